@@ -1,0 +1,112 @@
+/**
+ * A small, strict flag parser shared by every `shoal` command: unknown flags and bad values are
+ * errors with a message that names the flag, never silently ignored.
+ */
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type FlagKind = 'string' | 'number' | 'boolean' | 'duration' | 'bytes';
+
+export interface FlagSpec {
+  kind: FlagKind;
+  description: string;
+  /** Shown in help; the parsed result omits flags that were not given. */
+  default?: string | number | boolean;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+export interface Parsed {
+  flags: Record<string, string | number | boolean>;
+  positionals: string[];
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** Parses `60s`, `500ms`, `2m`, `1h`, or a bare number of milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`"${text}" is not a duration; use a number with ms, s, m or h, like 60s`);
+  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
+}
+
+/** Parses `64mb`, `1GiB`, `1048576`. */
+export function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = BYTE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  if (!m || unit === undefined) throw new UsageError(`"${text}" is not a size; use a number with kb, mb, gb, kib, mib or gib, like 256mb`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+export function parseValue(name: string, kind: FlagKind, raw: string): string | number | boolean {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new UsageError(`--${name} takes true or false, not "${raw}"`);
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} takes a number, not "${raw}"`);
+      return n;
+    }
+    case 'duration':
+      try {
+        return parseDuration(raw);
+      } catch (e) {
+        throw new UsageError(`--${name}: ${(e as Error).message}`);
+      }
+    case 'bytes':
+      try {
+        return parseBytes(raw);
+      } catch (e) {
+        throw new UsageError(`--${name}: ${(e as Error).message}`);
+      }
+  }
+}
+
+export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
+  const flags: Parsed['flags'] = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const spec = specs[name];
+    if (!spec) {
+      const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
+      throw new UsageError(`unknown option --${name}; known options: ${known || 'none'}`);
+    }
+    let raw: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (raw === undefined) {
+      if (spec.kind === 'boolean') {
+        flags[name] = true;
+        continue;
+      }
+      raw = argv[++i];
+      if (raw === undefined) throw new UsageError(`--${name} needs a value`);
+    }
+    flags[name] = parseValue(name, spec.kind, raw);
+  }
+  return { flags, positionals };
+}
+
+export function formatHelp(usage: string, specs: FlagSpecs): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
+    return `  --${name.padEnd(22)} ${spec.description}${def}`;
+  });
+  return `${usage}\n\nOptions:\n${rows.join('\n')}\n`;
+}

@@ -1,0 +1,45 @@
+/**
+ * `shoal` command dispatch. Each command lives in its own module and is loaded only when used, so
+ * `shoal sim` does not pay for the daemon's imports and vice versa.
+ */
+import { UsageError } from './args.ts';
+
+export type CommandMain = (argv: string[]) => Promise<number>;
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run: CommandMain }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  sim: { summary: 'run the deterministic simulator (seeds, faults, scenarios)', load: () => import('./sim.ts') },
+  bench: { summary: 'benchmarks: hitratio (cache traces)', load: () => import('./bench.ts') },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: shoal <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "shoal <command> --help" for a command's options.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`shoal: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`shoal ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

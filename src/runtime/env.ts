@@ -1,0 +1,75 @@
+/**
+ * The seam between Shoal's core logic and the outside world.
+ *
+ * Everything in the core folders (gossip, ring, actors, store, replication, node, protocol) reaches
+ * time, timers, randomness, the network and logging only through an `Env`. Two implementations
+ * exist: the real one (`src/runtime/real.ts`: Node timers, `ws`, pino) and the simulated one
+ * (`src/sim`: virtual time, seeded streams, a faulty network). The same node code runs under both,
+ * which is what makes a simulated run replayable from its seed.
+ */
+
+/** A node's address on the node-to-node network: `host:port` for real, a name like `n3` in simulation. */
+export type NodeAddress = string;
+
+/** Per-node clocks. Wall time may jump or drift (and does, in simulation); monotonic time never goes back. */
+export interface Clock {
+  /** Wall-clock milliseconds since the Unix epoch, as this node believes it to be. Used for HLC stamps and TTLs. */
+  wallMs(): number;
+  /** Monotonic milliseconds from an arbitrary origin. Use it for every timeout and interval. */
+  monoMs(): number;
+}
+
+/** An opaque handle for a scheduled timer. */
+export type TimerId = number;
+
+export interface Timers {
+  /** Calls `fn` once after `delayMs` milliseconds of monotonic time. */
+  setTimer(delayMs: number, fn: () => void): TimerId;
+  /** Cancels a timer; cancelling one that already fired or was cancelled is a no-op. */
+  cancelTimer(id: TimerId): void;
+}
+
+/** A seeded random stream. In simulation each node has its own, so adding a node reshuffles nothing else. */
+export interface Random {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [0, n). */
+  int(n: number): number;
+}
+
+/**
+ * Lanes let a transport keep small, latency-sensitive traffic (gossip probes) from waiting behind
+ * bulk traffic (handoff streams) to the same peer.
+ */
+export type Lane = 'control' | 'bulk';
+
+export type ReceiveHandler = (from: NodeAddress, bytes: Uint8Array) => void;
+
+/**
+ * Unreliable, unordered datagrams between nodes. A send may be lost, duplicated, delayed or
+ * reordered; protocols must cope. Bytes are copied across the boundary: a receiver never sees the
+ * sender's buffer.
+ */
+export interface Transport {
+  send(to: NodeAddress, bytes: Uint8Array, lane?: Lane): void;
+  /** Registers the single handler for inbound messages; a later call replaces the earlier one. */
+  onReceive(handler: ReceiveHandler): void;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Everything a node's core logic may use of the outside world. */
+export interface Env {
+  /** This node's own address. */
+  readonly address: NodeAddress;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly transport: Transport;
+  readonly log: Logger;
+}
