@@ -1,0 +1,104 @@
+/**
+ * `shoal sim`: run a scenario of the deterministic simulator for one seed or a sweep of seeds.
+ * Exit status 0 only when every run passed.
+ */
+import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { parseSeeds, runScenario, type RunReport } from '../sim/driver.ts';
+import type { FaultMode, ScenarioOptions } from '../sim/scenario.ts';
+import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
+
+const FLAGS: FlagSpecs = {
+  scenario: { kind: 'string', description: 'scenario to run (see --list)', default: DEFAULT_SCENARIO },
+  seed: { kind: 'string', description: 'the seed of a single run', default: 1 },
+  seeds: { kind: 'string', description: 'sweep seeds: a range A..B or a list a,b,c' },
+  nodes: { kind: 'number', description: 'simulated node count (default: the scenario\'s)' },
+  duration: { kind: 'duration', description: 'simulated time, like 60s (default: the scenario\'s)' },
+  faults: { kind: 'string', description: 'swarm (drawn from the seed) or none (default: the scenario\'s)' },
+  'check-determinism': { kind: 'boolean', description: 'run each seed twice and compare event digests' },
+  json: { kind: 'boolean', description: 'print one JSON object per run on stdout' },
+  list: { kind: 'boolean', description: 'list the scenarios and exit' },
+  help: { kind: 'boolean', description: 'show this help' },
+};
+
+const USAGE =
+  'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
+  '                 [--faults swarm|none] [--check-determinism] [--json]';
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp(USAGE, FLAGS));
+    return 0;
+  }
+  if (flags.list) {
+    for (const s of SCENARIOS.values()) process.stdout.write(`${s.name.padEnd(22)} ${s.summary}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+
+  const name = String(flags.scenario ?? DEFAULT_SCENARIO);
+  const scenario = SCENARIOS.get(name);
+  if (!scenario) throw new UsageError(`unknown scenario "${name}"; known: ${[...SCENARIOS.keys()].join(', ')}`);
+  if (flags.seed !== undefined && flags.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
+
+  let seeds: number[];
+  try {
+    seeds = parseSeeds(String(flags.seeds ?? flags.seed ?? 1));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const faults = String(flags.faults ?? scenario.defaults.faults);
+  if (faults !== 'swarm' && faults !== 'none') throw new UsageError(`--faults takes swarm or none, not "${faults}"`);
+  const nodes = Number(flags.nodes ?? scenario.defaults.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError(`--nodes takes a whole number >= 1, not ${nodes}`);
+  const durationMs = Number(flags.duration ?? scenario.defaults.durationMs);
+  if (durationMs <= 0) throw new UsageError('--duration must be positive');
+
+  const json = flags.json === true;
+  const checkDeterminism = flags['check-determinism'] === true;
+  const sweep = seeds.length > 1;
+  const failed: RunReport[] = [];
+  const started = performance.now();
+
+  for (const [i, seed] of seeds.entries()) {
+    const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode };
+    const report = runScenario(scenario, options, checkDeterminism);
+    if (report.violations.length > 0) failed.push(report);
+    if (json) process.stdout.write(JSON.stringify(report) + '\n');
+    else if (!sweep) process.stdout.write(describe(report));
+    if (sweep && (!json || process.stderr.isTTY)) {
+      const verdict = report.violations.length === 0 ? 'pass' : 'FAIL';
+      process.stderr.write(`[${i + 1}/${seeds.length}] seed ${seed}: ${verdict}, digest ${report.digest}, ${report.wallSeconds}s\n`);
+    }
+  }
+
+  if (sweep) {
+    const wall = ((performance.now() - started) / 1000).toFixed(1);
+    const summary =
+      `\n${scenario.name}: ${seeds.length - failed.length} passed, ${failed.length} failed (${seeds.length} seeds, ${wall}s)\n` +
+      failed.map((r) => `  seed ${r.seed}: ${r.violations[0]!.checker}: ${firstLine(r.violations[0]!.message)}\n    replay: ${r.replay}\n`).join('');
+    (json ? process.stderr : process.stdout).write(summary);
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+function describe(r: RunReport): string {
+  const { scenario, seed, options, derived, digest, events, simSeconds, wallSeconds, simSecondsPerWallSecond, violations, replay, ...figures } = r;
+  const lines = [
+    `scenario   ${scenario}`,
+    `seed       ${seed}`,
+    `options    ${JSON.stringify(options)}`,
+    ...(Object.keys(derived).length > 0 ? [`derived    ${JSON.stringify(derived)}`] : []),
+    `figures    ${JSON.stringify(figures)}`,
+    `digest     ${digest} (${events} events)`,
+    `speed      ${simSeconds}s simulated in ${wallSeconds}s (${simSecondsPerWallSecond}x real time)`,
+    `verdict    ${violations.length === 0 ? 'PASS' : `FAIL (${violations.length} violations)`}`,
+    ...violations.map((v) => `  - [${v.checker} at ${(v.atMs / 1000).toFixed(3)}s] ${v.message}`),
+    `replay     ${replay}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!;
+}

@@ -1,0 +1,34 @@
+/**
+ * A scenario is a named simulation recipe: which protocol runs, which faults it suffers, which
+ * checkers judge it, and which figures it reports. `shoal sim --scenario NAME` runs one; the
+ * registry is `src/sim/scenarios/index.ts`.
+ */
+import type { Violation } from './checkers.ts';
+import type { EventTrace } from './trace.ts';
+
+export type FaultMode = 'swarm' | 'none';
+
+export interface ScenarioOptions {
+  seed: number;
+  nodes: number;
+  durationMs: number;
+  faults: FaultMode;
+}
+
+export interface ScenarioResult {
+  violations: Violation[];
+  /** Virtual time simulated, in ms (summed over sub-runs when a scenario runs several). */
+  simMs: number;
+  /** Parameters the run drew from its seed (fault profile, etc.), printed so a run can be understood. */
+  derived: Record<string, unknown>;
+  /** The scenario's measurements, printed at the top level of the JSON report. */
+  figures: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  defaults: Omit<ScenarioOptions, 'seed'>;
+  /** Runs deterministically from `options`; every simulated event is recorded in `trace`. */
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult;
+}

@@ -1,0 +1,9 @@
+/** Every scenario `shoal sim --scenario NAME` can run. Add a scenario here, in its own module. */
+import type { Scenario } from '../scenario.ts';
+import { heartbeatScenario } from './heartbeat.ts';
+
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
+  [heartbeatScenario].map((s) => [s.name, s]),
+);
+
+export const DEFAULT_SCENARIO = 'heartbeat';

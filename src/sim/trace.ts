@@ -1,0 +1,104 @@
+/**
+ * A running digest over every event of a simulated run. Two runs of the same seed must produce
+ * the same digest; when they do not, the per-event hashes (kept only when asked for) locate the
+ * first event where the runs diverged, and a third pass can describe the events around it.
+ */
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over bytes; cheap, and good enough to tell two message payloads apart in a digest. */
+export function hashBytes(bytes: Uint8Array): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return h >>> 0;
+}
+
+export function hashString(text: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return h >>> 0;
+}
+
+function mix(h: number, v: number): number {
+  // murmur3's 32-bit mixing step: every input bit affects every output bit.
+  let k = Math.imul(v | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+export interface TraceOptions {
+  /** Keep one hash per event so a second run can be compared event by event. */
+  recordHashes?: boolean;
+  /** Describe events with these indexes (0-based) in words, for divergence reports. */
+  describeRange?: { from: number; to: number };
+}
+
+export class EventTrace {
+  private a = 0x12345678;
+  private b = 0x9abcdef0;
+  private count = 0;
+  private hashes: Uint32Array | null;
+  readonly descriptions: { index: number; text: string }[] = [];
+
+  constructor(private readonly options: TraceOptions = {}) {
+    this.hashes = options.recordHashes ? new Uint32Array(1024) : null;
+  }
+
+  get eventCount(): number {
+    return this.count;
+  }
+
+  /** Whether the caller should build a description for the event about to be recorded. */
+  wantsDescription(): boolean {
+    const range = this.options.describeRange;
+    return range !== undefined && this.count >= range.from && this.count <= range.to;
+  }
+
+  record(time: number, node: number, kind: number, payload: number, description?: string): void {
+    const t = Math.round(time * 1000);
+    let a = mix(this.a, t);
+    a = mix(a, node);
+    a = mix(a, kind);
+    a = mix(a, payload);
+    this.a = a;
+    this.b = mix(this.b, a ^ this.count);
+    if (this.hashes) {
+      if (this.count >= this.hashes.length) {
+        const bigger = new Uint32Array(this.hashes.length * 2);
+        bigger.set(this.hashes);
+        this.hashes = bigger;
+      }
+      this.hashes[this.count] = a >>> 0;
+    }
+    if (description !== undefined) this.descriptions.push({ index: this.count, text: description });
+    this.count++;
+  }
+
+  digest(): string {
+    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+  }
+
+  eventHashes(): Uint32Array {
+    if (!this.hashes) throw new Error('this trace was not asked to record per-event hashes');
+    return this.hashes.subarray(0, this.count);
+  }
+}
+
+/** Index of the first event where two recorded traces differ, or -1 if they agree throughout. */
+export function firstDivergence(x: EventTrace, y: EventTrace): number {
+  const a = x.eventHashes();
+  const b = y.eventHashes();
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
