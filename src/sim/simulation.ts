@@ -220,6 +220,7 @@ export class Simulation<P extends SimProcess> {
   // ---- the per-node environment -----------------------------------------------------------
 
   private envFor(node: SimNode<P>, incarnation: number): Env {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the env's methods are plain functions, not methods of the simulation
     const sim = this;
     const alive = () => node.up && node.incarnation === incarnation;
     const transport: Transport = {

@@ -1,0 +1,77 @@
+/**
+ * The key-value service one node offers to whatever serves clients (the WebSocket server of the
+ * daemon, or a simulated client in the simulator). The replication coordinator implements it.
+ *
+ * Callback style on purpose: core code never awaits, so the same service runs unchanged in the
+ * simulator. The client-facing server may wrap these calls in promises at the edge.
+ */
+
+/** How many replicas must answer: one, a majority of N, or all N. */
+export type Consistency = 'one' | 'quorum' | 'all';
+
+/** Why a key-value operation failed; the wire protocol maps each to a typed error code. */
+export type KvErrorCode =
+  /** Fewer replicas answered than the consistency level needs, before the deadline. */
+  | 'unavailable'
+  /** The operation did not complete before its deadline. */
+  | 'timeout'
+  /** Key or value over the configured limits. */
+  | 'too-large'
+  /** The node is overloaded (a mailbox or queue is full); retry later. */
+  | 'overloaded'
+  /** The request itself is invalid (e.g. a negative TTL). */
+  | 'bad-request';
+
+export interface KvError {
+  code: KvErrorCode;
+  message: string;
+}
+
+export interface GetOptions {
+  consistency?: Consistency;
+}
+
+export interface SetOptions {
+  consistency?: Consistency;
+  /** Time to live in ms from now; absent or 0 means the value does not expire. */
+  ttlMs?: number;
+}
+
+export interface DeleteOptions {
+  consistency?: Consistency;
+}
+
+export interface GetResult {
+  /** The value, or null for a miss (never written, deleted, or expired). */
+  value: Uint8Array | null;
+  /** Absolute expiry (wall ms) of the value, or null if it does not expire. */
+  expiresAtMs: number | null;
+  /** How many replicas answered. */
+  acks: number;
+}
+
+export interface WriteResult {
+  /** How many replicas acknowledged the write. */
+  acks: number;
+}
+
+export type Callback<T> = (error: KvError | null, result?: T) => void;
+
+/** Where a client should send requests for a key: the ring as the client SDK needs it. */
+export interface TopologySnapshot {
+  /** Digest of the ring's inputs; changes whenever ownership changes. */
+  version: string;
+  partitions: number;
+  replicas: number;
+  /** Members that hold data, with the address clients connect to. */
+  nodes: { name: string; clientAddress: string; zone: string }[];
+  /** owners[p] = names of partition p's preference list, primary first. */
+  owners: string[][];
+}
+
+export interface KvService {
+  get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void;
+  set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void;
+  delete(key: Uint8Array, options: DeleteOptions, done: Callback<WriteResult>): void;
+  topology(): TopologySnapshot;
+}
