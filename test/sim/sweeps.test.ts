@@ -1,0 +1,50 @@
+// The swarm sweeps CI runs on every change, plus every seed that ever failed (regression-seeds.json).
+// Each run checks determinism too: a seed whose two runs differ fails like any other violation.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { runScenario } from '../../src/sim/driver.ts';
+import type { ScenarioOptions } from '../../src/sim/scenario.ts';
+import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
+
+interface Sweep {
+  scenario: string;
+  seeds: [number, number];
+  nodes?: number;
+  durationMs?: number;
+}
+
+/** Seeds per scenario; sized so the whole file stays within a few minutes on CI's 2 cores. */
+const SWEEPS: Sweep[] = [{ scenario: 'heartbeat', seeds: [1, 100] }];
+
+interface RegressionSeed {
+  scenario: string;
+  seed: number;
+  nodes?: number;
+  durationMs?: number;
+  note: string;
+}
+
+const regressions = JSON.parse(readFileSync(new URL('./regression-seeds.json', import.meta.url), 'utf8')) as RegressionSeed[];
+
+function check(scenarioName: string, seed: number, overrides: Partial<ScenarioOptions>): void {
+  const scenario = SCENARIOS.get(scenarioName);
+  assert.ok(scenario, `no scenario named ${scenarioName}`);
+  const options: ScenarioOptions = { seed, ...scenario.defaults, faults: 'swarm', ...overrides };
+  const report = runScenario(scenario, options, true);
+  assert.deepEqual(report.violations, [], `seed ${seed} failed; replay: ${report.replay}`);
+}
+
+for (const sweep of SWEEPS) {
+  test(`${sweep.scenario}: seeds ${sweep.seeds[0]}..${sweep.seeds[1]} under swarm faults, deterministic`, () => {
+    for (let seed = sweep.seeds[0]; seed <= sweep.seeds[1]; seed++) {
+      check(sweep.scenario, seed, { ...(sweep.nodes ? { nodes: sweep.nodes } : {}), ...(sweep.durationMs ? { durationMs: sweep.durationMs } : {}) });
+    }
+  });
+}
+
+for (const r of regressions) {
+  test(`regression: ${r.scenario} seed ${r.seed} (${r.note})`, () => {
+    check(r.scenario, r.seed, { ...(r.nodes ? { nodes: r.nodes } : {}), ...(r.durationMs ? { durationMs: r.durationMs } : {}) });
+  });
+}
