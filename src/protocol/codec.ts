@@ -1,0 +1,426 @@
+/**
+ * The msgpack codec of the client wire: typed frames (frames.ts) to bytes and back.
+ *
+ * Every frame is a msgpack array whose first element is the frame type; docs/PROTOCOL.md lists
+ * each layout. Decoding never trusts the peer: anything that is not exactly a frame this version
+ * knows throws `FrameDecodeError` (and only that), so a server can answer garbage with an error
+ * frame and close that one connection. Receivers ignore trailing array elements, which lets a
+ * later version append fields without a version bump.
+ *
+ * Pure functions over bytes: no sockets, no clocks, so node, client, simulator and tests share it.
+ */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { Consistency } from '../replication/api.ts';
+import { errorCodeFromNumber, errorCodeNumber, type ErrorCode } from './error-codes.ts';
+import type {
+  ClientFrame,
+  Credentials,
+  Push,
+  RejectedRequest,
+  Reply,
+  ReplyResult,
+  Request,
+  ServerFrame,
+  WireTopology,
+} from './frames.ts';
+import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
+
+/** Frame type numbers (element 0 of every frame). */
+export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
+
+/** Request op numbers (element 1 of every request). */
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4 } as const;
+
+/** Result kind numbers of a successful reply (element 2). */
+export const ResultKind = { value: 1, write: 2, topology: 3 } as const;
+
+/** Push kind numbers (element 1 of a push frame). 2 is reserved for key invalidations. */
+export const PushKind = { 'ring-changed': 1 } as const;
+
+/** Status element of a reply: 0 is success, anything else is an error code number. */
+const STATUS_OK = 0;
+
+const CONSISTENCY_NUMBERS: Record<Consistency, number> = { one: 1, quorum: 2, all: 3 };
+const CONSISTENCY_BY_NUMBER: readonly (Consistency | undefined)[] = [undefined, 'one', 'quorum', 'all'];
+
+/** Thrown for bytes that are not a valid frame. `code` is what the receiver should answer with. */
+export class FrameDecodeError extends Error {
+  override readonly name = 'FrameDecodeError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const encoder = new Encoder({ ignoreUndefined: false });
+
+/** The part of the limits a decoder enforces on what it reads. */
+export type DecodeLimits = Pick<WireLimits, 'maxFrameBytes' | 'maxKeyBytes' | 'maxValueBytes' | 'maxBatchRequests'>;
+
+// Decoders are cached per limit set: a server decodes every frame with the same limits.
+const decoders = new Map<number, Decoder>();
+function decoderFor(maxFrameBytes: number): Decoder {
+  let decoder = decoders.get(maxFrameBytes);
+  if (decoder === undefined) {
+    // Lengths declared in a header can never legitimately exceed the frame itself.
+    decoder = new Decoder({
+      maxStrLength: maxFrameBytes,
+      maxBinLength: maxFrameBytes,
+      maxArrayLength: maxFrameBytes,
+      maxMapLength: maxFrameBytes,
+      maxExtLength: maxFrameBytes,
+    });
+    decoders.set(maxFrameBytes, decoder);
+  }
+  return decoder;
+}
+
+function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number): unknown {
+  if (bytes.byteLength > maxFrameBytes) {
+    throw new FrameDecodeError(
+      'frame-too-large',
+      `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxFrameBytes} bytes`,
+    );
+  }
+  try {
+    return decoderFor(maxFrameBytes).decode(bytes);
+  } catch (cause) {
+    throw new FrameDecodeError('malformed-frame', `frame is not valid msgpack: ${String(cause)}`, { cause });
+  }
+}
+
+// ---- small validators: each returns the checked value or throws FrameDecodeError ----
+
+function malformed(what: string): FrameDecodeError {
+  return new FrameDecodeError('malformed-frame', `malformed frame: ${what}`);
+}
+
+function asArray(v: unknown, what: string, minLength: number): unknown[] {
+  if (!Array.isArray(v) || v.length < minLength) throw malformed(`${what} must be an array of at least ${minLength}`);
+  return v;
+}
+
+function asUint(v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+    throw malformed(`${what} must be an integer from 0 to ${max}`);
+  }
+  return v;
+}
+
+function asString(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw malformed(`${what} must be a string`);
+  return v;
+}
+
+function asBytes(v: unknown, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw malformed(`${what} must be binary`);
+  return v;
+}
+
+function asNullable<T>(v: unknown, read: (v: unknown) => T): T | null {
+  return v === null || v === undefined ? null : read(v);
+}
+
+const UINT32_MAX = 0xffff_ffff;
+
+// ---- client frames ----
+
+export function encodeClientFrame(frame: ClientFrame): Uint8Array {
+  switch (frame.type) {
+    case 'hello':
+      return encoder.encode([FrameType.hello, frame.minVersion, frame.maxVersion, frame.client, frame.credentials]);
+    case 'requests':
+      return encoder.encode([FrameType.requests, frame.requests.map(requestToWire)]);
+  }
+}
+
+/** Encodes a batch of requests straight from a list (the client's hot path). */
+export function encodeRequests(requests: readonly Request[]): Uint8Array {
+  return encoder.encode([FrameType.requests, requests.map(requestToWire)]);
+}
+
+function requestToWire(r: Request | RejectedRequest): unknown[] {
+  switch (r.op) {
+    case 'get':
+      return [r.id, OpCode.get, r.key, consistencyToWire(r.consistency)];
+    case 'set':
+      return [r.id, OpCode.set, r.key, r.value, r.ttlMs, consistencyToWire(r.consistency)];
+    case 'delete':
+      return [r.id, OpCode.delete, r.key, consistencyToWire(r.consistency)];
+    case 'topology':
+      return [r.id, OpCode.topology];
+    case 'rejected':
+      throw new TypeError('a rejected request is a decoding result and cannot be encoded');
+  }
+}
+
+function consistencyToWire(c: Consistency | null): number | null {
+  return c === null ? null : CONSISTENCY_NUMBERS[c];
+}
+
+function consistencyFromWire(v: unknown): Consistency | null {
+  if (v === null || v === undefined) return null;
+  const c = typeof v === 'number' ? CONSISTENCY_BY_NUMBER[v] : undefined;
+  if (c === undefined) throw malformed('consistency must be nil, 1 (one), 2 (quorum) or 3 (all)');
+  return c;
+}
+
+/**
+ * Decodes a client frame. Throws FrameDecodeError for a frame the connection cannot survive; a
+ * single bad request inside a well-formed batch becomes a `rejected` request instead.
+ */
+export function decodeClientFrame(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_WIRE_LIMITS): ClientFrame {
+  const frame = asArray(decodeMsgpack(bytes, limits.maxFrameBytes), 'frame', 1);
+  switch (frame[0]) {
+    case FrameType.hello: {
+      asArray(frame, 'hello', 5);
+      return {
+        type: 'hello',
+        minVersion: asUint(frame[1], 'hello.minVersion'),
+        maxVersion: asUint(frame[2], 'hello.maxVersion'),
+        client: asString(frame[3], 'hello.client'),
+        credentials: asNullable(frame[4], credentialsFromWire),
+      };
+    }
+    case FrameType.requests: {
+      const list = asArray(asArray(frame, 'requests', 2)[1], 'requests list', 0);
+      if (list.length > limits.maxBatchRequests) {
+        throw new FrameDecodeError(
+          'batch-too-large',
+          `batch of ${list.length} requests exceeds the limit of ${limits.maxBatchRequests}`,
+        );
+      }
+      return { type: 'requests', requests: list.map((r) => requestFromWire(r, limits)) };
+    }
+    default:
+      throw malformed(`unknown client frame type ${String(frame[0])}`);
+  }
+}
+
+function credentialsFromWire(v: unknown): Credentials {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    throw malformed('hello.credentials must be a map of strings');
+  }
+  for (const value of Object.values(v)) asString(value, 'a credential');
+  return v as Credentials;
+}
+
+function requestFromWire(v: unknown, limits: DecodeLimits): Request | RejectedRequest {
+  // Only a request without a readable id breaks the frame: without it we cannot answer it.
+  const r = asArray(v, 'request', 2);
+  const id = asUint(r[0], 'request id', UINT32_MAX);
+  try {
+    return requestBodyFromWire(id, r, limits);
+  } catch (error) {
+    if (!(error instanceof FrameDecodeError)) throw error;
+    const code = error.code === 'malformed-frame' ? 'bad-request' : error.code;
+    return { op: 'rejected', id, code, message: error.message.replace(/^malformed frame: /, '') };
+  }
+}
+
+function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Request {
+  switch (r[1]) {
+    case OpCode.get:
+      asArray(r, 'get', 4);
+      return { op: 'get', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) };
+    case OpCode.set:
+      asArray(r, 'set', 6);
+      return {
+        op: 'set',
+        id,
+        key: keyFromWire(r[2], limits),
+        value: valueFromWire(r[3], limits),
+        ttlMs: asUint(r[4], 'ttlMs'),
+        consistency: consistencyFromWire(r[5]),
+      };
+    case OpCode.delete:
+      asArray(r, 'delete', 4);
+      return { op: 'delete', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) };
+    case OpCode.topology:
+      return { op: 'topology', id };
+    default:
+      throw new FrameDecodeError('unknown-op', `unknown op ${String(r[1])}`);
+  }
+}
+
+function keyFromWire(v: unknown, limits: DecodeLimits): Uint8Array {
+  const key = asBytes(v, 'key');
+  if (key.byteLength > limits.maxKeyBytes) {
+    throw new FrameDecodeError('key-too-large', `key of ${key.byteLength} bytes exceeds the limit of ${limits.maxKeyBytes}`);
+  }
+  return key;
+}
+
+function valueFromWire(v: unknown, limits: DecodeLimits): Uint8Array {
+  const value = asBytes(v, 'value');
+  if (value.byteLength > limits.maxValueBytes) {
+    throw new FrameDecodeError(
+      'value-too-large',
+      `value of ${value.byteLength} bytes exceeds the limit of ${limits.maxValueBytes}`,
+    );
+  }
+  return value;
+}
+
+// ---- server frames ----
+
+export function encodeServerFrame(frame: ServerFrame): Uint8Array {
+  switch (frame.type) {
+    case 'welcome': {
+      const l = frame.limits;
+      return encoder.encode([
+        FrameType.welcome,
+        frame.version,
+        frame.node,
+        frame.topologyVersion,
+        [l.maxFrameBytes, l.maxValueBytes, l.maxKeyBytes, l.maxBatchRequests],
+      ]);
+    }
+    case 'replies':
+      return encodeReplies(frame.replies);
+    case 'push':
+      return encoder.encode(pushToWire(frame.push));
+    case 'error':
+      return encoder.encode([FrameType.error, errorCodeNumber(frame.code), frame.message]);
+  }
+}
+
+/** Encodes a batch of replies straight from a list (the server's hot path). */
+export function encodeReplies(replies: readonly Reply[]): Uint8Array {
+  return encoder.encode([FrameType.replies, replies.map(replyToWire)]);
+}
+
+function replyToWire(r: Reply): unknown[] {
+  if (!r.ok) return [r.id, errorCodeNumber(r.error.code), r.error.message, r.error.topologyVersion];
+  const res = r.result;
+  switch (res.kind) {
+    case 'value':
+      return [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks];
+    case 'write':
+      return [r.id, STATUS_OK, ResultKind.write, res.acks];
+    case 'topology': {
+      const t = res.topology;
+      const index = new Map(t.nodes.map((n, i) => [n.name, i]));
+      const owners = t.owners.map((names) =>
+        names.map((name) => {
+          const i = index.get(name);
+          if (i === undefined) throw new TypeError(`topology owner "${name}" is not among its nodes`);
+          return i;
+        }),
+      );
+      const nodes = t.nodes.map((n) => [n.name, n.clientAddress, n.zone]);
+      return [r.id, STATUS_OK, ResultKind.topology, t.version, t.partitions, t.replicas, nodes, owners];
+    }
+  }
+}
+
+function pushToWire(push: Push): unknown[] {
+  switch (push.kind) {
+    case 'ring-changed':
+      return [FrameType.push, PushKind['ring-changed'], push.topologyVersion];
+    case 'unknown':
+      throw new TypeError('an unknown push is a decoding result and cannot be encoded');
+  }
+}
+
+/** Decodes a server frame; throws FrameDecodeError for anything else. */
+export function decodeServerFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_SAFE_INTEGER): ServerFrame {
+  const frame = asArray(decodeMsgpack(bytes, maxFrameBytes), 'frame', 1);
+  switch (frame[0]) {
+    case FrameType.welcome: {
+      asArray(frame, 'welcome', 5);
+      const l = asArray(frame[4], 'welcome.limits', 4);
+      return {
+        type: 'welcome',
+        version: asUint(frame[1], 'welcome.version'),
+        node: asString(frame[2], 'welcome.node'),
+        topologyVersion: asString(frame[3], 'welcome.topologyVersion'),
+        limits: {
+          maxFrameBytes: asUint(l[0], 'maxFrameBytes'),
+          maxValueBytes: asUint(l[1], 'maxValueBytes'),
+          maxKeyBytes: asUint(l[2], 'maxKeyBytes'),
+          maxBatchRequests: asUint(l[3], 'maxBatchRequests'),
+        },
+      };
+    }
+    case FrameType.replies:
+      return { type: 'replies', replies: asArray(asArray(frame, 'replies', 2)[1], 'replies list', 0).map(replyFromWire) };
+    case FrameType.push:
+      return { type: 'push', push: pushFromWire(asArray(frame, 'push', 2)) };
+    case FrameType.error:
+      asArray(frame, 'error', 3);
+      return { type: 'error', code: errorCodeFromWire(frame[1]), message: asString(frame[2], 'error.message') };
+    default:
+      throw malformed(`unknown server frame type ${String(frame[0])}`);
+  }
+}
+
+/** An error number a newer server may send that this version does not know reads as `internal`. */
+function errorCodeFromWire(v: unknown): ErrorCode {
+  return errorCodeFromNumber(asUint(v, 'error code')) ?? 'internal';
+}
+
+function replyFromWire(v: unknown): Reply {
+  const r = asArray(v, 'reply', 3);
+  const id = asUint(r[0], 'reply id', UINT32_MAX);
+  const status = asUint(r[1], 'reply status');
+  if (status !== STATUS_OK) {
+    return {
+      id,
+      ok: false,
+      error: {
+        code: errorCodeFromWire(status),
+        message: asString(r[2], 'reply error message'),
+        topologyVersion: asNullable(r[3], (x) => asString(x, 'reply topologyVersion')),
+      },
+    };
+  }
+  return { id, ok: true, result: resultFromWire(r) };
+}
+
+function resultFromWire(r: unknown[]): ReplyResult {
+  switch (r[2]) {
+    case ResultKind.value:
+      asArray(r, 'value reply', 6);
+      return {
+        kind: 'value',
+        value: asNullable(r[3], (x) => asBytes(x, 'value')),
+        expiresAtMs: asNullable(r[4], (x) => asUint(x, 'expiresAtMs')),
+        acks: asUint(r[5], 'acks'),
+      };
+    case ResultKind.write:
+      asArray(r, 'write reply', 4);
+      return { kind: 'write', acks: asUint(r[3], 'acks') };
+    case ResultKind.topology:
+      asArray(r, 'topology reply', 8);
+      return { kind: 'topology', topology: topologyFromWire(r) };
+    default:
+      throw malformed(`unknown reply kind ${String(r[2])}`);
+  }
+}
+
+function topologyFromWire(r: unknown[]): WireTopology {
+  const nodes = asArray(r[6], 'topology nodes', 0).map((n) => {
+    const a = asArray(n, 'topology node', 3);
+    return { name: asString(a[0], 'node name'), clientAddress: asString(a[1], 'node address'), zone: asString(a[2], 'node zone') };
+  });
+  const partitions = asUint(r[4], 'partitions');
+  const ownersWire = asArray(r[7], 'topology owners', 0);
+  if (ownersWire.length !== partitions) throw malformed(`topology has ${ownersWire.length} owner lists for ${partitions} partitions`);
+  const owners = ownersWire.map((list) =>
+    asArray(list, 'owner list', 0).map((i) => nodes[asUint(i, 'owner index', nodes.length - 1)]!.name),
+  );
+  return { version: asString(r[3], 'topology version'), partitions, replicas: asUint(r[5], 'replicas'), nodes, owners };
+}
+
+function pushFromWire(frame: unknown[]): Push {
+  const kind = asUint(frame[1], 'push kind');
+  if (kind === PushKind['ring-changed']) {
+    asArray(frame, 'ring-changed push', 3);
+    return { kind: 'ring-changed', topologyVersion: asString(frame[2], 'push topologyVersion') };
+  }
+  return { kind: 'unknown', code: kind };
+}

@@ -1,0 +1,152 @@
+/**
+ * The frames of the client wire, as typed values. `codec.ts` turns them into msgpack and back;
+ * docs/PROTOCOL.md shows their exact wire layout.
+ *
+ * One WebSocket message carries exactly one frame. Requests and replies travel in batches: a
+ * `requests` frame holds many requests, and a `replies` frame many replies, matched by request id
+ * (replies may come back in any order and in several frames).
+ */
+import type { Consistency } from '../replication/api.ts';
+import type { ErrorCode } from './error-codes.ts';
+import type { WireLimits } from './limits.ts';
+
+/** Opaque credentials carried by hello. Authentication arrives later; the field exists now. */
+export type Credentials = Readonly<Record<string, string>>;
+
+/** Client -> server, first frame on every connection. */
+export interface HelloFrame {
+  type: 'hello';
+  /** The range of protocol versions the client speaks; the server picks the highest common one. */
+  minVersion: number;
+  maxVersion: number;
+  /** Free-form client name and version, for logs (e.g. `shoal-js/0.1.0`). */
+  client: string;
+  credentials: Credentials | null;
+}
+
+export interface GetRequest {
+  op: 'get';
+  id: number;
+  key: Uint8Array;
+  consistency: Consistency | null;
+}
+
+export interface SetRequest {
+  op: 'set';
+  id: number;
+  key: Uint8Array;
+  value: Uint8Array;
+  /** Time to live in ms; 0 means no expiry. */
+  ttlMs: number;
+  consistency: Consistency | null;
+}
+
+export interface DeleteRequest {
+  op: 'delete';
+  id: number;
+  key: Uint8Array;
+  consistency: Consistency | null;
+}
+
+/** Asks for the ring as clients need it (to route each key to a replica). */
+export interface TopologyRequest {
+  op: 'topology';
+  id: number;
+}
+
+/**
+ * A request whose id could be read but whose body could not be served: an op this version does
+ * not know, bad arguments, or a key/value over the limits. The decoder produces it so the server
+ * can answer that one request with an error and keep serving the rest of the batch.
+ */
+export interface RejectedRequest {
+  op: 'rejected';
+  id: number;
+  code: ErrorCode;
+  message: string;
+}
+
+export type Request = GetRequest | SetRequest | DeleteRequest | TopologyRequest;
+
+/** Client -> server: a batch of requests. */
+export interface RequestsFrame {
+  type: 'requests';
+  requests: (Request | RejectedRequest)[];
+}
+
+export type ClientFrame = HelloFrame | RequestsFrame;
+
+/** The ring as the wire carries it: owners as indexes into `nodes`, names resolved on decode. */
+export interface WireTopology {
+  version: string;
+  partitions: number;
+  replicas: number;
+  nodes: { name: string; clientAddress: string; zone: string }[];
+  /** owners[p] = names of partition p's preference list, primary first. */
+  owners: string[][];
+}
+
+export interface GetResult {
+  kind: 'value';
+  value: Uint8Array | null;
+  expiresAtMs: number | null;
+  acks: number;
+}
+
+export interface WriteResult {
+  kind: 'write';
+  acks: number;
+}
+
+export interface TopologyResult {
+  kind: 'topology';
+  topology: WireTopology;
+}
+
+export type ReplyResult = GetResult | WriteResult | TopologyResult;
+
+export interface ReplyError {
+  code: ErrorCode;
+  message: string;
+  /** For `not-owner`: the ring version the server routed by, so the client knows to refresh. */
+  topologyVersion: string | null;
+}
+
+export type Reply = { id: number; ok: true; result: ReplyResult } | { id: number; ok: false; error: ReplyError };
+
+/** Server -> client, answer to hello. */
+export interface WelcomeFrame {
+  type: 'welcome';
+  /** The negotiated protocol version. */
+  version: number;
+  /** The name of the node serving this connection. */
+  node: string;
+  /** The ring version the node holds now; the client asks for `topology` when it differs from its own. */
+  topologyVersion: string;
+  limits: WireLimits;
+}
+
+export interface RepliesFrame {
+  type: 'replies';
+  replies: Reply[];
+}
+
+/** Unsolicited server -> client news. */
+export type Push =
+  | { kind: 'ring-changed'; topologyVersion: string }
+  /** A push kind this version does not know (a newer server); clients ignore it. */
+  | { kind: 'unknown'; code: number };
+
+export interface PushFrame {
+  type: 'push';
+  push: Push;
+}
+
+/** A connection-level error; the server closes the connection right after sending it. */
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerFrame = WelcomeFrame | RepliesFrame | PushFrame | ErrorFrame;

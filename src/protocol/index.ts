@@ -1,0 +1,6 @@
+/** The wire protocol shared by nodes, the client-facing server and the client SDK. */
+export * from './limits.ts';
+export * from './error-codes.ts';
+export type * from './frames.ts';
+export * from './codec.ts';
+export * from './node-frames.ts';

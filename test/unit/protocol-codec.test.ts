@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '@msgpack/msgpack';
+import {
+  DEFAULT_WIRE_LIMITS,
+  FrameDecodeError,
+  FrameType,
+  OpCode,
+  decodeClientFrame,
+  decodeNodeHandshake,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeNodeHandshake,
+  encodeServerFrame,
+  negotiateVersion,
+  NodeHandshakeError,
+  NODE_PROTOCOL_VERSION,
+} from '../../src/protocol/index.ts';
+
+const key = new Uint8Array([1, 2, 3]);
+const limits = { ...DEFAULT_WIRE_LIMITS, maxKeyBytes: 4, maxValueBytes: 8, maxBatchRequests: 3, maxFrameBytes: 1000 };
+
+function decodeError(fn: () => unknown): FrameDecodeError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof FrameDecodeError, `expected FrameDecodeError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a FrameDecodeError');
+}
+
+test('one bad request in a batch is rejected alone, with the reason as its code', () => {
+  const wire = encode([
+    FrameType.requests,
+    [
+      [1, OpCode.get, key, null],
+      [2, 99, key],
+      [3, OpCode.set, key, new Uint8Array(9), 0, null],
+      [4, OpCode.get, new Uint8Array(5), null],
+      [5, OpCode.set, key, new Uint8Array(1), -1, null],
+    ],
+  ]);
+  const frame = decodeClientFrame(wire, { ...limits, maxBatchRequests: 10 });
+  assert.equal(frame.type, 'requests');
+  if (frame.type !== 'requests') return;
+  assert.deepEqual(
+    frame.requests.map((r) => (r.op === 'rejected' ? `${r.id}:${r.code}` : `${r.id}:${r.op}`)),
+    ['1:get', '2:unknown-op', '3:value-too-large', '4:key-too-large', '5:bad-request'],
+  );
+});
+
+test('frame-level problems name their error code', () => {
+  assert.equal(decodeError(() => decodeClientFrame(new Uint8Array(1001), limits)).code, 'frame-too-large');
+  assert.equal(decodeError(() => decodeClientFrame(new Uint8Array([0xc1]), limits)).code, 'malformed-frame');
+  assert.equal(decodeError(() => decodeClientFrame(encode({ hello: 1 }), limits)).code, 'malformed-frame');
+  assert.equal(decodeError(() => decodeClientFrame(encode([42]), limits)).code, 'malformed-frame');
+  // A request without a readable id cannot be answered, so it breaks the frame.
+  assert.equal(decodeError(() => decodeClientFrame(encode([FrameType.requests, [['x', OpCode.get]]]), limits)).code, 'malformed-frame');
+  const four = Array.from({ length: 4 }, (_, i) => [i, OpCode.topology]);
+  assert.equal(decodeError(() => decodeClientFrame(encode([FrameType.requests, four]), limits)).code, 'batch-too-large');
+});
+
+test('trailing elements a later version might append are ignored', () => {
+  const frame = decodeClientFrame(encode([FrameType.hello, 1, 2, 'c', null, 'future']), limits);
+  assert.deepEqual(frame, { type: 'hello', minVersion: 1, maxVersion: 2, client: 'c', credentials: null });
+});
+
+test('an unknown push kind and an unknown error number decode without failing', () => {
+  assert.deepEqual(decodeServerFrame(encode([FrameType.push, 2, 'later'])), { type: 'push', push: { kind: 'unknown', code: 2 } });
+  const frame = decodeServerFrame(encode([FrameType.error, 999, 'new']));
+  assert.deepEqual(frame, { type: 'error', code: 'internal', message: 'new' });
+});
+
+test('topology owners travel as node indexes and come back as names', () => {
+  const topology = {
+    version: 'v1',
+    partitions: 2,
+    replicas: 2,
+    nodes: [
+      { name: 'a', clientAddress: '127.0.0.1:1', zone: 'z' },
+      { name: 'b', clientAddress: '127.0.0.1:2', zone: 'z' },
+    ],
+    owners: [['a', 'b'], ['b', 'a']],
+  };
+  const wire = encodeServerFrame({ type: 'replies', replies: [{ id: 7, ok: true, result: { kind: 'topology', topology } }] });
+  assert.ok(!new TextDecoder().decode(wire).includes('"a","b"'));
+  assert.deepEqual(decodeServerFrame(wire), { type: 'replies', replies: [{ id: 7, ok: true, result: { kind: 'topology', topology } }] });
+  assert.throws(
+    () => encodeServerFrame({ type: 'replies', replies: [{ id: 1, ok: true, result: { kind: 'topology', topology: { ...topology, owners: [['c'], ['a']] } } }] }),
+    /not among its nodes/,
+  );
+  const badIndex = encode([FrameType.replies, [[1, 0, 3, 'v', 1, 1, [['a', 'x', 'z']], [[1]]]]]);
+  assert.equal(decodeError(() => decodeServerFrame(badIndex)).code, 'malformed-frame');
+});
+
+test('hello and credentials', () => {
+  const hello = { type: 'hello' as const, minVersion: 1, maxVersion: 1, client: 'shoal-js', credentials: { token: 't' } };
+  assert.deepEqual(decodeClientFrame(encodeClientFrame(hello)), hello);
+  assert.equal(decodeError(() => decodeClientFrame(encode([FrameType.hello, 1, 1, 'c', { token: 5 }]))).code, 'malformed-frame');
+});
+
+test('version negotiation picks the highest common version', () => {
+  assert.equal(negotiateVersion(1, 5, 1, 3), 3);
+  assert.equal(negotiateVersion(2, 2, 1, 3), 2);
+  assert.equal(negotiateVersion(4, 6, 1, 3), null);
+  assert.equal(negotiateVersion(1, 1, 2, 3), null);
+});
+
+test('node handshakes round-trip and reject anything else', () => {
+  const h = { version: NODE_PROTOCOL_VERSION, from: '127.0.0.1:9000', lane: 'bulk' as const, credentials: null };
+  assert.deepEqual(decodeNodeHandshake(encodeNodeHandshake(h)), h);
+  assert.throws(() => decodeNodeHandshake(encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1, client: 'c', credentials: null })), NodeHandshakeError);
+  assert.throws(() => decodeNodeHandshake(encodeNodeHandshake({ ...h, version: 99 })), /unsupported node protocol version/);
+  assert.throws(() => decodeNodeHandshake(new Uint8Array([0xc1])), NodeHandshakeError);
+});
