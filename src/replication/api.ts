@@ -6,6 +6,10 @@
  * simulator. The client-facing server may wrap these calls in promises at the edge.
  */
 
+/** A write's hybrid-logical-clock version; see hlc.ts. */
+export type { Version } from './hlc.ts';
+import type { Version } from './hlc.ts';
+
 /** How many replicas must answer: one, a majority of N, or all N. */
 export type Consistency = 'one' | 'quorum' | 'all';
 
@@ -33,12 +37,19 @@ export interface GetOptions {
 
 export interface SetOptions {
   consistency?: Consistency;
+  /**
+   * Sloppy quorum for this write: when an owner is down, a healthy node past the preference list
+   * takes the write as a hint and its acknowledgement counts. Absent: the cluster's setting.
+   */
+  sloppy?: boolean;
   /** Time to live in ms from now; absent or 0 means the value does not expire. */
   ttlMs?: number;
 }
 
 export interface DeleteOptions {
   consistency?: Consistency;
+  /** As in SetOptions. */
+  sloppy?: boolean;
 }
 
 export interface GetResult {
@@ -48,11 +59,18 @@ export interface GetResult {
   expiresAtMs: number | null;
   /** How many replicas answered. */
   acks: number;
+  /**
+   * Version of the newest record seen (also for a miss caused by a delete or an expiry); null when
+   * no replica held the key. Absent from services that do not report versions.
+   */
+  version?: Version | null;
 }
 
 export interface WriteResult {
   /** How many replicas acknowledged the write. */
   acks: number;
+  /** The HLC version the write was stamped with. */
+  version?: Version;
 }
 
 export type Callback<T> = (error: KvError | null, result?: T) => void;

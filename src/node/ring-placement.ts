@@ -1,0 +1,35 @@
+/**
+ * Adapts src/ring's Ring to replication's Placement. Which members hold data: everyone membership
+ * still remembers except those that left and those leaving (meta `leaving`), so a crash does not
+ * move partitions (sloppy quorum, hints and catch-up cover a down node) while a join or a leave does.
+ */
+import type { Member } from '../gossip/membership.ts';
+import { buildRing } from '../ring/ring.ts';
+import { hashKey } from '../ring/hash.ts';
+import { partitionOfHash } from '../ring/partition.ts';
+import type { Placement } from '../replication/context.ts';
+
+/** Whether a member holds partitions. */
+export function holdsData(member: Member): boolean {
+  return member.state !== 'left' && !member.meta['leaving'];
+}
+
+export function buildPlacement(members: readonly Member[], partitions: number, replicas: number): Placement {
+  const ringMembers = members
+    .filter(holdsData)
+    .map((m) => ({ name: m.name, zone: m.zone }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ring = buildRing({ members: ringMembers, partitions, replicas });
+  // Preference lists are read on every request and every sync round: build each array once.
+  const owners: (readonly string[])[] = [];
+  for (let p = 0; p < partitions; p++) owners.push(ring.preferenceList(p));
+  return {
+    version: ring.version,
+    partitions,
+    width: ring.width,
+    members: ringMembers,
+    owners: (p) => owners[p] ?? [],
+    ranking: (p) => ring.walk(p),
+    partitionOfKey: (key) => partitionOfHash(hashKey(key), partitions),
+  };
+}

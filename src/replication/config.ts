@@ -1,0 +1,112 @@
+/** Every replication setting, with its documented default. */
+import type { Consistency } from './api.ts';
+
+/** Replicas per key (Dynamo's N). */
+export const DEFAULT_REPLICAS = 3;
+/** Replicas that must answer a read / acknowledge a write at QUORUM when the request does not say (R, W). */
+export const DEFAULT_CONSISTENCY: Consistency = 'quorum';
+/** How long a coordinator waits for replicas before answering `unavailable`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 500;
+/** In-flight coordinated requests per node; beyond it requests fail fast with `overloaded`. */
+export const DEFAULT_MAX_PENDING_REQUESTS = 10_000;
+/** Hints are kept this long, then dropped (anti-entropy still repairs the target). Cassandra's default. */
+export const DEFAULT_HINT_WINDOW_MS = 3 * 60 * 60 * 1000;
+/** Hint store bounds: the oldest hint is dropped (and counted) to make room. */
+export const DEFAULT_MAX_HINTS = 100_000;
+export const DEFAULT_MAX_HINT_BYTES = 64 * 1024 * 1024;
+/** Hint delivery: every interval, at most this many unacknowledged hints in flight per target. */
+export const DEFAULT_HINT_DELIVERY_INTERVAL_MS = 200;
+export const DEFAULT_HINTS_IN_FLIGHT_PER_TARGET = 32;
+/** A delivered hint not acknowledged after this long is sent again. */
+export const DEFAULT_HINT_RESEND_MS = 2_000;
+/**
+ * Tombstones (and expired values) are kept this much longer than the hint window, so a late hint
+ * or repair carrying an older value cannot bring a deleted key back.
+ */
+export const DEFAULT_TOMBSTONE_GRACE_MS = DEFAULT_HINT_WINDOW_MS + 60 * 60 * 1000;
+/** How often tombstones past their grace are purged. */
+export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
+/** Anti-entropy / handoff: one sync round with one peer per interval (faster while catching up). */
+export const DEFAULT_SYNC_INTERVAL_MS = 1_000;
+export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
+/**
+ * Handoff throttle: at most this many (key, version) entries in one sync answer and records in one
+ * data message; the rest follows in later rounds (which is what makes a handoff resumable).
+ */
+export const DEFAULT_SYNC_BATCH = 512;
+/** Largest key and value accepted, in bytes. */
+export const DEFAULT_MAX_KEY_BYTES = 1024;
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+
+export interface ReplicationConfig {
+  replicas: number;
+  /** Sloppy quorum for writes by default (a per-request `sloppy` overrides). */
+  sloppyQuorum: boolean;
+  defaultConsistency: Consistency;
+  requestTimeoutMs: number;
+  maxPendingRequests: number;
+  hintWindowMs: number;
+  maxHints: number;
+  maxHintBytes: number;
+  hintDeliveryIntervalMs: number;
+  hintsInFlightPerTarget: number;
+  hintResendMs: number;
+  tombstoneGraceMs: number;
+  purgeIntervalMs: number;
+  syncIntervalMs: number;
+  catchUpSyncIntervalMs: number;
+  syncBatch: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+}
+
+export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
+  replicas: DEFAULT_REPLICAS,
+  sloppyQuorum: true,
+  defaultConsistency: DEFAULT_CONSISTENCY,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  maxPendingRequests: DEFAULT_MAX_PENDING_REQUESTS,
+  hintWindowMs: DEFAULT_HINT_WINDOW_MS,
+  maxHints: DEFAULT_MAX_HINTS,
+  maxHintBytes: DEFAULT_MAX_HINT_BYTES,
+  hintDeliveryIntervalMs: DEFAULT_HINT_DELIVERY_INTERVAL_MS,
+  hintsInFlightPerTarget: DEFAULT_HINTS_IN_FLIGHT_PER_TARGET,
+  hintResendMs: DEFAULT_HINT_RESEND_MS,
+  tombstoneGraceMs: DEFAULT_TOMBSTONE_GRACE_MS,
+  purgeIntervalMs: DEFAULT_PURGE_INTERVAL_MS,
+  syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
+  catchUpSyncIntervalMs: DEFAULT_CATCH_UP_SYNC_INTERVAL_MS,
+  syncBatch: DEFAULT_SYNC_BATCH,
+  maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
+  maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+};
+
+/** Thrown for a configuration that cannot work (e.g. grace not longer than the hint window). */
+export class InvalidReplicationConfigError extends Error {
+  override readonly name = 'InvalidReplicationConfigError';
+}
+
+export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): ReplicationConfig {
+  const config = { ...DEFAULT_REPLICATION_CONFIG, ...overrides };
+  if (!Number.isInteger(config.replicas) || config.replicas < 1) {
+    throw new InvalidReplicationConfigError(`replicas must be a positive integer, got ${config.replicas}`);
+  }
+  if (config.tombstoneGraceMs <= config.hintWindowMs) {
+    throw new InvalidReplicationConfigError(
+      `tombstoneGraceMs (${config.tombstoneGraceMs}) must exceed hintWindowMs (${config.hintWindowMs}), or a late hint could resurrect a deleted key`,
+    );
+  }
+  return config;
+}
+
+/** Replicas that must answer for a consistency level, out of `replicas`. */
+export function requiredReplicas(consistency: Consistency, replicas: number): number {
+  switch (consistency) {
+    case 'one':
+      return 1;
+    case 'quorum':
+      return Math.floor(replicas / 2) + 1;
+    case 'all':
+      return replicas;
+  }
+}

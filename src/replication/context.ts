@@ -1,0 +1,31 @@
+/** What the replication components share: the node's view of the ring and of liveness, and a way to send. */
+import type { Env, Lane } from '../runtime/env.ts';
+import type { ReplicationConfig } from './config.ts';
+import type { KvMessage } from './messages.ts';
+
+/** The ring as replication needs it (built by src/node from src/ring's claim). */
+export interface Placement {
+  /** Digest of the ring's inputs. */
+  readonly version: string;
+  readonly partitions: number;
+  /** Replicas per partition actually held: min(N, members). */
+  readonly width: number;
+  /** Member names with their zones, in name order. */
+  readonly members: readonly { name: string; zone: string }[];
+  /** Partition p's preference list, primary first. */
+  owners(p: number): readonly string[];
+  /** Every member in partition p's ranking order: the preference list, then the nodes past N. */
+  ranking(p: number): readonly string[];
+  partitionOfKey(key: Uint8Array): number;
+}
+
+export interface ReplicationContext {
+  readonly env: Env;
+  readonly config: ReplicationConfig;
+  readonly selfName: string;
+  placement(): Placement;
+  /** Whether membership currently believes `name` is up (alive or merely suspected). */
+  isAlive(name: string): boolean;
+  /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
+  send(name: string, message: KvMessage, lane?: Lane): void;
+}

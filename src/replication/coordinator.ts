@@ -1,0 +1,345 @@
+/**
+ * The coordinator: any node coordinates any key (Dynamo, section 4.5).
+ *
+ * Write path: stamp an HLC version, encode the record, send it to every owner in the preference
+ * list. An owner that membership says is down gets a hint kept here; with sloppy quorum the write
+ * also goes to the next healthy node along the ring past N, which keeps it as a hint for that owner
+ * and whose acknowledgement counts. Answer as soon as the consistency level's count of acks is in;
+ * keep listening until the deadline, and leave a hint for every owner that never acknowledged.
+ *
+ * Read path: ask every live owner; answer once enough ready replicas replied (a replica that is
+ * still catching up does not count, see partition-actor.ts) with the newest version seen; then,
+ * after the answer, when every replica replied or the deadline passed, send the newest record to
+ * every replica that returned an older one (read repair).
+ */
+import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
+import { requiredReplicas } from './config.ts';
+import type { ReplicationContext } from './context.ts';
+import type { HintStore } from './hints.ts';
+import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } from './hlc.ts';
+import type { KvMessage } from './messages.ts';
+import { makeRecord } from './partition-actor.ts';
+import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
+
+interface PendingWrite {
+  kind: 'write';
+  partition: number;
+  key: string;
+  record: Uint8Array;
+  version: Version;
+  needed: number;
+  acks: number;
+  /** Owner names that have not acknowledged (a hint is left for each at the deadline). */
+  awaiting: Set<string>;
+  /** Node name -> the owner it stands in for (sloppy fallbacks). */
+  fallbacks: Map<string, string>;
+  done: Callback<WriteResult> | null;
+  timer: number;
+}
+
+interface PendingRead {
+  kind: 'read';
+  partition: number;
+  key: string;
+  needed: number;
+  readyReplies: number;
+  asked: Set<string>;
+  /** Replica name -> the version it returned (ZERO when it had nothing). */
+  seen: Map<string, Version>;
+  newest: StoredRecord | null;
+  newestBytes: Uint8Array | null;
+  done: Callback<GetResult> | null;
+  timer: number;
+}
+
+type Pending = PendingWrite | PendingRead;
+
+export interface CoordinatorStats {
+  reads: number;
+  writes: number;
+  readRepairs: number;
+  hintsForDownOwners: number;
+  hintsForSilentOwners: number;
+  sloppyFallbacks: number;
+  unavailable: number;
+  overloaded: number;
+  peakPending: number;
+}
+
+export class Coordinator implements KvService {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  readonly stats: CoordinatorStats = {
+    reads: 0,
+    writes: 0,
+    readRepairs: 0,
+    hintsForDownOwners: 0,
+    hintsForSilentOwners: 0,
+    sloppyFallbacks: 0,
+    unavailable: 0,
+    overloaded: 0,
+    peakPending: 0,
+  };
+
+  constructor(
+    private readonly ctx: ReplicationContext,
+    private readonly hlc: HybridLogicalClock,
+    private readonly hints: HintStore,
+    private readonly topologySnapshot: () => TopologySnapshot,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  topology(): TopologySnapshot {
+    return this.topologySnapshot();
+  }
+
+  get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void {
+    const problem = this.checkKey(key) ?? this.checkCapacity();
+    if (problem) return this.fail(done, problem);
+    this.stats.reads++;
+    const placement = this.ctx.placement();
+    const partition = placement.partitionOfKey(key);
+    const owners = placement.owners(partition);
+    const needed = requiredReplicas(this.consistency(options.consistency), owners.length);
+    const id = this.nextId++;
+    const read: PendingRead = {
+      kind: 'read',
+      partition,
+      key: keyToStoreKey(key),
+      needed,
+      readyReplies: 0,
+      asked: new Set(),
+      seen: new Map(),
+      newest: null,
+      newestBytes: null,
+      done,
+      timer: this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => this.finishRead(id)),
+    };
+    this.track(id, read);
+    for (const owner of owners) {
+      if (!this.ctx.isAlive(owner)) continue;
+      read.asked.add(owner);
+      this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
+    }
+    // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
+    if (read.asked.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
+  }
+
+  set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void {
+    const ttl = options.ttlMs ?? 0;
+    if (!Number.isFinite(ttl) || ttl < 0) return this.fail(done, { code: 'bad-request', message: `ttlMs must be a non-negative number of milliseconds, got ${ttl}` });
+    if (value.length > this.ctx.config.maxValueBytes) {
+      return this.fail(done, { code: 'too-large', message: `value of ${value.length} bytes exceeds the ${this.ctx.config.maxValueBytes}-byte limit` });
+    }
+    const expiresAtMs = ttl === 0 ? 0 : Math.floor(this.ctx.env.clock.wallMs()) + ttl;
+    this.write(key, value, expiresAtMs, options, done);
+  }
+
+  delete(key: Uint8Array, options: DeleteOptions, done: Callback<WriteResult>): void {
+    this.write(key, null, 0, options, done);
+  }
+
+  /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
+  onReply(from: string, message: KvMessage): void {
+    if (message.t === 'wa') this.onWriteAck(from, message.id);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready);
+  }
+
+  /** Fails every pending request (the node is stopping). */
+  stop(): void {
+    for (const id of [...this.pending.keys()]) {
+      const p = this.pending.get(id)!;
+      this.ctx.env.timers.cancelTimer(p.timer);
+      this.pending.delete(id);
+      p.done?.({ code: 'unavailable', message: 'the coordinating node is shutting down' });
+    }
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  private write(key: Uint8Array, value: Uint8Array | null, expiresAtMs: number, options: { consistency?: Consistency; sloppy?: boolean }, done: Callback<WriteResult>): void {
+    const problem = this.checkKey(key) ?? this.checkCapacity();
+    if (problem) return this.fail(done, problem);
+    this.stats.writes++;
+    const placement = this.ctx.placement();
+    const partition = placement.partitionOfKey(key);
+    const owners = placement.owners(partition);
+    const needed = requiredReplicas(this.consistency(options.consistency), owners.length);
+    const sloppy = options.sloppy ?? this.ctx.config.sloppyQuorum;
+    const version = this.hlc.now();
+    const record = makeRecord(version, value, expiresAtMs);
+    const id = this.nextId++;
+    const write: PendingWrite = {
+      kind: 'write',
+      partition,
+      key: keyToStoreKey(key),
+      record,
+      version,
+      needed,
+      acks: 0,
+      awaiting: new Set(),
+      fallbacks: new Map(),
+      done,
+      timer: this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => this.finishWrite(id)),
+    };
+    this.track(id, write);
+
+    const down: string[] = [];
+    for (const owner of owners) {
+      if (this.ctx.isAlive(owner)) {
+        write.awaiting.add(owner);
+        this.ctx.send(owner, { t: 'w', id, p: partition, k: write.key, r: record });
+      } else {
+        down.push(owner);
+      }
+    }
+    if (down.length > 0) {
+      const standIns = sloppy ? this.fallbacksFor(partition, owners, down.length) : [];
+      down.forEach((owner, i) => {
+        const standIn = standIns[i];
+        if (standIn !== undefined) {
+          // The fallback keeps the hint; its ack counts towards W (sloppy quorum).
+          this.stats.sloppyFallbacks++;
+          write.fallbacks.set(standIn, owner);
+          this.ctx.send(standIn, { t: 'w', id, p: partition, k: write.key, r: record, h: owner });
+        } else {
+          this.stats.hintsForDownOwners++;
+          this.hints.add(owner, partition, write.key, record, this.ctx.env.clock.monoMs());
+        }
+      });
+    }
+    if (write.awaiting.size + write.fallbacks.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishWrite(id));
+  }
+
+  /** The first `count` live nodes past the preference list, walking partition p's ranking. */
+  private fallbacksFor(partition: number, owners: readonly string[], count: number): string[] {
+    const out: string[] = [];
+    for (const name of this.ctx.placement().ranking(partition)) {
+      if (out.length >= count) break;
+      if (owners.includes(name) || !this.ctx.isAlive(name)) continue;
+      out.push(name);
+    }
+    return out;
+  }
+
+  private onWriteAck(from: string, id: number): void {
+    const write = this.pending.get(id);
+    if (!write || write.kind !== 'write') return;
+    if (write.awaiting.delete(from) || write.fallbacks.delete(from)) write.acks++;
+    else return; // a duplicate
+    if (write.done && write.acks >= write.needed) {
+      const done = write.done;
+      write.done = null;
+      done(null, { acks: write.acks, version: write.version });
+    }
+    if (write.awaiting.size === 0 && write.fallbacks.size === 0) this.finishWrite(id);
+  }
+
+  /** At the deadline, or once everyone answered: answer if not yet, hint every silent owner. */
+  private finishWrite(id: number): void {
+    const write = this.pending.get(id) as PendingWrite | undefined;
+    if (!write) return;
+    this.pending.delete(id);
+    this.ctx.env.timers.cancelTimer(write.timer);
+    const now = this.ctx.env.clock.monoMs();
+    for (const owner of write.awaiting) {
+      this.stats.hintsForSilentOwners++;
+      this.hints.add(owner, write.partition, write.key, write.record, now);
+    }
+    // A fallback that did not answer may not hold the hint: keep one here too.
+    for (const owner of write.fallbacks.values()) {
+      this.stats.hintsForSilentOwners++;
+      this.hints.add(owner, write.partition, write.key, write.record, now);
+    }
+    if (write.done) {
+      this.stats.unavailable++;
+      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time` });
+    }
+  }
+
+  // ---- reads ------------------------------------------------------------------------------
+
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean): void {
+    const read = this.pending.get(id);
+    if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
+    const record = bytes ? decodeRecord(bytes) : null;
+    read.seen.set(from, record ? record.version : ZERO_VERSION);
+    if (record) {
+      this.hlc.observe(record.version);
+      if (!read.newest || compareVersions(record.version, read.newest.version) > 0) {
+        read.newest = record;
+        read.newestBytes = bytes;
+      }
+    }
+    if (ready) read.readyReplies++;
+    if (read.done && read.readyReplies >= read.needed) this.answerRead(read);
+    if (read.seen.size === read.asked.size) this.finishRead(id);
+  }
+
+  private answerRead(read: PendingRead): void {
+    const done = read.done!;
+    read.done = null;
+    const newest = read.newest;
+    const acks = read.readyReplies;
+    if (!newest) return done(null, { value: null, expiresAtMs: null, acks, version: null });
+    const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
+    done(null, {
+      value: dead ? null : newest.value.slice(),
+      expiresAtMs: dead || newest.expiresAtMs === 0 ? null : newest.expiresAtMs,
+      acks,
+      version: newest.version,
+    });
+  }
+
+  /** Every replica answered or the deadline passed: fail if never answered, then repair stale replicas. */
+  private finishRead(id: number): void {
+    const read = this.pending.get(id) as PendingRead | undefined;
+    if (!read) return;
+    this.pending.delete(id);
+    this.ctx.env.timers.cancelTimer(read.timer);
+    if (read.done) {
+      const done = read.done;
+      read.done = null;
+      this.stats.unavailable++;
+      done({ code: 'unavailable', message: `only ${read.readyReplies} of the ${read.needed} replicas needed answered the read in time` });
+    }
+    // Read repair, strictly after the answer above.
+    if (!read.newest || !read.newestBytes) return;
+    for (const [replica, version] of read.seen) {
+      if (compareVersions(version, read.newest.version) >= 0) continue;
+      this.stats.readRepairs++;
+      this.ctx.send(replica, { t: 'rp', p: read.partition, k: read.key, r: read.newestBytes });
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  private consistency(requested: Consistency | undefined): Consistency {
+    return requested ?? this.ctx.config.defaultConsistency;
+  }
+
+  private track(id: number, pending: Pending): void {
+    this.pending.set(id, pending);
+    this.stats.peakPending = Math.max(this.stats.peakPending, this.pending.size);
+  }
+
+  private checkKey(key: Uint8Array): KvError | null {
+    if (key.length === 0) return { code: 'bad-request', message: 'the key is empty' };
+    if (key.length > this.ctx.config.maxKeyBytes) return { code: 'too-large', message: `key of ${key.length} bytes exceeds the ${this.ctx.config.maxKeyBytes}-byte limit` };
+    return null;
+  }
+
+  private checkCapacity(): KvError | null {
+    if (this.pending.size < this.ctx.config.maxPendingRequests) return null;
+    this.stats.overloaded++;
+    return { code: 'overloaded', message: `${this.pending.size} requests already in flight on this node; retry later` };
+  }
+
+  private fail<T>(done: Callback<T>, error: KvError): void {
+    // Callbacks are always asynchronous, so callers see one ordering whatever the outcome.
+    this.ctx.env.timers.setTimer(0, () => done(error));
+  }
+}

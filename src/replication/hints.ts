@@ -1,0 +1,138 @@
+/**
+ * Hinted handoff's store: writes meant for a replica that was down or did not answer, kept until
+ * that replica is reachable again. Bounded by count and bytes (the oldest hint is dropped to make
+ * room, and counted), expired after the hint window, and deduplicated per (target, key): only the
+ * newest version per key needs to travel.
+ *
+ * Hints live in memory: a node that crashes loses its hints, and anti-entropy (sync.ts) is what
+ * repairs the target then. Hints make repair fast; anti-entropy makes it certain.
+ */
+import { compareVersions } from './hlc.ts';
+import { versionOfEncoded } from './record.ts';
+
+export interface Hint {
+  readonly id: number;
+  readonly target: string;
+  readonly partition: number;
+  readonly key: string;
+  readonly record: Uint8Array;
+  readonly storedAtMs: number;
+  /** Monotonic ms of the last delivery attempt, or -1 if never sent. */
+  sentAtMs: number;
+}
+
+export interface HintStats {
+  stored: number;
+  delivered: number;
+  droppedForRoom: number;
+  expired: number;
+  /** A newer hint for the same (target, key) replaced an older one. */
+  superseded: number;
+}
+
+/** Bytes a hint is charged: its record, its key and a fixed allowance for bookkeeping. */
+const HINT_OVERHEAD_BYTES = 64;
+
+export class HintStore {
+  /** Insertion order is age order: the first entry is the oldest. */
+  private readonly byId = new Map<number, Hint>();
+  private readonly byTargetKey = new Map<string, number>();
+  private nextId = 1;
+  private bytesHeld = 0;
+  readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0 };
+  /** The most hints and bytes ever held at once, for the bounded-resources checker. */
+  peakCount = 0;
+  peakBytes = 0;
+
+  constructor(
+    readonly maxHints: number,
+    readonly maxBytes: number,
+    readonly windowMs: number,
+  ) {}
+
+  get count(): number {
+    return this.byId.size;
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  /** Keeps `record` for `target`; a newer hint for the same key replaces an older one. */
+  add(target: string, partition: number, key: string, record: Uint8Array, nowMs: number): void {
+    const tk = `${target}\u0000${key}`;
+    const existingId = this.byTargetKey.get(tk);
+    if (existingId !== undefined) {
+      const existing = this.byId.get(existingId)!;
+      if (compareVersions(versionOfEncoded(existing.record), versionOfEncoded(record)) >= 0) return;
+      this.remove(existingId);
+      this.stats.superseded++;
+    }
+    const cost = hintCost(key, record);
+    if (cost > this.maxBytes) {
+      this.stats.droppedForRoom++;
+      return;
+    }
+    while (this.byId.size >= this.maxHints || this.bytesHeld + cost > this.maxBytes) {
+      const oldest = this.byId.keys().next().value as number;
+      this.remove(oldest);
+      this.stats.droppedForRoom++;
+    }
+    const id = this.nextId++;
+    this.byId.set(id, { id, target, partition, key, record, storedAtMs: nowMs, sentAtMs: -1 });
+    this.byTargetKey.set(tk, id);
+    this.bytesHeld += cost;
+    this.stats.stored++;
+    this.peakCount = Math.max(this.peakCount, this.byId.size);
+    this.peakBytes = Math.max(this.peakBytes, this.bytesHeld);
+  }
+
+  /** Drops hints older than the window. */
+  expire(nowMs: number): void {
+    for (const hint of this.byId.values()) {
+      if (hint.storedAtMs + this.windowMs > nowMs) break; // age order: the rest are younger
+      this.remove(hint.id);
+      this.stats.expired++;
+    }
+  }
+
+  /** Targets that have hints waiting, in order of their oldest hint. */
+  targets(): string[] {
+    const seen = new Set<string>();
+    for (const hint of this.byId.values()) seen.add(hint.target);
+    return [...seen];
+  }
+
+  /**
+   * Up to `max` hints for `target` due for (re)sending at `nowMs`: never sent, or sent more than
+   * `resendMs` ago. `inFlight` counts those sent and not yet due, so the caller can throttle.
+   */
+  due(target: string, nowMs: number, resendMs: number, max: number): { due: Hint[]; inFlight: number } {
+    const due: Hint[] = [];
+    let inFlight = 0;
+    for (const hint of this.byId.values()) {
+      if (hint.target !== target) continue;
+      if (hint.sentAtMs >= 0 && hint.sentAtMs + resendMs > nowMs) inFlight++;
+      else if (due.length < max) due.push(hint);
+    }
+    return { due: due.slice(0, Math.max(0, max - inFlight)), inFlight };
+  }
+
+  /** The target acknowledged the hint. */
+  delivered(id: number): void {
+    if (this.remove(id)) this.stats.delivered++;
+  }
+
+  private remove(id: number): boolean {
+    const hint = this.byId.get(id);
+    if (!hint) return false;
+    this.byId.delete(id);
+    this.byTargetKey.delete(`${hint.target}\u0000${hint.key}`);
+    this.bytesHeld -= hintCost(hint.key, hint.record);
+    return true;
+  }
+}
+
+function hintCost(key: string, record: Uint8Array): number {
+  return key.length + record.length + HINT_OVERHEAD_BYTES;
+}

@@ -1,0 +1,58 @@
+/**
+ * Node-to-node replication messages and their msgpack codec. Keys travel as store keys (latin1
+ * strings, see record.ts) and records as their stored bytes (header + value), so a replica writes
+ * what it receives without re-encoding.
+ *
+ * The transport is shared with gossip; src/node puts a one-byte family prefix in front of these
+ * bytes and strips it before `decodeKvMessage`.
+ */
+import { decode, encode } from '@msgpack/msgpack';
+
+export type KvMessage =
+  /** Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for. */
+  | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string }
+  | { t: 'wa'; id: number }
+  /** Replica read. */
+  | { t: 'r'; id: number; p: number; k: string }
+  /** Read answer: the stored record (or null) and whether this replica has finished its catch-up sync. */
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean }
+  /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
+  | { t: 'rp'; p: number; k: string; r: Uint8Array }
+  /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
+  | { t: 'hd'; id: number; p: number; k: string; r: Uint8Array }
+  | { t: 'ha'; id: number }
+  /** Sync request: flat [partition, digest, partition, digest, ...] for partitions shared with the receiver. */
+  | { t: 'sq'; d: number[] }
+  /** Sync response: partitions whose digests matched, and the (key, version) lists of those that did not. */
+  | { t: 'sr'; eq: number[]; df: SyncDiff[] }
+  /** Sync want: send me these keys of partition p. */
+  | { t: 'sw'; p: number; k: string[] }
+  /** Sync data: records of partition p; `last` marks the final answer to a want. */
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean };
+
+/** [partition, keys, flat versions (wallMs, logical, node per key)] */
+export type SyncDiff = [number, string[], number[]];
+
+/** Thrown for bytes that do not decode to a replication message. */
+export class MalformedKvMessageError extends Error {
+  override readonly name = 'MalformedKvMessageError';
+}
+
+const KNOWN_TYPES = new Set(['w', 'wa', 'r', 'ra', 'rp', 'hd', 'ha', 'sq', 'sr', 'sw', 'sd']);
+
+export function encodeKvMessage(message: KvMessage): Uint8Array {
+  return encode(message, { ignoreUndefined: true });
+}
+
+export function decodeKvMessage(bytes: Uint8Array): KvMessage {
+  let value: unknown;
+  try {
+    value = decode(bytes);
+  } catch (cause) {
+    throw new MalformedKvMessageError(`replication message does not decode as msgpack: ${(cause as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || !KNOWN_TYPES.has((value as { t?: unknown }).t as string)) {
+    throw new MalformedKvMessageError('replication message has no known type field "t"');
+  }
+  return value as KvMessage;
+}

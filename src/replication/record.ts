@@ -1,0 +1,85 @@
+/**
+ * A replica's stored record: the value bytes behind a compact fixed header that carries what the
+ * store does not know about (the HLC version, the absolute expiry, the tombstone flag).
+ *
+ * Layout (big-endian), HEADER_BYTES = 25:
+ *   0      u8   flags (bit 0: tombstone)
+ *   1..8   f64  version.wallMs
+ *   9..12  u32  version.logical
+ *   13..16 u32  version.node
+ *   17..24 f64  expiresAtMs (0 = never)
+ *   25..        value bytes (empty for a tombstone)
+ *
+ * The store keys are strings; byte keys are mapped one byte to one UTF-16 code unit (latin1), which
+ * is binary-safe and reversible, and costs the store nothing extra for ASCII keys.
+ */
+import { compareVersions, type Version } from './hlc.ts';
+
+export const HEADER_BYTES = 25;
+const FLAG_TOMBSTONE = 1;
+
+export interface StoredRecord {
+  readonly version: Version;
+  /** Absolute expiry in wall ms, or 0 when the value never expires. */
+  readonly expiresAtMs: number;
+  readonly tombstone: boolean;
+  /** The value; empty for a tombstone. */
+  readonly value: Uint8Array;
+}
+
+/** Thrown when bytes read back from the store are not a record (a bug or memory corruption). */
+export class CorruptRecordError extends Error {
+  override readonly name = 'CorruptRecordError';
+}
+
+export function encodeRecord(record: StoredRecord): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + record.value.length);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, record.tombstone ? FLAG_TOMBSTONE : 0);
+  view.setFloat64(1, record.version.wallMs);
+  view.setUint32(9, record.version.logical);
+  view.setUint32(13, record.version.node);
+  view.setFloat64(17, record.expiresAtMs);
+  out.set(record.value, HEADER_BYTES);
+  return out;
+}
+
+export function decodeRecord(bytes: Uint8Array): StoredRecord {
+  if (bytes.length < HEADER_BYTES) throw new CorruptRecordError(`stored record of ${bytes.length} bytes is shorter than its ${HEADER_BYTES}-byte header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    tombstone: (view.getUint8(0) & FLAG_TOMBSTONE) !== 0,
+    version: { wallMs: view.getFloat64(1), logical: view.getUint32(9), node: view.getUint32(13) },
+    expiresAtMs: view.getFloat64(17),
+    value: bytes.subarray(HEADER_BYTES),
+  };
+}
+
+/** Only the version, without copying or decoding the rest. */
+export function versionOfEncoded(bytes: Uint8Array): Version {
+  return decodeRecord(bytes).version;
+}
+
+/** True when the record holds no live value at wall time `nowMs` (deleted or expired). */
+export function isDeadAt(record: StoredRecord, nowMs: number): boolean {
+  return record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs);
+}
+
+/** Last-writer-wins: the record that survives when `a` and `b` meet. */
+export function newerOf<T extends StoredRecord>(a: T, b: T): T {
+  return compareVersions(a.version, b.version) >= 0 ? a : b;
+}
+
+/** Byte key -> store key: one byte per UTF-16 code unit (latin1), reversible for any bytes. */
+export function keyToStoreKey(key: Uint8Array): string {
+  let s = '';
+  // Chunked so a long key never overflows the argument limit of fromCharCode.
+  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode(...key.subarray(i, i + 4096));
+  return s;
+}
+
+export function storeKeyToKey(storeKey: string): Uint8Array {
+  const out = new Uint8Array(storeKey.length);
+  for (let i = 0; i < storeKey.length; i++) out[i] = storeKey.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,297 @@
+/**
+ * Partition sync: one protocol for three jobs.
+ *
+ * - Anti-entropy: replicas of a partition compare digests and exchange what differs, so replicas
+ *   converge even when a hint or a repair was lost (hints are in memory and die with their node).
+ * - Catch-up: a replica that (re)started empty, or that the ring just gave this node, is not
+ *   `ready` until it has synced from every source that may hold acknowledged writes.
+ * - Ownership handoff: a node that holds data for a partition it no longer owns pushes it to the
+ *   new owners, and drops it once every live owner is known to hold all of it.
+ *
+ * A round: every interval this node picks the next peer (round robin) and sends it the digests of
+ * the partitions they share (`sq`). The peer answers with the partitions whose digests match and,
+ * within a batch budget, the (key, version) lists of those that differ (`sr`). For each differing
+ * partition this node asks for what the peer has newer (`sw` -> `sd`, if it owns the partition) and
+ * pushes what it has newer (`sd`, if the peer owns the partition). Everything rides the bulk lane.
+ * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
+ * a crash or a lost message simply resumes in a later round.
+ */
+import { requiredReplicas } from './config.ts';
+import type { Placement, ReplicationContext } from './context.ts';
+import { compareVersions, type Version } from './hlc.ts';
+import type { KvMessage, SyncDiff } from './messages.ts';
+import type { ReplicaHost } from './replica-host.ts';
+
+export interface SyncStats {
+  rounds: number;
+  partitionsCompared: number;
+  partitionsDiffering: number;
+  recordsPushed: number;
+  recordsPulled: number;
+  partitionsHandedOff: number;
+  keysHandedOff: number;
+}
+
+/** Observable progress of catch-up and ownership handoff on this node. */
+export interface HandoffProgress {
+  /** Owned partitions still waiting for data from a source. */
+  partitionsCatchingUp: number;
+  /** Partitions held but no longer owned, still to be handed off. */
+  partitionsToHandOff: number;
+  keysToHandOff: number;
+  partitionsHandedOff: number;
+  keysHandedOff: number;
+}
+
+export class PartitionSync {
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0 };
+  /** For partitions held but not owned: the owners known to hold everything this node has. */
+  private readonly coveredBy = new Map<number, Set<string>>();
+  private nextPeer = 0;
+  private timer: number | null = null;
+
+  constructor(
+    private readonly ctx: ReplicationContext,
+    private readonly host: ReplicaHost,
+  ) {
+    host.onChange = (partition) => this.coveredBy.get(partition)?.clear();
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.ctx.env.timers.cancelTimer(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * The ring changed (or was first computed, `previous` null): newly owned partitions must catch
+   * up from their previous owners (on a restart: from the other owners), partitions no longer
+   * owned start handing off, and sources that left the cluster are forgotten.
+   */
+  onPlacement(previous: Placement | null, next: Placement): void {
+    const self = this.ctx.selfName;
+    const stillMembers = new Set(next.members.map((m) => m.name));
+    for (let p = 0; p < next.partitions; p++) {
+      const owners = next.owners(p);
+      const ownsNow = owners.includes(self);
+      const ownedBefore = previous !== null && previous.owners(p).includes(self);
+      const existing = this.host.actors.get(p);
+      if (ownsNow && !ownedBefore) {
+        const actor = this.host.actorFor(p);
+        for (const source of previous ? previous.owners(p) : owners) if (source !== self) actor.pendingSources.add(source);
+        this.coveredBy.delete(p);
+      } else if (!ownsNow && existing) {
+        existing.pendingSources.clear();
+        if (existing.size === 0) this.dropPartition(p);
+        else if (!this.coveredBy.has(p)) this.coveredBy.set(p, new Set());
+      }
+    }
+    for (const actor of this.host.actors.values()) {
+      for (const source of actor.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.pendingSources.delete(source);
+    }
+  }
+
+  /** A member left for good: stop waiting for it as a source. */
+  forgetSource(name: string): void {
+    for (const actor of this.host.actors.values()) actor.pendingSources.delete(name);
+  }
+
+  progress(): HandoffProgress {
+    let partitionsCatchingUp = 0;
+    let partitionsToHandOff = 0;
+    let keysToHandOff = 0;
+    for (const [p, actor] of this.host.actors) {
+      if (this.coveredBy.has(p)) {
+        partitionsToHandOff++;
+        keysToHandOff += actor.size;
+      } else if (!actor.ready) {
+        partitionsCatchingUp++;
+      }
+    }
+    return { partitionsCatchingUp, partitionsToHandOff, keysToHandOff, partitionsHandedOff: this.stats.partitionsHandedOff, keysHandedOff: this.stats.keysHandedOff };
+  }
+
+  onMessage(from: string, message: KvMessage): boolean {
+    switch (message.t) {
+      case 'sq':
+        this.answerDigests(from, message.d);
+        return true;
+      case 'sr':
+        this.onSyncAnswer(from, message.eq, message.df);
+        return true;
+      case 'sw':
+        this.sendRecords(from, message.p, message.k, true);
+        return true;
+      case 'sd':
+        for (let i = 0; i < message.k.length; i++) {
+          if (this.host.apply(message.p, message.k[i]!, message.r[i]!) === 'applied') this.stats.recordsPulled++;
+        }
+        if (message.last) this.host.actors.get(message.p)?.pendingSources.delete(from);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // ---- rounds -----------------------------------------------------------------------------
+
+  private schedule(): void {
+    const busy = this.progressNeeded();
+    const interval = busy ? this.ctx.config.catchUpSyncIntervalMs : this.ctx.config.syncIntervalMs;
+    // Jitter keeps nodes from syncing in lockstep.
+    this.timer = this.ctx.env.timers.setTimer(interval * (0.75 + this.ctx.env.random.next() / 2), () => {
+      this.round();
+      this.schedule();
+    });
+  }
+
+  private progressNeeded(): boolean {
+    for (const [p, actor] of this.host.actors) if (!actor.ready || this.coveredBy.has(p)) return true;
+    return false;
+  }
+
+  private round(): void {
+    const peers = this.peers();
+    if (peers.length === 0) return;
+    const peer = peers[this.nextPeer++ % peers.length]!;
+    const digests = this.sharedDigests(peer);
+    if (digests.length === 0) return;
+    this.stats.rounds++;
+    this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
+  }
+
+  /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */
+  private peers(): string[] {
+    const names = new Set(this.ctx.placement().members.map((m) => m.name));
+    for (const actor of this.host.actors.values()) for (const s of actor.pendingSources) names.add(s);
+    names.delete(this.ctx.selfName);
+    return [...names].filter((n) => this.ctx.isAlive(n));
+  }
+
+  /** Flat [p, digest, ...] for partitions this node owns or holds that `peer` owns or must sync from. */
+  private sharedDigests(peer: string): number[] {
+    const placement = this.ctx.placement();
+    const out: number[] = [];
+    for (let p = 0; p < placement.partitions; p++) {
+      const actor = this.host.actors.get(p);
+      const peerOwns = placement.owners(p).includes(peer);
+      const relevant = actor ? peerOwns || actor.pendingSources.has(peer) : peerOwns && placement.owners(p).includes(this.ctx.selfName);
+      if (relevant) out.push(p, actor?.digest ?? 0);
+    }
+    return out;
+  }
+
+  private answerDigests(from: string, digests: number[]): void {
+    const eq: number[] = [];
+    const df: SyncDiff[] = [];
+    let budget = this.ctx.config.syncBatch;
+    for (let i = 0; i + 1 < digests.length; i += 2) {
+      const p = digests[i]!;
+      const actor = this.host.actors.get(p);
+      const mine = actor?.digest ?? 0;
+      this.stats.partitionsCompared++;
+      if (mine === digests[i + 1]) {
+        eq.push(p);
+        continue;
+      }
+      this.stats.partitionsDiffering++;
+      const size = actor?.size ?? 0;
+      if (size > budget && df.length > 0) continue; // over this round's budget: a later round
+      budget -= size;
+      const keys: string[] = [];
+      const versions: number[] = [];
+      if (actor) {
+        for (const [key, v] of actor.entries()) {
+          keys.push(key);
+          versions.push(v.wallMs, v.logical, v.node);
+        }
+      }
+      df.push([p, keys, versions]);
+    }
+    this.ctx.send(from, { t: 'sr', eq, df }, 'bulk');
+  }
+
+  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[]): void {
+    const placement = this.ctx.placement();
+    for (const p of eq) this.markSynced(p, from, placement);
+    for (const [p, keys, versions] of df) {
+      const owns = placement.owners(p).includes(this.ctx.selfName);
+      const peerOwns = placement.owners(p).includes(from);
+      const actor = owns ? this.host.actorFor(p) : this.host.actors.get(p);
+      if (!actor) continue;
+      const theirs = new Map<string, Version>();
+      for (let i = 0; i < keys.length; i++) {
+        theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
+      }
+      const want: string[] = [];
+      if (owns) {
+        for (const [key, v] of theirs) {
+          const mine = actor.versionOf(key);
+          if (!mine || compareVersions(mine, v) < 0) want.push(key);
+        }
+      }
+      const push: string[] = [];
+      if (peerOwns) {
+        for (const [key, mine] of actor.entries()) {
+          const v = theirs.get(key);
+          if (!v || compareVersions(v, mine) < 0) push.push(key);
+        }
+      }
+      if (push.length > 0) this.sendRecords(from, p, push, false);
+      if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
+      else actor.pendingSources.delete(from);
+      if (!owns && peerOwns && push.length === 0) this.markSynced(p, from, placement);
+    }
+  }
+
+  /** Sends the records for `keys` of partition p in batches; `answer` marks the last one of a want's answer. */
+  private sendRecords(to: string, p: number, keys: string[], answer: boolean): void {
+    const actor = this.host.actors.get(p);
+    const batch = this.ctx.config.syncBatch;
+    const found: string[] = [];
+    const records: Uint8Array[] = [];
+    for (const key of keys) {
+      const record = actor?.read(key);
+      if (!record) continue;
+      found.push(key);
+      records.push(record);
+    }
+    if (!answer) this.stats.recordsPushed += found.length;
+    for (let i = 0; i < found.length || (i === 0 && answer); i += batch) {
+      const last = i + batch >= found.length;
+      this.ctx.send(to, { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last }, 'bulk');
+      if (found.length === 0) break;
+    }
+  }
+
+  /** `peer` holds everything this node has for p (equal digests, or nothing left to push). */
+  private markSynced(p: number, peer: string, placement: Placement): void {
+    const actor = this.host.actors.get(p);
+    if (!actor) return;
+    actor.pendingSources.delete(peer);
+    const covered = this.coveredBy.get(p);
+    if (!covered) return;
+    covered.add(peer);
+    const owners = placement.owners(p);
+    const needed = requiredReplicas('quorum', owners.length);
+    let coveredOwners = 0;
+    for (const owner of owners) {
+      if (covered.has(owner)) coveredOwners++;
+      else if (this.ctx.isAlive(owner)) return; // a live owner still lacks something
+    }
+    if (coveredOwners >= needed) {
+      this.stats.partitionsHandedOff++;
+      this.stats.keysHandedOff += actor.size;
+      this.dropPartition(p);
+    }
+  }
+
+  private dropPartition(p: number): void {
+    this.host.actors.get(p)?.drop();
+    this.host.actors.delete(p);
+    this.coveredBy.delete(p);
+  }
+}
