@@ -1,0 +1,191 @@
+/**
+ * Hot-key detection with the Space-Saving algorithm (Metwally, Agrawal, El Abbadi 2005), plus
+ * exponential decay so "hot" means hot recently.
+ *
+ * Space-Saving keeps k counters. A tracked key's counter is incremented; an untracked key replaces
+ * the key with the smallest counter and inherits that count (+1) as its overestimate, remembered as
+ * its `error`. Every key whose true count exceeds total/k is guaranteed to be tracked, and
+ * `count - error` is a guaranteed lower bound on its true count, which is what share reports use
+ * (so a key is never reported hot on an overestimate). Counters live in a binary min-heap.
+ *
+ * Time enters only through `tick(nowMs)`, called by the owner: at each window boundary all counts
+ * are multiplied by `decay` and the once-per-window report memory is cleared.
+ */
+
+export const DEFAULT_HOT_KEY_CAPACITY = 64;
+/** Share of the (decayed) traffic that makes a key hot. */
+export const DEFAULT_HOT_KEY_SHARE = 0.05;
+export const DEFAULT_HOT_KEY_WINDOW_MS = 10_000;
+/** Counts are multiplied by this at each window boundary (0.5 = a half-life of one window). */
+export const DEFAULT_HOT_KEY_DECAY = 0.5;
+/** No report until the decayed traffic total reaches this, so a quiet node reports nothing. */
+export const DEFAULT_HOT_KEY_MIN_TRAFFIC = 1000;
+
+export class HotKeyConfigError extends Error {
+  override readonly name = 'HotKeyConfigError';
+}
+
+export interface HotKey {
+  key: string;
+  /** Estimated (decayed) count; at least the true count. */
+  count: number;
+  /** How much of `count` may be overestimate. */
+  error: number;
+  /** Guaranteed share of the decayed traffic, (count - error) / total. */
+  share: number;
+}
+
+export interface HotKeyReport extends HotKey {
+  /** Start of the window (caller's clock) in which the key crossed the threshold. */
+  windowStartMs: number;
+}
+
+export interface HotKeyOptions {
+  capacity?: number;
+  shareThreshold?: number;
+  windowMs?: number;
+  decay?: number;
+  minTraffic?: number;
+  /** Called at most once per key per window when its guaranteed share reaches the threshold. */
+  onHotKey?: (report: HotKeyReport) => void;
+}
+
+export class HotKeyTracker {
+  private readonly capacity: number;
+  private readonly shareThreshold: number;
+  private readonly windowMs: number;
+  private readonly decay: number;
+  private readonly minTraffic: number;
+  private readonly onHotKey: ((report: HotKeyReport) => void) | undefined;
+  private readonly index = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly counts: Float64Array;
+  private readonly errors: Float64Array;
+  /** Min-heap of counter ids ordered by count; heapPos[id] is its place. */
+  private readonly heap: Int32Array;
+  private readonly heapPos: Int32Array;
+  private size = 0;
+  private total = 0;
+  private windowStart: number | undefined;
+  private readonly reported = new Set<string>();
+
+  constructor(options: HotKeyOptions = {}) {
+    this.capacity = options.capacity ?? DEFAULT_HOT_KEY_CAPACITY;
+    this.shareThreshold = options.shareThreshold ?? DEFAULT_HOT_KEY_SHARE;
+    this.windowMs = options.windowMs ?? DEFAULT_HOT_KEY_WINDOW_MS;
+    this.decay = options.decay ?? DEFAULT_HOT_KEY_DECAY;
+    this.minTraffic = options.minTraffic ?? DEFAULT_HOT_KEY_MIN_TRAFFIC;
+    this.onHotKey = options.onHotKey;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new HotKeyConfigError(`hot-key capacity must be a positive integer, got ${this.capacity}`);
+    if (!(this.shareThreshold > 0 && this.shareThreshold <= 1)) throw new HotKeyConfigError(`hot-key shareThreshold must be in (0, 1], got ${this.shareThreshold}`);
+    if (!(this.decay >= 0 && this.decay <= 1)) throw new HotKeyConfigError(`hot-key decay must be in [0, 1], got ${this.decay}`);
+    if (!(this.windowMs > 0)) throw new HotKeyConfigError(`hot-key windowMs must be positive, got ${this.windowMs}`);
+    this.counts = new Float64Array(this.capacity);
+    this.errors = new Float64Array(this.capacity);
+    this.heap = new Int32Array(this.capacity);
+    this.heapPos = new Int32Array(this.capacity);
+  }
+
+  /** Decayed total of recorded accesses. */
+  get traffic(): number {
+    return this.total;
+  }
+
+  /** Counts one access to `key`. */
+  record(key: string): void {
+    this.total++;
+    const id = this.index.get(key);
+    if (id !== undefined) {
+      this.counts[id] = this.counts[id]! + 1;
+      this.siftDown(this.heapPos[id]!);
+      return;
+    }
+    if (this.size < this.capacity) {
+      const fresh = this.size++;
+      this.keys[fresh] = key;
+      this.index.set(key, fresh);
+      this.counts[fresh] = 1;
+      this.errors[fresh] = 0;
+      this.heap[fresh] = fresh;
+      this.heapPos[fresh] = fresh;
+      this.siftUp(fresh);
+      return;
+    }
+    // Replace the smallest counter: the newcomer inherits its count as possible overestimate.
+    const victim = this.heap[0]!;
+    this.index.delete(this.keys[victim]!);
+    this.keys[victim] = key;
+    this.index.set(key, victim);
+    this.errors[victim] = this.counts[victim]!;
+    this.counts[victim] = this.counts[victim]! + 1;
+    this.siftDown(0);
+  }
+
+  /** The `n` keys with the highest estimated counts, hottest first. */
+  top(n: number = this.capacity): HotKey[] {
+    const out: HotKey[] = [];
+    for (let id = 0; id < this.size; id++) out.push(this.describe(id));
+    out.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+    return out.slice(0, n);
+  }
+
+  /** Advances the window (decaying counts at each boundary) and reports keys over the threshold. */
+  tick(nowMs: number): void {
+    if (this.windowStart === undefined) this.windowStart = nowMs;
+    if (nowMs - this.windowStart >= this.windowMs) {
+      for (let id = 0; id < this.size; id++) {
+        this.counts[id] = this.counts[id]! * this.decay;
+        this.errors[id] = this.errors[id]! * this.decay;
+      }
+      this.total *= this.decay;
+      this.windowStart = nowMs;
+      this.reported.clear();
+    }
+    if (!this.onHotKey || this.total < this.minTraffic) return;
+    for (let id = 0; id < this.size; id++) {
+      const hot = this.describe(id);
+      if (hot.share >= this.shareThreshold && !this.reported.has(hot.key)) {
+        this.reported.add(hot.key);
+        this.onHotKey({ ...hot, windowStartMs: this.windowStart });
+      }
+    }
+  }
+
+  private describe(id: number): HotKey {
+    const count = this.counts[id]!;
+    const error = this.errors[id]!;
+    return { key: this.keys[id]!, count, error, share: this.total > 0 ? (count - error) / this.total : 0 };
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const id = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (this.counts[p]! <= this.counts[id]!) break;
+      heap[i] = p;
+      this.heapPos[p] = i;
+      i = parent;
+    }
+    heap[i] = id;
+    this.heapPos[id] = i;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const id = heap[i]!;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && this.counts[heap[child + 1]!]! < this.counts[heap[child]!]!) child++;
+      const c = heap[child]!;
+      if (this.counts[c]! >= this.counts[id]!) break;
+      heap[i] = c;
+      this.heapPos[c] = i;
+      i = child;
+    }
+    heap[i] = id;
+    this.heapPos[id] = i;
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * W-TinyLFU (Einziger, Friedman, Manes 2017), laid out as in Caffeine:
+ *
+ *   new entry -> [ window LRU ] --overflow--> candidate --admit?--> [ probation | protected ] (SLRU)
+ *
+ * The small window absorbs bursts of new keys and lets a key prove itself; when it overflows, its
+ * oldest entry becomes a candidate for the main region and duels the main region's victim (the
+ * probation queue's least recently used): the one the Count-Min Sketch deems less frequent goes.
+ * A hit in probation promotes to protected (capped at 80% of main); protected overflow demotes back
+ * to probation. The window's share adapts (window-tuner.ts by default, or hill-climber.ts).
+ *
+ * Against hash flooding (an attacker crafting keys that collide with a hot victim to inflate a
+ * candidate's estimate), a warm candidate that loses the duel is still admitted with probability
+ * 1/128, so a popular victim cannot be pinned forever by a forged count.
+ */
+import type { Random } from '../runtime/env.ts';
+import { RotatingBloomFilter } from './bloom.ts';
+import { CountMinSketch } from './count-min.ts';
+import { HillClimber } from './hill-climber.ts';
+import { WindowTuner } from './window-tuner.ts';
+import type { EvictionPolicy, PolicyHost } from './policy.ts';
+import { SlotLists } from './slot-lists.ts';
+
+/** Initial share of the budget given to the admission window (Caffeine's default). */
+export const DEFAULT_WINDOW_FRACTION = 0.01;
+/** Share of the main region that is protected. */
+export const PROTECTED_FRACTION = 0.8;
+/** A losing candidate this warm may still be admitted at random (hash-flooding defence). */
+export const RANDOM_ADMIT_MIN_FREQUENCY = 6;
+/** One in this many warm losing candidates is admitted anyway. */
+export const RANDOM_ADMIT_ODDS = 128;
+/** Fewest reads per hill-climbing sample, so tiny caches do not adapt on noise. */
+export const MIN_CLIMBER_SAMPLE = 1000;
+
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+
+/**
+ * - 'mini-sim': miniature simulations of a ladder of window sizes pick the window (window-tuner.ts).
+ * - 'hill-climb': Caffeine's temporal hill climber on the observed hit ratio (hill-climber.ts).
+ * - 'static': the window stays at `windowFraction`.
+ */
+export type WindowAdaptation = 'mini-sim' | 'hill-climb' | 'static';
+export const WINDOW_ADAPTATIONS: readonly WindowAdaptation[] = ['mini-sim', 'hill-climb', 'static'];
+
+export interface WTinyLfuOptions {
+  /** Seeded randomness for the hash-flooding admission; required for reproducible runs. */
+  random: Random;
+  /** Expected entry count for sizing the sketch; it grows with the store if this was low. */
+  expectedEntries: number;
+  /** Starting window share of the budget. */
+  windowFraction?: number;
+  /** How the window adapts (default 'mini-sim'; see WindowAdaptation). */
+  adaptation?: WindowAdaptation;
+  /** Put a Bloom-filter doorkeeper in front of the sketch to absorb one-hit wonders (default false). */
+  doorkeeper?: boolean;
+  /** Reads per hill-climbing sample as a multiple of expected entries (default 10, as Caffeine). */
+  climberSampleFactor?: number;
+}
+
+export class WTinyLfuPolicy implements EvictionPolicy {
+  readonly name = 'wtinylfu' as const;
+  private readonly lists: SlotLists;
+  private queue: Uint8Array;
+  private readonly sketch: CountMinSketch;
+  private readonly doorkeeper: RotatingBloomFilter | undefined;
+  private readonly climber: HillClimber | undefined;
+  private readonly tuner: WindowTuner | undefined;
+  private readonly random: Random;
+  private readonly sampleFactor: number;
+  private sketchEntries: number;
+  private entries = 0;
+  private maximum = 0;
+  private windowMax = 0;
+  private protectedMax = 0;
+  private windowWeight = 0;
+  private protectedWeight = 0;
+  private windowFraction: number;
+
+  constructor(
+    private readonly host: PolicyHost,
+    slotCapacity: number,
+    options: WTinyLfuOptions,
+  ) {
+    this.lists = new SlotLists(3, slotCapacity);
+    this.queue = new Uint8Array(slotCapacity);
+    this.random = options.random;
+    this.windowFraction = options.windowFraction ?? DEFAULT_WINDOW_FRACTION;
+    this.sketchEntries = Math.max(1, options.expectedEntries);
+    this.sketch = new CountMinSketch({ expectedEntries: this.sketchEntries });
+    this.sampleFactor = options.climberSampleFactor ?? 10;
+    this.doorkeeper = options.doorkeeper ? new RotatingBloomFilter({ expectedInsertions: this.sketchEntries }) : undefined;
+    const adaptation = options.adaptation ?? 'mini-sim';
+    this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
+    this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
+  }
+
+  grow(slotCapacity: number): void {
+    this.lists.grow(slotCapacity);
+    if (slotCapacity > this.queue.length) {
+      const queue = new Uint8Array(slotCapacity);
+      queue.set(this.queue);
+      this.queue = queue;
+    }
+  }
+
+  setMaximum(maximumWeight: number): void {
+    this.maximum = maximumWeight;
+    this.windowMax = Math.floor(maximumWeight * this.windowFraction);
+    this.protectedMax = Math.floor(PROTECTED_FRACTION * (maximumWeight - this.windowMax));
+    this.climber?.resize(maximumWeight, this.climberSample());
+  }
+
+  onInsert(slot: number): void {
+    this.record(this.host.hashOf(slot));
+    this.entries++;
+    // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
+    // the store inserts before evicting, and regrowing clears the sketch's history.
+    if (this.entries > this.sketchEntries + (this.sketchEntries >>> 2)) this.growSketch();
+    this.queue[slot] = WINDOW;
+    this.lists.pushBack(WINDOW, slot);
+    this.windowWeight += this.host.weightOf(slot);
+  }
+
+  onAccess(slot: number): void {
+    if (this.climber) {
+      this.climber.recordHit();
+      this.maybeClimb();
+    }
+    this.onUpdate(slot);
+  }
+
+  onUpdate(slot: number): void {
+    this.record(this.host.hashOf(slot));
+    switch (this.queue[slot]) {
+      case WINDOW:
+        this.lists.moveToBack(WINDOW, slot);
+        break;
+      case PROBATION:
+        this.lists.moveToBack(PROTECTED, slot);
+        this.queue[slot] = PROTECTED;
+        this.protectedWeight += this.host.weightOf(slot);
+        this.demoteProtectedOverflow();
+        break;
+      default:
+        this.lists.moveToBack(PROTECTED, slot);
+    }
+  }
+
+  onMiss(): void {
+    if (this.climber) {
+      this.climber.recordMiss();
+      this.maybeClimb();
+    }
+  }
+
+  onReweigh(slot: number, oldWeight: number): void {
+    const delta = this.host.weightOf(slot) - oldWeight;
+    if (this.queue[slot] === WINDOW) this.windowWeight += delta;
+    else if (this.queue[slot] === PROTECTED) this.protectedWeight += delta;
+  }
+
+  onRemove(slot: number): void {
+    if (!this.lists.isLinked(slot)) return;
+    this.lists.remove(slot);
+    this.entries--;
+    const weight = this.host.weightOf(slot);
+    if (this.queue[slot] === WINDOW) this.windowWeight -= weight;
+    else if (this.queue[slot] === PROTECTED) this.protectedWeight -= weight;
+  }
+
+  evict(): void {
+    const candidate = this.moveWindowOverflowToProbation();
+    if (this.host.overBudget()) this.evictFromMain(candidate);
+  }
+
+  describe(): Record<string, number> {
+    return {
+      windowMaxWeight: this.windowMax,
+      windowWeight: this.windowWeight,
+      protectedWeight: this.protectedWeight,
+      windowFraction: this.maximum > 0 ? this.windowMax / this.maximum : 0,
+      sketchAgings: this.sketch.agingCount,
+      sketchBytes: this.sketch.byteSize + (this.doorkeeper?.byteSize ?? 0),
+      windowAdaptations: this.climber?.adaptationCount ?? this.tuner?.decisions ?? 0,
+    };
+  }
+
+  /** Estimated frequency of a key hash (sketch plus the doorkeeper's one). */
+  frequency(hash: number): number {
+    const base = this.sketch.frequency(hash);
+    return this.doorkeeper && this.doorkeeper.mightContain(hash) ? base + 1 : base;
+  }
+
+  private record(hash: number): void {
+    if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
+    // With a doorkeeper, a key's first sighting only sets its bits; repeats reach the sketch.
+    if (this.doorkeeper && !this.doorkeeper.add(hash)) return;
+    if (this.sketch.increment(hash)) this.doorkeeper?.clear();
+  }
+
+  private climberSample(): number {
+    return Math.max(MIN_CLIMBER_SAMPLE, this.sampleFactor * this.sketchEntries);
+  }
+
+  private growSketch(): void {
+    this.sketchEntries *= 2;
+    this.sketch.ensureCapacity(this.sketchEntries);
+    this.climber?.resize(this.maximum, this.climberSample());
+  }
+
+  /** Moves the window's oldest entries to probation until the window fits; returns the first moved (or -1). */
+  private moveWindowOverflowToProbation(): number {
+    let first = -1;
+    while (this.windowWeight > this.windowMax) {
+      const slot = this.lists.first(WINDOW);
+      if (slot === -1) break;
+      this.lists.moveToBack(PROBATION, slot);
+      this.queue[slot] = PROBATION;
+      this.windowWeight -= this.host.weightOf(slot);
+      if (first === -1) first = slot;
+    }
+    return first;
+  }
+
+  private demoteProtectedOverflow(): void {
+    while (this.protectedWeight > this.protectedMax) {
+      const slot = this.lists.first(PROTECTED);
+      if (slot === -1) return;
+      this.lists.moveToBack(PROBATION, slot);
+      this.queue[slot] = PROBATION;
+      this.protectedWeight -= this.host.weightOf(slot);
+    }
+  }
+
+  /**
+   * Duels candidates (the entries just moved out of the window, then the window itself) against
+   * victims (probation's LRU end, then protected, then the window) until the store fits.
+   */
+  private evictFromMain(firstCandidate: number): void {
+    let candidate = firstCandidate;
+    let candidateQueue = PROBATION;
+    let victim = this.lists.first(PROBATION);
+    let victimQueue = PROBATION;
+    while (this.host.overBudget()) {
+      if (candidate === -1 && candidateQueue === PROBATION) {
+        candidate = this.lists.first(WINDOW);
+        candidateQueue = WINDOW;
+      }
+      if (candidate === -1 && victim === -1) {
+        if (victimQueue === PROBATION) {
+          victim = this.lists.first(PROTECTED);
+          victimQueue = PROTECTED;
+          continue;
+        }
+        if (victimQueue === PROTECTED) {
+          victim = this.lists.first(WINDOW);
+          victimQueue = WINDOW;
+          continue;
+        }
+        return;
+      }
+      if (victim === -1) {
+        const evicted = candidate;
+        candidate = this.lists.after(candidate);
+        this.host.evictForSize(evicted);
+      } else if (candidate === -1) {
+        const evicted = victim;
+        victim = this.lists.after(victim);
+        this.host.evictForSize(evicted);
+      } else if (candidate === victim) {
+        const evicted = victim;
+        victim = this.lists.after(victim);
+        candidate = -1;
+        this.host.evictForSize(evicted);
+      } else if (this.admit(this.host.hashOf(candidate), this.host.hashOf(victim))) {
+        const evicted = victim;
+        victim = this.lists.after(victim);
+        candidate = this.lists.after(candidate);
+        this.host.evictForSize(evicted);
+      } else {
+        const evicted = candidate;
+        candidate = this.lists.after(candidate);
+        this.host.evictForSize(evicted);
+      }
+    }
+  }
+
+  private admit(candidateHash: number, victimHash: number): boolean {
+    const victimFrequency = this.frequency(victimHash);
+    const candidateFrequency = this.frequency(candidateHash);
+    if (candidateFrequency > victimFrequency) return true;
+    if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
+    return this.random.int(RANDOM_ADMIT_ODDS) === 0;
+  }
+
+  private maybeClimb(): void {
+    const amount = this.climber!.adjustment();
+    if (amount !== 0) this.resizeWindow(amount);
+  }
+
+  private resizeWindow(amount: number): void {
+    const target = Math.min(this.maximum, Math.max(0, this.windowMax + amount));
+    const change = Math.round(target - this.windowMax);
+    if (change === 0) return;
+    this.windowMax += change;
+    this.protectedMax = Math.max(0, Math.floor(PROTECTED_FRACTION * (this.maximum - this.windowMax)));
+    if (change > 0) this.refillWindowFromMain(change);
+    this.demoteProtectedOverflow();
+    // A shrunken window spills at the next eviction, which is when the store is full anyway.
+  }
+
+  /** A grown window takes main's least recently used entries, so the space is used at once. */
+  private refillWindowFromMain(quota: number): void {
+    let moved = 0;
+    for (const queue of [PROBATION, PROTECTED]) {
+      while (moved < quota) {
+        const slot = this.lists.first(queue);
+        if (slot === -1) break;
+        const weight = this.host.weightOf(slot);
+        if (moved + weight > quota) return;
+        this.lists.moveToBack(WINDOW, slot);
+        if (queue === PROTECTED) this.protectedWeight -= weight;
+        this.queue[slot] = WINDOW;
+        this.windowWeight += weight;
+        moved += weight;
+      }
+    }
+  }
+}

@@ -1,0 +1,545 @@
+/**
+ * The per-node storage engine: one instance shared by every partition actor on a node.
+ *
+ * Layout, chosen for density (docs/STORE.md has the measurements): a `Map<string, number>` from
+ * key to slot, per-slot metadata in typed-array columns, value bytes in a slab arena
+ * (value-arena.ts). Nothing is allocated per entry except the key string and its Map entry.
+ *
+ * Memory: every entry is charged `entryCost(key, valueLength)` bytes (key, value chunk and a fixed
+ * per-entry overhead measured for this layout), and the engine evicts before the total exceeds
+ * `maxMemory`. Time: the engine reads the injected Clock and owns no timers; the owner calls
+ * `tick()` periodically for bounded active expiry and hot-key windows. Reads never return an
+ * expired entry, whether or not a tick has reclaimed it yet.
+ */
+import type { Clock, Random } from '../runtime/env.ts';
+import { hashString } from './hash.ts';
+import { HotKeyTracker } from './hot-keys.ts';
+import type { HotKey, HotKeyOptions } from './hot-keys.ts';
+import { PartitionTable, emptyCounters } from './partitions.ts';
+import type { PartitionCounters } from './partitions.ts';
+import { LfuPolicy } from './policy-lfu.ts';
+import { LruPolicy } from './policy-lru.ts';
+import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
+import type { WindowAdaptation } from './policy-wtinylfu.ts';
+import { POLICY_NAMES } from './policy.ts';
+import type { EvictionPolicy, PolicyHost, PolicyName } from './policy.ts';
+import { SeededRandom } from './prng.ts';
+import { NO_DEADLINE, TimerWheel } from './timer-wheel.ts';
+import { ValueArena, chunkBytes } from './value-arena.ts';
+
+/**
+ * Bytes charged per entry on top of its key and value chunk: the typed-array columns (about 70
+ * bytes per slot, with doubling slack), the Map entry and the slot array's pointer. Measured with
+ * `bench/store/memory.ts` at 1M entries; see docs/STORE.md.
+ */
+export const ENTRY_OVERHEAD_BYTES = 160;
+/** V8's header on a sequential string (map, hash, length). */
+const STRING_HEADER_BYTES = 16;
+/** Default cap on entries expired per `tick()`, so a mass expiry is spread over many ticks. */
+export const DEFAULT_MAX_EXPIRATIONS_PER_TICK = 2000;
+/** Default seed for the store's own random stream when none is injected. */
+export const DEFAULT_STORE_SEED = 0x5eed;
+const INITIAL_SLOTS = 1024;
+
+export type RemovalCause = 'size' | 'expired' | 'explicit';
+
+export class StoreConfigError extends Error {
+  override readonly name = 'StoreConfigError';
+}
+
+/** Thrown when the store is changed from inside a `forEachInPartition` callback. */
+export class ConcurrentModificationError extends Error {
+  override readonly name = 'ConcurrentModificationError';
+}
+
+export interface StoreOptions {
+  /** Memory budget in bytes (the daemon's --max-memory). At least one of maxMemory/maxEntries. */
+  maxMemory?: number;
+  /**
+   * Cap on the number of entries. With no maxMemory, eviction counts entries instead of bytes
+   * (every entry weighs 1), which is how the trace tool replays traces "by entry count".
+   */
+  maxEntries?: number;
+  /** Eviction policy; default 'wtinylfu'. */
+  policy?: PolicyName;
+  /** Wall time for absolute expiry; monotonic time for hot-key windows. */
+  clock: Clock;
+  /** Random stream for W-TinyLFU's random admission; default a SeededRandom(seed). */
+  random?: Random;
+  seed?: number;
+  /** Entries expired per tick at most (default DEFAULT_MAX_EXPIRATIONS_PER_TICK). */
+  maxExpirationsPerTick?: number;
+  /** Hot-key tracking options, or false to switch it off. */
+  hotKeys?: HotKeyOptions | false;
+  /** W-TinyLFU tuning (ignored by other policies). */
+  windowFraction?: number;
+  windowAdaptation?: WindowAdaptation;
+  doorkeeper?: boolean;
+  climberSampleFactor?: number;
+}
+
+export interface SetOptions {
+  /** The ring partition the key belongs to (for per-partition enumeration and stats). */
+  partition: number;
+  /** Absolute expiry, wall-clock ms since the epoch; omitted means no expiry. */
+  expiresAtMs?: number;
+}
+
+export interface StoreStats {
+  hits: number;
+  misses: number;
+  evictions: { size: number; expired: number; explicit: number };
+  /** Entries removed because their TTL passed (lazily on read or actively on tick). */
+  expirations: number;
+  /** Of `expirations`, those reclaimed by `tick()`. */
+  activeExpirations: number;
+  /** Sets refused because the entry alone is larger than the budget. */
+  refusedTooLarge: number;
+  entries: number;
+  /** Accounted bytes (sum of entryCost), the figure held under maxMemory. */
+  bytes: number;
+  maxMemory: number;
+  /** Bytes of slab pages reserved for values (>= the values' share of `bytes`). */
+  arenaReservedBytes: number;
+  policy: PolicyName;
+  policyDetails: Record<string, number>;
+}
+
+export interface TickResult {
+  /** Entries expired by this tick. */
+  expired: number;
+  /** True if more expired entries wait for the next tick. */
+  backlog: boolean;
+}
+
+function isPositiveOrAbsent(n: number | undefined): boolean {
+  return n === undefined || (Number.isFinite(n) && n > 0);
+}
+
+export class Store {
+  readonly maxMemory: number;
+  readonly maxEntries: number;
+  readonly policyName: PolicyName;
+  private readonly clock: Clock;
+  private readonly countEntries: boolean;
+  private readonly index = new Map<string, number>();
+  private keys: (string | undefined)[] = [];
+  private hashes: Uint32Array;
+  private handles: Uint32Array;
+  private lengths: Uint32Array;
+  private costs: Float64Array;
+  private partitionOf: Uint32Array;
+  private capacity: number;
+  private highWater = 0;
+  private freeSlots: Int32Array;
+  private freeCount = 0;
+  private readonly arena = new ValueArena();
+  private readonly wheel: TimerWheel;
+  private readonly partitions: PartitionTable;
+  private readonly policy: EvictionPolicy;
+  private readonly hot: HotKeyTracker | undefined;
+  private readonly maxExpirationsPerTick: number;
+  private bytes = 0;
+  private count = 0;
+  private iterating = false;
+  private readonly counters = {
+    hits: 0,
+    misses: 0,
+    evictedSize: 0,
+    evictedExpired: 0,
+    evictedExplicit: 0,
+    activeExpirations: 0,
+    refusedTooLarge: 0,
+  };
+
+  constructor(options: StoreOptions) {
+    const { maxMemory, maxEntries } = options;
+    if (maxMemory === undefined && maxEntries === undefined) throw new StoreConfigError('give maxMemory (bytes) or maxEntries');
+    if (!isPositiveOrAbsent(maxMemory)) throw new StoreConfigError(`maxMemory must be a positive number of bytes, got ${maxMemory}`);
+    if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0)) throw new StoreConfigError(`maxEntries must be a positive integer, got ${maxEntries}`);
+    const policy = options.policy ?? 'wtinylfu';
+    if (!POLICY_NAMES.includes(policy)) throw new StoreConfigError(`unknown policy "${String(policy)}"; use one of ${POLICY_NAMES.join(', ')}`);
+    this.maxMemory = maxMemory ?? Number.POSITIVE_INFINITY;
+    this.maxEntries = maxEntries ?? Number.POSITIVE_INFINITY;
+    this.countEntries = maxMemory === undefined;
+    this.policyName = policy;
+    this.clock = options.clock;
+    this.maxExpirationsPerTick = options.maxExpirationsPerTick ?? DEFAULT_MAX_EXPIRATIONS_PER_TICK;
+    this.capacity = INITIAL_SLOTS;
+    this.hashes = new Uint32Array(INITIAL_SLOTS);
+    this.handles = new Uint32Array(INITIAL_SLOTS);
+    this.lengths = new Uint32Array(INITIAL_SLOTS);
+    this.costs = new Float64Array(INITIAL_SLOTS);
+    this.partitionOf = new Uint32Array(INITIAL_SLOTS);
+    this.freeSlots = new Int32Array(INITIAL_SLOTS);
+    this.wheel = new TimerWheel(this.clock.wallMs(), INITIAL_SLOTS);
+    this.partitions = new PartitionTable(INITIAL_SLOTS);
+    this.hot = options.hotKeys === false ? undefined : new HotKeyTracker(options.hotKeys ?? {});
+    const host: PolicyHost = {
+      hashOf: (slot) => this.hashes[slot]!,
+      weightOf: (slot) => (this.countEntries ? 1 : this.costs[slot]!),
+      overBudget: () => this.bytes > this.maxMemory || this.count > this.maxEntries,
+      evictForSize: (slot) => this.removeSlot(slot, 'size'),
+    };
+    const expectedEntries = maxEntries ?? Math.min(1 << 16, Math.ceil(this.maxMemory / 256));
+    this.policy = this.createPolicy(policy, host, options, expectedEntries);
+    this.policy.setMaximum(this.countEntries ? this.maxEntries : this.maxMemory);
+  }
+
+  private createPolicy(name: PolicyName, host: PolicyHost, options: StoreOptions, expectedEntries: number): EvictionPolicy {
+    switch (name) {
+      case 'lru':
+        return new LruPolicy(host, INITIAL_SLOTS);
+      case 'lfu':
+        return new LfuPolicy(host, INITIAL_SLOTS);
+      case 'wtinylfu':
+        return new WTinyLfuPolicy(host, INITIAL_SLOTS, {
+          random: options.random ?? new SeededRandom(options.seed ?? DEFAULT_STORE_SEED),
+          expectedEntries,
+          ...(options.windowFraction === undefined ? {} : { windowFraction: options.windowFraction }),
+          ...(options.windowAdaptation === undefined ? {} : { adaptation: options.windowAdaptation }),
+          ...(options.doorkeeper === undefined ? {} : { doorkeeper: options.doorkeeper }),
+          ...(options.climberSampleFactor === undefined ? {} : { climberSampleFactor: options.climberSampleFactor }),
+        });
+    }
+  }
+
+  /** Number of entries held (expired ones not yet reclaimed included). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Accounted bytes held. */
+  get usedBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * The bytes an entry is charged: its key as V8 stores it, its value's slab chunk and the fixed
+   * per-entry overhead. An entry costing more than maxMemory can never be stored.
+   */
+  entryCost(key: string, valueLength: number): number {
+    let wide = false;
+    for (let i = 0; i < key.length; i++) {
+      if (key.charCodeAt(i) > 0xff) {
+        wide = true;
+        break;
+      }
+    }
+    const keyBytes = STRING_HEADER_BYTES + (((wide ? key.length * 2 : key.length) + 7) & ~7);
+    return ENTRY_OVERHEAD_BYTES + keyBytes + chunkBytes(valueLength);
+  }
+
+  /** The value stored under `key` (a copy the caller may keep), or undefined. Counts a hit or miss. */
+  get(key: string, partition?: number): Uint8Array | undefined {
+    const slot = this.readSlot(key, partition);
+    return slot === -1 ? undefined : this.arena.copy(this.handles[slot]!, this.lengths[slot]!);
+  }
+
+  /**
+   * Like `get`, but returns a zero-copy view into the store's memory. The view is valid only until
+   * the next call that changes the store (set, delete, tick, eviction...): use it to encode a
+   * reply immediately, never keep it.
+   */
+  getView(key: string, partition?: number): Uint8Array | undefined {
+    const slot = this.readSlot(key, partition);
+    return slot === -1 ? undefined : this.arena.view(this.handles[slot]!, this.lengths[slot]!);
+  }
+
+  /** The value without counting a hit or touching recency/frequency; still never an expired one. */
+  peek(key: string): Uint8Array | undefined {
+    const slot = this.index.get(key);
+    if (slot === undefined || this.isExpired(slot)) return undefined;
+    return this.arena.copy(this.handles[slot]!, this.lengths[slot]!);
+  }
+
+  /** Whether a live entry exists, without touching recency/frequency or stats. */
+  has(key: string): boolean {
+    const slot = this.index.get(key);
+    return slot !== undefined && !this.isExpired(slot);
+  }
+
+  /** The absolute expiry of a live entry (undefined if none or absent). */
+  expiresAt(key: string): number | undefined {
+    const slot = this.index.get(key);
+    if (slot === undefined || this.isExpired(slot)) return undefined;
+    const deadline = this.wheel.deadline(slot);
+    return deadline === NO_DEADLINE ? undefined : deadline;
+  }
+
+  /**
+   * Stores a copy of `value` under `key`. Returns whether the entry is in the store afterwards:
+   * false if it is already expired, if it is larger than the whole budget (see `entryCost`; such a
+   * set is refused and counted in `refusedTooLarge`), or if the policy declined to admit it. In
+   * every false case any previous value under `key` is gone too, so a refused write can never
+   * leave an older value visible.
+   */
+  set(key: string, value: Uint8Array, options: SetOptions): boolean {
+    this.checkNotIterating();
+    const deadline = options.expiresAtMs ?? NO_DEADLINE;
+    const existing = this.index.get(key);
+    if (deadline !== NO_DEADLINE && deadline <= this.clock.wallMs()) {
+      if (existing !== undefined) this.removeSlot(existing, 'expired');
+      return false;
+    }
+    const cost = this.entryCost(key, value.length);
+    if (cost > this.maxMemory) {
+      this.counters.refusedTooLarge++;
+      if (existing !== undefined) this.removeSlot(existing, 'explicit');
+      return false;
+    }
+    let slot: number;
+    if (existing !== undefined) {
+      slot = existing;
+      this.replaceValue(slot, value, cost, options.partition);
+      this.policy.onUpdate(slot);
+    } else {
+      slot = this.insert(key, value, cost, options.partition);
+    }
+    if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
+    this.hot?.record(key);
+    if (this.bytes > this.maxMemory || this.count > this.maxEntries) this.policy.evict();
+    return this.index.get(key) === slot;
+  }
+
+  /** Removes `key`; returns whether a live entry was there. */
+  delete(key: string): boolean {
+    this.checkNotIterating();
+    const slot = this.index.get(key);
+    if (slot === undefined) return false;
+    const live = !this.isExpired(slot);
+    this.removeSlot(slot, live ? 'explicit' : 'expired');
+    return live;
+  }
+
+  /** Snapshot of the keys currently stored for a partition (most recently added first). */
+  partitionKeys(partition: number): string[] {
+    const index = this.partitions.lookup(partition);
+    const out: string[] = [];
+    if (index === undefined) return out;
+    for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
+      if (!this.isExpired(slot)) out.push(this.keys[slot]!);
+    }
+    return out;
+  }
+
+  /**
+   * Calls `fn` for every live entry of a partition with a zero-copy view of its value, touching
+   * only that partition's entries (for handoff streaming). The store must not be changed from
+   * inside `fn` (ConcurrentModificationError); collect keys and act afterwards.
+   */
+  forEachInPartition(partition: number, fn: (key: string, value: Uint8Array, expiresAtMs: number | undefined) => void): void {
+    const index = this.partitions.lookup(partition);
+    if (index === undefined) return;
+    this.iterating = true;
+    try {
+      for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
+        if (this.isExpired(slot)) continue;
+        const deadline = this.wheel.deadline(slot);
+        fn(this.keys[slot]!, this.arena.view(this.handles[slot]!, this.lengths[slot]!), deadline === NO_DEADLINE ? undefined : deadline);
+      }
+    } finally {
+      this.iterating = false;
+    }
+  }
+
+  /** Removes every entry of a partition (counted as explicit removals); returns how many. */
+  dropPartition(partition: number): number {
+    this.checkNotIterating();
+    const index = this.partitions.lookup(partition);
+    if (index === undefined) return 0;
+    let removed = 0;
+    for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.first(index)) {
+      this.removeSlot(slot, 'explicit');
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Periodic maintenance, called by the owner through its Env timers (say every 100 ms): reclaims
+   * at most `maxExpirationsPerTick` expired entries and advances the hot-key window.
+   */
+  tick(): TickResult {
+    this.checkNotIterating();
+    this.wheel.advance(this.clock.wallMs());
+    let expired = 0;
+    while (expired < this.maxExpirationsPerTick) {
+      const slot = this.wheel.peekDue();
+      if (slot === -1) break;
+      this.removeSlot(slot, 'expired');
+      this.counters.activeExpirations++;
+      expired++;
+    }
+    this.hot?.tick(this.clock.monoMs());
+    return { expired, backlog: this.wheel.peekDue() !== -1 };
+  }
+
+  /** The hottest keys on this node by recent traffic (Space-Saving estimates). */
+  hotKeys(n?: number): HotKey[] {
+    return this.hot ? this.hot.top(n) : [];
+  }
+
+  stats(): StoreStats {
+    const c = this.counters;
+    return {
+      hits: c.hits,
+      misses: c.misses,
+      evictions: { size: c.evictedSize, expired: c.evictedExpired, explicit: c.evictedExplicit },
+      expirations: c.evictedExpired,
+      activeExpirations: c.activeExpirations,
+      refusedTooLarge: c.refusedTooLarge,
+      entries: this.count,
+      bytes: this.bytes,
+      maxMemory: this.maxMemory,
+      arenaReservedBytes: this.arena.reservedBytes,
+      policy: this.policyName,
+      policyDetails: this.policy.describe(),
+    };
+  }
+
+  /** Counters for one partition (zeros if it never held anything). */
+  partitionStats(partition: number): PartitionCounters {
+    const index = this.partitions.lookup(partition);
+    return index === undefined ? emptyCounters() : { ...this.partitions.counters[index]! };
+  }
+
+  /** Counters for every partition that has been used. */
+  allPartitionStats(): Map<number, PartitionCounters> {
+    const out = new Map<number, PartitionCounters>();
+    for (const id of this.partitions.partitionIds()) out.set(id, this.partitionStats(id));
+    return out;
+  }
+
+  private readSlot(key: string, partition: number | undefined): number {
+    const slot = this.index.get(key);
+    if (slot === undefined) {
+      this.recordMiss(partition);
+      return -1;
+    }
+    if (this.isExpired(slot)) {
+      this.removeSlot(slot, 'expired');
+      this.recordMiss(partition);
+      return -1;
+    }
+    this.counters.hits++;
+    this.partitions.counters[this.partitionOf[slot]!]!.hits++;
+    this.policy.onAccess(slot);
+    this.hot?.record(key);
+    return slot;
+  }
+
+  private recordMiss(partition: number | undefined): void {
+    this.counters.misses++;
+    if (partition !== undefined) this.partitions.counters[this.partitions.indexFor(partition)]!.misses++;
+    this.policy.onMiss();
+  }
+
+  private isExpired(slot: number): boolean {
+    const deadline = this.wheel.deadline(slot);
+    return deadline !== NO_DEADLINE && deadline <= this.clock.wallMs();
+  }
+
+  private insert(key: string, value: Uint8Array, cost: number, partition: number): number {
+    const slot = this.allocateSlot();
+    this.keys[slot] = key;
+    this.hashes[slot] = hashString(key);
+    this.handles[slot] = this.arena.store(value);
+    this.lengths[slot] = value.length;
+    this.costs[slot] = cost;
+    const pIndex = this.partitions.indexFor(partition);
+    this.partitionOf[slot] = pIndex;
+    this.partitions.link(pIndex, slot);
+    const counters = this.partitions.counters[pIndex]!;
+    counters.entries++;
+    counters.bytes += cost;
+    this.index.set(key, slot);
+    this.bytes += cost;
+    this.count++;
+    this.policy.onInsert(slot);
+    return slot;
+  }
+
+  private replaceValue(slot: number, value: Uint8Array, cost: number, partition: number): void {
+    this.arena.release(this.handles[slot]!, this.lengths[slot]!);
+    this.handles[slot] = this.arena.store(value);
+    this.lengths[slot] = value.length;
+    const oldCost = this.costs[slot]!;
+    let counters = this.partitions.counters[this.partitionOf[slot]!]!;
+    const pIndex = this.partitions.indexFor(partition);
+    if (pIndex !== this.partitionOf[slot]) {
+      counters.entries--;
+      counters.bytes -= oldCost;
+      this.partitions.unlink(this.partitionOf[slot]!, slot);
+      this.partitionOf[slot] = pIndex;
+      this.partitions.link(pIndex, slot);
+      counters = this.partitions.counters[pIndex]!;
+      counters.entries++;
+      counters.bytes += oldCost;
+    }
+    if (cost !== oldCost) {
+      this.costs[slot] = cost;
+      this.bytes += cost - oldCost;
+      counters.bytes += cost - oldCost;
+      if (!this.countEntries) this.policy.onReweigh(slot, oldCost);
+    }
+  }
+
+  private removeSlot(slot: number, cause: RemovalCause): void {
+    const key = this.keys[slot]!;
+    this.index.delete(key);
+    this.policy.onRemove(slot);
+    this.wheel.cancel(slot);
+    const pIndex = this.partitionOf[slot]!;
+    this.partitions.unlink(pIndex, slot);
+    this.arena.release(this.handles[slot]!, this.lengths[slot]!);
+    const cost = this.costs[slot]!;
+    const counters = this.partitions.counters[pIndex]!;
+    counters.entries--;
+    counters.bytes -= cost;
+    this.bytes -= cost;
+    this.count--;
+    if (cause === 'size') {
+      this.counters.evictedSize++;
+      counters.evictedSize++;
+    } else if (cause === 'expired') {
+      this.counters.evictedExpired++;
+      counters.evictedExpired++;
+    } else {
+      this.counters.evictedExplicit++;
+      counters.evictedExplicit++;
+    }
+    this.keys[slot] = undefined;
+    this.freeSlots[this.freeCount++] = slot;
+  }
+
+  private allocateSlot(): number {
+    if (this.freeCount > 0) return this.freeSlots[--this.freeCount]!;
+    if (this.highWater === this.capacity) this.grow(this.capacity * 2);
+    const slot = this.highWater++;
+    this.keys.push(undefined);
+    return slot;
+  }
+
+  private grow(capacity: number): void {
+    const widen = <T extends Uint32Array | Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
+      const grown = make(capacity);
+      grown.set(old);
+      return grown;
+    };
+    this.hashes = widen(this.hashes, (n) => new Uint32Array(n));
+    this.handles = widen(this.handles, (n) => new Uint32Array(n));
+    this.lengths = widen(this.lengths, (n) => new Uint32Array(n));
+    this.costs = widen(this.costs, (n) => new Float64Array(n));
+    this.partitionOf = widen(this.partitionOf, (n) => new Uint32Array(n));
+    this.freeSlots = widen(this.freeSlots, (n) => new Int32Array(n));
+    this.wheel.grow(capacity);
+    this.partitions.grow(capacity);
+    this.policy.grow(capacity);
+    this.capacity = capacity;
+  }
+
+  private checkNotIterating(): void {
+    if (this.iterating) throw new ConcurrentModificationError('the store was changed inside forEachInPartition; collect keys first, then change the store');
+  }
+}
