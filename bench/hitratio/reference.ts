@@ -1,0 +1,47 @@
+/**
+ * The reference table of ../shared/traces/README.md: which traces, at which sizes, and the hit
+ * ratios (%) an independent simulator measured, plus the issue's targets for Shoal's W-TinyLFU.
+ * Shared by `bench/hitratio/all.ts` and the hit-ratio test so both check the same numbers.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TraceFormat } from '../../src/store/trace/parse.ts';
+
+/** ../shared/traces relative to the repository root. */
+export const TRACES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/traces');
+
+export interface ReferenceRow {
+  trace: string;
+  file: string;
+  format: TraceFormat;
+  size: number;
+  /** From the README: OPT, LRU and the best column other than OPT. */
+  opt: number;
+  lru: number;
+  bestOnline: number;
+  /** The issue's explicit floor for this row, if any. */
+  target?: number;
+}
+
+export const REFERENCE_ROWS: readonly ReferenceRow[] = [
+  { trace: 'gli', file: 'gli.trace.gz', format: 'lirs', size: 1000, opt: 53.1, lru: 11.2, bestOnline: 50.8, target: 45 },
+  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', size: 1000, opt: 56.3, lru: 37.7, bestOnline: 51.1, target: 50 },
+  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', size: 2000, opt: 68.8, lru: 44.6, bestOnline: 60.9 },
+  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', size: 500, opt: 49.4, lru: 0.0, bestOnline: 48.8, target: 45 },
+  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', size: 1000, opt: 98.7, lru: 0.0, bestOnline: 97.7 },
+  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', size: 500, opt: 87.9, lru: 78.3, bestOnline: 78.3 },
+  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', size: 1000, opt: 93.2, lru: 90.6, bestOnline: 90.6, target: 88 },
+  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', size: 1000, opt: 77.8, lru: 64.7, bestOnline: 68.0 },
+  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', size: 2000, opt: 82.3, lru: 72.6, bestOnline: 75.0, target: 73 },
+  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', size: 1000, opt: 33.3, lru: 33.3, bestOnline: 33.3, target: 30 },
+  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', size: 5000, opt: 33.3, lru: 33.3, bestOnline: 33.3 },
+];
+
+/** The issue's bar for W-TinyLFU on a row: LRU minus one point, and the explicit target if any. */
+export function requiredHitRatio(row: ReferenceRow): number {
+  return Math.max(row.lru - 1, row.target ?? 0);
+}
+
+export function tracePath(row: ReferenceRow): string {
+  return join(TRACES_DIR, row.file);
+}
