@@ -1,0 +1,151 @@
+/**
+ * Judges the kv workload's history as each read returns:
+ *
+ * - no fabricated value: a value read is one some client wrote to that key, and a read that names
+ *   a known write's version returns that write's value;
+ * - no lost acknowledged write: for reads and writes with R + W > N and writes without sloppy
+ *   quorum, the version read is at least as new as every such write acknowledged before the read
+ *   began (the scenario keeps at most N - W replicas of a partition down or catching up at once);
+ * - read-your-writes: a client that stuck to one coordinator reads (R + W > N) at least its own
+ *   latest acknowledged write, sloppy or not, unless a network partition overlapped the two;
+ * - clock-skew inversions are counted apart: a read returned a write that is newer by HLC version
+ *   than a write acknowledged later in real time (last-writer-wins decided by skewed clocks).
+ */
+import type { Consistency } from '../../replication/api.ts';
+import { requiredReplicas } from '../../replication/config.ts';
+import { compareVersions, versionToString, ZERO_VERSION, type Version } from '../../replication/hlc.ts';
+import type { Op, OpListener, ReadOp, WriteOp } from './kv-workload.ts';
+
+interface KeyHistory {
+  /** Every value ever sent for this key (acknowledged or not). */
+  written: Set<string>;
+  /** Acknowledged non-sloppy writes per W (index = W), in acknowledgement order, with running max versions. */
+  strict: { endMs: number[]; maxVersion: Version[] }[];
+  /** Every acknowledged write, in acknowledgement order. */
+  acked: WriteOp[];
+}
+
+export class KvHistoryChecker implements OpListener {
+  readonly violations: { checker: string; atMs: number; message: string }[] = [];
+  readonly figures = { readsChecked: 0, strictReadsChecked: 0, rywReadsChecked: 0, skewInversions: 0 };
+  private readonly keys = new Map<string, KeyHistory>();
+  private readonly byVersion = new Map<string, WriteOp>();
+  /** Latest acknowledged write per `${client}/${key}`. */
+  private readonly ownLatest = new Map<string, WriteOp>();
+
+  constructor(
+    private readonly replicas: number,
+    /** Whether a network partition was active at any time in [fromMs, toMs]. */
+    private readonly partitionDuring: (fromMs: number, toMs: number) => boolean,
+  ) {}
+
+  issued(op: Op): void {
+    if (op.kind === 'write' && op.value !== null) this.history(op.key).written.add(op.value);
+  }
+
+  completed(op: Op): void {
+    if (op.kind === 'write') {
+      if (op.outcome === 'acked') this.onAck(op);
+    } else if (op.outcome === 'ok') {
+      this.onRead(op);
+    }
+  }
+
+  private onAck(w: WriteOp): void {
+    const h = this.history(w.key);
+    h.acked.push(w);
+    if (w.version) this.byVersion.set(versionToString(w.version), w);
+    this.ownLatest.set(`${w.client}/${w.key}`, w);
+    if (w.sloppy || !w.version) return;
+    const level = h.strict[this.needed(w.consistency)]!;
+    const previous = level.maxVersion[level.maxVersion.length - 1];
+    level.endMs.push(w.endMs!);
+    level.maxVersion.push(previous && compareVersions(previous, w.version) > 0 ? previous : w.version);
+  }
+
+  private onRead(r: ReadOp): void {
+    this.figures.readsChecked++;
+    const h = this.history(r.key);
+    const readVersion = r.version ?? ZERO_VERSION;
+    const source = r.version ? this.byVersion.get(versionToString(r.version)) : undefined;
+
+    if (r.value !== null && !h.written.has(r.value)) {
+      return this.violate('no-fabricated-value', r, `read of ${r.key} returned "${r.value}", which no client wrote to it`);
+    }
+    if (source && source.key !== r.key) {
+      return this.violate('no-fabricated-value', r, `read of ${r.key} returned the version of a write to ${source.key}`);
+    }
+    if (source && r.value !== null && source.value !== r.value) {
+      return this.violate('no-fabricated-value', r, `read of ${r.key} returned "${r.value}" with the version of the write of "${source.value}"`);
+    }
+
+    const readNeeded = this.needed(r.consistency);
+    for (let w = 1; w <= this.replicas; w++) {
+      if (w + readNeeded <= this.replicas) continue;
+      this.figures.strictReadsChecked++;
+      const newest = newestAckedBefore(h.strict[w]!, r.startMs);
+      if (newest && compareVersions(readVersion, newest) < 0) {
+        return this.violate(
+          'no-lost-acknowledged-write',
+          r,
+          `read (${r.consistency}) of ${r.key} started at ${r.startMs.toFixed(1)}ms returned version ${versionToString(readVersion)}, ` +
+            `older than ${versionToString(newest)} acknowledged before it (W=${w})`,
+        );
+      }
+    }
+
+    const own = this.ownLatest.get(`${r.client}/${r.key}`);
+    if (r.sticky && own?.sticky && own.version && own.coordinator === r.coordinator && own.endMs! < r.startMs) {
+      const strictEnough = this.needed(own.consistency) + readNeeded > this.replicas;
+      if (strictEnough && !this.partitionDuring(own.startMs, r.endMs!)) {
+        this.figures.rywReadsChecked++;
+        if (compareVersions(readVersion, own.version) < 0) {
+          return this.violate(
+            'read-your-writes',
+            r,
+            `client ${r.client} wrote ${r.key} (version ${versionToString(own.version)}${own.sloppy ? ', sloppy' : ''}) through n${r.coordinator + 1}, then read ${versionToString(readVersion)} there`,
+          );
+        }
+      }
+    }
+
+    if (source && source.endMs !== null) {
+      for (const w of h.acked) {
+        if (w.endMs! >= r.startMs) break;
+        if (w.startMs > source.endMs && w.version && compareVersions(w.version, readVersion) < 0) {
+          this.figures.skewInversions++;
+          break;
+        }
+      }
+    }
+  }
+
+  private needed(consistency: Consistency): number {
+    return requiredReplicas(consistency, this.replicas);
+  }
+
+  private history(key: string): KeyHistory {
+    let h = this.keys.get(key);
+    if (!h) {
+      h = { written: new Set(), strict: Array.from({ length: this.replicas + 1 }, () => ({ endMs: [], maxVersion: [] })), acked: [] };
+      this.keys.set(key, h);
+    }
+    return h;
+  }
+
+  private violate(checker: string, r: ReadOp, message: string): void {
+    this.violations.push({ checker, atMs: r.endMs ?? r.startMs, message });
+  }
+}
+
+/** The newest version among writes acknowledged strictly before `t` (acks are in time order). */
+function newestAckedBefore(level: { endMs: number[]; maxVersion: Version[] }, t: number): Version | null {
+  let lo = 0;
+  let hi = level.endMs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (level.endMs[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? null : level.maxVersion[lo - 1]!;
+}

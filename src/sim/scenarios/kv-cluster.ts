@@ -1,0 +1,136 @@
+/**
+ * A simulated kv cluster for the kv scenarios: ShoalNodes on a scenario-controlled membership view
+ * (the simulator's crashes and restarts drive alive/dead), node stats summed across restarts, and
+ * the convergence and bounded-resources checks.
+ */
+import { ClusterView } from '../../node/static-membership.ts';
+import { ShoalNode, type NodeStats } from '../../node/node.ts';
+import type { ReplicationConfig } from '../../replication/config.ts';
+import { decodeRecord } from '../../replication/record.ts';
+import { versionToString } from '../../replication/hlc.ts';
+import type { NetworkConfig } from '../network.ts';
+import { Simulation, nodeAddress } from '../simulation.ts';
+import type { EventTrace } from '../trace.ts';
+
+export interface KvClusterOptions {
+  seed: number;
+  nodes: number;
+  partitions: number;
+  replication: Partial<ReplicationConfig>;
+  network: Partial<NetworkConfig>;
+  trace: EventTrace;
+  /** Nodes started at time 0 (the rest are added by the scenario). Default: all. */
+  initialNodes?: number;
+}
+
+export class KvCluster {
+  readonly sim: Simulation<ShoalNode>;
+  readonly view = new ClusterView();
+  /** Stats of processes that crashed or stopped, so figures survive restarts. */
+  private readonly retired: NodeStats[] = [];
+
+  constructor(readonly options: KvClusterOptions) {
+    const initial = options.initialNodes ?? options.nodes;
+    for (let i = 0; i < initial; i++) this.view.add({ name: nodeAddress(i), address: nodeAddress(i), zone: '', meta: {}, state: 'dead' });
+    this.sim = new Simulation<ShoalNode>({
+      seed: options.seed,
+      nodes: initial,
+      trace: options.trace,
+      network: options.network,
+      factory: (env) => {
+        this.view.setState(env.address, 'alive');
+        return new ShoalNode(env, this.view.forNode(env.address), { partitions: options.partitions, replication: options.replication });
+      },
+    });
+  }
+
+  /** Adds and starts a node; it joins the view as it starts. */
+  addNode(): number {
+    const index = this.sim.nodes.length;
+    this.view.add({ name: nodeAddress(index), address: nodeAddress(index), zone: '', meta: {}, state: 'dead' });
+    this.sim.addNode({ start: true });
+    return index;
+  }
+
+  crash(index: number): void {
+    const node = this.sim.process(index);
+    if (node) this.retired.push(node.stats());
+    this.sim.crash(index);
+    this.view.setState(nodeAddress(index), 'dead');
+  }
+
+  restart(index: number): void {
+    if (!this.sim.nodes[index]!.up) this.sim.start(index);
+  }
+
+  /** Sum of every process's stats, retired ones included. */
+  totals(): NodeStats {
+    const all = [...this.retired, ...this.sim.upNodes().map((n) => n.process!.stats())];
+    const total = zeroLike(all[0]!);
+    for (const s of all) sumInto(total, s);
+    return total as unknown as NodeStats;
+  }
+
+  /** Whether any live node is still catching up (a restarted or new replica not yet ready). */
+  anyCatchingUp(except = -1): boolean {
+    return this.sim.upNodes().some((n) => n.index !== except && n.process!.handoffProgress().partitionsCatchingUp > 0);
+  }
+
+  /**
+   * Liveness: every node up and settled (caught up, nothing to hand off, no hints), and every owner
+   * of each key holds the same version.
+   */
+  convergence(keys: readonly string[]): string | null {
+    const up = this.sim.upNodes();
+    if (up.length !== this.sim.nodes.length) return `${this.sim.nodes.length - up.length} nodes are down`;
+    for (const n of up) {
+      const node = n.process!;
+      if (!node.settled()) {
+        const p = node.handoffProgress();
+        return `${n.address} not settled: ${p.partitionsCatchingUp} catching up, ${p.partitionsToHandOff} to hand off, ${node.stats().hints.held} hints`;
+      }
+    }
+    const encoder = new TextEncoder();
+    const placement = up[0]!.process!.placement();
+    for (const key of keys) {
+      const p = placement.partitionOfKey(encoder.encode(key));
+      let first: string | null = null;
+      for (const owner of placement.owners(p)) {
+        const node = this.sim.process(this.sim.indexOf(owner)!)!;
+        const bytes = node.heldPartitions().get(p)?.read(key) ?? null;
+        const v = bytes ? versionToString(decodeRecord(bytes).version) : 'none';
+        if (first === null) first = v;
+        else if (v !== first) return `replicas of ${key} disagree (${owner} has ${v}, another owner ${first})`;
+      }
+    }
+    return null;
+  }
+
+  /** Invariant: hint stores and pending-request tables within their bounds. */
+  boundedResources(limits: { maxHints: number; maxHintBytes: number; maxPendingRequests: number }): string | null {
+    for (const n of this.sim.upNodes()) {
+      const s = n.process!.stats();
+      if (s.hints.peakCount > limits.maxHints) return `${n.address} held ${s.hints.peakCount} hints (limit ${limits.maxHints})`;
+      if (s.hints.peakBytes > limits.maxHintBytes) return `${n.address} held ${s.hints.peakBytes} hint bytes (limit ${limits.maxHintBytes})`;
+      if (s.coordinator.peakPending > limits.maxPendingRequests) return `${n.address} had ${s.coordinator.peakPending} requests pending (limit ${limits.maxPendingRequests})`;
+    }
+    return null;
+  }
+}
+
+type Numeric = { [k: string]: number | Numeric };
+
+function zeroLike(x: object): Numeric {
+  const out: Numeric = {};
+  for (const [k, v] of Object.entries(x)) out[k] = typeof v === 'number' ? 0 : zeroLike(v as object);
+  return out;
+}
+
+/** Adds `b` into `a` field by field; `peak*` fields take the maximum instead. */
+function sumInto(a: Numeric, b: object): Numeric {
+  for (const [k, v] of Object.entries(b)) {
+    if (typeof v === 'number') a[k] = k.startsWith('peak') ? Math.max(a[k] as number, v) : (a[k] as number) + v;
+    else sumInto(a[k] as Numeric, v as object);
+  }
+  return a;
+}

@@ -1,0 +1,239 @@
+/**
+ * The kv simulator workload: clients issuing get/set/delete (sets sometimes with a TTL) on a
+ * Zipf-skewed key space against node coordinators, and the recorded history those operations
+ * leave, which the kv checkers judge.
+ *
+ * Clients live outside the nodes (in the simulator's global events), each sticking to one
+ * coordinator while it is up. Every value written is unique (`c<client>:<seq>`), so a read can be
+ * traced to the write that produced it. A client gives up on an operation after CLIENT_TIMEOUT_MS
+ * (its coordinator may have crashed with the callback); the outcome is then unknown.
+ */
+import type { Consistency, KvError, Version } from '../../replication/api.ts';
+import type { ShoalNode } from '../../node/node.ts';
+import { SeededRandom } from '../rng.ts';
+import type { Simulation } from '../simulation.ts';
+
+/** A client abandons an operation after this long (longer than any coordinator deadline). */
+export const CLIENT_TIMEOUT_MS = 2_000;
+
+export interface KvWorkloadConfig {
+  clients: number;
+  keys: number;
+  /** Zipf exponent: key k (from 1) is chosen with weight 1 / k^s. */
+  zipfExponent: number;
+  /** Mean think time between a client's operations. */
+  meanThinkMs: number;
+  readFraction: number;
+  deleteFraction: number;
+  /** Fraction of sets that carry a TTL, and the TTL range. */
+  ttlFraction: number;
+  ttlRangeMs: [number, number];
+  /** Fraction of writes sent with sloppy quorum (excluded from the lost-write check). */
+  sloppyFraction: number;
+  /** Consistency levels and their weights. */
+  consistency: [Consistency, number][];
+}
+
+export const DEFAULT_KV_WORKLOAD: KvWorkloadConfig = {
+  clients: 6,
+  keys: 64,
+  zipfExponent: 1.1,
+  meanThinkMs: 40,
+  readFraction: 0.5,
+  deleteFraction: 0.1,
+  ttlFraction: 0.3,
+  ttlRangeMs: [500, 15_000],
+  sloppyFraction: 0.25,
+  consistency: [
+    ['quorum', 0.8],
+    ['one', 0.1],
+    ['all', 0.1],
+  ],
+};
+
+export interface WriteOp {
+  kind: 'write';
+  client: number;
+  key: string;
+  /** The value written, or null for a delete. */
+  value: string | null;
+  ttlMs: number;
+  consistency: Consistency;
+  sloppy: boolean;
+  /** Sent to the client's own coordinator (false when it was down and another was used). */
+  sticky: boolean;
+  coordinator: number;
+  startMs: number;
+  endMs: number | null;
+  outcome: 'pending' | 'acked' | 'failed' | 'unknown';
+  version: Version | null;
+  acks: number;
+}
+
+export interface ReadOp {
+  kind: 'read';
+  client: number;
+  key: string;
+  consistency: Consistency;
+  sticky: boolean;
+  coordinator: number;
+  startMs: number;
+  endMs: number | null;
+  outcome: 'pending' | 'ok' | 'failed' | 'unknown';
+  value: string | null;
+  version: Version | null;
+}
+
+export type Op = WriteOp | ReadOp;
+
+/** Observes operations as they are issued and as they complete (checkers judge reads the moment they return). */
+export interface OpListener {
+  issued(op: Op): void;
+  completed(op: Op): void;
+}
+
+export class KvWorkload {
+  readonly ops: Op[] = [];
+  readonly counts = { opsIssued: 0, opsAcked: 0, opsFailed: 0, opsUnknown: 0, readsOk: 0, errors: {} as Record<string, number> };
+  private readonly random: SeededRandom;
+  private readonly zipfCdf: Float64Array;
+  private readonly seq: number[];
+  private running = true;
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    private readonly sim: Simulation<ShoalNode>,
+    seed: number,
+    readonly config: KvWorkloadConfig,
+    private readonly listener: OpListener,
+  ) {
+    this.random = new SeededRandom(seed, 'kv/clients');
+    this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
+    this.seq = new Array<number>(config.clients).fill(0);
+  }
+
+  /** Starts every client after `delayMs`. */
+  start(delayMs: number): void {
+    for (let c = 0; c < this.config.clients; c++) this.sim.after(delayMs + this.random.exponential(this.config.meanThinkMs), () => this.next(c), 'kv-client');
+  }
+
+  /** Clients issue nothing new after this (operations in flight still complete). */
+  stop(): void {
+    this.running = false;
+  }
+
+  keyName(index: number): string {
+    return `k${index}`;
+  }
+
+  private next(client: number): void {
+    if (!this.running) return;
+    const home = client % this.sim.nodes.length;
+    let coordinator = home;
+    if (!this.sim.nodes[home]!.up) {
+      const up = this.sim.upNodes();
+      if (up.length === 0) return this.later(client);
+      coordinator = up[this.random.int(up.length)]!.index;
+    }
+    const node = this.sim.process(coordinator)!;
+    const key = this.keyName(this.pickKey());
+    const keyBytes = this.encoder.encode(key);
+    const consistency = this.pickConsistency();
+    const roll = this.random.next();
+    const startMs = this.sim.now;
+    const sticky = coordinator === home;
+    this.counts.opsIssued++;
+
+    if (roll < this.config.readFraction) {
+      const op: ReadOp = { kind: 'read', client, key, consistency, sticky, coordinator, startMs, endMs: null, outcome: 'pending', value: null, version: null };
+      this.ops.push(op);
+      this.listener.issued(op);
+      const finish = this.once(client, op);
+      node.kv.get(keyBytes, { consistency }, (error, result) => {
+        if (error || !result) return finish('failed', error);
+        op.value = result.value ? this.decoder.decode(result.value) : null;
+        op.version = result.version ?? null;
+        finish('ok', null);
+      });
+      return;
+    }
+    const isDelete = roll >= 1 - this.config.deleteFraction;
+    const sloppy = this.random.chance(this.config.sloppyFraction);
+    const ttlMs = !isDelete && this.random.chance(this.config.ttlFraction) ? Math.floor(this.random.between(...this.config.ttlRangeMs)) : 0;
+    const value = isDelete ? null : `c${client}:${++this.seq[client]!}`;
+    const op: WriteOp = { kind: 'write', client, key, value, ttlMs, consistency, sloppy, sticky, coordinator, startMs, endMs: null, outcome: 'pending', version: null, acks: 0 };
+    this.ops.push(op);
+    this.listener.issued(op);
+    const finish = this.once(client, op);
+    const done = (error: KvError | null, result?: { acks: number; version?: Version }) => {
+      if (error || !result) return finish('failed', error);
+      op.version = result.version ?? null;
+      op.acks = result.acks;
+      finish('acked', null);
+    };
+    if (value === null) node.kv.delete(keyBytes, { consistency, sloppy }, done);
+    else node.kv.set(keyBytes, this.encoder.encode(value), { consistency, sloppy, ttlMs }, done);
+  }
+
+  /** Completes an operation exactly once: by its callback or by the client's timeout. */
+  private once(client: number, op: Op): (outcome: 'ok' | 'acked' | 'failed' | 'unknown', error: KvError | null | undefined) => void {
+    let finished = false;
+    const finish = (outcome: 'ok' | 'acked' | 'failed' | 'unknown', error: KvError | null | undefined) => {
+      if (finished) return;
+      finished = true;
+      op.endMs = this.sim.now;
+      op.outcome = outcome as never;
+      if (outcome === 'acked') this.counts.opsAcked++;
+      else if (outcome === 'ok') this.counts.readsOk++;
+      else if (outcome === 'unknown') this.counts.opsUnknown++;
+      else {
+        this.counts.opsFailed++;
+        const code = error?.code ?? 'none';
+        this.counts.errors[code] = (this.counts.errors[code] ?? 0) + 1;
+      }
+      this.listener.completed(op);
+      this.later(client);
+    };
+    this.sim.after(CLIENT_TIMEOUT_MS, () => finish('unknown', null), 'kv-client-timeout');
+    return finish;
+  }
+
+  private later(client: number): void {
+    this.sim.after(this.random.exponential(this.config.meanThinkMs), () => this.next(client), 'kv-client');
+  }
+
+  private pickKey(): number {
+    const u = this.random.next();
+    let lo = 0;
+    let hi = this.zipfCdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.zipfCdf[mid]! >= u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  private pickConsistency(): Consistency {
+    let u = this.random.next();
+    for (const [level, weight] of this.config.consistency) {
+      if (u < weight) return level;
+      u -= weight;
+    }
+    return this.config.consistency[0]![0];
+  }
+}
+
+function zipfCdf(n: number, s: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let k = 1; k <= n; k++) total += 1 / k ** s;
+  let acc = 0;
+  for (let k = 1; k <= n; k++) {
+    acc += 1 / k ** s / total;
+    cdf[k - 1] = acc;
+  }
+  cdf[n - 1] = 1;
+  return cdf;
+}
