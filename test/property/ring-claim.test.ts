@@ -21,9 +21,11 @@ const MOVEMENT_TARGET_MAX_NODES = 40;
 const LARGE_CLUSTER_MOVEMENT_BOUND = 1.35;
 
 const name = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+// The size is drawn uniformly first: fast-check's default array sizes would rarely reach 64.
 const memberSet = (min: number, max: number, zones: number): fc.Arbitrary<RingMember[]> =>
   fc
-    .uniqueArray(name, { minLength: min, maxLength: max })
+    .integer({ min, max })
+    .chain((size) => fc.uniqueArray(name, { minLength: size, maxLength: size }))
     .chain((names) =>
       fc.tuple(fc.constant(names), fc.array(fc.integer({ min: 0, max: zones - 1 }), { minLength: names.length, maxLength: names.length })),
     )
