@@ -12,6 +12,9 @@ import type { NetworkConfig } from '../network.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 
+/** How often a leaving node is checked for having handed everything off. */
+const LEAVE_POLL_MS = 50;
+
 export interface KvClusterOptions {
   seed: number;
   nodes: number;
@@ -52,6 +55,24 @@ export class KvCluster {
     return index;
   }
 
+  /**
+   * Graceful leave: the node is marked leaving (the ring drops it, so it hands its partitions to
+   * their new owners), and once it holds nothing it stops and is marked left. Calls `done` then.
+   */
+  leave(index: number, done: () => void): void {
+    const name = nodeAddress(index);
+    this.view.setMeta(name, { leaving: 1 });
+    const poll = () => {
+      const node = this.sim.process(index);
+      if (node && node.handoffProgress().partitionsToHandOff > 0) return this.sim.after(LEAVE_POLL_MS, poll, 'leave-poll');
+      if (node) this.retired.push(node.stats());
+      this.sim.stop(index);
+      this.view.setState(name, 'left');
+      done();
+    };
+    this.sim.after(LEAVE_POLL_MS, poll, 'leave-poll');
+  }
+
   crash(index: number): void {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());
@@ -82,7 +103,8 @@ export class KvCluster {
    */
   convergence(keys: readonly string[]): string | null {
     const up = this.sim.upNodes();
-    if (up.length !== this.sim.nodes.length) return `${this.sim.nodes.length - up.length} nodes are down`;
+    const members = this.sim.nodes.filter((n) => this.view.get(n.address)?.state !== 'left');
+    if (up.length !== members.length) return `${members.length - up.length} nodes are down`;
     for (const n of up) {
       const node = n.process!;
       if (!node.settled()) {

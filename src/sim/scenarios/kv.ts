@@ -131,6 +131,6 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
 export const kvScenario: Scenario = {
   name: 'kv',
   summary: 'replicated get/set/delete under swarm faults: no lost acknowledged write, no fabricated value, read-your-writes, convergence',
-  defaults: { nodes: 5, durationMs: 30_000, faults: 'swarm' },
+  defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
   run: runKv,
 };
