@@ -1,0 +1,784 @@
+/**
+ * SWIM membership with Lifeguard: the probe loop, suspicion, dissemination, push-pull sync and
+ * joining, as one synchronous state machine driven by the Env's timers and transport.
+ *
+ * - Probing: each probe interval, the next member of a shuffled round-robin list gets a ping; no
+ *   ack within the probe timeout sends ping-req to `indirectChecks` other members; no ack by the end
+ *   of the interval makes the target a suspect.
+ * - Suspicion: a suspect has `suspicionBounds` time to refute (Lifeguard: shrinking with
+ *   independent confirmations); then it is declared dead. Only a member raises its own incarnation.
+ * - Dissemination: every accepted change is queued and piggybacked on pings, acks and gossip
+ *   messages to `gossipNodes` random members, each about retransmitMult*log(n+1) times.
+ * - Push-pull: full state with one random member every (scaled) interval, with seeds when we know
+ *   no live peer, and with one remembered dead member (so the halves of a healed partition find
+ *   each other again). Joining is a push-pull with the seeds, retried with backoff forever.
+ *
+ * Unreachable peers: the transport may call `reportUnreachable(address)` when a connection to a
+ * peer fails; an outstanding direct probe of that address then fails at once and indirect probes
+ * start without waiting for the timeout. Without the hook, the probe timeout catches the same case.
+ */
+import type { Env, Lane, NodeAddress, TimerId } from '../runtime/env.ts';
+import { Awareness } from './awareness.ts';
+import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
+import { LAN_PROFILE, PUSH_PULL_SCALE_THRESHOLD, validateConfig, type GossipConfig } from './config.ts';
+import { GossipConfigError, WireDecodeError } from './errors.ts';
+import type { Member, MemberState, Membership, MembershipEvent } from './membership.ts';
+import { decideMerge, mustRefute } from './merge.ts';
+import { Suspicion, suspicionBounds } from './suspicion.ts';
+import {
+  MAX_IDENTIFIER_LENGTH,
+  MAX_META_BYTES,
+  MAX_META_ENTRIES,
+  decodeMessage,
+  encodeHeader,
+  encodeMessage,
+  encodeUpdate,
+  listHeaderBytes,
+  type DecodeLimits,
+  type GossipMessage,
+  type MemberUpdate,
+  type MessageBody,
+} from './wire.ts';
+
+export interface SwimOptions {
+  /** Stable across restarts (the ring places partitions by name). */
+  name: string;
+  zone?: string;
+  /** Application metadata (client port, protocol version, partition count...), carried faithfully. */
+  meta?: Readonly<Record<string, string | number>>;
+  /** Addresses to join through; our own address is skipped. Empty (or only us): we found a new cluster. */
+  seeds?: readonly NodeAddress[];
+  config?: GossipConfig;
+}
+
+/** Counters a node exposes for operators and checkers. */
+export interface SwimStats {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  /** Inbound messages dropped because they failed to decode or validate. */
+  malformed: number;
+  oversized: number;
+  unsupportedVersion: number;
+  foreignCluster: number;
+  /** Pings addressed to another member name (an address reused after a restart). */
+  misdirected: number;
+  /** New members refused because the table was full. */
+  tableFull: number;
+  probes: number;
+  probesFailed: number;
+  indirectProbes: number;
+  suspicionsRaised: number;
+  refutations: number;
+  deathsDeclared: number;
+  pushPulls: number;
+  joinAttempts: number;
+  reclaimed: number;
+}
+
+interface Entry {
+  member: Member;
+  /** For a suspect: who accused it (carried when we gossip the suspicion on). */
+  accuser: string | null;
+  /** Monotonic ms of the last state change. */
+  changedMs: number;
+  /** The encoded update for push-pull, built lazily and dropped on change. */
+  encoded: Uint8Array | null;
+}
+
+interface PendingAck {
+  target: string;
+  onAck(): void;
+  onNack(): void;
+}
+
+interface ProbeInFlight {
+  seq: number;
+  target: string;
+  address: NodeAddress;
+  acked: boolean;
+  indirectStarted: boolean;
+  expectedNacks: number;
+  nacks: number;
+  timeoutTimer: TimerId;
+}
+
+/** An intermediary sends a nack when the target stayed silent for this fraction of the probe timeout. */
+const NACK_AFTER_FRACTION = 0.8;
+/** Candidate draws per wanted member when sampling random members from a large table. */
+const SAMPLE_TRIES_PER_PICK = 8;
+
+export class SwimMembership implements Membership {
+  readonly config: GossipConfig;
+  readonly stats: SwimStats = {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    malformed: 0,
+    oversized: 0,
+    unsupportedVersion: 0,
+    foreignCluster: 0,
+    misdirected: 0,
+    tableFull: 0,
+    probes: 0,
+    probesFailed: 0,
+    indirectProbes: 0,
+    suspicionsRaised: 0,
+    refutations: 0,
+    deathsDeclared: 0,
+    pushPulls: 0,
+    joinAttempts: 0,
+    reclaimed: 0,
+  };
+  readonly awareness: Awareness;
+
+  private readonly name: string;
+  private readonly table = new Map<string, Entry>();
+  private readonly probeList: string[] = [];
+  private probeIndex = 0;
+  private readonly broadcasts = new BroadcastQueue();
+  private readonly suspicions = new Map<string, Suspicion>();
+  private readonly pending = new Map<number, PendingAck>();
+  private currentProbe: ProbeInFlight | null = null;
+  private readonly listeners: ((event: MembershipEvent) => void)[] = [];
+  private readonly seeds: readonly NodeAddress[];
+  private readonly limits: DecodeLimits;
+  private seq: number;
+  /** Members in state alive or suspect, ourselves included. */
+  private liveCount = 0;
+  private tombstones = 0;
+  private digest = 0;
+  private leaving = false;
+  private stopped = false;
+  private started = false;
+  private joinTimer: TimerId | null = null;
+  private joinBackoffMs: number;
+  private probeTimer: TimerId | null = null;
+  private gossipTimer: TimerId | null = null;
+  private pushPullTimer: TimerId | null = null;
+
+  constructor(
+    private readonly env: Env,
+    options: SwimOptions,
+  ) {
+    this.config = validateConfig({ ...(options.config ?? LAN_PROFILE) });
+    if (options.name.length === 0 || options.name.length > MAX_IDENTIFIER_LENGTH) {
+      throw new GossipConfigError(`member name must be 1..${MAX_IDENTIFIER_LENGTH} characters`);
+    }
+    this.name = options.name;
+    this.awareness = new Awareness(this.config.awarenessMaxMultiplier, this.config.lifeguard);
+    this.seeds = (options.seeds ?? []).filter((s) => s !== env.address);
+    this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
+    this.joinBackoffMs = this.config.joinRetryInitialMs;
+    // A random starting sequence number: acks meant for a previous life of this address do not match.
+    this.seq = env.random.int(2 ** 30);
+    const meta = checkedMeta(options.meta ?? {});
+    this.put({ name: this.name, address: env.address, zone: options.zone ?? '', state: 'alive', incarnation: 0, meta }, null);
+  }
+
+  /** Starts probing, gossiping and joining through the seeds. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.env.transport.onReceive((from, bytes) => this.receive(from, bytes));
+    const c = this.config;
+    // Random phases, so a cluster started at once does not probe and sync in lockstep.
+    this.probeTimer = this.env.timers.setTimer(this.env.random.int(c.probeIntervalMs), () => this.probeTick());
+    this.gossipTimer = this.env.timers.setTimer(this.env.random.int(c.gossipIntervalMs), () => this.gossipTick());
+    this.pushPullTimer = this.env.timers.setTimer(this.env.random.int(this.pushPullIntervalMs()), () => this.pushPullTick());
+    if (this.seeds.length > 0) this.joinAttempt();
+  }
+
+  // ---- the Membership interface -------------------------------------------------------------
+
+  self(): Member {
+    return this.table.get(this.name)!.member;
+  }
+
+  members(): readonly Member[] {
+    return Array.from(this.table.values(), (e) => e.member);
+  }
+
+  member(name: string): Member | undefined {
+    return this.table.get(name)?.member;
+  }
+
+  subscribe(listener: (event: MembershipEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Members alive or suspect, ourselves included. */
+  liveMembers(): number {
+    return this.liveCount;
+  }
+
+  /**
+   * An order-independent digest of the live view (name, state, incarnation of every alive or
+   * suspect member): two members with equal digests and counts see the same live cluster.
+   */
+  viewDigest(): number {
+    return this.digest >>> 0;
+  }
+
+  /** Whether we still wait for a seed to answer. */
+  get joining(): boolean {
+    return this.joinTimer !== null;
+  }
+
+  /** New metadata for ourselves: a new incarnation, gossiped like any state change. */
+  updateMeta(meta: Readonly<Record<string, string | number>>): void {
+    const me = this.self();
+    this.put({ ...me, meta: checkedMeta(meta), incarnation: me.incarnation + 1 }, null);
+  }
+
+  /** Transport hook: a connection to `address` failed, so a direct probe in flight to it has failed. */
+  reportUnreachable(address: NodeAddress): void {
+    const probe = this.currentProbe;
+    if (probe && probe.address === address && !probe.acked && !probe.indirectStarted) {
+      this.env.timers.cancelTimer(probe.timeoutTimer);
+      this.startIndirectProbe(probe);
+    }
+  }
+
+  /** Graceful leave: we announce `left` to a few members at once and stop probing. */
+  leave(): void {
+    if (this.leaving || this.stopped) return;
+    this.leaving = true;
+    const me = this.self();
+    this.put({ ...me, state: 'left' }, null);
+    const targets = this.sample(this.config.gossipNodes + this.config.indirectChecks, (e) => e.member.state === 'alive' || e.member.state === 'suspect');
+    for (const e of targets) this.send(e.member.address, { type: 'gossip' });
+  }
+
+  /** Leaves and stops every timer; the sim calls this on a graceful stop. */
+  stop(): void {
+    if (this.stopped) return;
+    if (this.started) this.leave();
+    this.stopped = true;
+    for (const t of [this.probeTimer, this.gossipTimer, this.pushPullTimer, this.joinTimer]) if (t !== null) this.env.timers.cancelTimer(t);
+    for (const s of this.suspicions.values()) s.cancel();
+    this.suspicions.clear();
+    if (this.currentProbe) this.env.timers.cancelTimer(this.currentProbe.timeoutTimer);
+  }
+
+  // ---- probing ------------------------------------------------------------------------------
+
+  private probeTick(): void {
+    if (this.stopped) return;
+    const interval = this.awareness.scale(this.config.probeIntervalMs);
+    this.probeTimer = this.env.timers.setTimer(interval, () => this.probeTick());
+    if (this.tombstones > 0) this.reclaimTombstones();
+    if (this.leaving) return;
+    const target = this.nextProbeTarget();
+    if (!target) return;
+    this.stats.probes++;
+    const seq = this.nextSeq();
+    const probe: ProbeInFlight = {
+      seq,
+      target: target.member.name,
+      address: target.member.address,
+      acked: false,
+      indirectStarted: false,
+      expectedNacks: 0,
+      nacks: 0,
+      timeoutTimer: 0,
+    };
+    this.currentProbe = probe;
+    this.pending.set(seq, {
+      target: probe.target,
+      onAck: () => {
+        probe.acked = true;
+      },
+      onNack: () => {
+        probe.nacks++;
+      },
+    });
+    // Buddy system: a suspect hears of its suspicion from the prober itself and can refute at once.
+    const buddy = this.config.lifeguard && target.member.state === 'suspect' ? this.encoded(target) : null;
+    this.send(probe.address, { type: 'ping', seq, target: probe.target }, buddy);
+    probe.timeoutTimer = this.env.timers.setTimer(this.awareness.scale(this.config.probeTimeoutMs), () => {
+      if (!probe.acked && !this.stopped) this.startIndirectProbe(probe);
+    });
+    this.env.timers.setTimer(interval, () => this.finishProbe(probe));
+  }
+
+  private startIndirectProbe(probe: ProbeInFlight): void {
+    probe.indirectStarted = true;
+    const helpers = this.sample(this.config.indirectChecks, (e) => e.member.state === 'alive' && e.member.name !== probe.target);
+    const wantNack = this.config.lifeguard;
+    for (const h of helpers) {
+      this.stats.indirectProbes++;
+      this.send(h.member.address, { type: 'ping-req', seq: probe.seq, target: probe.target, targetAddress: probe.address, wantNack });
+    }
+    probe.expectedNacks = wantNack ? helpers.length : 0;
+  }
+
+  private finishProbe(probe: ProbeInFlight): void {
+    this.pending.delete(probe.seq);
+    if (this.currentProbe === probe) this.currentProbe = null;
+    if (this.stopped) return;
+    if (probe.acked) {
+      this.awareness.apply(-1);
+      return;
+    }
+    this.stats.probesFailed++;
+    // Lifeguard: helpers that did not even nack suggest that we, not the target, are the slow one.
+    this.awareness.apply(probe.expectedNacks > 0 ? probe.expectedNacks - Math.min(probe.nacks, probe.expectedNacks) : 1);
+    const entry = this.table.get(probe.target);
+    if (!entry || entry.member.address !== probe.address) return;
+    this.handleUpdate({ ...toUpdate(entry), state: 'suspect', accuser: this.name }, this.name);
+  }
+
+  private nextProbeTarget(): Entry | undefined {
+    for (let scanned = 0; scanned < this.probeList.length; scanned++) {
+      if (this.probeIndex >= this.probeList.length) {
+        this.shuffleProbeList();
+        this.probeIndex = 0;
+      }
+      const name = this.probeList[this.probeIndex++]!;
+      if (name === this.name) continue;
+      const e = this.table.get(name);
+      if (e && (e.member.state === 'alive' || e.member.state === 'suspect')) return e;
+    }
+    return undefined;
+  }
+
+  private shuffleProbeList(): void {
+    const list = this.probeList;
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = this.env.random.int(i + 1);
+      const t = list[i]!;
+      list[i] = list[j]!;
+      list[j] = t;
+    }
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  private receive(from: NodeAddress, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    this.stats.messagesReceived++;
+    let msg: GossipMessage;
+    try {
+      msg = decodeMessage(bytes, this.limits);
+    } catch (e) {
+      if (!(e instanceof WireDecodeError)) throw e;
+      if (e.reason === 'oversized') this.stats.oversized++;
+      else if (e.reason === 'version') this.stats.unsupportedVersion++;
+      else this.stats.malformed++;
+      return;
+    }
+    if (msg.cluster !== this.config.clusterName) {
+      this.stats.foreignCluster++;
+      return;
+    }
+    if (msg.sender === this.name) return;
+    const body = msg.body;
+    if (body.type === 'sync') {
+      this.mergeState(msg.updates, msg.sender);
+      if (!body.reply) this.sendState(from, true);
+      return;
+    }
+    // Piggybacked news first: a suspect learns of its suspicion before it answers the ping carrying it.
+    for (const u of msg.updates) this.handleUpdate(u, msg.sender);
+    switch (body.type) {
+      case 'ping':
+        if (body.target !== this.name) {
+          this.stats.misdirected++;
+          return;
+        }
+        this.send(from, { type: 'ack', seq: body.seq, target: this.name });
+        return;
+      case 'ack':
+        this.pendingFor(body.seq, body.target)?.onAck();
+        return;
+      case 'nack':
+        this.pendingFor(body.seq, body.target)?.onNack();
+        return;
+      case 'ping-req':
+        this.probeForOther(from, body.seq, body.target, body.targetAddress, body.wantNack);
+        return;
+      case 'gossip':
+        return;
+    }
+  }
+
+  private pendingFor(seq: number, target: string): PendingAck | undefined {
+    const p = this.pending.get(seq);
+    return p && p.target === target ? p : undefined;
+  }
+
+  /** We are asked to probe `target` for `requester`: relay its ack, or nack if it stays silent. */
+  private probeForOther(requester: NodeAddress, theirSeq: number, target: string, targetAddress: NodeAddress, wantNack: boolean): void {
+    if (this.leaving) return;
+    const seq = this.nextSeq();
+    let answered = false;
+    this.pending.set(seq, {
+      target,
+      onAck: () => {
+        if (answered) return;
+        answered = true;
+        this.send(requester, { type: 'ack', seq: theirSeq, target });
+      },
+      onNack: () => {},
+    });
+    this.send(targetAddress, { type: 'ping', seq, target });
+    if (wantNack) {
+      this.env.timers.setTimer(this.config.probeTimeoutMs * NACK_AFTER_FRACTION, () => {
+        if (answered || this.stopped) return;
+        answered = true;
+        this.send(requester, { type: 'nack', seq: theirSeq, target });
+      });
+    }
+    this.env.timers.setTimer(this.config.probeIntervalMs, () => this.pending.delete(seq));
+  }
+
+  // ---- merging news --------------------------------------------------------------------------
+
+  /** Applies one update from gossip (or one we raise ourselves, with `via` our own name). */
+  private handleUpdate(u: MemberUpdate, via: string): void {
+    if (u.name === this.name) {
+      this.handleNewsAboutSelf(u);
+      return;
+    }
+    const current = this.table.get(u.name);
+    const decision = decideMerge(current?.member, u);
+    if (decision === 'ignore') return;
+    const accuser = u.state === 'suspect' ? (u.accuser ?? via) : null;
+    if (decision === 'confirm') {
+      const s = this.suspicions.get(u.name);
+      // New confirmations are re-gossiped, so others hear of independent accusers too.
+      if (s && accuser !== null && s.confirm(accuser)) this.queueBroadcast(u.name, encodeUpdate({ ...u, accuser }));
+      return;
+    }
+    if (!current && this.table.size >= this.config.maxMembers) {
+      this.stats.tableFull++;
+      return;
+    }
+    if (encodedMetaTooBig(u.meta)) {
+      this.stats.malformed++;
+      return;
+    }
+    this.put({ name: u.name, address: u.address, zone: u.zone, state: u.state, incarnation: u.incarnation, meta: u.meta }, accuser);
+  }
+
+  private handleNewsAboutSelf(u: MemberUpdate): void {
+    if (this.leaving) return;
+    const me = this.self();
+    if (!mustRefute(me.incarnation, u)) return;
+    this.stats.refutations++;
+    // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
+    if (u.state !== 'alive') this.awareness.apply(1);
+    this.put({ ...me, state: 'alive', incarnation: Math.max(me.incarnation, u.incarnation) + 1 }, null);
+  }
+
+  /**
+   * Merges a peer's full state. A remote verdict of death becomes a suspicion here: the member
+   * (if alive) gets to refute it, which is how the halves of a healed partition revive each other.
+   */
+  private mergeState(states: readonly MemberUpdate[], sender: string): void {
+    for (const u of states) {
+      this.handleUpdate(u.state === 'dead' ? { ...u, state: 'suspect', accuser: sender } : u, sender);
+    }
+  }
+
+  // ---- the member table ----------------------------------------------------------------------
+
+  /** Records a member's new state: counts, digest, suspicion timer, dissemination and events. */
+  private put(member: Member, accuser: string | null): void {
+    const previous = this.table.get(member.name);
+    const frozen: Member = Object.freeze({ ...member, meta: Object.freeze({ ...member.meta }) });
+    const entry: Entry = { member: frozen, accuser, changedMs: this.env.clock.monoMs(), encoded: null };
+    this.table.set(member.name, entry);
+    if (previous) {
+      this.unaccount(previous.member);
+    } else {
+      this.insertIntoProbeList(member.name);
+    }
+    this.account(frozen);
+
+    if (member.state === 'suspect' && member.name !== this.name) this.startSuspicion(entry, previous?.member);
+    else this.cancelSuspicion(member.name);
+    this.queueBroadcast(member.name, this.encoded(entry));
+    this.emit(previous?.member, frozen);
+    if (member.name !== this.name && this.liveCount <= 1 && !this.leaving && this.started && this.seeds.length > 0 && this.joinTimer === null) {
+      // Every peer we knew is gone: look for the cluster through the seeds again.
+      this.joinAttempt();
+    }
+  }
+
+  private startSuspicion(entry: Entry, previous: Member | undefined): void {
+    const name = entry.member.name;
+    const existing = this.suspicions.get(name);
+    if (existing && existing.incarnation === entry.member.incarnation) return;
+    existing?.cancel();
+    if (entry.accuser === this.name || previous?.state === 'alive') this.stats.suspicionsRaised++;
+    const incarnation = entry.member.incarnation;
+    const suspicion = new Suspicion(
+      this.env.timers,
+      () => this.env.clock.monoMs(),
+      incarnation,
+      entry.accuser ?? this.name,
+      suspicionBounds(this.config, this.liveCount),
+      () => this.suspicionExpired(name, incarnation),
+    );
+    this.suspicions.set(name, suspicion);
+  }
+
+  private cancelSuspicion(name: string): void {
+    const s = this.suspicions.get(name);
+    if (!s) return;
+    s.cancel();
+    this.suspicions.delete(name);
+  }
+
+  private suspicionExpired(name: string, incarnation: number): void {
+    if (this.stopped) return;
+    this.suspicions.delete(name);
+    const e = this.table.get(name);
+    if (!e || e.member.state !== 'suspect' || e.member.incarnation !== incarnation) return;
+    this.stats.deathsDeclared++;
+    this.put({ ...e.member, state: 'dead' }, null);
+  }
+
+  private account(m: Member): void {
+    if (m.state === 'alive' || m.state === 'suspect') {
+      this.liveCount++;
+      this.digest ^= memberHash(m);
+    } else {
+      this.tombstones++;
+    }
+  }
+
+  private unaccount(m: Member): void {
+    if (m.state === 'alive' || m.state === 'suspect') {
+      this.liveCount--;
+      this.digest ^= memberHash(m);
+    } else {
+      this.tombstones--;
+    }
+  }
+
+  private insertIntoProbeList(name: string): void {
+    // A random position, so a newcomer is probed within one pass rather than after everyone else.
+    const list = this.probeList;
+    list.push(name);
+    const j = this.env.random.int(list.length);
+    list[list.length - 1] = list[j]!;
+    list[j] = name;
+  }
+
+  /** Forgets dead and left members after deadReclaimMs; until then their tombstones block stale news. */
+  private reclaimTombstones(): void {
+    const cutoff = this.env.clock.monoMs() - this.config.deadReclaimMs;
+    let removed = false;
+    for (const [name, e] of this.table) {
+      if ((e.member.state === 'dead' || e.member.state === 'left') && e.changedMs <= cutoff && name !== this.name) {
+        this.unaccount(e.member);
+        this.table.delete(name);
+        this.stats.reclaimed++;
+        removed = true;
+      }
+    }
+    if (removed) {
+      const kept = this.probeList.filter((n) => this.table.has(n));
+      this.probeList.length = 0;
+      this.probeList.push(...kept);
+      this.probeIndex = Math.min(this.probeIndex, kept.length);
+    }
+  }
+
+  private emit(previous: Member | undefined, m: Member): void {
+    if (this.listeners.length === 0) return;
+    const event = eventFor(previous, m);
+    if (!event) return;
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  // ---- dissemination -------------------------------------------------------------------------
+
+  private queueBroadcast(name: string, bytes: Uint8Array): void {
+    this.broadcasts.queue(name, bytes);
+  }
+
+  private gossipTick(): void {
+    if (this.stopped) return;
+    this.gossipTimer = this.env.timers.setTimer(this.config.gossipIntervalMs, () => this.gossipTick());
+    if (this.broadcasts.size === 0) return;
+    const now = this.env.clock.monoMs();
+    const targets = this.sample(this.config.gossipNodes, (e) => {
+      const s = e.member.state;
+      return s === 'alive' || s === 'suspect' || (s === 'dead' && now - e.changedMs < this.config.gossipToTheDeadMs);
+    });
+    for (const t of targets) {
+      if (this.broadcasts.size === 0) break;
+      this.send(t.member.address, { type: 'gossip' });
+    }
+  }
+
+  /** Sends a control message with as many piggybacked updates as fit the datagram budget. */
+  private send(to: NodeAddress, body: MessageBody, first: Uint8Array | null = null): void {
+    const header = encodeHeader(this.config.clusterName, this.name, body);
+    let budget = this.config.maxPacketBytes - header.length - listHeaderBytes(64);
+    const updates: Uint8Array[] = [];
+    const limit = retransmitLimit(this.config.retransmitMult, this.liveCount);
+    if (first && first.length <= budget) {
+      updates.push(first);
+      budget -= first.length;
+      if (body.type === 'ping') this.broadcasts.countTransmit(body.target, limit);
+    }
+    const skip = first && body.type === 'ping' ? body.target : undefined;
+    for (const u of this.broadcasts.take(budget, limit, skip)) updates.push(u);
+    this.transmit(to, encodeMessage(header, updates), 'control');
+  }
+
+  private transmit(to: NodeAddress, bytes: Uint8Array, lane: Lane): void {
+    this.stats.messagesSent++;
+    this.stats.bytesSent += bytes.length;
+    this.env.transport.send(to, bytes, lane);
+  }
+
+  private encoded(entry: Entry): Uint8Array {
+    entry.encoded ??= encodeUpdate(toUpdate(entry));
+    return entry.encoded;
+  }
+
+  // ---- push-pull and joining -----------------------------------------------------------------
+
+  private pushPullIntervalMs(): number {
+    const n = this.liveCount;
+    const base = this.config.pushPullIntervalMs;
+    if (n <= PUSH_PULL_SCALE_THRESHOLD) return base;
+    return base * (Math.ceil(Math.log2(n) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1);
+  }
+
+  private pushPullTick(): void {
+    if (this.stopped) return;
+    this.pushPullTimer = this.env.timers.setTimer(this.pushPullIntervalMs(), () => this.pushPullTick());
+    if (this.leaving) return;
+    const [peer] = this.sample(1, (e) => e.member.state === 'alive');
+    if (peer) this.sendState(peer.member.address, false);
+    // One remembered dead member per round: if it is alive on the far side of a healed partition, the two sides merge.
+    const [dead] = this.sample(1, (e) => e.member.state === 'dead');
+    if (dead) this.sendState(dead.member.address, false);
+  }
+
+  private sendState(to: NodeAddress, reply: boolean): void {
+    this.stats.pushPulls++;
+    const header = encodeHeader(this.config.clusterName, this.name, { type: 'sync', reply });
+    const states = Array.from(this.table.values(), (e) => this.encoded(e));
+    this.transmit(to, encodeMessage(header, states), 'bulk');
+  }
+
+  private joinAttempt(): void {
+    this.joinTimer = null;
+    if (this.stopped || this.leaving) return;
+    if (this.liveCount > 1) {
+      this.joinBackoffMs = this.config.joinRetryInitialMs;
+      return;
+    }
+    this.stats.joinAttempts++;
+    for (const seed of this.seeds) this.sendState(seed, false);
+    const jittered = this.joinBackoffMs * (0.5 + this.env.random.next());
+    this.joinBackoffMs = Math.min(this.config.joinRetryMaxMs, this.joinBackoffMs * 2);
+    this.joinTimer = this.env.timers.setTimer(jittered, () => this.joinAttempt());
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
+    return this.seq;
+  }
+
+  /** Up to `k` distinct random members other than ourselves that pass `accept`. */
+  private sample(k: number, accept: (e: Entry) => boolean): Entry[] {
+    const out: Entry[] = [];
+    const list = this.probeList;
+    const n = list.length;
+    if (k <= 0 || n <= 1) return out;
+    const ok = (name: string): Entry | undefined => {
+      if (name === this.name) return undefined;
+      const e = this.table.get(name);
+      return e && accept(e) ? e : undefined;
+    };
+    if (n <= 4 * k + 16) {
+      // Small table: an exact partial shuffle of the eligible members.
+      const eligible: Entry[] = [];
+      for (const name of list) {
+        const e = ok(name);
+        if (e) eligible.push(e);
+      }
+      for (let i = 0; i < eligible.length && out.length < k; i++) {
+        const j = i + this.env.random.int(eligible.length - i);
+        const t = eligible[i]!;
+        eligible[i] = eligible[j]!;
+        eligible[j] = t;
+        out.push(eligible[i]!);
+      }
+      return out;
+    }
+    for (let tries = 0; tries < k * SAMPLE_TRIES_PER_PICK && out.length < k; tries++) {
+      const e = ok(list[this.env.random.int(n)]!);
+      if (e && !out.includes(e)) out.push(e);
+    }
+    return out;
+  }
+}
+
+function toUpdate(e: Entry): MemberUpdate {
+  const m = e.member;
+  return { name: m.name, address: m.address, zone: m.zone, incarnation: m.incarnation, state: m.state, meta: m.meta, accuser: m.state === 'suspect' ? e.accuser : null };
+}
+
+function eventFor(previous: Member | undefined, m: Member): MembershipEvent | null {
+  const was: MemberState | undefined = previous?.state;
+  switch (m.state) {
+    case 'alive':
+      if (was === undefined || was === 'left') return { type: 'joined', member: m };
+      if (was === 'suspect' || was === 'dead') return { type: 'alive', member: m };
+      return previous!.address !== m.address || previous!.zone !== m.zone || !sameMeta(previous!.meta, m.meta) ? { type: 'updated', member: m } : null;
+    case 'suspect':
+      return was === 'suspect' ? null : { type: 'suspect', member: m };
+    case 'dead':
+      return was === 'dead' ? null : { type: 'dead', member: m };
+    case 'left':
+      return was === 'left' ? null : { type: 'left', member: m };
+  }
+}
+
+function sameMeta(a: Readonly<Record<string, string | number>>, b: Readonly<Record<string, string | number>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+function checkedMeta(meta: Readonly<Record<string, string | number>>): Readonly<Record<string, string | number>> {
+  const entries = Object.entries(meta);
+  if (entries.length > MAX_META_ENTRIES) throw new GossipConfigError(`member metadata has ${entries.length} entries; at most ${MAX_META_ENTRIES} fit`);
+  if (encodedMetaTooBig(meta)) throw new GossipConfigError(`member metadata encodes to more than ${MAX_META_BYTES} bytes; keep it small, it rides on every probe`);
+  return meta;
+}
+
+function encodedMetaTooBig(meta: Readonly<Record<string, string | number>>): boolean {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(meta)) bytes += k.length + (typeof v === 'string' ? v.length : 9) + 2;
+  return bytes > MAX_META_BYTES;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function memberHash(m: Member): number {
+  let h = FNV_OFFSET;
+  const text = `${m.name}\u0000${m.state}\u0000${m.incarnation}`;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return h;
+}
