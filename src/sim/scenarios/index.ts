@@ -1,9 +1,11 @@
 /** Every scenario `shoal sim --scenario NAME` can run. Add a scenario here, in its own module. */
 import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
+import { kvJoinScenario } from './kv-join.ts';
+import { kvScenario } from './kv.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
