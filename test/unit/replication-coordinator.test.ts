@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Consistency, GetResult, KvError, WriteResult } from '../../src/replication/api.ts';
+import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function cluster(nodes = 4): KvCluster {
+  const c = new KvCluster({ seed: 1, nodes, partitions: 16, replication: { sloppyQuorum: false }, network: {}, trace: new EventTrace() });
+  c.sim.runUntil(1_000); // initial catch-up
+  return c;
+}
+
+/** Owners of the key, as node indexes, and a coordinator that is not one of them. */
+function layout(c: KvCluster, key: string): { owners: number[]; outsider: number } {
+  const placement = c.sim.process(0)!.placement();
+  const owners = placement.owners(placement.partitionOfKey(enc.encode(key))).map((name) => c.sim.indexOf(name)!);
+  const outsider = c.sim.nodes.findIndex((n) => !owners.includes(n.index));
+  return { owners, outsider };
+}
+
+function set(c: KvCluster, via: number, key: string, value: string, consistency: Consistency = 'quorum'): { error: KvError | null; result?: WriteResult } {
+  let out: { error: KvError | null; result?: WriteResult } | null = null;
+  c.sim.process(via)!.kv.set(enc.encode(key), enc.encode(value), { consistency }, (error, result) => (out = { error, result }));
+  c.sim.runUntil(c.sim.now + 1_000, () => out !== null);
+  assert.ok(out, 'the set never answered');
+  return out;
+}
+
+function get(c: KvCluster, via: number, key: string, consistency: Consistency = 'quorum'): GetResult {
+  let out: { error: KvError | null; result?: GetResult } | null = null;
+  c.sim.process(via)!.kv.get(enc.encode(key), { consistency }, (error, result) => (out = { error, result }));
+  c.sim.runUntil(c.sim.now + 1_000, () => out !== null);
+  const answer = out as { error: KvError | null; result?: GetResult } | null;
+  assert.ok(answer && !answer.error && answer.result, `the get failed: ${JSON.stringify(answer?.error)}`);
+  return answer.result;
+}
+
+test('any node coordinates: a quorum write is acknowledged and read back through another node', () => {
+  const c = cluster();
+  const { outsider, owners } = layout(c, 'a');
+  const w = set(c, outsider, 'a', 'one');
+  assert.equal(w.error, null);
+  assert.ok(w.result!.acks >= 2);
+  const r = get(c, owners[0]!, 'a');
+  assert.equal(dec.decode(r.value!), 'one');
+  assert.deepEqual(r.version, w.result!.version);
+});
+
+test('with an owner down, a strict quorum write still succeeds and leaves a hint that is delivered after the restart', () => {
+  const c = cluster();
+  const { owners, outsider } = layout(c, 'b');
+  const down = owners[2]!;
+  c.crash(down);
+  const w = set(c, outsider, 'b', 'two');
+  assert.equal(w.error, null);
+  assert.equal(w.result!.acks, 2);
+  assert.equal(c.sim.process(outsider)!.stats().hints.held, 1);
+  assert.equal(set(c, outsider, 'b', 'three', 'all').error?.code, 'unavailable');
+  c.restart(down);
+  c.sim.runUntil(c.sim.now + 5_000);
+  assert.equal(c.sim.process(outsider)!.stats().hints.held, 0);
+  assert.equal(c.convergence(['b']), null);
+  assert.equal(dec.decode(get(c, down, 'b', 'all').value!), 'three'); // the failed ALL write still landed on two
+});
+
+test('a restarted, empty replica does not count towards R until it has caught up', () => {
+  const c = cluster();
+  const { owners, outsider } = layout(c, 'c');
+  set(c, outsider, 'c', 'kept');
+  c.crash(owners[0]!);
+  c.restart(owners[0]!);
+  assert.ok(c.sim.process(owners[0]!)!.handoffProgress().partitionsCatchingUp > 0);
+  let all: KvError | null = null;
+  c.sim.process(outsider)!.kv.get(enc.encode('c'), { consistency: 'all' }, (e) => (all = e));
+  const r = get(c, outsider, 'c', 'quorum');
+  assert.equal(r.value && dec.decode(r.value), 'kept');
+  c.sim.runUntil(c.sim.now + 20);
+  assert.equal((all as KvError | null)?.code, 'unavailable');
+  c.sim.runUntil(c.sim.now + 2_000);
+  assert.equal(dec.decode(get(c, outsider, 'c', 'all').value!), 'kept');
+});
+
+test('read repair brings a stale replica up to date after the read', () => {
+  const c = cluster();
+  const { owners, outsider } = layout(c, 'd');
+  set(c, outsider, 'd', 'old');
+  const stale = owners[1]!;
+  const others = c.sim.nodes.map((n) => n.index).filter((i) => i !== stale);
+  const undo = c.sim.network.cut(others, [stale]);
+  set(c, outsider, 'd', 'new');
+  undo();
+  const before = c.sim.process(outsider)!.stats().coordinator.readRepairs;
+  assert.equal(dec.decode(get(c, outsider, 'd', 'all').value!), 'new');
+  c.sim.runUntil(c.sim.now + 50);
+  assert.ok(c.sim.process(outsider)!.stats().coordinator.readRepairs > before);
+  assert.equal(c.convergence(['d']), null);
+});
+
+test('deletes and expired values read as misses but report their version', () => {
+  const c = cluster();
+  const { outsider } = layout(c, 'e');
+  let out: WriteResult | undefined;
+  c.sim.process(outsider)!.kv.set(enc.encode('e'), enc.encode('short'), { ttlMs: 100 }, (_e, r) => (out = r));
+  c.sim.runUntil(c.sim.now + 50);
+  assert.equal(dec.decode(get(c, outsider, 'e').value!), 'short');
+  c.sim.runUntil(c.sim.now + 200);
+  const expired = get(c, outsider, 'e');
+  assert.equal(expired.value, null);
+  assert.deepEqual(expired.version, out!.version);
+  let deleted: WriteResult | undefined;
+  c.sim.process(outsider)!.kv.delete(enc.encode('e'), {}, (_e, r) => (deleted = r));
+  c.sim.runUntil(c.sim.now + 50);
+  const miss = get(c, outsider, 'e');
+  assert.equal(miss.value, null);
+  assert.deepEqual(miss.version, deleted!.version);
+});
+
+test('sloppy quorum: with an owner down, a fallback past the preference list holds the hint and its ack counts', () => {
+  const c = cluster(5);
+  const { owners, outsider } = layout(c, 'f');
+  c.crash(owners[0]!);
+  c.crash(owners[1]!);
+  let strict: KvError | null = null;
+  c.sim.process(outsider)!.kv.set(enc.encode('f'), enc.encode('x'), { sloppy: false }, (e) => (strict = e));
+  c.sim.runUntil(c.sim.now + 1_000);
+  assert.equal((strict as KvError | null)?.code, 'unavailable');
+  let sloppy: WriteResult | undefined;
+  c.sim.process(outsider)!.kv.set(enc.encode('f'), enc.encode('y'), { sloppy: true }, (_e, r) => (sloppy = r));
+  c.sim.runUntil(c.sim.now + 1_000);
+  assert.equal(sloppy?.acks, 2);
+  const fallbackHints = c.sim.upNodes().reduce((s, n) => s + n.process!.stats().replica.fallbackHintsTaken, 0);
+  assert.ok(fallbackHints >= 1);
+});
