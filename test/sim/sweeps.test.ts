@@ -15,7 +15,11 @@ interface Sweep {
 }
 
 /** Seeds per scenario; sized so the whole file stays within a few minutes on CI's 2 cores. */
-const SWEEPS: Sweep[] = [{ scenario: 'heartbeat', seeds: [1, 100] }];
+const SWEEPS: Sweep[] = [
+  { scenario: 'heartbeat', seeds: [1, 100] },
+  { scenario: 'kv', seeds: [1, 100], nodes: 5 },
+  { scenario: 'kv-join', seeds: [1, 5] },
+];
 
 interface RegressionSeed {
   scenario: string;
