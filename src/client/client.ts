@@ -1,0 +1,478 @@
+/**
+ * The Shoal client: `connect({ seeds })`, then get/set/delete/mget/mset.
+ *
+ * How a call travels: it becomes a `PendingCall`, is routed to a connection (a replica of its key
+ * when the ring is known, else any ready node), leaves in that connection's next batch (every call
+ * made in the same tick shares one WebSocket message), and settles on its reply, its timeout, its
+ * AbortSignal, or the client closing. When a connection drops, calls that are safe to repeat
+ * (reads, and anything not yet sent) are re-sent elsewhere; writes that may have been applied fail
+ * with a ConnectionError whose `sent` is true, because repeating them could overwrite a newer
+ * write. While no node is reachable, calls wait in a bounded offline queue.
+ */
+import type { Consistency } from '../replication/api.ts';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type Push, type Reply, type ReplyResult, type WireLimits, type WireTopology } from '../protocol/index.ts';
+import { NodeConnection, type Call, type ConnectionHandler, type RequestBody } from './connection.ts';
+import {
+  AbortError,
+  ClientClosedError,
+  ConnectionError,
+  OfflineQueueFullError,
+  ShoalError,
+  TimeoutError,
+  TooLargeError,
+  errorFromReply,
+} from './errors.ts';
+import { TypedEmitter } from './events.ts';
+import { parseSeed, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { Router } from './router.ts';
+
+/** A key: a string (its UTF-8 bytes) or raw bytes. */
+export type Key = string | Uint8Array;
+
+/** The client's connection status, as a typed union. */
+export type ClientStatus =
+  /** Dialing the seeds; no node has answered yet. */
+  | 'connecting'
+  /** At least one node connection is ready. */
+  | 'ready'
+  /** Every connection was lost; reconnecting with backoff. Calls wait in the offline queue. */
+  | 'reconnecting'
+  /** `close()` was called, or reconnecting is off and every connection is gone. Final. */
+  | 'closed';
+
+export interface ClientEvents {
+  /** The status changed; `cause` is the last connection error, if any. */
+  status: (status: ClientStatus, cause: Error | null) => void;
+  /** The client now routes by a ring with this version. */
+  'ring-changed': (topologyVersion: string) => void;
+  /** A background problem that no call reported (a failed ring refresh, a connection error). */
+  error: (error: ShoalError) => void;
+}
+
+export interface CallOptions {
+  /** Overrides `commandTimeoutMs` for this call; 0 disables it. */
+  timeoutMs?: number;
+  /** Cancels the call: it rejects with AbortError (a write already sent may still be applied). */
+  signal?: AbortSignal;
+  /** Overrides the client's default consistency for this call. */
+  consistency?: Consistency;
+}
+
+export interface SetOptions extends CallOptions {
+  /** Time to live in milliseconds; absent or 0 means the value does not expire. */
+  ttlMs?: number;
+}
+
+class PendingCall implements Call {
+  carrier: Call['carrier'] = null;
+  /** Times re-sent so far. */
+  retries = 0;
+  /** A node that said it is shutting down: not chosen again for this call. */
+  avoid: string | null = null;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  detachSignal: (() => void) | null = null;
+  lastError: Error | null = null;
+
+  constructor(
+    readonly body: RequestBody,
+    /** Reads may be repeated freely; a write may not once it might have been applied. */
+    readonly idempotent: boolean,
+    readonly resolve: (result: ReplyResult) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+}
+
+const utf8 = new TextEncoder();
+
+export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
+  private readonly options: ResolvedOptions<V>;
+  private readonly connections = new Map<string, NodeConnection>();
+  private readonly seedAddresses: ReadonlySet<string>;
+  private router: Router | null = null;
+  private readonly active = new Set<PendingCall>();
+  private offline: PendingCall[] = [];
+  /** Calls redirected by a node while the ring is being re-read: they go out once it arrives. */
+  private waitingForRing: PendingCall[] = [];
+  private refreshingRing = false;
+  private currentStatus: ClientStatus = 'connecting';
+  private everReady = false;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private closing: Promise<void> | null = null;
+  /** Set as shutdown begins (before `closing` is assigned, since shutDown starts synchronously). */
+  private stopped = false;
+  private readonly handler: ConnectionHandler;
+
+  constructor(options: ClientOptions<V>) {
+    super();
+    this.options = resolveOptions(options);
+    this.handler = {
+      onReady: (c) => this.onReady(c),
+      onReply: (c, call, reply) => this.onReply(c, call as PendingCall, reply),
+      onLost: (c, lost, cause) => this.onLost(c, lost as { call: PendingCall; sent: boolean }[], cause),
+      onPush: (c, push) => this.onPush(c, push),
+      onStateChange: () => this.updateStatus(),
+    };
+    const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH));
+    this.seedAddresses = new Set(seeds.map((s) => s.address));
+    for (const seed of seeds) this.connectionTo(seed.address, seed.url);
+  }
+
+  get status(): ClientStatus {
+    return this.currentStatus;
+  }
+
+  /** The ring version the client routes by, or null before it has learned one. */
+  get topologyVersion(): string | null {
+    return this.router?.version ?? null;
+  }
+
+  /** The limits of the nodes, from their welcome (defaults until one answered). */
+  get limits(): WireLimits {
+    for (const c of this.connections.values()) if (c.welcome !== null) return c.welcome.limits;
+    return DEFAULT_WIRE_LIMITS;
+  }
+
+  /** Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` or if the client closes. */
+  ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
+    if (this.currentStatus === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})`, false, { cause: this.lastConnectionError() }));
+      }, timeoutMs);
+      const off = this.on('status', (status, cause) => {
+        if (status === 'ready') {
+          clearTimeout(timer);
+          off();
+          resolve();
+        } else if (status === 'closed') {
+          clearTimeout(timer);
+          off();
+          reject(new ConnectionError(`the client closed before any node answered`, false, { cause }));
+        }
+      });
+    });
+  }
+
+  // ---- the key-value API ----
+
+  /** The value of `key`, or null if there is none (never written, deleted, or expired). */
+  async get(key: Key, options: CallOptions = {}): Promise<V | null> {
+    const result = await this.call({ op: 'get', key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
+    return result.kind === 'value' && result.value !== null ? this.options.codec.decode(result.value) : null;
+  }
+
+  async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
+    const ttlMs = options.ttlMs ?? 0;
+    if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new TypeError(`set(): ttlMs must be a non-negative integer, got ${ttlMs}`);
+    const bytes = this.options.codec.encode(value);
+    const maxValueBytes = this.limits.maxValueBytes;
+    if (bytes.byteLength > maxValueBytes) {
+      throw new TooLargeError(`value of ${bytes.byteLength} bytes exceeds the cluster's limit of ${maxValueBytes} bytes`, 'value-too-large');
+    }
+    await this.call({ op: 'set', key: this.keyBytes(key), value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
+  }
+
+  async delete(key: Key, options: CallOptions = {}): Promise<void> {
+    await this.call({ op: 'delete', key: this.keyBytes(key), consistency: this.consistency(options) }, false, options);
+  }
+
+  /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
+  mget(keys: readonly Key[], options: CallOptions = {}): Promise<(V | null)[]> {
+    return Promise.all(keys.map((key) => this.get(key, options)));
+  }
+
+  /** Sets several keys with the same options. Rejects with the first failure; others may have been applied. */
+  async mset(entries: Iterable<readonly [Key, V]> | Readonly<Record<string, V>>, options: SetOptions = {}): Promise<void> {
+    const list: (readonly [Key, V])[] = isIterable(entries) ? [...entries] : Object.entries(entries);
+    await Promise.all(list.map(([key, value]) => this.set(key, value, options)));
+  }
+
+  /** Fetches the ring from a node (and routes by it from then on). */
+  async topology(options: CallOptions = {}): Promise<WireTopology> {
+    const result = await this.call({ op: 'topology' }, true, options);
+    if (result.kind !== 'topology') throw new ShoalError(`topology reply of kind ${result.kind}`, 'internal');
+    this.adoptTopology(result.topology);
+    return result.topology;
+  }
+
+  /** Stops taking calls, waits for the ones in flight (including queued ones) to settle, then closes. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    if (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.close();
+  }
+
+  /** Closes every connection now; calls still pending reject with ClientClosedError. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown(new ClientClosedError()));
+  }
+
+  // ---- calls ----
+
+  private call(body: RequestBody, idempotent: boolean, options: CallOptions): Promise<ReplyResult> {
+    if (this.stopped || this.draining) {
+      return Promise.reject(new ClientClosedError(this.stopped ? undefined : 'the client is draining; it takes no new calls'));
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError(`${body.op} aborted before it was sent`, { cause: signal.reason }));
+    return new Promise<ReplyResult>((resolve, reject) => {
+      const call = new PendingCall(body, idempotent, resolve, reject);
+      this.active.add(call);
+      const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+      if (timeoutMs > 0) {
+        call.timer = setTimeout(
+          () => this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
+          timeoutMs,
+        );
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => this.fail(call, new AbortError(`${body.op} aborted`, { cause: signal.reason }));
+        signal.addEventListener('abort', onAbort, { once: true });
+        call.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.dispatch(call);
+    });
+  }
+
+  private dispatch(call: PendingCall): void {
+    const connection = this.pick(call);
+    if (connection !== null) {
+      connection.send(call);
+      return;
+    }
+    if (!this.options.offlineQueue && this.everReady) {
+      this.fail(call, new ConnectionError('no node connection is ready and the offline queue is off', false, { cause: this.lastConnectionError() }));
+    } else if (this.offline.length >= this.options.maxOfflineQueue) {
+      this.fail(call, new OfflineQueueFullError(`no node connection is ready and ${this.offline.length} calls are already waiting (maxOfflineQueue)`, { cause: this.lastConnectionError() }));
+    } else {
+      this.offline.push(call);
+    }
+  }
+
+  /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
+  private pick(call: PendingCall): NodeConnection | null {
+    if (this.options.routing && this.router !== null && call.body.op !== 'topology') {
+      for (const address of this.router.replicasOf(call.body.key)) {
+        if (address === call.avoid) continue;
+        const connection = this.connectionTo(address);
+        if (connection.state === 'ready') return connection;
+      }
+    }
+    let best: NodeConnection | null = null;
+    for (const c of this.connections.values()) {
+      if (c.state === 'ready' && c.address !== call.avoid && (best === null || c.load < best.load)) best = c;
+    }
+    return best;
+  }
+
+  private settle(call: PendingCall): boolean {
+    if (!this.active.delete(call)) return false;
+    clearTimeout(call.timer);
+    call.detachSignal?.();
+    call.carrier?.connection.forget(call);
+    if (this.offline.includes(call)) this.offline = this.offline.filter((c) => c !== call);
+    if (this.waitingForRing.includes(call)) this.waitingForRing = this.waitingForRing.filter((c) => c !== call);
+    if (this.active.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    return true;
+  }
+
+  private fail(call: PendingCall, error: Error): void {
+    if (this.settle(call)) call.reject(error);
+  }
+
+  /** Re-sends a call that was not applied (or is safe to repeat), up to `maxRetries` times. */
+  private retry(call: PendingCall, cause: Error): void {
+    call.lastError = cause;
+    if (call.retries >= this.options.maxRetries) {
+      this.fail(call, cause);
+      return;
+    }
+    call.retries++;
+    this.dispatch(call);
+  }
+
+  // ---- connection events ----
+
+  private onReady(connection: NodeConnection): void {
+    this.everReady = true;
+    this.updateStatus();
+    const version = connection.welcome?.topologyVersion;
+    if (this.options.routing && version !== this.router?.version) this.refreshRing();
+    const queued = this.offline;
+    this.offline = [];
+    for (const call of queued) this.dispatch(call);
+  }
+
+  private onReply(connection: NodeConnection, call: PendingCall, reply: Reply): void {
+    if (!this.active.has(call)) return;
+    if (reply.ok) {
+      this.settle(call);
+      call.resolve(reply.result);
+      return;
+    }
+    const error = errorFromReply(reply.error, connection.address);
+    switch (reply.error.code) {
+      case 'not-owner':
+        // Not applied: re-read the ring and resend to the owner.
+        call.lastError = error;
+        this.waitingForRing.push(call);
+        this.refreshRing();
+        return;
+      case 'shutting-down':
+        call.avoid = connection.address;
+        this.retry(call, error);
+        return;
+      default:
+        this.fail(call, error);
+    }
+  }
+
+  private onLost(connection: NodeConnection, lost: { call: PendingCall; sent: boolean }[], cause: Error): void {
+    for (const { call, sent } of lost) {
+      if (!this.active.has(call)) continue;
+      if (!sent || call.idempotent) {
+        this.retry(call, cause);
+      } else {
+        this.fail(
+          call,
+          new ConnectionError(
+            `the connection to ${connection.address} was lost after the ${call.body.op} was sent; it may or may not have been applied`,
+            true,
+            { cause },
+          ),
+        );
+      }
+    }
+  }
+
+  private onPush(_connection: NodeConnection, push: Push): void {
+    if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
+  }
+
+  // ---- the ring ----
+
+  private refreshRing(): void {
+    if (this.refreshingRing || this.stopped) return;
+    this.refreshingRing = true;
+    const release = (): void => {
+      this.refreshingRing = false;
+      const waiting = this.waitingForRing;
+      this.waitingForRing = [];
+      for (const call of waiting) this.retry(call, call.lastError ?? new ShoalError('redirected', 'not-owner'));
+    };
+    this.call({ op: 'topology' }, true, {}).then(
+      (result) => {
+        if (result.kind === 'topology') this.adoptTopology(result.topology);
+        release();
+      },
+      (error: ShoalError) => {
+        release();
+        if (!(error instanceof ClientClosedError)) this.emit('error', error);
+      },
+    );
+  }
+
+  private adoptTopology(topology: WireTopology): void {
+    if (topology.version === this.router?.version) return;
+    this.router = new Router(topology);
+    // Connections to nodes that left the ring are closed once idle; seeds stay.
+    const current = new Set(this.router.addresses());
+    for (const [address, connection] of this.connections) {
+      if (!current.has(address) && !this.seedAddresses.has(address) && connection.load === 0) {
+        this.connections.delete(address);
+        void connection.close();
+      }
+    }
+    this.emit('ring-changed', topology.version);
+  }
+
+  private connectionTo(address: string, url = `ws://${address}${CLIENT_ENDPOINT_PATH}`): NodeConnection {
+    let connection = this.connections.get(address);
+    if (connection === undefined) {
+      connection = new NodeConnection(address, url, this.options, this.handler);
+      this.connections.set(address, connection);
+    }
+    return connection;
+  }
+
+  // ---- status and shutdown ----
+
+  private updateStatus(): void {
+    if (this.stopped) return;
+    const states = [...this.connections.values()].map((c) => c.state);
+    if (states.length > 0 && states.every((s) => s === 'closed')) {
+      // Reconnecting is off (or refused for good) and nothing is left to talk to.
+      void (this.closing = this.shutDown(new ConnectionError('every node connection is closed and will not reconnect', false, { cause: this.lastConnectionError() })));
+      return;
+    }
+    const status: ClientStatus = states.includes('ready') ? 'ready' : this.everReady ? 'reconnecting' : 'connecting';
+    this.setStatus(status, status === 'ready' ? null : (this.lastConnectionError() ?? null));
+  }
+
+  private setStatus(status: ClientStatus, cause: Error | null): void {
+    if (status === this.currentStatus) return;
+    this.currentStatus = status;
+    this.emit('status', status, cause);
+  }
+
+  private async shutDown(reason: ShoalError): Promise<void> {
+    this.stopped = true;
+    for (const call of [...this.active]) this.fail(call, reason);
+    const connections = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(connections.map((c) => c.close()));
+    this.setStatus('closed', reason instanceof ClientClosedError ? null : reason);
+  }
+
+  private lastConnectionError(): Error | undefined {
+    for (const c of this.connections.values()) if (c.lastError !== null) return c.lastError;
+    return undefined;
+  }
+
+  // ---- keys ----
+
+  private keyBytes(key: Key): Uint8Array {
+    const raw = typeof key === 'string' ? utf8.encode(key) : key;
+    const prefix = this.options.keyPrefix;
+    let bytes = raw;
+    if (prefix.byteLength > 0) {
+      bytes = new Uint8Array(prefix.byteLength + raw.byteLength);
+      bytes.set(prefix);
+      bytes.set(raw, prefix.byteLength);
+    }
+    const maxKeyBytes = this.limits.maxKeyBytes;
+    if (bytes.byteLength > maxKeyBytes) {
+      throw new TooLargeError(`key of ${bytes.byteLength} bytes (prefix included) exceeds the cluster's limit of ${maxKeyBytes} bytes`, 'key-too-large');
+    }
+    return bytes;
+  }
+
+  private consistency(options: CallOptions): Consistency | null {
+    return options.consistency ?? this.options.consistency;
+  }
+}
+
+function isIterable<T>(value: unknown): value is Iterable<T> {
+  return typeof (value as Iterable<T>)[Symbol.iterator] === 'function';
+}
+
+/**
+ * Connects to a Shoal cluster and resolves once a node is ready (or rejects with ConnectionError
+ * after `connectTimeoutMs`).
+ */
+export async function connect<V = unknown>(options: ClientOptions<V>): Promise<ShoalClient<V>> {
+  const client = new ShoalClient<V>(options);
+  try {
+    await client.ready();
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return client;
+}

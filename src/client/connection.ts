@@ -1,0 +1,289 @@
+/**
+ * One WebSocket connection from the client to one node: dial, hello/welcome, batched sends,
+ * reply matching by request id, and reconnecting with capped exponential backoff and jitter.
+ *
+ * It knows nothing of keys, codecs or retries: it reports replies and losses to its owner (the
+ * client), which decides what to do with each call.
+ */
+import WebSocket from 'ws';
+import {
+  DEFAULT_WIRE_LIMITS,
+  FrameDecodeError,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeRequests,
+  type Credentials,
+  type ErrorCode,
+  type Push,
+  type Reply,
+  type Request,
+  type WelcomeFrame,
+  type WireLimits,
+} from '../protocol/index.ts';
+import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
+import { backoffDelay, type ReconnectOptions } from './options.ts';
+
+/** A request without its id: the connection that sends it assigns one. */
+export type RequestBody = WithoutId<Request>;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** A request in flight on some connection; the client owns it, the connection carries it. */
+export interface Call {
+  readonly body: RequestBody;
+  /** Where it is now: set by the connection while it holds the call, null otherwise. */
+  carrier: { connection: NodeConnection; id: number } | null;
+}
+
+export type ConnectionState = 'connecting' | 'ready' | 'backoff' | 'closed';
+
+export interface ConnectionHandler {
+  onReady(connection: NodeConnection): void;
+  onReply(connection: NodeConnection, call: Call, reply: Reply): void;
+  /** The connection dropped; `sent` tells whether each call had left the client. */
+  onLost(connection: NodeConnection, lost: { call: Call; sent: boolean }[], cause: Error): void;
+  onPush(connection: NodeConnection, push: Push): void;
+  onStateChange(connection: NodeConnection): void;
+}
+
+export interface ConnectionOptions {
+  dialTimeoutMs: number;
+  reconnect: Required<ReconnectOptions> | false;
+  credentials: Credentials | null;
+  clientName: string;
+  random: () => number;
+}
+
+/** Connection errors after which reconnecting cannot help. */
+const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['unsupported-version', 'unauthenticated']);
+
+/** Room for the frame header and per-request framing when splitting a batch by bytes. */
+const FRAME_OVERHEAD_BYTES = 64;
+const REQUEST_OVERHEAD_BYTES = 32;
+
+const UINT32_LIMIT = 0x1_0000_0000;
+
+export class NodeConnection {
+  state: ConnectionState = 'connecting';
+  /** The node's welcome, once the handshake is done (kept across reconnects for its limits). */
+  welcome: WelcomeFrame | null = null;
+  /** Why the connection last failed or closed. */
+  lastError: Error | null = null;
+  private socket: WebSocket | null = null;
+  private readonly sent = new Map<number, Call>();
+  private outgoing: Call[] = [];
+  private flushScheduled = false;
+  private nextId = 1;
+  private failedAttempts = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private fatal = false;
+  private closedWaiters: (() => void)[] = [];
+
+  constructor(
+    /** `host:port` of the node. */
+    readonly address: string,
+    readonly url: string,
+    private readonly options: ConnectionOptions,
+    private readonly handler: ConnectionHandler,
+  ) {
+    this.dial();
+  }
+
+  get limits(): WireLimits {
+    return this.welcome?.limits ?? DEFAULT_WIRE_LIMITS;
+  }
+
+  /** Requests sent or queued on this connection and not yet answered. */
+  get load(): number {
+    return this.sent.size + this.outgoing.length;
+  }
+
+  /** Queues a call; calls queued in the same tick leave together in one frame. Only when ready. */
+  send(call: Call): void {
+    if (this.state !== 'ready') throw new Error(`NodeConnection.send while ${this.state}`);
+    call.carrier = { connection: this, id: 0 };
+    this.outgoing.push(call);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Stops tracking a call that settled elsewhere (timeout, abort); a late reply is ignored. */
+  forget(call: Call): void {
+    const carrier = call.carrier;
+    if (carrier === null || carrier.connection !== this) return;
+    call.carrier = null;
+    if (carrier.id !== 0) this.sent.delete(carrier.id);
+    else this.outgoing = this.outgoing.filter((c) => c !== call);
+  }
+
+  /** Closes for good. Calls still held are dropped: the owner settles them itself. */
+  close(): Promise<void> {
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    this.setState('closed');
+    this.sent.clear();
+    for (const call of this.outgoing) call.carrier = null;
+    this.outgoing = [];
+    if (socket === null || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    else socket.close(1000, 'client closing');
+    return done;
+  }
+
+  private dial(): void {
+    this.setState('connecting');
+    const socket = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs });
+    this.socket = socket;
+    // The handshake timeout covers the HTTP upgrade; this one also covers hello -> welcome.
+    this.timer = setTimeout(() => {
+      this.lastError = new TimeoutError(`no welcome from ${this.address} within ${this.options.dialTimeoutMs} ms`);
+      socket.terminate();
+    }, this.options.dialTimeoutMs);
+    socket.on('open', () => {
+      const hello = encodeClientFrame({
+        type: 'hello',
+        minVersion: MIN_PROTOCOL_VERSION,
+        maxVersion: PROTOCOL_VERSION,
+        client: this.options.clientName,
+        credentials: this.options.credentials,
+      });
+      socket.send(hello);
+    });
+    socket.on('message', (data: Buffer) => {
+      if (this.socket === socket) this.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+    socket.on('error', (error) => {
+      this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${error.message}`, false, { cause: error });
+    });
+    socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    let frame;
+    try {
+      frame = decodeServerFrame(bytes);
+    } catch (error) {
+      if (!(error instanceof FrameDecodeError)) throw error;
+      this.lastError = new ProtocolError(`bad frame from ${this.address}: ${error.message}`, error.code, { cause: error });
+      this.socket?.terminate();
+      return;
+    }
+    switch (frame.type) {
+      case 'welcome':
+        clearTimeout(this.timer);
+        this.welcome = frame;
+        this.failedAttempts = 0;
+        this.lastError = null;
+        this.setState('ready');
+        this.handler.onReady(this);
+        return;
+      case 'replies':
+        for (const reply of frame.replies) {
+          const call = this.sent.get(reply.id);
+          if (call === undefined) continue; // timed out or aborted meanwhile
+          this.sent.delete(reply.id);
+          call.carrier = null;
+          this.handler.onReply(this, call, reply);
+        }
+        return;
+      case 'push':
+        this.handler.onPush(this, frame.push);
+        return;
+      case 'error': {
+        // The server closes the connection after this; the close handler reports it.
+        const message = `node ${this.address} closed the connection: ${frame.message} (${frame.code})`;
+        this.lastError =
+          frame.code === 'frame-too-large' || frame.code === 'batch-too-large'
+            ? new TooLargeError(message, frame.code)
+            : new ProtocolError(message, frame.code);
+        if (FATAL_CODES.has(frame.code)) this.fatal = true;
+        return;
+      }
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const socket = this.socket;
+    if (this.state !== 'ready' || socket === null) return; // onClose reports the queued calls
+    const { maxBatchRequests, maxFrameBytes } = this.limits;
+    while (this.outgoing.length > 0) {
+      const batch: Request[] = [];
+      let bytes = FRAME_OVERHEAD_BYTES;
+      let taken = 0;
+      for (const call of this.outgoing) {
+        const size = requestBytes(call.body);
+        if (batch.length > 0 && (batch.length >= maxBatchRequests || bytes + size > maxFrameBytes)) break;
+        const id = this.allocateId();
+        call.carrier = { connection: this, id };
+        this.sent.set(id, call);
+        batch.push({ ...call.body, id } as Request);
+        bytes += size;
+        taken++;
+      }
+      this.outgoing = this.outgoing.slice(taken);
+      socket.send(encodeRequests(batch));
+    }
+  }
+
+  private allocateId(): number {
+    // Ids wrap at 2^32; skipping ids still in use keeps them unique per connection. 0 means "unsent".
+    do {
+      this.nextId = (this.nextId + 1) % UINT32_LIMIT;
+    } while (this.nextId === 0 || this.sent.has(this.nextId));
+    return this.nextId;
+  }
+
+  private onClose(socket: WebSocket, code: number, reason: string): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    clearTimeout(this.timer);
+    const waiters = this.closedWaiters;
+    this.closedWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (this.state === 'closed') return;
+
+    const cause =
+      this.lastError ?? new ConnectionError(`connection to ${this.address} closed (code ${code}${reason ? `: ${reason}` : ''})`, true);
+    this.lastError = cause;
+    const lost = [
+      ...[...this.sent.values()].map((call) => ({ call, sent: true })),
+      ...this.outgoing.map((call) => ({ call, sent: false })),
+    ];
+    this.sent.clear();
+    this.outgoing = [];
+    for (const { call } of lost) call.carrier = null;
+
+    const reconnect = this.options.reconnect;
+    if (reconnect === false || this.fatal) {
+      this.setState('closed');
+    } else {
+      this.setState('backoff');
+      const delay = backoffDelay(this.failedAttempts++, reconnect, this.options.random);
+      this.timer = setTimeout(() => this.dial(), delay);
+    }
+    if (lost.length > 0) this.handler.onLost(this, lost, cause);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.handler.onStateChange(this);
+  }
+}
+
+function requestBytes(body: RequestBody): number {
+  switch (body.op) {
+    case 'set':
+      return REQUEST_OVERHEAD_BYTES + body.key.byteLength + body.value.byteLength;
+    case 'get':
+    case 'delete':
+      return REQUEST_OVERHEAD_BYTES + body.key.byteLength;
+    case 'topology':
+      return REQUEST_OVERHEAD_BYTES;
+  }
+}

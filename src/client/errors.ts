@@ -1,0 +1,125 @@
+/**
+ * The errors the SDK rejects with. Every one is a `ShoalError` with a `name`, a `code` (the wire
+ * error code when a server sent it), a message that says what to do, and the underlying `cause`.
+ * Catch by class (`err instanceof TimeoutError`) or by `code`.
+ */
+import type { ErrorCode, ReplyError } from '../protocol/index.ts';
+
+export type ShoalErrorCode = ErrorCode | 'aborted' | 'connection' | 'closed' | 'offline-queue-full';
+
+export class ShoalError extends Error {
+  override name = 'ShoalError';
+  constructor(
+    message: string,
+    readonly code: ShoalErrorCode,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The call did not complete within its timeout. A write may or may not have been applied. */
+export class TimeoutError extends ShoalError {
+  override name = 'TimeoutError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'timeout', options);
+  }
+}
+
+/** The caller's AbortSignal fired; `cause` is the signal's reason. */
+export class AbortError extends ShoalError {
+  override name = 'AbortError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'aborted', options);
+  }
+}
+
+/**
+ * The connection carrying the call was lost, or none could be made. `sent` tells whether the
+ * request had left the client: if it had, a write may have been applied.
+ */
+export class ConnectionError extends ShoalError {
+  override name = 'ConnectionError';
+  constructor(
+    message: string,
+    readonly sent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'connection', options);
+  }
+}
+
+/** Not enough replicas answered for the requested consistency, or no node could take the call. */
+export class UnavailableError extends ShoalError {
+  override name = 'UnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'unavailable', options);
+  }
+}
+
+/** The node is overloaded; back off and retry. */
+export class OverloadedError extends ShoalError {
+  override name = 'OverloadedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'overloaded', options);
+  }
+}
+
+/** A key, value or frame over the server's limits (`code` says which). */
+export class TooLargeError extends ShoalError {
+  override name = 'TooLargeError';
+}
+
+/** The request was invalid (for example a negative TTL). */
+export class BadRequestError extends ShoalError {
+  override name = 'BadRequestError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'bad-request', options);
+  }
+}
+
+/** Client and server disagree about the protocol (a bug, or incompatible versions). */
+export class ProtocolError extends ShoalError {
+  override name = 'ProtocolError';
+}
+
+/** `close()` or `drain()` was called; the client takes no more calls. */
+export class ClientClosedError extends ShoalError {
+  override name = 'ClientClosedError';
+  constructor(message = 'the client is closed; create a new one with connect()', options?: { cause?: unknown }) {
+    super(message, 'closed', options);
+  }
+}
+
+/** No connection was ready and the offline queue was full (see `maxOfflineQueue`). */
+export class OfflineQueueFullError extends ShoalError {
+  override name = 'OfflineQueueFullError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'offline-queue-full', options);
+  }
+}
+
+/** The error a server's reply maps to. */
+export function errorFromReply(error: ReplyError, node: string): ShoalError {
+  const message = `${error.message} (${error.code} from node ${node})`;
+  switch (error.code) {
+    case 'timeout':
+      return new TimeoutError(message);
+    case 'unavailable':
+    case 'shutting-down':
+    case 'not-owner':
+      return new UnavailableError(message);
+    case 'overloaded':
+      return new OverloadedError(message);
+    case 'bad-request':
+      return new BadRequestError(message);
+    case 'too-large':
+    case 'key-too-large':
+    case 'value-too-large':
+    case 'frame-too-large':
+    case 'batch-too-large':
+      return new TooLargeError(message, error.code);
+    default:
+      return new ProtocolError(message, error.code);
+  }
+}

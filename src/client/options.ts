@@ -1,0 +1,138 @@
+/**
+ * Every client option with its default, in one place (docs/CLIENT.md renders this table).
+ */
+import type { Consistency } from '../replication/api.ts';
+import type { Credentials } from '../protocol/index.ts';
+import { msgpackCodec, type ValueCodec } from './value-codec.ts';
+
+/** Per-call timeout (5 s): covers waiting in the offline queue, retries and the round trip. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+/** How long `connect()` waits for the first connection to be ready (10 s). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** How long one connection attempt may take, from dialing to `welcome` (3 s). */
+export const DEFAULT_DIAL_TIMEOUT_MS = 3000;
+/** Calls held while no connection is ready; beyond it calls fail with OfflineQueueFullError. */
+export const DEFAULT_MAX_OFFLINE_QUEUE = 10_000;
+/** Times a call that is safe to retry is re-sent (after a lost connection, a redirect, a shutting-down node). */
+export const DEFAULT_MAX_RETRIES = 3;
+/** Sent in hello, for server logs. */
+export const DEFAULT_CLIENT_NAME = 'shoal-js/0.1.0';
+
+export interface ReconnectOptions {
+  /** Delay before the first reconnect attempt. Default 100 ms. */
+  initialDelayMs?: number;
+  /** Cap on the delay. Default 5000 ms. */
+  maxDelayMs?: number;
+  /** Growth of the delay per failed attempt. Default 2. */
+  factor?: number;
+  /**
+   * Fraction of each delay that is randomised away (0 = none, 1 = "full jitter"), so that clients
+   * cut off together do not reconnect together. Default 0.5.
+   */
+  jitter?: number;
+}
+
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = Object.freeze({
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.5,
+});
+
+export interface ClientOptions<V = unknown> {
+  /** Nodes to connect to first: `host:port` or `ws://host:port/shoal`. Required. */
+  seeds: string | readonly string[];
+  /** Prepended to every key (string keys as UTF-8). Default none. */
+  keyPrefix?: string | Uint8Array;
+  /** Turns values into bytes and back. Default `msgpackCodec` (any msgpack value). */
+  codec?: ValueCodec<V>;
+  /** Default consistency of every call. Default: the cluster's configured R and W. */
+  consistency?: Consistency;
+  /** Default DEFAULT_COMMAND_TIMEOUT_MS; 0 disables the timeout. */
+  commandTimeoutMs?: number;
+  /** Default DEFAULT_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Default DEFAULT_DIAL_TIMEOUT_MS. */
+  dialTimeoutMs?: number;
+  /** Capped exponential backoff with jitter; `false` never reconnects. Default DEFAULT_RECONNECT. */
+  reconnect?: ReconnectOptions | false;
+  /** Hold calls while no connection is ready (true) or fail them at once (false). Default true. */
+  offlineQueue?: boolean;
+  /** Default DEFAULT_MAX_OFFLINE_QUEUE. */
+  maxOfflineQueue?: number;
+  /** Default DEFAULT_MAX_RETRIES. */
+  maxRetries?: number;
+  /**
+   * Send each key's request to a replica of the key (true), learned from the ring, or to any
+   * connected node, which then coordinates it (false). Default true.
+   */
+  routing?: boolean;
+  /** Credentials sent in hello (authentication arrives in a later release). Default none. */
+  credentials?: Credentials;
+  /** Default DEFAULT_CLIENT_NAME. */
+  clientName?: string;
+  /** Random source in [0, 1) for reconnect jitter; tests may fix it. Default Math.random. */
+  random?: () => number;
+}
+
+export interface ResolvedOptions<V> {
+  seeds: readonly string[];
+  keyPrefix: Uint8Array;
+  codec: ValueCodec<V>;
+  consistency: Consistency | null;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  dialTimeoutMs: number;
+  reconnect: Required<ReconnectOptions> | false;
+  offlineQueue: boolean;
+  maxOfflineQueue: number;
+  maxRetries: number;
+  routing: boolean;
+  credentials: Credentials | null;
+  clientName: string;
+  random: () => number;
+}
+
+export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V> {
+  const seeds = typeof options.seeds === 'string' ? [options.seeds] : [...options.seeds];
+  if (seeds.length === 0) throw new TypeError('connect(): `seeds` must name at least one node (host:port)');
+  const prefix = options.keyPrefix ?? new Uint8Array(0);
+  return {
+    seeds,
+    keyPrefix: typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice(),
+    codec: options.codec ?? (msgpackCodec as ValueCodec<V>),
+    consistency: options.consistency ?? null,
+    commandTimeoutMs: nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    connectTimeoutMs: nonNegative('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    dialTimeoutMs: nonNegative('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
+    reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
+    offlineQueue: options.offlineQueue ?? true,
+    maxOfflineQueue: nonNegative('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
+    maxRetries: nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
+    routing: options.routing ?? true,
+    credentials: options.credentials ?? null,
+    clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
+    random: options.random ?? Math.random,
+  };
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0)) throw new TypeError(`connect(): \`${name}\` must be a non-negative number, got ${value}`);
+  return value;
+}
+
+/** The delay before reconnect attempt `attempt` (0-based): capped exponential, minus jitter. */
+export function backoffDelay(attempt: number, r: Required<ReconnectOptions>, random: () => number): number {
+  const capped = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** attempt);
+  return capped * (1 - r.jitter * random());
+}
+
+/** `host:port` or a ws:// URL -> the endpoint URL and the `host:port` that identifies the node. */
+export function parseSeed(seed: string, defaultPath: string): { url: string; address: string } {
+  if (/^wss?:\/\//.test(seed)) {
+    const url = new URL(seed);
+    return { url: url.pathname === '/' ? `${url.origin}${defaultPath}` : url.href, address: url.host };
+  }
+  if (!/^[^\s/]+:\d+$/.test(seed)) throw new TypeError(`seed "${seed}" is not host:port or a ws:// URL`);
+  return { url: `ws://${seed}${defaultPath}`, address: seed };
+}

@@ -1,0 +1,168 @@
+/**
+ * The client-facing WebSocket server of a node: serves a KvService to SDK clients over the wire
+ * protocol (src/protocol), and pushes `ring-changed` when the ring's version changes.
+ *
+ * Edge code: it owns sockets and timers, and wraps the callback-style service for the network.
+ * The daemon embeds it with `startClientServer`; tests run it on port 0 with a MemoryKv.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KvService } from '../replication/api.ts';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type WireLimits } from '../protocol/index.ts';
+import type { Logger } from '../runtime/env.ts';
+import { ClientSession, CloseCode, type ClientServerStats } from './session.ts';
+import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
+
+/** Requests one connection may have waiting on the service; more are answered `overloaded`. */
+export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
+
+/** A connection that has not sent hello by then is closed (5 s): it holds a socket and does nothing. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
+
+/** Concurrent client connections per node; further upgrades are refused with HTTP 503. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** How long `close()` lets in-flight requests finish before closing connections (5 s). */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+/** How long `close()` waits for clients to answer the WebSocket close handshake before cutting them off. */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000;
+
+/**
+ * Frames over `maxFrameBytes` get a `frame-too-large` error frame; frames over this multiple of it
+ * are cut off by the WebSocket layer itself (close code 1009, no error frame), so that a peer
+ * cannot make the server buffer an arbitrarily large message just to reject it.
+ */
+export const OVERSIZED_FRAME_READ_FACTOR = 2;
+
+export interface ClientServerOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; 0 picks a free one (read it back from `.port`). Default 0. */
+  port?: number;
+  /** The service to serve. */
+  kv: KvService;
+  /** This node's name, reported in `welcome` and used by `ownersOnly`. */
+  nodeName: string;
+  /** Wire limits; each defaults to DEFAULT_WIRE_LIMITS. */
+  limits?: Partial<WireLimits>;
+  /** Default DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION. */
+  maxInFlightPerConnection?: number;
+  /** Default DEFAULT_HELLO_TIMEOUT_MS. */
+  helloTimeoutMs?: number;
+  /** Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** Polling interval for a KvService without `onTopologyChange`. Default DEFAULT_TOPOLOGY_POLL_MS. */
+  topologyPollMs?: number;
+  /**
+   * Answer `not-owner` for a key this node does not hold, instead of coordinating it. Off by
+   * default (any node coordinates any key); a leaving node can turn clients towards the owners.
+   */
+  ownersOnly?: boolean;
+  /** Default: silent. */
+  log?: Logger;
+}
+
+export interface ClientServer {
+  readonly host: string;
+  readonly port: number;
+  /** `ws://host:port/shoal`. */
+  readonly url: string;
+  /** Open client connections (handshake done or not). */
+  readonly connectionCount: number;
+  /** Live counters since the server started. */
+  readonly stats: Readonly<ClientServerStats>;
+  /**
+   * Stops accepting connections, answers new requests with `shutting-down`, lets in-flight ones
+   * finish for up to `graceMs`, then closes every connection with 1001 (going away).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
+  const host = options.host ?? '127.0.0.1';
+  const limits: WireLimits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
+  const log = options.log ?? silentLogger;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const sessions = new Set<ClientSession>();
+  const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0 };
+  const sessionConfig = {
+    stats,
+    kv: options.kv,
+    nodeName: options.nodeName,
+    limits,
+    maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+    helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+    ownersOnly: options.ownersOnly ?? false,
+    log,
+  };
+
+  const wss = new WebSocketServer({
+    host,
+    port: options.port ?? 0,
+    path: CLIENT_ENDPOINT_PATH,
+    maxPayload: limits.maxFrameBytes * OVERSIZED_FRAME_READ_FACTOR,
+    perMessageDeflate: false,
+    verifyClient: (_info: unknown, accept: (ok: boolean, code?: number, message?: string) => void) => {
+      if (sessions.size >= maxConnections) accept(false, 503, 'too many connections');
+      else accept(true);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  // After startup, a server error (rare: the listening socket failing) is logged, not thrown.
+  wss.on('error', (error) => log.error({ err: error.message }, 'client server error'));
+  const port = (wss.address() as AddressInfo).port;
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const session = new ClientSession(socket, sessionConfig, remote);
+    sessions.add(session);
+    socket.once('close', () => sessions.delete(session));
+  });
+
+  const stopWatching = watchTopology(
+    options.kv,
+    (topologyVersion) => {
+      const frame = encodeServerFrame({ type: 'push', push: { kind: 'ring-changed', topologyVersion } });
+      for (const session of sessions) session.push(frame);
+    },
+    options.topologyPollMs ?? DEFAULT_TOPOLOGY_POLL_MS,
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = async (graceMs: number): Promise<void> => {
+    stopWatching();
+    const stopped = new Promise<void>((resolve) => wss.close(() => resolve()));
+    for (const session of sessions) session.beginShutdown();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...sessions].map((s) => s.whenIdle())), graceOver]);
+    clearTimeout(graceTimer);
+    const closed = [...wss.clients].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    for (const session of sessions) session.close(CloseCode.goingAway, 'server shutting down');
+    let handshakeTimer: NodeJS.Timeout | undefined;
+    const handshakeOver = new Promise<void>((resolve) => (handshakeTimer = setTimeout(resolve, CLOSE_HANDSHAKE_TIMEOUT_MS)));
+    await Promise.race([Promise.all(closed), handshakeOver]);
+    clearTimeout(handshakeTimer);
+    // Peers that did not answer the close handshake in time are cut off.
+    for (const socket of wss.clients) socket.terminate();
+    await stopped;
+  };
+
+  return {
+    host,
+    port,
+    url: `ws://${host}:${port}${CLIENT_ENDPOINT_PATH}`,
+    get connectionCount() {
+      return sessions.size;
+    },
+    stats,
+    close: (closeOptions = {}) => (closing ??= close(closeOptions.graceMs ?? DEFAULT_CLOSE_GRACE_MS)),
+  };
+}

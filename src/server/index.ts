@@ -1,0 +1,5 @@
+/** The client-facing server of a node, and an in-memory KvService for tests and single-node mode. */
+export * from './client-server.ts';
+export * from './memory-kv.ts';
+export * from './topology-watch.ts';
+export { CloseCode, type ClientServerStats } from './session.ts';

@@ -1,0 +1,132 @@
+/**
+ * Helpers for the client/server integration tests: servers on loopback port 0 serving a MemoryKv,
+ * a KvService wrapper that holds chosen calls back, and a raw WebSocket for speaking bad frames.
+ */
+import WebSocket from 'ws';
+import type { Callback, GetResult, KvService, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
+import { MemoryKv, MemoryStore, startClientServer, type ClientServer, type ClientServerOptions } from '../../src/server/index.ts';
+import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../../src/protocol/index.ts';
+
+export interface TestNode {
+  server: ClientServer;
+  kv: MemoryKv;
+  address: string;
+}
+
+/** A node: a MemoryKv (optionally sharing a store) behind a client server on a free port. */
+export async function startNode(
+  options: { store?: MemoryStore; name?: string; port?: number; wrap?: (kv: MemoryKv) => KvService } & Partial<ClientServerOptions> = {},
+): Promise<TestNode> {
+  const name = options.name ?? 'n1';
+  const kv = new MemoryKv({ nodeName: name, ...(options.store ? { store: options.store } : {}) });
+  const server = await startClientServer({ ...options, nodeName: name, kv: options.wrap ? options.wrap(kv) : kv, port: options.port ?? 0 });
+  const address = `127.0.0.1:${server.port}`;
+  kv.setTopology({ ...kv.topology(), nodes: [{ name, clientAddress: address, zone: 'default' }], version: `single:${name}@${address}` });
+  return { server, kv, address };
+}
+
+/** A manual wall clock for TTL tests. */
+export function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+/**
+ * Wraps a KvService; calls for keys starting with `hold` are kept until `release()` (or forever),
+ * so tests can have requests in flight while they break connections.
+ */
+export class HoldingKv implements KvService {
+  private held: (() => void)[] = [];
+  heldCount = 0;
+
+  constructor(private readonly inner: KvService) {}
+
+  private holds(key: Uint8Array): boolean {
+    return new TextDecoder().decode(key).startsWith('hold');
+  }
+
+  private run(key: Uint8Array, call: () => void): void {
+    if (!this.holds(key)) return call();
+    this.heldCount++;
+    this.held.push(call);
+  }
+
+  get(key: Uint8Array, options: object, done: Callback<GetResult>): void {
+    this.run(key, () => this.inner.get(key, options, done));
+  }
+
+  set(key: Uint8Array, value: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.run(key, () => this.inner.set(key, value, options, done));
+  }
+
+  delete(key: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.run(key, () => this.inner.delete(key, options, done));
+  }
+
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+
+  /** Resolves once `n` calls in total have been held. */
+  async untilHeld(n: number): Promise<void> {
+    while (this.heldCount < n) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const call of held) call();
+  }
+}
+
+/** A raw WebSocket to a server that records every frame and the close code. */
+export class RawSocket {
+  readonly frames: ServerFrame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => this.frames.push(decodeServerFrame(new Uint8Array(data))));
+    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async open(url: string, hello = true): Promise<RawSocket> {
+    const socket = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const raw = new RawSocket(socket);
+    if (hello) {
+      socket.send(encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1, client: 'raw-test', credentials: null }));
+      await raw.nextFrame();
+    }
+    return raw;
+  }
+
+  /** Resolves with the next frame received (or one already waiting beyond `seen`). */
+  async nextFrame(seen = this.frames.length): Promise<ServerFrame> {
+    while (this.frames.length <= seen) await new Promise((resolve) => this.socket.once('message', () => setImmediate(resolve)));
+    return this.frames[seen]!;
+  }
+
+  send(bytes: Uint8Array | string): void {
+    this.socket.send(bytes);
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+export { MemoryStore };
+
+/** Resolves on the next event matching `predicate` (a test-only convenience). */
+export function waitFor<T>(subscribe: (listener: (value: T) => void) => () => void, predicate: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const off = subscribe((value) => {
+      if (predicate(value)) {
+        off();
+        resolve(value);
+      }
+    });
+  });
+}

@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AbortError,
+  BadRequestError,
+  ClientClosedError,
+  TimeoutError,
+  TooLargeError,
+  bytesCodec,
+  connect,
+  stringCodec,
+} from '../../src/index.ts';
+import { MemoryStore } from '../../src/server/index.ts';
+import { HoldingKv, fakeClock, startNode } from './client-helpers.ts';
+
+test('get, set, delete, mget and mset with string and byte keys', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    assert.equal(client.status, 'ready');
+    assert.equal(await client.get('missing'), null);
+    await client.set('greeting', 'hello');
+    assert.equal(await client.get('greeting'), 'hello');
+    await client.set(new Uint8Array([0, 255, 7]), { nested: [1, 2, { deep: true }] });
+    assert.deepEqual(await client.get(new Uint8Array([0, 255, 7])), { nested: [1, 2, { deep: true }] });
+    // A string key is its UTF-8 bytes.
+    assert.equal(await client.get(new TextEncoder().encode('greeting')), 'hello');
+    await client.delete('greeting');
+    assert.equal(await client.get('greeting'), null);
+
+    await client.mset([['a', 1], ['b', 2], ['c', 3]]);
+    await client.mset({ d: 4 });
+    assert.deepEqual(await client.mget(['a', 'b', 'missing', 'c', 'd']), [1, 2, null, 3, 4]);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('codecs and keyPrefix decide the stored bytes', async () => {
+  const store = new MemoryStore(Date.now);
+  const node = await startNode({ store });
+  const raw = await connect({ seeds: [node.address], codec: bytesCodec, keyPrefix: 'app:' });
+  const text = await connect({ seeds: [node.address], codec: stringCodec });
+  try {
+    await raw.set('k', new Uint8Array([1, 2, 3]));
+    assert.deepEqual(store.get(new TextEncoder().encode('app:k'))?.value, new Uint8Array([1, 2, 3]));
+    assert.equal(store.get(new TextEncoder().encode('k')), null);
+    assert.deepEqual(await raw.get('k'), new Uint8Array([1, 2, 3]));
+    await text.set('app:s', 'plain text');
+    assert.deepEqual(await raw.get('s'), new TextEncoder().encode('plain text'));
+    assert.equal(await text.get('app:s'), 'plain text');
+  } finally {
+    await raw.close();
+    await text.close();
+    await node.server.close();
+  }
+});
+
+test('a value expires after its TTL', async () => {
+  const clock = fakeClock();
+  const node = await startNode({ store: new MemoryStore(clock.now) });
+  const client = await connect({ seeds: [node.address] });
+  try {
+    await client.set('session', 'abc', { ttlMs: 1000 });
+    await client.set('forever', 'x');
+    clock.advance(999);
+    assert.equal(await client.get('session'), 'abc');
+    clock.advance(1);
+    assert.equal(await client.get('session'), null);
+    clock.advance(10_000_000);
+    assert.equal(await client.get('forever'), 'x');
+    await assert.rejects(client.set('bad', 1, { ttlMs: -1 }), TypeError);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('calls made in the same tick leave in one frame and come back in one frame', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    await client.set('warm', 1); // routes by the ring from now on, and gets the welcome out of the way
+    await client.topology();
+    const before = { ...node.server.stats };
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((k, i) => client.set(k, i)));
+    assert.deepEqual(await client.mget(keys), keys.map((_, i) => i));
+    assert.equal(node.server.stats.framesReceived - before.framesReceived, 2);
+    assert.equal(node.server.stats.requestsReceived - before.requestsReceived, 400);
+    assert.equal(node.server.stats.replyFramesSent - before.replyFramesSent, 2);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a batch larger than the server allows is split across frames', async () => {
+  const node = await startNode({ limits: { maxBatchRequests: 16 } });
+  const client = await connect({ seeds: [node.address] });
+  try {
+    await client.get('warm');
+    const before = node.server.stats.framesReceived;
+    await client.mget(Array.from({ length: 40 }, (_, i) => `k${i}`));
+    assert.equal(node.server.stats.framesReceived - before, 3);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('per-call timeout and AbortSignal', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const client = await connect({ seeds: [node.address] });
+  try {
+    const timedOut = await client.get('hold-1', { timeoutMs: 20 }).catch((e: unknown) => e);
+    assert.ok(timedOut instanceof TimeoutError, String(timedOut));
+    assert.equal(timedOut.name, 'TimeoutError');
+    assert.equal(timedOut.code, 'timeout');
+
+    const controller = new AbortController();
+    const pending = client.get('hold-2', { timeoutMs: 0 });
+    const aborted = client.set('hold-3', 1, { signal: controller.signal });
+    await holding!.untilHeld(3);
+    controller.abort(new Error('user gave up'));
+    const error = await aborted.catch((e: unknown) => e);
+    assert.ok(error instanceof AbortError);
+    assert.equal((error.cause as Error).message, 'user gave up');
+    await assert.rejects(client.get('x', { signal: AbortSignal.abort() }), AbortError);
+
+    // A late reply to a call that already settled is ignored; the other call still completes.
+    holding!.release();
+    assert.equal(await pending, null);
+    assert.notEqual(node.kv.store.get(new TextEncoder().encode('hold-3')), null, 'the aborted write had reached the server');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('oversized keys and values fail before they are sent, and server errors keep their type', async () => {
+  const node = await startNode({ limits: { maxValueBytes: 100, maxKeyBytes: 10 } });
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    const big = await client.set('k', new Uint8Array(101)).catch((e: unknown) => e);
+    assert.ok(big instanceof TooLargeError);
+    assert.equal(big.code, 'value-too-large');
+    await assert.rejects(client.get('k'.repeat(11)), (e: unknown) => e instanceof TooLargeError && e.code === 'key-too-large');
+    await client.set('k', new Uint8Array(100));
+    assert.equal(client.status, 'ready', 'the connection survived');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+  // A KvService error comes back as its class.
+  const failing = await startNode({
+    wrap: (kv) => Object.assign(Object.create(kv) as typeof kv, { set: (_k: unknown, _v: unknown, _o: unknown, done: (e: unknown) => void) => done({ code: 'bad-request', message: 'no' }) }),
+  });
+  const c2 = await connect({ seeds: [failing.address] });
+  try {
+    const error = await c2.set('k', 1).catch((e: unknown) => e);
+    assert.ok(error instanceof BadRequestError, String(error));
+    assert.match(error.message, /no \(bad-request from node/);
+  } finally {
+    await c2.close();
+    await failing.server.close();
+  }
+});
+
+test('drain waits for calls in flight; close rejects them', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const client = await connect({ seeds: [node.address] });
+  const statuses: string[] = [];
+  client.on('status', (s) => statuses.push(s));
+  const inFlight = client.set('hold-a', 'v');
+  await holding!.untilHeld(1);
+  const drained = client.drain();
+  await assert.rejects(client.get('other'), ClientClosedError);
+  let drainDone = false;
+  void drained.then(() => (drainDone = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(drainDone, false, 'drain waits for the held write');
+  holding!.release();
+  await inFlight;
+  await drained;
+  assert.equal(client.status, 'closed');
+  assert.deepEqual(statuses, ['closed']);
+
+  const c2 = await connect({ seeds: [node.address] });
+  const pending = c2.get('hold-b').catch((e: unknown) => e);
+  await holding!.untilHeld(2);
+  await c2.close();
+  assert.ok((await pending) instanceof ClientClosedError);
+  await node.server.close();
+});
