@@ -81,7 +81,9 @@ export class BroadcastQueue {
       }
       for (let i = setAside.length - 1; i >= 0; i--) bucket.push(setAside[i]!);
     }
-    for (const e of taken) {
+    // Pushed back in reverse, so the newest of them ends on top of its new bucket again.
+    for (let i = taken.length - 1; i >= 0; i--) {
+      const e = taken[i]!;
       e.transmits++;
       if (e.transmits >= limit) this.retire(e);
       else this.bucket(e.transmits).push(e);
