@@ -154,11 +154,8 @@ export class ValueArena {
   copy(handle: number, len: number): Uint8Array {
     if (len === 0) return EMPTY;
     if (len > MAX_CHUNK_BYTES) return this.large[handle - LARGE_FLAG]!.slice();
-    const page = this.pages[handle >>> OFFSET_BITS]!;
     const offset = (handle & OFFSET_MASK) << GRANULE_SHIFT;
-    const out = new Uint8Array(len);
-    out.set(new Uint8Array(page.buffer, offset, len));
-    return out;
+    return this.pages[handle >>> OFFSET_BITS]!.slice(offset, offset + len);
   }
 
   /** A zero-copy view of a stored value, valid only until the store's next mutation. */

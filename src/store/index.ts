@@ -1,0 +1,11 @@
+/** The storage engine's public surface (see docs/STORE.md). */
+export { Store, StoreConfigError, ConcurrentModificationError, ENTRY_OVERHEAD_BYTES, DEFAULT_MAX_EXPIRATIONS_PER_TICK } from './store.ts';
+export type { StoreOptions, SetOptions, StoreStats, TickResult, RemovalCause } from './store.ts';
+export type { PartitionCounters } from './partitions.ts';
+export type { PolicyName } from './policy.ts';
+export type { WindowAdaptation } from './policy-wtinylfu.ts';
+export { CountMinSketch } from './count-min.ts';
+export { BloomFilter, RotatingBloomFilter, BloomConfigError } from './bloom.ts';
+export { hashString, hashBytes, mix32, rehash } from './hash.ts';
+export { HotKeyTracker, HotKeyConfigError } from './hot-keys.ts';
+export type { HotKey, HotKeyReport, HotKeyOptions } from './hot-keys.ts';
