@@ -23,7 +23,7 @@ test('force bypasses the bound and the high-water mark records the deepest point
 });
 
 test('order survives the internal compaction of long-running queues', () => {
-  const q = new BoundedQueue<number>(100);
+  const q = new BoundedQueue<number>(1000);
   const out: number[] = [];
   let next = 0;
   for (let round = 0; round < 50; round++) {
