@@ -11,7 +11,7 @@
  */
 import type { Consistency } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type Push, type Reply, type ReplyResult, type WireLimits, type WireTopology } from '../protocol/index.ts';
-import { NodeConnection, type Call, type ConnectionHandler, type RequestBody } from './connection.ts';
+import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState, type RequestBody } from './connection.ts';
 import {
   AbortError,
   ClientClosedError,
@@ -77,6 +77,7 @@ class PendingCall implements Call {
     readonly body: RequestBody,
     /** Reads may be repeated freely; a write may not once it might have been applied. */
     readonly idempotent: boolean,
+    readonly background: boolean,
     readonly resolve: (result: ReplyResult) => void,
     readonly reject: (error: Error) => void,
   ) {}
@@ -131,6 +132,11 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   get limits(): WireLimits {
     for (const c of this.connections.values()) if (c.welcome !== null) return c.welcome.limits;
     return DEFAULT_WIRE_LIMITS;
+  }
+
+  /** Each node connection and its state (for diagnostics). */
+  nodes(): { address: string; state: ConnectionState }[] {
+    return [...this.connections.values()].map((c) => ({ address: c.address, state: c.state }));
   }
 
   /** Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` or if the client closes. */
@@ -211,14 +217,15 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   // ---- calls ----
 
-  private call(body: RequestBody, idempotent: boolean, options: CallOptions): Promise<ReplyResult> {
+  /** `background`: the client's own call (a ring refresh); it never waits in the offline queue. */
+  private call(body: RequestBody, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
     if (this.stopped || this.draining) {
       return Promise.reject(new ClientClosedError(this.stopped ? undefined : 'the client is draining; it takes no new calls'));
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(`${body.op} aborted before it was sent`, { cause: signal.reason }));
     return new Promise<ReplyResult>((resolve, reject) => {
-      const call = new PendingCall(body, idempotent, resolve, reject);
+      const call = new PendingCall(body, idempotent, background, resolve, reject);
       this.active.add(call);
       const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
       if (timeoutMs > 0) {
@@ -242,7 +249,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       connection.send(call);
       return;
     }
-    if (!this.options.offlineQueue && this.everReady) {
+    if (call.background) {
+      // The next connection to become ready starts its own ring refresh.
+      this.fail(call, new ConnectionError('no node connection is ready', false, { cause: this.lastConnectionError() }));
+    } else if (!this.options.offlineQueue && this.everReady) {
       this.fail(call, new ConnectionError('no node connection is ready and the offline queue is off', false, { cause: this.lastConnectionError() }));
     } else if (this.offline.length >= this.options.maxOfflineQueue) {
       this.fail(call, new OfflineQueueFullError(`no node connection is ready and ${this.offline.length} calls are already waiting (maxOfflineQueue)`, { cause: this.lastConnectionError() }));
@@ -366,14 +376,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       this.waitingForRing = [];
       for (const call of waiting) this.retry(call, call.lastError ?? new ShoalError('redirected', 'not-owner'));
     };
-    this.call({ op: 'topology' }, true, {}).then(
+    this.call({ op: 'topology' }, true, {}, true).then(
       (result) => {
         if (result.kind === 'topology') this.adoptTopology(result.topology);
         release();
       },
       (error: ShoalError) => {
         release();
-        if (!(error instanceof ClientClosedError)) this.emit('error', error);
+        if (!(error instanceof ClientClosedError || error instanceof ConnectionError)) this.emit('error', error);
       },
     );
   }
@@ -381,8 +391,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private adoptTopology(topology: WireTopology): void {
     if (topology.version === this.router?.version) return;
     this.router = new Router(topology);
-    // Connections to nodes that left the ring are closed once idle; seeds stay.
+    // Dial every node of the ring now, so the first request for a key finds its replica ready.
     const current = new Set(this.router.addresses());
+    for (const address of current) this.connectionTo(address);
+    // Connections to nodes that left the ring are closed once idle; seeds stay.
     for (const [address, connection] of this.connections) {
       if (!current.has(address) && !this.seedAddresses.has(address) && connection.load === 0) {
         this.connections.delete(address);

@@ -5,3 +5,4 @@ export * from './options.ts';
 export * from './value-codec.ts';
 export type { WireTopology as Topology, WireLimits } from '../protocol/index.ts';
 export type { Consistency } from '../replication/api.ts';
+export type { ConnectionState } from './connection.ts';

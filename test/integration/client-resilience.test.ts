@@ -1,0 +1,221 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '@msgpack/msgpack';
+import {
+  ConnectionError,
+  OfflineQueueFullError,
+  OverloadedError,
+  ProtocolError,
+  connect,
+  type ClientStatus,
+} from '../../src/index.ts';
+import { FrameType, OpCode, encodeClientFrame } from '../../src/protocol/index.ts';
+import { CloseCode, MemoryStore } from '../../src/server/index.ts';
+import { HoldingKv, RawSocket, startNode, waitFor } from './client-helpers.ts';
+
+const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
+
+test('the client reconnects after the server restarts, and queued calls go out then', async () => {
+  const store = new MemoryStore(Date.now);
+  let node = await startNode({ store });
+  const port = node.server.port;
+  const client = await connect({ seeds: [node.address], reconnect: fastReconnect });
+  const statuses: ClientStatus[] = [];
+  client.on('status', (s) => statuses.push(s));
+  try {
+    await client.set('k', 'before');
+    const reconnecting = waitFor<ClientStatus>((l) => client.on('status', l), (s) => s === 'reconnecting');
+    await node.server.close({ graceMs: 0 });
+    await reconnecting;
+
+    // Made while no node is reachable: held in the offline queue.
+    const queuedWrite = client.set('k2', 'while down');
+    const queuedRead = client.get('k');
+    node = await startNode({ store, port });
+    assert.equal(await queuedRead, 'before');
+    await queuedWrite;
+    assert.equal(await client.get('k2'), 'while down');
+    assert.deepEqual(statuses, ['reconnecting', 'ready']);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a lost connection retries reads but fails writes that may have been applied', async () => {
+  const store = new MemoryStore(Date.now);
+  let holding: HoldingKv | undefined;
+  // Reads and writes of hold-* keys are held on this node until its connections drop.
+  let node = await startNode({ store, wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const port = node.server.port;
+  node.kv.store.set(new TextEncoder().encode('hold-r'), encode('stored'), 0);
+  const c = await connect({ seeds: [node.address], reconnect: fastReconnect });
+  try {
+    const read = c.get('hold-r');
+    const write = c.set('hold-w', 'x').catch((e: unknown) => e);
+    await holding!.untilHeld(2);
+    await node.server.close({ graceMs: 0 });
+    const error = await write;
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.equal(error.sent, true);
+    assert.match(error.message, /may or may not have been applied/);
+    // The read is retried once a node is back (this one does not hold calls).
+    node = await startNode({ store, port });
+    assert.equal(await read, 'stored');
+  } finally {
+    await c.close();
+    await node.server.close();
+  }
+});
+
+test('with the offline queue off or full, calls fail fast', async () => {
+  const node = await startNode();
+  const noQueue = await connect({ seeds: [node.address], offlineQueue: false, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+  const smallQueue = await connect({ seeds: [node.address], maxOfflineQueue: 1, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+  try {
+    const down = Promise.all([
+      waitFor<ClientStatus>((l) => noQueue.on('status', l), (s) => s === 'reconnecting'),
+      waitFor<ClientStatus>((l) => smallQueue.on('status', l), (s) => s === 'reconnecting'),
+    ]);
+    await node.server.close({ graceMs: 0 });
+    await down;
+    const error = await noQueue.get('k').catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionError);
+    assert.equal(error.sent, false);
+    const first = smallQueue.get('a').catch((e: unknown) => e);
+    await assert.rejects(smallQueue.get('b'), OfflineQueueFullError);
+    await smallQueue.close();
+    assert.equal(((await first) as Error).name, 'ClientClosedError');
+  } finally {
+    await noQueue.close();
+    await smallQueue.close();
+  }
+});
+
+test('connect() rejects with ConnectionError when no seed answers', async () => {
+  const node = await startNode();
+  const port = node.server.port;
+  await node.server.close();
+  const error = await connect({ seeds: [`127.0.0.1:${port}`], connectTimeoutMs: 200, reconnect: fastReconnect }).catch((e: unknown) => e);
+  assert.ok(error instanceof ConnectionError, String(error));
+  assert.ok(error.cause instanceof Error, 'the last dial error is the cause');
+  const noRetry = await connect({ seeds: [`127.0.0.1:${port}`], reconnect: false }).catch((e: unknown) => e);
+  assert.ok(noRetry instanceof ConnectionError);
+});
+
+test('a malformed frame closes only that connection; other clients keep being served', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    for (const bad of [new Uint8Array([0xc1, 0x00]), encode({ not: 'a frame' }), encode([FrameType.requests, [['no id']]]), 'text frame']) {
+      const raw = await RawSocket.open(node.server.url);
+      raw.send(bad);
+      const { code } = await raw.closed;
+      assert.equal(code, CloseCode.protocolError);
+      const frame = raw.frames.at(-1);
+      assert.equal(frame?.type, 'error');
+      assert.equal(frame.type === 'error' && frame.code, 'malformed-frame');
+      await client.set('still', 'served');
+      assert.equal(await client.get('still'), 'served');
+    }
+    // A bad request inside a good frame is answered alone, and the connection stays open.
+    const raw = await RawSocket.open(node.server.url);
+    raw.send(encode([FrameType.requests, [[1, 77], [2, OpCode.get, new TextEncoder().encode('still'), null]]]));
+    const replies = await raw.nextFrame();
+    assert.equal(replies.type, 'replies');
+    if (replies.type === 'replies') {
+      assert.deepEqual(replies.replies.map((r) => (r.ok ? r.result.kind : r.error.code)), ['unknown-op', 'value']);
+    }
+    raw.close();
+    assert.equal(node.server.stats.connectionsFailed, 4);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('an oversized frame gets frame-too-large and closes only that connection', async () => {
+  const node = await startNode({ limits: { maxFrameBytes: 1024 } });
+  const client = await connect({ seeds: [node.address] });
+  try {
+    const raw = await RawSocket.open(node.server.url);
+    raw.send(new Uint8Array(1500));
+    assert.equal((await raw.closed).code, CloseCode.messageTooBig);
+    assert.deepEqual(raw.frames.at(-1), { type: 'error', code: 'frame-too-large', message: 'frame of 1500 bytes exceeds the limit of 1024 bytes' });
+    // Far over the limit, the WebSocket layer cuts the connection without reading the frame.
+    const huge = await RawSocket.open(node.server.url);
+    huge.send(new Uint8Array(100_000));
+    assert.equal((await huge.closed).code, CloseCode.messageTooBig);
+    assert.equal(await client.get('k'), null);
+    assert.equal(client.status, 'ready');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('the handshake: hello first, once, in a shared version, within the timeout', async () => {
+  const node = await startNode({ helloTimeoutMs: 50 });
+  try {
+    const early = await RawSocket.open(node.server.url, false);
+    early.send(encodeClientFrame({ type: 'requests', requests: [{ op: 'topology', id: 1 }] }));
+    await early.closed;
+    assert.deepEqual(early.frames.map((f) => f.type === 'error' && f.code), ['hello-required']);
+
+    const twice = await RawSocket.open(node.server.url);
+    twice.send(encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1, client: 'x', credentials: null }));
+    await twice.closed;
+    assert.equal(twice.frames.at(-1)?.type === 'error' && twice.frames.at(-1)?.type, 'error');
+
+    const silent = await RawSocket.open(node.server.url, false);
+    assert.equal((await silent.closed).code, CloseCode.policyViolation);
+    assert.deepEqual(silent.frames.map((f) => f.type === 'error' && f.code), ['hello-timeout']);
+
+    const future = await RawSocket.open(node.server.url, false);
+    future.send(encodeClientFrame({ type: 'hello', minVersion: 7, maxVersion: 9, client: 'x', credentials: null }));
+    await future.closed;
+    assert.deepEqual(future.frames.map((f) => f.type === 'error' && f.code), ['unsupported-version']);
+  } finally {
+    await node.server.close();
+  }
+});
+
+test('a server that refuses the protocol version is not redialed', async () => {
+  // A server speaking only a future version is simulated by a raw ws server answering hello with an error.
+  const { WebSocketServer } = await import('ws');
+  const { encodeServerFrame, CLIENT_ENDPOINT_PATH } = await import('../../src/protocol/index.ts');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: CLIENT_ENDPOINT_PATH });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  let dials = 0;
+  wss.on('connection', (socket) => {
+    dials++;
+    socket.once('message', () => {
+      socket.send(encodeServerFrame({ type: 'error', code: 'unsupported-version', message: 'this server speaks 9 only' }));
+      socket.close(CloseCode.protocolError);
+    });
+  });
+  const port = (wss.address() as { port: number }).port;
+  const error = await connect({ seeds: [`127.0.0.1:${port}`], reconnect: fastReconnect }).catch((e: unknown) => e);
+  assert.ok(error instanceof ConnectionError, String(error));
+  const cause = (error.cause as Error).cause;
+  assert.ok(cause instanceof ProtocolError, String(cause));
+  assert.equal(cause.code, 'unsupported-version');
+  assert.equal(dials, 1);
+  await new Promise((resolve) => wss.close(resolve));
+});
+
+test('requests beyond the per-connection in-flight limit are answered overloaded', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ maxInFlightPerConnection: 2, wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const client = await connect({ seeds: [node.address] });
+  try {
+    const held = [client.get('hold-1'), client.get('hold-2')];
+    const third = await client.get('hold-3').catch((e: unknown) => e);
+    assert.ok(third instanceof OverloadedError, String(third));
+    holding!.release();
+    assert.deepEqual(await Promise.all(held), [null, null]);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
