@@ -22,10 +22,16 @@ export interface MeasureOptions {
   readonly zones?: number;
   /** Joins and leaves tried per size; movement reports the worst. Default 4. */
   readonly trials?: number;
+  /** Picks the member names (see sampleMembers). Default 1. */
+  readonly seed?: number;
 }
 
-/** A deterministic member set of `count` nodes: `node-0`.. with zones `zone-0`.. round-robin. */
-export function sampleMembers(count: number, zones = 1, prefix = 'node-'): RingMember[] {
+/**
+ * A deterministic member set of `count` nodes named `node-0`.. (`s<seed>-node-0`.. for another
+ * seed, so a sweep of seeds measures different name sets), zones `zone-0`.. round-robin.
+ */
+export function sampleMembers(count: number, zones = 1, seed = 1): RingMember[] {
+  const prefix = seed === 1 ? 'node-' : `s${seed}-node-`;
   return Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i}`, zone: `zone-${i % zones}` }));
 }
 
@@ -47,7 +53,7 @@ export function balanceOf(ring: Ring): Balance {
 
 /** Balance of the ring for `nodes` sample members. */
 export function measureBalance(nodes: number, options: MeasureOptions = {}): Balance {
-  return balanceOf(buildRing({ members: sampleMembers(nodes, options.zones), ...ringSize(options) }));
+  return balanceOf(buildRing({ members: sampleMembers(nodes, options.zones, options.seed), ...ringSize(options) }));
 }
 
 /** Partition replicas that gain a holder going from `before` to `after`. */
@@ -89,12 +95,12 @@ export function measureMovement(nodes: number, options: MeasureOptions = {}): Mo
   const trials = options.trials ?? 4;
   const size = ringSize(options);
   const zones = options.zones ?? 1;
-  const members = sampleMembers(nodes, zones);
+  const members = sampleMembers(nodes, zones, options.seed);
   const ring = buildRing({ members, ...size });
   let join: Movement | null = null;
   let leave: Movement | null = null;
   for (let t = 0; t < trials; t++) {
-    const joiner = { name: `joiner-${t}`, zone: `zone-${(nodes + t) % zones}` };
+    const joiner = { name: `joiner-${t}-s${options.seed ?? 1}`, zone: `zone-${(nodes + t) % zones}` };
     const j = joinMovement(ring, buildRing({ members: [...members, joiner], ...size }));
     if (!join || j.movedOverIdeal > join.movedOverIdeal) join = j;
     // Nothing moves when a leave still leaves every member holding every partition.

@@ -1,0 +1,104 @@
+/**
+ * Ring figures for issue 4: balance (max/mean partition replicas per node) and movement (replicas
+ * moved by one join or one leave, over the ideal share) for 3..64 nodes at Q = 1024, N = 3, plus
+ * the cost of building a ring and of hashing a key. Prints a table on stderr and one JSON object on
+ * stdout.
+ *
+ *   npx tsx bench/ring/index.ts [--zones Z] [--trials T] [--seed S] [--min 3] [--max 64] [--write]
+ *
+ * Movement is the worst of T joins (joiners `joiner-0`..) and T leaves (evenly spaced members).
+ * `--write` also saves bench/results/ring-<date>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  BALANCE_TARGET,
+  DEFAULT_PARTITION_COUNT,
+  DEFAULT_REPLICAS,
+  MOVEMENT_TARGET,
+  buildRing,
+  measureBalance,
+  measureMovement,
+  partitionOf,
+  sampleMembers,
+} from '../../src/ring/index.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const zones = flag('zones', 1);
+const trials = flag('trials', 4);
+const seed = flag('seed', 1);
+const min = flag('min', 3);
+const max = flag('max', 64);
+const options = { zones, trials, seed, partitions: DEFAULT_PARTITION_COUNT, replicas: DEFAULT_REPLICAS };
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+interface Row {
+  nodes: number;
+  maxOverMean: number;
+  joinMovedOverIdeal: number;
+  leaveMovedOverIdeal: number | null;
+}
+const rows: Row[] = [];
+for (let nodes = min; nodes <= max; nodes++) {
+  const balance = measureBalance(nodes, options);
+  const movement = measureMovement(nodes, options);
+  rows.push({
+    nodes,
+    maxOverMean: round(balance.maxOverMean),
+    joinMovedOverIdeal: round(movement.join.movedOverIdeal),
+    leaveMovedOverIdeal: movement.leave ? round(movement.leave.movedOverIdeal) : null,
+  });
+}
+
+// Cost of building the largest ring, and of key -> partition.
+let started = performance.now();
+buildRing({ members: sampleMembers(max, zones, seed), ...options });
+const buildMs = round(performance.now() - started);
+const keys = Array.from({ length: 100_000 }, (_, i) => `user:${i}:profile`);
+let sink = 0;
+started = performance.now();
+for (let round = 0; round < 10; round++) for (const key of keys) sink += partitionOf(key);
+const partitionOfNsPerKey = round(((performance.now() - started) * 1e6) / (10 * keys.length));
+if (sink < 0) throw new Error('unreachable: keeps the loop from being optimised away');
+
+const misses = (key: 'maxOverMean' | 'joinMovedOverIdeal' | 'leaveMovedOverIdeal', target: number) =>
+  rows.filter((r) => (r[key] ?? 0) > target).map((r) => r.nodes);
+const worst = (key: 'maxOverMean' | 'joinMovedOverIdeal' | 'leaveMovedOverIdeal') => Math.max(...rows.map((r) => r[key] ?? 0));
+const report = {
+  bench: 'ring',
+  date: new Date().toISOString(),
+  node: process.version,
+  options,
+  targets: { maxOverMean: BALANCE_TARGET, movedOverIdeal: MOVEMENT_TARGET },
+  worst: { maxOverMean: worst('maxOverMean'), joinMovedOverIdeal: worst('joinMovedOverIdeal'), leaveMovedOverIdeal: worst('leaveMovedOverIdeal') },
+  missed: {
+    maxOverMean: misses('maxOverMean', BALANCE_TARGET),
+    joinMovedOverIdeal: misses('joinMovedOverIdeal', MOVEMENT_TARGET),
+    leaveMovedOverIdeal: misses('leaveMovedOverIdeal', MOVEMENT_TARGET),
+  },
+  buildMsAtMax: buildMs,
+  partitionOfNsPerKey,
+  rows,
+};
+
+const table = [
+  'nodes  max/mean  join moved/ideal  leave moved/ideal',
+  ...rows.map(
+    (r) =>
+      `${String(r.nodes).padStart(5)}  ${r.maxOverMean.toFixed(3).padStart(8)}  ${r.joinMovedOverIdeal.toFixed(3).padStart(16)}  ${(r.leaveMovedOverIdeal?.toFixed(3) ?? '-').padStart(17)}`,
+  ),
+  `worst  ${report.worst.maxOverMean.toFixed(3).padStart(8)}  ${report.worst.joinMovedOverIdeal.toFixed(3).padStart(16)}  ${report.worst.leaveMovedOverIdeal.toFixed(3).padStart(17)}`,
+  `targets: max/mean <= ${BALANCE_TARGET}, moved/ideal <= ${MOVEMENT_TARGET}; missed at nodes: ${JSON.stringify(report.missed)}`,
+  `build ring (${max} nodes): ${buildMs} ms; partitionOf: ${partitionOfNsPerKey} ns/key`,
+];
+process.stderr.write(table.join('\n') + '\n');
+process.stdout.write(JSON.stringify(report) + '\n');
+if (args.includes('--write')) {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/ring-${report.date.slice(0, 10)}.json`;
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  process.stderr.write(`wrote ${file}\n`);
+}
