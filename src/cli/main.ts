@@ -13,7 +13,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   sim: { summary: 'run the deterministic simulator (seeds, faults, scenarios)', load: () => import('./sim.ts') },
-  bench: { summary: 'benchmarks: hitratio (cache traces)', load: () => import('./bench.ts') },
+  bench: { summary: 'benchmarks: hitratio (cache traces through the storage engine)', load: () => import('./bench.ts') },
 };
 
 function usage(): string {
