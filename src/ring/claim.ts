@@ -97,21 +97,39 @@ export function loadCap(partitions: number, width: number, members: number): num
   return Math.max(Math.ceil(mean), Math.floor(mean * MAX_LOAD_OVER_MEAN * (1 - 1e-9)));
 }
 
+/** One member's view of the partitions: its own pseudo-random order of them, from its name alone. */
+export interface MemberOrder {
+  /** `byRank[r]` is the partition this member ranks r-th (higher rank = wanted more). */
+  readonly byRank: Int32Array;
+  /** score(p) = rank(p) * 2^JITTER_BITS + jitter(p). */
+  readonly score: Float64Array;
+}
+
 /**
- * score(p, i) for one member: the rank of p in the member's own pseudo-random order of all
- * partitions, with a few bits of jitter below it. Depends on the name alone.
+ * Orders are pure functions of (name, Q), and the same names come back on every membership
+ * change, so they are memoised. The bound only caps memory under heavy churn of names.
  */
-export function memberScores(name: string, partitions: number): Float64Array {
+const MEMBER_ORDER_CACHE_LIMIT = 4096;
+const memberOrderCache = new Map<string, MemberOrder>();
+
+export function memberOrder(name: string, partitions: number): MemberOrder {
+  const cacheKey = `${partitions}:${name}`;
+  const cached = memberOrderCache.get(cacheKey);
+  if (cached) return cached;
   const seed = murmur3String(name, CLAIM_SEED);
-  const order = new Float64Array(partitions);
-  for (let p = 0; p < partitions; p++) order[p] = hashPair(seed, p, CLAIM_SEED) * partitions + p; // distinct
-  const byOrder = Array.from({ length: partitions }, (_, p) => p).sort((a, b) => order[a]! - order[b]!);
-  const scores = new Float64Array(partitions);
+  const draw = new Float64Array(partitions);
+  for (let p = 0; p < partitions; p++) draw[p] = hashPair(seed, p, CLAIM_SEED) * partitions + p; // distinct
+  const byRank = Int32Array.from({ length: partitions }, (_, p) => p).sort((a, b) => draw[a]! - draw[b]!);
+  const score = new Float64Array(partitions);
   const jitterMask = (1 << JITTER_BITS) - 1;
-  byOrder.forEach((p, rank) => {
-    scores[p] = rank * (jitterMask + 1) + (hashPair(seed, p, CLAIM_SEED + 1) & jitterMask);
-  });
-  return scores;
+  for (let rank = 0; rank < partitions; rank++) {
+    const p = byRank[rank]!;
+    score[p] = rank * (jitterMask + 1) + (hashPair(seed, p, CLAIM_SEED + 1) & jitterMask);
+  }
+  const order = { byRank, score };
+  if (memberOrderCache.size >= MEMBER_ORDER_CACHE_LIMIT) memberOrderCache.clear();
+  memberOrderCache.set(cacheKey, order);
+  return order;
 }
 
 /** Computes the assignment; see the module comment. */
@@ -133,17 +151,24 @@ export function claim(input: ClaimInput): Claim {
   const perZone = zoneCap(zoneSizes, width);
   const zones = zoneIds.size;
 
+  const orders = names.map((name) => memberOrder(name, q));
   const score = new Float64Array(q * n);
   for (let i = 0; i < n; i++) {
-    const own = memberScores(names[i]!, q);
+    const own = orders[i]!.score;
     for (let p = 0; p < q; p++) score[p * n + i] = own[p]!;
   }
 
-  // Pair index k = p * n + i. Higher score first; equal scores go to the earlier name, then the
-  // lower partition, so the order is total and the same on every node.
-  const pairs = new Int32Array(q * n);
-  for (let k = 0; k < pairs.length; k++) pairs[k] = k;
-  pairs.sort((a, b) => score[b]! - score[a]! || (a % n) - (b % n) || a - b);
+  // Visits every (partition, member) pair by descending score; equal scores go to the earlier
+  // name. Every member holds exactly one score per rank, so the pairs of rank r are the n pairs
+  // (byRank_i[r], i), and only those need sorting among themselves.
+  const level = Int32Array.from({ length: n }, (_, i) => i);
+  const visitInScoreOrder = (visit: (p: number, i: number) => boolean): void => {
+    for (let rank = q - 1; rank >= 0; rank--) {
+      const at = (i: number): number => score[orders[i]!.byRank[rank]! * n + i]!;
+      level.sort((a, b) => at(b) - at(a) || a - b);
+      for (const i of level) if (visit(orders[i]!.byRank[rank]!, i)) return;
+    }
+  };
 
   const cap = n === 0 ? 0 : loadCap(q, width, n);
   const loads = new Int32Array(n);
@@ -159,24 +184,21 @@ export function claim(input: ClaimInput): Claim {
   const zoneAllows = (p: number, i: number): boolean => zoneUse[p * zones + zoneOf[i]!]! < perZone;
 
   let short = q;
-  for (let x = 0; x < pairs.length && short > 0; x++) {
-    const k = pairs[x]!;
-    const p = Math.floor(k / n);
-    const i = k - p * n;
-    if (filled[p]! >= width || loads[i]! >= cap || !zoneAllows(p, i)) continue;
+  visitInScoreOrder((p, i) => {
+    if (filled[p]! >= width || loads[i]! >= cap || !zoneAllows(p, i)) return false;
     take(p, i);
     if (filled[p] === width) short--;
-  }
+    return short === 0;
+  });
 
   let overflowed = 0;
   if (short > 0) {
-    for (const k of pairs) {
-      const p = Math.floor(k / n);
-      const i = k - p * n;
-      if (filled[p]! >= width || !zoneAllows(p, i) || holds(chosen, p, width, filled[p]!, i)) continue;
+    visitInScoreOrder((p, i) => {
+      if (filled[p]! >= width || !zoneAllows(p, i) || holds(chosen, p, width, filled[p]!, i)) return false;
       take(p, i);
       overflowed++;
-    }
+      return false;
+    });
   }
 
   // Order each preference list best score first, so the primary is the strongest claimant; the
