@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WsTransport } from '../../src/runtime/ws-transport.ts';
+import type { Lane, NodeAddress } from '../../src/runtime/env.ts';
+
+interface Received {
+  from: NodeAddress;
+  text: string;
+  bytes: Uint8Array;
+}
+
+function collect(t: WsTransport): Received[] {
+  const got: Received[] = [];
+  t.onReceive((from, bytes) => got.push({ from, text: new TextDecoder().decode(bytes.subarray(0, 32)), bytes }));
+  return got;
+}
+
+async function until(condition: () => boolean, what: string, limit = 5000): Promise<void> {
+  for (let waited = 0; !condition(); waited++) {
+    if (waited > limit) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+test('datagrams cross both ways on both lanes, labelled with the sender listening address', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const atA = collect(a);
+    const atB = collect(b);
+    const buffer = text('ping');
+    a.send(b.address, buffer);
+    buffer.fill(0); // the transport copied it: the receiver still sees "ping"
+    a.send(b.address, text('chunk'), 'bulk');
+    b.send(a.address, text('pong'), 'control');
+    await until(() => atB.length === 2 && atA.length === 1, 'three datagrams');
+    assert.deepEqual(atB.map((r) => [r.from, r.text]).sort(), [[a.address, 'chunk'], [a.address, 'ping']]);
+    assert.deepEqual(atA.map((r) => [r.from, r.text]), [[b.address, 'pong']]);
+    assert.equal(Object.getPrototypeOf(atB[0]!.bytes), Uint8Array.prototype);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an unreachable peer is reported, its sends are dropped, and it is redialed once it is back', async () => {
+  const probe = await WsTransport.listen();
+  const port = Number(probe.address.split(':')[1]);
+  await probe.close(); // a free port with nobody on it
+  const a = await WsTransport.listen({ redialBackoff: { initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0.5 } });
+  const unreachable: string[] = [];
+  a.onUnreachable((address) => unreachable.push(address));
+  const peer = `127.0.0.1:${port}`;
+  let b: WsTransport | null = null;
+  try {
+    a.send(peer, text('lost'));
+    await until(() => unreachable.length === 1, 'the failed dial');
+    assert.deepEqual(unreachable, [peer]);
+    assert.equal(a.stats.failedDials, 1);
+    assert.equal(a.stats.dropped, 1);
+
+    b = await WsTransport.listen({ port });
+    const atB = collect(b);
+    // Sends during backoff are dropped; once it ends the next send redials and gets through.
+    await until(() => {
+      a.send(peer, text('hello again'));
+      return atB.length > 0;
+    }, 'delivery after the peer came back');
+    assert.equal(atB[0]!.text, 'hello again');
+    assert.equal(atB[0]!.from, a.address);
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('a control message is not held up by a flood of bulk traffic, and bulk is bounded', async () => {
+  const a = await WsTransport.listen({ maxBulkBufferedBytes: 256 * 1024 * 1024 });
+  const b = await WsTransport.listen({ maxMessageBytes: 4 * 1024 * 1024 });
+  try {
+    const order: Lane[] = [];
+    b.onReceive((_from, bytes) => order.push(bytes[0] === 1 ? 'control' : 'bulk'));
+    // Open both connections first, so the race below is between lanes, not between dials.
+    a.send(b.address, new Uint8Array([1]), 'control');
+    a.send(b.address, new Uint8Array([2]), 'bulk');
+    await until(() => order.length === 2, 'both lanes open');
+    const chunk = new Uint8Array(1024 * 1024).fill(2);
+    const flood = 128;
+    for (let i = 0; i < flood; i++) a.send(b.address, chunk, 'bulk');
+    a.send(b.address, new Uint8Array([1]), 'control');
+    await until(() => order.length === 2 + flood + 1, 'every message', 60_000);
+    const controlAt = order.lastIndexOf('control');
+    assert.ok(controlAt < order.length - 1, `the probe arrived after all ${flood} bulk chunks`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+
+  // With the default bulk buffer limit, a flood far beyond it is dropped rather than queued.
+  const c = await WsTransport.listen();
+  const d = await WsTransport.listen();
+  try {
+    let got = 0;
+    d.onReceive(() => got++);
+    c.send(d.address, new Uint8Array([2]), 'bulk');
+    await until(() => got === 1, 'bulk lane open');
+    const chunk = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < 64; i++) c.send(d.address, chunk, 'bulk');
+    assert.ok(c.stats.dropped > 0, 'some bulk was dropped');
+    await until(() => got === 1 + c.stats.sent - 1, 'the bulk that was sent');
+  } finally {
+    await c.close();
+    await d.close();
+  }
+});
+
+test('a connection that does not start with a node handshake is refused', async () => {
+  const a = await WsTransport.listen({ handshakeTimeoutMs: 50 });
+  const { default: WebSocket } = await import('ws');
+  try {
+    const received = collect(a);
+    const stranger = new WebSocket(`ws://${a.address}/shoal-node`);
+    await new Promise((resolve) => stranger.once('open', resolve));
+    stranger.send(text('not a handshake'));
+    stranger.send(text('payload'));
+    const code = await new Promise((resolve) => stranger.once('close', resolve));
+    assert.equal(code, 1008);
+    assert.equal(received.length, 0);
+    // The client endpoint's path is not served here.
+    const wrongPath = new WebSocket(`ws://${a.address}/shoal`);
+    const error = await new Promise<Error>((resolve) => wrongPath.once('error', resolve));
+    assert.match(error.message, /400/);
+  } finally {
+    await a.close();
+  }
+});
