@@ -28,6 +28,13 @@
  * zone that every partition needs) is filled in a second pass that ignores the node cap; such a
  * cluster cannot be balanced at all, and `overflowed` reports how often it happened.
  *
+ * Measured (`npx tsx bench/ring/index.ts`, Q = 1024, N = 3, one zone): max/mean <= 1.10 at every
+ * size from 3 to 64; a join or leave moves <= 1.2x the ideal share up to ~46 nodes but up to
+ * ~1.27x between 47 and 64. The excess is structural: every size change moves the cap by about one
+ * replica, and each node sitting at the cap must then shed or reclaim one partition on top of what
+ * the joiner takes or the leaver gives up. With zones the cascades are larger (up to ~1.5x at 3
+ * zones), because each zone's nodes compete for fewer slots.
+ *
  * Determinism: integer scores, comparisons that break ties by member name, Array.prototype.sort
  * (stable by specification) with total comparators. `bench/ring/index.ts` measures balance and
  * movement.
