@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_RECONNECT, backoffDelay, parseSeed, resolveOptions } from '../../src/client/options.ts';
+import { Router } from '../../src/client/router.ts';
+import { partitionOf } from '../../src/ring/partition.ts';
+
+test('reconnect delays grow exponentially, are capped, and jitter only shortens them', () => {
+  const none = () => 0;
+  assert.deepEqual([0, 1, 2, 3, 10, 50].map((n) => backoffDelay(n, DEFAULT_RECONNECT, none)), [100, 200, 400, 800, 5000, 5000]);
+  const full = () => 0.999999;
+  for (let n = 0; n < 10; n++) {
+    const d = backoffDelay(n, DEFAULT_RECONNECT, full);
+    assert.ok(d >= backoffDelay(n, DEFAULT_RECONNECT, none) * (1 - DEFAULT_RECONNECT.jitter) - 1e-6 && d <= 5000);
+  }
+});
+
+test('seeds may be host:port or ws URLs', () => {
+  assert.deepEqual(parseSeed('127.0.0.1:7400', '/shoal'), { url: 'ws://127.0.0.1:7400/shoal', address: '127.0.0.1:7400' });
+  assert.deepEqual(parseSeed('ws://db.local:7400', '/shoal'), { url: 'ws://db.local:7400/shoal', address: 'db.local:7400' });
+  assert.deepEqual(parseSeed('ws://db.local:7400/custom', '/shoal'), { url: 'ws://db.local:7400/custom', address: 'db.local:7400' });
+  assert.throws(() => parseSeed('db.local', '/shoal'), /not host:port/);
+});
+
+test('options are validated with the option name in the message', () => {
+  assert.throws(() => resolveOptions({ seeds: [] }), /at least one node/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', commandTimeoutMs: -1 }), /commandTimeoutMs/);
+  const o = resolveOptions({ seeds: 'a:1', keyPrefix: 'p:' });
+  assert.deepEqual(o.keyPrefix, new TextEncoder().encode('p:'));
+  assert.equal(o.offlineQueue, true);
+  assert.equal(resolveOptions({ seeds: 'a:1', reconnect: false }).reconnect, false);
+});
+
+test('the router maps a key to the client addresses of its partition owners, primary first', () => {
+  const router = new Router({
+    version: 'v',
+    partitions: 4,
+    replicas: 2,
+    nodes: [
+      { name: 'a', clientAddress: 'h:1', zone: 'z' },
+      { name: 'b', clientAddress: 'h:2', zone: 'z' },
+      { name: 'c', clientAddress: '', zone: 'z' }, // not serving clients yet
+    ],
+    owners: [['a', 'b'], ['b', 'a'], ['c', 'a'], ['b', 'c']],
+  });
+  const expected = [['h:1', 'h:2'], ['h:2', 'h:1'], ['h:1'], ['h:2']];
+  for (const key of ['x', 'y', 'z', 'w', 'v']) {
+    assert.deepEqual(router.replicasOf(new TextEncoder().encode(key)), expected[partitionOf(key, 4)]);
+  }
+  assert.deepEqual(router.addresses(), ['h:1', 'h:2']);
+});
