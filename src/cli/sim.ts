@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const nodes = Number(flags.nodes ?? scenario.defaults.nodes);
   if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError(`--nodes takes a whole number >= 1, not ${nodes}`);
   const durationMs = Number(flags.duration ?? scenario.defaults.durationMs);
-  if (durationMs <= 0) throw new UsageError('--duration must be positive');
+  if (!(durationMs >= 0)) throw new UsageError('--duration must not be negative');
 
   const json = flags.json === true;
   const checkDeterminism = flags['check-determinism'] === true;

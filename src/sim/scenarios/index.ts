@@ -3,9 +3,10 @@ import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvScenario } from './kv.ts';
+import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, ringBalanceScenario, ringMoveScenario].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
