@@ -10,8 +10,8 @@
  * write. While no node is reachable, calls wait in a bounded offline queue.
  */
 import type { Consistency } from '../replication/api.ts';
-import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type Push, type Reply, type ReplyResult, type WireLimits, type WireTopology } from '../protocol/index.ts';
-import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState, type RequestBody } from './connection.ts';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type Push, type Reply, type ReplyResult, type Request, type WireLimits, type WireTopology } from '../protocol/index.ts';
+import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState } from './connection.ts';
 import {
   AbortError,
   ClientClosedError,
@@ -74,7 +74,7 @@ class PendingCall implements Call {
   lastError: Error | null = null;
 
   constructor(
-    readonly body: RequestBody,
+    readonly body: Request,
     /** Reads may be repeated freely; a write may not once it might have been applied. */
     readonly idempotent: boolean,
     readonly background: boolean,
@@ -165,7 +165,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** The value of `key`, or null if there is none (never written, deleted, or expired). */
   async get(key: Key, options: CallOptions = {}): Promise<V | null> {
-    const result = await this.call({ op: 'get', key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
+    const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
     return result.kind === 'value' && result.value !== null ? this.options.codec.decode(result.value) : null;
   }
 
@@ -177,11 +177,11 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (bytes.byteLength > maxValueBytes) {
       throw new TooLargeError(`value of ${bytes.byteLength} bytes exceeds the cluster's limit of ${maxValueBytes} bytes`, 'value-too-large');
     }
-    await this.call({ op: 'set', key: this.keyBytes(key), value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
+    await this.call({ op: 'set', id: 0, key: this.keyBytes(key), value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
   }
 
   async delete(key: Key, options: CallOptions = {}): Promise<void> {
-    await this.call({ op: 'delete', key: this.keyBytes(key), consistency: this.consistency(options) }, false, options);
+    await this.call({ op: 'delete', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, false, options);
   }
 
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
@@ -197,7 +197,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** Fetches the ring from a node (and routes by it from then on). */
   async topology(options: CallOptions = {}): Promise<WireTopology> {
-    const result = await this.call({ op: 'topology' }, true, options);
+    const result = await this.call({ op: 'topology', id: 0 }, true, options);
     if (result.kind !== 'topology') throw new ShoalError(`topology reply of kind ${result.kind}`, 'internal');
     this.adoptTopology(result.topology);
     return result.topology;
@@ -218,7 +218,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   // ---- calls ----
 
   /** `background`: the client's own call (a ring refresh); it never waits in the offline queue. */
-  private call(body: RequestBody, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
+  private call(body: Request, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
     if (this.stopped || this.draining) {
       return Promise.reject(new ClientClosedError(this.stopped ? undefined : 'the client is draining; it takes no new calls'));
     }
@@ -376,7 +376,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       this.waitingForRing = [];
       for (const call of waiting) this.retry(call, call.lastError ?? new ShoalError('redirected', 'not-owner'));
     };
-    this.call({ op: 'topology' }, true, {}, true).then(
+    this.call({ op: 'topology', id: 0 }, true, {}, true).then(
       (result) => {
         if (result.kind === 'topology') this.adoptTopology(result.topology);
         release();

@@ -25,13 +25,11 @@ import {
 import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay, type ReconnectOptions } from './options.ts';
 
-/** A request without its id: the connection that sends it assigns one. */
-export type RequestBody = WithoutId<Request>;
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** A request in flight on some connection; the client owns it, the connection carries it. */
 export interface Call {
-  readonly body: RequestBody;
+  /** The request; its `id` is assigned by the connection that sends it (in place, to save a copy per call). */
+  readonly body: Request;
   /** Where it is now: set by the connection while it holds the call, null otherwise. */
   carrier: { connection: NodeConnection; id: number } | null;
 }
@@ -221,7 +219,8 @@ export class NodeConnection {
         const id = this.allocateId();
         call.carrier = { connection: this, id };
         this.sent.set(id, call);
-        batch.push({ ...call.body, id } as Request);
+        call.body.id = id;
+        batch.push(call.body);
         bytes += size;
         taken++;
       }
@@ -276,7 +275,7 @@ export class NodeConnection {
   }
 }
 
-function requestBytes(body: RequestBody): number {
+function requestBytes(body: Request): number {
   switch (body.op) {
     case 'set':
       return REQUEST_OVERHEAD_BYTES + body.key.byteLength + body.value.byteLength;
