@@ -105,6 +105,12 @@ export type ProfileName = keyof typeof PROFILES;
 /** Above this many members the push-pull period grows with log2(n), as memberlist's pushPullScale does. */
 export const PUSH_PULL_SCALE_THRESHOLD = 32;
 
+/** The push-pull period for a cluster of `members`: the base period, times 1 + ceil(log2(n / threshold)) above the threshold. */
+export function scaledPushPullIntervalMs(config: Pick<GossipConfig, 'pushPullIntervalMs'>, members: number): number {
+  if (members <= PUSH_PULL_SCALE_THRESHOLD) return config.pushPullIntervalMs;
+  return config.pushPullIntervalMs * (Math.ceil(Math.log2(members) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1);
+}
+
 /** Checks a configuration once, at construction, so a bad value fails loudly instead of oddly at runtime. */
 export function validateConfig(config: GossipConfig): GossipConfig {
   const positive: (keyof GossipConfig)[] = [

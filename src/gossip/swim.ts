@@ -20,7 +20,7 @@
 import type { Env, Lane, NodeAddress, TimerId } from '../runtime/env.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
-import { LAN_PROFILE, PUSH_PULL_SCALE_THRESHOLD, validateConfig, type GossipConfig } from './config.ts';
+import { LAN_PROFILE, scaledPushPullIntervalMs, validateConfig, type GossipConfig } from './config.ts';
 import { GossipConfigError, WireDecodeError } from './errors.ts';
 import type { Member, MemberState, Membership, MembershipEvent } from './membership.ts';
 import { decideMerge, mustRefute } from './merge.ts';
@@ -72,6 +72,8 @@ export interface SwimStats {
   refutations: number;
   deathsDeclared: number;
   pushPulls: number;
+  /** Bytes of full-state syncs sent (bulk lane), also counted in bytesSent. */
+  pushPullBytes: number;
   joinAttempts: number;
   reclaimed: number;
 }
@@ -127,6 +129,7 @@ export class SwimMembership implements Membership {
     refutations: 0,
     deathsDeclared: 0,
     pushPulls: 0,
+    pushPullBytes: 0,
     joinAttempts: 0,
     reclaimed: 0,
   };
@@ -650,10 +653,7 @@ export class SwimMembership implements Membership {
   // ---- push-pull and joining -----------------------------------------------------------------
 
   private pushPullIntervalMs(): number {
-    const n = this.liveCount;
-    const base = this.config.pushPullIntervalMs;
-    if (n <= PUSH_PULL_SCALE_THRESHOLD) return base;
-    return base * (Math.ceil(Math.log2(n) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1);
+    return scaledPushPullIntervalMs(this.config, this.liveCount);
   }
 
   private pushPullTick(): void {
@@ -671,7 +671,9 @@ export class SwimMembership implements Membership {
     this.stats.pushPulls++;
     const header = encodeHeader(this.config.clusterName, this.name, { type: 'sync', reply });
     const states = Array.from(this.table.values(), (e) => this.encoded(e));
-    this.transmit(to, encodeMessage(header, states), 'bulk');
+    const bytes = encodeMessage(header, states);
+    this.stats.pushPullBytes += bytes.length;
+    this.transmit(to, bytes, 'bulk');
   }
 
   private joinAttempt(): void {
@@ -682,6 +684,8 @@ export class SwimMembership implements Membership {
       return;
     }
     this.stats.joinAttempts++;
+    // Every seed, as memberlist's Join does: each seed that answers learns us and bridges what it knows.
+    // (One seed per attempt was tried: members started together then formed one island per seed.)
     for (const seed of this.seeds) this.sendState(seed, false);
     const jittered = this.joinBackoffMs * (0.5 + this.env.random.next());
     this.joinBackoffMs = Math.min(this.config.joinRetryMaxMs, this.joinBackoffMs * 2);

@@ -9,7 +9,7 @@
  * - swim-churn: random restarts, crashes and graceful leaves; no resurrections, views agree after.
  * - swim-cost: steady-state messages and bytes per member per second.
  */
-import { LAN_PROFILE } from '../../gossip/config.ts';
+import { LAN_PROFILE, scaledPushPullIntervalMs } from '../../gossip/config.ts';
 import type { Violation } from '../checkers.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import { nodeAddress } from '../simulation.ts';
@@ -75,7 +75,6 @@ function runDetection(options: ScenarioOptions, trace: EventTrace): ScenarioResu
     seed: options.seed,
     nodes: options.nodes,
     trace,
-    seedCount: 3,
     onEvent: (observer, _inc, e) => {
       if (e.type === 'suspect' && !firstSuspect.has(e.member.name)) firstSuspect.set(e.member.name, sim.now);
       if (e.type === 'dead') {
@@ -89,7 +88,7 @@ function runDetection(options: ScenarioOptions, trace: EventTrace): ScenarioResu
   if (runUntilAgreed(sim, Math.min(options.durationMs, 120_000)) === null) {
     return { violations: [violation('convergence', sim.now, `never converged: ${viewsAgree(sim)}`)], simMs: sim.now, derived: {}, figures: {} };
   }
-  const candidates = Array.from({ length: options.nodes - 3 }, (_, i) => i + 3);
+  const candidates = Array.from({ length: options.nodes - 1 }, (_, i) => i + 1);
   const trials: { victim: string; firstDetectionPeriods: number; fullDisseminationSeconds: number }[] = [];
   for (let t = 0; t < Math.min(DETECTION_TRIALS, candidates.length) && sim.now < options.durationMs; t++) {
     const victim = candidates.splice(r.int(candidates.length), 1)[0]!;
@@ -359,30 +358,44 @@ export const swimChurnScenario: Scenario = {
 
 // ---- swim-cost ----------------------------------------------------------------------------------
 
-const COST_WINDOW_MS = 60_000;
+/** At least a minute, and two push-pull periods, so full-state syncs are in the average. */
+function costWindowMs(nodes: number): number {
+  return Math.max(60_000, 2 * scaledPushPullIntervalMs(LAN_PROFILE, nodes));
+}
 
 function runCost(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
   const sim = buildCluster({ seed: options.seed, nodes: options.nodes, trace });
-  const agreed = runUntilAgreed(sim, Math.max(10_000, options.durationMs - COST_WINDOW_MS));
+  const window = costWindowMs(options.nodes);
+  const agreed = runUntilAgreed(sim, Math.max(10_000, options.durationMs - window));
   if (agreed === null) return { violations: [violation('convergence', sim.now, `never converged: ${viewsAgree(sim)}`)], simMs: sim.now, derived: {}, figures: {} };
-  // Let the join rumors die down, then measure the steady state.
-  sim.runUntil(sim.now + 20_000);
-  const before = trafficTotals(sim);
-  const pushPullsBefore = sim.upNodes().reduce((s, n) => s + n.process!.stats.pushPulls, 0);
-  const start = sim.now;
-  sim.runUntil(start + COST_WINDOW_MS);
-  const after = trafficTotals(sim);
-  const pushPulls = sim.upNodes().reduce((s, n) => s + n.process!.stats.pushPulls, 0) - pushPullsBefore;
-  const memberSeconds = options.nodes * (COST_WINDOW_MS / 1000);
+  // Let the join rumors die down and every member settle on its steady push-pull period.
+  sim.runUntil(sim.now + 20_000 + scaledPushPullIntervalMs(LAN_PROFILE, options.nodes));
+  const counters = () => {
+    let pushPulls = 0;
+    let pushPullBytes = 0;
+    for (const n of sim.upNodes()) {
+      pushPulls += n.process!.stats.pushPulls;
+      pushPullBytes += n.process!.stats.pushPullBytes;
+    }
+    return { ...trafficTotals(sim), pushPulls, pushPullBytes };
+  };
+  const before = counters();
+  sim.runUntil(sim.now + window);
+  const after = counters();
+  const memberSeconds = options.nodes * (window / 1000);
   const violations = viewsAgree(sim) === null ? [] : [violation('steady-state', sim.now, `views drifted apart: ${viewsAgree(sim)}`)];
+  const bytes = after.bytes - before.bytes;
+  const syncBytes = after.pushPullBytes - before.pushPullBytes;
   return {
     violations,
     simMs: sim.now,
-    derived: { windowSeconds: COST_WINDOW_MS / 1000 },
+    derived: { windowSeconds: window / 1000, pushPullPeriodSeconds: scaledPushPullIntervalMs(LAN_PROFILE, options.nodes) / 1000 },
     figures: {
       msgsPerMemberPerSecond: round((after.messages - before.messages) / memberSeconds),
-      bytesPerMemberPerSecond: round((after.bytes - before.bytes) / memberSeconds, 1),
-      pushPullsPerMemberPerMinute: round((pushPulls / options.nodes) * (60_000 / COST_WINDOW_MS)),
+      bytesPerMemberPerSecond: round(bytes / memberSeconds, 1),
+      probeAndGossipBytesPerMemberPerSecond: round((bytes - syncBytes) / memberSeconds, 1),
+      pushPullBytesPerMemberPerSecond: round(syncBytes / memberSeconds, 1),
+      pushPullsPerMemberPerMinute: round(((after.pushPulls - before.pushPulls) / options.nodes) * (60_000 / window)),
       convergenceSeconds: round(agreed / 1000),
     },
   };
@@ -391,7 +404,7 @@ function runCost(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
 export const swimCostScenario: Scenario = {
   name: 'swim-cost',
   summary: 'steady-state messages and bytes each member sends per second (should stay flat as K grows)',
-  defaults: { nodes: 100, durationMs: 240_000, faults: 'none' },
+  defaults: { nodes: 100, durationMs: 300_000, faults: 'none' },
   run: runCost,
 };
 
