@@ -6,8 +6,8 @@
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
 import type { Env, Lane, NodeAddress } from '../runtime/env.ts';
 import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
+import { Store, type StoreStats } from '../store/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
-import { MapBackend, type ReplicaBackend } from '../replication/backend.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator } from '../replication/coordinator.ts';
@@ -24,14 +24,23 @@ export interface NodeConfig {
   /** Partition count Q, fixed for the cluster's life. */
   partitions?: number;
   replication?: Partial<ReplicationConfig>;
-  /** Storage backend; by default an unbounded in-memory map. */
-  backend?: ReplicaBackend;
+  /** Memory budget of the node's store in bytes (default DEFAULT_MAX_MEMORY). */
+  maxMemory?: number;
 }
+
+/** Default store budget: small enough for many simulated nodes in one process, ample for their key spaces. */
+export const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
+/**
+ * How often the store's maintenance runs (bounded active expiry, hot-key windows). Reads never
+ * see an expired entry whatever the interval; the tick only reclaims memory.
+ */
+export const STORE_TICK_INTERVAL_MS = 1_000;
 
 export interface NodeStats {
   coordinator: Coordinator['stats'];
   replica: ReplicaHost['stats'];
   hints: HintStore['stats'] & { held: number; heldBytes: number; peakCount: number; peakBytes: number };
+  store: StoreStats['evictions'] & { entries: number; bytes: number; refusedTooLarge: number };
   sync: PartitionSync['stats'];
   handoff: HandoffProgress;
   malformedMessages: number;
@@ -43,6 +52,8 @@ export class ShoalNode {
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
+  /** The node's one storage engine, shared by every partition replica. */
+  readonly store: Store;
   private placementNow: Placement;
   private readonly hints: HintStore;
   private readonly host: ReplicaHost;
@@ -53,6 +64,7 @@ export class ShoalNode {
   private readonly addressOfName = new Map<string, NodeAddress>();
   private readonly alive = new Map<string, boolean>();
   private topologyCache: TopologySnapshot | null = null;
+  private storeTimer: number | null = null;
   private malformed = 0;
   private stopped = false;
 
@@ -77,7 +89,8 @@ export class ShoalNode {
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
-    this.host = new ReplicaHost(ctx, options.backend ?? new MapBackend(), this.hints, hlc);
+    this.store = new Store({ maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY, clock: env.clock, random: env.random });
+    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc);
     this.sync = new PartitionSync(ctx, this.host);
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology());
@@ -85,7 +98,7 @@ export class ShoalNode {
     env.transport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
     this.sync.onPlacement(null, this.placementNow);
-    this.host.start();
+    this.scheduleStoreTick();
     this.sync.start();
     this.handoff.start();
   }
@@ -104,16 +117,18 @@ export class ShoalNode {
     return p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
   }
 
-  /** Read-only access to held partitions, for checkers and diagnostics. */
-  heldPartitions(): ReadonlyMap<number, { read(key: string): Uint8Array | null; entries(): IterableIterator<[string, { wallMs: number; logical: number; node: number }]>; readonly ready: boolean }> {
-    return this.host.actors;
+  /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
+  heldPartitions(): ReadonlyMap<number, { peek(key: string): Uint8Array | null; readonly ready: boolean; readonly size: number }> {
+    return this.host.replicas;
   }
 
   stats(): NodeStats {
+    const storeStats = this.store.stats();
     return {
       coordinator: { ...this.kv.stats },
       replica: { ...this.host.stats },
       hints: { ...this.hints.stats, held: this.hints.count, heldBytes: this.hints.bytes, peakCount: this.hints.peakCount, peakBytes: this.hints.peakBytes },
+      store: { ...storeStats.evictions, entries: storeStats.entries, bytes: storeStats.bytes, refusedTooLarge: storeStats.refusedTooLarge },
       sync: { ...this.sync.stats },
       handoff: this.sync.progress(),
       malformedMessages: this.malformed,
@@ -147,9 +162,17 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
-    this.host.stop();
+    if (this.storeTimer !== null) this.env.timers.cancelTimer(this.storeTimer);
+    this.storeTimer = null;
     this.sync.stop();
     this.handoff.stop();
+  }
+
+  private scheduleStoreTick(): void {
+    this.storeTimer = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
+      this.store.tick();
+      this.scheduleStoreTick();
+    });
   }
 
   // ---- membership -------------------------------------------------------------------------

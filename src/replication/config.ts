@@ -21,11 +21,10 @@ export const DEFAULT_HINTS_IN_FLIGHT_PER_TARGET = 32;
 export const DEFAULT_HINT_RESEND_MS = 2_000;
 /**
  * Tombstones (and expired values) are kept this much longer than the hint window, so a late hint
- * or repair carrying an older value cannot bring a deleted key back.
+ * or repair carrying an older value cannot bring a deleted key back. The store's TTL wheel removes
+ * them once the grace has passed (see partition-replica.ts).
  */
 export const DEFAULT_TOMBSTONE_GRACE_MS = DEFAULT_HINT_WINDOW_MS + 60 * 60 * 1000;
-/** How often tombstones past their grace are purged. */
-export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
 /** Anti-entropy / handoff: one sync round with one peer per interval (faster while catching up). */
 export const DEFAULT_SYNC_INTERVAL_MS = 1_000;
 export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
@@ -52,7 +51,6 @@ export interface ReplicationConfig {
   hintsInFlightPerTarget: number;
   hintResendMs: number;
   tombstoneGraceMs: number;
-  purgeIntervalMs: number;
   syncIntervalMs: number;
   catchUpSyncIntervalMs: number;
   syncBatch: number;
@@ -73,7 +71,6 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   hintsInFlightPerTarget: DEFAULT_HINTS_IN_FLIGHT_PER_TARGET,
   hintResendMs: DEFAULT_HINT_RESEND_MS,
   tombstoneGraceMs: DEFAULT_TOMBSTONE_GRACE_MS,
-  purgeIntervalMs: DEFAULT_PURGE_INTERVAL_MS,
   syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
   catchUpSyncIntervalMs: DEFAULT_CATCH_UP_SYNC_INTERVAL_MS,
   syncBatch: DEFAULT_SYNC_BATCH,

@@ -8,7 +8,7 @@
  * keep listening until the deadline, and leave a hint for every owner that never acknowledged.
  *
  * Read path: ask every live owner; answer once enough ready replicas replied (a replica that is
- * still catching up does not count, see partition-actor.ts) with the newest version seen; then,
+ * still catching up does not count, see partition-replica.ts) with the newest version seen; then,
  * after the answer, when every replica replied or the deadline passed, send the newest record to
  * every replica that returned an older one (read repair).
  */
@@ -18,7 +18,7 @@ import type { ReplicationContext } from './context.ts';
 import type { HintStore } from './hints.ts';
 import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
-import { makeRecord } from './partition-actor.ts';
+import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
 
 interface PendingWrite {

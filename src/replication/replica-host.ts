@@ -6,12 +6,12 @@
  * A node holds an actor for every partition it owns, and keeps one for a partition it no longer
  * owns until ownership handoff (sync.ts) has passed the data on.
  */
-import type { ReplicaBackend } from './backend.ts';
 import type { ReplicationContext } from './context.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
-import { PartitionActor, type ApplyOutcome } from './partition-actor.ts';
+import type { Store } from '../store/index.ts';
+import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord } from './record.ts';
 
 export interface ReplicaStats {
@@ -21,36 +21,25 @@ export interface ReplicaStats {
   fallbackHintsTaken: number;
   readRepairsApplied: number;
   hintsApplied: number;
-  purged: number;
 }
 
 export class ReplicaHost {
-  readonly actors = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, purged: 0 };
+  readonly replicas = new Map<number, PartitionReplica>();
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0 };
   /** Called after a record changed a partition (sync.ts uses it to restart a handoff's coverage). */
   onChange: (partition: number) => void = () => {};
-  private purgeTimer: number | null = null;
 
   constructor(
     private readonly ctx: ReplicationContext,
-    private readonly backend: ReplicaBackend,
+    private readonly store: Store,
     private readonly hints: HintStore,
     private readonly hlc: HybridLogicalClock,
   ) {}
 
-  start(): void {
-    this.schedulePurge();
-  }
-
-  stop(): void {
-    if (this.purgeTimer !== null) this.ctx.env.timers.cancelTimer(this.purgeTimer);
-    this.purgeTimer = null;
-  }
-
-  actorFor(partition: number): PartitionActor {
-    let actor = this.actors.get(partition);
-    if (!actor) this.actors.set(partition, (actor = new PartitionActor(partition, this.backend)));
-    return actor;
+  replicaFor(partition: number): PartitionReplica {
+    let replica = this.replicas.get(partition);
+    if (!replica) this.replicas.set(partition, (replica = new PartitionReplica(partition, this.store, this.ctx.env.clock, this.ctx.config.tombstoneGraceMs)));
+    return replica;
   }
 
   ownsPartition(partition: number): boolean {
@@ -60,7 +49,7 @@ export class ReplicaHost {
   /** Applies a record through the partition's actor, folding its version into the HLC. */
   apply(partition: number, key: string, record: Uint8Array): ApplyOutcome {
     this.hlc.observe(decodeRecord(record).version);
-    const outcome = this.actorFor(partition).apply(key, record);
+    const outcome = this.replicaFor(partition).apply(key, record);
     if (outcome === 'applied') {
       this.stats.writesApplied++;
       this.onChange(partition);
@@ -86,9 +75,9 @@ export class ReplicaHost {
         return true;
       }
       case 'r': {
-        const actor = this.actors.get(message.p);
-        const ready = actor !== undefined && actor.ready && this.ownsPartition(message.p);
-        this.ctx.send(from, { t: 'ra', id: message.id, r: actor?.read(message.k) ?? null, ready });
+        const replica = this.replicas.get(message.p);
+        const ready = replica !== undefined && replica.ready && this.ownsPartition(message.p);
+        this.ctx.send(from, { t: 'ra', id: message.id, r: replica?.read(message.k) ?? null, ready });
         return true;
       }
       case 'rp':
@@ -103,13 +92,5 @@ export class ReplicaHost {
       default:
         return false;
     }
-  }
-
-  private schedulePurge(): void {
-    this.purgeTimer = this.ctx.env.timers.setTimer(this.ctx.config.purgeIntervalMs, () => {
-      const now = this.ctx.env.clock.wallMs();
-      for (const actor of this.actors.values()) this.stats.purged += actor.purge(now, this.ctx.config.tombstoneGraceMs);
-      this.schedulePurge();
-    });
   }
 }

@@ -78,10 +78,10 @@ export class PartitionSync {
       const owners = next.owners(p);
       const ownsNow = owners.includes(self);
       const ownedBefore = previous !== null && previous.owners(p).includes(self);
-      const existing = this.host.actors.get(p);
+      const existing = this.host.replicas.get(p);
       if (ownsNow && !ownedBefore) {
-        const actor = this.host.actorFor(p);
-        for (const source of previous ? previous.owners(p) : owners) if (source !== self) actor.pendingSources.add(source);
+        const replica = this.host.replicaFor(p);
+        for (const source of previous ? previous.owners(p) : owners) if (source !== self) replica.pendingSources.add(source);
         this.coveredBy.delete(p);
       } else if (!ownsNow && existing) {
         existing.pendingSources.clear();
@@ -89,25 +89,25 @@ export class PartitionSync {
         else if (!this.coveredBy.has(p)) this.coveredBy.set(p, new Set());
       }
     }
-    for (const actor of this.host.actors.values()) {
-      for (const source of actor.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.pendingSources.delete(source);
+    for (const replica of this.host.replicas.values()) {
+      for (const source of replica.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) replica.pendingSources.delete(source);
     }
   }
 
   /** A member left for good: stop waiting for it as a source. */
   forgetSource(name: string): void {
-    for (const actor of this.host.actors.values()) actor.pendingSources.delete(name);
+    for (const replica of this.host.replicas.values()) replica.pendingSources.delete(name);
   }
 
   progress(): HandoffProgress {
     let partitionsCatchingUp = 0;
     let partitionsToHandOff = 0;
     let keysToHandOff = 0;
-    for (const [p, actor] of this.host.actors) {
+    for (const [p, replica] of this.host.replicas) {
       if (this.coveredBy.has(p)) {
         partitionsToHandOff++;
-        keysToHandOff += actor.size;
-      } else if (!actor.ready) {
+        keysToHandOff += replica.size;
+      } else if (!replica.ready) {
         partitionsCatchingUp++;
       }
     }
@@ -129,7 +129,7 @@ export class PartitionSync {
         for (let i = 0; i < message.k.length; i++) {
           if (this.host.apply(message.p, message.k[i]!, message.r[i]!) === 'applied') this.stats.recordsPulled++;
         }
-        if (message.last) this.host.actors.get(message.p)?.pendingSources.delete(from);
+        if (message.last) this.host.replicas.get(message.p)?.pendingSources.delete(from);
         return true;
       default:
         return false;
@@ -149,7 +149,7 @@ export class PartitionSync {
   }
 
   private progressNeeded(): boolean {
-    for (const [p, actor] of this.host.actors) if (!actor.ready || this.coveredBy.has(p)) return true;
+    for (const [p, replica] of this.host.replicas) if (!replica.ready || this.coveredBy.has(p)) return true;
     return false;
   }
 
@@ -166,7 +166,7 @@ export class PartitionSync {
   /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */
   private peers(): string[] {
     const names = new Set(this.ctx.placement().members.map((m) => m.name));
-    for (const actor of this.host.actors.values()) for (const s of actor.pendingSources) names.add(s);
+    for (const replica of this.host.replicas.values()) for (const s of replica.pendingSources) names.add(s);
     names.delete(this.ctx.selfName);
     return [...names].filter((n) => this.ctx.isAlive(n));
   }
@@ -176,10 +176,10 @@ export class PartitionSync {
     const placement = this.ctx.placement();
     const out: number[] = [];
     for (let p = 0; p < placement.partitions; p++) {
-      const actor = this.host.actors.get(p);
+      const replica = this.host.replicas.get(p);
       const peerOwns = placement.owners(p).includes(peer);
-      const relevant = actor ? peerOwns || actor.pendingSources.has(peer) : peerOwns && placement.owners(p).includes(this.ctx.selfName);
-      if (relevant) out.push(p, actor?.digest ?? 0);
+      const relevant = replica ? peerOwns || replica.pendingSources.has(peer) : peerOwns && placement.owners(p).includes(this.ctx.selfName);
+      if (relevant) out.push(p, replica?.digest ?? 0);
     }
     return out;
   }
@@ -190,21 +190,21 @@ export class PartitionSync {
     let budget = this.ctx.config.syncBatch;
     for (let i = 0; i + 1 < digests.length; i += 2) {
       const p = digests[i]!;
-      const actor = this.host.actors.get(p);
-      const mine = actor?.digest ?? 0;
+      const replica = this.host.replicas.get(p);
+      const mine = replica?.digest ?? 0;
       this.stats.partitionsCompared++;
       if (mine === digests[i + 1]) {
         eq.push(p);
         continue;
       }
       this.stats.partitionsDiffering++;
-      const size = actor?.size ?? 0;
+      const size = replica?.size ?? 0;
       if (size > budget && df.length > 0) continue; // over this round's budget: a later round
       budget -= size;
       const keys: string[] = [];
       const versions: number[] = [];
-      if (actor) {
-        for (const [key, v] of actor.entries()) {
+      if (replica) {
+        for (const [key, v] of replica.entries()) {
           keys.push(key);
           versions.push(v.wallMs, v.logical, v.node);
         }
@@ -220,8 +220,8 @@ export class PartitionSync {
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);
-      const actor = owns ? this.host.actorFor(p) : this.host.actors.get(p);
-      if (!actor) continue;
+      const replica = owns ? this.host.replicaFor(p) : this.host.replicas.get(p);
+      if (!replica) continue;
       const theirs = new Map<string, Version>();
       for (let i = 0; i < keys.length; i++) {
         theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
@@ -229,32 +229,32 @@ export class PartitionSync {
       const want: string[] = [];
       if (owns) {
         for (const [key, v] of theirs) {
-          const mine = actor.versionOf(key);
+          const mine = replica.versionOf(key);
           if (!mine || compareVersions(mine, v) < 0) want.push(key);
         }
       }
       const push: string[] = [];
       if (peerOwns) {
-        for (const [key, mine] of actor.entries()) {
+        for (const [key, mine] of replica.entries()) {
           const v = theirs.get(key);
           if (!v || compareVersions(v, mine) < 0) push.push(key);
         }
       }
       if (push.length > 0) this.sendRecords(from, p, push, false);
       if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-      else actor.pendingSources.delete(from);
+      else replica.pendingSources.delete(from);
       if (!owns && peerOwns && push.length === 0) this.markSynced(p, from, placement);
     }
   }
 
   /** Sends the records for `keys` of partition p in batches; `answer` marks the last one of a want's answer. */
   private sendRecords(to: string, p: number, keys: string[], answer: boolean): void {
-    const actor = this.host.actors.get(p);
+    const replica = this.host.replicas.get(p);
     const batch = this.ctx.config.syncBatch;
     const found: string[] = [];
     const records: Uint8Array[] = [];
     for (const key of keys) {
-      const record = actor?.read(key);
+      const record = replica?.peek(key);
       if (!record) continue;
       found.push(key);
       records.push(record);
@@ -269,9 +269,9 @@ export class PartitionSync {
 
   /** `peer` holds everything this node has for p (equal digests, or nothing left to push). */
   private markSynced(p: number, peer: string, placement: Placement): void {
-    const actor = this.host.actors.get(p);
-    if (!actor) return;
-    actor.pendingSources.delete(peer);
+    const replica = this.host.replicas.get(p);
+    if (!replica) return;
+    replica.pendingSources.delete(peer);
     const covered = this.coveredBy.get(p);
     if (!covered) return;
     covered.add(peer);
@@ -284,14 +284,14 @@ export class PartitionSync {
     }
     if (coveredOwners >= needed) {
       this.stats.partitionsHandedOff++;
-      this.stats.keysHandedOff += actor.size;
+      this.stats.keysHandedOff += replica.size;
       this.dropPartition(p);
     }
   }
 
   private dropPartition(p: number): void {
-    this.host.actors.get(p)?.drop();
-    this.host.actors.delete(p);
+    this.host.replicas.get(p)?.drop();
+    this.host.replicas.delete(p);
     this.coveredBy.delete(p);
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HintStore } from '../../src/replication/hints.ts';
-import { makeRecord } from '../../src/replication/partition-actor.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
 
 const v = (wallMs: number) => ({ wallMs, logical: 0, node: 1 });
 const rec = (wallMs: number, bytes = 10) => makeRecord(v(wallMs), new Uint8Array(bytes), 0);

@@ -83,6 +83,7 @@ export function runKvJoin(options: ScenarioOptions, trace: EventTrace): Scenario
 
   const checkers: Checker<World>[] = [
     { name: 'history', invariant: (w) => (w.history.violations[0] ? `${w.history.violations[0].checker}: ${w.history.violations[0].message}` : null) },
+    { name: 'no-evictions', invariant: (w) => w.cluster.noEvictions() },
     { name: 'handoff-finished', liveness: () => (figures.leaveHandoffSeconds === null ? 'join and leave handoffs have not both finished' : null) },
     { name: 'convergence', liveness: (w) => w.cluster.convergence(w.keys) },
   ];

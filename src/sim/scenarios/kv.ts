@@ -53,6 +53,7 @@ function checkersFor(replication: Partial<ReplicationConfig>): Checker<World>[] 
       invariant: (w) =>
         w.cluster.boundedResources({ maxHints: replication.maxHints!, maxHintBytes: replication.maxHintBytes!, maxPendingRequests: replication.maxPendingRequests! }),
     },
+    { name: 'no-evictions', invariant: (w) => w.cluster.noEvictions() },
     { name: 'convergence', liveness: (w) => w.cluster.convergence(w.keys) },
   ];
 }

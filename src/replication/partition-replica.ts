@@ -1,0 +1,169 @@
+/**
+ * One partition replica on this node, and the only code that touches that partition's data.
+ * It applies records last-writer-wins, answers reads, computes the order-independent digest that
+ * anti-entropy compares, and tracks its catch-up state:
+ *
+ * - `ready` is false after a (re)start or after the ring gave this node the partition, until it has
+ *   synced from every source that may hold acknowledged writes (the other owners, the previous
+ *   owners). A replica that is not ready still takes writes, but its read answers do not count
+ *   towards R: an empty restarted replica must not outvote the replicas that have the data
+ *   (olric#225).
+ *
+ * The data lives in the node's one `Store` (src/store), shared by every partition: the store is
+ * the single source of truth, and it may evict (memory budget) or expire (TTL) entries on its own.
+ * So nothing here keeps a (key -> version) index beside it: versions are read from the record
+ * header in the stored bytes (`peek`), enumeration is the store's per-partition list, and the
+ * digest is a cache that is recomputed whenever the store removed something of this partition
+ * that this replica did not remove itself (its per-partition eviction counters moved) or an entry
+ * of it may have expired since (the earliest deadline seen has passed).
+ *
+ * Store deadlines: a live value without TTL has none; a tombstone is kept until its version time
+ * plus the grace, and a value with a TTL until its expiry plus the grace. That makes the store's
+ * own TTL wheel the tombstone purge: a deleted or expired key is reported as such (with its
+ * version) until the grace has passed, so a late hint or repair cannot resurrect it.
+ */
+import type { Clock } from '../runtime/env.ts';
+import type { Store } from '../store/index.ts';
+import { hashPair, murmur3String } from '../ring/hash.ts';
+import { compareVersions, type Version } from './hlc.ts';
+import { decodeRecord, encodeRecord } from './record.ts';
+
+const DIGEST_SEED = 0x6469_6773; // "digs"
+
+/** The digest contribution of one (key, version): XOR-combined, so order does not matter. */
+export function entryHash(key: string, v: Version): number {
+  const wallLow = v.wallMs % 4294967296;
+  const wallHigh = Math.floor(v.wallMs / 4294967296);
+  return hashPair(hashPair(murmur3String(key, DIGEST_SEED), wallLow, v.logical), wallHigh ^ v.node, DIGEST_SEED);
+}
+
+/**
+ * `applied`: stored. `stale`: an equal or newer version is held, or the record is a tombstone (or
+ * expired value) whose grace has already passed; either way there is nothing to do and the sender
+ * may forget it. `refused`: the store declined it (memory budget), so the sender must not count it.
+ */
+export type ApplyOutcome = 'applied' | 'stale' | 'refused';
+
+/** The store deadline of an encoded record: see the file comment. Undefined: no deadline. */
+export function storeDeadline(record: { tombstone: boolean; version: Version; expiresAtMs: number }, graceMs: number): number | undefined {
+  if (record.tombstone) return record.version.wallMs + graceMs;
+  return record.expiresAtMs === 0 ? undefined : record.expiresAtMs + graceMs;
+}
+
+export class PartitionReplica {
+  /** Sources not yet synced from; the replica is ready when this is empty. */
+  readonly pendingSources = new Set<string>();
+  /** Counters for figures. */
+  readonly counts = { applied: 0, stale: 0, refused: 0 };
+  private cachedDigest = 0;
+  private digestValid = false;
+  /** The store's (size + expired) removal count for this partition when the digest was computed. */
+  private removalsSeen = 0;
+  /** The earliest store deadline among the entries folded into the digest. */
+  private digestValidUntil = Number.POSITIVE_INFINITY;
+
+  constructor(
+    readonly partition: number,
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly graceMs: number,
+  ) {}
+
+  get ready(): boolean {
+    return this.pendingSources.size === 0;
+  }
+
+  /** Entries the store holds for this partition. */
+  get size(): number {
+    return this.store.partitionStats(this.partition).entries;
+  }
+
+  /** XOR of entryHash over every (key, version) held; equal digests mean equal contents. */
+  get digest(): number {
+    if (!this.digestValid || this.removalsByStore() !== this.removalsSeen || this.clock.wallMs() >= this.digestValidUntil) this.recomputeDigest();
+    return this.cachedDigest;
+  }
+
+  /** Applies an encoded record if it is newer than what is held (LWW). */
+  apply(key: string, bytes: Uint8Array): ApplyOutcome {
+    const incoming = decodeRecord(bytes);
+    const held = this.versionOf(key);
+    if (held && compareVersions(held, incoming.version) >= 0) {
+      this.counts.stale++;
+      return 'stale';
+    }
+    const deadline = storeDeadline(incoming, this.graceMs);
+    const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
+    // Whatever happened, the older version is gone from the store (a refused set removes it too).
+    if (held && this.digestValid) this.cachedDigest ^= entryHash(key, held);
+    if (stored) {
+      if (this.digestValid) {
+        this.cachedDigest ^= entryHash(key, incoming.version);
+        if (deadline !== undefined && deadline < this.digestValidUntil) this.digestValidUntil = deadline;
+      }
+      this.counts.applied++;
+      return 'applied';
+    }
+    if (deadline !== undefined && deadline <= this.clock.wallMs()) {
+      // A tombstone or expired value past its grace: what it deletes is deleted, nothing to keep.
+      this.counts.stale++;
+      return 'stale';
+    }
+    this.counts.refused++;
+    return 'refused';
+  }
+
+  /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
+  read(key: string): Uint8Array | null {
+    return this.store.get(key, this.partition) ?? null;
+  }
+
+  /** The encoded record without touching recency, frequency or hit counters (sync, checkers). */
+  peek(key: string): Uint8Array | null {
+    return this.store.peek(key) ?? null;
+  }
+
+  versionOf(key: string): Version | undefined {
+    const bytes = this.store.peek(key);
+    return bytes ? decodeRecord(bytes).version : undefined;
+  }
+
+  /** (key, version) pairs held, straight from the store's partition list. */
+  entries(): [string, Version][] {
+    const out: [string, Version][] = [];
+    this.store.forEachInPartition(this.partition, (key, value) => out.push([key, decodeRecord(value).version]));
+    return out;
+  }
+
+  /** Forgets every record (the partition was handed off). */
+  drop(): void {
+    this.store.dropPartition(this.partition);
+    this.cachedDigest = 0;
+    this.digestValid = true;
+    this.removalsSeen = this.removalsByStore();
+    this.digestValidUntil = Number.POSITIVE_INFINITY;
+  }
+
+  private removalsByStore(): number {
+    const s = this.store.partitionStats(this.partition);
+    return s.evictedSize + s.evictedExpired;
+  }
+
+  private recomputeDigest(): void {
+    let digest = 0;
+    let validUntil = Number.POSITIVE_INFINITY;
+    this.store.forEachInPartition(this.partition, (key, value, expiresAtMs) => {
+      digest ^= entryHash(key, decodeRecord(value).version);
+      if (expiresAtMs !== undefined && expiresAtMs < validUntil) validUntil = expiresAtMs;
+    });
+    this.cachedDigest = digest;
+    this.digestValid = true;
+    this.removalsSeen = this.removalsByStore();
+    this.digestValidUntil = validUntil;
+  }
+}
+
+/** Builds a record for a set or delete. */
+export function makeRecord(version: Version, value: Uint8Array | null, expiresAtMs: number): Uint8Array {
+  return encodeRecord({ version, value: value ?? new Uint8Array(0), tombstone: value === null, expiresAtMs });
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Clock } from '../../src/runtime/env.ts';
+import type { Version } from '../../src/replication/hlc.ts';
+import { entryHash, makeRecord, PartitionReplica } from '../../src/replication/partition-replica.ts';
+import { Store } from '../../src/store/index.ts';
+
+const GRACE_MS = 10_000;
+
+function clockAt(start: number): Clock & { now: number } {
+  const c = { now: start, wallMs: () => c.now, monoMs: () => c.now };
+  return c;
+}
+
+const v = (wallMs: number, logical = 0, node = 1): Version => ({ wallMs, logical, node });
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+function setup(maxMemory = 1024 * 1024) {
+  const clock = clockAt(1_000_000);
+  const store = new Store({ maxMemory, clock, seed: 1 });
+  return { clock, store, replica: new PartitionReplica(3, store, clock, GRACE_MS) };
+}
+
+test('last writer wins: an older or equal version is stale, a newer one replaces the record', () => {
+  const { replica } = setup();
+  assert.equal(replica.apply('k', makeRecord(v(10), bytes('a'), 0)), 'applied');
+  assert.equal(replica.apply('k', makeRecord(v(9), bytes('old'), 0)), 'stale');
+  assert.equal(replica.apply('k', makeRecord(v(10), bytes('same'), 0)), 'stale');
+  assert.equal(replica.apply('k', makeRecord(v(11), bytes('b'), 0)), 'applied');
+  assert.deepEqual(replica.versionOf('k'), v(11));
+  assert.deepEqual(replica.entries(), [['k', v(11)]]);
+});
+
+test('the digest is the XOR of what the store holds, also after the store evicted behind the replica', () => {
+  // A budget for a handful of entries, so later writes evict earlier ones.
+  const { store, replica } = setup(4 * 1024);
+  for (let i = 0; i < 40; i++) {
+    replica.apply(`key-${i}`, makeRecord(v(100 + i), bytes('x'.repeat(64)), 0));
+    void replica.digest; // keep the cached digest live, so the test exercises its invalidation
+  }
+  assert.ok(store.stats().evictions.size > 0, 'the budget should have forced evictions');
+  let expected = 0;
+  store.forEachInPartition(3, (key, value) => {
+    void value;
+    expected ^= entryHash(key, replica.versionOf(key)!);
+  });
+  assert.equal(replica.digest, expected);
+  assert.equal(replica.size, store.partitionStats(3).entries);
+});
+
+test('a tombstone is kept (and reported) until its grace has passed, then the store drops it', () => {
+  const { clock, replica } = setup();
+  replica.apply('k', makeRecord(v(clock.now - 1), bytes('live'), 0));
+  assert.equal(replica.apply('k', makeRecord(v(clock.now), null, 0)), 'applied');
+  assert.ok(replica.peek('k'), 'the tombstone is held');
+  const withTombstone = replica.digest;
+  assert.notEqual(withTombstone, 0);
+  // An older write arriving late (a hint, a repair) cannot resurrect the key.
+  assert.equal(replica.apply('k', makeRecord(v(clock.now - 5), bytes('late'), 0)), 'stale');
+  clock.now += GRACE_MS + 1;
+  assert.equal(replica.peek('k'), null);
+  assert.equal(replica.digest, 0, 'the digest follows the store once the grace passed');
+  // A tombstone already past its grace has nothing left to do.
+  assert.equal(replica.apply('k', makeRecord(v(clock.now - GRACE_MS - 10), null, 0)), 'stale');
+});
+
+test('a value with a TTL stays readable as a record (the coordinator reads it as a miss) until expiry plus grace', () => {
+  const { clock, replica } = setup();
+  replica.apply('t', makeRecord(v(clock.now), bytes('short'), clock.now + 100));
+  clock.now += 200;
+  assert.ok(replica.peek('t'), 'kept past its TTL so its version keeps winning');
+  clock.now += GRACE_MS;
+  assert.equal(replica.peek('t'), null);
+});
+
+test('drop forgets the partition in the store', () => {
+  const { store, replica } = setup();
+  replica.apply('a', makeRecord(v(1), bytes('1'), 0));
+  replica.apply('b', makeRecord(v(2), bytes('2'), 0));
+  replica.drop();
+  assert.equal(store.partitionStats(3).entries, 0);
+  assert.equal(replica.digest, 0);
+});
