@@ -41,7 +41,7 @@ function record(r: RunReport, keys: string[]): void {
 
 for (const k of sizes) record(run(swimConvergenceScenario, k), ['convergenceSeconds', 'convergenceProbePeriods', 'log2Nodes']);
 for (const k of sizes) record(run(swimDetectionScenario, k), ['firstDetectionPeriods', 'swimExpectedFirstDetectionPeriods', 'fullDisseminationSeconds']);
-for (const k of sizes) record(run(swimCostScenario, k), ['msgsPerMemberPerSecond', 'bytesPerMemberPerSecond', 'pushPullsPerMemberPerMinute']);
+for (const k of sizes) record(run(swimCostScenario, k), ['msgsPerMemberPerSecond', 'bytesPerMemberPerSecond', 'probeAndGossipBytesPerMemberPerSecond', 'pushPullBytesPerMemberPerSecond']);
 record(run(swimSlowMembersScenario, 100), ['falsePositives', 'falsePositiveReduction', 'detectionSeconds', 'detectionRatio']);
 record(run(swimPartitionHealScenario, 50), ['healSeconds', 'liveMembersSeenDuringSplit']);
 record(run(swimChurnScenario, 30), ['flaps', 'resurrections', 'refutedSuspicions', 'agreeSecondsAfterChurn']);

@@ -358,6 +358,9 @@ export const swimChurnScenario: Scenario = {
 
 // ---- swim-cost ----------------------------------------------------------------------------------
 
+/** The cluster must have formed by then; the measurement starts after. */
+const COST_CONVERGENCE_DEADLINE_MS = 120_000;
+
 /** At least a minute, and two push-pull periods, so full-state syncs are in the average. */
 function costWindowMs(nodes: number): number {
   return Math.max(60_000, 2 * scaledPushPullIntervalMs(LAN_PROFILE, nodes));
@@ -366,7 +369,7 @@ function costWindowMs(nodes: number): number {
 function runCost(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
   const sim = buildCluster({ seed: options.seed, nodes: options.nodes, trace });
   const window = costWindowMs(options.nodes);
-  const agreed = runUntilAgreed(sim, Math.max(10_000, options.durationMs - window));
+  const agreed = runUntilAgreed(sim, COST_CONVERGENCE_DEADLINE_MS);
   if (agreed === null) return { violations: [violation('convergence', sim.now, `never converged: ${viewsAgree(sim)}`)], simMs: sim.now, derived: {}, figures: {} };
   // Let the join rumors die down and every member settle on its steady push-pull period.
   sim.runUntil(sim.now + 20_000 + scaledPushPullIntervalMs(LAN_PROFILE, options.nodes));
