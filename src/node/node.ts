@@ -7,6 +7,7 @@ import type { Member, Membership, MembershipEvent } from '../gossip/membership.t
 import type { Env, Lane, NodeAddress } from '../runtime/env.ts';
 import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import { Store, type StoreStats } from '../store/index.ts';
+import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
@@ -15,7 +16,7 @@ import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
-import { ReplicaHost } from '../replication/replica-host.ts';
+import { ReplicaHost, type MailboxStats } from '../replication/replica-host.ts';
 import { PartitionSync, type HandoffProgress } from '../replication/sync.ts';
 import { buildPlacement, holdsData } from './ring-placement.ts';
 import { frame, MessageFamily } from './wire.ts';
@@ -26,6 +27,8 @@ export interface NodeConfig {
   replication?: Partial<ReplicationConfig>;
   /** Memory budget of the node's store in bytes (default DEFAULT_MAX_MEMORY). */
   maxMemory?: number;
+  /** Bound of each partition actor's mailbox (default DEFAULT_MAILBOX_CAPACITY from src/actors). */
+  mailboxCapacity?: number;
 }
 
 /** Default store budget: small enough for many simulated nodes in one process, ample for their key spaces. */
@@ -42,6 +45,7 @@ export interface NodeStats {
   hints: HintStore['stats'] & { held: number; heldBytes: number; peakCount: number; peakBytes: number };
   store: StoreStats['evictions'] & { entries: number; bytes: number; refusedTooLarge: number };
   sync: PartitionSync['stats'];
+  mailboxes: MailboxStats;
   handoff: HandoffProgress;
   malformedMessages: number;
   pendingRequests: number;
@@ -90,7 +94,7 @@ export class ShoalNode {
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
     this.store = new Store({ maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY, clock: env.clock, random: env.random });
-    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc);
+    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY);
     this.sync = new PartitionSync(ctx, this.host);
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology());
@@ -119,7 +123,7 @@ export class ShoalNode {
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
   heldPartitions(): ReadonlyMap<number, { peek(key: string): Uint8Array | null; readonly ready: boolean; readonly size: number }> {
-    return this.host.replicas;
+    return this.host.partitions;
   }
 
   stats(): NodeStats {
@@ -130,6 +134,7 @@ export class ShoalNode {
       hints: { ...this.hints.stats, held: this.hints.count, heldBytes: this.hints.bytes, peakCount: this.hints.peakCount, peakBytes: this.hints.peakBytes },
       store: { ...storeStats.evictions, entries: storeStats.entries, bytes: storeStats.bytes, refusedTooLarge: storeStats.refusedTooLarge },
       sync: { ...this.sync.stats },
+      mailboxes: this.host.mailboxStats(),
       handoff: this.sync.progress(),
       malformedMessages: this.malformed,
       pendingRequests: this.kv.pendingCount,
@@ -164,6 +169,7 @@ export class ShoalNode {
     this.kv.stop();
     if (this.storeTimer !== null) this.env.timers.cancelTimer(this.storeTimer);
     this.storeTimer = null;
+    this.host.stop();
     this.sync.stop();
     this.handoff.stop();
   }

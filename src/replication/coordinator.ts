@@ -46,6 +46,8 @@ interface PendingRead {
   asked: Set<string>;
   /** Replica name -> the version it returned (ZERO when it had nothing). */
   seen: Map<string, Version>;
+  /** Replicas that answered busy (mailbox full). */
+  busy: Set<string>;
   newest: StoredRecord | null;
   newestBytes: Uint8Array | null;
   done: Callback<GetResult> | null;
@@ -63,6 +65,8 @@ export interface CoordinatorStats {
   sloppyFallbacks: number;
   unavailable: number;
   overloaded: number;
+  /** Replicas that answered busy (their partition actor's mailbox was full). */
+  replicasBusy: number;
   peakPending: number;
 }
 
@@ -78,6 +82,7 @@ export class Coordinator implements KvService {
     sloppyFallbacks: 0,
     unavailable: 0,
     overloaded: 0,
+    replicasBusy: 0,
     peakPending: 0,
   };
 
@@ -113,6 +118,7 @@ export class Coordinator implements KvService {
       readyReplies: 0,
       asked: new Set(),
       seen: new Map(),
+      busy: new Set(),
       newest: null,
       newestBytes: null,
       done,
@@ -146,6 +152,7 @@ export class Coordinator implements KvService {
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready);
+    else if (message.t === 'nb') this.onBusy(from, message.id);
   }
 
   /** Fails every pending request (the node is stopping). */
@@ -276,7 +283,38 @@ export class Coordinator implements KvService {
     }
     if (ready) read.readyReplies++;
     if (read.done && read.readyReplies >= read.needed) this.answerRead(read);
-    if (read.seen.size === read.asked.size) this.finishRead(id);
+    if (read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
+  }
+
+  /**
+   * A replica's partition actor was too busy to take the request. A write keeps a hint for it at
+   * once; when the replicas left cannot reach the consistency level any more, the caller gets
+   * `overloaded` now rather than `unavailable` at the deadline, so it knows to back off.
+   */
+  private onBusy(from: string, id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.stats.replicasBusy++;
+    if (pending.kind === 'write') {
+      if (!pending.awaiting.delete(from)) return;
+      this.hints.add(from, pending.partition, pending.key, pending.record, this.ctx.env.clock.monoMs());
+      this.stats.hintsForSilentOwners++;
+      if (pending.done && pending.acks + pending.awaiting.size + pending.fallbacks.size < pending.needed) this.failOverloaded(pending, from);
+      if (pending.awaiting.size === 0 && pending.fallbacks.size === 0) this.finishWrite(id);
+    } else {
+      if (!pending.asked.has(from) || pending.seen.has(from) || pending.busy.has(from)) return;
+      pending.busy.add(from);
+      const answerable = pending.asked.size - pending.busy.size;
+      if (pending.done && answerable < pending.needed) this.failOverloaded(pending, from);
+      if (pending.seen.size + pending.busy.size === pending.asked.size) this.finishRead(id);
+    }
+  }
+
+  private failOverloaded(pending: Pending, replica: string): void {
+    const done = pending.done!;
+    pending.done = null;
+    this.stats.overloaded++;
+    done({ code: 'overloaded', message: `replica ${replica} is too busy to take the request (partition ${pending.partition} mailbox full); retry later` });
   }
 
   private answerRead(read: PendingRead): void {

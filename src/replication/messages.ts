@@ -12,6 +12,8 @@ export type KvMessage =
   /** Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for. */
   | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string }
   | { t: 'wa'; id: number }
+  /** The replica's partition actor refused a write or read: its mailbox is full (backpressure). */
+  | { t: 'nb'; id: number }
   /** Replica read. */
   | { t: 'r'; id: number; p: number; k: string }
   /** Read answer: the stored record (or null) and whether this replica has finished its catch-up sync. */
@@ -38,7 +40,7 @@ export class MalformedKvMessageError extends Error {
   override readonly name = 'MalformedKvMessageError';
 }
 
-const KNOWN_TYPES = new Set(['w', 'wa', 'r', 'ra', 'rp', 'hd', 'ha', 'sq', 'sr', 'sw', 'sd']);
+const KNOWN_TYPES = new Set(['w', 'wa', 'nb', 'r', 'ra', 'rp', 'hd', 'ha', 'sq', 'sr', 'sw', 'sd']);
 
 export function encodeKvMessage(message: KvMessage): Uint8Array {
   return encode(message, { ignoreUndefined: true });

@@ -1,13 +1,7 @@
 /**
- * One partition replica on this node, and the only code that touches that partition's data.
- * It applies records last-writer-wins, answers reads, computes the order-independent digest that
- * anti-entropy compares, and tracks its catch-up state:
- *
- * - `ready` is false after a (re)start or after the ring gave this node the partition, until it has
- *   synced from every source that may hold acknowledged writes (the other owners, the previous
- *   owners). A replica that is not ready still takes writes, but its read answers do not count
- *   towards R: an empty restarted replica must not outvote the replicas that have the data
- *   (olric#225).
+ * One partition replica's records: last-writer-wins apply, reads, and the order-independent digest
+ * that anti-entropy compares. Only the partition's actor (partition-actor.ts) calls it; catch-up
+ * state (`ready`) is kept by the host (replica-host.ts), since it is about sources, not records.
  *
  * The data lives in the node's one `Store` (src/store), shared by every partition: the store is
  * the single source of truth, and it may evict (memory budget) or expire (TTL) entries on its own.
@@ -51,8 +45,6 @@ export function storeDeadline(record: { tombstone: boolean; version: Version; ex
 }
 
 export class PartitionReplica {
-  /** Sources not yet synced from; the replica is ready when this is empty. */
-  readonly pendingSources = new Set<string>();
   /** Counters for figures. */
   readonly counts = { applied: 0, stale: 0, refused: 0 };
   private cachedDigest = 0;
@@ -68,15 +60,6 @@ export class PartitionReplica {
     private readonly clock: Clock,
     private readonly graceMs: number,
   ) {}
-
-  get ready(): boolean {
-    return this.pendingSources.size === 0;
-  }
-
-  /** Entries the store holds for this partition. */
-  get size(): number {
-    return this.store.partitionStats(this.partition).entries;
-  }
 
   /** XOR of entryHash over every (key, version) held; equal digests mean equal contents. */
   get digest(): number {
@@ -133,15 +116,6 @@ export class PartitionReplica {
     const out: [string, Version][] = [];
     this.store.forEachInPartition(this.partition, (key, value) => out.push([key, decodeRecord(value).version]));
     return out;
-  }
-
-  /** Forgets every record (the partition was handed off). */
-  drop(): void {
-    this.store.dropPartition(this.partition);
-    this.cachedDigest = 0;
-    this.digestValid = true;
-    this.removalsSeen = this.removalsByStore();
-    this.digestValidUntil = Number.POSITIVE_INFINITY;
   }
 
   private removalsByStore(): number {

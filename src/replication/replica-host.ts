@@ -1,16 +1,24 @@
 /**
- * The replica side of one node: the partition actors it holds, and the handlers for replica
- * messages (writes, reads, read repairs, hint deliveries, fallback writes). Every record for a
- * partition goes through that partition's actor.
+ * The replica side of one node: the partition actors it holds (one per partition replica, in the
+ * node's ActorSystem), and the handlers for replica messages (writes, reads, read repairs, hint
+ * deliveries, fallback writes). Every access to a partition's records is a job run by that
+ * partition's actor (partition-actor.ts); what the host itself keeps per partition is metadata
+ * only: the catch-up sources (`ready`) and the actor's reference.
  *
  * A node holds an actor for every partition it owns, and keeps one for a partition it no longer
  * owns until ownership handoff (sync.ts) has passed the data on.
+ *
+ * Backpressure: a job refused because the partition's mailbox is full is counted (`busy`); a
+ * replica write or read refused that way is answered `nb` (busy), which the coordinator turns into
+ * an `overloaded` error when too few replicas are left to reach the consistency level.
  */
+import { ActorSystem, type ActorRef } from '../actors/index.ts';
+import type { Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
-import type { Store } from '../store/index.ts';
+import { PartitionActor, partitionActorName, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord } from './record.ts';
 
@@ -21,38 +29,132 @@ export interface ReplicaStats {
   fallbackHintsTaken: number;
   readRepairsApplied: number;
   hintsApplied: number;
+  /** Jobs refused because a partition actor's mailbox was full. */
+  busy: number;
+}
+
+/** What the node keeps about a partition it holds, besides its records (which only its actor touches). */
+export class HeldPartition {
+  /** Sources not yet synced from; the replica is ready when this is empty. */
+  readonly pendingSources = new Set<string>();
+
+  constructor(
+    readonly partition: number,
+    readonly ref: ActorRef<PartitionJob>,
+    private readonly store: Store,
+  ) {}
+
+  get ready(): boolean {
+    return this.pendingSources.size === 0;
+  }
+
+  /** Entries the store holds for the partition (a store counter, not a read of the records). */
+  get size(): number {
+    return this.store.partitionStats(this.partition).entries;
+  }
+
+  /**
+   * Diagnostics for checkers and tests, outside the protocol: the record held for `key`, read
+   * without going through the actor and without touching the cache policy.
+   */
+  peek(key: string): Uint8Array | null {
+    return this.store.peek(key) ?? null;
+  }
+}
+
+export interface MailboxStats {
+  /** Deepest any partition mailbox has been, and the bound. */
+  peakDepth: number;
+  capacity: number;
+  /** Messages refused by full mailboxes. */
+  rejected: number;
 }
 
 export class ReplicaHost {
-  readonly replicas = new Map<number, PartitionReplica>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0 };
+  readonly partitions = new Map<number, HeldPartition>();
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
   /** Called after a record changed a partition (sync.ts uses it to restart a handoff's coverage). */
   onChange: (partition: number) => void = () => {};
+  private readonly system: ActorSystem;
+  /** Deepest mailbox of actors already stopped (handed-off partitions), so the peak survives them. */
+  private retiredPeakDepth = 0;
 
   constructor(
     private readonly ctx: ReplicationContext,
     private readonly store: Store,
     private readonly hints: HintStore,
     private readonly hlc: HybridLogicalClock,
-  ) {}
+    private readonly mailboxCapacity: number,
+  ) {
+    this.system = new ActorSystem({ node: ctx.selfName, timers: ctx.env.timers, log: ctx.env.log });
+  }
 
-  replicaFor(partition: number): PartitionReplica {
-    let replica = this.replicas.get(partition);
-    if (!replica) this.replicas.set(partition, (replica = new PartitionReplica(partition, this.store, this.ctx.env.clock, this.ctx.config.tombstoneGraceMs)));
-    return replica;
+  /** The partition's metadata, spawning its actor if this node does not hold it yet. */
+  hold(partition: number): HeldPartition {
+    let held = this.partitions.get(partition);
+    if (!held) {
+      const { store } = this;
+      const { clock } = this.ctx.env;
+      const grace = this.ctx.config.tombstoneGraceMs;
+      const ref = this.system.spawn<PartitionJob>(partitionActorName(partition), () => new PartitionActor(new PartitionReplica(partition, store, clock, grace)), {
+        mailboxCapacity: this.mailboxCapacity,
+      });
+      held = new HeldPartition(partition, ref, store);
+      this.partitions.set(partition, held);
+    }
+    return held;
+  }
+
+  /**
+   * Stops the partition's actor (jobs still queued become dead letters: a write among them is
+   * never acknowledged and gets hinted), then drops its records: with the actor gone, nothing else
+   * owns them. Safe from inside that actor's own turn.
+   */
+  release(partition: number): void {
+    const held = this.partitions.get(partition);
+    if (!held) return;
+    this.partitions.delete(partition);
+    this.stopActor(held.ref.address.name);
+    this.store.dropPartition(partition);
+  }
+
+  /** Runs `job` in the partition's actor; false (counted) when its mailbox is full. */
+  run(partition: number, job: PartitionJob): boolean {
+    if (this.hold(partition).ref.tell(job)) return true;
+    this.stats.busy++;
+    return false;
+  }
+
+  /**
+   * Runs `job` in each listed partition's actor, then `done` once every job ran or was refused.
+   * (The actor system drains synchronously when called from outside a turn, as here, so in
+   * practice `done` runs before this returns; the count makes that an optimisation, not a rule.)
+   */
+  runEach(partitions: readonly number[], job: (replica: PartitionReplica) => void, done: () => void): void {
+    let outstanding = partitions.length + 1;
+    const finish = () => {
+      if (--outstanding === 0) done();
+    };
+    for (const p of partitions) {
+      if (!this.run(p, (replica) => {
+        job(replica);
+        finish();
+      })) finish();
+    }
+    finish();
   }
 
   ownsPartition(partition: number): boolean {
     return this.ctx.placement().owners(partition).includes(this.ctx.selfName);
   }
 
-  /** Applies a record through the partition's actor, folding its version into the HLC. */
-  apply(partition: number, key: string, record: Uint8Array): ApplyOutcome {
+  /** Applies a record (inside the partition actor's turn), folding its version into the HLC. */
+  apply(replica: PartitionReplica, key: string, record: Uint8Array): ApplyOutcome {
     this.hlc.observe(decodeRecord(record).version);
-    const outcome = this.replicaFor(partition).apply(key, record);
+    const outcome = replica.apply(key, record);
     if (outcome === 'applied') {
       this.stats.writesApplied++;
-      this.onChange(partition);
+      this.onChange(replica.partition);
     } else if (outcome === 'stale') {
       this.stats.writesStale++;
     } else {
@@ -61,36 +163,77 @@ export class ReplicaHost {
     return outcome;
   }
 
+  mailboxStats(): MailboxStats {
+    let peakDepth = this.retiredPeakDepth;
+    for (const held of this.partitions.values()) {
+      const s = this.system.actorStats(held.ref.address.name);
+      if (s && s.mailboxHighWater > peakDepth) peakDepth = s.mailboxHighWater;
+    }
+    return { peakDepth, capacity: this.mailboxCapacity, rejected: this.system.stats().rejected };
+  }
+
+  /** Stops every partition actor (the node is stopping); the store keeps the records. */
+  stop(): void {
+    this.system.shutdown();
+  }
+
   /** Handles a replica-side message; returns false for message types that are not the replica's. */
   onMessage(from: string, message: KvMessage): boolean {
     switch (message.t) {
       case 'w': {
         if (message.h !== undefined) {
+          // A sloppy-quorum fallback keeps the write as a hint for the owner it stands in for.
           this.stats.fallbackHintsTaken++;
           this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs());
           this.ctx.send(from, { t: 'wa', id: message.id });
-        } else if (this.apply(message.p, message.k, message.r) !== 'refused') {
-          this.ctx.send(from, { t: 'wa', id: message.id });
+          return true;
         }
+        const { id, k, r } = message;
+        const queued = this.run(message.p, (replica) => {
+          if (this.apply(replica, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
+        });
+        if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
       }
       case 'r': {
-        const replica = this.replicas.get(message.p);
-        const ready = replica !== undefined && replica.ready && this.ownsPartition(message.p);
-        this.ctx.send(from, { t: 'ra', id: message.id, r: replica?.read(message.k) ?? null, ready });
+        const { id, p, k } = message;
+        const held = this.partitions.get(p);
+        if (!held) {
+          this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
+          return true;
+        }
+        const queued = this.run(p, (replica) => {
+          this.ctx.send(from, { t: 'ra', id, r: replica.read(k), ready: held.ready && this.ownsPartition(p) });
+        });
+        if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
       }
-      case 'rp':
-        if (this.apply(message.p, message.k, message.r) === 'applied') this.stats.readRepairsApplied++;
+      case 'rp': {
+        const { k, r } = message;
+        // Unacknowledged: if the mailbox is full, anti-entropy repairs the replica later.
+        this.run(message.p, (replica) => {
+          if (this.apply(replica, k, r) === 'applied') this.stats.readRepairsApplied++;
+        });
         return true;
-      case 'hd':
-        if (this.apply(message.p, message.k, message.r) !== 'refused') {
+      }
+      case 'hd': {
+        const { id, k, r } = message;
+        // Unanswered when busy: the hint stays with its sender, which resends it.
+        this.run(message.p, (replica) => {
+          if (this.apply(replica, k, r) === 'refused') return;
           this.stats.hintsApplied++;
-          this.ctx.send(from, { t: 'ha', id: message.id }, 'bulk');
-        }
+          this.ctx.send(from, { t: 'ha', id }, 'bulk');
+        });
         return true;
+      }
       default:
         return false;
     }
+  }
+
+  private stopActor(name: string): void {
+    const s = this.system.actorStats(name);
+    if (s && s.mailboxHighWater > this.retiredPeakDepth) this.retiredPeakDepth = s.mailboxHighWater;
+    this.system.stop(name);
   }
 }

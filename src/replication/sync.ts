@@ -20,6 +20,7 @@ import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
+import type { PartitionReplica } from './partition-replica.ts';
 import type { ReplicaHost } from './replica-host.ts';
 
 export interface SyncStats {
@@ -78,10 +79,10 @@ export class PartitionSync {
       const owners = next.owners(p);
       const ownsNow = owners.includes(self);
       const ownedBefore = previous !== null && previous.owners(p).includes(self);
-      const existing = this.host.replicas.get(p);
+      const existing = this.host.partitions.get(p);
       if (ownsNow && !ownedBefore) {
-        const replica = this.host.replicaFor(p);
-        for (const source of previous ? previous.owners(p) : owners) if (source !== self) replica.pendingSources.add(source);
+        const held = this.host.hold(p);
+        for (const source of previous ? previous.owners(p) : owners) if (source !== self) held.pendingSources.add(source);
         this.coveredBy.delete(p);
       } else if (!ownsNow && existing) {
         existing.pendingSources.clear();
@@ -89,25 +90,25 @@ export class PartitionSync {
         else if (!this.coveredBy.has(p)) this.coveredBy.set(p, new Set());
       }
     }
-    for (const replica of this.host.replicas.values()) {
-      for (const source of replica.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) replica.pendingSources.delete(source);
+    for (const held of this.host.partitions.values()) {
+      for (const source of held.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) held.pendingSources.delete(source);
     }
   }
 
   /** A member left for good: stop waiting for it as a source. */
   forgetSource(name: string): void {
-    for (const replica of this.host.replicas.values()) replica.pendingSources.delete(name);
+    for (const held of this.host.partitions.values()) held.pendingSources.delete(name);
   }
 
   progress(): HandoffProgress {
     let partitionsCatchingUp = 0;
     let partitionsToHandOff = 0;
     let keysToHandOff = 0;
-    for (const [p, replica] of this.host.replicas) {
+    for (const [p, held] of this.host.partitions) {
       if (this.coveredBy.has(p)) {
         partitionsToHandOff++;
-        keysToHandOff += replica.size;
-      } else if (!replica.ready) {
+        keysToHandOff += held.size;
+      } else if (!held.ready) {
         partitionsCatchingUp++;
       }
     }
@@ -123,14 +124,18 @@ export class PartitionSync {
         this.onSyncAnswer(from, message.eq, message.df);
         return true;
       case 'sw':
-        this.sendRecords(from, message.p, message.k, true);
+        this.answerWant(from, message.p, message.k);
         return true;
-      case 'sd':
-        for (let i = 0; i < message.k.length; i++) {
-          if (this.host.apply(message.p, message.k[i]!, message.r[i]!) === 'applied') this.stats.recordsPulled++;
-        }
-        if (message.last) this.host.replicas.get(message.p)?.pendingSources.delete(from);
+      case 'sd': {
+        const { p, k, r, last } = message;
+        this.host.run(p, (replica) => {
+          for (let i = 0; i < k.length; i++) {
+            if (this.host.apply(replica, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
+          }
+          if (last) this.host.partitions.get(p)?.pendingSources.delete(from);
+        });
         return true;
+      }
       default:
         return false;
     }
@@ -149,7 +154,7 @@ export class PartitionSync {
   }
 
   private progressNeeded(): boolean {
-    for (const [p, replica] of this.host.replicas) if (!replica.ready || this.coveredBy.has(p)) return true;
+    for (const [p, held] of this.host.partitions) if (!held.ready || this.coveredBy.has(p)) return true;
     return false;
   }
 
@@ -157,61 +162,75 @@ export class PartitionSync {
     const peers = this.peers();
     if (peers.length === 0) return;
     const peer = peers[this.nextPeer++ % peers.length]!;
-    const digests = this.sharedDigests(peer);
-    if (digests.length === 0) return;
-    this.stats.rounds++;
-    this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
+    const placement = this.ctx.placement();
+    const self = this.ctx.selfName;
+    // Partitions this node holds that `peer` owns or must sync from, and those both own that this node lacks.
+    const held: number[] = [];
+    const lacking: number[] = [];
+    for (let p = 0; p < placement.partitions; p++) {
+      const peerOwns = placement.owners(p).includes(peer);
+      const mine = this.host.partitions.get(p);
+      if (mine) {
+        if (peerOwns || mine.pendingSources.has(peer)) held.push(p);
+      } else if (peerOwns && placement.owners(p).includes(self)) {
+        lacking.push(p);
+      }
+    }
+    if (held.length === 0 && lacking.length === 0) return;
+    const digests: number[] = [];
+    for (const p of lacking) digests.push(p, 0);
+    this.host.runEach(held, (replica) => digests.push(replica.partition, replica.digest), () => {
+      this.stats.rounds++;
+      this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
+    });
   }
 
   /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */
   private peers(): string[] {
     const names = new Set(this.ctx.placement().members.map((m) => m.name));
-    for (const replica of this.host.replicas.values()) for (const s of replica.pendingSources) names.add(s);
+    for (const held of this.host.partitions.values()) for (const s of held.pendingSources) names.add(s);
     names.delete(this.ctx.selfName);
     return [...names].filter((n) => this.ctx.isAlive(n));
-  }
-
-  /** Flat [p, digest, ...] for partitions this node owns or holds that `peer` owns or must sync from. */
-  private sharedDigests(peer: string): number[] {
-    const placement = this.ctx.placement();
-    const out: number[] = [];
-    for (let p = 0; p < placement.partitions; p++) {
-      const replica = this.host.replicas.get(p);
-      const peerOwns = placement.owners(p).includes(peer);
-      const relevant = replica ? peerOwns || replica.pendingSources.has(peer) : peerOwns && placement.owners(p).includes(this.ctx.selfName);
-      if (relevant) out.push(p, replica?.digest ?? 0);
-    }
-    return out;
   }
 
   private answerDigests(from: string, digests: number[]): void {
     const eq: number[] = [];
     const df: SyncDiff[] = [];
     let budget = this.ctx.config.syncBatch;
+    const theirDigest = new Map<number, number>();
+    const held: number[] = [];
     for (let i = 0; i + 1 < digests.length; i += 2) {
       const p = digests[i]!;
-      const replica = this.host.replicas.get(p);
-      const mine = replica?.digest ?? 0;
       this.stats.partitionsCompared++;
-      if (mine === digests[i + 1]) {
+      if (this.host.partitions.has(p)) {
+        theirDigest.set(p, digests[i + 1]!);
+        held.push(p);
+      } else if (digests[i + 1] === 0) {
         eq.push(p);
-        continue;
+      } else {
+        this.stats.partitionsDiffering++;
+        df.push([p, [], []]);
       }
-      this.stats.partitionsDiffering++;
-      const size = replica?.size ?? 0;
-      if (size > budget && df.length > 0) continue; // over this round's budget: a later round
-      budget -= size;
-      const keys: string[] = [];
-      const versions: number[] = [];
-      if (replica) {
-        for (const [key, v] of replica.entries()) {
+    }
+    this.host.runEach(
+      held,
+      (replica) => {
+        const p = replica.partition;
+        if (replica.digest === theirDigest.get(p)) return void eq.push(p);
+        this.stats.partitionsDiffering++;
+        const entries = replica.entries();
+        if (entries.length > budget && df.length > 0) return; // over this round's budget: a later round
+        budget -= entries.length;
+        const keys: string[] = [];
+        const versions: number[] = [];
+        for (const [key, v] of entries) {
           keys.push(key);
           versions.push(v.wallMs, v.logical, v.node);
         }
-      }
-      df.push([p, keys, versions]);
-    }
-    this.ctx.send(from, { t: 'sr', eq, df }, 'bulk');
+        df.push([p, keys, versions]);
+      },
+      () => this.ctx.send(from, { t: 'sr', eq, df }, 'bulk'),
+    );
   }
 
   private onSyncAnswer(from: string, eq: number[], df: SyncDiff[]): void {
@@ -220,41 +239,49 @@ export class PartitionSync {
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);
-      const replica = owns ? this.host.replicaFor(p) : this.host.replicas.get(p);
-      if (!replica) continue;
-      const theirs = new Map<string, Version>();
-      for (let i = 0; i < keys.length; i++) {
-        theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
-      }
-      const want: string[] = [];
-      if (owns) {
-        for (const [key, v] of theirs) {
-          const mine = replica.versionOf(key);
-          if (!mine || compareVersions(mine, v) < 0) want.push(key);
+      if (!owns && !this.host.partitions.has(p)) continue;
+      this.host.run(p, (replica) => {
+        const theirs = new Map<string, Version>();
+        for (let i = 0; i < keys.length; i++) {
+          theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
         }
-      }
-      const push: string[] = [];
-      if (peerOwns) {
-        for (const [key, mine] of replica.entries()) {
-          const v = theirs.get(key);
-          if (!v || compareVersions(v, mine) < 0) push.push(key);
+        const want: string[] = [];
+        if (owns) {
+          for (const [key, v] of theirs) {
+            const mine = replica.versionOf(key);
+            if (!mine || compareVersions(mine, v) < 0) want.push(key);
+          }
         }
-      }
-      if (push.length > 0) this.sendRecords(from, p, push, false);
-      if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-      else replica.pendingSources.delete(from);
-      if (!owns && peerOwns && push.length === 0) this.markSynced(p, from, placement);
+        const push: string[] = [];
+        if (peerOwns) {
+          for (const [key, mine] of replica.entries()) {
+            const v = theirs.get(key);
+            if (!v || compareVersions(v, mine) < 0) push.push(key);
+          }
+        }
+        if (push.length > 0) this.sendRecords(replica, from, push, false);
+        if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
+        else this.host.partitions.get(p)?.pendingSources.delete(from);
+        if (!owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
+      });
     }
   }
 
-  /** Sends the records for `keys` of partition p in batches; `answer` marks the last one of a want's answer. */
-  private sendRecords(to: string, p: number, keys: string[], answer: boolean): void {
-    const replica = this.host.replicas.get(p);
+  /** Answers a want: the records asked for, the last batch marked. */
+  private answerWant(from: string, p: number, keys: string[]): void {
+    if (this.host.partitions.has(p) && this.host.run(p, (replica) => this.sendRecords(replica, from, keys, true))) return;
+    // Nothing held (or too busy to read it): an empty final answer, so the asker stops waiting on us.
+    this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true }, 'bulk');
+  }
+
+  /** Sends the records for `keys` of a partition in batches; `answer` marks the last one of a want's answer. */
+  private sendRecords(replica: PartitionReplica, to: string, keys: string[], answer: boolean): void {
+    const p = replica.partition;
     const batch = this.ctx.config.syncBatch;
     const found: string[] = [];
     const records: Uint8Array[] = [];
     for (const key of keys) {
-      const record = replica?.peek(key);
+      const record = replica.peek(key);
       if (!record) continue;
       found.push(key);
       records.push(record);
@@ -269,9 +296,9 @@ export class PartitionSync {
 
   /** `peer` holds everything this node has for p (equal digests, or nothing left to push). */
   private markSynced(p: number, peer: string, placement: Placement): void {
-    const replica = this.host.replicas.get(p);
-    if (!replica) return;
-    replica.pendingSources.delete(peer);
+    const held = this.host.partitions.get(p);
+    if (!held) return;
+    held.pendingSources.delete(peer);
     const covered = this.coveredBy.get(p);
     if (!covered) return;
     covered.add(peer);
@@ -284,14 +311,13 @@ export class PartitionSync {
     }
     if (coveredOwners >= needed) {
       this.stats.partitionsHandedOff++;
-      this.stats.keysHandedOff += replica.size;
+      this.stats.keysHandedOff += held.size;
       this.dropPartition(p);
     }
   }
 
   private dropPartition(p: number): void {
-    this.host.replicas.get(p)?.drop();
-    this.host.replicas.delete(p);
+    this.host.release(p);
     this.coveredBy.delete(p);
   }
 }

@@ -142,13 +142,14 @@ export class KvCluster {
     return null;
   }
 
-  /** Invariant: hint stores and pending-request tables within their bounds. */
+  /** Invariant: hint stores, pending-request tables and partition mailboxes within their bounds. */
   boundedResources(limits: { maxHints: number; maxHintBytes: number; maxPendingRequests: number }): string | null {
     for (const n of this.sim.upNodes()) {
       const s = n.process!.stats();
       if (s.hints.peakCount > limits.maxHints) return `${n.address} held ${s.hints.peakCount} hints (limit ${limits.maxHints})`;
       if (s.hints.peakBytes > limits.maxHintBytes) return `${n.address} held ${s.hints.peakBytes} hint bytes (limit ${limits.maxHintBytes})`;
       if (s.coordinator.peakPending > limits.maxPendingRequests) return `${n.address} had ${s.coordinator.peakPending} requests pending (limit ${limits.maxPendingRequests})`;
+      if (s.mailboxes.peakDepth > s.mailboxes.capacity) return `${n.address} had a partition mailbox ${s.mailboxes.peakDepth} deep (limit ${s.mailboxes.capacity})`;
     }
     return null;
   }
