@@ -12,6 +12,13 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  start: { summary: 'run one node of a cluster (the daemon)', load: () => import('./start.ts') },
+  dev: { summary: 'run a local 3-node cluster on loopback until Ctrl-C (npm start)', load: () => import('./dev.ts') },
+  status: { summary: "a node's view of the cluster: members, states, zones, partitions", load: () => import('./status.ts') },
+  ring: { summary: 'the ring: partition ownership per node and its balance', load: () => import('./ring.ts') },
+  get: { summary: 'get KEY: print the value of a key', load: () => import('./kv.ts').then((m) => ({ run: m.runGet })) },
+  set: { summary: 'set KEY VALUE [--ttl 60s]: store a value', load: () => import('./kv.ts').then((m) => ({ run: m.runSet })) },
+  del: { summary: 'del KEY: delete a key', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },
   sim: { summary: 'run the deterministic simulator (seeds, faults, scenarios)', load: () => import('./sim.ts') },
   bench: { summary: 'benchmarks: hitratio (cache traces through the storage engine)', load: () => import('./bench.ts') },
 };

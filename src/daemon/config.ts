@@ -32,6 +32,7 @@ export const DAEMON_OPTIONS = {
   'gossip-profile': { kind: 'string', description: 'membership timing profile: lan, wan or local', default: 'lan' },
   'log-level': { kind: 'string', description: 'trace, debug, info, warn or error', default: 'info' },
   'log-format': { kind: 'string', description: 'json or pretty (default: pretty on a terminal, else json)' },
+  'shutdown-timeout': { kind: 'duration', description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1', default: '10s' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof DAEMON_OPTIONS;
@@ -52,6 +53,7 @@ export interface DaemonConfig {
   gossipProfile: 'lan' | 'wan' | 'local';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
+  shutdownTimeoutMs: number;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -171,6 +173,8 @@ function validate(raw: Raw): DaemonConfig {
   const logLevel = oneOf('log-level', get<string>('log-level'), ['trace', 'debug', 'info', 'warn', 'error'] as const);
   const logFormatRaw = get<string | undefined>('log-format') ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const logFormat = oneOf('log-format', logFormatRaw, ['json', 'pretty'] as const);
+  const shutdownTimeoutMs = get<number>('shutdown-timeout');
+  if (shutdownTimeoutMs < 100 || shutdownTimeoutMs > 3_600_000) throw new ConfigError(`--shutdown-timeout must be from 100ms to 1h, not ${shutdownTimeoutMs} ms`);
   const host = get<string>('host');
   const name = get<string | undefined>('name') ?? `${hostname()}-${port}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new ConfigError(`--name "${name}" may hold only letters, digits, '.', '_' and '-' (at most 64)`);
@@ -190,6 +194,7 @@ function validate(raw: Raw): DaemonConfig {
     gossipProfile,
     logLevel,
     logFormat,
+    shutdownTimeoutMs,
   };
 }
 

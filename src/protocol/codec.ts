@@ -13,8 +13,11 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Consistency } from '../replication/api.ts';
 import { errorCodeFromNumber, errorCodeNumber, type ErrorCode } from './error-codes.ts';
 import type {
+  AdminRequest,
   ClientFrame,
   Credentials,
+  MemberStatus,
+  NodeStatus,
   Push,
   RejectedRequest,
   Reply,
@@ -29,10 +32,10 @@ import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
 
 /** Request op numbers (element 1 of every request). */
-export const OpCode = { get: 1, set: 2, delete: 3, topology: 4 } as const;
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5 } as const;
 
 /** Result kind numbers of a successful reply (element 2). */
-export const ResultKind = { value: 1, write: 2, topology: 3 } as const;
+export const ResultKind = { value: 1, write: 2, topology: 3, status: 4 } as const;
 
 /** Push kind numbers (element 1 of a push frame). 2 is reserved for key invalidations. */
 export const PushKind = { 'ring-changed': 1 } as const;
@@ -142,7 +145,7 @@ export function encodeRequests(requests: readonly Request[]): Uint8Array {
   return encoder.encode([FrameType.requests, requests.map(requestToWire)]);
 }
 
-function requestToWire(r: Request | RejectedRequest): unknown[] {
+function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
   switch (r.op) {
     case 'get':
       return [r.id, OpCode.get, r.key, consistencyToWire(r.consistency)];
@@ -152,6 +155,8 @@ function requestToWire(r: Request | RejectedRequest): unknown[] {
       return [r.id, OpCode.delete, r.key, consistencyToWire(r.consistency)];
     case 'topology':
       return [r.id, OpCode.topology];
+    case 'status':
+      return [r.id, OpCode.status];
     case 'rejected':
       throw new TypeError('a rejected request is a decoding result and cannot be encoded');
   }
@@ -208,7 +213,7 @@ function credentialsFromWire(v: unknown): Credentials {
   return v as Credentials;
 }
 
-function requestFromWire(v: unknown, limits: DecodeLimits): Request | RejectedRequest {
+function requestFromWire(v: unknown, limits: DecodeLimits): Request | AdminRequest | RejectedRequest {
   // Only a request without a readable id breaks the frame: without it we cannot answer it.
   const r = asArray(v, 'request', 2);
   const id = asUint(r[0], 'request id', UINT32_MAX);
@@ -221,7 +226,7 @@ function requestFromWire(v: unknown, limits: DecodeLimits): Request | RejectedRe
   }
 }
 
-function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Request {
+function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Request | AdminRequest {
   switch (r[1]) {
     case OpCode.get:
       asArray(r, 'get', 4);
@@ -241,6 +246,8 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
       return { op: 'delete', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) };
     case OpCode.topology:
       return { op: 'topology', id };
+    case OpCode.status:
+      return { op: 'status', id };
     default:
       throw new FrameDecodeError('unknown-op', `unknown op ${String(r[1])}`);
   }
@@ -314,6 +321,10 @@ function replyToWire(r: Reply): unknown[] {
       const nodes = t.nodes.map((n) => [n.name, n.clientAddress, n.zone]);
       return [r.id, STATUS_OK, ResultKind.topology, t.version, t.partitions, t.replicas, nodes, owners];
     }
+    case 'status':
+      // A map, not an array: status is for operators and tools, read rarely, and named fields let
+      // a newer node add some without breaking older readers.
+      return [r.id, STATUS_OK, ResultKind.status, res.status];
   }
 }
 
@@ -397,6 +408,9 @@ function resultFromWire(r: unknown[]): ReplyResult {
     case ResultKind.topology:
       asArray(r, 'topology reply', 8);
       return { kind: 'topology', topology: topologyFromWire(r) };
+    case ResultKind.status:
+      asArray(r, 'status reply', 4);
+      return { kind: 'status', status: statusFromWire(r[3]) };
     default:
       throw malformed(`unknown reply kind ${String(r[2])}`);
   }
@@ -414,6 +428,33 @@ function topologyFromWire(r: unknown[]): WireTopology {
     asArray(list, 'owner list', 0).map((i) => nodes[asUint(i, 'owner index', nodes.length - 1)]!.name),
   );
   return { version: asString(r[3], 'topology version'), partitions, replicas: asUint(r[5], 'replicas'), nodes, owners };
+}
+
+function asMap(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw malformed(`${what} must be a map`);
+  return v as Record<string, unknown>;
+}
+
+const STATUS_STRINGS = ['node', 'cluster', 'zone', 'version', 'ringVersion'] as const;
+const STATUS_UINTS = ['uptimeMs', 'partitions', 'replicas', 'readQuorum', 'writeQuorum', 'held', 'catchingUp', 'toHandOff', 'clientConnections'] as const;
+const MEMBER_STRINGS = ['name', 'address', 'clientAddress', 'zone', 'state'] as const;
+const MEMBER_UINTS = ['incarnation', 'partitions', 'primaries'] as const;
+
+function statusFromWire(v: unknown): NodeStatus {
+  const m = asMap(v, 'status');
+  const out: Record<string, unknown> = {};
+  for (const key of STATUS_STRINGS) out[key] = asString(m[key], `status.${key}`);
+  for (const key of STATUS_UINTS) out[key] = asUint(m[key], `status.${key}`);
+  out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
+  return out as unknown as NodeStatus;
+}
+
+function memberStatusFromWire(v: unknown): MemberStatus {
+  const m = asMap(v, 'member status');
+  const out: Record<string, unknown> = {};
+  for (const key of MEMBER_STRINGS) out[key] = asString(m[key], `member.${key}`);
+  for (const key of MEMBER_UINTS) out[key] = asUint(m[key], `member.${key}`);
+  return out as unknown as MemberStatus;
 }
 
 function pushFromWire(frame: unknown[]): Push {

@@ -68,10 +68,22 @@ export interface RejectedRequest {
 
 export type Request = GetRequest | SetRequest | DeleteRequest | TopologyRequest;
 
+/** Asks the node for its own view of the cluster (what `shoal status` shows). */
+export interface StatusRequest {
+  op: 'status';
+  id: number;
+}
+
+/**
+ * Operator requests: answered by the node that receives them, about itself, never routed by key.
+ * Kept apart from `Request` so the SDK's data path does not have to know about them.
+ */
+export type AdminRequest = StatusRequest;
+
 /** Client -> server: a batch of requests. */
 export interface RequestsFrame {
   type: 'requests';
-  requests: (Request | RejectedRequest)[];
+  requests: (Request | AdminRequest | RejectedRequest)[];
 }
 
 export type ClientFrame = HelloFrame | RequestsFrame;
@@ -103,7 +115,52 @@ export interface TopologyResult {
   topology: WireTopology;
 }
 
-export type ReplyResult = GetResult | WriteResult | TopologyResult;
+/** One member as the answering node sees it. */
+export interface MemberStatus {
+  name: string;
+  /** Node-to-node address (`host:peer-port`). */
+  address: string;
+  /** Client endpoint (`host:port`), or '' if the member did not announce one. */
+  clientAddress: string;
+  zone: string;
+  /** 'alive' | 'suspect' | 'dead' | 'left' today; a string so a newer node's states still decode. */
+  state: string;
+  incarnation: number;
+  /** Partitions whose preference list holds this member, in the answering node's ring. */
+  partitions: number;
+  /** Partitions this member is first in the preference list of. */
+  primaries: number;
+}
+
+/** A node's report about itself and its view of the cluster. */
+export interface NodeStatus {
+  node: string;
+  cluster: string;
+  zone: string;
+  /** Software version of the node (the package version). */
+  version: string;
+  uptimeMs: number;
+  ringVersion: string;
+  partitions: number;
+  replicas: number;
+  readQuorum: number;
+  writeQuorum: number;
+  /** Partition replicas this node holds right now, and those still catching up or waiting to be handed off. */
+  held: number;
+  catchingUp: number;
+  toHandOff: number;
+  /** Open client connections on this node. */
+  clientConnections: number;
+  /** Every member this node knows, itself included, dead and left ones while they are remembered. */
+  members: MemberStatus[];
+}
+
+export interface StatusResult {
+  kind: 'status';
+  status: NodeStatus;
+}
+
+export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult;
 
 export interface ReplyError {
   code: ErrorCode;

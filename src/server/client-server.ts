@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../replication/api.ts';
-import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type WireLimits } from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import type { Logger } from '../runtime/env.ts';
 import { ClientSession, CloseCode, type ClientServerStats } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
@@ -60,6 +60,11 @@ export interface ClientServerOptions {
    * default (any node coordinates any key); a leaving node can turn clients towards the owners.
    */
   ownersOnly?: boolean;
+  /**
+   * Answers the `status` admin request (`shoal status`). The daemon passes one built from its
+   * membership and ring; without it, status requests get `unknown-op`.
+   */
+  status?: () => NodeStatus;
   /** Default: silent. */
   log?: Logger;
 }
@@ -97,6 +102,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
     helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
     ownersOnly: options.ownersOnly ?? false,
+    status: options.status ?? null,
     log,
   };
 

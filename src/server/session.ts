@@ -12,7 +12,9 @@ import {
   encodeServerFrame,
   negotiateVersion,
   type ErrorCode,
+  type AdminRequest,
   type HelloFrame,
+  type NodeStatus,
   type RejectedRequest,
   type Reply,
   type ReplyResult,
@@ -60,6 +62,8 @@ export interface SessionConfig {
   helloTimeoutMs: number;
   /** Answer `not-owner` for keys this node does not hold (see ClientServerOptions.ownersOnly). */
   ownersOnly: boolean;
+  /** Answers `status` requests (see ClientServerOptions.status); null: they get `unknown-op`. */
+  status: (() => NodeStatus) | null;
   log: Logger;
 }
 
@@ -176,9 +180,11 @@ export class ClientSession {
     this.config.log.debug({ remote: this.remote, client: hello.client, version }, 'client connected');
   }
 
-  private serve(request: Request | RejectedRequest): void {
+  private serve(request: Request | AdminRequest | RejectedRequest): void {
     const { id } = request;
     if (request.op === 'rejected') return this.replyError(id, request.code, request.message);
+    // Status is answered even while shutting down: an operator wants to watch a node leave.
+    if (request.op === 'status') return this.serveStatus(id);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
     if (this.inFlight >= this.config.maxInFlight) {
       return this.replyError(id, 'overloaded', `more than ${this.config.maxInFlight} requests in flight on this connection`);
@@ -210,6 +216,17 @@ export class ClientSession {
         const done = this.completion(id, toWriteResult);
         return this.invoke(request.op, done, () => kv.delete(key, consistencyOption(request.consistency), done));
       }
+    }
+  }
+
+  private serveStatus(id: number): void {
+    const status = this.config.status;
+    if (status === null) return this.replyError(id, 'unknown-op', 'this server does not report status');
+    try {
+      this.reply({ id, ok: true, result: { kind: 'status', status: status() } });
+    } catch (error) {
+      this.config.log.error({ err: error }, 'status provider threw');
+      this.replyError(id, 'internal', `status failed: ${String(error)}`);
     }
   }
 

@@ -1,0 +1,76 @@
+/**
+ * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY`: one call through the SDK,
+ * with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has none,
+ * so scripts can test for a key.
+ */
+import type { Consistency, ShoalClient } from '../client/index.ts';
+import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { connectTo, resolveNode, TARGET_FLAGS } from './target.ts';
+
+const CONSISTENCY: FlagSpecs = {
+  consistency: { kind: 'string', description: 'one, quorum or all (default: the cluster\'s R or W)' },
+};
+const GET_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY };
+const SET_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY, ttl: { kind: 'duration', description: 'time to live, like 60s or 500ms (default: never expires)' } };
+const DEL_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY };
+
+function consistencyOf(flags: Record<string, unknown>): { consistency?: Consistency } {
+  const c = flags.consistency;
+  if (c === undefined) return {};
+  if (c !== 'one' && c !== 'quorum' && c !== 'all') throw new UsageError(`--consistency must be one, quorum or all, not "${String(c)}"`);
+  return { consistency: c };
+}
+
+/** Parses, connects, runs `call`, prints its output, and turns failures into a message and status 1. */
+async function command(
+  name: string,
+  usage: string,
+  specs: FlagSpecs,
+  arity: number,
+  argv: string[],
+  call: (client: ShoalClient<string>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number }>,
+): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, specs);
+  if (flags.help) {
+    process.stdout.write(formatHelp(usage, specs));
+    return 0;
+  }
+  if (positionals.length !== arity) throw new UsageError(`expected ${arity === 1 ? 'KEY' : 'KEY VALUE'}, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n${usage}`);
+  const node = resolveNode(flags);
+  consistencyOf(flags); // validated before connecting
+  try {
+    const client = await connectTo(node);
+    try {
+      const out = await call(client, positionals, flags);
+      process.stdout.write(flags.json ? `${JSON.stringify(out.json)}\n` : out.text);
+      return out.status;
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    process.stderr.write(`shoal ${name}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+export function runGet(argv: string[]): Promise<number> {
+  return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
+    const value = await client.get(key!, consistencyOf(flags));
+    return { json: { key, value }, text: value === null ? '' : `${value}\n`, status: value === null ? 1 : 0 };
+  });
+}
+
+export function runSet(argv: string[]): Promise<number> {
+  return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
+    const ttlMs = flags.ttl === undefined ? 0 : Math.round(Number(flags.ttl));
+    await client.set(key!, value!, { ...consistencyOf(flags), ttlMs });
+    return { json: { key, ok: true, ttlMs }, text: 'OK\n', status: 0 };
+  });
+}
+
+export function runDel(argv: string[]): Promise<number> {
+  return command('del', 'Usage: shoal del KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', DEL_FLAGS, 1, argv, async (client, [key], flags) => {
+    await client.delete(key!, consistencyOf(flags));
+    return { json: { key, ok: true }, text: 'OK\n', status: 0 };
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * `shoal ring`: the ring a node routes by (fetched through the SDK, as clients see it): how many
+ * partitions each node holds and leads, how balanced that is, and with --partitions the
+ * preference list of every range of partitions.
+ */
+import type { Topology } from '../client/index.ts';
+import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { table } from './status.ts';
+import { connectTo, resolveNode, TARGET_FLAGS } from './target.ts';
+
+const FLAGS: FlagSpecs = {
+  ...TARGET_FLAGS,
+  partitions: { kind: 'boolean', description: 'also list the preference list of every range of partitions' },
+};
+
+const USAGE = 'Usage: shoal ring [--node HOST:PORT] [--partitions] [--json]';
+
+export interface NodeShare {
+  name: string;
+  zone: string;
+  clientAddress: string;
+  /** Partitions whose preference list includes the node. */
+  replicas: number;
+  /** Partitions the node is first for. */
+  primaries: number;
+}
+
+export interface RingSummary {
+  version: string;
+  partitions: number;
+  replicas: number;
+  nodes: NodeShare[];
+  /** Most replicas on one node divided by the fair share (1.0 is perfect balance). */
+  replicaImbalance: number;
+  /** The same for primaries. */
+  primaryImbalance: number;
+  /** Consecutive partitions with the same preference list. */
+  ranges: { first: number; last: number; owners: string[] }[];
+}
+
+export function summarize(t: Topology): RingSummary {
+  const shares = new Map<string, NodeShare>(t.nodes.map((n) => [n.name, { name: n.name, zone: n.zone, clientAddress: n.clientAddress, replicas: 0, primaries: 0 }]));
+  const ranges: RingSummary['ranges'] = [];
+  t.owners.forEach((owners, p) => {
+    owners.forEach((name, rank) => {
+      const share = shares.get(name);
+      if (share === undefined) return;
+      share.replicas++;
+      if (rank === 0) share.primaries++;
+    });
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last.last === p - 1 && last.owners.join() === owners.join()) last.last = p;
+    else ranges.push({ first: p, last: p, owners: [...owners] });
+  });
+  const nodes = [...shares.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const slots = t.owners.reduce((sum, o) => sum + o.length, 0);
+  const imbalance = (most: number, total: number): number => (nodes.length === 0 || total === 0 ? 1 : most / (total / nodes.length));
+  return {
+    version: t.version,
+    partitions: t.partitions,
+    replicas: t.replicas,
+    nodes,
+    replicaImbalance: imbalance(Math.max(0, ...nodes.map((n) => n.replicas)), slots),
+    primaryImbalance: imbalance(Math.max(0, ...nodes.map((n) => n.primaries)), t.partitions),
+    ranges,
+  };
+}
+
+export function formatRing(s: RingSummary, withPartitions: boolean): string {
+  const rows = [['NODE', 'ZONE', 'REPLICAS', 'SHARE', 'PRIMARIES', 'CLIENTS']];
+  const slots = s.nodes.reduce((sum, n) => sum + n.replicas, 0);
+  for (const n of s.nodes) {
+    rows.push([n.name, n.zone, String(n.replicas), `${((100 * n.replicas) / Math.max(1, slots)).toFixed(1)}%`, String(n.primaries), n.clientAddress || '-']);
+  }
+  let out =
+    `ring ${s.version}: ${s.partitions} partitions x N=${s.replicas} on ${s.nodes.length} node${s.nodes.length === 1 ? '' : 's'}\n\n` +
+    table(rows) +
+    `\nbalance: busiest node holds ${s.replicaImbalance.toFixed(3)}x the fair share of replicas, ${s.primaryImbalance.toFixed(3)}x of primaries (1.000 is perfect)\n`;
+  if (withPartitions) {
+    const partitionRows = [['PARTITIONS', 'PREFERENCE LIST (primary first)']];
+    for (const r of s.ranges) partitionRows.push([r.first === r.last ? String(r.first) : `${r.first}-${r.last}`, r.owners.join(', ')]);
+    out += `\n${table(partitionRows)}`;
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp(USAGE, FLAGS));
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const node = resolveNode(flags);
+  let topology: Topology;
+  try {
+    const client = await connectTo(node);
+    try {
+      topology = await client.topology();
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    process.stderr.write(`shoal ring: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const summary = summarize(topology);
+  if (flags.json) {
+    const { ranges, ...rest } = summary;
+    process.stdout.write(`${JSON.stringify(flags.partitions ? { ...rest, ranges } : rest, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatRing(summary, flags.partitions === true));
+  }
+  return 0;
+}

@@ -1,0 +1,56 @@
+/**
+ * `shoal status`: one node's view of the cluster: members with their states, zones and partition
+ * counts, the ring version, and what the node holds and still has to hand off.
+ */
+import type { NodeStatus } from '../protocol/index.ts';
+import { formatHelp, parseArgs, UsageError } from './args.ts';
+import { fetchStatus, resolveNode, TARGET_FLAGS } from './target.ts';
+
+const USAGE = 'Usage: shoal status [--node HOST:PORT] [--json]';
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, TARGET_FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp(USAGE, TARGET_FLAGS));
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const node = resolveNode(flags);
+  let status: NodeStatus;
+  try {
+    status = await fetchStatus(node);
+  } catch (error) {
+    process.stderr.write(`shoal status: ${(error as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+  return 0;
+}
+
+export function formatStatus(s: NodeStatus): string {
+  const states = new Map<string, number>();
+  for (const m of s.members) states.set(m.state, (states.get(m.state) ?? 0) + 1);
+  const summary = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
+  const header =
+    `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}\n` +
+    `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.readQuorum} W=${s.writeQuorum}\n` +
+    `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n\n`;
+  const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
+  for (const m of s.members) {
+    rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
+  }
+  return `${header}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n`;
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

@@ -1,0 +1,111 @@
+/**
+ * How the client commands (`status`, `ring`, `get`, `set`, `del`) find a node: `--node HOST:PORT`,
+ * else `SHOAL_NODE`, else the first node `shoal dev` starts. And the one error they all give when
+ * nothing answers there.
+ */
+import WebSocket from 'ws';
+import { connect, ConnectionError, stringCodec, type ShoalClient } from '../client/index.ts';
+import {
+  CLIENT_ENDPOINT_PATH,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  decodeServerFrame,
+  encodeClientFrame,
+  type NodeStatus,
+} from '../protocol/index.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
+import { DEV_BASE_PORT } from './dev.ts';
+
+export const DEFAULT_NODE = `127.0.0.1:${DEV_BASE_PORT}`;
+
+/** How long a command waits for a node to answer (3 s): it is on loopback or a LAN. */
+export const COMMAND_TIMEOUT_MS = 3000;
+
+/** The flags every client command takes. */
+export const TARGET_FLAGS: FlagSpecs = {
+  node: { kind: 'string', description: 'HOST:PORT of a node\'s client port (env SHOAL_NODE)', default: DEFAULT_NODE },
+  json: { kind: 'boolean', description: 'print JSON instead of a table' },
+  help: { kind: 'boolean', description: 'show this help' },
+};
+
+/** Nothing answered at the node's address: a message that says how to get a node running. */
+export class NoNodeError extends Error {
+  override readonly name = 'NoNodeError';
+  constructor(
+    readonly node: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no Shoal node at ${node}${detail(options?.cause)} — start one with \`npm start\` (or point --node / SHOAL_NODE at a running node)`, options);
+  }
+}
+
+/** The root cause's code or message, in parentheses: "(ECONNREFUSED)". */
+function detail(cause: unknown): string {
+  let c = cause;
+  while (c instanceof Error && c.cause instanceof Error) c = c.cause;
+  if (!(c instanceof Error)) return '';
+  const code = (c as NodeJS.ErrnoException).code;
+  return ` (${typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : c.message})`;
+}
+
+export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
+  const node = String(flags.node ?? (env.SHOAL_NODE || DEFAULT_NODE));
+  if (!/^[^\s/:]+:\d{1,5}$/.test(node) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(node)) {
+    throw new UsageError(`--node "${node}" is not HOST:PORT (the client port of a node, like ${DEFAULT_NODE})`);
+  }
+  return node;
+}
+
+/** An SDK client for string values, or NoNodeError when the node does not answer. */
+export async function connectTo(node: string): Promise<ShoalClient<string>> {
+  try {
+    return await connect({ seeds: [node], codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
+  } catch (error) {
+    if (error instanceof ConnectionError) throw new NoNodeError(node, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * One `status` request to one node over a raw connection. The status op is an operator request
+ * answered by the receiving node about itself, so it does not go through the SDK's key routing.
+ */
+export function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<NodeStatus> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://${node}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    let settled = false;
+    const finish = (error: Error | null, status?: NodeStatus): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.terminate();
+      if (error) reject(error);
+      else resolve(status!);
+    };
+    const timer = setTimeout(() => finish(new NoNodeError(node, { cause: new Error(`no answer within ${timeoutMs} ms`) })), timeoutMs);
+    socket.on('open', () => {
+      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-cli', credentials: null }));
+    });
+    socket.on('message', (data: Buffer) => {
+      let frame;
+      try {
+        frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } catch (error) {
+        return finish(error as Error);
+      }
+      if (frame.type === 'welcome') {
+        socket.send(encodeClientFrame({ type: 'requests', requests: [{ op: 'status', id: 1 }] }));
+      } else if (frame.type === 'replies') {
+        const reply = frame.replies.find((r) => r.id === 1);
+        if (reply === undefined) return;
+        if (!reply.ok) return finish(new Error(`${node} refused status: ${reply.error.message} (${reply.error.code})`));
+        if (reply.result.kind !== 'status') return finish(new Error(`${node} answered status with a ${reply.result.kind} reply`));
+        finish(null, reply.result.status);
+      } else if (frame.type === 'error') {
+        finish(new Error(`${node} closed the connection: ${frame.message} (${frame.code})`));
+      }
+    });
+    socket.on('error', (error) => finish(new NoNodeError(node, { cause: error })));
+    socket.on('close', () => finish(new NoNodeError(node, { cause: new Error('connection closed before a reply') })));
+  });
+}

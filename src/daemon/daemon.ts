@@ -1,0 +1,140 @@
+/**
+ * The daemon: one node of the cluster in this process, with its two listeners (node-to-node and
+ * client), and the graceful shutdown that leaves the cluster, hands partitions off and drains
+ * clients. Edge code: it owns sockets, timers and the process's time budget; the node itself is
+ * the deterministic core, built in node-host.ts.
+ */
+import { createServer } from 'node:net';
+import { startClientServer, type ClientServer } from '../server/index.ts';
+import { createRealEnv, type RealEnv } from '../runtime/real.ts';
+import { WsTransport } from '../runtime/ws-transport.ts';
+import type { Logger } from '../runtime/env.ts';
+import type { DaemonConfig } from './config.ts';
+import { ExitStatus, listenError } from './errors.ts';
+import { createHostedNode, type HostedNode } from './node-host.ts';
+import { nodeStatus } from './status.ts';
+
+/**
+ * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
+ * requests are answered `shutting-down` at once, and the SDK resends them to another node.
+ */
+export const CLIENT_DRAIN_GRACE_MS = 2000;
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  log: Logger;
+  /** Software version reported by `status`. */
+  version: string;
+}
+
+export interface Daemon {
+  readonly config: DaemonConfig;
+  /** `host:port` of the client endpoint. */
+  readonly clientAddress: string;
+  /** `host:port` of the node-to-node endpoint (what seeds name). */
+  readonly peerAddress: string;
+  readonly node: HostedNode;
+  /**
+   * Leaves the cluster, hands off partitions and drains clients, then closes everything. Resolves
+   * with the exit status: 0 when all of it finished within `--shutdown-timeout`, else 1 (the node
+   * is stopped either way). Calling it again returns the same promise.
+   */
+  shutdown(reason: string): Promise<number>;
+}
+
+/** Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, log } = options;
+  const startedAt = performance.now();
+  // Checked first so that a busy client port fails before this node joins anybody's cluster.
+  await probePort(config.host, config.port, 'client', '--port');
+
+  let transport: WsTransport;
+  try {
+    transport = await WsTransport.listen({ host: config.host, port: config.peerPort, log });
+  } catch (error) {
+    throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
+  }
+  const clientAddress = `${config.host}:${config.port}`;
+  const env: RealEnv = createRealEnv({ address: transport.address, transport, log });
+  const node = createHostedNode(env, config, clientAddress, transport);
+
+  let server: ClientServer;
+  try {
+    server = await startClientServer({
+      host: config.host,
+      port: config.port,
+      kv: node.kv,
+      nodeName: config.name,
+      log,
+      status: () =>
+        nodeStatus({
+          node: config.name,
+          cluster: config.cluster,
+          zone: config.zone,
+          version: options.version,
+          readQuorum: config.readQuorum,
+          writeQuorum: config.writeQuorum,
+          uptimeMs: () => performance.now() - startedAt,
+          membership: node.membership,
+          topology: () => node.kv.topology(),
+          progress: () => node.progress(),
+          clientConnections: () => server.connectionCount,
+        }),
+    });
+  } catch (error) {
+    node.stop();
+    await transport.close();
+    env.timers.cancelAll();
+    throw listenError(error, 'client', config.host, config.port, '--port');
+  }
+
+  log.info(
+    { node: config.name, clientAddress, peerAddress: transport.address, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
+    `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}`,
+  );
+
+  let stopping: Promise<number> | null = null;
+  const stop = async (reason: string): Promise<number> => {
+    log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
+    const graceful = Promise.all([
+      new Promise<void>((resolve) => node.leave(resolve)),
+      server.close({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }),
+    ]).then(() => 'done' as const);
+    const outcome = await Promise.race([graceful, deadline]);
+    clearTimeout(deadlineTimer);
+    node.stop();
+    await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
+    env.timers.cancelAll();
+    if (outcome === 'timeout') {
+      log.error({ timeoutMs: config.shutdownTimeoutMs, handoff: node.progress() }, 'graceful stop did not finish in time; stopped anyway');
+      return ExitStatus.failed;
+    }
+    log.info({}, 'stopped');
+    return ExitStatus.ok;
+  };
+
+  return {
+    config,
+    clientAddress,
+    peerAddress: transport.address,
+    node,
+    shutdown: (reason) => (stopping ??= stop(reason)),
+  };
+}
+
+/** Binds and releases a port, so that "in use" is reported before anything else happens. */
+async function probePort(host: string, port: number, what: string, flag: string): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    throw listenError(error, what, host, port, flag);
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}

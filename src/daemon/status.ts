@@ -1,0 +1,67 @@
+/**
+ * The answer to `status` requests (what `shoal status` prints): the node's own facts, its view of
+ * the membership, and how many partitions each member holds in its ring.
+ */
+import type { Membership } from '../gossip/membership.ts';
+import type { MemberStatus, NodeStatus } from '../protocol/index.ts';
+import type { TopologySnapshot } from '../replication/api.ts';
+
+export interface StatusSources {
+  node: string;
+  cluster: string;
+  zone: string;
+  version: string;
+  readQuorum: number;
+  writeQuorum: number;
+  /** Milliseconds since the daemon started. */
+  uptimeMs: () => number;
+  membership: Membership;
+  topology: () => TopologySnapshot;
+  /** Partition replicas held here, and those catching up or waiting to be handed off. */
+  progress: () => { held: number; catchingUp: number; toHandOff: number };
+  clientConnections: () => number;
+}
+
+export function nodeStatus(s: StatusSources): NodeStatus {
+  const topology = s.topology();
+  const slots = new Map<string, { partitions: number; primaries: number }>();
+  for (const owners of topology.owners) {
+    owners.forEach((name, rank) => {
+      let counts = slots.get(name);
+      if (counts === undefined) slots.set(name, (counts = { partitions: 0, primaries: 0 }));
+      counts.partitions++;
+      if (rank === 0) counts.primaries++;
+    });
+  }
+  const members: MemberStatus[] = s.membership
+    .members()
+    .map((m) => ({
+      name: m.name,
+      address: m.address,
+      clientAddress: typeof m.meta['clientAddress'] === 'string' ? m.meta['clientAddress'] : '',
+      zone: m.zone,
+      state: m.state,
+      incarnation: m.incarnation,
+      partitions: slots.get(m.name)?.partitions ?? 0,
+      primaries: slots.get(m.name)?.primaries ?? 0,
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const progress = s.progress();
+  return {
+    node: s.node,
+    cluster: s.cluster,
+    zone: s.zone,
+    version: s.version,
+    uptimeMs: Math.max(0, Math.round(s.uptimeMs())),
+    ringVersion: topology.version,
+    partitions: topology.partitions,
+    replicas: topology.replicas,
+    readQuorum: s.readQuorum,
+    writeQuorum: s.writeQuorum,
+    held: progress.held,
+    catchingUp: progress.catchingUp,
+    toHandOff: progress.toHandOff,
+    clientConnections: s.clientConnections(),
+    members,
+  };
+}
