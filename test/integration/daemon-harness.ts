@@ -1,0 +1,256 @@
+/**
+ * Real daemons for the integration tests: `shoal start` child processes on free loopback ports,
+ * with their JSON logs captured, helpers to wait for a condition, and a cleanup that kills every
+ * process a test started whatever happens (call `cleanup` from `t.after`; a process-exit hook is
+ * the last resort).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { NodeStatus } from '../../src/protocol/index.ts';
+import { fetchStatus } from '../../src/cli/target.ts';
+
+export const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
+
+const everyChild = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of everyChild) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** `n` distinct ports that were free a moment ago: all bound to port 0 at once, then released. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve);
+      });
+      servers.push(server);
+    }
+    return servers.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+/** Polls `check` every `everyMs` until it returns a non-undefined value; throws after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `node bin/shoal.js ARGS` to completion. */
+export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...cleanEnv(), ...env } });
+    everyChild.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`shoal ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      everyChild.delete(child);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** The environment without SHOAL_* variables of whoever runs the tests. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SHOAL_')));
+}
+
+export interface NodeSpec {
+  name: string;
+  port: number;
+  peerPort: number;
+  seeds: string[];
+  extra: string[];
+}
+
+/** One `shoal start` process (restartable with the same name and ports). */
+export class DaemonProcess {
+  child: ChildProcess | null = null;
+  /** Parsed JSON log lines of the current process. */
+  logs: Record<string, unknown>[] = [];
+  stderr = '';
+  private exitWaiters: ((code: number | null) => void)[] = [];
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+
+  constructor(readonly spec: NodeSpec) {}
+
+  get clientAddress(): string {
+    return `127.0.0.1:${this.spec.port}`;
+  }
+
+  get peerAddress(): string {
+    return `127.0.0.1:${this.spec.peerPort}`;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the process and resolves once it logs that it is ready (rejects if it exits first). */
+  async start(timeoutMs = 20_000): Promise<void> {
+    const s = this.spec;
+    const args = [
+      SHOAL_BIN, 'start',
+      '--name', s.name,
+      '--port', String(s.port),
+      '--peer-port', String(s.peerPort),
+      '--gossip-profile', 'local',
+      '--log-format', 'json',
+      '--log-level', 'info',
+      '--max-memory', '32mb',
+      ...(s.seeds.length > 0 ? ['--seeds', s.seeds.join(',')] : []),
+      ...s.extra,
+    ];
+    this.logs = [];
+    this.stderr = '';
+    this.exitCode = null;
+    this.exitSignal = null;
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+    this.child = child;
+    everyChild.add(child);
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    child.on('exit', (code, signal) => {
+      everyChild.delete(child);
+      this.exitCode = code;
+      this.exitSignal = signal;
+      for (const w of this.exitWaiters.splice(0)) w(code);
+    });
+    await until(`${s.name} to be ready`, () => {
+      if (!this.running) throw new Error(`${s.name} exited (${this.exitSignal ?? this.exitCode}): ${this.stderr}`);
+      return this.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('ready')) ? true : undefined;
+    }, timeoutMs, 50).catch((error: Error) => {
+      // A start that failed must not leave its process behind.
+      this.kill('SIGKILL');
+      throw error;
+    });
+  }
+
+  /** Resolves with the exit code once the process has exited (null after a signal). */
+  exited(): Promise<number | null> {
+    if (!this.running) return Promise.resolve(this.exitCode);
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.running) this.child!.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves with the exit code. */
+  async stop(graceMs = 15_000): Promise<number | null> {
+    if (!this.running) return this.exitCode;
+    const gone = this.exited();
+    this.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+    const code = await gone;
+    clearTimeout(timer);
+    return code;
+  }
+
+  status(timeoutMs = 2000): Promise<NodeStatus> {
+    return fetchStatus(this.clientAddress, timeoutMs);
+  }
+}
+
+/** A set of daemons that join through the first one's peer port. */
+export class TestCluster {
+  readonly nodes: DaemonProcess[] = [];
+
+  /** Allocates ports for `count` nodes (started later with `start`). */
+  static async create(count: number, extra: string[] = []): Promise<TestCluster> {
+    const ports = await freePorts(2 * count);
+    const cluster = new TestCluster();
+    for (let i = 0; i < count; i++) {
+      cluster.nodes.push(
+        new DaemonProcess({
+          name: `n${i + 1}`,
+          port: ports[2 * i]!,
+          peerPort: ports[2 * i + 1]!,
+          seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
+          extra,
+        }),
+      );
+    }
+    return cluster;
+  }
+
+  get clientAddresses(): string[] {
+    return this.nodes.map((n) => n.clientAddress);
+  }
+
+  async startAll(): Promise<void> {
+    // The seed first, then the rest together.
+    await this.nodes[0]!.start();
+    await Promise.all(this.nodes.slice(1).map((n) => n.start()));
+  }
+
+  /** Waits until every running node sees every running node alive. */
+  async untilConverged(timeoutMs = 30_000): Promise<void> {
+    const running = this.nodes.filter((n) => n.running);
+    const names = running.map((n) => n.spec.name).sort();
+    await until(
+      `${names.length} nodes to see each other alive`,
+      async () => {
+        for (const node of running) {
+          const status = await node.status();
+          const alive = status.members.filter((m) => m.state === 'alive').map((m) => m.name).sort();
+          if (alive.join() !== names.join()) return undefined;
+        }
+        return true;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  /** Kills every process this cluster started (the tests' `t.after`): SIGKILL, and waits for each to be gone. */
+  async cleanup(): Promise<void> {
+    await Promise.all(
+      this.nodes.map((n) => {
+        const gone = n.exited();
+        n.kill('SIGKILL');
+        return gone;
+      }),
+    );
+  }
+}

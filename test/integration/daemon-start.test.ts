@@ -1,0 +1,72 @@
+/**
+ * `shoal start` as a process: the exit status 2 cases (bad value, unknown option, unknown variable,
+ * unreadable file, port in use), `--help`, and a graceful stop on SIGTERM and SIGINT that exits 0.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { DAEMON_OPTIONS, envName } from '../../src/daemon/config.ts';
+import { DaemonProcess, freePorts, runShoal } from './daemon-harness.ts';
+
+test('bad configuration exits with status 2 and a one-line reason', async () => {
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [['--port', 'seventy'], {}, /--port takes a number/],
+    [['--bogus', '1'], {}, /unknown option --bogus/],
+    [[], { SHOAL_PROT: '7400' }, /unknown environment variable SHOAL_PROT/],
+    [['--config', '/nonexistent/shoal.json'], {}, /cannot read config file \/nonexistent\/shoal.json: ENOENT/],
+    [['--read-quorum', '5'], {}, /--read-quorum must be a whole number from 1 to 3/],
+  ];
+  for (const [args, env, message] of cases) {
+    const { status, stdout, stderr } = await runShoal(['start', ...args], env);
+    assert.equal(status, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, message);
+    assert.match(stderr, /^shoal start: [^\n]+\n$/, 'one line');
+    assert.equal(stdout, '');
+  }
+});
+
+test('a port in use exits with status 2 and names the port and the flag', async () => {
+  const [port, peerPort, otherPort] = await freePorts(3);
+  for (const [busy, flag, args] of [
+    [port!, '--port', ['--port', String(port), '--peer-port', String(otherPort)]],
+    [peerPort!, '--peer-port', ['--port', String(otherPort), '--peer-port', String(peerPort)]],
+  ] as const) {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: busy }, resolve));
+    try {
+      const { status, stderr } = await runShoal(['start', ...args]);
+      assert.equal(status, 2, stderr);
+      assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${busy} is already in use .*${flag}`));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }
+});
+
+test('--help lists every option with its environment variable', async () => {
+  const { status, stdout } = await runShoal(['start', '--help']);
+  assert.equal(status, 0);
+  for (const name of Object.keys(DAEMON_OPTIONS)) {
+    assert.match(stdout, new RegExp(`--${name}\\s+${envName(name)}\\s`), name);
+  }
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} stops a node gracefully with status 0 and JSON logs`, async (t) => {
+    const [port, peerPort] = await freePorts(2);
+    const node = new DaemonProcess({ name: 'solo', port: port!, peerPort: peerPort!, seeds: [], extra: [] });
+    t.after(() => node.kill('SIGKILL'));
+    await node.start();
+    const status = await node.status();
+    assert.equal(status.node, 'solo');
+    assert.deepEqual(status.members.map((m) => [m.name, m.state]), [['solo', 'alive']]);
+    const exited = node.exited();
+    node.kill(signal);
+    assert.equal(await exited, 0, node.stderr);
+    const messages = node.logs.map((l) => String(l.msg));
+    assert.ok(messages.some((m) => m.startsWith('stopping')), messages.join('\n'));
+    assert.ok(messages.includes('stopped'), messages.join('\n'));
+    // Every stdout line was a pino JSON record.
+    assert.ok(node.logs.every((l) => typeof l.level === 'number' && typeof l.time === 'number'));
+  });
+}
