@@ -1,0 +1,122 @@
+/**
+ * `npm run bench` (bench/cluster): the SDK against one Shoal node, against 3 nodes with N=1 and
+ * with N=3, and ioredis against a redis-server started here, on the same machine in one run.
+ * Prints one table with ratios to redis and writes JSON to bench/results/. bench/README.md says how
+ * to read it.
+ *
+ *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--json]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import { bytesCodec, connect } from '../../src/client/index.ts';
+import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
+import { startRedis, startShoal } from './processes.ts';
+import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
+
+const FLAGS: FlagSpecs = {
+  seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
+  concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
+  json: { kind: 'boolean', description: 'print only the JSON result' },
+  help: { kind: 'boolean', description: 'show this help' },
+};
+
+interface Column {
+  name: string;
+  describe: string;
+  result: { set: OpResult; get: OpResult } | { skipped: string };
+}
+
+async function shoalTarget(addresses: string[]): Promise<Target> {
+  const client = await connect({ seeds: addresses, codec: bytesCodec, commandTimeoutMs: 30_000, maxOfflineQueue: 1_000_000 });
+  await client.topology();
+  return { set: (k, v) => client.set(k, v), get: (k) => client.get(k), close: () => client.close() };
+}
+
+async function measure(target: Target, options: WorkloadOptions): Promise<{ set: OpResult; get: OpResult }> {
+  try {
+    const set = await runOp(target, 'set', options);
+    const get = await runOp(target, 'get', options);
+    return { set, get };
+  } finally {
+    await target.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { flags } = parseArgs(process.argv.slice(2), FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp('Usage: npm run bench -- [--seconds 3] [--concurrency 256] [--json]', FLAGS));
+    return;
+  }
+  const options: WorkloadOptions = { ...DEFAULT_WORKLOAD, seconds: Number(flags.seconds ?? DEFAULT_WORKLOAD.seconds), concurrency: Number(flags.concurrency ?? DEFAULT_WORKLOAD.concurrency) };
+  const say = (line: string): void => {
+    if (!flags.json) process.stderr.write(`${line}\n`);
+  };
+  const columns: Column[] = [];
+
+  say('redis-server + ioredis (auto-pipelining)...');
+  const redis = await startRedis();
+  if ('skipped' in redis) {
+    say(`  skipped: ${redis.skipped}`);
+    columns.push({ name: 'redis', describe: 'ioredis -> redis-server', result: redis });
+  } else {
+    const client = new Redis({ ...redis.address, enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    const target: Target = { set: (k, v) => client.set(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)), get: (k) => client.getBuffer(k), close: async () => void client.disconnect() };
+    try {
+      columns.push({ name: 'redis', describe: `ioredis -> redis-server ${redis.version}`, result: await measure(target, options) });
+    } finally {
+      await redis.stop();
+    }
+  }
+
+  for (const [name, nodes, replicas] of [['shoal-1', 1, 1], ['shoal-3 N=1', 3, 1], ['shoal-3 N=3', 3, 3]] as const) {
+    say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}...`);
+    const cluster = await startShoal(nodes, replicas);
+    try {
+      columns.push({ name, describe: `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}`, result: await measure(await shoalTarget(cluster.addresses), options) });
+    } finally {
+      await cluster.stop();
+    }
+  }
+
+  const report = {
+    benchmark: 'cluster',
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    workload: options,
+    columns,
+  };
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  const file = new URL(`../results/cluster-${report.date.slice(0, 10)}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(formatTable(columns));
+  process.stdout.write(`\nJSON: ${file.pathname}\n`);
+}
+
+function formatTable(columns: Column[]): string {
+  const redis = columns.find((c) => c.name === 'redis');
+  const redisResult = redis && !('skipped' in redis.result) ? redis.result : null;
+  const rows: string[][] = [['target', 'op', 'max ops/s', 'x redis', 'half-load ops/s', 'p50 us', 'p99 us', 'p99.9 us', 'errors']];
+  for (const c of columns) {
+    if ('skipped' in c.result) {
+      rows.push([c.name, '-', `skipped: ${c.result.skipped}`, '', '', '', '', '', '']);
+      continue;
+    }
+    for (const op of ['set', 'get'] as const) {
+      const r = c.result[op];
+      const ratio = redisResult ? (r.max.opsPerSec / redisResult[op].max.opsPerSec).toFixed(2) : 'n/a';
+      rows.push([c.name, op, String(r.max.opsPerSec), ratio, String(r.half.opsPerSec), String(r.half.p50Us), String(r.half.p99Us), String(r.half.p999Us), String(r.max.errors + r.half.errors)]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  return `${lines[0]}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.slice(1).join('\n')}\n` +
+    `\nmax: closed loop, ${DEFAULT_WORKLOAD.concurrency} calls outstanding by default; latencies: open loop at half of max, measured from when each call was due.\n`;
+}
+
+await main();

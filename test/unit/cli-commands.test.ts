@@ -1,0 +1,65 @@
+/**
+ * The client commands' pure parts: which node they talk to, the status table, the ring summary,
+ * and the status op's wire round trip.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { summarize, formatRing } from '../../src/cli/ring.ts';
+import { formatStatus } from '../../src/cli/status.ts';
+import { DEFAULT_NODE, NoNodeError, resolveNode } from '../../src/cli/target.ts';
+import { UsageError } from '../../src/cli/args.ts';
+import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeReplies, type NodeStatus } from '../../src/protocol/index.ts';
+
+const status: NodeStatus = {
+  node: 'node1', cluster: 'shoal', zone: 'default', version: '0.1.0', uptimeMs: 65_000, ringVersion: 'abc',
+  partitions: 8, replicas: 2, readQuorum: 1, writeQuorum: 2, held: 8, catchingUp: 1, toHandOff: 0, clientConnections: 1,
+  members: [
+    { name: 'node1', address: '127.0.0.1:7401', clientAddress: '127.0.0.1:7400', zone: 'default', state: 'alive', incarnation: 0, partitions: 8, primaries: 4 },
+    { name: 'node2', address: '127.0.0.1:7411', clientAddress: '', zone: 'b', state: 'dead', incarnation: 3, partitions: 8, primaries: 4 },
+  ],
+};
+
+test('--node beats SHOAL_NODE, which beats the dev default; a bad address is a usage error', () => {
+  assert.equal(resolveNode({}, {}), DEFAULT_NODE);
+  assert.equal(resolveNode({}, { SHOAL_NODE: 'h:1' }), 'h:1');
+  assert.equal(resolveNode({ node: 'x:2' }, { SHOAL_NODE: 'h:1' }), 'x:2');
+  assert.throws(() => resolveNode({ node: 'ws://x' }, {}), UsageError);
+});
+
+test('the no-node error names the address, the cause, and npm start', () => {
+  const error = new NoNodeError('127.0.0.1:7400', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+  assert.match(error.message, /^no Shoal node at 127\.0\.0\.1:7400 \(ECONNREFUSED\) — start one with `npm start`/);
+});
+
+test('the status table shows every member, marks the answering node, and counts states', () => {
+  const text = formatStatus(status);
+  assert.match(text, /node node1 \(cluster shoal, zone default, shoal 0\.1\.0\), up 1m 5s/);
+  assert.match(text, /ring abc: 8 partitions, N=2 R=1 W=2/);
+  assert.match(text, /held here: 8 partition replicas \(1 catching up, 0 to hand off\); 1 client connection\n/);
+  assert.match(text, /node1 \*\s+alive\s+default\s+0\s+8\s+4\s+127\.0\.0\.1:7400\s+127\.0\.0\.1:7401/);
+  assert.match(text, /node2\s+dead\s+b\s+3\s+8\s+4\s+-\s+127\.0\.0\.1:7411/);
+  assert.match(text, /2 members: 1 alive, 1 dead/);
+});
+
+test('the ring summary counts replicas and primaries, measures balance and merges ranges', () => {
+  const topology = {
+    version: 'v1', partitions: 4, replicas: 2,
+    nodes: [{ name: 'a', clientAddress: 'h:1', zone: 'z' }, { name: 'b', clientAddress: 'h:2', zone: 'z' }],
+    owners: [['a', 'b'], ['a', 'b'], ['a', 'b'], ['b', 'a']],
+  };
+  const s = summarize(topology);
+  assert.deepEqual(s.nodes.map((n) => [n.name, n.replicas, n.primaries]), [['a', 4, 3], ['b', 4, 1]]);
+  assert.equal(s.replicaImbalance, 1);
+  assert.equal(s.primaryImbalance, 1.5);
+  assert.deepEqual(s.ranges, [{ first: 0, last: 2, owners: ['a', 'b'] }, { first: 3, last: 3, owners: ['b', 'a'] }]);
+  assert.match(formatRing(s, true), /0-2\s+a, b\n3\s+b, a\n/);
+});
+
+test('the status op round-trips through the codec, and a malformed status map is rejected', () => {
+  const request = decodeClientFrame(encodeClientFrame({ type: 'requests', requests: [{ op: 'status', id: 9 }] }));
+  assert.deepEqual(request, { type: 'requests', requests: [{ op: 'status', id: 9 }] });
+  const frame = decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status } }]));
+  assert.deepEqual(frame, { type: 'replies', replies: [{ id: 9, ok: true, result: { kind: 'status', status } }] });
+  const broken = { ...status, members: [{ ...status.members[0], incarnation: -1 }] } as NodeStatus;
+  assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /member\.incarnation/);
+});

@@ -1,0 +1,31 @@
+/** The daemon's status answer: members from the membership, partition counts from the ring. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Member, Membership } from '../../src/gossip/membership.ts';
+import { nodeStatus } from '../../src/daemon/status.ts';
+
+const member = (name: string, state: Member['state'], meta: Member['meta'] = {}): Member => ({ name, address: `${name}:1`, zone: 'z', state, incarnation: 2, meta });
+
+test('members are sorted, carry their client address, and count their ring slots', () => {
+  const membership: Membership = {
+    self: () => member('b', 'alive'),
+    members: () => [member('c', 'dead'), member('b', 'alive', { clientAddress: 'b:0' }), member('a', 'suspect')],
+    subscribe: () => () => {},
+  };
+  const status = nodeStatus({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 1234.6,
+    membership,
+    topology: () => ({ version: 'v', partitions: 3, replicas: 2, nodes: [], owners: [['a', 'b'], ['b', 'a'], ['b', 'c']] }),
+    progress: () => ({ held: 3, catchingUp: 0, toHandOff: 1 }),
+    clientConnections: () => 5,
+  });
+  assert.deepEqual(
+    status.members.map((m) => [m.name, m.state, m.clientAddress, m.partitions, m.primaries]),
+    [['a', 'suspect', '', 2, 1], ['b', 'alive', 'b:0', 3, 2], ['c', 'dead', '', 1, 0]],
+  );
+  assert.equal(status.uptimeMs, 1235);
+  assert.equal(status.ringVersion, 'v');
+  assert.equal(status.toHandOff, 1);
+  assert.equal(status.clientConnections, 5);
+});
