@@ -1,54 +1,119 @@
 /**
- * The composition root of one node's core: membership + ring placement + partition actors over the
- * storage backend + coordinator + hinted handoff + partition sync, all on one injected Env. The
- * daemon wraps it with real sockets; the simulator builds it with a simulated Env.
+ * The composition root of one node's core: SWIM membership (src/gossip) + ring placement +
+ * partition actors (src/actors) over the node's one Store (src/store) + coordinator + hinted
+ * handoff + partition sync, all on one injected Env. The daemon wraps it with real sockets; the
+ * simulator builds it with a simulated Env. `createNode` (create-node.ts) is the entry point.
+ *
+ * Gossip and replication share the node's transport through a one-byte family prefix (wire.ts).
+ *
+ * The ring is built from the members that hold data: every member gossip remembers that has not
+ * left, is not leaving, and runs the cluster's partition count. So a crash does not move
+ * partitions (sloppy quorum, hints and catch-up cover a down member), while a join, a graceful
+ * leave, and the final removal of a member dead for good do. A dead member is removed when gossip
+ * forgets it: `deadReclaimMs` after it was declared dead (gossip profile; 2 minutes on a LAN).
+ *
+ * Joining: a node with seeds owns nothing until it has heard from the cluster, and then waits
+ * `joinSettleMs` more so that its first ring is built from the full view a seed's push-pull
+ * brings, not from the first member it happened to hear of. Every partition it then owns catches
+ * up from the other owners before its reads count (see sync.ts).
  */
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
-import type { Env, Lane, NodeAddress } from '../runtime/env.ts';
-import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
-import { Store, type StoreStats } from '../store/index.ts';
-import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
+import type { SwimMembership } from '../gossip/swim.ts';
+import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
+import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
+import type { Store, StoreStats } from '../store/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
-import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
+import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
-import { Coordinator } from '../replication/coordinator.ts';
+import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
 import { HintedHandoff } from '../replication/hinted-handoff.ts';
-import { HintStore } from '../replication/hints.ts';
+import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
-import { ReplicaHost, type MailboxStats } from '../replication/replica-host.ts';
-import { PartitionSync, type HandoffProgress } from '../replication/sync.ts';
-import { buildPlacement, holdsData } from './ring-placement.ts';
-import { frame, MessageFamily } from './wire.ts';
+import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
+import { buildPlacement, emptyPlacement, holdsData, ringInputsKey } from './ring-placement.ts';
 
-export interface NodeConfig {
-  /** Partition count Q, fixed for the cluster's life. */
-  partitions?: number;
-  replication?: Partial<ReplicationConfig>;
-  /** Memory budget of the node's store in bytes (default DEFAULT_MAX_MEMORY). */
-  maxMemory?: number;
-  /** Bound of each partition actor's mailbox (default DEFAULT_MAILBOX_CAPACITY from src/actors). */
-  mailboxCapacity?: number;
-}
+/** Member metadata keys a node publishes through gossip. */
+export const META = {
+  /** The partition count Q the member runs; members with another Q are refused. */
+  partitions: 'partitions',
+  /** host:port clients connect to. */
+  clientAddress: 'clientAddress',
+  /** Set (1) while the member hands its partitions off before leaving. */
+  leaving: 'leaving',
+} as const;
 
-/** Default store budget: small enough for many simulated nodes in one process, ample for their key spaces. */
-export const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
+/** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
+export const RING_CHECK_INTERVAL_MS = 1_000;
 /**
  * How often the store's maintenance runs (bounded active expiry, hot-key windows). Reads never
  * see an expired entry whatever the interval; the tick only reclaims memory.
  */
 export const STORE_TICK_INTERVAL_MS = 1_000;
+/** How often a leaving node checks whether its handoff is complete. */
+export const LEAVE_POLL_INTERVAL_MS = 50;
+
+/** Everything ShoalNode is built from; create-node.ts fills it from a NodeConfig. */
+export interface NodeParts {
+  env: Env;
+  /** Replication's channel of the node's transport (family 'K'). */
+  kvTransport: Transport;
+  membership: SwimMembership;
+  store: Store;
+  replication: ReplicationConfig;
+  partitions: number;
+  mailboxCapacity: number;
+  /** Whether this node must hear from a cluster before owning anything (it was given seeds). */
+  joinsThroughSeeds: boolean;
+  joinSettleMs: number;
+}
 
 export interface NodeStats {
-  coordinator: Coordinator['stats'];
-  replica: ReplicaHost['stats'];
-  hints: HintStore['stats'] & { held: number; heldBytes: number; peakCount: number; peakBytes: number };
+  coordinator: CoordinatorStats;
+  replica: ReplicaStats;
+  hints: HintStats & { held: number; heldBytes: number; peakCount: number; peakBytes: number };
   store: StoreStats['evictions'] & { entries: number; bytes: number; refusedTooLarge: number };
-  sync: PartitionSync['stats'];
+  sync: SyncStats;
   mailboxes: MailboxStats;
   handoff: HandoffProgress;
   malformedMessages: number;
   pendingRequests: number;
+}
+
+export interface MemberStatus {
+  name: string;
+  address: NodeAddress;
+  zone: string;
+  state: Member['state'];
+  incarnation: number;
+  clientAddress: string | null;
+  leaving: boolean;
+  /** In the ring (holds data): not left, not leaving, same partition count. */
+  inRing: boolean;
+  /** Partition replicas this member owns in this node's ring, and of those, primaries. */
+  partitionsOwned: number;
+  primaries: number;
+}
+
+/** What `shoal status` shows about one node: its own view of the cluster. */
+export interface NodeStatus {
+  name: string;
+  zone: string;
+  /** False until the node has heard from its cluster and built its first ring. */
+  joined: boolean;
+  leaving: boolean;
+  ring: { version: string; partitions: number; replicas: number; members: number };
+  members: MemberStatus[];
+  /** Members refused because they run another partition count. */
+  refusedMembers: { name: string; reason: string }[];
+  /** Partitions whose records this node holds (owned, or still being handed off). */
+  partitionsHeld: number;
+  handoff: HandoffProgress;
+  hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number };
+  store: StoreStats;
+  coordinator: CoordinatorStats;
+  mailboxes: MailboxStats;
 }
 
 export class ShoalNode {
@@ -56,9 +121,18 @@ export class ShoalNode {
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
+  readonly membership: Membership;
   /** The node's one storage engine, shared by every partition replica. */
   readonly store: Store;
+  private readonly env: Env;
+  private readonly swim: SwimMembership;
+  private readonly kvTransport: Transport;
   private placementNow: Placement;
+  private ringKey = '';
+  private joinedCluster = false;
+  private confirmed = false;
+  private joinTimer: number | null = null;
+  private ringCheckPending = false;
   private readonly hints: HintStore;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
@@ -67,21 +141,24 @@ export class ShoalNode {
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
   private readonly alive = new Map<string, boolean>();
+  private readonly refused = new Map<string, string>();
   private topologyCache: TopologySnapshot | null = null;
-  private storeTimer: number | null = null;
+  private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null };
   private malformed = 0;
+  private leaving = false;
   private stopped = false;
 
-  constructor(
-    private readonly env: Env,
-    private readonly membership: Membership,
-    options: NodeConfig = {},
-  ) {
-    this.config = replicationConfig(options.replication);
-    this.partitions = options.partitions ?? DEFAULT_PARTITION_COUNT;
+  constructor(private readonly parts: NodeParts) {
+    const { env, membership, replication } = parts;
+    this.env = env;
+    this.swim = membership;
+    this.membership = membership;
+    this.kvTransport = parts.kvTransport;
+    this.config = replication;
+    this.partitions = parts.partitions;
+    this.store = parts.store;
     this.name = membership.self().name;
-    for (const m of membership.members()) this.learn(m);
-    this.placementNow = buildPlacement(membership.members(), this.partitions, this.config.replicas);
+    this.placementNow = emptyPlacement(this.partitions);
 
     const ctx: ReplicationContext = {
       env,
@@ -89,22 +166,36 @@ export class ShoalNode {
       selfName: this.name,
       placement: () => this.placementNow,
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
+      ringConfirmed: () => this.confirmed,
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
-    this.store = new Store({ maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY, clock: env.clock, random: env.random });
-    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY);
+    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity);
     this.sync = new PartitionSync(ctx, this.host);
+    this.sync.onSameRing = () => {
+      if (this.joinedCluster) this.confirmed = true;
+    };
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology());
 
-    env.transport.onReceive((from, bytes) => this.receive(from, bytes));
+    this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
-    this.sync.onPlacement(null, this.placementNow);
+    for (const m of membership.members()) this.learn(m);
+    membership.start();
+    if (!parts.joinsThroughSeeds) this.installFirstRing();
     this.scheduleStoreTick();
+    this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
+  }
+
+  /**
+   * True once the node has heard from its cluster (or founded one), built its ring, and a peer has
+   * confirmed that ring (see ReplicationContext.ringConfirmed): it coordinates and serves from then on.
+   */
+  get joined(): boolean {
+    return this.confirmed;
   }
 
   placement(): Placement {
@@ -115,10 +206,15 @@ export class ShoalNode {
     return this.sync.progress();
   }
 
-  /** True when every owned partition has caught up and nothing waits to be handed off or hinted. */
+  /** True when joined, every owned partition has caught up and nothing waits to be handed off or hinted. */
   settled(): boolean {
     const p = this.sync.progress();
-    return p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
+    return this.confirmed && p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
+  }
+
+  /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
+  catchingUp(): boolean {
+    return !this.confirmed || this.sync.progress().partitionsCatchingUp > 0;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -141,6 +237,54 @@ export class ShoalNode {
     };
   }
 
+  status(): NodeStatus {
+    const placement = this.placementNow;
+    const owned = new Map<string, { all: number; primaries: number }>();
+    for (let p = 0; p < placement.partitions; p++) {
+      placement.owners(p).forEach((name, i) => {
+        let c = owned.get(name);
+        if (!c) owned.set(name, (c = { all: 0, primaries: 0 }));
+        c.all++;
+        if (i === 0) c.primaries++;
+      });
+    }
+    const inRing = new Set(placement.members.map((m) => m.name));
+    const self = this.swim.self();
+    return {
+      name: this.name,
+      zone: self.zone,
+      joined: this.confirmed,
+      leaving: this.leaving,
+      ring: { version: placement.version, partitions: placement.partitions, replicas: placement.width, members: placement.members.length },
+      members: this.membership.members().map((m) => ({
+        name: m.name,
+        address: m.address,
+        zone: m.zone,
+        state: m.state,
+        incarnation: m.incarnation,
+        clientAddress: typeof m.meta[META.clientAddress] === 'string' ? (m.meta[META.clientAddress] as string) : null,
+        leaving: Boolean(m.meta[META.leaving]),
+        inRing: inRing.has(m.name),
+        partitionsOwned: owned.get(m.name)?.all ?? 0,
+        primaries: owned.get(m.name)?.primaries ?? 0,
+      })),
+      refusedMembers: [...this.refused].map(([name, reason]) => ({ name, reason })),
+      partitionsHeld: this.host.partitions.size,
+      handoff: this.sync.progress(),
+      hints: {
+        held: this.hints.count,
+        heldBytes: this.hints.bytes,
+        stored: this.hints.stats.stored,
+        delivered: this.hints.stats.delivered,
+        droppedForRoom: this.hints.stats.droppedForRoom,
+        expired: this.hints.stats.expired,
+      },
+      store: this.store.stats(),
+      coordinator: { ...this.kv.stats },
+      mailboxes: this.host.mailboxStats(),
+    };
+  }
+
   topology(): TopologySnapshot {
     if (this.topologyCache?.version === this.placementNow.version) return this.topologyCache;
     const placement = this.placementNow;
@@ -154,53 +298,137 @@ export class ShoalNode {
       nodes: placement.members.map((m) => ({
         name: m.name,
         zone: m.zone,
-        clientAddress: String(byName.get(m.name)?.meta['clientAddress'] ?? byName.get(m.name)?.address ?? ''),
+        clientAddress: String(byName.get(m.name)?.meta[META.clientAddress] ?? byName.get(m.name)?.address ?? ''),
       })),
       owners,
     };
     return this.topologyCache;
   }
 
-  /** Graceful stop: pending requests fail, timers stop. (A leave hands off first; see the kv-join scenario.) */
+  /**
+   * Graceful leave: announce `leaving` (every ring drops this node, so its partitions stream to
+   * their new owners), wait until nothing is left to hand off and no hint is left to deliver,
+   * then leave the gossip cluster, stop, and call `done`. Requests keep being coordinated
+   * meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
+   */
+  leave(done: () => void): void {
+    if (this.stopped) return done();
+    if (this.leaving) return;
+    this.leaving = true;
+    this.swim.updateMeta({ ...this.swim.self().meta, [META.leaving]: 1 });
+    this.requestRingCheck();
+    const poll = () => {
+      this.timers.leave = null;
+      if (this.stopped) return done();
+      const p = this.sync.progress();
+      if (!this.joinedCluster || (p.partitionsToHandOff === 0 && this.hints.count === 0 && !this.ownsAnything())) {
+        this.stop();
+        return done();
+      }
+      this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+    };
+    this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+  }
+
+  /** Stops at once: pending requests fail, gossip announces the leave, timers stop. Idempotent. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
-    if (this.storeTimer !== null) this.env.timers.cancelTimer(this.storeTimer);
-    this.storeTimer = null;
+    for (const t of [this.timers.store, this.timers.ring, this.timers.leave, this.joinTimer]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
+    this.swim.stop();
   }
 
-  private scheduleStoreTick(): void {
-    this.storeTimer = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
-      this.store.tick();
-      this.scheduleStoreTick();
-    });
-  }
+  // ---- membership and the ring ------------------------------------------------------------
 
-  // ---- membership -------------------------------------------------------------------------
+  private ownsAnything(): boolean {
+    for (let p = 0; p < this.placementNow.partitions; p++) if (this.placementNow.owners(p).includes(this.name)) return true;
+    return false;
+  }
 
   private learn(m: Member): void {
     this.nameOfAddress.set(m.address, m.name);
     this.addressOfName.set(m.name, m.address);
     this.alive.set(m.name, m.state === 'alive' || m.state === 'suspect');
+    if (m.name === this.name || this.refused.has(m.name) || !(META.partitions in m.meta)) return;
+    try {
+      checkPartitionCount(m.name, this.partitions, Number(m.meta[META.partitions]));
+    } catch (error) {
+      if (!(error instanceof PartitionCountMismatchError)) throw error;
+      this.refused.set(m.name, error.message);
+      this.env.log.error({ member: m.name, expected: this.partitions, actual: m.meta[META.partitions] }, error.message);
+    }
   }
 
   private onMembership(event: MembershipEvent): void {
     if (this.stopped) return;
-    const wasInRing = this.placementNow.members.some((m) => m.name === event.member.name);
     this.learn(event.member);
     if (event.type === 'left') this.sync.forgetSource(event.member.name);
-    if (wasInRing !== holdsData(event.member) || event.type === 'joined') {
-      const previous = this.placementNow;
-      const next = buildPlacement(this.membership.members(), this.partitions, this.config.replicas);
-      if (next.version === previous.version) return;
-      this.placementNow = next;
-      this.sync.onPlacement(previous, next);
+    if (!this.joinedCluster) {
+      if (event.member.name !== this.name && this.alive.get(event.member.name) && this.joinTimer === null) {
+        this.joinTimer = this.env.timers.setTimer(this.parts.joinSettleMs, () => {
+          this.joinTimer = null;
+          if (!this.stopped) this.installFirstRing();
+        });
+      }
+      return;
     }
+    this.requestRingCheck();
+  }
+
+  /** Members whose data the ring places: remembered, not left or leaving, same partition count. */
+  private ringMembers(): Member[] {
+    return this.membership.members().filter((m) => holdsData(m) && !this.refused.has(m.name) && (m.name !== this.name || !this.leaving));
+  }
+
+  private installFirstRing(): void {
+    const members = this.ringMembers();
+    this.ringKey = ringInputsKey(members);
+    this.placementNow = buildPlacement(members, this.partitions, this.config.replicas);
+    this.joinedCluster = true;
+    // Alone in the ring (a founder, or the only member left): nobody can disagree with it.
+    if (members.length === 1) this.confirmed = true;
+    this.sync.onPlacement(null, this.placementNow);
+  }
+
+  /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */
+  private requestRingCheck(): void {
+    if (this.ringCheckPending || !this.joinedCluster) return;
+    this.ringCheckPending = true;
+    this.env.timers.setTimer(0, () => {
+      this.ringCheckPending = false;
+      if (!this.stopped) this.checkRing();
+    });
+  }
+
+  private checkRing(): void {
+    const members = this.ringMembers();
+    const key = ringInputsKey(members);
+    if (key === this.ringKey) return;
+    this.ringKey = key;
+    const previous = this.placementNow;
+    const next = buildPlacement(members, this.partitions, this.config.replicas);
+    if (next.version === previous.version) return;
+    this.placementNow = next;
+    this.sync.onPlacement(previous, next);
+  }
+
+  private scheduleRingCheck(): void {
+    this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
+      if (this.joinedCluster) this.checkRing();
+      this.scheduleRingCheck();
+    });
+  }
+
+  private scheduleStoreTick(): void {
+    this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
+      this.store.tick();
+      this.scheduleStoreTick();
+    });
   }
 
   // ---- transport --------------------------------------------------------------------------
@@ -213,17 +441,17 @@ export class ShoalNode {
       return;
     }
     const address = this.addressOfName.get(to);
-    if (address === undefined) return;
-    this.env.transport.send(address, frame(MessageFamily.kv, encodeKvMessage(message)), lane);
+    if (address === undefined || this.refused.has(to)) return;
+    this.kvTransport.send(address, encodeKvMessage(message), lane);
   }
 
   private receive(from: NodeAddress, bytes: Uint8Array): void {
-    if (this.stopped || bytes[0] !== MessageFamily.kv) return; // gossip is wired in when src/gossip lands
+    if (this.stopped) return;
     const name = this.nameOfAddress.get(from);
-    if (name === undefined) return;
+    if (name === undefined || this.refused.has(name)) return;
     let message: KvMessage;
     try {
-      message = decodeKvMessage(bytes.subarray(1));
+      message = decodeKvMessage(bytes);
     } catch (error) {
       if (!(error instanceof MalformedKvMessageError)) throw error;
       this.malformed++;

@@ -14,11 +14,9 @@ export function holdsData(member: Member): boolean {
   return member.state !== 'left' && !member.meta['leaving'];
 }
 
+/** Builds the placement from the members that hold data (the caller filters with `holdsData`). */
 export function buildPlacement(members: readonly Member[], partitions: number, replicas: number): Placement {
-  const ringMembers = members
-    .filter(holdsData)
-    .map((m) => ({ name: m.name, zone: m.zone }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ringMembers = members.map((m) => ({ name: m.name, zone: m.zone })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const ring = buildRing({ members: ringMembers, partitions, replicas });
   // Preference lists are read on every request and every sync round: build each array once.
   const owners: (readonly string[])[] = [];
@@ -32,4 +30,28 @@ export function buildPlacement(members: readonly Member[], partitions: number, r
     ranking: (p) => ring.walk(p),
     partitionOfKey: (key) => partitionOfHash(hashKey(key), partitions),
   };
+}
+
+/**
+ * The placement of a node that has not joined a cluster yet: no members, so it owns nothing,
+ * coordinates nothing (every request is `unavailable`) and counts towards no quorum.
+ */
+export function emptyPlacement(partitions: number): Placement {
+  return {
+    version: 'not-joined',
+    partitions,
+    width: 0,
+    members: [],
+    owners: () => [],
+    ranking: () => [],
+    partitionOfKey: (key) => partitionOfHash(hashKey(key), partitions),
+  };
+}
+
+/** A cheap identity of a ring's inputs (names and zones), to skip rebuilding an unchanged ring. */
+export function ringInputsKey(members: readonly Member[]): string {
+  return members
+    .map((m) => `${m.name}\u0000${m.zone}`)
+    .sort()
+    .join('\u0001');
 }

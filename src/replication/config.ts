@@ -41,7 +41,9 @@ export interface ReplicationConfig {
   replicas: number;
   /** Sloppy quorum for writes by default (a per-request `sloppy` overrides). */
   sloppyQuorum: boolean;
-  defaultConsistency: Consistency;
+  /** Consistency of reads / writes that do not name one (R and W). */
+  defaultReadConsistency: Consistency;
+  defaultWriteConsistency: Consistency;
   requestTimeoutMs: number;
   maxPendingRequests: number;
   hintWindowMs: number;
@@ -61,7 +63,8 @@ export interface ReplicationConfig {
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   replicas: DEFAULT_REPLICAS,
   sloppyQuorum: true,
-  defaultConsistency: DEFAULT_CONSISTENCY,
+  defaultReadConsistency: DEFAULT_CONSISTENCY,
+  defaultWriteConsistency: DEFAULT_CONSISTENCY,
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   maxPendingRequests: DEFAULT_MAX_PENDING_REQUESTS,
   hintWindowMs: DEFAULT_HINT_WINDOW_MS,

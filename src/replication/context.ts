@@ -26,6 +26,13 @@ export interface ReplicationContext {
   placement(): Placement;
   /** Whether membership currently believes `name` is up (alive or merely suspected). */
   isAlive(name: string): boolean;
+  /**
+   * Whether this node's ring is confirmed: a peer answered a sync on the same ring version (or
+   * the node is alone). A joining node hears of its cluster member by member, and a ring built
+   * from a partial view names the wrong owners; until confirmed, the node coordinates nothing
+   * and its replicas' read answers do not count.
+   */
+  ringConfirmed(): boolean;
   /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
   send(name: string, message: KvMessage, lane?: Lane): void;
 }

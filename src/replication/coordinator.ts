@@ -102,13 +102,13 @@ export class Coordinator implements KvService {
   }
 
   get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void {
-    const problem = this.checkKey(key) ?? this.checkCapacity();
+    const problem = this.checkKey(key) ?? this.checkJoined() ?? this.checkCapacity();
     if (problem) return this.fail(done, problem);
     this.stats.reads++;
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
-    const needed = requiredReplicas(this.consistency(options.consistency), owners.length);
+    const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultReadConsistency, owners.length);
     const id = this.nextId++;
     const read: PendingRead = {
       kind: 'read',
@@ -168,13 +168,13 @@ export class Coordinator implements KvService {
   // ---- writes -----------------------------------------------------------------------------
 
   private write(key: Uint8Array, value: Uint8Array | null, expiresAtMs: number, options: { consistency?: Consistency; sloppy?: boolean }, done: Callback<WriteResult>): void {
-    const problem = this.checkKey(key) ?? this.checkCapacity();
+    const problem = this.checkKey(key) ?? this.checkJoined() ?? this.checkCapacity();
     if (problem) return this.fail(done, problem);
     this.stats.writes++;
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
-    const needed = requiredReplicas(this.consistency(options.consistency), owners.length);
+    const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultWriteConsistency, owners.length);
     const sloppy = options.sloppy ?? this.ctx.config.sloppyQuorum;
     const version = this.hlc.now();
     const record = makeRecord(version, value, expiresAtMs);
@@ -355,10 +355,6 @@ export class Coordinator implements KvService {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private consistency(requested: Consistency | undefined): Consistency {
-    return requested ?? this.ctx.config.defaultConsistency;
-  }
-
   private track(id: number, pending: Pending): void {
     this.pending.set(id, pending);
     this.stats.peakPending = Math.max(this.stats.peakPending, this.pending.size);
@@ -368,6 +364,12 @@ export class Coordinator implements KvService {
     if (key.length === 0) return { code: 'bad-request', message: 'the key is empty' };
     if (key.length > this.ctx.config.maxKeyBytes) return { code: 'too-large', message: `key of ${key.length} bytes exceeds the ${this.ctx.config.maxKeyBytes}-byte limit` };
     return null;
+  }
+
+  private checkJoined(): KvError | null {
+    if (this.ctx.ringConfirmed()) return null;
+    this.stats.unavailable++;
+    return { code: 'unavailable', message: 'this node is still joining its cluster (its view of the ring is not confirmed yet); retry, or use another node' };
   }
 
   private checkCapacity(): KvError | null {

@@ -25,12 +25,16 @@ export type KvMessage =
   | { t: 'ha'; id: number }
   /** Sync request: flat [partition, digest, partition, digest, ...] for partitions shared with the receiver. */
   | { t: 'sq'; d: number[] }
-  /** Sync response: partitions whose digests matched, and the (key, version) lists of those that did not. */
-  | { t: 'sr'; eq: number[]; df: SyncDiff[] }
+  /**
+   * Sync response: partitions whose digests matched, and the (key, version) lists of those that
+   * did not. `v` is the sender's ring version: an answer counts towards catch-up or handoff only
+   * between nodes on the same ring (a node with a partial view must not call itself caught up).
+   */
+  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string }
   /** Sync want: send me these keys of partition p. */
   | { t: 'sw'; p: number; k: string[] }
-  /** Sync data: records of partition p; `last` marks the final answer to a want. */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean };
+  /** Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`. */
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string };
 
 /** [partition, keys, flat versions (wallMs, logical, node per key)] */
 export type SyncDiff = [number, string[], number[]];

@@ -203,7 +203,7 @@ export class ReplicaHost {
           return true;
         }
         const queued = this.run(p, (replica) => {
-          this.ctx.send(from, { t: 'ra', id, r: replica.read(k), ready: held.ready && this.ownsPartition(p) });
+          this.ctx.send(from, { t: 'ra', id, r: replica.read(k), ready: held.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) });
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;

@@ -49,6 +49,8 @@ export class PartitionSync {
   /** For partitions held but not owned: the owners known to hold everything this node has. */
   private readonly coveredBy = new Map<number, Set<string>>();
   private nextPeer = 0;
+  /** Called whenever a peer answers on this node's ring version (the node confirms its ring). */
+  onSameRing: () => void = () => {};
   private timer: number | null = null;
 
   constructor(
@@ -84,6 +86,11 @@ export class PartitionSync {
         const held = this.host.hold(p);
         for (const source of previous ? previous.owners(p) : owners) if (source !== self) held.pendingSources.add(source);
         this.coveredBy.delete(p);
+      } else if (ownsNow && existing && !existing.ready) {
+        // Still catching up when the ring changed: the view it started from may have been partial
+        // (a restarted node hears of its cluster member by member), so the owners of the new ring
+        // are sources too; otherwise it could call itself ready without the one that has the data.
+        for (const source of owners) if (source !== self) existing.pendingSources.add(source);
       } else if (!ownsNow && existing) {
         existing.pendingSources.clear();
         if (existing.size === 0) this.dropPartition(p);
@@ -92,6 +99,11 @@ export class PartitionSync {
     }
     for (const held of this.host.partitions.values()) {
       for (const source of held.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) held.pendingSources.delete(source);
+    }
+    // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
+    if (this.timer !== null && this.progressNeeded()) {
+      this.ctx.env.timers.cancelTimer(this.timer);
+      this.schedule();
     }
   }
 
@@ -121,18 +133,19 @@ export class PartitionSync {
         this.answerDigests(from, message.d);
         return true;
       case 'sr':
-        this.onSyncAnswer(from, message.eq, message.df);
+        this.onSyncAnswer(from, message.eq, message.df, this.sameRing(message.v));
         return true;
       case 'sw':
         this.answerWant(from, message.p, message.k);
         return true;
       case 'sd': {
         const { p, k, r, last } = message;
+        const sameRing = this.sameRing(message.v);
         this.host.run(p, (replica) => {
           for (let i = 0; i < k.length; i++) {
             if (this.host.apply(replica, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
           }
-          if (last) this.host.partitions.get(p)?.pendingSources.delete(from);
+          if (last && sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
         });
         return true;
       }
@@ -176,13 +189,21 @@ export class PartitionSync {
         lacking.push(p);
       }
     }
-    if (held.length === 0 && lacking.length === 0) return;
+    // Nothing shared: still ask while the ring is unconfirmed, since the answer confirms it.
+    if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed()) return;
     const digests: number[] = [];
     for (const p of lacking) digests.push(p, 0);
     this.host.runEach(held, (replica) => digests.push(replica.partition, replica.digest), () => {
       this.stats.rounds++;
       this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
     });
+  }
+
+  /** Whether a peer's ring version is ours; the first such answer confirms this node's ring. */
+  private sameRing(version: string): boolean {
+    if (version !== this.ctx.placement().version) return false;
+    this.onSameRing();
+    return true;
   }
 
   /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */
@@ -229,13 +250,14 @@ export class PartitionSync {
         }
         df.push([p, keys, versions]);
       },
-      () => this.ctx.send(from, { t: 'sr', eq, df }, 'bulk'),
+      () => this.ctx.send(from, { t: 'sr', eq, df, v: this.ctx.placement().version }, 'bulk'),
     );
   }
 
-  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[]): void {
+  /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
+  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], sameRing: boolean): void {
     const placement = this.ctx.placement();
-    for (const p of eq) this.markSynced(p, from, placement);
+    if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);
@@ -261,8 +283,8 @@ export class PartitionSync {
         }
         if (push.length > 0) this.sendRecords(replica, from, push, false);
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-        else this.host.partitions.get(p)?.pendingSources.delete(from);
-        if (!owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
+        else if (sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
+        if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
       });
     }
   }
@@ -271,7 +293,7 @@ export class PartitionSync {
   private answerWant(from: string, p: number, keys: string[]): void {
     if (this.host.partitions.has(p) && this.host.run(p, (replica) => this.sendRecords(replica, from, keys, true))) return;
     // Nothing held (or too busy to read it): an empty final answer, so the asker stops waiting on us.
-    this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true }, 'bulk');
+    this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true, v: this.ctx.placement().version }, 'bulk');
   }
 
   /** Sends the records for `keys` of a partition in batches; `answer` marks the last one of a want's answer. */
@@ -289,7 +311,7 @@ export class PartitionSync {
     if (!answer) this.stats.recordsPushed += found.length;
     for (let i = 0; i < found.length || (i === 0 && answer); i += batch) {
       const last = i + batch >= found.length;
-      this.ctx.send(to, { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last }, 'bulk');
+      this.ctx.send(to, { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version }, 'bulk');
       if (found.length === 0) break;
     }
   }

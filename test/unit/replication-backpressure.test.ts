@@ -63,7 +63,7 @@ const placement: Placement = {
 };
 
 function context(env: Env, sent: [string, KvMessage][]): ReplicationContext {
-  return { env, config: replicationConfig(), selfName: 'n1', placement: () => placement, isAlive: () => true, send: (to, m) => void sent.push([to, m]) };
+  return { env, config: replicationConfig(), selfName: 'n1', placement: () => placement, isAlive: () => true, ringConfirmed: () => true, send: (to, m) => void sent.push([to, m]) };
 }
 
 test('a full partition mailbox refuses the job, and a replica write is answered busy', () => {

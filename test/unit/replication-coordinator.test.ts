@@ -9,8 +9,17 @@ const dec = new TextDecoder();
 
 function cluster(nodes = 4): KvCluster {
   const c = new KvCluster({ seed: 1, nodes, partitions: 16, replication: { sloppyQuorum: false }, network: {}, trace: new EventTrace() });
-  c.sim.runUntil(1_000); // initial catch-up
+  c.sim.runUntil(1_000); // gossip forms the cluster, initial catch-up
+  assert.ok(c.sim.upNodes().every((n) => n.process!.settled()), 'the cluster should have formed');
   return c;
+}
+
+/** Runs until gossip on node `observer` has declared node `down` dead. */
+function untilDead(c: KvCluster, observer: number, down: number): void {
+  const name = c.sim.nodes[down]!.address;
+  const dead = () => c.sim.process(observer)!.membership.members().find((m) => m.name === name)?.state === 'dead';
+  c.sim.runUntil(c.sim.now + 30_000, dead);
+  assert.ok(dead(), `${name} should have been declared dead`);
 }
 
 /** Owners of the key, as node indexes, and a coordinator that is not one of them. */
@@ -54,13 +63,14 @@ test('with an owner down, a strict quorum write still succeeds and leaves a hint
   const { owners, outsider } = layout(c, 'b');
   const down = owners[2]!;
   c.crash(down);
+  untilDead(c, outsider, down);
   const w = set(c, outsider, 'b', 'two');
   assert.equal(w.error, null);
   assert.equal(w.result!.acks, 2);
   assert.equal(c.sim.process(outsider)!.stats().hints.held, 1);
   assert.equal(set(c, outsider, 'b', 'three', 'all').error?.code, 'unavailable');
   c.restart(down);
-  c.sim.runUntil(c.sim.now + 5_000);
+  c.sim.runUntil(c.sim.now + 10_000);
   assert.equal(c.sim.process(outsider)!.stats().hints.held, 0);
   assert.equal(c.convergence(['b']), null);
   assert.equal(dec.decode(get(c, down, 'b', 'all').value!), 'three'); // the failed ALL write still landed on two
@@ -72,14 +82,14 @@ test('a restarted, empty replica does not count towards R until it has caught up
   set(c, outsider, 'c', 'kept');
   c.crash(owners[0]!);
   c.restart(owners[0]!);
-  assert.ok(c.sim.process(owners[0]!)!.handoffProgress().partitionsCatchingUp > 0);
+  assert.ok(c.sim.process(owners[0]!)!.catchingUp());
   let all: KvError | null = null;
   c.sim.process(outsider)!.kv.get(enc.encode('c'), { consistency: 'all' }, (e) => (all = e));
   const r = get(c, outsider, 'c', 'quorum');
   assert.equal(r.value && dec.decode(r.value), 'kept');
-  c.sim.runUntil(c.sim.now + 20);
+  c.sim.runUntil(c.sim.now + 1_000, () => all !== null);
   assert.equal((all as KvError | null)?.code, 'unavailable');
-  c.sim.runUntil(c.sim.now + 2_000);
+  c.sim.runUntil(c.sim.now + 5_000);
   assert.equal(dec.decode(get(c, outsider, 'c', 'all').value!), 'kept');
 });
 
@@ -123,6 +133,8 @@ test('sloppy quorum: with an owner down, a fallback past the preference list hol
   const { owners, outsider } = layout(c, 'f');
   c.crash(owners[0]!);
   c.crash(owners[1]!);
+  untilDead(c, outsider, owners[0]!);
+  untilDead(c, outsider, owners[1]!);
   let strict: KvError | null = null;
   c.sim.process(outsider)!.kv.set(enc.encode('f'), enc.encode('x'), { sloppy: false }, (e) => (strict = e));
   c.sim.runUntil(c.sim.now + 1_000);

@@ -1,10 +1,12 @@
 /**
- * A simulated kv cluster for the kv scenarios: ShoalNodes on a scenario-controlled membership view
- * (the simulator's crashes and restarts drive alive/dead), node stats summed across restarts, and
- * the convergence and bounded-resources checks.
+ * A simulated kv cluster for the kv scenarios: full Shoal nodes (createNode: SWIM gossip, ring,
+ * partition actors, store, replication) on the simulated network, node stats summed across
+ * restarts, and the convergence and bounded-resources checks. Nothing is scripted: a crash is
+ * noticed by gossip's failure detector, a restart rejoins through the seeds.
  */
-import { ClusterView } from '../../node/static-membership.ts';
-import { ShoalNode, type NodeStats } from '../../node/node.ts';
+import type { GossipConfig } from '../../gossip/config.ts';
+import { createNode } from '../../node/create-node.ts';
+import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 import { decodeRecord } from '../../replication/record.ts';
 import { versionToString } from '../../replication/hlc.ts';
@@ -12,8 +14,12 @@ import type { NetworkConfig } from '../network.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 
-/** How often a leaving node is checked for having handed everything off. */
-const LEAVE_POLL_MS = 50;
+/**
+ * Gossip timings for the kv scenarios: the 'local' profile (fast probes, short suspicion), with
+ * push-pull often enough that the halves of a healed network partition find each other within
+ * the liveness phase.
+ */
+export const KV_SIM_GOSSIP: Partial<GossipConfig> = { pushPullIntervalMs: 5_000 };
 
 export interface KvClusterOptions {
   seed: number;
@@ -24,60 +30,61 @@ export interface KvClusterOptions {
   trace: EventTrace;
   /** Nodes started at time 0 (the rest are added by the scenario). Default: all. */
   initialNodes?: number;
+  gossip?: Partial<GossipConfig>;
 }
 
 export class KvCluster {
   readonly sim: Simulation<ShoalNode>;
-  readonly view = new ClusterView();
   /** Stats of processes that crashed or stopped, so figures survive restarts. */
   private readonly retired: NodeStats[] = [];
+  /** Nodes that left the cluster for good. */
+  private readonly left = new Set<number>();
 
   constructor(readonly options: KvClusterOptions) {
     const initial = options.initialNodes ?? options.nodes;
-    for (let i = 0; i < initial; i++) this.view.add({ name: nodeAddress(i), address: nodeAddress(i), zone: '', meta: {}, state: 'dead' });
+    // Every initial node is a seed: a restarted node rejoins through whichever is up.
+    const seeds = Array.from({ length: initial }, (_, i) => nodeAddress(i));
     this.sim = new Simulation<ShoalNode>({
       seed: options.seed,
       nodes: initial,
       trace: options.trace,
       network: options.network,
-      factory: (env) => {
-        this.view.setState(env.address, 'alive');
-        return new ShoalNode(env, this.view.forNode(env.address), { partitions: options.partitions, replication: options.replication });
-      },
+      factory: (env) =>
+        createNode({
+          env,
+          config: {
+            seeds,
+            partitions: options.partitions,
+            replication: options.replication,
+            gossipProfile: 'local',
+            gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
+          },
+        }),
     });
   }
 
-  /** Adds and starts a node; it joins the view as it starts. */
+  /** Adds and starts a node; it joins through the seeds. */
   addNode(): number {
     const index = this.sim.nodes.length;
-    this.view.add({ name: nodeAddress(index), address: nodeAddress(index), zone: '', meta: {}, state: 'dead' });
     this.sim.addNode({ start: true });
     return index;
   }
 
-  /**
-   * Graceful leave: the node is marked leaving (the ring drops it, so it hands its partitions to
-   * their new owners), and once it holds nothing it stops and is marked left. Calls `done` then.
-   */
+  /** Graceful leave (ShoalNode.leave: announce, hand off, leave gossip, stop); calls `done` once it stopped. */
   leave(index: number, done: () => void): void {
-    const name = nodeAddress(index);
-    this.view.setMeta(name, { leaving: 1 });
-    const poll = () => {
-      const node = this.sim.process(index);
-      if (node && node.handoffProgress().partitionsToHandOff > 0) return this.sim.after(LEAVE_POLL_MS, poll, 'leave-poll');
-      if (node) this.retired.push(node.stats());
+    const node = this.sim.process(index)!;
+    node.leave(() => {
+      this.retired.push(node.stats());
+      this.left.add(index);
       this.sim.stop(index);
-      this.view.setState(name, 'left');
       done();
-    };
-    this.sim.after(LEAVE_POLL_MS, poll, 'leave-poll');
+    });
   }
 
   crash(index: number): void {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());
     this.sim.crash(index);
-    this.view.setState(nodeAddress(index), 'dead');
   }
 
   restart(index: number): void {
@@ -92,19 +99,29 @@ export class KvCluster {
     return total as unknown as NodeStats;
   }
 
-  /** Whether any live node is still catching up (a restarted or new replica not yet ready). */
+  /** Whether any live node is still catching up (not joined yet, or a replica not yet ready). */
   anyCatchingUp(except = -1): boolean {
-    return this.sim.upNodes().some((n) => n.index !== except && n.process!.handoffProgress().partitionsCatchingUp > 0);
+    return this.sim.upNodes().some((n) => n.index !== except && n.process!.catchingUp());
   }
 
   /**
-   * Liveness: every node up and settled (caught up, nothing to hand off, no hints), and every owner
-   * of each key holds the same version.
+   * Liveness: every node up, seeing every other as alive, on the same ring, and settled (caught
+   * up, nothing to hand off, no hints); and every owner of each key holds the same version.
    */
   convergence(keys: readonly string[]): string | null {
     const up = this.sim.upNodes();
-    const members = this.sim.nodes.filter((n) => this.view.get(n.address)?.state !== 'left');
+    const members = this.sim.nodes.filter((n) => !this.left.has(n.index));
     if (up.length !== members.length) return `${members.length - up.length} nodes are down`;
+    const ring = up[0]!.process!.placement().version;
+    for (const n of up) {
+      const node = n.process!;
+      if (node.placement().version !== ring) return `${n.address} is on ring ${node.placement().version}, ${up[0]!.address} on ${ring}`;
+      const view = new Map(node.membership.members().map((m) => [m.name, m.state]));
+      for (const other of up) {
+        const state = view.get(other.address);
+        if (state !== 'alive') return `${n.address} sees ${other.address} as ${state ?? 'unknown'}`;
+      }
+    }
     for (const n of up) {
       const node = n.process!;
       if (!node.settled()) {

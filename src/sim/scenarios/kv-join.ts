@@ -64,8 +64,9 @@ export function runKvJoin(options: ScenarioOptions, trace: EventTrace): Scenario
     const before = sim.process(0)!.placement();
     const joinedAt = sim.now;
     const joiner = cluster.addNode();
-    figures.partitionReplicasMovedOnJoin = replicaMoves(before, sim.process(0)!.placement());
+    // Settled means the joiner has joined (gossip brought it into every ring) and handoff is done.
     whenSettled(joinedAt, (seconds) => {
+      figures.partitionReplicasMovedOnJoin = replicaMoves(before, sim.process(0)!.placement());
       figures.joinHandoffSeconds = seconds;
       figures.keysReceivedByJoiner = sim.process(joiner)!.stats().sync.recordsPulled;
       const beforeLeave = sim.process(joiner)!.placement();

@@ -22,8 +22,8 @@ import type { ReplicationConfig } from '../../replication/config.ts';
 
 /** Partitions per cluster in the kv scenarios: fewer than production's 1024 keeps 100-seed sweeps fast. */
 export const KV_SIM_PARTITIONS = 64;
-/** Clients start once the initial catch-up sync had time to run. */
-export const KV_WORKLOAD_START_MS = 500;
+/** Clients start once gossip has formed the cluster and the initial catch-up sync had time to run. */
+export const KV_WORKLOAD_START_MS = 1_000;
 
 /** Small limits, so the bounded-resources checker has something to bite on. */
 export const KV_SIM_REPLICATION: Partial<ReplicationConfig> = {

@@ -1,0 +1,91 @@
+/**
+ * `createNode({ env, config })`: one Shoal node from its configuration and an Env (real sockets in
+ * the daemon, simulated in src/sim). Every field has a documented default; see docs/NODE.md.
+ */
+import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
+import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
+import { SwimMembership } from '../gossip/swim.ts';
+import type { Consistency } from '../replication/api.ts';
+import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
+import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
+import type { Env, NodeAddress } from '../runtime/env.ts';
+import { Store } from '../store/index.ts';
+import { META, ShoalNode } from './node.ts';
+import { MessageFamily, TransportMux } from './wire.ts';
+
+/** Default store budget: small enough for many simulated nodes in one process, ample for their key spaces. */
+export const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
+/** Default gossip timing profile (src/gossip/config.ts). */
+export const DEFAULT_GOSSIP_PROFILE: ProfileName = 'lan';
+/**
+ * After first hearing from its cluster, a joining node waits this long before building its first
+ * ring, so the ring comes from the full view a seed's push-pull answer brings (one round trip).
+ */
+export const DEFAULT_JOIN_SETTLE_MS = 250;
+
+export interface NodeConfig {
+  /** Member name, stable across restarts (the ring places partitions by name). Default: the Env's address. */
+  name?: string;
+  /** Failure domain; replicas go to distinct zones where there are at least N. Default ''. */
+  zone?: string;
+  /** Addresses to join through (our own is skipped). None: this node founds a cluster. */
+  seeds?: readonly NodeAddress[];
+  /** Partition count Q, fixed for the cluster's life; members with another Q are refused. Default 1024. */
+  partitions?: number;
+  /** Replicas per key, N. Default 3. */
+  replicas?: number;
+  /** Consistency of reads and writes that do not name one. Default 'quorum'. */
+  readQuorum?: Consistency;
+  writeQuorum?: Consistency;
+  /** Store memory budget in bytes. Default DEFAULT_MAX_MEMORY. */
+  maxMemory?: number;
+  /** Bound of each partition actor's mailbox. Default DEFAULT_MAILBOX_CAPACITY. */
+  mailboxCapacity?: number;
+  /** Gossip timing profile: 'lan' (default), 'wan' or 'local'. */
+  gossipProfile?: ProfileName;
+  /** Single gossip fields over the profile (e.g. timings tuned for the simulator). */
+  gossip?: Partial<GossipConfig>;
+  /** Gossip refuses messages from other cluster names. Default: the profile's ('shoal'). */
+  clusterName?: string;
+  /** host:port clients should connect to, advertised to clients through the topology. */
+  clientAddress?: string;
+  /** Every other replication knob (hint window, timeouts, sync pacing...). */
+  replication?: Partial<ReplicationConfig>;
+  /** See DEFAULT_JOIN_SETTLE_MS. */
+  joinSettleMs?: number;
+}
+
+export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig }): ShoalNode {
+  const partitions = config.partitions ?? DEFAULT_PARTITION_COUNT;
+  assertValidPartitionCount(partitions);
+  const replication = replicationConfig({
+    ...config.replication,
+    ...(config.replicas === undefined ? {} : { replicas: config.replicas }),
+    ...(config.readQuorum === undefined ? {} : { defaultReadConsistency: config.readQuorum }),
+    ...(config.writeQuorum === undefined ? {} : { defaultWriteConsistency: config.writeQuorum }),
+  });
+  const mux = new TransportMux(env.transport);
+  const gossip: GossipConfig = {
+    ...PROFILES[config.gossipProfile ?? DEFAULT_GOSSIP_PROFILE],
+    ...config.gossip,
+    ...(config.clusterName === undefined ? {} : { clusterName: config.clusterName }),
+  };
+  const seeds = (config.seeds ?? []).filter((s) => s !== env.address);
+  const meta: Record<string, string | number> = { [META.partitions]: partitions };
+  if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
+  const membership = new SwimMembership(
+    { ...env, transport: mux.channel(MessageFamily.gossip) },
+    { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, config: gossip },
+  );
+  return new ShoalNode({
+    env,
+    kvTransport: mux.channel(MessageFamily.kv),
+    membership,
+    store: new Store({ maxMemory: config.maxMemory ?? DEFAULT_MAX_MEMORY, clock: env.clock, random: env.random }),
+    replication,
+    partitions,
+    mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    joinsThroughSeeds: seeds.length > 0,
+    joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
+  });
+}
