@@ -1,0 +1,100 @@
+// ShoalNode's life in a cluster, on the simulated network with real gossip: joining through
+// seeds, refusing a member with another partition count, status, graceful leave with handoff, and
+// the removal of a member that stays dead.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createNode, type NodeConfig } from '../../src/node/create-node.ts';
+import type { ShoalNode } from '../../src/node/node.ts';
+import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
+
+const enc = new TextEncoder();
+
+function cluster(nodes: number, configFor: (index: number) => NodeConfig = () => ({})): Simulation<ShoalNode> {
+  const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
+  return new Simulation<ShoalNode>({
+    seed: 7,
+    nodes,
+    trace: new EventTrace(),
+    factory: (env, { index }) =>
+      createNode({ env, config: { seeds, partitions: 32, gossipProfile: 'local', zone: `z${index % 2}`, clientAddress: `host${index}:7000`, ...configFor(index) } }),
+  });
+}
+
+function write(sim: Simulation<ShoalNode>, via: number, key: string): void {
+  let done = false;
+  sim.process(via)!.kv.set(enc.encode(key), enc.encode('v'), {}, (error) => {
+    assert.equal(error, null);
+    done = true;
+  });
+  sim.runUntil(sim.now + 1_000, () => done);
+  assert.ok(done, 'the write should have been acknowledged');
+}
+
+test('nodes join through their seeds, agree on the ring, and report it in status()', () => {
+  const sim = cluster(4);
+  sim.runUntil(2_000);
+  const versions = new Set(sim.upNodes().map((n) => n.process!.placement().version));
+  assert.equal(versions.size, 1, 'every node builds the same ring');
+  const status = sim.process(0)!.status();
+  assert.equal(status.joined, true);
+  assert.equal(status.ring.members, 4);
+  assert.equal(status.ring.partitions, 32);
+  assert.equal(status.members.length, 4);
+  assert.ok(status.members.every((m) => m.state === 'alive' && m.inRing && m.partitionsOwned > 0));
+  assert.equal(status.members.reduce((s, m) => s + m.partitionsOwned, 0), 32 * 3);
+  assert.equal(status.members.reduce((s, m) => s + m.primaries, 0), 32);
+  assert.deepEqual(new Set(status.members.map((m) => m.clientAddress)), new Set(['host0:7000', 'host1:7000', 'host2:7000', 'host3:7000']));
+  assert.equal(sim.process(0)!.topology().nodes.find((n) => n.name === 'n2')?.clientAddress, 'host1:7000');
+});
+
+test('a member running another partition count is refused and kept out of the ring', () => {
+  const sim = cluster(4, (i) => (i === 3 ? { partitions: 64 } : {}));
+  sim.runUntil(3_000);
+  const status = sim.process(0)!.status();
+  assert.equal(status.ring.members, 3);
+  assert.equal(status.refusedMembers.length, 1);
+  assert.equal(status.refusedMembers[0]!.name, 'n4');
+  assert.match(status.refusedMembers[0]!.reason, /64 partitions but this cluster uses 32/);
+});
+
+test('a graceful leave hands every partition off, leaves gossip, then calls back', () => {
+  const sim = cluster(4);
+  sim.runUntil(2_000);
+  for (let i = 0; i < 40; i++) write(sim, 1, `key-${i}`);
+  const leaver = sim.process(0)!;
+  assert.ok(leaver.status().partitionsHeld > 0);
+  let left = false;
+  leaver.leave(() => (left = true));
+  sim.runUntil(sim.now + 20_000, () => left);
+  assert.ok(left, 'leave should call back once handed off');
+  assert.equal(leaver.status().partitionsHeld, 0);
+  sim.runUntil(sim.now + 3_000);
+  const view = sim.process(1)!.status();
+  assert.equal(view.members.find((m) => m.name === 'n1')?.state, 'left');
+  assert.equal(view.ring.members, 3);
+  // Every key is still readable at ALL from the three that remain.
+  for (let i = 0; i < 40; i++) {
+    let value: Uint8Array | null = null;
+    sim.process(2)!.kv.get(enc.encode(`key-${i}`), { consistency: 'all' }, (error, result) => {
+      assert.equal(error, null);
+      value = result!.value;
+    });
+    sim.runUntil(sim.now + 1_000, () => value !== null);
+    assert.ok(value, `key-${i} should have survived the leave`);
+  }
+});
+
+test('a crashed member stays in the ring until gossip forgets it, then its partitions move', () => {
+  const sim = cluster(4, () => ({ gossip: { deadReclaimMs: 5_000 } }));
+  sim.runUntil(2_000);
+  const before = sim.process(0)!.placement().version;
+  sim.crash(3);
+  sim.runUntil(sim.now + 4_000);
+  assert.equal(sim.process(0)!.placement().version, before, 'a crash alone does not move partitions');
+  sim.runUntil(sim.now + 30_000);
+  const after = sim.process(0)!.status();
+  assert.equal(after.ring.members, 3);
+  assert.notEqual(after.ring.version, before);
+  assert.ok(sim.upNodes().every((n) => n.process!.settled()), 'the new owners caught up');
+});
