@@ -77,7 +77,7 @@ export async function startShoal(nodes: number, replicas: number): Promise<Shoal
   await until(`${nodes} Shoal nodes to see each other`, async () => {
     for (const address of addresses) {
       const status = await fetchStatus(address, 1000);
-      if (status.members.filter((m) => m.state === 'alive').length !== nodes) return false;
+      if (!status.joined || status.members.filter((m) => m.state === 'alive').length !== nodes) return false;
     }
     return true;
   });

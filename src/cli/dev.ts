@@ -155,7 +155,7 @@ async function announceReady(nodes: DevNode[], count: number, stopping: () => bo
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!stopping() && Date.now() < deadline) {
     const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
-    if (views.every((v) => v !== null && v.members.filter((m) => m.state === 'alive').length === count)) {
+    if (views.every((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count)) {
       process.stdout.write(`shoal dev: cluster ready: every node sees ${count} alive member${count === 1 ? '' : 's'}\n`);
       return;
     }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DAEMON_OPTIONS, envName, loadConfig, type OptionSpec } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
 import { ExitStatus, StartupError } from '../daemon/errors.ts';
+import { consistencyFor } from '../daemon/node-host.ts';
 import { createLogger } from '../runtime/real.ts';
 
 const USAGE = 'Usage: shoal start [options]\n\nRuns one Shoal node. Every option is also a SHOAL_* environment variable and a key of the --config file.';
@@ -35,6 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   let config;
   try {
     config = loadConfig(argv, process.env);
+    // Counts the node cannot express as a consistency level fail here, before any port is bound.
+    consistencyFor('read-quorum', config.readQuorum, config.replicas);
+    consistencyFor('write-quorum', config.writeQuorum, config.replicas);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`shoal start: ${error.message}\n`);

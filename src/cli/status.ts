@@ -32,7 +32,7 @@ export function formatStatus(s: NodeStatus): string {
   for (const m of s.members) states.set(m.state, (states.get(m.state) ?? 0) + 1);
   const summary = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
   const header =
-    `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}\n` +
+    `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}${s.joined ? '' : ', still joining'}\n` +
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.readQuorum} W=${s.writeQuorum}\n` +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];

@@ -76,6 +76,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           readQuorum: config.readQuorum,
           writeQuorum: config.writeQuorum,
           uptimeMs: () => performance.now() - startedAt,
+          joined: () => node.joined(),
           membership: node.membership,
           topology: () => node.kv.topology(),
           progress: () => node.progress(),

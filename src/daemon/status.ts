@@ -15,6 +15,7 @@ export interface StatusSources {
   writeQuorum: number;
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
+  joined: () => boolean;
   membership: Membership;
   topology: () => TopologySnapshot;
   /** Partition replicas held here, and those catching up or waiting to be handed off. */
@@ -53,6 +54,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     zone: s.zone,
     version: s.version,
     uptimeMs: Math.max(0, Math.round(s.uptimeMs())),
+    joined: s.joined(),
     ringVersion: topology.version,
     partitions: topology.partitions,
     replicas: topology.replicas,

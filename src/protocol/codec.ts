@@ -445,6 +445,8 @@ function statusFromWire(v: unknown): NodeStatus {
   const out: Record<string, unknown> = {};
   for (const key of STATUS_STRINGS) out[key] = asString(m[key], `status.${key}`);
   for (const key of STATUS_UINTS) out[key] = asUint(m[key], `status.${key}`);
+  if (typeof m['joined'] !== 'boolean') throw malformed('status.joined must be a boolean');
+  out['joined'] = m['joined'];
   out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
   return out as unknown as NodeStatus;
 }

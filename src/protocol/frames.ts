@@ -140,6 +140,8 @@ export interface NodeStatus {
   /** Software version of the node (the package version). */
   version: string;
   uptimeMs: number;
+  /** False until the node has heard from its cluster and a peer confirmed its ring: it serves from then on. */
+  joined: boolean;
   ringVersion: string;
   partitions: number;
   replicas: number;

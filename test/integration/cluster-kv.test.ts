@@ -115,6 +115,7 @@ test('a client reconnects when its node is killed and restarted', async () => {
     await node.exited();
     await until('the client to notice', () => (single.status === 'reconnecting' ? true : undefined), 10_000, 20);
     await node.start();
+    await until('the restarted node to rejoin', async () => ((await node.status()).joined ? true : undefined), 30_000, 100);
     await until('the client to be ready again', () => (single.status === 'ready' ? true : undefined), 15_000, 50);
     assert.deepEqual(statuses.slice(0, 2), ['reconnecting', 'ready']);
     // The restarted node coordinates reads from the replicas that kept the data.

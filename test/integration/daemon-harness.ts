@@ -233,6 +233,7 @@ export class TestCluster {
       async () => {
         for (const node of running) {
           const status = await node.status();
+          if (!status.joined) return undefined;
           const alive = status.members.filter((m) => m.state === 'alive').map((m) => m.name).sort();
           if (alive.join() !== names.join()) return undefined;
         }

@@ -11,7 +11,7 @@ import { UsageError } from '../../src/cli/args.ts';
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeReplies, type NodeStatus } from '../../src/protocol/index.ts';
 
 const status: NodeStatus = {
-  node: 'node1', cluster: 'shoal', zone: 'default', version: '0.1.0', uptimeMs: 65_000, ringVersion: 'abc',
+  node: 'node1', cluster: 'shoal', zone: 'default', version: '0.1.0', uptimeMs: 65_000, joined: true, ringVersion: 'abc',
   partitions: 8, replicas: 2, readQuorum: 1, writeQuorum: 2, held: 8, catchingUp: 1, toHandOff: 0, clientConnections: 1,
   members: [
     { name: 'node1', address: '127.0.0.1:7401', clientAddress: '127.0.0.1:7400', zone: 'default', state: 'alive', incarnation: 0, partitions: 8, primaries: 4 },

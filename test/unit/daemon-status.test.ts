@@ -15,6 +15,7 @@ test('members are sorted, carry their client address, and count their ring slots
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
     uptimeMs: () => 1234.6,
+    joined: () => true,
     membership,
     topology: () => ({ version: 'v', partitions: 3, replicas: 2, nodes: [], owners: [['a', 'b'], ['b', 'a'], ['b', 'c']] }),
     progress: () => ({ held: 3, catchingUp: 0, toHandOff: 1 }),
