@@ -16,6 +16,8 @@ export function holdsData(member: Member): boolean {
 
 /** Builds the placement from the members that hold data (the caller filters with `holdsData`). */
 export function buildPlacement(members: readonly Member[], partitions: number, replicas: number): Placement {
+  // The last member leaving (or a lone node stopping) leaves nobody to place data on.
+  if (members.length === 0) return emptyPlacement(partitions, 'no-members');
   const ringMembers = members.map((m) => ({ name: m.name, zone: m.zone })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const ring = buildRing({ members: ringMembers, partitions, replicas });
   // Preference lists are read on every request and every sync round: build each array once.
@@ -33,12 +35,13 @@ export function buildPlacement(members: readonly Member[], partitions: number, r
 }
 
 /**
- * The placement of a node that has not joined a cluster yet: no members, so it owns nothing,
- * coordinates nothing (every request is `unavailable`) and counts towards no quorum.
+ * A placement with no members, for a node that has not joined a cluster yet or whose cluster has
+ * no data-holding member left: it owns nothing, coordinates nothing (every request is
+ * `unavailable`) and counts towards no quorum.
  */
-export function emptyPlacement(partitions: number): Placement {
+export function emptyPlacement(partitions: number, version = 'not-joined'): Placement {
   return {
-    version: 'not-joined',
+    version,
     partitions,
     width: 0,
     members: [],

@@ -93,7 +93,8 @@ export class PartitionSync {
         for (const source of owners) if (source !== self) existing.pendingSources.add(source);
       } else if (!ownsNow && existing) {
         existing.pendingSources.clear();
-        if (existing.size === 0) this.dropPartition(p);
+        // With no owner left (the last member is leaving) there is nobody to hand the data to.
+        if (existing.size === 0 || owners.length === 0) this.dropPartition(p);
         else if (!this.coveredBy.has(p)) this.coveredBy.set(p, new Set());
       }
     }

@@ -98,3 +98,14 @@ test('a crashed member stays in the ring until gossip forgets it, then its parti
   assert.notEqual(after.ring.version, before);
   assert.ok(sim.upNodes().every((n) => n.process!.settled()), 'the new owners caught up');
 });
+
+test('a lone node leaves gracefully: an empty ring is not an error', () => {
+  const sim = cluster(1);
+  sim.runUntil(1_000);
+  write(sim, 0, 'only-copy');
+  let left = false;
+  sim.process(0)!.leave(() => (left = true));
+  sim.runUntil(sim.now + 20_000, () => left);
+  assert.ok(left, 'leave should call back even with nobody to hand off to');
+  assert.equal(sim.process(0)!.status().ring.members, 0);
+});
