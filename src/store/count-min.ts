@@ -7,9 +7,12 @@
  * after `sampleSize` increments (10x the expected entry count) every counter is halved, so
  * yesterday's favourites fade and the sketch keeps describing the recent past.
  *
- * Each 32-bit word holds eight counters. Row i of the sketch picks a word with its own hash and a
- * counter inside that word, so the four rows are spread over the whole table rather than four
- * separate tables, and a key's estimate is the minimum of its four counters.
+ * Each 32-bit word holds eight counters. A key's four counters all live in one 64-byte block of
+ * sixteen words (Caffeine's block-based layout since 3.0): the key's hash picks the block, and a
+ * second hash picks, for each row i, one of the block's four words reserved for row i and a counter
+ * inside it. An estimate is the minimum of the four counters. Spreading the rows over the whole
+ * table, as a textbook sketch does, costs four cache misses on every cache hit; one block costs
+ * one, with the same table size and, as measured by bench/hitratio, no loss of hit ratio.
  */
 import { mix32 } from './hash.ts';
 
@@ -22,8 +25,10 @@ export const SAMPLE_FACTOR = 10;
 /** Smallest table, so a tiny cache still has a usefully sized sketch. */
 const MIN_WORDS = 64;
 
-/** Per-row seeds, odd so multiplying by them is a bijection. */
-const ROW_SEEDS = [0x97cb3127, 0xb0ad2cb5, 0xfa10a2d1, 0xcf3ac7ad] as const;
+/** A block is 2^4 = 16 words (64 bytes, one cache line); row i owns words 4i .. 4i + 3 of it. */
+const BLOCK_SHIFT = 4;
+/** Seed of the in-block hash, odd so multiplying by it is a bijection. */
+const COUNTER_SEED = 0x97cb3127;
 /** Clears the top bit of every 4-bit counter after a right shift by one (the halving step). */
 const HALVE_MASK = 0x77777777;
 
@@ -34,25 +39,26 @@ export interface CountMinOptions {
 
 export class CountMinSketch {
   private table: Uint32Array;
-  private mask: number;
+  /** Blocks in the table, minus one (the table holds a power of two of them). */
+  private blockMask: number;
   private additions = 0;
   /** Increments between agings. */
   private sampleSizeValue: number;
   private agings = 0;
 
   constructor(options: CountMinOptions) {
-    const { table, mask, sampleSize } = CountMinSketch.layout(options.expectedEntries);
+    const { table, blockMask, sampleSize } = CountMinSketch.layout(options.expectedEntries);
     this.table = table;
-    this.mask = mask;
+    this.blockMask = blockMask;
     this.sampleSizeValue = sampleSize;
   }
 
-  private static layout(expectedEntries: number): { table: Uint32Array; mask: number; sampleSize: number } {
+  private static layout(expectedEntries: number): { table: Uint32Array; blockMask: number; sampleSize: number } {
     const entries = Math.max(1, Math.floor(expectedEntries));
     // Two words (16 counters) per expected entry, as Caffeine's one long per entry.
     let words = MIN_WORDS;
     while (words < entries * 2 && words < 1 << 30) words *= 2;
-    return { table: new Uint32Array(words), mask: words - 1, sampleSize: SAMPLE_FACTOR * entries };
+    return { table: new Uint32Array(words), blockMask: (words >>> BLOCK_SHIFT) - 1, sampleSize: SAMPLE_FACTOR * entries };
   }
 
   /** The number of increments after which all counters are halved. */
@@ -77,20 +83,21 @@ export class CountMinSketch {
   ensureCapacity(expectedEntries: number): void {
     const words = this.table.length;
     if (expectedEntries * 2 <= words && (expectedEntries * 8 >= words || words === MIN_WORDS)) return;
-    const { table, mask, sampleSize } = CountMinSketch.layout(expectedEntries);
+    const { table, blockMask, sampleSize } = CountMinSketch.layout(expectedEntries);
     this.table = table;
-    this.mask = mask;
+    this.blockMask = blockMask;
     this.sampleSizeValue = sampleSize;
     this.additions = 0;
   }
 
   /** The estimated number of occurrences of a key (by its 32-bit hash), at most 15. */
   frequency(hash: number): number {
+    const block = (hash & this.blockMask) << BLOCK_SHIFT;
+    const counterHash = mix32(Math.imul(hash, COUNTER_SEED));
     let min = MAX_COUNT;
     for (let row = 0; row < SKETCH_DEPTH; row++) {
-      const h = mix32(Math.imul(hash, ROW_SEEDS[row]!) + row);
-      const shift = (h >>> 29) << 2;
-      const count = (this.table[h & this.mask]! >>> shift) & 0xf;
+      const h = counterHash >>> (row << 3);
+      const count = (this.table[block + (row << 2) + (h & 3)]! >>> (h & 0x1c)) & 0xf;
       if (count < min) min = count;
     }
     return min;
@@ -98,12 +105,14 @@ export class CountMinSketch {
 
   /** Records one occurrence; returns true when it triggered an aging (halving) of all counters. */
   increment(hash: number): boolean {
-    let added = false;
     const table = this.table;
+    const block = (hash & this.blockMask) << BLOCK_SHIFT;
+    const counterHash = mix32(Math.imul(hash, COUNTER_SEED));
+    let added = false;
     for (let row = 0; row < SKETCH_DEPTH; row++) {
-      const h = mix32(Math.imul(hash, ROW_SEEDS[row]!) + row);
-      const index = h & this.mask;
-      const shift = (h >>> 29) << 2;
+      const h = counterHash >>> (row << 3);
+      const index = block + (row << 2) + (h & 3);
+      const shift = h & 0x1c;
       const word = table[index]!;
       if (((word >>> shift) & 0xf) < MAX_COUNT) {
         table[index] = word + (1 << shift);

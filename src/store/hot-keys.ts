@@ -10,7 +10,17 @@
  *
  * Time enters only through `tick(nowMs)`, called by the owner: at each window boundary all counts
  * are multiplied by `decay` and the once-per-window report memory is cleared.
+ *
+ * Sampling: the store records every read and write, and on a large key space almost every record is
+ * a Space-Saving replacement (a Map delete, a Map insert and a heap walk), which cost about a tenth
+ * of a cache hit. So by default one access in about `sampleInterval` is counted, weighted by
+ * `sampleInterval` (gaps drawn uniformly from 1 .. 2 x interval - 1 by a seeded stream, so periodic
+ * traffic cannot alias with the sampler and runs replay exactly). A key with share s of the traffic
+ * gets share s of the samples in expectation, which is what the threshold is about; the bounds
+ * above then hold for the sampled stream, and counts are estimates of the true ones. Set
+ * `sampleInterval: 1` to count every access exactly.
  */
+import { SeededRandom } from './prng.ts';
 
 export const DEFAULT_HOT_KEY_CAPACITY = 64;
 /** Share of the (decayed) traffic that makes a key hot. */
@@ -20,6 +30,10 @@ export const DEFAULT_HOT_KEY_WINDOW_MS = 10_000;
 export const DEFAULT_HOT_KEY_DECAY = 0.5;
 /** No report until the decayed traffic total reaches this, so a quiet node reports nothing. */
 export const DEFAULT_HOT_KEY_MIN_TRAFFIC = 1000;
+/** One access in about this many is counted (with this weight); see the module comment. */
+export const DEFAULT_HOT_KEY_SAMPLE_INTERVAL = 8;
+/** Seed of the sampler's own stream (it never draws from the node's shared one). */
+export const DEFAULT_HOT_KEY_SEED = 0x40717e75;
 
 export class HotKeyConfigError extends Error {
   override readonly name = 'HotKeyConfigError';
@@ -27,11 +41,11 @@ export class HotKeyConfigError extends Error {
 
 export interface HotKey {
   key: string;
-  /** Estimated (decayed) count; at least the true count. */
+  /** Estimated (decayed) count; with `sampleInterval: 1`, at least the true count. */
   count: number;
   /** How much of `count` may be overestimate. */
   error: number;
-  /** Guaranteed share of the decayed traffic, (count - error) / total. */
+  /** Share of the decayed traffic, (count - error) / total: guaranteed with `sampleInterval: 1`, estimated from the sample otherwise. */
   share: number;
 }
 
@@ -46,6 +60,10 @@ export interface HotKeyOptions {
   windowMs?: number;
   decay?: number;
   minTraffic?: number;
+  /** Count one access in about this many, weighted by it (default DEFAULT_HOT_KEY_SAMPLE_INTERVAL); 1 counts every access. */
+  sampleInterval?: number;
+  /** Seed for the sampler's gaps (default DEFAULT_HOT_KEY_SEED). */
+  seed?: number;
   /** Called at most once per key per window when its guaranteed share reaches the threshold. */
   onHotKey?: (report: HotKeyReport) => void;
 }
@@ -57,6 +75,10 @@ export class HotKeyTracker {
   private readonly decay: number;
   private readonly minTraffic: number;
   private readonly onHotKey: ((report: HotKeyReport) => void) | undefined;
+  private readonly sampleInterval: number;
+  private readonly sampler: SeededRandom;
+  /** Accesses left until the next one that is counted. */
+  private untilSample = 1;
   private readonly index = new Map<string, number>();
   private readonly keys: string[] = [];
   private readonly counts: Float64Array;
@@ -76,10 +98,13 @@ export class HotKeyTracker {
     this.decay = options.decay ?? DEFAULT_HOT_KEY_DECAY;
     this.minTraffic = options.minTraffic ?? DEFAULT_HOT_KEY_MIN_TRAFFIC;
     this.onHotKey = options.onHotKey;
+    this.sampleInterval = options.sampleInterval ?? DEFAULT_HOT_KEY_SAMPLE_INTERVAL;
+    this.sampler = new SeededRandom(options.seed ?? DEFAULT_HOT_KEY_SEED);
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new HotKeyConfigError(`hot-key capacity must be a positive integer, got ${this.capacity}`);
     if (!(this.shareThreshold > 0 && this.shareThreshold <= 1)) throw new HotKeyConfigError(`hot-key shareThreshold must be in (0, 1], got ${this.shareThreshold}`);
     if (!(this.decay >= 0 && this.decay <= 1)) throw new HotKeyConfigError(`hot-key decay must be in [0, 1], got ${this.decay}`);
     if (!(this.windowMs > 0)) throw new HotKeyConfigError(`hot-key windowMs must be positive, got ${this.windowMs}`);
+    if (!Number.isInteger(this.sampleInterval) || this.sampleInterval < 1) throw new HotKeyConfigError(`hot-key sampleInterval must be a positive integer, got ${this.sampleInterval}`);
     this.counts = new Float64Array(this.capacity);
     this.errors = new Float64Array(this.capacity);
     this.heap = new Int32Array(this.capacity);
@@ -91,12 +116,20 @@ export class HotKeyTracker {
     return this.total;
   }
 
-  /** Counts one access to `key`. */
+  /** Notes one access to `key` (counted if the sampler picks it; see the module comment). */
   record(key: string): void {
-    this.total++;
+    if (--this.untilSample > 0) return;
+    const interval = this.sampleInterval;
+    this.untilSample = interval === 1 ? 1 : 1 + this.sampler.int(2 * interval - 1);
+    this.count(key, interval);
+  }
+
+  /** Space-Saving's update with a weighted occurrence. */
+  private count(key: string, weight: number): void {
+    this.total += weight;
     const id = this.index.get(key);
     if (id !== undefined) {
-      this.counts[id] = this.counts[id]! + 1;
+      this.counts[id] = this.counts[id]! + weight;
       this.siftDown(this.heapPos[id]!);
       return;
     }
@@ -104,7 +137,7 @@ export class HotKeyTracker {
       const fresh = this.size++;
       this.keys[fresh] = key;
       this.index.set(key, fresh);
-      this.counts[fresh] = 1;
+      this.counts[fresh] = weight;
       this.errors[fresh] = 0;
       this.heap[fresh] = fresh;
       this.heapPos[fresh] = fresh;
@@ -117,7 +150,7 @@ export class HotKeyTracker {
     this.keys[victim] = key;
     this.index.set(key, victim);
     this.errors[victim] = this.counts[victim]!;
-    this.counts[victim] = this.counts[victim]! + 1;
+    this.counts[victim] = this.counts[victim]! + weight;
     this.siftDown(0);
   }
 

@@ -30,17 +30,50 @@ const LEVEL_WIDTHS = LEVEL_SHIFTS.map((s) => 2 ** s);
 /** "No deadline" in the deadline column. */
 export const NO_DEADLINE = 0;
 
+/**
+ * Where the wheel keeps each slot's deadline. By default the wheel has its own column; the store
+ * passes its per-slot rows instead, so the expiry check on every read lands on the same cache line
+ * as the rest of the entry's metadata.
+ */
+export interface DeadlineColumn {
+  /** The slot's deadline, or NO_DEADLINE. */
+  get(slot: number): number;
+  set(slot: number, deadlineMs: number): void;
+  /** Makes room for slots below `slotCapacity` (the owner of a shared column may grow it itself). */
+  grow(slotCapacity: number): void;
+}
+
+/** A deadline column of the wheel's own. */
+class OwnDeadlines implements DeadlineColumn {
+  private deadlines: Float64Array;
+  constructor(slotCapacity: number) {
+    this.deadlines = new Float64Array(slotCapacity);
+  }
+  get(slot: number): number {
+    return this.deadlines[slot]!;
+  }
+  set(slot: number, deadlineMs: number): void {
+    this.deadlines[slot] = deadlineMs;
+  }
+  grow(slotCapacity: number): void {
+    if (slotCapacity <= this.deadlines.length) return;
+    const grown = new Float64Array(slotCapacity);
+    grown.set(this.deadlines);
+    this.deadlines = grown;
+  }
+}
+
 export class TimerWheel {
   private readonly lists: SlotLists;
-  private deadlines: Float64Array;
+  private readonly deadlines: DeadlineColumn;
   /** Wall time up to which buckets have been processed. */
   private time: number;
   private scheduled = 0;
 
-  constructor(startMs: number, slotCapacity: number) {
+  constructor(startMs: number, slotCapacity: number, deadlines: DeadlineColumn = new OwnDeadlines(slotCapacity)) {
     this.time = startMs;
     this.lists = new SlotLists(LIST_COUNT, slotCapacity);
-    this.deadlines = new Float64Array(slotCapacity);
+    this.deadlines = deadlines;
   }
 
   /** Number of slots with a deadline (scheduled or due). */
@@ -48,8 +81,9 @@ export class TimerWheel {
     return this.scheduled;
   }
 
+  /** Bytes of the wheel's lists (the deadline column is counted by whoever owns it). */
   get byteSize(): number {
-    return this.lists.byteSize + this.deadlines.byteLength;
+    return this.lists.byteSize;
   }
 
   /** The wall time the wheel has advanced to. */
@@ -59,32 +93,28 @@ export class TimerWheel {
 
   grow(slotCapacity: number): void {
     this.lists.grow(slotCapacity);
-    if (slotCapacity > this.deadlines.length) {
-      const grown = new Float64Array(slotCapacity);
-      grown.set(this.deadlines);
-      this.deadlines = grown;
-    }
+    this.deadlines.grow(slotCapacity);
   }
 
   /** The absolute deadline of a slot, or NO_DEADLINE. */
   deadline(slot: number): number {
-    return this.deadlines[slot]!;
+    return this.deadlines.get(slot);
   }
 
   /** Sets (or replaces) a slot's deadline; NO_DEADLINE cancels it. */
   schedule(slot: number, deadlineMs: number): void {
     this.cancel(slot);
     if (deadlineMs === NO_DEADLINE) return;
-    this.deadlines[slot] = deadlineMs;
+    this.deadlines.set(slot, deadlineMs);
     this.scheduled++;
     this.place(slot, deadlineMs);
   }
 
   /** Forgets a slot's deadline (when the entry is deleted or overwritten without a TTL). */
   cancel(slot: number): void {
-    if (this.deadlines[slot] === NO_DEADLINE) return;
+    if (this.deadlines.get(slot) === NO_DEADLINE) return;
     this.lists.remove(slot);
-    this.deadlines[slot] = NO_DEADLINE;
+    this.deadlines.set(slot, NO_DEADLINE);
     this.scheduled--;
   }
 
@@ -120,7 +150,7 @@ export class TimerWheel {
     this.lists.spliceAll(list, SCRATCH_LIST);
     for (let slot = this.lists.first(SCRATCH_LIST); slot !== -1; slot = this.lists.first(SCRATCH_LIST)) {
       this.lists.remove(slot);
-      this.place(slot, this.deadlines[slot]!);
+      this.place(slot, this.deadlines.get(slot));
     }
   }
 

@@ -73,6 +73,17 @@ export function chunkBytes(len: number): number {
 /** Shared by every empty value: a zero-length array has no bytes anyone could change. */
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Bytes per copy pool. A fresh ArrayBuffer per copy costs V8 a trip into its C++ allocator and
+ * external-memory accounting, about as much as the rest of a cache hit; carving small copies out
+ * of a shared pool (what Node's Buffer.allocUnsafe does with its 8 KiB pool) halves a get's time.
+ * The price, the same as Buffer's: a copy kept alive keeps its pool's 16 KiB alive, and
+ * `copy.buffer` is the shared pool (use `byteOffset`/`length`, as with any view).
+ */
+export const COPY_POOL_BYTES = 16 * 1024;
+/** Copies longer than this get their own ArrayBuffer, so one pool holds at least eight copies. */
+export const MAX_POOLED_COPY_BYTES = COPY_POOL_BYTES / 8;
+
 class SizeClass {
   /** Free handles, used as a stack. */
   free = new Int32Array(16);
@@ -99,6 +110,10 @@ export class ValueArena {
   private readonly largeFree: number[] = [];
   private used = 0;
   private largeBytes = 0;
+  private copyPool = new ArrayBuffer(COPY_POOL_BYTES);
+  /** A byte view of copyPool (kept, so a copy does not pay for a fresh view or a `.buffer` lookup). */
+  private copyPoolBytes = new Uint8Array(this.copyPool);
+  private copyPoolUsed = 0;
 
   /** Bytes of chunks currently holding values (rounded up to their class). */
   get usedBytes(): number {
@@ -150,12 +165,27 @@ export class ValueArena {
     this.used -= cls.chunk;
   }
 
-  /** A fresh copy of a stored value: safe to keep, whatever the store does next. */
+  /**
+   * A copy of a stored value: safe to keep and to modify, whatever the store does next (the store
+   * never writes to it again). Small copies share a pool buffer; see COPY_POOL_BYTES.
+   */
   copy(handle: number, len: number): Uint8Array {
     if (len === 0) return EMPTY;
     if (len > MAX_CHUNK_BYTES) return this.large[handle - LARGE_FLAG]!.slice();
     const offset = (handle & OFFSET_MASK) << GRANULE_SHIFT;
-    return this.pages[handle >>> OFFSET_BITS]!.slice(offset, offset + len);
+    const page = this.pages[handle >>> OFFSET_BITS]!;
+    if (len > MAX_POOLED_COPY_BYTES) return page.slice(offset, offset + len);
+    let at = this.copyPoolUsed;
+    // A new pool when this one is full, or when a caller transferred (detached) its buffer.
+    if (at + len > COPY_POOL_BYTES || this.copyPool.byteLength === 0) {
+      this.copyPool = new ArrayBuffer(COPY_POOL_BYTES);
+      this.copyPoolBytes = new Uint8Array(this.copyPool);
+      at = 0;
+    }
+    // Keep copies 8-byte aligned, as Buffer's pool does, so callers may lay wider views over them.
+    this.copyPoolUsed = (at + len + GRANULE - 1) & ~(GRANULE - 1);
+    this.copyPoolBytes.set(page.subarray(offset, offset + len), at);
+    return new Uint8Array(this.copyPool, at, len);
   }
 
   /** A zero-copy view of a stored value, valid only until the store's next mutation. */
