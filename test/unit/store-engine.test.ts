@@ -45,6 +45,28 @@ test('get returns a copy: later writes never change a value already returned', (
   assert.deepEqual(got, bytes(1, 1, 1));
 });
 
+test('pooled copies are independent of the store and of each other, across pool refills', () => {
+  const store = make({ maxMemory: 10_000_000 });
+  const value = (i: number): Uint8Array => Uint8Array.from({ length: 100 }, (_, j) => (i + j) & 0xff);
+  for (let i = 0; i < 500; i++) store.set(`k${i}`, value(i), { partition: 0 });
+  // More copies than one pool holds, all kept: none may be overwritten by a later one.
+  const copies = Array.from({ length: 500 }, (_, i) => store.get(`k${i}`)!);
+  copies.forEach((c, i) => assert.deepEqual(c, value(i)));
+  copies[7]!.fill(0);
+  assert.deepEqual(store.get('k7'), value(7), 'writing into a copy never reaches the store');
+  assert.deepEqual(copies[8], value(8), 'nor a neighbouring copy');
+});
+
+test('a caller transferring a copy\'s buffer does not break later reads', () => {
+  const store = make();
+  store.set('a', bytes(1, 2, 3), { partition: 0 });
+  const got = store.get('a')!;
+  structuredClone(got.buffer, { transfer: [got.buffer] });
+  assert.equal(got.length, 0, 'the transfer detached the pool');
+  assert.deepEqual(store.get('a'), bytes(1, 2, 3));
+  assert.deepEqual(store.peek('a'), bytes(1, 2, 3));
+});
+
 test('values of every size class round-trip, including empty and large ones', () => {
   const store = make({ maxMemory: 10_000_000 });
   const sizes = [0, 1, 7, 8, 9, 100, 511, 512, 513, 4000, 65_536, 65_537, 300_000];
