@@ -4,9 +4,11 @@
  * the cost of building a ring and of hashing a key. Prints a table on stderr and one JSON object on
  * stdout.
  *
- *   npx tsx bench/ring/index.ts [--zones Z] [--trials T] [--seed S] [--min 3] [--max 64] [--write]
+ *   npx tsx bench/ring/index.ts [--zones Z] [--trials T] [--seed S] [--seeds K] [--min 3] [--max 64] [--write]
  *
  * Movement is the worst of T joins (joiners `joiner-0`..) and T leaves (evenly spaced members).
+ * `--seeds K` measures the member sets of seeds S..S+K-1 and reports, per size, the worst over
+ * them (one seed is one set of names; the worst case over many sets is what a property test sees).
  * `--write` also saves bench/results/ring-<date>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,9 +32,10 @@ const flag = (name: string, fallback: number): number => {
 const zones = flag('zones', 1);
 const trials = flag('trials', 4);
 const seed = flag('seed', 1);
+const seeds = flag('seeds', 1);
 const min = flag('min', 3);
 const max = flag('max', 64);
-const options = { zones, trials, seed, partitions: DEFAULT_PARTITION_COUNT, replicas: DEFAULT_REPLICAS };
+const options = { zones, trials, seed, seeds, partitions: DEFAULT_PARTITION_COUNT, replicas: DEFAULT_REPLICAS };
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 interface Row {
@@ -42,15 +45,27 @@ interface Row {
   leaveMovedOverIdeal: number | null;
 }
 const rows: Row[] = [];
+const worstOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 for (let nodes = min; nodes <= max; nodes++) {
-  const balance = measureBalance(nodes, options);
-  const movement = measureMovement(nodes, options);
-  rows.push({
-    nodes,
-    maxOverMean: round(balance.maxOverMean),
-    joinMovedOverIdeal: round(movement.join.movedOverIdeal),
-    leaveMovedOverIdeal: movement.leave ? round(movement.leave.movedOverIdeal) : null,
-  });
+  const perSeed: Row[] = [];
+  for (let s = seed; s < seed + seeds; s++) {
+    const balance = measureBalance(nodes, { ...options, seed: s });
+    const movement = measureMovement(nodes, { ...options, seed: s });
+    perSeed.push({
+      nodes,
+      maxOverMean: round(balance.maxOverMean),
+      joinMovedOverIdeal: round(movement.join.movedOverIdeal),
+      leaveMovedOverIdeal: movement.leave ? round(movement.leave.movedOverIdeal) : null,
+    });
+  }
+  rows.push(
+    perSeed.reduce((a, b) => ({
+      nodes,
+      maxOverMean: Math.max(a.maxOverMean, b.maxOverMean),
+      joinMovedOverIdeal: Math.max(a.joinMovedOverIdeal, b.joinMovedOverIdeal),
+      leaveMovedOverIdeal: worstOf(a.leaveMovedOverIdeal, b.leaveMovedOverIdeal),
+    })),
+  );
 }
 
 // Cost of building the largest ring, and of key -> partition.

@@ -9,12 +9,15 @@
  *
  * What we do, in two steps:
  *
- * 1. Stratified rendezvous scores. Each node ranks all Q partitions in a pseudo-random order
- *    derived only from its own name: score(p, i) = the rank of p in node i's order. Every node
- *    therefore holds exactly one score of each rank, instead of an independent random draw per
- *    partition, which roughly halves the spread of natural shares (sd 3.7 instead of 6.8 at 64
- *    nodes). Because a score depends on one node's name only, adding a node does not change how
- *    the others compare, which is what gives rendezvous hashing its minimal movement.
+ * 1. Stratified, lattice-structured rendezvous scores (member-order.ts). Each node orders the Q
+ *    partitions by an affine map over a prime field derived only from its own name:
+ *    score(p, i) = level of p in node i's order. Every node holds at most one score per level,
+ *    instead of an independent random draw per partition, which roughly halves the spread of
+ *    natural shares (sd ~4 instead of 6.8 at 64 nodes); and because two nodes' orders lie on a
+ *    lattice rather than being independent, each pair splits its contests nearly evenly, which
+ *    trims the spread by a few percent more at 48-64 nodes and leaves fewer nodes above the cap
+ *    (about half the joins and leaves over 1.2x of independent permutations; bench/ring/variants.ts). Because a score depends on one node's name only, adding a node does not
+ *    change how the others compare, which is what gives rendezvous hashing its minimal movement.
  *
  * 2. A capped global greedy. All (partition, node) pairs are taken in descending score order;
  *    a pair is accepted while its partition still needs replicas, the node holds fewer than `cap`
@@ -28,30 +31,29 @@
  * zone that every partition needs) is filled in a second pass that ignores the node cap; such a
  * cluster cannot be balanced at all, and `overflowed` reports how often it happened.
  *
- * Measured (`npx tsx bench/ring/index.ts`, Q = 1024, N = 3, one zone): max/mean <= 1.10 at every
- * size from 3 to 64; a join or leave moves <= 1.2x the ideal share up to ~46 nodes but up to
- * ~1.27x between 47 and 64. The excess is structural: every size change moves the cap by about one
- * replica, and each node sitting at the cap must then shed or reclaim one partition on top of what
- * the joiner takes or the leaver gives up. With zones the cascades are larger (up to ~1.5x at 3
- * zones), because each zone's nodes compete for fewer slots.
+ * Measured (`npx tsx bench/ring/index.ts --seeds 8`, Q = 1024, N = 3, one zone): max/mean <= 1.10
+ * at every size from 3 to 64; a join or leave moves <= 1.2x the ideal share up to ~42 nodes, and
+ * up to ~1.30x between 43 and 64 (the independent-permutation version of step 1 reached ~1.33).
+ * The excess is structural to any cap: every size change moves the cap by about one replica, and
+ * each node sitting at the cap must then shed or reclaim one partition unless the joiner happened
+ * to take exactly one from it (the joiner's take from one node is ~Poisson(0.8), so this costs
+ * ~0.6 moves per capped node), on top of the joiner's own share, which itself varies by the
+ * natural spread. Only fewer nodes at the cap helps: tighter caps and exact-quota fills
+ * (Maglev-style turns) measured far worse (`bench/ring/variants.ts`), and weights corrected
+ * toward the mean pay the same cost for every node they correct, not just the capped ones.
+ * With zones the cascades are larger, because each zone's nodes compete for fewer slots.
  *
  * Determinism: integer scores, comparisons that break ties by member name, Array.prototype.sort
  * (stable by specification) with total comparators. `bench/ring/index.ts` measures balance and
  * movement.
  */
-import { hashPair, murmur3String } from './hash.ts';
-
-/** Seeds the per-node partition orders. Changing it reshuffles every cluster: bump CLAIM_ALGORITHM_VERSION too. */
-const CLAIM_SEED = 0x7368_6f61; // "shoa"
+import { NO_PARTITION, memberOrder } from './member-order.ts';
 
 /** Identifies this algorithm in the ring version, so nodes running a different claim never agree by accident. */
-export const CLAIM_ALGORITHM_VERSION = 'stratified-hrw-capped-1';
+export const CLAIM_ALGORITHM_VERSION = 'affine-hrw-capped-2';
 
 /** The balance target: no node holds more than this multiple of the mean number of partition replicas. */
 export const MAX_LOAD_OVER_MEAN = 1.1;
-
-/** Jitter bits under the rank: break ties between two nodes that gave a partition the same rank. */
-const JITTER_BITS = 16;
 
 export interface ClaimInput {
   /** Member names, sorted ascending, distinct. */
@@ -104,41 +106,6 @@ export function loadCap(partitions: number, width: number, members: number): num
   return Math.max(Math.ceil(mean), Math.floor(mean * MAX_LOAD_OVER_MEAN * (1 - 1e-9)));
 }
 
-/** One member's view of the partitions: its own pseudo-random order of them, from its name alone. */
-export interface MemberOrder {
-  /** `byRank[r]` is the partition this member ranks r-th (higher rank = wanted more). */
-  readonly byRank: Int32Array;
-  /** score(p) = rank(p) * 2^JITTER_BITS + jitter(p). */
-  readonly score: Float64Array;
-}
-
-/**
- * Orders are pure functions of (name, Q), and the same names come back on every membership
- * change, so they are memoised. The bound only caps memory under heavy churn of names.
- */
-const MEMBER_ORDER_CACHE_LIMIT = 4096;
-const memberOrderCache = new Map<string, MemberOrder>();
-
-export function memberOrder(name: string, partitions: number): MemberOrder {
-  const cacheKey = `${partitions}:${name}`;
-  const cached = memberOrderCache.get(cacheKey);
-  if (cached) return cached;
-  const seed = murmur3String(name, CLAIM_SEED);
-  const draw = new Float64Array(partitions);
-  for (let p = 0; p < partitions; p++) draw[p] = hashPair(seed, p, CLAIM_SEED) * partitions + p; // distinct
-  const byRank = Int32Array.from({ length: partitions }, (_, p) => p).sort((a, b) => draw[a]! - draw[b]!);
-  const score = new Float64Array(partitions);
-  const jitterMask = (1 << JITTER_BITS) - 1;
-  for (let rank = 0; rank < partitions; rank++) {
-    const p = byRank[rank]!;
-    score[p] = rank * (jitterMask + 1) + (hashPair(seed, p, CLAIM_SEED + 1) & jitterMask);
-  }
-  const order = { byRank, score };
-  if (memberOrderCache.size >= MEMBER_ORDER_CACHE_LIMIT) memberOrderCache.clear();
-  memberOrderCache.set(cacheKey, order);
-  return order;
-}
-
 /** Computes the assignment; see the module comment. */
 export function claim(input: ClaimInput): Claim {
   const { names, partitions: q } = input;
@@ -166,14 +133,17 @@ export function claim(input: ClaimInput): Claim {
   }
 
   // Visits every (partition, member) pair by descending score; equal scores go to the earlier
-  // name. Every member holds exactly one score per rank, so the pairs of rank r are the n pairs
-  // (byRank_i[r], i), and only those need sorting among themselves.
-  const level = Int32Array.from({ length: n }, (_, i) => i);
+  // name. Every member holds at most one score per level, so the pairs of level v are the pairs
+  // (byLevel_i[v], i), and only those need sorting among themselves.
+  const levels = orders[0]?.levels ?? 0;
+  const level: number[] = [];
   const visitInScoreOrder = (visit: (p: number, i: number) => boolean): void => {
-    for (let rank = q - 1; rank >= 0; rank--) {
-      const at = (i: number): number => score[orders[i]!.byRank[rank]! * n + i]!;
+    for (let v = levels - 1; v >= 0; v--) {
+      level.length = 0;
+      for (let i = 0; i < n; i++) if (orders[i]!.byLevel[v] !== NO_PARTITION) level.push(i);
+      const at = (i: number): number => score[orders[i]!.byLevel[v]! * n + i]!;
       level.sort((a, b) => at(b) - at(a) || a - b);
-      for (const i of level) if (visit(orders[i]!.byRank[rank]!, i)) return;
+      for (const i of level) if (visit(orders[i]!.byLevel[v]!, i)) return;
     }
   };
 

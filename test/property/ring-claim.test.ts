@@ -12,13 +12,14 @@ import {
 import type { RingMember } from '../../src/ring/index.ts';
 
 /**
- * Above this many nodes the measured worst case of a join or leave exceeds MOVEMENT_TARGET for a
- * few percent of member sets (up to ~1.29x; see bench/ring and the ring report in issue 4). The
- * property checks the target up to here and LARGE_CLUSTER_MOVEMENT_BOUND beyond, so a regression
- * in either range still fails.
+ * Up to this many nodes (after the join, before the leave) every measured member set meets
+ * MOVEMENT_TARGET (`npx tsx bench/ring/index.ts --seeds 24 --seed 100 --min 30 --max 46`). Above
+ * it, a few percent of joins and leaves need up to ~1.30x (capped nodes shedding or reclaiming
+ * one partition each; see claim.ts), so the property checks LARGE_CLUSTER_MOVEMENT_BOUND there:
+ * a regression in either range still fails.
  */
-const MOVEMENT_TARGET_MAX_NODES = 40;
-const LARGE_CLUSTER_MOVEMENT_BOUND = 1.35;
+const MOVEMENT_TARGET_MAX_NODES = 42;
+const LARGE_CLUSTER_MOVEMENT_BOUND = 1.33;
 
 const name = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
 // The size is drawn uniformly first: fast-check's default array sizes would rarely reach 64.
@@ -74,7 +75,7 @@ test('balance: max/mean partition replicas per node <= 1.10 for random member se
   );
 });
 
-test('movement: a join or a leave moves at most 1.2x the ideal share (Q=1024, N=3)', () => {
+test(`movement: a join or a leave moves at most ${MOVEMENT_TARGET}x the ideal share up to ${MOVEMENT_TARGET_MAX_NODES} nodes, ${LARGE_CLUSTER_MOVEMENT_BOUND}x beyond (Q=1024, N=3)`, () => {
   fc.assert(
     fc.property(memberSet(3, 64, 1), name, fc.nat(), (members, joinerName, leaverPick) => {
       fc.pre(!members.some((m) => m.name === joinerName));
@@ -89,6 +90,6 @@ test('movement: a join or a leave moves at most 1.2x the ideal share (Q=1024, N=
         assert.ok(leave.movedOverIdeal <= bound, `leave from ${members.length}: ${leave.movedOverIdeal}`);
       }
     }),
-    { numRuns: 15 },
+    { numRuns: 60 },
   );
 });
