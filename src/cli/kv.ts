@@ -56,7 +56,8 @@ async function command(
 export function runGet(argv: string[]): Promise<number> {
   return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
     const value = await client.get(key!, consistencyOf(flags));
-    return { json: { key, value }, text: value === null ? '' : `${value}\n`, status: value === null ? 1 : 0 };
+    // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit.
+    return { json: { key, value }, text: value === null ? '(nil)\n' : `${value}\n`, status: value === null ? 1 : 0 };
   });
 }
 
