@@ -61,7 +61,7 @@ test('a caller transferring a copy\'s buffer does not break later reads', () => 
   const store = make();
   store.set('a', bytes(1, 2, 3), { partition: 0 });
   const got = store.get('a')!;
-  structuredClone(got.buffer, { transfer: [got.buffer] });
+  structuredClone(got.buffer, { transfer: [got.buffer as ArrayBuffer] });
   assert.equal(got.length, 0, 'the transfer detached the pool');
   assert.deepEqual(store.get('a'), bytes(1, 2, 3));
   assert.deepEqual(store.peek('a'), bytes(1, 2, 3));
