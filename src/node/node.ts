@@ -145,6 +145,9 @@ export class ShoalNode {
   private topologyCache: TopologySnapshot | null = null;
   private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null };
   private malformed = 0;
+  /** Messages to this node's own replicas, delivered together on the next timer tick (see send). */
+  private localQueue: KvMessage[] = [];
+  private localDeliveryArmed = false;
   private leaving = false;
   private stopped = false;
 
@@ -437,12 +440,29 @@ export class ShoalNode {
     if (this.stopped) return;
     if (to === this.name) {
       // Local replica: the same code path, one timer tick later, so callbacks never re-enter.
-      this.env.timers.setTimer(0, () => this.dispatch(this.name, message));
+      // Every local message of one turn shares that tick: one timer per batch, not per message.
+      this.localQueue.push(message);
+      if (!this.localDeliveryArmed) {
+        this.localDeliveryArmed = true;
+        this.env.timers.setTimer(0, () => this.deliverLocal());
+      }
       return;
     }
     const address = this.addressOfName.get(to);
     if (address === undefined || this.refused.has(to)) return;
     this.kvTransport.send(address, encodeKvMessage(message), lane);
+  }
+
+  /**
+   * Delivers the local messages queued before this tick. Messages they cause (a replica's ack to
+   * this node's own coordinator) wait for the next tick, exactly as if each hop had its own timer,
+   * so a chain of local messages can never keep one tick busy forever.
+   */
+  private deliverLocal(): void {
+    const batch = this.localQueue;
+    this.localQueue = [];
+    this.localDeliveryArmed = false;
+    for (const message of batch) this.dispatch(this.name, message);
   }
 
   private receive(from: NodeAddress, bytes: Uint8Array): void {

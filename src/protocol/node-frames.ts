@@ -4,15 +4,18 @@
  * A connection carries traffic one way, from the node that dialed it, on one lane. Its first
  * WebSocket message is a handshake naming the dialer's own listening address (the ephemeral port
  * of the socket says nothing useful), the lane, and credentials (reserved for the cluster secret
- * of a later issue). Every later message is one opaque datagram for the receiver's `Transport`
- * handler: gossip and replication encode their own messages.
+ * of a later issue). Every later message is a batch of opaque datagrams for the receiver's
+ * `Transport` handler (gossip and replication encode their own messages): each datagram is a
+ * 4-byte big-endian length followed by that many bytes. A sender puts every datagram of one
+ * event-loop turn for a peer into one message, so a busy node pays one WebSocket frame and one
+ * write per peer and turn instead of one per replica write or ack.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Lane, NodeAddress } from '../runtime/env.ts';
 import type { Credentials } from './frames.ts';
 
-/** Version of the node-to-node handshake. */
-export const NODE_PROTOCOL_VERSION = 1;
+/** Version of the node-to-node wire. 2: messages after the handshake are datagram batches. */
+export const NODE_PROTOCOL_VERSION = 2;
 
 /** First element of a node handshake; distinct from every client frame type so a misdirected client fails. */
 const NODE_HANDSHAKE_TYPE = 0x10;
@@ -71,4 +74,89 @@ export function decodeNodeHandshake(bytes: Uint8Array): NodeHandshake {
     throw new NodeHandshakeError('node handshake credentials must be a map or nil');
   }
   return { version, from, lane, credentials: credentials as Credentials | null };
+}
+
+// ---- datagram batches ----
+
+/** Bytes of the length in front of each datagram of a batch. */
+export const DATAGRAM_LENGTH_BYTES = 4;
+
+/** Thrown for a batch whose lengths do not add up to its size. */
+export class DatagramBatchError extends Error {
+  override readonly name = 'DatagramBatchError';
+}
+
+/** Smallest buffer a batch starts with; it grows by doubling. */
+const MIN_BATCH_CAPACITY = 4096;
+
+/**
+ * Builds one batch: each `add` copies a datagram in behind its length (so the caller may reuse
+ * its buffer at once), `take` hands the batch over and starts the next.
+ */
+export class DatagramBatchWriter {
+  private buffer: Uint8Array | null = null;
+  private view: DataView | null = null;
+  private length = 0;
+  private count = 0;
+  /** The size of the last batch taken: the next one starts that big, so a steady load never regrows. */
+  private capacityHint = MIN_BATCH_CAPACITY;
+
+  /** Bytes in the batch being built. */
+  get byteLength(): number {
+    return this.length;
+  }
+
+  /** Datagrams in the batch being built. */
+  get datagrams(): number {
+    return this.count;
+  }
+
+  add(datagram: Uint8Array): void {
+    const needed = this.length + DATAGRAM_LENGTH_BYTES + datagram.byteLength;
+    if (this.buffer === null || needed > this.buffer.byteLength) this.grow(needed);
+    this.view!.setUint32(this.length, datagram.byteLength);
+    this.buffer!.set(datagram, this.length + DATAGRAM_LENGTH_BYTES);
+    this.length = needed;
+    this.count++;
+  }
+
+  /** The batch built so far (null if empty); the writer starts a fresh one. */
+  take(): Uint8Array | null {
+    if (this.buffer === null || this.length === 0) return null;
+    const batch = this.buffer.subarray(0, this.length);
+    this.capacityHint = Math.max(MIN_BATCH_CAPACITY, this.length);
+    this.buffer = null;
+    this.view = null;
+    this.length = 0;
+    this.count = 0;
+    return batch;
+  }
+
+  private grow(needed: number): void {
+    const capacity = Math.max(needed, this.buffer === null ? this.capacityHint : 2 * this.buffer.byteLength);
+    const next = new Uint8Array(capacity);
+    if (this.buffer !== null) next.set(this.buffer.subarray(0, this.length));
+    this.buffer = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
+}
+
+/** Calls `each` with every datagram of a batch (views into `batch`, not copies). */
+export function forEachDatagram(batch: Uint8Array, each: (datagram: Uint8Array) => void): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  // Checked before any is delivered, so a corrupt batch delivers nothing rather than a prefix.
+  let offset = 0;
+  while (offset < batch.byteLength) {
+    if (offset + DATAGRAM_LENGTH_BYTES > batch.byteLength) throw new DatagramBatchError(`datagram batch ends inside a length at byte ${offset}`);
+    const end = offset + DATAGRAM_LENGTH_BYTES + view.getUint32(offset);
+    if (end > batch.byteLength) throw new DatagramBatchError(`datagram at byte ${offset} runs past the end of its ${batch.byteLength}-byte batch`);
+    offset = end;
+  }
+  offset = 0;
+  while (offset < batch.byteLength) {
+    const start = offset + DATAGRAM_LENGTH_BYTES;
+    const end = start + view.getUint32(offset);
+    each(batch.subarray(start, end));
+    offset = end;
+  }
 }

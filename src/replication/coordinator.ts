@@ -15,6 +15,7 @@
 import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
 import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
+import type { TimerId } from '../runtime/env.ts';
 import type { HintStore } from './hints.ts';
 import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
@@ -34,7 +35,8 @@ interface PendingWrite {
   /** Node name -> the owner it stands in for (sloppy fallbacks). */
   fallbacks: Map<string, string>;
   done: Callback<WriteResult> | null;
-  timer: number;
+  /** Monotonic time at which the write is finished whatever answered (see expireDue). */
+  deadline: number;
 }
 
 interface PendingRead {
@@ -51,7 +53,8 @@ interface PendingRead {
   newest: StoredRecord | null;
   newestBytes: Uint8Array | null;
   done: Callback<GetResult> | null;
-  timer: number;
+  /** Monotonic time at which the read is finished whatever answered (see expireDue). */
+  deadline: number;
 }
 
 type Pending = PendingWrite | PendingRead;
@@ -71,8 +74,16 @@ export interface CoordinatorStats {
 }
 
 export class Coordinator implements KvService {
+  /** In creation order, which is deadline order: every request gets the same timeout. */
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /**
+   * One timer for every pending request's deadline, armed for the oldest one (a timer per
+   * request costs more than the request itself at high rates). Null when none is armed.
+   */
+  private deadlineTimer: TimerId | null = null;
+  private deadlineTimerAt = Number.POSITIVE_INFINITY;
+  private expiring = false;
   readonly stats: CoordinatorStats = {
     reads: 0,
     writes: 0,
@@ -122,7 +133,7 @@ export class Coordinator implements KvService {
       newest: null,
       newestBytes: null,
       done,
-      timer: this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => this.finishRead(id)),
+      deadline: this.deadlineFromNow(),
     };
     this.track(id, read);
     for (const owner of owners) {
@@ -157,9 +168,10 @@ export class Coordinator implements KvService {
 
   /** Fails every pending request (the node is stopping). */
   stop(): void {
+    if (this.deadlineTimer !== null) this.ctx.env.timers.cancelTimer(this.deadlineTimer);
+    this.deadlineTimer = null;
     for (const id of [...this.pending.keys()]) {
       const p = this.pending.get(id)!;
-      this.ctx.env.timers.cancelTimer(p.timer);
       this.pending.delete(id);
       p.done?.({ code: 'unavailable', message: 'the coordinating node is shutting down' });
     }
@@ -190,7 +202,7 @@ export class Coordinator implements KvService {
       awaiting: new Set(),
       fallbacks: new Map(),
       done,
-      timer: this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => this.finishWrite(id)),
+      deadline: this.deadlineFromNow(),
     };
     this.track(id, write);
 
@@ -250,7 +262,6 @@ export class Coordinator implements KvService {
     const write = this.pending.get(id) as PendingWrite | undefined;
     if (!write) return;
     this.pending.delete(id);
-    this.ctx.env.timers.cancelTimer(write.timer);
     const now = this.ctx.env.clock.monoMs();
     for (const owner of write.awaiting) {
       this.stats.hintsForSilentOwners++;
@@ -337,7 +348,6 @@ export class Coordinator implements KvService {
     const read = this.pending.get(id) as PendingRead | undefined;
     if (!read) return;
     this.pending.delete(id);
-    this.ctx.env.timers.cancelTimer(read.timer);
     if (read.done) {
       const done = read.done;
       read.done = null;
@@ -358,6 +368,51 @@ export class Coordinator implements KvService {
   private track(id: number, pending: Pending): void {
     this.pending.set(id, pending);
     this.stats.peakPending = Math.max(this.stats.peakPending, this.pending.size);
+    this.armDeadlineTimer();
+  }
+
+  private deadlineFromNow(): number {
+    return this.ctx.env.clock.monoMs() + this.ctx.config.requestTimeoutMs;
+  }
+
+  /**
+   * Keeps the deadline timer armed for the oldest pending request. Requests are created in
+   * deadline order, so the oldest is the first in `pending`; one that finished early only makes
+   * the timer fire early, and expireDue re-arms it for the next.
+   */
+  private armDeadlineTimer(): void {
+    if (this.expiring) return;
+    const oldest = this.pending.values().next();
+    if (oldest.done) return;
+    const at = oldest.value.deadline;
+    if (this.deadlineTimer !== null) {
+      if (this.deadlineTimerAt <= at) return;
+      this.ctx.env.timers.cancelTimer(this.deadlineTimer);
+    }
+    this.deadlineTimerAt = at;
+    this.deadlineTimer = this.ctx.env.timers.setTimer(Math.max(0, at - this.ctx.env.clock.monoMs()), () => this.expireDue());
+  }
+
+  /** Finishes every request whose deadline has passed, then re-arms for the oldest one left. */
+  private expireDue(): void {
+    this.deadlineTimer = null;
+    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
+    const now = this.ctx.env.clock.monoMs();
+    const due: Pending[] = [];
+    const dueIds: number[] = [];
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) break;
+      due.push(p);
+      dueIds.push(id);
+    }
+    // Callbacks may start new requests; they are re-armed for once all the due ones are finished.
+    this.expiring = true;
+    try {
+      due.forEach((p, i) => (p.kind === 'write' ? this.finishWrite(dueIds[i]!) : this.finishRead(dueIds[i]!)));
+    } finally {
+      this.expiring = false;
+      this.armDeadlineTimer();
+    }
   }
 
   private checkKey(key: Uint8Array): KvError | null {

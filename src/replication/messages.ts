@@ -6,7 +6,7 @@
  * The transport is shared with gossip; src/node puts a one-byte family prefix in front of these
  * bytes and strips it before `decodeKvMessage`.
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 
 export type KvMessage =
   /** Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for. */
@@ -46,14 +46,19 @@ export class MalformedKvMessageError extends Error {
 
 const KNOWN_TYPES = new Set(['w', 'wa', 'nb', 'r', 'ra', 'rp', 'hd', 'ha', 'sq', 'sr', 'sw', 'sd']);
 
+// One encoder and decoder for the process: msgpack's encode()/decode() build a fresh one (with
+// its buffers and caches) on every call, which cost more than the message itself on the hot path.
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder();
+
 export function encodeKvMessage(message: KvMessage): Uint8Array {
-  return encode(message, { ignoreUndefined: true });
+  return encoder.encode(message);
 }
 
 export function decodeKvMessage(bytes: Uint8Array): KvMessage {
   let value: unknown;
   try {
-    value = decode(bytes);
+    value = decoder.decode(bytes);
   } catch (cause) {
     throw new MalformedKvMessageError(`replication message does not decode as msgpack: ${(cause as Error).message}`);
   }

@@ -70,13 +70,19 @@ export function newerOf<T extends StoredRecord>(a: T, b: T): T {
   return compareVersions(a.version, b.version) >= 0 ? a : b;
 }
 
+/** Bytes per String.fromCharCode call, well below any engine's argument limit. */
+const KEY_CHUNK = 4096;
+
 /** Byte key -> store key: one byte per UTF-16 code unit (latin1), reversible for any bytes. */
 export function keyToStoreKey(key: Uint8Array): string {
+  // apply() takes the typed array as it is; spreading it would run the iterator protocol per byte.
+  if (key.length <= KEY_CHUNK) return String.fromCharCode.apply(null, key as unknown as number[]);
   let s = '';
   // Chunked so a long key never overflows the argument limit of fromCharCode.
-  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode(...key.subarray(i, i + 4096));
+  for (let i = 0; i < key.length; i += KEY_CHUNK) s += String.fromCharCode.apply(null, key.subarray(i, i + KEY_CHUNK) as unknown as number[]);
   return s;
 }
+
 
 export function storeKeyToKey(storeKey: string): Uint8Array {
   const out = new Uint8Array(storeKey.length);

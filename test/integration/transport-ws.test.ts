@@ -136,3 +136,49 @@ test('a connection that does not start with a node handshake is refused', async 
     await a.close();
   }
 });
+
+test('a peer that dials us ends our redial backoff towards it: its first answer gets through', async () => {
+  const probe = await WsTransport.listen();
+  const port = Number(probe.address.split(':')[1]);
+  await probe.close();
+  // A long backoff: without the reset, every answer to the restarted peer would be dropped for it.
+  const a = await WsTransport.listen({ redialBackoff: { initialDelayMs: 60_000, maxDelayMs: 60_000, factor: 1, jitter: 0 } });
+  let b: WsTransport | null = null;
+  try {
+    const peer = `127.0.0.1:${port}`;
+    a.send(peer, text('while down'));
+    await until(() => a.stats.failedDials === 1, 'the failed dial');
+    a.send(peer, text('in backoff'));
+    assert.equal(a.stats.dropped, 2);
+
+    b = await WsTransport.listen({ port });
+    const atA = collect(a);
+    const atB = collect(b);
+    b.send(a.address, text('back'));
+    await until(() => atA.length === 1, 'the restarted peer to reach us');
+    a.send(peer, text('answer'));
+    await until(() => atB.length === 1, 'the answer');
+    assert.equal(atB[0]!.text, 'answer');
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('datagrams sent in one turn arrive intact and in order', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const got: string[] = [];
+    b.onReceive((_from, bytes) => got.push(new TextDecoder().decode(bytes)));
+    a.send(b.address, text('open'));
+    await until(() => got.length === 1, 'the connection');
+    const sent = ['open', ...Array.from({ length: 500 }, (_, i) => `message ${i} ${'x'.repeat(i % 97)}`)];
+    for (const s of sent.slice(1)) a.send(b.address, text(s));
+    await until(() => got.length === sent.length, 'every datagram');
+    assert.deepEqual(got, sent);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

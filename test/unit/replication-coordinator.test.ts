@@ -146,3 +146,24 @@ test('sloppy quorum: with an owner down, a fallback past the preference list hol
   const fallbackHints = c.sim.upNodes().reduce((s, n) => s + n.process!.stats().replica.fallbackHintsTaken, 0);
   assert.ok(fallbackHints >= 1);
 });
+
+test('every request fails at its own deadline, whatever else is pending (one deadline timer for all of them)', () => {
+  const c = cluster();
+  const { owners, outsider } = layout(c, 'slow');
+  const timeoutMs = c.sim.process(outsider)!.config.requestTimeoutMs;
+  // The owner stays alive for gossip (no death is declared), but nothing reaches it for a while.
+  const silent = owners[2]!;
+  c.sim.network.clog(outsider, silent, c.sim.now + 10 * timeoutMs);
+  const answeredAt: (number | null)[] = [null, null, null];
+  const startedAt: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    startedAt.push(c.sim.now);
+    c.sim.process(outsider)!.kv.set(enc.encode('slow'), enc.encode(`v${i}`), { consistency: 'all' }, (error) => {
+      assert.equal(error?.code, 'unavailable');
+      answeredAt[i] = c.sim.now;
+    });
+    c.sim.runUntil(c.sim.now + timeoutMs / 4);
+  }
+  c.sim.runUntil(c.sim.now + 2 * timeoutMs, () => answeredAt.every((t) => t !== null));
+  assert.deepEqual(answeredAt, startedAt.map((t) => t + timeoutMs));
+});
