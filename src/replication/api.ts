@@ -87,6 +87,12 @@ export interface TopologySnapshot {
   owners: string[][];
 }
 
+/**
+ * Keys and values passed in are lent for the duration of the call: they may be views into a
+ * larger buffer (a whole client frame) that is reused afterwards, so an implementation that keeps
+ * one past the call keeps a copy (the coordinator turns the key into a store key and the value
+ * into a record at once).
+ */
 export interface KvService {
   get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void;
   set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void;

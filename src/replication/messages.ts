@@ -51,11 +51,123 @@ const KNOWN_TYPES = new Set(['w', 'wa', 'nb', 'r', 'ra', 'rp', 'hd', 'ha', 'sq',
 const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();
 
+/**
+ * The messages of every client request (replica writes and reads, and their answers) have a fixed
+ * binary layout instead of a msgpack map: no field names, no generic encoder walk, the record
+ * copied once. The first byte tells them apart from msgpack, whose maps start at 0x80; the rest
+ * of the messages (and a write carrying a hint owner, or a key with a code unit over 255) are
+ * msgpack maps. Layouts (big-endian):
+ *
+ *   w   0x01 id:f64 p:u32 keyLength:u16 key(latin1) record
+ *   wa  0x02 id:f64
+ *   nb  0x03 id:f64
+ *   r   0x04 id:f64 p:u32 key(latin1)
+ *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record) record?
+ */
+const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
+const RA_READY = 1;
+const RA_HAS_RECORD = 2;
+/** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
+const MAX_BINARY_KEY = 0xffff;
+
 export function encodeKvMessage(message: KvMessage): Uint8Array {
+  switch (message.t) {
+    case 'w':
+      if (message.h === undefined && isLatin1(message.k, MAX_BINARY_KEY)) {
+        const out = new Uint8Array(15 + message.k.length + message.r.length);
+        const view = header(out, Tag.w, message.id);
+        view.setUint32(9, message.p);
+        view.setUint16(13, message.k.length);
+        writeLatin1(out, 15, message.k);
+        out.set(message.r, 15 + message.k.length);
+        return out;
+      }
+      break;
+    case 'wa':
+    case 'nb': {
+      const out = new Uint8Array(9);
+      header(out, Tag[message.t], message.id);
+      return out;
+    }
+    case 'r':
+      if (isLatin1(message.k, Number.MAX_SAFE_INTEGER)) {
+        const out = new Uint8Array(13 + message.k.length);
+        header(out, Tag.r, message.id).setUint32(9, message.p);
+        writeLatin1(out, 13, message.k);
+        return out;
+      }
+      break;
+    case 'ra': {
+      const record = message.r;
+      const out = new Uint8Array(10 + (record === null ? 0 : record.length));
+      header(out, Tag.ra, message.id).setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD));
+      if (record !== null) out.set(record, 10);
+      return out;
+    }
+    default:
+      break;
+  }
   return encoder.encode(message);
 }
 
+function header(out: Uint8Array, tag: number, id: number): DataView {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint8(0, tag);
+  view.setFloat64(1, id);
+  return view;
+}
+
+function isLatin1(s: string, maxLength: number): boolean {
+  if (s.length > maxLength) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+function writeLatin1(out: Uint8Array, offset: number, s: string): void {
+  for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
+}
+
+function readLatin1(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  // Chunked below any engine's argument limit for fromCharCode.
+  for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  return s;
+}
+
+function decodeBinary(bytes: Uint8Array): KvMessage {
+  const tag = bytes[0];
+  const need = (n: number): void => {
+    if (bytes.length < n) throw new MalformedKvMessageError(`replication message of type ${String(tag)} is truncated (${bytes.length} bytes)`);
+  };
+  need(9);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const id = view.getFloat64(1);
+  switch (tag) {
+    case Tag.w: {
+      need(15);
+      const keyEnd = 15 + view.getUint16(13);
+      need(keyEnd);
+      return { t: 'w', id, p: view.getUint32(9), k: readLatin1(bytes, 15, keyEnd), r: bytes.subarray(keyEnd) };
+    }
+    case Tag.wa:
+      return { t: 'wa', id };
+    case Tag.nb:
+      return { t: 'nb', id };
+    case Tag.r:
+      need(13);
+      return { t: 'r', id, p: view.getUint32(9), k: readLatin1(bytes, 13, bytes.length) };
+    case Tag.ra: {
+      need(10);
+      const flags = view.getUint8(9);
+      return { t: 'ra', id, ready: (flags & RA_READY) !== 0, r: (flags & RA_HAS_RECORD) !== 0 ? bytes.subarray(10) : null };
+    }
+    default:
+      throw new MalformedKvMessageError(`unknown replication message tag ${String(tag)}`);
+  }
+}
+
 export function decodeKvMessage(bytes: Uint8Array): KvMessage {
+  if (bytes.length > 0 && bytes[0]! < 0x80) return decodeBinary(bytes);
   let value: unknown;
   try {
     value = decoder.decode(bytes);

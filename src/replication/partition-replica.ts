@@ -20,7 +20,7 @@ import type { Clock } from '../runtime/env.ts';
 import type { Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../ring/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
-import { decodeRecord, encodeRecord } from './record.ts';
+import { decodeRecord, encodeRecord, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
 
@@ -67,9 +67,8 @@ export class PartitionReplica {
     return this.cachedDigest;
   }
 
-  /** Applies an encoded record if it is newer than what is held (LWW). */
-  apply(key: string, bytes: Uint8Array): ApplyOutcome {
-    const incoming = decodeRecord(bytes);
+  /** Applies an encoded record if it is newer than what is held (LWW); `incoming` is `bytes` decoded, if the caller has it. */
+  apply(key: string, bytes: Uint8Array, incoming: StoredRecord = decodeRecord(bytes)): ApplyOutcome {
     const held = this.versionOf(key);
     if (held && compareVersions(held, incoming.version) >= 0) {
       this.counts.stale++;

@@ -150,8 +150,9 @@ export class ReplicaHost {
 
   /** Applies a record (inside the partition actor's turn), folding its version into the HLC. */
   apply(replica: PartitionReplica, key: string, record: Uint8Array): ApplyOutcome {
-    this.hlc.observe(decodeRecord(record).version);
-    const outcome = replica.apply(key, record);
+    const incoming = decodeRecord(record);
+    this.hlc.observe(incoming.version);
+    const outcome = replica.apply(key, record, incoming);
     if (outcome === 'applied') {
       this.stats.writesApplied++;
       this.onChange(replica.partition);

@@ -198,19 +198,19 @@ export class ClientSession {
         error: { code: 'not-owner', message: 'this node does not hold that key', topologyVersion: kv.topology().version },
       });
     }
-    // Own copies: the frame's buffer is shared with every other request in the batch, and a store
-    // that kept a view of it would keep the whole frame alive.
-    const key = request.key.slice();
+    // Key and value are views into the frame, lent to the service for the call only (KvService
+    // copies what it keeps), so nothing is copied here.
+    const key = request.key;
     this.inFlight++;
     switch (request.op) {
       case 'get': {
-        const done = this.completion(id, (r: GetResult): ReplyResult => ({ kind: 'value', ...r }));
+        const done = this.completion(id, toValueResult);
         return this.invoke(request.op, done, () => kv.get(key, consistencyOption(request.consistency), done));
       }
       case 'set': {
         const done = this.completion(id, toWriteResult);
-        const options = { ...consistencyOption(request.consistency), ttlMs: request.ttlMs };
-        return this.invoke(request.op, done, () => kv.set(key, request.value.slice(), options, done));
+        const options = request.consistency === null ? { ttlMs: request.ttlMs } : { consistency: request.consistency, ttlMs: request.ttlMs };
+        return this.invoke(request.op, done, () => kv.set(key, request.value, options, done));
       }
       case 'delete': {
         const done = this.completion(id, toWriteResult);
@@ -322,10 +322,16 @@ export class ClientSession {
   }
 }
 
+function toValueResult(r: GetResult): ReplyResult {
+  return { kind: 'value', value: r.value, expiresAtMs: r.expiresAtMs, acks: r.acks };
+}
+
 function toWriteResult(r: WriteResult): ReplyResult {
   return { kind: 'write', acks: r.acks };
 }
 
+const NO_OPTIONS: { consistency?: Consistency } = Object.freeze({});
+
 function consistencyOption(consistency: Consistency | null): { consistency?: Consistency } {
-  return consistency === null ? {} : { consistency };
+  return consistency === null ? NO_OPTIONS : { consistency };
 }

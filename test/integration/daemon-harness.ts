@@ -229,11 +229,12 @@ export class TestCluster {
     const running = this.nodes.filter((n) => n.running);
     const names = running.map((n) => n.spec.name).sort();
     await until(
-      `${names.length} nodes to see each other alive`,
+      `${names.length} nodes to see each other alive and catch up`,
       async () => {
         for (const node of running) {
           const status = await node.status();
-          if (!status.joined) return undefined;
+          // Joined, and every replica caught up: until then its reads do not count towards R.
+          if (!status.joined || status.catchingUp > 0) return undefined;
           const alive = status.members.filter((m) => m.state === 'alive').map((m) => m.name).sort();
           if (alive.join() !== names.join()) return undefined;
         }

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
+
+const record = new Uint8Array(40).map((_, i) => i * 7);
+const latin1Key = 'user:42\u00ff\u0000';
+
+test('every replication message survives encode and decode (binary layouts and msgpack maps)', () => {
+  const messages: KvMessage[] = [
+    { t: 'w', id: 1, p: 7, k: latin1Key, r: record },
+    { t: 'w', id: 2 ** 40, p: 1023, k: '', r: new Uint8Array(0) },
+    { t: 'w', id: 3, p: 7, k: latin1Key, r: record, h: 'n2' }, // hint owner: msgpack
+    { t: 'w', id: 4, p: 7, k: 'snow \u2603', r: record }, // not latin1: msgpack
+    { t: 'wa', id: 5 },
+    { t: 'nb', id: 6 },
+    { t: 'r', id: 7, p: 3, k: latin1Key },
+    { t: 'r', id: 8, p: 3, k: 'x'.repeat(5000) },
+    { t: 'ra', id: 9, r: record, ready: true },
+    { t: 'ra', id: 10, r: null, ready: false },
+    { t: 'ra', id: 11, r: new Uint8Array(0), ready: false },
+    { t: 'rp', p: 1, k: 'a', r: record },
+    { t: 'hd', id: 12, p: 1, k: 'a', r: record },
+    { t: 'ha', id: 13 },
+    { t: 'sq', d: [1, 2, 3, 4] },
+    { t: 'sw', p: 1, k: ['a', 'b'] },
+  ];
+  for (const message of messages) {
+    const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
+    const expected = message as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(decoded).sort(), Object.keys(expected).sort(), message.t);
+    for (const [field, value] of Object.entries(expected)) {
+      const got = decoded[field];
+      if (value instanceof Uint8Array) assert.deepEqual([...(got as Uint8Array)], [...value], `${message.t}.${field}`);
+      else assert.deepEqual(got, value, `${message.t}.${field}`);
+    }
+  }
+});
+
+test('the hot messages are compact, and truncated or unknown bytes are MalformedKvMessageError', () => {
+  const write = encodeKvMessage({ t: 'w', id: 1, p: 7, k: 'key', r: record });
+  assert.equal(write.length, 15 + 3 + record.length);
+  assert.equal(encodeKvMessage({ t: 'wa', id: 1 }).length, 9);
+  for (const bytes of [write.subarray(0, 12), write.subarray(0, 16), new Uint8Array([0x02, 0, 0]), new Uint8Array([0x7f, 0, 0, 0, 0, 0, 0, 0, 0]), new Uint8Array([0xc1])]) {
+    assert.throws(() => decodeKvMessage(bytes), MalformedKvMessageError);
+  }
+});
