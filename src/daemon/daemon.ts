@@ -6,14 +6,13 @@
  */
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
-import { realClock, realRandom } from '../runtime/real.ts';
+import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../runtime/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { nodeStatus } from './status.ts';
-import { DaemonTimers } from './timers.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
@@ -57,7 +56,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
   const clientAddress = `${config.host}:${config.port}`;
-  const env: Env & { timers: DaemonTimers } = { address: transport.address, clock: realClock, timers: new DaemonTimers(), random: realRandom, transport, log };
+  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers: new RealTimers(), random: realRandom, transport, log };
   const node = createHostedNode(env, config, clientAddress, transport);
 
   let server: ClientServer;

@@ -11,33 +11,67 @@ export const realClock: Clock = {
   monoMs: () => performance.now(),
 };
 
-/** Node timers behind numeric ids, so core code never holds a `Timeout` object. */
+/**
+ * Node timers behind numeric ids, so core code never holds a `Timeout` object.
+ *
+ * A zero delay runs on `setImmediate`, not `setTimeout(0)`: core code uses `setTimer(0)` for
+ * "after the current turn" (a message to the node's own replica, a callback that must not run
+ * inside the call that caused it), and Node clamps `setTimeout(0)` to 1 ms, which cost every such
+ * hop a millisecond of latency. `setImmediate` gives the same "later, never inside" guarantee
+ * without the clamp.
+ */
 export class RealTimers implements Timers {
   private nextId = 1;
-  private readonly pending = new Map<TimerId, NodeJS.Timeout>();
+  private readonly timeouts = new Map<TimerId, NodeJS.Timeout>();
+  private readonly immediates = new Map<TimerId, NodeJS.Immediate>();
 
   setTimer(delayMs: number, fn: () => void): TimerId {
     const id = this.nextId++;
-    const handle = setTimeout(() => {
-      this.pending.delete(id);
-      fn();
-    }, Math.max(0, delayMs));
-    this.pending.set(id, handle);
+    if (delayMs <= 0) {
+      this.immediates.set(
+        id,
+        setImmediate(() => {
+          this.immediates.delete(id);
+          fn();
+        }),
+      );
+    } else {
+      this.timeouts.set(
+        id,
+        setTimeout(() => {
+          this.timeouts.delete(id);
+          fn();
+        }, delayMs),
+      );
+    }
     return id;
   }
 
   cancelTimer(id: TimerId): void {
-    const handle = this.pending.get(id);
-    if (handle !== undefined) {
-      clearTimeout(handle);
-      this.pending.delete(id);
+    const timeout = this.timeouts.get(id);
+    if (timeout !== undefined) {
+      clearTimeout(timeout);
+      this.timeouts.delete(id);
+      return;
     }
+    const immediate = this.immediates.get(id);
+    if (immediate !== undefined) {
+      clearImmediate(immediate);
+      this.immediates.delete(id);
+    }
+  }
+
+  /** Timers still pending (for tests). */
+  get pendingCount(): number {
+    return this.timeouts.size + this.immediates.size;
   }
 
   /** Cancels every pending timer; used on shutdown so the process can exit. */
   cancelAll(): void {
-    for (const handle of this.pending.values()) clearTimeout(handle);
-    this.pending.clear();
+    for (const timeout of this.timeouts.values()) clearTimeout(timeout);
+    for (const immediate of this.immediates.values()) clearImmediate(immediate);
+    this.timeouts.clear();
+    this.immediates.clear();
   }
 }
 

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs';
-import { DaemonTimers } from '../../src/daemon/timers.ts';
+import { RealTimers } from '../../src/runtime/real.ts';
 
 test('a zero delay runs after the current turn but before a 1 ms timeout; cancel and cancelAll stop timers', async () => {
-  const timers = new DaemonTimers();
+  const timers = new RealTimers();
   const order: string[] = [];
   // From an I/O callback, Node's loop reaches immediates before timers: the order below is fixed.
   await new Promise((resolve) => stat('.', resolve));
-  // setTimeout(0) is clamped to 1 ms by Node; a zero-delay daemon timer must not wait for that.
+  // setTimeout(0) is clamped to 1 ms by Node; a zero-delay timer must not wait for that.
   setTimeout(() => order.push('node timeout'), 1);
   timers.setTimer(0, () => order.push('zero'));
   const cancelled = timers.setTimer(0, () => order.push('cancelled zero'));
