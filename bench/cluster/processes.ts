@@ -4,8 +4,8 @@
  * `stopAll`, and by an exit hook should the benchmark die first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../src/daemon/ports.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
 const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
@@ -15,21 +15,6 @@ const started = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  for (let i = 0; i < n; i++) {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve);
-    });
-    servers.push(server);
-  }
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;

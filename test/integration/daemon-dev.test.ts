@@ -9,7 +9,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
-import { freePorts, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
 
 /** A base port whose dev ports (base + 10i and base + 10i + 1, for 3 nodes) are all free. */
 async function freeDevBase(): Promise<number> {

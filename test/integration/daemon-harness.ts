@@ -5,8 +5,8 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
@@ -16,24 +16,6 @@ const everyChild = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of everyChild) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-/** `n` distinct ports that were free a moment ago: all bound to port 0 at once, then released. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve);
-      });
-      servers.push(server);
-    }
-    return servers.map((s) => (s.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
 
 /** Polls `check` every `everyMs` until it returns a non-undefined value; throws after `timeoutMs`. */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 100): Promise<T> {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { DAEMON_OPTIONS, envName } from '../../src/daemon/config.ts';
-import { DaemonProcess, freePorts, runShoal } from './daemon-harness.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { DaemonProcess, runShoal } from './daemon-harness.ts';
 
 test('bad configuration exits with status 2 and a one-line reason', async () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
