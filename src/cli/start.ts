@@ -65,6 +65,13 @@ export async function run(argv: string[]): Promise<number> {
       void daemon.shutdown(signal).then(resolve);
     };
     let daemonStopping = false;
+    // A node its cluster refuses (another partition count) cannot serve: say why and exit 2.
+    void daemon.refused.then((reason) => {
+      if (daemonStopping) return;
+      daemonStopping = true;
+      process.stderr.write(`shoal start: ${reason}\n`);
+      void daemon.shutdown('refused').then(() => resolve(ExitStatus.badConfig));
+    });
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     // Started by a supervisor with an IPC channel (`shoal dev`): if it dies, stop with it.

@@ -20,6 +20,9 @@ import { nodeStatus } from './status.ts';
  */
 export const CLIENT_DRAIN_GRACE_MS = 2000;
 
+/** How often the daemon checks whether its node was refused by the cluster it joins. */
+const REFUSAL_CHECK_INTERVAL_MS = 500;
+
 export interface DaemonOptions {
   config: DaemonConfig;
   log: Logger;
@@ -40,6 +43,8 @@ export interface Daemon {
    * is stopped either way). Calling it again returns the same promise.
    */
   shutdown(reason: string): Promise<number>;
+  /** Resolves with the reason if the node finds it can never join its seeds' cluster (see HostedNode.refusal). */
+  readonly refused: Promise<string>;
 }
 
 /** Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound. */
@@ -95,8 +100,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}`,
   );
 
+  // Edge code: a plain interval watches for a refusal the node cannot recover from.
+  let refusalWatch: NodeJS.Timeout | undefined;
+  const refused = new Promise<string>((resolve) => {
+    refusalWatch = setInterval(() => {
+      const reason = node.refusal();
+      if (reason === null) return;
+      clearInterval(refusalWatch);
+      log.error({ reason }, 'refused by the cluster');
+      resolve(reason);
+    }, REFUSAL_CHECK_INTERVAL_MS);
+  });
+
   let stopping: Promise<number> | null = null;
   const stop = async (reason: string): Promise<number> => {
+    clearInterval(refusalWatch);
     log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
@@ -123,6 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     peerAddress: transport.address,
     node,
     shutdown: (reason) => (stopping ??= stop(reason)),
+    refused,
   };
 }
 

@@ -21,6 +21,13 @@ export interface HostedNode {
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
   stop(): void;
+  /**
+   * Why this node cannot join the cluster its seeds lead to, or null. Today the one reason is a
+   * different partition count: the cluster refuses the node and the node refuses the cluster, so
+   * it would sit alone forever. A node started without seeds founds its own cluster and is never
+   * the one refused.
+   */
+  refusal(): string | null;
 }
 
 /**
@@ -65,5 +72,12 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     leave: (done) => node.leave(done),
     stop: () => node.stop(),
+    refusal: () => {
+      if (config.seeds.length === 0) return null;
+      const status = node.status();
+      const [first] = status.refusedMembers;
+      if (first === undefined || status.ring.members > 1) return null;
+      return `cannot join the cluster of ${config.seeds.join(', ')}: ${first.reason}; start this node with the cluster's --partitions`;
+    },
   };
 }

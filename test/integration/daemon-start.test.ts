@@ -71,3 +71,21 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.ok(node.logs.every((l) => typeof l.level === 'number' && typeof l.time === 'number'));
   });
 }
+
+test('a node with another partition count is refused by the cluster and exits with status 2', { timeout: 60_000 }, async (t) => {
+  const [port, peerPort, otherPort, otherPeerPort] = await freePorts(4);
+  const founder = new DaemonProcess({ name: 'founder', port: port!, peerPort: peerPort!, seeds: [], extra: [] });
+  const stranger = new DaemonProcess({ name: 'stranger', port: otherPort!, peerPort: otherPeerPort!, seeds: [founder.peerAddress], extra: ['--partitions', '64'] });
+  t.after(() => {
+    founder.kill('SIGKILL');
+    stranger.kill('SIGKILL');
+  });
+  await founder.start();
+  await stranger.start();
+  assert.equal(await stranger.exited(), 2, stranger.stderr);
+  assert.match(stranger.stderr, /^shoal start: cannot join the cluster of 127\.0\.0\.1:\d+: .*1024 partitions.*--partitions\n$/);
+  // The founder keeps serving, with the stranger kept out of its ring.
+  const status = await founder.status();
+  assert.equal(status.node, 'founder');
+  assert.ok(founder.running);
+});
