@@ -20,7 +20,7 @@ import type { Clock } from '../runtime/env.ts';
 import type { Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../ring/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
-import { decodeRecord, encodeRecord, type StoredRecord } from './record.ts';
+import { decodeRecord, encodeRecord, versionOfEncoded, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
 
@@ -106,8 +106,9 @@ export class PartitionReplica {
   }
 
   versionOf(key: string): Version | undefined {
-    const bytes = this.store.peek(key);
-    return bytes ? decodeRecord(bytes).version : undefined;
+    // Only the header is read, and right away: a view avoids copying the whole record on every write.
+    const bytes = this.store.peekView(key);
+    return bytes ? versionOfEncoded(bytes) : undefined;
   }
 
   /** (key, version) pairs held, straight from the store's partition list. */

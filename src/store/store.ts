@@ -278,6 +278,16 @@ export class Store {
     return this.arena.copy(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
   }
 
+  /**
+   * `peek` without the copy: a zero-copy view, valid only until the next call that changes the
+   * store (as with `getView`). For reading a header on a hot path, never for keeping.
+   */
+  peekView(key: string): Uint8Array | undefined {
+    const slot = this.index.get(key);
+    if (slot === undefined || this.isExpired(slot)) return undefined;
+    return this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+  }
+
   /** Whether a live entry exists, without touching recency/frequency or stats. */
   has(key: string): boolean {
     const slot = this.index.get(key);

@@ -23,6 +23,8 @@ test('set, get, peek, has, delete', () => {
   assert.equal(store.set('a', bytes(1, 2, 3), { partition: 1 }), true);
   assert.deepEqual(store.get('a'), bytes(1, 2, 3));
   assert.deepEqual(store.peek('a'), bytes(1, 2, 3));
+  assert.deepEqual(store.peekView('a'), bytes(1, 2, 3));
+  assert.equal(store.peekView('missing'), undefined);
   assert.equal(store.has('a'), true);
   assert.equal(store.get('missing'), undefined);
   assert.equal(store.delete('a'), true);
