@@ -79,7 +79,9 @@ export class HintStore {
       this.stats.droppedForRoom++;
     }
     const id = this.nextId++;
-    this.byId.set(id, { id, target, partition, key, record, storedAtMs: nowMs, sentAtMs: -1 });
+    // A copy: a received record is a view into the network buffer it arrived in, which a long-lived
+    // hint would otherwise keep alive whole while being charged only for the record.
+    this.byId.set(id, { id, target, partition, key, record: record.slice(), storedAtMs: nowMs, sentAtMs: -1 });
     this.byTargetKey.set(tk, id);
     this.bytesHeld += cost;
     this.stats.stored++;

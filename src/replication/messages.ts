@@ -7,6 +7,7 @@
  * bytes and strips it before `decodeKvMessage`.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { HEADER_BYTES } from './record.ts';
 
 export type KvMessage =
   /** Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for. */
@@ -44,7 +45,52 @@ export class MalformedKvMessageError extends Error {
   override readonly name = 'MalformedKvMessageError';
 }
 
-const KNOWN_TYPES = new Set(['w', 'wa', 'nb', 'r', 'ra', 'rp', 'hd', 'ha', 'sq', 'sr', 'sw', 'sd']);
+type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'numbers' | 'strings' | 'records' | 'diffs';
+
+/**
+ * The fields each message must carry, checked on decode: a peer running another version (or
+ * anyone who can reach the peer port) must not be able to crash a handler with a missing field.
+ */
+const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
+  w: { id: 'number', p: 'number', k: 'string', r: 'record', h: 'string?' },
+  wa: { id: 'number' },
+  nb: { id: 'number' },
+  r: { id: 'number', p: 'number', k: 'string' },
+  ra: { id: 'number', r: 'record?', ready: 'boolean' },
+  rp: { p: 'number', k: 'string', r: 'record' },
+  hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
+  ha: { id: 'number' },
+  sq: { d: 'numbers' },
+  sr: { eq: 'numbers', df: 'diffs', v: 'string' },
+  sw: { p: 'number', k: 'strings' },
+  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string' },
+};
+
+const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
+const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
+const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
+
+const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
+  number: (x) => typeof x === 'number',
+  string: (x) => typeof x === 'string',
+  boolean: (x) => typeof x === 'boolean',
+  record: isRecord,
+  'record?': (x) => x === null || isRecord(x),
+  'string?': (x) => x === undefined || typeof x === 'string',
+  numbers: isNumbers,
+  strings: isStrings,
+  records: (x) => Array.isArray(x) && x.every(isRecord),
+  diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
+};
+
+function validate(message: KvMessage): KvMessage {
+  for (const [field, kind] of Object.entries(SCHEMA[message.t])) {
+    if (!FIELD_CHECKS[kind]((message as unknown as Record<string, unknown>)[field])) {
+      throw new MalformedKvMessageError(`replication message "${message.t}" has a missing or malformed field "${field}" (want ${kind})`);
+    }
+  }
+  return message;
+}
 
 // One encoder and decoder for the process: msgpack's encode()/decode() build a fresh one (with
 // its buffers and caches) on every call, which cost more than the message itself on the hot path.
@@ -167,15 +213,15 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
 }
 
 export function decodeKvMessage(bytes: Uint8Array): KvMessage {
-  if (bytes.length > 0 && bytes[0]! < 0x80) return decodeBinary(bytes);
+  if (bytes.length > 0 && bytes[0]! < 0x80) return validate(decodeBinary(bytes));
   let value: unknown;
   try {
     value = decoder.decode(bytes);
   } catch (cause) {
     throw new MalformedKvMessageError(`replication message does not decode as msgpack: ${(cause as Error).message}`);
   }
-  if (typeof value !== 'object' || value === null || !KNOWN_TYPES.has((value as { t?: unknown }).t as string)) {
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(SCHEMA, (value as { t?: unknown }).t as string)) {
     throw new MalformedKvMessageError('replication message has no known type field "t"');
   }
-  return value as KvMessage;
+  return validate(value as KvMessage);
 }

@@ -8,7 +8,7 @@ const latin1Key = 'user:42\u00ff\u0000';
 test('every replication message survives encode and decode (binary layouts and msgpack maps)', () => {
   const messages: KvMessage[] = [
     { t: 'w', id: 1, p: 7, k: latin1Key, r: record },
-    { t: 'w', id: 2 ** 40, p: 1023, k: '', r: new Uint8Array(0) },
+    { t: 'w', id: 2 ** 40, p: 1023, k: '', r: record },
     { t: 'w', id: 3, p: 7, k: latin1Key, r: record, h: 'n2' }, // hint owner: msgpack
     { t: 'w', id: 4, p: 7, k: 'snow \u2603', r: record }, // not latin1: msgpack
     { t: 'wa', id: 5 },
@@ -17,12 +17,13 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'r', id: 8, p: 3, k: 'x'.repeat(5000) },
     { t: 'ra', id: 9, r: record, ready: true },
     { t: 'ra', id: 10, r: null, ready: false },
-    { t: 'ra', id: 11, r: new Uint8Array(0), ready: false },
     { t: 'rp', p: 1, k: 'a', r: record },
     { t: 'hd', id: 12, p: 1, k: 'a', r: record },
     { t: 'ha', id: 13 },
     { t: 'sq', d: [1, 2, 3, 4] },
     { t: 'sw', p: 1, k: ['a', 'b'] },
+    { t: 'sr', eq: [1, 2], df: [[3, ['a'], [1, 0, 7]]], v: 'ring-1' },
+    { t: 'sd', p: 1, k: ['a'], r: [record], last: true, v: 'ring-1' },
   ];
   for (const message of messages) {
     const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
@@ -43,4 +44,26 @@ test('the hot messages are compact, and truncated or unknown bytes are Malformed
   for (const bytes of [write.subarray(0, 12), write.subarray(0, 16), new Uint8Array([0x02, 0, 0]), new Uint8Array([0x7f, 0, 0, 0, 0, 0, 0, 0, 0]), new Uint8Array([0xc1])]) {
     assert.throws(() => decodeKvMessage(bytes), MalformedKvMessageError);
   }
+});
+
+test('a message missing a field, or carrying a record shorter than its header, is malformed, never a crash later', async () => {
+  const { Encoder } = await import('@msgpack/msgpack');
+  const raw = new Encoder();
+  const short = new Uint8Array(10);
+  const cases: unknown[] = [
+    { t: 'sq' },
+    { t: 'sq', d: 'nope' },
+    { t: 'sr', eq: [1], v: 'x' },
+    { t: 'sr', eq: [1], df: [[1, 'a', []]], v: 'x' },
+    { t: 'sd', p: 1, k: ['a'], r: [short], last: true, v: 'x' },
+    { t: 'hd', id: 1, p: 1, k: 'a' },
+    { t: 'rp', p: 1, k: 'a', r: short },
+    { t: 'w', id: 1, p: 1, k: 'a', r: record, h: 5 },
+  ];
+  for (const message of cases) {
+    assert.throws(() => decodeKvMessage(raw.encode(message)), MalformedKvMessageError, JSON.stringify(message));
+  }
+  // The binary layouts too: a write or a read answer whose record is shorter than the header.
+  assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'w', id: 1, p: 1, k: 'a', r: short })), MalformedKvMessageError);
+  assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'ra', id: 1, r: short, ready: true })), MalformedKvMessageError);
 });
