@@ -472,7 +472,10 @@ export class SwimMembership implements Membership {
   private handleNewsAboutSelf(u: MemberUpdate): void {
     if (this.leaving) return;
     const me = this.self();
-    if (!mustRefute(me.incarnation, u)) return;
+    // An `alive` claim at our own incarnation that does not match us is an echo of a previous life
+    // (a restart with new metadata, say): refute it, or peers would keep the old metadata forever.
+    const staleEcho = u.state === 'alive' && u.incarnation === me.incarnation && !sameIdentity(me, u);
+    if (!mustRefute(me.incarnation, u) && !staleEcho) return;
     this.stats.refutations++;
     // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
     if (u.state !== 'alive') this.awareness.apply(1);
@@ -665,6 +668,18 @@ export class SwimMembership implements Membership {
     // One remembered dead member per round: if it is alive on the far side of a healed partition, the two sides merge.
     const [dead] = this.sample(1, (e) => e.member.state === 'dead');
     if (dead) this.sendState(dead.member.address, false);
+    // And one seed we do not see alive: once a partition outlasts deadReclaimMs, both sides have
+    // forgotten each other's tombstones and only the seeds are left to bridge them (as serf's reconnect).
+    const lostSeed = this.sampleLostSeed();
+    if (lostSeed !== undefined) this.sendState(lostSeed, false);
+  }
+
+  private sampleLostSeed(): NodeAddress | undefined {
+    if (this.seeds.length === 0) return undefined;
+    const seen = new Set<NodeAddress>();
+    for (const e of this.table.values()) if (e.member.state === 'alive' || e.member.state === 'suspect') seen.add(e.member.address);
+    const lost = this.seeds.filter((seed) => !seen.has(seed));
+    return lost.length === 0 ? undefined : lost[this.env.random.int(lost.length)];
   }
 
   private sendState(to: NodeAddress, reply: boolean): void {
@@ -785,4 +800,12 @@ function memberHash(m: Member): number {
     h = Math.imul(h, FNV_PRIME);
   }
   return h;
+}
+
+/** Whether an update describes a member exactly as it is (address, zone and metadata). */
+function sameIdentity(member: Member, u: MemberUpdate): boolean {
+  if (member.address !== u.address || member.zone !== u.zone) return false;
+  const a = Object.keys(member.meta);
+  const b = Object.keys(u.meta);
+  return a.length === b.length && a.every((k) => member.meta[k] === u.meta[k]);
 }

@@ -357,11 +357,14 @@ export class ShoalNode {
     this.nameOfAddress.set(m.address, m.name);
     this.addressOfName.set(m.name, m.address);
     this.alive.set(m.name, m.state === 'alive' || m.state === 'suspect');
-    if (m.name === this.name || this.refused.has(m.name) || !(META.partitions in m.meta)) return;
+    if (m.name === this.name || !(META.partitions in m.meta)) return;
     try {
       checkPartitionCount(m.name, this.partitions, Number(m.meta[META.partitions]));
+      // Restarted with the right partition count under the same name: welcome it back.
+      if (this.refused.delete(m.name)) this.env.log.info({ member: m.name }, 'member now runs this cluster\'s partition count; no longer refused');
     } catch (error) {
       if (!(error instanceof PartitionCountMismatchError)) throw error;
+      if (this.refused.has(m.name)) return;
       this.refused.set(m.name, error.message);
       this.env.log.error({ member: m.name, expected: this.partitions, actual: m.meta[META.partitions] }, error.message);
     }

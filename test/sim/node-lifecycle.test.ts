@@ -48,14 +48,25 @@ test('nodes join through their seeds, agree on the ring, and report it in status
   assert.equal(sim.process(0)!.topology().nodes.find((n) => n.name === 'n2')?.clientAddress, 'host1:7000');
 });
 
-test('a member running another partition count is refused and kept out of the ring', () => {
-  const sim = cluster(4, (i) => (i === 3 ? { partitions: 64 } : {}));
+test('a member running another partition count is refused and kept out of the ring, until it restarts with the right one', () => {
+  let strangerPartitions = 64;
+  const sim = cluster(4, (i) => (i === 3 ? { partitions: strangerPartitions } : {}));
   sim.runUntil(3_000);
   const status = sim.process(0)!.status();
   assert.equal(status.ring.members, 3);
   assert.equal(status.refusedMembers.length, 1);
   assert.equal(status.refusedMembers[0]!.name, 'n4');
   assert.match(status.refusedMembers[0]!.reason, /64 partitions but this cluster uses 32/);
+
+  // The operator restarts it, same name, with the cluster's count: it is welcomed back.
+  strangerPartitions = 32;
+  sim.restart(3);
+  sim.runUntil(sim.now + 15_000);
+  for (const node of sim.upNodes()) {
+    const view = node.process!.status();
+    assert.deepEqual(view.refusedMembers, [], `${node.address} still refuses someone`);
+    assert.equal(view.ring.members, 4, `${node.address}'s ring`);
+  }
 });
 
 test('a graceful leave hands every partition off, leaves gossip, then calls back', () => {
