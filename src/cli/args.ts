@@ -84,7 +84,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const spec = specs[name];
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
       throw new UsageError(`unknown option --${name}; known options: ${known || 'none'}`);

@@ -63,7 +63,8 @@ export function runGet(argv: string[]): Promise<number> {
 
 export function runSet(argv: string[]): Promise<number> {
   return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
-    const ttlMs = flags.ttl === undefined ? 0 : Math.round(Number(flags.ttl));
+    // Rounded up: a TTL under a millisecond must not become 0, which means "never expires".
+    const ttlMs = flags.ttl === undefined ? 0 : Math.ceil(Number(flags.ttl));
     await client.set(key!, value!, { ...consistencyOf(flags), ttlMs });
     return { json: { key, ok: true, ttlMs }, text: 'OK\n', status: 0 };
   });

@@ -50,7 +50,8 @@ export async function run(argv: string[]): Promise<number> {
   const faults = String(flags.faults ?? scenario.defaults.faults);
   if (faults !== 'swarm' && faults !== 'none') throw new UsageError(`--faults takes swarm or none, not "${faults}"`);
   const nodes = Number(flags.nodes ?? scenario.defaults.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError(`--nodes takes a whole number >= 1, not ${nodes}`);
+  const minNodes = scenario.minNodes ?? 1;
+  if (!Number.isInteger(nodes) || nodes < minNodes) throw new UsageError(`--nodes takes a whole number >= ${minNodes} for ${scenario.name}, not ${nodes}`);
   const durationMs = Number(flags.duration ?? scenario.defaults.durationMs);
   if (!(durationMs >= 0)) throw new UsageError('--duration must not be negative');
 

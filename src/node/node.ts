@@ -142,6 +142,8 @@ export class ShoalNode {
   private readonly addressOfName = new Map<string, NodeAddress>();
   private readonly alive = new Map<string, boolean>();
   private readonly refused = new Map<string, string>();
+  /** Callers of leave() waiting for it to finish. */
+  private readonly leaveWaiters: (() => void)[] = [];
   private topologyCache: TopologySnapshot | null = null;
   private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null };
   private malformed = 0;
@@ -316,17 +318,22 @@ export class ShoalNode {
    */
   leave(done: () => void): void {
     if (this.stopped) return done();
+    this.leaveWaiters.push(done);
     if (this.leaving) return;
     this.leaving = true;
     this.swim.updateMeta({ ...this.swim.self().meta, [META.leaving]: 1 });
     this.requestRingCheck();
+    // Every caller of leave() hears when it finished, not just the first.
+    const finished = () => {
+      for (const waiter of this.leaveWaiters.splice(0)) waiter();
+    };
     const poll = () => {
       this.timers.leave = null;
-      if (this.stopped) return done();
+      if (this.stopped) return finished();
       const p = this.sync.progress();
       if (!this.joinedCluster || (p.partitionsToHandOff === 0 && this.hints.count === 0 && !this.ownsAnything())) {
         this.stop();
-        return done();
+        return finished();
       }
       this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };

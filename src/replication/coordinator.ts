@@ -422,9 +422,16 @@ export class Coordinator implements KvService {
   }
 
   private checkJoined(): KvError | null {
-    if (this.ctx.ringConfirmed()) return null;
-    this.stats.unavailable++;
-    return { code: 'unavailable', message: 'this node is still joining its cluster (its view of the ring is not confirmed yet); retry, or use another node' };
+    if (!this.ctx.ringConfirmed()) {
+      this.stats.unavailable++;
+      return { code: 'unavailable', message: 'this node is still joining its cluster (its view of the ring is not confirmed yet); retry, or use another node' };
+    }
+    // An empty ring (the last member is leaving) has no replica to wait for: say so now, not at the deadline.
+    if (this.ctx.placement().members.length === 0) {
+      this.stats.unavailable++;
+      return { code: 'unavailable', message: 'no member of this cluster holds data any more (the last one is leaving)' };
+    }
+    return null;
   }
 
   private checkCapacity(): KvError | null {

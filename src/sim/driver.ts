@@ -33,6 +33,9 @@ export function replayCommand(scenario: string, options: ScenarioOptions, checkD
 
 const DESCRIBE_BEFORE = 5;
 
+/** The most seeds one sweep may name (the list is built up front). */
+const MAX_SWEEP_SEEDS = 1_000_000;
+
 export function runScenario(scenario: Scenario, options: ScenarioOptions, checkDeterminism = false): RunReport {
   const trace = new EventTrace({ recordHashes: checkDeterminism });
   const started = performance.now();
@@ -90,11 +93,12 @@ export function parseSeeds(text: string): number[] {
     const lo = Number(range[1]);
     const hi = Number(range[2]);
     if (hi < lo) throw new Error(`seed range ${text} is empty; write it low..high`);
+    if (hi - lo >= MAX_SWEEP_SEEDS) throw new Error(`seed range ${text} has more than ${MAX_SWEEP_SEEDS} seeds; sweep it in parts`);
     return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
   }
-  const seeds = text.split(',').map((s) => Number(s.trim()));
-  if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new Error(`"${text}" is not a seed, a list a,b,c or a range A..B`);
-  return seeds;
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))) throw new Error(`"${text}" is not a seed, a list a,b,c or a range A..B`);
+  return parts.map(Number);
 }
 
 function round(x: number, digits: number): number {

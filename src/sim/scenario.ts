@@ -29,6 +29,8 @@ export interface Scenario {
   name: string;
   summary: string;
   defaults: Omit<ScenarioOptions, 'seed'>;
+  /** The fewest nodes the scenario can run with (default 1); `shoal sim` refuses fewer. */
+  minNodes?: number;
   /** Runs deterministically from `options`; every simulated event is recorded in `trace`. */
   run(options: ScenarioOptions, trace: EventTrace): ScenarioResult;
 }

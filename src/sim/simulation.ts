@@ -284,11 +284,8 @@ export class Simulation<P extends SimProcess> {
     }
     if (this.holdIfBusy(node, () => this.deliver(from, to, bytes))) return;
     const handler = node.receive;
-    if (this.trace.wantsDescription()) {
-      this.record(to, EventKind.message, hashBytes(bytes), `message ${this.nodes[from]!.address} -> ${node.address} (${bytes.length} bytes)`);
-    } else {
-      this.record(to, EventKind.message, hashBytes(bytes) ^ from);
-    }
+    const description = this.trace.wantsDescription() ? `message ${this.nodes[from]!.address} -> ${node.address} (${bytes.length} bytes)` : undefined;
+    this.record(to, EventKind.message, hashBytes(bytes) ^ from, description);
     this.network.stats.delivered++;
     node.stats.received++;
     this.handled(node);

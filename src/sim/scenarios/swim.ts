@@ -248,6 +248,8 @@ export const swimSlowMembersScenario: Scenario = {
   name: 'swim-slow-members',
   summary: 'starved members (stalled receive loop) with Lifeguard off and on: false positives and real detection time',
   defaults: { nodes: 100, durationMs: 2 * (SLOW_WARMUP_MS + SLOW_FAULT_MS + 60_000), faults: 'none' },
+  // Three healthy observers, at least one starved member and a crash victim.
+  minNodes: 5,
   run: runSlowMembers,
 };
 
