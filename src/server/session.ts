@@ -41,6 +41,12 @@ const CLOSE_CODE_FOR: Partial<Record<ErrorCode, number>> = {
   unauthenticated: CloseCode.policyViolation,
 };
 
+/**
+ * Replies buffered for a client that does not read them. Past this the connection is closed, so a
+ * client that only sends cannot make the server buffer without bound.
+ */
+export const UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Counters shared by every session of one server (for metrics, benchmarks and tests). */
 export interface ClientServerStats {
   /** WebSocket messages received from clients (hello included). */
@@ -51,6 +57,8 @@ export interface ClientServerStats {
   replyFramesSent: number;
   /** Connections closed because of a connection-level error. */
   connectionsFailed: number;
+  /** Connections closed because their client did not read its replies. */
+  connectionsClosedUnread: number;
 }
 
 export interface SessionConfig {
@@ -295,6 +303,11 @@ export class ClientSession {
     if (this.state !== 'closed' && replies.length > 0) {
       this.socket.send(encodeReplies(replies));
       this.config.stats.replyFramesSent++;
+      if (this.socket.bufferedAmount > UNREAD_REPLIES_LIMIT_BYTES) {
+        this.config.log.warn({ remote: this.remote, buffered: this.socket.bufferedAmount }, 'closing a client that does not read its replies');
+        this.config.stats.connectionsClosedUnread++;
+        this.close(CloseCode.policyViolation, 'replies not read');
+      }
     }
     if (this.inFlight === 0) {
       const waiters = this.idleWaiters;

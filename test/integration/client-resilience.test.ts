@@ -6,6 +6,7 @@ import {
   OfflineQueueFullError,
   OverloadedError,
   ProtocolError,
+  bytesCodec,
   connect,
   type ClientStatus,
 } from '../../src/index.ts';
@@ -214,6 +215,29 @@ test('requests beyond the per-connection in-flight limit are answered overloaded
     assert.ok(third instanceof OverloadedError, String(third));
     holding!.release();
     assert.deepEqual(await Promise.all(held), [null, null]);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a client that sends but never reads its replies is closed, and the server stays bounded', { timeout: 30_000 }, async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    await client.set('big', new Uint8Array(1024 * 1024).fill(7));
+    const raw = await RawSocket.open(node.server.url);
+    const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    tcp.pause(); // stop reading: replies pile up in the server's send buffer
+    const key = new TextEncoder().encode('big');
+    for (let id = 1; id <= 120; id++) raw.send(encode([FrameType.requests, [[id, OpCode.get, key, null]]]));
+    tcp.resume();
+    await raw.closed;
+    assert.equal(node.server.stats.connectionsClosedUnread, 1);
+    const replies = raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
+    assert.ok(replies.length < 120, 'the server stopped queueing replies for it');
+    // Everyone else is still served.
+    assert.equal((await client.get('big'))?.length, 1024 * 1024);
   } finally {
     await client.close();
     await node.server.close();
