@@ -75,6 +75,8 @@ export class ReplicaHost {
   readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
   /** Called after a record changed a partition (sync.ts uses it to restart a handoff's coverage). */
   onChange: (partition: number) => void = () => {};
+  /** Called when this node starts holding a partition it had not held (see PartitionSync). */
+  onNewPartition: (partition: number) => void = () => {};
   private readonly system: ActorSystem;
   /** Deepest mailbox of actors already stopped (handed-off partitions), so the peak survives them. */
   private retiredPeakDepth = 0;
@@ -101,6 +103,7 @@ export class ReplicaHost {
       });
       held = new HeldPartition(partition, ref, store);
       this.partitions.set(partition, held);
+      this.onNewPartition(partition);
     }
     return held;
   }

@@ -58,6 +58,12 @@ export class PartitionSync {
     private readonly host: ReplicaHost,
   ) {
     host.onChange = (partition) => this.coveredBy.get(partition)?.clear();
+    // Records can arrive for a partition this node does not own (a coordinator on an older ring,
+    // a late hint, a stale sync answer): hand them to the owners like any partition no longer
+    // owned, instead of keeping them unaccounted until the next ring change.
+    host.onNewPartition = (partition) => {
+      if (!this.ctx.placement().owners(partition).includes(this.ctx.selfName)) this.coveredBy.set(partition, new Set());
+    };
   }
 
   start(): void {

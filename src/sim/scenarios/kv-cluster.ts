@@ -131,6 +131,12 @@ export class KvCluster {
     }
     const encoder = new TextEncoder();
     const placement = up[0]!.process!.placement();
+    // Once settled, a node holds only partitions it owns: anything else was handed off or dropped.
+    for (const n of up) {
+      for (const p of n.process!.heldPartitions().keys()) {
+        if (!placement.owners(p).includes(n.address)) return `${n.address} still holds partition ${p}, which it does not own`;
+      }
+    }
     for (const key of keys) {
       const p = placement.partitionOfKey(encoder.encode(key));
       let first: string | null = null;
