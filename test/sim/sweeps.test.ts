@@ -41,7 +41,7 @@ function check(scenarioName: string, seed: number, overrides: Partial<ScenarioOp
 }
 
 for (const sweep of SWEEPS) {
-  test(`${sweep.scenario}: seeds ${sweep.seeds[0]}..${sweep.seeds[1]} under swarm faults, deterministic`, () => {
+  test(`${sweep.scenario}: seeds ${sweep.seeds[0]}..${sweep.seeds[1]} (swarm faults where the scenario injects them), deterministic`, () => {
     for (let seed = sweep.seeds[0]; seed <= sweep.seeds[1]; seed++) {
       check(sweep.scenario, seed, { ...(sweep.nodes ? { nodes: sweep.nodes } : {}), ...(sweep.durationMs ? { durationMs: sweep.durationMs } : {}) });
     }
