@@ -291,22 +291,21 @@ export class ShoalNode {
   }
 
   topology(): TopologySnapshot {
-    if (this.topologyCache?.version === this.placementNow.version) return this.topologyCache;
     const placement = this.placementNow;
     const byName = new Map(this.membership.members().map((m) => [m.name, m]));
-    const owners: string[][] = [];
-    for (let p = 0; p < placement.partitions; p++) owners.push([...placement.owners(p)]);
-    this.topologyCache = {
-      version: placement.version,
-      partitions: placement.partitions,
-      replicas: placement.width,
-      nodes: placement.members.map((m) => ({
-        name: m.name,
-        zone: m.zone,
-        clientAddress: String(byName.get(m.name)?.meta[META.clientAddress] ?? byName.get(m.name)?.address ?? ''),
-      })),
-      owners,
-    };
+    // A member that restarted with another client port keeps its name (and so the ring version):
+    // the addresses are checked on every call. No advertised client address means none (''),
+    // which clients skip; the peer address would only send them to the node-to-node port.
+    const nodes = placement.members.map((m) => ({ name: m.name, zone: m.zone, clientAddress: String(byName.get(m.name)?.meta[META.clientAddress] ?? '') }));
+    const cached = this.topologyCache;
+    const sameRing = cached?.version === placement.version;
+    if (cached && sameRing && cached.nodes.every((n, i) => n.clientAddress === nodes[i]!.clientAddress)) return cached;
+    let owners = cached && sameRing ? cached.owners : null;
+    if (owners === null) {
+      owners = [];
+      for (let p = 0; p < placement.partitions; p++) owners.push([...placement.owners(p)]);
+    }
+    this.topologyCache = { version: placement.version, partitions: placement.partitions, replicas: placement.width, nodes, owners };
     return this.topologyCache;
   }
 
