@@ -41,8 +41,6 @@ export interface SwarmProfile {
 export interface SwarmLimits {
   /** At most this many nodes crashed or paused at once (keeps a quorum reachable when needed). */
   maxDown: number;
-  /** Restrict to these kinds (default all). */
-  kinds?: readonly FaultKind[];
 }
 
 /** Maximum rates a swarm run may draw, per kind, in faults per simulated minute. */

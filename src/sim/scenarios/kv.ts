@@ -3,8 +3,8 @@
  * workload (kv-workload.ts) while the fault schedule crashes, pauses, slows, partitions, clogs and
  * skews nodes; then faults stop and the cluster must converge.
  *
- * Membership is the scenario-controlled view (kv-cluster.ts): a crash marks the node dead on every
- * node at once, a restart alive. Crashes and pauses are limited to one node at a time (maxDown 1:
+ * Every node runs the full stack (kv-cluster.ts): real SWIM gossip notices crashes and restarts,
+ * nothing is scripted. Crashes and pauses are limited to one node at a time (maxDown 1:
  * with N=3, W=2 that is N-W), and a crash is skipped while another node is still catching up after
  * its own restart: memory is all a node has, so a restarted replica counts as down until it has
  * synced, and two wiped replicas of one partition would lose writes no protocol could save.
