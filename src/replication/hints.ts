@@ -37,6 +37,8 @@ export class HintStore {
   /** Insertion order is age order: the first entry is the oldest. */
   private readonly byId = new Map<number, Hint>();
   private readonly byTargetKey = new Map<string, number>();
+  /** Each target's hints, oldest first, so a delivery round reads only that target's hints. */
+  private readonly byTarget = new Map<string, Map<number, Hint>>();
   private nextId = 1;
   private bytesHeld = 0;
   readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0 };
@@ -81,7 +83,11 @@ export class HintStore {
     const id = this.nextId++;
     // A copy: a received record is a view into the network buffer it arrived in, which a long-lived
     // hint would otherwise keep alive whole while being charged only for the record.
-    this.byId.set(id, { id, target, partition, key, record: record.slice(), storedAtMs: nowMs, sentAtMs: -1 });
+    const hint: Hint = { id, target, partition, key, record: record.slice(), storedAtMs: nowMs, sentAtMs: -1 };
+    this.byId.set(id, hint);
+    let forTarget = this.byTarget.get(target);
+    if (!forTarget) this.byTarget.set(target, (forTarget = new Map()));
+    forTarget.set(id, hint);
     this.byTargetKey.set(tk, id);
     this.bytesHeld += cost;
     this.stats.stored++;
@@ -98,11 +104,9 @@ export class HintStore {
     }
   }
 
-  /** Targets that have hints waiting, in order of their oldest hint. */
+  /** Targets that have hints waiting, in the order they started waiting. */
   targets(): string[] {
-    const seen = new Set<string>();
-    for (const hint of this.byId.values()) seen.add(hint.target);
-    return [...seen];
+    return [...this.byTarget.keys()];
   }
 
   /**
@@ -112,8 +116,7 @@ export class HintStore {
   due(target: string, nowMs: number, resendMs: number, max: number): { due: Hint[]; inFlight: number } {
     const due: Hint[] = [];
     let inFlight = 0;
-    for (const hint of this.byId.values()) {
-      if (hint.target !== target) continue;
+    for (const hint of this.byTarget.get(target)?.values() ?? []) {
       if (hint.sentAtMs >= 0 && hint.sentAtMs + resendMs > nowMs) inFlight++;
       else if (due.length < max) due.push(hint);
     }
@@ -130,6 +133,9 @@ export class HintStore {
     if (!hint) return false;
     this.byId.delete(id);
     this.byTargetKey.delete(`${hint.target}\u0000${hint.key}`);
+    const forTarget = this.byTarget.get(hint.target)!;
+    forTarget.delete(id);
+    if (forTarget.size === 0) this.byTarget.delete(hint.target);
     this.bytesHeld -= hintCost(hint.key, hint.record);
     return true;
   }

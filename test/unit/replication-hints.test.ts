@@ -52,3 +52,16 @@ test('delivery is throttled: hints in flight count against the per-target limit 
   assert.equal(hints.due('n2', 100, 500, 4).due.length, 0);
   assert.equal(hints.due('n2', 600, 500, 4).due.length, 4);
 });
+
+test('each target sees only its own hints, and a target with none left is no longer listed', () => {
+  const hints = new HintStore(100, 1 << 20, 10_000);
+  hints.add('n2', 0, 'a', rec(1), 0);
+  hints.add('n3', 0, 'b', rec(1), 0);
+  hints.add('n2', 0, 'c', rec(1), 0);
+  assert.deepEqual(hints.targets(), ['n2', 'n3']);
+  assert.deepEqual(hints.due('n2', 0, 500, 10).due.map((h) => h.key), ['a', 'c']);
+  const [b] = hints.due('n3', 0, 500, 10).due;
+  hints.delivered(b!.id);
+  assert.deepEqual(hints.targets(), ['n2']);
+  assert.deepEqual(hints.due('n3', 0, 500, 10).due, []);
+});
