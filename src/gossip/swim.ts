@@ -144,6 +144,8 @@ export class SwimMembership implements Membership {
   private readonly pending = new Map<number, PendingAck>();
   private currentProbe: ProbeInFlight | null = null;
   private readonly listeners: ((event: MembershipEvent) => void)[] = [];
+  /** Short-lived timers (probe finish, nack, pending cleanup), cancelled by stop(). */
+  private readonly oneShots = new Set<TimerId>();
   private readonly seeds: readonly NodeAddress[];
   private readonly limits: DecodeLimits;
   private seq: number;
@@ -266,6 +268,8 @@ export class SwimMembership implements Membership {
     for (const s of this.suspicions.values()) s.cancel();
     this.suspicions.clear();
     if (this.currentProbe) this.env.timers.cancelTimer(this.currentProbe.timeoutTimer);
+    for (const t of this.oneShots) this.env.timers.cancelTimer(t);
+    this.oneShots.clear();
   }
 
   // ---- probing ------------------------------------------------------------------------------
@@ -306,7 +310,7 @@ export class SwimMembership implements Membership {
     probe.timeoutTimer = this.env.timers.setTimer(this.awareness.scale(this.config.probeTimeoutMs), () => {
       if (!probe.acked && !this.stopped) this.startIndirectProbe(probe);
     });
-    this.env.timers.setTimer(interval, () => this.finishProbe(probe));
+    this.later(interval, () => this.finishProbe(probe));
   }
 
   private startIndirectProbe(probe: ProbeInFlight): void {
@@ -431,13 +435,22 @@ export class SwimMembership implements Membership {
     });
     this.send(targetAddress, { type: 'ping', seq, target });
     if (wantNack) {
-      this.env.timers.setTimer(this.config.probeTimeoutMs * NACK_AFTER_FRACTION, () => {
+      this.later(this.config.probeTimeoutMs * NACK_AFTER_FRACTION, () => {
         if (answered || this.stopped) return;
         answered = true;
         this.send(requester, { type: 'nack', seq: theirSeq, target });
       });
     }
-    this.env.timers.setTimer(this.config.probeIntervalMs, () => this.pending.delete(seq));
+    this.later(this.config.probeIntervalMs, () => this.pending.delete(seq));
+  }
+
+  /** A short-lived timer that `stop()` cancels with the rest, so a stopped member leaves none armed. */
+  private later(delayMs: number, fn: () => void): void {
+    const id = this.env.timers.setTimer(delayMs, () => {
+      this.oneShots.delete(id);
+      fn();
+    });
+    this.oneShots.add(id);
   }
 
   // ---- merging news --------------------------------------------------------------------------
