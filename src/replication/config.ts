@@ -1,4 +1,6 @@
 /** Every replication setting, with its documented default. */
+// The largest key and value are the wire protocol's limits, so the server announces what the coordinator enforces.
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { Consistency } from './api.ts';
 
 /** Replicas per key (Dynamo's N). */
@@ -33,9 +35,6 @@ export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
  * data message; the rest follows in later rounds (which is what makes a handoff resumable).
  */
 export const DEFAULT_SYNC_BATCH = 512;
-/** Largest key and value accepted, in bytes. */
-export const DEFAULT_MAX_KEY_BYTES = 1024;
-export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 export interface ReplicationConfig {
   replicas: number;
