@@ -3,7 +3,6 @@
  * The first block mirrors `KvErrorCode` (src/replication/api.ts); the second is the protocol's own.
  * Numbers are part of the wire contract: never renumber, only add.
  */
-import type { KvErrorCode } from '../replication/api.ts';
 
 export const ERROR_CODE_NUMBERS = {
   // KvService errors (per request).
@@ -55,7 +54,3 @@ export function errorCodeFromNumber(n: number): ErrorCode | undefined {
   return NAMES_BY_NUMBER.get(n);
 }
 
-/** KvService failures keep their own names on the wire. */
-export function errorCodeOfKv(code: KvErrorCode): ErrorCode {
-  return code;
-}

@@ -13,7 +13,7 @@
  * The store keys are strings; byte keys are mapped one byte to one UTF-16 code unit (latin1), which
  * is binary-safe and reversible, and costs the store nothing extra for ASCII keys.
  */
-import { compareVersions, type Version } from './hlc.ts';
+import type { Version } from './hlc.ts';
 
 export const HEADER_BYTES = 25;
 const FLAG_TOMBSTONE = 1;
@@ -63,11 +63,6 @@ export function versionOfEncoded(bytes: Uint8Array): Version {
 /** True when the record holds no live value at wall time `nowMs` (deleted or expired). */
 export function isDeadAt(record: StoredRecord, nowMs: number): boolean {
   return record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs);
-}
-
-/** Last-writer-wins: the record that survives when `a` and `b` meet. */
-export function newerOf<T extends StoredRecord>(a: T, b: T): T {
-  return compareVersions(a.version, b.version) >= 0 ? a : b;
 }
 
 /** Bytes per String.fromCharCode call, well below any engine's argument limit. */
