@@ -20,7 +20,7 @@
  * rest of its mailbox is kept. The node lives on. An actor whose factory throws during a restart
  * is stopped.
  */
-import type { Logger, TimerId, Timers } from '../runtime/env.ts';
+import { silentLogger, type Logger, type TimerId, type Timers } from '../runtime/env.ts';
 import { actorAddress, formatAddress } from './address.ts';
 import type { ActorAddress } from './address.ts';
 import {
@@ -157,7 +157,6 @@ class PendingAsk<R> {
   }
 }
 
-const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export class ActorSystem {
   readonly node: string;
@@ -182,7 +181,7 @@ export class ActorSystem {
   constructor(options: ActorSystemOptions) {
     this.node = options.node;
     this.timers = options.timers;
-    this.log = options.log ?? silentLog;
+    this.log = options.log ?? silentLogger;
   }
 
   /** Creates an actor. Throws DuplicateActorError if the name is taken, or whatever the factory throws. */

@@ -73,3 +73,6 @@ export interface Env {
   readonly transport: Transport;
   readonly log: Logger;
 }
+
+/** A logger that drops everything: the default where no logger is given. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
-import type { Logger } from '../runtime/env.ts';
+import { silentLogger, type Logger } from '../runtime/env.ts';
 import { ClientSession, CloseCode, type ClientServerStats } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 
@@ -85,7 +85,6 @@ export interface ClientServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
   const host = options.host ?? '127.0.0.1';

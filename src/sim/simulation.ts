@@ -12,7 +12,7 @@
  * - slow: every event the node handles costs it extra virtual time, during which it handles
  *   nothing else (a starved or overloaded process).
  */
-import type { Env, Logger, NodeAddress, ReceiveHandler, TimerId, Transport } from '../runtime/env.ts';
+import { silentLogger, type Env, type Logger, type NodeAddress, type ReceiveHandler, type TimerId, type Transport } from '../runtime/env.ts';
 import { SimClock } from './clock.ts';
 import { EventQueue } from './event-queue.ts';
 import { SimNetwork, type NetworkConfig } from './network.ts';
@@ -312,7 +312,7 @@ export class Simulation<P extends SimProcess> {
 
   private loggerFor(node: SimNode<P>): Logger {
     const sink = this.logSink;
-    if (!sink) return SILENT_LOGGER;
+    if (!sink) return silentLogger;
     const line = (level: string) => (obj: object, msg?: string) =>
       sink(`${(this.now / 1000).toFixed(3)}s ${node.address} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
     return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
@@ -325,5 +325,3 @@ export class Simulation<P extends SimProcess> {
   }
 }
 
-const noop = () => {};
-export const SILENT_LOGGER: Logger = { debug: noop, info: noop, warn: noop, error: noop };
