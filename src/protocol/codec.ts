@@ -10,7 +10,7 @@
  * Pure functions over bytes: no sockets, no clocks, so node, client, simulator and tests share it.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import type { Consistency } from '../replication/api.ts';
+import type { Consistency } from './frames.ts';
 import { errorCodeFromNumber, errorCodeNumber, type ErrorCode } from './error-codes.ts';
 import type {
   AdminRequest,

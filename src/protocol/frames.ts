@@ -6,11 +6,13 @@
  * `requests` frame holds many requests, and a `replies` frame many replies, matched by request id
  * (replies may come back in any order and in several frames).
  */
-import type { Consistency } from '../replication/api.ts';
 import type { ErrorCode } from './error-codes.ts';
 import type { WireLimits } from './limits.ts';
 
 /** Opaque credentials carried by hello. Authentication arrives later; the field exists now. */
+
+/** How many replicas must answer: one, a majority of N, or all N. */
+export type Consistency = 'one' | 'quorum' | 'all';
 export type Credentials = Readonly<Record<string, string>>;
 
 /** Client -> server, first frame on every connection. */

@@ -8,10 +8,11 @@
 
 /** A write's hybrid-logical-clock version; see hlc.ts. */
 export type { Version } from './hlc.ts';
+import type { Consistency } from '../protocol/frames.ts';
 import type { Version } from './hlc.ts';
 
-/** How many replicas must answer: one, a majority of N, or all N. */
-export type Consistency = 'one' | 'quorum' | 'all';
+/** How many replicas must answer (defined with the wire protocol, which carries it). */
+export type { Consistency };
 
 /** Why a key-value operation failed; the wire protocol maps each to a typed error code. */
 export type KvErrorCode =
