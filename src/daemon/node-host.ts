@@ -74,9 +74,9 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     stop: () => node.stop(),
     refusal: () => {
       if (config.seeds.length === 0) return null;
-      const status = node.status();
-      const [first] = status.refusedMembers;
-      if (first === undefined || status.ring.members > 1) return null;
+      // Cheap reads only: this runs every half second.
+      const [first] = node.refusedMembers();
+      if (first === undefined || node.placement().members.length > 1) return null;
       return `cannot join the cluster of ${config.seeds.join(', ')}: ${first.reason}; start this node with the cluster's --partitions`;
     },
   };

@@ -203,6 +203,11 @@ export class ShoalNode {
     return this.confirmed;
   }
 
+  /** Members refused because they run another partition count, and why. */
+  refusedMembers(): { name: string; reason: string }[] {
+    return [...this.refused].map(([name, reason]) => ({ name, reason }));
+  }
+
   placement(): Placement {
     return this.placementNow;
   }
@@ -273,7 +278,7 @@ export class ShoalNode {
         partitionsOwned: owned.get(m.name)?.all ?? 0,
         primaries: owned.get(m.name)?.primaries ?? 0,
       })),
-      refusedMembers: [...this.refused].map(([name, reason]) => ({ name, reason })),
+      refusedMembers: this.refusedMembers(),
       partitionsHeld: this.host.partitions.size,
       handoff: this.sync.progress(),
       hints: {
