@@ -8,7 +8,10 @@
  *   npx tsx bench/ring/variants.ts [--min 44] [--max 64] [--seeds 4] [--only name,name]
  *
  * Variants:
- *   shipped      buildRing: affine orders over GF(P) + capped greedy (cap = floor(1.10 x mean))
+ *   shipped      buildRing: each member's claim seed chosen when it joins (best of 64 orders, in
+ *                name order; src/ring/claim-seed.ts), affine orders over GF(P), capped greedy
+ *                (cap = floor(1.10 x mean))
+ *   unchosen     the same with every claim seed 0: orders fixed by names alone (claim v2)
  *   permutation  independent pseudo-random permutation per node + the same capped greedy (claim v1)
  *   cap-1.05     permutation orders, cap = floor(1.05 x mean): more nodes sit at the cap
  *   cap-ceil+1   permutation orders, cap = ceil(mean) + 1
@@ -16,10 +19,12 @@
  *                still needs a replica (exact quotas, Maglev-style population)
  * It also prints the natural spread behind them: the standard deviation of replicas per node when
  * every partition simply takes its top N scores (no cap), at --max nodes over 16 member sets, for
- * the permutation orders and the shipped affine orders (src/ring/member-order.ts).
+ * the permutation orders, the affine orders by name alone, and the affine orders with chosen
+ * claim seeds.
  * Prints a table on stderr and JSON on stdout.
  */
-import { buildRing, murmur3String } from '../../src/ring/index.ts';
+import { buildRing, chooseClaimSeed, murmur3String } from '../../src/ring/index.ts';
+import type { RingMember } from '../../src/ring/index.ts';
 import { hashPair } from '../../src/ring/hash.ts';
 import { memberOrder } from '../../src/ring/member-order.ts';
 
@@ -42,10 +47,30 @@ const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]!.split(',')) : null;
 /** Holder names per partition. */
 type Assign = (names: readonly string[]) => string[][];
 
-const shipped: Assign = (names) => {
-  const ring = buildRing({ members: names.map((name) => ({ name })), partitions: Q, replicas: N });
-  return Array.from({ length: Q }, (_, p) => [...ring.preferenceList(p)]);
-};
+/**
+ * Claim seeds by name, chosen the first time a name is assigned, against the names assigned with
+ * it that already have one: a base set joins in name order, a joiner chooses against the base, and
+ * a leave keeps everyone's seed, as in a real cluster.
+ */
+const chosenSeeds = new Map<string, number>();
+function withChosenSeeds(names: readonly string[]): RingMember[] {
+  const members: RingMember[] = [];
+  for (const name of names) {
+    let claimSeed = chosenSeeds.get(name);
+    if (claimSeed === undefined) chosenSeeds.set(name, (claimSeed = chooseClaimSeed(members, { name }, Q, N)));
+    members.push({ name, claimSeed });
+  }
+  return members;
+}
+
+const ringAssign =
+  (membersOf: (names: readonly string[]) => RingMember[]): Assign =>
+  (names) => {
+    const ring = buildRing({ members: membersOf(names), partitions: Q, replicas: N });
+    return Array.from({ length: Q }, (_, p) => [...ring.preferenceList(p)]);
+  };
+const shipped = ringAssign(withChosenSeeds);
+const unchosen = ringAssign((names) => names.map((name) => ({ name })));
 
 const permCache = new Map<string, Float64Array>();
 /** Claim v1's orders: a pseudo-random permutation of the partitions per node, ties broken by jitter. */
@@ -109,6 +134,7 @@ const maglev: Assign = (names) => {
 
 const variants: Record<string, Assign> = {
   shipped,
+  unchosen,
   permutation: cappedGreedy((mean) => Math.max(Math.ceil(mean), Math.floor(mean * 1.1 * (1 - 1e-9)))),
   'cap-1.05': cappedGreedy((mean) => Math.max(Math.ceil(mean), Math.floor(mean * 1.05))),
   'cap-ceil+1': cappedGreedy((mean) => Math.ceil(mean) + 1),
@@ -155,10 +181,10 @@ for (const [label, assign] of Object.entries(variants)) {
   );
 }
 /** Standard deviation of uncapped top-N loads, averaged over `sets` member sets of `nodes` nodes. */
-function naturalSpread(scoresOf: (name: string) => Float64Array, nodes: number, sets: number): number {
+function naturalSpread(scoresOf: (names: string[]) => Float64Array[], nodes: number, sets: number): number {
   let total = 0;
   for (let set = 1; set <= sets; set++) {
-    const scores = Array.from({ length: nodes }, (_, i) => scoresOf(`v${set}-node-${i}`));
+    const scores = scoresOf(Array.from({ length: nodes }, (_, i) => `spread${set}-node-${i}`));
     const loads = new Array<number>(nodes).fill(0);
     for (let p = 0; p < Q; p++) {
       const top = Array.from({ length: nodes }, (_, i) => i).sort((a, b) => scores[b]![p]! - scores[a]![p]!);
@@ -171,8 +197,11 @@ function naturalSpread(scoresOf: (name: string) => Float64Array, nodes: number, 
 }
 const spread = {
   nodes: max,
-  permutation: naturalSpread(permutationScores, max, 16),
-  affine: naturalSpread((name) => memberOrder(name, Q).score, max, 16),
+  permutation: naturalSpread((names) => names.map(permutationScores), max, 16),
+  affine: naturalSpread((names) => names.map((name) => memberOrder(name, 0, Q).score), max, 16),
+  chosen: naturalSpread((names) => withChosenSeeds(names).map((m) => memberOrder(m.name, m.claimSeed!, Q).score), max, 16),
 };
-process.stderr.write(`natural spread at ${max} nodes (sd of replicas per node, no cap): permutation ${spread.permutation}, affine ${spread.affine}\n`);
+process.stderr.write(
+  `natural spread at ${max} nodes (sd of replicas per node, no cap): permutation ${spread.permutation}, affine ${spread.affine}, chosen claim seeds ${spread.chosen}\n`,
+);
 process.stdout.write(JSON.stringify({ bench: 'ring-variants', options: { min, max, seeds, trials: TRIALS }, results, spread }) + '\n');

@@ -1,25 +1,29 @@
 /**
- * The claim algorithm: which nodes hold each partition. A pure function of the member set (names
- * and zones), so every node computes the same assignment without any coordination or history.
+ * The claim algorithm: which nodes hold each partition. A pure function of the member set (names,
+ * zones and claim seeds), so every node computes the same assignment without any coordination or
+ * history.
  *
  * Why not plain consistent hashing: with random tokens, or plain rendezvous (HRW) hashing, each
  * partition picks its owners independently, so a node's share is binomial: at 64 nodes x 1024
  * partitions x 3 replicas (mean 48 per node, sd ~7) the fullest node holds ~1.4x the mean. Riak
  * fixed balance with a claim that depends on join history (riak#348 is what goes wrong with it).
  *
- * What we do, in two steps:
+ * What we do, in three steps:
  *
  * 1. Stratified, lattice-structured rendezvous scores (member-order.ts). Each node orders the Q
- *    partitions by an affine map over a prime field derived only from its own name:
- *    score(p, i) = level of p in node i's order. Every node holds at most one score per level,
- *    instead of an independent random draw per partition, which roughly halves the spread of
- *    natural shares (sd ~4 instead of 6.8 at 64 nodes); and because two nodes' orders lie on a
- *    lattice rather than being independent, each pair splits its contests nearly evenly, which
- *    trims the spread by a few percent more at 48-64 nodes and leaves fewer nodes above the cap
- *    (about half the joins and leaves over 1.2x of independent permutations; bench/ring/variants.ts). Because a score depends on one node's name only, adding a node does not
- *    change how the others compare, which is what gives rendezvous hashing its minimal movement.
+ *    partitions by an affine map over a prime field derived only from its own name and claim
+ *    seed: score(p, i) = level of p in node i's order. Every node holds at most one score per
+ *    level, instead of an independent random draw per partition, which roughly halves the spread
+ *    of natural shares. Because a score depends on one member's attributes only, adding a node
+ *    does not change how the others compare, which is what gives rendezvous hashing its minimal
+ *    movement.
  *
- * 2. A capped global greedy. All (partition, node) pairs are taken in descending score order;
+ * 2. Chosen orders (claim-seed.ts). A joining member picks, once, the one of 64 candidate orders
+ *    (its claim seed) that leaves the cluster's natural loads most even, and keeps it as a member
+ *    attribute. This cuts the spread of natural shares at 64 nodes from about 3.8 replicas to
+ *    about 1.5 (`npm run bench:ring-variants`), so few nodes reach the cap of step 3.
+ *
+ * 3. A capped global greedy. All (partition, node) pairs are taken in descending score order;
  *    a pair is accepted while its partition still needs replicas, the node holds fewer than `cap`
  *    partitions, and the partition's zone rule allows it (see `zoneCap`). The cap is the largest
  *    whole number within the balance target (1.10 x mean), so only the few nodes whose natural
@@ -31,17 +35,14 @@
  * zone that every partition needs) is filled in a second pass that ignores the node cap; such a
  * cluster cannot be balanced at all, and `overflowed` reports how often it happened.
  *
- * Measured (`npx tsx bench/ring/index.ts --seeds 8`, Q = 1024, N = 3, one zone): max/mean <= 1.10
- * at every size from 3 to 64; a join or leave moves <= 1.2x the ideal share up to ~42 nodes, and
- * up to ~1.30x between 43 and 64 (the independent-permutation version of step 1 reached ~1.33).
- * The excess is structural to any cap: every size change moves the cap by about one replica, and
- * each node sitting at the cap must then shed or reclaim one partition unless the joiner happened
- * to take exactly one from it (the joiner's take from one node is ~Poisson(0.8), so this costs
- * ~0.6 moves per capped node), on top of the joiner's own share, which itself varies by the
- * natural spread. Only fewer nodes at the cap helps: tighter caps and exact-quota fills
- * (Maglev-style turns) measured far worse (`bench/ring/variants.ts`), and weights corrected
- * toward the mean pay the same cost for every node they correct, not just the capped ones.
- * With zones the cascades are larger, because each zone's nodes compete for fewer slots.
+ * Why step 2 matters: the cap is what makes a join or leave move more than the joiner's or
+ * leaver's own share. Every size change moves the cap by about one replica, and each node sitting
+ * at the cap must then shed or reclaim one partition unless the joiner happened to take exactly
+ * one from it (the joiner's take from one node is ~Poisson(0.8) at 64 nodes). With orders fixed
+ * by names alone, 10-15 of 64 nodes sat at the cap and a join or leave moved up to ~1.30x the
+ * ideal share above 42 nodes; tighter caps, exact-quota (Maglev-style) fills and weights
+ * corrected toward the mean all measured worse (`bench/ring/variants.ts`). With chosen orders the
+ * worst measured is ~1.1x (`npm run bench:ring`, `npm run bench:ring-variants`).
  *
  * Determinism: integer scores, comparisons that break ties by member name, Array.prototype.sort
  * (stable by specification) with total comparators. `bench/ring/index.ts` measures balance and
@@ -50,7 +51,7 @@
 import { NO_PARTITION, memberOrder } from './member-order.ts';
 
 /** Identifies this algorithm in the ring version, so nodes running a different claim never agree by accident. */
-export const CLAIM_ALGORITHM_VERSION = 'affine-hrw-capped-2';
+export const CLAIM_ALGORITHM_VERSION = 'affine-hrw-capped-3';
 
 /** The balance target: no node holds more than this multiple of the mean number of partition replicas. */
 export const MAX_LOAD_OVER_MEAN = 1.1;
@@ -60,6 +61,8 @@ export interface ClaimInput {
   readonly names: readonly string[];
   /** Zone of each member, parallel to `names`. */
   readonly zones: readonly string[];
+  /** Claim seed of each member (claim-seed.ts), parallel to `names`. */
+  readonly claimSeeds: readonly number[];
   readonly partitions: number;
   readonly replicas: number;
 }
@@ -125,7 +128,7 @@ export function claim(input: ClaimInput): Claim {
   const perZone = zoneCap(zoneSizes, width);
   const zones = zoneIds.size;
 
-  const orders = names.map((name) => memberOrder(name, q));
+  const orders = names.map((name, i) => memberOrder(name, input.claimSeeds[i]!, q));
   const score = new Float64Array(q * n);
   for (let i = 0; i < n; i++) {
     const own = orders[i]!.score;

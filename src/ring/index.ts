@@ -17,6 +17,8 @@ export {
   partitionOfHash,
 } from './partition.ts';
 export { CLAIM_ALGORITHM_VERSION, MAX_LOAD_OVER_MEAN } from './claim.ts';
+export { chooseClaimSeed, joinInOrder } from './claim-seed.ts';
+export { CLAIM_SEEDS, isClaimSeed } from './member-order.ts';
 export { DEFAULT_REPLICAS, DEFAULT_ZONE, Ring, RingConfigError, buildRing } from './ring.ts';
 export type { RingConfig, RingMember, WalkOptions } from './ring.ts';
 export { IncompatibleRingsError, diffRings } from './diff.ts';

@@ -5,6 +5,7 @@
  * `ring-balance` / `ring-move` simulator scenarios and the property tests.
  */
 import { MAX_LOAD_OVER_MEAN } from './claim.ts';
+import { chooseClaimSeed, joinInOrder } from './claim-seed.ts';
 import { diffRings } from './diff.ts';
 import { DEFAULT_PARTITION_COUNT } from './partition.ts';
 import { DEFAULT_REPLICAS, buildRing } from './ring.ts';
@@ -28,12 +29,29 @@ export interface MeasureOptions {
 
 /**
  * A deterministic member set of `count` nodes named `node-0`.. (`s<seed>-node-0`.. for another
- * seed, so a sweep of seeds measures different name sets), zones `zone-0`.. round-robin.
+ * seed, so a sweep of seeds measures different name sets), zones `zone-0`.. round-robin, each
+ * with the claim seed it would have chosen joining in name order (claim-seed.ts): the cluster a
+ * node sees after growing by joins.
  */
-export function sampleMembers(count: number, zones = 1, seed = 1): RingMember[] {
+export function sampleMembers(
+  count: number,
+  zones = 1,
+  seed = 1,
+  partitions = DEFAULT_PARTITION_COUNT,
+  replicas = DEFAULT_REPLICAS,
+): RingMember[] {
   const prefix = seed === 1 ? 'node-' : `s${seed}-node-`;
-  return Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i}`, zone: `zone-${i % zones}` }));
+  const key = `${prefix}/${zones}/${partitions}/${replicas}`;
+  // Joining in order makes every sample a prefix of the next larger one: grow the cached one.
+  let grown = sampleCache.get(key) ?? [];
+  if (grown.length < count) {
+    const names = Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i}`, zone: `zone-${i % zones}` }));
+    grown = [...grown, ...joinInOrder(names.slice(grown.length), partitions, replicas, grown)];
+    sampleCache.set(key, grown);
+  }
+  return grown.slice(0, count);
 }
+const sampleCache = new Map<string, RingMember[]>();
 
 export interface Balance {
   readonly nodes: number;
@@ -53,7 +71,8 @@ export function balanceOf(ring: Ring): Balance {
 
 /** Balance of the ring for `nodes` sample members. */
 export function measureBalance(nodes: number, options: MeasureOptions = {}): Balance {
-  return balanceOf(buildRing({ members: sampleMembers(nodes, options.zones, options.seed), ...ringSize(options) }));
+  const size = ringSize(options);
+  return balanceOf(buildRing({ members: sampleMembers(nodes, options.zones, options.seed, size.partitions, size.replicas), ...size }));
 }
 
 /** Partition replicas that gain a holder going from `before` to `after`. */
@@ -95,12 +114,13 @@ export function measureMovement(nodes: number, options: MeasureOptions = {}): Mo
   const trials = options.trials ?? 4;
   const size = ringSize(options);
   const zones = options.zones ?? 1;
-  const members = sampleMembers(nodes, zones, options.seed);
+  const members = sampleMembers(nodes, zones, options.seed, size.partitions, size.replicas);
   const ring = buildRing({ members, ...size });
   let join: Movement | null = null;
   let leave: Movement | null = null;
   for (let t = 0; t < trials; t++) {
-    const joiner = { name: `joiner-${t}-s${options.seed ?? 1}`, zone: `zone-${(nodes + t) % zones}` };
+    const named = { name: `joiner-${t}-s${options.seed ?? 1}`, zone: `zone-${(nodes + t) % zones}` };
+    const joiner = { ...named, claimSeed: chooseClaimSeed(members, named, size.partitions, size.replicas) };
     const j = joinMovement(ring, buildRing({ members: [...members, joiner], ...size }));
     if (!join || j.movedOverIdeal > join.movedOverIdeal) join = j;
     // Nothing moves when a leave still leaves every member holding every partition.

@@ -1,6 +1,8 @@
 /**
- * One member's view of the partitions: the order in which it wants them, derived from its name
- * alone (so adding or removing another member never changes how two members compare).
+ * One member's view of the partitions: the order in which it wants them, derived from its name and
+ * its claim seed alone (so adding or removing another member never changes how two members
+ * compare). The claim seed picks one of CLAIM_SEEDS candidate orders per name; a member chooses it
+ * once, when it joins (claim-seed.ts).
  *
  * The order is an affine map over the prime field GF(P), P the smallest prime above Q:
  * level(p) = (a * p + b) mod P, with a != 0 and b drawn from the member's name hash. Like a
@@ -20,6 +22,14 @@ const ORDER_SEED = 0x7368_6f61; // "shoa"
 
 /** Jitter bits under the level: break ties between two members that put a partition on the same level. */
 const JITTER_BITS = 16;
+
+/** How many candidate orders each name has: the claim seeds a member may choose from (claim-seed.ts). */
+export const CLAIM_SEEDS = 64;
+
+/** Whether `x` is a claim seed a member may carry. */
+export function isClaimSeed(x: unknown): x is number {
+  return Number.isInteger(x) && (x as number) >= 0 && (x as number) < CLAIM_SEEDS;
+}
 
 /** Marks a level of `byLevel` that holds no partition. */
 export const NO_PARTITION = -1;
@@ -56,13 +66,13 @@ const MEMBER_ORDER_CACHE_LIMIT = 4096;
 const memberOrderCache = new Map<string, MemberOrder>();
 const primeCache = new Map<number, number>();
 
-export function memberOrder(name: string, partitions: number): MemberOrder {
-  const cacheKey = `${partitions}:${name}`;
+export function memberOrder(name: string, claimSeed: number, partitions: number): MemberOrder {
+  const cacheKey = `${partitions}:${claimSeed}:${name}`;
   const cached = memberOrderCache.get(cacheKey);
   if (cached) return cached;
   let levels = primeCache.get(partitions);
   if (levels === undefined) primeCache.set(partitions, (levels = smallestPrimeAbove(partitions)));
-  const seed = murmur3String(name, ORDER_SEED);
+  const seed = hashPair(murmur3String(name, ORDER_SEED), claimSeed, ORDER_SEED);
   const a = 1 + (hashPair(seed, 0, ORDER_SEED) % (levels - 1));
   const b = hashPair(seed, 1, ORDER_SEED) % levels;
   const byLevel = new Int32Array(levels).fill(NO_PARTITION);

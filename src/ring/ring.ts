@@ -3,9 +3,11 @@
  *
  * Every node builds its Ring from its own view of the membership; two nodes with the same members
  * (names and zones, in any order) build identical rings with identical `version`s, so comparing
- * versions is how two parties notice that their views differ.
+ * versions is how two parties notice that their views differ. A member is its name, its zone and
+ * its claim seed (claim-seed.ts), all three carried by gossip.
  */
 import { CLAIM_ALGORITHM_VERSION, claim } from './claim.ts';
+import { CLAIM_SEEDS, isClaimSeed } from './member-order.ts';
 import { digestHex } from './hash.ts';
 import { DEFAULT_PARTITION_COUNT, assertValidPartitionCount } from './partition.ts';
 
@@ -20,6 +22,8 @@ export interface RingMember {
   readonly name: string;
   /** Failure domain (rack, availability zone). Replicas of a partition go to distinct zones when there are at least N. */
   readonly zone?: string;
+  /** Which candidate partition order the member chose when it joined (claim-seed.ts). Default 0. */
+  readonly claimSeed?: number;
 }
 
 export interface RingConfig {
@@ -56,6 +60,7 @@ export class Ring {
 
   private readonly index: ReadonlyMap<string, number>;
   private readonly zones: readonly string[];
+  private readonly claimSeeds: readonly number[];
   private readonly preference: Int32Array;
   private readonly ranking: Int32Array;
   private readonly loads: Int32Array;
@@ -63,13 +68,14 @@ export class Ring {
   private readonly walks = new Map<number, readonly string[]>();
 
   /** Use `buildRing`. */
-  constructor(members: readonly { name: string; zone: string }[], partitions: number, replicas: number) {
+  constructor(members: readonly { name: string; zone: string; claimSeed: number }[], partitions: number, replicas: number) {
     this.partitions = partitions;
     this.replicas = replicas;
     this.members = members.map((m) => m.name);
     this.zones = members.map((m) => m.zone);
+    this.claimSeeds = members.map((m) => m.claimSeed);
     this.index = new Map(this.members.map((name, i) => [name, i]));
-    const result = claim({ names: this.members, zones: this.zones, partitions, replicas });
+    const result = claim({ names: this.members, zones: this.zones, claimSeeds: this.claimSeeds, partitions, replicas });
     this.width = result.width;
     this.preference = result.preference;
     this.ranking = result.ranking;
@@ -80,7 +86,7 @@ export class Ring {
     }
     this.held = held;
     this.version = digestHex(
-      JSON.stringify([CLAIM_ALGORITHM_VERSION, partitions, replicas, members.map((m) => [m.name, m.zone])]),
+      JSON.stringify([CLAIM_ALGORITHM_VERSION, partitions, replicas, members.map((m) => [m.name, m.zone, m.claimSeed])]),
     );
   }
 
@@ -117,6 +123,11 @@ export class Ring {
   zoneOf(name: string): string | undefined {
     const i = this.index.get(name);
     return i === undefined ? undefined : this.zones[i];
+  }
+
+  claimSeedOf(name: string): number | undefined {
+    const i = this.index.get(name);
+    return i === undefined ? undefined : this.claimSeeds[i];
   }
 
   /**
@@ -171,10 +182,13 @@ export function buildRing(config: RingConfig): Ring {
   if (config.members.length === 0) throw new RingConfigError('a ring needs at least one member');
   for (const m of config.members) {
     if (typeof m.name !== 'string' || m.name.length === 0) throw new RingConfigError('member names must be non-empty strings');
+    if (m.claimSeed !== undefined && !isClaimSeed(m.claimSeed)) {
+      throw new RingConfigError(`member "${m.name}" has claim seed ${m.claimSeed}; it must be an integer in [0, ${CLAIM_SEEDS})`);
+    }
   }
   // Sorted by UTF-16 code units, which is the same everywhere (unlike localeCompare).
   const members = config.members
-    .map((m) => ({ name: m.name, zone: m.zone ?? DEFAULT_ZONE }))
+    .map((m) => ({ name: m.name, zone: m.zone ?? DEFAULT_ZONE, claimSeed: m.claimSeed ?? 0 }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < members.length; i++) {
     if (members[i - 1]!.name === members[i]!.name) throw new RingConfigError(`member "${members[i]!.name}" is listed twice`);
