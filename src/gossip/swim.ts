@@ -48,6 +48,13 @@ export interface SwimOptions {
   meta?: Readonly<Record<string, string | number>>;
   /** Addresses to join through; our own address is skipped. Empty (or only us): we found a new cluster. */
   seeds?: readonly NodeAddress[];
+  /**
+   * Metadata keys a restarted member takes back from its previous life: when peers still remember
+   * us with such a key that our own metadata lacks, we adopt their value as we refute the old
+   * entry. For attributes chosen once per member (the ring's claim seed), so a restart does not
+   * change them while the cluster remembers the member.
+   */
+  stickyMeta?: readonly string[];
   config?: GossipConfig;
 }
 
@@ -147,6 +154,7 @@ export class SwimMembership implements Membership {
   /** Short-lived timers (probe finish, nack, pending cleanup), cancelled by stop(). */
   private readonly oneShots = new Set<TimerId>();
   private readonly seeds: readonly NodeAddress[];
+  private readonly stickyMeta: readonly string[];
   private readonly limits: DecodeLimits;
   private seq: number;
   /** Members in state alive or suspect, ourselves included. */
@@ -173,6 +181,7 @@ export class SwimMembership implements Membership {
     this.name = options.name;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier, this.config.lifeguard);
     this.seeds = (options.seeds ?? []).filter((s) => s !== env.address);
+    this.stickyMeta = options.stickyMeta ?? [];
     this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
     this.joinBackoffMs = this.config.joinRetryInitialMs;
     // A random starting sequence number: acks meant for a previous life of this address do not match.
@@ -492,7 +501,8 @@ export class SwimMembership implements Membership {
     this.stats.refutations++;
     // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
     if (u.state !== 'alive') this.awareness.apply(1);
-    this.put({ ...me, state: 'alive', incarnation: Math.max(me.incarnation, u.incarnation) + 1 }, null);
+    const meta = withStickyMeta(me.meta, u.meta, this.stickyMeta);
+    this.put({ ...me, meta, state: 'alive', incarnation: Math.max(me.incarnation, u.incarnation) + 1 }, null);
   }
 
   /**
@@ -787,6 +797,19 @@ function sameMeta(a: Readonly<Record<string, string | number>>, b: Readonly<Reco
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   return ka.every((k) => a[k] === b[k]);
+}
+
+/** `own` plus every sticky key that `remembered` has and `own` lacks (the same object when none is missing). */
+function withStickyMeta(
+  own: Readonly<Record<string, string | number>>,
+  remembered: Readonly<Record<string, string | number>>,
+  sticky: readonly string[],
+): Readonly<Record<string, string | number>> {
+  const missing = sticky.filter((key) => !(key in own) && key in remembered);
+  if (missing.length === 0) return own;
+  const merged = { ...own, ...Object.fromEntries(missing.map((key) => [key, remembered[key]!])) };
+  // A peer's copy that would not fit is not worth failing a refutation over.
+  return Object.keys(merged).length > MAX_META_ENTRIES || encodedMetaTooBig(merged) ? own : merged;
 }
 
 function checkedMeta(meta: Readonly<Record<string, string | number>>): Readonly<Record<string, string | number>> {

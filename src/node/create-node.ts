@@ -75,7 +75,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   const membership = new SwimMembership(
     { ...env, transport: mux.channel(MessageFamily.gossip) },
-    { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, config: gossip },
+    { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip },
   );
   return new ShoalNode({
     env,

@@ -20,6 +20,8 @@
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
 import type { SwimMembership } from '../gossip/swim.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
+import { chooseClaimSeed } from '../ring/claim-seed.ts';
+import { isClaimSeed } from '../ring/member-order.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
@@ -32,7 +34,7 @@ import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
-import { buildPlacement, emptyPlacement, holdsData, ringInputsKey } from './ring-placement.ts';
+import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
 
 /** Member metadata keys a node publishes through gossip. */
 export const META = {
@@ -40,8 +42,7 @@ export const META = {
   partitions: 'partitions',
   /** host:port clients connect to. */
   clientAddress: 'clientAddress',
-  /** Set (1) while the member hands its partitions off before leaving. */
-  leaving: 'leaving',
+  ...RING_META,
 } as const;
 
 /** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
@@ -403,6 +404,7 @@ export class ShoalNode {
   }
 
   private installFirstRing(): void {
+    this.chooseClaimSeed();
     const members = this.ringMembers();
     this.ringKey = ringInputsKey(members);
     this.placementNow = buildPlacement(members, this.partitions, this.config.replicas);
@@ -410,6 +412,19 @@ export class ShoalNode {
     // Alone in the ring (a founder, or the only member left): nobody can disagree with it.
     if (members.length === 1) this.confirmed = true;
     this.sync.onPlacement(null, this.placementNow);
+  }
+
+  /**
+   * A node enters the ring only once it has a claim seed (src/ring/claim-seed.ts): the one it had
+   * in a previous life if the cluster still remembers it (gossip's sticky metadata brings it
+   * back), else the best one against the ring it is joining. Until then peers see it as joining.
+   */
+  private chooseClaimSeed(): void {
+    const me = this.swim.self();
+    if (isClaimSeed(me.meta[META.claimSeed])) return;
+    const joining = this.ringMembers().map(ringMemberOf);
+    const claimSeed = chooseClaimSeed(joining, { name: me.name, zone: me.zone }, this.partitions, this.config.replicas);
+    this.swim.updateMeta({ ...me.meta, [META.claimSeed]: claimSeed });
   }
 
   /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */

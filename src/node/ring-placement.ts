@@ -1,24 +1,35 @@
 /**
  * Adapts src/ring's Ring to replication's Placement. Which members hold data: everyone membership
- * still remembers except those that left and those leaving (meta `leaving`), so a crash does not
- * move partitions (sloppy quorum, hints and catch-up cover a down node) while a join or a leave does.
+ * still remembers except those that left, those leaving (meta `leaving`) and those still joining
+ * (no claim seed chosen yet, meta `claimSeed`), so a crash does not move partitions (sloppy
+ * quorum, hints and catch-up cover a down node) while a join or a leave does.
  */
 import type { Member } from '../gossip/membership.ts';
 import { buildRing } from '../ring/ring.ts';
+import type { RingMember } from '../ring/ring.ts';
+import { isClaimSeed } from '../ring/member-order.ts';
 import { hashKey } from '../ring/hash.ts';
 import { partitionOfHash } from '../ring/partition.ts';
 import type { Placement } from '../replication/context.ts';
 
+/** Member metadata keys the ring reads. */
+export const RING_META = {
+  /** Set (1) while the member hands its partitions off before leaving. */
+  leaving: 'leaving',
+  /** The member's claim seed (src/ring/claim-seed.ts), chosen when it first joins. */
+  claimSeed: 'claimSeed',
+} as const;
+
 /** Whether a member holds partitions. */
 export function holdsData(member: Member): boolean {
-  return member.state !== 'left' && !member.meta['leaving'];
+  return member.state !== 'left' && !member.meta[RING_META.leaving] && isClaimSeed(member.meta[RING_META.claimSeed]);
 }
 
 /** Builds the placement from the members that hold data (the caller filters with `holdsData`). */
 export function buildPlacement(members: readonly Member[], partitions: number, replicas: number): Placement {
   // The last member leaving (or a lone node stopping) leaves nobody to place data on.
   if (members.length === 0) return emptyPlacement(partitions, 'no-members');
-  const ringMembers = members.map((m) => ({ name: m.name, zone: m.zone })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ringMembers = members.map(ringMemberOf).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const ring = buildRing({ members: ringMembers, partitions, replicas });
   // Preference lists are read on every request and every sync round: build each array once.
   const owners: (readonly string[])[] = [];
@@ -51,10 +62,15 @@ export function emptyPlacement(partitions: number, version = 'not-joined'): Plac
   };
 }
 
-/** A cheap identity of a ring's inputs (names and zones), to skip rebuilding an unchanged ring. */
+/** The ring's view of a member that holds data. */
+export function ringMemberOf(member: Member): RingMember & { zone: string } {
+  return { name: member.name, zone: member.zone, claimSeed: Number(member.meta[RING_META.claimSeed]) };
+}
+
+/** A cheap identity of a ring's inputs (names, zones and claim seeds), to skip rebuilding an unchanged ring. */
 export function ringInputsKey(members: readonly Member[]): string {
   return members
-    .map((m) => `${m.name}\u0000${m.zone}`)
+    .map((m) => `${m.name}\u0000${m.zone}\u0000${m.meta[RING_META.claimSeed]}`)
     .sort()
     .join('\u0001');
 }

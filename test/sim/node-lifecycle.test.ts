@@ -110,6 +110,37 @@ test('a crashed member stays in the ring until gossip forgets it, then its parti
   assert.ok(sim.upNodes().every((n) => n.process!.settled()), 'the new owners caught up');
 });
 
+test('a restarted member takes back the claim seed the cluster remembers, so its restart moves no partitions', () => {
+  const sim = cluster(5);
+  sim.runUntil(2_000);
+  const before = sim.process(0)!.placement().version;
+  const seedOf = (i: number): unknown => sim.process(0)!.membership.members().find((m) => m.name === `n${i + 1}`)?.meta['claimSeed'];
+  const seed = seedOf(3);
+  assert.equal(typeof seed, 'number');
+  sim.crash(3);
+  sim.runUntil(sim.now + 500);
+  sim.restart(3);
+  // The restarted node starts with no claim seed of its own; it must not pick a new one.
+  sim.runUntil(sim.now + 10_000);
+  assert.equal(sim.process(3)!.membership.self().meta['claimSeed'], seed);
+  assert.equal(seedOf(3), seed);
+  for (const node of sim.upNodes()) assert.equal(node.process!.placement().version, before, `${node.address}'s ring moved`);
+});
+
+test('every member of a formed cluster has chosen a claim seed and is in the ring', () => {
+  const sim = cluster(4);
+  sim.runUntil(2_000);
+  for (const node of sim.upNodes()) {
+    const self = node.process!.membership.self();
+    assert.equal(typeof self.meta['claimSeed'], 'number', `${node.address} has a claim seed`);
+  }
+  const ring = sim.process(0)!.placement();
+  assert.deepEqual(
+    ring.members.map((m) => m.name),
+    sim.upNodes().map((n) => n.process!.name).sort(),
+  );
+});
+
 test('a lone node leaves gracefully: an empty ring is not an error', () => {
   const sim = cluster(1);
   sim.runUntil(1_000);
