@@ -366,6 +366,9 @@ export class ShoalNode {
   }
 
   private learn(m: Member): void {
+    // A member back on a new address (a restart on another port) no longer answers at the old one.
+    const previous = this.addressOfName.get(m.name);
+    if (previous !== undefined && previous !== m.address && this.nameOfAddress.get(previous) === m.name) this.nameOfAddress.delete(previous);
     this.nameOfAddress.set(m.address, m.name);
     this.addressOfName.set(m.name, m.address);
     this.alive.set(m.name, m.state === 'alive' || m.state === 'suspect');
@@ -449,8 +452,24 @@ export class ShoalNode {
     this.sync.onPlacement(previous, next);
   }
 
+  /**
+   * Drops what the node keeps per member once gossip has forgotten the member (it forgets
+   * silently, `deadReclaimMs` after a death or a leave), so churn does not grow these maps forever.
+   */
+  private forgetDeparted(): void {
+    const remembered = new Set(this.membership.members().map((m) => m.name));
+    for (const [name, address] of this.addressOfName) {
+      if (remembered.has(name)) continue;
+      this.addressOfName.delete(name);
+      this.alive.delete(name);
+      this.refused.delete(name);
+      if (this.nameOfAddress.get(address) === name) this.nameOfAddress.delete(address);
+    }
+  }
+
   private scheduleRingCheck(): void {
     this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
+      this.forgetDeparted();
       if (this.joinedCluster) this.checkRing();
       this.scheduleRingCheck();
     });
