@@ -412,9 +412,18 @@ export class ShoalNode {
     this.ringKey = ringInputsKey(members);
     this.placementNow = buildPlacement(members, this.partitions, this.config.replicas);
     this.joinedCluster = true;
-    // Alone in the ring (a founder, or the only member left): nobody can disagree with it.
-    if (members.length === 1) this.confirmed = true;
+    // Alone in the ring (a founder, or the only member left): nobody can disagree with it. Not
+    // alone if live peers are still choosing their claim seeds: they join this ring in a moment,
+    // and a write acknowledged by this node alone meanwhile could be missed by their quorums.
+    if (members.length === 1 && !this.peersStillJoining()) this.confirmed = true;
     this.sync.onPlacement(null, this.placementNow);
+  }
+
+  /** Whether some live peer of this cluster (same Q) has not chosen its claim seed yet. */
+  private peersStillJoining(): boolean {
+    return this.membership
+      .members()
+      .some((m) => m.name !== this.name && this.alive.get(m.name) === true && !this.refused.has(m.name) && !holdsData(m) && !m.meta[META.leaving]);
   }
 
   /**
