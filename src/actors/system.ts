@@ -217,8 +217,21 @@ export class ActorSystem {
       failures: 0,
       rejected: 0,
     };
-    cell.actor = factory(cell.context);
-    this.cells.set(name, cell as Cell<never>);
+    // Mail the factory sends (to itself, or to an actor that answers at once) waits in the mailbox
+    // until the actor exists: drained now, it would reach an actor that is not built yet.
+    const wasDraining = this.draining;
+    this.draining = true;
+    let built = false;
+    try {
+      cell.actor = factory(cell.context);
+      built = true;
+    } finally {
+      this.draining = wasDraining;
+      // A factory that throws leaves no actor: mail it sent itself becomes dead letters.
+      if (built) this.cells.set(name, cell as Cell<never>);
+      else cell.stopped = true;
+      if (!this.draining && this.ready.size > 0) this.drain();
+    }
     return cell.ref;
   }
 

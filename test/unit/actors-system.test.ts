@@ -291,3 +291,33 @@ test('shutdown fails outstanding asks and stops every actor', () => {
   assert.equal(system.stats().actors, 0);
   assert.equal(timers.size, 0);
 });
+
+test('mail an actor sends itself from its factory waits until the actor is built', () => {
+  const { system } = newSystem();
+  const log: string[] = [];
+  const ref = system.spawn<string>('self-starter', (ctx) => {
+    ctx.self.tell('hello');
+    return { receive: (m: string) => void log.push(m) };
+  });
+  assert.deepEqual(log, ['hello']);
+  assert.equal(system.actorStats('self-starter')?.failures, 0);
+  assert.equal(system.stats().restarts, 0);
+  assert.equal(ref.tell('again'), true);
+  assert.deepEqual(log, ['hello', 'again']);
+});
+
+test('a factory that throws at spawn leaves no actor, and the name stays free', () => {
+  const { system } = newSystem();
+  assert.throws(
+    () =>
+      system.spawn<string>('broken', (ctx) => {
+        ctx.self.tell('lost');
+        throw new Error('cannot build');
+      }),
+    /cannot build/,
+  );
+  assert.equal(system.lookup('broken'), undefined);
+  assert.equal(system.stats().failures, 0);
+  system.spawn('broken', recorder([], 'b'));
+  assert.ok(system.lookup('broken'));
+});
