@@ -20,7 +20,7 @@
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
 import type { SwimMembership } from '../gossip/swim.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
-import { chooseClaimSeed } from '../ring/claim-seed.ts';
+import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
@@ -415,15 +415,15 @@ export class ShoalNode {
     // Alone in the ring (a founder, or the only member left): nobody can disagree with it. Not
     // alone if live peers are still choosing their claim seeds: they join this ring in a moment,
     // and a write acknowledged by this node alone meanwhile could be missed by their quorums.
-    if (members.length === 1 && !this.peersStillJoining()) this.confirmed = true;
+    if (members.length === 1 && this.joiningPeers().length === 0) this.confirmed = true;
     this.sync.onPlacement(null, this.placementNow);
   }
 
-  /** Whether some live peer of this cluster (same Q) has not chosen its claim seed yet. */
-  private peersStillJoining(): boolean {
+  /** Live peers of this cluster (same Q) that have not chosen their claim seed yet. */
+  private joiningPeers(): Member[] {
     return this.membership
       .members()
-      .some((m) => m.name !== this.name && this.alive.get(m.name) === true && !this.refused.has(m.name) && !holdsData(m) && !m.meta[META.leaving]);
+      .filter((m) => m.name !== this.name && this.alive.get(m.name) === true && !this.refused.has(m.name) && !holdsData(m) && !m.meta[META.leaving]);
   }
 
   /**
@@ -434,9 +434,15 @@ export class ShoalNode {
   private chooseClaimSeed(): void {
     const me = this.swim.self();
     if (isClaimSeed(me.meta[META.claimSeed])) return;
-    const joining = this.ringMembers().map(ringMemberOf);
-    const claimSeed = chooseClaimSeed(joining, { name: me.name, zone: me.zone }, this.partitions, this.config.replicas);
-    this.swim.updateMeta({ ...me.meta, [META.claimSeed]: claimSeed });
+    // Peers joining at the same moment (a cluster booting) choose as if they had joined one by
+    // one in name order: each takes the choices of those before it into account, as a real
+    // sequence of joins would, instead of all choosing against the same ring.
+    const before = this.joiningPeers()
+      .filter((m) => m.name < me.name)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((m) => ({ name: m.name, zone: m.zone }));
+    const joined = joinInOrder([...before, { name: me.name, zone: me.zone }], this.partitions, this.config.replicas, this.ringMembers().map(ringMemberOf));
+    this.swim.updateMeta({ ...me.meta, [META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
   }
 
   /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */

@@ -7,6 +7,7 @@ import { createNode, type NodeConfig } from '../../src/node/create-node.ts';
 import type { ShoalNode } from '../../src/node/node.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { joinInOrder } from '../../src/ring/index.ts';
 
 const enc = new TextEncoder();
 
@@ -142,6 +143,22 @@ test('every member of a formed cluster has chosen a claim seed and is in the rin
     ring.members.map((m) => m.name),
     sim.upNodes().map((n) => n.process!.name).sort(),
   );
+});
+
+test('a cluster booting at once chooses the claim seeds that joining one by one in name order would', () => {
+  const nodes = 12;
+  const seeds = [nodeAddress(0), nodeAddress(1)];
+  const sim = new Simulation<ShoalNode>({
+    seed: 3,
+    nodes,
+    trace: new EventTrace(),
+    factory: (env) => createNode({ env, config: { seeds, partitions: 256, gossipProfile: 'local' } }),
+  });
+  sim.runUntil(5_000);
+  const chosen = new Map(sim.upNodes().map((n) => [n.process!.name, n.process!.membership.self().meta['claimSeed']]));
+  const sequential = joinInOrder([...chosen.keys()].sort().map((name) => ({ name })), 256, 3);
+  for (const m of sequential) assert.equal(chosen.get(m.name), m.claimSeed, `${m.name}'s claim seed`);
+  assert.equal(new Set(sim.upNodes().map((n) => n.process!.placement().version)).size, 1, 'one ring everywhere');
 });
 
 test('a lone node leaves gracefully: an empty ring is not an error', () => {

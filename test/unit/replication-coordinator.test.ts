@@ -9,8 +9,10 @@ const dec = new TextDecoder();
 
 function cluster(nodes = 4): KvCluster {
   const c = new KvCluster({ seed: 1, nodes, partitions: 16, replication: { sloppyQuorum: false }, network: {}, trace: new EventTrace() });
-  c.sim.runUntil(1_000); // gossip forms the cluster, initial catch-up
-  assert.ok(c.sim.upNodes().every((n) => n.process!.settled()), 'the cluster should have formed');
+  // Gossip forms the cluster, every node chooses its claim seed, the ring is confirmed.
+  const formed = (): boolean => c.sim.upNodes().every((n) => n.process!.settled());
+  c.sim.runUntil(5_000, formed);
+  assert.ok(formed(), 'the cluster should have formed');
   return c;
 }
 
