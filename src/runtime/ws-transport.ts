@@ -11,6 +11,13 @@
  *   few messages wait (then are dropped); after a failed dial the peer is in backoff and sends are
  *   dropped until it ends; bulk sends are dropped while too many bytes are buffered for the socket.
  * - A failed dial calls the `onUnreachable` hooks, which gossip may count as a failed probe.
+ * - Per-peer state is pruned, so a long-running node whose peers churn through addresses does not
+ *   grow: a link nobody has sent on for an idle period is closed and forgotten, and a link whose
+ *   backoff has grown to its cap gives up when that last wait ends. Either way the next send to
+ *   that address starts a fresh link (new connection, backoff from the start).
+ * - Order: datagrams to one peer on one lane arrive in the order they were sent while they share a
+ *   connection. An idle link is only closed once nothing is waiting to be written to it, so its
+ *   successor cannot overtake it.
  * - Batching: the datagrams of one event-loop turn for a peer and lane leave in one WebSocket
  *   message (flushed from `setImmediate`), so a node coordinating thousands of replica writes a
  *   second pays one frame and one socket write per peer and turn, not one per write or ack.
@@ -48,8 +55,20 @@ export const MAX_BATCH_BYTES = 256 * 1024;
 export const DEFAULT_DIAL_TIMEOUT_MS = 2000;
 /** An inbound connection must send its handshake within this (2 s). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
-/** Backoff after failed dials: 100 ms doubling to 5 s, minus up to 50% jitter. */
+/**
+ * Backoff after failed dials: 100 ms doubling to 5 s, minus up to 50% jitter. A link whose backoff
+ * has reached the cap gives up (is forgotten) when that wait ends: by default after 7 failed
+ * dials, 6 to 12 s of backoff.
+ */
 export const DEFAULT_REDIAL_BACKOFF = { initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.5 } as const;
+/**
+ * An outbound link with no sends for this long is closed and forgotten (60 s). Links are checked
+ * once per period, so one closes after 1 to 2 periods of quiet. Live peers hear from us far more
+ * often (gossip), so this mostly reaps peers that restarted elsewhere or left.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Largest delay Node timers accept; beyond it they fire after 1 ms. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export interface WsTransportOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -67,6 +86,8 @@ export interface WsTransportOptions {
   dialTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   redialBackoff?: { initialDelayMs: number; maxDelayMs: number; factor: number; jitter: number };
+  /** Close an outbound link after this long without sends; positive, at most 2^31-1. Default 60 s. */
+  idleTimeoutMs?: number;
   /** Random source for jitter. Default Math.random. */
   random?: () => number;
   log?: Logger;
@@ -84,6 +105,8 @@ type LinkState = 'idle' | 'dialing' | 'open' | 'backoff';
 
 /** The outbound connection to one peer on one lane. */
 interface Link {
+  /** Its key in `links`. */
+  readonly id: string;
   state: LinkState;
   socket: WebSocket | null;
   /** Datagrams waiting for the connection to open. */
@@ -92,6 +115,8 @@ interface Link {
   batch: DatagramBatchWriter;
   failures: number;
   timer: NodeJS.Timeout | undefined;
+  /** Sent on (or tried to) since the last idle sweep. */
+  used: boolean;
 }
 
 /**
@@ -109,6 +134,9 @@ export class WsTransport implements Transport {
   private readonly unreachableHooks = new Set<(address: NodeAddress) => void>();
   private readonly links = new Map<string, Link>();
   private readonly inbound = new Set<WebSocket>();
+  /** Idle links closed gracefully and not yet gone; terminated if we close first. */
+  private readonly retiring = new Set<WebSocket>();
+  private readonly idleSweep: NodeJS.Timeout;
   /** Open links with datagrams waiting for this turn's flush. */
   private readonly toFlush = new Set<Link>();
   private flushScheduled = false;
@@ -122,11 +150,18 @@ export class WsTransport implements Transport {
   ) {
     wss.on('connection', (socket) => this.accept(socket));
     wss.on('error', (error) => options.log.error({ err: error.message }, 'node endpoint error'));
+    // One sweep for all links rather than a timer per link, so a send only sets a flag.
+    this.idleSweep = setInterval(() => this.closeIdleLinks(), options.idleTimeoutMs).unref();
   }
 
   /** Starts listening; resolves once the port is bound (rejects if it is in use). */
   static async listen(options: WsTransportOptions = {}): Promise<WsTransport> {
     const host = options.host ?? '127.0.0.1';
+    const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    // Checked before binding, so a bad value leaves no server behind.
+    if (!(Number.isFinite(idleTimeoutMs) && idleTimeoutMs > 0 && idleTimeoutMs <= MAX_TIMER_DELAY_MS)) {
+      throw new RangeError(`idleTimeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_DELAY_MS}, got ${idleTimeoutMs}`);
+    }
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     // A datagram of maxMessageBytes travels alone in a batch, behind its length.
     const maxPayload = maxMessageBytes + DATAGRAM_LENGTH_BYTES;
@@ -145,6 +180,7 @@ export class WsTransport implements Transport {
       dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       redialBackoff: options.redialBackoff ?? DEFAULT_REDIAL_BACKOFF,
+      idleTimeoutMs,
       random: options.random ?? Math.random,
       log: options.log ?? silent,
     });
@@ -160,9 +196,20 @@ export class WsTransport implements Transport {
     return () => this.unreachableHooks.delete(hook);
   }
 
+  /** Outbound links held (one per peer and lane), whatever their state. */
+  linkCount(): number {
+    return this.links.size;
+  }
+
+  /** Inbound connections open (handshaken or not). */
+  inboundCount(): number {
+    return this.inbound.size;
+  }
+
   send(to: NodeAddress, bytes: Uint8Array, lane: Lane = 'control'): void {
     if (this.closed) return;
     const link = this.linkTo(to, lane);
+    link.used = true;
     switch (link.state) {
       case 'open': {
         const limit = lane === 'bulk' ? this.options.maxBulkBufferedBytes : this.options.maxControlBufferedBytes;
@@ -191,13 +238,18 @@ export class WsTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.idleSweep);
+    for (const socket of this.retiring) socket.terminate();
+    this.retiring.clear();
     for (const link of this.links.values()) {
       clearTimeout(link.timer);
       link.socket?.terminate();
     }
     this.links.clear();
     this.toFlush.clear();
+    // Their 'close' events (which clear the handshake timers) come later; the set is done now.
     for (const socket of this.inbound) socket.terminate();
+    this.inbound.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -205,7 +257,7 @@ export class WsTransport implements Transport {
     const id = `${lane} ${to}`;
     let link = this.links.get(id);
     if (link === undefined) {
-      link = { state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined };
+      link = { id, state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined, used: false };
       this.links.set(id, link);
     }
     return link;
@@ -276,10 +328,51 @@ export class WsTransport implements Transport {
       this.stats.failedDials++;
       link.state = 'backoff';
       const b = this.options.redialBackoff;
-      const delay = Math.min(b.maxDelayMs, b.initialDelayMs * b.factor ** link.failures++) * (1 - b.jitter * this.options.random());
-      link.timer = setTimeout(() => (link.state = 'idle'), delay);
+      const uncapped = b.initialDelayMs * b.factor ** link.failures++;
+      // Once the backoff cannot grow any more, waiting it out again only retries a dead address
+      // forever: give up after this wait, and let the next send start over with a fresh link.
+      const givingUp = uncapped >= b.maxDelayMs || b.factor <= 1;
+      const delay = Math.min(b.maxDelayMs, uncapped) * (1 - b.jitter * this.options.random());
+      link.timer = setTimeout(() => {
+        link.timer = undefined;
+        if (givingUp) this.forget(link);
+        else link.state = 'idle';
+      }, delay).unref();
       for (const hook of this.unreachableHooks) hook(to);
     });
+  }
+
+  private forget(link: Link): void {
+    clearTimeout(link.timer);
+    link.timer = undefined;
+    if (this.links.get(link.id) === link) this.links.delete(link.id);
+  }
+
+  /**
+   * Closes and forgets links nobody has sent on since the last sweep. Links dialing or in backoff
+   * are left to their own (bounded) timers; an open link with bytes still waiting to be written is
+   * busy, not idle, and closing it could let its successor overtake them.
+   */
+  private closeIdleLinks(): void {
+    for (const link of this.links.values()) {
+      if (link.used) {
+        link.used = false;
+        continue;
+      }
+      if (link.state === 'open') {
+        const socket = link.socket!;
+        if (socket.bufferedAmount > 0 || link.batch.byteLength > 0) continue;
+        // Detached first, so the dial's 'close' handler ignores it.
+        link.socket = null;
+        link.state = 'idle';
+        this.retiring.add(socket);
+        socket.once('close', () => this.retiring.delete(socket));
+        socket.close(1000, 'idle');
+      } else if (link.state !== 'idle') {
+        continue;
+      }
+      this.forget(link);
+    }
   }
 
   /**

@@ -182,3 +182,99 @@ test('datagrams sent in one turn arrive intact and in order', async () => {
     await b.close();
   }
 });
+
+test('an idle link is closed and forgotten on both sides, and a later send dials afresh', async () => {
+  const a = await WsTransport.listen({ idleTimeoutMs: 20 });
+  const b = await WsTransport.listen();
+  try {
+    const atB = collect(b);
+    a.send(b.address, text('control'));
+    a.send(b.address, text('bulk'), 'bulk');
+    await until(() => atB.length === 2, 'both lanes');
+    await until(() => a.linkCount() === 0, 'the idle links to be forgotten');
+    await until(() => b.inboundCount() === 0, 'the peer to see both connections closed');
+    a.send(b.address, text('later'));
+    await until(() => atB.length === 3, 'a send after the idle close');
+    assert.equal(atB[2]!.text, 'later');
+    assert.equal(a.linkCount(), 1);
+    assert.equal(a.stats.dropped, 0);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  assert.equal(a.linkCount(), 0);
+  assert.equal(b.inboundCount(), 0);
+});
+
+test('a link in use is not closed as idle; once quiet it is closed with a normal close', async () => {
+  // A bare ws server stands in for the peer, so we can count the connections it gets.
+  const { WebSocketServer } = await import('ws');
+  const peer = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/shoal-node' });
+  await new Promise((resolve) => peer.once('listening', resolve));
+  const closes: number[] = [];
+  let connections = 0;
+  let messages = 0;
+  peer.on('connection', (socket) => {
+    connections++;
+    socket.on('message', () => messages++);
+    socket.on('close', (code) => closes.push(code));
+  });
+  const a = await WsTransport.listen({ idleTimeoutMs: 200 });
+  try {
+    const to = `127.0.0.1:${(peer.address() as { port: number }).port}`;
+    // Several idle periods of steady sends: one connection throughout.
+    const until1s = Date.now() + 1000;
+    while (Date.now() < until1s) {
+      a.send(to, text('busy'));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.equal(connections, 1);
+    assert.equal(closes.length, 0);
+    await until(() => closes.length === 1, 'the idle close', 10_000);
+    assert.equal(closes[0], 1000);
+    assert.equal(a.linkCount(), 0);
+    assert.ok(messages > 1);
+  } finally {
+    await a.close();
+    await new Promise((resolve) => peer.close(resolve));
+  }
+});
+
+test('a link to a dead address gives up once its backoff is at its cap, and the next send starts fresh', async () => {
+  const probe = await WsTransport.listen();
+  const port = Number(probe.address.split(':')[1]);
+  await probe.close();
+  // Backoff 5, 10, 20 ms: the third failure reaches the cap. A long idle timeout, so only the
+  // give-up can forget the link here.
+  const a = await WsTransport.listen({ idleTimeoutMs: 60_000, redialBackoff: { initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0 } });
+  const peer = `127.0.0.1:${port}`;
+  try {
+    let sends = 0;
+    await until(() => {
+      a.send(peer, text('lost'));
+      sends++;
+      return a.stats.failedDials === 3;
+    }, 'three failed dials');
+    await until(() => a.linkCount() === 0, 'the link to give up');
+    assert.equal(a.stats.failedDials, 3);
+    assert.equal(a.stats.sent, 0);
+    assert.equal(a.stats.dropped, sends, 'every send to the dead address is counted as dropped');
+
+    // Fresh: the next send dials at once instead of being dropped by a leftover backoff.
+    a.send(peer, text('again'));
+    assert.equal(a.linkCount(), 1);
+    await until(() => a.stats.failedDials === 4, 'a new dial');
+    assert.equal(a.stats.dropped, sends + 1);
+  } finally {
+    await a.close();
+  }
+  assert.equal(a.linkCount(), 0);
+});
+
+test('idleTimeoutMs must be a positive number of milliseconds a timer can hold', async () => {
+  for (const idleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+    const accepted = await WsTransport.listen({ idleTimeoutMs }).catch((error: unknown) => error);
+    if (accepted instanceof WsTransport) await accepted.close();
+    assert.ok(accepted instanceof RangeError, `idleTimeoutMs ${idleTimeoutMs} was accepted`);
+  }
+});
