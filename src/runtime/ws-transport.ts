@@ -12,9 +12,9 @@
  *   dropped until it ends; bulk sends are dropped while too many bytes are buffered for the socket.
  * - A failed dial calls the `onUnreachable` hooks, which gossip may count as a failed probe.
  * - Per-peer state is pruned, so a long-running node whose peers churn through addresses does not
- *   grow: a link nobody has sent on for an idle period is closed and forgotten, and a link whose
- *   backoff has grown to its cap gives up when that last wait ends. Either way the next send to
- *   that address starts a fresh link (new connection, backoff from the start).
+ *   grow: a link nobody has sent on for an idle period is closed (or, waiting out a redial backoff,
+ *   simply dropped) and forgotten. The next send to that address starts a fresh link. A dead
+ *   address that is still sent to keeps its link, redialled at most once per capped backoff.
  * - Order: datagrams to one peer on one lane arrive in the order they were sent while they share a
  *   connection. An idle link is only closed once nothing is waiting to be written to it, so its
  *   successor cannot overtake it.
@@ -55,11 +55,7 @@ export const MAX_BATCH_BYTES = 256 * 1024;
 export const DEFAULT_DIAL_TIMEOUT_MS = 2000;
 /** An inbound connection must send its handshake within this (2 s). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
-/**
- * Backoff after failed dials: 100 ms doubling to 5 s, minus up to 50% jitter. A link whose backoff
- * has reached the cap gives up (is forgotten) when that wait ends: by default after 7 failed
- * dials, 6 to 12 s of backoff.
- */
+/** Backoff after failed dials: 100 ms doubling to 5 s, minus up to 50% jitter. */
 export const DEFAULT_REDIAL_BACKOFF = { initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.5 } as const;
 /**
  * An outbound link with no sends for this long is closed and forgotten (60 s). Links are checked
@@ -328,15 +324,10 @@ export class WsTransport implements Transport {
       this.stats.failedDials++;
       link.state = 'backoff';
       const b = this.options.redialBackoff;
-      const uncapped = b.initialDelayMs * b.factor ** link.failures++;
-      // Once the backoff cannot grow any more, waiting it out again only retries a dead address
-      // forever: give up after this wait, and let the next send start over with a fresh link.
-      const givingUp = uncapped >= b.maxDelayMs || b.factor <= 1;
-      const delay = Math.min(b.maxDelayMs, uncapped) * (1 - b.jitter * this.options.random());
+      const delay = Math.min(b.maxDelayMs, b.initialDelayMs * b.factor ** link.failures++) * (1 - b.jitter * this.options.random());
       link.timer = setTimeout(() => {
         link.timer = undefined;
-        if (givingUp) this.forget(link);
-        else link.state = 'idle';
+        link.state = 'idle';
       }, delay).unref();
       for (const hook of this.unreachableHooks) hook(to);
     });
@@ -349,9 +340,9 @@ export class WsTransport implements Transport {
   }
 
   /**
-   * Closes and forgets links nobody has sent on since the last sweep. Links dialing or in backoff
-   * are left to their own (bounded) timers; an open link with bytes still waiting to be written is
-   * busy, not idle, and closing it could let its successor overtake them.
+   * Closes and forgets links nobody has sent on since the last sweep. A dialing link is left to its
+   * dial timeout; an open link with bytes still waiting to be written is busy, not idle, and
+   * closing it could let its successor overtake them.
    */
   private closeIdleLinks(): void {
     for (const link of this.links.values()) {
@@ -368,7 +359,7 @@ export class WsTransport implements Transport {
         this.retiring.add(socket);
         socket.once('close', () => this.retiring.delete(socket));
         socket.close(1000, 'idle');
-      } else if (link.state !== 'idle') {
+      } else if (link.state === 'dialing') {
         continue;
       }
       this.forget(link);
