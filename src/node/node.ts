@@ -45,6 +45,9 @@ export const META = {
   ...RING_META,
 } as const;
 
+/** The most peers still joining whose claim-seed choices a joining node replays before its own. */
+export const MAX_REPLAYED_JOINERS = 64;
+
 /** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
 export const RING_CHECK_INTERVAL_MS = 1_000;
 /**
@@ -437,9 +440,12 @@ export class ShoalNode {
     // Peers joining at the same moment (a cluster booting) choose as if they had joined one by
     // one in name order: each takes the choices of those before it into account, as a real
     // sequence of joins would, instead of all choosing against the same ring.
+    // At most the MAX_REPLAYED_JOINERS nearest before it, so a huge boot stays cheap (each choice
+    // costs ~40 ms at 64 nodes, ~0.3 s at 1000).
     const before = this.joiningPeers()
       .filter((m) => m.name < me.name)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .slice(-MAX_REPLAYED_JOINERS)
       .map((m) => ({ name: m.name, zone: m.zone }));
     const joined = joinInOrder([...before, { name: me.name, zone: me.zone }], this.partitions, this.config.replicas, this.ringMembers().map(ringMemberOf));
     this.swim.updateMeta({ ...me.meta, [META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
