@@ -88,6 +88,8 @@ const utf8 = new TextEncoder();
 export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly options: ResolvedOptions<V>;
   private readonly connections = new Map<string, NodeConnection>();
+  /** Connections to nodes that left the ring, still finishing their calls; closed by shutDown if need be. */
+  private readonly leaving = new Set<NodeConnection>();
   private readonly seedAddresses: ReadonlySet<string>;
   private router: Router | null = null;
   private readonly active = new Set<PendingCall>();
@@ -112,7 +114,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       onReply: (c, call, reply) => this.onReply(c, call as PendingCall, reply),
       onLost: (c, lost, cause) => this.onLost(c, lost as { call: PendingCall; sent: boolean }[], cause),
       onPush: (c, push) => this.onPush(c, push),
-      onStateChange: () => this.updateStatus(),
+      onStateChange: (c) => {
+        if (c.state === 'closed') this.leaving.delete(c);
+        this.updateStatus();
+      },
     };
     const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH));
     this.seedAddresses = new Set(seeds.map((s) => s.address));
@@ -394,11 +399,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     // Dial every node of the ring now, so the first request for a key finds its replica ready.
     const current = new Set(this.router.addresses());
     for (const address of current) this.connectionTo(address);
-    // Connections to nodes that left the ring are closed once idle; seeds stay.
+    // Nodes that left the ring are forgotten at once (nothing new goes to them) and their
+    // connections close once their calls have settled. Seeds stay: they are how the client finds
+    // the cluster again, and a seed may be an alias (a DNS name) the ring lists differently.
     for (const [address, connection] of this.connections) {
-      if (!current.has(address) && !this.seedAddresses.has(address) && connection.load === 0) {
+      if (!current.has(address) && !this.seedAddresses.has(address)) {
         this.connections.delete(address);
-        void connection.close();
+        if (connection.state !== 'closed') this.leaving.add(connection);
+        connection.retire();
       }
     }
     this.emit('ring-changed', topology.version);
@@ -436,8 +444,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private async shutDown(reason: ShoalError): Promise<void> {
     this.stopped = true;
     for (const call of [...this.active]) this.fail(call, reason);
-    const connections = [...this.connections.values()];
+    const connections = [...this.connections.values(), ...this.leaving];
     this.connections.clear();
+    this.leaving.clear();
     await Promise.all(connections.map((c) => c.close()));
     this.setStatus('closed', reason instanceof ClientClosedError ? null : reason);
   }

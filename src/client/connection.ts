@@ -1,6 +1,7 @@
 /**
  * One WebSocket connection from the client to one node: dial, hello/welcome, batched sends,
- * reply matching by request id, and reconnecting with capped exponential backoff and jitter.
+ * reply matching by request id, keepalive pings, and reconnecting with capped exponential backoff
+ * and jitter.
  *
  * It knows nothing of keys, codecs or retries: it reports replies and losses to its owner (the
  * client), which decides what to do with each call.
@@ -48,6 +49,9 @@ export interface ConnectionHandler {
 export interface ConnectionOptions {
   dialTimeoutMs: number;
   reconnect: Required<ReconnectOptions> | false;
+  /** 0: no keepalive. */
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
   credentials: Credentials | null;
   clientName: string;
   random: () => number;
@@ -76,6 +80,12 @@ export class NodeConnection {
   private failedAttempts = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private fatal = false;
+  /** The node left the ring: close once nothing is in flight, and never redial. */
+  private retiring = false;
+  private keepaliveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether anything (a frame or a pong) arrived since the keepalive timer was last armed. */
+  private heard = false;
+  private awaitingPong = false;
   private closedWaiters: (() => void)[] = [];
 
   constructor(
@@ -115,11 +125,27 @@ export class NodeConnection {
     call.carrier = null;
     if (carrier.id !== 0) this.sent.delete(carrier.id);
     else this.outgoing = this.outgoing.filter((c) => c !== call);
+    this.closeIfRetiredAndIdle();
+  }
+
+  /**
+   * For a node that left the ring: closes once the calls it carries have been answered or have
+   * failed (closing now would turn acknowledged-but-unanswered writes into errors), and never
+   * redials. The owner sends it nothing new.
+   */
+  retire(): void {
+    this.retiring = true;
+    this.closeIfRetiredAndIdle();
+  }
+
+  private closeIfRetiredAndIdle(): void {
+    if (this.retiring && this.load === 0 && this.state !== 'closed') void this.close();
   }
 
   /** Closes for good. Calls still held are dropped: the owner settles them itself. */
   close(): Promise<void> {
     clearTimeout(this.timer);
+    clearTimeout(this.keepaliveTimer);
     const socket = this.socket;
     this.setState('closed');
     this.sent.clear();
@@ -152,7 +178,14 @@ export class NodeConnection {
       socket.send(hello);
     });
     socket.on('message', (data: Buffer) => {
-      if (this.socket === socket) this.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      // After close() the socket lingers for the close handshake; a welcome arriving then must not
+      // revive the connection (it would redial forever, unowned).
+      if (this.socket !== socket || this.state === 'closed') return;
+      this.onHeard(socket);
+      this.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+    socket.on('pong', () => {
+      if (this.socket === socket) this.onHeard(socket);
     });
     socket.on('error', (error) => {
       this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${error.message}`, false, { cause: error });
@@ -177,6 +210,7 @@ export class NodeConnection {
         this.failedAttempts = 0;
         this.lastError = null;
         this.setState('ready');
+        if (this.socket !== null) this.armKeepalive(this.socket);
         this.handler.onReady(this);
         return;
       case 'replies':
@@ -187,6 +221,7 @@ export class NodeConnection {
           call.carrier = null;
           this.handler.onReply(this, call, reply);
         }
+        this.closeIfRetiredAndIdle();
         return;
       case 'push':
         this.handler.onPush(this, frame.push);
@@ -202,6 +237,38 @@ export class NodeConnection {
         return;
       }
     }
+  }
+
+  /**
+   * Detects a half-open connection (node frozen, network black-holed), which TCP alone may not
+   * notice for many minutes: after an interval with nothing received, ping; if nothing (pong or
+   * frame) arrives within the timeout, cut the socket so that the usual loss handling (retry,
+   * failover, reconnect) takes over. A flag checked per interval rather than a timer reset per
+   * frame keeps the cost off the hot path; the price is that a ping goes out after one to two
+   * intervals of silence. Unref'd: keepalive alone never keeps the process running.
+   */
+  private armKeepalive(socket: WebSocket): void {
+    const { keepaliveIntervalMs, keepaliveTimeoutMs } = this.options;
+    if (keepaliveIntervalMs === 0) return;
+    this.heard = false;
+    this.awaitingPong = false;
+    this.keepaliveTimer = setTimeout(() => {
+      if (this.heard) return this.armKeepalive(socket);
+      socket.ping();
+      this.awaitingPong = true;
+      this.keepaliveTimer = setTimeout(() => {
+        this.lastError = new ConnectionError(`${this.address} did not answer a keepalive ping within ${keepaliveTimeoutMs} ms`, false);
+        socket.terminate();
+      }, keepaliveTimeoutMs).unref();
+    }, keepaliveIntervalMs).unref();
+  }
+
+  private onHeard(socket: WebSocket): void {
+    this.heard = true;
+    if (!this.awaitingPong || this.state !== 'ready') return;
+    // The node is alive: count the next idle interval from now rather than from the timeout's end.
+    clearTimeout(this.keepaliveTimer);
+    this.armKeepalive(socket);
   }
 
   private flush(): void {
@@ -241,6 +308,7 @@ export class NodeConnection {
     if (this.socket !== socket) return;
     this.socket = null;
     clearTimeout(this.timer);
+    clearTimeout(this.keepaliveTimer);
     const waiters = this.closedWaiters;
     this.closedWaiters = [];
     for (const resolve of waiters) resolve();
@@ -258,7 +326,7 @@ export class NodeConnection {
     for (const { call } of lost) call.carrier = null;
 
     const reconnect = this.options.reconnect;
-    if (reconnect === false || this.fatal) {
+    if (reconnect === false || this.fatal || this.retiring) {
       this.setState('closed');
     } else {
       this.setState('backoff');

@@ -15,6 +15,14 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 3000;
 export const DEFAULT_MAX_OFFLINE_QUEUE = 10_000;
 /** Times a call that is safe to retry is re-sent (after a lost connection, a redirect, a shutting-down node). */
 export const DEFAULT_MAX_RETRIES = 3;
+/**
+ * Silence on a ready connection after which the client pings the node (5 s). Without it a
+ * half-open connection (node frozen, network black-holed) would hold its calls until they time out
+ * and never fail over.
+ */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5000;
+/** How long a ping may go unanswered (by a pong or any frame) before the connection is cut (5 s). */
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 5000;
 /** Sent in hello, for server logs. */
 export const DEFAULT_CLIENT_NAME = 'shoal-js/0.1.0';
 
@@ -56,6 +64,10 @@ export interface ClientOptions<V = unknown> {
   dialTimeoutMs?: number;
   /** Capped exponential backoff with jitter; `false` never reconnects. Default DEFAULT_RECONNECT. */
   reconnect?: ReconnectOptions | false;
+  /** Default DEFAULT_KEEPALIVE_INTERVAL_MS; 0 disables keepalive pings. */
+  keepaliveIntervalMs?: number;
+  /** Default DEFAULT_KEEPALIVE_TIMEOUT_MS; must be positive while keepalive is on. */
+  keepaliveTimeoutMs?: number;
   /** Hold calls while no connection is ready (true) or fail them at once (false). Default true. */
   offlineQueue?: boolean;
   /** Default DEFAULT_MAX_OFFLINE_QUEUE. */
@@ -84,6 +96,8 @@ export interface ResolvedOptions<V> {
   connectTimeoutMs: number;
   dialTimeoutMs: number;
   reconnect: Required<ReconnectOptions> | false;
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
   offlineQueue: boolean;
   maxOfflineQueue: number;
   maxRetries: number;
@@ -93,10 +107,42 @@ export interface ResolvedOptions<V> {
   random: () => number;
 }
 
+/** Every option name, so a misspelt one (`keepAliveIntervalMs`) is an error rather than silently ignored. */
+const OPTION_NAMES: ReadonlySet<string> = new Set(
+  Object.keys({
+    seeds: true,
+    keyPrefix: true,
+    codec: true,
+    consistency: true,
+    commandTimeoutMs: true,
+    connectTimeoutMs: true,
+    dialTimeoutMs: true,
+    reconnect: true,
+    keepaliveIntervalMs: true,
+    keepaliveTimeoutMs: true,
+    offlineQueue: true,
+    maxOfflineQueue: true,
+    maxRetries: true,
+    routing: true,
+    credentials: true,
+    clientName: true,
+    random: true,
+  } satisfies Record<keyof ClientOptions, true>),
+);
+
 export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V> {
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`connect(): unknown option \`${name}\` (known: ${[...OPTION_NAMES].join(', ')})`);
+  }
   const seeds = typeof options.seeds === 'string' ? [options.seeds] : [...options.seeds];
   if (seeds.length === 0) throw new TypeError('connect(): `seeds` must name at least one node (host:port)');
   const prefix = options.keyPrefix ?? new Uint8Array(0);
+  const keepaliveIntervalMs = nonNegative('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
+  const keepaliveTimeoutMs = nonNegative('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
+  if (keepaliveIntervalMs > 0 && keepaliveTimeoutMs === 0) {
+    // A zero timeout would cut every connection at its first ping.
+    throw new TypeError('connect(): `keepaliveTimeoutMs` must be positive (or set `keepaliveIntervalMs: 0` to turn keepalive off)');
+  }
   return {
     seeds,
     keyPrefix: typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice(),
@@ -106,6 +152,8 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     connectTimeoutMs: nonNegative('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     dialTimeoutMs: nonNegative('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
     reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
+    keepaliveIntervalMs,
+    keepaliveTimeoutMs,
     offlineQueue: options.offlineQueue ?? true,
     maxOfflineQueue: nonNegative('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
     maxRetries: nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),

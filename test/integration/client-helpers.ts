@@ -1,11 +1,20 @@
 /**
  * Helpers for the client/server integration tests: servers on loopback port 0 serving a MemoryKv,
- * a KvService wrapper that holds chosen calls back, and a raw WebSocket for speaking bad frames.
+ * a KvService wrapper that holds chosen calls back, a raw WebSocket for speaking bad frames, and a
+ * fake node that shakes hands and then stays silent.
  */
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Callback, GetResult, KvService, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
 import { MemoryKv, MemoryStore, startClientServer, type ClientServer, type ClientServerOptions } from '../../src/server/index.ts';
-import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../../src/protocol/index.ts';
+import {
+  CLIENT_ENDPOINT_PATH,
+  DEFAULT_WIRE_LIMITS,
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeServerFrame,
+  type ServerFrame,
+} from '../../src/protocol/index.ts';
 
 export interface TestNode {
   server: ClientServer;
@@ -129,4 +138,67 @@ export function waitFor<T>(subscribe: (listener: (value: T) => void) => () => vo
       }
     });
   });
+}
+
+/**
+ * A node that answers hello with welcome and then never answers a request. With `autoPong: false`
+ * it does not answer pings either: a frozen process or a black-holed network whose TCP connection
+ * stays up. With `holdWelcome`, hellos wait for `welcomeAll()`.
+ */
+export class FakeNode {
+  dials = 0;
+  hellos = 0;
+  pings = 0;
+  requestFrames = 0;
+  private waiting: WebSocket[] = [];
+
+  private constructor(
+    private readonly wss: WebSocketServer,
+    private readonly holdWelcome: boolean,
+  ) {
+    wss.on('connection', (socket: WebSocket) => {
+      this.dials++;
+      socket.on('ping', () => this.pings++);
+      socket.on('message', (data: Buffer) => {
+        if (decodeClientFrame(new Uint8Array(data)).type !== 'hello') {
+          this.requestFrames++;
+          return;
+        }
+        this.hellos++;
+        if (this.holdWelcome) this.waiting.push(socket);
+        else FakeNode.welcome(socket);
+      });
+    });
+  }
+
+  static async start(options: { autoPong?: boolean; holdWelcome?: boolean } = {}): Promise<FakeNode> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: CLIENT_ENDPOINT_PATH, autoPong: options.autoPong ?? true });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    return new FakeNode(wss, options.holdWelcome ?? false);
+  }
+
+  get address(): string {
+    return `127.0.0.1:${(this.wss.address() as { port: number }).port}`;
+  }
+
+  welcomeAll(): void {
+    for (const socket of this.waiting.splice(0)) FakeNode.welcome(socket);
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.wss.clients) socket.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private static welcome(socket: WebSocket): void {
+    socket.send(encodeServerFrame({ type: 'welcome', version: 1, node: 'fake', topologyVersion: 'fake', limits: DEFAULT_WIRE_LIMITS }));
+  }
+}
+
+/** Polls `condition` each millisecond; gives up after a generous bound so a failing test cannot spin forever. */
+export async function until(condition: () => boolean, what = 'the condition'): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 10_000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }

@@ -4,7 +4,7 @@ import { connect, type ShoalClient } from '../../src/index.ts';
 import type { KvService, TopologySnapshot } from '../../src/replication/api.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
 import { MemoryStore } from '../../src/server/index.ts';
-import { HoldingKv, startNode, waitFor, type TestNode } from './client-helpers.ts';
+import { HoldingKv, startNode, until, waitFor, type TestNode } from './client-helpers.ts';
 
 const PARTITIONS = 8;
 
@@ -127,6 +127,39 @@ test('a node that is shutting down turns calls away, and they go to another node
     await closing;
   } finally {
     await client.close();
+    await b.server.close();
+  }
+});
+
+test('a node that leaves the ring is disconnected once its calls are answered, and forgotten', async () => {
+  const store = new MemoryStore(Date.now);
+  let holding: HoldingKv | undefined;
+  const a = await startNode({ store, name: 'n1' });
+  const b = await startNode({ store, name: 'n2', wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const split = (p: number) => p % 2;
+  setRing([a, b], ring([a, b], 'v1', split));
+  const client = await connect({ seeds: [a.address] });
+  try {
+    await client.topology();
+    await allReady(client);
+    // A write to n2 that n2 holds: acknowledged work in flight when n2 leaves.
+    const key = Array.from({ length: 64 }, (_, i) => `hold-${i}`).find((k) => ownerIndex(k, split) === 1)!;
+    const write = client.set(key, 'kept');
+    await holding!.untilHeld(1);
+
+    const changed = waitFor<string>((l) => client.on('ring-changed', l), (v) => v === 'v2');
+    setRing([a, b], ring([a], 'v2', () => 0));
+    await changed;
+    assert.deepEqual(client.nodes().map((n) => n.address), [a.address], 'n2 is forgotten at once');
+    assert.equal(b.server.connectionCount, 1, 'but its connection stays while the write is in flight');
+
+    holding!.release();
+    await write; // answered, not failed by the disconnect
+    await until(() => b.server.connectionCount === 0, 'the client to close its connection to n2');
+    assert.equal(await client.get(key), 'kept');
+  } finally {
+    await client.close();
+    await a.server.close();
     await b.server.close();
   }
 });

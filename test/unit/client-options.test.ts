@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RECONNECT, backoffDelay, parseSeed, resolveOptions } from '../../src/client/options.ts';
+import {
+  DEFAULT_KEEPALIVE_INTERVAL_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_RECONNECT,
+  backoffDelay,
+  parseSeed,
+  resolveOptions,
+} from '../../src/client/options.ts';
 import { Router } from '../../src/client/router.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
 
@@ -28,6 +35,20 @@ test('options are validated with the option name in the message', () => {
   assert.deepEqual(o.keyPrefix, new TextEncoder().encode('p:'));
   assert.equal(o.offlineQueue, true);
   assert.equal(resolveOptions({ seeds: 'a:1', reconnect: false }).reconnect, false);
+});
+
+test('keepalive options: defaults, 0 turns pings off, a zero timeout with pings on is refused', () => {
+  const o = resolveOptions({ seeds: 'a:1' });
+  assert.deepEqual([o.keepaliveIntervalMs, o.keepaliveTimeoutMs], [DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS]);
+  assert.equal(resolveOptions({ seeds: 'a:1', keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0 }).keepaliveIntervalMs, 0);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', keepaliveIntervalMs: -1 }), /keepaliveIntervalMs/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', keepaliveTimeoutMs: Number.NaN }), /keepaliveTimeoutMs/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', keepaliveTimeoutMs: 0 }), /keepaliveTimeoutMs. must be positive/);
+});
+
+test('an unknown option is an error that names it', () => {
+  const misspelt = { seeds: 'a:1', keepAliveIntervalMs: 1000 } as unknown as Parameters<typeof resolveOptions>[0];
+  assert.throws(() => resolveOptions(misspelt), /unknown option `keepAliveIntervalMs`/);
 });
 
 test('the router maps a key to the client addresses of its partition owners, primary first', () => {
