@@ -2,13 +2,14 @@
 import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
+import { kvPressureScenario } from './kv-pressure.ts';
 import { kvScenario } from './kv.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
 import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, ringBalanceScenario, ringMoveScenario, ...SWIM_SCENARIOS, gossipScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, ringBalanceScenario, ringMoveScenario, ...SWIM_SCENARIOS, gossipScenario].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';

@@ -10,11 +10,21 @@
  *   latest acknowledged write, sloppy or not, unless a network partition overlapped the two;
  * - clock-skew inversions are counted apart: a read returned a write that is newer by HLC version
  *   than a write acknowledged later in real time (last-writer-wins decided by skewed clocks).
+ *
+ * A scenario may pass `explain` to classify a failed lost-write or read-your-writes check itself
+ * (kv-pressure counts the ones memory-pressure evictions account for); whatever it does not
+ * explain stays a violation.
  */
 import type { Consistency } from '../../replication/api.ts';
 import { requiredReplicas } from '../../replication/config.ts';
 import { compareVersions, versionToString, ZERO_VERSION, type Version } from '../../replication/hlc.ts';
 import type { Op, OpListener, ReadOp, WriteOp } from './kv-workload.ts';
+
+/**
+ * Given a read that failed `checker` (it returned something older than `missed`, an acknowledged
+ * write's version), returns true when the scenario accounts for it, so it is not a violation.
+ */
+export type ExplainAnomaly = (checker: 'no-lost-acknowledged-write' | 'read-your-writes', read: ReadOp, missed: Version) => boolean;
 
 interface KeyHistory {
   /** Every value ever sent for this key (acknowledged or not). */
@@ -37,6 +47,7 @@ export class KvHistoryChecker implements OpListener {
     private readonly replicas: number,
     /** Whether a network partition was active at any time in [fromMs, toMs]. */
     private readonly partitionDuring: (fromMs: number, toMs: number) => boolean,
+    private readonly explain?: ExplainAnomaly,
   ) {}
 
   issued(op: Op): void {
@@ -85,6 +96,7 @@ export class KvHistoryChecker implements OpListener {
       this.figures.strictReadsChecked++;
       const newest = newestAckedBefore(h.strict[w]!, r.startMs);
       if (newest && compareVersions(readVersion, newest) < 0) {
+        if (this.explain?.('no-lost-acknowledged-write', r, newest)) return;
         return this.violate(
           'no-lost-acknowledged-write',
           r,
@@ -100,6 +112,7 @@ export class KvHistoryChecker implements OpListener {
       if (strictEnough && !this.partitionDuring(own.startMs, r.endMs!)) {
         this.figures.rywReadsChecked++;
         if (compareVersions(readVersion, own.version) < 0) {
+          if (this.explain?.('read-your-writes', r, own.version)) return;
           return this.violate(
             'read-your-writes',
             r,

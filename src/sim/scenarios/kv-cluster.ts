@@ -10,8 +10,9 @@ import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 import { decodeRecord } from '../../replication/record.ts';
 import { versionToString } from '../../replication/hlc.ts';
+import type { Env } from '../../runtime/env.ts';
 import type { NetworkConfig } from '../network.ts';
-import { Simulation, nodeAddress } from '../simulation.ts';
+import { Simulation, nodeAddress, type ProcessInfo } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 
 /**
@@ -31,6 +32,13 @@ export interface KvClusterOptions {
   /** Nodes started at time 0 (the rest are added by the scenario). Default: all. */
   initialNodes?: number;
   gossip?: Partial<GossipConfig>;
+  /** Each node's store budget in bytes (default createNode's, far above the kv key spaces). */
+  maxMemory?: number;
+  /**
+   * Wraps the building of each node process, for scenarios that observe nodes from outside (the
+   * kv-pressure scenario watches each store's evictions). It must not change what the node does.
+   */
+  instrument?: (env: Env, info: ProcessInfo, build: (env: Env) => ShoalNode) => ShoalNode;
 }
 
 export class KvCluster {
@@ -49,17 +57,21 @@ export class KvCluster {
       nodes: initial,
       trace: options.trace,
       network: options.network,
-      factory: (env) =>
-        createNode({
-          env,
-          config: {
-            seeds,
-            partitions: options.partitions,
-            replication: options.replication,
-            gossipProfile: 'local',
-            gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
-          },
-        }),
+      factory: (env, info) => {
+        const build = (e: Env) =>
+          createNode({
+            env: e,
+            config: {
+              seeds,
+              partitions: options.partitions,
+              replication: options.replication,
+              gossipProfile: 'local',
+              gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
+              ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
+            },
+          });
+        return options.instrument ? options.instrument(env, info, build) : build(env);
+      },
     });
   }
 
@@ -107,8 +119,10 @@ export class KvCluster {
   /**
    * Liveness: every node up, seeing every other as alive, on the same ring, and settled (caught
    * up, nothing to hand off, no hints); and every owner of each key holds the same version.
+   * `missingAllowed`: an owner holding nothing for a key is not a disagreement (its store may have
+   * evicted the key, which is legitimate for a cache); owners that do hold it must agree.
    */
-  convergence(keys: readonly string[]): string | null {
+  convergence(keys: readonly string[], { missingAllowed = false }: { missingAllowed?: boolean } = {}): string | null {
     const up = this.sim.upNodes();
     const members = this.sim.nodes.filter((n) => !this.left.has(n.index));
     if (up.length !== members.length) return `${members.length - up.length} nodes are down`;
@@ -143,6 +157,7 @@ export class KvCluster {
       for (const owner of placement.owners(p)) {
         const node = this.sim.process(this.sim.indexOf(owner)!)!;
         const bytes = node.heldPartitions().get(p)?.peek(key) ?? null;
+        if (!bytes && missingAllowed) continue;
         const v = bytes ? versionToString(decodeRecord(bytes).version) : 'none';
         if (first === null) first = v;
         else if (v !== first) return `replicas of ${key} disagree (${owner} has ${v}, another owner ${first})`;

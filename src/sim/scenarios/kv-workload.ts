@@ -32,6 +32,8 @@ export interface KvWorkloadConfig {
   sloppyFraction: number;
   /** Consistency levels and their weights. */
   consistency: [Consistency, number][];
+  /** Bytes appended to every value written (default 0), to size the working set against a store budget. */
+  valuePaddingBytes?: number;
 }
 
 export const DEFAULT_KV_WORKLOAD: KvWorkloadConfig = {
@@ -101,6 +103,7 @@ export class KvWorkload {
   private running = true;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  private readonly padding: string;
 
   constructor(
     private readonly sim: Simulation<ShoalNode>,
@@ -111,6 +114,8 @@ export class KvWorkload {
     this.random = new SeededRandom(seed, 'kv/clients');
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
     this.seq = new Array<number>(config.clients).fill(0);
+    // Padding keeps values unique (the prefix is) while making them as large as the scenario needs.
+    this.padding = '.'.repeat(config.valuePaddingBytes ?? 0);
   }
 
   /** Starts every client after `delayMs`. */
@@ -161,7 +166,7 @@ export class KvWorkload {
     const isDelete = roll >= 1 - this.config.deleteFraction;
     const sloppy = this.random.chance(this.config.sloppyFraction);
     const ttlMs = !isDelete && this.random.chance(this.config.ttlFraction) ? Math.floor(this.random.between(...this.config.ttlRangeMs)) : 0;
-    const value = isDelete ? null : `c${client}:${++this.seq[client]!}`;
+    const value = isDelete ? null : `c${client}:${++this.seq[client]!}${this.padding}`;
     const op: WriteOp = { kind: 'write', client, key, value, ttlMs, consistency, sloppy, sticky, coordinator, startMs, endMs: null, outcome: 'pending', version: null, acks: 0 };
     this.ops.push(op);
     this.listener.issued(op);
