@@ -137,8 +137,8 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
   const seeds = typeof options.seeds === 'string' ? [options.seeds] : [...options.seeds];
   if (seeds.length === 0) throw new TypeError('connect(): `seeds` must name at least one node (host:port)');
   const prefix = options.keyPrefix ?? new Uint8Array(0);
-  const keepaliveIntervalMs = nonNegative('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
-  const keepaliveTimeoutMs = nonNegative('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
+  const keepaliveIntervalMs = delayMs('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
+  const keepaliveTimeoutMs = delayMs('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
   if (keepaliveIntervalMs > 0 && keepaliveTimeoutMs === 0) {
     // A zero timeout would cut every connection at its first ping.
     throw new TypeError('connect(): `keepaliveTimeoutMs` must be positive (or set `keepaliveIntervalMs: 0` to turn keepalive off)');
@@ -148,10 +148,10 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     keyPrefix: typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice(),
     codec: options.codec ?? (msgpackCodec as ValueCodec<V>),
     consistency: options.consistency ?? null,
-    commandTimeoutMs: nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
-    connectTimeoutMs: nonNegative('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
-    dialTimeoutMs: nonNegative('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
-    reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
+    commandTimeoutMs: delayMs('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    connectTimeoutMs: delayMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    dialTimeoutMs: delayMs('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
+    reconnect: options.reconnect === false ? false : resolveReconnect(options.reconnect),
     keepaliveIntervalMs,
     keepaliveTimeoutMs,
     offlineQueue: options.offlineQueue ?? true,
@@ -162,6 +162,29 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,
   };
+}
+
+/** Node fires a timer longer than this after 1 ms, so a longer delay would silently mean "now". */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+function delayMs(name: string, value: number): number {
+  if (!(value >= 0 && value <= MAX_TIMER_DELAY_MS)) {
+    throw new TypeError(`connect(): \`${name}\` must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, got ${value}`);
+  }
+  return value;
+}
+
+function resolveReconnect(reconnect: ReconnectOptions | undefined): Required<ReconnectOptions> {
+  const given = reconnect ?? {};
+  for (const name of Object.keys(given)) {
+    if (!(name in DEFAULT_RECONNECT)) throw new TypeError(`connect(): unknown option \`reconnect.${name}\` (known: ${Object.keys(DEFAULT_RECONNECT).join(', ')})`);
+  }
+  const r = { ...DEFAULT_RECONNECT, ...given };
+  delayMs('reconnect.initialDelayMs', r.initialDelayMs);
+  delayMs('reconnect.maxDelayMs', r.maxDelayMs);
+  if (!(r.factor >= 1 && Number.isFinite(r.factor))) throw new TypeError(`connect(): \`reconnect.factor\` must be a finite number >= 1, got ${r.factor}`);
+  if (!(r.jitter >= 0 && r.jitter <= 1)) throw new TypeError(`connect(): \`reconnect.jitter\` must be between 0 and 1, got ${r.jitter}`);
+  return r;
 }
 
 function nonNegative(name: string, value: number): number {

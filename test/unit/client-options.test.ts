@@ -46,6 +46,18 @@ test('keepalive options: defaults, 0 turns pings off, a zero timeout with pings 
   assert.throws(() => resolveOptions({ seeds: 'a:1', keepaliveTimeoutMs: 0 }), /keepaliveTimeoutMs. must be positive/);
 });
 
+test('timeouts beyond what a timer can hold, and bad reconnect settings, are refused', () => {
+  assert.throws(() => resolveOptions({ seeds: 'a:1', commandTimeoutMs: Number.POSITIVE_INFINITY }), /commandTimeoutMs. must be a number of milliseconds from 0 to 2147483647/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', dialTimeoutMs: 2 ** 31 }), /dialTimeoutMs/);
+  assert.equal(resolveOptions({ seeds: 'a:1', connectTimeoutMs: 2 ** 31 - 1 }).connectTimeoutMs, 2 ** 31 - 1);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', reconnect: { maxDelayMs: -5 } }), /reconnect.maxDelayMs/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', reconnect: { factor: 0.5 } }), /reconnect.factor/);
+  assert.throws(() => resolveOptions({ seeds: 'a:1', reconnect: { jitter: 2 } }), /reconnect.jitter/);
+  const misspelt = { seeds: 'a:1', reconnect: { initialDelay: 10 } } as unknown as Parameters<typeof resolveOptions>[0];
+  assert.throws(() => resolveOptions(misspelt), /unknown option `reconnect.initialDelay`/);
+  assert.deepEqual(resolveOptions({ seeds: 'a:1', reconnect: { factor: 3 } }).reconnect, { ...DEFAULT_RECONNECT, factor: 3 });
+});
+
 test('an unknown option is an error that names it', () => {
   const misspelt = { seeds: 'a:1', keepAliveIntervalMs: 1000 } as unknown as Parameters<typeof resolveOptions>[0];
   assert.throws(() => resolveOptions(misspelt), /unknown option `keepAliveIntervalMs`/);
