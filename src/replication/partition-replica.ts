@@ -20,6 +20,7 @@ import type { Clock } from '../runtime/env.ts';
 import type { Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../ring/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
+import type { EvictionShadow } from './eviction-shadow.ts';
 import { decodeRecord, encodeRecord, versionOfEncoded, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
@@ -59,9 +60,14 @@ export class PartitionReplica {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly graceMs: number,
+    private readonly shadow: EvictionShadow,
   ) {}
 
-  /** XOR of entryHash over every (key, version) held; equal digests mean equal contents. */
+  /**
+   * XOR of entryHash over every (key, version) known: held, or evicted and remembered by the
+   * shadow (eviction-shadow.ts). Equal digests mean equal contents up to evictions, so two replicas
+   * that differ only in what their stores evicted do not exchange key lists.
+   */
   get digest(): number {
     if (!this.digestValid || this.removalsByStore() !== this.removalsSeen || this.clock.wallMs() >= this.digestValidUntil) this.recomputeDigest();
     return this.cachedDigest;
@@ -70,14 +76,16 @@ export class PartitionReplica {
   /** Applies an encoded record if it is newer than what is held (LWW); `incoming` is `bytes` decoded, if the caller has it. */
   apply(key: string, bytes: Uint8Array, incoming: StoredRecord = decodeRecord(bytes)): ApplyOutcome {
     const held = this.versionOf(key);
-    if (held && compareVersions(held, incoming.version) >= 0) {
+    // An evicted version counts as held: anything at or below it is old news (eviction-shadow.ts).
+    const known = held ?? this.shadow.versionOf(this.partition, key);
+    if (known && compareVersions(known, incoming.version) >= 0) {
       this.counts.stale++;
       return 'stale';
     }
     const deadline = storeDeadline(incoming, this.graceMs);
     const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
     // Whatever happened, the older version is gone from the store (a refused set removes it too).
-    if (held && this.digestValid) this.cachedDigest ^= entryHash(key, held);
+    if (known && this.digestValid) this.cachedDigest ^= entryHash(key, known);
     if (stored) {
       if (this.digestValid) {
         this.cachedDigest ^= entryHash(key, incoming.version);
@@ -91,8 +99,20 @@ export class PartitionReplica {
       this.counts.stale++;
       return 'stale';
     }
+    const evicted = this.shadow.versionOf(this.partition, key);
+    if (evicted && compareVersions(evicted, incoming.version) >= 0) {
+      // Declined by the store's admission policy: stored and evicted at once, like any eviction.
+      this.digestValid = false;
+      this.counts.stale++;
+      return 'stale';
+    }
     this.counts.refused++;
     return 'refused';
+  }
+
+  /** The newest version of `key` held or, evicted, remembered (what sync compares). */
+  knownVersionOf(key: string): Version | undefined {
+    return this.versionOf(key) ?? this.shadow.versionOf(this.partition, key);
   }
 
   /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
@@ -118,6 +138,13 @@ export class PartitionReplica {
     return out;
   }
 
+  /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */
+  knownEntries(): [string, Version][] {
+    const out = this.entries();
+    for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) out.push([key, v]);
+    return out;
+  }
+
   private removalsByStore(): number {
     const s = this.store.partitionStats(this.partition);
     return s.evictedSize + s.evictedExpired;
@@ -130,6 +157,7 @@ export class PartitionReplica {
       digest ^= entryHash(key, decodeRecord(value).version);
       if (expiresAtMs !== undefined && expiresAtMs < validUntil) validUntil = expiresAtMs;
     });
+    for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) digest ^= entryHash(key, v);
     this.cachedDigest = digest;
     this.digestValid = true;
     this.removalsSeen = this.removalsByStore();

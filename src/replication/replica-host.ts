@@ -15,12 +15,13 @@
 import { ActorSystem, type ActorRef } from '../actors/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
+import { EvictionShadow } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import { PartitionActor, partitionActorName, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
-import { decodeRecord } from './record.ts';
+import { decodeRecord, versionOfEncoded } from './record.ts';
 
 export interface ReplicaStats {
   writesApplied: number;
@@ -77,6 +78,8 @@ export class ReplicaHost {
   onChange: (partition: number) => void = () => {};
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
+  /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
+  readonly shadow = new EvictionShadow();
   private readonly system: ActorSystem;
   /** Deepest mailbox of actors already stopped (handed-off partitions), so the peak survives them. */
   private retiredPeakDepth = 0;
@@ -89,16 +92,17 @@ export class ReplicaHost {
     private readonly mailboxCapacity: number,
   ) {
     this.system = new ActorSystem({ node: ctx.selfName, timers: ctx.env.timers, log: ctx.env.log });
+    store.onEviction((key, value, partition) => this.shadow.record(partition, key, versionOfEncoded(value)));
   }
 
   /** The partition's metadata, spawning its actor if this node does not hold it yet. */
   hold(partition: number): HeldPartition {
     let held = this.partitions.get(partition);
     if (!held) {
-      const { store } = this;
+      const { store, shadow } = this;
       const { clock } = this.ctx.env;
       const grace = this.ctx.config.tombstoneGraceMs;
-      const ref = this.system.spawn<PartitionJob>(partitionActorName(partition), () => new PartitionActor(new PartitionReplica(partition, store, clock, grace)), {
+      const ref = this.system.spawn<PartitionJob>(partitionActorName(partition), () => new PartitionActor(new PartitionReplica(partition, store, clock, grace, shadow)), {
         mailboxCapacity: this.mailboxCapacity,
       });
       held = new HeldPartition(partition, ref, store);
@@ -119,6 +123,7 @@ export class ReplicaHost {
     this.partitions.delete(partition);
     this.stopActor(held.ref.address.name);
     this.store.dropPartition(partition);
+    this.shadow.dropPartition(partition);
   }
 
   /** Runs `job` in the partition's actor; false (counted) when its mailbox is full. */

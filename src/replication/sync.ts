@@ -246,7 +246,8 @@ export class PartitionSync {
         const p = replica.partition;
         if (replica.digest === theirDigest.get(p)) return void eq.push(p);
         this.stats.partitionsDiffering++;
-        const entries = replica.entries();
+        // Evicted versions are listed as known, so the peer neither pushes them back nor waits on them.
+        const entries = replica.knownEntries();
         if (entries.length > budget && df.length > 0) return; // over this round's budget: a later round
         budget -= entries.length;
         const keys: string[] = [];
@@ -277,7 +278,7 @@ export class PartitionSync {
         const want: string[] = [];
         if (owns) {
           for (const [key, v] of theirs) {
-            const mine = replica.versionOf(key);
+            const mine = replica.knownVersionOf(key);
             if (!mine || compareVersions(mine, v) < 0) want.push(key);
           }
         }

@@ -157,6 +157,7 @@ export class Store {
   private readonly partitions: PartitionTable;
   private readonly policy: EvictionPolicy;
   private readonly hot: HotKeyTracker | undefined;
+  private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
   private count = 0;
@@ -523,8 +524,21 @@ export class Store {
     }
   }
 
+  /**
+   * Called for every entry removed to make room (including a new entry the policy declined to
+   * admit), with a view of its value valid only during the call. Replication uses it to remember
+   * what it lost (eviction-shadow.ts). One listener; a second call replaces it.
+   */
+  onEviction(listener: ((key: string, value: Uint8Array, partition: number) => void) | null): void {
+    this.evictionListener = listener;
+  }
+
   private removeSlot(slot: number, cause: RemovalCause): void {
     const key = this.keys[slot]!;
+    if (cause === 'size' && this.evictionListener !== null) {
+      const row = slot * ROW_WORDS;
+      this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]!));
+    }
     this.index.delete(key);
     this.policy.onRemove(slot);
     this.wheel.cancel(slot);

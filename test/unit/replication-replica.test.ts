@@ -4,6 +4,8 @@ import type { Clock } from '../../src/runtime/env.ts';
 import type { Version } from '../../src/replication/hlc.ts';
 import { entryHash, makeRecord, PartitionReplica } from '../../src/replication/partition-replica.ts';
 import { Store } from '../../src/store/index.ts';
+import { EvictionShadow } from '../../src/replication/eviction-shadow.ts';
+import { versionOfEncoded } from '../../src/replication/record.ts';
 
 const GRACE_MS = 10_000;
 
@@ -18,7 +20,10 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 function setup(maxMemory = 1024 * 1024) {
   const clock = clockAt(1_000_000);
   const store = new Store({ maxMemory, clock, seed: 1 });
-  return { clock, store, replica: new PartitionReplica(3, store, clock, GRACE_MS) };
+  // Wired as ReplicaHost wires it.
+  const shadow = new EvictionShadow();
+  store.onEviction((key, value, partition) => shadow.record(partition, key, versionOfEncoded(value)));
+  return { clock, store, shadow, replica: new PartitionReplica(3, store, clock, GRACE_MS, shadow) };
 }
 
 test('last writer wins: an older or equal version is stale, a newer one replaces the record', () => {
@@ -39,12 +44,44 @@ test('the digest is the XOR of what the store holds, also after the store evicte
     void replica.digest; // keep the cached digest live, so the test exercises its invalidation
   }
   assert.ok(store.stats().evictions.size > 0, 'the budget should have forced evictions');
+  // Held or evicted, every write is known: the digest covers all 40, so a replica that evicted
+  // differently from its peers does not look different to anti-entropy.
   let expected = 0;
-  store.forEachInPartition(3, (key, value) => {
-    void value;
-    expected ^= entryHash(key, replica.versionOf(key)!);
-  });
+  for (let i = 0; i < 40; i++) expected ^= entryHash(`key-${i}`, v(100 + i));
   assert.equal(replica.digest, expected);
+  assert.equal(replica.knownEntries().length, 40);
+  assert.ok(replica.entries().length < 40);
+});
+
+test('an evicted version counts as held: an equal or older copy arriving later (hint, sync) is stale', () => {
+  const { clock, store, shadow, replica } = setup(4 * 1024);
+  const deletedAt = v(clock.now);
+  assert.equal(replica.apply('victim', makeRecord(deletedAt, null, 0)), 'applied'); // a delete's tombstone
+  for (let i = 0; replica.peek('victim') && i < 200; i++) replica.apply(`filler-${i}`, makeRecord(v(600 + i), bytes('x'.repeat(64)), 0));
+  assert.equal(replica.peek('victim'), null, 'the tombstone should have been evicted');
+  assert.deepEqual(shadow.versionOf(3, 'victim'), deletedAt);
+  assert.deepEqual(replica.knownVersionOf('victim'), deletedAt);
+  // The deleted value, late, and the tombstone itself, copied back: neither is stored.
+  assert.equal(replica.apply('victim', makeRecord(v(clock.now - 100), bytes('deleted value'), 0)), 'stale');
+  assert.equal(replica.apply('victim', makeRecord(deletedAt, null, 0)), 'stale');
+  assert.equal(store.has('victim'), false);
+  // A newer write is news.
+  assert.equal(replica.apply('victim', makeRecord(v(clock.now + 10), bytes('new'), 0)), 'applied');
+});
+
+test('the eviction shadow keeps the newest version per key within its bound, oldest forgotten first', () => {
+  const shadow = new EvictionShadow(2);
+  shadow.record(1, 'a', v(5));
+  shadow.record(1, 'a', v(3)); // older: ignored
+  assert.deepEqual(shadow.versionOf(1, 'a'), v(5));
+  shadow.record(2, 'b', v(1));
+  shadow.record(1, 'c', v(1));
+  assert.equal(shadow.size, 2);
+  assert.equal(shadow.versionOf(1, 'a'), undefined, 'the oldest entry goes first');
+  assert.deepEqual([...shadow.entries(1).keys()], ['c']);
+  shadow.dropPartition(2);
+  assert.equal(shadow.versionOf(2, 'b'), undefined);
+  assert.equal(shadow.size, 1);
 });
 
 test('a tombstone is kept (and reported) until its grace has passed, then the store drops it', () => {
