@@ -52,6 +52,8 @@ interface PendingRead {
   busy: Set<string>;
   newest: StoredRecord | null;
   newestBytes: Uint8Array | null;
+  /** The newest version a replica reported evicted: nothing older may be answered or repaired. */
+  evicted: Version | null;
   done: Callback<GetResult> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
@@ -131,6 +133,7 @@ export class Coordinator implements KvService {
       seen: new Map(),
       busy: new Set(),
       newest: null,
+      evicted: null,
       newestBytes: null,
       done,
       deadline: this.deadlineFromNow(),
@@ -162,7 +165,7 @@ export class Coordinator implements KvService {
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
-    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e);
     else if (message.t === 'nb') this.onBusy(from, message.id);
   }
 
@@ -280,11 +283,12 @@ export class Coordinator implements KvService {
 
   // ---- reads ------------------------------------------------------------------------------
 
-  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean): void {
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     const record = bytes ? decodeRecord(bytes) : null;
-    read.seen.set(from, record ? record.version : ZERO_VERSION);
+    read.seen.set(from, record ? record.version : (evicted ?? ZERO_VERSION));
+    if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (record) {
       this.hlc.observe(record.version);
       if (!read.newest || compareVersions(record.version, read.newest.version) > 0) {
@@ -333,7 +337,8 @@ export class Coordinator implements KvService {
     read.done = null;
     const newest = read.newest;
     const acks = read.readyReplies;
-    if (!newest) return done(null, { value: null, expiresAtMs: null, acks, version: null });
+    // A replica evicted something newer than any record returned: a miss, never the older value.
+    if (!newest || this.supersededByEviction(read)) return done(null, { value: null, expiresAtMs: null, acks, version: null });
     const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
     done(null, {
       value: dead ? null : newest.value.slice(),
@@ -354,8 +359,8 @@ export class Coordinator implements KvService {
       this.stats.unavailable++;
       done({ code: 'unavailable', message: `only ${read.readyReplies} of the ${read.needed} replicas needed answered the read in time` });
     }
-    // Read repair, strictly after the answer above.
-    if (!read.newest || !read.newestBytes) return;
+    // Read repair, strictly after the answer above; never with a record older than an eviction.
+    if (!read.newest || !read.newestBytes || this.supersededByEviction(read)) return;
     for (const [replica, version] of read.seen) {
       if (compareVersions(version, read.newest.version) >= 0) continue;
       this.stats.readRepairs++;
@@ -364,6 +369,10 @@ export class Coordinator implements KvService {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  private supersededByEviction(read: PendingRead): boolean {
+    return read.evicted !== null && read.newest !== null && compareVersions(read.newest.version, read.evicted) < 0;
+  }
 
   private track(id: number, pending: Pending): void {
     this.pending.set(id, pending);

@@ -9,12 +9,12 @@
  * so replicas kept re-inserting each other's evictions (`npx shoal sim --scenario kv-pressure`).
  * With the shadow, a replica treats an evicted version as held for every write, hint, repair and
  * sync: anything at or below it is stale, and sync neither asks for it nor, seeing it in this
- * replica's key list, pushes it.
+ * replica's key list, pushes it. A read of an evicted key answers the evicted version, so the
+ * coordinator answers a miss rather than an older value another replica still holds.
  *
  * The bound (oldest forgotten first) keeps memory fixed; a key forgotten by the shadow is again
- * open to an older copy, which is how the store behaved before. Reads do not consult it yet: a
- * quorum read that meets a replica that evicted the newest version and one that missed it can
- * still return the older value (docs/REPLICATION.md, "Memory pressure").
+ * open to an older copy, which is how the store behaved before (docs/REPLICATION.md, "Memory
+ * pressure").
  */
 import { compareVersions, type Version } from './hlc.ts';
 

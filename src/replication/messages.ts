@@ -7,6 +7,7 @@
  * bytes and strips it before `decodeKvMessage`.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { Version } from './hlc.ts';
 import { HEADER_BYTES } from './record.ts';
 
 export type KvMessage =
@@ -18,7 +19,8 @@ export type KvMessage =
   /** Replica read. */
   | { t: 'r'; id: number; p: number; k: string }
   /** Read answer: the stored record (or null) and whether this replica has finished its catch-up sync. */
-  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean }
+  /** `e`: with no record, the newest version of the key this replica evicted (eviction-shadow.ts), if it remembers one. */
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
   /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
@@ -45,7 +47,7 @@ export class MalformedKvMessageError extends Error {
   override readonly name = 'MalformedKvMessageError';
 }
 
-type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'numbers' | 'strings' | 'records' | 'diffs';
+type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'version?' | 'numbers' | 'strings' | 'records' | 'diffs';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -56,7 +58,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   wa: { id: 'number' },
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string' },
-  ra: { id: 'number', r: 'record?', ready: 'boolean' },
+  ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
@@ -77,6 +79,9 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',
+  'version?': (x) =>
+    x === undefined ||
+    (typeof x === 'object' && x !== null && ['wallMs', 'logical', 'node'].every((f) => typeof (x as Record<string, unknown>)[f] === 'number')),
   numbers: isNumbers,
   strings: isStrings,
   records: (x) => Array.isArray(x) && x.every(isRecord),
@@ -108,11 +113,14 @@ const decoder = new Decoder();
  *   wa  0x02 id:f64
  *   nb  0x03 id:f64
  *   r   0x04 id:f64 p:u32 key(latin1)
- *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record) record?
+ *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted) record?
+ *       evicted: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
 const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
 const RA_READY = 1;
 const RA_HAS_RECORD = 2;
+const RA_EVICTED = 4;
+const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
 
@@ -145,9 +153,16 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       break;
     case 'ra': {
       const record = message.r;
-      const out = new Uint8Array(10 + (record === null ? 0 : record.length));
-      header(out, Tag.ra, message.id).setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD));
+      const evicted = record === null ? message.e : undefined;
+      const out = new Uint8Array(10 + (record !== null ? record.length : evicted !== undefined ? EVICTED_VERSION_BYTES : 0));
+      const view = header(out, Tag.ra, message.id);
+      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED));
       if (record !== null) out.set(record, 10);
+      if (evicted !== undefined) {
+        view.setFloat64(10, evicted.wallMs);
+        view.setUint32(18, evicted.logical);
+        view.setUint32(22, evicted.node);
+      }
       return out;
     }
     default:
@@ -205,7 +220,11 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
     case Tag.ra: {
       need(10);
       const flags = view.getUint8(9);
-      return { t: 'ra', id, ready: (flags & RA_READY) !== 0, r: (flags & RA_HAS_RECORD) !== 0 ? bytes.subarray(10) : null };
+      const ready = (flags & RA_READY) !== 0;
+      if ((flags & RA_HAS_RECORD) !== 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
+      if ((flags & RA_EVICTED) === 0) return { t: 'ra', id, ready, r: null };
+      need(10 + EVICTED_VERSION_BYTES);
+      return { t: 'ra', id, ready, r: null, e: { wallMs: view.getFloat64(10), logical: view.getUint32(18), node: view.getUint32(22) } };
     }
     default:
       throw new MalformedKvMessageError(`unknown replication message tag ${String(tag)}`);

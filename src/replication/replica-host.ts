@@ -212,7 +212,11 @@ export class ReplicaHost {
           return true;
         }
         const queued = this.run(p, (replica) => {
-          this.ctx.send(from, { t: 'ra', id, r: replica.read(k), ready: held.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) });
+          const ready = held.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
+          const record = replica.read(k);
+          // Nothing held: say which version was evicted, so the coordinator answers nothing older.
+          const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
+          this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;

@@ -17,6 +17,7 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'r', id: 8, p: 3, k: 'x'.repeat(5000) },
     { t: 'ra', id: 9, r: record, ready: true },
     { t: 'ra', id: 10, r: null, ready: false },
+    { t: 'ra', id: 11, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 } }, // evicted
     { t: 'rp', p: 1, k: 'a', r: record },
     { t: 'hd', id: 12, p: 1, k: 'a', r: record },
     { t: 'ha', id: 13 },

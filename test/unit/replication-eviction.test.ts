@@ -1,0 +1,75 @@
+// Reads under memory pressure: a replica that evicted a key answers the version it evicted, and the
+// coordinator never answers (or read-repairs with) anything older (src/replication/eviction-shadow.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { GetResult, KvError } from '../../src/replication/api.ts';
+import { Coordinator } from '../../src/replication/coordinator.ts';
+import { HintStore } from '../../src/replication/hints.ts';
+import { HybridLogicalClock, type Version } from '../../src/replication/hlc.ts';
+import type { KvMessage } from '../../src/replication/messages.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
+import { ReplicaHost } from '../../src/replication/replica-host.ts';
+import { Store } from '../../src/store/index.ts';
+import { context, fakeEnv } from './replication-fakes.ts';
+
+const older: Version = { wallMs: 500, logical: 0, node: 2 };
+const evicted: Version = { wallMs: 900, logical: 0, node: 3 };
+
+function readWith(answers: (id: number) => [string, KvMessage][]): { result: GetResult | null; error: KvError | null; sent: [string, KvMessage][] } {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  let result: GetResult | null = null;
+  let error: KvError | null = null;
+  coordinator.get(new Uint8Array([1]), {}, (e, r) => {
+    error = e;
+    result = r ?? null;
+  });
+  const id = (sent[0]![1] as { id: number }).id;
+  sent.length = 0;
+  for (const [from, message] of answers(id)) coordinator.onReply(from, message);
+  flush(10_000);
+  return { result, error, sent };
+}
+
+test('a read that meets an eviction newer than every record it got answers a miss and repairs nobody', () => {
+  const { result, error, sent } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted }],
+    ['n2', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('stale'), 0), ready: true }],
+    ['n3', { t: 'ra', id, r: null, ready: true }],
+  ]);
+  assert.equal(error, null);
+  assert.equal(result!.value, null, 'the older value must not be answered');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), [], 'nobody is repaired with the older record');
+});
+
+test('an eviction older than the record returned changes nothing: the record is answered and repaired as usual', () => {
+  const newer: Version = { wallMs: 1_000, logical: 0, node: 2 };
+  const { result, sent } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted }],
+    ['n2', { t: 'ra', id, r: makeRecord(newer, new TextEncoder().encode('fresh'), 0), ready: true }],
+    ['n3', { t: 'ra', id, r: null, ready: true }],
+  ]);
+  assert.equal(new TextDecoder().decode(result!.value!), 'fresh');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to).sort(), ['n1', 'n3']);
+});
+
+test('a replica asked for a key its store evicted answers the evicted version', () => {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const host = new ReplicaHost(context(env, sent), new Store({ maxMemory: 4 * 1024, clock: env.clock, seed: 1 }), new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, 1), 64);
+  const first: Version = { wallMs: 100, logical: 0, node: 2 };
+  host.onMessage('n2', { t: 'w', id: 1, p: 1, k: 'first', r: makeRecord(first, new Uint8Array(64), 0) });
+  for (let i = 0; i < 200 && host.partitions.get(1)!.peek('first'); i++) {
+    host.onMessage('n2', { t: 'w', id: 2 + i, p: 1, k: `filler-${i}`, r: makeRecord({ wallMs: 200 + i, logical: 0, node: 2 }, new Uint8Array(64), 0) });
+    flush();
+  }
+  assert.equal(host.partitions.get(1)!.peek('first'), null, 'the store should have evicted it');
+  sent.length = 0;
+  host.onMessage('n2', { t: 'r', id: 999, p: 1, k: 'first' });
+  flush();
+  assert.deepEqual(sent, [['n2', { t: 'ra', id: 999, r: null, ready: true, e: first }]]);
+  host.stop();
+});
