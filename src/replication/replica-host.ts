@@ -15,7 +15,7 @@
 import { ActorSystem, type ActorRef } from '../actors/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
-import { EvictionShadow } from './eviction-shadow.ts';
+import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
@@ -79,7 +79,7 @@ export class ReplicaHost {
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
-  readonly shadow = new EvictionShadow();
+  readonly shadow: EvictionShadow;
   private readonly system: ActorSystem;
   /** Deepest mailbox of actors already stopped (handed-off partitions), so the peak survives them. */
   private retiredPeakDepth = 0;
@@ -92,6 +92,7 @@ export class ReplicaHost {
     private readonly mailboxCapacity: number,
   ) {
     this.system = new ActorSystem({ node: ctx.selfName, timers: ctx.env.timers, log: ctx.env.log });
+    this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
     store.onEviction((key, value, partition) => this.shadow.record(partition, key, versionOfEncoded(value)));
   }
 

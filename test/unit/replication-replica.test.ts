@@ -4,7 +4,7 @@ import type { Clock } from '../../src/runtime/env.ts';
 import type { Version } from '../../src/replication/hlc.ts';
 import { entryHash, makeRecord, PartitionReplica } from '../../src/replication/partition-replica.ts';
 import { Store } from '../../src/store/index.ts';
-import { EvictionShadow } from '../../src/replication/eviction-shadow.ts';
+import { EvictionShadow, MIN_EVICTION_SHADOW_ENTRIES, evictionShadowCapacity } from '../../src/replication/eviction-shadow.ts';
 import { versionOfEncoded } from '../../src/replication/record.ts';
 
 const GRACE_MS = 10_000;
@@ -21,7 +21,7 @@ function setup(maxMemory = 1024 * 1024) {
   const clock = clockAt(1_000_000);
   const store = new Store({ maxMemory, clock, seed: 1 });
   // Wired as ReplicaHost wires it.
-  const shadow = new EvictionShadow();
+  const shadow = new EvictionShadow(MIN_EVICTION_SHADOW_ENTRIES);
   store.onEviction((key, value, partition) => shadow.record(partition, key, versionOfEncoded(value)));
   return { clock, store, shadow, replica: new PartitionReplica(3, store, clock, GRACE_MS, shadow) };
 }
@@ -67,6 +67,13 @@ test('an evicted version counts as held: an equal or older copy arriving later (
   assert.equal(store.has('victim'), false);
   // A newer write is news.
   assert.equal(replica.apply('victim', makeRecord(v(clock.now + 10), bytes('new'), 0)), 'applied');
+});
+
+test('the eviction shadow is sized from the store budget: one key per 4 KiB, within 4,096..65,536', () => {
+  assert.equal(evictionShadowCapacity(32 * 1024), 4_096);
+  assert.equal(evictionShadowCapacity(64 * 1024 * 1024), 16_384);
+  assert.equal(evictionShadowCapacity(1024 ** 3), 65_536);
+  assert.equal(evictionShadowCapacity(Number.POSITIVE_INFINITY), 65_536);
 });
 
 test('the eviction shadow keeps the newest version per key within its bound, oldest forgotten first', () => {
