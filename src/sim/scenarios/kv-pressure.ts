@@ -27,14 +27,14 @@ import { decodeRecord, HEADER_BYTES, type StoredRecord } from '../../replication
 import type { Env, Transport } from '../../runtime/env.ts';
 import type { Store } from '../../store/index.ts';
 import { runChecked, type Checker } from '../checkers.ts';
-import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type TimedFault } from '../faults.ts';
+import { drawSwarmProfile, healEverything } from '../faults.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { ProcessInfo } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
 import { DEFAULT_KV_WORKLOAD, KvWorkload, type KvWorkloadConfig, type Op, type OpListener, type ReadOp, type WriteOp } from './kv-workload.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from './kv.ts';
+import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, scheduleKvFaults } from './kv.ts';
 
 /**
  * More keys than `kv`, flatter popularity and padded values: with 5 nodes each node owns about
@@ -286,28 +286,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace): Scen
   const workload = new KvWorkload(sim, options.seed, PRESSURE_WORKLOAD, recorder);
   const keys = Array.from({ length: PRESSURE_WORKLOAD.keys }, (_, i) => workload.keyName(i));
 
-  // The swarm fault rules of `kv` (kv.ts runKv), repeated here because kv.ts is not shared.
-  const faults = { scheduled: 0, applied: 0, crashesSkippedWhileCatchingUp: 0 };
-  if (profile) {
-    const schedule = drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 });
-    faults.scheduled = schedule.length;
-    for (const f of schedule) sim.at(f.atMs, () => applyKvFault(f), f.action.kind);
-  }
-  function applyKvFault(f: TimedFault): void {
-    const a = f.action;
-    if (a.kind === 'crash') {
-      if (cluster.anyCatchingUp(a.node) || sim.upNodes().length < sim.nodes.length) {
-        faults.crashesSkippedWhileCatchingUp++;
-        return;
-      }
-      cluster.crash(a.node);
-      sim.after(a.restartAfterMs, () => cluster.restart(a.node), 'restart');
-    } else {
-      if (a.kind === 'isolate' || a.kind === 'split' || a.kind === 'asymmetric') cuts.push([sim.now, sim.now + a.forMs]);
-      applyFault(sim, a);
-    }
-    faults.applied++;
-  }
+  const faults = scheduleKvFaults(cluster, options, profile, cuts);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);

@@ -12,7 +12,7 @@
  * exempt from the lost-write check but not from read-your-writes.
  */
 import { runChecked, type Checker } from '../checkers.ts';
-import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type TimedFault } from '../faults.ts';
+import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
@@ -78,27 +78,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
   const workload = new KvWorkload(sim, options.seed, DEFAULT_KV_WORKLOAD, history);
   const keys = Array.from({ length: DEFAULT_KV_WORKLOAD.keys }, (_, i) => workload.keyName(i));
 
-  const faults = { scheduled: 0, applied: 0, crashesSkippedWhileCatchingUp: 0 };
-  if (profile) {
-    const schedule = drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 });
-    faults.scheduled = schedule.length;
-    for (const f of schedule) sim.at(f.atMs, () => applyKvFault(f), f.action.kind);
-  }
-  function applyKvFault(f: TimedFault): void {
-    const a = f.action;
-    if (a.kind === 'crash') {
-      if (cluster.anyCatchingUp(a.node) || sim.upNodes().length < sim.nodes.length) {
-        faults.crashesSkippedWhileCatchingUp++;
-        return;
-      }
-      cluster.crash(a.node);
-      sim.after(a.restartAfterMs, () => cluster.restart(a.node), 'restart');
-    } else {
-      if (a.kind === 'isolate' || a.kind === 'split' || a.kind === 'asymmetric') cuts.push([sim.now, sim.now + a.forMs]);
-      applyFault(sim, a);
-    }
-    faults.applied++;
-  }
+  const faults = scheduleKvFaults(cluster, options, profile, cuts);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);
@@ -127,6 +107,41 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
       network: { ...sim.network.stats },
     },
   };
+}
+
+/**
+ * Schedules the swarm faults of a kv run on `cluster` (none without a profile): crashes are skipped
+ * while a node catches up or another is down (at most N - W down at once), and every network cut
+ * is recorded in `cuts` for read-your-writes. Returns the fault counters the run reports.
+ */
+export function scheduleKvFaults(
+  cluster: KvCluster,
+  options: ScenarioOptions,
+  profile: SwarmProfile | null,
+  cuts: [number, number][],
+): { scheduled: number; applied: number; crashesSkippedWhileCatchingUp: number } {
+  const sim = cluster.sim;
+  const faults = { scheduled: 0, applied: 0, crashesSkippedWhileCatchingUp: 0 };
+  if (!profile) return faults;
+  const schedule = drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 });
+  faults.scheduled = schedule.length;
+  for (const f of schedule) sim.at(f.atMs, () => applyKvFault(f), f.action.kind);
+  function applyKvFault(f: TimedFault): void {
+    const a = f.action;
+    if (a.kind === 'crash') {
+      if (cluster.anyCatchingUp(a.node) || sim.upNodes().length < sim.nodes.length) {
+        faults.crashesSkippedWhileCatchingUp++;
+        return;
+      }
+      cluster.crash(a.node);
+      sim.after(a.restartAfterMs, () => cluster.restart(a.node), 'restart');
+    } else {
+      if (a.kind === 'isolate' || a.kind === 'split' || a.kind === 'asymmetric') cuts.push([sim.now, sim.now + a.forMs]);
+      applyFault(sim, a);
+    }
+    faults.applied++;
+  }
+  return faults;
 }
 
 export const kvScenario: Scenario = {
