@@ -18,8 +18,11 @@ export type KvMessage =
   | { t: 'nb'; id: number }
   /** Replica read. */
   | { t: 'r'; id: number; p: number; k: string }
-  /** Read answer: the stored record (or null) and whether this replica has finished its catch-up sync. */
-  /** `e`: with no record, the newest version of the key this replica evicted (eviction-shadow.ts), if it remembers one. */
+  /**
+   * Read answer: the stored record (or null) and whether this replica has finished its catch-up
+   * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
+   * one (eviction-shadow.ts).
+   */
   | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
