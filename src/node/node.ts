@@ -149,6 +149,7 @@ export class ShoalNode {
   /** Callers of leave() waiting for it to finish. */
   private readonly leaveWaiters: (() => void)[] = [];
   private topologyCache: TopologySnapshot | null = null;
+  private readonly topologyListeners = new Set<(version: string) => void>();
   private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null };
   private malformed = 0;
   /** Messages to this node's own replicas, delivered together on the next timer tick (see send). */
@@ -186,7 +187,7 @@ export class ShoalNode {
       if (this.joinedCluster) this.confirmed = true;
     };
     this.handoff = new HintedHandoff(ctx, this.hints);
-    this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology());
+    this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -297,6 +298,15 @@ export class ShoalNode {
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
     };
+  }
+
+  /**
+   * Calls `listener` with the new ring version each time this node's ring changes (the server
+   * pushes `ring-changed` to its clients from it, instead of polling). Returns an unsubscribe.
+   */
+  onTopologyChange(listener: (version: string) => void): () => void {
+    this.topologyListeners.add(listener);
+    return () => this.topologyListeners.delete(listener);
   }
 
   topology(): TopologySnapshot {
@@ -413,7 +423,7 @@ export class ShoalNode {
     this.chooseClaimSeed();
     const members = this.ringMembers();
     this.ringKey = ringInputsKey(members);
-    this.placementNow = buildPlacement(members, this.partitions, this.config.replicas);
+    this.setPlacement(buildPlacement(members, this.partitions, this.config.replicas));
     this.joinedCluster = true;
     // Alone in the ring (a founder, or the only member left): nobody can disagree with it. Not
     // alone if live peers are still choosing their claim seeds: they join this ring in a moment,
@@ -451,6 +461,11 @@ export class ShoalNode {
     this.swim.updateMeta({ ...me.meta, [META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
   }
 
+  private setPlacement(next: Placement): void {
+    this.placementNow = next;
+    for (const listener of [...this.topologyListeners]) listener(next.version);
+  }
+
   /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */
   private requestRingCheck(): void {
     if (this.ringCheckPending || !this.joinedCluster) return;
@@ -469,7 +484,7 @@ export class ShoalNode {
     const previous = this.placementNow;
     const next = buildPlacement(members, this.partitions, this.config.replicas);
     if (next.version === previous.version) return;
-    this.placementNow = next;
+    this.setPlacement(next);
     this.sync.onPlacement(previous, next);
   }
 

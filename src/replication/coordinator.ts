@@ -104,7 +104,14 @@ export class Coordinator implements KvService {
     private readonly hlc: HybridLogicalClock,
     private readonly hints: HintStore,
     private readonly topologySnapshot: () => TopologySnapshot,
-  ) {}
+    /** Subscribes to ring changes (the node's); without it, servers poll `topology()`. */
+    subscribeTopology?: (listener: (version: string) => void) => () => void,
+  ) {
+    if (subscribeTopology) this.onTopologyChange = subscribeTopology;
+  }
+
+  /** Present when the owner can tell ring changes as they happen (see src/server/topology-watch.ts). */
+  readonly onTopologyChange?: (listener: (version: string) => void) => () => void;
 
   get pendingCount(): number {
     return this.pending.size;

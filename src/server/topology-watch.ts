@@ -1,9 +1,9 @@
 /**
  * Notices when the ring a KvService serves changes, so the server can push `ring-changed`.
  *
- * A service that offers `onTopologyChange` is subscribed to (no delay, no polling); any other
- * `KvService` has `topology().version` polled. `onTopologyChange` is a proposed additive method
- * for `KvService` (src/replication/api.ts).
+ * A service that offers `onTopologyChange` is subscribed to (no delay, no polling): a node's
+ * coordinator does, told by the node whenever its ring changes. Any other `KvService` has
+ * `topology().version` polled.
  */
 import type { KvService } from '../replication/api.ts';
 

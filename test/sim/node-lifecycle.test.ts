@@ -101,13 +101,17 @@ test('a crashed member stays in the ring until gossip forgets it, then its parti
   const sim = cluster(4, () => ({ gossip: { deadReclaimMs: 5_000 } }));
   sim.runUntil(2_000);
   const before = sim.process(0)!.placement().version;
+  const told: string[] = [];
+  sim.process(0)!.kv.onTopologyChange!((version) => told.push(version));
   sim.crash(3);
   sim.runUntil(sim.now + 4_000);
   assert.equal(sim.process(0)!.placement().version, before, 'a crash alone does not move partitions');
+  assert.deepEqual(told, [], 'no ring change, nothing told');
   sim.runUntil(sim.now + 30_000);
   const after = sim.process(0)!.status();
   assert.equal(after.ring.members, 3);
   assert.notEqual(after.ring.version, before);
+  assert.deepEqual(told, [after.ring.version], 'subscribers are told the new ring version once');
   assert.ok(sim.upNodes().every((n) => n.process!.settled()), 'the new owners caught up');
   // Nothing is kept per forgotten member (a private map, read here because churn would grow it).
   const addresses = (sim.process(0) as unknown as { addressOfName: Map<string, string> }).addressOfName;
