@@ -136,6 +136,8 @@ export class ShoalNode {
   private joinedCluster = false;
   private confirmed = false;
   private joinTimer: number | null = null;
+  /** The join settle time has passed since this node first heard from its cluster. */
+  private joinSettled = false;
   private ringCheckPending = false;
   private readonly hints: HintStore;
   private readonly host: ReplicaHost;
@@ -403,10 +405,15 @@ export class ShoalNode {
     this.learn(event.member);
     if (event.type === 'left') this.sync.forgetSource(event.member.name);
     if (!this.joinedCluster) {
-      if (event.member.name !== this.name && this.alive.get(event.member.name) && this.joinTimer === null) {
+      if (this.joinSettled) {
+        this.tryInstallFirstRing();
+      } else if (event.member.name !== this.name && this.alive.get(event.member.name) && this.joinTimer === null) {
         this.joinTimer = this.env.timers.setTimer(this.parts.joinSettleMs, () => {
           this.joinTimer = null;
-          if (!this.stopped) this.installFirstRing();
+          if (this.stopped) return;
+          this.joinSettled = true;
+          this.chooseClaimSeed();
+          this.tryInstallFirstRing();
         });
       }
       return;
@@ -419,16 +426,37 @@ export class ShoalNode {
     return this.membership.members().filter((m) => holdsData(m) && !this.refused.has(m.name) && (m.name !== this.name || !this.leaving));
   }
 
+  /**
+   * A joining node builds its first ring only once it knows the claim seed of every member it
+   * knows of (left, leaving and refused ones aside): a member it cannot place may hold data, and
+   * a ring without it would name the wrong owners and let this node's replicas count themselves
+   * caught up (kv seed 400: a node isolated during its boot built a ring of itself alone). Peers
+   * booting with it publish their seeds within a gossip round; a member remembered without one
+   * (it crashed while joining) holds the wait until gossip forgets it.
+   */
+  private tryInstallFirstRing(): void {
+    if (this.joinedCluster || this.unplaceableMembers() > 0) return;
+    this.installFirstRing();
+  }
+
+  private unplaceableMembers(): number {
+    let count = 0;
+    for (const m of this.membership.members()) {
+      if (m.name === this.name || m.state === 'left' || m.meta[META.leaving] || this.refused.has(m.name)) continue;
+      if (!isClaimSeed(m.meta[META.claimSeed])) count++;
+    }
+    return count;
+  }
+
   private installFirstRing(): void {
     this.chooseClaimSeed();
     const members = this.ringMembers();
     this.ringKey = ringInputsKey(members);
     this.setPlacement(buildPlacement(members, this.partitions, this.config.replicas));
     this.joinedCluster = true;
-    // Alone in the ring (a founder, or the only member left): nobody can disagree with it. Not
-    // alone if live peers are still choosing their claim seeds: they join this ring in a moment,
-    // and a write acknowledged by this node alone meanwhile could be missed by their quorums.
-    if (members.length === 1 && this.joiningPeers().length === 0) this.confirmed = true;
+    // Alone in the ring (a founder, or the only member left): nobody can disagree with it. (Peers
+    // still choosing their claim seeds would hold the first ring back: see tryInstallFirstRing.)
+    if (members.length === 1) this.confirmed = true;
     this.sync.onPlacement(null, this.placementNow);
   }
 
@@ -507,6 +535,7 @@ export class ShoalNode {
     this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
       this.forgetDeparted();
       if (this.joinedCluster) this.checkRing();
+      else if (this.joinSettled) this.tryInstallFirstRing(); // gossip forgets members silently
       this.scheduleRingCheck();
     });
   }
