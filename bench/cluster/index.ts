@@ -4,7 +4,7 @@
  * Prints one table with ratios to redis and writes JSON to bench/results/. bench/README.md says how
  * to read it.
  *
- *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--json]
+ *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--only redis,shoal-1] [--json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -17,9 +17,12 @@ import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptio
 const FLAGS: FlagSpecs = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
+  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
   json: { kind: 'boolean', description: 'print only the JSON result' },
   help: { kind: 'boolean', description: 'show this help' },
 };
+
+const TARGET_IDS = ['redis', 'shoal-1', 'shoal-3-n1', 'shoal-3-n3'];
 
 interface Column {
   name: string;
@@ -53,24 +56,30 @@ async function main(): Promise<void> {
   const say = (line: string): void => {
     if (!flags.json) process.stderr.write(`${line}\n`);
   };
+  const only = flags.only === undefined ? null : new Set(String(flags.only).split(','));
+  for (const id of only ?? []) if (!TARGET_IDS.includes(id)) throw new Error(`--only: unknown target "${id}"; use ${TARGET_IDS.join(', ')}`);
+  const wanted = (id: string): boolean => only === null || only.has(id);
   const columns: Column[] = [];
 
-  say('redis-server + ioredis (auto-pipelining)...');
-  const redis = await startRedis();
-  if ('skipped' in redis) {
-    say(`  skipped: ${redis.skipped}`);
-    columns.push({ name: 'redis', describe: 'ioredis -> redis-server', result: redis });
-  } else {
-    const client = new Redis({ ...redis.address, enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-    const target: Target = { set: (k, v) => client.set(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)), get: (k) => client.getBuffer(k), close: async () => void client.disconnect() };
-    try {
-      columns.push({ name: 'redis', describe: `ioredis -> redis-server ${redis.version}`, result: await measure(target, options) });
-    } finally {
-      await redis.stop();
+  if (wanted('redis')) {
+    say('redis-server + ioredis (auto-pipelining)...');
+    const redis = await startRedis();
+    if ('skipped' in redis) {
+      say(`  skipped: ${redis.skipped}`);
+      columns.push({ name: 'redis', describe: 'ioredis -> redis-server', result: redis });
+    } else {
+      const client = new Redis({ ...redis.address, enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+      const target: Target = { set: (k, v) => client.set(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)), get: (k) => client.getBuffer(k), close: async () => void client.disconnect() };
+      try {
+        columns.push({ name: 'redis', describe: `ioredis -> redis-server ${redis.version}`, result: await measure(target, options) });
+      } finally {
+        await redis.stop();
+      }
     }
   }
 
-  for (const [name, nodes, replicas] of [['shoal-1', 1, 1], ['shoal-3 N=1', 3, 1], ['shoal-3 N=3', 3, 3]] as const) {
+  for (const [id, name, nodes, replicas] of [['shoal-1', 'shoal-1', 1, 1], ['shoal-3-n1', 'shoal-3 N=1', 3, 1], ['shoal-3-n3', 'shoal-3 N=3', 3, 3]] as const) {
+    if (!wanted(id)) continue;
     say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}...`);
     const cluster = await startShoal(nodes, replicas);
     try {
@@ -87,15 +96,19 @@ async function main(): Promise<void> {
     workload: options,
     columns,
   };
-  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-  const file = new URL(`../results/cluster-${report.date.slice(0, 10)}.json`, import.meta.url);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  // A partial run (--only) is for quick comparisons: it must not overwrite the day's full result.
+  let file: URL | null = null;
+  if (only === null) {
+    mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+    file = new URL(`../results/cluster-${report.date.slice(0, 10)}.json`, import.meta.url);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   process.stdout.write(formatTable(columns));
-  process.stdout.write(`\nJSON: ${file.pathname}\n`);
+  if (file) process.stdout.write(`\nJSON: ${file.pathname}\n`);
 }
 
 function formatTable(columns: Column[]): string {
