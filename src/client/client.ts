@@ -2,8 +2,8 @@
  * The Shoal client: `connect({ seeds })`, then get/set/delete/mget/mset.
  *
  * How a call travels: it becomes a `PendingCall`, is routed to a connection (a replica of its key
- * when the ring is known, else any ready node), leaves in that connection's next batch (every call
- * made in the same tick shares one WebSocket message), and settles on its reply, its timeout, its
+ * when the ring is known, else any ready node), leaves in that connection's next batch (calls made
+ * in the same tick share WebSocket messages of up to EARLY_FLUSH_REQUESTS calls), and settles on its reply, its timeout, its
  * AbortSignal, or the client closing. When a connection drops, calls that are safe to repeat
  * (reads, and anything not yet sent) are re-sent elsewhere; writes that may have been applied fail
  * with a ConnectionError whose `sent` is true, because repeating them could overwrite a newer

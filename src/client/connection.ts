@@ -66,6 +66,16 @@ const REQUEST_OVERHEAD_BYTES = 32;
 
 const UINT32_LIMIT = 0x1_0000_0000;
 
+/**
+ * A batch leaves as soon as this many calls are queued, without waiting for the end of the tick.
+ * Waiting for the whole tick makes client and node take turns: the node idles while the client
+ * builds one big frame, and the client idles while the node serves it. Sending the first calls
+ * early lets the node start on them meanwhile. Measured with `npm run bench` (one node, 256
+ * calls outstanding, 2 cores): 64 gave about 20-30% more ops/s than one frame per tick, and more
+ * than 32 or 128.
+ */
+export const EARLY_FLUSH_REQUESTS = 64;
+
 export class NodeConnection {
   state: ConnectionState = 'connecting';
   /** The node's welcome, once the handshake is done (kept across reconnects for its limits). */
@@ -107,11 +117,18 @@ export class NodeConnection {
     return this.sent.size + this.outgoing.length;
   }
 
-  /** Queues a call; calls queued in the same tick leave together in one frame. Only when ready. */
+  /**
+   * Queues a call; calls queued in the same tick leave together, in frames of up to
+   * EARLY_FLUSH_REQUESTS calls each (see there). Only when ready.
+   */
   send(call: Call): void {
     if (this.state !== 'ready') throw new Error(`NodeConnection.send while ${this.state}`);
     call.carrier = { connection: this, id: 0 };
     this.outgoing.push(call);
+    if (this.outgoing.length >= EARLY_FLUSH_REQUESTS) {
+      this.flush();
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());

@@ -10,6 +10,7 @@ import {
   connect,
   stringCodec,
 } from '../../src/index.ts';
+import { EARLY_FLUSH_REQUESTS } from '../../src/client/connection.ts';
 import { MemoryStore } from '../../src/server/index.ts';
 import { HoldingKv, fakeClock, startNode } from './client-helpers.ts';
 
@@ -84,12 +85,34 @@ test('calls made in the same tick leave in one frame and come back in one frame'
     await client.set('warm', 1); // routes by the ring from now on, and gets the welcome out of the way
     await client.topology();
     const before = { ...node.server.stats };
-    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    const keys = Array.from({ length: EARLY_FLUSH_REQUESTS - 1 }, (_, i) => `k${i}`);
     await Promise.all(keys.map((k, i) => client.set(k, i)));
     assert.deepEqual(await client.mget(keys), keys.map((_, i) => i));
     assert.equal(node.server.stats.framesReceived - before.framesReceived, 2);
-    assert.equal(node.server.stats.requestsReceived - before.requestsReceived, 400);
+    assert.equal(node.server.stats.requestsReceived - before.requestsReceived, 2 * keys.length);
     assert.equal(node.server.stats.replyFramesSent - before.replyFramesSent, 2);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a tick with more calls than EARLY_FLUSH_REQUESTS sends them in frames of that many, as they are made', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    await client.set('warm', 1);
+    await client.topology();
+    const before = { ...node.server.stats };
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((k, i) => client.set(k, i)));
+    assert.deepEqual(await client.mget(keys), keys.map((_, i) => i));
+    // 64 + 64 + 64 + 8 per round; replies come back in at most as many frames.
+    const framesPerRound = Math.ceil(keys.length / EARLY_FLUSH_REQUESTS);
+    assert.equal(node.server.stats.framesReceived - before.framesReceived, 2 * framesPerRound);
+    assert.equal(node.server.stats.requestsReceived - before.requestsReceived, 2 * keys.length);
+    const replyFrames = node.server.stats.replyFramesSent - before.replyFramesSent;
+    assert.ok(replyFrames >= 2 && replyFrames <= 2 * framesPerRound, `${replyFrames} reply frames`);
   } finally {
     await client.close();
     await node.server.close();
