@@ -48,6 +48,13 @@ export const META = {
 /** The most peers still joining whose claim-seed choices a joining node replays before its own. */
 export const MAX_REPLAYED_JOINERS = 64;
 
+/**
+ * How long after this node's ring changes its writes also go to the previous ring's owners (a
+ * joint quorum, see Coordinator.write): long enough for the change to reach every node through
+ * gossip and their one-second ring checks.
+ */
+export const RING_TRANSITION_MS = 10_000;
+
 /** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
 export const RING_CHECK_INTERVAL_MS = 1_000;
 /**
@@ -132,6 +139,7 @@ export class ShoalNode {
   private readonly swim: SwimMembership;
   private readonly kvTransport: Transport;
   private placementNow: Placement;
+  private previousPlacement: { placement: Placement; replacedAtMs: number } | null = null;
   private ringKey = '';
   private joinedCluster = false;
   private confirmed = false;
@@ -179,6 +187,7 @@ export class ShoalNode {
       placement: () => this.placementNow,
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
       ringConfirmed: () => this.confirmed,
+      previousOwners: (p) => this.previousOwners(p),
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
@@ -489,7 +498,16 @@ export class ShoalNode {
     this.swim.updateMeta({ ...me.meta, [META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
   }
 
+  /** The partition's owners in the ring before the current one, while the change is recent. */
+  private previousOwners(partition: number): readonly string[] | null {
+    const previous = this.previousPlacement;
+    if (previous === null || this.env.clock.monoMs() - previous.replacedAtMs > RING_TRANSITION_MS) return null;
+    return previous.placement.owners(partition);
+  }
+
   private setPlacement(next: Placement): void {
+    // The first ring has no predecessor worth writing to: it was built before the node joined.
+    if (this.joinedCluster) this.previousPlacement = { placement: this.placementNow, replacedAtMs: this.env.clock.monoMs() };
     this.placementNow = next;
     for (const listener of [...this.topologyListeners]) listener(next.version);
   }

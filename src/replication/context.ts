@@ -33,6 +33,11 @@ export interface ReplicationContext {
    * and its replicas' read answers do not count.
    */
   ringConfirmed(): boolean;
+  /**
+   * While this node's ring has just changed (other nodes may still be on the previous one): the
+   * partition's owners in the previous ring. Null otherwise, or when there was no previous ring.
+   */
+  previousOwners?(partition: number): readonly string[] | null;
   /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
   send(name: string, message: KvMessage, lane?: Lane): void;
 }

@@ -34,6 +34,12 @@ interface PendingWrite {
   awaiting: Set<string>;
   /** Node name -> the owner it stands in for (sloppy fallbacks). */
   fallbacks: Map<string, string>;
+  /**
+   * While the ring changes: the partition's owners in the previous ring, the acks needed from
+   * them (as if the write ran on that ring), those counted so far, and the previous owners outside
+   * the current preference list still awaited. See ReplicationContext.previousOwners.
+   */
+  previous: { owners: readonly string[]; needed: number; acks: number; awaiting: Set<string> } | null;
   done: Callback<WriteResult> | null;
   /** Monotonic time at which the write is finished whatever answered (see expireDue). */
   deadline: number;
@@ -211,10 +217,26 @@ export class Coordinator implements KvService {
       acks: 0,
       awaiting: new Set(),
       fallbacks: new Map(),
+      previous: null,
       done,
       deadline: this.deadlineFromNow(),
     };
     this.track(id, write);
+
+    // A node still on the previous ring reads from that ring's owners: until every node has moved
+    // on, the write must also satisfy the consistency level there (a joint quorum), or a reader on
+    // the old ring can miss it (kv-join seed 40: ALL on the new owners, ONE from an old owner).
+    const previousOwners = this.ctx.previousOwners?.(partition) ?? null;
+    if (previousOwners) {
+      const alive = previousOwners.filter((name) => this.ctx.isAlive(name));
+      const level = options.consistency ?? this.ctx.config.defaultWriteConsistency;
+      write.previous = { owners: previousOwners, needed: Math.min(requiredReplicas(level, previousOwners.length), alive.length), acks: 0, awaiting: new Set() };
+      for (const name of alive) {
+        if (owners.includes(name)) continue;
+        write.previous.awaiting.add(name);
+        this.ctx.send(name, { t: 'w', id, p: partition, k: write.key, r: record });
+      }
+    }
 
     const down: string[] = [];
     for (const owner of owners) {
@@ -257,14 +279,16 @@ export class Coordinator implements KvService {
   private onWriteAck(from: string, id: number): void {
     const write = this.pending.get(id);
     if (!write || write.kind !== 'write') return;
+    const previous = write.previous;
     if (write.awaiting.delete(from) || write.fallbacks.delete(from)) write.acks++;
-    else return; // a duplicate
-    if (write.done && write.acks >= write.needed) {
+    else if (!previous?.awaiting.delete(from)) return; // a duplicate
+    if (previous?.owners.includes(from)) previous.acks++;
+    if (write.done && write.acks >= write.needed && (!previous || previous.acks >= previous.needed)) {
       const done = write.done;
       write.done = null;
       done(null, { acks: write.acks, version: write.version });
     }
-    if (write.awaiting.size === 0 && write.fallbacks.size === 0) this.finishWrite(id);
+    if (write.awaiting.size === 0 && write.fallbacks.size === 0 && (previous?.awaiting.size ?? 0) === 0) this.finishWrite(id);
   }
 
   /** At the deadline, or once everyone answered: answer if not yet, hint every silent owner. */
@@ -284,7 +308,8 @@ export class Coordinator implements KvService {
     }
     if (write.done) {
       this.stats.unavailable++;
-      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time` });
+      const previous = write.previous && write.previous.acks < write.previous.needed ? ` (and ${write.previous.acks} of the ${write.previous.needed} needed on the ring before)` : '';
+      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${previous}` });
     }
   }
 

@@ -18,7 +18,7 @@ interface Sweep {
 const SWEEPS: Sweep[] = [
   { scenario: 'heartbeat', seeds: [1, 100] },
   { scenario: 'kv', seeds: [1, 100], nodes: 5 },
-  { scenario: 'kv-join', seeds: [1, 5] },
+  { scenario: 'kv-join', seeds: [1, 20] },
   { scenario: 'kv-pressure', seeds: [1, 20], nodes: 5 },
   { scenario: 'gossip', seeds: [1, 50], nodes: 16, durationMs: 120_000 },
 ];

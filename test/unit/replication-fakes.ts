@@ -52,7 +52,7 @@ const placement: Placement = {
   partitionOfKey: () => 1,
 };
 
-export function context(env: Env, sent: [string, KvMessage][]): ReplicationContext {
-  return { env, config: replicationConfig(), selfName: 'n1', placement: () => placement, isAlive: () => true, ringConfirmed: () => true, send: (to, m) => void sent.push([to, m]) };
+export function context(env: Env, sent: [string, KvMessage][], overrides: Partial<ReplicationContext> = {}): ReplicationContext {
+  return { env, config: replicationConfig(), selfName: 'n1', placement: () => placement, isAlive: () => true, ringConfirmed: () => true, send: (to, m) => void sent.push([to, m]), ...overrides };
 }
 
