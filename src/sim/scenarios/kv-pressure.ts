@@ -26,7 +26,7 @@ import { decodeKvMessage } from '../../replication/messages.ts';
 import { decodeRecord, HEADER_BYTES, type StoredRecord } from '../../replication/record.ts';
 import type { Env, Transport } from '../../runtime/env.ts';
 import type { Store } from '../../store/index.ts';
-import { runChecked, type Checker } from '../checkers.ts';
+import { runChecked } from '../checkers.ts';
 import { drawSwarmProfile, healEverything } from '../faults.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { ProcessInfo } from '../simulation.ts';
@@ -34,7 +34,7 @@ import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
 import { DEFAULT_KV_WORKLOAD, KvWorkload, type KvWorkloadConfig, type Op, type OpListener, type ReadOp, type WriteOp } from './kv-workload.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, scheduleKvFaults } from './kv.ts';
+import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, checkersFor, scheduleKvFaults, type KvWorld } from './kv.ts';
 
 /**
  * More keys than `kv`, flatter popularity and padded values: with 5 nodes each node owns about
@@ -218,12 +218,6 @@ class PressureHistory implements OpListener {
   }
 }
 
-interface World {
-  cluster: KvCluster;
-  history: KvHistoryChecker;
-  keys: string[];
-}
-
 export function runKvPressure(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
   let now = () => 0;
@@ -293,23 +287,8 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace): Scen
   }, 'heal');
   workload.start(KV_WORKLOAD_START_MS);
 
-  const checkers: Checker<World>[] = [
-    {
-      name: 'history',
-      invariant: (w) => {
-        const v = w.history.violations[0];
-        return v ? `${v.checker}: ${v.message}` : null;
-      },
-    },
-    {
-      name: 'bounded-resources',
-      invariant: (w) =>
-        w.cluster.boundedResources({ maxHints: KV_SIM_REPLICATION.maxHints!, maxHintBytes: KV_SIM_REPLICATION.maxHintBytes!, maxPendingRequests: KV_SIM_REPLICATION.maxPendingRequests! }),
-    },
-    // Owners that hold a key agree; an owner may hold nothing (evicted).
-    { name: 'convergence', liveness: (w) => w.cluster.convergence(w.keys, { missingAllowed: true }) },
-  ];
-  const world: World = { cluster, history, keys };
+  const checkers = checkersFor(KV_SIM_REPLICATION, { evictionsAllowed: true });
+  const world: KvWorld = { cluster, history, keys };
   const result = runChecked({ sim, world, checkers, faultPhaseEndMs, durationMs: options.durationMs });
   const t = cluster.totals();
   const end = endState(cluster, recorder, watch);
