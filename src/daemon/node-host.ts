@@ -87,7 +87,11 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       if (foreign !== null) return `cannot join the cluster of ${seeds}: ${foreign.reason}; start this node with --cluster ${foreign.cluster}, or give it --seeds of cluster "${config.cluster}"`;
       const [first] = node.refusedMembers();
       if (first === undefined || node.placement().members.length > 1) return null;
-      return `cannot join the cluster of ${seeds}: ${first.reason}`;
+      // Alone in its ring and refused: this node, not the cluster, runs the odd count.
+      return (
+        `cannot join the cluster of ${seeds}: it uses ${first.partitions} partitions and this node ${config.partitions} ` +
+        `(the partition count is fixed for the life of a cluster); start this node with --partitions ${first.partitions}`
+      );
     },
   };
 }

@@ -133,8 +133,8 @@ export interface NodeStatus {
   leaving: boolean;
   ring: { version: string; partitions: number; replicas: number; members: number };
   members: MemberStatus[];
-  /** Members refused because they run another partition count. */
-  refusedMembers: { name: string; reason: string }[];
+  /** Members refused because they run another partition count (`partitions`: theirs). */
+  refusedMembers: { name: string; partitions: number; reason: string }[];
   /** Partitions whose records this node holds (owned, or still being handed off). */
   partitionsHeld: number;
   handoff: HandoffProgress;
@@ -174,7 +174,8 @@ export class ShoalNode {
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
   private readonly alive = new Map<string, boolean>();
-  private readonly refused = new Map<string, string>();
+  /** Members refused because they run another partition count: theirs, by name. */
+  private readonly refused = new Map<string, number>();
   /** Callers of leave() waiting for it to finish. */
   private readonly leaveWaiters: (() => void)[] = [];
   private topologyCache: TopologySnapshot | null = null;
@@ -239,9 +240,21 @@ export class ShoalNode {
     return this.confirmed;
   }
 
-  /** Members refused because they run another partition count, and why. */
-  refusedMembers(): { name: string; reason: string }[] {
-    return [...this.refused].map(([name, reason]) => ({ name, reason }));
+  /** Members refused because they run another partition count (`partitions`: theirs), and why. */
+  refusedMembers(): { name: string; partitions: number; reason: string }[] {
+    return [...this.refused].map(([name, partitions]) => ({ name, partitions, reason: this.partitionRefusal(name, partitions) }));
+  }
+
+  /**
+   * Why a member with another partition count is refused, worded from where this node stands: a
+   * node in a ring with others, or the founder, speaks for its cluster (the member must change);
+   * one still joining (a newcomer, or nodes booting together) cannot tell which side is wrong, so
+   * it says only what differs.
+   */
+  private partitionRefusal(name: string, theirs: number): string {
+    const speaksForCluster = this.joinedCluster && (this.placementNow.members.length > 1 || !this.parts.joinsThroughSeeds);
+    if (speaksForCluster) return new PartitionCountMismatchError(name, this.partitions, theirs).message;
+    return `node "${name}" is configured with ${theirs} partitions and this node with ${this.partitions}; the partition count is fixed for the life of a cluster and the same on every member`;
   }
 
   /**
@@ -266,7 +279,7 @@ export class ShoalNode {
    * another cluster name that sent it gossip lately (those are never members).
    */
   refusedPeers(): RefusedPeer[] {
-    const peers: RefusedPeer[] = [...this.refused].map(([name, reason]) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
+    const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
     const ours = this.swim.config.clusterName;
     for (const p of this.swim.foreignPeers()) {
       peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
@@ -460,14 +473,8 @@ export class ShoalNode {
     } catch (error) {
       if (!(error instanceof PartitionCountMismatchError)) throw error;
       if (this.refused.has(m.name)) return;
-      // A node still joining through its seeds is the newcomer: it, not the member, has to change.
-      const reason =
-        this.parts.joinsThroughSeeds && !this.joinedCluster
-          ? `this node is configured with ${this.partitions} partitions but the cluster it joins uses ${error.actual} (node "${m.name}"); ` +
-            `the partition count is fixed for the life of a cluster: restart this node with partitions=${error.actual}`
-          : error.message;
-      this.refused.set(m.name, reason);
-      this.env.log.error({ member: m.name, expected: this.partitions, actual: m.meta[META.partitions] }, reason);
+      this.refused.set(m.name, error.actual);
+      this.env.log.error({ member: m.name, expected: this.partitions, actual: error.actual }, this.partitionRefusal(m.name, error.actual));
     }
   }
 
