@@ -496,6 +496,7 @@ export class SwimMembership implements Membership {
         this.probeForOther(from, body.seq, body.target, body.targetAddress, body.wantNack);
         return;
       case 'gossip':
+      case 'refuse': // only ever sent across clusters (receiveForeign)
         return;
     }
   }
