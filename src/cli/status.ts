@@ -33,13 +33,15 @@ export function formatStatus(s: NodeStatus): string {
   const summary = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
   const header =
     `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}${s.joined ? '' : ', still joining'}\n` +
+    (s.joining ? `waiting for: ${s.joining.waitingFor}\n` : '') +
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.readQuorum} W=${s.writeQuorum}\n` +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
   for (const m of s.members) {
     rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
   }
-  return `${header}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n`;
+  const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
+  return `${header}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}`;
 }
 
 /** Left-aligned columns separated by two spaces. */

@@ -82,6 +82,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           writeQuorum: config.writeQuorum,
           uptimeMs: () => performance.now() - startedAt,
           joined: () => node.joined(),
+          waitingFor: () => node.waitingFor(),
+          refused: () => node.refusedPeers(),
           membership: node.membership,
           topology: () => node.kv.topology(),
           progress: () => node.progress(),

@@ -6,6 +6,7 @@
 import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
+import type { RefusedPeer } from '../node/node.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
@@ -21,11 +22,15 @@ export interface HostedNode {
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
   stop(): void;
+  /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor); null once joined. */
+  waitingFor(): string | null;
+  /** Peers the node keeps out (another partition count or cluster name), and why. */
+  refusedPeers(): RefusedPeer[];
   /**
-   * Why this node cannot join the cluster its seeds lead to, or null. Today the one reason is a
-   * different partition count: the cluster refuses the node and the node refuses the cluster, so
-   * it would sit alone forever. A node started without seeds founds its own cluster and is never
-   * the one refused.
+   * Why this node cannot join the cluster its seeds lead to, or null: a seed of another cluster
+   * name refused it, or the cluster runs another partition count (the cluster refuses the node and
+   * the node the cluster). Either way it would sit alone forever. A node started without seeds
+   * founds its own cluster and is never the one refused.
    */
   refusal(): string | null;
 }
@@ -61,7 +66,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   });
   // A failed dial fails a direct probe at once instead of after the probe timeout.
   const membership = node.membership;
-  if (membership instanceof SwimMembership) transport.onUnreachable((address) => membership.reportUnreachable(address));
+  if (membership instanceof SwimMembership) transport.onUnreachable((address, reason) => membership.reportUnreachable(address, reason));
   return {
     kv: node.kv,
     membership,
@@ -72,12 +77,21 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     leave: (done) => node.leave(done),
     stop: () => node.stop(),
+    waitingFor: () => node.waitingFor(),
+    refusedPeers: () => node.refusedPeers(),
     refusal: () => {
       if (config.seeds.length === 0) return null;
       // Cheap reads only: this runs every half second.
+      const seeds = config.seeds.join(', ');
+      const foreign = node.clusterRefusal();
+      if (foreign !== null) return `cannot join the cluster of ${seeds}: ${foreign.reason}; start this node with --cluster ${foreign.cluster}, or give it --seeds of cluster "${config.cluster}"`;
       const [first] = node.refusedMembers();
       if (first === undefined || node.placement().members.length > 1) return null;
-      return `cannot join the cluster of ${config.seeds.join(', ')}: ${first.reason}; start this node with the cluster's --partitions`;
+      // Alone in its ring and refused: this node, not the cluster, runs the odd count.
+      return (
+        `cannot join the cluster of ${seeds}: it uses ${first.partitions} partitions and this node ${config.partitions} ` +
+        `(the partition count is fixed for the life of a cluster); start this node with --partitions ${first.partitions}`
+      );
     },
   };
 }

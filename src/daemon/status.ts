@@ -16,6 +16,10 @@ export interface StatusSources {
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
   joined: () => boolean;
+  /** Until joined: what the node waits for; null once joined. */
+  waitingFor: () => string | null;
+  /** Peers the node keeps out and why: members shown as `refused`, and non-members (another cluster) added so. */
+  refused: () => readonly { name: string; address: string; reason: string }[];
   membership: Membership;
   topology: () => TopologySnapshot;
   /** Partition replicas held here, and those catching up or waiting to be handed off. */
@@ -34,19 +38,29 @@ export function nodeStatus(s: StatusSources): NodeStatus {
       if (rank === 0) counts.primaries++;
     });
   }
-  const members: MemberStatus[] = s.membership
-    .members()
-    .map((m) => ({
+  const refused = new Map(s.refused().map((r) => [r.name, r]));
+  const members: MemberStatus[] = s.membership.members().map((m) => {
+    const refusal = m.state === 'left' ? undefined : refused.get(m.name);
+    refused.delete(m.name);
+    return {
       name: m.name,
       address: m.address,
       clientAddress: typeof m.meta['clientAddress'] === 'string' ? m.meta['clientAddress'] : '',
       zone: m.zone,
-      state: m.state,
+      // A member kept out is refused whatever gossip says of it (it may well be alive).
+      state: refusal ? 'refused' : m.state,
+      ...(refusal ? { reason: refusal.reason } : {}),
       incarnation: m.incarnation,
       partitions: slots.get(m.name)?.partitions ?? 0,
       primaries: slots.get(m.name)?.primaries ?? 0,
-    }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    };
+  });
+  // Nodes of another cluster never become members; they are shown so an operator sees who knocks.
+  for (const r of refused.values()) {
+    members.push({ name: r.name, address: r.address, clientAddress: '', zone: '', state: 'refused', reason: r.reason, incarnation: 0, partitions: 0, primaries: 0 });
+  }
+  members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const waitingFor = s.waitingFor();
   const progress = s.progress();
   return {
     node: s.node,
@@ -55,6 +69,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     version: s.version,
     uptimeMs: Math.max(0, Math.round(s.uptimeMs())),
     joined: s.joined(),
+    joining: waitingFor === null ? null : { waitingFor },
     ringVersion: topology.version,
     partitions: topology.partitions,
     replicas: topology.replicas,

@@ -16,12 +16,17 @@
  * Unreachable peers: the transport may call `reportUnreachable(address)` when a connection to a
  * peer fails; an outstanding direct probe of that address then fails at once and indirect probes
  * start without waiting for the timeout. Without the hook, the probe timeout catches the same case.
+ *
+ * Saying what we wait for: while joining, `joinProblem()` tells why no seed has let us in yet
+ * (unreachable, silent, or of another cluster: a seed answers a foreign join with `refuse`), and
+ * both sides of a cluster-name mismatch log it, rate-limited. Verdicts about peers are logged.
  */
 import type { Env, Lane, NodeAddress, TimerId } from '../runtime/env.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
 import { LAN_PROFILE, scaledPushPullIntervalMs, validateConfig, type GossipConfig } from './config.ts';
 import { GossipConfigError, WireDecodeError } from './errors.ts';
+import { LogLimiter } from './log-limiter.ts';
 import type { Member, MemberState, Membership, MembershipEvent } from './membership.ts';
 import { decideMerge, mustRefute } from './merge.ts';
 import { Suspicion, suspicionBounds } from './suspicion.ts';
@@ -112,6 +117,24 @@ interface ProbeInFlight {
   timeoutTimer: TimerId;
 }
 
+/** What a seed last told us, for joinProblem(); a seed that never answered (or answered in our cluster) has none. */
+type SeedProblem = { kind: 'unreachable'; reason: string } | { kind: 'refused'; name: string; cluster: string };
+
+/** A peer of another cluster (another cluster name) that sent us gossip: never in the view, shown apart. */
+export interface ForeignPeer {
+  name: string;
+  address: NodeAddress;
+  cluster: string;
+}
+
+/**
+ * A condition that lasts (an unreachable seed, a foreign peer that keeps knocking) is logged again
+ * at most this often per seed or peer, so it stays visible without flooding the log.
+ */
+export const PROBLEM_LOG_INTERVAL_MS = 15_000;
+/** Foreign peers remembered for status, at most (they are outside input). */
+const MAX_FOREIGN_PEERS = 16;
+
 /** An intermediary sends a nack when the target stayed silent for this fraction of the probe timeout. */
 const NACK_AFTER_FRACTION = 0.8;
 /** Candidate draws per wanted member when sampling random members from a large table. */
@@ -154,6 +177,11 @@ export class SwimMembership implements Membership {
   /** Short-lived timers (probe finish, nack, pending cleanup), cancelled by stop(). */
   private readonly oneShots = new Set<TimerId>();
   private readonly seeds: readonly NodeAddress[];
+  private readonly seedSet: ReadonlySet<NodeAddress>;
+  private readonly seedProblems = new Map<NodeAddress, SeedProblem>();
+  /** Foreign peers by address, least recently heard first; forgotten after deadReclaimMs. */
+  private readonly foreign = new Map<NodeAddress, ForeignPeer & { heardMs: number }>();
+  private readonly logLimiter = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   private readonly stickyMeta: readonly string[];
   private readonly limits: DecodeLimits;
   private seq: number;
@@ -181,6 +209,7 @@ export class SwimMembership implements Membership {
     this.name = options.name;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier, this.config.lifeguard);
     this.seeds = (options.seeds ?? []).filter((s) => s !== env.address);
+    this.seedSet = new Set(this.seeds);
     this.stickyMeta = options.stickyMeta ?? [];
     this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
     this.joinBackoffMs = this.config.joinRetryInitialMs;
@@ -249,8 +278,53 @@ export class SwimMembership implements Membership {
     this.put({ ...me, meta: checkedMeta(meta), incarnation: me.incarnation + 1 }, null);
   }
 
-  /** Transport hook: a connection to `address` failed, so a direct probe in flight to it has failed. */
-  reportUnreachable(address: NodeAddress): void {
+  /**
+   * While we have seeds and see no live peer (joining, or every peer we knew is gone): why no
+   * seed has let us in, in words: seeds of another cluster that refused us, seeds the transport
+   * could not reach (with its reason), seeds that have not answered. Null when not joining.
+   */
+  joinProblem(): string | null {
+    if (this.seeds.length === 0 || this.liveCount > 1 || this.stopped || this.leaving) return null;
+    const refused: string[] = [];
+    const unreachable: string[] = [];
+    const silent: string[] = [];
+    for (const seed of this.seeds) {
+      const p = this.seedProblems.get(seed);
+      if (p === undefined) silent.push(seed);
+      else if (p.kind === 'unreachable') unreachable.push(`${seed} (${p.reason})`);
+      else refused.push(this.refusalText(seed, p));
+    }
+    const parts = [...refused];
+    if (unreachable.length > 0) parts.push(`seeds unreachable: ${unreachable.join(', ')}`);
+    if (silent.length > 0) parts.push(`no answer from seeds: ${silent.join(', ')}`);
+    return parts.join('; ');
+  }
+
+  /**
+   * While joining: a seed of another cluster that refused us (a configuration error: cluster names
+   * differ), with the reason in words; null otherwise.
+   */
+  clusterRefusal(): { seed: NodeAddress; name: string; cluster: string; reason: string } | null {
+    if (this.joinProblem() === null) return null;
+    for (const [seed, p] of this.seedProblems) {
+      if (p.kind === 'refused') return { seed, name: p.name, cluster: p.cluster, reason: this.refusalText(seed, p) };
+    }
+    return null;
+  }
+
+  /** Peers of other clusters heard from within deadReclaimMs (their messages were dropped). */
+  foreignPeers(): ForeignPeer[] {
+    const cutoff = this.env.clock.monoMs() - this.config.deadReclaimMs;
+    for (const [address, p] of this.foreign) if (p.heardMs <= cutoff) this.foreign.delete(address);
+    return Array.from(this.foreign.values(), ({ name, address, cluster }) => ({ name, address, cluster }));
+  }
+
+  /**
+   * Transport hook: a connection to `address` failed (`reason`: why, in a few words), so a direct
+   * probe in flight to it has failed; for a seed, the reason is what joinProblem() reports.
+   */
+  reportUnreachable(address: NodeAddress, reason = 'connection failed'): void {
+    if (this.seedSet.has(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
     const probe = this.currentProbe;
     if (probe && probe.address === address && !probe.acked && !probe.indirectStarted) {
       this.env.timers.cancelTimer(probe.timeoutTimer);
@@ -390,9 +464,12 @@ export class SwimMembership implements Membership {
     }
     if (msg.cluster !== this.config.clusterName) {
       this.stats.foreignCluster++;
+      this.receiveForeign(from, msg);
       return;
     }
     if (msg.sender === this.name) return;
+    // A seed that speaks our cluster's gossip has no problem to report any more.
+    if (this.seedSet.has(from)) this.seedProblems.delete(from);
     const body = msg.body;
     if (body.type === 'sync') {
       this.mergeState(msg.updates, msg.sender);
@@ -419,8 +496,44 @@ export class SwimMembership implements Membership {
         this.probeForOther(from, body.seq, body.target, body.targetAddress, body.wantNack);
         return;
       case 'gossip':
+      case 'refuse': // only ever sent across clusters (receiveForeign)
         return;
     }
+  }
+
+  /**
+   * A message from another cluster never touches the view. Its sender is remembered for status and
+   * logged (rate-limited); a join or push-pull gets `refuse`, so the other side can say why it is
+   * not let in; and a `refuse` from one of our seeds is why we cannot join.
+   */
+  private receiveForeign(from: NodeAddress, msg: GossipMessage): void {
+    const now = this.env.clock.monoMs();
+    const ours = this.config.clusterName;
+    if (msg.body.type === 'refuse') {
+      if (!this.seedSet.has(from)) return;
+      const problem: SeedProblem = { kind: 'refused', name: msg.sender, cluster: msg.cluster };
+      this.seedProblems.set(from, problem);
+      if (this.logLimiter.allow(`refused-by ${from}`, now)) {
+        this.env.log.error({ seed: from, seedName: msg.sender, seedCluster: msg.cluster, cluster: ours }, `cannot join: ${this.refusalText(from, problem)}`);
+      }
+      return;
+    }
+    this.foreign.delete(from);
+    this.foreign.set(from, { name: msg.sender, address: from, cluster: msg.cluster, heardMs: now });
+    if (this.foreign.size > MAX_FOREIGN_PEERS) this.foreign.delete(this.foreign.keys().next().value!);
+    if (this.logLimiter.allow(`foreign ${from}`, now)) {
+      this.env.log.warn(
+        { peer: msg.sender, address: from, peerCluster: msg.cluster, cluster: ours },
+        `refusing node ${msg.sender} at ${from}: it belongs to cluster "${msg.cluster}", this node to cluster "${ours}" (cluster names must match)`,
+      );
+    }
+    if (msg.body.type === 'sync' && !msg.body.reply && !this.leaving) {
+      this.transmit(from, encodeMessage(encodeHeader(ours, this.name, { type: 'refuse' }), []), 'control');
+    }
+  }
+
+  private refusalText(seed: NodeAddress, p: { name: string; cluster: string }): string {
+    return `seed ${seed} (node ${p.name}) belongs to cluster "${p.cluster}", this node to cluster "${this.config.clusterName}" (cluster names must match)`;
   }
 
   private pendingFor(seq: number, target: string): PendingAck | undefined {
@@ -533,10 +646,33 @@ export class SwimMembership implements Membership {
     if (member.state === 'suspect' && member.name !== this.name) this.startSuspicion(entry, previous?.member);
     else this.cancelSuspicion(member.name);
     this.queueBroadcast(member.name, this.encoded(entry));
+    if (member.name !== this.name) this.logTransition(previous?.member, frozen, accuser);
     this.emit(previous?.member, frozen);
     if (member.name !== this.name && this.liveCount <= 1 && !this.leaving && this.started && this.seeds.length > 0 && this.joinTimer === null) {
       // Every peer we knew is gone: look for the cluster through the seeds again.
       this.joinAttempt();
+    }
+  }
+
+  /** Every verdict about a peer, at info level: joined, suspected, declared dead, alive again, left. */
+  private logTransition(previous: Member | undefined, m: Member, accuser: string | null): void {
+    const was = previous?.state;
+    if (was === m.state) return;
+    const fields = { peer: m.name, address: m.address, incarnation: m.incarnation };
+    switch (m.state) {
+      case 'alive':
+        if (was === 'suspect' || was === 'dead') this.env.log.info({ ...fields, was }, `peer ${m.name} is alive again (was ${was})`);
+        else this.env.log.info(fields, `peer ${m.name} joined`);
+        return;
+      case 'suspect':
+        this.env.log.info({ ...fields, accuser }, `peer ${m.name} is suspected${accuser === this.name ? ': it did not answer our probe' : ` by ${accuser ?? 'a peer'}`}`);
+        return;
+      case 'dead':
+        this.env.log.info(fields, `peer ${m.name} declared dead`);
+        return;
+      case 'left':
+        this.env.log.info(fields, `peer ${m.name} left`);
+        return;
     }
   }
 

@@ -43,7 +43,9 @@ export type MessageBody =
   | { type: 'ping-req'; seq: number; target: string; targetAddress: string; wantNack: boolean }
   | { type: 'nack'; seq: number; target: string }
   | { type: 'sync'; reply: boolean }
-  | { type: 'gossip' };
+  | { type: 'gossip' }
+  /** The answer to a `sync` from another cluster: the header's cluster name says which one we are. */
+  | { type: 'refuse' };
 
 export interface GossipMessage {
   cluster: string;
@@ -52,7 +54,7 @@ export interface GossipMessage {
   updates: MemberUpdate[];
 }
 
-const TYPE_CODES = { ping: 1, ack: 2, 'ping-req': 3, nack: 4, sync: 5, gossip: 6 } as const;
+const TYPE_CODES = { ping: 1, ack: 2, 'ping-req': 3, nack: 4, sync: 5, gossip: 6, refuse: 7 } as const;
 const STATE_CODES: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
 const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
 
@@ -79,6 +81,7 @@ function bodyFields(body: MessageBody): unknown[] {
     case 'sync':
       return [body.reply];
     case 'gossip':
+    case 'refuse':
       return [];
   }
 }
@@ -206,7 +209,7 @@ function decodeUpdate(x: unknown): MemberUpdate {
 }
 
 /** The number of body fields per type code, for the length check. */
-const BODY_LENGTH: Record<number, number> = { 1: 2, 2: 2, 3: 4, 4: 2, 5: 1, 6: 0 };
+const BODY_LENGTH: Record<number, number> = { 1: 2, 2: 2, 3: 4, 4: 2, 5: 1, 6: 0, 7: 0 };
 
 /** Decodes and validates one message; throws WireDecodeError on anything that is not exactly right. */
 export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): GossipMessage {
@@ -247,8 +250,11 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): GossipMe
       if (typeof f[0] !== 'boolean') malformed('reply is not a boolean');
       body = { type: 'sync', reply: f[0] };
       break;
-    default:
+    case 6:
       body = { type: 'gossip' };
+      break;
+    default:
+      body = { type: 'refuse' };
   }
   const list = raw[raw.length - 1];
   if (!Array.isArray(list)) malformed('update list is not an array');

@@ -18,7 +18,8 @@
  * up from the other owners before its reads count (see sync.ts).
  */
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
-import type { SwimMembership } from '../gossip/swim.ts';
+import { LogLimiter } from '../gossip/log-limiter.ts';
+import { PROBLEM_LOG_INTERVAL_MS, type SwimMembership } from '../gossip/swim.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
@@ -66,6 +67,11 @@ export const RING_CHECK_INTERVAL_MS = 1_000;
 export const STORE_TICK_INTERVAL_MS = 1_000;
 /** How often a leaving node checks whether its handoff is complete. */
 export const LEAVE_POLL_INTERVAL_MS = 50;
+/**
+ * A node still joining this long after it started logs what it waits for (then again every
+ * PROBLEM_LOG_INTERVAL_MS while it lasts); a healthy join takes a second or two.
+ */
+export const JOIN_WAIT_LOG_AFTER_MS = 5_000;
 
 /** Everything ShoalNode is built from; create-node.ts fills it from a NodeConfig. */
 export interface NodeParts {
@@ -109,17 +115,26 @@ export interface MemberStatus {
   primaries: number;
 }
 
+/** A peer this node keeps out: another partition count, or another cluster name (never in the view). */
+export interface RefusedPeer {
+  name: string;
+  address: NodeAddress;
+  reason: string;
+}
+
 /** What `shoal status` shows about one node: its own view of the cluster. */
 export interface NodeStatus {
   name: string;
   zone: string;
   /** False until the node has heard from its cluster and built its first ring. */
   joined: boolean;
+  /** Until joined: what the node waits for, in words (see ShoalNode.waitingFor); null once joined. */
+  waitingFor: string | null;
   leaving: boolean;
   ring: { version: string; partitions: number; replicas: number; members: number };
   members: MemberStatus[];
-  /** Members refused because they run another partition count. */
-  refusedMembers: { name: string; reason: string }[];
+  /** Members refused because they run another partition count (`partitions`: theirs). */
+  refusedMembers: { name: string; partitions: number; reason: string }[];
   /** Partitions whose records this node holds (owned, or still being handed off). */
   partitionsHeld: number;
   handoff: HandoffProgress;
@@ -149,6 +164,8 @@ export class ShoalNode {
   /** The join settle time has passed since this node first heard from its cluster. */
   private joinSettled = false;
   private ringCheckPending = false;
+  private readonly startedMs: number;
+  private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   private readonly hints: HintStore;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
@@ -157,7 +174,8 @@ export class ShoalNode {
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
   private readonly alive = new Map<string, boolean>();
-  private readonly refused = new Map<string, string>();
+  /** Members refused because they run another partition count: theirs, by name. */
+  private readonly refused = new Map<string, number>();
   /** Callers of leave() waiting for it to finish. */
   private readonly leaveWaiters: (() => void)[] = [];
   private topologyCache: TopologySnapshot | null = null;
@@ -181,6 +199,7 @@ export class ShoalNode {
     this.store = parts.store;
     this.name = membership.self().name;
     this.placementNow = emptyPlacement(this.partitions);
+    this.startedMs = env.clock.monoMs();
 
     const ctx: ReplicationContext = {
       env,
@@ -221,9 +240,56 @@ export class ShoalNode {
     return this.confirmed;
   }
 
-  /** Members refused because they run another partition count, and why. */
-  refusedMembers(): { name: string; reason: string }[] {
-    return [...this.refused].map(([name, reason]) => ({ name, reason }));
+  /** Members refused because they run another partition count (`partitions`: theirs), and why. */
+  refusedMembers(): { name: string; partitions: number; reason: string }[] {
+    return [...this.refused].map(([name, partitions]) => ({ name, partitions, reason: this.partitionRefusal(name, partitions) }));
+  }
+
+  /**
+   * Why a member with another partition count is refused, worded from where this node stands: a
+   * node in a ring with others, or the founder, speaks for its cluster (the member must change);
+   * one still joining (a newcomer, or nodes booting together) cannot tell which side is wrong, so
+   * it says only what differs.
+   */
+  private partitionRefusal(name: string, theirs: number): string {
+    const speaksForCluster = this.joinedCluster && (this.placementNow.members.length > 1 || !this.parts.joinsThroughSeeds);
+    if (speaksForCluster) return new PartitionCountMismatchError(name, this.partitions, theirs).message;
+    return `node "${name}" is configured with ${theirs} partitions and this node with ${this.partitions}; the partition count is fixed for the life of a cluster and the same on every member`;
+  }
+
+  /**
+   * Until the node has joined: what it waits for, in words. Its seeds (unreachable, silent, or of
+   * another cluster), members choosing their place in the ring, or a peer confirming its ring.
+   * Null once joined.
+   */
+  waitingFor(): string | null {
+    if (this.confirmed || this.stopped) return null;
+    const seeds = this.swim.joinProblem();
+    if (seeds !== null) return seeds;
+    if (!this.joinedCluster) {
+      if (!this.joinSettled) return 'the member list of the cluster (heard from it; settling)';
+      const unplaceable = this.unplaceableMembers();
+      if (unplaceable.length > 0) return `members to choose their place in the ring: ${unplaceable.slice(0, 5).join(', ')}${unplaceable.length > 5 ? ', ...' : ''}`;
+    }
+    return 'a peer to confirm this node\'s ring';
+  }
+
+  /**
+   * Peers this node keeps out, and why: members running another partition count, and nodes of
+   * another cluster name that sent it gossip lately (those are never members).
+   */
+  refusedPeers(): RefusedPeer[] {
+    const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
+    const ours = this.swim.config.clusterName;
+    for (const p of this.swim.foreignPeers()) {
+      peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
+    }
+    return peers;
+  }
+
+  /** While joining: the seed of another cluster that refused this node, or null (see SwimMembership.clusterRefusal). */
+  clusterRefusal(): ReturnType<SwimMembership['clusterRefusal']> {
+    return this.swim.clusterRefusal();
   }
 
   placement(): Placement {
@@ -282,6 +348,7 @@ export class ShoalNode {
       name: this.name,
       zone: self.zone,
       joined: this.confirmed,
+      waitingFor: this.waitingFor(),
       leaving: this.leaving,
       ring: { version: placement.version, partitions: placement.partitions, replicas: placement.width, members: placement.members.length },
       members: this.membership.members().map((m) => ({
@@ -406,8 +473,8 @@ export class ShoalNode {
     } catch (error) {
       if (!(error instanceof PartitionCountMismatchError)) throw error;
       if (this.refused.has(m.name)) return;
-      this.refused.set(m.name, error.message);
-      this.env.log.error({ member: m.name, expected: this.partitions, actual: m.meta[META.partitions] }, error.message);
+      this.refused.set(m.name, error.actual);
+      this.env.log.error({ member: m.name, expected: this.partitions, actual: error.actual }, this.partitionRefusal(m.name, error.actual));
     }
   }
 
@@ -446,17 +513,18 @@ export class ShoalNode {
    * (it crashed while joining) holds the wait until gossip forgets it.
    */
   private tryInstallFirstRing(): void {
-    if (this.joinedCluster || this.unplaceableMembers() > 0) return;
+    if (this.joinedCluster || this.unplaceableMembers().length > 0) return;
     this.installFirstRing();
   }
 
-  private unplaceableMembers(): number {
-    let count = 0;
+  /** Members the first ring waits for: known, not left, leaving or refused, and without a claim seed. */
+  private unplaceableMembers(): string[] {
+    const names: string[] = [];
     for (const m of this.membership.members()) {
       if (m.name === this.name || m.state === 'left' || m.meta[META.leaving] || this.refused.has(m.name)) continue;
-      if (!isClaimSeed(m.meta[META.claimSeed])) count++;
+      if (!isClaimSeed(m.meta[META.claimSeed])) names.push(m.name);
     }
-    return count;
+    return names;
   }
 
   private installFirstRing(): void {
@@ -556,8 +624,17 @@ export class ShoalNode {
       this.forgetDeparted();
       if (this.joinedCluster) this.checkRing();
       else if (this.joinSettled) this.tryInstallFirstRing(); // gossip forgets members silently
+      this.logIfStillJoining();
       this.scheduleRingCheck();
     });
+  }
+
+  /** A join that takes long says what it waits for, rate-limited, so a stuck node is never silent. */
+  private logIfStillJoining(): void {
+    const now = this.env.clock.monoMs();
+    if (this.confirmed || now - this.startedMs < JOIN_WAIT_LOG_AFTER_MS || !this.joinLog.allow('joining', now)) return;
+    const waitingFor = this.waitingFor();
+    if (waitingFor !== null) this.env.log.warn({ waitingFor, seconds: Math.round((now - this.startedMs) / 1000) }, `still joining; waiting for: ${waitingFor}`);
   }
 
   private scheduleStoreTick(): void {

@@ -448,7 +448,14 @@ function statusFromWire(v: unknown): NodeStatus {
   if (typeof m['joined'] !== 'boolean') throw malformed('status.joined must be a boolean');
   out['joined'] = m['joined'];
   out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
+  out['joining'] = joiningFromWire(m['joining']);
   return out as unknown as NodeStatus;
+}
+
+/** `joining` is absent from older nodes' statuses: null, as for a joined node. */
+function joiningFromWire(v: unknown): NodeStatus['joining'] {
+  if (v === undefined || v === null) return null;
+  return { waitingFor: asString(asMap(v, 'status.joining')['waitingFor'], 'status.joining.waitingFor') };
 }
 
 function memberStatusFromWire(v: unknown): MemberStatus {
@@ -456,6 +463,7 @@ function memberStatusFromWire(v: unknown): MemberStatus {
   const out: Record<string, unknown> = {};
   for (const key of MEMBER_STRINGS) out[key] = asString(m[key], `member.${key}`);
   for (const key of MEMBER_UINTS) out[key] = asUint(m[key], `member.${key}`);
+  if (m['reason'] !== undefined && m['reason'] !== null) out['reason'] = asString(m['reason'], 'member.reason');
   return out as unknown as MemberStatus;
 }
 

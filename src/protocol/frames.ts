@@ -125,8 +125,13 @@ export interface MemberStatus {
   /** Client endpoint (`host:port`), or '' if the member did not announce one. */
   clientAddress: string;
   zone: string;
-  /** 'alive' | 'suspect' | 'dead' | 'left' today; a string so a newer node's states still decode. */
+  /**
+   * 'alive' | 'suspect' | 'dead' | 'left', or 'refused' for a peer the answering node keeps out
+   * (another partition count or cluster name; see `reason`); a string so a newer node's states still decode.
+   */
   state: string;
+  /** For a refused member: why. */
+  reason?: string;
   incarnation: number;
   /** Partitions whose preference list holds this member, in the answering node's ring. */
   partitions: number;
@@ -144,6 +149,8 @@ export interface NodeStatus {
   uptimeMs: number;
   /** False until the node has heard from its cluster and a peer confirmed its ring: it serves from then on. */
   joined: boolean;
+  /** Until joined: what the node waits for, in words (unreachable or refusing seeds, say); null once joined. */
+  joining: { waitingFor: string } | null;
   ringVersion: string;
   partitions: number;
   replicas: number;

@@ -61,7 +61,7 @@ export class PartitionCountMismatchError extends Error {
   ) {
     super(
       `node "${node}" is configured with ${actual} partitions but this cluster uses ${expected}; ` +
-        `the partition count is fixed for the life of a cluster: restart the node with partitions=${expected}`,
+        `the partition count is fixed for the life of a cluster: restart "${node}" with partitions=${expected}`,
     );
   }
 }

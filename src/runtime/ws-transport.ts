@@ -10,7 +10,8 @@
  * - Unreliable by contract, so nothing queues without bound: while a connection is being dialed a
  *   few messages wait (then are dropped); after a failed dial the peer is in backoff and sends are
  *   dropped until it ends; bulk sends are dropped while too many bytes are buffered for the socket.
- * - A failed dial calls the `onUnreachable` hooks, which gossip may count as a failed probe.
+ * - A failed dial calls the `onUnreachable` hooks (with why, in a few words), which gossip may
+ *   count as a failed probe and report as the reason it cannot join.
  * - Per-peer state is pruned, so a long-running node whose peers churn through addresses does not
  *   grow: a link nobody has sent on for an idle period is closed (or, waiting out a redial backoff,
  *   simply dropped) and forgotten. The next send to that address starts a fresh link. A dead
@@ -127,7 +128,7 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export class WsTransport implements Transport {
   readonly stats: WsTransportStats = { sent: 0, received: 0, dropped: 0, failedDials: 0 };
   private handler: ReceiveHandler = () => {};
-  private readonly unreachableHooks = new Set<(address: NodeAddress) => void>();
+  private readonly unreachableHooks = new Set<(address: NodeAddress, reason: string) => void>();
   private readonly links = new Map<string, Link>();
   private readonly inbound = new Set<WebSocket>();
   /** Idle links closed gracefully and not yet gone; terminated if we close first. */
@@ -186,8 +187,11 @@ export class WsTransport implements Transport {
     this.handler = handler;
   }
 
-  /** Called with a peer's address each time a dial to it fails; returns an unsubscribe function. */
-  onUnreachable(hook: (address: NodeAddress) => void): () => void {
+  /**
+   * Called with a peer's address and the reason (`connection refused`, `timed out`...) each time a
+   * dial to it fails; returns an unsubscribe function.
+   */
+  onUnreachable(hook: (address: NodeAddress, reason: string) => void): () => void {
     this.unreachableHooks.add(hook);
     return () => this.unreachableHooks.delete(hook);
   }
@@ -299,6 +303,7 @@ export class WsTransport implements Transport {
     });
     link.socket = socket;
     let opened = false;
+    let failure = 'connection failed';
     socket.on('open', () => {
       opened = true;
       link.state = 'open';
@@ -309,7 +314,10 @@ export class WsTransport implements Transport {
       link.pending = [];
     });
     // Outbound connections only send (the peer dials back for replies); an error is followed by 'close'.
-    socket.on('error', (error) => this.options.log.debug({ peer: to, lane, err: error.message }, 'node connection error'));
+    socket.on('error', (error) => {
+      failure = dialFailure(error);
+      this.options.log.debug({ peer: to, lane, err: error.message }, 'node connection error');
+    });
     socket.on('close', () => {
       if (link.socket !== socket || this.closed) return;
       link.socket = null;
@@ -329,7 +337,7 @@ export class WsTransport implements Transport {
         link.timer = undefined;
         link.state = 'idle';
       }, delay).unref();
-      for (const hook of this.unreachableHooks) hook(to);
+      for (const hook of this.unreachableHooks) hook(to, failure);
     });
   }
 
@@ -416,5 +424,23 @@ export class WsTransport implements Transport {
       clearTimeout(timer);
       this.inbound.delete(socket);
     });
+  }
+}
+
+/** Why a dial failed, in the words an operator expects (the error's own message otherwise). */
+function dialFailure(error: Error): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ETIMEDOUT':
+      return 'timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to host';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    default:
+      return error.message;
   }
 }

@@ -83,9 +83,16 @@ test('a node with another partition count is refused by the cluster and exits wi
   await founder.start();
   await stranger.start();
   assert.equal(await stranger.exited(), 2, stranger.stderr);
-  assert.match(stranger.stderr, /^shoal start: cannot join the cluster of 127\.0\.0\.1:\d+: .*1024 partitions.*--partitions\n$/);
-  // The founder keeps serving, with the stranger kept out of its ring.
+  // Told what to change, once (the cluster's count), not to restart the cluster's node with its own.
+  assert.match(
+    stranger.stderr,
+    /^shoal start: cannot join the cluster of 127\.0\.0\.1:\d+: it uses 1024 partitions and this node 64 \(the partition count is fixed for the life of a cluster\); start this node with --partitions 1024\n$/,
+  );
+  // The founder keeps serving, with the stranger kept out of its ring and shown as refused, not dead.
   const status = await founder.status();
   assert.equal(status.node, 'founder');
+  const shown = status.members.find((m) => m.name === 'stranger');
+  assert.equal(shown?.state, 'refused');
+  assert.match(shown?.reason ?? '', /node "stranger" is configured with 64 partitions but this cluster uses 1024; .*restart "stranger" with partitions=1024$/);
   assert.ok(founder.running);
 });

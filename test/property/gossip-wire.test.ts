@@ -26,6 +26,7 @@ const body: fc.Arbitrary<MessageBody> = fc.oneof(
   fc.record({ type: fc.constant('ping-req' as const), seq: fc.nat(), target: ident, targetAddress: ident, wantNack: fc.boolean() }),
   fc.record({ type: fc.constant('sync' as const), reply: fc.boolean() }),
   fc.record({ type: fc.constant('gossip' as const) }),
+  fc.record({ type: fc.constant('refuse' as const) }),
 );
 const message: fc.Arbitrary<GossipMessage> = fc.record({ cluster: ident, sender: ident, body, updates: fc.array(update, { maxLength: 20 }) });
 

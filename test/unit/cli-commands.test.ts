@@ -11,7 +11,7 @@ import { UsageError } from '../../src/cli/args.ts';
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeReplies, type NodeStatus } from '../../src/protocol/index.ts';
 
 const status: NodeStatus = {
-  node: 'node1', cluster: 'shoal', zone: 'default', version: '0.1.0', uptimeMs: 65_000, joined: true, ringVersion: 'abc',
+  node: 'node1', cluster: 'shoal', zone: 'default', version: '0.1.0', uptimeMs: 65_000, joined: true, joining: null, ringVersion: 'abc',
   partitions: 8, replicas: 2, readQuorum: 1, writeQuorum: 2, held: 8, catchingUp: 1, toHandOff: 0, clientConnections: 1,
   members: [
     { name: 'node1', address: '127.0.0.1:7401', clientAddress: '127.0.0.1:7400', zone: 'default', state: 'alive', incarnation: 0, partitions: 8, primaries: 4 },
@@ -62,4 +62,26 @@ test('the status op round-trips through the codec, and a malformed status map is
   assert.deepEqual(frame, { type: 'replies', replies: [{ id: 9, ok: true, result: { kind: 'status', status } }] });
   const broken = { ...status, members: [{ ...status.members[0], incarnation: -1 }] } as NodeStatus;
   assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /member\.incarnation/);
+});
+
+test('a joining node says what it waits for, and a refused member shows as refused with its reason, through the codec too', () => {
+  const joining: NodeStatus = {
+    ...status,
+    joined: false,
+    joining: { waitingFor: 'seeds unreachable: 127.0.0.1:7401 (connection refused)' },
+    members: [
+      status.members[0]!,
+      { name: 'odd', address: '127.0.0.1:7421', clientAddress: '', zone: '', state: 'refused', reason: 'it belongs to cluster "prod"', incarnation: 0, partitions: 0, primaries: 0 },
+    ],
+  };
+  const text = formatStatus(joining);
+  assert.match(text, /, still joining\nwaiting for: seeds unreachable: 127\.0\.0\.1:7401 \(connection refused\)\n/);
+  assert.match(text, /odd\s+refused\s/);
+  assert.match(text, /odd \(127\.0\.0\.1:7421\) is refused: it belongs to cluster "prod"\n/);
+  const frame = decodeServerFrame(encodeReplies([{ id: 3, ok: true, result: { kind: 'status', status: joining } }]));
+  assert.deepEqual(frame, { type: 'replies', replies: [{ id: 3, ok: true, result: { kind: 'status', status: joining } }] });
+  // A status from a node that predates the field decodes as joined-or-unknown: null.
+  const { joining: _omitted, ...older } = joining;
+  const decoded = decodeServerFrame(encodeReplies([{ id: 4, ok: true, result: { kind: 'status', status: older as NodeStatus } }]));
+  assert.equal(decoded.type === 'replies' && decoded.replies[0]!.ok && decoded.replies[0]!.result.kind === 'status' ? decoded.replies[0]!.result.status.joining : 'x', null);
 });

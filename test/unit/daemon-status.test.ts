@@ -16,6 +16,8 @@ test('members are sorted, carry their client address, and count their ring slots
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
     uptimeMs: () => 1234.6,
     joined: () => true,
+    waitingFor: () => null,
+    refused: () => [],
     membership,
     topology: () => ({ version: 'v', partitions: 3, replicas: 2, nodes: [], owners: [['a', 'b'], ['b', 'a'], ['b', 'c']] }),
     progress: () => ({ held: 3, catchingUp: 0, toHandOff: 1 }),
@@ -29,4 +31,32 @@ test('members are sorted, carry their client address, and count their ring slots
   assert.equal(status.ringVersion, 'v');
   assert.equal(status.toHandOff, 1);
   assert.equal(status.clientConnections, 5);
+  assert.equal(status.joining, null);
+});
+
+test('a refused member shows as refused with its reason (not dead), a node of another cluster is listed as refused, and a joining node says what it waits for', () => {
+  const membership: Membership = {
+    self: () => member('b', 'alive'),
+    members: () => [member('b', 'alive'), member('q', 'dead')],
+    subscribe: () => () => {},
+  };
+  const status = nodeStatus({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 0,
+    joined: () => false,
+    waitingFor: () => 'no answer from seeds: s:1',
+    refused: () => [
+      { name: 'q', address: 'q:1', reason: 'node "q" is configured with 64 partitions' },
+      { name: 'x', address: 'x:1', reason: 'it belongs to cluster "prod"' },
+    ],
+    membership,
+    topology: () => ({ version: 'v', partitions: 1, replicas: 1, nodes: [], owners: [['b']] }),
+    progress: () => ({ held: 0, catchingUp: 0, toHandOff: 0 }),
+    clientConnections: () => 0,
+  });
+  assert.deepEqual(
+    status.members.map((m) => [m.name, m.state, m.reason]),
+    [['b', 'alive', undefined], ['q', 'refused', 'node "q" is configured with 64 partitions'], ['x', 'refused', 'it belongs to cluster "prod"']],
+  );
+  assert.deepEqual(status.joining, { waitingFor: 'no answer from seeds: s:1' });
 });
