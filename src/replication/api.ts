@@ -53,8 +53,18 @@ export interface DeleteOptions {
   sloppy?: boolean;
 }
 
+/**
+ * Why a read found no value, from what the replicas that answered know:
+ * - `absent`: none of them knows the key (never written here, or its tombstone or expired record
+ *   was purged after the grace period, or its eviction forgotten);
+ * - `deleted`: the newest record is a delete (a tombstone);
+ * - `expired`: the newest record is a value whose TTL has passed;
+ * - `evicted`: a replica dropped the newest version for lack of memory (eviction-shadow.ts).
+ */
+export type MissReason = 'absent' | 'deleted' | 'expired' | 'evicted';
+
 export interface GetResult {
-  /** The value, or null for a miss (never written, deleted, or expired). */
+  /** The value, or null for a miss (never written, deleted, expired or evicted: see `miss`). */
   value: Uint8Array | null;
   /** Absolute expiry (wall ms) of the value, or null if it does not expire. */
   expiresAtMs: number | null;
@@ -65,6 +75,8 @@ export interface GetResult {
    * no replica held the key. Absent from services that do not report versions.
    */
   version?: Version | null;
+  /** For a miss, why; absent from a hit (and from services that do not report it). */
+  miss?: MissReason;
 }
 
 export interface WriteResult {
