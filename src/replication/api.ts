@@ -8,11 +8,11 @@
 
 /** A write's hybrid-logical-clock version; see hlc.ts. */
 export type { Version } from './hlc.ts';
-import type { Consistency } from '../protocol/frames.ts';
+import type { Consistency, MissReason } from '../protocol/frames.ts';
 import type { Version } from './hlc.ts';
 
-/** How many replicas must answer (defined with the wire protocol, which carries it). */
-export type { Consistency };
+/** How many replicas must answer, and why a read missed (defined with the wire protocol, which carries them). */
+export type { Consistency, MissReason };
 
 /** Why a key-value operation failed; the wire protocol maps each to a typed error code. */
 export type KvErrorCode =
@@ -52,16 +52,6 @@ export interface DeleteOptions {
   /** As in SetOptions. */
   sloppy?: boolean;
 }
-
-/**
- * Why a read found no value, from what the replicas that answered know:
- * - `absent`: none of them knows the key (never written here, or its tombstone or expired record
- *   was purged after the grace period, or its eviction forgotten);
- * - `deleted`: the newest record is a delete (a tombstone);
- * - `expired`: the newest record is a value whose TTL has passed;
- * - `evicted`: a replica dropped the newest version for lack of memory (eviction-shadow.ts).
- */
-export type MissReason = 'absent' | 'deleted' | 'expired' | 'evicted';
 
 export interface GetResult {
   /** The value, or null for a miss (never written, deleted, expired or evicted: see `miss`). */
