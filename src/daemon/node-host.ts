@@ -6,7 +6,9 @@
 import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
+import type { RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
+import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
@@ -28,6 +30,8 @@ export interface HostedNode {
    * the one refused.
    */
   refusal(): string | null;
+  /** Quorums in effect and reads that missed, for `shoal status`. */
+  requests(): RequestStatus;
 }
 
 /**
@@ -73,6 +77,18 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     leave: (done) => node.leave(done),
     stop: () => node.stop(),
+    requests: () => {
+      const s = node.status();
+      // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).
+      const width = Math.max(1, s.ring.replicas);
+      const c = s.coordinator;
+      return {
+        configuredReplicas: node.config.replicas,
+        effectiveReadQuorum: requiredReplicas(node.config.defaultReadConsistency, width),
+        effectiveWriteQuorum: requiredReplicas(node.config.defaultWriteConsistency, width),
+        misses: { absent: c.missAbsent, deleted: c.missDeleted, expired: c.missExpired, evicted: c.missEvicted },
+      };
+    },
     refusal: () => {
       if (config.seeds.length === 0) return null;
       // Cheap reads only: this runs every half second.
