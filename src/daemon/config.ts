@@ -28,7 +28,7 @@ export const DAEMON_OPTIONS = {
   replicas: { kind: 'number', description: 'replicas per key (N)', default: '3' },
   'read-quorum': { kind: 'number', description: 'replicas that must answer a read (R)', default: '2' },
   'write-quorum': { kind: 'number', description: 'replicas that must acknowledge a write (W)', default: '2' },
-  'replica-timeout': { kind: 'duration', description: 'how long a coordinator waits for other replicas before answering unavailable, when little is in flight (its own replica is always waited for)', default: '500ms' },
+  'replica-timeout': { kind: 'duration', description: 'how long a coordinator waits for other replicas before answering unavailable, when little is in flight (its own replica is not timed out this way)', default: '500ms' },
   'replica-bandwidth': { kind: 'bytes', description: 'bytes per second a coordinator assumes replicas move: the replica timeout grows by the bytes in flight divided by this, up to 10 replica timeouts', default: '64mib' },
   partitions: { kind: 'number', description: 'partition count Q; must be the same on every node', default: '1024' },
   'gossip-profile': { kind: 'string', description: 'membership timing profile: lan, wan or local', default: 'lan' },
