@@ -496,7 +496,8 @@ export class Coordinator implements KvService {
   private awaitsOwnReplica(p: Pending): boolean {
     if (p.extended) return false;
     const self = this.ctx.selfName;
-    return p.kind === 'read' ? p.asked.has(self) && !p.seen.has(self) && !p.busy.has(self) : p.awaiting.has(self);
+    if (p.kind === 'read') return p.asked.has(self) && !p.seen.has(self) && !p.busy.has(self);
+    return p.awaiting.has(self) || p.fallbacks.has(self) || (p.previous?.awaiting.has(self) ?? false);
   }
 
   /**

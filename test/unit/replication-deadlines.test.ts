@@ -67,6 +67,34 @@ test('a write waiting on this node\'s own replica is not failed by a deadline ti
   assert.deepEqual(out, { error: null });
 });
 
+test('this node standing in for a down owner (sloppy quorum) is not timed out either', () => {
+  const { env, flush, now } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const placement: Placement = {
+    version: 'v',
+    partitions: 4,
+    width: 3,
+    members: ['n1', 'n2', 'n3', 'n4'].map((name) => ({ name, zone: '' })),
+    owners: () => ['n2', 'n3', 'n4'],
+    ranking: () => ['n2', 'n3', 'n4', 'n1'],
+    partitionOfKey: () => 1,
+  };
+  const ctx = context(env, sent, { placement: () => placement, isAlive: (name) => name !== 'n4' });
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  let out: { error: KvError | null } | null = null;
+  coordinator.set(enc.encode('k'), enc.encode('v'), { consistency: 'all', sloppy: true }, (error) => (out = { error }));
+  assert.deepEqual(sent.map(([to, m]) => [to, m.t]), [['n2', 'w'], ['n3', 'w'], ['n1', 'w']]);
+  const id = (sent[0]![1] as { id: number }).id;
+  coordinator.onReply('n2', { t: 'wa', id });
+  coordinator.onReply('n3', { t: 'wa', id });
+  flush(now() + ctx.config.requestTimeoutMs + 1);
+  assert.equal(out, null, 'the fallback is this node: its ack is coming');
+  coordinator.onReply('n1', { t: 'wa', id });
+  assert.deepEqual(out, { error: null });
+});
+
 test('the own replica gets one more timeout, no more: a local job that was lost still fails the read', () => {
   const { coordinator, sent, flush, now, timeoutMs } = coordinatorFor(['n1']);
   const r = read(coordinator, sent);
