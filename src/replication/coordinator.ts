@@ -13,8 +13,8 @@
  * every replica that returned an older one (read repair).
  *
  * Deadlines: a request gives up on silent replicas after the replica timeout, lengthened by the
- * bytes in flight (deadlineFor). This node's own replica is never given up on that way
- * (awaitsOwnReplica). A miss says why (MissReason in api.ts).
+ * bytes in flight (deadlineFor). This node's own replica is not given up on that way: it gets one
+ * more timeout (awaitsOwnReplica). A miss says why (MissReason in api.ts).
  */
 import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, MissReason, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
 import { requiredReplicas } from './config.ts';
@@ -174,7 +174,8 @@ export class Coordinator implements KvService {
     const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultReadConsistency, owners.length);
     const id = this.nextId++;
     const live = owners.filter((owner) => this.ctx.isAlive(owner));
-    const bytes = live.length * this.readBytesEstimate;
+    // Whole bytes, so the sum in flight stays exact as requests come and go.
+    const bytes = live.length * Math.round(this.readBytesEstimate);
     const read: PendingRead = {
       kind: 'read',
       partition,
