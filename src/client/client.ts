@@ -7,7 +7,8 @@
  * AbortSignal, or the client closing. When a connection drops, calls that are safe to repeat
  * (reads, and anything not yet sent) are re-sent elsewhere; writes that may have been applied fail
  * with a ConnectionError whose `sent` is true, because repeating them could overwrite a newer
- * write. While no node is reachable, calls wait in a bounded offline queue.
+ * write. Reads answered `unavailable`, `overloaded` or `timeout` are re-sent after a backoff
+ * (retryRead); writes are not. While no node is reachable, calls wait in a bounded offline queue.
  */
 import type { Consistency } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type MissReason, type Push, type Reply, type ReplyResult, type Request, type WireLimits, type WireTopology } from '../protocol/index.ts';
