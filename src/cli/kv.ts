@@ -55,9 +55,9 @@ async function command(
 
 export function runGet(argv: string[]): Promise<number> {
   return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
-    const value = await client.get(key!, consistencyOf(flags));
-    // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit.
-    return { json: { key, value }, text: value === null ? '(nil)\n' : `${value}\n`, status: value === null ? 1 : 0 };
+    const { value, miss } = await client.get(key!, { ...consistencyOf(flags), detail: true });
+    // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit; --json also says why.
+    return { json: miss === null ? { key, value } : { key, value, miss }, text: value === null ? '(nil)\n' : `${value}\n`, status: value === null ? 1 : 0 };
   });
 }
 

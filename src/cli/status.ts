@@ -41,7 +41,25 @@ export function formatStatus(s: NodeStatus): string {
     rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
   }
   const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
-  return `${header}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}`;
+  return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}`;
+}
+
+/**
+ * The quorums in effect when they differ from R and W (fewer members than N), and the reads that
+ * missed by reason; nothing for a node that does not report them.
+ */
+export function formatRequests(s: NodeStatus): string {
+  const r = s.requests;
+  if (r === undefined) return '';
+  let out = '';
+  if (r.effectiveReadQuorum !== s.readQuorum || r.effectiveWriteQuorum !== s.writeQuorum) {
+    out +=
+      `effective quorum: R=${r.effectiveReadQuorum} W=${r.effectiveWriteQuorum} (R=${s.readQuorum} W=${s.writeQuorum} of N=${r.configuredReplicas} configured, ` +
+      `but keys have ${s.replicas} replica${s.replicas === 1 ? '' : 's'} while the ring has fewer than N members)\n`;
+  }
+  const m = r.misses;
+  out += `reads that missed: ${m.absent} absent, ${m.deleted} deleted, ${m.expired} expired, ${m.evicted} evicted\n\n`;
+  return out;
 }
 
 /** Left-aligned columns separated by two spaces. */

@@ -7,10 +7,11 @@
  * AbortSignal, or the client closing. When a connection drops, calls that are safe to repeat
  * (reads, and anything not yet sent) are re-sent elsewhere; writes that may have been applied fail
  * with a ConnectionError whose `sent` is true, because repeating them could overwrite a newer
- * write. While no node is reachable, calls wait in a bounded offline queue.
+ * write. Reads answered `unavailable`, `overloaded` or `timeout` are re-sent after a backoff
+ * (retryRead); writes are not. While no node is reachable, calls wait in a bounded offline queue.
  */
 import type { Consistency } from '../replication/api.ts';
-import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type Push, type Reply, type ReplyResult, type Request, type WireLimits, type WireTopology } from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type MissReason, type Push, type Reply, type ReplyResult, type Request, type WireLimits, type WireTopology } from '../protocol/index.ts';
 import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState } from './connection.ts';
 import {
   AbortError,
@@ -23,7 +24,7 @@ import {
   errorFromReply,
 } from './errors.ts';
 import { TypedEmitter } from './events.ts';
-import { parseSeed, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { backoffDelay, parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
 
 /** A key: a string (its UTF-8 bytes) or raw bytes. */
@@ -58,6 +59,27 @@ export interface CallOptions {
   consistency?: Consistency;
 }
 
+export interface GetOptions extends CallOptions {
+  /** Resolve with a GetDetail (the value, or why there is none) instead of the value alone. */
+  detail?: boolean;
+}
+
+/** What `get(key, { detail: true })` resolves with. */
+export interface GetDetail<V> {
+  /** The value, or null for a miss. */
+  value: V | null;
+  /**
+   * Why there is no value: `absent` (no replica that answered knows the key), `deleted`,
+   * `expired`, or `evicted` (a replica dropped it for lack of memory: written, then lost to
+   * memory pressure). Null for a hit, and for a miss answered by a node too old to say why.
+   */
+  miss: MissReason | null;
+  /** Absolute expiry of the value (ms since the epoch), or null when it does not expire or missed. */
+  expiresAtMs: number | null;
+  /** How many replicas answered. */
+  acks: number;
+}
+
 export interface SetOptions extends CallOptions {
   /** Time to live in milliseconds; absent or 0 means the value does not expire. */
   ttlMs?: number;
@@ -70,6 +92,8 @@ class PendingCall implements Call {
   /** A node that said it is shutting down: not chosen again for this call. */
   avoid: string | null = null;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Pending re-send of a read after a retryable error (see retryRead). */
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
   detachSignal: (() => void) | null = null;
   lastError: Error | null = null;
 
@@ -168,10 +192,18 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   // ---- the key-value API ----
 
-  /** The value of `key`, or null if there is none (never written, deleted, or expired). */
-  async get(key: Key, options: CallOptions = {}): Promise<V | null> {
+  /**
+   * The value of `key`, or null if there is none (never written, deleted, expired or evicted).
+   * With `{ detail: true }`, a GetDetail that also says why a miss missed.
+   */
+  get(key: Key, options: GetOptions & { detail: true }): Promise<GetDetail<V>>;
+  get(key: Key, options?: GetOptions): Promise<V | null>;
+  async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
     const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
-    return result.kind === 'value' && result.value !== null ? this.options.codec.decode(result.value) : null;
+    if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
+    const value = result.value !== null ? this.options.codec.decode(result.value) : null;
+    if (options.detail !== true) return value;
+    return { value, miss: result.value === null ? (result.miss ?? null) : null, expiresAtMs: result.expiresAtMs, acks: result.acks };
   }
 
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
@@ -285,6 +317,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private settle(call: PendingCall): boolean {
     if (!this.active.delete(call)) return false;
     clearTimeout(call.timer);
+    clearTimeout(call.retryTimer);
     call.detachSignal?.();
     call.carrier?.connection.forget(call);
     if (this.offline.includes(call)) this.offline = this.offline.filter((c) => c !== call);
@@ -310,6 +343,26 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
     call.retries++;
     this.dispatch(call);
+  }
+
+  /**
+   * A read the cluster could not serve just now (too few replicas answered in time, a node
+   * overloaded, a node-side timeout) is sent again after a capped, jittered backoff, within
+   * `maxRetries`. Only reads: a write that failed this way may still have been applied by some
+   * replicas, and repeating it could overwrite a newer write.
+   */
+  private retryRead(call: PendingCall, cause: Error): void {
+    call.lastError = cause;
+    if (call.retries >= this.options.maxRetries) {
+      this.fail(call, cause);
+      return;
+    }
+    const delay = backoffDelay(call.retries, READ_RETRY_BACKOFF, this.options.random);
+    call.retries++;
+    call.retryTimer = setTimeout(() => {
+      call.retryTimer = undefined;
+      if (this.active.has(call)) this.dispatch(call);
+    }, delay);
   }
 
   // ---- connection events ----
@@ -342,6 +395,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       case 'shutting-down':
         call.avoid = connection.address;
         this.retry(call, error);
+        return;
+      case 'unavailable':
+      case 'overloaded':
+      case 'timeout':
+        if (call.idempotent) this.retryRead(call, error);
+        else this.fail(call, error);
         return;
       default:
         this.fail(call, error);

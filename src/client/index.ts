@@ -1,8 +1,8 @@
 /** The Shoal client SDK. */
-export { connect, ShoalClient, type CallOptions, type ClientEvents, type ClientStatus, type Key, type SetOptions } from './client.ts';
+export { connect, ShoalClient, type CallOptions, type ClientEvents, type ClientStatus, type GetDetail, type GetOptions, type Key, type SetOptions } from './client.ts';
 export * from './errors.ts';
 export * from './options.ts';
 export * from './value-codec.ts';
-export type { WireTopology as Topology, WireLimits } from '../protocol/index.ts';
+export type { MissReason, WireTopology as Topology, WireLimits } from '../protocol/index.ts';
 export type { Consistency } from '../replication/api.ts';
 export type { ConnectionState } from './connection.ts';

@@ -13,7 +13,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_DIAL_TIMEOUT_MS = 3000;
 /** Calls held while no connection is ready; beyond it calls fail with OfflineQueueFullError. */
 export const DEFAULT_MAX_OFFLINE_QUEUE = 10_000;
-/** Times a call that is safe to retry is re-sent (after a lost connection, a redirect, a shutting-down node). */
+/**
+ * Times a call that is safe to retry is re-sent (after a lost connection, a redirect, a
+ * shutting-down node, and for reads also after `unavailable`, `overloaded` or a node-side `timeout`).
+ */
 export const DEFAULT_MAX_RETRIES = 3;
 /**
  * Silence on a ready connection after which the client pings the node (5 s). Without it a
@@ -43,6 +46,18 @@ export interface ReconnectOptions {
 export const DEFAULT_RECONNECT: Required<ReconnectOptions> = Object.freeze({
   initialDelayMs: 100,
   maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.5,
+});
+
+/**
+ * Backoff before re-sending a read that failed `unavailable`, `overloaded` or `timeout`: 50 ms,
+ * doubling to at most 1 s, half of each randomised away (so a burst that overloaded a node does
+ * not come back at once). The call's timeout still bounds the whole.
+ */
+export const READ_RETRY_BACKOFF: Required<ReconnectOptions> = Object.freeze({
+  initialDelayMs: 50,
+  maxDelayMs: 1000,
   factor: 2,
   jitter: 0.5,
 });

@@ -28,6 +28,8 @@ export const DAEMON_OPTIONS = {
   replicas: { kind: 'number', description: 'replicas per key (N)', default: '3' },
   'read-quorum': { kind: 'number', description: 'replicas that must answer a read (R)', default: '2' },
   'write-quorum': { kind: 'number', description: 'replicas that must acknowledge a write (W)', default: '2' },
+  'replica-timeout': { kind: 'duration', description: 'how long a coordinator waits for other replicas before answering unavailable, when little is in flight (its own replica is not timed out this way)', default: '500ms' },
+  'replica-bandwidth': { kind: 'bytes', description: 'bytes per second a coordinator assumes replicas move: the replica timeout grows by the bytes in flight divided by this, up to 10 replica timeouts', default: '64mib' },
   partitions: { kind: 'number', description: 'partition count Q; must be the same on every node', default: '1024' },
   'gossip-profile': { kind: 'string', description: 'membership timing profile: lan, wan or local', default: 'lan' },
   'log-level': { kind: 'string', description: 'trace, debug, info, warn or error', default: 'info' },
@@ -49,6 +51,8 @@ export interface DaemonConfig {
   replicas: number;
   readQuorum: number;
   writeQuorum: number;
+  replicaTimeoutMs: number;
+  replicaBytesPerSecond: number;
   partitions: number;
   gossipProfile: 'lan' | 'wan' | 'local';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -158,6 +162,10 @@ function validate(raw: Raw): DaemonConfig {
   const readQuorum = integer('read-quorum', get<number>('read-quorum'), 1, replicas);
   const writeQuorum = integer('write-quorum', get<number>('write-quorum'), 1, replicas);
   const partitions = integer('partitions', get<number>('partitions'), 1, 65536);
+  const replicaTimeoutMs = get<number>('replica-timeout');
+  if (replicaTimeoutMs < 10 || replicaTimeoutMs > 600_000) throw new ConfigError(`--replica-timeout must be from 10ms to 10m, not ${replicaTimeoutMs} ms`);
+  const replicaBytesPerSecond = get<number>('replica-bandwidth');
+  if (replicaBytesPerSecond < 1024) throw new ConfigError(`--replica-bandwidth must be at least 1kib (per second), not ${replicaBytesPerSecond} bytes`);
   const maxMemory = get<number>('max-memory');
   if (maxMemory < 1024 * 1024) throw new ConfigError(`--max-memory must be at least 1mib, not ${maxMemory} bytes`);
   const seeds = String(get<string>('seeds') ?? '')
@@ -190,6 +198,8 @@ function validate(raw: Raw): DaemonConfig {
     replicas,
     readQuorum,
     writeQuorum,
+    replicaTimeoutMs,
+    replicaBytesPerSecond,
     partitions,
     gossipProfile,
     logLevel,

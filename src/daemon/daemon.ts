@@ -88,6 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           topology: () => node.kv.topology(),
           progress: () => node.progress(),
           clientConnections: () => server.connectionCount,
+          requests: () => node.requests(),
         }),
     });
   } catch (error) {

@@ -7,7 +7,9 @@ import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
 import type { RefusedPeer } from '../node/node.ts';
+import type { RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
+import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
@@ -33,6 +35,8 @@ export interface HostedNode {
    * founds its own cluster and is never the one refused.
    */
   refusal(): string | null;
+  /** Quorums in effect and reads that missed, for `shoal status`. */
+  requests(): RequestStatus;
 }
 
 /**
@@ -59,6 +63,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
+      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,
@@ -79,6 +84,18 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     stop: () => node.stop(),
     waitingFor: () => node.waitingFor(),
     refusedPeers: () => node.refusedPeers(),
+    requests: () => {
+      const s = node.status();
+      // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).
+      const width = Math.max(1, s.ring.replicas);
+      const c = s.coordinator;
+      return {
+        configuredReplicas: node.config.replicas,
+        effectiveReadQuorum: requiredReplicas(node.config.defaultReadConsistency, width),
+        effectiveWriteQuorum: requiredReplicas(node.config.defaultWriteConsistency, width),
+        misses: { absent: c.missAbsent, deleted: c.missDeleted, expired: c.missExpired, evicted: c.missEvicted },
+      };
+    },
     refusal: () => {
       if (config.seeds.length === 0) return null;
       // Cheap reads only: this runs every half second.

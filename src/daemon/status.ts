@@ -3,7 +3,7 @@
  * the membership, and how many partitions each member holds in its ring.
  */
 import type { Membership } from '../gossip/membership.ts';
-import type { MemberStatus, NodeStatus } from '../protocol/index.ts';
+import type { MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
 
 export interface StatusSources {
@@ -25,6 +25,8 @@ export interface StatusSources {
   /** Partition replicas held here, and those catching up or waiting to be handed off. */
   progress: () => { held: number; catchingUp: number; toHandOff: number };
   clientConnections: () => number;
+  /** Quorums in effect and reads that missed (NodeStatus.requests). */
+  requests?: () => RequestStatus;
 }
 
 export function nodeStatus(s: StatusSources): NodeStatus {
@@ -80,5 +82,6 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     toHandOff: progress.toHandOff,
     clientConnections: s.clientConnections(),
     members,
+    ...(s.requests ? { requests: s.requests() } : {}),
   };
 }

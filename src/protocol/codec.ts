@@ -17,12 +17,14 @@ import type {
   ClientFrame,
   Credentials,
   MemberStatus,
+  MissReason,
   NodeStatus,
   Push,
   RejectedRequest,
   Reply,
   ReplyResult,
   Request,
+  RequestStatus,
   ServerFrame,
   WireTopology,
 } from './frames.ts';
@@ -36,6 +38,15 @@ export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5 } as c
 
 /** Result kind numbers of a successful reply (element 2). */
 export const ResultKind = { value: 1, write: 2, topology: 3, status: 4 } as const;
+/** Why a get missed, on the wire (the 7th field of a value reply). */
+export const MissCode: Readonly<Record<MissReason, number>> = { absent: 1, deleted: 2, expired: 3, evicted: 4 };
+const MISS_BY_CODE = new Map(Object.entries(MissCode).map(([reason, code]) => [code, reason as MissReason]));
+
+/** A reason a newer node may add is left out rather than refused. */
+function missFromWire(code: number): { miss?: MissReason } {
+  const miss = MISS_BY_CODE.get(code);
+  return miss === undefined ? {} : { miss };
+}
 
 /** Push kind numbers (element 1 of a push frame). 2 is reserved for key invalidations. */
 export const PushKind = { 'ring-changed': 1 } as const;
@@ -305,7 +316,8 @@ function replyToWire(r: Reply): unknown[] {
   const res = r.result;
   switch (res.kind) {
     case 'value':
-      return [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks];
+      // A miss appends its reason; readers that predate it stop at acks.
+      return res.miss === undefined ? [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks] : [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks, MissCode[res.miss]];
     case 'write':
       return [r.id, STATUS_OK, ResultKind.write, res.acks];
     case 'topology': {
@@ -401,6 +413,7 @@ function resultFromWire(r: unknown[]): ReplyResult {
         value: asNullable(r[3], (x) => asBytes(x, 'value')),
         expiresAtMs: asNullable(r[4], (x) => asUint(x, 'expiresAtMs')),
         acks: asUint(r[5], 'acks'),
+        ...(r[6] === undefined ? {} : missFromWire(asUint(r[6], 'miss reason'))),
       };
     case ResultKind.write:
       asArray(r, 'write reply', 4);
@@ -449,6 +462,7 @@ function statusFromWire(v: unknown): NodeStatus {
   out['joined'] = m['joined'];
   out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
   out['joining'] = joiningFromWire(m['joining']);
+  if (m['requests'] !== undefined) out['requests'] = requestStatusFromWire(m['requests']);
   return out as unknown as NodeStatus;
 }
 
@@ -456,6 +470,22 @@ function statusFromWire(v: unknown): NodeStatus {
 function joiningFromWire(v: unknown): NodeStatus['joining'] {
   if (v === undefined || v === null) return null;
   return { waitingFor: asString(asMap(v, 'status.joining')['waitingFor'], 'status.joining.waitingFor') };
+}
+
+function requestStatusFromWire(v: unknown): RequestStatus {
+  const m = asMap(v, 'status.requests');
+  const misses = asMap(m['misses'], 'status.requests.misses');
+  return {
+    configuredReplicas: asUint(m['configuredReplicas'], 'status.requests.configuredReplicas'),
+    effectiveReadQuorum: asUint(m['effectiveReadQuorum'], 'status.requests.effectiveReadQuorum'),
+    effectiveWriteQuorum: asUint(m['effectiveWriteQuorum'], 'status.requests.effectiveWriteQuorum'),
+    misses: {
+      absent: asUint(misses['absent'], 'status.requests.misses.absent'),
+      deleted: asUint(misses['deleted'], 'status.requests.misses.deleted'),
+      expired: asUint(misses['expired'], 'status.requests.misses.expired'),
+      evicted: asUint(misses['evicted'], 'status.requests.misses.evicted'),
+    },
+  };
 }
 
 function memberStatusFromWire(v: unknown): MemberStatus {

@@ -100,11 +100,23 @@ export interface WireTopology {
   owners: string[][];
 }
 
+/**
+ * Why a read found no value, from what the replicas that answered know:
+ * - `absent`: none of them knows the key (never written, or its tombstone or expired record was
+ *   purged after the grace period, or a replica's memory of evicting it was forgotten);
+ * - `deleted`: the newest record is a delete (a tombstone);
+ * - `expired`: the newest record is a value whose TTL has passed;
+ * - `evicted`: a replica dropped the newest version for lack of memory (src/replication/eviction-shadow.ts).
+ */
+export type MissReason = 'absent' | 'deleted' | 'expired' | 'evicted';
+
 export interface GetResult {
   kind: 'value';
   value: Uint8Array | null;
   expiresAtMs: number | null;
   acks: number;
+  /** For a miss, why (absent when the server did not say: an older node). */
+  miss?: MissReason;
 }
 
 export interface WriteResult {
@@ -164,6 +176,29 @@ export interface NodeStatus {
   clientConnections: number;
   /** Every member this node knows, itself included, dead and left ones while they are remembered. */
   members: MemberStatus[];
+  /** Quorums in effect and reads that missed; absent from nodes older than this field. */
+  requests?: RequestStatus;
+}
+
+/** What `shoal status` says about the requests this node coordinates. */
+export interface RequestStatus {
+  /** N as configured; `replicas` above is what the ring holds (fewer while there are fewer members). */
+  configuredReplicas: number;
+  /**
+   * The replicas a read and a write that name no consistency wait for now: R and W taken over the
+   * replicas a key actually has. With one member and N=3, R=2 and W=2 are 1.
+   */
+  effectiveReadQuorum: number;
+  effectiveWriteQuorum: number;
+  /** Reads coordinated here that found no value, by reason (see MissReason). */
+  misses: MissCounts;
+}
+
+export interface MissCounts {
+  absent: number;
+  deleted: number;
+  expired: number;
+  evicted: number;
 }
 
 export interface StatusResult {

@@ -8,11 +8,11 @@
 
 /** A write's hybrid-logical-clock version; see hlc.ts. */
 export type { Version } from './hlc.ts';
-import type { Consistency } from '../protocol/frames.ts';
+import type { Consistency, MissReason } from '../protocol/frames.ts';
 import type { Version } from './hlc.ts';
 
-/** How many replicas must answer (defined with the wire protocol, which carries it). */
-export type { Consistency };
+/** How many replicas must answer, and why a read missed (defined with the wire protocol, which carries them). */
+export type { Consistency, MissReason };
 
 /** Why a key-value operation failed; the wire protocol maps each to a typed error code. */
 export type KvErrorCode =
@@ -54,7 +54,7 @@ export interface DeleteOptions {
 }
 
 export interface GetResult {
-  /** The value, or null for a miss (never written, deleted, or expired). */
+  /** The value, or null for a miss (never written, deleted, expired or evicted: see `miss`). */
   value: Uint8Array | null;
   /** Absolute expiry (wall ms) of the value, or null if it does not expire. */
   expiresAtMs: number | null;
@@ -65,6 +65,8 @@ export interface GetResult {
    * no replica held the key. Absent from services that do not report versions.
    */
   version?: Version | null;
+  /** For a miss, why; absent from a hit (and from services that do not report it). */
+  miss?: MissReason;
 }
 
 export interface WriteResult {

@@ -7,8 +7,18 @@ import type { Consistency } from './api.ts';
 export const DEFAULT_REPLICAS = 3;
 /** Replicas that must answer a read / acknowledge a write at QUORUM when the request does not say (R, W). */
 export const DEFAULT_CONSISTENCY: Consistency = 'quorum';
-/** How long a coordinator waits for replicas before answering `unavailable`. */
+/**
+ * How long a coordinator waits for replicas before answering `unavailable` (the replica timeout),
+ * when little is in flight; see DEFAULT_REPLICA_BYTES_PER_SECOND.
+ */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 500;
+/**
+ * The bandwidth a coordinator assumes when it lengthens the replica timeout by the bytes in flight
+ * (writes' records, and read answers expected): 64 MiB/s, a conservative figure for a busy node
+ * moving large values. 150 reads of 1 MiB each in flight wait up to 500 ms + 150 MiB / 64 MiB/s =
+ * 2.8 s, and never more than MAX_TIMEOUT_FACTOR (10) times the replica timeout.
+ */
+export const DEFAULT_REPLICA_BYTES_PER_SECOND = 64 * 1024 * 1024;
 /** In-flight coordinated requests per node; beyond it requests fail fast with `overloaded`. */
 export const DEFAULT_MAX_PENDING_REQUESTS = 10_000;
 /** Hints are kept this long, then dropped (anti-entropy still repairs the target). Cassandra's default. */
@@ -43,7 +53,9 @@ export interface ReplicationConfig {
   /** Consistency of reads / writes that do not name one (R and W). */
   defaultReadConsistency: Consistency;
   defaultWriteConsistency: Consistency;
+  /** The replica timeout: see DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs: number;
+  replicaBytesPerSecond: number;
   maxPendingRequests: number;
   hintWindowMs: number;
   maxHints: number;
@@ -65,6 +77,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   defaultReadConsistency: DEFAULT_CONSISTENCY,
   defaultWriteConsistency: DEFAULT_CONSISTENCY,
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  replicaBytesPerSecond: DEFAULT_REPLICA_BYTES_PER_SECOND,
   maxPendingRequests: DEFAULT_MAX_PENDING_REQUESTS,
   hintWindowMs: DEFAULT_HINT_WINDOW_MS,
   maxHints: DEFAULT_MAX_HINTS,
@@ -89,6 +102,12 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   const config = { ...DEFAULT_REPLICATION_CONFIG, ...overrides };
   if (!Number.isInteger(config.replicas) || config.replicas < 1) {
     throw new InvalidReplicationConfigError(`replicas must be a positive integer, got ${config.replicas}`);
+  }
+  if (!(config.requestTimeoutMs > 0) || !Number.isFinite(config.requestTimeoutMs)) {
+    throw new InvalidReplicationConfigError(`requestTimeoutMs must be a positive number of milliseconds, got ${config.requestTimeoutMs}`);
+  }
+  if (!(config.replicaBytesPerSecond > 0)) {
+    throw new InvalidReplicationConfigError(`replicaBytesPerSecond must be a positive number, got ${config.replicaBytesPerSecond}`);
   }
   if (config.tombstoneGraceMs <= config.hintWindowMs) {
     throw new InvalidReplicationConfigError(

@@ -11,8 +11,12 @@
  * still catching up does not count, see partition-replica.ts) with the newest version seen; then,
  * after the answer, when every replica replied or the deadline passed, send the newest record to
  * every replica that returned an older one (read repair).
+ *
+ * Deadlines: a request gives up on silent replicas after the replica timeout, lengthened by the
+ * bytes in flight (deadlineFor). This node's own replica is not given up on that way: it gets one
+ * more timeout (awaitsOwnReplica). A miss says why (MissReason in api.ts).
  */
-import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
+import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, MissReason, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
 import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
 import type { TimerId } from '../runtime/env.ts';
@@ -43,6 +47,9 @@ interface PendingWrite {
   done: Callback<WriteResult> | null;
   /** Monotonic time at which the write is finished whatever answered (see expireDue). */
   deadline: number;
+  /** Bytes this request counts in flight (see deadlineFor); `extended` as in PendingRead. */
+  bytes: number;
+  extended: boolean;
 }
 
 interface PendingRead {
@@ -63,9 +70,18 @@ interface PendingRead {
   done: Callback<GetResult> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
+  /** Bytes this request counts in flight: the answers expected (see deadlineFor). */
+  bytes: number;
+  /** The deadline was pushed back once because this node's own replica had not answered yet. */
+  extended: boolean;
 }
 
 type Pending = PendingWrite | PendingRead;
+
+/** A request waits at most this many replica timeouts, however many bytes are in flight. */
+export const MAX_TIMEOUT_FACTOR = 10;
+/** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
+const READ_ESTIMATE_WEIGHT = 8;
 
 export interface CoordinatorStats {
   reads: number;
@@ -79,10 +95,17 @@ export interface CoordinatorStats {
   /** Replicas that answered busy (their partition actor's mailbox was full). */
   replicasBusy: number;
   peakPending: number;
+  /** Reads answered with a miss, by reason (see MissReason in api.ts). */
+  missAbsent: number;
+  missDeleted: number;
+  missExpired: number;
+  missEvicted: number;
+  /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
+  localWaits: number;
 }
 
 export class Coordinator implements KvService {
-  /** In creation order, which is deadline order: every request gets the same timeout. */
+  /** In creation order, which is deadline order (deadlineFor never hands out an earlier one). */
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /**
@@ -103,7 +126,21 @@ export class Coordinator implements KvService {
     overloaded: 0,
     replicasBusy: 0,
     peakPending: 0,
+    missAbsent: 0,
+    missDeleted: 0,
+    missExpired: 0,
+    missEvicted: 0,
+    localWaits: 0,
   };
+  /** Sum of `bytes` over the pending requests. */
+  private bytesInFlight = 0;
+  /** The latest deadline given so far: no request gets an earlier one (pending stays in deadline order). */
+  private lastDeadline = Number.NEGATIVE_INFINITY;
+  /**
+   * What one replica's read answer is expected to weigh: a running mean of the records read
+   * answers carried (a read's size is unknown until its answers arrive).
+   */
+  private readBytesEstimate = 0;
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -136,27 +173,28 @@ export class Coordinator implements KvService {
     const owners = placement.owners(partition);
     const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultReadConsistency, owners.length);
     const id = this.nextId++;
+    const live = owners.filter((owner) => this.ctx.isAlive(owner));
+    // Whole bytes, so the sum in flight stays exact as requests come and go.
+    const bytes = live.length * Math.round(this.readBytesEstimate);
     const read: PendingRead = {
       kind: 'read',
       partition,
       key: keyToStoreKey(key),
       needed,
       readyReplies: 0,
-      asked: new Set(),
+      asked: new Set(live),
       seen: new Map(),
       busy: new Set(),
       newest: null,
       evicted: null,
       newestBytes: null,
       done,
-      deadline: this.deadlineFromNow(),
+      deadline: this.deadlineFor(bytes),
+      bytes,
+      extended: false,
     };
     this.track(id, read);
-    for (const owner of owners) {
-      if (!this.ctx.isAlive(owner)) continue;
-      read.asked.add(owner);
-      this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
-    }
+    for (const owner of live) this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
     // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
     if (read.asked.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
   }
@@ -191,6 +229,7 @@ export class Coordinator implements KvService {
       this.pending.delete(id);
       p.done?.({ code: 'unavailable', message: 'the coordinating node is shutting down' });
     }
+    this.bytesInFlight = 0;
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -207,6 +246,7 @@ export class Coordinator implements KvService {
     const version = this.hlc.now();
     const record = makeRecord(version, value, expiresAtMs);
     const id = this.nextId++;
+    const bytes = record.length * owners.length;
     const write: PendingWrite = {
       kind: 'write',
       partition,
@@ -219,7 +259,9 @@ export class Coordinator implements KvService {
       fallbacks: new Map(),
       previous: null,
       done,
-      deadline: this.deadlineFromNow(),
+      deadline: this.deadlineFor(bytes),
+      bytes,
+      extended: false,
     };
     this.track(id, write);
 
@@ -295,7 +337,7 @@ export class Coordinator implements KvService {
   private finishWrite(id: number): void {
     const write = this.pending.get(id) as PendingWrite | undefined;
     if (!write) return;
-    this.pending.delete(id);
+    this.untrack(id, write);
     const now = this.ctx.env.clock.monoMs();
     for (const owner of write.awaiting) {
       this.stats.hintsForSilentOwners++;
@@ -319,6 +361,7 @@ export class Coordinator implements KvService {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     const record = bytes ? decodeRecord(bytes) : null;
+    this.readBytesEstimate += ((bytes?.length ?? 0) - this.readBytesEstimate) / READ_ESTIMATE_WEIGHT;
     read.seen.set(from, record ? record.version : (evicted ?? ZERO_VERSION));
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (record) {
@@ -370,21 +413,34 @@ export class Coordinator implements KvService {
     const newest = read.newest;
     const acks = read.readyReplies;
     // A replica evicted something newer than any record returned: a miss, never the older value.
-    if (!newest || this.supersededByEviction(read)) return done(null, { value: null, expiresAtMs: null, acks, version: null });
+    if (!newest || this.supersededByEviction(read)) {
+      const miss = read.evicted ? 'evicted' : 'absent';
+      this.countMiss(miss);
+      return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
+    }
     const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
+    if (dead) this.countMiss(newest.tombstone ? 'deleted' : 'expired');
     done(null, {
       value: dead ? null : newest.value.slice(),
       expiresAtMs: dead || newest.expiresAtMs === 0 ? null : newest.expiresAtMs,
       acks,
       version: newest.version,
+      ...(dead ? { miss: newest.tombstone ? 'deleted' : 'expired' } : {}),
     });
+  }
+
+  private countMiss(reason: MissReason): void {
+    if (reason === 'absent') this.stats.missAbsent++;
+    else if (reason === 'deleted') this.stats.missDeleted++;
+    else if (reason === 'expired') this.stats.missExpired++;
+    else this.stats.missEvicted++;
   }
 
   /** Every replica answered or the deadline passed: fail if never answered, then repair stale replicas. */
   private finishRead(id: number): void {
     const read = this.pending.get(id) as PendingRead | undefined;
     if (!read) return;
-    this.pending.delete(id);
+    this.untrack(id, read);
     if (read.done) {
       const done = read.done;
       read.done = null;
@@ -408,12 +464,55 @@ export class Coordinator implements KvService {
 
   private track(id: number, pending: Pending): void {
     this.pending.set(id, pending);
+    this.bytesInFlight += pending.bytes;
     this.stats.peakPending = Math.max(this.stats.peakPending, this.pending.size);
     this.armDeadlineTimer();
   }
 
-  private deadlineFromNow(): number {
-    return this.ctx.env.clock.monoMs() + this.ctx.config.requestTimeoutMs;
+  private untrack(id: number, pending: Pending): void {
+    this.pending.delete(id);
+    this.bytesInFlight -= pending.bytes;
+  }
+
+  /**
+   * A request's deadline: the replica timeout, plus the time the bytes in flight (this request's
+   * included) take at the assumed bandwidth, so a burst of large values is not taken for silent
+   * replicas; at most MAX_TIMEOUT_FACTOR timeouts. Never earlier than a deadline already given, so
+   * `pending` stays in deadline order (see armDeadlineTimer): a request never gives up on its
+   * replicas before one that was waiting behind the same bytes.
+   */
+  private deadlineFor(bytes: number): number {
+    const { requestTimeoutMs, replicaBytesPerSecond } = this.ctx.config;
+    const transferMs = Math.floor(((this.bytesInFlight + bytes) * 1000) / replicaBytesPerSecond);
+    const at = this.ctx.env.clock.monoMs() + Math.min(requestTimeoutMs + transferMs, requestTimeoutMs * MAX_TIMEOUT_FACTOR);
+    if (at > this.lastDeadline) this.lastDeadline = at;
+    return this.lastDeadline;
+  }
+
+  /**
+   * Whether the request still waits for this node's own replica. That replica is not timed out
+   * like a remote one: its answer crosses no network and always comes (a record, or busy), so
+   * its silence at the deadline only means this node was busy (a slow timer, a long turn).
+   */
+  private awaitsOwnReplica(p: Pending): boolean {
+    if (p.extended) return false;
+    const self = this.ctx.selfName;
+    if (p.kind === 'read') return p.asked.has(self) && !p.seen.has(self) && !p.busy.has(self);
+    return p.awaiting.has(self) || p.fallbacks.has(self) || (p.previous?.awaiting.has(self) ?? false);
+  }
+
+  /**
+   * Gives the request one more timeout, from now, for its own replica to answer. One is enough:
+   * the local answer is already queued behind a zero-delay timer, which fires before this new
+   * deadline; a request still waiting after it lost its job (say, to a partition actor stopped by
+   * a handoff) and fails as usual.
+   */
+  private waitForOwnReplica(id: number, p: Pending): void {
+    this.stats.localWaits++;
+    p.extended = true;
+    this.pending.delete(id);
+    p.deadline = this.deadlineFor(0);
+    this.pending.set(id, p);
   }
 
   /**
@@ -449,7 +548,12 @@ export class Coordinator implements KvService {
     // Callbacks may start new requests; they are re-armed for once all the due ones are finished.
     this.expiring = true;
     try {
-      due.forEach((p, i) => (p.kind === 'write' ? this.finishWrite(dueIds[i]!) : this.finishRead(dueIds[i]!)));
+      due.forEach((p, i) => {
+        const id = dueIds[i]!;
+        if (this.awaitsOwnReplica(p)) this.waitForOwnReplica(id, p);
+        else if (p.kind === 'write') this.finishWrite(id);
+        else this.finishRead(id);
+      });
     } finally {
       this.expiring = false;
       this.armDeadlineTimer();

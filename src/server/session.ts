@@ -336,7 +336,9 @@ export class ClientSession {
 }
 
 function toValueResult(r: GetResult): ReplyResult {
-  return { kind: 'value', value: r.value, expiresAtMs: r.expiresAtMs, acks: r.acks };
+  const result: ReplyResult = { kind: 'value', value: r.value, expiresAtMs: r.expiresAtMs, acks: r.acks };
+  if (r.miss !== undefined) result.miss = r.miss;
+  return result;
 }
 
 function toWriteResult(r: WriteResult): ReplyResult {
