@@ -300,6 +300,28 @@ export function encodeReplies(replies: readonly Reply[]): Uint8Array {
   return encoder.encode([FrameType.replies, replies.map(replyToWire)]);
 }
 
+/** The bytes a replies frame adds around its replies: its two-element array, type, and list header. */
+export const REPLIES_FRAME_OVERHEAD_BYTES = 7;
+
+/**
+ * An upper bound on the bytes `reply` takes inside a replies frame, cheap for the common kinds, so a
+ * server can split its replies into frames no larger than `maxFrameBytes` before encoding them.
+ */
+export function replyBytesBound(r: Reply): number {
+  // Each uint (id, status, kind, acks) takes at most 9 bytes, a bin or str header 5, an array header 5.
+  if (!r.ok) return 32 + 3 * (r.error.message.length + (r.error.topologyVersion?.length ?? 0));
+  switch (r.result.kind) {
+    case 'value':
+      return 48 + (r.result.value?.byteLength ?? 0);
+    case 'write':
+      return 32;
+    case 'topology':
+    case 'status':
+      // Rare and not small: measured exactly.
+      return encoder.encode(replyToWire(r)).byteLength;
+  }
+}
+
 function replyToWire(r: Reply): unknown[] {
   if (!r.ok) return [r.id, errorCodeNumber(r.error.code), r.error.message, r.error.topologyVersion];
   const res = r.result;

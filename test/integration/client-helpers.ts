@@ -88,6 +88,33 @@ export class HoldingKv implements KvService {
   }
 }
 
+/** Wraps a KvService and calls `onCall` for each get, set or delete it is asked to serve. */
+export class CountingKv implements KvService {
+  constructor(
+    private readonly inner: KvService,
+    private readonly onCall: () => void,
+  ) {}
+
+  get(key: Uint8Array, options: object, done: Callback<GetResult>): void {
+    this.onCall();
+    this.inner.get(key, options, done);
+  }
+
+  set(key: Uint8Array, value: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.onCall();
+    this.inner.set(key, value, options, done);
+  }
+
+  delete(key: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.onCall();
+    this.inner.delete(key, options, done);
+  }
+
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+}
+
 /** A raw WebSocket to a server that records every frame and the close code. */
 export class RawSocket {
   readonly frames: ServerFrame[] = [];

@@ -11,8 +11,9 @@ import {
   type ClientStatus,
 } from '../../src/index.ts';
 import { FrameType, OpCode, encodeClientFrame } from '../../src/protocol/index.ts';
-import { CloseCode, MemoryStore } from '../../src/server/index.ts';
-import { FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
+import { CloseCode, MemoryStore, UNREAD_CLOSE_REASON } from '../../src/server/index.ts';
+import { silentLogger } from '../../src/runtime/env.ts';
+import { CountingKv, FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
 
 const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
 
@@ -240,25 +241,89 @@ test('requests beyond the per-connection in-flight limit are answered overloaded
   }
 });
 
-test('a client that sends but never reads its replies is closed, and the server stays bounded', { timeout: 30_000 }, async () => {
-  const node = await startNode();
+test('a client that sends but never reads its replies is closed, and the server stays bounded', async () => {
+  const limit = 8 * 1024 * 1024;
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (_obj: object, msg?: string) => warnings.push(msg ?? '') };
+  let served = 0;
+  const node = await startNode({ unreadRepliesLimitBytes: limit, unreadRepliesStallMs: 50, log, wrap: (kv) => new CountingKv(kv, () => served++) });
   const client = await connect({ seeds: [node.address], codec: bytesCodec });
   try {
     await client.set('big', new Uint8Array(1024 * 1024).fill(7));
     const raw = await RawSocket.open(node.server.url);
     const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-    tcp.pause(); // stop reading: replies pile up in the server's send buffer
+    tcp.pause(); // never reads until the server has given up on it
     const key = new TextEncoder().encode('big');
+    const before = served;
     for (let id = 1; id <= 120; id++) raw.send(encode([FrameType.requests, [[id, OpCode.get, key, null]]]));
+    await until(() => node.server.stats.connectionsClosedUnread === 1, 'the non-reader to be closed');
+    // Requests wait once 8 MiB of replies are unread: the server computed the replies the limit
+    // and the loopback socket buffers hold (tens of MiB at most), not all 120.
+    assert.ok(served - before < 120, `served ${served - before} of 120 gets for a client that reads nothing`);
+    assert.deepEqual(warnings, ['closing a client that does not read its replies']);
     tcp.resume();
-    await raw.closed;
-    assert.equal(node.server.stats.connectionsClosedUnread, 1);
-    const replies = raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
-    assert.ok(replies.length < 120, 'the server stopped queueing replies for it');
+    assert.deepEqual(await raw.closed, { code: CloseCode.policyViolation, reason: UNREAD_CLOSE_REASON });
+    await until(() => node.server.connectionCount === 1, 'the session to be released');
     // Everyone else is still served.
     assert.equal((await client.get('big'))?.length, 1024 * 1024);
   } finally {
     await client.close();
+    await node.server.close();
+  }
+});
+
+test('a client reading replies slower than they are made is served in frames no larger than the limit', async () => {
+  const maxFrameBytes = 64 * 1024;
+  const node = await startNode({ limits: { maxFrameBytes, maxValueBytes: 16 * 1024 }, unreadRepliesLimitBytes: 256 * 1024 });
+  try {
+    node.kv.store.set(new TextEncoder().encode('v'), new Uint8Array(16 * 1024).fill(1), 0);
+    // A value the node holds but cannot fit in a frame (stored under other limits).
+    node.kv.store.set(new TextEncoder().encode('huge'), new Uint8Array(maxFrameBytes), 0);
+    const raw = await RawSocket.open(node.server.url);
+    const sizes: number[] = [];
+    raw.socket.on('message', (data: Buffer) => sizes.push(data.byteLength));
+    const key = new TextEncoder().encode('v');
+    // 4 MiB of replies from one frame of 256 gets: over the unread limit, so served as the client reads.
+    raw.send(encode([FrameType.requests, [[1, OpCode.get, new TextEncoder().encode('huge'), null], ...Array.from({ length: 256 }, (_, i) => [i + 2, OpCode.get, key, null])]]));
+    await until(() => raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : [])).length === 257, 'all 257 replies');
+    const replies = raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
+    assert.ok(sizes.length >= 64, `${sizes.length} frames`);
+    assert.ok(Math.max(...sizes) <= maxFrameBytes, `largest frame ${Math.max(...sizes)} bytes`);
+    const huge = replies.find((r) => r.id === 1);
+    assert.ok(huge !== undefined && !huge.ok && huge.error.code === 'value-too-large', JSON.stringify(huge));
+    assert.match(huge.error.message, /does not fit in a frame of 65536 bytes/);
+    assert.ok(replies.filter((r) => r.id !== 1).every((r) => r.ok && r.result.kind === 'value' && r.result.value?.byteLength === 16 * 1024));
+    raw.close();
+  } finally {
+    await node.server.close();
+  }
+});
+
+test('request id 0 is refused, and a duplicate of an unanswered id closes the connection', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
+  try {
+    const raw = await RawSocket.open(node.server.url);
+    raw.send(encode([FrameType.requests, [[0, OpCode.topology]]]));
+    const zero = await raw.nextFrame(1);
+    assert.deepEqual(zero.type === 'replies' && zero.replies.map((r) => !r.ok && r.error.code), ['bad-request']);
+    const key = new TextEncoder().encode('hold-1');
+    raw.send(encode([FrameType.requests, [[7, OpCode.get, key, null]]]));
+    await holding!.untilHeld(1);
+    raw.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    assert.equal((await raw.closed).code, CloseCode.protocolError);
+    const last = raw.frames.at(-1);
+    assert.deepEqual(last, { type: 'error', code: 'malformed-frame', message: 'request id 7 is already in flight on this connection' });
+    // Once answered, an id may be used again.
+    const again = await RawSocket.open(node.server.url);
+    again.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    await again.nextFrame(1);
+    again.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    const second = await again.nextFrame(2);
+    assert.equal(second.type === 'replies' && second.replies[0]?.ok, true);
+    again.close();
+  } finally {
+    holding?.release();
     await node.server.close();
   }
 });

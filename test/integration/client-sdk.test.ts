@@ -192,6 +192,38 @@ test('oversized keys and values fail before they are sent, and server errors kee
   }
 });
 
+test('150 concurrent gets of a 1 MiB value all succeed: the replies come in frames within the limit', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    await client.set('big', new Uint8Array(1024 * 1024).fill(3));
+    const before = node.server.stats.replyFramesSent;
+    // 150 MiB of replies: over the client's 100 MiB message limit as one frame, and over the
+    // server's 64 MiB unread limit, so the server also paces them as the client reads.
+    const lengths = await Promise.all(Array.from({ length: 150 }, () => client.get('big').then((v) => v?.byteLength)));
+    assert.deepEqual(lengths, Array.from({ length: 150 }, () => 1024 * 1024));
+    assert.ok(node.server.stats.replyFramesSent - before >= 150 / 7, 'at most 7 values of 1 MiB fit in a frame of 8 MiB');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a request too large for the frame limit fails alone and is never sent', async () => {
+  const node = await startNode({ limits: { maxFrameBytes: 4096, maxValueBytes: 8192 } });
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    const [big, small] = await Promise.allSettled([client.set('big', new Uint8Array(5000)), client.set('small', new Uint8Array(10))]);
+    assert.equal(small.status, 'fulfilled');
+    assert.ok(big.status === 'rejected' && big.reason instanceof TooLargeError && big.reason.code === 'frame-too-large', String(big.status === 'rejected' && big.reason));
+    assert.equal(node.server.stats.connectionsFailed, 0);
+    assert.equal(client.status, 'ready');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
 test('drain waits for calls in flight; close rejects them', async () => {
   let holding: HoldingKv | undefined;
   const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
