@@ -27,6 +27,7 @@ import type {
   WireTopology,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
+import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from './msgpack-scan.ts';
 
 /** Frame type numbers (element 0 of every frame). */
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
@@ -81,12 +82,33 @@ function decoderFor(maxFrameBytes: number): Decoder {
   return decoder;
 }
 
-function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number): unknown {
+/**
+ * Values a client frame may hold in all, per request its batch may hold: a request has at most 6
+ * today, and the rest leaves room for fields a later version appends. Enforced before decoding
+ * (msgpack-scan.ts), so that a frame's decoding cost is bounded by the batch limit, not its bytes.
+ */
+export const MAX_VALUES_PER_REQUEST = 16;
+
+/** The scan limits of a client frame under `limits` (the hello counts as one more request). */
+export function clientFrameScanLimits(limits: Pick<WireLimits, 'maxBatchRequests'>): ScanLimits {
+  return { maxDepth: MAX_FRAME_DEPTH, maxElements: (limits.maxBatchRequests + 1) * MAX_VALUES_PER_REQUEST };
+}
+
+/** Server frames (topology and status replies can be large) are bounded in depth only. */
+const SERVER_FRAME_SCAN_LIMITS: ScanLimits = { maxDepth: MAX_FRAME_DEPTH, maxElements: Number.MAX_SAFE_INTEGER };
+
+function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number, scanLimits: ScanLimits): unknown {
   if (bytes.byteLength > maxFrameBytes) {
     throw new FrameDecodeError(
       'frame-too-large',
       `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxFrameBytes} bytes`,
     );
+  }
+  try {
+    scanMsgpack(bytes, scanLimits);
+  } catch (cause) {
+    if (!(cause instanceof MsgpackScanError)) throw cause;
+    throw new FrameDecodeError('malformed-frame', `frame refused before decoding: ${cause.message}`, { cause });
   }
   try {
     return decoderFor(maxFrameBytes).decode(bytes);
@@ -178,7 +200,7 @@ function consistencyFromWire(v: unknown): Consistency | null {
  * single bad request inside a well-formed batch becomes a `rejected` request instead.
  */
 export function decodeClientFrame(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_WIRE_LIMITS): ClientFrame {
-  const frame = asArray(decodeMsgpack(bytes, limits.maxFrameBytes), 'frame', 1);
+  const frame = asArray(decodeMsgpack(bytes, limits.maxFrameBytes, clientFrameScanLimits(limits)), 'frame', 1);
   switch (frame[0]) {
     case FrameType.hello: {
       asArray(frame, 'hello', 5);
@@ -361,7 +383,7 @@ function pushToWire(push: Push): unknown[] {
 
 /** Decodes a server frame; throws FrameDecodeError for anything else. */
 export function decodeServerFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_SAFE_INTEGER): ServerFrame {
-  const frame = asArray(decodeMsgpack(bytes, maxFrameBytes), 'frame', 1);
+  const frame = asArray(decodeMsgpack(bytes, maxFrameBytes, SERVER_FRAME_SCAN_LIMITS), 'frame', 1);
   switch (frame[0]) {
     case FrameType.welcome: {
       asArray(frame, 'welcome', 5);

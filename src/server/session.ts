@@ -456,7 +456,7 @@ export class ClientSession {
     this.config.log.info({ remote: this.remote, code, message }, 'closing client connection');
     this.config.stats.connectionsFailed++;
     this.socket.send(encodeServerFrame({ type: 'error', code, message }));
-    this.close(CLOSE_CODE_FOR[code] ?? CloseCode.protocolError, code);
+    this.close(CLOSE_CODE_FOR[code] ?? CloseCode.protocolError, closeReason(`${code}: ${message}`));
   }
 
   private onClosed(): void {
@@ -477,6 +477,15 @@ export class ClientSession {
     this.held = [];
     this.unanswered.clear();
   }
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8: cut longer ones there. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function closeReason(text: string): string {
+  let reason = text.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = reason.slice(0, -1);
+  return reason;
 }
 
 function toValueResult(r: GetResult): ReplyResult {

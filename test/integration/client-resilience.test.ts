@@ -128,14 +128,20 @@ test('a malformed frame closes only that connection; other clients keep being se
   const node = await startNode();
   const client = await connect({ seeds: [node.address] });
   try {
-    for (const bad of [new Uint8Array([0xc1, 0x00]), encode({ not: 'a frame' }), encode([FrameType.requests, [['no id']]]), 'text frame']) {
+    // The last one: a frame nested a million levels deep, refused without decoding it.
+    const deep = new Uint8Array(1_000_003).fill(0x91);
+    deep.set([0x92, FrameType.requests]);
+    deep[deep.length - 1] = 0xc0;
+    for (const bad of [new Uint8Array([0xc1, 0x00]), encode({ not: 'a frame' }), encode([FrameType.requests, [['no id']]]), 'text frame', deep]) {
       const raw = await RawSocket.open(node.server.url);
       raw.send(bad);
-      const { code } = await raw.closed;
+      const { code, reason } = await raw.closed;
       assert.equal(code, CloseCode.protocolError);
       const frame = raw.frames.at(-1);
       assert.equal(frame?.type, 'error');
       assert.equal(frame.type === 'error' && frame.code, 'malformed-frame');
+      // The close reason says why, as the error frame does (cut to the 123 bytes a reason may have).
+      assert.ok(frame.type === 'error' && `malformed-frame: ${frame.message}`.startsWith(reason) && reason.length > 20, reason);
       await client.set('still', 'served');
       assert.equal(await client.get('still'), 'served');
     }
@@ -148,7 +154,7 @@ test('a malformed frame closes only that connection; other clients keep being se
       assert.deepEqual(replies.replies.map((r) => (r.ok ? r.result.kind : r.error.code)), ['unknown-op', 'value']);
     }
     raw.close();
-    assert.equal(node.server.stats.connectionsFailed, 4);
+    assert.equal(node.server.stats.connectionsFailed, 5);
   } finally {
     await client.close();
     await node.server.close();
