@@ -102,7 +102,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const log = options.log ?? silentLogger;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const sessions = new Set<ClientSession>();
-  const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0 };
+  const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
   const sessionConfig = {
     stats,
     kv: options.kv,

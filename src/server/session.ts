@@ -52,6 +52,18 @@ const CLOSE_CODE_FOR: Partial<Record<ErrorCode, number>> = {
 export const DEFAULT_UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Replies complete after their requests were served, so a burst of reads can pass the unread limit
+ * before the first of them answers. Two guards: a read in flight counts against the limit as
+ * large as recent value replies on the connection were (the largest value until one has been
+ * seen), and a value reply that would take the unread bytes past this multiple of the limit is
+ * answered `overloaded` instead, so a connection never holds much more than that.
+ */
+export const UNREAD_HARD_LIMIT_FACTOR = 2;
+
+/** How slowly the per-connection read size estimate forgets a large value (1/64 of the gap per reply). */
+const READ_ESTIMATE_DECAY = 64;
+
+/**
  * A connection at the unread limit whose client reads nothing for this long (no reply frame leaves
  * for the network) is closed as a non-reader, and its queued replies are dropped (10 s). A client
  * that reads slowly is not closed: every frame it reads restarts the wait.
@@ -73,6 +85,8 @@ export interface ClientServerStats {
   connectionsFailed: number;
   /** Connections closed because their client did not read its replies. */
   connectionsClosedUnread: number;
+  /** Value replies answered `overloaded` because the connection had too many unread replies. */
+  repliesRefusedUnread: number;
 }
 
 export interface SessionConfig {
@@ -106,6 +120,9 @@ type AnyRequest = Request | AdminRequest | RejectedRequest;
 export class ClientSession {
   private state: SessionState = 'awaiting-hello';
   private inFlight = 0;
+  /** Gets in flight, and what each is expected to add to the unread replies (see UNREAD_HARD_LIMIT_FACTOR). */
+  private readsInFlight = 0;
+  private readEstimate: number;
   /** Ids of requests received and not yet answered: a client must not reuse one (docs/PROTOCOL.md). */
   private readonly unanswered = new Set<number>();
   /** Requests received while the connection was at its unread limit, served once the client reads. */
@@ -126,6 +143,7 @@ export class ClientSession {
     private readonly config: SessionConfig,
     private readonly remote: string,
   ) {
+    this.readEstimate = config.limits.maxValueBytes;
     this.helloTimer = setTimeout(
       () => this.fail('hello-timeout', `no hello within ${config.helloTimeoutMs} ms`),
       config.helloTimeoutMs,
@@ -215,11 +233,12 @@ export class ClientSession {
   private serveHeld(): void {
     const held = this.held;
     for (let i = 0; i < held.length && this.state === 'ready'; i++) {
-      if (this.unreadBytes >= this.config.unreadLimitBytes) {
-        // Wait for the client to read; meanwhile stop reading its socket, so TCP pushes back.
+      if (this.unreadBytes + this.readsInFlight * this.readEstimate >= this.config.unreadLimitBytes) {
+        // Wait for the client to read (or the reads in flight to answer); meanwhile stop reading
+        // its socket, so TCP pushes back.
         this.held = held.slice(i);
         this.socket.pause();
-        this.armStallTimer();
+        if (this.unreadBytes >= this.config.unreadLimitBytes) this.armStallTimer();
         return;
       }
       this.serve(held[i]!);
@@ -279,7 +298,8 @@ export class ClientSession {
     this.inFlight++;
     switch (request.op) {
       case 'get': {
-        const done = this.completion(id, toValueResult);
+        this.readsInFlight++;
+        const done = this.completion(id, toValueResult, true);
         return this.invoke(request.op, done, () => kv.get(key, consistencyOption(request.consistency), done));
       }
       case 'set': {
@@ -322,7 +342,7 @@ export class ClientSession {
   }
 
   /** A KvService callback that answers request `id` exactly once. */
-  private completion<T>(id: number, toResult: (result: T) => ReplyResult): Completion<T> {
+  private completion<T>(id: number, toResult: (result: T) => ReplyResult, read = false): Completion<T> {
     let called = false;
     return (error, result) => {
       if (called) {
@@ -333,16 +353,17 @@ export class ClientSession {
       if (error !== null || result === undefined) {
         const code: ErrorCode = error?.code ?? 'internal';
         const message = error?.message ?? 'KvService returned neither an error nor a result';
-        this.settle({ id, ok: false, error: { code, message, topologyVersion: null } });
+        this.settle({ id, ok: false, error: { code, message, topologyVersion: null } }, read);
       } else {
-        this.settle({ id, ok: true, result: toResult(result) });
+        this.settle({ id, ok: true, result: toResult(result) }, read);
       }
     };
   }
 
   /** Answers a request that was counted in flight. */
-  private settle(reply: Reply): void {
+  private settle(reply: Reply, read: boolean): void {
     this.inFlight--;
+    if (read) this.readsInFlight--;
     this.reply(reply);
   }
 
@@ -370,6 +391,20 @@ export class ClientSession {
         error: { code, message: `${what} (up to ${bytes} bytes) does not fit in a frame of ${this.config.limits.maxFrameBytes} bytes`, topologyVersion: null },
       };
       bytes = replyBytesBound(reply);
+    }
+    if (reply.ok && reply.result.kind === 'value') {
+      const estimate = this.readEstimate;
+      this.readEstimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / READ_ESTIMATE_DECAY;
+      const hardLimit = UNREAD_HARD_LIMIT_FACTOR * this.config.unreadLimitBytes;
+      if (this.unreadBytes + bytes > hardLimit) {
+        this.config.stats.repliesRefusedUnread++;
+        reply = {
+          id: reply.id,
+          ok: false,
+          error: { code: 'overloaded', message: `more than ${hardLimit} bytes of replies are waiting for this client to read them; read before asking for more`, topologyVersion: null },
+        };
+        bytes = replyBytesBound(reply);
+      }
     }
     this.outbox.push(reply);
     this.outboxBytes += bytes;

@@ -10,10 +10,10 @@ import {
   connect,
   type ClientStatus,
 } from '../../src/index.ts';
-import { FrameType, OpCode, encodeClientFrame } from '../../src/protocol/index.ts';
+import { FrameType, OpCode, encodeClientFrame, type Reply } from '../../src/protocol/index.ts';
 import { CloseCode, MemoryStore, UNREAD_CLOSE_REASON } from '../../src/server/index.ts';
 import { silentLogger } from '../../src/runtime/env.ts';
-import { CountingKv, FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
+import { CountingKv, DeferredKv, FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
 
 const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
 
@@ -274,6 +274,39 @@ test('a client that sends but never reads its replies is closed, and the server 
     assert.equal((await client.get('big'))?.length, 1024 * 1024);
   } finally {
     await client.close();
+    await node.server.close();
+  }
+});
+
+test('a burst of reads answered at once cannot make a connection hold much more than twice the unread limit', async () => {
+  const limit = 4 * 1024 * 1024;
+  let deferred: DeferredKv | undefined;
+  const node = await startNode({ unreadRepliesLimitBytes: limit, unreadRepliesStallMs: 60_000, wrap: (kv) => (deferred = new DeferredKv(kv)) });
+  try {
+    const small = new TextEncoder().encode('small');
+    const big = new TextEncoder().encode('big');
+    node.kv.store.set(small, new Uint8Array(10), 0);
+    node.kv.store.set(big, new Uint8Array(1024 * 1024), 0);
+    const raw = await RawSocket.open(node.server.url);
+    const replies = (): Reply[] => raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
+    // 200 small reads teach the server that this connection's replies are small...
+    raw.send(encode([FrameType.requests, Array.from({ length: 200 }, (_, i) => [i + 1, OpCode.get, small, null])]));
+    await until(() => replies().length === 200, 'the small replies');
+    // ...so 60 reads of 1 MiB are all served at once, and answer together while the client does not read.
+    const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    tcp.pause();
+    raw.send(encode([FrameType.requests, Array.from({ length: 60 }, (_, i) => [1001 + i, OpCode.get, big, null])]));
+    await until(() => deferred!.answered === 260, 'the big reads to be answered');
+    tcp.resume();
+    await until(() => replies().length === 260, 'every reply');
+    const bigReplies = replies().filter((r) => r.id > 1000);
+    const values = bigReplies.filter((r) => r.ok).length;
+    const refused = bigReplies.filter((r) => !r.ok && r.error.code === 'overloaded').length;
+    assert.equal(values + refused, 60);
+    assert.ok(refused > 0 && values < 60, `${values} values, ${refused} refused`);
+    assert.equal(node.server.stats.repliesRefusedUnread, refused);
+    raw.close();
+  } finally {
     await node.server.close();
   }
 });
