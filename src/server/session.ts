@@ -47,15 +47,15 @@ const CLOSE_CODE_FOR: Partial<Record<ErrorCode, number>> = {
  * Replies a connection may have waiting for its client to read them: those queued in the session
  * and those handed to the socket, counted together (64 MiB). At this mark the session stops serving
  * that connection's requests (and stops reading its socket) until the client reads; replies
- * already being computed still arrive, so the mark is passed by at most what was in flight.
+ * already being computed still arrive (UNREAD_HARD_LIMIT_FACTOR bounds how far past it they go).
  */
 export const DEFAULT_UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Replies complete after their requests were served, so a burst of reads can pass the unread limit
  * before the first of them answers. Two guards: a read in flight counts against the limit as
- * large as recent value replies on the connection were (the largest value until one has been
- * seen), and a value reply that would take the unread bytes past this multiple of the limit is
+ * large as recent value replies on the connection were (the largest value allowed until one has
+ * been seen), and a value reply that would take the unread bytes past this multiple of the limit is
  * answered `overloaded` instead, so a connection never holds much more than that.
  */
 export const UNREAD_HARD_LIMIT_FACTOR = 2;
