@@ -293,6 +293,7 @@ export class NodeConnection {
     const socket = this.socket;
     if (this.state !== 'ready' || socket === null) return; // onClose reports the queued calls
     const { maxBatchRequests, maxFrameBytes } = this.limits;
+    const unsendable: { call: Call; size: number }[] = [];
     while (this.outgoing.length > 0) {
       const batch: Request[] = [];
       let bytes = FRAME_OVERHEAD_BYTES;
@@ -300,6 +301,12 @@ export class NodeConnection {
       for (const call of this.outgoing) {
         const size = requestBytes(call.body);
         if (batch.length > 0 && (batch.length >= maxBatchRequests || bytes + size > maxFrameBytes)) break;
+        if (FRAME_OVERHEAD_BYTES + size > maxFrameBytes) {
+          // Alone over the node's frame limit: the node would close the connection for it.
+          unsendable.push({ call, size });
+          taken++;
+          continue;
+        }
         const id = this.allocateId();
         call.carrier = { connection: this, id };
         this.sent.set(id, call);
@@ -309,7 +316,12 @@ export class NodeConnection {
         taken++;
       }
       this.outgoing = this.outgoing.slice(taken);
-      socket.send(encodeRequests(batch));
+      if (batch.length > 0) socket.send(encodeRequests(batch));
+    }
+    for (const { call, size } of unsendable) {
+      call.carrier = null;
+      const message = `request of about ${size} bytes does not fit in ${this.address}'s frame limit of ${maxFrameBytes} bytes`;
+      this.handler.onReply(this, call, { id: 0, ok: false, error: { code: 'frame-too-large', message, topologyVersion: null } });
     }
   }
 

@@ -29,6 +29,7 @@ import type {
   WireTopology,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
+import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from './msgpack-scan.ts';
 
 /** Frame type numbers (element 0 of every frame). */
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
@@ -92,12 +93,33 @@ function decoderFor(maxFrameBytes: number): Decoder {
   return decoder;
 }
 
-function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number): unknown {
+/**
+ * Values a client frame may hold in all, per request its batch may hold: a request has at most 6
+ * today, and the rest leaves room for fields a later version appends. Enforced before decoding
+ * (msgpack-scan.ts), so that a frame's decoding cost is bounded by the batch limit, not its bytes.
+ */
+export const MAX_VALUES_PER_REQUEST = 16;
+
+/** The scan limits of a client frame under `limits` (the hello counts as one more request). */
+export function clientFrameScanLimits(limits: Pick<WireLimits, 'maxBatchRequests'>): ScanLimits {
+  return { maxDepth: MAX_FRAME_DEPTH, maxElements: (limits.maxBatchRequests + 1) * MAX_VALUES_PER_REQUEST };
+}
+
+/** Server frames (topology and status replies can be large) are bounded in depth only. */
+const SERVER_FRAME_SCAN_LIMITS: ScanLimits = { maxDepth: MAX_FRAME_DEPTH, maxElements: Number.MAX_SAFE_INTEGER };
+
+function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number, scanLimits: ScanLimits): unknown {
   if (bytes.byteLength > maxFrameBytes) {
     throw new FrameDecodeError(
       'frame-too-large',
       `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxFrameBytes} bytes`,
     );
+  }
+  try {
+    scanMsgpack(bytes, scanLimits);
+  } catch (cause) {
+    if (!(cause instanceof MsgpackScanError)) throw cause;
+    throw new FrameDecodeError('malformed-frame', `frame refused before decoding: ${cause.message}`, { cause });
   }
   try {
     return decoderFor(maxFrameBytes).decode(bytes);
@@ -189,7 +211,7 @@ function consistencyFromWire(v: unknown): Consistency | null {
  * single bad request inside a well-formed batch becomes a `rejected` request instead.
  */
 export function decodeClientFrame(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_WIRE_LIMITS): ClientFrame {
-  const frame = asArray(decodeMsgpack(bytes, limits.maxFrameBytes), 'frame', 1);
+  const frame = asArray(decodeMsgpack(bytes, limits.maxFrameBytes, clientFrameScanLimits(limits)), 'frame', 1);
   switch (frame[0]) {
     case FrameType.hello: {
       asArray(frame, 'hello', 5);
@@ -311,6 +333,28 @@ export function encodeReplies(replies: readonly Reply[]): Uint8Array {
   return encoder.encode([FrameType.replies, replies.map(replyToWire)]);
 }
 
+/** The bytes a replies frame adds around its replies: its two-element array, type, and list header. */
+export const REPLIES_FRAME_OVERHEAD_BYTES = 7;
+
+/**
+ * An upper bound on the bytes `reply` takes inside a replies frame, cheap for the common kinds, so a
+ * server can split its replies into frames no larger than `maxFrameBytes` before encoding them.
+ */
+export function replyBytesBound(r: Reply): number {
+  // Each uint (id, status, kind, acks) takes at most 9 bytes, a bin or str header 5, an array header 5.
+  if (!r.ok) return 32 + 3 * (r.error.message.length + (r.error.topologyVersion?.length ?? 0));
+  switch (r.result.kind) {
+    case 'value':
+      return 48 + (r.result.value?.byteLength ?? 0);
+    case 'write':
+      return 32;
+    case 'topology':
+    case 'status':
+      // Rare and not small: measured exactly.
+      return encoder.encode(replyToWire(r)).byteLength;
+  }
+}
+
 function replyToWire(r: Reply): unknown[] {
   if (!r.ok) return [r.id, errorCodeNumber(r.error.code), r.error.message, r.error.topologyVersion];
   const res = r.result;
@@ -351,7 +395,7 @@ function pushToWire(push: Push): unknown[] {
 
 /** Decodes a server frame; throws FrameDecodeError for anything else. */
 export function decodeServerFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_SAFE_INTEGER): ServerFrame {
-  const frame = asArray(decodeMsgpack(bytes, maxFrameBytes), 'frame', 1);
+  const frame = asArray(decodeMsgpack(bytes, maxFrameBytes, SERVER_FRAME_SCAN_LIMITS), 'frame', 1);
   switch (frame[0]) {
     case FrameType.welcome: {
       asArray(frame, 'welcome', 5);

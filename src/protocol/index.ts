@@ -4,3 +4,4 @@ export * from './error-codes.ts';
 export type * from './frames.ts';
 export * from './codec.ts';
 export * from './node-frames.ts';
+export * from './msgpack-scan.ts';

@@ -13,6 +13,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Lane, NodeAddress } from '../runtime/env.ts';
 import type { Credentials } from './frames.ts';
+import { MAX_FRAME_DEPTH, scanMsgpack } from './msgpack-scan.ts';
 
 /** Version of the node-to-node wire. 2: messages after the handshake are datagram batches. */
 export const NODE_PROTOCOL_VERSION = 2;
@@ -56,6 +57,8 @@ export function decodeNodeHandshake(bytes: Uint8Array): NodeHandshake {
   if (bytes.byteLength > MAX_NODE_HANDSHAKE_BYTES) throw new NodeHandshakeError('node handshake too large');
   let v: unknown;
   try {
+    // A handshake is five values and a small credentials map; the scan keeps a hostile one cheap.
+    scanMsgpack(bytes, { maxDepth: MAX_FRAME_DEPTH, maxElements: 64 });
     v = decoder.decode(bytes);
   } catch (cause) {
     throw new NodeHandshakeError(`node handshake is not valid msgpack: ${String(cause)}`, { cause });

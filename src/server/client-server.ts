@@ -11,7 +11,13 @@ import type { AddressInfo } from 'node:net';
 import type { KvService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import { silentLogger, type Logger } from '../runtime/env.ts';
-import { ClientSession, CloseCode, type ClientServerStats } from './session.ts';
+import {
+  ClientSession,
+  CloseCode,
+  DEFAULT_UNREAD_REPLIES_LIMIT_BYTES,
+  DEFAULT_UNREAD_REPLIES_STALL_MS,
+  type ClientServerStats,
+} from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
@@ -51,6 +57,10 @@ export interface ClientServerOptions {
   maxInFlightPerConnection?: number;
   /** Default DEFAULT_HELLO_TIMEOUT_MS. */
   helloTimeoutMs?: number;
+  /** Replies a connection may leave unread before its requests wait. Default DEFAULT_UNREAD_REPLIES_LIMIT_BYTES. */
+  unreadRepliesLimitBytes?: number;
+  /** How long a connection at that limit may read nothing before it is closed. Default DEFAULT_UNREAD_REPLIES_STALL_MS. */
+  unreadRepliesStallMs?: number;
   /** Default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
   /** Polling interval for a KvService without `onTopologyChange`. Default DEFAULT_TOPOLOGY_POLL_MS. */
@@ -92,7 +102,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const log = options.log ?? silentLogger;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const sessions = new Set<ClientSession>();
-  const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0 };
+  const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
   const sessionConfig = {
     stats,
     kv: options.kv,
@@ -100,6 +110,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     limits,
     maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
     helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+    unreadLimitBytes: options.unreadRepliesLimitBytes ?? DEFAULT_UNREAD_REPLIES_LIMIT_BYTES,
+    unreadStallMs: options.unreadRepliesStallMs ?? DEFAULT_UNREAD_REPLIES_STALL_MS,
     ownersOnly: options.ownersOnly ?? false,
     status: options.status ?? null,
     log,

@@ -2,4 +2,10 @@
 export * from './client-server.ts';
 export * from './memory-kv.ts';
 export * from './topology-watch.ts';
-export { CloseCode, type ClientServerStats } from './session.ts';
+export {
+  CloseCode,
+  DEFAULT_UNREAD_REPLIES_LIMIT_BYTES,
+  DEFAULT_UNREAD_REPLIES_STALL_MS,
+  UNREAD_CLOSE_REASON,
+  type ClientServerStats,
+} from './session.ts';

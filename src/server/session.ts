@@ -7,10 +7,12 @@ import type { WebSocket } from 'ws';
 import type { Consistency, GetResult, KvError, KvService, WriteResult } from '../replication/api.ts';
 import {
   FrameDecodeError,
+  REPLIES_FRAME_OVERHEAD_BYTES,
   decodeClientFrame,
   encodeReplies,
   encodeServerFrame,
   negotiateVersion,
+  replyBytesBound,
   type ErrorCode,
   type AdminRequest,
   type HelloFrame,
@@ -42,10 +44,34 @@ const CLOSE_CODE_FOR: Partial<Record<ErrorCode, number>> = {
 };
 
 /**
- * Replies buffered for a client that does not read them. Past this the connection is closed, so a
- * client that only sends cannot make the server buffer without bound.
+ * Replies a connection may have waiting for its client to read them: those queued in the session
+ * and those handed to the socket, counted together (64 MiB). At this mark the session stops serving
+ * that connection's requests (and stops reading its socket) until the client reads; replies
+ * already being computed still arrive (UNREAD_HARD_LIMIT_FACTOR bounds how far past it they go).
  */
-export const UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Replies complete after their requests were served, so a burst of reads can pass the unread limit
+ * before the first of them answers. Two guards: a read in flight counts against the limit as
+ * large as recent value replies on the connection were (the largest value allowed until one has
+ * been seen), and a value reply that would take the unread bytes past this multiple of the limit is
+ * answered `overloaded` instead, so a connection never holds much more than that.
+ */
+export const UNREAD_HARD_LIMIT_FACTOR = 2;
+
+/** How slowly the per-connection read size estimate forgets a large value (1/64 of the gap per reply). */
+const READ_ESTIMATE_DECAY = 64;
+
+/**
+ * A connection at the unread limit whose client reads nothing for this long (no reply frame leaves
+ * for the network) is closed as a non-reader, and its queued replies are dropped (10 s). A client
+ * that reads slowly is not closed: every frame it reads restarts the wait.
+ */
+export const DEFAULT_UNREAD_REPLIES_STALL_MS = 10_000;
+
+/** Close reason (and log message) for a connection closed because its client did not read. */
+export const UNREAD_CLOSE_REASON = 'replies not read';
 
 /** Counters shared by every session of one server (for metrics, benchmarks and tests). */
 export interface ClientServerStats {
@@ -59,6 +85,8 @@ export interface ClientServerStats {
   connectionsFailed: number;
   /** Connections closed because their client did not read its replies. */
   connectionsClosedUnread: number;
+  /** Value replies answered `overloaded` because the connection had too many unread replies. */
+  repliesRefusedUnread: number;
 }
 
 export interface SessionConfig {
@@ -68,6 +96,10 @@ export interface SessionConfig {
   limits: WireLimits;
   maxInFlight: number;
   helloTimeoutMs: number;
+  /** See DEFAULT_UNREAD_REPLIES_LIMIT_BYTES. */
+  unreadLimitBytes: number;
+  /** See DEFAULT_UNREAD_REPLIES_STALL_MS. */
+  unreadStallMs: number;
   /** Answer `not-owner` for keys this node does not hold (see ClientServerOptions.ownersOnly). */
   ownersOnly: boolean;
   /** Answers `status` requests (see ClientServerOptions.status); null: they get `unknown-op`. */
@@ -83,13 +115,26 @@ type Completion<T> = (error: { code: ErrorCode; message: string } | KvError | nu
 
 type SessionState = 'awaiting-hello' | 'ready' | 'closed';
 
+type AnyRequest = Request | AdminRequest | RejectedRequest;
+
 export class ClientSession {
   private state: SessionState = 'awaiting-hello';
   private inFlight = 0;
+  /** Gets in flight, and what each is expected to add to the unread replies (see UNREAD_HARD_LIMIT_FACTOR). */
+  private readsInFlight = 0;
+  private readEstimate: number;
+  /** Ids of requests received and not yet answered: a client must not reuse one (docs/PROTOCOL.md). */
+  private readonly unanswered = new Set<number>();
+  /** Requests received while the connection was at its unread limit, served once the client reads. */
+  private held: AnyRequest[] = [];
+  /** Replies not yet handed to the socket, and a bound on their encoded size. */
   private outbox: Reply[] = [];
+  private outboxBytes = 0;
   private flushScheduled = false;
   private shuttingDown = false;
   private readonly helloTimer: NodeJS.Timeout;
+  /** Armed while the connection is at its unread limit; restarted by every frame the client takes. */
+  private stallTimer: NodeJS.Timeout | undefined;
   /** Resolved when the last in-flight request has been answered (used by a graceful close). */
   private idleWaiters: (() => void)[] = [];
 
@@ -98,6 +143,7 @@ export class ClientSession {
     private readonly config: SessionConfig,
     private readonly remote: string,
   ) {
+    this.readEstimate = config.limits.maxValueBytes;
     this.helloTimer = setTimeout(
       () => this.fail('hello-timeout', `no hello within ${config.helloTimeoutMs} ms`),
       config.helloTimeoutMs,
@@ -122,17 +168,28 @@ export class ClientSession {
     this.shuttingDown = true;
   }
 
-  /** Resolves once nothing is in flight and every reply has been handed to the socket. */
+  /** Resolves once nothing is in flight or held and every reply has been handed to the socket. */
   whenIdle(): Promise<void> {
-    if (this.inFlight === 0 && this.outbox.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   close(code: number, reason: string): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
-    clearTimeout(this.helloTimer);
+    this.release();
+    // Reading resumes so the client's answer to the close handshake is heard (what else it sent is
+    // ignored); a client that never answers is cut off by ws after its close timeout.
+    if (this.socket.isPaused) this.socket.resume();
     this.socket.close(code, reason);
+  }
+
+  /** Bytes of replies the client has not read yet, as far as this server can tell. */
+  get unreadBytes(): number {
+    return this.outboxBytes + this.socket.bufferedAmount;
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight === 0 && this.outbox.length === 0 && this.held.length === 0;
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -160,7 +217,34 @@ export class ClientSession {
       return;
     }
     this.config.stats.requestsReceived += frame.requests.length;
-    for (const request of frame.requests) this.serve(request);
+    for (const request of frame.requests) {
+      // Two unanswered requests with one id would get replies the client cannot tell apart.
+      if (this.unanswered.has(request.id)) {
+        this.fail('malformed-frame', `request id ${request.id} is already in flight on this connection`);
+        return;
+      }
+      if (request.id !== 0) this.unanswered.add(request.id);
+      this.held.push(request);
+    }
+    this.serveHeld();
+  }
+
+  /** Serves held requests in order while the connection is below its unread limit. */
+  private serveHeld(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length && this.state === 'ready'; i++) {
+      if (this.unreadBytes + this.readsInFlight * this.readEstimate >= this.config.unreadLimitBytes) {
+        // Wait for the client to read (or the reads in flight to answer); meanwhile stop reading
+        // its socket, so TCP pushes back.
+        this.held = held.slice(i);
+        this.socket.pause();
+        if (this.unreadBytes >= this.config.unreadLimitBytes) this.armStallTimer();
+        return;
+      }
+      this.serve(held[i]!);
+    }
+    this.held = [];
+    if (this.state === 'ready' && this.socket.isPaused) this.socket.resume();
   }
 
   private onHello(hello: HelloFrame): void {
@@ -188,9 +272,11 @@ export class ClientSession {
     this.config.log.debug({ remote: this.remote, client: hello.client, version }, 'client connected');
   }
 
-  private serve(request: Request | AdminRequest | RejectedRequest): void {
+  private serve(request: AnyRequest): void {
     const { id } = request;
     if (request.op === 'rejected') return this.replyError(id, request.code, request.message);
+    // 0 is reserved (the SDK never uses it), so that it can never collide with a real request.
+    if (id === 0) return this.replyError(id, 'bad-request', 'request id 0 is reserved; use 1 to 2^32-1');
     // Status is answered even while shutting down: an operator wants to watch a node leave.
     if (request.op === 'status') return this.serveStatus(id);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
@@ -212,7 +298,8 @@ export class ClientSession {
     this.inFlight++;
     switch (request.op) {
       case 'get': {
-        const done = this.completion(id, toValueResult);
+        this.readsInFlight++;
+        const done = this.completion(id, toValueResult, true);
         return this.invoke(request.op, done, () => kv.get(key, consistencyOption(request.consistency), done));
       }
       case 'set': {
@@ -255,7 +342,7 @@ export class ClientSession {
   }
 
   /** A KvService callback that answers request `id` exactly once. */
-  private completion<T>(id: number, toResult: (result: T) => ReplyResult): Completion<T> {
+  private completion<T>(id: number, toResult: (result: T) => ReplyResult, read = false): Completion<T> {
     let called = false;
     return (error, result) => {
       if (called) {
@@ -266,16 +353,17 @@ export class ClientSession {
       if (error !== null || result === undefined) {
         const code: ErrorCode = error?.code ?? 'internal';
         const message = error?.message ?? 'KvService returned neither an error nor a result';
-        this.settle({ id, ok: false, error: { code, message, topologyVersion: null } });
+        this.settle({ id, ok: false, error: { code, message, topologyVersion: null } }, read);
       } else {
-        this.settle({ id, ok: true, result: toResult(result) });
+        this.settle({ id, ok: true, result: toResult(result) }, read);
       }
     };
   }
 
   /** Answers a request that was counted in flight. */
-  private settle(reply: Reply): void {
+  private settle(reply: Reply, read: boolean): void {
     this.inFlight--;
+    if (read) this.readsInFlight--;
     this.reply(reply);
   }
 
@@ -285,35 +373,116 @@ export class ClientSession {
 
   /**
    * Queues a reply. Replies that complete in the same turn of the event loop (all of a batch, when
-   * the service answers synchronously) leave in one WebSocket message.
+   * the service answers synchronously) leave together, in as few frames of at most `maxFrameBytes`
+   * as they fit in.
    */
   private reply(reply: Reply): void {
     if (this.state === 'closed') return;
+    this.unanswered.delete(reply.id);
+    let bytes = replyBytesBound(reply);
+    const room = this.config.limits.maxFrameBytes - REPLIES_FRAME_OVERHEAD_BYTES;
+    if (bytes > room) {
+      // A frame over the limit would be refused by the client; the request gets an error instead.
+      const what = reply.ok && reply.result.kind === 'value' ? 'the value' : `the ${reply.ok ? reply.result.kind : 'error'} reply`;
+      const code: ErrorCode = reply.ok && reply.result.kind === 'value' ? 'value-too-large' : 'internal';
+      reply = {
+        id: reply.id,
+        ok: false,
+        error: { code, message: `${what} (up to ${bytes} bytes) does not fit in a frame of ${this.config.limits.maxFrameBytes} bytes`, topologyVersion: null },
+      };
+      bytes = replyBytesBound(reply);
+    }
+    if (reply.ok && reply.result.kind === 'value') {
+      const estimate = this.readEstimate;
+      this.readEstimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / READ_ESTIMATE_DECAY;
+      const hardLimit = UNREAD_HARD_LIMIT_FACTOR * this.config.unreadLimitBytes;
+      if (this.unreadBytes + bytes > hardLimit) {
+        this.config.stats.repliesRefusedUnread++;
+        reply = {
+          id: reply.id,
+          ok: false,
+          error: { code: 'overloaded', message: `more than ${hardLimit} bytes of replies are waiting for this client to read them; read before asking for more`, topologyVersion: null },
+        };
+        bytes = replyBytesBound(reply);
+      }
+    }
     this.outbox.push(reply);
+    this.outboxBytes += bytes;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
+  /**
+   * Hands queued replies to the socket, one frame of at most `maxFrameBytes` at a time, while the
+   * socket holds less than a frame: the rest waits here as replies (not encoded copies), and the
+   * socket's write callback brings the next frame. A client that does not read therefore stops
+   * the flow, and what it left unread is counted by `unreadBytes`.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    const replies = this.outbox;
-    this.outbox = [];
-    if (this.state !== 'closed' && replies.length > 0) {
-      this.socket.send(encodeReplies(replies));
-      this.config.stats.replyFramesSent++;
-      if (this.socket.bufferedAmount > UNREAD_REPLIES_LIMIT_BYTES) {
-        this.config.log.warn({ remote: this.remote, buffered: this.socket.bufferedAmount }, 'closing a client that does not read its replies');
-        this.config.stats.connectionsClosedUnread++;
-        this.close(CloseCode.policyViolation, 'replies not read');
+    const { maxFrameBytes } = this.config.limits;
+    while (this.state !== 'closed' && this.outbox.length > 0 && this.socket.bufferedAmount < maxFrameBytes) {
+      let frameBytes = REPLIES_FRAME_OVERHEAD_BYTES;
+      let count = 0;
+      for (const reply of this.outbox) {
+        const bytes = replyBytesBound(reply);
+        if (count > 0 && frameBytes + bytes > maxFrameBytes) break;
+        frameBytes += bytes;
+        count++;
       }
+      const batch = this.outbox.splice(0, count);
+      this.outboxBytes = this.outbox.length === 0 ? 0 : this.outboxBytes - (frameBytes - REPLIES_FRAME_OVERHEAD_BYTES);
+      this.socket.send(encodeReplies(batch), (error) => this.onFrameSent(error));
+      this.config.stats.replyFramesSent++;
     }
-    if (this.inFlight === 0) {
+    this.afterProgress();
+  }
+
+  /** A frame reached the network: the client is reading. An error means the socket is closing. */
+  private onFrameSent(error: Error | null | undefined): void {
+    if (this.state === 'closed' || error instanceof Error) return;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.flush();
+  }
+
+  private afterProgress(): void {
+    if (this.state === 'closed') return;
+    if (this.held.length > 0) this.serveHeld();
+    if (this.unreadBytes >= this.config.unreadLimitBytes) this.armStallTimer();
+    else {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    if (this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  private armStallTimer(): void {
+    if (this.stallTimer !== undefined) return;
+    this.stallTimer = setTimeout(() => this.closeNonReader(), this.config.unreadStallMs);
+  }
+
+  private closeNonReader(): void {
+    this.stallTimer = undefined;
+    if (this.state === 'closed') return;
+    this.config.log.warn(
+      {
+        remote: this.remote,
+        unreadBytes: this.unreadBytes,
+        limitBytes: this.config.unreadLimitBytes,
+        stalledMs: this.config.unreadStallMs,
+        closeCode: CloseCode.policyViolation,
+      },
+      'closing a client that does not read its replies',
+    );
+    this.config.stats.connectionsClosedUnread++;
+    this.close(CloseCode.policyViolation, UNREAD_CLOSE_REASON);
   }
 
   /** Sends a connection-level error and closes this connection; nothing else is affected. */
@@ -322,17 +491,36 @@ export class ClientSession {
     this.config.log.info({ remote: this.remote, code, message }, 'closing client connection');
     this.config.stats.connectionsFailed++;
     this.socket.send(encodeServerFrame({ type: 'error', code, message }));
-    this.close(CLOSE_CODE_FOR[code] ?? CloseCode.protocolError, code);
+    this.close(CLOSE_CODE_FOR[code] ?? CloseCode.protocolError, closeReason(`${code}: ${message}`));
   }
 
   private onClosed(): void {
-    this.state = 'closed';
-    clearTimeout(this.helloTimer);
-    this.outbox = [];
+    this.release();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+
+  /** Marks the session closed and drops everything it holds for the client. */
+  private release(): void {
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.held = [];
+    this.unanswered.clear();
+  }
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8: cut longer ones there. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function closeReason(text: string): string {
+  let reason = text.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = reason.slice(0, -1);
+  return reason;
 }
 
 function toValueResult(r: GetResult): ReplyResult {

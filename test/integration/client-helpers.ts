@@ -88,6 +88,67 @@ export class HoldingKv implements KvService {
   }
 }
 
+/** Wraps a KvService and calls `onCall` for each get, set or delete it is asked to serve. */
+export class CountingKv implements KvService {
+  constructor(
+    private readonly inner: KvService,
+    private readonly onCall: () => void,
+  ) {}
+
+  get(key: Uint8Array, options: object, done: Callback<GetResult>): void {
+    this.onCall();
+    this.inner.get(key, options, done);
+  }
+
+  set(key: Uint8Array, value: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.onCall();
+    this.inner.set(key, value, options, done);
+  }
+
+  delete(key: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.onCall();
+    this.inner.delete(key, options, done);
+  }
+
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+}
+
+/**
+ * Wraps a KvService so that every call answers in a later turn of the event loop, as a node's
+ * coordinator does (replicas answer asynchronously), and counts the answers.
+ */
+export class DeferredKv implements KvService {
+  answered = 0;
+
+  constructor(private readonly inner: KvService) {}
+
+  private later<T>(done: Callback<T>): Callback<T> {
+    return (error, result) =>
+      setImmediate(() => {
+        this.answered++;
+        done(error, result);
+      });
+  }
+
+  get(key: Uint8Array, options: object, done: Callback<GetResult>): void {
+    this.inner.get(key, options, this.later(done));
+  }
+
+  set(key: Uint8Array, value: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.inner.set(key, value, options, this.later(done));
+  }
+
+  delete(key: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.inner.delete(key, options, this.later(done));
+  }
+
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+}
+
 /** A raw WebSocket to a server that records every frame and the close code. */
 export class RawSocket {
   readonly frames: ServerFrame[] = [];

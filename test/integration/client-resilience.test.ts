@@ -10,9 +10,10 @@ import {
   connect,
   type ClientStatus,
 } from '../../src/index.ts';
-import { FrameType, OpCode, encodeClientFrame } from '../../src/protocol/index.ts';
-import { CloseCode, MemoryStore } from '../../src/server/index.ts';
-import { FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
+import { FrameType, OpCode, encodeClientFrame, type Reply } from '../../src/protocol/index.ts';
+import { CloseCode, MemoryStore, UNREAD_CLOSE_REASON } from '../../src/server/index.ts';
+import { silentLogger } from '../../src/runtime/env.ts';
+import { CountingKv, DeferredKv, FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
 
 const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
 
@@ -127,14 +128,20 @@ test('a malformed frame closes only that connection; other clients keep being se
   const node = await startNode();
   const client = await connect({ seeds: [node.address] });
   try {
-    for (const bad of [new Uint8Array([0xc1, 0x00]), encode({ not: 'a frame' }), encode([FrameType.requests, [['no id']]]), 'text frame']) {
+    // The last one: a frame nested a million levels deep, refused without decoding it.
+    const deep = new Uint8Array(1_000_003).fill(0x91);
+    deep.set([0x92, FrameType.requests]);
+    deep[deep.length - 1] = 0xc0;
+    for (const bad of [new Uint8Array([0xc1, 0x00]), encode({ not: 'a frame' }), encode([FrameType.requests, [['no id']]]), 'text frame', deep]) {
       const raw = await RawSocket.open(node.server.url);
       raw.send(bad);
-      const { code } = await raw.closed;
+      const { code, reason } = await raw.closed;
       assert.equal(code, CloseCode.protocolError);
       const frame = raw.frames.at(-1);
       assert.equal(frame?.type, 'error');
       assert.equal(frame.type === 'error' && frame.code, 'malformed-frame');
+      // The close reason says why, as the error frame does (cut to the 123 bytes a reason may have).
+      assert.ok(frame.type === 'error' && `malformed-frame: ${frame.message}`.startsWith(reason) && reason.length > 20, reason);
       await client.set('still', 'served');
       assert.equal(await client.get('still'), 'served');
     }
@@ -147,7 +154,7 @@ test('a malformed frame closes only that connection; other clients keep being se
       assert.deepEqual(replies.replies.map((r) => (r.ok ? r.result.kind : r.error.code)), ['unknown-op', 'value']);
     }
     raw.close();
-    assert.equal(node.server.stats.connectionsFailed, 4);
+    assert.equal(node.server.stats.connectionsFailed, 5);
   } finally {
     await client.close();
     await node.server.close();
@@ -240,25 +247,122 @@ test('requests beyond the per-connection in-flight limit are answered overloaded
   }
 });
 
-test('a client that sends but never reads its replies is closed, and the server stays bounded', { timeout: 30_000 }, async () => {
-  const node = await startNode();
+test('a client that sends but never reads its replies is closed, and the server stays bounded', async () => {
+  const limit = 8 * 1024 * 1024;
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (_obj: object, msg?: string) => warnings.push(msg ?? '') };
+  let served = 0;
+  const node = await startNode({ unreadRepliesLimitBytes: limit, unreadRepliesStallMs: 50, log, wrap: (kv) => new CountingKv(kv, () => served++) });
   const client = await connect({ seeds: [node.address], codec: bytesCodec });
   try {
     await client.set('big', new Uint8Array(1024 * 1024).fill(7));
     const raw = await RawSocket.open(node.server.url);
     const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-    tcp.pause(); // stop reading: replies pile up in the server's send buffer
+    tcp.pause(); // never reads until the server has given up on it
     const key = new TextEncoder().encode('big');
+    const before = served;
     for (let id = 1; id <= 120; id++) raw.send(encode([FrameType.requests, [[id, OpCode.get, key, null]]]));
+    await until(() => node.server.stats.connectionsClosedUnread === 1, 'the non-reader to be closed');
+    // Requests wait once 8 MiB of replies are unread: the server computed the replies the limit
+    // and the loopback socket buffers hold (tens of MiB at most), not all 120.
+    assert.ok(served - before < 120, `served ${served - before} of 120 gets for a client that reads nothing`);
+    assert.deepEqual(warnings, ['closing a client that does not read its replies']);
     tcp.resume();
-    await raw.closed;
-    assert.equal(node.server.stats.connectionsClosedUnread, 1);
-    const replies = raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
-    assert.ok(replies.length < 120, 'the server stopped queueing replies for it');
+    assert.deepEqual(await raw.closed, { code: CloseCode.policyViolation, reason: UNREAD_CLOSE_REASON });
+    await until(() => node.server.connectionCount === 1, 'the session to be released');
     // Everyone else is still served.
     assert.equal((await client.get('big'))?.length, 1024 * 1024);
   } finally {
     await client.close();
+    await node.server.close();
+  }
+});
+
+test('a burst of reads answered at once cannot make a connection hold much more than twice the unread limit', async () => {
+  const limit = 4 * 1024 * 1024;
+  let deferred: DeferredKv | undefined;
+  const node = await startNode({ unreadRepliesLimitBytes: limit, unreadRepliesStallMs: 60_000, wrap: (kv) => (deferred = new DeferredKv(kv)) });
+  try {
+    const small = new TextEncoder().encode('small');
+    const big = new TextEncoder().encode('big');
+    node.kv.store.set(small, new Uint8Array(10), 0);
+    node.kv.store.set(big, new Uint8Array(1024 * 1024), 0);
+    const raw = await RawSocket.open(node.server.url);
+    const replies = (): Reply[] => raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
+    // 200 small reads teach the server that this connection's replies are small...
+    raw.send(encode([FrameType.requests, Array.from({ length: 200 }, (_, i) => [i + 1, OpCode.get, small, null])]));
+    await until(() => replies().length === 200, 'the small replies');
+    // ...so 60 reads of 1 MiB are all served at once, and answer together while the client does not read.
+    const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    tcp.pause();
+    raw.send(encode([FrameType.requests, Array.from({ length: 60 }, (_, i) => [1001 + i, OpCode.get, big, null])]));
+    await until(() => deferred!.answered === 260, 'the big reads to be answered');
+    tcp.resume();
+    await until(() => replies().length === 260, 'every reply');
+    const bigReplies = replies().filter((r) => r.id > 1000);
+    const values = bigReplies.filter((r) => r.ok).length;
+    const refused = bigReplies.filter((r) => !r.ok && r.error.code === 'overloaded').length;
+    assert.equal(values + refused, 60);
+    assert.ok(refused > 0 && values < 60, `${values} values, ${refused} refused`);
+    assert.equal(node.server.stats.repliesRefusedUnread, refused);
+    raw.close();
+  } finally {
+    await node.server.close();
+  }
+});
+
+test('a client reading replies slower than they are made is served in frames no larger than the limit', async () => {
+  const maxFrameBytes = 64 * 1024;
+  const node = await startNode({ limits: { maxFrameBytes, maxValueBytes: 16 * 1024 }, unreadRepliesLimitBytes: 256 * 1024 });
+  try {
+    node.kv.store.set(new TextEncoder().encode('v'), new Uint8Array(16 * 1024).fill(1), 0);
+    // A value the node holds but cannot fit in a frame (stored under other limits).
+    node.kv.store.set(new TextEncoder().encode('huge'), new Uint8Array(maxFrameBytes), 0);
+    const raw = await RawSocket.open(node.server.url);
+    const sizes: number[] = [];
+    raw.socket.on('message', (data: Buffer) => sizes.push(data.byteLength));
+    const key = new TextEncoder().encode('v');
+    // 4 MiB of replies from one frame of 256 gets: over the unread limit, so served as the client reads.
+    raw.send(encode([FrameType.requests, [[1, OpCode.get, new TextEncoder().encode('huge'), null], ...Array.from({ length: 256 }, (_, i) => [i + 2, OpCode.get, key, null])]]));
+    await until(() => raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : [])).length === 257, 'all 257 replies');
+    const replies = raw.frames.flatMap((f) => (f.type === 'replies' ? f.replies : []));
+    assert.ok(sizes.length >= 64, `${sizes.length} frames`);
+    assert.ok(Math.max(...sizes) <= maxFrameBytes, `largest frame ${Math.max(...sizes)} bytes`);
+    const huge = replies.find((r) => r.id === 1);
+    assert.ok(huge !== undefined && !huge.ok && huge.error.code === 'value-too-large', JSON.stringify(huge));
+    assert.match(huge.error.message, /does not fit in a frame of 65536 bytes/);
+    assert.ok(replies.filter((r) => r.id !== 1).every((r) => r.ok && r.result.kind === 'value' && r.result.value?.byteLength === 16 * 1024));
+    raw.close();
+  } finally {
+    await node.server.close();
+  }
+});
+
+test('request id 0 is refused, and a duplicate of an unanswered id closes the connection', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
+  try {
+    const raw = await RawSocket.open(node.server.url);
+    raw.send(encode([FrameType.requests, [[0, OpCode.topology]]]));
+    const zero = await raw.nextFrame(1);
+    assert.deepEqual(zero.type === 'replies' && zero.replies.map((r) => !r.ok && r.error.code), ['bad-request']);
+    const key = new TextEncoder().encode('hold-1');
+    raw.send(encode([FrameType.requests, [[7, OpCode.get, key, null]]]));
+    await holding!.untilHeld(1);
+    raw.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    assert.equal((await raw.closed).code, CloseCode.protocolError);
+    const last = raw.frames.at(-1);
+    assert.deepEqual(last, { type: 'error', code: 'malformed-frame', message: 'request id 7 is already in flight on this connection' });
+    // Once answered, an id may be used again.
+    const again = await RawSocket.open(node.server.url);
+    again.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    await again.nextFrame(1);
+    again.send(encode([FrameType.requests, [[7, OpCode.topology]]]));
+    const second = await again.nextFrame(2);
+    assert.equal(second.type === 'replies' && second.replies[0]?.ok, true);
+    again.close();
+  } finally {
+    holding?.release();
     await node.server.close();
   }
 });

@@ -12,7 +12,7 @@ import {
 } from '../../src/index.ts';
 import { EARLY_FLUSH_REQUESTS } from '../../src/client/connection.ts';
 import { MemoryStore } from '../../src/server/index.ts';
-import { HoldingKv, fakeClock, startNode } from './client-helpers.ts';
+import { DeferredKv, HoldingKv, fakeClock, startNode } from './client-helpers.ts';
 
 test('get, set, delete, mget and mset with string and byte keys', async () => {
   const node = await startNode();
@@ -189,6 +189,57 @@ test('oversized keys and values fail before they are sent, and server errors kee
   } finally {
     await c2.close();
     await failing.server.close();
+  }
+});
+
+// No per-call timeout: moving 120 MiB may take seconds on a loaded machine, and that is not what is tested.
+const patient = { commandTimeoutMs: 0 };
+
+test('120 concurrent gets of a 1 MiB value all succeed: the replies come in frames within the limit', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: bytesCodec, ...patient });
+  try {
+    await client.set('big', new Uint8Array(1024 * 1024).fill(3));
+    const before = node.server.stats.replyFramesSent;
+    // 120 MiB of replies: over the client's 100 MiB message limit as one frame, and over the
+    // server's 64 MiB unread limit, so the server also paces them as the client reads.
+    const lengths = await Promise.all(Array.from({ length: 120 }, () => client.get('big').then((v) => v?.byteLength)));
+    assert.deepEqual(lengths, Array.from({ length: 120 }, () => 1024 * 1024));
+    assert.ok(node.server.stats.replyFramesSent - before >= 120 / 7, 'at most 7 values of 1 MiB fit in a frame of 8 MiB');
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('120 concurrent gets of a 1 MiB value succeed against a service that answers later, as a node does', async () => {
+  // With a 16 MiB unread limit, reads answered together would pass its double at once if the
+  // server served them all before the first answered: it holds back what cannot fit instead.
+  const node = await startNode({ unreadRepliesLimitBytes: 16 * 1024 * 1024, wrap: (kv) => new DeferredKv(kv) });
+  const client = await connect({ seeds: [node.address], codec: bytesCodec, ...patient });
+  try {
+    await client.set('big', new Uint8Array(1024 * 1024).fill(3));
+    const lengths = await Promise.all(Array.from({ length: 120 }, () => client.get('big').then((v) => v?.byteLength)));
+    assert.deepEqual(lengths, Array.from({ length: 120 }, () => 1024 * 1024));
+    assert.equal(node.server.stats.repliesRefusedUnread, 0);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a request too large for the frame limit fails alone and is never sent', async () => {
+  const node = await startNode({ limits: { maxFrameBytes: 4096, maxValueBytes: 8192 } });
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    const [big, small] = await Promise.allSettled([client.set('big', new Uint8Array(5000)), client.set('small', new Uint8Array(10))]);
+    assert.equal(small.status, 'fulfilled');
+    assert.ok(big.status === 'rejected' && big.reason instanceof TooLargeError && big.reason.code === 'frame-too-large', String(big.status === 'rejected' && big.reason));
+    assert.equal(node.server.stats.connectionsFailed, 0);
+    assert.equal(client.status, 'ready');
+  } finally {
+    await client.close();
+    await node.server.close();
   }
 });
 

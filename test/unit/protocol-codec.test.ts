@@ -15,6 +15,10 @@ import {
   negotiateVersion,
   NodeHandshakeError,
   NODE_PROTOCOL_VERSION,
+  REPLIES_FRAME_OVERHEAD_BYTES,
+  encodeReplies,
+  replyBytesBound,
+  type Reply,
 } from '../../src/protocol/index.ts';
 
 const key = new Uint8Array([1, 2, 3]);
@@ -113,4 +117,19 @@ test('node handshakes round-trip and reject anything else', () => {
   assert.throws(() => decodeNodeHandshake(encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1, client: 'c', credentials: null })), NodeHandshakeError);
   assert.throws(() => decodeNodeHandshake(encodeNodeHandshake({ ...h, version: 99 })), /unsupported node protocol version/);
   assert.throws(() => decodeNodeHandshake(new Uint8Array([0xc1])), NodeHandshakeError);
+});
+
+test('replyBytesBound is never less than what a reply takes in a frame', () => {
+  const replies: Reply[] = [
+    { id: 0xffff_ffff, ok: true, result: { kind: 'value', value: new Uint8Array(70_000), expiresAtMs: 2 ** 52, acks: 2 ** 31 } },
+    { id: 1, ok: true, result: { kind: 'value', value: null, expiresAtMs: null, acks: 0 } },
+    { id: 0xffff_ffff, ok: true, result: { kind: 'write', acks: 0xffff_ffff } },
+    { id: 0xffff_ffff, ok: false, error: { code: 'not-owner', message: 'ü€'.repeat(40_000), topologyVersion: '€'.repeat(100) } },
+    { id: 7, ok: true, result: { kind: 'topology', topology: { version: 'v', partitions: 1, replicas: 1, nodes: [{ name: 'n', clientAddress: 'a', zone: 'z' }], owners: [['n']] } } },
+  ];
+  for (const reply of replies) {
+    assert.ok(encodeReplies([reply]).byteLength <= REPLIES_FRAME_OVERHEAD_BYTES + replyBytesBound(reply), JSON.stringify(reply).slice(0, 80));
+  }
+  const all = encodeReplies(replies).byteLength;
+  assert.ok(all <= REPLIES_FRAME_OVERHEAD_BYTES + replies.reduce((n, r) => n + replyBytesBound(r), 0));
 });
