@@ -6,6 +6,7 @@
 import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
+import type { LeaveProgress } from '../node/node.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
@@ -20,6 +21,8 @@ export interface HostedNode {
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
+  /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
+  leaveProgress(): LeaveProgress;
   stop(): void;
   /**
    * Why this node cannot join the cluster its seeds lead to, or null. Today the one reason is a
@@ -71,6 +74,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };
     },
     leave: (done) => node.leave(done),
+    leaveProgress: () => node.leaveProgress(),
     stop: () => node.stop(),
     refusal: () => {
       if (config.seeds.length === 0) return null;
