@@ -359,10 +359,14 @@ export class ShoalNode {
    * then leave the gossip cluster, stop, and call `done`. Requests keep being coordinated
    * meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
    *
-   * Only hints that can be delivered are waited for: hints for a member that is down are taken
-   * back at each poll (rehomeHints), as those for a member that left the cluster always are. A
-   * restarted member leaving at the same time as the rest would otherwise hold every other
-   * leaver until the hint window (hours) ran out.
+   * Hints do not hold a leave for long: those for a member that left the cluster are always taken
+   * back (rehomeHints), those for a member that is down are taken back at each poll, and ordinary
+   * hints still undelivered once the partitions are handed off are dropped, as a crash would drop
+   * them (the owners that acknowledged those writes hold them). A restarted member that leaves
+   * with the rest leaves first, having nothing to wait for: the others used to wait for their
+   * hints to it until the hint window (hours) ran out, and even to a live target, delivery is
+   * throttled (thousands of hints take longer than a shutdown timeout). A stand-in's hints may be
+   * a copy its write's quorum counted: those are delivered (or passed on) before the node stops.
    */
   leave(done: () => void): void {
     if (this.stopped) return done();
@@ -379,9 +383,11 @@ export class ShoalNode {
       this.timers.leave = null;
       if (this.stopped) return finished();
       this.rehomeDepartedHints();
-      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'is down while this node leaves');
+      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'it is down while this node leaves');
       const p = this.sync.progress();
-      if (!this.joinedCluster || (p.partitionsToHandOff === 0 && this.hints.count === 0 && !this.ownsAnything())) {
+      const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
+      if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
+      if (!this.joinedCluster || (handedOff && this.hints.count === 0)) {
         this.stop();
         return finished();
       }
@@ -418,14 +424,15 @@ export class ShoalNode {
   // ---- membership and the ring ------------------------------------------------------------
 
   /**
-   * Takes back the hints for `target`, which will never receive them: it left the cluster (or is
-   * leaving, or gossip forgot it), or it is down while this node leaves. A stand-in's hint may be
-   * one of the copies its write's quorum counted, so its write goes on to the partition's other
-   * live owners; an ordinary hint is dropped, as a crash would drop it: the owners that
-   * acknowledged the write hold it, and anti-entropy brings it to the others.
+   * Takes back the hints for `target` (only the ordinary ones with `ordinaryOnly`), which it will
+   * not receive from this node: it left the cluster (or is leaving, or gossip forgot it), or this
+   * node leaves. A stand-in's hint may be one of the copies its write's quorum counted, so its
+   * write goes on to the partition's other live owners; an ordinary hint is dropped, as a crash
+   * would drop it: the owners that acknowledged the write hold it, and anti-entropy brings it to
+   * the others.
    */
-  private rehomeHints(target: string, why: string): void {
-    const taken = this.hints.take(target);
+  private rehomeHints(target: string, why: string, ordinaryOnly = false): void {
+    const taken = this.hints.take(target, ordinaryOnly);
     if (taken.length === 0) return;
     const now = this.env.clock.monoMs();
     let readdressed = 0;
@@ -440,7 +447,7 @@ export class ShoalNode {
     this.hints.stats.abandoned += abandoned;
     this.env.log.info(
       { target, hints: taken.length, readdressed, abandoned },
-      `took back ${taken.length} hints for ${target}, which ${why}: ${readdressed} passed on to the partitions' other owners, ${abandoned} dropped (the owners that acknowledged those writes hold them)`,
+      `took back ${taken.length} hints for ${target} (${why}): ${readdressed} passed on to the partitions' other owners, ${abandoned} dropped (the owners that acknowledged those writes hold them)`,
     );
   }
 
@@ -448,7 +455,7 @@ export class ShoalNode {
   private rehomeDepartedHints(): void {
     if (this.hints.count === 0 || !this.joinedCluster) return;
     const inRing = new Set(this.placementNow.members.map((m) => m.name));
-    for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, 'is no longer in the ring (it left or is leaving the cluster)');
+    for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, 'it is no longer in the ring: it left or is leaving the cluster');
   }
 
   private ownsAnything(): boolean {

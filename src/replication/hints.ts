@@ -9,7 +9,9 @@
  *
  * A hint is only worth keeping while its target may still receive it: when the target leaves the
  * cluster, the node takes its hints back (`take`) and passes a sloppy-quorum hint's write on to
- * the partition's current owners, or drops an ordinary hint (see ShoalNode.rehomeHints).
+ * the partition's current owners, or drops an ordinary hint (see ShoalNode.rehomeHints). A node
+ * that leaves does the same for a target that is down, and drops its ordinary hints once it has
+ * handed its partitions off.
  */
 import { compareVersions } from './hlc.ts';
 import { versionOfEncoded } from './record.ts';
@@ -143,11 +145,11 @@ export class HintStore {
   }
 
   /**
-   * Removes and returns every hint for `target`, oldest first (it will never receive them: the
-   * caller passes them on or drops them, and counts which).
+   * Removes and returns every hint for `target` (only the ordinary ones with `ordinaryOnly`),
+   * oldest first: the caller passes them on or drops them, and counts which.
    */
-  take(target: string): Hint[] {
-    const taken = [...(this.byTarget.get(target)?.values() ?? [])];
+  take(target: string, ordinaryOnly = false): Hint[] {
+    const taken = [...(this.byTarget.get(target)?.values() ?? [])].filter((hint) => !(ordinaryOnly && hint.fallback));
     for (const hint of taken) this.remove(hint.id);
     return taken;
   }

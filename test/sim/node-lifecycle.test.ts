@@ -250,3 +250,35 @@ test('a member leaves gracefully while another is down: it does not wait for hin
   assert.equal(hints.abandoned + hints.readdressed, held);
   assert.ok(hints.readdressed > 0, 'n1 stood in for n4 and passed those writes on');
 });
+
+test('a member that has handed its partitions off does not wait for the slow delivery of ordinary hints to a live member', () => {
+  // Delivery throttled to one hint in flight (about five a second), so the 200 hints would take
+  // 40 s to deliver; the leave may only take what the handoff takes.
+  const sim = cluster(3, () => ({ replication: { hintsInFlightPerTarget: 1 } }));
+  sim.runUntil(2_000);
+  sim.crash(2);
+  sim.runUntil(sim.now + 5_000, () => sim.process(0)!.status().members.find((m) => m.name === 'n3')?.state === 'dead');
+  writeMany(sim, 0, 'while-down', 200);
+  sim.restart(2);
+  sim.runUntil(sim.now + 10_000, () => sim.process(2)!.joined && !sim.process(2)!.catchingUp());
+  assert.ok(sim.process(2)!.joined, 'n3 should be back');
+  const leaver = sim.process(0)!;
+  const held = leaver.stats().hints.held;
+  assert.ok(held > 100, `n1 should still hold most of its hints for n3, holds ${held}`);
+  let left = false;
+  leaver.leave(() => (left = true));
+  sim.runUntil(sim.now + 10_000, () => left);
+  assert.ok(left, `n1 should have left; it waits for ${leaver.leaveProgress().waitingFor}`);
+  assert.ok(leaver.stats().hints.abandoned > 0);
+  // n3 caught up from the other owners when it restarted: it holds every write without the hints.
+  sim.runUntil(sim.now + 3_000);
+  for (let i = 0; i < 200; i++) {
+    let value: Uint8Array | null = null;
+    sim.process(2)!.kv.get(enc.encode(`while-down-${i}`), { consistency: 'all' }, (error, result) => {
+      assert.equal(error, null);
+      value = result!.value;
+    });
+    sim.runUntil(sim.now + 1_000, () => value !== null);
+    assert.ok(value, `while-down-${i} should be readable at ALL after n1 left`);
+  }
+});

@@ -78,6 +78,9 @@ test('the hints for a target that left are taken back whole, and counted per tar
   assert.equal(hints.bytes > 0, true);
   assert.deepEqual(hints.targets(), ['n2']);
   assert.deepEqual(hints.take('n3'), []);
+  hints.add('n2', 3, 'd', rec(1), 0, true);
+  assert.deepEqual(hints.take('n2', true).map((h) => h.key), ['a'], 'ordinary hints only: the stand-in\'s stays');
+  assert.deepEqual(hints.targets(), ['n2']);
   // Not delivered: the caller counts what it did with them.
   assert.equal(hints.stats.delivered, 0);
   hints.add('n3', 2, 'c', rec(1), 0);
