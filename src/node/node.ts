@@ -111,7 +111,7 @@ export interface MemberStatus {
 
 /** What a graceful leave still waits for (see ShoalNode.leaveProgress). */
 export interface LeaveProgress {
-  /** Hints still to be delivered, per target (each target is up and in the ring). */
+  /** Hints still held, per target. */
   hints: Record<string, number>;
   partitionsToHandOff: number;
   keysToHandOff: number;
@@ -362,11 +362,11 @@ export class ShoalNode {
    * Hints do not hold a leave for long: those for a member that left the cluster are always taken
    * back (rehomeHints), those for a member that is down are taken back at each poll, and ordinary
    * hints still undelivered once the partitions are handed off are dropped, as a crash would drop
-   * them (the owners that acknowledged those writes hold them). A restarted member that leaves
-   * with the rest leaves first, having nothing to wait for: the others used to wait for their
-   * hints to it until the hint window (hours) ran out, and even to a live target, delivery is
-   * throttled (thousands of hints take longer than a shutdown timeout). A stand-in's hints may be
-   * a copy its write's quorum counted: those are delivered (or passed on) before the node stops.
+   * them (the owners that acknowledged those writes hold them). Waiting for them could last
+   * forever (a restarted member stopped with the rest leaves first, having nothing to wait for)
+   * or longer than any shutdown timeout (delivery is throttled; a restart leaves thousands). A
+   * stand-in's hints may be a copy its write's quorum counted: those are delivered, or passed on
+   * to other owners, before the node stops.
    */
   leave(done: () => void): void {
     if (this.stopped) return done();

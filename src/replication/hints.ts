@@ -40,7 +40,7 @@ export interface HintStats {
   expired: number;
   /** A newer hint for the same (target, key) replaced an older one. */
   superseded: number;
-  /** Ordinary hints dropped because their target left the cluster, or was down when this node left. */
+  /** Ordinary hints dropped: their target left the cluster, or this node left (see ShoalNode.leave). */
   abandoned: number;
   /** Stand-in hints whose target left, passed on to the partition's current owners (or, with none, dropped and counted abandoned). */
   readdressed: number;
