@@ -20,6 +20,9 @@ import { nodeStatus } from './status.ts';
  */
 export const CLIENT_DRAIN_GRACE_MS = 2000;
 
+/** While a stop is under way, how often it logs what it is still waiting for. */
+const STOP_PROGRESS_INTERVAL_MS = 2000;
+
 /** How often the daemon checks whether its node was refused by the cluster it joins. */
 const REFUSAL_CHECK_INTERVAL_MS = 500;
 
@@ -121,17 +124,35 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
+    let left = false;
+    let drained = false;
     const graceful = Promise.all([
-      new Promise<void>((resolve) => node.leave(resolve)),
-      server.close({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }),
+      new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)),
+      server.close({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }).then(() => (drained = true)),
     ]).then(() => 'done' as const);
+    // What the stop still waits for, read from the node before it is stopped.
+    const waiting = () => {
+      const progress = left ? null : node.leaveProgress();
+      const parts = progress && progress.waitingFor !== 'nothing' ? [progress.waitingFor] : [];
+      if (!drained) parts.push(`${server.connectionCount} client connection${server.connectionCount === 1 ? '' : 's'} to drain`);
+      return { waitingFor: parts.length === 0 ? 'nothing' : parts.join(', '), hints: progress?.hints ?? {}, partitionsToHandOff: progress?.partitionsToHandOff ?? 0, keysToHandOff: progress?.keysToHandOff ?? 0 };
+    };
+    const progressLog = setInterval(() => {
+      const w = waiting();
+      log.info(w, `stopping: waiting for ${w.waitingFor}`);
+    }, STOP_PROGRESS_INTERVAL_MS);
     const outcome = await Promise.race([graceful, deadline]);
     clearTimeout(deadlineTimer);
+    clearInterval(progressLog);
+    const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
     await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
     env.timers.cancelAll();
-    if (outcome === 'timeout') {
-      log.error({ timeoutMs: config.shutdownTimeoutMs, handoff: node.progress() }, 'graceful stop did not finish in time; stopped anyway');
+    if (unfinished) {
+      log.error(
+        { timeoutMs: config.shutdownTimeoutMs, ...unfinished, handoff: node.progress() },
+        `graceful stop did not finish within ${config.shutdownTimeoutMs} ms; stopped anyway. It was waiting for ${unfinished.waitingFor}`,
+      );
       return ExitStatus.failed;
     }
     log.info({}, 'stopped');

@@ -6,7 +6,7 @@
 import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
-import type { RefusedPeer } from '../node/node.ts';
+import type { LeaveProgress, RefusedPeer } from '../node/node.ts';
 import type { RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
@@ -23,6 +23,8 @@ export interface HostedNode {
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
+  /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
+  leaveProgress(): LeaveProgress;
   stop(): void;
   /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor); null once joined. */
   waitingFor(): string | null;
@@ -81,6 +83,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };
     },
     leave: (done) => node.leave(done),
+    leaveProgress: () => node.leaveProgress(),
     stop: () => node.stop(),
     waitingFor: () => node.waitingFor(),
     refusedPeers: () => node.refusedPeers(),

@@ -122,6 +122,18 @@ export interface RefusedPeer {
   reason: string;
 }
 
+/** What a graceful leave still waits for (see ShoalNode.leaveProgress). */
+export interface LeaveProgress {
+  /** Hints still held, per target. */
+  hints: Record<string, number>;
+  partitionsToHandOff: number;
+  keysToHandOff: number;
+  /** Partitions this node's ring still places on it (until its ring drops it). */
+  partitionsOwned: number;
+  /** The same, in words: "12 hints to n2, 3 partitions (40 keys) to hand off", or "nothing". */
+  waitingFor: string;
+}
+
 /** What `shoal status` shows about one node: its own view of the cluster. */
 export interface NodeStatus {
   name: string;
@@ -413,6 +425,15 @@ export class ShoalNode {
    * their new owners), wait until nothing is left to hand off and no hint is left to deliver,
    * then leave the gossip cluster, stop, and call `done`. Requests keep being coordinated
    * meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
+   *
+   * Hints do not hold a leave for long: those for a member that left the cluster are always taken
+   * back (rehomeHints), those for a member that is down are taken back at each poll, and ordinary
+   * hints still undelivered once the partitions are handed off are dropped, as a crash would drop
+   * them (the owners that acknowledged those writes hold them). Waiting for them could last
+   * forever (a restarted member stopped with the rest leaves first, having nothing to wait for)
+   * or longer than any shutdown timeout (delivery is throttled; a restart leaves thousands). A
+   * stand-in's hints may be a copy its write's quorum counted: those are delivered, or passed on
+   * to other owners, before the node stops.
    */
   leave(done: () => void): void {
     if (this.stopped) return done();
@@ -428,14 +449,30 @@ export class ShoalNode {
     const poll = () => {
       this.timers.leave = null;
       if (this.stopped) return finished();
+      this.rehomeDepartedHints();
+      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'it is down while this node leaves');
       const p = this.sync.progress();
-      if (!this.joinedCluster || (p.partitionsToHandOff === 0 && this.hints.count === 0 && !this.ownsAnything())) {
+      const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
+      if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
+      if (!this.joinedCluster || (handedOff && this.hints.count === 0)) {
         this.stop();
         return finished();
       }
       this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
     this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+  }
+
+  /** What a graceful leave (or a settling node) still waits for: hints per target, partitions to hand off. */
+  leaveProgress(): LeaveProgress {
+    const p = this.sync.progress();
+    const hints = Object.fromEntries(this.hints.countsByTarget());
+    let partitionsOwned = 0;
+    for (let q = 0; q < this.placementNow.partitions; q++) if (this.placementNow.owners(q).includes(this.name)) partitionsOwned++;
+    const parts = Object.entries(hints).map(([target, n]) => `${n} hint${n === 1 ? '' : 's'} to ${target}`);
+    if (p.partitionsToHandOff > 0) parts.push(`${p.partitionsToHandOff} partition${p.partitionsToHandOff === 1 ? '' : 's'} (${p.keysToHandOff} keys) to hand off`);
+    if (partitionsOwned > 0) parts.push(`the ring to stop placing ${partitionsOwned} partition${partitionsOwned === 1 ? '' : 's'} on this node`);
+    return { hints, partitionsToHandOff: p.partitionsToHandOff, keysToHandOff: p.keysToHandOff, partitionsOwned, waitingFor: parts.length === 0 ? 'nothing' : parts.join(', ') };
   }
 
   /** Stops at once: pending requests fail, gossip announces the leave, timers stop. Idempotent. */
@@ -452,6 +489,41 @@ export class ShoalNode {
   }
 
   // ---- membership and the ring ------------------------------------------------------------
+
+  /**
+   * Takes back the hints for `target` (only the ordinary ones with `ordinaryOnly`), which it will
+   * not receive from this node: it left the cluster (or is leaving, or gossip forgot it), or this
+   * node leaves. A stand-in's hint may be one of the copies its write's quorum counted, so its
+   * write goes on to the partition's other live owners; an ordinary hint is dropped, as a crash
+   * would drop it: the owners that acknowledged the write hold it, and anti-entropy brings it to
+   * the others.
+   */
+  private rehomeHints(target: string, why: string, ordinaryOnly = false): void {
+    const taken = this.hints.take(target, ordinaryOnly);
+    if (taken.length === 0) return;
+    const now = this.env.clock.monoMs();
+    let readdressed = 0;
+    for (const hint of taken) {
+      if (!hint.fallback) continue;
+      const owners = this.placementNow.owners(hint.partition).filter((o) => o !== target && (o === this.name ? !this.leaving : this.alive.get(o) === true));
+      for (const owner of owners) this.hints.add(owner, hint.partition, hint.key, hint.record, now, true);
+      if (owners.length > 0) readdressed++;
+    }
+    const abandoned = taken.length - readdressed;
+    this.hints.stats.readdressed += readdressed;
+    this.hints.stats.abandoned += abandoned;
+    this.env.log.info(
+      { target, hints: taken.length, readdressed, abandoned },
+      `took back ${taken.length} hints for ${target} (${why}): ${readdressed} passed on to the partitions' other owners, ${abandoned} dropped (the owners that acknowledged those writes hold them)`,
+    );
+  }
+
+  /** Hints for members no longer in the ring (left, leaving, forgotten by gossip, refused) can never be delivered. */
+  private rehomeDepartedHints(): void {
+    if (this.hints.count === 0 || !this.joinedCluster) return;
+    const inRing = new Set(this.placementNow.members.map((m) => m.name));
+    for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, 'it is no longer in the ring: it left or is leaving the cluster');
+  }
 
   private ownsAnything(): boolean {
     for (let p = 0; p < this.placementNow.partitions; p++) if (this.placementNow.owners(p).includes(this.name)) return true;
@@ -588,7 +660,9 @@ export class ShoalNode {
     this.ringCheckPending = true;
     this.env.timers.setTimer(0, () => {
       this.ringCheckPending = false;
-      if (!this.stopped) this.checkRing();
+      if (this.stopped) return;
+      this.checkRing();
+      this.rehomeDepartedHints();
     });
   }
 
@@ -622,8 +696,10 @@ export class ShoalNode {
   private scheduleRingCheck(): void {
     this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
       this.forgetDeparted();
-      if (this.joinedCluster) this.checkRing();
-      else if (this.joinSettled) this.tryInstallFirstRing(); // gossip forgets members silently
+      if (this.joinedCluster) {
+        this.checkRing();
+        this.rehomeDepartedHints();
+      } else if (this.joinSettled) this.tryInstallFirstRing(); // gossip forgets members silently
       this.logIfStillJoining();
       this.scheduleRingCheck();
     });

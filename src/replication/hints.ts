@@ -6,6 +6,12 @@
  *
  * Hints live in memory: a node that crashes loses its hints, and anti-entropy (sync.ts) is what
  * repairs the target then. Hints make repair fast; anti-entropy makes it certain.
+ *
+ * A hint is only worth keeping while its target may still receive it: when the target leaves the
+ * cluster, the node takes its hints back (`take`) and passes a sloppy-quorum hint's write on to
+ * the partition's current owners, or drops an ordinary hint (see ShoalNode.rehomeHints). A node
+ * that leaves does the same for a target that is down, and drops its ordinary hints once it has
+ * handed its partitions off.
  */
 import { compareVersions } from './hlc.ts';
 import { versionOfEncoded } from './record.ts';
@@ -17,6 +23,12 @@ export interface Hint {
   readonly key: string;
   readonly record: Uint8Array;
   readonly storedAtMs: number;
+  /**
+   * Kept by a sloppy-quorum stand-in: this node is not an owner, and the hint may be one of the
+   * copies that made the write's quorum. An ordinary hint (kept by a coordinator for an owner that
+   * did not acknowledge) adds nothing to the owners that did.
+   */
+  readonly fallback: boolean;
   /** Monotonic ms of the last delivery attempt, or -1 if never sent. */
   sentAtMs: number;
 }
@@ -28,6 +40,10 @@ export interface HintStats {
   expired: number;
   /** A newer hint for the same (target, key) replaced an older one. */
   superseded: number;
+  /** Ordinary hints dropped: their target left the cluster, or this node left (see ShoalNode.leave). */
+  abandoned: number;
+  /** Stand-in hints whose target left, passed on to the partition's current owners (or, with none, dropped and counted abandoned). */
+  readdressed: number;
 }
 
 /** Bytes a hint is charged: its record, its key and a fixed allowance for bookkeeping. */
@@ -41,7 +57,7 @@ export class HintStore {
   private readonly byTarget = new Map<string, Map<number, Hint>>();
   private nextId = 1;
   private bytesHeld = 0;
-  readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0 };
+  readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0, abandoned: 0, readdressed: 0 };
   /** The most hints and bytes ever held at once, for the bounded-resources checker. */
   peakCount = 0;
   peakBytes = 0;
@@ -61,7 +77,7 @@ export class HintStore {
   }
 
   /** Keeps `record` for `target`; a newer hint for the same key replaces an older one. */
-  add(target: string, partition: number, key: string, record: Uint8Array, nowMs: number): void {
+  add(target: string, partition: number, key: string, record: Uint8Array, nowMs: number, fallback = false): void {
     const tk = `${target}\u0000${key}`;
     const existingId = this.byTargetKey.get(tk);
     if (existingId !== undefined) {
@@ -83,7 +99,7 @@ export class HintStore {
     const id = this.nextId++;
     // A copy: a received record is a view into the network buffer it arrived in, which a long-lived
     // hint would otherwise keep alive whole while being charged only for the record.
-    const hint: Hint = { id, target, partition, key, record: record.slice(), storedAtMs: nowMs, sentAtMs: -1 };
+    const hint: Hint = { id, target, partition, key, record: record.slice(), storedAtMs: nowMs, fallback, sentAtMs: -1 };
     this.byId.set(id, hint);
     let forTarget = this.byTarget.get(target);
     if (!forTarget) this.byTarget.set(target, (forTarget = new Map()));
@@ -121,6 +137,21 @@ export class HintStore {
       else if (due.length < max) due.push(hint);
     }
     return { due: due.slice(0, Math.max(0, max - inFlight)), inFlight };
+  }
+
+  /** How many hints wait for each target, in the order the targets started waiting. */
+  countsByTarget(): Map<string, number> {
+    return new Map([...this.byTarget].map(([target, hints]) => [target, hints.size]));
+  }
+
+  /**
+   * Removes and returns every hint for `target` (only the ordinary ones with `ordinaryOnly`),
+   * oldest first: the caller passes them on or drops them, and counts which.
+   */
+  take(target: string, ordinaryOnly = false): Hint[] {
+    const taken = [...(this.byTarget.get(target)?.values() ?? [])].filter((hint) => !(ordinaryOnly && hint.fallback));
+    for (const hint of taken) this.remove(hint.id);
+    return taken;
   }
 
   /** The target acknowledged the hint. */

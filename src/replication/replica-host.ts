@@ -194,7 +194,7 @@ export class ReplicaHost {
         if (message.h !== undefined) {
           // A sloppy-quorum fallback keeps the write as a hint for the owner it stands in for.
           this.stats.fallbackHintsTaken++;
-          this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs());
+          this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs(), true);
           this.ctx.send(from, { t: 'wa', id: message.id });
           return true;
         }

@@ -179,6 +179,9 @@ export class PartitionSync {
   }
 
   private round(): void {
+    // Records that arrived for a partition after every owner left the ring (a late hint or write
+    // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
+    for (const p of this.coveredBy.keys()) if (this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
     const peers = this.peers();
     if (peers.length === 0) return;
     const peer = peers[this.nextPeer++ % peers.length]!;

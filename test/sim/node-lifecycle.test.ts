@@ -8,6 +8,8 @@ import type { ShoalNode } from '../../src/node/node.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 import { joinInOrder } from '../../src/ring/index.ts';
+import type { KvMessage } from '../../src/replication/messages.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
 
 const enc = new TextEncoder();
 
@@ -176,4 +178,107 @@ test('a lone node leaves gracefully: an empty ring is not an error', () => {
   sim.runUntil(sim.now + 20_000, () => left === 2);
   assert.equal(left, 2, 'leave should call back every caller, even with nobody to hand off to');
   assert.equal(node.status().ring.members, 0);
+});
+
+test('a record that arrives after every owner left the ring does not hold the last leaver forever', () => {
+  const sim = cluster(1);
+  sim.runUntil(1_000);
+  const node = sim.process(0)!;
+  let left = false;
+  node.leave(() => (left = true));
+  sim.runUntil(sim.now + 10, () => node.status().ring.members === 0);
+  assert.equal(node.status().ring.members, 0, 'the leaver dropped itself from its ring');
+  // A late hint from a peer (the test plays the peer): the node holds partition 0 again, which nobody owns.
+  const hint: KvMessage = { t: 'hd', id: 1, p: 0, k: 'late', r: makeRecord({ wallMs: 1, logical: 0, node: 2 }, enc.encode('v'), 0) };
+  (node as unknown as { dispatch(from: string, message: KvMessage): void }).dispatch('n2', hint);
+  assert.equal(node.leaveProgress().partitionsToHandOff, 1);
+  sim.runUntil(sim.now + 20_000, () => left);
+  assert.ok(left, `the leave should finish; it waits for ${node.leaveProgress().waitingFor}`);
+});
+
+/** Writes `count` keys through node `via` at QUORUM, all in flight together, and waits for every answer. */
+function writeMany(sim: Simulation<ShoalNode>, via: number, prefix: string, count: number): void {
+  let answered = 0;
+  for (let i = 0; i < count; i++) {
+    sim.process(via)!.kv.set(enc.encode(`${prefix}-${i}`), enc.encode('v'), {}, (error) => {
+      assert.equal(error, null);
+      answered++;
+    });
+  }
+  sim.runUntil(sim.now + 10_000, () => answered === count);
+  assert.equal(answered, count, 'every write should have been answered');
+}
+
+test('after a member was killed and restarted, every member still leaves gracefully, all at once', () => {
+  const sim = cluster(3);
+  sim.runUntil(2_000);
+  sim.crash(2);
+  sim.runUntil(sim.now + 5_000, () => sim.process(0)!.status().members.find((m) => m.name === 'n3')?.state === 'dead');
+  // The survivors keep hints for n3: more than its restart gives them time to deliver.
+  writeMany(sim, 0, 'while-down', 2_000);
+  sim.restart(2);
+  sim.runUntil(sim.now + 10_000, () => sim.process(2)!.joined && !sim.process(2)!.catchingUp());
+  assert.ok(sim.process(2)!.joined, 'n3 should be back');
+  assert.ok(sim.process(0)!.stats().hints.held > 0, 'n1 should still hold hints for n3 (else this test tests nothing)');
+
+  // n3 has nothing to wait for and leaves first; the hints for it can never be delivered then.
+  const left = new Set<number>();
+  for (const i of [0, 1, 2]) sim.process(i)!.leave(() => left.add(i));
+  sim.runUntil(sim.now + 30_000, () => left.size === 3);
+  assert.deepEqual([...left].sort(), [0, 1, 2], `still leaving: ${[0, 1, 2].filter((i) => !left.has(i)).map((i) => `n${i + 1} waits for ${sim.process(i)!.leaveProgress().waitingFor}`).join('; ')}`);
+  assert.ok(sim.process(0)!.stats().hints.abandoned > 0, 'n1 dropped the hints for n3, which left');
+});
+
+test('a member leaves gracefully while another is down: it does not wait for hints it cannot deliver', () => {
+  // Four nodes, so that the three left still make a quorum of every partition's owners for the handoff.
+  const sim = cluster(4);
+  sim.runUntil(2_000);
+  sim.crash(3);
+  sim.runUntil(sim.now + 5_000, () => sim.process(0)!.status().members.find((m) => m.name === 'n4')?.state === 'dead');
+  writeMany(sim, 0, 'while-down', 50);
+  const leaver = sim.process(0)!;
+  const held = leaver.stats().hints.held;
+  assert.ok(held > 0);
+  assert.match(leaver.leaveProgress().waitingFor, new RegExp(`^${held} hints to n4, `));
+  let left = false;
+  leaver.leave(() => (left = true));
+  sim.runUntil(sim.now + 30_000, () => left);
+  assert.ok(left, `n1 should have left; it waits for ${leaver.leaveProgress().waitingFor}`);
+  const hints = leaver.stats().hints;
+  assert.equal(hints.held, 0);
+  // Ordinary hints are dropped; a stand-in's (n1 took some for n4: sloppy quorum) go on to the other owners.
+  assert.equal(hints.abandoned + hints.readdressed, held);
+  assert.ok(hints.readdressed > 0, 'n1 stood in for n4 and passed those writes on');
+});
+
+test('a member that has handed its partitions off does not wait for the slow delivery of ordinary hints to a live member', () => {
+  // Delivery throttled to one hint in flight (about five a second), so the 200 hints would take
+  // 40 s to deliver; the leave may only take what the handoff takes.
+  const sim = cluster(3, () => ({ replication: { hintsInFlightPerTarget: 1 } }));
+  sim.runUntil(2_000);
+  sim.crash(2);
+  sim.runUntil(sim.now + 5_000, () => sim.process(0)!.status().members.find((m) => m.name === 'n3')?.state === 'dead');
+  writeMany(sim, 0, 'while-down', 200);
+  sim.restart(2);
+  sim.runUntil(sim.now + 10_000, () => sim.process(2)!.joined && !sim.process(2)!.catchingUp());
+  assert.ok(sim.process(2)!.joined, 'n3 should be back');
+  const leaver = sim.process(0)!;
+  const held = leaver.stats().hints.held;
+  assert.ok(held > 100, `n1 should still hold most of its hints for n3, holds ${held}`);
+  let left = false;
+  leaver.leave(() => (left = true));
+  sim.runUntil(sim.now + 10_000, () => left);
+  assert.ok(left, `n1 should have left; it waits for ${leaver.leaveProgress().waitingFor}`);
+  assert.ok(leaver.stats().hints.abandoned > 0);
+  // n3 caught up from the other owners when it restarted: it holds every write without the hints.
+  sim.runUntil(sim.now + 3_000);
+  for (let i = 0; i < 200; i++) {
+    let value: Uint8Array | null = null;
+    sim.process(2)!.kv.get(enc.encode(`while-down-${i}`), { consistency: 'all' }, (error, result) => {
+      assert.equal(error, null);
+      value = result!.value;
+    });
+    sim.runUntil(sim.now + 1_000, () => value !== null);
+    assert.ok(value, `while-down-${i} should be readable at ALL after n1 left`);
+  }
 });

@@ -65,3 +65,24 @@ test('each target sees only its own hints, and a target with none left is no lon
   assert.deepEqual(hints.targets(), ['n2']);
   assert.deepEqual(hints.due('n3', 0, 500, 10).due, []);
 });
+
+test('the hints for a target that left are taken back whole, and counted per target until then', () => {
+  const hints = new HintStore(100, 1 << 20, 10_000);
+  hints.add('n2', 0, 'a', rec(1), 0);
+  hints.add('n3', 1, 'b', rec(1), 0, true);
+  hints.add('n3', 2, 'c', rec(1), 0);
+  assert.deepEqual([...hints.countsByTarget()], [['n2', 1], ['n3', 2]]);
+  const taken = hints.take('n3');
+  assert.deepEqual(taken.map((h) => [h.key, h.fallback]), [['b', true], ['c', false]]);
+  assert.equal(hints.count, 1);
+  assert.equal(hints.bytes > 0, true);
+  assert.deepEqual(hints.targets(), ['n2']);
+  assert.deepEqual(hints.take('n3'), []);
+  hints.add('n2', 3, 'd', rec(1), 0, true);
+  assert.deepEqual(hints.take('n2', true).map((h) => h.key), ['a'], 'ordinary hints only: the stand-in\'s stays');
+  assert.deepEqual(hints.targets(), ['n2']);
+  // Not delivered: the caller counts what it did with them.
+  assert.equal(hints.stats.delivered, 0);
+  hints.add('n3', 2, 'c', rec(1), 0);
+  assert.equal(hints.count, 2, 'a taken key can be hinted again');
+});
