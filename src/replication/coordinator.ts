@@ -316,7 +316,7 @@ export class Coordinator implements KvService {
       write.done = null;
       // Acknowledged with a stand-in counted for an owner: reads must not rely on that owner having it.
       if (write.standInFor.length > 0 && !this.ctx.config.bugs?.forgetStandInWrites) {
-        this.standInWrites.remember(write.key, write.partition, write.version, write.record, write.standInFor, this.ctx.env.clock.monoMs());
+        this.standInWrites.remember(write.key, write.version, write.record, write.standInFor, this.ctx.env.clock.monoMs());
       }
       done(null, { acks: write.acks, version: write.version });
     }

@@ -16,7 +16,6 @@
 import { compareVersions, type Version } from './hlc.ts';
 
 export interface StandInWrite {
-  readonly partition: number;
   readonly version: Version;
   /** The encoded record (record.ts), as written. */
   readonly record: Uint8Array;
@@ -44,14 +43,14 @@ export class StandInWrites {
   }
 
   /** Records a write acknowledged with stand-ins' acks for `owners`, unless a newer one is remembered. */
-  remember(key: string, partition: number, version: Version, record: Uint8Array, owners: Iterable<string>, nowMs: number): void {
+  remember(key: string, version: Version, record: Uint8Array, owners: Iterable<string>, nowMs: number): void {
     const held = this.byKey.get(key);
     if (held && compareVersions(held.version, version) >= 0) {
       for (const owner of owners) held.lacking.add(owner);
       return;
     }
     if (held) this.drop(key, held);
-    const entry: StandInWrite = { partition, version, record, lacking: new Set(owners), atMs: nowMs };
+    const entry: StandInWrite = { version, record, lacking: new Set(owners), atMs: nowMs };
     this.byKey.set(key, entry);
     this.bytesHeld += cost(key, entry);
     this.trim(nowMs);
