@@ -69,6 +69,21 @@ export interface ReplicationConfig {
   syncBatch: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** Test-only: re-injects fixed bugs, so a test can show that the simulator's checkers catch them. Never set it in production. */
+  bugs?: ReplicationBugs;
+}
+
+/**
+ * Fixed bugs a simulation may switch back on (FoundationDB's BUGGIFY, for regressions): each one
+ * names the run that found it, and a test runs that seed with the switch on and expects the
+ * checker's violation. Not reachable from the daemon's configuration.
+ */
+export interface ReplicationBugs {
+  /**
+   * The coordinator forgets the sloppy writes it acknowledged with a stand-in's ack (see
+   * stand-in-writes.ts): a read it coordinates can miss its own write (kv seed 10580, read-your-writes).
+   */
+  forgetStandInWrites?: boolean;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

@@ -8,9 +8,11 @@
  * keep listening until the deadline, and leave a hint for every owner that never acknowledged.
  *
  * Read path: ask every live owner; answer once enough ready replicas replied (a replica that is
- * still catching up does not count, see partition-replica.ts) with the newest version seen; then,
- * after the answer, when every replica replied or the deadline passed, send the newest record to
- * every replica that returned an older one (read repair).
+ * still catching up does not count, see partition-replica.ts) with the newest version seen, or
+ * the newer sloppy write of the key this coordinator acknowledged with a stand-in's ack in place
+ * of an owner's, which the owners may not hold yet (stand-in-writes.ts); then, after the answer,
+ * when every replica replied or the deadline passed, send the newest record to every replica that
+ * returned an older one (read repair).
  *
  * Deadlines: a request gives up on silent replicas after the replica timeout, lengthened by the
  * bytes in flight (deadlineFor). This node's own replica is not given up on that way: it gets one
@@ -25,6 +27,7 @@ import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } 
 import type { KvMessage } from './messages.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
+import { StandInWrites } from './stand-in-writes.ts';
 
 interface PendingWrite {
   kind: 'write';
@@ -38,6 +41,8 @@ interface PendingWrite {
   awaiting: Set<string>;
   /** Node name -> the owner it stands in for (sloppy fallbacks). */
   fallbacks: Map<string, string>;
+  /** Owners whose stand-in's ack was counted in `acks`: they lack the write until the hint reaches them. */
+  standInFor: string[];
   /**
    * While the ring changes: the partition's owners in the previous ring, the acks needed from
    * them (as if the write ran on that ring), those counted so far, and the previous owners outside
@@ -67,6 +72,8 @@ interface PendingRead {
   newestBytes: Uint8Array | null;
   /** The newest version a replica reported evicted: nothing older may be answered or repaired. */
   evicted: Version | null;
+  /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
+  newestRemembered: boolean;
   done: Callback<GetResult> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
@@ -94,6 +101,8 @@ export interface CoordinatorStats {
   overloaded: number;
   /** Replicas that answered busy (their partition actor's mailbox was full). */
   replicasBusy: number;
+  /** Reads answered with a remembered sloppy write that no replica that answered held (stand-in-writes.ts). */
+  standInWritesRecalled: number;
   peakPending: number;
   /** Reads answered with a miss, by reason (see MissReason in api.ts). */
   missAbsent: number;
@@ -115,6 +124,8 @@ export class Coordinator implements KvService {
   private deadlineTimer: TimerId | null = null;
   private deadlineTimerAt = Number.POSITIVE_INFINITY;
   private expiring = false;
+  /** Sloppy writes acknowledged with stand-ins' acks, merged into reads of their keys. */
+  private readonly standInWrites: StandInWrites;
   readonly stats: CoordinatorStats = {
     reads: 0,
     writes: 0,
@@ -125,6 +136,7 @@ export class Coordinator implements KvService {
     unavailable: 0,
     overloaded: 0,
     replicasBusy: 0,
+    standInWritesRecalled: 0,
     peakPending: 0,
     missAbsent: 0,
     missDeleted: 0,
@@ -151,6 +163,8 @@ export class Coordinator implements KvService {
     subscribeTopology?: (listener: (version: string) => void) => () => void,
   ) {
     if (subscribeTopology) this.onTopologyChange = subscribeTopology;
+    // The stand-ins hold these writes as hints, so the coordinator keeps them within the same bounds.
+    this.standInWrites = new StandInWrites(ctx.config.maxHints, ctx.config.maxHintBytes, ctx.config.hintWindowMs);
   }
 
   /** Present when the owner can tell ring changes as they happen (see src/server/topology-watch.ts). */
@@ -188,11 +202,20 @@ export class Coordinator implements KvService {
       newest: null,
       evicted: null,
       newestBytes: null,
+      newestRemembered: false,
       done,
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
     };
+    // A sloppy write acknowledged here may be missing from every owner asked: it takes part as if
+    // a replica had returned it (read-your-writes), and read repair brings it to those that lack it.
+    const remembered = this.standInWrites.get(read.key, this.ctx.env.clock.monoMs());
+    if (remembered) {
+      read.newest = decodeRecord(remembered.record);
+      read.newestBytes = remembered.record;
+      read.newestRemembered = true;
+    }
     this.track(id, read);
     for (const owner of live) this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
     // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
@@ -257,6 +280,7 @@ export class Coordinator implements KvService {
       acks: 0,
       awaiting: new Set(),
       fallbacks: new Map(),
+      standInFor: [],
       previous: null,
       done,
       deadline: this.deadlineFor(bytes),
@@ -322,12 +346,20 @@ export class Coordinator implements KvService {
     const write = this.pending.get(id);
     if (!write || write.kind !== 'write') return;
     const previous = write.previous;
-    if (write.awaiting.delete(from) || write.fallbacks.delete(from)) write.acks++;
-    else if (!previous?.awaiting.delete(from)) return; // a duplicate
+    const standsInFor = write.fallbacks.get(from);
+    if (write.awaiting.delete(from)) write.acks++;
+    else if (standsInFor !== undefined && write.fallbacks.delete(from)) {
+      write.acks++;
+      write.standInFor.push(standsInFor);
+    } else if (!previous?.awaiting.delete(from)) return; // a duplicate
     if (previous?.owners.includes(from)) previous.acks++;
     if (write.done && write.acks >= write.needed && (!previous || previous.acks >= previous.needed)) {
       const done = write.done;
       write.done = null;
+      // Acknowledged with a stand-in counted for an owner: reads must not rely on that owner having it.
+      if (write.standInFor.length > 0 && !this.ctx.config.bugs?.forgetStandInWrites) {
+        this.standInWrites.remember(write.key, write.version, write.record, write.standInFor, this.ctx.env.clock.monoMs());
+      }
       done(null, { acks: write.acks, version: write.version });
     }
     if (write.awaiting.size === 0 && write.fallbacks.size === 0 && (previous?.awaiting.size ?? 0) === 0) this.finishWrite(id);
@@ -362,14 +394,18 @@ export class Coordinator implements KvService {
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     const record = bytes ? decodeRecord(bytes) : null;
     this.readBytesEstimate += ((bytes?.length ?? 0) - this.readBytesEstimate) / READ_ESTIMATE_WEIGHT;
-    read.seen.set(from, record ? record.version : (evicted ?? ZERO_VERSION));
+    const version = record ? record.version : (evicted ?? ZERO_VERSION);
+    read.seen.set(from, version);
+    this.standInWrites.seen(read.key, from, version);
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (record) {
       this.hlc.observe(record.version);
-      if (!read.newest || compareVersions(record.version, read.newest.version) > 0) {
+      const order = read.newest ? compareVersions(record.version, read.newest.version) : 1;
+      if (order > 0) {
         read.newest = record;
         read.newestBytes = bytes;
       }
+      if (order >= 0) read.newestRemembered = false;
     }
     if (ready) read.readyReplies++;
     if (read.done && read.readyReplies >= read.needed) this.answerRead(read);
@@ -418,6 +454,7 @@ export class Coordinator implements KvService {
       this.countMiss(miss);
       return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
     }
+    if (read.newestRemembered) this.stats.standInWritesRecalled++;
     const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
     if (dead) this.countMiss(newest.tombstone ? 'deleted' : 'expired');
     done(null, {

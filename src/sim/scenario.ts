@@ -5,6 +5,7 @@
  */
 import type { Violation } from './checkers.ts';
 import type { EventTrace } from './trace.ts';
+import type { ReplicationBugs } from '../replication/config.ts';
 
 export type FaultMode = 'swarm' | 'none';
 
@@ -13,6 +14,8 @@ export interface ScenarioOptions {
   nodes: number;
   durationMs: number;
   faults: FaultMode;
+  /** Test-only: fixed bugs to switch back on in every node (the kv scenario honours it), to show a checker catches them. */
+  bugs?: ReplicationBugs;
 }
 
 export interface ScenarioResult {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consistency, GetResult, KvError, WriteResult } from '../../src/replication/api.ts';
+import { decodeRecord } from '../../src/replication/record.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 
@@ -147,6 +148,47 @@ test('sloppy quorum: with an owner down, a fallback past the preference list hol
   assert.equal(sloppy?.acks, 2);
   const fallbackHints = c.sim.upNodes().reduce((s, n) => s + n.process!.stats().replica.fallbackHintsTaken, 0);
   assert.ok(fallbackHints >= 1);
+});
+
+test('read-your-writes after a sloppy write: the coordinator answers the write a stand-in holds for an owner that lacks it, and repairs that owner', () => {
+  const c = cluster(5);
+  const placement = c.sim.process(0)!.placement();
+  const ranking = placement.ranking(placement.partitionOfKey(enc.encode('g'))).map((name) => c.sim.indexOf(name)!);
+  // Owners first, then the stand-in a sloppy write picks, then a coordinator that is neither.
+  const [kept1, kept2, lagging, standIn, via] = ranking as [number, number, number, number, number];
+  set(c, via, 'g', 'old', 'all');
+
+  // The lagging owner is cut off until the coordinator declares it dead: a sloppy ALL write then
+  // counts the stand-in's ack in its place.
+  const others = c.sim.nodes.map((n) => n.index).filter((i) => i !== lagging);
+  const undo = [c.sim.network.cut([lagging], others), c.sim.network.cut(others, [lagging])];
+  untilDead(c, via, lagging);
+  let written: WriteResult | undefined;
+  c.sim.process(via)!.kv.set(enc.encode('g'), enc.encode('new'), { consistency: 'all', sloppy: true }, (_e, r) => (written = r));
+  c.sim.runUntil(c.sim.now + 1_000, () => written !== undefined);
+  assert.equal(written?.acks, 3);
+
+  // The owner comes back, but the stand-in cannot hand it the hint; the coordinator sees it alive.
+  c.sim.network.cut([standIn], [lagging]);
+  for (const u of undo) u();
+  const name = c.sim.nodes[lagging]!.address;
+  const alive = () => c.sim.process(via)!.membership.members().find((m) => m.name === name)?.state === 'alive';
+  c.sim.runUntil(c.sim.now + 30_000, alive);
+  assert.ok(alive(), `${name} should be alive again for the coordinator`);
+
+  // A ONE read that only the lagging owner answers in time must still return the write.
+  const clogUntil = c.sim.now + 200;
+  c.sim.network.clog(via, kept1, clogUntil);
+  c.sim.network.clog(via, kept2, clogUntil);
+  const r = get(c, via, 'g', 'one');
+  assert.equal(r.value && dec.decode(r.value), 'new');
+  assert.deepEqual(r.version, written!.version);
+  assert.equal(c.sim.process(via)!.stats().coordinator.standInWritesRecalled, 1);
+  // Read repair gave the lagging owner the write, though the stand-in's hint never reached it.
+  c.sim.runUntil(clogUntil + 1_000);
+  assert.equal(c.sim.process(lagging)!.stats().replica.hintsApplied, 0);
+  const held = c.sim.process(lagging)!.heldPartitions().get(placement.partitionOfKey(enc.encode('g')))!.peek('g');
+  assert.deepEqual(held && decodeRecord(held).version, written!.version);
 });
 
 test('every request fails at its own deadline, whatever else is pending (one deadline timer for all of them)', () => {

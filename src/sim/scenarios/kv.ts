@@ -70,7 +70,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
     seed: options.seed,
     nodes: options.nodes,
     partitions: KV_SIM_PARTITIONS,
-    replication: KV_SIM_REPLICATION,
+    replication: options.bugs ? { ...KV_SIM_REPLICATION, bugs: options.bugs } : KV_SIM_REPLICATION,
     network: profile?.network ?? {},
     trace,
   });
@@ -107,6 +107,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
       hintsDelivered: t.hints.delivered,
       hintsDroppedForRoom: t.hints.droppedForRoom,
       sloppyFallbacks: t.coordinator.sloppyFallbacks,
+      standInWritesRecalled: t.coordinator.standInWritesRecalled,
       syncRecordsPulled: t.sync.recordsPulled,
       syncRecordsPushed: t.sync.recordsPushed,
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
