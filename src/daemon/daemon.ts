@@ -86,6 +86,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           topology: () => node.kv.topology(),
           progress: () => node.progress(),
           clientConnections: () => server.connectionCount,
+          catchUp: () => node.catchUp(),
         }),
     });
   } catch (error) {

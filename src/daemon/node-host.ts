@@ -6,6 +6,7 @@
 import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
+import type { CatchUpStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
@@ -18,6 +19,8 @@ export interface HostedNode {
   joined(): boolean;
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
+  /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
+  catchUp(): CatchUpStatus;
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
   stop(): void;
@@ -70,6 +73,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };
     },
+    catchUp: () => node.catchUpProgress(),
     leave: (done) => node.leave(done),
     stop: () => node.stop(),
     refusal: () => {

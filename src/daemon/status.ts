@@ -3,7 +3,7 @@
  * the membership, and how many partitions each member holds in its ring.
  */
 import type { Membership } from '../gossip/membership.ts';
-import type { MemberStatus, NodeStatus } from '../protocol/index.ts';
+import type { CatchUpStatus, MemberStatus, NodeStatus } from '../protocol/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
 
 export interface StatusSources {
@@ -21,6 +21,8 @@ export interface StatusSources {
   /** Partition replicas held here, and those catching up or waiting to be handed off. */
   progress: () => { held: number; catchingUp: number; toHandOff: number };
   clientConnections: () => number;
+  /** The node's current (or last) catch-up; omitted from the answer when not given. */
+  catchUp?: () => CatchUpStatus;
 }
 
 export function nodeStatus(s: StatusSources): NodeStatus {
@@ -65,5 +67,11 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     toHandOff: progress.toHandOff,
     clientConnections: s.clientConnections(),
     members,
+    ...(s.catchUp ? { catchUp: catchUpStatus(s.catchUp()) } : {}),
   };
+}
+
+/** Whole milliseconds, so every field is a uint on the wire. */
+function catchUpStatus(c: CatchUpStatus): CatchUpStatus {
+  return { ...c, elapsedMs: Math.max(0, Math.round(c.elapsedMs)) };
 }

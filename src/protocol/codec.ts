@@ -27,6 +27,7 @@ import type {
   WireTopology,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
+import type { CatchUpStatus } from './frames.ts';
 
 /** Frame type numbers (element 0 of every frame). */
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
@@ -448,7 +449,17 @@ function statusFromWire(v: unknown): NodeStatus {
   if (typeof m['joined'] !== 'boolean') throw malformed('status.joined must be a boolean');
   out['joined'] = m['joined'];
   out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
+  if (m['catchUp'] !== undefined) out['catchUp'] = catchUpStatusFromWire(m['catchUp']);
   return out as unknown as NodeStatus;
+}
+
+const CATCH_UP_UINTS = ['partitionsLeft', 'partitions', 'keysReceived', 'bytesReceived', 'keysEvictedAtSource', 'elapsedMs'] as const;
+
+function catchUpStatusFromWire(v: unknown): CatchUpStatus {
+  const m = asMap(v, 'status.catchUp');
+  const out: Record<string, unknown> = {};
+  for (const key of CATCH_UP_UINTS) out[key] = asUint(m[key], `status.catchUp.${key}`);
+  return out as unknown as CatchUpStatus;
 }
 
 function memberStatusFromWire(v: unknown): MemberStatus {

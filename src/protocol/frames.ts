@@ -157,6 +157,22 @@ export interface NodeStatus {
   clientConnections: number;
   /** Every member this node knows, itself included, dead and left ones while they are remembered. */
   members: MemberStatus[];
+  /** The current catch-up, or the last one; absent from nodes that predate it. */
+  catchUp?: CatchUpStatus;
+}
+
+/** A node's current catch-up (its replicas' reads do not count until it ends), or its last one. */
+export interface CatchUpStatus {
+  /** Owned partitions still waiting for a source, and the most that waited at once in this catch-up. */
+  partitionsLeft: number;
+  partitions: number;
+  /** Records received for partitions catching up, and their bytes. */
+  keysReceived: number;
+  bytesReceived: number;
+  /** Keys whose newest version a source had evicted: known here as evicted, the values are gone. */
+  keysEvictedAtSource: number;
+  /** Since the catch-up began, or how long it took. */
+  elapsedMs: number;
 }
 
 export interface StatusResult {

@@ -153,6 +153,13 @@ export class PartitionSync {
   forgetSource(name: string): void {
     for (const held of this.host.partitions.values()) held.pendingSources.delete(name);
     this.lastAnswered.delete(name);
+    this.trackCatchUp();
+  }
+
+  /** `source` has given partition p all it has; the end of a catch-up is logged as it happens. */
+  private sourceDone(p: number, source: string): void {
+    const held = this.host.partitions.get(p);
+    if (held?.pendingSources.delete(source) && held.ready) this.trackCatchUp();
   }
 
   progress(): HandoffProgress {
@@ -204,7 +211,7 @@ export class PartitionSync {
             const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
             if (replica.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
           }
-          if (last && sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
+          if (last && sameRing) this.sourceDone(p, from);
         });
         return true;
       }
@@ -398,7 +405,7 @@ export class PartitionSync {
         }
         if (push.length > 0) this.sendRecords(replica, from, push, false);
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-        else if (sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
+        else if (sameRing) this.sourceDone(p, from);
         if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
       });
     }
@@ -449,7 +456,7 @@ export class PartitionSync {
   private markSynced(p: number, peer: string, placement: Placement): void {
     const held = this.host.partitions.get(p);
     if (!held) return;
-    held.pendingSources.delete(peer);
+    this.sourceDone(p, peer);
     const covered = this.coveredBy.get(p);
     if (!covered) return;
     covered.add(peer);

@@ -30,3 +30,18 @@ test('members are sorted, carry their client address, and count their ring slots
   assert.equal(status.toHandOff, 1);
   assert.equal(status.clientConnections, 5);
 });
+
+test('the catch-up progress is passed through, in whole milliseconds', () => {
+  const membership: Membership = { self: () => member('a', 'alive'), members: () => [member('a', 'alive')], subscribe: () => () => {} };
+  const status = nodeStatus({
+    node: 'a', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 1, writeQuorum: 1,
+    uptimeMs: () => 1,
+    joined: () => true,
+    membership,
+    topology: () => ({ version: 'v', partitions: 1, replicas: 1, nodes: [], owners: [['a']] }),
+    progress: () => ({ held: 1, catchingUp: 1, toHandOff: 0 }),
+    clientConnections: () => 0,
+    catchUp: () => ({ partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234.4 }),
+  });
+  assert.deepEqual(status.catchUp, { partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234 });
+});
