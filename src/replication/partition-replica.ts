@@ -157,6 +157,13 @@ export class PartitionReplica {
   /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */
   knownEntries(): [string, Version][] {
     const out = this.entries();
+    for (const entry of this.evictedEntries()) out.push(entry);
+    return out;
+  }
+
+  /** (key, version) pairs evicted (and remembered) and not held again. */
+  evictedEntries(): [string, Version][] {
+    const out: [string, Version][] = [];
     for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) out.push([key, v]);
     return out;
   }

@@ -397,13 +397,19 @@ export class PartitionSync {
           }
         }
         const push: string[] = [];
+        const pushEvicted: string[] = [];
         if (peerOwns) {
           for (const [key, mine] of replica.entries()) {
             const v = theirs.get(key);
             if (!v || compareVersions(v, mine) < 0) push.push(key);
           }
+          // Newer versions this replica evicted: the peer keeps them as evicted (see the file comment).
+          for (const [key, mine] of replica.evictedEntries()) {
+            const v = theirs.get(key);
+            if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
+          }
         }
-        if (push.length > 0) this.sendRecords(replica, from, push, false);
+        if (push.length + pushEvicted.length > 0) this.sendRecords(replica, from, [...push, ...pushEvicted], false);
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
         else if (sameRing) this.sourceDone(p, from);
         if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
@@ -419,8 +425,8 @@ export class PartitionSync {
   }
 
   /**
-   * Sends the records for `keys` of a partition in batches; `answer` marks the last one of a want's
-   * answer, which also names the keys wanted that this node's store evicted, with their versions.
+   * Sends the records for `keys` of a partition in batches, and for the keys its store evicted the
+   * versions (`ek`/`ev`); `answer` marks the last batch of a want's answer.
    */
   private sendRecords(replica: PartitionReplica, to: string, keys: string[], answer: boolean): void {
     const p = replica.partition;
@@ -436,19 +442,20 @@ export class PartitionSync {
         records.push(record);
         continue;
       }
-      const evicted = answer ? replica.knownVersionOf(key) : undefined;
+      const evicted = replica.knownVersionOf(key);
       if (evicted) {
         evictedKeys.push(key);
         evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
       }
     }
     if (!answer) this.stats.recordsPushed += found.length;
-    for (let i = 0; i < found.length || (i === 0 && answer); i += batch) {
-      const last = i + batch >= found.length;
+    const count = Math.max(found.length, evictedKeys.length);
+    for (let i = 0; i < count || (i === 0 && answer); i += batch) {
+      const last = i + batch >= count;
       const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version };
-      if (answer && last && evictedKeys.length > 0) Object.assign(message, { ek: evictedKeys, ev: evictedVersions });
+      if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, i + batch), ev: evictedVersions.slice(3 * i, 3 * (i + batch)) });
       this.ctx.send(to, message, 'bulk');
-      if (found.length === 0) break;
+      if (count === 0) break;
     }
   }
 

@@ -85,8 +85,11 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
 
 const n1CatchingUp = (c: ReturnType<typeof cluster>) => c.nodes.get('n1')!.sync.progress().partitionsCatchingUp;
 
-test('a restarted replica learns the versions its sources evicted, and its digests then match theirs', () => {
-  const c = cluster(2, {});
+type SyncData = Extract<KvMessage, { t: 'sd' }>;
+
+/** Sync data lost on its way to n1: `lost` picks which. */
+function learnsEvictedVersions(lost: (m: SyncData) => boolean): void {
+  const c = cluster(2, {}, (_from, to, m) => to === 'n1' && m.t === 'sd' && lost(m));
   const kept: Version = { wallMs: 100, logical: 0, node: 2 };
   const evicted: Version = { wallMs: 200, logical: 0, node: 2 };
   for (const source of ['n2', 'n3']) {
@@ -113,6 +116,15 @@ test('a restarted replica learns the versions its sources evicted, and its diges
   };
   assert.equal(digests('n1'), digests('n2'));
   assert.equal(digests('n1'), digests('n3'));
+}
+
+// Both ways data reaches a catching-up replica carry evicted versions.
+test('a restarted replica learns the versions its sources evicted from the answers to its wants, and its digests then match theirs', () => {
+  learnsEvictedVersions((m) => !m.last); // the sources' pushes are lost
+});
+
+test('a restarted replica learns the versions its sources evicted from their pushes, and finishes on equal digests', () => {
+  learnsEvictedVersions((m) => m.last); // the answers to its wants are lost
 });
 
 test('partitions that cannot finish do not starve the others: each round lists the least recently answered first', () => {
