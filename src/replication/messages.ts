@@ -41,8 +41,8 @@ export type KvMessage =
   | { t: 'sw'; p: number; k: string[] }
   /**
    * Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`.
-   * `ek`/`ev`: keys wanted that the sender no longer holds because its store evicted them, with
-   * the evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
+   * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
+   * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
    */
   | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] };
 

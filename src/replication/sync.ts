@@ -20,10 +20,12 @@
  * digests of a restarted replica never matched its sources', since a source lists the keys it
  * evicted (with their versions) but could not send them; and an answer's budget was always spent
  * on the same first differing partitions, so the partitions after them were never answered. Now
- * a want's answer names the keys the sender evicted (`ek`/`ev`), which the receiver keeps as
- * evicted too (PartitionReplica.noteEvicted: the values are gone, the versions are not), and each
- * round lists the partitions still catching up from that peer first, least recently answered
- * first, so every partition is answered within a bounded number of rounds.
+ * sync data (`sd`) also names keys the sender evicted, with their versions (`ek`/`ev`): the
+ * wanted ones in a want's answer, and in a push the newer versions the peer lacks. The receiver
+ * keeps them as evicted too (PartitionReplica.noteEvicted: the values are gone, the versions are
+ * not), so digests converge. And each round lists the partitions still catching up from that peer
+ * first, least recently answered first, so every partition is answered within a bounded number of
+ * rounds.
  */
 import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
