@@ -2,7 +2,7 @@
  * `shoal status`: one node's view of the cluster: members with their states, zones and partition
  * counts, the ring version, and what the node holds and still has to hand off.
  */
-import type { NodeStatus } from '../protocol/index.ts';
+import type { CatchUpStatus, NodeStatus } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import { fetchStatus, resolveNode, TARGET_FLAGS } from './target.ts';
 
@@ -35,7 +35,8 @@ export function formatStatus(s: NodeStatus): string {
     `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}${s.joined ? '' : ', still joining'}\n` +
     (s.joining ? `waiting for: ${s.joining.waitingFor}\n` : '') +
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.readQuorum} W=${s.writeQuorum}\n` +
-    `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n\n`;
+    `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n` +
+    `${formatCatchUp(s.catchUp)}\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
   for (const m of s.members) {
     rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
@@ -60,6 +61,20 @@ export function formatRequests(s: NodeStatus): string {
   const m = r.misses;
   out += `reads that missed: ${m.absent} absent, ${m.deleted} deleted, ${m.expired} expired, ${m.evicted} evicted\n\n`;
   return out;
+}
+
+/** One line about the node's catch-up while it lasts (its reads do not count), or the last one; none if there was none. */
+export function formatCatchUp(c: CatchUpStatus | undefined): string {
+  if (!c || c.partitions === 0) return '';
+  const received = `${c.keysReceived} keys (${formatBytes(c.bytesReceived)}) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
+  if (c.partitionsLeft === 0) return `last catch-up: ${c.partitions} partitions in ${formatDuration(c.elapsedMs)}; ${received}\n`;
+  return `catching up: ${c.partitionsLeft} of ${c.partitions} partitions left after ${formatDuration(c.elapsedMs)} (their reads do not count yet); ${received}\n`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Left-aligned columns separated by two spaces. */

@@ -92,6 +92,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           progress: () => node.progress(),
           clientConnections: () => server.connectionCount,
           requests: () => node.requests(),
+          catchUp: () => node.catchUp(),
         }),
     });
   } catch (error) {

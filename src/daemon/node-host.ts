@@ -7,7 +7,7 @@ import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, RefusedPeer } from '../node/node.ts';
-import type { RequestStatus } from '../protocol/index.ts';
+import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
@@ -21,6 +21,8 @@ export interface HostedNode {
   joined(): boolean;
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
+  /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
+  catchUp(): CatchUpStatus;
   /** Graceful leave: hand partitions off, announce `left`, stop, then call `done`. */
   leave(done: () => void): void;
   /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
@@ -82,6 +84,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };
     },
+    catchUp: () => node.catchUpProgress(),
     leave: (done) => node.leave(done),
     leaveProgress: () => node.leaveProgress(),
     stop: () => node.stop(),

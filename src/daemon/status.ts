@@ -3,7 +3,7 @@
  * the membership, and how many partitions each member holds in its ring.
  */
 import type { Membership } from '../gossip/membership.ts';
-import type { MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
+import type { CatchUpStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
 
 export interface StatusSources {
@@ -27,6 +27,8 @@ export interface StatusSources {
   clientConnections: () => number;
   /** Quorums in effect and reads that missed (NodeStatus.requests). */
   requests?: () => RequestStatus;
+  /** The node's current (or last) catch-up; omitted from the answer when not given. */
+  catchUp?: () => CatchUpStatus;
 }
 
 export function nodeStatus(s: StatusSources): NodeStatus {
@@ -83,5 +85,11 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     clientConnections: s.clientConnections(),
     members,
     ...(s.requests ? { requests: s.requests() } : {}),
+    ...(s.catchUp ? { catchUp: catchUpStatus(s.catchUp()) } : {}),
   };
+}
+
+/** Whole milliseconds, so every field is a uint on the wire. */
+function catchUpStatus(c: CatchUpStatus): CatchUpStatus {
+  return { ...c, elapsedMs: Math.max(0, Math.round(c.elapsedMs)) };
 }

@@ -34,7 +34,7 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
-import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
+import { PartitionSync, type CatchUpProgress, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
 
 /** Member metadata keys a node publishes through gossip. */
@@ -310,6 +310,11 @@ export class ShoalNode {
 
   handoffProgress(): HandoffProgress {
     return this.sync.progress();
+  }
+
+  /** The current (or last) catch-up: partitions left, keys and bytes received, keys evicted at their source. */
+  catchUpProgress(): CatchUpProgress {
+    return this.sync.catchUpProgress();
   }
 
   /** True when joined, every owned partition has caught up and nothing waits to be handed off or hinted. */

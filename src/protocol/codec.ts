@@ -14,6 +14,7 @@ import type { Consistency } from './frames.ts';
 import { errorCodeFromNumber, errorCodeNumber, type ErrorCode } from './error-codes.ts';
 import type {
   AdminRequest,
+  CatchUpStatus,
   ClientFrame,
   Credentials,
   MemberStatus,
@@ -507,6 +508,7 @@ function statusFromWire(v: unknown): NodeStatus {
   out['members'] = asArray(m['members'], 'status.members', 0).map(memberStatusFromWire);
   out['joining'] = joiningFromWire(m['joining']);
   if (m['requests'] !== undefined) out['requests'] = requestStatusFromWire(m['requests']);
+  if (m['catchUp'] !== undefined) out['catchUp'] = catchUpStatusFromWire(m['catchUp']);
   return out as unknown as NodeStatus;
 }
 
@@ -530,6 +532,15 @@ function requestStatusFromWire(v: unknown): RequestStatus {
       evicted: asUint(misses['evicted'], 'status.requests.misses.evicted'),
     },
   };
+}
+
+const CATCH_UP_UINTS = ['partitionsLeft', 'partitions', 'keysReceived', 'bytesReceived', 'keysEvictedAtSource', 'elapsedMs'] as const;
+
+function catchUpStatusFromWire(v: unknown): CatchUpStatus {
+  const m = asMap(v, 'status.catchUp');
+  const out: Record<string, unknown> = {};
+  for (const key of CATCH_UP_UINTS) out[key] = asUint(m[key], `status.catchUp.${key}`);
+  return out as unknown as CatchUpStatus;
 }
 
 function memberStatusFromWire(v: unknown): MemberStatus {

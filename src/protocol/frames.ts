@@ -178,6 +178,8 @@ export interface NodeStatus {
   members: MemberStatus[];
   /** Quorums in effect and reads that missed; absent from nodes older than this field. */
   requests?: RequestStatus;
+  /** The current catch-up, or the last one; absent from nodes that predate it. */
+  catchUp?: CatchUpStatus;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */
@@ -199,6 +201,20 @@ export interface MissCounts {
   deleted: number;
   expired: number;
   evicted: number;
+}
+
+/** A node's current catch-up (its replicas' reads do not count until it ends), or its last one. */
+export interface CatchUpStatus {
+  /** Owned partitions still waiting for a source, and the most that waited at once in this catch-up. */
+  partitionsLeft: number;
+  partitions: number;
+  /** Records received for partitions catching up, and their bytes. */
+  keysReceived: number;
+  bytesReceived: number;
+  /** Keys whose newest version a source had evicted: known here as evicted, the values are gone. */
+  keysEvictedAtSource: number;
+  /** Since the catch-up began, or how long it took. */
+  elapsedMs: number;
 }
 
 export interface StatusResult {

@@ -39,8 +39,12 @@ export type KvMessage =
   | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string }
   /** Sync want: send me these keys of partition p. */
   | { t: 'sw'; p: number; k: string[] }
-  /** Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`. */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string };
+  /**
+   * Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`.
+   * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
+   * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
+   */
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] };
 
 /** [partition, keys, flat versions (wallMs, logical, node per key)] */
 export type SyncDiff = [number, string[], number[]];
@@ -50,7 +54,7 @@ export class MalformedKvMessageError extends Error {
   override readonly name = 'MalformedKvMessageError';
 }
 
-type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'version?' | 'numbers' | 'strings' | 'records' | 'diffs';
+type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'version?' | 'numbers' | 'numbers?' | 'strings' | 'strings?' | 'records' | 'diffs';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -68,7 +72,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sq: { d: 'numbers' },
   sr: { eq: 'numbers', df: 'diffs', v: 'string' },
   sw: { p: 'number', k: 'strings' },
-  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string' },
+  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?' },
 };
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
@@ -86,7 +90,9 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
     x === undefined ||
     (typeof x === 'object' && x !== null && ['wallMs', 'logical', 'node'].every((f) => typeof (x as Record<string, unknown>)[f] === 'number')),
   numbers: isNumbers,
+  'numbers?': (x) => x === undefined || isNumbers(x),
   strings: isStrings,
+  'strings?': (x) => x === undefined || isStrings(x),
   records: (x) => Array.isArray(x) && x.every(isRecord),
   diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
 };

@@ -110,6 +110,22 @@ export class PartitionReplica {
     return 'refused';
   }
 
+  /**
+   * A sync source evicted `key` at `version`, so its value cannot be copied. If that version is
+   * newer than what this replica knows, it is taken as stored here and evicted at once: an older
+   * record held is dropped (LWW: the newer version superseded it) and the version is remembered
+   * in the shadow. Returns whether anything changed. Without this a restarted replica never learns
+   * the versions its sources evicted, and its digests never match theirs (docs/REPLICATION.md).
+   */
+  noteEvicted(key: string, version: Version): boolean {
+    const known = this.knownVersionOf(key);
+    if (known && compareVersions(known, version) >= 0) return false;
+    if (this.versionOf(key)) this.store.delete(key);
+    this.shadow.record(this.partition, key, version);
+    this.digestValid = false;
+    return true;
+  }
+
   /** The newest version of `key` held or, evicted, remembered (what sync compares). */
   knownVersionOf(key: string): Version | undefined {
     return this.versionOf(key) ?? this.shadow.versionOf(this.partition, key);
@@ -141,6 +157,13 @@ export class PartitionReplica {
   /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */
   knownEntries(): [string, Version][] {
     const out = this.entries();
+    for (const entry of this.evictedEntries()) out.push(entry);
+    return out;
+  }
+
+  /** (key, version) pairs evicted (and remembered) and not held again. */
+  evictedEntries(): [string, Version][] {
+    const out: [string, Version][] = [];
     for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) out.push([key, v]);
     return out;
   }

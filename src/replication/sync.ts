@@ -15,6 +15,17 @@
  * pushes what it has newer (`sd`, if the peer owns the partition). Everything rides the bulk lane.
  * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
  * a crash or a lost message simply resumes in a later round.
+ *
+ * Under memory pressure two things kept a catch-up from ever finishing (kv-pressure, 3 nodes):
+ * digests of a restarted replica never matched its sources', since a source lists the keys it
+ * evicted (with their versions) but could not send them; and an answer's budget was always spent
+ * on the same first differing partitions, so the partitions after them were never answered. Now
+ * sync data (`sd`) also names keys the sender evicted, with their versions (`ek`/`ev`): the
+ * wanted ones in a want's answer, and in a push the newer versions the peer lacks. The receiver
+ * keeps them as evicted too (PartitionReplica.noteEvicted: the values are gone, the versions are
+ * not), so digests converge. And each round lists the partitions still catching up from that peer
+ * first, least recently answered first, so every partition is answered within a bounded number of
+ * rounds.
  */
 import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
@@ -44,11 +55,36 @@ export interface HandoffProgress {
   keysHandedOff: number;
 }
 
+/** How often a node catching up logs its progress (info level); it also logs the start and the end. */
+export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
+
+/** The current catch-up (or the last one, once it finished), for logs and `shoal status`. */
+export interface CatchUpProgress {
+  /** Owned partitions still waiting for a source, and the most that waited at once in this catch-up. */
+  partitionsLeft: number;
+  partitions: number;
+  /** Records received from sources for partitions still catching up, and their bytes (keys + records). */
+  keysReceived: number;
+  bytesReceived: number;
+  /** Keys a source had evicted: kept here as evicted at the source's version; their values are gone. */
+  keysEvictedAtSource: number;
+  /** Time since this catch-up began (its duration, once finished); 0 if there was none. */
+  elapsedMs: number;
+}
+
 export class PartitionSync {
   readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0 };
   /** For partitions held but not owned: the owners known to hold everything this node has. */
   private readonly coveredBy = new Map<number, Set<string>>();
   private nextPeer = 0;
+  /**
+   * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
+   * each round lists the least recently answered partitions first (an answer's budget may cover
+   * only a few).
+   */
+  private readonly lastAnswered = new Map<string, Map<number, number>>();
+  private answersReceived = 0;
+  private readonly catchUp = { active: false, startedMs: 0, endedMs: 0, partitions: 0, keysReceived: 0, bytesReceived: 0, keysEvictedAtSource: 0, loggedMs: 0 };
   /** Called whenever a peer answers on this node's ring version (the node confirms its ring). */
   onSameRing: () => void = () => {};
   private timer: number | null = null;
@@ -107,6 +143,7 @@ export class PartitionSync {
     for (const held of this.host.partitions.values()) {
       for (const source of held.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) held.pendingSources.delete(source);
     }
+    this.trackCatchUp();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
     if (this.timer !== null && this.progressNeeded()) {
       this.ctx.env.timers.cancelTimer(this.timer);
@@ -117,6 +154,14 @@ export class PartitionSync {
   /** A member left for good: stop waiting for it as a source. */
   forgetSource(name: string): void {
     for (const held of this.host.partitions.values()) held.pendingSources.delete(name);
+    this.lastAnswered.delete(name);
+    this.trackCatchUp();
+  }
+
+  /** `source` has given partition p all it has; the end of a catch-up is logged as it happens. */
+  private sourceDone(p: number, source: string): void {
+    const held = this.host.partitions.get(p);
+    if (held?.pendingSources.delete(source) && held.ready) this.trackCatchUp();
   }
 
   progress(): HandoffProgress {
@@ -134,6 +179,13 @@ export class PartitionSync {
     return { partitionsCatchingUp, partitionsToHandOff, keysToHandOff, partitionsHandedOff: this.stats.partitionsHandedOff, keysHandedOff: this.stats.keysHandedOff };
   }
 
+  catchUpProgress(): CatchUpProgress {
+    const c = this.catchUp;
+    const partitionsLeft = this.progress().partitionsCatchingUp;
+    const elapsedMs = c.active ? this.ctx.env.clock.monoMs() - c.startedMs : c.endedMs - c.startedMs;
+    return { partitionsLeft, partitions: Math.max(c.partitions, partitionsLeft), keysReceived: c.keysReceived, bytesReceived: c.bytesReceived, keysEvictedAtSource: c.keysEvictedAtSource, elapsedMs };
+  }
+
   onMessage(from: string, message: KvMessage): boolean {
     switch (message.t) {
       case 'sq':
@@ -146,13 +198,22 @@ export class PartitionSync {
         this.answerWant(from, message.p, message.k);
         return true;
       case 'sd': {
-        const { p, k, r, last } = message;
+        const { p, k, r, last, ek = [], ev = [] } = message;
         const sameRing = this.sameRing(message.v);
         this.host.run(p, (replica) => {
+          const catchingUp = this.host.partitions.get(p)?.ready === false;
           for (let i = 0; i < k.length; i++) {
             if (this.host.apply(replica, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
+            if (catchingUp) {
+              this.catchUp.keysReceived++;
+              this.catchUp.bytesReceived += k[i]!.length + r[i]!.length;
+            }
           }
-          if (last && sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
+          for (let i = 0; i < ek.length && 3 * i + 2 < ev.length; i++) {
+            const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
+            if (replica.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
+          }
+          if (last && sameRing) this.sourceDone(p, from);
         });
         return true;
       }
@@ -182,6 +243,7 @@ export class PartitionSync {
     // Records that arrived for a partition after every owner left the ring (a late hint or write
     // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
     for (const p of this.coveredBy.keys()) if (this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
+    this.trackCatchUp();
     const peers = this.peers();
     if (peers.length === 0) return;
     const peer = peers[this.nextPeer++ % peers.length]!;
@@ -201,12 +263,61 @@ export class PartitionSync {
     }
     // Nothing shared: still ask while the ring is unconfirmed, since the answer confirms it.
     if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed()) return;
-    const digests: number[] = [];
-    for (const p of lacking) digests.push(p, 0);
-    this.host.runEach(held, (replica) => digests.push(replica.partition, replica.digest), () => {
+    // The peer answers in list order within its budget: partitions still catching up from it
+    // first (lacking ones too), then the least recently answered, so none waits forever behind
+    // partitions that keep differing.
+    const answered = this.lastAnswered.get(peer);
+    const urgent = (p: number) => {
+      const mine = this.host.partitions.get(p);
+      return !mine || mine.pendingSources.has(peer) ? 0 : 1;
+    };
+    const order = [...lacking, ...held].sort((a, b) => urgent(a) - urgent(b) || (answered?.get(a) ?? 0) - (answered?.get(b) ?? 0) || a - b);
+    const digestOf = new Map<number, number>(lacking.map((p) => [p, 0]));
+    this.host.runEach(held, (replica) => digestOf.set(replica.partition, replica.digest), () => {
+      const digests: number[] = [];
+      // A partition whose actor was too busy to compute its digest waits for a later round.
+      for (const p of order) if (digestOf.has(p)) digests.push(p, digestOf.get(p)!);
       this.stats.rounds++;
       this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
     });
+  }
+
+  /**
+   * Starts, logs (at most every CATCH_UP_LOG_INTERVAL_MS) and ends the account of a catch-up: a
+   * node waiting on its sources says so, instead of sitting silently out of the read quorum.
+   */
+  private trackCatchUp(): void {
+    const c = this.catchUp;
+    const left = this.progress().partitionsCatchingUp;
+    if (!c.active && left === 0) return;
+    const now = this.ctx.env.clock.monoMs();
+    const log = this.ctx.env.log;
+    if (!c.active) {
+      Object.assign(c, { active: true, startedMs: now, endedMs: now, partitions: left, keysReceived: 0, bytesReceived: 0, keysEvictedAtSource: 0, loggedMs: now });
+      const waitingOn = this.waitingOn();
+      log.info({ partitions: left, waitingOn }, `catching up ${left} partitions from ${describeSources(waitingOn)}; their reads do not count until then`);
+      return;
+    }
+    c.partitions = Math.max(c.partitions, left);
+    const p = this.catchUpProgress();
+    const figures = { partitionsLeft: left, partitions: c.partitions, keysReceived: c.keysReceived, bytesReceived: c.bytesReceived, keysEvictedAtSource: c.keysEvictedAtSource, elapsedMs: p.elapsedMs };
+    const received = `${c.keysReceived} keys (${c.bytesReceived} bytes) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
+    if (left === 0) {
+      c.active = false;
+      c.endedMs = now;
+      log.info(figures, `caught up ${c.partitions} partitions in ${formatSeconds(p.elapsedMs)}: ${received}`);
+    } else if (now - c.loggedMs >= CATCH_UP_LOG_INTERVAL_MS) {
+      c.loggedMs = now;
+      const waitingOn = this.waitingOn();
+      log.info({ ...figures, waitingOn }, `catching up: ${left} of ${c.partitions} partitions left after ${formatSeconds(p.elapsedMs)}, ${received}; waiting on ${describeSources(waitingOn)}`);
+    }
+  }
+
+  /** Sources still waited on, with how many partitions wait on each and whether it is up. */
+  private waitingOn(): { source: string; partitions: number; alive: boolean }[] {
+    const counts = new Map<string, number>();
+    for (const held of this.host.partitions.values()) for (const s of held.pendingSources) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, partitions]) => ({ source, partitions, alive: this.ctx.isAlive(source) }));
   }
 
   /** Whether a peer's ring version is ours; the first such answer confirms this node's ring. */
@@ -268,6 +379,11 @@ export class PartitionSync {
   /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
   private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], sameRing: boolean): void {
     const placement = this.ctx.placement();
+    let answered = this.lastAnswered.get(from);
+    if (!answered) this.lastAnswered.set(from, (answered = new Map()));
+    const answer = ++this.answersReceived;
+    for (const p of eq) answered.set(p, answer);
+    for (const [p] of df) answered.set(p, answer);
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
@@ -286,15 +402,21 @@ export class PartitionSync {
           }
         }
         const push: string[] = [];
+        const pushEvicted: string[] = [];
         if (peerOwns) {
           for (const [key, mine] of replica.entries()) {
             const v = theirs.get(key);
             if (!v || compareVersions(v, mine) < 0) push.push(key);
           }
+          // Newer versions this replica evicted: the peer keeps them as evicted (see the file comment).
+          for (const [key, mine] of replica.evictedEntries()) {
+            const v = theirs.get(key);
+            if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
+          }
         }
-        if (push.length > 0) this.sendRecords(replica, from, push, false);
+        if (push.length + pushEvicted.length > 0) this.sendRecords(replica, from, [...push, ...pushEvicted], false);
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-        else if (sameRing) this.host.partitions.get(p)?.pendingSources.delete(from);
+        else if (sameRing) this.sourceDone(p, from);
         if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
       });
     }
@@ -307,23 +429,38 @@ export class PartitionSync {
     this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true, v: this.ctx.placement().version }, 'bulk');
   }
 
-  /** Sends the records for `keys` of a partition in batches; `answer` marks the last one of a want's answer. */
+  /**
+   * Sends the records for `keys` of a partition in batches, and for the keys its store evicted the
+   * versions (`ek`/`ev`); `answer` marks the last batch of a want's answer.
+   */
   private sendRecords(replica: PartitionReplica, to: string, keys: string[], answer: boolean): void {
     const p = replica.partition;
     const batch = this.ctx.config.syncBatch;
     const found: string[] = [];
     const records: Uint8Array[] = [];
+    const evictedKeys: string[] = [];
+    const evictedVersions: number[] = [];
     for (const key of keys) {
       const record = replica.peek(key);
-      if (!record) continue;
-      found.push(key);
-      records.push(record);
+      if (record) {
+        found.push(key);
+        records.push(record);
+        continue;
+      }
+      const evicted = replica.knownVersionOf(key);
+      if (evicted) {
+        evictedKeys.push(key);
+        evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
+      }
     }
     if (!answer) this.stats.recordsPushed += found.length;
-    for (let i = 0; i < found.length || (i === 0 && answer); i += batch) {
-      const last = i + batch >= found.length;
-      this.ctx.send(to, { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version }, 'bulk');
-      if (found.length === 0) break;
+    const count = Math.max(found.length, evictedKeys.length);
+    for (let i = 0; i < count || (i === 0 && answer); i += batch) {
+      const last = i + batch >= count;
+      const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version };
+      if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, i + batch), ev: evictedVersions.slice(3 * i, 3 * (i + batch)) });
+      this.ctx.send(to, message, 'bulk');
+      if (count === 0) break;
     }
   }
 
@@ -331,7 +468,7 @@ export class PartitionSync {
   private markSynced(p: number, peer: string, placement: Placement): void {
     const held = this.host.partitions.get(p);
     if (!held) return;
-    held.pendingSources.delete(peer);
+    this.sourceDone(p, peer);
     const covered = this.coveredBy.get(p);
     if (!covered) return;
     covered.add(peer);
@@ -353,4 +490,13 @@ export class PartitionSync {
     this.host.release(p);
     this.coveredBy.delete(p);
   }
+}
+
+function describeSources(sources: { source: string; partitions: number; alive: boolean }[]): string {
+  if (sources.length === 0) return 'no source';
+  return sources.map((s) => `${s.source} (${s.partitions}${s.alive ? '' : ', down'})`).join(', ');
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }

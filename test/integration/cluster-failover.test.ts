@@ -62,6 +62,10 @@ test('acknowledged QUORUM writes survive a SIGKILL, and the node rejoins with a 
   }, 60_000, 200);
   await victim.start();
   await cluster.untilConverged();
+  // It caught up from the others' data, said so in its log, and shows it in status.
+  const catchUp = (await victim.status()).catchUp;
+  assert.ok(catchUp && catchUp.partitionsLeft === 0 && catchUp.partitions > 0 && catchUp.keysReceived > 0, JSON.stringify(catchUp));
+  await until('the restarted node to log the end of its catch-up', async () => victim.logs.some((l) => String(l.msg).startsWith('caught up ')) || undefined, 10_000, 50);
   for (const node of cluster.nodes) {
     const m = (await node.status()).members.find((x) => x.name === victim.spec.name)!;
     assert.equal(m.state, 'alive', `${node.spec.name}'s view`);

@@ -85,3 +85,17 @@ test('a joining node says what it waits for, and a refused member shows as refus
   const decoded = decodeServerFrame(encodeReplies([{ id: 4, ok: true, result: { kind: 'status', status: older as NodeStatus } }]));
   assert.equal(decoded.type === 'replies' && decoded.replies[0]!.ok && decoded.replies[0]!.result.kind === 'status' ? decoded.replies[0]!.result.status.joining : 'x', null);
 });
+
+test('status shows a catch-up while it lasts, and the last one once done; the field round-trips and is checked', () => {
+  const catchUp = { partitionsLeft: 17, partitions: 64, keysReceived: 1234, bytesReceived: 3 * 1024 * 1024, keysEvictedAtSource: 20, elapsedMs: 75_000 };
+  assert.match(
+    formatStatus({ ...status, catchUp }),
+    /held here: .*\ncatching up: 17 of 64 partitions left after 1m 15s \(their reads do not count yet\); 1234 keys \(3\.0 MiB\) received, 20 evicted at their source \(versions kept, values gone\)\n\n/,
+  );
+  assert.match(formatStatus({ ...status, catchUp: { ...catchUp, partitionsLeft: 0 } }), /\nlast catch-up: 64 partitions in 1m 15s; 1234 keys/);
+  assert.doesNotMatch(formatStatus(status), /catch-up|catching up:/, 'a node that predates the field shows nothing');
+  const frame = decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: { ...status, catchUp } } }]));
+  assert.deepEqual(frame, { type: 'replies', replies: [{ id: 9, ok: true, result: { kind: 'status', status: { ...status, catchUp } } }] });
+  const broken = { ...status, catchUp: { ...catchUp, keysReceived: -1 } };
+  assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /status\.catchUp\.keysReceived/);
+});

@@ -60,3 +60,20 @@ test('a refused member shows as refused with its reason (not dead), a node of an
   );
   assert.deepEqual(status.joining, { waitingFor: 'no answer from seeds: s:1' });
 });
+
+test('the catch-up progress is passed through, in whole milliseconds', () => {
+  const membership: Membership = { self: () => member('a', 'alive'), members: () => [member('a', 'alive')], subscribe: () => () => {} };
+  const status = nodeStatus({
+    node: 'a', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 1, writeQuorum: 1,
+    uptimeMs: () => 1,
+    joined: () => true,
+    membership,
+    topology: () => ({ version: 'v', partitions: 1, replicas: 1, nodes: [], owners: [['a']] }),
+    progress: () => ({ held: 1, catchingUp: 1, toHandOff: 0 }),
+    clientConnections: () => 0,
+    waitingFor: () => null,
+    refused: () => [],
+    catchUp: () => ({ partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234.4 }),
+  });
+  assert.deepEqual(status.catchUp, { partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234 });
+});

@@ -25,6 +25,7 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'sw', p: 1, k: ['a', 'b'] },
     { t: 'sr', eq: [1, 2], df: [[3, ['a'], [1, 0, 7]]], v: 'ring-1' },
     { t: 'sd', p: 1, k: ['a'], r: [record], last: true, v: 'ring-1' },
+    { t: 'sd', p: 1, k: [], r: [], last: true, v: 'ring-1', ek: ['b'], ev: [1, 0, 7] }, // evicted at the sender
   ];
   for (const message of messages) {
     const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
@@ -57,6 +58,7 @@ test('a message missing a field, or carrying a record shorter than its header, i
     { t: 'sr', eq: [1], v: 'x' },
     { t: 'sr', eq: [1], df: [[1, 'a', []]], v: 'x' },
     { t: 'sd', p: 1, k: ['a'], r: [short], last: true, v: 'x' },
+    { t: 'sd', p: 1, k: [], r: [], last: true, v: 'x', ek: [1], ev: [1, 0, 7] },
     { t: 'hd', id: 1, p: 1, k: 'a' },
     { t: 'rp', p: 1, k: 'a', r: short },
     { t: 'w', id: 1, p: 1, k: 'a', r: record, h: 5 },

@@ -68,7 +68,8 @@ const zeroCauses = (): Record<Cause, number> => ({ sync: 0, readRepair: 0, hint:
  * Watches every node process's store from outside. For each process it keeps the (key -> version)
  * it last saw stored; after a set, keys of that map no longer in the store were evicted (within
  * a run no store deadline passes: tombstones and expired values are kept for the tombstone grace,
- * hours, so nothing else removes entries except a partition drop, which is watched too).
+ * hours, so nothing else removes entries except a partition drop or a record superseded by a newer
+ * version evicted elsewhere, which are watched too).
  */
 class EvictionWatch {
   /** Every drop, per key, in time order. */
@@ -162,6 +163,13 @@ class EvictionWatch {
         }
       }
       return stored;
+    };
+    const del = store.delete.bind(store);
+    store.delete = (key) => {
+      // Superseded, not evicted: a sync source evicted a newer version (PartitionReplica.noteEvicted),
+      // whose drop is counted on that source.
+      held.delete(key);
+      return del(key);
     };
     const dropPartition = store.dropPartition.bind(store);
     store.dropPartition = (partition) => {

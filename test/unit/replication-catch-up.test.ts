@@ -1,0 +1,169 @@
+// Catch-up under memory pressure (src/replication/sync.ts): a restarted replica finishes catching
+// up in a bounded number of rounds even when its sources evicted keys or some partitions keep
+// differing, learns the versions its sources evicted, and logs its progress.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { replicationConfig, type ReplicationConfig } from '../../src/replication/config.ts';
+import type { Placement, ReplicationContext } from '../../src/replication/context.ts';
+import { HintStore } from '../../src/replication/hints.ts';
+import { HybridLogicalClock, nodeIdOf, type Version } from '../../src/replication/hlc.ts';
+import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/replication/messages.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
+import { ReplicaHost } from '../../src/replication/replica-host.ts';
+import { CATCH_UP_LOG_INTERVAL_MS, PartitionSync } from '../../src/replication/sync.ts';
+import type { Env } from '../../src/runtime/env.ts';
+import { Store } from '../../src/store/index.ts';
+import { fakeEnv } from './replication-fakes.ts';
+
+const NAMES = ['n1', 'n2', 'n3'];
+
+function placementOf(partitions: number): Placement {
+  return {
+    version: 'v',
+    partitions,
+    width: 3,
+    members: NAMES.map((name) => ({ name, zone: '' })),
+    owners: () => NAMES,
+    ranking: () => NAMES,
+    partitionOfKey: () => 0,
+  };
+}
+
+interface TestNode {
+  host: ReplicaHost;
+  sync: PartitionSync;
+  logs: string[];
+}
+
+/**
+ * Three replicas of every partition, wired through encoded messages delivered 1 ms later on one
+ * hand-cranked clock. `drop` loses the messages it matches. n2 and n3 start caught up; n1 starts
+ * empty and catches up from both, as after a restart.
+ */
+function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false) {
+  const { env: base, flush, now } = fakeEnv();
+  const placement = placementOf(partitions);
+  const nodes = new Map<string, TestNode>();
+  for (const name of NAMES) {
+    const logs: string[] = [];
+    const env: Env = { ...base, address: name, log: { ...base.log, info: (_obj, msg) => void logs.push(msg ?? '') } };
+    const ctx: ReplicationContext = {
+      env,
+      config: replicationConfig(config),
+      selfName: name,
+      placement: () => placement,
+      isAlive: () => true,
+      ringConfirmed: () => true,
+      send: (to, m) => {
+        if (drop(name, to, m)) return;
+        const bytes = encodeKvMessage(m);
+        base.timers.setTimer(1, () => {
+          const target = nodes.get(to)!;
+          const message = decodeKvMessage(bytes);
+          if (!target.host.onMessage(name, message)) target.sync.onMessage(name, message);
+        });
+      },
+    };
+    const store = new Store({ maxMemory: 1 << 20, clock: env.clock, seed: 1 });
+    const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 64);
+    const sync = new PartitionSync(ctx, host);
+    nodes.set(name, { host, sync, logs });
+  }
+  for (const [name, node] of nodes) {
+    node.sync.onPlacement(null, placement);
+    if (name !== 'n1') for (const held of node.host.partitions.values()) held.pendingSources.clear();
+  }
+  const put = (name: string, p: number, key: string, version: Version) => {
+    assert.ok(nodes.get(name)!.host.run(p, (replica) => assert.equal(replica.apply(key, makeRecord(version, new Uint8Array(8), 0)), 'applied')));
+    flush();
+  };
+  const start = () => {
+    for (const node of nodes.values()) node.sync.start();
+  };
+  return { nodes, flush, now, put, start };
+}
+
+const n1CatchingUp = (c: ReturnType<typeof cluster>) => c.nodes.get('n1')!.sync.progress().partitionsCatchingUp;
+
+type SyncData = Extract<KvMessage, { t: 'sd' }>;
+
+/** Sync data lost on its way to n1: `lost` picks which. */
+function learnsEvictedVersions(lost: (m: SyncData) => boolean): void {
+  const c = cluster(2, {}, (_from, to, m) => to === 'n1' && m.t === 'sd' && lost(m));
+  const kept: Version = { wallMs: 100, logical: 0, node: 2 };
+  const evicted: Version = { wallMs: 200, logical: 0, node: 2 };
+  for (const source of ['n2', 'n3']) {
+    c.put(source, 0, 'kept', kept);
+    // Both sources' stores evicted `gone` (the shadow is what the store's eviction hook fills).
+    c.nodes.get(source)!.host.shadow.record(0, 'gone', evicted);
+  }
+  // n1 still holds an older copy of `gone` (from before the restart, say, or a late hint).
+  c.put('n1', 0, 'gone', { wallMs: 150, logical: 0, node: 1 });
+  c.start();
+  for (let i = 0; i < 100 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  assert.equal(n1CatchingUp(c), 0);
+  const n1 = c.nodes.get('n1')!;
+  assert.deepEqual(n1.host.shadow.versionOf(0, 'gone'), evicted, 'n1 keeps the version its sources evicted');
+  assert.equal(n1.host.partitions.get(0)!.peek('gone'), null, 'the older copy it held is superseded');
+  assert.equal(n1.sync.catchUpProgress().keysEvictedAtSource, 1);
+  // An older copy arriving later is old news, as on the sources.
+  n1.host.run(0, (replica) => assert.equal(replica.apply('gone', makeRecord({ wallMs: 180, logical: 0, node: 3 }, new Uint8Array(8), 0)), 'stale'));
+  // Anti-entropy then finds nothing to exchange: equal digests everywhere.
+  const digests = (name: string) => {
+    let d = 0;
+    c.nodes.get(name)!.host.run(0, (replica) => void (d = replica.digest));
+    return d;
+  };
+  assert.equal(digests('n1'), digests('n2'));
+  assert.equal(digests('n1'), digests('n3'));
+}
+
+// Both ways data reaches a catching-up replica carry evicted versions.
+test('a restarted replica learns the versions its sources evicted from the answers to its wants, and its digests then match theirs', () => {
+  learnsEvictedVersions((m) => !m.last); // the sources' pushes are lost
+});
+
+test('a restarted replica learns the versions its sources evicted from their pushes, and finishes on equal digests', () => {
+  learnsEvictedVersions((m) => m.last); // the answers to its wants are lost
+});
+
+test('partitions that cannot finish do not starve the others: each round lists the least recently answered first', () => {
+  // A budget of 2 entries: each answer covers one partition of 3 keys. Data for partition 0 never
+  // arrives (its want answers are lost), so it stays behind, and keeps differing. The sources'
+  // pushes are lost too, so n1 gets data only by asking.
+  const partitions = 8;
+  const c = cluster(partitions, { syncBatch: 2 }, (_from, to, m) => to === 'n1' && m.t === 'sd' && (m.p === 0 || !m.last));
+  for (const source of ['n2', 'n3']) {
+    for (let p = 0; p < partitions; p++) for (let k = 0; k < 3; k++) c.put(source, p, `p${p}-k${k}`, { wallMs: 100 + k, logical: 0, node: 2 });
+  }
+  c.start();
+  // One partition per answer, two sources, a round every 75-125 ms: bounded by partitions x sources rounds (and then some).
+  for (let i = 0; i < 4 * partitions * 2 && n1CatchingUp(c) > 1; i++) c.flush(c.now() + 125);
+  const n1 = c.nodes.get('n1')!;
+  assert.deepEqual([...n1.host.partitions.values()].filter((h) => !h.ready).map((h) => h.partition), [0], 'only the partition whose data is lost is left');
+  const progress = n1.sync.catchUpProgress();
+  assert.equal(progress.partitionsLeft, 1);
+  assert.equal(progress.partitions, partitions);
+  // From whichever source answered first; the other's digest then matches.
+  assert.equal(progress.keysReceived, (partitions - 1) * 3, 'every key of the other partitions');
+  assert.ok(progress.bytesReceived > progress.keysReceived * 8);
+});
+
+test('catch-up logs its start, its progress at most every interval, and its end', () => {
+  let lose = true;
+  const c = cluster(4, {}, (_from, to, m) => lose && to === 'n1' && m.t === 'sd' && m.p === 0);
+  c.put('n2', 0, 'k', { wallMs: 100, logical: 0, node: 2 });
+  c.start();
+  const n1 = c.nodes.get('n1')!;
+  const startedAt = c.now();
+  c.flush(startedAt + 6 * CATCH_UP_LOG_INTERVAL_MS);
+  assert.equal(n1CatchingUp(c), 1, 'partition 0 waits for the lost data');
+  assert.match(n1.logs[0]!, /^catching up 4 partitions from n2 \(4\), n3 \(4\)/);
+  const progressLines = n1.logs.filter((l) => l.startsWith('catching up:'));
+  assert.ok(progressLines.length >= 5 && progressLines.length <= 6, `one progress line per interval, got ${progressLines.length}`);
+  assert.match(progressLines.at(-1)!, /^catching up: 1 of 4 partitions left after \d+\.\d s, 0 keys \(0 bytes\) received, 0 evicted at their source .*; waiting on n\d \(1\)/);
+  lose = false;
+  for (let i = 0; i < 50 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: 1 keys \(\d+ bytes\) received/);
+  assert.equal(n1.sync.catchUpProgress().partitionsLeft, 0);
+});
