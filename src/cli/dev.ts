@@ -6,7 +6,9 @@
  *
  * The nodes run in their own process group, so Ctrl-C reaches only this process and the nodes
  * leave in turn (each hands its partitions to the ones still running) instead of all at once. An
- * IPC channel to each node stops it if this process dies without cleaning up.
+ * IPC channel to each node stops it if this process dies without cleaning up. And this process
+ * stops the nodes when the one that started it goes away: `npm start` runs it under `sh -c`, and
+ * npm passes SIGTERM and SIGINT on only to that shell, which dies of them without passing them on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,8 @@ export const STOP_GRACE_MS = 15_000;
 /** How long to wait for every node to see the whole cluster alive before saying so anyway (30 s). */
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 200;
+/** How often to check that the process that started this one is still there (1 s). */
+const PARENT_CHECK_MS = 1000;
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'number', description: 'how many nodes', default: 3 },
@@ -140,7 +144,16 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  // An orphan is re-parented (to init or a subreaper), so a changed parent pid means it is gone.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(parentWatch);
+    process.stderr.write(`shoal dev: the process that started it (pid ${parent}) is gone\n`);
+    if (signals === 0) onSignal();
+  }, PARENT_CHECK_MS);
   await exited;
+  clearInterval(parentWatch);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);

@@ -28,6 +28,18 @@ function usage(): string {
   return `Usage: shoal <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "shoal <command> --help" for a command's options.\n`;
 }
 
+/**
+ * Makes a closed pipe on `stream` end the process quietly with status 0 (`shoal sim --list | head`):
+ * the reader has all it wanted, and nothing written now could reach anyone. Other write errors
+ * still surface.
+ */
+export function exitQuietlyOnBrokenPipe(stream: NodeJS.WritableStream, exit: (status: number) => void = (status) => process.exit(status)): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
