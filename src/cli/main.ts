@@ -11,7 +11,7 @@ interface Command {
   load: () => Promise<{ run: CommandMain }>;
 }
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   start: { summary: 'run one node of a cluster (the daemon)', load: () => import('./start.ts') },
   dev: { summary: 'run a local 3-node cluster on loopback until Ctrl-C (npm start)', load: () => import('./dev.ts') },
   status: { summary: "a node's view of the cluster: members, states, zones, partitions", load: () => import('./status.ts') },

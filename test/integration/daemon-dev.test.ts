@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
+import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { WsTransport } from '../../src/runtime/ws-transport.ts';
 import { runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
@@ -219,11 +221,22 @@ test("--node at a node's peer port says so, and takes the ws:// URL the SDK take
   }
 });
 
-test('-h shows a command\'s help, and a closed stdout pipe ends a command quietly', async () => {
-  for (const command of ['get', 'dev', 'start', 'sim']) {
-    const r = await runShoal([command, '-h']);
-    assert.deepEqual([r.status, r.stderr], [0, ''], `shoal ${command} -h`);
-    assert.match(r.stdout, new RegExp(`^Usage: shoal ${command}`), `shoal ${command} -h`);
+test("-h shows every command's help, the README's list of the commands that take --json is exact, and a closed stdout pipe ends a command quietly", async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const claim = /((?:`[a-z]+`,? (?:and )?)+)take `--json`/.exec(readme);
+  assert.ok(claim, 'the README says which commands take --json');
+  const takeJson = [...claim[1]!.matchAll(/`([a-z]+)`/g)].map((m) => m[1]!);
+  for (const name of Object.keys(COMMANDS)) {
+    const command = name === 'bench' ? ['bench', 'hitratio'] : [name];
+    const json = takeJson.includes(name) ? ['--json'] : [];
+    const help = await runShoal([...command, ...json, '-h']);
+    assert.deepEqual([help.status, help.stderr], [0, ''], `shoal ${[...command, ...json].join(' ')} -h`);
+    assert.match(help.stdout, new RegExp(`^Usage: shoal ${command.join(' ')}`), `shoal ${command.join(' ')} -h`);
+    if (json.length === 0) {
+      // Refused before a daemon would start: the README must not claim it.
+      const r = await runShoal([...command, '--json']);
+      assert.deepEqual([r.status, r.stderr.includes('unknown option --json')], [2, true], `shoal ${name} --json: ${r.stderr}`);
+    }
   }
   // The reader is gone before the command writes a byte (it takes far longer to start than this
   // takes to close the pipe; if it ever won the race, the test would pass without testing).

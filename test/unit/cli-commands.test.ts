@@ -86,3 +86,4 @@ test('the status op round-trips through the codec, and a malformed status map is
   const broken = { ...status, members: [{ ...status.members[0], incarnation: -1 }] } as NodeStatus;
   assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /member\.incarnation/);
 });
+
