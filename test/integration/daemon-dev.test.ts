@@ -96,6 +96,8 @@ function watchOutput(child: ChildProcess, pattern: RegExp): { text: () => string
  * another, each killed after 15 s at worst, and a loaded machine is slow.
  */
 const GONE_WITHIN_MS = 120_000;
+/** Bounds a whole start-signal-stop test, should dev hang before it says its cluster is up. */
+const HANG_BOUND = { timeout: 300_000 };
 
 /** Starts `command`, waits until its `shoal dev` has started every node, and returns the process tree. */
 async function startDev(t: { after: (fn: () => void) => void }, command: string, args: string[], nodes: number) {
@@ -153,7 +155,7 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
       const s = JSON.parse(r.stdout) as NodeStatus;
       return s.members.filter((m) => m.state === 'alive').length === 3 ? s : undefined;
     },
-    60_000,
+    120_000,
     300,
   );
   assert.deepEqual(status.members.map((m) => m.name), ['node1', 'node2', 'node3']);
@@ -192,7 +194,7 @@ test('the commands say how to start a node when none answers', async () => {
 // script execs shoal dev, so that it is the one they reach. A SIGKILLed npm passes nothing on:
 // shoal dev notices that its parent is gone.
 for (const [signal, nodes] of [['SIGTERM', 3], ['SIGINT', 1], ['SIGKILL', 1]] as const) {
-  test(`${signal} to the npm start process alone leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, async (t) => {
+  test(`${signal} to the npm start process alone leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, HANG_BOUND, async (t) => {
     const base = await freeDevBase();
     const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes)], nodes);
     npm.child.kill(signal);
@@ -201,7 +203,7 @@ for (const [signal, nodes] of [['SIGTERM', 3], ['SIGINT', 1], ['SIGKILL', 1]] as
   });
 }
 
-test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC channel closes', async (t) => {
+test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC channel closes', HANG_BOUND, async (t) => {
   const base = await freeDevBase();
   const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1'], 1);
   dev.child.kill('SIGKILL');
