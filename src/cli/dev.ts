@@ -7,8 +7,9 @@
  * The nodes run in their own process group, so Ctrl-C reaches only this process and the nodes
  * leave in turn (each hands its partitions to the ones still running) instead of all at once. An
  * IPC channel to each node stops it if this process dies without cleaning up. And this process
- * stops the nodes when the one that started it goes away: `npm start` runs it under `sh -c`, and
- * npm passes SIGTERM and SIGINT on only to that shell, which dies of them without passing them on.
+ * stops the nodes when the one that started it goes away without a word: `npm start` execs it (npm
+ * passes SIGTERM and SIGINT on only to its script's shell, which would die of them or, for SIGINT,
+ * wait for this process), but a SIGKILLed npm passes nothing on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

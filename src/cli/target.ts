@@ -105,7 +105,7 @@ export async function connectTo(node: string): Promise<ShoalClient<string>> {
  * `shoal status` and the seeds show both ports). One upgrade at the node-to-node path tells, and
  * the more useful error replaces the general one.
  */
-export async function explainNoNode(error: NoNodeError): Promise<Error> {
+async function explainNoNode(error: NoNodeError): Promise<Error> {
   const cause = rootCause(error.cause);
   if (!(cause instanceof Error && cause.message.startsWith('Unexpected server response'))) return error;
   return (await acceptsNodeUpgrade(error.node)) ? new PeerPortError(error.node) : error;
