@@ -25,6 +25,8 @@ const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 200;
 /** How often to check that the process that started this one is still there (1 s). */
 const PARENT_CHECK_MS = 1000;
+/** Signals this soon after the first are the same one delivered twice, not a second Ctrl-C (1 s). */
+const SAME_SIGNAL_MS = 1000;
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'number', description: 'how many nodes', default: 3 },
@@ -132,8 +134,12 @@ export async function run(argv: string[]): Promise<number> {
   void announceReady(nodes, count, () => stopping);
 
   let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (): void => {
-    if (++signals > 1) {
+    // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and from npm passing it on.
+    if (signals > 0 && performance.now() - firstSignalAt < SAME_SIGNAL_MS) return;
+    if (++signals === 1) firstSignalAt = performance.now();
+    if (signals > 1) {
       process.stdout.write('\nshoal dev: killing every node now\n');
       killAll();
       return;

@@ -100,8 +100,8 @@ const GONE_WITHIN_MS = 120_000;
 const HANG_BOUND = { timeout: 300_000 };
 
 /** Starts `command`, waits until its `shoal dev` has started every node, and returns the process tree. */
-async function startDev(t: { after: (fn: () => void) => void }, command: string, args: string[], nodes: number) {
-  const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startDev(t: { after: (fn: () => void) => void }, command: string, args: string[], nodes: number, ownGroup = false) {
+  const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let tree: number[] = [];
   t.after(() => {
@@ -192,14 +192,19 @@ test('the commands say how to start a node when none answers', async () => {
 
 // npm passes SIGTERM and SIGINT on to the shell it runs the script in (and no other signal): the
 // script execs shoal dev, so that it is the one they reach. A SIGKILLed npm passes nothing on:
-// shoal dev notices that its parent is gone.
-for (const [signal, nodes] of [['SIGTERM', 3], ['SIGINT', 1], ['SIGKILL', 1]] as const) {
-  test(`${signal} to the npm start process alone leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, HANG_BOUND, async (t) => {
+// shoal dev notices that its parent is gone. Ctrl-C in a terminal signals the whole process group,
+// so dev gets that SIGINT twice (once from npm): it is still one Ctrl-C, a graceful stop.
+for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], ['SIGKILL', 1, 'npm'], ['SIGINT', 1, 'group']] as const) {
+  const whom = to === 'npm' ? 'the npm start process alone' : "npm start's process group (Ctrl-C in a terminal)";
+  test(`${signal} to ${whom} leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, HANG_BOUND, async (t) => {
     const base = await freeDevBase();
-    const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes)], nodes);
-    npm.child.kill(signal);
+    const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes)], nodes, to === 'group');
+    if (to === 'group') process.kill(-npm.child.pid!, signal);
+    else npm.child.kill(signal);
     await assertAllGone(npm.tree, devPorts(base, nodes), npm.output.text);
     if (signal === 'SIGKILL') assert.match(npm.output.text(), /the process that started it \(pid \d+\) is gone/);
+    else assert.match(npm.output.text(), /stopping every node[^]*all nodes stopped/);
+    assert.doesNotMatch(npm.output.text(), /killing every node now/, 'one signal, one graceful stop');
   });
 }
 
