@@ -105,7 +105,8 @@ async function startDev(t: { after: (fn: () => void) => void }, command: string,
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let tree: number[] = [];
   t.after(() => {
-    for (const pid of [...tree, child.pid!]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    // Only what is still ours: a pid that exited may have been reused by someone else's process.
+    for (const pid of [...tree, child.pid!]) if (isRunning(pid) && /shoal\.js|npm/.test(commandLine(pid))) process.kill(pid, 'SIGKILL');
   });
   // Printed once every node answered status (or after dev gave up waiting): every node is started.
   const output = watchOutput(child, /cluster ready|do not all see each other/);
