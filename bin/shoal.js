@@ -4,5 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/main.ts');
+const { main, exitQuietlyOnBrokenPipe } = await import('../src/cli/main.ts');
+exitQuietlyOnBrokenPipe(process.stdout);
+exitQuietlyOnBrokenPipe(process.stderr);
 process.exitCode = await main(process.argv.slice(2));

@@ -78,6 +78,15 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (arg === '-h' && Object.hasOwn(specs, 'help')) {
+      flags.help = true;
+      continue;
+    }
+    // `-x` is a mistyped option far more often than a key; `--` passes one that starts with `-`.
+    // A negative number (`-5`) and a lone `-` stay arguments.
+    if (/^-[^-\d]/.test(arg)) {
+      throw new UsageError(`unknown option ${arg}${Object.hasOwn(specs, 'help') ? ' (-h is --help)' : ''}; put -- before an argument that starts with -`);
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;

@@ -6,7 +6,10 @@
  *
  * The nodes run in their own process group, so Ctrl-C reaches only this process and the nodes
  * leave in turn (each hands its partitions to the ones still running) instead of all at once. An
- * IPC channel to each node stops it if this process dies without cleaning up.
+ * IPC channel to each node stops it if this process dies without cleaning up. And this process
+ * stops the nodes when the one that started it goes away without a word: `npm start` execs it (npm
+ * passes SIGTERM and SIGINT on only to its script's shell, which would die of them or, for SIGINT,
+ * wait for this process), but a SIGKILLed npm passes nothing on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,10 @@ export const STOP_GRACE_MS = 15_000;
 /** How long to wait for every node to see the whole cluster alive before saying so anyway (30 s). */
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 200;
+/** How often to check that the process that started this one is still there (1 s). */
+const PARENT_CHECK_MS = 1000;
+/** Signals this soon after the first are the same one delivered twice, not a second Ctrl-C (1 s). */
+const SAME_SIGNAL_MS = 1000;
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'number', description: 'how many nodes', default: 3 },
@@ -127,8 +134,12 @@ export async function run(argv: string[]): Promise<number> {
   void announceReady(nodes, count, () => stopping);
 
   let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (): void => {
-    if (++signals > 1) {
+    // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and from npm passing it on.
+    if (signals > 0 && performance.now() - firstSignalAt < SAME_SIGNAL_MS) return;
+    if (++signals === 1) firstSignalAt = performance.now();
+    if (signals > 1) {
       process.stdout.write('\nshoal dev: killing every node now\n');
       killAll();
       return;
@@ -140,7 +151,16 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  // An orphan is re-parented (to init or a subreaper), so a changed parent pid means it is gone.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(parentWatch);
+    process.stderr.write(`shoal dev: the process that started it (pid ${parent}) is gone\n`);
+    if (signals === 0) onSignal();
+  }, PARENT_CHECK_MS);
   await exited;
+  clearInterval(parentWatch);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);

@@ -11,7 +11,7 @@ interface Command {
   load: () => Promise<{ run: CommandMain }>;
 }
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   start: { summary: 'run one node of a cluster (the daemon)', load: () => import('./start.ts') },
   dev: { summary: 'run a local 3-node cluster on loopback until Ctrl-C (npm start)', load: () => import('./dev.ts') },
   status: { summary: "a node's view of the cluster: members, states, zones, partitions", load: () => import('./status.ts') },
@@ -26,6 +26,18 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `Usage: shoal <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "shoal <command> --help" for a command's options.\n`;
+}
+
+/**
+ * Makes a closed pipe on `stream` end the process quietly with status 0 (`shoal sim --list | head`):
+ * the reader has all it wanted, and nothing written now could reach anyone. Other write errors
+ * still surface.
+ */
+export function exitQuietlyOnBrokenPipe(stream: NodeJS.WritableStream, exit: (status: number) => void = (status) => process.exit(status)): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -29,7 +29,7 @@ function packageVersion(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(help());
     return ExitStatus.ok;
   }

@@ -8,6 +8,7 @@ import { connect, ConnectionError, stringCodec, type ShoalClient } from '../clie
 import {
   CLIENT_ENDPOINT_PATH,
   MIN_PROTOCOL_VERSION,
+  NODE_ENDPOINT_PATH,
   PROTOCOL_VERSION,
   decodeServerFrame,
   encodeClientFrame,
@@ -23,7 +24,7 @@ export const COMMAND_TIMEOUT_MS = 3000;
 
 /** The flags every client command takes. */
 export const TARGET_FLAGS: FlagSpecs = {
-  node: { kind: 'string', description: 'HOST:PORT of a node\'s client port (env SHOAL_NODE)', default: DEFAULT_NODE },
+  node: { kind: 'string', description: 'a node\'s client port: HOST:PORT or ws://HOST:PORT/shoal (env SHOAL_NODE)', default: DEFAULT_NODE },
   json: { kind: 'boolean', description: 'print JSON instead of a table' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -39,21 +40,54 @@ export class NoNodeError extends Error {
   }
 }
 
-/** The root cause's code or message, in parentheses: "(ECONNREFUSED)". */
-function detail(cause: unknown): string {
+/** `--node` names a node's node-to-node port: a Shoal node answers there, but not to clients. */
+export class PeerPortError extends Error {
+  override readonly name = 'PeerPortError';
+  constructor(readonly node: string) {
+    super(`${node} is a Shoal node's node-to-node (peer) port, not its client port; point --node at the node's client port (its --port; \`shoal status\` lists both, as CLIENTS and PEERS)`);
+  }
+}
+
+function rootCause(cause: unknown): unknown {
   let c = cause;
   while (c instanceof Error && c.cause instanceof Error) c = c.cause;
+  return c;
+}
+
+/** The root cause's code or message, in parentheses: "(ECONNREFUSED)". */
+function detail(cause: unknown): string {
+  const c = rootCause(cause);
   if (!(c instanceof Error)) return '';
   const code = (c as NodeJS.ErrnoException).code;
   return ` (${typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : c.message})`;
 }
 
+/**
+ * The `host:port` of the node to talk to. Takes `HOST:PORT` or, as the SDK's seeds do, the client
+ * endpoint's URL: `ws://HOST:PORT` or `ws://HOST:PORT/shoal`.
+ */
 export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
-  const node = String(flags.node ?? (env.SHOAL_NODE || DEFAULT_NODE));
-  if (!/^[^\s/:]+:\d{1,5}$/.test(node) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(node)) {
-    throw new UsageError(`--node "${node}" is not HOST:PORT (the client port of a node, like ${DEFAULT_NODE})`);
+  const given = String(flags.node ?? (env.SHOAL_NODE || DEFAULT_NODE));
+  const node = given.startsWith('ws://') ? fromUrl(given) : given;
+  if (node === null || (!/^[^\s/:]+:\d{1,5}$/.test(node) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(node))) {
+    throw new UsageError(`--node "${given}" is not HOST:PORT or ws://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
   }
   return node;
+}
+
+/** `ws://HOST:PORT[/shoal]` -> `HOST:PORT`; null for another path, no port, or not a URL. */
+function fromUrl(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const pathOk = url.pathname === '/' || url.pathname === CLIENT_ENDPOINT_PATH || url.pathname === `${CLIENT_ENDPOINT_PATH}/`;
+  // `URL` drops a default port (ws://host:80 has port ''), so the port is read from the text.
+  const port = /^ws:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d{1,5})(?:[/?#]|$)/.exec(text)?.[1];
+  if (!pathOk || url.search !== '' || url.hash !== '' || url.username !== '' || port === undefined) return null;
+  return `${url.hostname}:${port}`;
 }
 
 /** An SDK client for string values, or NoNodeError when the node does not answer. */
@@ -61,16 +95,46 @@ export async function connectTo(node: string): Promise<ShoalClient<string>> {
   try {
     return await connect({ seeds: [node], codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
   } catch (error) {
-    if (error instanceof ConnectionError) throw new NoNodeError(node, { cause: error });
+    if (error instanceof ConnectionError) throw await explainNoNode(new NoNodeError(node, { cause: error }));
     throw error;
   }
+}
+
+/**
+ * A server that refused the client endpoint's upgrade may be a node's peer port (a common mix-up:
+ * `shoal status` and the seeds show both ports). One upgrade at the node-to-node path tells, and
+ * the more useful error replaces the general one.
+ */
+async function explainNoNode(error: NoNodeError): Promise<Error> {
+  const cause = rootCause(error.cause);
+  if (!(cause instanceof Error && cause.message.startsWith('Unexpected server response'))) return error;
+  return (await acceptsNodeUpgrade(error.node)) ? new PeerPortError(error.node) : error;
+}
+
+function acceptsNodeUpgrade(node: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`ws://${node}${NODE_ENDPOINT_PATH}`, { handshakeTimeout: COMMAND_TIMEOUT_MS, perMessageDeflate: false });
+    socket.once('open', () => {
+      resolve(true);
+      socket.terminate();
+    });
+    socket.on('error', () => resolve(false));
+  });
 }
 
 /**
  * One `status` request to one node over a raw connection. The status op is an operator request
  * answered by the receiving node about itself, so it does not go through the SDK's key routing.
  */
-export function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<NodeStatus> {
+export async function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<NodeStatus> {
+  try {
+    return await requestStatus(node, timeoutMs);
+  } catch (error) {
+    throw error instanceof NoNodeError ? await explainNoNode(error) : error;
+  }
+}
+
+function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://${node}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
     let settled = false;

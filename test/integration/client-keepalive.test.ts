@@ -29,7 +29,9 @@ test('a read on a half-open connection fails over to another node', LIVENESS, as
   const silent = await FakeNode.start({ autoPong: false });
   const node = await startNode();
   node.kv.store.set(new TextEncoder().encode('k'), encode('stored'), 0);
-  const client = await connect({ seeds: [silent.address, node.address], routing: false, commandTimeoutMs: 0, keepaliveIntervalMs: 20, keepaliveTimeoutMs: 50, reconnect: fastReconnect });
+  // A keepalive timeout long enough that a stalled test process does not cut off the healthy node
+  // (or the silent one before the read reaches it); only the silent node's ping goes unanswered.
+  const client = await connect({ seeds: [silent.address, node.address], routing: false, commandTimeoutMs: 0, keepaliveIntervalMs: 20, keepaliveTimeoutMs: 500, reconnect: fastReconnect });
   try {
     await until(() => client.nodes().every((n) => n.state === 'ready'), 'both connections');
     // Both idle: the first connection (the silent node) takes the read.

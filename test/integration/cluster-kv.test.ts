@@ -75,7 +75,7 @@ test('mset and mget, string and byte keys, and keyPrefix', async () => {
 test('a value with a TTL expires on every replica', async () => {
   await client.set('short-lived', 'soon gone', { ttlMs: 300, consistency: 'all' });
   assert.equal(await client.get('short-lived', { consistency: 'all' }), 'soon gone');
-  await until('the value to expire', async () => ((await client.get('short-lived', { consistency: 'all' })) === null ? true : undefined), 10_000, 100);
+  await until('the value to expire', async () => ((await client.get('short-lived', { consistency: 'all' })) === null ? true : undefined), 60_000, 100);
   await client.set('long-lived', 'stays', { ttlMs: 600_000 });
   assert.equal(await client.get('long-lived'), 'stays');
 });
@@ -113,10 +113,10 @@ test('a client reconnects when its node is killed and restarted', async () => {
     single.on('status', (s) => statuses.push(s));
     node.kill('SIGKILL');
     await node.exited();
-    await until('the client to notice', () => (single.status === 'reconnecting' ? true : undefined), 10_000, 20);
+    await until('the client to notice', () => (single.status === 'reconnecting' ? true : undefined), 60_000, 20);
     await node.start();
-    await until('the restarted node to rejoin', async () => ((await node.status()).joined ? true : undefined), 30_000, 100);
-    await until('the client to be ready again', () => (single.status === 'ready' ? true : undefined), 15_000, 50);
+    await until('the restarted node to rejoin', async () => ((await node.status()).joined ? true : undefined), 120_000, 100);
+    await until('the client to be ready again', () => (single.status === 'ready' ? true : undefined), 60_000, 50);
     assert.deepEqual(statuses.slice(0, 2), ['reconnecting', 'ready']);
     // The restarted node coordinates reads from the replicas that kept the data.
     assert.equal(await single.get('before-restart', { consistency: 'quorum' }), 'x');

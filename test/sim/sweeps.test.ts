@@ -43,10 +43,30 @@ function check(scenarioName: string, seed: number, overrides: Partial<ScenarioOp
   assert.deepEqual(report.violations, [], `seed ${seed} failed; replay: ${report.replay}`);
 }
 
+/** Seeds between two progress lines of a sweep. */
+const PROGRESS_EVERY = 10;
+
+/**
+ * A progress line on stdout, which the test runner's spec reporter prints as it arrives (a
+ * diagnostic would only appear once the test ends), so a sweep of several minutes shows life in CI.
+ */
+function progress(line: string): void {
+  process.stdout.write(`sweeps: ${line}\n`);
+}
+
 for (const sweep of SWEEPS) {
-  test(`${sweep.scenario}: seeds ${sweep.seeds[0]}..${sweep.seeds[1]} (swarm faults where the scenario injects them), deterministic`, () => {
-    for (let seed = sweep.seeds[0]; seed <= sweep.seeds[1]; seed++) {
+  const [first, last] = sweep.seeds;
+  const label = `${sweep.scenario} seeds ${first}..${last}${sweep.nodes ? `, ${sweep.nodes} nodes` : ''}`;
+  test(`${sweep.scenario}: seeds ${first}..${last} (swarm faults where the scenario injects them), deterministic`, () => {
+    const started = performance.now();
+    progress(`${label}: starting`);
+    for (let seed = first; seed <= last; seed++) {
       check(sweep.scenario, seed, { ...(sweep.nodes ? { nodes: sweep.nodes } : {}), ...(sweep.durationMs ? { durationMs: sweep.durationMs } : {}) });
+      const done = seed - first + 1;
+      if (done % PROGRESS_EVERY === 0 || seed === last) {
+        // Elapsed time is for the reader only; nothing depends on it.
+        progress(`${label}: ${done}/${last - first + 1} passed (${((performance.now() - started) / 1000).toFixed(0)}s)`);
+      }
     }
   });
 }

@@ -13,6 +13,16 @@ test('flags parse by kind; unknown ones, including inherited property names, are
   }
 });
 
+test('-h is --help; any other -x is an unknown option, and -- or a leading digit makes it an argument', () => {
+  const withHelp = { ...SPECS, help: { kind: 'boolean', description: 'h' } } as const;
+  assert.deepEqual(parseArgs(['key', '-h'], withHelp), { flags: { help: true }, positionals: ['key'] });
+  assert.throws(() => parseArgs(['-h'], SPECS), /unknown option -h; put -- before/);
+  assert.throws(() => parseArgs(['-x'], withHelp), /unknown option -x \(-h is --help\)/);
+  assert.deepEqual(parseArgs(['--', '-h', '-x'], withHelp).positionals, ['-h', '-x']);
+  assert.deepEqual(parseArgs(['-5', '-', '-1.5'], withHelp).positionals, ['-5', '-', '-1.5']);
+  assert.deepEqual(parseArgs(['--nodes', '-3'], withHelp).flags, { nodes: -3 }, 'a flag value may start with -');
+});
+
 test('durations and sizes take their units and refuse anything else', () => {
   assert.equal(parseDuration('60s'), 60_000);
   assert.equal(parseDuration('1.5m'), 90_000);

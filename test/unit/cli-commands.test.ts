@@ -1,13 +1,15 @@
 /**
  * The client commands' pure parts: which node they talk to, the status table, the ring summary,
- * and the status op's wire round trip.
+ * the status op's wire round trip, and what a closed stdout does.
  */
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { summarize, formatRing } from '../../src/cli/ring.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import { DEFAULT_NODE, NoNodeError, resolveNode } from '../../src/cli/target.ts';
 import { UsageError } from '../../src/cli/args.ts';
+import { exitQuietlyOnBrokenPipe } from '../../src/cli/main.ts';
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeReplies, type NodeStatus } from '../../src/protocol/index.ts';
 
 const status: NodeStatus = {
@@ -24,6 +26,27 @@ test('--node beats SHOAL_NODE, which beats the dev default; a bad address is a u
   assert.equal(resolveNode({}, { SHOAL_NODE: 'h:1' }), 'h:1');
   assert.equal(resolveNode({ node: 'x:2' }, { SHOAL_NODE: 'h:1' }), 'x:2');
   assert.throws(() => resolveNode({ node: 'ws://x' }, {}), UsageError);
+});
+
+test('--node also takes the client endpoint URL the SDK takes, and nothing else that looks like one', () => {
+  assert.equal(resolveNode({ node: 'ws://127.0.0.1:7400' }, {}), '127.0.0.1:7400');
+  assert.equal(resolveNode({ node: 'ws://127.0.0.1:7400/' }, {}), '127.0.0.1:7400');
+  assert.equal(resolveNode({ node: 'ws://db.example:7400/shoal' }, {}), 'db.example:7400');
+  assert.equal(resolveNode({ node: 'ws://[::1]:80/shoal' }, {}), '[::1]:80');
+  assert.equal(resolveNode({}, { SHOAL_NODE: 'ws://h:1/shoal' }), 'h:1');
+  for (const bad of ['ws://h', 'ws://h:1/other', 'ws://h:1/shoal?x=1', 'ws://u@h:1', 'wss://h:1', 'http://h:1']) {
+    assert.throws(() => resolveNode({ node: bad }, {}), /is not HOST:PORT or ws:\/\/HOST:PORT\/shoal/, bad);
+  }
+});
+
+test('a closed pipe on stdout ends the command quietly with status 0; other write errors still throw', () => {
+  const stream = new PassThrough();
+  const exits: number[] = [];
+  exitQuietlyOnBrokenPipe(stream, (status) => exits.push(status));
+  stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  assert.deepEqual(exits, [0]);
+  assert.throws(() => stream.emit('error', Object.assign(new Error('write EIO'), { code: 'EIO' })), /EIO/);
+  assert.deepEqual(exits, [0]);
 });
 
 test('the no-node error names the address, the cause, and npm start', () => {
