@@ -20,6 +20,7 @@
 import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
 import { LogLimiter } from '../gossip/log-limiter.ts';
 import { PROBLEM_LOG_INTERVAL_MS, type SwimMembership } from '../gossip/swim.ts';
+import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
@@ -34,7 +35,7 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
-import { PartitionSync, type CatchUpProgress, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
+import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
 
 /** Member metadata keys a node publishes through gossip. */
@@ -313,7 +314,7 @@ export class ShoalNode {
   }
 
   /** The current (or last) catch-up: partitions left, keys and bytes received, keys evicted at their source. */
-  catchUpProgress(): CatchUpProgress {
+  catchUpProgress(): CatchUpStatus {
     return this.sync.catchUpProgress();
   }
 

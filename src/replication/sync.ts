@@ -27,6 +27,7 @@
  * first, least recently answered first, so every partition is answered within a bounded number of
  * rounds.
  */
+import type { CatchUpStatus } from '../protocol/frames.ts';
 import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
 import { compareVersions, type Version } from './hlc.ts';
@@ -58,19 +59,6 @@ export interface HandoffProgress {
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
-/** The current catch-up (or the last one, once it finished), for logs and `shoal status`. */
-export interface CatchUpProgress {
-  /** Owned partitions still waiting for a source, and the most that waited at once in this catch-up. */
-  partitionsLeft: number;
-  partitions: number;
-  /** Records received from sources for partitions still catching up, and their bytes (keys + records). */
-  keysReceived: number;
-  bytesReceived: number;
-  /** Keys a source had evicted: kept here as evicted at the source's version; their values are gone. */
-  keysEvictedAtSource: number;
-  /** Time since this catch-up began (its duration, once finished); 0 if there was none. */
-  elapsedMs: number;
-}
 
 export class PartitionSync {
   readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0 };
@@ -179,7 +167,8 @@ export class PartitionSync {
     return { partitionsCatchingUp, partitionsToHandOff, keysToHandOff, partitionsHandedOff: this.stats.partitionsHandedOff, keysHandedOff: this.stats.keysHandedOff };
   }
 
-  catchUpProgress(): CatchUpProgress {
+  /** The current catch-up (or the last one, once it finished), for logs and `shoal status`. */
+  catchUpProgress(): CatchUpStatus {
     const c = this.catchUp;
     const partitionsLeft = this.progress().partitionsCatchingUp;
     const elapsedMs = c.active ? this.ctx.env.clock.monoMs() - c.startedMs : c.endedMs - c.startedMs;
