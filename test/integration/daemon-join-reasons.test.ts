@@ -18,7 +18,7 @@ async function statusJson(node: DaemonProcess): Promise<NodeStatus> {
 
 const messages = (node: DaemonProcess): string[] => node.logs.map((l) => String(l.msg));
 
-test('a node whose seed is unreachable says so in status and its log, keeps retrying, and joins once the seed is up', { timeout: 90_000 }, async (t) => {
+test('a node whose seed is unreachable says so in status and its log, keeps retrying, and joins once the seed is up', { timeout: 180_000 }, async (t) => {
   const [port, peerPort, seedPort, seedPeerPort] = await freePorts(4);
   const seedAddress = `127.0.0.1:${seedPeerPort}`;
   const joiner = new DaemonProcess({ name: 'joiner', port: port!, peerPort: peerPort!, seeds: [seedAddress], extra: [] });
@@ -49,7 +49,7 @@ test('a node whose seed is unreachable says so in status and its log, keeps retr
   await until('the seed to log the joiner', () => (messages(seed).includes('peer joiner joined') ? true : undefined), 10_000);
 });
 
-test('a node started with another --cluster than its seed exits 2 saying so; the seed logs it and shows it as refused', { timeout: 60_000 }, async (t) => {
+test('a node started with another --cluster than its seed exits 2 saying so; the seed logs it and shows it as refused', { timeout: 180_000 }, async (t) => {
   const [port, peerPort, otherPort, otherPeerPort] = await freePorts(4);
   const founder = new DaemonProcess({ name: 'founder', port: port!, peerPort: peerPort!, seeds: [], extra: ['--cluster', 'prod'] });
   const stranger = new DaemonProcess({ name: 'stranger', port: otherPort!, peerPort: otherPeerPort!, seeds: [founder.peerAddress], extra: ['--cluster', 'dev'] });

@@ -72,7 +72,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-test('a node with another partition count is refused by the cluster and exits with status 2', { timeout: 60_000 }, async (t) => {
+test('a node with another partition count is refused by the cluster and exits with status 2', { timeout: 180_000 }, async (t) => {
   const [port, peerPort, otherPort, otherPeerPort] = await freePorts(4);
   const founder = new DaemonProcess({ name: 'founder', port: port!, peerPort: peerPort!, seeds: [], extra: [] });
   const stranger = new DaemonProcess({ name: 'stranger', port: otherPort!, peerPort: otherPeerPort!, seeds: [founder.peerAddress], extra: ['--partitions', '64'] });
