@@ -44,7 +44,9 @@ export function nodeStatus(s: StatusSources): NodeStatus {
   }
   const refused = new Map(s.refused().map((r) => [r.name, r]));
   const members: MemberStatus[] = s.membership.members().map((m) => {
-    const refusal = m.state === 'left' ? undefined : refused.get(m.name);
+    // Kept refused after it left too (a refused daemon exits, announcing its leave): the reason is
+    // what an operator needs, for as long as gossip remembers the member.
+    const refusal = refused.get(m.name);
     refused.delete(m.name);
     return {
       name: m.name,

@@ -125,6 +125,22 @@ const zeroMask = (mask: Uint8Array): void => void mask.fill(0);
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** How long close() lets an open link write out what was sent before it and close cleanly (1 s). */
+export const CLOSE_GRACE_MS = 1000;
+
+/** A clean close (buffered messages first, then the close handshake), cut short after `graceMs`. */
+function closeWithin(socket: WebSocket, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.readyState === WebSocket.CLOSED) return resolve();
+    const cut = setTimeout(() => socket.terminate(), graceMs);
+    socket.once('close', () => {
+      clearTimeout(cut);
+      resolve();
+    });
+    socket.close(1000, 'node stopping');
+  });
+}
+
 export class WsTransport implements Transport {
   readonly stats: WsTransportStats = { sent: 0, received: 0, dropped: 0, failedDials: 0 };
   private handler: ReceiveHandler = () => {};
@@ -234,23 +250,32 @@ export class WsTransport implements Transport {
     }
   }
 
-  /** Stops listening and closes every connection. */
+  /**
+   * Stops listening and closes every connection. What this turn already sent still leaves: a
+   * stopping node's last datagrams (gossip's `left` announcement among them, sent in the very
+   * turn the node stops) are flushed, and each open link gets up to CLOSE_GRACE_MS to write them
+   * out and close cleanly before it is cut. Without this a graceful leave was never announced,
+   * and a peer leaving at the same time waited for the departed node as if it had crashed.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     clearInterval(this.idleSweep);
     for (const socket of this.retiring) socket.terminate();
     this.retiring.clear();
+    const closing: Promise<void>[] = [];
     for (const link of this.links.values()) {
       clearTimeout(link.timer);
-      link.socket?.terminate();
+      const socket = link.socket;
+      if (socket !== null && link.state === 'open') closing.push(closeWithin(socket, CLOSE_GRACE_MS));
+      else socket?.terminate();
     }
     this.links.clear();
-    this.toFlush.clear();
     // Their 'close' events (which clear the handshake timers) come later; the set is done now.
     for (const socket of this.inbound) socket.terminate();
     this.inbound.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await Promise.all([...closing, new Promise<void>((resolve) => this.wss.close(() => resolve()))]);
   }
 
   private linkTo(to: NodeAddress, lane: Lane): Link {

@@ -183,6 +183,23 @@ test('datagrams sent in one turn arrive intact and in order', async () => {
   }
 });
 
+test('what was sent in the turn a transport closes still arrives (a stopping node announces its leave)', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const atB = collect(b);
+    a.send(b.address, text('hello'));
+    await until(() => atB.length === 1, 'the link to open');
+    a.send(b.address, text('left'));
+    await a.close();
+    await until(() => atB.length === 2, 'the datagram sent just before close');
+    assert.deepEqual(atB.map((r) => r.text), ['hello', 'left']);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('an idle link is closed and forgotten on both sides, and a later send dials afresh', async () => {
   const a = await WsTransport.listen({ idleTimeoutMs: 20 });
   const b = await WsTransport.listen();
