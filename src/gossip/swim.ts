@@ -21,6 +21,7 @@
  * (unreachable, silent, or of another cluster: a seed answers a foreign join with `refuse`), and
  * both sides of a cluster-name mismatch log it, rate-limited. Verdicts about peers are logged.
  */
+import { fnv1aString } from '../protocol/hash.ts';
 import type { Env, Lane, NodeAddress, TimerId } from '../runtime/env.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
@@ -961,17 +962,9 @@ function encodedMetaTooBig(meta: Readonly<Record<string, string | number>>): boo
   return bytes > MAX_META_BYTES;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
+/** Member fingerprint XORed into the view digest (any bit pattern will do: the digest is used as an int32). */
 function memberHash(m: Member): number {
-  let h = FNV_OFFSET;
-  const text = `${m.name}\u0000${m.state}\u0000${m.incarnation}`;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return h;
+  return fnv1aString(`${m.name}\u0000${m.state}\u0000${m.incarnation}`);
 }
 
 /** Whether an update describes a member exactly as it is (address, zone and metadata). */

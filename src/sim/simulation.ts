@@ -17,7 +17,8 @@ import { SimClock } from './clock.ts';
 import { EventQueue } from './event-queue.ts';
 import { SimNetwork, type NetworkConfig } from './network.ts';
 import { SeededRandom } from './rng.ts';
-import { EventTrace, hashBytes } from './trace.ts';
+import { fnv1aBytes } from '../protocol/hash.ts';
+import { EventTrace } from './trace.ts';
 
 /**
  * A node process, whatever the protocol. If it has a `stop()` method, a graceful stop calls it (so it
@@ -285,7 +286,7 @@ export class Simulation<P extends SimProcess> {
     if (this.holdIfBusy(node, () => this.deliver(from, to, bytes))) return;
     const handler = node.receive;
     const description = this.trace.wantsDescription() ? `message ${this.nodes[from]!.address} -> ${node.address} (${bytes.length} bytes)` : undefined;
-    this.record(to, EventKind.message, hashBytes(bytes) ^ from, description);
+    this.record(to, EventKind.message, fnv1aBytes(bytes) ^ from, description);
     this.network.stats.delivered++;
     node.stats.received++;
     this.handled(node);

@@ -13,7 +13,7 @@
  * expired entry, whether or not a tick has reclaimed it yet.
  */
 import type { Clock, Random } from '../runtime/env.ts';
-import { hashString } from './hash.ts';
+import { unitHashString } from '../protocol/hash.ts';
 import { HotKeyTracker } from './hot-keys.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
@@ -480,7 +480,7 @@ export class Store {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
     const row = slot * ROW_WORDS;
-    this.rows[row + HASH] = hashString(key);
+    this.rows[row + HASH] = unitHashString(key);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
     this.rowDoubles[slot * ROW_DOUBLES + COST] = cost;
