@@ -24,7 +24,7 @@ import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 import type { WindowAdaptation } from './policy-wtinylfu.ts';
 import { POLICY_NAMES } from './policy.ts';
 import type { EvictionPolicy, PolicyHost, PolicyName } from './policy.ts';
-import { SeededRandom } from './prng.ts';
+import { SeededRandom } from '../runtime/seeded-random.ts';
 import { NO_DEADLINE, TimerWheel } from './timer-wheel.ts';
 import type { DeadlineColumn } from './timer-wheel.ts';
 import { ValueArena, chunkBytes } from './value-arena.ts';
@@ -84,7 +84,7 @@ export interface StoreOptions {
   policy?: PolicyName;
   /** Wall time for absolute expiry; monotonic time for hot-key windows. */
   clock: Clock;
-  /** Random stream for W-TinyLFU's random admission; default a SeededRandom(seed). */
+  /** Random stream for W-TinyLFU's random admission; default SeededRandom.mulberry32(seed). */
   random?: Random;
   seed?: number;
   /** Entries expired per tick at most (default DEFAULT_MAX_EXPIRATIONS_PER_TICK). */
@@ -220,7 +220,7 @@ export class Store {
         return new LfuPolicy(host, INITIAL_SLOTS);
       case 'wtinylfu':
         return new WTinyLfuPolicy(host, INITIAL_SLOTS, {
-          random: options.random ?? new SeededRandom(options.seed ?? DEFAULT_STORE_SEED),
+          random: options.random ?? SeededRandom.mulberry32(options.seed ?? DEFAULT_STORE_SEED),
           expectedEntries,
           ...(options.windowFraction === undefined ? {} : { windowFraction: options.windowFraction }),
           ...(options.windowAdaptation === undefined ? {} : { adaptation: options.windowAdaptation }),
