@@ -25,7 +25,7 @@
  */
 import { buildRing, chooseClaimSeed, murmur3String } from '../../src/ring/index.ts';
 import type { RingMember } from '../../src/ring/index.ts';
-import { hashPair } from '../../src/ring/hash.ts';
+import { hashPair } from '../../src/protocol/hash.ts';
 import { memberOrder } from '../../src/ring/member-order.ts';
 
 const Q = 1024;

@@ -24,7 +24,8 @@ import {
   errorFromReply,
 } from './errors.ts';
 import { TypedEmitter } from './events.ts';
-import { backoffDelay, parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { backoffDelay } from '../protocol/backoff.ts';
+import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
 
 /** A key: a string (its UTF-8 bytes) or raw bytes. */

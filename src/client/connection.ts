@@ -24,7 +24,8 @@ import {
   type WireLimits,
 } from '../protocol/index.ts';
 import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
-import { backoffDelay, type ReconnectOptions } from './options.ts';
+import { backoffDelay } from '../protocol/backoff.ts';
+import type { ReconnectOptions } from './options.ts';
 
 
 /** A request in flight on some connection; the client owns it, the connection carries it. */

@@ -207,12 +207,6 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-/** The delay before reconnect attempt `attempt` (0-based): capped exponential, minus jitter. */
-export function backoffDelay(attempt: number, r: Required<ReconnectOptions>, random: () => number): number {
-  const capped = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** attempt);
-  return capped * (1 - r.jitter * random());
-}
-
 /** `host:port` or a ws:// URL -> the endpoint URL and the `host:port` that identifies the node. */
 export function parseSeed(seed: string, defaultPath: string): { url: string; address: string } {
   if (/^wss?:\/\//.test(seed)) {

@@ -3,10 +3,9 @@
  * the store, replication) from the daemon's configuration. This is the daemon's only contact with
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
-import type { Membership } from '../gossip/membership.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
-import type { LeaveProgress, RefusedPeer } from '../node/node.ts';
+import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
@@ -16,9 +15,10 @@ import { ConfigError, type DaemonConfig } from './config.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
-  readonly membership: Membership;
   /** Whether the node has joined its cluster and serves requests (see ShoalNode.joined). */
   joined(): boolean;
+  /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
+  status(): NodeStatus;
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -78,8 +78,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   if (membership instanceof SwimMembership) transport.onUnreachable((address, reason) => membership.reportUnreachable(address, reason));
   return {
     kv: node.kv,
-    membership,
     joined: () => node.joined,
+    status: () => node.status(),
     progress: () => {
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };

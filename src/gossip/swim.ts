@@ -21,6 +21,8 @@
  * (unreachable, silent, or of another cluster: a seed answers a foreign join with `refuse`), and
  * both sides of a cluster-name mismatch log it, rate-limited. Verdicts about peers are logged.
  */
+import { cappedBackoff } from '../protocol/backoff.ts';
+import { fnv1aString } from '../protocol/hash.ts';
 import type { Env, Lane, NodeAddress, TimerId } from '../runtime/env.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
@@ -193,7 +195,8 @@ export class SwimMembership implements Membership {
   private stopped = false;
   private started = false;
   private joinTimer: TimerId | null = null;
-  private joinBackoffMs: number;
+  /** Join attempts since this member last saw others: the exponent of the join backoff. */
+  private joinBackoffAttempt = 0;
   private probeTimer: TimerId | null = null;
   private gossipTimer: TimerId | null = null;
   private pushPullTimer: TimerId | null = null;
@@ -212,7 +215,6 @@ export class SwimMembership implements Membership {
     this.seedSet = new Set(this.seeds);
     this.stickyMeta = options.stickyMeta ?? [];
     this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
-    this.joinBackoffMs = this.config.joinRetryInitialMs;
     // A random starting sequence number: acks meant for a previous life of this address do not match.
     this.seq = env.random.int(2 ** 30);
     const meta = checkedMeta(options.meta ?? {});
@@ -854,15 +856,17 @@ export class SwimMembership implements Membership {
     this.joinTimer = null;
     if (this.stopped || this.leaving) return;
     if (this.liveCount > 1) {
-      this.joinBackoffMs = this.config.joinRetryInitialMs;
+      this.joinBackoffAttempt = 0;
       return;
     }
     this.stats.joinAttempts++;
     // Every seed, as memberlist's Join does: each seed that answers learns us and bridges what it knows.
     // (One seed per attempt was tried: members started together then formed one island per seed.)
     for (const seed of this.seeds) this.sendState(seed, false);
-    const jittered = this.joinBackoffMs * (0.5 + this.env.random.next());
-    this.joinBackoffMs = Math.min(this.config.joinRetryMaxMs, this.joinBackoffMs * 2);
+    const base = cappedBackoff(this.joinBackoffAttempt++, { initialDelayMs: this.config.joinRetryInitialMs, maxDelayMs: this.config.joinRetryMaxMs, factor: 2 });
+    // Jittered around the base (0.5-1.5x, mean 1x), as this loop always was, not only below it as
+    // the client's and the transport's are.
+    const jittered = base * (0.5 + this.env.random.next());
     this.joinTimer = this.env.timers.setTimer(jittered, () => this.joinAttempt());
   }
 
@@ -961,17 +965,9 @@ function encodedMetaTooBig(meta: Readonly<Record<string, string | number>>): boo
   return bytes > MAX_META_BYTES;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
+/** Member fingerprint XORed into the view digest (any bit pattern will do: the digest is used as an int32). */
 function memberHash(m: Member): number {
-  let h = FNV_OFFSET;
-  const text = `${m.name}\u0000${m.state}\u0000${m.incarnation}`;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return h;
+  return fnv1aString(`${m.name}\u0000${m.state}\u0000${m.incarnation}`);
 }
 
 /** Whether an update describes a member exactly as it is (address, zone and metadata). */

@@ -8,7 +8,7 @@ import type { Member } from '../gossip/membership.ts';
 import { buildRing } from '../ring/ring.ts';
 import type { RingMember } from '../ring/ring.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
-import { hashKey } from '../ring/hash.ts';
+import { hashKey } from '../protocol/hash.ts';
 import { partitionOfHash } from '../ring/partition.ts';
 import type { Placement } from '../replication/context.ts';
 

@@ -7,7 +7,7 @@
  * last-writer-wins on this order.
  */
 import type { Clock } from '../runtime/env.ts';
-import { murmur3String } from '../ring/hash.ts';
+import { murmur3String } from '../protocol/hash.ts';
 
 /** A write's version. Ordered by (wallMs, logical, node). */
 export interface Version {

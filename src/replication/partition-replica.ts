@@ -18,7 +18,7 @@
  */
 import type { Clock } from '../runtime/env.ts';
 import type { Store } from '../store/index.ts';
-import { hashPair, murmur3String } from '../ring/hash.ts';
+import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
 import { decodeRecord, encodeRecord, versionOfEncoded, type StoredRecord } from './record.ts';

@@ -5,7 +5,7 @@
  *
  * This folder imports nothing outside itself except runtime types, so the SDK can bundle it.
  */
-export { KEY_HASH_SEED, hashKey, murmur3, murmur3String } from './hash.ts';
+export { KEY_HASH_SEED, hashKey, murmur3, murmur3String } from '../protocol/hash.ts';
 export {
   DEFAULT_PARTITION_COUNT,
   MAX_PARTITION_COUNT,

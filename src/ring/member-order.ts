@@ -15,7 +15,7 @@
  *
  * P - Q levels hold no partition (7 of 1031 at Q = 1024), a different few for every member.
  */
-import { hashPair, murmur3String } from './hash.ts';
+import { hashPair, murmur3String } from '../protocol/hash.ts';
 
 /** Seeds the orders. Changing it reshuffles every cluster: bump CLAIM_ALGORITHM_VERSION too. */
 const ORDER_SEED = 0x7368_6f61; // "shoa"

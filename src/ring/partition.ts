@@ -5,7 +5,7 @@
  *
  * The client SDK imports `partitionOf` from here so it routes keys exactly as the nodes do.
  */
-import { hashKey } from './hash.ts';
+import { hashKey } from '../protocol/hash.ts';
 
 /**
  * Default number of partitions per cluster. 1024 leaves about 16 partitions per node at the

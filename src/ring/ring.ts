@@ -8,7 +8,7 @@
  */
 import { CLAIM_ALGORITHM_VERSION, claim } from './claim.ts';
 import { CLAIM_SEEDS, isClaimSeed } from './member-order.ts';
-import { digestHex } from './hash.ts';
+import { digestHex } from '../protocol/hash.ts';
 import { DEFAULT_PARTITION_COUNT, assertValidPartitionCount } from './partition.ts';
 
 /** Default replication factor N: each partition lives on this many distinct nodes. */

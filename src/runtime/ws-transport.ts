@@ -37,6 +37,7 @@ import {
   forEachDatagram,
   type Credentials,
 } from '../protocol/index.ts';
+import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { Lane, Logger, NodeAddress, ReceiveHandler, Transport } from './env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
@@ -82,7 +83,7 @@ export interface WsTransportOptions {
   maxMessageBytes?: number;
   dialTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  redialBackoff?: { initialDelayMs: number; maxDelayMs: number; factor: number; jitter: number };
+  redialBackoff?: BackoffPolicy;
   /** Close an outbound link after this long without sends; positive, at most 2^31-1. Default 60 s. */
   idleTimeoutMs?: number;
   /** Random source for jitter. Default Math.random. */
@@ -356,8 +357,7 @@ export class WsTransport implements Transport {
       }
       this.stats.failedDials++;
       link.state = 'backoff';
-      const b = this.options.redialBackoff;
-      const delay = Math.min(b.maxDelayMs, b.initialDelayMs * b.factor ** link.failures++) * (1 - b.jitter * this.options.random());
+      const delay = backoffDelay(link.failures++, this.options.redialBackoff, this.options.random);
       link.timer = setTimeout(() => {
         link.timer = undefined;
         link.state = 'idle';

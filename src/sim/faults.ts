@@ -7,7 +7,8 @@
  * in which the protocol must recover.
  */
 import type { NetworkConfig } from './network.ts';
-import { SeededRandom } from './rng.ts';
+import type { SeededRandom } from '../runtime/seeded-random.ts';
+import { namedStream } from './rng.ts';
 import type { Simulation, SimProcess } from './simulation.ts';
 
 export type FaultAction =
@@ -57,7 +58,7 @@ const MAX_RATE_PER_MINUTE: Record<FaultKind, number> = {
 
 /** Draws a swarm profile from the seed. About half of the fault kinds are off in any one run. */
 export function drawSwarmProfile(seed: number, durationMs: number, kinds: readonly FaultKind[] = FAULT_KINDS): SwarmProfile {
-  const r = new SeededRandom(seed, 'faults/profile');
+  const r = namedStream(seed, 'faults/profile');
   const maybe = (max: number) => (r.chance(0.5) ? 0 : round3(r.between(0, max)));
   const rates = {} as Record<FaultKind, number>;
   for (const kind of FAULT_KINDS) rates[kind] = kinds.includes(kind) ? maybe(MAX_RATE_PER_MINUTE[kind]) : 0;
@@ -75,7 +76,7 @@ export function drawSwarmProfile(seed: number, durationMs: number, kinds: readon
 
 /** Draws the timed faults of a swarm run from its profile. */
 export function drawSwarmSchedule(seed: number, nodes: number, profile: SwarmProfile, limits: SwarmLimits): TimedFault[] {
-  const r = new SeededRandom(seed, 'faults/schedule');
+  const r = namedStream(seed, 'faults/schedule');
   const events: TimedFault[] = [];
   const end = profile.faultPhaseMs;
   const down: { node: number; until: number }[] = [];

@@ -6,7 +6,7 @@
  * Partitions are counted per directed link, so overlapping partitions compose: a link is cut while
  * at least one active partition cuts it.
  */
-import type { SeededRandom } from './rng.ts';
+import type { SeededRandom } from '../runtime/seeded-random.ts';
 
 export interface NetworkConfig {
   /** Every message takes at least this long. */

@@ -16,8 +16,10 @@ import { silentLogger, type Env, type Logger, type NodeAddress, type ReceiveHand
 import { SimClock } from './clock.ts';
 import { EventQueue } from './event-queue.ts';
 import { SimNetwork, type NetworkConfig } from './network.ts';
-import { SeededRandom } from './rng.ts';
-import { EventTrace, hashBytes } from './trace.ts';
+import type { SeededRandom } from '../runtime/seeded-random.ts';
+import { namedStream } from './rng.ts';
+import { fnv1aBytes } from '../protocol/hash.ts';
+import { EventTrace } from './trace.ts';
 
 /**
  * A node process, whatever the protocol. If it has a `stop()` method, a graceful stop calls it (so it
@@ -88,7 +90,7 @@ export class Simulation<P extends SimProcess> {
     this.factory = config.factory;
     this.trace = config.trace ?? new EventTrace();
     this.logSink = config.logSink;
-    this.network = new SimNetwork(new SeededRandom(config.seed, 'network'), config.network ?? {}, Math.max(8, config.nodes));
+    this.network = new SimNetwork(namedStream(config.seed, 'network'), config.network ?? {}, Math.max(8, config.nodes));
     for (let i = 0; i < config.nodes; i++) this.addNode({ start: config.autoStart ?? true });
   }
 
@@ -100,7 +102,7 @@ export class Simulation<P extends SimProcess> {
       index,
       address,
       clock: new SimClock(() => this.now),
-      random: new SeededRandom(this.seed, `node/${address}`),
+      random: namedStream(this.seed, `node/${address}`),
       process: null,
       incarnation: -1,
       up: false,
@@ -285,7 +287,7 @@ export class Simulation<P extends SimProcess> {
     if (this.holdIfBusy(node, () => this.deliver(from, to, bytes))) return;
     const handler = node.receive;
     const description = this.trace.wantsDescription() ? `message ${this.nodes[from]!.address} -> ${node.address} (${bytes.length} bytes)` : undefined;
-    this.record(to, EventKind.message, hashBytes(bytes) ^ from, description);
+    this.record(to, EventKind.message, fnv1aBytes(bytes) ^ from, description);
     this.network.stats.delivered++;
     node.stats.received++;
     this.handled(node);

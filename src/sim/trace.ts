@@ -3,38 +3,7 @@
  * the same digest; when they do not, the per-event hashes (kept only when asked for) locate the
  * first event where the runs diverged, and a third pass can describe the events around it.
  */
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over bytes; cheap, and good enough to tell two message payloads apart in a digest. */
-export function hashBytes(bytes: Uint8Array): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return h >>> 0;
-}
-
-export function hashString(text: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return h >>> 0;
-}
-
-function mix(h: number, v: number): number {
-  // murmur3's 32-bit mixing step: every input bit affects every output bit.
-  let k = Math.imul(v | 0, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
+import { murmurRound } from '../protocol/hash.ts';
 
 export interface TraceOptions {
   /** Keep one hash per event so a second run can be compared event by event. */
@@ -66,12 +35,12 @@ export class EventTrace {
 
   record(time: number, node: number, kind: number, payload: number, description?: string): void {
     const t = Math.round(time * 1000);
-    let a = mix(this.a, t);
-    a = mix(a, node);
-    a = mix(a, kind);
-    a = mix(a, payload);
+    let a = murmurRound(this.a, t);
+    a = murmurRound(a, node);
+    a = murmurRound(a, kind);
+    a = murmurRound(a, payload);
     this.a = a;
-    this.b = mix(this.b, a ^ this.count);
+    this.b = murmurRound(this.b, a ^ this.count);
     if (this.hashes) {
       if (this.count >= this.hashes.length) {
         const bigger = new Uint32Array(this.hashes.length * 2);

@@ -7,7 +7,7 @@
  * probe i = h1 + i*h2), sized from the expected insertions n and the target false-positive rate p
  * with the textbook formulas m = -n ln p / (ln 2)^2 bits and k = (m / n) ln 2 probes.
  */
-import { rehash } from './hash.ts';
+import { rehash } from '../protocol/hash.ts';
 
 /** Default target false-positive rate. */
 export const DEFAULT_FALSE_POSITIVE_RATE = 0.01;

@@ -14,7 +14,7 @@
  * table, as a textbook sketch does, costs four cache misses on every cache hit; one block costs
  * one, with the same table size and, as measured by bench/hitratio, no loss of hit ratio.
  */
-import { mix32 } from './hash.ts';
+import { fmix32 } from '../protocol/hash.ts';
 
 /** Counters saturate here: a 4-bit counter cannot go higher. */
 export const MAX_COUNT = 15;
@@ -93,7 +93,7 @@ export class CountMinSketch {
   /** The estimated number of occurrences of a key (by its 32-bit hash), at most 15. */
   frequency(hash: number): number {
     const block = (hash & this.blockMask) << BLOCK_SHIFT;
-    const counterHash = mix32(Math.imul(hash, COUNTER_SEED));
+    const counterHash = fmix32(Math.imul(hash, COUNTER_SEED));
     let min = MAX_COUNT;
     for (let row = 0; row < SKETCH_DEPTH; row++) {
       const h = counterHash >>> (row << 3);
@@ -107,7 +107,7 @@ export class CountMinSketch {
   increment(hash: number): boolean {
     const table = this.table;
     const block = (hash & this.blockMask) << BLOCK_SHIFT;
-    const counterHash = mix32(Math.imul(hash, COUNTER_SEED));
+    const counterHash = fmix32(Math.imul(hash, COUNTER_SEED));
     let added = false;
     for (let row = 0; row < SKETCH_DEPTH; row++) {
       const h = counterHash >>> (row << 3);

@@ -20,7 +20,7 @@
  * above then hold for the sampled stream, and counts are estimates of the true ones. Set
  * `sampleInterval: 1` to count every access exactly.
  */
-import { SeededRandom } from './prng.ts';
+import { SeededRandom } from '../runtime/seeded-random.ts';
 
 export const DEFAULT_HOT_KEY_CAPACITY = 64;
 /** Share of the (decayed) traffic that makes a key hot. */
@@ -99,7 +99,7 @@ export class HotKeyTracker {
     this.minTraffic = options.minTraffic ?? DEFAULT_HOT_KEY_MIN_TRAFFIC;
     this.onHotKey = options.onHotKey;
     this.sampleInterval = options.sampleInterval ?? DEFAULT_HOT_KEY_SAMPLE_INTERVAL;
-    this.sampler = new SeededRandom(options.seed ?? DEFAULT_HOT_KEY_SEED);
+    this.sampler = SeededRandom.mulberry32(options.seed ?? DEFAULT_HOT_KEY_SEED);
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new HotKeyConfigError(`hot-key capacity must be a positive integer, got ${this.capacity}`);
     if (!(this.shareThreshold > 0 && this.shareThreshold <= 1)) throw new HotKeyConfigError(`hot-key shareThreshold must be in (0, 1], got ${this.shareThreshold}`);
     if (!(this.decay >= 0 && this.decay <= 1)) throw new HotKeyConfigError(`hot-key decay must be in [0, 1], got ${this.decay}`);

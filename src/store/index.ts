@@ -6,6 +6,5 @@ export type { PolicyName } from './policy.ts';
 export type { WindowAdaptation } from './policy-wtinylfu.ts';
 export { CountMinSketch } from './count-min.ts';
 export { BloomFilter, RotatingBloomFilter, BloomConfigError } from './bloom.ts';
-export { hashString, hashBytes, mix32, rehash } from './hash.ts';
 export { HotKeyTracker, HotKeyConfigError } from './hot-keys.ts';
 export type { HotKey, HotKeyReport, HotKeyOptions } from './hot-keys.ts';

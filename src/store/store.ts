@@ -13,7 +13,7 @@
  * expired entry, whether or not a tick has reclaimed it yet.
  */
 import type { Clock, Random } from '../runtime/env.ts';
-import { hashString } from './hash.ts';
+import { unitHashString } from '../protocol/hash.ts';
 import { HotKeyTracker } from './hot-keys.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
@@ -24,7 +24,7 @@ import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 import type { WindowAdaptation } from './policy-wtinylfu.ts';
 import { POLICY_NAMES } from './policy.ts';
 import type { EvictionPolicy, PolicyHost, PolicyName } from './policy.ts';
-import { SeededRandom } from './prng.ts';
+import { SeededRandom } from '../runtime/seeded-random.ts';
 import { NO_DEADLINE, TimerWheel } from './timer-wheel.ts';
 import type { DeadlineColumn } from './timer-wheel.ts';
 import { ValueArena, chunkBytes } from './value-arena.ts';
@@ -84,7 +84,7 @@ export interface StoreOptions {
   policy?: PolicyName;
   /** Wall time for absolute expiry; monotonic time for hot-key windows. */
   clock: Clock;
-  /** Random stream for W-TinyLFU's random admission; default a SeededRandom(seed). */
+  /** Random stream for W-TinyLFU's random admission; default SeededRandom.mulberry32(seed). */
   random?: Random;
   seed?: number;
   /** Entries expired per tick at most (default DEFAULT_MAX_EXPIRATIONS_PER_TICK). */
@@ -220,7 +220,7 @@ export class Store {
         return new LfuPolicy(host, INITIAL_SLOTS);
       case 'wtinylfu':
         return new WTinyLfuPolicy(host, INITIAL_SLOTS, {
-          random: options.random ?? new SeededRandom(options.seed ?? DEFAULT_STORE_SEED),
+          random: options.random ?? SeededRandom.mulberry32(options.seed ?? DEFAULT_STORE_SEED),
           expectedEntries,
           ...(options.windowFraction === undefined ? {} : { windowFraction: options.windowFraction }),
           ...(options.windowAdaptation === undefined ? {} : { adaptation: options.windowAdaptation }),
@@ -480,7 +480,7 @@ export class Store {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
     const row = slot * ROW_WORDS;
-    this.rows[row + HASH] = hashString(key);
+    this.rows[row + HASH] = unitHashString(key);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
     this.rowDoubles[slot * ROW_DOUBLES + COST] = cost;

@@ -4,10 +4,10 @@ import {
   DEFAULT_KEEPALIVE_INTERVAL_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_RECONNECT,
-  backoffDelay,
   parseSeed,
   resolveOptions,
 } from '../../src/client/options.ts';
+import { backoffDelay } from '../../src/protocol/backoff.ts';
 import { Router } from '../../src/client/router.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
 

@@ -1,26 +1,35 @@
-/** The daemon's status answer: members from the membership, partition counts from the ring. */
+/** The daemon's status answer: the node's own view (ShoalNode.status) in the wire's terms, plus what only the daemon knows. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Member, Membership } from '../../src/gossip/membership.ts';
-import { nodeStatus } from '../../src/daemon/status.ts';
+import { nodeStatus, type StatusSources } from '../../src/daemon/status.ts';
+import type { MemberStatus } from '../../src/node/node.ts';
 
-const member = (name: string, state: Member['state'], meta: Member['meta'] = {}): Member => ({ name, address: `${name}:1`, zone: 'z', state, incarnation: 2, meta });
+type View = ReturnType<StatusSources['view']>;
 
-test('members are sorted, carry their client address, and count their ring slots', () => {
-  const membership: Membership = {
-    self: () => member('b', 'alive'),
-    members: () => [member('c', 'dead'), member('b', 'alive', { clientAddress: 'b:0' }), member('a', 'suspect')],
-    subscribe: () => () => {},
-  };
+const member = (name: string, state: MemberStatus['state'], owned: [number, number] = [0, 0], clientAddress: string | null = null): MemberStatus => ({
+  name, address: `${name}:1`, zone: 'z', state, incarnation: 2, clientAddress, leaving: false, inRing: true, partitionsOwned: owned[0], primaries: owned[1],
+});
+
+const view = (v: { members: MemberStatus[]; ring: View['ring']; joined?: boolean; waitingFor?: string | null; held?: number; catchingUp?: number; toHandOff?: number }): View => ({
+  joined: v.joined ?? true,
+  waitingFor: v.waitingFor ?? null,
+  ring: v.ring,
+  members: v.members,
+  partitionsHeld: v.held ?? 0,
+  handoff: { partitionsCatchingUp: v.catchingUp ?? 0, partitionsToHandOff: v.toHandOff ?? 0, keysToHandOff: 0, partitionsHandedOff: 0, keysHandedOff: 0 },
+});
+
+test('members are sorted and carry their client address and partition counts', () => {
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
     uptimeMs: () => 1234.6,
-    joined: () => true,
-    waitingFor: () => null,
+    view: () => view({
+      members: [member('c', 'dead', [1, 0]), member('b', 'alive', [3, 2], 'b:0'), member('a', 'suspect', [2, 1])],
+      ring: { version: 'v', partitions: 3, replicas: 2, members: 3 },
+      held: 3,
+      toHandOff: 1,
+    }),
     refused: () => [],
-    membership,
-    topology: () => ({ version: 'v', partitions: 3, replicas: 2, nodes: [], owners: [['a', 'b'], ['b', 'a'], ['b', 'c']] }),
-    progress: () => ({ held: 3, catchingUp: 0, toHandOff: 1 }),
     clientConnections: () => 5,
   });
   assert.deepEqual(
@@ -35,23 +44,14 @@ test('members are sorted, carry their client address, and count their ring slots
 });
 
 test('a refused member shows as refused with its reason (not dead), a node of another cluster is listed as refused, and a joining node says what it waits for', () => {
-  const membership: Membership = {
-    self: () => member('b', 'alive'),
-    members: () => [member('b', 'alive'), member('q', 'dead')],
-    subscribe: () => () => {},
-  };
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
     uptimeMs: () => 0,
-    joined: () => false,
-    waitingFor: () => 'no answer from seeds: s:1',
+    view: () => view({ members: [member('b', 'alive', [1, 1]), member('q', 'dead')], ring: { version: 'v', partitions: 1, replicas: 1, members: 1 }, joined: false, waitingFor: 'no answer from seeds: s:1' }),
     refused: () => [
       { name: 'q', address: 'q:1', reason: 'node "q" is configured with 64 partitions' },
       { name: 'x', address: 'x:1', reason: 'it belongs to cluster "prod"' },
     ],
-    membership,
-    topology: () => ({ version: 'v', partitions: 1, replicas: 1, nodes: [], owners: [['b']] }),
-    progress: () => ({ held: 0, catchingUp: 0, toHandOff: 0 }),
     clientConnections: () => 0,
   });
   assert.deepEqual(
@@ -62,16 +62,11 @@ test('a refused member shows as refused with its reason (not dead), a node of an
 });
 
 test('the catch-up progress is passed through, in whole milliseconds', () => {
-  const membership: Membership = { self: () => member('a', 'alive'), members: () => [member('a', 'alive')], subscribe: () => () => {} };
   const status = nodeStatus({
     node: 'a', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 1, writeQuorum: 1,
     uptimeMs: () => 1,
-    joined: () => true,
-    membership,
-    topology: () => ({ version: 'v', partitions: 1, replicas: 1, nodes: [], owners: [['a']] }),
-    progress: () => ({ held: 1, catchingUp: 1, toHandOff: 0 }),
+    view: () => view({ members: [member('a', 'alive', [1, 1])], ring: { version: 'v', partitions: 1, replicas: 1, members: 1 }, held: 1, catchingUp: 1 }),
     clientConnections: () => 0,
-    waitingFor: () => null,
     refused: () => [],
     catchUp: () => ({ partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234.4 }),
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BloomConfigError, BloomFilter, RotatingBloomFilter } from '../../src/store/bloom.ts';
-import { hashString } from '../../src/store/hash.ts';
+import { unitHashString as hashString } from '../../src/protocol/hash.ts';
 
 test('never a false negative', () => {
   const filter = new BloomFilter({ expectedInsertions: 5000, falsePositiveRate: 0.01 });

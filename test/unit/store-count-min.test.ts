@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CountMinSketch, MAX_COUNT } from '../../src/store/count-min.ts';
-import { hashString } from '../../src/store/hash.ts';
+import { unitHashString as hashString } from '../../src/protocol/hash.ts';
 
 test('counts occurrences and saturates at 15', () => {
   const sketch = new CountMinSketch({ expectedEntries: 1000 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashBytes, hashString, mix32, rehash } from '../../src/store/hash.ts';
+import { fmix32 as mix32, rehash, unitHashBytes as hashBytes, unitHashString as hashString } from '../../src/protocol/hash.ts';
 
 test('hashString is deterministic and agrees with hashBytes on latin1 keys', () => {
   const bytes = Uint8Array.from([0, 1, 127, 128, 200, 255, 42]);

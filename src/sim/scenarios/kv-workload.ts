@@ -10,7 +10,8 @@
  */
 import type { Consistency, KvError, Version } from '../../replication/api.ts';
 import type { ShoalNode } from '../../node/node.ts';
-import { SeededRandom } from '../rng.ts';
+import type { SeededRandom } from '../../runtime/seeded-random.ts';
+import { namedStream } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 
 /** A client abandons an operation after this long (longer than any coordinator deadline). */
@@ -111,7 +112,7 @@ export class KvWorkload {
     readonly config: KvWorkloadConfig,
     private readonly listener: OpListener,
   ) {
-    this.random = new SeededRandom(seed, 'kv/clients');
+    this.random = namedStream(seed, 'kv/clients');
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
     this.seq = new Array<number>(config.clients).fill(0);
     // Padding keeps values unique (the prefix is) while making them as large as the scenario needs.

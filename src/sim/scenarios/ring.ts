@@ -17,7 +17,7 @@ import {
 } from '../../ring/index.ts';
 import type { Violation } from '../checkers.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
-import { hashString } from '../trace.ts';
+import { fnv1aString } from '../../protocol/hash.ts';
 import type { EventTrace } from '../trace.ts';
 
 /** The smallest cluster measured: below N + 1 nodes every node holds everything. */
@@ -40,7 +40,7 @@ function runBalance(options: ScenarioOptions, trace: EventTrace): ScenarioResult
   for (const nodes of sizes(options)) {
     const b = measureBalance(nodes, ringOptions(options.seed));
     maxOverMean[nodes] = round(b.maxOverMean);
-    trace.record(0, nodes, BALANCE_EVENT, hashString(`${b.max}/${b.min}`));
+    trace.record(0, nodes, BALANCE_EVENT, fnv1aString(`${b.max}/${b.min}`));
     if (b.maxOverMean > BALANCE_TARGET) {
       violations.push({ checker: 'ring-balance', atMs: 0, message: `${nodes} nodes: max/mean ${round(b.maxOverMean)} > ${BALANCE_TARGET}` });
     }
@@ -65,7 +65,7 @@ function runMove(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
       leave[nodes] = round(m.leave.movedOverIdeal);
       check('leave', nodes, m.leave.movedOverIdeal);
     }
-    trace.record(0, nodes, MOVE_EVENT, hashString(`${m.join.moved}/${m.leave?.moved ?? -1}`));
+    trace.record(0, nodes, MOVE_EVENT, fnv1aString(`${m.join.moved}/${m.leave?.moved ?? -1}`));
   }
   const worst = Math.max(...Object.values(join), ...Object.values(leave));
   return { violations, simMs: 0, derived: {}, figures: { target: MOVEMENT_TARGET, worst, movedOverIdeal: { join, leave } } };

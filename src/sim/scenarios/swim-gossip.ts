@@ -15,7 +15,7 @@ import { encodeGossipMessage } from '../../gossip/wire.ts';
 import type { Env } from '../../runtime/env.ts';
 import { runChecked, type Checker } from '../checkers.ts';
 import { drawSwarmProfile, drawSwarmSchedule, scheduleFaults } from '../faults.ts';
-import { SeededRandom } from '../rng.ts';
+import { namedStream } from '../rng.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import { nodeAddress } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
@@ -82,7 +82,7 @@ const checkers: Checker<World>[] = [
 
 /** Feeds a member junk through its own receive path, at seeded times, from a made-up sender. */
 function withJunk(env: Env, seed: number, meanGapMs: number, clusterName: string): Env {
-  const r = new SeededRandom(seed, `junk/${env.address}`);
+  const r = namedStream(seed, `junk/${env.address}`);
   let deliver: ((from: string, bytes: Uint8Array) => void) | null = null;
   let lastReal: Uint8Array | null = null;
   const junk = (): Uint8Array => {
@@ -132,7 +132,7 @@ function fakeUpdate(name: string) {
 export function runGossipSwarm(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
   const swarm = options.faults === 'swarm';
   const profile = swarm ? drawSwarmProfile(options.seed, options.durationMs) : null;
-  const junkOn = swarm && new SeededRandom(options.seed, 'junk/profile').chance(0.5);
+  const junkOn = swarm && namedStream(options.seed, 'junk/profile').chance(0.5);
   const faultPhaseEndMs = profile?.faultPhaseMs ?? 0;
   const world = {} as World;
   const sim = buildCluster({

@@ -13,7 +13,7 @@ import { LAN_PROFILE, scaledPushPullIntervalMs } from '../../gossip/config.ts';
 import type { Violation } from '../checkers.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import { nodeAddress } from '../simulation.ts';
-import { SeededRandom } from '../rng.ts';
+import { namedStream } from '../rng.ts';
 import type { EventTrace } from '../trace.ts';
 import {
   MembershipJudge,
@@ -68,7 +68,7 @@ export const swimConvergenceScenario: Scenario = {
 const DETECTION_TRIALS = 8;
 
 function runDetection(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
-  const r = new SeededRandom(options.seed, 'scenario/detection');
+  const r = namedStream(options.seed, 'scenario/detection');
   const firstSuspect = new Map<string, number>();
   const deadAt = new Map<string, Set<number>>();
   const sim: SwimSim = buildCluster({
@@ -200,7 +200,7 @@ function runSlowOnce(options: ScenarioOptions, trace: EventTrace, lifeguard: boo
 }
 
 function runSlowMembers(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
-  const r = new SeededRandom(options.seed, 'scenario/slow-members');
+  const r = namedStream(options.seed, 'scenario/slow-members');
   const count = Math.max(1, Math.round(options.nodes * STARVED_FRACTION));
   const pool = Array.from({ length: options.nodes - 3 }, (_, i) => i + 3);
   const starved = new Map<number, StallWindow[]>();
@@ -301,7 +301,7 @@ export const swimPartitionHealScenario: Scenario = {
 const CHURN_EVERY_MS = 3_000;
 
 function runChurn(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
-  const r = new SeededRandom(options.seed, 'scenario/churn');
+  const r = namedStream(options.seed, 'scenario/churn');
   const sim: SwimSim = buildCluster({ seed: options.seed, nodes: options.nodes, trace, seedCount: 3, onEvent: (o, i, e) => judge.observe(o, i, e) });
   const judge = new MembershipJudge(sim);
   const churnEnd = Math.floor(options.durationMs * 0.6);
