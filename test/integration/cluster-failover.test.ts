@@ -53,13 +53,7 @@ test('acknowledged QUORUM writes survive a SIGKILL, and the node rejoins with a 
   assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged writes did not read back`);
 
   // The survivors declare the victim dead, then it restarts with the same name and ports.
-  await until('the survivors to mark the victim dead', async () => {
-    for (const node of cluster.nodes.slice(0, 2)) {
-      const m = (await node.status()).members.find((x) => x.name === victim.spec.name);
-      if (m?.state !== 'dead') return undefined;
-    }
-    return true;
-  }, 60_000, 200);
+  await cluster.untilSeenDead(victim);
   await victim.start();
   await cluster.untilConverged();
   // It caught up from the others' data, said so in its log, and shows it in status.

@@ -36,13 +36,7 @@ test('after a SIGKILL and a restart, SIGTERM stops every node gracefully (exit 0
   const victim = cluster.nodes[2]!;
   victim.kill('SIGKILL');
   await victim.exited();
-  await until('the survivors to mark the victim dead', async () => {
-    for (const node of cluster.nodes.slice(0, 2)) {
-      const m = (await node.status()).members.find((x) => x.name === victim.spec.name);
-      if (m?.state !== 'dead') return undefined;
-    }
-    return true;
-  }, 60_000, 200);
+  await cluster.untilSeenDead(victim);
 
   let next = 0;
   let acknowledged = 0;

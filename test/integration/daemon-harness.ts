@@ -230,6 +230,23 @@ export class TestCluster {
     );
   }
 
+  /** Waits until every running node sees `victim` (killed, not yet restarted) as dead. */
+  async untilSeenDead(victim: DaemonProcess, timeoutMs = 60_000): Promise<void> {
+    const survivors = this.nodes.filter((n) => n !== victim && n.running);
+    await until(
+      `the survivors to mark ${victim.spec.name} dead`,
+      async () => {
+        for (const node of survivors) {
+          const m = (await node.status()).members.find((x) => x.name === victim.spec.name);
+          if (m?.state !== 'dead') return undefined;
+        }
+        return true;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
   /** Kills every process this cluster started (the tests' `t.after`): SIGKILL, and waits for each to be gone. */
   async cleanup(): Promise<void> {
     await Promise.all(
