@@ -388,6 +388,8 @@ export class Coordinator implements KvService {
       this.stats.hintsForSilentOwners++;
       this.hints.add(owner, write.partition, write.key, write.record, now);
     }
+    const busy = this.busyStill(write);
+    if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
       const previous = write.previous && write.previous.acks < write.previous.needed ? ` (and ${write.previous.acks} of the ${write.previous.needed} needed on the ring before)` : '';
@@ -452,6 +454,14 @@ export class Coordinator implements KvService {
     }
   }
 
+  /** A replica that answered busy and was still awaited when the request ended: then it failed for load, not reachability. */
+  private busyStill(p: Pending): string | undefined {
+    for (const replica of p.busyRetries?.keys() ?? []) {
+      if (p.kind === 'write' ? p.awaiting.has(replica) : !p.seen.has(replica)) return replica;
+    }
+    return undefined;
+  }
+
   /** Re-sends a request to a replica that answered busy, unless the request has moved on. */
   private askAgain(id: number, replica: string): void {
     const p = this.pending.get(id);
@@ -502,6 +512,8 @@ export class Coordinator implements KvService {
     const read = this.pending.get(id) as PendingRead | undefined;
     if (!read) return;
     this.untrack(id, read);
+    const busy = this.busyStill(read);
+    if (read.done && busy !== undefined) this.failOverloaded(read, busy);
     if (read.done) {
       const done = read.done;
       read.done = null;

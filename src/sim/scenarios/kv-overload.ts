@@ -22,7 +22,7 @@ export const OVERLOAD_TURN_DELAY_MS = 2;
 export const OVERLOAD_TUNING: KvTuning = {
   mailboxCapacity: OVERLOAD_MAILBOX_CAPACITY,
   replication: { partitionJobsPerTurn: 1, partitionTurnDelayMs: OVERLOAD_TURN_DELAY_MS },
-  workload: { ...DEFAULT_KV_WORKLOAD, clients: 12, meanThinkMs: 20 },
+  workload: { ...DEFAULT_KV_WORKLOAD, clients: 24, meanThinkMs: 10 },
 };
 
 export function runKvOverload(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
