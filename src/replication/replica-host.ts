@@ -50,6 +50,12 @@ export class ReplicaHost {
   readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
+  /**
+   * The partition's ownership epoch in the node's current ring; a new actor starts at it, and
+   * `applyEpochs` brings every held one up to date after a ring change. (Until the node wires
+   * ring epochs in, every partition is at epoch 0.)
+   */
+  epochOf: (partition: number) => number = () => 0;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
   readonly shadow: EvictionShadow;
   private readonly scheduler: TurnScheduler;
@@ -86,6 +92,7 @@ export class ReplicaHost {
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         log: this.ctx.env.log,
       });
+      actor.setEpoch(this.epochOf(partition));
       this.partitions.set(partition, actor);
       this.onNewPartition(partition);
     }
@@ -104,6 +111,11 @@ export class ReplicaHost {
     this.retire(actor);
     this.store.dropPartition(partition);
     this.shadow.dropPartition(partition);
+  }
+
+  /** The ring changed: every held partition takes its epoch from `epochOf`. */
+  applyEpochs(): void {
+    for (const [p, actor] of this.partitions) actor.setEpoch(this.epochOf(p));
   }
 
   /** Runs `job` in the partition's actor; false (counted) when its mailbox is full. */

@@ -142,6 +142,43 @@ test('the ownership epoch only grows', () => {
   assert.equal(actor.epoch, 3);
 });
 
+test('the host gives new and held actors the epoch of the current ring', () => {
+  const { host, actor } = soloNode(4, { partitionJobsPerTurn: 1024, partitionTurnDelayMs: 0 });
+  let ring = 1;
+  host.epochOf = (p) => ring * 10 + p;
+  host.applyEpochs();
+  assert.equal(actor.epoch, 11);
+  ring = 2;
+  assert.equal(host.hold(2).epoch, 22, 'a new actor starts at the current epoch');
+  host.applyEpochs();
+  assert.equal(actor.epoch, 21);
+});
+
+test('a job that throws is counted and logged, and the actor goes on with the next', () => {
+  const { host, actor } = soloNode(4, { partitionJobsPerTurn: 1024, partitionTurnDelayMs: 0 });
+  const ran: string[] = [];
+  host.run(1, (a) => {
+    a.tell(() => {
+      throw new Error('boom');
+    });
+    a.tell(() => void ran.push('after'));
+  });
+  assert.deepEqual(ran, ['after']);
+  assert.equal(actor.counts.failures, 1);
+});
+
+test('jobs still queued when a partition is handed off are dropped, and a batch over several partitions still finishes', () => {
+  const node = soloNode(4, { partitionJobsPerTurn: 1, partitionTurnDelayMs: 10 });
+  node.host.hold(2);
+  const visited: number[] = [];
+  let finished = false;
+  node.host.runEach([1, 2], (a) => void visited.push(a.partition), () => (finished = true));
+  node.host.release(1);
+  node.flush(node.now() + 100);
+  assert.deepEqual(visited, [2]);
+  assert.equal(finished, true);
+});
+
 test('the sync phase: catching up until every source is done, handing off after the ring moved the partition, coverage voided by a write', () => {
   const node = soloNode(4, { partitionJobsPerTurn: 1024, partitionTurnDelayMs: 0 });
   const actor = node.actor;
