@@ -158,8 +158,21 @@ export class PartitionActor implements Schedulable {
   }
 
   private startSerialised(op: QueuedOp<PartitionActor>, done: () => void, admitted: boolean): boolean {
+    // An operation that throws before calling done would hold the queue forever: it is done.
+    const run = (actor: PartitionActor) => {
+      let called = false;
+      try {
+        op.run(actor, () => {
+          called = true;
+          done();
+        });
+      } catch (err) {
+        if (!called) done();
+        throw err;
+      }
+    };
     // One already admitted by the serial queue's bound is not refused again for mailbox room.
-    return this.enqueue({ run: (actor) => op.run(actor, done), dropped: op.dropped }, admitted);
+    return this.enqueue({ run, dropped: op.dropped }, admitted);
   }
 
   // ---- writes and the invalidation sequence -----------------------------------------------

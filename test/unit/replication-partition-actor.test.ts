@@ -100,6 +100,22 @@ test('read-modify-writes on a partition run one at a time, even when each waits 
   assert.equal(node.actor.serialisedWaiting, 0);
 });
 
+test('a read-modify-write that throws does not hold up the ones behind it', () => {
+  const node = soloNode(4, { partitionJobsPerTurn: 1024, partitionTurnDelayMs: 0 });
+  const ran: string[] = [];
+  node.host.run(1, (a) => {
+    a.serialise(() => {
+      throw new Error('boom');
+    });
+    a.serialise((_actor, done) => {
+      ran.push('next');
+      done();
+    });
+  });
+  assert.deepEqual(ran, ['next']);
+  assert.equal(node.actor.counts.failures, 1);
+});
+
 test('read-modify-writes waiting when the partition is handed off are dropped, and their owners told', () => {
   const node = soloNode(4, { partitionJobsPerTurn: 1024, partitionTurnDelayMs: 0 });
   const dropped: number[] = [];
