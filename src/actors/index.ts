@@ -1,32 +1,18 @@
 /**
- * The actor system: one per node. Actors own state that only they touch (each partition replica
- * is owned by one partition actor), handle one message at a time from a bounded mailbox, and are
- * restarted when they throw. See system.ts for the scheduling rules that keep it deterministic.
+ * The actor machinery under the partition actors (src/replication/partition-actor.ts): bounded
+ * mailboxes (backpressure), a per-node turn scheduler (one job at a time per actor, deterministic
+ * order, paced), and a serial queue for operations that must not interleave (read-modify-write).
+ * Imports only the seam (src/runtime/env.ts).
  */
-export { actorAddress, formatAddress } from './address.ts';
-export type { ActorAddress } from './address.ts';
-export {
-  ActorFailedError,
-  ActorNotFoundError,
-  ActorStoppedError,
-  AskTimeoutError,
-  DuplicateActorError,
-  MailboxFullError,
-} from './errors.ts';
 export { BoundedQueue } from './mailbox.ts';
-export { ActorSystem, DEFAULT_MAILBOX_CAPACITY, MAX_MESSAGES_PER_DRAIN } from './system.ts';
-export type {
-  Actor,
-  ActorContext,
-  ActorFactory,
-  ActorRef,
-  ActorStats,
-  ActorSystemOptions,
-  AskCallback,
-  AskError,
-  AskResult,
-  Reply,
-  RequestBuilder,
-  SpawnOptions,
-  SystemStats,
-} from './system.ts';
+export { DEFAULT_TURN_PACING, TurnScheduler } from './scheduler.ts';
+export type { Schedulable, TurnPacing } from './scheduler.ts';
+export { SerialQueue } from './serial-queue.ts';
+export type { QueuedOp, SerialOp } from './serial-queue.ts';
+
+/**
+ * Default bound of each partition actor's mailbox. Large enough to absorb a burst of requests to
+ * one partition, small enough that a stuck actor is noticed (refusals are counted and answered
+ * `overloaded`) long before it exhausts memory.
+ */
+export const DEFAULT_MAILBOX_CAPACITY = 1024;

@@ -1,6 +1,7 @@
 /** Every replication setting, with its documented default. */
 // The largest key and value are the wire protocol's limits, so the server announces what the coordinator enforces.
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
+import { DEFAULT_TURN_PACING } from '../actors/index.ts';
 import type { Consistency } from './api.ts';
 
 /** Replicas per key (Dynamo's N). */
@@ -69,6 +70,13 @@ export interface ReplicationConfig {
   syncBatch: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /**
+   * Partition actors' pacing (src/actors/scheduler.ts): jobs per turn before yielding, and a delay
+   * before each turn. The delay is 0 in production; the simulator raises it to model slow
+   * processing, so mailboxes fill and backpressure (`overloaded`) is exercised.
+   */
+  partitionJobsPerTurn: number;
+  partitionTurnDelayMs: number;
   /** Test-only: re-injects fixed bugs, so a test can show that the simulator's checkers catch them. Never set it in production. */
   bugs?: ReplicationBugs;
 }
@@ -106,6 +114,8 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   syncBatch: DEFAULT_SYNC_BATCH,
   maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
   maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+  partitionJobsPerTurn: DEFAULT_TURN_PACING.jobsPerTurn,
+  partitionTurnDelayMs: DEFAULT_TURN_PACING.turnDelayMs,
 };
 
 /** Thrown for a configuration that cannot work (e.g. grace not longer than the hint window). */
@@ -123,6 +133,12 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   }
   if (!(config.replicaBytesPerSecond > 0)) {
     throw new InvalidReplicationConfigError(`replicaBytesPerSecond must be a positive number, got ${config.replicaBytesPerSecond}`);
+  }
+  if (!Number.isInteger(config.partitionJobsPerTurn) || config.partitionJobsPerTurn < 1) {
+    throw new InvalidReplicationConfigError(`partitionJobsPerTurn must be a positive integer, got ${config.partitionJobsPerTurn}`);
+  }
+  if (!(config.partitionTurnDelayMs >= 0) || !Number.isFinite(config.partitionTurnDelayMs)) {
+    throw new InvalidReplicationConfigError(`partitionTurnDelayMs must be a non-negative number of milliseconds, got ${config.partitionTurnDelayMs}`);
   }
   if (config.tombstoneGraceMs <= config.hintWindowMs) {
     throw new InvalidReplicationConfigError(

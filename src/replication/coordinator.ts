@@ -22,6 +22,7 @@ import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvErr
 import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
 import type { TimerId } from '../runtime/env.ts';
+import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { HintStore } from './hints.ts';
 import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
@@ -50,6 +51,8 @@ interface PendingWrite {
    */
   previous: { owners: readonly string[]; needed: number; acks: number; awaiting: Set<string> } | null;
   done: Callback<WriteResult> | null;
+  /** Busy answers per replica so far: each is asked again after a backoff while the deadline allows (onBusy). */
+  busyRetries: Map<string, number> | null;
   /** Monotonic time at which the write is finished whatever answered (see expireDue). */
   deadline: number;
   /** Bytes this request counts in flight (see deadlineFor); `extended` as in PendingRead. */
@@ -75,6 +78,7 @@ interface PendingRead {
   /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
   newestRemembered: boolean;
   done: Callback<GetResult> | null;
+  busyRetries: Map<string, number> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
   /** Bytes this request counts in flight: the answers expected (see deadlineFor). */
@@ -87,6 +91,8 @@ type Pending = PendingWrite | PendingRead;
 
 /** A request waits at most this many replica timeouts, however many bytes are in flight. */
 export const MAX_TIMEOUT_FACTOR = 10;
+/** A replica that answered busy is asked again after this backoff, while the request's deadline allows. */
+export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
 const READ_ESTIMATE_WEIGHT = 8;
 
@@ -204,6 +210,7 @@ export class Coordinator implements KvService {
       newestBytes: null,
       newestRemembered: false,
       done,
+      busyRetries: null,
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
@@ -283,6 +290,7 @@ export class Coordinator implements KvService {
       standInFor: [],
       previous: null,
       done,
+      busyRetries: null,
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
@@ -380,6 +388,8 @@ export class Coordinator implements KvService {
       this.stats.hintsForSilentOwners++;
       this.hints.add(owner, write.partition, write.key, write.record, now);
     }
+    const busy = this.busyStill(write);
+    if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
       const previous = write.previous && write.previous.acks < write.previous.needed ? ` (and ${write.previous.acks} of the ${write.previous.needed} needed on the ring before)` : '';
@@ -413,14 +423,22 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * A replica's partition actor was too busy to take the request. A write keeps a hint for it at
-   * once; when the replicas left cannot reach the consistency level any more, the caller gets
-   * `overloaded` now rather than `unavailable` at the deadline, so it knows to back off.
+   * A replica's partition actor was too busy to take the request. Busy is transient, so the
+   * replica is asked again after a backoff while the deadline leaves room for it. Then a write
+   * keeps a hint for it; when the replicas left cannot reach the consistency level any more, the
+   * caller gets `overloaded` now rather than `unavailable` at the deadline, so it knows to back off.
    */
   private onBusy(from: string, id: number): void {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.stats.replicasBusy++;
+    const attempt = pending.busyRetries?.get(from) ?? 0;
+    const delay = backoffDelay(attempt, BUSY_RETRY_BACKOFF, () => this.ctx.env.random.next());
+    if (this.ctx.env.clock.monoMs() + delay < pending.deadline) {
+      (pending.busyRetries ??= new Map()).set(from, attempt + 1);
+      this.ctx.env.timers.setTimer(delay, () => this.askAgain(id, from));
+      return;
+    }
     if (pending.kind === 'write') {
       if (!pending.awaiting.delete(from)) return;
       this.hints.add(from, pending.partition, pending.key, pending.record, this.ctx.env.clock.monoMs());
@@ -434,6 +452,22 @@ export class Coordinator implements KvService {
       if (pending.done && answerable < pending.needed) this.failOverloaded(pending, from);
       if (pending.seen.size + pending.busy.size === pending.asked.size) this.finishRead(id);
     }
+  }
+
+  /** A replica that answered busy and was still awaited when the request ended: then it failed for load, not reachability. */
+  private busyStill(p: Pending): string | undefined {
+    for (const replica of p.busyRetries?.keys() ?? []) {
+      if (p.kind === 'write' ? p.awaiting.has(replica) : !p.seen.has(replica)) return replica;
+    }
+    return undefined;
+  }
+
+  /** Re-sends a request to a replica that answered busy, unless the request has moved on. */
+  private askAgain(id: number, replica: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (p.kind === 'write' && p.awaiting.has(replica)) this.ctx.send(replica, { t: 'w', id, p: p.partition, k: p.key, r: p.record });
+    else if (p.kind === 'read' && p.asked.has(replica) && !p.seen.has(replica)) this.ctx.send(replica, { t: 'r', id, p: p.partition, k: p.key });
   }
 
   private failOverloaded(pending: Pending, replica: string): void {
@@ -478,6 +512,8 @@ export class Coordinator implements KvService {
     const read = this.pending.get(id) as PendingRead | undefined;
     if (!read) return;
     this.untrack(id, read);
+    const busy = this.busyStill(read);
+    if (read.done && busy !== undefined) this.failOverloaded(read, busy);
     if (read.done) {
       const done = read.done;
       read.done = null;

@@ -1,27 +1,281 @@
 /**
- * The actor that owns one partition replica (src/actors). Everything that reads or changes the
- * partition's records is a job handed to this actor: it runs in the actor's turn, one at a time,
- * from a bounded mailbox, so the replica is only ever touched by its actor and a burst of work for
- * one partition is refused (backpressure) instead of queueing without limit.
+ * The partition actor: the one home of everything a node keeps per partition it holds (Riak's
+ * vnode). It owns
  *
- * The actor's state is a `PartitionReplica` view over the node's shared Store; a restart after a
- * failure builds a fresh view (the store keeps the data; only caches are lost).
+ * - the replica's records (`replica`, a PartitionReplica view over the node's shared Store): every
+ *   read or change of them is a job run in the actor's turn, one at a time, from a bounded mailbox;
+ * - its ownership epoch (`epoch`, set by the node when the ring gives the partition a new owner set);
+ * - its sync state machine (`syncPhase`): catching up from the sources that may hold acknowledged
+ *   writes, ready, or handing off to the owners after the ring moved it away (sync.ts drives it);
+ * - the queue that serialises read-modify-write operations (`serialise`);
+ * - the invalidation sequence (`invalidationSeq`): bumped on every write applied to the replica, so
+ *   a near cache can tell that what it holds may be stale.
+ *
+ * Jobs are closures run by the node's TurnScheduler (src/actors): no caller may assume that a job
+ * it queued has run when `tell` returns. A full mailbox refuses the job (`tell` returns false) and
+ * the caller answers busy, which the coordinator turns into a retryable `overloaded`.
  */
-import type { Actor } from '../actors/index.ts';
-import type { PartitionReplica } from './partition-replica.ts';
+import { BoundedQueue, SerialQueue, type QueuedOp, type Schedulable, type SerialOp, type TurnScheduler } from '../actors/index.ts';
+import type { Logger } from '../runtime/env.ts';
+import type { Version } from './hlc.ts';
+import type { ApplyOutcome, PartitionReplica } from './partition-replica.ts';
+import type { StoredRecord } from './record.ts';
 
-/** Work on one partition's records, run in its actor's turn. */
-export type PartitionJob = (replica: PartitionReplica) => void;
+/** Work on one partition, run in its actor's turn. */
+export type PartitionJob = (actor: PartitionActor) => void;
 
-/** Actor names are `partition/<p>`. */
-export function partitionActorName(partition: number): string {
-  return `partition/${partition}`;
+/** A read-modify-write operation: it runs in the actor's turn and calls `done` once its write is settled. */
+export type ReadModifyWrite = SerialOp<PartitionActor>;
+
+/**
+ * Where the partition stands in sync (sync.ts):
+ * - `catching-up`: owned, and some source may hold acknowledged writes this replica lacks; its
+ *   reads do not count towards a quorum until every source has synced with it.
+ * - `ready`: owned and caught up (or held without owning it, with nothing to hand off yet).
+ * - `handing-off`: held but no longer owned: pushing its records to the owners, dropped once enough
+ *   of them are known to hold everything.
+ */
+export type SyncPhase = 'catching-up' | 'ready' | 'handing-off';
+
+export interface PartitionActorOptions {
+  readonly partition: number;
+  readonly mailboxCapacity: number;
+  readonly scheduler: TurnScheduler;
+  /** Builds the replica view; called again after a job failed, so no half-updated cache survives it. */
+  readonly replica: () => PartitionReplica;
+  /** Where the sequence starts: the last one this node handed out for the partition, so it never goes back. */
+  readonly invalidationSeq?: number;
+  readonly log: Logger;
 }
 
-export class PartitionActor implements Actor<PartitionJob> {
-  constructor(private readonly replica: PartitionReplica) {}
+interface Envelope {
+  readonly run: PartitionJob;
+  /** Told when the job will never run (the actor stopped first). */
+  readonly dropped: (() => void) | undefined;
+}
 
-  receive(job: PartitionJob): void {
-    job(this.replica);
+export class PartitionActor implements Schedulable {
+  readonly partition: number;
+  /** Job counters (`rejected`: refused for a full mailbox; `failures`: jobs that threw). */
+  readonly counts = { processed: 0, rejected: 0, failures: 0 };
+  private replicaView: PartitionReplica;
+  private readonly mailbox: BoundedQueue<Envelope>;
+  private readonly rmw: SerialQueue<PartitionActor>;
+  private ownershipEpoch = 0;
+  private sequence: number;
+  /** Catch-up: sources not synced from yet. Empty unless `catching-up`. */
+  private readonly sources = new Set<string>();
+  /** Handoff: the owners known to hold everything this replica has. Null unless `handing-off`. */
+  private coverage: Set<string> | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: PartitionActorOptions) {
+    this.partition = options.partition;
+    this.replicaView = options.replica();
+    this.mailbox = new BoundedQueue<Envelope>(options.mailboxCapacity);
+    this.sequence = options.invalidationSeq ?? 0;
+    this.rmw = new SerialQueue<PartitionActor>(options.mailboxCapacity, (op, done, admitted) => this.startSerialised(op, done, admitted));
+  }
+
+  // ---- jobs -------------------------------------------------------------------------------
+
+  /** The replica's records. Touch them only inside a job (or for diagnostics that change nothing). */
+  get replica(): PartitionReplica {
+    return this.replicaView;
+  }
+
+  /**
+   * Queues `job`; false (counted) when the mailbox is full or the actor stopped. `dropped` is
+   * called if the job was queued but the actor stopped before running it.
+   */
+  tell(job: PartitionJob, dropped?: () => void): boolean {
+    return this.enqueue({ run: job, dropped }, false);
+  }
+
+  /**
+   * Runs `op` after every read-modify-write queued before it has called its `done`, as a job of
+   * this actor. False when too many wait already (answer `overloaded`). `dropped` is called if it
+   * was accepted but will never run (the partition was handed off first).
+   */
+  serialise(op: ReadModifyWrite, dropped?: () => void): boolean {
+    return this.rmw.offer(op, dropped);
+  }
+
+  /** Jobs queued and not yet run. */
+  get queued(): number {
+    return this.mailbox.size;
+  }
+
+  get mailboxHighWater(): number {
+    return this.mailbox.highWater;
+  }
+
+  get mailboxCapacity(): number {
+    return this.mailbox.capacity;
+  }
+
+  /** Read-modify-writes waiting behind the running one. */
+  get serialisedWaiting(): number {
+    return this.rmw.size;
+  }
+
+  /** For the scheduler: runs the oldest job. A job that throws is logged and counted; the actor lives on. */
+  runNext(): boolean {
+    const envelope = this.stopped ? undefined : this.mailbox.shift();
+    if (envelope === undefined) return false;
+    try {
+      envelope.run(this);
+      this.counts.processed++;
+    } catch (err) {
+      this.counts.failures++;
+      this.options.log.warn({ partition: this.partition, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'partition job failed; its replica view is rebuilt');
+      // The store keeps the records; only the view's caches (the digest) may be half-updated.
+      this.replicaView = this.options.replica();
+    }
+    return !this.stopped && this.mailbox.size > 0;
+  }
+
+  /** Stops for good: queued jobs and waiting read-modify-writes are dropped (their owners told). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.options.scheduler.forget(this);
+    this.rmw.stop();
+    for (const envelope of this.mailbox.drain()) envelope.dropped?.();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private enqueue(envelope: Envelope, force: boolean): boolean {
+    if (this.stopped || !this.mailbox.push(envelope, force)) {
+      this.counts.rejected++;
+      return false;
+    }
+    this.options.scheduler.wake(this);
+    return true;
+  }
+
+  private startSerialised(op: QueuedOp<PartitionActor>, done: () => void, admitted: boolean): boolean {
+    // An operation that throws before calling done would hold the queue forever: it is done.
+    const run = (actor: PartitionActor) => {
+      let called = false;
+      try {
+        op.run(actor, () => {
+          called = true;
+          done();
+        });
+      } catch (err) {
+        if (!called) done();
+        throw err;
+      }
+    };
+    // One already admitted by the serial queue's bound is not refused again for mailbox room.
+    return this.enqueue({ run, dropped: op.dropped }, admitted);
+  }
+
+  // ---- writes and the invalidation sequence -----------------------------------------------
+
+  /**
+   * Applies a record last-writer-wins (inside a job). An applied write bumps the invalidation
+   * sequence and, while handing off, voids what the owners were known to hold.
+   */
+  apply(key: string, record: Uint8Array, incoming: StoredRecord): ApplyOutcome {
+    const outcome = this.replicaView.apply(key, record, incoming);
+    if (outcome === 'applied') this.changed();
+    return outcome;
+  }
+
+  /**
+   * A sync source evicted `key` at `version` (PartitionReplica.noteEvicted). A change bumps the
+   * invalidation sequence (a cached older value is superseded) but leaves handoff coverage alone:
+   * the version came from a peer, and no value this replica could push was added.
+   */
+  noteEvicted(key: string, version: Version): boolean {
+    const changed = this.replicaView.noteEvicted(key, version);
+    if (changed) this.sequence++;
+    return changed;
+  }
+
+  /** Bumped on every change applied to the replica; never goes back while this node runs. */
+  get invalidationSeq(): number {
+    return this.sequence;
+  }
+
+  private changed(): void {
+    this.sequence++;
+    this.coverage?.clear();
+  }
+
+  // ---- ownership epoch --------------------------------------------------------------------
+
+  /** The ownership epoch this replica serves under (0 until the node sets one). */
+  get epoch(): number {
+    return this.ownershipEpoch;
+  }
+
+  /** The ring gave the partition a new owner set. Epochs only grow: a smaller one is a bug upstream. */
+  setEpoch(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < this.ownershipEpoch) {
+      throw new RangeError(`partition ${this.partition}: ownership epoch ${epoch} is not an integer at least the current ${this.ownershipEpoch}`);
+    }
+    this.ownershipEpoch = epoch;
+  }
+
+  // ---- sync state machine (driven by sync.ts) ---------------------------------------------
+
+  get syncPhase(): SyncPhase {
+    if (this.coverage !== null) return 'handing-off';
+    return this.sources.size > 0 ? 'catching-up' : 'ready';
+  }
+
+  /** Caught up with every source (a replica handing off has none). */
+  get ready(): boolean {
+    return this.sources.size === 0;
+  }
+
+  /** Sources still to sync from. */
+  get pendingSources(): ReadonlySet<string> {
+    return this.sources;
+  }
+
+  /** The node owns the partition (again): no handoff; these sources must sync with it first. */
+  catchUpFrom(sources: Iterable<string>): void {
+    this.coverage = null;
+    for (const source of sources) this.sources.add(source);
+  }
+
+  /** `source` gave this replica all it has (or will never answer); true when that made it ready. */
+  sourceDone(source: string): boolean {
+    return this.sources.delete(source) && this.sources.size === 0;
+  }
+
+  /** The node no longer owns the partition: stop catching up, start (or keep) handing off. */
+  startHandoff(): void {
+    this.sources.clear();
+    this.coverage ??= new Set();
+  }
+
+  /**
+   * `owner` holds everything this replica has. Returns the owners known to, or null when not
+   * handing off.
+   */
+  coveredBy(owner: string): ReadonlySet<string> | null {
+    this.coverage?.add(owner);
+    return this.coverage;
+  }
+
+  /** Entries the store holds for the partition (a store counter, not a read of the records). */
+  get size(): number {
+    return this.replicaView.size;
+  }
+
+  /**
+   * Diagnostics for checkers and tests, outside the protocol: the record held for `key`, read
+   * without a job and without touching the cache policy.
+   */
+  peek(key: string): Uint8Array | null {
+    return this.replicaView.peek(key);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One partition replica's records: last-writer-wins apply, reads, and the order-independent digest
- * that anti-entropy compares. Only the partition's actor (partition-actor.ts) calls it; catch-up
- * state (`ready`) is kept by the host (replica-host.ts), since it is about sources, not records.
+ * that anti-entropy compares. Only the partition's actor (partition-actor.ts) calls it, which also
+ * keeps the partition's other state (catch-up, handoff, epoch, invalidation sequence).
  *
  * The data lives in the node's one `Store` (src/store), shared by every partition: the store is
  * the single source of truth, and it may evict (memory budget) or expire (TTL) entries on its own.
@@ -62,6 +62,11 @@ export class PartitionReplica {
     private readonly graceMs: number,
     private readonly shadow: EvictionShadow,
   ) {}
+
+  /** Entries the store holds for the partition (a store counter, not a read of the records). */
+  get size(): number {
+    return this.store.partitionStats(this.partition).entries;
+  }
 
   /**
    * XOR of entryHash over every (key, version) known: held, or evicted and remembered by the

@@ -1,25 +1,25 @@
 /**
- * The replica side of one node: the partition actors it holds (one per partition replica, in the
- * node's ActorSystem), and the handlers for replica messages (writes, reads, read repairs, hint
- * deliveries, fallback writes). Every access to a partition's records is a job run by that
- * partition's actor (partition-actor.ts); what the host itself keeps per partition is metadata
- * only: the catch-up sources (`ready`) and the actor's reference.
+ * The replica side of one node: the partition actors it holds (partition-actor.ts, one per
+ * partition replica, all run by one TurnScheduler), and the handlers for replica messages (writes,
+ * reads, read repairs, hint deliveries, fallback writes). Every access to a partition's records is
+ * a job run by that partition's actor, and everything else the node keeps per partition (catch-up
+ * and handoff state, epoch, invalidation sequence) lives in the actor too.
  *
  * A node holds an actor for every partition it owns, and keeps one for a partition it no longer
  * owns until ownership handoff (sync.ts) has passed the data on.
  *
  * Backpressure: a job refused because the partition's mailbox is full is counted (`busy`); a
  * replica write or read refused that way is answered `nb` (busy), which the coordinator turns into
- * an `overloaded` error when too few replicas are left to reach the consistency level.
+ * a retryable `overloaded` error when too few replicas are left to reach the consistency level.
  */
-import { ActorSystem, type ActorRef } from '../actors/index.ts';
+import { TurnScheduler } from '../actors/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
-import { PartitionActor, partitionActorName, type PartitionJob } from './partition-actor.ts';
+import { PartitionActor, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord, versionOfEncoded } from './record.ts';
 
@@ -34,55 +34,35 @@ export interface ReplicaStats {
   busy: number;
 }
 
-/** What the node keeps about a partition it holds, besides its records (which only its actor touches). */
-export class HeldPartition {
-  /** Sources not yet synced from; the replica is ready when this is empty. */
-  readonly pendingSources = new Set<string>();
-
-  constructor(
-    readonly partition: number,
-    readonly ref: ActorRef<PartitionJob>,
-    private readonly store: Store,
-  ) {}
-
-  get ready(): boolean {
-    return this.pendingSources.size === 0;
-  }
-
-  /** Entries the store holds for the partition (a store counter, not a read of the records). */
-  get size(): number {
-    return this.store.partitionStats(this.partition).entries;
-  }
-
-  /**
-   * Diagnostics for checkers and tests, outside the protocol: the record held for `key`, read
-   * without going through the actor and without touching the cache policy.
-   */
-  peek(key: string): Uint8Array | null {
-    return this.store.peek(key) ?? null;
-  }
-}
-
 export interface MailboxStats {
   /** Deepest any partition mailbox has been, and the bound. */
   peakDepth: number;
   capacity: number;
-  /** Messages refused by full mailboxes. */
+  /** Jobs refused by full mailboxes. */
   rejected: number;
+  /** Jobs queued right now, over every partition. */
+  queued: number;
 }
 
 export class ReplicaHost {
-  readonly partitions = new Map<number, HeldPartition>();
+  /** The partitions this node holds, each owned by its actor. */
+  readonly partitions = new Map<number, PartitionActor>();
   readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
-  /** Called after a record changed a partition (sync.ts uses it to restart a handoff's coverage). */
-  onChange: (partition: number) => void = () => {};
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
+  /**
+   * The partition's ownership epoch in the node's current ring; a new actor starts at it, and
+   * `applyEpochs` brings every held one up to date after a ring change. (Until the node wires
+   * ring epochs in, every partition is at epoch 0.)
+   */
+  epochOf: (partition: number) => number = () => 0;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
   readonly shadow: EvictionShadow;
-  private readonly system: ActorSystem;
-  /** Deepest mailbox of actors already stopped (handed-off partitions), so the peak survives them. */
-  private retiredPeakDepth = 0;
+  private readonly scheduler: TurnScheduler;
+  /** Of actors already stopped (handed-off partitions), so the figures survive them. */
+  private retired = { peakDepth: 0, rejected: 0 };
+  /** The last invalidation sequence of each partition released, so a re-held one continues from it. */
+  private readonly lastSequence = new Map<number, number>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -91,64 +71,79 @@ export class ReplicaHost {
     private readonly hlc: HybridLogicalClock,
     private readonly mailboxCapacity: number,
   ) {
-    this.system = new ActorSystem({ node: ctx.selfName, timers: ctx.env.timers, log: ctx.env.log });
+    const { partitionJobsPerTurn, partitionTurnDelayMs } = ctx.config;
+    this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
     this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
     store.onEviction((key, value, partition) => this.shadow.record(partition, key, versionOfEncoded(value)));
   }
 
-  /** The partition's metadata, spawning its actor if this node does not hold it yet. */
-  hold(partition: number): HeldPartition {
-    let held = this.partitions.get(partition);
-    if (!held) {
+  /** The partition's actor, spawning it if this node does not hold the partition yet. */
+  hold(partition: number): PartitionActor {
+    let actor = this.partitions.get(partition);
+    if (!actor) {
       const { store, shadow } = this;
       const { clock } = this.ctx.env;
       const grace = this.ctx.config.tombstoneGraceMs;
-      const ref = this.system.spawn<PartitionJob>(partitionActorName(partition), () => new PartitionActor(new PartitionReplica(partition, store, clock, grace, shadow)), {
+      actor = new PartitionActor({
+        partition,
         mailboxCapacity: this.mailboxCapacity,
+        scheduler: this.scheduler,
+        replica: () => new PartitionReplica(partition, store, clock, grace, shadow),
+        invalidationSeq: this.lastSequence.get(partition) ?? 0,
+        log: this.ctx.env.log,
       });
-      held = new HeldPartition(partition, ref, store);
-      this.partitions.set(partition, held);
+      actor.setEpoch(this.epochOf(partition));
+      this.partitions.set(partition, actor);
       this.onNewPartition(partition);
     }
-    return held;
+    return actor;
   }
 
   /**
-   * Stops the partition's actor (jobs still queued become dead letters: a write among them is
-   * never acknowledged and gets hinted), then drops its records: with the actor gone, nothing else
-   * owns them. Safe from inside that actor's own turn.
+   * Stops the partition's actor (jobs still queued are dropped: a write among them is never
+   * acknowledged and gets hinted), then drops its records: with the actor gone, nothing else owns
+   * them. Safe from inside that actor's own turn.
    */
   release(partition: number): void {
-    const held = this.partitions.get(partition);
-    if (!held) return;
+    const actor = this.partitions.get(partition);
+    if (!actor) return;
     this.partitions.delete(partition);
-    this.stopActor(held.ref.address.name);
+    this.retire(actor);
     this.store.dropPartition(partition);
     this.shadow.dropPartition(partition);
   }
 
+  /** The ring changed: every held partition takes its epoch from `epochOf`. */
+  applyEpochs(): void {
+    for (const [p, actor] of this.partitions) actor.setEpoch(this.epochOf(p));
+  }
+
   /** Runs `job` in the partition's actor; false (counted) when its mailbox is full. */
-  run(partition: number, job: PartitionJob): boolean {
-    if (this.hold(partition).ref.tell(job)) return true;
+  run(partition: number, job: PartitionJob, dropped?: () => void): boolean {
+    if (this.hold(partition).tell(job, dropped)) return true;
     this.stats.busy++;
     return false;
   }
 
   /**
-   * Runs `job` in each listed partition's actor, then `done` once every job ran or was refused.
-   * (The actor system drains synchronously when called from outside a turn, as here, so in
-   * practice `done` runs before this returns; the count makes that an optimisation, not a rule.)
+   * Runs `job` in each listed partition's actor, then `done` once every job ran, was refused or
+   * was dropped. Jobs may run later than this call (see TurnScheduler), so `done` may too.
    */
-  runEach(partitions: readonly number[], job: (replica: PartitionReplica) => void, done: () => void): void {
+  runEach(partitions: readonly number[], job: PartitionJob, done: () => void): void {
     let outstanding = partitions.length + 1;
     const finish = () => {
       if (--outstanding === 0) done();
     };
     for (const p of partitions) {
-      if (!this.run(p, (replica) => {
-        job(replica);
-        finish();
-      })) finish();
+      const queued = this.run(
+        p,
+        (actor) => {
+          job(actor);
+          finish();
+        },
+        finish,
+      );
+      if (!queued) finish();
     }
     finish();
   }
@@ -158,13 +153,12 @@ export class ReplicaHost {
   }
 
   /** Applies a record (inside the partition actor's turn), folding its version into the HLC. */
-  apply(replica: PartitionReplica, key: string, record: Uint8Array): ApplyOutcome {
+  apply(actor: PartitionActor, key: string, record: Uint8Array): ApplyOutcome {
     const incoming = decodeRecord(record);
     this.hlc.observe(incoming.version);
-    const outcome = replica.apply(key, record, incoming);
+    const outcome = actor.apply(key, record, incoming);
     if (outcome === 'applied') {
       this.stats.writesApplied++;
-      this.onChange(replica.partition);
     } else if (outcome === 'stale') {
       this.stats.writesStale++;
     } else {
@@ -174,17 +168,20 @@ export class ReplicaHost {
   }
 
   mailboxStats(): MailboxStats {
-    let peakDepth = this.retiredPeakDepth;
-    for (const held of this.partitions.values()) {
-      const s = this.system.actorStats(held.ref.address.name);
-      if (s && s.mailboxHighWater > peakDepth) peakDepth = s.mailboxHighWater;
+    let { peakDepth, rejected } = this.retired;
+    let queued = 0;
+    for (const actor of this.partitions.values()) {
+      peakDepth = Math.max(peakDepth, actor.mailboxHighWater);
+      rejected += actor.counts.rejected;
+      queued += actor.queued;
     }
-    return { peakDepth, capacity: this.mailboxCapacity, rejected: this.system.stats().rejected };
+    return { peakDepth, capacity: this.mailboxCapacity, rejected, queued };
   }
 
-  /** Stops every partition actor (the node is stopping); the store keeps the records. */
+  /** Stops every partition actor and the scheduler (the node is stopping); the store keeps the records. */
   stop(): void {
-    this.system.shutdown();
+    for (const actor of this.partitions.values()) this.retire(actor);
+    this.scheduler.stop();
   }
 
   /** Handles a replica-side message; returns false for message types that are not the replica's. */
@@ -199,22 +196,21 @@ export class ReplicaHost {
           return true;
         }
         const { id, k, r } = message;
-        const queued = this.run(message.p, (replica) => {
-          if (this.apply(replica, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
+        const queued = this.run(message.p, (actor) => {
+          if (this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
       }
       case 'r': {
         const { id, p, k } = message;
-        const held = this.partitions.get(p);
-        if (!held) {
+        if (!this.partitions.has(p)) {
           this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
           return true;
         }
-        const queued = this.run(p, (replica) => {
-          const ready = held.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
-          const record = replica.read(k);
+        const queued = this.run(p, (actor) => {
+          const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
+          const record = actor.replica.read(k);
           // Nothing held: say which version was evicted, so the coordinator answers nothing older.
           const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
           this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
@@ -225,16 +221,16 @@ export class ReplicaHost {
       case 'rp': {
         const { k, r } = message;
         // Unacknowledged: if the mailbox is full, anti-entropy repairs the replica later.
-        this.run(message.p, (replica) => {
-          if (this.apply(replica, k, r) === 'applied') this.stats.readRepairsApplied++;
+        this.run(message.p, (actor) => {
+          if (this.apply(actor, k, r) === 'applied') this.stats.readRepairsApplied++;
         });
         return true;
       }
       case 'hd': {
         const { id, k, r } = message;
         // Unanswered when busy: the hint stays with its sender, which resends it.
-        this.run(message.p, (replica) => {
-          if (this.apply(replica, k, r) === 'refused') return;
+        this.run(message.p, (actor) => {
+          if (this.apply(actor, k, r) === 'refused') return;
           this.stats.hintsApplied++;
           this.ctx.send(from, { t: 'ha', id }, 'bulk');
         });
@@ -245,9 +241,10 @@ export class ReplicaHost {
     }
   }
 
-  private stopActor(name: string): void {
-    const s = this.system.actorStats(name);
-    if (s && s.mailboxHighWater > this.retiredPeakDepth) this.retiredPeakDepth = s.mailboxHighWater;
-    this.system.stop(name);
+  private retire(actor: PartitionActor): void {
+    this.retired.peakDepth = Math.max(this.retired.peakDepth, actor.mailboxHighWater);
+    this.retired.rejected += actor.counts.rejected;
+    this.lastSequence.set(actor.partition, actor.invalidationSeq);
+    actor.stop();
   }
 }

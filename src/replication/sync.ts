@@ -26,13 +26,18 @@
  * not), so digests converge. And each round lists the partitions still catching up from that peer
  * first, least recently answered first, so every partition is answered within a bounded number of
  * rounds.
+ *
+ * Per-partition state (the catch-up sources, the handoff coverage) lives in the partition's actor
+ * (partition-actor.ts, `syncPhase`); this module drives its transitions. What stays here is the
+ * node's: round pacing, which peer is next, the per-peer memory of which partitions an answer last
+ * covered (it also covers partitions this node does not hold), and the catch-up account for logs.
  */
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
-import type { PartitionReplica } from './partition-replica.ts';
+import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 
 export interface SyncStats {
@@ -62,8 +67,6 @@ export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
 export class PartitionSync {
   readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0 };
-  /** For partitions held but not owned: the owners known to hold everything this node has. */
-  private readonly coveredBy = new Map<number, Set<string>>();
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -81,12 +84,11 @@ export class PartitionSync {
     private readonly ctx: ReplicationContext,
     private readonly host: ReplicaHost,
   ) {
-    host.onChange = (partition) => this.coveredBy.get(partition)?.clear();
     // Records can arrive for a partition this node does not own (a coordinator on an older ring,
     // a late hint, a stale sync answer): hand them to the owners like any partition no longer
     // owned, instead of keeping them unaccounted until the next ring change.
     host.onNewPartition = (partition) => {
-      if (!this.ctx.placement().owners(partition).includes(this.ctx.selfName)) this.coveredBy.set(partition, new Set());
+      if (!this.ctx.placement().owners(partition).includes(this.ctx.selfName)) this.host.partitions.get(partition)!.startHandoff();
     };
   }
 
@@ -113,23 +115,20 @@ export class PartitionSync {
       const ownedBefore = previous !== null && previous.owners(p).includes(self);
       const existing = this.host.partitions.get(p);
       if (ownsNow && !ownedBefore) {
-        const held = this.host.hold(p);
-        for (const source of previous ? previous.owners(p) : owners) if (source !== self) held.pendingSources.add(source);
-        this.coveredBy.delete(p);
+        this.host.hold(p).catchUpFrom((previous ? previous.owners(p) : owners).filter((source) => source !== self));
       } else if (ownsNow && existing && !existing.ready) {
         // Still catching up when the ring changed: the view it started from may have been partial
         // (a restarted node hears of its cluster member by member), so the owners of the new ring
         // are sources too; otherwise it could call itself ready without the one that has the data.
-        for (const source of owners) if (source !== self) existing.pendingSources.add(source);
+        existing.catchUpFrom(owners.filter((source) => source !== self));
       } else if (!ownsNow && existing) {
-        existing.pendingSources.clear();
         // With no owner left (the last member is leaving) there is nobody to hand the data to.
         if (existing.size === 0 || owners.length === 0) this.dropPartition(p);
-        else if (!this.coveredBy.has(p)) this.coveredBy.set(p, new Set());
+        else existing.startHandoff();
       }
     }
-    for (const held of this.host.partitions.values()) {
-      for (const source of held.pendingSources) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) held.pendingSources.delete(source);
+    for (const actor of this.host.partitions.values()) {
+      for (const source of [...actor.pendingSources]) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.sourceDone(source);
     }
     this.trackCatchUp();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
@@ -141,26 +140,26 @@ export class PartitionSync {
 
   /** A member left for good: stop waiting for it as a source. */
   forgetSource(name: string): void {
-    for (const held of this.host.partitions.values()) held.pendingSources.delete(name);
+    for (const actor of this.host.partitions.values()) actor.sourceDone(name);
     this.lastAnswered.delete(name);
     this.trackCatchUp();
   }
 
   /** `source` has given partition p all it has; the end of a catch-up is logged as it happens. */
   private sourceDone(p: number, source: string): void {
-    const held = this.host.partitions.get(p);
-    if (held?.pendingSources.delete(source) && held.ready) this.trackCatchUp();
+    if (this.host.partitions.get(p)?.sourceDone(source)) this.trackCatchUp();
   }
 
   progress(): HandoffProgress {
     let partitionsCatchingUp = 0;
     let partitionsToHandOff = 0;
     let keysToHandOff = 0;
-    for (const [p, held] of this.host.partitions) {
-      if (this.coveredBy.has(p)) {
+    for (const actor of this.host.partitions.values()) {
+      const phase = actor.syncPhase;
+      if (phase === 'handing-off') {
         partitionsToHandOff++;
-        keysToHandOff += held.size;
-      } else if (!held.ready) {
+        keysToHandOff += actor.size;
+      } else if (phase === 'catching-up') {
         partitionsCatchingUp++;
       }
     }
@@ -189,10 +188,10 @@ export class PartitionSync {
       case 'sd': {
         const { p, k, r, last, ek = [], ev = [] } = message;
         const sameRing = this.sameRing(message.v);
-        this.host.run(p, (replica) => {
-          const catchingUp = this.host.partitions.get(p)?.ready === false;
+        this.host.run(p, (actor) => {
+          const catchingUp = !actor.ready;
           for (let i = 0; i < k.length; i++) {
-            if (this.host.apply(replica, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
+            if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
             if (catchingUp) {
               this.catchUp.keysReceived++;
               this.catchUp.bytesReceived += k[i]!.length + r[i]!.length;
@@ -200,7 +199,7 @@ export class PartitionSync {
           }
           for (let i = 0; i < ek.length && 3 * i + 2 < ev.length; i++) {
             const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
-            if (replica.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
+            if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
           }
           if (last && sameRing) this.sourceDone(p, from);
         });
@@ -224,14 +223,14 @@ export class PartitionSync {
   }
 
   private progressNeeded(): boolean {
-    for (const [p, held] of this.host.partitions) if (!held.ready || this.coveredBy.has(p)) return true;
+    for (const actor of this.host.partitions.values()) if (actor.syncPhase !== 'ready') return true;
     return false;
   }
 
   private round(): void {
     // Records that arrived for a partition after every owner left the ring (a late hint or write
     // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
-    for (const p of this.coveredBy.keys()) if (this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
+    for (const [p, actor] of this.host.partitions) if (actor.syncPhase === 'handing-off' && this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
     this.trackCatchUp();
     const peers = this.peers();
     if (peers.length === 0) return;
@@ -262,7 +261,7 @@ export class PartitionSync {
     };
     const order = [...lacking, ...held].sort((a, b) => urgent(a) - urgent(b) || (answered?.get(a) ?? 0) - (answered?.get(b) ?? 0) || a - b);
     const digestOf = new Map<number, number>(lacking.map((p) => [p, 0]));
-    this.host.runEach(held, (replica) => digestOf.set(replica.partition, replica.digest), () => {
+    this.host.runEach(held, (actor) => digestOf.set(actor.partition, actor.replica.digest), () => {
       const digests: number[] = [];
       // A partition whose actor was too busy to compute its digest waits for a later round.
       for (const p of order) if (digestOf.has(p)) digests.push(p, digestOf.get(p)!);
@@ -305,7 +304,7 @@ export class PartitionSync {
   /** Sources still waited on, with how many partitions wait on each and whether it is up. */
   private waitingOn(): { source: string; partitions: number; alive: boolean }[] {
     const counts = new Map<string, number>();
-    for (const held of this.host.partitions.values()) for (const s of held.pendingSources) counts.set(s, (counts.get(s) ?? 0) + 1);
+    for (const actor of this.host.partitions.values()) for (const s of actor.pendingSources) counts.set(s, (counts.get(s) ?? 0) + 1);
     return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, partitions]) => ({ source, partitions, alive: this.ctx.isAlive(source) }));
   }
 
@@ -319,7 +318,7 @@ export class PartitionSync {
   /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */
   private peers(): string[] {
     const names = new Set(this.ctx.placement().members.map((m) => m.name));
-    for (const held of this.host.partitions.values()) for (const s of held.pendingSources) names.add(s);
+    for (const actor of this.host.partitions.values()) for (const s of actor.pendingSources) names.add(s);
     names.delete(this.ctx.selfName);
     return [...names].filter((n) => this.ctx.isAlive(n));
   }
@@ -345,8 +344,9 @@ export class PartitionSync {
     }
     this.host.runEach(
       held,
-      (replica) => {
-        const p = replica.partition;
+      (actor) => {
+        const p = actor.partition;
+        const replica = actor.replica;
         if (replica.digest === theirDigest.get(p)) return void eq.push(p);
         this.stats.partitionsDiffering++;
         // Evicted versions are listed as known, so the peer neither pushes them back nor waits on them.
@@ -378,7 +378,8 @@ export class PartitionSync {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);
       if (!owns && !this.host.partitions.has(p)) continue;
-      this.host.run(p, (replica) => {
+      this.host.run(p, (actor) => {
+        const replica = actor.replica;
         const theirs = new Map<string, Version>();
         for (let i = 0; i < keys.length; i++) {
           theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
@@ -403,7 +404,7 @@ export class PartitionSync {
             if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
           }
         }
-        if (push.length + pushEvicted.length > 0) this.sendRecords(replica, from, [...push, ...pushEvicted], false);
+        if (push.length + pushEvicted.length > 0) this.sendRecords(actor, from, [...push, ...pushEvicted], false);
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
         else if (sameRing) this.sourceDone(p, from);
         if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
@@ -413,7 +414,7 @@ export class PartitionSync {
 
   /** Answers a want: the records asked for, the last batch marked. */
   private answerWant(from: string, p: number, keys: string[]): void {
-    if (this.host.partitions.has(p) && this.host.run(p, (replica) => this.sendRecords(replica, from, keys, true))) return;
+    if (this.host.partitions.has(p) && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, true))) return;
     // Nothing held (or too busy to read it): an empty final answer, so the asker stops waiting on us.
     this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true, v: this.ctx.placement().version }, 'bulk');
   }
@@ -422,8 +423,8 @@ export class PartitionSync {
    * Sends the records for `keys` of a partition in batches, and for the keys its store evicted the
    * versions (`ek`/`ev`); `answer` marks the last batch of a want's answer.
    */
-  private sendRecords(replica: PartitionReplica, to: string, keys: string[], answer: boolean): void {
-    const p = replica.partition;
+  private sendRecords(actor: PartitionActor, to: string, keys: string[], answer: boolean): void {
+    const { partition: p, replica } = actor;
     const batch = this.ctx.config.syncBatch;
     const found: string[] = [];
     const records: Uint8Array[] = [];
@@ -455,12 +456,11 @@ export class PartitionSync {
 
   /** `peer` holds everything this node has for p (equal digests, or nothing left to push). */
   private markSynced(p: number, peer: string, placement: Placement): void {
-    const held = this.host.partitions.get(p);
-    if (!held) return;
+    const actor = this.host.partitions.get(p);
+    if (!actor) return;
     this.sourceDone(p, peer);
-    const covered = this.coveredBy.get(p);
+    const covered = actor.coveredBy(peer);
     if (!covered) return;
-    covered.add(peer);
     const owners = placement.owners(p);
     const needed = requiredReplicas('quorum', owners.length);
     let coveredOwners = 0;
@@ -470,14 +470,13 @@ export class PartitionSync {
     }
     if (coveredOwners >= needed) {
       this.stats.partitionsHandedOff++;
-      this.stats.keysHandedOff += held.size;
+      this.stats.keysHandedOff += actor.size;
       this.dropPartition(p);
     }
   }
 
   private dropPartition(p: number): void {
     this.host.release(p);
-    this.coveredBy.delete(p);
   }
 }
 

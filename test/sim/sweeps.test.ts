@@ -22,6 +22,8 @@ const SWEEPS: Sweep[] = [
   { scenario: 'kv-pressure', seeds: [1, 20], nodes: 5 },
   // 3 nodes: each owns every partition, so a restarted node catches all of them up (seeds 4, 18, 24, 29 never did before the fix).
   { scenario: 'kv-pressure', seeds: [1, 30], nodes: 3 },
+  // Slow partition actors, tiny mailboxes: backpressure (`overloaded`) under swarm faults.
+  { scenario: 'kv-overload', seeds: [1, 5], nodes: 5, durationMs: 30_000 },
   { scenario: 'gossip', seeds: [1, 50], nodes: 16, durationMs: 120_000 },
 ];
 

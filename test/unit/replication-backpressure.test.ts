@@ -30,36 +30,81 @@ test('a full partition mailbox refuses the job, and a replica write is answered 
   assert.ok(host.mailboxStats().peakDepth <= host.mailboxStats().capacity);
 });
 
-test('busy replicas make a quorum write fail with overloaded, and are hinted', () => {
-  const { env, flush } = fakeEnv();
+/** Answers every request sent since the last call from `names` busy (`nb`); returns how many. */
+function busyReplicas(sent: [string, KvMessage][], coordinator: Coordinator, names: string[]) {
+  let seen = 0;
+  return () => {
+    let answered = 0;
+    for (; seen < sent.length; seen++) {
+      const [to, m] = sent[seen]!;
+      if (names.includes(to) && (m.t === 'w' || m.t === 'r')) {
+        coordinator.onReply(to, { t: 'nb', id: m.id });
+        answered++;
+      }
+    }
+    return answered;
+  };
+}
+
+test('a busy replica is asked again within the deadline, and the write succeeds once it takes it', () => {
+  const { env, flush, now } = fakeEnv();
   const sent: [string, KvMessage][] = [];
-  const ctx = context(env, sent);
   const hints = new HintStore(10, 10_000, 60_000);
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), hints, () => {
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), hints, () => {
     throw new Error('unused');
   });
-  let error: KvError | null = null;
-  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), {}, (e) => (error = e));
-  const ids = sent.map(([, m]) => (m as { id: number }).id);
-  coordinator.onReply('n2', { t: 'nb', id: ids[0]! });
-  assert.equal(error, null, 'two replicas can still make the quorum');
-  coordinator.onReply('n3', { t: 'nb', id: ids[0]! });
-  assert.equal((error as KvError | null)?.code, 'overloaded');
-  assert.equal(hints.count, 2);
-  assert.equal(coordinator.stats.replicasBusy, 2);
-  flush(10_000);
+  let result: { error: KvError | null; acks?: number } | null = null;
+  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), {}, (error, r) => (result = { error, ...(r ? { acks: r.acks } : {}) }));
+  const id = (sent[0]![1] as { id: number }).id;
+  coordinator.onReply('n2', { t: 'nb', id });
+  coordinator.onReply('n3', { t: 'nb', id });
+  assert.equal(result, null, 'busy is not an answer yet');
+  const before = sent.length;
+  flush(now() + 50);
+  const again = sent.slice(before).map(([to, m]) => `${to}:${m.t}`).sort();
+  assert.deepEqual(again, ['n2:w', 'n3:w'], 'both asked again');
+  coordinator.onReply('n2', { t: 'wa', id });
+  coordinator.onReply('n3', { t: 'wa', id });
+  assert.deepEqual(result, { error: null, acks: 2 });
+  assert.equal(hints.count, 0);
+  flush(now() + 10_000);
 });
 
-test('busy replicas make a quorum read fail with overloaded', () => {
-  const { env } = fakeEnv();
+test('replicas busy until the deadline make a quorum write fail with overloaded, and are hinted', () => {
+  const { env, flush, now } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const hints = new HintStore(10, 10_000, 60_000);
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), hints, () => {
+    throw new Error('unused');
+  });
+  const busy = busyReplicas(sent, coordinator, ['n2', 'n3']);
+  let error: KvError | null = null;
+  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), {}, (e) => (error = e));
+  let asked = 0;
+  // Bounded: the deadline is 500 ms of fake time, the backoff at least 2.5 ms.
+  for (let i = 0; i < 1_000 && error === null; i++) {
+    asked += busy();
+    flush(now() + 5);
+  }
+  assert.equal((error as KvError | null)?.code, 'overloaded');
+  assert.ok(asked > 2, `the busy replicas were asked again (${asked} busy answers)`);
+  assert.equal(hints.count, 2);
+  assert.equal(coordinator.stats.overloaded, 1);
+  flush(now() + 10_000);
+});
+
+test('replicas busy until the deadline make a quorum read fail with overloaded', () => {
+  const { env, flush, now } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
+  const busy = busyReplicas(sent, coordinator, ['n1', 'n2']);
   let error: KvError | null = null;
   coordinator.get(new Uint8Array([1]), {}, (e) => (error = e));
-  const id = (sent[0]![1] as { id: number }).id;
-  coordinator.onReply('n1', { t: 'nb', id });
-  coordinator.onReply('n2', { t: 'nb', id });
+  for (let i = 0; i < 1_000 && error === null; i++) {
+    busy();
+    flush(now() + 5);
+  }
   assert.equal((error as KvError | null)?.code, 'overloaded');
 });

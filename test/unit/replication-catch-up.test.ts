@@ -71,10 +71,10 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
   }
   for (const [name, node] of nodes) {
     node.sync.onPlacement(null, placement);
-    if (name !== 'n1') for (const held of node.host.partitions.values()) held.pendingSources.clear();
+    if (name !== 'n1') for (const actor of node.host.partitions.values()) for (const source of [...actor.pendingSources]) actor.sourceDone(source);
   }
   const put = (name: string, p: number, key: string, version: Version) => {
-    assert.ok(nodes.get(name)!.host.run(p, (replica) => assert.equal(replica.apply(key, makeRecord(version, new Uint8Array(8), 0)), 'applied')));
+    assert.ok(nodes.get(name)!.host.run(p, (actor) => assert.equal(actor.replica.apply(key, makeRecord(version, new Uint8Array(8), 0)), 'applied')));
     flush();
   };
   const start = () => {
@@ -107,11 +107,11 @@ function learnsEvictedVersions(lost: (m: SyncData) => boolean): void {
   assert.equal(n1.host.partitions.get(0)!.peek('gone'), null, 'the older copy it held is superseded');
   assert.equal(n1.sync.catchUpProgress().keysEvictedAtSource, 1);
   // An older copy arriving later is old news, as on the sources.
-  n1.host.run(0, (replica) => assert.equal(replica.apply('gone', makeRecord({ wallMs: 180, logical: 0, node: 3 }, new Uint8Array(8), 0)), 'stale'));
+  n1.host.run(0, (actor) => assert.equal(actor.replica.apply('gone', makeRecord({ wallMs: 180, logical: 0, node: 3 }, new Uint8Array(8), 0)), 'stale'));
   // Anti-entropy then finds nothing to exchange: equal digests everywhere.
   const digests = (name: string) => {
     let d = 0;
-    c.nodes.get(name)!.host.run(0, (replica) => void (d = replica.digest));
+    c.nodes.get(name)!.host.run(0, (actor) => void (d = actor.replica.digest));
     return d;
   };
   assert.equal(digests('n1'), digests('n2'));

@@ -34,6 +34,8 @@ export interface KvClusterOptions {
   gossip?: Partial<GossipConfig>;
   /** Each node's store budget in bytes (default createNode's, far above the kv key spaces). */
   maxMemory?: number;
+  /** Each partition actor's mailbox bound (default createNode's). */
+  mailboxCapacity?: number;
   /**
    * Wraps the building of each node process, for scenarios that observe nodes from outside (the
    * kv-pressure scenario watches each store's evictions). It must not change what the node does.
@@ -68,6 +70,7 @@ export class KvCluster {
               gossipProfile: 'local',
               gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
               ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
+              ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
             },
           });
         return options.instrument ? options.instrument(env, info, build) : build(env);

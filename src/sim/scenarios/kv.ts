@@ -17,7 +17,7 @@ import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
-import { DEFAULT_KV_WORKLOAD, KvWorkload } from './kv-workload.ts';
+import { DEFAULT_KV_WORKLOAD, KvWorkload, type KvWorkloadConfig } from './kv-workload.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 
 /** Partitions per cluster in the kv scenarios: fewer than production's 1024 keeps 100-seed sweeps fast. */
@@ -64,15 +64,27 @@ export function checkersFor(replication: Partial<ReplicationConfig>, { evictions
   return checkers;
 }
 
-export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+/** What a kv variant changes in `runKv` (kv-overload: small mailboxes, slow partition actors, more clients). */
+export interface KvTuning {
+  /** Merged over KV_SIM_REPLICATION. */
+  replication?: Partial<ReplicationConfig>;
+  /** Each partition actor's mailbox bound (default createNode's). */
+  mailboxCapacity?: number;
+  workload?: KvWorkloadConfig;
+}
+
+export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const replication = { ...KV_SIM_REPLICATION, ...tuning.replication, ...(options.bugs ? { bugs: options.bugs } : {}) };
+  const workloadConfig = tuning.workload ?? DEFAULT_KV_WORKLOAD;
   const cluster = new KvCluster({
     seed: options.seed,
     nodes: options.nodes,
     partitions: KV_SIM_PARTITIONS,
-    replication: options.bugs ? { ...KV_SIM_REPLICATION, bugs: options.bugs } : KV_SIM_REPLICATION,
+    replication,
     network: profile?.network ?? {},
     trace,
+    ...(tuning.mailboxCapacity === undefined ? {} : { mailboxCapacity: tuning.mailboxCapacity }),
   });
   const sim = cluster.sim;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
@@ -81,8 +93,8 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
   const cuts: [number, number][] = [];
   const partitionDuring = (from: number, to: number) => cuts.some(([a, b]) => a <= to && b >= from);
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring);
-  const workload = new KvWorkload(sim, options.seed, DEFAULT_KV_WORKLOAD, history);
-  const keys = Array.from({ length: DEFAULT_KV_WORKLOAD.keys }, (_, i) => workload.keyName(i));
+  const workload = new KvWorkload(sim, options.seed, workloadConfig, history);
+  const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
   const faults = scheduleKvFaults(cluster, options, profile, cuts);
   sim.at(faultPhaseEndMs, () => {
@@ -92,7 +104,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
   workload.start(KV_WORKLOAD_START_MS);
 
   const world: KvWorld = { cluster, history, keys };
-  const result = runChecked({ sim, world, checkers: checkersFor(KV_SIM_REPLICATION), faultPhaseEndMs, durationMs: options.durationMs });
+  const result = runChecked({ sim, world, checkers: checkersFor(replication), faultPhaseEndMs, durationMs: options.durationMs });
   const t = cluster.totals();
   return {
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
@@ -112,6 +124,13 @@ export function runKv(options: ScenarioOptions, trace: EventTrace): ScenarioResu
       syncRecordsPushed: t.sync.recordsPushed,
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
       network: { ...sim.network.stats },
+      backpressure: {
+        overloaded: t.coordinator.overloaded,
+        replicasBusy: t.coordinator.replicasBusy,
+        mailboxRejected: t.mailboxes.rejected,
+        // Deepest mailbox of the nodes up at the end (totals would add the nodes' peaks up).
+        mailboxPeakDepth: Math.max(0, ...sim.upNodes().map((n) => n.process!.stats().mailboxes.peakDepth)),
+      },
     },
   };
 }
