@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LAN_PROFILE } from '../../src/gossip/config.ts';
-import { PROBLEM_LOG_INTERVAL_MS, SwimMembership } from '../../src/gossip/swim.ts';
+import { LAN_PROFILE, PROBLEM_LOG_INTERVAL_MS } from '../../src/gossip/config.ts';
+import { SwimMembership } from '../../src/gossip/swim.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 
