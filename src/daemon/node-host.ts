@@ -3,7 +3,6 @@
  * the store, replication) from the daemon's configuration. This is the daemon's only contact with
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
-import { SwimMembership } from '../gossip/swim.ts';
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
@@ -74,8 +73,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
   });
   // A failed dial fails a direct probe at once instead of after the probe timeout.
-  const membership = node.membership;
-  if (membership instanceof SwimMembership) transport.onUnreachable((address, reason) => membership.reportUnreachable(address, reason));
+  transport.onUnreachable((address, reason) => node.membership.reportUnreachable(address, reason));
   return {
     kv: node.kv,
     joined: () => node.joined,

@@ -1,7 +1,9 @@
 /**
  * Every knob of SWIM + Lifeguard, as named and documented defaults grouped into profiles, after
  * memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. A node picks a profile and
- * overrides single fields: `{ ...LAN_PROFILE, clusterName: 'prod' }`.
+ * overrides single fields: `{ ...LAN_PROFILE, clusterName: 'prod' }`. The fixed constants of the
+ * protocol (not tunable per cluster) are named here too, below the profiles, so every number the
+ * gossip layer runs on is in this one file.
  */
 import { GossipConfigError } from './errors.ts';
 
@@ -101,6 +103,32 @@ export const LOCAL_PROFILE: Readonly<GossipConfig> = Object.freeze({
 
 export const PROFILES = { lan: LAN_PROFILE, wan: WAN_PROFILE, local: LOCAL_PROFILE } as const;
 export type ProfileName = keyof typeof PROFILES;
+
+// ---- fixed constants ---------------------------------------------------------------------------
+
+/** An intermediary of a ping-req sends a nack when the target stayed silent for this fraction of the probe timeout. */
+export const NACK_AFTER_FRACTION = 0.8;
+
+/** Candidate draws per wanted member when sampling random members from a large table. */
+export const SAMPLE_TRIES_PER_PICK = 8;
+
+/** Each failed join attempt multiplies the retry delay by this, from joinRetryInitialMs up to joinRetryMaxMs. */
+export const JOIN_BACKOFF_FACTOR = 2;
+
+/**
+ * A join retry waits base * (JOIN_JITTER_MIN + a uniform draw in [0, 1)): 0.5-1.5x, mean 1x, as this
+ * loop always was (the client's and the transport's backoffs jitter only below the base).
+ */
+export const JOIN_JITTER_MIN = 0.5;
+
+/**
+ * A condition that lasts (an unreachable seed, a foreign peer that keeps knocking) is logged again
+ * at most this often per seed or peer, so it stays visible without flooding the log.
+ */
+export const PROBLEM_LOG_INTERVAL_MS = 15_000;
+
+/** Peers of other clusters remembered for status, at most (they are outside input). */
+export const MAX_FOREIGN_PEERS = 16;
 
 /** Above this many members the push-pull period grows with log2(n), as memberlist's pushPullScale does. */
 export const PUSH_PULL_SCALE_THRESHOLD = 32;

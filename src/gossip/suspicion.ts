@@ -4,6 +4,9 @@
  * the suspicion: a suspicion raised by one slow member and confirmed by nobody lasts long enough
  * for the suspect to hear of it and refute, while a real failure that many members notice is
  * declared after the minimum. Both bounds grow with log(n) because dissemination does.
+ *
+ * `Suspicions` keeps one such timer per suspect; what a suspicion means for the table (raising,
+ * confirming, refuting, the death verdict) is decided in member-updates.ts.
  */
 import type { Timers, TimerId } from '../runtime/env.ts';
 import type { GossipConfig } from './config.ts';
@@ -73,5 +76,53 @@ export class Suspicion {
 
   cancel(): void {
     this.timers.cancelTimer(this.timer);
+  }
+}
+
+/** The pending suspicions of one member's table: at most one timer per suspect, for its current incarnation. */
+export class Suspicions {
+  private readonly pending = new Map<string, Suspicion>();
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly nowMs: () => number,
+    private readonly config: Parameters<typeof suspicionBounds>[0],
+    /** The suspicion of `name` at `incarnation` ran out unrefuted. */
+    private readonly onExpired: (name: string, incarnation: number) => void,
+  ) {}
+
+  /**
+   * Starts the suspicion of `name` at `incarnation`, sized for a cluster of `members`, replacing
+   * one of an older incarnation. False when one at this incarnation already runs (it keeps its timer).
+   */
+  start(name: string, incarnation: number, firstAccuser: string, members: number): boolean {
+    const existing = this.pending.get(name);
+    if (existing && existing.incarnation === incarnation) return false;
+    existing?.cancel();
+    const suspicion = new Suspicion(this.timers, this.nowMs, incarnation, firstAccuser, suspicionBounds(this.config, members), () => {
+      this.pending.delete(name);
+      this.onExpired(name, incarnation);
+    });
+    this.pending.set(name, suspicion);
+    return true;
+  }
+
+  /** Registers an independent accuser of `name`; true when it was new information (worth re-gossiping). */
+  confirm(name: string, accuser: string): boolean {
+    const s = this.pending.get(name);
+    return s !== undefined && s.confirm(accuser);
+  }
+
+  /** `name` is no longer suspect (refuted, dead, left): its timer goes. */
+  cancel(name: string): void {
+    const s = this.pending.get(name);
+    if (!s) return;
+    s.cancel();
+    this.pending.delete(name);
+  }
+
+  stop(): void {
+    for (const s of this.pending.values()) s.cancel();
+    this.pending.clear();
   }
 }

@@ -17,9 +17,9 @@
  * brings, not from the first member it happened to hear of. Every partition it then owns catches
  * up from the other owners before its reads count (see sync.ts).
  */
-import type { Member, Membership, MembershipEvent } from '../gossip/membership.ts';
+import type { ClusterRefusal, Member, Membership, MembershipEvent } from '../gossip/membership.ts';
 import { LogLimiter } from '../gossip/log-limiter.ts';
-import { PROBLEM_LOG_INTERVAL_MS, type SwimMembership } from '../gossip/swim.ts';
+import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
@@ -79,7 +79,7 @@ export interface NodeParts {
   env: Env;
   /** Replication's channel of the node's transport (family 'K'). */
   kvTransport: Transport;
-  membership: SwimMembership;
+  membership: Membership;
   store: Store;
   replication: ReplicationConfig;
   partitions: number;
@@ -166,7 +166,7 @@ export class ShoalNode {
   /** The node's one storage engine, shared by every partition replica. */
   readonly store: Store;
   private readonly env: Env;
-  private readonly swim: SwimMembership;
+  private readonly swim: Membership;
   private readonly kvTransport: Transport;
   private placementNow: Placement;
   private previousPlacement: { placement: Placement; replacedAtMs: number } | null = null;
@@ -293,15 +293,15 @@ export class ShoalNode {
    */
   refusedPeers(): RefusedPeer[] {
     const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
-    const ours = this.swim.config.clusterName;
+    const ours = this.swim.clusterName;
     for (const p of this.swim.foreignPeers()) {
       peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
     }
     return peers;
   }
 
-  /** While joining: the seed of another cluster that refused this node, or null (see SwimMembership.clusterRefusal). */
-  clusterRefusal(): ReturnType<SwimMembership['clusterRefusal']> {
+  /** While joining: the seed of another cluster that refused this node, or null (see Membership.clusterRefusal). */
+  clusterRefusal(): ClusterRefusal | null {
     return this.swim.clusterRefusal();
   }
 

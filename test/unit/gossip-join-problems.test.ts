@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LAN_PROFILE } from '../../src/gossip/config.ts';
-import { PROBLEM_LOG_INTERVAL_MS, SwimMembership } from '../../src/gossip/swim.ts';
+import { LAN_PROFILE, PROBLEM_LOG_INTERVAL_MS } from '../../src/gossip/config.ts';
+import type { Membership } from '../../src/gossip/membership.ts';
+import { SwimMembership } from '../../src/gossip/swim.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 
@@ -20,7 +21,7 @@ interface Options {
 /** Members that all join through n1, with every log line kept as `{ address, level, msg }`. */
 function world({ nodes, clusterOf = () => 'shoal', autoStart = true }: Options) {
   const lines: { address: string; level: string; msg: string }[] = [];
-  const sim = new Simulation<SwimMembership>({
+  const sim = new Simulation<Membership>({
     seed: 11,
     nodes,
     trace: new EventTrace(),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Awareness } from '../../src/gossip/awareness.ts';
 import { LAN_PROFILE } from '../../src/gossip/config.ts';
-import { Suspicion, suspicionBounds, suspicionTimeoutMs } from '../../src/gossip/suspicion.ts';
+import { Suspicion, Suspicions, suspicionBounds, suspicionTimeoutMs } from '../../src/gossip/suspicion.ts';
 import type { Timers } from '../../src/runtime/env.ts';
 
 test('suspicion bounds grow with log10(n) and Lifeguard widens the maximum', () => {
@@ -76,6 +76,39 @@ test('a cancelled Suspicion never fires', () => {
   s.cancel();
   timers.advance(1000);
   assert.equal(fired, false);
+});
+
+test('Suspicions keeps one timer per suspect: the same incarnation keeps it, a newer one replaces it', () => {
+  const timers = new FakeTimers();
+  const expired: string[] = [];
+  const config = { ...LAN_PROFILE, lifeguard: false }; // timeout = min = 4 s for 10 members
+  const s = new Suspicions(timers, () => timers.now, config, (name, incarnation) => expired.push(`${name}@${incarnation}`));
+  assert.equal(s.start('x', 1, 'a', 10), true);
+  timers.advance(3000);
+  assert.equal(s.start('x', 1, 'b', 10), false, 'already suspected at this incarnation: its timer runs on');
+  assert.equal(s.start('y', 0, 'a', 10), true);
+  timers.advance(4000);
+  assert.deepEqual(expired, ['x@1'], 'x expired 4 s after its first suspicion');
+  assert.equal(s.start('y', 2, 'a', 10), true, 'a newer incarnation restarts the timer');
+  timers.advance(7999);
+  assert.deepEqual(expired, ['x@1']);
+  timers.advance(8000);
+  assert.deepEqual(expired, ['x@1', 'y@2'], 'only the newer suspicion of y fired');
+});
+
+test('Suspicions: confirmation needs a pending suspicion; cancel and stop silence the timers', () => {
+  const timers = new FakeTimers();
+  const expired: string[] = [];
+  const s = new Suspicions(timers, () => timers.now, LAN_PROFILE, (name) => expired.push(name));
+  assert.equal(s.confirm('x', 'b'), false, 'nothing to confirm');
+  s.start('x', 0, 'a', 10);
+  assert.equal(s.confirm('x', 'b'), true);
+  s.start('y', 0, 'a', 10);
+  s.cancel('x');
+  assert.equal(s.confirm('x', 'c'), false, 'cancelled');
+  s.stop();
+  timers.advance(1_000_000);
+  assert.deepEqual(expired, []);
 });
 
 test('awareness stretches timeouts up to the max multiplier and can be switched off', () => {

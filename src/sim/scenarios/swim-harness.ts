@@ -5,14 +5,15 @@
  * experiment: a member whose receive loop stalls still fires its own timeouts).
  */
 import { LAN_PROFILE, type GossipConfig } from '../../gossip/config.ts';
-import type { MembershipEvent } from '../../gossip/membership.ts';
+import type { Membership, MembershipEvent } from '../../gossip/membership.ts';
 import { SwimMembership } from '../../gossip/swim.ts';
 import type { Env, ReceiveHandler } from '../../runtime/env.ts';
 import type { NetworkConfig } from '../network.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 
-export type SwimSim = Simulation<SwimMembership>;
+/** The scenarios see each process only through the Membership interface, as a node does. */
+export type SwimSim = Simulation<Membership>;
 
 export interface ClusterOptions {
   seed: number;
@@ -32,7 +33,7 @@ export interface ClusterOptions {
 export function buildCluster(options: ClusterOptions): SwimSim {
   const config: GossipConfig = { ...LAN_PROFILE, ...options.config };
   const seeds = Array.from({ length: Math.min(options.nodes, options.seedCount ?? 1) }, (_, i) => nodeAddress(i));
-  return new Simulation<SwimMembership>({
+  return new Simulation<Membership>({
     seed: options.seed,
     nodes: options.nodes,
     trace: options.trace,

@@ -1,0 +1,29 @@
+/**
+ * What the parts of one SWIM member share (the probe loop, dissemination, push-pull, joining,
+ * member updates): its Env, configuration, name, counters, member table and lifecycle flags. The
+ * Swim class (swim.ts) builds one and hands it to each part, as memberlist's parts share its
+ * *Memberlist.
+ */
+import type { Env } from '../runtime/env.ts';
+import type { GossipConfig } from './config.ts';
+import type { MemberTable } from './member-table.ts';
+import type { SwimStats } from './stats.ts';
+
+export interface Lifecycle {
+  /** start() ran: timers are armed and the transport delivers to us. */
+  started: boolean;
+  /** We announced our leave: no more probing, syncing or refuting. */
+  leaving: boolean;
+  /** Every timer is cancelled; late callbacks and messages are ignored. */
+  stopped: boolean;
+}
+
+export interface SwimContext {
+  readonly env: Env;
+  readonly config: GossipConfig;
+  /** Our own member name. */
+  readonly name: string;
+  readonly stats: SwimStats;
+  readonly table: MemberTable;
+  readonly life: Lifecycle;
+}

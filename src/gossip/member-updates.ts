@@ -1,0 +1,113 @@
+/**
+ * Applying news to the member table (memberlist's aliveNode / suspectNode / deadNode): which
+ * update wins (merge.ts), refuting news about ourselves with a higher incarnation, confirming a
+ * suspicion with an independent accuser, and what every accepted change sets off: the suspect's
+ * timer, a broadcast to disseminate it, an event for subscribers, a log line, and a new join when
+ * the last peer we knew is gone.
+ */
+import type { Awareness } from './awareness.ts';
+import type { SwimContext } from './context.ts';
+import { logTransition, type MembershipEvents } from './events.ts';
+import { encodedUpdate, toUpdate, type Entry } from './member-table.ts';
+import type { Member } from './membership.ts';
+import { decideMerge, mustRefute } from './merge.ts';
+import { encodedMetaTooBig, sameIdentity, withStickyMeta } from './meta.ts';
+import type { Dissemination } from './dissemination.ts';
+import { Suspicions } from './suspicion.ts';
+import { encodeUpdate, type MemberUpdate } from './wire.ts';
+
+export class MemberUpdates {
+  private readonly suspicions: Suspicions;
+
+  constructor(
+    private readonly ctx: SwimContext,
+    private readonly dissemination: Dissemination,
+    private readonly awareness: Awareness,
+    private readonly events: MembershipEvents,
+    /** Metadata keys a restarted member takes back from its previous life (SwimOptions.stickyMeta). */
+    private readonly stickyMeta: readonly string[],
+    /** Another member changed state (join.ts rejoins when none is left alive). */
+    private readonly onPeerChanged: () => void,
+  ) {
+    const { env, config } = ctx;
+    this.suspicions = new Suspicions(env.timers, () => env.clock.monoMs(), config, (name, incarnation) => this.suspicionExpired(name, incarnation));
+  }
+
+  stop(): void {
+    this.suspicions.stop();
+  }
+
+  /** Applies one update from gossip (or one we raise ourselves, with `via` our own name). */
+  apply(u: MemberUpdate, via: string): void {
+    const { config, stats, table } = this.ctx;
+    if (u.name === this.ctx.name) {
+      this.newsAboutSelf(u);
+      return;
+    }
+    const current = table.get(u.name);
+    const decision = decideMerge(current?.member, u);
+    if (decision === 'ignore') return;
+    const accuser = u.state === 'suspect' ? (u.accuser ?? via) : null;
+    if (decision === 'confirm') {
+      // New confirmations are re-gossiped, so others hear of independent accusers too.
+      if (accuser !== null && this.suspicions.confirm(u.name, accuser)) this.dissemination.broadcast(u.name, encodeUpdate({ ...u, accuser }));
+      return;
+    }
+    if (!current && table.size >= config.maxMembers) {
+      stats.tableFull++;
+      return;
+    }
+    if (encodedMetaTooBig(u.meta)) {
+      stats.malformed++;
+      return;
+    }
+    this.put({ name: u.name, address: u.address, zone: u.zone, state: u.state, incarnation: u.incarnation, meta: u.meta }, accuser);
+  }
+
+  /** Our probe of `target` failed: we accuse it. */
+  suspect(target: Entry): void {
+    this.apply({ ...toUpdate(target), state: 'suspect', accuser: this.ctx.name }, this.ctx.name);
+  }
+
+  /** Records a member's new state: counts, digest, suspicion timer, dissemination and events. */
+  put(member: Member, accuser: string | null): void {
+    const { env, name, table } = this.ctx;
+    const frozen: Member = Object.freeze({ ...member, meta: Object.freeze({ ...member.meta }) });
+    const { entry, previous } = table.set(frozen, accuser, env.clock.monoMs());
+    if (member.state === 'suspect' && member.name !== name) this.startSuspicion(entry, previous?.member);
+    else this.suspicions.cancel(member.name);
+    this.dissemination.broadcast(member.name, encodedUpdate(entry));
+    if (member.name !== name) logTransition(env.log, name, previous?.member, frozen, accuser);
+    this.events.emit(previous?.member, frozen);
+    if (member.name !== name) this.onPeerChanged();
+  }
+
+  private newsAboutSelf(u: MemberUpdate): void {
+    const { life, stats, table } = this.ctx;
+    if (life.leaving) return;
+    const me = table.get(this.ctx.name)!.member;
+    // An `alive` claim at our own incarnation that does not match us is an echo of a previous life
+    // (a restart with new metadata, say): refute it, or peers would keep the old metadata forever.
+    const staleEcho = u.state === 'alive' && u.incarnation === me.incarnation && !sameIdentity(me, u);
+    if (!mustRefute(me.incarnation, u) && !staleEcho) return;
+    stats.refutations++;
+    // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
+    if (u.state !== 'alive') this.awareness.apply(1);
+    const meta = withStickyMeta(me.meta, u.meta, this.stickyMeta);
+    this.put({ ...me, meta, state: 'alive', incarnation: Math.max(me.incarnation, u.incarnation) + 1 }, null);
+  }
+
+  private startSuspicion(entry: Entry, previous: Member | undefined): void {
+    const { name, stats, table } = this.ctx;
+    const started = this.suspicions.start(entry.member.name, entry.member.incarnation, entry.accuser ?? name, table.liveCount);
+    if (started && (entry.accuser === name || previous?.state === 'alive')) stats.suspicionsRaised++;
+  }
+
+  private suspicionExpired(name: string, incarnation: number): void {
+    if (this.ctx.life.stopped) return;
+    const e = this.ctx.table.get(name);
+    if (!e || e.member.state !== 'suspect' || e.member.incarnation !== incarnation) return;
+    this.ctx.stats.deathsDeclared++;
+    this.put({ ...e.member, state: 'dead' }, null);
+  }
+}
