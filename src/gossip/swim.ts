@@ -47,14 +47,21 @@ import {
   type MessageBody,
 } from './wire.ts';
 
+/** Seed addresses that may change while the member runs (a DNS name re-resolved by the daemon). */
+export type SeedSource = () => readonly NodeAddress[];
+
 export interface SwimOptions {
   /** Stable across restarts (the ring places partitions by name). */
   name: string;
   zone?: string;
   /** Application metadata (client port, protocol version, partition count...), carried faithfully. */
   meta?: Readonly<Record<string, string | number>>;
-  /** Addresses to join through; our own address is skipped. Empty (or only us): we found a new cluster. */
-  seeds?: readonly NodeAddress[];
+  /**
+   * Addresses to join through; our own address is skipped. Empty (or only us): we found a new
+   * cluster. A SeedSource is read again at every use (the daemon re-resolves DNS names into it),
+   * and a member given one keeps making join attempts whenever it is alone, even as a founder.
+   */
+  seeds?: readonly NodeAddress[] | SeedSource;
   /**
    * Metadata keys a restarted member takes back from its previous life: when peers still remember
    * us with such a key that our own metadata lacks, we adopt their value as we refute the old
@@ -178,8 +185,11 @@ export class SwimMembership implements Membership {
   private readonly listeners: ((event: MembershipEvent) => void)[] = [];
   /** Short-lived timers (probe finish, nack, pending cleanup), cancelled by stop(). */
   private readonly oneShots = new Set<TimerId>();
-  private readonly seeds: readonly NodeAddress[];
-  private readonly seedSet: ReadonlySet<NodeAddress>;
+  private readonly seedSource: SeedSource;
+  /** Whether the seeds may change: then join attempts go on whenever we are alone, even with none now. */
+  private readonly seedsChange: boolean;
+  /** The source's last answer, and it without our own address (sources keep an unchanged list's identity). */
+  private seedCache: { from: readonly NodeAddress[]; seeds: readonly NodeAddress[] } = { from: [], seeds: [] };
   private readonly seedProblems = new Map<NodeAddress, SeedProblem>();
   /** Foreign peers by address, least recently heard first; forgotten after deadReclaimMs. */
   private readonly foreign = new Map<NodeAddress, ForeignPeer & { heardMs: number }>();
@@ -211,8 +221,9 @@ export class SwimMembership implements Membership {
     }
     this.name = options.name;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier, this.config.lifeguard);
-    this.seeds = (options.seeds ?? []).filter((s) => s !== env.address);
-    this.seedSet = new Set(this.seeds);
+    const seeds = options.seeds ?? [];
+    this.seedSource = typeof seeds === 'function' ? seeds : () => seeds;
+    this.seedsChange = typeof seeds === 'function';
     this.stickyMeta = options.stickyMeta ?? [];
     this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
     // A random starting sequence number: acks meant for a previous life of this address do not match.
@@ -231,7 +242,14 @@ export class SwimMembership implements Membership {
     this.probeTimer = this.env.timers.setTimer(this.env.random.int(c.probeIntervalMs), () => this.probeTick());
     this.gossipTimer = this.env.timers.setTimer(this.env.random.int(c.gossipIntervalMs), () => this.gossipTick());
     this.pushPullTimer = this.env.timers.setTimer(this.env.random.int(this.pushPullIntervalMs()), () => this.pushPullTick());
-    if (this.seeds.length > 0) this.joinAttempt();
+    if (this.seeds.length > 0 || this.seedsChange) this.joinAttempt();
+  }
+
+  /** The seeds now, our own address left out. */
+  private get seeds(): readonly NodeAddress[] {
+    const from = this.seedSource();
+    if (from !== this.seedCache.from) this.seedCache = { from, seeds: from.filter((s) => s !== this.env.address) };
+    return this.seedCache.seeds;
   }
 
   // ---- the Membership interface -------------------------------------------------------------
@@ -326,7 +344,7 @@ export class SwimMembership implements Membership {
    * probe in flight to it has failed; for a seed, the reason is what joinProblem() reports.
    */
   reportUnreachable(address: NodeAddress, reason = 'connection failed'): void {
-    if (this.seedSet.has(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
+    if (this.seeds.includes(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
     const probe = this.currentProbe;
     if (probe && probe.address === address && !probe.acked && !probe.indirectStarted) {
       this.env.timers.cancelTimer(probe.timeoutTimer);
@@ -471,7 +489,7 @@ export class SwimMembership implements Membership {
     }
     if (msg.sender === this.name) return;
     // A seed that speaks our cluster's gossip has no problem to report any more.
-    if (this.seedSet.has(from)) this.seedProblems.delete(from);
+    if (this.seeds.includes(from)) this.seedProblems.delete(from);
     const body = msg.body;
     if (body.type === 'sync') {
       this.mergeState(msg.updates, msg.sender);
@@ -512,7 +530,7 @@ export class SwimMembership implements Membership {
     const now = this.env.clock.monoMs();
     const ours = this.config.clusterName;
     if (msg.body.type === 'refuse') {
-      if (!this.seedSet.has(from)) return;
+      if (!this.seeds.includes(from)) return;
       const problem: SeedProblem = { kind: 'refused', name: msg.sender, cluster: msg.cluster };
       this.seedProblems.set(from, problem);
       if (this.logLimiter.allow(`refused-by ${from}`, now)) {
@@ -650,7 +668,7 @@ export class SwimMembership implements Membership {
     this.queueBroadcast(member.name, this.encoded(entry));
     if (member.name !== this.name) this.logTransition(previous?.member, frozen, accuser);
     this.emit(previous?.member, frozen);
-    if (member.name !== this.name && this.liveCount <= 1 && !this.leaving && this.started && this.seeds.length > 0 && this.joinTimer === null) {
+    if (member.name !== this.name && this.liveCount <= 1 && !this.leaving && this.started && (this.seeds.length > 0 || this.seedsChange) && this.joinTimer === null) {
       // Every peer we knew is gone: look for the cluster through the seeds again.
       this.joinAttempt();
     }
