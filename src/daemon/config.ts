@@ -71,8 +71,8 @@ export const where = {
 export function resolveConfig(sources: ConfigSources): DaemonConfig {
   const fromFlags = readFlags(sources.flags);
   const fromEnv = readEnv(sources.env);
-  const configPath = (fromFlags.config ?? fromEnv.config)?.value as string | undefined;
-  const fromFile = configPath === undefined ? {} : readConfigFile(configPath);
+  const configGiven = fromFlags.config ?? fromEnv.config;
+  const fromFile = configGiven === undefined ? {} : readConfigFile(configGiven.value as string, configGiven.where);
   return validate({ ...fromFile, ...fromEnv, ...fromFlags }, sources.isTerminal ?? false);
 }
 
@@ -145,12 +145,12 @@ function readEnv(env: NodeJS.ProcessEnv): Partial<Record<OptionName, Given>> {
   return out;
 }
 
-function readConfigFile(path: string): Partial<Record<OptionName, Given>> {
+function readConfigFile(path: string, givenBy: string): Partial<Record<OptionName, Given>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${path} (--config): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (given by ${givenBy})`);
   }
   let data: unknown;
   try {
