@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { UsageError } from '../../src/cli/args.ts';
+import { run as runDev } from '../../src/cli/dev.ts';
 import { help, loadConfig } from '../../src/cli/start.ts';
 import { ConfigError } from '../../src/daemon/config.ts';
 import { DAEMON_OPTIONS, envName, OPTION_NAMES, optionSpec, type OptionSpec } from '../../src/daemon/options.ts';
@@ -112,4 +114,10 @@ test('docs/OPERATIONS.md has the options table the schema gives (regenerate it w
   assert.equal(withOptionsTable(doc), doc, 'the options table in docs/OPERATIONS.md is stale: run npm run docs:options');
   for (const name of OPTION_NAMES) assert.ok(doc.includes(`| \`--${name}\``) && doc.includes(`\`${envName(name)}\``), name);
   assert.throws(() => withOptionsTable('# no markers'), /no <!-- options:start/);
+});
+
+test('shoal dev checks the options it passes on to its nodes against the schema before starting any', async () => {
+  await assert.rejects(runDev(['--max-memory', 'lots']), (e: unknown) => e instanceof UsageError && /^--max-memory: "lots" is not a size/.test(e.message));
+  await assert.rejects(runDev(['--log-level', 'loud']), (e: unknown) => e instanceof UsageError && /^--log-level must be one of trace, debug, info, warn, error/.test(e.message));
+  await assert.rejects(runDev(['--max-memory', '1kb']), (e: unknown) => e instanceof UsageError && /^--max-memory must be at least 1mib/.test(e.message));
 });
