@@ -61,7 +61,7 @@ interface Given {
 }
 
 /** Where a value came from, in the user's terms: `--port`, `SHOAL_PORT`, `"port" in FILE`. */
-export const where = {
+const where = {
   flag: (name: string) => `--${name}`,
   env: (name: string) => envName(name),
   file: (name: string, path: string) => `"${name}" in ${path}`,
@@ -204,6 +204,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   const host = get<string>('host');
   const advertiseHost = has('advertise-host') ? get<string>('advertise-host') : host;
   if (WILDCARD_HOSTS.has(advertiseHost)) {
+    if (has('advertise-host')) throw new ConfigError(`${origin('advertise-host')} ${advertiseHost} is no address other nodes and clients can dial; give the address they should use`);
     throw new ConfigError(`${origin('host')} ${host} listens on every interface, so it is no address to give other nodes and clients: give --advertise-host, the address they should dial`);
   }
   const seeds = get<string[]>('seeds');

@@ -69,6 +69,7 @@ test('every bad input is a ConfigError that names the option and where its value
     [['--port', '7400', '--peer-port', '7400'], {}, /^--peer-port must differ from --port \(both are 7400\)$/],
     [['--host', '0.0.0.0'], {}, /^--host 0.0.0.0 listens on every interface.*give --advertise-host/],
     [[], { SHOAL_HOST: '::' }, /^SHOAL_HOST :: listens on every interface/],
+    [['--host', '0.0.0.0', '--advertise-host', '0.0.0.0'], {}, /^--advertise-host 0.0.0.0 is no address other nodes and clients can dial/],
     [[], { SHOAL_PROT: '1' }, /unknown environment variable SHOAL_PROT/],
     [[], { SHOAL_REPLICAS: 'three' }, /^SHOAL_REPLICAS takes a number/],
     [['--config', join(dir, 'missing.json')], {}, /cannot read config file .*missing.json: ENOENT \(given by --config\)$/],
