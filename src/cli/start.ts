@@ -27,10 +27,11 @@ export function help(): string {
   const rows = OPTION_NAMES.map((name) => {
     const spec = optionSpec(name);
     const def = defaultText(spec);
-    const details = [valuesText(spec), ...(def === '' ? [] : [`default: ${def}`])].join('; ');
-    return `  --${name.padEnd(18)} ${envName(name).padEnd(24)} ${spec.description} (${details})`;
+    const details = [valuesText(spec), def === '' ? '' : `default: ${def}`].filter((d) => d !== '').join('; ');
+    return `  --${name.padEnd(18)} ${envName(name).padEnd(24)} ${spec.description}${details === '' ? '' : ` (${details})`}`;
   });
-  return `${USAGE}\n\nOptions (flag, environment variable):\n${rows.join('\n')}\n  --help               show this help\n\nSee docs/OPERATIONS.md.\n`;
+  rows.push(`  --${'help'.padEnd(18)} ${''.padEnd(24)} show this help`);
+  return `${USAGE}\n\nOptions (flag, environment variable):\n${rows.join('\n')}\n\nSee docs/OPERATIONS.md.\n`;
 }
 
 /** The configuration from a `shoal start` command line and the environment; a ConfigError for anything wrong. */

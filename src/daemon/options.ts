@@ -117,11 +117,11 @@ export function defaultText(spec: OptionSpec): string {
   return spec.default === '' ? 'none' : spec.default;
 }
 
-/** The values an option accepts, in words (for help and docs). */
+/** The values an option accepts, in words (for help and docs); '' for any text. */
 export function valuesText(spec: OptionSpec): string {
   switch (spec.kind) {
     case 'string':
-      return spec.patternText ?? 'text';
+      return spec.patternText ?? '';
     case 'list':
       return spec.patternText ?? 'comma-separated list';
     case 'choice':
