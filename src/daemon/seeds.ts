@@ -36,6 +36,16 @@ export function hostPort(host: string, port: number): string {
   return `${bracketed(host)}:${port}`;
 }
 
+/**
+ * This node's peer address spelled with IP addresses, when it advertises a DNS name (else none:
+ * gossip already knows its own address as given). A lookup that fails gives none.
+ */
+export async function ownAddresses(advertiseHost: string, peerPort: number, resolve: HostResolver): Promise<ReadonlySet<string>> {
+  if (isIP(advertiseHost) !== 0) return new Set();
+  const ips = await resolve(advertiseHost).catch(() => []);
+  return new Set(ips.map((ip) => hostPort(ip, peerPort)));
+}
+
 /** Reads one `--seeds` entry: `10.0.0.5:7401`, `[fd00::5]:7401`, or `shoal-peers.default.svc:7401`. */
 export function parseSeedAddress(text: string): { seed: SeedAddress; problem?: undefined } | { seed?: undefined; problem: string } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
@@ -67,10 +77,17 @@ export class SeedList {
   private addresses: readonly string[] = [];
   private inFlight: Promise<void> | null = null;
 
+  /**
+   * `self`: this node's own peer addresses under other spellings than the one it goes by (its
+   * advertised name resolved), left out like gossip leaves out its own address: a StatefulSet pod
+   * that goes by `shoal-0.shoal-peers:7401` finds its pod IP among the headless service's, and
+   * must not take itself for a peer (alone, it would wait for itself instead of founding).
+   */
   constructor(
     texts: readonly string[],
     private readonly resolve: HostResolver,
     private readonly log: Logger,
+    private readonly self: ReadonlySet<string> = new Set(),
   ) {
     this.seeds = texts.map((text) => {
       const parsed = parseSeedAddress(text);
@@ -142,7 +159,7 @@ export class SeedList {
     const next = new Set<string>();
     for (const seed of this.seeds) {
       const hosts = seed.isName ? (this.resolved.get(seed.text) ?? []) : [seed.host];
-      for (const host of hosts) next.add(hostPort(host, seed.port));
+      for (const host of hosts) if (!this.self.has(hostPort(host, seed.port))) next.add(hostPort(host, seed.port));
     }
     const list = [...next];
     if (list.length === this.addresses.length && list.every((a, i) => a === this.addresses[i])) return;
