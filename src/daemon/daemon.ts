@@ -12,7 +12,7 @@ import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
-import { bracketed, hostPort, ownAddresses, SeedList, systemResolver, type HostResolver } from './seeds.ts';
+import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 
 /**
@@ -62,9 +62,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
-  const resolver = options.resolver ?? systemResolver;
-  const self = config.seeds.length === 0 ? new Set<string>() : await ownAddresses(config.advertiseHost, config.peerPort, resolver);
-  const seeds = new SeedList(config.seeds, resolver, log, self);
+  const seeds = new SeedList(config.seeds, options.resolver ?? systemResolver, log, { host: config.advertiseHost, port: config.peerPort });
   await seeds.refresh();
 
   let transport: WsTransport;

@@ -36,16 +36,6 @@ export function hostPort(host: string, port: number): string {
   return `${bracketed(host)}:${port}`;
 }
 
-/**
- * This node's peer address spelled with IP addresses, when it advertises a DNS name (else none:
- * gossip already knows its own address as given). A lookup that fails gives none.
- */
-export async function ownAddresses(advertiseHost: string, peerPort: number, resolve: HostResolver): Promise<ReadonlySet<string>> {
-  if (isIP(advertiseHost) !== 0) return new Set();
-  const ips = await resolve(advertiseHost).catch(() => []);
-  return new Set(ips.map((ip) => hostPort(ip, peerPort)));
-}
-
 /** Reads one `--seeds` entry: `10.0.0.5:7401`, `[fd00::5]:7401`, or `shoal-peers.default.svc:7401`. */
 export function parseSeedAddress(text: string): { seed: SeedAddress; problem?: undefined } | { seed?: undefined; problem: string } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
@@ -77,17 +67,21 @@ export class SeedList {
   private addresses: readonly string[] = [];
   private inFlight: Promise<void> | null = null;
 
+  /** This node's own peer address spelled with IP addresses, when it advertises a DNS name. */
+  private self: ReadonlySet<string> = new Set();
+
   /**
-   * `self`: this node's own peer addresses under other spellings than the one it goes by (its
-   * advertised name resolved), left out like gossip leaves out its own address: a StatefulSet pod
-   * that goes by `shoal-0.shoal-peers:7401` finds its pod IP among the headless service's, and
-   * must not take itself for a peer (alone, it would wait for itself instead of founding).
+   * `advertised`: the peer address this node goes by. When its host is a name, it is looked up
+   * with the seeds and its addresses are left out of them, as gossip leaves out the address as
+   * given: a StatefulSet pod that goes by `shoal-0.shoal-peers:7401` finds its pod IP among the
+   * headless service's, and must not take itself for a peer (alone, it would wait for itself
+   * instead of founding a cluster).
    */
   constructor(
     texts: readonly string[],
     private readonly resolve: HostResolver,
     private readonly log: Logger,
-    private readonly self: ReadonlySet<string> = new Set(),
+    private readonly advertised?: { host: string; port: number },
   ) {
     this.seeds = texts.map((text) => {
       const parsed = parseSeedAddress(text);
@@ -135,8 +129,17 @@ export class SeedList {
 
   private async lookUpAll(): Promise<void> {
     const names = this.seeds.filter((s) => s.isName);
-    await Promise.all(
-      names.map(async (seed) => {
+    if (names.length === 0) return;
+    const me = this.advertised;
+    const lookUpSelf = async (): Promise<void> => {
+      if (me === undefined || isIP(me.host) !== 0) return;
+      // A failure keeps what the name had, like a seed's.
+      const ips = await this.resolve(me.host).catch(() => null);
+      if (ips !== null) this.self = new Set(ips.map((ip) => hostPort(ip, me.port)));
+    };
+    await Promise.all([
+      lookUpSelf(),
+      ...names.map(async (seed) => {
         try {
           const found = await this.resolve(seed.host);
           if (found.length === 0) throw Object.assign(new Error('no addresses'), { code: 'no addresses' });
@@ -151,7 +154,7 @@ export class SeedList {
           this.failures.set(seed.text, why);
         }
       }),
-    );
+    ]);
     this.rebuild();
   }
 
