@@ -1,7 +1,12 @@
 /**
  * A small, strict flag parser shared by every `shoal` command: unknown flags and bad values are
  * errors with a message that names the flag, never silently ignored.
+ *
+ * Hand-written rather than node's util.parseArgs: that reads `-1.5` as the short options 1, . and 5
+ * where a negative number is an argument here (`shoal set k -1.5`), refuses a flag value that
+ * starts with `-` (`--nodes -3`) in strict mode, and names no known option in its errors.
  */
+import { parseBytes, parseDuration, UnitSyntaxError } from '../daemon/units.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -23,24 +28,6 @@ export interface Parsed {
   positionals: string[];
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/** Parses `60s`, `500ms`, `2m`, `1h`, or a bare number of milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a duration; use a number with ms, s, m or h, like 60s`);
-  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
-}
-
-/** Parses `64mb`, `1GiB`, `1048576`. */
-export function parseBytes(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = BYTE_UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (!m || unit === undefined) throw new UsageError(`"${text}" is not a size; use a number with kb, mb, gb, kib, mib or gib, like 256mb`);
-  return Math.floor(Number(m[1]) * unit);
-}
-
 export function parseValue(name: string, kind: FlagKind, raw: string): string | number | boolean {
   switch (kind) {
     case 'string':
@@ -55,16 +42,12 @@ export function parseValue(name: string, kind: FlagKind, raw: string): string | 
       return n;
     }
     case 'duration':
-      try {
-        return parseDuration(raw);
-      } catch (e) {
-        throw new UsageError(`--${name}: ${(e as Error).message}`);
-      }
     case 'bytes':
       try {
-        return parseBytes(raw);
+        return kind === 'duration' ? parseDuration(raw) : parseBytes(raw);
       } catch (e) {
-        throw new UsageError(`--${name}: ${(e as Error).message}`);
+        if (!(e instanceof UnitSyntaxError)) throw e;
+        throw new UsageError(`--${name}: ${e.message}`);
       }
   }
 }

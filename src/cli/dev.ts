@@ -13,6 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ConfigError, parseOption } from '../daemon/config.ts';
+import { optionSpec, type OptionName } from '../daemon/options.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 
 export const DEV_BASE_PORT = 7400;
@@ -28,13 +30,31 @@ const PARENT_CHECK_MS = 1000;
 /** Signals this soon after the first are the same one delivered twice, not a second Ctrl-C (1 s). */
 const SAME_SIGNAL_MS = 1000;
 
+/** Options of `shoal start` that dev takes and passes on to every node, with dev's defaults. */
+const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb' } as const satisfies Partial<Record<OptionName, string>>;
+
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'number', description: 'how many nodes', default: 3 },
   'base-port': { kind: 'number', description: 'client port of the first node; node i uses base + 10*i', default: DEV_BASE_PORT },
-  'log-level': { kind: 'string', description: "the nodes' log level", default: 'warn' },
-  'max-memory': { kind: 'string', description: 'memory budget per node', default: '64mb' },
+  ...Object.fromEntries(
+    Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
+  ),
   help: { kind: 'boolean', description: 'show this help' },
 };
+
+/** The passed-on options as `shoal start` flags, checked here so a bad one fails once, not in every node. */
+function passedOnArgs(flags: Record<string, string | number | boolean>): string[] {
+  return Object.entries(PASSED_ON).flatMap(([name, def]) => {
+    const text = String(flags[name] ?? def);
+    try {
+      parseOption(name as OptionName, text, `--${name}`);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new UsageError(e.message);
+    }
+    return [`--${name}`, text];
+  });
+}
 
 const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
 
@@ -58,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const basePort = Number(flags['base-port'] ?? DEV_BASE_PORT);
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 1 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
+  const passedOn = passedOnArgs(flags);
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
   const seed = `127.0.0.1:${basePort + 1}`;
@@ -101,8 +122,7 @@ export async function run(argv: string[]): Promise<number> {
       '--read-quorum', String(quorum),
       '--write-quorum', String(quorum),
       '--gossip-profile', 'local',
-      '--max-memory', String(flags['max-memory'] ?? '64mb'),
-      '--log-level', String(flags['log-level'] ?? 'warn'),
+      ...passedOn,
       '--log-format', 'json',
       ...(i === 0 ? [] : ['--seeds', seed]),
     ];

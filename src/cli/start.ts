@@ -4,20 +4,48 @@
  * SIGINT stops the node gracefully; the exit status says whether that finished in time.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, DAEMON_OPTIONS, envName, loadConfig, type OptionSpec } from '../daemon/config.ts';
+import { ConfigError, resolveConfig, type DaemonConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
 import { ExitStatus, StartupError } from '../daemon/errors.ts';
 import { consistencyFor } from '../daemon/node-host.ts';
+import { defaultText, envName, OPTION_NAMES, optionSpec, valuesText } from '../daemon/options.ts';
 import { createLogger } from '../runtime/real.ts';
+import { parseArgs, UsageError, type FlagSpecs } from './args.ts';
 
 const USAGE = 'Usage: shoal start [options]\n\nRuns one Shoal node. Every option is also a SHOAL_* environment variable and a key of the --config file.';
 
+/**
+ * The command line's flags, from the daemon's option schema. Every value is kept as text: the
+ * daemon reads flags, variables and file keys alike (src/daemon/config.ts).
+ */
+const START_FLAGS: FlagSpecs = {
+  ...Object.fromEntries(OPTION_NAMES.map((name) => [name, { kind: 'string', description: optionSpec(name).description }])),
+  help: { kind: 'boolean', description: 'show this help' },
+};
+
 export function help(): string {
-  const rows = Object.entries(DAEMON_OPTIONS as Record<string, OptionSpec>).map(([name, spec]) => {
-    const def = spec.default === undefined ? '' : ` (default: ${spec.default === '' ? 'none' : spec.default})`;
-    return `  --${name.padEnd(18)} ${envName(name).padEnd(22)} ${spec.description}${def}`;
+  const rows = OPTION_NAMES.map((name) => {
+    const spec = optionSpec(name);
+    const def = defaultText(spec);
+    const details = [valuesText(spec), def === '' ? '' : `default: ${def}`].filter((d) => d !== '').join('; ');
+    return `  --${name.padEnd(18)} ${envName(name).padEnd(24)} ${spec.description}${details === '' ? '' : ` (${details})`}`;
   });
-  return `${USAGE}\n\nOptions (flag, environment variable):\n${rows.join('\n')}\n  --help               show this help\n\nSee docs/OPERATIONS.md.\n`;
+  rows.push(`  --${'help'.padEnd(18)} ${''.padEnd(24)} show this help`);
+  return `${USAGE}\n\nOptions (flag, environment variable):\n${rows.join('\n')}\n\nSee docs/OPERATIONS.md.\n`;
+}
+
+/** The configuration from a `shoal start` command line and the environment; a ConfigError for anything wrong. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, isTerminal = false): DaemonConfig {
+  let parsed;
+  try {
+    parsed = parseArgs(argv, START_FLAGS);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new ConfigError(e.message);
+  }
+  if (parsed.positionals.length > 0) throw new ConfigError(`unexpected argument "${parsed.positionals[0]}"`);
+  const { help: _help, ...flags } = parsed.flags;
+  return resolveConfig({ flags: flags as Record<string, string>, env, isTerminal });
 }
 
 function packageVersion(): string {
@@ -35,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(argv, process.env);
+    config = loadConfig(argv, process.env, process.stdout.isTTY === true);
     // Counts the node cannot express as a consistency level fail here, before any port is bound.
     consistencyFor('read-quorum', config.readQuorum, config.replicas);
     consistencyFor('write-quorum', config.writeQuorum, config.replicas);

@@ -1,50 +1,29 @@
 /**
- * The daemon's configuration: one table of options, read from (highest precedence first) command
- * line flags, `SHOAL_*` environment variables, a JSON config file (`--config`), and defaults.
- * The same names everywhere: flag `--max-memory`, variable `SHOAL_MAX_MEMORY`, file key
- * `"max-memory"`. `shoal start --help` and docs/OPERATIONS.md are generated from this table.
+ * The daemon's configuration, read against the option schema (options.ts) from (highest
+ * precedence first) command-line flags, `SHOAL_*` environment variables, a JSON config file
+ * (`--config`), and the schema's defaults. Every error names the option and where its value came
+ * from (`--port`, `SHOAL_PORT`, `"port" in FILE`) and is a ConfigError: the daemon prints it and
+ * exits with status 2.
+ *
+ * Flags arrive here as raw text (src/cli/start.ts splits the command line): the daemon, not the
+ * CLI, knows what its values mean.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseArgs, parseValue, type FlagKind, type FlagSpecs } from '../cli/args.ts';
-
-export interface OptionSpec {
-  kind: FlagKind | 'list';
-  description: string;
-  /** The default, as the user would write it; absent means "no default" (see description). */
-  default?: string;
-}
-
-export const DAEMON_OPTIONS = {
-  config: { kind: 'string', description: 'path of a JSON config file whose keys are these option names' },
-  name: { kind: 'string', description: 'member name, stable across restarts (default: HOSTNAME-PORT)' },
-  cluster: { kind: 'string', description: 'cluster name; messages from other clusters are rejected', default: 'shoal' },
-  host: { kind: 'string', description: 'address to listen on and advertise', default: '127.0.0.1' },
-  port: { kind: 'number', description: 'client (SDK) WebSocket port', default: '7400' },
-  'peer-port': { kind: 'number', description: 'node-to-node port (default: port + 1)' },
-  seeds: { kind: 'list', description: 'comma-separated HOST:PEER-PORT of nodes to join through; empty starts a new cluster', default: '' },
-  zone: { kind: 'string', description: 'failure zone; replicas go to distinct zones when there are enough', default: 'default' },
-  'max-memory': { kind: 'bytes', description: 'memory budget of the storage engine', default: '256mb' },
-  replicas: { kind: 'number', description: 'replicas per key (N)', default: '3' },
-  'read-quorum': { kind: 'number', description: 'replicas that must answer a read (R)', default: '2' },
-  'write-quorum': { kind: 'number', description: 'replicas that must acknowledge a write (W)', default: '2' },
-  'replica-timeout': { kind: 'duration', description: 'how long a coordinator waits for other replicas before answering unavailable, when little is in flight (its own replica is not timed out this way)', default: '500ms' },
-  'replica-bandwidth': { kind: 'bytes', description: 'bytes per second a coordinator assumes replicas move: the replica timeout grows by the bytes in flight divided by this, up to 10 replica timeouts', default: '64mib' },
-  partitions: { kind: 'number', description: 'partition count Q; must be the same on every node', default: '1024' },
-  'gossip-profile': { kind: 'string', description: 'membership timing profile: lan, wan or local', default: 'lan' },
-  'log-level': { kind: 'string', description: 'trace, debug, info, warn or error', default: 'info' },
-  'log-format': { kind: 'string', description: 'json or pretty (default: pretty on a terminal, else json)' },
-  'shutdown-timeout': { kind: 'duration', description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1', default: '10s' },
-} as const satisfies Record<string, OptionSpec>;
-
-export type OptionName = keyof typeof DAEMON_OPTIONS;
+import { parseSeedAddress } from './seeds.ts';
+import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
+import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
 export interface DaemonConfig {
   name: string;
   cluster: string;
+  /** Where both ports listen. */
   host: string;
+  /** What other nodes and clients are told to dial (--advertise-host, else --host). */
+  advertiseHost: string;
   port: number;
   peerPort: number;
+  /** HOST:PORT as given; names among them are resolved by seeds.ts. */
   seeds: string[];
   zone: string;
   maxMemory: number;
@@ -65,48 +44,99 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function envName(option: string): string {
-  return `SHOAL_${option.toUpperCase().replace(/-/g, '_')}`;
+export interface ConfigSources {
+  /** Flags as given on the command line, by option name, values as raw text. */
+  flags: Readonly<Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal (the default --log-format). */
+  isTerminal?: boolean;
 }
 
-/** The option table as flag specs for the shared parser (lists are parsed as strings). */
-export const DAEMON_FLAGS: FlagSpecs = Object.fromEntries([
-  ...Object.entries(DAEMON_OPTIONS).map(([name, spec]) => [
-    name,
-    { kind: spec.kind === 'list' ? 'string' : spec.kind, description: spec.description, ...('default' in spec ? { default: spec.default } : {}) },
-  ]),
-  ['help', { kind: 'boolean', description: 'show this help' }],
-]);
+type Value = string | number | string[];
 
-type Raw = Partial<Record<OptionName, string | number | boolean>>;
-
-/** Reads the options from flags, environment and file, validates them, and fills in defaults. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
-  let parsed;
-  try {
-    parsed = parseArgs(argv, DAEMON_FLAGS);
-  } catch (e) {
-    throw new ConfigError((e as Error).message);
-  }
-  if (parsed.positionals.length > 0) throw new ConfigError(`unexpected argument "${parsed.positionals[0]}"`);
-  const fromFlags = parsed.flags as Raw;
-  const fromEnv = readEnv(env);
-  const configPath = (fromFlags.config ?? fromEnv.config) as string | undefined;
-  const fromFile = configPath === undefined ? {} : readConfigFile(configPath);
-  const raw: Raw = { ...fromFile, ...fromEnv, ...fromFlags };
-  return validate(raw);
+/** A value with the place it came from, so a later cross-option check can still name that place. */
+interface Given {
+  value: Value;
+  where: string;
 }
 
-function readEnv(env: NodeJS.ProcessEnv): Raw {
-  const out: Raw = {};
-  for (const [name, spec] of Object.entries(DAEMON_OPTIONS) as [OptionName, OptionSpec][]) {
-    const value = env[envName(name)];
-    if (value === undefined || value === '') continue;
-    out[name] = convert(`${envName(name)}`, spec, value);
+/** Where a value came from, in the user's terms: `--port`, `SHOAL_PORT`, `"port" in FILE`. */
+const where = {
+  flag: (name: string) => `--${name}`,
+  env: (name: string) => envName(name),
+  file: (name: string, path: string) => `"${name}" in ${path}`,
+};
+
+/** Reads the options from every source, checks them, and fills in defaults. */
+export function resolveConfig(sources: ConfigSources): DaemonConfig {
+  const fromFlags = readFlags(sources.flags);
+  const fromEnv = readEnv(sources.env);
+  const configGiven = fromFlags.config ?? fromEnv.config;
+  const fromFile = configGiven === undefined ? {} : readConfigFile(configGiven.value as string, configGiven.where);
+  return validate({ ...fromFile, ...fromEnv, ...fromFlags }, sources.isTerminal ?? false);
+}
+
+/**
+ * Reads one option's text (a flag, a variable, a file value, a default) into its value and checks
+ * it against the schema's bounds; `where` names the source in the error.
+ */
+export function parseOption(name: OptionName, text: string, where: string): Value {
+  const spec = optionSpec(name);
+  switch (spec.kind) {
+    case 'string':
+      if (spec.pattern && !spec.pattern.test(text)) throw new ConfigError(`${where} "${text}" may hold only ${spec.patternText}`);
+      return text;
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    case 'choice':
+      if (!spec.choices!.includes(text)) throw new ConfigError(`${where} must be one of ${spec.choices!.join(', ')}, not "${text}"`);
+      return text;
+    case 'integer': {
+      const [min, max] = [Number(spec.min), Number(spec.max)];
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${where} takes a number from ${min} to ${max}, not "${text}"`);
+      if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${where} must be a whole number from ${min} to ${max}, not ${text}`);
+      return n;
+    }
+    case 'duration':
+    case 'bytes': {
+      const read = spec.kind === 'duration' ? parseDuration : parseBytes;
+      let value: number;
+      try {
+        value = read(text);
+      } catch (e) {
+        if (!(e instanceof UnitSyntaxError)) throw e;
+        throw new ConfigError(`${where}: ${e.message}`);
+      }
+      if ((spec.min !== undefined && value < read(spec.min)) || (spec.max !== undefined && value > read(spec.max))) {
+        throw new ConfigError(`${where} must be ${spec.max === undefined ? `at least ${spec.min}` : `from ${spec.min} to ${spec.max}`}, not ${text}`);
+      }
+      return value;
+    }
   }
-  const known = new Set(Object.keys(DAEMON_OPTIONS).map(envName));
-  // SHOAL_NODE is the commands' (status, get, ...) variable, not the daemon's.
-  known.add('SHOAL_NODE');
+}
+
+function readFlags(flags: Readonly<Record<string, string>>): Partial<Record<OptionName, Given>> {
+  const out: Partial<Record<OptionName, Given>> = {};
+  for (const [name, text] of Object.entries(flags)) {
+    // The command line was split against the same schema, so an unknown name is a bug there.
+    if (!isOptionName(name)) throw new ConfigError(`unknown option --${name}`);
+    out[name] = { value: parseOption(name, text, where.flag(name)), where: where.flag(name) };
+  }
+  return out;
+}
+
+function readEnv(env: NodeJS.ProcessEnv): Partial<Record<OptionName, Given>> {
+  const out: Partial<Record<OptionName, Given>> = {};
+  for (const name of OPTION_NAMES) {
+    const text = env[envName(name)];
+    if (text === undefined || text === '') continue;
+    out[name] = { value: parseOption(name, text, where.env(name)), where: where.env(name) };
+  }
+  const known = new Set([...OPTION_NAMES.map(envName), ...CLIENT_ENV_VARIABLES]);
   for (const key of Object.keys(env)) {
     if (key.startsWith('SHOAL_') && !known.has(key)) {
       throw new ConfigError(`unknown environment variable ${key}; known: ${[...known].join(', ')}`);
@@ -115,12 +145,12 @@ function readEnv(env: NodeJS.ProcessEnv): Raw {
   return out;
 }
 
-function readConfigFile(path: string): Raw {
+function readConfigFile(path: string, givenBy: string): Partial<Record<OptionName, Given>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (given by ${givenBy})`);
   }
   let data: unknown;
   try {
@@ -129,100 +159,78 @@ function readConfigFile(path: string): Raw {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(`config file ${path} must hold a JSON object`);
-  const out: Raw = {};
+  const fileKeys = OPTION_NAMES.filter((k) => !optionSpec(k).notInFile);
+  const out: Partial<Record<OptionName, Given>> = {};
   for (const [key, value] of Object.entries(data)) {
-    const spec = (DAEMON_OPTIONS as Record<string, OptionSpec>)[key];
-    if (!spec || key === 'config') {
-      throw new ConfigError(`unknown key "${key}" in config file ${path}; known keys: ${Object.keys(DAEMON_OPTIONS).filter((k) => k !== 'config').join(', ')}`);
+    if (!isOptionName(key) || optionSpec(key).notInFile) {
+      throw new ConfigError(`unknown key "${key}" in config file ${path}; known keys: ${fileKeys.join(', ')}`);
     }
-    const text = Array.isArray(value) && spec.kind === 'list' ? value.join(',') : String(value);
-    out[key as OptionName] = convert(`"${key}" in ${path}`, spec, text);
+    const at = where.file(key, path);
+    out[key] = { value: parseOption(key, fileText(at, optionSpec(key), value), at), where: at };
   }
   return out;
 }
 
-function convert(where: string, spec: OptionSpec, text: string): string | number | boolean {
-  try {
-    return parseValue(where, spec.kind === 'list' ? 'string' : spec.kind, text);
-  } catch (e) {
-    throw new ConfigError((e as Error).message.replace(`--${where}`, where));
-  }
+/** A JSON value as the text a flag would carry: numbers as written, lists as arrays or comma-separated text. */
+function fileText(at: string, spec: OptionSpec, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && (spec.kind === 'integer' || spec.kind === 'duration' || spec.kind === 'bytes')) return String(value);
+  if (Array.isArray(value) && spec.kind === 'list' && value.every((v) => typeof v === 'string')) return value.join(',');
+  const wanted = spec.kind === 'list' ? 'an array of strings or a comma-separated string' : spec.kind === 'string' || spec.kind === 'choice' ? 'a string' : 'a number or a string';
+  throw new ConfigError(`${at} must be ${wanted}, not ${JSON.stringify(value)}`);
 }
 
-function validate(raw: Raw): DaemonConfig {
-  const get = <T>(name: OptionName): T => {
-    if (raw[name] !== undefined) return raw[name] as T;
-    const spec = DAEMON_OPTIONS[name] as OptionSpec;
-    return (spec.default === undefined ? undefined : parseValue(name, spec.kind === 'list' ? 'string' : spec.kind, spec.default)) as T;
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean): DaemonConfig {
+  const has = (name: OptionName): boolean => given[name] !== undefined;
+  const get = <T extends Value>(name: OptionName): T => {
+    const g = given[name];
+    if (g !== undefined) return g.value as T;
+    const spec: OptionSpec = DAEMON_OPTIONS[name];
+    return parseOption(name, spec.default ?? '', `the default of --${name}`) as T;
   };
-  const port = integer('port', get<number>('port'), 1, 65535);
-  const peerPort = integer('peer-port', get<number | undefined>('peer-port') ?? port + 1, 1, 65535);
-  if (peerPort === port) throw new ConfigError(`--peer-port must differ from --port (both are ${port})`);
-  const replicas = integer('replicas', get<number>('replicas'), 1, 16);
-  const readQuorum = integer('read-quorum', get<number>('read-quorum'), 1, replicas);
-  const writeQuorum = integer('write-quorum', get<number>('write-quorum'), 1, replicas);
-  const partitions = integer('partitions', get<number>('partitions'), 1, 65536);
-  const replicaTimeoutMs = get<number>('replica-timeout');
-  if (replicaTimeoutMs < 10 || replicaTimeoutMs > 600_000) throw new ConfigError(`--replica-timeout must be from 10ms to 10m, not ${replicaTimeoutMs} ms`);
-  const replicaBytesPerSecond = get<number>('replica-bandwidth');
-  if (replicaBytesPerSecond < 1024) throw new ConfigError(`--replica-bandwidth must be at least 1kib (per second), not ${replicaBytesPerSecond} bytes`);
-  const maxMemory = get<number>('max-memory');
-  if (maxMemory < 1024 * 1024) throw new ConfigError(`--max-memory must be at least 1mib, not ${maxMemory} bytes`);
-  const seeds = String(get<string>('seeds') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const seed of seeds) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(seed) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(seed)) {
-      throw new ConfigError(`seed "${seed}" is not HOST:PORT (the peer port of a running node)`);
-    }
+  const origin = (name: OptionName): string => given[name]?.where ?? `--${name}`;
+
+  const port = get<number>('port');
+  const peerPort = has('peer-port') ? get<number>('peer-port') : port + 1;
+  if (peerPort === port) throw new ConfigError(`${origin('peer-port')} must differ from ${origin('port')} (both are ${port})`);
+  if (peerPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default peer port (port + 1); give --peer-port`);
+  const replicas = get<number>('replicas');
+  for (const option of ['read-quorum', 'write-quorum'] as const) {
+    const count = get<number>(option);
+    if (count > replicas) throw new ConfigError(`${origin(option)} must be a whole number from 1 to ${replicas} (--replicas), not ${count}`);
   }
-  const gossipProfile = oneOf('gossip-profile', get<string>('gossip-profile'), ['lan', 'wan', 'local'] as const);
-  const logLevel = oneOf('log-level', get<string>('log-level'), ['trace', 'debug', 'info', 'warn', 'error'] as const);
-  const logFormatRaw = get<string | undefined>('log-format') ?? (process.stdout.isTTY ? 'pretty' : 'json');
-  const logFormat = oneOf('log-format', logFormatRaw, ['json', 'pretty'] as const);
-  const shutdownTimeoutMs = get<number>('shutdown-timeout');
-  if (shutdownTimeoutMs < 100 || shutdownTimeoutMs > 3_600_000) throw new ConfigError(`--shutdown-timeout must be from 100ms to 1h, not ${shutdownTimeoutMs} ms`);
   const host = get<string>('host');
-  const name = get<string | undefined>('name') ?? `${hostname()}-${port}`;
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new ConfigError(`--name "${name}" may hold only letters, digits, '.', '_' and '-' (at most 64)`);
+  const advertiseHost = has('advertise-host') ? get<string>('advertise-host') : host;
+  if (WILDCARD_HOSTS.has(advertiseHost)) {
+    if (has('advertise-host')) throw new ConfigError(`${origin('advertise-host')} ${advertiseHost} is no address other nodes and clients can dial; give the address they should use`);
+    throw new ConfigError(`${origin('host')} ${host} listens on every interface, so it is no address to give other nodes and clients: give --advertise-host, the address they should dial`);
+  }
+  const seeds = get<string[]>('seeds');
+  for (const seed of seeds) {
+    const problem = parseSeedAddress(seed).problem;
+    if (problem !== undefined) throw new ConfigError(`${origin('seeds')}: seed "${seed}" ${problem}`);
+  }
   return {
-    name,
-    cluster: get<string>('cluster'),
+    name: has('name') ? get<string>('name') : (parseOption('name', `${hostname()}-${port}`, '--name (by default HOSTNAME-PORT)') as string),
+    cluster: get('cluster'),
     host,
+    advertiseHost,
     port,
     peerPort,
     seeds,
-    zone: get<string>('zone'),
-    maxMemory,
+    zone: get('zone'),
+    maxMemory: get('max-memory'),
     replicas,
-    readQuorum,
-    writeQuorum,
-    replicaTimeoutMs,
-    replicaBytesPerSecond,
-    partitions,
-    gossipProfile,
-    logLevel,
-    logFormat,
-    shutdownTimeoutMs,
+    readQuorum: get('read-quorum'),
+    writeQuorum: get('write-quorum'),
+    replicaTimeoutMs: get('replica-timeout'),
+    replicaBytesPerSecond: get('replica-bandwidth'),
+    partitions: get('partitions'),
+    gossipProfile: get('gossip-profile'),
+    logLevel: get('log-level'),
+    logFormat: has('log-format') ? get('log-format') : isTerminal ? 'pretty' : 'json',
+    shutdownTimeoutMs: get('shutdown-timeout'),
   };
-}
-
-function integer(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${name} must be one of ${allowed.join(', ')}, not "${value}"`);
-  return value as T;
-}
-
-/** The options table in Markdown, for docs/OPERATIONS.md (kept in sync by a test). */
-export function optionsMarkdown(): string {
-  const rows = Object.entries(DAEMON_OPTIONS).map(([name, spec]) => {
-    const def = 'default' in spec ? `\`${spec.default === '' ? '(empty)' : spec.default}\`` : '';
-    return `| \`--${name}\` | \`${envName(name)}\` | ${def} | ${spec.description} |`;
-  });
-  return ['| flag / file key | environment | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

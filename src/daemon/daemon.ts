@@ -12,6 +12,7 @@ import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
+import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 
 /**
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   log: Logger;
   /** Software version reported by `status`. */
   version: string;
+  /** Resolves the DNS names among the seeds. Default: the system's resolver. */
+  resolver?: HostResolver;
 }
 
 export interface Daemon {
@@ -57,15 +60,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Checked first so that a busy client port fails before this node joins anybody's cluster.
   await probePort(config.host, config.port, 'client', '--port');
 
+  // Names among the seeds are looked up once before the node starts, so its first join attempt
+  // (and whether it founds a cluster: no address but its own) sees what DNS has now.
+  const seeds = new SeedList(config.seeds, options.resolver ?? systemResolver, log, { host: config.advertiseHost, port: config.peerPort });
+  await seeds.refresh();
+
   let transport: WsTransport;
   try {
-    transport = await WsTransport.listen({ host: config.host, port: config.peerPort, log });
+    transport = await WsTransport.listen({ host: config.host, port: config.peerPort, advertiseHost: bracketed(config.advertiseHost), log });
   } catch (error) {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
-  const clientAddress = `${config.host}:${config.port}`;
+  const clientAddress = hostPort(config.advertiseHost, config.port);
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers: new RealTimers(), random: realRandom, transport, log };
-  const node = createHostedNode(env, config, clientAddress, transport);
+  const node = createHostedNode(env, config, clientAddress, transport, seeds);
+  // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
+  const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
 
   let server: ClientServer;
   try {
@@ -84,7 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           readQuorum: config.readQuorum,
           writeQuorum: config.writeQuorum,
           uptimeMs: () => performance.now() - startedAt,
-          view: () => node.status(),
+          view: () => ({ ...node.status(), waitingFor: node.waitingFor() }),
           refused: () => node.refusedPeers(),
           clientConnections: () => server.connectionCount,
           requests: () => node.requests(),
@@ -92,6 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }),
     });
   } catch (error) {
+    stopSeedWatch();
     node.stop();
     await transport.close();
     env.timers.cancelAll();
@@ -118,6 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let stopping: Promise<number> | null = null;
   const stop = async (reason: string): Promise<number> => {
     clearInterval(refusalWatch);
+    stopSeedWatch();
     log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));

@@ -11,6 +11,7 @@ import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../runtime/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
+import type { SeedList } from './seeds.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
@@ -27,8 +28,10 @@ export interface HostedNode {
   /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
   leaveProgress(): LeaveProgress;
   stop(): void;
-  /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor); null once joined. */
+  /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor, and seed names that do not resolve); null once joined. */
   waitingFor(): string | null;
+  /** Whether the node sees no live peer (it founded a cluster and nobody joined yet, or every peer is gone). */
+  alone(): boolean;
   /** Peers the node keeps out (another partition count or cluster name), and why. */
   refusedPeers(): RefusedPeer[];
   /**
@@ -54,13 +57,13 @@ export function consistencyFor(option: 'read-quorum' | 'write-quorum', count: nu
   throw new ConfigError(`--${option} ${count} is not supported with --replicas ${replicas}: use 1 (one), ${majority} (a majority) or ${replicas} (all)`);
 }
 
-export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport): HostedNode {
+export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList): HostedNode {
   const node = createNode({
     env,
     config: {
       name: config.name,
       zone: config.zone,
-      seeds: config.seeds,
+      seeds: seeds.current,
       partitions: config.partitions,
       replicas: config.replicas,
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
@@ -86,7 +89,12 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     leave: (done) => node.leave(done),
     leaveProgress: () => node.leaveProgress(),
     stop: () => node.stop(),
-    waitingFor: () => node.waitingFor(),
+    waitingFor: () => {
+      const waiting = node.waitingFor();
+      const unresolved = seeds.problems();
+      return waiting === null || unresolved === null ? waiting : `${unresolved}; ${waiting}`;
+    },
+    alone: () => node.membership.liveMembers() <= 1,
     refusedPeers: () => node.refusedPeers(),
     requests: () => {
       const s = node.status();

@@ -10,12 +10,12 @@ import { JOIN_BACKOFF_FACTOR, JOIN_JITTER_MIN } from './config.ts';
 import type { SwimContext } from './context.ts';
 import type { ClusterRefusal } from './membership.ts';
 import type { PushPull } from './push-pull.ts';
+import type { Seeds } from './seeds.ts';
 
 /** What a seed last told us; a seed that never answered (or answered in our cluster) has none. */
 export type SeedProblem = { kind: 'unreachable'; reason: string } | { kind: 'refused'; name: string; cluster: string };
 
 export class Join {
-  private readonly seedSet: ReadonlySet<NodeAddress>;
   private readonly seedProblems = new Map<NodeAddress, SeedProblem>();
   private timer: TimerId | null = null;
   /** Join attempts since this member last saw others: the exponent of the join backoff. */
@@ -23,12 +23,9 @@ export class Join {
 
   constructor(
     private readonly ctx: SwimContext,
-    /** Without our own address. */
-    private readonly seeds: readonly NodeAddress[],
+    private readonly seeds: Seeds,
     private readonly pushPull: PushPull,
-  ) {
-    this.seedSet = new Set(seeds);
-  }
+  ) {}
 
   /** Whether we still wait for a seed to answer. */
   get joining(): boolean {
@@ -36,11 +33,11 @@ export class Join {
   }
 
   isSeed(address: NodeAddress): boolean {
-    return this.seedSet.has(address);
+    return this.seeds.has(address);
   }
 
   start(): void {
-    if (this.seeds.length > 0) this.attempt();
+    if (this.seeds.worthJoining) this.attempt();
   }
 
   stop(): void {
@@ -50,17 +47,17 @@ export class Join {
   /** A peer changed state; if every peer we knew is gone, look for the cluster through the seeds again. */
   peerChanged(): void {
     const { life, table } = this.ctx;
-    if (table.liveCount <= 1 && !life.leaving && life.started && this.seeds.length > 0 && this.timer === null) this.attempt();
+    if (table.liveCount <= 1 && !life.leaving && life.started && this.seeds.worthJoining && this.timer === null) this.attempt();
   }
 
   /** A seed spoke our cluster's gossip: it has no problem to report any more. */
   heardFrom(address: NodeAddress): void {
-    if (this.seedSet.has(address)) this.seedProblems.delete(address);
+    if (this.seeds.has(address)) this.seedProblems.delete(address);
   }
 
   /** The transport could not reach `address`; for a seed, `reason` is what joinProblem() reports. */
   unreachable(address: NodeAddress, reason: string): void {
-    if (this.seedSet.has(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
+    if (this.seeds.has(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
   }
 
   /** A seed of another cluster refused our sync. */
@@ -75,11 +72,11 @@ export class Join {
    */
   problem(): string | null {
     const { life, table } = this.ctx;
-    if (this.seeds.length === 0 || table.liveCount > 1 || life.stopped || life.leaving) return null;
+    if (!this.seeds.worthJoining || table.liveCount > 1 || life.stopped || life.leaving) return null;
     const refused: string[] = [];
     const unreachable: string[] = [];
     const silent: string[] = [];
-    for (const seed of this.seeds) {
+    for (const seed of this.seeds.list) {
       const p = this.seedProblems.get(seed);
       if (p === undefined) silent.push(seed);
       else if (p.kind === 'unreachable') unreachable.push(`${seed} (${p.reason})`);
@@ -115,7 +112,7 @@ export class Join {
     stats.joinAttempts++;
     // Every seed, as memberlist's Join does: each seed that answers learns us and bridges what it knows.
     // (One seed per attempt was tried: members started together then formed one island per seed.)
-    for (const seed of this.seeds) this.pushPull.sendState(seed, false);
+    for (const seed of this.seeds.list) this.pushPull.sendState(seed, false);
     const base = cappedBackoff(this.backoffAttempt++, { initialDelayMs: config.joinRetryInitialMs, maxDelayMs: config.joinRetryMaxMs, factor: JOIN_BACKOFF_FACTOR });
     const jittered = base * (JOIN_JITTER_MIN + env.random.next());
     this.timer = env.timers.setTimer(jittered, () => this.attempt());

@@ -10,6 +10,7 @@ import { scaledPushPullIntervalMs } from './config.ts';
 import type { SwimContext } from './context.ts';
 import type { Dissemination } from './dissemination.ts';
 import { encodedUpdate } from './member-table.ts';
+import type { Seeds } from './seeds.ts';
 import { encodeHeader, encodeMessage, type MemberUpdate } from './wire.ts';
 
 export class PushPull {
@@ -18,7 +19,7 @@ export class PushPull {
   constructor(
     private readonly ctx: SwimContext,
     private readonly dissemination: Dissemination,
-    private readonly seeds: readonly NodeAddress[],
+    private readonly seeds: Seeds,
     /** Applies one update from a peer's state (see member-updates.ts). */
     private readonly apply: (update: MemberUpdate, via: string) => void,
   ) {}
@@ -75,10 +76,11 @@ export class PushPull {
   }
 
   private sampleLostSeed(): NodeAddress | undefined {
-    if (this.seeds.length === 0) return undefined;
+    const seeds = this.seeds.list;
+    if (seeds.length === 0) return undefined;
     const seen = new Set<NodeAddress>();
     for (const e of this.ctx.table.values()) if (e.member.state === 'alive' || e.member.state === 'suspect') seen.add(e.member.address);
-    const lost = this.seeds.filter((seed) => !seen.has(seed));
+    const lost = seeds.filter((seed) => !seen.has(seed));
     return lost.length === 0 ? undefined : lost[this.ctx.env.random.int(lost.length)];
   }
 }

@@ -28,6 +28,7 @@ import type { ClusterRefusal, ForeignPeer, Member, Membership, MembershipEvent }
 import { checkedMeta } from './meta.ts';
 import { ProbeLoop } from './probe.ts';
 import { PushPull } from './push-pull.ts';
+import { Seeds, type SeedSource } from './seeds.ts';
 import { emptySwimStats, type SwimStats } from './stats.ts';
 import { MAX_IDENTIFIER_LENGTH, decodeMessage, type DecodeLimits, type GossipMessage } from './wire.ts';
 
@@ -37,8 +38,12 @@ export interface SwimOptions {
   zone?: string;
   /** Application metadata (client port, protocol version, partition count...), carried faithfully. */
   meta?: Readonly<Record<string, string | number>>;
-  /** Addresses to join through; our own address is skipped. Empty (or only us): we found a new cluster. */
-  seeds?: readonly NodeAddress[];
+  /**
+   * Addresses to join through; our own address is skipped. Empty (or only us): we found a new
+   * cluster. A SeedSource is read again at every use (the daemon re-resolves DNS names into it),
+   * and a member given one keeps making join attempts whenever it is alone, even as a founder.
+   */
+  seeds?: readonly NodeAddress[] | SeedSource;
   /**
    * Metadata keys a restarted member takes back from its previous life: when peers still remember
    * us with such a key that our own metadata lacks, we adopt their value as we refute the old
@@ -80,7 +85,7 @@ export class SwimMembership implements Membership {
     this.table = new MemberTable(this.name, env.random);
     const ctx: SwimContext = { env, config, name: this.name, stats: this.stats, table: this.table, life: this.life };
     const awareness = new Awareness(config.awarenessMaxMultiplier, config.lifeguard);
-    const seeds = (options.seeds ?? []).filter((s) => s !== env.address);
+    const seeds = new Seeds(options.seeds ?? [], env.address);
     this.dissemination = new Dissemination(ctx);
     this.updates = new MemberUpdates(ctx, this.dissemination, awareness, this.events, options.stickyMeta ?? [], () => this.join.peerChanged());
     // The probe loop draws its starting sequence number here, before our own entry draws its place

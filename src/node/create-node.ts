@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
+import type { SeedSource } from '../gossip/seeds.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
@@ -28,8 +29,11 @@ export interface NodeConfig {
   name?: string;
   /** Failure domain; replicas go to distinct zones where there are at least N. Default ''. */
   zone?: string;
-  /** Addresses to join through (our own is skipped). None: this node founds a cluster. */
-  seeds?: readonly NodeAddress[];
+  /**
+   * Addresses to join through (our own is skipped), or a source read again at each join attempt
+   * (the daemon's re-resolved DNS names). None at construction: this node founds a cluster.
+   */
+  seeds?: readonly NodeAddress[] | SeedSource;
   /** Partition count Q, fixed for the cluster's life; members with another Q are refused. Default 1024. */
   partitions?: number;
   /** Replicas per key, N. Default 3. */
@@ -70,7 +74,8 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     ...config.gossip,
     ...(config.clusterName === undefined ? {} : { clusterName: config.clusterName }),
   };
-  const seeds = (config.seeds ?? []).filter((s) => s !== env.address);
+  const seeds = config.seeds ?? [];
+  const seedsNow = (typeof seeds === 'function' ? seeds() : seeds).filter((s) => s !== env.address);
   const meta: Record<string, string | number> = { [META.partitions]: partitions };
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   const membership = new SwimMembership(
@@ -85,7 +90,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     replication,
     partitions,
     mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
-    joinsThroughSeeds: seeds.length > 0,
+    joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
   });
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { DAEMON_OPTIONS, envName } from '../../src/daemon/config.ts';
+import { envName, OPTION_NAMES } from '../../src/daemon/options.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, runShoal } from './daemon-harness.ts';
 
@@ -47,7 +47,7 @@ test('a port in use exits with status 2 and names the port and the flag', async 
 test('--help lists every option with its environment variable', async () => {
   const { status, stdout } = await runShoal(['start', '--help']);
   assert.equal(status, 0);
-  for (const name of Object.keys(DAEMON_OPTIONS)) {
+  for (const name of OPTION_NAMES) {
     assert.match(stdout, new RegExp(`--${name}\\s+${envName(name)}\\s`), name);
   }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseArgs, parseBytes, parseDuration, UsageError } from '../../src/cli/args.ts';
+import { parseArgs, UsageError } from '../../src/cli/args.ts';
+import { parseBytes, parseDuration, UnitSyntaxError } from '../../src/daemon/units.ts';
 import { parseSeeds } from '../../src/sim/driver.ts';
 
 const SPECS = { nodes: { kind: 'number', description: 'n' }, json: { kind: 'boolean', description: 'j' } } as const;
@@ -29,8 +30,11 @@ test('durations and sizes take their units and refuse anything else', () => {
   assert.equal(parseDuration('250'), 250);
   assert.equal(parseBytes('64mb'), 64e6);
   assert.equal(parseBytes('1GiB'), 1024 ** 3);
-  for (const bad of ['', '5 parsecs', '-1s']) assert.throws(() => parseDuration(bad), UsageError, bad);
-  for (const bad of ['', 'lots', '1tb']) assert.throws(() => parseBytes(bad), UsageError, bad);
+  for (const bad of ['', '5 parsecs', '-1s']) assert.throws(() => parseDuration(bad), UnitSyntaxError, bad);
+  for (const bad of ['', 'lots', '1tb']) assert.throws(() => parseBytes(bad), UnitSyntaxError, bad);
+  const specs = { ttl: { kind: 'duration', description: 't' }, size: { kind: 'bytes', description: 's' } } as const;
+  assert.deepEqual(parseArgs(['--ttl', '2s', '--size', '1kib'], specs).flags, { ttl: 2000, size: 1024 });
+  assert.throws(() => parseArgs(['--ttl', 'soon'], specs), (e: unknown) => e instanceof UsageError && /^--ttl: "soon" is not a duration/.test(e.message));
 });
 
 test('seed lists: a seed, a list or a range; empty entries and huge ranges are refused', () => {

@@ -3,7 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, DAEMON_OPTIONS, envName, loadConfig, optionsMarkdown } from '../../src/daemon/config.ts';
+import { UsageError } from '../../src/cli/args.ts';
+import { run as runDev } from '../../src/cli/dev.ts';
+import { help, loadConfig } from '../../src/cli/start.ts';
+import { ConfigError } from '../../src/daemon/config.ts';
+import { DAEMON_OPTIONS, envName, OPTION_NAMES, optionSpec, type OptionSpec } from '../../src/daemon/options.ts';
+import { OPERATIONS_DOC, withOptionsTable } from '../../scripts/docs-options.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-config-'));
 function file(name: string, content: string): string {
@@ -16,48 +21,104 @@ test('defaults are sane and complete', () => {
   const c = loadConfig([], {});
   assert.equal(c.port, 7400);
   assert.equal(c.peerPort, 7401);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.advertiseHost, '127.0.0.1');
   assert.equal(c.replicas, 3);
   assert.equal(c.readQuorum, 2);
   assert.equal(c.writeQuorum, 2);
   assert.equal(c.partitions, 1024);
   assert.equal(c.maxMemory, 256e6);
+  assert.equal(c.replicaTimeoutMs, 500);
+  assert.equal(c.shutdownTimeoutMs, 10_000);
+  assert.equal(c.logFormat, 'json');
+  assert.equal(loadConfig([], {}, true).logFormat, 'pretty', 'pretty on a terminal');
   assert.deepEqual(c.seeds, []);
   assert.match(c.name, /-7400$/);
 });
 
 test('flags beat environment variables, which beat the config file', () => {
-  const path = file('a.json', JSON.stringify({ port: 9000, zone: 'file-zone', 'max-memory': '1gb', seeds: ['10.0.0.1:9001', 'h:2'] }));
+  const path = file('a.json', JSON.stringify({ port: 9000, zone: 'file-zone', 'max-memory': '1gb', seeds: ['10.0.0.1:9001', 'h:2'], 'replica-timeout': 250 }));
   const c = loadConfig(['--config', path, '--zone', 'flag-zone'], { SHOAL_PORT: '9100' });
   assert.equal(c.port, 9100);
   assert.equal(c.zone, 'flag-zone');
   assert.equal(c.maxMemory, 1e9);
+  assert.equal(c.replicaTimeoutMs, 250, 'a bare number in the file is milliseconds, as on the command line');
   assert.deepEqual(c.seeds, ['10.0.0.1:9001', 'h:2']);
+  assert.equal(loadConfig([], { SHOAL_CONFIG: path }).port, 9000, 'the file can be named by its variable too');
 });
 
-test('every bad input is a ConfigError that names what is wrong', () => {
+test('every bad input is a ConfigError that names the option and where its value came from', () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
-    [['--bogus'], {}, /unknown option --bogus/],
-    [['--port', 'abc'], {}, /--port takes a number/],
-    [['--port', '70000'], {}, /--port must be a whole number from 1 to 65535/],
-    [['--read-quorum', '4'], {}, /--read-quorum must be a whole number from 1 to 3/],
-    [['--max-memory', 'lots'], {}, /not a size/],
-    [['--seeds', 'nohost'], {}, /seed "nohost" is not HOST:PORT/],
-    [['--gossip-profile', 'moon'], {}, /one of lan, wan, local/],
-    [['--port', '7400', '--peer-port', '7400'], {}, /must differ/],
+    [['--bogus'], {}, /unknown option --bogus; known options: --config, --name/],
+    [['stray'], {}, /unexpected argument "stray"/],
+    [['--port', 'abc'], {}, /^--port takes a number from 1 to 65535, not "abc"$/],
+    [['--port', '70000'], {}, /^--port must be a whole number from 1 to 65535, not 70000$/],
+    [['--port', '7400.5'], {}, /^--port must be a whole number/],
+    [['--port', '65535'], {}, /--port 65535 leaves no room for the default peer port/],
+    [['--read-quorum', '4'], {}, /^--read-quorum must be a whole number from 1 to 3 \(--replicas\), not 4$/],
+    [['--replicas', '2'], { SHOAL_WRITE_QUORUM: '3' }, /^SHOAL_WRITE_QUORUM must be a whole number from 1 to 2/],
+    [['--max-memory', 'lots'], {}, /^--max-memory: "lots" is not a size/],
+    [['--max-memory', '1kb'], {}, /^--max-memory must be at least 1mib, not 1kb$/],
+    [['--replica-timeout', '1h'], {}, /^--replica-timeout must be from 10ms to 10m, not 1h$/],
+    [['--seeds', 'nohost'], {}, /^--seeds: seed "nohost" is not HOST:PORT/],
+    [['--seeds', 'a:1,b:99999'], {}, /seed "b:99999" has port 99999/],
+    [['--seeds', '[10.0.0.1]:7401'], {}, /not an IPv6 address/],
+    [['--seeds', 'bad_host!:7401'], {}, /neither an IP address nor a DNS name/],
+    [['--gossip-profile', 'moon'], {}, /^--gossip-profile must be one of lan, wan, local, not "moon"$/],
+    [['--name', 'a b'], {}, /^--name "a b" may hold only letters/],
+    [['--port', '7400', '--peer-port', '7400'], {}, /^--peer-port must differ from --port \(both are 7400\)$/],
+    [['--host', '0.0.0.0'], {}, /^--host 0.0.0.0 listens on every interface.*give --advertise-host/],
+    [[], { SHOAL_HOST: '::' }, /^SHOAL_HOST :: listens on every interface/],
+    [['--host', '0.0.0.0', '--advertise-host', '0.0.0.0'], {}, /^--advertise-host 0.0.0.0 is no address other nodes and clients can dial/],
     [[], { SHOAL_PROT: '1' }, /unknown environment variable SHOAL_PROT/],
-    [[], { SHOAL_REPLICAS: 'three' }, /SHOAL_REPLICAS takes a number/],
-    [['--config', join(dir, 'missing.json')], {}, /cannot read config file .*ENOENT/],
+    [[], { SHOAL_REPLICAS: 'three' }, /^SHOAL_REPLICAS takes a number/],
+    [['--config', join(dir, 'missing.json')], {}, /cannot read config file .*missing.json: ENOENT \(given by --config\)$/],
+    [[], { SHOAL_CONFIG: join(dir, 'missing.json') }, /cannot read config file .*ENOENT \(given by SHOAL_CONFIG\)$/],
     [['--config', file('bad.json', '{ nope')], {}, /not valid JSON/],
-    [['--config', file('unknown.json', '{"colour": "blue"}')], {}, /unknown key "colour"/],
+    [['--config', file('unknown.json', '{"colour": "blue"}')], {}, /unknown key "colour" in config file .*; known keys: name, cluster/],
+    [['--config', file('nested.json', '{"config": "other.json"}')], {}, /unknown key "config"/],
     [['--config', file('array.json', '[]')], {}, /must hold a JSON object/],
+    [['--config', file('range.json', '{"port": 0}')], {}, /^"port" in .*range.json must be a whole number from 1 to 65535, not 0$/],
+    [['--config', file('type.json', '{"zone": 5}')], {}, /^"zone" in .*type.json must be a string, not 5$/],
+    [['--config', file('list.json', '{"seeds": [1]}')], {}, /^"seeds" in .*list.json must be an array of strings or a comma-separated string/],
   ];
   for (const [argv, env, message] of cases) {
     assert.throws(() => loadConfig(argv, env), (e: unknown) => e instanceof ConfigError && message.test(e.message), `${argv.join(' ')} ${JSON.stringify(env)}`);
   }
 });
 
-test('docs/OPERATIONS.md lists every option exactly as the code defines it', () => {
-  const docs = readFileSync(new URL('../../docs/OPERATIONS.md', import.meta.url), 'utf8');
-  assert.ok(docs.includes(optionsMarkdown()), 'regenerate the table: node --import tsx -e "import(\'./src/daemon/config.ts\').then(m => console.log(m.optionsMarkdown()))"');
-  for (const name of Object.keys(DAEMON_OPTIONS)) assert.ok(docs.includes(envName(name)));
+test('--advertise-host is what others are told; --host is where the ports listen; seeds may be names and IPv6', () => {
+  const c = loadConfig(['--host', '0.0.0.0', '--advertise-host', '10.1.2.3', '--seeds', 'shoal-peers.default.svc.cluster.local:7401, [fd00::1]:7401,10.0.0.9:7401'], {});
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.advertiseHost, '10.1.2.3');
+  assert.deepEqual(c.seeds, ['shoal-peers.default.svc.cluster.local:7401', '[fd00::1]:7401', '10.0.0.9:7401']);
+  assert.equal(loadConfig([], { SHOAL_ADVERTISE_HOST: 'node-1.example' }).advertiseHost, 'node-1.example');
+});
+
+test('every option of the schema is a flag, a variable, a file key (but --config), and in --help; every default is valid', () => {
+  const text = help();
+  for (const name of OPTION_NAMES) {
+    const spec: OptionSpec = optionSpec(name);
+    assert.match(text, new RegExp(`--${name}\\s+${envName(name)}\\s`), `${name} in --help`);
+    if (spec.default !== undefined && spec.default !== '') {
+      const fromFlag = loadConfig([`--${name}`, spec.default], {});
+      const fromEnv = loadConfig([], { [envName(name)]: spec.default });
+      assert.deepEqual(fromFlag, fromEnv, `${name}: flag and variable read alike`);
+      if (!spec.notInFile) assert.deepEqual(loadConfig(['--config', file(`${name}.json`, JSON.stringify({ [name]: spec.default }))], {}), fromFlag, `${name}: file key reads alike`);
+    }
+  }
+  assert.ok(Object.keys(DAEMON_OPTIONS).length >= 20);
+});
+
+test('docs/OPERATIONS.md has the options table the schema gives (regenerate it with npm run docs:options)', () => {
+  const doc = readFileSync(OPERATIONS_DOC, 'utf8');
+  assert.equal(withOptionsTable(doc), doc, 'the options table in docs/OPERATIONS.md is stale: run npm run docs:options');
+  for (const name of OPTION_NAMES) assert.ok(doc.includes(`| \`--${name}\``) && doc.includes(`\`${envName(name)}\``), name);
+  assert.throws(() => withOptionsTable('# no markers'), /no <!-- options:start/);
+});
+
+test('shoal dev checks the options it passes on to its nodes against the schema before starting any', async () => {
+  await assert.rejects(runDev(['--max-memory', 'lots']), (e: unknown) => e instanceof UsageError && /^--max-memory: "lots" is not a size/.test(e.message));
+  await assert.rejects(runDev(['--log-level', 'loud']), (e: unknown) => e instanceof UsageError && /^--log-level must be one of trace, debug, info, warn, error/.test(e.message));
+  await assert.rejects(runDev(['--max-memory', '1kb']), (e: unknown) => e instanceof UsageError && /^--max-memory must be at least 1mib/.test(e.message));
 });

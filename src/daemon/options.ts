@@ -1,0 +1,150 @@
+/**
+ * The daemon's option schema: every option `shoal start` takes, declared once, as data. Flag
+ * parsing (`--max-memory`), environment variables (`SHOAL_MAX_MEMORY`), config file keys
+ * (`"max-memory"`), `shoal start --help`, the options `shoal dev` passes on to its nodes and the
+ * table in docs/OPERATIONS.md (`npm run docs:options`) are all derived from this one table, so they
+ * cannot drift apart. config.ts reads and checks values against it.
+ *
+ * Every default and bound is written as an operator would write it (`500ms`, `1mib`), so help and
+ * docs show exactly what a user may type.
+ */
+
+/** How an option's text is read: see config.ts (parseOption). */
+export type OptionKind = 'string' | 'integer' | 'duration' | 'bytes' | 'choice' | 'list';
+
+export interface OptionSpec {
+  readonly kind: OptionKind;
+  /** One line for help and docs. */
+  readonly description: string;
+  /** The default, as the user would write it. */
+  readonly default?: string;
+  /** When the default is computed (from other options, the host, the terminal): how, in words. */
+  readonly defaultText?: string;
+  /** integer, duration, bytes: the smallest and largest value accepted, as the user would write them. */
+  readonly min?: string;
+  readonly max?: string;
+  /** choice: the values accepted. */
+  readonly choices?: readonly string[];
+  /** string: the form a value must have, and (string, list) that form in words. */
+  readonly pattern?: RegExp;
+  readonly patternText?: string;
+  /** Not a key of the config file (the file's own path). */
+  readonly notInFile?: boolean;
+}
+
+const BIGGEST_PORT = '65535';
+
+export const DAEMON_OPTIONS = {
+  config: { kind: 'string', description: 'path of a JSON config file whose keys are these option names', notInFile: true },
+  name: {
+    kind: 'string',
+    description: 'member name, stable across restarts',
+    defaultText: 'HOSTNAME-PORT',
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    patternText: "letters, digits, '.', '_' and '-' (at most 64)",
+  },
+  cluster: { kind: 'string', description: 'cluster name; messages from other clusters are rejected', default: 'shoal' },
+  host: { kind: 'string', description: 'address both ports listen on', default: '127.0.0.1' },
+  'advertise-host': {
+    kind: 'string',
+    description: 'address other nodes and clients are told to use (a NAT address, a pod IP); needed when --host is 0.0.0.0 or ::',
+    defaultText: '--host',
+  },
+  port: { kind: 'integer', description: 'client (SDK) WebSocket port', default: '7400', min: '1', max: BIGGEST_PORT },
+  'peer-port': { kind: 'integer', description: 'node-to-node port', defaultText: '--port + 1', min: '1', max: BIGGEST_PORT },
+  seeds: {
+    kind: 'list',
+    description:
+      'peer addresses of nodes to join through; a HOST that is a DNS name stands for every address it resolves to, looked up again while the node is alone (a Kubernetes headless service); none starts a new cluster',
+    default: '',
+    patternText: 'HOST:PEER-PORT, comma-separated',
+  },
+  zone: { kind: 'string', description: 'failure zone; replicas go to distinct zones when there are enough', default: 'default' },
+  'max-memory': { kind: 'bytes', description: 'memory budget of the storage engine', default: '256mb', min: '1mib' },
+  replicas: { kind: 'integer', description: 'replicas per key (N)', default: '3', min: '1', max: '16' },
+  'read-quorum': { kind: 'integer', description: 'replicas that must answer a read (R): 1, a majority of N, or N', default: '2', min: '1', max: '16' },
+  'write-quorum': { kind: 'integer', description: 'replicas that must acknowledge a write (W): 1, a majority of N, or N', default: '2', min: '1', max: '16' },
+  'replica-timeout': {
+    kind: 'duration',
+    description: 'how long a coordinator waits for other replicas before answering unavailable, when little is in flight (its own replica is not timed out this way)',
+    default: '500ms',
+    min: '10ms',
+    max: '10m',
+  },
+  'replica-bandwidth': {
+    kind: 'bytes',
+    description: 'bytes per second a coordinator assumes replicas move: the replica timeout grows by the bytes in flight divided by this, up to 10 replica timeouts',
+    default: '64mib',
+    min: '1kib',
+  },
+  partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node', default: '1024', min: '1', max: '65536' },
+  'gossip-profile': { kind: 'choice', description: 'membership timing profile', default: 'lan', choices: ['lan', 'wan', 'local'] },
+  'log-level': { kind: 'choice', description: 'least severe log level written', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] },
+  'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },
+  'shutdown-timeout': {
+    kind: 'duration',
+    description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1',
+    default: '10s',
+    min: '100ms',
+    max: '1h',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof DAEMON_OPTIONS;
+
+export const OPTION_NAMES = Object.keys(DAEMON_OPTIONS) as OptionName[];
+
+export function optionSpec(name: OptionName): OptionSpec {
+  return DAEMON_OPTIONS[name];
+}
+
+export function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(DAEMON_OPTIONS, name);
+}
+
+/** The option's environment variable: `max-memory` is `SHOAL_MAX_MEMORY`. */
+export function envName(option: string): string {
+  return `SHOAL_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The command-line tools' own variable (which node `shoal status` and friends talk to), not the daemon's. */
+export const CLIENT_ENV_VARIABLES: readonly string[] = ['SHOAL_NODE'];
+
+/** The default in words: the literal default, how it is computed, or '' for none. */
+export function defaultText(spec: OptionSpec): string {
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  if (spec.default === undefined) return '';
+  return spec.default === '' ? 'none' : spec.default;
+}
+
+/** The values an option accepts, in words (for help and docs); '' for any text. */
+export function valuesText(spec: OptionSpec): string {
+  switch (spec.kind) {
+    case 'string':
+      return spec.patternText ?? '';
+    case 'list':
+      return spec.patternText ?? 'comma-separated list';
+    case 'choice':
+      return spec.choices!.join(', ');
+    case 'integer':
+    case 'duration':
+    case 'bytes': {
+      const what = spec.kind === 'integer' ? 'whole number' : spec.kind === 'duration' ? 'duration' : 'size';
+      if (spec.min !== undefined && spec.max !== undefined) return `${what}, ${spec.min} to ${spec.max}`;
+      if (spec.min !== undefined) return `${what}, at least ${spec.min}`;
+      return what;
+    }
+  }
+}
+
+/** The options table of docs/OPERATIONS.md (`npm run docs:options` writes it; a test compares). */
+export function optionsMarkdown(): string {
+  // A literal default as code; one computed from something else in words.
+  const cell = (spec: OptionSpec): string => (spec.defaultText === undefined && spec.default !== undefined ? `\`${defaultText(spec)}\`` : defaultText(spec));
+  const rows = OPTION_NAMES.map((name) => {
+    const spec = optionSpec(name);
+    const key = spec.notInFile ? `\`--${name}\` (not a file key)` : `\`--${name}\``;
+    return `| ${key} | \`${envName(name)}\` | ${cell(spec)} | ${valuesText(spec)} | ${spec.description} |`;
+  });
+  return ['| flag / file key | environment | default | values | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
