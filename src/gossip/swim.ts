@@ -29,6 +29,7 @@ import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
 import { LAN_PROFILE, scaledPushPullIntervalMs, validateConfig, type GossipConfig } from './config.ts';
 import { GossipConfigError, WireDecodeError } from './errors.ts';
 import { LogLimiter } from './log-limiter.ts';
+import { protocolRange, VersionGate, withProtocolMeta, type ProtocolRange, type VersionRefusedPeer } from './protocol-version.ts';
 import type { Member, MemberState, Membership, MembershipEvent } from './membership.ts';
 import { decideMerge, mustRefute } from './merge.ts';
 import { Suspicion, suspicionBounds } from './suspicion.ts';
@@ -62,6 +63,8 @@ export interface SwimOptions {
    * change them while the cluster remembers the member.
    */
   stickyMeta?: readonly string[];
+  /** The protocol version this member runs and the peer versions it accepts (protocol-version.ts). Default: this build's. */
+  protocol?: ProtocolRange;
   config?: GossipConfig;
 }
 
@@ -75,6 +78,8 @@ export interface SwimStats {
   oversized: number;
   unsupportedVersion: number;
   foreignCluster: number;
+  /** Messages dropped because their sender runs a protocol version we do not accept (protocol-version.ts). */
+  incompatibleVersion: number;
   /** Pings addressed to another member name (an address reused after a restart). */
   misdirected: number;
   /** New members refused because the table was full. */
@@ -120,7 +125,7 @@ interface ProbeInFlight {
 }
 
 /** What a seed last told us, for joinProblem(); a seed that never answered (or answered in our cluster) has none. */
-type SeedProblem = { kind: 'unreachable'; reason: string } | { kind: 'refused'; name: string; cluster: string };
+type SeedProblem = { kind: 'unreachable'; reason: string } | { kind: 'refused'; name: string; cluster: string } | { kind: 'version'; name: string; reason: string };
 
 /** A peer of another cluster (another cluster name) that sent us gossip: never in the view, shown apart. */
 export interface ForeignPeer {
@@ -152,6 +157,7 @@ export class SwimMembership implements Membership {
     oversized: 0,
     unsupportedVersion: 0,
     foreignCluster: 0,
+    incompatibleVersion: 0,
     misdirected: 0,
     tableFull: 0,
     probes: 0,
@@ -185,6 +191,7 @@ export class SwimMembership implements Membership {
   private readonly foreign = new Map<NodeAddress, ForeignPeer & { heardMs: number }>();
   private readonly logLimiter = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   private readonly stickyMeta: readonly string[];
+  private readonly versions: VersionGate;
   private readonly limits: DecodeLimits;
   private seq: number;
   /** Members in state alive or suspect, ourselves included. */
@@ -217,7 +224,8 @@ export class SwimMembership implements Membership {
     this.limits = { maxMessageBytes: this.config.maxMessageBytes, maxUpdates: this.config.maxMembers };
     // A random starting sequence number: acks meant for a previous life of this address do not match.
     this.seq = env.random.int(2 ** 30);
-    const meta = checkedMeta(options.meta ?? {});
+    this.versions = new VersionGate(env, options.protocol ?? protocolRange(), this.logLimiter, this.config.deadReclaimMs);
+    const meta = checkedMeta(withProtocolMeta(options.meta ?? {}, this.versions.ours));
     this.put({ name: this.name, address: env.address, zone: options.zone ?? '', state: 'alive', incarnation: 0, meta }, null);
   }
 
@@ -277,7 +285,7 @@ export class SwimMembership implements Membership {
   /** New metadata for ourselves: a new incarnation, gossiped like any state change. */
   updateMeta(meta: Readonly<Record<string, string | number>>): void {
     const me = this.self();
-    this.put({ ...me, meta: checkedMeta(meta), incarnation: me.incarnation + 1 }, null);
+    this.put({ ...me, meta: checkedMeta(withProtocolMeta(meta, this.versions.ours)), incarnation: me.incarnation + 1 }, null);
   }
 
   /**
@@ -294,7 +302,7 @@ export class SwimMembership implements Membership {
       const p = this.seedProblems.get(seed);
       if (p === undefined) silent.push(seed);
       else if (p.kind === 'unreachable') unreachable.push(`${seed} (${p.reason})`);
-      else refused.push(this.refusalText(seed, p));
+      else refused.push(p.kind === 'version' ? p.reason : this.refusalText(seed, p));
     }
     const parts = [...refused];
     if (unreachable.length > 0) parts.push(`seeds unreachable: ${unreachable.join(', ')}`);
@@ -312,6 +320,18 @@ export class SwimMembership implements Membership {
       if (p.kind === 'refused') return { seed, name: p.name, cluster: p.cluster, reason: this.refusalText(seed, p) };
     }
     return null;
+  }
+
+  /** While joining: a seed that refused us for our protocol version, with the reason in words; null otherwise. */
+  versionRefusal(): { seed: NodeAddress; name: string; reason: string } | null {
+    if (this.joinProblem() === null) return null;
+    for (const [seed, p] of this.seedProblems) if (p.kind === 'version') return { seed, name: p.name, reason: p.reason };
+    return null;
+  }
+
+  /** Peers kept out for their protocol version, heard of within deadReclaimMs. */
+  versionRefusedPeers(): VersionRefusedPeer[] {
+    return this.versions.refusedPeers();
   }
 
   /** Peers of other clusters heard from within deadReclaimMs (their messages were dropped). */
@@ -470,6 +490,7 @@ export class SwimMembership implements Membership {
       return;
     }
     if (msg.sender === this.name) return;
+    if (!this.admitVersion(from, msg)) return;
     // A seed that speaks our cluster's gossip has no problem to report any more.
     if (this.seedSet.has(from)) this.seedProblems.delete(from);
     const body = msg.body;
@@ -498,9 +519,27 @@ export class SwimMembership implements Membership {
         this.probeForOther(from, body.seq, body.target, body.targetAddress, body.wantNack);
         return;
       case 'gossip':
-      case 'refuse': // only ever sent across clusters (receiveForeign)
+      case 'refuse': // handled by receiveForeign and admitVersion
         return;
     }
+  }
+
+  /**
+   * Protocol versions (protocol-version.ts): a message from a peer whose version we do not accept
+   * never touches the view, and its join gets `refuse` carrying our own update (our version and
+   * range); a `refuse` within our cluster is a seed refusing our version: why we cannot join.
+   */
+  private admitVersion(from: NodeAddress, msg: GossipMessage): boolean {
+    if (msg.body.type === 'refuse') {
+      if (this.seedSet.has(from)) this.seedProblems.set(from, { kind: 'version', name: msg.sender, reason: this.versions.refusedBy(from, msg.sender, msg.updates) });
+      return false;
+    }
+    if (this.versions.admits(msg.sender, from, msg.updates.find((u) => u.name === msg.sender)?.meta)) return true;
+    this.stats.incompatibleVersion++;
+    if (msg.body.type === 'sync' && !msg.body.reply && !this.leaving) {
+      this.transmit(from, encodeMessage(encodeHeader(this.config.clusterName, this.name, { type: 'refuse' }), [this.encoded(this.table.get(this.name)!)]), 'control');
+    }
+    return false;
   }
 
   /**
@@ -585,6 +624,7 @@ export class SwimMembership implements Membership {
       this.handleNewsAboutSelf(u);
       return;
     }
+    if (!this.versions.admits(u.name, u.address, u.meta)) return;
     const current = this.table.get(u.name);
     const decision = decideMerge(current?.member, u);
     if (decision === 'ignore') return;

@@ -289,7 +289,8 @@ export class ShoalNode {
 
   /**
    * Peers this node keeps out, and why: members running another partition count, and nodes of
-   * another cluster name that sent it gossip lately (those are never members).
+   * another cluster name or a protocol version it does not accept that sent it gossip lately
+   * (those are never members).
    */
   refusedPeers(): RefusedPeer[] {
     const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
@@ -297,7 +298,13 @@ export class ShoalNode {
     for (const p of this.swim.foreignPeers()) {
       peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
     }
+    peers.push(...this.swim.versionRefusedPeers());
     return peers;
+  }
+
+  /** While joining: the seed that refused this node's protocol version, or null (see SwimMembership.versionRefusal). */
+  versionRefusal(): ReturnType<SwimMembership['versionRefusal']> {
+    return this.swim.versionRefusal();
   }
 
   /** While joining: the seed of another cluster that refused this node, or null (see SwimMembership.clusterRefusal). */
