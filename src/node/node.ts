@@ -436,8 +436,8 @@ export class ShoalNode {
   /**
    * Graceful leave: announce `leaving` (every ring drops this node, so its partitions stream to
    * their new owners), wait until nothing is left to hand off and no hint is left to deliver,
-   * then leave the gossip cluster, stop, and call `done`. Requests keep being coordinated
-   * meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
+   * and no request it coordinates is still pending, then leave the gossip cluster, stop, and call
+   * `done`. Requests keep being coordinated meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
    *
    * Hints do not hold a leave for long: those for a member that left the cluster are always taken
    * back (rehomeHints), those for a member that is down are taken back at each poll, and ordinary
@@ -467,7 +467,9 @@ export class ShoalNode {
       const p = this.sync.progress();
       const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
       if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
-      if (!this.joinedCluster || (handedOff && this.hints.count === 0)) {
+      // Requests this node coordinates finish before it stops: stop() would fail them, and clients
+      // still routed here (their topology not yet updated) would see errors (rolling-restart seeds 1-3).
+      if (!this.joinedCluster || (handedOff && this.hints.count === 0 && this.kv.pendingCount === 0)) {
         this.stop();
         return finished();
       }

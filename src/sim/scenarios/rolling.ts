@@ -64,10 +64,10 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
   });
   const sim = cluster.sim;
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, () => false);
-  // The node a step is taking out: clients, like the SDK once the ring drops it, go elsewhere.
-  let leaving = -1;
-  const inRing = (index: number) => index !== leaving && sim.process(index)?.joined === true;
-  const workload = new KvWorkload(sim, options.seed, DEFAULT_KV_WORKLOAD, history, inRing);
+  // Clients send only to nodes that have joined (as the SDK routes by the topology), but keep
+  // sending to a node that is leaving until it stops: its leave waits for the requests it coordinates.
+  const joined = (index: number) => sim.process(index)?.joined === true;
+  const workload = new KvWorkload(sim, options.seed, DEFAULT_KV_WORKLOAD, history, joined);
   const keys = Array.from({ length: DEFAULT_KV_WORKLOAD.keys }, (_, i) => workload.keyName(i));
 
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
@@ -92,27 +92,17 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
         done();
       });
     } else {
-      steps.push((done) => {
-        leaving = i;
+      steps.push((done) =>
         cluster.leave(i, () => {
-          leaving = -1;
           if (mode === 'upgrade') version.set(i, PROTOCOL_VERSION + 1);
           cluster.restart(i);
           done();
-        });
-      });
+        }),
+      );
     }
   }
   if (mode === 'blue-green') {
-    for (let i = 0; i < options.nodes; i++) {
-      steps.push((done) => {
-        leaving = i;
-        cluster.leave(i, () => {
-          leaving = -1;
-          done();
-        });
-      });
-    }
+    for (let i = 0; i < options.nodes; i++) steps.push((done) => cluster.leave(i, done));
   }
 
   const progress: Progress = { steps: steps.length, stepsDone: 0, stepSeconds: [], startedAtMs: null, finishedAtMs: null };
