@@ -41,6 +41,7 @@ const FLAGS: FlagSpecs = {
   'base-port': { kind: 'number', description: 'client port of the first node; node i uses base + 10*i', default: DEV_BASE_PORT },
   'log-level': { kind: 'string', description: "the nodes' log level", default: 'warn' },
   'max-memory': { kind: 'string', description: 'memory budget per node', default: '64mb' },
+  'replica-timeout': { kind: 'string', description: "the nodes' --replica-timeout (how long a coordinator waits for replicas)", default: '500ms' },
   help: { kind: 'boolean', description: 'show this help' },
 };
 
@@ -105,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       '--write-quorum', String(quorum),
       '--gossip-profile', 'local',
       '--max-memory', String(flags['max-memory'] ?? '64mb'),
+      '--replica-timeout', String(flags['replica-timeout'] ?? '500ms'),
       '--log-level', String(flags['log-level'] ?? 'warn'),
       '--log-format', 'json',
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),

@@ -18,6 +18,13 @@ const KEYS_PER_WORKER = 8;
 /** Requests each worker makes before the restart starts, and after it is done (bounded counts, not time). */
 const OPS_BEFORE = 40;
 const OPS_AFTER = 40;
+/**
+ * The nodes' replica timeout: generous, so that a replica stalled by a busy shared machine (a
+ * restarted node's catch-up runs on the same 2 cores) is not taken for an unavailable one. For
+ * 3 s after a node rejoins, a write needs both nodes of the 2-node ring before it (the joint
+ * quorum, docs/REPLICATION.md), so one slow answer past the default 500 ms would fail it.
+ */
+const REPLICA_TIMEOUT = '5s';
 /** Bounds a hang only: 3 nodes leaving, starting and catching up on a loaded 2-core machine. */
 const HANG_BOUND = { timeout: 600_000 };
 
@@ -68,7 +75,7 @@ async function work(client: ShoalClient<string>, id: number, w: Worker, stop: ()
 
 test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load, 0 failed requests, no acknowledged write lost', HANG_BOUND, async (t) => {
   const base = await freeDevBase();
-  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base), '--replica-timeout', REPLICA_TIMEOUT], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
