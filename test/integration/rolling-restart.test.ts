@@ -4,12 +4,22 @@
  * in turn (graceful leave, start again, wait for convergence). Not one request may fail, every read
  * returns the latest acknowledged value of its key, and afterwards every key reads back as its
  * latest acknowledged write.
+ *
+ * And the two client rules that make it so, each alone: a write refused `not-ready` (a restarted
+ * node still joining) goes to another node; a write unanswered when its node closes drained (it
+ * answered all it accepted) is resent, and one unanswered when the grace ran out is not.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { connect, type ShoalClient } from '../../src/client/index.ts';
+import { ConnectionError, connect, type ShoalClient } from '../../src/client/index.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, decodeClientFrame, encodeServerFrame } from '../../src/protocol/index.ts';
+import { DRAINED_CLOSE_REASON } from '../../src/protocol/frames.ts';
+import type { Callback, KvService, SetOptions, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
+import { MemoryStore, type MemoryKv } from '../../src/server/index.ts';
+import { startNode, type TestNode } from './client-helpers.ts';
 import { SHOAL_BIN, until } from './daemon-harness.ts';
 
 const NODES = 3;
@@ -133,3 +143,95 @@ test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load,
   assert.match(output, /all nodes stopped/);
   process.stdout.write(`rolling-restart: ${opsNow()} requests, ${duringRestart} during the rolling restart, 0 failed\n`);
 });
+
+/** Answers every set `not-ready`, as a node still joining its cluster does; the rest is served. */
+class JoiningKv implements KvService {
+  sets = 0;
+  constructor(private readonly inner: MemoryKv) {}
+  get: KvService['get'] = (key, options, done) => this.inner.get(key, options, done);
+  delete: KvService['delete'] = (key, options, done) => this.inner.delete(key, options, done);
+  set(_key: Uint8Array, _value: Uint8Array, _options: SetOptions, done: Callback<WriteResult>): void {
+    this.sets++;
+    done({ code: 'not-ready', message: 'this node is still joining its cluster' });
+  }
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+}
+
+/** n1 and n2 over one data set, both saying n1 owns every key (so every call goes to n1 first). */
+async function twoNodes(wrapFirst: (kv: MemoryKv) => KvService): Promise<[TestNode, TestNode]> {
+  const store = new MemoryStore(Date.now);
+  const a = await startNode({ store, name: 'n1', wrap: wrapFirst });
+  const b = await startNode({ store, name: 'n2' });
+  const topology: TopologySnapshot = {
+    version: 'v1',
+    partitions: 16,
+    replicas: 1,
+    nodes: [{ name: 'n1', clientAddress: a.address, zone: 'z' }, { name: 'n2', clientAddress: b.address, zone: 'z' }],
+    owners: Array.from({ length: 16 }, () => ['n1']),
+  };
+  for (const n of [a, b]) n.kv.setTopology(topology);
+  return [a, b];
+}
+
+test('a write refused not-ready by a node still joining is resent to another node, and applied once', async () => {
+  let joining: JoiningKv | undefined;
+  const [a, b] = await twoNodes((kv) => (joining = new JoiningKv(kv)));
+  const client = await connect<string>({ seeds: [a.address, b.address] });
+  try {
+    await client.topology();
+    await client.set('k', 'v');
+    assert.equal(joining!.sets, 1, 'n1 refused it once');
+    assert.equal(await client.get('k'), 'v', 'n2 applied it');
+  } finally {
+    await client.close();
+    await a.server.close();
+    await b.server.close();
+  }
+});
+
+/** A node that welcomes a client and closes the connection with (code, reason) on its first request, unanswered. */
+async function closingNode(code: number, reason: string): Promise<{ address: string; requests: () => number; close: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: CLIENT_ENDPOINT_PATH });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  let requests = 0;
+  wss.on('connection', (socket: WebSocket) => {
+    socket.on('message', (data: Buffer) => {
+      if (decodeClientFrame(new Uint8Array(data)).type === 'hello') {
+        socket.send(encodeServerFrame({ type: 'welcome', version: 1, node: 'closing', topologyVersion: 'closing', limits: DEFAULT_WIRE_LIMITS }));
+      } else {
+        requests++;
+        socket.close(code, reason);
+      }
+    });
+  });
+  return {
+    address: `127.0.0.1:${(wss.address() as { port: number }).port}`,
+    requests: () => requests,
+    close: () => new Promise((resolve) => wss.close(() => resolve())),
+  };
+}
+
+for (const drained of [true, false]) {
+  test(`a write unanswered when its node closes ${drained ? 'drained is resent to another node' : 'with requests abandoned fails: its fate is unknown'}`, async () => {
+    const closing = await closingNode(1001, drained ? DRAINED_CLOSE_REASON : 'server shutting down; requests still in flight were abandoned');
+    const b = await startNode({ name: 'n2' });
+    const client = await connect<string>({ seeds: [closing.address, b.address], routing: false, reconnect: false });
+    try {
+      await until('both connections to be ready', () => (client.nodes().every((n) => n.state === 'ready') ? true : undefined), 30_000, 1);
+      if (drained) {
+        await client.set('k', 'v');
+        assert.equal(await client.get('k'), 'v', 'applied by n2');
+      } else {
+        await assert.rejects(client.set('k', 'v'), ConnectionError);
+        assert.equal(await client.get('k'), null, 'not resent');
+      }
+      assert.equal(closing.requests(), 1, 'the closing node got the write first');
+    } finally {
+      await client.close();
+      await closing.close();
+      await b.server.close();
+    }
+  });
+}
