@@ -61,7 +61,7 @@ const isRunning = (c: ChildProcess): boolean => c.exitCode === null && c.signalC
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400]', FLAGS));
+    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
       `  npx shoal status${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
       `  npx shoal set greeting hello${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
       `  npx shoal get greeting${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n\n` +
-      `Ctrl-C stops every node.\n`,
+      `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping);
 
