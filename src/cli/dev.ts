@@ -4,6 +4,10 @@
  * sees every other alive, runs until Ctrl-C (or SIGTERM), then stops the nodes one after another,
  * killing any that do not stop in time.
  *
+ * Rolling restart: a `restart` line on stdin, or SIGUSR2, restarts the nodes one by one (see
+ * rollingRestart): each leaves gracefully, is started again with the same name and ports, and the
+ * next goes once the restarted node is back and the cluster has converged.
+ *
  * The nodes run in their own process group, so Ctrl-C reaches only this process and the nodes
  * leave in turn (each hands its partitions to the ones still running) instead of all at once. An
  * IPC channel to each node stops it if this process dies without cleaning up. And this process
@@ -12,9 +16,11 @@
  * wait for this process), but a SIGKILLed npm passes nothing on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseOption } from '../daemon/config.ts';
 import { optionSpec, type OptionName } from '../daemon/options.ts';
+import type { NodeStatus } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 
 export const DEV_BASE_PORT = 7400;
@@ -29,9 +35,11 @@ const READY_POLL_MS = 200;
 const PARENT_CHECK_MS = 1000;
 /** Signals this soon after the first are the same one delivered twice, not a second Ctrl-C (1 s). */
 const SAME_SIGNAL_MS = 1000;
+/** How long a rolling restart waits for the cluster to converge after each node before giving up (2 min). */
+export const ROLLING_CONVERGE_TIMEOUT_MS = 120_000;
 
 /** Options of `shoal start` that dev takes and passes on to every node, with dev's defaults. */
-const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb' } as const satisfies Partial<Record<OptionName, string>>;
+const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout': '500ms' } as const satisfies Partial<Record<OptionName, string>>;
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'number', description: 'how many nodes', default: 3 },
@@ -63,6 +71,8 @@ interface DevNode {
   port: number;
   peerPort: number;
   child: ChildProcess;
+  /** Set while a rolling restart stops this node on purpose, so its exit is not a failure. */
+  restarting: boolean;
 }
 
 const isRunning = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
@@ -70,7 +80,7 @@ const isRunning = (c: ChildProcess): boolean => c.exitCode === null && c.signalC
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400]', FLAGS));
+    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -92,17 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   /** Stops the nodes last-started first, each gracefully, then resolves. */
   const stopAll = async (): Promise<void> => {
     stopping = true;
-    for (const node of [...nodes].reverse()) {
-      if (!isRunning(node.child)) continue;
-      const gone = new Promise((resolve) => node.child.once('exit', resolve));
-      node.child.kill('SIGTERM');
-      const killTimer = setTimeout(() => {
-        process.stderr.write(`shoal dev: ${node.name} did not stop within ${STOP_GRACE_MS / 1000}s; killing it\n`);
-        node.child.kill('SIGKILL');
-      }, STOP_GRACE_MS);
-      await gone;
-      clearTimeout(killTimer);
-    }
+    for (const node of [...nodes].reverse()) await stopNode(node);
   };
   const killAll = (): void => {
     for (const node of nodes) if (isRunning(node.child)) node.child.kill('SIGKILL');
@@ -110,9 +110,12 @@ export async function run(argv: string[]): Promise<number> {
   // Whatever ends this process, no node outlives it.
   process.on('exit', killAll);
 
-  for (let i = 0; i < count; i++) {
+  /** Starts node `i`; a restarted node joins through every other node, the first one included. */
+  const startNode = (i: number, restart: boolean): DevNode => {
     const name = `node${i + 1}`;
     const port = basePort + PORT_STRIDE * i;
+    const others = Array.from({ length: count }, (_, j) => `127.0.0.1:${basePort + PORT_STRIDE * j + 1}`).filter((_, j) => j !== i);
+    const seeds = restart ? others : i === 0 ? [] : [seed];
     const args = [
       SHOAL_BIN, 'start',
       '--name', name,
@@ -124,14 +127,14 @@ export async function run(argv: string[]): Promise<number> {
       '--gossip-profile', 'local',
       ...passedOn,
       '--log-format', 'json',
-      ...(i === 0 ? [] : ['--seeds', seed]),
+      ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const node = { name, port, peerPort: port + 1, child };
-    nodes.push(node);
+    const node: DevNode = { name, port, peerPort: port + 1, child, restarting: false };
     prefixLines(child.stdout!, `[${name}] `, process.stdout);
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
+      if (node.restarting) return;
       if (!stopping) {
         failed = true;
         process.stderr.write(`shoal dev: ${name} exited (${signal ?? `status ${code}`}); stopping the others\n`);
@@ -140,7 +143,9 @@ export async function run(argv: string[]): Promise<number> {
         allExited();
       }
     });
-  }
+    return node;
+  };
+  for (let i = 0; i < count; i++) nodes.push(startNode(i, false));
 
   process.stdout.write(
     `Shoal dev cluster: ${count} node${count === 1 ? '' : 's'} on loopback (N=${replicas}, R=W=${quorum})\n` +
@@ -149,9 +154,33 @@ export async function run(argv: string[]): Promise<number> {
       `  npx shoal status${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
       `  npx shoal set greeting hello${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
       `  npx shoal get greeting${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n\n` +
-      `Ctrl-C stops every node.\n`,
+      `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping);
+
+  let rolling: Promise<void> | null = null;
+  const onRestart = (): void => {
+    if (stopping) return;
+    if (rolling !== null) {
+      process.stdout.write('shoal dev: a rolling restart is already under way\n');
+      return;
+    }
+    rolling = rollingRestart(nodes, { startNode, stopNode, stopping: () => stopping })
+      .catch((error: Error) => {
+        failed = true;
+        process.stderr.write(`shoal dev: rolling restart failed: ${error.message}; stopping every node\n`);
+        if (!stopping) void stopAll().then(allExited);
+      })
+      .finally(() => (rolling = null));
+  };
+  process.on('SIGUSR2', onRestart);
+  // A `restart` line on stdin does the same (stdin closed or not a terminal: only SIGUSR2).
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on('line', (line) => {
+    const command = line.trim();
+    if (command === 'restart') onRestart();
+    else if (command !== '') process.stdout.write(`shoal dev: unknown command "${command}" (try: restart)\n`);
+  });
 
   let signals = 0;
   let firstSignalAt = 0;
@@ -184,9 +213,76 @@ export async function run(argv: string[]): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);
+  process.off('SIGUSR2', onRestart);
+  lines.close();
+  process.stdin.destroy();
   process.off('exit', killAll);
   process.stdout.write('shoal dev: all nodes stopped\n');
   return failed ? 1 : 0;
+}
+
+/** Stops one node gracefully (SIGTERM: it leaves, handing its partitions off), killing it if it takes too long. */
+async function stopNode(node: DevNode): Promise<void> {
+  if (!isRunning(node.child)) return;
+  const gone = new Promise((resolve) => node.child.once('exit', resolve));
+  node.child.kill('SIGTERM');
+  const killTimer = setTimeout(() => {
+    process.stderr.write(`shoal dev: ${node.name} did not stop within ${STOP_GRACE_MS / 1000}s; killing it\n`);
+    node.child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
+  await gone;
+  clearTimeout(killTimer);
+}
+
+/**
+ * Restarts the nodes one by one, in order: each leaves gracefully (its partitions go to the
+ * others), is started again with its name and ports, and the next waits until the cluster has
+ * converged (see converged). Clients see no failed request: a leaving node finishes what it
+ * coordinates, and the SDK moves to the nodes in the ring.
+ */
+async function rollingRestart(
+  nodes: DevNode[],
+  ops: { startNode: (i: number, restart: boolean) => DevNode; stopNode: (node: DevNode) => Promise<void>; stopping: () => boolean },
+): Promise<void> {
+  const started = Date.now();
+  process.stdout.write(`shoal dev: rolling restart of ${nodes.length} node${nodes.length === 1 ? '' : 's'}\n`);
+  for (let i = 0; i < nodes.length; i++) {
+    const old = nodes[i]!;
+    process.stdout.write(`shoal dev: rolling restart: ${old.name} leaving\n`);
+    old.restarting = true;
+    await ops.stopNode(old);
+    if (ops.stopping()) return;
+    nodes[i] = ops.startNode(i, true);
+    process.stdout.write(`shoal dev: rolling restart: ${old.name} restarted; waiting for the cluster to converge\n`);
+    await waitUntilConverged(nodes, ops.stopping);
+    if (ops.stopping()) return;
+    process.stdout.write(`shoal dev: rolling restart: ${old.name} back (${i + 1}/${nodes.length})\n`);
+  }
+  process.stdout.write(`shoal dev: rolling restart done in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+}
+
+/**
+ * Every node joined, seeing every dev node alive, all on one ring, and none catching up or with
+ * partitions left to hand off.
+ */
+function converged(views: readonly (NodeStatus | null)[], names: readonly string[]): boolean {
+  if (views.some((v) => v === null)) return false;
+  const ring = views[0]!.ringVersion;
+  return views.every(
+    (v) =>
+      v!.joined && v!.ringVersion === ring && v!.catchingUp === 0 && v!.toHandOff === 0 && names.every((n) => v!.members.some((m) => m.name === n && m.state === 'alive')),
+  );
+}
+
+async function waitUntilConverged(nodes: readonly DevNode[], stopping: () => boolean): Promise<void> {
+  const { fetchStatus } = await import('./target.ts');
+  const deadline = Date.now() + ROLLING_CONVERGE_TIMEOUT_MS;
+  while (!stopping()) {
+    const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
+    if (converged(views, nodes.map((n) => n.name))) return;
+    if (Date.now() > deadline) throw new Error(`the cluster did not converge within ${ROLLING_CONVERGE_TIMEOUT_MS / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  }
 }
 
 /** Polls each node's status until every one sees `count` alive members, then says so. */

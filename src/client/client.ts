@@ -394,6 +394,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         this.refreshRing();
         return;
       case 'shutting-down':
+      case 'not-ready':
+        // Not applied: another node can take it, a write included.
         call.avoid = connection.address;
         this.retry(call, error);
         return;

@@ -25,6 +25,7 @@ import {
 } from '../protocol/index.ts';
 import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
+import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
 
 
@@ -347,8 +348,10 @@ export class NodeConnection {
     const cause =
       this.lastError ?? new ConnectionError(`connection to ${this.address} closed (code ${code}${reason ? `: ${reason}` : ''})`, true);
     this.lastError = cause;
+    // A node that closed drained never applied what it did not answer: as good as unsent.
+    const drained = code === 1001 && reason === DRAINED_CLOSE_REASON;
     const lost = [
-      ...[...this.sent.values()].map((call) => ({ call, sent: true })),
+      ...[...this.sent.values()].map((call) => ({ call, sent: !drained })),
       ...this.outgoing.map((call) => ({ call, sent: false })),
     ];
     this.sent.clear();

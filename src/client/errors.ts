@@ -107,6 +107,7 @@ export function errorFromReply(error: ReplyError, node: string): ShoalError {
       return new TimeoutError(message);
     case 'unavailable':
     case 'shutting-down':
+    case 'not-ready':
     case 'not-owner':
       return new UnavailableError(message);
     case 'overloaded':

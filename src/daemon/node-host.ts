@@ -36,7 +36,7 @@ export interface HostedNode {
   refusedPeers(): RefusedPeer[];
   /**
    * Why this node cannot join the cluster its seeds lead to, or null: a seed of another cluster
-   * name refused it, or the cluster runs another partition count (the cluster refuses the node and
+   * name or a protocol version it does not accept refused it, or the cluster runs another partition count (the cluster refuses the node and
    * the node the cluster). Either way it would sit alone forever. A node started without seeds
    * founds its own cluster and is never the one refused.
    */
@@ -114,6 +114,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       const seeds = config.seeds.join(', ');
       const foreign = node.clusterRefusal();
       if (foreign !== null) return `cannot join the cluster of ${seeds}: ${foreign.reason}; start this node with --cluster ${foreign.cluster}, or give it --seeds of cluster "${config.cluster}"`;
+      const version = node.versionRefusal();
+      if (version !== null) return `cannot join the cluster of ${seeds}: ${version.reason}; run a shoal release whose protocol version the cluster accepts`;
       const [first] = node.refusedMembers();
       if (first === undefined || node.placement().members.length > 1) return null;
       // Alone in its ring and refused: this node, not the cluster, runs the odd count.

@@ -7,6 +7,7 @@
 import type { Env } from '../runtime/env.ts';
 import type { GossipConfig } from './config.ts';
 import type { MemberTable } from './member-table.ts';
+import type { VersionGate } from './protocol-version.ts';
 import type { SwimStats } from './stats.ts';
 
 export interface Lifecycle {
@@ -26,4 +27,6 @@ export interface SwimContext {
   readonly stats: SwimStats;
   readonly table: MemberTable;
   readonly life: Lifecycle;
+  /** Admission by protocol version: a member it refuses never enters the table. */
+  readonly versions: VersionGate;
 }

@@ -8,12 +8,15 @@ import { cappedBackoff } from '../protocol/backoff.ts';
 import type { NodeAddress, TimerId } from '../runtime/env.ts';
 import { JOIN_BACKOFF_FACTOR, JOIN_JITTER_MIN } from './config.ts';
 import type { SwimContext } from './context.ts';
-import type { ClusterRefusal } from './membership.ts';
+import type { ClusterRefusal, VersionRefusal } from './membership.ts';
 import type { PushPull } from './push-pull.ts';
 import type { Seeds } from './seeds.ts';
 
 /** What a seed last told us; a seed that never answered (or answered in our cluster) has none. */
-export type SeedProblem = { kind: 'unreachable'; reason: string } | { kind: 'refused'; name: string; cluster: string };
+export type SeedProblem =
+  | { kind: 'unreachable'; reason: string }
+  | { kind: 'refused'; name: string; cluster: string }
+  | { kind: 'version'; name: string; reason: string };
 
 export class Join {
   private readonly seedProblems = new Map<NodeAddress, SeedProblem>();
@@ -60,6 +63,11 @@ export class Join {
     if (this.seeds.has(address)) this.seedProblems.set(address, { kind: 'unreachable', reason });
   }
 
+  /** A seed of our cluster refused our sync for our protocol version (`reason` in words). */
+  versionRefusedBy(seed: NodeAddress, name: string, reason: string): void {
+    if (this.seeds.has(seed)) this.seedProblems.set(seed, { kind: 'version', name, reason });
+  }
+
   /** A seed of another cluster refused our sync. */
   refusedBy(seed: NodeAddress, problem: SeedProblem & { kind: 'refused' }): void {
     this.seedProblems.set(seed, problem);
@@ -80,7 +88,7 @@ export class Join {
       const p = this.seedProblems.get(seed);
       if (p === undefined) silent.push(seed);
       else if (p.kind === 'unreachable') unreachable.push(`${seed} (${p.reason})`);
-      else refused.push(this.refusalText(seed, p));
+      else refused.push(p.kind === 'version' ? p.reason : this.refusalText(seed, p));
     }
     const parts = [...refused];
     if (unreachable.length > 0) parts.push(`seeds unreachable: ${unreachable.join(', ')}`);
@@ -94,6 +102,13 @@ export class Join {
     for (const [seed, p] of this.seedProblems) {
       if (p.kind === 'refused') return { seed, name: p.name, cluster: p.cluster, reason: this.refusalText(seed, p) };
     }
+    return null;
+  }
+
+  /** While joining: a seed that refused us for our protocol version, with the reason in words; null otherwise. */
+  versionRefusal(): VersionRefusal | null {
+    if (this.problem() === null) return null;
+    for (const [seed, p] of this.seedProblems) if (p.kind === 'version') return { seed, name: p.name, reason: p.reason };
     return null;
   }
 

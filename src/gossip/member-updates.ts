@@ -44,6 +44,7 @@ export class MemberUpdates {
       this.newsAboutSelf(u);
       return;
     }
+    if (!this.ctx.versions.admits(u.name, u.address, u.meta)) return;
     const current = table.get(u.name);
     const decision = decideMerge(current?.member, u);
     if (decision === 'ignore') return;

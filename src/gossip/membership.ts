@@ -43,6 +43,20 @@ export interface ClusterRefusal {
   reason: string;
 }
 
+/** A seed of our cluster that refused our join for our protocol version, and why in words. */
+export interface VersionRefusal {
+  seed: NodeAddress;
+  name: string;
+  reason: string;
+}
+
+/** A peer kept out for its protocol version (never in the view), for status. */
+export interface VersionRefusedPeer {
+  name: string;
+  address: NodeAddress;
+  reason: string;
+}
+
 export interface Membership {
   /** The cluster name this member gossips under; messages under any other are refused. */
   readonly clusterName: string;
@@ -80,6 +94,10 @@ export interface Membership {
   joinProblem(): string | null;
   /** While joining: a seed of another cluster that refused us; null otherwise. */
   clusterRefusal(): ClusterRefusal | null;
+  /** While joining: a seed that refused us for our protocol version; null otherwise (protocol-version.ts). */
+  versionRefusal(): VersionRefusal | null;
+  /** Peers kept out for their protocol version, heard of lately. */
+  versionRefusedPeers(): VersionRefusedPeer[];
   /** Peers of other clusters heard from lately (their messages were dropped). */
   foreignPeers(): ForeignPeer[];
   /**

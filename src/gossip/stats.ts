@@ -9,6 +9,8 @@ export interface SwimStats {
   oversized: number;
   unsupportedVersion: number;
   foreignCluster: number;
+  /** Messages dropped because their sender runs a protocol version we do not accept (protocol-version.ts). */
+  incompatibleVersion: number;
   /** Pings addressed to another member name (an address reused after a restart). */
   misdirected: number;
   /** New members refused because the table was full. */
@@ -35,6 +37,7 @@ export function emptySwimStats(): SwimStats {
     oversized: 0,
     unsupportedVersion: 0,
     foreignCluster: 0,
+    incompatibleVersion: 0,
     misdirected: 0,
     tableFull: 0,
     probes: 0,

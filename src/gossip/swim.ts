@@ -15,22 +15,24 @@
  */
 import type { Env, NodeAddress } from '../runtime/env.ts';
 import { Awareness } from './awareness.ts';
-import { LAN_PROFILE, validateConfig, type GossipConfig } from './config.ts';
+import { LAN_PROFILE, PROBLEM_LOG_INTERVAL_MS, validateConfig, type GossipConfig } from './config.ts';
 import type { Lifecycle, SwimContext } from './context.ts';
 import { Dissemination } from './dissemination.ts';
 import { GossipConfigError, WireDecodeError } from './errors.ts';
 import { MembershipEvents } from './events.ts';
 import { ForeignClusters } from './foreign.ts';
 import { Join } from './join.ts';
-import { MemberTable } from './member-table.ts';
+import { LogLimiter } from './log-limiter.ts';
+import { encodedUpdate, MemberTable } from './member-table.ts';
 import { MemberUpdates } from './member-updates.ts';
-import type { ClusterRefusal, ForeignPeer, Member, Membership, MembershipEvent } from './membership.ts';
+import type { ClusterRefusal, ForeignPeer, Member, Membership, MembershipEvent, VersionRefusal, VersionRefusedPeer } from './membership.ts';
 import { checkedMeta } from './meta.ts';
 import { ProbeLoop } from './probe.ts';
 import { PushPull } from './push-pull.ts';
+import { protocolRange, VersionGate, withProtocolMeta, type ProtocolRange } from './protocol-version.ts';
 import { Seeds, type SeedSource } from './seeds.ts';
 import { emptySwimStats, type SwimStats } from './stats.ts';
-import { MAX_IDENTIFIER_LENGTH, decodeMessage, type DecodeLimits, type GossipMessage } from './wire.ts';
+import { MAX_IDENTIFIER_LENGTH, decodeMessage, encodeHeader, encodeMessage, type DecodeLimits, type GossipMessage } from './wire.ts';
 
 export interface SwimOptions {
   /** Stable across restarts (the ring places partitions by name). */
@@ -51,6 +53,8 @@ export interface SwimOptions {
    * change them while the cluster remembers the member.
    */
   stickyMeta?: readonly string[];
+  /** The protocol version this member runs and the peer versions it accepts (protocol-version.ts). Default: this build's. */
+  protocol?: ProtocolRange;
   config?: GossipConfig;
 }
 
@@ -71,6 +75,7 @@ export class SwimMembership implements Membership {
   private readonly pushPull: PushPull;
   private readonly join: Join;
   private readonly foreign: ForeignClusters;
+  private readonly versions: VersionGate;
 
   constructor(env: Env, options: SwimOptions) {
     const config = validateConfig({ ...(options.config ?? LAN_PROFILE) });
@@ -83,7 +88,8 @@ export class SwimMembership implements Membership {
     this.name = options.name;
     this.limits = { maxMessageBytes: config.maxMessageBytes, maxUpdates: config.maxMembers };
     this.table = new MemberTable(this.name, env.random);
-    const ctx: SwimContext = { env, config, name: this.name, stats: this.stats, table: this.table, life: this.life };
+    this.versions = new VersionGate(env, options.protocol ?? protocolRange(), new LogLimiter(PROBLEM_LOG_INTERVAL_MS), config.deadReclaimMs);
+    const ctx: SwimContext = { env, config, name: this.name, stats: this.stats, table: this.table, life: this.life, versions: this.versions };
     const awareness = new Awareness(config.awarenessMaxMultiplier, config.lifeguard);
     const seeds = new Seeds(options.seeds ?? [], env.address);
     this.dissemination = new Dissemination(ctx);
@@ -94,7 +100,7 @@ export class SwimMembership implements Membership {
     this.pushPull = new PushPull(ctx, this.dissemination, seeds, (u, via) => this.updates.apply(u, via));
     this.join = new Join(ctx, seeds, this.pushPull);
     this.foreign = new ForeignClusters(ctx, this.dissemination, this.join);
-    const meta = checkedMeta(options.meta ?? {});
+    const meta = checkedMeta(withProtocolMeta(options.meta ?? {}, this.versions.ours));
     this.updates.put({ name: this.name, address: env.address, zone: options.zone ?? '', state: 'alive', incarnation: 0, meta }, null);
   }
 
@@ -141,7 +147,7 @@ export class SwimMembership implements Membership {
 
   updateMeta(meta: Readonly<Record<string, string | number>>): void {
     const me = this.self();
-    this.updates.put({ ...me, meta: checkedMeta(meta), incarnation: me.incarnation + 1 }, null);
+    this.updates.put({ ...me, meta: checkedMeta(withProtocolMeta(meta, this.versions.ours)), incarnation: me.incarnation + 1 }, null);
   }
 
   joinProblem(): string | null {
@@ -150,6 +156,14 @@ export class SwimMembership implements Membership {
 
   clusterRefusal(): ClusterRefusal | null {
     return this.join.clusterRefusal();
+  }
+
+  versionRefusal(): VersionRefusal | null {
+    return this.join.versionRefusal();
+  }
+
+  versionRefusedPeers(): VersionRefusedPeer[] {
+    return this.versions.refusedPeers();
   }
 
   foreignPeers(): ForeignPeer[] {
@@ -203,6 +217,7 @@ export class SwimMembership implements Membership {
       return;
     }
     if (msg.sender === this.name) return;
+    if (!this.admitVersion(from, msg)) return;
     this.join.heardFrom(from);
     const body = msg.body;
     if (body.type === 'sync') {
@@ -226,8 +241,27 @@ export class SwimMembership implements Membership {
         this.probe.probeForOther(from, body.seq, body.target, body.targetAddress, body.wantNack);
         return;
       case 'gossip':
-      case 'refuse': // only ever sent across clusters (ForeignClusters)
+      case 'refuse': // handled by ForeignClusters and admitVersion
         return;
     }
+  }
+
+  /**
+   * Protocol versions (protocol-version.ts): a message from a peer whose version we do not accept
+   * never touches the view, and its join gets `refuse` carrying our own update (our version and
+   * range); a `refuse` within our cluster is a seed refusing our version: why we cannot join.
+   */
+  private admitVersion(from: NodeAddress, msg: GossipMessage): boolean {
+    if (msg.body.type === 'refuse') {
+      this.join.versionRefusedBy(from, msg.sender, this.versions.refusedBy(from, msg.sender, msg.updates));
+      return false;
+    }
+    if (this.versions.admits(msg.sender, from, msg.updates.find((u) => u.name === msg.sender)?.meta)) return true;
+    this.stats.incompatibleVersion++;
+    if (msg.body.type === 'sync' && !msg.body.reply && !this.life.leaving) {
+      const self = encodedUpdate(this.table.get(this.name)!);
+      this.dissemination.transmit(from, encodeMessage(encodeHeader(this.config.clusterName, this.name, { type: 'refuse' }), [self]), 'control');
+    }
+    return false;
   }
 }

@@ -5,6 +5,7 @@
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
+import { protocolRange } from '../gossip/protocol-version.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
@@ -55,6 +56,12 @@ export interface NodeConfig {
   clientAddress?: string;
   /** Every other replication knob (hint window, timeouts, sync pacing...). */
   replication?: Partial<ReplicationConfig>;
+  /**
+   * Node protocol version this node announces; it accepts peers one version either side (see
+   * src/gossip/protocol-version.ts). Default: this build's PROTOCOL_VERSION. The simulator sets it
+   * per node to run mixed clusters.
+   */
+  protocolVersion?: number;
   /** See DEFAULT_JOIN_SETTLE_MS. */
   joinSettleMs?: number;
 }
@@ -80,7 +87,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   const membership = new SwimMembership(
     { ...env, transport: mux.channel(MessageFamily.gossip) },
-    { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip },
+    { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip, protocol: protocolRange(config.protocolVersion) },
   );
   return new ShoalNode({
     env,

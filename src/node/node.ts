@@ -17,7 +17,7 @@
  * brings, not from the first member it happened to hear of. Every partition it then owns catches
  * up from the other owners before its reads count (see sync.ts).
  */
-import type { ClusterRefusal, Member, Membership, MembershipEvent } from '../gossip/membership.ts';
+import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
 import { LogLimiter } from '../gossip/log-limiter.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
@@ -289,7 +289,8 @@ export class ShoalNode {
 
   /**
    * Peers this node keeps out, and why: members running another partition count, and nodes of
-   * another cluster name that sent it gossip lately (those are never members).
+   * another cluster name or a protocol version it does not accept that sent it gossip lately
+   * (those are never members).
    */
   refusedPeers(): RefusedPeer[] {
     const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
@@ -297,7 +298,13 @@ export class ShoalNode {
     for (const p of this.swim.foreignPeers()) {
       peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
     }
+    peers.push(...this.swim.versionRefusedPeers());
     return peers;
+  }
+
+  /** While joining: the seed that refused this node's protocol version, or null (see Membership.versionRefusal). */
+  versionRefusal(): VersionRefusal | null {
+    return this.swim.versionRefusal();
   }
 
   /** While joining: the seed of another cluster that refused this node, or null (see Membership.clusterRefusal). */
@@ -429,8 +436,8 @@ export class ShoalNode {
   /**
    * Graceful leave: announce `leaving` (every ring drops this node, so its partitions stream to
    * their new owners), wait until nothing is left to hand off and no hint is left to deliver,
-   * then leave the gossip cluster, stop, and call `done`. Requests keep being coordinated
-   * meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
+   * and no request it coordinates is still pending, then leave the gossip cluster, stop, and call
+   * `done`. Requests keep being coordinated meanwhile. A daemon bounds the wait with its own shutdown timeout and calls `stop()`.
    *
    * Hints do not hold a leave for long: those for a member that left the cluster are always taken
    * back (rehomeHints), those for a member that is down are taken back at each poll, and ordinary
@@ -460,7 +467,9 @@ export class ShoalNode {
       const p = this.sync.progress();
       const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
       if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
-      if (!this.joinedCluster || (handedOff && this.hints.count === 0)) {
+      // Requests this node coordinates finish before it stops: stop() would fail them, and clients
+      // still routed here (their topology not yet updated) would see errors (rolling-restart seeds 1-3).
+      if (!this.joinedCluster || (handedOff && this.hints.count === 0 && this.kv.pendingCount === 0)) {
         this.stop();
         return finished();
       }

@@ -37,6 +37,11 @@ export const ERROR_CODE_NUMBERS = {
   'shutting-down': 27,
   /** A bug on the server; the message says what happened. */
   internal: 28,
+  /**
+   * The node is still joining its cluster (a restarted node, during a rolling restart) and applied
+   * nothing; send the request to another node. Clients older than this code see it as `internal`.
+   */
+  'not-ready': 29,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODE_NUMBERS;

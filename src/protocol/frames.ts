@@ -152,6 +152,13 @@ export interface MemberStatus {
 }
 
 /** A node's report about itself and its view of the cluster. */
+/**
+ * The close reason (with code 1001, going away) of a node that stops after answering every request
+ * it accepted: a request still unanswered on that connection was never applied, so the client may
+ * resend it elsewhere, a write included. Any other close leaves such a write's fate unknown.
+ */
+export const DRAINED_CLOSE_REASON = 'server shutting down; every request was answered';
+
 export interface NodeStatus {
   node: string;
   cluster: string;

@@ -25,7 +25,9 @@ export type KvErrorCode =
   /** The node is overloaded (a mailbox or queue is full); retry later. */
   | 'overloaded'
   /** The request itself is invalid (e.g. a negative TTL). */
-  | 'bad-request';
+  | 'bad-request'
+  /** This node is still joining its cluster and coordinates nothing yet; nothing was applied: use another node. */
+  | 'not-ready';
 
 export interface KvError {
   code: KvErrorCode;

@@ -642,7 +642,8 @@ export class Coordinator implements KvService {
   private checkJoined(): KvError | null {
     if (!this.ctx.ringConfirmed()) {
       this.stats.unavailable++;
-      return { code: 'unavailable', message: 'this node is still joining its cluster (its view of the ring is not confirmed yet); retry, or use another node' };
+      // Its own code, not `unavailable`: nothing was applied, so a client may resend even a write elsewhere.
+      return { code: 'not-ready', message: 'this node is still joining its cluster (its view of the ring is not confirmed yet); retry, or use another node' };
     }
     // An empty ring (the last member is leaving) has no replica to wait for: say so now, not at the deadline.
     if (this.ctx.placement().members.length === 0) {

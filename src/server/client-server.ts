@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
+import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import { silentLogger, type Logger } from '../runtime/env.ts';
 import {
   ClientSession,
@@ -159,10 +160,12 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     for (const session of sessions) session.beginShutdown();
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all([...sessions].map((s) => s.whenIdle())), graceOver]);
+    const drained = await Promise.race([Promise.all([...sessions].map((s) => s.whenIdle())).then(() => true), graceOver.then(() => false)]);
     clearTimeout(graceTimer);
     const closed = [...wss.clients].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
-    for (const session of sessions) session.close(CloseCode.goingAway, 'server shutting down');
+    // Drained: every accepted request was answered (later ones got shutting-down), so the client may resend what is unanswered.
+    const reason = drained ? DRAINED_CLOSE_REASON : 'server shutting down; requests still in flight were abandoned';
+    for (const session of sessions) session.close(CloseCode.goingAway, reason);
     let handshakeTimer: NodeJS.Timeout | undefined;
     const handshakeOver = new Promise<void>((resolve) => (handshakeTimer = setTimeout(resolve, CLOSE_HANDSHAKE_TIMEOUT_MS)));
     await Promise.race([Promise.all(closed), handshakeOver]);

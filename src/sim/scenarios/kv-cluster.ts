@@ -5,7 +5,7 @@
  * noticed by gossip's failure detector, a restart rejoins through the seeds.
  */
 import type { GossipConfig } from '../../gossip/config.ts';
-import { createNode } from '../../node/create-node.ts';
+import { createNode, type NodeConfig } from '../../node/create-node.ts';
 import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 import { decodeRecord } from '../../replication/record.ts';
@@ -36,6 +36,8 @@ export interface KvClusterOptions {
   maxMemory?: number;
   /** Each partition actor's mailbox bound (default createNode's). */
   mailboxCapacity?: number;
+  /** Per-node configuration over the cluster's (the rolling scenarios set each node's protocol version). */
+  nodeConfig?: (info: ProcessInfo) => Partial<NodeConfig>;
   /**
    * Wraps the building of each node process, for scenarios that observe nodes from outside (the
    * kv-pressure scenario watches each store's evictions). It must not change what the node does.
@@ -71,6 +73,7 @@ export class KvCluster {
               gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
               ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
               ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
+              ...options.nodeConfig?.(info),
             },
           });
         return options.instrument ? options.instrument(env, info, build) : build(env);
@@ -102,7 +105,9 @@ export class KvCluster {
     this.sim.crash(index);
   }
 
+  /** Starts a crashed or stopped node again, with its name and address (after a leave, it rejoins). */
   restart(index: number): void {
+    this.left.delete(index);
     if (!this.sim.nodes[index]!.up) this.sim.start(index);
   }
 

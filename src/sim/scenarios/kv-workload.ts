@@ -111,6 +111,11 @@ export class KvWorkload {
     seed: number,
     readonly config: KvWorkloadConfig,
     private readonly listener: OpListener,
+    /**
+     * Which up nodes a client may send to (default: any). The rolling scenarios pass the nodes in
+     * the ring, as the SDK routes by the topology: not one still joining, nor one leaving.
+     */
+    private readonly canCoordinate: (index: number) => boolean = () => true,
   ) {
     this.random = namedStream(seed, 'kv/clients');
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
@@ -137,8 +142,8 @@ export class KvWorkload {
     if (!this.running) return;
     const home = client % this.sim.nodes.length;
     let coordinator = home;
-    if (!this.sim.nodes[home]!.up) {
-      const up = this.sim.upNodes();
+    if (!this.sim.nodes[home]!.up || !this.canCoordinate(home)) {
+      const up = this.sim.upNodes().filter((n) => this.canCoordinate(n.index));
       if (up.length === 0) return this.later(client);
       coordinator = up[this.random.int(up.length)]!.index;
     }
