@@ -130,8 +130,10 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(file)) continue;
     files.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)) {
+    // import ... from 'x', import 'x', import('x'), and createRequire(import.meta.url)('x').
+    for (const m of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+|\bcreateRequire\([^)]*\)\(\s*)['"]([^'"]+)['"]/gm)) {
       const specifier = m[1]!;
+      if (specifier.startsWith('node:')) continue;
       if (specifier.startsWith('.')) pending.push(resolve(dirname(file), specifier));
       else packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
     }
