@@ -28,7 +28,7 @@ const forbiddenModules = ['ws', 'net', 'dgram', 'http', 'https', 'crypto', 'time
   .map((name) => ({ name, message: `${name}: ${why}.` }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `shoal` command. Shoal ships as TypeScript and runs it through tsx's loader, so there is no
-// build step between a clone and a running node, and no stale compiled copy to get wrong.
+// The `shoal` command run from the repository's TypeScript sources through tsx (a dev
+// dependency): what the tests and benchmarks start, so they always run the current src/ with no
+// build in between. Users run the compiled command of the `shoal` package instead
+// (packages/server/bin/shoal.js, plain node; `npx shoal` and `npm start` in the repository).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -27,6 +27,7 @@ import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
+import { defaultWebSocket, type WebSocketConstructor } from './websocket.ts';
 
 /** A key: a string (its UTF-8 bytes) or raw bytes. */
 export type Key = string | Uint8Array;
@@ -111,7 +112,7 @@ class PendingCall implements Call {
 const utf8 = new TextEncoder();
 
 export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
-  private readonly options: ResolvedOptions<V>;
+  private readonly options: ResolvedOptions<V> & { webSocket: WebSocketConstructor };
   private readonly connections = new Map<string, NodeConnection>();
   /** Connections to nodes that left the ring, still finishing their calls; closed by shutDown if need be. */
   private readonly leaving = new Set<NodeConnection>();
@@ -133,7 +134,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   constructor(options: ClientOptions<V>) {
     super();
-    this.options = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    this.options = { ...resolved, webSocket: resolved.webSocket ?? defaultWebSocket() };
     this.handler = {
       onReady: (c) => this.onReady(c),
       onReply: (c, call, reply) => this.onReply(c, call as PendingCall, reply),

@@ -6,7 +6,6 @@
  * It knows nothing of keys, codecs or retries: it reports replies and losses to its owner (the
  * client), which decides what to do with each call.
  */
-import WebSocket from 'ws';
 import {
   DEFAULT_WIRE_LIMITS,
   FrameDecodeError,
@@ -27,7 +26,7 @@ import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './e
 import { backoffDelay } from '../protocol/backoff.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
-
+import { CLOSED, CONNECTING, messageBytes, pingable, terminate, type WebSocketConstructor, type WebSocketLike } from './websocket.ts';
 
 /** A request in flight on some connection; the client owns it, the connection carries it. */
 export interface Call {
@@ -57,6 +56,7 @@ export interface ConnectionOptions {
   credentials: Credentials | null;
   clientName: string;
   random: () => number;
+  webSocket: WebSocketConstructor;
 }
 
 /** Connection errors after which reconnecting cannot help. */
@@ -84,7 +84,7 @@ export class NodeConnection {
   welcome: WelcomeFrame | null = null;
   /** Why the connection last failed or closed. */
   lastError: Error | null = null;
-  private socket: WebSocket | null = null;
+  private socket: WebSocketLike | null = null;
   private readonly sent = new Map<number, Call>();
   private outgoing: Call[] = [];
   private flushScheduled = false;
@@ -170,23 +170,26 @@ export class NodeConnection {
     this.sent.clear();
     for (const call of this.outgoing) call.carrier = null;
     this.outgoing = [];
-    if (socket === null || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    if (socket === null || socket.readyState === CLOSED) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
-    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    if (socket.readyState === CONNECTING) terminate(socket);
     else socket.close(1000, 'client closing');
     return done;
   }
 
   private dial(): void {
     this.setState('connecting');
-    const socket = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs });
+    // The third argument is `ws`'s options; WHATWG implementations take only (url, protocols).
+    const socket = new this.options.webSocket(this.url, [], { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs });
+    // Blobs (the WHATWG default) would need an async read; `ws` already delivers Buffers.
+    if (socket.binaryType === 'blob') socket.binaryType = 'arraybuffer';
     this.socket = socket;
     // The handshake timeout covers the HTTP upgrade; this one also covers hello -> welcome.
     this.timer = setTimeout(() => {
       this.lastError = new TimeoutError(`no welcome from ${this.address} within ${this.options.dialTimeoutMs} ms`);
-      socket.terminate();
+      terminate(socket);
     }, this.options.dialTimeoutMs);
-    socket.on('open', () => {
+    socket.addEventListener('open', () => {
       const hello = encodeClientFrame({
         type: 'hello',
         minVersion: MIN_PROTOCOL_VERSION,
@@ -196,20 +199,31 @@ export class NodeConnection {
       });
       socket.send(hello);
     });
-    socket.on('message', (data: Buffer) => {
+    socket.addEventListener('message', (event) => {
       // After close() the socket lingers for the close handshake; a welcome arriving then must not
       // revive the connection (it would redial forever, unowned).
       if (this.socket !== socket || this.state === 'closed') return;
       this.onHeard(socket);
-      this.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const bytes = messageBytes(event.data);
+      if (bytes === null) {
+        this.lastError = new ProtocolError(`text frame from ${this.address}: the protocol is binary`, 'malformed-frame');
+        terminate(socket);
+        return;
+      }
+      this.onMessage(bytes);
     });
-    socket.on('pong', () => {
-      if (this.socket === socket) this.onHeard(socket);
+    if (pingable(socket)) {
+      socket.on('pong', () => {
+        if (this.socket === socket) this.onHeard(socket);
+      });
+    }
+    socket.addEventListener('error', (event) => {
+      // `ws` says why; a WHATWG error event carries no detail (the close event follows).
+      const cause = event.error instanceof Error ? event.error : undefined;
+      const why = cause?.message ?? event.message ?? 'WebSocket error';
+      this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}`, false, { cause });
     });
-    socket.on('error', (error) => {
-      this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${error.message}`, false, { cause: error });
-    });
-    socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
+    socket.addEventListener('close', (event) => this.onClose(socket, event.code, event.reason));
   }
 
   private onMessage(bytes: Uint8Array): void {
@@ -219,7 +233,7 @@ export class NodeConnection {
     } catch (error) {
       if (!(error instanceof FrameDecodeError)) throw error;
       this.lastError = new ProtocolError(`bad frame from ${this.address}: ${error.message}`, error.code, { cause: error });
-      this.socket?.terminate();
+      if (this.socket !== null) terminate(this.socket);
       return;
     }
     switch (frame.type) {
@@ -264,25 +278,33 @@ export class NodeConnection {
    * frame) arrives within the timeout, cut the socket so that the usual loss handling (retry,
    * failover, reconnect) takes over. A flag checked per interval rather than a timer reset per
    * frame keeps the cost off the hot path; the price is that a ping goes out after one to two
-   * intervals of silence. Unref'd: keepalive alone never keeps the process running.
+   * intervals of silence. Unref'd where timers can be: keepalive alone never keeps the process
+   * running.
+   *
+   * A WHATWG WebSocket (browsers, Deno, Bun) cannot send pings. There the silence itself is the
+   * probe, and only while calls are outstanding: every call is answered within the node's own
+   * deadlines, so a connection that holds calls and stays silent for the timeout is dead. An idle
+   * half-open connection does no harm, and is caught this way by the first call sent on it.
    */
-  private armKeepalive(socket: WebSocket): void {
+  private armKeepalive(socket: WebSocketLike): void {
     const { keepaliveIntervalMs, keepaliveTimeoutMs } = this.options;
     if (keepaliveIntervalMs === 0) return;
     this.heard = false;
     this.awaitingPong = false;
-    this.keepaliveTimer = setTimeout(() => {
+    this.keepaliveTimer = unref(setTimeout(() => {
       if (this.heard) return this.armKeepalive(socket);
-      socket.ping();
+      if (pingable(socket)) socket.ping();
+      else if (this.load === 0) return this.armKeepalive(socket);
       this.awaitingPong = true;
-      this.keepaliveTimer = setTimeout(() => {
-        this.lastError = new ConnectionError(`${this.address} did not answer a keepalive ping within ${keepaliveTimeoutMs} ms`, false);
-        socket.terminate();
-      }, keepaliveTimeoutMs).unref();
-    }, keepaliveIntervalMs).unref();
+      this.keepaliveTimer = unref(setTimeout(() => {
+        const what = pingable(socket) ? 'a keepalive ping' : 'its outstanding calls (keepalive)';
+        this.lastError = new ConnectionError(`${this.address} did not answer ${what} within ${keepaliveTimeoutMs} ms`, false);
+        terminate(socket);
+      }, keepaliveTimeoutMs));
+    }, keepaliveIntervalMs));
   }
 
-  private onHeard(socket: WebSocket): void {
+  private onHeard(socket: WebSocketLike): void {
     this.heard = true;
     if (!this.awaitingPong || this.state !== 'ready') return;
     // The node is alive: count the next idle interval from now rather than from the timeout's end.
@@ -335,7 +357,7 @@ export class NodeConnection {
     return this.nextId;
   }
 
-  private onClose(socket: WebSocket, code: number, reason: string): void {
+  private onClose(socket: WebSocketLike, code: number, reason: string): void {
     if (this.socket !== socket) return;
     this.socket = null;
     clearTimeout(this.timer);
@@ -374,6 +396,12 @@ export class NodeConnection {
     this.state = state;
     this.handler.onStateChange(this);
   }
+}
+
+/** Node's timers can be unref'd; a browser's timer is a number and cannot. */
+function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
 }
 
 function requestBytes(body: Request): number {

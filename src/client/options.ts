@@ -4,6 +4,7 @@
 import type { Consistency } from '../replication/api.ts';
 import type { Credentials } from '../protocol/index.ts';
 import { msgpackCodec, type ValueCodec } from './value-codec.ts';
+import type { WebSocketConstructor } from './websocket.ts';
 
 /** Per-call timeout (5 s): covers waiting in the offline queue, retries and the round trip. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
@@ -100,6 +101,11 @@ export interface ClientOptions<V = unknown> {
   clientName?: string;
   /** Random source in [0, 1) for reconnect jitter; tests may fix it. Default Math.random. */
   random?: () => number;
+  /**
+   * The WebSocket class to dial with (WHATWG API). Default: `ws` in Node.js, the platform's
+   * `globalThis.WebSocket` in browsers, Deno and Bun.
+   */
+  webSocket?: WebSocketConstructor;
 }
 
 export interface ResolvedOptions<V> {
@@ -120,6 +126,8 @@ export interface ResolvedOptions<V> {
   credentials: Credentials | null;
   clientName: string;
   random: () => number;
+  /** null: the entry's default, looked up when the client is created (websocket.ts). */
+  webSocket: WebSocketConstructor | null;
 }
 
 /** Every option name, so a misspelt one (`keepAliveIntervalMs`) is an error rather than silently ignored. */
@@ -142,6 +150,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     credentials: true,
     clientName: true,
     random: true,
+    webSocket: true,
   } satisfies Record<keyof ClientOptions, true>),
 );
 
@@ -176,6 +185,7 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     credentials: options.credentials ?? null,
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,
+    webSocket: options.webSocket ?? null,
   };
 }
 

@@ -1,0 +1,9 @@
+/** The SDK's public API, the same from every entry (index.ts for Node.js, platform.ts elsewhere). */
+export { connect, ShoalClient, type CallOptions, type ClientEvents, type ClientStatus, type GetDetail, type GetOptions, type Key, type SetOptions } from './client.ts';
+export * from './errors.ts';
+export * from './options.ts';
+export * from './value-codec.ts';
+export type { WebSocketConstructor, WebSocketLike } from './websocket.ts';
+export type { MissReason, WireTopology as Topology, WireLimits } from '../protocol/index.ts';
+export type { Consistency } from '../replication/api.ts';
+export type { ConnectionState } from './connection.ts';
