@@ -164,7 +164,8 @@ export function checkShoalDeployment(objects: K8sObject[], expect: Expectations)
   assert.equal(flagValue(args, 'advertise-host'), '$(POD_IP)');
   assert.equal(flagValue(args, 'name'), '$(POD_NAME)', 'stable member names: the pod names');
   const peerPortOfHeadless = hs.ports.find((p) => p.name === 'peer')?.port;
-  assert.deepEqual(config.seeds, [`${spec.serviceName}.ns.svc.cluster.local:${peerPortOfHeadless}`]);
+  assert.equal(config.seeds.length, 1);
+  assert.match(config.seeds[0]!, new RegExp(`^${spec.serviceName}\\.ns\\.svc\\.[a-z0-9.-]+:${peerPortOfHeadless}$`), 'the seed is the headless service in the pod\'s namespace, at the peer port');
 
   assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'client' });
   assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'client' });
