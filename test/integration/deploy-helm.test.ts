@@ -40,7 +40,8 @@ function buildRenderer(t: TestContext): string | null {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'helm-render');
   execFileSync('go', ['build', '-o', out, join(REPO, 'test/helm-render/main.go')], {
-    env: { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '' },
+    // A fixed cache directory: later runs reuse sprig's compiled packages (and CI may have no HOME).
+    env: { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '', GOCACHE: join(tmpdir(), 'shoal-helm-render-gocache') },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 600_000,
   });
