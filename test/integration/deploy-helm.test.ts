@@ -56,6 +56,21 @@ function render(bin: string, valuesFiles: string[], namespace = 'cache'): { stat
 
 const valuesFiles = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
 
+test('helm chart: every value in values.yaml has a row in README.md\'s table, and every row a value', () => {
+  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const leaves: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    const isMap = typeof node === 'object' && node !== null && !Array.isArray(node) && Object.keys(node).length > 0;
+    if (isMap && !['resources.requests', 'resources.limits'].includes(path)) for (const [k, v] of Object.entries(node)) walk(v, path === '' ? k : `${path}.${k}`);
+    else leaves.push(path);
+  };
+  walk(values, '');
+  const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+  const documented = new Set([...readme.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([\w.]+)`/g)].map((k) => k[1]!)));
+  for (const leaf of leaves) assert.ok(documented.has(leaf), `values.yaml ${leaf} is in README.md's table`);
+  for (const key of documented) assert.ok(leaves.includes(key), `README.md's ${key} is a value in values.yaml`);
+});
+
 test('the chart has values files to render in ci/', () => {
   assert.deepEqual(valuesFiles, ['default-values.yaml', 'fixed-zone-values.yaml', 'large-values.yaml']);
 });
