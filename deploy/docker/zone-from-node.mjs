@@ -6,7 +6,7 @@
 //
 // Environment:
 //   NODE_NAME   the node's name (downward API: spec.nodeName); required
-//   ZONE_FILE   where to write the zone (default /var/run/shoal/zone)
+//   ZONE_FILE   where to write the zone (default /run/shoal/zone)
 //   ZONE_LABEL  the node label to read (default topology.kubernetes.io/zone)
 //   KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT  the API server (Kubernetes sets them)
 //   SERVICE_ACCOUNT_DIR  token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)
@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 
 const nodeName = process.env.NODE_NAME;
-const zoneFile = process.env.ZONE_FILE ?? '/var/run/shoal/zone';
+const zoneFile = process.env.ZONE_FILE ?? '/run/shoal/zone';
 const label = process.env.ZONE_LABEL ?? 'topology.kubernetes.io/zone';
 const accountDir = process.env.SERVICE_ACCOUNT_DIR ?? '/var/run/secrets/kubernetes.io/serviceaccount';
 const apiHost = process.env.KUBERNETES_SERVICE_HOST ?? 'kubernetes.default.svc';
