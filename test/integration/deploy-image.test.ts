@@ -79,8 +79,20 @@ test('Dockerfile: multi-stage on node:20-slim, non-root, production dependencies
   assert.ok(env.CLI?.startsWith(`${workdir}/`), 'CLI names the command inside the app directory');
   for (const name of Object.keys(env)) assert.ok(!name.startsWith('SHOAL_'), `${name}: the daemon refuses unknown SHOAL_* variables`);
   // The build context keeps out what the image rebuilds.
-  const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
+  const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   for (const path of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(path), `.dockerignore: ${path}`);
+  // ...and lets in everything a COPY takes from it.
+  for (const stage of stages) {
+    for (const { args } of all(stage, 'COPY')) {
+      const words = args.split(/\s+/).filter((w) => !w.startsWith('--'));
+      if (args.includes('--from=')) continue;
+      for (const source of words.slice(0, -1)) {
+        assert.ok(existsSync(join(REPO, source)), `COPY ${source} exists`);
+        const hit = ignored.find((pattern) => source === pattern || source.startsWith(`${pattern}/`));
+        assert.equal(hit, undefined, `.dockerignore's "${hit}" keeps COPY ${source} out of the build context`);
+      }
+    }
+  }
 });
 
 /**
