@@ -24,11 +24,14 @@ export type K8sObject = {
 export const PENDING_FLAGS = ['advertise-host'];
 
 /**
- * The largest share of the container's memory limit that --max-memory may take. The store keeps
- * its accounted bytes under --max-memory; the process adds V8's heap headroom, socket buffers,
- * replication and handoff queues and its code (docs/DEPLOY.md, "Capacity planning").
+ * The memory model of docs/DEPLOY.md ("Capacity planning"), measured with
+ * deploy/capacity/measure-memory.ts: a full store's array buffers take up to 0.8 x --max-memory
+ * outside V8's heap, V8's heap stays under its cap (--max-old-space-size), and the rest of the
+ * process (code, native buffers) fits in 64 MiB. --max-memory itself stays at most half the limit.
  */
-export const MAX_MEMORY_SHARE_OF_LIMIT = 0.7;
+export const MAX_MEMORY_SHARE_OF_LIMIT = 0.5;
+export const OFF_HEAP_SHARE_OF_MAX_MEMORY = 0.8;
+export const NATIVE_OVERHEAD_BYTES = 64 * 1024 ** 2;
 
 /** Every YAML document in `text`, nulls (empty documents) dropped; a YAML error fails. */
 export function parseManifests(text: string, source: string): K8sObject[] {
@@ -177,6 +180,11 @@ export function checkShoalDeployment(objects: K8sObject[], expect: Expectations)
   assert.ok(limit, 'a memory limit');
   assert.equal(container.resources?.requests?.memory, limit, 'memory requested = limit: a cache evicted by the kernel loses its data');
   assert.ok(config.maxMemory <= MAX_MEMORY_SHARE_OF_LIMIT * quantityBytes(limit), `--max-memory ${config.maxMemory} is at most ${MAX_MEMORY_SHARE_OF_LIMIT} of the limit ${limit}`);
+  const nodeOptions = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  const heapCap = /--max-old-space-size=(\d+)/.exec(nodeOptions);
+  assert.ok(heapCap, 'NODE_OPTIONS caps V8\'s heap (--max-old-space-size): uncapped, garbage outgrows the limit');
+  const need = Number(heapCap[1]) * 1024 ** 2 + OFF_HEAP_SHARE_OF_MAX_MEMORY * config.maxMemory + NATIVE_OVERHEAD_BYTES;
+  assert.ok(need <= quantityBytes(limit), `heap cap ${heapCap[1]} MiB + ${OFF_HEAP_SHARE_OF_MAX_MEMORY} x --max-memory + 64 MiB fits in the limit ${limit}`);
 
   // Zones: from the node's label through the init container, never a fixed --zone in a spread set.
   const init = (pod.initContainers ?? []).find((c) => c.name === 'zone');

@@ -49,7 +49,8 @@ test('the checks catch broken manifests', async () => {
   await assert.rejects(validateSchemas(broken('StatefulSet/shoal', ['kind'], 'StatefullSet'), 'x'), /no Kubernetes schema/);
   const expect = { replicas: 3, zoneFromNode: true };
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'args', 'push'], '--max-memmory=1gb'), expect), /unknown option --max-memmory/);
-  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'args', 'push'], '--max-memory=900mib'), expect), /at most 0.7 of the limit/);
+  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'args', 'push'], '--max-memory=900mib'), expect), /at most 0.5 of the limit/);
+  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'env', 4, 'value'], '--max-old-space-size=900'), expect), /fits in the limit/);
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...pod, 'terminationGracePeriodSeconds'], 30), expect), /outlasts --shutdown-timeout/);
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...pod, 'enableServiceLinks'], undefined), expect), /service links/);
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'readinessProbe', 'httpGet', 'path'], '/healthz'), expect), /readyz/);
