@@ -137,7 +137,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let drained = false;
     const graceful = Promise.all([
       new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)),
-      server.close({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }).then(() => (drained = true)),
+      // Drain, not close: the port keeps answering /healthz (200) and /readyz (503) during the leave.
+      server.drain({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }).then(() => (drained = true)),
     ]).then(() => 'done' as const);
     // What the stop still waits for, read from the node before it is stopped.
     const waiting = () => {

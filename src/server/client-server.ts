@@ -1,13 +1,15 @@
 /**
  * The client-facing WebSocket server of a node: serves a KvService to SDK clients over the wire
- * protocol (src/protocol), and pushes `ring-changed` when the ring's version changes.
+ * protocol (src/protocol), and pushes `ring-changed` when the ring's version changes. The same port
+ * answers plain HTTP health probes, `/healthz` and `/readyz` (see health.ts).
  *
  * Edge code: it owns sockets and timers, and wraps the callback-style service for the network.
  * The daemon embeds it with `startClientServer`; tests run it on port 0 with a MemoryKv.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { KvService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
@@ -20,6 +22,7 @@ import {
   type ClientServerStats,
 } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
+import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
@@ -72,8 +75,9 @@ export interface ClientServerOptions {
    */
   ownersOnly?: boolean;
   /**
-   * Answers the `status` admin request (`shoal status`). The daemon passes one built from its
-   * membership and ring; without it, status requests get `unknown-op`.
+   * Answers the `status` admin request (`shoal status`) and decides `/readyz`. The daemon passes
+   * one built from its membership and ring; without it, status requests get `unknown-op` and the
+   * server is ready as soon as it listens.
    */
   status?: () => NodeStatus;
   /** Default: silent. */
@@ -89,10 +93,16 @@ export interface ClientServer {
   readonly connectionCount: number;
   /** Live counters since the server started. */
   readonly stats: Readonly<ClientServerStats>;
+  /** What `GET /readyz` answers now. */
+  readiness(): Readiness;
   /**
-   * Stops accepting connections, answers new requests with `shutting-down`, lets in-flight ones
-   * finish for up to `graceMs`, then closes every connection with 1001 (going away).
+   * Stops accepting WebSocket connections (an upgrade gets HTTP 503), answers new requests with
+   * `shutting-down`, lets in-flight ones finish for up to `graceMs`, then closes every connection
+   * with 1001 (going away). The port stays open for health probes, `/readyz` answering 503, until
+   * `close`: a node stopping gracefully is alive but not ready for as long as its leave lasts.
    */
+  drain(options?: { graceMs?: number }): Promise<void>;
+  /** Drains (if not already under way; `graceMs` as for `drain`), then closes the port. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -118,9 +128,12 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     log,
   };
 
+  let draining = false;
+  const readiness = (): Readiness => readinessOf(options.status ? options.status() : null, draining);
+  // One HTTP server for the port: WebSocket upgrades on CLIENT_ENDPOINT_PATH, health probes on plain GETs.
+  const http = createServer((request, response) => answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH));
   const wss = new WebSocketServer({
-    host,
-    port: options.port ?? 0,
+    noServer: true,
     path: CLIENT_ENDPOINT_PATH,
     maxPayload: limits.maxFrameBytes * OVERSIZED_FRAME_READ_FACTOR,
     perMessageDeflate: false,
@@ -129,13 +142,18 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
       else accept(true);
     },
   });
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (draining) refuseUpgrade(socket, 503, 'server shutting down');
+    else wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
   await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
+    http.once('listening', resolve);
+    http.once('error', reject);
+    http.listen({ host, port: options.port ?? 0 });
   });
   // After startup, a server error (rare: the listening socket failing) is logged, not thrown.
-  wss.on('error', (error) => log.error({ err: error.message }, 'client server error'));
-  const port = (wss.address() as AddressInfo).port;
+  http.on('error', (error) => log.error({ err: error.message }, 'client server error'));
+  const port = (http.address() as AddressInfo).port;
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
@@ -153,8 +171,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     options.topologyPollMs ?? DEFAULT_TOPOLOGY_POLL_MS,
   );
 
-  let closing: Promise<void> | null = null;
-  const close = async (graceMs: number): Promise<void> => {
+  const drain = async (graceMs: number): Promise<void> => {
+    draining = true;
     stopWatching();
     const stopped = new Promise<void>((resolve) => wss.close(() => resolve()));
     for (const session of sessions) session.beginShutdown();
@@ -174,6 +192,16 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     for (const socket of wss.clients) socket.terminate();
     await stopped;
   };
+  let drainRun: Promise<void> | null = null;
+  let closeRun: Promise<void> | null = null;
+  const startDrain = (graceMs: number) => (drainRun ??= drain(graceMs));
+  const close = async (graceMs: number): Promise<void> => {
+    await startDrain(graceMs);
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+    // Idle keep-alive connections (a load balancer's probes) would hold close() open.
+    http.closeAllConnections();
+    await stopped;
+  };
 
   return {
     host,
@@ -183,6 +211,14 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
       return sessions.size;
     },
     stats,
-    close: (closeOptions = {}) => (closing ??= close(closeOptions.graceMs ?? DEFAULT_CLOSE_GRACE_MS)),
+    readiness,
+    drain: (drainOptions = {}) => startDrain(drainOptions.graceMs ?? DEFAULT_CLOSE_GRACE_MS),
+    close: (closeOptions = {}) => (closeRun ??= close(closeOptions.graceMs ?? DEFAULT_CLOSE_GRACE_MS)),
   };
+}
+
+/** Answers an upgrade the server will not take with a plain HTTP error (what `ws` does for its own refusals). */
+function refuseUpgrade(socket: Duplex, code: number, message: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${code} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }

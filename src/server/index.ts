@@ -9,3 +9,4 @@ export {
   UNREAD_CLOSE_REASON,
   type ClientServerStats,
 } from './session.ts';
+export * from './health.ts';

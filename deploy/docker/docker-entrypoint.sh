@@ -1,0 +1,33 @@
+#!/bin/sh
+# Entrypoint of the Shoal image. It only prepares arguments and then execs node, so node becomes
+# this process (PID 1 in the container) and receives SIGTERM and SIGINT itself: `shoal start`
+# answers either with its graceful leave (hand partitions off, drain clients, exit 0).
+#
+#   docker run shoal                      -> shoal start --host 0.0.0.0 (the image's CMD)
+#   docker run shoal --seeds a:7401 ...   -> shoal start --seeds a:7401 ... (flags imply `start`)
+#   docker run shoal status --node h:7400 -> any other shoal command
+#
+# Environment (none may start with SHOAL_: the daemon refuses SHOAL_* names it does not know):
+#   CLI        the built `shoal` command (set by the Dockerfile)
+#   ZONE_FILE  a file holding this node's zone, written by an init container (deploy/kubernetes);
+#              when it is there and not empty, and no --zone is given, `--zone <its content>` is added.
+set -eu
+
+: "${CLI:?CLI must name the shoal command (the Dockerfile sets it)}"
+
+if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
+  set -- start "$@"
+fi
+
+if [ "$1" = start ] && [ -n "${ZONE_FILE:-}" ] && [ -s "$ZONE_FILE" ]; then
+  zone_given=no
+  for arg in "$@"; do
+    case "$arg" in --zone | --zone=*) zone_given=yes ;; esac
+  done
+  if [ "$zone_given" = no ]; then
+    zone=$(cat "$ZONE_FILE")
+    set -- "$@" --zone "$zone"
+  fi
+fi
+
+exec node "$CLI" "$@"

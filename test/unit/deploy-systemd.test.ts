@@ -1,0 +1,50 @@
+/**
+ * deploy/systemd: the unit and its example config agree with the daemon. The config loads as
+ * `shoal start --config` reads it, systemd waits longer than the node's graceful stop, and a
+ * configuration error (exit status 2) is not restarted in a loop. (`systemd-analyze verify` needs
+ * a systemd this machine and CI do not run.)
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/cli/start.ts';
+import { ExitStatus } from '../../src/daemon/errors.ts';
+
+const DIR = fileURLToPath(new URL('../../deploy/systemd/', import.meta.url));
+
+/** The unit's keys per section; a key given twice keeps its last value, as systemd does for these. */
+function parseUnit(text: string): Record<string, Record<string, string>> {
+  const sections: Record<string, Record<string, string>> = {};
+  let current: Record<string, string> | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const section = /^\[(\w+)\]$/.exec(line);
+    if (section) {
+      current = sections[section[1]!] = {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    assert.ok(current && eq > 0, `not KEY=VALUE inside a section: ${line}`);
+    current[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return sections;
+}
+
+test('systemd unit: runs `shoal start --config`, waits out the graceful stop, does not loop on bad configuration', () => {
+  const unit = parseUnit(readFileSync(`${DIR}shoal.service`, 'utf8'));
+  const service = unit.Service!;
+  assert.deepEqual(Object.keys(unit).sort(), ['Install', 'Service', 'Unit']);
+  const exec = service.ExecStart!.split(/\s+/);
+  assert.ok(exec[0]!.startsWith('/'), 'ExecStart names an absolute path');
+  assert.deepEqual(exec.slice(2), ['start', '--config', '/etc/shoal/shoal.json']);
+  assert.equal(service.KillSignal, 'SIGTERM');
+  assert.equal(service.RestartPreventExitStatus, String(ExitStatus.badConfig));
+  assert.notEqual(service.User, 'root');
+
+  const config = loadConfig(['--config', `${DIR}shoal.json`], {});
+  assert.ok(Number(service.TimeoutStopSec) * 1000 >= config.shutdownTimeoutMs + 10_000, `TimeoutStopSec ${service.TimeoutStopSec} s outlasts shutdown-timeout ${config.shutdownTimeoutMs} ms`);
+  assert.equal(config.host === '127.0.0.1', false, 'the example listens on the host\'s address, not loopback');
+  assert.ok(config.seeds.length >= 3);
+});
