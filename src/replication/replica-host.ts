@@ -32,6 +32,8 @@ export interface ReplicaStats {
   hintsApplied: number;
   /** Jobs refused because a partition actor's mailbox was full. */
   busy: number;
+  /** Writes and reads refused because they were routed by a ring this node has moved past. */
+  routesRefused: number;
 }
 
 /** What the node keeps about a partition it holds, besides its records (which only its actor touches). */
@@ -73,7 +75,7 @@ export interface MailboxStats {
 
 export class ReplicaHost {
   readonly partitions = new Map<number, HeldPartition>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0 };
   /** Called after a record changed a partition (sync.ts uses it to restart a handoff's coverage). */
   onChange: (partition: number) => void = () => {};
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
@@ -199,6 +201,7 @@ export class ReplicaHost {
           return true;
         }
         const { id, k, r } = message;
+        if (this.refusedRoute(from, message)) return true;
         const queued = this.run(message.p, (replica) => {
           if (this.apply(replica, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
         });
@@ -207,6 +210,7 @@ export class ReplicaHost {
       }
       case 'r': {
         const { id, p, k } = message;
+        if (this.refusedRoute(from, message)) return true;
         const held = this.partitions.get(p);
         if (!held) {
           this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
@@ -243,6 +247,19 @@ export class ReplicaHost {
       default:
         return false;
     }
+  }
+
+  /**
+   * A write or read routed by a ring this node has moved past, for a partition whose owners
+   * changed since, is refused with this node's ring (`ns`): the coordinator retries on the owners
+   * named (docs/REPLICATION.md, "Ring changes").
+   */
+  private refusedRoute(from: string, message: { id: number; p: number; v?: string }): boolean {
+    const newer = this.ctx.checkRoute?.(message.v, message.p) ?? null;
+    if (newer === null) return false;
+    this.stats.routesRefused++;
+    this.ctx.send(from, { t: 'ns', id: message.id, v: newer.version, o: [...newer.owners] });
+    return true;
   }
 
   private stopActor(name: string): void {
