@@ -292,7 +292,7 @@ export class Coordinator implements KvService {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e);
     else if (message.t === 'nb') this.onBusy(from, message.id);
-    else if (message.t === 'ns') this.onRefused(from, message.id, message.v, message.o);
+    else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o);
   }
 
   /** Fails every pending request (the node is stopping). */
@@ -457,12 +457,12 @@ export class Coordinator implements KvService {
    * request counts it as moved past that ring and, if that was the ring the request is routed by,
    * adopts the replica's ring and retries on its owners (see the file comment).
    */
-  private onRefused(from: string, id: number, ring: string, owners: readonly string[]): void {
-    const pending = this.pending.get(id);
-    const refusedRing = pending?.sent.get(from);
-    if (!pending || refusedRing === undefined) return;
-    this.stats.routesRefused++;
+  private onRefused(from: string, id: number, refusedRing: string, ring: string, owners: readonly string[]): void {
     this.ctx.peerMovedPast?.(from, refusedRing);
+    const pending = this.pending.get(id);
+    // Unknown, or a copy routed by another ring than the last one sent to that node: that one's answer is still to come.
+    if (!pending || pending.sent.get(from) !== refusedRing) return;
+    this.stats.routesRefused++;
     pending.sent.delete(from);
     if (pending.kind === 'write') this.onWriteRefused(id, pending, from, refusedRing, ring, owners);
     else this.onReadRefused(id, pending, from, refusedRing, ring, owners);

@@ -23,10 +23,10 @@ export type KvMessage =
   /** Replica read; `v` as in `w`. */
   | { t: 'r'; id: number; p: number; k: string; v?: string }
   /**
-   * Refusal of a `w` or `r` routed by a ring this replica has moved past (partition p's owners
-   * changed since): `v` is the replica's ring version, `o` partition p's owners in it.
+   * Refusal of a `w` or `r` routed by ring `rv`, which this replica has moved past (the
+   * partition's owners changed since): `v` is the replica's ring version, `o` the owners in it.
    */
-  | { t: 'ns'; id: number; v: string; o: string[] }
+  | { t: 'ns'; id: number; rv: string; v: string; o: string[] }
   /**
    * Read answer: the stored record (or null) and whether this replica has finished its catch-up
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
@@ -74,7 +74,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   wa: { id: 'number' },
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
-  ns: { id: 'number', v: 'string', o: 'strings' },
+  ns: { id: 'number', rv: 'string', v: 'string', o: 'strings' },
   ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },

@@ -255,10 +255,10 @@ export class ReplicaHost {
    * named (docs/REPLICATION.md, "Ring changes").
    */
   private refusedRoute(from: string, message: { id: number; p: number; v?: string }): boolean {
-    const newer = this.ctx.checkRoute?.(message.v, message.p) ?? null;
+    const newer = message.v === undefined ? null : (this.ctx.checkRoute?.(message.v, message.p) ?? null);
     if (newer === null) return false;
     this.stats.routesRefused++;
-    this.ctx.send(from, { t: 'ns', id: message.id, v: newer.version, o: [...newer.owners] });
+    this.ctx.send(from, { t: 'ns', id: message.id, rv: message.v!, v: newer.version, o: [...newer.owners] });
     return true;
   }
 

@@ -27,7 +27,7 @@ function writeDuringChange(previous: readonly string[] | null, consistency: 'all
   });
   const id = (sent[0]![1] as { id: number }).id;
   const ack = (from: string) => coordinator.onReply(from, { t: 'wa', id });
-  const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, v, o });
+  const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, rv: (sent.find(([to]) => to === from)![1] as { v: string }).v, v, o });
   return { sent, ack, refuse, outcome, peersPast, coordinator, flush };
 }
 
@@ -134,7 +134,7 @@ test('a read refused by a replica on a newer ring asks that ring\'s owners and c
   const old = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([1]), 0);
   const fresh = makeRecord({ wallMs: 2, logical: 0, node: 2 }, new Uint8Array([2]), 0);
   coordinator.onReply('n3', { t: 'ra', id, r: old, ready: true });
-  coordinator.onReply('n2', { t: 'ns', id, v: 'w', o: ['n1', 'n4', 'n5'] });
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n4', 'n5'] });
   assert.deepEqual(sent.slice(3).map(([to, m]) => [to, (m as { v?: string }).v]).sort(), [['n4', 'w'], ['n5', 'w']]);
   coordinator.onReply('n1', { t: 'ra', id, r: old, ready: true });
   assert.equal(outcome.result, null, 'n3 is no owner in ring w: only n1 counts so far');
