@@ -56,36 +56,45 @@ function movedKey(oldRing: ShoalNode, newRing: ShoalNode): { key: string; partit
 }
 
 /**
- * `deafFrom`: 'joiner-known' stops the coordinator's gossip once it knows the joiner as a member,
- * before it learns the joiner's claim seed (so its ring stays the old one); 'start' before it hears
- * of the joiner at all.
+ * A cluster of four, then a fifth joins while node 0 stops hearing gossip and stays on the old
+ * ring. `deafFrom`: 'joiner-known' stops its gossip once it knows the joiner as a member, before it
+ * learns the joiner's claim seed; 'start' before it hears of the joiner at all.
  */
-function runOldRingWrite(deafFrom: 'joiner-known' | 'start') {
+function oldRingNode(deafFrom: 'joiner-known' | 'start') {
   const { sim, fault } = cluster();
   sim.runUntil(5_000, () => sim.upNodes().every((n) => n.process!.settled()));
-  const coordinator = sim.process(COORDINATOR)!;
-  assert.ok(coordinator.joined, 'the four-node cluster formed');
-  const oldVersion = coordinator.placement().version;
+  const stale = sim.process(COORDINATOR)!;
+  assert.ok(stale.joined, 'the four-node cluster formed');
+  const oldVersion = stale.placement().version;
 
   fault.deaf = deafFrom === 'start';
   sim.addNode({ start: true });
-  const knowsJoiner = () => coordinator.membership.members().some((m) => m.name === nodeAddress(JOINER) && m.state === 'alive');
+  const knowsJoiner = () => stale.membership.members().some((m) => m.name === nodeAddress(JOINER) && m.state === 'alive');
   if (deafFrom === 'joiner-known') {
     sim.runUntil(sim.now + 5_000, knowsJoiner);
-    assert.ok(knowsJoiner(), 'the coordinator heard of the joiner');
+    assert.ok(knowsJoiner(), 'the stale node heard of the joiner');
     fault.deaf = true;
   }
   const others = () => [1, 2, 3, JOINER].map((i) => sim.process(i)!);
   const moved = () => others().every((n) => n.joined && n.placement().version !== oldVersion && n.placement().version === others()[0]!.placement().version);
   sim.runUntil(sim.now + 10_000, moved);
-  sim.runUntil(sim.now + 1_000); // the new owners catch up
   assert.ok(moved(), 'every other node moved to the new ring');
-  assert.equal(coordinator.placement().version, oldVersion, 'the coordinator, hearing no gossip, is still on the old ring');
+  assert.equal(stale.placement().version, oldVersion, 'the stale node, hearing no gossip, is still on the old ring');
+  return { sim, stale };
+}
 
-  const { key, partition, newOwner } = movedKey(coordinator, sim.process(1)!);
+function write(sim: Simulation<ShoalNode>, via: ShoalNode, key: string): string | null {
   let outcome: string | null = null;
-  coordinator.kv.set(enc.encode(key), enc.encode('acknowledged'), { consistency: 'all' }, (error) => (outcome = error ? error.code : 'ok'));
+  via.kv.set(enc.encode(key), enc.encode('acknowledged'), { consistency: 'all' }, (error) => (outcome = error ? error.code : 'ok'));
   sim.runUntil(sim.now + 5_000, () => outcome !== null);
+  return outcome;
+}
+
+function runOldRingWrite(deafFrom: 'joiner-known' | 'start') {
+  const { sim, stale: coordinator } = oldRingNode(deafFrom);
+  sim.runUntil(sim.now + 1_000); // the new owners catch up
+  const { key, partition, newOwner } = movedKey(coordinator, sim.process(1)!);
+  const outcome = write(sim, coordinator, key);
   const holder = sim.process(Number(newOwner.slice(1)) - 1)!;
   const held = holder.heldPartitions().get(partition)?.peek(keyToStoreKey(enc.encode(key))) ?? null;
   return { outcome, held, coordinator, newOwner };
@@ -104,4 +113,22 @@ test('an old-ring coordinator that cannot reach the new owner does not acknowled
   assert.equal(outcome, 'unavailable');
   assert.equal(held, null);
   assert.ok(coordinator.stats().coordinator.routesRefused >= 1, 'a replica on the new ring refused the write');
+});
+
+test('a write coordinated by the new ring also reaches an old owner still on the old ring, whose ONE reads then see it', () => {
+  // The joint quorum: the stale node owned the partition in the old ring and not in the new one,
+  // still serves reads routed by the old ring (its own, as coordinator), and answers its own first.
+  const { sim, stale } = oldRingNode('joiner-known');
+  const newRing = sim.process(1)!;
+  let key = '';
+  for (let i = 0; ; i++) {
+    key = `k${i}`;
+    const p = newRing.placement().partitionOfKey(enc.encode(key));
+    if (stale.placement().owners(p).includes(stale.name) && !newRing.placement().owners(p).includes(stale.name)) break;
+  }
+  assert.equal(write(sim, newRing, key), 'ok');
+  let value: string | null | undefined;
+  stale.kv.get(enc.encode(key), { consistency: 'one' }, (error, result) => (value = error ? error.code : result?.value ? new TextDecoder().decode(result.value) : null));
+  sim.runUntil(sim.now + 5_000, () => value !== undefined);
+  assert.equal(value, 'acknowledged');
 });
