@@ -120,12 +120,13 @@ test('a write coordinated by the new ring also reaches an old owner still on the
   // still serves reads routed by the old ring (its own, as coordinator), and answers its own first.
   const { sim, stale } = oldRingNode('joiner-known');
   const newRing = sim.process(1)!;
-  let key = '';
-  for (let i = 0; ; i++) {
-    key = `k${i}`;
+  const ownedOnlyBefore = (key: string) => {
     const p = newRing.placement().partitionOfKey(enc.encode(key));
-    if (stale.placement().owners(p).includes(stale.name) && !newRing.placement().owners(p).includes(stale.name)) break;
-  }
+    return stale.placement().owners(p).includes(stale.name) && !newRing.placement().owners(p).includes(stale.name);
+  };
+  let i = 0;
+  while (!ownedOnlyBefore(`k${i}`)) i++;
+  const key = `k${i}`;
   assert.equal(write(sim, newRing, key), 'ok');
   let value: string | null | undefined;
   stale.kv.get(enc.encode(key), { consistency: 'one' }, (error, result) => (value = error ? error.code : result?.value ? new TextDecoder().decode(result.value) : null));
