@@ -12,18 +12,15 @@
  * leave, and the final removal of a member dead for good do. A dead member is removed when gossip
  * forgets it: `deadReclaimMs` after it was declared dead (gossip profile; 2 minutes on a LAN).
  *
- * Joining: a node with seeds owns nothing until it has heard from the cluster, and then waits
- * `joinSettleMs` more so that its first ring is built from the full view a seed's push-pull
- * brings, not from the first member it happened to hear of. Every partition it then owns catches
- * up from the other owners before its reads count (see sync.ts).
+ * Joining and ring changes are the ring lifecycle's (ring-lifecycle.ts): the first ring, each
+ * change, and the ring versions replica requests are routed by. Every partition a node comes to
+ * own catches up from the other owners before its reads count (see sync.ts).
  */
 import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
 import { LogLimiter } from '../gossip/log-limiter.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
-import { joinInOrder } from '../ring/claim-seed.ts';
-import { isClaimSeed } from '../ring/member-order.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
@@ -36,7 +33,8 @@ import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
-import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
+import { RingLifecycle } from './ring-lifecycle.ts';
+import { RING_META } from './ring-placement.ts';
 
 /** Member metadata keys a node publishes through gossip. */
 export const META = {
@@ -46,18 +44,6 @@ export const META = {
   clientAddress: 'clientAddress',
   ...RING_META,
 } as const;
-
-/** The most peers still joining whose claim-seed choices a joining node replays before its own. */
-export const MAX_REPLAYED_JOINERS = 64;
-
-/**
- * How long after this node's ring changes its writes also go to the previous ring's owners (a
- * joint quorum, see Coordinator.write): long enough for the change to reach every node through
- * gossip and their one-second ring checks. Not longer: each write to an old owner gives it data to
- * hand off again, so a handoff cannot finish before the window closes (kv-join: handoff 3.6-5.3 s
- * with 3 s, 10.7 s with 10 s, 0.8 s without the joint quorum; seeds 1..80 pass with 3 s).
- */
-export const RING_TRANSITION_MS = 3_000;
 
 /** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
 export const RING_CHECK_INTERVAL_MS = 1_000;
@@ -168,15 +154,8 @@ export class ShoalNode {
   private readonly env: Env;
   private readonly swim: Membership;
   private readonly kvTransport: Transport;
-  private placementNow: Placement;
-  private previousPlacement: { placement: Placement; replacedAtMs: number } | null = null;
-  private ringKey = '';
-  private joinedCluster = false;
-  private confirmed = false;
-  private joinTimer: number | null = null;
-  /** The join settle time has passed since this node first heard from its cluster. */
-  private joinSettled = false;
-  private ringCheckPending = false;
+  /** The ring: joining, changes, versions (ring-lifecycle.ts). */
+  private readonly ring: RingLifecycle;
   private readonly startedMs: number;
   private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   private readonly hints: HintStore;
@@ -211,26 +190,39 @@ export class ShoalNode {
     this.partitions = parts.partitions;
     this.store = parts.store;
     this.name = membership.self().name;
-    this.placementNow = emptyPlacement(this.partitions);
+    this.ring = new RingLifecycle({
+      env,
+      membership,
+      partitions: this.partitions,
+      replicas: replication.replicas,
+      joinsThroughSeeds: parts.joinsThroughSeeds,
+      joinSettleMs: parts.joinSettleMs,
+      isAlive: (name) => this.alive.get(name) === true,
+      isRefused: (name) => this.refused.has(name),
+      isLeaving: () => this.leaving,
+      onPlacement: (previous, next) => this.onPlacement(previous, next),
+    });
+    this.ring.afterCheck = () => this.rehomeDepartedHints();
     this.startedMs = env.clock.monoMs();
 
     const ctx: ReplicationContext = {
       env,
       config: this.config,
       selfName: this.name,
-      placement: () => this.placementNow,
+      placement: () => this.ring.placement,
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
-      ringConfirmed: () => this.confirmed,
-      previousOwners: (p) => this.previousOwners(p),
+      ringConfirmed: () => this.ring.ringConfirmed,
+      checkRoute: (version, p) => this.ring.checkRoute(version, p),
+      previousRing: (p) => this.ring.previousRing(p),
+      peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity);
+    this.host.epochOf = (p) => this.ring.epoch(p);
     this.sync = new PartitionSync(ctx, this.host);
-    this.sync.onSameRing = () => {
-      if (this.joinedCluster) this.confirmed = true;
-    };
+    this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
 
@@ -238,7 +230,7 @@ export class ShoalNode {
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
     for (const m of membership.members()) this.learn(m);
     membership.start();
-    if (!parts.joinsThroughSeeds) this.installFirstRing();
+    this.ring.start();
     this.scheduleStoreTick();
     this.scheduleRingCheck();
     this.sync.start();
@@ -250,7 +242,7 @@ export class ShoalNode {
    * confirmed that ring (see ReplicationContext.ringConfirmed): it coordinates and serves from then on.
    */
   get joined(): boolean {
-    return this.confirmed;
+    return this.ring.ringConfirmed;
   }
 
   /** Members refused because they run another partition count (`partitions`: theirs), and why. */
@@ -265,7 +257,7 @@ export class ShoalNode {
    * it says only what differs.
    */
   private partitionRefusal(name: string, theirs: number): string {
-    const speaksForCluster = this.joinedCluster && (this.placementNow.members.length > 1 || !this.parts.joinsThroughSeeds);
+    const speaksForCluster = this.ring.joined && (this.ring.placement.members.length > 1 || !this.parts.joinsThroughSeeds);
     if (speaksForCluster) return new PartitionCountMismatchError(name, this.partitions, theirs).message;
     return `node "${name}" is configured with ${theirs} partitions and this node with ${this.partitions}; the partition count is fixed for the life of a cluster and the same on every member`;
   }
@@ -276,15 +268,8 @@ export class ShoalNode {
    * Null once joined.
    */
   waitingFor(): string | null {
-    if (this.confirmed || this.stopped) return null;
-    const seeds = this.swim.joinProblem();
-    if (seeds !== null) return seeds;
-    if (!this.joinedCluster) {
-      if (!this.joinSettled) return 'the member list of the cluster (heard from it; settling)';
-      const unplaceable = this.unplaceableMembers();
-      if (unplaceable.length > 0) return `members to choose their place in the ring: ${unplaceable.slice(0, 5).join(', ')}${unplaceable.length > 5 ? ', ...' : ''}`;
-    }
-    return 'a peer to confirm this node\'s ring';
+    if (this.ring.ringConfirmed || this.stopped) return null;
+    return this.swim.joinProblem() ?? this.ring.waitingFor();
   }
 
   /**
@@ -313,7 +298,7 @@ export class ShoalNode {
   }
 
   placement(): Placement {
-    return this.placementNow;
+    return this.ring.placement;
   }
 
   handoffProgress(): HandoffProgress {
@@ -328,12 +313,12 @@ export class ShoalNode {
   /** True when joined, every owned partition has caught up and nothing waits to be handed off or hinted. */
   settled(): boolean {
     const p = this.sync.progress();
-    return this.confirmed && p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
+    return this.ring.ringConfirmed && p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
   }
 
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
   catchingUp(): boolean {
-    return !this.confirmed || this.sync.progress().partitionsCatchingUp > 0;
+    return !this.ring.ringConfirmed || this.sync.progress().partitionsCatchingUp > 0;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -357,7 +342,7 @@ export class ShoalNode {
   }
 
   status(): NodeStatus {
-    const placement = this.placementNow;
+    const placement = this.ring.placement;
     const owned = new Map<string, { all: number; primaries: number }>();
     for (let p = 0; p < placement.partitions; p++) {
       placement.owners(p).forEach((name, i) => {
@@ -372,7 +357,7 @@ export class ShoalNode {
     return {
       name: this.name,
       zone: self.zone,
-      joined: this.confirmed,
+      joined: this.ring.ringConfirmed,
       waitingFor: this.waitingFor(),
       leaving: this.leaving,
       ring: { version: placement.version, partitions: placement.partitions, replicas: placement.width, members: placement.members.length },
@@ -415,7 +400,7 @@ export class ShoalNode {
   }
 
   topology(): TopologySnapshot {
-    const placement = this.placementNow;
+    const placement = this.ring.placement;
     const byName = new Map(this.membership.members().map((m) => [m.name, m]));
     // A member that restarted with another client port keeps its name (and so the ring version):
     // the addresses are checked on every call. No advertised client address means none (''),
@@ -454,7 +439,7 @@ export class ShoalNode {
     if (this.leaving) return;
     this.leaving = true;
     this.swim.updateMeta({ ...this.swim.self().meta, [META.leaving]: 1 });
-    this.requestRingCheck();
+    this.ring.requestCheck();
     // Every caller of leave() hears when it finished, not just the first.
     const finished = () => {
       for (const waiter of this.leaveWaiters.splice(0)) waiter();
@@ -469,7 +454,7 @@ export class ShoalNode {
       if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
       // Requests this node coordinates finish before it stops: stop() would fail them, and clients
       // still routed here (their topology not yet updated) would see errors (rolling-restart seeds 1-3).
-      if (!this.joinedCluster || (handedOff && this.hints.count === 0 && this.kv.pendingCount === 0)) {
+      if (!this.ring.joined || (handedOff && this.hints.count === 0 && this.kv.pendingCount === 0)) {
         this.stop();
         return finished();
       }
@@ -483,7 +468,8 @@ export class ShoalNode {
     const p = this.sync.progress();
     const hints = Object.fromEntries(this.hints.countsByTarget());
     let partitionsOwned = 0;
-    for (let q = 0; q < this.placementNow.partitions; q++) if (this.placementNow.owners(q).includes(this.name)) partitionsOwned++;
+    const placement = this.ring.placement;
+    for (let q = 0; q < placement.partitions; q++) if (placement.owners(q).includes(this.name)) partitionsOwned++;
     const parts = Object.entries(hints).map(([target, n]) => `${n} hint${n === 1 ? '' : 's'} to ${target}`);
     if (p.partitionsToHandOff > 0) parts.push(`${p.partitionsToHandOff} partition${p.partitionsToHandOff === 1 ? '' : 's'} (${p.keysToHandOff} keys) to hand off`);
     if (partitionsOwned > 0) parts.push(`the ring to stop placing ${partitionsOwned} partition${partitionsOwned === 1 ? '' : 's'} on this node`);
@@ -496,7 +482,8 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
-    for (const t of [this.timers.store, this.timers.ring, this.timers.leave, this.joinTimer]) if (t !== null) this.env.timers.cancelTimer(t);
+    this.ring.stop();
+    for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
@@ -520,7 +507,7 @@ export class ShoalNode {
     let readdressed = 0;
     for (const hint of taken) {
       if (!hint.fallback) continue;
-      const owners = this.placementNow.owners(hint.partition).filter((o) => o !== target && (o === this.name ? !this.leaving : this.alive.get(o) === true));
+      const owners = this.ring.placement.owners(hint.partition).filter((o) => o !== target && (o === this.name ? !this.leaving : this.alive.get(o) === true));
       for (const owner of owners) this.hints.add(owner, hint.partition, hint.key, hint.record, now, true);
       if (owners.length > 0) readdressed++;
     }
@@ -535,13 +522,14 @@ export class ShoalNode {
 
   /** Hints for members no longer in the ring (left, leaving, forgotten by gossip, refused) can never be delivered. */
   private rehomeDepartedHints(): void {
-    if (this.hints.count === 0 || !this.joinedCluster) return;
-    const inRing = new Set(this.placementNow.members.map((m) => m.name));
+    if (this.hints.count === 0 || !this.ring.joined) return;
+    const inRing = new Set(this.ring.placement.members.map((m) => m.name));
     for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, 'it is no longer in the ring: it left or is leaving the cluster');
   }
 
   private ownsAnything(): boolean {
-    for (let p = 0; p < this.placementNow.partitions; p++) if (this.placementNow.owners(p).includes(this.name)) return true;
+    const placement = this.ring.placement;
+    for (let p = 0; p < placement.partitions; p++) if (placement.owners(p).includes(this.name)) return true;
     return false;
   }
 
@@ -569,127 +557,13 @@ export class ShoalNode {
     if (this.stopped) return;
     this.learn(event.member);
     if (event.type === 'left') this.sync.forgetSource(event.member.name);
-    if (!this.joinedCluster) {
-      if (this.joinSettled) {
-        this.tryInstallFirstRing();
-      } else if (event.member.name !== this.name && this.alive.get(event.member.name) && this.joinTimer === null) {
-        this.joinTimer = this.env.timers.setTimer(this.parts.joinSettleMs, () => {
-          this.joinTimer = null;
-          if (this.stopped) return;
-          this.joinSettled = true;
-          this.chooseClaimSeed();
-          this.tryInstallFirstRing();
-        });
-      }
-      return;
-    }
-    this.requestRingCheck();
+    this.ring.onMembership(event);
   }
 
-  /** Members whose data the ring places: remembered, not left or leaving, same partition count. */
-  private ringMembers(): Member[] {
-    return this.membership.members().filter((m) => holdsData(m) && !this.refused.has(m.name) && (m.name !== this.name || !this.leaving));
-  }
-
-  /**
-   * A joining node builds its first ring only once it knows the claim seed of every member it
-   * knows of (left, leaving and refused ones aside): a member it cannot place may hold data, and
-   * a ring without it would name the wrong owners and let this node's replicas count themselves
-   * caught up (kv seed 400: a node isolated during its boot built a ring of itself alone). Peers
-   * booting with it publish their seeds within a gossip round; a member remembered without one
-   * (it crashed while joining) holds the wait until gossip forgets it.
-   */
-  private tryInstallFirstRing(): void {
-    if (this.joinedCluster || this.unplaceableMembers().length > 0) return;
-    this.installFirstRing();
-  }
-
-  /** Members the first ring waits for: known, not left, leaving or refused, and without a claim seed. */
-  private unplaceableMembers(): string[] {
-    const names: string[] = [];
-    for (const m of this.membership.members()) {
-      if (m.name === this.name || m.state === 'left' || m.meta[META.leaving] || this.refused.has(m.name)) continue;
-      if (!isClaimSeed(m.meta[META.claimSeed])) names.push(m.name);
-    }
-    return names;
-  }
-
-  private installFirstRing(): void {
-    this.chooseClaimSeed();
-    const members = this.ringMembers();
-    this.ringKey = ringInputsKey(members);
-    this.setPlacement(buildPlacement(members, this.partitions, this.config.replicas));
-    this.joinedCluster = true;
-    // Alone in the ring (a founder, or the only member left): nobody can disagree with it. (Peers
-    // still choosing their claim seeds would hold the first ring back: see tryInstallFirstRing.)
-    if (members.length === 1) this.confirmed = true;
-    this.sync.onPlacement(null, this.placementNow);
-  }
-
-  /** Live peers of this cluster (same Q) that have not chosen their claim seed yet. */
-  private joiningPeers(): Member[] {
-    return this.membership
-      .members()
-      .filter((m) => m.name !== this.name && this.alive.get(m.name) === true && !this.refused.has(m.name) && !holdsData(m) && !m.meta[META.leaving]);
-  }
-
-  /**
-   * A node enters the ring only once it has a claim seed (src/ring/claim-seed.ts): the one it had
-   * in a previous life if the cluster still remembers it (gossip's sticky metadata brings it
-   * back), else the best one against the ring it is joining. Until then peers see it as joining.
-   */
-  private chooseClaimSeed(): void {
-    const me = this.swim.self();
-    if (isClaimSeed(me.meta[META.claimSeed])) return;
-    // Peers joining at the same moment (a cluster booting) choose as if they had joined one by
-    // one in name order: each takes the choices of those before it into account, as a real
-    // sequence of joins would, instead of all choosing against the same ring.
-    // At most the MAX_REPLAYED_JOINERS nearest before it, so a huge boot stays cheap (each choice
-    // costs ~40 ms at 64 nodes, ~0.3 s at 1000).
-    const before = this.joiningPeers()
-      .filter((m) => m.name < me.name)
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .slice(-MAX_REPLAYED_JOINERS)
-      .map((m) => ({ name: m.name, zone: m.zone }));
-    const joined = joinInOrder([...before, { name: me.name, zone: me.zone }], this.partitions, this.config.replicas, this.ringMembers().map(ringMemberOf));
-    this.swim.updateMeta({ ...me.meta, [META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
-  }
-
-  /** The partition's owners in the ring before the current one, while the change is recent. */
-  private previousOwners(partition: number): readonly string[] | null {
-    const previous = this.previousPlacement;
-    if (previous === null || this.env.clock.monoMs() - previous.replacedAtMs > RING_TRANSITION_MS) return null;
-    return previous.placement.owners(partition);
-  }
-
-  private setPlacement(next: Placement): void {
-    // The first ring has no predecessor worth writing to: it was built before the node joined.
-    if (this.joinedCluster) this.previousPlacement = { placement: this.placementNow, replacedAtMs: this.env.clock.monoMs() };
-    this.placementNow = next;
+  /** Each ring the lifecycle installs: sync starts catch-ups and handoffs, servers tell their clients. */
+  private onPlacement(previous: Placement | null, next: Placement): void {
     for (const listener of [...this.topologyListeners]) listener(next.version);
-  }
-
-  /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */
-  private requestRingCheck(): void {
-    if (this.ringCheckPending || !this.joinedCluster) return;
-    this.ringCheckPending = true;
-    this.env.timers.setTimer(0, () => {
-      this.ringCheckPending = false;
-      if (this.stopped) return;
-      this.checkRing();
-      this.rehomeDepartedHints();
-    });
-  }
-
-  private checkRing(): void {
-    const members = this.ringMembers();
-    const key = ringInputsKey(members);
-    if (key === this.ringKey) return;
-    this.ringKey = key;
-    const previous = this.placementNow;
-    const next = buildPlacement(members, this.partitions, this.config.replicas);
-    if (next.version === previous.version) return;
-    this.setPlacement(next);
+    this.host.applyEpochs();
     this.sync.onPlacement(previous, next);
   }
 
@@ -711,10 +585,7 @@ export class ShoalNode {
   private scheduleRingCheck(): void {
     this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
       this.forgetDeparted();
-      if (this.joinedCluster) {
-        this.checkRing();
-        this.rehomeDepartedHints();
-      } else if (this.joinSettled) this.tryInstallFirstRing(); // gossip forgets members silently
+      this.ring.check(); // gossip forgets members silently: no event announces every change
       this.logIfStillJoining();
       this.scheduleRingCheck();
     });
@@ -723,7 +594,7 @@ export class ShoalNode {
   /** A join that takes long says what it waits for, rate-limited, so a stuck node is never silent. */
   private logIfStillJoining(): void {
     const now = this.env.clock.monoMs();
-    if (this.confirmed || now - this.startedMs < JOIN_WAIT_LOG_AFTER_MS || !this.joinLog.allow('joining', now)) return;
+    if (this.ring.ringConfirmed || now - this.startedMs < JOIN_WAIT_LOG_AFTER_MS || !this.joinLog.allow('joining', now)) return;
     const waitingFor = this.waitingFor();
     if (waitingFor !== null) this.env.log.warn({ waitingFor, seconds: Math.round((now - this.startedMs) / 1000) }, `still joining; waiting for: ${waitingFor}`);
   }

@@ -34,10 +34,20 @@ export interface ReplicationContext {
    */
   ringConfirmed(): boolean;
   /**
-   * While this node's ring has just changed (other nodes may still be on the previous one): the
-   * partition's owners in the previous ring. Null otherwise, or when there was no previous ring.
+   * The replica's ring-version check of a request for `partition` routed by ring `version`: null
+   * to accept it, or this node's newer ring (its version and the partition's owners in it) to
+   * refuse it with, because this node has moved past that ring and the partition's owners changed
+   * since. Absent: accept everything. See src/node/ring-lifecycle.ts.
    */
-  previousOwners?(partition: number): readonly string[] | null;
+  checkRoute?(version: string | undefined, partition: number): { version: string; owners: readonly string[] } | null;
+  /**
+   * While readers may still be on the ring before this node's current one: that ring's version,
+   * the partition's owners in it, and those known to have moved past it (a write's joint quorum).
+   * Null otherwise.
+   */
+  previousRing?(partition: number): { version: string; owners: readonly string[]; movedPast: ReadonlySet<string> } | null;
+  /** A peer refused a request routed by ring `version`: it has moved past that ring. */
+  peerMovedPast?(name: string, version: string): void;
   /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
   send(name: string, message: KvMessage, lane?: Lane): void;
 }

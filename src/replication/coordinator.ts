@@ -14,6 +14,15 @@
  * when every replica replied or the deadline passed, send the newest record to every replica that
  * returned an older one (read repair).
  *
+ * Ring changes: every replica request carries the version of the ring it was routed by. A
+ * replica that has moved past that ring (and whose owners of the partition changed since) refuses
+ * with its ring's version and the partition's owners there (`ns`); the request adopts them and
+ * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times. While readers may
+ * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
+ * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
+ * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
+ * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
+ *
  * Deadlines: a request gives up on silent replicas after the replica timeout, lengthened by the
  * bytes in flight (deadlineFor). This node's own replica is not given up on that way: it gets one
  * more timeout (awaitsOwnReplica). A miss says why (MissReason in api.ts).
@@ -30,26 +39,51 @@ import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
 import { StandInWrites } from './stand-in-writes.ts';
 
-interface PendingWrite {
+/**
+ * A ring a write must also be acknowledged in because readers may still route by it: its
+ * version, the partition's owners there, the acks needed, and the owners known to have moved past
+ * it (they count as acknowledged: they refuse every request routed by it).
+ */
+interface JointQuorum {
+  version: string;
+  owners: readonly string[];
+  needed: number;
+  movedPast: Set<string>;
+}
+
+/** What reads and writes share about the ring they are routed by. */
+interface Routing {
+  level: Consistency;
+  /** Version of the ring the request is routed by now (the node's, or one a replica answered). */
+  routedBy: string;
+  /** The partition's owners in that ring. */
+  owners: readonly string[];
+  /** Node -> the ring version of the last request sent to it. */
+  sent: Map<string, string>;
+  /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
+  adopted: Set<string>;
+}
+
+interface PendingWrite extends Routing {
   kind: 'write';
   partition: number;
   key: string;
   record: Uint8Array;
   version: Version;
   needed: number;
+  /** Acks counted towards `needed`: the owners' in the ring routed by, and stand-ins'. */
   acks: number;
+  /** Every node that acknowledged the write as a replica (joint quorums count these). */
+  acked: Set<string>;
   /** Owner names that have not acknowledged (a hint is left for each at the deadline). */
   awaiting: Set<string>;
   /** Node name -> the owner it stands in for (sloppy fallbacks). */
   fallbacks: Map<string, string>;
   /** Owners whose stand-in's ack was counted in `acks`: they lack the write until the hint reaches them. */
   standInFor: string[];
-  /**
-   * While the ring changes: the partition's owners in the previous ring, the acks needed from
-   * them (as if the write ran on that ring), those counted so far, and the previous owners outside
-   * the current preference list still awaited. See ReplicationContext.previousOwners.
-   */
-  previous: { owners: readonly string[]; needed: number; acks: number; awaiting: Set<string> } | null;
+  /** Older rings the write must also satisfy (see JointQuorum), and the nodes outside `owners` they still await. */
+  joint: JointQuorum[];
+  jointAwaiting: Set<string>;
   done: Callback<WriteResult> | null;
   /** Busy answers per replica so far: each is asked again after a backoff while the deadline allows (onBusy). */
   busyRetries: Map<string, number> | null;
@@ -60,12 +94,13 @@ interface PendingWrite {
   extended: boolean;
 }
 
-interface PendingRead {
+interface PendingRead extends Routing {
   kind: 'read';
   partition: number;
   key: string;
   needed: number;
-  readyReplies: number;
+  /** Replicas that answered as caught up; those among `owners` count towards `needed`. */
+  readyFrom: Set<string>;
   asked: Set<string>;
   /** Replica name -> the version it returned (ZERO when it had nothing). */
   seen: Map<string, Version>;
@@ -89,6 +124,11 @@ interface PendingRead {
 
 type Pending = PendingWrite | PendingRead;
 
+/**
+ * A request adopts at most this many newer rings from replicas' refusals (each is a ring change
+ * that happened while it was in flight); past that it waits for its deadline like any request.
+ */
+export const MAX_RING_ADOPTIONS = 3;
 /** A request waits at most this many replica timeouts, however many bytes are in flight. */
 export const MAX_TIMEOUT_FACTOR = 10;
 /** A replica that answered busy is asked again after this backoff, while the request's deadline allows. */
@@ -117,6 +157,9 @@ export interface CoordinatorStats {
   missEvicted: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
   localWaits: number;
+  /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
+  routesRefused: number;
+  ringsAdopted: number;
 }
 
 export class Coordinator implements KvService {
@@ -149,6 +192,8 @@ export class Coordinator implements KvService {
     missExpired: 0,
     missEvicted: 0,
     localWaits: 0,
+    routesRefused: 0,
+    ringsAdopted: 0,
   };
   /** Sum of `bytes` over the pending requests. */
   private bytesInFlight = 0;
@@ -191,7 +236,8 @@ export class Coordinator implements KvService {
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
-    const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultReadConsistency, owners.length);
+    const level = options.consistency ?? this.ctx.config.defaultReadConsistency;
+    const needed = requiredReplicas(level, owners.length);
     const id = this.nextId++;
     const live = owners.filter((owner) => this.ctx.isAlive(owner));
     // Whole bytes, so the sum in flight stays exact as requests come and go.
@@ -200,8 +246,13 @@ export class Coordinator implements KvService {
       kind: 'read',
       partition,
       key: keyToStoreKey(key),
+      level,
+      routedBy: placement.version,
+      owners,
+      sent: new Map(),
+      adopted: new Set(),
       needed,
-      readyReplies: 0,
+      readyFrom: new Set(),
       asked: new Set(live),
       seen: new Map(),
       busy: new Set(),
@@ -224,7 +275,7 @@ export class Coordinator implements KvService {
       read.newestRemembered = true;
     }
     this.track(id, read);
-    for (const owner of live) this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
+    for (const owner of live) this.sendRead(id, read, owner);
     // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
     if (read.asked.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
   }
@@ -248,6 +299,7 @@ export class Coordinator implements KvService {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e);
     else if (message.t === 'nb') this.onBusy(from, message.id);
+    else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o);
   }
 
   /** Fails every pending request (the node is stopping). */
@@ -271,7 +323,8 @@ export class Coordinator implements KvService {
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
-    const needed = requiredReplicas(options.consistency ?? this.ctx.config.defaultWriteConsistency, owners.length);
+    const level = options.consistency ?? this.ctx.config.defaultWriteConsistency;
+    const needed = requiredReplicas(level, owners.length);
     const sloppy = options.sloppy ?? this.ctx.config.sloppyQuorum;
     const version = this.hlc.now();
     const record = makeRecord(version, value, expiresAtMs);
@@ -283,12 +336,19 @@ export class Coordinator implements KvService {
       key: keyToStoreKey(key),
       record,
       version,
+      level,
+      routedBy: placement.version,
+      owners,
+      sent: new Map(),
+      adopted: new Set(),
       needed,
       acks: 0,
+      acked: new Set(),
       awaiting: new Set(),
       fallbacks: new Map(),
       standInFor: [],
-      previous: null,
+      joint: [],
+      jointAwaiting: new Set(),
       done,
       busyRetries: null,
       deadline: this.deadlineFor(bytes),
@@ -297,18 +357,18 @@ export class Coordinator implements KvService {
     };
     this.track(id, write);
 
-    // A node still on the previous ring reads from that ring's owners: until every node has moved
-    // on, the write must also satisfy the consistency level there (a joint quorum), or a reader on
-    // the old ring can miss it (kv-join seed 40: ALL on the new owners, ONE from an old owner).
-    const previousOwners = this.ctx.previousOwners?.(partition) ?? null;
-    if (previousOwners) {
-      const alive = previousOwners.filter((name) => this.ctx.isAlive(name));
-      const level = options.consistency ?? this.ctx.config.defaultWriteConsistency;
-      write.previous = { owners: previousOwners, needed: Math.min(requiredReplicas(level, previousOwners.length), alive.length), acks: 0, awaiting: new Set() };
-      for (const name of alive) {
-        if (owners.includes(name)) continue;
-        write.previous.awaiting.add(name);
-        this.ctx.send(name, { t: 'w', id, p: partition, k: write.key, r: record });
+    // A node still on the previous ring reads from that ring's owners: until every previous-only
+    // owner has moved on, the write must also satisfy the consistency level there (a joint quorum),
+    // or a reader on the old ring can miss it (kv-join seed 40: ALL on the new owners, ONE from an
+    // old owner). Sent routed by the previous ring: an owner that has moved past it refuses, and
+    // counts as acknowledged there.
+    const previous = this.ctx.previousRing?.(partition) ?? null;
+    if (previous) {
+      this.addJointQuorum(write, previous.version, previous.owners, previous.movedPast);
+      for (const name of previous.owners) {
+        if (owners.includes(name) || previous.movedPast.has(name) || !this.ctx.isAlive(name)) continue;
+        write.jointAwaiting.add(name);
+        this.sendWrite(id, write, name, previous.version);
       }
     }
 
@@ -316,7 +376,7 @@ export class Coordinator implements KvService {
     for (const owner of owners) {
       if (this.ctx.isAlive(owner)) {
         write.awaiting.add(owner);
-        this.ctx.send(owner, { t: 'w', id, p: partition, k: write.key, r: record });
+        this.sendWrite(id, write, owner, write.routedBy);
       } else {
         down.push(owner);
       }
@@ -329,7 +389,7 @@ export class Coordinator implements KvService {
           // The fallback keeps the hint; its ack counts towards W (sloppy quorum).
           this.stats.sloppyFallbacks++;
           write.fallbacks.set(standIn, owner);
-          this.ctx.send(standIn, { t: 'w', id, p: partition, k: write.key, r: record, h: owner });
+          this.ctx.send(standIn, { t: 'w', id, p: partition, k: write.key, r: record, h: owner, v: write.routedBy });
         } else {
           this.stats.hintsForDownOwners++;
           this.hints.add(owner, partition, write.key, record, this.ctx.env.clock.monoMs());
@@ -350,18 +410,45 @@ export class Coordinator implements KvService {
     return out;
   }
 
+  private sendWrite(id: number, write: PendingWrite, to: string, ring: string): void {
+    write.sent.set(to, ring);
+    this.ctx.send(to, { t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring });
+  }
+
+  private sendRead(id: number, read: PendingRead, to: string): void {
+    read.sent.set(to, read.routedBy);
+    this.ctx.send(to, { t: 'r', id, p: read.partition, k: read.key, v: read.routedBy });
+  }
+
+  /** Adds a ring the write must also be acknowledged in; a down owner there is not waited for. */
+  private addJointQuorum(write: PendingWrite, version: string, owners: readonly string[], movedPast: Iterable<string>): void {
+    const alive = owners.filter((name) => this.ctx.isAlive(name)).length;
+    write.joint.push({ version, owners, needed: Math.min(requiredReplicas(write.level, owners.length), alive), movedPast: new Set(movedPast) });
+  }
+
+  private jointMet(write: PendingWrite): boolean {
+    return write.joint.every((q) => q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length >= q.needed);
+  }
+
   private onWriteAck(from: string, id: number): void {
     const write = this.pending.get(id);
     if (!write || write.kind !== 'write') return;
-    const previous = write.previous;
     const standsInFor = write.fallbacks.get(from);
-    if (write.awaiting.delete(from)) write.acks++;
-    else if (standsInFor !== undefined && write.fallbacks.delete(from)) {
+    if (write.awaiting.delete(from)) {
+      write.acks++;
+      write.acked.add(from);
+    } else if (standsInFor !== undefined && write.fallbacks.delete(from)) {
       write.acks++;
       write.standInFor.push(standsInFor);
-    } else if (!previous?.awaiting.delete(from)) return; // a duplicate
-    if (previous?.owners.includes(from)) previous.acks++;
-    if (write.done && write.acks >= write.needed && (!previous || previous.acks >= previous.needed)) {
+    } else if (write.jointAwaiting.delete(from)) {
+      write.acked.add(from);
+    } else return; // a duplicate
+    this.settleWrite(id, write);
+  }
+
+  /** Answers the write once it meets its level in every ring it must, and finishes it once nobody is awaited. */
+  private settleWrite(id: number, write: PendingWrite): void {
+    if (write.done && write.acks >= write.needed && this.jointMet(write)) {
       const done = write.done;
       write.done = null;
       // Acknowledged with a stand-in counted for an owner: reads must not rely on that owner having it.
@@ -370,7 +457,64 @@ export class Coordinator implements KvService {
       }
       done(null, { acks: write.acks, version: write.version });
     }
-    if (write.awaiting.size === 0 && write.fallbacks.size === 0 && (previous?.awaiting.size ?? 0) === 0) this.finishWrite(id);
+    if (write.awaiting.size === 0 && write.fallbacks.size === 0 && write.jointAwaiting.size === 0) this.finishWrite(id);
+  }
+
+  /**
+   * A replica refused a request routed by a ring it has moved past, answering its own ring: the
+   * request counts it as moved past that ring and, if that was the ring the request is routed by,
+   * adopts the replica's ring and retries on its owners (see the file comment).
+   */
+  private onRefused(from: string, id: number, refusedRing: string, ring: string, owners: readonly string[]): void {
+    this.ctx.peerMovedPast?.(from, refusedRing);
+    const pending = this.pending.get(id);
+    // Unknown, or a copy routed by another ring than the last one sent to that node: that one's answer is still to come.
+    if (!pending || pending.sent.get(from) !== refusedRing) return;
+    this.stats.routesRefused++;
+    pending.sent.delete(from);
+    if (pending.kind === 'write') this.onWriteRefused(id, pending, from, refusedRing, ring, owners);
+    else this.onReadRefused(id, pending, from, refusedRing, ring, owners);
+  }
+
+  private canAdopt(pending: Pending, refusedRing: string, ring: string): boolean {
+    return refusedRing === pending.routedBy && ring !== pending.routedBy && !pending.adopted.has(ring) && pending.adopted.size < MAX_RING_ADOPTIONS;
+  }
+
+  private onWriteRefused(id: number, write: PendingWrite, from: string, refusedRing: string, ring: string, owners: readonly string[]): void {
+    for (const q of write.joint) if (q.version === refusedRing) q.movedPast.add(from);
+    write.awaiting.delete(from);
+    write.jointAwaiting.delete(from);
+    if (this.canAdopt(write, refusedRing, ring)) {
+      this.stats.ringsAdopted++;
+      write.adopted.add(ring);
+      // Readers may still route by the ring the write was routed by: it becomes a joint quorum.
+      this.addJointQuorum(write, write.routedBy, write.owners, [from]);
+      for (const name of write.awaiting) if (!owners.includes(name)) write.jointAwaiting.add(name);
+      write.routedBy = ring;
+      write.owners = owners;
+      write.needed = requiredReplicas(write.level, owners.length);
+      // Stand-ins stood in for owners of the ring left behind; the new ring's owners are asked directly.
+      write.fallbacks.clear();
+      write.standInFor = [];
+      write.awaiting = new Set();
+      write.acks = 0;
+      for (const owner of owners) {
+        if (write.acked.has(owner)) write.acks++;
+        else if (this.ctx.isAlive(owner)) {
+          write.awaiting.add(owner);
+          write.jointAwaiting.delete(owner);
+          if (write.sent.get(owner) !== ring) this.sendWrite(id, write, owner, ring);
+        } else {
+          this.stats.hintsForDownOwners++;
+          this.hints.add(owner, write.partition, write.key, write.record, this.ctx.env.clock.monoMs());
+        }
+      }
+    } else if (write.owners.includes(from) && !write.acked.has(from) && refusedRing !== write.routedBy) {
+      // An owner of the ring routed by refused the copy sent for an older ring: send it this one.
+      write.awaiting.add(from);
+      this.sendWrite(id, write, from, write.routedBy);
+    }
+    this.settleWrite(id, write);
   }
 
   /** At the deadline, or once everyone answered: answer if not yet, hint every silent owner. */
@@ -392,8 +536,9 @@ export class Coordinator implements KvService {
     if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
-      const previous = write.previous && write.previous.acks < write.previous.needed ? ` (and ${write.previous.acks} of the ${write.previous.needed} needed on the ring before)` : '';
-      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${previous}` });
+      const short = write.joint.find((q) => q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length < q.needed);
+      const joint = short ? ` (and too few of the ${short.needed} needed on a ring other nodes may still use)` : '';
+      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${joint}` });
     }
   }
 
@@ -417,8 +562,8 @@ export class Coordinator implements KvService {
       }
       if (order >= 0) read.newestRemembered = false;
     }
-    if (ready) read.readyReplies++;
-    if (read.done && read.readyReplies >= read.needed) this.answerRead(read);
+    if (ready) read.readyFrom.add(from);
+    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
   }
 
@@ -440,11 +585,14 @@ export class Coordinator implements KvService {
       return;
     }
     if (pending.kind === 'write') {
+      // A busy owner of a ring left behind is not hinted (it owns nothing there now); the write
+      // then meets that ring's quorum without it or fails at its deadline.
+      if (pending.jointAwaiting.delete(from)) return this.settleWrite(id, pending);
       if (!pending.awaiting.delete(from)) return;
       this.hints.add(from, pending.partition, pending.key, pending.record, this.ctx.env.clock.monoMs());
       this.stats.hintsForSilentOwners++;
       if (pending.done && pending.acks + pending.awaiting.size + pending.fallbacks.size < pending.needed) this.failOverloaded(pending, from);
-      if (pending.awaiting.size === 0 && pending.fallbacks.size === 0) this.finishWrite(id);
+      if (pending.awaiting.size === 0 && pending.fallbacks.size === 0 && pending.jointAwaiting.size === 0) this.finishWrite(id);
     } else {
       if (!pending.asked.has(from) || pending.seen.has(from) || pending.busy.has(from)) return;
       pending.busy.add(from);
@@ -481,7 +629,7 @@ export class Coordinator implements KvService {
     const done = read.done!;
     read.done = null;
     const newest = read.newest;
-    const acks = read.readyReplies;
+    const acks = this.readyCount(read);
     // A replica evicted something newer than any record returned: a miss, never the older value.
     if (!newest || this.supersededByEviction(read)) {
       const miss = read.evicted ? 'evicted' : 'absent';
@@ -518,7 +666,7 @@ export class Coordinator implements KvService {
       const done = read.done;
       read.done = null;
       this.stats.unavailable++;
-      done({ code: 'unavailable', message: `only ${read.readyReplies} of the ${read.needed} replicas needed answered the read in time` });
+      done({ code: 'unavailable', message: `only ${this.readyCount(read)} of the ${read.needed} replicas needed answered the read in time` });
     }
     // Read repair, strictly after the answer above; never with a record older than an eviction.
     if (!read.newest || !read.newestBytes || this.supersededByEviction(read)) return;
@@ -527,6 +675,34 @@ export class Coordinator implements KvService {
       this.stats.readRepairs++;
       this.ctx.send(replica, { t: 'rp', p: read.partition, k: read.key, r: read.newestBytes });
     }
+  }
+
+  /** Caught-up answers from owners in the ring the read is routed by (an adopted ring drops the others). */
+  private readyCount(read: PendingRead): number {
+    let n = 0;
+    for (const name of read.readyFrom) if (read.owners.includes(name)) n++;
+    return n;
+  }
+
+  private onReadRefused(id: number, read: PendingRead, from: string, refusedRing: string, ring: string, owners: readonly string[]): void {
+    read.asked.delete(from);
+    if (this.canAdopt(read, refusedRing, ring)) {
+      this.stats.ringsAdopted++;
+      read.adopted.add(ring);
+      read.routedBy = ring;
+      read.owners = owners;
+      read.needed = requiredReplicas(read.level, owners.length);
+      for (const owner of owners) {
+        if (read.asked.has(owner) || !this.ctx.isAlive(owner)) continue;
+        read.asked.add(owner);
+        this.sendRead(id, read, owner);
+      }
+    } else if (read.owners.includes(from) && refusedRing !== read.routedBy) {
+      read.asked.add(from);
+      this.sendRead(id, read, from);
+    }
+    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
+    if (this.pending.has(id) && read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -571,7 +747,7 @@ export class Coordinator implements KvService {
     if (p.extended) return false;
     const self = this.ctx.selfName;
     if (p.kind === 'read') return p.asked.has(self) && !p.seen.has(self) && !p.busy.has(self);
-    return p.awaiting.has(self) || p.fallbacks.has(self) || (p.previous?.awaiting.has(self) ?? false);
+    return p.awaiting.has(self) || p.fallbacks.has(self) || p.jointAwaiting.has(self);
   }
 
   /**

@@ -11,13 +11,22 @@ import type { Version } from './hlc.ts';
 import { HEADER_BYTES } from './record.ts';
 
 export type KvMessage =
-  /** Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for. */
-  | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string }
+  /**
+   * Replica write. `h` is set on a sloppy-quorum write to a fallback: the owner it stands in for.
+   * `v`: the ring version the coordinator routed it by (a replica that has moved past that ring
+   * answers `ns`, see docs/REPLICATION.md "Ring changes"); absent only in hand-built messages.
+   */
+  | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string; v?: string }
   | { t: 'wa'; id: number }
   /** The replica's partition actor refused a write or read: its mailbox is full (backpressure). */
   | { t: 'nb'; id: number }
-  /** Replica read. */
-  | { t: 'r'; id: number; p: number; k: string }
+  /** Replica read; `v` as in `w`. */
+  | { t: 'r'; id: number; p: number; k: string; v?: string }
+  /**
+   * Refusal of a `w` or `r` routed by ring `rv`, which this replica has moved past (the
+   * partition's owners changed since): `v` is the replica's ring version, `o` the owners in it.
+   */
+  | { t: 'ns'; id: number; rv: string; v: string; o: string[] }
   /**
    * Read answer: the stored record (or null) and whether this replica has finished its catch-up
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
@@ -61,10 +70,11 @@ type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'strin
  * anyone who can reach the peer port) must not be able to crash a handler with a missing field.
  */
 const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
-  w: { id: 'number', p: 'number', k: 'string', r: 'record', h: 'string?' },
+  w: { id: 'number', p: 'number', k: 'string', r: 'record', h: 'string?', v: 'string?' },
   wa: { id: 'number' },
   nb: { id: 'number' },
-  r: { id: 'number', p: 'number', k: 'string' },
+  r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
+  ns: { id: 'number', rv: 'string', v: 'string', o: 'strings' },
   ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
@@ -118,10 +128,11 @@ const decoder = new Decoder();
  * of the messages (and a write carrying a hint owner, or a key with a code unit over 255) are
  * msgpack maps. Layouts (big-endian):
  *
- *   w   0x01 id:f64 p:u32 keyLength:u16 key(latin1) record
+ *   w   0x01 id:f64 p:u32 ringLength:u8 ring(latin1) keyLength:u16 key(latin1) record
  *   wa  0x02 id:f64
  *   nb  0x03 id:f64
- *   r   0x04 id:f64 p:u32 key(latin1)
+ *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
+ *       (ring: the ring version `v`; length 0 when absent)
  *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted) record?
  *       evicted: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
@@ -132,17 +143,22 @@ const RA_EVICTED = 4;
 const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
+/** Ring versions are hex digests (src/ring/ring.ts), far below u8. */
+const MAX_BINARY_RING = 0xff;
 
 export function encodeKvMessage(message: KvMessage): Uint8Array {
   switch (message.t) {
     case 'w':
-      if (message.h === undefined && isLatin1(message.k, MAX_BINARY_KEY)) {
-        const out = new Uint8Array(15 + message.k.length + message.r.length);
+      if (message.h === undefined && isLatin1(message.k, MAX_BINARY_KEY) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
+        const ring = message.v ?? '';
+        const keyAt = 16 + ring.length;
+        const out = new Uint8Array(keyAt + message.k.length + message.r.length);
         const view = header(out, Tag.w, message.id);
         view.setUint32(9, message.p);
-        view.setUint16(13, message.k.length);
-        writeLatin1(out, 15, message.k);
-        out.set(message.r, 15 + message.k.length);
+        writeRing(out, ring);
+        view.setUint16(keyAt - 2, message.k.length);
+        writeLatin1(out, keyAt, message.k);
+        out.set(message.r, keyAt + message.k.length);
         return out;
       }
       break;
@@ -153,10 +169,12 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       return out;
     }
     case 'r':
-      if (isLatin1(message.k, Number.MAX_SAFE_INTEGER)) {
-        const out = new Uint8Array(13 + message.k.length);
+      if (isLatin1(message.k, Number.MAX_SAFE_INTEGER) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
+        const ring = message.v ?? '';
+        const out = new Uint8Array(14 + ring.length + message.k.length);
         header(out, Tag.r, message.id).setUint32(9, message.p);
-        writeLatin1(out, 13, message.k);
+        writeRing(out, ring);
+        writeLatin1(out, 14 + ring.length, message.k);
         return out;
       }
       break;
@@ -187,6 +205,18 @@ function header(out: Uint8Array, tag: number, id: number): DataView {
   return view;
 }
 
+/** The ring version at offset 13 of a `w` or `r`: length byte, then latin1. */
+function writeRing(out: Uint8Array, ring: string): void {
+  out[13] = ring.length;
+  writeLatin1(out, 14, ring);
+}
+
+/** The ring version written by writeRing (undefined when empty) and the offset after it. */
+function readRing(bytes: Uint8Array): { v: string | undefined; end: number } {
+  const end = 14 + (bytes[13] ?? 0);
+  return { v: end === 14 ? undefined : readLatin1(bytes, 14, end), end };
+}
+
 function isLatin1(s: string, maxLength: number): boolean {
   if (s.length > maxLength) return false;
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
@@ -214,18 +244,25 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
   const id = view.getFloat64(1);
   switch (tag) {
     case Tag.w: {
-      need(15);
-      const keyEnd = 15 + view.getUint16(13);
+      need(16);
+      need(16 + bytes[13]!);
+      const { v, end } = readRing(bytes);
+      const keyEnd = end + 2 + view.getUint16(end);
       need(keyEnd);
-      return { t: 'w', id, p: view.getUint32(9), k: readLatin1(bytes, 15, keyEnd), r: bytes.subarray(keyEnd) };
+      const message: KvMessage = { t: 'w', id, p: view.getUint32(9), k: readLatin1(bytes, end + 2, keyEnd), r: bytes.subarray(keyEnd) };
+      return v === undefined ? message : { ...message, v };
     }
     case Tag.wa:
       return { t: 'wa', id };
     case Tag.nb:
       return { t: 'nb', id };
-    case Tag.r:
-      need(13);
-      return { t: 'r', id, p: view.getUint32(9), k: readLatin1(bytes, 13, bytes.length) };
+    case Tag.r: {
+      need(14);
+      need(14 + bytes[13]!);
+      const { v, end } = readRing(bytes);
+      const message: KvMessage = { t: 'r', id, p: view.getUint32(9), k: readLatin1(bytes, end, bytes.length) };
+      return v === undefined ? message : { ...message, v };
+    }
     case Tag.ra: {
       need(10);
       const flags = view.getUint8(9);

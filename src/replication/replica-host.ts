@@ -32,6 +32,8 @@ export interface ReplicaStats {
   hintsApplied: number;
   /** Jobs refused because a partition actor's mailbox was full. */
   busy: number;
+  /** Writes and reads refused because they were routed by a ring this node has moved past. */
+  routesRefused: number;
 }
 
 export interface MailboxStats {
@@ -47,13 +49,13 @@ export interface MailboxStats {
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0 };
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
   /**
    * The partition's ownership epoch in the node's current ring; a new actor starts at it, and
-   * `applyEpochs` brings every held one up to date after a ring change. (Until the node wires
-   * ring epochs in, every partition is at epoch 0.)
+   * `applyEpochs` brings every held one up to date after a ring change (the node wires both to
+   * its RingLifecycle).
    */
   epochOf: (partition: number) => number = () => 0;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
@@ -196,6 +198,7 @@ export class ReplicaHost {
           return true;
         }
         const { id, k, r } = message;
+        if (this.refusedRoute(from, message)) return true;
         const queued = this.run(message.p, (actor) => {
           if (this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
         });
@@ -204,6 +207,7 @@ export class ReplicaHost {
       }
       case 'r': {
         const { id, p, k } = message;
+        if (this.refusedRoute(from, message)) return true;
         if (!this.partitions.has(p)) {
           this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
           return true;
@@ -239,6 +243,19 @@ export class ReplicaHost {
       default:
         return false;
     }
+  }
+
+  /**
+   * A write or read routed by a ring this node has moved past, for a partition whose owners
+   * changed since, is refused with this node's ring (`ns`): the coordinator retries on the owners
+   * named (docs/REPLICATION.md, "Ring changes").
+   */
+  private refusedRoute(from: string, message: { id: number; p: number; v?: string }): boolean {
+    const newer = message.v === undefined ? null : (this.ctx.checkRoute?.(message.v, message.p) ?? null);
+    if (newer === null) return false;
+    this.stats.routesRefused++;
+    this.ctx.send(from, { t: 'ns', id: message.id, rv: message.v!, v: newer.version, o: [...newer.owners] });
+    return true;
   }
 
   private retire(actor: PartitionActor): void {

@@ -11,10 +11,14 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'w', id: 2 ** 40, p: 1023, k: '', r: record },
     { t: 'w', id: 3, p: 7, k: latin1Key, r: record, h: 'n2' }, // hint owner: msgpack
     { t: 'w', id: 4, p: 7, k: 'snow \u2603', r: record }, // not latin1: msgpack
+    { t: 'w', id: 14, p: 7, k: latin1Key, r: record, v: '0123456789abcdef' }, // routed by a ring version
+    { t: 'w', id: 15, p: 7, k: latin1Key, r: record, v: 'r'.repeat(300) }, // ring version too long for a u8: msgpack
     { t: 'wa', id: 5 },
     { t: 'nb', id: 6 },
     { t: 'r', id: 7, p: 3, k: latin1Key },
     { t: 'r', id: 8, p: 3, k: 'x'.repeat(5000) },
+    { t: 'r', id: 16, p: 3, k: latin1Key, v: 'not-joined' },
+    { t: 'ns', id: 17, rv: 'fedcba9876543210', v: '0123456789abcdef', o: ['n1', 'n4', 'n3'] },
     { t: 'ra', id: 9, r: record, ready: true },
     { t: 'ra', id: 10, r: null, ready: false },
     { t: 'ra', id: 11, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 } }, // evicted
@@ -41,7 +45,10 @@ test('every replication message survives encode and decode (binary layouts and m
 
 test('the hot messages are compact, and truncated or unknown bytes are MalformedKvMessageError', () => {
   const write = encodeKvMessage({ t: 'w', id: 1, p: 7, k: 'key', r: record });
-  assert.equal(write.length, 15 + 3 + record.length);
+  assert.equal(write.length, 16 + 3 + record.length);
+  const routed = encodeKvMessage({ t: 'w', id: 1, p: 7, k: 'key', r: record, v: 'abcd' });
+  assert.equal(routed.length, 16 + 4 + 3 + record.length);
+  assert.throws(() => decodeKvMessage(routed.subarray(0, 17)), MalformedKvMessageError, 'cut inside the ring version');
   assert.equal(encodeKvMessage({ t: 'wa', id: 1 }).length, 9);
   for (const bytes of [write.subarray(0, 12), write.subarray(0, 16), new Uint8Array([0x02, 0, 0]), new Uint8Array([0x7f, 0, 0, 0, 0, 0, 0, 0, 0]), new Uint8Array([0xc1])]) {
     assert.throws(() => decodeKvMessage(bytes), MalformedKvMessageError);

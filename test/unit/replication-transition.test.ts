@@ -1,18 +1,23 @@
-// Writes while the ring changes: until every node has moved on, a write must also meet its
-// consistency level among the previous ring's owners (kv-join seed 40).
+// Requests while the ring changes: a write also meets its consistency level among the previous
+// ring's owners while readers may still use that ring (kv-join seed 40), and a replica that has
+// moved past the ring a request was routed by refuses it; the request adopts the replica's ring.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KvError, WriteResult } from '../../src/replication/api.ts';
+import type { GetResult, KvError, WriteResult } from '../../src/replication/api.ts';
 import { Coordinator } from '../../src/replication/coordinator.ts';
 import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock } from '../../src/replication/hlc.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
 import { context, fakeEnv } from './replication-fakes.ts';
 
-function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum') {
-  const { env } = fakeEnv();
+function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
+  const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
-  const coordinator = new Coordinator(context(env, sent, { previousOwners: () => previous }), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+  const peersPast: [string, string][] = [];
+  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
+  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
   const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
@@ -22,7 +27,8 @@ function writeDuringChange(previous: readonly string[] | null, consistency: 'all
   });
   const id = (sent[0]![1] as { id: number }).id;
   const ack = (from: string) => coordinator.onReply(from, { t: 'wa', id });
-  return { sent, ack, outcome };
+  const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, rv: (sent.find(([to]) => to === from)![1] as { v: string }).v, v, o });
+  return { sent, ack, refuse, outcome, peersPast, coordinator, flush };
 }
 
 test('an ALL write during a ring change also goes to, and waits for, the previous owners outside the new list', () => {
@@ -56,4 +62,82 @@ test('without a ring change a write goes to the current owners only', () => {
   ack('n2');
   ack('n3');
   assert.ok(outcome.result);
+});
+
+test('each copy is routed by its ring: the current owners by the current ring, the previous-only owners by the previous one', () => {
+  const { sent } = writeDuringChange(['n1', 'n2', 'n4'], 'all');
+  const routes = Object.fromEntries(sent.map(([to, m]) => [to, (m as { v?: string }).v]));
+  assert.deepEqual(routes, { n1: 'v', n2: 'v', n3: 'v', n4: 'u' });
+});
+
+test('a previous owner that has moved past the previous ring counts as acknowledged there, and is reported', () => {
+  const { ack, refuse, outcome, peersPast } = writeDuringChange(['n1', 'n2', 'n4'], 'all');
+  ack('n1');
+  ack('n2');
+  ack('n3');
+  assert.equal(outcome.result, null);
+  refuse('n4', 'v', ['n1', 'n2', 'n3']);
+  assert.ok(outcome.result, 'n4 refuses every request routed by the previous ring: no reader there can miss the write');
+  assert.deepEqual(peersPast, [['n4', 'u']]);
+});
+
+test('a previous owner already known to have moved past is not sent the write at all', () => {
+  const { sent, ack, outcome } = writeDuringChange(['n1', 'n2', 'n4'], 'all', ['n4']);
+  assert.deepEqual(sent.map(([to]) => to).sort(), ['n1', 'n2', 'n3']);
+  ack('n1');
+  ack('n2');
+  ack('n3');
+  assert.ok(outcome.result);
+});
+
+test('the old-ring coordinator: a replica on a newer ring refuses, the write adopts that ring and waits for its new owner', () => {
+  // The coordinator is on ring v (owners n1, n2, n3); n3 has moved to ring w (owners n1, n2, n4),
+  // so n4 may already serve reads of the partition: acknowledging with n1..n3 could lose the write.
+  const { sent, ack, refuse, outcome, coordinator, peersPast } = writeDuringChange(null, 'all');
+  ack('n1');
+  ack('n2');
+  refuse('n3', 'w', ['n1', 'n2', 'n4']);
+  assert.equal(outcome.result, null, 'n4, an owner in the newer ring, has not acknowledged');
+  const retry = sent.find(([to]) => to === 'n4');
+  assert.ok(retry, 'the write went on to the new owner');
+  assert.equal((retry[1] as { v?: string }).v, 'w', 'routed by the adopted ring, so n4 accepts it');
+  assert.deepEqual(peersPast, [['n3', 'v']]);
+  ack('n4');
+  assert.equal(outcome.error, null);
+  assert.equal((outcome.result as WriteResult | null)?.acks, 3);
+  assert.equal(coordinator.stats.ringsAdopted, 1);
+});
+
+test('a write whose adopted ring does not answer fails at its deadline, never acknowledged on the old ring alone', () => {
+  const { ack, refuse, outcome, flush } = writeDuringChange(null, 'quorum');
+  refuse('n1', 'w', ['n4', 'n5', 'n6']);
+  ack('n2');
+  ack('n3');
+  assert.equal(outcome.result, null, 'a quorum of ring v, none of ring w');
+  flush(60_000);
+  assert.equal(outcome.error?.code, 'unavailable');
+});
+
+test('a read refused by a replica on a newer ring asks that ring\'s owners and counts only their answers', () => {
+  const { env } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  const outcome: { error: KvError | null; result: GetResult | null } = { error: null, result: null };
+  coordinator.get(new Uint8Array([1]), { consistency: 'quorum' }, (e, r) => {
+    outcome.error = e;
+    outcome.result = r ?? null;
+  });
+  const id = (sent[0]![1] as { id: number }).id;
+  assert.ok(sent.every(([, m]) => (m as { v?: string }).v === 'v'));
+  const old = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([1]), 0);
+  const fresh = makeRecord({ wallMs: 2, logical: 0, node: 2 }, new Uint8Array([2]), 0);
+  coordinator.onReply('n3', { t: 'ra', id, r: old, ready: true });
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n4', 'n5'] });
+  assert.deepEqual(sent.slice(3).map(([to, m]) => [to, (m as { v?: string }).v]).sort(), [['n4', 'w'], ['n5', 'w']]);
+  coordinator.onReply('n1', { t: 'ra', id, r: old, ready: true });
+  assert.equal(outcome.result, null, 'n3 is no owner in ring w: only n1 counts so far');
+  coordinator.onReply('n4', { t: 'ra', id, r: fresh, ready: true });
+  assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [2]);
 });

@@ -1,0 +1,363 @@
+/**
+ * One node's ring lifecycle: from joining (claim seed, first ring) through every ring change, and
+ * the versions that keep replication safe across those changes. ShoalNode (node.ts) wires it to
+ * gossip, sync and the coordinator; this module decides.
+ *
+ * Joining: a node with seeds owns nothing until it has heard from its cluster, then waits
+ * `joinSettleMs` more so its first ring is built from the full view a seed's push-pull brings,
+ * not from the first member it happened to hear of; and only once it knows the claim seed of
+ * every member it knows of (see tryInstallFirstRing). A peer answering a sync on the same ring
+ * version confirms the ring (`confirm`); until then the node coordinates nothing.
+ *
+ * Ring changes: the ring is a function of gossip's member table (ring-placement.ts), rebuilt when
+ * membership changes and checked every RING_CHECK_INTERVAL_MS (gossip forgets dead members
+ * silently). Nodes do not switch rings at the same instant, so each replica request carries the
+ * version of the ring it was routed by, and:
+ *
+ * - Each partition has an ownership epoch, a counter this node bumps exactly when the
+ *   partition's owner set changes in its ring. The epochs of the rings this node has left behind
+ *   are kept (MAX_PAST_RINGS), so it can tell a request routed by one of them.
+ * - `checkRoute`: a replica that has moved past the request's ring, and whose partition epoch
+ *   changed since, refuses and answers its own ring's version and owners; one whose partition
+ *   owners are unchanged since, or that does not know the version (it is behind, or the version is
+ *   older than what it keeps), accepts. The coordinator adopts the answered owners for that
+ *   request and retries within its deadline (coordinator.ts).
+ * - `previousRing`: readers still on the ring before this node's current one ask that ring's
+ *   owners, so a write also meets its consistency level there (a joint quorum). A previous owner
+ *   that refused a request routed by that ring has moved past it and serves no read routed by it:
+ *   it counts as if it had acknowledged (`peerMovedPast`). Once every live member that owned a
+ *   partition only in the previous ring has been seen past it, the joint quorum ends: versions
+ *   end it, not a time window.
+ */
+import type { Member, MembershipEvent } from '../gossip/membership.ts';
+import type { Env } from '../runtime/env.ts';
+import { joinInOrder } from '../ring/claim-seed.ts';
+import { isClaimSeed } from '../ring/member-order.ts';
+import type { Placement } from '../replication/context.ts';
+import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
+
+/** The most peers still joining whose claim-seed choices a joining node replays before its own. */
+export const MAX_REPLAYED_JOINERS = 64;
+/**
+ * How many rings this node left behind it remembers (with their partition epochs, 4 bytes a
+ * partition each). A request routed by an older one is accepted as if from an unknown ring; a
+ * coordinator 64 ring changes behind is one gossip has lost touch with for long.
+ */
+export const MAX_PAST_RINGS = 64;
+
+/** What the lifecycle needs from gossip: the member table and this node's own metadata. */
+export interface RingMembership {
+  self(): Member;
+  members(): readonly Member[];
+  updateMeta(meta: Readonly<Record<string, string | number>>): void;
+}
+
+export interface RingLifecycleOptions {
+  env: Env;
+  membership: RingMembership;
+  partitions: number;
+  replicas: number;
+  /** Whether this node must hear from a cluster before owning anything (it was given seeds). */
+  joinsThroughSeeds: boolean;
+  joinSettleMs: number;
+  /** Whether membership believes the member is up (alive or suspect). */
+  isAlive(name: string): boolean;
+  /** Members kept out (another partition count): never in the ring. */
+  isRefused(name: string): boolean;
+  /** Whether this node is leaving (its ring drops it). */
+  isLeaving(): boolean;
+  /** Called after each ring this node installs (`previous` null for the first). */
+  onPlacement(previous: Placement | null, next: Placement): void;
+}
+
+/** A request's refusal: the ring the replica has moved to, and the partition's owners in it. */
+export interface NewerRing {
+  version: string;
+  owners: readonly string[];
+}
+
+/** The ring before this node's current one, for a write's joint quorum (see the file comment). */
+export interface PreviousRing {
+  version: string;
+  owners: readonly string[];
+  /** Previous owners known to have moved past that ring: they count as acknowledged. */
+  movedPast: ReadonlySet<string>;
+}
+
+export class RingLifecycle {
+  private placementNow: Placement;
+  private ringKey = '';
+  private joinedCluster = false;
+  private confirmed = false;
+  private joinTimer: number | null = null;
+  private joinSettled = false;
+  private checkPending = false;
+  private stopped = false;
+  /** Ownership epoch per partition in the current ring. */
+  private epochs: Uint32Array;
+  /** Rings this node left behind: version -> the partition epochs it had then (oldest first). */
+  private readonly past = new Map<string, Uint32Array>();
+  private previous: { placement: Placement; onlyThere: Set<string>; movedPast: Set<string> } | null = null;
+  /** Called after every ring check this lifecycle ran (the node takes back undeliverable hints). */
+  afterCheck: () => void = () => {};
+
+  constructor(private readonly o: RingLifecycleOptions) {
+    this.placementNow = emptyPlacement(o.partitions);
+    this.epochs = new Uint32Array(o.partitions);
+  }
+
+  get placement(): Placement {
+    return this.placementNow;
+  }
+
+  /** Whether the node has heard from its cluster (or founded one) and built its first ring. */
+  get joined(): boolean {
+    return this.joinedCluster;
+  }
+
+  /** Joined, and a peer confirmed the ring (or the node is alone in it): it coordinates and serves. */
+  get ringConfirmed(): boolean {
+    return this.confirmed;
+  }
+
+  /** A founder (no seeds) builds its ring at once; a node with seeds waits to hear from its cluster. */
+  start(): void {
+    if (!this.o.joinsThroughSeeds) this.installFirstRing();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.joinTimer !== null) this.o.env.timers.cancelTimer(this.joinTimer);
+    this.joinTimer = null;
+  }
+
+  /** A peer answered on this node's ring version (sync.ts): the ring is confirmed once joined. */
+  confirm(): void {
+    if (this.joinedCluster) this.confirmed = true;
+  }
+
+  /** The partition's ownership epoch in the current ring (bumped exactly when its owners change). */
+  epoch(partition: number): number {
+    return this.epochs[partition] ?? 0;
+  }
+
+  onMembership(event: MembershipEvent): void {
+    if (this.stopped) return;
+    if (this.joinedCluster) return this.requestCheck();
+    if (this.joinSettled) {
+      this.tryInstallFirstRing();
+    } else if (event.member.name !== this.selfName() && this.o.isAlive(event.member.name) && this.joinTimer === null) {
+      this.joinTimer = this.o.env.timers.setTimer(this.o.joinSettleMs, () => {
+        this.joinTimer = null;
+        if (this.stopped) return;
+        this.joinSettled = true;
+        this.chooseClaimSeed();
+        this.tryInstallFirstRing();
+      });
+    }
+  }
+
+  /** The periodic check: gossip forgets members silently, so no event announces every change. */
+  check(): void {
+    if (this.stopped) return;
+    if (this.joinedCluster) {
+      this.checkRing();
+      this.afterCheck();
+    } else if (this.joinSettled) {
+      this.tryInstallFirstRing();
+    }
+  }
+
+  /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */
+  requestCheck(): void {
+    if (this.checkPending || !this.joinedCluster) return;
+    this.checkPending = true;
+    this.o.env.timers.setTimer(0, () => {
+      this.checkPending = false;
+      this.check();
+    });
+  }
+
+  /** Until joined, what the ring waits for, in words; null once the first ring is built and confirmed. */
+  waitingFor(): string | null {
+    if (this.confirmed) return null;
+    if (!this.joinedCluster) {
+      if (!this.joinSettled) return 'the member list of the cluster (heard from it; settling)';
+      const unplaceable = this.unplaceableMembers();
+      if (unplaceable.length > 0) return `members to choose their place in the ring: ${unplaceable.slice(0, 5).join(', ')}${unplaceable.length > 5 ? ', ...' : ''}`;
+    }
+    return "a peer to confirm this node's ring";
+  }
+
+  // ---- versions ---------------------------------------------------------------------------
+
+  /**
+   * The replica's check of a request for `partition` routed by ring `version`: null to accept,
+   * else the newer ring to refuse with. Refuses only a ring this node has left behind and whose
+   * owners of the partition changed since; an unknown version is accepted (this node is behind
+   * the coordinator, or the ring is older than MAX_PAST_RINGS): its ring check catches up through
+   * gossip, and what it took for a partition it does not own is handed off as after any change.
+   */
+  checkRoute(version: string | undefined, partition: number): NewerRing | null {
+    if (version === undefined || version === this.placementNow.version) return null;
+    const epochs = this.past.get(version);
+    if (epochs === undefined) {
+      this.requestCheck();
+      return null;
+    }
+    if (epochs[partition] === this.epochs[partition]) return null;
+    return { version: this.placementNow.version, owners: this.placementNow.owners(partition) };
+  }
+
+  /** The ring before the current one while some previous-only owner may still be on it; else null. */
+  previousRing(partition: number): PreviousRing | null {
+    const previous = this.previous;
+    if (previous === null) return null;
+    return { version: previous.placement.version, owners: previous.placement.owners(partition), movedPast: previous.movedPast };
+  }
+
+  /**
+   * A peer refused a request routed by `version`: it has moved past that ring. When that is the
+   * previous ring, the peer counts as acknowledged in every later joint quorum, and once every
+   * live previous-only owner has moved past it, the joint quorum ends. A refusal of the current
+   * ring means this node is behind: check the ring now (gossip usually already knows).
+   */
+  peerMovedPast(name: string, version: string): void {
+    if (version === this.placementNow.version) this.requestCheck();
+    const previous = this.previous;
+    if (previous === null || previous.placement.version !== version) return;
+    previous.movedPast.add(name);
+    this.retirePreviousIfPassed();
+  }
+
+  private retirePreviousIfPassed(): void {
+    const previous = this.previous;
+    if (previous === null) return;
+    for (const name of previous.onlyThere) if (!previous.movedPast.has(name) && name !== this.selfName() && this.o.isAlive(name)) return;
+    this.previous = null;
+  }
+
+  // ---- joining ----------------------------------------------------------------------------
+
+  private selfName(): string {
+    return this.o.membership.self().name;
+  }
+
+  /** Members whose data the ring places: remembered, not left or leaving, same partition count. */
+  private ringMembers(): Member[] {
+    const self = this.selfName();
+    return this.o.membership.members().filter((m) => holdsData(m) && !this.o.isRefused(m.name) && (m.name !== self || !this.o.isLeaving()));
+  }
+
+  /**
+   * A joining node builds its first ring only once it knows the claim seed of every member it
+   * knows of (left, leaving and refused ones aside): a member it cannot place may hold data, and
+   * a ring without it would name the wrong owners and let this node's replicas count themselves
+   * caught up (kv seed 400: a node isolated during its boot built a ring of itself alone). Peers
+   * booting with it publish their seeds within a gossip round; a member remembered without one
+   * (it crashed while joining) holds the wait until gossip forgets it.
+   */
+  private tryInstallFirstRing(): void {
+    if (this.joinedCluster || this.unplaceableMembers().length > 0) return;
+    this.installFirstRing();
+  }
+
+  /** Members the first ring waits for: known, not left, leaving or refused, and without a claim seed. */
+  private unplaceableMembers(): string[] {
+    const self = this.selfName();
+    const names: string[] = [];
+    for (const m of this.o.membership.members()) {
+      if (m.name === self || m.state === 'left' || m.meta[RING_META.leaving] || this.o.isRefused(m.name)) continue;
+      if (!isClaimSeed(m.meta[RING_META.claimSeed])) names.push(m.name);
+    }
+    return names;
+  }
+
+  private installFirstRing(): void {
+    this.chooseClaimSeed();
+    const members = this.ringMembers();
+    this.ringKey = ringInputsKey(members);
+    this.joinedCluster = true;
+    // Alone in the ring (a founder, or the only member left): nobody can disagree with it. (Peers
+    // still choosing their claim seeds would hold the first ring back: see tryInstallFirstRing.)
+    if (members.length === 1) this.confirmed = true;
+    // The first ring has no predecessor worth a joint quorum: it was built before the node joined.
+    this.install(buildPlacement(members, this.o.partitions, this.o.replicas), null);
+  }
+
+  /** Live peers of this cluster (same Q) that have not chosen their claim seed yet. */
+  private joiningPeers(): Member[] {
+    const self = this.selfName();
+    return this.o.membership
+      .members()
+      .filter((m) => m.name !== self && this.o.isAlive(m.name) && !this.o.isRefused(m.name) && !holdsData(m) && !m.meta[RING_META.leaving]);
+  }
+
+  /**
+   * A node enters the ring only once it has a claim seed (src/ring/claim-seed.ts): the one it had
+   * in a previous life if the cluster still remembers it (gossip's sticky metadata brings it
+   * back), else the best one against the ring it is joining. Until then peers see it as joining.
+   */
+  private chooseClaimSeed(): void {
+    const me = this.o.membership.self();
+    if (isClaimSeed(me.meta[RING_META.claimSeed])) return;
+    // Peers joining at the same moment (a cluster booting) choose as if they had joined one by
+    // one in name order: each takes the choices of those before it into account, as a real
+    // sequence of joins would, instead of all choosing against the same ring.
+    // At most the MAX_REPLAYED_JOINERS nearest before it, so a huge boot stays cheap (each choice
+    // costs ~40 ms at 64 nodes, ~0.3 s at 1000).
+    const before = this.joiningPeers()
+      .filter((m) => m.name < me.name)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .slice(-MAX_REPLAYED_JOINERS)
+      .map((m) => ({ name: m.name, zone: m.zone }));
+    const joined = joinInOrder([...before, { name: me.name, zone: me.zone }], this.o.partitions, this.o.replicas, this.ringMembers().map(ringMemberOf));
+    this.o.membership.updateMeta({ ...me.meta, [RING_META.claimSeed]: joined[joined.length - 1]!.claimSeed! });
+  }
+
+  // ---- ring changes -----------------------------------------------------------------------
+
+  private checkRing(): void {
+    const members = this.ringMembers();
+    const key = ringInputsKey(members);
+    if (key === this.ringKey) {
+      this.retirePreviousIfPassed(); // a previous-only owner may have died since
+      return;
+    }
+    this.ringKey = key;
+    const previous = this.placementNow;
+    const next = buildPlacement(members, this.o.partitions, this.o.replicas);
+    if (next.version === previous.version) return;
+    this.install(next, previous);
+  }
+
+  /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */
+  private install(next: Placement, previous: Placement | null): void {
+    const epochs = this.epochs.slice();
+    const onlyThere = new Set<string>();
+    if (previous !== null) {
+      for (let p = 0; p < next.partitions; p++) {
+        const before = previous.owners(p);
+        const after = next.owners(p);
+        if (sameOwners(before, after)) continue;
+        epochs[p]!++;
+        for (const name of before) if (!after.includes(name)) onlyThere.add(name);
+      }
+      this.past.delete(previous.version);
+      this.past.set(previous.version, this.epochs);
+      if (this.past.size > MAX_PAST_RINGS) this.past.delete(this.past.keys().next().value!);
+      this.previous = { placement: previous, onlyThere, movedPast: new Set() };
+    }
+    // A ring can come back (a member leaves and returns with its claim seed): it is current, not past.
+    this.past.delete(next.version);
+    this.epochs = epochs;
+    this.placementNow = next;
+    this.retirePreviousIfPassed();
+    this.o.onPlacement(previous, next);
+  }
+}
+
+/** Whether two preference lists name the same owners (order aside: the primary moving is no ownership change). */
+function sameOwners(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name) => b.includes(name));
+}

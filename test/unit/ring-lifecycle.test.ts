@@ -1,0 +1,157 @@
+// The ring lifecycle on its own: first ring, ring changes, ownership epochs, the replica's route
+// check, and the joint quorum's end, driven by a hand-made member table.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Member, MembershipEvent } from '../../src/gossip/membership.ts';
+import { MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
+import { RING_META } from '../../src/node/ring-placement.ts';
+import type { Placement } from '../../src/replication/context.ts';
+import { fakeEnv } from './replication-fakes.ts';
+
+const PARTITIONS = 64;
+
+function member(name: string, claimSeed: number | null, state: Member['state'] = 'alive'): Member {
+  return { name, address: name, zone: '', state, incarnation: 1, meta: claimSeed === null ? {} : { [RING_META.claimSeed]: claimSeed } };
+}
+
+/** A lifecycle over a member table the test edits; `installed` records each ring it installs. */
+function lifecycle(names: string[], options: { seeds?: boolean } = {}) {
+  const { env, flush } = fakeEnv();
+  const table = new Map(names.map((name, i) => [name, member(name, 10 + i)]));
+  const self = names[0]!;
+  const installed: { previous: Placement | null; next: Placement }[] = [];
+  const dead = new Set<string>();
+  const ring = new RingLifecycle({
+    env,
+    membership: {
+      self: () => table.get(self)!,
+      members: () => [...table.values()],
+      updateMeta: (meta) => void table.set(self, { ...table.get(self)!, meta }),
+    },
+    partitions: PARTITIONS,
+    replicas: 3,
+    joinsThroughSeeds: options.seeds ?? false,
+    joinSettleMs: 100,
+    isAlive: (name) => !dead.has(name) && table.get(name)?.state === 'alive',
+    isRefused: () => false,
+    isLeaving: () => false,
+    onPlacement: (previous, next) => void installed.push({ previous, next }),
+  });
+  const change = (event: MembershipEvent) => {
+    table.set(event.member.name, event.member);
+    ring.onMembership(event);
+    flush();
+  };
+  return { ring, table, installed, change, dead, flush };
+}
+
+/** A partition whose owners differ between two rings, and one whose owners do not. */
+function partitions(before: Placement, after: Placement): { moved: number; kept: number } {
+  let moved = -1;
+  let kept = -1;
+  for (let p = 0; p < PARTITIONS; p++) {
+    const same = before.owners(p).every((o) => after.owners(p).includes(o));
+    if (same && kept < 0) kept = p;
+    if (!same && moved < 0) moved = p;
+  }
+  assert.ok(moved >= 0 && kept >= 0, 'a join moves some partitions and keeps others');
+  return { moved, kept };
+}
+
+test('a founder builds its first ring at once and, alone in it, is confirmed', () => {
+  const { ring, installed } = lifecycle(['n1']);
+  ring.start();
+  assert.equal(installed.length, 1);
+  assert.equal(installed[0]!.previous, null);
+  assert.ok(ring.joined && ring.ringConfirmed);
+  assert.equal(ring.waitingFor(), null);
+});
+
+test('a node with seeds waits to hear from its cluster, settles, then builds its ring with every member placed', () => {
+  const { ring, table, installed, change, flush } = lifecycle(['n1', 'n2', 'n3'], { seeds: true });
+  table.set('n1', member('n1', null)); // this node has not chosen its claim seed yet
+  ring.start();
+  assert.equal(installed.length, 0, 'nothing before hearing from the cluster');
+  change({ type: 'alive', member: table.get('n2')! });
+  assert.match(ring.waitingFor()!, /settling/);
+  flush(2_000);
+  assert.equal(installed.length, 1, 'the first ring after the settle time');
+  assert.deepEqual(installed[0]!.next.members.map((m) => m.name), ['n1', 'n2', 'n3']);
+  assert.ok(typeof table.get('n1')!.meta[RING_META.claimSeed] === 'number', 'it chose a claim seed');
+  assert.ok(ring.joined && !ring.ringConfirmed, 'not confirmed until a peer answers on its ring');
+  ring.confirm();
+  assert.ok(ring.ringConfirmed);
+});
+
+test("a join bumps the ownership epoch of exactly the partitions whose owners changed, and a replica refuses requests routed by the old ring for those only", () => {
+  const { ring, change, installed } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  const before = ring.placement;
+  change({ type: 'joined', member: member('n5', 20) });
+  assert.equal(installed.length, 2);
+  const after = ring.placement;
+  assert.notEqual(after.version, before.version);
+  const { moved, kept } = partitions(before, after);
+  for (let p = 0; p < PARTITIONS; p++) {
+    const same = before.owners(p).every((o) => after.owners(p).includes(o));
+    assert.equal(ring.epoch(p), same ? 0 : 1, `partition ${p}`);
+  }
+  assert.deepEqual(ring.checkRoute(before.version, moved), { version: after.version, owners: after.owners(moved) });
+  assert.equal(ring.checkRoute(before.version, kept), null, 'owners unchanged since that ring: accepted');
+  assert.equal(ring.checkRoute(after.version, moved), null, 'the current ring');
+  assert.equal(ring.checkRoute('a-ring-this-node-never-had', moved), null, 'unknown (this node is behind): accepted');
+  assert.equal(ring.checkRoute(undefined, moved), null);
+});
+
+test('a ring that comes back is current again, not one this node moved past', () => {
+  const { ring, table, change } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  const first = ring.placement;
+  change({ type: 'joined', member: member('n5', 20) });
+  change({ type: 'left', member: { ...table.get('n5')!, state: 'left' } });
+  assert.equal(ring.placement.version, first.version);
+  const { moved } = partitions(first, (() => {
+    change({ type: 'joined', member: member('n5', 20) });
+    return ring.placement;
+  })());
+  assert.notEqual(ring.checkRoute(first.version, moved), null, 'left behind again: refused');
+});
+
+test('the joint quorum ends once every live previous-only owner has moved past the previous ring', () => {
+  const { ring, change, dead } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  assert.equal(ring.previousRing(0), null, 'the first ring has no predecessor');
+  const before = ring.placement;
+  change({ type: 'joined', member: member('n5', 20) });
+  const { moved } = partitions(before, ring.placement);
+  const previous = ring.previousRing(moved);
+  assert.ok(previous);
+  assert.equal(previous.version, before.version);
+  assert.deepEqual(previous.owners, before.owners(moved));
+  // Who owned some partition before the join and not after it: they alone may serve old-ring reads the new owners lack.
+  const onlyBefore = new Set<string>();
+  for (let p = 0; p < PARTITIONS; p++) for (const o of before.owners(p)) if (!ring.placement.owners(p).includes(o)) onlyBefore.add(o);
+  const [last, ...rest] = [...onlyBefore].filter((n) => n !== 'n1');
+  for (const name of rest) ring.peerMovedPast(name, before.version);
+  ring.peerMovedPast('n2', 'some-other-ring');
+  assert.ok(ring.previousRing(moved), 'one previous-only owner has not been seen past it');
+  assert.ok(previous.movedPast.size >= rest.length);
+  dead.add(last!);
+  ring.check();
+  assert.equal(ring.previousRing(moved), null, 'the last one is down: nobody left to serve the old ring');
+});
+
+test(`a node remembers the last ${MAX_PAST_RINGS} rings it left behind`, () => {
+  const { ring, table, change } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  const first = ring.placement;
+  let moved = -1;
+  for (let i = 0; i < MAX_PAST_RINGS; i++) {
+    change({ type: 'joined', member: member(`m${i}`, (7 * i) % 64) });
+    if (i === 0) moved = partitions(first, ring.placement).moved;
+  }
+  assert.notEqual(ring.checkRoute(first.version, moved), null, `${MAX_PAST_RINGS} rings ago: still refused`);
+  change({ type: 'joined', member: member('m-last', 5) });
+  assert.equal(table.size, 4 + MAX_PAST_RINGS + 1);
+  assert.equal(ring.checkRoute(first.version, moved), null, 'forgotten: accepted like an unknown ring');
+});
