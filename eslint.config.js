@@ -4,9 +4,8 @@ import tseslint from 'typescript-eslint';
 
 // The one rule (docs/ARCHITECTURE.md, "The seam"): core folders reach time, timers, randomness and
 // the network only through the injected Env, so the simulator can replay any run from its seed.
-const CORE_FOLDERS = ['actors', 'gossip', 'ring', 'store', 'replication', 'node', 'protocol'].map(
-  (dir) => `src/${dir}/**/*.ts`,
-);
+const CORE_FOLDER_NAMES = ['actors', 'gossip', 'ring', 'store', 'replication', 'node', 'protocol'];
+const CORE_FOLDERS = CORE_FOLDER_NAMES.map((dir) => `src/${dir}/**/*.ts`);
 
 const why = 'core code must use the injected Env (src/runtime/env.ts) so simulation stays deterministic';
 
@@ -26,6 +25,41 @@ const nondeterministicGlobals = [
 const forbiddenModules = ['ws', 'net', 'dgram', 'http', 'https', 'crypto', 'timers', 'perf_hooks', 'seedrandom']
   .flatMap((m) => (m === 'ws' || m === 'seedrandom' ? [m] : [m, `node:${m}`]))
   .map((name) => ({ name, message: `${name}: ${why}.` }));
+
+// Import directions between the folders of src/ (docs/ARCHITECTURE.md, "Layers"): each folder may
+// import only the folders listed for it, so the layering has no cycles and core code never reaches
+// up into the daemon, the CLI or the simulator. Each folder's README.md says the same in words.
+export const ALLOWED_IMPORTS = {
+  runtime: [],
+  protocol: ['runtime'],
+  ring: ['protocol', 'runtime'],
+  store: ['protocol', 'runtime'],
+  gossip: ['protocol', 'runtime'],
+  actors: ['protocol', 'runtime'],
+  replication: ['actors', 'protocol', 'ring', 'runtime', 'store'],
+  node: ['actors', 'gossip', 'protocol', 'replication', 'ring', 'runtime', 'store'],
+  sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'store'],
+  transport: ['protocol', 'runtime'],
+  server: ['protocol', 'replication', 'ring', 'runtime'],
+  // The SDK hashes keys as the nodes do (ring) and shares the request vocabulary (replication/api types).
+  client: ['protocol', 'replication', 'ring', 'runtime'],
+  daemon: ['gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'server', 'store', 'transport'],
+  cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'ring', 'runtime', 'server', 'sim', 'store', 'transport'],
+};
+
+const FOLDERS = Object.keys(ALLOWED_IMPORTS);
+
+/** no-restricted-imports options for one folder: the folders it may not import, and for core folders the nondeterministic modules. */
+function importRule(folder) {
+  const forbidden = FOLDERS.filter((f) => f !== folder && !ALLOWED_IMPORTS[folder].includes(f));
+  const allowed = ALLOWED_IMPORTS[folder].length === 0 ? 'no other folder' : `only ${ALLOWED_IMPORTS[folder].join(', ')}`;
+  const patterns = forbidden.map((f) => ({
+    regex: `^(\\.\\./)+${f}(/|$)`,
+    message: `src/${folder} may import ${allowed} (ALLOWED_IMPORTS in eslint.config.js; docs/ARCHITECTURE.md).`,
+  }));
+  const core = CORE_FOLDER_NAMES.includes(folder);
+  return ['error', { paths: core ? forbiddenModules : [], patterns }];
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**'] },
@@ -50,11 +84,11 @@ export default tseslint.config(
         { object: 'globalThis', property: 'setTimeout', message: `setTimeout: ${why}.` },
         { object: 'globalThis', property: 'Date', message: `Date: ${why}.` },
       ],
-      'no-restricted-imports': ['error', { paths: forbiddenModules }],
       'no-restricted-syntax': [
         'error',
         { selector: 'AwaitExpression', message: 'Protocol handlers are synchronous state transitions; no await in core code.' },
       ],
     },
   },
+  ...FOLDERS.map((folder) => ({ files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': importRule(folder) } })),
 );

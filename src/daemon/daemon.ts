@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
-import { WsTransport } from '../runtime/ws-transport.ts';
+import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';

@@ -9,7 +9,7 @@ import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
-import type { WsTransport } from '../runtime/ws-transport.ts';
+import type { WsTransport } from '../transport/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
 import type { SeedList } from './seeds.ts';
 

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { WsTransport } from '../../src/runtime/ws-transport.ts';
+import { WsTransport } from '../../src/transport/ws-transport.ts';
 import { runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WsTransport } from '../../src/runtime/ws-transport.ts';
+import { WsTransport } from '../../src/transport/ws-transport.ts';
 import type { Lane, NodeAddress } from '../../src/runtime/env.ts';
 
 interface Received {

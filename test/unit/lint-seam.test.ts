@@ -49,3 +49,39 @@ test('core code that uses only the injected environment passes lint', async () =
   const code = "import type { Env } from '../runtime/env.ts';\nexport const now = (env: Env) => env.clock.wallMs() + env.random.next();\n";
   assert.deepEqual(await problems('gossip', code), []);
 });
+
+async function layering(): Promise<{ ALLOWED_IMPORTS: Record<string, string[]> }> {
+  return (await import(new URL('../../eslint.config.js', import.meta.url).href)) as { ALLOWED_IMPORTS: Record<string, string[]> };
+}
+
+// Import directions between folders (ALLOWED_IMPORTS in eslint.config.js): the same lint run
+// rejects an import that points up the layering, in every folder, and lets the allowed ones pass.
+test('lint rejects imports against the folder layering, and allows the listed ones', async () => {
+  const { ALLOWED_IMPORTS } = await layering();
+  const folders = Object.keys(ALLOWED_IMPORTS);
+  for (const folder of folders) {
+    for (const other of folders) {
+      if (other === folder) continue;
+      const code = `import type { X } from '../${other}/probe-target.ts';\nexport type Y = X;\n`;
+      const restricted = (await problems(folder, code)).filter((p) => p.startsWith('no-restricted-imports'));
+      const allowed = ALLOWED_IMPORTS[folder]!.includes(other);
+      assert.equal(restricted.length === 0, allowed, `src/${folder} importing src/${other}: ${allowed ? 'allowed' : 'forbidden'} by ALLOWED_IMPORTS`);
+    }
+  }
+  // The two folder cycles this rule removed stay removed.
+  assert.ok(!ALLOWED_IMPORTS.daemon!.includes('cli') || !ALLOWED_IMPORTS.cli!.includes('daemon'));
+  assert.ok(!ALLOWED_IMPORTS.runtime!.includes('protocol') || !ALLOWED_IMPORTS.protocol!.includes('runtime'));
+});
+
+test('the layering has no cycles', async () => {
+  const { ALLOWED_IMPORTS } = await layering();
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (folder: string, path: string[]): void => {
+    if (state.get(folder) === 'done') return;
+    assert.notEqual(state.get(folder), 'visiting', `import cycle: ${[...path, folder].join(' -> ')}`);
+    state.set(folder, 'visiting');
+    for (const next of ALLOWED_IMPORTS[folder] ?? []) visit(next, [...path, folder]);
+    state.set(folder, 'done');
+  };
+  for (const folder of Object.keys(ALLOWED_IMPORTS)) visit(folder, []);
+});

@@ -38,7 +38,7 @@ import {
   type Credentials,
 } from '../protocol/index.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
-import type { Lane, Logger, NodeAddress, ReceiveHandler, Transport } from './env.ts';
+import type { Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
 export const DEFAULT_MAX_PENDING_WHILE_DIALING = { control: 64, bulk: 256 } as const;
