@@ -38,6 +38,10 @@ export interface ReplicationContext {
    * partition's owners in the previous ring. Null otherwise, or when there was no previous ring.
    */
   previousOwners?(partition: number): readonly string[] | null;
-  /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
+  /**
+   * Sends to a member by name; sending to oneself is delivered asynchronously through a timer.
+   * A message is a value: never change one after sending it. Local delivery hands over the
+   * object itself, and a message sent to several members is encoded once (KvMessageEncoder).
+   */
   send(name: string, message: KvMessage, lane?: Lane): void;
 }

@@ -217,7 +217,9 @@ export class Coordinator implements KvService {
       read.newestRemembered = true;
     }
     this.track(id, read);
-    for (const owner of live) this.ctx.send(owner, { t: 'r', id, p: partition, k: read.key });
+    // One message for every owner, so it is encoded once (ReplicationContext.send).
+    const request: KvMessage = { t: 'r', id, p: partition, k: read.key };
+    for (const owner of live) this.ctx.send(owner, request);
     // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
     if (read.asked.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
   }
@@ -288,6 +290,8 @@ export class Coordinator implements KvService {
       extended: false,
     };
     this.track(id, write);
+    // One message for every owner, so it is encoded once (ReplicationContext.send).
+    const request: KvMessage = { t: 'w', id, p: partition, k: write.key, r: record };
 
     // A node still on the previous ring reads from that ring's owners: until every node has moved
     // on, the write must also satisfy the consistency level there (a joint quorum), or a reader on
@@ -300,7 +304,7 @@ export class Coordinator implements KvService {
       for (const name of alive) {
         if (owners.includes(name)) continue;
         write.previous.awaiting.add(name);
-        this.ctx.send(name, { t: 'w', id, p: partition, k: write.key, r: record });
+        this.ctx.send(name, request);
       }
     }
 
@@ -308,7 +312,7 @@ export class Coordinator implements KvService {
     for (const owner of owners) {
       if (this.ctx.isAlive(owner)) {
         write.awaiting.add(owner);
-        this.ctx.send(owner, { t: 'w', id, p: partition, k: write.key, r: record });
+        this.ctx.send(owner, request);
       } else {
         down.push(owner);
       }

@@ -7,6 +7,10 @@
  * (`src/sim`: virtual time, seeded streams, a faulty network). The same node code runs under both,
  * which is what makes a simulated run replayable from its seed.
  */
+import type { Datagram } from '../protocol/datagram.ts';
+
+/** What `Transport.send` takes: bytes, or a gather list of parts (src/protocol/datagram.ts). */
+export type { Datagram };
 
 /** A node's address on the node-to-node network: `host:port` for real, a name like `n3` in simulation. */
 export type NodeAddress = string;
@@ -43,6 +47,7 @@ export interface Random {
  */
 export type Lane = 'control' | 'bulk';
 
+
 export type ReceiveHandler = (from: NodeAddress, bytes: Uint8Array) => void;
 
 /**
@@ -51,7 +56,7 @@ export type ReceiveHandler = (from: NodeAddress, bytes: Uint8Array) => void;
  * sender's buffer.
  */
 export interface Transport {
-  send(to: NodeAddress, bytes: Uint8Array, lane?: Lane): void;
+  send(to: NodeAddress, datagram: Datagram, lane?: Lane): void;
   /** Registers the single handler for inbound messages; a later call replaces the earlier one. */
   onReceive(handler: ReceiveHandler): void;
 }

@@ -34,11 +34,13 @@ import {
   NodeHandshakeError,
   decodeNodeHandshake,
   encodeNodeHandshake,
+  datagramByteLength,
   forEachDatagram,
+  joinDatagram,
   type Credentials,
 } from '../protocol/index.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
-import type { Lane, Logger, NodeAddress, ReceiveHandler, Transport } from './env.ts';
+import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from './env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
 export const DEFAULT_MAX_PENDING_WHILE_DIALING = { control: 64, bulk: 256 } as const;
@@ -223,7 +225,7 @@ export class WsTransport implements Transport {
     return this.inbound.size;
   }
 
-  send(to: NodeAddress, bytes: Uint8Array, lane: Lane = 'control'): void {
+  send(to: NodeAddress, datagram: Datagram, lane: Lane = 'control'): void {
     if (this.closed) return;
     const link = this.linkTo(to, lane);
     link.used = true;
@@ -234,7 +236,7 @@ export class WsTransport implements Transport {
           this.stats.dropped++;
           return;
         }
-        this.addToBatch(link, bytes);
+        this.addToBatch(link, datagram);
         this.stats.sent++;
         return;
       }
@@ -243,10 +245,10 @@ export class WsTransport implements Transport {
         return;
       case 'idle':
         this.dial(to, lane, link);
-        this.queue(link, lane, bytes);
+        this.queue(link, lane, datagram);
         return;
       case 'dialing':
-        this.queue(link, lane, bytes);
+        this.queue(link, lane, datagram);
         return;
     }
   }
@@ -289,19 +291,19 @@ export class WsTransport implements Transport {
     return link;
   }
 
-  private queue(link: Link, lane: Lane, bytes: Uint8Array): void {
+  private queue(link: Link, lane: Lane, datagram: Datagram): void {
     if (link.pending.length >= this.options.maxPendingWhileDialing[lane]) {
       this.stats.dropped++;
       return;
     }
-    // Copied: the caller may reuse its buffer before the connection opens.
-    link.pending.push(bytes.slice());
+    // Copied (its parts joined): the caller may reuse its buffers before the connection opens.
+    link.pending.push(joinDatagram(datagram));
   }
 
   /** Copies a datagram into the link's batch (sending the batch first if it would grow too big). */
-  private addToBatch(link: Link, bytes: Uint8Array): void {
-    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + bytes.byteLength > MAX_BATCH_BYTES) this.sendBatch(link);
-    link.batch.add(bytes);
+  private addToBatch(link: Link, datagram: Datagram): void {
+    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + datagramByteLength(datagram) > MAX_BATCH_BYTES) this.sendBatch(link);
+    link.batch.add(datagram);
     this.toFlush.add(link);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
