@@ -183,6 +183,32 @@ test('datagrams sent in one turn arrive intact and in order', async () => {
   }
 });
 
+test('a gather list arrives as one datagram of its parts joined, queued while dialing or batched once open, its parts free at once', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const atB = collect(b);
+    const head = text('head:');
+    const body = text('first');
+    a.send(b.address, [head, body]); // the link is still dialing: queued
+    body.set(text('XXXXX')); // the transport copied it
+    await until(() => atB.length === 1, 'the queued datagram');
+    const second = text('second');
+    a.send(b.address, [head, second, text('!')]); // the link is open: into this turn's batch
+    a.send(b.address, []); // no parts: an empty datagram
+    a.send(b.address, text('plain'));
+    second.fill(0);
+    await until(() => atB.length === 4, 'the batched datagrams');
+    assert.deepEqual(
+      atB.map((r) => r.text),
+      ['head:first', 'head:second!', '', 'plain'],
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('what was sent in the turn a transport closes still arrives (a stopping node announces its leave)', async () => {
   const a = await WsTransport.listen();
   const b = await WsTransport.listen();
