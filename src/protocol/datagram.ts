@@ -2,8 +2,9 @@
  * What a node-to-node send takes (`Transport.send` in src/runtime/env.ts): the datagram's bytes,
  * or the parts they are made of, in order (a gather list, as for `writev`). A layer puts its
  * header in front of a body as a part of its own instead of copying the body behind it, and the
- * transport copies the parts once, into what it sends. The receiver always gets the joined bytes.
- * Parts are read, never written, and only during the send.
+ * transport copies the parts at most once, into what it sends. The receiver always gets the
+ * joined bytes. A transport never writes to the parts (a one-byte header can be shared by every
+ * send); see Transport in src/runtime/env.ts for how long it may read them.
  */
 export type Datagram = Uint8Array | readonly Uint8Array[];
 

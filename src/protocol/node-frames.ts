@@ -85,6 +85,16 @@ export function decodeNodeHandshake(bytes: Uint8Array): NodeHandshake {
 /** Bytes of the length in front of each datagram of a batch. */
 export const DATAGRAM_LENGTH_BYTES = 4;
 
+/**
+ * The length in front of a datagram, on its own: for a sender that writes the datagram's bytes
+ * behind it without copying them into a batch (the batch layout is the same).
+ */
+export function datagramLengthPrefix(length: number): Uint8Array {
+  const out = new Uint8Array(DATAGRAM_LENGTH_BYTES);
+  new DataView(out.buffer).setUint32(0, length);
+  return out;
+}
+
 /** Thrown for a batch whose lengths do not add up to its size. */
 export class DatagramBatchError extends Error {
   override readonly name = 'DatagramBatchError';

@@ -47,13 +47,14 @@ export interface Random {
  */
 export type Lane = 'control' | 'bulk';
 
-
 export type ReceiveHandler = (from: NodeAddress, bytes: Uint8Array) => void;
 
 /**
  * Unreliable, unordered datagrams between nodes. A send may be lost, duplicated, delayed or
  * reordered; protocols must cope. Bytes are copied across the boundary: a receiver never sees the
- * sender's buffer.
+ * sender's buffer. A sender must not change bytes once sent: a transport never writes to them but
+ * may read them after `send` returns (the `ws` transport writes a large datagram out of the
+ * sender's own buffers). Shoal's senders always send freshly encoded bytes.
  */
 export interface Transport {
   send(to: NodeAddress, datagram: Datagram, lane?: Lane): void;

@@ -22,6 +22,8 @@
  * - Batching: the datagrams of one event-loop turn for a peer and lane leave in one WebSocket
  *   message (flushed from `setImmediate`), so a node coordinating thousands of replica writes a
  *   second pays one frame and one socket write per peer and turn, not one per write or ack.
+ *   Sends take gather lists (src/protocol/datagram.ts); a datagram's parts are copied once, into
+ *   the batch, and a large one (SEND_ALONE_BYTES) not at all.
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +37,7 @@ import {
   decodeNodeHandshake,
   encodeNodeHandshake,
   datagramByteLength,
+  datagramLengthPrefix,
   forEachDatagram,
   joinDatagram,
   type Credentials,
@@ -55,6 +58,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
  * builds a message near the receiver's limit; a larger datagram travels alone.
  */
 export const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * A datagram this large (64 KiB) is not copied into a batch: it leaves at once, after the batch
+ * so far (order is kept), as one WebSocket message sent in fragments, its length and then each of
+ * its parts as they are. At this size a copy costs more than the frames and writes it saves.
+ */
+export const SEND_ALONE_BYTES = 64 * 1024;
 /** A dial that has not opened by then counts as failed (2 s). */
 export const DEFAULT_DIAL_TIMEOUT_MS = 2000;
 /** An inbound connection must send its handshake within this (2 s). */
@@ -302,12 +311,27 @@ export class WsTransport implements Transport {
 
   /** Copies a datagram into the link's batch (sending the batch first if it would grow too big). */
   private addToBatch(link: Link, datagram: Datagram): void {
-    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + datagramByteLength(datagram) > MAX_BATCH_BYTES) this.sendBatch(link);
+    const length = datagramByteLength(datagram);
+    if (length >= SEND_ALONE_BYTES) return this.sendAlone(link, datagram, length);
+    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + length > MAX_BATCH_BYTES) this.sendBatch(link);
     link.batch.add(datagram);
     this.toFlush.add(link);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
+  }
+
+  /**
+   * Sends a large datagram without copying it (see SEND_ALONE_BYTES): the receiver gets the same
+   * message bytes as for a batch of one. The socket holds on to the parts until they are written,
+   * which is safe because senders never change bytes they have sent (see Transport).
+   */
+  private sendAlone(link: Link, datagram: Datagram, length: number): void {
+    this.sendBatch(link);
+    const socket = link.socket!;
+    const parts = datagram instanceof Uint8Array ? [datagram] : datagram.filter((part) => part.byteLength > 0);
+    socket.send(datagramLengthPrefix(length), { binary: true, fin: false });
+    parts.forEach((part, i) => socket.send(part, { binary: true, fin: i === parts.length - 1 }));
   }
 
   private sendBatch(link: Link): void {
