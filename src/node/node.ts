@@ -30,7 +30,7 @@ import { Coordinator, type CoordinatorStats } from '../replication/coordinator.t
 import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
-import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
+import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
@@ -177,6 +177,8 @@ export class ShoalNode {
   /** Messages to this node's own replicas, delivered together on the next timer tick (see send). */
   private localQueue: KvMessage[] = [];
   private localDeliveryArmed = false;
+  /** Encodes a message sent to several owners once (see KvMessageEncoder). */
+  private readonly encoder = new KvMessageEncoder();
   private leaving = false;
   private stopped = false;
 
@@ -622,7 +624,7 @@ export class ShoalNode {
     }
     const address = this.addressOfName.get(to);
     if (address === undefined || this.refused.has(to)) return;
-    this.kvTransport.send(address, encodeKvMessage(message), lane);
+    this.kvTransport.send(address, this.encoder.encode(message), lane);
   }
 
   /**

@@ -2,7 +2,7 @@
  * Node-to-node bytes carry a one-byte message-family prefix, so gossip and replication can share
  * one transport per node and the node demultiplexes before either decodes anything.
  */
-import type { ReceiveHandler, Transport } from '../runtime/env.ts';
+import type { Datagram, ReceiveHandler, Transport } from '../runtime/env.ts';
 
 export const MessageFamily = {
   /** SWIM membership (src/gossip). */
@@ -13,12 +13,13 @@ export const MessageFamily = {
 
 export type MessageFamilyCode = (typeof MessageFamily)[keyof typeof MessageFamily];
 
-/** Prepends the family byte. */
-export function frame(family: MessageFamilyCode, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.length + 1);
-  out[0] = family;
-  out.set(body, 1);
-  return out;
+/**
+ * The family byte and the body as a gather list: the transport copies the body once, into what
+ * it sends, instead of the mux copying it first to put one byte in front. The one-byte prefix is
+ * shared by every send of its family (transports never write to what they are given).
+ */
+export function frame(prefix: Uint8Array, body: Datagram): readonly Uint8Array[] {
+  return body instanceof Uint8Array ? [prefix, body] : [prefix, ...body];
 }
 
 /**
@@ -40,8 +41,9 @@ export class TransportMux {
   }
 
   channel(family: MessageFamilyCode): Transport {
+    const prefix = Uint8Array.of(family);
     return {
-      send: (to, bytes, lane) => this.transport.send(to, frame(family, bytes), lane),
+      send: (to, body, lane) => this.transport.send(to, frame(prefix, body), lane),
       onReceive: (handler) => void this.handlers.set(family, handler),
     };
   }

@@ -3,5 +3,6 @@ export * from './limits.ts';
 export * from './error-codes.ts';
 export type * from './frames.ts';
 export * from './codec.ts';
+export * from './datagram.ts';
 export * from './node-frames.ts';
 export * from './msgpack-scan.ts';

@@ -12,6 +12,7 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Lane, NodeAddress } from '../runtime/env.ts';
+import { copyDatagram, datagramByteLength, type Datagram } from './datagram.ts';
 import type { Credentials } from './frames.ts';
 import { MAX_FRAME_DEPTH, scanMsgpack } from './msgpack-scan.ts';
 
@@ -84,6 +85,16 @@ export function decodeNodeHandshake(bytes: Uint8Array): NodeHandshake {
 /** Bytes of the length in front of each datagram of a batch. */
 export const DATAGRAM_LENGTH_BYTES = 4;
 
+/**
+ * The length in front of a datagram, on its own: for a sender that writes the datagram's bytes
+ * behind it without copying them into a batch (the batch layout is the same).
+ */
+export function datagramLengthPrefix(length: number): Uint8Array {
+  const out = new Uint8Array(DATAGRAM_LENGTH_BYTES);
+  new DataView(out.buffer).setUint32(0, length);
+  return out;
+}
+
 /** Thrown for a batch whose lengths do not add up to its size. */
 export class DatagramBatchError extends Error {
   override readonly name = 'DatagramBatchError';
@@ -93,8 +104,10 @@ export class DatagramBatchError extends Error {
 const MIN_BATCH_CAPACITY = 4096;
 
 /**
- * Builds one batch: each `add` copies a datagram in behind its length (so the caller may reuse
- * its buffer at once), `take` hands the batch over and starts the next.
+ * Builds one batch: each `add` copies a datagram (its parts, end to end) in behind its length, so
+ * the caller may reuse its buffers at once; `take` hands the batch over and starts the next. This
+ * is the one copy the sending side makes of a datagram: small datagrams (most replica requests
+ * and answers) cost less copied into one buffer than written out as one socket write part each.
  */
 export class DatagramBatchWriter {
   private buffer: Uint8Array | null = null;
@@ -114,11 +127,12 @@ export class DatagramBatchWriter {
     return this.count;
   }
 
-  add(datagram: Uint8Array): void {
-    const needed = this.length + DATAGRAM_LENGTH_BYTES + datagram.byteLength;
+  add(datagram: Datagram): void {
+    const length = datagramByteLength(datagram);
+    const needed = this.length + DATAGRAM_LENGTH_BYTES + length;
     if (this.buffer === null || needed > this.buffer.byteLength) this.grow(needed);
-    this.view!.setUint32(this.length, datagram.byteLength);
-    this.buffer!.set(datagram, this.length + DATAGRAM_LENGTH_BYTES);
+    this.view!.setUint32(this.length, length);
+    copyDatagram(datagram, this.buffer!, this.length + DATAGRAM_LENGTH_BYTES);
     this.length = needed;
     this.count++;
   }

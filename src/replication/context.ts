@@ -48,6 +48,10 @@ export interface ReplicationContext {
   previousRing?(partition: number): { version: string; owners: readonly string[]; movedPast: ReadonlySet<string> } | null;
   /** A peer refused a request routed by ring `version`: it has moved past that ring. */
   peerMovedPast?(name: string, version: string): void;
-  /** Sends to a member by name; sending to oneself is delivered asynchronously through a timer. */
+  /**
+   * Sends to a member by name; sending to oneself is delivered asynchronously through a timer.
+   * A message is a value: never change one after sending it. Local delivery hands over the
+   * object itself, and a message sent to several members is encoded once (KvMessageEncoder).
+   */
   send(name: string, message: KvMessage, lane?: Lane): void;
 }

@@ -62,6 +62,11 @@ interface Routing {
   sent: Map<string, string>;
   /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
   adopted: Set<string>;
+  /**
+   * The request message per ring version it is routed by, one object shared by every owner asked
+   * under that ring, so the node encodes it once (KvMessageEncoder; a message is never changed after sending).
+   */
+  requests: Map<string, KvMessage>;
 }
 
 interface PendingWrite extends Routing {
@@ -250,6 +255,7 @@ export class Coordinator implements KvService {
       routedBy: placement.version,
       owners,
       sent: new Map(),
+      requests: new Map(),
       adopted: new Set(),
       needed,
       readyFrom: new Set(),
@@ -340,6 +346,7 @@ export class Coordinator implements KvService {
       routedBy: placement.version,
       owners,
       sent: new Map(),
+      requests: new Map(),
       adopted: new Set(),
       needed,
       acks: 0,
@@ -412,12 +419,12 @@ export class Coordinator implements KvService {
 
   private sendWrite(id: number, write: PendingWrite, to: string, ring: string): void {
     write.sent.set(to, ring);
-    this.ctx.send(to, { t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring });
+    this.ctx.send(to, requestFor(write, ring, () => ({ t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring })));
   }
 
   private sendRead(id: number, read: PendingRead, to: string): void {
     read.sent.set(to, read.routedBy);
-    this.ctx.send(to, { t: 'r', id, p: read.partition, k: read.key, v: read.routedBy });
+    this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
   }
 
   /** Adds a ring the write must also be acknowledged in; a down owner there is not waited for. */
@@ -614,8 +621,9 @@ export class Coordinator implements KvService {
   private askAgain(id: number, replica: string): void {
     const p = this.pending.get(id);
     if (!p) return;
-    if (p.kind === 'write' && p.awaiting.has(replica)) this.ctx.send(replica, { t: 'w', id, p: p.partition, k: p.key, r: p.record });
-    else if (p.kind === 'read' && p.asked.has(replica) && !p.seen.has(replica)) this.ctx.send(replica, { t: 'r', id, p: p.partition, k: p.key });
+    // Routed by the same ring as the first send, so a replica that has moved past it still refuses.
+    if (p.kind === 'write' && p.awaiting.has(replica)) this.sendWrite(id, p, replica, p.sent.get(replica) ?? p.routedBy);
+    else if (p.kind === 'read' && p.asked.has(replica) && !p.seen.has(replica)) this.sendRead(id, p, replica);
   }
 
   private failOverloaded(pending: Pending, replica: string): void {
@@ -839,4 +847,11 @@ export class Coordinator implements KvService {
     // Callbacks are always asynchronous, so callers see one ordering whatever the outcome.
     this.ctx.env.timers.setTimer(0, () => done(error));
   }
+}
+
+/** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */
+function requestFor(routing: Routing, ring: string, make: () => KvMessage): KvMessage {
+  let request = routing.requests.get(ring);
+  if (request === undefined) routing.requests.set(ring, (request = make()));
+  return request;
 }

@@ -198,6 +198,26 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
   return encoder.encode(message);
 }
 
+/**
+ * Encodes a message once however many members it goes to: the coordinator sends one message
+ * object to every owner of a key, and every send after the first reuses the first one's bytes
+ * (the transport copies them into what it sends). Only the last message is remembered, which is
+ * all a send loop needs. This relies on messages being values, never changed once sent (see
+ * ReplicationContext.send).
+ */
+export class KvMessageEncoder {
+  private last: KvMessage | null = null;
+  private lastBytes: Uint8Array = new Uint8Array(0);
+
+  encode(message: KvMessage): Uint8Array {
+    if (message !== this.last) {
+      this.lastBytes = encodeKvMessage(message);
+      this.last = message;
+    }
+    return this.lastBytes;
+  }
+}
+
 function header(out: Uint8Array, tag: number, id: number): DataView {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint8(0, tag);

@@ -27,9 +27,14 @@ const DIGEST_SEED = 0x6469_6773; // "digs"
 
 /** The digest contribution of one (key, version): XOR-combined, so order does not matter. */
 export function entryHash(key: string, v: Version): number {
+  return entryHashOf(murmur3String(key, DIGEST_SEED), v);
+}
+
+/** entryHash from the key's own hash, so a write that swaps one version for another hashes its key once. */
+function entryHashOf(keyHash: number, v: Version): number {
   const wallLow = v.wallMs % 4294967296;
   const wallHigh = Math.floor(v.wallMs / 4294967296);
-  return hashPair(hashPair(murmur3String(key, DIGEST_SEED), wallLow, v.logical), wallHigh ^ v.node, DIGEST_SEED);
+  return hashPair(hashPair(keyHash, wallLow, v.logical), wallHigh ^ v.node, DIGEST_SEED);
 }
 
 /**
@@ -89,11 +94,12 @@ export class PartitionReplica {
     }
     const deadline = storeDeadline(incoming, this.graceMs);
     const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
+    const keyHash = this.digestValid ? murmur3String(key, DIGEST_SEED) : 0;
     // Whatever happened, the older version is gone from the store (a refused set removes it too).
-    if (known && this.digestValid) this.cachedDigest ^= entryHash(key, known);
+    if (known && this.digestValid) this.cachedDigest ^= entryHashOf(keyHash, known);
     if (stored) {
       if (this.digestValid) {
-        this.cachedDigest ^= entryHash(key, incoming.version);
+        this.cachedDigest ^= entryHashOf(keyHash, incoming.version);
         if (deadline !== undefined && deadline < this.digestValidUntil) this.digestValidUntil = deadline;
       }
       this.counts.applied++;

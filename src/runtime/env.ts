@@ -7,6 +7,14 @@
  * (`src/sim`: virtual time, seeded streams, a faulty network). The same node code runs under both,
  * which is what makes a simulated run replayable from its seed.
  */
+/**
+ * What `Transport.send` takes: the datagram's bytes, or the parts they are made of, in order (a
+ * gather list, as for `writev`). A layer puts its header in front of a body as a part of its own
+ * instead of copying the body behind it, and the transport copies the parts at most once. The
+ * receiver always gets the joined bytes. A transport never writes to the parts. Helpers that
+ * measure, copy and join them: src/protocol/datagram.ts.
+ */
+export type Datagram = Uint8Array | readonly Uint8Array[];
 
 /** A node's address on the node-to-node network: `host:port` for real, a name like `n3` in simulation. */
 export type NodeAddress = string;
@@ -48,10 +56,12 @@ export type ReceiveHandler = (from: NodeAddress, bytes: Uint8Array) => void;
 /**
  * Unreliable, unordered datagrams between nodes. A send may be lost, duplicated, delayed or
  * reordered; protocols must cope. Bytes are copied across the boundary: a receiver never sees the
- * sender's buffer.
+ * sender's buffer. A sender must not change bytes once sent: a transport never writes to them but
+ * may read them after `send` returns (the `ws` transport writes a large datagram out of the
+ * sender's own buffers). Shoal's senders always send freshly encoded bytes.
  */
 export interface Transport {
-  send(to: NodeAddress, bytes: Uint8Array, lane?: Lane): void;
+  send(to: NodeAddress, datagram: Datagram, lane?: Lane): void;
   /** Registers the single handler for inbound messages; a later call replaces the earlier one. */
   onReceive(handler: ReceiveHandler): void;
 }

@@ -6,6 +6,7 @@
  * Partitions are counted per directed link, so overlapping partitions compose: a link is cut while
  * at least one active partition cuts it.
  */
+import { datagramByteLength, joinDatagram, type Datagram } from '../protocol/datagram.ts';
 import type { SeededRandom } from '../runtime/seeded-random.ts';
 
 export interface NetworkConfig {
@@ -120,10 +121,10 @@ export class SimNetwork {
    * Decides a message's fate at send time and calls `deliver` for each copy that will arrive.
    * Partition and liveness are checked again by the caller at delivery time.
    */
-  send(now: number, from: number, to: number, bytes: Uint8Array, deliver: Delivery): void {
+  send(now: number, from: number, to: number, datagram: Datagram, deliver: Delivery): void {
     const stats = this.stats;
     stats.sent++;
-    stats.bytesSent += bytes.length;
+    stats.bytesSent += datagramByteLength(datagram);
     if (this.isCut(from, to)) {
       stats.blockedByPartition++;
       return;
@@ -145,8 +146,9 @@ export class SimNetwork {
           this.clogs.delete(from * this.capacity + to);
         }
       }
-      // Each copy gets its own buffer: receivers can never alias the sender's memory or each other's.
-      deliver(at, from, to, bytes.slice());
+      // Each copy gets its own buffer (the parts of a gather list joined): receivers can never
+      // alias the sender's memory or each other's.
+      deliver(at, from, to, joinDatagram(datagram));
     }
   }
 }

@@ -22,6 +22,8 @@
  * - Batching: the datagrams of one event-loop turn for a peer and lane leave in one WebSocket
  *   message (flushed from `setImmediate`), so a node coordinating thousands of replica writes a
  *   second pays one frame and one socket write per peer and turn, not one per write or ack.
+ *   Sends take gather lists (src/protocol/datagram.ts); a datagram's parts are copied once, into
+ *   the batch, and a large one (SEND_ALONE_BYTES) not at all.
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
@@ -34,11 +36,14 @@ import {
   NodeHandshakeError,
   decodeNodeHandshake,
   encodeNodeHandshake,
+  datagramByteLength,
+  datagramLengthPrefix,
   forEachDatagram,
+  joinDatagram,
   type Credentials,
 } from '../protocol/index.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
-import type { Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
+import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
 export const DEFAULT_MAX_PENDING_WHILE_DIALING = { control: 64, bulk: 256 } as const;
@@ -53,6 +58,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
  * builds a message near the receiver's limit; a larger datagram travels alone.
  */
 export const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * A datagram this large (64 KiB) is not copied into a batch: it leaves at once, after the batch
+ * so far (order is kept), as one WebSocket message sent in fragments, its length and then each of
+ * its parts as they are. At this size a copy costs more than the frames and writes it saves.
+ */
+export const SEND_ALONE_BYTES = 64 * 1024;
 /** A dial that has not opened by then counts as failed (2 s). */
 export const DEFAULT_DIAL_TIMEOUT_MS = 2000;
 /** An inbound connection must send its handshake within this (2 s). */
@@ -223,7 +234,7 @@ export class WsTransport implements Transport {
     return this.inbound.size;
   }
 
-  send(to: NodeAddress, bytes: Uint8Array, lane: Lane = 'control'): void {
+  send(to: NodeAddress, datagram: Datagram, lane: Lane = 'control'): void {
     if (this.closed) return;
     const link = this.linkTo(to, lane);
     link.used = true;
@@ -234,7 +245,7 @@ export class WsTransport implements Transport {
           this.stats.dropped++;
           return;
         }
-        this.addToBatch(link, bytes);
+        this.addToBatch(link, datagram);
         this.stats.sent++;
         return;
       }
@@ -243,10 +254,10 @@ export class WsTransport implements Transport {
         return;
       case 'idle':
         this.dial(to, lane, link);
-        this.queue(link, lane, bytes);
+        this.queue(link, lane, datagram);
         return;
       case 'dialing':
-        this.queue(link, lane, bytes);
+        this.queue(link, lane, datagram);
         return;
     }
   }
@@ -289,23 +300,38 @@ export class WsTransport implements Transport {
     return link;
   }
 
-  private queue(link: Link, lane: Lane, bytes: Uint8Array): void {
+  private queue(link: Link, lane: Lane, datagram: Datagram): void {
     if (link.pending.length >= this.options.maxPendingWhileDialing[lane]) {
       this.stats.dropped++;
       return;
     }
-    // Copied: the caller may reuse its buffer before the connection opens.
-    link.pending.push(bytes.slice());
+    // Copied (its parts joined): the caller may reuse its buffers before the connection opens.
+    link.pending.push(joinDatagram(datagram));
   }
 
   /** Copies a datagram into the link's batch (sending the batch first if it would grow too big). */
-  private addToBatch(link: Link, bytes: Uint8Array): void {
-    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + bytes.byteLength > MAX_BATCH_BYTES) this.sendBatch(link);
-    link.batch.add(bytes);
+  private addToBatch(link: Link, datagram: Datagram): void {
+    const length = datagramByteLength(datagram);
+    if (length >= SEND_ALONE_BYTES) return this.sendAlone(link, datagram, length);
+    if (link.batch.byteLength > 0 && link.batch.byteLength + DATAGRAM_LENGTH_BYTES + length > MAX_BATCH_BYTES) this.sendBatch(link);
+    link.batch.add(datagram);
     this.toFlush.add(link);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
+  }
+
+  /**
+   * Sends a large datagram without copying it (see SEND_ALONE_BYTES): the receiver gets the same
+   * message bytes as for a batch of one. The socket holds on to the parts until they are written,
+   * which is safe because senders never change bytes they have sent (see Transport).
+   */
+  private sendAlone(link: Link, datagram: Datagram, length: number): void {
+    this.sendBatch(link);
+    const socket = link.socket!;
+    const parts = datagram instanceof Uint8Array ? [datagram] : datagram.filter((part) => part.byteLength > 0);
+    socket.send(datagramLengthPrefix(length), { binary: true, fin: false });
+    parts.forEach((part, i) => socket.send(part, { binary: true, fin: i === parts.length - 1 }));
   }
 
   private sendBatch(link: Link): void {

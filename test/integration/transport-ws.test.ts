@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WsTransport } from '../../src/transport/ws-transport.ts';
+import { SEND_ALONE_BYTES, WsTransport } from '../../src/transport/ws-transport.ts';
 import type { Lane, NodeAddress } from '../../src/runtime/env.ts';
+import { distinctBytes, valueCopies } from '../unit/copy-spy.ts';
 
 interface Received {
   from: NodeAddress;
@@ -177,6 +178,54 @@ test('datagrams sent in one turn arrive intact and in order', async () => {
     for (const s of sent.slice(1)) a.send(b.address, text(s));
     await until(() => got.length === sent.length, 'every datagram');
     assert.deepEqual(got, sent);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a gather list arrives as one datagram of its parts joined, whether queued while dialing or batched once open', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const atB = collect(b);
+    const head = text('head:');
+    const body = text('first');
+    a.send(b.address, [head, body]); // the link is still dialing: queued
+    body.set(text('XXXXX')); // a small datagram is copied at once
+    await until(() => atB.length === 1, 'the queued datagram');
+    const second = text('second');
+    a.send(b.address, [head, second, text('!')]); // the link is open: into this turn's batch
+    a.send(b.address, []); // no parts: an empty datagram
+    a.send(b.address, text('plain'));
+    second.fill(0);
+    await until(() => atB.length === 4, 'the batched datagrams');
+    assert.deepEqual(
+      atB.map((r) => r.text),
+      ['head:first', 'head:second!', '', 'plain'],
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a small datagram is copied once, into the batch; a large one leaves from its own parts, uncopied, in order with the rest', async () => {
+  const a = await WsTransport.listen();
+  const b = await WsTransport.listen();
+  try {
+    const got: Uint8Array[] = [];
+    b.onReceive((_from, bytes) => got.push(bytes.slice()));
+    a.send(b.address, text('open'));
+    await until(() => got.length === 1, 'the connection');
+    const small = distinctBytes(4096, 1);
+    const large = distinctBytes(SEND_ALONE_BYTES, 2);
+    const header = Uint8Array.of(0x4b);
+    assert.equal(valueCopies(small, () => a.send(b.address, small)).length, 1);
+    assert.deepEqual(valueCopies(large, () => a.send(b.address, [header, large])), []);
+    a.send(b.address, [header, small]);
+    await until(() => got.length === 4, 'the three datagrams');
+    assert.deepEqual(got.slice(1), [small, Uint8Array.of(0x4b, ...large), Uint8Array.of(0x4b, ...small)]);
   } finally {
     await a.close();
     await b.close();

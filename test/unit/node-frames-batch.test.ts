@@ -27,6 +27,19 @@ test('a batch carries its datagrams in order, empty and large ones included, cop
   assert.deepEqual(datagramsOf(batch)[0], [1, 2, 3]);
 });
 
+test('a gather list is batched as one datagram of its parts end to end, copied at add', () => {
+  const writer = new DatagramBatchWriter();
+  const prefix = Uint8Array.of(0x4b);
+  const body = new Uint8Array([1, 2, 3]);
+  writer.add([prefix, body]);
+  writer.add([]);
+  writer.add([new Uint8Array(0), prefix, new Uint8Array(5000).fill(6)]);
+  body.fill(0);
+  assert.equal(writer.datagrams, 3);
+  assert.equal(writer.byteLength, 3 * DATAGRAM_LENGTH_BYTES + 4 + 0 + 5001);
+  assert.deepEqual(datagramsOf(writer.take()!), [[0x4b, 1, 2, 3], [], [0x4b, ...new Array<number>(5000).fill(6)]]);
+});
+
 test('a batch whose lengths do not add up delivers nothing and throws DatagramBatchError', () => {
   const writer = new DatagramBatchWriter();
   writer.add(new Uint8Array([1, 2]));

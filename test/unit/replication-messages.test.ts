@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
+import { decodeKvMessage, encodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
 
 const record = new Uint8Array(40).map((_, i) => i * 7);
 const latin1Key = 'user:42\u00ff\u0000';
@@ -76,4 +76,17 @@ test('a message missing a field, or carrying a record shorter than its header, i
   // The binary layouts too: a write or a read answer whose record is shorter than the header.
   assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'w', id: 1, p: 1, k: 'a', r: short })), MalformedKvMessageError);
   assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'ra', id: 1, r: short, ready: true })), MalformedKvMessageError);
+});
+
+test('a message sent to several members is encoded once; another message, even an equal one, is encoded afresh', () => {
+  const encoder = new KvMessageEncoder();
+  const write: KvMessage = { t: 'w', id: 1, p: 7, k: latin1Key, r: record };
+  const first = encoder.encode(write);
+  assert.equal(encoder.encode(write), first, 'the same object: the same bytes, not a new encoding');
+  assert.deepEqual(decodeKvMessage(first), write);
+  const ack: KvMessage = { t: 'wa', id: 1 };
+  assert.deepEqual(decodeKvMessage(encoder.encode(ack)), ack);
+  const again = encoder.encode({ ...write });
+  assert.notEqual(again, first);
+  assert.deepEqual(again, first);
 });
