@@ -251,12 +251,7 @@ export class Coordinator implements KvService {
       kind: 'read',
       partition,
       key: keyToStoreKey(key),
-      level,
-      routedBy: placement.version,
-      owners,
-      sent: new Map(),
-      requests: new Map(),
-      adopted: new Set(),
+      ...routing(level, placement.version, owners),
       needed,
       readyFrom: new Set(),
       asked: new Set(live),
@@ -342,12 +337,7 @@ export class Coordinator implements KvService {
       key: keyToStoreKey(key),
       record,
       version,
-      level,
-      routedBy: placement.version,
-      owners,
-      sent: new Map(),
-      requests: new Map(),
-      adopted: new Set(),
+      ...routing(level, placement.version, owners),
       needed,
       acks: 0,
       acked: new Set(),
@@ -847,6 +837,11 @@ export class Coordinator implements KvService {
     // Callbacks are always asynchronous, so callers see one ordering whatever the outcome.
     this.ctx.env.timers.setTimer(0, () => done(error));
   }
+}
+
+/** A new request's routing: by the node's current ring, nothing sent yet. */
+function routing(level: Consistency, ring: string, owners: readonly string[]): Routing {
+  return { level, routedBy: ring, owners, sent: new Map(), requests: new Map(), adopted: new Set() };
 }
 
 /** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */
