@@ -58,6 +58,8 @@ function importRule(folder) {
     message: `src/${folder} may import ${allowed} (ALLOWED_IMPORTS in eslint.config.js; docs/ARCHITECTURE.md).`,
   }));
   const core = CORE_FOLDER_NAMES.includes(folder);
+  // Core code sees the seam's interfaces, never the production environment behind them.
+  if (core) patterns.push({ regex: '^(\\.\\./)+runtime/real(\\.ts)?$', message: `runtime/real: ${why}.` });
   return ['error', { paths: core ? forbiddenModules : [], patterns }];
 }
 

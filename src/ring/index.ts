@@ -3,7 +3,7 @@
  * preference list as a pure function of the member set (`buildRing`). See claim.ts for the
  * placement algorithm and measure.ts for how its balance and movement are checked.
  *
- * This folder imports nothing outside itself except runtime types, so the SDK can bundle it.
+ * This folder imports only src/protocol (the one key hash), so the SDK can bundle it.
  */
 export { KEY_HASH_SEED, hashKey, murmur3, murmur3String } from '../protocol/hash.ts';
 export {

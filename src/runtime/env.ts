@@ -3,7 +3,7 @@
  *
  * Everything in the core folders (gossip, ring, actors, store, replication, node, protocol) reaches
  * time, timers, randomness, the network and logging only through an `Env`. Two implementations
- * exist: the real one (`src/runtime/real.ts`: Node timers, `ws`, pino) and the simulated one
+ * exist: the real one (`src/runtime/real.ts`: Node timers, pino; with the `ws` transport of `src/transport`) and the simulated one
  * (`src/sim`: virtual time, seeded streams, a faulty network). The same node code runs under both,
  * which is what makes a simulated run replayable from its seed.
  */

@@ -85,3 +85,9 @@ test('the layering has no cycles', async () => {
   };
   for (const folder of Object.keys(ALLOWED_IMPORTS)) visit(folder, []);
 });
+
+test('lint rejects the production environment (runtime/real) in core folders, and allows it in the daemon', async () => {
+  const code = "import { realEnv } from '../runtime/real.ts';\nexport const x = realEnv;\n";
+  for (const folder of CORE) assert.ok((await problems(folder, code)).some((p) => p.startsWith('no-restricted-imports')), `src/${folder} importing runtime/real passed lint`);
+  assert.deepEqual((await problems('daemon', code)).filter((p) => p.startsWith('no-restricted-imports')), []);
+});
