@@ -3,7 +3,8 @@
  * else `SHOAL_NODE`, else the first node `shoal dev` starts. And the one error they all give when
  * nothing answers there.
  */
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WsWebSocket from 'ws';
 import { connect, ConnectionError, stringCodec, type ShoalClient } from '../client/index.ts';
 import {
   CLIENT_ENDPOINT_PATH,
@@ -16,6 +17,10 @@ import {
 } from '../protocol/index.ts';
 import { UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
+
+// `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
+// (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
 
 export const DEFAULT_NODE = `127.0.0.1:${DEV_BASE_PORT}`;
 
