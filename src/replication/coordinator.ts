@@ -17,7 +17,9 @@
  * Ring changes: every replica request carries the version of the ring it was routed by. A
  * replica that has moved past that ring (and whose owners of the partition changed since) refuses
  * with its ring's version and the partition's owners there (`ns`); the request adopts them and
- * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times. While readers may
+ * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times; an owner that
+ * refuses naming a ring the request cannot adopt (one it left already: versions come back when a
+ * member rejoins) is asked again after a backoff (retryRefused). While readers may
  * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
  * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
  * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
