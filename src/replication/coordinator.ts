@@ -17,7 +17,9 @@
  * Ring changes: every replica request carries the version of the ring it was routed by. A
  * replica that has moved past that ring (and whose owners of the partition changed since) refuses
  * with its ring's version and the partition's owners there (`ns`); the request adopts them and
- * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times. While readers may
+ * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times; an owner that
+ * refuses naming a ring the request cannot adopt (one it left already: versions come back when a
+ * member rejoins) is asked again after a backoff (retryRefused). While readers may
  * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
  * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
  * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
@@ -62,6 +64,8 @@ interface Routing {
   sent: Map<string, string>;
   /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
   adopted: Set<string>;
+  /** Refusals per owner that could not be adopted: each is asked again after a backoff (retryRefused). */
+  refusalRetries: Map<string, number> | null;
   /**
    * The request message per ring version it is routed by, one object shared by every owner asked
    * under that ring, so the node encodes it once (KvMessageEncoder; a message is never changed after sending).
@@ -138,6 +142,12 @@ export const MAX_RING_ADOPTIONS = 3;
 export const MAX_TIMEOUT_FACTOR = 10;
 /** A replica that answered busy is asked again after this backoff, while the request's deadline allows. */
 export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs: 100, factor: 2, jitter: 0.5 };
+/**
+ * An owner that refused the ring a request is routed by, naming a ring the request cannot adopt,
+ * is asked again after this backoff while the deadline allows: it is in the middle of a ring
+ * change, and gossip brings it to the request's ring within a round or so (see retryRefused).
+ */
+export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
 const READ_ESTIMATE_WEIGHT = 8;
 
@@ -477,6 +487,25 @@ export class Coordinator implements KvService {
     return refusedRing === pending.routedBy && ring !== pending.routedBy && !pending.adopted.has(ring) && pending.adopted.size < MAX_RING_ADOPTIONS;
   }
 
+  /**
+   * An owner of the ring the request is routed by refused that very ring, naming one the request
+   * cannot adopt: one it adopted and left already, or one past the adoption budget. Ring versions
+   * are digests of the ring's members, so a ring comes back when a member leaves and rejoins (a
+   * rolling restart: A, then B without the node, then A again); an owner still on B takes a
+   * coordinator already back on A for one that is behind, and refuses it. It is one ring change
+   * behind, not gone: ask it again, routed by the same ring, after a backoff while the deadline
+   * allows (its answer counts as any first answer would). False when the deadline leaves no room:
+   * the caller then stops waiting for it.
+   */
+  private retryRefused(id: number, pending: Pending, from: string): boolean {
+    const attempt = pending.refusalRetries?.get(from) ?? 0;
+    const delay = backoffDelay(attempt, REFUSED_RETRY_BACKOFF, () => this.ctx.env.random.next());
+    if (this.ctx.env.clock.monoMs() + delay >= pending.deadline) return false;
+    (pending.refusalRetries ??= new Map()).set(from, attempt + 1);
+    this.ctx.env.timers.setTimer(delay, () => this.askAgain(id, from));
+    return true;
+  }
+
   private onWriteRefused(id: number, write: PendingWrite, from: string, refusedRing: string, ring: string, owners: readonly string[]): void {
     for (const q of write.joint) if (q.version === refusedRing) q.movedPast.add(from);
     write.awaiting.delete(from);
@@ -510,6 +539,8 @@ export class Coordinator implements KvService {
       // An owner of the ring routed by refused the copy sent for an older ring: send it this one.
       write.awaiting.add(from);
       this.sendWrite(id, write, from, write.routedBy);
+    } else if (write.owners.includes(from) && !write.acked.has(from) && this.retryRefused(id, write, from)) {
+      write.awaiting.add(from);
     }
     this.settleWrite(id, write);
   }
@@ -698,6 +729,8 @@ export class Coordinator implements KvService {
     } else if (read.owners.includes(from) && refusedRing !== read.routedBy) {
       read.asked.add(from);
       this.sendRead(id, read, from);
+    } else if (read.owners.includes(from) && this.retryRefused(id, read, from)) {
+      read.asked.add(from);
     }
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
     if (this.pending.has(id) && read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
@@ -841,7 +874,7 @@ export class Coordinator implements KvService {
 
 /** A new request's routing: by the node's current ring, nothing sent yet. */
 function routing(level: Consistency, ring: string, owners: readonly string[]): Routing {
-  return { level, routedBy: ring, owners, sent: new Map(), requests: new Map(), adopted: new Set() };
+  return { level, routedBy: ring, owners, sent: new Map(), requests: new Map(), adopted: new Set(), refusalRetries: null };
 }
 
 /** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */

@@ -141,3 +141,76 @@ test('a read refused by a replica on a newer ring asks that ring\'s owners and c
   coordinator.onReply('n4', { t: 'ra', id, r: fresh, ready: true });
   assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [2]);
 });
+
+// A ring that comes back: ring versions are digests of the members, so a node leaving and
+// rejoining (a rolling restart) brings ring v back after w. An owner still on w takes the request
+// routed by v for one that is behind and refuses it, naming w, which the request adopted and left
+// already. It is one ring change behind (rolling-restart seeds 2 and 5): ask it again.
+function readAcrossRingThatCameBack() {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  const outcome: { error: KvError | null; result: GetResult | null } = { error: null, result: null };
+  coordinator.get(new Uint8Array([1]), { consistency: 'quorum' }, (e, r) => {
+    outcome.error = e;
+    outcome.result = r ?? null;
+  });
+  const id = (sent[0]![1] as { id: number }).id;
+  const record = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([7]), 0);
+  // Ring v: owners n1, n2, n3 (n3 just rejoined and is catching up). Ring w, without n3: n1, n2, n4.
+  coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
+  coordinator.onReply('n1', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  coordinator.onReply('n4', { t: 'ns', id, rv: 'w', v: 'v', o: ['n1', 'n2', 'n3'] });
+  coordinator.onReply('n1', { t: 'ns', id, rv: 'w', v: 'v', o: ['n1', 'n2', 'n3'] });
+  const before = sent.length;
+  // n2 is still on w: it refuses v, naming w, which the request has adopted and left already.
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  coordinator.onReply('n1', { t: 'ra', id, r: record, ready: true });
+  return { coordinator, sent, before, id, outcome, flush, record };
+}
+
+test('a read refused with a ring it already adopted asks that owner again, routed by the same ring', () => {
+  const { coordinator, sent, before, id, outcome, flush, record } = readAcrossRingThatCameBack();
+  assert.equal(outcome.error, null, 'n2 is one ring change behind, not gone: the read waits for it');
+  assert.equal(outcome.result, null);
+  flush(1_100);
+  const again = sent.slice(before).filter(([to]) => to === 'n2');
+  assert.deepEqual(again.map(([, m]) => (m as { v?: string }).v), ['v'], 'asked again once, routed by ring v');
+  coordinator.onReply('n2', { t: 'ra', id, r: record, ready: true });
+  assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [7]);
+});
+
+test('an owner that keeps refusing is asked again only while the deadline allows, then the read fails', () => {
+  const { coordinator, sent, before, id, outcome, flush } = readAcrossRingThatCameBack();
+  for (let i = 0; i < 100 && outcome.error === null; i++) {
+    flush();
+    const last = sent.length;
+    flush(1_000 + (i + 1) * 20);
+    for (const [to, m] of sent.slice(last)) if (to === 'n2') coordinator.onReply('n2', { t: 'ns', id, rv: (m as { v: string }).v, v: 'w', o: ['n1', 'n2', 'n4'] });
+  }
+  flush(60_000);
+  assert.equal(outcome.error?.code, 'unavailable');
+  const retries = sent.slice(before).filter(([to]) => to === 'n2').length;
+  assert.ok(retries >= 2 && retries < 20, `a bounded number of retries (${retries})`);
+});
+
+test('a write refused with a ring it already adopted sends that owner the write again and counts its ack', () => {
+  const { sent, ack, refuse, outcome, flush, coordinator } = writeDuringChange(null, 'all');
+  const id = (sent[0]![1] as { id: number }).id;
+  refuse('n3', 'w', ['n1', 'n2', 'n4']);
+  coordinator.onReply('n4', { t: 'ns', id, rv: 'w', v: 'v', o: ['n1', 'n2', 'n3'] });
+  ack('n1');
+  ack('n3');
+  const before = sent.length;
+  // n2 is still on w: it refuses v, naming w, which the write adopted and left already.
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  assert.equal(outcome.error, null);
+  flush(1_100);
+  const again = sent.slice(before).filter(([to]) => to === 'n2');
+  assert.deepEqual(again.map(([, m]) => (m as { v?: string }).v), ['v'], 'sent again, routed by ring v');
+  ack('n2');
+  assert.equal(outcome.error, null);
+  assert.ok(outcome.result, 'acknowledged by every owner of ring v');
+});
