@@ -152,7 +152,6 @@ export class ShoalNode {
   /** The node's one storage engine, shared by every partition replica. */
   readonly store: Store;
   private readonly env: Env;
-  private readonly swim: Membership;
   private readonly kvTransport: Transport;
   /** The ring: joining, changes, versions (ring-lifecycle.ts). */
   private readonly ring: RingLifecycle;
@@ -185,7 +184,6 @@ export class ShoalNode {
   constructor(private readonly parts: NodeParts) {
     const { env, membership, replication } = parts;
     this.env = env;
-    this.swim = membership;
     this.membership = membership;
     this.kvTransport = parts.kvTransport;
     this.config = replication;
@@ -271,7 +269,7 @@ export class ShoalNode {
    */
   waitingFor(): string | null {
     if (this.ring.ringConfirmed || this.stopped) return null;
-    return this.swim.joinProblem() ?? this.ring.waitingFor();
+    return this.membership.joinProblem() ?? this.ring.waitingFor();
   }
 
   /**
@@ -281,22 +279,22 @@ export class ShoalNode {
    */
   refusedPeers(): RefusedPeer[] {
     const peers: RefusedPeer[] = this.refusedMembers().map(({ name, reason }) => ({ name, address: this.addressOfName.get(name) ?? '', reason }));
-    const ours = this.swim.clusterName;
-    for (const p of this.swim.foreignPeers()) {
+    const ours = this.membership.clusterName;
+    for (const p of this.membership.foreignPeers()) {
       peers.push({ name: p.name, address: p.address, reason: `it belongs to cluster "${p.cluster}", this node to cluster "${ours}" (cluster names must match)` });
     }
-    peers.push(...this.swim.versionRefusedPeers());
+    peers.push(...this.membership.versionRefusedPeers());
     return peers;
   }
 
   /** While joining: the seed that refused this node's protocol version, or null (see Membership.versionRefusal). */
   versionRefusal(): VersionRefusal | null {
-    return this.swim.versionRefusal();
+    return this.membership.versionRefusal();
   }
 
   /** While joining: the seed of another cluster that refused this node, or null (see Membership.clusterRefusal). */
   clusterRefusal(): ClusterRefusal | null {
-    return this.swim.clusterRefusal();
+    return this.membership.clusterRefusal();
   }
 
   placement(): Placement {
@@ -355,7 +353,7 @@ export class ShoalNode {
       });
     }
     const inRing = new Set(placement.members.map((m) => m.name));
-    const self = this.swim.self();
+    const self = this.membership.self();
     return {
       name: this.name,
       zone: self.zone,
@@ -440,7 +438,7 @@ export class ShoalNode {
     this.leaveWaiters.push(done);
     if (this.leaving) return;
     this.leaving = true;
-    this.swim.updateMeta({ ...this.swim.self().meta, [META.leaving]: 1 });
+    this.membership.updateMeta({ ...this.membership.self().meta, [META.leaving]: 1 });
     this.ring.requestCheck();
     // Every caller of leave() hears when it finished, not just the first.
     const finished = () => {
@@ -489,7 +487,7 @@ export class ShoalNode {
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
-    this.swim.stop();
+    this.membership.stop();
   }
 
   // ---- membership and the ring ------------------------------------------------------------

@@ -118,8 +118,9 @@ test('a write whose adopted ring does not answer fails at its deadline, never ac
   assert.equal(outcome.error?.code, 'unavailable');
 });
 
-test('a read refused by a replica on a newer ring asks that ring\'s owners and counts only their answers', () => {
-  const { env } = fakeEnv();
+/** A QUORUM read of one key through a fresh coordinator: what it sent, its outcome so far, its request id. */
+function startQuorumRead() {
+  const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
@@ -130,6 +131,11 @@ test('a read refused by a replica on a newer ring asks that ring\'s owners and c
     outcome.result = r ?? null;
   });
   const id = (sent[0]![1] as { id: number }).id;
+  return { flush, sent, coordinator, outcome, id };
+}
+
+test('a read refused by a replica on a newer ring asks that ring\'s owners and counts only their answers', () => {
+  const { sent, coordinator, outcome, id } = startQuorumRead();
   assert.ok(sent.every(([, m]) => (m as { v?: string }).v === 'v'));
   const old = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([1]), 0);
   const fresh = makeRecord({ wallMs: 2, logical: 0, node: 2 }, new Uint8Array([2]), 0);
@@ -147,17 +153,7 @@ test('a read refused by a replica on a newer ring asks that ring\'s owners and c
 // routed by v for one that is behind and refuses it, naming w, which the request adopted and left
 // already. It is one ring change behind (rolling-restart seeds 2 and 5): ask it again.
 function readAcrossRingThatCameBack() {
-  const { env, flush } = fakeEnv();
-  const sent: [string, KvMessage][] = [];
-  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
-    throw new Error('unused');
-  });
-  const outcome: { error: KvError | null; result: GetResult | null } = { error: null, result: null };
-  coordinator.get(new Uint8Array([1]), { consistency: 'quorum' }, (e, r) => {
-    outcome.error = e;
-    outcome.result = r ?? null;
-  });
-  const id = (sent[0]![1] as { id: number }).id;
+  const { flush, sent, coordinator, outcome, id } = startQuorumRead();
   const record = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([7]), 0);
   // Ring v: owners n1, n2, n3 (n3 just rejoined and is catching up). Ring w, without n3: n1, n2, n4.
   coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
