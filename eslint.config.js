@@ -41,10 +41,11 @@ export const ALLOWED_IMPORTS = {
   sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'store'],
   transport: ['protocol', 'runtime'],
   server: ['protocol', 'replication', 'ring', 'runtime'],
+  resp: ['protocol', 'replication', 'ring', 'runtime'],
   // The SDK hashes keys as the nodes do (ring) and shares the request vocabulary (replication/api types).
   client: ['protocol', 'replication', 'ring', 'runtime'],
-  daemon: ['gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'server', 'store', 'transport'],
-  cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'ring', 'runtime', 'server', 'sim', 'store', 'transport'],
+  daemon: ['gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'server', 'store', 'transport'],
+  cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'server', 'sim', 'store', 'transport'],
 };
 
 const FOLDERS = Object.keys(ALLOWED_IMPORTS);

@@ -104,3 +104,52 @@ export interface KvService {
   delete(key: Uint8Array, options: DeleteOptions, done: Callback<WriteResult>): void;
   topology(): TopologySnapshot;
 }
+
+export type { RmwExpiry, RmwOp, RmwResult, RmwErrorCode } from './rmw.ts';
+import type { RmwOp, RmwResult } from './rmw.ts';
+
+export interface RmwOptions {
+  /** Consistency of the replicated write (and of the primary's first read after an ownership change). */
+  consistency?: Consistency;
+  /**
+   * Makes a retried operation idempotent: the primary remembers the results of recent request ids
+   * per partition and answers a repeat with the first result instead of applying it again.
+   */
+  requestId?: string;
+}
+
+/** Read-modify-write on a key's primary (rmw.ts). Keys are lent as in KvService. */
+export interface RmwService {
+  /** Runs `op` on the primary of `keys`, which are all in one partition (the caller checks). */
+  rmw(keys: Uint8Array[], op: RmwOp, options: RmwOptions, done: Callback<RmwResult>): void;
+}
+
+/** One page of a partition's live keys, in the order of their 32-bit scan hash (`scanHash`). */
+export interface ScanPage {
+  keys: Uint8Array[];
+  /** Scan-hash position to pass as `after` for the next page, or null when the partition is done. */
+  next: number | null;
+}
+
+export interface ScanOptions {
+  /** Only keys matching this Redis glob pattern (applied on the replica, before `count`). */
+  match?: Uint8Array;
+  /** Keys to look at (Redis's COUNT hint); the page may hold fewer after `match`. */
+  count: number;
+}
+
+/**
+ * Iterating the keyspace, partition by partition (SCAN, KEYS, DBSIZE, RANDOMKEY, FLUSHALL,
+ * CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT). Positions are scan hashes, not store offsets, so a
+ * cursor stays valid when the partition moves to other owners: a key that exists for the whole
+ * iteration is returned at least once.
+ */
+export interface ScanService {
+  /** Live keys of `partition` whose scan hash is >= `after` (keys sharing a hash come in one page). */
+  scanPartition(partition: number, after: number, options: ScanOptions, done: Callback<ScanPage>): void;
+  /** How many live keys `partition` holds (an owner's count; approximate under churn). */
+  countPartition(partition: number, done: Callback<number>): void;
+}
+
+/** Everything the RESP front end needs from a node. */
+export type KeyspaceService = KvService & RmwService & ScanService;

@@ -1,0 +1,88 @@
+/**
+ * The contract between the RESP connection (which parses commands and writes replies) and the
+ * command implementations (which know what each command means). Every command module exports
+ * `CommandSpec`s; the command table (commands.ts) gathers them.
+ */
+import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
+
+/**
+ * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
+ * call writes one element; an aggregate header (`array`, `map`, `set`, `push`) is followed by its
+ * elements. RESP3-only types degrade as Redis degrades them under RESP2 (map -> flat array, set ->
+ * array, double -> bulk string, boolean -> integer, null -> $-1 or *-1, verbatim -> bulk string).
+ */
+export interface ReplyWriter {
+  /** The protocol of this connection: 2 or 3. */
+  readonly protocol: 2 | 3;
+  /** `+text` (must not contain CR or LF). */
+  simple(text: string): void;
+  /** `+OK`. */
+  ok(): void;
+  /** `-text`: the whole line after the '-', e.g. `ERR wrong number of arguments for 'get' command`. */
+  error(text: string): void;
+  integer(value: number | bigint): void;
+  /** A bulk string; a JS string is written as UTF-8. null: RESP2 `$-1`, RESP3 `_`. */
+  bulk(value: Uint8Array | string | null): void;
+  /** A null where Redis 2 writes a null array (`*-1`); RESP3 `_`. */
+  nullArray(): void;
+  array(length: number): void;
+  /** `length` key/value pairs follow (2 * length elements). */
+  map(length: number): void;
+  set(length: number): void;
+  double(value: number): void;
+  boolean(value: boolean): void;
+  /** Verbatim string (RESP3 `=`, format e.g. 'txt'); RESP2 bulk string. */
+  verbatim(format: string, text: string): void;
+  /** A RESP3 push (`>`); under RESP2 an array (as Redis sends pub/sub messages). */
+  push(length: number): void;
+}
+
+/** What a command knows about the connection it runs on. */
+export interface ConnectionState {
+  /** Redis's CLIENT ID: unique per server, increasing. */
+  readonly id: number;
+  /** CLIENT SETNAME; '' when unset. */
+  name: string;
+  protocol: 2 | 3;
+  /** The peer's address `ip:port`, as CLIENT LIST prints it. */
+  readonly address: string;
+  /** READONLY was sent (cluster mode: reads may be served by replicas). */
+  readonly: boolean;
+  /** Set by QUIT: the connection closes once this command's reply is written. */
+  closeAfterReply: boolean;
+}
+
+/** One node's RESP server as commands see it. */
+export interface RespServerContext {
+  /** The node's keyspace: its coordinator (or a memory keyspace in tests). */
+  readonly keyspace: KeyspaceService;
+  /** Wall time in ms (from the injected environment, so tests and the simulator control it). */
+  nowMs(): number;
+  /** The ring as clients route by it. */
+  topology(): TopologySnapshot;
+}
+
+export interface CommandContext {
+  readonly server: RespServerContext;
+  readonly connection: ConnectionState;
+}
+
+export interface CommandSpec {
+  /** Lower-case name, as COMMAND reports it. */
+  readonly name: string;
+  /** Redis's arity: N means exactly N arguments including the name, -N at least N. */
+  readonly arity: number;
+  /** Redis's command flags (COMMAND INFO): 'write', 'readonly', 'fast', 'denyoom', 'loading', ... */
+  readonly flags: readonly string[];
+  /** Key positions as COMMAND INFO gives them: first key, last key (-1 = last argument), step; 0,0,0 for none. */
+  readonly keys: readonly [first: number, last: number, step: number];
+  /** ACL categories without the '@' (string, keyspace, read, write, fast, slow, admin, dangerous, connection...). */
+  readonly categories: readonly string[];
+  /**
+   * Runs the command. `args[0]` is the command name as the client sent it; the arity was already
+   * checked. The implementation writes exactly one reply (one element, or one aggregate with its
+   * elements) to `reply` and then calls `done`, possibly later (after the keyspace answers). Replies
+   * reach the client in the order the commands arrived whatever order they finish in.
+   */
+  run(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): void;
+}
