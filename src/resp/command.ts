@@ -60,6 +60,11 @@ export interface RespServerContext {
   nowMs(): number;
   /** The ring as clients route by it. */
   topology(): TopologySnapshot;
+  /**
+   * Asked before a command that has keys runs: an error reply to send instead (`MOVED slot
+   * host:port`, `CROSSSLOT ...`), or null to run it on this node. The cluster module decides.
+   */
+  route(connection: ConnectionState, spec: CommandSpec, args: Uint8Array[]): string | null;
 }
 
 export interface CommandContext {
