@@ -198,6 +198,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
       if (spec !== null) this.lastCommand = spec.name;
     } catch (error) {
       // A bug in a command must not take the connection's order down with it.
+      this.state.log?.error({ err: error, command: this.lastCommand, client: this.id }, 'RESP command failed');
       if (!called) {
         writer.error(`ERR internal error: ${error instanceof Error ? error.message : String(error)}`);
         done();

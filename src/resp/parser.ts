@@ -74,8 +74,8 @@ export class RespParser {
   private bulkLength = 0;
   /** The bulk being received is too long to keep: its bytes are skipped. */
   private skipping = false;
-  /** An argument of the current command was skipped: the command fails when complete. */
-  private oversized = false;
+  /** Length of the longest argument of the current command that was skipped (0: none). */
+  private oversized = 0;
   private failed: ParseFailure | null = null;
 
   private readonly maxBulkLength: number;
@@ -142,7 +142,7 @@ export class RespParser {
     if (count <= 0) return true; // state stays Start
     this.args = [];
     this.argsMissing = count;
-    this.oversized = false;
+    this.oversized = 0;
     this.state = State.BulkHeader;
     return true;
   }
@@ -169,7 +169,7 @@ export class RespParser {
         this.consume(cr + 2);
         this.bulkLength = length;
         this.skipping = length > this.maxArgumentBytes;
-        if (this.skipping) this.oversized = true;
+        if (this.skipping) this.oversized = Math.max(this.oversized, length);
         this.state = State.BulkBody;
       }
       // BulkBody
@@ -193,9 +193,10 @@ export class RespParser {
     this.state = State.Start;
     const args = this.args;
     this.args = [];
-    if (this.oversized) {
-      this.oversized = false;
-      return { error: `ERR argument exceeds Shoal's maximum size (${this.maxArgumentBytes} bytes)`, fatal: false };
+    if (this.oversized > 0) {
+      const length = this.oversized;
+      this.oversized = 0;
+      return { error: `ERR argument of ${length} bytes exceeds Shoal's maximum value size (${this.maxArgumentBytes} bytes)`, fatal: false };
     }
     return args;
   }

@@ -3,6 +3,7 @@
  * LIST/KILL, INFO clients), the settings CONFIG GET/SET answer for, the slow log and the latency
  * monitor (with real measurements of our commands), and the counters INFO prints.
  */
+import type { Logger } from '../runtime/env.ts';
 import type { CommandTable } from './commands.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
@@ -89,6 +90,7 @@ export class RespServerState {
   peakConnectionBufferBytes = 0;
   /** The port listened on (known once listening). */
   port = 0;
+  log: Logger | undefined;
 
   constructor(
     readonly table: CommandTable,

@@ -2,7 +2,9 @@
  * The RESP listener: a TCP server whose connections speak Redis to a node's keyspace.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { KeyspaceService } from '../replication/api.ts';
+import type { Logger } from '../runtime/env.ts';
 import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
 import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
@@ -26,6 +28,8 @@ export interface RespServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** The command table; default every command module's commands. */
   commands?: CommandTable;
+  /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
+  log?: Logger;
 }
 
 export interface RespServer {
@@ -40,12 +44,15 @@ export interface RespServer {
 export async function startRespServer(options: RespServerOptions): Promise<RespServer> {
   const nowMs = options.nowMs ?? (() => Date.now());
   const table = options.commands ?? new CommandTable();
-  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  // No argument can be longer than Shoal's largest value (a key is smaller still), so longer ones
+  // are refused as they arrive instead of being buffered up to Redis's 512 MB.
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, maxArgumentBytes: DEFAULT_MAX_VALUE_BYTES, ...options.limits };
   const host = options.host ?? '127.0.0.1';
   const route = options.route ?? (() => null);
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
   const state = new RespServerState(table, nowMs(), options.describe);
+  state.log = options.log;
 
   const context: RespServerContext = {
     keyspace: options.keyspace,
