@@ -147,6 +147,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     if (this.overLimit()) {
       if (!this.paused) {
         this.paused = true;
+        this.state.backpressurePauses++;
         this.socket.pause();
       }
     } else if (this.paused) {
