@@ -162,7 +162,8 @@ const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_aut
 const select = spec('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
   const index = parseInteger(args[1]!);
   // One keyspace: database 0 is all there is.
-  if (index === null || index > 2147483647n || index < -2147483648n) reply.error('ERR value is not an integer or out of range');
+  if (index === null) reply.error('ERR value is not an integer or out of range');
+  else if (index > 2147483647n || index < -2147483648n) reply.error('ERR value is out of range, value must between -2147483648 and 2147483647');
   else if (index !== 0n) reply.error('ERR DB index is out of range');
   else reply.ok();
   done();
@@ -505,7 +506,7 @@ const commandInfo = spec('info', -2, ['loading', 'stale'], ['slow', 'connection'
   const commands = args.length === 2 ? state.table.all() : args.slice(2).map((name) => state.table.lookup(name) ?? null);
   reply.array(commands.length);
   for (const command of commands) {
-    if (command === null) reply.nullArray();
+    if (command === null) reply.bulk(null);
     else writeCommandInfo(reply, command);
   }
   done();

@@ -270,3 +270,81 @@ test('a daemon serves RESP on --resp-port and names it in its ready line and INF
   assert.match(info, /node:r1/);
   assert.match(info, /partitions:1024/);
 });
+
+/** Starts redis-server on a unix socket in a temporary directory; resolves with the socket's path. */
+async function startRedis(t: { after: (fn: () => void) => void }): Promise<string> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-redis-'));
+  const path = join(dir, 'redis.sock');
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (/ready to accept connections/i.test(out)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+  return path;
+}
+
+/** Sends `input` on a fresh connection and resolves with everything received until `expectBytes` or the close. */
+async function exchange(target: number | string, input: string, done: (received: Buffer) => boolean): Promise<string> {
+  const socket = typeof target === 'number' ? connect({ host: '127.0.0.1', port: target }) : connect({ path: target });
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const finish = (): void => {
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (done(Buffer.concat(chunks))) finish();
+    });
+    socket.on('close', finish);
+    socket.on('error', reject);
+    socket.write(input);
+  });
+}
+
+test('connection and server commands answer byte for byte as redis-server 7.0 does', async (t) => {
+  const redisPath = await startRedis(t);
+  const server = await withServer(t);
+  // One command a line (inline), each answered on one connection; the last is QUIT, so both close.
+  const script = [
+    'PING', 'PING hi', 'PING a b', 'ECHO', 'ECHO "a b\\r\\n"', 'FOO a b', 'foo', 'FOO "a\\nb"',
+    'SELECT 0', 'SELECT x', 'SELECT 99999999999', 'SELECT -1',
+    'AUTH x', 'AUTH default x', 'AUTH someone x', 'AUTH a b c',
+    'HELLO x', 'HELLO 4', 'HELLO 1', 'HELLO 2 foo', 'HELLO 2 SETNAME "a b"', 'HELLO 2 AUTH default', 'HELLO 2 AUTH someone x',
+    'CLIENT', 'CLIENT FOO', 'CLIENT SETNAME', 'CLIENT SETNAME "a b"', 'CLIENT SETNAME tester', 'CLIENT GETNAME',
+    'CLIENT KILL 1.2.3.4:5', 'CLIENT KILL foo bar', 'CLIENT KILL ID 99999', 'CLIENT KILL ID x', 'CLIENT KILL ADDR 1.2.3.4:5 SKIPME maybe',
+    'CLIENT NO-EVICT maybe', 'CLIENT NO-EVICT on', 'CLIENT LIST TYPE foo', 'CLIENT LIST ID x',
+    'CONFIG', 'CONFIG FOO', 'CONFIG GET', 'CONFIG GET nosuch', 'CONFIG GET maxmemory-policy', 'CONFIG GET appendonly', 'CONFIG GET save',
+    'CONFIG SET maxmemory', 'CONFIG SET maxmemory 1 2', 'CONFIG SET maxmemory abc', 'CONFIG SET maxmemory-policy foo',
+    'CONFIG SET appendonly maybe', 'CONFIG SET nosuch 1', 'CONFIG SET slowlog-log-slower-than x', 'CONFIG SET slowlog-log-slower-than -5',
+    'CONFIG SET maxmemory-policy allkeys-lru', 'CONFIG GET maxmemory-policy', 'CONFIG SET slowlog-max-len 5', 'CONFIG GET slowlog-max-len',
+    'WAIT x 1', 'WAIT 1 -1', 'WAIT 1 x', 'WAIT 0 0',
+    'LATENCY', 'LATENCY FOO', 'LATENCY LATEST', 'LATENCY HISTORY command', 'LATENCY RESET',
+    'SLOWLOG FOO', 'SLOWLOG GET x', 'SLOWLOG GET -2', 'SLOWLOG RESET', 'SLOWLOG LEN',
+    'COMMAND FOO', 'COMMAND INFO nosuch', 'COMMAND DOCS nosuch', 'COMMAND COUNT x', 'TIME x', 'DEBUG',
+    'HELLO 3 SETNAME x', 'CONFIG GET maxmemory-policy', 'CLIENT GETNAME', 'COMMAND INFO nosuch', 'RESET', 'CLIENT GETNAME',
+    'QUIT', 'PING',
+  ];
+  const input = script.join('\r\n') + '\r\n';
+  const [ours, theirs] = await Promise.all([exchange(server.port, input, () => false), exchange(redisPath, input, () => false)]);
+  // HELLO's reply carries the connection id and mode, which differ by design: compare it apart.
+  const strip = (s: string) => s.replace(/\$2\r\nid\r\n:\d+\r\n\$4\r\nmode\r\n\$\d+\r\n\w+\r\n/, 'ID-AND-MODE');
+  assert.equal(strip(ours), strip(theirs));
+  // Protocol errors, each on its own connection.
+  for (const garbage of ['*x\r\n', '*1\r\nx\r\n', `*1\r\n$${2 ** 40}\r\n`, 'ECHO "open\r\n', "ECHO 'a'b\r\n", '*1\r\n$-5\r\n', '*2\r\n$4\r\nECHO\r\n:1\r\n']) {
+    const [a, b] = await Promise.all([exchange(server.port, garbage, () => false), exchange(redisPath, garbage, () => false)]);
+    assert.equal(a, b, JSON.stringify(garbage));
+  }
+});
