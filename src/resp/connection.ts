@@ -17,6 +17,7 @@
  * fills its own buffers, not our memory; we resume on 'drain' or when commands finish.
  */
 import type { Socket } from 'node:net';
+import type { KeyspaceService } from '../replication/api.ts';
 import type { CommandContext, ConnectionState, RespServerContext } from './command.ts';
 import type { CommandTable } from './commands.ts';
 import { RespParser, type ParseFailure } from './parser.ts';
@@ -48,6 +49,45 @@ interface Slot {
   /** The command (for the slow log), and when it started (performance.now() ms). */
   args: Uint8Array[] | null;
   startedAt: number;
+  /** While it runs (after its synchronous part): the keys it holds, or 'all' (a keyless command). */
+  holds: Holds | null;
+}
+
+/** What a running command holds: its keys (read or written), or everything (a command without keys). */
+type Holds = { keys: string[]; write: boolean } | 'all';
+
+/**
+ * The server context as one connection's commands see it: the same in every respect, except that
+ * the keyspace notes how many replicas acknowledged each write, for WAIT.
+ */
+function withWriteAcks(server: RespServerContext, connection: { lastWriteAcks: number }): RespServerContext {
+  const keyspace = server.keyspace;
+  const set: KeyspaceService['set'] = (key, value, options, done) =>
+    keyspace.set(key, value, options, (error, result) => {
+      if (result !== undefined) connection.lastWriteAcks = result.acks;
+      done(error, result);
+    });
+  const del: KeyspaceService['delete'] = (key, options, done) =>
+    keyspace.delete(key, options, (error, result) => {
+      if (result !== undefined) connection.lastWriteAcks = result.acks;
+      done(error, result);
+    });
+  // Every other member is the keyspace's own, called on the keyspace itself (a class instance
+  // keeps its `this`), whatever members KeyspaceService gains.
+  const bound = new Map<PropertyKey, unknown>([['set', set], ['delete', del]]);
+  const noting = new Proxy(keyspace, {
+    get(target, property) {
+      if (bound.has(property)) return bound.get(property);
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      bound.set(property, method);
+      return method;
+    },
+  });
+  const view = Object.create(server) as RespServerContext;
+  Object.defineProperty(view, 'keyspace', { value: noting, enumerable: true });
+  return view;
 }
 
 export class RespConnection implements ConnectionState, ClientHandle {
@@ -64,6 +104,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   readonly createdAtMs: number;
   lastActiveAtMs: number;
   lastCommand = 'NULL';
+  /** Replicas that acknowledged this connection's last write (WAIT answers from it); 0 before any. */
+  lastWriteAcks = 0;
 
   private readonly parser: RespParser;
   private readonly out = new ReplySink();
@@ -75,6 +117,14 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private closing = false;
   private closed = false;
   private flushScheduled = false;
+  /** A parsed command that must wait for the commands before it (see mayRunNow). */
+  private held: Uint8Array[] | null = null;
+  /** Keys of running commands: how many read and write each. */
+  private readonly busyKeys = new Map<string, { readers: number; writers: number }>();
+  /** Running keyless commands (they hold everything). */
+  private runningKeyless = 0;
+  /** Commands started and not finished. */
+  private running = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -91,7 +141,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.lastActiveAtMs = this.createdAtMs;
     this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes });
     this.directWriter = new RespReplyWriter(this.out, this);
-    this.ctx = { server, connection: this };
+    this.ctx = { server: withWriteAcks(server, this), connection: this };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.state.netInputBytes += chunk.length;
@@ -133,12 +183,24 @@ export class RespConnection implements ConnectionState, ClientHandle {
     if (this.processing || this.closed) return;
     this.processing = true;
     try {
-      while (!this.closing && !this.overLimit()) {
+      while (!this.closing) {
+        if (this.held !== null) {
+          if (!this.mayRunNow(this.held)) break;
+          const args = this.held;
+          this.held = null;
+          this.execute(args);
+          continue;
+        }
+        if (this.overLimit()) break;
         const parsed = this.parser.next();
         if (parsed === null) break;
         if (!Array.isArray(parsed)) {
           this.refuse(parsed as ParseFailure);
           continue;
+        }
+        if (!this.mayRunNow(parsed)) {
+          this.held = parsed;
+          break;
         }
         this.execute(parsed);
       }
@@ -162,9 +224,75 @@ export class RespConnection implements ConnectionState, ClientHandle {
 
   private overLimit(): boolean {
     return (
+      this.held !== null ||
       this.queue.length >= this.limits.maxCommandsInFlight ||
       this.socket.writableLength + this.out.length >= this.limits.maxPendingReplyBytes
     );
+  }
+
+  /**
+   * Commands of one connection run in the order they came, as in Redis, but without waiting for
+   * each other when they cannot affect each other, so a pipeline of GETs and SETs on different
+   * keys is in flight at once. A command waits for the running ones before it when it touches a
+   * key one of them writes, writes a key one of them reads, has no keys (FLUSHALL, DBSIZE, WAIT,
+   * SLOWLOG...: it may depend on everything), or a keyless one is running. So a pipelined
+   * `SET k v` / `GET k` reads v.
+   */
+  private mayRunNow(args: Uint8Array[]): boolean {
+    if (this.running === 0) return true;
+    if (this.runningKeyless > 0) return false;
+    const holds = this.holdsOf(args);
+    if (holds === 'all') return false;
+    for (const key of holds.keys) {
+      const busy = this.busyKeys.get(key);
+      if (busy !== undefined && (busy.writers > 0 || (holds.write && busy.readers > 0))) return false;
+    }
+    return true;
+  }
+
+  private holdsOf(args: Uint8Array[]): Holds {
+    const spec = this.table.lookup(args[0]!);
+    if (spec === undefined || spec.keys[0] <= 0 || spec.subcommands !== undefined) return 'all';
+    const [first, lastGiven, step] = spec.keys;
+    const last = lastGiven < 0 ? args.length + lastGiven : Math.min(lastGiven, args.length - 1);
+    const keys: string[] = [];
+    for (let i = first; i <= last && i < args.length; i += Math.max(1, step)) {
+      const key = args[i]!;
+      keys.push(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+    }
+    if (keys.length === 0) return 'all';
+    return { keys, write: !spec.flags.includes('readonly') };
+  }
+
+  private hold(slot: Slot): void {
+    const holds = this.holdsOf(slot.args!);
+    slot.holds = holds;
+    if (holds === 'all') {
+      this.runningKeyless++;
+      return;
+    }
+    for (const key of holds.keys) {
+      let busy = this.busyKeys.get(key);
+      if (busy === undefined) this.busyKeys.set(key, (busy = { readers: 0, writers: 0 }));
+      if (holds.write) busy.writers++;
+      else busy.readers++;
+    }
+  }
+
+  private release(slot: Slot): void {
+    const holds = slot.holds;
+    if (holds === null) return;
+    slot.holds = null;
+    if (holds === 'all') {
+      this.runningKeyless--;
+      return;
+    }
+    for (const key of holds.keys) {
+      const busy = this.busyKeys.get(key)!;
+      if (holds.write) busy.writers--;
+      else busy.readers--;
+      if (busy.readers === 0 && busy.writers === 0) this.busyKeys.delete(key);
+    }
   }
 
   /** A parse failure: a protocol error closes after its reply; an oversized argument fails one command. */
@@ -185,10 +313,13 @@ export class RespConnection implements ConnectionState, ClientHandle {
     slot.startedAt = performance.now();
     const writer = this.writerFor(slot);
     this.state.totalCommands++;
+    this.running++;
     try {
       // An inline arrow: one closure per command, and `complete` ignores a second call.
       const spec = this.table.dispatch(this.ctx, args, writer, () => this.complete(slot));
       if (spec !== null) this.lastCommand = spec.name;
+      // Still running (waiting for the keyspace): what it touches is busy until it finishes.
+      if (!slot.finished) this.hold(slot);
     } catch (error) {
       // A bug in a command must not take the connection's order down with it.
       this.state.log?.error({ err: error, command: this.lastCommand, client: this.id }, 'RESP command failed');
@@ -202,6 +333,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   /** A command called `done`: time it, note QUIT, and let its reply join the output in order. */
   private complete(slot: Slot): void {
     if (slot.finished) return;
+    this.running--;
+    this.release(slot);
     if (this.closeAfterReply) {
       this.closeAfterReply = false;
       slot.closeAfter = true;
@@ -213,7 +346,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
   }
 
   private enqueue(): Slot {
-    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false, args: null, startedAt: 0 };
+    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false, args: null, startedAt: 0, holds: null };
     this.queue.push(slot);
     return slot;
   }

@@ -26,19 +26,21 @@ function memoryKeyspace(): KeyspaceService {
 }
 
 /**
- * A command finishing when the test says: `LATER id` replies `id` only once `release(id)` is
- * called, so replies can be finished in any order.
+ * A command finishing when the test says: `LATER key` (a read of `key`) replies `key` only once
+ * `release(key)` is called, so replies can be finished in any order; `name`/`flags` make a writer.
  */
-function laterCommand(): { spec: CommandSpec; release: (id: string) => void; waiting: () => number } {
+function laterCommand(name = 'later', flags = ['readonly']): { spec: CommandSpec; release: (id: string) => void; waiting: () => number; started: string[] } {
   const pending = new Map<string, () => void>();
+  const started: string[] = [];
   const spec: CommandSpec = {
-    name: 'later',
+    name,
     arity: 2,
-    flags: [],
-    keys: [0, 0, 0],
+    flags,
+    keys: [1, 1, 1],
     categories: [],
     run(_ctx, args, reply, done) {
       const id = Buffer.from(args[1]!).toString();
+      started.push(`${name} ${id}`);
       pending.set(id, () => {
         reply.bulk(id);
         done();
@@ -53,6 +55,7 @@ function laterCommand(): { spec: CommandSpec; release: (id: string) => void; wai
       finish?.();
     },
     waiting: () => pending.size,
+    started,
   };
 }
 
@@ -164,13 +167,36 @@ test('replies leave in command order when commands finish out of order', async (
   const server = await withServer(t, [later.spec]);
   const client = new RawClient(server.port);
   await client.ready();
-  client.socket.write('LATER a\r\nPING\r\nLATER b\r\nECHO x\r\nLATER c\r\n');
+  client.socket.write('LATER a\r\nLATER b\r\nLATER c\r\n');
   await until(() => later.waiting() === 3, client);
   later.release('c');
   later.release('b');
   assert.equal(client.received.length, 0, 'nothing may pass the unfinished first command');
   later.release('a');
-  const expected = '$1\r\na\r\n+PONG\r\n$1\r\nb\r\n$1\r\nx\r\n$1\r\nc\r\n';
+  const expected = '$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n';
+  assert.equal(await client.reply(expected.length), expected);
+  client.socket.end();
+});
+
+test('a command waits for running ones before it that touch its keys or when it has none', async (t) => {
+  const reads = laterCommand('later', ['readonly']);
+  const writes = laterCommand('laterw', ['write']);
+  const server = await withServer(t, [reads.spec, writes.spec]);
+  const client = new RawClient(server.port);
+  await client.ready();
+  // The write of k and the read of j run at once; the read of k waits for the write of k; PING
+  // (no keys) waits for everything before it, and the read of j after it waits for PING.
+  client.socket.write('LATERW k\r\nLATER j\r\nLATER k\r\nPING\r\nLATER i\r\n');
+  await until(() => reads.waiting() + writes.waiting() === 2, client);
+  assert.deepEqual([...writes.started, ...reads.started], ['laterw k', 'later j']);
+  reads.release('j');
+  writes.release('k');
+  await until(() => reads.started.length === 2, client);
+  assert.deepEqual(reads.started, ['later j', 'later k']);
+  reads.release('k');
+  await until(() => reads.started.length === 3, client);
+  reads.release('i');
+  const expected = '$1\r\nk\r\n$1\r\nj\r\n$1\r\nk\r\n+PONG\r\n$1\r\ni\r\n';
   assert.equal(await client.reply(expected.length), expected);
   client.socket.end();
 });
@@ -347,4 +373,42 @@ test('connection and server commands answer byte for byte as redis-server 7.0 do
     const [a, b] = await Promise.all([exchange(server.port, garbage, () => false), exchange(redisPath, garbage, () => false)]);
     assert.equal(a, b, JSON.stringify(garbage));
   }
+});
+
+test('WAIT answers the replicas besides the first that acknowledged the last write; SLOWLOG and LATENCY hold real measurements', async (t) => {
+  const keyspace = memoryKeyspace();
+  const plainSet = keyspace.set.bind(keyspace);
+  keyspace.set = (key, value, options, done) => plainSet(key, value, options, (error, result) => done(error, result && { ...result, acks: 3 }));
+  const write: CommandSpec = {
+    name: 'testwrite',
+    arity: 3,
+    flags: ['write'],
+    keys: [1, 1, 1],
+    categories: [],
+    run(ctx, args, reply, done) {
+      ctx.server.keyspace.set(args[1]!, args[2]!, {}, (error) => {
+        if (error === null) reply.ok();
+        else reply.error(`ERR ${error.message}`);
+        done();
+      });
+    },
+  };
+  const server = await startRespServer({ keyspace, port: 0, commands: new CommandTable([serverCommands, [write]]) });
+  t.after(() => server.close());
+  const client = new RawClient(server.port);
+  await client.ready();
+  client.socket.write('WAIT 1 0\r\nTESTWRITE k v\r\nWAIT 1 0\r\n');
+  assert.equal(await client.reply(12), ':0\r\n+OK\r\n:2\r\n');
+  // Every command is slow at a threshold of 0 us; DEBUG SLEEP 0.02 is at least 20 ms.
+  const setup = 'CONFIG SET slowlog-log-slower-than 0\r\nCONFIG SET latency-monitor-threshold 1\r\nSLOWLOG RESET\r\nDEBUG SLEEP 0.02\r\nSLOWLOG LEN\r\nLATENCY LATEST\r\n';
+  client.socket.write(setup);
+  await client.until(() => /\+OK\r\n\+OK\r\n\+OK\r\n\+OK\r\n:\d+\r\n\*1\r\n\*4\r\n\$7\r\ncommand\r\n:\d+\r\n:\d+\r\n:\d+\r\n$/.test(client.received.toString().slice(12)));
+  const tail = client.received.toString().slice(12);
+  const [, slowlogLength, latest, worst] = /:(\d+)\r\n\*1\r\n\*4\r\n\$7\r\ncommand\r\n:\d+\r\n:(\d+)\r\n:(\d+)\r\n$/.exec(tail)!;
+  assert.equal(slowlogLength, '2', 'SLOWLOG RESET itself and DEBUG SLEEP were logged');
+  assert.ok(Number(latest) >= 20 && Number(worst) >= 20, tail);
+  const entries = server.state.slowlog.map((e) => e.args.map((a) => Buffer.from(a).toString()).join(' '));
+  assert.deepEqual(entries.slice(0, 4), ['LATENCY LATEST', 'SLOWLOG LEN', 'DEBUG SLEEP 0.02', 'SLOWLOG RESET'], 'newest first');
+  assert.ok(server.state.slowlog.find((e) => e.args.length === 3)!.durationMicros >= 20_000);
+  client.socket.end();
 });
