@@ -114,4 +114,25 @@ export interface CommandSpec {
    * `run` is then not called.
    */
   readonly subcommands?: readonly CommandSpec[];
+  /** What COMMAND DOCS says of it (redis-cli builds its hints from this); absent: a minimal entry. */
+  readonly docs?: CommandDocs;
+}
+
+/** Redis 7's command documentation (COMMAND DOCS). */
+export interface CommandDocs {
+  readonly summary: string;
+  readonly since: string;
+  /** string, generic, connection, server, cluster... */
+  readonly group: string;
+  readonly complexity?: string;
+  readonly arguments?: readonly ArgumentDoc[];
+}
+
+/** One argument in COMMAND DOCS: type is key, string, integer, double, pattern, unix-time, pure-token, oneof or block. */
+export interface ArgumentDoc {
+  readonly name: string;
+  readonly type: string;
+  readonly token?: string;
+  readonly flags?: readonly ('optional' | 'multiple' | 'multiple_token')[];
+  readonly arguments?: readonly ArgumentDoc[];
 }

@@ -397,6 +397,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     let bytes = 0;
     for (const part of parts) bytes += part.length;
     this.state.netOutputBytes += bytes;
+    this.state.socketWrites++;
     if (parts.length === 1) {
       this.socket.write(parts[0]!);
       return;

@@ -4,7 +4,7 @@
  * Shoal node cannot mean what Redis means (persistence, databases, replication), it answers as a
  * Redis without that feature does.
  */
-import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
 import type { RespServerState } from './server-state.ts';
 
@@ -413,27 +413,8 @@ function writeKeySpecs(reply: ReplyWriter, command: CommandSpec): void {
   reply.integer(0);
 }
 
-/** Documentation a command module may attach to its specs (COMMAND DOCS; redis-cli's hints). */
-export interface CommandDocs {
-  summary: string;
-  since: string;
-  group: string;
-  complexity?: string;
-  /** Redis's argument docs: name, type (key, string, integer, pure-token, oneof, block...), optional flags. */
-  arguments?: ArgumentDoc[];
-}
-
-export interface ArgumentDoc {
-  name: string;
-  type: string;
-  token?: string;
-  flags?: ('optional' | 'multiple' | 'multiple_token')[];
-  arguments?: ArgumentDoc[];
-}
-
 function docsOf(command: CommandSpec): CommandDocs {
-  const given = (command as CommandSpec & { docs?: CommandDocs }).docs;
-  if (given !== undefined) return given;
+  if (command.docs !== undefined) return command.docs;
   const group = command.categories.find((c) => ['string', 'keyspace', 'connection', 'server', 'generic', 'cluster'].includes(c)) ?? 'server';
   return { summary: `The ${command.name.toUpperCase()} command`, since: '1.0.0', group: group === 'keyspace' ? 'generic' : group };
 }

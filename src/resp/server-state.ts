@@ -88,6 +88,8 @@ export class RespServerState {
    * after each read is processed: what backpressure bounds (INFO shoal; the tests check it).
    */
   peakConnectionBufferBytes = 0;
+  /** Socket writes of replies (one per read processed, or per turn of async completions). */
+  socketWrites = 0;
   /** How many times a connection stopped reading because its replies were not being read. */
   backpressurePauses = 0;
   /** The port listened on (known once listening). */

@@ -158,7 +158,11 @@ test('pipelined commands split at every few bytes get their replies in order, co
   const bytes = Buffer.from(input);
   for (let at = 0; at < bytes.length; at += 7) client.socket.write(bytes.subarray(at, at + 7));
   assert.equal(await client.reply(expected.length), expected);
-  // Whole-chunk writes: one 25 kB write of 1000 commands is answered in far fewer writes than commands.
+  // Coalescing: 1000 commands sent in one write are answered in a few writes (one per read).
+  const writesBefore = server.state.socketWrites;
+  client.socket.write('PING\r\n'.repeat(1000));
+  await client.reply(expected.length + 7000);
+  assert.ok(server.state.socketWrites - writesBefore <= 10, `${server.state.socketWrites - writesBefore} writes for 1000 replies`);
   client.socket.end();
 });
 
