@@ -162,6 +162,22 @@ function shoalSection(ctx: CommandContext, state: RespServerState): Fields {
  * database.
  */
 function countKeys(ctx: CommandContext, done: (keys: number | null) => void): void {
+  // Clients ask INFO on every connect (ioredis's ready check): one count a second serves them all.
+  // Keyed by the listener's state: each connection sees its own view of the keyspace (connection.ts).
+  const owner: object = ctx.server.state ?? ctx.server;
+  const cached = keyCounts.get(owner);
+  const now = ctx.server.nowMs();
+  if (cached !== undefined && now - cached.atMs < KEY_COUNT_TTL_MS) return done(cached.keys);
+  countAllPartitions(ctx, (keys) => {
+    if (keys !== null) keyCounts.set(owner, { atMs: now, keys });
+    done(keys);
+  });
+}
+
+const KEY_COUNT_TTL_MS = 1000;
+const keyCounts = new WeakMap<object, { atMs: number; keys: number }>();
+
+function countAllPartitions(ctx: CommandContext, done: (keys: number | null) => void): void {
   const partitions = ctx.server.topology().partitions;
   let pending = partitions;
   let total = 0;

@@ -416,3 +416,22 @@ test('WAIT answers the replicas besides the first that acknowledged the last wri
   assert.ok(server.state.slowlog.find((e) => e.args.length === 3)!.durationMicros >= 20_000);
   client.socket.end();
 });
+
+test('INFO keyspace sums the partition counts, counted at most once a second for all connections', async (t) => {
+  const keyspace = memoryKeyspace();
+  let calls = 0;
+  keyspace.countPartition = (partition, done) => {
+    calls++;
+    done(null, partition < 5 ? 2 : 0);
+  };
+  let now = 1_000_000;
+  const server = await startRespServer({ keyspace, port: 0, nowMs: () => now });
+  t.after(() => server.close());
+  const partitions = keyspace.topology().partitions;
+  assert.equal(await redisCli(server.port, ['INFO', 'keyspace']), '# Keyspace\r\ndb0:keys=10,expires=0,avg_ttl=0\r\n');
+  assert.equal(await redisCli(server.port, ['INFO', 'keyspace']), '# Keyspace\r\ndb0:keys=10,expires=0,avg_ttl=0\r\n');
+  assert.equal(calls, partitions, 'the second connection used the count of the first');
+  now += 1000;
+  await redisCli(server.port, ['INFO', 'keyspace']);
+  assert.equal(calls, 2 * partitions);
+});
