@@ -863,7 +863,77 @@ const slowlog = spec('slowlog', -2, [], ['slow'], (_ctx, _args, reply, done) => 
   done();
 }, [slowlogGet, slowlogLen, slowlogReset, slowlogHelp]);
 
+const key = (name: string, type = 'string', extra: Partial<ArgumentDoc> = {}): ArgumentDoc => ({ name, type, ...extra });
+const optional = (argument: ArgumentDoc): ArgumentDoc => ({ ...argument, flags: ['optional'] });
+
+/** COMMAND DOCS for these commands, with Redis's summaries; redis-cli builds its hints from the arguments. */
+const DOCS: Record<string, CommandDocs> = {
+  ping: { summary: 'Ping the server', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [optional(key('message'))] },
+  echo: { summary: 'Echo the given string', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [key('message')] },
+  quit: { summary: 'Close the connection', since: '1.0.0', group: 'connection', complexity: 'O(1)' },
+  reset: { summary: 'Reset the connection', since: '6.2.0', group: 'connection', complexity: 'O(1)' },
+  hello: {
+    summary: 'Handshake with Redis',
+    since: '6.0.0',
+    group: 'connection',
+    complexity: 'O(1)',
+    arguments: [
+      {
+        name: 'arguments',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          key('protover', 'integer'),
+          { name: 'username_password', type: 'block', token: 'AUTH', flags: ['optional'], arguments: [key('username'), key('password')] },
+          optional(key('clientname', 'string', { token: 'SETNAME' })),
+        ],
+      },
+    ],
+  },
+  auth: { summary: 'Authenticate to the server', since: '1.0.0', group: 'connection', complexity: 'O(N) where N is the number of passwords defined for the user', arguments: [optional(key('username')), key('password')] },
+  select: { summary: 'Change the selected database for the current connection', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [key('index', 'integer')] },
+  info: { summary: 'Get information and statistics about the server', since: '1.0.0', group: 'server', complexity: 'O(1)', arguments: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }] },
+  wait: {
+    summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
+    since: '3.0.0',
+    group: 'generic',
+    complexity: 'O(1)',
+    arguments: [key('numreplicas', 'integer'), key('timeout', 'integer')],
+  },
+  time: { summary: 'Return the current server time', since: '2.6.0', group: 'server', complexity: 'O(1)' },
+  client: { summary: 'A container for client connection commands', since: '2.4.0', group: 'connection', complexity: 'Depends on subcommand.' },
+  command: { summary: 'Get array of Redis command details', since: '2.8.13', group: 'server', complexity: 'O(N) where N is the total number of Redis commands' },
+  config: { summary: 'A container for server configuration commands', since: '2.0.0', group: 'server', complexity: 'Depends on subcommand.' },
+  debug: { summary: 'A container for debugging commands', since: '1.0.0', group: 'server', complexity: 'Depends on subcommand.' },
+  latency: { summary: 'A container for latency diagnostics commands', since: '2.8.13', group: 'server', complexity: 'Depends on subcommand.' },
+  slowlog: { summary: 'A container for slow log commands', since: '2.2.12', group: 'server', complexity: 'Depends on subcommand.' },
+};
+
+const SUBCOMMAND_ARGUMENTS: Record<string, readonly ArgumentDoc[]> = {
+  'client|setname': [key('connection-name')],
+  'client|kill': [key('filter', 'string', { flags: ['multiple'] })],
+  'client|no-evict': [key('enabled', 'oneof', { arguments: [key('on', 'pure-token', { token: 'ON' }), key('off', 'pure-token', { token: 'OFF' })] })],
+  'client|setinfo': [key('attr'), key('value')],
+  'config|get': [key('parameter', 'string', { flags: ['multiple'] })],
+  'config|set': [key('parameter', 'string', { flags: ['multiple'] }), key('value')],
+  'command|info': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
+  'command|docs': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
+  'debug|sleep': [key('seconds', 'double')],
+  'latency|history': [key('event')],
+  'latency|reset': [{ name: 'event', type: 'string', flags: ['optional', 'multiple'] }],
+  'slowlog|get': [optional(key('count', 'integer'))],
+};
+
+function documented(command: CommandSpec): CommandSpec {
+  const subcommands = command.subcommands?.map((sub) => {
+    const args = SUBCOMMAND_ARGUMENTS[`${command.name}|${sub.name}`];
+    const docs: CommandDocs = { summary: `${command.name.toUpperCase()} ${sub.name.toUpperCase()}`, since: DOCS[command.name]?.since ?? '1.0.0', group: DOCS[command.name]?.group ?? 'server', ...(args === undefined ? {} : { arguments: args }) };
+    return { ...sub, docs };
+  });
+  return { ...command, ...(DOCS[command.name] === undefined ? {} : { docs: DOCS[command.name] }), ...(subcommands === undefined ? {} : { subcommands }) };
+}
+
 export const serverCommands: readonly CommandSpec[] = [
   ping, echo, quit, reset, hello, auth, select,
   client, command, config, infoCommand, debug, wait, time, latency, slowlog,
-];
+].map(documented);
