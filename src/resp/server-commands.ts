@@ -256,10 +256,8 @@ const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], [
     const address = text(args[2]!);
     const target = [...state.clients.values()].find((c) => c.address === address);
     if (target === undefined) return finish(() => reply.error('ERR No such client'));
-    // The reply goes out before the connection closes when a client kills itself.
     reply.ok();
-    done();
-    target.kill();
+    killAfterReply(ctx, [target], done);
     return;
   }
   if ((args.length - 2) % 2 !== 0) return finish(() => reply.error('ERR syntax error'));
@@ -299,9 +297,15 @@ const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], [
       !(skipMe && c.id === ctx.connection.id),
   );
   reply.integer(victims.length);
-  done();
-  for (const victim of victims) victim.kill();
+  killAfterReply(ctx, victims, done);
 });
+
+/** Closes the victims; a client that kills itself gets its reply first, as in Redis. */
+function killAfterReply(ctx: CommandContext, victims: { id: number; kill(): void }[], done: () => void): void {
+  if (victims.some((v) => v.id === ctx.connection.id)) ctx.connection.closeAfterReply = true;
+  done();
+  for (const victim of victims) if (victim.id !== ctx.connection.id) victim.kill();
+}
 
 const clientNoEvict = spec('no-evict', 3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous', 'connection'], (ctx, args, reply, done) => {
   const value = lower(args[2]!);
