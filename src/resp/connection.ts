@@ -125,6 +125,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private runningKeyless = 0;
   /** Commands started and not finished. */
   private running = 0;
+  /** What mayRunNow found a command holds, so that hold() need not work it out again. */
+  private checked: { args: Uint8Array[]; holds: Holds } | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -242,6 +244,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     if (this.running === 0) return true;
     if (this.runningKeyless > 0) return false;
     const holds = this.holdsOf(args);
+    this.checked = { args, holds };
     if (holds === 'all') return false;
     for (const key of holds.keys) {
       const busy = this.busyKeys.get(key);
@@ -265,7 +268,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   }
 
   private hold(slot: Slot): void {
-    const holds = this.holdsOf(slot.args!);
+    const holds = this.checked?.args === slot.args ? this.checked.holds : this.holdsOf(slot.args!);
+    this.checked = null;
     slot.holds = holds;
     if (holds === 'all') {
       this.runningKeyless++;
