@@ -634,6 +634,7 @@ const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['a
     const error = state.setConfig(lower(args[j]!), text(args[j + 1]!));
     if (error !== null) {
       for (const [name, value] of before) state.config.set(name, value);
+      state.cacheThresholds();
       reply.error(error);
       return done();
     }

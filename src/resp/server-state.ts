@@ -113,7 +113,8 @@ export class RespServerState {
   private slowlogThreshold = Number(CONFIG_DEFAULTS['slowlog-log-slower-than']);
   private latencyThreshold = Number(CONFIG_DEFAULTS['latency-monitor-threshold']);
 
-  private cacheThresholds(): void {
+  /** Re-reads the thresholds after the configuration map changed. */
+  cacheThresholds(): void {
     this.slowlogThreshold = this.configNumber('slowlog-log-slower-than');
     this.latencyThreshold = this.configNumber('latency-monitor-threshold');
   }

@@ -10,6 +10,9 @@ import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
 import { RespServerState } from './server-state.ts';
 
+/** Redis's maxclients default; INFO reports it. */
+export const MAX_CLIENTS = 10_000;
+
 export interface RespServerOptions {
   keyspace: KeyspaceService;
   /** Port to listen on; 0 picks a free one (see `RespServer.port`). */
@@ -64,6 +67,13 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   };
 
   const server: Server = createServer((socket) => {
+    if (state.clients.size >= MAX_CLIENTS) {
+      // Redis's maxclients (10000 by default), with its text.
+      state.rejectedConnections++;
+      socket.on('error', () => socket.destroy());
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
     sockets.add(socket);
     state.totalConnections++;
     const connection = new RespConnection(socket, context, state!, table, limits, (closed) => {
