@@ -232,6 +232,8 @@ export class RespParser {
   /** The byte at `at` (relative to the unconsumed start); `at` < buffered. */
   private peekByte(at: number): number {
     let pos = this.offset + at;
+    const first = this.chunks[0];
+    if (first !== undefined && pos < first.length) return first[pos]!; // the usual case
     for (const chunk of this.chunks) {
       if (pos < chunk.length) return chunk[pos]!;
       pos -= chunk.length;
@@ -241,6 +243,12 @@ export class RespParser {
 
   /** Position of the first `byte` at or after `from`, relative to the unconsumed start; -1 if none. */
   private indexOf(byte: number, from: number): number {
+    const first = this.chunks[0];
+    if (first !== undefined) {
+      const found = first.indexOf(byte, this.offset + from);
+      if (found >= 0) return found - this.offset; // the usual case: found in the first chunk
+      if (this.chunks.length === 1) return -1;
+    }
     let base = 0;
     let start = this.offset + from;
     for (let i = 0; i < this.chunks.length; i++) {
