@@ -6,10 +6,12 @@
  */
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import { serverCommands } from './server-commands.ts';
+import { clusterCommands } from './cluster-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   serverCommands,
+  clusterCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
