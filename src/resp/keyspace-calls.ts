@@ -35,9 +35,21 @@ export function readKeys(ctx: CommandContext, keys: Uint8Array[], reply: ReplyWr
       done();
       return;
     }
+    const now = ctx.server.nowMs();
+    const hits = results.filter((r) => isHit(r, now)).length;
+    countLookups(ctx, hits, results.length - hits);
     then(results);
   });
   keys.forEach((key, i) => ctx.server.keyspace.get(key, {}, answer(i)));
+}
+
+/**
+ * Counts lookups for INFO's keyspace_hits/keyspace_misses as Redis does: reads count (GET, MGET,
+ * EXISTS, TTL, ..., and the read half of GETSET, GETDEL, GETEX, SET GET); pure writes do not.
+ */
+export function countLookups(ctx: CommandContext, hits: number, misses: number): void {
+  ctx.server.stats.keyspaceHits += hits;
+  ctx.server.stats.keyspaceMisses += misses;
 }
 
 /** Whether a read found a live value (an expiry at or before now counts as gone). */

@@ -6,7 +6,7 @@
  *
  * Every value is a string: the keyspace holds bytes only, so Redis's WRONGTYPE never arises.
  */
-import type { RmwExpiry, RmwOp } from '../replication/api.ts';
+import type { RmwExpiry, RmwOp, RmwResult } from '../replication/api.ts';
 import {
   ERR_CROSSSLOT,
   ERR_NOT_INTEGER,
@@ -19,7 +19,7 @@ import {
   wrongArity,
 } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { inOneSlot, isHit, readKey, readKeys, replyRmw, runRmw } from './keyspace-calls.ts';
+import { countLookups, inOneSlot, isHit, readKey, readKeys, replyRmw, runRmw } from './keyspace-calls.ts';
 
 type Run = CommandSpec['run'];
 
@@ -55,6 +55,12 @@ function plainDeleteAsSet(ctx: CommandContext, key: Uint8Array, reply: ReplyWrit
   });
 }
 
+/** Replies an rmw result that carries the key's old value (GETSET, GETDEL, GETEX, SET GET), counting the lookup. */
+function replyReadRmw(ctx: CommandContext, result: RmwResult, reply: ReplyWriter, done: () => void): void {
+  if (result.kind === 'bulk') countLookups(ctx, result.value === null ? 0 : 1, result.value === null ? 1 : 0);
+  replyRmw(result, reply, done);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const get = spec('get', 2, ['readonly', 'fast'], [1, 1, 1], [...READ, 'fast'], (ctx, args, reply, done) => {
@@ -84,7 +90,7 @@ const set = spec('set', -3, ['write', 'denyoom'], [1, 1, 1], [...WRITE, 'slow'],
   }
   const expiry: RmwExpiry = options.keepTtl ? { kind: 'keep' } : atMs === null ? { kind: 'none' } : { kind: 'at', atMs: Number(atMs) };
   const op: RmwOp = { op: 'set', value, expiry, condition: options.nx ? 'nx' : options.xx ? 'xx' : 'always', get: options.get };
-  runRmw(ctx, [key], op, reply, done, (result) => replyRmw(result, reply, done));
+  runRmw(ctx, [key], op, reply, done, (result) => (options.get ? replyReadRmw(ctx, result, reply, done) : replyRmw(result, reply, done)));
 });
 
 const setnx = spec('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
@@ -106,11 +112,11 @@ function setWithTtl(name: 'setex' | 'psetex'): CommandSpec {
 
 const getset = spec('getset', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
   const op: RmwOp = { op: 'set', value: args[2]!, expiry: { kind: 'none' }, condition: 'always', get: true };
-  runRmw(ctx, [args[1]!], op, reply, done, (result) => replyRmw(result, reply, done));
+  runRmw(ctx, [args[1]!], op, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
 });
 
 const getdel = spec('getdel', 2, ['write', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
-  runRmw(ctx, [args[1]!], { op: 'getdel' }, reply, done, (result) => replyRmw(result, reply, done));
+  runRmw(ctx, [args[1]!], { op: 'getdel' }, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
 });
 
 const getex = spec('getex', -2, ['write', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
@@ -131,7 +137,7 @@ const getex = spec('getex', -2, ['write', 'fast'], [1, 1, 1], [...WRITE, 'fast']
     }
     expiry = { kind: 'at', atMs: Number(at) };
   }
-  runRmw(ctx, [key], { op: 'getex', expiry }, reply, done, (result) => replyRmw(result, reply, done));
+  runRmw(ctx, [key], { op: 'getex', expiry }, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
 });
 
 const mget = spec('mget', -2, ['readonly', 'fast'], [1, -1, 1], [...READ, 'fast'], (ctx, args, reply, done) => {

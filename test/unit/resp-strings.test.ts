@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CommandSpec, ConnectionState, ReplyWriter, RespServerContext } from '../../src/resp/command.ts';
+import { CommandTable } from '../../src/resp/commands.ts';
 import { expireCommands } from '../../src/resp/expire-commands.ts';
 import { stringCommands } from '../../src/resp/string-commands.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
@@ -38,6 +39,7 @@ function textWriter(): ReplyWriter & { text: string } {
   return w;
 }
 
+const commandTable = new CommandTable();
 const table = new Map<string, CommandSpec>([...stringCommands, ...expireCommands].map((s) => [s.name, s]));
 
 function server(start = 1_700_000_000_000) {
@@ -48,22 +50,19 @@ function server(start = 1_700_000_000_000) {
     nowMs: () => now,
     topology: () => kv.topology(),
     route: () => null,
+    stats: { keyspaceHits: 0, keyspaceMisses: 0 },
   };
   const connection = { id: 1, name: '', protocol: 2, address: '127.0.0.1:1', readonly: false, closeAfterReply: false } as ConnectionState;
   /** Runs one command (arity checked as the command table does) and returns its RESP2 reply. */
   const run = (...args: (string | Uint8Array)[]): string => {
     const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
-    const name = Buffer.from(argv[0]!).toString('latin1').toLowerCase();
-    const spec = table.get(name);
-    assert.ok(spec, `no command ${name}`);
-    if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < Math.abs(spec.arity)) return `-ERR wrong number of arguments for '${name}' command\r\n`;
     const w = textWriter();
     let calls = 0;
-    spec.run({ server: context, connection }, argv, w, () => calls++);
-    assert.equal(calls, 1, `${name} calls done once`);
+    commandTable.dispatch({ server: context, connection }, argv, w, () => calls++);
+    assert.equal(calls, 1, `${String(args[0])} calls done once`);
     return w.text;
   };
-  return { run, advance: (ms: number) => (now += ms), now: () => now };
+  return { run, advance: (ms: number) => (now += ms), now: () => now, stats: context.stats };
 }
 
 const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
@@ -255,4 +254,23 @@ test('binary keys and values pass through untouched', () => {
   assert.equal(run('SET', key, value), OK);
   assert.equal(run('GET', key), `$4\r\n${Buffer.from(value).toString('latin1')}\r\n`);
   assert.equal(run('APPEND', key, new Uint8Array([1])), int(5));
+});
+
+test('arity errors come from the command table with Redis\'s text', () => {
+  const { run } = server();
+  assert.equal(run('get'), err("ERR wrong number of arguments for 'get' command"));
+  assert.equal(run('SETRANGE', 'k', '1'), err("ERR wrong number of arguments for 'setrange' command"));
+  assert.equal(run('DEL'), err("ERR wrong number of arguments for 'del' command"));
+});
+
+test('reads count keyspace hits and misses (INFO stats), writes do not', () => {
+  const { run, stats } = server();
+  run('SET', 'a', '1');
+  run('INCR', 'a');
+  assert.deepEqual(stats, { keyspaceHits: 0, keyspaceMisses: 0 });
+  run('GET', 'a');
+  run('MGET', 'a', 'b');
+  run('EXISTS', 'b');
+  run('GETSET', 'c', 'x');
+  assert.deepEqual(stats, { keyspaceHits: 2, keyspaceMisses: 3 });
 });
