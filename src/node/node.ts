@@ -258,8 +258,7 @@ export class ShoalNode {
       set: (key, value, options, done) => kv.set(key, value, options, done),
       delete: (key, options, done) => kv.delete(key, options, done),
       topology: () => kv.topology(),
-      // replaced when rmw-replication lands (read-modify-write on the primary)
-      rmw: (_keys, _op, _options, done) => done(notYet),
+      rmw: (keys, op, options, done) => this.rmw.rmw(keys, op, options, done),
       // replaced when resp-scan lands (partition scans)
       scanPartition: (_partition, _after, _options, done) => done(notYet),
       countPartition: (_partition, done) => done(notYet),
