@@ -10,6 +10,9 @@
 // keys for RENAME/MSETNX, expiries far enough away not to pass mid-test).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
@@ -231,6 +234,17 @@ const SCRIPTS: Record<string, Arg[][]> = {
   ],
 };
 
+/**
+ * Keys in different slots, compared with a cluster-enabled redis-server that owns every slot
+ * (the scripts above go to a plain one, which has no slots): RENAME, RENAMENX and MSETNX refuse
+ * them with CROSSSLOT, before even the arity of MSETNX's pairs is checked.
+ */
+const CROSS_SLOT_SCRIPT: Arg[][] = [
+  ['SET', 'a', '1'], ['RENAME', 'a', 'b'], ['RENAMENX', 'a', 'b'], ['RENAME', 'nokey', 'b'], ['MSETNX', 'a', '1', 'b', '2'],
+  ['MSETNX', 'a', '1', 'b'], ['MSETNX', '{s}a', '1', '{s}b'], ['MSETNX', '{s}a', '1', '{s}b', '2'], ['RENAME', '{s}a', '{s}c'],
+  ['RENAME', '{s}c', 'c'], ['GET', '{s}c'], ['GET', 'a'],
+];
+
 // ---------------------------------------------------------------------------------------------
 // The random sequences: a seeded generator of commands over a small key space, so commands meet.
 
@@ -296,8 +310,8 @@ function generator(seed: number): () => Arg[] {
 
 // ---------------------------------------------------------------------------------------------
 
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+function startRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -313,22 +327,30 @@ function startRedis(port: number): Promise<ChildProcess> {
 const show = (args: Arg[]): string => args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${Buffer.from(a).toString('hex')}>`)).join(' ');
 
 test('Shoal answers the string and expiry commands byte for byte as redis-server 7.0', { timeout: 120_000 }, async (t) => {
-  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const [redisPort, clusterRedisPort, clientPort, peerPort, respPort] = await freePorts(5);
   const redis = await startRedis(redisPort!);
   t.after(() => redis.kill('SIGKILL'));
+  const clusterDir = mkdtempSync(join(tmpdir(), 'shoal-diff-'));
+  const clusterRedis = await startRedis(clusterRedisPort!, ['--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'), '--dir', clusterDir]);
+  t.after(() => {
+    clusterRedis.kill('SIGKILL');
+    rmSync(clusterDir, { recursive: true, force: true });
+  });
   const shoal = new DaemonProcess({ name: 'diff', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort)] });
   t.after(() => shoal.stop());
   await shoal.start();
   const toRedis = await RawConnection.open(redisPort!);
+  const toClusterRedis = await RawConnection.open(clusterRedisPort!);
   const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
   t.after(() => {
     toRedis.close();
+    toClusterRedis.close();
     toShoal.close();
   });
 
   const mismatches: string[] = [];
-  const both = async (args: Arg[], where: string): Promise<void> => {
-    const [fromRedis, fromShoal] = [await toRedis.command(args), await toShoal.command(args)];
+  const both = async (args: Arg[], where: string, reference = toRedis): Promise<void> => {
+    const [fromRedis, fromShoal] = [await reference.command(args), await toShoal.command(args)];
     if (fromRedis === fromShoal) return;
     const name = typeof args[0] === 'string' ? args[0].toUpperCase() : '';
     if (differenceFor(name, args)?.same(fromRedis, fromShoal)) return;
@@ -341,6 +363,14 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
       await both(args, name);
       commands++;
     }
+  }
+  assert.equal(await toClusterRedis.command(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']), '+OK\r\n');
+  await until('the cluster-enabled redis-server to own its slots', async () => ((await toClusterRedis.command(['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : undefined), 20_000);
+  await both(['DEL', 'a', 'b', 'c', '{s}a', '{s}b', '{s}c'], 'cross-slot');
+  await toClusterRedis.command(['FLUSHALL']);
+  for (const args of CROSS_SLOT_SCRIPT) {
+    await both(args, 'cross-slot', toClusterRedis);
+    commands++;
   }
   for (const seed of [1, 2, 3, 4, 5]) {
     const next = generator(seed);
