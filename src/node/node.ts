@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -165,7 +165,6 @@ export class ShoalNode {
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
   private readonly scanResponder: ScanResponder;
-  private keyspaceView: KeyspaceService | null = null;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
@@ -242,6 +241,25 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
+  }
+
+  /**
+   * Everything the RESP front end needs from this node: the coordinator's get/set/delete and
+   * topology, read-modify-write on a key's primary, and iterating partitions.
+   */
+  get keyspace(): KeyspaceService {
+    const kv = this.kv;
+    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
+    return {
+      get: (key, options, done) => kv.get(key, options, done),
+      set: (key, value, options, done) => kv.set(key, value, options, done),
+      delete: (key, options, done) => kv.delete(key, options, done),
+      topology: () => kv.topology(),
+      // replaced when rmw-replication lands (read-modify-write on the primary)
+      rmw: (_keys, _op, _options, done) => done(notYet),
+      scanPartition: (partition, after, options, done) => this.scanner.scanPartition(partition, after, options, done),
+      countPartition: (partition, done) => this.scanner.countPartition(partition, done),
+    };
   }
 
   /**
@@ -326,27 +344,6 @@ export class ShoalNode {
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
   catchingUp(): boolean {
     return !this.ring.ringConfirmed || this.sync.progress().partitionsCatchingUp > 0;
-  }
-
-  /**
-   * Everything the RESP front end needs from this node: the coordinator's reads and writes and the
-   * scanner's keyspace iteration. Read-modify-write is not wired here yet (issue 13's rmw branch
-   * provides it): until then `rmw` fails as unavailable.
-   */
-  get keyspace(): KeyspaceService {
-    if (this.keyspaceView === null) {
-      const { kv, scanner } = this;
-      this.keyspaceView = {
-        get: (key, options, done) => kv.get(key, options, done),
-        set: (key, value, options, done) => kv.set(key, value, options, done),
-        delete: (key, options, done) => kv.delete(key, options, done),
-        topology: () => kv.topology(),
-        rmw: (_keys, _op, _options, done) => done({ code: 'unavailable', message: 'read-modify-write is not available yet' }),
-        scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
-        countPartition: (partition, done) => scanner.countPartition(partition, done),
-      };
-    }
-    return this.keyspaceView;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
