@@ -5,11 +5,13 @@
  * To add commands: export a `CommandSpec[]` from your module and add it to COMMAND_MODULES.
  */
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { keyspaceCommands } from './keyspace-commands.ts';
 import { serverCommands } from './server-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   serverCommands,
+  keyspaceCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */

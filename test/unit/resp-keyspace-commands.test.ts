@@ -82,7 +82,7 @@ function keyspaceOf(kv: MemoryKv): KeyspaceService {
 }
 
 function harness(kv: MemoryKv) {
-  const server: RespServerContext = { keyspace: keyspaceOf(kv), nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null };
+  const server: RespServerContext = { keyspace: keyspaceOf(kv), nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null, stats: { keyspaceHits: 0, keyspaceMisses: 0 } };
   const connection: ConnectionState = { id: 1, name: '', protocol: 2, address: '127.0.0.1:1', readonly: false, closeAfterReply: false };
   const byName = new Map(keyspaceCommands.map((c) => [c.name, c]));
   const run = (spec: CommandSpec, words: (string | Buffer)[]): Promise<Reply> =>
