@@ -7,6 +7,7 @@
  */
 import { parseRedisInteger } from '../replication/redis-numbers.ts';
 import type { KeyspaceService } from '../replication/api.ts';
+import { keySlot, SLOT_COUNT, slotToPartition } from '../ring/slots.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import {
   countKeys,
@@ -274,15 +275,18 @@ export const flushdbCommand = flushCommand('flushdb');
 // ---- CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT -----------------------------------------------
 
 /** Redis Cluster's hash slots. */
-export const CLUSTER_SLOTS = 16384;
+export const CLUSTER_SLOTS = SLOT_COUNT;
 
-/** How Redis Cluster slots map onto this cluster's partitions (resp-cluster provides it). */
+/** How Redis Cluster slots map onto this cluster's partitions (src/ring/slots.ts; tests may stand in). */
 export interface SlotMapping {
   /** The key's hash slot: CRC16 of the key or its {hash tag}, mod 16384. */
   keySlot(key: Uint8Array): number;
   /** The partition that holds slot `slot` (slot >> 4 for 1024 partitions). */
   partitionOfSlot(slot: number, partitions: number): number;
 }
+
+/** The cluster's own mapping: ring/slots.ts. */
+export const RING_SLOTS: SlotMapping = { keySlot: (key) => keySlot(key), partitionOfSlot: slotToPartition };
 
 /** A CLUSTER subcommand: `args[0]` is CLUSTER, `args[1]` the subcommand; arity counts both, as COMMAND INFO's does. */
 export type ClusterSubcommand = CommandSpec;
@@ -299,7 +303,7 @@ function longLong(bytes: Uint8Array): bigint | null {
 }
 
 /** CLUSTER COUNTKEYSINSLOT slot: the keys of the slot's partition whose slot it is. */
-export function countKeysInSlotCommand(slots: SlotMapping): ClusterSubcommand {
+export function countKeysInSlotCommand(slots: SlotMapping = RING_SLOTS): ClusterSubcommand {
   return {
     name: 'countkeysinslot',
     arity: 3,
@@ -324,7 +328,7 @@ export function countKeysInSlotCommand(slots: SlotMapping): ClusterSubcommand {
 }
 
 /** CLUSTER GETKEYSINSLOT slot count: up to `count` keys of the slot (in scan-hash order). */
-export function getKeysInSlotCommand(slots: SlotMapping): ClusterSubcommand {
+export function getKeysInSlotCommand(slots: SlotMapping = RING_SLOTS): ClusterSubcommand {
   return {
     name: 'getkeysinslot',
     arity: 4,
@@ -355,6 +359,12 @@ export function getKeysInSlotCommand(slots: SlotMapping): ClusterSubcommand {
     },
   };
 }
+
+/**
+ * CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT, for the CLUSTER command's `subcommands` (the CLUSTER
+ * command itself, with its other subcommands, is the cluster module's).
+ */
+export const clusterKeyspaceSubcommands: readonly ClusterSubcommand[] = [countKeysInSlotCommand(), getKeysInSlotCommand()];
 
 /** The top-level commands of this module, for the command table (commands.ts). */
 export const keyspaceCommands: readonly CommandSpec[] = [scanCommand, keysCommand, dbsizeCommand, randomkeyCommand, flushallCommand, flushdbCommand];

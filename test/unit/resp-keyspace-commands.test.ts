@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyspaceService } from '../../src/replication/api.ts';
 import type { CommandSpec, ConnectionState, ReplyWriter, RespServerContext } from '../../src/resp/command.ts';
-import { countKeysInSlotCommand, getKeysInSlotCommand, keyspaceCommands, type SlotMapping } from '../../src/resp/keyspace-commands.ts';
+import { countKeysInSlotCommand, getKeysInSlotCommand, keyspaceCommands, RING_SLOTS } from '../../src/resp/keyspace-commands.ts';
 import { cursorPosition, encodeCursor, parseCursor } from '../../src/resp/keyspace-walk.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
 
@@ -211,20 +211,27 @@ describe('keyspace commands over MemoryKv', () => {
   it('CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT filter the slot\'s partition by slot', async () => {
     const kv = filled(500);
     const { run } = harness(kv);
-    // A stand-in mapping for the test: slot = the key's partition * 16 + (last byte mod 16).
-    const { partitionOf } = await import('../../src/ring/partition.ts');
-    const slots: SlotMapping = {
-      keySlot: (key) => partitionOf(key, 1024) * 16 + (key[key.length - 1]! % 16),
-      partitionOfSlot: (slot) => slot >> 4,
-    };
+    // Hash tags put many keys in one slot; the other keys share its partition, not its slot.
+    for (let i = 0; i < 30; i++) kv.store.set(Buffer.from(`{user7}:${i}`), Buffer.from('v'), 0);
+    const slots = RING_SLOTS;
     const count = countKeysInSlotCommand(slots);
     const get = getKeysInSlotCommand(slots);
-    const someKey = Buffer.from('key:42');
-    const slot = slots.keySlot(someKey);
-    const expected = Array.from({ length: 500 }, (_, i) => Buffer.from(`key:${i}`)).filter((k) => slots.keySlot(k) === slot).map((k) => k.toString());
+    const slot = slots.keySlot(Buffer.from('{user7}:x'));
+    const expected = Array.from({ length: 30 }, (_, i) => `{user7}:${i}`);
+    const partition = slots.partitionOfSlot(slot, 1024);
+    // Keys in the same partition but other slots, which the slot filter must leave out.
+    let neighbours = 0;
+    for (let i = 0; neighbours < 5; i++) {
+      const key = Buffer.from(`other:${i}`);
+      if (slots.partitionOfSlot(slots.keySlot(key), 1024) === partition && slots.keySlot(key) !== slot) {
+        kv.store.set(key, Buffer.from('v'), 0);
+        neighbours++;
+      }
+    }
     assert.equal(await run(count, ['CLUSTER', 'COUNTKEYSINSLOT', String(slot)]), expected.length);
     assert.deepEqual(((await run(get, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '100'])) as string[]).sort(), expected.sort());
     assert.equal(((await run(get, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '0'])) as string[]).length, 0);
+    assert.equal(((await run(get, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '7'])) as string[]).length, 7);
     assert.deepEqual(await run(count, ['CLUSTER', 'COUNTKEYSINSLOT', '16384']), { error: 'ERR Invalid slot' });
     assert.deepEqual(await run(count, ['CLUSTER', 'COUNTKEYSINSLOT', 'x']), { error: 'ERR value is not an integer or out of range' });
     assert.deepEqual(await run(get, ['CLUSTER', 'GETKEYSINSLOT', '1', '-1']), { error: 'ERR Invalid slot or number of keys' });
