@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -34,6 +34,7 @@ import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMess
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
 import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
+import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -156,6 +157,8 @@ export class ShoalNode {
   /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
   readonly rmw: RmwCoordinator;
   private readonly rmwPrimary: RmwPrimary;
+  /** Iterates the keyspace partition by partition (replication/scan.ts). */
+  readonly scanner: PartitionScanner;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -172,6 +175,7 @@ export class ShoalNode {
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
+  private readonly scanResponder: ScanResponder;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
@@ -238,6 +242,8 @@ export class ShoalNode {
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.rmw = new RmwCoordinator(ctx);
     this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
+    this.scanner = new PartitionScanner(ctx);
+    this.scanResponder = new ScanResponder(ctx, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -256,16 +262,14 @@ export class ShoalNode {
    */
   get keyspace(): KeyspaceService {
     const kv = this.kv;
-    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
     return {
       get: (key, options, done) => kv.get(key, options, done),
       set: (key, value, options, done) => kv.set(key, value, options, done),
       delete: (key, options, done) => kv.delete(key, options, done),
       topology: () => kv.topology(),
       rmw: (keys, op, options, done) => this.rmw.rmw(keys, op, options, done),
-      // replaced when resp-scan lands (partition scans)
-      scanPartition: (_partition, _after, _options, done) => done(notYet),
-      countPartition: (_partition, done) => done(notYet),
+      scanPartition: (partition, after, options, done) => this.scanner.scanPartition(partition, after, options, done),
+      countPartition: (partition, done) => this.scanner.countPartition(partition, done),
     };
   }
 
@@ -524,6 +528,7 @@ export class ShoalNode {
     this.kv.stop();
     this.rmw.stop();
     this.rmwPrimary.stop();
+    this.scanner.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
@@ -700,6 +705,7 @@ export class ShoalNode {
     if (this.rmwPrimary.onMessage(from, message)) return;
     if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
+    if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);
   }

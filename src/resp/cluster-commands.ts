@@ -13,6 +13,7 @@ import { keySlot } from '../ring/slots.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import type { ClusterLayout, SlotRange } from './cluster-layout.ts';
 import type { ClusterMember, ClusterView } from './cluster-view.ts';
+import { clusterKeyspaceSubcommands } from './keyspace-commands.ts';
 
 type Run = CommandSpec['run'];
 
@@ -286,4 +287,4 @@ export const askingCommand: CommandSpec = {
 };
 
 /** This module's commands, for the command table (commands.ts). */
-export const clusterCommands: readonly CommandSpec[] = [clusterCommand(), readonlyCommand, readwriteCommand, askingCommand];
+export const clusterCommands: readonly CommandSpec[] = [clusterCommand(clusterKeyspaceSubcommands), readonlyCommand, readwriteCommand, askingCommand];

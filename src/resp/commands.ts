@@ -6,6 +6,7 @@
  */
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import { expireCommands } from './expire-commands.ts';
+import { keyspaceCommands } from './keyspace-commands.ts';
 import { serverCommands } from './server-commands.ts';
 import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
@@ -16,6 +17,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   clusterCommands,
   stringCommands,
   expireCommands,
+  keyspaceCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
