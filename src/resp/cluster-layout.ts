@@ -109,6 +109,12 @@ export class ClusterLayout {
     return new Set(this.ranges().map((r) => r.primary.name)).size;
   }
 
+  /** A member this node believes reachable: known, and alive or suspect. */
+  private reachable(name: string): boolean {
+    const liveness = this.members.get(name)?.liveness;
+    return liveness !== undefined && liveness !== 'dead';
+  }
+
   health(): SlotHealth {
     let ok = this.partitions > 0;
     let assigned = 0;
@@ -119,7 +125,7 @@ export class ClusterLayout {
       const [start, end] = partitionSlotRange(p, this.partitions);
       const slots = end - start + 1;
       if (owners.length > 0) assigned += slots;
-      if (!owners.some((name) => this.members.get(name)?.liveness !== undefined && this.members.get(name)?.liveness !== 'dead')) ok = false;
+      if (!owners.some((name) => this.reachable(name))) ok = false;
       const primary = this.primaries[p];
       if (primary?.liveness === 'alive') slotsOk += slots;
       else if (primary?.liveness === 'suspect') slotsPfail += slots;

@@ -67,7 +67,7 @@ export interface ClusterView {
 
 /** Gossip rounds a ring must stay unchanged before MOVED: every member has most likely seen it by then. */
 export const STABLE_ROUNDS = 3;
-/** Member liveness is re-read at most this often: route() runs on every keyed command. */
+/** Members and ring are re-read at most this often (or on a ring change): route() runs on every keyed command. */
 export const MEMBER_REFRESH_MS = 100;
 
 const ids = new Map<string, string>();
@@ -98,14 +98,29 @@ export function splitAddress(address: string): { host: string; port: number } | 
 
 export function createClusterView(source: ClusterSource, stableRounds = STABLE_ROUNDS): ClusterView {
   const selfName = source.self;
-  let ringVersion = source.topology().version;
+  // The node's topology() rebuilds its member list on each call: read it at most every
+  // MEMBER_REFRESH_MS, and at once when the node says its ring changed.
+  let topology = source.topology();
+  let topologyReadAt = source.nowMs();
+  const readTopology = (): TopologySnapshot => {
+    const now = source.nowMs();
+    if (now - topologyReadAt >= MEMBER_REFRESH_MS) {
+      topology = source.topology();
+      topologyReadAt = now;
+    }
+    return topology;
+  };
+  let ringVersion = topology.version;
   let ringChangedAt = source.nowMs();
   const noteVersion = (version: string): void => {
     if (version === ringVersion) return;
     ringVersion = version;
     ringChangedAt = source.nowMs();
   };
-  source.onTopologyChange?.(noteVersion);
+  source.onTopologyChange?.((version) => {
+    topologyReadAt = Number.NEGATIVE_INFINITY;
+    noteVersion(version);
+  });
 
   let members: Map<string, ClusterMember> = new Map();
   let membersKey = '';
@@ -146,21 +161,21 @@ export function createClusterView(source: ClusterSource, stableRounds = STABLE_R
     selfName,
     selfId: nodeIdOf(selfName),
     stableAfterMs: stableRounds * source.gossipRoundMs,
-    topology: () => source.topology(),
+    topology: readTopology,
     members: readMembers,
     layout() {
-      const topology = source.topology();
-      noteVersion(topology.version);
+      const ring = readTopology();
+      noteVersion(ring.version);
       const current = readMembers();
-      if (layout === null || layoutTopology !== topology || layoutMembers !== current) {
-        layout = new ClusterLayout(topology, current, selfName);
-        layoutTopology = topology;
+      if (layout === null || layoutTopology !== ring || layoutMembers !== current) {
+        layout = new ClusterLayout(ring, current, selfName);
+        layoutTopology = ring;
         layoutMembers = current;
       }
       return layout;
     },
     ringStableMs() {
-      noteVersion(source.topology().version);
+      noteVersion(readTopology().version);
       return source.nowMs() - ringChangedAt;
     },
   };
