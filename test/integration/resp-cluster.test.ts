@@ -1,13 +1,15 @@
 /**
  * Redis Cluster mode on a real 3-node cluster (src/resp/cluster-*.ts, redirect.ts): every node
  * answers CLUSTER SLOTS with the whole slot space and the same primaries, a key sent to a node
- * that is not its primary gets MOVED there, and `redis-cli -c` follows it for SET and GET.
+ * that is not its primary gets MOVED there, and `redis-cli -c` follows it for SET and GET; an
+ * ioredis Cluster with default options finds every node from one through CLUSTER SLOTS.
  * (resp-clients runs the big client workloads; this stays small.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { Cluster } from 'ioredis';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { keySlot } from '../../src/ring/slots.ts';
 import { TestCluster, until } from './daemon-harness.ts';
@@ -83,4 +85,16 @@ test('a key sent to another node is MOVED to its primary, and redis-cli -c follo
   assert.equal(await redisCli(target, 'GET', key), 'v1');
   // CROSSSLOT for MSETNX over two slots, as Redis Cluster.
   assert.equal(await redisCli(target, 'MSETNX', '{a}1', 'x', '{b}1', 'y'), "CROSSSLOT Keys in request don't hash to the same slot");
+});
+
+test('ioredis Cluster (default options) discovers the nodes from CLUSTER SLOTS and routes keys', async () => {
+  const client = new Cluster([{ host: '127.0.0.1', port: respPorts[1]! }]);
+  try {
+    const keys = Array.from({ length: 20 }, (_, i) => `io:${i}`);
+    for (const key of keys) assert.equal(await client.set(key, key), 'OK');
+    for (const key of keys) assert.equal(await client.get(key), key);
+    assert.deepEqual(client.nodes('master').map((n) => n.options.port).sort(), [...respPorts].sort());
+  } finally {
+    client.disconnect();
+  }
 });
