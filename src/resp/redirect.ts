@@ -4,12 +4,15 @@
  *
  * Any node can serve any key (it coordinates the replicas, as for the SDK), so a redirect is
  * only advice that saves a hop: cluster clients that never refresh their slot map on a timer
- * (ioredis) converge because of it. Hence every doubt serves the key here:
+ * (ioredis) converge because of it, and plain clients keep working against a node that holds
+ * the key. A node redirects only a key it holds no replica of (not in the key's preference
+ * list), to the key's primary; every doubt serves the key here:
  * - the ring changed less than a few gossip rounds ago (other nodes may not agree yet);
- * - the key's primary is this node, or is not believed alive, or has no RESP listener;
+ * - this node holds a replica of the key (so with N equal to the node count nothing moves, and
+ *   a READONLY connection reading a key it holds a replica of is served too);
+ * - the key's primary is not believed alive, or has no RESP listener;
  * - this connection was just redirected for this very key (a client whose map disagrees with
  *   ours would otherwise bounce between nodes): the second time in a row it is served;
- * - READONLY connections reading a key this node holds a replica of;
  * - multi-key commands whose keys are in several slots (they fan out across partitions), except
  *   MSETNX, RENAME and RENAMENX, whose all-or-nothing meaning needs one slot: CROSSSLOT, as Redis.
  */
@@ -48,7 +51,7 @@ export function createRouter(view: ClusterView): RouteHook {
         return SINGLE_SLOT_COMMANDS.has(spec.name) ? CROSSSLOT_ERROR : null;
       }
     }
-    const target = movedTarget(view, connection, spec, slot);
+    const target = movedTarget(view, slot);
     if (target === null) {
       lastMoved.delete(connection);
       return null;
@@ -65,13 +68,14 @@ export function createRouter(view: ClusterView): RouteHook {
 }
 
 /** `host:port` to redirect a command on `slot` to, or null to serve it here. */
-function movedTarget(view: ClusterView, connection: ConnectionState, spec: CommandSpec, slot: number): string | null {
+function movedTarget(view: ClusterView, slot: number): string | null {
   if (view.ringStableMs() < view.stableAfterMs) return null;
   const layout = view.layout();
   const partition = layout.partitionOfSlot(slot);
+  // Any replica serves reads and writes alike (writes are coordinated to every replica), READONLY or not.
+  if (layout.isOwner(partition, view.selfName)) return null;
   const primary = layout.primaryOf(partition);
   if (primary === null || primary.self || primary.liveness !== 'alive' || primary.resp === null) return null;
-  if (connection.readonly && spec.flags.includes('readonly') && layout.isOwner(partition, view.selfName)) return null;
   return `${primary.resp.host}:${primary.resp.port}`;
 }
 

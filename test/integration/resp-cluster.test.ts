@@ -1,7 +1,7 @@
 /**
  * Redis Cluster mode on a real 3-node cluster (src/resp/cluster-*.ts, redirect.ts): every node
  * answers CLUSTER SLOTS with the whole slot space and the same primaries, a key sent to a node
- * that is not its primary gets MOVED there, and `redis-cli -c` follows it for SET and GET; an
+ * that holds no replica of it gets MOVED to its primary, and `redis-cli -c` follows it for SET and GET; an
  * ioredis Cluster with default options finds every node from one through CLUSTER SLOTS.
  * (resp-clients runs the big client workloads; this stays small.)
  */
@@ -33,7 +33,10 @@ async function slotRanges(port: number): Promise<[number, number, number][]> {
 before(async () => {
   cluster = await TestCluster.create(3);
   respPorts = await freePorts(3);
-  cluster.nodes.forEach((node, i) => Object.assign(node.spec, { extra: ['--resp-port', String(respPorts[i]!)] }));
+  // One replica per key, so each node holds a third of the keys and redirects the others (with
+  // N = 3 on three nodes every node holds every key and never redirects).
+  const oneReplica = ['--replicas', '1', '--read-quorum', '1', '--write-quorum', '1'];
+  cluster.nodes.forEach((node, i) => Object.assign(node.spec, { extra: ['--resp-port', String(respPorts[i]!), ...oneReplica] }));
   await cluster.startAll();
   await cluster.untilConverged();
 });
@@ -64,7 +67,7 @@ test('every node lists all 16384 slots under the same primaries, each a node of 
   assert.ok(ids.every((id) => /^[0-9a-f]{40}$/.test(id)));
 });
 
-test('a key sent to another node is MOVED to its primary, and redis-cli -c follows it', async () => {
+test('a key sent to a node without a replica of it is MOVED to its primary, and redis-cli -c follows it', async () => {
   const ranges = await slotRanges(respPorts[0]!);
   const primaryPort = (key: string): number => ranges.find(([start, end]) => keySlot(key) >= start && keySlot(key) <= end)![2];
   // A key whose primary is not the first node: asking the first node must redirect.

@@ -172,7 +172,7 @@ test('READONLY and READWRITE set the connection flag', () => {
   assert.equal(Buffer.concat(sink.take()).toString(), '+OK\r\n+OK\r\n');
 });
 
-test('MOVED only once the ring has been stable for a few gossip rounds, never to itself', () => {
+test('MOVED only once the ring has been stable for a few gossip rounds, and only for keys this node holds no replica of', () => {
   const { view, clock } = fixture();
   const route = createRouter(view);
   const conn = connection();
@@ -182,6 +182,7 @@ test('MOVED only once the ring has been stable for a few gossip rounds, never to
   clock.now += 3 * ROUND_MS;
   assert.equal(route(conn, GET, args('get', onB)), `MOVED ${keySlot(onB)} 127.0.0.1:7412`);
   assert.equal(route(conn, GET, args('get', onA)), null, 'this node is the primary');
+  assert.equal(route(conn, GET, args('get', keyIn(4))), null, 'this node is a replica (owners c, a)');
 });
 
 test('never twice in a row for the same key and connection: the second time it is served', () => {
@@ -217,17 +218,19 @@ test('no MOVED to a node not believed alive, nor while the ring changes', () => 
   assert.notEqual(route(connection(), GET, args('get', onB)), null);
 });
 
-test('a READONLY connection reads here when this node holds a replica; writes still move', () => {
+test('a node holding a replica of the key serves it, reads and writes, READONLY or not; other keys move', () => {
   const { view, clock } = fixture();
   clock.now += 10 * ROUND_MS;
   const route = createRouter(view);
-  const conn = connection();
-  conn.readonly = true;
   const onBReplicaA = keyIn(3); // owners [b, a]
   const onBOnly = keyIn(2); // owners [b, c]
-  assert.equal(route(conn, GET, args('get', onBReplicaA)), null);
-  assert.equal(route(conn, SET, args('set', onBReplicaA, 'v')), `MOVED ${keySlot(onBReplicaA)} 127.0.0.1:7412`);
-  assert.equal(route(conn, GET, args('get', onBOnly)), `MOVED ${keySlot(onBOnly)} 127.0.0.1:7412`);
+  for (const readonly of [false, true]) {
+    const conn = connection();
+    conn.readonly = readonly;
+    assert.equal(route(conn, GET, args('get', onBReplicaA)), null);
+    assert.equal(route(conn, SET, args('set', onBReplicaA, 'v')), null);
+    assert.equal(route(conn, GET, args('get', onBOnly)), `MOVED ${keySlot(onBOnly)} 127.0.0.1:7412`);
+  }
 });
 
 test('multi-key commands: across slots they run here, except MSETNX and RENAME (CROSSSLOT)', () => {
