@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -32,6 +32,9 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
+import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
+import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -42,6 +45,8 @@ export const META = {
   partitions: 'partitions',
   /** host:port clients connect to. */
   clientAddress: 'clientAddress',
+  /** host:port of the member's Redis protocol listener (absent: it has none). */
+  respAddress: 'respAddress',
   ...RING_META,
 } as const;
 
@@ -85,6 +90,8 @@ export interface NodeStats {
   handoff: HandoffProgress;
   malformedMessages: number;
   pendingRequests: number;
+  /** Read-modify-write: as coordinator, and as primary (and fencing replica). */
+  rmw: RmwCoordinatorStats & RmwPrimaryStats;
 }
 
 export interface MemberStatus {
@@ -94,6 +101,8 @@ export interface MemberStatus {
   state: Member['state'];
   incarnation: number;
   clientAddress: string | null;
+  /** host:port of its Redis protocol listener, or null when it has none. */
+  respAddress?: string | null;
   leaving: boolean;
   /** In the ring (holds data): not left, not leaving, same partition count. */
   inRing: boolean;
@@ -145,6 +154,11 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
+  readonly rmw: RmwCoordinator;
+  private readonly rmwPrimary: RmwPrimary;
+  /** Iterates the keyspace partition by partition (replication/scan.ts). */
+  readonly scanner: PartitionScanner;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -161,6 +175,7 @@ export class ShoalNode {
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
+  private readonly scanResponder: ScanResponder;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
@@ -225,6 +240,10 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.rmw = new RmwCoordinator(ctx);
+    this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
+    this.scanner = new PartitionScanner(ctx);
+    this.scanResponder = new ScanResponder(ctx, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -243,17 +262,14 @@ export class ShoalNode {
    */
   get keyspace(): KeyspaceService {
     const kv = this.kv;
-    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
     return {
       get: (key, options, done) => kv.get(key, options, done),
       set: (key, value, options, done) => kv.set(key, value, options, done),
       delete: (key, options, done) => kv.delete(key, options, done),
       topology: () => kv.topology(),
-      // replaced when rmw-replication lands (read-modify-write on the primary)
-      rmw: (_keys, _op, _options, done) => done(notYet),
-      // replaced when resp-scan lands (partition scans)
-      scanPartition: (_partition, _after, _options, done) => done(notYet),
-      countPartition: (_partition, done) => done(notYet),
+      rmw: (keys, op, options, done) => this.rmw.rmw(keys, op, options, done),
+      scanPartition: (partition, after, options, done) => this.scanner.scanPartition(partition, after, options, done),
+      countPartition: (partition, done) => this.scanner.countPartition(partition, done),
     };
   }
 
@@ -358,6 +374,7 @@ export class ShoalNode {
       handoff: this.sync.progress(),
       malformedMessages: this.malformed,
       pendingRequests: this.kv.pendingCount,
+      rmw: { ...this.rmw.stats, ...this.rmwPrimary.stats },
     };
   }
 
@@ -388,6 +405,7 @@ export class ShoalNode {
         state: m.state,
         incarnation: m.incarnation,
         clientAddress: typeof m.meta[META.clientAddress] === 'string' ? (m.meta[META.clientAddress] as string) : null,
+        respAddress: typeof m.meta[META.respAddress] === 'string' ? (m.meta[META.respAddress] as string) : null,
         leaving: Boolean(m.meta[META.leaving]),
         inRing: inRing.has(m.name),
         partitionsOwned: owned.get(m.name)?.all ?? 0,
@@ -425,10 +443,16 @@ export class ShoalNode {
     // A member that restarted with another client port keeps its name (and so the ring version):
     // the addresses are checked on every call. No advertised client address means none (''),
     // which clients skip; the peer address would only send them to the node-to-node port.
-    const nodes = placement.members.map((m) => ({ name: m.name, zone: m.zone, clientAddress: String(byName.get(m.name)?.meta[META.clientAddress] ?? '') }));
+    const nodes = placement.members.map((m) => {
+      const meta = byName.get(m.name)?.meta;
+      const node: TopologySnapshot['nodes'][number] = { name: m.name, zone: m.zone, clientAddress: String(meta?.[META.clientAddress] ?? '') };
+      if (typeof meta?.[META.respAddress] === 'string') node.respAddress = meta[META.respAddress] as string;
+      return node;
+    });
     const cached = this.topologyCache;
     const sameRing = cached?.version === placement.version;
-    if (cached && sameRing && cached.nodes.every((n, i) => n.clientAddress === nodes[i]!.clientAddress)) return cached;
+    const sameAddresses = (n: TopologySnapshot['nodes'][number], i: number): boolean => n.clientAddress === nodes[i]!.clientAddress && n.respAddress === nodes[i]!.respAddress;
+    if (cached && sameRing && cached.nodes.every(sameAddresses)) return cached;
     let owners = cached && sameRing ? cached.owners : null;
     if (owners === null) {
       owners = [];
@@ -502,6 +526,9 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
+    this.rmw.stop();
+    this.rmwPrimary.stop();
+    this.scanner.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
@@ -675,7 +702,10 @@ export class ShoalNode {
   private dispatch(from: string, message: KvMessage): void {
     if (this.stopped) return;
     if (this.host.onMessage(from, message)) return;
+    if (this.rmwPrimary.onMessage(from, message)) return;
+    if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
+    if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);
   }

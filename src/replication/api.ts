@@ -87,7 +87,7 @@ export interface TopologySnapshot {
   partitions: number;
   replicas: number;
   /** Members that hold data, with the address clients connect to. */
-  nodes: { name: string; clientAddress: string; zone: string }[];
+  nodes: { name: string; clientAddress: string; zone: string; /** host:port of its Redis protocol listener, when it has one. */ respAddress?: string }[];
   /** owners[p] = names of partition p's preference list, primary first. */
   owners: string[][];
 }
@@ -129,6 +129,8 @@ export interface ScanPage {
   keys: Uint8Array[];
   /** Scan-hash position to pass as `after` for the next page, or null when the partition is done. */
   next: number | null;
+  /** Keys looked at for this page (`count`, or fewer at the partition's end) before `match` filtered them. */
+  examined?: number;
 }
 
 export interface ScanOptions {

@@ -7,15 +7,25 @@
  */
 import type {
   Callback,
+  ScanOptions,
+  ScanPage,
+  ScanService,
   DeleteOptions,
   GetOptions,
   GetResult,
   KvService,
+  RmwOp,
+  RmwOptions,
+  RmwResult,
+  RmwService,
   SetOptions,
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
-import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
+import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
+import { applyRmw } from '../replication/rmw.ts';
+import { invalidScanRequest, pageOf } from '../replication/scan.ts';
+import { DEFAULT_PARTITION_COUNT, partitionOf } from '../ring/partition.ts';
 import type { TopologyListener, TopologyObservable } from './topology-watch.ts';
 
 export interface MemoryEntry {
@@ -54,6 +64,15 @@ export class MemoryStore {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Calls `fn` with every live key (as its latin1 string); expired entries are dropped on the way. */
+  forEachLiveKey(fn: (key: string) => void): void {
+    const now = this.wallMs();
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) this.entries.delete(key);
+      else fn(key);
+    }
+  }
 }
 
 export interface MemoryKvOptions {
@@ -69,13 +88,15 @@ export interface MemoryKvOptions {
   partitions?: number;
 }
 
-export class MemoryKv implements KvService, TopologyObservable {
+export class MemoryKv implements KvService, RmwService, ScanService, TopologyObservable {
   readonly store: MemoryStore;
+  private readonly wallMs: () => number;
   private current: TopologySnapshot;
   private readonly listeners = new Set<TopologyListener>();
 
   constructor(options: MemoryKvOptions = {}) {
-    this.store = options.store ?? new MemoryStore(options.wallMs ?? Date.now);
+    this.wallMs = options.wallMs ?? Date.now;
+    this.store = options.store ?? new MemoryStore(this.wallMs);
     this.current = singleNodeTopology(
       options.nodeName ?? 'memory',
       options.clientAddress ?? '',
@@ -103,8 +124,52 @@ export class MemoryKv implements KvService, TopologyObservable {
     done(null, { acks: 1 });
   }
 
+  /** Read-modify-write with Redis's semantics (applyRmw); atomic, since this keyspace is one map. */
+  rmw(keys: Uint8Array[], op: RmwOp, _options: RmwOptions, done: Callback<RmwResult>): void {
+    const nowMs = this.wallMs();
+    const current = keys.map((key) => {
+      const entry = this.store.get(key);
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
+    });
+    const { result, writes } = applyRmw(op, current, nowMs, { maxValueBytes: DEFAULT_MAX_VALUE_BYTES });
+    writes.forEach((write, i) => {
+      if (write === null) return;
+      if (write === 'delete') return this.store.delete(keys[i]!);
+      this.store.set(keys[i]!, write.value, 0);
+      // The expiry is absolute; set it on the entry itself rather than as a ttl from a later clock reading.
+      this.store.get(keys[i]!)!.expiresAtMs = write.expiresAtMs === 0 ? null : write.expiresAtMs;
+    });
+    done(null, result);
+  }
+
   topology(): TopologySnapshot {
     return this.current;
+  }
+
+  /**
+   * Pages of one partition's keys as a cluster serves them (replication/scan.ts: scan-hash order,
+   * the same positions). Each call walks every key: this is for tests and small single-node use.
+   */
+  scanPartition(partition: number, after: number, options: ScanOptions, done: Callback<ScanPage>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, after, options.count);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    const page = pageOf((visit) => this.forEachKeyOf(partition, visit), after, options.count, options.match ?? null);
+    done(null, { keys: page.keys.map((k) => Uint8Array.from(Buffer.from(k, 'latin1'))), next: page.next, examined: page.examined });
+  }
+
+  countPartition(partition: number, done: Callback<number>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, 0, 1);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    let n = 0;
+    this.forEachKeyOf(partition, () => n++);
+    done(null, n);
+  }
+
+  private forEachKeyOf(partition: number, visit: (key: string) => void): void {
+    const partitions = this.current.partitions;
+    this.store.forEachLiveKey((key) => {
+      if (partitionOf(Buffer.from(key, 'latin1'), partitions) === partition) visit(key);
+    });
   }
 
   /** Replaces the topology (e.g. once the listening port is known) and tells subscribers. */
