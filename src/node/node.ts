@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -32,6 +32,7 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -145,6 +146,8 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** Iterates the keyspace partition by partition (replication/scan.ts). */
+  readonly scanner: PartitionScanner;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -161,6 +164,8 @@ export class ShoalNode {
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
+  private readonly scanResponder: ScanResponder;
+  private keyspaceView: KeyspaceService | null = null;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
@@ -225,6 +230,8 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.scanner = new PartitionScanner(ctx);
+    this.scanResponder = new ScanResponder(ctx, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -319,6 +326,27 @@ export class ShoalNode {
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
   catchingUp(): boolean {
     return !this.ring.ringConfirmed || this.sync.progress().partitionsCatchingUp > 0;
+  }
+
+  /**
+   * Everything the RESP front end needs from this node: the coordinator's reads and writes and the
+   * scanner's keyspace iteration. Read-modify-write is not wired here yet (issue 13's rmw branch
+   * provides it): until then `rmw` fails as unavailable.
+   */
+  get keyspace(): KeyspaceService {
+    if (this.keyspaceView === null) {
+      const { kv, scanner } = this;
+      this.keyspaceView = {
+        get: (key, options, done) => kv.get(key, options, done),
+        set: (key, value, options, done) => kv.set(key, value, options, done),
+        delete: (key, options, done) => kv.delete(key, options, done),
+        topology: () => kv.topology(),
+        rmw: (_keys, _op, _options, done) => done({ code: 'unavailable', message: 'read-modify-write is not available yet' }),
+        scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
+        countPartition: (partition, done) => scanner.countPartition(partition, done),
+      };
+    }
+    return this.keyspaceView;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -482,6 +510,7 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
+    this.scanner.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
@@ -656,6 +685,7 @@ export class ShoalNode {
     if (this.stopped) return;
     if (this.host.onMessage(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
+    if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);
   }

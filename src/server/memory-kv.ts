@@ -1,5 +1,5 @@
 /**
- * A single-process, in-memory `KvService` and `RmwService`: a map with TTLs and a one-node (or
+ * A single-process, in-memory `KvService`, `RmwService` and `ScanService`: a map with TTLs and a one-node (or
  * hand-set) topology. Read-modify-writes run `applyRmw` (src/replication/rmw.ts) on the map, and
  * remember request ids per partition as a cluster's primaries do (RmwRequestMemory below).
  *
@@ -9,6 +9,9 @@
  */
 import type {
   Callback,
+  ScanOptions,
+  ScanPage,
+  ScanService,
   DeleteOptions,
   GetOptions,
   GetResult,
@@ -22,6 +25,7 @@ import type {
   WriteResult,
 } from '../replication/api.ts';
 import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
+import { invalidScanRequest, pageOf } from '../replication/scan.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import { DEFAULT_PARTITION_COUNT, partitionOf } from '../ring/partition.ts';
 import type { TopologyListener, TopologyObservable } from './topology-watch.ts';
@@ -71,6 +75,15 @@ export class MemoryStore {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Calls `fn` with every live key (as its latin1 string); expired entries are dropped on the way. */
+  forEachLiveKey(fn: (key: string) => void): void {
+    const now = this.wallMs();
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) this.entries.delete(key);
+      else fn(key);
+    }
+  }
 }
 
 export interface MemoryKvOptions {
@@ -88,7 +101,7 @@ export interface MemoryKvOptions {
   maxValueBytes?: number;
 }
 
-export class MemoryKv implements KvService, RmwService, TopologyObservable {
+export class MemoryKv implements KvService, RmwService, ScanService, TopologyObservable {
   readonly store: MemoryStore;
   private current: TopologySnapshot;
   private readonly listeners = new Set<TopologyListener>();
@@ -167,6 +180,32 @@ export class MemoryKv implements KvService, RmwService, TopologyObservable {
 
   topology(): TopologySnapshot {
     return this.current;
+  }
+
+  /**
+   * Pages of one partition's keys as a cluster serves them (replication/scan.ts: scan-hash order,
+   * the same positions). Each call walks every key: this is for tests and small single-node use.
+   */
+  scanPartition(partition: number, after: number, options: ScanOptions, done: Callback<ScanPage>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, after, options.count);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    const page = pageOf((visit) => this.forEachKeyOf(partition, visit), after, options.count, options.match ?? null);
+    done(null, { keys: page.keys.map((k) => Uint8Array.from(Buffer.from(k, 'latin1'))), next: page.next, examined: page.examined });
+  }
+
+  countPartition(partition: number, done: Callback<number>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, 0, 1);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    let n = 0;
+    this.forEachKeyOf(partition, () => n++);
+    done(null, n);
+  }
+
+  private forEachKeyOf(partition: number, visit: (key: string) => void): void {
+    const partitions = this.current.partitions;
+    this.store.forEachLiveKey((key) => {
+      if (partitionOf(Buffer.from(key, 'latin1'), partitions) === partition) visit(key);
+    });
   }
 
   /** Replaces the topology (e.g. once the listening port is known) and tells subscribers. */
