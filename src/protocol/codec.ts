@@ -100,8 +100,10 @@ function decoderFor(maxFrameBytes: number): Decoder {
 }
 
 /**
- * Values a client frame may hold in all, per request its batch may hold: a request has at most 6
- * today, and the rest leaves room for fields a later version appends. Enforced before decoding
+ * Values a client frame may hold in all, per request its batch may hold: a get or set has at most
+ * 7, a one-key rmw at most 15 (a set with an expiry, counting its arrays), and the rest leaves room
+ * for fields a later version appends; a batch of multi-key rmws (del, msetnx) must be smaller to
+ * fit (a single one may use the whole frame's budget). Enforced before decoding
  * (msgpack-scan.ts), so that a frame's decoding cost is bounded by the batch limit, not its bytes.
  */
 export const MAX_VALUES_PER_REQUEST = 16;

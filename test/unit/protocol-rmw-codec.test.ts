@@ -174,3 +174,10 @@ test('rmw frames of the wrong shape are rejected with FrameDecodeError, never an
     { numRuns: 1000 },
   );
 });
+
+test('a full batch of one-key rmw sets with an expiry fits the decoding budget of a frame', () => {
+  const set: WireRmwOp = { op: 'set', value: new Uint8Array(1), expiry: { kind: 'in', ttlMs: 1000 }, condition: 'nx', get: true };
+  const requests: RmwRequest[] = Array.from({ length: DEFAULT_WIRE_LIMITS.maxBatchRequests }, (_, i) => ({ op: 'rmw', id: i + 1, keys: [new Uint8Array([i & 0xff])], rmw: set, requestId: 'r'.repeat(32), consistency: 'all' }));
+  const frame = decodeClientFrame(encodeClientFrame({ type: 'requests', requests }));
+  assert.equal(frame.type === 'requests' ? frame.requests.filter((r) => r.op === 'rmw').length : 0, requests.length);
+});
