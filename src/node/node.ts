@@ -33,6 +33,8 @@ import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
+import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
+import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -86,6 +88,8 @@ export interface NodeStats {
   handoff: HandoffProgress;
   malformedMessages: number;
   pendingRequests: number;
+  /** Read-modify-write: as coordinator, and as primary (and fencing replica). */
+  rmw: RmwCoordinatorStats & RmwPrimaryStats;
 }
 
 export interface MemberStatus {
@@ -148,6 +152,9 @@ export class ShoalNode {
   readonly kv: Coordinator;
   /** Iterates the keyspace partition by partition (replication/scan.ts). */
   readonly scanner: PartitionScanner;
+  /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
+  readonly rmw: RmwCoordinator;
+  private readonly rmwPrimary: RmwPrimary;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -232,6 +239,8 @@ export class ShoalNode {
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
+    this.rmw = new RmwCoordinator(ctx);
+    this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -329,19 +338,19 @@ export class ShoalNode {
   }
 
   /**
-   * Everything the RESP front end needs from this node: the coordinator's reads and writes and the
-   * scanner's keyspace iteration. Read-modify-write is not wired here yet (issue 13's rmw branch
-   * provides it): until then `rmw` fails as unavailable.
+   * Everything the RESP front end (and the SDK's read-modify-writes) need from this node: the
+   * coordinator's reads and writes, read-modify-write on the keys' primary, and the scanner's
+   * keyspace iteration.
    */
   get keyspace(): KeyspaceService {
     if (this.keyspaceView === null) {
-      const { kv, scanner } = this;
+      const { kv, scanner, rmw } = this;
       this.keyspaceView = {
         get: (key, options, done) => kv.get(key, options, done),
         set: (key, value, options, done) => kv.set(key, value, options, done),
         delete: (key, options, done) => kv.delete(key, options, done),
         topology: () => kv.topology(),
-        rmw: (_keys, _op, _options, done) => done({ code: 'unavailable', message: 'read-modify-write is not available yet' }),
+        rmw: (keys, op, options, done) => rmw.rmw(keys, op, options, done),
         scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
         countPartition: (partition, done) => scanner.countPartition(partition, done),
       };
@@ -366,6 +375,7 @@ export class ShoalNode {
       handoff: this.sync.progress(),
       malformedMessages: this.malformed,
       pendingRequests: this.kv.pendingCount,
+      rmw: { ...this.rmw.stats, ...this.rmwPrimary.stats },
     };
   }
 
@@ -511,6 +521,8 @@ export class ShoalNode {
     this.unsubscribe();
     this.kv.stop();
     this.scanner.stop();
+    this.rmw.stop();
+    this.rmwPrimary.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
@@ -684,6 +696,8 @@ export class ShoalNode {
   private dispatch(from: string, message: KvMessage): void {
     if (this.stopped) return;
     if (this.host.onMessage(from, message)) return;
+    if (this.rmwPrimary.onMessage(from, message)) return;
+    if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
     if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
