@@ -52,10 +52,12 @@ export interface ClientServerOptions {
   /** Port to listen on; 0 picks a free one (read it back from `.port`). Default 0. */
   port?: number;
   /**
-   * The service to serve. Read-modify-write requests (incr, append... from the SDK) are served when
-   * it also implements RmwService (MemoryKv, a node's KeyspaceService); otherwise they get `unknown-op`.
+   * The service to serve. Read-modify-write requests (incr, append... from the SDK) go to `rmw`, or
+   * to this when it also implements RmwService (MemoryKv does); with neither they get `unknown-op`.
    */
   kv: KvService & Partial<RmwService>;
+  /** Serves read-modify-write requests (a node's KeyspaceService); default: `kv` if it implements RmwService. */
+  rmw?: RmwService;
   /** This node's name, reported in `welcome` and used by `ownersOnly`. */
   nodeName: string;
   /** Wire limits; each defaults to DEFAULT_WIRE_LIMITS. */
@@ -120,6 +122,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const sessionConfig = {
     stats,
     kv: options.kv,
+    rmw: options.rmw ?? (typeof options.kv.rmw === 'function' ? (options.kv as RmwService) : null),
     nodeName: options.nodeName,
     limits,
     maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,

@@ -94,8 +94,9 @@ export interface ClientServerStats {
 
 export interface SessionConfig {
   stats: ClientServerStats;
-  /** Read-modify-write requests are served when the service also implements RmwService; else `unknown-op`. */
-  kv: KvService & Partial<RmwService>;
+  kv: KvService;
+  /** Serves read-modify-write requests; null: they get `unknown-op`. */
+  rmw: RmwService | null;
   nodeName: string;
   limits: WireLimits;
   maxInFlight: number;
@@ -325,9 +326,8 @@ export class ClientSession {
    */
   private serveRmw(request: RmwRequest): void {
     const { id, keys } = request;
-    const kv = this.config.kv;
-    const rmw = kv.rmw?.bind(kv);
-    if (rmw === undefined) return this.replyError(id, 'unknown-op', 'this server does not serve read-modify-write operations');
+    const { kv, rmw } = this.config;
+    if (rmw === null) return this.replyError(id, 'unknown-op', 'this server does not serve read-modify-write operations');
     const topology = kv.topology();
     const partition = partitionOf(keys[0]!, topology.partitions);
     if (keys.some((key) => partitionOf(key, topology.partitions) !== partition)) {
@@ -346,7 +346,7 @@ export class ClientSession {
     const op = rmwOpAt(request.rmw, Date.now());
     this.inFlight++;
     const done = this.completion(id, toRmwResult);
-    this.invoke('rmw', done, () => rmw(keys, op, options, done));
+    this.invoke('rmw', done, () => rmw.rmw(keys, op, options, done));
   }
 
   private serveStatus(id: number): void {

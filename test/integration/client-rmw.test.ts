@@ -262,12 +262,7 @@ test('MemoryKv: keys that span partitions are a bad request; keys given twice co
   assert.equal(kv.store.get(a), null);
 });
 
-// Ready for the node's RmwService: skipped until rmw-replication lands and the daemon serves the
-// node's KeyspaceService to SDK clients (today its client server gets the coordinator, which has no
-// rmw, so every call here fails with UnsupportedError). Remove the skip when both are merged.
-const DAEMON_SERVES_RMW = false;
-
-test('on a real one-node daemon', { timeout: 120_000, skip: DAEMON_SERVES_RMW ? false : 'until the daemon serves rmw (rmw-replication)' }, async (t) => {
+test('on a real one-node daemon', { timeout: 120_000 }, async (t) => {
   const [port, peerPort] = await freePorts(2);
   const node = new DaemonProcess({ name: 'rmw', port: port!, peerPort: peerPort!, seeds: [], extra: [] });
   t.after(() => node.kill('SIGKILL'));
@@ -277,7 +272,7 @@ test('on a real one-node daemon', { timeout: 120_000, skip: DAEMON_SERVES_RMW ? 
   t.after(() => client.close());
   await exerciseRmw(client, 'd:');
   // A repeat of the same logical operation is answered from the primary's memory.
-  assert.equal(await client.incrBy('d:once', 3, { requestId: 'daemon-retry' }), 3);
-  assert.equal(await client.incrBy('d:once', 3, { requestId: 'daemon-retry' }), 3);
-  assert.equal(await client.getInt('d:once'), 3);
+  assert.equal(await client.incrBy('d:retried', 3, { requestId: 'daemon-retry' }), 3);
+  assert.equal(await client.incrBy('d:retried', 3, { requestId: 'daemon-retry' }), 3);
+  assert.equal(await client.getInt('d:retried'), 3);
 });
