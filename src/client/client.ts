@@ -328,7 +328,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const op: WireRmwOp = { op: 'set', value: this.encodeValue(value), expiry, condition: 'always', get: true };
     const result = await this.rmw('getSet', key, op, options);
     if (result.kind !== 'bulk') throw this.unexpected('getSet', result);
-    return result.value === null ? null : this.decodeValue(result.value, 'getSet');
+    // A previous value the codec cannot read still leaves the new one written (the error says so).
+    return result.value === null ? null : this.decodeValue(result.value, 'getSet', ' (the new value was written)');
   }
 
   /**
@@ -704,12 +705,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   /** A codec failure names the likely cause: a counter (decimal text) read through msgpackCodec. */
-  private decodeValue(bytes: Uint8Array, call: string): V {
+  private decodeValue(bytes: Uint8Array, call: string, note = ''): V {
     try {
       return this.options.codec.decode(bytes);
     } catch (cause) {
       throw new ValueDecodeError(
-        `${call}(): the client's codec could not decode the stored value (${bytes.byteLength} bytes). A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
+        `${call}(): the client's codec could not decode the stored value (${bytes.byteLength} bytes)${note}. A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
         bytes,
         { cause },
       );

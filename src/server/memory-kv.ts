@@ -1,7 +1,7 @@
 /**
  * A single-process, in-memory `KvService`, `RmwService` and `ScanService`: a map with TTLs and a one-node (or
  * hand-set) topology. Read-modify-writes run `applyRmw` (src/replication/rmw.ts) on the map, and
- * remember request ids per partition as a cluster's primaries do (RmwRequestMemory below).
+ * remember request ids per partition as a cluster's primaries do (the same RequestMemory).
  *
  * It exists for two jobs: tests of the client-facing server and the SDK (no cluster needed), and
  * a single-node mode in which the daemon serves clients without replication. It is not the
@@ -25,6 +25,8 @@ import type {
   WriteResult,
 } from '../replication/api.ts';
 import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
+import { RequestMemory } from '../replication/rmw-requests.ts';
+import { decodeRmwResult, encodeRmwResult } from '../replication/rmw-wire.ts';
 import { invalidScanRequest, pageOf } from '../replication/scan.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import { DEFAULT_PARTITION_COUNT, partitionOf } from '../ring/partition.ts';
@@ -107,7 +109,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
   private readonly listeners = new Set<TopologyListener>();
   private readonly maxValueBytes: number;
   /** Request ids remembered with their results, per partition (as a partition's primary does). */
-  private readonly requests = new Map<number, RmwRequestMemory>();
+  private readonly requests = new Map<number, RequestMemory>();
   /** Operations applied, repeats answered from memory excluded (tests count them). */
   rmwApplied = 0;
 
@@ -135,7 +137,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
     const now = this.store.now();
     let memory = this.requests.get(partition);
     const remembered = options.requestId === undefined ? undefined : memory?.get(options.requestId, now);
-    if (remembered !== undefined) return done(null, remembered);
+    if (remembered !== undefined) return done(null, decodeRmwResult(remembered));
     const distinct = distinctKeys(keys, op);
     const current = distinct.keys.map((key): StoredRecordLike | null => {
       const entry = this.store.get(key);
@@ -152,8 +154,8 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
     });
     this.rmwApplied++;
     if (options.requestId !== undefined) {
-      if (memory === undefined) this.requests.set(partition, (memory = new RmwRequestMemory()));
-      memory.remember(options.requestId, outcome.result, now);
+      if (memory === undefined) this.requests.set(partition, (memory = new RequestMemory()));
+      memory.remember(options.requestId, encodeRmwResult(outcome.result), now);
     }
     done(null, outcome.result);
   }
@@ -230,45 +232,6 @@ export function singleNodeTopology(nodeName: string, clientAddress: string, part
     nodes: [{ name: nodeName, clientAddress, zone: 'default' }],
     owners: Array.from({ length: partitions }, () => [nodeName]),
   };
-}
-
-/** Request ids a partition remembers (the newest; older ones are forgotten first). */
-export const MEMORY_RMW_REQUESTS_REMEMBERED = 1024;
-/** How long a request id is remembered: a client retries well within this (5 min). */
-export const MEMORY_RMW_REQUEST_MEMORY_MS = 5 * 60_000;
-
-/**
- * One partition's recent request ids and their first results, bounded by count and by age: a
- * repeat later than either is applied again (docs/CLIENT.md says so of the SDK's retries).
- */
-export class RmwRequestMemory {
-  /** In insertion order, which is age order. */
-  private readonly entries = new Map<string, { result: RmwResult; atMs: number }>();
-
-  constructor(
-    private readonly maxEntries = MEMORY_RMW_REQUESTS_REMEMBERED,
-    private readonly maxAgeMs = MEMORY_RMW_REQUEST_MEMORY_MS,
-  ) {}
-
-  get(requestId: string, nowMs: number): RmwResult | undefined {
-    this.forgetOlderThan(nowMs);
-    return this.entries.get(requestId)?.result;
-  }
-
-  /** The first result stays: a repeat is answered with it, so it never changes. */
-  remember(requestId: string, result: RmwResult, nowMs: number): void {
-    if (this.entries.has(requestId)) return;
-    this.entries.set(requestId, { result, atMs: nowMs });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.forgetOlderThan(nowMs);
-  }
-
-  private forgetOlderThan(nowMs: number): void {
-    for (const [id, r] of this.entries) {
-      if (nowMs - r.atMs <= this.maxAgeMs) break;
-      this.entries.delete(id);
-    }
-  }
 }
 
 /**
