@@ -69,6 +69,11 @@ async function exerciseRmw(client: ShoalClient<string>, prefix: string): Promise
   assert.equal(await client.getSet(k('gs'), 'v1'), null);
   assert.equal(await client.getSet(k('gs'), 'v2'), 'v1');
   assert.equal(await client.get(k('gs')), 'v2');
+
+  // Concurrent increments all count, and each sees a distinct value.
+  const seen = await Promise.all(Array.from({ length: 50 }, () => client.incr(k('hits'))));
+  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.equal(await client.getInt(k('hits')), 50);
 }
 
 test('incr, decr, incrBy, decrBy, append, setNx, getSet and getInt on the MemoryKv server', async () => {
