@@ -41,6 +41,8 @@ import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type 
 const NODE_SPAN = 2 ** 21;
 /** Keys a primary remembers holding fresh per partition; past it, it forgets them all and reads at a quorum again. */
 export const MAX_FRESH_KEYS = 4096;
+/** In-doubt request ids a primary carries per partition until a result reaches a quorum (oldest dropped past it). */
+export const MAX_UNCONFIRMED = 64;
 
 export interface RmwPrimaryStats {
   /** Operations run as primary. */
@@ -110,6 +112,12 @@ export class RmwPrimary {
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
   private readonly pending = new Map<number, PendingClaim | PendingResult>();
+  /**
+   * Per partition, request ids whose result timed out (applied here, maybe not at a quorum): every
+   * result sent carries them until one reaches a quorum, so a later primary's claim learns them
+   * wherever the effect has spread (see keepInDoubt).
+   */
+  private readonly unconfirmed = new Map<number, Map<string, WireRmwResult>>();
   private nextId = 1;
   private stopped = false;
 
@@ -200,15 +208,16 @@ export class RmwPrimary {
       reply0(r, e);
     };
     const now = this.ctx.env.clock.monoMs();
-    const first = actor.requests.get(requestId, now);
-    if (first !== undefined) {
-      this.stats.repeats++;
-      return reply(decodeRmwResult(first));
-    }
     let claim = this.claims.get(actor.partition);
     if (claim && (claim.actor !== actor || claim.ringEpoch !== actor.epoch || actor.fencingEpoch > claim.epoch)) {
       this.claims.delete(actor.partition);
       claim = undefined;
+    }
+    const first = actor.requests.get(requestId, now);
+    if (first !== undefined) {
+      this.stats.repeats++;
+      if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
+      return reply(decodeRmwResult(first));
     }
     if (claim && keys.every((k) => claim.fresh.has(k))) {
       const records = keys.map((k) => {
@@ -254,17 +263,52 @@ export class RmwPrimary {
       for (const k of keys) this.markFresh(claim, k);
       return reply(outcome.result);
     }
-    const res = encodeRmwResult(outcome.result);
-    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: actor.partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res };
+    this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
+  }
+
+  /**
+   * A repeat of a request whose result timed out: its effect is in this node's replica, maybe not
+   * at a quorum. Writes the keys' current records again (same versions: nothing changes where
+   * they are) with the request id, and answers the first result once that reached a quorum.
+   */
+  private confirm(actor: PartitionActor, claim: Claim, keys: string[], level: Consistency, requestId: string, first: WireRmwResult, reply: Reply): void {
+    const writtenKeys: string[] = [];
+    const written: Uint8Array[] = [];
+    for (const k of keys) {
+      const bytes = actor.replica.read(k);
+      if (bytes === null) continue;
+      writtenKeys.push(k);
+      written.push(bytes);
+    }
+    if (writtenKeys.length === 0) return reply(decodeRmwResult(first));
+    this.replicate(claim, keys, writtenKeys, written, level, requestId, first, reply);
+  }
+
+  private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
+    const partition = claim.actor.partition;
+    const doubts = this.unconfirmed.get(partition);
+    const carried = doubts ? [...doubts] : [];
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
     this.writeResult(message, level, (replicated, why) => {
-      if (replicated !== 'ok') {
-        // Refused for a higher epoch: this node was deposed, and claims again next time.
-        if (replicated === 'fenced' && this.claims.get(actor.partition) === claim) this.claims.delete(actor.partition);
-        return reply(null, { code: 'unavailable', message: `the result on partition ${actor.partition} was not replicated: ${why}; retry` });
+      if (replicated === 'ok') {
+        // Everything carried is now remembered by a quorum.
+        for (const [id] of carried) doubts!.delete(id);
+        doubts?.delete(requestId);
+        for (const k of keys) this.markFresh(claim, k);
+        return reply(decodeRmwResult(res));
       }
-      for (const k of keys) this.markFresh(claim, k);
-      reply(outcome.result);
+      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res);
+      // Refused for a higher epoch: this node was deposed, and claims again next time.
+      if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
+      reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
+  }
+
+  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult): void {
+    let doubts = this.unconfirmed.get(partition);
+    if (!doubts) this.unconfirmed.set(partition, (doubts = new Map()));
+    doubts.set(requestId, res);
+    if (doubts.size > MAX_UNCONFIRMED) doubts.delete(doubts.keys().next().value!);
   }
 
   private markFresh(claim: Claim, key: string): void {
@@ -500,7 +544,9 @@ export class RmwPrimary {
       return false;
     }
     for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
-    actor.requests.remember(m.q, m.res, this.ctx.env.clock.monoMs());
+    const now = this.ctx.env.clock.monoMs();
+    for (const [id, res] of m.u ?? []) actor.requests.remember(id, res, now);
+    actor.requests.remember(m.q, m.res, now);
     return true;
   }
 }
