@@ -200,20 +200,15 @@ export class RmwPrimary {
   }
 
   /** Step 1 and 2, inside the partition actor's turn. */
-  private run(actor: PartitionActor, keys: string[], op: RmwOp, level: Consistency, requestId: string, reply0: Reply): void {
+  private run(actor: PartitionActor, keys: string[], op: RmwOp, level: Consistency, requestId: string, reply: Reply): void {
     this.stats.ops++;
-    const DBG = (globalThis as any).RMWDBG as string | undefined;
-    const reply: Reply = (r, e) => {
-      if (DBG && keys.includes(DBG)) console.error(this.ctx.env.clock.monoMs(), this.ctx.selfName, 'op', requestId, JSON.stringify(op.op), 'claim', this.claims.get(actor.partition)?.epoch, 'prom', actor.fencingEpoch, '->', r ? JSON.stringify(encodeRmwResult(r)) : e?.message);
-      reply0(r, e);
-    };
     const now = this.ctx.env.clock.monoMs();
     let claim = this.claims.get(actor.partition);
     if (claim && (claim.actor !== actor || claim.ringEpoch !== actor.epoch || actor.fencingEpoch > claim.epoch)) {
       this.claims.delete(actor.partition);
       claim = undefined;
     }
-    const first = actor.requests.get(requestId, now);
+    const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
     if (first !== undefined) {
       this.stats.repeats++;
       if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
@@ -234,7 +229,7 @@ export class RmwPrimary {
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
       for (const [id, result] of remembered) actor.requests.remember(id, result, this.ctx.env.clock.monoMs());
-      const again = actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+      const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
       if (again !== undefined) {
         this.stats.repeats++;
         return reply(decodeRmwResult(again));
@@ -516,7 +511,7 @@ export class RmwPrimary {
     const { id, p, e, k } = m;
     // Unanswered when busy: the claim counts the replica as silent.
     this.host.run(p, (actor) => {
-      if (!actor.promise(e)) {
+      if (!actor.promise(e) && !this.ctx.config.bugs?.rmwNoFencing) {
         this.stats.refusedAsReplica++;
         this.ctx.send(from, { t: 'xca', id, ok: false, e: actor.fencingEpoch, ready: false, r: [], d: [] });
         return;
@@ -539,7 +534,7 @@ export class RmwPrimary {
   private applyResult(actor: PartitionActor, m: Extract<KvMessage, { t: 'xw' }>): boolean {
     // A replica that never promised (it restarted, or never held the partition) may have
     // forgotten a higher claim: it takes results only after a claim reached it.
-    if (actor.fencingEpoch === 0 || !actor.promise(m.e)) {
+    if (!this.ctx.config.bugs?.rmwNoFencing && (actor.fencingEpoch === 0 || !actor.promise(m.e))) {
       this.stats.refusedAsReplica++;
       return false;
     }
