@@ -52,6 +52,13 @@ export const DAEMON_OPTIONS = {
   },
   port: { kind: 'integer', description: 'client (SDK) WebSocket port', default: '7400', min: '1', max: BIGGEST_PORT },
   'peer-port': { kind: 'integer', description: 'node-to-node port', defaultText: '--port + 1', min: '1', max: BIGGEST_PORT },
+  'resp-port': {
+    kind: 'integer',
+    description: 'Redis protocol (RESP2/RESP3) port for any Redis client; 0 turns it off',
+    defaultText: '--port + 2',
+    min: '0',
+    max: BIGGEST_PORT,
+  },
   seeds: {
     kind: 'list',
     description:
@@ -77,7 +84,7 @@ export const DAEMON_OPTIONS = {
     default: '64mib',
     min: '1kib',
   },
-  partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node', default: '1024', min: '1', max: '65536' },
+  partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node; at most 16384 (each partition holds whole Redis Cluster slots)', default: '1024', min: '1', max: '16384' },
   'gossip-profile': { kind: 'choice', description: 'membership timing profile', default: 'lan', choices: ['lan', 'wan', 'local'] },
   'log-level': { kind: 'choice', description: 'least severe log level written', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] },
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },

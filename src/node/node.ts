@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -244,6 +244,25 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
+  }
+
+  /**
+   * Everything the RESP front end needs from this node: the coordinator's get/set/delete and
+   * topology, read-modify-write on a key's primary, and iterating partitions.
+   */
+  get keyspace(): KeyspaceService {
+    const kv = this.kv;
+    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
+    return {
+      get: (key, options, done) => kv.get(key, options, done),
+      set: (key, value, options, done) => kv.set(key, value, options, done),
+      delete: (key, options, done) => kv.delete(key, options, done),
+      topology: () => kv.topology(),
+      rmw: (keys, op, options, done) => this.rmw.rmw(keys, op, options, done),
+      // replaced when resp-scan lands (partition scans)
+      scanPartition: (_partition, _after, _options, done) => done(notYet),
+      countPartition: (_partition, done) => done(notYet),
+    };
   }
 
   /**
