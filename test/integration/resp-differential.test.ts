@@ -126,18 +126,19 @@ class RawConnection {
   }
 }
 
-/** Where the RESP2 reply starting at `at` ends, or -1 if it is not all there yet. */
+/** Where the RESP2 or RESP3 reply starting at `at` ends, or -1 if it is not all there yet. */
 function replyEnd(buffer: Buffer, at: number): number {
   const line = buffer.indexOf('\r\n', at);
   if (line === -1) return -1;
   const type = String.fromCharCode(buffer[at]!);
   const header = buffer.subarray(at + 1, line).toString('latin1');
-  if (type === '+' || type === '-' || type === ':') return line + 2;
+  if ('+-:_,#('.includes(type)) return line + 2;
   const n = Number(header);
-  if (type === '$') return n < 0 ? line + 2 : buffer.length >= line + 2 + n + 2 ? line + 2 + n + 2 : -1;
-  if (type === '*') {
+  if ('$=!'.includes(type)) return n < 0 ? line + 2 : buffer.length >= line + 2 + n + 2 ? line + 2 + n + 2 : -1;
+  if ('*~>%'.includes(type)) {
     let pos = line + 2;
-    for (let i = 0; i < n; i++) {
+    const elements = type === '%' ? 2 * n : n;
+    for (let i = 0; i < elements; i++) {
       pos = replyEnd(buffer, pos);
       if (pos === -1) return -1;
     }
@@ -246,6 +247,14 @@ const CROSS_SLOT_SCRIPT: Arg[][] = [
   ['SET', 'a', '1'], ['RENAME', 'a', 'b'], ['RENAMENX', 'a', 'b'], ['RENAME', 'nokey', 'b'], ['MSETNX', 'a', '1', 'b', '2'],
   ['MSETNX', 'a', '1', 'b'], ['MSETNX', '{s}a', '1', '{s}b'], ['MSETNX', '{s}a', '1', '{s}b', '2'], ['RENAME', '{s}a', '{s}c'],
   ['RENAME', '{s}c', 'c'], ['GET', '{s}c'], ['GET', 'a'],
+];
+
+/** After HELLO 3 (whose reply describes the server, so it is not compared): RESP3's null and types. */
+const RESP3_SCRIPT: Arg[][] = [
+  ['SET', 'r3', 'v'], ['GET', 'r3'], ['GET', 'r3missing'], ['SET', 'r3', 'w', 'NX'], ['SET', 'r3', 'w', 'NX', 'GET'],
+  ['MGET', 'r3', 'r3missing'], ['GETDEL', 'r3missing'], ['GETEX', 'r3missing', 'EX', '0'], ['INCRBYFLOAT', 'r3f', '1.5'],
+  ['TYPE', 'r3'], ['TYPE', 'r3missing'], ['TTL', 'r3'], ['INCR', 'r3'], ['RENAME', 'r3missing', 'r3missing'], ['EXISTS', 'r3', 'r3missing'],
+  ['DEL', 'r3', 'r3f'], ['SETNX', 'r3', '1'],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -387,6 +396,15 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
       await both(next(), `seed ${seed} step ${i}`);
       commands++;
     }
+  }
+  await toRedis.command(['HELLO', '3']);
+  await toShoal.command(['HELLO', '3']);
+  // Both now speak RESP3: a missing key is `_`, not `$-1`.
+  assert.equal(await toRedis.command(['GET', 'r3missing']), '_\r\n');
+  assert.equal(await toShoal.command(['GET', 'r3missing']), '_\r\n');
+  for (const args of RESP3_SCRIPT) {
+    await both(args, 'resp3');
+    commands++;
   }
   assert.ok(commands > 1000, `${commands} commands compared`);
   assert.deepEqual(mismatches, [], `${mismatches.length} replies differ:\n${mismatches.slice(0, 30).join('\n')}`);
