@@ -2,7 +2,8 @@
 // daemon's RESP port over raw sockets, and the replies are compared byte for byte. Scripted
 // sequences cover every string/expiry command with its edge cases (wrong arity, overflow, negative,
 // zero and huge expire times, options twice or in conflict, `-0`, spaces in numbers, binary keys);
-// a seeded generator adds random sequences. WRONGTYPE cannot be provoked: Shoal's keyspace holds
+// a seeded generator adds random sequences; a short script repeats the nulls and types in RESP3,
+// and cross-slot commands go to a cluster-enabled redis-server. WRONGTYPE cannot be provoked: Shoal's keyspace holds
 // strings only, so no command here ever meets another type.
 //
 // What must differ is listed in DIFFERENCES below, one entry each with its reason; nothing else
