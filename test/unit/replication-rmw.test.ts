@@ -180,6 +180,9 @@ test('expire NX/XX/GT/LT: no TTL counts as infinite; a past time deletes and ans
   assert.deepEqual(answer(expire(NOW + 10, 'lt'), rec('v')), [1n, { value: enc('v'), expiresAtMs: NOW + 10 }], 'LT against no TTL passes');
   assert.deepEqual(answer(expire(NOW + 5, 'lt'), rec('v', NOW + 5)), [0n, null]);
   assert.deepEqual(answer(expire(NOW - 100, 'lt'), rec('v', NOW + 5)), [1n, 'delete']);
+  // XX with LT: the key must also have an expiry (LT alone passes on a key without one).
+  assert.deepEqual(answer({ op: 'expire', atMs: NOW + 10, condition: 'lt', xx: true }, rec('v')), [0n, null]);
+  assert.deepEqual(answer({ op: 'expire', atMs: NOW + 4, condition: 'lt', xx: true }, rec('v', NOW + 5)), [1n, { value: enc('v'), expiresAtMs: NOW + 4 }]);
 });
 
 test('persist and del', () => {
