@@ -210,3 +210,12 @@ test('msetnx: all or nothing', () => {
   assert.deepEqual(run({ op: 'msetnx', values }, [null, null]), { result: { kind: 'integer', value: 1n }, writes: [{ value: enc('1'), expiresAtMs: 0 }, { value: enc('2'), expiresAtMs: 0 }] });
   assert.deepEqual(run({ op: 'msetnx', values }, [null, rec('x')]), { result: { kind: 'integer', value: 0n }, writes: [null, null] });
 });
+
+test('the expire op keeps its optional xx across the wire between nodes', async () => {
+  const { decodeRmwOp, encodeRmwOp, MalformedRmwError } = await import('../../src/replication/rmw-wire.ts');
+  const withXx: RmwOp = { op: 'expire', atMs: 5, condition: 'lt', xx: true };
+  assert.deepEqual(decodeRmwOp(encodeRmwOp(withXx)), withXx);
+  const plain: RmwOp = { op: 'expire', atMs: 5, condition: 'gt' };
+  assert.deepEqual(decodeRmwOp(encodeRmwOp(plain)), plain);
+  assert.throws(() => decodeRmwOp({ op: 'expire', atMs: 5, condition: 'lt', xx: 'yes' }), MalformedRmwError);
+});
