@@ -32,9 +32,9 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
 import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
-import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -154,11 +154,12 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** Iterates the keyspace partition by partition (replication/scan.ts). */
+  readonly scanner: PartitionScanner;
   /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
   readonly rmw: RmwCoordinator;
   private readonly rmwPrimary: RmwPrimary;
-  /** Iterates the keyspace partition by partition (replication/scan.ts). */
-  readonly scanner: PartitionScanner;
+  private keyspaceView: KeyspaceService | null = null;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -240,10 +241,10 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
-    this.rmw = new RmwCoordinator(ctx);
-    this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
+    this.rmw = new RmwCoordinator(ctx);
+    this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -254,23 +255,6 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
-  }
-
-  /**
-   * Everything the RESP front end needs from this node: the coordinator's get/set/delete and
-   * topology, read-modify-write on a key's primary, and iterating partitions.
-   */
-  get keyspace(): KeyspaceService {
-    const kv = this.kv;
-    return {
-      get: (key, options, done) => kv.get(key, options, done),
-      set: (key, value, options, done) => kv.set(key, value, options, done),
-      delete: (key, options, done) => kv.delete(key, options, done),
-      topology: () => kv.topology(),
-      rmw: (keys, op, options, done) => this.rmw.rmw(keys, op, options, done),
-      scanPartition: (partition, after, options, done) => this.scanner.scanPartition(partition, after, options, done),
-      countPartition: (partition, done) => this.scanner.countPartition(partition, done),
-    };
   }
 
   /**
@@ -355,6 +339,27 @@ export class ShoalNode {
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
   catchingUp(): boolean {
     return !this.ring.ringConfirmed || this.sync.progress().partitionsCatchingUp > 0;
+  }
+
+  /**
+   * Everything the RESP front end (and the SDK's read-modify-writes) need from this node: the
+   * coordinator's reads and writes, read-modify-write on the keys' primary, and the scanner's
+   * keyspace iteration.
+   */
+  get keyspace(): KeyspaceService {
+    if (this.keyspaceView === null) {
+      const { kv, scanner, rmw } = this;
+      this.keyspaceView = {
+        get: (key, options, done) => kv.get(key, options, done),
+        set: (key, value, options, done) => kv.set(key, value, options, done),
+        delete: (key, options, done) => kv.delete(key, options, done),
+        topology: () => kv.topology(),
+        rmw: (keys, op, options, done) => rmw.rmw(keys, op, options, done),
+        scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
+        countPartition: (partition, done) => scanner.countPartition(partition, done),
+      };
+    }
+    return this.keyspaceView;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -526,9 +531,9 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
+    this.scanner.stop();
     this.rmw.stop();
     this.rmwPrimary.stop();
-    this.scanner.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();

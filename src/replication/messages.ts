@@ -55,6 +55,22 @@ export type KvMessage =
    * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
    */
   | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] }
+  /**
+   * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
+   * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
+   */
+  | { t: 'sc'; id: number; p: number; a: number; c: number; m?: Uint8Array }
+  /**
+   * Scan answer. `s`: 'ok' (then `k`, `n`, `x` hold the page), or why this holder does not serve
+   * the partition: 'none' (not held), 'catching-up' (held, not caught up or not an owner in a
+   * confirmed ring), 'busy' (its mailbox is full). `n`: the next scan-hash position, -1 when the
+   * partition is done; `x`: keys looked at.
+   */
+  | { t: 'sa'; id: number; s: ScanStatus; k: string[]; n: number; x: number }
+  /** Count of partition p's live keys (scan.ts). */
+  | { t: 'cn'; id: number; p: number }
+  /** Count answer; `s` as in `sa`, `n` the count when 'ok'. */
+  | { t: 'ca'; id: number; s: ScanStatus; n: number }
   // ---- read-modify-write (rmw-coordinator.ts, rmw-primary.ts; docs/REPLICATION.md "Read-modify-write") ----
   /**
    * Read-modify-write request to the keys' primary: operation `o` (rmw-wire.ts) on store keys `k`
@@ -73,26 +89,14 @@ export type KvMessage =
    * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
    */
   | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: [string, WireRmwResult][] }
-  /** Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`. */
-  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult }
+  /**
+   * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
+   * `u`: earlier request ids of the partition whose results may have been applied without reaching
+   * a quorum (rmw-primary.ts): the replica remembers them too.
+   */
+  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: [string, WireRmwResult][] }
   /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
-  | { t: 'xwa'; id: number; ok: boolean; e: number }
-  /**
-   * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
-   * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
-   */
-  | { t: 'sc'; id: number; p: number; a: number; c: number; m?: Uint8Array }
-  /**
-   * Scan answer. `s`: 'ok' (then `k`, `n`, `x` hold the page), or why this holder does not serve
-   * the partition: 'none' (not held), 'catching-up' (held, not caught up or not an owner in a
-   * confirmed ring), 'busy' (its mailbox is full). `n`: the next scan-hash position, -1 when the
-   * partition is done; `x`: keys looked at.
-   */
-  | { t: 'sa'; id: number; s: ScanStatus; k: string[]; n: number; x: number }
-  /** Count of partition p's live keys (scan.ts). */
-  | { t: 'cn'; id: number; p: number }
-  /** Count answer; `s` as in `sa`, `n` the count when 'ok'. */
-  | { t: 'ca'; id: number; s: ScanStatus; n: number };
+  | { t: 'xwa'; id: number; ok: boolean; e: number };
 
 /** How a holder answered a scan or count request (see `sa`). */
 export type ScanStatus = 'ok' | 'none' | 'catching-up' | 'busy';
@@ -125,7 +129,10 @@ type FieldKind =
   | 'map'
   | 'list'
   | 'list?'
-  | 'pairs';
+  | 'pairs'
+  | 'pairs?'
+  | 'bytes?'
+  | 'scan-status';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -145,23 +152,24 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sr: { eq: 'numbers', df: 'diffs', v: 'string' },
   sw: { p: 'number', k: 'strings' },
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?' },
+  sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
+  sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
+  cn: { id: 'number', p: 'number' },
+  ca: { id: 'number', s: 'scan-status', n: 'number' },
   // Operations and results inside these are checked by rmw-wire.ts when they are used.
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
-  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list' },
+  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
   xwa: { id: 'number', ok: 'boolean', e: 'number' },
-  sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
-  sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
-  cn: { id: 'number', p: 'number' },
-  ca: { id: 'number', s: 'scan-status', n: 'number' },
 };
 
 const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] satisfies ScanStatus[];
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
+const isPairs = (x: unknown): boolean => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]));
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
@@ -185,7 +193,8 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   map: (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
   list: (x) => Array.isArray(x),
   'list?': (x) => x === undefined || Array.isArray(x),
-  pairs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1])),
+  pairs: isPairs,
+  'pairs?': (x) => x === undefined || isPairs(x),
   diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
 };
 

@@ -51,7 +51,8 @@ export function kvErrorText(error: KvError): string {
   const detail = error.message.replace(/[\r\n]+/g, ' ');
   switch (error.code) {
     case 'too-large':
-      return STRING_TOO_LARGE;
+      // A key over the limit has no Redis text (Redis keys can be 512 MB); say what it is.
+      return detail.startsWith('key ') ? `ERR ${detail}` : STRING_TOO_LARGE;
     case 'unavailable':
     case 'not-ready':
       return `CLUSTERDOWN ${detail}`;

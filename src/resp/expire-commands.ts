@@ -8,19 +8,10 @@
  * Cluster, where such a DEL is refused instead). EXISTS and TOUCH read every key and count hits.
  */
 import { expireAtFromArg, parseExpireCondition } from './args.ts';
-import type { CommandSpec, ReplyWriter } from './command.ts';
-import { isHit, readKey, readKeys, replyRmw, rmwSumByPartition, runRmw } from './keyspace-calls.ts';
+import type { CommandSpec } from './command.ts';
+import { commandSpec, isHit, readKey, readKeys, replyError, replyRmw, rmwSumByPartition, runRmw } from './keyspace-calls.ts';
 
-type Run = CommandSpec['run'];
-
-function spec(name: string, arity: number, flags: string[], keys: [number, number, number], categories: string[], run: Run): CommandSpec {
-  return { name, arity, flags, keys, categories, run };
-}
-
-function replyError(reply: ReplyWriter, done: () => void, text: string): void {
-  reply.error(text);
-  done();
-}
+const spec = commandSpec;
 
 function deleteCommand(name: 'del' | 'unlink'): CommandSpec {
   const flags = name === 'del' ? ['write'] : ['write', 'fast'];

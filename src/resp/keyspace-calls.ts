@@ -8,7 +8,25 @@ import type { GetResult, KvError, RmwOp, RmwResult } from '../replication/api.ts
 import { partitionOf } from '../ring/partition.ts';
 import { keySlot } from '../ring/slots.ts';
 import { kvErrorText, rmwErrorText } from './args.ts';
-import type { CommandContext, ReplyWriter } from './command.ts';
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+
+/** A command's spec in one line: name, Redis's arity, flags, key positions, ACL categories, run. */
+export function commandSpec(
+  name: string,
+  arity: number,
+  flags: string[],
+  keys: [number, number, number],
+  categories: string[],
+  run: CommandSpec['run'],
+): CommandSpec {
+  return { name, arity, flags, keys, categories, run };
+}
+
+/** Writes an error reply and finishes the command. */
+export function replyError(reply: ReplyWriter, done: () => void, text: string): void {
+  reply.error(text);
+  done();
+}
 
 /** Gathers `count` callbacks; the first error wins and is reported once, after all have answered. */
 function gather<T>(count: number, finish: (error: KvError | null, results: T[]) => void): (index: number) => (error: KvError | null, result?: T) => void {

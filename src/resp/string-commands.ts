@@ -19,20 +19,9 @@ import {
   wrongArity,
 } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { countLookups, inOneSlot, isHit, readKey, readKeys, replyRmw, runRmw } from './keyspace-calls.ts';
+import { commandSpec, countLookups, inOneSlot, isHit, readKey, readKeys, replyError, replyRmw, runRmw } from './keyspace-calls.ts';
 
-type Run = CommandSpec['run'];
-
-function spec(
-  name: string,
-  arity: number,
-  flags: string[],
-  keys: [number, number, number],
-  categories: string[],
-  run: Run,
-): CommandSpec {
-  return { name, arity, flags, keys, categories, run };
-}
+const spec = commandSpec;
 
 const WRITE = ['write', 'string'];
 const READ = ['read', 'string'];
@@ -266,11 +255,6 @@ function renameCommand(name: 'rename' | 'renamenx'): CommandSpec {
     const keys = bytesEqual(source, destination) ? [source] : [source, destination];
     runRmw(ctx, keys, { op: 'rename', nx }, reply, done, (result) => replyRmw(result, reply, done));
   });
-}
-
-function replyError(reply: ReplyWriter, done: () => void, text: string): void {
-  reply.error(text);
-  done();
 }
 
 export const stringCommands: readonly CommandSpec[] = [

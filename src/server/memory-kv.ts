@@ -1,5 +1,7 @@
 /**
- * A single-process, in-memory `KvService`: a map with TTLs and a one-node (or hand-set) topology.
+ * A single-process, in-memory `KvService`, `RmwService` and `ScanService`: a map with TTLs and a one-node (or
+ * hand-set) topology. Read-modify-writes run `applyRmw` (src/replication/rmw.ts) on the map, and
+ * remember request ids per partition as a cluster's primaries do (the same RequestMemory).
  *
  * It exists for two jobs: tests of the client-facing server and the SDK (no cluster needed), and
  * a single-node mode in which the daemon serves clients without replication. It is not the
@@ -22,9 +24,11 @@ import type {
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
-import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
-import { applyRmw } from '../replication/rmw.ts';
+import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
+import { RequestMemory } from '../replication/rmw-requests.ts';
+import { decodeRmwResult, encodeRmwResult } from '../replication/rmw-wire.ts';
 import { invalidScanRequest, pageOf } from '../replication/scan.ts';
+import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import { DEFAULT_PARTITION_COUNT, partitionOf } from '../ring/partition.ts';
 import type { TopologyListener, TopologyObservable } from './topology-watch.ts';
 
@@ -52,9 +56,18 @@ export class MemoryStore {
   }
 
   set(key: Uint8Array, value: Uint8Array, ttlMs: number): void {
+    this.setAt(key, value, ttlMs > 0 ? this.wallMs() + ttlMs : null);
+  }
+
+  /** Sets a value with an absolute expiry (null: none). */
+  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     // Copy: the caller's buffer may be reused or be a view into a larger network buffer.
-    this.entries.set(k, { value: value.slice(), expiresAtMs: ttlMs > 0 ? this.wallMs() + ttlMs : null });
+    this.entries.set(k, { value: value.slice(), expiresAtMs });
+  }
+
+  now(): number {
+    return this.wallMs();
   }
 
   delete(key: Uint8Array): void {
@@ -86,22 +99,65 @@ export interface MemoryKvOptions {
   store?: MemoryStore;
   /** Partition count of the one-node topology. Default DEFAULT_PARTITION_COUNT. */
   partitions?: number;
+  /** Largest value a read-modify-write may produce (APPEND...); beyond it `too-large`. Default DEFAULT_MAX_VALUE_BYTES. */
+  maxValueBytes?: number;
 }
 
 export class MemoryKv implements KvService, RmwService, ScanService, TopologyObservable {
   readonly store: MemoryStore;
-  private readonly wallMs: () => number;
   private current: TopologySnapshot;
   private readonly listeners = new Set<TopologyListener>();
+  private readonly maxValueBytes: number;
+  /** Request ids remembered with their results, per partition (as a partition's primary does). */
+  private readonly requests = new Map<number, RequestMemory>();
+  /** Operations applied, repeats answered from memory excluded (tests count them). */
+  rmwApplied = 0;
 
   constructor(options: MemoryKvOptions = {}) {
-    this.wallMs = options.wallMs ?? Date.now;
-    this.store = options.store ?? new MemoryStore(this.wallMs);
+    this.store = options.store ?? new MemoryStore(options.wallMs ?? Date.now);
     this.current = singleNodeTopology(
       options.nodeName ?? 'memory',
       options.clientAddress ?? '',
       options.partitions ?? DEFAULT_PARTITION_COUNT,
     );
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  }
+
+  /**
+   * Applies `op` at once (one process: nothing to replicate). A request id this partition
+   * remembers is answered with its first result and not applied again.
+   */
+  rmw(keys: Uint8Array[], op: RmwOp, options: RmwOptions, done: Callback<RmwResult>): void {
+    const first = keys[0];
+    if (first === undefined) return done({ code: 'bad-request', message: 'a read-modify-write needs at least one key' });
+    const partition = partitionOf(first, this.current.partitions);
+    if (keys.some((key) => partitionOf(key, this.current.partitions) !== partition)) {
+      return done({ code: 'bad-request', message: 'the keys of one read-modify-write must all be in one partition' });
+    }
+    const now = this.store.now();
+    let memory = this.requests.get(partition);
+    const remembered = options.requestId === undefined ? undefined : memory?.get(options.requestId, now);
+    if (remembered !== undefined) return done(null, decodeRmwResult(remembered));
+    const distinct = distinctKeys(keys, op);
+    const current = distinct.keys.map((key): StoredRecordLike | null => {
+      const entry = this.store.get(key);
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
+    });
+    const outcome = applyRmw(distinct.op, current, now, { maxValueBytes: this.maxValueBytes });
+    outcome.writes.forEach((write, i) => {
+      const key = distinct.keys[i]!;
+      if (write === null) return;
+      if (write === 'delete') this.store.delete(key);
+      // An expiry not after now deletes the key, as Redis does (applyRmw may leave that to us).
+      else if (write.expiresAtMs !== 0 && write.expiresAtMs <= now) this.store.delete(key);
+      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs);
+    });
+    this.rmwApplied++;
+    if (options.requestId !== undefined) {
+      if (memory === undefined) this.requests.set(partition, (memory = new RequestMemory()));
+      memory.remember(options.requestId, encodeRmwResult(outcome.result), now);
+    }
+    done(null, outcome.result);
   }
 
   get(key: Uint8Array, _options: GetOptions, done: Callback<GetResult>): void {
@@ -122,24 +178,6 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
   delete(key: Uint8Array, _options: DeleteOptions, done: Callback<WriteResult>): void {
     this.store.delete(key);
     done(null, { acks: 1 });
-  }
-
-  /** Read-modify-write with Redis's semantics (applyRmw); atomic, since this keyspace is one map. */
-  rmw(keys: Uint8Array[], op: RmwOp, _options: RmwOptions, done: Callback<RmwResult>): void {
-    const nowMs = this.wallMs();
-    const current = keys.map((key) => {
-      const entry = this.store.get(key);
-      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
-    });
-    const { result, writes } = applyRmw(op, current, nowMs, { maxValueBytes: DEFAULT_MAX_VALUE_BYTES });
-    writes.forEach((write, i) => {
-      if (write === null) return;
-      if (write === 'delete') return this.store.delete(keys[i]!);
-      this.store.set(keys[i]!, write.value, 0);
-      // The expiry is absolute; set it on the entry itself rather than as a ttl from a later clock reading.
-      this.store.get(keys[i]!)!.expiresAtMs = write.expiresAtMs === 0 ? null : write.expiresAtMs;
-    });
-    done(null, result);
   }
 
   topology(): TopologySnapshot {
@@ -194,4 +232,26 @@ export function singleNodeTopology(nodeName: string, clientAddress: string, part
     nodes: [{ name: nodeName, clientAddress, zone: 'default' }],
     owners: Array.from({ length: partitions }, () => [nodeName]),
   };
+}
+
+/**
+ * Each key once, as applyRmw wants: DEL counts a key given twice once, MSETNX keeps a repeated
+ * key's last value, RENAME of a key to itself passes the one key.
+ */
+function distinctKeys(keys: Uint8Array[], op: RmwOp): { keys: Uint8Array[]; op: RmwOp } {
+  const byText = new Map<string, number>();
+  const out: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  keys.forEach((key, i) => {
+    const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const at = byText.get(text);
+    if (at === undefined) {
+      byText.set(text, out.length);
+      out.push(key);
+      if (op.op === 'msetnx') values.push(op.values[i]!);
+    } else if (op.op === 'msetnx') {
+      values[at] = op.values[i]!;
+    }
+  });
+  return { keys: out, op: op.op === 'msetnx' ? { op: 'msetnx', values } : op };
 }

@@ -180,6 +180,9 @@ test('expire NX/XX/GT/LT: no TTL counts as infinite; a past time deletes and ans
   assert.deepEqual(answer(expire(NOW + 10, 'lt'), rec('v')), [1n, { value: enc('v'), expiresAtMs: NOW + 10 }], 'LT against no TTL passes');
   assert.deepEqual(answer(expire(NOW + 5, 'lt'), rec('v', NOW + 5)), [0n, null]);
   assert.deepEqual(answer(expire(NOW - 100, 'lt'), rec('v', NOW + 5)), [1n, 'delete']);
+  // XX with LT: the key must also have an expiry (LT alone passes on a key without one).
+  assert.deepEqual(answer({ op: 'expire', atMs: NOW + 10, condition: 'lt', xx: true }, rec('v')), [0n, null]);
+  assert.deepEqual(answer({ op: 'expire', atMs: NOW + 4, condition: 'lt', xx: true }, rec('v', NOW + 5)), [1n, { value: enc('v'), expiresAtMs: NOW + 4 }]);
 });
 
 test('persist and del', () => {
@@ -206,4 +209,13 @@ test('msetnx: all or nothing', () => {
   const values = [enc('1'), enc('2')];
   assert.deepEqual(run({ op: 'msetnx', values }, [null, null]), { result: { kind: 'integer', value: 1n }, writes: [{ value: enc('1'), expiresAtMs: 0 }, { value: enc('2'), expiresAtMs: 0 }] });
   assert.deepEqual(run({ op: 'msetnx', values }, [null, rec('x')]), { result: { kind: 'integer', value: 0n }, writes: [null, null] });
+});
+
+test('the expire op keeps its optional xx across the wire between nodes', async () => {
+  const { decodeRmwOp, encodeRmwOp, MalformedRmwError } = await import('../../src/replication/rmw-wire.ts');
+  const withXx: RmwOp = { op: 'expire', atMs: 5, condition: 'lt', xx: true };
+  assert.deepEqual(decodeRmwOp(encodeRmwOp(withXx)), withXx);
+  const plain: RmwOp = { op: 'expire', atMs: 5, condition: 'gt' };
+  assert.deepEqual(decodeRmwOp(encodeRmwOp(plain)), plain);
+  assert.throws(() => decodeRmwOp({ op: 'expire', atMs: 5, condition: 'lt', xx: 'yes' }), MalformedRmwError);
 });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CommandSpec, ConnectionState, ReplyWriter, RespServerContext } from '../../src/resp/command.ts';
+import { kvErrorText } from '../../src/resp/args.ts';
 import { CommandTable } from '../../src/resp/commands.ts';
 import { expireCommands } from '../../src/resp/expire-commands.ts';
 import { stringCommands } from '../../src/resp/string-commands.ts';
@@ -286,4 +287,12 @@ test('RENAME, RENAMENX and MSETNX across slots answer CROSSSLOT; MGET, MSET, DEL
   assert.equal(run('MGET', 'a', 'b'), `*2\r\n${bulk('1')}${bulk('2')}`);
   assert.equal(run('EXISTS', 'a', 'b', 'c'), int(2));
   assert.equal(run('DEL', 'a', 'b', 'c'), int(2));
+});
+
+test('keyspace failures map to Redis-style errors: values too large as Redis words it, keys as they are', () => {
+  assert.equal(kvErrorText({ code: 'too-large', message: 'value of 9 bytes exceeds the 8-byte limit' }), 'ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+  assert.equal(kvErrorText({ code: 'too-large', message: 'key of 9 bytes exceeds the 8-byte limit' }), 'ERR key of 9 bytes exceeds the 8-byte limit');
+  assert.equal(kvErrorText({ code: 'unavailable', message: 'only 1 of 2 replicas\r\nanswered' }), 'CLUSTERDOWN only 1 of 2 replicas answered');
+  assert.equal(kvErrorText({ code: 'timeout', message: 'no answer' }), 'TRYAGAIN no answer');
+  assert.equal(kvErrorText({ code: 'bad-request', message: 'the key is empty' }), 'ERR the key is empty');
 });
