@@ -34,6 +34,7 @@ import type { PartitionActor } from './partition-actor.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, storeKeyToKey, type StoredRecord } from './record.ts';
 import type { ReplicaHost } from './replica-host.ts';
+import type { RememberedRequest } from './rmw-requests.ts';
 import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
 
@@ -86,7 +87,7 @@ interface PendingClaim {
   promised: number;
   newest: (StoredRecord | null)[];
   newestBytes: (Uint8Array | null)[];
-  remembered: [string, WireRmwResult][];
+  remembered: RememberedRequest[];
   timer: number;
   then: (ok: boolean, why: string) => void;
 }
@@ -117,7 +118,7 @@ export class RmwPrimary {
    * result sent carries them until one reaches a quorum, so a later primary's claim learns them
    * wherever the effect has spread (see keepInDoubt).
    */
-  private readonly unconfirmed = new Map<number, Map<string, WireRmwResult>>();
+  private readonly unconfirmed = new Map<number, Map<string, { res: WireRmwResult; keys: string[] }>>();
   private nextId = 1;
   private stopped = false;
 
@@ -214,28 +215,36 @@ export class RmwPrimary {
       if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
       return reply(decodeRmwResult(first));
     }
-    if (claim && keys.every((k) => claim.fresh.has(k))) {
-      const records = keys.map((k) => {
-        const bytes = actor.replica.read(k);
-        return bytes === null ? null : decodeRecord(bytes);
-      });
-      return this.apply(actor, claim, keys, op, level, requestId, records, reply);
-    }
+    if (claim && keys.every((k) => claim.fresh.has(k))) return this.apply(actor, claim, keys, op, level, requestId, this.readLocal(actor, keys), reply);
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>() };
-    this.claim(actor.partition, epoch, keys, level, (ok, why, records, remembered) => {
+    this.claim(actor.partition, epoch, keys, level, (ok, why, remembered) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
-      for (const [id, result] of remembered) actor.requests.remember(id, result, this.ctx.env.clock.monoMs());
-      const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
-      if (again !== undefined) {
-        this.stats.repeats++;
-        return reply(decodeRmwResult(again));
-      }
-      this.claims.set(actor.partition, current);
-      this.apply(actor, current, keys, op, level, requestId, records, reply);
+      actor.requests.rememberAll(remembered, this.ctx.env.clock.monoMs());
+      // The claim's newest records are in the own replica now (a job queued before this one); it
+      // may hold newer ones still (sync brought them while the claim waited): read it there.
+      const queued = this.host.run(actor.partition, (now) => {
+        if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
+        const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+        if (again !== undefined) {
+          this.stats.repeats++;
+          return reply(decodeRmwResult(again));
+        }
+        this.claims.set(actor.partition, current);
+        this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
+      });
+      if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
+    });
+  }
+
+  /** The keys' records in the own replica (inside a job). */
+  private readLocal(actor: PartitionActor, keys: string[]): (StoredRecord | null)[] {
+    return keys.map((k) => {
+      const bytes = actor.replica.read(k);
+      return bytes === null ? null : decodeRecord(bytes);
     });
   }
 
@@ -282,7 +291,7 @@ export class RmwPrimary {
   private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
-    const carried = doubts ? [...doubts] : [];
+    const carried: RememberedRequest[] = doubts ? [...doubts].map(([id, d]) => [id, d.res, d.keys]) : [];
     const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
@@ -292,17 +301,17 @@ export class RmwPrimary {
         for (const k of keys) this.markFresh(claim, k);
         return reply(decodeRmwResult(res));
       }
-      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res);
+      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res, writtenKeys);
       // Refused for a higher epoch: this node was deposed, and claims again next time.
       if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
       reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
   }
 
-  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult): void {
+  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult, keys: string[]): void {
     let doubts = this.unconfirmed.get(partition);
     if (!doubts) this.unconfirmed.set(partition, (doubts = new Map()));
-    doubts.set(requestId, res);
+    doubts.set(requestId, { res, keys });
     if (doubts.size > MAX_UNCONFIRMED) doubts.delete(doubts.keys().next().value!);
   }
 
@@ -327,7 +336,7 @@ export class RmwPrimary {
     epoch: number,
     keys: string[],
     level: Consistency,
-    then: (ok: boolean, why: string, records: (StoredRecord | null)[], remembered: [string, WireRmwResult][]) => void,
+    then: (ok: boolean, why: string, remembered: RememberedRequest[]) => void,
   ): void {
     this.stats.claims++;
     const owners = this.ctx.placement().owners(partition);
@@ -357,9 +366,9 @@ export class RmwPrimary {
               if (bytes) this.host.apply(actor, keys[i]!, bytes);
             }
           });
-          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], []);
+          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, []);
         }
-        then(ok, why, pending.newest, pending.remembered);
+        then(ok, why, pending.remembered);
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
@@ -384,8 +393,10 @@ export class RmwPrimary {
       this.noteEpoch(pending.partition, m.e);
       return this.settle(m.id, pending, false, `${from} promised a higher epoch (another node claimed the partition)`);
     }
-    for (const d of m.d) pending.remembered.push(d);
     if (m.ready) {
+      // Only a caught-up replica's ids: a catching-up one's records do not count either, and an id
+      // whose result is not among the records read would answer a repeat with a lost effect.
+      for (const d of m.d) pending.remembered.push(d);
       for (let i = 0; i < pending.keys.length; i++) {
         const bytes = m.r[i] ?? null;
         if (bytes === null) continue;
@@ -540,8 +551,8 @@ export class RmwPrimary {
     }
     for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
     const now = this.ctx.env.clock.monoMs();
-    for (const [id, res] of m.u ?? []) actor.requests.remember(id, res, now);
-    actor.requests.remember(m.q, m.res, now);
+    actor.requests.rememberAll(m.u ?? [], now);
+    actor.requests.remember(m.q, m.res, now, m.k);
     return true;
   }
 }
