@@ -215,7 +215,13 @@ export class RmwPrimary {
       if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
       return reply(decodeRmwResult(first));
     }
-    if (claim && keys.every((k) => claim.fresh.has(k))) return this.apply(actor, claim, keys, op, level, requestId, this.readLocal(actor, keys), reply);
+    if (claim && keys.every((k) => claim.fresh.has(k))) {
+      const records = this.readLocal(actor, keys);
+      // A key the store evicted since is not fresh any more: read it at a quorum again.
+      const evicted = keys.filter((k, i) => records[i] === null && this.host.shadow.versionOf(actor.partition, k) !== undefined);
+      if (evicted.length === 0) return this.apply(actor, claim, keys, op, level, requestId, records, reply);
+      for (const k of evicted) claim.fresh.delete(k);
+    }
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>() };
     this.claim(actor.partition, epoch, keys, level, (ok, why, remembered) => {
