@@ -64,8 +64,8 @@ export type KvMessage =
    * of partition `p`, at consistency `c`, with request id `q` (a repeat is answered with the first result).
    */
   | { t: 'x'; id: number; p: number; k: string[]; o: WireRmwOp; c: string; q: string }
-  /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`. */
-  | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string }
+  /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`; `f`: final, do not retry. */
+  | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string; f?: boolean }
   /**
    * Primary claim and read: a replica whose promised fencing epoch is at most `e` raises it to `e`
    * (refusing every older one from then on) and answers the records of `k`.
@@ -97,6 +97,7 @@ type FieldKind =
   | 'number'
   | 'string'
   | 'boolean'
+  | 'boolean?'
   | 'record'
   | 'record?'
   | 'string?'
@@ -134,7 +135,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?' },
   // Operations and results inside these are checked by rmw-wire.ts when they are used.
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
-  xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
+  xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?', f: 'boolean?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
   xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
@@ -152,6 +153,7 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   number: (x) => typeof x === 'number',
   string: (x) => typeof x === 'string',
   boolean: (x) => typeof x === 'boolean',
+  'boolean?': (x) => x === undefined || typeof x === 'boolean',
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',

@@ -28,11 +28,11 @@
 import type { ReplicationContext } from './context.ts';
 import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
-import { compareVersions, type HybridLogicalClock } from './hlc.ts';
+import { compareVersions, versionToString, type HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import { makeRecord } from './partition-replica.ts';
-import { decodeRecord, isDeadAt, storeKeyToKey, type StoredRecord } from './record.ts';
+import { decodeRecord, isDeadAt, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
 import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
@@ -74,7 +74,15 @@ interface Claim {
 /** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent. */
 type WriteOutcome = 'ok' | 'fenced' | 'in-doubt' | 'not-sent';
 
-type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string }) => void;
+/** A final error tells the coordinator not to retry (the outcome of the request is unknown). */
+type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string; final?: boolean }) => void;
+
+/** A result applied here that may not have reached a quorum: its first result, keys and the versions it wrote. */
+interface InDoubt {
+  res: WireRmwResult;
+  keys: string[];
+  versions: string[];
+}
 
 interface PendingClaim {
   kind: 'claim';
@@ -118,7 +126,13 @@ export class RmwPrimary {
    * result sent carries them until one reaches a quorum, so a later primary's claim learns them
    * wherever the effect has spread (see keepInDoubt).
    */
-  private readonly unconfirmed = new Map<number, Map<string, { res: WireRmwResult; keys: string[] }>>();
+  private readonly unconfirmed = new Map<number, Map<string, InDoubt>>();
+  /**
+   * Per partition, in-doubt request ids whose result was superseded here before it reached a
+   * quorum: whether it took effect is unknown (a newer write may or may not have been built on
+   * it), so a repeat is answered with a final error rather than a result or a second application.
+   */
+  private readonly outcomeUnknown = new Map<number, Set<string>>();
   private nextId = 1;
   private stopped = false;
 
@@ -166,7 +180,7 @@ export class RmwPrimary {
   private onRequest(from: string, m: Extract<KvMessage, { t: 'x' }>): void {
     if (this.stopped) return;
     const reply: Reply = (result, error) => {
-      if (error) this.ctx.send(from, { t: 'xr', id: m.id, err: error.code, msg: error.message });
+      if (error) this.ctx.send(from, { t: 'xr', id: m.id, err: error.code, msg: error.message, ...(error.final ? { f: true } : {}) });
       else this.ctx.send(from, { t: 'xr', id: m.id, res: encodeRmwResult(result!) });
     };
     let op: RmwOp;
@@ -212,8 +226,9 @@ export class RmwPrimary {
     const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
     if (first !== undefined) {
       this.stats.repeats++;
-      if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
-      return reply(decodeRmwResult(first));
+      if (!this.unconfirmed.get(actor.partition)?.has(requestId)) return this.answerRepeat(actor.partition, requestId, first, reply);
+      // In doubt: confirmed under a valid claim (claimed first if need be, below).
+      if (claim) return this.confirm(actor, claim, requestId, level, reply);
     }
     if (claim && keys.every((k) => claim.fresh.has(k))) {
       const records = this.readLocal(actor, keys);
@@ -235,11 +250,12 @@ export class RmwPrimary {
       const queued = this.host.run(actor.partition, (now) => {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
         const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
-        if (again !== undefined) {
-          this.stats.repeats++;
-          return reply(decodeRmwResult(again));
-        }
         this.claims.set(actor.partition, current);
+        if (again !== undefined) {
+          if (first === undefined) this.stats.repeats++;
+          if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
+          return this.answerRepeat(actor.partition, requestId, again, reply);
+        }
         this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
@@ -276,28 +292,62 @@ export class RmwPrimary {
     this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
   }
 
+  /** A repeat answered with its first result, unless its outcome is unknown (see outcomeUnknown). */
+  private answerRepeat(partition: number, requestId: string, first: WireRmwResult, reply: Reply): void {
+    if (!this.outcomeUnknown.get(partition)?.has(requestId)) return reply(decodeRmwResult(first));
+    reply(null, { code: 'unavailable', final: true, message: `the outcome of request ${requestId} is unknown: its result was superseded before it reached a quorum` });
+  }
+
   /**
-   * A repeat of a request whose result timed out: its effect is in this node's replica, maybe not
-   * at a quorum. Writes the keys' current records again (same versions: nothing changes where
-   * they are) with the request id, and answers the first result once that reached a quorum.
+   * A repeat of a request whose result timed out (inside a job, under a valid claim): its effect
+   * is in this node's replica, maybe not at a quorum. If the keys still hold the versions it wrote,
+   * writes them again (nothing changes where they are) with the request id, and answers the first
+   * result once that reached a quorum; if not, its outcome is unknown.
    */
-  private confirm(actor: PartitionActor, claim: Claim, keys: string[], level: Consistency, requestId: string, first: WireRmwResult, reply: Reply): void {
-    const writtenKeys: string[] = [];
-    const written: Uint8Array[] = [];
-    for (const k of keys) {
-      const bytes = actor.replica.read(k);
-      if (bytes === null) continue;
-      writtenKeys.push(k);
-      written.push(bytes);
+  private confirm(actor: PartitionActor, claim: Claim, requestId: string, level: Consistency, reply: Reply): void {
+    const doubt = this.unconfirmed.get(actor.partition)?.get(requestId);
+    if (doubt === undefined) {
+      const first = actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+      if (first !== undefined) return this.answerRepeat(actor.partition, requestId, first, reply);
+      return reply(null, { code: 'unavailable', message: `request ${requestId} is no longer remembered; retry` });
     }
-    if (writtenKeys.length === 0) return reply(decodeRmwResult(first));
-    this.replicate(claim, keys, writtenKeys, written, level, requestId, first, reply);
+    const held = this.stillHeld(actor, doubt);
+    if (held === null) {
+      this.abandon(actor.partition, requestId);
+      return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
+    }
+    this.replicate(claim, doubt.keys, doubt.keys, held, level, requestId, doubt.res, reply);
+  }
+
+  /** The records an in-doubt result wrote, if the own replica still holds exactly them (inside a job); else null. */
+  private stillHeld(actor: PartitionActor, doubt: InDoubt): Uint8Array[] | null {
+    const records: Uint8Array[] = [];
+    for (let i = 0; i < doubt.keys.length; i++) {
+      const bytes = actor.replica.read(doubt.keys[i]!);
+      if (bytes === null || versionToString(versionOfEncoded(bytes)) !== doubt.versions[i]) return null;
+      records.push(bytes);
+    }
+    return records;
+  }
+
+  private abandon(partition: number, requestId: string): void {
+    this.unconfirmed.get(partition)?.delete(requestId);
+    let unknown = this.outcomeUnknown.get(partition);
+    if (!unknown) this.outcomeUnknown.set(partition, (unknown = new Set()));
+    unknown.add(requestId);
+    if (unknown.size > MAX_UNCONFIRMED) unknown.delete(unknown.values().next().value!);
   }
 
   private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
-    const carried: RememberedRequest[] = doubts ? [...doubts].map(([id, d]) => [id, d.res, d.keys]) : [];
+    // In-doubt ids ride along while their effect is still what the own replica holds.
+    const carried: RememberedRequest[] = [];
+    for (const [id, doubt] of doubts ?? []) {
+      if (id === requestId) continue;
+      if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
+      else carried.push([id, doubt.res, doubt.keys]);
+    }
     const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
@@ -307,17 +357,17 @@ export class RmwPrimary {
         for (const k of keys) this.markFresh(claim, k);
         return reply(decodeRmwResult(res));
       }
-      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res, writtenKeys);
+      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, { res, keys: writtenKeys, versions: written.map((r) => versionToString(versionOfEncoded(r))) });
       // Refused for a higher epoch: this node was deposed, and claims again next time.
       if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
       reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
   }
 
-  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult, keys: string[]): void {
+  private noteInDoubt(partition: number, requestId: string, doubt: InDoubt): void {
     let doubts = this.unconfirmed.get(partition);
     if (!doubts) this.unconfirmed.set(partition, (doubts = new Map()));
-    doubts.set(requestId, { res, keys });
+    doubts.set(requestId, doubt);
     if (doubts.size > MAX_UNCONFIRMED) doubts.delete(doubts.keys().next().value!);
   }
 
