@@ -28,7 +28,7 @@
 import type { ReplicationContext } from './context.ts';
 import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
-import { compareVersions, versionToString, type HybridLogicalClock } from './hlc.ts';
+import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import { makeRecord } from './partition-replica.ts';
@@ -95,7 +95,8 @@ interface PendingClaim {
   promised: number;
   newest: (StoredRecord | null)[];
   newestBytes: (Uint8Array | null)[];
-  remembered: RememberedRequest[];
+  /** Each caught-up answer's remembered ids, with the versions it held of the claimed keys. */
+  answers: { d: RememberedRequest[]; versions: (Version | null)[] }[];
   timer: number;
   then: (ok: boolean, why: string) => void;
 }
@@ -409,7 +410,7 @@ export class RmwPrimary {
       promised: 0,
       newest: keys.map(() => null),
       newestBytes: keys.map(() => null),
-      remembered: [],
+      answers: [],
       timer: 0,
       then: (ok, why) => {
         if (!ok) this.stats.claimsFailed++;
@@ -424,7 +425,7 @@ export class RmwPrimary {
           });
           if (!queued) return then(false, `partition ${partition}'s mailbox is full`, []);
         }
-        then(ok, why, pending.remembered);
+        then(ok, why, ok ? this.trustedIds(pending) : []);
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
@@ -452,9 +453,11 @@ export class RmwPrimary {
     if (m.ready) {
       // Only a caught-up replica's ids: a catching-up one's records do not count either, and an id
       // whose result is not among the records read would answer a repeat with a lost effect.
-      for (const d of m.d) pending.remembered.push(d);
+      const versions: (Version | null)[] = [];
+      pending.answers.push({ d: m.d, versions });
       for (let i = 0; i < pending.keys.length; i++) {
         const bytes = m.r[i] ?? null;
+        versions.push(bytes === null ? null : versionOfEncoded(bytes));
         if (bytes === null) continue;
         const record = decodeRecord(bytes);
         this.hlc.observe(record.version);
@@ -469,6 +472,31 @@ export class RmwPrimary {
     if (pending.answered.size < pending.asked.size) return;
     if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
     else this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+  }
+
+  /**
+   * The ids a claim learns: from each caught-up answer, those whose claimed keys that answer held
+   * at the newest version read. An id from a replica whose record of its key lost to a newer one
+   * elsewhere (a deposed primary's result, superseded before it reached a quorum) could answer a
+   * repeat with an effect that is gone; one whose result was built on stays known through the
+   * replicas holding the newer record.
+   */
+  private trustedIds(pending: PendingClaim): RememberedRequest[] {
+    const out: RememberedRequest[] = [];
+    for (const answer of pending.answers) {
+      for (const entry of answer.d) {
+        const keys = entry[2] ?? [];
+        const current = keys.every((key) => {
+          const i = pending.keys.indexOf(key);
+          if (i < 0) return true;
+          const held = answer.versions[i] ?? null;
+          const newest = pending.newest[i]?.version ?? null;
+          return held === null ? newest === null : newest !== null && compareVersions(held, newest) === 0;
+        });
+        if (current) out.push(entry);
+      }
+    }
+    return out;
   }
 
   private settle(id: number, pending: PendingClaim | PendingResult, ok: boolean, why: string): void {
