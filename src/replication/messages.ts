@@ -9,6 +9,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Version } from './hlc.ts';
 import { HEADER_BYTES } from './record.ts';
+import type { RememberedRequest } from './rmw-requests.ts';
 import type { WireRmwOp, WireRmwResult } from './rmw-wire.ts';
 
 export type KvMessage =
@@ -52,9 +53,11 @@ export type KvMessage =
   /**
    * Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`.
    * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
-   * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
+   * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too. `q`: the
+   * read-modify-write request ids the sender remembers for p (rmw-requests.ts), so they travel
+   * with the records whose results they are.
    */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] }
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[]; q?: RememberedRequest[] }
   /**
    * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
    * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
@@ -77,8 +80,8 @@ export type KvMessage =
    * of partition `p`, at consistency `c`, with request id `q` (a repeat is answered with the first result).
    */
   | { t: 'x'; id: number; p: number; k: string[]; o: WireRmwOp; c: string; q: string }
-  /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`. */
-  | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string }
+  /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`; `f`: final, do not retry. */
+  | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string; f?: boolean }
   /**
    * Primary claim and read: a replica whose promised fencing epoch is at most `e` raises it to `e`
    * (refusing every older one from then on) and answers the records of `k`.
@@ -88,13 +91,13 @@ export type KvMessage =
    * Answer to `xc`: `ok` false with the replica's higher epoch `e`; else its records (null: none),
    * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
    */
-  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: [string, WireRmwResult][] }
+  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: RememberedRequest[] }
   /**
    * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
    * `u`: earlier request ids of the partition whose results may have been applied without reaching
    * a quorum (rmw-primary.ts): the replica remembers them too.
    */
-  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: [string, WireRmwResult][] }
+  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: RememberedRequest[] }
   /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
   | { t: 'xwa'; id: number; ok: boolean; e: number };
 
@@ -115,6 +118,7 @@ type FieldKind =
   | 'bytes?'
   | 'scan-status'
   | 'boolean'
+  | 'boolean?'
   | 'record'
   | 'record?'
   | 'string?'
@@ -130,9 +134,7 @@ type FieldKind =
   | 'list'
   | 'list?'
   | 'pairs'
-  | 'pairs?'
-  | 'bytes?'
-  | 'scan-status';
+  | 'pairs?';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -151,14 +153,14 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sq: { d: 'numbers' },
   sr: { eq: 'numbers', df: 'diffs', v: 'string' },
   sw: { p: 'number', k: 'strings' },
-  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?' },
+  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?' },
   sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
   sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
   cn: { id: 'number', p: 'number' },
   ca: { id: 'number', s: 'scan-status', n: 'number' },
   // Operations and results inside these are checked by rmw-wire.ts when they are used.
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
-  xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
+  xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?', f: 'boolean?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
   xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
@@ -169,7 +171,9 @@ const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] 
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
-const isPairs = (x: unknown): boolean => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]));
+/** Remembered read-modify-write requests: [id, result] or [id, result, keys]. */
+const isPairs = (x: unknown): boolean =>
+  Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]) && (d[2] === undefined || isStrings(d[2])));
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
@@ -178,6 +182,7 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   boolean: (x) => typeof x === 'boolean',
   'bytes?': (x) => x === undefined || x instanceof Uint8Array,
   'scan-status': (x) => SCAN_STATUSES.includes(x),
+  'boolean?': (x) => x === undefined || typeof x === 'boolean',
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',

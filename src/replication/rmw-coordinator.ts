@@ -107,8 +107,9 @@ export class RmwCoordinator implements RmwService {
       this.finish(message.id, pending, null, result);
       return true;
     }
-    const code = (message.err ?? 'unavailable') as KvErrorCode;
-    this.retryOrFail(message.id, pending, { code, message: message.msg ?? 'the primary failed the operation' });
+    const error = { code: (message.err ?? 'unavailable') as KvErrorCode, message: message.msg ?? 'the primary failed the operation' };
+    if (message.f) this.finish(message.id, pending, error);
+    else this.retryOrFail(message.id, pending, error);
     return true;
   }
 

@@ -28,12 +28,13 @@
 import type { ReplicationContext } from './context.ts';
 import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
-import { compareVersions, type HybridLogicalClock } from './hlc.ts';
+import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import { makeRecord } from './partition-replica.ts';
-import { decodeRecord, isDeadAt, storeKeyToKey, type StoredRecord } from './record.ts';
+import { decodeRecord, isDeadAt, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
 import type { ReplicaHost } from './replica-host.ts';
+import type { RememberedRequest } from './rmw-requests.ts';
 import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
 
@@ -73,7 +74,15 @@ interface Claim {
 /** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent. */
 type WriteOutcome = 'ok' | 'fenced' | 'in-doubt' | 'not-sent';
 
-type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string }) => void;
+/** A final error tells the coordinator not to retry (the outcome of the request is unknown). */
+type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string; final?: boolean }) => void;
+
+/** A result applied here that may not have reached a quorum: its first result, keys and the versions it wrote. */
+interface InDoubt {
+  res: WireRmwResult;
+  keys: string[];
+  versions: string[];
+}
 
 interface PendingClaim {
   kind: 'claim';
@@ -86,7 +95,8 @@ interface PendingClaim {
   promised: number;
   newest: (StoredRecord | null)[];
   newestBytes: (Uint8Array | null)[];
-  remembered: [string, WireRmwResult][];
+  /** Each caught-up answer's remembered ids, with the versions it held of the claimed keys. */
+  answers: { d: RememberedRequest[]; versions: (Version | null)[] }[];
   timer: number;
   then: (ok: boolean, why: string) => void;
 }
@@ -117,7 +127,13 @@ export class RmwPrimary {
    * result sent carries them until one reaches a quorum, so a later primary's claim learns them
    * wherever the effect has spread (see keepInDoubt).
    */
-  private readonly unconfirmed = new Map<number, Map<string, WireRmwResult>>();
+  private readonly unconfirmed = new Map<number, Map<string, InDoubt>>();
+  /**
+   * Per partition, in-doubt request ids whose result was superseded here before it reached a
+   * quorum: whether it took effect is unknown (a newer write may or may not have been built on
+   * it), so a repeat is answered with a final error rather than a result or a second application.
+   */
+  private readonly outcomeUnknown = new Map<number, Set<string>>();
   private nextId = 1;
   private stopped = false;
 
@@ -165,7 +181,7 @@ export class RmwPrimary {
   private onRequest(from: string, m: Extract<KvMessage, { t: 'x' }>): void {
     if (this.stopped) return;
     const reply: Reply = (result, error) => {
-      if (error) this.ctx.send(from, { t: 'xr', id: m.id, err: error.code, msg: error.message });
+      if (error) this.ctx.send(from, { t: 'xr', id: m.id, err: error.code, msg: error.message, ...(error.final ? { f: true } : {}) });
       else this.ctx.send(from, { t: 'xr', id: m.id, res: encodeRmwResult(result!) });
     };
     let op: RmwOp;
@@ -211,31 +227,47 @@ export class RmwPrimary {
     const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
     if (first !== undefined) {
       this.stats.repeats++;
-      if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
-      return reply(decodeRmwResult(first));
+      if (!this.unconfirmed.get(actor.partition)?.has(requestId)) return this.answerRepeat(actor.partition, requestId, first, reply);
+      // In doubt: confirmed under a valid claim (claimed first if need be, below).
+      if (claim) return this.confirm(actor, claim, requestId, level, reply);
     }
     if (claim && keys.every((k) => claim.fresh.has(k))) {
-      const records = keys.map((k) => {
-        const bytes = actor.replica.read(k);
-        return bytes === null ? null : decodeRecord(bytes);
-      });
-      return this.apply(actor, claim, keys, op, level, requestId, records, reply);
+      const records = this.readLocal(actor, keys);
+      // A key the store evicted since is not fresh any more: read it at a quorum again.
+      const evicted = keys.filter((k, i) => records[i] === null && this.host.shadow.versionOf(actor.partition, k) !== undefined);
+      if (evicted.length === 0) return this.apply(actor, claim, keys, op, level, requestId, records, reply);
+      for (const k of evicted) claim.fresh.delete(k);
     }
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>() };
-    this.claim(actor.partition, epoch, keys, level, (ok, why, records, remembered) => {
+    this.claim(actor.partition, epoch, keys, level, (ok, why, remembered) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
-      for (const [id, result] of remembered) actor.requests.remember(id, result, this.ctx.env.clock.monoMs());
-      const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
-      if (again !== undefined) {
-        this.stats.repeats++;
-        return reply(decodeRmwResult(again));
-      }
-      this.claims.set(actor.partition, current);
-      this.apply(actor, current, keys, op, level, requestId, records, reply);
+      actor.requests.rememberAll(remembered, this.ctx.env.clock.monoMs());
+      // The claim's newest records are in the own replica now (a job queued before this one); it
+      // may hold newer ones still (sync brought them while the claim waited): read it there.
+      const queued = this.host.run(actor.partition, (now) => {
+        if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
+        const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+        this.claims.set(actor.partition, current);
+        if (again !== undefined) {
+          if (first === undefined) this.stats.repeats++;
+          if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
+          return this.answerRepeat(actor.partition, requestId, again, reply);
+        }
+        this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
+      });
+      if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
+    });
+  }
+
+  /** The keys' records in the own replica (inside a job). */
+  private readLocal(actor: PartitionActor, keys: string[]): (StoredRecord | null)[] {
+    return keys.map((k) => {
+      const bytes = actor.replica.read(k);
+      return bytes === null ? null : decodeRecord(bytes);
     });
   }
 
@@ -261,28 +293,62 @@ export class RmwPrimary {
     this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
   }
 
+  /** A repeat answered with its first result, unless its outcome is unknown (see outcomeUnknown). */
+  private answerRepeat(partition: number, requestId: string, first: WireRmwResult, reply: Reply): void {
+    if (!this.outcomeUnknown.get(partition)?.has(requestId)) return reply(decodeRmwResult(first));
+    reply(null, { code: 'unavailable', final: true, message: `the outcome of request ${requestId} is unknown: its result was superseded before it reached a quorum` });
+  }
+
   /**
-   * A repeat of a request whose result timed out: its effect is in this node's replica, maybe not
-   * at a quorum. Writes the keys' current records again (same versions: nothing changes where
-   * they are) with the request id, and answers the first result once that reached a quorum.
+   * A repeat of a request whose result timed out (inside a job, under a valid claim): its effect
+   * is in this node's replica, maybe not at a quorum. If the keys still hold the versions it wrote,
+   * writes them again (nothing changes where they are) with the request id, and answers the first
+   * result once that reached a quorum; if not, its outcome is unknown.
    */
-  private confirm(actor: PartitionActor, claim: Claim, keys: string[], level: Consistency, requestId: string, first: WireRmwResult, reply: Reply): void {
-    const writtenKeys: string[] = [];
-    const written: Uint8Array[] = [];
-    for (const k of keys) {
-      const bytes = actor.replica.read(k);
-      if (bytes === null) continue;
-      writtenKeys.push(k);
-      written.push(bytes);
+  private confirm(actor: PartitionActor, claim: Claim, requestId: string, level: Consistency, reply: Reply): void {
+    const doubt = this.unconfirmed.get(actor.partition)?.get(requestId);
+    if (doubt === undefined) {
+      const first = actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+      if (first !== undefined) return this.answerRepeat(actor.partition, requestId, first, reply);
+      return reply(null, { code: 'unavailable', message: `request ${requestId} is no longer remembered; retry` });
     }
-    if (writtenKeys.length === 0) return reply(decodeRmwResult(first));
-    this.replicate(claim, keys, writtenKeys, written, level, requestId, first, reply);
+    const held = this.stillHeld(actor, doubt);
+    if (held === null) {
+      this.abandon(actor.partition, requestId);
+      return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
+    }
+    this.replicate(claim, doubt.keys, doubt.keys, held, level, requestId, doubt.res, reply);
+  }
+
+  /** The records an in-doubt result wrote, if the own replica still holds exactly them (inside a job); else null. */
+  private stillHeld(actor: PartitionActor, doubt: InDoubt): Uint8Array[] | null {
+    const records: Uint8Array[] = [];
+    for (let i = 0; i < doubt.keys.length; i++) {
+      const bytes = actor.replica.read(doubt.keys[i]!);
+      if (bytes === null || versionToString(versionOfEncoded(bytes)) !== doubt.versions[i]) return null;
+      records.push(bytes);
+    }
+    return records;
+  }
+
+  private abandon(partition: number, requestId: string): void {
+    this.unconfirmed.get(partition)?.delete(requestId);
+    let unknown = this.outcomeUnknown.get(partition);
+    if (!unknown) this.outcomeUnknown.set(partition, (unknown = new Set()));
+    unknown.add(requestId);
+    if (unknown.size > MAX_UNCONFIRMED) unknown.delete(unknown.values().next().value!);
   }
 
   private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
-    const carried = doubts ? [...doubts] : [];
+    // In-doubt ids ride along while their effect is still what the own replica holds.
+    const carried: RememberedRequest[] = [];
+    for (const [id, doubt] of doubts ?? []) {
+      if (id === requestId) continue;
+      if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
+      else carried.push([id, doubt.res, doubt.keys]);
+    }
     const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
@@ -292,17 +358,17 @@ export class RmwPrimary {
         for (const k of keys) this.markFresh(claim, k);
         return reply(decodeRmwResult(res));
       }
-      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res);
+      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, { res, keys: writtenKeys, versions: written.map((r) => versionToString(versionOfEncoded(r))) });
       // Refused for a higher epoch: this node was deposed, and claims again next time.
       if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
       reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
   }
 
-  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult): void {
+  private noteInDoubt(partition: number, requestId: string, doubt: InDoubt): void {
     let doubts = this.unconfirmed.get(partition);
     if (!doubts) this.unconfirmed.set(partition, (doubts = new Map()));
-    doubts.set(requestId, res);
+    doubts.set(requestId, doubt);
     if (doubts.size > MAX_UNCONFIRMED) doubts.delete(doubts.keys().next().value!);
   }
 
@@ -327,7 +393,7 @@ export class RmwPrimary {
     epoch: number,
     keys: string[],
     level: Consistency,
-    then: (ok: boolean, why: string, records: (StoredRecord | null)[], remembered: [string, WireRmwResult][]) => void,
+    then: (ok: boolean, why: string, remembered: RememberedRequest[]) => void,
   ): void {
     this.stats.claims++;
     const owners = this.ctx.placement().owners(partition);
@@ -344,7 +410,7 @@ export class RmwPrimary {
       promised: 0,
       newest: keys.map(() => null),
       newestBytes: keys.map(() => null),
-      remembered: [],
+      answers: [],
       timer: 0,
       then: (ok, why) => {
         if (!ok) this.stats.claimsFailed++;
@@ -357,9 +423,9 @@ export class RmwPrimary {
               if (bytes) this.host.apply(actor, keys[i]!, bytes);
             }
           });
-          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], []);
+          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, []);
         }
-        then(ok, why, pending.newest, pending.remembered);
+        then(ok, why, ok ? this.trustedIds(pending) : []);
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
@@ -384,10 +450,14 @@ export class RmwPrimary {
       this.noteEpoch(pending.partition, m.e);
       return this.settle(m.id, pending, false, `${from} promised a higher epoch (another node claimed the partition)`);
     }
-    for (const d of m.d) pending.remembered.push(d);
     if (m.ready) {
+      // Only a caught-up replica's ids: a catching-up one's records do not count either, and an id
+      // whose result is not among the records read would answer a repeat with a lost effect.
+      const versions: (Version | null)[] = [];
+      pending.answers.push({ d: m.d, versions });
       for (let i = 0; i < pending.keys.length; i++) {
         const bytes = m.r[i] ?? null;
+        versions.push(bytes === null ? null : versionOfEncoded(bytes));
         if (bytes === null) continue;
         const record = decodeRecord(bytes);
         this.hlc.observe(record.version);
@@ -402,6 +472,31 @@ export class RmwPrimary {
     if (pending.answered.size < pending.asked.size) return;
     if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
     else this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+  }
+
+  /**
+   * The ids a claim learns: from each caught-up answer, those whose claimed keys that answer held
+   * at the newest version read. An id from a replica whose record of its key lost to a newer one
+   * elsewhere (a deposed primary's result, superseded before it reached a quorum) could answer a
+   * repeat with an effect that is gone; one whose result was built on stays known through the
+   * replicas holding the newer record.
+   */
+  private trustedIds(pending: PendingClaim): RememberedRequest[] {
+    const out: RememberedRequest[] = [];
+    for (const answer of pending.answers) {
+      for (const entry of answer.d) {
+        const keys = entry[2] ?? [];
+        const current = keys.every((key) => {
+          const i = pending.keys.indexOf(key);
+          if (i < 0) return true;
+          const held = answer.versions[i] ?? null;
+          const newest = pending.newest[i]?.version ?? null;
+          return held === null ? newest === null : newest !== null && compareVersions(held, newest) === 0;
+        });
+        if (current) out.push(entry);
+      }
+    }
+    return out;
   }
 
   private settle(id: number, pending: PendingClaim | PendingResult, ok: boolean, why: string): void {
@@ -540,8 +635,8 @@ export class RmwPrimary {
     }
     for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
     const now = this.ctx.env.clock.monoMs();
-    for (const [id, res] of m.u ?? []) actor.requests.remember(id, res, now);
-    actor.requests.remember(m.q, m.res, now);
+    actor.requests.rememberAll(m.u ?? [], now);
+    actor.requests.remember(m.q, m.res, now, m.k);
     return true;
   }
 }

@@ -17,7 +17,12 @@ export const DEFAULT_RMW_REQUEST_MEMORY_MS = 5 * 60_000;
 interface Remembered {
   result: WireRmwResult;
   atMs: number;
+  /** The keys the result wrote (empty when not known). */
+  keys: readonly string[];
 }
+
+/** A remembered request as it travels: id, result, and the keys its result wrote. */
+export type RememberedRequest = [string, WireRmwResult, string[]] | [string, WireRmwResult];
 
 export class RequestMemory {
   /** In insertion order, which is age order (a re-remembered id moves to the end). */
@@ -39,17 +44,34 @@ export class RequestMemory {
   }
 
   /** Remembers a result; the first one stays (a repeat answers it, so it never changes). */
-  remember(requestId: string, result: WireRmwResult, nowMs: number): void {
+  remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = []): void {
     if (this.entries.has(requestId)) return;
-    this.entries.set(requestId, { result, atMs: nowMs });
+    this.entries.set(requestId, { result, atMs: nowMs, keys });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.forgetOlderThan(nowMs);
   }
 
   /** Every id remembered at `nowMs`, oldest first, for a new primary's claim. */
-  list(nowMs: number): [string, WireRmwResult][] {
+  list(nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
-    return [...this.entries].map(([id, r]) => [id, r.result]);
+    return [...this.entries].map(([id, r]) => [id, r.result, [...r.keys]]);
+  }
+
+  /**
+   * The ids whose results wrote one of `keys` (or whose keys are not known), for sync data
+   * carrying those keys' records: an id goes where its effect goes, and not elsewhere, since a
+   * replica told of an id whose effect it never holds would answer a repeat without it.
+   */
+  listFor(keys: ReadonlySet<string>, nowMs: number): RememberedRequest[] {
+    this.forgetOlderThan(nowMs);
+    const out: RememberedRequest[] = [];
+    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push([id, r.result, [...r.keys]]);
+    return out;
+  }
+
+  /** Remembers every request of a list received from a peer. */
+  rememberAll(list: readonly RememberedRequest[], nowMs: number): void {
+    for (const [id, result, keys] of list) this.remember(id, result, nowMs, keys ?? []);
   }
 
   private forgetOlderThan(nowMs: number): void {

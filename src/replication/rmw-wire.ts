@@ -19,9 +19,23 @@ export class MalformedRmwError extends Error {
   override readonly name = 'MalformedRmwError';
 }
 
+/**
+ * The operation as it travels. Values are copied: the caller lends them (they may be views into a
+ * client's frame, reused once the call returns), and the message is sent later, and again on a retry.
+ */
 export function encodeRmwOp(op: RmwOp): WireRmwOp {
-  if (op.op === 'incrby') return { op: 'incrby', by: op.by.toString() };
-  return op as unknown as WireRmwOp;
+  switch (op.op) {
+    case 'incrby':
+      return { op: 'incrby', by: op.by.toString() };
+    case 'append':
+    case 'setrange':
+    case 'set':
+      return { ...op, value: op.value.slice() } as unknown as WireRmwOp;
+    case 'msetnx':
+      return { op: 'msetnx', values: op.values.map((v) => v.slice()) };
+    default:
+      return { ...op } as unknown as WireRmwOp;
+  }
 }
 
 const ERROR_CODES: readonly RmwErrorCode[] = ['not-integer', 'overflow', 'not-float', 'nan-or-infinity', 'no-such-key', 'too-large'];

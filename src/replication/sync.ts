@@ -39,6 +39,7 @@ import { compareVersions, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
+import { versionOfEncoded } from './record.ts';
 
 export interface SyncStats {
   rounds: number;
@@ -186,17 +187,24 @@ export class PartitionSync {
         this.answerWant(from, message.p, message.k);
         return true;
       case 'sd': {
-        const { p, k, r, last, ek = [], ev = [] } = message;
+        const { p, k, r, last, ek = [], ev = [], q = [] } = message;
         const sameRing = this.sameRing(message.v);
         this.host.run(p, (actor) => {
           const catchingUp = !actor.ready;
+          // Keys whose record here is now the sender's: the read-modify-write results in it came along.
+          const holds = new Set<string>();
           for (let i = 0; i < k.length; i++) {
             if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
+            if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.add(k[i]!);
             if (catchingUp) {
               this.catchUp.keysReceived++;
               this.catchUp.bytesReceived += k[i]!.length + r[i]!.length;
             }
           }
+          // A request id only where its result is held: one whose result lost to a newer write here
+          // would answer a repeat with an effect this replica does not have.
+          const now = this.ctx.env.clock.monoMs();
+          actor.requests.rememberAll(q.filter(([, , keys]) => keys !== undefined && keys.length > 0 && keys.every((key) => holds.has(key))), now);
           for (let i = 0; i < ek.length && 3 * i + 2 < ev.length; i++) {
             const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
             if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
@@ -449,6 +457,12 @@ export class PartitionSync {
       const last = i + batch >= count;
       const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version };
       if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, i + batch), ev: evictedVersions.slice(3 * i, 3 * (i + batch)) });
+      // Read-modify-write request ids travel with the records they may be in (rmw-primary.ts): a
+      // result applied by an owner whose ack was lost must not look new to the next primary.
+      if (found.length > i && actor.requests.size > 0) {
+        const q = actor.requests.listFor(new Set(message.k), this.ctx.env.clock.monoMs());
+        if (q.length > 0) Object.assign(message, { q });
+      }
       this.ctx.send(to, message, 'bulk');
       if (count === 0) break;
     }
@@ -487,4 +501,9 @@ function describeSources(sources: { source: string; partitions: number; alive: b
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Whether a held record (null: none) has the version of the encoded record `bytes`. */
+function sameRecord(held: Uint8Array | null, bytes: Uint8Array): boolean {
+  return held !== null && compareVersions(versionOfEncoded(held), versionOfEncoded(bytes)) === 0;
 }

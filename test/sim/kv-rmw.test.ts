@@ -4,6 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runScenario, type RunReport } from '../../src/sim/driver.ts';
 import { kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
+import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
+import type { RmwOp } from '../../src/replication/rmw.ts';
 
 const SEEDS = 50;
 
@@ -51,4 +55,46 @@ test('kv-rmw seed 107: with fencing off, a deposed primary and its successor bot
   assert.match(buggy.violations[0]!.message, /acknowledged increments lost/);
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
   assert.ok((fixed['rmw'] as { fenced: number }).fenced > 0, 'some result was refused for a higher epoch');
+});
+
+test('read-modify-write through every node of a quiet cluster: results, operation errors, request ids, and a key outside the partition refused', () => {
+  const cluster = new KvCluster({ seed: 7, nodes: 3, partitions: KV_SIM_PARTITIONS, replication: KV_SIM_REPLICATION, network: {}, trace: new EventTrace() });
+  const { sim } = cluster;
+  sim.runUntil(KV_WORKLOAD_START_MS);
+  const key = new TextEncoder().encode('counter');
+  const answers: unknown[] = [];
+  const call = (node: number, keys: Uint8Array[], op: RmwOp, requestId?: string) =>
+    sim.process(node)!.keyspace.rmw(keys, op, requestId ? { requestId } : {}, (error, result) => answers.push(error ?? result));
+  // One INCR through each node: each sees the one before it, whichever node is the primary.
+  for (let n = 0; n < 3; n++) {
+    call(n, [key], { op: 'incrby', by: 5n });
+    sim.runUntil(sim.now + 500);
+  }
+  // A repeat of a request id answers the first result without applying it again.
+  call(1, [key], { op: 'incrby', by: 1n }, 'once');
+  sim.runUntil(sim.now + 500);
+  call(2, [key], { op: 'incrby', by: 1n }, 'once');
+  sim.runUntil(sim.now + 500);
+  // "16x" is not an integer: INCR's own error is a result (not a KvError), and writes nothing.
+  call(0, [key], { op: 'append', value: new TextEncoder().encode('x') });
+  sim.runUntil(sim.now + 500);
+  call(0, [key], { op: 'incrby', by: 1n });
+  sim.runUntil(sim.now + 500);
+  // Keys of two partitions in one operation: refused before anything is sent.
+  const placement = sim.process(0)!.placement();
+  let other = 0;
+  while (placement.partitionOfKey(new TextEncoder().encode(`k${other}`)) === placement.partitionOfKey(key)) other++;
+  call(0, [key, new TextEncoder().encode(`k${other}`)], { op: 'del' });
+  sim.runUntil(sim.now + 500);
+  assert.deepEqual(answers.slice(0, 5), [
+    { kind: 'integer', value: 5n },
+    { kind: 'integer', value: 10n },
+    { kind: 'integer', value: 15n },
+    { kind: 'integer', value: 16n },
+    { kind: 'integer', value: 16n },
+  ]);
+  assert.deepEqual(answers[5], { kind: 'integer', value: 3n }, 'APPEND answers the new length');
+  assert.deepEqual(answers[6], { kind: 'error', code: 'not-integer' });
+  assert.equal((answers[7] as { code: string }).code, 'bad-request');
+  assert.equal(answers.length, 8);
 });

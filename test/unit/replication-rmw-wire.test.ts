@@ -38,6 +38,13 @@ test('every read-modify-write operation and result survives the wire, bigints in
   for (const result of results) assert.deepEqual(decodeRmwResult(encodeRmwResult(result)), result);
 });
 
+test('values are copied when an operation is encoded: the caller lends them, the message goes later (and again on a retry)', () => {
+  const lent = bytes('abc');
+  const wire = encodeRmwOp({ op: 'append', value: lent });
+  lent.fill(0);
+  assert.deepEqual(decodeRmwOp(wire), { op: 'append', value: bytes('abc') });
+});
+
 test('a malformed operation or result is refused with a clear error, not run', () => {
   assert.throws(() => decodeRmwOp({ op: 'incrby', by: '1.5' }), MalformedRmwError);
   assert.throws(() => decodeRmwOp({ op: 'set', value: bytes('v'), expiry: { kind: 'keep' }, condition: 'maybe', get: false }), /bad "condition"/);
