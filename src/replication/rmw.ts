@@ -52,8 +52,11 @@ export type RmwOp =
   | { op: 'getdel' }
   /** GETEX; `expiry` null changes nothing. Result: bulk. */
   | { op: 'getex'; expiry: RmwExpiry | null }
-  /** EXPIRE family (times already made absolute). Result: integer 1 (set, or deleted by a past time) or 0. */
-  | { op: 'expire'; atMs: number; condition: 'always' | 'nx' | 'xx' | 'gt' | 'lt' }
+  /**
+   * EXPIRE family (times already made absolute). `xx`: XX was given with GT or LT, so the key must
+   * also have an expiry. Result: integer 1 (set, or deleted by a past time) or 0.
+   */
+  | { op: 'expire'; atMs: number; condition: 'always' | 'nx' | 'xx' | 'gt' | 'lt'; xx?: boolean }
   /** PERSIST. Result: integer 1 (a TTL was removed) or 0. */
   | { op: 'persist' }
   /** DEL/UNLINK of every key given. Result: integer (how many existed). */
@@ -184,7 +187,7 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       const hasExpiry = record.expiresAtMs !== 0;
       const refused =
         (op.condition === 'nx' && hasExpiry) ||
-        (op.condition === 'xx' && !hasExpiry) ||
+        ((op.condition === 'xx' || op.xx === true) && !hasExpiry) ||
         (op.condition === 'gt' && (!hasExpiry || op.atMs <= record.expiresAtMs)) ||
         (op.condition === 'lt' && hasExpiry && op.atMs >= record.expiresAtMs);
       if (refused) return one({ kind: 'integer', value: 0n }, null);

@@ -5,11 +5,15 @@
  * To add commands: export a `CommandSpec[]` from your module and add it to COMMAND_MODULES.
  */
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { expireCommands } from './expire-commands.ts';
 import { serverCommands } from './server-commands.ts';
+import { stringCommands } from './string-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   serverCommands,
+  stringCommands,
+  expireCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
