@@ -267,13 +267,13 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   // ---- read-modify-write: applied once, on the key's primary (docs/CLIENT.md, Counters and RMW) ----
 
   /** Adds 1 to the counter at `key` (absent: 0) and resolves with the new value. */
-  incr(key: Key, options: RmwCallOptions = {}): Promise<number> {
-    return this.incrBy(key, 1, options);
+  async incr(key: Key, options: RmwCallOptions = {}): Promise<number> {
+    return (await this.addToCounter('incr', key, 1n, false, options)) as number;
   }
 
   /** Subtracts 1 from the counter at `key` (absent: 0) and resolves with the new value. */
-  decr(key: Key, options: RmwCallOptions = {}): Promise<number> {
-    return this.incrBy(key, -1, options);
+  async decr(key: Key, options: RmwCallOptions = {}): Promise<number> {
+    return (await this.addToCounter('decr', key, -1n, false, options)) as number;
   }
 
   /**
@@ -304,7 +304,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    */
   async append(key: Key, value: V, options: RmwCallOptions = {}): Promise<number> {
     const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue(value) }, options);
-    return this.safeNumber('append', key, this.integerResult('append', key, result));
+    return this.safeNumber('append', key, this.integerResult('append', result));
   }
 
   /** Sets `key` only if it holds no value; resolves with true when it wrote, false when the key had one. */
@@ -346,7 +346,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   private async addToCounter(name: string, key: Key, by: bigint, asBigInt: boolean, options: RmwCallOptions): Promise<number | bigint> {
-    const n = this.integerResult(name, key, await this.rmw(name, key, { op: 'incrby', by }, options));
+    const n = this.integerResult(name, await this.rmw(name, key, { op: 'incrby', by }, options));
     return asBigInt ? n : this.safeNumber(name, key, n);
   }
 
@@ -370,7 +370,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     return reply.result;
   }
 
-  private integerResult(name: string, key: Key, result: WireRmwResult): bigint {
+  private integerResult(name: string, result: WireRmwResult): bigint {
     if (result.kind !== 'integer') throw this.unexpected(name, result);
     return result.value;
   }
