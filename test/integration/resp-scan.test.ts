@@ -19,8 +19,7 @@ let redis: Redis[] = [];
 before(async () => {
   cluster = await TestCluster.create(3);
   const respPorts = await freePorts(3);
-  // Each node gets its own extra list (create() shares one).
-  cluster.nodes.forEach((node, i) => Object.assign(node.spec, { extra: ['--resp-port', String(respPorts[i]!)] }));
+  cluster.nodes.forEach((node, i) => (node.spec.respPort = respPorts[i]!));
   await cluster.startAll();
   await cluster.untilConverged();
   client = await connect({ seeds: cluster.clientAddresses[0]!, codec: bytesCodec });
