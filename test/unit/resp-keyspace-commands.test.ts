@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KeyspaceService } from '../../src/replication/api.ts';
 import type { CommandSpec, ConnectionState, ReplyWriter, RespServerContext } from '../../src/resp/command.ts';
 import { countKeysInSlotCommand, getKeysInSlotCommand, keyspaceCommands, RING_SLOTS } from '../../src/resp/keyspace-commands.ts';
 import { CommandTable } from '../../src/resp/commands.ts';
@@ -76,14 +75,8 @@ class RecordingWriter implements ReplyWriter {
   }
 }
 
-function keyspaceOf(kv: MemoryKv): KeyspaceService {
-  return Object.assign(Object.create(kv) as MemoryKv, {
-    rmw: (_k: unknown, _o: unknown, _p: unknown, done: (e: { code: 'unavailable'; message: string }) => void) => done({ code: 'unavailable', message: 'no rmw in this test' }),
-  }) as unknown as KeyspaceService;
-}
-
 function harness(kv: MemoryKv) {
-  const server: RespServerContext = { keyspace: keyspaceOf(kv), nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null, stats: { keyspaceHits: 0, keyspaceMisses: 0 } };
+  const server: RespServerContext = { keyspace: kv, nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null, stats: { keyspaceHits: 0, keyspaceMisses: 0 } };
   const connection: ConnectionState = { id: 1, name: '', protocol: 2, address: '127.0.0.1:1', readonly: false, closeAfterReply: false };
   const byName = new Map(keyspaceCommands.map((c) => [c.name, c]));
   const run = (spec: CommandSpec, words: (string | Buffer)[]): Promise<Reply> =>
