@@ -10,12 +10,13 @@
  * Keys sharing a scan hash always come in the same page (the page is extended past `count` to the
  * last of them), so a position never splits them.
  *
- * Requesting side (`PartitionScanner`): asks one holder of p at a time, in this order: this node
- * if it owns p, the other live owners in preference order, then the other live members in p's
- * ranking (a node the ring moved p away from still holds it while handing it off). The first that
- * answers 'ok' serves the page. A holder answers 'ok' when its partition actor is caught up in a
- * confirmed ring and it owns p or is handing p off; a catching-up replica may lack keys, so it
- * refuses. A holder that is silent for a request timeout is skipped.
+ * Requesting side (`PartitionScanner`): asks holders of p in this order: this node if it owns p,
+ * the other live owners in preference order, then the other live members in p's ranking (a node
+ * the ring moved p away from still holds it while handing it off), as many at once as the read
+ * consistency needs of p's owners; their pages are merged (`mergePages`). A holder answers 'ok'
+ * when its partition actor is caught up in a confirmed ring and it owns p or is handing p off; a
+ * catching-up replica may lack keys, so it refuses, and so does one that does not hold p. A refusal,
+ * or silence for a request timeout, sends the request on to the next candidate.
  *
  * Replica side (`ScanResponder`): the page is computed in the partition actor's turn (the actor
  * owns the partition's records). Cost per page: one pass over p's entries in the store (each
@@ -30,6 +31,7 @@ import { globMatch, matchesEverything } from '../protocol/glob.ts';
 import { DEFAULT_UNIT_HASH_SEED, unitHashString } from '../protocol/hash.ts';
 import type { TimerId } from '../runtime/env.ts';
 import type { Callback, KvError, ScanOptions, ScanPage, ScanService } from './api.ts';
+import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
 import type { KvMessage, ScanStatus } from './messages.ts';
 import type { ReplicaHost } from './replica-host.ts';
@@ -152,30 +154,66 @@ export class ScanResponder {
 
 // ---- requesting side ----------------------------------------------------------------------
 
+type ScanAnswer = KvMessage & { t: 'sa' | 'ca' };
+
+/** One scan or count request: several holders may be asked, each attempt with its own id. */
 interface PendingScan {
   partition: number;
-  /** The holders still to ask, in order. */
+  /** Holders not asked yet, in order. */
   candidates: string[];
-  /** Who is being asked now. */
-  asking: string;
+  /** 'ok' answers wanted (the read consistency's count of the partition's owners). */
+  needed: number;
+  answers: ScanAnswer[];
+  /** Attempts in flight: id -> holder asked. */
+  inFlight: Map<number, { holder: string; timer: TimerId }>;
   /** Why each holder asked so far did not serve, for the error message. */
   refusals: string[];
-  timer: TimerId | null;
+  finished: boolean;
   request: (id: number) => KvMessage;
-  answer: (message: KvMessage & { t: 'sa' | 'ca' }) => void;
+  complete: (answers: ScanAnswer[]) => void;
   fail: (error: KvError) => void;
 }
 
 export interface ScannerStats {
   pages: number;
   counts: number;
-  /** Holders that refused (not holding, catching up, busy) or stayed silent, before another served. */
+  /** Holders that refused (not holding, catching up, busy) or stayed silent, before others served. */
   refusals: number;
   /** Requests no holder served. */
   failures: number;
 }
 
-/** ScanService over the cluster: asks one holder of the partition at a time (see the file comment). */
+/**
+ * The page of several holders' answers to the same request: the union of their keys below the
+ * smallest next position any of them reported. Below it every holder listed every key it has, so
+ * a key held by any of them is in the page; keys past it come again in the next page.
+ */
+export function mergePages(answers: readonly { k: string[]; n: number; x: number }[]): { keys: string[]; next: number | null; examined: number } {
+  let bound = Number.POSITIVE_INFINITY;
+  let examined = 0;
+  for (const a of answers) {
+    if (a.n >= 0 && a.n < bound) bound = a.n;
+    examined = Math.max(examined, a.x);
+  }
+  const merged = new Map<string, number>();
+  for (const a of answers) {
+    for (const key of a.k) {
+      if (merged.has(key)) continue;
+      const hash = scanHash(key);
+      if (hash < bound) merged.set(key, hash);
+    }
+  }
+  const keys = [...merged].sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map(([key]) => key);
+  return { keys, next: bound === Number.POSITIVE_INFINITY ? null : bound, examined };
+}
+
+/**
+ * ScanService over the cluster (see the file comment). A page is asked of as many holders as the
+ * read consistency needs of the partition's owners (`defaultReadConsistency`: one, a quorum or
+ * all), and their pages are merged (`mergePages`): so with quorum reads and quorum writes a key
+ * whose write was acknowledged is in the page even if the first holder asked has not received it
+ * yet. A holder that refuses or stays silent is replaced by the next candidate.
+ */
 export class PartitionScanner implements ScanService {
   readonly stats: ScannerStats = { pages: 0, counts: 0, refusals: 0, failures: 0 };
   private readonly pending = new Map<number, PendingScan>();
@@ -193,25 +231,25 @@ export class PartitionScanner implements ScanService {
     this.start(
       partition,
       (id) => (match === undefined ? { t: 'sc', id, p: partition, a: after, c: count } : { t: 'sc', id, p: partition, a: after, c: count, m: match }),
-      (message) => {
-        if (message.t !== 'sa') return;
+      (answers) => {
         this.stats.pages++;
-        done(null, { keys: message.k.map(storeKeyToKey), next: message.n < 0 ? null : message.n, examined: message.x });
+        const page = mergePages(answers.filter((a) => a.t === 'sa'));
+        done(null, { keys: page.keys.map(storeKeyToKey), next: page.next, examined: page.examined });
       },
       (error) => done(error),
     );
   }
 
+  /** The largest count among the holders asked (each counts what it holds). */
   countPartition(partition: number, done: Callback<number>): void {
     const invalid = invalidScanRequest(this.ctx.placement().partitions, partition, 0, 1);
     if (invalid !== null) return done({ code: 'bad-request', message: invalid });
     this.start(
       partition,
       (id) => ({ t: 'cn', id, p: partition }),
-      (message) => {
-        if (message.t !== 'ca') return;
+      (answers) => {
         this.stats.counts++;
-        done(null, message.n);
+        done(null, Math.max(0, ...answers.map((a) => a.n)));
       },
       (error) => done(error),
     );
@@ -221,13 +259,16 @@ export class PartitionScanner implements ScanService {
   onReply(from: string, message: KvMessage): boolean {
     if (message.t !== 'sa' && message.t !== 'ca') return false;
     const pending = this.pending.get(message.id);
+    const attempt = pending?.inFlight.get(message.id);
     // A late answer from a holder given up on (or of a finished request) is ignored.
-    if (pending === undefined || pending.asking !== from) return true;
+    if (pending === undefined || attempt === undefined || attempt.holder !== from) return true;
+    this.endAttempt(message.id, pending);
     if (message.s === 'ok') {
-      this.finish(message.id, pending);
-      pending.answer(message);
+      pending.answers.push(message);
+      if (pending.answers.length >= pending.needed) this.settle(pending, null);
+      else if (pending.inFlight.size === 0) this.askNext(pending);
     } else {
-      this.refused(message.id, pending, `${from} (${message.s === 'none' ? 'does not hold it' : message.s === 'busy' ? 'busy' : 'catching up'})`);
+      this.refused(pending, `${from} (${message.s === 'none' ? 'does not hold it' : message.s === 'busy' ? 'busy' : 'catching up'})`);
     }
     return true;
   }
@@ -235,21 +276,20 @@ export class PartitionScanner implements ScanService {
   /** Fails every pending request (the node stops). */
   stop(): void {
     this.stopped = true;
-    for (const [id, pending] of [...this.pending]) {
-      this.finish(id, pending);
-      pending.fail({ code: 'unavailable', message: 'the node is stopping' });
-    }
+    for (const pending of new Set(this.pending.values())) this.settle(pending, { code: 'unavailable', message: 'the node is stopping' });
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return new Set(this.pending.values()).size;
   }
 
-  private start(partition: number, request: PendingScan['request'], answer: PendingScan['answer'], fail: PendingScan['fail']): void {
+  private start(partition: number, request: PendingScan['request'], complete: PendingScan['complete'], fail: PendingScan['fail']): void {
     if (this.stopped) return fail({ code: 'unavailable', message: 'the node is stopping' });
     if (!this.ctx.ringConfirmed()) return fail({ code: 'not-ready', message: 'this node is still joining its cluster; use another node' });
-    const pending: PendingScan = { partition, candidates: this.holders(partition), asking: '', refusals: [], timer: null, request, answer, fail };
-    this.askNext(this.nextId++, pending);
+    const owners = this.ctx.placement().owners(partition).length;
+    const needed = Math.max(1, requiredReplicas(this.ctx.config.defaultReadConsistency, owners));
+    const pending: PendingScan = { partition, candidates: this.holders(partition), needed, answers: [], inFlight: new Map(), refusals: [], finished: false, request, complete, fail };
+    for (let i = 0; i < needed; i++) this.askNext(pending);
   }
 
   /** This node if it owns the partition, the other live owners, then the other live members by ranking. */
@@ -264,37 +304,55 @@ export class PartitionScanner implements ScanService {
     return out;
   }
 
-  private askNext(id: number, pending: PendingScan): void {
-    const next = pending.candidates.shift();
-    if (next === undefined) {
-      this.pending.delete(id);
+  /**
+   * Asks the next candidate, if answers are still missing beyond those in flight; with no candidate
+   * left and none in flight, the request fails.
+   */
+  private askNext(pending: PendingScan): void {
+    if (pending.finished || pending.answers.length + pending.inFlight.size >= pending.needed) return;
+    const holder = pending.candidates.shift();
+    if (holder === undefined) {
+      if (pending.inFlight.size > 0) return;
       this.stats.failures++;
       const busy = pending.refusals.length > 0 && pending.refusals.every((r) => r.endsWith('(busy)'));
       const asked = pending.refusals.length === 0 ? 'no live member to ask' : pending.refusals.join(', ');
-      return pending.fail({ code: busy ? 'overloaded' : 'unavailable', message: `no caught-up replica of partition ${pending.partition} served the request: ${asked}` });
+      const served = pending.answers.length;
+      return this.settle(pending, {
+        code: busy ? 'overloaded' : 'unavailable',
+        message: `${served} of the ${pending.needed} caught-up replicas of partition ${pending.partition} needed served the request: ${asked}`,
+      });
     }
-    pending.asking = next;
-    this.pending.set(id, pending);
-    pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
-      pending.timer = null;
-      if (this.pending.get(id) === pending) this.refused(id, pending, `${next} (silent)`);
+    const id = this.nextId++;
+    const timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
+      if (pending.inFlight.get(id)?.holder !== holder) return;
+      pending.inFlight.delete(id);
+      this.pending.delete(id);
+      this.refused(pending, `${holder} (silent)`);
     });
-    this.ctx.send(next, pending.request(id));
+    pending.inFlight.set(id, { holder, timer });
+    this.pending.set(id, pending);
+    this.ctx.send(holder, pending.request(id));
   }
 
-  private refused(id: number, pending: PendingScan, why: string): void {
+  private refused(pending: PendingScan, why: string): void {
     this.stats.refusals++;
-    if (pending.timer !== null) this.ctx.env.timers.cancelTimer(pending.timer);
-    pending.timer = null;
     pending.refusals.push(why);
-    // A fresh id per attempt: a late answer of the holder given up on cannot be taken for the next one's.
-    this.pending.delete(id);
-    this.askNext(this.nextId++, pending);
+    this.askNext(pending);
   }
 
-  private finish(id: number, pending: PendingScan): void {
-    if (pending.timer !== null) this.ctx.env.timers.cancelTimer(pending.timer);
-    pending.timer = null;
+  private endAttempt(id: number, pending: PendingScan): void {
+    const attempt = pending.inFlight.get(id);
+    if (attempt !== undefined) this.ctx.env.timers.cancelTimer(attempt.timer);
+    pending.inFlight.delete(id);
     this.pending.delete(id);
+  }
+
+  /** Finishes the request once: with its answers (error null) or the error. */
+  private settle(pending: PendingScan, error: KvError | null): void {
+    if (pending.finished) return;
+    pending.finished = true;
+    for (const id of [...pending.inFlight.keys()]) this.endAttempt(id, pending);
+    if (error === null) pending.complete(pending.answers);
+    else pending.fail(error);
   }
 }

@@ -24,7 +24,7 @@ function cluster(replicas: number) {
     seed: 7,
     nodes: 3,
     trace: new EventTrace(),
-    factory: (env: Env) => createNode({ env, config: { seeds, partitions: PARTITIONS, replicas, gossipProfile: 'local', writeQuorum: 'all', readQuorum: 'one' } }),
+    factory: (env: Env) => createNode({ env, config: { seeds, partitions: PARTITIONS, replicas, gossipProfile: 'local', writeQuorum: 'quorum', readQuorum: 'quorum' } }),
   });
   sim.runUntil(10_000, () => sim.upNodes().every((n) => n.process!.settled()));
   assert.ok(sim.upNodes().every((n) => n.process!.joined), 'the cluster formed');

@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
-import { invalidScanRequest, pageOf, scanHash } from '../../src/replication/scan.ts';
+import { replicationConfig } from '../../src/replication/config.ts';
+import { invalidScanRequest, mergePages, pageOf, PartitionScanner, scanHash } from '../../src/replication/scan.ts';
+import type { KvError, ScanPage } from '../../src/replication/api.ts';
+import { context, fakeEnv } from './replication-fakes.ts';
 
 const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
 const over = (list: string[]) => (visit: (key: string) => void) => list.forEach(visit);
@@ -83,5 +86,71 @@ describe('scan requests and messages', () => {
     for (const m of messages) assert.deepEqual(decodeKvMessage(encodeKvMessage(m)), m);
     const bad = encodeKvMessage({ t: 'ca', id: 6, s: 'nonsense' as 'ok', n: 1 });
     assert.throws(() => decodeKvMessage(bad), MalformedKvMessageError);
+  });
+});
+
+describe('mergePages', () => {
+  it('takes the union below the smallest next position', () => {
+    const sorted = [...keys].sort((a, b) => scanHash(a) - scanHash(b));
+    const bound = scanHash(sorted[5]!);
+    // One holder listed up to sorted[5] (exclusive); another lacks sorted[1] but listed further.
+    const a = { k: sorted.slice(0, 5), n: bound, x: 5 };
+    const b = { k: [sorted[0]!, ...sorted.slice(2, 8)], n: scanHash(sorted[8]!), x: 7 };
+    const page = mergePages([a, b]);
+    assert.deepEqual(page.keys, sorted.slice(0, 5));
+    assert.equal(page.next, bound);
+    assert.equal(page.examined, 7);
+    assert.deepEqual(mergePages([{ k: ['x'], n: -1, x: 1 }, { k: ['y'], n: -1, x: 1 }]).next, null);
+  });
+});
+
+describe('PartitionScanner', () => {
+  function setup(consistency: 'one' | 'quorum') {
+    const { env, flush } = fakeEnv();
+    const sent: [string, KvMessage][] = [];
+    const config = { ...replicationConfig(), defaultReadConsistency: consistency } as ReturnType<typeof replicationConfig>;
+    const scanner = new PartitionScanner(context(env, sent, { config }));
+    let result: { error: KvError | null; page?: ScanPage } | null = null;
+    scanner.scanPartition(1, 0, { count: 10 }, (error, page) => (result = { error, page }));
+    const requests = () => sent.filter(([, m]) => m.t === 'sc') as [string, KvMessage & { t: 'sc' }][];
+    return { scanner, flush, requests, result: () => result, config };
+  }
+
+  it('asks itself first, and the next owner after a refusal', () => {
+    const { scanner, requests, result } = setup('one');
+    assert.deepEqual(requests().map(([to]) => to), ['n1']);
+    scanner.onReply('n1', { t: 'sa', id: requests()[0]![1].id, s: 'catching-up', k: [], n: -1, x: 0 });
+    assert.deepEqual(requests().map(([to]) => to), ['n1', 'n2']);
+    scanner.onReply('n2', { t: 'sa', id: requests()[1]![1].id, s: 'ok', k: ['a'], n: -1, x: 1 });
+    assert.equal(result()!.error, null);
+    assert.deepEqual(result()!.page!.keys.map((k) => String.fromCharCode(...k)), ['a']);
+    assert.equal(scanner.pendingCount, 0);
+  });
+
+  it('at quorum merges two holders, replacing a silent one after the timeout', () => {
+    const { scanner, flush, requests, result, config } = setup('quorum');
+    assert.deepEqual(requests().map(([to]) => to), ['n1', 'n2']);
+    scanner.onReply('n1', { t: 'sa', id: requests()[0]![1].id, s: 'ok', k: ['a'], n: -1, x: 1 });
+    assert.equal(result(), null, 'one answer of the two needed');
+    flush(1_000 + config.requestTimeoutMs + 1);
+    assert.deepEqual(requests().map(([to]) => to), ['n1', 'n2', 'n3']);
+    // A late answer of the silent holder is ignored.
+    scanner.onReply('n2', { t: 'sa', id: requests()[1]![1].id, s: 'ok', k: ['late'], n: -1, x: 1 });
+    assert.equal(result(), null);
+    scanner.onReply('n3', { t: 'sa', id: requests()[2]![1].id, s: 'ok', k: ['b'], n: -1, x: 1 });
+    assert.equal(result()!.error, null);
+    assert.deepEqual(result()!.page!.keys.map((k) => String.fromCharCode(...k)).sort(), ['a', 'b']);
+  });
+
+  it('fails as unavailable once every holder refused, and as overloaded when all were busy', () => {
+    const { scanner, requests, result } = setup('quorum');
+    scanner.onReply('n1', { t: 'sa', id: requests()[0]![1].id, s: 'ok', k: [], n: -1, x: 0 });
+    scanner.onReply('n2', { t: 'sa', id: requests()[1]![1].id, s: 'none', k: [], n: -1, x: 0 });
+    scanner.onReply('n3', { t: 'sa', id: requests()[2]![1].id, s: 'catching-up', k: [], n: -1, x: 0 });
+    assert.equal(result()!.error!.code, 'unavailable');
+    assert.match(result()!.error!.message, /1 of the 2 .*n2 \(does not hold it\), n3 \(catching up\)/);
+    const busy = setup('one');
+    for (let i = 0; i < 3; i++) busy.scanner.onReply(`n${i + 1}`, { t: 'sa', id: busy.requests()[i]![1].id, s: 'busy', k: [], n: -1, x: 0 });
+    assert.equal(busy.result()!.error!.code, 'overloaded');
   });
 });

@@ -151,7 +151,7 @@ describe('Redis glob matching, compared with redis-server KEYS', () => {
       let log = '';
       server.stdout!.on('data', (chunk: Buffer) => {
         log += chunk.toString();
-        if (log.includes('ready to accept connections')) resolve();
+        if (/ready to accept connections/i.test(log)) resolve();
       });
       server.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)));
     });

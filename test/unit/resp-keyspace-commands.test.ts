@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KeyspaceService } from '../../src/replication/api.ts';
 import type { CommandSpec, ConnectionState, ReplyWriter, RespServerContext } from '../../src/resp/command.ts';
 import { countKeysInSlotCommand, getKeysInSlotCommand, keyspaceCommands, RING_SLOTS } from '../../src/resp/keyspace-commands.ts';
+import { CommandTable } from '../../src/resp/commands.ts';
 import { cursorPosition, encodeCursor, parseCursor } from '../../src/resp/keyspace-walk.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
 
@@ -75,14 +75,8 @@ class RecordingWriter implements ReplyWriter {
   }
 }
 
-function keyspaceOf(kv: MemoryKv): KeyspaceService {
-  return Object.assign(Object.create(kv) as MemoryKv, {
-    rmw: (_k: unknown, _o: unknown, _p: unknown, done: (e: { code: 'unavailable'; message: string }) => void) => done({ code: 'unavailable', message: 'no rmw in this test' }),
-  }) as unknown as KeyspaceService;
-}
-
 function harness(kv: MemoryKv) {
-  const server: RespServerContext = { keyspace: keyspaceOf(kv), nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null, stats: { keyspaceHits: 0, keyspaceMisses: 0 } };
+  const server: RespServerContext = { keyspace: kv, nowMs: () => Date.now(), topology: () => kv.topology(), route: () => null, stats: { keyspaceHits: 0, keyspaceMisses: 0 } };
   const connection: ConnectionState = { id: 1, name: '', protocol: 2, address: '127.0.0.1:1', readonly: false, closeAfterReply: false };
   const byName = new Map(keyspaceCommands.map((c) => [c.name, c]));
   const run = (spec: CommandSpec, words: (string | Buffer)[]): Promise<Reply> =>
@@ -91,9 +85,16 @@ function harness(kv: MemoryKv) {
       const args = words.map((w) => (typeof w === 'string' ? Buffer.from(w, 'latin1') : w));
       spec.run({ server, connection }, args, writer, () => resolve(writer.result));
     });
+  const table = new CommandTable();
+  const dispatch = (...words: string[]): Promise<Reply> =>
+    new Promise((resolve) => {
+      const writer = new RecordingWriter();
+      table.dispatch({ server, connection }, words.map((w) => Buffer.from(w, 'latin1')), writer, () => resolve(writer.result));
+    });
   return {
     call: (...words: string[]) => run(byName.get(words[0]!.toLowerCase())!, words),
     run,
+    dispatch,
   };
 }
 
@@ -237,5 +238,12 @@ describe('keyspace commands over MemoryKv', () => {
     assert.deepEqual(await run(get, ['CLUSTER', 'GETKEYSINSLOT', '1', '-1']), { error: 'ERR Invalid slot or number of keys' });
     assert.deepEqual(await run(get, ['CLUSTER', 'GETKEYSINSLOT', '-1', '1']), { error: 'ERR Invalid slot or number of keys' });
     assert.deepEqual(await run(get, ['CLUSTER', 'GETKEYSINSLOT', '1', 'x']), { error: 'ERR value is not an integer or out of range' });
+    // Through the command table: CLUSTER lists them among its subcommands.
+    const { dispatch } = harness(kv);
+    assert.equal(await dispatch('cluster', 'countkeysinslot', String(slot)), 30);
+    assert.deepEqual(await dispatch('CLUSTER', 'COUNTKEYSINSLOT'), { error: "ERR wrong number of arguments for 'cluster|countkeysinslot' command" });
+    assert.deepEqual(await dispatch('CLUSTER', 'GETKEYSINSLOT', '1'), { error: "ERR wrong number of arguments for 'cluster|getkeysinslot' command" });
+    assert.deepEqual(await dispatch('SCAN'), { error: "ERR wrong number of arguments for 'scan' command" });
+    assert.deepEqual(await dispatch('KEYS', 'a', 'b'), { error: "ERR wrong number of arguments for 'keys' command" });
   });
 });
