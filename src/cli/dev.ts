@@ -70,6 +70,8 @@ interface DevNode {
   name: string;
   port: number;
   peerPort: number;
+  /** The Redis protocol port (client port + 2). */
+  respPort: number;
   child: ChildProcess;
   /** Set while a rolling restart stops this node on purpose, so its exit is not a failure. */
   restarting: boolean;
@@ -87,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const count = Number(flags.nodes ?? 3);
   const basePort = Number(flags['base-port'] ?? DEV_BASE_PORT);
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 1 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 2 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
   const passedOn = passedOnArgs(flags);
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
@@ -121,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       '--name', name,
       '--port', String(port),
       '--peer-port', String(port + 1),
+      '--resp-port', String(port + 2),
       '--replicas', String(replicas),
       '--read-quorum', String(quorum),
       '--write-quorum', String(quorum),
@@ -130,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const node: DevNode = { name, port, peerPort: port + 1, child, restarting: false };
+    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + 2, child, restarting: false };
     prefixLines(child.stdout!, `[${name}] `, process.stdout);
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
@@ -149,11 +152,12 @@ export async function run(argv: string[]): Promise<number> {
 
   process.stdout.write(
     `Shoal dev cluster: ${count} node${count === 1 ? '' : 's'} on loopback (N=${replicas}, R=W=${quorum})\n` +
-      nodes.map((n) => `  ${n.name}  clients ws://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}`).join('\n') +
+      nodes.map((n) => `  ${n.name}  clients ws://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}   redis 127.0.0.1:${n.respPort}`).join('\n') +
       `\n\nTalk to it from another terminal:\n` +
       `  npx shoal status${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
       `  npx shoal set greeting hello${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
-      `  npx shoal get greeting${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n\n` +
+      `  npx shoal get greeting${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
+      `  redis-cli -c -p ${basePort + 2} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping);

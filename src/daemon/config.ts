@@ -23,6 +23,8 @@ export interface DaemonConfig {
   advertiseHost: string;
   port: number;
   peerPort: number;
+  /** The Redis protocol listener's port; 0: no such listener. */
+  respPort: number;
   /** HOST:PORT as given; names among them are resolved by seeds.ts. */
   seeds: string[];
   zone: string;
@@ -196,6 +198,12 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   const peerPort = has('peer-port') ? get<number>('peer-port') : port + 1;
   if (peerPort === port) throw new ConfigError(`${origin('peer-port')} must differ from ${origin('port')} (both are ${port})`);
   if (peerPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default peer port (port + 1); give --peer-port`);
+  const respPort = has('resp-port') ? get<number>('resp-port') : port + 2;
+  if (respPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default RESP port (port + 2); give --resp-port (0 turns it off)`);
+  if (respPort === port || respPort === peerPort) {
+    const other = respPort === port ? 'port' : 'peer-port';
+    throw new ConfigError(`${origin('resp-port')} must differ from ${origin(other)} (both are ${respPort})`);
+  }
   const replicas = get<number>('replicas');
   for (const option of ['read-quorum', 'write-quorum'] as const) {
     const count = get<number>(option);
@@ -219,6 +227,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     advertiseHost,
     port,
     peerPort,
+    respPort,
     seeds,
     zone: get('zone'),
     maxMemory: get('max-memory'),

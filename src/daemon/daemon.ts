@@ -1,11 +1,12 @@
 /**
- * The daemon: one node of the cluster in this process, with its two listeners (node-to-node and
- * client), and the graceful shutdown that leaves the cluster, hands partitions off and drains
+ * The daemon: one node of the cluster in this process, with its listeners (node-to-node, client
+ * and, unless `--resp-port 0`, the Redis protocol), and the graceful shutdown that leaves the cluster, hands partitions off and drains
  * clients. Edge code: it owns sockets, timers and the process's time budget; the node itself is
  * the deterministic core, built in node-host.ts.
  */
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
+import { startRespServer, type RespServer } from '../resp/server.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
@@ -42,6 +43,8 @@ export interface Daemon {
   readonly clientAddress: string;
   /** `host:port` of the node-to-node endpoint (what seeds name). */
   readonly peerAddress: string;
+  /** `host:port` of the Redis protocol endpoint, or null when `--resp-port 0` turned it off. */
+  readonly respAddress: string | null;
   readonly node: HostedNode;
   /**
    * Leaves the cluster, hands off partitions and drains clients, then closes everything. Resolves
@@ -59,6 +62,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = performance.now();
   // Checked first so that a busy client port fails before this node joins anybody's cluster.
   await probePort(config.host, config.port, 'client', '--port');
+  if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -109,9 +113,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw listenError(error, 'client', config.host, config.port, '--port');
   }
 
+  let resp: RespServer | null = null;
+  if (config.respPort !== 0) {
+    try {
+      resp = await startRespServer({
+        host: config.host,
+        port: config.respPort,
+        keyspace: node.keyspace,
+        log,
+        nowMs: () => env.clock.wallMs(),
+        describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
+      });
+    } catch (error) {
+      stopSeedWatch();
+      node.stop();
+      await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
+      env.timers.cancelAll();
+      throw listenError(error, 'RESP', config.host, config.respPort, '--resp-port');
+    }
+  }
+  const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
+
   log.info(
-    { node: config.name, clientAddress, peerAddress: transport.address, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
-    `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}`,
+    { node: config.name, clientAddress, peerAddress: transport.address, respAddress, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
+    `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}` + (respAddress === null ? '' : `, redis ${respAddress}`),
   );
 
   // Edge code: a plain interval watches for a refusal the node cannot recover from.
@@ -156,7 +181,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
-    await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
+    await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
     env.timers.cancelAll();
     if (unfinished) {
       log.error(
@@ -173,6 +198,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     config,
     clientAddress,
     peerAddress: transport.address,
+    respAddress,
     node,
     shutdown: (reason) => (stopping ??= stop(reason)),
     refused,

@@ -6,7 +6,7 @@
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
-import type { Consistency, KvService } from '../replication/api.ts';
+import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
 import type { WsTransport } from '../transport/ws-transport.ts';
@@ -15,6 +15,8 @@ import type { SeedList } from './seeds.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
+  /** The same coordinator plus read-modify-write and scans: what the RESP listener serves. */
+  readonly keyspace: KeyspaceService;
   /** Whether the node has joined its cluster and serves requests (see ShoalNode.joined). */
   joined(): boolean;
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
@@ -79,6 +81,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   transport.onUnreachable((address, reason) => node.membership.reportUnreachable(address, reason));
   return {
     kv: node.kv,
+    keyspace: node.keyspace,
     joined: () => node.joined,
     status: () => node.status(),
     progress: () => {

@@ -52,6 +52,13 @@ export const DAEMON_OPTIONS = {
   },
   port: { kind: 'integer', description: 'client (SDK) WebSocket port', default: '7400', min: '1', max: BIGGEST_PORT },
   'peer-port': { kind: 'integer', description: 'node-to-node port', defaultText: '--port + 1', min: '1', max: BIGGEST_PORT },
+  'resp-port': {
+    kind: 'integer',
+    description: 'Redis protocol (RESP2/RESP3) port for any Redis client; 0 turns it off',
+    defaultText: '--port + 2',
+    min: '0',
+    max: BIGGEST_PORT,
+  },
   seeds: {
     kind: 'list',
     description:

@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -32,6 +32,8 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
+import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
@@ -85,6 +87,8 @@ export interface NodeStats {
   handoff: HandoffProgress;
   malformedMessages: number;
   pendingRequests: number;
+  /** Read-modify-write: as coordinator, and as primary (and fencing replica). */
+  rmw: RmwCoordinatorStats & RmwPrimaryStats;
 }
 
 export interface MemberStatus {
@@ -145,6 +149,9 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
+  readonly rmw: RmwCoordinator;
+  private readonly rmwPrimary: RmwPrimary;
   readonly config: ReplicationConfig;
   readonly name: string;
   readonly partitions: number;
@@ -225,6 +232,8 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.rmw = new RmwCoordinator(ctx);
+    this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
 
     this.kvTransport.onReceive((from, bytes) => this.receive(from, bytes));
     this.unsubscribe = membership.subscribe((event) => this.onMembership(event));
@@ -235,6 +244,26 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
+  }
+
+  /**
+   * Everything the RESP front end needs from this node: the coordinator's get/set/delete and
+   * topology, read-modify-write on a key's primary, and iterating partitions.
+   */
+  get keyspace(): KeyspaceService {
+    const kv = this.kv;
+    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
+    return {
+      get: (key, options, done) => kv.get(key, options, done),
+      set: (key, value, options, done) => kv.set(key, value, options, done),
+      delete: (key, options, done) => kv.delete(key, options, done),
+      topology: () => kv.topology(),
+      // replaced when rmw-replication lands (read-modify-write on the primary)
+      rmw: (_keys, _op, _options, done) => done(notYet),
+      // replaced when resp-scan lands (partition scans)
+      scanPartition: (_partition, _after, _options, done) => done(notYet),
+      countPartition: (_partition, done) => done(notYet),
+    };
   }
 
   /**
@@ -338,6 +367,7 @@ export class ShoalNode {
       handoff: this.sync.progress(),
       malformedMessages: this.malformed,
       pendingRequests: this.kv.pendingCount,
+      rmw: { ...this.rmw.stats, ...this.rmwPrimary.stats },
     };
   }
 
@@ -482,6 +512,8 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
+    this.rmw.stop();
+    this.rmwPrimary.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
@@ -655,6 +687,8 @@ export class ShoalNode {
   private dispatch(from: string, message: KvMessage): void {
     if (this.stopped) return;
     if (this.host.onMessage(from, message)) return;
+    if (this.rmwPrimary.onMessage(from, message)) return;
+    if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);

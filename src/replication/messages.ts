@@ -9,6 +9,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Version } from './hlc.ts';
 import { HEADER_BYTES } from './record.ts';
+import type { WireRmwOp, WireRmwResult } from './rmw-wire.ts';
 
 export type KvMessage =
   /**
@@ -53,7 +54,29 @@ export type KvMessage =
    * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
    * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
    */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] };
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] }
+  // ---- read-modify-write (rmw-coordinator.ts, rmw-primary.ts; docs/REPLICATION.md "Read-modify-write") ----
+  /**
+   * Read-modify-write request to the keys' primary: operation `o` (rmw-wire.ts) on store keys `k`
+   * of partition `p`, at consistency `c`, with request id `q` (a repeat is answered with the first result).
+   */
+  | { t: 'x'; id: number; p: number; k: string[]; o: WireRmwOp; c: string; q: string }
+  /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`. */
+  | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string }
+  /**
+   * Primary claim and read: a replica whose promised fencing epoch is at most `e` raises it to `e`
+   * (refusing every older one from then on) and answers the records of `k`.
+   */
+  | { t: 'xc'; id: number; p: number; e: number; k: string[] }
+  /**
+   * Answer to `xc`: `ok` false with the replica's higher epoch `e`; else its records (null: none),
+   * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
+   */
+  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: [string, WireRmwResult][] }
+  /** Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`. */
+  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult }
+  /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
+  | { t: 'xwa'; id: number; ok: boolean; e: number };
 
 /** [partition, keys, flat versions (wallMs, logical, node per key)] */
 export type SyncDiff = [number, string[], number[]];
@@ -63,7 +86,25 @@ export class MalformedKvMessageError extends Error {
   override readonly name = 'MalformedKvMessageError';
 }
 
-type FieldKind = 'number' | 'string' | 'boolean' | 'record' | 'record?' | 'string?' | 'version?' | 'numbers' | 'numbers?' | 'strings' | 'strings?' | 'records' | 'diffs';
+type FieldKind =
+  | 'number'
+  | 'string'
+  | 'boolean'
+  | 'record'
+  | 'record?'
+  | 'string?'
+  | 'version?'
+  | 'numbers'
+  | 'numbers?'
+  | 'strings'
+  | 'strings?'
+  | 'records'
+  | 'records-or-null'
+  | 'diffs'
+  | 'map'
+  | 'list'
+  | 'list?'
+  | 'pairs';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -83,6 +124,13 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sr: { eq: 'numbers', df: 'diffs', v: 'string' },
   sw: { p: 'number', k: 'strings' },
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?' },
+  // Operations and results inside these are checked by rmw-wire.ts when they are used.
+  x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
+  xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
+  xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
+  xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
+  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list' },
+  xwa: { id: 'number', ok: 'boolean', e: 'number' },
 };
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
@@ -104,6 +152,11 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   strings: isStrings,
   'strings?': (x) => x === undefined || isStrings(x),
   records: (x) => Array.isArray(x) && x.every(isRecord),
+  'records-or-null': (x) => Array.isArray(x) && x.every((r) => r === null || isRecord(r)),
+  map: (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+  list: (x) => Array.isArray(x),
+  'list?': (x) => x === undefined || Array.isArray(x),
+  pairs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1])),
   diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
 };
 

@@ -5,6 +5,9 @@
  * - the replica's records (`replica`, a PartitionReplica view over the node's shared Store): every
  *   read or change of them is a job run in the actor's turn, one at a time, from a bounded mailbox;
  * - its ownership epoch (`epoch`, set by the node when the ring gives the partition a new owner set);
+ * - its read-modify-write fencing epoch (`fencingEpoch`, the highest primary claim this replica
+ *   promised, comparable cluster-wide) and the request ids it applied results for (`requests`),
+ *   see rmw-primary.ts;
  * - its sync state machine (`syncPhase`): catching up from the sources that may hold acknowledged
  *   writes, ready, or handing off to the owners after the ring moved it away (sync.ts drives it);
  * - the queue that serialises read-modify-write operations (`serialise`);
@@ -20,6 +23,7 @@ import type { Logger } from '../runtime/env.ts';
 import type { Version } from './hlc.ts';
 import type { ApplyOutcome, PartitionReplica } from './partition-replica.ts';
 import type { StoredRecord } from './record.ts';
+import { RequestMemory } from './rmw-requests.ts';
 
 /** Work on one partition, run in its actor's turn. */
 export type PartitionJob = (actor: PartitionActor) => void;
@@ -45,6 +49,8 @@ export interface PartitionActorOptions {
   readonly replica: () => PartitionReplica;
   /** Where the sequence starts: the last one this node handed out for the partition, so it never goes back. */
   readonly invalidationSeq?: number;
+  /** Where the fencing epoch starts: the last one this node promised for the partition. */
+  readonly fencingEpoch?: number;
   readonly log: Logger;
 }
 
@@ -62,6 +68,9 @@ export class PartitionActor implements Schedulable {
   private readonly mailbox: BoundedQueue<Envelope>;
   private readonly rmw: SerialQueue<PartitionActor>;
   private ownershipEpoch = 0;
+  private promised: number;
+  /** Request ids of read-modify-write results applied here, with the results (rmw-requests.ts). */
+  readonly requests = new RequestMemory();
   private sequence: number;
   /** Catch-up: sources not synced from yet. Empty unless `catching-up`. */
   private readonly sources = new Set<string>();
@@ -74,6 +83,7 @@ export class PartitionActor implements Schedulable {
     this.replicaView = options.replica();
     this.mailbox = new BoundedQueue<Envelope>(options.mailboxCapacity);
     this.sequence = options.invalidationSeq ?? 0;
+    this.promised = options.fencingEpoch ?? 0;
     this.rmw = new SerialQueue<PartitionActor>(options.mailboxCapacity, (op, done, admitted) => this.startSerialised(op, done, admitted));
   }
 
@@ -221,6 +231,20 @@ export class PartitionActor implements Schedulable {
       throw new RangeError(`partition ${this.partition}: ownership epoch ${epoch} is not an integer at least the current ${this.ownershipEpoch}`);
     }
     this.ownershipEpoch = epoch;
+  }
+
+  // ---- read-modify-write fencing (rmw-primary.ts) ------------------------------------------
+
+  /** The highest primary claim this replica promised: it refuses read-modify-write results of older ones. */
+  get fencingEpoch(): number {
+    return this.promised;
+  }
+
+  /** A primary claims the partition with `epoch`: promised (true) unless a higher claim was promised already. */
+  promise(epoch: number): boolean {
+    if (epoch < this.promised) return false;
+    this.promised = epoch;
+    return true;
   }
 
   // ---- sync state machine (driven by sync.ts) ---------------------------------------------

@@ -65,6 +65,8 @@ export class ReplicaHost {
   private retired = { peakDepth: 0, rejected: 0 };
   /** The last invalidation sequence of each partition released, so a re-held one continues from it. */
   private readonly lastSequence = new Map<number, number>();
+  /** The last fencing epoch of each partition released, so a re-held one never promises less (rmw-primary.ts). */
+  private readonly lastFencing = new Map<number, number>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -92,6 +94,7 @@ export class ReplicaHost {
         scheduler: this.scheduler,
         replica: () => new PartitionReplica(partition, store, clock, grace, shadow),
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
+        fencingEpoch: this.lastFencing.get(partition) ?? 0,
         log: this.ctx.env.log,
       });
       actor.setEpoch(this.epochOf(partition));
@@ -262,6 +265,7 @@ export class ReplicaHost {
     this.retired.peakDepth = Math.max(this.retired.peakDepth, actor.mailboxHighWater);
     this.retired.rejected += actor.counts.rejected;
     this.lastSequence.set(actor.partition, actor.invalidationSeq);
+    this.lastFencing.set(actor.partition, actor.fencingEpoch);
     actor.stop();
   }
 }

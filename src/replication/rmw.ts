@@ -15,6 +15,16 @@
  * SDK maps the same results to its own types.
  */
 
+import {
+  addLongDouble,
+  asciiBytes,
+  formatLongDoubleHuman,
+  formatRedisInteger,
+  isInt64,
+  parseRedisInteger,
+  parseRedisLongDouble,
+} from './redis-numbers.ts';
+
 /** The expiry a write leaves on its key. */
 export type RmwExpiry =
   /** Keep the key's current expiry (KEEPTTL; INCR, APPEND and SETRANGE always keep it). */
@@ -42,8 +52,11 @@ export type RmwOp =
   | { op: 'getdel' }
   /** GETEX; `expiry` null changes nothing. Result: bulk. */
   | { op: 'getex'; expiry: RmwExpiry | null }
-  /** EXPIRE family (times already made absolute). Result: integer 1 (set, or deleted by a past time) or 0. */
-  | { op: 'expire'; atMs: number; condition: 'always' | 'nx' | 'xx' | 'gt' | 'lt' }
+  /**
+   * EXPIRE family (times already made absolute). `xx`: XX was given with GT or LT, so the key must
+   * also have an expiry. Result: integer 1 (set, or deleted by a past time) or 0.
+   */
+  | { op: 'expire'; atMs: number; condition: 'always' | 'nx' | 'xx' | 'gt' | 'lt'; xx?: boolean }
   /** PERSIST. Result: integer 1 (a TTL was removed) or 0. */
   | { op: 'persist' }
   /** DEL/UNLINK of every key given. Result: integer (how many existed). */
@@ -73,3 +86,150 @@ export type RmwResult =
   | { kind: 'integer'; value: bigint }
   | { kind: 'bulk'; value: Uint8Array | null }
   | { kind: 'error'; code: RmwErrorCode };
+
+// ---------------------------------------------------------------------------------------------
+// Applying an operation.
+
+/** What applyRmw needs of a key's live record (record.ts's StoredRecord fits). */
+export interface StoredRecordLike {
+  readonly value: Uint8Array;
+  /** Absolute expiry in wall ms, or 0 when the value never expires. */
+  readonly expiresAtMs: number;
+}
+
+/** A key's new state: a value with its absolute expiry (0 = none), or deleted. */
+export type RmwWrite = { value: Uint8Array; expiresAtMs: number } | 'delete';
+
+export interface RmwLimits {
+  /** Largest value an operation may produce (APPEND, SETRANGE, SET, MSETNX); beyond: `too-large`. */
+  maxValueBytes: number;
+}
+
+export interface RmwOutcome {
+  result: RmwResult;
+  /** One entry per key, in the order of the keys: null leaves the key as it is. */
+  writes: (RmwWrite | null)[];
+}
+
+/**
+ * Applies `op` to the current records of its keys, as Redis 7.0 would: a pure function of its
+ * inputs, so every primary (and the simulator) computes the same writes.
+ *
+ * `current[i]` is the live record of key i, or null when the key is absent, deleted or expired
+ * (the caller filters dead records with isDeadAt). The keys are distinct: the caller passes a key
+ * given twice once (DEL counts it once as Redis does; MSETNX keeps its last value; RENAME of a
+ * key to itself passes the one key: `current.length === 1`). An error writes nothing.
+ */
+export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs: number, limits: RmwLimits): RmwOutcome {
+  const untouched = (): (RmwWrite | null)[] => current.map(() => null);
+  const fail = (code: RmwErrorCode): RmwOutcome => ({ result: { kind: 'error', code }, writes: untouched() });
+  const one = (result: RmwResult, write: RmwWrite | null): RmwOutcome => ({ result, writes: [write] });
+  const record = current[0] ?? null;
+  /** The key's expiry, kept by writes that do not set one (INCR, APPEND, SETRANGE, KEEPTTL). */
+  const keptExpiry = record?.expiresAtMs ?? 0;
+
+  switch (op.op) {
+    case 'incrby': {
+      const old = record === null ? 0n : parseRedisInteger(record.value);
+      if (old === null) return fail('not-integer');
+      const next = old + op.by;
+      if (!isInt64(op.by) || !isInt64(next)) return fail('overflow');
+      return one({ kind: 'integer', value: next }, { value: formatRedisInteger(next), expiresAtMs: keptExpiry });
+    }
+    case 'incrbyfloat': {
+      const old = record === null ? parseRedisLongDouble(asciiBytes('0')) : parseRedisLongDouble(record.value);
+      const by = parseRedisLongDouble(asciiBytes(op.by));
+      if (old === null || by === null) return fail('not-float');
+      const next = addLongDouble(old, by);
+      if (next === null || next.kind === 'inf') return fail('nan-or-infinity');
+      const value = asciiBytes(formatLongDoubleHuman(next));
+      return one({ kind: 'bulk', value }, { value, expiresAtMs: keptExpiry });
+    }
+    case 'append': {
+      const oldValue = record?.value ?? new Uint8Array(0);
+      const length = oldValue.length + op.value.length;
+      if (length > limits.maxValueBytes) return fail('too-large');
+      const value = new Uint8Array(length);
+      value.set(oldValue, 0);
+      value.set(op.value, oldValue.length);
+      return one({ kind: 'integer', value: BigInt(length) }, { value, expiresAtMs: keptExpiry });
+    }
+    case 'setrange': {
+      const oldValue = record?.value ?? new Uint8Array(0);
+      // Writing nothing changes nothing and creates nothing, whatever the offset.
+      if (op.value.length === 0) return one({ kind: 'integer', value: BigInt(oldValue.length) }, null);
+      const end = op.offset + op.value.length;
+      if (end > limits.maxValueBytes) return fail('too-large');
+      const value = new Uint8Array(Math.max(oldValue.length, end));
+      value.set(oldValue, 0);
+      value.set(op.value, op.offset);
+      return one({ kind: 'integer', value: BigInt(value.length) }, { value, expiresAtMs: keptExpiry });
+    }
+    case 'set': {
+      if (op.value.length > limits.maxValueBytes) return fail('too-large');
+      const exists = record !== null;
+      const refused = (op.condition === 'nx' && exists) || (op.condition === 'xx' && !exists);
+      const answer: RmwResult = op.get ? { kind: 'bulk', value: record?.value ?? null } : refused ? { kind: 'bulk', value: null } : { kind: 'ok' };
+      if (refused) return one(answer, null);
+      return one(answer, writeWithExpiry(op.value, op.expiry, keptExpiry, nowMs));
+    }
+    case 'getdel':
+      return one({ kind: 'bulk', value: record?.value ?? null }, record === null ? null : 'delete');
+    case 'getex': {
+      const answer: RmwResult = { kind: 'bulk', value: record?.value ?? null };
+      if (record === null || op.expiry === null || op.expiry.kind === 'keep') return one(answer, null);
+      if (op.expiry.kind === 'none' && record.expiresAtMs === 0) return one(answer, null);
+      return one(answer, writeWithExpiry(record.value, op.expiry, keptExpiry, nowMs));
+    }
+    case 'expire': {
+      if (record === null) return one({ kind: 'integer', value: 0n }, null);
+      // A key without an expiry counts as expiring never: GT always fails, LT always passes.
+      const hasExpiry = record.expiresAtMs !== 0;
+      const refused =
+        (op.condition === 'nx' && hasExpiry) ||
+        ((op.condition === 'xx' || op.xx === true) && !hasExpiry) ||
+        (op.condition === 'gt' && (!hasExpiry || op.atMs <= record.expiresAtMs)) ||
+        (op.condition === 'lt' && hasExpiry && op.atMs >= record.expiresAtMs);
+      if (refused) return one({ kind: 'integer', value: 0n }, null);
+      return one({ kind: 'integer', value: 1n }, op.atMs <= nowMs ? 'delete' : { value: record.value, expiresAtMs: op.atMs });
+    }
+    case 'persist': {
+      if (record === null || record.expiresAtMs === 0) return one({ kind: 'integer', value: 0n }, null);
+      return one({ kind: 'integer', value: 1n }, { value: record.value, expiresAtMs: 0 });
+    }
+    case 'del': {
+      const existing = current.filter((r) => r !== null).length;
+      return { result: { kind: 'integer', value: BigInt(existing) }, writes: current.map((r) => (r === null ? null : 'delete')) };
+    }
+    case 'rename': {
+      if (record === null) return fail('no-such-key');
+      // RENAME of a key to itself (one key given): nothing moves.
+      if (current.length === 1) return one(op.nx ? { kind: 'integer', value: 0n } : { kind: 'ok' }, null);
+      const destination = current[1] ?? null;
+      if (op.nx && destination !== null) return { result: { kind: 'integer', value: 0n }, writes: [null, null] };
+      // The destination takes the source's value and expiry (or none), replacing whatever it had.
+      return {
+        result: op.nx ? { kind: 'integer', value: 1n } : { kind: 'ok' },
+        writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs }],
+      };
+    }
+    case 'msetnx': {
+      if (op.values.length !== current.length) throw new RangeError(`msetnx has ${op.values.length} values for ${current.length} keys`);
+      if (op.values.some((v) => v.length > limits.maxValueBytes)) return fail('too-large');
+      if (current.some((r) => r !== null)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
+      return { result: { kind: 'integer', value: 1n }, writes: op.values.map((value) => ({ value, expiresAtMs: 0 })) };
+    }
+  }
+}
+
+/** A value written with `expiry`; an absolute time not after now deletes the key, as Redis does. */
+function writeWithExpiry(value: Uint8Array, expiry: RmwExpiry, keptExpiry: number, nowMs: number): RmwWrite {
+  switch (expiry.kind) {
+    case 'keep':
+      return { value, expiresAtMs: keptExpiry };
+    case 'none':
+      return { value, expiresAtMs: 0 };
+    case 'at':
+      return expiry.atMs <= nowMs ? 'delete' : { value, expiresAtMs: expiry.atMs };
+  }
+}

@@ -4,6 +4,7 @@
  * `CommandSpec`s; the command table (commands.ts) gathers them.
  */
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
+import type { RespServerState } from './server-state.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -65,6 +66,22 @@ export interface RespServerContext {
    * host:port`, `CROSSSLOT ...`), or null to run it on this node. The cluster module decides.
    */
   route(connection: ConnectionState, spec: CommandSpec, args: Uint8Array[]): string | null;
+  /** Counters the keyspace commands update (INFO stats: keyspace_hits, keyspace_misses). */
+  readonly stats: KeyspaceStats;
+  /**
+   * The listener's own state (clients, configuration, slow log, counters) for the connection and
+   * server commands (CLIENT, CONFIG, INFO, SLOWLOG...); absent from contexts built by tests that
+   * run keyspace commands without a listener.
+   */
+  readonly state?: RespServerState;
+}
+
+/** What INFO's stats section reports about reads; keyspace commands count each key they look up. */
+export interface KeyspaceStats {
+  /** Lookups that found the key (GET hit, EXISTS of a live key, ...). */
+  keyspaceHits: number;
+  /** Lookups that did not. */
+  keyspaceMisses: number;
 }
 
 export interface CommandContext {
@@ -90,4 +107,11 @@ export interface CommandSpec {
    * reach the client in the order the commands arrived whatever order they finish in.
    */
   run(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): void;
+  /**
+   * A container command's subcommands (CLIENT SETNAME, CONFIG GET...), as Redis 7 has them: the
+   * table looks the second argument up here (unknown: `ERR unknown subcommand 'x'. Try CLIENT
+   * HELP.`) and checks the subcommand's arity (named `client|setname` in the error). The parent's
+   * `run` is then not called.
+   */
+  readonly subcommands?: readonly CommandSpec[];
 }

@@ -11,10 +11,16 @@ import type {
   GetOptions,
   GetResult,
   KvService,
+  RmwOp,
+  RmwOptions,
+  RmwResult,
+  RmwService,
   SetOptions,
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
+import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
+import { applyRmw } from '../replication/rmw.ts';
 import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import type { TopologyListener, TopologyObservable } from './topology-watch.ts';
 
@@ -69,13 +75,15 @@ export interface MemoryKvOptions {
   partitions?: number;
 }
 
-export class MemoryKv implements KvService, TopologyObservable {
+export class MemoryKv implements KvService, RmwService, TopologyObservable {
   readonly store: MemoryStore;
+  private readonly wallMs: () => number;
   private current: TopologySnapshot;
   private readonly listeners = new Set<TopologyListener>();
 
   constructor(options: MemoryKvOptions = {}) {
-    this.store = options.store ?? new MemoryStore(options.wallMs ?? Date.now);
+    this.wallMs = options.wallMs ?? Date.now;
+    this.store = options.store ?? new MemoryStore(this.wallMs);
     this.current = singleNodeTopology(
       options.nodeName ?? 'memory',
       options.clientAddress ?? '',
@@ -101,6 +109,24 @@ export class MemoryKv implements KvService, TopologyObservable {
   delete(key: Uint8Array, _options: DeleteOptions, done: Callback<WriteResult>): void {
     this.store.delete(key);
     done(null, { acks: 1 });
+  }
+
+  /** Read-modify-write with Redis's semantics (applyRmw); atomic, since this keyspace is one map. */
+  rmw(keys: Uint8Array[], op: RmwOp, _options: RmwOptions, done: Callback<RmwResult>): void {
+    const nowMs = this.wallMs();
+    const current = keys.map((key) => {
+      const entry = this.store.get(key);
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
+    });
+    const { result, writes } = applyRmw(op, current, nowMs, { maxValueBytes: DEFAULT_MAX_VALUE_BYTES });
+    writes.forEach((write, i) => {
+      if (write === null) return;
+      if (write === 'delete') return this.store.delete(keys[i]!);
+      this.store.set(keys[i]!, write.value, 0);
+      // The expiry is absolute; set it on the entry itself rather than as a ttl from a later clock reading.
+      this.store.get(keys[i]!)!.expiresAtMs = write.expiresAtMs === 0 ? null : write.expiresAtMs;
+    });
+    done(null, result);
   }
 
   topology(): TopologySnapshot {

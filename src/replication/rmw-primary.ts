@@ -1,0 +1,462 @@
+/**
+ * The primary side of read-modify-write (docs/REPLICATION.md, "Read-modify-write"), and the
+ * replica side of its fencing.
+ *
+ * A coordinator (rmw-coordinator.ts) sends the operation (`x`) to the keys' primary, the first live
+ * owner of their partition. There the partition's actor runs it serialised (PartitionActor.serialise):
+ *
+ * 1. A request id the partition remembers is answered with its first result (rmw-requests.ts).
+ * 2. Read: from the local replica when this node holds the key fresh under its current claim;
+ *    otherwise it claims the partition: `xc` to every live owner with a fencing epoch, each
+ *    replica promises it (refusing older epochs from then on) and answers its records and the
+ *    request ids it remembers; a quorum of caught-up promises makes the claim, the newest record
+ *    per key is the current one. A claim is needed the first time the node acts as primary for
+ *    the partition, after the ring changed the partition's owners (the actor's ring epoch), and
+ *    after any replica refused it for a higher epoch (another node claimed).
+ * 3. applyRmw (rmw.ts), a fresh HLC version for the writes.
+ * 4. Fenced write (`xw`, carrying the epoch, the request id and the result): first to the other
+ *    live owners, and only once enough of them applied it for the consistency level, to this
+ *    node's own replica; then the answer. A replica that promised a higher epoch refuses, and the
+ *    operation fails with a retryable error without this node applying anything, so a deposed
+ *    primary leaves no result behind on itself. A result also fails when the deadline passes.
+ *
+ * Fencing epochs are comparable cluster-wide: (counter, node) packed in one number, the counter
+ * one more than the highest epoch this node has seen for the partition. Replicas keep the epoch
+ * they promised in the partition's actor (`fencingEpoch`), carried across handoffs on a node but
+ * not across a restart.
+ */
+import type { ReplicationContext } from './context.ts';
+import { requiredReplicas } from './config.ts';
+import type { Consistency, KvErrorCode } from './api.ts';
+import { compareVersions, type HybridLogicalClock } from './hlc.ts';
+import type { KvMessage } from './messages.ts';
+import type { PartitionActor } from './partition-actor.ts';
+import { makeRecord } from './partition-replica.ts';
+import { decodeRecord, isDeadAt, storeKeyToKey, type StoredRecord } from './record.ts';
+import type { ReplicaHost } from './replica-host.ts';
+import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
+import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
+
+/** Fencing epochs: counter * NODE_SPAN + the low bits of the node's HLC id (ties between nodes are then unlikely). */
+const NODE_SPAN = 2 ** 21;
+/** Keys a primary remembers holding fresh per partition; past it, it forgets them all and reads at a quorum again. */
+export const MAX_FRESH_KEYS = 4096;
+
+export interface RmwPrimaryStats {
+  /** Operations run as primary. */
+  ops: number;
+  /** Repeats answered with a remembered result. */
+  repeats: number;
+  /** Claims started, and those that failed (refused for a higher epoch, or too few promises in time). */
+  claims: number;
+  claimsFailed: number;
+  /** Results refused by a replica fenced by a higher epoch (this node was deposed). */
+  fenced: number;
+  /** Results that did not reach the write quorum in time. */
+  writeTimeouts: number;
+  /** Claims and results this node refused as a replica for an older epoch. */
+  refusedAsReplica: number;
+}
+
+/** What this node, as primary, knows of one partition under its claim. */
+interface Claim {
+  actor: PartitionActor;
+  /** The actor's ring epoch when claimed: an ownership change means claiming again. */
+  ringEpoch: number;
+  epoch: number;
+  /** Keys whose local record is current under this claim (read at a quorum or written since). */
+  fresh: Set<string>;
+}
+
+type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string }) => void;
+
+interface PendingClaim {
+  kind: 'claim';
+  partition: number;
+  epoch: number;
+  keys: string[];
+  needed: number;
+  asked: Set<string>;
+  answered: Set<string>;
+  promised: number;
+  newest: (StoredRecord | null)[];
+  newestBytes: (Uint8Array | null)[];
+  remembered: [string, WireRmwResult][];
+  timer: number;
+  then: (ok: boolean, why: string) => void;
+}
+
+interface PendingResult {
+  kind: 'result';
+  partition: number;
+  message: Extract<KvMessage, { t: 'xw' }>;
+  /** Remote owners' acks needed before the own replica applies it. */
+  remoteNeeded: number;
+  remoteAcks: number;
+  remotes: Set<string>;
+  selfSent: boolean;
+  /** A replica refused it for a higher epoch. */
+  fenced: boolean;
+  timer: number;
+  then: (ok: boolean, why: string) => void;
+}
+
+export class RmwPrimary {
+  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0 };
+  private readonly claims = new Map<number, Claim>();
+  /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
+  private readonly highestSeen = new Map<number, number>();
+  private readonly pending = new Map<number, PendingClaim | PendingResult>();
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ReplicationContext,
+    private readonly hlc: HybridLogicalClock,
+    private readonly host: ReplicaHost,
+  ) {}
+
+  /** Handles read-modify-write messages; false for every other type. */
+  onMessage(from: string, message: KvMessage): boolean {
+    switch (message.t) {
+      case 'x':
+        this.onRequest(from, message);
+        return true;
+      case 'xc':
+        this.onClaim(from, message);
+        return true;
+      case 'xw':
+        this.onResult(from, message);
+        return true;
+      case 'xca':
+        this.onClaimAnswer(from, message);
+        return true;
+      case 'xwa':
+        this.onResultAnswer(from, message);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Fails what is in flight (the node is stopping). */
+  stop(): void {
+    this.stopped = true;
+    for (const [id, p] of this.pending) {
+      this.ctx.env.timers.cancelTimer(p.timer);
+      this.pending.delete(id);
+      p.then(false, 'the node is stopping');
+    }
+  }
+
+  // ---- primary ------------------------------------------------------------------------------
+
+  private onRequest(from: string, m: Extract<KvMessage, { t: 'x' }>): void {
+    if (this.stopped) return;
+    const reply: Reply = (result, error) => {
+      if (error) this.ctx.send(from, { t: 'xr', id: m.id, err: error.code, msg: error.message });
+      else this.ctx.send(from, { t: 'xr', id: m.id, res: encodeRmwResult(result!) });
+    };
+    let op: RmwOp;
+    try {
+      op = decodeRmwOp(m.o);
+    } catch (error) {
+      if (!(error instanceof MalformedRmwError)) throw error;
+      return reply(null, { code: 'bad-request', message: error.message });
+    }
+    const level = m.c as Consistency;
+    if (level !== 'one' && level !== 'quorum' && level !== 'all') return reply(null, { code: 'bad-request', message: `unknown consistency ${JSON.stringify(m.c)}` });
+    if (m.k.length === 0) return reply(null, { code: 'bad-request', message: 'a read-modify-write needs at least one key' });
+    const placement = this.ctx.placement();
+    for (const k of m.k) {
+      if (placement.partitionOfKey(storeKeyToKey(k)) !== m.p) return reply(null, { code: 'bad-request', message: `key ${JSON.stringify(k)} is not in partition ${m.p}` });
+    }
+    if (!this.ctx.ringConfirmed() || !placement.owners(m.p).includes(this.ctx.selfName)) {
+      return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} does not own partition ${m.p} in its ring; retry on the primary` });
+    }
+    const { keys, op: distinctOp } = distinctKeys(m.k, op);
+    const accepted = this.host.hold(m.p).serialise(
+      (actor, done) => {
+        const finish: Reply = (result, error) => {
+          reply(result, error);
+          done();
+        };
+        this.run(actor, keys, distinctOp, level, m.q, finish);
+      },
+      () => reply(null, { code: 'unavailable', message: `partition ${m.p} moved away from ${this.ctx.selfName} before the operation ran; retry` }),
+    );
+    if (!accepted) reply(null, { code: 'overloaded', message: `too many read-modify-writes wait on partition ${m.p} at ${this.ctx.selfName}; retry later` });
+  }
+
+  /** Step 1 and 2, inside the partition actor's turn. */
+  private run(actor: PartitionActor, keys: string[], op: RmwOp, level: Consistency, requestId: string, reply: Reply): void {
+    this.stats.ops++;
+    const now = this.ctx.env.clock.monoMs();
+    const first = actor.requests.get(requestId, now);
+    if (first !== undefined) {
+      this.stats.repeats++;
+      return reply(decodeRmwResult(first));
+    }
+    let claim = this.claims.get(actor.partition);
+    if (claim && (claim.actor !== actor || claim.ringEpoch !== actor.epoch || actor.fencingEpoch > claim.epoch)) {
+      this.claims.delete(actor.partition);
+      claim = undefined;
+    }
+    if (claim && keys.every((k) => claim.fresh.has(k))) {
+      const records = keys.map((k) => {
+        const bytes = actor.replica.read(k);
+        return bytes === null ? null : decodeRecord(bytes);
+      });
+      return this.apply(actor, claim, keys, op, level, requestId, records, reply);
+    }
+    const epoch = claim?.epoch ?? this.nextEpoch(actor);
+    const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>() };
+    this.claim(actor.partition, epoch, keys, level, (ok, why, records, remembered) => {
+      if (!ok) {
+        if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
+        return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
+      }
+      for (const [id, result] of remembered) actor.requests.remember(id, result, this.ctx.env.clock.monoMs());
+      const again = actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+      if (again !== undefined) {
+        this.stats.repeats++;
+        return reply(decodeRmwResult(again));
+      }
+      this.claims.set(actor.partition, current);
+      this.apply(actor, current, keys, op, level, requestId, records, reply);
+    });
+  }
+
+  /** Step 3 and 4: apply the operation to the current records and write the result, fenced. */
+  private apply(actor: PartitionActor, claim: Claim, keys: string[], op: RmwOp, level: Consistency, requestId: string, records: (StoredRecord | null)[], reply: Reply): void {
+    const wallNow = this.ctx.env.clock.wallMs();
+    const live = records.map((r) => (r === null || isDeadAt(r, wallNow) ? null : r));
+    const outcome = applyRmw(op, live, wallNow, { maxValueBytes: this.ctx.config.maxValueBytes });
+    const writtenKeys: string[] = [];
+    const written: Uint8Array[] = [];
+    let version = null;
+    for (let i = 0; i < keys.length; i++) {
+      const write = outcome.writes[i];
+      if (write === null || write === undefined) continue;
+      version ??= this.hlc.now();
+      writtenKeys.push(keys[i]!);
+      written.push(write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs));
+    }
+    if (writtenKeys.length === 0) {
+      for (const k of keys) this.markFresh(claim, k);
+      return reply(outcome.result);
+    }
+    const res = encodeRmwResult(outcome.result);
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: actor.partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res };
+    this.writeResult(message, level, (ok, why) => {
+      if (!ok) {
+        if (this.claims.get(actor.partition) === claim) this.claims.delete(actor.partition);
+        return reply(null, { code: 'unavailable', message: `the result on partition ${actor.partition} was not replicated: ${why}; retry` });
+      }
+      for (const k of keys) this.markFresh(claim, k);
+      reply(outcome.result);
+    });
+  }
+
+  private markFresh(claim: Claim, key: string): void {
+    if (claim.fresh.size >= MAX_FRESH_KEYS) claim.fresh.clear();
+    claim.fresh.add(key);
+  }
+
+  private nextEpoch(actor: PartitionActor): number {
+    const base = Math.max(actor.fencingEpoch, this.highestSeen.get(actor.partition) ?? 0);
+    return (Math.floor(base / NODE_SPAN) + 1) * NODE_SPAN + (this.hlc.nodeId % NODE_SPAN);
+  }
+
+  private noteEpoch(partition: number, epoch: number): void {
+    if (epoch > (this.highestSeen.get(partition) ?? 0)) this.highestSeen.set(partition, epoch);
+  }
+
+  // ---- the claim ----------------------------------------------------------------------------
+
+  private claim(
+    partition: number,
+    epoch: number,
+    keys: string[],
+    level: Consistency,
+    then: (ok: boolean, why: string, records: (StoredRecord | null)[], remembered: [string, WireRmwResult][]) => void,
+  ): void {
+    this.stats.claims++;
+    const owners = this.ctx.placement().owners(partition);
+    const live = owners.filter((o) => this.ctx.isAlive(o));
+    const id = this.nextId++;
+    const pending: PendingClaim = {
+      kind: 'claim',
+      partition,
+      epoch,
+      keys,
+      needed: requiredReplicas(level, owners.length),
+      asked: new Set(live),
+      answered: new Set(),
+      promised: 0,
+      newest: keys.map(() => null),
+      newestBytes: keys.map(() => null),
+      remembered: [],
+      timer: 0,
+      then: (ok, why) => {
+        if (!ok) this.stats.claimsFailed++;
+        // The newest record of each key goes to this node's own replica too (it reads locally from now on).
+        if (ok) {
+          for (let i = 0; i < keys.length; i++) {
+            const bytes = pending.newestBytes[i];
+            if (bytes) this.ctx.send(this.ctx.selfName, { t: 'rp', p: partition, k: keys[i]!, r: bytes });
+          }
+        }
+        then(ok, why, pending.newest, pending.remembered);
+      },
+    };
+    pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
+      if (this.pending.delete(id)) pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
+    });
+    this.pending.set(id, pending);
+    if (live.length < pending.needed) {
+      this.ctx.env.timers.setTimer(0, () => this.settle(id, pending, false, `only ${live.length} of the ${pending.needed} owners needed are up`));
+      return;
+    }
+    const request: KvMessage = { t: 'xc', id, p: partition, e: epoch, k: keys };
+    for (const owner of live) this.ctx.send(owner, request);
+  }
+
+  private onClaimAnswer(from: string, m: Extract<KvMessage, { t: 'xca' }>): void {
+    const pending = this.pending.get(m.id);
+    if (!pending || pending.kind !== 'claim' || !pending.asked.has(from) || pending.answered.has(from)) return;
+    pending.answered.add(from);
+    if (!m.ok) {
+      this.noteEpoch(pending.partition, m.e);
+      return this.settle(m.id, pending, false, `${from} promised a higher epoch (another node claimed the partition)`);
+    }
+    for (const d of m.d) pending.remembered.push(d);
+    if (m.ready) {
+      for (let i = 0; i < pending.keys.length; i++) {
+        const bytes = m.r[i] ?? null;
+        if (bytes === null) continue;
+        const record = decodeRecord(bytes);
+        this.hlc.observe(record.version);
+        const newest = pending.newest[i];
+        if (!newest || compareVersions(record.version, newest.version) > 0) {
+          pending.newest[i] = record;
+          pending.newestBytes[i] = bytes;
+        }
+      }
+      pending.promised++;
+    }
+    if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
+    else if (pending.answered.size === pending.asked.size) this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+  }
+
+  private settle(id: number, pending: PendingClaim | PendingResult, ok: boolean, why: string): void {
+    if (!this.pending.delete(id)) return;
+    this.ctx.env.timers.cancelTimer(pending.timer);
+    pending.then(ok, why);
+  }
+
+  // ---- the fenced result ----------------------------------------------------------------------
+
+  private writeResult(template: Extract<KvMessage, { t: 'xw' }>, level: Consistency, then: (ok: boolean, why: string) => void): void {
+    const owners = this.ctx.placement().owners(template.p);
+    const needed = requiredReplicas(level, owners.length);
+    const self = this.ctx.selfName;
+    const remotes = owners.filter((o) => o !== self && this.ctx.isAlive(o));
+    const id = this.nextId++;
+    const message = { ...template, id };
+    const pending: PendingResult = {
+      kind: 'result',
+      partition: template.p,
+      message,
+      remoteNeeded: needed - 1,
+      remoteAcks: 0,
+      remotes: new Set(remotes),
+      selfSent: false,
+      fenced: false,
+      timer: 0,
+      then: (ok, why) => {
+        if (!ok && pending.fenced) this.stats.fenced++;
+        else if (!ok) this.stats.writeTimeouts++;
+        then(ok, why);
+      },
+    };
+    pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
+      if (this.pending.delete(id)) pending.then(false, `only ${pending.remoteAcks + (pending.selfSent ? 1 : 0)} of the ${needed} replicas needed applied it in time`);
+    });
+    this.pending.set(id, pending);
+    if (remotes.length < pending.remoteNeeded) {
+      // Fail through the timer path's shape, but at once: not enough owners are up.
+      this.ctx.env.timers.setTimer(0, () => this.settle(id, pending, false, `only ${remotes.length + 1} of the ${needed} owners needed are up`));
+      return;
+    }
+    for (const owner of remotes) this.ctx.send(owner, message);
+    if (pending.remoteNeeded <= 0) this.sendToSelf(pending);
+  }
+
+  private sendToSelf(pending: PendingResult): void {
+    pending.selfSent = true;
+    this.ctx.send(this.ctx.selfName, pending.message);
+  }
+
+  private onResultAnswer(from: string, m: Extract<KvMessage, { t: 'xwa' }>): void {
+    const pending = this.pending.get(m.id);
+    if (!pending || pending.kind !== 'result') return;
+    if (!m.ok) {
+      this.noteEpoch(pending.partition, m.e);
+      pending.fenced = true;
+      return this.settle(m.id, pending, false, `${from} promised a higher epoch (this node was deposed as primary)`);
+    }
+    if (from === this.ctx.selfName) return this.settle(m.id, pending, true, '');
+    if (!pending.remotes.delete(from)) return;
+    pending.remoteAcks++;
+    if (!pending.selfSent && pending.remoteAcks >= pending.remoteNeeded) this.sendToSelf(pending);
+  }
+
+  // ---- replica side -------------------------------------------------------------------------
+
+  private onClaim(from: string, m: Extract<KvMessage, { t: 'xc' }>): void {
+    const { id, p, e, k } = m;
+    // Unanswered when busy: the claim counts the replica as silent.
+    this.host.run(p, (actor) => {
+      if (!actor.promise(e)) {
+        this.stats.refusedAsReplica++;
+        this.ctx.send(from, { t: 'xca', id, ok: false, e: actor.fencingEpoch, ready: false, r: [], d: [] });
+        return;
+      }
+      const ready = actor.ready && this.ctx.ringConfirmed() && this.host.ownsPartition(p);
+      const records = k.map((key) => actor.replica.read(key));
+      this.ctx.send(from, { t: 'xca', id, ok: true, e, ready, r: records, d: actor.requests.list(this.ctx.env.clock.monoMs()) });
+    });
+  }
+
+  private onResult(from: string, m: Extract<KvMessage, { t: 'xw' }>): void {
+    const { id, p, e, k, r, q, res } = m;
+    // Unanswered when busy: the primary counts the replica as silent.
+    this.host.run(p, (actor) => {
+      // A replica that never promised (it restarted, or never held the partition) may have
+      // forgotten a higher claim: it takes results only after a claim reached it.
+      if (actor.fencingEpoch === 0 || !actor.promise(e)) {
+        this.stats.refusedAsReplica++;
+        this.ctx.send(from, { t: 'xwa', id, ok: false, e: actor.fencingEpoch });
+        return;
+      }
+      for (let i = 0; i < k.length; i++) this.host.apply(actor, k[i]!, r[i]!);
+      actor.requests.remember(q, res, this.ctx.env.clock.monoMs());
+      this.ctx.send(from, { t: 'xwa', id, ok: true, e });
+    });
+  }
+}
+
+/**
+ * Each key once, as applyRmw wants (rmw.ts): DEL counts a key given twice once, RENAME of a key
+ * to itself passes the one key, MSETNX keeps a repeated key's last value.
+ */
+export function distinctKeys(keys: string[], op: RmwOp): { keys: string[]; op: RmwOp } {
+  if (new Set(keys).size === keys.length) return { keys, op };
+  if (op.op === 'msetnx') {
+    const last = new Map<string, Uint8Array>();
+    keys.forEach((k, i) => last.set(k, op.values[i]!));
+    return { keys: [...last.keys()], op: { op: 'msetnx', values: [...last.values()] } };
+  }
+  return { keys: [...new Set(keys)], op };
+}

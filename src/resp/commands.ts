@@ -1,0 +1,127 @@
+/**
+ * The command table: every command this node answers, gathered from the command modules, and the
+ * dispatch of one parsed command to its spec (lookup, arity, routing) with Redis's error texts.
+ *
+ * To add commands: export a `CommandSpec[]` from your module and add it to COMMAND_MODULES.
+ */
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { expireCommands } from './expire-commands.ts';
+import { serverCommands } from './server-commands.ts';
+import { stringCommands } from './string-commands.ts';
+
+/** Every module's commands. Keep this a plain list: each command module adds its own line. */
+const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
+  serverCommands,
+  stringCommands,
+  expireCommands,
+];
+
+/** Commands by lower-case name, subcommands by `parent|sub`. */
+export class CommandTable {
+  private readonly byName = new Map<string, CommandSpec>();
+
+  constructor(modules: readonly (readonly CommandSpec[])[] = COMMAND_MODULES) {
+    for (const specs of modules) {
+      for (const spec of specs) {
+        if (this.byName.has(spec.name)) throw new Error(`command ${spec.name} is defined twice`);
+        this.byName.set(spec.name, spec);
+      }
+    }
+  }
+
+  /** The command named `name` (any case), or undefined. */
+  lookup(name: Uint8Array | string): CommandSpec | undefined {
+    const text = typeof name === 'string' ? name : latin1(name);
+    return this.byName.get(text) ?? this.byName.get(text.toLowerCase());
+  }
+
+  /** All commands, in table order. */
+  all(): CommandSpec[] {
+    return [...this.byName.values()];
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /**
+   * Runs one command: finds its spec, checks the arity, asks the route hook when it has keys,
+   * then calls `run`. Exactly one reply is written and `done` called once, possibly later.
+   * Returns the spec that ran (for the slow log and the counters), or null when it was rejected.
+   */
+  dispatch(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): CommandSpec | null {
+    const spec = this.lookup(args[0]!);
+    if (spec === undefined) {
+      reply.error(unknownCommandError(args));
+      done();
+      return null;
+    }
+    let target = spec;
+    if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
+      if (!arityFits(spec.arity, args.length)) {
+        reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+        done();
+        return null;
+      }
+      const subName = latin1(args[1]!).toLowerCase();
+      const sub = spec.subcommands.find((s) => s.name === subName);
+      if (sub === undefined) {
+        reply.error(`ERR unknown subcommand '${truncate(utf8(args[1]!), 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
+        done();
+        return null;
+      }
+      if (!arityFits(sub.arity, args.length)) {
+        reply.error(`ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
+        done();
+        return null;
+      }
+      target = sub;
+    } else if (!arityFits(spec.arity, args.length)) {
+      reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+      done();
+      return null;
+    }
+    if (target.keys[0] > 0) {
+      const refusal = ctx.server.route(ctx.connection, target, args);
+      if (refusal !== null) {
+        reply.error(refusal);
+        done();
+        return null;
+      }
+    }
+    target.run(ctx, args, reply, done);
+    return target;
+  }
+}
+
+/** Redis's arity: N exactly N arguments, -N at least N. */
+export function arityFits(arity: number, count: number): boolean {
+  return arity >= 0 ? count === arity : count >= -arity;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** For error texts: the reply is written as UTF-8, so valid UTF-8 arguments come back unchanged. */
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+function truncate(text: string, bytes: number): string {
+  return text.length > bytes ? text.slice(0, bytes) : text;
+}
+
+/**
+ * Redis 7.0's text (server.c, processCommand): the name cut to 128 bytes, then the arguments
+ * quoted while the list is under 128 bytes, each cut to what is left of those 128; CR and LF
+ * become spaces so the line stays one line. Arguments are decoded as UTF-8 (the reply is UTF-8).
+ */
+export function unknownCommandError(args: Uint8Array[]): string {
+  let list = '';
+  for (let i = 1; i < args.length && list.length < 128; i++) {
+    list += `'${truncate(utf8(args[i]!), 128 - list.length)}' `;
+  }
+  const text = `ERR unknown command '${truncate(utf8(args[0]!), 128)}', with args beginning with: ${list}`;
+  return text.replace(/[\r\n]/g, ' ');
+}

@@ -1,0 +1,269 @@
+/**
+ * One RESP client connection: the read loop (socket bytes -> parser -> command table), replies in
+ * command order, one socket write per read, QUIT and protocol errors, and backpressure.
+ *
+ * Order: commands run as soon as they are parsed, and an async command (one waiting for the
+ * keyspace) may finish after later ones. The first unfinished command writes straight into the
+ * connection's output; every command behind it writes into a reply buffer of its own, which joins
+ * the output when everything before it has finished. So replies leave in command order.
+ *
+ * Coalescing: the replies produced while one chunk of input is processed (and the replies of async
+ * commands finishing in one turn of the event loop) are collected and written with one
+ * `socket.write` (or one corked batch when a large value is a part of its own).
+ *
+ * Backpressure: before each command we check what this connection holds: bytes the socket has not
+ * sent yet plus replies not handed to it, and commands whose replies are not written. Over a limit
+ * we stop parsing and pause the socket, so a client that pipelines without reading its replies
+ * fills its own buffers, not our memory; we resume on 'drain' or when commands finish.
+ */
+import type { Socket } from 'node:net';
+import type { CommandContext, ConnectionState, RespServerContext } from './command.ts';
+import type { CommandTable } from './commands.ts';
+import { RespParser, type ParseFailure } from './parser.ts';
+import type { ClientHandle, RespServerState } from './server-state.ts';
+import { ReplySink, RespReplyWriter } from './writer.ts';
+
+export interface ConnectionLimits {
+  /** Stop reading while this many reply bytes wait to be sent (socket buffer + ours). */
+  maxPendingReplyBytes: number;
+  /** Stop reading while this many commands wait for their reply to be written. */
+  maxCommandsInFlight: number;
+  /** Arguments longer than this are refused without being buffered (Shoal's largest value). */
+  maxArgumentBytes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxPendingReplyBytes: 1024 * 1024,
+  maxCommandsInFlight: 1024,
+  maxArgumentBytes: 512 * 1024 * 1024,
+};
+
+/** One command between its parse and the moment its reply joins the output. */
+interface Slot {
+  /** Its own reply buffer, or null when it writes straight into the output (it was first). */
+  sink: ReplySink | null;
+  finished: boolean;
+  /** QUIT or a protocol error: close the connection once this reply is out. */
+  closeAfter: boolean;
+}
+
+export class RespConnection implements ConnectionState, ClientHandle {
+  readonly id: number;
+  name = '';
+  protocol: 2 | 3 = 2;
+  readonly address: string;
+  readonly localAddress: string;
+  readonly = false;
+  closeAfterReply = false;
+  libName = '';
+  libVersion = '';
+  noEvict = false;
+  readonly createdAtMs: number;
+  lastActiveAtMs: number;
+  lastCommand = 'NULL';
+
+  private readonly parser: RespParser;
+  private readonly out = new ReplySink();
+  private readonly directWriter: RespReplyWriter;
+  private readonly queue: Slot[] = [];
+  private readonly ctx: CommandContext;
+  private processing = false;
+  private paused = false;
+  private closing = false;
+  private closed = false;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly server: RespServerContext,
+    private readonly state: RespServerState,
+    private readonly table: CommandTable,
+    private readonly limits: ConnectionLimits,
+    private readonly onClose: (connection: RespConnection) => void,
+  ) {
+    this.id = state.newClientId();
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+    this.createdAtMs = server.nowMs();
+    this.lastActiveAtMs = this.createdAtMs;
+    this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes });
+    this.directWriter = new RespReplyWriter(this.out, this);
+    this.ctx = { server, connection: this };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.state.netInputBytes += chunk.length;
+      this.parser.push(chunk);
+      this.process();
+    });
+    socket.on('drain', () => this.process());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.closed = true;
+      this.onClose(this);
+    });
+  }
+
+  get queryBufferBytes(): number {
+    return this.parser.bufferedBytes;
+  }
+
+  get outputBufferBytes(): number {
+    return this.socket.writableLength + this.out.length;
+  }
+
+  /** RESET: back to a fresh connection's state (the id stays, as in Redis). */
+  reset(): void {
+    this.name = '';
+    this.protocol = 2;
+    this.readonly = false;
+    this.noEvict = false;
+  }
+
+  kill(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  /** Parses and runs what the input holds, as far as the limits allow, then writes the replies. */
+  private process(): void {
+    if (this.processing || this.closed) return;
+    this.processing = true;
+    try {
+      while (!this.closing && !this.overLimit()) {
+        const parsed = this.parser.next();
+        if (parsed === null) break;
+        if (!Array.isArray(parsed)) {
+          this.refuse(parsed as ParseFailure);
+          continue;
+        }
+        this.execute(parsed);
+      }
+    } finally {
+      this.processing = false;
+    }
+    this.state.observeBuffered(this.parser.bufferedBytes + this.outputBufferBytes);
+    this.flush();
+    if (this.closed || this.closing) return;
+    if (this.overLimit()) {
+      if (!this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private overLimit(): boolean {
+    return (
+      this.queue.length >= this.limits.maxCommandsInFlight ||
+      this.socket.writableLength + this.out.length >= this.limits.maxPendingReplyBytes
+    );
+  }
+
+  /** A parse failure: a protocol error closes after its reply; an oversized argument fails one command. */
+  private refuse(failure: ParseFailure): void {
+    const slot = this.enqueue();
+    this.writerFor(slot).error(failure.error);
+    if (failure.fatal) {
+      this.state.protocolErrors++;
+      slot.closeAfter = true;
+      this.closing = true;
+    }
+    this.finish(slot);
+  }
+
+  private execute(args: Uint8Array[]): void {
+    const slot = this.enqueue();
+    const writer = this.writerFor(slot);
+    const startedAt = performance.now();
+    const startedAtMs = this.server.nowMs();
+    this.lastActiveAtMs = startedAtMs;
+    this.state.totalCommands++;
+    let called = false;
+    const done = (): void => {
+      if (called) return;
+      called = true;
+      if (this.closeAfterReply) {
+        this.closeAfterReply = false;
+        slot.closeAfter = true;
+        this.closing = true; // nothing after QUIT runs
+      }
+      this.state.recordCommand(args, startedAtMs, (performance.now() - startedAt) * 1000, this);
+      this.finish(slot);
+    };
+    try {
+      const spec = this.table.dispatch(this.ctx, args, writer, done);
+      if (spec !== null) this.lastCommand = spec.name;
+    } catch (error) {
+      // A bug in a command must not take the connection's order down with it.
+      this.state.log?.error({ err: error, command: this.lastCommand, client: this.id }, 'RESP command failed');
+      if (!called) {
+        writer.error(`ERR internal error: ${error instanceof Error ? error.message : String(error)}`);
+        done();
+      }
+    }
+  }
+
+  private enqueue(): Slot {
+    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false };
+    this.queue.push(slot);
+    return slot;
+  }
+
+  private writerFor(slot: Slot): RespReplyWriter {
+    return slot.sink === null ? this.directWriter : new RespReplyWriter(slot.sink, this);
+  }
+
+  /** A command's reply is complete: move every finished reply at the front into the output. */
+  private finish(slot: Slot): void {
+    slot.finished = true;
+    let closeNow = false;
+    while (this.queue.length > 0 && this.queue[0]!.finished) {
+      const head = this.queue.shift()!;
+      if (head.sink !== null) this.out.append(head.sink);
+      if (head.closeAfter) {
+        closeNow = true;
+        break;
+      }
+    }
+    if (closeNow) {
+      this.queue.length = 0;
+      this.flush();
+      this.socket.end();
+      return;
+    }
+    // The new head keeps writing into its own buffer; that is joined when it finishes.
+    if (!this.processing) this.scheduleFlush();
+  }
+
+  /** After async completions: one write for all replies finished in this turn. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+      if (this.paused) this.process();
+    });
+  }
+
+  private flush(): void {
+    if (this.out.length === 0 || this.closed || this.socket.destroyed) {
+      if (this.closed || this.socket.destroyed) this.out.take();
+      return;
+    }
+    const parts = this.out.take();
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    this.state.netOutputBytes += bytes;
+    if (parts.length === 1) {
+      this.socket.write(parts[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
+  }
+}

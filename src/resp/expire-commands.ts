@@ -1,0 +1,104 @@
+/**
+ * Redis's generic keyspace and expiry commands over the string keyspace: DEL, UNLINK, EXISTS,
+ * TYPE, TOUCH, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX/XX/GT/LT), TTL, PTTL, PERSIST, EXPIRETIME,
+ * PEXPIRETIME, with Redis 7.0's arity, flags, key positions, categories, replies and errors.
+ *
+ * DEL and UNLINK over keys of several partitions run one read-modify-write per partition and add
+ * the counts: each partition's deletes are atomic, the command as a whole is not (as in Redis
+ * Cluster, where such a DEL is refused instead). EXISTS and TOUCH read every key and count hits.
+ */
+import { expireAtFromArg, parseExpireCondition } from './args.ts';
+import type { CommandSpec, ReplyWriter } from './command.ts';
+import { isHit, readKey, readKeys, replyRmw, rmwSumByPartition, runRmw } from './keyspace-calls.ts';
+
+type Run = CommandSpec['run'];
+
+function spec(name: string, arity: number, flags: string[], keys: [number, number, number], categories: string[], run: Run): CommandSpec {
+  return { name, arity, flags, keys, categories, run };
+}
+
+function replyError(reply: ReplyWriter, done: () => void, text: string): void {
+  reply.error(text);
+  done();
+}
+
+function deleteCommand(name: 'del' | 'unlink'): CommandSpec {
+  const flags = name === 'del' ? ['write'] : ['write', 'fast'];
+  const categories = name === 'del' ? ['keyspace', 'write', 'slow'] : ['keyspace', 'write', 'fast'];
+  return spec(name, -2, flags, [1, -1, 1], categories, (ctx, args, reply, done) => {
+    // A key named twice is deleted (and counted) once, as Redis does.
+    rmwSumByPartition(ctx, args.slice(1), { op: 'del' }, reply, done);
+  });
+}
+
+/** EXISTS and TOUCH: how many of the keys exist, a key named twice counted twice. */
+function countCommand(name: 'exists' | 'touch'): CommandSpec {
+  return spec(name, -2, ['readonly', 'fast'], [1, -1, 1], ['keyspace', 'read', 'fast'], (ctx, args, reply, done) => {
+    readKeys(ctx, args.slice(1), reply, done, (results) => {
+      const now = ctx.server.nowMs();
+      reply.integer(results.filter((r) => isHit(r, now)).length);
+      done();
+    });
+  });
+}
+
+const type = spec('type', 2, ['readonly', 'fast'], [1, 1, 1], ['keyspace', 'read', 'fast'], (ctx, args, reply, done) => {
+  readKey(ctx, args[1]!, reply, done, (result) => {
+    reply.simple(isHit(result, ctx.server.nowMs()) ? 'string' : 'none');
+    done();
+  });
+});
+
+function expireCommand(name: 'expire' | 'pexpire' | 'expireat' | 'pexpireat'): CommandSpec {
+  const seconds = name === 'expire' || name === 'expireat';
+  const relative = name === 'expire' || name === 'pexpire';
+  return spec(name, -3, ['write', 'fast'], [1, 1, 1], ['keyspace', 'write', 'fast'], (ctx, args, reply, done) => {
+    // Redis checks the options before the number.
+    const condition = parseExpireCondition(args);
+    if (typeof condition === 'string') return replyError(reply, done, condition);
+    const at = expireAtFromArg(args[2]!, seconds, relative ? ctx.server.nowMs() : 0, name);
+    if (typeof at === 'string') return replyError(reply, done, at);
+    const op = { op: 'expire', atMs: Number(at), condition: condition.condition, ...(condition.xx ? { xx: true } : {}) } as const;
+    runRmw(ctx, [args[1]!], op, reply, done, (result) => replyRmw(result, reply, done));
+  });
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without expiry. */
+function ttlCommand(name: 'ttl' | 'pttl' | 'expiretime' | 'pexpiretime'): CommandSpec {
+  const ms = name === 'pttl' || name === 'pexpiretime';
+  const absolute = name === 'expiretime' || name === 'pexpiretime';
+  return spec(name, 2, ['readonly', 'fast'], [1, 1, 1], ['keyspace', 'read', 'fast'], (ctx, args, reply, done) => {
+    readKey(ctx, args[1]!, reply, done, (result) => {
+      const now = ctx.server.nowMs();
+      if (!isHit(result, now)) reply.integer(-2);
+      else if (result.expiresAtMs === null) reply.integer(-1);
+      else {
+        const value = Math.max(0, absolute ? result.expiresAtMs : result.expiresAtMs - now);
+        // Redis rounds seconds to the nearest: (ttl + 500) / 1000 in integer arithmetic.
+        reply.integer(ms ? value : Math.floor((value + 500) / 1000));
+      }
+      done();
+    });
+  });
+}
+
+const persist = spec('persist', 2, ['write', 'fast'], [1, 1, 1], ['keyspace', 'write', 'fast'], (ctx, args, reply, done) => {
+  runRmw(ctx, [args[1]!], { op: 'persist' }, reply, done, (result) => replyRmw(result, reply, done));
+});
+
+export const expireCommands: readonly CommandSpec[] = [
+  deleteCommand('del'),
+  deleteCommand('unlink'),
+  countCommand('exists'),
+  type,
+  countCommand('touch'),
+  expireCommand('expire'),
+  expireCommand('pexpire'),
+  expireCommand('expireat'),
+  expireCommand('pexpireat'),
+  ttlCommand('ttl'),
+  ttlCommand('pttl'),
+  persist,
+  ttlCommand('expiretime'),
+  ttlCommand('pexpiretime'),
+];

@@ -1,0 +1,142 @@
+/**
+ * How keyspace commands call the node's keyspace (KvService for plain reads and writes, RmwService
+ * for read-modify-write) and turn its failures into one Redis error reply. Multi-key reads and
+ * deletes fan out: one call per key (reads) or per partition (read-modify-write), answered once
+ * all have come back.
+ */
+import type { GetResult, KvError, RmwOp, RmwResult } from '../replication/api.ts';
+import { partitionOf } from '../ring/partition.ts';
+import { kvErrorText, rmwErrorText } from './args.ts';
+import type { CommandContext, ReplyWriter } from './command.ts';
+
+/** Gathers `count` callbacks; the first error wins and is reported once, after all have answered. */
+function gather<T>(count: number, finish: (error: KvError | null, results: T[]) => void): (index: number) => (error: KvError | null, result?: T) => void {
+  const results = new Array<T>(count);
+  let pending = count;
+  let firstError: KvError | null = null;
+  if (count === 0) finish(null, results);
+  return (index) => (error, result) => {
+    if (error !== null) firstError ??= error;
+    else results[index] = result as T;
+    if (--pending === 0) finish(firstError, results);
+  };
+}
+
+/** Reads one key; on failure writes the error reply and calls done. */
+export function readKey(ctx: CommandContext, key: Uint8Array, reply: ReplyWriter, done: () => void, then: (result: GetResult) => void): void {
+  readKeys(ctx, [key], reply, done, (results) => then(results[0]!));
+}
+
+/** Reads every key (in parallel); `then` gets the results in the order of the keys. */
+export function readKeys(ctx: CommandContext, keys: Uint8Array[], reply: ReplyWriter, done: () => void, then: (results: GetResult[]) => void): void {
+  const answer = gather<GetResult>(keys.length, (error, results) => {
+    if (error !== null) {
+      reply.error(kvErrorText(error));
+      done();
+      return;
+    }
+    const now = ctx.server.nowMs();
+    const hits = results.filter((r) => isHit(r, now)).length;
+    countLookups(ctx, hits, results.length - hits);
+    then(results);
+  });
+  keys.forEach((key, i) => ctx.server.keyspace.get(key, {}, answer(i)));
+}
+
+/**
+ * Counts lookups for INFO's keyspace_hits/keyspace_misses as Redis does: reads count (GET, MGET,
+ * EXISTS, TTL, ..., and the read half of GETSET, GETDEL, GETEX, SET GET); pure writes do not.
+ */
+export function countLookups(ctx: CommandContext, hits: number, misses: number): void {
+  ctx.server.stats.keyspaceHits += hits;
+  ctx.server.stats.keyspaceMisses += misses;
+}
+
+/** Whether a read found a live value (an expiry at or before now counts as gone). */
+export function isHit(result: GetResult, nowMs: number): boolean {
+  return result.value !== null && (result.expiresAtMs === null || result.expiresAtMs > nowMs);
+}
+
+/**
+ * Runs a read-modify-write on keys of one partition. An error (from the keyspace, or the op's own
+ * such as "not an integer") is replied here; `then` gets the other results.
+ */
+export function runRmw(ctx: CommandContext, keys: Uint8Array[], op: RmwOp, reply: ReplyWriter, done: () => void, then: (result: RmwResult) => void): void {
+  ctx.server.keyspace.rmw(keys, op, {}, (error, result) => {
+    if (error !== null || result === undefined) {
+      reply.error(error === null ? 'ERR no result from the keyspace' : kvErrorText(error));
+      done();
+      return;
+    }
+    if (result.kind === 'error') {
+      reply.error(rmwErrorText(result.code));
+      done();
+      return;
+    }
+    then(result);
+  });
+}
+
+/** Writes the natural reply of an rmw result (ok, integer, bulk) and calls done. */
+export function replyRmw(result: RmwResult, reply: ReplyWriter, done: () => void): void {
+  if (result.kind === 'ok') reply.ok();
+  else if (result.kind === 'integer') reply.integer(result.value);
+  else if (result.kind === 'bulk') reply.bulk(result.value);
+  else reply.error(rmwErrorText(result.code));
+  done();
+}
+
+/** The partition of a key in this node's ring. */
+export function partitionOfKey(ctx: CommandContext, key: Uint8Array): number {
+  return partitionOf(key, ctx.server.topology().partitions);
+}
+
+/** The distinct keys (by bytes) grouped by partition, in order of first appearance. */
+export function distinctKeysByPartition(ctx: CommandContext, keys: Uint8Array[]): Uint8Array[][] {
+  const groups = new Map<number, Map<string, Uint8Array>>();
+  for (const key of keys) {
+    const partition = partitionOfKey(ctx, key);
+    let group = groups.get(partition);
+    if (group === undefined) groups.set(partition, (group = new Map()));
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    if (!group.has(id)) group.set(id, key);
+  }
+  return [...groups.values()].map((group) => [...group.values()]);
+}
+
+/**
+ * A read-modify-write per partition group (not atomic across partitions), then the sum of their
+ * integer results: DEL and UNLINK over keys anywhere in the cluster.
+ */
+export function rmwSumByPartition(ctx: CommandContext, keys: Uint8Array[], op: RmwOp, reply: ReplyWriter, done: () => void): void {
+  const groups = distinctKeysByPartition(ctx, keys);
+  const answer = gather<RmwResult>(groups.length, (error, results) => {
+    if (error !== null) {
+      reply.error(kvErrorText(error));
+      done();
+      return;
+    }
+    let sum = 0n;
+    for (const result of results) {
+      if (result.kind === 'error') {
+        reply.error(rmwErrorText(result.code));
+        done();
+        return;
+      }
+      if (result.kind === 'integer') sum += result.value;
+    }
+    reply.integer(sum);
+    done();
+  });
+  groups.forEach((group, i) => ctx.server.keyspace.rmw(group, op, {}, answer(i)));
+}
+
+/**
+ * Whether all keys hash to one Redis Cluster slot, which RENAME and MSETNX need (they answer
+ * CROSSSLOT otherwise, as Redis Cluster does). Keys of one slot are always in one partition.
+ */
+export function inOneSlot(ctx: CommandContext, keys: Uint8Array[]): boolean {
+  // Until the slot function lands from resp-cluster, one partition is the test.
+  const first = partitionOfKey(ctx, keys[0]!);
+  return keys.every((key) => partitionOfKey(ctx, key) === first);
+}

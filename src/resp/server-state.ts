@@ -1,0 +1,232 @@
+/**
+ * What one RESP listener keeps besides its connections' buffers: the connected clients (CLIENT
+ * LIST/KILL, INFO clients), the settings CONFIG GET/SET answer for, the slow log and the latency
+ * monitor (with real measurements of our commands), and the counters INFO prints.
+ */
+import type { Logger } from '../runtime/env.ts';
+import type { CommandTable } from './commands.ts';
+
+/** A connected client as CLIENT LIST and CLIENT KILL see it. */
+export interface ClientHandle {
+  readonly id: number;
+  readonly address: string;
+  readonly localAddress: string;
+  readonly name: string;
+  readonly protocol: 2 | 3;
+  readonly createdAtMs: number;
+  readonly lastActiveAtMs: number;
+  /** Lower-case name of the last command (`client|list` for subcommands), as CLIENT LIST's cmd=. */
+  readonly lastCommand: string;
+  /** Bytes waiting in the input and output buffers. */
+  readonly queryBufferBytes: number;
+  readonly outputBufferBytes: number;
+  /** CLIENT SETINFO lib-name / lib-ver (Redis 7.2; accepted here so newer clients do not fail). */
+  libName: string;
+  libVersion: string;
+  noEvict: boolean;
+  /** Closes the connection (CLIENT KILL); the reply to the killing command is not affected. */
+  kill(): void;
+}
+
+export interface SlowlogEntry {
+  id: number;
+  /** Unix time in seconds when the command started. */
+  startedAtSec: number;
+  durationMicros: number;
+  args: Uint8Array[];
+  clientAddress: string;
+  clientName: string;
+}
+
+export interface LatencySample {
+  atSec: number;
+  millis: number;
+}
+
+export interface LatencyEvent {
+  /** Samples, oldest first, at most one per second (the worst of that second), at most 160. */
+  samples: LatencySample[];
+  maxMillis: number;
+}
+
+/** Redis's defaults for the settings we honour. */
+const CONFIG_DEFAULTS: Record<string, string> = {
+  // Shoal's store has its own memory budget (--max-memory); Redis's setting is kept for clients
+  // that read or set it and does not change the store.
+  maxmemory: '0',
+  'maxmemory-policy': 'noeviction',
+  // No persistence: what a Redis started with `--save '' --appendonly no` answers.
+  save: '',
+  appendonly: 'no',
+  'slowlog-log-slower-than': '10000',
+  'slowlog-max-len': '128',
+  'latency-monitor-threshold': '0',
+};
+
+const MAXMEMORY_POLICIES = new Set([
+  'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
+  'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
+]);
+
+export class RespServerState {
+  readonly clients = new Map<number, ClientHandle>();
+  private nextClientId = 1;
+  readonly config = new Map<string, string>(Object.entries(CONFIG_DEFAULTS));
+  slowlog: SlowlogEntry[] = [];
+  private nextSlowlogId = 0;
+  readonly latency = new Map<string, LatencyEvent>();
+
+  // INFO stats counters (CONFIG RESETSTAT zeroes them).
+  totalConnections = 0;
+  totalCommands = 0;
+  rejectedConnections = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  protocolErrors = 0;
+  /**
+   * The most bytes one connection held at once (unparsed input + replies not yet sent), as seen
+   * after each read is processed: what backpressure bounds (INFO shoal; the tests check it).
+   */
+  peakConnectionBufferBytes = 0;
+  /** The port listened on (known once listening). */
+  port = 0;
+  log: Logger | undefined;
+
+  constructor(
+    readonly table: CommandTable,
+    readonly startedAtMs: number,
+    /** Extra lines for INFO's `shoal` section (node name, ring...), from whoever started us. */
+    readonly describe: () => Record<string, string | number> = () => ({}),
+  ) {}
+
+  observeBuffered(bytes: number): void {
+    if (bytes > this.peakConnectionBufferBytes) this.peakConnectionBufferBytes = bytes;
+  }
+
+  newClientId(): number {
+    return this.nextClientId++;
+  }
+
+  configNumber(name: string): number {
+    return Number(this.config.get(name) ?? '0');
+  }
+
+  /**
+   * CONFIG SET of one parameter: null when set, or Redis's error text. Unknown parameters answer
+   * as Redis does; values are checked as Redis checks them.
+   */
+  setConfig(name: string, value: string): string | null {
+    if (!this.config.has(name)) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+    const invalid = (why: string) => `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
+    switch (name) {
+      case 'maxmemory': {
+        const bytes = parseMemory(value);
+        if (bytes === null) return invalid('argument must be a memory value');
+        this.config.set(name, String(bytes));
+        return null;
+      }
+      case 'maxmemory-policy':
+        if (!MAXMEMORY_POLICIES.has(value.toLowerCase())) return invalid('argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction');
+        this.config.set(name, value.toLowerCase());
+        return null;
+      case 'appendonly':
+        if (value.toLowerCase() === 'no') return null;
+        if (value.toLowerCase() === 'yes') return invalid('Shoal keeps no append-only file');
+        return invalid('argument must be \'yes\' or \'no\'');
+      case 'save':
+        if (value.trim() === '') return null;
+        return invalid('Shoal does not persist to disk');
+      case 'slowlog-log-slower-than':
+      case 'latency-monitor-threshold':
+      case 'slowlog-max-len': {
+        if (!/^-?\d+$/.test(value)) return invalid('argument couldn\'t be parsed into an integer');
+        const n = Number(value);
+        const min = name === 'slowlog-log-slower-than' ? -1 : 0;
+        if (n < min || n > 2 ** 63 - 1) return invalid(`argument must be between ${min} and 9223372036854775807 inclusive`);
+        this.config.set(name, String(n));
+        if (name === 'slowlog-max-len') this.trimSlowlog();
+        return null;
+      }
+    }
+    return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+  }
+
+  /**
+   * Records one command's duration. Redis measures only the execution on its event loop; a
+   * Shoal command's execution includes the replicas' round trip, so the slow log shows what a
+   * client waits for once its command is parsed.
+   */
+  recordCommand(args: Uint8Array[], startedAtMs: number, durationMicros: number, client: { address: string; name: string }): void {
+    const threshold = this.configNumber('slowlog-log-slower-than');
+    if (threshold >= 0 && durationMicros >= threshold) {
+      this.slowlog.unshift({
+        id: this.nextSlowlogId++,
+        startedAtSec: Math.floor(startedAtMs / 1000),
+        durationMicros: Math.round(durationMicros),
+        args: slowlogArgs(args),
+        clientAddress: client.address,
+        clientName: client.name,
+      });
+      this.trimSlowlog();
+    }
+    const latencyThreshold = this.configNumber('latency-monitor-threshold');
+    const millis = Math.floor(durationMicros / 1000);
+    if (latencyThreshold > 0 && millis >= latencyThreshold) this.addLatencySample('command', startedAtMs, millis);
+  }
+
+  addLatencySample(event: string, atMs: number, millis: number): void {
+    const atSec = Math.floor(atMs / 1000);
+    let entry = this.latency.get(event);
+    if (entry === undefined) {
+      entry = { samples: [], maxMillis: 0 };
+      this.latency.set(event, entry);
+    }
+    const last = entry.samples[entry.samples.length - 1];
+    if (last !== undefined && last.atSec === atSec) {
+      last.millis = Math.max(last.millis, millis);
+    } else {
+      entry.samples.push({ atSec, millis });
+      if (entry.samples.length > 160) entry.samples.shift();
+    }
+    entry.maxMillis = Math.max(entry.maxMillis, millis);
+  }
+
+  resetStats(): void {
+    this.totalConnections = 0;
+    this.totalCommands = 0;
+    this.rejectedConnections = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.protocolErrors = 0;
+  }
+
+  private trimSlowlog(): void {
+    const max = this.configNumber('slowlog-max-len');
+    if (this.slowlog.length > max) this.slowlog.length = max;
+  }
+}
+
+/** Redis keeps at most 32 arguments of a slow command, each cut to 128 bytes (slowlog.c). */
+function slowlogArgs(args: Uint8Array[]): Uint8Array[] {
+  const kept: Uint8Array[] = [];
+  const count = Math.min(args.length, 32);
+  for (let i = 0; i < count; i++) {
+    if (count !== args.length && i === count - 1) {
+      kept.push(Buffer.from(`... (${args.length - count + 1} more arguments)`));
+    } else if (args[i]!.length > 128) {
+      kept.push(Buffer.concat([args[i]!.subarray(0, 128), Buffer.from(`... (${args[i]!.length - 128} more bytes)`)]));
+    } else {
+      kept.push(Uint8Array.from(args[i]!)); // a copy: arguments are views of the input buffer
+    }
+  }
+  return kept;
+}
+
+/** Redis's memory values: bytes, or with k/kb/m/mb/g/gb (case-insensitive; k = 1000, kb = 1024). */
+export function parseMemory(text: string): number | null {
+  const m = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
+  if (m === null) return null;
+  const unit = (m[2] ?? '').toLowerCase();
+  const factor: Record<string, number> = { '': 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  return Number(m[1]) * factor[unit]!;
+}

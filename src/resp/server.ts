@@ -1,0 +1,96 @@
+/**
+ * The RESP listener: a TCP server whose connections speak Redis to a node's keyspace.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
+import type { KeyspaceService } from '../replication/api.ts';
+import type { Logger } from '../runtime/env.ts';
+import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
+import { CommandTable } from './commands.ts';
+import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
+import { RespServerState } from './server-state.ts';
+
+export interface RespServerOptions {
+  keyspace: KeyspaceService;
+  /** Port to listen on; 0 picks a free one (see `RespServer.port`). */
+  port: number;
+  host?: string;
+  /** Wall time in ms; the daemon passes its environment's clock. Default Date.now. */
+  nowMs?: () => number;
+  /**
+   * The cluster routing decision for keyed commands (MOVED, CROSSSLOT); default: serve every key
+   * here (the node coordinates any key, as for the SDK).
+   */
+  route?: (connection: ConnectionState, spec: CommandSpec, args: Uint8Array[]) => string | null;
+  /** Lines for INFO's `shoal` section (node name, cluster...). */
+  describe?: () => Record<string, string | number>;
+  /** Per-connection limits; see ConnectionLimits. */
+  limits?: Partial<ConnectionLimits>;
+  /** The command table; default every command module's commands. */
+  commands?: CommandTable;
+  /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
+  log?: Logger;
+}
+
+export interface RespServer {
+  readonly host: string;
+  readonly port: number;
+  readonly context: RespServerContext;
+  readonly state: RespServerState;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function startRespServer(options: RespServerOptions): Promise<RespServer> {
+  const nowMs = options.nowMs ?? (() => Date.now());
+  const table = options.commands ?? new CommandTable();
+  // No argument can be longer than Shoal's largest value (a key is smaller still), so longer ones
+  // are refused as they arrive instead of being buffered up to Redis's 512 MB.
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, maxArgumentBytes: DEFAULT_MAX_VALUE_BYTES, ...options.limits };
+  const host = options.host ?? '127.0.0.1';
+  const route = options.route ?? (() => null);
+  const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
+  const sockets = new Set<Socket>();
+  const state = new RespServerState(table, nowMs(), options.describe);
+  state.log = options.log;
+
+  const context: RespServerContext = {
+    keyspace: options.keyspace,
+    nowMs,
+    topology: () => options.keyspace.topology(),
+    route,
+    stats,
+    state,
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    state.totalConnections++;
+    const connection = new RespConnection(socket, context, state!, table, limits, (closed) => {
+      sockets.delete(socket);
+      state.clients.delete(closed.id);
+    });
+    state.clients.set(connection.id, connection);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  state.port = port;
+
+  return {
+    host,
+    port,
+    context,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * Redis's string commands, with Redis 7.0's arity, flags, key positions, ACL categories, replies
+ * and error texts. Plain reads and blind writes go through the keyspace's get/set/delete; anything
+ * that reads then writes is one read-modify-write operation (replication/rmw.ts) run on the key's
+ * primary, so concurrent INCRs from different clients and nodes do not lose updates.
+ *
+ * Every value is a string: the keyspace holds bytes only, so Redis's WRONGTYPE never arises.
+ */
+import type { RmwExpiry, RmwOp, RmwResult } from '../replication/api.ts';
+import {
+  ERR_CROSSSLOT,
+  ERR_NOT_INTEGER,
+  LLONG_MIN,
+  bytesEqual,
+  expireAtFromOption,
+  kvErrorText,
+  parseInteger,
+  parseStringOptions,
+  wrongArity,
+} from './args.ts';
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { countLookups, inOneSlot, isHit, readKey, readKeys, replyRmw, runRmw } from './keyspace-calls.ts';
+
+type Run = CommandSpec['run'];
+
+function spec(
+  name: string,
+  arity: number,
+  flags: string[],
+  keys: [number, number, number],
+  categories: string[],
+  run: Run,
+): CommandSpec {
+  return { name, arity, flags, keys, categories, run };
+}
+
+const WRITE = ['write', 'string'];
+const READ = ['read', 'string'];
+
+/** Writes `value` with `ttlMs` (0 = none) through the plain keyspace write, replying OK. */
+function plainSet(ctx: CommandContext, key: Uint8Array, value: Uint8Array, ttlMs: number, reply: ReplyWriter, done: () => void): void {
+  ctx.server.keyspace.set(key, value, { ttlMs }, (error) => {
+    if (error !== null) reply.error(kvErrorText(error));
+    else reply.ok();
+    done();
+  });
+}
+
+/** A value written by SET with an absolute expiry not after now: Redis answers OK and the key is gone. */
+function plainDeleteAsSet(ctx: CommandContext, key: Uint8Array, reply: ReplyWriter, done: () => void): void {
+  ctx.server.keyspace.delete(key, {}, (error) => {
+    if (error !== null) reply.error(kvErrorText(error));
+    else reply.ok();
+    done();
+  });
+}
+
+/** Replies an rmw result that carries the key's old value (GETSET, GETDEL, GETEX, SET GET), counting the lookup. */
+function replyReadRmw(ctx: CommandContext, result: RmwResult, reply: ReplyWriter, done: () => void): void {
+  if (result.kind === 'bulk') countLookups(ctx, result.value === null ? 0 : 1, result.value === null ? 1 : 0);
+  replyRmw(result, reply, done);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const get = spec('get', 2, ['readonly', 'fast'], [1, 1, 1], [...READ, 'fast'], (ctx, args, reply, done) => {
+  readKey(ctx, args[1]!, reply, done, (result) => {
+    reply.bulk(isHit(result, ctx.server.nowMs()) ? result.value : null);
+    done();
+  });
+});
+
+const set = spec('set', -3, ['write', 'denyoom'], [1, 1, 1], [...WRITE, 'slow'], (ctx, args, reply, done) => {
+  const options = parseStringOptions(args, 'set');
+  if (typeof options === 'string') return replyError(reply, done, options);
+  const now = ctx.server.nowMs();
+  let atMs: bigint | null = null;
+  if (options.expire !== null) {
+    const at = expireAtFromOption(options.expire.option, options.expire.arg, now, 'set');
+    if (typeof at === 'string') return replyError(reply, done, at);
+    atMs = at;
+  }
+  const key = args[1]!;
+  const value = args[2]!;
+  if (!options.nx && !options.xx && !options.get && !options.keepTtl) {
+    // A blind write: no need to read the key first.
+    if (atMs === null) return plainSet(ctx, key, value, 0, reply, done);
+    if (atMs <= BigInt(now)) return plainDeleteAsSet(ctx, key, reply, done);
+    return plainSet(ctx, key, value, Number(atMs - BigInt(now)), reply, done);
+  }
+  const expiry: RmwExpiry = options.keepTtl ? { kind: 'keep' } : atMs === null ? { kind: 'none' } : { kind: 'at', atMs: Number(atMs) };
+  const op: RmwOp = { op: 'set', value, expiry, condition: options.nx ? 'nx' : options.xx ? 'xx' : 'always', get: options.get };
+  runRmw(ctx, [key], op, reply, done, (result) => (options.get ? replyReadRmw(ctx, result, reply, done) : replyRmw(result, reply, done)));
+});
+
+const setnx = spec('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  const op: RmwOp = { op: 'set', value: args[2]!, expiry: { kind: 'none' }, condition: 'nx', get: false };
+  runRmw(ctx, [args[1]!], op, reply, done, (result) => {
+    reply.integer(result.kind === 'ok' ? 1 : 0);
+    done();
+  });
+});
+
+function setWithTtl(name: 'setex' | 'psetex'): CommandSpec {
+  return spec(name, 4, ['write', 'denyoom'], [1, 1, 1], [...WRITE, 'slow'], (ctx, args, reply, done) => {
+    const now = ctx.server.nowMs();
+    const at = expireAtFromOption(name === 'setex' ? 'ex' : 'px', args[2]!, now, name);
+    if (typeof at === 'string') return replyError(reply, done, at);
+    plainSet(ctx, args[1]!, args[3]!, Number(at - BigInt(now)), reply, done);
+  });
+}
+
+const getset = spec('getset', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  const op: RmwOp = { op: 'set', value: args[2]!, expiry: { kind: 'none' }, condition: 'always', get: true };
+  runRmw(ctx, [args[1]!], op, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
+});
+
+const getdel = spec('getdel', 2, ['write', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  runRmw(ctx, [args[1]!], { op: 'getdel' }, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
+});
+
+const getex = spec('getex', -2, ['write', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  const options = parseStringOptions(args, 'getex');
+  if (typeof options === 'string') return replyError(reply, done, options);
+  const key = args[1]!;
+  let expiry: RmwExpiry | null = options.persist ? { kind: 'none' } : null;
+  if (options.expire !== null) {
+    const at = expireAtFromOption(options.expire.option, options.expire.arg, ctx.server.nowMs(), 'getex');
+    if (typeof at === 'string') {
+      // Redis looks the key up before it checks the time: a missing key answers nil, not the error.
+      readKey(ctx, key, reply, done, (result) => {
+        if (isHit(result, ctx.server.nowMs())) reply.error(at);
+        else reply.bulk(null);
+        done();
+      });
+      return;
+    }
+    expiry = { kind: 'at', atMs: Number(at) };
+  }
+  runRmw(ctx, [key], { op: 'getex', expiry }, reply, done, (result) => replyReadRmw(ctx, result, reply, done));
+});
+
+const mget = spec('mget', -2, ['readonly', 'fast'], [1, -1, 1], [...READ, 'fast'], (ctx, args, reply, done) => {
+  readKeys(ctx, args.slice(1), reply, done, (results) => {
+    const now = ctx.server.nowMs();
+    reply.array(results.length);
+    for (const result of results) reply.bulk(isHit(result, now) ? result.value : null);
+    done();
+  });
+});
+
+/** The pairs of MSET/MSETNX with a repeated key given once, with its last value (Redis's outcome). */
+function lastValuePerKey(args: Uint8Array[]): { keys: Uint8Array[]; values: Uint8Array[] } {
+  const pairs = new Map<string, [Uint8Array, Uint8Array]>();
+  for (let j = 1; j + 1 < args.length; j += 2) {
+    const key = args[j]!;
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    pairs.delete(id); // re-inserted: the key keeps its last position, so writes go out in order
+    pairs.set(id, [key, args[j + 1]!]);
+  }
+  return { keys: [...pairs.values()].map((p) => p[0]), values: [...pairs.values()].map((p) => p[1]) };
+}
+
+const mset = spec('mset', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow'], (ctx, args, reply, done) => {
+  if (args.length % 2 === 0) return replyError(reply, done, wrongArity('mset'));
+  const { keys, values } = lastValuePerKey(args);
+  // One plain write per key, across partitions: not atomic (a failure leaves the others written).
+  let pending = keys.length;
+  let failure: string | null = null;
+  keys.forEach((key, i) =>
+    ctx.server.keyspace.set(key, values[i]!, {}, (error) => {
+      if (error !== null) failure ??= kvErrorText(error);
+      if (--pending > 0) return;
+      if (failure !== null) reply.error(failure);
+      else reply.ok();
+      done();
+    }),
+  );
+});
+
+const msetnx = spec('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow'], (ctx, args, reply, done) => {
+  const allKeys = args.filter((_, j) => j % 2 === 1);
+  if (!inOneSlot(ctx, allKeys)) return replyError(reply, done, ERR_CROSSSLOT);
+  if (args.length % 2 === 0) return replyError(reply, done, wrongArity('msetnx'));
+  const { keys, values } = lastValuePerKey(args);
+  runRmw(ctx, keys, { op: 'msetnx', values }, reply, done, (result) => replyRmw(result, reply, done));
+});
+
+const append = spec('append', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  runRmw(ctx, [args[1]!], { op: 'append', value: args[2]! }, reply, done, (result) => replyRmw(result, reply, done));
+});
+
+const strlen = spec('strlen', 2, ['readonly', 'fast'], [1, 1, 1], [...READ, 'fast'], (ctx, args, reply, done) => {
+  readKey(ctx, args[1]!, reply, done, (result) => {
+    reply.integer(isHit(result, ctx.server.nowMs()) ? result.value!.length : 0);
+    done();
+  });
+});
+
+const getrange = spec('getrange', 4, ['readonly'], [1, 1, 1], [...READ, 'slow'], (ctx, args, reply, done) => {
+  const start = parseInteger(args[2]!);
+  const end = parseInteger(args[3]!);
+  if (start === null || end === null) return replyError(reply, done, ERR_NOT_INTEGER);
+  readKey(ctx, args[1]!, reply, done, (result) => {
+    const value = isHit(result, ctx.server.nowMs()) ? result.value! : new Uint8Array(0);
+    reply.bulk(substring(value, start, end));
+    done();
+  });
+});
+
+/** GETRANGE's slice: negative indexes count from the end, both ends inclusive and clamped. */
+function substring(value: Uint8Array, start: bigint, end: bigint): Uint8Array {
+  const length = BigInt(value.length);
+  const empty = new Uint8Array(0);
+  if (start < 0n && end < 0n && start > end) return empty;
+  if (start < 0n) start += length;
+  if (end < 0n) end += length;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= length) end = length - 1n;
+  if (start > end || length === 0n) return empty;
+  return value.subarray(Number(start), Number(end) + 1);
+}
+
+const setrange = spec('setrange', 4, ['write', 'denyoom'], [1, 1, 1], [...WRITE, 'slow'], (ctx, args, reply, done) => {
+  const offset = parseInteger(args[2]!);
+  if (offset === null) return replyError(reply, done, ERR_NOT_INTEGER);
+  if (offset < 0n) return replyError(reply, done, 'ERR offset is out of range');
+  // An offset past any possible value is still fine when nothing is written (the key decides the
+  // reply); otherwise it is too large whatever the key holds. Number() only loses precision far
+  // beyond the limit.
+  runRmw(ctx, [args[1]!], { op: 'setrange', offset: Number(offset), value: args[3]! }, reply, done, (result) => replyRmw(result, reply, done));
+});
+
+function incrCommand(name: string, arity: number, sign: 1n | -1n, byArg: boolean): CommandSpec {
+  return spec(name, arity, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+    let by = 1n;
+    if (byArg) {
+      const parsed = parseInteger(args[2]!);
+      if (parsed === null) return replyError(reply, done, ERR_NOT_INTEGER);
+      // Negating LLONG_MIN would overflow: Redis refuses it before looking at the key.
+      if (sign === -1n && parsed === LLONG_MIN) return replyError(reply, done, 'ERR decrement would overflow');
+      by = parsed;
+    }
+    runRmw(ctx, [args[1]!], { op: 'incrby', by: sign * by }, reply, done, (result) => replyRmw(result, reply, done));
+  });
+}
+
+const incrbyfloat = spec('incrbyfloat', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], [...WRITE, 'fast'], (ctx, args, reply, done) => {
+  const by = Buffer.from(args[2]!.buffer, args[2]!.byteOffset, args[2]!.byteLength).toString('latin1');
+  runRmw(ctx, [args[1]!], { op: 'incrbyfloat', by }, reply, done, (result) => replyRmw(result, reply, done));
+});
+
+// ---------------------------------------------------------------------------------------------
+// RENAME lives here too: it moves a string.
+
+function renameCommand(name: 'rename' | 'renamenx'): CommandSpec {
+  const nx = name === 'renamenx';
+  const flags = nx ? ['write', 'fast'] : ['write'];
+  const categories = nx ? ['keyspace', 'write', 'fast'] : ['keyspace', 'write', 'slow'];
+  return spec(name, 3, flags, [1, 2, 1], categories, (ctx, args, reply, done) => {
+    const source = args[1]!;
+    const destination = args[2]!;
+    if (!inOneSlot(ctx, [source, destination])) return replyError(reply, done, ERR_CROSSSLOT);
+    // To itself: one key, so the operation sees "same key" (rmw.ts) and moves nothing.
+    const keys = bytesEqual(source, destination) ? [source] : [source, destination];
+    runRmw(ctx, keys, { op: 'rename', nx }, reply, done, (result) => replyRmw(result, reply, done));
+  });
+}
+
+function replyError(reply: ReplyWriter, done: () => void, text: string): void {
+  reply.error(text);
+  done();
+}
+
+export const stringCommands: readonly CommandSpec[] = [
+  get,
+  set,
+  setnx,
+  setWithTtl('setex'),
+  setWithTtl('psetex'),
+  getset,
+  getdel,
+  getex,
+  mget,
+  mset,
+  msetnx,
+  append,
+  strlen,
+  getrange,
+  setrange,
+  incrCommand('incr', 2, 1n, false),
+  incrCommand('decr', 2, -1n, false),
+  incrCommand('incrby', 3, 1n, true),
+  incrCommand('decrby', 3, -1n, true),
+  incrbyfloat,
+  renameCommand('rename'),
+  renameCommand('renamenx'),
+];

@@ -1,0 +1,349 @@
+// Differential test: the same command sequences go to a real redis-server 7.0 and to one Shoal
+// daemon's RESP port over raw sockets, and the replies are compared byte for byte. Scripted
+// sequences cover every string/expiry command with its edge cases (wrong arity, overflow, negative,
+// zero and huge expire times, options twice or in conflict, `-0`, spaces in numbers, binary keys);
+// a seeded generator adds random sequences. WRONGTYPE cannot be provoked: Shoal's keyspace holds
+// strings only, so no command here ever meets another type.
+//
+// What must differ is listed in DIFFERENCES below, one entry each with its reason; nothing else
+// may differ. The generator keeps to inputs where Redis and Shoal are meant to agree (same-slot
+// keys for RENAME/MSETNX, expiries far enough away not to pass mid-test).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { DaemonProcess, until } from './daemon-harness.ts';
+
+type Arg = string | Uint8Array;
+
+// ---------------------------------------------------------------------------------------------
+// The one table of permitted differences.
+
+interface Difference {
+  /** Upper-case command names it applies to. */
+  commands: string[];
+  why: string;
+  /** True when the two replies count as the same for this command. */
+  same(redis: string, shoal: string, args: string[]): boolean;
+}
+
+const integerOf = (reply: string): number | null => (/^:(-?\d+)\r\n$/.exec(reply) ? Number(reply.slice(1, -2)) : null);
+
+/** Equal, or both non-negative integers within `tolerance` of each other. */
+function closeIntegers(tolerance: number) {
+  return (redis: string, shoal: string): boolean => {
+    if (redis === shoal) return true;
+    const a = integerOf(redis);
+    const b = integerOf(shoal);
+    return a !== null && b !== null && a >= 0 && b >= 0 && Math.abs(a - b) <= tolerance;
+  };
+}
+
+const DIFFERENCES: Difference[] = [
+  {
+    commands: ['PTTL'],
+    why: 'remaining time depends on when each server received the command: a few ms apart',
+    same: closeIntegers(250),
+  },
+  {
+    commands: ['PEXPIRETIME'],
+    why: 'a relative expiry (EX/PX/EXPIRE) becomes absolute at each server\'s own "now"',
+    same: closeIntegers(250),
+  },
+  {
+    commands: ['EXPIRETIME', 'TTL'],
+    why: 'as PTTL/PEXPIRETIME, in seconds: the ms apart can cross a rounding boundary',
+    same: closeIntegers(1),
+  },
+];
+
+function differenceFor(command: string): Difference | undefined {
+  return DIFFERENCES.find((d) => d.commands.includes(command));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw RESP2 connection: commands as multibulk, each reply read back as its exact bytes.
+
+class RawConnection {
+  private buffer = Buffer.alloc(0);
+  private waiting: (() => void) | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.waiting?.();
+    });
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  async command(args: Arg[]): Promise<string> {
+    const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+    for (const arg of args) {
+      const bytes = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : Buffer.from(arg);
+      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+    }
+    this.socket.write(Buffer.concat(parts));
+    for (;;) {
+      const end = replyEnd(this.buffer, 0);
+      if (end !== -1) {
+        const reply = this.buffer.subarray(0, end).toString('latin1');
+        this.buffer = this.buffer.subarray(end);
+        return reply;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${args.map(String).join(' ')}`)), 10_000);
+        this.waiting = () => {
+          clearTimeout(timer);
+          this.waiting = null;
+          resolve();
+        };
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Where the RESP2 reply starting at `at` ends, or -1 if it is not all there yet. */
+function replyEnd(buffer: Buffer, at: number): number {
+  const line = buffer.indexOf('\r\n', at);
+  if (line === -1) return -1;
+  const type = String.fromCharCode(buffer[at]!);
+  const header = buffer.subarray(at + 1, line).toString('latin1');
+  if (type === '+' || type === '-' || type === ':') return line + 2;
+  const n = Number(header);
+  if (type === '$') return n < 0 ? line + 2 : buffer.length >= line + 2 + n + 2 ? line + 2 + n + 2 : -1;
+  if (type === '*') {
+    let pos = line + 2;
+    for (let i = 0; i < n; i++) {
+      pos = replyEnd(buffer, pos);
+      if (pos === -1) return -1;
+    }
+    return pos;
+  }
+  throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripts.
+
+const LONG_MAX = '9223372036854775807';
+const LONG_MIN = '-9223372036854775808';
+
+const SCRIPTS: Record<string, Arg[][]> = {
+  'get/set/options': [
+    ['SET', 'k', 'v'], ['GET', 'k'], ['GET', 'missing'], ['get'], ['GET', 'a', 'b'], ['SET', 'k'],
+    ['SET', 'k', 'v', 'NX'], ['SET', 'k', 'v2', 'XX'], ['SET', 'k', 'v3', 'nx', 'xx'], ['SET', 'k', 'v', 'xx', 'nx'],
+    ['SET', 'k', 'v', 'NX', 'NX'], ['SET', 'k', 'v', 'GET', 'GET'], ['SET', 'k', 'v4', 'GET'], ['SET', 'nk', 'x', 'XX', 'GET'],
+    ['SET', 'nk', 'x', 'NX', 'GET'], ['SET', 'k', 'v', 'EX', '100', 'PX', '100'], ['SET', 'k', 'v', 'EX', '100', 'EX', '200'],
+    ['TTL', 'k'], ['SET', 'k', 'v', 'KEEPTTL'], ['TTL', 'k'], ['SET', 'k', 'v', 'KEEPTTL', 'EX', '5'], ['SET', 'k', 'v', 'EX', '5', 'KEEPTTL'],
+    ['SET', 'k', 'v', 'EX'], ['SET', 'k', 'v', 'EX', '0'], ['SET', 'k', 'v', 'EX', '-1'], ['SET', 'k', 'v', 'PX', '0'],
+    ['SET', 'k', 'v', 'EX', '-0'], ['SET', 'k', 'v', 'EX', ' 10'], ['SET', 'k', 'v', 'EX', '10 '], ['SET', 'k', 'v', 'EX', '+10'],
+    ['SET', 'k', 'v', 'EX', '1.5'], ['SET', 'k', 'v', 'EX', '9223372036854776'], ['SET', 'k', 'v', 'EX', '9223372036854775'],
+    ['SET', 'k', 'v', 'PX', LONG_MAX], ['SET', 'k', 'v', 'PXAT', LONG_MAX], ['SET', 'k', 'v', 'EXAT', '99999999999999999999'],
+    ['SET', 'k', 'v', 'EXAT', '1'], ['GET', 'k'], ['SET', 'k', 'v', 'PXAT', '1', 'GET'], ['SET', 'k', 'v', 'PERSIST'],
+    ['SET', 'k', 'v', 'foo'], ['SET', 'k', 'v', 'exat', '4000000000'], ['EXPIRETIME', 'k'], ['PEXPIRETIME', 'k'],
+    ['SET', 'k', 'v', 'px', '100000', 'nx'], ['SET', 'k', ''], ['GET', 'k'], ['STRLEN', 'k'],
+  ],
+  'setnx/setex/psetex/getset/getdel/getex': [
+    ['SETNX', 'a', '1'], ['SETNX', 'a', '2'], ['GET', 'a'], ['SETNX', 'a'],
+    ['SETEX', 'b', '100', 'v'], ['TTL', 'b'], ['SETEX', 'b', '0', 'v'], ['SETEX', 'b', '-5', 'v'], ['SETEX', 'b', 'x', 'v'],
+    ['SETEX', 'b', '9223372036854776', 'v'], ['PSETEX', 'b', '100000', 'v'], ['PTTL', 'b'], ['PSETEX', 'b', '0', 'v'],
+    ['PSETEX', 'b', LONG_MAX, 'v'], ['GETSET', 'b', 'w'], ['TTL', 'b'], ['GETSET', 'nob', 'w'], ['GET', 'nob'],
+    ['GETDEL', 'b'], ['GETDEL', 'b'], ['GETDEL', 'b', 'c'],
+    ['SET', 'g', 'v'], ['GETEX', 'g'], ['GETEX', 'g', 'EX', '100'], ['TTL', 'g'], ['GETEX', 'g', 'PERSIST'], ['TTL', 'g'],
+    ['GETEX', 'g', 'PERSIST', 'EX', '10'], ['GETEX', 'g', 'EX', '10', 'PERSIST'], ['GETEX', 'g', 'EX', '10', 'PX', '10'],
+    ['GETEX', 'g', 'KEEPTTL'], ['GETEX', 'g', 'NX'], ['GETEX', 'g', 'EX'], ['GETEX', 'g', 'EX', '0'], ['GETEX', 'g', 'EX', 'abc'],
+    ['GETEX', 'nog', 'EX', '0'], ['GETEX', 'nog', 'EX', 'abc'], ['GETEX', 'nog', 'FOO'], ['GETEX', 'g', 'PXAT', '200000000000000'],
+    ['PEXPIRETIME', 'g'], ['GETEX', 'g', 'EXAT', '1'], ['GET', 'g'], ['GETEX'],
+  ],
+  'mget/mset/msetnx/append/strlen/getrange/setrange': [
+    ['MSET', 'a', '1', 'b', '2', 'a', '3'], ['MGET', 'a', 'b', 'nope'], ['MSET', 'a'], ['MSET', 'a', '1', 'b'], ['MGET'],
+    ['MSETNX', '{t}x', '1', '{t}y', '2'], ['MSETNX', '{t}x', '1', '{t}z', '2'], ['MGET', '{t}x', '{t}y', '{t}z'],
+    ['MSETNX', '{t}q', '1', '{t}q', '2'], ['GET', '{t}q'], ['MSETNX', '{t}x', '1', '{t}y'],
+    ['APPEND', 'ap', 'Hello'], ['APPEND', 'ap', ' World'], ['GET', 'ap'], ['APPEND', 'ap', ''], ['APPEND', 'ap'], ['STRLEN', 'ap'], ['STRLEN', 'nope'],
+    ['GETRANGE', 'ap', '0', '4'], ['GETRANGE', 'ap', '-5', '-1'], ['GETRANGE', 'ap', '-1', '-5'], ['GETRANGE', 'ap', '5', '1'],
+    ['GETRANGE', 'ap', '0', '100'], ['GETRANGE', 'ap', '-100', '-100'], ['GETRANGE', 'ap', '-100', '100'], ['GETRANGE', 'nope', '0', '-1'],
+    ['GETRANGE', 'ap', 'a', '1'], ['GETRANGE', 'ap', '0', LONG_MAX], ['GETRANGE', 'ap', LONG_MIN, LONG_MAX], ['GETRANGE', 'ap', '0'],
+    ['SETRANGE', 'ap', '-1', 'x'], ['SETRANGE', 'ap', '6', 'Redis'], ['GET', 'ap'], ['SETRANGE', 'pad', '3', 'x'], ['GET', 'pad'],
+    ['SETRANGE', 'pad', '9999999999', ''], ['SETRANGE', 'nopad', '9999999999', ''], ['EXISTS', 'nopad'], ['SETRANGE', 'ap', 'x', 'y'],
+    ['SETRANGE', 'ap', '536870912', 'x'], ['SETRANGE', 'ap', LONG_MAX, 'x'], ['SETRANGE', 'ap', '0', ''],
+    ['SET', 'ttlkeep', 'abc', 'EX', '100'], ['APPEND', 'ttlkeep', 'd'], ['TTL', 'ttlkeep'], ['SETRANGE', 'ttlkeep', '1', 'X'], ['TTL', 'ttlkeep'],
+  ],
+  'incr family': [
+    ['INCR', 'n'], ['INCR', 'n'], ['DECR', 'n'], ['INCRBY', 'n', '10'], ['DECRBY', 'n', '3'], ['INCRBY', 'n', '-0'], ['INCRBY', 'n', ' 1'],
+    ['INCRBY', 'n', '1 '], ['INCRBY', 'n', '+1'], ['INCRBY', 'n', '01'], ['INCRBY', 'n', ''], ['INCRBY', 'n', '1.0'], ['INCRBY', 'n', '99999999999999999999'],
+    ['DECRBY', 'n', LONG_MIN], ['DECRBY', 'n', LONG_MAX], ['INCRBY', 'n', LONG_MIN], ['SET', 'n', LONG_MAX], ['INCR', 'n'], ['INCRBY', 'n', '0'],
+    ['SET', 'n', LONG_MIN], ['DECR', 'n'], ['INCRBY', 'n', LONG_MAX], ['SET', 'n', '-0'], ['INCR', 'n'], ['SET', 'n', ' 5'], ['INCR', 'n'],
+    ['SET', 'n', '5 '], ['INCR', 'n'], ['SET', 'n', '007'], ['INCR', 'n'], ['SET', 'n', 'abc'], ['DECR', 'n'], ['SET', 'n', ''], ['INCR', 'n'],
+    ['SET', 'n', '10', 'EX', '100'], ['INCR', 'n'], ['TTL', 'n'], ['INCR'], ['INCR', 'n', 'x'], ['INCRBY', 'n'],
+    ['SET', 'f', '10.50'], ['INCRBYFLOAT', 'f', '0.1'], ['INCRBYFLOAT', 'f', '-5.0e3'], ['INCRBYFLOAT', 'f', '0x10'], ['INCRBYFLOAT', 'f', 'nan'],
+    ['INCRBYFLOAT', 'f', 'inf'], ['INCRBYFLOAT', 'f', '-inf'], ['INCRBYFLOAT', 'f', ' 1'], ['INCRBYFLOAT', 'f', '1 '], ['INCRBYFLOAT', 'f', '1e'],
+    ['INCRBYFLOAT', 'f', '1e400'], ['INCRBYFLOAT', 'f', '1e5000'], ['INCRBYFLOAT', 'f', '1e-5000'], ['INCRBYFLOAT', 'f', '3.0e3'],
+    ['INCRBYFLOAT', 'nf', '0.1'], ['INCRBYFLOAT', 'nf', '0.2'], ['INCRBYFLOAT', 'nf', '-0.3'], ['INCRBYFLOAT', 'nf', '1.18973149535723176502e+4932'],
+    ['SET', 'f', 'abc'], ['INCRBYFLOAT', 'f', '1'], ['SET', 'f', '1e10'], ['INCRBYFLOAT', 'f', '1'], ['INCRBYFLOAT', 'f', '-0'],
+    ['SET', 'f', '5', 'PX', '100000'], ['INCRBYFLOAT', 'f', '1.5'], ['PTTL', 'f'], ['INCRBYFLOAT', 'f'],
+  ],
+  'del/unlink/exists/type/touch': [
+    ['MSET', 'a', '1', 'b', '2', 'c', '3'], ['EXISTS', 'a', 'a', 'zz', 'b'], ['EXISTS'], ['TOUCH', 'a', 'zz'], ['TOUCH'],
+    ['TYPE', 'a'], ['TYPE', 'zz'], ['TYPE'], ['DEL', 'a', 'a', 'b', 'zz'], ['UNLINK', 'c', 'c'], ['DEL'], ['UNLINK'], ['EXISTS', 'a', 'b', 'c'],
+  ],
+  'expire/ttl/persist': [
+    ['SET', 'k', 'v'], ['TTL', 'k'], ['PTTL', 'k'], ['EXPIRETIME', 'k'], ['PEXPIRETIME', 'k'], ['TTL', 'nokey'], ['PEXPIRETIME', 'nokey'],
+    ['EXPIRE', 'k', '100', 'foo'], ['EXPIRE', 'k', '100', 'nx', 'xx'], ['EXPIRE', 'k', '100', 'gt', 'lt'], ['EXPIRE', 'k', '100', 'nx', 'gt'],
+    ['EXPIRE', 'k', 'abc', 'foo'], ['EXPIRE', 'k', 'abc'], ['EXPIRE', 'k', ' 1'], ['EXPIRE', 'k', '1.5'],
+    ['EXPIRE', 'k', '9223372036854776'], ['EXPIRE', 'k', '-9223372036854776'], ['PEXPIRE', 'k', LONG_MAX],
+    ['EXPIRE', 'k', '100', 'GT'], ['EXPIRE', 'k', '100', 'XX'], ['EXPIRE', 'k', '100', 'XX', 'LT'], ['EXPIRE', 'k', '100', 'LT'], ['TTL', 'k'],
+    ['EXPIRE', 'k', '200', 'NX'], ['EXPIRE', 'k', '200', 'XX', 'GT'], ['TTL', 'k'], ['EXPIRE', 'k', '150', 'GT'], ['EXPIRE', 'k', '150', 'LT'],
+    ['TTL', 'k'], ['EXPIRE', 'k', '150', 'nx', 'nx'], ['PEXPIRE', 'k', '300000'], ['PTTL', 'k'], ['EXPIREAT', 'k', '4000000000'], ['EXPIRETIME', 'k'],
+    ['PEXPIREAT', 'k', '4000000000123'], ['PEXPIRETIME', 'k'], ['EXPIRETIME', 'k'], ['PERSIST', 'k'], ['PERSIST', 'k'], ['PERSIST', 'nokey'],
+    ['EXPIRE', 'nokey', '100'], ['EXPIRE', 'k', '0'], ['EXISTS', 'k'], ['SET', 'k', 'v'], ['EXPIRE', 'k', '-5'], ['EXISTS', 'k'],
+    ['SET', 'k', 'v'], ['EXPIREAT', 'k', '1'], ['EXISTS', 'k'], ['SET', 'k', 'v'], ['PEXPIREAT', 'k', LONG_MIN], ['EXISTS', 'k'],
+    ['SET', 'k', 'v', 'EX', '100'], ['EXPIRE', 'k', '-1', 'LT'], ['EXISTS', 'k'], ['EXPIRE', 'k'], ['TTL'], ['PERSIST'],
+  ],
+  'rename': [
+    ['RENAME', '{r}a', '{r}b'], ['RENAME', '{r}a', '{r}a'], ['RENAMENX', '{r}a', '{r}a'], ['SET', '{r}a', '1', 'EX', '100'],
+    ['RENAME', '{r}a', '{r}a'], ['RENAMENX', '{r}a', '{r}a'], ['RENAME', '{r}a', '{r}b'], ['TTL', '{r}b'], ['EXISTS', '{r}a'],
+    ['SET', '{r}c', '2'], ['RENAMENX', '{r}b', '{r}c'], ['RENAMENX', '{r}b', '{r}d'], ['MGET', '{r}a', '{r}b', '{r}c', '{r}d'],
+    ['RENAME', '{r}d', '{r}c'], ['GET', '{r}c'], ['TTL', '{r}c'], ['RENAME', '{r}c'], ['RENAMENX', '{r}c', '{r}d', '{r}e'],
+  ],
+  'binary keys and values': [
+    ['SET', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20]), new Uint8Array([0xc3, 0x28, 0, 0x80])],
+    ['GET', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20])], ['APPEND', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20]), new Uint8Array([0])],
+    ['STRLEN', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20])], ['SET', '', 'empty key'], ['GET', ''], ['SET', 'é€', '💡'], ['GET', 'é€'],
+    ['EXPIRE', 'k', '100', new Uint8Array([0x6e, 0x78, 0, 0x41])],
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// The random sequences: a seeded generator of commands over a small key space, so commands meet.
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generator(seed: number): () => Arg[] {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  // Keys share a hash tag, so RENAME and MSETNX never cross slots.
+  const key = (): string => pick(['{g}a', '{g}b', '{g}c', '{g}d']);
+  const int = (): string => pick(['0', '1', '-1', '7', '-0', ' 3', '+2', '100', '2.5', LONG_MAX, LONG_MIN, '9223372036854775806', 'x', '']);
+  const float = (): string => pick(['0.1', '-0.2', '1e3', '3', '-3.75', '0x1p-2', '1e-20', 'inf', 'nan', ' 1', '1.5e300', '123456789.123456789']);
+  const value = (): string => pick(['', 'v', '10', '-5', '3.14', 'hello world', '9223372036854775807', '1e3']);
+  const seconds = (): string => pick(['100', '200', '0', '-1', '1000000', 'abc']);
+  const setOptions = (): string[] => {
+    const options: string[][] = [['NX'], ['XX'], ['GET'], ['KEEPTTL'], ['EX', seconds()], ['PX', '300000'], ['EXAT', '4000000000'], ['PXAT', '1'], ['FOO']];
+    const n = Math.floor(random() * 3);
+    return Array.from({ length: n }, () => pick(options)).flat();
+  };
+  const makers: (() => Arg[])[] = [
+    () => ['GET', key()],
+    () => ['SET', key(), value(), ...setOptions()],
+    () => ['SETNX', key(), value()],
+    () => ['SETEX', key(), seconds(), value()],
+    () => ['GETSET', key(), value()],
+    () => ['GETDEL', key()],
+    () => ['GETEX', key(), ...pick([[], ['PERSIST'], ['EX', seconds()], ['PXAT', '1'], ['EXAT', '4000000000'], ['PERSIST', 'EX', '1']])],
+    () => ['MGET', key(), key(), key()],
+    () => ['MSET', key(), value(), key(), value()],
+    () => ['MSETNX', key(), value(), key(), value()],
+    () => ['APPEND', key(), value()],
+    () => ['STRLEN', key()],
+    () => ['GETRANGE', key(), int(), int()],
+    () => ['SETRANGE', key(), pick(['0', '1', '5', '-1', 'x']), value()],
+    () => ['INCR', key()],
+    () => ['DECR', key()],
+    () => ['INCRBY', key(), int()],
+    () => ['DECRBY', key(), int()],
+    () => ['INCRBYFLOAT', key(), float()],
+    () => ['DEL', key(), key()],
+    () => ['UNLINK', key()],
+    () => ['EXISTS', key(), key()],
+    () => ['TYPE', key()],
+    () => ['TOUCH', key()],
+    () => [pick(['EXPIRE', 'PEXPIRE']), key(), pick(['100', '100000', '-1', '0', 'x']), ...pick([[], ['NX'], ['XX'], ['GT'], ['LT'], ['XX', 'GT'], ['NX', 'LT']])],
+    () => [pick(['EXPIREAT', 'PEXPIREAT']), key(), pick(['4000000000', '4000000000000', '1', '-5']), ...pick([[], ['GT'], ['LT']])],
+    () => [pick(['TTL', 'EXPIRETIME']), key()],
+    () => ['PERSIST', key()],
+    () => [pick(['RENAME', 'RENAMENX']), key(), key()],
+  ];
+  return () => pick(makers)();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+}
+
+const show = (args: Arg[]): string => args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${Buffer.from(a).toString('hex')}>`)).join(' ');
+
+test('Shoal answers the string and expiry commands byte for byte as redis-server 7.0', { timeout: 120_000 }, async (t) => {
+  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const redis = await startRedis(redisPort!);
+  t.after(() => redis.kill('SIGKILL'));
+  const shoal = new DaemonProcess({ name: 'diff', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort)] });
+  t.after(() => shoal.stop());
+  await shoal.start();
+  const toRedis = await RawConnection.open(redisPort!);
+  const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
+  t.after(() => {
+    toRedis.close();
+    toShoal.close();
+  });
+
+  const mismatches: string[] = [];
+  const both = async (args: Arg[], where: string): Promise<void> => {
+    const [fromRedis, fromShoal] = [await toRedis.command(args), await toShoal.command(args)];
+    if (fromRedis === fromShoal) return;
+    const name = typeof args[0] === 'string' ? args[0].toUpperCase() : '';
+    const difference = differenceFor(name);
+    if (difference?.same(fromRedis, fromShoal, args.map(String))) return;
+    mismatches.push(`${where}: ${show(args)}\n    redis: ${JSON.stringify(fromRedis)}\n    shoal: ${JSON.stringify(fromShoal)}`);
+  };
+
+  let commands = 0;
+  for (const [name, script] of Object.entries(SCRIPTS)) {
+    for (const args of script) {
+      await both(args, name);
+      commands++;
+    }
+  }
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const next = generator(seed);
+    await both(['DEL', '{g}a', '{g}b', '{g}c', '{g}d'], `seed ${seed}`);
+    for (let i = 0; i < 200; i++) {
+      await both(next(), `seed ${seed} step ${i}`);
+      commands++;
+    }
+  }
+  assert.ok(commands > 1000, `${commands} commands compared`);
+  assert.deepEqual(mismatches, [], `${mismatches.length} replies differ:\n${mismatches.slice(0, 30).join('\n')}`);
+});
