@@ -41,7 +41,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = ST
 
 /** Runs one command on a fresh connection and closes it (readiness checks only, not the load). */
 async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
   r.on('error', () => {}); // refused while the server starts; connect() rejects and says so
   try {
     await r.connect();

@@ -57,7 +57,7 @@ after(async () => {
 
 /** One command on a connection of its own (for checks of the cluster's state, not under test). */
 async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
   r.on('error', () => {});
   try {
     await r.connect();
