@@ -11,7 +11,19 @@
  * (retryRead); writes are not. While no node is reachable, calls wait in a bounded offline queue.
  */
 import type { Consistency } from '../replication/api.ts';
-import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, type MissReason, type Push, type Reply, type ReplyResult, type Request, type WireLimits, type WireTopology } from '../protocol/index.ts';
+import {
+  CLIENT_ENDPOINT_PATH,
+  DEFAULT_WIRE_LIMITS,
+  type MissReason,
+  type Push,
+  type Reply,
+  type ReplyResult,
+  type Request,
+  type WireLimits,
+  type WireRmwOp,
+  type WireRmwResult,
+  type WireTopology,
+} from '../protocol/index.ts';
 import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState } from './connection.ts';
 import {
   AbortError,
@@ -21,8 +33,14 @@ import {
   ShoalError,
   TimeoutError,
   TooLargeError,
+  UnsafeIntegerError,
+  UnsupportedError,
+  ValueDecodeError,
+  NotIntegerError,
+  OverflowError,
   errorFromReply,
 } from './errors.ts';
+import { INT64_MIN, checkRequestId, int64Argument, newRequestId, parseDecimalInt64, rmwError } from './rmw.ts';
 import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
@@ -84,6 +102,22 @@ export interface GetDetail<V> {
 
 export interface SetOptions extends CallOptions {
   /** Time to live in milliseconds; absent or 0 means the value does not expire. */
+  ttlMs?: number;
+}
+
+/** Options of the read-modify-write calls (incr, decr, append, setNx, getSet). */
+export interface RmwCallOptions extends CallOptions {
+  /**
+   * The idempotency key of this logical operation: the key's primary applies the first copy it
+   * receives and answers later copies with the first result. Default: a fresh random one per call,
+   * which the SDK reuses when it re-sends the call itself. Pass your own (1 to 128 characters) to
+   * retry across calls, such as after a `TimeoutError` or a restart of your process.
+   */
+  requestId?: string;
+}
+
+/** Options of setNx and getSet: the value written gets this time to live (absent or 0: none). */
+export interface RmwSetOptions extends RmwCallOptions {
   ttlMs?: number;
 }
 
@@ -204,19 +238,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
     const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
-    const value = result.value !== null ? this.options.codec.decode(result.value) : null;
+    const value = result.value !== null ? this.decodeValue(result.value, 'get') : null;
     if (options.detail !== true) return value;
     return { value, miss: result.value === null ? (result.miss ?? null) : null, expiresAtMs: result.expiresAtMs, acks: result.acks };
   }
 
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
-    const ttlMs = options.ttlMs ?? 0;
-    if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new TypeError(`set(): ttlMs must be a non-negative integer, got ${ttlMs}`);
-    const bytes = this.options.codec.encode(value);
-    const maxValueBytes = this.limits.maxValueBytes;
-    if (bytes.byteLength > maxValueBytes) {
-      throw new TooLargeError(`value of ${bytes.byteLength} bytes exceeds the cluster's limit of ${maxValueBytes} bytes`, 'value-too-large');
-    }
+    const ttlMs = ttlOption('set', options.ttlMs);
+    const bytes = this.encodeValue(value);
     await this.call({ op: 'set', id: 0, key: this.keyBytes(key), value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
   }
 
@@ -233,6 +262,127 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async mset(entries: Iterable<readonly [Key, V]> | Readonly<Record<string, V>>, options: SetOptions = {}): Promise<void> {
     const list: (readonly [Key, V])[] = isIterable(entries) ? [...entries] : Object.entries(entries);
     await Promise.all(list.map(([key, value]) => this.set(key, value, options)));
+  }
+
+  // ---- read-modify-write: applied once, on the key's primary (docs/CLIENT.md, Counters and RMW) ----
+
+  /** Adds 1 to the counter at `key` (absent: 0) and resolves with the new value. */
+  incr(key: Key, options: RmwCallOptions = {}): Promise<number> {
+    return this.incrBy(key, 1, options);
+  }
+
+  /** Subtracts 1 from the counter at `key` (absent: 0) and resolves with the new value. */
+  decr(key: Key, options: RmwCallOptions = {}): Promise<number> {
+    return this.incrBy(key, -1, options);
+  }
+
+  /**
+   * Adds `by` to the 64-bit signed counter at `key` (absent: 0) and resolves with the new value:
+   * a number when `by` is a number (UnsafeIntegerError past 2^53 - 1), a bigint when it is a bigint.
+   * The value is stored as decimal text, as Redis's INCRBY does; its expiry is kept.
+   */
+  incrBy(key: Key, by: number, options?: RmwCallOptions): Promise<number>;
+  incrBy(key: Key, by: bigint, options?: RmwCallOptions): Promise<bigint>;
+  async incrBy(key: Key, by: number | bigint, options: RmwCallOptions = {}): Promise<number | bigint> {
+    return this.addToCounter('incrBy', key, int64Argument('incrBy', by), typeof by === 'bigint', options);
+  }
+
+  /** Subtracts `by` from the counter at `key`; as incrBy. */
+  decrBy(key: Key, by: number, options?: RmwCallOptions): Promise<number>;
+  decrBy(key: Key, by: bigint, options?: RmwCallOptions): Promise<bigint>;
+  async decrBy(key: Key, by: number | bigint, options: RmwCallOptions = {}): Promise<number | bigint> {
+    const amount = int64Argument('decrBy', by);
+    // As Redis's DECRBY: the one amount whose negation is not a 64-bit integer.
+    if (amount === INT64_MIN) throw new OverflowError(`decrBy(): decrementing by ${amount} would overflow`);
+    return this.addToCounter('decrBy', key, -amount, typeof by === 'bigint', options);
+  }
+
+  /**
+   * Appends the encoded `value` to the bytes stored at `key` (absent: empty) and resolves with the
+   * new length in bytes. Meant for stringCodec and bytesCodec: msgpack values appended one after
+   * the other do not decode as one value.
+   */
+  async append(key: Key, value: V, options: RmwCallOptions = {}): Promise<number> {
+    const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue(value) }, options);
+    return this.safeNumber('append', key, this.integerResult('append', key, result));
+  }
+
+  /** Sets `key` only if it holds no value; resolves with true when it wrote, false when the key had one. */
+  async setNx(key: Key, value: V, options: RmwSetOptions = {}): Promise<boolean> {
+    const ttlMs = ttlOption('setNx', options.ttlMs);
+    const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
+    const op: WireRmwOp = { op: 'set', value: this.encodeValue(value), expiry, condition: 'nx', get: false };
+    const result = await this.rmw('setNx', key, op, options);
+    if (result.kind === 'ok') return true;
+    if (result.kind === 'bulk' && result.value === null) return false;
+    throw this.unexpected('setNx', result);
+  }
+
+  /**
+   * Sets `key` to `value` and resolves with the value it held before (null if none), in one step.
+   * The new value has no expiry unless `ttlMs` is given (as Redis's GETSET, which clears the TTL).
+   */
+  async getSet(key: Key, value: V, options: RmwSetOptions = {}): Promise<V | null> {
+    const ttlMs = ttlOption('getSet', options.ttlMs);
+    const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
+    const op: WireRmwOp = { op: 'set', value: this.encodeValue(value), expiry, condition: 'always', get: true };
+    const result = await this.rmw('getSet', key, op, options);
+    if (result.kind !== 'bulk') throw this.unexpected('getSet', result);
+    return result.value === null ? null : this.decodeValue(result.value, 'getSet');
+  }
+
+  /**
+   * The counter at `key` (what incr wrote: decimal text), whatever the client's codec; null if the
+   * key has no value. Rejects with NotIntegerError when the value is not a decimal integer.
+   */
+  async getInt(key: Key, options: CallOptions = {}): Promise<number | null> {
+    const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
+    if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
+    if (result.value === null) return null;
+    const n = parseDecimalInt64(result.value);
+    if (n === null) throw new NotIntegerError(`getInt(${describeKey(key)}): the value is not a decimal 64-bit integer`);
+    return this.safeNumber('getInt', key, n);
+  }
+
+  private async addToCounter(name: string, key: Key, by: bigint, asBigInt: boolean, options: RmwCallOptions): Promise<number | bigint> {
+    const n = this.integerResult(name, key, await this.rmw(name, key, { op: 'incrby', by }, options));
+    return asBigInt ? n : this.safeNumber(name, key, n);
+  }
+
+  /** Sends one read-modify-write, with its idempotency key, and resolves with its result unless it failed. */
+  private async rmw(name: string, key: Key, op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
+    const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
+    const body: Request = { op: 'rmw', id: 0, keys: [this.keyBytes(key)], rmw: op, requestId, consistency: this.consistency(options) };
+    let reply: ReplyResult;
+    try {
+      // Safe to re-send (after a lost connection, a timeout, an unavailable replica): every copy
+      // carries the same request id, so the primary applies it once.
+      reply = await this.call(body, true, options);
+    } catch (error) {
+      if (error instanceof ShoalError && error.code === 'unknown-op') {
+        throw new UnsupportedError(`${name}(): the node does not serve read-modify-write operations (a node older than them?); nothing was applied`, { cause: error });
+      }
+      throw error;
+    }
+    if (reply.kind !== 'rmw') throw new ShoalError(`${name} reply of kind ${reply.kind}`, 'internal');
+    if (reply.result.kind === 'error') throw rmwError(reply.result, `${name}(${describeKey(key)})`);
+    return reply.result;
+  }
+
+  private integerResult(name: string, key: Key, result: WireRmwResult): bigint {
+    if (result.kind !== 'integer') throw this.unexpected(name, result);
+    return result.value;
+  }
+
+  private safeNumber(name: string, key: Key, n: bigint): number {
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new UnsafeIntegerError(`${name}(${describeKey(key)}): ${n} is beyond a JavaScript number's exact range (pass a bigint amount to get bigints); it was applied`, n);
+    }
+    return Number(n);
+  }
+
+  private unexpected(name: string, result: WireRmwResult): ShoalError {
+    return new ShoalError(`${name}: unexpected result of kind ${result.kind}`, 'internal');
   }
 
   /** Fetches the ring from a node (and routes by it from then on). */
@@ -304,7 +454,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
   private pick(call: PendingCall): NodeConnection | null {
     if (this.options.routing && this.router !== null && call.body.op !== 'topology') {
-      for (const address of this.router.replicasOf(call.body.key)) {
+      for (const address of this.router.replicasOf(routingKey(call.body))) {
         if (address === call.avoid) continue;
         const connection = this.connectionTo(address);
         if (connection.state === 'ready') return connection;
@@ -541,6 +691,47 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private consistency(options: CallOptions): Consistency | null {
     return options.consistency ?? this.options.consistency;
   }
+
+  // ---- values ----
+
+  private encodeValue(value: V): Uint8Array {
+    const bytes = this.options.codec.encode(value);
+    const maxValueBytes = this.limits.maxValueBytes;
+    if (bytes.byteLength > maxValueBytes) {
+      throw new TooLargeError(`value of ${bytes.byteLength} bytes exceeds the cluster's limit of ${maxValueBytes} bytes`, 'value-too-large');
+    }
+    return bytes;
+  }
+
+  /** A codec failure names the likely cause: a counter (decimal text) read through msgpackCodec. */
+  private decodeValue(bytes: Uint8Array, call: string): V {
+    try {
+      return this.options.codec.decode(bytes);
+    } catch (cause) {
+      throw new ValueDecodeError(
+        `${call}(): the client's codec could not decode the stored value (${bytes.byteLength} bytes). A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
+        bytes,
+        { cause },
+      );
+    }
+  }
+}
+
+function ttlOption(call: string, ttlMs: number | undefined): number {
+  const ttl = ttlMs ?? 0;
+  if (!Number.isInteger(ttl) || ttl < 0) throw new TypeError(`${call}(): ttlMs must be a non-negative integer, got ${ttl}`);
+  return ttl;
+}
+
+/** A key for an error message: strings as they are (cut), bytes by their length. */
+function describeKey(key: Key): string {
+  if (typeof key !== 'string') return `<${key.byteLength} bytes>`;
+  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}...` : key);
+}
+
+/** The key a request is routed by: an rmw's keys are all in one partition, so its first. */
+function routingKey(body: Exclude<Request, { op: 'topology' }>): Uint8Array {
+  return body.op === 'rmw' ? body.keys[0]! : body.key;
 }
 
 function isIterable<T>(value: unknown): value is Iterable<T> {

@@ -19,6 +19,7 @@ import {
   type Push,
   type Reply,
   type Request,
+  type RmwRequest,
   type WelcomeFrame,
   type WireLimits,
 } from '../protocol/index.ts';
@@ -413,5 +414,18 @@ function requestBytes(body: Request): number {
       return REQUEST_OVERHEAD_BYTES + body.key.byteLength;
     case 'topology':
       return REQUEST_OVERHEAD_BYTES;
+    case 'rmw':
+      return REQUEST_OVERHEAD_BYTES + rmwRequestBytes(body);
   }
+}
+
+/** Keys, values and the fields around them, each counted generously (a few bytes of framing each). */
+function rmwRequestBytes(body: RmwRequest): number {
+  const o = body.rmw;
+  let bytes = 64 + (body.requestId?.length ?? 0) * 3;
+  for (const key of body.keys) bytes += key.byteLength + 5;
+  if (o.op === 'append' || o.op === 'setrange' || o.op === 'set') bytes += o.value.byteLength;
+  else if (o.op === 'incrbyfloat') bytes += o.by.length * 3;
+  else if (o.op === 'msetnx') for (const value of o.values) bytes += value.byteLength + 5;
+  return bytes;
 }

@@ -5,7 +5,22 @@
  */
 import type { ErrorCode, ReplyError } from '../protocol/index.ts';
 
-export type ShoalErrorCode = ErrorCode | 'aborted' | 'connection' | 'closed' | 'offline-queue-full';
+export type ShoalErrorCode =
+  | ErrorCode
+  | 'aborted'
+  | 'connection'
+  | 'closed'
+  | 'offline-queue-full'
+  // Why a read-modify-write (incr, append, setNx, getSet) wrote nothing; see RmwErrorCode.
+  | 'not-integer'
+  | 'overflow'
+  | 'not-float'
+  | 'nan-or-infinity'
+  | 'no-such-key'
+  | 'unsupported'
+  // The SDK's own: a result it cannot hand back as asked.
+  | 'unsafe-integer'
+  | 'value-decode';
 
 export class ShoalError extends Error {
   override name = 'ShoalError';
@@ -122,5 +137,66 @@ export function errorFromReply(error: ReplyError, node: string): ShoalError {
       return new TooLargeError(message, error.code);
     default:
       return new ProtocolError(message, error.code);
+  }
+}
+
+/**
+ * incr/decr found a value that is not a decimal 64-bit integer (as Redis: "value is not an integer
+ * or out of range"). Counters are stored as decimal text: write them with incr, or with set through
+ * `stringCodec` (`'42'`); a value written through `msgpackCodec` is not decimal text. Nothing was written.
+ */
+export class NotIntegerError extends ShoalError {
+  override name = 'NotIntegerError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'not-integer', options);
+  }
+}
+
+/** incr/decr would take the counter past the 64-bit signed range (as Redis). Nothing was written. */
+export class OverflowError extends ShoalError {
+  override name = 'OverflowError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'overflow', options);
+  }
+}
+
+/**
+ * The node does not serve read-modify-write operations (a node older than them, or a server whose
+ * service lacks them). Nothing was applied.
+ */
+export class UnsupportedError extends ShoalError {
+  override name = 'UnsupportedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'unsupported', options);
+  }
+}
+
+/**
+ * A counter's new value is beyond what a JavaScript number holds exactly (2^53 - 1): the increment
+ * WAS applied, and `value` is the exact result. Pass a bigint (`incrBy(key, 1n)`) to get bigints.
+ */
+export class UnsafeIntegerError extends ShoalError {
+  override name = 'UnsafeIntegerError';
+  constructor(
+    message: string,
+    readonly value: bigint,
+  ) {
+    super(message, 'unsafe-integer');
+  }
+}
+
+/**
+ * The client's codec could not decode a stored value (`bytes`, as stored). Typically a counter
+ * written by incr (decimal text such as `42`) read through `msgpackCodec`: read counters with
+ * `getInt`, or use `stringCodec`. `cause` is the codec's error.
+ */
+export class ValueDecodeError extends ShoalError {
+  override name = 'ValueDecodeError';
+  constructor(
+    message: string,
+    readonly bytes: Uint8Array,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'value-decode', options);
   }
 }

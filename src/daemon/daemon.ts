@@ -87,6 +87,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       host: config.host,
       port: config.port,
       kv: node.kv,
+      // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
+      rmw: node.keyspace,
       nodeName: config.name,
       log,
       status: () =>

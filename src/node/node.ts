@@ -23,7 +23,7 @@ import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
 import type { Store, StoreStats } from '../store/index.ts';
-import type { KeyspaceService, KvError, TopologySnapshot } from '../replication/api.ts';
+import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
@@ -32,6 +32,7 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
 import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
@@ -149,6 +150,8 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** Iterates the keyspace partition by partition (replication/scan.ts). */
+  readonly scanner: PartitionScanner;
   /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */
   readonly rmw: RmwCoordinator;
   private readonly rmwPrimary: RmwPrimary;
@@ -168,6 +171,8 @@ export class ShoalNode {
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
+  private readonly scanResponder: ScanResponder;
+  private keyspaceView: KeyspaceService | null = null;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
   private readonly addressOfName = new Map<string, NodeAddress>();
@@ -232,6 +237,8 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.scanner = new PartitionScanner(ctx);
+    this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
     this.rmwPrimary = new RmwPrimary(ctx, hlc, this.host);
 
@@ -244,26 +251,6 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
-  }
-
-  /**
-   * Everything the RESP front end needs from this node: the coordinator's get/set/delete and
-   * topology, read-modify-write on a key's primary, and iterating partitions.
-   */
-  get keyspace(): KeyspaceService {
-    const kv = this.kv;
-    const notYet: KvError = { code: 'bad-request', message: 'not available yet' };
-    return {
-      get: (key, options, done) => kv.get(key, options, done),
-      set: (key, value, options, done) => kv.set(key, value, options, done),
-      delete: (key, options, done) => kv.delete(key, options, done),
-      topology: () => kv.topology(),
-      // replaced when rmw-replication lands (read-modify-write on the primary)
-      rmw: (_keys, _op, _options, done) => done(notYet),
-      // replaced when resp-scan lands (partition scans)
-      scanPartition: (_partition, _after, _options, done) => done(notYet),
-      countPartition: (_partition, done) => done(notYet),
-    };
   }
 
   /**
@@ -348,6 +335,27 @@ export class ShoalNode {
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */
   catchingUp(): boolean {
     return !this.ring.ringConfirmed || this.sync.progress().partitionsCatchingUp > 0;
+  }
+
+  /**
+   * Everything the RESP front end (and the SDK's read-modify-writes) need from this node: the
+   * coordinator's reads and writes, read-modify-write on the keys' primary, and the scanner's
+   * keyspace iteration.
+   */
+  get keyspace(): KeyspaceService {
+    if (this.keyspaceView === null) {
+      const { kv, scanner, rmw } = this;
+      this.keyspaceView = {
+        get: (key, options, done) => kv.get(key, options, done),
+        set: (key, value, options, done) => kv.set(key, value, options, done),
+        delete: (key, options, done) => kv.delete(key, options, done),
+        topology: () => kv.topology(),
+        rmw: (keys, op, options, done) => rmw.rmw(keys, op, options, done),
+        scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
+        countPartition: (partition, done) => scanner.countPartition(partition, done),
+      };
+    }
+    return this.keyspaceView;
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -512,6 +520,7 @@ export class ShoalNode {
     this.stopped = true;
     this.unsubscribe();
     this.kv.stop();
+    this.scanner.stop();
     this.rmw.stop();
     this.rmwPrimary.stop();
     this.ring.stop();
@@ -690,6 +699,7 @@ export class ShoalNode {
     if (this.rmwPrimary.onMessage(from, message)) return;
     if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
+    if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);
   }

@@ -26,7 +26,12 @@ import type {
   ReplyResult,
   Request,
   RequestStatus,
+  RmwRequest,
   ServerFrame,
+  WireRmwErrorCode,
+  WireRmwExpiry,
+  WireRmwOp,
+  WireRmwResult,
   WireTopology,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
@@ -36,10 +41,10 @@ import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from 
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
 
 /** Request op numbers (element 1 of every request). */
-export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5 } as const;
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6 } as const;
 
 /** Result kind numbers of a successful reply (element 2). */
-export const ResultKind = { value: 1, write: 2, topology: 3, status: 4 } as const;
+export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5 } as const;
 /** Why a get missed, on the wire (the 7th field of a value reply). */
 export const MissCode: Readonly<Record<MissReason, number>> = { absent: 1, deleted: 2, expired: 3, evicted: 4 };
 const MISS_BY_CODE = new Map(Object.entries(MissCode).map(([reason, code]) => [code, reason as MissReason]));
@@ -95,8 +100,10 @@ function decoderFor(maxFrameBytes: number): Decoder {
 }
 
 /**
- * Values a client frame may hold in all, per request its batch may hold: a request has at most 6
- * today, and the rest leaves room for fields a later version appends. Enforced before decoding
+ * Values a client frame may hold in all, per request its batch may hold: a get or set has at most
+ * 7, a one-key rmw at most 15 (a set with an expiry, counting its arrays), and the rest leaves room
+ * for fields a later version appends; a batch of multi-key rmws (del, msetnx) must be smaller to
+ * fit (a single one may use the whole frame's budget). Enforced before decoding
  * (msgpack-scan.ts), so that a frame's decoding cost is bounded by the batch limit, not its bytes.
  */
 export const MAX_VALUES_PER_REQUEST = 16;
@@ -191,6 +198,8 @@ function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
       return [r.id, OpCode.topology];
     case 'status':
       return [r.id, OpCode.status];
+    case 'rmw':
+      return [r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)];
     case 'rejected':
       throw new TypeError('a rejected request is a decoding result and cannot be encoded');
   }
@@ -282,6 +291,8 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
       return { op: 'topology', id };
     case OpCode.status:
       return { op: 'status', id };
+    case OpCode.rmw:
+      return rmwRequestFromWire(id, asArray(r, 'rmw', 6), limits);
     default:
       throw new FrameDecodeError('unknown-op', `unknown op ${String(r[1])}`);
   }
@@ -349,6 +360,8 @@ export function replyBytesBound(r: Reply): number {
       return 48 + (r.result.value?.byteLength ?? 0);
     case 'write':
       return 32;
+    case 'rmw':
+      return 48 + (r.result.result.kind === 'bulk' ? (r.result.result.value?.byteLength ?? 0) : 0);
     case 'topology':
     case 'status':
       // Rare and not small: measured exactly.
@@ -365,6 +378,8 @@ function replyToWire(r: Reply): unknown[] {
       return res.miss === undefined ? [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks] : [r.id, STATUS_OK, ResultKind.value, res.value, res.expiresAtMs, res.acks, MissCode[res.miss]];
     case 'write':
       return [r.id, STATUS_OK, ResultKind.write, res.acks];
+    case 'rmw':
+      return [r.id, STATUS_OK, ResultKind.rmw, ...rmwResultToWire(res.result)];
     case 'topology': {
       const t = res.topology;
       const index = new Map(t.nodes.map((n, i) => [n.name, i]));
@@ -469,6 +484,8 @@ function resultFromWire(r: unknown[]): ReplyResult {
     case ResultKind.status:
       asArray(r, 'status reply', 4);
       return { kind: 'status', status: statusFromWire(r[3]) };
+    case ResultKind.rmw:
+      return { kind: 'rmw', result: rmwResultFromWire(asArray(r, 'rmw reply', 4)) };
     default:
       throw malformed(`unknown reply kind ${String(r[2])}`);
   }
@@ -559,4 +576,219 @@ function pushFromWire(frame: unknown[]): Push {
     return { kind: 'ring-changed', topologyVersion: asString(frame[2], 'push topologyVersion') };
   }
   return { kind: 'unknown', code: kind };
+}
+
+// ---- read-modify-write (op 6, result kind 5) ----
+
+/** Operation numbers inside an rmw request's operation array (its element 0). */
+export const RmwOpCode = {
+  incrby: 1,
+  incrbyfloat: 2,
+  append: 3,
+  setrange: 4,
+  set: 5,
+  getdel: 6,
+  getex: 7,
+  expire: 8,
+  persist: 9,
+  del: 10,
+  rename: 11,
+  msetnx: 12,
+} as const satisfies Record<WireRmwOp['op'], number>;
+const RMW_OP_BY_CODE = new Map<unknown, WireRmwOp['op']>(Object.entries(RmwOpCode).map(([op, code]) => [code, op as WireRmwOp['op']]));
+
+/** Expiry kinds: `[0]` keep, `[1]` none, `[2, atMs]` absolute, `[3, ttlMs]` relative to receipt. */
+const RmwExpiryCode = { keep: 0, none: 1, at: 2, in: 3 } as const;
+
+/** Conditions of set (0-2) and expire (0-4). */
+const RMW_CONDITIONS = ['always', 'nx', 'xx', 'gt', 'lt'] as const;
+
+/** Result tags of an rmw reply (its element 3). */
+const RmwResultTag = { ok: 1, integer: 2, bulk: 3, error: 4 } as const;
+
+/** Why an rmw wrote nothing, on the wire. Never renumbered; an unknown number reads as `unknown`. */
+export const RmwErrorNumber: Readonly<Record<WireRmwErrorCode, number>> = {
+  'not-integer': 1,
+  overflow: 2,
+  'not-float': 3,
+  'nan-or-infinity': 4,
+  'no-such-key': 5,
+  'too-large': 6,
+};
+const RMW_ERROR_BY_NUMBER = new Map(Object.entries(RmwErrorNumber).map(([code, n]) => [n, code as WireRmwErrorCode]));
+
+/** Longest idempotency key a node accepts (it keeps recent ones in memory): 128 UTF-16 units. */
+export const MAX_RMW_REQUEST_ID_LENGTH = 128;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** 64-bit integers travel as decimal strings: msgpack numbers decode to doubles, which lose digits past 2^53. */
+function int64FromWire(v: unknown, what: string): bigint {
+  const text = asString(v, what);
+  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(text)) throw malformed(`${what} must be a decimal 64-bit integer`);
+  const n = BigInt(text);
+  if (n < INT64_MIN || n > INT64_MAX) throw malformed(`${what} must be a decimal 64-bit integer`);
+  return n;
+}
+
+function rmwExpiryToWire(e: WireRmwExpiry): unknown[] {
+  switch (e.kind) {
+    case 'keep':
+    case 'none':
+      return [RmwExpiryCode[e.kind]];
+    case 'at':
+      return [RmwExpiryCode.at, e.atMs];
+    case 'in':
+      return [RmwExpiryCode.in, e.ttlMs];
+  }
+}
+
+function rmwExpiryFromWire(v: unknown): WireRmwExpiry {
+  const e = asArray(v, 'rmw expiry', 1);
+  switch (e[0]) {
+    case RmwExpiryCode.keep:
+      return { kind: 'keep' };
+    case RmwExpiryCode.none:
+      return { kind: 'none' };
+    case RmwExpiryCode.at:
+      return { kind: 'at', atMs: asUint(asArray(e, 'rmw expiry', 2)[1], 'rmw expiry atMs') };
+    case RmwExpiryCode.in: {
+      const ttlMs = asUint(asArray(e, 'rmw expiry', 2)[1], 'rmw expiry ttlMs');
+      if (ttlMs === 0) throw malformed('rmw expiry ttlMs must be positive');
+      return { kind: 'in', ttlMs };
+    }
+    default:
+      throw malformed(`unknown rmw expiry kind ${String(e[0])}`);
+  }
+}
+
+function rmwConditionFromWire<C extends string>(v: unknown, allowed: readonly C[]): C {
+  const condition = allowed[asUint(v, 'rmw condition', allowed.length - 1)];
+  if (condition === undefined) throw malformed('rmw condition out of range');
+  return condition;
+}
+
+function asBoolean(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw malformed(`${what} must be a boolean`);
+  return v;
+}
+
+function rmwOpToWire(o: WireRmwOp): unknown[] {
+  const code = RmwOpCode[o.op];
+  switch (o.op) {
+    case 'incrby':
+      return [code, o.by.toString()];
+    case 'incrbyfloat':
+      return [code, o.by];
+    case 'append':
+      return [code, o.value];
+    case 'setrange':
+      return [code, o.offset, o.value];
+    case 'set':
+      return [code, o.value, rmwExpiryToWire(o.expiry), RMW_CONDITIONS.indexOf(o.condition), o.get];
+    case 'getdel':
+    case 'persist':
+    case 'del':
+      return [code];
+    case 'getex':
+      return [code, o.expiry === null ? null : rmwExpiryToWire(o.expiry)];
+    case 'expire':
+      return [code, o.atMs, RMW_CONDITIONS.indexOf(o.condition)];
+    case 'rename':
+      return [code, o.nx];
+    case 'msetnx':
+      return [code, o.values];
+  }
+}
+
+function rmwOpFromWire(v: unknown, limits: DecodeLimits): WireRmwOp {
+  const o = asArray(v, 'rmw operation', 1);
+  const op = RMW_OP_BY_CODE.get(o[0]);
+  if (op === undefined) throw new FrameDecodeError('unknown-op', `unknown rmw operation ${String(o[0])}`);
+  const field = (i: number): unknown => asArray(o, `rmw ${op}`, i + 1)[i];
+  switch (op) {
+    case 'incrby':
+      return { op, by: int64FromWire(field(1), 'incrby amount') };
+    case 'incrbyfloat': {
+      const by = asString(field(1), 'incrbyfloat amount');
+      // A long double has at most a few thousand digits; anything longer is not a number Redis takes.
+      if (by.length > 5000) throw malformed('incrbyfloat amount is too long');
+      return { op, by };
+    }
+    case 'append':
+      return { op, value: valueFromWire(field(1), limits) };
+    case 'setrange':
+      return { op, offset: asUint(field(1), 'setrange offset'), value: valueFromWire(field(2), limits) };
+    case 'set':
+      return {
+        op,
+        value: valueFromWire(field(1), limits),
+        expiry: rmwExpiryFromWire(field(2)),
+        condition: rmwConditionFromWire(field(3), RMW_CONDITIONS.slice(0, 3) as ('always' | 'nx' | 'xx')[]),
+        get: asBoolean(field(4), 'set get'),
+      };
+    case 'getdel':
+    case 'persist':
+    case 'del':
+      return { op };
+    case 'getex':
+      return { op, expiry: asNullable(field(1), rmwExpiryFromWire) };
+    case 'expire':
+      return { op, atMs: asUint(field(1), 'expire atMs'), condition: rmwConditionFromWire(field(2), RMW_CONDITIONS) };
+    case 'rename':
+      return { op, nx: asBoolean(field(1), 'rename nx') };
+    case 'msetnx':
+      return { op, values: asArray(field(1), 'msetnx values', 1).map((value) => valueFromWire(value, limits)) };
+  }
+}
+
+/** How many keys each operation takes: most take one; del any; rename two; msetnx one per value. */
+function checkRmwKeyCount(o: WireRmwOp, keys: number): void {
+  const expected = o.op === 'rename' ? 2 : o.op === 'msetnx' ? o.values.length : o.op === 'del' ? null : 1;
+  if (keys === 0) throw malformed('rmw needs at least one key');
+  if (expected !== null && keys !== expected) throw malformed(`rmw ${o.op} takes ${expected} key(s), got ${keys}`);
+}
+
+function rmwRequestFromWire(id: number, r: unknown[], limits: DecodeLimits): RmwRequest {
+  const keys = asArray(r[2], 'rmw keys', 0).map((key) => keyFromWire(key, limits));
+  const rmw = rmwOpFromWire(r[3], limits);
+  checkRmwKeyCount(rmw, keys.length);
+  const requestId = asNullable(r[4], (x) => asString(x, 'rmw request id'));
+  if (requestId !== null && (requestId.length === 0 || requestId.length > MAX_RMW_REQUEST_ID_LENGTH)) {
+    throw malformed(`rmw request id must be 1 to ${MAX_RMW_REQUEST_ID_LENGTH} characters`);
+  }
+  return { op: 'rmw', id, keys, rmw, requestId, consistency: consistencyFromWire(r[5]) };
+}
+
+function rmwResultToWire(res: WireRmwResult): unknown[] {
+  switch (res.kind) {
+    case 'ok':
+      return [RmwResultTag.ok];
+    case 'integer':
+      return [RmwResultTag.integer, res.value.toString()];
+    case 'bulk':
+      return [RmwResultTag.bulk, res.value];
+    case 'error':
+      if (res.code === 'unknown') throw new TypeError('an unknown rmw error is a decoding result and cannot be encoded');
+      return [RmwResultTag.error, RmwErrorNumber[res.code]];
+  }
+}
+
+function rmwResultFromWire(r: unknown[]): WireRmwResult {
+  switch (r[3]) {
+    case RmwResultTag.ok:
+      return { kind: 'ok' };
+    case RmwResultTag.integer:
+      return { kind: 'integer', value: int64FromWire(asArray(r, 'rmw integer reply', 5)[4], 'rmw integer') };
+    case RmwResultTag.bulk:
+      return { kind: 'bulk', value: asNullable(asArray(r, 'rmw bulk reply', 5)[4], (x) => asBytes(x, 'rmw bulk')) };
+    case RmwResultTag.error: {
+      const number = asUint(asArray(r, 'rmw error reply', 5)[4], 'rmw error');
+      const code = RMW_ERROR_BY_NUMBER.get(number);
+      return code === undefined ? { kind: 'error', code: 'unknown', number } : { kind: 'error', code };
+    }
+    default:
+      throw malformed(`unknown rmw result ${String(r[3])}`);
+  }
 }

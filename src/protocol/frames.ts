@@ -68,7 +68,51 @@ export interface RejectedRequest {
   message: string;
 }
 
-export type Request = GetRequest | SetRequest | DeleteRequest | TopologyRequest;
+/**
+ * The expiry a read-modify-write leaves on its key, as the wire carries it. The same shapes as
+ * RmwExpiry (src/replication/rmw.ts), plus `in`: a time to live relative to the moment the node
+ * receives the request, which the node turns into `at` by its own clock (a client's clock is not
+ * to be trusted with absolute times).
+ */
+export type WireRmwExpiry = { kind: 'keep' } | { kind: 'none' } | { kind: 'at'; atMs: number } | { kind: 'in'; ttlMs: number };
+
+/**
+ * A read-modify-write operation on the wire: the operations of src/replication/rmw.ts (RmwOp),
+ * field for field, except that expiries may be relative (`in`). Protocol code may not import
+ * replication, so the shapes are repeated here; src/server/session.ts passes them to
+ * RmwService.rmw, which makes the compiler check that they still match.
+ */
+export type WireRmwOp =
+  | { op: 'incrby'; by: bigint }
+  | { op: 'incrbyfloat'; by: string }
+  | { op: 'append'; value: Uint8Array }
+  | { op: 'setrange'; offset: number; value: Uint8Array }
+  | { op: 'set'; value: Uint8Array; expiry: WireRmwExpiry; condition: 'always' | 'nx' | 'xx'; get: boolean }
+  | { op: 'getdel' }
+  | { op: 'getex'; expiry: WireRmwExpiry | null }
+  | { op: 'expire'; atMs: number; condition: 'always' | 'nx' | 'xx' | 'gt' | 'lt' }
+  | { op: 'persist' }
+  | { op: 'del' }
+  | { op: 'rename'; nx: boolean }
+  | { op: 'msetnx'; values: Uint8Array[] };
+
+/**
+ * Runs a read-modify-write operation on the primary of its keys (all in one partition). With a
+ * `requestId`, a repeat of the request (a client's retry) is answered with the first result
+ * instead of being applied again.
+ */
+export interface RmwRequest {
+  op: 'rmw';
+  id: number;
+  /** At least one; every key in one partition (a node answers `bad-request` otherwise). */
+  keys: Uint8Array[];
+  rmw: WireRmwOp;
+  /** The client's idempotency key for this logical operation, or null (each copy is applied). */
+  requestId: string | null;
+  consistency: Consistency | null;
+}
+
+export type Request = GetRequest | SetRequest | DeleteRequest | TopologyRequest | RmwRequest;
 
 /** Asks the node for its own view of the cluster (what `shoal status` shows). */
 export interface StatusRequest {
@@ -229,7 +273,26 @@ export interface StatusResult {
   status: NodeStatus;
 }
 
-export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult;
+/** Why a read-modify-write wrote nothing: RmwErrorCode (src/replication/rmw.ts). */
+export type WireRmwErrorCode = 'not-integer' | 'overflow' | 'not-float' | 'nan-or-infinity' | 'no-such-key' | 'too-large';
+
+/**
+ * What a read-modify-write returned: RmwResult (src/replication/rmw.ts). An error code a newer
+ * node may add reads as `unknown`, with its number.
+ */
+export type WireRmwResult =
+  | { kind: 'ok' }
+  | { kind: 'integer'; value: bigint }
+  | { kind: 'bulk'; value: Uint8Array | null }
+  | { kind: 'error'; code: WireRmwErrorCode }
+  | { kind: 'error'; code: 'unknown'; number: number };
+
+export interface RmwReplyResult {
+  kind: 'rmw';
+  result: WireRmwResult;
+}
+
+export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult | RmwReplyResult;
 
 export interface ReplyError {
   code: ErrorCode;

@@ -129,6 +129,8 @@ export interface ScanPage {
   keys: Uint8Array[];
   /** Scan-hash position to pass as `after` for the next page, or null when the partition is done. */
   next: number | null;
+  /** Keys looked at for this page (`count`, or fewer at the partition's end) before `match` filtered them. */
+  examined?: number;
 }
 
 export interface ScanOptions {

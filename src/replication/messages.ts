@@ -55,6 +55,22 @@ export type KvMessage =
    * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too.
    */
   | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[] }
+  /**
+   * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
+   * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
+   */
+  | { t: 'sc'; id: number; p: number; a: number; c: number; m?: Uint8Array }
+  /**
+   * Scan answer. `s`: 'ok' (then `k`, `n`, `x` hold the page), or why this holder does not serve
+   * the partition: 'none' (not held), 'catching-up' (held, not caught up or not an owner in a
+   * confirmed ring), 'busy' (its mailbox is full). `n`: the next scan-hash position, -1 when the
+   * partition is done; `x`: keys looked at.
+   */
+  | { t: 'sa'; id: number; s: ScanStatus; k: string[]; n: number; x: number }
+  /** Count of partition p's live keys (scan.ts). */
+  | { t: 'cn'; id: number; p: number }
+  /** Count answer; `s` as in `sa`, `n` the count when 'ok'. */
+  | { t: 'ca'; id: number; s: ScanStatus; n: number }
   // ---- read-modify-write (rmw-coordinator.ts, rmw-primary.ts; docs/REPLICATION.md "Read-modify-write") ----
   /**
    * Read-modify-write request to the keys' primary: operation `o` (rmw-wire.ts) on store keys `k`
@@ -77,6 +93,9 @@ export type KvMessage =
   | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult }
   /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
   | { t: 'xwa'; id: number; ok: boolean; e: number };
+
+/** How a holder answered a scan or count request (see `sa`). */
+export type ScanStatus = 'ok' | 'none' | 'catching-up' | 'busy';
 
 /** [partition, keys, flat versions (wallMs, logical, node per key)] */
 export type SyncDiff = [number, string[], number[]];
@@ -104,7 +123,9 @@ type FieldKind =
   | 'map'
   | 'list'
   | 'list?'
-  | 'pairs';
+  | 'pairs'
+  | 'bytes?'
+  | 'scan-status';
 
 /**
  * The fields each message must carry, checked on decode: a peer running another version (or
@@ -124,6 +145,10 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   sr: { eq: 'numbers', df: 'diffs', v: 'string' },
   sw: { p: 'number', k: 'strings' },
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?' },
+  sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
+  sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
+  cn: { id: 'number', p: 'number' },
+  ca: { id: 'number', s: 'scan-status', n: 'number' },
   // Operations and results inside these are checked by rmw-wire.ts when they are used.
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
@@ -133,6 +158,8 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   xwa: { id: 'number', ok: 'boolean', e: 'number' },
 };
 
+const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] satisfies ScanStatus[];
+
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
@@ -141,6 +168,8 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   number: (x) => typeof x === 'number',
   string: (x) => typeof x === 'string',
   boolean: (x) => typeof x === 'boolean',
+  'bytes?': (x) => x === undefined || x instanceof Uint8Array,
+  'scan-status': (x) => SCAN_STATUSES.includes(x),
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',

@@ -21,7 +21,7 @@ import type { Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
-import { decodeRecord, encodeRecord, versionOfEncoded, type StoredRecord } from './record.ts';
+import { decodeRecord, encodeRecord, isDeadAt, versionOfEncoded, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
 
@@ -163,6 +163,17 @@ export class PartitionReplica {
     const out: [string, Version][] = [];
     this.store.forEachInPartition(this.partition, (key, value) => out.push([key, decodeRecord(value).version]));
     return out;
+  }
+
+  /**
+   * Calls `fn` with every key holding a live value at wall time `nowMs` (not a tombstone, not
+   * past its expiry), straight from the store's partition list: the keyspace scan's view (scan.ts).
+   * `fn` must not change the store.
+   */
+  forEachLiveKey(nowMs: number, fn: (key: string) => void): void {
+    this.store.forEachInPartition(this.partition, (key, value) => {
+      if (!isDeadAt(decodeRecord(value), nowMs)) fn(key);
+    });
   }
 
   /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */

@@ -57,7 +57,7 @@ export class CommandTable {
       return null;
     }
     let target = spec;
-    if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
+    if (spec.subcommands !== undefined && spec.subcommands.length > 0 && args.length >= 2) {
       if (!arityFits(spec.arity, args.length)) {
         reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
         done();

@@ -1,48 +1,887 @@
 /**
  * Connection and server commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT, CLIENT, COMMAND,
- * CONFIG, INFO, DEBUG, WAIT, TIME, LATENCY, SLOWLOG. Replies and errors as Redis 7.0's.
+ * CONFIG, INFO, DEBUG, WAIT, TIME, LATENCY, SLOWLOG. Replies and errors as Redis 7.0's; where a
+ * Shoal node cannot mean what Redis means (persistence, databases, replication), it answers as a
+ * Redis without that feature does.
  */
-import type { CommandSpec } from './command.ts';
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { makeInfoCommand } from './info.ts';
+import type { RespServerState } from './server-state.ts';
+
+/**
+ * The version we announce (HELLO, INFO redis_version). Clients gate features on it (ioredis and
+ * node-redis read it; redis-cli asks COMMAND DOCS only from 7.0), so we claim exactly the Redis
+ * whose replies we copy, 7.0.15, and say what we are in INFO's `shoal` section instead.
+ */
+export const REDIS_VERSION = '7.0.15';
 
 const NO_KEYS = [0, 0, 0] as const;
 
-const ping: CommandSpec = {
-  name: 'ping',
-  arity: -1,
-  flags: ['fast', 'sentinel'],
-  keys: NO_KEYS,
-  categories: ['fast', 'connection'],
-  run(_ctx, args, reply, done) {
-    if (args.length > 2) reply.error("ERR wrong number of arguments for 'ping' command");
-    else if (args.length === 2) reply.bulk(args[1]!);
-    else reply.simple('PONG');
-    done();
-  },
-};
+const infoCommand = makeInfoCommand(REDIS_VERSION);
 
-const echo: CommandSpec = {
-  name: 'echo',
-  arity: 2,
-  flags: ['fast'],
-  keys: NO_KEYS,
-  categories: ['fast', 'connection'],
-  run(_ctx, args, reply, done) {
-    reply.bulk(args[1]!);
-    done();
-  },
-};
+type Run = CommandSpec['run'];
 
-const quit: CommandSpec = {
-  name: 'quit',
-  arity: -1,
-  flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
-  keys: NO_KEYS,
-  categories: ['fast', 'connection'],
-  run(ctx, _args, reply, done) {
-    ctx.connection.closeAfterReply = true;
+function spec(name: string, arity: number, flags: string[], categories: string[], run: Run, subcommands?: CommandSpec[]): CommandSpec {
+  return { name, arity, flags, keys: NO_KEYS, categories, run, ...(subcommands === undefined ? {} : { subcommands }) };
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+function lower(bytes: Uint8Array): string {
+  return text(bytes).toLowerCase();
+}
+
+/** Redis's string2ll for command arguments: optional '-', no '+', no spaces, no leading zeros. */
+export function parseInteger(bytes: Uint8Array): bigint | null {
+  const s = text(bytes);
+  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
+  const value = BigInt(s);
+  if (value > 9223372036854775807n || value < -9223372036854775808n) return null;
+  return value;
+}
+
+/** The listener's state, or an error reply when the context has none (tests without a listener). */
+function stateOf(ctx: CommandContext, reply: ReplyWriter): RespServerState | null {
+  if (ctx.server.state !== undefined) return ctx.server.state;
+  reply.error('ERR this command needs a RESP listener');
+  return null;
+}
+
+// ---- connection ----
+
+const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+  if (args.length > 2) reply.error("ERR wrong number of arguments for 'ping' command");
+  else if (args.length === 2) reply.bulk(args[1]!);
+  else reply.simple('PONG');
+  done();
+});
+
+const echo = spec('echo', 2, ['fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+  reply.bulk(args[1]!);
+  done();
+});
+
+const quit = spec('quit', -1, ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'], ['fast', 'connection'], (ctx, _args, reply, done) => {
+  ctx.connection.closeAfterReply = true;
+  reply.ok();
+  done();
+});
+
+/** What RESET clears on a connection that has more state than ConnectionState (RespConnection). */
+interface Resettable {
+  reset(): void;
+}
+
+const reset = spec('reset', 1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection'], (ctx, _args, reply, done) => {
+  const connection = ctx.connection as unknown as Partial<Resettable>;
+  if (typeof connection.reset === 'function') connection.reset();
+  else {
+    ctx.connection.name = '';
+    ctx.connection.protocol = 2;
+  }
+  reply.simple('RESET');
+  done();
+});
+
+/** Redis refuses names with spaces, newlines or any byte outside '!'..'~' (clientSetName). */
+function validClientName(name: Uint8Array): boolean {
+  for (const c of name) if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
+
+/**
+ * AUTH as a Redis without a password answers it: the default user has `nopass`, so any password
+ * for `default` is accepted and any other user does not exist. Issue 11 (security) wires real
+ * credentials here.
+ */
+function authenticate(user: string, _password: Uint8Array): boolean {
+  return user === 'default';
+}
+
+const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+  if (args.length > 3) reply.error('ERR syntax error');
+  else if (args.length === 2) reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  else if (authenticate(text(args[1]!), args[2]!)) reply.ok();
+  else reply.error('WRONGPASS invalid username-password pair or user is disabled.');
+  done();
+});
+
+const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
+  const finish = (error: string): void => {
+    reply.error(error);
+    done();
+  };
+  let protocol = ctx.connection.protocol;
+  if (args.length >= 2) {
+    const version = parseInteger(args[1]!);
+    if (version === null) return finish('ERR Protocol version is not an integer or out of range');
+    if (version < 2n || version > 3n) return finish('NOPROTO unsupported protocol version');
+    protocol = Number(version) as 2 | 3;
+  }
+  let name: Uint8Array | null = null;
+  for (let j = 2; j < args.length; j++) {
+    const more = args.length - 1 - j;
+    const option = lower(args[j]!);
+    if (option === 'auth' && more >= 2) {
+      if (!authenticate(text(args[j + 1]!), args[j + 2]!)) return finish('WRONGPASS invalid username-password pair or user is disabled.');
+      j += 2;
+    } else if (option === 'setname' && more >= 1) {
+      if (!validClientName(args[j + 1]!)) return finish(CLIENT_NAME_ERROR);
+      name = args[j + 1]!;
+      j++;
+    } else {
+      return finish(`ERR Syntax error in HELLO option '${text(args[j]!)}'`);
+    }
+  }
+  if (name !== null) ctx.connection.name = text(name);
+  // The reply is already in the new protocol, as Redis sends it.
+  ctx.connection.protocol = protocol;
+  reply.map(7);
+  reply.bulk('server');
+  reply.bulk('redis');
+  reply.bulk('version');
+  reply.bulk(REDIS_VERSION);
+  reply.bulk('proto');
+  reply.integer(protocol);
+  reply.bulk('id');
+  reply.integer(ctx.connection.id);
+  reply.bulk('mode');
+  // Every node answers the CLUSTER commands and redirects like a Redis Cluster node.
+  reply.bulk('cluster');
+  reply.bulk('role');
+  reply.bulk('master');
+  reply.bulk('modules');
+  reply.array(0);
+  done();
+});
+
+const select = spec('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+  const index = parseInteger(args[1]!);
+  // One keyspace: database 0 is all there is.
+  if (index === null || index > 2147483647n || index < -2147483648n) reply.error('ERR value is not an integer or out of range');
+  else if (index !== 0n) reply.error('ERR DB index is out of range');
+  else reply.ok();
+  done();
+});
+
+// ---- CLIENT ----
+
+function clientLine(state: RespServerState, id: number, now: number, current: number, lastCommandOverride?: string): string {
+  const c = state.clients.get(id)!;
+  const age = Math.max(0, Math.floor((now - c.createdAtMs) / 1000));
+  const idle = Math.max(0, Math.floor((now - c.lastActiveAtMs) / 1000));
+  const cmd = id === current && lastCommandOverride !== undefined ? lastCommandOverride : c.lastCommand;
+  // Fields Redis prints that mean nothing here (fd, memory accounting) are given fixed values.
+  return (
+    `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=-1 name=${c.name} age=${age} idle=${idle} flags=N db=0 ` +
+    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
+    `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=default redir=-1 resp=${c.protocol}`
+  );
+}
+
+const clientSetname = spec('setname', 3, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  if (!validClientName(args[2]!)) reply.error(CLIENT_NAME_ERROR);
+  else {
+    ctx.connection.name = text(args[2]!);
+    reply.ok();
+  }
+  done();
+});
+
+const clientGetname = spec('getname', 2, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+  reply.bulk(ctx.connection.name === '' ? null : ctx.connection.name);
+  done();
+});
+
+const clientId = spec('id', 2, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+  reply.integer(ctx.connection.id);
+  done();
+});
+
+const clientInfo = spec('info', 2, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state !== null) reply.verbatim('txt', clientLine(state, ctx.connection.id, ctx.server.nowMs(), ctx.connection.id, 'client|info') + '\n');
+  done();
+});
+
+const clientList = spec('list', -2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous', 'connection'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  let ids = [...state.clients.keys()];
+  for (let j = 2; j < args.length; j++) {
+    const option = lower(args[j]!);
+    if (option === 'type' && j + 1 < args.length) {
+      const type = lower(args[++j]!);
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+        reply.error(`ERR Unknown client type '${text(args[j]!)}'`);
+        return done();
+      }
+      if (type !== 'normal') ids = [];
+    } else if (option === 'id' && j + 1 < args.length) {
+      const wanted = new Set<number>();
+      for (j++; j < args.length; j++) {
+        const id = parseInteger(args[j]!);
+        if (id === null || id <= 0n) {
+          reply.error('ERR Invalid client ID');
+          return done();
+        }
+        wanted.add(Number(id));
+      }
+      ids = ids.filter((id) => wanted.has(id));
+    } else {
+      reply.error('ERR syntax error');
+      return done();
+    }
+  }
+  const now = ctx.server.nowMs();
+  const lines = ids.map((id) => clientLine(state, id, now, ctx.connection.id, 'client|list') + '\n');
+  reply.verbatim('txt', lines.join(''));
+  done();
+});
+
+const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous', 'connection'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const finish = (write: () => void): void => {
+    write();
+    done();
+  };
+  if (args.length === 3) {
+    // Old form: CLIENT KILL addr:port; replies OK or an error.
+    const address = text(args[2]!);
+    const target = [...state.clients.values()].find((c) => c.address === address);
+    if (target === undefined) return finish(() => reply.error('ERR No such client'));
+    // The reply goes out before the connection closes when a client kills itself.
     reply.ok();
     done();
-  },
+    target.kill();
+    return;
+  }
+  if ((args.length - 2) % 2 !== 0) return finish(() => reply.error('ERR syntax error'));
+  let id: number | null = null;
+  let address: string | null = null;
+  let localAddress: string | null = null;
+  let type: string | null = null;
+  let user: string | null = null;
+  let skipMe = true;
+  for (let j = 2; j < args.length; j += 2) {
+    const option = lower(args[j]!);
+    const value = args[j + 1]!;
+    if (option === 'id') {
+      const n = parseInteger(value);
+      if (n === null || n <= 0n) return finish(() => reply.error('ERR client-id should be greater than 0'));
+      id = Number(n);
+    } else if (option === 'addr') address = text(value);
+    else if (option === 'laddr') localAddress = text(value);
+    else if (option === 'type') {
+      type = lower(value);
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return finish(() => reply.error(`ERR Unknown client type '${text(value)}'`));
+    } else if (option === 'user') user = text(value);
+    else if (option === 'skipme') {
+      const v = lower(value);
+      if (v === 'yes') skipMe = true;
+      else if (v === 'no') skipMe = false;
+      else return finish(() => reply.error('ERR syntax error'));
+    } else return finish(() => reply.error('ERR syntax error'));
+  }
+  const victims = [...state.clients.values()].filter(
+    (c) =>
+      (id === null || c.id === id) &&
+      (address === null || c.address === address) &&
+      (localAddress === null || c.localAddress === localAddress) &&
+      (type === null || type === 'normal') &&
+      (user === null || user === 'default') &&
+      !(skipMe && c.id === ctx.connection.id),
+  );
+  reply.integer(victims.length);
+  done();
+  for (const victim of victims) victim.kill();
+});
+
+const clientNoEvict = spec('no-evict', 3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous', 'connection'], (ctx, args, reply, done) => {
+  const value = lower(args[2]!);
+  const handle = ctx.server.state?.clients.get(ctx.connection.id);
+  if (value === 'on' || value === 'off') {
+    if (handle !== undefined) handle.noEvict = value === 'on';
+    reply.ok();
+  } else reply.error('ERR syntax error');
+  done();
+});
+
+/** CLIENT SETINFO is Redis 7.2's; newer client libraries send it on connect, so it is accepted. */
+const clientSetinfo = spec('setinfo', 4, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const attribute = lower(args[2]!);
+  const handle = ctx.server.state?.clients.get(ctx.connection.id);
+  if (attribute !== 'lib-name' && attribute !== 'lib-ver') reply.error(`ERR Unrecognized option '${text(args[2]!)}'`);
+  else if (!validClientName(args[3]!)) reply.error(`ERR ${attribute} cannot contain spaces, newlines or special characters.`);
+  else {
+    if (handle !== undefined) {
+      if (attribute === 'lib-name') handle.libName = text(args[3]!);
+      else handle.libVersion = text(args[3]!);
+    }
+    reply.ok();
+  }
+  done();
+});
+
+const clientHelp = helpSpec('CLIENT', [
+  'ID', '    Return the ID of the current connection.',
+  'GETNAME', '    Return the name of the current connection.',
+  'INFO', '    Return information about the current client connection.',
+  'KILL <ip:port>', '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]', '    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.',
+  'LIST [options ...]', '    Return information about client connections. Options: TYPE, ID.',
+  'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
+  'SETNAME <name>', '    Assign the name <name> to the current connection.',
+  'SETINFO <LIB-NAME|LIB-VER> <value>', '    Set client meta attributes.',
+]);
+
+const client = spec('client', -2, ['sentinel'], ['slow'], (_ctx, _args, reply, done) => {
+  reply.error('ERR unknown subcommand');
+  done();
+}, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientSetinfo, clientHelp]);
+
+/** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
+function helpSpec(parent: string, lines: string[]): CommandSpec {
+  return spec('help', 2, ['loading', 'stale'], ['slow'], (_ctx, _args, reply, done) => {
+    const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Print this help.'];
+    reply.array(all.length);
+    for (const line of all) reply.simple(line);
+    done();
+  });
+}
+
+// ---- COMMAND ----
+
+function writeCommandInfo(reply: ReplyWriter, command: CommandSpec, parent?: string): void {
+  const name = parent === undefined ? command.name : `${parent}|${command.name}`;
+  reply.array(10);
+  reply.bulk(name);
+  reply.integer(command.arity);
+  reply.set(command.flags.length);
+  for (const flag of command.flags) reply.simple(flag);
+  reply.integer(command.keys[0]);
+  reply.integer(command.keys[1]);
+  reply.integer(command.keys[2]);
+  reply.set(command.categories.length);
+  for (const category of command.categories) reply.simple(`@${category}`);
+  reply.set(0); // tips
+  writeKeySpecs(reply, command);
+  const subcommands = command.subcommands ?? [];
+  reply.set(subcommands.length);
+  for (const sub of subcommands) writeCommandInfo(reply, sub, command.name);
+}
+
+/** Redis 7 key specs, derived from the legacy (first, last, step) triple. */
+function writeKeySpecs(reply: ReplyWriter, command: CommandSpec): void {
+  const [first, last, step] = command.keys;
+  if (first <= 0) {
+    reply.set(0);
+    return;
+  }
+  const write = command.flags.includes('write');
+  const flags = write ? ['RW', 'update'] : ['RO', 'access'];
+  reply.set(1);
+  reply.map(3);
+  reply.bulk('flags');
+  reply.set(flags.length);
+  for (const flag of flags) reply.simple(flag);
+  reply.bulk('begin_search');
+  reply.map(2);
+  reply.bulk('type');
+  reply.bulk('index');
+  reply.bulk('spec');
+  reply.map(1);
+  reply.bulk('index');
+  reply.integer(first);
+  reply.bulk('find_keys');
+  reply.map(2);
+  reply.bulk('type');
+  reply.bulk('range');
+  reply.bulk('spec');
+  reply.map(3);
+  reply.bulk('lastkey');
+  reply.integer(last < 0 ? last : last - first);
+  reply.bulk('keystep');
+  reply.integer(step);
+  reply.bulk('limit');
+  reply.integer(0);
+}
+
+/** Documentation a command module may attach to its specs (COMMAND DOCS; redis-cli's hints). */
+export interface CommandDocs {
+  summary: string;
+  since: string;
+  group: string;
+  complexity?: string;
+  /** Redis's argument docs: name, type (key, string, integer, pure-token, oneof, block...), optional flags. */
+  arguments?: ArgumentDoc[];
+}
+
+export interface ArgumentDoc {
+  name: string;
+  type: string;
+  token?: string;
+  flags?: ('optional' | 'multiple' | 'multiple_token')[];
+  arguments?: ArgumentDoc[];
+}
+
+function docsOf(command: CommandSpec): CommandDocs {
+  const given = (command as CommandSpec & { docs?: CommandDocs }).docs;
+  if (given !== undefined) return given;
+  const group = command.categories.find((c) => ['string', 'keyspace', 'connection', 'server', 'generic', 'cluster'].includes(c)) ?? 'server';
+  return { summary: `The ${command.name.toUpperCase()} command`, since: '1.0.0', group: group === 'keyspace' ? 'generic' : group };
+}
+
+function writeArgumentDoc(reply: ReplyWriter, argument: ArgumentDoc): void {
+  const fields: [string, () => void][] = [
+    ['name', () => reply.bulk(argument.name)],
+    ['type', () => reply.bulk(argument.type)],
+  ];
+  if (argument.token !== undefined) fields.push(['token', () => reply.bulk(argument.token!)]);
+  if (argument.flags !== undefined && argument.flags.length > 0) {
+    fields.push(['flags', () => {
+      reply.array(argument.flags!.length);
+      for (const flag of argument.flags!) reply.simple(flag);
+    }]);
+  }
+  if (argument.arguments !== undefined) {
+    fields.push(['arguments', () => {
+      reply.array(argument.arguments!.length);
+      for (const inner of argument.arguments!) writeArgumentDoc(reply, inner);
+    }]);
+  }
+  reply.map(fields.length);
+  for (const [key, value] of fields) {
+    reply.bulk(key);
+    value();
+  }
+}
+
+function writeDocs(reply: ReplyWriter, command: CommandSpec): void {
+  const docs = docsOf(command);
+  const fields: [string, () => void][] = [
+    ['summary', () => reply.bulk(docs.summary)],
+    ['since', () => reply.bulk(docs.since)],
+    ['group', () => reply.bulk(docs.group)],
+  ];
+  if (docs.complexity !== undefined) fields.push(['complexity', () => reply.bulk(docs.complexity!)]);
+  if (docs.arguments !== undefined) {
+    fields.push(['arguments', () => {
+      reply.array(docs.arguments!.length);
+      for (const argument of docs.arguments!) writeArgumentDoc(reply, argument);
+    }]);
+  }
+  const subcommands = command.subcommands ?? [];
+  if (subcommands.length > 0) {
+    fields.push(['subcommands', () => {
+      reply.map(subcommands.length);
+      for (const sub of subcommands) {
+        reply.bulk(`${command.name}|${sub.name}`);
+        writeDocs(reply, sub);
+      }
+    }]);
+  }
+  reply.map(fields.length);
+  for (const [key, value] of fields) {
+    reply.bulk(key);
+    value();
+  }
+}
+
+const commandCount = spec('count', 2, ['loading', 'stale'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state !== null) reply.integer(state.table.size);
+  done();
+});
+
+const commandInfo = spec('info', -2, ['loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const commands = args.length === 2 ? state.table.all() : args.slice(2).map((name) => state.table.lookup(name) ?? null);
+  reply.array(commands.length);
+  for (const command of commands) {
+    if (command === null) reply.nullArray();
+    else writeCommandInfo(reply, command);
+  }
+  done();
+});
+
+const commandDocs = spec('docs', -2, ['loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const commands = (args.length === 2 ? state.table.all() : args.slice(2).map((name) => state.table.lookup(name))).filter((c) => c !== undefined);
+  reply.map(commands.length);
+  for (const command of commands) {
+    reply.bulk(command.name);
+    writeDocs(reply, command);
+  }
+  done();
+});
+
+const commandList = spec('list', -2, ['loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  if (args.length > 2) {
+    reply.error('ERR syntax error'); // FILTERBY is not supported
+    return done();
+  }
+  const names = state.table.all().map((c) => c.name);
+  reply.array(names.length);
+  for (const name of names) reply.bulk(name);
+  done();
+});
+
+const commandHelp = helpSpec('COMMAND', [
+  '(no subcommand)', '    Return details about all Redis commands.',
+  'COUNT', '    Return the total number of commands in this Redis server.',
+  'LIST', '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
+  'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
+]);
+
+const commandSubcommands = [commandCount, commandInfo, commandDocs, commandList, commandHelp];
+
+/** COMMAND alone lists every command; with a subcommand, the table dispatches to it. */
+const command: CommandSpec = {
+  ...spec('command', -1, ['loading', 'stale', 'sentinel'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+    const state = stateOf(ctx, reply);
+    if (state === null) return done();
+    const all = state.table.all();
+    reply.array(all.length);
+    for (const c of all) writeCommandInfo(reply, c);
+    done();
+  }),
+  subcommands: commandSubcommands,
 };
 
-export const serverCommands: readonly CommandSpec[] = [ping, echo, quit];
+// ---- CONFIG ----
+
+/** Redis's glob matching (stringmatchlen) for CONFIG GET patterns: *, ?, [...], \ escapes. */
+export function globMatch(pattern: string, subject: string, noCase = true): boolean {
+  const p = noCase ? pattern.toLowerCase() : pattern;
+  const s = noCase ? subject.toLowerCase() : subject;
+  const match = (pi: number, si: number): boolean => {
+    while (pi < p.length) {
+      const c = p[pi]!;
+      if (c === '*') {
+        while (p[pi + 1] === '*') pi++;
+        if (pi + 1 === p.length) return true;
+        for (let k = si; k <= s.length; k++) if (match(pi + 1, k)) return true;
+        return false;
+      }
+      if (si >= s.length) return false;
+      if (c === '?') {
+        pi++;
+        si++;
+        continue;
+      }
+      if (c === '[') {
+        let i = pi + 1;
+        const negate = p[i] === '^';
+        if (negate) i++;
+        let matched = false;
+        while (i < p.length && p[i] !== ']') {
+          if (p[i] === '\\' && i + 1 < p.length) {
+            i++;
+            if (p[i] === s[si]) matched = true;
+          } else if (p[i + 1] === '-' && i + 2 < p.length && p[i + 2] !== ']') {
+            const lo = p[i]!;
+            const hi = p[i + 2]!;
+            const [a, b] = lo <= hi ? [lo, hi] : [hi, lo];
+            if (s[si]! >= a && s[si]! <= b) matched = true;
+            i += 2;
+          } else if (p[i] === s[si]) matched = true;
+          i++;
+        }
+        if (negate) matched = !matched;
+        if (!matched) return false;
+        pi = i + 1;
+        si++;
+        continue;
+      }
+      if (c === '\\' && pi + 1 < p.length) {
+        if (p[pi + 1] !== s[si]) return false;
+        pi += 2;
+        si++;
+        continue;
+      }
+      if (c !== s[si]) return false;
+      pi++;
+      si++;
+    }
+    return si === s.length;
+  };
+  return match(0, 0);
+}
+
+const configGet = spec('get', -3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const found = new Map<string, string>();
+  for (const patternBytes of args.slice(2)) {
+    const pattern = text(patternBytes);
+    for (const [name, value] of state.config) if (globMatch(pattern, name)) found.set(name, value);
+  }
+  reply.map(found.size);
+  for (const [name, value] of found) {
+    reply.bulk(name);
+    reply.bulk(value);
+  }
+  done();
+});
+
+const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  if (args.length % 2 !== 0) {
+    reply.error('ERR syntax error');
+    return done();
+  }
+  // All or nothing, as Redis 7: check every pair on a copy first.
+  const before = new Map(state.config);
+  for (let j = 2; j < args.length; j += 2) {
+    const error = state.setConfig(lower(args[j]!), text(args[j + 1]!));
+    if (error !== null) {
+      for (const [name, value] of before) state.config.set(name, value);
+      reply.error(error);
+      return done();
+    }
+  }
+  reply.ok();
+  done();
+});
+
+const configResetstat = spec('resetstat', 2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  state.resetStats();
+  ctx.server.stats.keyspaceHits = 0;
+  ctx.server.stats.keyspaceMisses = 0;
+  reply.ok();
+  done();
+});
+
+const configRewrite = spec('rewrite', 2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (_ctx, _args, reply, done) => {
+  reply.error('ERR The server is running without a config file');
+  done();
+});
+
+const configHelp = helpSpec('CONFIG', [
+  'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
+  'RESETSTAT', '    Reset statistics reported by the INFO command.',
+  'REWRITE', '    Rewrite the configuration file.',
+]);
+
+const config = spec('config', -2, [], ['slow'], (_ctx, _args, reply, done) => {
+  reply.error('ERR unknown subcommand');
+  done();
+}, [configGet, configSet, configResetstat, configRewrite, configHelp]);
+
+// ---- DEBUG, WAIT, TIME ----
+
+const debugSleep = spec('sleep', 3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (_ctx, args, reply, done) => {
+  // Redis reads the seconds with atof (garbage is 0) and blocks its whole event loop; we delay
+  // only this connection's reply (the node keeps serving everyone else).
+  const seconds = Number.parseFloat(text(args[2]!));
+  const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  if (ms === 0) {
+    reply.ok();
+    done();
+    return;
+  }
+  setTimeout(() => {
+    reply.ok();
+    done();
+  }, ms);
+});
+
+const debugHelp = helpSpec('DEBUG', ['SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.']);
+
+const debug = spec('debug', -2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (_ctx, _args, reply, done) => {
+  reply.error('ERR unknown subcommand');
+  done();
+}, [debugSleep, debugHelp]);
+
+/** Optional on a connection: the acknowledgements of its last write (set by the keyspace commands). */
+interface WriteAcks {
+  lastWriteAcks?: number;
+}
+
+const wait = spec('wait', 3, ['noscript'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const replicas = parseInteger(args[1]!);
+  const timeout = parseInteger(args[2]!);
+  if (replicas === null || replicas > 2147483647n || replicas < -2147483648n) reply.error('ERR value is not an integer or out of range');
+  else if (timeout === null) reply.error('ERR timeout is not an integer or out of range');
+  else if (timeout < 0n) reply.error('ERR timeout is negative');
+  else {
+    // Shoal writes are acknowledged at the write quorum before the client hears OK, so there is
+    // nothing to wait for: WAIT answers how many replicas besides the first acknowledged this
+    // connection's last write (Redis counts replicas, not the master), or 0 before any write.
+    const acks = (ctx.connection as unknown as WriteAcks).lastWriteAcks ?? 0;
+    reply.integer(Math.max(0, acks - 1));
+  }
+  done();
+});
+
+const time = spec('time', 1, ['loading', 'stale', 'fast'], ['fast'], (ctx, _args, reply, done) => {
+  const ms = ctx.server.nowMs();
+  const seconds = Math.floor(ms / 1000);
+  const micros = Math.floor((ms - seconds * 1000) * 1000);
+  reply.array(2);
+  reply.bulk(String(seconds));
+  reply.bulk(String(micros));
+  done();
+});
+
+// ---- LATENCY, SLOWLOG ----
+
+const latencyLatest = spec('latest', 2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  reply.array(state.latency.size);
+  for (const [event, entry] of state.latency) {
+    const last = entry.samples[entry.samples.length - 1]!;
+    reply.array(4);
+    reply.bulk(event);
+    reply.integer(last.atSec);
+    reply.integer(last.millis);
+    reply.integer(entry.maxMillis);
+  }
+  done();
+});
+
+const latencyHistory = spec('history', 3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const samples = state.latency.get(text(args[2]!))?.samples ?? [];
+  reply.array(samples.length);
+  for (const sample of samples) {
+    reply.array(2);
+    reply.integer(sample.atSec);
+    reply.integer(sample.millis);
+  }
+  done();
+});
+
+const latencyReset = spec('reset', -2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  let count = 0;
+  if (args.length === 2) {
+    count = state.latency.size;
+    state.latency.clear();
+  } else {
+    for (const event of args.slice(2)) if (state.latency.delete(text(event))) count++;
+  }
+  reply.integer(count);
+  done();
+});
+
+const latencyDoctor = spec('doctor', 2, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  const threshold = state.configNumber('latency-monitor-threshold');
+  let report: string;
+  if (threshold === 0 && state.latency.size === 0) {
+    report =
+      'I\'m sorry, Dave, I can\'t do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. ' +
+      'If we weren\'t in a deep space mission I\'d suggest to take a look at https://redis.io/topics/latency-monitor.\n';
+  } else if (state.latency.size === 0) {
+    report = 'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better.\n';
+  } else {
+    const lines = [...state.latency].map(([event, entry], i) => {
+      const average = Math.round(entry.samples.reduce((sum, s) => sum + s.millis, 0) / entry.samples.length);
+      return `${i + 1}. ${event}: ${entry.samples.length} latency spikes (average ${average}ms, worst ${entry.maxMillis}ms).`;
+    });
+    report =
+      'Dave, I have observed latency spikes in this Redis instance. You don\'t mind talking about it, do you Dave?\n\n' +
+      lines.join('\n') +
+      '\n\nIn a Shoal node a slow command usually waits for replicas: check `shoal status` for slow or unreachable members and the replica timeout.\n';
+  }
+  reply.verbatim('txt', report);
+  done();
+});
+
+const latencyHelp = helpSpec('LATENCY', [
+  'DOCTOR', '    Return a human readable latency analysis report.',
+  'HISTORY <event>', '    Return time-latency samples for the <event> class.',
+  'LATEST', '    Return the latest latency samples for all events.',
+  'RESET [<event> ...]', '    Reset latency data of one or more <event> classes.',
+  '    (default: reset all data for all event classes)',
+]);
+
+const latency = spec('latency', -2, [], ['slow'], (_ctx, _args, reply, done) => {
+  reply.error('ERR unknown subcommand');
+  done();
+}, [latencyLatest, latencyHistory, latencyReset, latencyDoctor, latencyHelp]);
+
+const slowlogGet = spec('get', -2, ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state === null) return done();
+  let count = 10;
+  if (args.length > 3) {
+    reply.error("ERR wrong number of arguments for 'slowlog|get' command");
+    return done();
+  }
+  if (args.length === 3) {
+    const n = parseInteger(args[2]!);
+    if (n === null || n < -1n) {
+      reply.error('ERR count should be greater than or equal to -1');
+      return done();
+    }
+    count = n === -1n ? Infinity : Number(n);
+  }
+  const entries = state.slowlog.slice(0, Math.min(count, state.slowlog.length));
+  reply.array(entries.length);
+  for (const entry of entries) {
+    reply.array(6);
+    reply.integer(entry.id);
+    reply.integer(entry.startedAtSec);
+    reply.integer(entry.durationMicros);
+    reply.array(entry.args.length);
+    for (const arg of entry.args) reply.bulk(arg);
+    reply.bulk(entry.clientAddress);
+    reply.bulk(entry.clientName);
+  }
+  done();
+});
+
+const slowlogLen = spec('len', 2, ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state !== null) reply.integer(state.slowlog.length);
+  done();
+});
+
+const slowlogReset = spec('reset', 2, ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, _args, reply, done) => {
+  const state = stateOf(ctx, reply);
+  if (state !== null) {
+    state.slowlog = [];
+    reply.ok();
+  }
+  done();
+});
+
+const slowlogHelp = helpSpec('SLOWLOG', [
+  'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+  '    client name',
+  'LEN', '    Return the length of the slowlog.',
+  'RESET', '    Reset the slowlog.',
+]);
+
+const slowlog = spec('slowlog', -2, [], ['slow'], (_ctx, _args, reply, done) => {
+  reply.error('ERR unknown subcommand');
+  done();
+}, [slowlogGet, slowlogLen, slowlogReset, slowlogHelp]);
+
+export const serverCommands: readonly CommandSpec[] = [
+  ping, echo, quit, reset, hello, auth, select,
+  client, command, config, infoCommand, debug, wait, time, latency, slowlog,
+];

@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { KvService } from '../replication/api.ts';
+import type { KvService, RmwService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import { silentLogger, type Logger } from '../runtime/env.ts';
@@ -51,8 +51,13 @@ export interface ClientServerOptions {
   host?: string;
   /** Port to listen on; 0 picks a free one (read it back from `.port`). Default 0. */
   port?: number;
-  /** The service to serve. */
-  kv: KvService;
+  /**
+   * The service to serve. Read-modify-write requests (incr, append... from the SDK) go to `rmw`, or
+   * to this when it also implements RmwService (MemoryKv does); with neither they get `unknown-op`.
+   */
+  kv: KvService & Partial<RmwService>;
+  /** Serves read-modify-write requests (a node's KeyspaceService); default: `kv` if it implements RmwService. */
+  rmw?: RmwService;
   /** This node's name, reported in `welcome` and used by `ownersOnly`. */
   nodeName: string;
   /** Wire limits; each defaults to DEFAULT_WIRE_LIMITS. */
@@ -117,6 +122,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const sessionConfig = {
     stats,
     kv: options.kv,
+    rmw: options.rmw ?? (typeof options.kv.rmw === 'function' ? (options.kv as RmwService) : null),
     nodeName: options.nodeName,
     limits,
     maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,

@@ -1,5 +1,7 @@
 /**
- * A single-process, in-memory `KvService`: a map with TTLs and a one-node (or hand-set) topology.
+ * A single-process, in-memory `KvService`, `RmwService` and `ScanService`: a map with TTLs and a one-node (or
+ * hand-set) topology. Read-modify-writes run `applyRmw` (src/replication/rmw.ts) on the map, and
+ * remember request ids per partition as a cluster's primaries do (RmwRequestMemory below).
  *
  * It exists for two jobs: tests of the client-facing server and the SDK (no cluster needed), and
  * a single-node mode in which the daemon serves clients without replication. It is not the
@@ -7,6 +9,9 @@
  */
 import type {
   Callback,
+  ScanOptions,
+  ScanPage,
+  ScanService,
   DeleteOptions,
   GetOptions,
   GetResult,
@@ -19,9 +24,10 @@ import type {
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
+import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
+import { invalidScanRequest, pageOf } from '../replication/scan.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
-import { applyRmw } from '../replication/rmw.ts';
-import { DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
+import { DEFAULT_PARTITION_COUNT, partitionOf } from '../ring/partition.ts';
 import type { TopologyListener, TopologyObservable } from './topology-watch.ts';
 
 export interface MemoryEntry {
@@ -48,9 +54,18 @@ export class MemoryStore {
   }
 
   set(key: Uint8Array, value: Uint8Array, ttlMs: number): void {
+    this.setAt(key, value, ttlMs > 0 ? this.wallMs() + ttlMs : null);
+  }
+
+  /** Sets a value with an absolute expiry (null: none). */
+  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     // Copy: the caller's buffer may be reused or be a view into a larger network buffer.
-    this.entries.set(k, { value: value.slice(), expiresAtMs: ttlMs > 0 ? this.wallMs() + ttlMs : null });
+    this.entries.set(k, { value: value.slice(), expiresAtMs });
+  }
+
+  now(): number {
+    return this.wallMs();
   }
 
   delete(key: Uint8Array): void {
@@ -59,6 +74,15 @@ export class MemoryStore {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Calls `fn` with every live key (as its latin1 string); expired entries are dropped on the way. */
+  forEachLiveKey(fn: (key: string) => void): void {
+    const now = this.wallMs();
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) this.entries.delete(key);
+      else fn(key);
+    }
   }
 }
 
@@ -73,13 +97,20 @@ export interface MemoryKvOptions {
   store?: MemoryStore;
   /** Partition count of the one-node topology. Default DEFAULT_PARTITION_COUNT. */
   partitions?: number;
+  /** Largest value a read-modify-write may produce (APPEND...); beyond it `too-large`. Default DEFAULT_MAX_VALUE_BYTES. */
+  maxValueBytes?: number;
 }
 
-export class MemoryKv implements KvService, RmwService, TopologyObservable {
+export class MemoryKv implements KvService, RmwService, ScanService, TopologyObservable {
   readonly store: MemoryStore;
   private readonly wallMs: () => number;
   private current: TopologySnapshot;
   private readonly listeners = new Set<TopologyListener>();
+  private readonly maxValueBytes: number;
+  /** Request ids remembered with their results, per partition (as a partition's primary does). */
+  private readonly requests = new Map<number, RmwRequestMemory>();
+  /** Operations applied, repeats answered from memory excluded (tests count them). */
+  rmwApplied = 0;
 
   constructor(options: MemoryKvOptions = {}) {
     this.wallMs = options.wallMs ?? Date.now;
@@ -89,6 +120,44 @@ export class MemoryKv implements KvService, RmwService, TopologyObservable {
       options.clientAddress ?? '',
       options.partitions ?? DEFAULT_PARTITION_COUNT,
     );
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  }
+
+  /**
+   * Applies `op` at once (one process: nothing to replicate). A request id this partition
+   * remembers is answered with its first result and not applied again.
+   */
+  rmw(keys: Uint8Array[], op: RmwOp, options: RmwOptions, done: Callback<RmwResult>): void {
+    const first = keys[0];
+    if (first === undefined) return done({ code: 'bad-request', message: 'a read-modify-write needs at least one key' });
+    const partition = partitionOf(first, this.current.partitions);
+    if (keys.some((key) => partitionOf(key, this.current.partitions) !== partition)) {
+      return done({ code: 'bad-request', message: 'the keys of one read-modify-write must all be in one partition' });
+    }
+    const now = this.store.now();
+    let memory = this.requests.get(partition);
+    const remembered = options.requestId === undefined ? undefined : memory?.get(options.requestId, now);
+    if (remembered !== undefined) return done(null, remembered);
+    const distinct = distinctKeys(keys, op);
+    const current = distinct.keys.map((key): StoredRecordLike | null => {
+      const entry = this.store.get(key);
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
+    });
+    const outcome = applyRmw(distinct.op, current, now, { maxValueBytes: this.maxValueBytes });
+    outcome.writes.forEach((write, i) => {
+      const key = distinct.keys[i]!;
+      if (write === null) return;
+      if (write === 'delete') this.store.delete(key);
+      // An expiry not after now deletes the key, as Redis does (applyRmw may leave that to us).
+      else if (write.expiresAtMs !== 0 && write.expiresAtMs <= now) this.store.delete(key);
+      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs);
+    });
+    this.rmwApplied++;
+    if (options.requestId !== undefined) {
+      if (memory === undefined) this.requests.set(partition, (memory = new RmwRequestMemory()));
+      memory.remember(options.requestId, outcome.result, now);
+    }
+    done(null, outcome.result);
   }
 
   get(key: Uint8Array, _options: GetOptions, done: Callback<GetResult>): void {
@@ -111,26 +180,34 @@ export class MemoryKv implements KvService, RmwService, TopologyObservable {
     done(null, { acks: 1 });
   }
 
-  /** Read-modify-write with Redis's semantics (applyRmw); atomic, since this keyspace is one map. */
-  rmw(keys: Uint8Array[], op: RmwOp, _options: RmwOptions, done: Callback<RmwResult>): void {
-    const nowMs = this.wallMs();
-    const current = keys.map((key) => {
-      const entry = this.store.get(key);
-      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
-    });
-    const { result, writes } = applyRmw(op, current, nowMs, { maxValueBytes: DEFAULT_MAX_VALUE_BYTES });
-    writes.forEach((write, i) => {
-      if (write === null) return;
-      if (write === 'delete') return this.store.delete(keys[i]!);
-      this.store.set(keys[i]!, write.value, 0);
-      // The expiry is absolute; set it on the entry itself rather than as a ttl from a later clock reading.
-      this.store.get(keys[i]!)!.expiresAtMs = write.expiresAtMs === 0 ? null : write.expiresAtMs;
-    });
-    done(null, result);
-  }
-
   topology(): TopologySnapshot {
     return this.current;
+  }
+
+  /**
+   * Pages of one partition's keys as a cluster serves them (replication/scan.ts: scan-hash order,
+   * the same positions). Each call walks every key: this is for tests and small single-node use.
+   */
+  scanPartition(partition: number, after: number, options: ScanOptions, done: Callback<ScanPage>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, after, options.count);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    const page = pageOf((visit) => this.forEachKeyOf(partition, visit), after, options.count, options.match ?? null);
+    done(null, { keys: page.keys.map((k) => Uint8Array.from(Buffer.from(k, 'latin1'))), next: page.next, examined: page.examined });
+  }
+
+  countPartition(partition: number, done: Callback<number>): void {
+    const invalid = invalidScanRequest(this.current.partitions, partition, 0, 1);
+    if (invalid !== null) return done({ code: 'bad-request', message: invalid });
+    let n = 0;
+    this.forEachKeyOf(partition, () => n++);
+    done(null, n);
+  }
+
+  private forEachKeyOf(partition: number, visit: (key: string) => void): void {
+    const partitions = this.current.partitions;
+    this.store.forEachLiveKey((key) => {
+      if (partitionOf(Buffer.from(key, 'latin1'), partitions) === partition) visit(key);
+    });
   }
 
   /** Replaces the topology (e.g. once the listening port is known) and tells subscribers. */
@@ -155,4 +232,65 @@ export function singleNodeTopology(nodeName: string, clientAddress: string, part
     nodes: [{ name: nodeName, clientAddress, zone: 'default' }],
     owners: Array.from({ length: partitions }, () => [nodeName]),
   };
+}
+
+/** Request ids a partition remembers (the newest; older ones are forgotten first). */
+export const MEMORY_RMW_REQUESTS_REMEMBERED = 1024;
+/** How long a request id is remembered: a client retries well within this (5 min). */
+export const MEMORY_RMW_REQUEST_MEMORY_MS = 5 * 60_000;
+
+/**
+ * One partition's recent request ids and their first results, bounded by count and by age: a
+ * repeat later than either is applied again (docs/CLIENT.md says so of the SDK's retries).
+ */
+export class RmwRequestMemory {
+  /** In insertion order, which is age order. */
+  private readonly entries = new Map<string, { result: RmwResult; atMs: number }>();
+
+  constructor(
+    private readonly maxEntries = MEMORY_RMW_REQUESTS_REMEMBERED,
+    private readonly maxAgeMs = MEMORY_RMW_REQUEST_MEMORY_MS,
+  ) {}
+
+  get(requestId: string, nowMs: number): RmwResult | undefined {
+    this.forgetOlderThan(nowMs);
+    return this.entries.get(requestId)?.result;
+  }
+
+  /** The first result stays: a repeat is answered with it, so it never changes. */
+  remember(requestId: string, result: RmwResult, nowMs: number): void {
+    if (this.entries.has(requestId)) return;
+    this.entries.set(requestId, { result, atMs: nowMs });
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.forgetOlderThan(nowMs);
+  }
+
+  private forgetOlderThan(nowMs: number): void {
+    for (const [id, r] of this.entries) {
+      if (nowMs - r.atMs <= this.maxAgeMs) break;
+      this.entries.delete(id);
+    }
+  }
+}
+
+/**
+ * Each key once, as applyRmw wants: DEL counts a key given twice once, MSETNX keeps a repeated
+ * key's last value, RENAME of a key to itself passes the one key.
+ */
+function distinctKeys(keys: Uint8Array[], op: RmwOp): { keys: Uint8Array[]; op: RmwOp } {
+  const byText = new Map<string, number>();
+  const out: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  keys.forEach((key, i) => {
+    const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const at = byText.get(text);
+    if (at === undefined) {
+      byText.set(text, out.length);
+      out.push(key);
+      if (op.op === 'msetnx') values.push(op.values[i]!);
+    } else if (op.op === 'msetnx') {
+      values[at] = op.values[i]!;
+    }
+  });
+  return { keys: out, op: op.op === 'msetnx' ? { op: 'msetnx', values } : op };
 }

@@ -4,7 +4,7 @@
  * large, wrong order) gets an `error` frame and closes this connection only.
  */
 import type { WebSocket } from 'ws';
-import type { Consistency, GetResult, KvError, KvService, WriteResult } from '../replication/api.ts';
+import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
   FrameDecodeError,
   REPLIES_FRAME_OVERHEAD_BYTES,
@@ -21,7 +21,10 @@ import {
   type Reply,
   type ReplyResult,
   type Request,
+  type RmwRequest,
   type WireLimits,
+  type WireRmwExpiry,
+  type WireRmwOp,
 } from '../protocol/index.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { Logger } from '../runtime/env.ts';
@@ -92,6 +95,8 @@ export interface ClientServerStats {
 export interface SessionConfig {
   stats: ClientServerStats;
   kv: KvService;
+  /** Serves read-modify-write requests; null: they get `unknown-op`. */
+  rmw: RmwService | null;
   nodeName: string;
   limits: WireLimits;
   maxInFlight: number;
@@ -285,6 +290,7 @@ export class ClientSession {
     }
     const kv = this.config.kv;
     if (request.op === 'topology') return this.reply({ id, ok: true, result: { kind: 'topology', topology: kv.topology() } });
+    if (request.op === 'rmw') return this.serveRmw(request);
     if (this.config.ownersOnly && !this.owns(request.key)) {
       return this.reply({
         id,
@@ -312,6 +318,35 @@ export class ClientSession {
         return this.invoke(request.op, done, () => kv.delete(key, consistencyOption(request.consistency), done));
       }
     }
+  }
+
+  /**
+   * A read-modify-write: every key must be in one partition (the primary serialises the operation
+   * there), relative expiries become absolute by this node's clock, and the service runs it.
+   */
+  private serveRmw(request: RmwRequest): void {
+    const { id, keys } = request;
+    const { kv, rmw } = this.config;
+    if (rmw === null) return this.replyError(id, 'unknown-op', 'this server does not serve read-modify-write operations');
+    const topology = kv.topology();
+    const partition = partitionOf(keys[0]!, topology.partitions);
+    if (keys.some((key) => partitionOf(key, topology.partitions) !== partition)) {
+      return this.replyError(id, 'bad-request', 'the keys of one read-modify-write must all be in one partition');
+    }
+    if (this.config.ownersOnly && !this.owns(keys[0]!)) {
+      return this.reply({
+        id,
+        ok: false,
+        error: { code: 'not-owner', message: 'this node does not hold that key', topologyVersion: topology.version },
+      });
+    }
+    const options: RmwOptions = {};
+    if (request.consistency !== null) options.consistency = request.consistency;
+    if (request.requestId !== null) options.requestId = request.requestId;
+    const op = rmwOpAt(request.rmw, Date.now());
+    this.inFlight++;
+    const done = this.completion(id, toRmwResult);
+    this.invoke('rmw', done, () => rmw.rmw(keys, op, options, done));
   }
 
   private serveStatus(id: number): void {
@@ -537,4 +572,25 @@ const NO_OPTIONS: { consistency?: Consistency } = Object.freeze({});
 
 function consistencyOption(consistency: Consistency | null): { consistency?: Consistency } {
   return consistency === null ? NO_OPTIONS : { consistency };
+}
+
+function toRmwResult(r: RmwResult): ReplyResult {
+  return { kind: 'rmw', result: r };
+}
+
+/** The wire's relative expiry (`in`) made absolute by this node's clock; the other kinds as they are. */
+function expiryAt(e: WireRmwExpiry, nowMs: number): RmwExpiry {
+  return e.kind === 'in' ? { kind: 'at', atMs: nowMs + e.ttlMs } : e;
+}
+
+/** The service's operation for a wire operation (they differ only in relative expiries). */
+function rmwOpAt(o: WireRmwOp, nowMs: number): RmwOp {
+  switch (o.op) {
+    case 'set':
+      return { ...o, expiry: expiryAt(o.expiry, nowMs) };
+    case 'getex':
+      return { op: 'getex', expiry: o.expiry === null ? null : expiryAt(o.expiry, nowMs) };
+    default:
+      return o;
+  }
 }

@@ -1,0 +1,244 @@
+/**
+ * INFO: Redis's sections with Redis's field names (server, clients, memory, persistence, stats,
+ * replication, cpu, cluster, keyspace), filled with what a Shoal node knows, plus a `shoal`
+ * section with the node's own view. Fields that have no meaning here carry the value a Redis
+ * without that feature reports (no persistence, no replicas of its own).
+ */
+import { arch, platform, release } from 'node:os';
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import type { RespServerState } from './server-state.ts';
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace', 'shoal'];
+
+/** Stable per process, as Redis's run_id is per run. */
+const RUN_ID = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+
+type Fields = [string, string | number][];
+
+function human(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[unit]}`;
+}
+
+function serverSection(ctx: CommandContext, state: RespServerState, version: string): Fields {
+  const now = ctx.server.nowMs();
+  const uptime = Math.max(0, Math.floor((now - state.startedAtMs) / 1000));
+  return [
+    ['redis_version', version],
+    ['redis_git_sha1', '00000000'],
+    ['redis_git_dirty', 0],
+    ['redis_mode', 'cluster'],
+    ['os', `${platform() === 'linux' ? 'Linux' : platform()} ${release()} ${arch()}`],
+    ['arch_bits', 64],
+    ['process_id', process.pid],
+    ['process_supervised', 'no'],
+    ['run_id', RUN_ID],
+    ['tcp_port', state.port],
+    ['server_time_usec', Math.floor(now * 1000)],
+    ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)],
+    ['hz', 10],
+    ['executable', process.argv[1] ?? process.execPath],
+    ['config_file', ''],
+  ];
+}
+
+function clientsSection(state: RespServerState): Fields {
+  let maxInput = 0;
+  let maxOutput = 0;
+  for (const c of state.clients.values()) {
+    maxInput = Math.max(maxInput, c.queryBufferBytes);
+    maxOutput = Math.max(maxOutput, c.outputBufferBytes);
+  }
+  return [
+    ['connected_clients', state.clients.size],
+    ['cluster_connections', 0],
+    ['maxclients', 10000],
+    ['client_recent_max_input_buffer', maxInput],
+    ['client_recent_max_output_buffer', maxOutput],
+    ['blocked_clients', 0],
+    ['tracking_clients', 0],
+    ['clients_in_timeout_table', 0],
+  ];
+}
+
+function memorySection(state: RespServerState): Fields {
+  // The whole process: the store, the node, and this listener share one heap.
+  const memory = process.memoryUsage();
+  const used = memory.heapUsed + memory.external;
+  const maxmemory = state.configNumber('maxmemory');
+  return [
+    ['used_memory', used],
+    ['used_memory_human', human(used)],
+    ['used_memory_rss', memory.rss],
+    ['used_memory_rss_human', human(memory.rss)],
+    ['maxmemory', maxmemory],
+    ['maxmemory_human', human(maxmemory)],
+    ['maxmemory_policy', state.config.get('maxmemory-policy') ?? 'noeviction'],
+    ['mem_fragmentation_ratio', used === 0 ? 0 : (memory.rss / used).toFixed(2)],
+    ['mem_allocator', 'v8'],
+  ];
+}
+
+function persistenceSection(): Fields {
+  // What a Redis with `save ""` and `appendonly no` reports: no persistence, never loading.
+  return [
+    ['loading', 0],
+    ['async_loading', 0],
+    ['rdb_changes_since_last_save', 0],
+    ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_bgsave_status', 'ok'],
+    ['aof_enabled', 0],
+    ['aof_rewrite_in_progress', 0],
+    ['aof_last_write_status', 'ok'],
+  ];
+}
+
+function statsSection(ctx: CommandContext, state: RespServerState): Fields {
+  return [
+    ['total_connections_received', state.totalConnections],
+    ['total_commands_processed', state.totalCommands],
+    ['instantaneous_ops_per_sec', 0],
+    ['total_net_input_bytes', state.netInputBytes],
+    ['total_net_output_bytes', state.netOutputBytes],
+    ['rejected_connections', state.rejectedConnections],
+    ['expired_keys', 0],
+    ['evicted_keys', 0],
+    ['keyspace_hits', ctx.server.stats.keyspaceHits],
+    ['keyspace_misses', ctx.server.stats.keyspaceMisses],
+    ['pubsub_channels', 0],
+    ['pubsub_patterns', 0],
+    ['total_error_replies', 0],
+    ['unexpected_error_replies', 0],
+  ];
+}
+
+function replicationSection(): Fields {
+  // Replication in Shoal is per partition and not Redis's master/replica: each node is a master.
+  return [
+    ['role', 'master'],
+    ['connected_slaves', 0],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', RUN_ID],
+    ['master_replid2', '0000000000000000000000000000000000000000'],
+    ['master_repl_offset', 0],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', 0],
+  ];
+}
+
+function cpuSection(): Fields {
+  const usage = process.cpuUsage();
+  return [
+    ['used_cpu_sys', (usage.system / 1e6).toFixed(6)],
+    ['used_cpu_user', (usage.user / 1e6).toFixed(6)],
+  ];
+}
+
+function shoalSection(ctx: CommandContext, state: RespServerState): Fields {
+  const topology = ctx.server.topology();
+  return [
+    ...Object.entries(state.describe()),
+    ['ring_version', topology.version],
+    ['members', topology.nodes.length],
+    ['partitions', topology.partitions],
+    ['replicas', topology.replicas],
+    ['resp_port', state.port],
+    ['resp_protocol_errors', state.protocolErrors],
+    ['resp_peak_connection_buffer_bytes', state.peakConnectionBufferBytes],
+  ];
+}
+
+/**
+ * The keyspace section: `db0:keys=N,expires=0,avg_ttl=0` as Redis prints it, N summed from every
+ * partition's count (an owner's count; approximate under churn). Counting needs the keyspace, so
+ * this part is asynchronous; when counting fails the section is empty, as Redis's is for an empty
+ * database.
+ */
+function countKeys(ctx: CommandContext, done: (keys: number | null) => void): void {
+  const partitions = ctx.server.topology().partitions;
+  let pending = partitions;
+  let total = 0;
+  let failed = false;
+  if (pending === 0) return done(0);
+  // A keyspace without scans (a plain KvService in tests) has no count to give.
+  if (typeof ctx.server.keyspace.countPartition !== 'function') return done(null);
+  for (let p = 0; p < partitions; p++) {
+    ctx.server.keyspace.countPartition(p, (error, count) => {
+      if (error !== null) failed = true;
+      else total += count ?? 0;
+      if (--pending === 0) done(failed ? null : total);
+    });
+  }
+}
+
+function render(sections: [string, Fields][]): string {
+  return sections
+    .map(([title, fields]) => `# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(''))
+    .join('\r\n');
+}
+
+const TITLES: Record<string, string> = {
+  server: 'Server',
+  clients: 'Clients',
+  memory: 'Memory',
+  persistence: 'Persistence',
+  stats: 'Stats',
+  replication: 'Replication',
+  cpu: 'CPU',
+  cluster: 'Cluster',
+  keyspace: 'Keyspace',
+  shoal: 'Shoal',
+};
+
+export function runInfo(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void, version: string): void {
+  const state = ctx.server.state;
+  if (state === undefined) {
+    reply.error('ERR this command needs a RESP listener');
+    return done();
+  }
+  const asked = args.slice(1).map((a) => Buffer.from(a).toString('utf8').toLowerCase());
+  let wanted: string[];
+  if (asked.length === 0 || asked.includes('default') || asked.includes('all') || asked.includes('everything')) wanted = DEFAULT_SECTIONS;
+  else wanted = DEFAULT_SECTIONS.filter((s) => asked.includes(s));
+  const build = (keys: number | null): void => {
+    const sections: [string, Fields][] = [];
+    for (const name of wanted) {
+      let fields: Fields;
+      switch (name) {
+        case 'server': fields = serverSection(ctx, state, version); break;
+        case 'clients': fields = clientsSection(state); break;
+        case 'memory': fields = memorySection(state); break;
+        case 'persistence': fields = persistenceSection(); break;
+        case 'stats': fields = statsSection(ctx, state); break;
+        case 'replication': fields = replicationSection(); break;
+        case 'cpu': fields = cpuSection(); break;
+        case 'cluster': fields = [['cluster_enabled', 1]]; break;
+        case 'keyspace': fields = keys !== null && keys > 0 ? [['db0', `keys=${keys},expires=0,avg_ttl=0`]] : []; break;
+        default: fields = shoalSection(ctx, state);
+      }
+      sections.push([TITLES[name]!, fields]);
+    }
+    reply.verbatim('txt', render(sections));
+    done();
+  };
+  if (wanted.includes('keyspace')) countKeys(ctx, build);
+  else build(null);
+}
+
+export function makeInfoCommand(version: string): CommandSpec {
+  return {
+    name: 'info',
+    arity: -1,
+    flags: ['loading', 'stale', 'sentinel'],
+    keys: [0, 0, 0],
+    categories: ['slow', 'dangerous'],
+    run: (ctx, args, reply, done) => runInfo(ctx, args, reply, done, version),
+  };
+}

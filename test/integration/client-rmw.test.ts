@@ -1,0 +1,278 @@
+/**
+ * The SDK's read-modify-write calls (incr, decr, incrBy, decrBy, append, setNx, getSet, getInt)
+ * against the MemoryKv server and a real one-node daemon: results as Redis gives them, typed
+ * errors, counters as decimal text, and a retried INCR applied once (the SDK's own re-sends reuse
+ * the call's request id; a caller's own id makes a retry across calls safe).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  NotIntegerError,
+  OverflowError,
+  TooLargeError,
+  UnsafeIntegerError,
+  UnsupportedError,
+  ValueDecodeError,
+  bytesCodec,
+  connect,
+  stringCodec,
+  type ShoalClient,
+} from '../../src/index.ts';
+import type { Callback, GetResult, KvError, KvService, RmwOp, RmwOptions, RmwResult, RmwService, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
+import { MemoryKv, startClientServer, type ClientServer } from '../../src/server/index.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { partitionOf } from '../../src/ring/partition.ts';
+import { startNode } from './client-helpers.ts';
+import { DaemonProcess, until } from './daemon-harness.ts';
+
+const utf8 = new TextEncoder();
+const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
+
+/** The calls every RmwService must answer as Redis would (shared by the MemoryKv and the daemon test). */
+async function exerciseRmw(client: ShoalClient<string>, prefix: string): Promise<void> {
+  const k = (name: string): string => `${prefix}${name}`;
+  assert.equal(await client.incr(k('n')), 1);
+  assert.equal(await client.incrBy(k('n'), 41), 42);
+  assert.equal(await client.decr(k('n')), 41);
+  assert.equal(await client.decrBy(k('n'), 50), -9);
+  assert.equal(await client.incrBy(k('n'), 2n ** 62n), 2n ** 62n - 9n);
+  // A counter is decimal text: stringCodec reads it, getInt parses it.
+  await client.set(k('n'), '42');
+  assert.equal(await client.get(k('n')), '42');
+  assert.equal(await client.getInt(k('n')), 42);
+  assert.equal(await client.getInt(k('absent')), null);
+
+  await client.set(k('text'), 'hello');
+  await assert.rejects(client.incr(k('text')), NotIntegerError);
+  assert.equal(await client.get(k('text')), 'hello', 'a failed incr writes nothing');
+  await assert.rejects(client.getInt(k('text')), NotIntegerError);
+  await client.set(k('max'), '9223372036854775807');
+  await assert.rejects(client.incr(k('max')), OverflowError);
+  await assert.rejects(client.incrBy(k('max'), 1n), OverflowError);
+  assert.equal(await client.get(k('max')), '9223372036854775807');
+  await assert.rejects(client.decrBy(k('max'), -(2n ** 63n)), OverflowError);
+  // Beyond 2^53 a number cannot hold the result: applied, and reported exactly in the error.
+  await client.set(k('big'), String(2 ** 53));
+  const error = await client.incr(k('big')).catch((e: unknown) => e);
+  assert.ok(error instanceof UnsafeIntegerError, String(error));
+  assert.equal(error.value, 2n ** 53n + 1n);
+  assert.equal(await client.get(k('big')), String(2n ** 53n + 1n));
+
+  assert.equal(await client.append(k('s'), 'ab'), 2);
+  assert.equal(await client.append(k('s'), 'cde'), 5);
+  assert.equal(await client.get(k('s')), 'abcde');
+
+  assert.equal(await client.setNx(k('once'), 'first'), true);
+  assert.equal(await client.setNx(k('once'), 'second'), false);
+  assert.equal(await client.get(k('once')), 'first');
+
+  assert.equal(await client.getSet(k('gs'), 'v1'), null);
+  assert.equal(await client.getSet(k('gs'), 'v2'), 'v1');
+  assert.equal(await client.get(k('gs')), 'v2');
+}
+
+test('incr, decr, incrBy, decrBy, append, setNx, getSet and getInt on the MemoryKv server', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: stringCodec });
+  try {
+    await exerciseRmw(client, '');
+    // Arguments are checked before anything is sent.
+    await assert.rejects(client.incrBy('n', 1.5), TypeError);
+    await assert.rejects(client.incrBy('n', 2n ** 63n), TypeError);
+    await assert.rejects(client.incr('n', { requestId: '' }), TypeError);
+    await assert.rejects(client.setNx('n', 'x', { ttlMs: -1 }), TypeError);
+    await assert.rejects(client.append('n', 'x'.repeat(client.limits.maxValueBytes + 1)), TooLargeError);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('append past the value limit is too-large and writes nothing', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    const max = client.limits.maxValueBytes;
+    assert.equal(await client.append('a', new Uint8Array(max)), max);
+    const error = await client.append('a', new Uint8Array(1)).catch((e: unknown) => e);
+    assert.ok(error instanceof TooLargeError, String(error));
+    assert.equal(error.code, 'too-large');
+    assert.equal((await client.get('a'))?.byteLength, max);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('setNx and getSet with ttlMs: the node makes the TTL absolute by its clock; getSet clears a TTL', async () => {
+  const kv = new MemoryKv();
+  // The node turns a relative TTL into an absolute time by its own clock (Date.now here).
+  const server = await startClientServer({ kv, nodeName: 'memory', port: 0 });
+  const client = await connect({ seeds: [`127.0.0.1:${server.port}`], codec: stringCodec, routing: false });
+  try {
+    const before = Date.now();
+    assert.equal(await client.setNx('t', 'v', { ttlMs: 60_000 }), true);
+    const expiresAt = kv.store.get(utf8.encode('t'))?.expiresAtMs ?? 0;
+    assert.ok(expiresAt >= before + 60_000 && expiresAt <= Date.now() + 60_000, `expiry ${expiresAt}`);
+    assert.equal(await client.getSet('t', 'w'), 'v');
+    assert.equal(kv.store.get(utf8.encode('t'))?.expiresAtMs, null, 'GETSET clears the TTL, as in Redis');
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('a counter read through msgpackCodec fails with a ValueDecodeError that points to getInt', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    assert.equal(await client.incrBy('c', 42), 42);
+    // "42" is two msgpack values (52, 50): the default codec refuses it.
+    const error = await client.get('c').catch((e: unknown) => e);
+    assert.ok(error instanceof ValueDecodeError, String(error));
+    assert.match(error.message, /getInt/);
+    assert.deepEqual(error.bytes, utf8.encode('42'));
+    assert.equal(await client.getInt('c'), 42);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+/**
+ * An RmwService in front of a MemoryKv that applies the first `n` operations and then loses the
+ * answer: `mode` 'timeout' answers a timeout error (a coordinator whose replicas were slow),
+ * 'silence' never answers (a connection that drops before the reply leaves).
+ */
+class LosingKv implements KvService, RmwService {
+  calls = 0;
+  private lose: number;
+  constructor(
+    private readonly inner: MemoryKv,
+    private readonly mode: 'timeout' | 'silence',
+    lose = 1,
+  ) {
+    this.lose = lose;
+  }
+  get(key: Uint8Array, options: object, done: Callback<GetResult>): void {
+    this.inner.get(key, options, done);
+  }
+  set(key: Uint8Array, value: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.inner.set(key, value, options, done);
+  }
+  delete(key: Uint8Array, options: object, done: Callback<WriteResult>): void {
+    this.inner.delete(key, options, done);
+  }
+  topology(): TopologySnapshot {
+    return this.inner.topology();
+  }
+  rmw(keys: Uint8Array[], op: RmwOp, options: RmwOptions, done: Callback<RmwResult>): void {
+    this.calls++;
+    if (this.lose === 0) return this.inner.rmw(keys, op, options, done);
+    this.lose--;
+    this.inner.rmw(keys, op, options, () => {
+      const timeout: KvError = { code: 'timeout', message: 'the replicas did not answer in time' };
+      if (this.mode === 'timeout') done(timeout);
+    });
+  }
+}
+
+test('an INCR answered timeout is re-sent with the same request id and applied once', async () => {
+  const kv = new MemoryKv();
+  const losing = new LosingKv(kv, 'timeout');
+  const server = await startClientServer({ kv: losing, nodeName: 'memory', port: 0 });
+  const client = await connect({ seeds: [`127.0.0.1:${server.port}`], codec: stringCodec, routing: false });
+  try {
+    assert.equal(await client.incr('visits'), 1, 'the retry is answered with the first result');
+    assert.equal(losing.calls, 2, 'the SDK re-sent it once');
+    assert.equal(kv.rmwApplied, 1, 'and the node applied it once');
+    assert.equal(await client.get('visits'), '1');
+    // A later call is a new logical operation with a new id.
+    assert.equal(await client.incr('visits'), 2);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('an INCR whose connection drops after it was applied is re-sent on reconnect and applied once', async () => {
+  const kv = new MemoryKv();
+  const losing = new LosingKv(kv, 'silence');
+  let server: ClientServer = await startClientServer({ kv: losing, nodeName: 'memory', port: 0 });
+  const port = server.port;
+  const client = await connect({ seeds: [`127.0.0.1:${port}`], codec: stringCodec, routing: false, reconnect: fastReconnect });
+  try {
+    const incr = client.incr('visits');
+    await until('the incr to reach the node', () => (kv.rmwApplied === 1 ? true : undefined), 10_000, 5);
+    // The node goes away without answering; the client reconnects to it and re-sends.
+    await server.close({ graceMs: 0 });
+    server = await startClientServer({ kv: losing, nodeName: 'memory', port });
+    assert.equal(await incr, 1);
+    assert.equal(losing.calls, 2);
+    assert.equal(kv.rmwApplied, 1);
+    assert.equal(await client.getInt('visits'), 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test("a caller's own request id makes a retry across calls apply once; ids are per partition", async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: stringCodec });
+  try {
+    assert.equal(await client.incrBy('n', 5, { requestId: 'order-17' }), 5);
+    assert.equal(await client.incrBy('n', 5, { requestId: 'order-17' }), 5, 'the repeat answers the first result');
+    assert.equal(await client.getInt('n'), 5);
+    assert.equal(node.kv.rmwApplied, 1);
+    assert.equal(await client.incrBy('n', 5, { requestId: 'order-18' }), 10);
+    assert.equal(await client.setNx('lock', 'me', { requestId: 'lock-1' }), true);
+    assert.equal(await client.setNx('lock', 'me', { requestId: 'lock-1' }), true, 'a retried setNx that won still says so');
+    assert.equal(await client.setNx('lock', 'me'), false);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a server whose service has no read-modify-write answers unknown-op: UnsupportedError, nothing applied', async () => {
+  const kv = new MemoryKv();
+  const plain: KvService = { get: (...a) => kv.get(...a), set: (...a) => kv.set(...a), delete: (...a) => kv.delete(...a), topology: () => kv.topology() };
+  const server = await startClientServer({ kv: plain, nodeName: 'memory', port: 0 });
+  const client = await connect({ seeds: [`127.0.0.1:${server.port}`], routing: false });
+  try {
+    const error = await client.incr('n').catch((e: unknown) => e);
+    assert.ok(error instanceof UnsupportedError, String(error));
+    assert.equal(kv.store.size, 0);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('MemoryKv: keys that span partitions are a bad request; keys given twice count once', async () => {
+  const kv = new MemoryKv({ partitions: 1024 });
+  const run = (keys: string[], op: RmwOp): Promise<{ error: KvError | null; result?: RmwResult }> =>
+    new Promise((resolve) => kv.rmw(keys.map((key) => utf8.encode(key)), op, {}, (error, result) => resolve({ error, result })));
+  const a = utf8.encode('a');
+  const other = ['b', 'c', 'd', 'e'].find((key) => partitionOf(utf8.encode(key), 1024) !== partitionOf(a, 1024))!;
+  assert.equal((await run(['a', other], { op: 'del' })).error?.code, 'bad-request');
+  kv.store.set(a, utf8.encode('x'), 0);
+  assert.deepEqual(await run(['a', 'a'], { op: 'del' }), { error: null, result: { kind: 'integer', value: 1n } });
+  assert.equal(kv.store.get(a), null);
+});
+
+test('on a real one-node daemon', { timeout: 120_000 }, async (t) => {
+  const [port, peerPort] = await freePorts(2);
+  const node = new DaemonProcess({ name: 'rmw', port: port!, peerPort: peerPort!, seeds: [], extra: [] });
+  t.after(() => node.kill('SIGKILL'));
+  await node.start();
+  await until('the node to serve', async () => ((await node.status()).joined ? true : undefined), 20_000);
+  const client = await connect({ seeds: node.clientAddress, codec: stringCodec });
+  t.after(() => client.close());
+  await exerciseRmw(client, 'd:');
+  // A repeat of the same logical operation is answered from the primary's memory.
+  assert.equal(await client.incrBy('d:retried', 3, { requestId: 'daemon-retry' }), 3);
+  assert.equal(await client.incrBy('d:retried', 3, { requestId: 'daemon-retry' }), 3);
+  assert.equal(await client.getInt('d:retried'), 3);
+});
