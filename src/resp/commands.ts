@@ -29,10 +29,17 @@ export class CommandTable {
     }
   }
 
+  /** Names as clients spell them (`GET`, `Get`), learned as they come; bounded. */
+  private readonly spelled = new Map<string, CommandSpec>();
+
   /** The command named `name` (any case), or undefined. */
   lookup(name: Uint8Array | string): CommandSpec | undefined {
     const text = typeof name === 'string' ? name : latin1(name);
-    return this.byName.get(text) ?? this.byName.get(text.toLowerCase());
+    const known = this.byName.get(text) ?? this.spelled.get(text);
+    if (known !== undefined) return known;
+    const spec = this.byName.get(text.toLowerCase());
+    if (spec !== undefined && this.spelled.size < 4096) this.spelled.set(text, spec);
+    return spec;
   }
 
   /** All commands, in table order. */

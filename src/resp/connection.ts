@@ -45,6 +45,9 @@ interface Slot {
   finished: boolean;
   /** QUIT or a protocol error: close the connection once this reply is out. */
   closeAfter: boolean;
+  /** The command (for the slow log), and when it started (performance.now() ms). */
+  args: Uint8Array[] | null;
+  startedAt: number;
 }
 
 export class RespConnection implements ConnectionState, ClientHandle {
@@ -92,6 +95,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.state.netInputBytes += chunk.length;
+      this.lastActiveAtMs = this.server.nowMs();
       this.parser.push(chunk);
       this.process();
     });
@@ -147,6 +151,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     if (this.overLimit()) {
       if (!this.paused) {
         this.paused = true;
+        this.state.backpressurePauses++;
         this.socket.pause();
       }
     } else if (this.paused) {
@@ -176,38 +181,39 @@ export class RespConnection implements ConnectionState, ClientHandle {
 
   private execute(args: Uint8Array[]): void {
     const slot = this.enqueue();
+    slot.args = args;
+    slot.startedAt = performance.now();
     const writer = this.writerFor(slot);
-    const startedAt = performance.now();
-    const startedAtMs = this.server.nowMs();
-    this.lastActiveAtMs = startedAtMs;
     this.state.totalCommands++;
-    let called = false;
-    const done = (): void => {
-      if (called) return;
-      called = true;
-      if (this.closeAfterReply) {
-        this.closeAfterReply = false;
-        slot.closeAfter = true;
-        this.closing = true; // nothing after QUIT runs
-      }
-      this.state.recordCommand(args, startedAtMs, (performance.now() - startedAt) * 1000, this);
-      this.finish(slot);
-    };
     try {
-      const spec = this.table.dispatch(this.ctx, args, writer, done);
+      // An inline arrow: one closure per command, and `complete` ignores a second call.
+      const spec = this.table.dispatch(this.ctx, args, writer, () => this.complete(slot));
       if (spec !== null) this.lastCommand = spec.name;
     } catch (error) {
       // A bug in a command must not take the connection's order down with it.
       this.state.log?.error({ err: error, command: this.lastCommand, client: this.id }, 'RESP command failed');
-      if (!called) {
+      if (!slot.finished) {
         writer.error(`ERR internal error: ${error instanceof Error ? error.message : String(error)}`);
-        done();
+        this.complete(slot);
       }
     }
   }
 
+  /** A command called `done`: time it, note QUIT, and let its reply join the output in order. */
+  private complete(slot: Slot): void {
+    if (slot.finished) return;
+    if (this.closeAfterReply) {
+      this.closeAfterReply = false;
+      slot.closeAfter = true;
+      this.closing = true; // nothing after QUIT runs
+    }
+    const micros = (performance.now() - slot.startedAt) * 1000;
+    this.state.recordCommand(slot.args!, micros, this);
+    this.finish(slot);
+  }
+
   private enqueue(): Slot {
-    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false };
+    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false, args: null, startedAt: 0 };
     this.queue.push(slot);
     return slot;
   }

@@ -88,6 +88,8 @@ export class RespServerState {
    * after each read is processed: what backpressure bounds (INFO shoal; the tests check it).
    */
   peakConnectionBufferBytes = 0;
+  /** How many times a connection stopped reading because its replies were not being read. */
+  backpressurePauses = 0;
   /** The port listened on (known once listening). */
   port = 0;
   log: Logger | undefined;
@@ -95,12 +97,23 @@ export class RespServerState {
   constructor(
     readonly table: CommandTable,
     readonly startedAtMs: number,
+    /** Wall time in ms (the server context's clock). */
+    private readonly nowMs: () => number,
     /** Extra lines for INFO's `shoal` section (node name, ring...), from whoever started us. */
     readonly describe: () => Record<string, string | number> = () => ({}),
   ) {}
 
   observeBuffered(bytes: number): void {
     if (bytes > this.peakConnectionBufferBytes) this.peakConnectionBufferBytes = bytes;
+  }
+
+  /** The two thresholds, read on every command, kept as numbers. */
+  private slowlogThreshold = Number(CONFIG_DEFAULTS['slowlog-log-slower-than']);
+  private latencyThreshold = Number(CONFIG_DEFAULTS['latency-monitor-threshold']);
+
+  private cacheThresholds(): void {
+    this.slowlogThreshold = this.configNumber('slowlog-log-slower-than');
+    this.latencyThreshold = this.configNumber('latency-monitor-threshold');
   }
 
   newClientId(): number {
@@ -145,6 +158,7 @@ export class RespServerState {
         if (n < min || n > 2 ** 63 - 1) return invalid(`argument must be between ${min} and 9223372036854775807 inclusive`);
         this.config.set(name, String(n));
         if (name === 'slowlog-max-len') this.trimSlowlog();
+        this.cacheThresholds();
         return null;
       }
     }
@@ -156,8 +170,11 @@ export class RespServerState {
    * Shoal command's execution includes the replicas' round trip, so the slow log shows what a
    * client waits for once its command is parsed.
    */
-  recordCommand(args: Uint8Array[], startedAtMs: number, durationMicros: number, client: { address: string; name: string }): void {
-    const threshold = this.configNumber('slowlog-log-slower-than');
+  recordCommand(args: Uint8Array[], durationMicros: number, client: { address: string; name: string }): void {
+    const threshold = this.slowlogThreshold;
+    const latencyThreshold = this.latencyThreshold;
+    if ((threshold < 0 || durationMicros < threshold) && (latencyThreshold <= 0 || durationMicros < latencyThreshold * 1000)) return;
+    const startedAtMs = this.nowMs() - durationMicros / 1000;
     if (threshold >= 0 && durationMicros >= threshold) {
       this.slowlog.unshift({
         id: this.nextSlowlogId++,
@@ -169,7 +186,6 @@ export class RespServerState {
       });
       this.trimSlowlog();
     }
-    const latencyThreshold = this.configNumber('latency-monitor-threshold');
     const millis = Math.floor(durationMicros / 1000);
     if (latencyThreshold > 0 && millis >= latencyThreshold) this.addLatencySample('command', startedAtMs, millis);
   }

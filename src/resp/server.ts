@@ -51,7 +51,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const route = options.route ?? (() => null);
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
-  const state = new RespServerState(table, nowMs(), options.describe);
+  const state = new RespServerState(table, nowMs(), nowMs, options.describe);
   state.log = options.log;
 
   const context: RespServerContext = {

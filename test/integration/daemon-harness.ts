@@ -70,6 +70,8 @@ export interface NodeSpec {
   peerPort: number;
   seeds: string[];
   extra: string[];
+  /** The Redis protocol port; absent: no RESP listener (`--resp-port 0`). */
+  respPort?: number;
 }
 
 /** One `shoal start` process (restartable with the same name and ports). */
@@ -92,6 +94,10 @@ export class DaemonProcess {
     return `127.0.0.1:${this.spec.peerPort}`;
   }
 
+  get respAddress(): string | null {
+    return this.spec.respPort === undefined ? null : `127.0.0.1:${this.spec.respPort}`;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -108,6 +114,8 @@ export class DaemonProcess {
       '--name', s.name,
       '--port', String(s.port),
       '--peer-port', String(s.peerPort),
+      // A RESP port only where a test asked for one: port + 2 may be another test's port.
+      '--resp-port', String(s.respPort ?? 0),
       '--gossip-profile', 'local',
       '--log-format', 'json',
       '--log-level', 'info',
