@@ -84,7 +84,7 @@ export const DAEMON_OPTIONS = {
     default: '64mib',
     min: '1kib',
   },
-  partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node', default: '1024', min: '1', max: '65536' },
+  partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node; at most 16384 (each partition holds whole Redis Cluster slots)', default: '1024', min: '1', max: '16384' },
   'gossip-profile': { kind: 'choice', description: 'membership timing profile', default: 'lan', choices: ['lan', 'wan', 'local'] },
   'log-level': { kind: 'choice', description: 'least severe log level written', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] },
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },

@@ -8,8 +8,7 @@ import type { Member } from '../gossip/membership.ts';
 import { buildRing } from '../ring/ring.ts';
 import type { RingMember } from '../ring/ring.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
-import { hashKey } from '../protocol/hash.ts';
-import { partitionOfHash } from '../ring/partition.ts';
+import { keySlot, slotToPartition } from '../ring/slots.ts';
 import type { Placement } from '../replication/context.ts';
 
 /** Member metadata keys the ring reads. */
@@ -41,7 +40,7 @@ export function buildPlacement(members: readonly Member[], partitions: number, r
     members: ringMembers,
     owners: (p) => owners[p] ?? [],
     ranking: (p) => ring.walk(p),
-    partitionOfKey: (key) => partitionOfHash(hashKey(key), partitions),
+    partitionOfKey: (key) => slotToPartition(keySlot(key), partitions),
   };
 }
 
@@ -58,7 +57,7 @@ export function emptyPlacement(partitions: number, version = 'not-joined'): Plac
     members: [],
     owners: () => [],
     ranking: () => [],
-    partitionOfKey: (key) => partitionOfHash(hashKey(key), partitions),
+    partitionOfKey: (key) => slotToPartition(keySlot(key), partitions),
   };
 }
 

@@ -16,6 +16,8 @@
  *   UTF-16 code unit (or per byte), then the finaliser. Cheaper than UTF-8 encoding on every cache
  *   access, and binary-safe latin1 keys hash the same as their bytes.
  * - `fnv1aString`/`fnv1aBytes`: FNV-1a, for digests that only have to tell inputs apart.
+ * - `crc16`: CRC-16/XMODEM, exactly Redis Cluster's crc16.c; the key -> slot hash (src/ring/slots.ts),
+ *   so Redis Cluster clients compute the same slot for a key as the nodes do.
  */
 
 /** Seed of the key hash. Part of the wire contract with clients: never change it. */
@@ -155,4 +157,26 @@ export function fnv1aString(text: string): number {
     h = Math.imul(h, FNV_PRIME);
   }
   return h >>> 0;
+}
+
+/** CRC-16/XMODEM (poly 0x1021, init 0, no reflection), one table entry per byte value. */
+const CRC16_TABLE: Uint16Array = (() => {
+  const table = new Uint16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[byte] = crc;
+  }
+  return table;
+})();
+
+/**
+ * CRC-16/XMODEM of `bytes[start, end)`, as Redis's crc16.c computes it (`crc16("123456789") ===
+ * 0x31c3`). Redis Cluster's key slot is this mod 16384; the range lets a hash tag be hashed in
+ * place.
+ */
+export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >>> 8) ^ bytes[i]!) & 0xff]!;
+  return crc;
 }

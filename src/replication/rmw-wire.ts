@@ -68,7 +68,9 @@ export function decodeRmwOp(wire: unknown): RmwOp {
     case 'getex':
       return { op: 'getex', expiry: w['expiry'] === null || w['expiry'] === undefined ? null : decodeExpiry(w['expiry']) };
     case 'expire':
-      return { op: 'expire', atMs: num('atMs'), condition: oneOf('condition', CONDITIONS_EXPIRE) as 'always' };
+      // `xx` (XX with GT/LT) is optional: absent means false.
+      if (w['xx'] !== undefined && typeof w['xx'] !== 'boolean') throw new MalformedRmwError('read-modify-write "expire" has a bad "xx"');
+      return { op: 'expire', atMs: num('atMs'), condition: oneOf('condition', CONDITIONS_EXPIRE) as 'always', ...(w['xx'] === true ? { xx: true } : {}) };
     case 'persist':
       return { op: 'persist' };
     case 'del':

@@ -68,10 +68,16 @@ export function parseInteger(arg: Uint8Array): bigint | null {
   return parseRedisInteger(arg);
 }
 
-/** True when the argument is `word` in any case (ASCII); `word` is given in lower case. */
+/**
+ * True when the argument is `word` in any case (ASCII); `word` is given in lower case. Redis
+ * compares options as C strings (strcasecmp), so the argument ends at its first NUL byte:
+ * `nx\0anything` is NX there, and here.
+ */
 export function isWord(arg: Uint8Array, word: string): boolean {
-  if (arg.length !== word.length) return false;
-  for (let i = 0; i < arg.length; i++) {
+  const nul = arg.indexOf(0);
+  const length = nul === -1 ? arg.length : nul;
+  if (length !== word.length) return false;
+  for (let i = 0; i < length; i++) {
     let c = arg[i]!;
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
     if (c !== word.charCodeAt(i)) return false;

@@ -1,11 +1,12 @@
 /**
- * The hash ring: key -> partition (`partitionOf`, shared with the client SDK), and partition ->
- * preference list as a pure function of the member set (`buildRing`). See claim.ts for the
- * placement algorithm and measure.ts for how its balance and movement are checked.
+ * The hash ring: key -> Redis Cluster slot -> partition (`keySlot`, `partitionOf`, shared with the
+ * client SDK), and partition -> preference list as a pure function of the member set
+ * (`buildRing`). See claim.ts for the placement algorithm and measure.ts for how its balance and
+ * movement are checked.
  *
  * This folder imports only src/protocol (the one key hash), so the SDK can bundle it.
  */
-export { KEY_HASH_SEED, hashKey, murmur3, murmur3String } from '../protocol/hash.ts';
+export { KEY_HASH_SEED, crc16, hashKey, murmur3, murmur3String } from '../protocol/hash.ts';
 export {
   DEFAULT_PARTITION_COUNT,
   MAX_PARTITION_COUNT,
@@ -14,8 +15,8 @@ export {
   assertValidPartitionCount,
   checkPartitionCount,
   partitionOf,
-  partitionOfHash,
 } from './partition.ts';
+export { SLOT_COUNT, hashTagRange, keySlot, partitionSlotRange, slotToPartition } from './slots.ts';
 export { CLAIM_ALGORITHM_VERSION, MAX_LOAD_OVER_MEAN } from './claim.ts';
 export { chooseClaimSeed, joinInOrder } from './claim-seed.ts';
 export { CLAIM_SEEDS, isClaimSeed } from './member-order.ts';

@@ -1,11 +1,13 @@
 /**
- * Key -> partition. The hash space of 32-bit key hashes is cut into Q equal ranges (Dynamo's
- * strategy 3); partition p holds the hashes in [p * 2^32 / Q, (p + 1) * 2^32 / Q). Q is fixed for
- * the life of a cluster because changing it would move almost every key.
+ * Key -> partition. A key's Redis Cluster slot (slots.ts: CRC-16 of the key or its `{hash tag}`,
+ * mod 16384) is cut into Q contiguous runs of slots; partition p holds the slots s with
+ * floor(s * Q / 16384) = p (for the default Q = 1024: slot >> 4, 16 slots each). Placing by slot
+ * is what lets Redis Cluster clients route keys themselves and keys with one hash tag share a
+ * partition. Q is fixed for the life of a cluster because changing it would move almost every key.
  *
  * The client SDK imports `partitionOf` from here so it routes keys exactly as the nodes do.
  */
-import { hashKey } from '../protocol/hash.ts';
+import { SLOT_COUNT, keySlot, slotToPartition } from './slots.ts';
 
 /**
  * Default number of partitions per cluster. 1024 leaves about 16 partitions per node at the
@@ -14,16 +16,20 @@ import { hashKey } from '../protocol/hash.ts';
  */
 export const DEFAULT_PARTITION_COUNT = 1024;
 
-/** Upper bound on Q: keeps `hash * Q` exact in a double (2^32 * 2^20 < 2^53). */
-export const MAX_PARTITION_COUNT = 1 << 20;
-
-const TWO_POW_32 = 4294967296;
+/**
+ * Upper bound on Q: one partition per Redis Cluster slot. With more, some partitions would hold
+ * no slot, hence no key.
+ */
+export const MAX_PARTITION_COUNT = SLOT_COUNT;
 
 /** Thrown when a partition count is not an integer in [1, MAX_PARTITION_COUNT]. */
 export class InvalidPartitionCountError extends Error {
   override readonly name = 'InvalidPartitionCountError';
   constructor(readonly partitions: number) {
-    super(`partition count must be an integer from 1 to ${MAX_PARTITION_COUNT}, got ${partitions}`);
+    super(
+      `partition count must be an integer from 1 to ${MAX_PARTITION_COUNT} (the Redis Cluster slot count: ` +
+        `each partition holds whole slots), got ${partitions}`,
+    );
   }
 }
 
@@ -33,19 +39,13 @@ export function assertValidPartitionCount(partitions: number): void {
   }
 }
 
-/** The partition of the range that a 32-bit hash falls into. */
-export function partitionOfHash(hash: number, partitions: number): number {
-  // Exact: hash * partitions < 2^53, and dividing by a power of two is exact.
-  return Math.floor((hash * partitions) / TWO_POW_32);
-}
-
 /**
- * The partition that owns `key`. String keys hash their UTF-8 bytes, so `partitionOf('k', q)`
- * equals `partitionOf(new TextEncoder().encode('k'), q)`.
+ * The partition that owns `key`: the partition of its slot. String keys hash their UTF-8 bytes,
+ * so `partitionOf('k', q)` equals `partitionOf(new TextEncoder().encode('k'), q)`.
  */
 export function partitionOf(key: Uint8Array | string, partitions: number = DEFAULT_PARTITION_COUNT): number {
   assertValidPartitionCount(partitions);
-  return partitionOfHash(hashKey(key), partitions);
+  return slotToPartition(keySlot(key), partitions);
 }
 
 /**
