@@ -92,6 +92,10 @@ export interface ReplicationBugs {
    * stand-in-writes.ts): a read it coordinates can miss its own write (kv seed 10580, read-your-writes).
    */
   forgetStandInWrites?: boolean;
+  /** The read-modify-write primary ignores request ids: a retried operation is applied again (kv-rmw, duplicates). */
+  rmwIgnoreRequestIds?: boolean;
+  /** Replicas take read-modify-write results and claims whatever their epoch: a deposed primary is not fenced (kv-rmw). */
+  rmwNoFencing?: boolean;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

@@ -89,8 +89,12 @@ export type KvMessage =
    * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
    */
   | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: [string, WireRmwResult][] }
-  /** Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`. */
-  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult }
+  /**
+   * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
+   * `u`: earlier request ids of the partition whose results may have been applied without reaching
+   * a quorum (rmw-primary.ts): the replica remembers them too.
+   */
+  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: [string, WireRmwResult][] }
   /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
   | { t: 'xwa'; id: number; ok: boolean; e: number };
 
@@ -124,6 +128,7 @@ type FieldKind =
   | 'list'
   | 'list?'
   | 'pairs'
+  | 'pairs?'
   | 'bytes?'
   | 'scan-status';
 
@@ -154,7 +159,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
-  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list' },
+  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
   xwa: { id: 'number', ok: 'boolean', e: 'number' },
 };
 
@@ -162,6 +167,7 @@ const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] 
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
+const isPairs = (x: unknown): boolean => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]));
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
@@ -185,7 +191,8 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   map: (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
   list: (x) => Array.isArray(x),
   'list?': (x) => x === undefined || Array.isArray(x),
-  pairs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1])),
+  pairs: isPairs,
+  'pairs?': (x) => x === undefined || isPairs(x),
   diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
 };
 

@@ -41,6 +41,8 @@ import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type 
 const NODE_SPAN = 2 ** 21;
 /** Keys a primary remembers holding fresh per partition; past it, it forgets them all and reads at a quorum again. */
 export const MAX_FRESH_KEYS = 4096;
+/** In-doubt request ids a primary carries per partition until a result reaches a quorum (oldest dropped past it). */
+export const MAX_UNCONFIRMED = 64;
 
 export interface RmwPrimaryStats {
   /** Operations run as primary. */
@@ -67,6 +69,9 @@ interface Claim {
   /** Keys whose local record is current under this claim (read at a quorum or written since). */
   fresh: Set<string>;
 }
+
+/** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent. */
+type WriteOutcome = 'ok' | 'fenced' | 'in-doubt' | 'not-sent';
 
 type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string }) => void;
 
@@ -107,6 +112,12 @@ export class RmwPrimary {
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
   private readonly pending = new Map<number, PendingClaim | PendingResult>();
+  /**
+   * Per partition, request ids whose result timed out (applied here, maybe not at a quorum): every
+   * result sent carries them until one reaches a quorum, so a later primary's claim learns them
+   * wherever the effect has spread (see keepInDoubt).
+   */
+  private readonly unconfirmed = new Map<number, Map<string, WireRmwResult>>();
   private nextId = 1;
   private stopped = false;
 
@@ -192,15 +203,16 @@ export class RmwPrimary {
   private run(actor: PartitionActor, keys: string[], op: RmwOp, level: Consistency, requestId: string, reply: Reply): void {
     this.stats.ops++;
     const now = this.ctx.env.clock.monoMs();
-    const first = actor.requests.get(requestId, now);
-    if (first !== undefined) {
-      this.stats.repeats++;
-      return reply(decodeRmwResult(first));
-    }
     let claim = this.claims.get(actor.partition);
     if (claim && (claim.actor !== actor || claim.ringEpoch !== actor.epoch || actor.fencingEpoch > claim.epoch)) {
       this.claims.delete(actor.partition);
       claim = undefined;
+    }
+    const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
+    if (first !== undefined) {
+      this.stats.repeats++;
+      if (claim && this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, claim, keys, level, requestId, first, reply);
+      return reply(decodeRmwResult(first));
     }
     if (claim && keys.every((k) => claim.fresh.has(k))) {
       const records = keys.map((k) => {
@@ -217,7 +229,7 @@ export class RmwPrimary {
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
       for (const [id, result] of remembered) actor.requests.remember(id, result, this.ctx.env.clock.monoMs());
-      const again = actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+      const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
       if (again !== undefined) {
         this.stats.repeats++;
         return reply(decodeRmwResult(again));
@@ -246,16 +258,52 @@ export class RmwPrimary {
       for (const k of keys) this.markFresh(claim, k);
       return reply(outcome.result);
     }
-    const res = encodeRmwResult(outcome.result);
-    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: actor.partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res };
-    this.writeResult(message, level, (ok, why) => {
-      if (!ok) {
-        if (this.claims.get(actor.partition) === claim) this.claims.delete(actor.partition);
-        return reply(null, { code: 'unavailable', message: `the result on partition ${actor.partition} was not replicated: ${why}; retry` });
+    this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
+  }
+
+  /**
+   * A repeat of a request whose result timed out: its effect is in this node's replica, maybe not
+   * at a quorum. Writes the keys' current records again (same versions: nothing changes where
+   * they are) with the request id, and answers the first result once that reached a quorum.
+   */
+  private confirm(actor: PartitionActor, claim: Claim, keys: string[], level: Consistency, requestId: string, first: WireRmwResult, reply: Reply): void {
+    const writtenKeys: string[] = [];
+    const written: Uint8Array[] = [];
+    for (const k of keys) {
+      const bytes = actor.replica.read(k);
+      if (bytes === null) continue;
+      writtenKeys.push(k);
+      written.push(bytes);
+    }
+    if (writtenKeys.length === 0) return reply(decodeRmwResult(first));
+    this.replicate(claim, keys, writtenKeys, written, level, requestId, first, reply);
+  }
+
+  private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
+    const partition = claim.actor.partition;
+    const doubts = this.unconfirmed.get(partition);
+    const carried = doubts ? [...doubts] : [];
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
+    this.writeResult(message, level, (replicated, why) => {
+      if (replicated === 'ok') {
+        // Everything carried is now remembered by a quorum.
+        for (const [id] of carried) doubts!.delete(id);
+        doubts?.delete(requestId);
+        for (const k of keys) this.markFresh(claim, k);
+        return reply(decodeRmwResult(res));
       }
-      for (const k of keys) this.markFresh(claim, k);
-      reply(outcome.result);
+      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, res);
+      // Refused for a higher epoch: this node was deposed, and claims again next time.
+      if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
+      reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
+  }
+
+  private noteInDoubt(partition: number, requestId: string, res: WireRmwResult): void {
+    let doubts = this.unconfirmed.get(partition);
+    if (!doubts) this.unconfirmed.set(partition, (doubts = new Map()));
+    doubts.set(requestId, res);
+    if (doubts.size > MAX_UNCONFIRMED) doubts.delete(doubts.keys().next().value!);
   }
 
   private markFresh(claim: Claim, key: string): void {
@@ -300,18 +348,24 @@ export class RmwPrimary {
       timer: 0,
       then: (ok, why) => {
         if (!ok) this.stats.claimsFailed++;
-        // The newest record of each key goes to this node's own replica too (it reads locally from now on).
-        if (ok) {
-          for (let i = 0; i < keys.length; i++) {
-            const bytes = pending.newestBytes[i];
-            if (bytes) this.ctx.send(this.ctx.selfName, { t: 'rp', p: partition, k: keys[i]!, r: bytes });
-          }
+        // The newest record of each key goes to this node's own replica too, as a job queued now:
+        // ahead of the next serialised operation, which may read the key locally.
+        if (ok && pending.newestBytes.some((b) => b !== null)) {
+          const queued = this.host.run(partition, (actor) => {
+            for (let i = 0; i < keys.length; i++) {
+              const bytes = pending.newestBytes[i];
+              if (bytes) this.host.apply(actor, keys[i]!, bytes);
+            }
+          });
+          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], []);
         }
         then(ok, why, pending.newest, pending.remembered);
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
-      if (this.pending.delete(id)) pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
+      if (!this.pending.delete(id)) return;
+      if (pending.promised >= pending.needed) pending.then(true, '');
+      else pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
     });
     this.pending.set(id, pending);
     if (live.length < pending.needed) {
@@ -345,8 +399,9 @@ export class RmwPrimary {
       }
       pending.promised++;
     }
+    if (pending.answered.size < pending.asked.size) return;
     if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
-    else if (pending.answered.size === pending.asked.size) this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+    else this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
   }
 
   private settle(id: number, pending: PendingClaim | PendingResult, ok: boolean, why: string): void {
@@ -357,13 +412,14 @@ export class RmwPrimary {
 
   // ---- the fenced result ----------------------------------------------------------------------
 
-  private writeResult(template: Extract<KvMessage, { t: 'xw' }>, level: Consistency, then: (ok: boolean, why: string) => void): void {
+  private writeResult(template: Extract<KvMessage, { t: 'xw' }>, level: Consistency, then: (outcome: WriteOutcome, why: string) => void): void {
     const owners = this.ctx.placement().owners(template.p);
     const needed = requiredReplicas(level, owners.length);
     const self = this.ctx.selfName;
     const remotes = owners.filter((o) => o !== self && this.ctx.isAlive(o));
     const id = this.nextId++;
     const message = { ...template, id };
+    const timeoutMs = this.ctx.config.requestTimeoutMs;
     const pending: PendingResult = {
       kind: 'result',
       partition: template.p,
@@ -375,27 +431,64 @@ export class RmwPrimary {
       fenced: false,
       timer: 0,
       then: (ok, why) => {
-        if (!ok && pending.fenced) this.stats.fenced++;
-        else if (!ok) this.stats.writeTimeouts++;
-        then(ok, why);
+        if (ok) return then('ok', why);
+        if (pending.fenced) {
+          this.stats.fenced++;
+          return then('fenced', why);
+        }
+        this.stats.writeTimeouts++;
+        then(this.keepInDoubt(pending) ? 'in-doubt' : 'fenced', why);
       },
     };
-    pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
+    pending.timer = this.ctx.env.timers.setTimer(timeoutMs, () => {
       if (this.pending.delete(id)) pending.then(false, `only ${pending.remoteAcks + (pending.selfSent ? 1 : 0)} of the ${needed} replicas needed applied it in time`);
+    });
+    // Once more, half-way, to the owners that have not answered: a lost message should not fail the operation.
+    this.ctx.env.timers.setTimer(Math.floor(timeoutMs / 2), () => {
+      if (this.pending.get(id) !== pending) return;
+      for (const owner of pending.remotes) this.ctx.send(owner, message);
     });
     this.pending.set(id, pending);
     if (remotes.length < pending.remoteNeeded) {
-      // Fail through the timer path's shape, but at once: not enough owners are up.
-      this.ctx.env.timers.setTimer(0, () => this.settle(id, pending, false, `only ${remotes.length + 1} of the ${needed} owners needed are up`));
+      this.ctx.env.timers.setTimer(0, () => {
+        if (!this.pending.delete(id)) return;
+        this.ctx.env.timers.cancelTimer(pending.timer);
+        // Nothing was sent: nothing can have been applied.
+        then('not-sent', `only ${remotes.length + 1} of the ${needed} owners needed are up`);
+      });
       return;
     }
     for (const owner of remotes) this.ctx.send(owner, message);
     if (pending.remoteNeeded <= 0) this.sendToSelf(pending);
   }
 
+  /**
+   * A result that timed out may have been applied by owners whose acks were lost, and spread from
+   * them by anti-entropy without its request id. So the primary applies it to its own replica
+   * too (when it had not yet), remembering the request id: a retry is then answered with the
+   * first result, and later operations build on it rather than on the state before it. False when
+   * that is impossible (mailbox full, or the own replica promised a higher epoch): claim again.
+   */
+  private keepInDoubt(pending: PendingResult): boolean {
+    if (pending.selfSent) return true;
+    // The job runs before the next serialised operation (same mailbox); if the own replica refuses
+    // it there, that operation finds the actor's fencing epoch above the claim's and claims again.
+    return this.host.run(pending.partition, (actor) => {
+      this.applyResult(actor, pending.message);
+    });
+  }
+
+  /**
+   * The own replica applies the result as a job queued now, not through a message: it then runs
+   * before the next serialised operation of the partition, which reads the key locally.
+   */
   private sendToSelf(pending: PendingResult): void {
-    pending.selfSent = true;
-    this.ctx.send(this.ctx.selfName, pending.message);
+    const message = pending.message;
+    pending.selfSent = this.host.run(message.p, (actor) => {
+      const ok = this.applyResult(actor, message);
+      this.onResultAnswer(this.ctx.selfName, { t: 'xwa', id: message.id, ok, e: ok ? message.e : actor.fencingEpoch });
+    });
+    if (!pending.selfSent) this.settle(message.id, pending, false, `partition ${message.p}'s mailbox is full`);
   }
 
   private onResultAnswer(from: string, m: Extract<KvMessage, { t: 'xwa' }>): void {
@@ -418,7 +511,7 @@ export class RmwPrimary {
     const { id, p, e, k } = m;
     // Unanswered when busy: the claim counts the replica as silent.
     this.host.run(p, (actor) => {
-      if (!actor.promise(e)) {
+      if (!actor.promise(e) && !this.ctx.config.bugs?.rmwNoFencing) {
         this.stats.refusedAsReplica++;
         this.ctx.send(from, { t: 'xca', id, ok: false, e: actor.fencingEpoch, ready: false, r: [], d: [] });
         return;
@@ -430,20 +523,26 @@ export class RmwPrimary {
   }
 
   private onResult(from: string, m: Extract<KvMessage, { t: 'xw' }>): void {
-    const { id, p, e, k, r, q, res } = m;
     // Unanswered when busy: the primary counts the replica as silent.
-    this.host.run(p, (actor) => {
-      // A replica that never promised (it restarted, or never held the partition) may have
-      // forgotten a higher claim: it takes results only after a claim reached it.
-      if (actor.fencingEpoch === 0 || !actor.promise(e)) {
-        this.stats.refusedAsReplica++;
-        this.ctx.send(from, { t: 'xwa', id, ok: false, e: actor.fencingEpoch });
-        return;
-      }
-      for (let i = 0; i < k.length; i++) this.host.apply(actor, k[i]!, r[i]!);
-      actor.requests.remember(q, res, this.ctx.env.clock.monoMs());
-      this.ctx.send(from, { t: 'xwa', id, ok: true, e });
+    this.host.run(m.p, (actor) => {
+      if (this.applyResult(actor, m)) this.ctx.send(from, { t: 'xwa', id: m.id, ok: true, e: m.e });
+      else this.ctx.send(from, { t: 'xwa', id: m.id, ok: false, e: actor.fencingEpoch });
     });
+  }
+
+  /** Applies a fenced result (inside the actor's turn) unless the replica promised a higher epoch. */
+  private applyResult(actor: PartitionActor, m: Extract<KvMessage, { t: 'xw' }>): boolean {
+    // A replica that never promised (it restarted, or never held the partition) may have
+    // forgotten a higher claim: it takes results only after a claim reached it.
+    if (!this.ctx.config.bugs?.rmwNoFencing && (actor.fencingEpoch === 0 || !actor.promise(m.e))) {
+      this.stats.refusedAsReplica++;
+      return false;
+    }
+    for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
+    const now = this.ctx.env.clock.monoMs();
+    for (const [id, res] of m.u ?? []) actor.requests.remember(id, res, now);
+    actor.requests.remember(m.q, m.res, now);
+    return true;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { GetResult, KvError, RmwOp, RmwResult } from '../replication/api.ts';
 import { partitionOf } from '../ring/partition.ts';
+import { keySlot } from '../ring/slots.ts';
 import { kvErrorText, rmwErrorText } from './args.ts';
 import type { CommandContext, ReplyWriter } from './command.ts';
 
@@ -135,8 +136,8 @@ export function rmwSumByPartition(ctx: CommandContext, keys: Uint8Array[], op: R
  * Whether all keys hash to one Redis Cluster slot, which RENAME and MSETNX need (they answer
  * CROSSSLOT otherwise, as Redis Cluster does). Keys of one slot are always in one partition.
  */
-export function inOneSlot(ctx: CommandContext, keys: Uint8Array[]): boolean {
-  // Until the slot function lands from resp-cluster, one partition is the test.
-  const first = partitionOfKey(ctx, keys[0]!);
-  return keys.every((key) => partitionOfKey(ctx, key) === first);
+export function inOneSlot(keys: Uint8Array[]): boolean {
+  const slot = keySlot(keys[0]!);
+  // Keys of one slot share a partition for any partition count, which the rmw needs.
+  return keys.every((key) => keySlot(key) === slot);
 }

@@ -180,7 +180,7 @@ const mset = spec('mset', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow
 
 const msetnx = spec('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow'], (ctx, args, reply, done) => {
   const allKeys = args.filter((_, j) => j % 2 === 1);
-  if (!inOneSlot(ctx, allKeys)) return replyError(reply, done, ERR_CROSSSLOT);
+  if (!inOneSlot(allKeys)) return replyError(reply, done, ERR_CROSSSLOT);
   if (args.length % 2 === 0) return replyError(reply, done, wrongArity('msetnx'));
   const { keys, values } = lastValuePerKey(args);
   runRmw(ctx, keys, { op: 'msetnx', values }, reply, done, (result) => replyRmw(result, reply, done));
@@ -261,7 +261,7 @@ function renameCommand(name: 'rename' | 'renamenx'): CommandSpec {
   return spec(name, 3, flags, [1, 2, 1], categories, (ctx, args, reply, done) => {
     const source = args[1]!;
     const destination = args[2]!;
-    if (!inOneSlot(ctx, [source, destination])) return replyError(reply, done, ERR_CROSSSLOT);
+    if (!inOneSlot([source, destination])) return replyError(reply, done, ERR_CROSSSLOT);
     // To itself: one key, so the operation sees "same key" (rmw.ts) and moves nothing.
     const keys = bytesEqual(source, destination) ? [source] : [source, destination];
     runRmw(ctx, keys, { op: 'rename', nx }, reply, done, (result) => replyRmw(result, reply, done));

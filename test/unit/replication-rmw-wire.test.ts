@@ -1,0 +1,76 @@
+// Read-modify-write on the wire (rmw-wire.ts, the x/xr/xc/xca/xw/xwa messages), the request-id
+// memory (rmw-requests.ts) and the primary's key de-duplication.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Encoder } from '@msgpack/msgpack';
+import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
+import { distinctKeys } from '../../src/replication/rmw-primary.ts';
+import { RequestMemory } from '../../src/replication/rmw-requests.ts';
+import { decodeRmwOp, decodeRmwResult, encodeRmwOp, encodeRmwResult, MalformedRmwError } from '../../src/replication/rmw-wire.ts';
+import type { RmwOp, RmwResult } from '../../src/replication/rmw.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+test('every read-modify-write operation and result survives the wire, bigints included', () => {
+  const ops: RmwOp[] = [
+    { op: 'incrby', by: -9223372036854775808n },
+    { op: 'incrbyfloat', by: '1.5e3' },
+    { op: 'append', value: bytes('tail') },
+    { op: 'setrange', offset: 7, value: bytes('x') },
+    { op: 'set', value: bytes('v'), expiry: { kind: 'at', atMs: 1234 }, condition: 'nx', get: true },
+    { op: 'getdel' },
+    { op: 'getex', expiry: null },
+    { op: 'getex', expiry: { kind: 'none' } },
+    { op: 'expire', atMs: 99, condition: 'gt' },
+    { op: 'persist' },
+    { op: 'del' },
+    { op: 'rename', nx: true },
+    { op: 'msetnx', values: [bytes('a'), bytes('b')] },
+  ];
+  for (const op of ops) {
+    // Through the msgpack codec of a real message, as between nodes.
+    const message: KvMessage = { t: 'x', id: 1, p: 3, k: ['k'], o: encodeRmwOp(op), c: 'quorum', q: 'r1' };
+    const back = decodeKvMessage(encodeKvMessage(message)) as Extract<KvMessage, { t: 'x' }>;
+    assert.deepEqual(decodeRmwOp(back.o), op);
+  }
+  const results: RmwResult[] = [{ kind: 'ok' }, { kind: 'integer', value: 9223372036854775807n }, { kind: 'bulk', value: bytes('v') }, { kind: 'bulk', value: null }, { kind: 'error', code: 'overflow' }];
+  for (const result of results) assert.deepEqual(decodeRmwResult(encodeRmwResult(result)), result);
+});
+
+test('a malformed operation or result is refused with a clear error, not run', () => {
+  assert.throws(() => decodeRmwOp({ op: 'incrby', by: '1.5' }), MalformedRmwError);
+  assert.throws(() => decodeRmwOp({ op: 'set', value: bytes('v'), expiry: { kind: 'keep' }, condition: 'maybe', get: false }), /bad "condition"/);
+  assert.throws(() => decodeRmwOp({ op: 'eval' }), /unknown read-modify-write operation "eval"/);
+  assert.throws(() => decodeRmwResult(['e', 'not-a-code']), MalformedRmwError);
+  // A message missing a field never reaches a handler.
+  assert.throws(() => decodeKvMessage(new Encoder().encode({ t: 'xc', id: 1, p: 0, k: ['k'] })), MalformedKvMessageError);
+});
+
+test('claim answers carry records, holes and remembered request ids', () => {
+  const record = makeRecord({ wallMs: 5, logical: 1, node: 7 }, bytes('v'), 0);
+  const message: KvMessage = { t: 'xca', id: 4, ok: true, e: 2 ** 22 + 3, ready: true, r: [record, null], d: [['r1', ['i', '42']]] };
+  assert.deepEqual(decodeKvMessage(encodeKvMessage(message)), message);
+});
+
+test('the request memory answers a repeat with the first result, within its count and age bounds', () => {
+  const memory = new RequestMemory(2, 1_000);
+  memory.remember('a', ['i', '1'], 0);
+  memory.remember('a', ['i', '2'], 10);
+  assert.deepEqual(memory.get('a', 20), ['i', '1'], 'the first result stays');
+  memory.remember('b', ['o'], 30);
+  memory.remember('c', ['o'], 40);
+  assert.equal(memory.get('a', 50), undefined, 'the oldest is forgotten past the count');
+  assert.deepEqual(memory.list(50).map(([id]) => id), ['b', 'c']);
+  assert.equal(memory.get('b', 1_031), undefined, 'forgotten past the age');
+  assert.deepEqual(memory.get('c', 1_031), ['o']);
+});
+
+test('keys given twice are passed once, MSETNX keeping the last value', () => {
+  assert.deepEqual(distinctKeys(['a', 'b', 'a'], { op: 'msetnx', values: [bytes('1'), bytes('2'), bytes('3')] }), {
+    keys: ['a', 'b'],
+    op: { op: 'msetnx', values: [bytes('3'), bytes('2')] },
+  });
+  assert.deepEqual(distinctKeys(['a', 'a'], { op: 'rename', nx: false }).keys, ['a']);
+  assert.deepEqual(distinctKeys(['a', 'b'], { op: 'del' }).keys, ['a', 'b']);
+});
