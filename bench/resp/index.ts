@@ -162,7 +162,14 @@ async function main(): Promise<void> {
   try {
     for (const target of only) {
       process.stderr.write(`${TARGETS[target].label}: starting\n`);
-      const servers = await start(target, profileDir);
+      let servers: RunningServers;
+      try {
+        servers = await start(target, profileDir);
+      } catch (error) {
+        failures.push({ target, error: `could not start: ${(error as Error).message}` });
+        process.stderr.write(`${TARGETS[target].label}: could not start: ${(error as Error).message}\n`);
+        continue;
+      }
       try {
         for (const pipeline of PIPELINES) {
           // One redis-benchmark per test, in this order (SET fills the keys GET reads): it exits at
