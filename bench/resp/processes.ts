@@ -32,6 +32,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = ST
     try {
       if (await check()) return;
     } catch (error) {
+      // A command the server does not have will not appear by waiting.
+      if (/unknown command/i.test(String(error))) throw new Error(`${what}: ${String(error)}`, { cause: error });
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
@@ -132,8 +134,23 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
     clientAddresses.push(`127.0.0.1:${clientPort}`);
     resp.push({ host: '127.0.0.1', port: respPort });
   }
-  const exited = children.find((c) => c.exitCode !== null);
-  if (exited) throw new Error(`a Shoal node exited with status ${exited.exitCode} while starting`);
+  try {
+    await untilShoalReady(shape, children, clientAddresses, resp);
+  } catch (error) {
+    // A cluster that did not come up must not keep its processes (and CPU) for the rest of the run.
+    await stopChildren(children, 'SIGKILL');
+    throw error;
+  }
+  const stop = async (): Promise<void> => {
+    // The profiled node stops first, gracefully (its profile is written on exit), while its peers
+    // still take its handoff; the rest are disposable.
+    if (shape.cpuProfileDir) await stopChildren(children.slice(0, 1), 'SIGTERM');
+    await stopChildren(children, 'SIGKILL');
+  };
+  return { resp, pids: children.map((c) => c.pid!), stop };
+}
+
+async function untilShoalReady(shape: ShoalShape, children: ChildProcess[], clientAddresses: string[], resp: Endpoint[]): Promise<void> {
   await until(`${shape.nodes} Shoal nodes to see each other`, async () => {
     for (const child of children) if (child.exitCode !== null) throw new Error(`a Shoal node exited with status ${child.exitCode}`);
     for (const address of clientAddresses) {
@@ -152,13 +169,6 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
       return true;
     });
   }
-  const stop = async (): Promise<void> => {
-    // The profiled node stops first, gracefully (its profile is written on exit), while its peers
-    // still take its handoff; the rest are disposable.
-    if (shape.cpuProfileDir) await stopChildren(children.slice(0, 1), 'SIGTERM');
-    await stopChildren(children, 'SIGKILL');
-  };
-  return { resp, pids: children.map((c) => c.pid!), stop };
 }
 
 /** How many slots a CLUSTER SLOTS reply ([[start, end, [host, port, id], ...], ...]) covers. */
