@@ -7,6 +7,8 @@
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
 import { startRespServer, type RespServer } from '../resp/server.ts';
+import { createClusterView } from '../resp/cluster-view.ts';
+import { PROFILES } from '../gossip/config.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
@@ -122,6 +124,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         host: config.host,
         port: config.respPort,
         keyspace: node.keyspace,
+        // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
+        cluster: createClusterView({
+          self: config.name,
+          nowMs: () => env.clock.monoMs(),
+          topology: () => node.keyspace.topology(),
+          members: () => node.clusterMembers(),
+          onTopologyChange: (listener) => node.onTopologyChange(listener),
+          gossipRoundMs: PROFILES[config.gossipProfile].probeIntervalMs,
+        }),
         log,
         nowMs: () => env.clock.wallMs(),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),

@@ -9,14 +9,20 @@ import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
+import { META } from '../node/node.ts';
+import type { SourceMember } from '../resp/cluster-view.ts';
 import type { WsTransport } from '../transport/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
-import type { SeedList } from './seeds.ts';
+import { hostPort, type SeedList } from './seeds.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
   /** The same coordinator plus read-modify-write and scans: what the RESP listener serves. */
   readonly keyspace: KeyspaceService;
+  /** Every member gossip knows, with liveness and addresses: what the RESP cluster view reads. */
+  clusterMembers(): SourceMember[];
+  /** Calls `listener` with the new ring version whenever this node's ring changes; returns an unsubscribe. */
+  onTopologyChange(listener: (version: string) => void): () => void;
   /** Whether the node has joined its cluster and serves requests (see ShoalNode.joined). */
   joined(): boolean;
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
@@ -75,6 +81,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,
+      // The RESP port is fixed (probed) before the node starts, so peers learn it with the node.
+      ...(config.respPort === 0 ? {} : { respAddress: hostPort(config.advertiseHost, config.respPort) }),
     },
   });
   // A failed dial fails a direct probe at once instead of after the probe timeout.
@@ -82,6 +90,15 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   return {
     kv: node.kv,
     keyspace: node.keyspace,
+    clusterMembers: () =>
+      node.membership.members().map((m) => ({
+        name: m.name,
+        zone: m.zone,
+        state: m.state,
+        peerAddress: m.address,
+        respAddress: typeof m.meta[META.respAddress] === 'string' ? (m.meta[META.respAddress] as string) : null,
+      })),
+    onTopologyChange: (listener) => node.onTopologyChange(listener),
     joined: () => node.joined,
     status: () => node.status(),
     progress: () => {

@@ -54,6 +54,8 @@ export interface NodeConfig {
   clusterName?: string;
   /** host:port clients should connect to, advertised to clients through the topology. */
   clientAddress?: string;
+  /** host:port of this node's Redis protocol listener, advertised through gossip (CLUSTER SLOTS, MOVED). */
+  respAddress?: string;
   /** Every other replication knob (hint window, timeouts, sync pacing...). */
   replication?: Partial<ReplicationConfig>;
   /**
@@ -85,6 +87,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   const seedsNow = (typeof seeds === 'function' ? seeds() : seeds).filter((s) => s !== env.address);
   const meta: Record<string, string | number> = { [META.partitions]: partitions };
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
+  if (config.respAddress !== undefined) meta[META.respAddress] = config.respAddress;
   const membership = new SwimMembership(
     { ...env, transport: mux.channel(MessageFamily.gossip) },
     { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip, protocol: protocolRange(config.protocolVersion) },

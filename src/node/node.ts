@@ -45,6 +45,8 @@ export const META = {
   partitions: 'partitions',
   /** host:port clients connect to. */
   clientAddress: 'clientAddress',
+  /** host:port of the member's Redis protocol listener (absent: it has none). */
+  respAddress: 'respAddress',
   ...RING_META,
 } as const;
 
@@ -99,6 +101,8 @@ export interface MemberStatus {
   state: Member['state'];
   incarnation: number;
   clientAddress: string | null;
+  /** host:port of its Redis protocol listener, or null when it has none. */
+  respAddress?: string | null;
   leaving: boolean;
   /** In the ring (holds data): not left, not leaving, same partition count. */
   inRing: boolean;
@@ -406,6 +410,7 @@ export class ShoalNode {
         state: m.state,
         incarnation: m.incarnation,
         clientAddress: typeof m.meta[META.clientAddress] === 'string' ? (m.meta[META.clientAddress] as string) : null,
+        respAddress: typeof m.meta[META.respAddress] === 'string' ? (m.meta[META.respAddress] as string) : null,
         leaving: Boolean(m.meta[META.leaving]),
         inRing: inRing.has(m.name),
         partitionsOwned: owned.get(m.name)?.all ?? 0,
@@ -443,10 +448,16 @@ export class ShoalNode {
     // A member that restarted with another client port keeps its name (and so the ring version):
     // the addresses are checked on every call. No advertised client address means none (''),
     // which clients skip; the peer address would only send them to the node-to-node port.
-    const nodes = placement.members.map((m) => ({ name: m.name, zone: m.zone, clientAddress: String(byName.get(m.name)?.meta[META.clientAddress] ?? '') }));
+    const nodes = placement.members.map((m) => {
+      const meta = byName.get(m.name)?.meta;
+      const node: TopologySnapshot['nodes'][number] = { name: m.name, zone: m.zone, clientAddress: String(meta?.[META.clientAddress] ?? '') };
+      if (typeof meta?.[META.respAddress] === 'string') node.respAddress = meta[META.respAddress] as string;
+      return node;
+    });
     const cached = this.topologyCache;
     const sameRing = cached?.version === placement.version;
-    if (cached && sameRing && cached.nodes.every((n, i) => n.clientAddress === nodes[i]!.clientAddress)) return cached;
+    const sameAddresses = (n: TopologySnapshot['nodes'][number], i: number): boolean => n.clientAddress === nodes[i]!.clientAddress && n.respAddress === nodes[i]!.respAddress;
+    if (cached && sameRing && cached.nodes.every(sameAddresses)) return cached;
     let owners = cached && sameRing ? cached.owners : null;
     if (owners === null) {
       owners = [];

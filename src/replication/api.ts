@@ -87,7 +87,7 @@ export interface TopologySnapshot {
   partitions: number;
   replicas: number;
   /** Members that hold data, with the address clients connect to. */
-  nodes: { name: string; clientAddress: string; zone: string }[];
+  nodes: { name: string; clientAddress: string; zone: string; /** host:port of its Redis protocol listener, when it has one. */ respAddress?: string }[];
   /** owners[p] = names of partition p's preference list, primary first. */
   owners: string[][];
 }

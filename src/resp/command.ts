@@ -5,6 +5,7 @@
  */
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { RespServerState } from './server-state.ts';
+import type { ClusterView } from './cluster-view.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -74,6 +75,11 @@ export interface RespServerContext {
    * run keyspace commands without a listener.
    */
   readonly state?: RespServerState;
+  /**
+   * The node's cluster (members, ring, slot layout) for the CLUSTER commands and MOVED; absent
+   * from a listener without one (tests), which answers CLUSTER as Redis with cluster support off.
+   */
+  readonly cluster?: ClusterView;
 }
 
 /** What INFO's stats section reports about reads; keyspace commands count each key they look up. */

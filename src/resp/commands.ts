@@ -7,11 +7,13 @@
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import { expireCommands } from './expire-commands.ts';
 import { serverCommands } from './server-commands.ts';
+import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   serverCommands,
+  clusterCommands,
   stringCommands,
   expireCommands,
 ];

@@ -9,6 +9,8 @@ import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } f
 import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
 import { RespServerState } from './server-state.ts';
+import type { ClusterView } from './cluster-view.ts';
+import { createRouter } from './redirect.ts';
 
 export interface RespServerOptions {
   keyspace: KeyspaceService;
@@ -22,6 +24,11 @@ export interface RespServerOptions {
    * here (the node coordinates any key, as for the SDK).
    */
   route?: (connection: ConnectionState, spec: CommandSpec, args: Uint8Array[]) => string | null;
+  /**
+   * The node's cluster view (cluster-view.ts): the CLUSTER commands answer from it, and unless
+   * `route` is given, keyed commands are routed by it (redirect.ts: MOVED, CROSSSLOT).
+   */
+  cluster?: ClusterView;
   /** Lines for INFO's `shoal` section (node name, cluster...). */
   describe?: () => Record<string, string | number>;
   /** Per-connection limits; see ConnectionLimits. */
@@ -48,7 +55,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   // are refused as they arrive instead of being buffered up to Redis's 512 MB.
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, maxArgumentBytes: DEFAULT_MAX_VALUE_BYTES, ...options.limits };
   const host = options.host ?? '127.0.0.1';
-  const route = options.route ?? (() => null);
+  const route = options.route ?? (options.cluster === undefined ? () => null : createRouter(options.cluster));
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
   const state = new RespServerState(table, nowMs(), nowMs, options.describe);
@@ -61,6 +68,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     route,
     stats,
     state,
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   };
 
   const server: Server = createServer((socket) => {

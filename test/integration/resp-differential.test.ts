@@ -10,6 +10,9 @@
 // keys for RENAME/MSETNX, expiries far enough away not to pass mid-test).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
@@ -231,6 +234,17 @@ const SCRIPTS: Record<string, Arg[][]> = {
   ],
 };
 
+/**
+ * Keys in different slots, compared with a cluster-enabled redis-server that owns every slot
+ * (the scripts above go to a plain one, which has no slots): RENAME, RENAMENX and MSETNX refuse
+ * them with CROSSSLOT, before even the arity of MSETNX's pairs is checked.
+ */
+const CROSS_SLOT_SCRIPT: Arg[][] = [
+  ['SET', 'a', '1'], ['RENAME', 'a', 'b'], ['RENAMENX', 'a', 'b'], ['RENAME', 'nokey', 'b'], ['MSETNX', 'a', '1', 'b', '2'],
+  ['MSETNX', 'a', '1', 'b'], ['MSETNX', '{s}a', '1', '{s}b'], ['MSETNX', '{s}a', '1', '{s}b', '2'], ['RENAME', '{s}a', '{s}c'],
+  ['RENAME', '{s}c', 'c'], ['GET', '{s}c'], ['GET', 'a'],
+];
+
 // ---------------------------------------------------------------------------------------------
 // The random sequences: a seeded generator of commands over a small key space, so commands meet.
 
@@ -246,11 +260,16 @@ function prng(seed: number): () => number {
   };
 }
 
+/** Five seeds in CI; RESP_DIFF_SEEDS=N runs seeds 1..N for a deeper look on a quiet machine. */
+const SEEDS = Array.from({ length: Number(process.env['RESP_DIFF_SEEDS'] ?? 5) }, (_, i) => i + 1);
+
 function generator(seed: number): () => Arg[] {
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  // Keys share a hash tag, so RENAME and MSETNX never cross slots.
-  const key = (): string => pick(['{g}a', '{g}b', '{g}c', '{g}d']);
+  // RENAME and MSETNX take keys of one hash tag (one slot); the other commands also meet keys of
+  // other partitions, so the per-partition fan-out of DEL/EXISTS/MGET/MSET is exercised.
+  const tagged = (): string => pick(['{g}a', '{g}b', '{g}c', '{g}d']);
+  const key = (): string => pick(['{g}a', '{g}b', '{g}c', '{g}d', 'p', 'q']);
   const int = (): string => pick(['0', '1', '-1', '7', '-0', ' 3', '+2', '100', '2.5', LONG_MAX, LONG_MIN, '9223372036854775806', 'x', '']);
   const float = (): string => pick(['0.1', '-0.2', '1e3', '3', '-3.75', '0x1p-2', '1e-20', 'inf', 'nan', ' 1', '1.5e300', '123456789.123456789']);
   const value = (): string => pick(['', 'v', '10', '-5', '3.14', 'hello world', '9223372036854775807', '1e3']);
@@ -270,7 +289,7 @@ function generator(seed: number): () => Arg[] {
     () => ['GETEX', key(), ...pick([[], ['PERSIST'], ['EX', seconds()], ['PXAT', '1'], ['EXAT', '4000000000'], ['PERSIST', 'EX', '1']])],
     () => ['MGET', key(), key(), key()],
     () => ['MSET', key(), value(), key(), value()],
-    () => ['MSETNX', key(), value(), key(), value()],
+    () => ['MSETNX', tagged(), value(), tagged(), value()],
     () => ['APPEND', key(), value()],
     () => ['STRLEN', key()],
     () => ['GETRANGE', key(), int(), int()],
@@ -280,7 +299,7 @@ function generator(seed: number): () => Arg[] {
     () => ['INCRBY', key(), int()],
     () => ['DECRBY', key(), int()],
     () => ['INCRBYFLOAT', key(), float()],
-    () => ['DEL', key(), key()],
+    () => ['DEL', key(), key(), key()],
     () => ['UNLINK', key()],
     () => ['EXISTS', key(), key()],
     () => ['TYPE', key()],
@@ -289,15 +308,15 @@ function generator(seed: number): () => Arg[] {
     () => [pick(['EXPIREAT', 'PEXPIREAT']), key(), pick(['4000000000', '4000000000000', '1', '-5']), ...pick([[], ['GT'], ['LT']])],
     () => [pick(['TTL', 'EXPIRETIME']), key()],
     () => ['PERSIST', key()],
-    () => [pick(['RENAME', 'RENAMENX']), key(), key()],
+    () => [pick(['RENAME', 'RENAMENX']), tagged(), tagged()],
   ];
   return () => pick(makers)();
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+function startRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -313,22 +332,30 @@ function startRedis(port: number): Promise<ChildProcess> {
 const show = (args: Arg[]): string => args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${Buffer.from(a).toString('hex')}>`)).join(' ');
 
 test('Shoal answers the string and expiry commands byte for byte as redis-server 7.0', { timeout: 120_000 }, async (t) => {
-  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const [redisPort, clusterRedisPort, clientPort, peerPort, respPort] = await freePorts(5);
   const redis = await startRedis(redisPort!);
   t.after(() => redis.kill('SIGKILL'));
+  const clusterDir = mkdtempSync(join(tmpdir(), 'shoal-diff-'));
+  const clusterRedis = await startRedis(clusterRedisPort!, ['--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'), '--dir', clusterDir]);
+  t.after(() => {
+    clusterRedis.kill('SIGKILL');
+    rmSync(clusterDir, { recursive: true, force: true });
+  });
   const shoal = new DaemonProcess({ name: 'diff', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort)] });
   t.after(() => shoal.stop());
   await shoal.start();
   const toRedis = await RawConnection.open(redisPort!);
+  const toClusterRedis = await RawConnection.open(clusterRedisPort!);
   const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
   t.after(() => {
     toRedis.close();
+    toClusterRedis.close();
     toShoal.close();
   });
 
   const mismatches: string[] = [];
-  const both = async (args: Arg[], where: string): Promise<void> => {
-    const [fromRedis, fromShoal] = [await toRedis.command(args), await toShoal.command(args)];
+  const both = async (args: Arg[], where: string, reference = toRedis): Promise<void> => {
+    const [fromRedis, fromShoal] = [await reference.command(args), await toShoal.command(args)];
     if (fromRedis === fromShoal) return;
     const name = typeof args[0] === 'string' ? args[0].toUpperCase() : '';
     if (differenceFor(name, args)?.same(fromRedis, fromShoal)) return;
@@ -342,9 +369,17 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
       commands++;
     }
   }
-  for (const seed of [1, 2, 3, 4, 5]) {
+  assert.equal(await toClusterRedis.command(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']), '+OK\r\n');
+  await until('the cluster-enabled redis-server to own its slots', async () => ((await toClusterRedis.command(['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : undefined), 20_000);
+  await both(['DEL', 'a', 'b', 'c', '{s}a', '{s}b', '{s}c'], 'cross-slot');
+  await toClusterRedis.command(['FLUSHALL']);
+  for (const args of CROSS_SLOT_SCRIPT) {
+    await both(args, 'cross-slot', toClusterRedis);
+    commands++;
+  }
+  for (const seed of SEEDS) {
     const next = generator(seed);
-    await both(['DEL', '{g}a', '{g}b', '{g}c', '{g}d'], `seed ${seed}`);
+    await both(['DEL', '{g}a', '{g}b', '{g}c', '{g}d', 'p', 'q'], `seed ${seed}`);
     for (let i = 0; i < 200; i++) {
       await both(next(), `seed ${seed} step ${i}`);
       commands++;

@@ -81,6 +81,14 @@ test('incrbyfloat: Redis 7.0.15 replies (80-bit long double, %.17Lf, zeros cut)'
     ['0', '00012', '12'],
     ['0', '1E3', '1000'],
     ['0', '0X1P4', '16'],
+    // Boundaries of the 80-bit format, as redis-server 7.0.15 answers them.
+    ['0', '1.8225997659412373013e-4951', '0'],
+    ['0', '0x1.8p-16446', '0'],
+    ['0', '0.000000000000000015', '0.00000000000000002'],
+    ['0', '0.000000000000000025', '0.00000000000000002'],
+    ['0', '9999999999999999999.999999999999999995', '10000000000000000000'],
+    ['0', '0e99999999999', '0'],
+    ['0', '0x' + 'f'.repeat(40), '1461501637330902918203684832716283019655932542976'],
     [
       '0',
       '1.7976931348623157e308',
@@ -96,10 +104,12 @@ test('incrbyfloat: Redis 7.0.15 replies (80-bit long double, %.17Lf, zeros cut)'
 });
 
 test('incrbyfloat: invalid floats and infinite results', () => {
+  for (const by of ['1.8225997659412373012e-4951', '0x1p-16446', '1.1897314953572317651e+4932', '1e-99999999999']) assert.equal(incrFloat('0', by), 'error:not-float', by);
   for (const by of [' 1', '1 ', 'nan', '1e-5000', '1e5000', '0x', '1.19e4932', 'infin', '1e', '.', '', 'abc', '1e-4952', '0x1p']) assert.equal(incrFloat('0', by), 'error:not-float', by);
   for (const by of ['inf', 'INFINITY', '-infinity']) assert.equal(incrFloat('0', by), 'error:nan-or-infinity', by);
   assert.equal(incrFloat('abc', '1'), 'error:not-float');
   assert.equal(incrFloat('1.18973149535723176502e+4932', '1.18973149535723176502e+4932'), 'error:nan-or-infinity');
+  assert.equal(incrFloat('-1e4932', '-1e4932'), 'error:nan-or-infinity');
 });
 
 test('long double: subnormals and rounding stay exact', () => {

@@ -274,3 +274,16 @@ test('reads count keyspace hits and misses (INFO stats), writes do not', () => {
   run('GETSET', 'c', 'x');
   assert.deepEqual(stats, { keyspaceHits: 2, keyspaceMisses: 3 });
 });
+
+test('RENAME, RENAMENX and MSETNX across slots answer CROSSSLOT; MGET, MSET, DEL, EXISTS work across them', () => {
+  const { run } = server();
+  const crossSlot = err("CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(run('MSET', 'a', '1', 'b', '2'), OK);
+  assert.equal(run('RENAME', 'a', 'b'), crossSlot);
+  assert.equal(run('RENAMENX', 'a', 'b'), crossSlot);
+  assert.equal(run('MSETNX', 'x', '1', 'y', '2'), crossSlot);
+  assert.equal(run('MSETNX', 'x', '1', 'y'), crossSlot, 'the slot check comes before the pairs check, as in Redis Cluster');
+  assert.equal(run('MGET', 'a', 'b'), `*2\r\n${bulk('1')}${bulk('2')}`);
+  assert.equal(run('EXISTS', 'a', 'b', 'c'), int(2));
+  assert.equal(run('DEL', 'a', 'b', 'c'), int(2));
+});
