@@ -39,8 +39,17 @@ const onlyIndex = argv.indexOf('--only');
 const only = (onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '') : Object.keys(TARGETS).join(',')).split(',') as TargetName[];
 for (const name of only) if (!Object.hasOwn(TARGETS, name)) throw new Error(`--only: unknown target "${name}" (known: ${Object.keys(TARGETS).join(', ')})`);
 
-/** Requests per redis-benchmark test: enough for a few seconds per test on a loaded 2-core machine. */
-const REQUESTS = quick ? { 1: 20_000, 16: 50_000 } : { 1: 100_000, 16: 400_000 };
+/**
+ * Requests per redis-benchmark run (it has no time limit, only a count). Without pipelining a
+ * fixed count (MSET writes 10 keys a request: fewer); with pipelining, about PIPELINED_SECONDS at
+ * three times the rate the same target reached on the same test without pipelining, within
+ * bounds, so that a slow target does not stretch the run to an hour nor a fast one finish in a
+ * blink.
+ */
+const REQUESTS = quick
+  ? { unpipelined: 10_000, unpipelinedMset: 5_000, min: 10_000, max: 100_000 }
+  : { unpipelined: 50_000, unpipelinedMset: 20_000, min: 20_000, max: 400_000 };
+const PIPELINED_SECONDS = quick ? 2 : 5;
 const OPEN_LOOP_SECONDS = quick ? 2 : 5;
 
 interface Row {
@@ -87,6 +96,13 @@ function runOpenLoop(endpoint: Endpoint, rate: number): Promise<OpenLoopResult> 
 }
 
 const testName = (r: TestResult): string => r.test.split(' ')[0]!;
+
+function requestsFor(rows: Row[], target: TargetName, pipeline: number, test: string): number {
+  if (pipeline === 1) return test === 'mset' ? REQUESTS.unpipelinedMset : REQUESTS.unpipelined;
+  const unpipelined = find(rows, target, 1, test);
+  if (!unpipelined) return REQUESTS.min;
+  return Math.min(REQUESTS.max, Math.max(REQUESTS.min, Math.round(unpipelined.rps * 3 * PIPELINED_SECONDS)));
+}
 const fixed = (n: number | undefined, digits = 2): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
 function find(rows: Row[], target: TargetName, pipeline: number, test: string): TestResult | undefined {
@@ -175,7 +191,7 @@ async function main(): Promise<void> {
           // One redis-benchmark per test, in this order (SET fills the keys GET reads): it exits at
           // the first error reply, which must not cost the other tests their figures.
           for (const test of TESTS) {
-            const settings: BenchmarkSettings = { tests: [test], clients: 50, pipeline, requests: REQUESTS[pipeline], valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
+            const settings: BenchmarkSettings = { tests: [test], clients: 50, pipeline, requests: requestsFor(rows, target, pipeline, test), valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
             process.stderr.write(`${TARGETS[target].label}: redis-benchmark -t ${test} -P ${pipeline}\n`);
             try {
               for (const result of await runRedisBenchmark(servers.resp[0]!, settings)) rows.push({ target, pipeline, result });
@@ -235,7 +251,7 @@ async function main(): Promise<void> {
     quick,
     seconds: Math.round((Date.now() - startedAt) / 1000),
     machine: { cpus: cpus().length, loadavg: loadavg().map((l) => Math.round(l * 100) / 100), node: process.version, redis: version },
-    settings: { clients: 50, valueBytes: 100, keyspace: 100_000, requests: REQUESTS, openLoopSeconds: OPEN_LOOP_SECONDS },
+    settings: { clients: 50, valueBytes: 100, keyspace: 100_000, requests: REQUESTS, pipelinedSeconds: PIPELINED_SECONDS, openLoopSeconds: OPEN_LOOP_SECONDS },
     results: rows.map(({ target, pipeline, result }) => ({ target, pipeline, ...result, test: testName(result), xRedis: ratioTo(rows, 'redis', target, pipeline, result) })),
     openLoop: openLoops,
     targets: checks,
