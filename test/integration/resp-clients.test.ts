@@ -1,13 +1,15 @@
 /**
  * Real Redis clients against a real 3-node Shoal cluster (daemons as child processes, N=3, R=W=2,
- * each with its RESP port): ioredis (one node, and `Redis.Cluster` with default options),
- * node-redis (`createClient`, `createCluster`) and redis-cli (plain and `-c`) run a mixed workload
- * with every reply checked, before, during and after one node's restart; `redis-cli --pipe` mass
- * insertion. One cluster is shared by all the cases, which run in order.
+ * each with its RESP port): the cluster clients (ioredis `Redis.Cluster` and node-redis
+ * `createCluster` with default options, `redis-cli -c`) run a mixed workload with every reply
+ * checked (resp-workload.ts), before, while and after one node is stopped; the plain clients
+ * (ioredis `new Redis`, node-redis `createClient`, `redis-cli`) run it against single nodes;
+ * `redis-cli --pipe` inserts 10,000 keys. One cluster is shared by all the cases, which run in
+ * order (about 15 seconds).
  *
- * With N=3 on three nodes every node owns every key, so a client that knows nothing of Redis
- * Cluster never meets a MOVED; cluster clients still route each slot to its primary as CLUSTER
- * SLOTS lists it.
+ * With N=3 on three nodes every node owns every key. Issue 13 has a node answer MOVED only for a
+ * key it does not own, so a plain client (and --pipe) is served whatever the key; cluster clients
+ * still route each slot to its primary as CLUSTER SLOTS lists it.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
