@@ -40,16 +40,15 @@ const only = (onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '') : Object.keys(TARGETS
 for (const name of only) if (!Object.hasOwn(TARGETS, name)) throw new Error(`--only: unknown target "${name}" (known: ${Object.keys(TARGETS).join(', ')})`);
 
 /**
- * Requests per redis-benchmark run (it has no time limit, only a count). Without pipelining a
- * fixed count (MSET writes 10 keys a request: fewer); with pipelining, about PIPELINED_SECONDS at
- * three times the rate the same target reached on the same test without pipelining, within
- * bounds, so that a slow target does not stretch the run to an hour nor a fast one finish in a
- * blink.
+ * redis-benchmark stops after a count of requests, not a time, and Shoal's rates differ by two
+ * orders of magnitude between tests (a replicated INCR against a GET). So each test runs first as
+ * a short probe (10 requests per client per pipelined batch), and then, sized from the probe's
+ * rate, for about SECONDS_PER_TEST (within bounds); the probe's own figures are discarded unless
+ * the measured run would be hardly longer.
  */
-const REQUESTS = quick
-  ? { unpipelined: 10_000, unpipelinedMset: 5_000, min: 10_000, max: 100_000 }
-  : { unpipelined: 50_000, unpipelinedMset: 20_000, min: 20_000, max: 400_000 };
-const PIPELINED_SECONDS = quick ? 2 : 5;
+const SECONDS_PER_TEST = quick ? 2 : 5;
+const REQUESTS = { min: 2_000, max: 500_000 };
+const CLIENTS = 50;
 const OPEN_LOOP_SECONDS = quick ? 2 : 5;
 
 interface Row {
@@ -97,11 +96,14 @@ function runOpenLoop(endpoint: Endpoint, rate: number): Promise<OpenLoopResult> 
 
 const testName = (r: TestResult): string => r.test.split(' ')[0]!;
 
-function requestsFor(rows: Row[], target: TargetName, pipeline: number, test: string): number {
-  if (pipeline === 1) return test === 'mset' ? REQUESTS.unpipelinedMset : REQUESTS.unpipelined;
-  const unpipelined = find(rows, target, 1, test);
-  if (!unpipelined) return REQUESTS.min;
-  return Math.min(REQUESTS.max, Math.max(REQUESTS.min, Math.round(unpipelined.rps * 3 * PIPELINED_SECONDS)));
+/** Runs one test for about SECONDS_PER_TEST, sized by a probe run. */
+async function timedRun(endpoint: Endpoint, base: Omit<BenchmarkSettings, 'requests'>): Promise<TestResult[]> {
+  const probeRequests = CLIENTS * 10 * base.pipeline;
+  const probe = await runRedisBenchmark(endpoint, { ...base, requests: probeRequests });
+  const rps = probe[0]!.rps;
+  const requests = Math.min(REQUESTS.max, Math.max(REQUESTS.min, Math.round(rps * SECONDS_PER_TEST)));
+  if (requests < probeRequests * 1.5) return probe;
+  return runRedisBenchmark(endpoint, { ...base, requests });
 }
 const fixed = (n: number | undefined, digits = 2): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
@@ -191,10 +193,10 @@ async function main(): Promise<void> {
           // One redis-benchmark per test, in this order (SET fills the keys GET reads): it exits at
           // the first error reply, which must not cost the other tests their figures.
           for (const test of TESTS) {
-            const settings: BenchmarkSettings = { tests: [test], clients: 50, pipeline, requests: requestsFor(rows, target, pipeline, test), valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
+            const settings = { tests: [test], clients: CLIENTS, pipeline, valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
             process.stderr.write(`${TARGETS[target].label}: redis-benchmark -t ${test} -P ${pipeline}\n`);
             try {
-              for (const result of await runRedisBenchmark(servers.resp[0]!, settings)) rows.push({ target, pipeline, result });
+              for (const result of await timedRun(servers.resp[0]!, settings)) rows.push({ target, pipeline, result });
             } catch (error) {
               failures.push({ target, error: `${test} -P ${pipeline}: ${(error as Error).message}` });
               process.stderr.write(`  failed: ${(error as Error).message}\n`);
@@ -251,7 +253,7 @@ async function main(): Promise<void> {
     quick,
     seconds: Math.round((Date.now() - startedAt) / 1000),
     machine: { cpus: cpus().length, loadavg: loadavg().map((l) => Math.round(l * 100) / 100), node: process.version, redis: version },
-    settings: { clients: 50, valueBytes: 100, keyspace: 100_000, requests: REQUESTS, pipelinedSeconds: PIPELINED_SECONDS, openLoopSeconds: OPEN_LOOP_SECONDS },
+    settings: { clients: CLIENTS, valueBytes: 100, keyspace: 100_000, secondsPerTest: SECONDS_PER_TEST, requests: REQUESTS, openLoopSeconds: OPEN_LOOP_SECONDS },
     results: rows.map(({ target, pipeline, result }) => ({ target, pipeline, ...result, test: testName(result), xRedis: ratioTo(rows, 'redis', target, pipeline, result) })),
     openLoop: openLoops,
     targets: checks,
