@@ -196,7 +196,11 @@ async function main(): Promise<void> {
             const settings = { tests: [test], clients: CLIENTS, pipeline, valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
             process.stderr.write(`${TARGETS[target].label}: redis-benchmark -t ${test} -P ${pipeline}\n`);
             try {
-              for (const result of await timedRun(servers.resp[0]!, settings)) rows.push({ target, pipeline, result });
+              for (const result of await timedRun(servers.resp[0]!, settings)) {
+                rows.push({ target, pipeline, result });
+                // As it comes, so that an interrupted run still leaves its figures.
+                process.stderr.write(`  ${JSON.stringify(result)}\n`);
+              }
             } catch (error) {
               failures.push({ target, error: `${test} -P ${pipeline}: ${(error as Error).message}` });
               process.stderr.write(`  failed: ${(error as Error).message}\n`);
