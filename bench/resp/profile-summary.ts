@@ -31,6 +31,8 @@ export interface ProfileRow {
   selfMs: number;
   /** Share of the profile's sampled time, in percent. */
   percent: number;
+  /** Share of the busy time (everything but "(idle)"), in percent: where the work went. */
+  percentOfBusy: number;
 }
 
 export interface ProfileSummary {
@@ -72,7 +74,13 @@ export function summariseProfile(profile: CpuProfile, top = 20): ProfileSummary 
   const rows = [...selfUs.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, top)
-    .map((e) => ({ function: e.fn, location: e.location, selfMs: Math.round(e.us / 100) / 10, percent: Math.round((1000 * e.us) / Math.max(1, totalUs)) / 10 }));
+    .map((e) => ({
+      function: e.fn,
+      location: e.location,
+      selfMs: Math.round(e.us / 100) / 10,
+      percent: Math.round((1000 * e.us) / Math.max(1, totalUs)) / 10,
+      percentOfBusy: e.fn === '(idle)' ? 0 : Math.round((1000 * e.us) / Math.max(1, totalUs - idleUs)) / 10,
+    }));
   return { totalMs: Math.round(totalUs / 1000), busyPercent: Math.round((1000 * (totalUs - idleUs)) / Math.max(1, totalUs)) / 10, top: rows };
 }
 
@@ -81,9 +89,10 @@ export function readProfile(path: string): CpuProfile {
 }
 
 export function formatProfile(summary: ProfileSummary): string {
-  const lines = [`sampled ${summary.totalMs} ms, busy ${summary.busyPercent}%`, `${'self ms'.padStart(9)} ${'%'.padStart(5)}  function (location)`];
+  const lines = [`sampled ${summary.totalMs} ms, busy ${summary.busyPercent}%`, `${'self ms'.padStart(9)} ${'%'.padStart(5)} ${'% busy'.padStart(6)}  function (location)`];
   for (const row of summary.top) {
-    lines.push(`${row.selfMs.toFixed(1).padStart(9)} ${row.percent.toFixed(1).padStart(5)}  ${row.function}${row.location ? ` (${row.location})` : ''}`);
+    const busy = row.function === '(idle)' ? '' : row.percentOfBusy.toFixed(1);
+    lines.push(`${row.selfMs.toFixed(1).padStart(9)} ${row.percent.toFixed(1).padStart(5)} ${busy.padStart(6)}  ${row.function}${row.location ? ` (${row.location})` : ''}`);
   }
   return lines.join('\n');
 }
