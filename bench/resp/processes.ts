@@ -1,0 +1,205 @@
+/**
+ * The servers the RESP benchmark measures: redis-server (persistence off) and Shoal daemons run
+ * from the compiled package (packages/server/bin/shoal.js, plain node, as users run it), each on
+ * free loopback ports with its RESP listener on a port of its own. One daemon can run under
+ * `node --cpu-prof`; it writes its profile when it stops (SIGTERM: a graceful exit). Every
+ * process started here is killed by an exit hook should the benchmark die first.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { fetchStatus } from '../../src/cli/target.ts';
+
+export const COMPILED_SHOAL = fileURLToPath(new URL('../../packages/server/bin/shoal.js', import.meta.url));
+const COMPILED_MAIN = fileURLToPath(new URL('../../packages/server/dist/cli/main.js', import.meta.url));
+/** Bounds a hang only: a loaded 2-core machine starts a node in seconds. */
+const STARTUP_TIMEOUT_MS = 60_000;
+const CLUSTER_SLOTS = 16_384;
+
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      // A command the server does not have will not appear by waiting.
+      if (/unknown command/i.test(String(error))) throw new Error(`${what}: ${String(error)}`, { cause: error });
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** Runs one command on a fresh connection and closes it (readiness checks only, not the load). */
+async function ask(port: number, ...command: string[]): Promise<unknown> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
+  r.on('error', () => {}); // refused while the server starts; connect() rejects and says so
+  try {
+    await r.connect();
+    return await r.call(command[0]!, ...command.slice(1));
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface RunningServers {
+  /** The RESP endpoints, one per process. */
+  resp: Endpoint[];
+  /** Process ids, in the order of `resp`. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export function redisVersion(): string | null {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return null;
+  return /v=(\S+)/.exec(probe.stdout)?.[1] ?? 'unknown';
+}
+
+/** redis-server on a free loopback port, persistence off (a cache, as Shoal is). */
+export async function startRedis(): Promise<RunningServers> {
+  const [port] = await freePorts(1);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  started.add(child);
+  await until('redis-server to answer PING', async () => (await ask(port!, 'PING')) === 'PONG');
+  return { resp: [{ host: '127.0.0.1', port: port! }], pids: [child.pid!], stop: () => stopChildren([child], 'SIGKILL') };
+}
+
+export interface ShoalShape {
+  nodes: number;
+  replicas: number;
+  writeQuorum: number;
+  readQuorum: number;
+  /** Run the first node under `node --cpu-prof`, writing its profile into this directory when it stops. */
+  cpuProfileDir?: string;
+}
+
+/** Says how to build when the compiled daemon is missing (the benchmark measures what users run). */
+export function compiledShoalMissing(): string | null {
+  return existsSync(COMPILED_MAIN) ? null : `the compiled daemon is missing (${COMPILED_MAIN}); run \`npm run build\` first (npm run bench:resp does)`;
+}
+
+/**
+ * Starts `shape.nodes` compiled daemons and waits until each sees all the others alive and its
+ * RESP port answers; with more than one node, until every node's CLUSTER SLOTS covers all 16,384
+ * slots (what redis-benchmark --cluster and cluster clients route by).
+ */
+export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
+  const ports = await freePorts(3 * shape.nodes);
+  const children: ChildProcess[] = [];
+  const clientAddresses: string[] = [];
+  const resp: Endpoint[] = [];
+  for (let i = 0; i < shape.nodes; i++) {
+    const [clientPort, peerPort, respPort] = [ports[3 * i]!, ports[3 * i + 1]!, ports[3 * i + 2]!];
+    const profile = i === 0 && shape.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', shape.cpuProfileDir] : [];
+    const child = spawn(
+      process.execPath,
+      [
+        ...profile,
+        COMPILED_SHOAL, 'start',
+        '--name', `resp${i + 1}`,
+        '--port', String(clientPort),
+        '--peer-port', String(peerPort),
+        '--resp-port', String(respPort),
+        '--replicas', String(shape.replicas),
+        '--read-quorum', String(shape.readQuorum),
+        '--write-quorum', String(shape.writeQuorum),
+        '--gossip-profile', 'local',
+        '--shutdown-timeout', '10s',
+        '--max-memory', '512mb',
+        '--log-level', 'warn',
+        '--log-format', 'json',
+        ...(i === 0 ? [] : ['--seeds', `127.0.0.1:${ports[1]}`]),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    started.add(child);
+    children.push(child);
+    clientAddresses.push(`127.0.0.1:${clientPort}`);
+    resp.push({ host: '127.0.0.1', port: respPort });
+  }
+  try {
+    await untilShoalReady(shape, children, clientAddresses, resp);
+  } catch (error) {
+    // A cluster that did not come up must not keep its processes (and CPU) for the rest of the run.
+    await stopChildren(children, 'SIGKILL');
+    throw error;
+  }
+  const stop = async (): Promise<void> => {
+    // The profiled node stops first, gracefully (its profile is written on exit), while its peers
+    // still take its handoff; the rest are disposable.
+    if (shape.cpuProfileDir) await stopChildren(children.slice(0, 1), 'SIGTERM');
+    await stopChildren(children, 'SIGKILL');
+  };
+  return { resp, pids: children.map((c) => c.pid!), stop };
+}
+
+async function untilShoalReady(shape: ShoalShape, children: ChildProcess[], clientAddresses: string[], resp: Endpoint[]): Promise<void> {
+  await until(`${shape.nodes} Shoal nodes to see each other`, async () => {
+    for (const child of children) if (child.exitCode !== null) throw new Error(`a Shoal node exited with status ${child.exitCode}`);
+    for (const address of clientAddresses) {
+      const status = await fetchStatus(address, 1000);
+      if (!status.joined || status.catchingUp > 0 || status.members.filter((m) => m.state === 'alive').length !== shape.nodes) return false;
+    }
+    return true;
+  });
+  await until('every RESP port to answer PING', async () => {
+    for (const endpoint of resp) if ((await ask(endpoint.port, 'PING')) !== 'PONG') return false;
+    return true;
+  });
+  if (shape.nodes > 1) {
+    await until('every node to list all 16384 slots in CLUSTER SLOTS', async () => {
+      for (const endpoint of resp) if (slotsCovered(await ask(endpoint.port, 'CLUSTER', 'SLOTS')) !== CLUSTER_SLOTS) return false;
+      return true;
+    });
+  }
+}
+
+/** How many slots a CLUSTER SLOTS reply ([[start, end, [host, port, id], ...], ...]) covers. */
+export function slotsCovered(reply: unknown): number {
+  if (!Array.isArray(reply)) return 0;
+  let covered = 0;
+  for (const range of reply) {
+    if (!Array.isArray(range) || typeof range[0] !== 'number' || typeof range[1] !== 'number') return 0;
+    covered += range[1] - range[0] + 1;
+  }
+  return covered;
+}
+
+/**
+ * SIGKILL for disposable benchmark data; SIGTERM when a profile must be written on the way out
+ * (then SIGKILL after a bound, so a stuck stop cannot hang the run).
+ */
+async function stopChildren(children: ChildProcess[], signal: NodeJS.Signals): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill(signal);
+        }),
+    ),
+  );
+  for (const child of children) started.delete(child);
+}
