@@ -38,14 +38,16 @@ export const ALLOWED_IMPORTS = {
   actors: ['protocol', 'runtime'],
   replication: ['actors', 'protocol', 'ring', 'runtime', 'store'],
   node: ['actors', 'gossip', 'protocol', 'replication', 'ring', 'runtime', 'store'],
-  sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'store'],
+  sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
   transport: ['protocol', 'runtime'],
-  server: ['protocol', 'replication', 'ring', 'runtime'],
-  resp: ['protocol', 'replication', 'ring', 'runtime'],
+  // TLS contexts, users and ACLs, the gossip keyring, encryption at rest (docs/SECURITY.md).
+  security: ['protocol', 'runtime'],
+  server: ['protocol', 'replication', 'ring', 'runtime', 'security'],
+  resp: ['protocol', 'replication', 'ring', 'runtime', 'security'],
   // The SDK hashes keys as the nodes do (ring) and shares the request vocabulary (replication/api types).
   client: ['protocol', 'replication', 'ring', 'runtime'],
-  daemon: ['gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'server', 'store', 'transport'],
-  cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'server', 'sim', 'store', 'transport'],
+  daemon: ['gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'store', 'transport'],
+  cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'sim', 'store', 'transport'],
 };
 
 const FOLDERS = Object.keys(ALLOWED_IMPORTS);
