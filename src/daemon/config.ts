@@ -9,9 +9,11 @@
  * CLI, knows what its values mean.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { parseSeedAddress } from './seeds.ts';
-import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
+import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
+import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
 export interface DaemonConfig {
@@ -39,6 +41,12 @@ export interface DaemonConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
   shutdownTimeoutMs: number;
+  /** Absolute path of the node's data directory (created at start). */
+  dataDir: string;
+  /** The keys files in dataDir are sealed with (UNKEYED when none is configured). */
+  atRestKeys: AtRestKeys;
+  /** Where atRestKeys came from, for the log: a file, the environment, or none. */
+  atRestKeySource: string;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -75,7 +83,7 @@ export function resolveConfig(sources: ConfigSources): DaemonConfig {
   const fromEnv = readEnv(sources.env);
   const configGiven = fromFlags.config ?? fromEnv.config;
   const fromFile = configGiven === undefined ? {} : readConfigFile(configGiven.value as string, configGiven.where);
-  return validate({ ...fromFile, ...fromEnv, ...fromFlags }, sources.isTerminal ?? false);
+  return validate({ ...fromFile, ...fromEnv, ...fromFlags }, sources.isTerminal ?? false, sources.env);
 }
 
 /**
@@ -138,7 +146,7 @@ function readEnv(env: NodeJS.ProcessEnv): Partial<Record<OptionName, Given>> {
     if (text === undefined || text === '') continue;
     out[name] = { value: parseOption(name, text, where.env(name)), where: where.env(name) };
   }
-  const known = new Set([...OPTION_NAMES.map(envName), ...CLIENT_ENV_VARIABLES]);
+  const known = new Set([...OPTION_NAMES.map(envName), ...CLIENT_ENV_VARIABLES, ...Object.values(SECRET_ENV_VARIABLES)]);
   for (const key of Object.keys(env)) {
     if (key.startsWith('SHOAL_') && !known.has(key)) {
       throw new ConfigError(`unknown environment variable ${key}; known: ${[...known].join(', ')}`);
@@ -184,7 +192,7 @@ function fileText(at: string, spec: OptionSpec, value: unknown): string {
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
 
-function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean): DaemonConfig {
+function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean, env: NodeJS.ProcessEnv): DaemonConfig {
   const has = (name: OptionName): boolean => given[name] !== undefined;
   const get = <T extends Value>(name: OptionName): T => {
     const g = given[name];
@@ -220,8 +228,10 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     const problem = parseSeedAddress(seed).problem;
     if (problem !== undefined) throw new ConfigError(`${origin('seeds')}: seed "${seed}" ${problem}`);
   }
+  const name = has('name') ? get<string>('name') : (parseOption('name', `${hostname()}-${port}`, '--name (by default HOSTNAME-PORT)') as string);
+  const { keys: atRestKeys, source: atRestKeySource } = readAtRestKeys(has('data-key-file') ? { path: get<string>('data-key-file'), origin: origin('data-key-file') } : null, env);
   return {
-    name: has('name') ? get<string>('name') : (parseOption('name', `${hostname()}-${port}`, '--name (by default HOSTNAME-PORT)') as string),
+    name,
     cluster: get('cluster'),
     host,
     advertiseHost,
@@ -241,5 +251,29 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     logLevel: get('log-level'),
     logFormat: has('log-format') ? get('log-format') : isTerminal ? 'pretty' : 'json',
     shutdownTimeoutMs: get('shutdown-timeout'),
+    dataDir: resolve(has('data-dir') ? get<string>('data-dir') : `.shoal/data/${name}`),
+    atRestKeys,
+    atRestKeySource,
   };
+}
+
+/** At-rest keys from --data-key-file, else $SHOAL_DATA_KEY, else none (UNKEYED). */
+function readAtRestKeys(file: { path: string; origin: string } | null, env: NodeJS.ProcessEnv): { keys: AtRestKeys; source: string } {
+  const variable = SECRET_ENV_VARIABLES.dataKey;
+  try {
+    if (file !== null) {
+      let text: string;
+      try {
+        text = readFileSync(file.path, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read the at-rest key file ${file.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (given by ${file.origin})`);
+      }
+      return { keys: parseAtRestKeys(text, `the at-rest key file ${file.path} (${file.origin})`), source: `file ${file.path}` };
+    }
+    const text = env[variable];
+    if (text !== undefined && text !== '') return { keys: parseAtRestKeys(text, `$${variable}`), source: `$${variable}` };
+  } catch (e) {
+    throw e instanceof ConfigError ? e : new ConfigError((e as Error).message);
+  }
+  return { keys: UNKEYED, source: 'none (files are integrity-checked, not encrypted)' };
 }

@@ -15,6 +15,7 @@ import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
+import { ensureDataDir } from './data-dir.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 
@@ -65,6 +66,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Checked first so that a busy client port fails before this node joins anybody's cluster.
   await probePort(config.host, config.port, 'client', '--port');
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
+  ensureDataDir(config.dataDir);
+  log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.

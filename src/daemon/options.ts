@@ -88,6 +88,15 @@ export const DAEMON_OPTIONS = {
   'gossip-profile': { kind: 'choice', description: 'membership timing profile', default: 'lan', choices: ['lan', 'wan', 'local'] },
   'log-level': { kind: 'choice', description: 'least severe log level written', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] },
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },
+  'data-dir': {
+    kind: 'string',
+    description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring), every file sealed (docs/SECURITY.md)',
+    defaultText: '.shoal/data/NAME under the working directory',
+  },
+  'data-key-file': {
+    kind: 'string',
+    description: 'file of at-rest keys (32 bytes as hex or base64, one per line, the first seals); else $SHOAL_DATA_KEY; else files are integrity-checked, not encrypted',
+  },
   'shutdown-timeout': {
     kind: 'duration',
     description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1',
@@ -116,6 +125,12 @@ export function envName(option: string): string {
 
 /** The command-line tools' own variable (which node `shoal status` and friends talk to), not the daemon's. */
 export const CLIENT_ENV_VARIABLES: readonly string[] = ['SHOAL_NODE'];
+
+/** Secrets the daemon reads from the environment only (never a flag: flags show in `ps`). */
+export const SECRET_ENV_VARIABLES = {
+  /** At-rest keys, as in a --data-key-file. */
+  dataKey: 'SHOAL_DATA_KEY',
+} as const;
 
 /** The default in words: the literal default, how it is computed, or '' for none. */
 export function defaultText(spec: OptionSpec): string {

@@ -5,6 +5,9 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
@@ -106,6 +109,18 @@ export class DaemonProcess {
     return this.child?.pid;
   }
 
+  /** This process's --data-dir: its own temporary directory, kept across restarts, removed when the test process exits. */
+  private dataDir: string | null = null;
+
+  private ownDataDir(): string {
+    if (this.dataDir === null) {
+      const dir = mkdtempSync(join(tmpdir(), `shoal-${this.spec.name}-`));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      this.dataDir = dir;
+    }
+    return this.dataDir;
+  }
+
   /** Spawns the process and resolves once it logs that it is ready (rejects if it exits first). */
   async start(timeoutMs = 60_000): Promise<void> {
     const s = this.spec;
@@ -121,6 +136,8 @@ export class DaemonProcess {
       '--log-level', 'info',
       '--max-memory', '32mb',
       ...(s.seeds.length > 0 ? ['--seeds', s.seeds.join(',')] : []),
+      // Concurrent test files start nodes with the same names: each gets its own data directory.
+      ...(s.extra.includes('--data-dir') ? [] : ['--data-dir', this.ownDataDir()]),
       ...s.extra,
     ];
     this.logs = [];
