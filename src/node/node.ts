@@ -216,7 +216,7 @@ export class ShoalNode {
       isAlive: (name) => this.alive.get(name) === true,
       isRefused: (name) => this.refused.has(name),
       isLeaving: () => this.leaving,
-      onPlacement: (previous, next) => this.onPlacement(previous, next),
+      onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
     this.startedMs = env.clock.monoMs();
@@ -613,10 +613,10 @@ export class ShoalNode {
   }
 
   /** Each ring the lifecycle installs: sync starts catch-ups and handoffs, servers tell their clients. */
-  private onPlacement(previous: Placement | null, next: Placement): void {
+  private onPlacement(previous: Placement | null, next: Placement, withoutSelf: Placement | null): void {
     for (const listener of [...this.topologyListeners]) listener(next.version);
     this.host.applyEpochs();
-    this.sync.onPlacement(previous, next);
+    this.sync.onPlacement(previous, next, withoutSelf);
   }
 
   /**

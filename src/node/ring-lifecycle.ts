@@ -66,8 +66,12 @@ export interface RingLifecycleOptions {
   isRefused(name: string): boolean;
   /** Whether this node is leaving (its ring drops it). */
   isLeaving(): boolean;
-  /** Called after each ring this node installs (`previous` null for the first). */
-  onPlacement(previous: Placement | null, next: Placement): void;
+  /**
+   * Called after each ring this node installs (`previous` null for the first). With the first,
+   * `withoutSelf` is the ring of the other members alone: the ring the cluster used before this
+   * node (re)joined, so its owners are where the data this node now owns is (null when alone).
+   */
+  onPlacement(previous: Placement | null, next: Placement, withoutSelf: Placement | null): void;
 }
 
 /** A request's refusal: the ring the replica has moved to, and the partition's owners in it. */
@@ -282,7 +286,11 @@ export class RingLifecycle {
     // still choosing their claim seeds would hold the first ring back: see tryInstallFirstRing.)
     if (members.length === 1) this.confirmed = true;
     // The first ring has no predecessor worth a joint quorum: it was built before the node joined.
-    this.install(buildPlacement(members, this.o.partitions, this.o.replicas), null);
+    // Its catch-up still needs the owners the cluster used without this node (with N = 1 they are
+    // nobody else in the new ring: the node would call itself caught up while they hand off).
+    const others = members.filter((m) => m.name !== this.selfName());
+    const withoutSelf = others.length > 0 ? buildPlacement(others, this.o.partitions, this.o.replicas) : null;
+    this.install(buildPlacement(members, this.o.partitions, this.o.replicas), null, withoutSelf);
   }
 
   /** Live peers of this cluster (same Q) that have not chosen their claim seed yet. */
@@ -332,7 +340,7 @@ export class RingLifecycle {
   }
 
   /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */
-  private install(next: Placement, previous: Placement | null): void {
+  private install(next: Placement, previous: Placement | null, withoutSelf: Placement | null = null): void {
     const epochs = this.epochs.slice();
     const onlyThere = new Set<string>();
     if (previous !== null) {
@@ -353,7 +361,7 @@ export class RingLifecycle {
     this.epochs = epochs;
     this.placementNow = next;
     this.retirePreviousIfPassed();
-    this.o.onPlacement(previous, next);
+    this.o.onPlacement(previous, next, withoutSelf);
   }
 }
 

@@ -107,7 +107,12 @@ export class PartitionSync {
    * up from their previous owners (on a restart: from the other owners), partitions no longer
    * owned start handing off, and sources that left the cluster are forgotten.
    */
-  onPlacement(previous: Placement | null, next: Placement): void {
+  /**
+   * A new ring: catch up what this node gained, hand off what it lost. For the first ring
+   * (`previous` null) the sources of a gained partition are its other owners and its owners in
+   * `withoutSelf`, the ring the cluster used before this node (re)joined.
+   */
+  onPlacement(previous: Placement | null, next: Placement, withoutSelf: Placement | null = null): void {
     const self = this.ctx.selfName;
     const stillMembers = new Set(next.members.map((m) => m.name));
     for (let p = 0; p < next.partitions; p++) {
@@ -116,7 +121,8 @@ export class PartitionSync {
       const ownedBefore = previous !== null && previous.owners(p).includes(self);
       const existing = this.host.partitions.get(p);
       if (ownsNow && !ownedBefore) {
-        this.host.hold(p).catchUpFrom((previous ? previous.owners(p) : owners).filter((source) => source !== self));
+        const sources = previous ? previous.owners(p) : [...new Set([...owners, ...(withoutSelf?.owners(p) ?? [])])];
+        this.host.hold(p).catchUpFrom(sources.filter((source) => source !== self));
       } else if (ownsNow && existing && !existing.ready) {
         // Still catching up when the ring changed: the view it started from may have been partial
         // (a restarted node hears of its cluster member by member), so the owners of the new ring

@@ -35,7 +35,9 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPendingReplyBytes: 1024 * 1024,
-  maxCommandsInFlight: 1024,
+  // Each one is a quorum request to the replicas: a client pipelining thousands (redis-cli --pipe)
+  // gets them answered in waves rather than queued all at once behind each other until they time out.
+  maxCommandsInFlight: 128,
   maxArgumentBytes: 512 * 1024 * 1024,
 };
 

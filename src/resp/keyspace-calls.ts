@@ -28,6 +28,37 @@ export function replyError(reply: ReplyWriter, done: () => void, text: string): 
   done();
 }
 
+/**
+ * Calls one command keeps unanswered at most: a 10,000-key MGET or MSET goes out in waves instead
+ * of all at once, so it does not flood the replicas (and time out its own reads) on a busy node,
+ * nor crowd out other clients' requests.
+ */
+export const MAX_CALLS_IN_FLIGHT = 128;
+
+/**
+ * Starts call(0), call(1), ... call(count - 1) in order, at most MAX_CALLS_IN_FLIGHT unanswered at
+ * once; each call must invoke its `answered` exactly once (synchronously is fine: no recursion).
+ */
+export function fanOut(count: number, call: (index: number, answered: () => void) => void): void {
+  let next = 0;
+  let inFlight = 0;
+  let pumping = false;
+  const answered = (): void => {
+    inFlight--;
+    pump();
+  };
+  const pump = (): void => {
+    if (pumping) return; // an answer arrived inside a call: the loop below goes on
+    pumping = true;
+    while (inFlight < MAX_CALLS_IN_FLIGHT && next < count) {
+      inFlight++;
+      call(next++, answered);
+    }
+    pumping = false;
+  };
+  pump();
+}
+
 /** Gathers `count` callbacks; the first error wins and is reported once, after all have answered. */
 function gather<T>(count: number, finish: (error: KvError | null, results: T[]) => void): (index: number) => (error: KvError | null, result?: T) => void {
   const results = new Array<T>(count);
@@ -59,7 +90,12 @@ export function readKeys(ctx: CommandContext, keys: Uint8Array[], reply: ReplyWr
     countLookups(ctx, hits, results.length - hits);
     then(results);
   });
-  keys.forEach((key, i) => ctx.server.keyspace.get(key, {}, answer(i)));
+  fanOut(keys.length, (i, answered) =>
+    ctx.server.keyspace.get(keys[i]!, {}, (error, result) => {
+      answered();
+      answer(i)(error, result);
+    }),
+  );
 }
 
 /**
@@ -147,7 +183,12 @@ export function rmwSumByPartition(ctx: CommandContext, keys: Uint8Array[], op: R
     reply.integer(sum);
     done();
   });
-  groups.forEach((group, i) => ctx.server.keyspace.rmw(group, op, {}, answer(i)));
+  fanOut(groups.length, (i, answered) =>
+    ctx.server.keyspace.rmw(groups[i]!, op, {}, (error, result) => {
+      answered();
+      answer(i)(error, result);
+    }),
+  );
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   wrongArity,
 } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { commandSpec, countLookups, inOneSlot, isHit, readKey, readKeys, replyError, replyRmw, runRmw } from './keyspace-calls.ts';
+import { commandSpec, countLookups, fanOut, inOneSlot, isHit, readKey, readKeys, replyError, replyRmw, runRmw } from './keyspace-calls.ts';
 
 const spec = commandSpec;
 
@@ -156,8 +156,9 @@ const mset = spec('mset', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow
   // One plain write per key, across partitions: not atomic (a failure leaves the others written).
   let pending = keys.length;
   let failure: string | null = null;
-  keys.forEach((key, i) =>
-    ctx.server.keyspace.set(key, values[i]!, {}, (error) => {
+  fanOut(keys.length, (i, answered) =>
+    ctx.server.keyspace.set(keys[i]!, values[i]!, {}, (error) => {
+      answered();
       if (error !== null) failure ??= kvErrorText(error);
       if (--pending > 0) return;
       if (failure !== null) reply.error(failure);

@@ -79,14 +79,8 @@ function scanAcrossRingChanges(replicas: number) {
   return { sim, seen, retries, via };
 }
 
-// N=1 is a known failure outside the scan: a joining node's first ring gives the partitions it
-// takes over no catch-up source (sync.ts onPlacement: no previous ring, and no other owner at N=1),
-// so it calls itself ready while the old holder is still handing the keys to it; GET misses those
-// keys in the same window. It runs as a todo until sync.ts gives such a joiner its sources.
-const KNOWN = new Map([[1, 'a joiner at N=1 is ready before the handoff reaches it (sync.ts); GET misses the same keys']]);
-
 for (const replicas of [1, 2, 3]) {
-  test(`a scan during a join and a graceful leave (N=${replicas}) returns every key at least once`, { todo: KNOWN.get(replicas) }, () => {
+  test(`a scan during a join and a graceful leave (N=${replicas}) returns every key at least once`, () => {
     const { sim, seen, via } = scanAcrossRingChanges(replicas);
     const missing = Array.from({ length: KEYS }, (_, i) => `key:${i}`).filter((k) => !seen.has(k));
     assert.deepEqual(missing, [], 'every key that existed throughout was returned');
