@@ -7,7 +7,8 @@
  * A sealed datagram:
  *
  *   byte 0      0xE5 (sealed, version 1)
- *   byte 1      kind: 0 a node datagram, 1 a keyring admin request, 2 a keyring admin reply
+ *   byte 1      kind: 0 a node datagram, 1 a keyring admin request, 2 a keyring admin reply,
+ *               3 a notice (empty: "I cannot open what you send", see below)
  *   bytes 2-9   key id of the sealing key (the first 8 bytes of its SHA-256)
  *   bytes 10-21 boot id: 12 random bytes drawn once per process (per transport)
  *   bytes 22-29 counter: per sender, +1 per datagram (u64 BE)
@@ -24,7 +25,10 @@
  * remembered as retired and never accepted again.
  *
  * Rejections are counted by reason and logged at most once per sender and reason per
- * LOG_INTERVAL_MS. Cost: one cipher per datagram; the ciphertext parts go to the inner transport
+ * LOG_INTERVAL_MS. A datagram under a key this node lacks is answered, as often, with an empty
+ * notice sealed under this node's primary: the sender (a member that missed a rotation, or was
+ * given the wrong key) then hears a key id it lacks too, and can say so in its status, although
+ * nobody sends it anything else. Cost: one cipher per datagram; the ciphertext parts go to the inner transport
  * as a gather list, which copies them once.
  */
 import { createCipheriv, createDecipheriv, randomBytes as cryptoRandomBytes } from 'node:crypto';
@@ -33,7 +37,7 @@ import { keyIdOf } from './sealed-file.ts';
 import type { Keyring } from './keyring.ts';
 
 export const SEALED_MAGIC = 0xe5;
-export const KIND = { node: 0, adminRequest: 1, adminReply: 2 } as const;
+export const KIND = { node: 0, adminRequest: 1, adminReply: 2, notice: 3 } as const;
 const KEY_ID_BYTES = 8;
 const BOOT_BYTES = 12;
 const COUNTER_BYTES = 8;
@@ -211,7 +215,7 @@ export class SealingTransport implements Transport {
       const seen = this.unknownKeys.get(from);
       if (seen === undefined && this.unknownKeys.size >= MAX_SENDERS) this.unknownKeys.clear();
       this.unknownKeys.set(from, { keyId: hex, count: (seen?.keyId === hex ? seen.count : 0) + 1 });
-      return this.reject(from, 'unknown-key', { keyId: hex });
+      return this.reject(from, 'unknown-key', { keyId: hex }, kind !== KIND.notice);
     }
     const boot = header.subarray(2 + KEY_ID_BYTES, 2 + KEY_ID_BYTES + BOOT_BYTES).toString('hex');
     const counter = header.readUInt32BE(2 + KEY_ID_BYTES + BOOT_BYTES) * 2 ** 32 + header.readUInt32BE(2 + KEY_ID_BYTES + BOOT_BYTES + 4);
@@ -251,10 +255,10 @@ export class SealingTransport implements Transport {
     this.openedCount++;
     const plainBytes = new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
     if (kind === KIND.node) this.handler(from, plainBytes);
-    else this.adminHandler?.(from, kind, plainBytes);
+    else if (kind !== KIND.notice) this.adminHandler?.(from, kind, plainBytes);
   }
 
-  private reject(from: NodeAddress, reason: RejectReason, extra: Record<string, unknown> = {}): void {
+  private reject(from: NodeAddress, reason: RejectReason, extra: Record<string, unknown> = {}, notify = false): void {
     this.rejected[reason]++;
     const tag = `${reason} ${from}`;
     const now = this.options.nowMs();
@@ -262,6 +266,7 @@ export class SealingTransport implements Transport {
     if (last !== undefined && now - last < LOG_INTERVAL_MS) return;
     if (this.lastLog.size >= MAX_SENDERS) this.lastLog.clear();
     this.lastLog.set(tag, now);
+    if (notify) this.inner.send(from, this.seal(KIND.notice, new Uint8Array(0)), 'control');
     this.options.log.warn({ peer: from, reason, rejected: this.rejected[reason], ...extra }, `rejected a node-to-node message from ${from}: ${REASON_TEXT[reason]}`);
   }
 

@@ -74,6 +74,9 @@ test('wrong key, wrong cluster, forged sender, tampering and plaintext are rejec
   assert.equal(s.rejected.unauthentic, 3);
   assert.equal(s.rejected['not-sealed'], 1);
   assert.deepEqual(s.unknownKeySenders, [{ address: 'x', keyId: keyIdHex(k2), count: 1 }]);
+  // b answered with a notice under its own key, so x too learns it cannot open b (and does not answer that).
+  assert.deepEqual(wrongKey.t.stats().unknownKeySenders, [{ address: 'b', keyId: keyIdHex(k1), count: 1 }]);
+  assert.equal(wrongKey.t.stats().sealed, 1);
   assert.ok(b.warnings.some((w) => w.includes('a key this node does not have')));
   assert.ok(!b.warnings.join('\n').includes(Buffer.from(k1).toString('hex')), 'no key in a log line');
 });
