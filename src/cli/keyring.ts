@@ -26,6 +26,7 @@ const FLAGS: FlagSpecs = {
   cluster: { kind: 'string', description: 'the cluster name (--cluster of the nodes)', default: 'shoal' },
   only: { kind: 'boolean', description: 'change the keyring of that node only, not of every member' },
   primary: { kind: 'boolean', description: 'install: also make the key that node\'s primary (with --only: a node that missed a rotation)' },
+  timeout: { kind: 'duration', description: 'how long the node waits for the other members to answer', default: '3s' },
   listen: { kind: 'string', description: 'interface this command listens on for the answer (the node dials back)', default: '127.0.0.1' },
   json: { kind: 'boolean', description: 'print JSON instead of a table' },
   help: { kind: 'boolean', description: 'show this help' },
@@ -80,17 +81,18 @@ export async function run(argv: string[]): Promise<number> {
   } else if (arg !== undefined) {
     throw new UsageError(`unexpected argument "${arg}"`);
   }
-  const message: KeyringRequest = { id: randomBytes(8).toString('hex'), fanout: flags.only !== true, ...request };
+  const timeoutMs = typeof flags.timeout === 'number' ? flags.timeout : FANOUT_TIMEOUT_MS;
+  const message: KeyringRequest = { id: randomBytes(8).toString('hex'), fanout: flags.only !== true, timeoutMs, ...request };
 
   const warnings: string[] = [];
   const log = { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
-  const ws = await WsTransport.listen({ host: String(flags.listen), port: 0, log });
+  const ws = await WsTransport.listen({ host: String(flags.listen ?? '127.0.0.1'), port: 0, log });
   try {
     const seen = new Set<string>();
     const ring = new Keyring(keys.filter((k) => !seen.has(keyIdHex(k)) && seen.add(keyIdHex(k))));
-    const sealing = new SealingTransport(ws, { cluster: String(flags.cluster), address: ws.address, keyring: ring, log, nowMs: () => performance.now() });
+    const sealing = new SealingTransport(ws, { cluster: String(flags.cluster ?? 'shoal'), address: ws.address, keyring: ring, log, nowMs: () => performance.now() });
     const reply = await new Promise<KeyringReply | null>((resolve) => {
-      const timer = setTimeout(() => resolve(null), FANOUT_TIMEOUT_MS + 3000);
+      const timer = setTimeout(() => resolve(null), timeoutMs + 3000);
       sealing.onAdmin((_from, kind, bytes) => {
         const r = kind === KIND.adminReply ? decodeAdmin<KeyringReply>(bytes) : null;
         if (r?.id !== message.id) return;

@@ -29,6 +29,8 @@ export interface KeyringRequest {
   /** install: make it the primary as well (the recovery of a member that missed a rotation). */
   readonly primary?: boolean;
   readonly fanout: boolean;
+  /** fanout: how long to wait for the other members (ms; FANOUT_TIMEOUT_MS when absent; at most MAX_FANOUT_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
 }
 
 export interface NodeKeyringResult {
@@ -46,6 +48,7 @@ export interface KeyringReply {
 
 /** How long a fanned-out request waits for the other members (3 s). */
 export const FANOUT_TIMEOUT_MS = 3000;
+export const MAX_FANOUT_TIMEOUT_MS = 60_000;
 
 export function encodeAdmin(message: KeyringRequest | KeyringReply): Uint8Array {
   return new Uint8Array(Buffer.from(JSON.stringify(message), 'utf8'));
@@ -133,7 +136,8 @@ export function serveKeyringAdmin(options: KeyringAdminOptions): void {
       for (const id of ids) waiting.delete(id);
       answer([own, ...peers.map((p) => results.get(p) ?? { node: p, ok: false, error: 'no answer (down, or it cannot open messages under this node\'s primary key)' })]);
     };
-    const timer = options.timers.setTimer(options.timeoutMs ?? FANOUT_TIMEOUT_MS, finish);
+    const asked = typeof request.timeoutMs === 'number' && request.timeoutMs > 0 ? Math.min(request.timeoutMs, MAX_FANOUT_TIMEOUT_MS) : null;
+    const timer = options.timers.setTimer(asked ?? options.timeoutMs ?? FANOUT_TIMEOUT_MS, finish);
     for (const peer of peers) {
       const id = `${request.id}/${next++}`;
       ids.push(id);
