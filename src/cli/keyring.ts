@@ -91,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     const seen = new Set<string>();
     const ring = new Keyring(keys.filter((k) => !seen.has(keyIdHex(k)) && seen.add(keyIdHex(k))));
     const sealing = new SealingTransport(ws, { cluster: String(flags.cluster ?? 'shoal'), address: ws.address, keyring: ring, log, nowMs: () => performance.now() });
+    let unreachable: string | null = null;
     const reply = await new Promise<KeyringReply | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs + 3000);
       sealing.onAdmin((_from, kind, bytes) => {
@@ -99,8 +100,18 @@ export async function run(argv: string[]): Promise<number> {
         clearTimeout(timer);
         resolve(r);
       });
+      ws.onUnreachable((address, reason) => {
+        if (address !== peer) return;
+        clearTimeout(timer);
+        unreachable = reason;
+        resolve(null);
+      });
       sealing.sendAdmin(peer, KIND.adminRequest, encodeAdmin(message));
     });
+    if (reply === null && unreachable !== null) {
+      process.stderr.write(`shoal keyring: cannot reach ${peer} (${unreachable}): point --peer at a running node's node-to-node port (its --peer-port)\n`);
+      return 1;
+    }
     if (reply === null) {
       process.stderr.write(
         `shoal keyring: no answer from ${peer}: it is not running, is not a node's peer port, runs without gossip encryption, or has none of the keys in ${keyFile} (its log then says it rejected a message from ${ws.address})` +
