@@ -124,7 +124,8 @@ export function serveKeyringAdmin(options: KeyringAdminOptions): void {
       log.info({ op: request.op, by: from, ok: own.ok, error: own.error, keys: own.keys, fanout: request.fanout }, `keyring ${request.op}${own.ok ? '' : ' refused'}`);
     }
     const answer = (results: NodeKeyringResult[]) => sealing.sendAdmin(from, KIND.adminReply, encodeAdmin({ id: request.id, results }));
-    const peers = request.fanout ? options.peers().filter((p) => p !== self && p !== from) : [];
+    // Refused here (a rule broken, a key not installed): the others are not asked.
+    const peers = request.fanout && own.ok ? options.peers().filter((p) => p !== self && p !== from) : [];
     if (peers.length === 0) return answer([own]);
     const results = new Map<NodeAddress, NodeKeyringResult>();
     const ids: string[] = [];

@@ -167,3 +167,33 @@ test('keyring rules: cannot remove the primary, use needs an installed key, list
   assert.throws(() => parseGossipKey('short', 'test'), /32 bytes/);
   assert.deepEqual(parseGossipKey(Buffer.from(k1).toString('base64'), 't'), k1);
 });
+
+test('keyring admin: a fanned-out request reaches every member, reports the silent one after the timeout, never loops', async () => {
+  const { serveKeyringAdmin, encodeAdmin, decodeAdmin } = await import('../../src/security/keyring-admin.ts');
+  const { KIND } = await import('../../src/security/sealing-transport.ts');
+  const net = new Net();
+  const pending: (() => void)[] = [];
+  const timers = { setTimer: (_ms: number, fn: () => void) => pending.push(fn), cancelTimer: () => {} };
+  const members = ['a', 'b', 'gone'];
+  const nodes = ['a', 'b'].map((address) => {
+    const n = node(net, address, [k1]);
+    serveKeyringAdmin({ sealing: n.t, self: address, peers: () => members, timers, log: silent });
+    return n;
+  });
+  const admin = node(net, 'cli', [k1, k2]);
+  const replies: unknown[] = [];
+  admin.t.onAdmin((_from, kind, bytes) => kind === KIND.adminReply && replies.push(decodeAdmin(bytes)));
+  admin.t.sendAdmin('a', KIND.adminRequest, encodeAdmin({ id: 'r1', op: 'install', key: Buffer.from(k2).toString('base64'), fanout: true }));
+  assert.equal(replies.length, 0, 'waits for the member that does not answer');
+  assert.equal(pending.length, 1);
+  pending[0]!();
+  const [reply] = replies as { id: string; results: { node: string; ok: boolean; error?: string }[] }[];
+  assert.equal(reply!.id, 'r1');
+  assert.deepEqual(reply!.results.map((r) => [r.node, r.ok]), [['a', true], ['b', true], ['gone', false]]);
+  for (const n of nodes) assert.equal(n.t.keyring.list().length, 2);
+  admin.t.sendAdmin('b', KIND.adminRequest, encodeAdmin({ id: 'r2', op: 'remove', keyId: keyIdHex(k1), fanout: false }));
+  assert.equal(replies.length, 2, JSON.stringify([admin.warnings, nodes[1]!.warnings, replies]));
+  assert.match((replies[1] as { results: { error: string }[] }).results[0]!.error, /primary/);
+  admin.t.sendAdmin('b', KIND.adminRequest, encodeAdmin({ id: 'r3', op: 'install', key: Buffer.from(k2).toString('base64'), primary: true, fanout: true }));
+  assert.match((replies[2] as { results: { error: string }[] }).results[0]!.error, /--only/);
+});
