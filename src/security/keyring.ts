@@ -90,6 +90,18 @@ export class Keyring {
     return this.ids[this.primaryIndex]!;
   }
 
+  /** The primary's key id as the 8 bytes of a sealed header (cached: read for every datagram sent). */
+  get primaryIdBytes(): Uint8Array {
+    const id = this.primaryId;
+    if (this.cachedIdHex !== id) {
+      this.cachedIdHex = id;
+      this.cachedIdBytes = new Uint8Array(Buffer.from(id, 'hex'));
+    }
+    return this.cachedIdBytes;
+  }
+  private cachedIdHex = '';
+  private cachedIdBytes = new Uint8Array(0);
+
   /** The key with this id (8 bytes, as in a sealed header), or undefined. */
   keyById(id: Uint8Array): Uint8Array | undefined {
     const hex = Buffer.from(id.buffer, id.byteOffset, id.length).toString('hex');

@@ -33,7 +33,6 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
-import { keyIdOf } from './sealed-file.ts';
 import type { Keyring } from './keyring.ts';
 
 export const SEALED_MAGIC = 0xe5;
@@ -185,7 +184,7 @@ export class SealingTransport implements Transport {
     const header = Buffer.allocUnsafe(SEALED_HEADER_BYTES);
     header[0] = SEALED_MAGIC;
     header[1] = kind;
-    header.set(keyIdOf(key), 2);
+    header.set(this.options.keyring.primaryIdBytes, 2);
     header.set(this.boot, 2 + KEY_ID_BYTES);
     const counter = this.counter++;
     counterBytes(header, 2 + KEY_ID_BYTES + BOOT_BYTES, counter);
