@@ -84,7 +84,7 @@ export function secureTransport(
       transport.stats().unknownKeySenders.map((u) => ({
         name: names.get(u.address) ?? u.address,
         address: u.address,
-        reason: `sends under key id ${u.keyId}, which this node's keyring lacks (it missed a key rotation, or has the wrong key); see docs/SECURITY.md`,
+        reason: `sends under key id ${u.keyId}, which this node's keyring lacks (it missed a key rotation, or has the wrong key; ${u.count} message${u.count === 1 ? '' : 's'} rejected); see docs/SECURITY.md`,
       })),
   };
 }

@@ -52,20 +52,17 @@ test('a wrong key cannot join; rotation with a node down; the node recovers', as
   n3.kill('SIGKILL');
   await n3.exited();
   // Members that do not answer within --timeout are reported as such.
-  const admin = ['--peer', n1.peerAddress, '--key-file', k1.path, '--timeout', '1s'];
+  const admin = ['--peer', n1.peerAddress, '--key-file', k1.path, '--timeout', '500ms'];
   const install = await runShoal(['keyring', 'install', '--new-key-file', k2.path, ...admin, '--json']);
   const results = JSON.parse(install.stdout) as { node: string; ok: boolean; error?: string }[];
   assert.deepEqual(results.filter((r) => r.ok).map((r) => r.node).sort(), [n1.peerAddress, n2.peerAddress].sort(), install.stderr);
   assert.match(results.find((r) => r.node === n3.peerAddress)?.error ?? '', /no answer/);
   assert.equal(install.status, 1, 'a member that did not answer fails the command');
   for (const args of [['use', k2.id], ['remove', k1.id]]) {
-    const r = await runShoal(['keyring', ...args, '--peer', n2.peerAddress, '--key-file', k2.path, '--timeout', '1s']);
+    const r = await runShoal(['keyring', ...args, '--peer', n2.peerAddress, '--key-file', k2.path, '--timeout', '500ms']);
     assert.match(r.stdout, new RegExp(`${n1.peerAddress}\\s+ok`), r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`${n2.peerAddress}\\s+ok\\s+(\\S+ )?\\*${k2.id}`), r.stdout);
   }
-  const list = await runShoal(['keyring', 'list', '--only', '--peer', n1.peerAddress, '--key-file', k1.path, '--timeout', '1ms']);
-  assert.equal(list.status, 1, 'the removed key opens nothing any more');
-  assert.match(list.stderr, /no answer/);
 
   // n3 comes back with only the old key: it is told what to do.
   await n3.start();
