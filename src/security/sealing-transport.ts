@@ -52,6 +52,8 @@ const RETIRED_BOOTS = 8;
 const MAX_SENDERS = 4096;
 /** At most one log line per sender and reason per this long (10 s). */
 export const LOG_INTERVAL_MS = 10_000;
+/** And at most this many rejection lines (and notices) in all per LOG_INTERVAL_MS, however many senders. */
+export const MAX_LOG_LINES_PER_INTERVAL = 50;
 
 export type RejectReason = 'not-sealed' | 'unknown-key' | 'unauthentic' | 'replay' | 'retired-boot';
 
@@ -141,6 +143,8 @@ export class SealingTransport implements Transport {
   private adminHandler: ((from: NodeAddress, kind: number, bytes: Uint8Array) => void) | null = null;
   private readonly windows = new Map<NodeAddress, ReplayWindow>();
   private readonly lastLog = new Map<string, number>();
+  private budgetStart = -Infinity;
+  private budgetUsed = 0;
   private readonly unknownKeys = new Map<NodeAddress, { keyId: string; count: number }>();
   private sealedCount = 0;
   private openedCount = 0;
@@ -263,6 +267,12 @@ export class SealingTransport implements Transport {
     const now = this.options.nowMs();
     const last = this.lastLog.get(tag);
     if (last !== undefined && now - last < LOG_INTERVAL_MS) return;
+    if (now - this.budgetStart >= LOG_INTERVAL_MS) {
+      this.budgetStart = now;
+      this.budgetUsed = 0;
+    }
+    if (this.budgetUsed >= MAX_LOG_LINES_PER_INTERVAL) return;
+    this.budgetUsed++;
     if (this.lastLog.size >= MAX_SENDERS) this.lastLog.clear();
     this.lastLog.set(tag, now);
     if (notify) this.inner.send(from, this.seal(KIND.notice, new Uint8Array(0)), 'control');

@@ -197,3 +197,17 @@ test('keyring admin: a fanned-out request reaches every member, reports the sile
   admin.t.sendAdmin('b', KIND.adminRequest, encodeAdmin({ id: 'r3', op: 'install', key: Buffer.from(k2).toString('base64'), primary: true, fanout: true }));
   assert.match((replies[2] as { results: { error: string }[] }).results[0]!.error, /--only/);
 });
+
+test('rejection logs and notices are bounded in all, however many senders', async () => {
+  const { MAX_LOG_LINES_PER_INTERVAL } = await import('../../src/security/sealing-transport.ts');
+  const net = new Net();
+  const b = node(net, 'b', [k1]);
+  const stranger = node(net, 'x', [k2]);
+  stranger.t.send('nobody', Buffer.from('x'));
+  const sealed = net.captured.at(-1)!.bytes;
+  const before = net.captured.length;
+  for (let i = 0; i < 500; i++) net.deliver(`spoofed-${i}`, 'b', sealed);
+  assert.equal(b.t.stats().rejected['unknown-key'], 500);
+  assert.equal(b.warnings.length, MAX_LOG_LINES_PER_INTERVAL);
+  assert.equal(net.captured.length - before, MAX_LOG_LINES_PER_INTERVAL, 'notices as few as log lines');
+});
