@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { Keyring } from '../security/keyring.ts';
 import { readSealedFile, writeSealedFile } from '../security/sealed-file.ts';
 import { SealingTransport } from '../security/sealing-transport.ts';
-import { serveKeyringAdmin } from '../security/keyring-admin.ts';
+import { serveKeyringAdmin, staleKeyHint } from '../security/keyring-admin.ts';
 import type { Logger, NodeAddress, Timers, Transport } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { dataFile } from './data-dir.ts';
@@ -69,17 +69,7 @@ export function secureTransport(
   serveKeyringAdmin({ sealing: transport, self: address, peers: options.peers, timers: options.timers, log });
   return {
     transport,
-    hint: () => {
-      const s = transport.stats();
-      if (s.unknownKeySenders.length === 0) return null;
-      const ids = [...new Set(s.unknownKeySenders.map((u) => u.keyId))].join(', ');
-      const from = s.unknownKeySenders.map((u) => u.address).join(', ');
-      return (
-        `peers (${from}) send under key id ${ids}, which this node's keyring (primary ${s.primaryKeyId}) lacks: the cluster key was rotated while this node was away, or it was given the wrong key. ` +
-        `Give it the current key with \`shoal keyring install KEY --primary --only --peer ${address} --key-file FILE\` (FILE holding a key this node has), ` +
-        `or stop it, delete ${dataFile(config.dataDir, KEYRING_PURPOSE)} and start it with --gossip-key-file holding the current key (docs/SECURITY.md)`
-      );
-    },
+    hint: () => staleKeyHint(transport.stats(), address, dataFile(config.dataDir, KEYRING_PURPOSE)),
     refused: (names) =>
       transport.stats().unknownKeySenders.map((u) => ({
         name: names.get(u.address) ?? u.address,

@@ -15,7 +15,7 @@
  */
 import type { NodeAddress, Logger, Timers } from '../runtime/env.ts';
 import { KeyringError, parseGossipKey, type KeyringEntry } from './keyring.ts';
-import { KIND, type SealingTransport } from './sealing-transport.ts';
+import { KIND, type SealingStats, type SealingTransport } from './sealing-transport.ts';
 
 export type KeyringOp = 'install' | 'use' | 'remove' | 'list';
 
@@ -149,4 +149,19 @@ export function serveKeyringAdmin(options: KeyringAdminOptions): void {
       sealing.sendAdmin(peer, KIND.adminRequest, encodeAdmin({ ...request, id, fanout: false }));
     }
   });
+}
+
+/**
+ * What a node that hears peers under keys it lacks should do, in words (for `shoal status` and its
+ * log), or null. `address` is its own peer address; `keyringFile` where its keyring is kept.
+ */
+export function staleKeyHint(stats: SealingStats, address: NodeAddress, keyringFile: string): string | null {
+  if (stats.unknownKeySenders.length === 0) return null;
+  const ids = [...new Set(stats.unknownKeySenders.map((u) => u.keyId))].join(', ');
+  const from = stats.unknownKeySenders.map((u) => u.address).join(', ');
+  return (
+    `peers (${from}) send under key id ${ids}, which this node's keyring (primary ${stats.primaryKeyId}) lacks: the cluster key was rotated while this node was away, or it was given the wrong key. ` +
+    `Give it the current key with \`shoal keyring install --new-key-file NEW --primary --only --peer ${address} --key-file OLD\` (OLD holding a key this node has), ` +
+    `or stop it, delete ${keyringFile} and start it with --gossip-key-file holding the current key (docs/SECURITY.md)`
+  );
 }

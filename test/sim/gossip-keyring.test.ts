@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
 import type { ShoalNode } from '../../src/node/node.ts';
 import { Keyring, keyIdHex } from '../../src/security/keyring.ts';
-import { applyKeyringRequest } from '../../src/security/keyring-admin.ts';
+import { applyKeyringRequest, staleKeyHint } from '../../src/security/keyring-admin.ts';
 import { SealingTransport } from '../../src/security/sealing-transport.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -95,6 +95,9 @@ test('rotation while a node is crashed; restarted on the old key it is shut out 
   const back = sim.process(2)!;
   assert.deepEqual(alive(back), ['n3'], 'it hears nothing it can open');
   assert.ok(back.sealing.stats().unknownKeySenders.some((u) => u.keyId === keyIdHex(k2)), 'it knows which key it lacks');
+  const hint = staleKeyHint(back.sealing.stats(), 'n3', 'DATA/keyring.sealed') ?? '';
+  assert.match(hint, new RegExp(`send under key id ${keyIdHex(k2)}, which this node's keyring \\(primary ${keyIdHex(k1)}\\) lacks`));
+  assert.match(hint, /shoal keyring install --new-key-file NEW --primary --only --peer n3 --key-file OLD/);
   assert.ok(sim.process(0)!.sealing.stats().unknownKeySenders.some((u) => u.address === 'n3' && u.keyId === keyIdHex(k1)), 'the members see it on the removed key');
   assert.notDeepEqual(alive(sim.process(0)!), ['n1', 'n2', 'n3']);
 
