@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { parseSeedAddress } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
+import { parseGossipKeys } from '../security/keyring.ts';
 import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
@@ -47,6 +48,10 @@ export interface DaemonConfig {
   atRestKeys: AtRestKeys;
   /** Where atRestKeys came from, for the log: a file, the environment, or none. */
   atRestKeySource: string;
+  /** Keys from --gossip-key-file (the first is the primary), or null: see src/daemon/gossip-keyring.ts. */
+  gossipKeys: Uint8Array[] | null;
+  /** Where gossipKeys came from, for the log. */
+  gossipKeySource: string;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -254,6 +259,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     dataDir: resolve(has('data-dir') ? get<string>('data-dir') : `.shoal/data/${name}`),
     atRestKeys,
     atRestKeySource,
+    ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
   };
 }
 
@@ -276,4 +282,20 @@ function readAtRestKeys(file: { path: string; origin: string } | null, env: Node
     throw e instanceof ConfigError ? e : new ConfigError((e as Error).message);
   }
   return { keys: UNKEYED, source: 'none (files are integrity-checked, not encrypted)' };
+}
+
+/** Gossip keys from --gossip-key-file, or null. */
+function readGossipKeys(file: { path: string; origin: string } | null): { gossipKeys: Uint8Array[] | null; gossipKeySource: string } {
+  if (file === null) return { gossipKeys: null, gossipKeySource: 'none' };
+  let text: string;
+  try {
+    text = readFileSync(file.path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read the gossip key file ${file.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (given by ${file.origin})`);
+  }
+  try {
+    return { gossipKeys: parseGossipKeys(text, `the gossip key file ${file.path} (${file.origin})`), gossipKeySource: `file ${file.path}` };
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

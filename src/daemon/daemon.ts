@@ -16,6 +16,7 @@ import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir } from './data-dir.ts';
+import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 
@@ -68,6 +69,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
   ensureDataDir(config.dataDir);
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
+  const keyring = openGossipKeyring(config, log);
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -81,8 +83,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
   const clientAddress = hostPort(config.advertiseHost, config.port);
-  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers: new RealTimers(), random: realRandom, transport, log };
+  const timers = new RealTimers();
+  let hosted: HostedNode | null = null;
+  // With a keyring, the node's whole node-to-node traffic (gossip and replication) is sealed.
+  const gossip =
+    keyring === null
+      ? null
+      : secureTransport(transport, keyring, {
+          config,
+          address: transport.address,
+          log,
+          timers,
+          nowMs: () => realClock.monoMs(),
+          peers: () => (hosted?.clusterMembers() ?? []).filter((m) => m.state !== 'left').map((m) => m.peerAddress),
+        });
+  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? transport, log };
   const node = createHostedNode(env, config, clientAddress, transport, seeds);
+  hosted = node;
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
 
@@ -105,8 +122,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           readQuorum: config.readQuorum,
           writeQuorum: config.writeQuorum,
           uptimeMs: () => performance.now() - startedAt,
-          view: () => ({ ...node.status(), waitingFor: node.waitingFor() }),
-          refused: () => node.refusedPeers(),
+          view: () => {
+            const waiting = node.waitingFor();
+            return { ...node.status(), waitingFor: waiting === null ? null : (gossip?.hint() ?? waiting) };
+          },
+          refused: () => (gossip === null ? node.refusedPeers() : [...node.refusedPeers(), ...gossip.refused(new Map(node.clusterMembers().map((m) => [m.peerAddress, m.name])))]),
           clientConnections: () => server.connectionCount,
           requests: () => node.requests(),
           catchUp: () => node.catchUp(),
@@ -158,7 +178,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Edge code: a plain interval watches for a refusal the node cannot recover from.
   let refusalWatch: NodeJS.Timeout | undefined;
   const refused = new Promise<string>((resolve) => {
+    let lastHint: string | null = null;
     refusalWatch = setInterval(() => {
+      const hint = gossip?.hint() ?? null;
+      if (hint !== null && hint !== lastHint) log.warn({}, hint);
+      lastHint = hint;
       const reason = node.refusal();
       if (reason === null) return;
       clearInterval(refusalWatch);

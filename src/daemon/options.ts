@@ -97,6 +97,10 @@ export const DAEMON_OPTIONS = {
     kind: 'string',
     description: 'file of at-rest keys (32 bytes as hex or base64, one per line, the first seals); else $SHOAL_DATA_KEY; else files are integrity-checked, not encrypted',
   },
+  'gossip-key-file': {
+    kind: 'string',
+    description: 'file of gossip keys (32 bytes as hex or base64, one per line, the first seals) that turns on node-to-node encryption; read at the first start into the keyring kept sealed in --data-dir, later only adds keys (docs/SECURITY.md)',
+  },
   'shutdown-timeout': {
     kind: 'duration',
     description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1',

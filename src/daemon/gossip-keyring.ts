@@ -1,0 +1,80 @@
+/**
+ * Gossip encryption for the daemon: the cluster keyring, kept sealed in the data directory, and the
+ * SealingTransport around the node's whole node-to-node transport (src/security).
+ *
+ * - On: when the data directory holds a keyring, or --gossip-key-file is given. The first start
+ *   with a key file writes the keyring (its first key the primary); later starts read the keyring,
+ *   which rotations (`shoal keyring`) keep up to date, and the key file only adds keys it lacks
+ *   (never changes the primary or removes one). Off otherwise: node-to-node traffic is plain.
+ * - A node whose keyring does not match its peers' hears nothing it can open: its status says so
+ *   and what to do (docs/SECURITY.md, "Rotating the cluster key").
+ */
+import { existsSync } from 'node:fs';
+import { Keyring } from '../security/keyring.ts';
+import { readSealedFile, writeSealedFile } from '../security/sealed-file.ts';
+import { SealingTransport } from '../security/sealing-transport.ts';
+import { serveKeyringAdmin, staleKeyHint } from '../security/keyring-admin.ts';
+import type { Logger, NodeAddress, Timers, Transport } from '../runtime/env.ts';
+import type { DaemonConfig } from './config.ts';
+import { dataFile } from './data-dir.ts';
+import { StartupError } from './errors.ts';
+
+export const KEYRING_PURPOSE = 'keyring';
+
+/** The keyring from the data directory and --gossip-key-file, persisted on every change; null when encryption is off. */
+export function openGossipKeyring(config: DaemonConfig, log: Logger): Keyring | null {
+  const path = dataFile(config.dataDir, KEYRING_PURPOSE);
+  let keyring: Keyring | null = null;
+  if (existsSync(path)) {
+    try {
+      const text = readSealedFile(path, KEYRING_PURPOSE, config.atRestKeys);
+      keyring = Keyring.deserialize(Buffer.from(text ?? new Uint8Array()).toString('utf8'), path);
+    } catch (error) {
+      throw new StartupError(`cannot read the gossip keyring ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    const before = keyring.list().length;
+    for (const key of config.gossipKeys ?? []) keyring.install(key);
+    const added = keyring.list().length - before;
+    if (added > 0) log.info({ added, primaryKeyId: keyring.primaryId }, `installed ${added} key(s) from --gossip-key-file into the keyring (its primary stays ${keyring.primaryId})`);
+  } else if (config.gossipKeys !== null) {
+    keyring = new Keyring(config.gossipKeys);
+  }
+  if (keyring === null) {
+    log.info({ gossipEncryption: false }, 'gossip encryption off: node-to-node traffic is not encrypted (no --gossip-key-file, no keyring in the data directory)');
+    return null;
+  }
+  const ring = keyring;
+  const persist = () => writeSealedFile(path, new Uint8Array(Buffer.from(ring.serialize(), 'utf8')), KEYRING_PURPOSE, config.atRestKeys);
+  persist();
+  ring.onChange(persist);
+  log.info({ gossipEncryption: true, primaryKeyId: ring.primaryId, keys: ring.list().map((k) => k.id), keyFile: config.gossipKeySource }, 'gossip encryption on');
+  return ring;
+}
+
+export interface GossipSecurity {
+  readonly transport: SealingTransport;
+  /** What the node hears that it cannot open, as a hint for `shoal status` and the log; null when nothing. */
+  hint(): string | null;
+  /** Senders under keys this node lacks, as `refused` entries for `shoal status`. */
+  refused(names: ReadonlyMap<NodeAddress, string>): { name: string; address: string; reason: string }[];
+}
+
+export function secureTransport(
+  inner: Transport,
+  keyring: Keyring,
+  options: { config: DaemonConfig; address: NodeAddress; log: Logger; timers: Timers; nowMs: () => number; peers: () => readonly NodeAddress[] },
+): GossipSecurity {
+  const { config, address, log } = options;
+  const transport = new SealingTransport(inner, { cluster: config.cluster, address, keyring, log, nowMs: options.nowMs });
+  serveKeyringAdmin({ sealing: transport, self: address, peers: options.peers, timers: options.timers, log });
+  return {
+    transport,
+    hint: () => staleKeyHint(transport.stats(), address, dataFile(config.dataDir, KEYRING_PURPOSE)),
+    refused: (names) =>
+      transport.stats().unknownKeySenders.map((u) => ({
+        name: names.get(u.address) ?? u.address,
+        address: u.address,
+        reason: `sends under key id ${u.keyId}, which this node's keyring lacks (it missed a key rotation, or has the wrong key; ${u.count} message${u.count === 1 ? '' : 's'} rejected); see docs/SECURITY.md`,
+      })),
+  };
+}

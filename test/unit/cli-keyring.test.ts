@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UsageError } from '../../src/cli/args.ts';
+import { run } from '../../src/cli/keyring.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'shoal-cli-keyring-'));
+const keyFile = join(dir, 'k');
+writeFileSync(keyFile, randomBytes(32).toString('base64'));
+
+test('shoal keyring: usage errors name what is missing and never take a key on the command line', async () => {
+  const base = ['--peer', '127.0.0.1:1', '--key-file', keyFile];
+  const cases: [string[], RegExp][] = [
+    [[], /expected list, install, use or remove/],
+    [['list', '--key-file', keyFile], /--peer HOST:PORT is required/],
+    [['list', '--peer', '127.0.0.1:1'], /--key-file FILE is required/],
+    [['install', randomBytes(32).toString('base64'), ...base], /never from the command line/],
+    [['install', ...base], /--new-key-file/],
+    [['install', '--new-key-file', keyFile, '--primary', ...base], /--primary needs --only/],
+    [['use', 'nothex', ...base], /16 hex digits/],
+    [['list', '--peer', '127.0.0.1:1', '--key-file', join(dir, 'absent')], /cannot read the key file .*ENOENT/],
+  ];
+  for (const [argv, message] of cases) {
+    await assert.rejects(run(argv), (e: Error) => e instanceof UsageError && message.test(e.message), argv.join(' '));
+  }
+});
