@@ -247,14 +247,17 @@ function redisCli(port: number, ...args: string[]): Promise<string> {
   });
 }
 
-test('a real daemon with --max-clients 1 refuses redis-cli with Redis\'s error while its one client is served', async () => {
+test('a real daemon with --max-clients 1 refuses redis-cli with Redis\'s error while its one client is served; --max-key-size bites on RESP', async () => {
   const [port, peerPort, respPort] = await freePorts(3);
-  const node = new DaemonProcess({ name: 'limits', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: ['--max-clients', '1', '--max-request-rate', '1000'] });
+  const node = new DaemonProcess({ name: 'limits', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: ['--max-clients', '1', '--max-request-rate', '1000', '--max-key-size', '16'] });
   await node.start();
   try {
     const held = await Raw.open(respPort!);
     assert.equal(await held.command('SET k v'), '+OK\r\n');
     assert.match(await redisCli(respPort!, 'PING'), /max number of clients reached/);
+    assert.equal(await held.command('GET k'), '$1\r\nv\r\n');
+    const long = await held.command(`SET ${'k'.repeat(17)} v`);
+    assert.match(long, /^-ERR .*key/i, long);
     assert.equal(await held.command('GET k'), '$1\r\nv\r\n');
     held.close();
   } finally {
