@@ -162,6 +162,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
     });
   }
 
+  /** Commands started and not finished (a WAIT waiting for replicas, a keyspace call). */
+  get commandsRunning(): number {
+    return this.running;
+  }
+
   get queryBufferBytes(): number {
     return this.parser.bufferedBytes;
   }

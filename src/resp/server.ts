@@ -100,18 +100,21 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     }
     sockets.add(socket);
     state.totalConnections++;
-    // Redis's `timeout`: an idle client is closed without a reply.
-    if (idleTimeoutMs > 0) {
-      socket.setTimeout(idleTimeoutMs);
-      socket.on('timeout', () => socket.destroy());
-    }
     const limiter = rateLimit.limiterFor({ address }, nowMs());
-    const connection = new RespConnection(socket, context, state!, table, limits, (closed) => {
+    const connection: RespConnection = new RespConnection(socket, context, state!, table, limits, (closed) => {
       admitted.release();
       sockets.delete(socket);
       state.clients.delete(closed.id);
     }, limiter);
     state.clients.set(connection.id, connection);
+    // Redis's `timeout`: an idle client is closed without a reply; one waiting on a command is not idle.
+    if (idleTimeoutMs > 0) {
+      socket.setTimeout(idleTimeoutMs);
+      socket.on('timeout', () => {
+        if (connection.commandsRunning > 0) socket.setTimeout(idleTimeoutMs);
+        else socket.destroy();
+      });
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
