@@ -12,6 +12,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { KeyspaceService } from '../../src/replication/api.ts';
 import { startRespServer } from '../../src/resp/server.ts';
+import { CommandTable } from '../../src/resp/commands.ts';
+import { serverCommands } from '../../src/resp/server-commands.ts';
+import type { CommandSpec } from '../../src/resp/command.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
 import { perConnectionRateLimit, TokenBucket } from '../../src/security/limits.ts';
 import { connect, OverloadedError } from '../../src/index.ts';
@@ -131,6 +134,39 @@ test("RESP idle timeout (Redis's timeout): an idle connection is closed without 
     const fresh = await Raw.open(server.port);
     assert.equal(await fresh.command('PING'), '+PONG\r\n');
     fresh.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('RESP idle timeout: a connection waiting on a command is not idle', async () => {
+  let finish: (() => void) | null = null;
+  const hold: CommandSpec = {
+    name: 'hold',
+    arity: 1,
+    flags: [],
+    keys: [0, 0, 0],
+    categories: [],
+    run(_ctx, _args, reply, done) {
+      finish = () => {
+        reply.simple('RELEASED');
+        done();
+      };
+    },
+  };
+  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, idleTimeoutMs: 50, commands: new CommandTable([serverCommands, [hold]]) });
+  try {
+    const waiting = await Raw.open(server.port);
+    waiting.socket.write('HOLD\r\n');
+    for (let i = 0; i < 200 && finish === null; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(finish !== null, 'HOLD started');
+    // A connection opened after HOLD started is closed for idleness: the waiting one's timer has fired too.
+    const idle = await Raw.open(server.port);
+    await idle.whenClosed;
+    assert.equal(waiting.closed, false);
+    (finish as () => void)();
+    assert.equal(await waiting.read((t) => t.endsWith('\r\n')), '+RELEASED\r\n');
+    waiting.close();
   } finally {
     await server.close();
   }
