@@ -52,6 +52,30 @@ export interface DaemonConfig {
   gossipKeys: Uint8Array[] | null;
   /** Where gossipKeys came from, for the log. */
   gossipKeySource: string;
+  /** What one client can make the node hold or do (--max-key-size ... --max-request-rate). */
+  limits: ClientLimits;
+}
+
+/** The client listeners' limits (options.ts, "limits"; docs/SECURITY.md). */
+export interface ClientLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  maxFrameBytes: number;
+  maxBatchRequests: number;
+  /** SDK: requests in flight per connection. */
+  maxInFlight: number;
+  /** RESP: commands unanswered per connection. */
+  maxPipeline: number;
+  maxUnreadReplyBytes: number;
+  respMaxUnreadReplyBytes: number;
+  /** Per listener. */
+  maxClients: number;
+  /** Per listener and remote address; 0: none. */
+  maxClientsPerAddress: number;
+  /** 0: never. */
+  idleTimeoutMs: number;
+  /** Per connection; 0: none. */
+  maxRequestRate: number;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -235,7 +259,26 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   }
   const name = has('name') ? get<string>('name') : (parseOption('name', `${hostname()}-${port}`, '--name (by default HOSTNAME-PORT)') as string);
   const { keys: atRestKeys, source: atRestKeySource } = readAtRestKeys(has('data-key-file') ? { path: get<string>('data-key-file'), origin: origin('data-key-file') } : null, env);
+  const limits: ClientLimits = {
+    maxKeyBytes: get('max-key-size'),
+    maxValueBytes: get('max-value-size'),
+    maxFrameBytes: get('max-frame-size'),
+    maxBatchRequests: get('max-batch'),
+    maxInFlight: get('max-in-flight'),
+    maxPipeline: get('max-pipeline'),
+    maxUnreadReplyBytes: get('max-unread-replies'),
+    respMaxUnreadReplyBytes: get('resp-max-unread-replies'),
+    maxClients: get('max-clients'),
+    maxClientsPerAddress: get('max-clients-per-address'),
+    idleTimeoutMs: get('idle-timeout'),
+    maxRequestRate: get('max-request-rate'),
+  };
+  // A set of the largest key and value, with the frame's own bytes, must fit in one frame.
+  if (limits.maxValueBytes + limits.maxKeyBytes + 1024 > limits.maxFrameBytes) {
+    throw new ConfigError(`${origin('max-frame-size')} (${limits.maxFrameBytes} bytes) must exceed ${origin('max-value-size')} plus ${origin('max-key-size')} by at least 1kib, so the largest value fits in a frame`);
+  }
   return {
+    limits,
     name,
     cluster: get('cluster'),
     host,

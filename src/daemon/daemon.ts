@@ -7,6 +7,7 @@
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
 import { startRespServer, type RespServer } from '../resp/server.ts';
+import { perConnectionRateLimit } from '../security/limits.ts';
 import { createClusterView } from '../resp/cluster-view.ts';
 import { PROFILES } from '../gossip/config.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
@@ -113,6 +114,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       rmw: node.keyspace,
       nodeName: config.name,
       log,
+      // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
+      limits: { maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, maxFrameBytes: config.limits.maxFrameBytes, maxBatchRequests: config.limits.maxBatchRequests },
+      maxInFlightPerConnection: config.limits.maxInFlight,
+      unreadRepliesLimitBytes: config.limits.maxUnreadReplyBytes,
+      maxConnections: config.limits.maxClients,
+      maxConnectionsPerAddress: config.limits.maxClientsPerAddress,
+      idleTimeoutMs: config.limits.idleTimeoutMs,
+      rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
       status: () =>
         nodeStatus({
           node: config.name,
@@ -157,6 +166,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           gossipRoundMs: PROFILES[config.gossipProfile].probeIntervalMs,
         }),
         log,
+        limits: { maxArgumentBytes: config.limits.maxValueBytes, maxCommandsInFlight: config.limits.maxPipeline, maxPendingReplyBytes: config.limits.respMaxUnreadReplyBytes },
+        connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
+        idleTimeoutMs: config.limits.idleTimeoutMs,
+        rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
         nowMs: () => env.clock.wallMs(),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
       });

@@ -77,7 +77,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
-      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond },
+      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,

@@ -23,6 +23,7 @@ import type { CommandTable } from './commands.ts';
 import { RespParser, type ParseFailure } from './parser.ts';
 import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
+import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
 export interface ConnectionLimits {
   /** Stop reading while this many reply bytes wait to be sent (socket buffer + ours). */
@@ -137,6 +138,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
     private readonly table: CommandTable,
     private readonly limits: ConnectionLimits,
     private readonly onClose: (connection: RespConnection) => void,
+    /** Requests per second (security/limits.ts); null: unlimited. */
+    private readonly rateLimiter: RequestLimiter | null = null,
   ) {
     this.id = state.newClientId();
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -159,6 +162,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
       this.closed = true;
       this.onClose(this);
     });
+  }
+
+  /** Commands started and not finished (a WAIT waiting for replicas, a keyspace call). */
+  get commandsRunning(): number {
+    return this.running;
   }
 
   get queryBufferBytes(): number {
@@ -200,6 +208,12 @@ export class RespConnection implements ConnectionState, ClientHandle {
         if (parsed === null) break;
         if (!Array.isArray(parsed)) {
           this.refuse(parsed as ParseFailure);
+          continue;
+        }
+        if (this.rateLimiter !== null && !this.rateLimiter.allow(this.server.nowMs())) {
+          // Over the rate: this command fails, the connection and its other commands go on.
+          this.state.rateLimitedCommands++;
+          this.refuse({ error: `ERR ${rateLimitMessage(this.rateLimiter)}`, fatal: false });
           continue;
         }
         if (!this.mayRunNow(parsed)) {

@@ -59,7 +59,7 @@ function clientsSection(state: RespServerState): Fields {
   return [
     ['connected_clients', state.clients.size],
     ['cluster_connections', 0],
-    ['maxclients', 10000],
+    ['maxclients', state.maxClients],
     ['client_recent_max_input_buffer', maxInput],
     ['client_recent_max_output_buffer', maxOutput],
     ['blocked_clients', 0],
@@ -108,6 +108,7 @@ function statsSection(ctx: CommandContext, state: RespServerState): Fields {
     ['total_net_input_bytes', state.netInputBytes],
     ['total_net_output_bytes', state.netOutputBytes],
     ['rejected_connections', state.rejectedConnections],
+    ['rate_limited_commands', state.rateLimitedCommands],
     ['expired_keys', 0],
     ['evicted_keys', 0],
     ['keyspace_hits', ctx.server.stats.keyspaceHits],

@@ -80,6 +80,10 @@ export class RespServerState {
   totalConnections = 0;
   totalCommands = 0;
   rejectedConnections = 0;
+  /** Commands refused by the request rate limit (--max-request-rate). */
+  rateLimitedCommands = 0;
+  /** The connection limit INFO reports as maxclients (--max-clients). */
+  maxClients = 10_000;
   netInputBytes = 0;
   netOutputBytes = 0;
   protocolErrors = 0;
@@ -214,6 +218,7 @@ export class RespServerState {
     this.totalConnections = 0;
     this.totalCommands = 0;
     this.rejectedConnections = 0;
+    this.rateLimitedCommands = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
     this.protocolErrors = 0;

@@ -11,6 +11,7 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
+import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
 
 /** Redis's maxclients default; INFO reports it. */
 export const MAX_CLIENTS = 10_000;
@@ -40,6 +41,12 @@ export interface RespServerOptions {
   commands?: CommandTable;
   /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
   log?: Logger;
+  /** Connections at once, in all (default MAX_CLIENTS) and per remote address (default 0: none). */
+  connectionLimits?: Partial<ConnectionLimitsConfig>;
+  /** Redis's `timeout`: a connection idle this long (ms; nothing read or written) is closed; 0 (default): never. */
+  idleTimeoutMs?: number;
+  /** Requests per second per connection (security/limits.ts); default unlimited. */
+  rateLimit?: RateLimitPolicy;
 }
 
 export interface RespServer {
@@ -74,21 +81,40 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   };
 
+  const admission = new ConnectionLimiter({ maxConnections: MAX_CLIENTS, maxPerAddress: 0, ...options.connectionLimits });
+  const rateLimit = options.rateLimit ?? UNLIMITED;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+  state.maxClients = admission.maxConnections;
   const server: Server = createServer((socket) => {
-    if (state.clients.size >= MAX_CLIENTS) {
-      // Redis's maxclients (10000 by default), with its text.
+    const address = remoteAddressKey(socket.remoteAddress);
+    const admitted = admission.admit(address);
+    if (!admitted.ok) {
+      // Redis's maxclients (10000 by default), with its text; the others go on being served.
       state.rejectedConnections++;
+      // Held in `sockets` until it closes, so close() does not wait on it.
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
-      socket.end('-ERR max number of clients reached\r\n');
+      socket.end(`-ERR ${admitted.message}\r\n`);
       return;
     }
     sockets.add(socket);
     state.totalConnections++;
-    const connection = new RespConnection(socket, context, state!, table, limits, (closed) => {
+    const limiter = rateLimit.limiterFor({ address }, nowMs());
+    const connection: RespConnection = new RespConnection(socket, context, state!, table, limits, (closed) => {
+      admitted.release();
       sockets.delete(socket);
       state.clients.delete(closed.id);
-    });
+    }, limiter);
     state.clients.set(connection.id, connection);
+    // Redis's `timeout`: an idle client is closed without a reply; one waiting on a command is not idle.
+    if (idleTimeoutMs > 0) {
+      socket.setTimeout(idleTimeoutMs);
+      socket.on('timeout', () => {
+        if (connection.commandsRunning > 0) socket.setTimeout(idleTimeoutMs);
+        else socket.destroy();
+      });
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -23,6 +23,7 @@ import {
 } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
+import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
@@ -72,6 +73,15 @@ export interface ClientServerOptions {
   unreadRepliesStallMs?: number;
   /** Default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
+  /** Connections one remote address may hold at once; 0 (default): no such limit. */
+  maxConnectionsPerAddress?: number;
+  /**
+   * A connection that sends nothing (no frame, no WebSocket ping) for this long (ms) is closed
+   * with 1000 and reason `idle timeout`, as Redis's `timeout` closes idle clients; 0 (default): never.
+   */
+  idleTimeoutMs?: number;
+  /** Requests per second per connection (security/limits.ts); default unlimited. */
+  rateLimit?: RateLimitPolicy;
   /** Polling interval for a KvService without `onTopologyChange`. Default DEFAULT_TOPOLOGY_POLL_MS. */
   topologyPollMs?: number;
   /**
@@ -117,6 +127,9 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const limits: WireLimits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
   const log = options.log ?? silentLogger;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const admission = new ConnectionLimiter({ maxConnections, maxPerAddress: options.maxConnectionsPerAddress ?? 0 });
+  const rateLimit = options.rateLimit ?? UNLIMITED;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 0;
   const sessions = new Set<ClientSession>();
   const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
   const sessionConfig = {
@@ -143,9 +156,15 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     path: CLIENT_ENDPOINT_PATH,
     maxPayload: limits.maxFrameBytes * OVERSIZED_FRAME_READ_FACTOR,
     perMessageDeflate: false,
-    verifyClient: (_info: unknown, accept: (ok: boolean, code?: number, message?: string) => void) => {
-      if (sessions.size >= maxConnections) accept(false, 503, 'too many connections');
-      else accept(true);
+    verifyClient: (info: { req: IncomingMessage }, accept: (ok: boolean, code?: number, message?: string) => void) => {
+      const admitted = admission.admit(remoteAddressKey(info.req.socket.remoteAddress));
+      if (!admitted.ok) {
+        accept(false, 503, admitted.message);
+        return;
+      }
+      // Counted until the TCP connection closes, whether or not the upgrade completes.
+      info.req.socket.once('close', admitted.release);
+      accept(true);
     },
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -163,7 +182,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-    const session = new ClientSession(socket, sessionConfig, remote);
+    const session = new ClientSession(socket, sessionConfig, remote, rateLimit.limiterFor({ address: remoteAddressKey(request.socket.remoteAddress) }, performance.now()));
+    if (idleTimeoutMs > 0) closeWhenIdle(socket, idleTimeoutMs);
     sessions.add(session);
     socket.once('close', () => sessions.delete(session));
   });
@@ -227,4 +247,17 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
 function refuseUpgrade(socket: Duplex, code: number, message: string): void {
   socket.on('error', () => socket.destroy());
   socket.end(`HTTP/1.1 ${code} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+/** Closes `socket` once it has received nothing (no message, no ping) for `idleMs`. */
+function closeWhenIdle(socket: WebSocket, idleMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => socket.close(1000, 'idle timeout'), idleMs);
+  };
+  arm();
+  socket.on('message', arm);
+  socket.on('ping', arm);
+  socket.once('close', () => clearTimeout(timer));
 }

@@ -28,6 +28,7 @@ import {
 } from '../protocol/index.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { Logger } from '../runtime/env.ts';
+import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
 /** WebSocket close codes (RFC 6455 section 7.4.1) used for connection-level errors. */
 export const CloseCode = {
@@ -90,6 +91,8 @@ export interface ClientServerStats {
   connectionsClosedUnread: number;
   /** Value replies answered `overloaded` because the connection had too many unread replies. */
   repliesRefusedUnread: number;
+  /** Requests answered `overloaded` by the request rate limit (--max-request-rate). */
+  requestsRateLimited?: number;
 }
 
 export interface SessionConfig {
@@ -147,6 +150,8 @@ export class ClientSession {
     private readonly socket: WebSocket,
     private readonly config: SessionConfig,
     private readonly remote: string,
+    /** Requests per second (security/limits.ts; --max-request-rate); null: unlimited. */
+    private readonly rateLimiter: RequestLimiter | null = null,
   ) {
     this.readEstimate = config.limits.maxValueBytes;
     this.helloTimer = setTimeout(
@@ -285,6 +290,10 @@ export class ClientSession {
     // Status is answered even while shutting down: an operator wants to watch a node leave.
     if (request.op === 'status') return this.serveStatus(id);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
+    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now())) {
+      this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
+      return this.replyError(id, 'overloaded', rateLimitMessage(this.rateLimiter));
+    }
     if (this.inFlight >= this.config.maxInFlight) {
       return this.replyError(id, 'overloaded', `more than ${this.config.maxInFlight} requests in flight on this connection`);
     }

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/cli/start.ts';
+import { ConfigError } from '../../src/daemon/config.ts';
+import { DEFAULT_WIRE_LIMITS } from '../../src/protocol/limits.ts';
+
+test('client limits: the defaults are the wire defaults, Redis-like for connections, and off for idle timeout and rate', () => {
+  const { limits } = loadConfig([], {});
+  assert.deepEqual(limits, {
+    maxKeyBytes: DEFAULT_WIRE_LIMITS.maxKeyBytes,
+    maxValueBytes: DEFAULT_WIRE_LIMITS.maxValueBytes,
+    maxFrameBytes: DEFAULT_WIRE_LIMITS.maxFrameBytes,
+    maxBatchRequests: DEFAULT_WIRE_LIMITS.maxBatchRequests,
+    maxInFlight: 16_384,
+    maxPipeline: 128,
+    maxUnreadReplyBytes: 64 * 1024 * 1024,
+    respMaxUnreadReplyBytes: 1024 * 1024,
+    maxClients: 10_000,
+    maxClientsPerAddress: 0,
+    idleTimeoutMs: 0,
+    maxRequestRate: 0,
+  });
+});
+
+test('client limits from flags, the environment and their checks', () => {
+  const { limits } = loadConfig(['--max-clients', '5', '--idle-timeout', '300s', '--max-value-size', '2mib'], { SHOAL_MAX_REQUEST_RATE: '100', SHOAL_MAX_CLIENTS_PER_ADDRESS: '2' });
+  assert.equal(limits.maxClients, 5);
+  assert.equal(limits.idleTimeoutMs, 300_000);
+  assert.equal(limits.maxValueBytes, 2 * 1024 * 1024);
+  assert.equal(limits.maxRequestRate, 100);
+  assert.equal(limits.maxClientsPerAddress, 2);
+  assert.throws(() => loadConfig(['--max-value-size', '8mib'], {}), (e: unknown) => e instanceof ConfigError && /--max-frame-size .* must exceed --max-value-size/.test(e.message));
+  assert.throws(() => loadConfig(['--max-clients', '0'], {}), ConfigError);
+  assert.throws(() => loadConfig(['--max-key-size', '1mib'], {}), ConfigError);
+});
