@@ -682,10 +682,19 @@ const debugSleep = spec('sleep', 3, ['admin', 'noscript', 'loading', 'stale'], [
     done();
     return;
   }
-  setTimeout(() => {
+  // Node's timers count from the event loop's cached time and can fire a little early: wait out
+  // the rest, so the command takes at least what was asked (as Redis's sleep does).
+  const until = performance.now() + ms;
+  const wake = (): void => {
+    const left = until - performance.now();
+    if (left > 0) {
+      setTimeout(wake, Math.ceil(left));
+      return;
+    }
     reply.ok();
     done();
-  }, ms);
+  };
+  setTimeout(wake, ms);
 });
 
 const debugHelp = helpSpec('DEBUG', ['SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.']);
