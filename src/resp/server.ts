@@ -11,6 +11,8 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
+import type { AclStore } from '../security/acl.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 
 /** Redis's maxclients default; INFO reports it. */
 export const MAX_CLIENTS = 10_000;
@@ -40,6 +42,10 @@ export interface RespServerOptions {
   commands?: CommandTable;
   /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
   log?: Logger;
+  /** The node's users: AUTH, ACL and the permission check; absent, everyone is `default` unchecked. */
+  acl?: AclStore;
+  /** Counts and rate-limits failed AUTH per remote address. */
+  authGuard?: AuthGuard;
 }
 
 export interface RespServer {
@@ -72,7 +78,10 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     stats,
     state,
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+    ...(options.acl === undefined ? {} : { acl: options.acl }),
+    ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
   };
+  if (options.acl !== undefined && options.acl.catalog === undefined) options.acl.catalog = tableCatalog(table);
 
   const server: Server = createServer((socket) => {
     if (state.clients.size >= MAX_CLIENTS) {
@@ -110,5 +119,17 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
+  };
+}
+
+/** The command table as the ACL rule parser validates `+command` and `+command|sub`. */
+export function tableCatalog(table: CommandTable): { isCommand(name: string): boolean } {
+  return {
+    isCommand(name: string): boolean {
+      const bar = name.indexOf('|');
+      if (bar < 0) return table.lookup(name) !== undefined;
+      const parent = table.lookup(name.slice(0, bar));
+      return parent?.subcommands?.some((s) => s.name === name.slice(bar + 1)) === true;
+    },
   };
 }

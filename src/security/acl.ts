@@ -302,7 +302,8 @@ export class AclStore {
   constructor(
     private readonly nodeId: string,
     private readonly nowMs: () => number,
-    readonly catalog?: AclCatalog,
+    /** Validates `+command` rules; set by the RESP listener from its command table when absent. */
+    public catalog?: AclCatalog,
   ) {
     this.last = { wallMs: 0, counter: 0, node: nodeId };
   }
