@@ -18,6 +18,8 @@ import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
+import { openAclStore } from './acl-file.ts';
+import { AuthGuard } from '../security/auth-guard.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
@@ -68,6 +70,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
   ensureDataDir(config.dataDir);
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
+  // Users and ACLs: kept in the data directory, spread to every member (src/security/acl-sync.ts).
+  const acl = openAclStore(config.dataDir, config.atRestKeys, config.name, () => realClock.wallMs(), log);
+  const authGuard = new AuthGuard(() => realClock.monoMs());
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -82,7 +87,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const clientAddress = hostPort(config.advertiseHost, config.port);
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers: new RealTimers(), random: realRandom, transport, log };
-  const node = createHostedNode(env, config, clientAddress, transport, seeds);
+  const node = createHostedNode(env, config, clientAddress, transport, seeds, acl);
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
 
@@ -137,6 +142,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           gossipRoundMs: PROFILES[config.gossipProfile].probeIntervalMs,
         }),
         log,
+        acl,
+        authGuard,
         nowMs: () => env.clock.wallMs(),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
       });
