@@ -101,6 +101,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       rmw: node.keyspace,
       nodeName: config.name,
       log,
+      acl,
+      authGuard,
       status: () =>
         nodeStatus({
           node: config.name,
