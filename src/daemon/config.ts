@@ -47,6 +47,8 @@ export interface DaemonConfig {
   atRestKeys: AtRestKeys;
   /** Where atRestKeys came from, for the log: a file, the environment, or none. */
   atRestKeySource: string;
+  /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
+  insecure: boolean;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -254,6 +256,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     dataDir: resolve(has('data-dir') ? get<string>('data-dir') : `.shoal/data/${name}`),
     atRestKeys,
     atRestKeySource,
+    insecure: get<string>('insecure') === 'true',
   };
 }
 

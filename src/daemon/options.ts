@@ -97,6 +97,12 @@ export const DAEMON_OPTIONS = {
     kind: 'string',
     description: 'file of at-rest keys (32 bytes as hex or base64, one per line, the first seals); else $SHOAL_DATA_KEY; else files are integrity-checked, not encrypted',
   },
+  insecure: {
+    kind: 'choice',
+    description: 'allow listening on a non-loopback --host while the default user needs no password (anyone who reaches the ports may do anything); `--insecure` alone means true',
+    default: 'false',
+    choices: ['false', 'true'],
+  },
   'shutdown-timeout': {
     kind: 'duration',
     description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1',
