@@ -152,7 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         acl,
         authGuard,
         nowMs: () => env.clock.wallMs(),
-        describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
+        describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {
       stopSeedWatch();
