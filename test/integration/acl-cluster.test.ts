@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, TestCluster, until } from './daemon-harness.ts';
+import { DaemonProcess, runShoal, TestCluster, until } from './daemon-harness.ts';
 
 let cluster: TestCluster;
 const respPorts: number[] = [];
@@ -59,11 +59,24 @@ test('a user created on node 1 works on node 3, reaches a node that was down, su
   await until('the change to alice reaches node 2', async () => ((await cli(respPorts[1]!, 'ACL', 'LIST')).includes('~a:* ~c:*') ? true : undefined), 60_000);
   assert.equal(await cli(respPorts[1]!, '--user', 'bob', '--pass', 'bobpw', 'SET', 'x', '1'), "NOPERM this user has no permissions to run the 'set' command");
 
+  // `shoal acl` talks to a node's Redis port, authenticated with $SHOAL_PASSWORD.
+  const set = await runShoal(['acl', 'setuser', 'carol', 'on', '>carolpw', '~k*', '-@all', '+get', '--redis', `127.0.0.1:${respPorts[0]!}`]);
+  assert.equal(set.status, 0, set.stderr);
+  assert.equal(set.stdout, 'OK\n');
+  const bad = await runShoal(['acl', 'setuser', 'carol', 'bogus', '--redis', `127.0.0.1:${respPorts[0]!}`]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /ERR Error in ACL SETUSER modifier 'bogus': Syntax error/);
+  const who = await runShoal(['acl', 'whoami', '--user', 'carol', '--redis', `127.0.0.1:${respPorts[0]!}`], { SHOAL_PASSWORD: 'carolpw' });
+  assert.equal(who.stderr, "shoal acl: NOPERM this user has no permissions to run the 'acl|whoami' command\n");
+  await until('carol reaches node 3', async () => ((await cli(respPorts[2]!, 'ACL', 'USERS')).includes('carol') ? true : undefined), 30_000);
+  const listed = await runShoal(['acl', 'list', '--redis', `127.0.0.1:${respPorts[2]!}`]);
+  assert.match(listed.stdout, /^user carol on #scrypt\$[0-9a-f]+\$[0-9a-f]+ ~k\* resetchannels -@all \+get$/m);
+
   // Node 3 restarted alone keeps its users from its data directory.
   const n3: DaemonProcess = cluster.nodes[2]!;
   await n3.stop();
   await n3.start();
   const users = await cli(respPorts[2]!, 'ACL', 'USERS');
-  assert.deepEqual(users.split('\n'), ['alice', 'bob', 'default']);
+  assert.deepEqual(users.split('\n'), ['alice', 'bob', 'carol', 'default']);
   assert.equal(await cli(respPorts[2]!, '--user', 'alice', '--pass', 'alicepw', 'GET', 'a:1'), 'v');
 });
