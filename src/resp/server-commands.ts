@@ -395,7 +395,9 @@ const client = spec('client', -2, ['sentinel'], ['slow'], (_ctx, _args, reply, d
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
 function helpSpec(parent: string, lines: string[]): CommandSpec {
-  return spec('help', 2, ['loading', 'stale'], ['slow'], (_ctx, _args, reply, done) => {
+  // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too.
+  const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : ['slow'];
+  return spec('help', 2, ['loading', 'stale'], categories, (_ctx, _args, reply, done) => {
     const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Print this help.'];
     reply.array(all.length);
     for (const line of all) reply.simple(line);
