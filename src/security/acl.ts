@@ -5,7 +5,7 @@
  * set of users as versioned data (last writer wins per user, deletions kept as tombstones) so
  * that every node of a cluster converges on the same users.
  */
-import { globMatch } from '../protocol/glob.ts';
+import { globMatch, matchesEverything } from '../protocol/glob.ts';
 import { hashPassword, isPasswordHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
 
 /** Redis 7.0's ACL categories (ACL CAT), in its order. */
@@ -230,7 +230,8 @@ export function keyAllowed(user: AclUser, key: Uint8Array | string, access: KeyA
   let write = false;
   for (const k of user.keys) {
     if ((needRead && !read && k.read) || (needWrite && !write && k.write) || (!needRead && !needWrite)) {
-      if (!globMatch(k.pattern, key)) continue;
+      // `~*` (allkeys) matches without matching, as in Redis: even the empty key, which Redis's glob does not match.
+      if (!matchesEverything(k.pattern) && !globMatch(k.pattern, key)) continue;
       if (!needRead && !needWrite) return true;
       if (k.read) read = true;
       if (k.write) write = true;

@@ -56,6 +56,8 @@ test('check: commands by name and category, subcommands, keys by pattern and acc
     assert.equal(check(reader, { name, categories: cats }, keys) === null, r, `reader ${name}`);
     assert.equal(check(writer, { name, categories: cats }, keys) === null, w, `writer ${name}`);
   }
+  assert.equal(check(user(['on', 'allkeys', '+@all']), { name: 'get', categories: ['read'] }, [{ key: '', access: 'r' }]), null);
+  assert.equal(check(user(['on', '~a*', '+@all']), { name: 'get', categories: ['read'] }, [{ key: '', access: 'r' }]), NOPERM_KEYS);
   assert.notEqual(check(user(['off', '+@all', 'allkeys']), { name: 'get', categories: [] }), 'x');
   assert.match(check(undefined, { name: 'get', categories: [] })!, /NOPERM/);
 });
