@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   set: { summary: 'set KEY VALUE [--ttl 60s]: store a value', load: () => import('./kv.ts').then((m) => ({ run: m.runSet })) },
   del: { summary: 'del KEY: delete a key', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },
   keyring: { summary: 'the gossip keyring, on every member: list | install | use KEYID | remove KEYID (docs/SECURITY.md)', load: () => import('./keyring.ts') },
+  acl: { summary: "acl setuser|getuser|deluser|list|users|whoami: the cluster's users, through a node's Redis port", load: () => import('./acl.ts') },
   sim: { summary: 'run the deterministic simulator (seeds, faults, scenarios)', load: () => import('./sim.ts') },
   bench: { summary: 'benchmarks: hitratio (cache traces through the storage engine)', load: () => import('./bench.ts') },
 };

@@ -19,7 +19,8 @@ const USAGE = 'Usage: shoal start [options]\n\nRuns one Shoal node. Every option
  * daemon reads flags, variables and file keys alike (src/daemon/config.ts).
  */
 const START_FLAGS: FlagSpecs = {
-  ...Object.fromEntries(OPTION_NAMES.map((name) => [name, { kind: 'string', description: optionSpec(name).description }])),
+  // --insecure needs no value (`--insecure` is `--insecure true`); every other option takes one.
+  ...Object.fromEntries(OPTION_NAMES.map((name) => [name, { kind: name === 'insecure' ? 'boolean' : 'string', description: optionSpec(name).description }])),
   help: { kind: 'boolean', description: 'show this help' },
 };
 
@@ -34,18 +35,33 @@ export function help(): string {
   return `${USAGE}\n\nOptions (flag, environment variable):\n${rows.join('\n')}\n\nSee docs/OPERATIONS.md.\n`;
 }
 
+/** `--insecure` may stand alone or take true/false as the next argument, as every other option takes its value. */
+function joinInsecureValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--insecure' && (next === 'true' || next === 'false')) {
+      out.push(`--insecure=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
+}
+
 /** The configuration from a `shoal start` command line and the environment; a ConfigError for anything wrong. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, isTerminal = false): DaemonConfig {
   let parsed;
   try {
-    parsed = parseArgs(argv, START_FLAGS);
+    parsed = parseArgs(joinInsecureValue(argv), START_FLAGS);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     throw new ConfigError(e.message);
   }
   if (parsed.positionals.length > 0) throw new ConfigError(`unexpected argument "${parsed.positionals[0]}"`);
   const { help: _help, ...flags } = parsed.flags;
-  return resolveConfig({ flags: flags as Record<string, string>, env, isTerminal });
+  return resolveConfig({ flags: Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, String(v)])), env, isTerminal });
 }
 
 function packageVersion(): string {

@@ -95,8 +95,16 @@ export interface ClientOptions<V = unknown> {
    * connected node, which then coordinates it (false). Default true.
    */
   routing?: boolean;
-  /** Credentials sent in hello (authentication arrives in a later release). Default none. */
+  /**
+   * Credentials sent in hello: `{ username, password }` of a user of the cluster (its ACL decides
+   * what this client may do; docs/SECURITY.md). `username` and `password` below are shorthands.
+   * Default none: the `default` user, as long as it needs no password.
+   */
   credentials?: Credentials;
+  /** The ACL user to authenticate as (with `password`); default `default`. */
+  username?: string;
+  /** The user's password; sent in hello only. */
+  password?: string;
   /** Default DEFAULT_CLIENT_NAME. */
   clientName?: string;
   /** Random source in [0, 1) for reconnect jitter; tests may fix it. Default Math.random. */
@@ -148,6 +156,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     maxRetries: true,
     routing: true,
     credentials: true,
+    username: true,
+    password: true,
     clientName: true,
     random: true,
     webSocket: true,
@@ -182,7 +192,10 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     maxOfflineQueue: nonNegative('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
     maxRetries: nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
     routing: options.routing ?? true,
-    credentials: options.credentials ?? null,
+    credentials:
+      options.username !== undefined || options.password !== undefined
+        ? { ...options.credentials, ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: options.password }) }
+        : (options.credentials ?? null),
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,
     webSocket: options.webSocket ?? null,

@@ -54,6 +54,8 @@ export interface DaemonConfig {
   gossipKeySource: string;
   /** What one client can make the node hold or do (--max-key-size ... --max-request-rate). */
   limits: ClientLimits;
+  /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
+  insecure: boolean;
 }
 
 /** The client listeners' limits (options.ts, "limits"; docs/SECURITY.md). */
@@ -303,6 +305,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     atRestKeys,
     atRestKeySource,
     ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
+    insecure: get<string>('insecure') === 'true',
   };
 }
 

@@ -14,12 +14,14 @@ import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
-import { ExitStatus, listenError } from './errors.ts';
+import { ExitStatus, listenError, StartupError } from './errors.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
+import { openAclStore } from './acl-file.ts';
+import { AuthGuard } from '../security/auth-guard.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
@@ -65,12 +67,20 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
   const startedAt = performance.now();
-  // Checked first so that a busy client port fails before this node joins anybody's cluster.
-  await probePort(config.host, config.port, 'client', '--port');
-  if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
   ensureDataDir(config.dataDir);
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
   const keyring = openGossipKeyring(config, log);
+  // Users and ACLs: kept in the data directory, spread to every member (src/security/acl-sync.ts).
+  const acl = openAclStore(config.dataDir, config.atRestKeys, config.name, () => realClock.wallMs(), log);
+  const authGuard = new AuthGuard(() => realClock.monoMs());
+  if (!isLoopbackHost(config.host) && !config.insecure && !acl.requiresAuth) {
+    throw new StartupError(
+      `refusing to listen on ${config.host}, which is not a loopback address, while the default user needs no password (it is on and nopass: anyone who reaches the ports may do anything). Give the default user a password first (start on 127.0.0.1, then ACL SETUSER default resetpass >PASSWORD), or pass --insecure to run like this anyway`,
+    );
+  }
+  // Checked before anything binds for long so that a busy client port fails before this node joins anybody's cluster.
+  await probePort(config.host, config.port, 'client', '--port');
+  if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -99,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           peers: () => (hosted?.clusterMembers() ?? []).filter((m) => m.state !== 'left').map((m) => m.peerAddress),
         });
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? transport, log };
-  const node = createHostedNode(env, config, clientAddress, transport, seeds);
+  const node = createHostedNode(env, config, clientAddress, transport, seeds, acl);
   hosted = node;
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
@@ -122,6 +132,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       maxConnectionsPerAddress: config.limits.maxClientsPerAddress,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
+      acl,
+      authGuard,
       status: () =>
         nodeStatus({
           node: config.name,
@@ -170,8 +182,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
         idleTimeoutMs: config.limits.idleTimeoutMs,
         rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
+        acl,
+        authGuard,
         nowMs: () => env.clock.wallMs(),
-        describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
+        describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {
       stopSeedWatch();
@@ -270,4 +284,10 @@ async function probePort(host: string, port: number, what: string, flag: string)
     throw listenError(error, what, host, port, flag);
   }
   await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/** Whether `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }

@@ -14,6 +14,8 @@ import type { SourceMember } from '../resp/cluster-view.ts';
 import type { WsTransport } from '../transport/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
 import { hostPort, type SeedList } from './seeds.ts';
+import type { AclStore } from '../security/acl.ts';
+import { AclSync } from '../security/acl-sync.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
@@ -65,7 +67,8 @@ export function consistencyFor(option: 'read-quorum' | 'write-quorum', count: nu
   throw new ConfigError(`--${option} ${count} is not supported with --replicas ${replicas}: use 1 (one), ${majority} (a majority) or ${replicas} (all)`);
 }
 
-export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList): HostedNode {
+export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList, acl?: AclStore): HostedNode {
+  let aclSync: AclSync | null = null;
   const node = createNode({
     env,
     config: {
@@ -83,6 +86,19 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       clientAddress,
       // The RESP port is fixed (probed) before the node starts, so peers learn it with the node.
       ...(config.respPort === 0 ? {} : { respAddress: hostPort(config.advertiseHost, config.respPort) }),
+      // Users and ACLs reach every member (src/security/acl-sync.ts).
+      ...(acl === undefined
+        ? {}
+        : {
+            aclChannel: (channel) => {
+              aclSync = new AclSync({
+                store: acl,
+                transport: channel,
+                timers: env.timers,
+                peers: () => node.membership.members().filter((m) => (m.state === 'alive' || m.state === 'suspect') && m.address !== env.address).map((m) => m.address),
+              });
+            },
+          }),
     },
   });
   // A failed dial fails a direct probe at once instead of after the probe timeout.
@@ -108,7 +124,10 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     catchUp: () => node.catchUpProgress(),
     leave: (done) => node.leave(done),
     leaveProgress: () => node.leaveProgress(),
-    stop: () => node.stop(),
+    stop: () => {
+      aclSync?.stop();
+      node.stop();
+    },
     waitingFor: () => {
       const waiting = node.waitingFor();
       const unresolved = seeds.problems();

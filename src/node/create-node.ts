@@ -10,7 +10,7 @@ import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
-import type { Env, NodeAddress } from '../runtime/env.ts';
+import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
 import { META, ShoalNode } from './node.ts';
 import { MessageFamily, TransportMux } from './wire.ts';
@@ -66,6 +66,8 @@ export interface NodeConfig {
   protocolVersion?: number;
   /** See DEFAULT_JOIN_SETTLE_MS. */
   joinSettleMs?: number;
+  /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
+  aclChannel?: (transport: Transport) => void;
 }
 
 export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig }): ShoalNode {
@@ -78,6 +80,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     ...(config.writeQuorum === undefined ? {} : { defaultWriteConsistency: config.writeQuorum }),
   });
   const mux = new TransportMux(env.transport);
+  config.aclChannel?.(mux.channel(MessageFamily.acl));
   const gossip: GossipConfig = {
     ...PROFILES[config.gossipProfile ?? DEFAULT_GOSSIP_PROFILE],
     ...config.gossip,

@@ -9,6 +9,8 @@ export const MessageFamily = {
   gossip: 0x47, // 'G'
   /** Replication: replica reads/writes, hints, sync (src/replication/messages.ts). */
   kv: 0x4b, // 'K'
+  /** Users and ACLs (src/security/acl-sync.ts), handed to whoever asks through NodeConfig.aclChannel. */
+  acl: 0x41, // 'A'
 } as const;
 
 export type MessageFamilyCode = (typeof MessageFamily)[keyof typeof MessageFamily];

@@ -31,7 +31,7 @@ export const ERROR_CODE_NUMBERS = {
   'hello-timeout': 24,
   /** connection: more requests in one frame than `maxBatchRequests`. */
   'batch-too-large': 25,
-  /** connection: the credentials in hello were refused (reserved until authentication arrives). */
+  /** connection: the credentials in hello were refused (or are required and missing). */
   unauthenticated: 26,
   /** The node is shutting down; send the request to another node. */
   'shutting-down': 27,
@@ -42,6 +42,11 @@ export const ERROR_CODE_NUMBERS = {
    * nothing; send the request to another node. Clients older than this code see it as `internal`.
    */
   'not-ready': 29,
+  /**
+   * The connection's user may not run this operation or touch this key (its ACL, docs/SECURITY.md);
+   * the message is Redis's NOPERM text. Clients older than this code see it as `internal`.
+   */
+  forbidden: 30,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODE_NUMBERS;

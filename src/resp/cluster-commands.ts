@@ -202,15 +202,17 @@ const MANAGEMENT: readonly [name: string, arity: number][] = [
   ['links', 2],
 ];
 
-const management = MANAGEMENT.map(([name, arity]) =>
-  sub(name, arity, ['admin', 'stale'], (_ctx, _args, reply, done) => {
+const management = MANAGEMENT.map(([name, arity]) => ({
+  // Redis 7.0's ACL categories for these (ACL CAT admin / dangerous list them).
+  ...sub(name, arity, ['admin', 'stale'], (_ctx, _args, reply, done) => {
     reply.error(
       `ERR CLUSTER ${name.toUpperCase()} is not supported: Shoal places slots itself (each node's ring ` +
         `assigns partitions from gossip membership); add a node by starting it with --seeds, remove one by stopping it`,
     );
     done();
   }),
-);
+  categories: name === 'links' ? ['slow'] : ['admin', 'slow', 'dangerous'],
+}));
 
 const help = sub('help', 2, ['loading', 'stale'], (_ctx, _args, reply, done) => {
   const lines = [

@@ -6,6 +6,8 @@
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { AclStore } from '../security/acl.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -52,6 +54,11 @@ export interface ConnectionState {
   readonly: boolean;
   /** Set by QUIT: the connection closes once this command's reply is written. */
   closeAfterReply: boolean;
+  /**
+   * The ACL user this connection runs as: null until it authenticates (when the default user
+   * needs a password); absent means `default` (contexts built by tests).
+   */
+  user?: string | null;
 }
 
 /** One node's RESP server as commands see it. */
@@ -80,6 +87,10 @@ export interface RespServerContext {
    * from a listener without one (tests), which answers CLUSTER as Redis with cluster support off.
    */
   readonly cluster?: ClusterView;
+  /** The node's users (AUTH, ACL, the permission check); absent: everyone is `default`, no checks. */
+  readonly acl?: AclStore;
+  /** Failed AUTH counting and per-address rate limiting; absent: none. */
+  readonly authGuard?: AuthGuard;
 }
 
 /** What INFO's stats section reports about reads; keyspace commands count each key they look up. */

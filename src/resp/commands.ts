@@ -10,6 +10,7 @@ import { keyspaceCommands } from './keyspace-commands.ts';
 import { serverCommands } from './server-commands.ts';
 import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
+import { aclCommands, aclRefusal } from './acl-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
@@ -18,6 +19,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   stringCommands,
   expireCommands,
   keyspaceCommands,
+  aclCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
@@ -91,6 +93,14 @@ export class CommandTable {
       reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
       done();
       return null;
+    }
+    if (ctx.server.acl !== undefined) {
+      const refusal = aclRefusal(ctx, spec, target, args);
+      if (refusal !== null) {
+        reply.error(refusal);
+        done();
+        return null;
+      }
     }
     if (target.keys[0] > 0) {
       const refusal = ctx.server.route(ctx.connection, target, args);

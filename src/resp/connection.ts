@@ -101,6 +101,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   readonly localAddress: string;
   readonly = false;
   closeAfterReply = false;
+  /** The ACL user: `default` while it needs no password, else null until AUTH. */
+  user: string | null = 'default';
   libName = '';
   libVersion = '';
   noEvict = false;
@@ -146,6 +148,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.createdAtMs = server.nowMs();
     this.lastActiveAtMs = this.createdAtMs;
+    this.user = server.acl?.requiresAuth === true ? null : 'default';
     this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes });
     this.directWriter = new RespReplyWriter(this.out, this);
     this.ctx = { server: withWriteAcks(server, this), connection: this };
@@ -183,6 +186,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.protocol = 2;
     this.readonly = false;
     this.noEvict = false;
+    this.user = this.server.acl?.requiresAuth === true ? null : 'default';
   }
 
   kill(): void {

@@ -6,6 +6,7 @@
  */
 import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
+import { AUTH_RATE_LIMITED, hostOf } from '../security/auth-guard.ts';
 import type { RespServerState } from './server-state.ts';
 
 /**
@@ -94,20 +95,52 @@ function validClientName(name: Uint8Array): boolean {
 const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
 
 /**
- * AUTH as a Redis without a password answers it: the default user has `nopass`, so any password
- * for `default` is accepted and any other user does not exist. Issue 11 (security) wires real
- * credentials here.
+ * AUTH and HELLO's AUTH against the node's users (src/security/acl.ts): on success the connection
+ * runs as that user; a failure is counted, logged without the password, and rate-limited per
+ * remote address. Without users (a listener built without them) it answers as a Redis without a
+ * password: `default` is nopass, any other user does not exist.
  */
-function authenticate(user: string, _password: Uint8Array): boolean {
-  return user === 'default';
+function authenticate(ctx: CommandContext, user: string, password: Uint8Array, then: (error: string | null) => void): void {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return then(user === 'default' ? null : WRONGPASS);
+  const guard = ctx.server.authGuard;
+  const host = hostOf(ctx.connection.address);
+  if (guard !== undefined && !guard.mayTry(host)) {
+    ctx.server.state?.log?.warn({ client: ctx.connection.id, address: ctx.connection.address, user }, 'AUTH refused: too many failures from this address');
+    return then(AUTH_RATE_LIMITED);
+  }
+  void acl.authenticate(user, password).then((result) => {
+    if (result.ok) {
+      ctx.connection.user = user;
+      return then(null);
+    }
+    guard?.failed(host);
+    ctx.server.state?.log?.warn({ client: ctx.connection.id, address: ctx.connection.address, user }, 'AUTH failed');
+    then(result.error);
+  });
 }
 
-const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (_ctx, args, reply, done) => {
-  if (args.length > 3) reply.error('ERR syntax error');
-  else if (args.length === 2) reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
-  else if (authenticate(text(args[1]!), args[2]!)) reply.ok();
-  else reply.error('WRONGPASS invalid username-password pair or user is disabled.');
-  done();
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
+  if (args.length > 3) {
+    reply.error('ERR syntax error');
+    return done();
+  }
+  if (args.length === 2) {
+    const acl = ctx.server.acl;
+    const d = acl?.get('default');
+    if (d === undefined || (d.nopass && d.enabled)) {
+      reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+      return done();
+    }
+  }
+  const user = args.length === 2 ? 'default' : text(args[1]!);
+  authenticate(ctx, user, args[args.length - 1]!, (error) => {
+    if (error === null) reply.ok();
+    else reply.error(error);
+    done();
+  });
 });
 
 const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
@@ -123,11 +156,12 @@ const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_aut
     protocol = Number(version) as 2 | 3;
   }
   let name: Uint8Array | null = null;
+  let credentials: [string, Uint8Array] | null = null;
   for (let j = 2; j < args.length; j++) {
     const more = args.length - 1 - j;
     const option = lower(args[j]!);
     if (option === 'auth' && more >= 2) {
-      if (!authenticate(text(args[j + 1]!), args[j + 2]!)) return finish('WRONGPASS invalid username-password pair or user is disabled.');
+      credentials = [text(args[j + 1]!), args[j + 2]!];
       j += 2;
     } else if (option === 'setname' && more >= 1) {
       if (!validClientName(args[j + 1]!)) return finish(CLIENT_NAME_ERROR);
@@ -137,6 +171,15 @@ const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_aut
       return finish(`ERR Syntax error in HELLO option '${text(args[j]!)}'`);
     }
   }
+  if (credentials !== null) {
+    const [user, password] = credentials;
+    return authenticate(ctx, user, password, (error) => (error === null ? helloReply(ctx, protocol, name, reply, done) : finish(error)));
+  }
+  if (ctx.server.acl !== undefined && ctx.connection.user === null) return finish('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  helloReply(ctx, protocol, name, reply, done);
+});
+
+function helloReply(ctx: CommandContext, protocol: 2 | 3, name: Uint8Array | null, reply: ReplyWriter, done: () => void): void {
   if (name !== null) ctx.connection.name = text(name);
   // The reply is already in the new protocol, as Redis sends it.
   ctx.connection.protocol = protocol;
@@ -157,7 +200,7 @@ const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_aut
   reply.bulk('modules');
   reply.array(0);
   done();
-});
+}
 
 const select = spec('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
   const index = parseInteger(args[1]!);
@@ -352,7 +395,9 @@ const client = spec('client', -2, ['sentinel'], ['slow'], (_ctx, _args, reply, d
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
 function helpSpec(parent: string, lines: string[]): CommandSpec {
-  return spec('help', 2, ['loading', 'stale'], ['slow'], (_ctx, _args, reply, done) => {
+  // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too.
+  const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : ['slow'];
+  return spec('help', 2, ['loading', 'stale'], categories, (_ctx, _args, reply, done) => {
     const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Print this help.'];
     reply.array(all.length);
     for (const line of all) reply.simple(line);

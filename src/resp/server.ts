@@ -12,6 +12,8 @@ import { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
+import type { AclStore } from '../security/acl.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 
 /** Redis's maxclients default; INFO reports it. */
 export const MAX_CLIENTS = 10_000;
@@ -47,6 +49,10 @@ export interface RespServerOptions {
   idleTimeoutMs?: number;
   /** Requests per second per connection (security/limits.ts); default unlimited. */
   rateLimit?: RateLimitPolicy;
+  /** The node's users: AUTH, ACL and the permission check; absent, everyone is `default` unchecked. */
+  acl?: AclStore;
+  /** Counts and rate-limits failed AUTH per remote address. */
+  authGuard?: AuthGuard;
 }
 
 export interface RespServer {
@@ -79,7 +85,10 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     stats,
     state,
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+    ...(options.acl === undefined ? {} : { acl: options.acl }),
+    ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
   };
+  if (options.acl !== undefined && options.acl.catalog === undefined) options.acl.catalog = tableCatalog(table);
 
   const admission = new ConnectionLimiter({ maxConnections: MAX_CLIENTS, maxPerAddress: 0, ...options.connectionLimits });
   const rateLimit = options.rateLimit ?? UNLIMITED;
@@ -136,5 +145,17 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
+  };
+}
+
+/** The command table as the ACL rule parser validates `+command` and `+command|sub`. */
+export function tableCatalog(table: CommandTable): { isCommand(name: string): boolean } {
+  return {
+    isCommand(name: string): boolean {
+      const bar = name.indexOf('|');
+      if (bar < 0) return table.lookup(name) !== undefined;
+      const parent = table.lookup(name.slice(0, bar));
+      return parent?.subcommands?.some((s) => s.name === name.slice(bar + 1)) === true;
+    },
   };
 }

@@ -6,6 +6,8 @@
  * Edge code: it owns sockets and timers, and wraps the callback-style service for the network.
  * The daemon embeds it with `startClientServer`; tests run it on port 0 with a MemoryKv.
  */
+import type { AclStore } from '../security/acl.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -97,6 +99,13 @@ export interface ClientServerOptions {
   status?: () => NodeStatus;
   /** Default: silent. */
   log?: Logger;
+  /**
+   * The node's users: hello's credentials (`{ username, password }`) are checked against them and
+   * every request against the user's ACL. Absent: every client is `default`, unchecked.
+   */
+  acl?: AclStore;
+  /** Counts and rate-limits failed authentications per remote address. */
+  authGuard?: AuthGuard;
 }
 
 export interface ClientServer {
@@ -145,6 +154,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     ownersOnly: options.ownersOnly ?? false,
     status: options.status ?? null,
     log,
+    acl: options.acl ?? null,
+    authGuard: options.authGuard ?? null,
   };
 
   let draining = false;

@@ -3,6 +3,8 @@
  * KvService, with replies batched back. A frame the connection cannot survive (malformed, too
  * large, wrong order) gets an `error` frame and closes this connection only.
  */
+import { check, SDK_OPERATIONS, type AclStore } from '../security/acl.ts';
+import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
 import type { WebSocket } from 'ws';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
@@ -113,6 +115,9 @@ export interface SessionConfig {
   /** Answers `status` requests (see ClientServerOptions.status); null: they get `unknown-op`. */
   status: (() => NodeStatus) | null;
   log: Logger;
+  /** The node's users (hello's credentials, each request's permission); null: no checks. */
+  acl: AclStore | null;
+  authGuard: AuthGuard | null;
 }
 
 /**
@@ -258,7 +263,7 @@ export class ClientSession {
   }
 
   private onHello(hello: HelloFrame): void {
-    if (this.state === 'ready') {
+    if (this.state === 'ready' || this.authenticating) {
       this.fail('hello-required', 'hello was sent twice on one connection');
       return;
     }
@@ -267,7 +272,58 @@ export class ClientSession {
       this.fail('unsupported-version', `client speaks protocol versions ${hello.minVersion}..${hello.maxVersion}, which this server does not`);
       return;
     }
-    // hello.credentials is where authentication will plug in; every client is accepted until then.
+    const acl = this.config.acl;
+    if (acl !== null) {
+      const credentials = hello.credentials;
+      if (credentials === null || (credentials.username === undefined && credentials.password === undefined)) {
+        if (acl.requiresAuth) {
+          this.fail('unauthenticated', 'this node requires credentials: give { username, password } in the client options');
+          return;
+        }
+        this.user = 'default';
+      } else {
+        const username = credentials.username ?? 'default';
+        const host = hostOf(this.remote);
+        const guard = this.config.authGuard;
+        if (guard !== null && !guard.mayTry(host)) {
+          this.config.log.warn({ remote: this.remote, user: username }, 'authentication refused: too many failures from this address');
+          this.fail('unauthenticated', 'too many failed authentication attempts from this address, try again later');
+          return;
+        }
+        this.authenticating = true;
+        void acl.authenticate(username, credentials.password ?? '').then((result) => {
+          this.authenticating = false;
+          if (this.state !== 'awaiting-hello') return;
+          if (!result.ok) {
+            guard?.failed(host);
+            this.config.log.warn({ remote: this.remote, user: username }, 'authentication failed');
+            this.fail('unauthenticated', 'invalid username-password pair or user is disabled');
+            return;
+          }
+          this.user = username;
+          this.welcome(hello, version);
+        });
+        return;
+      }
+    }
+    this.welcome(hello, version);
+  }
+
+  /** The ACL user of this connection ('default' until hello authenticates another). */
+  private user = 'default';
+  /** Hello's password is being checked: frames before the welcome are a protocol error. */
+  private authenticating = false;
+
+  /** Null when the connection's user may run `op` on `keys`, else the NOPERM text. */
+  private refusal(op: string, keys: readonly Uint8Array[]): string | null {
+    const acl = this.config.acl;
+    if (acl === null) return null;
+    const sdk = SDK_OPERATIONS[op];
+    if (sdk === undefined) return null;
+    return check(acl.get(this.user), sdk.command, keys.map((key) => ({ key, access: sdk.access })));
+  }
+
+  private welcome(hello: HelloFrame, version: number): void {
     clearTimeout(this.helloTimer);
     this.state = 'ready';
     this.socket.send(
@@ -299,6 +355,10 @@ export class ClientSession {
     }
     const kv = this.config.kv;
     if (request.op === 'topology') return this.reply({ id, ok: true, result: { kind: 'topology', topology: kv.topology() } });
+    if (request.op === 'rmw' || request.op === 'get' || request.op === 'set' || request.op === 'delete') {
+      const refused = this.refusal(request.op, request.op === 'rmw' ? request.keys : [request.key]);
+      if (refused !== null) return this.replyError(id, 'forbidden', refused);
+    }
     if (request.op === 'rmw') return this.serveRmw(request);
     if (this.config.ownersOnly && !this.owns(request.key)) {
       return this.reply({

@@ -1,0 +1,192 @@
+/**
+ * ACL SETUSER / GETUSER / DELUSER / LIST / USERS / WHOAMI / CAT / HELP over the node's users
+ * (src/security/acl.ts), and the permission check every command passes before it runs (NOAUTH,
+ * then NOPERM with Redis 7.0's texts).
+ */
+import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, type KeyUse } from '../security/acl.ts';
+import { keyArguments } from './redirect.ts';
+
+type Run = CommandSpec['run'];
+
+const NO_KEYS = [0, 0, 0] as const;
+
+function sub(name: string, arity: number, categories: string[], run: Run): CommandSpec {
+  return { name, arity, flags: ['noscript', 'loading', 'stale'], keys: NO_KEYS, categories, run };
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** The user this connection runs as ('default' where the context has no user). */
+export function connectionUser(ctx: CommandContext): string | null {
+  return ctx.connection.user === undefined ? 'default' : ctx.connection.user;
+}
+
+/**
+ * Null when the connection may run `target` (the command, or its subcommand) with `args`, else
+ * the error to answer: NOAUTH before authentication, NOPERM for a command or key not allowed.
+ */
+export function aclRefusal(ctx: CommandContext, spec: CommandSpec, target: CommandSpec, args: Uint8Array[]): string | null {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return null;
+  const name = connectionUser(ctx);
+  if (name === null) return target.flags.includes('no_auth') || spec.flags.includes('no_auth') ? null : 'NOAUTH Authentication required.';
+  if (target.flags.includes('no_auth')) return null;
+  const user = acl.get(name);
+  const fullName = target === spec ? spec.name : `${spec.name}|${target.name}`;
+  const keys: KeyUse[] = [];
+  if (target.keys[0] > 0) {
+    const withGet = target.name === 'set' && args.slice(3).some((a) => text(a).toLowerCase() === 'get');
+    const access = keyAccessFor(target.name, target.categories, withGet);
+    for (const key of keyArguments(target, args)) keys.push({ key, access });
+  }
+  return check(user, { name: fullName, categories: target.categories }, keys);
+}
+
+function noAcl(reply: ReplyWriter, done: () => void): void {
+  reply.error('ERR ACL is not available on this listener');
+  done();
+}
+
+const ADMIN = ['admin', 'slow', 'dangerous'];
+
+const setuser = sub('setuser', -3, ADMIN, (ctx, args, reply, done) => {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return noAcl(reply, done);
+  const error = acl.setUser(text(args[2]!), args.slice(3).map(text));
+  if (error === null) reply.ok();
+  else reply.error(error);
+  done();
+});
+
+const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return noAcl(reply, done);
+  const user = acl.get(text(args[2]!));
+  if (user === undefined) {
+    reply.bulk(null);
+    return done();
+  }
+  reply.map(6);
+  reply.bulk('flags');
+  const flags = [user.enabled ? 'on' : 'off', ...(user.nopass ? ['nopass'] : [])];
+  reply.array(flags.length);
+  for (const f of flags) reply.bulk(f);
+  reply.bulk('passwords');
+  reply.array(user.passwords.length);
+  for (const p of user.passwords) reply.bulk(p);
+  reply.bulk('commands');
+  reply.bulk(user.commands.join(' '));
+  reply.bulk('keys');
+  reply.bulk(describeKeys(user));
+  reply.bulk('channels');
+  reply.bulk(user.allChannels ? '&*' : '');
+  reply.bulk('selectors');
+  reply.array(0);
+  done();
+});
+
+const deluser = sub('deluser', -3, ADMIN, (ctx, args, reply, done) => {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return noAcl(reply, done);
+  const result = acl.delUsers(args.slice(2).map(text));
+  if (typeof result === 'string') reply.error(result);
+  else reply.integer(result);
+  done();
+});
+
+const list = sub('list', 2, ADMIN, (ctx, _args, reply, done) => {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return noAcl(reply, done);
+  const users = acl.users();
+  reply.array(users.length);
+  for (const u of users) reply.bulk(describeUser(u));
+  done();
+});
+
+const users = sub('users', 2, ADMIN, (ctx, _args, reply, done) => {
+  const acl = ctx.server.acl;
+  if (acl === undefined) return noAcl(reply, done);
+  const names = acl.names();
+  reply.array(names.length);
+  for (const n of names) reply.bulk(n);
+  done();
+});
+
+const whoami = sub('whoami', 2, ['slow'], (ctx, _args, reply, done) => {
+  reply.bulk(connectionUser(ctx) ?? 'default');
+  done();
+});
+
+const cat = sub('cat', -2, ['slow'], (ctx, args, reply, done) => {
+  if (args.length > 3) {
+    reply.error("ERR wrong number of arguments for 'acl|cat' command");
+    return done();
+  }
+  if (args.length === 2) {
+    reply.array(ACL_CATEGORIES.length);
+    for (const c of ACL_CATEGORIES) reply.bulk(c);
+    return done();
+  }
+  const category = text(args[2]!).toLowerCase();
+  if (!ACL_CATEGORIES.includes(category)) {
+    reply.error(`ERR Unknown category '${text(args[2]!)}'`);
+    return done();
+  }
+  const names: string[] = [];
+  for (const spec of ctx.server.state?.table.all() ?? []) {
+    if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
+      for (const s of spec.subcommands) if (s.categories.includes(category)) names.push(`${spec.name}|${s.name}`);
+    } else if (spec.categories.includes(category)) {
+      names.push(spec.name);
+    }
+  }
+  reply.array(names.length);
+  for (const n of names) reply.bulk(n);
+  done();
+});
+
+const HELP_LINES = [
+  'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CAT [<category>]',
+  '    List all commands that belong to <category>, or all command categories',
+  '    when no category is specified.',
+  'DELUSER <username> [<username> ...]',
+  '    Delete a list of users.',
+  'GETUSER <username>',
+  "    Get the user's details.",
+  'LIST',
+  '    Show users details in config file format.',
+  'SETUSER <username> <attribute> [<attribute> ...]',
+  '    Create or modify a user with the specified attributes.',
+  'USERS',
+  '    List all the registered usernames.',
+  'WHOAMI',
+  '    Return the current connection username.',
+  'HELP',
+  '    Print this help.',
+];
+
+const help = sub('help', 2, ['slow'], (_ctx, _args, reply, done) => {
+  reply.array(HELP_LINES.length);
+  for (const line of HELP_LINES) reply.simple(line);
+  done();
+});
+
+const acl: CommandSpec = {
+  name: 'acl',
+  arity: -2,
+  flags: [],
+  keys: NO_KEYS,
+  categories: [],
+  run: (_ctx, _args, reply, done) => {
+    reply.error("ERR wrong number of arguments for 'acl' command");
+    done();
+  },
+  subcommands: [cat, deluser, getuser, help, list, setuser, users, whoami],
+  docs: { summary: 'A container for Access List Control commands', since: '6.0.0', group: 'server' },
+};
+
+export const aclCommands: readonly CommandSpec[] = [acl];

@@ -1,0 +1,52 @@
+/**
+ * The SDK's credentials against a node's users: hello authenticates `{ username, password }`, and
+ * each get/set/delete/rmw is checked against the user's ACL (commands and key patterns).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, stringCodec } from '../../src/index.ts';
+import { AclStore } from '../../src/security/acl.ts';
+import { AuthGuard } from '../../src/security/auth-guard.ts';
+import { startNode } from './client-helpers.ts';
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
+  }
+  return 'no error';
+}
+
+test('SDK: no credentials while default is nopass; users, wrong passwords, NOPERM by op and key', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const node = await startNode({ acl, authGuard: new AuthGuard(() => 0) });
+  const closing: { close(): Promise<void> | void }[] = [];
+  try {
+    const open = await connect({ seeds: [node.address], codec: stringCodec, connectTimeoutMs: 5000 });
+    closing.push(open);
+    await open.set('a:1', 'x');
+    assert.equal(await open.get('a:1'), 'x');
+
+    assert.equal(acl.setUser('reader', ['on', '>rpw', '~a:*', '+@read']), null);
+    assert.equal(acl.setUser('default', ['resetpass', '>adminpw']), null);
+
+    assert.match(await failure(connect({ seeds: [node.address], codec: stringCodec, connectTimeoutMs: 3000, reconnect: false })), /unauthenticated|credentials|connect/i);
+    assert.match(await failure(connect({ seeds: [node.address], codec: stringCodec, connectTimeoutMs: 3000, username: 'reader', password: 'bad' })), /unauthenticated|invalid|connect/i);
+
+    const reader = await connect({ seeds: [node.address], codec: stringCodec, username: 'reader', password: 'rpw' });
+    closing.push(reader);
+    assert.equal(await reader.get('a:1'), 'x');
+    assert.match(await failure(reader.get('b:1')), /forbidden: NOPERM this user has no permissions to access one of the keys used as arguments/);
+    assert.match(await failure(reader.set('a:1', 'y')), /forbidden: NOPERM this user has no permissions to run the 'set' command/);
+    assert.match(await failure(reader.delete('a:1')), /forbidden: NOPERM this user has no permissions to run the 'del' command/);
+
+    const admin = await connect({ seeds: [node.address], codec: stringCodec, credentials: { username: 'default', password: 'adminpw' } });
+    closing.push(admin);
+    await admin.set('b:1', 'y');
+    assert.equal(await admin.get('b:1'), 'y');
+  } finally {
+    for (const c of closing) await c.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
