@@ -13,7 +13,12 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type TlsOptions, type ConnectionOptions } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import type { Logger } from '../runtime/env.ts';
+
+/** The part of runtime's Logger this file uses (declared here so security stays off runtime's import list). */
+export interface TlsLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
 
 /** Whether a listener asks clients for a certificate: not at all, optionally, or as a condition of connecting. */
 export type ClientAuth = 'none' | 'request' | 'require';
@@ -132,7 +137,7 @@ export class TlsReloader {
   /** Loads every listener's files; throws TlsFileError for the first bad one. */
   constructor(
     listeners: Record<string, ListenerTls | null>,
-    private readonly log: Logger,
+    private readonly log: TlsLogger,
   ) {
     for (const [name, settings] of Object.entries(listeners)) {
       if (settings === null) continue;
