@@ -13,7 +13,8 @@ import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
-import { ExitStatus, listenError } from './errors.ts';
+import { ExitStatus, listenError, StartupError } from './errors.ts';
+import { clientTlsOptions, serverTlsOptions, TlsFileError, TlsReloader } from '../security/tls.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
@@ -68,6 +69,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
   ensureDataDir(config.dataDir);
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
+  const tls = loadTls(config, log);
+  const tlsFor = (listener: 'client' | 'resp' | 'peer') => (tls !== null && tls.has(listener) ? serverTlsOptions(tls.material(listener), tls.settings(listener).clientAuth) : null);
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -76,7 +79,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let transport: WsTransport;
   try {
-    transport = await WsTransport.listen({ host: config.host, port: config.peerPort, advertiseHost: bracketed(config.advertiseHost), log });
+    const peerTls = tlsFor('peer');
+    transport = await WsTransport.listen({
+      host: config.host,
+      port: config.peerPort,
+      advertiseHost: bracketed(config.advertiseHost),
+      log,
+      tls: peerTls === null ? null : { server: peerTls, client: () => clientTlsOptions(tls!.material('peer')) },
+    });
   } catch (error) {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
@@ -96,6 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       rmw: node.keyspace,
       nodeName: config.name,
       log,
+      tls: tlsFor('client'),
       status: () =>
         nodeStatus({
           node: config.name,
@@ -137,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           gossipRoundMs: PROFILES[config.gossipProfile].probeIntervalMs,
         }),
         log,
+        tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort }),
       });
@@ -149,10 +161,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   }
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
+  // Certificates are reloaded on SIGHUP and when their files change, without dropping connections.
+  let stopTlsReload = (): void => {};
+  if (tls !== null) {
+    if (transport.secureServer !== null) tls.attach('peer', transport.secureServer);
+    if (server.setSecureContext) tls.attach('client', { setSecureContext: server.setSecureContext });
+    if (resp?.setSecureContext) tls.attach('resp', { setSecureContext: resp.setSecureContext });
+    tls.watch();
+    const onHangup = (): void => void tls.reload('SIGHUP');
+    process.on('SIGHUP', onHangup);
+    stopTlsReload = () => {
+      process.off('SIGHUP', onHangup);
+      tls.close();
+    };
+  }
+  const scheme = config.tls.client === null ? 'ws' : 'wss';
 
   log.info(
     { node: config.name, clientAddress, peerAddress: transport.address, respAddress, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
-    `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}` + (respAddress === null ? '' : `, redis ${respAddress}`),
+    `node ${config.name} ready: clients ${scheme}://${clientAddress}/shoal, peers ${transport.address}` +
+      (respAddress === null ? '' : `, redis ${respAddress}${config.tls.resp === null ? '' : ' (TLS)'}`),
   );
 
   // Edge code: a plain interval watches for a refusal the node cannot recover from.
@@ -171,6 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stop = async (reason: string): Promise<number> => {
     clearInterval(refusalWatch);
     stopSeedWatch();
+    stopTlsReload();
     log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
@@ -219,6 +248,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     shutdown: (reason) => (stopping ??= stop(reason)),
     refused,
   };
+}
+
+/** Every listener's TLS files, loaded and checked; null when TLS is off everywhere. A bad file stops the start (status 2). */
+function loadTls(config: DaemonConfig, log: Logger): TlsReloader | null {
+  if (config.tls.client === null && config.tls.resp === null && config.tls.peer === null) return null;
+  let tls: TlsReloader;
+  try {
+    tls = new TlsReloader(config.tls, log);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+  log.info({ tls: tls.describe() }, 'TLS on');
+  return tls;
 }
 
 /** Binds and releases a port, so that "in use" is reported before anything else happens. */

@@ -2,6 +2,7 @@
  * The RESP listener: a TCP server whose connections speak Redis to a node's keyspace.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { Logger } from '../runtime/env.ts';
@@ -40,6 +41,8 @@ export interface RespServerOptions {
   commands?: CommandTable;
   /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
   log?: Logger;
+  /** TLS (as `redis-server --tls-port`): connections must start with a TLS handshake. Default none: plain TCP. */
+  tls?: TlsOptions | null;
 }
 
 export interface RespServer {
@@ -47,6 +50,8 @@ export interface RespServer {
   readonly port: number;
   readonly context: RespServerContext;
   readonly state: RespServerState;
+  /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
+  setSecureContext?: (options: SecureContextOptions) => void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -74,7 +79,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   };
 
-  const server: Server = createServer((socket) => {
+  const onConnection = (socket: Socket): void => {
     if (state.clients.size >= MAX_CLIENTS) {
       // Redis's maxclients (10000 by default), with its text.
       state.rejectedConnections++;
@@ -89,7 +94,17 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       state.clients.delete(closed.id);
     });
     state.clients.set(connection.id, connection);
-  });
+  };
+  const tls = options.tls ?? null;
+  let server: Server;
+  if (tls === null) {
+    server = createServer(onConnection);
+  } else {
+    const secure = createTlsServer(tls, onConnection);
+    // A client that does not trust our certificate, or shows none when one is required.
+    secure.on('tlsClientError', (error, socket) => options.log?.debug({ remote: socket.remoteAddress, err: error.message }, 'RESP TLS handshake failed'));
+    server = secure;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port: options.port }, () => {
@@ -105,6 +120,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     port,
     context,
     state,
+    ...(tls === null ? {} : { setSecureContext: (o: SecureContextOptions) => (server as ReturnType<typeof createTlsServer>).setSecureContext(o) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
