@@ -79,3 +79,27 @@ test('reload swaps the context of attached servers, and keeps the old one when t
     f.done();
   }
 });
+
+test('the daemon options resolve each listener\'s TLS: all, per listener, peer mutual TLS by default, and clear errors', async () => {
+  const { loadConfig } = await import('../../src/cli/start.ts');
+  const { ConfigError } = await import('../../src/daemon/config.ts');
+  const off = loadConfig([], {});
+  assert.deepEqual(off.tls, { client: null, resp: null, peer: null });
+  const all = loadConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem'], {});
+  assert.equal(all.tls.client?.clientAuth, 'none');
+  assert.equal(all.tls.resp?.clientAuth, 'none');
+  assert.equal(all.tls.peer?.clientAuth, 'require', 'nodes require each other\'s certificates when there is a CA');
+  assert.match(all.tls.peer!.ca!, /ca\.pem$/);
+  const split = loadConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'clients-ca.pem', '--peer-tls-ca', 'nodes-ca.pem', '--resp-tls-client-auth', 'require'], {});
+  assert.match(split.tls.peer!.ca!, /nodes-ca\.pem$/);
+  assert.equal(split.tls.peer!.origin.ca, '--peer-tls-ca');
+  assert.match(split.tls.client!.ca!, /clients-ca\.pem$/);
+  assert.equal(split.tls.resp?.clientAuth, 'require');
+  assert.equal(split.tls.client?.clientAuth, 'none');
+  const noCaPeer = loadConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {});
+  assert.equal(noCaPeer.tls.peer?.clientAuth, 'none');
+  assert.throws(() => loadConfig(['--tls-cert', 'c.pem'], {}), (e: Error) => e instanceof ConfigError && /--tls-cert is given without its private key/.test(e.message));
+  assert.throws(() => loadConfig(['--tls-ca', 'ca.pem'], {}), /TLS is off: give --tls-cert and --tls-key/);
+  assert.throws(() => loadConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-client-auth', 'require'], {}), /needs a CA.*--tls-ca/);
+  assert.throws(() => loadConfig(['--tls-client-auth', 'maybe'], {}), /must be one of none, request, require/);
+});
