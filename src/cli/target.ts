@@ -45,7 +45,7 @@ export class NoNodeError extends Error {
     readonly node: string,
     options?: { cause?: unknown },
   ) {
-    super(`no Shoal node at ${node}${detail(options?.cause)} — start one with \`npm start\` (or point --node / SHOAL_NODE at a running node)`, options);
+    super(noNodeMessage(node, options?.cause), options);
   }
 }
 
@@ -55,6 +55,18 @@ export class PeerPortError extends Error {
   constructor(readonly node: string) {
     super(`${node} is a Shoal node's node-to-node (peer) port, not its client port; point --node at the node's client port (its --port; \`shoal status\` lists both, as CLIENTS and PEERS)`);
   }
+}
+
+/** Nothing answered, or (when the cause is a certificate problem) TLS failed: say which, and what to give. */
+function noNodeMessage(node: string, cause: unknown): string {
+  const c = rootCause(cause);
+  const code = c instanceof Error ? String((c as NodeJS.ErrnoException).code ?? '') : '';
+  if (c instanceof Error && (/^(ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO|DEPTH_ZERO|CERT_)/.test(code) || /certificate|ssl/i.test(c.message))) {
+    return `TLS with ${node} failed (${c.message}): give the node's CA with --tls-ca (or SHOAL_TLS_CA), and --tls-cert/--tls-key if it requires a client certificate`;
+  }
+  // A TLS port cuts off a plain WebSocket handshake.
+  if (code === 'ECONNRESET' && targetTls === null) return `no Shoal node answered plain WebSocket at ${node} (ECONNRESET); if the node uses TLS, give --tls-ca (or SHOAL_TLS_CA) or a wss:// address`;
+  return `no Shoal node at ${node}${detail(cause)} — start one with \`npm start\` (or point --node / SHOAL_NODE at a running node)`;
 }
 
 function rootCause(cause: unknown): unknown {
