@@ -6,7 +6,10 @@
  * process) at half of each single server's measured rate, and a CPU profile of one node of the
  * N=3 cluster summarised as its top self-time functions.
  *
- *   npm run bench:resp -- [--quick] [--only redis,shoal-1,shoal-3-n1,shoal-3-n3] [--no-open-loop]
+ *   npm run bench:resp -- [--quick] [--only redis,shoal-1,shoal-1-tls,shoal-3-n1,shoal-3-n3] [--no-open-loop]
+ *
+ * shoal-1-tls is shoal-1 with TLS on every port (throwaway certificates; redis-benchmark --tls),
+ * measured by redis-benchmark only (the open-loop client speaks plain TCP).
  *
  * `npm run bench:resp` builds first: Shoal runs from the compiled package, as users run it. A run
  * without --only writes bench/results/resp-<date>.json (resp-<date>-quick.json with --quick).
@@ -25,6 +28,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGETS = {
   redis: { label: 'redis-server', cluster: false },
   'shoal-1': { label: 'shoal 1 node N=1', cluster: false },
+  'shoal-1-tls': { label: 'shoal 1 node N=1 TLS', cluster: false },
   'shoal-3-n1': { label: 'shoal 3 nodes N=1', cluster: true },
   'shoal-3-n3': { label: 'shoal 3 nodes N=3 W=2', cluster: true },
 } as const;
@@ -71,6 +75,8 @@ function start(target: TargetName, profileDir: string): Promise<RunningServers> 
       return startRedis();
     case 'shoal-1':
       return startShoal({ nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1 });
+    case 'shoal-1-tls':
+      return startShoal({ nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, tls: true });
     case 'shoal-3-n1':
       return startShoal({ nodes: 3, replicas: 1, readQuorum: 1, writeQuorum: 1 });
     case 'shoal-3-n3':
@@ -137,6 +143,7 @@ function verdicts(rows: Row[], openLoops: Partial<Record<TargetName, OpenLoopRes
     verdict('one node >= 1.0x redis-server, pipelining 1', ratios('shoal-1', 'redis', 1, 'rps'), (w) => w >= 1.0, min, 'lowest throughput ratio over SET/GET/INCR/MSET'),
     verdict('one node >= 0.6x redis-server, pipelining 16', ratios('shoal-1', 'redis', 16, 'rps'), (w) => w >= 0.6, min, 'lowest throughput ratio over SET/GET/INCR/MSET'),
     verdict('one node p99 <= 1.2x redis-server, pipelining 1', ratios('shoal-1', 'redis', 1, 'p99Ms'), (w) => w <= 1.2, max, 'highest p99 ratio over SET/GET/INCR/MSET'),
+    verdict('one node with TLS >= 0.85x without, pipelining 1 (issue 14)', ratios('shoal-1-tls', 'shoal-1', 1, 'rps'), (w) => w >= 0.85, min, 'lowest throughput ratio over SET/GET/INCR/MSET'),
   ];
   const loop = openLoops['shoal-1'];
   result.push(
@@ -207,7 +214,8 @@ async function main(): Promise<void> {
             }
           }
         }
-        if (openLoop && !TARGETS[target].cluster) {
+        // The open-loop client speaks plain TCP: the TLS row is measured by redis-benchmark only.
+        if (openLoop && !TARGETS[target].cluster && target !== 'shoal-1-tls') {
           // Half of the closed-loop rate without pipelining (the mean of SET and GET, the open
           // loop's mix).
           const set = find(rows, target, 1, 'set');

@@ -6,11 +6,14 @@
  * process started here is killed by an exit hook should the benchmark die first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { fetchStatus } from '../../src/cli/target.ts';
+import { fetchStatus, setTargetTls } from '../../src/cli/target.ts';
+import { writeDevCertificates } from '../../src/security/dev-certs.ts';
 
 export const COMPILED_SHOAL = fileURLToPath(new URL('../../packages/server/bin/shoal.js', import.meta.url));
 const COMPILED_MAIN = fileURLToPath(new URL('../../packages/server/dist/cli/main.js', import.meta.url));
@@ -42,8 +45,11 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = ST
 }
 
 /** Runs one command on a fresh connection and closes it (readiness checks only, not the load). */
+/** The CA file of the TLS node being started or measured (bench:resp's TLS row), else null. */
+let askCa: string | null = null;
+
 async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
+  const r = new Redis({ host: '127.0.0.1', port, ...(askCa === null ? {} : { tls: { ca: readFileSync(askCa), servername: 'localhost' } }), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
   r.on('error', () => {}); // refused while the server starts; connect() rejects and says so
   try {
     await r.connect();
@@ -56,6 +62,8 @@ async function ask(port: number, ...command: string[]): Promise<unknown> {
 export interface Endpoint {
   host: string;
   port: number;
+  /** With TLS: the CA file that signed the server's certificate. */
+  ca?: string;
 }
 
 export interface RunningServers {
@@ -82,6 +90,8 @@ export async function startRedis(): Promise<RunningServers> {
 }
 
 export interface ShoalShape {
+  /** TLS on every port, with throwaway certificates (the TLS row). */
+  tls?: boolean;
   nodes: number;
   replicas: number;
   writeQuorum: number;
@@ -102,6 +112,10 @@ export function compiledShoalMissing(): string | null {
  */
 export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
   const ports = await freePorts(3 * shape.nodes);
+  const names = Array.from({ length: shape.nodes }, (_, i) => `resp${i + 1}`);
+  const certs = shape.tls ? await writeDevCertificates(mkdtempSync(join(tmpdir(), 'shoal-bench-tls-')), names) : null;
+  askCa = certs?.ca ?? null;
+  setTargetTls(certs === null ? null : { ca: readFileSync(certs.ca, 'utf8') });
   const children: ChildProcess[] = [];
   const clientAddresses: string[] = [];
   const resp: Endpoint[] = [];
@@ -126,13 +140,14 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
         '--log-level', 'warn',
         '--log-format', 'json',
         ...(i === 0 ? [] : ['--seeds', `127.0.0.1:${ports[1]}`]),
+        ...(certs === null ? [] : ['--tls-cert', certs.nodes[names[i]!]!.cert, '--tls-key', certs.nodes[names[i]!]!.key, '--tls-ca', certs.ca]),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     started.add(child);
     children.push(child);
     clientAddresses.push(`127.0.0.1:${clientPort}`);
-    resp.push({ host: '127.0.0.1', port: respPort });
+    resp.push({ host: '127.0.0.1', port: respPort, ...(certs === null ? {} : { ca: certs.ca }) });
   }
   try {
     await untilShoalReady(shape, children, clientAddresses, resp);

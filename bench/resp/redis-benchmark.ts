@@ -44,6 +44,7 @@ export function runRedisBenchmark(target: Endpoint, settings: BenchmarkSettings)
     '-r', String(settings.keyspace),
     '--precision', '3',
     ...(settings.cluster ? ['--cluster'] : []),
+    ...(target.ca === undefined ? [] : ['--tls', '--cacert', target.ca]),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });

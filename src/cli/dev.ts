@@ -18,9 +18,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, parseOption } from '../daemon/config.ts';
 import { optionSpec, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
+import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 
 export const DEV_BASE_PORT = 7400;
@@ -47,8 +50,12 @@ const FLAGS: FlagSpecs = {
   ...Object.fromEntries(
     Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
   ),
+  tls: { kind: 'boolean', description: 'TLS on every port, with a throwaway CA and node certificates written to .shoal/tls (mutual TLS between nodes)' },
   help: { kind: 'boolean', description: 'show this help' },
 };
+
+/** Where `shoal dev --tls` writes its CA and certificates (beside the nodes' data directories, .shoal/data). */
+export const DEV_TLS_DIR = '.shoal/tls';
 
 /** The passed-on options as `shoal start` flags, checked here so a bad one fails once, not in every node. */
 function passedOnArgs(flags: Record<string, string | number | boolean>): string[] {
@@ -82,7 +89,7 @@ const isRunning = (c: ChildProcess): boolean => c.exitCode === null && c.signalC
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
+    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400] [--tls]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -94,6 +101,15 @@ export async function run(argv: string[]): Promise<number> {
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
   const seed = `127.0.0.1:${basePort + 1}`;
+  const names = Array.from({ length: count }, (_, i) => `node${i + 1}`);
+  let tls: DevCertificatePaths | null = null;
+  if (flags.tls === true) {
+    const { writeDevCertificates } = await import('../security/dev-certs.ts');
+    tls = await writeDevCertificates(resolve(DEV_TLS_DIR), names);
+    // This process checks on its nodes over wss too.
+    const { setTargetTls } = await import('./target.ts');
+    setTargetTls({ ca: readFileSync(tls.ca, 'utf8') });
+  }
 
   let stopping = false;
   let failed = false;
@@ -129,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
       '--write-quorum', String(quorum),
       '--gossip-profile', 'local',
       ...passedOn,
+      ...(tls === null ? [] : ['--tls-cert', tls.nodes[name]!.cert, '--tls-key', tls.nodes[name]!.key, '--tls-ca', tls.ca]),
       '--log-format', 'json',
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
@@ -150,14 +167,16 @@ export async function run(argv: string[]): Promise<number> {
   };
   for (let i = 0; i < count; i++) nodes.push(startNode(i, false));
 
+  const nodeFlag = (basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`) + (tls === null ? '' : ` --tls-ca ${tls.ca}`);
   process.stdout.write(
-    `Shoal dev cluster: ${count} node${count === 1 ? '' : 's'} on loopback (N=${replicas}, R=W=${quorum})\n` +
-      nodes.map((n) => `  ${n.name}  clients ws://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}   redis 127.0.0.1:${n.respPort}`).join('\n') +
+    `Shoal dev cluster: ${count} node${count === 1 ? '' : 's'} on loopback (N=${replicas}, R=W=${quorum})${tls === null ? '' : ', TLS on every port'}\n` +
+      nodes.map((n) => `  ${n.name}  clients ${tls === null ? 'ws' : 'wss'}://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}   redis 127.0.0.1:${n.respPort}`).join('\n') +
+      (tls === null ? '' : `\n\nTLS: throwaway CA ${tls.ca}; node certificates beside it; nodes require each other's certificates (mutual TLS)`) +
       `\n\nTalk to it from another terminal:\n` +
-      `  npx shoal status${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
-      `  npx shoal set greeting hello${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
-      `  npx shoal get greeting${basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`}\n` +
-      `  redis-cli -c -p ${basePort + 2} GET greeting\n\n` +
+      `  npx shoal status${nodeFlag}\n` +
+      `  npx shoal set greeting hello${nodeFlag}\n` +
+      `  npx shoal get greeting${nodeFlag}\n` +
+      `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + 2} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping);

@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
-import { connect, ConnectionError, stringCodec, type ShoalClient } from '../client/index.ts';
+import { readFileSync } from 'node:fs';
+import { connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
 import {
   CLIENT_ENDPOINT_PATH,
   MIN_PROTOCOL_VERSION,
@@ -29,7 +30,10 @@ export const COMMAND_TIMEOUT_MS = 3000;
 
 /** The flags every client command takes. */
 export const TARGET_FLAGS: FlagSpecs = {
-  node: { kind: 'string', description: 'a node\'s client port: HOST:PORT or ws://HOST:PORT/shoal (env SHOAL_NODE)', default: DEFAULT_NODE },
+  node: { kind: 'string', description: 'a node\'s client port: HOST:PORT, ws://HOST:PORT/shoal or wss://HOST:PORT/shoal (env SHOAL_NODE)', default: DEFAULT_NODE },
+  'tls-ca': { kind: 'string', description: 'talk TLS (wss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
+  'tls-cert': { kind: 'string', description: 'PEM client certificate, for a node that requires one (env SHOAL_TLS_CERT)' },
+  'tls-key': { kind: 'string', description: 'PEM private key of --tls-cert (env SHOAL_TLS_KEY)' },
   json: { kind: 'boolean', description: 'print JSON instead of a table' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -41,7 +45,7 @@ export class NoNodeError extends Error {
     readonly node: string,
     options?: { cause?: unknown },
   ) {
-    super(`no Shoal node at ${node}${detail(options?.cause)} — start one with \`npm start\` (or point --node / SHOAL_NODE at a running node)`, options);
+    super(noNodeMessage(node, options?.cause), options);
   }
 }
 
@@ -51,6 +55,18 @@ export class PeerPortError extends Error {
   constructor(readonly node: string) {
     super(`${node} is a Shoal node's node-to-node (peer) port, not its client port; point --node at the node's client port (its --port; \`shoal status\` lists both, as CLIENTS and PEERS)`);
   }
+}
+
+/** Nothing answered, or (when the cause is a certificate problem) TLS failed: say which, and what to give. */
+function noNodeMessage(node: string, cause: unknown): string {
+  const c = rootCause(cause);
+  const code = c instanceof Error ? String((c as NodeJS.ErrnoException).code ?? '') : '';
+  if (c instanceof Error && (/^(ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO|DEPTH_ZERO|CERT_)/.test(code) || /certificate|ssl/i.test(c.message))) {
+    return `TLS with ${node} failed (${c.message}): give the node's CA with --tls-ca (or SHOAL_TLS_CA), and --tls-cert/--tls-key if it requires a client certificate`;
+  }
+  // A TLS port cuts off a plain WebSocket handshake.
+  if (code === 'ECONNRESET' && targetTls === null) return `no Shoal node answered plain WebSocket at ${node} (ECONNRESET); if the node uses TLS, give --tls-ca (or SHOAL_TLS_CA) or a wss:// address`;
+  return `no Shoal node at ${node}${detail(cause)} — start one with \`npm start\` (or point --node / SHOAL_NODE at a running node)`;
 }
 
 function rootCause(cause: unknown): unknown {
@@ -67,16 +83,51 @@ function detail(cause: unknown): string {
   return ` (${typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : c.message})`;
 }
 
+/** TLS for the commands' connections (set by resolveNode from the flags and SHOAL_TLS_*), or null: plain ws. */
+let targetTls: ClientTlsOptions | null = null;
+
+/** Sets the TLS the commands dial with (`shoal dev --tls` sets its CA for its own status checks). */
+export function setTargetTls(tls: ClientTlsOptions | null): void {
+  targetTls = tls;
+}
+
+/** The variables the client commands read, beside SHOAL_NODE. */
+export const TARGET_TLS_ENV = { 'tls-ca': 'SHOAL_TLS_CA', 'tls-cert': 'SHOAL_TLS_CERT', 'tls-key': 'SHOAL_TLS_KEY' } as const;
+
+function readTlsFile(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, name: keyof typeof TARGET_TLS_ENV): string | undefined {
+  const fromFlag = flags[name];
+  const path = typeof fromFlag === 'string' ? fromFlag : env[TARGET_TLS_ENV[name]] || undefined;
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const by = typeof fromFlag === 'string' ? `--${name}` : TARGET_TLS_ENV[name];
+    throw new UsageError(`cannot read ${path} (given by ${by}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** TLS settings from --tls-ca/--tls-cert/--tls-key or SHOAL_TLS_*; `wss://` alone means the system's CAs. */
+export function resolveTargetTls(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, wss: boolean): ClientTlsOptions | null {
+  const ca = readTlsFile(flags, env, 'tls-ca');
+  const cert = readTlsFile(flags, env, 'tls-cert');
+  const key = readTlsFile(flags, env, 'tls-key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together (a client certificate and its key)');
+  if (ca === undefined && cert === undefined && !wss) return null;
+  return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert, key }) };
+}
+
 /**
  * The `host:port` of the node to talk to. Takes `HOST:PORT` or, as the SDK's seeds do, the client
  * endpoint's URL: `ws://HOST:PORT` or `ws://HOST:PORT/shoal`.
  */
 export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
   const given = String(flags.node ?? (env.SHOAL_NODE || DEFAULT_NODE));
-  const node = given.startsWith('ws://') ? fromUrl(given) : given;
+  const wss = given.startsWith('wss://');
+  const node = given.startsWith('ws://') || wss ? fromUrl(given) : given;
   if (node === null || (!/^[^\s/:]+:\d{1,5}$/.test(node) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(node))) {
-    throw new UsageError(`--node "${given}" is not HOST:PORT or ws://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
+    throw new UsageError(`--node "${given}" is not HOST:PORT or ws(s)://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
   }
+  targetTls = resolveTargetTls(flags, env, wss);
   return node;
 }
 
@@ -90,7 +141,7 @@ function fromUrl(text: string): string | null {
   }
   const pathOk = url.pathname === '/' || url.pathname === CLIENT_ENDPOINT_PATH || url.pathname === `${CLIENT_ENDPOINT_PATH}/`;
   // `URL` drops a default port (ws://host:80 has port ''), so the port is read from the text.
-  const port = /^ws:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d{1,5})(?:[/?#]|$)/.exec(text)?.[1];
+  const port = /^wss?:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d{1,5})(?:[/?#]|$)/.exec(text)?.[1];
   if (!pathOk || url.search !== '' || url.hash !== '' || url.username !== '' || port === undefined) return null;
   return `${url.hostname}:${port}`;
 }
@@ -98,7 +149,7 @@ function fromUrl(text: string): string | null {
 /** An SDK client for string values, or NoNodeError when the node does not answer. */
 export async function connectTo(node: string): Promise<ShoalClient<string>> {
   try {
-    return await connect({ seeds: [node], codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
+    return await connect({ seeds: [node], ...(targetTls === null ? {} : { tls: targetTls }), codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
   } catch (error) {
     if (error instanceof ConnectionError) throw await explainNoNode(new NoNodeError(node, { cause: error }));
     throw error;
@@ -116,9 +167,13 @@ async function explainNoNode(error: NoNodeError): Promise<Error> {
   return (await acceptsNodeUpgrade(error.node)) ? new PeerPortError(error.node) : error;
 }
 
+const scheme = (): 'ws' | 'wss' => (targetTls === null ? 'ws' : 'wss');
+/** The TLS settings as `ws`'s options (ws hands them to tls.connect). */
+const wsTls = (): object => targetTls ?? {};
+
 function acceptsNodeUpgrade(node: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://${node}${NODE_ENDPOINT_PATH}`, { handshakeTimeout: COMMAND_TIMEOUT_MS, perMessageDeflate: false });
+    const socket = new WebSocket(`${scheme()}://${node}${NODE_ENDPOINT_PATH}`, { handshakeTimeout: COMMAND_TIMEOUT_MS, perMessageDeflate: false, ...wsTls() });
     socket.once('open', () => {
       resolve(true);
       socket.terminate();
@@ -141,7 +196,7 @@ export async function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS):
 
 function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${node}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    const socket = new WebSocket(`${scheme()}://${node}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...wsTls() });
     let settled = false;
     const finish = (error: Error | null, status?: NodeStatus): void => {
       if (settled) return;

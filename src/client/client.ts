@@ -180,7 +180,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         this.updateStatus();
       },
     };
-    const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH));
+    const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH, this.options.tls === null ? 'ws' : 'wss'));
     this.seedAddresses = new Set(seeds.map((s) => s.address));
     for (const seed of seeds) this.connectionTo(seed.address, seed.url);
   }
@@ -627,7 +627,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     this.emit('ring-changed', topology.version);
   }
 
-  private connectionTo(address: string, url = `ws://${address}${CLIENT_ENDPOINT_PATH}`): NodeConnection {
+  private connectionTo(address: string, url = `${this.options.tls === null ? 'ws' : 'wss'}://${address}${CLIENT_ENDPOINT_PATH}`): NodeConnection {
     let connection = this.connections.get(address);
     if (connection === undefined) {
       connection = new NodeConnection(address, url, this.options, this.handler);

@@ -58,6 +58,8 @@ export interface ConnectionOptions {
   clientName: string;
   random: () => number;
   webSocket: WebSocketConstructor;
+  /** TLS settings handed to the WebSocket (ws passes them to tls.connect); null: none. */
+  tls: object | null;
 }
 
 /** Connection errors after which reconnecting cannot help. */
@@ -181,7 +183,7 @@ export class NodeConnection {
   private dial(): void {
     this.setState('connecting');
     // The third argument is `ws`'s options; WHATWG implementations take only (url, protocols).
-    const socket = new this.options.webSocket(this.url, [], { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs });
+    const socket = new this.options.webSocket(this.url, [], { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs, ...this.options.tls });
     // Blobs (the WHATWG default) would need an async read; `ws` already delivers Buffers.
     if (socket.binaryType === 'blob') socket.binaryType = 'arraybuffer';
     this.socket = socket;

@@ -64,7 +64,7 @@ export const READ_RETRY_BACKOFF: Required<ReconnectOptions> = Object.freeze({
 });
 
 export interface ClientOptions<V = unknown> {
-  /** Nodes to connect to first: `host:port` or `ws://host:port/shoal`. Required. */
+  /** Nodes to connect to first: `host:port`, `ws://host:port/shoal` or `wss://host:port/shoal`. Required. */
   seeds: string | readonly string[];
   /** Prepended to every key (string keys as UTF-8). Default none. */
   keyPrefix?: string | Uint8Array;
@@ -114,6 +114,23 @@ export interface ClientOptions<V = unknown> {
    * `globalThis.WebSocket` in browsers, Deno and Bun.
    */
   webSocket?: WebSocketConstructor;
+  /**
+   * TLS, in the style of ioredis / node-redis: `{ ca, cert, key, servername, rejectUnauthorized }`
+   * (PEM text or bytes; `cert` and `key` for a node that requires client certificates), or `true`
+   * for the platform's CAs. With it (or with a `wss://` seed) every node is dialed over wss.
+   * In browsers the platform's trust store decides and these fields are ignored. Default none.
+   */
+  tls?: ClientTlsOptions | boolean;
+}
+
+/** The TLS settings the SDK passes to its WebSocket (`ws` hands them to Node's `tls.connect`). */
+export interface ClientTlsOptions {
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+  servername?: string;
+  /** Default true: a node whose certificate does not chain to `ca` is refused. */
+  rejectUnauthorized?: boolean;
 }
 
 export interface ResolvedOptions<V> {
@@ -132,6 +149,7 @@ export interface ResolvedOptions<V> {
   maxRetries: number;
   routing: boolean;
   credentials: Credentials | null;
+  tls: ClientTlsOptions | null;
   clientName: string;
   random: () => number;
   /** null: the entry's default, looked up when the client is created (websocket.ts). */
@@ -161,6 +179,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     clientName: true,
     random: true,
     webSocket: true,
+    tls: true,
   } satisfies Record<keyof ClientOptions, true>),
 );
 
@@ -199,7 +218,20 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,
     webSocket: options.webSocket ?? null,
+    tls: resolveTls(options.tls, seeds),
   };
+}
+
+const TLS_OPTION_NAMES = new Set(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
+
+function resolveTls(tls: ClientTlsOptions | boolean | undefined, seeds: readonly string[]): ClientTlsOptions | null {
+  if (tls === undefined || tls === false) return seeds.some((s) => s.startsWith('wss://')) ? {} : null;
+  if (tls === true) return {};
+  for (const name of Object.keys(tls)) {
+    if (!TLS_OPTION_NAMES.has(name)) throw new TypeError(`connect(): unknown option \`tls.${name}\` (known: ${[...TLS_OPTION_NAMES].join(', ')})`);
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new TypeError('connect(): `tls.cert` and `tls.key` go together (a client certificate and its key)');
+  return { ...tls };
 }
 
 /** Node fires a timer longer than this after 1 ms, so a longer delay would silently mean "now". */
@@ -230,12 +262,12 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-/** `host:port` or a ws:// URL -> the endpoint URL and the `host:port` that identifies the node. */
-export function parseSeed(seed: string, defaultPath: string): { url: string; address: string } {
+/** `host:port` or a ws:// / wss:// URL -> the endpoint URL and the `host:port` that identifies the node. */
+export function parseSeed(seed: string, defaultPath: string, scheme: 'ws' | 'wss' = 'ws'): { url: string; address: string } {
   if (/^wss?:\/\//.test(seed)) {
     const url = new URL(seed);
     return { url: url.pathname === '/' ? `${url.origin}${defaultPath}` : url.href, address: url.host };
   }
   if (!/^[^\s/]+:\d+$/.test(seed)) throw new TypeError(`seed "${seed}" is not host:port or a ws:// URL`);
-  return { url: `ws://${seed}${defaultPath}`, address: seed };
+  return { url: `${scheme}://${seed}${defaultPath}`, address: seed };
 }

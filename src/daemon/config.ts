@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { parseSeedAddress } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
+import type { ClientAuth, ListenerTls } from '../security/tls.ts';
 import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
@@ -56,6 +57,8 @@ export interface DaemonConfig {
   limits: ClientLimits;
   /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
   insecure: boolean;
+  /** Each listener's TLS files, or null where TLS is off (security/tls.ts loads and reloads them). */
+  tls: { client: ListenerTls | null; resp: ListenerTls | null; peer: ListenerTls | null };
 }
 
 /** The client listeners' limits (options.ts, "limits"; docs/SECURITY.md). */
@@ -306,6 +309,45 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     atRestKeySource,
     ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
     insecure: get<string>('insecure') === 'true',
+    tls: resolveTls(has, get, origin),
+  };
+}
+
+/**
+ * Each listener's TLS settings: --tls-* for all, --peer-tls-* and --client-/--resp-tls-client-auth
+ * per listener. A certificate needs its key; asking for client certificates needs a CA to check them.
+ */
+function resolveTls(has: (name: OptionName) => boolean, get: <T extends Value>(name: OptionName) => T, origin: (name: OptionName) => string): DaemonConfig['tls'] {
+  const pick = (own: OptionName | null, all: OptionName): { path: string; origin: string } | null => {
+    if (own !== null && has(own)) return { path: resolve(get<string>(own)), origin: origin(own) };
+    return has(all) ? { path: resolve(get<string>(all)), origin: origin(all) } : null;
+  };
+  const listener = (what: string, prefix: 'peer-' | null, authOption: OptionName, defaultAuth: (ca: boolean) => ClientAuth): ListenerTls | null => {
+    const own = (o: string) => (prefix === null ? null : (`${prefix}${o}` as OptionName));
+    const cert = pick(own('tls-cert'), 'tls-cert');
+    const key = pick(own('tls-key'), 'tls-key');
+    const ca = pick(own('tls-ca'), 'tls-ca');
+    const clientAuth: ClientAuth = has(authOption) ? get<ClientAuth>(authOption) : defaultAuth(ca !== null);
+    if (cert === null && key === null) {
+      if (has(authOption) && clientAuth !== 'none') throw new ConfigError(`${origin(authOption)} ${clientAuth} needs TLS on the ${what} listener: give --tls-cert and --tls-key`);
+      return null;
+    }
+    if (cert === null) throw new ConfigError(`${key!.origin} is given without a certificate: give --${prefix ?? ''}tls-cert too`);
+    if (key === null) throw new ConfigError(`${cert.origin} is given without its private key: give --${prefix ?? ''}tls-key too`);
+    if (clientAuth !== 'none' && ca === null) {
+      throw new ConfigError(`${has(authOption) ? origin(authOption) : `--${authOption}`} ${clientAuth} on the ${what} listener needs a CA to check client certificates against: give --${prefix ?? ''}tls-ca`);
+    }
+    return { cert: cert.path, key: key.path, ca: ca?.path ?? null, clientAuth, origin: { cert: cert.origin, key: key.origin, ca: ca?.origin ?? '--tls-ca' } };
+  };
+  const shared = (own: OptionName) => (): ClientAuth => (has(own) ? get<ClientAuth>(own) : get<ClientAuth>('tls-client-auth'));
+  const clientAuthOf = (own: OptionName): OptionName => (has(own) ? own : 'tls-client-auth');
+  if (!has('tls-cert') && !has('tls-key') && (has('tls-ca') || get<ClientAuth>('tls-client-auth') !== 'none') && !has('peer-tls-cert')) {
+    throw new ConfigError(`${has('tls-ca') ? origin('tls-ca') : origin('tls-client-auth')} is given but TLS is off: give --tls-cert and --tls-key`);
+  }
+  return {
+    client: listener('client', null, clientAuthOf('client-tls-client-auth'), shared('client-tls-client-auth')),
+    resp: listener('RESP', null, clientAuthOf('resp-tls-client-auth'), shared('resp-tls-client-auth')),
+    peer: listener('peer', 'peer-', 'peer-tls-client-auth', (ca) => (ca ? 'require' : 'none')),
   };
 }
 

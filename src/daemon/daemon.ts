@@ -15,6 +15,7 @@ import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError, StartupError } from './errors.ts';
+import { clientTlsOptions, serverTlsOptions, TlsFileError, TlsReloader } from '../security/tls.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
@@ -81,6 +82,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Checked before anything binds for long so that a busy client port fails before this node joins anybody's cluster.
   await probePort(config.host, config.port, 'client', '--port');
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
+  const tls = loadTls(config, log);
+  const tlsFor = (listener: 'client' | 'resp' | 'peer') => (tls !== null && tls.has(listener) ? serverTlsOptions(tls.material(listener), tls.settings(listener).clientAuth) : null);
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
@@ -89,7 +92,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let transport: WsTransport;
   try {
-    transport = await WsTransport.listen({ host: config.host, port: config.peerPort, advertiseHost: bracketed(config.advertiseHost), log });
+    const peerTls = tlsFor('peer');
+    transport = await WsTransport.listen({
+      host: config.host,
+      port: config.peerPort,
+      advertiseHost: bracketed(config.advertiseHost),
+      log,
+      tls: peerTls === null ? null : { server: peerTls, client: () => clientTlsOptions(tls!.material('peer')) },
+    });
   } catch (error) {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
@@ -134,6 +144,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
       acl,
       authGuard,
+      tls: tlsFor('client'),
       status: () =>
         nodeStatus({
           node: config.name,
@@ -184,6 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
         acl,
         authGuard,
+        tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
@@ -196,10 +208,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   }
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
+  // Certificates are reloaded on SIGHUP and when their files change, without dropping connections.
+  let stopTlsReload = (): void => {};
+  if (tls !== null) {
+    if (transport.secureServer !== null) tls.attach('peer', transport.secureServer);
+    if (server.setSecureContext) tls.attach('client', { setSecureContext: server.setSecureContext });
+    if (resp?.setSecureContext) tls.attach('resp', { setSecureContext: resp.setSecureContext });
+    tls.watch();
+    const onHangup = (): void => void tls.reload('SIGHUP');
+    process.on('SIGHUP', onHangup);
+    stopTlsReload = () => {
+      process.off('SIGHUP', onHangup);
+      tls.close();
+    };
+  }
+  const scheme = config.tls.client === null ? 'ws' : 'wss';
 
   log.info(
     { node: config.name, clientAddress, peerAddress: transport.address, respAddress, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
-    `node ${config.name} ready: clients ws://${clientAddress}/shoal, peers ${transport.address}` + (respAddress === null ? '' : `, redis ${respAddress}`),
+    `node ${config.name} ready: clients ${scheme}://${clientAddress}/shoal, peers ${transport.address}` +
+      (respAddress === null ? '' : `, redis ${respAddress}${config.tls.resp === null ? '' : ' (TLS)'}`),
   );
 
   // Edge code: a plain interval watches for a refusal the node cannot recover from.
@@ -222,6 +250,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stop = async (reason: string): Promise<number> => {
     clearInterval(refusalWatch);
     stopSeedWatch();
+    stopTlsReload();
     log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
@@ -270,6 +299,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     shutdown: (reason) => (stopping ??= stop(reason)),
     refused,
   };
+}
+
+/** Every listener's TLS files, loaded and checked; null when TLS is off everywhere. A bad file stops the start (status 2). */
+function loadTls(config: DaemonConfig, log: Logger): TlsReloader | null {
+  if (config.tls.client === null && config.tls.resp === null && config.tls.peer === null) return null;
+  let tls: TlsReloader;
+  try {
+    tls = new TlsReloader(config.tls, log);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+  log.info({ tls: tls.describe() }, 'TLS on');
+  return tls;
 }
 
 /** Binds and releases a port, so that "in use" is reported before anything else happens. */

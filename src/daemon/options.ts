@@ -127,6 +127,40 @@ export const DAEMON_OPTIONS = {
     min: '100ms',
     max: '1h',
   },
+  'tls-cert': {
+    kind: 'string',
+    description: 'PEM certificate (chain) for every listener (client, RESP, peer); with --tls-key it turns TLS on; reloaded on SIGHUP and when the file changes',
+  },
+  'tls-key': { kind: 'string', description: 'PEM private key of --tls-cert' },
+  'tls-ca': {
+    kind: 'string',
+    description: "PEM CA bundle that client certificates must chain to (and peers', unless --peer-tls-ca)",
+  },
+  'tls-client-auth': {
+    kind: 'choice',
+    description: 'whether the client and RESP listeners ask clients for a certificate signed by --tls-ca: none, request (verified if shown), require',
+    default: 'none',
+    choices: ['none', 'request', 'require'],
+  },
+  'client-tls-client-auth': { kind: 'choice', description: '--tls-client-auth for the client (SDK) listener only', defaultText: '--tls-client-auth', choices: ['none', 'request', 'require'] },
+  'resp-tls-client-auth': { kind: 'choice', description: '--tls-client-auth for the RESP listener only', defaultText: '--tls-client-auth', choices: ['none', 'request', 'require'] },
+  'peer-tls-cert': {
+    kind: 'string',
+    description: "the node's certificate on the peer port and when it dials peers (its client certificate there)",
+    defaultText: '--tls-cert',
+  },
+  'peer-tls-key': { kind: 'string', description: 'PEM private key of --peer-tls-cert', defaultText: '--tls-key' },
+  'peer-tls-ca': {
+    kind: 'string',
+    description: 'the cluster CA: peers must chain to it both ways; give a CA that signs only nodes, so a client certificate cannot join',
+    defaultText: '--tls-ca',
+  },
+  'peer-tls-client-auth': {
+    kind: 'choice',
+    description: 'whether peers dialing in must show a certificate of the cluster CA (mutual TLS)',
+    defaultText: 'require when there is a peer CA, else none',
+    choices: ['none', 'request', 'require'],
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof DAEMON_OPTIONS;

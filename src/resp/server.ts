@@ -2,6 +2,7 @@
  * The RESP listener: a TCP server whose connections speak Redis to a node's keyspace.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { Logger } from '../runtime/env.ts';
@@ -53,6 +54,8 @@ export interface RespServerOptions {
   acl?: AclStore;
   /** Counts and rate-limits failed AUTH per remote address. */
   authGuard?: AuthGuard;
+  /** TLS (as `redis-server --tls-port`): connections must start with a TLS handshake. Default none: plain TCP. */
+  tls?: TlsOptions | null;
 }
 
 export interface RespServer {
@@ -60,6 +63,8 @@ export interface RespServer {
   readonly port: number;
   readonly context: RespServerContext;
   readonly state: RespServerState;
+  /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
+  setSecureContext?: (options: SecureContextOptions) => void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -94,7 +99,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const rateLimit = options.rateLimit ?? UNLIMITED;
   const idleTimeoutMs = options.idleTimeoutMs ?? 0;
   state.maxClients = admission.maxConnections;
-  const server: Server = createServer((socket) => {
+  const onConnection = (socket: Socket): void => {
     const address = remoteAddressKey(socket.remoteAddress);
     const admitted = admission.admit(address);
     if (!admitted.ok) {
@@ -124,7 +129,17 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
         else socket.destroy();
       });
     }
-  });
+  };
+  const tls = options.tls ?? null;
+  let server: Server;
+  if (tls === null) {
+    server = createServer(onConnection);
+  } else {
+    const secure = createTlsServer(tls, onConnection);
+    // A client that does not trust our certificate, or shows none when one is required.
+    secure.on('tlsClientError', (error, socket) => options.log?.debug({ remote: socket.remoteAddress, err: error.message }, 'RESP TLS handshake failed'));
+    server = secure;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port: options.port }, () => {
@@ -140,6 +155,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     port,
     context,
     state,
+    ...(tls === null ? {} : { setSecureContext: (o: SecureContextOptions) => (server as ReturnType<typeof createTlsServer>).setSecureContext(o) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

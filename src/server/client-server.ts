@@ -10,6 +10,8 @@ import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KvService, RmwService } from '../replication/api.ts';
@@ -106,13 +108,17 @@ export interface ClientServerOptions {
   acl?: AclStore;
   /** Counts and rate-limits failed authentications per remote address. */
   authGuard?: AuthGuard;
+  /** TLS: the port serves https and wss (health probes too). Default none: plain http and ws. */
+  tls?: TlsOptions | null;
 }
 
 export interface ClientServer {
   readonly host: string;
   readonly port: number;
-  /** `ws://host:port/shoal`. */
+  /** `ws://host:port/shoal` (`wss://` with TLS). */
   readonly url: string;
+  /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
+  setSecureContext?: (options: SecureContextOptions) => void;
   /** Open client connections (handshake done or not). */
   readonly connectionCount: number;
   /** Live counters since the server started. */
@@ -161,7 +167,11 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   let draining = false;
   const readiness = (): Readiness => readinessOf(options.status ? options.status() : null, draining);
   // One HTTP server for the port: WebSocket upgrades on CLIENT_ENDPOINT_PATH, health probes on plain GETs.
-  const http = createServer((request, response) => answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH));
+  const answer = (request: IncomingMessage, response: Parameters<typeof answerHttpRequest>[1]) => answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH);
+  const tls = options.tls ?? null;
+  const https = tls === null ? null : createHttpsServer(tls, answer);
+  const http = https ?? createServer(answer);
+  https?.on('tlsClientError', (error, socket) => log.debug({ remote: socket.remoteAddress, err: error.message }, 'client TLS handshake failed'));
   const wss = new WebSocketServer({
     noServer: true,
     path: CLIENT_ENDPOINT_PATH,
@@ -243,7 +253,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   return {
     host,
     port,
-    url: `ws://${host}:${port}${CLIENT_ENDPOINT_PATH}`,
+    url: `${tls === null ? 'ws' : 'wss'}://${host}:${port}${CLIENT_ENDPOINT_PATH}`,
+    ...(https === null ? {} : { setSecureContext: (o: SecureContextOptions) => https.setSecureContext(o) }),
     get connectionCount() {
       return sessions.size;
     },

@@ -27,6 +27,8 @@
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import {
   DATAGRAM_LENGTH_BYTES,
   DatagramBatchError,
@@ -100,6 +102,13 @@ export interface WsTransportOptions {
   /** Random source for jitter. Default Math.random. */
   random?: () => number;
   log?: Logger;
+  /**
+   * TLS for the node endpoint (wss): `server` for the listener (certificate, CA, whether peers must
+   * show certificates), `client` read at every dial (the node's own certificate as its client
+   * certificate, the cluster CA to check the peer against), so a reload reaches new dials.
+   * Default none: plain ws, exactly as before.
+   */
+  tls?: { server: TlsOptions; client: () => ConnectionOptions } | null;
 }
 
 export interface WsTransportStats {
@@ -172,7 +181,10 @@ export class WsTransport implements Transport {
     /** This node's address on the node network (`host:port`). */
     readonly address: NodeAddress,
     private readonly options: Required<Omit<WsTransportOptions, 'host' | 'port' | 'advertiseHost'>>,
+    /** The HTTPS server under `wss` when TLS is on (its context is what a reload swaps). */
+    readonly secureServer: HttpsServer | null = null,
   ) {
+    // With TLS, a peer without a certificate of the cluster CA never gets here: the handshake refuses it.
     wss.on('connection', (socket) => this.accept(socket));
     wss.on('error', (error) => options.log.error({ err: error.message }, 'node endpoint error'));
     // One sweep for all links rather than a timer per link, so a send only sets a flag.
@@ -190,11 +202,29 @@ export class WsTransport implements Transport {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     // A datagram of maxMessageBytes travels alone in a batch, behind its length.
     const maxPayload = maxMessageBytes + DATAGRAM_LENGTH_BYTES;
-    const wss = new WebSocketServer({ host, port: options.port ?? 0, path: NODE_ENDPOINT_PATH, maxPayload, perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', reject);
-    });
+    const tls = options.tls ?? null;
+    let secureServer: HttpsServer | null = null;
+    let wss: WebSocketServer;
+    if (tls === null) {
+      wss = new WebSocketServer({ host, port: options.port ?? 0, path: NODE_ENDPOINT_PATH, maxPayload, perMessageDeflate: false });
+      await new Promise<void>((resolve, reject) => {
+        wss.once('listening', resolve);
+        wss.once('error', reject);
+      });
+    } else {
+      const server = createHttpsServer(tls.server, (_request, response) => response.writeHead(426).end());
+      secureServer = server;
+      // A peer whose certificate does not chain to the cluster CA is refused in the handshake; say so.
+      server.on('tlsClientError', (error, socket) => (options.log ?? silent).warn({ remote: socket.remoteAddress, err: error.message }, 'refused a node connection: TLS handshake failed'));
+      wss = new WebSocketServer({ server, path: NODE_ENDPOINT_PATH, maxPayload, perMessageDeflate: false });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: options.port ?? 0 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    }
     const port = (wss.address() as AddressInfo).port;
     return new WsTransport(wss, `${options.advertiseHost ?? host}:${port}`, {
       credentials: options.credentials ?? null,
@@ -208,7 +238,8 @@ export class WsTransport implements Transport {
       idleTimeoutMs,
       random: options.random ?? Math.random,
       log: options.log ?? silent,
-    });
+      tls,
+    }, secureServer);
   }
 
   onReceive(handler: ReceiveHandler): void {
@@ -287,7 +318,10 @@ export class WsTransport implements Transport {
     // Their 'close' events (which clear the handshake timers) come later; the set is done now.
     for (const socket of this.inbound) socket.terminate();
     this.inbound.clear();
-    await Promise.all([...closing, new Promise<void>((resolve) => this.wss.close(() => resolve()))]);
+    const server = this.secureServer;
+    const serverClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    server?.closeAllConnections();
+    await Promise.all([...closing, new Promise<void>((resolve) => this.wss.close(() => resolve())), serverClosed]);
   }
 
   private linkTo(to: NodeAddress, lane: Lane): Link {
@@ -348,10 +382,12 @@ export class WsTransport implements Transport {
 
   private dial(to: NodeAddress, lane: Lane, link: Link): void {
     link.state = 'dialing';
-    const socket = new WebSocket(`ws://${to}${NODE_ENDPOINT_PATH}`, {
+    const tls = this.options.tls;
+    const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${to}${NODE_ENDPOINT_PATH}`, {
       perMessageDeflate: false,
       handshakeTimeout: this.options.dialTimeoutMs,
       generateMask: zeroMask,
+      ...(tls === null ? {} : tls.client()),
     });
     link.socket = socket;
     let opened = false;

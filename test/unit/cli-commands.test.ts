@@ -34,8 +34,10 @@ test('--node also takes the client endpoint URL the SDK takes, and nothing else 
   assert.equal(resolveNode({ node: 'ws://db.example:7400/shoal' }, {}), 'db.example:7400');
   assert.equal(resolveNode({ node: 'ws://[::1]:80/shoal' }, {}), '[::1]:80');
   assert.equal(resolveNode({}, { SHOAL_NODE: 'ws://h:1/shoal' }), 'h:1');
-  for (const bad of ['ws://h', 'ws://h:1/other', 'ws://h:1/shoal?x=1', 'ws://u@h:1', 'wss://h:1', 'http://h:1']) {
-    assert.throws(() => resolveNode({ node: bad }, {}), /is not HOST:PORT or ws:\/\/HOST:PORT\/shoal/, bad);
+  // wss:// is the TLS client endpoint (the system's CAs unless --tls-ca / SHOAL_TLS_CA).
+  assert.equal(resolveNode({ node: 'wss://h:1/shoal' }, {}), 'h:1');
+  for (const bad of ['ws://h', 'ws://h:1/other', 'ws://h:1/shoal?x=1', 'ws://u@h:1', 'wss://h', 'http://h:1']) {
+    assert.throws(() => resolveNode({ node: bad }, {}), /is not HOST:PORT or ws\(s\):\/\/HOST:PORT\/shoal/, bad);
   }
 });
 
