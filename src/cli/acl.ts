@@ -37,8 +37,10 @@ export async function run(argv: string[]): Promise<number> {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) rest.push(a);
-    else if (a.includes('=') || a === '--help') flagArgs.push(a);
+    // `-h` is help, as for every command (no ACL rule is `-h`: there is no command `h`).
+    if (a === '-h' || a === '--help') flagArgs.push('--help');
+    else if (!a.startsWith('--')) rest.push(a);
+    else if (a.includes('=')) flagArgs.push(a);
     else flagArgs.push(a, argv[++i] ?? '');
   }
   const { flags } = parseArgs(flagArgs, FLAGS);
