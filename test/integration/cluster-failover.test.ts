@@ -58,8 +58,12 @@ test('acknowledged QUORUM writes survive a SIGKILL, and the node rejoins with a 
   await cluster.untilConverged();
   // It caught up from the others' data, said so in its log, and shows it in status.
   const catchUp = (await victim.status()).catchUp;
-  assert.ok(catchUp && catchUp.partitionsLeft === 0 && catchUp.partitions > 0 && catchUp.keysReceived > 0, JSON.stringify(catchUp));
+  assert.ok(catchUp && catchUp.partitionsLeft === 0 && catchUp.partitions > 0, JSON.stringify(catchUp));
   await until('the restarted node to log the end of its catch-up', async () => victim.logs.some((l) => String(l.msg).startsWith('caught up ')) || undefined, 10_000, 50);
+  // status shows the last catch-up only: a ring change right after the first one (a loaded machine
+  // hears of its members one by one) starts a second, which may have nothing left to receive.
+  const received = victim.logs.filter((l) => String(l.msg).startsWith('caught up ')).reduce((sum, l) => sum + Number(l.keysReceived ?? 0), 0);
+  assert.ok(received > 0, `the catch-ups received no keys: ${JSON.stringify(victim.logs.filter((l) => String(l.msg).startsWith('caught up ')))}`);
   for (const node of cluster.nodes) {
     const m = (await node.status()).members.find((x) => x.name === victim.spec.name)!;
     assert.equal(m.state, 'alive', `${node.spec.name}'s view`);
