@@ -77,6 +77,13 @@ export class PartitionSync {
   private readonly lastAnswered = new Map<string, Map<number, number>>();
   private answersReceived = 0;
   private readonly catchUp = { active: false, startedMs: 0, endedMs: 0, partitions: 0, keysReceived: 0, bytesReceived: 0, keysEvictedAtSource: 0, loggedMs: 0 };
+  /**
+   * Records received before this node had a ring: a restarted node answers its peers' sync rounds
+   * while it settles into its first ring, and their pushes can bring back all its data before its
+   * catch-up starts. They count in the catch-up that ring starts, which would otherwise end on
+   * equal digests saying "0 keys received".
+   */
+  private readonly beforeFirstRing = { keysReceived: 0, bytesReceived: 0 };
   /** Called whenever a peer answers on this node's ring version (the node confirms its ring). */
   onSameRing: () => void = () => {};
   private timer: number | null = null;
@@ -197,14 +204,15 @@ export class PartitionSync {
         const sameRing = this.sameRing(message.v);
         this.host.run(p, (actor) => {
           const catchingUp = !actor.ready;
+          const received = catchingUp ? this.catchUp : this.ctx.placement().members.length === 0 ? this.beforeFirstRing : null;
           // Keys whose record here is now the sender's: the read-modify-write results in it came along.
           const holds = new Set<string>();
           for (let i = 0; i < k.length; i++) {
             if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
             if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.add(k[i]!);
-            if (catchingUp) {
-              this.catchUp.keysReceived++;
-              this.catchUp.bytesReceived += k[i]!.length + r[i]!.length;
+            if (received !== null) {
+              received.keysReceived++;
+              received.bytesReceived += k[i]!.length + r[i]!.length;
             }
           }
           // A request id only where its result is held: one whose result lost to a newer write here
@@ -295,7 +303,9 @@ export class PartitionSync {
     const now = this.ctx.env.clock.monoMs();
     const log = this.ctx.env.log;
     if (!c.active) {
-      Object.assign(c, { active: true, startedMs: now, endedMs: now, partitions: left, keysReceived: 0, bytesReceived: 0, keysEvictedAtSource: 0, loggedMs: now });
+      const early = this.beforeFirstRing;
+      Object.assign(c, { active: true, startedMs: now, endedMs: now, partitions: left, keysReceived: early.keysReceived, bytesReceived: early.bytesReceived, keysEvictedAtSource: 0, loggedMs: now });
+      Object.assign(early, { keysReceived: 0, bytesReceived: 0 });
       const waitingOn = this.waitingOn();
       log.info({ partitions: left, waitingOn }, `catching up ${left} partitions from ${describeSources(waitingOn)}; their reads do not count until then`);
       return;

@@ -11,6 +11,7 @@ import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/repl
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import { ReplicaHost } from '../../src/replication/replica-host.ts';
 import { CATCH_UP_LOG_INTERVAL_MS, PartitionSync } from '../../src/replication/sync.ts';
+import { emptyPlacement } from '../../src/node/ring-placement.ts';
 import type { Env } from '../../src/runtime/env.ts';
 import { Store } from '../../src/store/index.ts';
 import { fakeEnv } from './replication-fakes.ts';
@@ -40,9 +41,11 @@ interface TestNode {
  * hand-cranked clock. `drop` loses the messages it matches. n2 and n3 start caught up; n1 starts
  * empty and catches up from both, as after a restart.
  */
-function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false) {
+function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false, n1HasRing = true) {
   const { env: base, flush, now } = fakeEnv();
   const placement = placementOf(partitions);
+  // Until `joinN1`, n1 (when `n1HasRing` is false) is a restarted node settling into its first ring.
+  let n1Placement = n1HasRing ? placement : emptyPlacement(partitions);
   const nodes = new Map<string, TestNode>();
   for (const name of NAMES) {
     const logs: string[] = [];
@@ -51,7 +54,7 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
       env,
       config: replicationConfig(config),
       selfName: name,
-      placement: () => placement,
+      placement: () => (name === 'n1' ? n1Placement : placement),
       isAlive: () => true,
       ringConfirmed: () => true,
       send: (to, m) => {
@@ -70,6 +73,7 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
     nodes.set(name, { host, sync, logs });
   }
   for (const [name, node] of nodes) {
+    if (name === 'n1' && !n1HasRing) continue;
     node.sync.onPlacement(null, placement);
     if (name !== 'n1') for (const actor of node.host.partitions.values()) for (const source of [...actor.pendingSources]) actor.sourceDone(source);
   }
@@ -78,9 +82,15 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
     flush();
   };
   const start = () => {
-    for (const node of nodes.values()) node.sync.start();
+    for (const [name, node] of nodes) if (name !== 'n1' || n1Placement === placement) node.sync.start();
   };
-  return { nodes, flush, now, put, start };
+  const joinN1 = () => {
+    n1Placement = placement;
+    const n1 = nodes.get('n1')!;
+    n1.sync.onPlacement(null, placement);
+    n1.sync.start();
+  };
+  return { nodes, flush, now, put, start, joinN1 };
 }
 
 const n1CatchingUp = (c: ReturnType<typeof cluster>) => c.nodes.get('n1')!.sync.progress().partitionsCatchingUp;
@@ -166,4 +176,24 @@ test('catch-up logs its start, its progress at most every interval, and its end'
   for (let i = 0; i < 50 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
   assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: 1 keys \(\d+ bytes\) received/);
   assert.equal(n1.sync.catchUpProgress().partitionsLeft, 0);
+});
+
+test('keys pushed to a restarted node before its first ring count in the catch-up that ring starts', () => {
+  // A restarted node answers its peers' sync rounds while it settles into its first ring; their
+  // pushes can bring all its data back first, and its catch-up then ends on equal digests. The
+  // log and status said "0 keys received" (a loaded CI run caught it).
+  const partitions = 4;
+  const c = cluster(partitions, {}, () => false, false);
+  for (const source of ['n2', 'n3']) for (let p = 0; p < partitions; p++) c.put(source, p, `p${p}`, { wallMs: 100, logical: 0, node: 2 });
+  c.start();
+  const n1 = c.nodes.get('n1')!;
+  const held = () => [...n1.host.partitions.values()].reduce((sum, actor) => sum + actor.size, 0);
+  for (let i = 0; i < 100 && held() < partitions; i++) c.flush(c.now() + 100);
+  assert.equal(held(), partitions, 'the sources pushed every key before n1 had a ring');
+  assert.equal(n1.sync.catchUpProgress().partitions, 0, 'no catch-up before the first ring');
+  c.joinN1();
+  for (let i = 0; i < 100 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  assert.equal(n1CatchingUp(c), 0);
+  assert.ok(n1.sync.catchUpProgress().keysReceived >= partitions, JSON.stringify(n1.sync.catchUpProgress()));
+  assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: [1-9]\d* keys/);
 });
