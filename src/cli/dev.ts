@@ -79,6 +79,8 @@ interface DevNode {
   peerPort: number;
   /** The Redis protocol port (client port + 2). */
   respPort: number;
+  /** The HTTP admin port (client port + 3). */
+  adminPort: number;
   child: ChildProcess;
   /** Set while a rolling restart stops this node on purpose, so its exit is not a failure. */
   restarting: boolean;
@@ -96,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   const count = Number(flags.nodes ?? 3);
   const basePort = Number(flags['base-port'] ?? DEV_BASE_PORT);
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 2 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 3 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
   const passedOn = passedOnArgs(flags);
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
@@ -140,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
       '--port', String(port),
       '--peer-port', String(port + 1),
       '--resp-port', String(port + 2),
+      '--admin-port', String(port + 3),
       '--replicas', String(replicas),
       '--read-quorum', String(quorum),
       '--write-quorum', String(quorum),
@@ -150,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + 2, child, restarting: false };
+    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + 2, adminPort: port + 3, child, restarting: false };
     prefixLines(child.stdout!, `[${name}] `, process.stdout);
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
@@ -170,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
   const nodeFlag = (basePort === DEV_BASE_PORT ? '' : ` --node 127.0.0.1:${basePort}`) + (tls === null ? '' : ` --tls-ca ${tls.ca}`);
   process.stdout.write(
     `Shoal dev cluster: ${count} node${count === 1 ? '' : 's'} on loopback (N=${replicas}, R=W=${quorum})${tls === null ? '' : ', TLS on every port'}\n` +
-      nodes.map((n) => `  ${n.name}  clients ${tls === null ? 'ws' : 'wss'}://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}   redis 127.0.0.1:${n.respPort}`).join('\n') +
+      nodes.map((n) => `  ${n.name}  clients ${tls === null ? 'ws' : 'wss'}://127.0.0.1:${n.port}/shoal   peers 127.0.0.1:${n.peerPort}   redis 127.0.0.1:${n.respPort}   admin ${tls === null ? 'http' : 'https'}://127.0.0.1:${n.adminPort}/`).join('\n') +
       (tls === null ? '' : `\n\nTLS: throwaway CA ${tls.ca}; node certificates beside it; nodes require each other's certificates (mutual TLS)`) +
       `\n\nTalk to it from another terminal:\n` +
       `  npx shoal status${nodeFlag}\n` +

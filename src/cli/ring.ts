@@ -4,6 +4,7 @@
  * preference list of every range of partitions.
  */
 import type { Topology } from '../client/index.ts';
+import { summarize, type RingSummary } from '../ring/summary.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { table } from './status.ts';
 import { connectTo, resolveNode, TARGET_FLAGS } from './target.ts';
@@ -14,57 +15,6 @@ const FLAGS: FlagSpecs = {
 };
 
 const USAGE = 'Usage: shoal ring [--node HOST:PORT] [--partitions] [--json]';
-
-export interface NodeShare {
-  name: string;
-  zone: string;
-  clientAddress: string;
-  /** Partitions whose preference list includes the node. */
-  replicas: number;
-  /** Partitions the node is first for. */
-  primaries: number;
-}
-
-export interface RingSummary {
-  version: string;
-  partitions: number;
-  replicas: number;
-  nodes: NodeShare[];
-  /** Most replicas on one node divided by the fair share (1.0 is perfect balance). */
-  replicaImbalance: number;
-  /** The same for primaries. */
-  primaryImbalance: number;
-  /** Consecutive partitions with the same preference list. */
-  ranges: { first: number; last: number; owners: string[] }[];
-}
-
-export function summarize(t: Topology): RingSummary {
-  const shares = new Map<string, NodeShare>(t.nodes.map((n) => [n.name, { name: n.name, zone: n.zone, clientAddress: n.clientAddress, replicas: 0, primaries: 0 }]));
-  const ranges: RingSummary['ranges'] = [];
-  t.owners.forEach((owners, p) => {
-    owners.forEach((name, rank) => {
-      const share = shares.get(name);
-      if (share === undefined) return;
-      share.replicas++;
-      if (rank === 0) share.primaries++;
-    });
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && last.last === p - 1 && last.owners.join() === owners.join()) last.last = p;
-    else ranges.push({ first: p, last: p, owners: [...owners] });
-  });
-  const nodes = [...shares.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const slots = t.owners.reduce((sum, o) => sum + o.length, 0);
-  const imbalance = (most: number, total: number): number => (nodes.length === 0 || total === 0 ? 1 : most / (total / nodes.length));
-  return {
-    version: t.version,
-    partitions: t.partitions,
-    replicas: t.replicas,
-    nodes,
-    replicaImbalance: imbalance(Math.max(0, ...nodes.map((n) => n.replicas)), slots),
-    primaryImbalance: imbalance(Math.max(0, ...nodes.map((n) => n.primaries)), t.partitions),
-    ranges,
-  };
-}
 
 export function formatRing(s: RingSummary, withPartitions: boolean): string {
   const rows = [['NODE', 'ZONE', 'REPLICAS', 'SHARE', 'PRIMARIES', 'CLIENTS']];

@@ -29,6 +29,8 @@ export interface DaemonConfig {
   peerPort: number;
   /** The Redis protocol listener's port; 0: no such listener. */
   respPort: number;
+  /** HTTP admin port (src/admin); 0: off. */
+  adminPort: number;
   /** HOST:PORT as given; names among them are resolved by seeds.ts. */
   seeds: string[];
   zone: string;
@@ -246,6 +248,11 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     const other = respPort === port ? 'port' : 'peer-port';
     throw new ConfigError(`${origin('resp-port')} must differ from ${origin(other)} (both are ${respPort})`);
   }
+  const adminPort = has('admin-port') ? get<number>('admin-port') : port + 3;
+  if (adminPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default admin port (port + 3); give --admin-port (0 turns it off)`);
+  const taken: [OptionName, number][] = [['port', port], ['peer-port', peerPort], ['resp-port', respPort]];
+  const clash = taken.find(([, used]) => used === adminPort);
+  if (adminPort !== 0 && clash !== undefined) throw new ConfigError(`${origin('admin-port')} must differ from ${origin(clash[0])} (both are ${adminPort})`);
   const replicas = get<number>('replicas');
   for (const option of ['read-quorum', 'write-quorum'] as const) {
     const count = get<number>(option);
@@ -291,6 +298,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     port,
     peerPort,
     respPort,
+    adminPort,
     seeds,
     zone: get('zone'),
     maxMemory: get('max-memory'),

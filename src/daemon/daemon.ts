@@ -23,6 +23,9 @@ import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from
 import { nodeStatus } from './status.ts';
 import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
+import { nodeRoutes } from '../admin/status-routes.ts';
+import type { NodeStatus } from '../protocol/index.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
@@ -53,6 +56,8 @@ export interface Daemon {
   readonly peerAddress: string;
   /** `host:port` of the Redis protocol endpoint, or null when `--resp-port 0` turned it off. */
   readonly respAddress: string | null;
+  /** `host:port` of the HTTP admin endpoint (src/admin), or null when `--admin-port 0` turned it off. */
+  readonly adminAddress: string | null;
   readonly node: HostedNode;
   /**
    * Leaves the cluster, hands off partitions and drains clients, then closes everything. Resolves
@@ -82,6 +87,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Checked before anything binds for long so that a busy client port fails before this node joins anybody's cluster.
   await probePort(config.host, config.port, 'client', '--port');
   if (config.respPort !== 0) await probePort(config.host, config.respPort, 'RESP', '--resp-port');
+  if (config.adminPort !== 0) await probePort(config.host, config.adminPort, 'admin', '--admin-port');
   const tls = loadTls(config, log);
   const tlsFor = (listener: 'client' | 'resp' | 'peer') => (tls !== null && tls.has(listener) ? serverTlsOptions(tls.material(listener), tls.settings(listener).clientAuth) : null);
 
@@ -124,6 +130,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
 
+  let stopping: Promise<number> | null = null;
+  const status = (): NodeStatus =>
+    nodeStatus({
+      node: config.name,
+      cluster: config.cluster,
+      zone: config.zone,
+      version: options.version,
+      readQuorum: config.readQuorum,
+      writeQuorum: config.writeQuorum,
+      uptimeMs: () => performance.now() - startedAt,
+      view: () => {
+        const waiting = node.waitingFor();
+        return { ...node.status(), waitingFor: waiting === null ? null : (gossip?.hint() ?? waiting) };
+      },
+      refused: () => (gossip === null ? node.refusedPeers() : [...node.refusedPeers(), ...gossip.refused(new Map(node.clusterMembers().map((m) => [m.peerAddress, m.name])))]),
+      clientConnections: () => server.connectionCount,
+      requests: () => node.requests(),
+      catchUp: () => node.catchUp(),
+    });
+
   let server: ClientServer;
   try {
     server = await startClientServer({
@@ -145,24 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       acl,
       authGuard,
       tls: tlsFor('client'),
-      status: () =>
-        nodeStatus({
-          node: config.name,
-          cluster: config.cluster,
-          zone: config.zone,
-          version: options.version,
-          readQuorum: config.readQuorum,
-          writeQuorum: config.writeQuorum,
-          uptimeMs: () => performance.now() - startedAt,
-          view: () => {
-            const waiting = node.waitingFor();
-            return { ...node.status(), waitingFor: waiting === null ? null : (gossip?.hint() ?? waiting) };
-          },
-          refused: () => (gossip === null ? node.refusedPeers() : [...node.refusedPeers(), ...gossip.refused(new Map(node.clusterMembers().map((m) => [m.peerAddress, m.name])))]),
-          clientConnections: () => server.connectionCount,
-          requests: () => node.requests(),
-          catchUp: () => node.catchUp(),
-        }),
+      status,
     });
   } catch (error) {
     stopSeedWatch();
@@ -208,12 +217,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   }
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
+
+  let admin: AdminServer | null = null;
+  if (config.adminPort !== 0) {
+    try {
+      admin = await startAdminServer({
+        host: config.host,
+        port: config.adminPort,
+        // The admin port shares the client port's certificate and client-auth setting.
+        tls: tlsFor('client'),
+        log,
+        acl,
+        authGuard,
+        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null })],
+      });
+    } catch (error) {
+      stopSeedWatch();
+      node.stop();
+      await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
+      env.timers.cancelAll();
+      throw listenError(error, 'admin', config.host, config.adminPort, '--admin-port');
+    }
+  }
+  const adminAddress = admin === null ? null : hostPort(config.advertiseHost, admin.port);
   // Certificates are reloaded on SIGHUP and when their files change, without dropping connections.
   let stopTlsReload = (): void => {};
   if (tls !== null) {
     if (transport.secureServer !== null) tls.attach('peer', transport.secureServer);
     if (server.setSecureContext) tls.attach('client', { setSecureContext: server.setSecureContext });
     if (resp?.setSecureContext) tls.attach('resp', { setSecureContext: resp.setSecureContext });
+    if (admin?.setSecureContext) tls.attach('client', { setSecureContext: admin.setSecureContext });
     tls.watch();
     const onHangup = (): void => void tls.reload('SIGHUP');
     process.on('SIGHUP', onHangup);
@@ -225,9 +258,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const scheme = config.tls.client === null ? 'ws' : 'wss';
 
   log.info(
-    { node: config.name, clientAddress, peerAddress: transport.address, respAddress, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
+    { node: config.name, clientAddress, peerAddress: transport.address, respAddress, adminAddress, seeds: config.seeds, zone: config.zone, replicas: config.replicas },
     `node ${config.name} ready: clients ${scheme}://${clientAddress}/shoal, peers ${transport.address}` +
-      (respAddress === null ? '' : `, redis ${respAddress}${config.tls.resp === null ? '' : ' (TLS)'}`),
+      (respAddress === null ? '' : `, redis ${respAddress}${config.tls.resp === null ? '' : ' (TLS)'}`) +
+      (adminAddress === null ? '' : `, admin ${config.tls.client === null ? 'http' : 'https'}://${adminAddress}/`),
   );
 
   // Edge code: a plain interval watches for a refusal the node cannot recover from.
@@ -246,7 +280,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }, REFUSAL_CHECK_INTERVAL_MS);
   });
 
-  let stopping: Promise<number> | null = null;
   const stop = async (reason: string): Promise<number> => {
     clearInterval(refusalWatch);
     stopSeedWatch();
@@ -277,7 +310,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
-    await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
+    await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
     if (unfinished) {
       log.error(
@@ -295,6 +328,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clientAddress,
     peerAddress: transport.address,
     respAddress,
+    adminAddress,
     node,
     shutdown: (reason) => (stopping ??= stop(reason)),
     refused,

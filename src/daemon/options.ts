@@ -59,6 +59,13 @@ export const DAEMON_OPTIONS = {
     min: '0',
     max: BIGGEST_PORT,
   },
+  'admin-port': {
+    kind: 'integer',
+    description: 'HTTP admin port (health probes, /status, /ring, metrics, dashboard); 0 turns it off',
+    defaultText: '--port + 3',
+    min: '0',
+    max: BIGGEST_PORT,
+  },
   seeds: {
     kind: 'list',
     description:

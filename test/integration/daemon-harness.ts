@@ -75,6 +75,8 @@ export interface NodeSpec {
   extra: string[];
   /** The Redis protocol port; absent: no RESP listener (`--resp-port 0`). */
   respPort?: number;
+  /** The HTTP admin port; absent: none (`--admin-port 0`). */
+  adminPort?: number;
 }
 
 /** One `shoal start` process (restartable with the same name and ports). */
@@ -99,6 +101,11 @@ export class DaemonProcess {
 
   get respAddress(): string | null {
     return this.spec.respPort === undefined ? null : `127.0.0.1:${this.spec.respPort}`;
+  }
+
+  /** `http://127.0.0.1:PORT`, or null without an admin port. */
+  get adminUrl(): string | null {
+    return this.spec.adminPort === undefined ? null : `http://127.0.0.1:${this.spec.adminPort}`;
   }
 
   get running(): boolean {
@@ -131,6 +138,8 @@ export class DaemonProcess {
       '--peer-port', String(s.peerPort),
       // A RESP port only where a test asked for one: port + 2 may be another test's port.
       '--resp-port', String(s.respPort ?? 0),
+      // Likewise the admin port (port + 3).
+      '--admin-port', String(s.adminPort ?? 0),
       '--gossip-profile', 'local',
       '--log-format', 'json',
       '--log-level', 'info',

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { summarize, formatRing } from '../../src/cli/ring.ts';
+import { formatRing } from '../../src/cli/ring.ts';
+import { summarize } from '../../src/ring/summary.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import { DEFAULT_NODE, NoNodeError, resolveNode } from '../../src/cli/target.ts';
 import { UsageError } from '../../src/cli/args.ts';

@@ -1,0 +1,147 @@
+/**
+ * The admin port (`--admin-port`, default client port + 3): plain HTTP (HTTPS with the client
+ * port's TLS settings) for the people and tools that watch a node: health probes, status and ring
+ * as JSON, Prometheus metrics, the dashboard. Edge code: it reads the node, it never drives it.
+ *
+ * Each feature contributes routes (an `AdminRoute` per path). GET and HEAD only; anything else is
+ * 405, an unknown path is 404 with the list of paths, so `curl host:port/` explains the port.
+ *
+ * Access: while the cluster's default user needs no password (a fresh or loopback node), anyone
+ * who reaches the port may read it, as with the other ports. Once the default user has a password
+ * (or is off), every route except the health probes asks for HTTP Basic credentials of an ACL user
+ * allowed the `admin` category (or the INFO command): Prometheus's `basic_auth` and any browser
+ * speak it. Failed attempts count against the address like AUTH (src/security/auth-guard.ts).
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
+import type { Logger } from '../runtime/env.ts';
+import { commandAllowed, type AclCommand, type AclStore, type AclUser } from '../security/acl.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
+
+/** What a user needs to read the admin port: what `INFO` needs in Redis. */
+export const ADMIN_ACCESS: AclCommand = { name: 'info', categories: ['admin', 'slow', 'dangerous'] };
+
+export interface AdminCall {
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The authenticated user, or null when the port is open (no password needed). */
+  readonly user: AclUser | null;
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+}
+
+export interface AdminRoute {
+  /** The exact path served (`/metrics`); a path ending in `/` serves everything under it. */
+  readonly path: string;
+  /** One line for the index of paths. */
+  readonly description: string;
+  /** Served without credentials even when the port asks for them (liveness and readiness probes). */
+  readonly open?: boolean;
+  handle(call: AdminCall): void | Promise<void>;
+}
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  routes: readonly AdminRoute[];
+  log: Logger;
+  /** HTTPS with these options; null for plain HTTP. */
+  tls: TlsOptions | null;
+  /** Users; null: the port is open (tests, a MemoryKv server). */
+  acl: AclStore | null;
+  authGuard: AuthGuard | null;
+}
+
+export interface AdminServer {
+  readonly port: number;
+  /** Swaps the certificate (TLS reload); absent on plain HTTP. */
+  readonly setSecureContext?: (options: TlsOptions) => void;
+  close(): Promise<void>;
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  send(response, status, `${JSON.stringify(body, null, 2)}\n`, 'application/json; charset=utf-8', headers);
+}
+
+export function send(response: ServerResponse, status: number, body: string | Uint8Array, contentType: string, headers: Record<string, string> = {}): void {
+  if (response.headersSent) return;
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const routes = [...options.routes].sort((a, b) => b.path.length - a.path.length);
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    void serve(options, routes, request, response).catch((error: unknown) => {
+      options.log.error({ err: error, path: request.url }, 'admin request failed');
+      send(response, 500, `${(error as Error).message}\n`, 'text/plain; charset=utf-8');
+    });
+  };
+  const server: Server = options.tls === null ? createHttpServer(handler) : createHttpsServer(options.tls, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    port,
+    ...(options.tls === null ? {} : { setSecureContext: (context: TlsOptions) => (server as unknown as { setSecureContext(o: TlsOptions): void }).setSecureContext(context) }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(options: AdminServerOptions, routes: readonly AdminRoute[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://admin');
+  const path = url.pathname;
+  const route = routes.find((r) => (r.path.endsWith('/') && r.path !== '/' ? path.startsWith(r.path) : path === r.path));
+  if (route === undefined) {
+    sendJson(response, 404, { error: `no such path: ${path}`, paths: Object.fromEntries([...routes].sort((a, b) => (a.path < b.path ? -1 : 1)).map((r) => [r.path, r.description])) });
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    sendJson(response, 405, { error: `${path} answers GET and HEAD only` }, { allow: 'GET, HEAD' });
+    return;
+  }
+  let user: AclUser | null = null;
+  if (!route.open && options.acl !== null && options.acl.requiresAuth) {
+    const outcome = await authenticate(options, request);
+    if (typeof outcome === 'string') {
+      sendJson(response, outcome === RATE_LIMITED ? 429 : 401, { error: outcome }, { 'www-authenticate': 'Basic realm="shoal", charset="UTF-8"' });
+      return;
+    }
+    user = outcome;
+  }
+  await route.handle({ path, query: url.searchParams, user, request, response });
+}
+
+const RATE_LIMITED = 'too many failed authentication attempts from this address, try again later';
+
+/** The user named by HTTP Basic credentials, or why not (a message for the 401/429 answer). */
+async function authenticate(options: AdminServerOptions, request: IncomingMessage): Promise<AclUser | string> {
+  const header = request.headers.authorization ?? '';
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (match === null) return 'credentials needed: HTTP Basic with an ACL user allowed INFO (+@admin)';
+  const host = request.socket.remoteAddress ?? 'unknown';
+  if (options.authGuard !== null && !options.authGuard.mayTry(host)) return RATE_LIMITED;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const name = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  const result = await options.acl!.authenticate(name, password);
+  if (!result.ok) {
+    options.authGuard?.failed(host);
+    options.log.warn({ user: name, address: host, listener: 'admin' }, 'authentication failed');
+    return 'invalid username-password pair or user is disabled';
+  }
+  if (!commandAllowed(result.user, ADMIN_ACCESS)) return `user ${name} may not read the admin port: it needs INFO (+@admin)`;
+  return result.user;
+}
