@@ -172,6 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       authGuard,
       tls: tlsFor('client'),
       status,
+      hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
     });
   } catch (error) {
     stopSeedWatch();
