@@ -184,7 +184,7 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
 }
 
 /** Encodes a batch of requests straight from a list (the client's hot path). */
-export function encodeRequests(requests: readonly Request[]): Uint8Array {
+export function encodeRequests(requests: readonly (Request | AdminRequest)[]): Uint8Array {
   return encoder.encode([FrameType.requests, requests.map(requestToWire)]);
 }
 
