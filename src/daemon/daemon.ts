@@ -209,6 +209,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         authGuard,
         tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
+        hotKeys: (count) => node.hotKeys(count),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {
