@@ -708,7 +708,7 @@ export class ShoalNode {
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
-      this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
+      if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.scheduleStoreTick();
     });
   }
