@@ -86,6 +86,11 @@ function detail(cause: unknown): string {
 /** TLS for the commands' connections (set by resolveNode from the flags and SHOAL_TLS_*), or null: plain ws. */
 let targetTls: ClientTlsOptions | null = null;
 
+/** The TLS the commands dial with (after resolveNode), or null: plain ws. */
+export function targetTlsOptions(): ClientTlsOptions | null {
+  return targetTls;
+}
+
 /** Sets the TLS the commands dial with (`shoal dev --tls` sets its CA for its own status checks). */
 export function setTargetTls(tls: ClientTlsOptions | null): void {
   targetTls = tls;

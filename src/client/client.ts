@@ -19,6 +19,8 @@ import {
   type Reply,
   type ReplyResult,
   type Request,
+  type HotKeysRequest,
+  type WireHotKeyAlert,
   type WireLimits,
   type WireRmwOp,
   type WireRmwResult,
@@ -68,7 +70,16 @@ export interface ClientEvents {
   'ring-changed': (topologyVersion: string) => void;
   /** A background problem that no call reported (a failed ring refresh, a connection error). */
   error: (error: ShoalError) => void;
+  /**
+   * A node raised a hot-key alert (a key's rate there crossed its --hot-key-alert-rate), or
+   * cleared one (`cleared: true`). Adding the first listener subscribes every node connection
+   * (and each one made later); the user needs +@admin under ACLs, else an `error` event says so.
+   */
+  hotkey: (alert: HotKeyAlert) => void;
 }
+
+/** A hot-key alert as a node pushes it (see ClientEvents.hotkey). */
+export type HotKeyAlert = WireHotKeyAlert;
 
 export interface CallOptions {
   /** Overrides `commandTimeoutMs` for this call; 0 disables it. */
@@ -134,7 +145,7 @@ class PendingCall implements Call {
   lastError: Error | null = null;
 
   constructor(
-    readonly body: Request,
+    readonly body: Request | HotKeysRequest,
     /** Reads may be repeated freely; a write may not once it might have been applied. */
     readonly idempotent: boolean,
     readonly background: boolean,
@@ -165,6 +176,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Set as shutdown begins (before `closing` is assigned, since shutDown starts synchronously). */
   private stopped = false;
   private readonly handler: ConnectionHandler;
+  /** Whether a 'hotkey' listener was ever added: every ready connection subscribes to alert pushes. */
+  private hotKeysWanted = false;
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -187,6 +200,37 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   get status(): ClientStatus {
     return this.currentStatus;
+  }
+
+  /** Adds a listener; the first 'hotkey' listener subscribes the node connections to hot-key alerts. */
+  override on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
+    const off = super.on(event, listener);
+    if (event === 'hotkey' && !this.hotKeysWanted) {
+      this.hotKeysWanted = true;
+      for (const c of this.connections.values()) if (c.state === 'ready') this.subscribeHotKeys(c);
+    }
+    return off;
+  }
+
+  /**
+   * Subscribes one connection to hot-key alert pushes (a `hotkeys` request with subscribe set). A
+   * node's session forgets it when the connection drops, so onReady subscribes again.
+   */
+  private subscribeHotKeys(connection: NodeConnection): void {
+    if (this.stopped) return;
+    const call = new PendingCall(
+      { op: 'hotkeys', id: 0, count: 0, subscribe: true },
+      true,
+      true,
+      () => {},
+      (error) => {
+        if (error instanceof ShoalError && !(error instanceof ClientClosedError || error instanceof ConnectionError)) this.emit('error', error);
+      },
+    );
+    this.active.add(call);
+    const timeoutMs = this.options.commandTimeoutMs;
+    if (timeoutMs > 0) call.timer = setTimeout(() => this.fail(call, new TimeoutError(`hot-key subscription to ${connection.address} did not complete within ${timeoutMs} ms`)), timeoutMs);
+    connection.send(call);
   }
 
   /** The ring version the client routes by, or null before it has learned one. */
@@ -409,7 +453,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   // ---- calls ----
 
   /** `background`: the client's own call (a ring refresh); it never waits in the offline queue. */
-  private call(body: Request, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
+  private call(body: Request | HotKeysRequest, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
     if (this.stopped || this.draining) {
       return Promise.reject(new ClientClosedError(this.stopped ? undefined : 'the client is draining; it takes no new calls'));
     }
@@ -454,7 +498,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
   private pick(call: PendingCall): NodeConnection | null {
-    if (this.options.routing && this.router !== null && call.body.op !== 'topology') {
+    if (this.options.routing && this.router !== null && call.body.op !== 'topology' && call.body.op !== 'hotkeys') {
       for (const address of this.router.replicasOf(routingKey(call.body))) {
         if (address === call.avoid) continue;
         const connection = this.connectionTo(address);
@@ -524,6 +568,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private onReady(connection: NodeConnection): void {
     this.everReady = true;
     this.updateStatus();
+    if (this.hotKeysWanted) this.subscribeHotKeys(connection);
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();
     const queued = this.offline;
@@ -582,6 +627,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   private onPush(_connection: NodeConnection, push: Push): void {
+    if (push.kind === 'hotkey') return this.emit('hotkey', push.alert);
     if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
   }
 

@@ -19,6 +19,7 @@ import {
   type Push,
   type Reply,
   type Request,
+  type HotKeysRequest,
   type RmwRequest,
   type WelcomeFrame,
   type WireLimits,
@@ -32,7 +33,7 @@ import { CLOSED, CONNECTING, messageBytes, pingable, terminate, type WebSocketCo
 /** A request in flight on some connection; the client owns it, the connection carries it. */
 export interface Call {
   /** The request; its `id` is assigned by the connection that sends it (in place, to save a copy per call). */
-  readonly body: Request;
+  readonly body: Request | HotKeysRequest;
   /** Where it is now: set by the connection while it holds the call, null otherwise. */
   carrier: { connection: NodeConnection; id: number } | null;
 }
@@ -322,7 +323,7 @@ export class NodeConnection {
     const { maxBatchRequests, maxFrameBytes } = this.limits;
     const unsendable: { call: Call; size: number }[] = [];
     while (this.outgoing.length > 0) {
-      const batch: Request[] = [];
+      const batch: (Request | HotKeysRequest)[] = [];
       let bytes = FRAME_OVERHEAD_BYTES;
       let taken = 0;
       for (const call of this.outgoing) {
@@ -407,7 +408,7 @@ function unref<T>(timer: T): T {
   return timer;
 }
 
-function requestBytes(body: Request): number {
+function requestBytes(body: Request | HotKeysRequest): number {
   switch (body.op) {
     case 'set':
       return REQUEST_OVERHEAD_BYTES + body.key.byteLength + body.value.byteLength;
@@ -415,6 +416,7 @@ function requestBytes(body: Request): number {
     case 'delete':
       return REQUEST_OVERHEAD_BYTES + body.key.byteLength;
     case 'topology':
+    case 'hotkeys':
       return REQUEST_OVERHEAD_BYTES;
     case 'rmw':
       return REQUEST_OVERHEAD_BYTES + rmwRequestBytes(body);

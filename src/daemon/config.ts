@@ -35,6 +35,8 @@ export interface DaemonConfig {
   seeds: string[];
   zone: string;
   maxMemory: number;
+  /** --hot-key-alert-rate: ops/s per key on one node (0: alerts off). */
+  hotKeyAlertRate: number;
   replicas: number;
   readQuorum: number;
   writeQuorum: number;
@@ -302,6 +304,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     seeds,
     zone: get('zone'),
     maxMemory: get('max-memory'),
+    hotKeyAlertRate: get('hot-key-alert-rate'),
     replicas,
     readQuorum: get('read-quorum'),
     writeQuorum: get('write-quorum'),

@@ -25,6 +25,8 @@ import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
+import { hotKeysRoutes, type HotKeysRouteSources } from '../admin/hot-keys-route.ts';
+import { clusterHotKeys } from './cluster-hot-keys.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -172,6 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       authGuard,
       tls: tlsFor('client'),
       status,
+      hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
     });
   } catch (error) {
     stopSeedWatch();
@@ -206,6 +209,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         authGuard,
         tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
+        hotKeys: (count) => node.hotKeys(count),
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {
@@ -229,7 +233,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log,
         acl,
         authGuard,
-        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null })],
+        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }), ...hotKeysRoutes(hotKeySources(node, status))],
       });
     } catch (error) {
       stopSeedWatch();
@@ -367,4 +371,23 @@ async function probePort(host: string, port: number, what: string, flag: string)
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * `/hotkeys`: this node's report, and the cluster's merged from every other live member's client
+ * port (src/daemon/cluster-hot-keys.ts; over plain ws, as the default user: with client TLS or a
+ * password on the default user, other members are listed as unreachable and `shoal hotkeys` is
+ * the way to see them).
+ */
+function hotKeySources(node: HostedNode, status: () => NodeStatus): HotKeysRouteSources {
+  return {
+    local: (count) => node.hotKeys(count),
+    cluster: async (count) => {
+      const self = node.hotKeys(count);
+      const others = status()
+        .members.filter((m) => m.name !== self.node && (m.state === 'alive' || m.state === 'suspect') && m.clientAddress)
+        .map((m) => m.clientAddress!);
+      return clusterHotKeys(others, count, {}, [self]);
+    },
+  };
 }

@@ -4,7 +4,8 @@
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
 import { createNode } from '../node/create-node.ts';
-import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
+import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer } from '../node/node.ts';
+import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
@@ -53,6 +54,14 @@ export interface HostedNode {
   refusal(): string | null;
   /** Quorums in effect and reads that missed, for `shoal status`. */
   requests(): RequestStatus;
+  /** This node's hottest keys and alerts in force (ShoalNode.hotKeys): `shoal hotkeys`, /hotkeys, SHOAL.HOTKEYS. */
+  hotKeys(count: number): NodeHotKeys;
+  /** Hot-key alerts in force on this node (for the dashboard). */
+  activeHotKeyAlerts(): HotKeyAlert[];
+  /** Calls `listener` with each hot-key alert and clearing; returns the unsubscribe. */
+  onHotKeyAlert(listener: (alert: HotKeyAlert) => void): () => void;
+  /** The node's counters (ShoalNode.stats; `hotKeyAlerts` among them). */
+  stats(): NodeStats;
 }
 
 /**
@@ -80,6 +89,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
+      hotKeyAlertRate: config.hotKeyAlertRate,
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
@@ -123,6 +133,10 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     catchUp: () => node.catchUpProgress(),
     leave: (done) => node.leave(done),
+    hotKeys: (count) => node.hotKeys(count),
+    activeHotKeyAlerts: () => node.activeHotKeyAlerts(),
+    onHotKeyAlert: (listener) => node.onHotKeyAlert(listener),
+    stats: () => node.stats(),
     leaveProgress: () => node.leaveProgress(),
     stop: () => {
       aclSync?.stop();

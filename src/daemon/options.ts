@@ -168,6 +168,13 @@ export const DAEMON_OPTIONS = {
     defaultText: 'require when there is a peer CA, else none',
     choices: ['none', 'request', 'require'],
   },
+  'hot-key-alert-rate': {
+    kind: 'integer',
+    description: 'ops/s on one key at one node that raise a hot-key alert (a warning with the key, a counter, a push to SDK clients listening for hotkey); it clears under 75% of it; 0 turns alerts off',
+    default: '5000',
+    min: '0',
+    max: '1000000000',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof DAEMON_OPTIONS;

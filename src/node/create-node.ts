@@ -66,6 +66,8 @@ export interface NodeConfig {
   protocolVersion?: number;
   /** See DEFAULT_JOIN_SETTLE_MS. */
   joinSettleMs?: number;
+  /** Hot-key alert threshold in ops/s per key on this node (src/node/hot-key-alerts.ts); 0 (default) is off. */
+  hotKeyAlertRate?: number;
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
 }
@@ -105,5 +107,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
+    hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
   });
 }

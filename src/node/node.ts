@@ -36,6 +36,7 @@ import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
 import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
+import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
 
@@ -78,6 +79,28 @@ export interface NodeParts {
   /** Whether this node must hear from a cluster before owning anything (it was given seeds). */
   joinsThroughSeeds: boolean;
   joinSettleMs: number;
+  /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
+  hotKeyAlertRate?: number;
+}
+
+/** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
+export interface NodeHotKey {
+  key: string;
+  rate: number;
+  /** The tracker's decayed count (half-life 10 s) and its possible overestimate. */
+  count: number;
+  error: number;
+}
+
+/** This node's hottest keys and hot-key alerts (`shoal hotkeys`, /hotkeys, SHOAL.HOTKEYS). */
+export interface NodeHotKeys {
+  node: string;
+  /** Wall time of the answer. */
+  atMs: number;
+  /** --hot-key-alert-rate (0: alerts off). */
+  alertRate: number;
+  keys: NodeHotKey[];
+  alerts: HotKeyAlert[];
 }
 
 export interface NodeStats {
@@ -92,6 +115,9 @@ export interface NodeStats {
   pendingRequests: number;
   /** Read-modify-write: as coordinator, and as primary (and fencing replica). */
   rmw: RmwCoordinatorStats & RmwPrimaryStats;
+  /** Hot-key alerts raised since start (--hot-key-alert-rate), and how many are in force. */
+  hotKeyAlerts: number;
+  hotKeyAlertsActive: number;
 }
 
 export interface MemberStatus {
@@ -173,6 +199,7 @@ export class ShoalNode {
   private readonly startedMs: number;
   private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   private readonly hints: HintStore;
+  private readonly hotAlerts: HotKeyAlerts;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
@@ -206,6 +233,7 @@ export class ShoalNode {
     this.partitions = parts.partitions;
     this.store = parts.store;
     this.name = membership.self().name;
+    this.hotAlerts = new HotKeyAlerts({ node: this.name, threshold: parts.hotKeyAlertRate ?? 0, log: env.log });
     this.ring = new RingLifecycle({
       env,
       membership,
@@ -380,7 +408,33 @@ export class ShoalNode {
       malformedMessages: this.malformed,
       pendingRequests: this.kv.pendingCount,
       rmw: { ...this.rmw.stats, ...this.rmwPrimary.stats },
+      hotKeyAlerts: this.hotAlerts.fired,
+      hotKeyAlertsActive: this.hotAlerts.active().length,
     };
+  }
+
+  /**
+   * The `count` keys with the highest rates on this node (the store's Space-Saving tracker,
+   * sampled; rates over the last store tick), and the hot-key alerts in force.
+   */
+  hotKeys(count = 10): NodeHotKeys {
+    const keys = this.store
+      .hotKeys()
+      .filter((h) => h.rate > 0)
+      .sort((a, b) => b.rate - a.rate || b.count - a.count)
+      .slice(0, Math.max(0, count))
+      .map((h) => ({ key: displayKey(h.key), rate: Math.round(h.rate * 10) / 10, count: Math.round(h.count), error: Math.round(h.error) }));
+    return { node: this.name, atMs: this.env.clock.wallMs(), alertRate: this.hotAlerts.threshold, keys, alerts: this.hotAlerts.active() };
+  }
+
+  /** Hot-key alerts in force (for the dashboard). */
+  activeHotKeyAlerts(): HotKeyAlert[] {
+    return this.hotAlerts.active();
+  }
+
+  /** Calls `listener` with each hot-key alert and clearing (`cleared: true`); returns the unsubscribe. */
+  onHotKeyAlert(listener: (alert: HotKeyAlert) => void): () => void {
+    return this.hotAlerts.subscribe(listener);
   }
 
   status(): NodeStatus {
@@ -654,6 +708,7 @@ export class ShoalNode {
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
+      if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.scheduleStoreTick();
     });
   }

@@ -33,6 +33,8 @@ import type {
   WireRmwOp,
   WireRmwResult,
   WireTopology,
+  WireHotKeyAlert,
+  WireHotKeys,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
 import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from './msgpack-scan.ts';
@@ -41,10 +43,10 @@ import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from 
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
 
 /** Request op numbers (element 1 of every request). */
-export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6 } as const;
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6, hotkeys: 7 } as const;
 
 /** Result kind numbers of a successful reply (element 2). */
-export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5 } as const;
+export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5, hotkeys: 6 } as const;
 /** Why a get missed, on the wire (the 7th field of a value reply). */
 export const MissCode: Readonly<Record<MissReason, number>> = { absent: 1, deleted: 2, expired: 3, evicted: 4 };
 const MISS_BY_CODE = new Map(Object.entries(MissCode).map(([reason, code]) => [code, reason as MissReason]));
@@ -56,7 +58,7 @@ function missFromWire(code: number): { miss?: MissReason } {
 }
 
 /** Push kind numbers (element 1 of a push frame). 2 is reserved for key invalidations. */
-export const PushKind = { 'ring-changed': 1 } as const;
+export const PushKind = { 'ring-changed': 1, hotkey: 3 } as const;
 
 /** Status element of a reply: 0 is success, anything else is an error code number. */
 const STATUS_OK = 0;
@@ -182,7 +184,7 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
 }
 
 /** Encodes a batch of requests straight from a list (the client's hot path). */
-export function encodeRequests(requests: readonly Request[]): Uint8Array {
+export function encodeRequests(requests: readonly (Request | AdminRequest)[]): Uint8Array {
   return encoder.encode([FrameType.requests, requests.map(requestToWire)]);
 }
 
@@ -198,6 +200,8 @@ function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
       return [r.id, OpCode.topology];
     case 'status':
       return [r.id, OpCode.status];
+    case 'hotkeys':
+      return [r.id, OpCode.hotkeys, r.count, r.subscribe];
     case 'rmw':
       return [r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)];
     case 'rejected':
@@ -291,6 +295,10 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
       return { op: 'topology', id };
     case OpCode.status:
       return { op: 'status', id };
+    case OpCode.hotkeys:
+      asArray(r, 'hotkeys', 4);
+      if (typeof r[3] !== 'boolean') throw malformed('hotkeys.subscribe must be a boolean');
+      return { op: 'hotkeys', id, count: asUint(r[2], 'hotkeys.count', 1_000_000), subscribe: r[3] };
     case OpCode.rmw:
       return rmwRequestFromWire(id, asArray(r, 'rmw', 6), limits);
     default:
@@ -364,6 +372,7 @@ export function replyBytesBound(r: Reply): number {
       return 48 + (r.result.result.kind === 'bulk' ? (r.result.result.value?.byteLength ?? 0) : 0);
     case 'topology':
     case 'status':
+    case 'hotkeys':
       // Rare and not small: measured exactly.
       return encoder.encode(replyToWire(r)).byteLength;
   }
@@ -397,6 +406,9 @@ function replyToWire(r: Reply): unknown[] {
       // A map, not an array: status is for operators and tools, read rarely, and named fields let
       // a newer node add some without breaking older readers.
       return [r.id, STATUS_OK, ResultKind.status, res.status];
+    case 'hotkeys':
+      // A map too, for the same reason.
+      return [r.id, STATUS_OK, ResultKind.hotkeys, res.hotkeys];
   }
 }
 
@@ -404,6 +416,8 @@ function pushToWire(push: Push): unknown[] {
   switch (push.kind) {
     case 'ring-changed':
       return [FrameType.push, PushKind['ring-changed'], push.topologyVersion];
+    case 'hotkey':
+      return [FrameType.push, PushKind.hotkey, push.alert];
     case 'unknown':
       throw new TypeError('an unknown push is a decoding result and cannot be encoded');
   }
@@ -486,6 +500,9 @@ function resultFromWire(r: unknown[]): ReplyResult {
       return { kind: 'status', status: statusFromWire(r[3]) };
     case ResultKind.rmw:
       return { kind: 'rmw', result: rmwResultFromWire(asArray(r, 'rmw reply', 4)) };
+    case ResultKind.hotkeys:
+      asArray(r, 'hotkeys reply', 4);
+      return { kind: 'hotkeys', hotkeys: hotKeysFromWire(r[3]) };
     default:
       throw malformed(`unknown reply kind ${String(r[2])}`);
   }
@@ -503,6 +520,33 @@ function topologyFromWire(r: unknown[]): WireTopology {
     asArray(list, 'owner list', 0).map((i) => nodes[asUint(i, 'owner index', nodes.length - 1)]!.name),
   );
   return { version: asString(r[3], 'topology version'), partitions, replicas: asUint(r[5], 'replicas'), nodes, owners };
+}
+
+function asNumber(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw malformed(`${what} must be a number`);
+  return v;
+}
+
+function hotKeyAlertFromWire(v: unknown): WireHotKeyAlert {
+  const m = asMap(v, 'hot-key alert');
+  return {
+    key: asString(m.key, 'alert.key'),
+    node: asString(m.node, 'alert.node'),
+    rate: asNumber(m.rate, 'alert.rate'),
+    threshold: asNumber(m.threshold, 'alert.threshold'),
+    sinceMs: asNumber(m.sinceMs, 'alert.sinceMs'),
+    atMs: asNumber(m.atMs, 'alert.atMs'),
+    cleared: m.cleared === true,
+  };
+}
+
+function hotKeysFromWire(v: unknown): WireHotKeys {
+  const m = asMap(v, 'hotkeys');
+  const keys = asArray(m.keys, 'hotkeys.keys', 0).map((k) => {
+    const e = asMap(k, 'hot key');
+    return { key: asString(e.key, 'hot key'), rate: asNumber(e.rate, 'hot key rate'), count: asNumber(e.count, 'hot key count'), error: asNumber(e.error, 'hot key error') };
+  });
+  return { node: asString(m.node, 'hotkeys.node'), atMs: asNumber(m.atMs, 'hotkeys.atMs'), alertRate: asNumber(m.alertRate, 'hotkeys.alertRate'), keys, alerts: asArray(m.alerts, 'hotkeys.alerts', 0).map(hotKeyAlertFromWire) };
 }
 
 function asMap(v: unknown, what: string): Record<string, unknown> {
@@ -575,6 +619,7 @@ function pushFromWire(frame: unknown[]): Push {
     asArray(frame, 'ring-changed push', 3);
     return { kind: 'ring-changed', topologyVersion: asString(frame[2], 'push topologyVersion') };
   }
+  if (kind === PushKind.hotkey) return { kind: 'hotkey', alert: hotKeyAlertFromWire(asArray(frame, 'hotkey push', 3)[2]) };
   return { kind: 'unknown', code: kind };
 }
 

@@ -124,7 +124,47 @@ export interface StatusRequest {
  * Operator requests: answered by the node that receives them, about itself, never routed by key.
  * Kept apart from `Request` so the SDK's data path does not have to know about them.
  */
-export type AdminRequest = StatusRequest;
+export type AdminRequest = StatusRequest | HotKeysRequest;
+
+/**
+ * Asks the node for its hottest keys (what `shoal hotkeys` merges from every member). With
+ * `subscribe`, the connection also receives a `hotkey` push for every hot-key alert the node raises
+ * or clears from then on (the SDK's `client.on('hotkey')`).
+ */
+export interface HotKeysRequest {
+  op: 'hotkeys';
+  id: number;
+  /** How many keys at most (the node caps it at its tracker's capacity). */
+  count: number;
+  subscribe: boolean;
+}
+
+/** One hot-key alert (src/node/hot-key-alerts.ts), as pushed and reported. */
+export interface WireHotKeyAlert {
+  key: string;
+  node: string;
+  /** ops/s on that node when it fired (or when it cleared). */
+  rate: number;
+  threshold: number;
+  sinceMs: number;
+  atMs: number;
+  cleared: boolean;
+}
+
+/** One node's hottest keys: rate in ops/s on this node over the last second (estimated). */
+export interface WireHotKeys {
+  node: string;
+  atMs: number;
+  /** The alert threshold (--hot-key-alert-rate), 0 when alerts are off. */
+  alertRate: number;
+  keys: { key: string; rate: number; count: number; error: number }[];
+  alerts: WireHotKeyAlert[];
+}
+
+export interface HotKeysResult {
+  kind: 'hotkeys';
+  hotkeys: WireHotKeys;
+}
 
 /** Client -> server: a batch of requests. */
 export interface RequestsFrame {
@@ -292,7 +332,7 @@ export interface RmwReplyResult {
   result: WireRmwResult;
 }
 
-export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult | RmwReplyResult;
+export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult | RmwReplyResult | HotKeysResult;
 
 export interface ReplyError {
   code: ErrorCode;
@@ -323,6 +363,8 @@ export interface RepliesFrame {
 /** Unsolicited server -> client news. */
 export type Push =
   | { kind: 'ring-changed'; topologyVersion: string }
+  /** A hot-key alert fired or cleared (only on connections that subscribed with a `hotkeys` request). */
+  | { kind: 'hotkey'; alert: WireHotKeyAlert }
   /** A push kind this version does not know (a newer server); clients ignore it. */
   | { kind: 'unknown'; code: number };
 

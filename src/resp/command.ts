@@ -3,6 +3,7 @@
  * command implementations (which know what each command means). Every command module exports
  * `CommandSpec`s; the command table (commands.ts) gathers them.
  */
+import type { WireHotKeys } from '../protocol/index.ts';
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
@@ -87,6 +88,8 @@ export interface RespServerContext {
    * from a listener without one (tests), which answers CLUSTER as Redis with cluster support off.
    */
   readonly cluster?: ClusterView;
+  /** This node's hot keys (SHOAL.HOTKEYS); absent: the command says the node does not track them. */
+  readonly hotKeys?: (count: number) => WireHotKeys;
   /** The node's users (AUTH, ACL, the permission check); absent: everyone is `default`, no checks. */
   readonly acl?: AclStore;
   /** Failed AUTH counting and per-address rate limiting; absent: none. */

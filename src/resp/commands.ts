@@ -11,6 +11,7 @@ import { serverCommands } from './server-commands.ts';
 import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
 import { aclCommands, aclRefusal } from './acl-commands.ts';
+import { hotKeyCommands } from './hot-keys-command.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
@@ -20,6 +21,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   expireCommands,
   keyspaceCommands,
   aclCommands,
+  hotKeyCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */

@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
+import type { WireHotKeys } from '../protocol/index.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { Logger } from '../runtime/env.ts';
 import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
@@ -38,6 +39,8 @@ export interface RespServerOptions {
   cluster?: ClusterView;
   /** Lines for INFO's `shoal` section (node name, cluster...). */
   describe?: () => Record<string, string | number>;
+  /** This node's hot keys (SHOAL.HOTKEYS). */
+  hotKeys?: (count: number) => WireHotKeys;
   /** Per-connection limits; see ConnectionLimits. */
   limits?: Partial<ConnectionLimits>;
   /** The command table; default every command module's commands. */
@@ -91,6 +94,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     state,
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     ...(options.acl === undefined ? {} : { acl: options.acl }),
+    ...(options.hotKeys === undefined ? {} : { hotKeys: options.hotKeys }),
     ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
   };
   if (options.acl !== undefined && options.acl.catalog === undefined) options.acl.catalog = tableCatalog(table);

@@ -26,6 +26,7 @@ import {
   type ClientServerStats,
 } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
+import type { HotKeysSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
 
@@ -99,6 +100,11 @@ export interface ClientServerOptions {
    * server is ready as soon as it listens.
    */
   status?: () => NodeStatus;
+  /**
+   * Answers the `hotkeys` admin request (`shoal hotkeys`) and feeds the `hotkey` pushes of the
+   * connections that subscribed (the SDK's `client.on('hotkey')`). Absent: `unknown-op`.
+   */
+  hotKeys?: HotKeysSource;
   /** Default: silent. */
   log?: Logger;
   /**
@@ -159,6 +165,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     unreadStallMs: options.unreadRepliesStallMs ?? DEFAULT_UNREAD_REPLIES_STALL_MS,
     ownersOnly: options.ownersOnly ?? false,
     status: options.status ?? null,
+    hotKeys: options.hotKeys ?? null,
     log,
     acl: options.acl ?? null,
     authGuard: options.authGuard ?? null,

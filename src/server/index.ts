@@ -7,6 +7,9 @@ export {
   DEFAULT_UNREAD_REPLIES_LIMIT_BYTES,
   DEFAULT_UNREAD_REPLIES_STALL_MS,
   UNREAD_CLOSE_REASON,
+  HOT_KEYS_ACCESS,
+  MAX_HOT_KEYS,
   type ClientServerStats,
+  type HotKeysSource,
 } from './session.ts';
 export * from './health.ts';

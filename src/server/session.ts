@@ -3,7 +3,7 @@
  * KvService, with replies batched back. A frame the connection cannot survive (malformed, too
  * large, wrong order) gets an `error` frame and closes this connection only.
  */
-import { check, SDK_OPERATIONS, type AclStore } from '../security/acl.ts';
+import { check, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
 import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
 import type { WebSocket } from 'ws';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
@@ -27,6 +27,8 @@ import {
   type WireLimits,
   type WireRmwExpiry,
   type WireRmwOp,
+  type WireHotKeyAlert,
+  type WireHotKeys,
 } from '../protocol/index.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { Logger } from '../runtime/env.ts';
@@ -114,11 +116,25 @@ export interface SessionConfig {
   ownersOnly: boolean;
   /** Answers `status` requests (see ClientServerOptions.status); null: they get `unknown-op`. */
   status: (() => NodeStatus) | null;
+  /** Answers `hotkeys` requests and their subscriptions; null: they get `unknown-op`. */
+  hotKeys: HotKeysSource | null;
   log: Logger;
   /** The node's users (hello's credentials, each request's permission); null: no checks. */
   acl: AclStore | null;
   authGuard: AuthGuard | null;
 }
+
+/** The node's hot keys as the client port serves them (ShoalNode.hotKeys and onHotKeyAlert). */
+export interface HotKeysSource {
+  report(count: number): WireHotKeys;
+  /** Calls `listener` with every alert and clearing until the returned function is called. */
+  subscribe(listener: (alert: WireHotKeyAlert) => void): () => void;
+}
+
+/** What reading hot keys needs: key names of every user, so what INFO needs (+@admin), as in RESP. */
+export const HOT_KEYS_ACCESS: AclCommand = { name: 'shoal.hotkeys', categories: ['admin', 'slow'] };
+/** At most this many keys per answer (the store's tracker holds 64). */
+export const MAX_HOT_KEYS = 64;
 
 /**
  * A KvService callback (`Callback<T>` accepts it: its error type is wider), which the server may
@@ -132,6 +148,8 @@ type AnyRequest = Request | AdminRequest | RejectedRequest;
 
 export class ClientSession {
   private state: SessionState = 'awaiting-hello';
+  /** Ends this connection's hot-key alert subscription (null: none). */
+  private stopHotKeys: (() => void) | null = null;
   private inFlight = 0;
   /** Gets in flight, and what each is expected to add to the unread replies (see UNREAD_HARD_LIMIT_FACTOR). */
   private readsInFlight = 0;
@@ -345,6 +363,7 @@ export class ClientSession {
     if (id === 0) return this.replyError(id, 'bad-request', 'request id 0 is reserved; use 1 to 2^32-1');
     // Status is answered even while shutting down: an operator wants to watch a node leave.
     if (request.op === 'status') return this.serveStatus(id);
+    if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
     if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now())) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
@@ -426,6 +445,23 @@ export class ClientSession {
     } catch (error) {
       this.config.log.error({ err: error }, 'status provider threw');
       this.replyError(id, 'internal', `status failed: ${String(error)}`);
+    }
+  }
+
+  private serveHotKeys(id: number, count: number, subscribe: boolean): void {
+    const source = this.config.hotKeys;
+    if (source === null) return this.replyError(id, 'unknown-op', 'this server does not report hot keys');
+    const acl = this.config.acl;
+    const refused = acl === null ? null : check(acl.get(this.user), HOT_KEYS_ACCESS);
+    if (refused !== null) return this.replyError(id, 'forbidden', refused);
+    if (subscribe && this.stopHotKeys === null) {
+      this.stopHotKeys = source.subscribe((alert) => this.push(encodeServerFrame({ type: 'push', push: { kind: 'hotkey', alert } })));
+    }
+    try {
+      this.reply({ id, ok: true, result: { kind: 'hotkeys', hotkeys: source.report(Math.min(count, MAX_HOT_KEYS)) } });
+    } catch (error) {
+      this.config.log.error({ err: error }, 'hot-keys provider threw');
+      this.replyError(id, 'internal', `hotkeys failed: ${String(error)}`);
     }
   }
 
@@ -608,6 +644,8 @@ export class ClientSession {
   /** Marks the session closed and drops everything it holds for the client. */
   private release(): void {
     this.state = 'closed';
+    this.stopHotKeys?.();
+    this.stopHotKeys = null;
     clearTimeout(this.helloTimer);
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;

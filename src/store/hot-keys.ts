@@ -11,6 +11,11 @@
  * Time enters only through `tick(nowMs)`, called by the owner: at each window boundary all counts
  * are multiplied by `decay` and the once-per-window report memory is cleared.
  *
+ * Rates: besides the decayed count, each counter sums what it received since the previous tick;
+ * each tick turns that into `rate` (estimated accesses per second over the last tick interval, on
+ * the owner's clock), which `shoal hotkeys` and the node's hot-key alerts read. A key that takes
+ * over a counter starts from its own accesses (it inherits the count, never the rate).
+ *
  * Sampling: the store records every read and write, and on a large key space almost every record is
  * a Space-Saving replacement (a Map delete, a Map insert and a heap walk), which cost about a tenth
  * of a cache hit. So by default one access in about `sampleInterval` is counted, weighted by
@@ -47,6 +52,8 @@ export interface HotKey {
   error: number;
   /** Share of the decayed traffic, (count - error) / total: guaranteed with `sampleInterval: 1`, estimated from the sample otherwise. */
   share: number;
+  /** Estimated accesses per second over the last tick interval (0 before the second tick). */
+  rate: number;
 }
 
 export interface HotKeyReport extends HotKey {
@@ -83,6 +90,10 @@ export class HotKeyTracker {
   private readonly keys: string[] = [];
   private readonly counts: Float64Array;
   private readonly errors: Float64Array;
+  /** Weight each counter received since the last tick, and the rate that made at the last tick. */
+  private readonly recent: Float64Array;
+  private readonly rates: Float64Array;
+  private lastTickMs: number | undefined;
   /** Min-heap of counter ids ordered by count; heapPos[id] is its place. */
   private readonly heap: Int32Array;
   private readonly heapPos: Int32Array;
@@ -107,6 +118,8 @@ export class HotKeyTracker {
     if (!Number.isInteger(this.sampleInterval) || this.sampleInterval < 1) throw new HotKeyConfigError(`hot-key sampleInterval must be a positive integer, got ${this.sampleInterval}`);
     this.counts = new Float64Array(this.capacity);
     this.errors = new Float64Array(this.capacity);
+    this.recent = new Float64Array(this.capacity);
+    this.rates = new Float64Array(this.capacity);
     this.heap = new Int32Array(this.capacity);
     this.heapPos = new Int32Array(this.capacity);
   }
@@ -130,6 +143,7 @@ export class HotKeyTracker {
     const id = this.index.get(key);
     if (id !== undefined) {
       this.counts[id] = this.counts[id]! + weight;
+      this.recent[id] = this.recent[id]! + weight;
       this.siftDown(this.heapPos[id]!);
       return;
     }
@@ -139,6 +153,8 @@ export class HotKeyTracker {
       this.index.set(key, fresh);
       this.counts[fresh] = weight;
       this.errors[fresh] = 0;
+      this.recent[fresh] = weight;
+      this.rates[fresh] = 0;
       this.heap[fresh] = fresh;
       this.heapPos[fresh] = fresh;
       this.siftUp(fresh);
@@ -151,6 +167,8 @@ export class HotKeyTracker {
     this.index.set(key, victim);
     this.errors[victim] = this.counts[victim]!;
     this.counts[victim] = this.counts[victim]! + weight;
+    this.recent[victim] = weight;
+    this.rates[victim] = 0;
     this.siftDown(0);
   }
 
@@ -164,6 +182,14 @@ export class HotKeyTracker {
 
   /** Advances the window (decaying counts at each boundary) and reports keys over the threshold. */
   tick(nowMs: number): void {
+    if (this.lastTickMs === undefined || nowMs > this.lastTickMs) {
+      const seconds = this.lastTickMs === undefined ? 0 : (nowMs - this.lastTickMs) / 1000;
+      for (let id = 0; id < this.size; id++) {
+        if (seconds > 0) this.rates[id] = this.recent[id]! / seconds;
+        this.recent[id] = 0;
+      }
+      this.lastTickMs = nowMs;
+    }
     if (this.windowStart === undefined) this.windowStart = nowMs;
     if (nowMs - this.windowStart >= this.windowMs) {
       for (let id = 0; id < this.size; id++) {
@@ -187,7 +213,7 @@ export class HotKeyTracker {
   private describe(id: number): HotKey {
     const count = this.counts[id]!;
     const error = this.errors[id]!;
-    return { key: this.keys[id]!, count, error, share: this.total > 0 ? (count - error) / this.total : 0 };
+    return { key: this.keys[id]!, count, error, share: this.total > 0 ? (count - error) / this.total : 0, rate: this.rates[id]! };
   }
 
   private siftUp(i: number): void {

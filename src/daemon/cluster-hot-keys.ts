@@ -1,0 +1,122 @@
+/**
+ * Cluster-wide hot keys: ask every member for its own (the `hotkeys` request on its client port,
+ * beside `status`) and merge them. `shoal hotkeys` and the admin port's `/hotkeys` both use it.
+ *
+ * Why the client port: every member advertises its client address through gossip (the topology
+ * and `status` list it), the request is one WebSocket round trip the CLI already knows how to make,
+ * and it works on any cluster `npm start` (`shoal dev`) runs, with or without RESP ports. Peer
+ * messages would have needed a new node-to-node message family; RESP needs every member to run a
+ * RESP port.
+ *
+ * Merging: each node's tracker counts what its own replicas serve, so a write reaches every replica
+ * and a read only those it asks. A key's cluster rate is therefore the rate at its busiest node
+ * (the load that makes a key a problem), with every node's own rate beside it; summing would count
+ * each write N times.
+ */
+import { createRequire } from 'node:module';
+import type WsWebSocket from 'ws';
+import { CLIENT_ENDPOINT_PATH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeServerFrame, encodeClientFrame, type Credentials, type WireHotKeyAlert, type WireHotKeys } from '../protocol/index.ts';
+
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
+
+/** How long one member may take to answer. */
+export const HOT_KEYS_TIMEOUT_MS = 3000;
+
+export interface ClusterHotKey {
+  key: string;
+  /** ops/s at the busiest node for this key. */
+  rate: number;
+  /** Each node's own estimate, ops/s, by node name. */
+  nodes: Record<string, number>;
+}
+
+export interface ClusterHotKeys {
+  atMs: number;
+  /** Nodes that answered, and those that did not (with why). */
+  nodes: string[];
+  unreachable: { address: string; error: string }[];
+  keys: ClusterHotKey[];
+  /** Alerts in force on any node. */
+  alerts: WireHotKeyAlert[];
+}
+
+export interface HotKeysDial {
+  timeoutMs?: number;
+  /** TLS options for `ws` (wss), or null. */
+  tls?: object | null;
+  credentials?: Credentials | null;
+}
+
+/** Merges per-node reports (see the module comment); the `count` hottest keys. */
+export function mergeHotKeys(reports: readonly WireHotKeys[], count: number, unreachable: ClusterHotKeys['unreachable'] = [], atMs = Date.now()): ClusterHotKeys {
+  const byKey = new Map<string, ClusterHotKey>();
+  for (const report of reports) {
+    for (const k of report.keys) {
+      let entry = byKey.get(k.key);
+      if (entry === undefined) byKey.set(k.key, (entry = { key: k.key, rate: 0, nodes: {} }));
+      entry.nodes[report.node] = k.rate;
+      entry.rate = Math.max(entry.rate, k.rate);
+    }
+  }
+  const keys = [...byKey.values()].sort((a, b) => b.rate - a.rate || (a.key < b.key ? -1 : 1)).slice(0, count);
+  const alerts = reports.flatMap((r) => r.alerts).sort((a, b) => b.rate - a.rate);
+  return { atMs, nodes: reports.map((r) => r.node).sort(), unreachable, keys, alerts };
+}
+
+/**
+ * Asks each client address for its hot keys and merges the answers with `own` (reports already at
+ * hand: the asking node's); members that fail are listed as unreachable.
+ */
+export async function clusterHotKeys(addresses: readonly string[], count: number, dial: HotKeysDial = {}, own: readonly WireHotKeys[] = []): Promise<ClusterHotKeys> {
+  const answers = await Promise.allSettled(addresses.map((a) => requestHotKeys(a, count, dial)));
+  const reports: WireHotKeys[] = [...own];
+  const unreachable: ClusterHotKeys['unreachable'] = [];
+  answers.forEach((a, i) => {
+    if (a.status === 'fulfilled') reports.push(a.value);
+    else unreachable.push({ address: addresses[i]!, error: (a.reason as Error).message });
+  });
+  return mergeHotKeys(reports, count, unreachable);
+}
+
+/** One `hotkeys` request to one node's client port over a raw connection (it is about that node). */
+export function requestHotKeys(address: string, count: number, dial: HotKeysDial = {}): Promise<WireHotKeys> {
+  const timeoutMs = dial.timeoutMs ?? HOT_KEYS_TIMEOUT_MS;
+  const tls = dial.tls ?? null;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${address}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...(tls ?? {}) });
+    let settled = false;
+    const finish = (error: Error | null, result?: WireHotKeys): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.terminate();
+      if (error) reject(error);
+      else resolve(result!);
+    };
+    const timer = setTimeout(() => finish(new Error(`${address} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('open', () => {
+      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-hotkeys', credentials: dial.credentials ?? null }));
+    });
+    socket.on('message', (data: Buffer) => {
+      let frame;
+      try {
+        frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } catch (error) {
+        return finish(error as Error);
+      }
+      if (frame.type === 'welcome') {
+        socket.send(encodeClientFrame({ type: 'requests', requests: [{ op: 'hotkeys', id: 1, count, subscribe: false }] }));
+      } else if (frame.type === 'replies') {
+        const reply = frame.replies.find((r) => r.id === 1);
+        if (reply === undefined) return;
+        if (!reply.ok) return finish(new Error(`${address} refused hotkeys: ${reply.error.message} (${reply.error.code})`));
+        if (reply.result.kind !== 'hotkeys') return finish(new Error(`${address} answered hotkeys with a ${reply.result.kind} reply`));
+        finish(null, reply.result.hotkeys);
+      } else if (frame.type === 'error') {
+        finish(new Error(`${address} closed the connection: ${frame.message} (${frame.code})`));
+      }
+    });
+    socket.on('error', (error) => finish(new Error(`${address}: ${error.message}`)));
+    socket.on('close', () => finish(new Error(`${address} closed the connection before a reply`)));
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Hot keys on a real node: SDK traffic on one key raises a hot-key alert that reaches
+ * `client.on('hotkey')`; `shoal hotkeys --json` (a real process), SHOAL.HOTKEYS through node-redis
+ * and `/hotkeys` on the admin port all list the key; the warning names it; the alert clears once
+ * the traffic stops. Every wait is bounded and driven by events, never by elapsed time.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createClient } from 'redis';
+import { connect, stringCodec, type HotKeyAlert } from '../../src/client/index.ts';
+import { formatHotKeys } from '../../src/cli/hotkeys.ts';
+import type { ClusterHotKeys } from '../../src/daemon/cluster-hot-keys.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { DaemonProcess, runShoal, sleep, until } from './daemon-harness.ts';
+
+const HOT = 'hot:item';
+
+test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotkeys, SHOAL.HOTKEYS and /hotkeys, and clears when traffic stops', async (t) => {
+  const [port, peerPort, respPort, adminPort] = await freePorts(4);
+  const node = new DaemonProcess({ name: 'h1', port: port!, peerPort: peerPort!, respPort: respPort!, adminPort: adminPort!, seeds: [], extra: ['--hot-key-alert-rate', '200'] });
+  t.after(() => node.stop());
+  await node.start();
+  const client = await connect({ seeds: [node.clientAddress], codec: stringCodec });
+  t.after(() => client.close());
+  const alerts: HotKeyAlert[] = [];
+  client.on('hotkey', (alert) => alerts.push(alert));
+
+  // Traffic in bounded rounds of 25 writes with a pause between (so the CLI processes the test
+  // starts get the CPU too): up to a few thousand writes a second, the threshold is 200/s.
+  let traffic = true;
+  let rounds = 0;
+  const driving = (async () => {
+    while (traffic && rounds < 12000) {
+      rounds++;
+      await Promise.all(Array.from({ length: 25 }, () => client.set(HOT, 'v')));
+      await sleep(10);
+    }
+  })();
+  try {
+    const fired = await until('a hot-key alert pushed to the SDK', () => alerts.find((a) => !a.cleared), 30_000, 50);
+    assert.equal(fired.key, HOT);
+    assert.equal(fired.node, 'h1');
+    assert.equal(fired.threshold, 200);
+    assert.ok(fired.rate >= 200, `rate ${fired.rate}`);
+    // The push can overtake the log line on its way out of the process.
+    await until('a warning naming the key', () => (node.logs.some((l) => l.level === 40 && l.key === HOT && String(l.msg).includes('hot key')) ? true : undefined), 10_000, 20);
+
+    const cli = await runShoal(['hotkeys', '--node', node.clientAddress, '--json', '--count', '5'], {}, 30_000);
+    assert.equal(cli.status, 0, cli.stderr);
+    const listed = JSON.parse(cli.stdout) as { nodes: string[]; keys: { key: string; rate: number; nodes: Record<string, number> }[]; alerts: HotKeyAlert[] };
+    assert.deepEqual(listed.nodes, ['h1']);
+    assert.equal(listed.keys[0]?.key, HOT);
+    assert.ok(listed.keys[0]!.rate > 0 && listed.keys[0]!.nodes.h1 === listed.keys[0]!.rate);
+    assert.ok(listed.alerts.some((a) => a.key === HOT && !a.cleared), 'the alert in force is listed');
+    assert.match(formatHotKeys(listed as ClusterHotKeys), /1\s+"hot:item"\s+\d+\s+h1=\d/, 'the table shows the key, its rate and the node');
+
+    const redis = createClient({ socket: { host: '127.0.0.1', port: respPort! } });
+    redis.on('error', () => {});
+    await redis.connect();
+    t.after(() => redis.destroy());
+    const reply = (await redis.sendCommand(['SHOAL.HOTKEYS', 'COUNT', '3'])) as [string, string][];
+    assert.equal(reply[0]![0], HOT);
+    assert.ok(Number(reply[0]![1]) > 0);
+    await assert.rejects(redis.sendCommand(['SHOAL.HOTKEYS', 'COUNT', '0']), /COUNT must be an integer/);
+
+    const admin = (await (await fetch(`${node.adminUrl}/hotkeys?count=2`)).json()) as { keys: { key: string }[] };
+    assert.equal(admin.keys[0]?.key, HOT);
+    const local = (await (await fetch(`${node.adminUrl}/hotkeys?local=1`)).json()) as { node: string; keys: { key: string }[] };
+    assert.equal(local.node, 'h1');
+    assert.equal((await fetch(`${node.adminUrl}/hotkeys?count=x`)).status, 400);
+  } finally {
+    traffic = false;
+    await driving;
+  }
+  const cleared = await until('the alert cleared', () => alerts.find((a) => a.cleared), 30_000, 50);
+  assert.equal(cleared.key, HOT);
+  assert.ok(cleared.rate < 150);
+  await until('the clearing logged', () => (node.logs.some((l) => l.key === HOT && String(l.msg).includes('cooled down')) ? true : undefined), 10_000, 20);
+});
