@@ -25,6 +25,8 @@ import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
+import { dashboardRoutes } from '../admin/dashboard.ts';
+import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-latency.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -150,14 +152,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       catchUp: () => node.catchUp(),
     });
 
+  // Request latency as clients see it, for the dashboard's p50/p99 (src/admin/dashboard-latency.ts).
+  const latency = new LatencyHistogram();
+  const keyspace = timedKeyspace(node.keyspace, latency);
+
   let server: ClientServer;
   try {
     server = await startClientServer({
       host: config.host,
       port: config.port,
-      kv: node.kv,
+      kv: timedKv(node.kv, latency),
       // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
-      rmw: node.keyspace,
+      rmw: keyspace,
       nodeName: config.name,
       log,
       // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
@@ -187,7 +193,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       resp = await startRespServer({
         host: config.host,
         port: config.respPort,
-        keyspace: node.keyspace,
+        keyspace,
         // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
         cluster: createClusterView({
           self: config.name,
@@ -219,6 +225,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
 
   let admin: AdminServer | null = null;
+  let dashboard: { close(): void } | null = null;
   if (config.adminPort !== 0) {
     try {
       admin = await startAdminServer({
@@ -229,7 +236,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log,
         acl,
         authGuard,
-        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null })],
+        routes: [
+          ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
+          // The live dashboard at / (src/admin/dashboard.ts): alerts join its events through subscribeAlerts once they exist.
+          ...(dashboard = dashboardRoutes({ version: options.version, node: () => node.status(), topology: () => node.keyspace.topology(), hotKeys: (n) => node.hotKeys(n), clientConnections: () => server.connectionCount, uptimeMs: () => performance.now() - startedAt, latency, peerTls: tls?.has('client') ? clientTlsOptions(tls.material('client')) : null })),
+        ],
       });
     } catch (error) {
       stopSeedWatch();
@@ -310,6 +321,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
+    dashboard?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
     if (unfinished) {

@@ -15,6 +15,7 @@ import type { WsTransport } from '../transport/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
 import { hostPort, type SeedList } from './seeds.ts';
 import type { AclStore } from '../security/acl.ts';
+import type { HotKey } from '../store/index.ts';
 import { AclSync } from '../security/acl-sync.ts';
 
 export interface HostedNode {
@@ -29,6 +30,8 @@ export interface HostedNode {
   joined(): boolean;
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
   status(): NodeStatus;
+  /** The hottest keys of this node's store by recent traffic (the store's Space-Saving tracker). */
+  hotKeys(n?: number): HotKey[];
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -86,6 +89,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       clientAddress,
       // The RESP port is fixed (probed) before the node starts, so peers learn it with the node.
       ...(config.respPort === 0 ? {} : { respAddress: hostPort(config.advertiseHost, config.respPort) }),
+      // So is the admin port: any member's dashboard gathers every member's numbers from it (src/admin).
+      ...(config.adminPort === 0 ? {} : { adminPort: config.adminPort }),
       // Users and ACLs reach every member (src/security/acl-sync.ts).
       ...(acl === undefined
         ? {}
@@ -117,6 +122,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     onTopologyChange: (listener) => node.onTopologyChange(listener),
     joined: () => node.joined,
     status: () => node.status(),
+    hotKeys: (n) => node.store.hotKeys(n),
     progress: () => {
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };
