@@ -78,7 +78,9 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     var W = 420, H = 150, L = 46, R = 8, T = 16, B = 18;
     clear(node);
     var now = history.length ? history[history.length - 1].atMs : Date.now();
-    var from = now - WINDOW_MS;
+    // The last five minutes, or since the first point when there is less (at least half a minute).
+    var span = history.length ? Math.min(WINDOW_MS, Math.max(30000, now - history[0].atMs)) : WINDOW_MS;
+    var from = now - span;
     var max = options.max || 0;
     if (!options.max) {
       history.forEach(function (p) {
@@ -86,14 +88,14 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
       });
       max = niceCeil(max);
     }
-    var x = function (t) { return L + (W - L - R) * (t - from) / WINDOW_MS; };
+    var x = function (t) { return L + (W - L - R) * (t - from) / span; };
     var y = function (v) { return T + (H - T - B) * (1 - v / max); };
     for (var g = 0; g <= 2; g++) {
       var v = max * g / 2;
       node.appendChild(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       node.appendChild(svg('text', { class: 'axis', x: L - 4, y: y(v) + 3, 'text-anchor': 'end' }, options.format(v)));
     }
-    node.appendChild(svg('text', { class: 'axis', x: L, y: H - 4 }, '-5 min'));
+    node.appendChild(svg('text', { class: 'axis', x: L, y: H - 4 }, span >= WINDOW_MS ? '-5 min' : '-' + Math.round(span / 1000) + ' s'));
     node.appendChild(svg('text', { class: 'axis', x: W - R, y: H - 4, 'text-anchor': 'end' }, 'now'));
     var drawn = 0;
     series.forEach(function (s, i) {
@@ -237,7 +239,8 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     $('tile-hit').textContent = fmtPct(p.hitRatio);
     $('tile-p50').textContent = snapshot.latencyMeasured ? fmtMs(p.p50Ms) : 'n/a';
     $('tile-p99').textContent = snapshot.latencyMeasured ? fmtMs(p.p99Ms) : 'n/a';
-    $('tile-memory').textContent = fmtBytes(c.memory.bytes) + ' / ' + fmtBytes(c.memory.maxMemory);
+    $('tile-memory').textContent = fmtBytes(c.memory.bytes);
+    $('tile-memory').appendChild(el('small', null, ' of ' + fmtBytes(c.memory.maxMemory)));
     $('tile-hints').textContent = fmtNum(c.hints.held);
     var h = c.handoff;
     $('tile-handoff').textContent = h.partitionsCatchingUp || h.partitionsToHandOff ? (h.partitionsCatchingUp + h.partitionsToHandOff) + ' parts' : 'idle';

@@ -81,7 +81,8 @@ main { padding: 14px 18px; display: flex; flex-direction: column; gap: 14px; }
 .tile, .panel, figure { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; }
 .tile { padding: 8px 12px; }
 .tile .label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: 0.4px; }
-.tile .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.tile .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.tile .value small { font-size: 12px; font-weight: normal; color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; }
 figure { margin: 0; padding: 8px 10px 4px; }
 figcaption { color: var(--muted); font-size: 12px; margin-bottom: 2px; }
@@ -115,7 +116,7 @@ tr.unreachable td { color: var(--muted); }
 #events { list-style: none; margin: 0; padding: 0; max-height: 260px; overflow-y: auto; }
 #events li { padding: 3px 0; border-bottom: 1px solid var(--line); }
 #events time { color: var(--muted); margin-right: 8px; font-variant-numeric: tabular-nums; }
-#events .kind { display: inline-block; min-width: 78px; font-size: 11px; text-transform: uppercase; color: var(--muted); }
+#events .kind { display: inline-block; min-width: 100px; font-size: 11px; text-transform: uppercase; color: var(--muted); }
 #events li.kind-suspect .kind { color: var(--suspect); }
 #events li.kind-dead .kind, #events li.kind-unreachable .kind { color: var(--dead); }
 #events li.kind-join .kind, #events li.kind-alive .kind { color: var(--alive); }
