@@ -15,7 +15,6 @@ import type { WsTransport } from '../transport/ws-transport.ts';
 import { ConfigError, type DaemonConfig } from './config.ts';
 import { hostPort, type SeedList } from './seeds.ts';
 import type { AclStore } from '../security/acl.ts';
-import type { HotKey } from '../store/index.ts';
 import { AclSync } from '../security/acl-sync.ts';
 
 export interface HostedNode {
@@ -31,7 +30,7 @@ export interface HostedNode {
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
   status(): NodeStatus;
   /** The hottest keys of this node's store by recent traffic (the store's Space-Saving tracker). */
-  hotKeys(n?: number): HotKey[];
+  hotKeys(n?: number): { key: string; count: number; error: number; share: number }[];
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
