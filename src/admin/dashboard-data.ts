@@ -283,9 +283,9 @@ export class DashboardCollector {
     };
   }
 
-  /** One snapshot now (GET /dashboard/cluster), with the history. */
-  async snapshot(): Promise<DashboardMessage> {
-    if (this.latest === null || Date.now() - this.latest.atMs > DASHBOARD_INTERVAL_MS) await this.tick();
+  /** A snapshot no older than `maxAgeMs` (GET /dashboard/cluster: a second), with the history. */
+  async snapshot(maxAgeMs = DASHBOARD_INTERVAL_MS): Promise<DashboardMessage> {
+    if (this.latest === null || Date.now() - this.latest.atMs >= maxAgeMs) await this.tick();
     return { ...this.latest!, history: this.history.slice() };
   }
 
