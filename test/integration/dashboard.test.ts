@@ -49,13 +49,33 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
   const nodes = [0, 1, 2].map(
     (i) => new DaemonProcess({ name: `d${i + 1}`, port: ports[3 * i]!, peerPort: ports[3 * i + 1]!, adminPort: ports[3 * i + 2]!, seeds: i === 0 ? [] : [seed], extra: [] }),
   );
-  t.after(() => Promise.all(nodes.map((n) => n.stop(2000))));
+  // One clean-up, in order: the traffic, the client, the browser (always closed), then the nodes (SIGKILL: no leave to wait for).
+  let driving = false;
+  let traffic: Promise<void> = Promise.resolve();
+  let client: Awaited<ReturnType<typeof connect<string>>> | null = null;
+  // The browser starts while the nodes do (each takes seconds on a busy machine).
+  const launching: Promise<Browser> = puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  launching.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  t.after(async () => {
+    driving = false;
+    await traffic;
+    await client?.close();
+    await launching.then((browser) => browser.close()).catch(() => {});
+    await Promise.all(
+      nodes.map((n) => {
+        const gone = n.exited();
+        n.kill('SIGKILL');
+        return gone;
+      }),
+    );
+  });
+  const started = performance.now();
+  const phase = (what: string): void => t.diagnostic(`${what} after ${Math.round(performance.now() - started)} ms`);
   await nodes[0]!.start();
   await Promise.all(nodes.slice(1).map((n) => n.start()));
 
-  let browser: Browser | null = null;
-  t.after(() => browser?.close());
-  browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  phase('nodes started');
+  const browser = await launching;
   const page = await browser.newPage();
   await page.setViewport({ width: 1440, height: 1000 });
   const failures: string[] = [];
@@ -66,6 +86,7 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
     if (!request.url().startsWith(nodes[0]!.adminUrl!)) foreign.push(request.url());
   });
   await page.goto(`${nodes[0]!.adminUrl}/`, { waitUntil: 'domcontentloaded' });
+  phase('page loaded');
 
   await waitInPage(page, 'three members alive', `document.querySelectorAll('#members tbody tr[data-state="alive"][data-reachable="true"]').length === 3`);
   await waitInPage(page, "the ring's 1024 partitions owned by the three members", `(() => {
@@ -74,19 +95,16 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
   })()`);
 
   // Traffic through the SDK: writes, reads that hit, reads that miss, a few hot keys.
-  const client = await connect({ seeds: nodes.map((n) => n.clientAddress), codec: stringCodec, commandTimeoutMs: 2000 });
-  t.after(() => client.close());
-  let driving = true;
-  const traffic = (async () => {
+  phase('members and ring shown');
+  const sdk = await connect({ seeds: nodes.map((n) => n.clientAddress), codec: stringCodec, commandTimeoutMs: 2000 });
+  client = sdk;
+  driving = true;
+  traffic = (async () => {
     for (let i = 0; driving; i++) {
       const key = i % 4 === 0 ? `hot:${i % 3}` : `user:${i % 500}`;
-      await Promise.all([client.set(key, `value-${i}`), client.get(`user:${(i * 7) % 700}`)]).catch(() => {});
+      await Promise.all([sdk.set(key, `value-${i}`), sdk.get(`user:${(i * 7) % 700}`)]).catch(() => {});
     }
   })();
-  t.after(async () => {
-    driving = false;
-    await traffic;
-  });
 
   await waitInPage(page, 'requests per second above zero', `Number(document.body.dataset.ops) > 0`);
   await waitInPage(page, 'a hit ratio and latency quantiles', `(() => {
@@ -95,6 +113,7 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
     return /%$/.test(hit) && /(ms|µs)$/.test(p99);
   })()`);
   await waitInPage(page, 'the charts drawn from several points', `['chart-ops', 'chart-hit', 'chart-latency', 'chart-memory'].every((id) => Number(document.getElementById(id).dataset.points) >= 2)`);
+  phase('charts drawn');
   const ops = Number(await page.evaluate('document.body.dataset.ops'));
   assert.ok(ops > 0, `ops/s on the page: ${ops}`);
   const memory = String(await page.evaluate(`document.getElementById('tile-memory').textContent`));
@@ -109,6 +128,7 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
     return row !== null && (row.dataset.state === 'suspect' || row.dataset.state === 'dead');
   })()`);
   await waitInPage(page, `an event about ${victim.spec.name}`, `[...document.querySelectorAll('#events li')].some((li) => li.textContent.includes('${victim.spec.name}') && /suspect|dead|unreachable/.test(li.dataset.kind))`);
+  phase(`${victim.spec.name} shown suspect or dead`);
   const updateScreenshot = process.env.SHOAL_UPDATE_SCREENSHOT === '1';
   // For the README's picture, let it reach dead (suspect is enough for the test).
   if (updateScreenshot) {
