@@ -235,7 +235,7 @@ export class DashboardCollector {
   private lastRingVersion: string | null = null;
   private readonly unreachable = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private running: Promise<void> | null = null;
   private latest: DashboardSnapshot | null = null;
   private authorization: string | undefined;
   private readonly unsubscribeAlerts: () => void;
@@ -272,8 +272,8 @@ export class DashboardCollector {
   subscribe(listener: (message: DashboardMessage) => void): () => void {
     this.listeners.add(listener);
     if (this.latest !== null) listener({ ...this.latest, history: this.history.slice() });
-    else void this.tick();
-    if (this.timer === null) this.timer = setInterval(() => void this.tick(), DASHBOARD_INTERVAL_MS);
+    else void this.tick().catch(() => {});
+    if (this.timer === null) this.timer = setInterval(() => void this.tick().catch(() => {}), DASHBOARD_INTERVAL_MS);
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0 && this.timer !== null) {
@@ -296,16 +296,17 @@ export class DashboardCollector {
     this.unsubscribeAlerts();
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const snapshot = await this.collect();
-      this.latest = snapshot;
-      for (const listener of this.listeners) listener(snapshot);
-    } finally {
-      this.running = false;
-    }
+  /** One round of sampling; a call while one runs waits for that one instead of starting another. */
+  private tick(): Promise<void> {
+    this.running ??= this.collect()
+      .then((snapshot) => {
+        this.latest = snapshot;
+        for (const listener of this.listeners) listener(snapshot);
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
   }
 
   private async collect(): Promise<DashboardSnapshot> {
