@@ -27,6 +27,9 @@ import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
 import { hotKeysRoutes, type HotKeysRouteSources } from '../admin/hot-keys-route.ts';
 import { clusterHotKeys } from './cluster-hot-keys.ts';
+import { dashboardRoutes } from '../admin/dashboard.ts';
+import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-latency.ts';
+import { displayKey } from '../node/hot-key-alerts.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -152,14 +155,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       catchUp: () => node.catchUp(),
     });
 
+  // Request latency as clients see it, for the dashboard's p50/p99 (src/admin/dashboard-latency.ts).
+  const latency = new LatencyHistogram();
+  const keyspace = timedKeyspace(node.keyspace, latency);
+
   let server: ClientServer;
   try {
     server = await startClientServer({
       host: config.host,
       port: config.port,
-      kv: node.kv,
+      kv: timedKv(node.kv, latency),
       // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
-      rmw: node.keyspace,
+      rmw: keyspace,
       nodeName: config.name,
       log,
       // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
@@ -190,7 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       resp = await startRespServer({
         host: config.host,
         port: config.respPort,
-        keyspace: node.keyspace,
+        keyspace,
         // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
         cluster: createClusterView({
           self: config.name,
@@ -223,6 +230,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
 
   let admin: AdminServer | null = null;
+  let dashboard: { close(): void } | null = null;
   if (config.adminPort !== 0) {
     try {
       admin = await startAdminServer({
@@ -233,7 +241,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log,
         acl,
         authGuard,
-        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }), ...hotKeysRoutes(hotKeySources(node, status))],
+        routes: [
+          ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
+          ...hotKeysRoutes(hotKeySources(node, status)),
+          // The live dashboard at / (src/admin/dashboard.ts); hot-key alerts join its events.
+          ...(dashboard = dashboardRoutes({
+            version: options.version,
+            node: () => node.status(),
+            topology: () => node.keyspace.topology(),
+            hotKeys: (n) => node.storeHotKeys(n).map((k) => ({ ...k, key: displayKey(k.key) })),
+            clientConnections: () => server.connectionCount,
+            uptimeMs: () => performance.now() - startedAt,
+            latency,
+            peerTls: tls?.has('client') ? clientTlsOptions(tls.material('client')) : null,
+            subscribeAlerts: (listener) =>
+              node.onHotKeyAlert((a) => listener({ kind: a.cleared ? 'hot-key-cleared' : 'hot-key', message: `${a.cleared ? 'cooled down' : 'hot key'} "${a.key}" on ${a.node}: ${Math.round(a.rate)} ops/s (threshold ${a.threshold})` })),
+          })),
+        ],
       });
     } catch (error) {
       stopSeedWatch();
@@ -314,6 +338,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
+    dashboard?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
     if (unfinished) {

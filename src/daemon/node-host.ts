@@ -30,6 +30,8 @@ export interface HostedNode {
   joined(): boolean;
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
   status(): NodeStatus;
+  /** The hottest keys of this node's store by recent traffic, raw tracker counts (the dashboard's list). */
+  storeHotKeys(n?: number): { key: string; count: number; error: number; share: number }[];
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -96,6 +98,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       clientAddress,
       // The RESP port is fixed (probed) before the node starts, so peers learn it with the node.
       ...(config.respPort === 0 ? {} : { respAddress: hostPort(config.advertiseHost, config.respPort) }),
+      // So is the admin port: any member's dashboard gathers every member's numbers from it (src/admin).
+      ...(config.adminPort === 0 ? {} : { adminPort: config.adminPort }),
       // Users and ACLs reach every member (src/security/acl-sync.ts).
       ...(acl === undefined
         ? {}
@@ -127,6 +131,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     onTopologyChange: (listener) => node.onTopologyChange(listener),
     joined: () => node.joined,
     status: () => node.status(),
+    storeHotKeys: (n) => node.store.hotKeys(n),
     progress: () => {
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };

@@ -56,6 +56,8 @@ export interface NodeConfig {
   clientAddress?: string;
   /** host:port of this node's Redis protocol listener, advertised through gossip (CLUSTER SLOTS, MOVED). */
   respAddress?: string;
+  /** Port of this node's HTTP admin listener (src/admin), advertised through gossip so any member's dashboard reaches it. */
+  adminPort?: number;
   /** Every other replication knob (hint window, timeouts, sync pacing...). */
   replication?: Partial<ReplicationConfig>;
   /**
@@ -93,6 +95,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   const meta: Record<string, string | number> = { [META.partitions]: partitions };
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   if (config.respAddress !== undefined) meta[META.respAddress] = config.respAddress;
+  if (config.adminPort !== undefined) meta[META.adminPort] = config.adminPort;
   const membership = new SwimMembership(
     { ...env, transport: mux.channel(MessageFamily.gossip) },
     { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip, protocol: protocolRange(config.protocolVersion) },

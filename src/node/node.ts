@@ -48,6 +48,8 @@ export const META = {
   clientAddress: 'clientAddress',
   /** host:port of the member's Redis protocol listener (absent: it has none). */
   respAddress: 'respAddress',
+  /** Port of the member's HTTP admin listener, on its client address's host (absent: it has none). */
+  adminPort: 'adminPort',
   ...RING_META,
 } as const;
 
@@ -129,6 +131,8 @@ export interface MemberStatus {
   clientAddress: string | null;
   /** host:port of its Redis protocol listener, or null when it has none. */
   respAddress?: string | null;
+  /** Port of its HTTP admin listener (on the client address's host), or null when it has none. */
+  adminPort?: number | null;
   leaving: boolean;
   /** In the ring (holds data): not left, not leaving, same partition count. */
   inRing: boolean;
@@ -465,6 +469,7 @@ export class ShoalNode {
         incarnation: m.incarnation,
         clientAddress: typeof m.meta[META.clientAddress] === 'string' ? (m.meta[META.clientAddress] as string) : null,
         respAddress: typeof m.meta[META.respAddress] === 'string' ? (m.meta[META.respAddress] as string) : null,
+        adminPort: typeof m.meta[META.adminPort] === 'number' ? (m.meta[META.adminPort] as number) : null,
         leaving: Boolean(m.meta[META.leaving]),
         inRing: inRing.has(m.name),
         partitionsOwned: owned.get(m.name)?.all ?? 0,

@@ -1,0 +1,139 @@
+// The dashboard's numbers (src/admin/dashboard-data.ts, dashboard-latency.ts): latency buckets and
+// quantiles, the timing wrapper, and the collector's rates, hit ratio, member states, events and
+// alerts from scripted samples (no sockets: members are read through an injected fetch).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DashboardCollector, type DashboardNodeView, type DashboardSources, type NodeSample } from '../../src/admin/dashboard-data.ts';
+import { bucketBoundUs, bucketOf, LatencyHistogram, LATENCY_BUCKETS, quantileMs, timedKv } from '../../src/admin/dashboard-latency.ts';
+import type { KvService, TopologySnapshot } from '../../src/replication/api.ts';
+
+test('latency buckets cover 16 µs to about 17 s, and quantiles land within one bucket (19%) above the true value', () => {
+  assert.equal(bucketOf(0), 0);
+  assert.equal(bucketOf(16), 0);
+  assert.equal(bucketOf(1e12), LATENCY_BUCKETS - 1);
+  for (let us = 1; us < 2e7; us *= 1.37) {
+    const b = bucketOf(us);
+    assert.ok(us <= bucketBoundUs(b) || us <= 16, `${us} µs in bucket ${b} of bound ${bucketBoundUs(b)}`);
+    if (b > 0) assert.ok(us > bucketBoundUs(b - 1), `${us} µs above the bound below`);
+  }
+  const h = new LatencyHistogram();
+  for (let i = 0; i < 98; i++) h.recordMs(0.3);
+  h.recordMs(40);
+  h.recordMs(40);
+  const p50 = quantileMs(h.snapshot(), 0.5)!;
+  const p99 = quantileMs(h.snapshot(), 0.99)!;
+  assert.ok(p50 >= 0.3 && p50 <= 0.3 * 1.19 + 1e-9, `p50 ${p50}`);
+  assert.ok(p99 >= 40 && p99 <= 40 * 1.19 + 1e-9, `p99 ${p99}`);
+  assert.equal(quantileMs(new Array<number>(LATENCY_BUCKETS).fill(0), 0.5), null);
+});
+
+test('timedKv records each request once at its reply and keeps the ring-change subscription', () => {
+  const h = new LatencyHistogram();
+  let subscribed = 0;
+  const kv: KvService & { onTopologyChange(listener: (version: string) => void): () => void } = {
+    get: (_key, _options, done) => done(null, { value: null } as never),
+    set: (_key, _value, _options, done) => done(null, {} as never),
+    delete: (_key, _options, done) => done(null, {} as never),
+    topology: () => ({}) as TopologySnapshot,
+    onTopologyChange() {
+      subscribed++;
+      return () => {};
+    },
+  };
+  const timed = timedKv(kv, h);
+  let replies = 0;
+  timed.get(new Uint8Array(1), {}, () => replies++);
+  timed.set(new Uint8Array(1), new Uint8Array(1), {}, () => replies++);
+  timed.delete(new Uint8Array(1), {}, () => replies++);
+  assert.equal(replies, 3);
+  assert.equal(h.snapshot().reduce((a, b) => a + b, 0), 3);
+  timed.onTopologyChange!(() => {});
+  assert.equal(subscribed, 1);
+});
+
+function view(name: string, states: Record<string, string>, reads: number, misses: number): DashboardNodeView {
+  return {
+    name,
+    zone: 'z',
+    joined: true,
+    leaving: false,
+    ring: { version: 'v1', partitions: 4, replicas: 2 },
+    members: Object.entries(states).map(([n, state], i) => ({ name: n, zone: 'z', state, incarnation: 1, clientAddress: `127.0.0.1:${7400 + 10 * i}`, adminPort: 7403 + 10 * i, leaving: false, inRing: true, partitionsOwned: 4, primaries: 2 })),
+    partitionsHeld: 4,
+    handoff: { partitionsCatchingUp: 0, partitionsToHandOff: 0, keysToHandOff: 0, partitionsHandedOff: 0, keysHandedOff: 0 },
+    hints: { held: 0, heldBytes: 0, stored: 0, delivered: 0, droppedForRoom: 0, expired: 0 },
+    store: { entries: 10, bytes: 1000, maxMemory: 100_000, evictions: { size: 0, expired: 0, explicit: 0 } },
+    coordinator: { reads, writes: 0, missAbsent: misses, missDeleted: 0, missExpired: 0, missEvicted: 0, readRepairs: 0, unavailable: 0, overloaded: 0 },
+  };
+}
+
+test('the collector turns members\' counters into rates, hit ratio and events, and shows a member that stops answering', async () => {
+  let uptime = 10_000;
+  let states: Record<string, string> = { a: 'alive', b: 'alive' };
+  let reads = 0;
+  let misses = 0;
+  let peerReads = 0;
+  let peerDown = false;
+  let raise: ((alert: { kind: string; message: string }) => void) | null = null;
+  const sources: DashboardSources = {
+    version: 't',
+    node: () => view('a', states, reads, misses),
+    topology: () => ({ version: 'v1', partitions: 4, replicas: 2, nodes: [{ name: 'a', clientAddress: '', zone: 'z' }, { name: 'b', clientAddress: '', zone: 'z' }], owners: [['a', 'b'], ['b', 'a'], ['a', 'b'], ['b', 'a']] }),
+    hotKeys: () => [{ key: 'k', count: 50, share: 0.5 }],
+    clientConnections: () => 1,
+    uptimeMs: () => uptime,
+    latency: null,
+    peerTls: null,
+    subscribeAlerts: (listener) => {
+      raise = listener;
+      return () => (raise = null);
+    },
+  };
+  const urls: string[] = [];
+  const collector: DashboardCollector = new DashboardCollector(sources, async (url): Promise<NodeSample> => {
+    urls.push(url);
+    if (peerDown) throw new Error('ECONNREFUSED');
+    const own: NodeSample = collector.sample();
+    return { ...own, node: 'b', uptimeMs: uptime + 5, counters: { ...own.counters, reads: peerReads, hits: peerReads, misses: 0 }, alerts: [] };
+  });
+  {
+    const first = await collector.snapshot(0);
+    assert.deepEqual(first.members.map((m) => [m.name, m.state, m.reachable]), [['a', 'alive', true], ['b', 'alive', true]]);
+    assert.deepEqual(urls, ['http://127.0.0.1:7413/dashboard/node'], 'the peer is read on its announced admin port');
+    assert.equal(first.point.ops, 0, 'no rate before two samples');
+    assert.deepEqual(first.ring.primaries, [0, 1, 0, 1]);
+    assert.equal(first.hotKeys[0]!.key, 'k');
+    assert.deepEqual(first.hotKeys[0]!.nodes, ['a', 'b']);
+  }
+  uptime += 1000;
+  reads += 100;
+  misses += 25;
+  peerReads += 300;
+  const second = await collector.snapshot(0);
+  assert.equal(second.point.ops, 400, '100 + 300 reads in one second');
+  assert.equal(second.point.hitRatio, 375 / 400);
+  assert.equal(second.members.find((m) => m.name === 'a')!.ops, 100);
+  assert.equal(second.history!.length, 2);
+
+  states = { a: 'alive', b: 'suspect' };
+  peerDown = true;
+  raise!({ kind: 'hot-key', message: 'key k over 1000 ops/s' });
+  uptime += 1000;
+  const third = await collector.snapshot(0);
+  const b = third.members.find((m) => m.name === 'b')!;
+  assert.equal(b.state, 'suspect');
+  assert.equal(b.reachable, false);
+  assert.match(b.error!, /ECONNREFUSED/);
+  const kinds = third.events.map((e) => e.kind);
+  assert.ok(kinds.includes('suspect'), kinds.join());
+  assert.ok(kinds.includes('unreachable'), kinds.join());
+  assert.ok(kinds.includes('alert:hot-key'), kinds.join());
+  assert.equal(third.cluster.alive, 1);
+
+  // The same alert is not shown twice.
+  uptime += 1000;
+  const fourth = await collector.snapshot(0);
+  assert.equal(fourth.events.filter((e) => e.kind === 'alert:hot-key').length, 1);
+  collector.close();
+  assert.equal(raise, null, 'close unsubscribes from alerts');
+});
