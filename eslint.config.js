@@ -46,7 +46,9 @@ export const ALLOWED_IMPORTS = {
   resp: ['protocol', 'replication', 'ring', 'runtime', 'security'],
   // The SDK hashes keys as the nodes do (ring) and shares the request vocabulary (replication/api types).
   client: ['protocol', 'replication', 'ring', 'runtime'],
-  daemon: ['gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'store', 'transport'],
+  // The admin HTTP port (health, status, metrics, dashboard): edge code that reads a node, never drives it.
+  admin: ['protocol', 'replication', 'ring', 'runtime', 'security', 'server'],
+  daemon: ['admin', 'gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'store', 'transport'],
   cli: ['client', 'daemon', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'sim', 'store', 'transport'],
 };
 

@@ -25,6 +25,8 @@ import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
+import { metricsRoutes } from '../admin/metrics.ts';
+import { nodeMetrics } from './metrics-source.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -219,6 +221,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
 
   let admin: AdminServer | null = null;
+  // Prometheus metrics (/metrics on the admin port): collected only when the port is on.
+  const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, authGuard });
   if (config.adminPort !== 0) {
     try {
       admin = await startAdminServer({
@@ -229,9 +233,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log,
         acl,
         authGuard,
-        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null })],
+        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }), ...metricsRoutes(metrics!)],
       });
     } catch (error) {
+      metrics?.close();
       stopSeedWatch();
       node.stop();
       await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
@@ -310,6 +315,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
+    metrics?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
     if (unfinished) {

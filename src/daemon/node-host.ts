@@ -4,7 +4,7 @@
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
 import { createNode } from '../node/create-node.ts';
-import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
+import type { LeaveProgress, NodeStatus, RefusedPeer, ShoalNode } from '../node/node.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
@@ -53,6 +53,8 @@ export interface HostedNode {
   refusal(): string | null;
   /** Quorums in effect and reads that missed, for `shoal status`. */
   requests(): RequestStatus;
+  /** The node itself, for the metrics that read its counters (src/daemon/metrics-source.ts). */
+  readonly shoal: ShoalNode;
 }
 
 /**
@@ -104,6 +106,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   // A failed dial fails a direct probe at once instead of after the probe timeout.
   transport.onUnreachable((address, reason) => node.membership.reportUnreachable(address, reason));
   return {
+    shoal: node,
     kv: node.kv,
     keyspace: node.keyspace,
     clusterMembers: () =>
