@@ -207,8 +207,11 @@ const EXPECTED_OUTCOMES: Record<Op, readonly Outcome[]> = { get: ['hit', 'miss']
 export interface NodeMetrics {
   readonly registry: Registry;
   readonly timer: RequestTimer;
-  /** The exposition text, built in slices (see SCRAPE_SLICE_MS); `longestSliceMs`: the longest the loop was held. */
-  scrape(): Promise<{ text: string; longestSliceMs: number }>;
+  /**
+   * The exposition text, built in slices (see SCRAPE_SLICE_MS): `longestSliceMs` is the longest the
+   * event loop was held, `busyMs` the slices' total, `slices` how many.
+   */
+  scrape(): Promise<{ text: string; longestSliceMs: number; busyMs: number; slices: number }>;
   /** Stops the process-level observers (GC, event-loop delay). */
   close(): void;
 }
@@ -363,18 +366,22 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
       let sliceStart = performance.now();
       s = source.snapshot();
       let longest = 0;
+      let busy = 0;
+      let slices = 1;
       const parts: string[] = [];
       for (const name of names) {
         parts.push(await registry.getSingleMetricAsString(name));
         const now = performance.now();
         if (now - sliceStart >= SCRAPE_SLICE_MS) {
           longest = Math.max(longest, now - sliceStart);
+          busy += now - sliceStart;
           await new Promise<void>((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
+          slices++;
         }
       }
-      longest = Math.max(longest, performance.now() - sliceStart);
-      return { text: `${parts.join('\n\n')}\n`, longestSliceMs: longest };
+      const last = performance.now() - sliceStart;
+      return { text: `${parts.join('\n\n')}\n`, longestSliceMs: Math.max(longest, last), busyMs: busy + last, slices };
     },
     close: stopProcess,
   };

@@ -33,12 +33,28 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
   const shoal = sources.node.shoal;
   let ringChanges = 0;
   const unsubscribe = sources.node.onTopologyChange(() => ringChanges++);
+  // This node's share of the ring, counted once per ring (a loop over every partition).
+  let owned = { placement: null as ReturnType<typeof shoal.placement> | null, partitionsOwned: 0, primaries: 0 };
+  const ownership = (): typeof owned => {
+    const placement = shoal.placement();
+    if (owned.placement === placement) return owned;
+    let partitionsOwned = 0;
+    let primaries = 0;
+    for (let p = 0; p < placement.partitions; p++) {
+      const owners = placement.owners(p);
+      const i = owners.indexOf(shoal.name);
+      if (i >= 0) partitionsOwned++;
+      if (i === 0) primaries++;
+    }
+    owned = { placement, partitionsOwned, primaries };
+    return owned;
+  };
   const snapshot = (): MetricsSnapshot => {
-    const status = shoal.status();
     const stats = shoal.stats();
-    const self = status.members.find((m) => m.name === status.name);
+    const placement = shoal.placement();
+    const mine = ownership();
     const members = Object.fromEntries(MEMBER_STATES.map((state) => [state, 0])) as MetricsSnapshot['members'];
-    for (const m of status.members) members[m.state]++;
+    for (const m of shoal.membership.members()) members[m.state]++;
     const server = sources.server();
     const resp = sources.resp();
     const g = shoal.membership.stats;
@@ -47,22 +63,22 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       pendingRequests: stats.pendingRequests,
       replica: stats.replica,
       hints: stats.hints,
-      store: status.store,
+      store: shoal.store.stats(),
       sync: stats.sync,
       handoff: stats.handoff,
       catchUp: shoal.catchUpProgress(),
       mailboxes: stats.mailboxes,
       rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced },
       ring: {
-        partitions: status.ring.partitions,
-        replicas: status.ring.replicas,
-        members: status.ring.members,
-        partitionsOwned: self?.partitionsOwned ?? 0,
-        primaries: self?.primaries ?? 0,
-        partitionsHeld: status.partitionsHeld,
+        partitions: placement.partitions,
+        replicas: placement.width,
+        members: placement.members.length,
+        partitionsOwned: mine.partitionsOwned,
+        primaries: mine.primaries,
+        partitionsHeld: shoal.heldPartitions().size,
         changes: ringChanges,
       },
-      joined: status.joined,
+      joined: shoal.joined,
       members,
       gossip: { ...g, healthScore: shoal.membership.healthScore() },
       clients: {
