@@ -56,10 +56,10 @@ async function main(): Promise<void> {
     process.stdout.write(formatHelp('node --import tsx bench/metrics/index.ts', FLAGS));
     return;
   }
-  const keys = Number(flags['keys']);
-  const ops = Number(flags['ops']);
-  const rounds = Number(flags['rounds']);
-  const scrapes = Number(flags['scrapes']);
+  const keys = Number(flags['keys'] ?? 1_000_000);
+  const ops = Number(flags['ops'] ?? 30_000);
+  const rounds = Number(flags['rounds'] ?? 3);
+  const scrapes = Number(flags['scrapes'] ?? 30);
   const dataDir = mkdtempSync(join(tmpdir(), 'shoal-bench-metrics-'));
   const [port, peerPort] = await freePorts(2);
   const config = resolveConfig({

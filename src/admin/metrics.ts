@@ -224,7 +224,8 @@ export interface NodeMetricsOptions {
 export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOptions = {}): NodeMetrics {
   const registry = new Registry();
   const timer = new RequestTimer();
-  let s: MetricsSnapshot = source.snapshot();
+  // The snapshot the families read: taken at the start of each scrape (never read before the first).
+  let s = null as unknown as MetricsSnapshot;
   const add = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Sample[]): void => registry.registerMetric(new ScrapeFamily(name, help, type, read) as never);
   const one =
     (read: () => number) =>
