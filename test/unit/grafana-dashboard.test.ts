@@ -84,3 +84,11 @@ test('every dashboard expression is valid PromQL (promtool check rules)', () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('docs/METRICS.md lists every metric a node exports', () => {
+  const doc = readFileSync(new URL('../../docs/METRICS.md', import.meta.url), 'utf8');
+  const listed = new Set([...doc.matchAll(/^\| `(shoal_[a-z0-9_]+)` \|/gm)].map((m) => m[1]!));
+  const exported = exportedNames();
+  assert.deepEqual([...exported].filter((n) => !listed.has(n)), [], 'exported but not documented');
+  assert.deepEqual([...listed].filter((n) => !exported.has(n)), [], 'documented but not exported');
+});
