@@ -18,7 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
 import { resolveConfig } from '../../src/daemon/config.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
+import { RequestTimer } from '../../src/admin/metrics.ts';
 import { nodeMetrics } from '../../src/daemon/metrics-source.ts';
+import { observed } from '../../src/replication/observer.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { createLogger } from '../../src/runtime/real.ts';
 
@@ -76,13 +78,16 @@ async function main(): Promise<void> {
     if (!flags['json']) console.error(`filled ${keys} keys in ${Math.round(performance.now() - t0)} ms`);
     scrape.push(await measureScrapes(daemon, keys, scrapes));
     const overhead = await measureOverhead(daemon, ops, rounds);
-    const report = { node: process.version, loadAverage: loadavg().map((x) => round(x)), cpus: cpus().length, scrape, overhead };
+    const hooks = hookCost();
+    const report = { hooks, node: process.version, loadAverage: loadavg().map((x) => round(x)), cpus: cpus().length, scrape, overhead };
     if (!flags['json']) {
       console.log('Scrape cost (one node, 1024 partitions; times in ms)');
       console.table(scrape);
       console.log(`Request overhead of the latency hooks (in-process coordinator, ${ops} requests per round, ${rounds} rounds each, interleaved)`);
       console.table(overhead.rows);
-      console.log(`overhead: ${overhead.overheadPercent}% of throughput (median with hooks vs median without)`);
+      console.log(`overhead: ${overhead.overheadPercent}% of throughput (median with hooks vs median without; noisy on a loaded machine)`);
+      console.log('Cost of the hooks themselves (tight loop, median of 5 interleaved rounds)');
+      console.table([hooks]);
     }
     console.log(JSON.stringify(report, null, 2));
   } finally {
@@ -115,6 +120,7 @@ async function measureScrapes(daemon: Daemon, keys: number, count: number): Prom
     const longest: number[] = [];
     const cpu: number[] = [];
     let text = '';
+    for (let i = 0; i < 5; i++) await metrics.scrape(); // warm-up (JIT)
     for (let i = 0; i < count; i++) {
       const cpu0 = process.cpuUsage();
       const result = await metrics.scrape();
@@ -192,6 +198,57 @@ async function measureOverhead(daemon: Daemon, ops: number, rounds: number): Pro
   const off = median(rows.filter((x) => x.hooks === 'off').map((x) => x.opsPerSec));
   const on = median(rows.filter((x) => x.hooks === 'on').map((x) => x.opsPerSec));
   return { rows, overheadPercent: round(((off - on) / off) * 100) };
+}
+
+/**
+ * Nanoseconds the hooks add: a coordinator request (the `observed` wrapper: a closure, two clock
+ * reads, histogram and outcome counts) and a replica job (two clock reads and a histogram count),
+ * against calling the completion directly. `percentOfCoreAt100kRps`: the share of one core the
+ * coordinator hook plus N=3 replica hooks take at 100,000 requests per second.
+ */
+function hookCost(n = 1_000_000): { coordinatorNs: number; replicaNs: number; percentOfCoreAt100kRps: number } {
+  const timer = new RequestTimer();
+  const clock = { monoMs: () => performance.now(), wallMs: () => Date.now() };
+  const result = { value: null, expiresAtMs: null, acks: 1 };
+  let sink = 0;
+  const done = (): void => {
+    sink++;
+  };
+  const plain = (): number => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) done();
+    return performance.now() - t;
+  };
+  const coordinator = (): number => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) observed(timer.request, clock, 'get', 'quorum', done)(null, result);
+    return performance.now() - t;
+  };
+  const replica = (): number => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) {
+      const start = clock.monoMs();
+      done();
+      timer.replica('read', (clock.monoMs() - start) / 1000);
+    }
+    return performance.now() - t;
+  };
+  const base: number[] = [];
+  const c: number[] = [];
+  const r: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    const b = plain();
+    const x = coordinator();
+    const y = replica();
+    if (round === 0) continue; // warm-up
+    base.push(b);
+    c.push(x);
+    r.push(y);
+  }
+  if (sink === 0) throw new Error('unreachable');
+  const coordinatorNs = ((median(c) - median(base)) / n) * 1e6;
+  const replicaNs = ((median(r) - median(base)) / n) * 1e6;
+  return { coordinatorNs: round(coordinatorNs), replicaNs: round(replicaNs), percentOfCoreAt100kRps: round(((coordinatorNs + 3 * replicaNs) * 100_000) / 1e7) };
 }
 
 function median(xs: number[]): number {
