@@ -30,6 +30,8 @@ import { clusterHotKeys } from './cluster-hot-keys.ts';
 import { dashboardRoutes } from '../admin/dashboard.ts';
 import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-latency.ts';
 import { displayKey } from '../node/hot-key-alerts.ts';
+import { metricsRoutes } from '../admin/metrics.ts';
+import { nodeMetrics } from './metrics-source.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -231,6 +233,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let admin: AdminServer | null = null;
   let dashboard: { close(): void } | null = null;
+  // Prometheus metrics (/metrics on the admin port): collected only when the port is on.
+  const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, authGuard });
   if (config.adminPort !== 0) {
     try {
       admin = await startAdminServer({
@@ -244,6 +248,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         routes: [
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
           ...hotKeysRoutes(hotKeySources(node, status)),
+          ...metricsRoutes(metrics!),
           // The live dashboard at / (src/admin/dashboard.ts); hot-key alerts join its events.
           ...(dashboard = dashboardRoutes({
             version: options.version,
@@ -260,6 +265,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ],
       });
     } catch (error) {
+      metrics?.close();
       stopSeedWatch();
       node.stop();
       await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
@@ -339,6 +345,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
     dashboard?.close();
+    metrics?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
     if (unfinished) {

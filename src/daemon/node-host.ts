@@ -4,7 +4,7 @@
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
 import { createNode } from '../node/create-node.ts';
-import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer } from '../node/node.ts';
+import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer, ShoalNode } from '../node/node.ts';
 import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
 import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
@@ -64,6 +64,8 @@ export interface HostedNode {
   onHotKeyAlert(listener: (alert: HotKeyAlert) => void): () => void;
   /** The node's counters (ShoalNode.stats; `hotKeyAlerts` among them). */
   stats(): NodeStats;
+  /** The node itself, for the metrics that read its counters (src/daemon/metrics-source.ts). */
+  readonly shoal: ShoalNode;
 }
 
 /**
@@ -118,6 +120,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
   // A failed dial fails a direct probe at once instead of after the probe timeout.
   transport.onUnreachable((address, reason) => node.membership.reportUnreachable(address, reason));
   return {
+    shoal: node,
     kv: node.kv,
     keyspace: node.keyspace,
     clusterMembers: () =>

@@ -63,6 +63,9 @@ export interface Membership {
   /** Counters for operators and checkers (traffic, drops, protocol verdicts). */
   readonly stats: Readonly<SwimStats>;
 
+  /** Lifeguard's local health score (0 healthy; probe timeouts are multiplied by score + 1). */
+  healthScore(): number;
+
   /** Starts probing, gossiping and joining through the seeds. */
   start(): void;
   /** Announces a graceful leave to a few members at once and stops every timer. Idempotent. */

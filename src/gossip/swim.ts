@@ -72,6 +72,7 @@ export class SwimMembership implements Membership {
   private readonly dissemination: Dissemination;
   private readonly updates: MemberUpdates;
   private readonly probe: ProbeLoop;
+  private readonly awareness: Awareness;
   private readonly pushPull: PushPull;
   private readonly join: Join;
   private readonly foreign: ForeignClusters;
@@ -91,6 +92,7 @@ export class SwimMembership implements Membership {
     this.versions = new VersionGate(env, options.protocol ?? protocolRange(), new LogLimiter(PROBLEM_LOG_INTERVAL_MS), config.deadReclaimMs);
     const ctx: SwimContext = { env, config, name: this.name, stats: this.stats, table: this.table, life: this.life, versions: this.versions };
     const awareness = new Awareness(config.awarenessMaxMultiplier, config.lifeguard);
+    this.awareness = awareness;
     const seeds = new Seeds(options.seeds ?? [], env.address);
     this.dissemination = new Dissemination(ctx);
     this.updates = new MemberUpdates(ctx, this.dissemination, awareness, this.events, options.stickyMeta ?? [], () => this.join.peerChanged());
@@ -116,6 +118,10 @@ export class SwimMembership implements Membership {
   }
 
   // ---- the Membership interface -------------------------------------------------------------
+
+  healthScore(): number {
+    return this.awareness.score;
+  }
 
   self(): Member {
     return this.table.get(this.name)!.member;

@@ -32,6 +32,7 @@ import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import type { ReplicaObserver, RequestObserver } from '../replication/observer.ts';
 import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
 import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts';
@@ -397,6 +398,13 @@ export class ShoalNode {
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
   heldPartitions(): ReadonlyMap<number, { peek(key: string): Uint8Array | null; readonly ready: boolean; readonly size: number }> {
     return this.host.partitions;
+  }
+
+  /** Installs (or with null, removes) the observers that time requests and replica jobs (the daemon's metrics). */
+  observe(requests: RequestObserver | null, replica: ReplicaObserver | null): void {
+    this.kv.observer = requests;
+    this.rmw.observer = requests;
+    this.host.observer = replica;
   }
 
   stats(): NodeStats {

@@ -32,6 +32,7 @@
 import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, MissReason, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
 import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
+import { observed, type RequestObserver } from './observer.ts';
 import type { TimerId } from '../runtime/env.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { HintStore } from './hints.ts';
@@ -244,7 +245,11 @@ export class Coordinator implements KvService {
     return this.topologySnapshot();
   }
 
+  /** Sees each get, set and delete complete (the node's metrics); null: nothing is timed. */
+  observer: RequestObserver | null = null;
+
   get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void {
+    if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'get', options.consistency ?? this.ctx.config.defaultReadConsistency, done);
     const problem = this.checkKey(key) ?? this.checkJoined() ?? this.checkCapacity();
     if (problem) return this.fail(done, problem);
     this.stats.reads++;
@@ -292,6 +297,7 @@ export class Coordinator implements KvService {
   }
 
   set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void {
+    if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'set', options.consistency ?? this.ctx.config.defaultWriteConsistency, done);
     const ttl = options.ttlMs ?? 0;
     if (!Number.isFinite(ttl) || ttl < 0) return this.fail(done, { code: 'bad-request', message: `ttlMs must be a non-negative number of milliseconds, got ${ttl}` });
     if (value.length > this.ctx.config.maxValueBytes) {
@@ -302,6 +308,7 @@ export class Coordinator implements KvService {
   }
 
   delete(key: Uint8Array, options: DeleteOptions, done: Callback<WriteResult>): void {
+    if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'delete', options.consistency ?? this.ctx.config.defaultWriteConsistency, done);
     this.write(key, null, 0, options, done);
   }
 

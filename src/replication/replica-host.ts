@@ -19,6 +19,7 @@ import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
+import type { ReplicaObserver } from './observer.ts';
 import { PartitionActor, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord, versionOfEncoded } from './record.ts';
@@ -58,6 +59,8 @@ export class ReplicaHost {
    * its RingLifecycle).
    */
   epochOf: (partition: number) => number = () => 0;
+  /** Sees each read and write job answered (the node's metrics); null: nothing is timed. */
+  observer: ReplicaObserver | null = null;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
   readonly shadow: EvictionShadow;
   private readonly scheduler: TurnScheduler;
@@ -202,8 +205,10 @@ export class ReplicaHost {
         }
         const { id, k, r } = message;
         if (this.refusedRoute(from, message)) return true;
+        const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(message.p, (actor) => {
           if (this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
+          if (this.observer !== null) this.observer('write', (this.ctx.env.clock.monoMs() - startMs) / 1000);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
@@ -215,12 +220,14 @@ export class ReplicaHost {
           this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
           return true;
         }
+        const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(p, (actor) => {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
           const record = actor.replica.read(k);
           // Nothing held: say which version was evicted, so the coordinator answers nothing older.
           const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
           this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
+          if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;

@@ -11,6 +11,7 @@
  */
 import type { Callback, Consistency, KvError, KvErrorCode, RmwOptions, RmwService } from './api.ts';
 import type { ReplicationContext } from './context.ts';
+import { observed, type RequestObserver } from './observer.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { KvMessage } from './messages.ts';
 import { keyToStoreKey } from './record.ts';
@@ -60,7 +61,11 @@ export class RmwCoordinator implements RmwService {
     return this.pending.size;
   }
 
+  /** Sees each operation complete (the node's metrics); null: nothing is timed. */
+  observer: RequestObserver | null = null;
+
   rmw(keys: Uint8Array[], op: RmwOp, options: RmwOptions, done: Callback<RmwResult>): void {
+    if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'rmw', options.consistency ?? this.ctx.config.defaultWriteConsistency, done);
     const problem = this.check(keys, options);
     if (problem) return this.fail(done, problem);
     const placement = this.ctx.placement();

@@ -1,0 +1,468 @@
+/**
+ * Prometheus metrics for one node, served at `/metrics` on the admin port (docs/METRICS.md lists
+ * every metric). One prom-client `Registry` per node, never the global one: tests run several nodes
+ * in one process.
+ *
+ * Cost model. Almost every metric is read at scrape time from the counters the node already keeps
+ * (`MetricsSource`, one snapshot per scrape), so serving requests costs nothing extra. The only
+ * per-request work is the latency hook: `RequestTimer.request` / `.replica` add to preallocated
+ * bucket arrays indexed by op and consistency (no label hashing, no allocation). A scrape never does
+ * per-key work, its per-partition loops are the node's status counts, and the exposition text is
+ * built family by family, yielding to the event loop whenever a slice has run for
+ * SCRAPE_SLICE_MS, so one scrape never holds the loop for long (bench/metrics measures it).
+ */
+import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { Histogram, Registry } from 'prom-client';
+import { send, type AdminRoute } from './server.ts';
+
+/** A scrape yields to the event loop after building metric families for this long. */
+export const SCRAPE_SLICE_MS = 0.25;
+/** Latency buckets (seconds): an in-memory cache answers in tens of microseconds to milliseconds. */
+export const LATENCY_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Ranks of the hot-key rate gauge (label `rank` 1..HOT_KEY_RANKS). */
+export const HOT_KEY_RANKS = 10;
+
+export const OPS = ['get', 'set', 'delete', 'rmw'] as const;
+export const CONSISTENCIES = ['one', 'quorum', 'all'] as const;
+export const OUTCOMES = ['hit', 'miss', 'ok', 'unavailable', 'timeout', 'too-large', 'overloaded', 'bad-request', 'not-ready'] as const;
+export const REPLICA_OPS = ['read', 'write'] as const;
+export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
+
+type Op = (typeof OPS)[number];
+type Level = (typeof CONSISTENCIES)[number];
+type Outcome = (typeof OUTCOMES)[number];
+type ReplicaOp = (typeof REPLICA_OPS)[number];
+
+/** Everything a scrape reads, taken once per scrape (the daemon builds it: src/daemon/metrics-source.ts). */
+export interface MetricsSnapshot {
+  coordinator: {
+    readRepairs: number;
+    hintsForDownOwners: number;
+    hintsForSilentOwners: number;
+    sloppyFallbacks: number;
+    replicasBusy: number;
+    missAbsent: number;
+    missDeleted: number;
+    missExpired: number;
+    missEvicted: number;
+    routesRefused: number;
+    ringsAdopted: number;
+  };
+  pendingRequests: number;
+  replica: { writesApplied: number; writesStale: number; writesRefused: number; readRepairsApplied: number; hintsApplied: number; busy: number; routesRefused: number };
+  hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number; abandoned: number; superseded: number };
+  store: {
+    hits: number;
+    misses: number;
+    evictions: { size: number; expired: number; explicit: number };
+    expirations: number;
+    refusedTooLarge: number;
+    entries: number;
+    bytes: number;
+    maxMemory: number;
+    arenaReservedBytes: number;
+    policyDetails: Record<string, number>;
+  };
+  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number };
+  handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
+  catchUp: { keysReceived: number; bytesReceived: number };
+  mailboxes: { queued: number; rejected: number; capacity: number };
+  rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number };
+  ring: { partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
+  joined: boolean;
+  members: Record<(typeof MEMBER_STATES)[number], number>;
+  gossip: {
+    messagesSent: number;
+    bytesSent: number;
+    messagesReceived: number;
+    malformed: number;
+    probes: number;
+    probesFailed: number;
+    indirectProbes: number;
+    suspicionsRaised: number;
+    refutations: number;
+    deathsDeclared: number;
+    pushPulls: number;
+    pushPullBytes: number;
+    healthScore: number;
+  };
+  clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
+  auth: { failures: number; refused: number };
+  /** Estimated ops/s of the hottest keys, hottest first (no key names). */
+  hotKeyRates: readonly number[];
+}
+
+export interface MetricsSource {
+  snapshot(): MetricsSnapshot;
+}
+
+interface Sample {
+  value: number;
+  labels?: Record<string, string | number>;
+  metricName?: string;
+}
+
+/** A metric family whose samples are computed at scrape time (prom-client's registry formats it). */
+class ScrapeFamily {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly read: () => Sample[],
+  ) {}
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: string } {
+    return { name: this.name, help: this.help, type: this.type, values: this.read(), aggregator: this.aggregator };
+  }
+  reset(): void {}
+}
+
+/**
+ * Latency histograms over fixed label combinations: counts in one Float64Array, found by index, so
+ * observing is a bucket search and three additions.
+ */
+class FixedHistogram {
+  private readonly counts: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly totals: Float64Array;
+  private readonly width: number;
+  constructor(
+    private readonly buckets: readonly number[],
+    private readonly series: readonly Record<string, string>[],
+  ) {
+    this.width = buckets.length;
+    this.counts = new Float64Array(series.length * this.width);
+    this.sums = new Float64Array(series.length);
+    this.totals = new Float64Array(series.length);
+  }
+  observe(series: number, seconds: number): void {
+    const b = this.buckets;
+    let i = 0;
+    while (i < this.width && seconds > b[i]!) i++;
+    if (i < this.width) this.counts[series * this.width + i]!++;
+    this.sums[series]! += seconds;
+    this.totals[series]!++;
+  }
+  count(series: number): number {
+    return this.totals[series]!;
+  }
+  /** Samples of every series observed at least once (unobserved combinations stay out of the output). */
+  samples(name: string): Sample[] {
+    const out: Sample[] = [];
+    for (let s = 0; s < this.series.length; s++) {
+      if (this.totals[s] === 0) continue;
+      const labels = this.series[s]!;
+      let cumulative = 0;
+      for (let i = 0; i < this.width; i++) {
+        cumulative += this.counts[s * this.width + i]!;
+        out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: this.buckets[i]! }, value: cumulative });
+      }
+      out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: this.totals[s]! });
+      out.push({ metricName: `${name}_sum`, labels, value: this.sums[s]! });
+      out.push({ metricName: `${name}_count`, labels, value: this.totals[s]! });
+    }
+    return out;
+  }
+}
+
+const OP_INDEX: Record<string, number> = Object.fromEntries(OPS.map((o, i) => [o, i]));
+const LEVEL_INDEX: Record<string, number> = Object.fromEntries(CONSISTENCIES.map((c, i) => [c, i]));
+const OUTCOME_INDEX: Record<string, number> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i]));
+
+/** The per-request side: what the coordinator and replica observers call (src/replication/observer.ts). */
+export class RequestTimer {
+  readonly coordinator = new FixedHistogram(
+    LATENCY_BUCKETS,
+    OPS.flatMap((op) => CONSISTENCIES.map((consistency) => ({ op, consistency }))),
+  );
+  readonly replicaJobs = new FixedHistogram(
+    LATENCY_BUCKETS,
+    REPLICA_OPS.map((op) => ({ op })),
+  );
+  /** Requests by op and outcome: index op * OUTCOMES.length + outcome. */
+  readonly outcomes = new Float64Array(OPS.length * OUTCOMES.length);
+
+  /** A coordinated request completed (RequestObserver). */
+  readonly request = (op: Op, consistency: Level, outcome: Outcome, seconds: number): void => {
+    const o = OP_INDEX[op]!;
+    this.coordinator.observe(o * CONSISTENCIES.length + LEVEL_INDEX[consistency]!, seconds);
+    this.outcomes[o * OUTCOMES.length + OUTCOME_INDEX[outcome]!]!++;
+  };
+
+  /** A replica job answered (ReplicaObserver). */
+  readonly replica = (op: ReplicaOp, seconds: number): void => {
+    this.replicaJobs.observe(op === 'read' ? 0 : 1, seconds);
+  };
+
+  requestCount(): number {
+    let n = 0;
+    for (const v of this.outcomes) n += v;
+    return n;
+  }
+}
+
+/** Outcomes shown at zero before they happen, so rate() sees their first increase. */
+const EXPECTED_OUTCOMES: Record<Op, readonly Outcome[]> = { get: ['hit', 'miss'], set: ['ok'], delete: ['ok'], rmw: ['ok'] };
+
+export interface NodeMetrics {
+  readonly registry: Registry;
+  readonly timer: RequestTimer;
+  /**
+   * The exposition text, built in slices (see SCRAPE_SLICE_MS): `longestSliceMs` is the longest the
+   * event loop was held, `busyMs` the slices' total, `slices` how many.
+   */
+  scrape(): Promise<{ text: string; longestSliceMs: number; busyMs: number; slices: number }>;
+  /** Stops the process-level observers (GC, event-loop delay). */
+  close(): void;
+}
+
+export interface NodeMetricsOptions {
+  /** Process metrics (event loop, GC, heap, CPU); default true. Off in benches that only measure the node's own families. */
+  process?: boolean;
+}
+
+export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOptions = {}): NodeMetrics {
+  const registry = new Registry();
+  const timer = new RequestTimer();
+  // The snapshot the families read: taken at the start of each scrape (never read before the first).
+  let s = null as unknown as MetricsSnapshot;
+  const add = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Sample[]): void => registry.registerMetric(new ScrapeFamily(name, help, type, read) as never);
+  const one =
+    (read: () => number) =>
+    (): Sample[] => [{ value: read() }];
+  const counter = (name: string, help: string, read: () => number): void => add(name, help, 'counter', one(read));
+  const gauge = (name: string, help: string, read: () => number): void => add(name, help, 'gauge', one(read));
+  const labelled = (name: string, help: string, type: 'counter' | 'gauge', label: string, read: () => Record<string, number>): void =>
+    add(name, help, type, () => Object.entries(read()).map(([value, n]) => ({ labels: { [label]: value }, value: n })));
+
+  // Requests (coordinator view): every get/set/delete/rmw this node coordinated, from SDK and RESP clients alike.
+  add('shoal_requests_total', 'Requests this node coordinated, by operation and outcome (hit/miss for get, ok, or the error code).', 'counter', () => {
+    const out: Sample[] = [];
+    OPS.forEach((op, o) =>
+      OUTCOMES.forEach((outcome, i) => {
+        const value = timer.outcomes[o * OUTCOMES.length + i]!;
+        if (value > 0 || EXPECTED_OUTCOMES[op].includes(outcome)) out.push({ labels: { op, outcome }, value });
+      }),
+    );
+    return out;
+  });
+  add('shoal_request_duration_seconds', 'Latency of requests this node coordinated (arrival to answer), by operation and consistency level.', 'histogram', () =>
+    timer.coordinator.samples('shoal_request_duration_seconds'),
+  );
+  add('shoal_replica_duration_seconds', 'Latency of replica jobs on this node (message arrival to answer, mailbox wait included), by operation.', 'histogram', () =>
+    timer.replicaJobs.samples('shoal_replica_duration_seconds'),
+  );
+  gauge('shoal_requests_pending', 'Requests this node coordinates that await replicas.', () => s.pendingRequests);
+  labelled('shoal_read_misses_total', 'Reads answered with a miss, by reason.', 'counter', 'reason', () => ({
+    absent: s.coordinator.missAbsent,
+    deleted: s.coordinator.missDeleted,
+    expired: s.coordinator.missExpired,
+    evicted: s.coordinator.missEvicted,
+  }));
+  counter('shoal_read_repairs_total', 'Read repairs this node sent as coordinator.', () => s.coordinator.readRepairs);
+  counter('shoal_sloppy_fallbacks_total', 'Writes sent to a stand-in replica (sloppy quorum) because an owner was down.', () => s.coordinator.sloppyFallbacks);
+  labelled('shoal_hints_created_total', 'Hints this node created as coordinator, by why the owner missed the write.', 'counter', 'reason', () => ({
+    down: s.coordinator.hintsForDownOwners,
+    silent: s.coordinator.hintsForSilentOwners,
+  }));
+  counter('shoal_replicas_busy_total', 'Replica answers of busy (partition mailbox full) seen as coordinator.', () => s.coordinator.replicasBusy);
+  counter('shoal_routes_refused_total', 'Requests a replica refused as routed by an older ring (coordinator view).', () => s.coordinator.routesRefused);
+
+  // Replica view.
+  labelled('shoal_replica_writes_total', 'Writes applied to this node as replica, by outcome (applied, stale: older than held, refused).', 'counter', 'outcome', () => ({
+    applied: s.replica.writesApplied,
+    stale: s.replica.writesStale,
+    refused: s.replica.writesRefused,
+  }));
+  counter('shoal_replica_read_repairs_applied_total', 'Read repairs applied to this node as replica.', () => s.replica.readRepairsApplied);
+  counter('shoal_replica_busy_total', 'Jobs this replica refused because a partition mailbox was full.', () => s.replica.busy);
+  gauge('shoal_mailbox_queued_jobs', 'Jobs queued in partition mailboxes right now.', () => s.mailboxes.queued);
+  gauge('shoal_mailbox_capacity_jobs', 'Bound of each partition mailbox.', () => s.mailboxes.capacity);
+  counter('shoal_rmw_attempts_total', 'Read-modify-write attempts sent to a primary (retries included).', () => s.rmw.attempts);
+  counter('shoal_rmw_retries_total', 'Read-modify-write attempts retried.', () => s.rmw.retries);
+  counter('shoal_rmw_claims_total', 'Primary claims started for read-modify-write.', () => s.rmw.claims);
+  counter('shoal_rmw_claims_failed_total', 'Primary claims that failed.', () => s.rmw.claimsFailed);
+  counter('shoal_rmw_fenced_total', 'Read-modify-write results refused by a replica fenced by a higher epoch.', () => s.rmw.fenced);
+
+  // Store.
+  counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts).', () => s.store.hits);
+  counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
+  labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted).', 'counter', 'reason', () => ({ ...s.store.evictions }));
+  counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
+  counter('shoal_store_admission_rejections_total', 'Writes refused because the entry alone is larger than the memory budget.', () => s.store.refusedTooLarge);
+  gauge('shoal_store_entries', 'Entries held in the store.', () => s.store.entries);
+  gauge('shoal_store_used_bytes', 'Accounted bytes of the entries held (the figure kept under the memory budget).', () => s.store.bytes);
+  gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory).', () => s.store.maxMemory);
+  gauge('shoal_store_arena_reserved_bytes', 'Bytes of slab pages reserved for values.', () => s.store.arenaReservedBytes);
+  gauge('shoal_store_window_max_bytes', 'W-TinyLFU admission window size (0 under other policies).', () => s.store.policyDetails['windowMaxWeight'] ?? 0);
+  gauge('shoal_store_window_bytes', 'Bytes in the W-TinyLFU admission window now (0 under other policies).', () => s.store.policyDetails['windowWeight'] ?? 0);
+  add('shoal_hot_key_rate', `Estimated operations per second of the hottest keys on this node, by rank (1 = hottest, up to ${HOT_KEY_RANKS}; key names are not exported).`, 'gauge', () =>
+    s.hotKeyRates.slice(0, HOT_KEY_RANKS).map((value, i) => ({ labels: { rank: i + 1 }, value })),
+  );
+
+  // Hints.
+  gauge('shoal_hints_held', 'Hints held for owners that missed writes.', () => s.hints.held);
+  gauge('shoal_hints_held_bytes', 'Bytes of the hints held.', () => s.hints.heldBytes);
+  counter('shoal_hints_stored_total', 'Hints stored.', () => s.hints.stored);
+  counter('shoal_hints_delivered_total', 'Hints delivered to their owner.', () => s.hints.delivered);
+  labelled('shoal_hints_dropped_total', 'Hints dropped undelivered, by reason (room: over the bounds, expired, abandoned: target left, superseded: a newer hint replaced it).', 'counter', 'reason', () => ({
+    room: s.hints.droppedForRoom,
+    expired: s.hints.expired,
+    abandoned: s.hints.abandoned,
+    superseded: s.hints.superseded,
+  }));
+  counter('shoal_replica_hints_applied_total', 'Hints applied to this node as their owner.', () => s.replica.hintsApplied);
+
+  // Sync (anti-entropy, catch-up) and handoff.
+  counter('shoal_sync_rounds_total', 'Anti-entropy rounds.', () => s.sync.rounds);
+  counter('shoal_sync_partitions_compared_total', 'Partition digests compared with a peer.', () => s.sync.partitionsCompared);
+  counter('shoal_sync_partitions_differing_total', 'Partition digests that differed.', () => s.sync.partitionsDiffering);
+  labelled('shoal_sync_records_total', 'Records exchanged by anti-entropy, by direction.', 'counter', 'direction', () => ({ pushed: s.sync.recordsPushed, pulled: s.sync.recordsPulled }));
+  gauge('shoal_catchup_received_records', 'Records received by the current (or last) catch-up of partitions this node gained.', () => s.catchUp.keysReceived);
+  gauge('shoal_catchup_received_bytes', 'Bytes of the records received by the current (or last) catch-up.', () => s.catchUp.bytesReceived);
+  counter('shoal_handoff_partitions_total', 'Partitions handed off to their new owners.', () => s.handoff.partitionsHandedOff);
+  counter('shoal_handoff_records_total', 'Records handed off to new owners.', () => s.handoff.keysHandedOff);
+  labelled('shoal_partitions_in_transfer', 'Partitions moving now: catching up (arriving) or to hand off (leaving).', 'gauge', 'direction', () => ({
+    in: s.handoff.partitionsCatchingUp,
+    out: s.handoff.partitionsToHandOff,
+  }));
+  gauge('shoal_handoff_pending_records', 'Records still to hand off.', () => s.handoff.keysToHandOff);
+
+  // Ring and membership.
+  gauge('shoal_ring_partitions', 'Partitions in the ring (fixed for the life of a cluster).', () => s.ring.partitions);
+  gauge('shoal_ring_replicas', 'Replicas per partition in the ring.', () => s.ring.replicas);
+  gauge('shoal_ring_members', 'Members in this node ring.', () => s.ring.members);
+  counter('shoal_ring_changes_total', 'Ring versions this node adopted since it started.', () => s.ring.changes);
+  labelled('shoal_partitions_owned', 'Partition replicas this node owns in its ring, as primary or as any replica.', 'gauge', 'role', () => ({ any: s.ring.partitionsOwned, primary: s.ring.primaries }));
+  gauge('shoal_partitions_held', 'Partitions whose records this node holds (owned, or still being handed off).', () => s.ring.partitionsHeld);
+  gauge('shoal_joined', '1 once the node has joined its cluster and serves requests.', () => (s.joined ? 1 : 0));
+  labelled('shoal_members', 'Members this node knows, by gossip state.', 'gauge', 'state', () => ({ ...s.members }));
+  labelled('shoal_gossip_messages_total', 'Gossip messages, by direction.', 'counter', 'direction', () => ({ sent: s.gossip.messagesSent, received: s.gossip.messagesReceived }));
+  counter('shoal_gossip_sent_bytes_total', 'Bytes of gossip messages sent.', () => s.gossip.bytesSent);
+  counter('shoal_gossip_push_pull_bytes_total', 'Bytes of gossip full-state syncs sent (also in shoal_gossip_sent_bytes_total).', () => s.gossip.pushPullBytes);
+  counter('shoal_gossip_push_pulls_total', 'Gossip full-state syncs.', () => s.gossip.pushPulls);
+  counter('shoal_gossip_malformed_total', 'Gossip messages dropped as malformed.', () => s.gossip.malformed);
+  labelled('shoal_gossip_probes_total', 'Failure-detector probes, by kind (direct, indirect).', 'counter', 'kind', () => ({ direct: s.gossip.probes, indirect: s.gossip.indirectProbes }));
+  counter('shoal_gossip_probes_failed_total', 'Direct probes that got no answer in time.', () => s.gossip.probesFailed);
+  counter('shoal_gossip_suspicions_total', 'Suspicions this node raised.', () => s.gossip.suspicionsRaised);
+  counter('shoal_gossip_refutations_total', 'Suspicions of itself this node refuted.', () => s.gossip.refutations);
+  counter('shoal_gossip_deaths_declared_total', 'Members this node declared dead.', () => s.gossip.deathsDeclared);
+  gauge('shoal_gossip_health_score', 'Lifeguard local health score (0 healthy; probe timeouts are multiplied by score + 1).', () => s.gossip.healthScore);
+
+  // Clients.
+  labelled('shoal_client_connections', 'Open client connections, by protocol (sdk, resp).', 'gauge', 'protocol', () => ({ sdk: s.clients.sdkConnections, resp: s.clients.respConnections }));
+  counter('shoal_resp_connections_total', 'RESP connections accepted.', () => s.clients.respConnectionsTotal);
+  labelled('shoal_client_commands_total', 'Commands received from clients, by protocol (sdk: requests in frames, resp: commands).', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRequests, resp: s.clients.respCommands }));
+  labelled('shoal_client_rate_limited_total', 'Requests refused by --max-request-rate, by protocol.', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRateLimited, resp: s.clients.respRateLimited }));
+  counter('shoal_auth_failures_total', 'Failed authentication attempts (any port).', () => s.auth.failures);
+  counter('shoal_auth_refused_total', 'Authentication attempts refused because their address was over its limit.', () => s.auth.refused);
+
+  const stopProcess = options.process === false ? () => {} : processMetrics(registry);
+
+  const names = registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+  return {
+    registry,
+    timer,
+    async scrape() {
+      let sliceStart = performance.now();
+      s = source.snapshot();
+      let longest = 0;
+      let busy = 0;
+      let slices = 1;
+      const parts: string[] = [];
+      for (const name of names) {
+        parts.push(await registry.getSingleMetricAsString(name));
+        const now = performance.now();
+        if (now - sliceStart >= SCRAPE_SLICE_MS) {
+          longest = Math.max(longest, now - sliceStart);
+          busy += now - sliceStart;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+          slices++;
+        }
+      }
+      const last = performance.now() - sliceStart;
+      return { text: `${parts.join('\n\n')}\n`, longestSliceMs: Math.max(longest, last), busyMs: busy + last, slices };
+    },
+    close: stopProcess,
+  };
+}
+
+/** Event loop, GC, heap and CPU of the process (each node registry has its own observers). */
+function processMetrics(registry: Registry): () => void {
+  const add = (name: string, help: string, type: 'counter' | 'gauge', read: () => Sample[]): void => registry.registerMetric(new ScrapeFamily(name, help, type, read) as never);
+  const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let elu = performance.eventLoopUtilization();
+  let lag = { p50: 0, p99: 0, max: 0 };
+  const gc = new Histogram({
+    name: 'shoal_gc_duration_seconds',
+    help: 'Garbage collection pauses, by kind (minor, major, incremental, weakcb).',
+    labelNames: ['kind'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gc.observe({ kind: GC_KINDS[kind] ?? 'other' }, entry.duration / 1000);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+
+  // Lag and utilisation are over the time since the previous scrape (read once per scrape, from the first family).
+  add('shoal_event_loop_lag_seconds', 'Event-loop delay since the previous scrape, by statistic (p50, p99, max).', 'gauge', () => {
+    lag = { p50: delay.percentile(50) / 1e9, p99: delay.percentile(99) / 1e9, max: delay.max / 1e9 };
+    if (delay.count === 0) lag = { p50: 0, p99: 0, max: 0 };
+    delay.reset();
+    return Object.entries(lag).map(([stat, value]) => ({ labels: { stat }, value }));
+  });
+  add('shoal_event_loop_utilization_ratio', 'Share of the time since the previous scrape the event loop was busy (0..1).', 'gauge', () => {
+    const next = performance.eventLoopUtilization();
+    const value = performance.eventLoopUtilization(next, elu).utilization;
+    elu = next;
+    return [{ value: Number.isFinite(value) ? value : 0 }];
+  });
+  add('shoal_process_heap_bytes', 'V8 heap, by kind (used, total), and resident set size (rss) and external memory.', 'gauge', () => {
+    const m = process.memoryUsage();
+    return [
+      { labels: { kind: 'used' }, value: m.heapUsed },
+      { labels: { kind: 'total' }, value: m.heapTotal },
+      { labels: { kind: 'external' }, value: m.external },
+      { labels: { kind: 'array_buffers' }, value: m.arrayBuffers },
+    ];
+  });
+  add('shoal_process_resident_memory_bytes', 'Resident set size of the process.', 'gauge', () => [{ value: process.memoryUsage.rss() }]);
+  add('shoal_process_cpu_seconds_total', 'CPU time of the process, by mode (user, system).', 'counter', () => {
+    const c = process.cpuUsage();
+    return [
+      { labels: { mode: 'user' }, value: c.user / 1e6 },
+      { labels: { mode: 'system' }, value: c.system / 1e6 },
+    ];
+  });
+  add('shoal_process_uptime_seconds', 'Seconds since the process started.', 'gauge', () => [{ value: process.uptime() }]);
+  return () => {
+    observer.disconnect();
+    delay.disable();
+  };
+}
+
+/** The `/metrics` route: Prometheus text exposition, with the registry's content type. */
+export function metricsRoutes(metrics: NodeMetrics): AdminRoute[] {
+  return [
+    {
+      path: '/metrics',
+      description: 'Prometheus metrics (text exposition format; docs/METRICS.md lists them)',
+      handle: async ({ response }) => {
+        const { text } = await metrics.scrape();
+        send(response, 200, text, metrics.registry.contentType);
+      },
+    },
+  ];
+}
+
+/** Every metric family name the registry exports (for the Grafana dashboard test and docs). */
+export function metricNames(metrics: NodeMetrics): string[] {
+  return metrics.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+}

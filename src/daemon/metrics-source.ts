@@ -1,0 +1,107 @@
+/**
+ * What the node's Prometheus metrics (src/admin/metrics.ts) read at each scrape, gathered from the
+ * counters the node, its servers and the auth guard already keep, and the latency observers it
+ * installs on the node. Cheap reads only: one status and one stats snapshot per scrape, no
+ * per-key work.
+ */
+import { createNodeMetrics, HOT_KEY_RANKS, MEMBER_STATES, type MetricsSnapshot, type NodeMetrics } from '../admin/metrics.ts';
+import type { RespServer } from '../resp/server.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
+import type { ClientServer } from '../server/client-server.ts';
+import { DEFAULT_HOT_KEY_DECAY, DEFAULT_HOT_KEY_WINDOW_MS } from '../store/hot-keys.ts';
+import type { HostedNode } from './node-host.ts';
+
+export interface MetricsSources {
+  node: HostedNode;
+  server: () => ClientServer | null;
+  resp: () => RespServer | null;
+  authGuard: AuthGuard;
+}
+
+/**
+ * Ops/s of a key from its decayed Space-Saving count (hot-keys.ts: counts are multiplied by
+ * `decay` at each window boundary). At a steady rate r the count climbs from r·W·d/(1-d) just
+ * after a boundary to r·W/(1-d) just before the next, so the rate is the count over the
+ * window's mean, W·(1+d)/(2(1-d)): within a factor (1+d)/(2d) either way, an estimate.
+ */
+export function hotKeyRate(count: number, windowMs: number = DEFAULT_HOT_KEY_WINDOW_MS, decay: number = DEFAULT_HOT_KEY_DECAY): number {
+  return count / ((windowMs / 1000) * ((1 + decay) / (2 * (1 - decay))));
+}
+
+/** The node's metrics; installs the request and replica latency observers (`timings: false` leaves them out). */
+export function nodeMetrics(sources: MetricsSources, options: { timings?: boolean; process?: boolean } = {}): NodeMetrics {
+  const shoal = sources.node.shoal;
+  let ringChanges = 0;
+  const unsubscribe = sources.node.onTopologyChange(() => ringChanges++);
+  // This node's share of the ring, counted once per ring (a loop over every partition).
+  let owned = { placement: null as ReturnType<typeof shoal.placement> | null, partitionsOwned: 0, primaries: 0 };
+  const ownership = (): typeof owned => {
+    const placement = shoal.placement();
+    if (owned.placement === placement) return owned;
+    let partitionsOwned = 0;
+    let primaries = 0;
+    for (let p = 0; p < placement.partitions; p++) {
+      const owners = placement.owners(p);
+      const i = owners.indexOf(shoal.name);
+      if (i >= 0) partitionsOwned++;
+      if (i === 0) primaries++;
+    }
+    owned = { placement, partitionsOwned, primaries };
+    return owned;
+  };
+  const snapshot = (): MetricsSnapshot => {
+    const stats = shoal.stats();
+    const placement = shoal.placement();
+    const mine = ownership();
+    const members = Object.fromEntries(MEMBER_STATES.map((state) => [state, 0])) as MetricsSnapshot['members'];
+    for (const m of shoal.membership.members()) members[m.state]++;
+    const server = sources.server();
+    const resp = sources.resp();
+    const g = shoal.membership.stats;
+    return {
+      coordinator: stats.coordinator,
+      pendingRequests: stats.pendingRequests,
+      replica: stats.replica,
+      hints: stats.hints,
+      store: shoal.store.stats(),
+      sync: stats.sync,
+      handoff: stats.handoff,
+      catchUp: shoal.catchUpProgress(),
+      mailboxes: stats.mailboxes,
+      rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced },
+      ring: {
+        partitions: placement.partitions,
+        replicas: placement.width,
+        members: placement.members.length,
+        partitionsOwned: mine.partitionsOwned,
+        primaries: mine.primaries,
+        partitionsHeld: shoal.heldPartitions().size,
+        changes: ringChanges,
+      },
+      joined: shoal.joined,
+      members,
+      gossip: { ...g, healthScore: shoal.membership.healthScore() },
+      clients: {
+        sdkConnections: server?.connectionCount ?? 0,
+        sdkRequests: server?.stats.requestsReceived ?? 0,
+        sdkRateLimited: server?.stats.requestsRateLimited ?? 0,
+        respConnections: resp?.state.clients.size ?? 0,
+        respCommands: resp?.state.totalCommands ?? 0,
+        respRateLimited: resp?.state.rateLimitedCommands ?? 0,
+        respConnectionsTotal: resp?.state.totalConnections ?? 0,
+      },
+      auth: { failures: sources.authGuard.failures, refused: sources.authGuard.refused },
+      hotKeyRates: shoal.store.hotKeys(HOT_KEY_RANKS).map((k) => hotKeyRate(k.count)),
+    };
+  };
+  const metrics = createNodeMetrics({ snapshot }, { process: options.process ?? true });
+  if (options.timings !== false) shoal.observe(metrics.timer.request, metrics.timer.replica);
+  return {
+    ...metrics,
+    close: () => {
+      unsubscribe();
+      shoal.observe(null, null);
+      metrics.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * /metrics on a real daemon's admin port: after SDK and RESP traffic, Debian's promtool accepts
+ * the output (`promtool check metrics`, no lint problem at all), and the request counters and
+ * latency histograms moved.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { createClient } from 'redis';
+import { connect } from '../../src/client/index.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { DaemonProcess } from './daemon-harness.ts';
+
+const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
+
+/** Runs `promtool check metrics` on `text` (stdin); resolves with its exit code and everything it printed. */
+function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PROMTOOL, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(text);
+  });
+}
+
+/** The value of one sample line (`name{labels} value`), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('/metrics passes promtool check metrics and counts SDK and RESP traffic', async (t) => {
+  const [port, peerPort, respPort, adminPort] = await freePorts(4);
+  const node = new DaemonProcess({ name: 'm1', port: port!, peerPort: peerPort!, respPort: respPort!, adminPort: adminPort!, seeds: [], extra: [] });
+  t.after(() => node.stop());
+  await node.start();
+
+  const client = await connect({ seeds: node.clientAddress });
+  t.after(() => client.close());
+  for (let i = 0; i < 20; i++) await client.set(`sdk:${i}`, i);
+  for (let i = 0; i < 25; i++) await client.get(`sdk:${i}`); // 20 hits, 5 misses
+  const redis = createClient({ socket: { host: '127.0.0.1', port: respPort! } });
+  redis.on('error', () => {});
+  await redis.connect();
+  t.after(() => redis.destroy());
+  for (let i = 0; i < 10; i++) await redis.set(`resp:${i}`, 'v');
+  await redis.get('resp:1');
+  await redis.incr('counter');
+
+  const response = await fetch(`${node.adminUrl!}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+
+  const { code, output } = await promtoolCheck(text);
+  assert.equal(output.trim(), '', `promtool printed problems:\n${output}`);
+  assert.equal(code, 0);
+
+  assert.ok((sample(text, 'shoal_requests_total{op="set",outcome="ok"}') ?? 0) >= 30, 'sets from both protocols are counted');
+  assert.ok((sample(text, 'shoal_requests_total{op="get",outcome="hit"}') ?? 0) >= 21);
+  assert.ok((sample(text, 'shoal_requests_total{op="get",outcome="miss"}') ?? 0) >= 5);
+  assert.ok((sample(text, 'shoal_requests_total{op="rmw",outcome="ok"}') ?? 0) >= 1);
+  assert.ok((sample(text, 'shoal_request_duration_seconds_count{op="set",consistency="quorum"}') ?? 0) >= 30, 'the coordinator latency histogram counted the sets');
+  assert.ok((sample(text, 'shoal_replica_duration_seconds_count{op="write"}') ?? 0) >= 30, 'the replica latency histogram counted the writes');
+  assert.ok((sample(text, 'shoal_client_commands_total{protocol="sdk"}') ?? 0) >= 45);
+  assert.ok((sample(text, 'shoal_client_commands_total{protocol="resp"}') ?? 0) >= 12);
+  assert.ok((sample(text, 'shoal_store_entries') ?? 0) >= 31);
+  assert.equal(sample(text, 'shoal_members{state="alive"}'), 1);
+  assert.equal(sample(text, 'shoal_ring_partitions'), 1024);
+  assert.ok((sample(text, 'shoal_process_resident_memory_bytes') ?? 0) > 0);
+  assert.ok(!text.includes('sdk:1'), 'no key name appears in the metrics');
+});
