@@ -107,7 +107,7 @@ interface Started {
 async function startNode(command: readonly string[], name: string): Promise<Started> {
   const [port, peerPort] = await freePorts(2);
   const t0 = performance.now();
-  const child = spawn(command[0]!, [...command.slice(1), 'start', '--name', name, '--port', String(port), '--peer-port', String(peerPort), '--log-format', 'json', '--log-level', 'info'], {
+  const child = spawn(command[0]!, [...command.slice(1), 'start', '--name', name, '--port', String(port), '--peer-port', String(peerPort), '--resp-port', '0', '--admin-port', '0', '--log-format', 'json', '--log-level', 'info'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

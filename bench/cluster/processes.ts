@@ -44,6 +44,9 @@ export async function startShoal(nodes: number, replicas: number): Promise<Shoal
         '--name', `bench${i + 1}`,
         '--port', String(ports[2 * i]),
         '--peer-port', String(ports[2 * i + 1]),
+        // Ports come from freePorts: the defaults (port + 2, + 3) may be another node's.
+        '--resp-port', '0',
+        '--admin-port', '0',
         '--replicas', String(replicas),
         '--read-quorum', String(quorum),
         '--write-quorum', String(quorum),

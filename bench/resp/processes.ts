@@ -131,6 +131,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
         '--port', String(clientPort),
         '--peer-port', String(peerPort),
         '--resp-port', String(respPort),
+        '--admin-port', '0', // port + 3 may be another node's port
         '--replicas', String(shape.replicas),
         '--read-quorum', String(shape.readQuorum),
         '--write-quorum', String(shape.writeQuorum),

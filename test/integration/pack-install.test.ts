@@ -143,7 +143,7 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
 
 /** Starts `shoal start` from the installed package and resolves once it logs that it is ready. */
 async function startNode(shoal: string, cwd: string, port: number, peerPort: number, children: ChildProcess[]): Promise<void> {
-  const child = spawn(shoal, ['start', '--name', 'packed', '--port', String(port), '--peer-port', String(peerPort), '--log-format', 'json', '--log-level', 'info'], {
+  const child = spawn(shoal, ['start', '--name', 'packed', '--port', String(port), '--peer-port', String(peerPort), '--resp-port', '0', '--admin-port', '0', '--log-format', 'json', '--log-level', 'info'], {
     cwd,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
