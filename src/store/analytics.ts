@@ -271,9 +271,24 @@ export class AccessRecorder {
     return at === -1 ? '' : key.slice(0, at + this.prefixDelimiter.length);
   }
 
+  /**
+   * The prefix of `key` as a string the table already knows when it is the same as the last one
+   * (the common case: traffic runs in prefixes), so the hot path neither allocates a slice nor
+   * hashes a fresh string; otherwise `prefixOf`.
+   */
+  private prefixFor(key: string): string {
+    const at = key.indexOf(this.prefixDelimiter);
+    const end = at === -1 ? 0 : at + this.prefixDelimiter.length;
+    const last = this.lastPrefix;
+    if (last.length === end && key.startsWith(last)) return last;
+    return (this.lastPrefix = key.slice(0, end));
+  }
+
+  private lastPrefix = '';
+
   /** A read (the store counts hits and misses itself; this is for the prefix table). */
   read(key: string, hit: boolean): void {
-    this.prefixes?.record(this.prefixOf(key), hit ? 0 : 1);
+    if (this.prefixes) this.prefixes.record(this.prefixFor(key), hit ? 0 : 1);
   }
 
   /** A write of `valueLength` bytes with `ttlMs` to live (negative: no TTL). */
@@ -282,13 +297,13 @@ export class AccessRecorder {
     this.keySizes[sizeBucket(key.length)]!++;
     this.valueSizes[sizeBucket(valueLength)]!++;
     this.ttls[ttlBucket(ttlMs)]!++;
-    this.prefixes?.record(this.prefixOf(key), 2);
+    if (this.prefixes) this.prefixes.record(this.prefixFor(key), 2);
   }
 
   /** A client delete. */
   remove(key: string): void {
     this.deletes++;
-    this.prefixes?.record(this.prefixOf(key), 3);
+    if (this.prefixes) this.prefixes.record(this.prefixFor(key), 3);
   }
 
   /** Closes the current bucket when `wallMs` is past it, given the store's running hit/miss counts. */
