@@ -25,6 +25,7 @@ import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
+import { statsRoutes } from '../admin/stats-routes.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -148,6 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clientConnections: () => server.connectionCount,
       requests: () => node.requests(),
       catchUp: () => node.catchUp(),
+      analytics: () => node.analytics(),
     });
 
   let server: ClientServer;
@@ -229,7 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log,
         acl,
         authGuard,
-        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null })],
+        routes: [...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }), ...statsRoutes({ node: config.name, analytics: () => node.analytics() })],
       });
     } catch (error) {
       stopSeedWatch();

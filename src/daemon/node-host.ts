@@ -5,7 +5,7 @@
  */
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeStatus, RefusedPeer } from '../node/node.ts';
-import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
@@ -53,6 +53,8 @@ export interface HostedNode {
   refusal(): string | null;
   /** Quorums in effect and reads that missed, for `shoal status`. */
   requests(): RequestStatus;
+  /** Access analytics of the node's store (ShoalNode.analytics), for `shoal stats` and /stats. */
+  analytics(): AccessAnalytics | null;
 }
 
 /**
@@ -80,6 +82,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
+      analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
@@ -135,6 +138,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     alone: () => node.membership.liveMembers() <= 1,
     refusedPeers: () => node.refusedPeers(),
+    analytics: () => node.analytics(),
     requests: () => {
       const s = node.status();
       // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).

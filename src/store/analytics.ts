@@ -17,16 +17,16 @@
  * snapshot merges with another by summing (`mergeAnalytics`), which is how the cluster view is
  * built.
  */
+import { SIZE_BUCKETS, TTL_BOUNDS_MS, TTL_LABELS } from '../protocol/analytics.ts';
+import type { AccessAnalytics, PrefixTraffic, RemovalReasons, TimeBucket } from '../protocol/analytics.ts';
+
+export { SIZE_BUCKETS, TTL_BOUNDS_MS, TTL_LABELS };
+export type { AccessAnalytics, PrefixTraffic, RemovalReasons, TimeBucket };
 
 export const DEFAULT_ANALYTICS_BUCKET_MS = 10_000;
 export const DEFAULT_ANALYTICS_BUCKETS = 30;
 export const DEFAULT_PREFIX_DELIMITER = ':';
 export const DEFAULT_PREFIX_CAPACITY = 128;
-/** log2 buckets: 0, [1,2), [2,4) ... [2^31, 2^32). */
-export const SIZE_BUCKETS = 33;
-/** Upper bounds (exclusive, ms) of the TTL buckets after 'none'; the last bucket is 'longer'. */
-export const TTL_BOUNDS_MS = [1_000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000] as const;
-export const TTL_LABELS = ['none', '<1s', '<10s', '<1m', '<10m', '<1h', '<1d', 'longer'] as const;
 
 export class AnalyticsConfigError extends Error {
   override readonly name = 'AnalyticsConfigError';
@@ -41,64 +41,6 @@ export interface AnalyticsOptions {
   prefixDelimiter?: string;
   /** Counters in the Space-Saving prefix table. */
   prefixCapacity?: number;
-}
-
-export interface TimeBucket {
-  /** Wall-clock ms at which the bucket starts (a multiple of bucketMs). */
-  startMs: number;
-  hits: number;
-  misses: number;
-  writes: number;
-}
-
-export interface PrefixTraffic {
-  prefix: string;
-  /** Estimated accesses (reads, writes and deletes); at least the true count. */
-  count: number;
-  /** How much of `count` may be overestimate (0 while the table never overflowed). */
-  error: number;
-  /** Counted since the prefix (last) entered the table. */
-  hits: number;
-  misses: number;
-  writes: number;
-  deletes: number;
-}
-
-/** Why entries left the store, and writes it refused (counts since start). */
-export interface RemovalReasons {
-  /** Evicted to make room for other entries. */
-  capacity: number;
-  /** New entries the admission policy (W-TinyLFU) declined. */
-  admissionRejected: number;
-  /** Writes refused because the entry alone is larger than the memory budget. */
-  tooLarge: number;
-  /** Removed because their TTL passed: found on read, or reclaimed by the expiry sweep. */
-  expiredOnRead: number;
-  expiredBySweep: number;
-  /** Deleted by a client (or replaced by a refused write). */
-  deleted: number;
-  /** Dropped with a whole partition this node no longer holds (after a handoff). */
-  partitionDropped: number;
-}
-
-/** A node's (or, merged, the cluster's) analytics: plain JSON, summable. */
-export interface AccessAnalytics {
-  /** Nodes merged into this snapshot. */
-  nodes: number;
-  bucketMs: number;
-  /** Oldest first; the last one is the current, partial bucket. */
-  hitRatio: TimeBucket[];
-  totals: { hits: number; misses: number; writes: number; deletes: number };
-  /** Counts per log2 bucket (see SIZE_BUCKETS), of written keys (characters) and values (bytes). */
-  keySizes: number[];
-  valueSizes: number[];
-  /** Counts of writes per TTL_LABELS bucket. */
-  ttls: number[];
-  prefixDelimiter: string;
-  prefixCapacity: number;
-  /** Hottest first. */
-  prefixes: PrefixTraffic[];
-  removals: RemovalReasons;
 }
 
 /** Index of the log2 bucket of a non-negative integer size. */
