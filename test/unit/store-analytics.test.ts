@@ -130,3 +130,20 @@ test('the store feeds analytics: writes, TTLs, deletes, hits, misses, eviction r
   assert.equal(s.removals.partitionDropped, 3);
   assert.equal(new Store({ maxEntries: 4, clock, analytics: false }).analyticsSnapshot(), null);
 });
+
+test('analytics travel in a status reply and bad ones are refused', async () => {
+  const { decodeServerFrame, encodeServerFrame, FrameDecodeError } = await import('../../src/protocol/index.ts');
+  const r = new AccessRecorder();
+  r.tick(20_000, 0, 0);
+  r.write('a:1', 12, 3_000);
+  r.read('a:1', true);
+  const analytics = r.snapshot({ ...noRemovals, hits: 1 });
+  const status = { node: 'n1', cluster: 'c', zone: 'z', version: '1', ringVersion: 'v', uptimeMs: 1, partitions: 8, replicas: 1, readQuorum: 1, writeQuorum: 1, held: 8, catchingUp: 0, toHandOff: 0, clientConnections: 0, joined: true, joining: null, members: [], analytics };
+  const bytes = encodeServerFrame({ type: 'replies', replies: [{ id: 1, ok: true, result: { kind: 'status', status } }] });
+  const frame = decodeServerFrame(bytes);
+  const reply = frame.type === 'replies' ? frame.replies[0] : undefined;
+  assert.ok(reply?.ok && reply.result.kind === 'status');
+  assert.deepEqual(reply.result.status.analytics, analytics);
+  const bad = encodeServerFrame({ type: 'replies', replies: [{ id: 1, ok: true, result: { kind: 'status', status: { ...status, analytics: { ...analytics, ttls: ['x'] } } as never } }] });
+  assert.throws(() => decodeServerFrame(bad), FrameDecodeError);
+});
