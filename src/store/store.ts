@@ -485,14 +485,12 @@ export class Store {
   private readSlot(key: string, partition: number | undefined): number {
     const slot = this.index.get(key);
     if (slot === undefined) {
-      this.recordMiss(partition);
-      this.analytics?.read(key, false);
+      this.recordMiss(key, partition);
       return -1;
     }
     if (this.isExpired(slot)) {
       this.removeSlot(slot, 'expired');
-      this.recordMiss(partition);
-      this.analytics?.read(key, false);
+      this.recordMiss(key, partition);
       return -1;
     }
     this.counters.hits++;
@@ -503,8 +501,9 @@ export class Store {
     return slot;
   }
 
-  private recordMiss(partition: number | undefined): void {
+  private recordMiss(key: string, partition: number | undefined): void {
     this.counters.misses++;
+    this.analytics?.read(key, false);
     if (partition !== undefined) this.partitions.counters[this.partitions.indexFor(partition)]!.misses++;
     this.policy.onMiss();
   }
