@@ -3,7 +3,10 @@
  * entries (16-byte keys, 100-byte values), side by side with lru-cache in the same run, and memory
  * per entry at 1M entries beside lru-cache, a plain Map of objects and redis-server.
  *
- *   node --import tsx bench/store/run.ts [--json] [--no-memory] [--only get-hit,mixed] [--rounds N]
+ *   node --import tsx bench/store/run.ts [--json] [--no-memory] [--only get-hit,mixed] [--rounds N] [--analytics]
+ *
+ * --analytics adds a third side to the same alternating rounds: the store with access analytics
+ * switched off (`analytics: false`), and prints the cost of analytics as the ratio between the two.
  *
  * Fairness, because the machine this runs on is usually shared:
  * - both implementations see the same keys (the same string objects), the same value bytes, the
@@ -45,6 +48,12 @@ function shoal(): Cache {
   // Default options, as the node builds its store (W-TinyLFU, hot-key tracking on). The budget is
   // well above 100k entries so the speed runs measure lookups, not eviction.
   const store = new Store({ maxMemory: 256 * 1024 * 1024, clock });
+  return { get: (k) => store.get(k), view: (k) => store.getView(k), set: (k, v) => void store.set(k, v, { partition: 0 }) };
+}
+
+/** The store as `shoal()` builds it but with access analytics off (`--analytics` compares the two). */
+function shoalNoAnalytics(): Cache {
+  const store = new Store({ maxMemory: 256 * 1024 * 1024, clock, analytics: false });
   return { get: (k) => store.get(k), view: (k) => store.getView(k), set: (k, v) => void store.set(k, v, { partition: 0 }) };
 }
 
@@ -138,16 +147,19 @@ function median(xs: number[]): number {
 }
 
 /** Alternating rounds after one warm-up each; returns each side's median ns/op. */
-function compare(workload: Workload, rounds: number): { shoal: number; lruCache: number } {
+function compare(workload: Workload, rounds: number, withBare: boolean): { shoal: number; lruCache: number; noAnalytics?: number } {
   timeRound(shoal, workload);
   timeRound(lruCache, workload);
+  if (withBare) timeRound(shoalNoAnalytics, workload);
   const s: number[] = [];
   const l: number[] = [];
+  const b: number[] = [];
   for (let round = 0; round < rounds; round++) {
     s.push(timeRound(shoal, workload));
     l.push(timeRound(lruCache, workload));
+    if (withBare) b.push(timeRound(shoalNoAnalytics, workload));
   }
-  return { shoal: median(s), lruCache: median(l) };
+  return withBare ? { shoal: median(s), lruCache: median(l), noAnalytics: median(b) } : { shoal: median(s), lruCache: median(l) };
 }
 
 function memoryOf(impl: string): number {
@@ -163,11 +175,12 @@ function argValue(name: string): string | undefined {
 const json = process.argv.includes('--json');
 const only = argValue('--only')?.split(',');
 const rounds = Number(argValue('--rounds') ?? DEFAULT_ROUNDS);
-const speed: Record<string, { shoal: number; lruCache: number; ratio: number }> = {};
+const withAnalyticsCost = process.argv.includes('--analytics');
+const speed: Record<string, { shoal: number; lruCache: number; ratio: number; noAnalytics?: number; analyticsCost?: number }> = {};
 for (const [name, { run }] of Object.entries(WORKLOADS)) {
   if (only && !only.includes(name)) continue;
-  const r = compare(run, rounds);
-  speed[name] = { ...r, ratio: r.shoal / r.lruCache };
+  const r = compare(run, rounds, withAnalyticsCost);
+  speed[name] = { ...r, ratio: r.shoal / r.lruCache, ...(r.noAnalytics === undefined ? {} : { analyticsCost: r.shoal / r.noAnalytics }) };
 }
 /** The speed target (issue 6): at most this many ns/op, or at most 2x lru-cache in the same run. */
 const SPEED_TARGET_NS: Record<string, number> = { 'get-hit': 150, 'get-hit-view': 150, mixed: 250 };
@@ -188,6 +201,12 @@ for (const [name, r] of Object.entries(speed)) {
   const limit = SPEED_TARGET_NS[name];
   const verdict = limit === undefined ? '' : r.shoal <= limit || r.ratio <= SPEED_TARGET_RATIO ? `met (<= ${limit} ns or <= ${SPEED_TARGET_RATIO}x)` : `MISSED (${limit} ns / ${SPEED_TARGET_RATIO}x)`;
   lines.push(`${name.padEnd(13)} ${r.shoal.toFixed(1).padStart(12)} ${r.lruCache.toFixed(1).padStart(10)} ${r.ratio.toFixed(2).padStart(6)}  ${verdict}`);
+}
+if (withAnalyticsCost) {
+  lines.push('', 'access analytics (shoal stats): the same rounds with analytics off; cost = shoal / no-analytics (1.03 = 3% slower with them)');
+  lines.push(`${'op'.padEnd(13)} ${'shoal ns/op'.padStart(12)} ${'no-analytics'.padStart(13)} ${'cost'.padStart(6)}`);
+  for (const [name, r] of Object.entries(speed)) lines.push(`${name.padEnd(13)} ${r.shoal.toFixed(1).padStart(12)} ${r.noAnalytics!.toFixed(1).padStart(13)} ${r.analyticsCost!.toFixed(3).padStart(6)}`);
+  lines.push('');
 }
 lines.push('ops:');
 for (const [name, { what }] of Object.entries(WORKLOADS)) if (speed[name]) lines.push(`  ${name.padEnd(13)} ${what}`);

@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   status: { summary: "a node's view of the cluster: members, states, zones, partitions", load: () => import('./status.ts') },
   ring: { summary: 'the ring: partition ownership per node and its balance', load: () => import('./ring.ts') },
   hotkeys: { summary: 'the hottest keys with estimated ops/s, merged from every member, and hot-key alerts', load: () => import('./hotkeys.ts') },
+  stats: { summary: 'access analytics, cluster-wide: hit ratio over time, key/value sizes, TTLs, top prefixes, evictions', load: () => import('./stats.ts') },
   get: { summary: 'get KEY: print the value of a key', load: () => import('./kv.ts').then((m) => ({ run: m.runGet })) },
   set: { summary: 'set KEY VALUE [--ttl 60s]: store a value', load: () => import('./kv.ts').then((m) => ({ run: m.runSet })) },
   del: { summary: 'del KEY: delete a key', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },

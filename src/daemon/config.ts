@@ -61,6 +61,8 @@ export interface DaemonConfig {
   limits: ClientLimits;
   /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
   insecure: boolean;
+  /** --stats-prefix-delimiter: where a key's prefix ends in `shoal stats`; '' for no prefix table. */
+  statsPrefixDelimiter: string;
   /** Each listener's TLS files, or null where TLS is off (security/tls.ts loads and reloads them). */
   tls: { client: ListenerTls | null; resp: ListenerTls | null; peer: ListenerTls | null };
 }
@@ -320,6 +322,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     atRestKeySource,
     ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
     insecure: get<string>('insecure') === 'true',
+    statsPrefixDelimiter: statsPrefixDelimiter(get<string>('stats-prefix-delimiter'), origin('stats-prefix-delimiter')),
     tls: resolveTls(has, get, origin),
   };
 }
@@ -397,4 +400,10 @@ function readGossipKeys(file: { path: string; origin: string } | null): { gossip
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
+}
+
+/** --stats-prefix-delimiter: short, since every access searches keys for it. */
+function statsPrefixDelimiter(value: string, origin: string): string {
+  if (value.length > 8) throw new ConfigError(`${origin} must be at most 8 characters, got ${JSON.stringify(value)}`);
+  return value;
 }

@@ -32,6 +32,7 @@ import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-lat
 import { displayKey } from '../node/hot-key-alerts.ts';
 import { metricsRoutes } from '../admin/metrics.ts';
 import { nodeMetrics } from './metrics-source.ts';
+import { statsRoutes } from '../admin/stats-routes.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 
 /**
@@ -155,6 +156,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clientConnections: () => server.connectionCount,
       requests: () => node.requests(),
       catchUp: () => node.catchUp(),
+      analytics: () => node.analytics(),
     });
 
   // Request latency as clients see it, for the dashboard's p50/p99 (src/admin/dashboard-latency.ts).
@@ -249,6 +251,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
           ...hotKeysRoutes(hotKeySources(node, status)),
           ...metricsRoutes(metrics!),
+          ...statsRoutes({ node: config.name, analytics: () => node.analytics() }),
           // The live dashboard at / (src/admin/dashboard.ts); hot-key alerts join its events.
           ...(dashboard = dashboardRoutes({
             version: options.version,

@@ -6,7 +6,7 @@
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer, ShoalNode } from '../node/node.ts';
 import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
-import type { CatchUpStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
 import type { Env } from '../runtime/env.ts';
@@ -66,6 +66,8 @@ export interface HostedNode {
   stats(): NodeStats;
   /** The node itself, for the metrics that read its counters (src/daemon/metrics-source.ts). */
   readonly shoal: ShoalNode;
+  /** Access analytics of the node's store (ShoalNode.analytics), for `shoal stats` and /stats. */
+  analytics(): AccessAnalytics | null;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
       hotKeyAlertRate: config.hotKeyAlertRate,
+      analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
@@ -157,6 +160,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     alone: () => node.membership.liveMembers() <= 1,
     refusedPeers: () => node.refusedPeers(),
+    analytics: () => node.analytics(),
     requests: () => {
       const s = node.status();
       // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).

@@ -175,6 +175,12 @@ export const DAEMON_OPTIONS = {
     min: '0',
     max: '1000000000',
   },
+  'stats-prefix-delimiter': {
+    kind: 'string',
+    description: "where a key's prefix ends for `shoal stats`' top prefixes (the prefix keeps it; keys without it count under the empty prefix); '' turns the prefix table off",
+    default: ':',
+    patternText: 'at most 8 characters',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof DAEMON_OPTIONS;

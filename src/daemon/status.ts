@@ -5,7 +5,7 @@
  * (cluster, version, uptime, client connections, peers it refused).
  */
 import type { NodeStatus as NodeView } from '../node/node.ts';
-import type { CatchUpStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
 
 export interface StatusSources {
   node: string;
@@ -25,6 +25,8 @@ export interface StatusSources {
   requests?: () => RequestStatus;
   /** The node's current (or last) catch-up; omitted from the answer when not given. */
   catchUp?: () => CatchUpStatus;
+  /** Access analytics (`shoal stats`); omitted when not given or null (analytics off). */
+  analytics?: () => AccessAnalytics | null;
 }
 
 export function nodeStatus(s: StatusSources): NodeStatus {
@@ -73,10 +75,16 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     members,
     ...(s.requests ? { requests: s.requests() } : {}),
     ...(s.catchUp ? { catchUp: catchUpStatus(s.catchUp()) } : {}),
+    ...analyticsOf(s),
   };
 }
 
 /** Whole milliseconds, so every field is a uint on the wire. */
 function catchUpStatus(c: CatchUpStatus): CatchUpStatus {
   return { ...c, elapsedMs: Math.max(0, Math.round(c.elapsedMs)) };
+}
+
+function analyticsOf(s: StatusSources): { analytics?: AccessAnalytics } {
+  const analytics = s.analytics?.() ?? null;
+  return analytics === null ? {} : { analytics };
 }

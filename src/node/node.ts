@@ -22,7 +22,7 @@ import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
-import type { Store, StoreStats } from '../store/index.ts';
+import type { AccessAnalytics, Store, StoreStats } from '../store/index.ts';
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
@@ -447,6 +447,15 @@ export class ShoalNode {
   /** Calls `listener` with each hot-key alert and clearing (`cleared: true`); returns the unsubscribe. */
   onHotKeyAlert(listener: (alert: HotKeyAlert) => void): () => void {
     return this.hotAlerts.subscribe(listener);
+  }
+
+  /**
+   * Access analytics of this node's store since it started (`shoal stats`, the /stats route, the
+   * dashboard): hit ratio over time, size and TTL histograms, top prefixes, removal reasons; null
+   * when the store runs without them. Merge several nodes' with mergeAnalytics (src/store).
+   */
+  analytics(): AccessAnalytics | null {
+    return this.store.analyticsSnapshot();
   }
 
   status(): NodeStatus {

@@ -37,6 +37,7 @@ import type {
   WireHotKeys,
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
+import { analyticsFromWire } from './analytics.ts';
 import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from './msgpack-scan.ts';
 
 /** Frame type numbers (element 0 of every frame). */
@@ -570,6 +571,7 @@ function statusFromWire(v: unknown): NodeStatus {
   out['joining'] = joiningFromWire(m['joining']);
   if (m['requests'] !== undefined) out['requests'] = requestStatusFromWire(m['requests']);
   if (m['catchUp'] !== undefined) out['catchUp'] = catchUpStatusFromWire(m['catchUp']);
+  if (m['analytics'] !== undefined) out['analytics'] = analyticsFromWire(m['analytics'], malformed);
   return out as unknown as NodeStatus;
 }
 

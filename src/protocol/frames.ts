@@ -6,6 +6,7 @@
  * `requests` frame holds many requests, and a `replies` frame many replies, matched by request id
  * (replies may come back in any order and in several frames).
  */
+import type { AccessAnalytics } from './analytics.ts';
 import type { ErrorCode } from './error-codes.ts';
 import type { WireLimits } from './limits.ts';
 
@@ -271,6 +272,8 @@ export interface NodeStatus {
   requests?: RequestStatus;
   /** The current catch-up, or the last one; absent from nodes that predate it. */
   catchUp?: CatchUpStatus;
+  /** Access analytics of this node's store (`shoal stats`); absent from older nodes or with analytics off. */
+  analytics?: AccessAnalytics;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */

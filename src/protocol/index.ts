@@ -6,3 +6,4 @@ export * from './codec.ts';
 export * from './datagram.ts';
 export * from './node-frames.ts';
 export * from './msgpack-scan.ts';
+export * from './analytics.ts';

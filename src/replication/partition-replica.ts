@@ -93,7 +93,9 @@ export class PartitionReplica {
       return 'stale';
     }
     const deadline = storeDeadline(incoming, this.graceMs);
-    const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
+    // `meaning`: what the client wrote (a delete, its value's size and TTL), for `shoal stats`.
+    const meaning = { valueLength: incoming.value.length, ttlMs: incoming.expiresAtMs === 0 ? undefined : incoming.expiresAtMs - this.clock.wallMs(), tombstone: incoming.tombstone };
+    const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition, meaning } : { partition: this.partition, expiresAtMs: deadline, meaning });
     const keyHash = this.digestValid ? murmur3String(key, DIGEST_SEED) : 0;
     // Whatever happened, the older version is gone from the store (a refused set removes it too).
     if (known && this.digestValid) this.cachedDigest ^= entryHashOf(keyHash, known);

@@ -8,3 +8,5 @@ export { CountMinSketch } from './count-min.ts';
 export { BloomFilter, RotatingBloomFilter, BloomConfigError } from './bloom.ts';
 export { HotKeyTracker, HotKeyConfigError } from './hot-keys.ts';
 export type { HotKey, HotKeyReport, HotKeyOptions } from './hot-keys.ts';
+export { AccessRecorder, PrefixTable, AnalyticsConfigError, mergeAnalytics, hitRatioOf, sizeBucket, sizeBucketFloor, ttlBucket, TTL_LABELS, SIZE_BUCKETS, DEFAULT_PREFIX_DELIMITER, DEFAULT_PREFIX_CAPACITY } from './analytics.ts';
+export type { AccessAnalytics, AnalyticsOptions, PrefixTraffic, RemovalReasons, TimeBucket } from './analytics.ts';

@@ -14,6 +14,8 @@
  */
 import type { Clock, Random } from '../runtime/env.ts';
 import { unitHashString } from '../protocol/hash.ts';
+import { AccessRecorder } from './analytics.ts';
+import type { AccessAnalytics, AnalyticsOptions } from './analytics.ts';
 import { HotKeyTracker } from './hot-keys.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
@@ -91,6 +93,8 @@ export interface StoreOptions {
   maxExpirationsPerTick?: number;
   /** Hot-key tracking options, or false to switch it off. */
   hotKeys?: HotKeyOptions | false;
+  /** Access analytics options (analytics.ts, `shoal stats`), or false to switch them off. */
+  analytics?: AnalyticsOptions | false;
   /** W-TinyLFU tuning (ignored by other policies). */
   windowFraction?: number;
   windowAdaptation?: WindowAdaptation;
@@ -103,6 +107,12 @@ export interface SetOptions {
   partition: number;
   /** Absolute expiry, wall-clock ms since the epoch; omitted means no expiry. */
   expiresAtMs?: number;
+  /**
+   * What the write means to its client, for access analytics, when the stored bytes say otherwise
+   * (replication stores records: a header before the value, deadlines with a grace, tombstones).
+   * Omitted: the value's length, the time left to `expiresAtMs`, not a delete.
+   */
+  meaning?: { valueLength: number; ttlMs: number | undefined; tombstone: boolean };
 }
 
 export interface StoreStats {
@@ -157,6 +167,7 @@ export class Store {
   private readonly partitions: PartitionTable;
   private readonly policy: EvictionPolicy;
   private readonly hot: HotKeyTracker | undefined;
+  private readonly analytics: AccessRecorder | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
@@ -201,6 +212,8 @@ export class Store {
     this.wheel = new TimerWheel(this.clock.wallMs(), INITIAL_SLOTS, deadlines);
     this.partitions = new PartitionTable(INITIAL_SLOTS);
     this.hot = options.hotKeys === false ? undefined : new HotKeyTracker(options.hotKeys ?? {});
+    this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
+    this.analytics?.tick(this.clock.wallMs(), 0, 0);
     const host: PolicyHost = {
       hashOf: (slot) => this.rows[slot * ROW_WORDS + HASH]!,
       weightOf: (slot) => (this.countEntries ? 1 : this.rowDoubles[slot * ROW_DOUBLES + COST]!),
@@ -314,7 +327,9 @@ export class Store {
     this.checkNotIterating();
     const deadline = options.expiresAtMs ?? NO_DEADLINE;
     const existing = this.index.get(key);
-    if (deadline !== NO_DEADLINE && deadline <= this.clock.wallMs()) {
+    const ttlMs = deadline === NO_DEADLINE ? -1 : Math.max(0, deadline - this.clock.wallMs());
+    if (this.analytics) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
+    if (ttlMs === 0) {
       if (existing !== undefined) this.removeSlot(existing, 'expired');
       return false;
     }
@@ -334,13 +349,26 @@ export class Store {
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
     this.hot?.record(key);
-    if (this.bytes > this.maxMemory || this.count > this.maxEntries) this.policy.evict();
-    return this.index.get(key) === slot;
+    if (this.bytes > this.maxMemory || this.count > this.maxEntries) {
+      this.policy.evict();
+      if (this.index.get(key) !== slot) {
+        if (this.analytics) this.analytics.admissionRejected++;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private recordWrite(analytics: AccessRecorder, key: string, length: number, ttlMs: number, meaning: SetOptions['meaning']): void {
+    if (meaning === undefined) analytics.write(key, length, ttlMs);
+    else if (meaning.tombstone) analytics.remove(key);
+    else analytics.write(key, meaning.valueLength, meaning.ttlMs === undefined ? -1 : Math.max(0, meaning.ttlMs));
   }
 
   /** Removes `key`; returns whether a live entry was there. */
   delete(key: string): boolean {
     this.checkNotIterating();
+    this.analytics?.remove(key);
     const slot = this.index.get(key);
     if (slot === undefined) return false;
     const live = !this.isExpired(slot);
@@ -389,6 +417,7 @@ export class Store {
       this.removeSlot(slot, 'explicit');
       removed++;
     }
+    if (this.analytics) this.analytics.partitionDropped += removed;
     return removed;
   }
 
@@ -408,12 +437,18 @@ export class Store {
       expired++;
     }
     this.hot?.tick(this.clock.monoMs());
+    this.analytics?.tick(this.clock.wallMs(), this.counters.hits, this.counters.misses);
     return { expired, backlog: this.wheel.peekDue() !== -1 };
   }
 
   /** The hottest keys on this node by recent traffic (Space-Saving estimates). */
   hotKeys(n?: number): HotKey[] {
     return this.hot ? this.hot.top(n) : [];
+  }
+
+  /** Access analytics since start (`shoal stats`), or null when switched off. */
+  analyticsSnapshot(): AccessAnalytics | null {
+    return this.analytics ? this.analytics.snapshot({ ...this.counters }) : null;
   }
 
   stats(): StoreStats {
@@ -450,23 +485,25 @@ export class Store {
   private readSlot(key: string, partition: number | undefined): number {
     const slot = this.index.get(key);
     if (slot === undefined) {
-      this.recordMiss(partition);
+      this.recordMiss(key, partition);
       return -1;
     }
     if (this.isExpired(slot)) {
       this.removeSlot(slot, 'expired');
-      this.recordMiss(partition);
+      this.recordMiss(key, partition);
       return -1;
     }
     this.counters.hits++;
     this.partitions.counters[this.rows[slot * ROW_WORDS + PARTITION]!]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key);
+    this.analytics?.read(key, true);
     return slot;
   }
 
-  private recordMiss(partition: number | undefined): void {
+  private recordMiss(key: string, partition: number | undefined): void {
     this.counters.misses++;
+    this.analytics?.read(key, false);
     if (partition !== undefined) this.partitions.counters[this.partitions.indexFor(partition)]!.misses++;
     this.policy.onMiss();
   }
