@@ -80,7 +80,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
-      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
+      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,
