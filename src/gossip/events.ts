@@ -74,7 +74,7 @@ export class MembershipLog {
         else this.line('info', 'member-joined', m.name, { ...base, zone: m.zone }, `peer ${m.name} joined`);
         return;
       case 'suspect': {
-        const by = accuser === this.selfName ? `: it did not answer our probe${cause.reason === 'indirect-probe-failed' ? ` nor ${String(cause.indirectHelpers)} members' indirect probes` : ''}` : ` by ${accuser ?? 'a peer'}`;
+        const by = accuser === this.selfName ? `: it did not answer our probe${cause.reason === 'indirect-probe-failed' ? ` nor ${String(cause.indirectHelpers)} indirect probe${cause.indirectHelpers === 1 ? '' : 's'}` : ''}` : ` by ${accuser ?? 'a peer'}`;
         this.line('info', 'member-suspect', m.name, { ...base, accuser, reason: accuser === this.selfName ? 'missed-probe' : 'gossip', ...cause }, `peer ${m.name} is suspected${by}`);
         return;
       }
