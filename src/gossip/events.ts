@@ -56,13 +56,20 @@ export type TransitionCause = Record<string, string | number | boolean | null>;
  * member-refuted) and goes through a LogLimiter keyed by peer and event (docs/OPERATIONS.md).
  */
 export class MembershipLog {
-  private readonly limiter = new LogLimiter(MEMBER_LOG_INTERVAL_MS);
+  /**
+   * Keyed by peer and event: room for every kind of line about the largest cluster (maxMembers), so
+   * a large cluster starting up logs every join; past it, lines wait for old keys to expire.
+   */
+  private readonly limiter: LogLimiter;
 
   constructor(
     private readonly log: Logger,
     private readonly selfName: string,
     private readonly nowMs: () => number,
-  ) {}
+    maxMembers = 10_000,
+  ) {
+    this.limiter = new LogLimiter(MEMBER_LOG_INTERVAL_MS, maxMembers * 6);
+  }
 
   transition(previous: Member | undefined, m: Member, accuser: string | null, cause: TransitionCause = {}): void {
     const was = previous?.state;

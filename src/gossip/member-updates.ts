@@ -32,7 +32,7 @@ export class MemberUpdates {
     private readonly onPeerChanged: () => void,
   ) {
     const { env, config } = ctx;
-    this.storyLog = new MembershipLog(env.log, ctx.name, () => env.clock.monoMs());
+    this.storyLog = new MembershipLog(env.log, ctx.name, () => env.clock.monoMs(), config.maxMembers);
     this.suspicions = new Suspicions(env.timers, () => env.clock.monoMs(), config, (name, incarnation) => this.suspicionExpired(name, incarnation));
   }
 
