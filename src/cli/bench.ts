@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { bar, eta, Progress } from './progress.ts';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import type { FlagSpecs } from './args.ts';
 import { parseTrace, TRACE_FORMATS } from '../store/trace/parse.ts';
@@ -60,10 +61,22 @@ export function loadTrace(file: string, format: TraceFormat): Trace {
 }
 
 /** Replays every (size, policy) pair on one trace. */
-export function hitRatios(trace: Trace, name: string, sizes: number[], policies: ReplayPolicy[], adaptation: WindowAdaptation, seed: number): HitRatioRow[] {
+export function hitRatios(
+  trace: Trace,
+  name: string,
+  sizes: number[],
+  policies: ReplayPolicy[],
+  adaptation: WindowAdaptation,
+  seed: number,
+  /** Called before each replay (the progress line). */
+  onReplay: (size: number, policy: ReplayPolicy) => void = () => {},
+): HitRatioRow[] {
   const rows: HitRatioRow[] = [];
   for (const size of sizes) {
-    for (const policy of policies) rows.push({ trace: name, ...replay(trace, size, policy, { seed, windowAdaptation: adaptation }) });
+    for (const policy of policies) {
+      onReplay(size, policy);
+      rows.push({ trace: name, ...replay(trace, size, policy, { seed, windowAdaptation: adaptation }) });
+    }
   }
   return rows;
 }
@@ -108,10 +121,22 @@ async function runHitRatio(flags: Record<string, string | number | boolean>): Pr
   if (!WINDOW_ADAPTATIONS.includes(adaptation)) throw new UsageError(`--window-adaptation must be one of ${WINDOW_ADAPTATIONS.join(', ')}`);
   const seed = Number(flags.seed ?? DEFAULT_STORE_SEED);
   const rows: HitRatioRow[] = [];
+  // On a terminal (and without --json), one progress line on stderr while the replays run.
+  const progress = new Progress({ enabled: flags.json !== true });
+  const total = files.length * sizes.length * policies.length;
+  const started = performance.now();
+  let replays = 0;
   files.forEach((file, i) => {
+    progress.update(`hitratio ${bar(replays, total)}: loading ${traceName(file)}`);
     const trace = loadTrace(file, (formats[i] ?? formats[0]) as TraceFormat);
-    rows.push(...hitRatios(trace, traceName(file), sizes, policies, adaptation, seed));
+    rows.push(
+      ...hitRatios(trace, traceName(file), sizes, policies, adaptation, seed, (size, policy) => {
+        progress.update(`hitratio ${bar(replays, total)}: ${traceName(file)} @ ${size}, ${policy} ${eta(replays, total, performance.now() - started)}`.trimEnd());
+        replays++;
+      }),
+    );
   });
+  progress.done();
   if (flags.json) process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   else process.stdout.write(formatHitRatioTable(rows));
   return 0;

@@ -15,6 +15,7 @@
  * passes SIGTERM and SIGINT on only to its script's shell, which would die of them or, for SIGINT,
  * wait for this process), but a SIGKILLed npm passes nothing on.
  */
+import { Progress } from './progress.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,9 @@ import { optionSpec, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+
+/** Waiting for the cluster (start, rolling restart): one line on stderr when it is a terminal; node log lines clear it first. */
+const progress = new Progress();
 
 export const DEV_BASE_PORT = 7400;
 /** Ports per node: client port, then peer port. Nodes are spaced by 10 to leave room. */
@@ -302,27 +306,44 @@ function converged(views: readonly (NodeStatus | null)[], names: readonly string
 
 async function waitUntilConverged(nodes: readonly DevNode[], stopping: () => boolean): Promise<void> {
   const { fetchStatus } = await import('./target.ts');
-  const deadline = Date.now() + ROLLING_CONVERGE_TIMEOUT_MS;
-  while (!stopping()) {
-    const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
-    if (converged(views, nodes.map((n) => n.name))) return;
-    if (Date.now() > deadline) throw new Error(`the cluster did not converge within ${ROLLING_CONVERGE_TIMEOUT_MS / 1000}s`);
-    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  const started = Date.now();
+  const deadline = started + ROLLING_CONVERGE_TIMEOUT_MS;
+  try {
+    while (!stopping()) {
+      const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
+      if (converged(views, nodes.map((n) => n.name))) return;
+      if (Date.now() > deadline) throw new Error(`the cluster did not converge within ${ROLLING_CONVERGE_TIMEOUT_MS / 1000}s`);
+      const up = views.filter((v) => v !== null);
+      const rings = new Set(up.map((v) => v.ringVersion)).size;
+      const catchingUp = up.reduce((sum, v) => sum + v.catchingUp, 0);
+      const toHandOff = up.reduce((sum, v) => sum + v.toHandOff, 0);
+      progress.update(
+        `shoal dev: converging: ${up.filter((v) => v.joined).length}/${nodes.length} joined, ${rings} ring version${rings === 1 ? '' : 's'}, ${catchingUp} partitions catching up, ${toHandOff} to hand off (${Math.round((Date.now() - started) / 1000)}s)`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    }
+  } finally {
+    progress.done();
   }
 }
 
 /** Polls each node's status until every one sees `count` alive members, then says so. */
 async function announceReady(nodes: DevNode[], count: number, stopping: () => boolean): Promise<void> {
   const { fetchStatus } = await import('./target.ts');
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const started = Date.now();
+  const deadline = started + READY_TIMEOUT_MS;
   while (!stopping() && Date.now() < deadline) {
     const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
-    if (views.every((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count)) {
+    const ready = views.filter((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count).length;
+    progress.update(`shoal dev: starting: ${ready}/${count} nodes joined and see ${count} alive member${count === 1 ? '' : 's'} (${Math.round((Date.now() - started) / 1000)}s)`);
+    if (ready === count) {
+      progress.done();
       process.stdout.write(`shoal dev: cluster ready: every node sees ${count} alive member${count === 1 ? '' : 's'}\n`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
+  progress.done();
   if (!stopping()) process.stderr.write(`shoal dev: the nodes do not all see each other after ${READY_TIMEOUT_MS / 1000}s; see their logs above\n`);
 }
 
@@ -332,9 +353,11 @@ function prefixLines(input: NodeJS.ReadableStream, prefix: string, output: NodeJ
   input.on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
+    if (lines.length > 0) progress.clear();
     for (const line of lines) output.write(prefix + line + '\n');
   });
   input.on('end', () => {
+    progress.clear();
     if (partial) output.write(prefix + partial + '\n');
   });
 }

@@ -6,6 +6,7 @@ import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { parseSeeds, runScenario, type RunReport } from '../sim/driver.ts';
 import type { FaultMode, ScenarioOptions } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
+import { bar, eta, Progress } from './progress.ts';
 
 const FLAGS: FlagSpecs = {
   scenario: { kind: 'string', description: 'scenario to run (see --list)', default: DEFAULT_SCENARIO },
@@ -61,17 +62,26 @@ export async function run(argv: string[]): Promise<number> {
   const failed: RunReport[] = [];
   const started = performance.now();
 
+  // A sweep on a terminal shows one progress line (failures stay above it); written to a pipe or a
+  // CI log, it keeps one line per seed instead; --json keeps stderr quiet but for the summary.
+  const progress = new Progress({ enabled: sweep && !json });
+  const showProgress = (i: number, seed: number) =>
+    progress.update(`${scenario.name} ${bar(i, seeds.length)} ${failed.length} failed; seed ${seed} ${eta(i, seeds.length, performance.now() - started)}`.trimEnd());
   for (const [i, seed] of seeds.entries()) {
+    showProgress(i, seed);
     const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode };
     const report = runScenario(scenario, options, checkDeterminism);
     if (report.violations.length > 0) failed.push(report);
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
     else if (!sweep) process.stdout.write(describe(report));
-    if (sweep && (!json || process.stderr.isTTY)) {
+    if (sweep && !json) {
       const verdict = report.violations.length === 0 ? 'pass' : 'FAIL';
-      process.stderr.write(`[${i + 1}/${seeds.length}] seed ${seed}: ${verdict}, digest ${report.digest}, ${report.wallSeconds}s\n`);
+      const line = `[${i + 1}/${seeds.length}] seed ${seed}: ${verdict}, digest ${report.digest}, ${report.wallSeconds}s`;
+      if (!progress.active) process.stderr.write(`${line}\n`);
+      else if (report.violations.length > 0) progress.log(line);
     }
   }
+  progress.done();
 
   if (sweep) {
     const wall = ((performance.now() - started) / 1000).toFixed(1);

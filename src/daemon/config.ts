@@ -46,6 +46,8 @@ export interface DaemonConfig {
   gossipProfile: 'lan' | 'wan' | 'local';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
+  /** --slow-log-threshold in ms; null for off. */
+  slowLogThresholdMs: number | null;
   shutdownTimeoutMs: number;
   /** Absolute path of the node's data directory (created at start). */
   dataDir: string;
@@ -315,6 +317,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     partitions: get('partitions'),
     gossipProfile: get('gossip-profile'),
     logLevel: get('log-level'),
+    slowLogThresholdMs: get<string>('slow-log-threshold') === 'off' ? null : parseDuration(get<string>('slow-log-threshold')),
     logFormat: has('log-format') ? get('log-format') : isTerminal ? 'pretty' : 'json',
     shutdownTimeoutMs: get('shutdown-timeout'),
     dataDir: resolve(has('data-dir') ? get<string>('data-dir') : `.shoal/data/${name}`),

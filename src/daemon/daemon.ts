@@ -231,6 +231,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       throw listenError(error, 'RESP', config.host, config.respPort, '--resp-port');
     }
   }
+  // --slow-log-threshold is also where the RESP SLOWLOG starts (CONFIG SET slowlog-log-slower-than changes it).
+  if (resp !== null) resp.state.setSlowlogThreshold(config.slowLogThresholdMs === null ? -1 : Math.round(config.slowLogThresholdMs * 1000));
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
 
   let admin: AdminServer | null = null;

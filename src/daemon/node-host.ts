@@ -97,7 +97,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       maxMemory: config.maxMemory,
       hotKeyAlertRate: config.hotKeyAlertRate,
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
-      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes },
+      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,

@@ -94,6 +94,13 @@ export const DAEMON_OPTIONS = {
   partitions: { kind: 'integer', description: 'partition count Q; must be the same on every node; at most 16384 (each partition holds whole Redis Cluster slots)', default: '1024', min: '1', max: '16384' },
   'gossip-profile': { kind: 'choice', description: 'membership timing profile', default: 'lan', choices: ['lan', 'wan', 'local'] },
   'log-level': { kind: 'choice', description: 'least severe log level written', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] },
+  'slow-log-threshold': {
+    kind: 'string',
+    description: "gets, sets and deletes slower than this are logged (event slow-request, without key or value) and RESP commands kept in SLOWLOG (its slowlog-log-slower-than); 0 logs every request, off none",
+    default: '10ms',
+    pattern: /^(off|\d+(\.\d+)?(ms|s|m|h)?)$/,
+    patternText: 'a duration (10ms, 0.5s; 0 logs every request) or off',
+  },
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },
   'data-dir': {
     kind: 'string',

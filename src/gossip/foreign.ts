@@ -9,7 +9,7 @@ import { MAX_FOREIGN_PEERS, PROBLEM_LOG_INTERVAL_MS } from './config.ts';
 import type { SwimContext } from './context.ts';
 import type { Dissemination } from './dissemination.ts';
 import type { Join } from './join.ts';
-import { LogLimiter } from './log-limiter.ts';
+import { LogLimiter } from '../runtime/log-limiter.ts';
 import type { ForeignPeer } from './membership.ts';
 import { encodeHeader, encodeMessage, type GossipMessage } from './wire.ts';
 

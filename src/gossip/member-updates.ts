@@ -7,17 +7,19 @@
  */
 import type { Awareness } from './awareness.ts';
 import type { SwimContext } from './context.ts';
-import { logTransition, type MembershipEvents } from './events.ts';
+import { MembershipLog, type MembershipEvents, type TransitionCause } from './events.ts';
 import { encodedUpdate, toUpdate, type Entry } from './member-table.ts';
 import type { Member } from './membership.ts';
 import { decideMerge, mustRefute } from './merge.ts';
 import { encodedMetaTooBig, sameIdentity, withStickyMeta } from './meta.ts';
 import type { Dissemination } from './dissemination.ts';
+import type { SuspicionCause } from './probe.ts';
 import { Suspicions } from './suspicion.ts';
 import { encodeUpdate, type MemberUpdate } from './wire.ts';
 
 export class MemberUpdates {
   private readonly suspicions: Suspicions;
+  private readonly storyLog: MembershipLog;
 
   constructor(
     private readonly ctx: SwimContext,
@@ -30,6 +32,7 @@ export class MemberUpdates {
     private readonly onPeerChanged: () => void,
   ) {
     const { env, config } = ctx;
+    this.storyLog = new MembershipLog(env.log, ctx.name, () => env.clock.monoMs(), config.maxMembers);
     this.suspicions = new Suspicions(env.timers, () => env.clock.monoMs(), config, (name, incarnation) => this.suspicionExpired(name, incarnation));
   }
 
@@ -62,23 +65,31 @@ export class MemberUpdates {
       stats.malformed++;
       return;
     }
-    this.put({ name: u.name, address: u.address, zone: u.zone, state: u.state, incarnation: u.incarnation, meta: u.meta }, accuser);
+    this.put({ name: u.name, address: u.address, zone: u.zone, state: u.state, incarnation: u.incarnation, meta: u.meta }, accuser, u.state === 'dead' ? { via } : {});
   }
 
   /** Our probe of `target` failed: we accuse it. */
-  suspect(target: Entry): void {
-    this.apply({ ...toUpdate(target), state: 'suspect', accuser: this.ctx.name }, this.ctx.name);
+  suspect(target: Entry, why?: SuspicionCause): void {
+    this.cause = why ? { ...why } : null;
+    try {
+      this.apply({ ...toUpdate(target), state: 'suspect', accuser: this.ctx.name }, this.ctx.name);
+    } finally {
+      this.cause = null;
+    }
   }
 
+  /** Why our own probe failed, while suspect() applies its accusation (for the log line). */
+  private cause: TransitionCause | null = null;
+
   /** Records a member's new state: counts, digest, suspicion timer, dissemination and events. */
-  put(member: Member, accuser: string | null): void {
+  put(member: Member, accuser: string | null, cause: TransitionCause = {}): void {
     const { env, name, table } = this.ctx;
     const frozen: Member = Object.freeze({ ...member, meta: Object.freeze({ ...member.meta }) });
     const { entry, previous } = table.set(frozen, accuser, env.clock.monoMs());
     if (member.state === 'suspect' && member.name !== name) this.startSuspicion(entry, previous?.member);
     else this.suspicions.cancel(member.name);
     this.dissemination.broadcast(member.name, encodedUpdate(entry));
-    if (member.name !== name) logTransition(env.log, name, previous?.member, frozen, accuser);
+    if (member.name !== name) this.storyLog.transition(previous?.member, frozen, accuser, { ...cause, ...(this.cause ?? {}) });
     this.events.emit(previous?.member, frozen);
     if (member.name !== name) this.onPeerChanged();
   }
@@ -95,7 +106,9 @@ export class MemberUpdates {
     // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
     if (u.state !== 'alive') this.awareness.apply(1);
     const meta = withStickyMeta(me.meta, u.meta, this.stickyMeta);
-    this.put({ ...me, meta, state: 'alive', incarnation: Math.max(me.incarnation, u.incarnation) + 1 }, null);
+    const incarnation = Math.max(me.incarnation, u.incarnation) + 1;
+    this.put({ ...me, meta, state: 'alive', incarnation }, null);
+    if (u.state !== 'alive') this.storyLog.refuted(u.state, u.accuser, incarnation, this.awareness.score);
   }
 
   private startSuspicion(entry: Entry, previous: Member | undefined): void {
@@ -109,6 +122,6 @@ export class MemberUpdates {
     const e = this.ctx.table.get(name);
     if (!e || e.member.state !== 'suspect' || e.member.incarnation !== incarnation) return;
     this.ctx.stats.deathsDeclared++;
-    this.put({ ...e.member, state: 'dead' }, null);
+    this.put({ ...e.member, state: 'dead' }, null, { reason: 'suspicion-timeout' });
   }
 }

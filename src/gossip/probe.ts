@@ -27,9 +27,24 @@ interface ProbeInFlight {
   address: NodeAddress;
   acked: boolean;
   indirectStarted: boolean;
+  /** Members asked to ping the target for us (ping-req). */
+  helpers: number;
   expectedNacks: number;
   nacks: number;
   timeoutTimer: TimerId;
+}
+
+/** Why this node suspects a peer it probed: what the suspect line of the log says (docs/OPERATIONS.md). */
+export interface SuspicionCause {
+  /** 'missed-probe': no ack and nobody to ask for an indirect probe; 'indirect-probe-failed': the ping-req helpers got no ack either. */
+  reason: 'missed-probe' | 'indirect-probe-failed';
+  indirectHelpers: number;
+  /** Lifeguard: nacks received from the helpers, of those expected (a helper that does not even nack hints that we are the slow one). */
+  nacks: number;
+  expectedNacks: number;
+  /** Lifeguard local health score after this probe (0 healthy; timeouts are stretched by score + 1). */
+  healthScore: number;
+  probeTimeoutMs: number;
 }
 
 export class ProbeLoop {
@@ -45,7 +60,7 @@ export class ProbeLoop {
     private readonly dissemination: Dissemination,
     private readonly awareness: Awareness,
     /** A probe of `target` failed: raise the suspicion (ourselves the accuser). */
-    private readonly onProbeFailed: (target: Entry) => void,
+    private readonly onProbeFailed: (target: Entry, why: SuspicionCause) => void,
   ) {
     // A random starting sequence number: acks meant for a previous life of this address do not match.
     this.seq = ctx.env.random.int(2 ** 30);
@@ -135,6 +150,7 @@ export class ProbeLoop {
       address: target.member.address,
       acked: false,
       indirectStarted: false,
+      helpers: 0,
       expectedNacks: 0,
       nacks: 0,
       timeoutTimer: 0,
@@ -167,6 +183,7 @@ export class ProbeLoop {
       stats.indirectProbes++;
       this.dissemination.send(h.member.address, { type: 'ping-req', seq: probe.seq, target: probe.target, targetAddress: probe.address, wantNack });
     }
+    probe.helpers = helpers.length;
     probe.expectedNacks = wantNack ? helpers.length : 0;
   }
 
@@ -183,7 +200,14 @@ export class ProbeLoop {
     this.awareness.apply(probe.expectedNacks > 0 ? probe.expectedNacks - Math.min(probe.nacks, probe.expectedNacks) : 1);
     const entry = this.ctx.table.get(probe.target);
     if (!entry || entry.member.address !== probe.address) return;
-    this.onProbeFailed(entry);
+    this.onProbeFailed(entry, {
+      reason: probe.indirectStarted && probe.helpers > 0 ? 'indirect-probe-failed' : 'missed-probe',
+      indirectHelpers: probe.helpers,
+      nacks: probe.nacks,
+      expectedNacks: probe.expectedNacks,
+      healthScore: this.awareness.score,
+      probeTimeoutMs: this.awareness.scale(this.ctx.config.probeTimeoutMs),
+    });
   }
 
   private pendingFor(seq: number, target: string): PendingAck | undefined {

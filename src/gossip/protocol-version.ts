@@ -14,7 +14,7 @@
  */
 import type { Env, NodeAddress } from '../runtime/env.ts';
 import { GossipConfigError } from './errors.ts';
-import type { LogLimiter } from './log-limiter.ts';
+import type { LogLimiter } from '../runtime/log-limiter.ts';
 import type { VersionRefusedPeer } from './membership.ts';
 import type { MemberUpdate } from './wire.ts';
 

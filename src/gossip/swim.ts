@@ -22,7 +22,7 @@ import { GossipConfigError, WireDecodeError } from './errors.ts';
 import { MembershipEvents } from './events.ts';
 import { ForeignClusters } from './foreign.ts';
 import { Join } from './join.ts';
-import { LogLimiter } from './log-limiter.ts';
+import { LogLimiter } from '../runtime/log-limiter.ts';
 import { encodedUpdate, MemberTable } from './member-table.ts';
 import { MemberUpdates } from './member-updates.ts';
 import type { ClusterRefusal, ForeignPeer, Member, Membership, MembershipEvent, VersionRefusal, VersionRefusedPeer } from './membership.ts';
@@ -98,7 +98,7 @@ export class SwimMembership implements Membership {
     this.updates = new MemberUpdates(ctx, this.dissemination, awareness, this.events, options.stickyMeta ?? [], () => this.join.peerChanged());
     // The probe loop draws its starting sequence number here, before our own entry draws its place
     // in the probe order: the order of random draws is part of a replayable run.
-    this.probe = new ProbeLoop(ctx, this.dissemination, awareness, (target) => this.updates.suspect(target));
+    this.probe = new ProbeLoop(ctx, this.dissemination, awareness, (target, why) => this.updates.suspect(target, why));
     this.pushPull = new PushPull(ctx, this.dissemination, seeds, (u, via) => this.updates.apply(u, via));
     this.join = new Join(ctx, seeds, this.pushPull);
     this.foreign = new ForeignClusters(ctx, this.dissemination, this.join);

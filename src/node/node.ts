@@ -17,7 +17,8 @@
  * own catches up from the other owners before its reads count (see sync.ts).
  */
 import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
-import { LogLimiter } from '../gossip/log-limiter.ts';
+import { LogLimiter } from '../runtime/log-limiter.ts';
+import { NodeStoryLog } from './story-log.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
@@ -203,6 +204,8 @@ export class ShoalNode {
   private readonly ring: RingLifecycle;
   private readonly startedMs: number;
   private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
+  /** Ring changes, hint backlog and eviction pressure for operators (story-log.ts). */
+  private readonly storyLog: NodeStoryLog;
   private readonly hints: HintStore;
   private readonly hotAlerts: HotKeyAlerts;
   private readonly host: ReplicaHost;
@@ -253,6 +256,7 @@ export class ShoalNode {
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
     this.startedMs = env.clock.monoMs();
+    this.storyLog = new NodeStoryLog(env.log, this.name, () => env.clock.monoMs());
 
     const ctx: ReplicationContext = {
       env,
@@ -690,6 +694,7 @@ export class ShoalNode {
 
   /** Each ring the lifecycle installs: sync starts catch-ups and handoffs, servers tell their clients. */
   private onPlacement(previous: Placement | null, next: Placement, withoutSelf: Placement | null): void {
+    this.storyLog.ringChanged(previous, next);
     for (const listener of [...this.topologyListeners]) listener(next.version);
     this.host.applyEpochs();
     this.sync.onPlacement(previous, next, withoutSelf);
@@ -715,6 +720,7 @@ export class ShoalNode {
       this.forgetDeparted();
       this.ring.check(); // gossip forgets members silently: no event announces every change
       this.logIfStillJoining();
+      this.storyLog.checkHints(this.hints.count, this.hints.bytes, this.config.maxHints, this.config.maxHintBytes);
       this.scheduleRingCheck();
     });
   }
@@ -731,6 +737,7 @@ export class ShoalNode {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
+      this.storyLog.checkEviction(this.store.stats());
       this.scheduleStoreTick();
     });
   }

@@ -46,6 +46,8 @@ export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
  * data message; the rest follows in later rounds (which is what makes a handoff resumable).
  */
 export const DEFAULT_SYNC_BATCH = 512;
+/** Requests slower than this (coordinator view) are logged: the daemon's --slow-log-threshold. */
+export const DEFAULT_SLOW_LOG_THRESHOLD_MS = 10;
 
 export interface ReplicationConfig {
   replicas: number;
@@ -70,6 +72,11 @@ export interface ReplicationConfig {
   syncBatch: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /**
+   * Gets, sets and deletes this node coordinates that take at least this long get a `slow-request`
+   * log line (rate-limited; docs/OPERATIONS.md); 0 logs every request, null none.
+   */
+  slowLogThresholdMs: number | null;
   /**
    * Partition actors' pacing (src/actors/scheduler.ts): jobs per turn before yielding, and a delay
    * before each turn. The delay is 0 in production; the simulator raises it to model slow
@@ -118,6 +125,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   syncBatch: DEFAULT_SYNC_BATCH,
   maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
   maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+  slowLogThresholdMs: DEFAULT_SLOW_LOG_THRESHOLD_MS,
   partitionJobsPerTurn: DEFAULT_TURN_PACING.jobsPerTurn,
   partitionTurnDelayMs: DEFAULT_TURN_PACING.turnDelayMs,
 };
@@ -143,6 +151,9 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   }
   if (!(config.partitionTurnDelayMs >= 0) || !Number.isFinite(config.partitionTurnDelayMs)) {
     throw new InvalidReplicationConfigError(`partitionTurnDelayMs must be a non-negative number of milliseconds, got ${config.partitionTurnDelayMs}`);
+  }
+  if (config.slowLogThresholdMs !== null && !(config.slowLogThresholdMs >= 0 && Number.isFinite(config.slowLogThresholdMs))) {
+    throw new InvalidReplicationConfigError(`slowLogThresholdMs must be a non-negative number of milliseconds or null, got ${config.slowLogThresholdMs}`);
   }
   if (config.tombstoneGraceMs <= config.hintWindowMs) {
     throw new InvalidReplicationConfigError(

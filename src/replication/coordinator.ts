@@ -41,6 +41,7 @@ import type { KvMessage } from './messages.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
 import { StandInWrites } from './stand-in-writes.ts';
+import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 
 /**
  * A ring a write must also be acknowledged in because readers may still route by it: its
@@ -149,6 +150,8 @@ export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs
  * change, and gossip brings it to the request's ring within a round or so (see retryRefused).
  */
 export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
+/** At most one slow-request line per operation per this interval (the lines held back are counted in the next). */
+export const SLOW_LOG_INTERVAL_MS = 100;
 /** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
 const READ_ESTIMATE_WEIGHT = 8;
 
@@ -220,6 +223,9 @@ export class Coordinator implements KvService {
    * answers carried (a read's size is unknown until its answers arrive).
    */
   private readBytesEstimate = 0;
+  private readonly slowLimiter = new LogLimiter(SLOW_LOG_INTERVAL_MS);
+  /** Requests that crossed the slow-log threshold, logged or not. */
+  slowRequests = 0;
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -282,6 +288,7 @@ export class Coordinator implements KvService {
       bytes,
       extended: false,
     };
+    read.done = this.timed('get', read, done);
     // A sloppy write acknowledged here may be missing from every owner asked: it takes part as if
     // a replica had returned it (read-your-writes), and read repair brings it to those that lack it.
     const remembered = this.standInWrites.get(read.key, this.ctx.env.clock.monoMs());
@@ -369,6 +376,7 @@ export class Coordinator implements KvService {
       bytes,
       extended: false,
     };
+    write.done = this.timed(value === null ? 'delete' : 'set', write, done);
     this.track(id, write);
 
     // A node still on the previous ring reads from that ring's owners: until every previous-only
@@ -744,6 +752,46 @@ export class Coordinator implements KvService {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /**
+   * `done`, logging the request when it took at least the slow-log threshold: operation,
+   * partition, consistency, duration, replicas asked and answered, outcome. Never the value, nor
+   * the key (only its length): log files travel further than the RESP SLOWLOG, which shows
+   * arguments as Redis's does to users allowed to run it (docs/OPERATIONS.md).
+   */
+  private timed<T>(op: 'get' | 'set' | 'delete', pending: Pending, done: Callback<T>): Callback<T> {
+    const threshold = this.ctx.config.slowLogThresholdMs;
+    if (threshold === null) return done;
+    const clock = this.ctx.env.clock;
+    const startedMs = clock.monoMs();
+    return (error, result) => {
+      const durationMs = clock.monoMs() - startedMs;
+      if (durationMs >= threshold) this.logSlow(op, pending, durationMs, error?.code ?? 'ok');
+      done(error, result);
+    };
+  }
+
+  private logSlow(op: string, pending: Pending, durationMs: number, outcome: string): void {
+    this.slowRequests++;
+    const suppressed = this.slowLimiter.pass(op, this.ctx.env.clock.monoMs());
+    if (suppressed === null) return;
+    const answered = pending.kind === 'read' ? pending.seen.size : pending.acked.size + pending.standInFor.length;
+    const fields = {
+      event: 'slow-request',
+      op,
+      partition: pending.partition,
+      consistency: pending.level,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      replicasNeeded: pending.needed,
+      replicasAsked: pending.sent.size,
+      replicasAnswered: answered,
+      replicasSilent: [...pending.sent.keys()].filter((name) => (pending.kind === 'read' ? !pending.seen.has(name) && !pending.busy.has(name) : !pending.acked.has(name))).slice(0, 8),
+      outcome,
+      keyBytes: pending.key.length,
+      ...suppressedField(suppressed),
+    };
+    this.ctx.env.log.info(fields, `slow ${op}: ${fields.durationMs} ms on partition ${pending.partition} (${pending.level}), ${answered} of ${pending.sent.size} replicas answered, ${outcome}`);
+  }
 
   private supersededByEviction(read: PendingRead): boolean {
     return read.evicted !== null && read.newest !== null && compareVersions(read.newest.version, read.evicted) < 0;

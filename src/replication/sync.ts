@@ -76,6 +76,8 @@ export class PartitionSync {
    */
   private readonly lastAnswered = new Map<string, Map<number, number>>();
   private answersReceived = 0;
+  /** The current hand-off of partitions this node no longer owns (see trackHandOff). */
+  private readonly handOff = { active: false, startedMs: 0, loggedMs: 0, partitions: 0, handedOffAtStart: 0, keysAtStart: 0 };
   private readonly catchUp = { active: false, startedMs: 0, endedMs: 0, partitions: 0, keysReceived: 0, bytesReceived: 0, keysEvictedAtSource: 0, loggedMs: 0 };
   /**
    * Records received before this node had a ring: a restarted node answers its peers' sync rounds
@@ -145,6 +147,7 @@ export class PartitionSync {
       for (const source of [...actor.pendingSources]) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.sourceDone(source);
     }
     this.trackCatchUp();
+    this.trackHandOff();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
     if (this.timer !== null && this.progressNeeded()) {
       this.ctx.env.timers.cancelTimer(this.timer);
@@ -254,6 +257,7 @@ export class PartitionSync {
     // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
     for (const [p, actor] of this.host.partitions) if (actor.syncPhase === 'handing-off' && this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
     this.trackCatchUp();
+    this.trackHandOff();
     const peers = this.peers();
     if (peers.length === 0) return;
     const peer = peers[this.nextPeer++ % peers.length]!;
@@ -307,7 +311,7 @@ export class PartitionSync {
       Object.assign(c, { active: true, startedMs: now, endedMs: now, partitions: left, keysReceived: early.keysReceived, bytesReceived: early.bytesReceived, keysEvictedAtSource: 0, loggedMs: now });
       Object.assign(early, { keysReceived: 0, bytesReceived: 0 });
       const waitingOn = this.waitingOn();
-      log.info({ partitions: left, waitingOn }, `catching up ${left} partitions from ${describeSources(waitingOn)}; their reads do not count until then`);
+      log.info({ event: 'catch-up-start', partitions: left, waitingOn }, `catching up ${left} partitions from ${describeSources(waitingOn)}; their reads do not count until then`);
       return;
     }
     c.partitions = Math.max(c.partitions, left);
@@ -317,11 +321,38 @@ export class PartitionSync {
     if (left === 0) {
       c.active = false;
       c.endedMs = now;
-      log.info(figures, `caught up ${c.partitions} partitions in ${formatSeconds(p.elapsedMs)}: ${received}`);
+      log.info({ event: 'catch-up-end', ...figures }, `caught up ${c.partitions} partitions in ${formatSeconds(p.elapsedMs)}: ${received}`);
     } else if (now - c.loggedMs >= CATCH_UP_LOG_INTERVAL_MS) {
       c.loggedMs = now;
       const waitingOn = this.waitingOn();
-      log.info({ ...figures, waitingOn }, `catching up: ${left} of ${c.partitions} partitions left after ${formatSeconds(p.elapsedMs)}, ${received}; waiting on ${describeSources(waitingOn)}`);
+      log.info({ event: 'catch-up-progress', ...figures, waitingOn }, `catching up: ${left} of ${c.partitions} partitions left after ${formatSeconds(p.elapsedMs)}, ${received}; waiting on ${describeSources(waitingOn)}`);
+    }
+  }
+
+  /**
+   * Starts, logs (at most every CATCH_UP_LOG_INTERVAL_MS) and ends the account of a hand-off: the
+   * partitions this node holds but no longer owns, kept until their new owners have them.
+   */
+  private trackHandOff(): void {
+    const h = this.handOff;
+    const p = this.progress();
+    const left = p.partitionsToHandOff;
+    if (!h.active && left === 0) return;
+    const now = this.ctx.env.clock.monoMs();
+    const log = this.ctx.env.log;
+    if (!h.active) {
+      Object.assign(h, { active: true, startedMs: now, loggedMs: now, partitions: left, handedOffAtStart: p.partitionsHandedOff, keysAtStart: p.keysHandedOff });
+      log.info({ event: 'handoff-start', partitions: left, keys: p.keysToHandOff }, `handing off ${left} partitions (${p.keysToHandOff} keys) this node no longer owns to their new owners`);
+      return;
+    }
+    h.partitions = Math.max(h.partitions, left + (p.partitionsHandedOff - h.handedOffAtStart));
+    const figures = { partitionsLeft: left, partitions: h.partitions, partitionsHandedOff: p.partitionsHandedOff - h.handedOffAtStart, keysHandedOff: p.keysHandedOff - h.keysAtStart, keysLeft: p.keysToHandOff, elapsedMs: now - h.startedMs };
+    if (left === 0) {
+      h.active = false;
+      log.info({ event: 'handoff-end', ...figures }, `handed off ${figures.partitionsHandedOff} partitions (${figures.keysHandedOff} keys) in ${formatSeconds(figures.elapsedMs)}`);
+    } else if (now - h.loggedMs >= CATCH_UP_LOG_INTERVAL_MS) {
+      h.loggedMs = now;
+      log.info({ event: 'handoff-progress', ...figures }, `handing off: ${left} of ${h.partitions} partitions left after ${formatSeconds(figures.elapsedMs)}, ${figures.keysHandedOff} keys handed off`);
     }
   }
 
@@ -502,6 +533,7 @@ export class PartitionSync {
       this.stats.partitionsHandedOff++;
       this.stats.keysHandedOff += actor.size;
       this.dropPartition(p);
+      this.trackHandOff();
     }
   }
 

@@ -123,6 +123,12 @@ export class RespServerState {
     this.latencyThreshold = this.configNumber('latency-monitor-threshold');
   }
 
+  /** The slow log's threshold in microseconds, -1 for off (what CONFIG SET slowlog-log-slower-than sets). */
+  setSlowlogThreshold(micros: number): void {
+    this.config.set('slowlog-log-slower-than', String(micros));
+    this.cacheThresholds();
+  }
+
   newClientId(): number {
     return this.nextClientId++;
   }

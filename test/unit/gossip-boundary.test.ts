@@ -11,7 +11,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const GOSSIP = resolve(ROOT, 'src/gossip');
 
 /** Modules of src/gossip anyone may import. */
-const PUBLIC = new Set(['membership.ts', 'config.ts', 'errors.ts', 'wire.ts', 'log-limiter.ts', 'seeds.ts', 'protocol-version.ts']);
+const PUBLIC = new Set(['membership.ts', 'config.ts', 'errors.ts', 'wire.ts', 'seeds.ts', 'protocol-version.ts']);
 /** Files that build a SWIM member, and so import swim.ts itself. */
 const COMPOSITION_ROOTS = new Set(['src/node/create-node.ts', 'src/sim/scenarios/swim-harness.ts']);
 
