@@ -48,6 +48,7 @@ test('prefixes end at the configured delimiter; keys without one count under the
   assert.deepEqual(off.snapshot(noRemovals).prefixes, []);
   assert.throws(() => new AccessRecorder({ bucketMs: 0 }), AnalyticsConfigError);
   assert.throws(() => new PrefixTable(0), AnalyticsConfigError);
+  assert.throws(() => new AccessRecorder({ readSample: 3 }), AnalyticsConfigError);
 });
 
 test('hit-ratio buckets follow wall time in bucketMs steps and keep only the last N', () => {
@@ -64,8 +65,8 @@ test('hit-ratio buckets follow wall time in bucketMs steps and keep only the las
 });
 
 test('merge sums histograms, buckets by start and prefix tables, with Space-Saving floors', () => {
-  const a = new AccessRecorder({ bucketMs: 1000, prefixCapacity: 2 });
-  const b = new AccessRecorder({ bucketMs: 1000, prefixCapacity: 2 });
+  const a = new AccessRecorder({ bucketMs: 1000, prefixCapacity: 2, readSample: 1 });
+  const b = new AccessRecorder({ bucketMs: 1000, prefixCapacity: 2, readSample: 1 });
   a.tick(5000, 0, 0);
   b.tick(5200, 0, 0);
   for (let i = 0; i < 10; i++) a.read('x:1', true);
@@ -97,7 +98,7 @@ test('merge sums histograms, buckets by start and prefix tables, with Space-Savi
 test('the store feeds analytics: writes, TTLs, deletes, hits, misses, eviction reasons', () => {
   let now = 1_000_000;
   const clock = { wallMs: () => now, monoMs: () => now };
-  const store = new Store({ maxEntries: 5, clock, policy: 'lru' });
+  const store = new Store({ maxEntries: 5, clock, policy: 'lru', analytics: { readSample: 1 } });
   store.set('user:1', new Uint8Array(10), { partition: 0 });
   store.set('sess:1', new Uint8Array(1), { partition: 1, meaning: { valueLength: 40, ttlMs: 120_000, tombstone: false } });
   store.set('sess:2', new Uint8Array(1), { partition: 1, meaning: { valueLength: 0, ttlMs: undefined, tombstone: true } });
@@ -146,4 +147,16 @@ test('analytics travel in a status reply and bad ones are refused', async () => 
   assert.deepEqual(reply.result.status.analytics, analytics);
   const bad = encodeServerFrame({ type: 'replies', replies: [{ id: 1, ok: true, result: { kind: 'status', status: { ...status, analytics: { ...analytics, ttls: ['x'] } } as never } }] });
   assert.throws(() => decodeServerFrame(bad), FrameDecodeError);
+});
+
+test('reads reach the prefix table sampled, weighted so the counts estimate every read', () => {
+  const r = new AccessRecorder();
+  // Two prefixes in strict alternation: a sampler in step with the workload would see only one.
+  for (let i = 0; i < 80_000; i++) r.read(i % 2 === 0 ? 'even:1' : 'odd:1', i % 4 < 2);
+  const table = new Map(r.snapshot(noRemovals).prefixes.map((p) => [p.prefix, p]));
+  for (const prefix of ['even:', 'odd:']) {
+    const p = table.get(prefix)!;
+    assert.ok(Math.abs(p.hits + p.misses - 40_000) < 4_000, `${prefix} ${p.hits + p.misses}`);
+    assert.ok(Math.abs(p.hits - 20_000) < 3_000, `${prefix} hits ${p.hits}`);
+  }
 });
