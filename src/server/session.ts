@@ -349,7 +349,7 @@ export class ClientSession {
     // Status is answered even while shutting down: an operator wants to watch a node leave.
     if (request.op === 'status') return this.serveStatus(id);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
-    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now())) {
+    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
       return this.replyError(id, 'overloaded', rateLimitMessage(this.rateLimiter));
     }
