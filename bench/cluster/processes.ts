@@ -68,6 +68,8 @@ export async function startShoal(nodes: number, replicas: number, security: Secu
         '--port', String(ports[3 * i]),
         '--peer-port', String(ports[3 * i + 1]),
         '--resp-port', String(ports[3 * i + 2]),
+        // No admin port: its default (--port + 3) may be another process's port.
+        '--admin-port', '0',
         '--data-dir', join(dataDir, names[i]!),
         ...(certs === null ? [] : ['--tls-cert', certs.nodes[names[i]!]!.cert, '--tls-key', certs.nodes[names[i]!]!.key, '--tls-ca', certs.ca]),
         '--replicas', String(replicas),

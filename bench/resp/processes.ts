@@ -149,6 +149,8 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
         '--port', String(clientPort),
         '--peer-port', String(peerPort),
         '--resp-port', String(respPort),
+        // No admin port: its default (--port + 3) may be another process's port.
+        '--admin-port', '0',
         '--replicas', String(shape.replicas),
         '--read-quorum', String(shape.readQuorum),
         '--write-quorum', String(shape.writeQuorum),
