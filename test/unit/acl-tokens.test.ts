@@ -35,3 +35,11 @@ test('tokens: shape, hash, lookup by token alone, as a password, revoked, user o
   assert.equal(acl.setUser('app', ['on', `!${hash}`]), null);
   assert.equal(acl.authenticateToken(token).ok, false, 'removed');
 });
+
+test('shoal acl --redis takes HOST:PORT, redis:// and rediss:// (TLS), never credentials in the address', async () => {
+  const { parseRedisAddress } = await import('../../src/cli/acl.ts');
+  assert.deepEqual(parseRedisAddress('127.0.0.1:7402'), { host: '127.0.0.1', port: 7402, tls: false });
+  assert.deepEqual(parseRedisAddress('redis://cache.internal:6380'), { host: 'cache.internal', port: 6380, tls: false });
+  assert.deepEqual(parseRedisAddress('rediss://[::1]:7402/'), { host: '::1', port: 7402, tls: true });
+  for (const bad of ['rediss://user:pw@h:1', 'h', 'redis://h:99999', 'http://h:1', 'h:1/x']) assert.throws(() => parseRedisAddress(bad), /--redis takes/, bad);
+});
