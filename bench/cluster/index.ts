@@ -2,27 +2,32 @@
  * `npm run bench` (bench/cluster): the SDK against one Shoal node, against 3 nodes with N=1 and
  * with N=3, and ioredis against a redis-server started here, on the same machine in one run.
  * Prints one table with ratios to redis and writes JSON to bench/results/. bench/README.md says how
- * to read it.
+ * to read it. The security rows (issue 14) are one node again with TLS on every port
+ * (shoal-1-tls), with the default user off and the SDK authenticated as a user with a password and
+ * a key pattern (shoal-1-acl), and with both (shoal-1-tls-acl), each with its ratio to shoal-1:
  *
  *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--only redis,shoal-1] [--json]
+ *   npm run bench -- --only shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { bytesCodec, connect } from '../../src/client/index.ts';
 import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
-import { startRedis, startShoal } from './processes.ts';
+import { startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
 import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
 
 const FLAGS: FlagSpecs = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
-  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
+  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
   json: { kind: 'boolean', description: 'print only the JSON result' },
   help: { kind: 'boolean', description: 'show this help' },
 };
 
-const TARGET_IDS = ['redis', 'shoal-1', 'shoal-3-n1', 'shoal-3-n3'];
+const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-3-n1', 'shoal-3-n3'];
+/** The rows with TLS or ACLs, each compared with shoal-1 (issue 14: at most 15% below it). */
+const SECURED: Record<string, Security> = { 'shoal-1-tls': { tls: true }, 'shoal-1-acl': { acl: true }, 'shoal-1-tls-acl': { tls: true, acl: true } };
 
 interface Column {
   name: string;
@@ -30,8 +35,8 @@ interface Column {
   result: { set: OpResult; get: OpResult } | { skipped: string };
 }
 
-async function shoalTarget(addresses: string[]): Promise<Target> {
-  const client = await connect({ seeds: addresses, codec: bytesCodec, commandTimeoutMs: 30_000, maxOfflineQueue: 1_000_000 });
+async function shoalTarget(cluster: ShoalCluster): Promise<Target> {
+  const client = await connect({ seeds: cluster.addresses, ...cluster.connectOptions, codec: bytesCodec, commandTimeoutMs: 30_000, maxOfflineQueue: 1_000_000 });
   await client.topology();
   return { set: (k, v) => client.set(k, v), get: (k) => client.get(k), close: () => client.close() };
 }
@@ -78,12 +83,15 @@ async function main(): Promise<void> {
     }
   }
 
-  for (const [id, name, nodes, replicas] of [['shoal-1', 'shoal-1', 1, 1], ['shoal-3-n1', 'shoal-3 N=1', 3, 1], ['shoal-3-n3', 'shoal-3 N=3', 3, 3]] as const) {
+  const shapes = [['shoal-1', 'shoal-1', 1, 1], ...Object.keys(SECURED).map((id) => [id, id, 1, 1] as const), ['shoal-3-n1', 'shoal-3 N=1', 3, 1], ['shoal-3-n3', 'shoal-3 N=3', 3, 3]] as const;
+  for (const [id, name, nodes, replicas] of shapes) {
     if (!wanted(id)) continue;
-    say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}...`);
-    const cluster = await startShoal(nodes, replicas);
+    const security = SECURED[id] ?? {};
+    const on = [security.tls ? 'TLS' : '', security.acl ? 'ACL user' : ''].filter(Boolean).join(' + ');
+    say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}${on ? `, ${on}` : ''}...`);
+    const cluster = await startShoal(nodes, replicas, security);
     try {
-      columns.push({ name, describe: `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}`, result: await measure(await shoalTarget(cluster.addresses), options) });
+      columns.push({ name, describe: `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}${on ? `, ${on}` : ''}`, result: await measure(await shoalTarget(cluster), options) });
     } finally {
       await cluster.stop();
     }
@@ -114,16 +122,19 @@ async function main(): Promise<void> {
 function formatTable(columns: Column[]): string {
   const redis = columns.find((c) => c.name === 'redis');
   const redisResult = redis && !('skipped' in redis.result) ? redis.result : null;
-  const rows: string[][] = [['target', 'op', 'max ops/s', 'x redis', 'half-load ops/s', 'p50 us', 'p99 us', 'p99.9 us', 'errors']];
+  const plain = columns.find((c) => c.name === 'shoal-1');
+  const plainResult = plain && !('skipped' in plain.result) ? plain.result : null;
+  const rows: string[][] = [['target', 'op', 'max ops/s', 'x redis', 'x shoal-1', 'half-load ops/s', 'p50 us', 'p99 us', 'p99.9 us', 'errors']];
   for (const c of columns) {
     if ('skipped' in c.result) {
-      rows.push([c.name, '-', `skipped: ${c.result.skipped}`, '', '', '', '', '', '']);
+      rows.push([c.name, '-', `skipped: ${c.result.skipped}`, '', '', '', '', '', '', '']);
       continue;
     }
     for (const op of ['set', 'get'] as const) {
       const r = c.result[op];
       const ratio = redisResult ? (r.max.opsPerSec / redisResult[op].max.opsPerSec).toFixed(2) : 'n/a';
-      rows.push([c.name, op, String(r.max.opsPerSec), ratio, String(r.half.opsPerSec), String(r.half.p50Us), String(r.half.p99Us), String(r.half.p999Us), String(r.max.errors + r.half.errors)]);
+      const secured = plainResult && Object.hasOwn(SECURED, c.name) ? (r.max.opsPerSec / plainResult[op].max.opsPerSec).toFixed(2) : '';
+      rows.push([c.name, op, String(r.max.opsPerSec), ratio, secured, String(r.half.opsPerSec), String(r.half.p50Us), String(r.half.p99Us), String(r.half.p999Us), String(r.max.errors + r.half.errors)]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

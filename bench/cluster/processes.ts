@@ -4,9 +4,15 @@
  * `stopAll`, and by an exit hook should the benchmark die first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { ClientTlsOptions } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { fetchStatus } from '../../src/cli/target.ts';
+import { fetchStatus, setTargetTls } from '../../src/cli/target.ts';
+import { writeDevCertificates } from '../../src/security/dev-certs.ts';
 
 const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -27,26 +33,45 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = ST
 export interface ShoalCluster {
   /** Client addresses (`host:port`). */
   addresses: string[];
+  /** What the SDK connects with: the CA with TLS, the user with ACLs. */
+  connectOptions: { tls?: ClientTlsOptions; username?: string; password?: string };
   stop(): Promise<void>;
 }
 
+/** The security rows (issue 14): TLS on every port, and/or ACLs (the default user off, a user with a password and key patterns). */
+export interface Security {
+  tls?: boolean;
+  acl?: boolean;
+}
+
+/** The user the ACL rows connect as; its key patterns cover the workload's keys (`bench:key:N`). */
+export const BENCH_USER = { username: 'bench', password: 'bench-password' };
+
 /** Starts `nodes` daemons with N = `replicas` (R = W = majority) and waits until all see each other. */
-export async function startShoal(nodes: number, replicas: number): Promise<ShoalCluster> {
-  const ports = await freePorts(2 * nodes);
+export async function startShoal(nodes: number, replicas: number, security: Security = {}): Promise<ShoalCluster> {
+  const ports = await freePorts(3 * nodes);
   const quorum = Math.floor(replicas / 2) + 1;
   const children: ChildProcess[] = [];
   const addresses: string[] = [];
+  // A fresh data directory per run: users set by one row must not reach the next.
+  const dataDir = mkdtempSync(join(tmpdir(), 'shoal-bench-data-'));
+  const names = Array.from({ length: nodes }, (_, i) => `bench${i + 1}`);
+  const certs = security.tls ? await writeDevCertificates(join(dataDir, 'tls'), names) : null;
+  const tls: ClientTlsOptions | undefined = certs === null ? undefined : { ca: readFileSync(certs.ca, 'utf8') };
+  setTargetTls(tls ?? null);
   for (let i = 0; i < nodes; i++) {
     const child = spawn(
       process.execPath,
       [
         SHOAL_BIN, 'start',
         '--name', `bench${i + 1}`,
-        '--port', String(ports[2 * i]),
-        '--peer-port', String(ports[2 * i + 1]),
-        // Ports come from freePorts: the defaults (port + 2, + 3) may be another node's.
-        '--resp-port', '0',
+        '--port', String(ports[3 * i]),
+        '--peer-port', String(ports[3 * i + 1]),
+        '--resp-port', String(ports[3 * i + 2]),
+        // No admin port: its default (--port + 3) may be another process's port.
         '--admin-port', '0',
+        '--data-dir', join(dataDir, names[i]!),
+        ...(certs === null ? [] : ['--tls-cert', certs.nodes[names[i]!]!.cert, '--tls-key', certs.nodes[names[i]!]!.key, '--tls-ca', certs.ca]),
         '--replicas', String(replicas),
         '--read-quorum', String(quorum),
         '--write-quorum', String(quorum),
@@ -60,19 +85,42 @@ export async function startShoal(nodes: number, replicas: number): Promise<Shoal
     );
     started.add(child);
     children.push(child);
-    addresses.push(`127.0.0.1:${ports[2 * i]}`);
+    addresses.push(`127.0.0.1:${ports[3 * i]}`);
   }
-  await until(`${nodes} Shoal nodes to see each other`, async () => {
-    for (const address of addresses) {
-      const status = await fetchStatus(address, 1000);
-      if (!status.joined || status.members.filter((m) => m.state === 'alive').length !== nodes) return false;
-    }
-    return true;
-  });
-  return {
-    addresses,
-    stop: () => stopChildren(children),
+  const stop = async (): Promise<void> => {
+    await stopChildren(children);
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    await until(`${nodes} Shoal nodes to see each other`, async () => {
+      for (const address of addresses) {
+        const status = await fetchStatus(address, 1000);
+        if (!status.joined || status.members.filter((m) => m.state === 'alive').length !== nodes) return false;
+      }
+      return true;
+    });
+    if (security.acl) await lockDown(ports[2]!, tls);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { addresses, connectOptions: { ...(tls === undefined ? {} : { tls }), ...(security.acl ? BENCH_USER : {}) }, stop };
+}
+
+/**
+ * Through the first node's Redis port: creates BENCH_USER (a password, the key pattern `~bench:key:*`,
+ * every category but dangerous) and turns the default user off, so every client must authenticate.
+ */
+async function lockDown(respPort: number, tls: ClientTlsOptions | undefined): Promise<void> {
+  const r = new Redis({ host: '127.0.0.1', port: respPort, ...(tls === undefined ? {} : { tls: { ca: tls.ca as string, servername: 'localhost' } }), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {}); // the rejection of the call says it
+  try {
+    await r.connect();
+    await r.call('ACL', 'SETUSER', BENCH_USER.username, 'on', `>${BENCH_USER.password}`, 'resetkeys', '~bench:key:*', '+@all', '-@dangerous');
+    await r.call('ACL', 'SETUSER', 'default', 'off');
+  } finally {
+    r.disconnect();
+  }
 }
 
 export interface RedisServer {

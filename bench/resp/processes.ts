@@ -6,7 +6,7 @@
  * process started here is killed by an exit hook should the benchmark die first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +48,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = ST
 /** The CA file of the TLS node being started or measured (bench:resp's TLS row), else null. */
 let askCa: string | null = null;
 
-async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const r = new Redis({ host: '127.0.0.1', port, ...(askCa === null ? {} : { tls: { ca: readFileSync(askCa), servername: 'localhost' } }), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
+function ask(port: number, ...command: string[]): Promise<unknown> {
+  return askAs(port, null, ...command);
+}
+
+async function askAs(port: number, auth: { user: string; password: string } | null, ...command: string[]): Promise<unknown> {
+  const r = new Redis({ host: '127.0.0.1', port, ...(auth === null ? {} : { username: auth.user, password: auth.password }), ...(askCa === null ? {} : { tls: { ca: readFileSync(askCa), servername: 'localhost' } }), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
   r.on('error', () => {}); // refused while the server starts; connect() rejects and says so
   try {
     await r.connect();
@@ -64,6 +68,9 @@ export interface Endpoint {
   port: number;
   /** With TLS: the CA file that signed the server's certificate. */
   ca?: string;
+  /** With ACLs: the user every client authenticates as, and its password. */
+  user?: string;
+  password?: string;
 }
 
 export interface RunningServers {
@@ -89,9 +96,19 @@ export async function startRedis(): Promise<RunningServers> {
   return { resp: [{ host: '127.0.0.1', port: port! }], pids: [child.pid!], stop: () => stopChildren([child], 'SIGKILL') };
 }
 
+/** The user the ACL rows authenticate as. Throwaway: the node lives as long as the row. */
+export const BENCH_USER = { user: 'bench', password: 'bench-password' };
+/** A password, key patterns (what redis-benchmark's SET/GET/INCR/MSET touch) and categories. */
+const BENCH_USER_RULES = ['on', `>${BENCH_USER.password}`, 'resetkeys', '~key:*', '~counter:*', '+@all', '-@dangerous'];
+
 export interface ShoalShape {
   /** TLS on every port, with throwaway certificates (the TLS row). */
   tls?: boolean;
+  /**
+   * ACLs on (the ACL row): once the node is ready, a user BENCH_USER with a password and the key
+   * patterns redis-benchmark's keys match, and the default user off, so every client must AUTH.
+   */
+  acl?: boolean;
   nodes: number;
   replicas: number;
   writeQuorum: number;
@@ -117,6 +134,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
   askCa = certs?.ca ?? null;
   setTargetTls(certs === null ? null : { ca: readFileSync(certs.ca, 'utf8') });
   const children: ChildProcess[] = [];
+  const dataDirs: string[] = [];
   const clientAddresses: string[] = [];
   const resp: Endpoint[] = [];
   for (let i = 0; i < shape.nodes; i++) {
@@ -131,13 +149,16 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
         '--port', String(clientPort),
         '--peer-port', String(peerPort),
         '--resp-port', String(respPort),
-        '--admin-port', '0', // port + 3 may be another node's port
+        // No admin port: its default (--port + 3) may be another process's port.
+        '--admin-port', '0',
         '--replicas', String(shape.replicas),
         '--read-quorum', String(shape.readQuorum),
         '--write-quorum', String(shape.writeQuorum),
         '--gossip-profile', 'local',
         '--shutdown-timeout', '10s',
         '--max-memory', '512mb',
+        // A fresh data directory per node and run: users set by one row must not reach the next.
+        '--data-dir', dataDirs[dataDirs.push(mkdtempSync(join(tmpdir(), 'shoal-bench-data-'))) - 1]!,
         '--log-level', 'warn',
         '--log-format', 'json',
         ...(i === 0 ? [] : ['--seeds', `127.0.0.1:${ports[1]}`]),
@@ -152,9 +173,11 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
   }
   try {
     await untilShoalReady(shape, children, clientAddresses, resp);
+    if (shape.acl) await lockDown(resp);
   } catch (error) {
     // A cluster that did not come up must not keep its processes (and CPU) for the rest of the run.
     await stopChildren(children, 'SIGKILL');
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   const stop = async (): Promise<void> => {
@@ -162,6 +185,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
     // still take its handoff; the rest are disposable.
     if (shape.cpuProfileDir) await stopChildren(children.slice(0, 1), 'SIGTERM');
     await stopChildren(children, 'SIGKILL');
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   };
   return { resp, pids: children.map((c) => c.pid!), stop };
 }
@@ -185,6 +209,29 @@ async function untilShoalReady(shape: ShoalShape, children: ChildProcess[], clie
       return true;
     });
   }
+}
+
+/**
+ * Creates BENCH_USER and turns the default user off, then checks that it holds: a connection
+ * without AUTH is refused, and the endpoints carry the user for redis-benchmark.
+ */
+async function lockDown(resp: Endpoint[]): Promise<void> {
+  if ((await ask(resp[0]!.port, 'ACL', 'SETUSER', BENCH_USER.user, ...BENCH_USER_RULES)) !== 'OK') throw new Error('ACL SETUSER failed');
+  // The node may close the connection that turned its own user off: what counts is the check below.
+  await ask(resp[0]!.port, 'ACL', 'SETUSER', 'default', 'off').catch((error: unknown) => {
+    if (!/closed/i.test(String(error))) throw error;
+  });
+  // ioredis opens with HELLO 3, which the node refuses (NOAUTH), and then closes the connection.
+  await ask(resp[0]!.port, 'GET', 'key:1').then(
+    () => {
+      throw new Error('the default user still works after ACL SETUSER default off');
+    },
+    (error: unknown) => {
+      if (!/NOAUTH|closed/i.test(String(error))) throw error;
+    },
+  );
+  for (const endpoint of resp) if ((await askAs(endpoint.port, BENCH_USER, 'SET', 'key:0', 'x')) !== 'OK') throw new Error(`${BENCH_USER.user} cannot SET`);
+  for (const endpoint of resp) Object.assign(endpoint, BENCH_USER);
 }
 
 /** How many slots a CLUSTER SLOTS reply ([[start, end, [host, port, id], ...], ...]) covers. */

@@ -45,6 +45,7 @@ export function runRedisBenchmark(target: Endpoint, settings: BenchmarkSettings)
     '--precision', '3',
     ...(settings.cluster ? ['--cluster'] : []),
     ...(target.ca === undefined ? [] : ['--tls', '--cacert', target.ca]),
+    ...(target.user === undefined ? [] : ['--user', target.user, '-a', target.password ?? '']),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@
  *
  * Access: while the cluster's default user needs no password (a fresh or loopback node), anyone
  * who reaches the port may read it, as with the other ports. Once the default user has a password
- * (or is off), every route except the health probes asks for HTTP Basic credentials of an ACL user
+ * (or is off), every route except the health probes asks for HTTP Basic credentials (or a bearer token) of an ACL user
  * allowed the `admin` category (or the INFO command): Prometheus's `basic_auth` and any browser
  * speak it. Failed attempts count against the address like AUTH (src/security/auth-guard.ts).
  */
@@ -129,14 +129,23 @@ const RATE_LIMITED = 'too many failed authentication attempts from this address,
 async function authenticate(options: AdminServerOptions, request: IncomingMessage): Promise<AclUser | string> {
   const header = request.headers.authorization ?? '';
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (match === null) return 'credentials needed: HTTP Basic with an ACL user allowed INFO (+@admin)';
+  // Or a bearer token (src/security/acl-tokens.ts), which names its user.
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null && bearer === null) return 'credentials needed: HTTP Basic with an ACL user allowed INFO (+@admin), or Authorization: Bearer TOKEN of such a user';
   const host = request.socket.remoteAddress ?? 'unknown';
   if (options.authGuard !== null && !options.authGuard.mayTry(host)) return RATE_LIMITED;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const name = colon < 0 ? decoded : decoded.slice(0, colon);
-  const password = colon < 0 ? '' : decoded.slice(colon + 1);
-  const result = await options.acl!.authenticate(name, password);
+  let name = '(token)';
+  let result;
+  if (match !== null) {
+    const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    name = colon < 0 ? decoded : decoded.slice(0, colon);
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
+    result = await options.acl!.authenticate(name, password);
+  } else {
+    result = options.acl!.authenticateToken(bearer![1]!);
+    if (result.ok) name = result.user.name;
+  }
   if (!result.ok) {
     options.authGuard?.failed(host);
     options.log.warn({ user: name, address: host, listener: 'admin' }, 'authentication failed');

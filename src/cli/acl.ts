@@ -1,23 +1,47 @@
 /**
- * `shoal acl setuser NAME RULES... | getuser NAME | deluser NAME... | list | users | whoami`: a
- * node's users, through its Redis port (`--redis HOST:PORT`, default the first `shoal dev` node's
- * 127.0.0.1:7402), authenticated as `--user` with the password from $SHOAL_PASSWORD (never a flag:
- * flags show in `ps`). Users reach every node of the cluster from the one that changed them.
+ * `shoal acl setuser NAME RULES... | getuser NAME | deluser NAME... | list | users | whoami |
+ * token add NAME | token remove NAME TOKEN-OR-ID`: a node's users, through its Redis port
+ * (`--redis HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` for TLS; default the first
+ * `shoal dev` node's 127.0.0.1:7402), authenticated as `--user` with the password from
+ * $SHOAL_PASSWORD, or by the bearer token in $SHOAL_TOKEN (never a flag: flags show in `ps`).
+ * Users reach every node of the cluster from the one that changed them. `token add` makes the
+ * token here and sends only its hash (src/security/acl-tokens.ts): the token is printed once.
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
+import { resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
 const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME...|list|users|whoami> [options]
+       shoal acl token add NAME           (prints a new bearer token of NAME, once)
+       shoal acl token remove NAME TOKEN  (or the token's id, as 'token add' printed it)
 
 Manages the cluster's users (Redis 7.0 ACL rules, docs/SECURITY.md) through a node's Redis port.
-The password of --user is read from $SHOAL_PASSWORD.`;
+The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHOAL_TOKEN.`;
 
 const FLAGS: FlagSpecs = {
-  redis: { kind: 'string', description: "a node's Redis port, HOST:PORT", default: `127.0.0.1:${DEV_BASE_PORT + 2}` },
+  redis: { kind: 'string', description: "a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS)", default: `127.0.0.1:${DEV_BASE_PORT + 2}` },
   user: { kind: 'string', description: 'the user to authenticate as (with $SHOAL_PASSWORD)', default: 'default' },
+  'tls-ca': { ...TARGET_FLAGS['tls-ca']!, description: 'talk TLS (rediss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
+  'tls-cert': TARGET_FLAGS['tls-cert']!,
+  'tls-key': TARGET_FLAGS['tls-key']!,
   help: { kind: 'boolean', description: 'show this help' },
 };
+
+/** `HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` -> host, port and whether TLS was asked for. */
+export function parseRedisAddress(address: string): { host: string; port: number; tls: boolean } {
+  const url = /^(rediss?):\/\/(.*?)\/?$/.exec(address);
+  const hostPort = url === null ? address : url[2]!;
+  const colon = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(hostPort.slice(colon + 1));
+  if (colon <= 0 || hostPort.includes('@') || hostPort.includes('/') || !/^\d{1,5}$/.test(hostPort.slice(colon + 1)) || port < 1 || port > 65535) {
+    throw new UsageError(`--redis takes HOST:PORT, redis://HOST:PORT or rediss://HOST:PORT, not "${address}" (credentials come from $SHOAL_PASSWORD or $SHOAL_TOKEN, never the address)`);
+  }
+  return { host, port, tls: url?.[1] === 'rediss' };
+}
 
 const SUBCOMMANDS: Record<string, (n: number) => boolean> = {
   setuser: (n) => n >= 1,
@@ -26,6 +50,7 @@ const SUBCOMMANDS: Record<string, (n: number) => boolean> = {
   list: (n) => n === 0,
   users: (n) => n === 0,
   whoami: (n) => n === 0,
+  token: (n) => n === 2 || n === 3,
 };
 
 type Reply = string | number | null | Reply[] | { error: string };
@@ -51,18 +76,33 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub.toLowerCase())) throw new UsageError(`expected one of ${Object.keys(SUBCOMMANDS).join(', ')}`);
   if (!SUBCOMMANDS[sub.toLowerCase()]!(args.length)) throw new UsageError(`wrong number of arguments for acl ${sub}`);
-  const address = String(flags.redis);
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port)) throw new UsageError(`--redis takes HOST:PORT, not "${address}"`);
+  const address = String(flags.redis ?? FLAGS.redis!.default);
+  const { host, port, tls: rediss } = parseRedisAddress(address);
+  const tls = resolveTargetTls(flags, process.env, rediss);
+  let command = ['ACL', sub.toUpperCase(), ...args];
+  let made: { token: string; hash: string } | null = null;
+  if (sub.toLowerCase() === 'token') {
+    const [action, name, given] = args;
+    if (action === 'add' && given === undefined) {
+      made = newToken();
+      command = ['ACL', 'SETUSER', name!, `#${made.hash}`];
+    } else if (action === 'remove' && given !== undefined) {
+      const id = isToken(given) ? tokenHash(given) : given;
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError('acl token remove takes the token (shoal_...) or its id (64 hex digits, as token add printed it)');
+      command = ['ACL', 'SETUSER', name!, `!${id}`];
+    } else {
+      throw new UsageError('expected acl token add NAME or acl token remove NAME TOKEN-OR-ID');
+    }
+  }
   const commands: string[][] = [];
   const password = process.env.SHOAL_PASSWORD;
-  if (password !== undefined) commands.push(['AUTH', String(flags.user), password]);
-  commands.push(['ACL', sub.toUpperCase(), ...args]);
+  const token = process.env.SHOAL_TOKEN;
+  if (password !== undefined) commands.push(['AUTH', String(flags.user ?? 'default'), password]);
+  else if (token !== undefined) commands.push(['AUTH', token]);
+  commands.push(command);
   let replies: Reply[];
   try {
-    replies = await exchange(host, port, commands);
+    replies = await exchange(host, port, commands, tls);
   } catch (error) {
     process.stderr.write(`shoal acl: cannot reach the Redis port at ${address} (${(error as Error).message}); give --redis HOST:PORT\n`);
     return 1;
@@ -72,6 +112,12 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`shoal acl: ${reply.error}\n`);
       return 1;
     }
+  }
+  if (made !== null) {
+    // The token on stdout alone (for scripts); how to use and remove it on stderr.
+    process.stdout.write(`${made.token}\n`);
+    process.stderr.write(`a bearer token of ${args[1]}, shown this once (the cluster keeps its hash only); id ${made.hash}\n` + `use it as { token } in the SDK, AUTH ${args[1]} TOKEN (or AUTH TOKEN) on the Redis port, Authorization: Bearer TOKEN on the admin port\n` + `remove it with: shoal acl token remove ${args[1]} ${made.hash}\n`);
+    return 0;
   }
   process.stdout.write(format(replies[replies.length - 1]!));
   return 0;
@@ -84,16 +130,16 @@ function format(reply: Reply, indent = ''): string {
 }
 
 /** Sends RESP commands on one connection and reads one reply per command (bounded by a timeout). */
-function exchange(host: string, port: number, commands: string[][]): Promise<Reply[]> {
+function exchange(host: string, port: number, commands: string[][], tls: object | null): Promise<Reply[]> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
+    const socket: Socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ...tls });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error('no answer within 5 s'));
     }, 5000);
     let buffer = Buffer.alloc(0);
     const replies: Reply[] = [];
-    socket.on('connect', () => {
+    socket.on(tls === null ? 'connect' : 'secureConnect', () => {
       for (const c of commands) socket.write(`*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
     });
     socket.on('data', (chunk) => {

@@ -97,10 +97,13 @@ export interface ClientOptions<V = unknown> {
   routing?: boolean;
   /**
    * Credentials sent in hello: `{ username, password }` of a user of the cluster (its ACL decides
-   * what this client may do; docs/SECURITY.md). `username` and `password` below are shorthands.
+   * what this client may do; docs/SECURITY.md), or `{ token }`, a bearer token of a user
+   * (`shoal acl token add USER`). `username`, `password` and `token` below are shorthands.
    * Default none: the `default` user, as long as it needs no password.
    */
   credentials?: Credentials;
+  /** A bearer token (`shoal_...`, from `shoal acl token add USER`); it names its user. Sent in hello only. */
+  token?: string;
   /** The ACL user to authenticate as (with `password`); default `default`. */
   username?: string;
   /** The user's password; sent in hello only. */
@@ -176,6 +179,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     credentials: true,
     username: true,
     password: true,
+    token: true,
     clientName: true,
     random: true,
     webSocket: true,
@@ -212,8 +216,13 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     maxRetries: nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
     routing: options.routing ?? true,
     credentials:
-      options.username !== undefined || options.password !== undefined
-        ? { ...options.credentials, ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: options.password }) }
+      options.username !== undefined || options.password !== undefined || options.token !== undefined
+        ? {
+            ...options.credentials,
+            ...(options.username === undefined ? {} : { username: options.username }),
+            ...(options.password === undefined ? {} : { password: options.password }),
+            ...(options.token === undefined ? {} : { token: options.token }),
+          }
         : (options.credentials ?? null),
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,

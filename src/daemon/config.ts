@@ -89,6 +89,8 @@ export interface ClientLimits {
   idleTimeoutMs: number;
   /** Per connection; 0: none. */
   maxRequestRate: number;
+  /** Per ACL user over all its connections to this node; 0: none. */
+  maxUserRequestRate: number;
 }
 
 /** A configuration problem: the daemon prints it and exits with status 2. */
@@ -290,6 +292,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     maxClientsPerAddress: get('max-clients-per-address'),
     idleTimeoutMs: get('idle-timeout'),
     maxRequestRate: get('max-request-rate'),
+    maxUserRequestRate: get('max-user-request-rate'),
   };
   // A set of the largest key and value, with the frame's own bytes, must fit in one frame.
   if (limits.maxValueBytes + limits.maxKeyBytes + 1024 > limits.maxFrameBytes) {

@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
 import { startRespServer, type RespServer } from '../resp/server.ts';
-import { perConnectionRateLimit } from '../security/limits.ts';
+import { rateLimits } from '../security/limits.ts';
 import { createClusterView } from '../resp/cluster-view.ts';
 import { PROFILES } from '../gossip/config.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
@@ -180,7 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       maxConnections: config.limits.maxClients,
       maxConnectionsPerAddress: config.limits.maxClientsPerAddress,
       idleTimeoutMs: config.limits.idleTimeoutMs,
-      rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
+      rateLimit: rateLimits(config.limits.maxRequestRate, config.limits.maxUserRequestRate),
       acl,
       authGuard,
       tls: tlsFor('client'),
@@ -215,7 +215,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         limits: { maxArgumentBytes: config.limits.maxValueBytes, maxCommandsInFlight: config.limits.maxPipeline, maxPendingReplyBytes: config.limits.respMaxUnreadReplyBytes },
         connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
         idleTimeoutMs: config.limits.idleTimeoutMs,
-        rateLimit: perConnectionRateLimit(config.limits.maxRequestRate),
+        rateLimit: rateLimits(config.limits.maxRequestRate, config.limits.maxUserRequestRate),
         acl,
         authGuard,
         tls: tlsFor('resp'),

@@ -214,7 +214,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
           this.refuse(parsed as ParseFailure);
           continue;
         }
-        if (this.rateLimiter !== null && !this.rateLimiter.allow(this.server.nowMs())) {
+        if (this.rateLimiter !== null && !this.rateLimiter.allow(this.server.nowMs(), 1, this.user ?? undefined)) {
           // Over the rate: this command fails, the connection and its other commands go on.
           this.state.rateLimitedCommands++;
           this.refuse({ error: `ERR ${rateLimitMessage(this.rateLimiter)}`, fatal: false });

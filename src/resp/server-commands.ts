@@ -7,6 +7,7 @@
 import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
 import { AUTH_RATE_LIMITED, hostOf } from '../security/auth-guard.ts';
+import { isToken } from '../security/acl-tokens.ts';
 import type { RespServerState } from './server-state.ts';
 
 /**
@@ -100,7 +101,7 @@ const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or s
  * remote address. Without users (a listener built without them) it answers as a Redis without a
  * password: `default` is nopass, any other user does not exist.
  */
-function authenticate(ctx: CommandContext, user: string, password: Uint8Array, then: (error: string | null) => void): void {
+function authenticate(ctx: CommandContext, user: string | null, password: Uint8Array, then: (error: string | null) => void): void {
   const acl = ctx.server.acl;
   if (acl === undefined) return then(user === 'default' ? null : WRONGPASS);
   const guard = ctx.server.authGuard;
@@ -109,9 +110,11 @@ function authenticate(ctx: CommandContext, user: string, password: Uint8Array, t
     ctx.server.state?.log?.warn({ client: ctx.connection.id, address: ctx.connection.address, user }, 'AUTH refused: too many failures from this address');
     return then(AUTH_RATE_LIMITED);
   }
-  void acl.authenticate(user, password).then((result) => {
+  // user null: a bearer token alone (`AUTH shoal_...`), which names its user.
+  const check = user === null ? Promise.resolve(acl.authenticateToken(text(password))) : acl.authenticate(user, password);
+  void check.then((result) => {
     if (result.ok) {
-      ctx.connection.user = user;
+      ctx.connection.user = result.user.name;
       return then(null);
     }
     guard?.failed(host);
@@ -127,7 +130,8 @@ const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth'
     reply.error('ERR syntax error');
     return done();
   }
-  if (args.length === 2) {
+  const bearer = args.length === 2 && ctx.server.acl !== undefined && isToken(text(args[1]!));
+  if (args.length === 2 && !bearer) {
     const acl = ctx.server.acl;
     const d = acl?.get('default');
     if (d === undefined || (d.nopass && d.enabled)) {
@@ -135,7 +139,7 @@ const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth'
       return done();
     }
   }
-  const user = args.length === 2 ? 'default' : text(args[1]!);
+  const user = bearer ? null : args.length === 2 ? 'default' : text(args[1]!);
   authenticate(ctx, user, args[args.length - 1]!, (error) => {
     if (error === null) reply.ok();
     else reply.error(error);

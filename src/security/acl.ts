@@ -6,7 +6,9 @@
  * that every node of a cluster converges on the same users.
  */
 import { globMatch, matchesEverything } from '../protocol/glob.ts';
+import { timingSafeEqual } from 'node:crypto';
 import { hashPassword, isPasswordHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
+import { isToken, tokenHash } from './acl-tokens.ts';
 
 /** Redis 7.0's ACL categories (ACL CAT), in its order. */
 export const ACL_CATEGORIES: readonly string[] = [
@@ -372,6 +374,22 @@ export class AclStore {
     if (user === undefined || !user.enabled) return { ok: false, error: WRONGPASS };
     if (user.nopass) return { ok: true, user };
     for (const hash of user.passwords) if (await verifyPassword(password, hash)) return { ok: true, user };
+    return { ok: false, error: WRONGPASS };
+  }
+
+  /**
+   * A bearer token (src/security/acl-tokens.ts) without a user name: the enabled user holding its
+   * hash among their passwords. With `name`, that user only.
+   */
+  authenticateToken(token: string, name?: string): AuthResult {
+    if (!isToken(token)) return { ok: false, error: WRONGPASS };
+    const digest = Buffer.from(tokenHash(token), 'hex');
+    for (const user of name === undefined ? this.users() : [this.get(name)]) {
+      if (user === undefined || !user.enabled) continue;
+      for (const hash of user.passwords) {
+        if (/^[0-9a-f]{64}$/.test(hash) && timingSafeEqual(Buffer.from(hash, 'hex'), digest)) return { ok: true, user };
+      }
+    }
     return { ok: false, error: WRONGPASS };
   }
 

@@ -3,10 +3,11 @@
  * RESP port): how many connections a node and one remote address may hold, and a token bucket
  * for requests per second. Pure logic: the caller passes the time.
  *
- * The rate limit is per connection today (`perConnectionRateLimit`). It is a seam: a listener asks
- * a `RateLimitPolicy` for the limiter of each connection, and asks again (`limiterFor` with the
- * user) once the connection authenticates, so a per-user policy (users and ACLs, issue 14) can
- * hand every connection of one user the same bucket without the listeners changing.
+ * Request rates are limited per connection (`--max-request-rate`) and per user
+ * (`--max-user-request-rate`: every connection of one ACL user on this node shares one bucket).
+ * A listener asks a `RateLimitPolicy` for the limiter of each connection and tells it, at each
+ * request, which user the connection runs as (none before it authenticates), so a connection
+ * that authenticates as another user moves to that user's bucket (`rateLimits`).
  */
 
 /** A token bucket: `ratePerSecond` tokens a second, holding at most `burst`. */
@@ -45,9 +46,12 @@ export interface ConnectionIdentity {
 
 /** Decides whether one connection may make `n` more requests now. */
 export interface RequestLimiter {
-  allow(nowMs: number, n?: number): boolean;
+  /** `user`: the ACL user the connection runs as now (undefined before it authenticates). */
+  allow(nowMs: number, n?: number, user?: string): boolean;
   /** For the refusal's text: `1000 requests per second per connection`. */
   readonly describe: string;
+  /** The option that set the limit the last refusal hit; default `--max-request-rate`. */
+  readonly option?: string;
 }
 
 /** Hands each connection its limiter (null: unlimited). */
@@ -73,9 +77,49 @@ export function perConnectionRateLimit(requestsPerSecond: number): RateLimitPoli
   };
 }
 
+/**
+ * Both limits: `perConnection` requests per second on each connection, and `perUser` per second
+ * for all the connections of one user on this node together (each in bursts of one second's
+ * worth); 0 turns either off. A request must pass both; the refusal names the one it hit.
+ */
+export function rateLimits(perConnection: number, perUser: number): RateLimitPolicy {
+  if (perUser <= 0) return perConnectionRateLimit(perConnection);
+  const connection = perConnectionRateLimit(perConnection);
+  // One bucket per user name that made a request here: bounded by the cluster's users.
+  const users = new Map<string, TokenBucket>();
+  const userDescribe = `${perUser} requests per second per user`;
+  return {
+    limiterFor: (who, nowMs) => {
+      const own = connection.limiterFor(who, nowMs);
+      const limiter = {
+        describe: own?.describe ?? userDescribe,
+        option: '--max-request-rate',
+        allow(now: number, n = 1, user: string | undefined = who.user): boolean {
+          if (user !== undefined) {
+            let bucket = users.get(user);
+            if (bucket === undefined) users.set(user, (bucket = new TokenBucket(perUser, Math.max(1, perUser), now)));
+            if (!bucket.take(now, n)) {
+              limiter.describe = userDescribe;
+              limiter.option = '--max-user-request-rate';
+              return false;
+            }
+          }
+          if (own !== null && !own.allow(now, n)) {
+            limiter.describe = own.describe;
+            limiter.option = '--max-request-rate';
+            return false;
+          }
+          return true;
+        },
+      };
+      return limiter;
+    },
+  };
+}
+
 /** The error text a refused request gets (RESP adds `ERR `). */
 export function rateLimitMessage(limiter: RequestLimiter): string {
-  return `rate limit exceeded: at most ${limiter.describe} (--max-request-rate)`;
+  return `rate limit exceeded: at most ${limiter.describe} (${limiter.option ?? '--max-request-rate'})`;
 }
 
 export interface ConnectionLimitsConfig {

@@ -293,14 +293,15 @@ export class ClientSession {
     const acl = this.config.acl;
     if (acl !== null) {
       const credentials = hello.credentials;
-      if (credentials === null || (credentials.username === undefined && credentials.password === undefined)) {
+      if (credentials === null || (credentials.username === undefined && credentials.password === undefined && credentials.token === undefined)) {
         if (acl.requiresAuth) {
-          this.fail('unauthenticated', 'this node requires credentials: give { username, password } in the client options');
+          this.fail('unauthenticated', 'this node requires credentials: give { username, password } or { token } in the client options');
           return;
         }
         this.user = 'default';
       } else {
-        const username = credentials.username ?? 'default';
+        const token = credentials.token;
+        const username = credentials.username ?? (token === undefined ? 'default' : '(token)');
         const host = hostOf(this.remote);
         const guard = this.config.authGuard;
         if (guard !== null && !guard.mayTry(host)) {
@@ -309,7 +310,9 @@ export class ClientSession {
           return;
         }
         this.authenticating = true;
-        void acl.authenticate(username, credentials.password ?? '').then((result) => {
+        // A bearer token names its user by its hash (src/security/acl-tokens.ts); with a username too, that user's only.
+        const check = token === undefined ? acl.authenticate(username, credentials.password ?? '') : Promise.resolve(acl.authenticateToken(token, credentials.username));
+        void check.then((result) => {
           this.authenticating = false;
           if (this.state !== 'awaiting-hello') return;
           if (!result.ok) {
@@ -318,7 +321,7 @@ export class ClientSession {
             this.fail('unauthenticated', 'invalid username-password pair or user is disabled');
             return;
           }
-          this.user = username;
+          this.user = result.user.name;
           this.welcome(hello, version);
         });
         return;
@@ -365,7 +368,7 @@ export class ClientSession {
     if (request.op === 'status') return this.serveStatus(id);
     if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
-    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now())) {
+    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
       return this.replyError(id, 'overloaded', rateLimitMessage(this.rateLimiter));
     }

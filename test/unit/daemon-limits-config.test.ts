@@ -19,6 +19,7 @@ test('client limits: the defaults are the wire defaults, Redis-like for connecti
     maxClientsPerAddress: 0,
     idleTimeoutMs: 0,
     maxRequestRate: 0,
+    maxUserRequestRate: 0,
   });
 });
 
