@@ -4,7 +4,9 @@
  * Prints one table with ratios to redis and writes JSON to bench/results/. bench/README.md says how
  * to read it. The security rows (issue 14) are one node again with TLS on every port
  * (shoal-1-tls), with the default user off and the SDK authenticated as a user with a password and
- * a key pattern (shoal-1-acl), and with both (shoal-1-tls-acl), each with its ratio to shoal-1:
+ * a key pattern (shoal-1-acl), and with both (shoal-1-tls-acl); the metrics row (issue 15) is one
+ * node with its admin port on and /metrics scraped every second (shoal-1-metrics). Each of those
+ * rows shows its ratio to shoal-1:
  *
  *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--only redis,shoal-1] [--json]
  *   npm run bench -- --only shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl
@@ -14,20 +16,23 @@ import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { bytesCodec, connect } from '../../src/client/index.ts';
 import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
-import { startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
+import { SCRAPE_INTERVAL_MS, startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
 import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
 
 const FLAGS: FlagSpecs = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
-  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
+  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
   json: { kind: 'boolean', description: 'print only the JSON result' },
   help: { kind: 'boolean', description: 'show this help' },
 };
 
-const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-3-n1', 'shoal-3-n3'];
-/** The rows with TLS or ACLs, each compared with shoal-1 (issue 14: at most 15% below it). */
-const SECURED: Record<string, Security> = { 'shoal-1-tls': { tls: true }, 'shoal-1-acl': { acl: true }, 'shoal-1-tls-acl': { tls: true, acl: true } };
+const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-1-metrics', 'shoal-3-n1', 'shoal-3-n3'];
+/**
+ * The rows compared with shoal-1: TLS and ACLs (issue 14: at most 15% below it), and metrics on
+ * with a scrape every second (issue 15: under 5% below it).
+ */
+const SECURED: Record<string, Security> = { 'shoal-1-tls': { tls: true }, 'shoal-1-acl': { acl: true }, 'shoal-1-tls-acl': { tls: true, acl: true }, 'shoal-1-metrics': { metrics: true } };
 
 interface Column {
   name: string;
@@ -87,7 +92,7 @@ async function main(): Promise<void> {
   for (const [id, name, nodes, replicas] of shapes) {
     if (!wanted(id)) continue;
     const security = SECURED[id] ?? {};
-    const on = [security.tls ? 'TLS' : '', security.acl ? 'ACL user' : ''].filter(Boolean).join(' + ');
+    const on = [security.tls ? 'TLS' : '', security.acl ? 'ACL user' : '', security.metrics ? `metrics scraped every ${SCRAPE_INTERVAL_MS / 1000} s` : ''].filter(Boolean).join(' + ');
     say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}${on ? `, ${on}` : ''}...`);
     const cluster = await startShoal(nodes, replicas, security);
     try {

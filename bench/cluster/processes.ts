@@ -38,18 +38,26 @@ export interface ShoalCluster {
   stop(): Promise<void>;
 }
 
-/** The security rows (issue 14): TLS on every port, and/or ACLs (the default user off, a user with a password and key patterns). */
+/**
+ * What a row turns on beyond a plain node: TLS on every port and/or ACLs (the default user off, a
+ * user with a password and key patterns; issue 14), or the admin port with its metrics, scraped
+ * every second while the row runs (issue 15; Prometheus usually scrapes every 15 s).
+ */
 export interface Security {
   tls?: boolean;
   acl?: boolean;
+  metrics?: boolean;
 }
+
+/** How often the metrics row scrapes each node's /metrics. */
+export const SCRAPE_INTERVAL_MS = 1000;
 
 /** The user the ACL rows connect as; its key patterns cover the workload's keys (`bench:key:N`). */
 export const BENCH_USER = { username: 'bench', password: 'bench-password' };
 
 /** Starts `nodes` daemons with N = `replicas` (R = W = majority) and waits until all see each other. */
 export async function startShoal(nodes: number, replicas: number, security: Security = {}): Promise<ShoalCluster> {
-  const ports = await freePorts(3 * nodes);
+  const ports = await freePorts(4 * nodes);
   const quorum = Math.floor(replicas / 2) + 1;
   const children: ChildProcess[] = [];
   const addresses: string[] = [];
@@ -65,11 +73,12 @@ export async function startShoal(nodes: number, replicas: number, security: Secu
       [
         SHOAL_BIN, 'start',
         '--name', `bench${i + 1}`,
-        '--port', String(ports[3 * i]),
-        '--peer-port', String(ports[3 * i + 1]),
-        '--resp-port', String(ports[3 * i + 2]),
-        // No admin port: its default (--port + 3) may be another process's port.
-        '--admin-port', '0',
+        '--port', String(ports[4 * i]),
+        '--peer-port', String(ports[4 * i + 1]),
+        '--resp-port', String(ports[4 * i + 2]),
+        // The admin port (and with it the metrics) only for the metrics row; never its default
+        // (--port + 3), which may be another process's port.
+        '--admin-port', security.metrics ? String(ports[4 * i + 3]) : '0',
         '--data-dir', join(dataDir, names[i]!),
         ...(certs === null ? [] : ['--tls-cert', certs.nodes[names[i]!]!.cert, '--tls-key', certs.nodes[names[i]!]!.key, '--tls-ca', certs.ca]),
         '--replicas', String(replicas),
@@ -85,9 +94,11 @@ export async function startShoal(nodes: number, replicas: number, security: Secu
     );
     started.add(child);
     children.push(child);
-    addresses.push(`127.0.0.1:${ports[3 * i]}`);
+    addresses.push(`127.0.0.1:${ports[4 * i]}`);
   }
+  let scraper: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
+    clearInterval(scraper);
     await stopChildren(children);
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -100,6 +111,12 @@ export async function startShoal(nodes: number, replicas: number, security: Secu
       return true;
     });
     if (security.acl) await lockDown(ports[2]!, tls);
+    if (security.metrics) {
+      const urls = Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${ports[4 * i + 3]}/metrics`);
+      scraper = setInterval(() => {
+        for (const url of urls) void fetch(url).then((r) => r.text(), () => '');
+      }, SCRAPE_INTERVAL_MS);
+    }
   } catch (error) {
     await stop();
     throw error;
