@@ -8,35 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
-import { runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+import { devPorts, freeDevBase, isFree, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A base port whose dev ports (base + 10i and base + 10i + 1, for 3 nodes) are all free. */
-async function freeDevBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 3000);
-    const ports = [0, 1, 10, 11, 20, 21].map((d) => base + d);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free range of dev ports found');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
 function childPids(pid: number): number[] {
   try {
     return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
@@ -133,8 +115,6 @@ async function assertAllGone(tree: number[], ports: number[], output: () => stri
   assert.deepEqual((await Promise.all(ports.map(async (p) => ((await isFree(p)) ? null : p)))).filter((p) => p !== null), [], 'ports still bound');
 }
 
-const devPorts = (base: number, nodes: number): number[] => Array.from({ length: nodes }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
-
 test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves no process behind', async (t) => {
   const base = await freeDevBase();
   const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -158,7 +138,10 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
     },
     120_000,
     300,
-  );
+  ).catch((error: Error) => {
+    // A node that could not start (a port taken, say) says why in the dev output.
+    throw new Error(`${error.message}\n${output}`);
+  });
   assert.deepEqual(status.members.map((m) => m.name), ['node1', 'node2', 'node3']);
   pids = childPids(dev.pid!);
   assert.equal(pids.length, 3, `dev's children: ${pids.join(', ')}`);

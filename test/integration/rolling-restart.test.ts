@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ConnectionError, connect, type ShoalClient } from '../../src/client/index.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,7 +19,7 @@ import { DRAINED_CLOSE_REASON } from '../../src/protocol/frames.ts';
 import type { Callback, KvService, SetOptions, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
 import { MemoryStore, type MemoryKv } from '../../src/server/index.ts';
 import { startNode, type TestNode } from './client-helpers.ts';
-import { SHOAL_BIN, until } from './daemon-harness.ts';
+import { freeDevBase, SHOAL_BIN, until } from './daemon-harness.ts';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -37,24 +36,6 @@ const OPS_AFTER = 40;
 const REPLICA_TIMEOUT = '5s';
 /** Bounds a hang only: 3 nodes leaving, starting and catching up on a loaded 2-core machine. */
 const HANG_BOUND = { timeout: 600_000 };
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port whose dev ports (base + 10i and base + 10i + 1) are all free. */
-async function freeDevBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 3000);
-    const ports = Array.from({ length: NODES }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free range of dev ports found');
-}
 
 interface Worker {
   ops: number;
@@ -84,7 +65,7 @@ async function work(client: ShoalClient<string>, id: number, w: Worker, stop: ()
 }
 
 test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load, 0 failed requests, no acknowledged write lost', HANG_BOUND, async (t) => {
-  const base = await freeDevBase();
+  const base = await freeDevBase(NODES);
   const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base), '--replica-timeout', REPLICA_TIMEOUT], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
