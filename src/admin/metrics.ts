@@ -63,7 +63,7 @@ export interface MetricsSnapshot {
     arenaReservedBytes: number;
     policyDetails: Record<string, number>;
   };
-  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number };
+  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number; bytesSent: number; bytesReceived: number; handoffBytesSent: number };
   handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
@@ -289,7 +289,12 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
   labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted).', 'counter', 'reason', () => ({ ...s.store.evictions }));
   counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
-  counter('shoal_store_admission_rejections_total', 'Writes refused because the entry alone is larger than the memory budget.', () => s.store.refusedTooLarge);
+  add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the eviction policy admission duel, when the policy counts them).', 'counter', () => {
+    const out: Sample[] = [{ labels: { reason: 'too-large' }, value: s.store.refusedTooLarge }];
+    const policy = s.store.policyDetails['admissionRejections'];
+    if (policy !== undefined) out.push({ labels: { reason: 'policy' }, value: policy });
+    return out;
+  });
   gauge('shoal_store_entries', 'Entries held in the store.', () => s.store.entries);
   gauge('shoal_store_used_bytes', 'Accounted bytes of the entries held (the figure kept under the memory budget).', () => s.store.bytes);
   gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory).', () => s.store.maxMemory);
@@ -318,10 +323,15 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_sync_partitions_compared_total', 'Partition digests compared with a peer.', () => s.sync.partitionsCompared);
   counter('shoal_sync_partitions_differing_total', 'Partition digests that differed.', () => s.sync.partitionsDiffering);
   labelled('shoal_sync_records_total', 'Records exchanged by anti-entropy, by direction.', 'counter', 'direction', () => ({ pushed: s.sync.recordsPushed, pulled: s.sync.recordsPulled }));
+  labelled('shoal_sync_bytes_total', 'Bytes of the records (key length plus encoded record) in sync data messages, by direction: anti-entropy, catch-up and handoff alike.', 'counter', 'direction', () => ({
+    sent: s.sync.bytesSent,
+    received: s.sync.bytesReceived,
+  }));
   gauge('shoal_catchup_received_records', 'Records received by the current (or last) catch-up of partitions this node gained.', () => s.catchUp.keysReceived);
   gauge('shoal_catchup_received_bytes', 'Bytes of the records received by the current (or last) catch-up.', () => s.catchUp.bytesReceived);
   counter('shoal_handoff_partitions_total', 'Partitions handed off to their new owners.', () => s.handoff.partitionsHandedOff);
   counter('shoal_handoff_records_total', 'Records handed off to new owners.', () => s.handoff.keysHandedOff);
+  counter('shoal_handoff_sent_bytes_total', 'Bytes of the records sent from partitions this node is handing off (also in shoal_sync_bytes_total).', () => s.sync.handoffBytesSent);
   labelled('shoal_partitions_in_transfer', 'Partitions moving now: catching up (arriving) or to hand off (leaving).', 'gauge', 'direction', () => ({
     in: s.handoff.partitionsCatchingUp,
     out: s.handoff.partitionsToHandOff,

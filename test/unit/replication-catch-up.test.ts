@@ -197,3 +197,21 @@ test('keys pushed to a restarted node before its first ring count in the catch-u
   assert.ok(n1.sync.catchUpProgress().keysReceived >= partitions, JSON.stringify(n1.sync.catchUpProgress()));
   assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: [1-9]\d* keys/);
 });
+
+test('sync counts the bytes of the records it sends and receives: every byte sent arrives, and a catch-up is part of them', () => {
+  const partitions = 4;
+  const c = cluster(partitions, {});
+  for (const source of ['n2', 'n3']) for (let p = 0; p < partitions; p++) c.put(source, p, `p${p}`, { wallMs: 100, logical: 0, node: 2 });
+  c.start();
+  for (let i = 0; i < 100 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  c.flush(c.now() + 10); // messages still on their way
+  const stats = [...c.nodes.values()].map((n) => n.sync.stats);
+  const sent = stats.reduce((sum, s) => sum + s.bytesSent, 0);
+  const received = stats.reduce((sum, s) => sum + s.bytesReceived, 0);
+  assert.equal(sent, received, 'nothing is lost, so the totals agree');
+  const n1 = c.nodes.get('n1')!;
+  const caughtUp = n1.sync.catchUpProgress().bytesReceived;
+  assert.ok(caughtUp > 0);
+  assert.ok(n1.sync.stats.bytesReceived >= caughtUp, `${n1.sync.stats.bytesReceived} received, ${caughtUp} of them by the catch-up`);
+  assert.equal(stats.reduce((sum, s) => sum + s.handoffBytesSent, 0), 0, 'every node owns every partition: nothing is handed off');
+});
