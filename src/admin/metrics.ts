@@ -68,13 +68,14 @@ export interface MetricsSnapshot {
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
   rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number };
-  ring: { partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
+  ring: { version: string; partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
   gossip: {
     messagesSent: number;
     bytesSent: number;
     messagesReceived: number;
+    bytesReceived: number;
     malformed: number;
     probes: number;
     probesFailed: number;
@@ -342,6 +343,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   gauge('shoal_ring_partitions', 'Partitions in the ring (fixed for the life of a cluster).', () => s.ring.partitions);
   gauge('shoal_ring_replicas', 'Replicas per partition in the ring.', () => s.ring.replicas);
   gauge('shoal_ring_members', 'Members in this node ring.', () => s.ring.members);
+  add('shoal_ring_info', 'The ring version (a digest) this node routes by, as a label of a constant 1: nodes that disagree show as different versions.', 'gauge', () => [{ labels: { version: s.ring.version }, value: 1 }]);
   counter('shoal_ring_changes_total', 'Ring versions this node adopted since it started.', () => s.ring.changes);
   labelled('shoal_partitions_owned', 'Partition replicas this node owns in its ring, as primary or as any replica.', 'gauge', 'role', () => ({ any: s.ring.partitionsOwned, primary: s.ring.primaries }));
   gauge('shoal_partitions_held', 'Partitions whose records this node holds (owned, or still being handed off).', () => s.ring.partitionsHeld);
@@ -349,6 +351,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   labelled('shoal_members', 'Members this node knows, by gossip state.', 'gauge', 'state', () => ({ ...s.members }));
   labelled('shoal_gossip_messages_total', 'Gossip messages, by direction.', 'counter', 'direction', () => ({ sent: s.gossip.messagesSent, received: s.gossip.messagesReceived }));
   counter('shoal_gossip_sent_bytes_total', 'Bytes of gossip messages sent.', () => s.gossip.bytesSent);
+  counter('shoal_gossip_received_bytes_total', 'Bytes of gossip messages received (malformed ones included).', () => s.gossip.bytesReceived);
   counter('shoal_gossip_push_pull_bytes_total', 'Bytes of gossip full-state syncs sent (also in shoal_gossip_sent_bytes_total).', () => s.gossip.pushPullBytes);
   counter('shoal_gossip_push_pulls_total', 'Gossip full-state syncs.', () => s.gossip.pushPulls);
   counter('shoal_gossip_malformed_total', 'Gossip messages dropped as malformed.', () => s.gossip.malformed);
