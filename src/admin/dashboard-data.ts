@@ -19,7 +19,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import type { TopologySnapshot } from '../replication/api.ts';
-import { LATENCY_BUCKETS, quantileMs, type LatencyHistogram } from './dashboard-latency.ts';
+import { LATENCY_BUCKETS, latencyQuantileMs } from './metrics.ts';
 
 /** How often the collector samples the cluster while someone watches (1 s). */
 export const DASHBOARD_INTERVAL_MS = 1000;
@@ -74,8 +74,8 @@ export interface DashboardSources {
   hotKeys(n: number): readonly { key: string; count: number; share: number }[];
   clientConnections(): number;
   uptimeMs(): number;
-  /** Request latency of the listeners (dashboard-latency.ts), or null when not measured. */
-  latency: LatencyHistogram | null;
+  /** Requests this node coordinated per latency bucket (the metrics' RequestTimer.latencyCounts), or null when not measured. */
+  latency: (() => number[]) | null;
   /**
    * The hook for alerts (hot keys, issue 15 item 4): the daemon passes a subscription, and each
    * alert shows in every member's dashboard's events. Returns an unsubscribe.
@@ -97,7 +97,7 @@ export interface NodeSample {
   leaving: boolean;
   ringVersion: string;
   counters: { reads: number; writes: number; hits: number; misses: number; readRepairs: number; unavailable: number; overloaded: number; evictions: number };
-  /** Cumulative latency counts per bucket (dashboard-latency.ts), or null. */
+  /** Requests per latency bucket since start (metrics.ts LATENCY_BUCKETS, then one for slower), or null. */
   latency: number[] | null;
   memory: { bytes: number; maxMemory: number; entries: number; rss: number; heapUsed: number };
   hints: DashboardNodeView['hints'];
@@ -136,7 +136,7 @@ export function nodeSample(s: DashboardSources, alerts: NodeSample['alerts']): N
       overloaded: c.overloaded,
       evictions: v.store.evictions.size,
     },
-    latency: s.latency === null ? null : s.latency.snapshot(),
+    latency: s.latency === null ? null : s.latency(),
     memory: { bytes: v.store.bytes, maxMemory: v.store.maxMemory, entries: v.store.entries, rss: mem.rss, heapUsed: mem.heapUsed },
     hints: { ...v.hints },
     handoff: { ...v.handoff },
@@ -338,7 +338,7 @@ export class DashboardCollector {
     let hits = 0;
     let reads = 0;
     const nodeOps: Record<string, number> = {};
-    const latency = new Array<number>(LATENCY_BUCKETS).fill(0);
+    const latency = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
     const rates = new Map<string, { ops: number; hitRatio: number | null; p99Ms: number | null }>();
     for (const [name, sample] of samples) {
       const prev = this.previous.get(name);
@@ -352,12 +352,12 @@ export class DashboardCollector {
       hits += d('hits');
       reads += d('hits') + d('misses');
       let nodeLatency: number[] | null = null;
-      if (sample.latency !== null && prev.latency !== null && sample.latency.length === LATENCY_BUCKETS) {
+      if (sample.latency !== null && prev.latency !== null && sample.latency.length === LATENCY_BUCKETS.length + 1) {
         nodeLatency = sample.latency.map((c, i) => Math.max(0, c - (prev.latency![i] ?? 0)));
         nodeLatency.forEach((c, i) => (latency[i]! += c));
       }
       const nodeReads = d('hits') + d('misses');
-      rates.set(name, { ops: nodeRate, hitRatio: nodeReads === 0 ? null : d('hits') / nodeReads, p99Ms: nodeLatency === null ? null : quantileMs(nodeLatency, 0.99) });
+      rates.set(name, { ops: nodeRate, hitRatio: nodeReads === 0 ? null : d('hits') / nodeReads, p99Ms: nodeLatency === null ? null : latencyQuantileMs(nodeLatency, 0.99) });
     }
     for (const name of [...this.previous.keys()]) if (!own.members.some((m) => m.name === name)) this.previous.delete(name);
 
@@ -365,8 +365,8 @@ export class DashboardCollector {
       atMs,
       ops,
       hitRatio: reads === 0 ? null : hits / reads,
-      p50Ms: quantileMs(latency, 0.5),
-      p99Ms: quantileMs(latency, 0.99),
+      p50Ms: latencyQuantileMs(latency, 0.5),
+      p99Ms: latencyQuantileMs(latency, 0.99),
       memoryBytes: [...samples.values()].reduce((sum, s) => sum + s.memory.bytes, 0),
       nodeOps,
     };

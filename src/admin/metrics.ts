@@ -147,6 +147,17 @@ class FixedHistogram {
   count(series: number): number {
     return this.totals[series]!;
   }
+  /** Observations per bucket over every series (not cumulative); the last entry counts those above the largest bound. */
+  bucketTotals(): number[] {
+    const out = new Array<number>(this.width + 1).fill(0);
+    let total = 0;
+    for (let s = 0; s < this.series.length; s++) {
+      for (let i = 0; i < this.width; i++) out[i]! += this.counts[s * this.width + i]!;
+      total += this.totals[s]!;
+    }
+    out[this.width] = total - out.slice(0, this.width).reduce((a, b) => a + b, 0);
+    return out;
+  }
   /** Samples of every series observed at least once (unobserved combinations stay out of the output). */
   samples(name: string): Sample[] {
     const out: Sample[] = [];
@@ -195,11 +206,43 @@ export class RequestTimer {
     this.replicaJobs.observe(op === 'read' ? 0 : 1, seconds);
   };
 
+  /**
+   * Requests this node coordinated per latency bucket (LATENCY_BUCKETS, then one for slower),
+   * every op and level together, counted since start: the dashboard's p50/p99 read these (one
+   * measurement for Prometheus and the dashboard alike; see latencyQuantileMs).
+   */
+  latencyCounts(): number[] {
+    return this.coordinator.bucketTotals();
+  }
+
   requestCount(): number {
     let n = 0;
     for (const v of this.outcomes) n += v;
     return n;
   }
+}
+
+/**
+ * The `q` quantile (0..1), in milliseconds, of latency counts per bucket (`latencyCounts`, or a
+ * difference or sum of them), interpolated linearly within its bucket as Prometheus's
+ * histogram_quantile does, so the dashboard and a Grafana panel over the same node agree. Requests
+ * above the largest bound report that bound. Null when the counts hold no request.
+ */
+export function latencyQuantileMs(counts: readonly number[], q: number): number | null {
+  let total = 0;
+  for (const c of counts) total += c;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+    const inBucket = counts[i] ?? 0;
+    if (inBucket > 0 && seen + inBucket >= rank) {
+      const lower = i === 0 ? 0 : LATENCY_BUCKETS[i - 1]!;
+      return (lower + (LATENCY_BUCKETS[i]! - lower) * ((rank - seen) / inBucket)) * 1000;
+    }
+    seen += inBucket;
+  }
+  return LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1]! * 1000;
 }
 
 /** Outcomes shown at zero before they happen, so rate() sees their first increase. */

@@ -28,7 +28,6 @@ import { nodeRoutes } from '../admin/status-routes.ts';
 import { hotKeysRoutes, type HotKeysRouteSources } from '../admin/hot-keys-route.ts';
 import { clusterHotKeys } from './cluster-hot-keys.ts';
 import { dashboardRoutes } from '../admin/dashboard.ts';
-import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-latency.ts';
 import { displayKey } from '../node/hot-key-alerts.ts';
 import { metricsRoutes } from '../admin/metrics.ts';
 import { nodeMetrics } from './metrics-source.ts';
@@ -159,18 +158,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       analytics: () => node.analytics(),
     });
 
-  // Request latency as clients see it, for the dashboard's p50/p99 (src/admin/dashboard-latency.ts).
-  const latency = new LatencyHistogram();
-  const keyspace = timedKeyspace(node.keyspace, latency);
-
   let server: ClientServer;
   try {
     server = await startClientServer({
       host: config.host,
       port: config.port,
-      kv: timedKv(node.kv, latency),
+      kv: node.kv,
       // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
-      rmw: keyspace,
+      rmw: node.keyspace,
       nodeName: config.name,
       log,
       // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
@@ -201,7 +196,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       resp = await startRespServer({
         host: config.host,
         port: config.respPort,
-        keyspace,
+        keyspace: node.keyspace,
         // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
         cluster: createClusterView({
           self: config.name,
@@ -262,7 +257,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             hotKeys: (n) => node.storeHotKeys(n).map((k) => ({ ...k, key: displayKey(k.key) })),
             clientConnections: () => server.connectionCount,
             uptimeMs: () => performance.now() - startedAt,
-            latency,
+            // p50/p99 from the metrics' request histogram: one measurement for both.
+            latency: () => metrics!.timer.latencyCounts(),
             peerTls: tls?.has('client') ? clientTlsOptions(tls.material('client')) : null,
             subscribeAlerts: (listener) =>
               node.onHotKeyAlert((a) => listener({ kind: a.cleared ? 'hot-key-cleared' : 'hot-key', message: `${a.cleared ? 'cooled down' : 'hot key'} "${a.key}" on ${a.node}: ${Math.round(a.rate)} ops/s (threshold ${a.threshold})` })),
