@@ -6,7 +6,9 @@
  * (shoal-1-tls), with the default user off and the SDK authenticated as a user with a password and
  * a key pattern (shoal-1-acl), and with both (shoal-1-tls-acl); the metrics row (issue 15) is one
  * node with its admin port on and /metrics scraped every second (shoal-1-metrics). Each of those
- * rows shows its ratio to shoal-1:
+ * rows shows its ratio to shoal-1. shoal-1 and shoal-1-metrics run paired (paired.ts): both nodes
+ * up at once, measured back to back in alternating order for --metrics-rounds rounds; their rows
+ * are each one's median round, and the metrics overhead is the median of the per-round ratios:
  *
  *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--only redis,shoal-1] [--json]
  *   npm run bench -- --only shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl
@@ -17,12 +19,14 @@ import { Redis } from 'ioredis';
 import { bytesCodec, connect } from '../../src/client/index.ts';
 import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
 import { SCRAPE_INTERVAL_MS, startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
+import { measurePaired, type PairedResult } from './paired.ts';
 import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
 
 const FLAGS: FlagSpecs = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
   only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
+  'metrics-rounds': { kind: 'number', description: 'rounds of the paired shoal-1 / shoal-1-metrics measurement (the overhead is the median ratio)', default: 5 },
   json: { kind: 'boolean', description: 'print only the JSON result' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -88,15 +92,35 @@ async function main(): Promise<void> {
     }
   }
 
+  const describeShoal = (nodes: number, replicas: number, on: string): string => `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}${on ? `, ${on}` : ''}`;
+  let metricsOverhead: PairedResult | null = null;
+  if (wanted('shoal-1-metrics')) {
+    const rounds = Math.max(1, Math.round(Number(flags['metrics-rounds'] ?? 5)));
+    const on = `metrics scraped every ${SCRAPE_INTERVAL_MS / 1000} s`;
+    say(`shoal-1 and shoal-1-metrics (${on}), paired: ${rounds} rounds in alternating order...`);
+    const plain = await startShoal(1, 1, {});
+    const scraped = await startShoal(1, 1, { metrics: true });
+    try {
+      metricsOverhead = await measurePaired(rounds, async () => measure(await shoalTarget(plain), options), async () => measure(await shoalTarget(scraped), options), say);
+    } finally {
+      await Promise.all([plain.stop(), scraped.stop()]);
+    }
+    columns.push({ name: 'shoal-1', describe: `${describeShoal(1, 1, '')} (median of ${rounds} paired rounds)`, result: metricsOverhead.first });
+  }
   const shapes = [['shoal-1', 'shoal-1', 1, 1], ...Object.keys(SECURED).map((id) => [id, id, 1, 1] as const), ['shoal-3-n1', 'shoal-3 N=1', 3, 1], ['shoal-3-n3', 'shoal-3 N=3', 3, 3]] as const;
   for (const [id, name, nodes, replicas] of shapes) {
     if (!wanted(id)) continue;
+    if (metricsOverhead !== null && id === 'shoal-1') continue; // measured with the metrics row, paired
+    if (id === 'shoal-1-metrics') {
+      columns.push({ name, describe: `${describeShoal(1, 1, `metrics scraped every ${SCRAPE_INTERVAL_MS / 1000} s`)} (median of ${metricsOverhead!.rounds} paired rounds)`, result: metricsOverhead!.second });
+      continue;
+    }
     const security = SECURED[id] ?? {};
     const on = [security.tls ? 'TLS' : '', security.acl ? 'ACL user' : '', security.metrics ? `metrics scraped every ${SCRAPE_INTERVAL_MS / 1000} s` : ''].filter(Boolean).join(' + ');
     say(`${name}: ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}${on ? `, ${on}` : ''}...`);
     const cluster = await startShoal(nodes, replicas, security);
     try {
-      columns.push({ name, describe: `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}${on ? `, ${on}` : ''}`, result: await measure(await shoalTarget(cluster), options) });
+      columns.push({ name, describe: describeShoal(nodes, replicas, on), result: await measure(await shoalTarget(cluster), options) });
     } finally {
       await cluster.stop();
     }
@@ -108,6 +132,8 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
     workload: options,
     columns,
+    // shoal-1-metrics / shoal-1 max ops/s per paired round (issue 15: the cost of metrics, target under 5%).
+    metricsOverhead,
   };
   // A partial run (--only) is for quick comparisons: it must not overwrite the day's full result.
   let file: URL | null = null;
@@ -121,6 +147,15 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(formatTable(columns));
+  if (metricsOverhead !== null) {
+    const line = (op: 'set' | 'get'): string => {
+      const r = metricsOverhead![op];
+      return `${op} ${r.median.toFixed(3)} (rounds ${r.ratios.map((x) => x.toFixed(3)).join(', ')}; range ${r.min.toFixed(3)}-${r.max.toFixed(3)})`;
+    };
+    process.stdout.write(`
+metrics overhead: shoal-1-metrics / shoal-1 max ops/s, median of ${metricsOverhead.rounds} paired rounds: ${line('set')}; ${line('get')}
+`);
+  }
   if (file) process.stdout.write(`\nJSON: ${file.pathname}\n`);
 }
 

@@ -45,6 +45,9 @@ interface ScrapeResult {
   /** The longest the event loop was held by one slice: median over the scrapes, and the worst, ms. */
   longestSliceMsMedian: number;
   longestSliceMsMax: number;
+  /** The most CPU time the process spent in one slice: median over the scrapes, and the worst, ms (a descheduled slice is long in wall time, not in CPU). */
+  longestSliceCpuMsMedian: number;
+  longestSliceCpuMsMax: number;
   /** Process CPU time of one scrape (median), ms: unlike wall time, not inflated by other processes. */
   cpuMsMedian: number;
   slicesMedian: number;
@@ -118,6 +121,7 @@ async function measureScrapes(daemon: Daemon, keys: number, count: number): Prom
     const unsliced: number[] = [];
     const slices: number[] = [];
     const longest: number[] = [];
+    const longestCpu: number[] = [];
     const cpu: number[] = [];
     let text = '';
     for (let i = 0; i < 5; i++) await metrics.scrape(); // warm-up (JIT)
@@ -128,6 +132,7 @@ async function measureScrapes(daemon: Daemon, keys: number, count: number): Prom
       cpu.push((cpuUsed.user + cpuUsed.system) / 1000);
       text = result.text;
       longest.push(result.longestSliceMs);
+      longestCpu.push(result.longestSliceCpuMs);
       times.push(result.busyMs);
       slices.push(result.slices);
       const t0 = performance.now();
@@ -144,6 +149,8 @@ async function measureScrapes(daemon: Daemon, keys: number, count: number): Prom
       scrapeMsMax: round(Math.max(...times)),
       longestSliceMsMedian: round(median(longest)),
       longestSliceMsMax: round(Math.max(...longest)),
+      longestSliceCpuMsMedian: round(median(longestCpu)),
+      longestSliceCpuMsMax: round(Math.max(...longestCpu)),
       cpuMsMedian: round(median(cpu)),
       slicesMedian: median(slices),
       unslicedMsMedian: round(median(unsliced)),

@@ -4,29 +4,19 @@
  * second (rates, hit ratio, latency quantiles, memory, hints, handoff, hot keys, events), with the
  * last five minutes of history.
  *
- * Why every member is read over its admin port (/dashboard/node) rather than its client port's
- * `status` op (src/cli/target.ts fetchStatus): the wire NodeStatus carries membership and
- * partition counts but none of the counters a dashboard draws (requests, hits, latency, memory,
- * hints, hot keys), and widening the client protocol for a display would tie SDK versions to it.
- * The admin port already speaks JSON over HTTP(S) with the same users; each member announces its
- * admin port through gossip (META.adminPort) so the serving node finds it whatever its offset.
- * The watcher's own credentials (HTTP Basic) are passed on, so a member answers exactly the users
- * its own admin port accepts (users and ACLs are the same on every member).
+ * Every other member's sample comes from `DashboardSources.peerSamples`: the daemon asks the
+ * members over the node-to-node channel (src/daemon/member-ask.ts says why that channel), each
+ * answering with its own `NodeSample`, the JSON /dashboard/node serves.
  *
- * Edge code: it owns an interval and HTTP requests; it only reads the node.
+ * Edge code: it owns an interval; it only reads the node.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { ConnectionOptions } from 'node:tls';
 import type { TopologySnapshot } from '../replication/api.ts';
-import { LATENCY_BUCKETS, quantileMs, type LatencyHistogram } from './dashboard-latency.ts';
+import { LATENCY_BUCKETS, latencyQuantileMs } from './metrics.ts';
 
 /** How often the collector samples the cluster while someone watches (1 s). */
 export const DASHBOARD_INTERVAL_MS = 1000;
 /** History kept for the charts: five minutes of one-second points. */
 export const DASHBOARD_HISTORY_POINTS = 300;
-/** A member that has not answered within this is shown unreachable for that second. */
-export const PEER_TIMEOUT_MS = 800;
 const EVENTS_KEPT = 50;
 const ALERTS_KEPT = 20;
 const HOT_KEYS_SHOWN = 10;
@@ -74,15 +64,21 @@ export interface DashboardSources {
   hotKeys(n: number): readonly { key: string; count: number; share: number }[];
   clientConnections(): number;
   uptimeMs(): number;
-  /** Request latency of the listeners (dashboard-latency.ts), or null when not measured. */
-  latency: LatencyHistogram | null;
+  /** Requests this node coordinated per latency bucket (the metrics' RequestTimer.latencyCounts), or null when not measured. */
+  latency: (() => number[]) | null;
   /**
    * The hook for alerts (hot keys, issue 15 item 4): the daemon passes a subscription, and each
    * alert shows in every member's dashboard's events. Returns an unsubscribe.
    */
   subscribeAlerts?: (listener: (alert: DashboardAlert) => void) => () => void;
-  /** HTTPS options for reading other members' admin ports (the client port's TLS), or null for plain HTTP. */
-  peerTls: ConnectionOptions | null;
+  /** Every other live member's sample, or why it did not come (members that time out within the second are unreachable). */
+  peerSamples(): Promise<readonly PeerSample[]>;
+}
+
+export interface PeerSample {
+  name: string;
+  sample: NodeSample | null;
+  error: string | null;
 }
 
 /** One node's report about itself, served at /dashboard/node. Counters only grow (until a restart). */
@@ -97,7 +93,7 @@ export interface NodeSample {
   leaving: boolean;
   ringVersion: string;
   counters: { reads: number; writes: number; hits: number; misses: number; readRepairs: number; unavailable: number; overloaded: number; evictions: number };
-  /** Cumulative latency counts per bucket (dashboard-latency.ts), or null. */
+  /** Requests per latency bucket since start (metrics.ts LATENCY_BUCKETS, then one for slower), or null. */
   latency: number[] | null;
   memory: { bytes: number; maxMemory: number; entries: number; rss: number; heapUsed: number };
   hints: DashboardNodeView['hints'];
@@ -136,7 +132,7 @@ export function nodeSample(s: DashboardSources, alerts: NodeSample['alerts']): N
       overloaded: c.overloaded,
       evictions: v.store.evictions.size,
     },
-    latency: s.latency === null ? null : s.latency.snapshot(),
+    latency: s.latency === null ? null : s.latency(),
     memory: { bytes: v.store.bytes, maxMemory: v.store.maxMemory, entries: v.store.entries, rss: mem.rss, heapUsed: mem.heapUsed },
     hints: { ...v.hints },
     handoff: { ...v.handoff },
@@ -220,8 +216,6 @@ export interface DashboardSnapshot {
 /** What a watcher gets: a snapshot, and in the first message the history to draw at once. */
 export type DashboardMessage = DashboardSnapshot & { history?: DashboardPoint[] };
 
-type PeerFetch = (url: string, authorization: string | undefined) => Promise<NodeSample>;
-
 /** Samples the cluster every second while anybody watches; one collector per node, shared by all its watchers. */
 export class DashboardCollector {
   private readonly listeners = new Set<(message: DashboardMessage) => void>();
@@ -237,15 +231,9 @@ export class DashboardCollector {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private latest: DashboardSnapshot | null = null;
-  private authorization: string | undefined;
   private readonly unsubscribeAlerts: () => void;
-  private readonly fetchPeer: PeerFetch;
 
-  constructor(
-    private readonly sources: DashboardSources,
-    fetchPeer?: PeerFetch,
-  ) {
-    this.fetchPeer = fetchPeer ?? ((url, authorization) => getJson(url, authorization, sources.peerTls));
+  constructor(private readonly sources: DashboardSources) {
     this.unsubscribeAlerts = sources.subscribeAlerts?.((alert) => this.raise(alert)) ?? (() => {});
   }
 
@@ -258,11 +246,6 @@ export class DashboardCollector {
   raise(alert: DashboardAlert): void {
     this.alerts.push({ seq: ++this.alertSeq, atMs: Date.now(), kind: alert.kind, message: alert.message });
     if (this.alerts.length > ALERTS_KEPT) this.alerts.shift();
-  }
-
-  /** The credentials to read other members with: the latest watcher's (null-free when the port is open). */
-  useAuthorization(header: string | undefined): void {
-    if (header !== undefined) this.authorization = header;
   }
 
   /**
@@ -312,18 +295,7 @@ export class DashboardCollector {
   private async collect(): Promise<DashboardSnapshot> {
     const own = this.sample();
     const topology = this.sources.topology();
-    const peers = own.members.filter((m) => m.name !== own.node && (m.state === 'alive' || m.state === 'suspect') && m.adminPort !== null && m.clientAddress);
-    const scheme = this.sources.peerTls === null ? 'http' : 'https';
-    const answers = await Promise.all(
-      peers.map(async (m) => {
-        const host = m.clientAddress!.slice(0, m.clientAddress!.lastIndexOf(':'));
-        try {
-          return { name: m.name, sample: await this.fetchPeer(`${scheme}://${host}:${m.adminPort}/dashboard/node`, this.authorization), error: null };
-        } catch (error) {
-          return { name: m.name, sample: null, error: (error as Error).message };
-        }
-      }),
-    );
+    const answers = await this.sources.peerSamples();
     const samples = new Map<string, NodeSample>([[own.node, own]]);
     const errors = new Map<string, string>();
     for (const a of answers) {
@@ -338,7 +310,7 @@ export class DashboardCollector {
     let hits = 0;
     let reads = 0;
     const nodeOps: Record<string, number> = {};
-    const latency = new Array<number>(LATENCY_BUCKETS).fill(0);
+    const latency = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
     const rates = new Map<string, { ops: number; hitRatio: number | null; p99Ms: number | null }>();
     for (const [name, sample] of samples) {
       const prev = this.previous.get(name);
@@ -352,12 +324,12 @@ export class DashboardCollector {
       hits += d('hits');
       reads += d('hits') + d('misses');
       let nodeLatency: number[] | null = null;
-      if (sample.latency !== null && prev.latency !== null && sample.latency.length === LATENCY_BUCKETS) {
+      if (sample.latency !== null && prev.latency !== null && sample.latency.length === LATENCY_BUCKETS.length + 1) {
         nodeLatency = sample.latency.map((c, i) => Math.max(0, c - (prev.latency![i] ?? 0)));
         nodeLatency.forEach((c, i) => (latency[i]! += c));
       }
       const nodeReads = d('hits') + d('misses');
-      rates.set(name, { ops: nodeRate, hitRatio: nodeReads === 0 ? null : d('hits') / nodeReads, p99Ms: nodeLatency === null ? null : quantileMs(nodeLatency, 0.99) });
+      rates.set(name, { ops: nodeRate, hitRatio: nodeReads === 0 ? null : d('hits') / nodeReads, p99Ms: nodeLatency === null ? null : latencyQuantileMs(nodeLatency, 0.99) });
     }
     for (const name of [...this.previous.keys()]) if (!own.members.some((m) => m.name === name)) this.previous.delete(name);
 
@@ -365,8 +337,8 @@ export class DashboardCollector {
       atMs,
       ops,
       hitRatio: reads === 0 ? null : hits / reads,
-      p50Ms: quantileMs(latency, 0.5),
-      p99Ms: quantileMs(latency, 0.99),
+      p50Ms: latencyQuantileMs(latency, 0.5),
+      p99Ms: latencyQuantileMs(latency, 0.99),
       memoryBytes: [...samples.values()].reduce((sum, s) => sum + s.memory.bytes, 0),
       nodeOps,
     };
@@ -481,27 +453,4 @@ function mergeHotKeys(samples: readonly NodeSample[]): DashboardSnapshot['hotKey
     .map((m) => ({ ...m, share: nodes === 0 ? 0 : m.share / nodes }))
     .sort((a, b) => b.count - a.count)
     .slice(0, HOT_KEYS_SHOWN);
-}
-
-/** GET a member's /dashboard/node as JSON, within PEER_TIMEOUT_MS. */
-function getJson(url: string, authorization: string | undefined, tls: ConnectionOptions | null): Promise<NodeSample> {
-  return new Promise((resolve, reject) => {
-    const headers = authorization === undefined ? {} : { authorization };
-    const request = (tls === null ? httpRequest : httpsRequest)(url, { method: 'GET', headers, timeout: PEER_TIMEOUT_MS, ...(tls ?? {}) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        if (response.statusCode !== 200) return reject(new Error(`HTTP ${response.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as NodeSample);
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${PEER_TIMEOUT_MS} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => reject(new Error(error.code ?? error.message)));
-    request.end();
-  });
 }

@@ -3,13 +3,14 @@
  * package, so there is nothing to build and nothing fetched from the internet; the charts and the
  * ring are SVG drawn by the page's own script), `/events` streams one cluster snapshot a second as
  * server-sent events, `/dashboard/cluster` is the same snapshot as JSON, and `/dashboard/node` is
- * this node's own numbers, which every member's dashboard reads (dashboard-data.ts says why).
+ * this node's own numbers (what it answers when another member's dashboard asks it, over the
+ * node-to-node channel: src/daemon/member-ask.ts).
  *
- * Access is the admin port's: the page, the stream and the members' numbers ask for the same HTTP
- * Basic credentials as /status once the default user has a password (the browser asks once and
- * sends them with the stream too).
+ * Access is the admin port's: the page and the stream ask for the same HTTP Basic credentials as
+ * /status once the default user has a password (the browser asks once and sends them with the
+ * stream too); the other members are asked over the node-to-node channel, with no credential.
  */
-import { DashboardCollector, type DashboardSources } from './dashboard-data.ts';
+import { DashboardCollector, type DashboardSources, type NodeSample } from './dashboard-data.ts';
 import { DASHBOARD_APP_JS } from './dashboard-app.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './dashboard-page.ts';
 import { send, sendJson, type AdminRoute } from './server.ts';
@@ -17,7 +18,7 @@ import { send, sendJson, type AdminRoute } from './server.ts';
 export type { DashboardAlert, DashboardSources } from './dashboard-data.ts';
 
 /** The dashboard's routes, sharing one collector; `close` stops its sampling (the daemon's stop). */
-export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { close(): void } {
+export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { close(): void; sample(): NodeSample } {
   const collector = new DashboardCollector(sources);
   const routes: AdminRoute[] = [
     { path: '/', description: 'the live dashboard of the whole cluster (open it in a browser)', handle: ({ response }) => send(response, 200, DASHBOARD_HTML, 'text/html; charset=utf-8') },
@@ -27,8 +28,7 @@ export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { clo
     {
       path: '/dashboard/cluster',
       description: 'the dashboard snapshot of the whole cluster as JSON (what /events streams), with its history',
-      handle: async ({ response, request }) => {
-        collector.useAuthorization(request.headers.authorization);
+      handle: async ({ response }) => {
         sendJson(response, 200, await collector.snapshot());
       },
     },
@@ -36,7 +36,6 @@ export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { clo
       path: '/events',
       description: 'server-sent events: one dashboard snapshot of the whole cluster a second',
       handle: ({ request, response }) => {
-        collector.useAuthorization(request.headers.authorization);
         response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         if (request.method === 'HEAD') return void response.end();
         response.write('retry: 2000\n\n');
@@ -47,5 +46,5 @@ export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { clo
       },
     },
   ];
-  return Object.assign(routes, { close: () => collector.close() });
+  return Object.assign(routes, { close: () => collector.close(), sample: () => collector.sample() });
 }

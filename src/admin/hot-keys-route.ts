@@ -1,6 +1,6 @@
 /**
  * `/hotkeys` on the admin port: the cluster's hottest keys with estimated rates (ops/s), merged
- * from every member (src/daemon/cluster-hot-keys.ts), and the hot-key alerts in force: the JSON
+ * from every member (src/daemon/cluster-views.ts), and the hot-key alerts in force: the JSON
  * `shoal hotkeys --json` prints. `?local=1` answers with this node's own tracker only (no peer is
  * asked); `?count=N` (1-64, default 10) caps the keys.
  */

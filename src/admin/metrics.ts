@@ -63,18 +63,19 @@ export interface MetricsSnapshot {
     arenaReservedBytes: number;
     policyDetails: Record<string, number>;
   };
-  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number };
+  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number; bytesSent: number; bytesReceived: number; handoffBytesSent: number };
   handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
   rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number };
-  ring: { partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
+  ring: { version: string; partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
   gossip: {
     messagesSent: number;
     bytesSent: number;
     messagesReceived: number;
+    bytesReceived: number;
     malformed: number;
     probes: number;
     probesFailed: number;
@@ -146,6 +147,17 @@ class FixedHistogram {
   count(series: number): number {
     return this.totals[series]!;
   }
+  /** Observations per bucket over every series (not cumulative); the last entry counts those above the largest bound. */
+  bucketTotals(): number[] {
+    const out = new Array<number>(this.width + 1).fill(0);
+    let total = 0;
+    for (let s = 0; s < this.series.length; s++) {
+      for (let i = 0; i < this.width; i++) out[i]! += this.counts[s * this.width + i]!;
+      total += this.totals[s]!;
+    }
+    out[this.width] = total - out.slice(0, this.width).reduce((a, b) => a + b, 0);
+    return out;
+  }
   /** Samples of every series observed at least once (unobserved combinations stay out of the output). */
   samples(name: string): Sample[] {
     const out: Sample[] = [];
@@ -194,11 +206,43 @@ export class RequestTimer {
     this.replicaJobs.observe(op === 'read' ? 0 : 1, seconds);
   };
 
+  /**
+   * Requests this node coordinated per latency bucket (LATENCY_BUCKETS, then one for slower),
+   * every op and level together, counted since start: the dashboard's p50/p99 read these (one
+   * measurement for Prometheus and the dashboard alike; see latencyQuantileMs).
+   */
+  latencyCounts(): number[] {
+    return this.coordinator.bucketTotals();
+  }
+
   requestCount(): number {
     let n = 0;
     for (const v of this.outcomes) n += v;
     return n;
   }
+}
+
+/**
+ * The `q` quantile (0..1), in milliseconds, of latency counts per bucket (`latencyCounts`, or a
+ * difference or sum of them), interpolated linearly within its bucket as Prometheus's
+ * histogram_quantile does, so the dashboard and a Grafana panel over the same node agree. Requests
+ * above the largest bound report that bound. Null when the counts hold no request.
+ */
+export function latencyQuantileMs(counts: readonly number[], q: number): number | null {
+  let total = 0;
+  for (const c of counts) total += c;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+    const inBucket = counts[i] ?? 0;
+    if (inBucket > 0 && seen + inBucket >= rank) {
+      const lower = i === 0 ? 0 : LATENCY_BUCKETS[i - 1]!;
+      return (lower + (LATENCY_BUCKETS[i]! - lower) * ((rank - seen) / inBucket)) * 1000;
+    }
+    seen += inBucket;
+  }
+  return LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1]! * 1000;
 }
 
 /** Outcomes shown at zero before they happen, so rate() sees their first increase. */
@@ -209,9 +253,11 @@ export interface NodeMetrics {
   readonly timer: RequestTimer;
   /**
    * The exposition text, built in slices (see SCRAPE_SLICE_MS): `longestSliceMs` is the longest the
-   * event loop was held, `busyMs` the slices' total, `slices` how many.
+   * event loop was held (wall clock: a slice the OS descheduled counts whole), `longestSliceCpuMs`
+   * the most CPU time the process spent in one slice (what the scrape's own work held it for),
+   * `busyMs` the slices' total, `slices` how many.
    */
-  scrape(): Promise<{ text: string; longestSliceMs: number; busyMs: number; slices: number }>;
+  scrape(): Promise<{ text: string; longestSliceMs: number; longestSliceCpuMs: number; busyMs: number; slices: number }>;
   /** Stops the process-level observers (GC, event-loop delay). */
   close(): void;
 }
@@ -289,7 +335,12 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
   labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted).', 'counter', 'reason', () => ({ ...s.store.evictions }));
   counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
-  counter('shoal_store_admission_rejections_total', 'Writes refused because the entry alone is larger than the memory budget.', () => s.store.refusedTooLarge);
+  add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the eviction policy admission duel, when the policy counts them).', 'counter', () => {
+    const out: Sample[] = [{ labels: { reason: 'too-large' }, value: s.store.refusedTooLarge }];
+    const policy = s.store.policyDetails['admissionRejections'];
+    if (policy !== undefined) out.push({ labels: { reason: 'policy' }, value: policy });
+    return out;
+  });
   gauge('shoal_store_entries', 'Entries held in the store.', () => s.store.entries);
   gauge('shoal_store_used_bytes', 'Accounted bytes of the entries held (the figure kept under the memory budget).', () => s.store.bytes);
   gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory).', () => s.store.maxMemory);
@@ -318,10 +369,15 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_sync_partitions_compared_total', 'Partition digests compared with a peer.', () => s.sync.partitionsCompared);
   counter('shoal_sync_partitions_differing_total', 'Partition digests that differed.', () => s.sync.partitionsDiffering);
   labelled('shoal_sync_records_total', 'Records exchanged by anti-entropy, by direction.', 'counter', 'direction', () => ({ pushed: s.sync.recordsPushed, pulled: s.sync.recordsPulled }));
+  labelled('shoal_sync_bytes_total', 'Bytes of the records (key length plus encoded record) in sync data messages, by direction: anti-entropy, catch-up and handoff alike.', 'counter', 'direction', () => ({
+    sent: s.sync.bytesSent,
+    received: s.sync.bytesReceived,
+  }));
   gauge('shoal_catchup_received_records', 'Records received by the current (or last) catch-up of partitions this node gained.', () => s.catchUp.keysReceived);
   gauge('shoal_catchup_received_bytes', 'Bytes of the records received by the current (or last) catch-up.', () => s.catchUp.bytesReceived);
   counter('shoal_handoff_partitions_total', 'Partitions handed off to their new owners.', () => s.handoff.partitionsHandedOff);
   counter('shoal_handoff_records_total', 'Records handed off to new owners.', () => s.handoff.keysHandedOff);
+  counter('shoal_handoff_sent_bytes_total', 'Bytes of the records sent from partitions this node is handing off (also in shoal_sync_bytes_total).', () => s.sync.handoffBytesSent);
   labelled('shoal_partitions_in_transfer', 'Partitions moving now: catching up (arriving) or to hand off (leaving).', 'gauge', 'direction', () => ({
     in: s.handoff.partitionsCatchingUp,
     out: s.handoff.partitionsToHandOff,
@@ -332,6 +388,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   gauge('shoal_ring_partitions', 'Partitions in the ring (fixed for the life of a cluster).', () => s.ring.partitions);
   gauge('shoal_ring_replicas', 'Replicas per partition in the ring.', () => s.ring.replicas);
   gauge('shoal_ring_members', 'Members in this node ring.', () => s.ring.members);
+  add('shoal_ring_info', 'The ring version (a digest) this node routes by, as a label of a constant 1: nodes that disagree show as different versions.', 'gauge', () => [{ labels: { version: s.ring.version }, value: 1 }]);
   counter('shoal_ring_changes_total', 'Ring versions this node adopted since it started.', () => s.ring.changes);
   labelled('shoal_partitions_owned', 'Partition replicas this node owns in its ring, as primary or as any replica.', 'gauge', 'role', () => ({ any: s.ring.partitionsOwned, primary: s.ring.primaries }));
   gauge('shoal_partitions_held', 'Partitions whose records this node holds (owned, or still being handed off).', () => s.ring.partitionsHeld);
@@ -339,6 +396,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   labelled('shoal_members', 'Members this node knows, by gossip state.', 'gauge', 'state', () => ({ ...s.members }));
   labelled('shoal_gossip_messages_total', 'Gossip messages, by direction.', 'counter', 'direction', () => ({ sent: s.gossip.messagesSent, received: s.gossip.messagesReceived }));
   counter('shoal_gossip_sent_bytes_total', 'Bytes of gossip messages sent.', () => s.gossip.bytesSent);
+  counter('shoal_gossip_received_bytes_total', 'Bytes of gossip messages received (malformed ones included).', () => s.gossip.bytesReceived);
   counter('shoal_gossip_push_pull_bytes_total', 'Bytes of gossip full-state syncs sent (also in shoal_gossip_sent_bytes_total).', () => s.gossip.pushPullBytes);
   counter('shoal_gossip_push_pulls_total', 'Gossip full-state syncs.', () => s.gossip.pushPulls);
   counter('shoal_gossip_malformed_total', 'Gossip messages dropped as malformed.', () => s.gossip.malformed);
@@ -365,6 +423,12 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     timer,
     async scrape() {
       let sliceStart = performance.now();
+      let sliceCpu = process.cpuUsage();
+      let longestCpu = 0;
+      const cpuSince = (start: NodeJS.CpuUsage): number => {
+        const used = process.cpuUsage(start);
+        return (used.user + used.system) / 1000;
+      };
       s = source.snapshot();
       let longest = 0;
       let busy = 0;
@@ -375,14 +439,16 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
         const now = performance.now();
         if (now - sliceStart >= SCRAPE_SLICE_MS) {
           longest = Math.max(longest, now - sliceStart);
+          longestCpu = Math.max(longestCpu, cpuSince(sliceCpu));
           busy += now - sliceStart;
           await new Promise<void>((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
+          sliceCpu = process.cpuUsage();
           slices++;
         }
       }
       const last = performance.now() - sliceStart;
-      return { text: `${parts.join('\n\n')}\n`, longestSliceMs: Math.max(longest, last), busyMs: busy + last, slices };
+      return { text: `${parts.join('\n\n')}\n`, longestSliceMs: Math.max(longest, last), longestSliceCpuMs: Math.max(longestCpu, cpuSince(sliceCpu)), busyMs: busy + last, slices };
     },
     close: stopProcess,
   };

@@ -1,7 +1,7 @@
 /**
- * The admin port's `/stats`: this node's access analytics (what `shoal stats --node` shows, as
- * JSON). The cluster-wide view merges every member's with mergeAnalytics (src/store/analytics.ts);
- * `shoal stats` does that over the members' client ports.
+ * The admin port's `/stats`: the cluster's access analytics, every member's merged (the JSON of
+ * `shoal stats --json`: `cluster`, `nodes`, `missing`; src/daemon/cluster-views.ts asks the
+ * members), or with `?local=1` this node's own (what `shoal stats --node` shows).
  */
 import type { AccessAnalytics } from '../protocol/index.ts';
 import { sendJson, type AdminRoute } from './server.ts';
@@ -10,14 +10,18 @@ export interface StatsRouteSources {
   node: string;
   /** The node's analytics (ShoalNode.analytics), null when the store runs without them. */
   analytics(): AccessAnalytics | null;
+  /** Every member's, merged. */
+  cluster(): Promise<unknown>;
 }
 
 export function statsRoutes(s: StatsRouteSources): AdminRoute[] {
   return [
     {
       path: '/stats',
-      description: "this node's access analytics: hit ratio over time, key/value size and TTL histograms, top prefixes, removal reasons (`shoal stats --json`)",
-      handle: ({ response }) => {
+      description: 'access analytics merged from every member (`shoal stats --json`): hit ratio over time, key/value size and TTL histograms, top prefixes, removal reasons; ?local=1 this node only',
+      handle: async ({ response, query }) => {
+        const local = query.get('local');
+        if (local === null || local === '0') return sendJson(response, 200, await s.cluster());
         const analytics = s.analytics();
         if (analytics === null) return sendJson(response, 404, { error: 'access analytics are off on this node' });
         sendJson(response, 200, { node: s.node, analytics });

@@ -20,6 +20,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { resolve } from 'node:path';
 import { ConfigError, parseOption } from '../daemon/config.ts';
 import { optionSpec, type OptionName } from '../daemon/options.ts';
@@ -35,8 +37,8 @@ export const DEV_BASE_PORT = 7400;
 const PORT_STRIDE = 10;
 /** How long one node may take to stop gracefully before it is killed (15 s). */
 export const STOP_GRACE_MS = 15_000;
-/** How long to wait for every node to see the whole cluster alive before saying so anyway (30 s). */
-const READY_TIMEOUT_MS = 30_000;
+/** How long to wait for every node to see the whole cluster alive and answer ready before naming the ones that do not (60 s: 1024 partitions catch up slowly on a loaded machine). */
+const READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 200;
 /** How often to check that the process that started this one is still there (1 s). */
 const PARENT_CHECK_MS = 1000;
@@ -186,7 +188,7 @@ export async function run(argv: string[]): Promise<number> {
       `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + 2} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
-  void announceReady(nodes, count, () => stopping);
+  void announceReady(nodes, count, () => stopping, tls === null ? null : tls.ca);
 
   let rolling: Promise<void> | null = null;
   const onRestart = (): void => {
@@ -327,24 +329,61 @@ async function waitUntilConverged(nodes: readonly DevNode[], stopping: () => boo
   }
 }
 
-/** Polls each node's status until every one sees `count` alive members, then says so. */
-async function announceReady(nodes: DevNode[], count: number, stopping: () => boolean): Promise<void> {
+/**
+ * Says the cluster is ready once every node sees `count` alive members and answers ready on its
+ * admin port's /readyz (joined, caught up, not stopping): before that a request can meet a node
+ * still settling (CLUSTERDOWN on the Redis port). Gives up after READY_TIMEOUT_MS naming each node
+ * that is not ready and why.
+ */
+async function announceReady(nodes: DevNode[], count: number, stopping: () => boolean, caFile: string | null): Promise<void> {
   const { fetchStatus } = await import('./target.ts');
+  const ca = caFile === null ? null : readFileSync(caFile);
   const started = Date.now();
   const deadline = started + READY_TIMEOUT_MS;
+  let notReady: string[] = [];
   while (!stopping() && Date.now() < deadline) {
-    const views = await Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null)));
-    const ready = views.filter((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count).length;
-    progress.update(`shoal dev: starting: ${ready}/${count} nodes joined and see ${count} alive member${count === 1 ? '' : 's'} (${Math.round((Date.now() - started) / 1000)}s)`);
-    if (ready === count) {
+    const [views, readiness] = await Promise.all([
+      Promise.all(nodes.map((n) => fetchStatus(`127.0.0.1:${n.port}`, 1000).catch(() => null))),
+      Promise.all(nodes.map((n) => readyz(n.adminPort, ca))),
+    ]);
+    const seeing = views.filter((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count).length;
+    notReady = nodes.flatMap((n, i) => (readiness[i]!.ready ? [] : [`${n.name}: ${readiness[i]!.reason}`]));
+    progress.update(`shoal dev: starting: ${seeing}/${count} nodes see ${count} alive member${count === 1 ? '' : 's'}, ${count - notReady.length}/${count} ready (${Math.round((Date.now() - started) / 1000)}s)`);
+    if (seeing === count && notReady.length === 0) {
       progress.done();
-      process.stdout.write(`shoal dev: cluster ready: every node sees ${count} alive member${count === 1 ? '' : 's'}\n`);
+      process.stdout.write(`shoal dev: cluster ready: every node sees ${count} alive member${count === 1 ? '' : 's'} and answers ready on /readyz\n`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
   progress.done();
-  if (!stopping()) process.stderr.write(`shoal dev: the nodes do not all see each other after ${READY_TIMEOUT_MS / 1000}s; see their logs above\n`);
+  if (!stopping()) {
+    const why = notReady.length === 0 ? 'every node is ready but they do not all see each other' : `not ready: ${notReady.join('; ')}`;
+    process.stderr.write(`shoal dev: the nodes do not all see each other and serve after ${READY_TIMEOUT_MS / 1000}s (${why}); see their logs above\n`);
+  }
+}
+
+/** A node's /readyz on its admin port: ready, or why not (its answer, or why there was none). */
+function readyz(adminPort: number, ca: Buffer | null): Promise<{ ready: boolean; reason: string }> {
+  return new Promise((resolve) => {
+    const url = `${ca === null ? 'http' : 'https'}://127.0.0.1:${adminPort}/readyz`;
+    const request = (ca === null ? httpGet : httpsGet)(url, { timeout: 1000, ...(ca === null ? {} : { ca }) }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        let reason = `HTTP ${response.statusCode}`;
+        try {
+          reason = String((JSON.parse(body) as { reason?: unknown }).reason ?? reason);
+        } catch {
+          // not JSON: the status code says enough
+        }
+        resolve({ ready: response.statusCode === 200, reason });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer within 1 s')));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ready: false, reason: `no answer on /readyz: ${error.code ?? error.message}` }));
+  });
 }
 
 function prefixLines(input: NodeJS.ReadableStream, prefix: string, output: NodeJS.WritableStream): void {

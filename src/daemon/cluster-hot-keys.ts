@@ -1,12 +1,11 @@
 /**
- * Cluster-wide hot keys: ask every member for its own (the `hotkeys` request on its client port,
- * beside `status`) and merge them. `shoal hotkeys` and the admin port's `/hotkeys` both use it.
+ * Cluster-wide hot keys for `shoal hotkeys`: ask every member for its own (the `hotkeys` request
+ * on its client port, beside `status`) and merge them. The admin port's `/hotkeys` merges with the
+ * same `mergeHotKeys`, but asks the members over the node-to-node channel (cluster-views.ts).
  *
- * Why the client port: every member advertises its client address through gossip (the topology
- * and `status` list it), the request is one WebSocket round trip the CLI already knows how to make,
- * and it works on any cluster `npm start` (`shoal dev`) runs, with or without RESP ports. Peer
- * messages would have needed a new node-to-node message family; RESP needs every member to run a
- * RESP port.
+ * Why the client port for the CLI: every member advertises its client address through gossip (the
+ * topology and `status` list it), the request is one WebSocket round trip the CLI already knows how
+ * to make, and the CLI is not a member, so the node-to-node channel is not its to use.
  *
  * Merging: each node's tracker counts what its own replicas serve, so a write reaches every replica
  * and a read only those it asks. A key's cluster rate is therefore the rate at its busiest node

@@ -25,10 +25,9 @@ import { openAclStore } from './acl-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
-import { hotKeysRoutes, type HotKeysRouteSources } from '../admin/hot-keys-route.ts';
-import { clusterHotKeys } from './cluster-hot-keys.ts';
+import { hotKeysRoutes } from '../admin/hot-keys-route.ts';
+import { clusterViews } from './cluster-views.ts';
 import { dashboardRoutes } from '../admin/dashboard.ts';
-import { LatencyHistogram, timedKeyspace, timedKv } from '../admin/dashboard-latency.ts';
 import { displayKey } from '../node/hot-key-alerts.ts';
 import { metricsRoutes } from '../admin/metrics.ts';
 import { nodeMetrics } from './metrics-source.ts';
@@ -159,18 +158,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       analytics: () => node.analytics(),
     });
 
-  // Request latency as clients see it, for the dashboard's p50/p99 (src/admin/dashboard-latency.ts).
-  const latency = new LatencyHistogram();
-  const keyspace = timedKeyspace(node.keyspace, latency);
-
   let server: ClientServer;
   try {
     server = await startClientServer({
       host: config.host,
       port: config.port,
-      kv: timedKv(node.kv, latency),
+      kv: node.kv,
       // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
-      rmw: keyspace,
+      rmw: node.keyspace,
       nodeName: config.name,
       log,
       // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
@@ -201,7 +196,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       resp = await startRespServer({
         host: config.host,
         port: config.respPort,
-        keyspace,
+        keyspace: node.keyspace,
         // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
         cluster: createClusterView({
           self: config.name,
@@ -236,7 +231,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const respAddress = resp === null ? null : hostPort(config.advertiseHost, resp.port);
 
   let admin: AdminServer | null = null;
-  let dashboard: { close(): void } | null = null;
+  let dashboard: ReturnType<typeof dashboardRoutes> | null = null;
+  // /hotkeys, /stats and the dashboard read the other members through one helper; this node answers them too.
+  const views = clusterViews(node, () => dashboard?.sample() ?? null);
   // Prometheus metrics (/metrics on the admin port): collected only when the port is on.
   const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, authGuard });
   if (config.adminPort !== 0) {
@@ -251,9 +248,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         authGuard,
         routes: [
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
-          ...hotKeysRoutes(hotKeySources(node, status)),
+          ...hotKeysRoutes(views.hotKeys),
           ...metricsRoutes(metrics!),
-          ...statsRoutes({ node: config.name, analytics: () => node.analytics() }),
+          ...statsRoutes({ node: config.name, analytics: () => node.analytics(), cluster: () => views.stats() }),
           // The live dashboard at / (src/admin/dashboard.ts); hot-key alerts join its events.
           ...(dashboard = dashboardRoutes({
             version: options.version,
@@ -262,8 +259,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             hotKeys: (n) => node.storeHotKeys(n).map((k) => ({ ...k, key: displayKey(k.key) })),
             clientConnections: () => server.connectionCount,
             uptimeMs: () => performance.now() - startedAt,
-            latency,
-            peerTls: tls?.has('client') ? clientTlsOptions(tls.material('client')) : null,
+            // p50/p99 from the metrics' request histogram: one measurement for both.
+            latency: () => metrics!.timer.latencyCounts(),
+            peerSamples: () => views.peerSamples(),
             subscribeAlerts: (listener) =>
               node.onHotKeyAlert((a) => listener({ kind: a.cleared ? 'hot-key-cleared' : 'hot-key', message: `${a.cleared ? 'cooled down' : 'hot key'} "${a.key}" on ${a.node}: ${Math.round(a.rate)} ops/s (threshold ${a.threshold})` })),
           })),
@@ -350,6 +348,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop();
     dashboard?.close();
+    views.close();
     metrics?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
     env.timers.cancelAll();
@@ -408,23 +407,4 @@ async function probePort(host: string, port: number, what: string, flag: string)
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
-}
-
-/**
- * `/hotkeys`: this node's report, and the cluster's merged from every other live member's client
- * port (src/daemon/cluster-hot-keys.ts; over plain ws, as the default user: with client TLS or a
- * password on the default user, other members are listed as unreachable and `shoal hotkeys` is
- * the way to see them).
- */
-function hotKeySources(node: HostedNode, status: () => NodeStatus): HotKeysRouteSources {
-  return {
-    local: (count) => node.hotKeys(count),
-    cluster: async (count) => {
-      const self = node.hotKeys(count);
-      const others = status()
-        .members.filter((m) => m.name !== self.node && (m.state === 'alive' || m.state === 'suspect') && m.clientAddress)
-        .map((m) => m.clientAddress!);
-      return clusterHotKeys(others, count, {}, [self]);
-    },
-  };
 }

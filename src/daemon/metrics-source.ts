@@ -70,6 +70,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       mailboxes: stats.mailboxes,
       rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced },
       ring: {
+        version: placement.version,
         partitions: placement.partitions,
         replicas: placement.width,
         members: placement.members.length,

@@ -9,7 +9,7 @@ import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
 import type { AccessAnalytics, CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { requiredReplicas } from '../replication/config.ts';
-import type { Env } from '../runtime/env.ts';
+import type { Env, Transport } from '../runtime/env.ts';
 import { META } from '../node/node.ts';
 import type { SourceMember } from '../resp/cluster-view.ts';
 import type { WsTransport } from '../transport/ws-transport.ts';
@@ -68,6 +68,8 @@ export interface HostedNode {
   readonly shoal: ShoalNode;
   /** Access analytics of the node's store (ShoalNode.analytics), for `shoal stats` and /stats. */
   analytics(): AccessAnalytics | null;
+  /** The node-to-node channel members ask each other on for the admin port's cluster views (src/daemon/member-ask.ts). */
+  readonly askChannel: Transport;
 }
 
 /**
@@ -84,6 +86,7 @@ export function consistencyFor(option: 'read-quorum' | 'write-quorum', count: nu
 
 export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList, acl?: AclStore): HostedNode {
   let aclSync: AclSync | null = null;
+  let askChannel: Transport | null = null;
   const node = createNode({
     env,
     config: {
@@ -105,6 +108,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       ...(config.respPort === 0 ? {} : { respAddress: hostPort(config.advertiseHost, config.respPort) }),
       // So is the admin port: any member's dashboard gathers every member's numbers from it (src/admin).
       ...(config.adminPort === 0 ? {} : { adminPort: config.adminPort }),
+      askChannel: (channel) => void (askChannel = channel),
       // Users and ACLs reach every member (src/security/acl-sync.ts).
       ...(acl === undefined
         ? {}
@@ -161,6 +165,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     alone: () => node.membership.liveMembers() <= 1,
     refusedPeers: () => node.refusedPeers(),
     analytics: () => node.analytics(),
+    askChannel: askChannel!,
     requests: () => {
       const s = node.status();
       // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).

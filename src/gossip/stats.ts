@@ -4,6 +4,7 @@ export interface SwimStats {
   messagesSent: number;
   bytesSent: number;
   messagesReceived: number;
+  bytesReceived: number;
   /** Inbound messages dropped because they failed to decode or validate. */
   malformed: number;
   oversized: number;
@@ -33,6 +34,7 @@ export function emptySwimStats(): SwimStats {
     messagesSent: 0,
     bytesSent: 0,
     messagesReceived: 0,
+    bytesReceived: 0,
     malformed: 0,
     oversized: 0,
     unsupportedVersion: 0,

@@ -207,6 +207,7 @@ export class SwimMembership implements Membership {
   private receive(from: NodeAddress, bytes: Uint8Array): void {
     if (this.life.stopped) return;
     this.stats.messagesReceived++;
+    this.stats.bytesReceived += bytes.length;
     let msg: GossipMessage;
     try {
       msg = decodeMessage(bytes, this.limits);

@@ -75,6 +75,8 @@ export interface NodeConfig {
   hotKeyAlertRate?: number;
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
+  /** Called with the node's channel for members' questions (MessageFamily.ask); the node itself does not read it. */
+  askChannel?: (transport: Transport) => void;
 }
 
 export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig }): ShoalNode {
@@ -88,6 +90,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   });
   const mux = new TransportMux(env.transport);
   config.aclChannel?.(mux.channel(MessageFamily.acl));
+  config.askChannel?.(mux.channel(MessageFamily.ask));
   const gossip: GossipConfig = {
     ...PROFILES[config.gossipProfile ?? DEFAULT_GOSSIP_PROFILE],
     ...config.gossip,

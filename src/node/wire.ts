@@ -11,6 +11,8 @@ export const MessageFamily = {
   kv: 0x4b, // 'K'
   /** Users and ACLs (src/security/acl-sync.ts), handed to whoever asks through NodeConfig.aclChannel. */
   acl: 0x41, // 'A'
+  /** Questions members ask each other for the admin port's cluster views (src/daemon/member-ask.ts), through NodeConfig.askChannel. */
+  ask: 0x51, // 'Q'
 } as const;
 
 export type MessageFamilyCode = (typeof MessageFamily)[keyof typeof MessageFamily];

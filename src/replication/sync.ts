@@ -49,6 +49,11 @@ export interface SyncStats {
   recordsPulled: number;
   partitionsHandedOff: number;
   keysHandedOff: number;
+  /** Bytes (key plus encoded record) of the records in sync data messages sent and received: anti-entropy, catch-up and handoff alike. */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Of `bytesSent`, those sent from partitions this node no longer owns (ownership handoff). */
+  handoffBytesSent: number;
 }
 
 /** Observable progress of catch-up and ownership handoff on this node. */
@@ -67,7 +72,7 @@ export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -211,6 +216,7 @@ export class PartitionSync {
           // Keys whose record here is now the sender's: the read-modify-write results in it came along.
           const holds = new Set<string>();
           for (let i = 0; i < k.length; i++) {
+            this.stats.bytesReceived += k[i]!.length + r[i]!.length;
             if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
             if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.add(k[i]!);
             if (received !== null) {
@@ -485,11 +491,13 @@ export class PartitionSync {
     const records: Uint8Array[] = [];
     const evictedKeys: string[] = [];
     const evictedVersions: number[] = [];
+    let bytes = 0;
     for (const key of keys) {
       const record = replica.peek(key);
       if (record) {
         found.push(key);
         records.push(record);
+        bytes += key.length + record.length;
         continue;
       }
       const evicted = replica.knownVersionOf(key);
@@ -499,6 +507,8 @@ export class PartitionSync {
       }
     }
     if (!answer) this.stats.recordsPushed += found.length;
+    this.stats.bytesSent += bytes;
+    if (actor.syncPhase === 'handing-off') this.stats.handoffBytesSent += bytes;
     const count = Math.max(found.length, evictedKeys.length);
     for (let i = 0; i < count || (i === 0 && answer); i += batch) {
       const last = i + batch >= count;

@@ -6,7 +6,7 @@
  * the commands' errors when no node (or a node's peer port) is there, and their small manners.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -146,6 +146,12 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
   pids = childPids(dev.pid!);
   assert.equal(pids.length, 3, `dev's children: ${pids.join(', ')}`);
   assert.match(output, /npx shoal status/);
+  // dev says ready once every node answers ready on /readyz: the first Redis request after it is served, not CLUSTERDOWN.
+  await until('shoal dev to say the cluster is ready', () => (/cluster ready/.test(output) ? true : undefined), 120_000, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\n${output}`);
+  });
+  const first = spawnSync('redis-cli', ['-c', '-p', String(base + 2), 'GET', 'never-set'], { encoding: 'utf8', timeout: 10_000 });
+  if (first.error === undefined) assert.doesNotMatch(first.stdout + first.stderr, /CLUSTERDOWN/);
 
   assert.equal((await runShoal(['set', 'greeting', 'hello', '--node', node])).stdout, 'OK\n');
   const got = await runShoal(['get', 'greeting', '--json', '--node', `127.0.0.1:${base + 20}`]);

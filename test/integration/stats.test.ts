@@ -76,7 +76,7 @@ test('shoal stats --json and /stats report the traffic driven', async () => {
   const local = JSON.parse((await runShoal(['stats', '--json', '--local', '--node', cluster.clientAddresses[0]!])).stdout) as ClusterStats;
   assert.deepEqual(Object.keys(local.nodes), ['n1']);
 
-  const route = (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as { node: string; analytics: ClusterStats['nodes'][string] };
+  const route = (await (await fetch(`http://127.0.0.1:${adminPort}/stats?local=1`)).json()) as { node: string; analytics: ClusterStats['nodes'][string] };
   assert.equal(route.node, 'n1');
   assert.ok(route.analytics.prefixes.some((p) => p.prefix === 'user/' && p.writes === USERS), 'the route shows the node\'s own share');
 });

@@ -43,7 +43,7 @@ interface TestNode {
  */
 function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false, n1HasRing = true) {
   const { env: base, flush, now } = fakeEnv();
-  const placement = placementOf(partitions);
+  let placement = placementOf(partitions);
   // Until `joinN1`, n1 (when `n1HasRing` is false) is a restarted node settling into its first ring.
   let n1Placement = n1HasRing ? placement : emptyPlacement(partitions);
   const nodes = new Map<string, TestNode>();
@@ -90,7 +90,14 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
     n1.sync.onPlacement(null, placement);
     n1.sync.start();
   };
-  return { nodes, flush, now, put, start, joinN1 };
+  /** Every node moves to ring `next` (n1 included). */
+  const reRing = (next: Placement) => {
+    const previous = placement;
+    placement = next;
+    n1Placement = next;
+    for (const node of nodes.values()) node.sync.onPlacement(previous, next);
+  };
+  return { nodes, flush, now, put, start, joinN1, reRing };
 }
 
 const n1CatchingUp = (c: ReturnType<typeof cluster>) => c.nodes.get('n1')!.sync.progress().partitionsCatchingUp;
@@ -196,4 +203,37 @@ test('keys pushed to a restarted node before its first ring count in the catch-u
   assert.equal(n1CatchingUp(c), 0);
   assert.ok(n1.sync.catchUpProgress().keysReceived >= partitions, JSON.stringify(n1.sync.catchUpProgress()));
   assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: [1-9]\d* keys/);
+});
+
+test('sync counts the bytes of the records it sends and receives: every byte sent arrives, and a catch-up is part of them', () => {
+  const partitions = 4;
+  const c = cluster(partitions, {});
+  for (const source of ['n2', 'n3']) for (let p = 0; p < partitions; p++) c.put(source, p, `p${p}`, { wallMs: 100, logical: 0, node: 2 });
+  c.start();
+  for (let i = 0; i < 100 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  c.flush(c.now() + 10); // messages still on their way
+  const stats = [...c.nodes.values()].map((n) => n.sync.stats);
+  const sent = stats.reduce((sum, s) => sum + s.bytesSent, 0);
+  const received = stats.reduce((sum, s) => sum + s.bytesReceived, 0);
+  assert.equal(sent, received, 'nothing is lost, so the totals agree');
+  const n1 = c.nodes.get('n1')!;
+  const caughtUp = n1.sync.catchUpProgress().bytesReceived;
+  assert.ok(caughtUp > 0);
+  assert.ok(n1.sync.stats.bytesReceived >= caughtUp, `${n1.sync.stats.bytesReceived} received, ${caughtUp} of them by the catch-up`);
+  assert.equal(stats.reduce((sum, s) => sum + s.handoffBytesSent, 0), 0, 'every node owns every partition: nothing is handed off');
+});
+
+test('a partition handed off to its new owners counts the bytes sent for it', () => {
+  const c = cluster(2, {});
+  for (const name of NAMES) for (let k = 0; k < 3; k++) c.put(name, 1, `p1-k${k}`, { wallMs: 100, logical: 0, node: 2 });
+  c.put('n1', 0, 'only-n1-has-it', { wallMs: 100, logical: 0, node: 1 });
+  c.start();
+  // Partition 0 moves away from n1: n2 and n3 own it now, and n1 hands its record over.
+  c.reRing({ ...placementOf(2), version: 'v2', owners: (p) => (p === 0 ? ['n2', 'n3'] : NAMES) });
+  const n1 = c.nodes.get('n1')!;
+  for (let i = 0; i < 100 && n1.host.partitions.has(0); i++) c.flush(c.now() + 100);
+  assert.equal(n1.host.partitions.has(0), false, 'n1 dropped partition 0 once its new owners held it');
+  assert.equal(n1.sync.stats.partitionsHandedOff, 1);
+  assert.ok(n1.sync.stats.handoffBytesSent >= 'only-n1-has-it'.length + 8, `${n1.sync.stats.handoffBytesSent} handoff bytes`);
+  assert.ok(n1.sync.stats.bytesSent >= n1.sync.stats.handoffBytesSent);
 });
