@@ -186,6 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       tls: tlsFor('client'),
       status,
       hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
+      invalidations: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) },
     });
   } catch (error) {
     stopSeedWatch();
