@@ -219,7 +219,7 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
       fn();
       next();
     };
-    if (random.chance(0.8)) {
+    if (random.chance(0.9)) {
       figures.reads++;
       const hit = cache.get(key, partition);
       if (hit) {
@@ -303,7 +303,7 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
 export const nearCacheScenario: Scenario = {
   name: 'near-cache',
   summary: 'near caches under swarm faults and lossy, duplicating, reordering invalidation streams: every hit within the staleness bound, none older than an invalidation received',
-  defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
+  defaults: { nodes: 5, durationMs: 10_000, faults: 'swarm' },
   minNodes: 3,
   run: (options, trace) => runNearCache(options, trace),
 };
