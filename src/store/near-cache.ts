@@ -169,13 +169,15 @@ export class NearCache {
 
   /**
    * The read answered `value` (null: no value, nothing is installed) at `version`, expiring at
-   * `expiresAtMs` (null: never). Returns whether it was installed.
+   * `expiresAtMs` (null: never). Returns whether it was installed. Without a version (the SDK's
+   * get reply carries none), any invalidation of the key during the read refuses the fill, and the
+   * entry is dropped by any invalidation of its key.
    */
   completeFill(token: FillToken, value: Uint8Array | null, version: InvalidationVersion | null, expiresAtMs: number | null): boolean {
     this.endFill(token);
-    if (value === null || version === null) return false;
+    if (value === null) return false;
     this.dropSilentSources();
-    const raced = token.dropGeneration !== this.dropGenerations[token.partition] || (token.invalidated !== null && compareVersions(version, token.invalidated) < 0);
+    const raced = token.dropGeneration !== this.dropGenerations[token.partition] || (token.invalidated !== null && (version === null || compareVersions(version, token.invalidated) < 0));
     if ((raced && !this.bugs.noFillGuard) || this.streams[token.partition]! < this.minStreams) {
       this.stats.fillsRefused++;
       return false;
@@ -185,9 +187,10 @@ export class NearCache {
     if (deadline <= now) return false;
     const bytes = new Uint8Array(HEADER_BYTES + value.byteLength);
     const view = new DataView(bytes.buffer);
-    view.setFloat64(0, version.wallMs);
-    view.setUint32(8, version.logical);
-    view.setUint32(12, version.node);
+    // No version: stored as the oldest one, so any invalidation of the key drops it.
+    view.setFloat64(0, version?.wallMs ?? 0);
+    view.setUint32(8, version?.logical ?? 0);
+    view.setUint32(12, version?.node ?? 0);
     view.setFloat64(16, expiresAtMs ?? 0);
     bytes.set(value, HEADER_BYTES);
     this.stats.fills++;
