@@ -66,7 +66,7 @@ export class ConnectionTracking {
   /** CLIENT TRACKING ON with these options; an error text, or null when on. */
   enable(options: TrackingOptions): string | null {
     if (this.source === undefined) return 'ERR this node does not stream invalidations';
-    if (options.optin && options.optout) return "ERR You can't use both OPTIN and OPTOUT";
+    if (options.optin && options.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
     if (options.prefixes.length > 0 && !options.bcast) return 'ERR PREFIX option requires BCAST mode to be enabled';
     if ((options.optin || options.optout) && options.bcast) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
     const count = this.partitions();
