@@ -288,6 +288,8 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
       ...figures,
       hitRatio: figures.reads === 0 ? 0 : figures.nearHits / figures.reads,
       staleness: checker.distribution(),
+      /** Every stale hit's staleness (ms after the newer write's acknowledgement), for distributions over seeds. */
+      staleHitsMs: checker.staleness.map((ms) => Math.round(ms)),
       streamMessagesPerAckedWrite: figures.writesAcked === 0 ? 0 : figures.streamMessages / figures.writesAcked,
       invalidationKeysPerAckedWrite: figures.writesAcked === 0 ? 0 : figures.invalidationKeysDelivered / figures.writesAcked,
       heartbeatsSentByLiveNodes: hubs.reduce((t, h) => t + h.heartbeatsSent, 0),
