@@ -218,7 +218,7 @@ export class NearCache {
       const named = new Set<number>();
       for (const entry of batch.partitions) {
         named.add(entry.partition);
-        this.advance(state, entry);
+        this.advance(state, entry, true);
       }
       for (const p of [...state.streams.keys()]) if (!named.has(p)) this.dropStream(state, p, 'not-held');
       return;
@@ -226,7 +226,7 @@ export class NearCache {
     for (const entry of batch.partitions) {
       for (const { key, version } of entry.keys) this.invalidate(key, version);
       // Only heartbeats start a stream (they name every partition the source holds).
-      if (state?.streams.has(entry.partition)) this.advance(state, entry);
+      if (state?.streams.has(entry.partition)) this.advance(state, entry, false);
     }
   }
 
@@ -261,8 +261,13 @@ export class NearCache {
     this.onEvent?.({ kind: 'invalidate', key, version });
   }
 
-  /** Moves a stream to `entry`'s position, dropping the partition on an epoch change or a gap. */
-  private advance(state: Source, entry: PartitionInvalidations): void {
+  /**
+   * Moves a stream to `entry`'s position, dropping the partition on an epoch change or a gap. Any
+   * other epoch than the one held counts as a change (a late message of an older epoch costs a
+   * flush), and a heartbeat behind the seq held resets it: so a stream whose position was
+   * corrupted heals at the next heartbeat instead of waiting for the true seq to catch up.
+   */
+  private advance(state: Source, entry: PartitionInvalidations, heartbeat: boolean): void {
     const p = entry.partition;
     const stream = state.streams.get(p);
     if (stream === undefined) {
@@ -270,12 +275,17 @@ export class NearCache {
       this.streams[p]!++;
       return;
     }
-    if (entry.epoch < stream.epoch) return; // a late message of an older epoch
-    if (entry.epoch > stream.epoch) {
+    if (entry.epoch !== stream.epoch) {
       stream.epoch = entry.epoch;
       stream.seq = entry.seq;
       this.stats.epochChanges++;
       this.dropPartition(p, 'epoch');
+      return;
+    }
+    if (entry.seq < stream.seq && heartbeat) {
+      stream.seq = entry.seq;
+      this.stats.gaps++;
+      this.dropPartition(p, 'gap');
       return;
     }
     if (entry.seq <= stream.seq) return; // a duplicate or late message

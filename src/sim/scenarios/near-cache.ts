@@ -19,6 +19,7 @@ import type { ShoalNode } from '../../node/node.ts';
 import type { InvalidationBatch } from '../../protocol/frames.ts';
 import type { InvalidationSubscription } from '../../replication/invalidation.ts';
 import { compareVersions } from '../../replication/hlc.ts';
+import { decodeRecord } from '../../replication/record.ts';
 import { NearCache, type NearCacheBugs } from '../../store/near-cache.ts';
 import { runChecked, type Checker, type Violation } from '../checkers.ts';
 import { drawSwarmProfile, healEverything } from '../faults.ts';
@@ -43,6 +44,12 @@ export interface NearCacheTuning {
   duplication?: number;
   /** Delay of each stream message, ms, drawn uniformly (default [1, 40]). */
   streamDelayMs?: [number, number];
+  /**
+   * Hazelcast's distortion test: from the workload's start until this long before the writes stop,
+   * half of the stream messages get their seqs and epochs corrupted; at the end of the run every
+   * entry a near cache still holds must be the cluster's newest version ('agreement').
+   */
+  distortUntilBeforeEndOfWritesMs?: number;
 }
 
 interface Hit {
@@ -135,6 +142,12 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
   const heartbeatLoss = tuning.heartbeatLoss ?? loss;
   const duplication = tuning.duplication ?? 0.01;
   const [minDelay, maxDelay] = tuning.streamDelayMs ?? [1, 40];
+  const distortion = tuning.distortUntilBeforeEndOfWritesMs;
+  const distorting = () => distortion !== undefined && sim.now < faultPhaseEndMs - distortion;
+  const distort = (batch: InvalidationBatch): InvalidationBatch => ({
+    heartbeat: batch.heartbeat,
+    partitions: batch.partitions.map((e) => ({ ...e, seq: Math.max(0, e.seq + wire.int(101) - 50), epoch: Math.max(0, e.epoch + wire.int(3) - 1) })),
+  });
   const checker = new NearCacheChecker();
   const encoder = new TextEncoder();
   const figures = { reads: 0, nearHits: 0, clusterReads: 0, writesIssued: 0, writesAcked: 0, streamMessages: 0, streamMessagesLost: 0, invalidationKeysDelivered: 0, resubscriptions: 0 };
@@ -170,7 +183,7 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
             checker.invalidationReceived(c, k.key, k.version, sim.now);
           }
         }
-        caches[c]!.receive(source, batch);
+        caches[c]!.receive(source, distorting() && wire.chance(0.5) ? distort(batch) : batch);
       }, 'near-stream');
     }
   };
@@ -276,12 +289,38 @@ export function runNearCache(options: ScenarioOptions, trace: EventTrace, tuning
       },
     },
   ];
+  // Agreement (with distortion): once writes have stopped and streams had time to heal, every entry held is the cluster's newest version.
+  const disagreements: Violation[] = [];
+  if (distortion !== undefined) {
+    sim.at(options.durationMs - 1, () => {
+      const up = sim.upNodes();
+      if (up.length === 0) return;
+      const placement = up[0]!.process!.placement();
+      for (let c = 0; c < clientCount; c++) {
+        for (let k = 0; k < keyCount; k++) {
+          const key = `k${k}`;
+          const p = placement.partitionOfKey(encoder.encode(key));
+          const hit = caches[c]!.get(key, p);
+          if (!hit) continue;
+          let newest: Version | null = null;
+          for (const owner of placement.owners(p)) {
+            const bytes = sim.process(sim.indexOf(owner)!)?.heldPartitions().get(p)?.peek(key) ?? null;
+            const v = bytes ? decodeRecord(bytes).version : null;
+            if (v && (newest === null || compareVersions(v, newest) > 0)) newest = v;
+          }
+          if (newest === null || compareVersions(hit.version, newest) !== 0) {
+            disagreements.push({ checker: 'agreement', atMs: sim.now, message: `client ${c} holds ${key} at ${fmt(hit.version)}, the cluster's newest is ${newest ? fmt(newest) : 'none'}` });
+          }
+        }
+      }
+    }, 'near-agreement');
+  }
   const result = runChecked({ sim, world, checkers, faultPhaseEndMs, durationMs: options.durationMs });
   const hubs = sim.upNodes().map((n) => n.process!.invalidations.stats);
   const stats = caches.map((c) => c.stats);
   const sum = (f: (s: (typeof stats)[number]) => number) => stats.reduce((t, s) => t + f(s), 0);
   return {
-    violations: [...result.violations, ...checker.violations.slice(1).map((v) => ({ ...v, checker: `near-cache/${v.checker}` }))],
+    violations: [...result.violations, ...disagreements.slice(0, 20), ...checker.violations.slice(1).map((v) => ({ ...v, checker: `near-cache/${v.checker}` }))],
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile } : {},
     figures: {
