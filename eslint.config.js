@@ -44,8 +44,9 @@ export const ALLOWED_IMPORTS = {
   security: ['protocol', 'runtime'],
   server: ['protocol', 'replication', 'ring', 'runtime', 'security'],
   resp: ['protocol', 'replication', 'ring', 'runtime', 'security'],
-  // The SDK hashes keys as the nodes do (ring) and shares the request vocabulary (replication/api types).
-  client: ['protocol', 'replication', 'ring', 'runtime'],
+  // The SDK hashes keys as the nodes do (ring), shares the request vocabulary (replication/api types),
+  // and its near cache is the store's engine (store/near-cache.ts, which the simulator runs too).
+  client: ['protocol', 'replication', 'ring', 'runtime', 'store'],
   // The admin HTTP port's routes (status, ring, metrics, dashboard); edge code like server.
   admin: ['protocol', 'replication', 'ring', 'runtime', 'security', 'server'],
   daemon: ['admin', 'gossip', 'node', 'protocol', 'replication', 'resp', 'ring', 'runtime', 'security', 'server', 'store', 'transport'],

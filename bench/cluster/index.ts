@@ -8,7 +8,9 @@
  * node with its admin port on and /metrics scraped every second (shoal-1-metrics). Each of those
  * rows shows its ratio to shoal-1. shoal-1 and shoal-1-metrics run paired (paired.ts): both nodes
  * up at once, measured back to back in alternating order for --metrics-rounds rounds; their rows
- * are each one's median round, and the metrics overhead is the median of the per-round ratios:
+ * are each one's median round, and the metrics overhead is the median of the per-round ratios. The
+ * near-cache row (issue 17, shoal-3-near) reads 90% of the time from 1% of the keys, by the SDK
+ * without and with its near cache on the same cluster:
  *
  *   node --import tsx bench/cluster/index.ts [--seconds 3] [--concurrency 256] [--only redis,shoal-1] [--json]
  *   npm run bench -- --only shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl
@@ -20,18 +22,19 @@ import { bytesCodec, connect } from '../../src/client/index.ts';
 import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
 import { SCRAPE_INTERVAL_MS, startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
 import { measurePaired, type PairedResult } from './paired.ts';
+import { formatNearCacheRow, measureNearCache, type NearCacheRow } from './near-cache.ts';
 import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
 
 const FLAGS: FlagSpecs = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
-  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3), for quick comparisons; writes no JSON. Default: all' },
+  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3, shoal-3-near), for quick comparisons; writes no JSON. Default: all' },
   'metrics-rounds': { kind: 'number', description: 'rounds of the paired shoal-1 / shoal-1-metrics measurement (the overhead is the median ratio)', default: 5 },
   json: { kind: 'boolean', description: 'print only the JSON result' },
   help: { kind: 'boolean', description: 'show this help' },
 };
 
-const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-1-metrics', 'shoal-3-n1', 'shoal-3-n3'];
+const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-1-metrics', 'shoal-3-n1', 'shoal-3-n3', 'shoal-3-near'];
 /**
  * The rows compared with shoal-1: TLS and ACLs (issue 14: at most 15% below it), and metrics on
  * with a scrape every second (issue 15: under 5% below it).
@@ -126,6 +129,18 @@ async function main(): Promise<void> {
     }
   }
 
+  // The near-cache row (issue 17): skewed reads without and with the SDK's near cache, side by side.
+  let nearCache: NearCacheRow | null = null;
+  if (wanted('shoal-3-near')) {
+    say('shoal-3 N=3, skewed reads without and with the near cache...');
+    const cluster = await startShoal(3, 3);
+    try {
+      nearCache = await measureNearCache(cluster, options);
+    } finally {
+      await cluster.stop();
+    }
+  }
+
   const report = {
     benchmark: 'cluster',
     date: new Date().toISOString(),
@@ -134,6 +149,7 @@ async function main(): Promise<void> {
     columns,
     // shoal-1-metrics / shoal-1 max ops/s per paired round (issue 15: the cost of metrics, target under 5%).
     metricsOverhead,
+    nearCache,
   };
   // A partial run (--only) is for quick comparisons: it must not overwrite the day's full result.
   let file: URL | null = null;
@@ -146,7 +162,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  process.stdout.write(formatTable(columns));
+  if (columns.length > 0) process.stdout.write(formatTable(columns));
   if (metricsOverhead !== null) {
     const line = (op: 'set' | 'get'): string => {
       const r = metricsOverhead![op];
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
 metrics overhead: shoal-1-metrics / shoal-1 max ops/s, median of ${metricsOverhead.rounds} paired rounds: ${line('set')}; ${line('get')}
 `);
   }
+  if (nearCache) process.stdout.write(formatNearCacheRow(nearCache));
   if (file) process.stdout.write(`\nJSON: ${file.pathname}\n`);
 }
 

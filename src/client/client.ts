@@ -20,6 +20,7 @@ import {
   type ReplyResult,
   type Request,
   type HotKeysRequest,
+  type InvalidationsRequest,
   type WireHotKeyAlert,
   type WireLimits,
   type WireRmwOp,
@@ -47,6 +48,8 @@ import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
+import { ClientNearCache, type NearCacheStats } from './near.ts';
+import type { DropReason } from '../store/near-cache.ts';
 import { defaultWebSocket, type WebSocketConstructor } from './websocket.ts';
 
 /** A key: a string (its UTF-8 bytes) or raw bytes. */
@@ -76,6 +79,14 @@ export interface ClientEvents {
    * (and each one made later); the user needs +@admin under ACLs, else an `error` event says so.
    */
   hotkey: (alert: HotKeyAlert) => void;
+  /** The near cache dropped `key`: a node applied a newer version of it (docs/CLIENT.md, "Near cache"). */
+  invalidate: (key: Uint8Array) => void;
+  /**
+   * The near cache dropped every entry of a partition (`entries` of them): a seq gap (a lost
+   * message), an epoch change (the partition's owners changed), a node no longer holding it, or
+   * a lost connection.
+   */
+  'stale-dropped': (partition: number, reason: DropReason, entries: number) => void;
 }
 
 /** A hot-key alert as a node pushes it (see ClientEvents.hotkey). */
@@ -93,6 +104,8 @@ export interface CallOptions {
 export interface GetOptions extends CallOptions {
   /** Resolve with a GetDetail (the value, or why there is none) instead of the value alone. */
   detail?: boolean;
+  /** false: read the cluster even if the near cache holds the key (and do not fill it). Default true. */
+  nearCache?: boolean;
 }
 
 /** What `get(key, { detail: true })` resolves with. */
@@ -145,7 +158,7 @@ class PendingCall implements Call {
   lastError: Error | null = null;
 
   constructor(
-    readonly body: Request | HotKeysRequest,
+    readonly body: Request | HotKeysRequest | InvalidationsRequest,
     /** Reads may be repeated freely; a write may not once it might have been applied. */
     readonly idempotent: boolean,
     readonly background: boolean,
@@ -178,6 +191,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly handler: ConnectionHandler;
   /** Whether a 'hotkey' listener was ever added: every ready connection subscribes to alert pushes. */
   private hotKeysWanted = false;
+  /** The near cache (connect's `nearCache` option), or null. */
+  private readonly near: ClientNearCache | null;
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -189,10 +204,18 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       onLost: (c, lost, cause) => this.onLost(c, lost as { call: PendingCall; sent: boolean }[], cause),
       onPush: (c, push) => this.onPush(c, push),
       onStateChange: (c) => {
+        if (c.state !== 'ready') this.near?.connectionLost(c.address);
         if (c.state === 'closed') this.leaving.delete(c);
         this.updateStatus();
       },
     };
+    this.near =
+      this.options.nearCache === null
+        ? null
+        : new ClientNearCache(this.options.nearCache, this.options.keyPrefix, (event) => {
+            if (event.kind === 'invalidate') this.emit('invalidate', Uint8Array.from(event.key, (c) => c.charCodeAt(0)));
+            else this.emit('stale-dropped', event.partition, event.reason, event.entries);
+          });
     const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH, this.options.tls === null ? 'ws' : 'wss'));
     this.seedAddresses = new Set(seeds.map((s) => s.address));
     for (const seed of seeds) this.connectionTo(seed.address, seed.url);
@@ -217,9 +240,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * node's session forgets it when the connection drops, so onReady subscribes again.
    */
   private subscribeHotKeys(connection: NodeConnection): void {
+    this.subscribe(connection, { op: 'hotkeys', id: 0, count: 0, subscribe: true }, 'hot-key subscription');
+  }
+
+  /** Sends a subscription (hot-key alerts, invalidations) on one connection, as the client's own call. */
+  private subscribe(connection: NodeConnection, body: HotKeysRequest | InvalidationsRequest, what: string): void {
     if (this.stopped) return;
     const call = new PendingCall(
-      { op: 'hotkeys', id: 0, count: 0, subscribe: true },
+      body,
       true,
       true,
       () => {},
@@ -229,8 +257,17 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     );
     this.active.add(call);
     const timeoutMs = this.options.commandTimeoutMs;
-    if (timeoutMs > 0) call.timer = setTimeout(() => this.fail(call, new TimeoutError(`hot-key subscription to ${connection.address} did not complete within ${timeoutMs} ms`)), timeoutMs);
+    if (timeoutMs > 0) call.timer = setTimeout(() => this.fail(call, new TimeoutError(`${what} to ${connection.address} did not complete within ${timeoutMs} ms`)), timeoutMs);
     connection.send(call);
+  }
+
+  /**
+   * The near cache's counters (hits, misses, invalidations, gaps, flushes...) and entries held;
+   * null without the `nearCache` option or before the client has learnt the ring.
+   */
+  nearCacheStats(): (NearCacheStats & { entries: number }) | null {
+    const stats = this.near?.stats ?? null;
+    return stats === null ? null : { ...stats, entries: this.near!.size };
   }
 
   /** The ring version the client routes by, or null before it has learned one. */
@@ -280,8 +317,23 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   get(key: Key, options: GetOptions & { detail: true }): Promise<GetDetail<V>>;
   get(key: Key, options?: GetOptions): Promise<V | null>;
   async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
-    const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
+    const bytes = this.keyBytes(key);
+    const near = this.near !== null && options.nearCache !== false && this.near.covers(bytes) ? this.near : null;
+    const hit = near?.lookup(bytes);
+    if (hit !== undefined) {
+      const value = this.decodeValue(hit.value, 'get');
+      return options.detail === true ? { value, miss: null, expiresAtMs: hit.expiresAtMs, acks: 0 } : value;
+    }
+    const token = near?.beginFill(bytes) ?? null;
+    let result: ReplyResult;
+    try {
+      result = await this.call({ op: 'get', id: 0, key: bytes, consistency: this.consistency(options) }, true, options);
+    } catch (error) {
+      if (token !== null) near!.abandonFill(token);
+      throw error;
+    }
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
+    if (token !== null) near!.completeFill(token, result.value, result.expiresAtMs);
     const value = result.value !== null ? this.decodeValue(result.value, 'get') : null;
     if (options.detail !== true) return value;
     return { value, miss: result.value === null ? (result.miss ?? null) : null, expiresAtMs: result.expiresAtMs, acks: result.acks };
@@ -290,11 +342,15 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
     const ttlMs = ttlOption('set', options.ttlMs);
     const bytes = this.encodeValue(value);
-    await this.call({ op: 'set', id: 0, key: this.keyBytes(key), value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
+    const keyBytes = this.keyBytes(key);
+    this.near?.forget(keyBytes);
+    await this.call({ op: 'set', id: 0, key: keyBytes, value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
   }
 
   async delete(key: Key, options: CallOptions = {}): Promise<void> {
-    await this.call({ op: 'delete', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, false, options);
+    const keyBytes = this.keyBytes(key);
+    this.near?.forget(keyBytes);
+    await this.call({ op: 'delete', id: 0, key: keyBytes, consistency: this.consistency(options) }, false, options);
   }
 
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
@@ -397,7 +453,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Sends one read-modify-write, with its idempotency key, and resolves with its result unless it failed. */
   private async rmw(name: string, key: Key, op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
     const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
-    const body: Request = { op: 'rmw', id: 0, keys: [this.keyBytes(key)], rmw: op, requestId, consistency: this.consistency(options) };
+    const keyBytes = this.keyBytes(key);
+    this.near?.forget(keyBytes);
+    const body: Request = { op: 'rmw', id: 0, keys: [keyBytes], rmw: op, requestId, consistency: this.consistency(options) };
     let reply: ReplyResult;
     try {
       // Safe to re-send (after a lost connection, a timeout, an unavailable replica): every copy
@@ -453,7 +511,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   // ---- calls ----
 
   /** `background`: the client's own call (a ring refresh); it never waits in the offline queue. */
-  private call(body: Request | HotKeysRequest, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
+  private call(body: Request | HotKeysRequest | InvalidationsRequest, idempotent: boolean, options: CallOptions, background = false): Promise<ReplyResult> {
     if (this.stopped || this.draining) {
       return Promise.reject(new ClientClosedError(this.stopped ? undefined : 'the client is draining; it takes no new calls'));
     }
@@ -498,7 +556,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
   private pick(call: PendingCall): NodeConnection | null {
-    if (this.options.routing && this.router !== null && call.body.op !== 'topology' && call.body.op !== 'hotkeys') {
+    if (this.options.routing && this.router !== null && call.body.op !== 'topology' && call.body.op !== 'hotkeys' && call.body.op !== 'invalidations') {
       for (const address of this.router.replicasOf(routingKey(call.body))) {
         if (address === call.avoid) continue;
         const connection = this.connectionTo(address);
@@ -569,6 +627,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     this.everReady = true;
     this.updateStatus();
     if (this.hotKeysWanted) this.subscribeHotKeys(connection);
+    if (this.near !== null) {
+      this.near.connectionReady(connection.address);
+      this.subscribe(connection, this.near.subscription(), 'invalidation subscription');
+    }
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();
     const queued = this.offline;
@@ -626,8 +688,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
   }
 
-  private onPush(_connection: NodeConnection, push: Push): void {
+  private onPush(connection: NodeConnection, push: Push): void {
     if (push.kind === 'hotkey') return this.emit('hotkey', push.alert);
+    if (push.kind === 'invalidations') return this.near?.receive(connection.address, push.batch);
     if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
   }
 
@@ -657,6 +720,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private adoptTopology(topology: WireTopology): void {
     if (topology.version === this.router?.version) return;
     this.router = new Router(topology);
+    this.near?.onTopology(topology);
     // Dial every node of the ring now, so the first request for a key finds its replica ready.
     const current = new Set(this.router.addresses());
     for (const address of current) this.connectionTo(address);

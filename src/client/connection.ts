@@ -20,6 +20,7 @@ import {
   type Reply,
   type Request,
   type HotKeysRequest,
+  type InvalidationsRequest,
   type RmwRequest,
   type WelcomeFrame,
   type WireLimits,
@@ -33,7 +34,7 @@ import { CLOSED, CONNECTING, messageBytes, pingable, terminate, type WebSocketCo
 /** A request in flight on some connection; the client owns it, the connection carries it. */
 export interface Call {
   /** The request; its `id` is assigned by the connection that sends it (in place, to save a copy per call). */
-  readonly body: Request | HotKeysRequest;
+  readonly body: Request | HotKeysRequest | InvalidationsRequest;
   /** Where it is now: set by the connection while it holds the call, null otherwise. */
   carrier: { connection: NodeConnection; id: number } | null;
 }
@@ -323,7 +324,7 @@ export class NodeConnection {
     const { maxBatchRequests, maxFrameBytes } = this.limits;
     const unsendable: { call: Call; size: number }[] = [];
     while (this.outgoing.length > 0) {
-      const batch: (Request | HotKeysRequest)[] = [];
+      const batch: (Request | HotKeysRequest | InvalidationsRequest)[] = [];
       let bytes = FRAME_OVERHEAD_BYTES;
       let taken = 0;
       for (const call of this.outgoing) {
@@ -408,7 +409,7 @@ function unref<T>(timer: T): T {
   return timer;
 }
 
-function requestBytes(body: Request | HotKeysRequest): number {
+function requestBytes(body: Request | HotKeysRequest | InvalidationsRequest): number {
   switch (body.op) {
     case 'set':
       return REQUEST_OVERHEAD_BYTES + body.key.byteLength + body.value.byteLength;
@@ -420,6 +421,8 @@ function requestBytes(body: Request | HotKeysRequest): number {
       return REQUEST_OVERHEAD_BYTES;
     case 'rmw':
       return REQUEST_OVERHEAD_BYTES + rmwRequestBytes(body);
+    case 'invalidations':
+      return REQUEST_OVERHEAD_BYTES + body.partitions.byteLength + body.prefixes.reduce((n, p) => n + p.length + 5, 0);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Every client option with its default, in one place (docs/CLIENT.md renders this table).
  */
+import { validateNearCacheOptions, type NearCacheOptions } from './near.ts';
 import type { Consistency } from '../replication/api.ts';
 import type { Credentials } from '../protocol/index.ts';
 import { msgpackCodec, type ValueCodec } from './value-codec.ts';
@@ -124,6 +125,12 @@ export interface ClientOptions<V = unknown> {
    * In browsers the platform's trust store decides and these fields are ignored. Default none.
    */
   tls?: ClientTlsOptions | boolean;
+  /**
+   * Keep values read in this process and let the nodes' invalidation streams drop them when any
+   * client writes (docs/CLIENT.md, "Near cache"): `{ maxEntries, maxBytes?, ttlMs?, prefixes? }`.
+   * Default none: every get reads the cluster.
+   */
+  nearCache?: NearCacheOptions;
 }
 
 /** The TLS settings the SDK passes to its WebSocket (`ws` hands them to Node's `tls.connect`). */
@@ -157,6 +164,7 @@ export interface ResolvedOptions<V> {
   random: () => number;
   /** null: the entry's default, looked up when the client is created (websocket.ts). */
   webSocket: WebSocketConstructor | null;
+  nearCache: NearCacheOptions | null;
 }
 
 /** Every option name, so a misspelt one (`keepAliveIntervalMs`) is an error rather than silently ignored. */
@@ -184,6 +192,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     random: true,
     webSocket: true,
     tls: true,
+    nearCache: true,
   } satisfies Record<keyof ClientOptions, true>),
 );
 
@@ -228,6 +237,7 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
     random: options.random ?? Math.random,
     webSocket: options.webSocket ?? null,
     tls: resolveTls(options.tls, seeds),
+    nearCache: options.nearCache === undefined ? null : validateNearCacheOptions(options.nearCache),
   };
 }
 

@@ -16,6 +16,7 @@
  * change, and the ring versions replica requests are routed by. Every partition a node comes to
  * own catches up from the other owners before its reads count (see sync.ts).
  */
+import type { InvalidationHub } from '../replication/invalidation.ts';
 import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
 import { LogLimiter } from '../runtime/log-limiter.ts';
 import { NodeStoryLog } from './story-log.ts';
@@ -186,6 +187,10 @@ export interface NodeStatus {
 
 export class ShoalNode {
   readonly kv: Coordinator;
+  /** The invalidation streams of the partitions this node holds (near caches subscribe to them). */
+  get invalidations(): InvalidationHub {
+    return this.host.invalidations;
+  }
   /** Iterates the keyspace partition by partition (replication/scan.ts). */
   readonly scanner: PartitionScanner;
   /** Read-modify-write on the keys' primary (RmwService; rmw-coordinator.ts, rmw-primary.ts). */

@@ -20,6 +20,7 @@ import type {
   MemberStatus,
   MissReason,
   NodeStatus,
+  PartitionInvalidations,
   Push,
   RejectedRequest,
   Reply,
@@ -44,7 +45,7 @@ import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from 
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
 
 /** Request op numbers (element 1 of every request). */
-export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6, hotkeys: 7 } as const;
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6, hotkeys: 7, invalidations: 8 } as const;
 
 /** Result kind numbers of a successful reply (element 2). */
 export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5, hotkeys: 6 } as const;
@@ -58,8 +59,8 @@ function missFromWire(code: number): { miss?: MissReason } {
   return miss === undefined ? {} : { miss };
 }
 
-/** Push kind numbers (element 1 of a push frame). 2 is reserved for key invalidations. */
-export const PushKind = { 'ring-changed': 1, hotkey: 3 } as const;
+/** Push kind numbers (element 1 of a push frame). */
+export const PushKind = { 'ring-changed': 1, invalidations: 2, hotkey: 3 } as const;
 
 /** Status element of a reply: 0 is success, anything else is an error code number. */
 const STATUS_OK = 0;
@@ -203,6 +204,8 @@ function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
       return [r.id, OpCode.status];
     case 'hotkeys':
       return [r.id, OpCode.hotkeys, r.count, r.subscribe];
+    case 'invalidations':
+      return [r.id, OpCode.invalidations, r.partitions, r.prefixes.map(latin1Bytes)];
     case 'rmw':
       return [r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)];
     case 'rejected':
@@ -302,6 +305,14 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
       return { op: 'hotkeys', id, count: asUint(r[2], 'hotkeys.count', 1_000_000), subscribe: r[3] };
     case OpCode.rmw:
       return rmwRequestFromWire(id, asArray(r, 'rmw', 6), limits);
+    case OpCode.invalidations: {
+      asArray(r, 'invalidations', 4);
+      const partitions = asBytes(r[2], 'invalidations.partitions');
+      if (partitions.byteLength > MAX_SUBSCRIPTION_BYTES) throw malformed(`invalidations.partitions is over ${MAX_SUBSCRIPTION_BYTES} bytes`);
+      const prefixes = asArray(r[3], 'invalidations.prefixes', 0);
+      if (prefixes.length > MAX_SUBSCRIPTION_PREFIXES) throw malformed(`more than ${MAX_SUBSCRIPTION_PREFIXES} invalidation prefixes`);
+      return { op: 'invalidations', id, partitions, prefixes: prefixes.map((x) => latin1String(keyFromWire(x, limits))) };
+    }
     default:
       throw new FrameDecodeError('unknown-op', `unknown op ${String(r[1])}`);
   }
@@ -419,6 +430,8 @@ function pushToWire(push: Push): unknown[] {
       return [FrameType.push, PushKind['ring-changed'], push.topologyVersion];
     case 'hotkey':
       return [FrameType.push, PushKind.hotkey, push.alert];
+    case 'invalidations':
+      return [FrameType.push, PushKind.invalidations, push.batch.heartbeat, push.batch.partitions.map(partitionInvalidationsToWire)];
     case 'unknown':
       throw new TypeError('an unknown push is a decoding result and cannot be encoded');
   }
@@ -622,6 +635,11 @@ function pushFromWire(frame: unknown[]): Push {
     return { kind: 'ring-changed', topologyVersion: asString(frame[2], 'push topologyVersion') };
   }
   if (kind === PushKind.hotkey) return { kind: 'hotkey', alert: hotKeyAlertFromWire(asArray(frame, 'hotkey push', 3)[2]) };
+  if (kind === PushKind.invalidations) {
+    asArray(frame, 'invalidations push', 4);
+    if (typeof frame[2] !== 'boolean') throw malformed('invalidations.heartbeat must be a boolean');
+    return { kind: 'invalidations', batch: { heartbeat: frame[2], partitions: asArray(frame[3], 'invalidations', 0).map(partitionInvalidationsFromWire) } };
+  }
   return { kind: 'unknown', code: kind };
 }
 
@@ -838,4 +856,44 @@ function rmwResultFromWire(r: unknown[]): WireRmwResult {
     default:
       throw malformed(`unknown rmw result ${String(r[3])}`);
   }
+}
+
+// ---- invalidations (op 8, push kind 2) ----
+
+/** A subscription names at most 65,536 partitions (the bitset's bytes) and this many prefixes. */
+export const MAX_SUBSCRIPTION_BYTES = 8192;
+export const MAX_SUBSCRIPTION_PREFIXES = 64;
+
+/** Keys travel as bytes; nodes and near caches hold them as one char per byte (storeKeyToKey's inverse). */
+function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+function latin1String(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+/** [partition, epoch, seq, count, [key, wallMs, logical, node, key, ...]] */
+function partitionInvalidationsToWire(e: PartitionInvalidations): unknown[] {
+  const keys: unknown[] = [];
+  for (const k of e.keys) keys.push(latin1Bytes(k.key), k.version.wallMs, k.version.logical, k.version.node);
+  return [e.partition, e.epoch, e.seq, e.count, keys];
+}
+
+function partitionInvalidationsFromWire(v: unknown): PartitionInvalidations {
+  const a = asArray(v, 'partition invalidations', 5);
+  const flat = asArray(a[4], 'invalidated keys', 0);
+  if (flat.length % 4 !== 0) throw malformed('invalidated keys come in fours');
+  const keys: PartitionInvalidations['keys'] = [];
+  for (let i = 0; i < flat.length; i += 4) {
+    keys.push({
+      key: latin1String(asBytes(flat[i], 'invalidated key')),
+      version: { wallMs: asNumber(flat[i + 1], 'version.wallMs'), logical: asUint(flat[i + 2], 'version.logical'), node: asUint(flat[i + 3], 'version.node') },
+    });
+  }
+  return { partition: asUint(a[0], 'partition'), epoch: asUint(a[1], 'epoch'), seq: asUint(a[2], 'seq'), count: asUint(a[3], 'count'), keys };
 }

@@ -125,7 +125,20 @@ export interface StatusRequest {
  * Operator requests: answered by the node that receives them, about itself, never routed by key.
  * Kept apart from `Request` so the SDK's data path does not have to know about them.
  */
-export type AdminRequest = StatusRequest | HotKeysRequest;
+export type AdminRequest = StatusRequest | HotKeysRequest | InvalidationsRequest;
+
+/**
+ * Subscribes the connection to the invalidation streams of the partitions whose bits are set in
+ * `partitions` (bit p of byte p >> 3, low bit first), restricted to keys starting with one of
+ * `prefixes` when any are given; it replaces the connection's previous subscription (no bit set:
+ * unsubscribed). Answered with an `ok` write result; `invalidations` pushes follow.
+ */
+export interface InvalidationsRequest {
+  op: 'invalidations';
+  id: number;
+  partitions: Uint8Array;
+  prefixes: string[];
+}
 
 /**
  * Asks the node for its hottest keys (what `shoal hotkeys` merges from every member). With
@@ -363,11 +376,51 @@ export interface RepliesFrame {
   replies: Reply[];
 }
 
+/**
+ * A write's version as an invalidation carries it: the HLC version (src/replication/hlc.ts),
+ * ordered by (wallMs, logical, node). Protocol code may not import replication, so the shape is
+ * repeated here.
+ */
+export interface InvalidationVersion {
+  wallMs: number;
+  logical: number;
+  node: number;
+}
+
+/**
+ * One partition's share of an invalidation batch (docs/CLIENT.md, "Near cache"). Every change a
+ * node applies to its replica of `partition` takes the next `seq` of that partition's stream; the
+ * entry covers the `count` seqs ending at `seq` (0: a heartbeat, just the latest seq). `keys` are
+ * the changed keys among them that match the subscription's prefixes, with the versions written.
+ * `epoch` changes whenever the partition's owner set changes: seqs of different epochs (or of
+ * different nodes) are not comparable.
+ */
+export interface PartitionInvalidations {
+  partition: number;
+  epoch: number;
+  seq: number;
+  count: number;
+  keys: { key: string; version: InvalidationVersion }[];
+}
+
+/**
+ * What one subscribed connection receives: per turn, the changes of the partitions it subscribed
+ * to (`heartbeat` false), and at least once a second the latest seq of every subscribed partition
+ * the node holds (`heartbeat` true: the list is complete, so a partition missing from it is no
+ * longer served by this node).
+ */
+export interface InvalidationBatch {
+  heartbeat: boolean;
+  partitions: PartitionInvalidations[];
+}
+
 /** Unsolicited server -> client news. */
 export type Push =
   | { kind: 'ring-changed'; topologyVersion: string }
   /** A hot-key alert fired or cleared (only on connections that subscribed with a `hotkeys` request). */
   | { kind: 'hotkey'; alert: WireHotKeyAlert }
+  /** Invalidations and heartbeats (only on connections that sent an `invalidations` request). */
+  | { kind: 'invalidations'; batch: InvalidationBatch }
   /** A push kind this version does not know (a newer server); clients ignore it. */
   | { kind: 'unknown'; code: number };
 

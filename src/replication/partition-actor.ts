@@ -11,8 +11,9 @@
  * - its sync state machine (`syncPhase`): catching up from the sources that may hold acknowledged
  *   writes, ready, or handing off to the owners after the ring moved it away (sync.ts drives it);
  * - the queue that serialises read-modify-write operations (`serialise`);
- * - the invalidation sequence (`invalidationSeq`): bumped on every write applied to the replica, so
- *   a near cache can tell that what it holds may be stale.
+ * - the invalidation sequence (`invalidationSeq`): bumped on every change applied to the replica
+ *   (and on every value the store evicted from it), each told to `onChange`, which feeds the
+ *   node's invalidation streams (invalidation.ts), so a near cache can tell what it holds may be stale.
  *
  * Jobs are closures run by the node's TurnScheduler (src/actors): no caller may assume that a job
  * it queued has run when `tell` returns. A full mailbox refuses the job (`tell` returns false) and
@@ -49,6 +50,10 @@ export interface PartitionActorOptions {
   readonly replica: () => PartitionReplica;
   /** Where the sequence starts: the last one this node handed out for the partition, so it never goes back. */
   readonly invalidationSeq?: number;
+  /** Told of every bump of the invalidation sequence: the key changed and its version now. */
+  readonly onChange?: (partition: number, seq: number, key: string, version: Version) => void;
+  /** Told when the ownership epoch changes (and once at the start), with the sequence then. */
+  readonly onEpoch?: (partition: number, epoch: number, seq: number) => void;
   /** Where the fencing epoch starts: the last one this node promised for the partition. */
   readonly fencingEpoch?: number;
   readonly log: Logger;
@@ -193,7 +198,10 @@ export class PartitionActor implements Schedulable {
    */
   apply(key: string, record: Uint8Array, incoming: StoredRecord): ApplyOutcome {
     const outcome = this.replicaView.apply(key, record, incoming);
-    if (outcome === 'applied') this.changed();
+    if (outcome === 'applied') {
+      this.changed();
+      this.options.onChange?.(this.partition, this.sequence, key, incoming.version);
+    }
     return outcome;
   }
 
@@ -204,8 +212,21 @@ export class PartitionActor implements Schedulable {
    */
   noteEvicted(key: string, version: Version): boolean {
     const changed = this.replicaView.noteEvicted(key, version);
-    if (changed) this.sequence++;
+    if (changed) this.bump(key, version);
     return changed;
+  }
+
+  /**
+   * The store evicted `key` (at `version`) from this replica for lack of memory: a near cache
+   * holding it would serve what the cluster no longer has, so it is a change like any other.
+   */
+  storeEvicted(key: string, version: Version): void {
+    this.bump(key, version);
+  }
+
+  private bump(key: string, version: Version): void {
+    this.sequence++;
+    this.options.onChange?.(this.partition, this.sequence, key, version);
   }
 
   /** Bumped on every change applied to the replica; never goes back while this node runs. */
@@ -231,6 +252,7 @@ export class PartitionActor implements Schedulable {
       throw new RangeError(`partition ${this.partition}: ownership epoch ${epoch} is not an integer at least the current ${this.ownershipEpoch}`);
     }
     this.ownershipEpoch = epoch;
+    this.options.onEpoch?.(this.partition, epoch, this.sequence);
   }
 
   // ---- read-modify-write fencing (rmw-primary.ts) ------------------------------------------

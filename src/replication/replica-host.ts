@@ -20,6 +20,7 @@ import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
+import { InvalidationHub } from './invalidation.ts';
 import { PartitionActor, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord, versionOfEncoded } from './record.ts';
@@ -63,6 +64,8 @@ export class ReplicaHost {
   observer: ReplicaObserver | null = null;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
   readonly shadow: EvictionShadow;
+  /** The invalidation streams of the partitions held here, for near caches (invalidation.ts). */
+  readonly invalidations: InvalidationHub;
   private readonly scheduler: TurnScheduler;
   /** Of actors already stopped (handed-off partitions), so the figures survive them. */
   private retired = { peakDepth: 0, rejected: 0 };
@@ -81,7 +84,12 @@ export class ReplicaHost {
     const { partitionJobsPerTurn, partitionTurnDelayMs } = ctx.config;
     this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
     this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
-    store.onEviction((key, value, partition) => this.shadow.record(partition, key, versionOfEncoded(value)));
+    this.invalidations = new InvalidationHub({ timers: ctx.env.timers, partitions: ctx.placement().partitions });
+    store.onEviction((key, value, partition) => {
+      const version = versionOfEncoded(value);
+      this.shadow.record(partition, key, version);
+      this.partitions.get(partition)?.storeEvicted(key, version);
+    });
   }
 
   /** The partition's actor, spawning it if this node does not hold the partition yet. */
@@ -98,6 +106,8 @@ export class ReplicaHost {
         replica: () => new PartitionReplica(partition, store, clock, grace, shadow),
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         fencingEpoch: this.lastFencing.get(partition) ?? 0,
+        onChange: (p, seq, key, version) => this.invalidations.changed(p, seq, key, version),
+        onEpoch: (p, epoch, seq) => this.invalidations.setHead(p, epoch, seq),
         log: this.ctx.env.log,
       });
       actor.setEpoch(this.epochOf(partition));
@@ -116,6 +126,7 @@ export class ReplicaHost {
     const actor = this.partitions.get(partition);
     if (!actor) return;
     this.partitions.delete(partition);
+    this.invalidations.dropHead(partition);
     this.retire(actor);
     this.store.dropPartition(partition);
     this.shadow.dropPartition(partition);
@@ -190,6 +201,7 @@ export class ReplicaHost {
   stop(): void {
     for (const actor of this.partitions.values()) this.retire(actor);
     this.scheduler.stop();
+    this.invalidations.stop();
   }
 
   /** Handles a replica-side message; returns false for message types that are not the replica's. */

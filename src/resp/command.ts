@@ -9,6 +9,7 @@ import type { RespServerState } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
+import type { ConnectionTracking, InvalidationSource } from './client-tracking.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -60,6 +61,8 @@ export interface ConnectionState {
    * needs a password); absent means `default` (contexts built by tests).
    */
   user?: string | null;
+  /** Client-side caching (CLIENT TRACKING); absent from contexts built by tests. */
+  readonly tracking?: ConnectionTracking;
 }
 
 /** One node's RESP server as commands see it. */
@@ -94,6 +97,8 @@ export interface RespServerContext {
   readonly acl?: AclStore;
   /** Failed AUTH counting and per-address rate limiting; absent: none. */
   readonly authGuard?: AuthGuard;
+  /** The node's invalidation streams and the partitions it holds (CLIENT TRACKING); absent: tracking is refused. */
+  readonly invalidations?: { source: InvalidationSource; holds(partition: number): boolean };
 }
 
 /** What INFO's stats section reports about reads; keyspace commands count each key they look up. */

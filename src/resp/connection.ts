@@ -23,6 +23,7 @@ import type { CommandTable } from './commands.ts';
 import { RespParser, type ParseFailure } from './parser.ts';
 import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
+import { ConnectionTracking } from './client-tracking.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
 export interface ConnectionLimits {
@@ -111,6 +112,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
   lastCommand = 'NULL';
   /** Replicas that acknowledged this connection's last write (WAIT answers from it); 0 before any. */
   lastWriteAcks = 0;
+  /** CLIENT TRACKING (client-tracking.ts); absent when the server has no invalidation streams. */
+  readonly tracking?: ConnectionTracking;
+  /** Invalidation pushes waiting for the replies in flight to be written (they go between replies). */
+  private pushes: ReplySink[] = [];
 
   private readonly parser: RespParser;
   private readonly out = new ReplySink();
@@ -152,6 +157,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes });
     this.directWriter = new RespReplyWriter(this.out, this);
     this.ctx = { server: withWriteAcks(server, this), connection: this };
+    const streams = server.invalidations;
+    if (streams !== undefined) {
+      this.tracking = new ConnectionTracking(streams.source, () => server.topology().partitions, (p) => streams.holds(p), (write) => this.pushOutOfBand(write));
+    }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.state.netInputBytes += chunk.length;
@@ -163,6 +172,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.closed = true;
+      this.tracking?.disable();
       this.onClose(this);
     });
   }
@@ -187,6 +197,20 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.readonly = false;
     this.noEvict = false;
     this.user = this.server.acl?.requiresAuth === true ? null : 'default';
+    this.tracking?.disable();
+  }
+
+  /** A RESP3 push (an invalidation) between replies: now if nothing is in flight, else once the replies before it are out. */
+  private pushOutOfBand(write: (reply: RespReplyWriter) => void): void {
+    if (this.closed || this.protocol !== 3) return;
+    if (this.queue.length === 0) {
+      write(this.directWriter);
+      this.scheduleFlush();
+      return;
+    }
+    const sink = new ReplySink(64);
+    write(new RespReplyWriter(sink, this));
+    this.pushes.push(sink);
   }
 
   kill(): void {
@@ -342,6 +366,12 @@ export class RespConnection implements ConnectionState, ClientHandle {
       // An inline arrow: one closure per command, and `complete` ignores a second call.
       const spec = this.table.dispatch(this.ctx, args, writer, () => this.complete(slot));
       if (spec !== null) this.lastCommand = spec.name;
+      // Tracking marks what a read touched before any invalidation of it can arrive (a later turn).
+      if (spec !== null && this.tracking?.enabled === true) {
+        const holds = this.holdsOf(args);
+        if (holds === 'all') this.tracking.noteCommand(spec.name, [], false);
+        else this.tracking.noteCommand(spec.name, holds.keys, holds.write);
+      }
       // Still running (waiting for the keyspace): what it touches is busy until it finishes.
       if (!slot.finished) this.hold(slot);
     } catch (error) {
@@ -396,6 +426,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
       this.flush();
       this.socket.end();
       return;
+    }
+    if (this.queue.length === 0 && this.pushes.length > 0) {
+      for (const push of this.pushes) this.out.append(push);
+      this.pushes = [];
     }
     // The new head keeps writing into its own buffer; that is joined when it finishes.
     if (!this.processing) this.scheduleFlush();

@@ -6,6 +6,7 @@
  */
 import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
+import { TRACKING_HELP, TRACKING_SUBCOMMANDS } from './client-tracking.ts';
 import { AUTH_RATE_LIMITED, hostOf } from '../security/auth-guard.ts';
 import { isToken } from '../security/acl-tokens.ts';
 import type { RespServerState } from './server-state.ts';
@@ -390,12 +391,13 @@ const clientHelp = helpSpec('CLIENT', [
   'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>', '    Set client meta attributes.',
+  ...TRACKING_HELP,
 ]);
 
 const client = spec('client', -2, ['sentinel'], ['slow'], (_ctx, _args, reply, done) => {
   reply.error('ERR unknown subcommand');
   done();
-}, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientSetinfo, clientHelp]);
+}, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientSetinfo, ...TRACKING_SUBCOMMANDS, clientHelp]);
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
 function helpSpec(parent: string, lines: string[]): CommandSpec {

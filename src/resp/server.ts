@@ -41,6 +41,8 @@ export interface RespServerOptions {
   describe?: () => Record<string, string | number>;
   /** This node's hot keys (SHOAL.HOTKEYS). */
   hotKeys?: (count: number) => WireHotKeys;
+  /** The node's invalidation streams and held partitions, for CLIENT TRACKING; absent: tracking is refused. */
+  invalidations?: RespServerContext['invalidations'];
   /** Per-connection limits; see ConnectionLimits. */
   limits?: Partial<ConnectionLimits>;
   /** The command table; default every command module's commands. */
@@ -96,6 +98,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     ...(options.acl === undefined ? {} : { acl: options.acl }),
     ...(options.hotKeys === undefined ? {} : { hotKeys: options.hotKeys }),
     ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
+    ...(options.invalidations === undefined ? {} : { invalidations: options.invalidations }),
   };
   if (options.acl !== undefined && options.acl.catalog === undefined) options.acl.catalog = tableCatalog(table);
 

@@ -26,7 +26,7 @@ import {
   type ClientServerStats,
 } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
-import type { HotKeysSource } from './session.ts';
+import type { HotKeysSource, InvalidationSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
 
@@ -105,6 +105,8 @@ export interface ClientServerOptions {
    * connections that subscribed (the SDK's `client.on('hotkey')`). Absent: `unknown-op`.
    */
   hotKeys?: HotKeysSource;
+  /** Serves `invalidations` subscriptions (SDK near caches): the daemon passes the node's InvalidationHub. Absent: `unknown-op`. */
+  invalidations?: InvalidationSource;
   /** Default: silent. */
   log?: Logger;
   /**
@@ -166,6 +168,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     ownersOnly: options.ownersOnly ?? false,
     status: options.status ?? null,
     hotKeys: options.hotKeys ?? null,
+    invalidations: options.invalidations ?? null,
     log,
     acl: options.acl ?? null,
     authGuard: options.authGuard ?? null,

@@ -18,6 +18,7 @@ import {
   type ErrorCode,
   type AdminRequest,
   type HelloFrame,
+  type InvalidationBatch,
   type NodeStatus,
   type RejectedRequest,
   type Reply,
@@ -32,6 +33,7 @@ import {
 } from '../protocol/index.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { Logger } from '../runtime/env.ts';
+import type { InvalidationSubscription } from '../replication/invalidation.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
 /** WebSocket close codes (RFC 6455 section 7.4.1) used for connection-level errors. */
@@ -118,6 +120,8 @@ export interface SessionConfig {
   status: (() => NodeStatus) | null;
   /** Answers `hotkeys` requests and their subscriptions; null: they get `unknown-op`. */
   hotKeys: HotKeysSource | null;
+  /** The node's invalidation streams (near caches); null: `invalidations` requests get `unknown-op`. */
+  invalidations: InvalidationSource | null;
   log: Logger;
   /** The node's users (hello's credentials, each request's permission); null: no checks. */
   acl: AclStore | null;
@@ -129,6 +133,11 @@ export interface HotKeysSource {
   report(count: number): WireHotKeys;
   /** Calls `listener` with every alert and clearing until the returned function is called. */
   subscribe(listener: (alert: WireHotKeyAlert) => void): () => void;
+}
+
+/** The node's invalidation streams as the client port serves them (src/replication/invalidation.ts's InvalidationHub). */
+export interface InvalidationSource {
+  subscribe(deliver: (batch: InvalidationBatch) => void): InvalidationSubscription;
 }
 
 /** What reading hot keys needs: key names of every user, so what INFO needs (+@admin), as in RESP. */
@@ -150,6 +159,7 @@ export class ClientSession {
   private state: SessionState = 'awaiting-hello';
   /** Ends this connection's hot-key alert subscription (null: none). */
   private stopHotKeys: (() => void) | null = null;
+  private invalidations: InvalidationSubscription | null = null;
   private inFlight = 0;
   /** Gets in flight, and what each is expected to add to the unread replies (see UNREAD_HARD_LIMIT_FACTOR). */
   private readsInFlight = 0;
@@ -367,6 +377,7 @@ export class ClientSession {
     // Status is answered even while shutting down: an operator wants to watch a node leave.
     if (request.op === 'status') return this.serveStatus(id);
     if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
+    if (request.op === 'invalidations') return this.serveInvalidations(id, request.partitions, request.prefixes);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
     if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
@@ -466,6 +477,21 @@ export class ClientSession {
       this.config.log.error({ err: error }, 'hot-keys provider threw');
       this.replyError(id, 'internal', `hotkeys failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * Subscribes this connection to invalidation streams (or changes or ends its subscription):
+   * batches and heartbeats become `invalidations` pushes. The key names they carry are those the
+   * client could read: under an ACL, only a user allowed to get every key may subscribe.
+   */
+  private serveInvalidations(id: number, partitions: Uint8Array, prefixes: string[]): void {
+    const source = this.config.invalidations;
+    if (source === null) return this.replyError(id, 'unknown-op', 'this server does not stream invalidations');
+    const refused = this.refusal('get', prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => Uint8Array.from(p, (c) => c.charCodeAt(0))));
+    if (refused !== null) return this.replyError(id, 'forbidden', refused);
+    this.invalidations ??= source.subscribe((batch) => this.push(encodeServerFrame({ type: 'push', push: { kind: 'invalidations', batch } })));
+    this.invalidations.update(partitions, prefixes);
+    this.reply({ id, ok: true, result: { kind: 'write', acks: 1 } });
   }
 
   /** Calls the service; a throwing KvService is a bug in the node, answered rather than left hanging. */
@@ -649,6 +675,8 @@ export class ClientSession {
     this.state = 'closed';
     this.stopHotKeys?.();
     this.stopHotKeys = null;
+    this.invalidations?.close();
+    this.invalidations = null;
     clearTimeout(this.helloTimer);
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;

@@ -71,7 +71,7 @@ test('trailing elements a later version might append are ignored', () => {
 });
 
 test('an unknown push kind and an unknown error number decode without failing', () => {
-  assert.deepEqual(decodeServerFrame(encode([FrameType.push, 2, 'later'])), { type: 'push', push: { kind: 'unknown', code: 2 } });
+  assert.deepEqual(decodeServerFrame(encode([FrameType.push, 99, 'later'])), { type: 'push', push: { kind: 'unknown', code: 99 } });
   const frame = decodeServerFrame(encode([FrameType.error, 999, 'new']));
   assert.deepEqual(frame, { type: 'error', code: 'internal', message: 'new' });
 });
@@ -132,4 +132,13 @@ test('replyBytesBound is never less than what a reply takes in a frame', () => {
   }
   const all = encodeReplies(replies).byteLength;
   assert.ok(all <= REPLIES_FRAME_OVERHEAD_BYTES + replies.reduce((n, r) => n + replyBytesBound(r), 0));
+});
+
+test('invalidations: the subscription request and the batch push round-trip, keys as bytes (one char per byte)', () => {
+  const request = { op: 'invalidations' as const, id: 7, partitions: Uint8Array.of(0b101, 0xff), prefixes: ['user:', '\u00ff'] };
+  const decoded = decodeClientFrame(encodeClientFrame({ type: 'requests', requests: [request] }));
+  assert.deepEqual(decoded, { type: 'requests', requests: [request] });
+  const batch = { heartbeat: false, partitions: [{ partition: 3, epoch: 2, seq: 41, count: 2, keys: [{ key: 'a\u00e9', version: { wallMs: 1_700_000_000_123, logical: 4, node: 4_000_000_000 } }] }, { partition: 9, epoch: 1, seq: 5, count: 0, keys: [] }] };
+  assert.deepEqual(decodeServerFrame(encodeServerFrame({ type: 'push', push: { kind: 'invalidations', batch } })), { type: 'push', push: { kind: 'invalidations', batch } });
+  assert.throws(() => decodeServerFrame(encode([FrameType.push, 2, false, [[1, 1, 1, 1, ['k', 1, 2]]]])), /come in fours/);
 });

@@ -1,0 +1,153 @@
+/**
+ * The SDK's near cache (docs/CLIENT.md, "Near cache"): `connect({ nearCache: {...} })`. The logic
+ * is src/store/near-cache.ts, the same code the simulator proves the staleness bound of; this file
+ * binds it to the client's node connections: every ready connection subscribes to all partitions
+ * (restricted to `prefixes` if given) and is one stream source; a connection that drops is a lost
+ * source, so its partitions' entries are flushed (see "flush, not resync" below).
+ *
+ * Flush, not resync, on disconnect: a node's seqs say how many changes it applied, not which keys;
+ * after a disconnect the client cannot tell which of its entries those changes touched without
+ * asking for every key again. Flushing the partitions that connection streamed costs one miss per
+ * entry and is always right; a reconnecting client refills from reads.
+ */
+import type { InvalidationBatch, InvalidationsRequest, WireTopology } from '../protocol/index.ts';
+import { partitionOf } from '../ring/partition.ts';
+import { NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
+
+export interface NearCacheOptions {
+  /** Entries held at most (required). */
+  maxEntries: number;
+  /** Bytes held at most (values plus per-entry overhead); default: no byte bound. */
+  maxBytes?: number;
+  /** An entry lives at most this long (ms) even when nothing invalidates it. Default DEFAULT_NEAR_TTL_MS. */
+  ttlMs?: number;
+  /** Cache only keys starting with one of these (after keyPrefix); default every key. */
+  prefixes?: readonly string[];
+}
+
+/** A near-cache entry lives at most a minute by default: a backstop, not the freshness mechanism. */
+export const DEFAULT_NEAR_TTL_MS = 60_000;
+
+export type { NearCacheStats, NearCacheEvent };
+
+const utf8 = new TextEncoder();
+
+/** Keys as nodes hold them: one char per byte. */
+function storeKey(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+export function validateNearCacheOptions(options: NearCacheOptions): NearCacheOptions {
+  for (const name of Object.keys(options)) {
+    if (!['maxEntries', 'maxBytes', 'ttlMs', 'prefixes'].includes(name)) throw new TypeError(`connect(): unknown option \`nearCache.${name}\` (known: maxEntries, maxBytes, ttlMs, prefixes)`);
+  }
+  if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) throw new TypeError(`connect(): \`nearCache.maxEntries\` must be a positive integer, got ${options.maxEntries}`);
+  if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new TypeError(`connect(): \`nearCache.maxBytes\` must be a positive number of bytes, got ${options.maxBytes}`);
+  if (options.ttlMs !== undefined && !(options.ttlMs > 0)) throw new TypeError(`connect(): \`nearCache.ttlMs\` must be a positive number of ms, got ${options.ttlMs}`);
+  return { ...options, ...(options.prefixes ? { prefixes: [...options.prefixes] } : {}) };
+}
+
+export class ClientNearCache {
+  private cache: NearCache | null = null;
+  private partitions = 0;
+  /** The stream source name of each ready connection (address#n: a reconnect is a new source). */
+  private readonly sources = new Map<string, string>();
+  private incarnation = 0;
+  private readonly prefixes: string[];
+
+  constructor(
+    private readonly options: NearCacheOptions,
+    keyPrefix: Uint8Array,
+    private readonly onEvent: (event: NearCacheEvent) => void,
+  ) {
+    this.prefixes = (options.prefixes ?? []).map((p) => storeKey(concat(keyPrefix, utf8.encode(p))));
+  }
+
+  /** Counters; null until the client has learnt the ring (the cache starts then). */
+  get stats(): NearCacheStats | null {
+    return this.cache?.stats ?? null;
+  }
+
+  get size(): number {
+    return this.cache?.size ?? 0;
+  }
+
+  /** The ring is known: the cache starts (a ring with another partition count starts it over). */
+  onTopology(topology: WireTopology): void {
+    if (this.cache !== null && this.partitions === topology.partitions) return;
+    this.partitions = topology.partitions;
+    this.cache = new NearCache({
+      clock: { wallMs: () => Date.now(), monoMs: () => performance.now() },
+      partitions: topology.partitions,
+      maxEntries: this.options.maxEntries,
+      ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }),
+      ttlMs: this.options.ttlMs ?? DEFAULT_NEAR_TTL_MS,
+      // A write is applied on W of N owners: two streams of a partition share one with any quorum of 2 of 3.
+      minStreams: Math.min(2, topology.replicas),
+    });
+    this.cache.onEvent = this.onEvent;
+  }
+
+  /** The subscription a ready connection sends: every partition, the prefixes. */
+  subscription(): InvalidationsRequest {
+    // Before the ring is known, every partition there could be (the node keeps the bits it has).
+    const bytes = this.partitions === 0 ? 8192 : Math.ceil(this.partitions / 8);
+    return { op: 'invalidations', id: 0, partitions: new Uint8Array(bytes).fill(0xff), prefixes: this.prefixes };
+  }
+
+  connectionReady(address: string): void {
+    this.connectionLost(address);
+    this.sources.set(address, `${address}#${++this.incarnation}`);
+  }
+
+  connectionLost(address: string): void {
+    const source = this.sources.get(address);
+    if (source === undefined) return;
+    this.sources.delete(address);
+    this.cache?.sourceLost(source);
+  }
+
+  receive(address: string, batch: InvalidationBatch): void {
+    const source = this.sources.get(address);
+    if (source !== undefined) this.cache?.receive(source, batch);
+  }
+
+  /** Whether `key` (full key bytes) is one the near cache keeps. */
+  covers(key: Uint8Array): boolean {
+    if (this.cache === null) return false;
+    if (this.prefixes.length === 0) return true;
+    const k = storeKey(key);
+    return this.prefixes.some((p) => k.startsWith(p));
+  }
+
+  lookup(key: Uint8Array): NearHit | undefined {
+    return this.cache?.get(storeKey(key), partitionOf(key, this.partitions));
+  }
+
+  beginFill(key: Uint8Array): FillToken | null {
+    return this.cache?.beginFill(storeKey(key), partitionOf(key, this.partitions)) ?? null;
+  }
+
+  completeFill(token: FillToken, value: Uint8Array | null, expiresAtMs: number | null): void {
+    // The wire's get reply carries no version: the guard then refuses a fill raced by any invalidation.
+    this.cache?.completeFill(token, value, null, expiresAtMs);
+  }
+
+  abandonFill(token: FillToken): void {
+    this.cache?.abandonFill(token);
+  }
+
+  /** This client writes `key`: what it holds is dropped now, not when the invalidation arrives. */
+  forget(key: Uint8Array): void {
+    this.cache?.forget(storeKey(key));
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

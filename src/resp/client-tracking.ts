@@ -1,0 +1,264 @@
+/**
+ * Redis client-side caching over Shoal's invalidation streams (src/replication/invalidation.ts;
+ * docs/REDIS.md, "Client-side caching"): `CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...]
+ * [BCAST] [OPTIN] [OPTOUT] [NOLOOP]`, `CLIENT CACHING YES|NO`, `CLIENT TRACKINGINFO`,
+ * `CLIENT GETREDIR`, and RESP3 `invalidate` pushes.
+ *
+ * What Shoal remembers per connection is a partition bitset, never the keys read: in the default
+ * mode a read marks its key's partition, and every change this node applies to a marked partition
+ * is sent (a superset of Redis's per-key table, which is capped at a million keys). BCAST marks
+ * every partition and filters by PREFIX. A gap (changes cut for room), an epoch change (the
+ * partition's owners changed) or a partition this node stops holding is sent as `invalidate` with a
+ * null key: flush everything, as Redis does after FLUSHALL. A key this node holds no replica of
+ * can never be invalidated here, so its read is answered with an immediate invalidation of it (the
+ * client does not keep it). REDIRECT needs Pub/Sub (`__redis__:invalidate`), which Shoal does not
+ * serve: it is refused with a clear error, so RESP2 clients cannot use tracking.
+ */
+import type { InvalidationBatch } from '../protocol/frames.ts';
+import type { InvalidationSubscription } from '../replication/invalidation.ts';
+import { partitionOf } from '../ring/partition.ts';
+import type { CommandSpec, ReplyWriter } from './command.ts';
+
+/** The node's streams, as the RESP server is given them (the node's InvalidationHub). */
+export interface InvalidationSource {
+  subscribe(deliver: (batch: InvalidationBatch) => void): InvalidationSubscription;
+}
+
+export interface TrackingOptions {
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  prefixes: string[];
+}
+
+/** Sends an out-of-band reply (a RESP3 push) on the connection, between replies. */
+export type PushWriter = (write: (reply: ReplyWriter) => void) => void;
+
+/** Keys this connection wrote whose invalidation NOLOOP should swallow, at most this many. */
+const MAX_NOLOOP_KEYS = 1024;
+
+export class ConnectionTracking {
+  private options: TrackingOptions | null = null;
+  private subscription: InvalidationSubscription | null = null;
+  private bits: Uint8Array = new Uint8Array(0);
+  /** CLIENT CACHING YES (OPTIN) or NO (OPTOUT): applies to the next command only. */
+  private caching: boolean | null = null;
+  /** Partitions named by this node's last heartbeat, with their epochs, to notice changes. */
+  private readonly epochs = new Map<number, number>();
+  private readonly ownWrites = new Map<string, number>();
+
+  constructor(
+    private readonly source: InvalidationSource | undefined,
+    private readonly partitions: () => number,
+    private readonly held: (partition: number) => boolean,
+    private readonly push: PushWriter,
+  ) {}
+
+  get enabled(): boolean {
+    return this.options !== null;
+  }
+
+  get settings(): Readonly<TrackingOptions> | null {
+    return this.options;
+  }
+
+  /** CLIENT TRACKING ON with these options; an error text, or null when on. */
+  enable(options: TrackingOptions): string | null {
+    if (this.source === undefined) return 'ERR this node does not stream invalidations';
+    if (options.optin && options.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
+    if (options.prefixes.length > 0 && !options.bcast) return 'ERR PREFIX option requires BCAST mode to be enabled';
+    if ((options.optin || options.optout) && options.bcast) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
+    const count = this.partitions();
+    this.bits = new Uint8Array(Math.ceil(count / 8));
+    if (options.bcast) this.bits.fill(0xff);
+    this.options = options;
+    this.caching = null;
+    this.subscription ??= this.source.subscribe((batch) => this.deliver(batch));
+    this.subscription.update(this.bits, options.bcast ? options.prefixes : []);
+    return null;
+  }
+
+  disable(): void {
+    this.subscription?.close();
+    this.subscription = null;
+    this.options = null;
+    this.caching = null;
+    this.epochs.clear();
+    this.ownWrites.clear();
+  }
+
+  /** CLIENT CACHING YES|NO; an error text, or null. */
+  setCaching(yes: boolean): string | null {
+    const o = this.options;
+    if (o === null || (!o.optin && !o.optout)) return 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
+    if (yes && !o.optin) return 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
+    if (!yes && !o.optout) return 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';
+    this.caching = yes;
+    return null;
+  }
+
+  /**
+   * A command ran on this connection with these keys: a read marks their partitions (default
+   * mode, as OPTIN/OPTOUT allow), a write is remembered for NOLOOP. `command` is its lower-case name.
+   */
+  noteCommand(command: string, keys: readonly string[], write: boolean): void {
+    const o = this.options;
+    if (o === null) return;
+    // CLIENT CACHING itself does not use up the flag it sets.
+    if (command === 'client' || command === 'caching') return;
+    const caching = this.caching;
+    this.caching = null;
+    if (write) {
+      if (!o.noloop) return;
+      for (const key of keys) {
+        if (this.ownWrites.size >= MAX_NOLOOP_KEYS) break;
+        this.ownWrites.set(key, (this.ownWrites.get(key) ?? 0) + 1);
+      }
+      return;
+    }
+    if (o.bcast || (o.optin && caching !== true) || (o.optout && caching === false)) return;
+    const count = this.partitions();
+    let changed = false;
+    const unheld: string[] = [];
+    for (const key of keys) {
+      const p = partitionOf(Uint8Array.from(key, (c) => c.charCodeAt(0)), count);
+      if (!this.held(p)) unheld.push(key);
+      else if ((this.bits[p >> 3]! & (1 << (p & 7))) === 0) {
+        this.bits[p >> 3]! |= 1 << (p & 7);
+        changed = true;
+      }
+    }
+    if (changed) this.subscription?.update(this.bits, []);
+    if (unheld.length > 0) this.sendKeys(unheld);
+  }
+
+  private deliver(batch: InvalidationBatch): void {
+    let flushAll = false;
+    const keys: string[] = [];
+    for (const entry of batch.partitions) {
+      const epoch = this.epochs.get(entry.partition);
+      if (epoch !== undefined && epoch !== entry.epoch) flushAll = true;
+      this.epochs.set(entry.partition, entry.epoch);
+      // A heartbeat or an entry with no count moved the seq without saying which keys: changes were cut.
+      if (!batch.heartbeat && entry.count === 0 && entry.keys.length === 0 && epoch === entry.epoch) flushAll = true;
+      for (const { key } of entry.keys) {
+        const own = this.ownWrites.get(key);
+        if (own !== undefined) {
+          if (own <= 1) this.ownWrites.delete(key);
+          else this.ownWrites.set(key, own - 1);
+          continue;
+        }
+        keys.push(key);
+      }
+    }
+    if (batch.heartbeat) {
+      const named = new Set(batch.partitions.map((e) => e.partition));
+      for (const p of [...this.epochs.keys()]) {
+        if (!named.has(p)) {
+          this.epochs.delete(p);
+          flushAll = true;
+        }
+      }
+    }
+    if (flushAll) this.sendFlush();
+    else if (keys.length > 0) this.sendKeys(keys);
+  }
+
+  private sendKeys(keys: readonly string[]): void {
+    this.push((reply) => {
+      reply.push(2);
+      reply.bulk(Buffer.from('invalidate'));
+      reply.array(keys.length);
+      for (const key of keys) reply.bulk(Buffer.from(key, 'latin1'));
+    });
+  }
+
+  private sendFlush(): void {
+    this.push((reply) => {
+      reply.push(2);
+      reply.bulk(Buffer.from('invalidate'));
+      reply.nullArray();
+    });
+  }
+}
+
+// ---- the CLIENT subcommands ----
+
+const latin = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+const word = (bytes: Uint8Array): string => latin(bytes).toLowerCase();
+const NO_KEYS = [0, 0, 0] as const;
+const FLAGS = ['noscript', 'loading', 'stale'];
+const CATEGORIES = ['slow', 'connection'];
+
+function subcommand(name: string, arity: number, run: CommandSpec['run']): CommandSpec {
+  return { name, arity, flags: FLAGS, keys: NO_KEYS, categories: CATEGORIES, run };
+}
+
+/** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP] */
+const tracking = subcommand('tracking', -3, (ctx, args, reply, done) => {
+  const t = ctx.connection.tracking;
+  const mode = word(args[2]!);
+  const options: TrackingOptions = { bcast: false, optin: false, optout: false, noloop: false, prefixes: [] };
+  let error: string | null = t === undefined ? 'ERR this server does not track keys' : mode === 'on' || mode === 'off' ? null : 'ERR syntax error';
+  for (let i = 3; error === null && i < args.length; i++) {
+    const option = word(args[i]!);
+    if (option === 'bcast') options.bcast = true;
+    else if (option === 'optin') options.optin = true;
+    else if (option === 'optout') options.optout = true;
+    else if (option === 'noloop') options.noloop = true;
+    else if (option === 'prefix' && i + 1 < args.length) options.prefixes.push(latin(args[++i]!));
+    else if (option === 'redirect' && i + 1 < args.length) {
+      i++;
+      error = 'ERR REDIRECT is not supported: Shoal does not serve Pub/Sub (__redis__:invalidate); use RESP3 (HELLO 3) to get invalidate pushes';
+    } else error = 'ERR syntax error';
+  }
+  if (error === null && mode === 'on') error = t!.enable(options);
+  else if (error === null) t!.disable();
+  if (error === null) reply.ok();
+  else reply.error(error);
+  done();
+});
+
+/** CLIENT CACHING YES|NO */
+const caching = subcommand('caching', 3, (ctx, args, reply, done) => {
+  const value = word(args[2]!);
+  const t = ctx.connection.tracking;
+  const error = value !== 'yes' && value !== 'no' ? 'ERR syntax error' : t === undefined ? 'ERR this server does not track keys' : t.setCaching(value === 'yes');
+  if (error === null) reply.ok();
+  else reply.error(error);
+  done();
+});
+
+/** CLIENT TRACKINGINFO: flags, redirect, prefixes, as Redis 7.0 answers. */
+const trackingInfo = subcommand('trackinginfo', 2, (ctx, _args, reply, done) => {
+  const s = ctx.connection.tracking?.settings ?? null;
+  const flags = s === null ? ['off'] : ['on', ...(s.bcast ? ['bcast'] : []), ...(s.optin ? ['optin'] : []), ...(s.optout ? ['optout'] : []), ...(s.noloop ? ['noloop'] : [])];
+  reply.map(3);
+  reply.bulk('flags');
+  reply.set(flags.length);
+  for (const f of flags) reply.bulk(f);
+  reply.bulk('redirect');
+  reply.integer(s === null ? -1 : 0);
+  reply.bulk('prefixes');
+  reply.array(s?.prefixes.length ?? 0);
+  for (const p of s?.prefixes ?? []) reply.bulk(Buffer.from(p, 'latin1'));
+  done();
+});
+
+/** CLIENT GETREDIR: -1 when tracking is off, 0 when on (Shoal never redirects). */
+const getRedir = subcommand('getredir', 2, (ctx, _args, reply, done) => {
+  reply.integer(ctx.connection.tracking?.enabled === true ? 0 : -1);
+  done();
+});
+
+export const TRACKING_SUBCOMMANDS: CommandSpec[] = [tracking, caching, trackingInfo, getRedir];
+
+/** CLIENT HELP's lines for them. */
+export const TRACKING_HELP = [
+  'CACHING (YES|NO)', '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR', '    Return the client ID we are redirecting to when tracking is enabled.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]', '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO', '    Report tracking status for the current connection.',
+];

@@ -1,0 +1,57 @@
+/**
+ * The SDK's near cache against a real three-node cluster: a value read twice is served from the
+ * near cache the second time; a write through another client invalidates it (the 'invalidate'
+ * event) and the next read sees the new value; `nearCache: false` reads the cluster; a node that
+ * goes away flushes the partitions its connection streamed ('stale-dropped', source-lost). Every
+ * wait is bounded and driven by events or counters, never by elapsed time.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect, stringCodec } from '../../src/client/index.ts';
+import { TestCluster, until } from './daemon-harness.ts';
+
+test('near cache: hits after a read, invalidated by another client\'s write, bypassed on request, flushed when a node goes away', async (t) => {
+  const cluster = await TestCluster.create(3);
+  t.after(() => cluster.cleanup());
+  await cluster.startAll();
+  await cluster.untilConverged();
+
+  const near = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, nearCache: { maxEntries: 1000, ttlMs: 60_000 } });
+  t.after(() => near.close());
+  const other = await connect({ seeds: cluster.clientAddresses, codec: stringCodec });
+  t.after(() => other.close());
+  const invalidated: string[] = [];
+  near.on('invalidate', (key) => invalidated.push(new TextDecoder().decode(key)));
+  const dropped: string[] = [];
+  near.on('stale-dropped', (_p, reason) => dropped.push(reason));
+
+  await other.set('user:1', 'v1');
+  // The cache installs once two of the partition's owners stream it (their first heartbeat, within a second).
+  await until(
+    'a read served from the near cache',
+    async () => {
+      assert.equal(await near.get('user:1'), 'v1');
+      return (near.nearCacheStats()?.hits ?? 0) > 0 ? true : undefined;
+    },
+    30_000,
+    50,
+  );
+  const before = near.nearCacheStats()!;
+  assert.equal(await near.get('user:1'), 'v1');
+  assert.equal(near.nearCacheStats()!.hits, before.hits + 1, 'served near');
+  assert.equal(await near.get('user:1', { nearCache: false }), 'v1');
+  assert.equal(near.nearCacheStats()!.hits, before.hits + 1, 'nearCache: false reads the cluster');
+
+  await other.set('user:1', 'v2');
+  await until('the write invalidating the near copy', () => (invalidated.includes('user:1') ? true : undefined), 10_000, 10);
+  assert.equal(await near.get('user:1'), 'v2', 'the next read sees the new value');
+  assert.ok(near.nearCacheStats()!.invalidations > 0);
+
+  // A node goes away: what its connection streamed is flushed, and reads still answer.
+  const victim = cluster.nodes[2]!;
+  const gone = victim.exited();
+  victim.kill('SIGKILL');
+  await gone;
+  await until('the lost connection flushing its partitions', () => (dropped.includes('source-lost') ? true : undefined), 30_000, 20);
+  assert.equal(await near.get('user:1'), 'v2');
+});
