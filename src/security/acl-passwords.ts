@@ -23,6 +23,11 @@ export function isPasswordHash(text: string): boolean {
   return /^[0-9a-f]{64}$/.test(text) || /^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/.test(text);
 }
 
+/** Whether `hash` is a salted scrypt hash (worth remembering a login against; a SHA-256 costs less than that). */
+export function isSlowHash(hash: PasswordHash): boolean {
+  return hash.startsWith('scrypt$');
+}
+
 /** Whether `password` matches `hash`, in constant time for the comparison. */
 export function verifyPasswordSync(password: Uint8Array | string, hash: PasswordHash): boolean {
   const parsed = parse(hash);

@@ -7,8 +7,9 @@
  */
 import { globMatch, matchesEverything } from '../protocol/glob.ts';
 import { timingSafeEqual } from 'node:crypto';
-import { hashPassword, isPasswordHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
+import { hashPassword, isPasswordHash, isSlowHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
 import { isToken, tokenHash } from './acl-tokens.ts';
+import { VerifiedLogins } from './verified-logins.ts';
 
 /** Redis 7.0's ACL categories (ACL CAT), in its order. */
 export const ACL_CATEGORIES: readonly string[] = [
@@ -307,6 +308,8 @@ export class AclStore {
     private readonly nowMs: () => number,
     /** Validates `+command` rules; set by the RESP listener from its command table when absent. */
     public catalog?: AclCatalog,
+    /** Logins that passed scrypt (src/security/verified-logins.ts); a user's go when the user changes. */
+    private readonly verifiedLogins = new VerifiedLogins(),
   ) {
     this.last = { wallMs: 0, counter: 0, node: nodeId };
   }
@@ -373,7 +376,14 @@ export class AclStore {
     const user = this.get(name);
     if (user === undefined || !user.enabled) return { ok: false, error: WRONGPASS };
     if (user.nopass) return { ok: true, user };
-    for (const hash of user.passwords) if (await verifyPassword(password, hash)) return { ok: true, user };
+    // Remembered logins first (one HMAC each), so a known password costs no scrypt at all.
+    for (const hash of user.passwords) if (this.verifiedLogins.has(name, password, hash)) return { ok: true, user };
+    for (const hash of user.passwords) {
+      if (!(await verifyPassword(password, hash))) continue;
+      // The user may have changed during scrypt: remember only a record that is still theirs.
+      if (isSlowHash(hash) && this.get(name)?.passwords.includes(hash) === true) this.verifiedLogins.remember(name, password, hash);
+      return { ok: true, user };
+    }
     return { ok: false, error: WRONGPASS };
   }
 
@@ -412,6 +422,7 @@ export class AclStore {
       if (mine !== undefined && compareVersions(mine.version, entry.version) >= 0) continue;
       if (entry.name === 'default' && entry.user === null) continue;
       this.entries.set(entry.name, entry);
+      this.verifiedLogins.forget(entry.name);
       this.observe(entry.version);
       taken.push(entry);
     }
@@ -430,6 +441,7 @@ export class AclStore {
 
   private put(entry: AclEntry): void {
     this.entries.set(entry.name, entry);
+    this.verifiedLogins.forget(entry.name);
     for (const l of this.listeners) l([entry]);
   }
 
