@@ -14,7 +14,18 @@ export type PasswordHash = string;
 
 export function hashPassword(password: Uint8Array | string): PasswordHash {
   const salt = randomBytes(16);
-  const key = scryptSync(toBuffer(password), salt, KEY_BYTES, SCRYPT);
+  return formatHash(salt, scryptSync(toBuffer(password), salt, KEY_BYTES, SCRYPT));
+}
+
+/** As hashPassword, with scrypt on the thread pool: what a server answering other clients uses. */
+export function hashPasswordAsync(password: Uint8Array | string): Promise<PasswordHash> {
+  const salt = randomBytes(16);
+  return new Promise((resolve, reject) => {
+    scrypt(toBuffer(password), salt, KEY_BYTES, SCRYPT, (error, key) => (error === null ? resolve(formatHash(salt, key)) : reject(error)));
+  });
+}
+
+function formatHash(salt: Buffer, key: Buffer): PasswordHash {
   return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
 }
 

@@ -7,7 +7,9 @@
  * Each entry is keyed by the user and the stored hash record the password matched, and holds
  * HMAC-SHA256 under a random per-process secret of (user, password, record): never the password.
  * A login is accepted from memory only when its own HMAC equals the remembered one
- * (timingSafeEqual); anything else goes to scrypt as before. Because the record is part of the
+ * (timingSafeEqual); anything else goes to scrypt as before. Logins that arrive together (a client
+ * opening its pool: all of them before the first scrypt ends) with the same HMAC wait for the one
+ * scrypt already running instead of each starting their own. Because the record is part of the
  * key, a changed or removed password can never be accepted from memory; `forget(user)` also drops a
  * user's entries as soon as their record changes, so digests of passwords no longer in use do not
  * stay. What it trades (docs/SECURITY.md): for the process's lifetime, memory holds keyed digests of
@@ -22,6 +24,8 @@ export const VERIFIED_LOGINS_MAX = 1024;
 export class VerifiedLogins {
   /** `user \0 record` -> HMAC of the login; Map order is the use order (oldest first). */
   private readonly entries = new Map<string, Buffer>();
+  /** `user \0 record` -> the scrypt running for a login (its HMAC, its outcome). */
+  private readonly running = new Map<string, { digest: Buffer; outcome: Promise<boolean> }>();
 
   constructor(
     private readonly max = VERIFIED_LOGINS_MAX,
@@ -42,18 +46,38 @@ export class VerifiedLogins {
     return true;
   }
 
-  /** Notes that `password` of `user` matched `record` (after scrypt said so). */
-  remember(user: string, password: Uint8Array | string, record: string): void {
+  /**
+   * Whether `password` of `user` matches `record`: from memory, or by joining the same login's
+   * running check, or else by `slow` (scrypt), whose success is remembered unless the user changed
+   * (`forget`) while it ran.
+   */
+  async verify(user: string, password: Uint8Array | string, record: string, slow: () => Promise<boolean>): Promise<boolean> {
+    if (this.has(user, password, record)) return true;
     const slot = slotOf(user, record);
-    this.entries.delete(slot);
-    this.entries.set(slot, this.digest(user, password, record));
-    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    const digest = this.digest(user, password, record);
+    const running = this.running.get(slot);
+    if (running !== undefined && timingSafeEqual(running.digest, digest)) return running.outcome;
+    const check = { digest, outcome: slow() };
+    this.running.set(slot, check);
+    const ok = await check.outcome;
+    if (this.running.get(slot) === check) {
+      this.running.delete(slot);
+      if (ok) this.remember(slot, digest);
+    }
+    return ok;
   }
 
-  /** Drops every entry of `user` (their record changed, or they were deleted). */
+  /** Drops every entry of `user` (their record changed, or they were deleted), running checks included. */
   forget(user: string): void {
     const prefix = `${user}\0`;
     for (const slot of this.entries.keys()) if (slot.startsWith(prefix)) this.entries.delete(slot);
+    for (const slot of this.running.keys()) if (slot.startsWith(prefix)) this.running.delete(slot);
+  }
+
+  private remember(slot: string, digest: Buffer): void {
+    this.entries.delete(slot);
+    this.entries.set(slot, digest);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
   private digest(user: string, password: Uint8Array | string, record: string): Buffer {
