@@ -132,7 +132,7 @@ const testName = (r: TestResult): string => r.test.split(' ')[0]!;
  * first AUTH with a password costs a scrypt (tens of milliseconds of CPU; later logins with the same
  * password are remembered, src/security/verified-logins.ts), which a short run would mostly
  * measure. The rows measure the cost per request of an authenticated connection;
- * bench/resp/logins.ts measures the cost of connecting and AUTH itself.
+ * bench/resp/security-cost.ts measures the cost of connecting and AUTH itself.
  */
 const ACL_MIN_REQUESTS = quick ? 20_000 : 50_000;
 
