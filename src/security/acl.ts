@@ -180,26 +180,53 @@ export function applyRule(user: AclUser, rule: string, catalog?: AclCatalog): st
 
 /**
  * ACL SETUSER: applies `rules` in order to a copy of `existing` (or a new user) and returns the
- * result, or Redis's whole error text for the first bad rule (the user is then unchanged).
+ * result, or Redis's whole error text for the first bad rule, named as in `shown` (the rules as
+ * the client gave them, before prepareRules), and the user is then unchanged.
  */
-export function setUser(existing: AclUser | undefined, name: string, rules: readonly string[], catalog?: AclCatalog): AclUser | string {
+export function setUser(existing: AclUser | undefined, name: string, rules: readonly string[], catalog?: AclCatalog, shown: readonly string[] = rules): AclUser | string {
   if (/[\s]/.test(name) || name.length === 0) return "ERR Usernames can't contain spaces or null characters";
   const user = existing === undefined ? newUser(name) : cloneUser(existing);
-  for (const rule of rules) {
+  for (const [i, rule] of rules.entries()) {
     const error = applyRule(user, rule, catalog);
-    if (error !== null) return `ERR Error in ACL SETUSER modifier '${rule}': ${error}`;
+    if (error !== null) return `ERR Error in ACL SETUSER modifier '${shown[i]}': ${error}`;
   }
   return user;
 }
 
 /**
- * ACL SETUSER's rules with every clear password (`>pass`) replaced by its hash (`#scrypt$...`),
- * hashed off the event loop: a server hashes first and then applies the rules, so that setting a
- * password does not stop its other clients for a scrypt (~50 ms). Same result as applying `>pass`.
+ * ACL SETUSER's rules with the clear passwords dealt with off the event loop (scrypt on the thread
+ * pool, ~50 ms each), so that a server can prepare the rules and then apply them without stopping
+ * its other clients: `>pass` becomes `#<its scrypt hash>`, and `<pass` becomes `!<the hash it
+ * matches>` among `existing`'s passwords and those added before it in `rules` (or a hash that
+ * matches nothing, for Redis's "does not exist" error). Applied to `existing`, the result is what
+ * the original rules give; apply it with the original rules as `shown`, for the error texts.
  */
-export async function hashClearPasswords(rules: readonly string[]): Promise<string[]> {
-  return Promise.all(rules.map(async (rule) => (rule[0] === '>' ? `#${await hashPasswordAsync(rule.slice(1))}` : rule)));
+export async function prepareRules(existing: AclUser | undefined, rules: readonly string[]): Promise<string[]> {
+  const added: PasswordHash[] = [];
+  const prepared: string[] = [];
+  for (const rule of rules) {
+    if (rule[0] === '>') {
+      const hash = await hashPasswordAsync(rule.slice(1));
+      added.push(hash);
+      prepared.push(`#${hash}`);
+    } else if (rule[0] === '<') {
+      let match = NO_SUCH_HASH;
+      for (const hash of [...(existing?.passwords ?? []), ...added]) {
+        if (await verifyPassword(rule.slice(1), hash)) {
+          match = hash;
+          break;
+        }
+      }
+      prepared.push(`!${match}`);
+    } else {
+      prepared.push(rule);
+    }
+  }
+  return prepared;
 }
+
+/** A well-formed hash no password has (the SHA-256 of nothing known): `<pass` that matched nothing. */
+const NO_SUCH_HASH = '0'.repeat(64);
 
 /** ACL LIST's line for a user (Redis 7.0's order: flags, passwords, keys, channels, commands). */
 export function describeUser(user: AclUser): string {
@@ -360,9 +387,9 @@ export class AclStore {
     return this.users().some((u) => u.enabled && u.passwords.length > 0);
   }
 
-  /** ACL SETUSER: null when done, else Redis's error text (nothing changed). */
-  setUser(name: string, rules: readonly string[]): string | null {
-    const result = setUser(this.get(name), name, rules, this.catalog);
+  /** ACL SETUSER: null when done, else Redis's error text (nothing changed). `shown`: see setUser. */
+  setUser(name: string, rules: readonly string[], shown: readonly string[] = rules): string | null {
+    const result = setUser(this.get(name), name, rules, this.catalog, shown);
     if (typeof result === 'string') return result;
     this.put({ name, user: result, version: this.nextVersion() });
     return null;

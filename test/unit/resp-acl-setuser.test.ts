@@ -1,14 +1,14 @@
 /**
- * ACL SETUSER with a clear password (`>pass`) hashes it on the thread pool: the command returns to
- * the event loop before its reply (the connection keeps later commands behind it, so pipelined
- * replies stay in order: test/integration/resp-acl.test.ts), and the result is the same as
- * applying `>pass` directly.
+ * ACL SETUSER with clear passwords (`>pass`, `<pass`) runs scrypt on the thread pool: the command
+ * returns to the event loop before its reply (the connection keeps later commands behind it, so
+ * pipelined replies stay in order: test/integration/resp-acl.test.ts), and the result is the same
+ * as applying the rules directly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aclCommands } from '../../src/resp/acl-commands.ts';
 import type { CommandContext, ReplyWriter } from '../../src/resp/command.ts';
-import { AclStore, hashClearPasswords } from '../../src/security/acl.ts';
+import { AclStore, prepareRules, setUser, type AclUser } from '../../src/security/acl.ts';
 
 const setuser = aclCommands[0]!.subcommands!.find((s) => s.name === 'setuser')!;
 const bytes = (...args: string[]): Uint8Array[] => args.map((a) => Buffer.from(a));
@@ -40,5 +40,26 @@ test('a password is hashed off the event loop, then applied as >pass would be', 
   assert.equal(await run(acl, 'alice', '>other', 'bogus').finished, "ERR Error in ACL SETUSER modifier 'bogus': Syntax error");
   assert.equal(acl.get('alice')!.passwords.length, 1);
   // Rules without a clear password pass through unchanged.
-  assert.deepEqual(await hashClearPasswords(['on', '#' + 'a'.repeat(64), '<x', 'resetpass']), ['on', '#' + 'a'.repeat(64), '<x', 'resetpass']);
+  assert.deepEqual(await prepareRules(undefined, ['on', '#' + 'a'.repeat(64), 'resetpass']), ['on', '#' + 'a'.repeat(64), 'resetpass']);
+
+  // <pass: off the event loop too, with the errors Redis gives.
+  const removal = run(acl, 'alice', '<secret');
+  assert.equal(removal.synchronous, false, 'removing a password by its clear text runs scrypt on the thread pool');
+  assert.equal(await removal.finished, 'OK');
+  assert.deepEqual(acl.get('alice')!.passwords, []);
+  assert.equal(await run(acl, 'alice', '<nope').finished, "ERR Error in ACL SETUSER modifier '<nope': The password you are trying to remove from the user does not exist");
+  assert.equal(await run(acl, 'alice', '>a', '>b', '<a').finished, 'OK', 'a password added earlier in the same command');
+  assert.equal((await acl.authenticate('alice', 'a')).ok, false);
+  assert.equal((await acl.authenticate('alice', 'b')).ok, true);
+  assert.equal(await run(acl, 'alice', 'resetpass', '<b').finished, "ERR Error in ACL SETUSER modifier '<b': The password you are trying to remove from the user does not exist");
+});
+
+test('prepared rules give what the rules give applied directly', async () => {
+  const existing = setUser(undefined, 'u', ['on', '>one', '>two', '~*', '+@all']) as AclUser;
+  for (const rules of [['<one'], ['>three', '<two', '<three'], ['resetpass', '<one'], ['<one', '<one'], ['nopass', '>x']]) {
+    const direct = setUser(existing, 'u', rules);
+    const prepared = setUser(existing, 'u', await prepareRules(existing, rules), undefined, rules);
+    if (typeof direct === 'string') assert.equal(prepared, direct, rules.join(' '));
+    else assert.deepEqual({ ...(prepared as AclUser), passwords: (prepared as AclUser).passwords.length }, { ...direct, passwords: direct.passwords.length }, rules.join(' '));
+  }
 });
