@@ -12,7 +12,8 @@
  * shoal-1-acl is shoal-1 with the default user off and every client authenticated as a user with
  * a password and key patterns (`~key:* ~counter:*`, redis-benchmark --user -a); shoal-1-tls-acl
  * has both. These rows are measured by redis-benchmark only (the open-loop client speaks plain
- * TCP without AUTH), and compared with shoal-1 (issue 14: at most 15% below it):
+ * TCP without AUTH), and compared with shoal-1 (issue 14: at most 15% below it), side by side:
+ * their nodes run at once and take turns test by test (sideBySide):
  *
  *   npm run bench:resp -- --only shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl --no-open-loop
  *
@@ -43,6 +44,17 @@ type TargetName = keyof typeof TARGETS;
 /** The rows with TLS or ACLs on, compared with shoal-1 (the same node without them). */
 const SECURED = ['shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl'] as const satisfies readonly TargetName[];
 const TESTS = ['set', 'get', 'incr', 'mset'] as const;
+
+/**
+ * Groups of targets measured side by side: shoal-1 and its TLS and ACL rows have all their nodes up
+ * at once and take turns test by test, so that a busy machine weighs on a row and the row it is
+ * compared with alike (run one after the other, the load of a shared machine moved the ratios by
+ * 2x and more). Every other target runs alone, in --only's order.
+ */
+function sideBySide(targets: readonly TargetName[]): TargetName[][] {
+  const together: TargetName[] = targets.filter((t) => t === 'shoal-1' || (SECURED as readonly TargetName[]).includes(t));
+  return targets.flatMap((t) => (!together.includes(t) ? [[t]] : t === together[0] ? [together] : []));
+}
 const PIPELINES = [1, 16] as const;
 
 const argv = process.argv.slice(2);
@@ -116,10 +128,11 @@ function runOpenLoop(endpoint: Endpoint, rate: number): Promise<OpenLoopResult> 
 const testName = (r: TestResult): string => r.test.split(' ')[0]!;
 
 /**
- * The fewest requests of a run with ACLs: redis-benchmark's clock includes connecting, and each of
- * the 50 AUTHs costs a scrypt (tens of milliseconds of CPU), which a short run would mostly measure.
- * The rows measure the cost per request of an authenticated connection; docs/SECURITY.md gives the
- * cost of AUTH itself.
+ * The fewest requests of a run with ACLs: redis-benchmark's clock includes connecting, and a node's
+ * first AUTH with a password costs a scrypt (tens of milliseconds of CPU; later logins with the same
+ * password are remembered, src/security/verified-logins.ts), which a short run would mostly
+ * measure. The rows measure the cost per request of an authenticated connection;
+ * bench/resp/security-cost.ts measures the cost of connecting and AUTH itself.
  */
 const ACL_MIN_REQUESTS = quick ? 20_000 : 50_000;
 
@@ -219,38 +232,42 @@ async function main(): Promise<void> {
   let profile: ProfileSummary | null = null;
   const startedAt = Date.now();
   try {
-    for (const target of only) {
-      process.stderr.write(`${TARGETS[target].label}: starting\n`);
-      let servers: RunningServers;
-      try {
-        servers = await start(target, profileDir);
-      } catch (error) {
-        failures.push({ target, error: `could not start: ${(error as Error).message}` });
-        process.stderr.write(`${TARGETS[target].label}: could not start: ${(error as Error).message}\n`);
-        continue;
+    for (const group of sideBySide(only)) {
+      const running = new Map<TargetName, RunningServers>();
+      for (const target of group) {
+        process.stderr.write(`${TARGETS[target].label}: starting\n`);
+        try {
+          running.set(target, await start(target, profileDir));
+        } catch (error) {
+          failures.push({ target, error: `could not start: ${(error as Error).message}` });
+          process.stderr.write(`${TARGETS[target].label}: could not start: ${(error as Error).message}\n`);
+        }
       }
       try {
         for (const pipeline of PIPELINES) {
           // One redis-benchmark per test, in this order (SET fills the keys GET reads): it exits at
           // the first error reply, which must not cost the other tests their figures.
           for (const test of TESTS) {
-            const settings = { tests: [test], clients: CLIENTS, pipeline, valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
-            process.stderr.write(`${TARGETS[target].label}: redis-benchmark -t ${test} -P ${pipeline}\n`);
-            try {
-              for (const result of await timedRun(servers.resp[0]!, settings)) {
-                rows.push({ target, pipeline, result });
-                // As it comes, so that an interrupted run still leaves its figures.
-                process.stderr.write(`  ${JSON.stringify(result)}\n`);
+            for (const [target, servers] of running) {
+              const settings = { tests: [test], clients: CLIENTS, pipeline, valueBytes: 100, keyspace: 100_000, cluster: TARGETS[target].cluster };
+              process.stderr.write(`${TARGETS[target].label}: redis-benchmark -t ${test} -P ${pipeline}\n`);
+              try {
+                for (const result of await timedRun(servers.resp[0]!, settings)) {
+                  rows.push({ target, pipeline, result });
+                  // As it comes, so that an interrupted run still leaves its figures.
+                  process.stderr.write(`  ${JSON.stringify(result)}\n`);
+                }
+              } catch (error) {
+                failures.push({ target, error: `${test} -P ${pipeline}: ${(error as Error).message}` });
+                process.stderr.write(`  failed: ${(error as Error).message}\n`);
               }
-            } catch (error) {
-              failures.push({ target, error: `${test} -P ${pipeline}: ${(error as Error).message}` });
-              process.stderr.write(`  failed: ${(error as Error).message}\n`);
             }
           }
         }
-        // The open-loop client speaks plain TCP without AUTH: the TLS and ACL rows are measured by
-        // redis-benchmark only.
-        if (openLoop && !TARGETS[target].cluster && !(SECURED as readonly TargetName[]).includes(target)) {
+        for (const [target, servers] of running) {
+          // The open-loop client speaks plain TCP without AUTH: the TLS and ACL rows are measured by
+          // redis-benchmark only.
+          if (!openLoop || TARGETS[target].cluster || (SECURED as readonly TargetName[]).includes(target)) continue;
           // Half of the closed-loop rate without pipelining (the mean of SET and GET, the open
           // loop's mix).
           const set = find(rows, target, 1, 'set');
@@ -262,16 +279,18 @@ async function main(): Promise<void> {
           }
         }
       } catch (error) {
-        failures.push({ target, error: (error as Error).message });
-        process.stderr.write(`${TARGETS[target].label}: ${(error as Error).message}\n`);
+        failures.push({ target: group[0]!, error: (error as Error).message });
+        process.stderr.write(`${TARGETS[group[0]!].label}: ${(error as Error).message}\n`);
       } finally {
-        await servers.stop();
+        for (const servers of running.values()) await servers.stop();
       }
-      if (target === 'shoal-3-n3') {
+      if (running.has('shoal-3-n3')) {
         const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) profile = summariseProfile(readProfile(join(profileDir, file)), 20);
       }
     }
+    // In the table, each target's rows together, in --only's order.
+    rows.sort((a, b) => only.indexOf(a.target) - only.indexOf(b.target));
   } finally {
     rmSync(profileDir, { recursive: true, force: true });
   }

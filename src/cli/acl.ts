@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { resolveTargetTls, TARGET_FLAGS } from './target.ts';
+import { resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
 const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME...|list|users|whoami> [options]
        shoal acl token add NAME           (prints a new bearer token of NAME, once)
@@ -23,7 +23,7 @@ The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHO
 
 const FLAGS: FlagSpecs = {
   redis: { kind: 'string', description: "a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS)", default: `127.0.0.1:${DEV_BASE_PORT + 2}` },
-  user: { kind: 'string', description: 'the user to authenticate as (with $SHOAL_PASSWORD)', default: 'default' },
+  user: TARGET_FLAGS.user!,
   'tls-ca': { ...TARGET_FLAGS['tls-ca']!, description: 'talk TLS (rediss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
   'tls-cert': TARGET_FLAGS['tls-cert']!,
   'tls-key': TARGET_FLAGS['tls-key']!,
@@ -95,10 +95,9 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const commands: string[][] = [];
-  const password = process.env.SHOAL_PASSWORD;
-  const token = process.env.SHOAL_TOKEN;
-  if (password !== undefined) commands.push(['AUTH', String(flags.user ?? 'default'), password]);
-  else if (token !== undefined) commands.push(['AUTH', token]);
+  const login = resolveCredentials(flags, process.env);
+  if (login?.password !== undefined) commands.push(['AUTH', login.username ?? 'default', login.password]);
+  else if (login?.token !== undefined) commands.push(login.username === undefined ? ['AUTH', login.token] : ['AUTH', login.username, login.token]);
   commands.push(command);
   let replies: Reply[];
   try {

@@ -6,11 +6,11 @@
  */
 import type { WireHotKeys } from '../protocol/index.ts';
 import { clusterHotKeys, mergeHotKeys, requestHotKeys, type ClusterHotKeys } from '../daemon/cluster-hot-keys.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
 import { table } from './status.ts';
-import { COMMAND_TIMEOUT_MS, fetchStatus, resolveNode, TARGET_FLAGS, targetTlsOptions } from './target.ts';
+import { COMMAND_TIMEOUT_MS, fetchStatus, startTargetCommand, TARGET_FLAGS, targetLogin, targetTlsOptions } from './target.ts';
 
-const USAGE = 'Usage: shoal hotkeys [--node HOST:PORT] [--count N] [--local] [--json]';
+const USAGE = 'Usage: shoal hotkeys [--node HOST:PORT] [--user NAME] [--count N] [--local] [--json]';
 
 const FLAGS: FlagSpecs = {
   ...TARGET_FLAGS,
@@ -19,15 +19,12 @@ const FLAGS: FlagSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp(USAGE, FLAGS));
-    return 0;
-  }
+  const command = startTargetCommand(argv, USAGE, FLAGS);
+  if (command === null) return 0;
+  const { flags, positionals, node } = command;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const count = flags.count === undefined ? 10 : Number(flags.count);
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--count takes a whole number from 1 to 64, not ${String(flags.count)}`);
-  const node = resolveNode(flags);
   let result: ClusterHotKeys;
   try {
     result = flags.local ? await localHotKeys(node, count) : await everyMember(node, count);
@@ -42,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
 async function localHotKeys(node: string, count: number): Promise<ClusterHotKeys> {
   // fetchStatus first: its errors say what is at the address (no node, a peer port, TLS).
   await fetchStatus(node);
-  const report: WireHotKeys = await requestHotKeys(node, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions() });
+  const report: WireHotKeys = await requestHotKeys(node, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions(), credentials: targetLogin() });
   return mergeHotKeys([report], count);
 }
 
@@ -50,7 +47,7 @@ async function localHotKeys(node: string, count: number): Promise<ClusterHotKeys
 async function everyMember(node: string, count: number): Promise<ClusterHotKeys> {
   const status = await fetchStatus(node);
   const addresses = status.members.filter((m) => (m.state === 'alive' || m.state === 'suspect') && m.clientAddress).map((m) => (m.name === status.node ? node : m.clientAddress));
-  return clusterHotKeys(addresses, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions() });
+  return clusterHotKeys(addresses, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions(), credentials: targetLogin() });
 }
 
 export function formatHotKeys(r: ClusterHotKeys): string {

@@ -4,8 +4,8 @@
  * so scripts can test for a key.
  */
 import type { Consistency, ShoalClient } from '../client/index.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { connectTo, resolveNode, TARGET_FLAGS } from './target.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
+import { connectTo, startTargetCommand, TARGET_FLAGS } from './target.ts';
 
 const CONSISTENCY: FlagSpecs = {
   consistency: { kind: 'string', description: 'one, quorum or all (default: the cluster\'s R or W)' },
@@ -30,13 +30,10 @@ async function command(
   argv: string[],
   call: (client: ShoalClient<string>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number }>,
 ): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, specs);
-  if (flags.help) {
-    process.stdout.write(formatHelp(usage, specs));
-    return 0;
-  }
+  const parsed = startTargetCommand(argv, usage, specs);
+  if (parsed === null) return 0;
+  const { flags, positionals, node } = parsed;
   if (positionals.length !== arity) throw new UsageError(`expected ${arity === 1 ? 'KEY' : 'KEY VALUE'}, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n${usage}`);
-  const node = resolveNode(flags);
   consistencyOf(flags); // validated before connecting
   try {
     const client = await connectTo(node);
@@ -54,7 +51,7 @@ async function command(
 }
 
 export function runGet(argv: string[]): Promise<number> {
-  return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
+  return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
     const { value, miss } = await client.get(key!, { ...consistencyOf(flags), detail: true });
     // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit; --json also says why.
     return { json: miss === null ? { key, value } : { key, value, miss }, text: value === null ? '(nil)\n' : `${value}\n`, status: value === null ? 1 : 0 };
@@ -62,7 +59,7 @@ export function runGet(argv: string[]): Promise<number> {
 }
 
 export function runSet(argv: string[]): Promise<number> {
-  return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
+  return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
     // Rounded up: a TTL under a millisecond must not become 0, which means "never expires".
     const ttlMs = flags.ttl === undefined ? 0 : Math.ceil(Number(flags.ttl));
     await client.set(key!, value!, { ...consistencyOf(flags), ttlMs });
@@ -71,7 +68,7 @@ export function runSet(argv: string[]): Promise<number> {
 }
 
 export function runDel(argv: string[]): Promise<number> {
-  return command('del', 'Usage: shoal del KEY [--node HOST:PORT] [--consistency one|quorum|all] [--json]', DEL_FLAGS, 1, argv, async (client, [key], flags) => {
+  return command('del', 'Usage: shoal del KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', DEL_FLAGS, 1, argv, async (client, [key], flags) => {
     await client.delete(key!, consistencyOf(flags));
     return { json: { key, ok: true }, text: 'OK\n', status: 0 };
   });

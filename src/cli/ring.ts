@@ -5,16 +5,16 @@
  */
 import type { Topology } from '../client/index.ts';
 import { summarize, type RingSummary } from '../ring/summary.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
 import { table } from './status.ts';
-import { connectTo, resolveNode, TARGET_FLAGS } from './target.ts';
+import { connectTo, startTargetCommand, TARGET_FLAGS } from './target.ts';
 
 const FLAGS: FlagSpecs = {
   ...TARGET_FLAGS,
   partitions: { kind: 'boolean', description: 'also list the preference list of every range of partitions' },
 };
 
-const USAGE = 'Usage: shoal ring [--node HOST:PORT] [--partitions] [--json]';
+const USAGE = 'Usage: shoal ring [--node HOST:PORT] [--user NAME] [--partitions] [--json]';
 
 export function formatRing(s: RingSummary, withPartitions: boolean): string {
   const rows = [['NODE', 'ZONE', 'REPLICAS', 'SHARE', 'PRIMARIES', 'CLIENTS']];
@@ -35,13 +35,10 @@ export function formatRing(s: RingSummary, withPartitions: boolean): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp(USAGE, FLAGS));
-    return 0;
-  }
+  const command = startTargetCommand(argv, USAGE, FLAGS);
+  if (command === null) return 0;
+  const { flags, positionals, node } = command;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const node = resolveNode(flags);
   let topology: Topology;
   try {
     const client = await connectTo(node);

@@ -10,11 +10,11 @@
  */
 import type { AccessAnalytics, NodeStatus } from '../protocol/index.ts';
 import { hitRatioOf, mergeAnalytics, sizeBucketFloor, TTL_LABELS } from '../store/index.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { fetchStatus, resolveNode, TARGET_FLAGS } from './target.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
+import { fetchStatus, startTargetCommand, TARGET_FLAGS } from './target.ts';
 import { table } from './status.ts';
 
-const USAGE = 'Usage: shoal stats [--node HOST:PORT] [--local] [--json] [--prefixes N]';
+const USAGE = 'Usage: shoal stats [--node HOST:PORT] [--user NAME] [--local] [--json] [--prefixes N]';
 
 const FLAGS: FlagSpecs = {
   ...TARGET_FLAGS,
@@ -63,15 +63,12 @@ export async function clusterStats(node: string, fetch: (address: string) => Pro
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp(USAGE, FLAGS));
-    return 0;
-  }
+  const command = startTargetCommand(argv, USAGE, FLAGS);
+  if (command === null) return 0;
+  const { flags, positionals, node } = command;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const prefixes = flags.prefixes === undefined ? 15 : Number(flags.prefixes);
   if (!Number.isInteger(prefixes) || prefixes < 0) throw new UsageError(`--prefixes must be a whole number, got ${String(flags.prefixes)}`);
-  const node = resolveNode(flags);
   let stats: ClusterStats;
   try {
     stats = await clusterStats(node, (a) => fetchStatus(a), flags.local === true);

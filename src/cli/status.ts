@@ -3,19 +3,16 @@
  * counts, the ring version, and what the node holds and still has to hand off.
  */
 import type { CatchUpStatus, NodeStatus } from '../protocol/index.ts';
-import { formatHelp, parseArgs, UsageError } from './args.ts';
-import { fetchStatus, resolveNode, TARGET_FLAGS } from './target.ts';
+import { UsageError } from './args.ts';
+import { fetchStatus, startTargetCommand } from './target.ts';
 
-const USAGE = 'Usage: shoal status [--node HOST:PORT] [--json]';
+const USAGE = 'Usage: shoal status [--node HOST:PORT] [--user NAME] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, TARGET_FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp(USAGE, TARGET_FLAGS));
-    return 0;
-  }
+  const command = startTargetCommand(argv, USAGE);
+  if (command === null) return 0;
+  const { flags, positionals, node } = command;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const node = resolveNode(flags);
   let status: NodeStatus;
   try {
     status = await fetchStatus(node);

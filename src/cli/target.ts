@@ -1,12 +1,14 @@
 /**
- * How the client commands (`status`, `ring`, `get`, `set`, `del`) find a node: `--node HOST:PORT`,
- * else `SHOAL_NODE`, else the first node `shoal dev` starts. And the one error they all give when
- * nothing answers there.
+ * How the client commands (`status`, `ring`, `get`, `set`, `del`, `hotkeys`, `stats`) find a node
+ * and log in: `--node HOST:PORT`, else `SHOAL_NODE`, else the first node `shoal dev` starts; TLS
+ * from --tls-* or SHOAL_TLS_*; `--user` with the password in $SHOAL_PASSWORD, or a bearer token in
+ * $SHOAL_TOKEN (`shoal acl` logs in the same way). `startTargetCommand` is their common start. And
+ * the errors they all give when nothing answers there, or when the node refuses the login.
  */
 import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
 import { readFileSync } from 'node:fs';
-import { connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
+import { connect, ConnectionError, ShoalError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
 import {
   CLIENT_ENDPOINT_PATH,
   MIN_PROTOCOL_VERSION,
@@ -14,9 +16,10 @@ import {
   PROTOCOL_VERSION,
   decodeServerFrame,
   encodeClientFrame,
+  type Credentials,
   type NodeStatus,
 } from '../protocol/index.ts';
-import { UsageError, type FlagSpecs } from './args.ts';
+import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
@@ -34,6 +37,7 @@ export const TARGET_FLAGS: FlagSpecs = {
   'tls-ca': { kind: 'string', description: 'talk TLS (wss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
   'tls-cert': { kind: 'string', description: 'PEM client certificate, for a node that requires one (env SHOAL_TLS_CERT)' },
   'tls-key': { kind: 'string', description: 'PEM private key of --tls-cert (env SHOAL_TLS_KEY)' },
+  user: { kind: 'string', description: 'the user to log in as, with its password in $SHOAL_PASSWORD (or a bearer token in $SHOAL_TOKEN alone)', default: 'default' },
   json: { kind: 'boolean', description: 'print JSON instead of a table' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -121,6 +125,57 @@ export function resolveTargetTls(flags: Record<string, unknown>, env: NodeJS.Pro
   return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert, key }) };
 }
 
+/** The variables holding a command's secrets: never flags, which other users of the machine see in `ps`. */
+export const CREDENTIAL_ENV = { password: 'SHOAL_PASSWORD', token: 'SHOAL_TOKEN' } as const;
+
+/**
+ * The login from --user and $SHOAL_PASSWORD, or $SHOAL_TOKEN (a bearer token names its user; with
+ * --user, that user's token only); null when neither variable is set. A password is `default`'s
+ * unless --user names another user.
+ */
+export function resolveCredentials(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Credentials | null {
+  const user = typeof flags.user === 'string' ? flags.user : undefined;
+  const password = env[CREDENTIAL_ENV.password] || undefined;
+  const token = env[CREDENTIAL_ENV.token] || undefined;
+  if (password !== undefined) return { username: user ?? 'default', password };
+  if (token !== undefined) return { token, ...(user === undefined ? {} : { username: user }) };
+  if (user !== undefined) throw new UsageError(`--user ${user} needs its password in $${CREDENTIAL_ENV.password} (or a bearer token in $${CREDENTIAL_ENV.token})`);
+  return null;
+}
+
+/** The login the commands send (set by resolveNode from --user and the environment), or null. */
+let targetCredentials: Credentials | null = null;
+
+export function targetLogin(): Credentials | null {
+  return targetCredentials;
+}
+
+/** The node refused the login (wrong or missing credentials): what to give. */
+export class LoginRefusedError extends Error {
+  override readonly name = 'LoginRefusedError';
+  constructor(node: string, reason: string) {
+    super(
+      `${node} refused the login: ${reason}. ` +
+        (targetCredentials === null
+          ? `This node wants credentials: give --user NAME with the password in $${CREDENTIAL_ENV.password}, or a bearer token in $${CREDENTIAL_ENV.token}`
+          : `Check --user and $${targetCredentials.token === undefined ? CREDENTIAL_ENV.password : CREDENTIAL_ENV.token}`),
+    );
+  }
+}
+
+/**
+ * The start of every client command: its flags and arguments, or null after printing --help; the
+ * node to talk to, with the TLS and the login the commands will use (see resolveNode).
+ */
+export function startTargetCommand(argv: readonly string[], usage: string, specs: FlagSpecs = TARGET_FLAGS): (Parsed & { node: string }) | null {
+  const { flags, positionals } = parseArgs(argv, specs);
+  if (flags.help) {
+    process.stdout.write(formatHelp(usage, specs));
+    return null;
+  }
+  return { flags, positionals, node: resolveNode(flags) };
+}
+
 /**
  * The `host:port` of the node to talk to. Takes `HOST:PORT` or, as the SDK's seeds do, the client
  * endpoint's URL: `ws://HOST:PORT` or `ws://HOST:PORT/shoal`.
@@ -133,6 +188,7 @@ export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessE
     throw new UsageError(`--node "${given}" is not HOST:PORT or ws(s)://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
   }
   targetTls = resolveTargetTls(flags, env, wss);
+  targetCredentials = resolveCredentials(flags, env);
   return node;
 }
 
@@ -154,11 +210,21 @@ function fromUrl(text: string): string | null {
 /** An SDK client for string values, or NoNodeError when the node does not answer. */
 export async function connectTo(node: string): Promise<ShoalClient<string>> {
   try {
-    return await connect({ seeds: [node], ...(targetTls === null ? {} : { tls: targetTls }), codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
+    return await connect({ seeds: [node], ...(targetTls === null ? {} : { tls: targetTls }), ...(targetCredentials === null ? {} : { credentials: targetCredentials }), codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
   } catch (error) {
+    const refused = refusedLogin(error);
+    if (refused !== null) throw new LoginRefusedError(node, refused);
     if (error instanceof ConnectionError) throw await explainNoNode(new NoNodeError(node, { cause: error }));
     throw error;
   }
+}
+
+/** The node's reason when `error` (or one of its causes) is its refusal of the login, else null. */
+function refusedLogin(error: unknown): string | null {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ShoalError && e.code === 'unauthenticated') return /closed the connection: (.*) \(unauthenticated\)$/.exec(e.message)?.[1] ?? e.message;
+  }
+  return null;
 }
 
 /**
@@ -213,7 +279,7 @@ function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
     };
     const timer = setTimeout(() => finish(new NoNodeError(node, { cause: new Error(`no answer within ${timeoutMs} ms`) })), timeoutMs);
     socket.on('open', () => {
-      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-cli', credentials: null }));
+      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-cli', credentials: targetCredentials }));
     });
     socket.on('message', (data: Buffer) => {
       let frame;
@@ -231,7 +297,7 @@ function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
         if (reply.result.kind !== 'status') return finish(new Error(`${node} answered status with a ${reply.result.kind} reply`));
         finish(null, reply.result.status);
       } else if (frame.type === 'error') {
-        finish(new Error(`${node} closed the connection: ${frame.message} (${frame.code})`));
+        finish(frame.code === 'unauthenticated' ? new LoginRefusedError(node, frame.message) : new Error(`${node} closed the connection: ${frame.message} (${frame.code})`));
       }
     });
     socket.on('error', (error) => finish(new NoNodeError(node, { cause: error })));

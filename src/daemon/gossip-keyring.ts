@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { Keyring } from '../security/keyring.ts';
 import { readSealedFile, writeSealedFile } from '../security/sealed-file.ts';
 import { SealingTransport } from '../security/sealing-transport.ts';
-import { serveKeyringAdmin, staleKeyHint } from '../security/keyring-admin.ts';
+import { serveKeyringAdmin, staleKeyHint, staleSenderReason } from '../security/keyring-admin.ts';
 import type { Logger, NodeAddress, Timers, Transport } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { dataFile } from './data-dir.ts';
@@ -74,7 +74,7 @@ export function secureTransport(
       transport.stats().unknownKeySenders.map((u) => ({
         name: names.get(u.address) ?? u.address,
         address: u.address,
-        reason: `sends under key id ${u.keyId}, which this node's keyring lacks (it missed a key rotation, or has the wrong key; ${u.count} message${u.count === 1 ? '' : 's'} rejected); see docs/SECURITY.md`,
+        reason: staleSenderReason(u),
       })),
   };
 }

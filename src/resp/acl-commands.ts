@@ -4,7 +4,7 @@
  * then NOPERM with Redis 7.0's texts).
  */
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, type KeyUse } from '../security/acl.ts';
+import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, prepareRules, type KeyUse } from '../security/acl.ts';
 import { keyArguments } from './redirect.ts';
 
 type Run = CommandSpec['run'];
@@ -55,10 +55,22 @@ const ADMIN = ['admin', 'slow', 'dangerous'];
 const setuser = sub('setuser', -3, ADMIN, (ctx, args, reply, done) => {
   const acl = ctx.server.acl;
   if (acl === undefined) return noAcl(reply, done);
-  const error = acl.setUser(text(args[2]!), args.slice(3).map(text));
-  if (error === null) reply.ok();
-  else reply.error(error);
-  done();
+  // Passwords are hashed and checked first, on the thread pool; the connection runs nothing after
+  // this command until it is done (it has no keys), so pipelined replies and effects stay in order.
+  const name = text(args[2]!);
+  const rules = args.slice(3).map(text);
+  prepareRules(acl.get(name), rules).then(
+    (prepared) => {
+      const error = acl.setUser(name, prepared, rules);
+      if (error === null) reply.ok();
+      else reply.error(error);
+      done();
+    },
+    (error: unknown) => {
+      reply.error(`ERR could not hash the password: ${(error as Error).message}`);
+      done();
+    },
+  );
 });
 
 const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {

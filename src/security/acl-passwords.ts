@@ -14,13 +14,29 @@ export type PasswordHash = string;
 
 export function hashPassword(password: Uint8Array | string): PasswordHash {
   const salt = randomBytes(16);
-  const key = scryptSync(toBuffer(password), salt, KEY_BYTES, SCRYPT);
+  return formatHash(salt, scryptSync(toBuffer(password), salt, KEY_BYTES, SCRYPT));
+}
+
+/** As hashPassword, with scrypt on the thread pool: what a server answering other clients uses. */
+export function hashPasswordAsync(password: Uint8Array | string): Promise<PasswordHash> {
+  const salt = randomBytes(16);
+  return new Promise((resolve, reject) => {
+    scrypt(toBuffer(password), salt, KEY_BYTES, SCRYPT, (error, key) => (error === null ? resolve(formatHash(salt, key)) : reject(error)));
+  });
+}
+
+function formatHash(salt: Buffer, key: Buffer): PasswordHash {
   return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
 }
 
 /** Whether `text` is a hash rule's argument Shoal accepts (`#...`): Redis's 64 lower-case hex, or ours. */
 export function isPasswordHash(text: string): boolean {
   return /^[0-9a-f]{64}$/.test(text) || /^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/.test(text);
+}
+
+/** Whether `hash` is a salted scrypt hash (worth remembering a login against; a SHA-256 costs less than that). */
+export function isSlowHash(hash: PasswordHash): boolean {
+  return hash.startsWith('scrypt$');
 }
 
 /** Whether `password` matches `hash`, in constant time for the comparison. */

@@ -7,8 +7,9 @@
  */
 import { globMatch, matchesEverything } from '../protocol/glob.ts';
 import { timingSafeEqual } from 'node:crypto';
-import { hashPassword, isPasswordHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
+import { hashPassword, hashPasswordAsync, isPasswordHash, isSlowHash, verifyPassword, verifyPasswordSync, type PasswordHash } from './acl-passwords.ts';
 import { isToken, tokenHash } from './acl-tokens.ts';
+import { VerifiedLogins } from './verified-logins.ts';
 
 /** Redis 7.0's ACL categories (ACL CAT), in its order. */
 export const ACL_CATEGORIES: readonly string[] = [
@@ -179,17 +180,53 @@ export function applyRule(user: AclUser, rule: string, catalog?: AclCatalog): st
 
 /**
  * ACL SETUSER: applies `rules` in order to a copy of `existing` (or a new user) and returns the
- * result, or Redis's whole error text for the first bad rule (the user is then unchanged).
+ * result, or Redis's whole error text for the first bad rule, named as in `shown` (the rules as
+ * the client gave them, before prepareRules), and the user is then unchanged.
  */
-export function setUser(existing: AclUser | undefined, name: string, rules: readonly string[], catalog?: AclCatalog): AclUser | string {
+export function setUser(existing: AclUser | undefined, name: string, rules: readonly string[], catalog?: AclCatalog, shown: readonly string[] = rules): AclUser | string {
   if (/[\s]/.test(name) || name.length === 0) return "ERR Usernames can't contain spaces or null characters";
   const user = existing === undefined ? newUser(name) : cloneUser(existing);
-  for (const rule of rules) {
+  for (const [i, rule] of rules.entries()) {
     const error = applyRule(user, rule, catalog);
-    if (error !== null) return `ERR Error in ACL SETUSER modifier '${rule}': ${error}`;
+    if (error !== null) return `ERR Error in ACL SETUSER modifier '${shown[i]}': ${error}`;
   }
   return user;
 }
+
+/**
+ * ACL SETUSER's rules with the clear passwords dealt with off the event loop (scrypt on the thread
+ * pool, ~50 ms each), so that a server can prepare the rules and then apply them without stopping
+ * its other clients: `>pass` becomes `#<its scrypt hash>`, and `<pass` becomes `!<the hash it
+ * matches>` among `existing`'s passwords and those added before it in `rules` (or a hash that
+ * matches nothing, for Redis's "does not exist" error). Applied to `existing`, the result is what
+ * the original rules give; apply it with the original rules as `shown`, for the error texts.
+ */
+export async function prepareRules(existing: AclUser | undefined, rules: readonly string[]): Promise<string[]> {
+  const added: PasswordHash[] = [];
+  const prepared: string[] = [];
+  for (const rule of rules) {
+    if (rule[0] === '>') {
+      const hash = await hashPasswordAsync(rule.slice(1));
+      added.push(hash);
+      prepared.push(`#${hash}`);
+    } else if (rule[0] === '<') {
+      let match = NO_SUCH_HASH;
+      for (const hash of [...(existing?.passwords ?? []), ...added]) {
+        if (await verifyPassword(rule.slice(1), hash)) {
+          match = hash;
+          break;
+        }
+      }
+      prepared.push(`!${match}`);
+    } else {
+      prepared.push(rule);
+    }
+  }
+  return prepared;
+}
+
+/** A well-formed hash no password has (the SHA-256 of nothing known): `<pass` that matched nothing. */
+const NO_SUCH_HASH = '0'.repeat(64);
 
 /** ACL LIST's line for a user (Redis 7.0's order: flags, passwords, keys, channels, commands). */
 export function describeUser(user: AclUser): string {
@@ -307,6 +344,8 @@ export class AclStore {
     private readonly nowMs: () => number,
     /** Validates `+command` rules; set by the RESP listener from its command table when absent. */
     public catalog?: AclCatalog,
+    /** Logins that passed scrypt (src/security/verified-logins.ts); a user's go when the user changes. */
+    private readonly verifiedLogins = new VerifiedLogins(),
   ) {
     this.last = { wallMs: 0, counter: 0, node: nodeId };
   }
@@ -348,9 +387,9 @@ export class AclStore {
     return this.users().some((u) => u.enabled && u.passwords.length > 0);
   }
 
-  /** ACL SETUSER: null when done, else Redis's error text (nothing changed). */
-  setUser(name: string, rules: readonly string[]): string | null {
-    const result = setUser(this.get(name), name, rules, this.catalog);
+  /** ACL SETUSER: null when done, else Redis's error text (nothing changed). `shown`: see setUser. */
+  setUser(name: string, rules: readonly string[], shown: readonly string[] = rules): string | null {
+    const result = setUser(this.get(name), name, rules, this.catalog, shown);
     if (typeof result === 'string') return result;
     this.put({ name, user: result, version: this.nextVersion() });
     return null;
@@ -373,7 +412,12 @@ export class AclStore {
     const user = this.get(name);
     if (user === undefined || !user.enabled) return { ok: false, error: WRONGPASS };
     if (user.nopass) return { ok: true, user };
-    for (const hash of user.passwords) if (await verifyPassword(password, hash)) return { ok: true, user };
+    // Remembered logins first (one HMAC each), so a known password costs no scrypt at all.
+    for (const hash of user.passwords) if (this.verifiedLogins.has(name, password, hash)) return { ok: true, user };
+    for (const hash of user.passwords) {
+      const slow = (): Promise<boolean> => verifyPassword(password, hash);
+      if (await (isSlowHash(hash) ? this.verifiedLogins.verify(name, password, hash, slow) : slow())) return { ok: true, user };
+    }
     return { ok: false, error: WRONGPASS };
   }
 
@@ -412,6 +456,7 @@ export class AclStore {
       if (mine !== undefined && compareVersions(mine.version, entry.version) >= 0) continue;
       if (entry.name === 'default' && entry.user === null) continue;
       this.entries.set(entry.name, entry);
+      this.verifiedLogins.forget(entry.name);
       this.observe(entry.version);
       taken.push(entry);
     }
@@ -430,6 +475,7 @@ export class AclStore {
 
   private put(entry: AclEntry): void {
     this.entries.set(entry.name, entry);
+    this.verifiedLogins.forget(entry.name);
     for (const l of this.listeners) l([entry]);
   }
 

@@ -15,7 +15,7 @@
  */
 import type { NodeAddress, Logger, Timers } from '../runtime/env.ts';
 import { KeyringError, parseGossipKey, type KeyringEntry } from './keyring.ts';
-import { KIND, type SealingStats, type SealingTransport } from './sealing-transport.ts';
+import { KIND, type SealingStats, type SealingTransport, type UnknownKeySender } from './sealing-transport.ts';
 
 export type KeyringOp = 'install' | 'use' | 'remove' | 'list';
 
@@ -161,7 +161,23 @@ export function staleKeyHint(stats: SealingStats, address: NodeAddress, keyringF
   const from = stats.unknownKeySenders.map((u) => u.address).join(', ');
   return (
     `peers (${from}) send under key id ${ids}, which this node's keyring (primary ${stats.primaryKeyId}) lacks: the cluster key was rotated while this node was away, or it was given the wrong key. ` +
-    `Give it the current key with \`shoal keyring install --new-key-file NEW --primary --only --peer ${address} --key-file OLD\` (OLD holding a key this node has), ` +
+    `Give it the current key with \`${recoveryCommand(address)}\` (OLD holding a key this node has), ` +
     `or stop it, delete ${keyringFile} and start it with --gossip-key-file holding the current key (docs/SECURITY.md)`
+  );
+}
+
+/** The command that gives the node at `address`, which missed a key rotation, the current key as its primary. */
+function recoveryCommand(address: NodeAddress): string {
+  return `shoal keyring install --new-key-file NEW --primary --only --peer ${address} --key-file OLD`;
+}
+
+/**
+ * Why a member lists `sender` as refused (for `shoal status` on the members that stayed): the key id
+ * it sends under, and the command that brings it back if it missed a rotation.
+ */
+export function staleSenderReason(sender: UnknownKeySender): string {
+  return (
+    `sends under key id ${sender.keyId}, which this node's keyring lacks (it missed a key rotation, or has the wrong key; ${sender.count} message${sender.count === 1 ? '' : 's'} rejected). ` +
+    `If it missed a rotation, bring it back with \`${recoveryCommand(sender.address)}\`, OLD holding key ${sender.keyId} (docs/SECURITY.md)`
   );
 }

@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import type { KeyspaceService } from '../../src/replication/api.ts';
 import { startRespServer } from '../../src/resp/server.ts';
@@ -111,6 +113,29 @@ test('AUTH, HELLO AUTH, NOAUTH, NOPERM and ACL commands as Redis 7.0 answers the
     assert.equal(await failure(prober.call('AUTH', 'alice', 'alicepw')), AUTH_RATE_LIMITED);
   } finally {
     for (const c of clients) c.disconnect();
+    await server.close();
+  }
+});
+
+test('pipelined: ACL SETUSER with a password, then AUTH as that user, answer in request order', { timeout: 30_000 }, async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, acl });
+  const socket = connect({ port: server.port, host: '127.0.0.1' });
+  try {
+    await once(socket, 'connect');
+    const command = (...args: string[]): string => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    // One write: the AUTH and WHOAMI arrive while the password is being hashed.
+    socket.write(command('ACL', 'SETUSER', 'carol', 'on', '>carolpw', '~c:*', '+@all') + command('AUTH', 'carol', 'carolpw') + command('ACL', 'WHOAMI') + command('SET', 'd:1', 'x'));
+    const expected = "+OK\r\n+OK\r\n$5\r\ncarol\r\n-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
+    let received = '';
+    socket.setEncoding('utf8');
+    for await (const chunk of socket) {
+      received += chunk as string;
+      if (received.length >= expected.length) break;
+    }
+    assert.equal(received, expected);
+  } finally {
+    socket.destroy();
     await server.close();
   }
 });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
 import type { ShoalNode } from '../../src/node/node.ts';
 import { Keyring, keyIdHex } from '../../src/security/keyring.ts';
-import { applyKeyringRequest, staleKeyHint } from '../../src/security/keyring-admin.ts';
+import { applyKeyringRequest, staleKeyHint, staleSenderReason } from '../../src/security/keyring-admin.ts';
 import { SealingTransport } from '../../src/security/sealing-transport.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -98,7 +98,10 @@ test('rotation while a node is crashed; restarted on the old key it is shut out 
   const hint = staleKeyHint(back.sealing.stats(), 'n3', 'DATA/keyring.sealed') ?? '';
   assert.match(hint, new RegExp(`send under key id ${keyIdHex(k2)}, which this node's keyring \\(primary ${keyIdHex(k1)}\\) lacks`));
   assert.match(hint, /shoal keyring install --new-key-file NEW --primary --only --peer n3 --key-file OLD/);
-  assert.ok(sim.process(0)!.sealing.stats().unknownKeySenders.some((u) => u.address === 'n3' && u.keyId === keyIdHex(k1)), 'the members see it on the removed key');
+  const stale = sim.process(0)!.sealing.stats().unknownKeySenders.find((u) => u.address === 'n3' && u.keyId === keyIdHex(k1));
+  assert.ok(stale, 'the members see it on the removed key');
+  // What their `shoal status` says of it: the key id, and the command that brings it back.
+  assert.match(staleSenderReason(stale), new RegExp(`sends under key id ${keyIdHex(k1)}, .* bring it back with \`shoal keyring install --new-key-file NEW --primary --only --peer n3 --key-file OLD\`, OLD holding key ${keyIdHex(k1)}`));
   assert.notDeepEqual(alive(sim.process(0)!), ['n1', 'n2', 'n3']);
 
   // The recovery: the new key installed as primary on that node only.
