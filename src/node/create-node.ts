@@ -73,6 +73,12 @@ export interface NodeConfig {
   joinSettleMs?: number;
   /** Hot-key alert threshold in ops/s per key on this node (src/node/hot-key-alerts.ts); 0 (default) is off. */
   hotKeyAlertRate?: number;
+  /**
+   * Reads leave replicas this node's peer health demoted (slow, losing requests, silent) out of
+   * their first round (src/health/peer-health.ts). Default true; false keeps the verdicts but
+   * asks every live owner.
+   */
+  healthRouting?: boolean;
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
 }
@@ -114,5 +120,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
+    healthRouting: config.healthRouting ?? true,
   });
 }

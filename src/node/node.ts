@@ -41,6 +41,7 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
+import { DEFAULT_PEER_HEALTH, PeerHealth, type PeerHealthCounters, type PeerHealthView } from '../health/peer-health.ts';
 
 /** Member metadata keys a node publishes through gossip. */
 export const META = {
@@ -85,6 +86,8 @@ export interface NodeParts {
   joinSettleMs: number;
   /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
   hotKeyAlertRate?: number;
+  /** Whether reads route around demoted replicas (NodeConfig.healthRouting; default true). */
+  healthRouting?: boolean;
 }
 
 /** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
@@ -182,6 +185,15 @@ export interface NodeStatus {
   store: StoreStats;
   coordinator: CoordinatorStats;
   mailboxes: MailboxStats;
+  /** This node's verdicts on its peers, from using them (src/health/peer-health.ts). */
+  health: NodeHealthStatus;
+}
+
+/** `NodeStatus.health`: the peers as this node's coordinator sees them. */
+export interface NodeHealthStatus {
+  routing: boolean;
+  peers: PeerHealthView[];
+  counters: PeerHealthCounters;
 }
 
 export class ShoalNode {
@@ -208,6 +220,8 @@ export class ShoalNode {
   private readonly storyLog: NodeStoryLog;
   private readonly hints: HintStore;
   private readonly hotAlerts: HotKeyAlerts;
+  /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
+  readonly peerHealth: PeerHealth;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
@@ -278,6 +292,9 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), { ...DEFAULT_PEER_HEALTH, routing: parts.healthRouting ?? true });
+    this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
+    this.kv.health = this.peerHealth;
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
@@ -510,6 +527,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
+      health: { routing: this.parts.healthRouting ?? true, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
     };
   }
 
@@ -688,7 +706,10 @@ export class ShoalNode {
   private onMembership(event: MembershipEvent): void {
     if (this.stopped) return;
     this.learn(event.member);
-    if (event.type === 'left') this.sync.forgetSource(event.member.name);
+    if (event.type === 'left') {
+      this.sync.forgetSource(event.member.name);
+      this.peerHealth.forget(event.member.name);
+    }
     this.ring.onMembership(event);
   }
 
