@@ -75,8 +75,9 @@ export interface NodeConfig {
   hotKeyAlertRate?: number;
   /**
    * Reads leave replicas this node's peer health demoted (slow, losing requests, silent) out of
-   * their first round (src/health/peer-health.ts). Default true; false keeps the verdicts but
-   * asks every live owner.
+   * their first round (src/health/peer-health.ts). Default false: verdicts are kept and shown,
+   * but every live owner is asked (the simulator's seeds keep their runs); the daemon's
+   * --health-routing turns it on.
    */
   healthRouting?: boolean;
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
@@ -120,6 +121,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
-    healthRouting: config.healthRouting ?? true,
+    healthRouting: config.healthRouting ?? false,
   });
 }

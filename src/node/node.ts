@@ -86,7 +86,7 @@ export interface NodeParts {
   joinSettleMs: number;
   /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
   hotKeyAlertRate?: number;
-  /** Whether reads route around demoted replicas (NodeConfig.healthRouting; default true). */
+  /** Whether reads route around demoted replicas (NodeConfig.healthRouting). */
   healthRouting?: boolean;
 }
 
@@ -292,7 +292,7 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
-    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), { ...DEFAULT_PEER_HEALTH, routing: parts.healthRouting ?? true });
+    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), { ...DEFAULT_PEER_HEALTH, routing: parts.healthRouting ?? false });
     this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
     this.kv.health = this.peerHealth;
     this.scanner = new PartitionScanner(ctx);
@@ -527,7 +527,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
-      health: { routing: this.parts.healthRouting ?? true, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
+      health: { routing: this.parts.healthRouting ?? false, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
     };
   }
 
