@@ -40,7 +40,7 @@ export const ALLOWED_IMPORTS = {
   health: ['runtime'],
   replication: ['actors', 'protocol', 'ring', 'runtime', 'store'],
   node: ['actors', 'gossip', 'health', 'protocol', 'replication', 'ring', 'runtime', 'store'],
-  sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
+  sim: ['actors', 'gossip', 'health', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
   transport: ['protocol', 'runtime'],
   // TLS contexts, users and ACLs, the gossip keyring, encryption at rest (docs/SECURITY.md).
   security: ['protocol', 'runtime'],

@@ -96,7 +96,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
       hotKeyAlertRate: config.hotKeyAlertRate,
-      healthRouting: config.healthRouting,
+      peerHealth: { routing: config.healthRouting },
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
       gossipProfile: config.gossipProfile,

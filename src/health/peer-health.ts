@@ -3,10 +3,11 @@
  * CASSANDRA-14459's moving averages): round trips of real replica requests, requests that got no
  * answer, and a phi accrual detector over every reply. From them, each peer's verdict:
  *
- * - `slow`: `slowSamples` answers in a row took more than `slowFactor` times the fastest peer's
- *   average (and at least `slowMinGapMs` more). An answer is timed from its send, or from the
- *   previous answer of the same peer if that came later: a burst of answers held by one pause
- *   (a GC pause) then counts as one slow answer, not many, so pauses do not demote.
+ * - `slow`: `slowToDemote` of the last `slowWindow` answers took more than `slowFactor` times the
+ *   fastest other peer's average (and at least `slowMinGapMs` more). Pauses (a GC pause) do not
+ *   demote: an answer that ends a silence of at least `pauseMinMs` while it was awaited ends a
+ *   pause, and the answers to requests sent before that (the pause's backlog, arriving in a
+ *   burst) are not evidence of slowness; the phi detector judges the silence itself.
  * - `erroring`: the share of lost requests (a moving average) reached `lossThreshold`. A request
  *   is lost when the peer answered others sent after it, so it was up; requests unanswered
  *   while the peer was silent are the phi detector's business, not evidence of loss.
@@ -14,7 +15,7 @@
  *
  * A demoted peer (any verdict but `healthy`) is left out of the first round of a read, but gets
  * one read at most every `reprobeIntervalMs` (and every write still goes to it), whose answers
- * bring it back: `recoverSamples` fast answers in a row end `slow`, the loss average falling
+ * bring it back: at most `slowToRecover` slow answers in the window end `slow`, the loss average falling
  * under half the threshold ends `erroring`, a reply ends `silent`.
  *
  * Times are the Env's monotonic milliseconds, passed in: this class reads no clock.
@@ -28,11 +29,15 @@ export interface PeerHealthOptions {
   ewmaAlpha: number;
   slowFactor: number;
   slowMinGapMs: number;
-  slowSamples: number;
-  recoverSamples: number;
+  /** Answers remembered as slow or not (at most 31). */
+  slowWindow: number;
+  slowToDemote: number;
+  slowToRecover: number;
   /** Weight of each request's outcome (lost 1, answered 0) in the loss average. */
   lossAlpha: number;
   lossThreshold: number;
+  /** A silence this long while a request was awaited is taken for a pause (see the file comment). */
+  pauseMinMs: number;
   /** A peer with fewer answers than this is not the reference of speed. */
   minSamples: number;
   /** A demoted peer gets at most one read per this interval, to see whether it recovered. */
@@ -46,10 +51,12 @@ export const DEFAULT_PEER_HEALTH: PeerHealthOptions = {
   ewmaAlpha: 0.1,
   slowFactor: 3,
   slowMinGapMs: 2,
-  slowSamples: 8,
-  recoverSamples: 3,
+  slowWindow: 16,
+  slowToDemote: 10,
+  slowToRecover: 3,
   lossAlpha: 0.02,
   lossThreshold: 0.05,
+  pauseMinMs: 100,
   minSamples: 10,
   reprobeIntervalMs: 1000,
   routing: true,
@@ -61,10 +68,13 @@ interface Peer {
   /** Moving average and variance of round trips, ms. */
   ewmaMs: number;
   varianceMs2: number;
-  slowRun: number;
-  fastRun: number;
+  /** The last `slowWindow` answers, one bit each (1: slow), newest lowest; and how many are set. */
+  slowBits: number;
+  slowCount: number;
   lossEwma: number;
   lastAnswerMs: number;
+  /** When the last pause ended (see pauseMinMs): answers to requests sent before it are its backlog. */
+  pauseEndMs: number;
   phi: PhiAccrual;
   verdict: PeerVerdict;
   demotedAtMs: number;
@@ -109,23 +119,21 @@ export class PeerHealth {
     const now = this.now();
     const p = this.peer(name);
     const rtt = Math.max(0, now - sentAtMs);
-    const service = Math.max(0, now - Math.max(sentAtMs, p.lastAnswerMs));
+    const silence = now - Math.max(sentAtMs, p.lastAnswerMs);
     p.lastAnswerMs = now;
     p.phi.heartbeat(now);
     const { ewmaAlpha, lossAlpha } = this.options;
+    p.lossEwma *= 1 - lossAlpha;
+    if (silence >= this.options.pauseMinMs) p.pauseEndMs = now;
+    if (sentAtMs < p.pauseEndMs) return this.judge(name, p);
     if (p.samples === 0) p.ewmaMs = rtt;
     const diff = rtt - p.ewmaMs;
     p.ewmaMs += ewmaAlpha * diff;
     p.varianceMs2 = (1 - ewmaAlpha) * (p.varianceMs2 + ewmaAlpha * diff * diff);
     p.samples++;
-    p.lossEwma *= 1 - lossAlpha;
-    if (service > this.slowThreshold(name)) {
-      p.slowRun++;
-      p.fastRun = 0;
-    } else {
-      p.fastRun++;
-      p.slowRun = 0;
-    }
+    const slow = rtt > this.slowThreshold(name) ? 1 : 0;
+    p.slowBits = ((p.slowBits << 1) | slow) & ((1 << this.options.slowWindow) - 1);
+    p.slowCount = popCount(p.slowBits);
     this.judge(name, p);
   }
 
@@ -188,12 +196,12 @@ export class PeerHealth {
   }
 
   private judge(name: string, p: Peer): void {
-    const { slowSamples, recoverSamples, lossThreshold } = this.options;
+    const { slowToDemote, slowToRecover, lossThreshold } = this.options;
     if (p.lossEwma >= lossThreshold) return this.setVerdict(name, p, 'erroring');
-    if (p.slowRun >= slowSamples) return this.setVerdict(name, p, 'slow');
+    if (p.slowCount >= slowToDemote) return this.setVerdict(name, p, 'slow');
     const recovered =
       (p.verdict === 'erroring' && p.lossEwma < lossThreshold / 2) ||
-      (p.verdict === 'slow' && p.fastRun >= recoverSamples) ||
+      (p.verdict === 'slow' && p.slowCount <= slowToRecover) ||
       (p.verdict === 'silent' && p.lastAnswerMs === this.now());
     if (recovered) this.setVerdict(name, p, 'healthy');
   }
@@ -218,10 +226,11 @@ export class PeerHealth {
         samples: 0,
         ewmaMs: 0,
         varianceMs2: 0,
-        slowRun: 0,
-        fastRun: 0,
+        slowBits: 0,
+        slowCount: 0,
         lossEwma: 0,
         lastAnswerMs: Number.NEGATIVE_INFINITY,
+        pauseEndMs: Number.NEGATIVE_INFINITY,
         phi: new PhiAccrual(this.options.phi),
         verdict: 'healthy',
         demotedAtMs: 0,
@@ -231,6 +240,12 @@ export class PeerHealth {
     }
     return p;
   }
+}
+
+function popCount(bits: number): number {
+  let n = 0;
+  for (let b = bits; b !== 0; b &= b - 1) n++;
+  return n;
 }
 
 function round3(x: number): number {

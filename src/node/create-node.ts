@@ -2,6 +2,7 @@
  * `createNode({ env, config })`: one Shoal node from its configuration and an Env (real sockets in
  * the daemon, simulated in src/sim). Every field has a documented default; see docs/NODE.md.
  */
+import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
@@ -74,12 +75,12 @@ export interface NodeConfig {
   /** Hot-key alert threshold in ops/s per key on this node (src/node/hot-key-alerts.ts); 0 (default) is off. */
   hotKeyAlertRate?: number;
   /**
-   * Reads leave replicas this node's peer health demoted (slow, losing requests, silent) out of
-   * their first round (src/health/peer-health.ts). Default false: verdicts are kept and shown,
-   * but every live owner is asked (the simulator's seeds keep their runs); the daemon's
+   * Peer health over DEFAULT_PEER_HEALTH (src/health/peer-health.ts). `routing` (reads leave
+   * demoted replicas out of their first round) defaults to false here: verdicts are kept and
+   * shown, but every live owner is asked, so the simulator's seeds keep their runs; the daemon's
    * --health-routing turns it on.
    */
-  healthRouting?: boolean;
+  peerHealth?: Partial<PeerHealthOptions>;
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
 }
@@ -121,6 +122,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
-    healthRouting: config.healthRouting ?? false,
+    peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
   });
 }

@@ -41,7 +41,7 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
-import { DEFAULT_PEER_HEALTH, PeerHealth, type PeerHealthCounters, type PeerHealthView } from '../health/peer-health.ts';
+import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
 /** Member metadata keys a node publishes through gossip. */
 export const META = {
@@ -86,8 +86,8 @@ export interface NodeParts {
   joinSettleMs: number;
   /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
   hotKeyAlertRate?: number;
-  /** Whether reads route around demoted replicas (NodeConfig.healthRouting). */
-  healthRouting?: boolean;
+  /** Peer health's options (NodeConfig.peerHealth), `routing` included. */
+  peerHealth: PeerHealthOptions;
 }
 
 /** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
@@ -292,7 +292,7 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
-    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), { ...DEFAULT_PEER_HEALTH, routing: parts.healthRouting ?? false });
+    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
     this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
     this.kv.health = this.peerHealth;
     this.scanner = new PartitionScanner(ctx);
@@ -527,7 +527,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
-      health: { routing: this.parts.healthRouting ?? false, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
+      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
     };
   }
 

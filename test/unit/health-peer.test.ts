@@ -30,16 +30,19 @@ function world() {
   return { health, step, advance: (ms: number) => (now += ms), at: () => now };
 }
 
-test('a peer 10x slower than the fastest is demoted after a run of slow answers, and recovers', () => {
+test('a peer 10x slower than the fastest is demoted once most recent answers are slow, and recovers', () => {
   const { health, step } = world();
+  const { slowToDemote, slowWindow, slowToRecover } = DEFAULT_PEER_HEALTH;
   for (let i = 0; i < 20; i++) step(1);
   assert.equal(health.verdictOf('other'), 'healthy');
-  for (let i = 0; i < DEFAULT_PEER_HEALTH.slowSamples - 1; i++) step(10);
-  assert.equal(health.verdictOf('other'), 'healthy', 'not before slowSamples answers');
+  for (let i = 0; i < slowToDemote - 1; i++) step(10);
+  assert.equal(health.verdictOf('other'), 'healthy', 'not before slowToDemote slow answers');
   step(10);
   assert.equal(health.verdictOf('other'), 'slow');
   assert.equal(health.counters.demotions, 1);
-  for (let i = 0; i < DEFAULT_PEER_HEALTH.recoverSamples; i++) step(1);
+  for (let i = 0; i < slowWindow - slowToRecover - 1; i++) step(1);
+  assert.equal(health.verdictOf('other'), 'slow', 'still most of the window slow');
+  step(1);
   assert.equal(health.verdictOf('other'), 'healthy');
   assert.equal(health.counters.recoveries, 1);
 });
@@ -77,7 +80,7 @@ test('a 3 s pause (answers held, then all at once) neither demotes nor counts as
 test('a demoted peer is re-probed at most once per interval', () => {
   const { health, step, advance } = world();
   for (let i = 0; i < 20; i++) step(1);
-  for (let i = 0; i < DEFAULT_PEER_HEALTH.slowSamples; i++) step(10);
+  for (let i = 0; i < DEFAULT_PEER_HEALTH.slowToDemote; i++) step(10);
   assert.equal(health.deferRead('other'), true);
   advance(DEFAULT_PEER_HEALTH.reprobeIntervalMs);
   assert.equal(health.deferRead('other'), false, 'due a re-probe');
