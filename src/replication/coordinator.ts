@@ -673,6 +673,8 @@ export class Coordinator implements KvService {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.stats.replicasBusy++;
+    // A busy owner may not answer in time: the owners a read deferred are needed now.
+    if (pending.kind === 'read' && pending.done) this.askDeferred(id);
     const attempt = pending.busyRetries?.get(from) ?? 0;
     const delay = backoffDelay(attempt, BUSY_RETRY_BACKOFF, () => this.ctx.env.random.next());
     if (this.ctx.env.clock.monoMs() + delay < pending.deadline) {
@@ -692,7 +694,6 @@ export class Coordinator implements KvService {
     } else {
       if (!pending.asked.has(from) || pending.seen.has(from) || pending.busy.has(from)) return;
       pending.busy.add(from);
-      if (pending.done) this.askDeferred(id);
       const answerable = pending.asked.size - pending.busy.size;
       if (pending.done && answerable < pending.needed) this.failOverloaded(pending, from);
       if (pending.seen.size + pending.busy.size === pending.asked.size) this.finishRead(id);
