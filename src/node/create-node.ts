@@ -76,8 +76,9 @@ export interface NodeConfig {
   hotKeyAlertRate?: number;
   /**
    * Peer health over DEFAULT_PEER_HEALTH (src/health/peer-health.ts). `routing` (reads leave
-   * demoted replicas out of their first round) defaults to false here: verdicts are kept and
-   * shown, but every live owner is asked, so the simulator's seeds keep their runs; the daemon's
+   * demoted replicas out of their first round, and the node gossips its verdicts: peer-verdicts.ts)
+   * defaults to false here: verdicts are kept and shown, but every live owner is asked and nothing
+   * is published, so the simulator's seeds keep their runs; the daemon's
    * --health-routing turns it on.
    */
   peerHealth?: Partial<PeerHealthOptions>;

@@ -41,6 +41,7 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
+import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
 /** Member metadata keys a node publishes through gossip. */
@@ -189,11 +190,13 @@ export interface NodeStatus {
   health: NodeHealthStatus;
 }
 
-/** `NodeStatus.health`: the peers as this node's coordinator sees them. */
+/** `NodeStatus.health`: the peers as this node's coordinator sees them, and every member as the cluster's views add up. */
 export interface NodeHealthStatus {
   routing: boolean;
   peers: PeerHealthView[];
   counters: PeerHealthCounters;
+  /** Per live member: degraded or not, and its health score (peer-verdicts.ts; `shoal_node_health_score`). */
+  members: MemberHealth[];
 }
 
 export class ShoalNode {
@@ -245,6 +248,7 @@ export class ShoalNode {
   private readonly encoder = new KvMessageEncoder();
   private leaving = false;
   private stopped = false;
+  private declaredDegraded = false;
 
   constructor(private readonly parts: NodeParts) {
     const { env, membership, replication } = parts;
@@ -527,7 +531,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
-      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters } },
+      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()) },
     };
   }
 
@@ -754,11 +758,37 @@ export class ShoalNode {
     if (waitingFor !== null) this.env.log.warn({ waitingFor, seconds: Math.round((now - this.startedMs) / 1000) }, `still joining; waiting for: ${waitingFor}`);
   }
 
+  /**
+   * Puts this node's demoted peers (and whether it declared itself degraded) in its member
+   * metadata when they changed: gossip spreads them (peer-verdicts.ts). At most once a store
+   * tick, and only with health routing on.
+   */
+  private publishVerdicts(): void {
+    // Off with routing: a node that only keeps verdicts changes nothing its peers see.
+    if (this.leaving || !this.parts.peerHealth.routing) return;
+    const meta = this.membership.self().meta;
+    const view = encodeVerdicts(this.peerHealth.view());
+    const degraded = this.declaredDegraded ? 1 : 0;
+    if ((meta[VERDICT_META.view] ?? '') === view && (meta[VERDICT_META.degraded] ?? 0) === degraded) return;
+    const next: Record<string, string | number> = { ...meta };
+    delete next[VERDICT_META.view];
+    delete next[VERDICT_META.degraded];
+    if (view !== '') next[VERDICT_META.view] = view;
+    if (degraded) next[VERDICT_META.degraded] = 1;
+    this.membership.updateMeta(next);
+  }
+
+  /** This node says it is degraded (or no longer is): peers see it at the next store tick. */
+  declareDegraded(degraded: boolean): void {
+    this.declaredDegraded = degraded;
+  }
+
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.storyLog.checkEviction(this.store.stats());
+      this.publishVerdicts();
       this.scheduleStoreTick();
     });
   }

@@ -19,6 +19,8 @@ test('a node whose replies take 10x as long is demoted by every other node withi
       assert.equal(run.declaredDead, 0);
       assert.equal(run.readsFailed + run.writesFailed, 0);
     }
+    assert.ok(on.degradedAfterMs !== null && on.degradedAfterMs <= 7_000, `seed ${seed}: the gossiped views call it degraded`);
+    assert.equal(off.degradedAfterMs, null, 'nothing is published with routing off');
     assert.ok(on.grayNodeReceived < off.grayNodeReceived * 0.6, `seed ${seed}: ${on.grayNodeReceived} vs ${off.grayNodeReceived} messages to the slow node`);
     assert.ok(on.readP99Ms <= off.readP99Ms * 1.1, `seed ${seed}: routing must not worsen read p99 (${on.readP99Ms} vs ${off.readP99Ms} ms)`);
   }

@@ -9,6 +9,8 @@
  * client's routing, not measured here. Figures, in virtual time:
  * - `demotedAfterMs`: from the fault until every other node's verdict on the gray node is not
  *   healthy (polled every POLL_MS), or null if that never happens;
+ * - `degradedAfterMs`: from the fault until every other node's merged peer views (gossiped
+ *   verdicts, src/node/peer-verdicts.ts) call the gray node degraded (routing on only);
  * - `declaredDead`: polls at which some node's membership held the gray node dead (SWIM alone);
  * - `readP99Ms` during the fault, `baselineReadP99Ms` (same seed, no fault) and their ratio;
  * - `falseDemotionsPerNodeDay` under pauses (every demotion there is false: no node is gray).
@@ -16,6 +18,7 @@
 import type { PeerHealthOptions } from '../../health/peer-health.ts';
 import { createNode } from '../../node/create-node.ts';
 import type { ShoalNode } from '../../node/node.ts';
+import { memberHealth } from '../../node/peer-verdicts.ts';
 import { namedStream } from '../rng.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
@@ -56,6 +59,7 @@ export interface GrayFigures {
   fault: GrayFaultName;
   routing: boolean;
   demotedAfterMs: number | null;
+  degradedAfterMs: number | null;
   declaredDead: number;
   readP99Ms: number;
   reads: number;
@@ -124,12 +128,15 @@ export function runGray(options: GrayRunOptions): GrayFigures {
 
   // Polls: when every other node demoted the gray node, and whether SWIM ever declared it dead.
   let demotedAt: number | null = null;
+  let degradedAt: number | null = null;
   let declaredDead = 0;
   let grayReceivedAtFault = 0;
   sim.at(FAULT_AT_MS, () => (grayReceivedAtFault = sim.nodes[gray]!.stats.received), 'mark');
   const poll = () => {
     const others = sim.nodes.filter((n) => n.index !== gray).map((n) => sim.process(n.index)).filter((p): p is ShoalNode => p !== null);
     if (demotedAt === null && sim.now >= FAULT_AT_MS && others.every((p) => p.peerHealth.verdictOf(grayName) !== 'healthy')) demotedAt = sim.now;
+    const degraded = (p: ShoalNode) => memberHealth(p.membership.members()).find((m) => m.name === grayName)?.state === 'degraded';
+    if (degradedAt === null && sim.now >= FAULT_AT_MS && others.every(degraded)) degradedAt = sim.now;
     if (others.some((p) => p.membership.members().some((m) => m.name === grayName && m.state === 'dead'))) declaredDead++;
     if (sim.now + POLL_MS < durationMs) sim.after(POLL_MS, poll, 'poll');
   };
@@ -143,6 +150,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
     fault,
     routing,
     demotedAfterMs: demotedAt === null ? null : demotedAt - FAULT_AT_MS,
+    degradedAfterMs: degradedAt === null ? null : degradedAt - FAULT_AT_MS,
     declaredDead,
     readP99Ms: round3(percentile(readLatencies, 0.99)),
     reads: readLatencies.length,
