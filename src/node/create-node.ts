@@ -3,6 +3,7 @@
  * the daemon, simulated in src/sim). Every field has a documented default; see docs/NODE.md.
  */
 import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
+import type { ProcessSignalSource } from '../health/self-health.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
@@ -82,6 +83,8 @@ export interface NodeConfig {
    * --health-routing turns it on.
    */
   peerHealth?: Partial<PeerHealthOptions>;
+  /** This node's own signals (src/health/self-health.ts): the process's, and the heap's limit. Default none (the simulator). */
+  processSignals?: ProcessSignalSource & { heapLimitBytes: number };
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
 }
@@ -124,5 +127,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
     peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
+    processSignals: config.processSignals ?? null,
   });
 }

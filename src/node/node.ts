@@ -41,6 +41,7 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
+import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
@@ -64,6 +65,9 @@ export const RING_CHECK_INTERVAL_MS = 1_000;
  * see an expired entry whatever the interval; the tick only reclaims memory.
  */
 export const STORE_TICK_INTERVAL_MS = 1_000;
+/** Self-health trend thresholds: event-loop lag, and the share of requests answered with an error. */
+export const SELF_LAG_THRESHOLD_MS = 200;
+export const SELF_ERROR_RATE_THRESHOLD = 0.05;
 /** How often a leaving node checks whether its handoff is complete. */
 export const LEAVE_POLL_INTERVAL_MS = 50;
 /**
@@ -89,6 +93,8 @@ export interface NodeParts {
   hotKeyAlertRate?: number;
   /** Peer health's options (NodeConfig.peerHealth), `routing` included. */
   peerHealth: PeerHealthOptions;
+  /** The process's own signals (NodeConfig.processSignals), or null. */
+  processSignals: (ProcessSignalSource & { heapLimitBytes: number }) | null;
 }
 
 /** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
@@ -197,6 +203,8 @@ export interface NodeHealthStatus {
   counters: PeerHealthCounters;
   /** Per live member: degraded or not, and its health score (peer-verdicts.ts; `shoal_node_health_score`). */
   members: MemberHealth[];
+  /** This node's own signals and their trends (self-health.ts). */
+  self: SelfHealthView;
 }
 
 export class ShoalNode {
@@ -225,6 +233,7 @@ export class ShoalNode {
   private readonly hotAlerts: HotKeyAlerts;
   /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
   readonly peerHealth: PeerHealth;
+  private readonly selfHealth: SelfHealth;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
@@ -299,6 +308,8 @@ export class ShoalNode {
     this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
     this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
     this.kv.health = this.peerHealth;
+    const signals = parts.processSignals;
+    this.selfHealth = new SelfHealth({ heapBytes: signals?.heapLimitBytes ?? null, eventLoopLagMs: SELF_LAG_THRESHOLD_MS, errorRate: SELF_ERROR_RATE_THRESHOLD }, signals);
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
@@ -531,7 +542,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
-      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()) },
+      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()), self: this.selfHealth.view() },
     };
   }
 
@@ -788,6 +799,8 @@ export class ShoalNode {
       this.store.tick();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.storyLog.checkEviction(this.store.stats());
+      const kv = this.kv.stats;
+      this.selfHealth.record(this.env.clock.monoMs(), { requests: kv.reads + kv.writes, errors: kv.unavailable + kv.overloaded, hintBacklog: this.hints.count });
       this.publishVerdicts();
       this.scheduleStoreTick();
     });

@@ -99,3 +99,19 @@ test('with routing off, verdicts are kept but no read is deferred', () => {
   assert.equal(health.verdictOf('other'), 'slow');
   assert.equal(health.deferRead('other'), false);
 });
+
+test('self health: the least-squares trend of a growing heap says when it reaches its limit; a flat one says never', async () => {
+  const { SelfHealth, trend } = await import('../../src/health/self-health.ts');
+  let heap = 100;
+  const health = new SelfHealth({ heapBytes: 1000, eventLoopLagMs: 200, errorRate: 0.05 }, { sample: () => ({ eventLoopLagMs: 1, eventLoopUtilisation: 0.1, heapUsedBytes: heap, rssBytes: 2000 }) });
+  for (let s = 0; s < 10; s++) {
+    health.record(s * 1000, { requests: s * 100, errors: s >= 5 ? (s - 4) * 10 : 0, hintBacklog: 0 });
+    heap += 10;
+  }
+  const view = health.view();
+  assert.equal(view.heap.slopePerSecond, 10);
+  assert.equal(view.heap.secondsToThreshold, (1000 - 190) / 10);
+  assert.equal(view.eventLoopLag.secondsToThreshold, null, 'flat lag never gets there');
+  assert.ok(view.errorRate.slopePerSecond! > 0 && view.errorRate.value === 0.1);
+  assert.deepEqual(trend([{ atMs: 0, value: 1 }], 5), { value: 1, slopePerSecond: null, secondsToThreshold: null });
+});
