@@ -185,7 +185,7 @@ export const DAEMON_OPTIONS = {
   },
   'health-routing': {
     kind: 'choice',
-    description: 'reads leave replicas this node finds slow, losing requests or silent out of their first round (asked anyway when the others cannot answer); off keeps the verdicts in status but asks every replica',
+    description: 'reads leave replicas this node finds slow or silent out of their first round, and the node gossips its verdicts (asked anyway when the others cannot answer); off keeps the verdicts in status but asks every replica',
     default: 'on',
     choices: ['on', 'off'],
   },

@@ -26,7 +26,7 @@
  * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
  *
  * Ranking (a dynamic snitch): with a ReplicaHealth installed, a read leaves the owners it
- * demoted (slow, losing requests, silent: src/health/peer-health.ts) out of its first round as
+ * judges slow or silent (src/health/peer-health.ts) out of its first round as
  * long as the others can make the consistency level, and asks them too as soon as the others
  * cannot (busy, refused, not ready, or answered without reaching it) or after a quarter of the
  * replica timeout (askDeferred): ranking never makes a read miss a level it would have met.
