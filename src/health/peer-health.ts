@@ -26,6 +26,9 @@
  */
 import { AKKA_PHI, PhiAccrual, type PhiOptions } from './phi-accrual.ts';
 
+/** How stale the fastest peers' averages (the reference of slowness) may be. */
+export const REFERENCE_REFRESH_MS = 100;
+
 export type PeerVerdict = 'healthy' | 'slow' | 'erroring' | 'silent';
 
 export interface PeerHealthOptions {
@@ -109,6 +112,7 @@ export interface PeerHealthCounters {
 
 export class PeerHealth {
   private readonly peers = new Map<string, Peer>();
+  private readonly reference = { atMs: Number.NEGATIVE_INFINITY, best: Number.POSITIVE_INFINITY, bestName: '', second: Number.POSITIVE_INFINITY };
   readonly counters: PeerHealthCounters = { demotions: 0, recoveries: 0, reprobes: 0, lost: 0, silentTimeouts: 0 };
   /** Called when a peer's verdict changes (the node logs it). */
   onVerdict: ((name: string, verdict: PeerVerdict, previous: PeerVerdict) => void) | null = null;
@@ -193,8 +197,19 @@ export class PeerHealth {
 
   /** A slow answer takes longer than this: `slowFactor` times the fastest other peer's average, at least `slowMinGapMs` more. */
   private slowThreshold(name: string): number {
-    let fastest = Number.POSITIVE_INFINITY;
-    for (const [other, p] of this.peers) if (other !== name && p.samples >= this.options.minSamples) fastest = Math.min(fastest, p.ewmaMs);
+    const ref = this.reference;
+    // The two fastest peers, found again at most every REFERENCE_REFRESH_MS: not a walk over every peer per answer.
+    if (this.now() - ref.atMs >= REFERENCE_REFRESH_MS) {
+      ref.atMs = this.now();
+      ref.best = ref.second = Number.POSITIVE_INFINITY;
+      ref.bestName = '';
+      for (const [other, p] of this.peers) {
+        if (p.samples < this.options.minSamples) continue;
+        if (p.ewmaMs < ref.best) [ref.second, ref.best, ref.bestName] = [ref.best, p.ewmaMs, other];
+        else if (p.ewmaMs < ref.second) ref.second = p.ewmaMs;
+      }
+    }
+    const fastest = name === ref.bestName ? ref.second : ref.best;
     if (!Number.isFinite(fastest)) return Number.POSITIVE_INFINITY;
     return Math.max(fastest * this.options.slowFactor, fastest + this.options.slowMinGapMs);
   }
