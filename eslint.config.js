@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 // The one rule (docs/ARCHITECTURE.md, "The seam"): core folders reach time, timers, randomness and
 // the network only through the injected Env, so the simulator can replay any run from its seed.
-const CORE_FOLDER_NAMES = ['actors', 'gossip', 'ring', 'store', 'replication', 'node', 'protocol'];
+const CORE_FOLDER_NAMES = ['actors', 'gossip', 'ring', 'store', 'replication', 'node', 'protocol', 'health'];
 const CORE_FOLDERS = CORE_FOLDER_NAMES.map((dir) => `src/${dir}/**/*.ts`);
 
 const why = 'core code must use the injected Env (src/runtime/env.ts) so simulation stays deterministic';
@@ -36,9 +36,11 @@ export const ALLOWED_IMPORTS = {
   store: ['protocol', 'runtime'],
   gossip: ['protocol', 'runtime'],
   actors: ['protocol', 'runtime'],
+  // Peer and node health from signals the node feeds in (phi accrual, latency, loss): src/health/README.md.
+  health: ['runtime'],
   replication: ['actors', 'protocol', 'ring', 'runtime', 'store'],
-  node: ['actors', 'gossip', 'protocol', 'replication', 'ring', 'runtime', 'store'],
-  sim: ['actors', 'gossip', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
+  node: ['actors', 'gossip', 'health', 'protocol', 'replication', 'ring', 'runtime', 'store'],
+  sim: ['actors', 'gossip', 'health', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
   transport: ['protocol', 'runtime'],
   // TLS contexts, users and ACLs, the gossip keyring, encryption at rest (docs/SECURITY.md).
   security: ['protocol', 'runtime'],

@@ -37,6 +37,8 @@ export interface DaemonConfig {
   maxMemory: number;
   /** --hot-key-alert-rate: ops/s per key on one node (0: alerts off). */
   hotKeyAlertRate: number;
+  /** --health-routing: reads route around demoted replicas. */
+  healthRouting: boolean;
   replicas: number;
   readQuorum: number;
   writeQuorum: number;
@@ -312,6 +314,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     zone: get('zone'),
     maxMemory: get('max-memory'),
     hotKeyAlertRate: get('hot-key-alert-rate'),
+    healthRouting: get<string>('health-routing') === 'on',
     replicas,
     readQuorum: get('read-quorum'),
     writeQuorum: get('write-quorum'),

@@ -3,6 +3,7 @@
  * the store, replication) from the daemon's configuration. This is the daemon's only contact with
  * the node's construction; everything else in src/daemon sees the `HostedNode` interface.
  */
+import { processSignals } from '../runtime/process-signals.ts';
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer, ShoalNode } from '../node/node.ts';
 import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
@@ -99,6 +100,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
       hotKeyAlertRate: config.hotKeyAlertRate,
+      peerHealth: { routing: config.healthRouting },
+      processSignals: processSignals(),
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
       gossipProfile: config.gossipProfile,

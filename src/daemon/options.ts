@@ -183,6 +183,12 @@ export const DAEMON_OPTIONS = {
     min: '0',
     max: '1000000000',
   },
+  'health-routing': {
+    kind: 'choice',
+    description: 'reads leave replicas this node finds slow or silent out of their first round, and the node gossips its verdicts (asked anyway when the others cannot answer); off keeps the verdicts in status but asks every replica',
+    default: 'on',
+    choices: ['on', 'off'],
+  },
   'stats-prefix-delimiter': {
     kind: 'string',
     description: "where a key's prefix ends for `shoal stats`' top prefixes (the prefix keeps it; keys without it count under the empty prefix); '' turns the prefix table off",

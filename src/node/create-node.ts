@@ -2,6 +2,8 @@
  * `createNode({ env, config })`: one Shoal node from its configuration and an Env (real sockets in
  * the daemon, simulated in src/sim). Every field has a documented default; see docs/NODE.md.
  */
+import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
+import type { ProcessSignalSource } from '../health/self-health.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
@@ -73,6 +75,16 @@ export interface NodeConfig {
   joinSettleMs?: number;
   /** Hot-key alert threshold in ops/s per key on this node (src/node/hot-key-alerts.ts); 0 (default) is off. */
   hotKeyAlertRate?: number;
+  /**
+   * Peer health over DEFAULT_PEER_HEALTH (src/health/peer-health.ts). `routing` (reads leave
+   * demoted replicas out of their first round, and the node gossips its verdicts: peer-verdicts.ts)
+   * defaults to false here: verdicts are kept and shown, but every live owner is asked and nothing
+   * is published, so the simulator's seeds keep their runs; the daemon's
+   * --health-routing turns it on.
+   */
+  peerHealth?: Partial<PeerHealthOptions>;
+  /** This node's own signals (src/health/self-health.ts): the process's, and the heap's limit. Default none (the simulator). */
+  processSignals?: ProcessSignalSource & { heapLimitBytes: number };
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
   /** Called with the node's channel for members' questions (MessageFamily.ask); the node itself does not read it. */
@@ -117,5 +129,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
+    peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
+    processSignals: config.processSignals ?? null,
   });
 }

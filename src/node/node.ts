@@ -42,6 +42,9 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { RING_META } from './ring-placement.ts';
+import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
+import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
 /** Member metadata keys a node publishes through gossip. */
 export const META = {
@@ -63,6 +66,9 @@ export const RING_CHECK_INTERVAL_MS = 1_000;
  * see an expired entry whatever the interval; the tick only reclaims memory.
  */
 export const STORE_TICK_INTERVAL_MS = 1_000;
+/** Self-health trend thresholds: event-loop lag, and the share of requests answered with an error. */
+export const SELF_LAG_THRESHOLD_MS = 200;
+export const SELF_ERROR_RATE_THRESHOLD = 0.05;
 /** How often a leaving node checks whether its handoff is complete. */
 export const LEAVE_POLL_INTERVAL_MS = 50;
 /**
@@ -86,6 +92,10 @@ export interface NodeParts {
   joinSettleMs: number;
   /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
   hotKeyAlertRate?: number;
+  /** Peer health's options (NodeConfig.peerHealth), `routing` included. */
+  peerHealth: PeerHealthOptions;
+  /** The process's own signals (NodeConfig.processSignals), or null. */
+  processSignals: (ProcessSignalSource & { heapLimitBytes: number }) | null;
 }
 
 /** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
@@ -183,6 +193,19 @@ export interface NodeStatus {
   store: StoreStats;
   coordinator: CoordinatorStats;
   mailboxes: MailboxStats;
+  /** This node's verdicts on its peers, from using them (src/health/peer-health.ts). */
+  health: NodeHealthStatus;
+}
+
+/** `NodeStatus.health`: the peers as this node's coordinator sees them, and every member as the cluster's views add up. */
+export interface NodeHealthStatus {
+  routing: boolean;
+  peers: PeerHealthView[];
+  counters: PeerHealthCounters;
+  /** Per live member: degraded or not, and its health score (peer-verdicts.ts; `shoal_node_health_score`). */
+  members: MemberHealth[];
+  /** This node's own signals and their trends (self-health.ts). */
+  self: SelfHealthView;
 }
 
 export class ShoalNode {
@@ -213,6 +236,9 @@ export class ShoalNode {
   private readonly storyLog: NodeStoryLog;
   private readonly hints: HintStore;
   private readonly hotAlerts: HotKeyAlerts;
+  /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
+  readonly peerHealth: PeerHealth;
+  private readonly selfHealth: SelfHealth;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
@@ -236,6 +262,7 @@ export class ShoalNode {
   private readonly encoder = new KvMessageEncoder();
   private leaving = false;
   private stopped = false;
+  private declaredDegraded = false;
 
   constructor(private readonly parts: NodeParts) {
     const { env, membership, replication } = parts;
@@ -283,6 +310,11 @@ export class ShoalNode {
     this.sync.onSameRing = () => this.ring.confirm();
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
+    this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
+    this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
+    this.kv.health = this.peerHealth;
+    const signals = parts.processSignals;
+    this.selfHealth = new SelfHealth({ heapBytes: signals?.heapLimitBytes ?? null, eventLoopLagMs: SELF_LAG_THRESHOLD_MS, errorRate: SELF_ERROR_RATE_THRESHOLD }, signals);
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
@@ -515,6 +547,7 @@ export class ShoalNode {
       store: this.store.stats(),
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
+      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()), self: this.selfHealth.view() },
     };
   }
 
@@ -693,7 +726,10 @@ export class ShoalNode {
   private onMembership(event: MembershipEvent): void {
     if (this.stopped) return;
     this.learn(event.member);
-    if (event.type === 'left') this.sync.forgetSource(event.member.name);
+    if (event.type === 'left') {
+      this.sync.forgetSource(event.member.name);
+      this.peerHealth.forget(event.member.name);
+    }
     this.ring.onMembership(event);
   }
 
@@ -738,11 +774,39 @@ export class ShoalNode {
     if (waitingFor !== null) this.env.log.warn({ waitingFor, seconds: Math.round((now - this.startedMs) / 1000) }, `still joining; waiting for: ${waitingFor}`);
   }
 
+  /**
+   * Puts this node's demoted peers (and whether it declared itself degraded) in its member
+   * metadata when they changed: gossip spreads them (peer-verdicts.ts). At most once a store
+   * tick, and only with health routing on.
+   */
+  private publishVerdicts(): void {
+    // Off with routing: a node that only keeps verdicts changes nothing its peers see.
+    if (this.leaving || !this.parts.peerHealth.routing) return;
+    const meta = this.membership.self().meta;
+    const view = encodeVerdicts(this.peerHealth.view());
+    const degraded = this.declaredDegraded ? 1 : 0;
+    if ((meta[VERDICT_META.view] ?? '') === view && (meta[VERDICT_META.degraded] ?? 0) === degraded) return;
+    const next: Record<string, string | number> = { ...meta };
+    delete next[VERDICT_META.view];
+    delete next[VERDICT_META.degraded];
+    if (view !== '') next[VERDICT_META.view] = view;
+    if (degraded) next[VERDICT_META.degraded] = 1;
+    this.membership.updateMeta(next);
+  }
+
+  /** This node says it is degraded (or no longer is): peers see it at the next store tick. */
+  declareDegraded(degraded: boolean): void {
+    this.declaredDegraded = degraded;
+  }
+
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.storyLog.checkEviction(this.store.stats());
+      const kv = this.kv.stats;
+      this.selfHealth.record(this.env.clock.monoMs(), { requests: kv.reads + kv.writes, errors: kv.unavailable + kv.overloaded, hintBacklog: this.hints.count });
+      this.publishVerdicts();
       this.scheduleStoreTick();
     });
   }

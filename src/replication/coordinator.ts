@@ -25,6 +25,13 @@
  * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
  * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
  *
+ * Ranking (a dynamic snitch): with a ReplicaHealth installed, a read leaves the owners it
+ * judges slow or silent (src/health/peer-health.ts) out of its first round as
+ * long as the others can make the consistency level, and asks them too as soon as the others
+ * cannot (busy, refused, not ready, or answered without reaching it) or after a quarter of the
+ * replica timeout (askDeferred): ranking never makes a read miss a level it would have met.
+ * Writes go to every owner as before, and already answer on the first acks to arrive.
+ *
  * Deadlines: a request gives up on silent replicas after the replica timeout, lengthened by the
  * bytes in flight (deadlineFor). This node's own replica is not given up on that way: it gets one
  * more timeout (awaitsOwnReplica). A miss says why (MissReason in api.ts).
@@ -32,7 +39,7 @@
 import type { Callback, Consistency, DeleteOptions, GetOptions, GetResult, KvError, KvService, MissReason, SetOptions, TopologySnapshot, WriteResult } from './api.ts';
 import { requiredReplicas } from './config.ts';
 import type { ReplicationContext } from './context.ts';
-import { observed, type RequestObserver } from './observer.ts';
+import { observed, type ReplicaHealth, type RequestObserver } from './observer.ts';
 import type { TimerId } from '../runtime/env.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { HintStore } from './hints.ts';
@@ -64,6 +71,8 @@ interface Routing {
   owners: readonly string[];
   /** Node -> the ring version of the last request sent to it. */
   sent: Map<string, string>;
+  /** Node -> monotonic time of the last request sent to it (its round trip for ReplicaHealth). */
+  sentAtMs: Map<string, number>;
   /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
   adopted: Set<string>;
   /** Refusals per owner that could not be adopted: each is asked again after a backoff (retryRefused). */
@@ -113,6 +122,8 @@ interface PendingRead extends Routing {
   /** Replicas that answered as caught up; those among `owners` count towards `needed`. */
   readyFrom: Set<string>;
   asked: Set<string>;
+  /** Live owners left out of the first round as demoted (see Ranking in the file comment); asked by askDeferred. */
+  deferred: string[];
   /** Replica name -> the version it returned (ZERO when it had nothing). */
   seen: Map<string, Version>;
   /** Replicas that answered busy (mailbox full). */
@@ -152,6 +163,8 @@ export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs
 export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** At most one slow-request line per operation per this interval (the lines held back are counted in the next). */
 export const SLOW_LOG_INTERVAL_MS = 100;
+/** Owners a read deferred are asked anyway after this fraction of the replica timeout. */
+export const DEFERRED_READ_AFTER_TIMEOUT_FRACTION = 0.25;
 /** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
 const READ_ESTIMATE_WEIGHT = 8;
 
@@ -253,6 +266,8 @@ export class Coordinator implements KvService {
 
   /** Sees each get, set and delete complete (the node's metrics); null: nothing is timed. */
   observer: RequestObserver | null = null;
+  /** Sees each remote replica answer or stay silent, and ranks reads (the node's health); null: every live owner is asked. */
+  health: ReplicaHealth | null = null;
 
   get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void {
     if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'get', options.consistency ?? this.ctx.config.defaultReadConsistency, done);
@@ -266,6 +281,7 @@ export class Coordinator implements KvService {
     const needed = requiredReplicas(level, owners.length);
     const id = this.nextId++;
     const live = owners.filter((owner) => this.ctx.isAlive(owner));
+    const deferred = this.deferredOwners(live, needed);
     // Whole bytes, so the sum in flight stays exact as requests come and go.
     const bytes = live.length * Math.round(this.readBytesEstimate);
     const read: PendingRead = {
@@ -275,7 +291,8 @@ export class Coordinator implements KvService {
       ...routing(level, placement.version, owners),
       needed,
       readyFrom: new Set(),
-      asked: new Set(live),
+      asked: new Set(live.filter((owner) => !deferred.includes(owner))),
+      deferred,
       seen: new Map(),
       busy: new Set(),
       newest: null,
@@ -298,9 +315,10 @@ export class Coordinator implements KvService {
       read.newestRemembered = true;
     }
     this.track(id, read);
-    for (const owner of live) this.sendRead(id, read, owner);
+    for (const owner of read.asked) this.sendRead(id, read, owner);
+    if (deferred.length > 0) this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs * DEFERRED_READ_AFTER_TIMEOUT_FRACTION, () => this.askDeferred(id));
     // Not enough live owners: fail, but through a timer so callbacks never run inside the call.
-    if (read.asked.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
+    if (live.length < needed) this.ctx.env.timers.setTimer(0, () => this.finishRead(id));
   }
 
   set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void {
@@ -421,6 +439,30 @@ export class Coordinator implements KvService {
     if (write.awaiting.size + write.fallbacks.size < needed) this.ctx.env.timers.setTimer(0, () => this.finishWrite(id));
   }
 
+  /**
+   * The live owners a read leaves out of its first round: those the health ranking demoted, as
+   * long as the others are at least `needed` (otherwise none). This node's own replica never is.
+   */
+  private deferredOwners(live: readonly string[], needed: number): string[] {
+    const health = this.health;
+    if (health === null) return [];
+    const deferred = live.filter((owner) => owner !== this.ctx.selfName && health.deferRead(owner));
+    return live.length - deferred.length >= needed ? deferred : [];
+  }
+
+  /** Asks the owners a read deferred, unless it has finished: the others may not make its level. */
+  private askDeferred(id: number): void {
+    const read = this.pending.get(id);
+    if (!read || read.kind !== 'read' || read.deferred.length === 0) return;
+    const deferred = read.deferred;
+    read.deferred = [];
+    for (const owner of deferred) {
+      if (read.asked.has(owner) || !read.owners.includes(owner) || !this.ctx.isAlive(owner)) continue;
+      read.asked.add(owner);
+      this.sendRead(id, read, owner);
+    }
+  }
+
   /** The first `count` live nodes past the preference list, walking partition p's ranking. */
   private fallbacksFor(partition: number, owners: readonly string[], count: number): string[] {
     const out: string[] = [];
@@ -434,11 +476,13 @@ export class Coordinator implements KvService {
 
   private sendWrite(id: number, write: PendingWrite, to: string, ring: string): void {
     write.sent.set(to, ring);
+    write.sentAtMs.set(to, this.ctx.env.clock.monoMs());
     this.ctx.send(to, requestFor(write, ring, () => ({ t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring })));
   }
 
   private sendRead(id: number, read: PendingRead, to: string): void {
     read.sent.set(to, read.routedBy);
+    read.sentAtMs.set(to, this.ctx.env.clock.monoMs());
     this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
   }
 
@@ -465,6 +509,7 @@ export class Coordinator implements KvService {
     } else if (write.jointAwaiting.delete(from)) {
       write.acked.add(from);
     } else return; // a duplicate
+    this.reportAnswer(write, from);
     this.settleWrite(id, write);
   }
 
@@ -567,6 +612,7 @@ export class Coordinator implements KvService {
     this.untrack(id, write);
     const now = this.ctx.env.clock.monoMs();
     for (const owner of write.awaiting) {
+      this.reportSilence(write, owner);
       this.stats.hintsForSilentOwners++;
       this.hints.add(owner, write.partition, write.key, write.record, now);
     }
@@ -590,6 +636,7 @@ export class Coordinator implements KvService {
   private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
+    this.reportAnswer(read, from);
     const record = bytes ? decodeRecord(bytes) : null;
     this.readBytesEstimate += ((bytes?.length ?? 0) - this.readBytesEstimate) / READ_ESTIMATE_WEIGHT;
     const version = record ? record.version : (evicted ?? ZERO_VERSION);
@@ -607,6 +654,12 @@ export class Coordinator implements KvService {
     }
     if (ready) read.readyFrom.add(from);
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
+    if (read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
+  }
+
+  /** Every replica asked has answered: finish, or, still unanswered with owners deferred, ask those too. */
+  private finishOrWiden(id: number, read: PendingRead): void {
+    if (read.done && read.deferred.length > 0) this.askDeferred(id);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
   }
 
@@ -620,6 +673,8 @@ export class Coordinator implements KvService {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.stats.replicasBusy++;
+    // A busy owner may not answer in time: the owners a read deferred are needed now.
+    if (pending.kind === 'read' && pending.done) this.askDeferred(id);
     const attempt = pending.busyRetries?.get(from) ?? 0;
     const delay = backoffDelay(attempt, BUSY_RETRY_BACKOFF, () => this.ctx.env.random.next());
     if (this.ctx.env.clock.monoMs() + delay < pending.deadline) {
@@ -704,6 +759,7 @@ export class Coordinator implements KvService {
     const read = this.pending.get(id) as PendingRead | undefined;
     if (!read) return;
     this.untrack(id, read);
+    for (const replica of read.asked) if (!read.seen.has(replica) && !read.busy.has(replica)) this.reportSilence(read, replica);
     const busy = this.busyStill(read);
     if (read.done && busy !== undefined) this.failOverloaded(read, busy);
     if (read.done) {
@@ -730,6 +786,8 @@ export class Coordinator implements KvService {
 
   private onReadRefused(id: number, read: PendingRead, from: string, refusedRing: string, ring: string, owners: readonly string[]): void {
     read.asked.delete(from);
+    // A ring change is under way: the first round's owners may not make the level without them.
+    this.askDeferred(id);
     if (this.canAdopt(read, refusedRing, ring)) {
       this.stats.ringsAdopted++;
       read.adopted.add(ring);
@@ -748,10 +806,22 @@ export class Coordinator implements KvService {
       read.asked.add(from);
     }
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
-    if (this.pending.has(id) && read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
+    if (this.pending.has(id) && read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /** A remote replica answered: its round trip goes to the health ranking. */
+  private reportAnswer(pending: Pending, from: string): void {
+    const sentAt = pending.sentAtMs.get(from);
+    if (this.health !== null && sentAt !== undefined && from !== this.ctx.selfName) this.health.answered(from, sentAt);
+  }
+
+  /** A remote replica never answered by the request's end. */
+  private reportSilence(pending: Pending, replica: string): void {
+    const sentAt = pending.sentAtMs.get(replica);
+    if (this.health !== null && sentAt !== undefined && replica !== this.ctx.selfName) this.health.silent(replica, sentAt);
+  }
 
   /**
    * `done`, logging the request when it took at least the slow-log threshold: operation,
@@ -929,7 +999,7 @@ export class Coordinator implements KvService {
 
 /** A new request's routing: by the node's current ring, nothing sent yet. */
 function routing(level: Consistency, ring: string, owners: readonly string[]): Routing {
-  return { level, routedBy: ring, owners, sent: new Map(), requests: new Map(), adopted: new Set(), refusalRetries: null };
+  return { level, routedBy: ring, owners, sent: new Map(), sentAtMs: new Map(), requests: new Map(), adopted: new Set(), refusalRetries: null };
 }
 
 /** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */

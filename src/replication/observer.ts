@@ -3,6 +3,8 @@
  * coordinator calls a `RequestObserver` as a get, set, delete or read-modify-write completes, and
  * the replica host calls a `ReplicaObserver` as a read or write job has run. Both are null unless
  * the daemon installs them (the simulator never does), and durations come from the Env clock.
+ * A `ReplicaHealth` (src/health/peer-health.ts, installed by the node) sees every remote replica's
+ * answer or silence and tells reads which replicas to leave out of their first round.
  */
 import type { Clock } from '../runtime/env.ts';
 import type { Callback, Consistency, KvError } from './api.ts';
@@ -24,4 +26,14 @@ export function observed<T>(observer: RequestObserver, clock: Clock, op: Observe
     observer(op, consistency, outcome, (clock.monoMs() - startMs) / 1000);
     done(error, result);
   };
+}
+
+/** Per-replica health the coordinator reports to and reads by (src/health/peer-health.ts implements it). */
+export interface ReplicaHealth {
+  /** Replica `name` answered a request sent at `sentAtMs` (Env monotonic time). */
+  answered(name: string, sentAtMs: number): void;
+  /** A request to `name` sent at `sentAtMs` was still unanswered at its deadline. */
+  silent(name: string, sentAtMs: number): void;
+  /** Whether a read should ask `name` only if the others cannot answer (demoted, not due a re-probe). */
+  deferRead(name: string): boolean;
 }

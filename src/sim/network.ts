@@ -40,6 +40,9 @@ export interface NetworkStats {
 
 export type Delivery = (deliverAt: number, from: number, to: number, bytes: Uint8Array) => void;
 
+/** Reshapes one message's latency on a link, or drops it (null): gray failures (gray-faults.ts). */
+export type LinkShaper = (from: number, to: number, latencyMs: number) => number | null;
+
 export class SimNetwork {
   config: NetworkConfig;
   readonly stats: NetworkStats = {
@@ -57,6 +60,8 @@ export class SimNetwork {
   private capacity: number;
   /** Directed link -> virtual time until which its messages are held. */
   private readonly clogs = new Map<number, number>();
+  /** Gray failures' hook: null when none is installed. */
+  shaper: LinkShaper | null = null;
 
   constructor(
     private readonly random: SeededRandom,
@@ -136,7 +141,13 @@ export class SimNetwork {
     const copies = this.random.chance(this.config.duplicateRate) ? 2 : 1;
     if (copies === 2) stats.duplicated++;
     for (let c = 0; c < copies; c++) {
-      let at = now + this.config.minLatencyMs + this.random.exponential(this.config.meanExtraLatencyMs);
+      const latency = this.config.minLatencyMs + this.random.exponential(this.config.meanExtraLatencyMs);
+      const shaped = this.shaper === null ? latency : this.shaper(from, to, latency);
+      if (shaped === null) {
+        stats.lost++;
+        continue;
+      }
+      let at = now + shaped;
       const clogUntil = this.clogs.get(from * this.capacity + to);
       if (clogUntil !== undefined) {
         if (clogUntil > at) {

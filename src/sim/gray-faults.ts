@@ -1,0 +1,71 @@
+/**
+ * Gray failures (Huang et al., HotOS 2017): a node that still answers SWIM's probes but serves
+ * badly. They act through the network's one hook (SimNetwork.shaper) and the simulation's pause,
+ * so the simulator's own fault schedule (faults.ts) is untouched:
+ *
+ * - slow replies: every message a node sends takes `factor` times its drawn latency (a starved
+ *   process answering late; probes too, but far inside the probe timeout);
+ * - packet loss: a fraction of the messages a node sends or receives is dropped;
+ * - GC-style pauses: the node handles nothing for a while (Simulation.pause), drawn per node.
+ *
+ * Drops are drawn from their own named stream, so a run stays a function of its seed.
+ */
+import type { SeededRandom } from '../runtime/seeded-random.ts';
+import { namedStream } from './rng.ts';
+import type { Simulation, SimProcess } from './simulation.ts';
+
+export type GrayFault = { kind: 'slow-replies'; node: number; factor: number } | { kind: 'packet-loss'; node: number; fraction: number };
+
+/** The gray faults in force on one simulation; install() hooks them into its network. */
+export class GrayFaults {
+  private readonly active: GrayFault[] = [];
+  private readonly random: SeededRandom;
+
+  constructor(seed: number) {
+    this.random = namedStream(seed, 'gray-faults');
+  }
+
+  install<P extends SimProcess>(sim: Simulation<P>): void {
+    sim.network.shaper = (from, to, latencyMs) => this.shape(from, to, latencyMs);
+  }
+
+  /** Puts `fault` in force; returns its undo. */
+  add(fault: GrayFault): () => void {
+    this.active.push(fault);
+    return () => {
+      const i = this.active.indexOf(fault);
+      if (i >= 0) this.active.splice(i, 1);
+    };
+  }
+
+  private shape(from: number, to: number, latencyMs: number): number | null {
+    let latency = latencyMs;
+    for (const f of this.active) {
+      if (f.kind === 'slow-replies' && f.node === from) latency *= f.factor;
+      else if (f.kind === 'packet-loss' && (f.node === from || f.node === to) && this.random.chance(f.fraction)) return null;
+    }
+    return latency;
+  }
+}
+
+/**
+ * Schedules GC-style pauses on every node in [fromMs, untilMs): gaps drawn exponentially with
+ * mean `meanGapMs`, lengths uniform in [minPauseMs, maxPauseMs]. Returns how many it scheduled.
+ */
+export function scheduleGcPauses<P extends SimProcess>(
+  sim: Simulation<P>,
+  seed: number,
+  options: { fromMs: number; untilMs: number; meanGapMs: number; minPauseMs: number; maxPauseMs: number },
+): number {
+  const r = namedStream(seed, 'gc-pauses');
+  let count = 0;
+  for (const node of sim.nodes) {
+    for (let at = options.fromMs + r.exponential(options.meanGapMs); at < options.untilMs; at += r.exponential(options.meanGapMs)) {
+      const forMs = r.between(options.minPauseMs, options.maxPauseMs);
+      sim.at(at, () => sim.pause(node.index, forMs), 'gc-pause');
+      at += forMs;
+      count++;
+    }
+  }
+  return count;
+}
