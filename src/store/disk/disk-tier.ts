@@ -1,0 +1,483 @@
+/**
+ * The disk tier: a log of regions on a block device under the memory tier (docs/STORE.md, "Disk
+ * tier"). Entries the memory tier evicts but still values are appended here; a get that misses
+ * memory asks here, and only keys in the in-memory index cost a device read.
+ *
+ * Design, after CacheLib's large-object cache (Navy's BlockCache) and Kangaroo's log:
+ * - Writes are sequential: records are packed into blocks (sealed one by one, so a read opens one
+ *   small block), blocks into the active region's buffer, and the buffer goes to the device in
+ *   batches, one write in flight at a time.
+ * - Regions are reused in ring order (FIFO). The region after the active one is reclaimed ahead of
+ *   time: read back whole, entries read since they were written ("hit") are reinserted at the head
+ *   while the write budget allows, the rest leave the index.
+ * - Every record carries a sequence number that grows across restarts, and deletes and partition
+ *   drops are records too, so scanning the device back after a restart (`recover`) rebuilds exactly
+ *   the index the tier had: the newest record of each key wins.
+ * - Nothing on the device is trusted: a block that fails to open (flipped bits, a torn write, a
+ *   block moved, left over from the region's previous generation) is a miss, never a wrong value.
+ *
+ * Callbacks, not promises: this is core code (no `await`), and a disk hit is answered whenever the
+ * device answers, holding up nothing else.
+ */
+import type { Clock } from '../../runtime/env.ts';
+import type { BlockDevice } from './device.ts';
+import {
+  BLOCK_PREFIX_BYTES, RECORD_HEADER_BYTES, RecordKind, blockAad, decodeRecord, encodeRecord, readBlockPrefix, writeBlockPrefix,
+  type DiskRecord,
+} from './record.ts';
+import type { BlockSealer } from './sealer.ts';
+import { WriteBudget } from './write-budget.ts';
+
+export interface DiskTierOptions {
+  device: BlockDevice;
+  sealer: BlockSealer;
+  /** Wall time for expiry; monotonic time for the write budget. */
+  clock: Clock;
+  /** Bytes per region (default 1 MiB, lowered so the device holds at least 4 regions). */
+  regionBytes?: number;
+  /** Plain bytes per sealed block before a new one starts (default 4 KiB; a larger record gets a block of its own). */
+  blockBytes?: number;
+  /** Unwritten bytes of the active region that trigger a device write (default 128 KiB). */
+  writeBatchBytes?: number;
+  /** Device write budget in bytes per second; 0 (the default) is unlimited. */
+  writeBudgetBytesPerSecond?: number;
+}
+
+export interface DiskTierStats {
+  entries: number;
+  regions: number;
+  regionBytes: number;
+  /** Records accepted by `put`, and the key and value bytes they carried. */
+  puts: number;
+  appBytes: number;
+  /** Bytes written to the device (blocks, their prefixes and seals, reinsertions, tombstones). */
+  deviceBytesWritten: number;
+  rejectedBudget: number;
+  rejectedBusy: number;
+  rejectedSize: number;
+  hits: number;
+  deviceReads: number;
+  /** Blocks that did not open or records that did not match: answered as misses. */
+  corrupt: number;
+  expired: number;
+  reinserted: number;
+  /** Entries that left the disk because their region was reclaimed. */
+  evicted: number;
+  regionsReclaimed: number;
+  writeErrors: number;
+}
+
+/** Where a key's newest value is, and what the tier knows of it without reading it. */
+interface Location {
+  seq: number;
+  partition: number;
+  expiresAtMs: number;
+  /** Read since written: reinserted when its region is reclaimed. */
+  hit: boolean;
+  /** -1 until its block is sealed into a region. */
+  region: number;
+  generation: number;
+  blockOffset: number;
+  blockLength: number;
+  recordOffset: number;
+  /** The value, kept until its block is on the device; then null. */
+  pending: Uint8Array | null;
+}
+
+interface OpenRecord {
+  key: string;
+  /** Null for tombstones and partition drops, which no index entry points to. */
+  location: Location | null;
+  bytes: Uint8Array;
+}
+
+interface QueuedWrite {
+  offset: number;
+  bytes: Uint8Array;
+  sealed: Array<{ key: string; location: Location }>;
+}
+
+const DEFAULT_REGION_BYTES = 1 << 20;
+const MIN_REGIONS = 4;
+const encoder = new TextEncoder();
+
+export class DiskTier {
+  private readonly device: BlockDevice;
+  private readonly sealer: BlockSealer;
+  private readonly clock: Clock;
+  private readonly regionBytes: number;
+  private readonly regionCount: number;
+  private readonly blockBytes: number;
+  private readonly writeBatchBytes: number;
+  private readonly budget: WriteBudget;
+
+  private readonly index = new Map<string, Location>();
+  /** Keys whose records went into each region (some since moved or deleted: checked against the index). */
+  private readonly regionKeys: string[][];
+  private readonly clean: boolean[];
+  private generation = 0;
+  private seq = 0;
+
+  /** The region being written; none (-1) at first, with fill at the end so the first block rolls to region 0. */
+  private active = -1;
+  private activeGeneration = 0;
+  private buffer = new Uint8Array(0);
+  private fill: number;
+  private written: number;
+  private sealedSinceWrite: Array<{ key: string; location: Location }> = [];
+  private open: OpenRecord[] = [];
+  private openBytes = 0;
+  /** The active region is full and the next one is not reclaimed yet: puts are refused. */
+  private waitingForRegion = false;
+  private reclaiming = -1;
+
+  private readonly queue: QueuedWrite[] = [];
+  private writing = false;
+  private closing: (() => void) | null = null;
+
+  private readonly counters: Omit<DiskTierStats, 'entries' | 'regions' | 'regionBytes'> = {
+    puts: 0, appBytes: 0, deviceBytesWritten: 0, rejectedBudget: 0, rejectedBusy: 0, rejectedSize: 0, hits: 0,
+    deviceReads: 0, corrupt: 0, expired: 0, reinserted: 0, evicted: 0, regionsReclaimed: 0, writeErrors: 0,
+  };
+
+  constructor(options: DiskTierOptions) {
+    this.device = options.device;
+    this.sealer = options.sealer;
+    this.clock = options.clock;
+    this.regionBytes = Math.min(options.regionBytes ?? DEFAULT_REGION_BYTES, Math.floor(options.device.size / MIN_REGIONS));
+    this.regionCount = Math.floor(options.device.size / this.regionBytes);
+    if (this.regionBytes < 4096) throw new RangeError(`disk tier: a device of ${options.device.size} bytes is too small (at least ${MIN_REGIONS * 4096})`);
+    this.blockBytes = Math.min(options.blockBytes ?? 4096, this.regionBytes);
+    this.writeBatchBytes = options.writeBatchBytes ?? 128 * 1024;
+    this.budget = new WriteBudget(options.writeBudgetBytesPerSecond ?? 0, () => this.clock.monoMs());
+    this.regionKeys = Array.from({ length: this.regionCount }, () => []);
+    this.clean = new Array<boolean>(this.regionCount).fill(true);
+    this.fill = this.written = this.regionBytes;
+  }
+
+  /** Whether the key has a value on disk (no device read). */
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  /**
+   * Stores a value the memory tier let go. False when it was not taken: over the write budget, the
+   * tier busy reclaiming, or too large for a region. `value` is copied.
+   */
+  put(key: string, value: Uint8Array, partition: number, expiresAtMs = 0): boolean {
+    const size = RECORD_HEADER_BYTES + encoder.encode(key).length + value.length;
+    if (BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes) {
+      this.counters.rejectedSize++;
+      return false;
+    }
+    if (this.waitingForRegion || this.closing !== null) {
+      this.counters.rejectedBusy++;
+      return false;
+    }
+    if (!this.budget.take(size)) {
+      this.counters.rejectedBudget++;
+      return false;
+    }
+    this.counters.puts++;
+    this.counters.appBytes += size - RECORD_HEADER_BYTES;
+    this.append(RecordKind.Value, key, value.slice(), partition, expiresAtMs);
+    return true;
+  }
+
+  /**
+   * Looks a key up. Returns false, without calling `done`, when the disk holds no live value for it
+   * (no device read). Otherwise `done` gets the value, or undefined if it could not be read back
+   * or changed meanwhile; `done` runs synchronously when the value has not reached the device yet.
+   */
+  get(key: string, done: (value: Uint8Array | undefined) => void): boolean {
+    const location = this.index.get(key);
+    if (location === undefined) return false;
+    if (location.expiresAtMs !== 0 && location.expiresAtMs <= this.clock.wallMs()) {
+      this.index.delete(key);
+      this.counters.expired++;
+      return false;
+    }
+    location.hit = true;
+    if (location.pending !== null) {
+      this.counters.hits++;
+      done(location.pending);
+      return true;
+    }
+    this.counters.deviceReads++;
+    this.device.read(location.region * this.regionBytes + location.blockOffset, location.blockLength, (error, bytes) => {
+      const record = error === null ? this.openRecord(bytes, location.region, location.blockOffset, location.generation, location.recordOffset) : null;
+      const current = this.index.get(key) === location;
+      if (record === null || record.kind !== RecordKind.Value || record.key !== key || record.seq !== location.seq) {
+        this.counters.corrupt++;
+        if (current) this.index.delete(key);
+        done(undefined);
+        return;
+      }
+      // A value deleted or replaced while it was read is not served.
+      if (!current) return done(undefined);
+      this.counters.hits++;
+      done(record.value);
+    });
+    return true;
+  }
+
+  /** Removes a key's value; a tombstone keeps an older copy from coming back at the next recovery. */
+  delete(key: string): boolean {
+    if (!this.index.delete(key)) return false;
+    this.append(RecordKind.Tombstone, key, new Uint8Array(0), 0, 0);
+    return true;
+  }
+
+  /** Forgets every value of a partition (the node no longer holds it); returns how many. */
+  dropPartition(partition: number): number {
+    let dropped = 0;
+    for (const [key, location] of this.index) {
+      if (location.partition !== partition) continue;
+      this.index.delete(key);
+      dropped++;
+    }
+    this.append(RecordKind.PartitionDrop, '', new Uint8Array(0), partition, 0);
+    return dropped;
+  }
+
+  /** Sends what is buffered to the device now (the owner calls it on its tick so little waits in memory). */
+  flush(): void {
+    if (!this.waitingForRegion) this.sealOpenBlock();
+    this.queueWrite();
+  }
+
+  /** Flushes everything and calls `done` once the device has it. Puts are refused from now on. */
+  close(done: () => void): void {
+    this.closing = done;
+    this.flush();
+    this.finishClose();
+  }
+
+  stats(): DiskTierStats {
+    return { entries: this.index.size, regions: this.regionCount, regionBytes: this.regionBytes, ...this.counters };
+  }
+
+  /**
+   * Rebuilds the index from the device after a restart: every region is read and its blocks
+   * opened until one fails; the newest record of each key wins, tombstones and partition drops
+   * remove what they cover, and expired values are skipped. Call before any other use.
+   */
+  recover(done: (summary: { entries: number; regions: number; corruptRegions: number }) => void): void {
+    const latest = new Map<string, { seq: number; location: Location | null }>();
+    const drops = new Map<number, number>();
+    let newestRegion = -1;
+    let corruptRegions = 0;
+    const scan = (region: number): void => {
+      if (region === this.regionCount) return finish();
+      this.device.read(region * this.regionBytes, this.regionBytes, (error, bytes) => {
+        if (error !== null) corruptRegions++;
+        else {
+          const { generation, complete } = this.scanRegion(bytes, region, (record, location) => {
+            this.seq = Math.max(this.seq, record.seq);
+            if (record.kind === RecordKind.PartitionDrop) drops.set(record.partition, Math.max(drops.get(record.partition) ?? 0, record.seq));
+            else if ((latest.get(record.key)?.seq ?? -1) < record.seq) latest.set(record.key, { seq: record.seq, location: record.kind === RecordKind.Value ? location : null });
+            if (record.kind === RecordKind.Value) this.regionKeys[region]!.push(record.key);
+          });
+          if (!complete) corruptRegions++;
+          if (generation > 0) {
+            this.clean[region] = false;
+            if (generation > this.generation) [this.generation, newestRegion] = [generation, region];
+          }
+        }
+        scan(region + 1);
+      });
+    };
+    const finish = (): void => {
+      const now = this.clock.wallMs();
+      for (const [key, { location }] of latest) {
+        if (location === null || (drops.get(location.partition) ?? -1) > location.seq) continue;
+        if (location.expiresAtMs !== 0 && location.expiresAtMs <= now) continue;
+        this.index.set(key, location);
+      }
+      // Continue after the newest region, as if it were full: the next block rolls to the one after.
+      this.active = newestRegion;
+      this.fill = this.written = this.regionBytes;
+      done({ entries: this.index.size, regions: this.regionCount - this.clean.filter(Boolean).length, corruptRegions });
+    };
+    scan(0);
+  }
+
+  private append(kind: RecordKind, key: string, value: Uint8Array, partition: number, expiresAtMs: number): void {
+    const record: DiskRecord = { kind, key, value, partition, expiresAtMs, seq: ++this.seq };
+    const bytes = encodeRecord(record);
+    // A block is at most blockBytes of records, or one larger record alone, so every block fits a region.
+    if (this.open.length > 0 && this.openBytes + bytes.length > this.blockBytes && !this.waitingForRegion) this.sealOpenBlock();
+    let location: Location | null = null;
+    if (kind === RecordKind.Value) {
+      location = {
+        seq: record.seq, partition, expiresAtMs, hit: false, region: -1, generation: 0, blockOffset: 0, blockLength: 0,
+        recordOffset: this.openBytes, pending: value,
+      };
+      this.index.set(key, location);
+    }
+    this.open.push({ key, location, bytes });
+    this.openBytes += bytes.length;
+    if (this.openBytes >= this.blockBytes && !this.waitingForRegion) this.sealOpenBlock();
+  }
+
+  /** Seals the open block into the active region (rolling to the next region when it does not fit). */
+  private sealOpenBlock(): void {
+    if (this.open.length === 0) return;
+    const plain = new Uint8Array(this.openBytes);
+    let at = 0;
+    for (const record of this.open) {
+      plain.set(record.bytes, at);
+      at += record.bytes.length;
+    }
+    const length = BLOCK_PREFIX_BYTES + plain.length + this.sealer.overhead;
+    if (this.fill + length > this.regionBytes && !this.rollRegion()) return;
+    const sealed = this.sealer.seal(blockAad(this.active, this.fill, this.activeGeneration), plain);
+    writeBlockPrefix(this.buffer, this.fill, sealed.length, this.activeGeneration);
+    this.buffer.set(sealed, this.fill + BLOCK_PREFIX_BYTES);
+    for (const { key, location } of this.open) {
+      if (location === null) continue;
+      Object.assign(location, { region: this.active, generation: this.activeGeneration, blockOffset: this.fill, blockLength: length });
+      this.regionKeys[this.active]!.push(key);
+      this.sealedSinceWrite.push({ key, location });
+    }
+    this.fill += length;
+    this.open = [];
+    this.openBytes = 0;
+    if (this.fill - this.written >= this.writeBatchBytes) this.queueWrite();
+  }
+
+  /** Moves writing to the next region if it is clean; otherwise starts reclaiming it and waits. */
+  private rollRegion(): boolean {
+    this.queueWrite();
+    const next = (this.active + 1) % this.regionCount;
+    if (!this.clean[next]) {
+      this.waitingForRegion = true;
+      this.reclaim(next);
+      return false;
+    }
+    this.active = next;
+    this.activeGeneration = ++this.generation;
+    this.buffer = new Uint8Array(this.regionBytes);
+    this.fill = this.written = 0;
+    this.clean[next] = false;
+    this.regionKeys[next] = [];
+    this.reclaim((next + 1) % this.regionCount);
+    return true;
+  }
+
+  /** Frees a region for reuse: its hot live entries go back to the head of the log, the rest leave the index. */
+  private reclaim(region: number): void {
+    if (this.clean[region] || this.reclaiming !== -1) return;
+    this.reclaiming = region;
+    this.device.read(region * this.regionBytes, this.regionBytes, (error, bytes) => {
+      const now = this.clock.wallMs();
+      const seen = new Set<string>();
+      if (error === null) {
+        this.scanRegion(bytes, region, (record) => {
+          const location = this.index.get(record.key);
+          if (record.kind !== RecordKind.Value || location === undefined || location.region !== region || location.seq !== record.seq) return;
+          seen.add(record.key);
+          const live = location.expiresAtMs === 0 || location.expiresAtMs > now;
+          if (live && location.hit && !this.waitingForRegion && this.budget.take(record.value.length + RECORD_HEADER_BYTES + record.key.length)) {
+            this.counters.reinserted++;
+            this.append(RecordKind.Value, record.key, record.value.slice(), location.partition, location.expiresAtMs);
+          } else {
+            this.index.delete(record.key);
+            this.counters.evicted++;
+          }
+        });
+      }
+      // Entries whose records did not read back (device error, corruption) leave too.
+      for (const key of this.regionKeys[region]!) {
+        if (this.index.get(key)?.region === region && !seen.has(key)) {
+          this.index.delete(key);
+          this.counters.evicted++;
+        }
+      }
+      this.regionKeys[region] = [];
+      this.clean[region] = true;
+      this.reclaiming = -1;
+      this.counters.regionsReclaimed++;
+      if (this.waitingForRegion) {
+        this.waitingForRegion = false;
+        this.sealOpenBlock();
+      }
+      if (this.closing !== null) this.flush();
+      this.finishClose();
+    });
+  }
+
+  /** Calls `visit` for every record of a region's current generation; stops at the first block that does not open. */
+  private scanRegion(bytes: Uint8Array, region: number, visit: (record: DiskRecord, location: Location) => void): { generation: number; complete: boolean } {
+    let offset = 0;
+    let generation = 0;
+    while (offset < bytes.length) {
+      const prefix = readBlockPrefix(bytes, offset);
+      if (prefix === null || prefix.sealedLength === 0) break;
+      if (generation !== 0 && prefix.generation !== generation) break;
+      const length = BLOCK_PREFIX_BYTES + prefix.sealedLength;
+      const plain = this.openBlock(bytes.subarray(offset, offset + length), region, offset, prefix.generation);
+      if (plain === null) return { generation, complete: false };
+      generation = prefix.generation;
+      for (let at = 0; at < plain.length; ) {
+        const decoded = decodeRecord(plain, at);
+        if (decoded === null) return { generation, complete: false };
+        const { record } = decoded;
+        visit(record, {
+          seq: record.seq, partition: record.partition, expiresAtMs: record.expiresAtMs, hit: false, region, generation,
+          blockOffset: offset, blockLength: length, recordOffset: at, pending: null,
+        });
+        at = decoded.next;
+      }
+      offset += length;
+    }
+    return { generation, complete: true };
+  }
+
+  private openBlock(block: Uint8Array, region: number, offset: number, generation: number): Uint8Array | null {
+    const prefix = readBlockPrefix(block, 0);
+    if (prefix === null || prefix.generation !== generation || BLOCK_PREFIX_BYTES + prefix.sealedLength !== block.length) return null;
+    return this.sealer.open(blockAad(region, offset, generation), block.subarray(BLOCK_PREFIX_BYTES));
+  }
+
+  private openRecord(block: Uint8Array, region: number, offset: number, generation: number, recordOffset: number): DiskRecord | null {
+    const plain = this.openBlock(block, region, offset, generation);
+    return plain === null ? null : (decodeRecord(plain, recordOffset)?.record ?? null);
+  }
+
+  /** Queues the active region's sealed but unwritten bytes as one sequential write. */
+  private queueWrite(): void {
+    if (this.fill > this.written) {
+      this.queue.push({ offset: this.active * this.regionBytes + this.written, bytes: this.buffer.subarray(this.written, this.fill), sealed: this.sealedSinceWrite });
+      this.sealedSinceWrite = [];
+      this.written = this.fill;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.writing) return;
+    const next = this.queue.shift();
+    if (next === undefined) return this.finishClose();
+    this.writing = true;
+    this.device.write(next.offset, next.bytes, (error) => {
+      this.writing = false;
+      if (error !== null) this.counters.writeErrors++;
+      else this.counters.deviceBytesWritten += next.bytes.length;
+      for (const { key, location } of next.sealed) {
+        if (this.index.get(key) !== location) continue;
+        // A failed write leaves nothing to read back: the entry leaves the disk tier.
+        if (error === null) location.pending = null;
+        else this.index.delete(key);
+      }
+      this.pump();
+    });
+  }
+
+  private finishClose(): void {
+    if (this.closing === null || this.writing || this.queue.length > 0 || this.reclaiming !== -1) return;
+    const done = this.closing;
+    this.closing = () => {};
+    done();
+  }
+}
