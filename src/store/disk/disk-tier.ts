@@ -22,7 +22,7 @@
 import type { Clock } from '../../runtime/env.ts';
 import type { BlockDevice } from './device.ts';
 import {
-  BLOCK_PREFIX_BYTES, RECORD_HEADER_BYTES, RecordKind, blockAad, decodeRecord, encodeRecord, readBlockPrefix, writeBlockPrefix,
+  BLOCK_PREFIX_BYTES, RecordKind, blockAad, decodeRecord, encodeRecord, readBlockPrefix, recordBytes, writeBlockPrefix,
   type DiskRecord,
 } from './record.ts';
 import type { BlockSealer } from './sealer.ts';
@@ -165,7 +165,8 @@ export class DiskTier {
    * tier busy reclaiming, or too large for a region. `value` is copied.
    */
   put(key: string, value: Uint8Array, partition: number, expiresAtMs = 0): boolean {
-    const size = RECORD_HEADER_BYTES + encoder.encode(key).length + value.length;
+    const keyBytes = encoder.encode(key).length;
+    const size = recordBytes(keyBytes, value.length);
     if (BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes) {
       this.counters.rejectedSize++;
       return false;
@@ -179,7 +180,7 @@ export class DiskTier {
       return false;
     }
     this.counters.puts++;
-    this.counters.appBytes += size - RECORD_HEADER_BYTES;
+    this.counters.appBytes += keyBytes + value.length;
     this.append(RecordKind.Value, key, value.slice(), partition, expiresAtMs);
     return true;
   }
@@ -378,7 +379,7 @@ export class DiskTier {
           if (record.kind !== RecordKind.Value || location === undefined || location.region !== region || location.seq !== record.seq) return;
           seen.add(record.key);
           const live = location.expiresAtMs === 0 || location.expiresAtMs > now;
-          if (live && location.hit && !this.waitingForRegion && this.budget.take(record.value.length + RECORD_HEADER_BYTES + record.key.length)) {
+          if (live && location.hit && !this.waitingForRegion && this.budget.take(recordBytes(record.key.length, record.value.length))) {
             this.counters.reinserted++;
             this.append(RecordKind.Value, record.key, record.value.slice(), location.partition, location.expiresAtMs);
           } else {
