@@ -21,7 +21,8 @@ import { FileDevice } from '../../src/daemon/disk-device.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
 import { UNKEYED } from '../../src/security/sealed-file.ts';
 import { DiskTier } from '../../src/store/disk/disk-tier.ts';
-import { MemoryDevice } from '../../src/store/disk/device.ts';
+import { SimDisk } from '../../src/sim/disk.ts';
+import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { Store } from '../../src/store/store.ts';
 import { parseTrace, type TraceFormat } from '../../src/store/trace/parse.ts';
 import { TRACES_DIR } from '../hitratio/reference.ts';
@@ -102,14 +103,9 @@ function hitRatio(spec: TraceSpec): HitRatioRow {
   const byMultiple: Record<string, number> = {};
   for (const multiple of DISK_MULTIPLES) {
     const store = new Store({ maxEntries: spec.memory, clock, hotKeys: false, analytics: false });
-    const queue: Array<() => void> = [];
-    const tier = multiple === 0 ? null : new DiskTier({
-      device: new MemoryDevice(Math.max(64 * 1024, multiple * spec.memory * DISK_BYTES_PER_ENTRY), (fn) => queue.push(fn)),
-      sealer, clock, regionBytes: 16 * 1024,
-    });
-    const drain = () => {
-      while (queue.length > 0) queue.shift()!();
-    };
+    const device = new SimDisk(Math.max(64 * 1024, multiple * spec.memory * DISK_BYTES_PER_ENTRY), SeededRandom.mulberry32(1));
+    const tier = multiple === 0 ? null : new DiskTier({ device, sealer, clock, regionBytes: 16 * 1024 });
+    const drain = () => device.settle();
     // Inclusive tiers: a promoted entry keeps its disk copy, so an eviction of an entry already on disk writes nothing.
     store.onEviction((key, _value, partition) => {
       if (tier !== null && !tier.has(key)) tier.put(key, TRACE_VALUE, partition);

@@ -4,22 +4,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DiskTier, type DiskTierOptions } from '../../src/store/disk/disk-tier.ts';
-import { MemoryDevice } from '../../src/store/disk/device.ts';
+import { SimDisk } from '../../src/sim/disk.ts';
+import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
 import { UNKEYED } from '../../src/security/sealed-file.ts';
 import { decodeRecord, encodeRecord, RecordKind } from '../../src/store/disk/record.ts';
 import fc from 'fast-check';
 
-/** A device answering through a queue the test drains, and a clock the test moves. */
+/** A simulated device the test settles, and a clock the test moves. */
 function rig(size: number, options: Partial<DiskTierOptions> = {}) {
-  const queue: Array<() => void> = [];
-  const device = new MemoryDevice(size, (fn) => queue.push(fn));
+  const device = new SimDisk(size, SeededRandom.mulberry32(size));
   const clock = { wall: 1_000_000, mono: 0, wallMs() { return this.wall; }, monoMs() { return this.mono; } };
   const sealer = aesBlockSealer({ primary: new Uint8Array(32).fill(7), all: [new Uint8Array(32).fill(7)] });
   const make = () => new DiskTier({ device, sealer, clock, regionBytes: 16 * 1024, writeBatchBytes: 4096, ...options });
   const drain = () => {
-    for (let i = 0; i < 100_000 && queue.length > 0; i++) queue.shift()!();
-    assert.equal(queue.length, 0, 'the device queue drained');
+    device.settle();
+    assert.equal(device.backlog, 0, 'the device settled');
   };
   return { device, clock, make, drain };
 }

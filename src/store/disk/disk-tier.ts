@@ -162,21 +162,18 @@ export class DiskTier {
 
   /**
    * Stores a value the memory tier let go. False when it was not taken: over the write budget, the
-   * tier busy reclaiming, or too large for a region. `value` is copied.
+   * tier busy reclaiming, or too large for a region; an older value of the key is then dropped,
+   * since the caller meant to replace it. `value` is copied.
    */
   put(key: string, value: Uint8Array, partition: number, expiresAtMs = 0): boolean {
     const keyBytes = encoder.encode(key).length;
     const size = recordBytes(keyBytes, value.length);
-    if (BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes) {
-      this.counters.rejectedSize++;
-      return false;
-    }
-    if (this.waitingForRegion || this.closing !== null) {
-      this.counters.rejectedBusy++;
-      return false;
-    }
-    if (!this.budget.take(size)) {
-      this.counters.rejectedBudget++;
+    const refusal = BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes ? 'rejectedSize'
+      : this.waitingForRegion || this.closing !== null ? 'rejectedBusy'
+        : !this.budget.take(size) ? 'rejectedBudget' : null;
+    if (refusal !== null) {
+      this.counters[refusal]++;
+      this.delete(key);
       return false;
     }
     this.counters.puts++;
