@@ -27,6 +27,7 @@ import {
 } from './record.ts';
 import type { BlockSealer } from './sealer.ts';
 import { WriteBudget } from './write-budget.ts';
+import { DiskIndex } from './disk-index.ts';
 
 export interface DiskTierOptions {
   device: BlockDevice;
@@ -67,34 +68,18 @@ export interface DiskTierStats {
   writeErrors: number;
 }
 
-/** Where a key's newest value is, and what the tier knows of it without reading it. */
-interface Location {
-  seq: number;
-  partition: number;
-  expiresAtMs: number;
-  /** Read since written: reinserted when its region is reclaimed. */
-  hit: boolean;
-  /** -1 until its block is sealed into a region. */
-  region: number;
-  generation: number;
-  blockOffset: number;
-  blockLength: number;
-  recordOffset: number;
-  /** The value, kept until its block is on the device; then null. */
-  pending: Uint8Array | null;
-}
-
 interface OpenRecord {
   key: string;
-  /** Null for tombstones and partition drops, which no index entry points to. */
-  location: Location | null;
+  seq: number;
+  /** A value (which the index points to), not a tombstone or partition drop. */
+  isValue: boolean;
   bytes: Uint8Array;
 }
 
 interface QueuedWrite {
   offset: number;
   bytes: Uint8Array;
-  sealed: Array<{ key: string; location: Location }>;
+  sealed: Array<{ key: string; seq: number }>;
 }
 
 const DEFAULT_REGION_BYTES = 1 << 20;
@@ -111,7 +96,11 @@ export class DiskTier {
   private readonly writeBatchBytes: number;
   private readonly budget: WriteBudget;
 
-  private readonly index = new Map<string, Location>();
+  private readonly index = new DiskIndex();
+  /** Values whose block is not on the device yet, by record seq: reads are served from here. */
+  private readonly pending = new Map<number, Uint8Array>();
+  /** Each region's generation (0: never written), bound into its blocks' authenticated data. */
+  private readonly regionGeneration: number[];
   /** Keys whose records went into each region (some since moved or deleted: checked against the index). */
   private readonly regionKeys: string[][];
   private readonly clean: boolean[];
@@ -124,7 +113,7 @@ export class DiskTier {
   private buffer = new Uint8Array(0);
   private fill: number;
   private written: number;
-  private sealedSinceWrite: Array<{ key: string; location: Location }> = [];
+  private sealedSinceWrite: Array<{ key: string; seq: number }> = [];
   private open: OpenRecord[] = [];
   private openBytes = 0;
   /** The active region is full and the next one is not reclaimed yet: puts are refused. */
@@ -152,12 +141,13 @@ export class DiskTier {
     this.budget = new WriteBudget(options.writeBudgetBytesPerSecond ?? 0, () => this.clock.monoMs());
     this.regionKeys = Array.from({ length: this.regionCount }, () => []);
     this.clean = new Array<boolean>(this.regionCount).fill(true);
+    this.regionGeneration = new Array<number>(this.regionCount).fill(0);
     this.fill = this.written = this.regionBytes;
   }
 
   /** Whether the key has a value on disk (no device read). */
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.index.slotOf(key) !== -1;
   }
 
   /**
@@ -188,26 +178,31 @@ export class DiskTier {
    * or changed meanwhile; `done` runs synchronously when the value has not reached the device yet.
    */
   get(key: string, done: (value: Uint8Array | undefined) => void): boolean {
-    const location = this.index.get(key);
-    if (location === undefined) return false;
-    if (location.expiresAtMs !== 0 && location.expiresAtMs <= this.clock.wallMs()) {
-      this.index.delete(key);
+    const slot = this.index.slotOf(key);
+    if (slot === -1) return false;
+    const expiresAtMs = this.index.expiresAtMs(slot);
+    if (expiresAtMs !== 0 && expiresAtMs <= this.clock.wallMs()) {
+      this.index.remove(key);
       this.counters.expired++;
       return false;
     }
-    location.hit = true;
-    if (location.pending !== null) {
+    this.index.markHit(slot);
+    const seq = this.index.seq(slot);
+    const pending = this.pending.get(seq);
+    if (pending !== undefined) {
       this.counters.hits++;
-      done(location.pending);
+      done(pending);
       return true;
     }
+    const [region, blockOffset, recordOffset] = [this.index.region(slot), this.index.blockOffset(slot), this.index.recordOffset(slot)];
+    const generation = this.regionGeneration[region]!;
     this.counters.deviceReads++;
-    this.device.read(location.region * this.regionBytes + location.blockOffset, location.blockLength, (error, bytes) => {
-      const record = error === null ? this.openRecord(bytes, location.region, location.blockOffset, location.generation, location.recordOffset) : null;
-      const current = this.index.get(key) === location;
-      if (record === null || record.kind !== RecordKind.Value || record.key !== key || record.seq !== location.seq) {
+    this.device.read(region * this.regionBytes + blockOffset, this.index.blockLength(slot), (error, bytes) => {
+      const record = error === null ? this.openRecord(bytes, region, blockOffset, generation, recordOffset) : null;
+      const current = this.index.holds(key, seq);
+      if (record === null || record.kind !== RecordKind.Value || record.key !== key || record.seq !== seq) {
         this.counters.corrupt++;
-        if (current) this.index.delete(key);
+        if (current) this.index.remove(key);
         done(undefined);
         return;
       }
@@ -221,7 +216,7 @@ export class DiskTier {
 
   /** Removes a key's value; a tombstone keeps an older copy from coming back at the next recovery. */
   delete(key: string): boolean {
-    if (!this.index.delete(key)) return false;
+    if (!this.index.remove(key)) return false;
     this.append(RecordKind.Tombstone, key, new Uint8Array(0), 0, 0);
     return true;
   }
@@ -229,11 +224,11 @@ export class DiskTier {
   /** Forgets every value of a partition (the node no longer holds it); returns how many. */
   dropPartition(partition: number): number {
     let dropped = 0;
-    for (const [key, location] of this.index) {
-      if (location.partition !== partition) continue;
-      this.index.delete(key);
+    this.index.forEach((key, slot) => {
+      if (this.index.partition(slot) !== partition) return;
+      this.index.remove(key);
       dropped++;
-    }
+    });
     this.append(RecordKind.PartitionDrop, '', new Uint8Array(0), partition, 0);
     return dropped;
   }
@@ -261,25 +256,30 @@ export class DiskTier {
    * remove what they cover, and expired values are skipped. Call before any other use.
    */
   recover(done: (summary: { entries: number; regions: number; corruptRegions: number }) => void): void {
-    const latest = new Map<string, { seq: number; location: Location | null }>();
+    interface Found { seq: number; isValue: boolean; partition: number; expiresAtMs: number; region: number; blockOffset: number; blockLength: number; recordOffset: number }
+    const latest = new Map<string, Found>();
     const drops = new Map<number, number>();
     let newestRegion = -1;
+    let newestGeneration = 0;
     let corruptRegions = 0;
     const scan = (region: number): void => {
       if (region === this.regionCount) return finish();
       this.device.read(region * this.regionBytes, this.regionBytes, (error, bytes) => {
         if (error !== null) corruptRegions++;
         else {
-          const { generation, complete } = this.scanRegion(bytes, region, (record, location) => {
+          const { generation, complete } = this.scanRegion(bytes, region, (record, place) => {
             this.seq = Math.max(this.seq, record.seq);
             if (record.kind === RecordKind.PartitionDrop) drops.set(record.partition, Math.max(drops.get(record.partition) ?? 0, record.seq));
-            else if ((latest.get(record.key)?.seq ?? -1) < record.seq) latest.set(record.key, { seq: record.seq, location: record.kind === RecordKind.Value ? location : null });
+            else if ((latest.get(record.key)?.seq ?? -1) < record.seq) {
+              latest.set(record.key, { seq: record.seq, isValue: record.kind === RecordKind.Value, partition: record.partition, expiresAtMs: record.expiresAtMs, region, ...place });
+            }
             if (record.kind === RecordKind.Value) this.regionKeys[region]!.push(record.key);
           });
           if (!complete) corruptRegions++;
           if (generation > 0) {
             this.clean[region] = false;
-            if (generation > this.generation) [this.generation, newestRegion] = [generation, region];
+            this.regionGeneration[region] = generation;
+            if (generation > newestGeneration) [newestGeneration, newestRegion] = [generation, region];
           }
         }
         scan(region + 1);
@@ -287,11 +287,13 @@ export class DiskTier {
     };
     const finish = (): void => {
       const now = this.clock.wallMs();
-      for (const [key, { location }] of latest) {
-        if (location === null || (drops.get(location.partition) ?? -1) > location.seq) continue;
-        if (location.expiresAtMs !== 0 && location.expiresAtMs <= now) continue;
-        this.index.set(key, location);
+      for (const [key, found] of latest) {
+        if (!found.isValue || (drops.get(found.partition) ?? -1) > found.seq) continue;
+        if (found.expiresAtMs !== 0 && found.expiresAtMs <= now) continue;
+        const slot = this.index.add(key, found.seq, found.partition, found.expiresAtMs);
+        this.index.place(slot, found.region, found.blockOffset, found.blockLength, found.recordOffset);
       }
+      this.generation = newestGeneration;
       // Continue after the newest region, as if it were full: the next block rolls to the one after.
       this.active = newestRegion;
       this.fill = this.written = this.regionBytes;
@@ -305,15 +307,12 @@ export class DiskTier {
     const bytes = encodeRecord(record);
     // A block is at most blockBytes of records, or one larger record alone, so every block fits a region.
     if (this.open.length > 0 && this.openBytes + bytes.length > this.blockBytes && !this.waitingForRegion) this.sealOpenBlock();
-    let location: Location | null = null;
-    if (kind === RecordKind.Value) {
-      location = {
-        seq: record.seq, partition, expiresAtMs, hit: false, region: -1, generation: 0, blockOffset: 0, blockLength: 0,
-        recordOffset: this.openBytes, pending: value,
-      };
-      this.index.set(key, location);
+    const isValue = kind === RecordKind.Value;
+    if (isValue) {
+      this.index.add(key, record.seq, partition, expiresAtMs);
+      this.pending.set(record.seq, value);
     }
-    this.open.push({ key, location, bytes });
+    this.open.push({ key, seq: record.seq, isValue, bytes });
     this.openBytes += bytes.length;
     if (this.openBytes >= this.blockBytes && !this.waitingForRegion) this.sealOpenBlock();
   }
@@ -332,11 +331,15 @@ export class DiskTier {
     const sealed = this.sealer.seal(blockAad(this.active, this.fill, this.activeGeneration), plain);
     writeBlockPrefix(this.buffer, this.fill, sealed.length, this.activeGeneration);
     this.buffer.set(sealed, this.fill + BLOCK_PREFIX_BYTES);
-    for (const { key, location } of this.open) {
-      if (location === null) continue;
-      Object.assign(location, { region: this.active, generation: this.activeGeneration, blockOffset: this.fill, blockLength: length });
-      this.regionKeys[this.active]!.push(key);
-      this.sealedSinceWrite.push({ key, location });
+    let recordOffset = 0;
+    for (const { key, seq, isValue, bytes } of this.open) {
+      const slot = isValue ? this.index.slotOf(key) : -1;
+      if (slot !== -1 && this.index.seq(slot) === seq) {
+        this.index.place(slot, this.active, this.fill, length, recordOffset);
+        this.regionKeys[this.active]!.push(key);
+        this.sealedSinceWrite.push({ key, seq });
+      } else if (isValue) this.pending.delete(seq);
+      recordOffset += bytes.length;
     }
     this.fill += length;
     this.open = [];
@@ -355,6 +358,7 @@ export class DiskTier {
     }
     this.active = next;
     this.activeGeneration = ++this.generation;
+    this.regionGeneration[next] = this.activeGeneration;
     this.buffer = new Uint8Array(this.regionBytes);
     this.fill = this.written = 0;
     this.clean[next] = false;
@@ -372,23 +376,25 @@ export class DiskTier {
       const seen = new Set<string>();
       if (error === null) {
         this.scanRegion(bytes, region, (record) => {
-          const location = this.index.get(record.key);
-          if (record.kind !== RecordKind.Value || location === undefined || location.region !== region || location.seq !== record.seq) return;
+          const slot = this.index.slotOf(record.key);
+          if (record.kind !== RecordKind.Value || slot === -1 || this.index.region(slot) !== region || this.index.seq(slot) !== record.seq) return;
           seen.add(record.key);
-          const live = location.expiresAtMs === 0 || location.expiresAtMs > now;
-          if (live && location.hit && !this.waitingForRegion && this.budget.take(recordBytes(record.key.length, record.value.length))) {
+          const expiresAtMs = this.index.expiresAtMs(slot);
+          const live = expiresAtMs === 0 || expiresAtMs > now;
+          if (live && this.index.wasHit(slot) && !this.waitingForRegion && this.budget.take(recordBytes(record.key.length, record.value.length))) {
             this.counters.reinserted++;
-            this.append(RecordKind.Value, record.key, record.value.slice(), location.partition, location.expiresAtMs);
+            this.append(RecordKind.Value, record.key, record.value.slice(), this.index.partition(slot), expiresAtMs);
           } else {
-            this.index.delete(record.key);
+            this.index.remove(record.key);
             this.counters.evicted++;
           }
         });
       }
       // Entries whose records did not read back (device error, corruption) leave too.
       for (const key of this.regionKeys[region]!) {
-        if (this.index.get(key)?.region === region && !seen.has(key)) {
-          this.index.delete(key);
+        const slot = this.index.slotOf(key);
+        if (slot !== -1 && this.index.region(slot) === region && !seen.has(key)) {
+          this.index.remove(key);
           this.counters.evicted++;
         }
       }
@@ -406,7 +412,9 @@ export class DiskTier {
   }
 
   /** Calls `visit` for every record of a region's current generation; stops at the first block that does not open. */
-  private scanRegion(bytes: Uint8Array, region: number, visit: (record: DiskRecord, location: Location) => void): { generation: number; complete: boolean } {
+  private scanRegion(
+    bytes: Uint8Array, region: number, visit: (record: DiskRecord, place: { blockOffset: number; blockLength: number; recordOffset: number }) => void,
+  ): { generation: number; complete: boolean } {
     let offset = 0;
     let generation = 0;
     while (offset < bytes.length) {
@@ -421,10 +429,7 @@ export class DiskTier {
         const decoded = decodeRecord(plain, at);
         if (decoded === null) return { generation, complete: false };
         const { record } = decoded;
-        visit(record, {
-          seq: record.seq, partition: record.partition, expiresAtMs: record.expiresAtMs, hit: false, region, generation,
-          blockOffset: offset, blockLength: length, recordOffset: at, pending: null,
-        });
+        visit(record, { blockOffset: offset, blockLength: length, recordOffset: at });
         at = decoded.next;
       }
       offset += length;
@@ -462,11 +467,10 @@ export class DiskTier {
       this.writing = false;
       if (error !== null) this.counters.writeErrors++;
       else this.counters.deviceBytesWritten += next.bytes.length;
-      for (const { key, location } of next.sealed) {
-        if (this.index.get(key) !== location) continue;
+      for (const { key, seq } of next.sealed) {
+        this.pending.delete(seq);
         // A failed write leaves nothing to read back: the entry leaves the disk tier.
-        if (error === null) location.pending = null;
-        else this.index.delete(key);
+        if (error !== null && this.index.holds(key, seq)) this.index.remove(key);
       }
       this.pump();
     });
