@@ -212,3 +212,31 @@ test('records round-trip through their encoding, and a cut record does not decod
     },
   ), { numRuns: 300 });
 });
+
+test('while recovering, puts are refused and deletes and drops asked for are applied when recovery ends', () => {
+  const { make, drain } = rig(128 * 1024);
+  const first = make();
+  for (let i = 0; i < 40; i++) first.put(`k${i}`, value(`k${i}`), i % 4);
+  first.close(() => {});
+  drain();
+  const second = make();
+  const seen: string[] = [];
+  let summary: { entries: number } | undefined;
+  second.recover((s) => (summary = s), (key) => seen.push(key));
+  assert.equal(second.put('early', value('early'), 0), false, 'a put during recovery is refused');
+  assert.ok(second.delete('k1'));
+  assert.equal(second.dropPartition(2), 0);
+  drain();
+  assert.equal(seen.length, 40, 'every value found was reported');
+  assert.equal(summary?.entries, 40 - 1 - 10, 'the summary counts what is left after them');
+  assert.equal(read(second, 'k1', drain), 'absent');
+  assert.equal(read(second, 'k2', drain), 'absent');
+  assert.deepEqual(read(second, 'k3', drain), value('k3'));
+  assert.equal(second.stats().entries, 40 - 1 - 10);
+  second.close(() => {});
+  drain();
+  const third = make();
+  third.recover(() => {});
+  drain();
+  assert.equal(third.stats().entries, 29, 'the late delete and drop reached the device');
+});

@@ -44,6 +44,14 @@ export interface DiskTierOptions {
   writeBudgetBytesPerSecond?: number;
 }
 
+export interface RecoverySummary {
+  entries: number;
+  /** Regions holding data. */
+  regions: number;
+  /** Regions whose scan stopped at a block that did not open (or could not be read). */
+  corruptRegions: number;
+}
+
 export interface DiskTierStats {
   entries: number;
   regions: number;
@@ -119,6 +127,10 @@ export class DiskTier {
   /** The active region is full and the next one is not reclaimed yet: puts are refused. */
   private waitingForRegion = false;
   private reclaiming = -1;
+  private recovering = false;
+  /** Deletes and partition drops asked for while recovering, applied when it ends. */
+  private readonly deletedWhileRecovering = new Set<string>();
+  private readonly droppedWhileRecovering = new Set<number>();
 
   private readonly queue: QueuedWrite[] = [];
   private writing = false;
@@ -159,7 +171,7 @@ export class DiskTier {
     const keyBytes = encoder.encode(key).length;
     const size = recordBytes(keyBytes, value.length);
     const refusal = BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes ? 'rejectedSize'
-      : this.waitingForRegion || this.closing !== null ? 'rejectedBusy'
+      : this.waitingForRegion || this.recovering || this.closing !== null ? 'rejectedBusy'
         : !this.budget.take(size) ? 'rejectedBudget' : null;
     if (refusal !== null) {
       this.counters[refusal]++;
@@ -216,6 +228,10 @@ export class DiskTier {
 
   /** Removes a key's value; a tombstone keeps an older copy from coming back at the next recovery. */
   delete(key: string): boolean {
+    if (this.recovering) {
+      this.deletedWhileRecovering.add(key);
+      return true;
+    }
     if (!this.index.remove(key)) return false;
     this.append(RecordKind.Tombstone, key, new Uint8Array(0), 0, 0);
     return true;
@@ -223,6 +239,10 @@ export class DiskTier {
 
   /** Forgets every value of a partition (the node no longer holds it); returns how many. */
   dropPartition(partition: number): number {
+    if (this.recovering) {
+      this.droppedWhileRecovering.add(partition);
+      return 0;
+    }
     let dropped = 0;
     this.index.forEach((key, slot) => {
       if (this.index.partition(slot) !== partition) return;
@@ -253,10 +273,12 @@ export class DiskTier {
   /**
    * Rebuilds the index from the device after a restart: every region is read and its blocks
    * opened until one fails; the newest record of each key wins, tombstones and partition drops
-   * remove what they cover, and expired values are skipped. Call before any other use.
+   * remove what they cover, and expired values are skipped. Until `done`, puts are refused and
+   * gets miss (nothing may be written over regions not yet read).
    */
-  recover(done: (summary: { entries: number; regions: number; corruptRegions: number }) => void): void {
+  recover(done: (summary: RecoverySummary) => void, onEntry?: (key: string, partition: number, value: Uint8Array) => void): void {
     interface Found { seq: number; isValue: boolean; partition: number; expiresAtMs: number; region: number; blockOffset: number; blockLength: number; recordOffset: number }
+    this.recovering = true;
     const latest = new Map<string, Found>();
     const drops = new Map<number, number>();
     let newestRegion = -1;
@@ -269,6 +291,9 @@ export class DiskTier {
         else {
           const { generation, complete } = this.scanRegion(bytes, region, (record, place) => {
             this.seq = Math.max(this.seq, record.seq);
+            // Told of every value as it is found (a later record may replace or delete it): the
+            // caller keeps what it needs (replication: the version) without holding the device's bytes.
+            if (record.kind === RecordKind.Value) onEntry?.(record.key, record.partition, record.value);
             if (record.kind === RecordKind.PartitionDrop) drops.set(record.partition, Math.max(drops.get(record.partition) ?? 0, record.seq));
             else if ((latest.get(record.key)?.seq ?? -1) < record.seq) {
               latest.set(record.key, { seq: record.seq, isValue: record.kind === RecordKind.Value, partition: record.partition, expiresAtMs: record.expiresAtMs, region, ...place });
@@ -297,6 +322,11 @@ export class DiskTier {
       // Continue after the newest region, as if it were full: the next block rolls to the one after.
       this.active = newestRegion;
       this.fill = this.written = this.regionBytes;
+      this.recovering = false;
+      for (const key of this.deletedWhileRecovering) this.delete(key);
+      for (const partition of this.droppedWhileRecovering) this.dropPartition(partition);
+      this.deletedWhileRecovering.clear();
+      this.droppedWhileRecovering.clear();
       done({ entries: this.index.size, regions: this.regionCount - this.clean.filter(Boolean).length, corruptRegions });
     };
     scan(0);
