@@ -1,9 +1,17 @@
 /**
- * The disk tier's device for real: one preallocated file, read and written at offsets with the
+ * The disk tier for real (docs/STORE.md, "Disk tier"). Its device: one preallocated file, read and written at offsets with the
  * asynchronous fs calls (libuv's thread pool), so the event loop never waits on the disk.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, read, write } from 'node:fs';
-import type { BlockDevice, IoDone } from '../store/disk/device.ts';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, write } from 'node:fs';
+import { join } from 'node:path';
+import type { Env } from '../runtime/env.ts';
+import { aesBlockSealer } from '../security/block-sealer.ts';
+import { DiskTier, type BlockDevice, type IoDone } from '../store/index.ts';
+import type { DaemonConfig } from './config.ts';
+import { StartupError } from './errors.ts';
+
+/** The disk tier's one file in --disk-dir. */
+const DISK_TIER_FILE = 'tier.shoal';
 
 export class FileDevice implements BlockDevice {
   private constructor(private readonly fd: number, readonly size: number, readonly path: string) {}
@@ -31,4 +39,26 @@ export class FileDevice implements BlockDevice {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** The node's disk tier on its file in --disk-dir, with a close that flushes it, or null when the tier is off. */
+export function openDiskTier(env: Env, config: DaemonConfig): { tier: DiskTier; close(): Promise<void> } | null {
+  if (config.disk === null) return null;
+  const { dir, bytes, writeBudgetBytesPerSecond } = config.disk;
+  const path = join(dir, DISK_TIER_FILE);
+  let device: FileDevice;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    device = FileDevice.open(path, bytes);
+  } catch (error) {
+    throw new StartupError(`cannot open the disk tier file ${path} (--disk-dir): ${(error as Error).message}`, { cause: error });
+  }
+  const tier = new DiskTier({ device, sealer: aesBlockSealer(config.atRestKeys), clock: env.clock, writeBudgetBytesPerSecond });
+  return {
+    tier,
+    close: () => new Promise<void>((resolve) => tier.close(() => {
+      device.close();
+      resolve();
+    })),
+  };
 }

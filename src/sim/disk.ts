@@ -12,6 +12,8 @@ export interface DiskFaults {
   writeError: number;
   /** Probability that a write fails after a random prefix of it reached the medium. */
   tornWrite: number;
+  /** Probability, per write, that one random bit of the medium rots. */
+  rot?: number;
 }
 
 export const NO_DISK_FAULTS: DiskFaults = { writeError: 0, tornWrite: 0 };
@@ -27,6 +29,8 @@ export class SimDisk implements BlockDevice {
   /** How many bytes reads may see: lower it to play a file cut short. */
   visibleBytes: number;
   private pending: Pending[] = [];
+  /** When set, each completion is also scheduled through it (the simulator's timers); otherwise the caller steps. */
+  private autoRun: ((fn: () => void) => void) | null = null;
   readonly counts = { reads: 0, writes: 0, writeErrors: 0, tornWrites: 0, bitsRotted: 0, crashes: 0 };
 
   constructor(readonly size: number, private readonly random: Random, private readonly faults: DiskFaults = NO_DISK_FAULTS) {
@@ -34,16 +38,22 @@ export class SimDisk implements BlockDevice {
     this.visibleBytes = size;
   }
 
+  /** Completions run through `schedule` from now on (a restarted node passes its new timers); null: stepped by hand. */
+  attach(schedule: ((fn: () => void) => void) | null): void {
+    this.autoRun = schedule;
+  }
+
   read(offset: number, length: number, done: IoDone<Uint8Array>): void {
     this.counts.reads++;
-    this.pending.push({ run: () => done(null, this.bytes.slice(offset, Math.max(offset, Math.min(this.visibleBytes, offset + length)))) });
+    this.enqueue({ run: () => done(null, this.bytes.slice(offset, Math.max(offset, Math.min(this.visibleBytes, offset + length)))) });
   }
 
   write(offset: number, bytes: Uint8Array, done: IoDone<void>): void {
     this.counts.writes++;
     const roll = this.random.next();
     const tornAt = () => this.random.int(bytes.length + 1);
-    this.pending.push({
+    if (this.random.next() < (this.faults.rot ?? 0)) this.rot();
+    this.enqueue({
       run: () => {
         if (roll < this.faults.writeError) {
           this.counts.writeErrors++;
@@ -58,6 +68,16 @@ export class SimDisk implements BlockDevice {
         done(null, undefined);
       },
       crash: () => this.bytes.set(bytes.subarray(0, tornAt()), offset),
+    });
+  }
+
+  private enqueue(entry: Pending): void {
+    this.pending.push(entry);
+    this.autoRun?.(() => {
+      const at = this.pending.indexOf(entry);
+      if (at === -1) return;
+      this.pending.splice(at, 1);
+      entry.run();
     });
   }
 

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
-import { kvPressureScenario } from './kv-pressure.ts';
+import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
 import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
@@ -12,7 +12,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvOverloadScenario, kvRmwScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
