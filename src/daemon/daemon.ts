@@ -352,7 +352,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     dashboard?.close();
     views.close();
     metrics?.close();
-    await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close()]);
+    await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close(), node.closeDisk()]);
     env.timers.cancelAll();
     if (unfinished) {
       log.error(

@@ -18,6 +18,7 @@ import { ConfigError, type DaemonConfig } from './config.ts';
 import { hostPort, type SeedList } from './seeds.ts';
 import type { AclStore } from '../security/acl.ts';
 import { AclSync } from '../security/acl-sync.ts';
+import { openDiskTier } from './disk-device.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
@@ -42,6 +43,8 @@ export interface HostedNode {
   /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
   leaveProgress(): LeaveProgress;
   stop(): void;
+  /** Flushes and closes the disk tier (after `stop`); resolves at once without one. */
+  closeDisk(): Promise<void>;
   /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor, and seed names that do not resolve); null once joined. */
   waitingFor(): string | null;
   /** Whether the node sees no live peer (it founded a cluster and nobody joined yet, or every peer is gone). */
@@ -88,6 +91,7 @@ export function consistencyFor(option: 'read-quorum' | 'write-quorum', count: nu
 export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList, acl?: AclStore): HostedNode {
   let aclSync: AclSync | null = null;
   let askChannel: Transport | null = null;
+  const disk = openDiskTier(env, config);
   const node = createNode({
     env,
     config: {
@@ -102,6 +106,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       hotKeyAlertRate: config.hotKeyAlertRate,
       peerHealth: { routing: config.healthRouting },
       processSignals: processSignals(),
+      ...(disk === null ? {} : { disk: disk.tier }),
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
       gossipProfile: config.gossipProfile,
@@ -160,6 +165,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       aclSync?.stop();
       node.stop();
     },
+    closeDisk: () => disk?.close() ?? Promise.resolve(),
     waitingFor: () => {
       const waiting = node.waitingFor();
       const unresolved = seeds.problems();

@@ -107,6 +107,12 @@ export const DAEMON_OPTIONS = {
     description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring), every file sealed (docs/SECURITY.md)',
     defaultText: '.shoal/data/NAME under the working directory',
   },
+  'disk-dir': {
+    kind: 'string',
+    description: 'directory of the disk tier under memory (off when not given): one preallocated file, blocks sealed with the at-rest keys (docs/STORE.md)',
+  },
+  'disk-size': { kind: 'bytes', description: 'size of the disk tier\'s file (with --disk-dir)', default: '1gib', min: '1mib' },
+  'disk-write-budget': { kind: 'bytes', description: 'bytes per second the disk tier may write (device wear); over it, evicted entries are not kept', default: '64mib', min: '64kib' },
   'data-key-file': {
     kind: 'string',
     description: 'file of at-rest keys (32 bytes as hex or base64, one per line, the first seals); else $SHOAL_DATA_KEY; else files are integrity-checked, not encrypted',

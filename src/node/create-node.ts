@@ -14,7 +14,7 @@ import { replicationConfig, type ReplicationConfig } from '../replication/config
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
-import type { AnalyticsOptions } from '../store/index.ts';
+import type { AnalyticsOptions, DiskTier } from '../store/index.ts';
 import { META, ShoalNode } from './node.ts';
 import { MessageFamily, TransportMux } from './wire.ts';
 
@@ -47,6 +47,12 @@ export interface NodeConfig {
   writeQuorum?: Consistency;
   /** Store memory budget in bytes. Default DEFAULT_MAX_MEMORY. */
   maxMemory?: number;
+  /**
+   * A disk tier under the store (docs/STORE.md, "Disk tier"), not yet recovered: the node reads it
+   * back in the background. The caller owns it: flush happens on the node's store tick, and the
+   * caller closes it after the node stopped.
+   */
+  disk?: DiskTier;
   /** Access analytics of the store (`shoal stats`: prefix delimiter...), or false for none. */
   analytics?: AnalyticsOptions | false;
   /** Bound of each partition actor's mailbox. Default DEFAULT_MAILBOX_CAPACITY. */
@@ -131,5 +137,6 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
     peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
     processSignals: config.processSignals ?? null,
+    ...(config.disk === undefined ? {} : { disk: config.disk }),
   });
 }

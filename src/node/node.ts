@@ -24,7 +24,7 @@ import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
-import type { AccessAnalytics, Store, StoreStats } from '../store/index.ts';
+import type { AccessAnalytics, DiskTier, DiskTierStats, Store, StoreStats } from '../store/index.ts';
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
 import type { Placement, ReplicationContext } from '../replication/context.ts';
@@ -96,6 +96,8 @@ export interface NodeParts {
   peerHealth: PeerHealthOptions;
   /** The process's own signals (NodeConfig.processSignals), or null. */
   processSignals: (ProcessSignalSource & { heapLimitBytes: number }) | null;
+  /** The disk tier under the store, if any (NodeConfig.disk). */
+  disk?: DiskTier;
 }
 
 /** One key of `ShoalNode.hotKeys`: rate is ops/s on this node over the last store tick. */
@@ -191,6 +193,8 @@ export interface NodeStatus {
   handoff: HandoffProgress;
   hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number };
   store: StoreStats;
+  /** The disk tier's counters; null without one. */
+  disk: DiskTierStats | null;
   coordinator: CoordinatorStats;
   mailboxes: MailboxStats;
   /** This node's verdicts on its peers, from using them (src/health/peer-health.ts). */
@@ -226,6 +230,7 @@ export class ShoalNode {
   readonly membership: Membership;
   /** The node's one storage engine, shared by every partition replica. */
   readonly store: Store;
+  readonly disk: DiskTier | null;
   private readonly env: Env;
   private readonly kvTransport: Transport;
   /** The ring: joining, changes, versions (ring-lifecycle.ts). */
@@ -304,7 +309,8 @@ export class ShoalNode {
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
-    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity);
+    this.disk = parts.disk ?? null;
+    this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
     this.host.epochOf = (p) => this.ring.epoch(p);
     this.sync = new PartitionSync(ctx, this.host);
     this.sync.onSameRing = () => this.ring.confirm();
@@ -545,6 +551,7 @@ export class ShoalNode {
         expired: this.hints.stats.expired,
       },
       store: this.store.stats(),
+      disk: this.disk?.stats() ?? null,
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
       health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()), self: this.selfHealth.view() },
@@ -802,6 +809,8 @@ export class ShoalNode {
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
+      // What the disk tier buffered goes to the device at least once a tick.
+      this.disk?.flush();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
       this.storyLog.checkEviction(this.store.stats());
       const kv = this.kv.stats;

@@ -17,7 +17,7 @@
  * version) until the grace has passed, so a late hint or repair cannot resurrect it.
  */
 import type { Clock } from '../runtime/env.ts';
-import type { Store } from '../store/index.ts';
+import type { DiskTier, Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
@@ -66,6 +66,8 @@ export class PartitionReplica {
     private readonly clock: Clock,
     private readonly graceMs: number,
     private readonly shadow: EvictionShadow,
+    /** The node's disk tier, holding records the store evicted (docs/STORE.md, "Disk tier"); null without one. */
+    private readonly disk: DiskTier | null = null,
   ) {}
 
   /** Entries the store holds for the partition (a store counter, not a read of the records). */
@@ -92,6 +94,8 @@ export class PartitionReplica {
       this.counts.stale++;
       return 'stale';
     }
+    // Newer than anything known: a copy on disk is older whatever the store does with this one.
+    this.disk?.delete(key);
     const deadline = storeDeadline(incoming, this.graceMs);
     // `meaning`: what the client wrote (a delete, its value's size and TTL), for `shoal stats`.
     const meaning = { valueLength: incoming.value.length, ttlMs: incoming.expiresAtMs === 0 ? undefined : incoming.expiresAtMs - this.clock.wallMs(), tombstone: incoming.tombstone };
@@ -134,6 +138,7 @@ export class PartitionReplica {
     const known = this.knownVersionOf(key);
     if (known && compareVersions(known, version) >= 0) return false;
     if (this.versionOf(key)) this.store.delete(key);
+    this.disk?.delete(key);
     this.shadow.record(this.partition, key, version);
     this.digestValid = false;
     return true;
@@ -147,6 +152,42 @@ export class PartitionReplica {
   /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
   read(key: string): Uint8Array | null {
     return this.store.get(key, this.partition) ?? null;
+  }
+
+  /**
+   * Reads `key` from the disk tier after the store missed it: false, without calling `done`, when
+   * the disk holds nothing for it (no device read). `done` may run after this actor's turn, with a
+   * copy of the record, or null if it could not be read or is older than a version known here.
+   */
+  readFromDisk(key: string, done: (record: Uint8Array | null) => void): boolean {
+    const disk = this.disk;
+    if (disk === null) return false;
+    return disk.get(key, (bytes) => {
+      if (bytes === undefined) return done(null);
+      const known = this.knownVersionOf(key);
+      if (known && compareVersions(known, versionOfEncoded(bytes)) > 0) {
+        disk.delete(key);
+        return done(null);
+      }
+      done(bytes.slice());
+    });
+  }
+
+  /**
+   * Puts a record read from disk back into the store (in this actor's turn), unless the store
+   * holds the key again or a newer version is known by now. The disk keeps its copy, so the
+   * record's next eviction writes nothing.
+   */
+  promote(key: string, bytes: Uint8Array): void {
+    if (this.store.has(key)) return;
+    const record = decodeRecord(bytes);
+    const known = this.shadow.versionOf(this.partition, key);
+    if (known && compareVersions(known, record.version) > 0) return;
+    const deadline = storeDeadline(record, this.graceMs);
+    if (deadline !== undefined && deadline <= this.clock.wallMs()) return;
+    this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
+    // Same contents as before (the shadow counted this version), but the cache follows the store.
+    this.digestValid = false;
   }
 
   /** The encoded record without touching recency, frequency or hit counters (sync, checkers). */

@@ -13,7 +13,7 @@
  * a retryable `overloaded` error when too few replicas are left to reach the consistency level.
  */
 import { TurnScheduler } from '../actors/index.ts';
-import type { Store } from '../store/index.ts';
+import type { DiskTier, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
@@ -80,6 +80,8 @@ export class ReplicaHost {
     private readonly hints: HintStore,
     private readonly hlc: HybridLogicalClock,
     private readonly mailboxCapacity: number,
+    /** Records the store evicts go here and come back from here on a read (docs/STORE.md, "Disk tier"). */
+    private readonly disk: DiskTier | null = null,
   ) {
     const { partitionJobsPerTurn, partitionTurnDelayMs } = ctx.config;
     this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
@@ -89,7 +91,33 @@ export class ReplicaHost {
       const version = versionOfEncoded(value);
       this.shadow.record(partition, key, version);
       this.partitions.get(partition)?.storeEvicted(key, version);
+      this.offerToDisk(key, value, partition);
     });
+    if (disk !== null) this.recoverDisk(disk);
+  }
+
+  /**
+   * An evicted record goes to the disk tier unless it is a tombstone or expired (the shadow keeps
+   * their versions), or the disk already holds it (a promoted record keeps its disk copy; any
+   * newer write deleted that copy). The tier may refuse it (write budget, reclaiming).
+   */
+  private offerToDisk(key: string, value: Uint8Array, partition: number): void {
+    if (this.disk === null || this.disk.has(key)) return;
+    const record = decodeRecord(value);
+    if (record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= this.ctx.env.clock.wallMs())) return;
+    this.disk.put(key, value, partition, record.expiresAtMs);
+  }
+
+  /**
+   * A restarted node's disk tier is read back in the background; every version found goes into
+   * the eviction shadow, so digests count what the disk holds and sync brings over only what is
+   * newer elsewhere (whose apply deletes the stale disk copy). Until it ends the disk only misses.
+   */
+  private recoverDisk(disk: DiskTier): void {
+    disk.recover(
+      (summary) => this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`),
+      (key, partition, value) => this.shadow.record(partition, key, versionOfEncoded(value)),
+    );
   }
 
   /** The partition's actor, spawning it if this node does not hold the partition yet. */
@@ -103,7 +131,7 @@ export class ReplicaHost {
         partition,
         mailboxCapacity: this.mailboxCapacity,
         scheduler: this.scheduler,
-        replica: () => new PartitionReplica(partition, store, clock, grace, shadow),
+        replica: () => new PartitionReplica(partition, store, clock, grace, shadow, this.disk),
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         fencingEpoch: this.lastFencing.get(partition) ?? 0,
         onChange: (p, seq, key, version) => this.invalidations.changed(p, seq, key, version),
@@ -129,6 +157,7 @@ export class ReplicaHost {
     this.invalidations.dropHead(partition);
     this.retire(actor);
     this.store.dropPartition(partition);
+    this.disk?.dropPartition(partition);
     this.shadow.dropPartition(partition);
   }
 
@@ -235,11 +264,21 @@ export class ReplicaHost {
         const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(p, (actor) => {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
+          const answer = (record: Uint8Array | null): void => {
+            // Nothing held: say which version was evicted, so the coordinator answers nothing older.
+            const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
+            this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
+            if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
+          };
           const record = actor.replica.read(k);
-          // Nothing held: say which version was evicted, so the coordinator answers nothing older.
-          const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
-          this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
-          if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
+          if (record !== null) return answer(record);
+          // A store miss the disk tier holds is answered when the device is, and stored again.
+          const fromDisk = actor.replica.readFromDisk(k, (found) => {
+            answer(found);
+            // Not `run`: that would take the partition back if it was released meanwhile.
+            if (found !== null) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
+          });
+          if (!fromDisk) answer(null);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;

@@ -10,3 +10,6 @@ export { HotKeyTracker, HotKeyConfigError } from './hot-keys.ts';
 export type { HotKey, HotKeyReport, HotKeyOptions } from './hot-keys.ts';
 export { AccessRecorder, PrefixTable, AnalyticsConfigError, mergeAnalytics, hitRatioOf, sizeBucket, sizeBucketFloor, ttlBucket, TTL_LABELS, SIZE_BUCKETS, DEFAULT_PREFIX_DELIMITER, DEFAULT_PREFIX_CAPACITY } from './analytics.ts';
 export type { AccessAnalytics, AnalyticsOptions, PrefixTraffic, RemovalReasons, TimeBucket } from './analytics.ts';
+export { DiskTier, type DiskTierOptions, type DiskTierStats, type RecoverySummary } from './disk/disk-tier.ts';
+export type { BlockDevice, IoDone } from './disk/device.ts';
+export type { BlockSealer } from './disk/sealer.ts';

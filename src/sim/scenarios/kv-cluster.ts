@@ -6,6 +6,10 @@
  */
 import type { GossipConfig } from '../../gossip/config.ts';
 import { createNode, type NodeConfig } from '../../node/create-node.ts';
+import { SeededRandom } from '../../runtime/seeded-random.ts';
+import { aesBlockSealer } from '../../security/block-sealer.ts';
+import { DiskTier } from '../../store/index.ts';
+import { SimDisk, type DiskFaults } from '../disk.ts';
 import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 import { decodeRecord } from '../../replication/record.ts';
@@ -43,7 +47,14 @@ export interface KvClusterOptions {
    * kv-pressure scenario watches each store's evictions). It must not change what the node does.
    */
   instrument?: (env: Env, info: ProcessInfo, build: (env: Env) => ShoalNode) => ShoalNode;
+  /** A disk tier under each node's store, on a simulated disk that outlives the node's restarts. */
+  disk?: { bytes: number; regionBytes: number; faults: DiskFaults };
 }
+
+/** Simulated disks answer after 0.05 to 1 ms of virtual time, so reads and writes interleave with everything else. */
+const DISK_LATENCY_MS = { min: 0.05, spread: 0.95 };
+/** The disk tier's sealer in the simulator: AES-256-GCM as in production, under a fixed key. */
+const SIM_DISK_SEALER = aesBlockSealer({ primary: new Uint8Array(32).fill(0x5d), all: [new Uint8Array(32).fill(0x5d)] });
 
 export class KvCluster {
   readonly sim: Simulation<ShoalNode>;
@@ -51,6 +62,8 @@ export class KvCluster {
   private readonly retired: NodeStats[] = [];
   /** Nodes that left the cluster for good. */
   private readonly left = new Set<number>();
+  /** Each node's simulated disk, by index, kept across its restarts. */
+  readonly disks = new Map<number, SimDisk>();
 
   constructor(readonly options: KvClusterOptions) {
     const initial = options.initialNodes ?? options.nodes;
@@ -73,12 +86,25 @@ export class KvCluster {
               gossip: { ...KV_SIM_GOSSIP, ...options.gossip },
               ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
               ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
+              ...(options.disk === undefined ? {} : { disk: this.diskTier(e, info.index, options.disk) }),
               ...options.nodeConfig?.(info),
             },
           });
         return options.instrument ? options.instrument(env, info, build) : build(env);
       },
     });
+  }
+
+  /** A disk tier for a node starting (again) on its own simulated disk, answering through the node's timers. */
+  private diskTier(env: Env, index: number, spec: NonNullable<KvClusterOptions['disk']>): DiskTier {
+    let device = this.disks.get(index);
+    if (device === undefined) {
+      device = new SimDisk(spec.bytes, SeededRandom.mulberry32(this.options.seed * 131 + index), spec.faults);
+      this.disks.set(index, device);
+    }
+    const latency = SeededRandom.mulberry32(this.options.seed * 137 + index);
+    device.attach((fn) => env.timers.setTimer(DISK_LATENCY_MS.min + latency.next() * DISK_LATENCY_MS.spread, fn));
+    return new DiskTier({ device, sealer: SIM_DISK_SEALER, clock: env.clock, regionBytes: spec.regionBytes });
   }
 
   /** Adds and starts a node; it joins through the seeds. */
@@ -95,6 +121,8 @@ export class KvCluster {
       this.retired.push(node.stats());
       this.left.add(index);
       this.sim.stop(index);
+      // Stopped without closing its disk tier: what was in flight is cut short, as on a crash.
+      this.disks.get(index)?.crash();
       done();
     });
   }
@@ -103,6 +131,8 @@ export class KvCluster {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());
     this.sim.crash(index);
+    // The process died with its writes in flight: the disk keeps whatever part of them landed.
+    this.disks.get(index)?.crash();
   }
 
   /** Starts a crashed or stopped node again, with its name and address (after a leave, it rejoins). */

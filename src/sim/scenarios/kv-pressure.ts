@@ -226,7 +226,14 @@ class PressureHistory implements OpListener {
   }
 }
 
-export function runKvPressure(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+/**
+ * `kv-pressure-disk`: each node has a disk tier (src/store/disk) of 8x its memory on a simulated
+ * disk with failed and torn writes and rotting bits, kept across the node's crashes. The same
+ * checkers judge it: a record read back from disk must be as new as any version the node knows.
+ */
+export const PRESSURE_DISK = { bytes: 8 * PRESSURE_MAX_MEMORY, regionBytes: 16 * 1024, faults: { writeError: 0.01, tornWrite: 0.01, rot: 0.01 } };
+
+export function runKvPressure(options: ScenarioOptions, trace: EventTrace, disk: typeof PRESSURE_DISK | null = null): ScenarioResult {
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
   let now = () => 0;
   const watch = new EvictionWatch(() => now());
@@ -239,6 +246,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace): Scen
     trace,
     maxMemory: PRESSURE_MAX_MEMORY,
     instrument: watch.instrument,
+    ...(disk === null ? {} : { disk }),
   });
   const sim = cluster.sim;
   now = () => sim.now;
@@ -330,6 +338,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace): Scen
           writesRefused: sum((p) => p.stats().replica.writesRefused),
         };
       }),
+      ...(disk === null ? {} : { disk: diskFigures(watch.processes.flat(), cluster) }),
       readRepairs: t.coordinator.readRepairs,
       hintsStored: t.hints.stored,
       hintsDelivered: t.hints.delivered,
@@ -409,5 +418,27 @@ export const kvPressureScenario: Scenario = {
   name: 'kv-pressure',
   summary: 'kv on stores several times too small: evictions, sync churn, and read anomalies evictions cause (counted apart)',
   defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
-  run: runKvPressure,
+  run: (options, trace) => runKvPressure(options, trace),
+};
+
+/** The disk tiers' counters over every node incarnation, and the faults their simulated disks injected. */
+function diskFigures(processes: ShoalNode[], cluster: KvCluster): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (name: string, n: number) => (out[name] = (out[name] ?? 0) + n);
+  for (const p of processes) {
+    const stats = p.disk?.stats();
+    if (stats === undefined) continue;
+    for (const name of ['puts', 'hits', 'deviceReads', 'corrupt', 'rejectedBusy', 'rejectedBudget', 'evicted', 'reinserted', 'regionsReclaimed', 'writeErrors'] as const) add(name, stats[name]);
+  }
+  for (const device of cluster.disks.values()) {
+    for (const [name, n] of Object.entries(device.counts)) add(`device.${name}`, n);
+  }
+  return out;
+}
+
+export const kvPressureDiskScenario: Scenario = {
+  name: 'kv-pressure-disk',
+  summary: 'kv-pressure with a disk tier of 8x memory under each store, on simulated disks with write errors, torn writes and rotting bits',
+  defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
+  run: (options, trace) => runKvPressure(options, trace, PRESSURE_DISK),
 };

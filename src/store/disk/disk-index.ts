@@ -1,0 +1,131 @@
+/**
+ * The disk tier's in-memory index: for every key with a value on disk, where its newest record is
+ * and what the tier must know without reading it (sequence number, partition, expiry, read since
+ * written). Rows live in typed arrays indexed by slot, like the store's own rows (store.ts), so an
+ * entry costs about 40 bytes plus its key and map entry instead of an object per key: the index is
+ * memory the node spends to hold data on disk, and it grows with the disk, not with memory.
+ */
+const ROW = 4;
+const REGION = 0;
+const BLOCK_OFFSET = 1;
+const BLOCK_LENGTH = 2;
+const RECORD_OFFSET = 3;
+/** Region of an entry whose block is not sealed into a region yet. */
+const UNPLACED = 0xffffffff;
+
+export class DiskIndex {
+  private readonly slots = new Map<string, number>();
+  private capacity = 0;
+  private seqs = new Float64Array(0);
+  private expiries = new Float64Array(0);
+  private rows = new Uint32Array(0);
+  private partitions = new Uint16Array(0);
+  private hits = new Uint8Array(0);
+  private readonly free: number[] = [];
+  private next = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The key's slot, or -1. */
+  slotOf(key: string): number {
+    return this.slots.get(key) ?? -1;
+  }
+
+  /** Whether `slot` still holds the record `seq` of `key` (it was not replaced, deleted or moved). */
+  holds(key: string, seq: number): boolean {
+    const slot = this.slots.get(key);
+    return slot !== undefined && this.seqs[slot] === seq;
+  }
+
+  /** Points the key at a new, not yet placed record; returns its slot. */
+  add(key: string, seq: number, partition: number, expiresAtMs: number): number {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.grow();
+      this.slots.set(key, slot);
+    }
+    this.seqs[slot] = seq;
+    this.expiries[slot] = expiresAtMs;
+    this.partitions[slot] = partition;
+    this.hits[slot] = 0;
+    this.rows.fill(0, slot * ROW, slot * ROW + ROW);
+    this.rows[slot * ROW + REGION] = UNPLACED;
+    return slot;
+  }
+
+  place(slot: number, region: number, blockOffset: number, blockLength: number, recordOffset: number): void {
+    const row = slot * ROW;
+    this.rows[row + REGION] = region;
+    this.rows[row + BLOCK_OFFSET] = blockOffset;
+    this.rows[row + BLOCK_LENGTH] = blockLength;
+    this.rows[row + RECORD_OFFSET] = recordOffset;
+  }
+
+  remove(key: string): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    this.slots.delete(key);
+    this.free.push(slot);
+    return true;
+  }
+
+  seq(slot: number): number {
+    return this.seqs[slot]!;
+  }
+
+  expiresAtMs(slot: number): number {
+    return this.expiries[slot]!;
+  }
+
+  partition(slot: number): number {
+    return this.partitions[slot]!;
+  }
+
+  region(slot: number): number {
+    return this.rows[slot * ROW + REGION]!;
+  }
+
+  blockOffset(slot: number): number {
+    return this.rows[slot * ROW + BLOCK_OFFSET]!;
+  }
+
+  blockLength(slot: number): number {
+    return this.rows[slot * ROW + BLOCK_LENGTH]!;
+  }
+
+  recordOffset(slot: number): number {
+    return this.rows[slot * ROW + RECORD_OFFSET]!;
+  }
+
+  wasHit(slot: number): boolean {
+    return this.hits[slot] === 1;
+  }
+
+  markHit(slot: number): void {
+    this.hits[slot] = 1;
+  }
+
+  /** Calls `fn` for every key and its slot; `fn` may remove the key it is given. */
+  forEach(fn: (key: string, slot: number) => void): void {
+    for (const [key, slot] of this.slots) fn(key, slot);
+  }
+
+  private grow(): number {
+    if (this.next === this.capacity) {
+      this.capacity = Math.max(1024, this.capacity * 2);
+      this.seqs = grown(this.seqs, new Float64Array(this.capacity));
+      this.expiries = grown(this.expiries, new Float64Array(this.capacity));
+      this.rows = grown(this.rows, new Uint32Array(this.capacity * ROW));
+      this.partitions = grown(this.partitions, new Uint16Array(this.capacity));
+      this.hits = grown(this.hits, new Uint8Array(this.capacity));
+    }
+    return this.next++;
+  }
+}
+
+function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(old: T, bigger: T): T {
+  bigger.set(old as never);
+  return bigger;
+}
