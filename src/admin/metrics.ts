@@ -71,6 +71,10 @@ export interface MetricsSnapshot {
   ring: { version: string; partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
+  /** Every live member's health as this node's view of the peer verdicts adds up (src/node/peer-verdicts.ts). */
+  memberHealth: { node: string; score: number; degraded: boolean }[];
+  /** The disk tier's counters (docs/STORE.md, "Disk tier"); null without one. */
+  disk: { entries: number; puts: number; hits: number; deviceReads: number; deviceBytesWritten: number; appBytes: number; corrupt: number; evicted: number; reinserted: number; rejectedBudget: number; rejectedBusy: number; rejectedSize: number; writeErrors: number } | null;
   gossip: {
     messagesSent: number;
     bytesSent: number;
@@ -342,6 +346,29 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     return out;
   });
   gauge('shoal_store_entries', 'Entries held in the store.', () => s.store.entries);
+  // Peer health (src/health, src/node/peer-verdicts.ts): one series per live member, so bounded by the cluster's size.
+  add('shoal_node_health_score', 'Health score of each live member, 0..1: the share of observers not reporting it slow, erroring or silent (0 if it declared itself degraded).', 'gauge', () =>
+    s.memberHealth.map((m) => ({ labels: { node: m.node }, value: m.score })),
+  );
+  add('shoal_node_degraded', 'Whether each live member is degraded (1) by its peers\' verdicts or its own declaration.', 'gauge', () =>
+    s.memberHealth.map((m) => ({ labels: { node: m.node }, value: m.degraded ? 1 : 0 })),
+  );
+  // The disk tier (0 without one).
+  gauge('shoal_disk_entries', 'Entries held by the disk tier.', () => s.disk?.entries ?? 0);
+  counter('shoal_disk_puts_total', 'Evicted records the disk tier took.', () => s.disk?.puts ?? 0);
+  labelled('shoal_disk_rejections_total', 'Evicted records the disk tier refused, by reason (budget: device write budget spent, busy: reclaiming a region or recovering, size: too large for a region).', 'counter', 'reason', () => ({
+    budget: s.disk?.rejectedBudget ?? 0,
+    busy: s.disk?.rejectedBusy ?? 0,
+    size: s.disk?.rejectedSize ?? 0,
+  }));
+  counter('shoal_disk_hits_total', 'Reads the disk tier answered with a value.', () => s.disk?.hits ?? 0);
+  counter('shoal_disk_device_reads_total', 'Reads sent to the disk tier\'s device.', () => s.disk?.deviceReads ?? 0);
+  counter('shoal_disk_written_bytes_total', 'Bytes the disk tier wrote to its device.', () => s.disk?.deviceBytesWritten ?? 0);
+  counter('shoal_disk_app_bytes_total', 'Key and value bytes of the records the disk tier took (write amplification is written bytes over these).', () => s.disk?.appBytes ?? 0);
+  counter('shoal_disk_corrupt_total', 'Disk tier blocks or records that did not read back (answered as misses).', () => s.disk?.corrupt ?? 0);
+  counter('shoal_disk_evicted_total', 'Entries that left the disk tier when their region was reclaimed.', () => s.disk?.evicted ?? 0);
+  counter('shoal_disk_reinserted_total', 'Entries read since written that were rewritten when their region was reclaimed.', () => s.disk?.reinserted ?? 0);
+  counter('shoal_disk_write_errors_total', 'Disk tier device writes that failed.', () => s.disk?.writeErrors ?? 0);
   gauge('shoal_store_used_bytes', 'Accounted bytes of the entries held (the figure kept under the memory budget).', () => s.store.bytes);
   gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory).', () => s.store.maxMemory);
   gauge('shoal_store_arena_reserved_bytes', 'Bytes of slab pages reserved for values.', () => s.store.arenaReservedBytes);

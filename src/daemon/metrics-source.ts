@@ -5,6 +5,7 @@
  * per-key work.
  */
 import { createNodeMetrics, HOT_KEY_RANKS, MEMBER_STATES, type MetricsSnapshot, type NodeMetrics } from '../admin/metrics.ts';
+import { memberHealth } from '../node/peer-verdicts.ts';
 import type { RespServer } from '../resp/server.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { ClientServer } from '../server/client-server.ts';
@@ -81,6 +82,8 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       },
       joined: shoal.joined,
       members,
+      memberHealth: memberHealth(shoal.membership.members()).map((m) => ({ node: m.name, score: m.score, degraded: m.state === 'degraded' })),
+      disk: shoal.disk?.stats() ?? null,
       gossip: { ...g, healthScore: shoal.membership.healthScore() },
       clients: {
         sdkConnections: server?.connectionCount ?? 0,
