@@ -39,7 +39,16 @@ export function formatStatus(s: NodeStatus): string {
     rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
   }
   const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
-  return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}`;
+  // Peer verdicts (docs/OPERATIONS.md, "Node health"): only members the others see degraded are named.
+  const degraded = s.members.filter((m) => m.health?.degraded).map((m) => `${m.name} is degraded: health score ${m.health!.score.toFixed(2)} (its peers find it slow, erroring or silent)\n`);
+  return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}${degraded.join('')}${formatDisk(s.disk)}`;
+}
+
+/** The answering node's disk tier, when it has one (docs/STORE.md, "Disk tier"). */
+function formatDisk(d: NodeStatus['disk']): string {
+  if (!d) return '';
+  const amplification = d.appBytes === 0 ? '-' : (d.deviceBytesWritten / d.appBytes).toFixed(2);
+  return `disk tier: ${d.entries} entries; ${d.puts} taken, ${d.hits} hits of ${d.deviceReads} device reads, ${d.corrupt} unreadable; write amplification ${amplification}\n`;
 }
 
 /**

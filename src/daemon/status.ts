@@ -5,7 +5,7 @@
  * (cluster, version, uptime, client connections, peers it refused).
  */
 import type { NodeStatus as NodeView } from '../node/node.ts';
-import type { AccessAnalytics, CatchUpStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, DiskStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
 
 export interface StatusSources {
   node: string;
@@ -17,7 +17,7 @@ export interface StatusSources {
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
   /** The node's own view of itself and the cluster (ShoalNode.status), the parts shown here. */
-  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'>;
+  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk'>>;
   /** Peers the node keeps out and why: members shown as `refused`, and non-members (another cluster) added so. */
   refused: () => readonly { name: string; address: string; reason: string }[];
   clientConnections: () => number;
@@ -32,6 +32,7 @@ export interface StatusSources {
 export function nodeStatus(s: StatusSources): NodeStatus {
   const view = s.view();
   const refused = new Map(s.refused().map((r) => [r.name, r]));
+  const health = new Map((view.health?.members ?? []).map((h) => [h.name, { degraded: h.state === 'degraded', score: h.score }]));
   const members: MemberStatus[] = view.members.map((m) => {
     // Kept refused after it left too (a refused daemon exits, announcing its leave): the reason is
     // what an operator needs, for as long as gossip remembers the member.
@@ -48,6 +49,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
       incarnation: m.incarnation,
       partitions: m.partitionsOwned,
       primaries: m.primaries,
+      ...(health.has(m.name) ? { health: health.get(m.name)! } : {}),
     };
   });
   // Nodes of another cluster never become members; they are shown so an operator sees who knocks.
@@ -76,6 +78,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     ...(s.requests ? { requests: s.requests() } : {}),
     ...(s.catchUp ? { catchUp: catchUpStatus(s.catchUp()) } : {}),
     ...analyticsOf(s),
+    ...(view.disk ? { disk: diskStatus(view.disk) } : {}),
   };
 }
 
@@ -87,4 +90,8 @@ function catchUpStatus(c: CatchUpStatus): CatchUpStatus {
 function analyticsOf(s: StatusSources): { analytics?: AccessAnalytics } {
   const analytics = s.analytics?.() ?? null;
   return analytics === null ? {} : { analytics };
+}
+
+function diskStatus(d: NonNullable<NodeView['disk']>): DiskStatus {
+  return { entries: d.entries, puts: d.puts, hits: d.hits, deviceReads: d.deviceReads, corrupt: d.corrupt, deviceBytesWritten: d.deviceBytesWritten, appBytes: d.appBytes };
 }

@@ -18,6 +18,7 @@ import type {
   ClientFrame,
   Credentials,
   MemberStatus,
+  DiskStatus,
   MissReason,
   NodeStatus,
   PartitionInvalidations,
@@ -585,6 +586,7 @@ function statusFromWire(v: unknown): NodeStatus {
   if (m['requests'] !== undefined) out['requests'] = requestStatusFromWire(m['requests']);
   if (m['catchUp'] !== undefined) out['catchUp'] = catchUpStatusFromWire(m['catchUp']);
   if (m['analytics'] !== undefined) out['analytics'] = analyticsFromWire(m['analytics'], malformed);
+  if (m['disk'] !== undefined) out['disk'] = diskStatusFromWire(m['disk']);
   return out as unknown as NodeStatus;
 }
 
@@ -619,12 +621,26 @@ function catchUpStatusFromWire(v: unknown): CatchUpStatus {
   return out as unknown as CatchUpStatus;
 }
 
+const DISK_UINTS = ['entries', 'puts', 'hits', 'deviceReads', 'corrupt', 'deviceBytesWritten', 'appBytes'] as const;
+
+function diskStatusFromWire(v: unknown): DiskStatus {
+  const m = asMap(v, 'status.disk');
+  const out: Record<string, unknown> = {};
+  for (const key of DISK_UINTS) out[key] = asUint(m[key], `status.disk.${key}`);
+  return out as unknown as DiskStatus;
+}
+
 function memberStatusFromWire(v: unknown): MemberStatus {
   const m = asMap(v, 'member status');
   const out: Record<string, unknown> = {};
   for (const key of MEMBER_STRINGS) out[key] = asString(m[key], `member.${key}`);
   for (const key of MEMBER_UINTS) out[key] = asUint(m[key], `member.${key}`);
   if (m['reason'] !== undefined && m['reason'] !== null) out['reason'] = asString(m['reason'], 'member.reason');
+  if (m['health'] !== undefined) {
+    const h = asMap(m['health'], 'member.health');
+    if (typeof h['degraded'] !== 'boolean') throw malformed('member.health.degraded must be a boolean');
+    out['health'] = { degraded: h['degraded'], score: asNumber(h['score'], 'member.health.score') };
+  }
   return out as unknown as MemberStatus;
 }
 

@@ -247,6 +247,19 @@ export interface MemberStatus {
   partitions: number;
   /** Partitions this member is first in the preference list of. */
   primaries: number;
+  /** Its health as the answering node's view of the peer verdicts adds up (src/node/peer-verdicts.ts); absent from older nodes. */
+  health?: { degraded: boolean; score: number };
+}
+
+/** The answering node's disk tier (docs/STORE.md, "Disk tier"), when it has one. */
+export interface DiskStatus {
+  entries: number;
+  puts: number;
+  hits: number;
+  deviceReads: number;
+  corrupt: number;
+  deviceBytesWritten: number;
+  appBytes: number;
 }
 
 /** A node's report about itself and its view of the cluster. */
@@ -287,6 +300,8 @@ export interface NodeStatus {
   catchUp?: CatchUpStatus;
   /** Access analytics of this node's store (`shoal stats`); absent from older nodes or with analytics off. */
   analytics?: AccessAnalytics;
+  /** The node's disk tier; absent without one (or from older nodes). */
+  disk?: DiskStatus;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nodeStatus, type StatusSources } from '../../src/daemon/status.ts';
 import type { MemberStatus } from '../../src/node/node.ts';
+import { formatStatus } from '../../src/cli/status.ts';
+import { decodeServerFrame, encodeReplies } from '../../src/protocol/codec.ts';
+import type { Reply } from '../../src/protocol/index.ts';
 
 type View = ReturnType<StatusSources['view']>;
 
@@ -71,4 +74,24 @@ test('the catch-up progress is passed through, in whole milliseconds', () => {
     catchUp: () => ({ partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234.4 }),
   });
   assert.deepEqual(status.catchUp, { partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234 });
+});
+
+test('members carry their health, the node its disk tier, through the wire codec and into shoal status', () => {
+  const disk = { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000, regions: 4, regionBytes: 1 };
+  const health = { members: [{ name: 'a', state: 'degraded' as const, score: 0.25, reportedBy: [], selfDeclared: false }, { name: 'b', state: 'healthy' as const, score: 1, reportedBy: [], selfDeclared: false }] };
+  const status = nodeStatus({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 1,
+    view: () => ({ ...view({ members: [member('a', 'alive'), member('b', 'alive')], ring: { version: 'v', partitions: 3, replicas: 2, members: 2 } }), health, disk } as unknown as View),
+    refused: () => [],
+    clientConnections: () => 0,
+  });
+  assert.deepEqual(status.members.map((m) => m.health), [{ degraded: true, score: 0.25 }, { degraded: false, score: 1 }]);
+  assert.deepEqual(status.disk, { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000 });
+  const frame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status } }]));
+  assert.deepEqual((frame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status } }, 'health and disk survive the wire');
+  const text = formatStatus(status);
+  assert.match(text, /a is degraded: health score 0\.25/);
+  assert.doesNotMatch(text, /b is degraded/);
+  assert.match(text, /disk tier: 10 entries; 12 taken, 3 hits of 4 device reads, 1 unreadable; write amplification 1\.17/);
 });
