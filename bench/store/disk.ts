@@ -1,7 +1,7 @@
 /**
  * The disk tier's benchmark (issue 20): what a second tier under memory buys and costs.
  *
- *   node --import tsx bench/store/disk.ts [--json] [--reads N] [--no-traces]
+ *   npm run bench:disk -- [--json] [--reads N] [--no-traces]
  *
  * 1. Disk-hit latency, p50/p99, for 100 B, 4 KiB and 64 KiB values: a tier on a real file in the
  *    temp directory (FileDevice, AES-256-GCM blocks) is filled with about 48 MiB, then random keys
