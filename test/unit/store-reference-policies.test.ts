@@ -94,3 +94,43 @@ test('the policy-only replay makes the same decisions as the real Store', { skip
     assert.equal(policyHits(trace.ids, 1000, hashes, policy), hits, policy);
   }
 });
+
+/** SIEVE as the paper's pseudo-code on a plain array (index 0 = oldest), for cross-checking. */
+function naiveSieve(seq: Int32Array, capacity: number): number {
+  const queue: { key: number; visited: boolean }[] = [];
+  let hand = -1;
+  let hits = 0;
+  for (const key of seq) {
+    const found = queue.find((e) => e.key === key);
+    if (found) {
+      found.visited = true;
+      hits++;
+      continue;
+    }
+    if (queue.length >= capacity) {
+      let i = hand === -1 ? 0 : hand;
+      while (queue[i]!.visited) {
+        queue[i]!.visited = false;
+        i = i + 1 < queue.length ? i + 1 : 0;
+      }
+      queue.splice(i, 1);
+      hand = i < queue.length ? i : -1;
+    }
+    queue.push({ key, visited: false });
+  }
+  return hits;
+}
+
+test('SIEVE agrees with a plain-array transcription of the paper on random sequences', () => {
+  let state = 12345;
+  const next = (n: number): number => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  for (let round = 0; round < 50; round++) {
+    const keys = 5 + next(30);
+    const seq = Int32Array.from({ length: 300 }, () => (next(3) === 0 ? next(4) : next(keys)));
+    const capacity = 2 + next(10);
+    assert.equal(sieveHits(seq, capacity, keys), naiveSieve(seq, capacity), `round ${round}`);
+  }
+});
