@@ -7,8 +7,8 @@
  * of which only a few (1% of the cache) are resident, in the FIFO queue Q. The recency stack S
  * holds LIR keys and recently seen HIR keys (resident or not) and is pruned so its bottom is always
  * LIR. An HIR key hit while still in S has a smaller IRR than the bottom LIR key, so they swap.
- * Non-resident HIR keys in S are capped at 2x the cache (as in Caffeine's simulator), so the stack
- * cannot grow without bound on a scan.
+ * Non-resident HIR keys in S are capped at 2x the cache (as in Caffeine's simulator), oldest out
+ * first through their own FIFO, so the stack cannot grow without bound on a scan.
  */
 import { SlotLists } from '../slot-lists.ts';
 
@@ -26,6 +26,8 @@ const GHOST_FACTOR = 2;
 export function lirsHits(ids: Int32Array, capacity: number, uniqueKeys: number): number {
   const stack = new SlotLists(1, uniqueKeys);
   const queue = new SlotLists(1, uniqueKeys);
+  /** Non-resident HIR keys in S, oldest first. */
+  const ghostQueue = new SlotLists(1, uniqueKeys);
   /** Each key's state: 0 unknown, LIR, HIR_RESIDENT or HIR_GHOST (only while in S). */
   const state = new Uint8Array(uniqueKeys);
   const hirMax = Math.max(1, Math.floor(capacity * HIR_FRACTION));
@@ -34,16 +36,18 @@ export function lirsHits(ids: Int32Array, capacity: number, uniqueKeys: number):
   let residentHir = 0;
   let ghosts = 0;
   let hits = 0;
+  const forgetGhost = (id: number): void => {
+    ghostQueue.remove(id);
+    state[id] = 0;
+    ghosts--;
+  };
   /** Removes HIR keys from the bottom of S until a LIR key is there. */
   const prune = (): void => {
     for (;;) {
       const bottom = stack.first(S);
       if (bottom === -1 || state[bottom] === LIR) return;
       stack.remove(bottom);
-      if (state[bottom] === HIR_GHOST) {
-        state[bottom] = 0;
-        ghosts--;
-      }
+      if (state[bottom] === HIR_GHOST) forgetGhost(bottom);
     }
   };
   /** The bottom LIR key becomes a resident HIR key at the end of Q. */
@@ -59,19 +63,6 @@ export function lirsHits(ids: Int32Array, capacity: number, uniqueKeys: number):
   const toTop = (id: number): void => {
     if (stack.isLinked(id)) stack.moveToBack(S, id);
     else stack.pushBack(S, id);
-  };
-  /** Oldest non-resident HIR keys beyond the cap leave S (a walk from the bottom). */
-  const trimGhosts = (): void => {
-    let id = stack.first(S);
-    while (ghosts > GHOST_FACTOR * capacity && id !== -1) {
-      const next = stack.after(id);
-      if (state[id] === HIR_GHOST) {
-        stack.remove(id);
-        state[id] = 0;
-        ghosts--;
-      }
-      id = next;
-    }
   };
   for (let i = 0; i < ids.length; i++) {
     const x = ids[i]!;
@@ -105,18 +96,21 @@ export function lirsHits(ids: Int32Array, capacity: number, uniqueKeys: number):
       residentHir--;
       if (stack.isLinked(victim)) {
         state[victim] = HIR_GHOST;
+        ghostQueue.pushBack(Q, victim);
         ghosts++;
       } else {
         state[victim] = 0;
       }
     }
+    if (st === HIR_GHOST) {
+      ghostQueue.remove(x);
+      ghosts--;
+    }
     if (lirCount < lirMax) {
-      if (st === HIR_GHOST) ghosts--;
       state[x] = LIR;
       lirCount++;
       toTop(x);
     } else if (st === HIR_GHOST) {
-      ghosts--;
       state[x] = LIR;
       lirCount++;
       stack.moveToBack(S, x);
@@ -127,7 +121,11 @@ export function lirsHits(ids: Int32Array, capacity: number, uniqueKeys: number):
       stack.pushBack(S, x);
       queue.pushBack(Q, x);
     }
-    if (ghosts > GHOST_FACTOR * capacity) trimGhosts();
+    if (ghosts > GHOST_FACTOR * capacity) {
+      const oldest = ghostQueue.first(Q);
+      stack.remove(oldest);
+      forgetGhost(oldest);
+    }
   }
   return hits;
 }
