@@ -56,8 +56,8 @@ export function keyHashes(uniqueKeys: number): Uint32Array {
   return hashes;
 }
 
-/** Hits of the store's `policy` on `ids` with room for `capacity` entries. */
-export function policyHits(ids: Int32Array, capacity: number, hashes: Uint32Array, policy: PolicyName, tuning: PolicyTuning = {}): number {
+/** Hits of the store's `policy` (one that evicts) on `ids` with room for `capacity` entries. */
+export function policyHits(ids: Int32Array, capacity: number, hashes: Uint32Array, policy: Exclude<PolicyName, 'noeviction'>, tuning: PolicyTuning = {}): number {
   const host = new IdHost(hashes, capacity);
   const slots = capacity + 2;
   const { seed, ...options } = tuning;

@@ -21,7 +21,7 @@ import { sieveHits } from './sieve.ts';
  * (Belady's offline optimum, the ceiling) are there to hold the store's policies against.
  */
 export type ReferencePolicy = 'arc' | 's3fifo' | 'sieve' | 'lirs';
-export type ReplayPolicy = PolicyName | ReferencePolicy | 'caffeine' | 'opt';
+export type ReplayPolicy = Exclude<PolicyName, 'noeviction'> | ReferencePolicy | 'caffeine' | 'opt';
 export const REPLAY_POLICIES: readonly ReplayPolicy[] = ['wtinylfu', 'lru', 'lfu', 'arc', 's3fifo', 'sieve', 'lirs', 'caffeine', 'opt'];
 /** Every policy but OPT: the ones a cache could actually run. */
 export const ONLINE_POLICIES: readonly ReplayPolicy[] = REPLAY_POLICIES.filter((p) => p !== 'opt');
@@ -53,11 +53,11 @@ export function replay(trace: Trace, size: number, policy: ReplayPolicy, tuning:
   if (policy === 'opt') hits = beladyHits(trace.ids, size);
   else if (policy === 'caffeine') hits = storeHits(trace, size, 'wtinylfu', { ...tuning, windowAdaptation: 'hill-climb' });
   else if (policy in REFERENCE_SIMULATORS) hits = REFERENCE_SIMULATORS[policy as ReferencePolicy](trace.ids, size, trace.uniqueKeys);
-  else hits = storeHits(trace, size, policy as PolicyName, tuning);
+  else hits = storeHits(trace, size, policy as Exclude<PolicyName, 'noeviction'>, tuning);
   return { policy, size, requests, hits, hitRatio: requests === 0 ? 0 : (100 * hits) / requests };
 }
 
-function storeHits(trace: Trace, size: number, policy: PolicyName, tuning: ReplayTuning): number {
+function storeHits(trace: Trace, size: number, policy: Exclude<PolicyName, 'noeviction'>, tuning: ReplayTuning): number {
   let hashes = hashesOf.get(trace);
   if (hashes === undefined) {
     hashes = keyHashes(trace.uniqueKeys);
