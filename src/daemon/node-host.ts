@@ -95,6 +95,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
+      evictionPolicy: config.evictionPolicy === 'default' ? 'wtinylfu' : config.evictionPolicy,
       hotKeyAlertRate: config.hotKeyAlertRate,
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
       replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },

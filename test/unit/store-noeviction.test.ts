@@ -25,3 +25,11 @@ test('the other policies evict instead of refusing', () => {
     assert.equal(store.stats().refusedOverBudget, 0, policy);
   }
 });
+
+test('--eviction-policy reaches the daemon config; a wrong value is a clear error', async () => {
+  const { loadConfig } = await import('../../src/cli/start.ts');
+  assert.equal(loadConfig([], {}).evictionPolicy, 'default');
+  assert.equal(loadConfig(['--eviction-policy', 'noeviction'], {}).evictionPolicy, 'noeviction');
+  assert.equal(loadConfig([], { SHOAL_EVICTION_POLICY: 'lru' }).evictionPolicy, 'lru');
+  assert.throws(() => loadConfig(['--eviction-policy', 'allkeys-lru'], {}), /^.*--eviction-policy must be one of default, lru, lfu, noeviction, not "allkeys-lru"$/);
+});
