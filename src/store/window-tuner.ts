@@ -23,19 +23,8 @@ export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99
 export const MINI_CACHE_ENTRIES = 1024;
 /** Sampled requests per decision, as a multiple of the mini cache's size. */
 export const TUNER_PERIOD_FACTOR = 3;
-/**
- * Weight kept from earlier periods when scoring rungs (exponential smoothing). 0.9 (a memory of
- * about 10 periods) rather than 0.8: on zigzag one period in four is a phase where the 99% rung
- * scores nearly nothing, and a 5-period memory let that one dip move the window (issue 19).
- */
-export const TUNER_SMOOTHING = 0.9;
-/**
- * A rung must lead the current one by this many standard deviations of the current score (a count:
- * about its square root) before the window moves. A move has a cost the minis never see (the real
- * cache refills its regions), so a lead within sampling noise is not worth it; without this the
- * window wandered among rungs the minis could not tell apart (P6 @ 200000, all within 1%).
- */
-export const TUNER_MARGIN = 1;
+/** Weight kept from earlier periods when scoring rungs (exponential smoothing). */
+export const TUNER_SMOOTHING = 0.8;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -139,7 +128,7 @@ export class WindowTuner {
       // Ties keep the current rung: only a measured improvement moves the window.
       if (this.scores[i]! > this.scores[best]!) best = i;
     }
-    if (best === this.current || this.scores[best]! - this.scores[this.current]! <= TUNER_MARGIN * Math.sqrt(this.scores[this.current]!)) return false;
+    if (best === this.current) return false;
     this.current = best;
     return true;
   }
