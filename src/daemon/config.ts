@@ -35,6 +35,8 @@ export interface DaemonConfig {
   seeds: string[];
   zone: string;
   maxMemory: number;
+  /** --eviction-policy: the store's policy ('default' is W-TinyLFU). */
+  evictionPolicy: 'default' | 'lru' | 'lfu' | 'noeviction';
   /** --hot-key-alert-rate: ops/s per key on one node (0: alerts off). */
   hotKeyAlertRate: number;
   /** --health-routing: reads route around demoted replicas. */
@@ -315,6 +317,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     seeds,
     zone: get('zone'),
     maxMemory: get('max-memory'),
+    evictionPolicy: get('eviction-policy'),
     hotKeyAlertRate: get('hot-key-alert-rate'),
     healthRouting: get<string>('health-routing') === 'on',
     replicas,

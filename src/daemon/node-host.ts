@@ -103,6 +103,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       readQuorum: consistencyFor('read-quorum', config.readQuorum, config.replicas),
       writeQuorum: consistencyFor('write-quorum', config.writeQuorum, config.replicas),
       maxMemory: config.maxMemory,
+      evictionPolicy: config.evictionPolicy === 'default' ? 'wtinylfu' : config.evictionPolicy,
       hotKeyAlertRate: config.hotKeyAlertRate,
       peerHealth: { routing: config.healthRouting },
       processSignals: processSignals(),

@@ -75,6 +75,12 @@ export const DAEMON_OPTIONS = {
   },
   zone: { kind: 'string', description: 'failure zone; replicas go to distinct zones when there are enough', default: 'default' },
   'max-memory': { kind: 'bytes', description: 'memory budget of the storage engine', default: '256mb', min: '1mib' },
+  'eviction-policy': {
+    kind: 'choice',
+    description: 'what the storage engine does when --max-memory is full: default (adaptive W-TinyLFU), lru, lfu, or noeviction (writes are refused; docs/STORE.md)',
+    default: 'default',
+    choices: ['default', 'lru', 'lfu', 'noeviction'],
+  },
   replicas: { kind: 'integer', description: 'replicas per key (N)', default: '3', min: '1', max: '16' },
   'read-quorum': { kind: 'integer', description: 'replicas that must answer a read (R): 1, a majority of N, or N', default: '2', min: '1', max: '16' },
   'write-quorum': { kind: 'integer', description: 'replicas that must acknowledge a write (W): 1, a majority of N, or N', default: '2', min: '1', max: '16' },

@@ -14,7 +14,7 @@ import { replicationConfig, type ReplicationConfig } from '../replication/config
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
-import type { AnalyticsOptions, DiskTier } from '../store/index.ts';
+import type { AnalyticsOptions, DiskTier, PolicyName } from '../store/index.ts';
 import { META, ShoalNode } from './node.ts';
 import { MessageFamily, TransportMux } from './wire.ts';
 
@@ -53,6 +53,8 @@ export interface NodeConfig {
    * caller closes it after the node stopped.
    */
   disk?: DiskTier;
+  /** Store eviction policy (--eviction-policy). Default 'wtinylfu'. */
+  evictionPolicy?: PolicyName;
   /** Access analytics of the store (`shoal stats`: prefix delimiter...), or false for none. */
   analytics?: AnalyticsOptions | false;
   /** Bound of each partition actor's mailbox. Default DEFAULT_MAILBOX_CAPACITY. */
@@ -128,7 +130,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     env,
     kvTransport: mux.channel(MessageFamily.kv),
     membership,
-    store: new Store({ maxMemory: config.maxMemory ?? DEFAULT_MAX_MEMORY, clock: env.clock, random: env.random, ...(config.analytics === undefined ? {} : { analytics: config.analytics }) }),
+    store: new Store({ maxMemory: config.maxMemory ?? DEFAULT_MAX_MEMORY, policy: config.evictionPolicy ?? 'wtinylfu', clock: env.clock, random: env.random, ...(config.analytics === undefined ? {} : { analytics: config.analytics }) }),
     replication,
     partitions,
     mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,

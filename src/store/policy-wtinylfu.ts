@@ -124,6 +124,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onAccess(slot: number): void {
+    this.tuner?.noteRead();
     if (this.climber) {
       this.climber.recordHit();
       this.maybeClimb();
@@ -149,6 +150,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onMiss(): void {
+    this.tuner?.noteRead();
     if (this.climber) {
       this.climber.recordMiss();
       this.maybeClimb();

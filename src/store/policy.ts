@@ -6,8 +6,8 @@
  * time, until the host reports it is back within budget, so accounting lives in one place.
  */
 
-export type PolicyName = 'wtinylfu' | 'lru' | 'lfu';
-export const POLICY_NAMES: readonly PolicyName[] = ['wtinylfu', 'lru', 'lfu'];
+export type PolicyName = 'wtinylfu' | 'lru' | 'lfu' | 'noeviction';
+export const POLICY_NAMES: readonly PolicyName[] = ['wtinylfu', 'lru', 'lfu', 'noeviction'];
 
 /** What a policy may ask of the store that hosts it. */
 export interface PolicyHost {

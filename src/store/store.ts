@@ -22,6 +22,7 @@ import { PartitionTable, emptyCounters } from './partitions.ts';
 import type { PartitionCounters } from './partitions.ts';
 import { LfuPolicy } from './policy-lfu.ts';
 import { LruPolicy } from './policy-lru.ts';
+import { NoEvictionPolicy } from './policy-noeviction.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 import type { WindowAdaptation } from './policy-wtinylfu.ts';
 import { POLICY_NAMES } from './policy.ts';
@@ -125,6 +126,8 @@ export interface StoreStats {
   activeExpirations: number;
   /** Sets refused because the entry alone is larger than the budget. */
   refusedTooLarge: number;
+  /** Sets refused because the store was full under the `noeviction` policy (also counted as size evictions). */
+  refusedOverBudget?: number;
   entries: number;
   /** Accounted bytes (sum of entryCost), the figure held under maxMemory. */
   bytes: number;
@@ -181,6 +184,7 @@ export class Store {
     evictedExplicit: 0,
     activeExpirations: 0,
     refusedTooLarge: 0,
+    refusedOverBudget: 0,
   };
 
   constructor(options: StoreOptions) {
@@ -231,6 +235,8 @@ export class Store {
         return new LruPolicy(host, INITIAL_SLOTS);
       case 'lfu':
         return new LfuPolicy(host, INITIAL_SLOTS);
+      case 'noeviction':
+        return new NoEvictionPolicy(host);
       case 'wtinylfu':
         return new WTinyLfuPolicy(host, INITIAL_SLOTS, {
           random: options.random ?? SeededRandom.mulberry32(options.seed ?? DEFAULT_STORE_SEED),
@@ -352,7 +358,8 @@ export class Store {
     if (this.bytes > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.index.get(key) !== slot) {
-        if (this.analytics) this.analytics.admissionRejected++;
+        if (this.policyName === 'noeviction') this.counters.refusedOverBudget++;
+        else if (this.analytics) this.analytics.admissionRejected++;
         return false;
       }
     }
@@ -460,6 +467,7 @@ export class Store {
       expirations: c.evictedExpired,
       activeExpirations: c.activeExpirations,
       refusedTooLarge: c.refusedTooLarge,
+      refusedOverBudget: c.refusedOverBudget,
       entries: this.count,
       bytes: this.bytes,
       maxMemory: this.maxMemory,

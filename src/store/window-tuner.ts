@@ -89,6 +89,7 @@ export class WindowTuner {
   private sampled = 0;
   private current = 0;
   private decisionCount = 0;
+  private readsSeen = false;
 
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
@@ -112,6 +113,11 @@ export class WindowTuner {
     return WINDOW_LADDER[this.current]!;
   }
 
+  /** The store served a read (hit or miss); until the first, the load is treated as write-only. */
+  noteRead(): void {
+    this.readsSeen = true;
+  }
+
   /** Feeds one request; returns true when the recommended fraction changed. */
   record(hash: number): boolean {
     // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
@@ -128,6 +134,9 @@ export class WindowTuner {
       // Ties keep the current rung: only a measured improvement moves the window.
       if (this.scores[i]! > this.scores[best]!) best = i;
     }
+    // Writes only so far (a bulk load): nothing says one written key will be read more than another,
+    // and a 1% window's admission ties would keep the first keys written. Keep the newest, as LRU.
+    if (!this.readsSeen) best = WINDOW_LADDER.length - 1;
     if (best === this.current) return false;
     this.current = best;
     return true;

@@ -1,16 +1,37 @@
 /**
- * Replays a trace through the real storage engine with an entry-count capacity, the way cache
- * papers report hit ratios: every request is a read, and a miss is followed by a write of the key.
+ * Replays a trace the way cache papers report hit ratios, with an entry-count capacity: every
+ * request is a read, and a miss is followed by a write of the key. The store's policies run as
+ * inside the engine (policy-sim.ts: same classes, same key hashes, same decisions).
  */
-import type { Clock } from '../../runtime/env.ts';
 import type { PolicyName } from '../policy.ts';
-import { Store } from '../store.ts';
 import type { StoreOptions } from '../store.ts';
+import { arcHits } from './arc.ts';
 import { beladyHits } from './belady.ts';
+import { lirsHits } from './lirs.ts';
 import type { Trace } from './parse.ts';
+import { keyHashes, policyHits } from './policy-sim.ts';
+import type { PolicyTuning } from './policy-sim.ts';
+import { s3fifoHits } from './s3fifo.ts';
+import { sieveHits } from './sieve.ts';
 
-export type ReplayPolicy = PolicyName | 'opt';
-export const REPLAY_POLICIES: readonly ReplayPolicy[] = ['wtinylfu', 'lru', 'lfu', 'opt'];
+/**
+ * The store's own policies run through the real engine; the reference policies (ARC, S3-FIFO,
+ * SIEVE, LIRS: simulators over dense ids, never on a node's path), `caffeine` (the engine's
+ * W-TinyLFU with Caffeine's hill-climbing window instead of the default adaptation) and `opt`
+ * (Belady's offline optimum, the ceiling) are there to hold the store's policies against.
+ */
+export type ReferencePolicy = 'arc' | 's3fifo' | 'sieve' | 'lirs';
+export type ReplayPolicy = Exclude<PolicyName, 'noeviction'> | ReferencePolicy | 'caffeine' | 'opt';
+export const REPLAY_POLICIES: readonly ReplayPolicy[] = ['wtinylfu', 'lru', 'lfu', 'arc', 's3fifo', 'sieve', 'lirs', 'caffeine', 'opt'];
+/** Every policy but OPT: the ones a cache could actually run. */
+export const ONLINE_POLICIES: readonly ReplayPolicy[] = REPLAY_POLICIES.filter((p) => p !== 'opt');
+
+const REFERENCE_SIMULATORS: Record<ReferencePolicy, (ids: Int32Array, capacity: number, uniqueKeys: number) => number> = {
+  arc: arcHits,
+  s3fifo: s3fifoHits,
+  sieve: sieveHits,
+  lirs: lirsHits,
+};
 
 export interface ReplayResult {
   policy: ReplayPolicy;
@@ -21,28 +42,28 @@ export interface ReplayResult {
   hitRatio: number;
 }
 
-/** A clock that never moves: trace entries have no TTL. */
-const FROZEN_CLOCK: Clock = { wallMs: () => 0, monoMs: () => 0 };
-const VALUE = new Uint8Array(0);
-
+/** The store options that steer W-TinyLFU, as a replay may set them. */
 export type ReplayTuning = Pick<StoreOptions, 'seed' | 'windowFraction' | 'windowAdaptation' | 'doorkeeper' | 'climberSampleFactor'>;
+
+const hashesOf = new WeakMap<Trace, Uint32Array>();
 
 export function replay(trace: Trace, size: number, policy: ReplayPolicy, tuning: ReplayTuning = {}): ReplayResult {
   const requests = trace.ids.length;
-  const hits = policy === 'opt' ? beladyHits(trace.ids, size) : replayStore(trace, size, policy, tuning);
+  let hits: number;
+  if (policy === 'opt') hits = beladyHits(trace.ids, size);
+  else if (policy === 'caffeine') hits = storeHits(trace, size, 'wtinylfu', { ...tuning, windowAdaptation: 'hill-climb' });
+  else if (policy in REFERENCE_SIMULATORS) hits = REFERENCE_SIMULATORS[policy as ReferencePolicy](trace.ids, size, trace.uniqueKeys);
+  else hits = storeHits(trace, size, policy as Exclude<PolicyName, 'noeviction'>, tuning);
   return { policy, size, requests, hits, hitRatio: requests === 0 ? 0 : (100 * hits) / requests };
 }
 
-function replayStore(trace: Trace, size: number, policy: PolicyName, tuning: ReplayTuning): number {
-  const store = new Store({ maxEntries: size, policy, clock: FROZEN_CLOCK, hotKeys: false, ...tuning });
-  const keys: string[] = [];
-  for (let id = 0; id < trace.uniqueKeys; id++) keys.push(String(id));
-  const ids = trace.ids;
-  let hits = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const key = keys[ids[i]!]!;
-    if (store.getView(key) !== undefined) hits++;
-    else store.set(key, VALUE, { partition: 0 });
+function storeHits(trace: Trace, size: number, policy: Exclude<PolicyName, 'noeviction'>, tuning: ReplayTuning): number {
+  let hashes = hashesOf.get(trace);
+  if (hashes === undefined) {
+    hashes = keyHashes(trace.uniqueKeys);
+    hashesOf.set(trace, hashes);
   }
-  return hits;
+  const { windowAdaptation, ...rest } = tuning;
+  const options: PolicyTuning = windowAdaptation === undefined ? rest : { ...rest, adaptation: windowAdaptation };
+  return policyHits(trace.ids, size, hashes, policy, options);
 }

@@ -1,0 +1,37 @@
+/**
+ * Issue 19's target on the small traces: the default policy within 1 point of the best online
+ * policy and no more than 0.5 behind LRU. Rows still open (docs/STORE.md, "What changed") may not
+ * get worse than measured (a loosened cap makes this test fail); the large traces belong to `npm run bench:hitratio`. sprite and loop are
+ * left to the benchmark too (a few seconds each on a loaded machine).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { BENCH_TRACES, TRACES_DIR, tracePath } from '../../bench/hitratio/reference.ts';
+import { MAX_DISTANCE_TO_BEST, MAX_DISTANCE_TO_LRU, summarize } from '../../bench/hitratio/summary.ts';
+import { loadTrace } from '../../src/cli/bench.ts';
+import { ONLINE_POLICIES, replay } from '../../src/store/trace/replay.ts';
+
+const TRACES = ['gli', 'multi3', 'zigzag', 'scan', 'web12'];
+/** Rows that miss the target today: their measured distance to the best online policy and to LRU. */
+const OPEN: Record<string, { distance: number; behindLru: number }> = {
+  'multi3 @ 1000': { distance: 1.71, behindLru: -12.9 },
+  'zigzag @ 500': { distance: 2.26, behindLru: 2.26 },
+  'scan @ 500': { distance: 1.85, behindLru: -21.9 },
+  'scan @ 1500': { distance: 1.18, behindLru: -70.0 },
+};
+const skip = existsSync(TRACES_DIR) ? false : `traces not found at ${TRACES_DIR} (see ../shared/traces/README.md)`;
+
+test('the default policy is within reach of the best online policy on the small traces', { skip }, () => {
+  const cells = [];
+  for (const t of BENCH_TRACES.filter((b) => TRACES.includes(b.trace))) {
+    const trace = loadTrace(tracePath(t), t.format);
+    for (const size of t.sizes.filter((s) => s <= 4000)) for (const policy of ONLINE_POLICIES) cells.push({ trace: t.trace, ...replay(trace, size, policy) });
+  }
+  for (const row of summarize(cells, () => '')) {
+    const name = `${row.trace} @ ${row.size}`;
+    const allowed = OPEN[name] ?? { distance: MAX_DISTANCE_TO_BEST, behindLru: MAX_DISTANCE_TO_LRU };
+    assert.ok(row.distance <= allowed.distance + 0.01, `${name}: ${row.distance.toFixed(2)} points behind ${row.best} (allowed ${allowed.distance})`);
+    assert.ok(row.behindLru <= allowed.behindLru + 0.01, `${name}: ${row.behindLru.toFixed(2)} points behind lru (allowed ${allowed.behindLru})`);
+  }
+});
