@@ -339,7 +339,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
   labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted).', 'counter', 'reason', () => ({ ...s.store.evictions }));
   counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
-  add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the eviction policy admission duel, when the policy counts them).', 'counter', () => {
+  add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the W-TinyLFU admission duel to a main-region victim).', 'counter', () => {
     const out: Sample[] = [{ labels: { reason: 'too-large' }, value: s.store.refusedTooLarge }];
     const policy = s.store.policyDetails['admissionRejections'];
     if (policy !== undefined) out.push({ labels: { reason: 'policy' }, value: policy });

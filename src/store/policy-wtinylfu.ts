@@ -77,6 +77,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private windowWeight = 0;
   private protectedWeight = 0;
   private windowFraction: number;
+  /** Candidates that lost the admission duel to a main-region victim (describe(); shoal_store_admission_rejections_total). */
+  private admissionRejections = 0;
 
   constructor(
     private readonly host: PolicyHost,
@@ -186,6 +188,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       sketchAgings: this.sketch.agingCount,
       sketchBytes: this.sketch.byteSize + (this.doorkeeper?.byteSize ?? 0),
       windowAdaptations: this.climber?.adaptationCount ?? this.tuner?.decisions ?? 0,
+      admissionRejections: this.admissionRejections,
     };
   }
 
@@ -282,6 +285,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         candidate = this.lists.after(candidate);
         this.host.evictForSize(evicted);
       } else {
+        // The candidate lost the admission duel: refused, though it was written (metrics: reason policy).
+        this.admissionRejections++;
         const evicted = candidate;
         candidate = this.lists.after(candidate);
         this.host.evictForSize(evicted);

@@ -212,3 +212,15 @@ test('W-TinyLFU keeps a frequently used working set through a scan of 5x its siz
   assert.ok(survivors('wtinylfu') >= 45, `only ${survivors('wtinylfu')} of 50 hot keys survived a scan`);
   assert.equal(survivors('lru'), 0);
 });
+
+test('W-TinyLFU counts the candidates that lose the admission duel (policyDetails.admissionRejections)', () => {
+  const store = new Store({ maxEntries: 100, clock: { wallMs: () => 0, monoMs: () => 0 }, hotKeys: false, analytics: false });
+  const value = new Uint8Array(1);
+  // A frequent working set, then a scan of one-off keys: the scan's keys lose to the frequent ones.
+  for (let round = 0; round < 5; round++) for (let i = 0; i < 100; i++) if (store.get(`hot${i}`) === undefined) store.set(`hot${i}`, value, { partition: 0 });
+  assert.equal(store.stats().policyDetails['admissionRejections'], 0);
+  for (let i = 0; i < 1000; i++) store.set(`scan${i}`, value, { partition: 0 });
+  const rejected = store.stats().policyDetails['admissionRejections']!;
+  assert.ok(rejected > 500, `${rejected} of 1000 scan keys refused admission`);
+  assert.ok(store.stats().evictions.size >= rejected);
+});
