@@ -74,7 +74,8 @@ export interface KvTuning {
 }
 
 export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
-  const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const drawnProfile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const profile = drawnProfile && options.plan ? { ...drawnProfile, network: { ...drawnProfile.network, ...options.plan.network } } : drawnProfile;
   const replication = { ...KV_SIM_REPLICATION, ...tuning.replication, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const workloadConfig = tuning.workload ?? DEFAULT_KV_WORKLOAD;
   const cluster = new KvCluster({
@@ -93,10 +94,11 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   const cuts: [number, number][] = [];
   const partitionDuring = (from: number, to: number) => cuts.some(([a, b]) => a <= to && b >= from);
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring);
-  const workload = new KvWorkload(sim, options.seed, workloadConfig, history);
+  const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, options.plan?.ops);
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
-  const faults = scheduleKvFaults(cluster, options, profile, cuts);
+  const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
+  const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);
@@ -110,6 +112,11 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
+    plan: {
+      faults: schedule.filter((f) => f.atMs <= result.simMs),
+      network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
+      ops: workload.drawn,
+    },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
       ...workload.counts,
@@ -138,18 +145,19 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
 /**
  * Schedules the swarm faults of a kv run on `cluster` (none without a profile): crashes are skipped
  * while a node catches up or another is down (at most N - W down at once), and every network cut
- * is recorded in `cuts` for read-your-writes. Returns the fault counters the run reports.
+ * is recorded in `cuts` for read-your-writes. `schedule`: drawn from the seed unless the run was
+ * given a plan. Returns the fault counters the run reports.
  */
 export function scheduleKvFaults(
   cluster: KvCluster,
   options: ScenarioOptions,
   profile: SwarmProfile | null,
   cuts: [number, number][],
+  schedule = profile ? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 }) : [],
 ): { scheduled: number; applied: number; crashesSkippedWhileCatchingUp: number } {
   const sim = cluster.sim;
   const faults = { scheduled: 0, applied: 0, crashesSkippedWhileCatchingUp: 0 };
   if (!profile) return faults;
-  const schedule = drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 });
   faults.scheduled = schedule.length;
   for (const f of schedule) sim.at(f.atMs, () => applyKvFault(f), f.action.kind);
   function applyKvFault(f: TimedFault): void {
