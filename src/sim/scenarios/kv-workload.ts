@@ -99,9 +99,14 @@ export type Op = WriteOp | ReadOp;
  */
 export interface OpSpec {
   client: number;
-  /** Think time before it, after the client's previous operation completed (or the workload started). */
-  thinkMs: number;
+  /**
+   * Virtual time it was issued. A script issues it then, or once the client's previous operation
+   * completed if that is later: removing an operation leaves the others' times as they were.
+   */
+  atMs: number;
   kind: 'get' | 'set' | 'delete';
+  /** The node it was sent to (a script sends it there if that node is up, else as a client would choose). */
+  coordinator: number;
   /** Key index (see `keyName`). */
   key: number;
   consistency: Consistency;
@@ -127,8 +132,6 @@ export class KvWorkload {
   private readonly padding: string;
   /** The operations issued, as data (what a script would have to give to issue them again). */
   readonly drawn: OpSpec[] = [];
-  /** Think time drawn since each client's last operation. */
-  private readonly thinkSince: number[];
   /** Per client, the scripted operations still to issue (null: draw them from the seed). */
   private readonly scripted: OpSpec[][] | null;
 
@@ -145,7 +148,6 @@ export class KvWorkload {
     script?: readonly OpSpec[],
   ) {
     this.random = namedStream(seed, 'kv/clients');
-    this.thinkSince = new Array<number>(config.clients).fill(0);
     this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
     this.seq = new Array<number>(config.clients).fill(0);
@@ -157,7 +159,7 @@ export class KvWorkload {
   start(delayMs: number): void {
     for (let c = 0; c < this.config.clients; c++) {
       if (this.scripted && this.scripted[c]!.length === 0) continue;
-      this.sim.after(delayMs + this.think(c), () => this.next(c), 'kv-client');
+      this.sim.after(this.scripted ? this.think(c) : delayMs + this.think(c), () => this.next(c), 'kv-client');
     }
   }
 
@@ -174,8 +176,8 @@ export class KvWorkload {
     if (!this.running) return;
     const spec = this.scripted?.[client]![0];
     const home = client % this.sim.nodes.length;
-    let coordinator = home;
-    if (!this.sim.nodes[home]!.up || !this.canCoordinate(home)) {
+    let coordinator = spec && spec.coordinator < this.sim.nodes.length ? spec.coordinator : home;
+    if (!this.sim.nodes[coordinator]!.up || !this.canCoordinate(coordinator)) {
       const up = this.sim.upNodes().filter((n) => this.canCoordinate(n.index));
       if (up.length === 0) return this.later(client);
       coordinator = up[this.random.int(up.length)]!.index;
@@ -191,10 +193,8 @@ export class KvWorkload {
     const incarnation = this.sim.nodes[coordinator]!.incarnation;
     this.counts.opsIssued++;
 
-    const thinkMs = this.thinkSince[client]!;
-    this.thinkSince[client] = 0;
     this.scripted?.[client]!.shift();
-    const record = (kind: OpSpec['kind'], sloppy: boolean, ttlMs: number) => this.drawn.push({ client, thinkMs, kind, key: keyIndex, consistency, sloppy, ttlMs });
+    const record = (kind: OpSpec['kind'], sloppy: boolean, ttlMs: number) => this.drawn.push({ client, atMs: startMs, kind, coordinator, key: keyIndex, consistency, sloppy, ttlMs });
 
     if (roll < this.config.readFraction) {
       record('get', false, 0);
@@ -258,12 +258,10 @@ export class KvWorkload {
     this.sim.after(this.think(client), () => this.next(client), 'kv-client');
   }
 
-  /** The think time before the client's next operation: the script's, or drawn from the seed. */
+  /** The wait before the client's next operation: until the script's time for it, or a think time drawn from the seed. */
   private think(client: number): number {
     const scripted = this.scripted?.[client]![0];
-    const ms = scripted ? scripted.thinkMs : this.random.exponential(this.config.meanThinkMs);
-    this.thinkSince[client] = scripted ? ms : this.thinkSince[client]! + ms;
-    return ms;
+    return scripted ? Math.max(0, scripted.atMs - this.sim.now) : this.random.exponential(this.config.meanThinkMs);
   }
 
   private pickKey(): number {
