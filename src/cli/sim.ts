@@ -9,6 +9,8 @@ import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scena
 import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
+import { writeArtifacts } from '../sim/artifacts.ts';
+import { EventTrace } from '../sim/trace.ts';
 
 const FLAGS: FlagSpecs = {
   scenario: { kind: 'string', description: 'scenario to run (see --list)', default: DEFAULT_SCENARIO },
@@ -23,6 +25,7 @@ const FLAGS: FlagSpecs = {
   plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
   shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
   'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: 400 },
+  artifacts: { kind: 'string', description: 'write an HTML page and a JSONL history into this directory for every failing run (and for a single --seed run)' },
   list: { kind: 'boolean', description: 'list the scenarios and exit' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -30,7 +33,7 @@ const FLAGS: FlagSpecs = {
 const USAGE =
   'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
   '                 [--faults swarm|none] [--check-determinism] [--json]\n' +
-  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]]';
+  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]';
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -78,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const json = flags.json === true;
+  const artifacts = flags.artifacts === undefined ? undefined : String(flags.artifacts);
   const checkDeterminism = flags['check-determinism'] === true;
   const sweep = seeds.length > 1;
   const failed: RunReport[] = [];
@@ -93,6 +97,12 @@ export async function run(argv: string[]): Promise<number> {
     const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode, ...extra };
     const report = runScenario(scenario, options, checkDeterminism, planFile);
     if (report.violations.length > 0) failed.push(report);
+    if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {
+      // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
+      const timeline = scenario.run(options, new EventTrace()).timeline;
+      if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
+      else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv and kv-overload do)\n`);
+    }
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
     else if (!sweep) process.stdout.write(describe(report));
     if (sweep && !json) {

@@ -8,7 +8,7 @@ import type { EventTrace } from './trace.ts';
 import type { ReplicationBugs } from '../replication/config.ts';
 import type { NetworkConfig } from './network.ts';
 import type { TimedFault } from './faults.ts';
-import type { OpSpec } from './scenarios/kv-workload.ts';
+import type { Op, OpSpec } from './scenarios/kv-workload.ts';
 
 /**
  * A run's random choices as data: its fault schedule, its network faults and its workload. A
@@ -44,6 +44,21 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
   /** The plan the run followed (drawn or given), up to where it stopped; absent when the scenario does not support plans. */
   plan?: RunPlan;
+  /** What happened over time, for the run's artifacts (src/sim/artifacts.ts); absent when the scenario does not record it. */
+  timeline?: RunTimeline;
+}
+
+/** One sample of every node's state, taken at each check point. */
+export interface NodeSample {
+  atMs: number;
+  /** Per node: up or not, its ring version, and how many members it sees alive. */
+  nodes: { up: boolean; ring: string | null; alive: number }[];
+}
+
+export interface RunTimeline {
+  ops: Op[];
+  faults: TimedFault[];
+  samples: NodeSample[];
 }
 
 export interface Scenario {

@@ -13,7 +13,7 @@
  */
 import { runChecked, type Checker } from '../checkers.ts';
 import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
-import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import type { NodeSample, Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
@@ -106,7 +106,9 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   workload.start(KV_WORKLOAD_START_MS);
 
   const world: KvWorld = { cluster, history, keys };
-  const result = runChecked({ sim, world, checkers: checkersFor(replication), faultPhaseEndMs, durationMs: options.durationMs });
+  const samples: NodeSample[] = [];
+  const sampler: Checker<KvWorld> = { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) };
+  const result = runChecked({ sim, world, checkers: [...checkersFor(replication), sampler], faultPhaseEndMs, durationMs: options.durationMs });
   const t = cluster.totals();
   return {
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
@@ -117,6 +119,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
       network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
       ops: workload.drawn,
     },
+    timeline: { ops: workload.ops, faults: schedule, samples },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
       ...workload.counts,
@@ -139,6 +142,18 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
         mailboxPeakDepth: Math.max(0, ...sim.upNodes().map((n) => n.process!.stats().mailboxes.peakDepth)),
       },
     },
+  };
+}
+
+/** Every node's state now: up, ring version, members seen alive (the artifacts' membership chart). */
+export function sampleNodes(cluster: KvCluster): NodeSample {
+  const sim = cluster.sim;
+  return {
+    atMs: sim.now,
+    nodes: sim.nodes.map((n) => {
+      const p = n.up ? n.process : null;
+      return { up: n.up, ring: p ? p.placement().version : null, alive: p ? p.membership.members().filter((m) => m.state === 'alive').length : 0 };
+    }),
   };
 }
 
