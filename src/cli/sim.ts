@@ -3,7 +3,9 @@
  * Exit status 0 only when every run passed.
  */
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { hunt } from '../sim/hunt.ts';
 import { parseBugs, parseSeeds, replayCommand, runScenario, type RunReport } from '../sim/driver.ts';
 import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scenario.ts';
 import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
@@ -11,6 +13,9 @@ import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
 import { writeArtifacts } from '../sim/artifacts.ts';
 import { EventTrace } from '../sim/trace.ts';
+
+/** Candidate runs `--shrink` tries by default (a few minutes of kv runs). */
+const DEFAULT_SHRINK_RUNS = 400;
 
 const FLAGS: FlagSpecs = {
   scenario: { kind: 'string', description: 'scenario to run (see --list)', default: DEFAULT_SCENARIO },
@@ -24,7 +29,12 @@ const FLAGS: FlagSpecs = {
   bugs: { kind: 'string', description: 'test-only: switch planted or fixed bugs on, like dropWritesOn=n1,skipReadRepair' },
   plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
   shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
-  'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: 400 },
+  'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: DEFAULT_SHRINK_RUNS },
+  hunt: { kind: 'boolean', description: 'run new seeds across every scenario (and node counts) until --minutes are up; failures go to --out' },
+  minutes: { kind: 'number', description: 'how long --hunt runs', default: 10 },
+  from: { kind: 'number', description: 'the first seed --hunt runs (above the CI sweeps\' seeds)', default: 100_000 },
+  only: { kind: 'string', description: 'the scenarios --hunt runs, as a comma list (default: all)' },
+  out: { kind: 'string', description: 'where --hunt appends failures, one JSON line each (shrunk plans beside it)', default: 'sim-hunt.jsonl' },
   artifacts: { kind: 'string', description: 'write an HTML page and a JSONL history into this directory for every failing run (and for a single --seed run)' },
   list: { kind: 'boolean', description: 'list the scenarios and exit' },
   help: { kind: 'boolean', description: 'show this help' },
@@ -33,7 +43,8 @@ const FLAGS: FlagSpecs = {
 const USAGE =
   'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
   '                 [--faults swarm|none] [--check-determinism] [--json]\n' +
-  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]';
+  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
+  '       shoal sim --hunt [--minutes 10] [--only kv,gossip] [--from SEED] [--out FILE] [--shrink-runs N]';
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -46,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (flags.hunt === true) return runHunt(flags);
 
   const name = String(flags.scenario ?? DEFAULT_SCENARIO);
   const scenario = SCENARIOS.get(name);
@@ -77,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}) };
   if (flags.shrink === true) {
     if (seeds.length !== 1) throw new UsageError('--shrink takes one --seed');
-    return shrink(scenario, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs']));
+    return shrink(scenario, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
   }
 
   const json = flags.json === true;
@@ -122,6 +134,41 @@ export async function run(argv: string[]): Promise<number> {
     (json ? process.stderr : process.stdout).write(summary);
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+function runHunt(flags: Record<string, string | number | boolean | undefined>): number {
+  const names = flags.only === undefined ? [...SCENARIOS.keys()] : String(flags.only).split(',').map((n) => n.trim());
+  const scenarios = names.map((n) => {
+    const s = SCENARIOS.get(n);
+    if (!s) throw new UsageError(`unknown scenario "${n}" in --only; known: ${[...SCENARIOS.keys()].join(', ')}`);
+    return s;
+  });
+  const minutes = Number(flags.minutes ?? 10);
+  if (!(minutes > 0)) throw new UsageError('--minutes takes a positive number');
+  const out = String(flags.out ?? 'sim-hunt.jsonl');
+  const firstSeed = Number(flags.from ?? 100_000);
+  if (!Number.isSafeInteger(firstSeed) || firstSeed < 0) throw new UsageError('--from takes a whole number');
+  const dir = dirname(out);
+  const progress = new Progress({ enabled: true });
+  let failures = 0;
+  const summary = hunt({
+    scenarios,
+    firstSeed,
+    now: () => performance.now(),
+    deadline: performance.now() + minutes * 60_000,
+    shrinkRuns: Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS),
+    onSeed: (scenario, seed, passed) => progress.update(`hunting: ${scenario} seed ${seed} ${passed ? 'pass' : 'FAIL'}; ${failures} failures so far`),
+    onFailure: (f) => {
+      failures++;
+      if (f.shrunk) writeFileSync(join(dir, `shrunk-${f.scenario}-${f.seed}.json`), JSON.stringify(f.shrunk.plan, null, 1) + '\n');
+      appendFileSync(out, JSON.stringify({ ...f, shrunk: f.shrunk ? { ...f.shrunk, plan: undefined } : undefined }) + '\n');
+      progress.log(`FAIL ${f.scenario} seed ${f.seed}: ${f.kind}\n  replay: ${f.replay}${f.shrunk ? `\n  shrunk (faults ${f.shrunk.faults}, ops ${f.shrunk.ops}): ${f.shrunk.replay}` : ''}`);
+    },
+  });
+  progress.done();
+  const rows = summary.perScenario.map((r) => `  ${r.scenario.padEnd(22)} ${String(r.seeds).padStart(7)} seeds ${String(r.seedsPerMinute).padStart(8)}/min ${String(r.failures).padStart(4)} failed`);
+  process.stdout.write(`hunt: ${summary.seeds} seeds in ${minutes} min, ${summary.failures} failures (in ${out})\n${rows.join('\n')}\n`);
+  return summary.failures === 0 ? 0 : 1;
 }
 
 /** Reads a plan file, refusing anything that is not one (with the reason). */
