@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicationBugs } from '../../src/replication/config.ts';
+import { parseBugs, replayCommand } from '../../src/sim/driver.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 import { violationKind } from '../../src/sim/shrink.ts';
 import { kvScenario } from '../../src/sim/scenarios/kv.ts';
@@ -35,3 +36,12 @@ for (const m of MUTATIONS) {
     assert.fail(`not caught by ${m.kind} in seeds 1..${m.seeds} (${found.join('; ') || 'no violation'})`);
   });
 }
+
+test('--bugs parses switch names (a node for dropWritesOn) and refuses unknown ones; replay lines carry them', () => {
+  assert.deepEqual(parseBugs('dropWritesOn=n1,answerOldest'), { dropWritesOn: 'n1', answerOldest: true });
+  assert.throws(() => parseBugs('dropWrites'), /unknown bug switch "dropWrites"; known: forgetStandInWrites, /);
+  assert.throws(() => parseBugs('dropWritesOn'), /dropWritesOn names a node: dropWritesOn=n1/);
+  assert.throws(() => parseBugs('answerOldest=yes'), /answerOldest takes no value/);
+  const options = { seed: 2, ...kvScenario.defaults, bugs: parseBugs('dropWritesOn=n1,answerOldest') };
+  assert.match(replayCommand('kv', options, false, 'p.json'), /--seed 2 .* --bugs dropWritesOn=n1,answerOldest --plan p\.json$/);
+});
