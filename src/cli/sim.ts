@@ -3,10 +3,19 @@
  * Exit status 0 only when every run passed.
  */
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { parseSeeds, runScenario, type RunReport } from '../sim/driver.ts';
-import type { FaultMode, ScenarioOptions } from '../sim/scenario.ts';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { hunt } from '../sim/hunt.ts';
+import { parseBugs, parseSeeds, replayCommand, runScenario, type RunReport } from '../sim/driver.ts';
+import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scenario.ts';
+import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
+import { writeArtifacts } from '../sim/artifacts.ts';
+import { EventTrace } from '../sim/trace.ts';
+
+/** Candidate runs `--shrink` tries by default (a few minutes of kv runs). */
+const DEFAULT_SHRINK_RUNS = 400;
 
 const FLAGS: FlagSpecs = {
   scenario: { kind: 'string', description: 'scenario to run (see --list)', default: DEFAULT_SCENARIO },
@@ -17,13 +26,25 @@ const FLAGS: FlagSpecs = {
   faults: { kind: 'string', description: 'swarm (drawn from the seed) or none (default: the scenario\'s)' },
   'check-determinism': { kind: 'boolean', description: 'run each seed twice and compare event digests' },
   json: { kind: 'boolean', description: 'print one JSON object per run on stdout' },
+  bugs: { kind: 'string', description: 'test-only: switch planted or fixed bugs on, like dropWritesOn=n1,skipReadRepair' },
+  plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
+  shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
+  'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: DEFAULT_SHRINK_RUNS },
+  hunt: { kind: 'boolean', description: 'run new seeds across every scenario (and node counts) until --minutes are up; failures go to --out' },
+  minutes: { kind: 'number', description: 'how long --hunt runs', default: 10 },
+  from: { kind: 'number', description: 'the first seed --hunt runs (above the CI sweeps\' seeds)', default: 100_000 },
+  only: { kind: 'string', description: 'the scenarios --hunt runs, as a comma list (default: all)' },
+  out: { kind: 'string', description: 'where --hunt appends failures, one JSON line each (shrunk plans beside it)', default: 'sim-hunt.jsonl' },
+  artifacts: { kind: 'string', description: 'write an HTML page and a JSONL history into this directory for every failing run (and for a single --seed run)' },
   list: { kind: 'boolean', description: 'list the scenarios and exit' },
   help: { kind: 'boolean', description: 'show this help' },
 };
 
 const USAGE =
   'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
-  '                 [--faults swarm|none] [--check-determinism] [--json]';
+  '                 [--faults swarm|none] [--check-determinism] [--json]\n' +
+  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
+  '       shoal sim --hunt [--minutes 10] [--only kv,gossip] [--from SEED] [--out FILE] [--shrink-runs N]';
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -36,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (flags.hunt === true) return runHunt(flags);
 
   const name = String(flags.scenario ?? DEFAULT_SCENARIO);
   const scenario = SCENARIOS.get(name);
@@ -56,7 +78,22 @@ export async function run(argv: string[]): Promise<number> {
   const durationMs = Number(flags.duration ?? scenario.defaults.durationMs);
   if (!(durationMs >= 0)) throw new UsageError('--duration must not be negative');
 
+  let bugs: ScenarioOptions['bugs'];
+  try {
+    bugs = flags.bugs === undefined ? undefined : parseBugs(String(flags.bugs));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const planFile = flags.plan === undefined ? undefined : String(flags.plan);
+  const plan = planFile === undefined ? undefined : readPlan(planFile);
+  const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}) };
+  if (flags.shrink === true) {
+    if (seeds.length !== 1) throw new UsageError('--shrink takes one --seed');
+    return shrink(scenario, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
+  }
+
   const json = flags.json === true;
+  const artifacts = flags.artifacts === undefined ? undefined : String(flags.artifacts);
   const checkDeterminism = flags['check-determinism'] === true;
   const sweep = seeds.length > 1;
   const failed: RunReport[] = [];
@@ -69,9 +106,15 @@ export async function run(argv: string[]): Promise<number> {
     progress.update(`${scenario.name} ${bar(i, seeds.length)} ${failed.length} failed; seed ${seed} ${eta(i, seeds.length, performance.now() - started)}`.trimEnd());
   for (const [i, seed] of seeds.entries()) {
     showProgress(i, seed);
-    const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode };
-    const report = runScenario(scenario, options, checkDeterminism);
+    const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode, ...extra };
+    const report = runScenario(scenario, options, checkDeterminism, planFile);
     if (report.violations.length > 0) failed.push(report);
+    if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {
+      // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
+      const timeline = scenario.run(options, new EventTrace()).timeline;
+      if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
+      else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv and kv-overload do)\n`);
+    }
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
     else if (!sweep) process.stdout.write(describe(report));
     if (sweep && !json) {
@@ -91,6 +134,92 @@ export async function run(argv: string[]): Promise<number> {
     (json ? process.stderr : process.stdout).write(summary);
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+function runHunt(flags: Record<string, string | number | boolean | undefined>): number {
+  const names = flags.only === undefined ? [...SCENARIOS.keys()] : String(flags.only).split(',').map((n) => n.trim());
+  const scenarios = names.map((n) => {
+    const s = SCENARIOS.get(n);
+    if (!s) throw new UsageError(`unknown scenario "${n}" in --only; known: ${[...SCENARIOS.keys()].join(', ')}`);
+    return s;
+  });
+  const minutes = Number(flags.minutes ?? 10);
+  if (!(minutes > 0)) throw new UsageError('--minutes takes a positive number');
+  const out = String(flags.out ?? 'sim-hunt.jsonl');
+  const firstSeed = Number(flags.from ?? 100_000);
+  if (!Number.isSafeInteger(firstSeed) || firstSeed < 0) throw new UsageError('--from takes a whole number');
+  const dir = dirname(out);
+  const progress = new Progress({ enabled: true });
+  let failures = 0;
+  const summary = hunt({
+    scenarios,
+    firstSeed,
+    now: () => performance.now(),
+    deadline: performance.now() + minutes * 60_000,
+    shrinkRuns: Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS),
+    onSeed: (scenario, seed, passed) => progress.update(`hunting: ${scenario} seed ${seed} ${passed ? 'pass' : 'FAIL'}; ${failures} failures so far`),
+    onFailure: (f) => {
+      failures++;
+      if (f.shrunk) writeFileSync(join(dir, `shrunk-${f.scenario}-${f.seed}.json`), JSON.stringify(f.shrunk.plan, null, 1) + '\n');
+      appendFileSync(out, JSON.stringify({ ...f, shrunk: f.shrunk ? { ...f.shrunk, plan: undefined } : undefined }) + '\n');
+      progress.log(`FAIL ${f.scenario} seed ${f.seed}: ${f.kind}\n  replay: ${f.replay}${f.shrunk ? `\n  shrunk (faults ${f.shrunk.faults}, ops ${f.shrunk.ops}): ${f.shrunk.replay}` : ''}`);
+    },
+  });
+  progress.done();
+  const rows = summary.perScenario.map((r) => `  ${r.scenario.padEnd(22)} ${String(r.seeds).padStart(7)} seeds ${String(r.seedsPerMinute).padStart(8)}/min ${String(r.failures).padStart(4)} failed`);
+  process.stdout.write(`hunt: ${summary.seeds} seeds in ${minutes} min, ${summary.failures} failures (in ${out})\n${rows.join('\n')}\n`);
+  return summary.failures === 0 ? 0 : 1;
+}
+
+/** Reads a plan file, refusing anything that is not one (with the reason). */
+function readPlan(file: string): RunPlan {
+  let plan: Partial<RunPlan>;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunPlan>;
+  } catch (e) {
+    throw new UsageError(`--plan ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(plan.faults) || !Array.isArray(plan.ops) || typeof plan.network?.lossRate !== 'number' || typeof plan.network.duplicateRate !== 'number') {
+    throw new UsageError(`--plan ${file} is not a run plan (faults, network {lossRate, duplicateRate}, ops), as --shrink writes`);
+  }
+  return plan as RunPlan;
+}
+
+function shrink(scenario: Scenario, options: ScenarioOptions, maxRuns: number): number {
+  const progress = new Progress({ enabled: true });
+  let result;
+  try {
+    result = shrinkRun(scenario, options, {
+      maxRuns,
+      onRun: (runs, kept, now) => progress.update(`shrinking ${scenario.name} seed ${options.seed}: ${bar(runs, maxRuns)} ${runs} runs; ${figuresText(now)}${kept ? ' (smaller)' : ''}`),
+    });
+  } catch (e) {
+    progress.done();
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  progress.done();
+  const file = `shrunk-${scenario.name}-${options.seed}.json`;
+  writeFileSync(file, JSON.stringify(result.plan, null, 1) + '\n');
+  const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
+  const o = result.original;
+  const m = result.shrunk;
+  process.stdout.write(
+    [
+      `shrunk     ${result.kind} in ${result.runs} runs`,
+      `original   ${figuresText(o)}`,
+      `minimal    ${figuresText(m)}`,
+      `kept       faults ${pct(m.faults, o.faults)}, ops ${pct(m.ops, o.ops)}, clients ${m.clients} of ${o.clients}, nodes ${m.nodes} of ${o.nodes}; network loss ${result.plan.network.lossRate}, duplication ${result.plan.network.duplicateRate}`,
+      `violation  [${result.violation.checker} at ${(result.violation.atMs / 1000).toFixed(3)}s] ${result.violation.message}`,
+      `faults     ${result.plan.faults.map((f) => `${f.atMs}ms ${JSON.stringify(f.action)}`).join('\n           ') || 'none'}`,
+      `replay     ${replayCommand(scenario.name, result.options, false, file)}`,
+    ].join('\n') + '\n',
+  );
+  return 0;
+}
+
+function figuresText(f: ShrinkFigures): string {
+  return `${f.faults} faults, ${f.ops} ops, ${f.clients} clients, ${f.nodes} nodes`;
 }
 
 function describe(r: RunReport): string {

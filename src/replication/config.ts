@@ -103,6 +103,22 @@ export interface ReplicationBugs {
   rmwIgnoreRequestIds?: boolean;
   /** Replicas take read-modify-write results and claims whatever their epoch: a deposed primary is not fenced (kv-rmw). */
   rmwNoFencing?: boolean;
+  /*
+   * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
+   * each must be caught by a checker within a bounded number of seeds.
+   */
+  /** The named replica acknowledges direct writes without storing them. */
+  dropWritesOn?: string;
+  /** A read's coordinator answers with the oldest record its replicas returned, not the newest. */
+  answerOldest?: boolean;
+  /** A read's coordinator never repairs the stale replicas it saw. */
+  skipReadRepair?: boolean;
+  /** A sloppy-quorum stand-in acknowledges a write but forgets the hint it should keep for the owner. */
+  forgetHints?: boolean;
+  /** A write after a ring change counts as acknowledged without its joint quorum over the other ring. */
+  noJointQuorum?: boolean;
+  /** Nodes never fold the versions they read or apply into their HLC: a write can be older than what its coordinator already returned. */
+  hlcIgnoresRemote?: boolean;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

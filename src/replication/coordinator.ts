@@ -493,6 +493,7 @@ export class Coordinator implements KvService {
   }
 
   private jointMet(write: PendingWrite): boolean {
+    if (this.ctx.config.bugs?.noJointQuorum) return true;
     return write.joint.every((q) => q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length >= q.needed);
   }
 
@@ -644,8 +645,8 @@ export class Coordinator implements KvService {
     this.standInWrites.seen(read.key, from, version);
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (record) {
-      this.hlc.observe(record.version);
-      const order = read.newest ? compareVersions(record.version, read.newest.version) : 1;
+      if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(record.version);
+      const order = read.newest ? compareVersions(record.version, read.newest.version) * (this.ctx.config.bugs?.answerOldest ? -1 : 1) : 1;
       if (order > 0) {
         read.newest = record;
         read.newestBytes = bytes;
@@ -769,7 +770,7 @@ export class Coordinator implements KvService {
       done({ code: 'unavailable', message: `only ${this.readyCount(read)} of the ${read.needed} replicas needed answered the read in time` });
     }
     // Read repair, strictly after the answer above; never with a record older than an eviction.
-    if (!read.newest || !read.newestBytes || this.supersededByEviction(read)) return;
+    if (!read.newest || !read.newestBytes || this.supersededByEviction(read) || this.ctx.config.bugs?.skipReadRepair) return;
     for (const [replica, version] of read.seen) {
       if (compareVersions(version, read.newest.version) >= 0) continue;
       this.stats.readRepairs++;

@@ -203,7 +203,7 @@ export class ReplicaHost {
   /** Applies a record (inside the partition actor's turn), folding its version into the HLC. */
   apply(actor: PartitionActor, key: string, record: Uint8Array): ApplyOutcome {
     const incoming = decodeRecord(record);
-    this.hlc.observe(incoming.version);
+    if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(incoming.version);
     const outcome = actor.apply(key, record, incoming);
     if (outcome === 'applied') {
       this.stats.writesApplied++;
@@ -240,7 +240,7 @@ export class ReplicaHost {
         if (message.h !== undefined) {
           // A sloppy-quorum fallback keeps the write as a hint for the owner it stands in for.
           this.stats.fallbackHintsTaken++;
-          this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs(), true);
+          if (!this.ctx.config.bugs?.forgetHints) this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs(), true);
           this.ctx.send(from, { t: 'wa', id: message.id });
           return true;
         }
@@ -248,7 +248,8 @@ export class ReplicaHost {
         if (this.refusedRoute(from, message)) return true;
         const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(message.p, (actor) => {
-          if (this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
+          const dropped = this.ctx.config.bugs?.dropWritesOn === this.ctx.selfName;
+          if (dropped || this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
           if (this.observer !== null) this.observer('write', (this.ctx.env.clock.monoMs() - startMs) / 1000);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });

@@ -4,13 +4,14 @@
  * located and described from both runs).
  */
 import type { Violation } from './checkers.ts';
+import type { ReplicationBugs } from '../replication/config.ts';
 import type { Scenario, ScenarioOptions } from './scenario.ts';
 import { EventTrace, firstDivergence } from './trace.ts';
 
 export interface RunReport {
   scenario: string;
   seed: number;
-  options: Omit<ScenarioOptions, 'seed'>;
+  options: Omit<ScenarioOptions, 'seed' | 'plan'>;
   derived: Record<string, unknown>;
   digest: string;
   events: number;
@@ -22,13 +23,48 @@ export interface RunReport {
   [figure: string]: unknown;
 }
 
-/** The command line that reruns exactly this run. */
-export function replayCommand(scenario: string, options: ScenarioOptions, checkDeterminism: boolean): string {
+/** The command line that reruns exactly this run (`planFile`: where the run's plan was saved, when it was given one). */
+export function replayCommand(scenario: string, options: ScenarioOptions, checkDeterminism: boolean, planFile?: string): string {
   const seconds = options.durationMs / 1000;
   return (
     `npx shoal sim --scenario ${scenario} --seed ${options.seed} --nodes ${options.nodes} ` +
-    `--duration ${seconds}s --faults ${options.faults}${checkDeterminism ? ' --check-determinism' : ''}`
+    `--duration ${seconds}s --faults ${options.faults}${checkDeterminism ? ' --check-determinism' : ''}` +
+    (options.bugs ? ` --bugs ${formatBugs(options.bugs)}` : '') +
+    (planFile ? ` --plan ${planFile}` : '')
   );
+}
+
+/** Every test-only bug switch, and whether it takes a node name (`dropWritesOn=n1`) or is on/off. */
+const BUG_SWITCHES = {
+  forgetStandInWrites: 'flag',
+  rmwIgnoreRequestIds: 'flag',
+  rmwNoFencing: 'flag',
+  dropWritesOn: 'node',
+  answerOldest: 'flag',
+  skipReadRepair: 'flag',
+  forgetHints: 'flag',
+  noJointQuorum: 'flag',
+  hlcIgnoresRemote: 'flag',
+} as const satisfies Record<keyof Required<ReplicationBugs>, 'flag' | 'node'>;
+
+/** Parses `--bugs`: a comma list of switch names, `name=node` for those naming a node. */
+export function parseBugs(text: string): ReplicationBugs {
+  const bugs: Record<string, string | boolean> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=') as [string, string | undefined];
+    const kind = (BUG_SWITCHES as Record<string, 'flag' | 'node'>)[name];
+    if (!kind) throw new Error(`unknown bug switch "${name}"; known: ${Object.keys(BUG_SWITCHES).join(', ')}`);
+    if ((kind === 'node') !== (value !== undefined)) throw new Error(kind === 'node' ? `${name} names a node: ${name}=n1` : `${name} takes no value`);
+    bugs[name] = value ?? true;
+  }
+  return bugs as ReplicationBugs;
+}
+
+function formatBugs(bugs: ReplicationBugs): string {
+  return Object.entries(bugs)
+    .filter(([, v]) => v !== undefined && v !== false)
+    .map(([k, v]) => (v === true ? k : `${k}=${String(v)}`))
+    .join(',');
 }
 
 const DESCRIBE_BEFORE = 5;
@@ -36,7 +72,7 @@ const DESCRIBE_BEFORE = 5;
 /** The most seeds one sweep may name (the list is built up front). */
 const MAX_SWEEP_SEEDS = 1_000_000;
 
-export function runScenario(scenario: Scenario, options: ScenarioOptions, checkDeterminism = false): RunReport {
+export function runScenario(scenario: Scenario, options: ScenarioOptions, checkDeterminism = false, planFile = 'PLAN.json'): RunReport {
   const trace = new EventTrace({ recordHashes: checkDeterminism });
   const started = performance.now();
   const result = scenario.run(options, trace);
@@ -52,7 +88,7 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
   }
 
   const simSeconds = result.simMs / 1000;
-  const { seed, ...rest } = options;
+  const { seed, plan, ...rest } = options;
   return {
     scenario: scenario.name,
     seed,
@@ -65,7 +101,7 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
     simSecondsPerWallSecond: round(simSeconds / Math.max(wallSeconds, 1e-6), 1),
     ...result.figures,
     violations,
-    replay: replayCommand(scenario.name, options, checkDeterminism),
+    replay: replayCommand(scenario.name, options, checkDeterminism, plan ? planFile : undefined),
   };
 }
 

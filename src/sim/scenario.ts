@@ -6,6 +6,20 @@
 import type { Violation } from './checkers.ts';
 import type { EventTrace } from './trace.ts';
 import type { ReplicationBugs } from '../replication/config.ts';
+import type { NetworkConfig } from './network.ts';
+import type { TimedFault } from './faults.ts';
+import type { Op, OpSpec } from './scenarios/kv-workload.ts';
+
+/**
+ * A run's random choices as data: its fault schedule, its network faults and its workload. A
+ * scenario that supports plans reports the one it drew from the seed, and follows one it is given
+ * in place of drawing (src/sim/shrink.ts reduces a failing run's plan and replays it).
+ */
+export interface RunPlan {
+  faults: TimedFault[];
+  network: Pick<NetworkConfig, 'lossRate' | 'duplicateRate'>;
+  ops: OpSpec[];
+}
 
 export type FaultMode = 'swarm' | 'none';
 
@@ -14,8 +28,10 @@ export interface ScenarioOptions {
   nodes: number;
   durationMs: number;
   faults: FaultMode;
-  /** Test-only: fixed bugs to switch back on in every node (the kv scenario honours it), to show a checker catches them. */
+  /** Test-only: fixed or planted bugs to switch on in every node (kv, kv-join and kv-rmw honour it), to show a checker catches them. */
   bugs?: ReplicationBugs;
+  /** Follow this plan instead of drawing faults and workload from the seed (scenarios that report a `plan`). */
+  plan?: RunPlan;
 }
 
 export interface ScenarioResult {
@@ -26,6 +42,23 @@ export interface ScenarioResult {
   derived: Record<string, unknown>;
   /** The scenario's measurements, printed at the top level of the JSON report. */
   figures: Record<string, unknown>;
+  /** The plan the run followed (drawn or given), up to where it stopped; absent when the scenario does not support plans. */
+  plan?: RunPlan;
+  /** What happened over time, for the run's artifacts (src/sim/artifacts.ts); absent when the scenario does not record it. */
+  timeline?: RunTimeline;
+}
+
+/** One sample of every node's state, taken at each check point. */
+export interface NodeSample {
+  atMs: number;
+  /** Per node: up or not, its ring version, and how many members it sees alive. */
+  nodes: { up: boolean; ring: string | null; alive: number }[];
+}
+
+export interface RunTimeline {
+  ops: Op[];
+  faults: TimedFault[];
+  samples: NodeSample[];
 }
 
 export interface Scenario {

@@ -9,29 +9,18 @@
  * Every wait is on the page's DOM (bounded), never a sleep.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { connect, stringCodec } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
+import { chromiumPath } from './chromium.ts';
 import { DaemonProcess } from './daemon-harness.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUTPUT_DIR = join(ROOT, 'test-output');
 const README_IMAGE = join(ROOT, 'docs', 'images', 'dashboard.png');
-
-/** Debian's chromium (.ci/run installs it): /usr/bin/chromium, or whatever `chromium` is on PATH. */
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim().split('\n')[0]!;
-  } catch {
-    throw new Error('chromium not found: install Debian\'s chromium package (apt-get install chromium), as .ci/run does, or set CHROMIUM_PATH');
-  }
-}
 
 /** Waits (bounded) until `predicate` holds in the page; the message says what was awaited. */
 async function waitInPage(page: Page, what: string, predicate: string, timeoutMs = 20_000): Promise<void> {

@@ -8,6 +8,9 @@
  *   began (the scenario keeps at most N - W replicas of a partition down or catching up at once);
  * - read-your-writes: a client that stuck to one coordinator reads (R + W > N) at least its own
  *   latest acknowledged write, sloppy or not, unless a network partition overlapped the two;
+ * - causal versions: a write coordinated by a node is versioned after every version that node
+ *   (the same incarnation: its HLC lives in memory) returned to any client before the write began,
+ *   as its hybrid logical clock folds in every version it reads or applies;
  * - clock-skew inversions are counted apart: a read returned a write that is newer by HLC version
  *   than a write acknowledged later in real time (last-writer-wins decided by skewed clocks).
  *
@@ -42,6 +45,8 @@ export class KvHistoryChecker implements OpListener {
   private readonly byVersion = new Map<string, WriteOp>();
   /** Latest acknowledged write per `${client}/${key}`. */
   private readonly ownLatest = new Map<string, WriteOp>();
+  /** Per coordinator incarnation (`${node}/${incarnation}`): versions it returned, in completion order, with running maxima. */
+  private readonly returnedBy = new Map<string, { endMs: number[]; maxVersion: Version[] }>();
 
   constructor(
     private readonly replicas: number,
@@ -55,6 +60,8 @@ export class KvHistoryChecker implements OpListener {
   }
 
   completed(op: Op): void {
+    if (op.kind === 'write' && op.outcome === 'acked') this.checkCausal(op);
+    if ((op.outcome === 'acked' || op.outcome === 'ok') && op.version) this.noteReturned(op, op.version);
     if (op.kind === 'write') {
       if (op.outcome === 'acked') this.onAck(op);
     } else if (op.outcome === 'ok') {
@@ -131,6 +138,29 @@ export class KvHistoryChecker implements OpListener {
         }
       }
     }
+  }
+
+  private checkCausal(w: WriteOp): void {
+    const returned = this.returnedBy.get(`${w.coordinator}/${w.incarnation}`);
+    const before = returned ? newestAckedBefore(returned, w.startMs) : null;
+    if (w.version && before && compareVersions(w.version, before) <= 0) {
+      this.violations.push({
+        checker: 'causal-versions',
+        atMs: w.endMs!,
+        message:
+          `write of ${w.key} through n${w.coordinator + 1} started at ${w.startMs.toFixed(1)}ms got version ${versionToString(w.version)}, ` +
+          `not after ${versionToString(before)}, which n${w.coordinator + 1} had returned before it`,
+      });
+    }
+  }
+
+  private noteReturned(op: Op, version: Version): void {
+    const id = `${op.coordinator}/${op.incarnation}`;
+    let level = this.returnedBy.get(id);
+    if (!level) this.returnedBy.set(id, (level = { endMs: [], maxVersion: [] }));
+    const previous = level.maxVersion[level.maxVersion.length - 1];
+    level.endMs.push(op.endMs!);
+    level.maxVersion.push(previous && compareVersions(previous, version) > 0 ? previous : version);
   }
 
   private needed(consistency: Consistency): number {

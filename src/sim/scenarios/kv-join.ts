@@ -39,7 +39,7 @@ function replicaMoves(before: Placement, after: Placement): number {
 
 export function runKvJoin(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
   const initial = Math.max(1, options.nodes - 1);
-  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, initialNodes: initial, partitions: JOIN_PARTITIONS, replication: JOIN_REPLICATION, network: {}, trace });
+  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, initialNodes: initial, partitions: JOIN_PARTITIONS, replication: { ...JOIN_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) }, network: {}, trace });
   const sim = cluster.sim;
   const history = new KvHistoryChecker(3, () => false);
   const workloadConfig = { ...DEFAULT_KV_WORKLOAD, keys: 2_000, clients: 8, meanThinkMs: 10, zipfExponent: 0.8 };

@@ -66,6 +66,8 @@ export interface WriteOp {
   /** Sent to the client's own coordinator (false when it was down and another was used). */
   sticky: boolean;
   coordinator: number;
+  /** The coordinator's incarnation (its process, and its HLC, start afresh on a restart). */
+  incarnation: number;
   startMs: number;
   endMs: number | null;
   outcome: 'pending' | 'acked' | 'failed' | 'unknown';
@@ -80,6 +82,7 @@ export interface ReadOp {
   consistency: Consistency;
   sticky: boolean;
   coordinator: number;
+  incarnation: number;
   startMs: number;
   endMs: number | null;
   outcome: 'pending' | 'ok' | 'failed' | 'unknown';
@@ -88,6 +91,28 @@ export interface ReadOp {
 }
 
 export type Op = WriteOp | ReadOp;
+
+/**
+ * One client operation as data, before it is sent: a run records the ones it drew from its seed
+ * (`KvWorkload.drawn`), and a run given a list (`KvWorkload`'s `script`) issues exactly those
+ * instead, so a failing run's workload can be replayed and shrunk (src/sim/shrink.ts).
+ */
+export interface OpSpec {
+  client: number;
+  /**
+   * Virtual time it was issued. A script issues it then, or once the client's previous operation
+   * completed if that is later: removing an operation leaves the others' times as they were.
+   */
+  atMs: number;
+  kind: 'get' | 'set' | 'delete';
+  /** The node it was sent to (a script sends it there if that node is up, else as a client would choose). */
+  coordinator: number;
+  /** Key index (see `keyName`). */
+  key: number;
+  consistency: Consistency;
+  sloppy: boolean;
+  ttlMs: number;
+}
 
 /** Observes operations as they are issued and as they complete (checkers judge reads the moment they return). */
 export interface OpListener {
@@ -105,6 +130,10 @@ export class KvWorkload {
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
   private readonly padding: string;
+  /** The operations issued, as data (what a script would have to give to issue them again). */
+  readonly drawn: OpSpec[] = [];
+  /** Per client, the scripted operations still to issue (null: draw them from the seed). */
+  private readonly scripted: OpSpec[][] | null;
 
   constructor(
     private readonly sim: Simulation<ShoalNode>,
@@ -116,8 +145,10 @@ export class KvWorkload {
      * the ring, as the SDK routes by the topology: not one still joining, nor one leaving.
      */
     private readonly canCoordinate: (index: number) => boolean = () => true,
+    script?: readonly OpSpec[],
   ) {
     this.random = namedStream(seed, 'kv/clients');
+    this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
     this.seq = new Array<number>(config.clients).fill(0);
     // Padding keeps values unique (the prefix is) while making them as large as the scenario needs.
@@ -126,7 +157,10 @@ export class KvWorkload {
 
   /** Starts every client after `delayMs`. */
   start(delayMs: number): void {
-    for (let c = 0; c < this.config.clients; c++) this.sim.after(delayMs + this.random.exponential(this.config.meanThinkMs), () => this.next(c), 'kv-client');
+    for (let c = 0; c < this.config.clients; c++) {
+      if (this.scripted && this.scripted[c]!.length === 0) continue;
+      this.sim.after(this.scripted ? this.think(c) : delayMs + this.think(c), () => this.next(c), 'kv-client');
+    }
   }
 
   /** Clients issue nothing new after this (operations in flight still complete). */
@@ -140,24 +174,31 @@ export class KvWorkload {
 
   private next(client: number): void {
     if (!this.running) return;
+    const spec = this.scripted?.[client]![0];
     const home = client % this.sim.nodes.length;
-    let coordinator = home;
-    if (!this.sim.nodes[home]!.up || !this.canCoordinate(home)) {
+    let coordinator = spec && spec.coordinator < this.sim.nodes.length ? spec.coordinator : home;
+    if (!this.sim.nodes[coordinator]!.up || !this.canCoordinate(coordinator)) {
       const up = this.sim.upNodes().filter((n) => this.canCoordinate(n.index));
       if (up.length === 0) return this.later(client);
       coordinator = up[this.random.int(up.length)]!.index;
     }
     const node = this.sim.process(coordinator)!;
-    const key = this.keyName(this.pickKey());
+    const keyIndex = spec ? spec.key : this.pickKey();
+    const key = this.keyName(keyIndex);
     const keyBytes = this.encoder.encode(key);
-    const consistency = this.pickConsistency();
-    const roll = this.random.next();
+    const consistency = spec ? spec.consistency : this.pickConsistency();
+    const roll = spec ? { get: 0, set: this.config.readFraction, delete: 1 }[spec.kind] : this.random.next();
     const startMs = this.sim.now;
     const sticky = coordinator === home;
+    const incarnation = this.sim.nodes[coordinator]!.incarnation;
     this.counts.opsIssued++;
 
+    this.scripted?.[client]!.shift();
+    const record = (kind: OpSpec['kind'], sloppy: boolean, ttlMs: number) => this.drawn.push({ client, atMs: startMs, kind, coordinator, key: keyIndex, consistency, sloppy, ttlMs });
+
     if (roll < this.config.readFraction) {
-      const op: ReadOp = { kind: 'read', client, key, consistency, sticky, coordinator, startMs, endMs: null, outcome: 'pending', value: null, version: null };
+      record('get', false, 0);
+      const op: ReadOp = { kind: 'read', client, key, consistency, sticky, coordinator, incarnation, startMs, endMs: null, outcome: 'pending', value: null, version: null };
       this.ops.push(op);
       this.listener.issued(op);
       const finish = this.once(client, op);
@@ -170,10 +211,11 @@ export class KvWorkload {
       return;
     }
     const isDelete = roll >= 1 - this.config.deleteFraction;
-    const sloppy = this.random.chance(this.config.sloppyFraction);
-    const ttlMs = !isDelete && this.random.chance(this.config.ttlFraction) ? Math.floor(this.random.between(...this.config.ttlRangeMs)) : 0;
+    const sloppy = spec ? spec.sloppy : this.random.chance(this.config.sloppyFraction);
+    const ttlMs = spec ? spec.ttlMs : !isDelete && this.random.chance(this.config.ttlFraction) ? Math.floor(this.random.between(...this.config.ttlRangeMs)) : 0;
+    record(isDelete ? 'delete' : 'set', sloppy, ttlMs);
     const value = isDelete ? null : `c${client}:${++this.seq[client]!}${this.padding}`;
-    const op: WriteOp = { kind: 'write', client, key, value, ttlMs, consistency, sloppy, sticky, coordinator, startMs, endMs: null, outcome: 'pending', version: null, acks: 0 };
+    const op: WriteOp = { kind: 'write', client, key, value, ttlMs, consistency, sloppy, sticky, coordinator, incarnation, startMs, endMs: null, outcome: 'pending', version: null, acks: 0 };
     this.ops.push(op);
     this.listener.issued(op);
     const finish = this.once(client, op);
@@ -210,8 +252,16 @@ export class KvWorkload {
     return finish;
   }
 
+  /** Schedules the client's next operation, if it has one. */
   private later(client: number): void {
-    this.sim.after(this.random.exponential(this.config.meanThinkMs), () => this.next(client), 'kv-client');
+    if (this.scripted && this.scripted[client]!.length === 0) return;
+    this.sim.after(this.think(client), () => this.next(client), 'kv-client');
+  }
+
+  /** The wait before the client's next operation: until the script's time for it, or a think time drawn from the seed. */
+  private think(client: number): number {
+    const scripted = this.scripted?.[client]![0];
+    return scripted ? Math.max(0, scripted.atMs - this.sim.now) : this.random.exponential(this.config.meanThinkMs);
   }
 
   private pickKey(): number {

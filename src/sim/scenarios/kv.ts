@@ -13,7 +13,7 @@
  */
 import { runChecked, type Checker } from '../checkers.ts';
 import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
-import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import type { NodeSample, Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
@@ -74,7 +74,8 @@ export interface KvTuning {
 }
 
 export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
-  const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const drawnProfile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const profile = drawnProfile && options.plan ? { ...drawnProfile, network: { ...drawnProfile.network, ...options.plan.network } } : drawnProfile;
   const replication = { ...KV_SIM_REPLICATION, ...tuning.replication, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const workloadConfig = tuning.workload ?? DEFAULT_KV_WORKLOAD;
   const cluster = new KvCluster({
@@ -93,10 +94,11 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   const cuts: [number, number][] = [];
   const partitionDuring = (from: number, to: number) => cuts.some(([a, b]) => a <= to && b >= from);
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring);
-  const workload = new KvWorkload(sim, options.seed, workloadConfig, history);
+  const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, options.plan?.ops);
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
-  const faults = scheduleKvFaults(cluster, options, profile, cuts);
+  const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
+  const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);
@@ -104,12 +106,20 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   workload.start(KV_WORKLOAD_START_MS);
 
   const world: KvWorld = { cluster, history, keys };
-  const result = runChecked({ sim, world, checkers: checkersFor(replication), faultPhaseEndMs, durationMs: options.durationMs });
+  const samples: NodeSample[] = [];
+  const sampler: Checker<KvWorld> = { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) };
+  const result = runChecked({ sim, world, checkers: [...checkersFor(replication), sampler], faultPhaseEndMs, durationMs: options.durationMs });
   const t = cluster.totals();
   return {
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
+    plan: {
+      faults: schedule.filter((f) => f.atMs <= result.simMs),
+      network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
+      ops: workload.drawn,
+    },
+    timeline: { ops: workload.ops, faults: schedule, samples },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
       ...workload.counts,
@@ -135,21 +145,34 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   };
 }
 
+/** Every node's state now: up, ring version, members seen alive (the artifacts' membership chart). */
+export function sampleNodes(cluster: KvCluster): NodeSample {
+  const sim = cluster.sim;
+  return {
+    atMs: sim.now,
+    nodes: sim.nodes.map((n) => {
+      const p = n.up ? n.process : null;
+      return { up: n.up, ring: p ? p.placement().version : null, alive: p ? p.membership.members().filter((m) => m.state === 'alive').length : 0 };
+    }),
+  };
+}
+
 /**
  * Schedules the swarm faults of a kv run on `cluster` (none without a profile): crashes are skipped
  * while a node catches up or another is down (at most N - W down at once), and every network cut
- * is recorded in `cuts` for read-your-writes. Returns the fault counters the run reports.
+ * is recorded in `cuts` for read-your-writes. `schedule`: drawn from the seed unless the run was
+ * given a plan. Returns the fault counters the run reports.
  */
 export function scheduleKvFaults(
   cluster: KvCluster,
   options: ScenarioOptions,
   profile: SwarmProfile | null,
   cuts: [number, number][],
+  schedule = profile ? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 }) : [],
 ): { scheduled: number; applied: number; crashesSkippedWhileCatchingUp: number } {
   const sim = cluster.sim;
   const faults = { scheduled: 0, applied: 0, crashesSkippedWhileCatchingUp: 0 };
   if (!profile) return faults;
-  const schedule = drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 });
   faults.scheduled = schedule.length;
   for (const f of schedule) sim.at(f.atMs, () => applyKvFault(f), f.action.kind);
   function applyKvFault(f: TimedFault): void {
