@@ -9,18 +9,10 @@ import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
 import { readFileSync } from 'node:fs';
 import { connect, ConnectionError, ShoalError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
-import {
-  CLIENT_ENDPOINT_PATH,
-  MIN_PROTOCOL_VERSION,
-  NODE_ENDPOINT_PATH,
-  PROTOCOL_VERSION,
-  decodeServerFrame,
-  encodeClientFrame,
-  type Credentials,
-  type NodeStatus,
-} from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
+import { askNode } from '../daemon/ask-node.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
 // (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
@@ -265,42 +257,14 @@ export async function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS):
   }
 }
 
-function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${scheme()}://${node}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...wsTls() });
-    let settled = false;
-    const finish = (error: Error | null, status?: NodeStatus): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.terminate();
-      if (error) reject(error);
-      else resolve(status!);
-    };
-    const timer = setTimeout(() => finish(new NoNodeError(node, { cause: new Error(`no answer within ${timeoutMs} ms`) })), timeoutMs);
-    socket.on('open', () => {
-      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-cli', credentials: targetCredentials }));
-    });
-    socket.on('message', (data: Buffer) => {
-      let frame;
-      try {
-        frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      } catch (error) {
-        return finish(error as Error);
-      }
-      if (frame.type === 'welcome') {
-        socket.send(encodeClientFrame({ type: 'requests', requests: [{ op: 'status', id: 1 }] }));
-      } else if (frame.type === 'replies') {
-        const reply = frame.replies.find((r) => r.id === 1);
-        if (reply === undefined) return;
-        if (!reply.ok) return finish(new Error(`${node} refused status: ${reply.error.message} (${reply.error.code})`));
-        if (reply.result.kind !== 'status') return finish(new Error(`${node} answered status with a ${reply.result.kind} reply`));
-        finish(null, reply.result.status);
-      } else if (frame.type === 'error') {
-        finish(frame.code === 'unauthenticated' ? new LoginRefusedError(node, frame.message) : new Error(`${node} closed the connection: ${frame.message} (${frame.code})`));
-      }
-    });
-    socket.on('error', (error) => finish(new NoNodeError(node, { cause: error })));
-    socket.on('close', () => finish(new NoNodeError(node, { cause: new Error('connection closed before a reply') })));
+async function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
+  const reply = await askNode(node, { op: 'status' }, 'status', {
+    timeoutMs,
+    tls: targetTls,
+    credentials: targetCredentials,
+    client: 'shoal-cli',
+    unreachable: (cause) => new NoNodeError(node, { cause }),
+    loginRefused: (reason) => new LoginRefusedError(node, reason),
   });
+  return reply.status;
 }

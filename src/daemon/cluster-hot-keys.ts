@@ -4,19 +4,16 @@
  * same `mergeHotKeys`, but asks the members over the node-to-node channel (cluster-views.ts).
  *
  * Why the client port for the CLI: every member advertises its client address through gossip (the
- * topology and `status` list it), the request is one WebSocket round trip the CLI already knows how
- * to make, and the CLI is not a member, so the node-to-node channel is not its to use.
+ * topology and `status` list it), the request is one WebSocket round trip (ask-node.ts, as
+ * `shoal status` asks), and the CLI is not a member, so the node-to-node channel is not its to use.
  *
  * Merging: each node's tracker counts what its own replicas serve, so a write reaches every replica
  * and a read only those it asks. A key's cluster rate is therefore the rate at its busiest node
  * (the load that makes a key a problem), with every node's own rate beside it; summing would count
  * each write N times.
  */
-import { createRequire } from 'node:module';
-import type WsWebSocket from 'ws';
-import { CLIENT_ENDPOINT_PATH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeServerFrame, encodeClientFrame, type Credentials, type WireHotKeyAlert, type WireHotKeys } from '../protocol/index.ts';
-
-const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
+import type { Credentials, WireHotKeyAlert, WireHotKeys } from '../protocol/index.ts';
+import { askNode } from './ask-node.ts';
 
 /** How long one member may take to answer. */
 export const HOT_KEYS_TIMEOUT_MS = 3000;
@@ -77,45 +74,13 @@ export async function clusterHotKeys(addresses: readonly string[], count: number
   return mergeHotKeys(reports, count, unreachable);
 }
 
-/** One `hotkeys` request to one node's client port over a raw connection (it is about that node). */
-export function requestHotKeys(address: string, count: number, dial: HotKeysDial = {}): Promise<WireHotKeys> {
-  const timeoutMs = dial.timeoutMs ?? HOT_KEYS_TIMEOUT_MS;
-  const tls = dial.tls ?? null;
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${address}${CLIENT_ENDPOINT_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...(tls ?? {}) });
-    let settled = false;
-    const finish = (error: Error | null, result?: WireHotKeys): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.terminate();
-      if (error) reject(error);
-      else resolve(result!);
-    };
-    const timer = setTimeout(() => finish(new Error(`${address} did not answer within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('open', () => {
-      socket.send(encodeClientFrame({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, client: 'shoal-hotkeys', credentials: dial.credentials ?? null }));
-    });
-    socket.on('message', (data: Buffer) => {
-      let frame;
-      try {
-        frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      } catch (error) {
-        return finish(error as Error);
-      }
-      if (frame.type === 'welcome') {
-        socket.send(encodeClientFrame({ type: 'requests', requests: [{ op: 'hotkeys', id: 1, count, subscribe: false }] }));
-      } else if (frame.type === 'replies') {
-        const reply = frame.replies.find((r) => r.id === 1);
-        if (reply === undefined) return;
-        if (!reply.ok) return finish(new Error(`${address} refused hotkeys: ${reply.error.message} (${reply.error.code})`));
-        if (reply.result.kind !== 'hotkeys') return finish(new Error(`${address} answered hotkeys with a ${reply.result.kind} reply`));
-        finish(null, reply.result.hotkeys);
-      } else if (frame.type === 'error') {
-        finish(new Error(`${address} closed the connection: ${frame.message} (${frame.code})`));
-      }
-    });
-    socket.on('error', (error) => finish(new Error(`${address}: ${error.message}`)));
-    socket.on('close', () => finish(new Error(`${address} closed the connection before a reply`)));
+/** One `hotkeys` request to one node's client port (it is about that node). */
+export async function requestHotKeys(address: string, count: number, dial: HotKeysDial = {}): Promise<WireHotKeys> {
+  const reply = await askNode(address, { op: 'hotkeys', count, subscribe: false }, 'hotkeys', {
+    timeoutMs: dial.timeoutMs ?? HOT_KEYS_TIMEOUT_MS,
+    tls: dial.tls ?? null,
+    credentials: dial.credentials ?? null,
+    client: 'shoal-hotkeys',
   });
+  return reply.hotkeys;
 }
