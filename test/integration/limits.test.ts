@@ -125,7 +125,9 @@ test('RESP --max-clients-per-address: a second connection from one address is re
 });
 
 test("RESP idle timeout (Redis's timeout): an idle connection is closed without a reply; new ones are served", async () => {
-  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, idleTimeoutMs: 100 });
+  // 1 s, not less: each connection must get its PING in before the timer fires, and a loaded CI
+  // machine (load 30 seen) can stall a process for a few hundred ms between connect and command.
+  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, idleTimeoutMs: 1000 });
   try {
     const idle = await Raw.open(server.port);
     assert.equal(await idle.command('PING'), '+PONG\r\n');
