@@ -19,6 +19,7 @@
 import type { InvalidationHub } from '../replication/invalidation.ts';
 import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
 import { LogLimiter } from '../runtime/log-limiter.ts';
+import { buggify, BUGGIFY_DELAY_MS } from '../runtime/probes.ts';
 import { NodeStoryLog } from './story-log.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
@@ -836,6 +837,7 @@ export class ShoalNode {
     }
     const address = this.addressOfName.get(to);
     if (address === undefined || this.refused.has(to)) return;
+    if (buggify(this.env, 'send-delayed')) return void this.env.timers.setTimer(BUGGIFY_DELAY_MS, () => this.send(to, message, lane));
     this.kvTransport.send(address, this.encoder.encode(message), lane);
   }
 
