@@ -42,6 +42,7 @@ import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts'
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
+import { checkAccounting } from './accounting.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
@@ -308,7 +309,7 @@ export class ShoalNode {
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
       send: (to, message, lane) => this.send(to, message, lane),
     };
-    const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
+    const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
     this.disk = parts.disk ?? null;
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
@@ -810,6 +811,7 @@ export class ShoalNode {
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
+      checkAccounting(this.env, this.store, this.hints);
       // What the disk tier buffered goes to the device at least once a tick.
       this.disk?.flush();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());

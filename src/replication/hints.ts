@@ -120,6 +120,13 @@ export class HintStore {
     }
   }
 
+  /** The bytes the hints held cost, summed afresh (the byte-accounting assertion compares it with `bytes`). */
+  recountBytes(): number {
+    let sum = 0;
+    for (const hint of this.byId.values()) sum += hintCost(hint.key, hint.record);
+    return sum;
+  }
+
   /** Targets that have hints waiting, in the order they started waiting. */
   targets(): string[] {
     return [...this.byTarget.keys()];

@@ -56,7 +56,7 @@ export const ASSERTIONS = [
   'hlc-monotone', // a node's HLC never goes back
   'hlc-remote-bounded', // a remote HLC folded in is at most MAX_REMOTE_CLOCK_AHEAD_MS ahead of the wall clock
   'ring-epochs-monotone', // a partition's ownership epoch never goes back, and moves when its owners change
-  'fencing-epoch-names-claimer', // a primary's claim epoch carries its own id: two primaries never share one
+  'one-primary-per-epoch', // a replica never promises one read-modify-write fencing epoch to two primaries
   'hint-bytes-exact', // the hint store's byte count is the sum of its hints' costs
   'store-bytes-exact', // the store's byte count is the sum of its entries' costs
 ] as const;
