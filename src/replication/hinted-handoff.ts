@@ -26,8 +26,8 @@ export class HintedHandoff {
   }
 
   onAck(id: number): void {
-    cover(this.ctx.env, 'hint-delivered');
-    this.hints.delivered(id);
+    const hint = this.hints.delivered(id);
+    if (hint) cover(this.ctx.env, hint.fallback ? 'stand-in-hint-delivered' : 'hint-delivered');
   }
 
   private schedule(): void {

@@ -161,9 +161,11 @@ export class HintStore {
     return taken;
   }
 
-  /** The target acknowledged the hint. */
-  delivered(id: number): void {
-    if (this.remove(id)) this.stats.delivered++;
+  /** The target acknowledged the hint: forgets it and returns it (undefined if already forgotten). */
+  delivered(id: number): Hint | undefined {
+    const hint = this.byId.get(id);
+    if (hint && this.remove(id)) this.stats.delivered++;
+    return hint;
   }
 
   private remove(id: number): boolean {

@@ -15,7 +15,6 @@
 import { TurnScheduler } from '../actors/index.ts';
 import type { DiskTier, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
-import { cover } from '../runtime/probes.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
 import type { HybridLogicalClock } from './hlc.ts';
@@ -241,7 +240,6 @@ export class ReplicaHost {
         if (message.h !== undefined) {
           // A sloppy-quorum fallback keeps the write as a hint for the owner it stands in for.
           this.stats.fallbackHintsTaken++;
-          cover(this.ctx.env, 'stand-in-hint-stored');
           if (!this.ctx.config.bugs?.forgetHints) this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs(), true);
           this.ctx.send(from, { t: 'wa', id: message.id });
           return true;

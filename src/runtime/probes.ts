@@ -28,8 +28,8 @@ export interface Probes {
 export const RARE_PATHS = [
   'replica-timeout', // a coordinator's replicas did not answer in time (coordinator.ts)
   'sloppy-stand-in-write', // a write went to a stand-in past the preference list (coordinator.ts)
-  'stand-in-hint-stored', // a sloppy-quorum stand-in kept a write as a hint for its owner (replica-host.ts)
-  'hint-delivered', // an owner acknowledged a hint (hinted-handoff.ts)
+  'hint-delivered', // an owner acknowledged a hint its coordinator kept (hinted-handoff.ts)
+  'stand-in-hint-delivered', // an owner acknowledged a hint a sloppy-quorum stand-in kept for it (hinted-handoff.ts)
   'read-repair-sent', // a read found a stale replica and repaired it (coordinator.ts)
   'retry-on-newer-ring', // a replica refused a request routed by an older ring (coordinator.ts)
   'sync-repaired', // anti-entropy or catch-up carried records a replica lacked (sync.ts)

@@ -1,8 +1,8 @@
 // The rare-path coverage gate: a bounded kv sweep (BUGGIFY on for the odd seeds, as hunts do) must
 // reach every listed rare path of src/runtime/probes.ts in at least the seeds it requires. A path
 // that stops being reached (a refactor that makes an error branch dead, a fault the swarm no longer
-// draws) fails it, and the test below shows it does: with read repair switched off, the gate fails.
-// About 10 s of CPU (35 s wall on a loaded 2-core machine).
+// draws) fails it, and the tests below show it does: the planted bugs skipReadRepair and forgetHints,
+// which no history checker catches (anti-entropy repairs what they break), each fail it in one seed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RarePath } from '../../src/runtime/probes.ts';
@@ -17,8 +17,8 @@ const GATE_SEEDS = [1, 2, 3, 4, 5, 6];
 const REQUIRED: Record<RarePath, number> = {
   'replica-timeout': 5,
   'sloppy-stand-in-write': 5,
-  'stand-in-hint-stored': 5,
   'hint-delivered': 5,
+  'stand-in-hint-delivered': 5,
   'read-repair-sent': 5,
   'retry-on-newer-ring': 1,
   'sync-repaired': 5,
@@ -43,8 +43,15 @@ test(`kv seeds ${GATE_SEEDS[0]}..${GATE_SEEDS.at(-1)} reach every listed rare pa
   assert.deepEqual(tally.shortfalls(REQUIRED), [], tally.format());
 });
 
-test('the gate fails when a rare path is made unreachable (read repair switched off)', () => {
-  const tally = sweep([2], { skipReadRepair: true });
-  const short = tally.shortfalls({ 'read-repair-sent': 1 });
-  assert.deepEqual(short, [{ path: 'read-repair-sent', seeds: 0, required: 1 }]);
-});
+/** Planted bugs (ReplicationBugs) that make a rare path unreachable: the gate must fail within one seed. */
+const UNREACHABLE: { bugs: ReplicationBugs; path: RarePath }[] = [
+  { bugs: { skipReadRepair: true }, path: 'read-repair-sent' },
+  { bugs: { forgetHints: true }, path: 'stand-in-hint-delivered' },
+];
+
+for (const { bugs, path } of UNREACHABLE) {
+  test(`the gate fails when ${path} is made unreachable (${Object.keys(bugs).join()})`, () => {
+    const tally = sweep([2], bugs);
+    assert.deepEqual(tally.shortfalls({ [path]: 1 }), [{ path, seeds: 0, required: 1 }]);
+  });
+}

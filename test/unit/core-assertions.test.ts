@@ -31,7 +31,7 @@ test('the HLC reports a remote clock too far ahead, and a clock that went back',
   const wall = env.clock.wallMs();
   hlc.observe({ wallMs: wall + MAX_REMOTE_CLOCK_AHEAD_MS, logical: 0, node: 2 });
   hlc.now();
-  assert.deepEqual(failed, [], 'a remote clock just within the bound and a local stamp are fine');
+  assert.equal(failed.length, 0, 'a remote clock just within the bound and a local stamp are fine');
   hlc.observe({ wallMs: wall + 3 * MAX_REMOTE_CLOCK_AHEAD_MS, logical: 0, node: 2 });
   assert.deepEqual(failed.map((f) => f.name), ['hlc-remote-bounded']);
   // Plant a bug in the counter: it steps back instead of forward.
@@ -45,7 +45,7 @@ test('ring epochs must advance where owners changed and never go back', () => {
   const ring = (owners: string[]): Placement => ({ version: owners.join(), partitions: 2, width: 1, members: [], owners: () => owners, ranking: () => owners, partitionOfKey: () => 0 });
   checkEpochsAdvance(env, ring(['a']), ring(['b']), Uint32Array.of(1, 1), Uint32Array.of(2, 2));
   checkEpochsAdvance(env, ring(['a']), ring(['a']), Uint32Array.of(1, 1), Uint32Array.of(1, 1));
-  assert.deepEqual(failed, []);
+  assert.equal(failed.length, 0);
   checkEpochsAdvance(env, ring(['a']), ring(['b']), Uint32Array.of(1, 1), Uint32Array.of(2, 1));
   checkEpochsAdvance(env, ring(['a']), ring(['a']), Uint32Array.of(3, 1), Uint32Array.of(2, 1));
   assert.deepEqual(failed.map((f) => f.name), ['ring-epochs-monotone', 'ring-epochs-monotone']);
@@ -62,7 +62,7 @@ test('a replica reports one fencing epoch claimed by two primaries', () => {
   primary.onMessage('n2', { t: 'xc', id: 1, p: 0, e: epoch, k: [] });
   primary.onMessage('n2', { t: 'xc', id: 2, p: 0, e: epoch, k: [] }); // the same primary again: fine
   flush();
-  assert.deepEqual(failed, []);
+  assert.equal(failed.length, 0);
   primary.onMessage('n3', { t: 'xc', id: 3, p: 0, e: epoch, k: [] }); // another primary, the same epoch
   flush();
   assert.deepEqual(failed.map((f) => f.name), ['one-primary-per-epoch']);
@@ -76,7 +76,7 @@ test('hint and store byte counts must equal their contents recounted', () => {
   const hints = new HintStore(10, 1 << 20, 60_000);
   hints.add('n2', 0, 'k', new Uint8Array(40), 0);
   checkAccounting(env, store, hints);
-  assert.deepEqual(failed, []);
+  assert.equal(failed.length, 0);
   // Corrupt each running count, as a missed decrement would.
   Object.assign(hints, { bytesHeld: hints.bytes + 1 });
   Object.assign(store, { bytes: store.usedBytes - 8 });
