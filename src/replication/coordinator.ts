@@ -518,6 +518,7 @@ export class Coordinator implements KvService {
 
   /** Answers the write once it meets its level in every ring it must, and finishes it once nobody is awaited. */
   private settleWrite(id: number, write: PendingWrite): void {
+    if (write.done && write.acks >= write.needed && write.joint.length > 0 && !this.jointMet(write)) cover(this.ctx.env, 'joint-quorum-waited');
     if (write.done && write.acks >= write.needed && this.jointMet(write)) {
       const done = write.done;
       write.done = null;

@@ -31,6 +31,7 @@ export const RARE_PATHS = [
   'hint-delivered', // an owner acknowledged a hint its coordinator kept (hinted-handoff.ts)
   'stand-in-hint-delivered', // an owner acknowledged a hint a sloppy-quorum stand-in kept for it (hinted-handoff.ts)
   'read-repair-sent', // a read found a stale replica and repaired it (coordinator.ts)
+  'joint-quorum-waited', // a write met its quorum but waited for its joint quorum on the previous ring (coordinator.ts)
   'retry-on-newer-ring', // a replica refused a request routed by an older ring (coordinator.ts)
   'sync-repaired', // anti-entropy or catch-up carried records a replica lacked (sync.ts)
   'handoff-finished', // a partition the ring moved away was handed off and dropped (sync.ts)
