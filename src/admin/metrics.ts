@@ -14,6 +14,7 @@
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Histogram, Registry } from 'prom-client';
 import { send, type AdminRoute } from './server.ts';
+import { ASSERTIONS, assertionFailures } from '../runtime/probes.ts';
 
 /** A scrape yields to the event loop after building metric families for this long. */
 export const SCRAPE_SLICE_MS = 0.25;
@@ -317,6 +318,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   }));
   counter('shoal_replicas_busy_total', 'Replica answers of busy (partition mailbox full) seen as coordinator.', () => s.coordinator.replicasBusy);
   counter('shoal_routes_refused_total', 'Requests a replica refused as routed by an older ring (coordinator view).', () => s.coordinator.routesRefused);
+  labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
 
   // Replica view.
   labelled('shoal_replica_writes_total', 'Writes applied to this node as replica, by outcome (applied, stale: older than held, refused).', 'counter', 'outcome', () => ({

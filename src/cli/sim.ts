@@ -6,13 +6,13 @@ import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hunt } from '../sim/hunt.ts';
-import { parseBugs, parseSeeds, replayCommand, runScenario, type RunReport } from '../sim/driver.ts';
+import { parseBugs, parseSeeds, replayCommand, runScenario, traceFor, type RunReport } from '../sim/driver.ts';
 import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scenario.ts';
 import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
 import { writeArtifacts } from '../sim/artifacts.ts';
-import { EventTrace } from '../sim/trace.ts';
+import { CoverageTally } from '../sim/coverage.ts';
 
 /** Candidate runs `--shrink` tries by default (a few minutes of kv runs). */
 const DEFAULT_SHRINK_RUNS = 400;
@@ -27,6 +27,7 @@ const FLAGS: FlagSpecs = {
   'check-determinism': { kind: 'boolean', description: 'run each seed twice and compare event digests' },
   json: { kind: 'boolean', description: 'print one JSON object per run on stdout' },
   bugs: { kind: 'string', description: 'test-only: switch planted or fixed bugs on, like dropWritesOn=n1,skipReadRepair' },
+  buggify: { kind: 'boolean', description: 'switch BUGGIFY fault points on (each enabled per run by the seed; --hunt does it for half its seeds)' },
   plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
   shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
   'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: DEFAULT_SHRINK_RUNS },
@@ -43,7 +44,7 @@ const FLAGS: FlagSpecs = {
 const USAGE =
   'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
   '                 [--faults swarm|none] [--check-determinism] [--json]\n' +
-  '                 [--bugs LIST] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
+  '                 [--bugs LIST] [--buggify] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
   '       shoal sim --hunt [--minutes 10] [--only kv,gossip] [--from SEED] [--out FILE] [--shrink-runs N]';
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const planFile = flags.plan === undefined ? undefined : String(flags.plan);
   const plan = planFile === undefined ? undefined : readPlan(planFile);
-  const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}) };
+  const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}), ...(flags.buggify === true ? { buggify: true } : {}) };
   if (flags.shrink === true) {
     if (seeds.length !== 1) throw new UsageError('--shrink takes one --seed');
     return shrink(scenario, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
@@ -97,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   const checkDeterminism = flags['check-determinism'] === true;
   const sweep = seeds.length > 1;
   const failed: RunReport[] = [];
+  const coverage = new CoverageTally();
   const started = performance.now();
 
   // A sweep on a terminal shows one progress line (failures stay above it); written to a pipe or a
@@ -109,9 +111,10 @@ export async function run(argv: string[]): Promise<number> {
     const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode, ...extra };
     const report = runScenario(scenario, options, checkDeterminism, planFile);
     if (report.violations.length > 0) failed.push(report);
+    coverage.add(report.coverage);
     if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {
       // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
-      const timeline = scenario.run(options, new EventTrace()).timeline;
+      const timeline = scenario.run(options, traceFor(options)).timeline;
       if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
       else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv and kv-overload do)\n`);
     }
@@ -130,7 +133,8 @@ export async function run(argv: string[]): Promise<number> {
     const wall = ((performance.now() - started) / 1000).toFixed(1);
     const summary =
       `\n${scenario.name}: ${seeds.length - failed.length} passed, ${failed.length} failed (${seeds.length} seeds, ${wall}s)\n` +
-      failed.map((r) => `  seed ${r.seed}: ${r.violations[0]!.checker}: ${firstLine(r.violations[0]!.message)}\n    replay: ${r.replay}\n`).join('');
+      failed.map((r) => `  seed ${r.seed}: ${r.violations[0]!.checker}: ${firstLine(r.violations[0]!.message)}\n    replay: ${r.replay}\n`).join('') +
+      coverage.format();
     (json ? process.stderr : process.stdout).write(summary);
   }
   return failed.length === 0 ? 0 : 1;

@@ -6,6 +6,7 @@
  * the last peer we knew is gone.
  */
 import type { Awareness } from './awareness.ts';
+import { cover } from '../runtime/probes.ts';
 import type { SwimContext } from './context.ts';
 import { MembershipLog, type MembershipEvents, type TransitionCause } from './events.ts';
 import { encodedUpdate, toUpdate, type Entry } from './member-table.ts';
@@ -103,6 +104,7 @@ export class MemberUpdates {
     const staleEcho = u.state === 'alive' && u.incarnation === me.incarnation && !sameIdentity(me, u);
     if (!mustRefute(me.incarnation, u) && !staleEcho) return;
     stats.refutations++;
+    if (u.state !== 'alive') cover(this.ctx.env, 'suspect-refuted');
     // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
     if (u.state !== 'alive') this.awareness.apply(1);
     const meta = withStickyMeta(me.meta, u.meta, this.stickyMeta);
@@ -122,6 +124,7 @@ export class MemberUpdates {
     const e = this.ctx.table.get(name);
     if (!e || e.member.state !== 'suspect' || e.member.incarnation !== incarnation) return;
     this.ctx.stats.deathsDeclared++;
+    cover(this.ctx.env, 'member-declared-dead');
     this.put({ ...e.member, state: 'dead' }, null, { reason: 'suspicion-timeout' });
   }
 }

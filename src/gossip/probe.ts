@@ -10,6 +10,7 @@
  */
 import type { NodeAddress, TimerId } from '../runtime/env.ts';
 import type { Awareness } from './awareness.ts';
+import { cover } from '../runtime/probes.ts';
 import { NACK_AFTER_FRACTION } from './config.ts';
 import type { SwimContext } from './context.ts';
 import type { Dissemination } from './dissemination.ts';
@@ -159,6 +160,7 @@ export class ProbeLoop {
     this.pending.set(seq, {
       target: probe.target,
       onAck: () => {
+        if (probe.indirectStarted && !probe.acked) cover(this.ctx.env, 'indirect-probe-ack');
         probe.acked = true;
       },
       onNack: () => {

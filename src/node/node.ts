@@ -19,6 +19,7 @@
 import type { InvalidationHub } from '../replication/invalidation.ts';
 import type { ClusterRefusal, Member, Membership, MembershipEvent, VersionRefusal } from '../gossip/membership.ts';
 import { LogLimiter } from '../runtime/log-limiter.ts';
+import { buggify, BUGGIFY_DELAY_MS } from '../runtime/probes.ts';
 import { NodeStoryLog } from './story-log.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
@@ -41,6 +42,7 @@ import { RmwPrimary, type RmwPrimaryStats } from '../replication/rmw-primary.ts'
 import { PartitionSync, type HandoffProgress, type SyncStats } from '../replication/sync.ts';
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
+import { checkAccounting } from './accounting.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
@@ -307,7 +309,7 @@ export class ShoalNode {
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
       send: (to, message, lane) => this.send(to, message, lane),
     };
-    const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name));
+    const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
     this.disk = parts.disk ?? null;
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
@@ -809,6 +811,7 @@ export class ShoalNode {
   private scheduleStoreTick(): void {
     this.timers.store = this.env.timers.setTimer(STORE_TICK_INTERVAL_MS, () => {
       this.store.tick();
+      checkAccounting(this.env, this.store, this.hints);
       // What the disk tier buffered goes to the device at least once a tick.
       this.disk?.flush();
       if (this.hotAlerts.threshold > 0) this.hotAlerts.check(this.store.hotKeys(), this.env.clock.wallMs());
@@ -836,6 +839,7 @@ export class ShoalNode {
     }
     const address = this.addressOfName.get(to);
     if (address === undefined || this.refused.has(to)) return;
+    if (buggify(this.env, 'send-delayed')) return void this.env.timers.setTimer(BUGGIFY_DELAY_MS, () => this.send(to, message, lane));
     this.kvTransport.send(address, this.encoder.encode(message), lane);
   }
 

@@ -31,6 +31,7 @@
  */
 import type { Member, MembershipEvent } from '../gossip/membership.ts';
 import type { Env } from '../runtime/env.ts';
+import { invariant } from '../runtime/probes.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
 import type { Placement } from '../replication/context.ts';
@@ -358,10 +359,23 @@ export class RingLifecycle {
     }
     // A ring can come back (a member leaves and returns with its claim seed): it is current, not past.
     this.past.delete(next.version);
+    checkEpochsAdvance(this.o.env, previous, next, this.epochs, epochs);
     this.epochs = epochs;
     this.placementNow = next;
     this.retirePreviousIfPassed();
     this.o.onPlacement(previous, next, withoutSelf);
+  }
+}
+
+/**
+ * The ring's assertion (src/runtime/probes.ts): a partition's ownership epoch never goes back, and
+ * moves on whenever its owners change, so no two owner sets ever share an epoch on this node.
+ */
+export function checkEpochsAdvance(env: Pick<Env, 'probes' | 'log'>, previous: Placement | null, next: Placement, before: Uint32Array, after: Uint32Array): void {
+  for (let p = 0; p < after.length; p++) {
+    const moved = previous !== null && !sameOwners(previous.owners(p), next.owners(p));
+    const ok = after[p]! >= before[p]! && (!moved || after[p]! > before[p]!);
+    invariant(env, ok, 'ring-epochs-monotone', () => `partition ${p}: epoch ${before[p]} -> ${after[p]} on ring ${next.version}${moved ? ' though its owners changed' : ''}`);
   }
 }
 

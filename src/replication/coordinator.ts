@@ -49,6 +49,7 @@ import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
 import { StandInWrites } from './stand-in-writes.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { buggify, cover } from '../runtime/probes.ts';
 
 /**
  * A ring a write must also be acknowledged in because readers may still route by it: its
@@ -428,6 +429,7 @@ export class Coordinator implements KvService {
         if (standIn !== undefined) {
           // The fallback keeps the hint; its ack counts towards W (sloppy quorum).
           this.stats.sloppyFallbacks++;
+          cover(this.ctx.env, 'sloppy-stand-in-write');
           write.fallbacks.set(standIn, owner);
           this.ctx.send(standIn, { t: 'w', id, p: partition, k: write.key, r: record, h: owner, v: write.routedBy });
         } else {
@@ -477,13 +479,13 @@ export class Coordinator implements KvService {
   private sendWrite(id: number, write: PendingWrite, to: string, ring: string): void {
     write.sent.set(to, ring);
     write.sentAtMs.set(to, this.ctx.env.clock.monoMs());
-    this.ctx.send(to, requestFor(write, ring, () => ({ t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring })));
+    if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(write, ring, () => ({ t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring })));
   }
 
   private sendRead(id: number, read: PendingRead, to: string): void {
     read.sent.set(to, read.routedBy);
     read.sentAtMs.set(to, this.ctx.env.clock.monoMs());
-    this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
+    if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
   }
 
   /** Adds a ring the write must also be acknowledged in; a down owner there is not waited for. */
@@ -516,6 +518,7 @@ export class Coordinator implements KvService {
 
   /** Answers the write once it meets its level in every ring it must, and finishes it once nobody is awaited. */
   private settleWrite(id: number, write: PendingWrite): void {
+    if (write.done && write.acks >= write.needed && write.joint.length > 0 && !this.jointMet(write)) cover(this.ctx.env, 'joint-quorum-waited');
     if (write.done && write.acks >= write.needed && this.jointMet(write)) {
       const done = write.done;
       write.done = null;
@@ -539,6 +542,7 @@ export class Coordinator implements KvService {
     // Unknown, or a copy routed by another ring than the last one sent to that node: that one's answer is still to come.
     if (!pending || pending.sent.get(from) !== refusedRing) return;
     this.stats.routesRefused++;
+    cover(this.ctx.env, 'retry-on-newer-ring');
     pending.sent.delete(from);
     if (pending.kind === 'write') this.onWriteRefused(id, pending, from, refusedRing, ring, owners);
     else this.onReadRefused(id, pending, from, refusedRing, ring, owners);
@@ -774,6 +778,7 @@ export class Coordinator implements KvService {
     for (const [replica, version] of read.seen) {
       if (compareVersions(version, read.newest.version) >= 0) continue;
       this.stats.readRepairs++;
+      cover(this.ctx.env, 'read-repair-sent');
       this.ctx.send(replica, { t: 'rp', p: read.partition, k: read.key, r: read.newestBytes });
     }
   }
@@ -820,6 +825,7 @@ export class Coordinator implements KvService {
 
   /** A remote replica never answered by the request's end. */
   private reportSilence(pending: Pending, replica: string): void {
+    cover(this.ctx.env, 'replica-timeout');
     const sentAt = pending.sentAtMs.get(replica);
     if (this.health !== null && sentAt !== undefined && replica !== this.ctx.selfName) this.health.silent(replica, sentAt);
   }

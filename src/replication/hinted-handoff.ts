@@ -6,6 +6,7 @@
  */
 import type { ReplicationContext } from './context.ts';
 import type { HintStore } from './hints.ts';
+import { buggify, cover } from '../runtime/probes.ts';
 
 export class HintedHandoff {
   private timer: number | null = null;
@@ -25,7 +26,8 @@ export class HintedHandoff {
   }
 
   onAck(id: number): void {
-    this.hints.delivered(id);
+    const hint = this.hints.delivered(id);
+    if (hint) cover(this.ctx.env, hint.fallback ? 'stand-in-hint-delivered' : 'hint-delivered');
   }
 
   private schedule(): void {
@@ -38,7 +40,7 @@ export class HintedHandoff {
   private deliver(): void {
     const now = this.ctx.env.clock.monoMs();
     this.hints.expire(now);
-    if (this.hints.count === 0) return;
+    if (this.hints.count === 0 || buggify(this.ctx.env, 'hint-delivery-fails')) return;
     const { hintResendMs, hintsInFlightPerTarget } = this.ctx.config;
     for (const target of this.hints.targets()) {
       if (!this.ctx.isAlive(target)) continue;

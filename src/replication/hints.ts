@@ -120,6 +120,13 @@ export class HintStore {
     }
   }
 
+  /** The bytes the hints held cost, summed afresh (the byte-accounting assertion compares it with `bytes`). */
+  recountBytes(): number {
+    let sum = 0;
+    for (const hint of this.byId.values()) sum += hintCost(hint.key, hint.record);
+    return sum;
+  }
+
   /** Targets that have hints waiting, in the order they started waiting. */
   targets(): string[] {
     return [...this.byTarget.keys()];
@@ -154,9 +161,11 @@ export class HintStore {
     return taken;
   }
 
-  /** The target acknowledged the hint. */
-  delivered(id: number): void {
-    if (this.remove(id)) this.stats.delivered++;
+  /** The target acknowledged the hint: forgets it and returns it (undefined if already forgotten). */
+  delivered(id: number): Hint | undefined {
+    const hint = this.byId.get(id);
+    if (hint && this.remove(id)) this.stats.delivered++;
+    return hint;
   }
 
   private remove(id: number): boolean {

@@ -6,7 +6,8 @@
  * receive after the send that caused it. Every write is stamped with one; conflicts resolve
  * last-writer-wins on this order.
  */
-import type { Clock } from '../runtime/env.ts';
+import type { Clock, Env } from '../runtime/env.ts';
+import { invariant, MAX_REMOTE_CLOCK_AHEAD_MS } from '../runtime/probes.ts';
 import { murmur3String } from '../protocol/hash.ts';
 
 /** A write's version. Ordered by (wallMs, logical, node). */
@@ -49,13 +50,17 @@ export class HybridLogicalClock {
   private wallMs = 0;
   private logical = 0;
 
+  /** `env`: where the clock's assertions report (src/runtime/probes.ts); none in unit tests. */
   constructor(
     private readonly clock: Clock,
     readonly nodeId: number,
+    private readonly env: Pick<Env, 'probes' | 'log'> | null = null,
   ) {}
 
   /** A fresh version for a local event (a write this node coordinates), newer than any seen. */
   now(): Version {
+    const wallBefore = this.wallMs;
+    const logicalBefore = this.logical;
     const physical = Math.floor(this.clock.wallMs());
     if (physical > this.wallMs) {
       this.wallMs = physical;
@@ -63,12 +68,24 @@ export class HybridLogicalClock {
     } else {
       this.tick();
     }
+    this.assertForward(wallBefore, logicalBefore, true);
     return { wallMs: this.wallMs, logical: this.logical, node: this.nodeId };
   }
 
   /** Folds in a version carried by a message, so later local versions order after it. */
   observe(remote: Version): void {
+    const wallBefore = this.wallMs;
+    const logicalBefore = this.logical;
     const physical = Math.floor(this.clock.wallMs());
+    if (this.env) {
+      const ahead = remote.wallMs - physical;
+      invariant(this.env, ahead <= MAX_REMOTE_CLOCK_AHEAD_MS, 'hlc-remote-bounded', () => `remote version ${versionToString(remote)} is ${ahead} ms ahead of this node's wall clock`);
+    }
+    this.fold(remote, physical);
+    this.assertForward(wallBefore, logicalBefore, false);
+  }
+
+  private fold(remote: Version, physical: number): void {
     const top = Math.max(this.wallMs, remote.wallMs, physical);
     if (top === this.wallMs && top === remote.wallMs) {
       this.logical = Math.max(this.logical, remote.logical);
@@ -82,6 +99,13 @@ export class HybridLogicalClock {
     }
     // The max is an existing reading: the counter must move past it.
     this.tick();
+  }
+
+  /** The clock never goes back; a version handed out (`strictly`) is after every earlier reading. */
+  private assertForward(wallBefore: number, logicalBefore: number, strictly: boolean): void {
+    if (!this.env) return;
+    const order = this.wallMs !== wallBefore ? this.wallMs - wallBefore : this.logical - logicalBefore;
+    invariant(this.env, strictly ? order > 0 : order >= 0, 'hlc-monotone', () => `the clock moved from ${wallBefore}.${logicalBefore} to ${this.wallMs}.${this.logical}`);
   }
 
   /** The last version handed out or observed (for tests and diagnostics). */

@@ -30,6 +30,7 @@ import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
 import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
+import { invariant } from '../runtime/probes.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
@@ -121,6 +122,8 @@ export class RmwPrimary {
   private readonly claims = new Map<number, Claim>();
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
+  /** Replica side: the last claim promised per partition, and by whom (checkOnePrimary). */
+  private readonly lastClaim = new Map<number, { epoch: number; claimer: string }>();
   private readonly pending = new Map<number, PendingClaim | PendingResult>();
   /**
    * Per partition, request ids whose result timed out (applied here, maybe not at a quorum): every
@@ -611,10 +614,18 @@ export class RmwPrimary {
         this.ctx.send(from, { t: 'xca', id, ok: false, e: actor.fencingEpoch, ready: false, r: [], d: [] });
         return;
       }
+      this.checkOnePrimary(p, e, from);
       const ready = actor.ready && this.ctx.ringConfirmed() && this.host.ownsPartition(p);
       const records = k.map((key) => actor.replica.read(key));
       this.ctx.send(from, { t: 'xca', id, ok: true, e, ready, r: records, d: actor.requests.list(this.ctx.env.clock.monoMs()) });
     });
+  }
+
+  /** The assertion of src/runtime/probes.ts: an epoch promised here is one primary's alone. */
+  private checkOnePrimary(partition: number, epoch: number, claimer: string): void {
+    const last = this.lastClaim.get(partition);
+    invariant(this.ctx.env, last === undefined || last.epoch !== epoch || last.claimer === claimer, 'one-primary-per-epoch', () => `partition ${partition}: epoch ${epoch} claimed by ${last!.claimer} and by ${claimer}`);
+    this.lastClaim.set(partition, { epoch, claimer });
   }
 
   private onResult(from: string, m: Extract<KvMessage, { t: 'xw' }>): void {

@@ -40,6 +40,7 @@ import type { KvMessage, SyncDiff } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import { versionOfEncoded } from './record.ts';
+import { buggify, cover } from '../runtime/probes.ts';
 
 export interface SyncStats {
   rounds: number;
@@ -217,7 +218,10 @@ export class PartitionSync {
           const holds = new Set<string>();
           for (let i = 0; i < k.length; i++) {
             this.stats.bytesReceived += k[i]!.length + r[i]!.length;
-            if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') this.stats.recordsPulled++;
+            if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') {
+              this.stats.recordsPulled++;
+              cover(this.ctx.env, 'sync-repaired');
+            }
             if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.add(k[i]!);
             if (received !== null) {
               received.keysReceived++;
@@ -520,6 +524,7 @@ export class PartitionSync {
         const q = actor.requests.listFor(new Set(message.k), this.ctx.env.clock.monoMs());
         if (q.length > 0) Object.assign(message, { q });
       }
+      if (buggify(this.ctx.env, 'sync-stops-halfway')) break; // the rest, and the last batch, never go
       this.ctx.send(to, message, 'bulk');
       if (count === 0) break;
     }
@@ -541,6 +546,7 @@ export class PartitionSync {
     }
     if (coveredOwners >= needed) {
       this.stats.partitionsHandedOff++;
+      cover(this.ctx.env, 'handoff-finished');
       this.stats.keysHandedOff += actor.size;
       this.dropPartition(p);
       this.trackHandOff();

@@ -7,6 +7,8 @@
  * (`src/sim`: virtual time, seeded streams, a faulty network). The same node code runs under both,
  * which is what makes a simulated run replayable from its seed.
  */
+import type { Probes } from './probes.ts';
+
 /**
  * What `Transport.send` takes: the datagram's bytes, or the parts they are made of, in order (a
  * gather list, as for `writev`). A layer puts its header in front of a body as a part of its own
@@ -82,6 +84,8 @@ export interface Env {
   readonly random: Random;
   readonly transport: Transport;
   readonly log: Logger;
+  /** The simulator's rare-path counts, BUGGIFY and assertion reports (src/runtime/probes.ts); absent in production. */
+  readonly probes?: Probes;
 }
 
 /** A logger that drops everything: the default where no logger is given. */

@@ -5,8 +5,10 @@
  */
 import type { Violation } from './checkers.ts';
 import type { ReplicationBugs } from '../replication/config.ts';
-import type { Scenario, ScenarioOptions } from './scenario.ts';
-import { EventTrace, firstDivergence } from './trace.ts';
+import type { Scenario, ScenarioOptions, ScenarioResult } from './scenario.ts';
+import { EventTrace, firstDivergence, type TraceOptions } from './trace.ts';
+import { RunProbes } from './probes.ts';
+import { BUGGIFY_POINTS } from '../runtime/probes.ts';
 
 export interface RunReport {
   scenario: string;
@@ -19,6 +21,10 @@ export interface RunReport {
   wallSeconds: number;
   simSecondsPerWallSecond: number;
   violations: Violation[];
+  /** How many times each rare path ran (src/runtime/probes.ts), for `shoal sim`'s coverage table. */
+  coverage: Record<string, number>;
+  /** With buggify on: the fault points enabled in this run and how often each fired. */
+  buggify?: { enabled: string[]; fired: Record<string, number> };
   replay: string;
   [figure: string]: unknown;
 }
@@ -30,6 +36,7 @@ export function replayCommand(scenario: string, options: ScenarioOptions, checkD
     `npx shoal sim --scenario ${scenario} --seed ${options.seed} --nodes ${options.nodes} ` +
     `--duration ${seconds}s --faults ${options.faults}${checkDeterminism ? ' --check-determinism' : ''}` +
     (options.bugs ? ` --bugs ${formatBugs(options.bugs)}` : '') +
+    (options.buggify ? ' --buggify' : '') +
     (planFile ? ` --plan ${planFile}` : '')
   );
 }
@@ -72,15 +79,30 @@ const DESCRIBE_BEFORE = 5;
 /** The most seeds one sweep may name (the list is built up front). */
 const MAX_SWEEP_SEEDS = 1_000_000;
 
-export function runScenario(scenario: Scenario, options: ScenarioOptions, checkDeterminism = false, planFile = 'PLAN.json'): RunReport {
-  const trace = new EventTrace({ recordHashes: checkDeterminism });
-  const started = performance.now();
+/** A fresh trace for one run of `options`, with its probes (buggify on when the options say so). */
+export function traceFor(options: ScenarioOptions, traceOptions: Omit<TraceOptions, 'probes'> = {}): EventTrace {
+  return new EventTrace({ ...traceOptions, probes: new RunProbes(options.buggify ? options.seed : null) });
+}
+
+/**
+ * Runs `options` once on `trace`. A failed core assertion fails the run: one violation each,
+ * named after the assertion, ahead of the checkers' (the assertion saw the bug first).
+ */
+export function runOnce(scenario: Scenario, options: ScenarioOptions, trace = traceFor(options)): ScenarioResult {
   const result = scenario.run(options, trace);
+  const asserted = trace.probes.failures.map((f) => ({ checker: `assertion/${f.name}`, atMs: f.atMs, message: `${f.node}: ${f.detail}` }));
+  return asserted.length === 0 ? result : { ...result, violations: [...asserted, ...result.violations] };
+}
+
+export function runScenario(scenario: Scenario, options: ScenarioOptions, checkDeterminism = false, planFile = 'PLAN.json'): RunReport {
+  const trace = traceFor(options, { recordHashes: checkDeterminism });
+  const started = performance.now();
+  const result = runOnce(scenario, options, trace);
   const wallSeconds = (performance.now() - started) / 1000;
   const violations = [...result.violations];
 
   if (checkDeterminism) {
-    const again = new EventTrace({ recordHashes: true });
+    const again = traceFor(options, { recordHashes: true });
     scenario.run(options, again);
     if (again.digest() !== trace.digest()) {
       violations.push(describeDivergence(scenario, options, trace, again));
@@ -101,6 +123,10 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
     simSecondsPerWallSecond: round(simSeconds / Math.max(wallSeconds, 1e-6), 1),
     ...result.figures,
     violations,
+    coverage: Object.fromEntries(trace.probes.coverage),
+    ...(trace.probes.buggifyOn
+      ? { buggify: { enabled: BUGGIFY_POINTS.filter((p) => trace.probes.isEnabled(p)), fired: Object.fromEntries(trace.probes.fired) } }
+      : {}),
     replay: replayCommand(scenario.name, options, checkDeterminism, plan ? planFile : undefined),
   };
 }
@@ -108,8 +134,8 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
 function describeDivergence(scenario: Scenario, options: ScenarioOptions, first: EventTrace, second: EventTrace): Violation {
   const index = firstDivergence(first, second);
   const range = { from: Math.max(0, index - DESCRIBE_BEFORE), to: index };
-  const a = new EventTrace({ describeRange: range });
-  const b = new EventTrace({ describeRange: range });
+  const a = traceFor(options, { describeRange: range });
+  const b = traceFor(options, { describeRange: range });
   scenario.run(options, a);
   scenario.run(options, b);
   const show = (t: EventTrace) => t.descriptions.map((d) => `    #${d.index} ${d.text}`).join('\n');

@@ -56,7 +56,9 @@ export function hunt(options: HuntOptions): HuntSummary {
     const seed = options.firstSeed + st.seeds;
     const [lo, hi] = NODE_RANGES[s.name] ?? [s.defaults.nodes, s.defaults.nodes];
     const nodes = lo + (seed % (hi - lo + 1));
-    const run: ScenarioOptions = { seed, ...s.defaults, nodes };
+    // BUGGIFY on for half the seeds (the odd ones): rare paths get common, and the even half still
+    // finds what needs no help.
+    const run: ScenarioOptions = { seed, ...s.defaults, nodes, ...(seed % 2 === 1 ? { buggify: true } : {}) };
     const started = options.now();
     const report = runScenario(s, run);
     st.wallMs += options.now() - started;

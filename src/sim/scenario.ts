@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   faults: FaultMode;
   /** Test-only: fixed or planted bugs to switch on in every node (kv, kv-join and kv-rmw honour it), to show a checker catches them. */
   bugs?: ReplicationBugs;
+  /** Switch BUGGIFY's fault points on for this run (src/sim/probes.ts); off, a seed runs as it always has. */
+  buggify?: boolean;
   /** Follow this plan instead of drawing faults and workload from the seed (scenarios that report a `plan`). */
   plan?: RunPlan;
 }

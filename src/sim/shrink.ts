@@ -7,7 +7,7 @@
 import type { Violation } from './checkers.ts';
 import type { FaultAction, TimedFault } from './faults.ts';
 import type { RunPlan, Scenario, ScenarioOptions } from './scenario.ts';
-import { EventTrace } from './trace.ts';
+import { runOnce } from './driver.ts';
 import type { OpSpec } from './scenarios/kv-workload.ts';
 
 /** A violation's checker and kind: `history/read-your-writes`, `convergence`, ... */
@@ -49,7 +49,7 @@ export interface ShrinkOptions {
  */
 export function shrinkRun(scenario: Scenario, options: ScenarioOptions, shrinkOptions: ShrinkOptions = {}): ShrinkResult {
   const maxRuns = shrinkOptions.maxRuns ?? 400;
-  const first = scenario.run(options, new EventTrace());
+  const first = runOnce(scenario, options);
   const target = first.violations[0];
   if (!target) throw new Error(`${scenario.name} seed ${options.seed} passes; nothing to shrink`);
   if (!first.plan) throw new Error(`${scenario.name} does not report a plan (faults and workload as data), so it cannot be shrunk (kv and kv-overload can)`);
@@ -64,7 +64,7 @@ export function shrinkRun(scenario: Scenario, options: ScenarioOptions, shrinkOp
   const reproduces = (candidate: ScenarioOptions): boolean => {
     if (runs >= maxRuns) return false;
     runs++;
-    const result = scenario.run(candidate, new EventTrace());
+    const result = runOnce(scenario, candidate);
     const same = result.violations.find((v) => violationKind(v) === kind);
     // What the candidate got through before its violation stopped it is all the case needs.
     if (same) best = { options: { ...candidate, plan: result.plan ?? candidate.plan! }, violation: same };

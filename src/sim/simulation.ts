@@ -257,6 +257,7 @@ export class Simulation<P extends SimProcess> {
         },
       },
       log: this.loggerFor(node),
+      probes: this.trace.probes.forNode(node.address, () => this.now),
     };
   }
 

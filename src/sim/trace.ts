@@ -4,12 +4,15 @@
  * first event where the runs diverged, and a third pass can describe the events around it.
  */
 import { murmurRound } from '../protocol/hash.ts';
+import { RunProbes } from './probes.ts';
 
 export interface TraceOptions {
   /** Keep one hash per event so a second run can be compared event by event. */
   recordHashes?: boolean;
   /** Describe events with these indexes (0-based) in words, for divergence reports. */
   describeRange?: { from: number; to: number };
+  /** The run's probes (rare-path counts, assertion failures, BUGGIFY); by default buggify is off. */
+  probes?: RunProbes;
 }
 
 export class EventTrace {
@@ -18,8 +21,11 @@ export class EventTrace {
   private count = 0;
   private hashes: Uint32Array | null;
   readonly descriptions: { index: number; text: string }[] = [];
+  /** What node code reported through its Env's probes during the run (every simulation of the run shares them). */
+  readonly probes: RunProbes;
 
   constructor(private readonly options: TraceOptions = {}) {
+    this.probes = options.probes ?? new RunProbes();
     this.hashes = options.recordHashes ? new Uint32Array(1024) : null;
   }
 

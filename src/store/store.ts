@@ -259,6 +259,13 @@ export class Store {
     return this.bytes;
   }
 
+  /** What every entry costs by `entryCost`, summed afresh (the byte-accounting assertion compares it with `usedBytes`). */
+  recountBytes(): number {
+    let sum = 0;
+    for (const [key, slot] of this.index) sum += this.entryCost(key, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return sum;
+  }
+
   /**
    * The bytes an entry is charged: its key as V8 stores it, its value's slab chunk and the fixed
    * per-entry overhead. An entry costing more than maxMemory can never be stored.
