@@ -73,8 +73,8 @@ interface Routing {
   sent: Map<string, string>;
   /** Node -> monotonic time of the last request sent to it (its round trip for ReplicaHealth). */
   sentAtMs: Map<string, number>;
-  /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
-  adopted: Set<string>;
+  /** Every ring the request has been routed by: the node's when it began, then those adopted from refusals (see canAdopt). */
+  rings: Set<string>;
   /** Refusals per owner that could not be adopted: each is asked again after a backoff (retryRefused). */
   refusalRetries: Map<string, number> | null;
   /**
@@ -544,13 +544,25 @@ export class Coordinator implements KvService {
     else this.onReadRefused(id, pending, from, refusedRing, ring, owners);
   }
 
+  /**
+   * Whether a refusal of the ring the request is routed by moves it to the ring the refuser named:
+   * yes for a ring it has not been routed by yet, within MAX_RING_ADOPTIONS; yes for this node's
+   * own ring now, whatever the request did before (a new request would take it); no for a ring the
+   * request left (its first one included) that this node is not on: the refuser is then behind
+   * (retryRefused). Without the last two, a coordinator behind on A (a node has left) adopted B
+   * (it is back) from an owner ahead, then A again from an owner still behind, and could never
+   * return to B once it caught up itself: every owner refused A until the deadline
+   * (rolling-restart and rolling-upgrade seeds 100023 and 100131).
+   */
   private canAdopt(pending: Pending, refusedRing: string, ring: string): boolean {
-    return refusedRing === pending.routedBy && ring !== pending.routedBy && !pending.adopted.has(ring) && pending.adopted.size < MAX_RING_ADOPTIONS;
+    if (refusedRing !== pending.routedBy || ring === pending.routedBy) return false;
+    if (ring === this.ctx.placement().version) return true;
+    return !pending.rings.has(ring) && pending.rings.size <= MAX_RING_ADOPTIONS;
   }
 
   /**
    * An owner of the ring the request is routed by refused that very ring, naming one the request
-   * cannot adopt: one it adopted and left already, or one past the adoption budget. Ring versions
+   * cannot adopt: one it was routed by and left already, or one past the adoption budget. Ring versions
    * are digests of the ring's members, so a ring comes back when a member leaves and rejoins (a
    * rolling restart: A, then B without the node, then A again); an owner still on B takes a
    * coordinator already back on A for one that is behind, and refuses it. It is one ring change
@@ -573,7 +585,7 @@ export class Coordinator implements KvService {
     write.jointAwaiting.delete(from);
     if (this.canAdopt(write, refusedRing, ring)) {
       this.stats.ringsAdopted++;
-      write.adopted.add(ring);
+      write.rings.add(ring);
       // Readers may still route by the ring the write was routed by: it becomes a joint quorum.
       this.addJointQuorum(write, write.routedBy, write.owners, [from]);
       for (const name of write.awaiting) if (!owners.includes(name)) write.jointAwaiting.add(name);
@@ -791,7 +803,7 @@ export class Coordinator implements KvService {
     this.askDeferred(id);
     if (this.canAdopt(read, refusedRing, ring)) {
       this.stats.ringsAdopted++;
-      read.adopted.add(ring);
+      read.rings.add(ring);
       read.routedBy = ring;
       read.owners = owners;
       read.needed = requiredReplicas(read.level, owners.length);
@@ -1000,7 +1012,7 @@ export class Coordinator implements KvService {
 
 /** A new request's routing: by the node's current ring, nothing sent yet. */
 function routing(level: Consistency, ring: string, owners: readonly string[]): Routing {
-  return { level, routedBy: ring, owners, sent: new Map(), sentAtMs: new Map(), requests: new Map(), adopted: new Set(), refusalRetries: null };
+  return { level, routedBy: ring, owners, sent: new Map(), sentAtMs: new Map(), requests: new Map(), rings: new Set([ring]), refusalRetries: null };
 }
 
 /** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */
