@@ -8,7 +8,8 @@
  * keep listening until the deadline, and leave a hint for every owner that never acknowledged.
  *
  * Read path: ask every live owner; answer once enough ready replicas replied (a replica that is
- * still catching up does not count, see partition-replica.ts) with the newest version seen, or
+ * still catching up does not count, see partition-replica.ts, but is asked again while the read is
+ * short and the deadline allows, see askCatchingUpAgain) with the newest version seen, or
  * the newer sloppy write of the key this coordinator acknowledged with a stand-in's ack in place
  * of an owner's, which the owners may not hold yet (stand-in-writes.ts); then, after the answer,
  * when every replica replied or the deadline passed, send the newest record to every replica that
@@ -136,6 +137,8 @@ interface PendingRead extends Routing {
   newestRemembered: boolean;
   done: Callback<GetResult> | null;
   busyRetries: Map<string, number> | null;
+  /** Owners asked again because they answered while catching up, and how often (askCatchingUpAgain). */
+  catchingUpRetries: Map<string, number> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
   /** Bytes this request counts in flight: the answers expected (see deadlineFor). */
@@ -161,6 +164,11 @@ export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs
  * change, and gossip brings it to the request's ring within a round or so (see retryRefused).
  */
 export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
+/**
+ * An owner that answered a read while catching up is asked again after this backoff, while the
+ * read is short of its level and the deadline allows (see askCatchingUpAgain).
+ */
+export const CATCHING_UP_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** At most one slow-request line per operation per this interval (the lines held back are counted in the next). */
 export const SLOW_LOG_INTERVAL_MS = 100;
 /** Owners a read deferred are asked anyway after this fraction of the replica timeout. */
@@ -301,6 +309,7 @@ export class Coordinator implements KvService {
       newestRemembered: false,
       done,
       busyRetries: null,
+      catchingUpRetries: null,
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
@@ -670,10 +679,37 @@ export class Coordinator implements KvService {
     if (read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
   }
 
-  /** Every replica asked has answered: finish, or, still unanswered with owners deferred, ask those too. */
+  /**
+   * Every replica asked has answered: finish, or, still unanswered, ask the owners deferred too,
+   * and the owners that answered while catching up again.
+   */
   private finishOrWiden(id: number, read: PendingRead): void {
     if (read.done && read.deferred.length > 0) this.askDeferred(id);
+    if (read.done) this.askCatchingUpAgain(id, read);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
+  }
+
+  /**
+   * A read short of its level whose owners answered while catching up (they gained the partition
+   * in a ring change and are syncing it) asks them again after a backoff while the deadline
+   * allows, as it does a busy replica: catching up ends within a few sync rounds, and their next
+   * answer may count. Only when they could make the level: otherwise the read fails now. Before,
+   * the read failed as soon as all had answered (blue-green seed 100199: a QUORUM read had one
+   * caught-up answer of two, from the one owner of the new ring that was not new; the
+   * coordinator's own replica, one of the others, was ready a few milliseconds later).
+   */
+  private askCatchingUpAgain(id: number, read: PendingRead): void {
+    const catchingUp = read.owners.filter((owner) => read.seen.has(owner) && !read.readyFrom.has(owner) && this.ctx.isAlive(owner));
+    if (catchingUp.length === 0 || this.readyCount(read) + catchingUp.length < read.needed) return;
+    for (const owner of catchingUp) {
+      const attempt = read.catchingUpRetries?.get(owner) ?? 0;
+      const delay = backoffDelay(attempt, CATCHING_UP_RETRY_BACKOFF, () => this.ctx.env.random.next());
+      if (this.ctx.env.clock.monoMs() + delay >= read.deadline) continue;
+      (read.catchingUpRetries ??= new Map()).set(owner, attempt + 1);
+      // Unanswered again until it answers again (askAgain asks only replicas not seen).
+      read.seen.delete(owner);
+      this.ctx.env.timers.setTimer(delay, () => this.askAgain(id, owner));
+    }
   }
 
   /**
