@@ -250,3 +250,36 @@ test('a write returns to a ring it left once that is its coordinator\'s own ring
   assert.equal(outcome.error, null);
   assert.ok(outcome.result, 'n1 and n2: a quorum of w, and of v');
 });
+
+// Blue-green seed 100199: every owner answered, one caught up of the two needed; another owner
+// finished catching up milliseconds later. The read asks those that were catching up again while
+// its deadline allows, instead of failing as soon as all had answered.
+test('a read short of its level asks the owners that answered while catching up again, and fails only at its deadline', () => {
+  const { sent, coordinator, outcome, id, flush } = startQuorumRead();
+  const record = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([5]), 0);
+  coordinator.onReply('n1', { t: 'ra', id, r: record, ready: true });
+  coordinator.onReply('n2', { t: 'ra', id, r: null, ready: false });
+  coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
+  assert.equal(outcome.error, null, 'not failed while the owners catching up may still count');
+  const before = sent.length;
+  flush(1_050);
+  assert.deepEqual(sent.slice(before).map(([to]) => to).sort(), ['n2', 'n3'], 'both asked again');
+  coordinator.onReply('n3', { t: 'ra', id, r: record, ready: true });
+  assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [5]);
+});
+
+test('owners that stay catching up are asked again a bounded number of times, then the read fails', () => {
+  const { sent, coordinator, outcome, id, flush } = startQuorumRead();
+  coordinator.onReply('n1', { t: 'ra', id, r: null, ready: true });
+  const before = sent.length;
+  for (let i = 0; i < 100 && outcome.error === null; i++) {
+    const last = sent.length;
+    coordinator.onReply('n2', { t: 'ra', id, r: null, ready: false });
+    coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
+    flush(1_000 + (i + 1) * 20);
+    if (sent.length === last) flush(60_000);
+  }
+  assert.equal(outcome.error?.code, 'unavailable');
+  const again = sent.slice(before).length;
+  assert.ok(again >= 4 && again < 40, `a bounded number of retries (${again})`);
+});
