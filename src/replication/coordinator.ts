@@ -8,7 +8,8 @@
  * keep listening until the deadline, and leave a hint for every owner that never acknowledged.
  *
  * Read path: ask every live owner; answer once enough ready replicas replied (a replica that is
- * still catching up does not count, see partition-replica.ts) with the newest version seen, or
+ * still catching up does not count, see partition-replica.ts, but is asked again while the read is
+ * short and the deadline allows, see askCatchingUpAgain) with the newest version seen, or
  * the newer sloppy write of the key this coordinator acknowledged with a stand-in's ack in place
  * of an owner's, which the owners may not hold yet (stand-in-writes.ts); then, after the answer,
  * when every replica replied or the deadline passed, send the newest record to every replica that
@@ -74,8 +75,8 @@ interface Routing {
   sent: Map<string, string>;
   /** Node -> monotonic time of the last request sent to it (its round trip for ReplicaHealth). */
   sentAtMs: Map<string, number>;
-  /** Rings adopted from replicas' refusals (at most MAX_RING_ADOPTIONS). */
-  adopted: Set<string>;
+  /** Every ring the request has been routed by: the node's when it began, then those adopted from refusals (see canAdopt). */
+  rings: Set<string>;
   /** Refusals per owner that could not be adopted: each is asked again after a backoff (retryRefused). */
   refusalRetries: Map<string, number> | null;
   /**
@@ -137,6 +138,8 @@ interface PendingRead extends Routing {
   newestRemembered: boolean;
   done: Callback<GetResult> | null;
   busyRetries: Map<string, number> | null;
+  /** Owners asked again because they answered while catching up, and how often (askCatchingUpAgain). */
+  catchingUpRetries: Map<string, number> | null;
   /** Monotonic time at which the read is finished whatever answered (see expireDue). */
   deadline: number;
   /** Bytes this request counts in flight: the answers expected (see deadlineFor). */
@@ -162,6 +165,11 @@ export const BUSY_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 5, maxDelayMs
  * change, and gossip brings it to the request's ring within a round or so (see retryRefused).
  */
 export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
+/**
+ * An owner that answered a read while catching up is asked again after this backoff, while the
+ * read is short of its level and the deadline allows (see askCatchingUpAgain).
+ */
+export const CATCHING_UP_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** At most one slow-request line per operation per this interval (the lines held back are counted in the next). */
 export const SLOW_LOG_INTERVAL_MS = 100;
 /** Owners a read deferred are asked anyway after this fraction of the replica timeout. */
@@ -302,6 +310,7 @@ export class Coordinator implements KvService {
       newestRemembered: false,
       done,
       busyRetries: null,
+      catchingUpRetries: null,
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
@@ -548,13 +557,25 @@ export class Coordinator implements KvService {
     else this.onReadRefused(id, pending, from, refusedRing, ring, owners);
   }
 
+  /**
+   * Whether a refusal of the ring the request is routed by moves it to the ring the refuser named:
+   * yes for a ring it has not been routed by yet, within MAX_RING_ADOPTIONS; yes for this node's
+   * own ring now, whatever the request did before (a new request would take it); no for a ring the
+   * request left (its first one included) that this node is not on: the refuser is then behind
+   * (retryRefused). Without the last two, a coordinator behind on A (a node has left) adopted B
+   * (it is back) from an owner ahead, then A again from an owner still behind, and could never
+   * return to B once it caught up itself: every owner refused A until the deadline
+   * (rolling-restart and rolling-upgrade seeds 100023 and 100131).
+   */
   private canAdopt(pending: Pending, refusedRing: string, ring: string): boolean {
-    return refusedRing === pending.routedBy && ring !== pending.routedBy && !pending.adopted.has(ring) && pending.adopted.size < MAX_RING_ADOPTIONS;
+    if (refusedRing !== pending.routedBy || ring === pending.routedBy) return false;
+    if (ring === this.ctx.placement().version) return true;
+    return !pending.rings.has(ring) && pending.rings.size <= MAX_RING_ADOPTIONS;
   }
 
   /**
    * An owner of the ring the request is routed by refused that very ring, naming one the request
-   * cannot adopt: one it adopted and left already, or one past the adoption budget. Ring versions
+   * cannot adopt: one it was routed by and left already, or one past the adoption budget. Ring versions
    * are digests of the ring's members, so a ring comes back when a member leaves and rejoins (a
    * rolling restart: A, then B without the node, then A again); an owner still on B takes a
    * coordinator already back on A for one that is behind, and refuses it. It is one ring change
@@ -577,7 +598,7 @@ export class Coordinator implements KvService {
     write.jointAwaiting.delete(from);
     if (this.canAdopt(write, refusedRing, ring)) {
       this.stats.ringsAdopted++;
-      write.adopted.add(ring);
+      write.rings.add(ring);
       // Readers may still route by the ring the write was routed by: it becomes a joint quorum.
       this.addJointQuorum(write, write.routedBy, write.owners, [from]);
       for (const name of write.awaiting) if (!owners.includes(name)) write.jointAwaiting.add(name);
@@ -662,10 +683,37 @@ export class Coordinator implements KvService {
     if (read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
   }
 
-  /** Every replica asked has answered: finish, or, still unanswered with owners deferred, ask those too. */
+  /**
+   * Every replica asked has answered: finish, or, still unanswered, ask the owners deferred too,
+   * and the owners that answered while catching up again.
+   */
   private finishOrWiden(id: number, read: PendingRead): void {
     if (read.done && read.deferred.length > 0) this.askDeferred(id);
+    if (read.done) this.askCatchingUpAgain(id, read);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishRead(id);
+  }
+
+  /**
+   * A read short of its level whose owners answered while catching up (they gained the partition
+   * in a ring change and are syncing it) asks them again after a backoff while the deadline
+   * allows, as it does a busy replica: catching up ends within a few sync rounds, and their next
+   * answer may count. Only when they could make the level: otherwise the read fails now. Before,
+   * the read failed as soon as all had answered (blue-green seed 100199: a QUORUM read had one
+   * caught-up answer of two, from the one owner of the new ring that was not new; the
+   * coordinator's own replica, one of the others, was ready a few milliseconds later).
+   */
+  private askCatchingUpAgain(id: number, read: PendingRead): void {
+    const catchingUp = read.owners.filter((owner) => read.seen.has(owner) && !read.readyFrom.has(owner) && this.ctx.isAlive(owner));
+    if (catchingUp.length === 0 || this.readyCount(read) + catchingUp.length < read.needed) return;
+    for (const owner of catchingUp) {
+      const attempt = read.catchingUpRetries?.get(owner) ?? 0;
+      const delay = backoffDelay(attempt, CATCHING_UP_RETRY_BACKOFF, () => this.ctx.env.random.next());
+      if (this.ctx.env.clock.monoMs() + delay >= read.deadline) continue;
+      (read.catchingUpRetries ??= new Map()).set(owner, attempt + 1);
+      // Unanswered again until it answers again (askAgain asks only replicas not seen).
+      read.seen.delete(owner);
+      this.ctx.env.timers.setTimer(delay, () => this.askAgain(id, owner));
+    }
   }
 
   /**
@@ -796,7 +844,7 @@ export class Coordinator implements KvService {
     this.askDeferred(id);
     if (this.canAdopt(read, refusedRing, ring)) {
       this.stats.ringsAdopted++;
-      read.adopted.add(ring);
+      read.rings.add(ring);
       read.routedBy = ring;
       read.owners = owners;
       read.needed = requiredReplicas(read.level, owners.length);
@@ -1006,7 +1054,7 @@ export class Coordinator implements KvService {
 
 /** A new request's routing: by the node's current ring, nothing sent yet. */
 function routing(level: Consistency, ring: string, owners: readonly string[]): Routing {
-  return { level, routedBy: ring, owners, sent: new Map(), sentAtMs: new Map(), requests: new Map(), adopted: new Set(), refusalRetries: null };
+  return { level, routedBy: ring, owners, sent: new Map(), sentAtMs: new Map(), requests: new Map(), rings: new Set([ring]), refusalRetries: null };
 }
 
 /** The request routed by `ring`, made once and shared by every owner it goes to (see Routing.requests). */

@@ -210,3 +210,76 @@ test('a write refused with a ring it already adopted sends that owner the write 
   assert.equal(outcome.error, null);
   assert.ok(outcome.result, 'acknowledged by every owner of ring v');
 });
+
+// A coordinator behind: it is still on ring v (a node has left) while the owners move to ring w
+// (the node is back). The write adopts w from an owner ahead, then v again from an owner still
+// behind (v is the coordinator's own ring). Once the coordinator reaches w itself, a refusal
+// naming w moves the write back to w, though it was routed by w before: before, it could never
+// adopt w again and every owner refused v until the deadline (rolling-restart seed 100023).
+test('a write returns to a ring it left once that is its coordinator\'s own ring, and never to one that is not', () => {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const own = { version: 'v' };
+  const base = context(env, sent).placement();
+  const ctx = context(env, sent, { placement: () => ({ ...base, version: own.version }) });
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
+  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency: 'quorum' }, (e, r) => {
+    outcome.error = e;
+    outcome.result = r ?? null;
+  });
+  const id = (sent[0]![1] as { id: number }).id;
+  const lastRouteTo = (name: string) => (sent.findLast(([to]) => to === name)![1] as { v: string }).v;
+  coordinator.onReply('n1', { t: 'wa', id });
+  coordinator.onReply('n3', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  assert.equal(lastRouteTo('n4'), 'w', 'adopted w from n3, which is ahead');
+  coordinator.onReply('n4', { t: 'ns', id, rv: 'w', v: 'v', o: ['n1', 'n2', 'n3'] });
+  assert.equal(lastRouteTo('n2'), 'v', 'back to v, the coordinator\'s own ring, from n4, which is behind');
+  // n2 is on w now and refuses v; the coordinator, still on v, takes n2 for one behind and asks again.
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  const before = sent.length;
+  flush(1_200);
+  assert.deepEqual(sent.slice(before).map(([to, m]) => [to, (m as { v: string }).v]), [['n2', 'v']], 'w was left and is not the coordinator\'s ring: n2 is asked again by v');
+  own.version = 'w';
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
+  assert.equal(lastRouteTo('n2'), 'w', 'the coordinator reached w: the write is routed by it again');
+  assert.equal(outcome.result, null);
+  coordinator.onReply('n2', { t: 'wa', id });
+  assert.equal(outcome.error, null);
+  assert.ok(outcome.result, 'n1 and n2: a quorum of w, and of v');
+});
+
+// Blue-green seed 100199: every owner answered, one caught up of the two needed; another owner
+// finished catching up milliseconds later. The read asks those that were catching up again while
+// its deadline allows, instead of failing as soon as all had answered.
+test('a read short of its level asks the owners that answered while catching up again, and fails only at its deadline', () => {
+  const { sent, coordinator, outcome, id, flush } = startQuorumRead();
+  const record = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([5]), 0);
+  coordinator.onReply('n1', { t: 'ra', id, r: record, ready: true });
+  coordinator.onReply('n2', { t: 'ra', id, r: null, ready: false });
+  coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
+  assert.equal(outcome.error, null, 'not failed while the owners catching up may still count');
+  const before = sent.length;
+  flush(1_050);
+  assert.deepEqual(sent.slice(before).map(([to]) => to).sort(), ['n2', 'n3'], 'both asked again');
+  coordinator.onReply('n3', { t: 'ra', id, r: record, ready: true });
+  assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [5]);
+});
+
+test('owners that stay catching up are asked again a bounded number of times, then the read fails', () => {
+  const { sent, coordinator, outcome, id, flush } = startQuorumRead();
+  coordinator.onReply('n1', { t: 'ra', id, r: null, ready: true });
+  const before = sent.length;
+  for (let i = 0; i < 100 && outcome.error === null; i++) {
+    const last = sent.length;
+    coordinator.onReply('n2', { t: 'ra', id, r: null, ready: false });
+    coordinator.onReply('n3', { t: 'ra', id, r: null, ready: false });
+    flush(1_000 + (i + 1) * 20);
+    if (sent.length === last) flush(60_000);
+  }
+  assert.equal(outcome.error?.code, 'unavailable');
+  const again = sent.slice(before).length;
+  assert.ok(again >= 4 && again < 40, `a bounded number of retries (${again})`);
+});
