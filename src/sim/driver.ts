@@ -5,7 +5,7 @@
  */
 import type { Violation } from './checkers.ts';
 import type { ReplicationBugs } from '../replication/config.ts';
-import type { Scenario, ScenarioOptions } from './scenario.ts';
+import type { AsyncScenario, Scenario, ScenarioOptions, ScenarioResult } from './scenario.ts';
 import { EventTrace, firstDivergence } from './trace.ts';
 
 export interface RunReport {
@@ -86,11 +86,45 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
       violations.push(describeDivergence(scenario, options, trace, again));
     }
   }
+  return report(scenario.name, options, result, trace, wallSeconds, violations, checkDeterminism, planFile);
+}
 
+/**
+ * runScenario for any scenario, asynchronous ones (kv-sdk) included. A determinism failure of an
+ * asynchronous run names the first diverging event without describing it.
+ */
+export async function runAnyScenario(scenario: Scenario | AsyncScenario, options: ScenarioOptions, checkDeterminism = false, planFile = 'PLAN.json'): Promise<RunReport> {
+  if (!('runAsync' in scenario)) return runScenario(scenario, options, checkDeterminism, planFile);
+  const trace = new EventTrace({ recordHashes: checkDeterminism });
+  const started = performance.now();
+  const result = await scenario.runAsync(options, trace);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const violations = [...result.violations];
+  if (checkDeterminism) {
+    const again = new EventTrace({ recordHashes: true });
+    await scenario.runAsync(options, again);
+    if (again.digest() !== trace.digest()) {
+      const message = `the same seed gave different runs (digests ${trace.digest()} and ${again.digest()}); first divergence at event #${firstDivergence(trace, again)}`;
+      violations.push({ checker: 'determinism', atMs: 0, message });
+    }
+  }
+  return report(scenario.name, options, result, trace, wallSeconds, violations, checkDeterminism, planFile);
+}
+
+function report(
+  scenario: string,
+  options: ScenarioOptions,
+  result: ScenarioResult,
+  trace: EventTrace,
+  wallSeconds: number,
+  violations: Violation[],
+  checkDeterminism: boolean,
+  planFile: string,
+): RunReport {
   const simSeconds = result.simMs / 1000;
   const { seed, plan, ...rest } = options;
   return {
-    scenario: scenario.name,
+    scenario,
     seed,
     options: rest,
     derived: result.derived,
@@ -101,7 +135,7 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
     simSecondsPerWallSecond: round(simSeconds / Math.max(wallSeconds, 1e-6), 1),
     ...result.figures,
     violations,
-    replay: replayCommand(scenario.name, options, checkDeterminism, plan ? planFile : undefined),
+    replay: replayCommand(scenario, options, checkDeterminism, plan ? planFile : undefined),
   };
 }
 

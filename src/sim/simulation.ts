@@ -164,6 +164,25 @@ export class Simulation<P extends SimProcess> {
     return ran;
   }
 
+  /**
+   * runUntil for a world with promise-based code in it (real SDK clients): after each event for
+   * which `settle` returns a promise, waits for it, so that the microtasks the event queued run
+   * at the event's virtual time, before the next event. Returns the number of events run.
+   */
+  async runUntilSettled(until: number, settle: () => Promise<void> | null): Promise<number> {
+    let ran = 0;
+    while (this.queue.peekTime() <= until) {
+      const event = this.queue.pop()!;
+      this.now = event.time;
+      event.run();
+      ran++;
+      const settling = settle();
+      if (settling !== null) await settling;
+    }
+    this.now = Math.max(this.now, until);
+    return ran;
+  }
+
   // ---- node lifecycle ---------------------------------------------------------------------
 
   start(index: number): void {
