@@ -310,7 +310,8 @@ class SimClientSocket {
         for (const l of this.listeners.open) l();
         return;
       case 'message':
-        if (this.readyState === 1) for (const l of this.listeners.message) l({ data: frame.bytes });
+        // Frames that were on the way when close() was called still arrive, as with `ws`.
+        if (this.readyState === 1 || this.readyState === 2) for (const l of this.listeners.message) l({ data: frame.bytes });
         return;
       case 'pong':
         for (const l of this.pongListeners) l();

@@ -165,19 +165,20 @@ export class Simulation<P extends SimProcess> {
   }
 
   /**
-   * runUntil for a world with promise-based code in it (real SDK clients): after each event for
-   * which `settle` returns a promise, waits for it, so that the microtasks the event queued run
-   * at the event's virtual time, before the next event. Returns the number of events run.
+   * runUntil for a world with promise-based code in it (real SDK clients): before each event, and
+   * after the last, waits for `settle()` when it returns a promise, so that the microtasks an
+   * event queued run at its virtual time, before the next event. Returns the number of events run.
    */
   async runUntilSettled(until: number, settle: () => Promise<void> | null): Promise<number> {
     let ran = 0;
-    while (this.queue.peekTime() <= until) {
+    // Settling comes first too: client code run before this call may have events to schedule now.
+    for (let settling = settle(); ; settling = settle()) {
+      if (settling !== null) await settling;
+      if (this.queue.peekTime() > until) break;
       const event = this.queue.pop()!;
       this.now = event.time;
       event.run();
       ran++;
-      const settling = settle();
-      if (settling !== null) await settling;
     }
     this.now = Math.max(this.now, until);
     return ran;

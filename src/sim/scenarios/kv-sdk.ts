@@ -40,16 +40,17 @@ const CLIENT_PORT = 7000;
 const SDK_CLIENTS = 2;
 /** Clients dial this long before the workload starts. */
 const CLIENTS_START_MS = 500;
+/**
+ * The SDK's options in the simulator (besides seeds, timers, sockets and randomness), its timings
+ * shortened so a short run sees keepalive cut half-open connections: a ping after 1 s of silence,
+ * answered within 1 s.
+ */
+export const SIM_CLIENT_OPTIONS = { keepaliveIntervalMs: 1_000, keepaliveTimeoutMs: 1_000, dialTimeoutMs: 1_000, commandTimeoutMs: CLIENT_TIMEOUT_MS };
 /** Mean time between two connection faults, while faults run. */
 const MEAN_LINK_FAULT_INTERVAL_MS = 1_500;
 /** How long a slow reader reads nothing, drawn uniformly (past the session's stall limit at the top). */
 const SLOW_READER_MS: [number, number] = [200, 3_000];
 
-/**
- * The SDK's timings, shortened so a 30 s run sees keepalive cut half-open connections and
- * reconnects after drops: a ping after 1 s of silence, answered within 1 s.
- */
-const SIM_CLIENT_OPTIONS = { keepaliveIntervalMs: 1_000, keepaliveTimeoutMs: 1_000, dialTimeoutMs: 1_000, commandTimeoutMs: CLIENT_TIMEOUT_MS };
 
 /**
  * The session's limits, shrunk to the simulated traffic (values of a few bytes): 96 bytes of unread
@@ -119,7 +120,8 @@ function sdkKv(client: ShoalClient<Uint8Array>, versions: ValueVersions, links: 
   };
 }
 
-function sessionConfig(env: Env, kv: KvService, stats: ClientServerStats): SessionConfig {
+/** A node's client session in the simulator: its own timers and clock, the limits above. */
+export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerStats): SessionConfig {
   return {
     stats,
     timers: env.timers,
@@ -179,7 +181,7 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
     instrument: (env, info, build) => {
       const node = build(env);
       const kv = versions.observe(node.kv, info.index, info.incarnation);
-      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, sessionConfig(env, kv, sessionStats), remote));
+      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats), remote));
       if (links) listen();
       else waiting.push(listen);
       return node;
