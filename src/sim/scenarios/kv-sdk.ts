@@ -19,16 +19,16 @@ import { DEFAULT_WIRE_LIMITS } from '../../protocol/index.ts';
 import type { KvError, KvService, Version } from '../../replication/api.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ClientSession, type ClientServerStats, type SessionConfig } from '../../server/session.ts';
-import { runCheckedAsync, type Checker } from '../checkers.ts';
+import { runCheckedAsync } from '../checkers.ts';
 import { ClientLinks, type ClientLink } from '../client-links.ts';
-import { drawSwarmProfile, drawSwarmSchedule, healEverything } from '../faults.ts';
+import { drawSwarmProfile, drawSwarmSchedule } from '../faults.ts';
 import { namedStream } from '../rng.ts';
-import type { AsyncScenario, NodeSample, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import type { AsyncScenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { SimProcess, Simulation } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
-import { checkersFor, KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, sampleNodes, scheduleKvFaults, type KvWorld } from './kv.ts';
+import { checkersFor, KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, scheduleKvFaults, stageKvRun, type KvWorld } from './kv.ts';
 import { CLIENT_TIMEOUT_MS, DEFAULT_KV_WORKLOAD, KvWorkload, type ClientKv } from './kv-workload.ts';
 
 /** The port in every node's client address (`n1:7000`); only a name here. */
@@ -215,15 +215,8 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
   const schedule = profile ? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 }) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   if (swarm) scheduleLinkFaults(sim as Simulation<SimProcess>, links, options.seed, faultPhaseEndMs);
-  sim.at(faultPhaseEndMs, () => {
-    workload.stop();
-    healEverything(sim);
-  }, 'heal');
-  workload.start(KV_WORKLOAD_START_MS);
-
+  const { samples, sampler } = stageKvRun(cluster, workload, faultPhaseEndMs);
   const world: KvWorld = { cluster, history, keys };
-  const samples: NodeSample[] = [];
-  const sampler: Checker<KvWorld> = { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) };
   const result = await runCheckedAsync(
     { sim, world, checkers: [...checkersFor(replication), sampler], faultPhaseEndMs, durationMs: options.durationMs },
     (until) => sim.runUntilSettled(until, links!.settle).then(() => undefined),
