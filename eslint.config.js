@@ -40,7 +40,8 @@ export const ALLOWED_IMPORTS = {
   health: ['runtime'],
   replication: ['actors', 'protocol', 'ring', 'runtime', 'store'],
   node: ['actors', 'gossip', 'health', 'protocol', 'replication', 'ring', 'runtime', 'store'],
-  sim: ['actors', 'gossip', 'health', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'store'],
+  // The kv-sdk scenario runs real SDK clients (client) against real client sessions (server).
+  sim: ['actors', 'client', 'gossip', 'health', 'node', 'protocol', 'replication', 'ring', 'runtime', 'security', 'server', 'store'],
   transport: ['protocol', 'runtime'],
   // TLS contexts, users and ACLs, the gossip keyring, encryption at rest (docs/SECURITY.md).
   security: ['protocol', 'runtime'],

@@ -6,10 +6,10 @@ import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hunt } from '../sim/hunt.ts';
-import { parseBugs, parseSeeds, replayCommand, runScenario, traceFor, type RunReport } from '../sim/driver.ts';
+import { parseBugs, parseSeeds, replayCommand, runAnyScenario, traceFor, type RunReport } from '../sim/driver.ts';
 import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scenario.ts';
 import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
-import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
+import { ASYNC_SCENARIOS, DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
 import { writeArtifacts } from '../sim/artifacts.ts';
 import { CoverageTally } from '../sim/coverage.ts';
@@ -54,15 +54,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.list) {
-    for (const s of SCENARIOS.values()) process.stdout.write(`${s.name.padEnd(22)} ${s.summary}\n`);
+    for (const s of [...SCENARIOS.values(), ...ASYNC_SCENARIOS.values()]) process.stdout.write(`${s.name.padEnd(22)} ${s.summary}\n`);
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (flags.hunt === true) return runHunt(flags);
 
   const name = String(flags.scenario ?? DEFAULT_SCENARIO);
-  const scenario = SCENARIOS.get(name);
-  if (!scenario) throw new UsageError(`unknown scenario "${name}"; known: ${[...SCENARIOS.keys()].join(', ')}`);
+  const scenario = SCENARIOS.get(name) ?? ASYNC_SCENARIOS.get(name);
+  if (!scenario) throw new UsageError(`unknown scenario "${name}"; known: ${[...SCENARIOS.keys(), ...ASYNC_SCENARIOS.keys()].join(', ')}`);
+  const synchronous = 'run' in scenario ? scenario : null;
+  if (synchronous === null && (flags.shrink === true || flags.artifacts !== undefined || flags.plan !== undefined)) {
+    throw new UsageError(`${name} does not support --shrink, --artifacts or --plan yet`);
+  }
   if (flags.seed !== undefined && flags.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
 
   let seeds: number[];
@@ -90,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}), ...(flags.buggify === true ? { buggify: true } : {}) };
   if (flags.shrink === true) {
     if (seeds.length !== 1) throw new UsageError('--shrink takes one --seed');
-    return shrink(scenario, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
+    return shrink(synchronous!, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
   }
 
   const json = flags.json === true;
@@ -109,12 +113,12 @@ export async function run(argv: string[]): Promise<number> {
   for (const [i, seed] of seeds.entries()) {
     showProgress(i, seed);
     const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode, ...extra };
-    const report = runScenario(scenario, options, checkDeterminism, planFile);
+    const report = await runAnyScenario(scenario, options, checkDeterminism, planFile);
     if (report.violations.length > 0) failed.push(report);
     coverage.add(report.coverage);
     if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {
       // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
-      const timeline = scenario.run(options, traceFor(options)).timeline;
+      const timeline = synchronous!.run(options, traceFor(options)).timeline;
       if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
       else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv and kv-overload do)\n`);
     }

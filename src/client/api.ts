@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './options.ts';
 export * from './value-codec.ts';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.ts';
+export type { ClientTimers } from './timers.ts';
 export type { MissReason, WireTopology as Topology, WireLimits } from '../protocol/index.ts';
 export type { Consistency } from '../replication/api.ts';
 export type { ConnectionState } from './connection.ts';

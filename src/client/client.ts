@@ -51,6 +51,7 @@ import { Router } from './router.ts';
 import { ClientNearCache, type NearCacheStats } from './near.ts';
 import type { DropReason } from '../store/near-cache.ts';
 import { defaultWebSocket, type WebSocketConstructor } from './websocket.ts';
+import type { TimerId } from '../runtime/env.ts';
 
 /** A key: a string (its UTF-8 bytes) or raw bytes. */
 export type Key = string | Uint8Array;
@@ -151,9 +152,9 @@ class PendingCall implements Call {
   retries = 0;
   /** A node that said it is shutting down: not chosen again for this call. */
   avoid: string | null = null;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerId | undefined;
   /** Pending re-send of a read after a retryable error (see retryRead). */
-  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  retryTimer: TimerId | undefined;
   detachSignal: (() => void) | null = null;
   lastError: Error | null = null;
 
@@ -257,7 +258,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     );
     this.active.add(call);
     const timeoutMs = this.options.commandTimeoutMs;
-    if (timeoutMs > 0) call.timer = setTimeout(() => this.fail(call, new TimeoutError(`${what} to ${connection.address} did not complete within ${timeoutMs} ms`)), timeoutMs);
+    if (timeoutMs > 0) call.timer = this.options.timers.setTimer(timeoutMs, () => this.fail(call, new TimeoutError(`${what} to ${connection.address} did not complete within ${timeoutMs} ms`)));
     connection.send(call);
   }
 
@@ -290,17 +291,17 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
     if (this.currentStatus === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.options.timers.setTimer(timeoutMs, () => {
         off();
         reject(new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})`, false, { cause: this.lastConnectionError() }));
-      }, timeoutMs);
+      });
       const off = this.on('status', (status, cause) => {
         if (status === 'ready') {
-          clearTimeout(timer);
+          this.options.timers.cancelTimer(timer);
           off();
           resolve();
         } else if (status === 'closed') {
-          clearTimeout(timer);
+          this.options.timers.cancelTimer(timer);
           off();
           reject(new ConnectionError(`the client closed before any node answered`, false, { cause }));
         }
@@ -522,9 +523,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       this.active.add(call);
       const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
       if (timeoutMs > 0) {
-        call.timer = setTimeout(
-          () => this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
-          timeoutMs,
+        call.timer = this.options.timers.setTimer(timeoutMs, () =>
+          this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
         );
       }
       if (signal !== undefined) {
@@ -572,8 +572,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   private settle(call: PendingCall): boolean {
     if (!this.active.delete(call)) return false;
-    clearTimeout(call.timer);
-    clearTimeout(call.retryTimer);
+    if (call.timer !== undefined) this.options.timers.cancelTimer(call.timer);
+    if (call.retryTimer !== undefined) this.options.timers.cancelTimer(call.retryTimer);
     call.detachSignal?.();
     call.carrier?.connection.forget(call);
     if (this.offline.includes(call)) this.offline = this.offline.filter((c) => c !== call);
@@ -615,10 +615,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
     const delay = backoffDelay(call.retries, READ_RETRY_BACKOFF, this.options.random);
     call.retries++;
-    call.retryTimer = setTimeout(() => {
+    call.retryTimer = this.options.timers.setTimer(delay, () => {
       call.retryTimer = undefined;
       if (this.active.has(call)) this.dispatch(call);
-    }, delay);
+    });
   }
 
   // ---- connection events ----

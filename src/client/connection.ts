@@ -29,6 +29,8 @@ import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './e
 import { backoffDelay } from '../protocol/backoff.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
+import type { TimerId } from '../runtime/env.ts';
+import type { ClientTimers } from './timers.ts';
 import { CLOSED, CONNECTING, messageBytes, pingable, terminate, type WebSocketConstructor, type WebSocketLike } from './websocket.ts';
 
 /** A request in flight on some connection; the client owns it, the connection carries it. */
@@ -59,6 +61,7 @@ export interface ConnectionOptions {
   credentials: Credentials | null;
   clientName: string;
   random: () => number;
+  timers: ClientTimers;
   webSocket: WebSocketConstructor;
   /** TLS settings handed to the WebSocket (ws passes them to tls.connect); null: none. */
   tls: object | null;
@@ -95,11 +98,11 @@ export class NodeConnection {
   private flushScheduled = false;
   private nextId = 1;
   private failedAttempts = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: TimerId | undefined;
   private fatal = false;
   /** The node left the ring: close once nothing is in flight, and never redial. */
   private retiring = false;
-  private keepaliveTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepaliveTimer: TimerId | undefined;
   /** Whether anything (a frame or a pong) arrived since the keepalive timer was last armed. */
   private heard = false;
   private awaitingPong = false;
@@ -168,8 +171,8 @@ export class NodeConnection {
 
   /** Closes for good. Calls still held are dropped: the owner settles them itself. */
   close(): Promise<void> {
-    clearTimeout(this.timer);
-    clearTimeout(this.keepaliveTimer);
+    this.cancel(this.timer);
+    this.cancel(this.keepaliveTimer);
     const socket = this.socket;
     this.setState('closed');
     this.sent.clear();
@@ -190,10 +193,10 @@ export class NodeConnection {
     if (socket.binaryType === 'blob') socket.binaryType = 'arraybuffer';
     this.socket = socket;
     // The handshake timeout covers the HTTP upgrade; this one also covers hello -> welcome.
-    this.timer = setTimeout(() => {
+    this.timer = this.options.timers.setTimer(this.options.dialTimeoutMs, () => {
       this.lastError = new TimeoutError(`no welcome from ${this.address} within ${this.options.dialTimeoutMs} ms`);
       terminate(socket);
-    }, this.options.dialTimeoutMs);
+    });
     socket.addEventListener('open', () => {
       const hello = encodeClientFrame({
         type: 'hello',
@@ -243,7 +246,7 @@ export class NodeConnection {
     }
     switch (frame.type) {
       case 'welcome':
-        clearTimeout(this.timer);
+        this.cancel(this.timer);
         this.welcome = frame;
         this.failedAttempts = 0;
         this.lastError = null;
@@ -296,24 +299,35 @@ export class NodeConnection {
     if (keepaliveIntervalMs === 0) return;
     this.heard = false;
     this.awaitingPong = false;
-    this.keepaliveTimer = unref(setTimeout(() => {
+    this.keepaliveTimer = this.backgroundTimer(keepaliveIntervalMs, () => {
       if (this.heard) return this.armKeepalive(socket);
       if (pingable(socket)) socket.ping();
       else if (this.load === 0) return this.armKeepalive(socket);
       this.awaitingPong = true;
-      this.keepaliveTimer = unref(setTimeout(() => {
+      this.keepaliveTimer = this.backgroundTimer(keepaliveTimeoutMs, () => {
         const what = pingable(socket) ? 'a keepalive ping' : 'its outstanding calls (keepalive)';
         this.lastError = new ConnectionError(`${this.address} did not answer ${what} within ${keepaliveTimeoutMs} ms`, false);
         terminate(socket);
-      }, keepaliveTimeoutMs));
-    }, keepaliveIntervalMs));
+      });
+    });
+  }
+
+  /** A timer that alone never keeps the process running (unref'd where timers can be). */
+  private backgroundTimer(delayMs: number, fn: () => void): TimerId {
+    const id = this.options.timers.setTimer(delayMs, fn);
+    this.options.timers.unref?.(id);
+    return id;
+  }
+
+  private cancel(timer: TimerId | undefined): void {
+    if (timer !== undefined) this.options.timers.cancelTimer(timer);
   }
 
   private onHeard(socket: WebSocketLike): void {
     this.heard = true;
     if (!this.awaitingPong || this.state !== 'ready') return;
     // The node is alive: count the next idle interval from now rather than from the timeout's end.
-    clearTimeout(this.keepaliveTimer);
+    this.cancel(this.keepaliveTimer);
     this.armKeepalive(socket);
   }
 
@@ -365,8 +379,8 @@ export class NodeConnection {
   private onClose(socket: WebSocketLike, code: number, reason: string): void {
     if (this.socket !== socket) return;
     this.socket = null;
-    clearTimeout(this.timer);
-    clearTimeout(this.keepaliveTimer);
+    this.cancel(this.timer);
+    this.cancel(this.keepaliveTimer);
     const waiters = this.closedWaiters;
     this.closedWaiters = [];
     for (const resolve of waiters) resolve();
@@ -391,7 +405,7 @@ export class NodeConnection {
     } else {
       this.setState('backoff');
       const delay = backoffDelay(this.failedAttempts++, reconnect, this.options.random);
-      this.timer = setTimeout(() => this.dial(), delay);
+      this.timer = this.options.timers.setTimer(delay, () => this.dial());
     }
     if (lost.length > 0) this.handler.onLost(this, lost, cause);
   }
@@ -401,12 +415,6 @@ export class NodeConnection {
     this.state = state;
     this.handler.onStateChange(this);
   }
-}
-
-/** Node's timers can be unref'd; a browser's timer is a number and cannot. */
-function unref<T>(timer: T): T {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
 }
 
 function requestBytes(body: Request | HotKeysRequest | InvalidationsRequest): number {

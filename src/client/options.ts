@@ -6,6 +6,7 @@ import type { Consistency } from '../replication/api.ts';
 import type { Credentials } from '../protocol/index.ts';
 import { msgpackCodec, type ValueCodec } from './value-codec.ts';
 import type { WebSocketConstructor } from './websocket.ts';
+import { PlatformTimers, type ClientTimers } from './timers.ts';
 
 /** Per-call timeout (5 s): covers waiting in the offline queue, retries and the round trip. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
@@ -114,6 +115,11 @@ export interface ClientOptions<V = unknown> {
   /** Random source in [0, 1) for reconnect jitter; tests may fix it. Default Math.random. */
   random?: () => number;
   /**
+   * The timers behind every timeout, backoff and keepalive (src/client/timers.ts). Default the
+   * platform's setTimeout; the simulator passes virtual-time timers.
+   */
+  timers?: ClientTimers;
+  /**
    * The WebSocket class to dial with (WHATWG API). Default: `ws` in Node.js, the platform's
    * `globalThis.WebSocket` in browsers, Deno and Bun.
    */
@@ -162,6 +168,7 @@ export interface ResolvedOptions<V> {
   tls: ClientTlsOptions | null;
   clientName: string;
   random: () => number;
+  timers: ClientTimers;
   /** null: the entry's default, looked up when the client is created (websocket.ts). */
   webSocket: WebSocketConstructor | null;
   nearCache: NearCacheOptions | null;
@@ -190,6 +197,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     token: true,
     clientName: true,
     random: true,
+    timers: true,
     webSocket: true,
     tls: true,
     nearCache: true,
@@ -235,6 +243,7 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
         : (options.credentials ?? null),
     clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
     random: options.random ?? Math.random,
+    timers: options.timers ?? new PlatformTimers(),
     webSocket: options.webSocket ?? null,
     tls: resolveTls(options.tls, seeds),
     nearCache: options.nearCache === undefined ? null : validateNearCacheOptions(options.nearCache),

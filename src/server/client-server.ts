@@ -18,6 +18,7 @@ import type { KvService, RmwService } from '../replication/api.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import { silentLogger, type Logger } from '../runtime/env.ts';
+import { RealTimers, realClock } from '../runtime/real.ts';
 import {
   ClientSession,
   CloseCode,
@@ -157,6 +158,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const stats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
   const sessionConfig = {
     stats,
+    timers: new RealTimers(),
+    clock: realClock,
     kv: options.kv,
     rmw: options.rmw ?? (typeof options.kv.rmw === 'function' ? (options.kv as RmwService) : null),
     nodeName: options.nodeName,

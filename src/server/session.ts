@@ -5,7 +5,6 @@
  */
 import { check, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
 import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
-import type { WebSocket } from 'ws';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
   FrameDecodeError,
@@ -32,7 +31,7 @@ import {
   type WireHotKeys,
 } from '../protocol/index.ts';
 import { partitionOf } from '../ring/partition.ts';
-import type { Logger } from '../runtime/env.ts';
+import type { Clock, Logger, TimerId, Timers } from '../runtime/env.ts';
 import type { InvalidationSubscription } from '../replication/invalidation.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
@@ -101,8 +100,31 @@ export interface ClientServerStats {
   requestsRateLimited?: number;
 }
 
+/**
+ * The part of a server-side WebSocket a session uses: `ws`'s WebSocket in production, a simulated
+ * connection in the simulator (src/sim/client-links.ts).
+ */
+export interface SessionSocket {
+  /** Bytes handed to `send` that have not reached the network yet. */
+  readonly bufferedAmount: number;
+  readonly isPaused: boolean;
+  /** `callback` runs once the frame reached the network (with an error if the socket is closing). */
+  send(data: Uint8Array, callback?: (error?: Error) => void): void;
+  close(code: number, reason: string): void;
+  /** Stops reading the client's frames until `resume` (TCP pushes back). */
+  pause(): void;
+  resume(): void;
+  on(event: 'message', listener: (data: Uint8Array, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 export interface SessionConfig {
   stats: ClientServerStats;
+  /** Hello and stall timeouts, and the reply flush after the current turn (`setTimer(0)`). */
+  timers: Timers;
+  /** Relative expiries of read-modify-writes (wall) and the request rate limit (monotonic). */
+  clock: Clock;
   kv: KvService;
   /** Serves read-modify-write requests; null: they get `unknown-op`. */
   rmw: RmwService | null;
@@ -173,25 +195,22 @@ export class ClientSession {
   private outboxBytes = 0;
   private flushScheduled = false;
   private shuttingDown = false;
-  private readonly helloTimer: NodeJS.Timeout;
+  private readonly helloTimer: TimerId;
   /** Armed while the connection is at its unread limit; restarted by every frame the client takes. */
-  private stallTimer: NodeJS.Timeout | undefined;
+  private stallTimer: TimerId | undefined;
   /** Resolved when the last in-flight request has been answered (used by a graceful close). */
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: SessionSocket,
     private readonly config: SessionConfig,
     private readonly remote: string,
     /** Requests per second (security/limits.ts; --max-request-rate); null: unlimited. */
     private readonly rateLimiter: RequestLimiter | null = null,
   ) {
     this.readEstimate = config.limits.maxValueBytes;
-    this.helloTimer = setTimeout(
-      () => this.fail('hello-timeout', `no hello within ${config.helloTimeoutMs} ms`),
-      config.helloTimeoutMs,
-    );
-    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    this.helloTimer = config.timers.setTimer(config.helloTimeoutMs, () => this.fail('hello-timeout', `no hello within ${config.helloTimeoutMs} ms`));
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', () => this.onClosed());
     // A socket error is followed by 'close'; logging it is all there is to do.
     socket.on('error', (error) => config.log.debug({ remote, err: error.message }, 'client socket error'));
@@ -235,7 +254,7 @@ export class ClientSession {
     return this.inFlight === 0 && this.outbox.length === 0 && this.held.length === 0;
   }
 
-  private onMessage(data: Buffer, isBinary: boolean): void {
+  private onMessage(data: Uint8Array, isBinary: boolean): void {
     if (this.state === 'closed') return;
     this.config.stats.framesReceived++;
     if (!isBinary) {
@@ -355,7 +374,7 @@ export class ClientSession {
   }
 
   private welcome(hello: HelloFrame, version: number): void {
-    clearTimeout(this.helloTimer);
+    this.config.timers.cancelTimer(this.helloTimer);
     this.state = 'ready';
     this.socket.send(
       encodeServerFrame({
@@ -379,7 +398,7 @@ export class ClientSession {
     if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
     if (request.op === 'invalidations') return this.serveInvalidations(id, request.partitions, request.prefixes);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
-    if (this.rateLimiter !== null && !this.rateLimiter.allow(performance.now(), 1, this.user)) {
+    if (this.rateLimiter !== null && !this.rateLimiter.allow(this.config.clock.monoMs(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
       return this.replyError(id, 'overloaded', rateLimitMessage(this.rateLimiter));
     }
@@ -445,7 +464,7 @@ export class ClientSession {
     const options: RmwOptions = {};
     if (request.consistency !== null) options.consistency = request.consistency;
     if (request.requestId !== null) options.requestId = request.requestId;
-    const op = rmwOpAt(request.rmw, Date.now());
+    const op = rmwOpAt(request.rmw, this.config.clock.wallMs());
     this.inFlight++;
     const done = this.completion(id, toRmwResult);
     this.invoke('rmw', done, () => rmw.rmw(keys, op, options, done));
@@ -579,7 +598,7 @@ export class ClientSession {
     this.outboxBytes += bytes;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      this.config.timers.setTimer(0, () => this.flush());
     }
   }
 
@@ -612,8 +631,7 @@ export class ClientSession {
   /** A frame reached the network: the client is reading. An error means the socket is closing. */
   private onFrameSent(error: Error | null | undefined): void {
     if (this.state === 'closed' || error instanceof Error) return;
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.cancelStallTimer();
     this.flush();
   }
 
@@ -621,10 +639,7 @@ export class ClientSession {
     if (this.state === 'closed') return;
     if (this.held.length > 0) this.serveHeld();
     if (this.unreadBytes >= this.config.unreadLimitBytes) this.armStallTimer();
-    else {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = undefined;
-    }
+    else this.cancelStallTimer();
     if (this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -634,7 +649,12 @@ export class ClientSession {
 
   private armStallTimer(): void {
     if (this.stallTimer !== undefined) return;
-    this.stallTimer = setTimeout(() => this.closeNonReader(), this.config.unreadStallMs);
+    this.stallTimer = this.config.timers.setTimer(this.config.unreadStallMs, () => this.closeNonReader());
+  }
+
+  private cancelStallTimer(): void {
+    if (this.stallTimer !== undefined) this.config.timers.cancelTimer(this.stallTimer);
+    this.stallTimer = undefined;
   }
 
   private closeNonReader(): void {
@@ -677,9 +697,8 @@ export class ClientSession {
     this.stopHotKeys = null;
     this.invalidations?.close();
     this.invalidations = null;
-    clearTimeout(this.helloTimer);
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.config.timers.cancelTimer(this.helloTimer);
+    this.cancelStallTimer();
     this.outbox = [];
     this.outboxBytes = 0;
     this.held = [];

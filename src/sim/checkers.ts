@@ -43,6 +43,27 @@ export interface CheckedRunResult {
 export const DEFAULT_CHECK_EVERY_MS = 250;
 
 export function runChecked<P extends SimProcess, W>(options: CheckedRunOptions<P, W>): CheckedRunResult {
+  const run = checkPoints(options);
+  for (let next = run.next(); ; next = run.next()) {
+    if (next.done) return next.value;
+    options.sim.runUntil(next.value);
+  }
+}
+
+/**
+ * runChecked for a world with promise-based code in it (the kv-sdk scenario's SDK clients):
+ * `advance(t)` runs the simulation to `t`, letting that code's promises settle as it goes.
+ */
+export async function runCheckedAsync<P extends SimProcess, W>(options: CheckedRunOptions<P, W>, advance: (until: number) => Promise<void>): Promise<CheckedRunResult> {
+  const run = checkPoints(options);
+  for (let next = run.next(); ; next = run.next()) {
+    if (next.done) return next.value;
+    await advance(next.value);
+  }
+}
+
+/** The checked run itself: yields each time the simulation must be run to, then checks there. */
+function* checkPoints<P extends SimProcess, W>(options: CheckedRunOptions<P, W>): Generator<number, CheckedRunResult, void> {
   const { sim, world, checkers } = options;
   const step = options.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
   const violations: Violation[] = [];
@@ -50,7 +71,7 @@ export function runChecked<P extends SimProcess, W>(options: CheckedRunOptions<P
   let lastLivenessFailures: Violation[] = [];
 
   for (let t = Math.min(step, options.durationMs); ; t = Math.min(t + step, options.durationMs)) {
-    sim.runUntil(t);
+    yield t;
     for (const c of checkers) {
       const problem = c.invariant?.(world);
       if (problem) violations.push({ checker: c.name, atMs: sim.now, message: problem });

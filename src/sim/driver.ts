@@ -5,7 +5,7 @@
  */
 import type { Violation } from './checkers.ts';
 import type { ReplicationBugs } from '../replication/config.ts';
-import type { Scenario, ScenarioOptions, ScenarioResult } from './scenario.ts';
+import type { AsyncScenario, Scenario, ScenarioOptions, ScenarioResult } from './scenario.ts';
 import { EventTrace, firstDivergence, type TraceOptions } from './trace.ts';
 import { RunProbes } from './probes.ts';
 import { BUGGIFY_POINTS } from '../runtime/probes.ts';
@@ -89,7 +89,10 @@ export function traceFor(options: ScenarioOptions, traceOptions: Omit<TraceOptio
  * named after the assertion, ahead of the checkers' (the assertion saw the bug first).
  */
 export function runOnce(scenario: Scenario, options: ScenarioOptions, trace = traceFor(options)): ScenarioResult {
-  const result = scenario.run(options, trace);
+  return withAssertions(scenario.run(options, trace), trace);
+}
+
+function withAssertions(result: ScenarioResult, trace: EventTrace): ScenarioResult {
   const asserted = trace.probes.failures.map((f) => ({ checker: `assertion/${f.name}`, atMs: f.atMs, message: `${f.node}: ${f.detail}` }));
   return asserted.length === 0 ? result : { ...result, violations: [...asserted, ...result.violations] };
 }
@@ -108,11 +111,45 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
       violations.push(describeDivergence(scenario, options, trace, again));
     }
   }
+  return report(scenario.name, options, result, trace, wallSeconds, violations, checkDeterminism, planFile);
+}
 
+/**
+ * runScenario for any scenario, asynchronous ones (kv-sdk) included. A determinism failure of an
+ * asynchronous run names the first diverging event without describing it.
+ */
+export async function runAnyScenario(scenario: Scenario | AsyncScenario, options: ScenarioOptions, checkDeterminism = false, planFile = 'PLAN.json'): Promise<RunReport> {
+  if (!('runAsync' in scenario)) return runScenario(scenario, options, checkDeterminism, planFile);
+  const trace = traceFor(options, { recordHashes: checkDeterminism });
+  const started = performance.now();
+  const result = withAssertions(await scenario.runAsync(options, trace), trace);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const violations = [...result.violations];
+  if (checkDeterminism) {
+    const again = traceFor(options, { recordHashes: true });
+    await scenario.runAsync(options, again);
+    if (again.digest() !== trace.digest()) {
+      const message = `the same seed gave different runs (digests ${trace.digest()} and ${again.digest()}); first divergence at event #${firstDivergence(trace, again)}`;
+      violations.push({ checker: 'determinism', atMs: 0, message });
+    }
+  }
+  return report(scenario.name, options, result, trace, wallSeconds, violations, checkDeterminism, planFile);
+}
+
+function report(
+  scenario: string,
+  options: ScenarioOptions,
+  result: ScenarioResult,
+  trace: EventTrace,
+  wallSeconds: number,
+  violations: Violation[],
+  checkDeterminism: boolean,
+  planFile: string,
+): RunReport {
   const simSeconds = result.simMs / 1000;
   const { seed, plan, ...rest } = options;
   return {
-    scenario: scenario.name,
+    scenario,
     seed,
     options: rest,
     derived: result.derived,
@@ -127,7 +164,7 @@ export function runScenario(scenario: Scenario, options: ScenarioOptions, checkD
     ...(trace.probes.buggifyOn
       ? { buggify: { enabled: BUGGIFY_POINTS.filter((p) => trace.probes.isEnabled(p)), fired: Object.fromEntries(trace.probes.fired) } }
       : {}),
-    replay: replayCommand(scenario.name, options, checkDeterminism, plan ? planFile : undefined),
+    replay: replayCommand(scenario, options, checkDeterminism, plan ? planFile : undefined),
   };
 }
 

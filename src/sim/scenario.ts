@@ -72,3 +72,12 @@ export interface Scenario {
   /** Runs deterministically from `options`; every simulated event is recorded in `trace`. */
   run(options: ScenarioOptions, trace: EventTrace): ScenarioResult;
 }
+
+/**
+ * A scenario whose run is asynchronous: kv-sdk, whose real SDK clients need their promises to
+ * settle between events (Simulation.runUntilSettled). `shoal sim` runs it with runAnyScenario;
+ * shrinking and hunting take synchronous scenarios only.
+ */
+export interface AsyncScenario extends Omit<Scenario, 'run'> {
+  runAsync(options: ScenarioOptions, trace: EventTrace): Promise<ScenarioResult>;
+}

@@ -164,6 +164,26 @@ export class Simulation<P extends SimProcess> {
     return ran;
   }
 
+  /**
+   * runUntil for a world with promise-based code in it (real SDK clients): before each event, and
+   * after the last, waits for `settle()` when it returns a promise, so that the microtasks an
+   * event queued run at its virtual time, before the next event. Returns the number of events run.
+   */
+  async runUntilSettled(until: number, settle: () => Promise<void> | null): Promise<number> {
+    let ran = 0;
+    // Settling comes first too: client code run before this call may have events to schedule now.
+    for (let settling = settle(); ; settling = settle()) {
+      if (settling !== null) await settling;
+      if (this.queue.peekTime() > until) break;
+      const event = this.queue.pop()!;
+      this.now = event.time;
+      event.run();
+      ran++;
+    }
+    this.now = Math.max(this.now, until);
+    return ran;
+  }
+
   // ---- node lifecycle ---------------------------------------------------------------------
 
   start(index: number): void {

@@ -204,19 +204,14 @@ export function waitFor<T>(subscribe: (listener: (value: T) => void) => () => vo
 /**
  * A node that answers hello with welcome and then never answers a request. With `autoPong: false`
  * it does not answer pings either: a frozen process or a black-holed network whose TCP connection
- * stays up. With `holdWelcome`, hellos wait for `welcomeAll()`.
+ * stays up.
  */
 export class FakeNode {
   dials = 0;
-  hellos = 0;
   pings = 0;
   requestFrames = 0;
-  private waiting: WebSocket[] = [];
 
-  private constructor(
-    private readonly wss: WebSocketServer,
-    private readonly holdWelcome: boolean,
-  ) {
+  private constructor(private readonly wss: WebSocketServer) {
     wss.on('connection', (socket: WebSocket) => {
       this.dials++;
       socket.on('ping', () => this.pings++);
@@ -225,25 +220,19 @@ export class FakeNode {
           this.requestFrames++;
           return;
         }
-        this.hellos++;
-        if (this.holdWelcome) this.waiting.push(socket);
-        else FakeNode.welcome(socket);
+        FakeNode.welcome(socket);
       });
     });
   }
 
-  static async start(options: { autoPong?: boolean; holdWelcome?: boolean } = {}): Promise<FakeNode> {
+  static async start(options: { autoPong?: boolean } = {}): Promise<FakeNode> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: CLIENT_ENDPOINT_PATH, autoPong: options.autoPong ?? true });
     await new Promise((resolve) => wss.once('listening', resolve));
-    return new FakeNode(wss, options.holdWelcome ?? false);
+    return new FakeNode(wss);
   }
 
   get address(): string {
     return `127.0.0.1:${(this.wss.address() as { port: number }).port}`;
-  }
-
-  welcomeAll(): void {
-    for (const socket of this.waiting.splice(0)) FakeNode.welcome(socket);
   }
 
   close(): Promise<void> {

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode } from '@msgpack/msgpack';
 import { ConnectionError, connect } from '../../src/index.ts';
-import { FakeNode, startNode, until } from './client-helpers.ts';
+import { FakeNode, until } from './client-helpers.ts';
 
 const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
 /** Generous bound for tests that wait for something to happen; they assert counts, never timings. */
@@ -22,25 +21,6 @@ test('a node that stops answering pings is cut off: its sent write fails and the
   } finally {
     await client.close();
     await silent.close();
-  }
-});
-
-test('a read on a half-open connection fails over to another node', LIVENESS, async () => {
-  const silent = await FakeNode.start({ autoPong: false });
-  const node = await startNode();
-  node.kv.store.set(new TextEncoder().encode('k'), encode('stored'), 0);
-  // A keepalive timeout long enough that a stalled test process does not cut off the healthy node
-  // (or the silent one before the read reaches it); only the silent node's ping goes unanswered.
-  const client = await connect({ seeds: [silent.address, node.address], routing: false, commandTimeoutMs: 0, keepaliveIntervalMs: 20, keepaliveTimeoutMs: 500, reconnect: fastReconnect });
-  try {
-    await until(() => client.nodes().every((n) => n.state === 'ready'), 'both connections');
-    // Both idle: the first connection (the silent node) takes the read.
-    assert.equal(await client.get('k'), 'stored');
-    assert.equal(silent.requestFrames, 1);
-  } finally {
-    await client.close();
-    await silent.close();
-    await node.server.close();
   }
 });
 

@@ -13,7 +13,7 @@ import {
 import { FrameType, OpCode, encodeClientFrame, type Reply } from '../../src/protocol/index.ts';
 import { CloseCode, MemoryStore, UNREAD_CLOSE_REASON } from '../../src/server/index.ts';
 import { silentLogger } from '../../src/runtime/env.ts';
-import { CountingKv, DeferredKv, FakeNode, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
+import { CountingKv, DeferredKv, HoldingKv, RawSocket, startNode, until, waitFor } from './client-helpers.ts';
 
 const fastReconnect = { initialDelayMs: 5, maxDelayMs: 20 };
 
@@ -91,25 +91,6 @@ test('with the offline queue off or full, calls fail fast', async () => {
   } finally {
     await noQueue.close();
     await smallQueue.close();
-  }
-});
-
-test('a welcome that crosses close() does not revive the connection', async () => {
-  const node = await startNode();
-  const slow = await FakeNode.start({ holdWelcome: true });
-  const client = await connect({ seeds: [node.address, slow.address], routing: false, reconnect: fastReconnect });
-  try {
-    await until(() => slow.hellos === 1, 'the hello');
-    const closed = client.close();
-    slow.welcomeAll(); // on the wire alongside the client's close frame
-    await closed;
-    // A revived connection would redial within a few backoff delays (5-20 ms); give it ten times that.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(slow.dials, 1);
-  } finally {
-    await client.close();
-    await slow.close();
-    await node.server.close();
   }
 });
 

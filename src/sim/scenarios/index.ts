@@ -1,11 +1,12 @@
 /** Every scenario `shoal sim --scenario NAME` can run. Add a scenario here, in its own module. */
-import type { Scenario } from '../scenario.ts';
+import type { AsyncScenario, Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
 import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
 import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
+import { kvSdkScenario } from './kv-sdk.ts';
 import { nearCacheScenario } from './near-cache.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
 import { blueGreenScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
@@ -16,5 +17,8 @@ import { SWIM_SCENARIOS } from './swim.ts';
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
   [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
 );
+
+/** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */
+export const ASYNC_SCENARIOS: ReadonlyMap<string, AsyncScenario> = new Map([kvSdkScenario].map((s) => [s.name, s]));
 
 export const DEFAULT_SCENARIO = 'heartbeat';

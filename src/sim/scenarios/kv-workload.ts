@@ -8,7 +8,7 @@
  * traced to the write that produced it. A client gives up on an operation after CLIENT_TIMEOUT_MS
  * (its coordinator may have crashed with the callback); the outcome is then unknown.
  */
-import type { Consistency, KvError, Version } from '../../replication/api.ts';
+import type { Consistency, KvError, KvService, Version, WriteResult } from '../../replication/api.ts';
 import type { ShoalNode } from '../../node/node.ts';
 import type { SeededRandom } from '../../runtime/seeded-random.ts';
 import { namedStream } from '../rng.ts';
@@ -93,6 +93,14 @@ export interface ReadOp {
 export type Op = WriteOp | ReadOp;
 
 /**
+ * What a client sends its operations through when it is not a node's coordinator: the kv-sdk
+ * scenario's real SDK clients. A write's result may name the node that coordinated it (the SDK
+ * routes by itself, so only the cluster knows).
+ */
+export type ClientKv = Pick<KvService, 'get' | 'set' | 'delete'>;
+export type ClientWriteResult = WriteResult & { coordinator?: number; incarnation?: number };
+
+/**
  * One client operation as data, before it is sent: a run records the ones it drew from its seed
  * (`KvWorkload.drawn`), and a run given a list (`KvWorkload`'s `script`) issues exactly those
  * instead, so a failing run's workload can be replayed and shrunk (src/sim/shrink.ts).
@@ -146,6 +154,8 @@ export class KvWorkload {
      */
     private readonly canCoordinate: (index: number) => boolean = () => true,
     script?: readonly OpSpec[],
+    /** Each client's own way to the cluster (kv-sdk: an SDK client); default a node's coordinator, chosen per operation. */
+    private readonly clientKv?: (client: number) => ClientKv,
   ) {
     this.random = namedStream(seed, 'kv/clients');
     this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
@@ -176,13 +186,14 @@ export class KvWorkload {
     if (!this.running) return;
     const spec = this.scripted?.[client]![0];
     const home = client % this.sim.nodes.length;
-    let coordinator = spec && spec.coordinator < this.sim.nodes.length ? spec.coordinator : home;
-    if (!this.sim.nodes[coordinator]!.up || !this.canCoordinate(coordinator)) {
+    // Through a client of its own, the client does not know which node coordinates (-1).
+    let coordinator = this.clientKv ? -1 : spec && spec.coordinator < this.sim.nodes.length ? spec.coordinator : home;
+    if (!this.clientKv && (!this.sim.nodes[coordinator]!.up || !this.canCoordinate(coordinator))) {
       const up = this.sim.upNodes().filter((n) => this.canCoordinate(n.index));
       if (up.length === 0) return this.later(client);
       coordinator = up[this.random.int(up.length)]!.index;
     }
-    const node = this.sim.process(coordinator)!;
+    const kv = this.clientKv ? this.clientKv(client) : this.sim.process(coordinator)!.kv;
     const keyIndex = spec ? spec.key : this.pickKey();
     const key = this.keyName(keyIndex);
     const keyBytes = this.encoder.encode(key);
@@ -190,7 +201,7 @@ export class KvWorkload {
     const roll = spec ? { get: 0, set: this.config.readFraction, delete: 1 }[spec.kind] : this.random.next();
     const startMs = this.sim.now;
     const sticky = coordinator === home;
-    const incarnation = this.sim.nodes[coordinator]!.incarnation;
+    const incarnation = this.sim.nodes[coordinator]?.incarnation ?? 0;
     this.counts.opsIssued++;
 
     this.scripted?.[client]!.shift();
@@ -202,7 +213,7 @@ export class KvWorkload {
       this.ops.push(op);
       this.listener.issued(op);
       const finish = this.once(client, op);
-      node.kv.get(keyBytes, { consistency }, (error, result) => {
+      kv.get(keyBytes, { consistency }, (error, result) => {
         if (error || !result) return finish('failed', error);
         op.value = result.value ? this.decoder.decode(result.value) : null;
         op.version = result.version ?? null;
@@ -219,14 +230,16 @@ export class KvWorkload {
     this.ops.push(op);
     this.listener.issued(op);
     const finish = this.once(client, op);
-    const done = (error: KvError | null, result?: { acks: number; version?: Version }) => {
+    const done = (error: KvError | null, result?: ClientWriteResult) => {
       if (error || !result) return finish('failed', error);
       op.version = result.version ?? null;
       op.acks = result.acks;
+      if (result.coordinator !== undefined) op.coordinator = result.coordinator;
+      if (result.incarnation !== undefined) op.incarnation = result.incarnation;
       finish('acked', null);
     };
-    if (value === null) node.kv.delete(keyBytes, { consistency, sloppy }, done);
-    else node.kv.set(keyBytes, this.encoder.encode(value), { consistency, sloppy, ttlMs }, done);
+    if (value === null) kv.delete(keyBytes, { consistency, sloppy }, done);
+    else kv.set(keyBytes, this.encoder.encode(value), { consistency, sloppy, ttlMs }, done);
   }
 
   /** Completes an operation exactly once: by its callback or by the client's timeout. */

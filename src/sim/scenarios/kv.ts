@@ -99,15 +99,8 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
 
   const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
-  sim.at(faultPhaseEndMs, () => {
-    workload.stop();
-    healEverything(sim);
-  }, 'heal');
-  workload.start(KV_WORKLOAD_START_MS);
-
+  const { samples, sampler } = stageKvRun(cluster, workload, faultPhaseEndMs);
   const world: KvWorld = { cluster, history, keys };
-  const samples: NodeSample[] = [];
-  const sampler: Checker<KvWorld> = { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) };
   const result = runChecked({ sim, world, checkers: [...checkersFor(replication), sampler], faultPhaseEndMs, durationMs: options.durationMs });
   const t = cluster.totals();
   return {
@@ -143,6 +136,21 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
       },
     },
   };
+}
+
+/**
+ * What every kv run does around its checked run: at the end of faults the workload stops and every
+ * fault heals; the workload starts; each check point samples the nodes (the artifacts' timeline).
+ */
+export function stageKvRun(cluster: KvCluster, workload: KvWorkload, faultPhaseEndMs: number): { samples: NodeSample[]; sampler: Checker<KvWorld> } {
+  const sim = cluster.sim;
+  sim.at(faultPhaseEndMs, () => {
+    workload.stop();
+    healEverything(sim);
+  }, 'heal');
+  workload.start(KV_WORKLOAD_START_MS);
+  const samples: NodeSample[] = [];
+  return { samples, sampler: { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) } };
 }
 
 /** Every node's state now: up, ring version, members seen alive (the artifacts' membership chart). */
