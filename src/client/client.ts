@@ -48,7 +48,8 @@ import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
-import { ClientNearCache, type NearCacheStats } from './near.ts';
+import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
+import { HotNearKeys } from '../store/near-hot-keys.ts';
 import type { DropReason } from '../store/near-cache.ts';
 import { defaultWebSocket, type WebSocketConstructor } from './websocket.ts';
 
@@ -193,6 +194,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private hotKeysWanted = false;
   /** The near cache (connect's `nearCache` option), or null. */
   private readonly near: ClientNearCache | null;
+  /** Keys the nodes' hot-key alerts named: near-cached (with a near cache) and read from any replica (pick). */
+  private readonly hotKeys = new HotNearKeys();
+  /** Turns the replica a hot key's next read goes to. */
+  private hotReads = 0;
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -215,7 +220,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         : new ClientNearCache(this.options.nearCache, this.options.keyPrefix, (event) => {
             if (event.kind === 'invalidate') this.emit('invalidate', Uint8Array.from(event.key, (c) => c.charCodeAt(0)));
             else this.emit('stale-dropped', event.partition, event.reason, event.entries);
-          });
+          }, this.hotKeys);
+    // Hot keys go near: a client with a near cache listens for hot-key alerts.
+    this.hotKeysWanted = this.near !== null;
     const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH, this.options.tls === null ? 'ws' : 'wss'));
     this.seedAddresses = new Set(seeds.map((s) => s.address));
     for (const seed of seeds) this.connectionTo(seed.address, seed.url);
@@ -557,7 +564,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
   private pick(call: PendingCall): NodeConnection | null {
     if (this.options.routing && this.router !== null && call.body.op !== 'topology' && call.body.op !== 'hotkeys' && call.body.op !== 'invalidations') {
-      for (const address of this.router.replicasOf(routingKey(call.body))) {
+      const key = routingKey(call.body);
+      const replicas = this.router.replicasOf(key);
+      // A hot key's reads take turns over its replicas instead of all going to its primary.
+      const first = call.body.op === 'get' && this.hotKeys.size > 0 && this.hotKeys.has(storeKey(key), performance.now()) ? this.hotReads++ : 0;
+      for (let i = 0; i < replicas.length; i++) {
+        const address = replicas[(first + i) % replicas.length]!;
         if (address === call.avoid) continue;
         const connection = this.connectionTo(address);
         if (connection.state === 'ready') return connection;
@@ -689,9 +701,18 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   private onPush(connection: NodeConnection, push: Push): void {
-    if (push.kind === 'hotkey') return this.emit('hotkey', push.alert);
+    if (push.kind === 'hotkey') {
+      if (!push.alert.cleared) this.noteHotKey(storeKey(utf8.encode(push.alert.key)));
+      return this.emit('hotkey', push.alert);
+    }
     if (push.kind === 'invalidations') return this.near?.receive(connection.address, push.batch);
     if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
+  }
+
+  /** A node says `key` is hot: keep it near and, if it is outside the near cache's prefixes, subscribe to its invalidations. */
+  private noteHotKey(key: string): void {
+    if (!this.hotKeys.add(key, performance.now()) || this.near === null || !this.near.widensSubscription(key)) return;
+    for (const c of this.connections.values()) if (c.state === 'ready') this.subscribe(c, this.near.subscription(), 'invalidation subscription');
   }
 
   // ---- the ring ----

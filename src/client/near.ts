@@ -11,8 +11,10 @@
  * entry and is always right; a reconnecting client refills from reads.
  */
 import type { InvalidationBatch, InvalidationsRequest, WireTopology } from '../protocol/index.ts';
+import { MAX_SUBSCRIPTION_PREFIXES } from '../protocol/codec.ts';
 import { partitionOf } from '../ring/partition.ts';
 import { NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
+import { HOT_NEAR_TTL_MS, type HotNearKeys } from '../store/near-hot-keys.ts';
 
 export interface NearCacheOptions {
   /** Entries held at most (required). */
@@ -33,7 +35,7 @@ export type { NearCacheStats, NearCacheEvent };
 const utf8 = new TextEncoder();
 
 /** Keys as nodes hold them: one char per byte. */
-function storeKey(bytes: Uint8Array): string {
+export function storeKey(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
   return out;
@@ -61,6 +63,8 @@ export class ClientNearCache {
     private readonly options: NearCacheOptions,
     keyPrefix: Uint8Array,
     private readonly onEvent: (event: NearCacheEvent) => void,
+    /** Keys the nodes' hot-key alerts named (the client's): kept near even outside `prefixes`, for HOT_NEAR_TTL_MS per fill. */
+    private readonly hot: HotNearKeys,
   ) {
     this.prefixes = (options.prefixes ?? []).map((p) => storeKey(concat(keyPrefix, utf8.encode(p))));
   }
@@ -90,11 +94,19 @@ export class ClientNearCache {
     this.cache.onEvent = this.onEvent;
   }
 
-  /** The subscription a ready connection sends: every partition, the prefixes. */
+  /** The subscription a ready connection sends: every partition, the prefixes and the hot keys outside them (a key is its own prefix). */
   subscription(): InvalidationsRequest {
     // Before the ring is known, every partition there could be (the node keeps the bits it has).
     const bytes = this.partitions === 0 ? 8192 : Math.ceil(this.partitions / 8);
-    return { op: 'invalidations', id: 0, partitions: new Uint8Array(bytes).fill(0xff), prefixes: this.prefixes };
+    const hot = this.prefixes.length === 0 ? [] : this.hot.keys(performance.now()).filter((k) => !this.inPrefixes(k));
+    // Past the protocol's prefix limit the oldest hot keys go without invalidations: their short TTL still bounds them.
+    const room = Math.max(0, MAX_SUBSCRIPTION_PREFIXES - this.prefixes.length);
+    return { op: 'invalidations', id: 0, partitions: new Uint8Array(bytes).fill(0xff), prefixes: [...this.prefixes, ...hot.slice(Math.max(0, hot.length - room))] };
+  }
+
+  /** Whether the subscription must be sent again for a key that just became hot: it is outside the prefixes. */
+  widensSubscription(key: string): boolean {
+    return this.prefixes.length > 0 && !this.inPrefixes(key);
   }
 
   connectionReady(address: string): void {
@@ -114,12 +126,16 @@ export class ClientNearCache {
     if (source !== undefined) this.cache?.receive(source, batch);
   }
 
-  /** Whether `key` (full key bytes) is one the near cache keeps. */
+  /** Whether `key` (full key bytes) is one the near cache keeps: in the prefixes, or hot. */
   covers(key: Uint8Array): boolean {
     if (this.cache === null) return false;
     if (this.prefixes.length === 0) return true;
     const k = storeKey(key);
-    return this.prefixes.some((p) => k.startsWith(p));
+    return this.inPrefixes(k) || this.hot.has(k, performance.now());
+  }
+
+  private inPrefixes(key: string): boolean {
+    return this.prefixes.length === 0 || this.prefixes.some((p) => key.startsWith(p));
   }
 
   lookup(key: Uint8Array): NearHit | undefined {
@@ -132,7 +148,8 @@ export class ClientNearCache {
 
   completeFill(token: FillToken, value: Uint8Array | null, expiresAtMs: number | null): void {
     // The wire's get reply carries no version: the guard then refuses a fill raced by any invalidation.
-    this.cache?.completeFill(token, value, null, expiresAtMs);
+    // A hot key outside the prefixes lives HOT_NEAR_TTL_MS: it may have been read before its subscription reached every owner.
+    this.cache?.completeFill(token, value, null, expiresAtMs, this.inPrefixes(token.key) ? undefined : HOT_NEAR_TTL_MS);
   }
 
   abandonFill(token: FillToken): void {

@@ -171,9 +171,10 @@ export class NearCache {
    * The read answered `value` (null: no value, nothing is installed) at `version`, expiring at
    * `expiresAtMs` (null: never). Returns whether it was installed. Without a version (the SDK's
    * get reply carries none), any invalidation of the key during the read refuses the fill, and the
-   * entry is dropped by any invalidation of its key.
+   * entry is dropped by any invalidation of its key. `ttlMs` shortens the entry's life below the
+   * cache's (a hot key cached outside the prefixes: near-hot-keys.ts).
    */
-  completeFill(token: FillToken, value: Uint8Array | null, version: InvalidationVersion | null, expiresAtMs: number | null): boolean {
+  completeFill(token: FillToken, value: Uint8Array | null, version: InvalidationVersion | null, expiresAtMs: number | null, ttlMs = this.options.ttlMs): boolean {
     this.endFill(token);
     if (value === null) return false;
     this.dropSilentSources();
@@ -183,7 +184,7 @@ export class NearCache {
       return false;
     }
     const now = this.options.clock.wallMs();
-    const deadline = Math.min(now + this.options.ttlMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
+    const deadline = Math.min(now + Math.min(ttlMs, this.options.ttlMs), expiresAtMs ?? Number.POSITIVE_INFINITY);
     if (deadline <= now) return false;
     const bytes = new Uint8Array(HEADER_BYTES + value.byteLength);
     const view = new DataView(bytes.buffer);
