@@ -169,6 +169,8 @@ class PendingCall implements Call {
 }
 
 const utf8 = new TextEncoder();
+/** A reconnected stream's first heartbeat comes within a second; the near cache's refetch waits for it. */
+const NEAR_REFETCH_DELAY_MS = 1_100;
 
 export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly options: ResolvedOptions<V> & { webSocket: WebSocketConstructor };
@@ -642,6 +644,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (this.near !== null) {
       this.near.connectionReady(connection.address);
       this.subscribe(connection, this.near.subscription(), 'invalidation subscription');
+      // Once the new stream's first heartbeat is in (fills need it), the hottest entries the loss dropped are read again.
+      setTimeout(() => this.refetchNear(), NEAR_REFETCH_DELAY_MS);
     }
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();
@@ -707,6 +711,19 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
     if (push.kind === 'invalidations') return this.near?.receive(connection.address, push.batch);
     if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
+  }
+
+  /** Reads again, in the background, the entries a lost connection's flush dropped, most read first (near.ts). */
+  private refetchNear(): void {
+    if (this.near === null || this.stopped) return;
+    for (const key of this.near.takeRefetch()) {
+      const token = this.near.beginFill(key);
+      if (token === null) continue;
+      this.call({ op: 'get', id: 0, key, consistency: this.consistency({}) }, true, {}, true).then(
+        (result) => (result.kind === 'value' ? this.near!.completeFill(token, result.value, result.expiresAtMs) : this.near!.abandonFill(token)),
+        () => this.near!.abandonFill(token),
+      );
+    }
   }
 
   /** A node says `key` is hot: keep it near and, if it is outside the near cache's prefixes, subscribe to its invalidations. */

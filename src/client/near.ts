@@ -8,12 +8,14 @@
  * Flush, not resync, on disconnect: a node's seqs say how many changes it applied, not which keys;
  * after a disconnect the client cannot tell which of its entries those changes touched without
  * asking for every key again. Flushing the partitions that connection streamed costs one miss per
- * entry and is always right; a reconnecting client refills from reads.
+ * entry and is always right. What the flush dropped that was read most (the cache's hot-key
+ * tracker, up to NEAR_HOT_CAPACITY keys) is read again once the connection is back (takeRefetch),
+ * so the hottest entries are near again first; the rest refill from reads.
  */
 import type { InvalidationBatch, InvalidationsRequest, WireTopology } from '../protocol/index.ts';
 import { MAX_SUBSCRIPTION_PREFIXES } from '../protocol/codec.ts';
 import { partitionOf } from '../ring/partition.ts';
-import { NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
+import { NEAR_HOT_CAPACITY, NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
 import { HOT_NEAR_TTL_MS, type HotNearKeys } from '../store/near-hot-keys.ts';
 
 export interface NearCacheOptions {
@@ -57,6 +59,8 @@ export class ClientNearCache {
   /** The stream source name of each ready connection (address#n: a reconnect is a new source). */
   private readonly sources = new Map<string, string>();
   private incarnation = 0;
+  /** Keys a lost connection's flush dropped, most read first, to read again once reconnected. */
+  private refetch: string[] = [];
   private readonly prefixes: string[];
 
   constructor(
@@ -116,9 +120,20 @@ export class ClientNearCache {
 
   connectionLost(address: string): void {
     const source = this.sources.get(address);
-    if (source === undefined) return;
+    if (source === undefined || this.cache === null) return;
     this.sources.delete(address);
-    this.cache?.sourceLost(source);
+    const hottest = this.cache.hottestHeld(NEAR_HOT_CAPACITY);
+    this.cache.sourceLost(source);
+    // What the flush dropped, most read first, is read again after the next reconnect (takeRefetch).
+    const dropped = hottest.filter((k) => !this.cache!.holds(k) && !this.refetch.includes(k));
+    this.refetch = [...dropped, ...this.refetch].slice(0, NEAR_HOT_CAPACITY);
+  }
+
+  /** The keys (full key bytes) to read again now, most read first; each is handed out once. */
+  takeRefetch(): Uint8Array[] {
+    const keys = this.refetch;
+    this.refetch = [];
+    return keys.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
   }
 
   receive(address: string, batch: InvalidationBatch): void {

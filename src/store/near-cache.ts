@@ -48,6 +48,8 @@ export interface NearCacheBugs {
 }
 
 export const DEFAULT_SILENT_AFTER_MS = 1500;
+/** Entries the near cache ranks by reads (its store's hot-key tracker): what a reconnect reads again first. */
+export const NEAR_HOT_CAPACITY = 32;
 
 /** Why a partition's entries were dropped (the `stale-dropped` event). */
 export type DropReason = 'gap' | 'epoch' | 'not-held' | 'source-lost';
@@ -125,7 +127,8 @@ export class NearCache {
       clock: options.clock,
       maxEntries: options.maxEntries,
       ...(options.maxBytes === undefined ? {} : { maxMemory: options.maxBytes }),
-      hotKeys: false,
+      // Ranks the entries a lost source's flush dropped, so the hottest are read again first (hottestHeld).
+      hotKeys: { capacity: NEAR_HOT_CAPACITY, sampleInterval: 1 },
       analytics: false,
     });
     this.streams = new Uint16Array(options.partitions);
@@ -229,6 +232,21 @@ export class NearCache {
       // Only heartbeats start a stream (they name every partition the source holds).
       if (state?.streams.has(entry.partition)) this.advance(state, entry, false);
     }
+  }
+
+  /** Up to `n` entries held now, most read first (the store's hot-key tracker, by guaranteed count). */
+  hottestHeld(n: number): string[] {
+    return this.store
+      .hotKeys()
+      .filter((h) => this.store.has(h.key))
+      .sort((a, b) => b.count - b.error - (a.count - a.error))
+      .slice(0, n)
+      .map((h) => h.key);
+  }
+
+  /** Whether an entry for `key` is held (no read is counted). */
+  holds(key: string): boolean {
+    return this.store.has(key);
   }
 
   /** `source` disconnected (or its stream was closed): everything it streamed is in doubt. */

@@ -46,22 +46,22 @@ export interface WarmJoinFigures {
   catchUpSeconds: number | null;
 }
 
-/** One run: a join under reads, warming on (`warmHotKeys` > 0) or off. */
-export function runWarmJoin(seed: number, warmHotKeys: number, trace: EventTrace): { figures: WarmJoinFigures; simMs: number } {
-  const cluster = new KvCluster({ seed, nodes: 5, initialNodes: 4, partitions: WARM_PARTITIONS, replication: { syncBatch: WARM_SYNC_BATCH, catchUpSyncIntervalMs: WARM_SYNC_INTERVAL_MS, warmHotKeys }, network: {}, trace });
+/** One run: a join under reads, warming on (`warmHotKeys` > 0) or off; `size` shrinks it (tests). */
+export function runWarmJoin(seed: number, warmHotKeys: number, trace: EventTrace, size = { keys: WARM_KEYS, partitions: WARM_PARTITIONS }): { figures: WarmJoinFigures; simMs: number } {
+  const cluster = new KvCluster({ seed, nodes: 5, initialNodes: 4, partitions: size.partitions, replication: { syncBatch: WARM_SYNC_BATCH, catchUpSyncIntervalMs: WARM_SYNC_INTERVAL_MS, warmHotKeys }, network: {}, trace });
   const sim = cluster.sim;
   const random = namedStream(seed, 'kv-warm/readers');
   const encoder = new TextEncoder();
-  const keys = Array.from({ length: WARM_KEYS }, (_, i) => `item:${i}`);
+  const keys = Array.from({ length: size.keys }, (_, i) => `item:${i}`);
   const keyBytes = keys.map((k) => encoder.encode(k));
   // Zipf over the keys: cumulative weights, drawn by binary search.
-  const cdf = new Float64Array(WARM_KEYS);
+  const cdf = new Float64Array(size.keys);
   let total = 0;
-  for (let i = 0; i < WARM_KEYS; i++) cdf[i] = total += 1 / (i + 1) ** ZIPF_EXPONENT;
+  for (let i = 0; i < size.keys; i++) cdf[i] = total += 1 / (i + 1) ** ZIPF_EXPONENT;
   const draw = () => {
     const x = random.next() * total;
     let lo = 0;
-    let hi = WARM_KEYS - 1;
+    let hi = size.keys - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (cdf[mid]! < x) lo = mid + 1;
@@ -78,7 +78,7 @@ export function runWarmJoin(seed: number, warmHotKeys: number, trace: EventTrace
       if (!error) loaded++;
       else if (tries < LOAD_TRIES) sim.after(100, () => load(i, tries + 1), 'warm-load');
     });
-  keys.forEach((_, i) => sim.at(loadStart + (i * LOAD_MS) / WARM_KEYS, () => load(i, 1), 'warm-load'));
+  keys.forEach((_, i) => sim.at(loadStart + (i * LOAD_MS) / size.keys, () => load(i, 1), 'warm-load'));
   const joinAt = loadStart + LOAD_MS + READ_BEFORE_JOIN_MS;
   const endAt = joinAt + WARM_MEASURED_SECONDS * 1000;
   let joiner = -1;
