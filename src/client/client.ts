@@ -192,8 +192,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Set as shutdown begins (before `closing` is assigned, since shutDown starts synchronously). */
   private stopped = false;
   private readonly handler: ConnectionHandler;
-  /** Whether a 'hotkey' listener was ever added: every ready connection subscribes to alert pushes. */
+  /** Whether a 'hotkey' listener was ever added or there is a near cache: every ready connection subscribes to alert pushes. */
   private hotKeysWanted = false;
+  /** Whether the application added a 'hotkey' listener (then a refused subscription is an 'error'). */
+  private hotKeysListened = false;
   /** The near cache (connect's `nearCache` option), or null. */
   private readonly near: ClientNearCache | null;
   /** Keys the nodes' hot-key alerts named: near-cached (with a near cache) and read from any replica (pick). */
@@ -237,6 +239,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Adds a listener; the first 'hotkey' listener subscribes the node connections to hot-key alerts. */
   override on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
     const off = super.on(event, listener);
+    if (event === 'hotkey') this.hotKeysListened = true;
     if (event === 'hotkey' && !this.hotKeysWanted) {
       this.hotKeysWanted = true;
       for (const c of this.connections.values()) if (c.state === 'ready') this.subscribeHotKeys(c);
@@ -249,11 +252,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * node's session forgets it when the connection drops, so onReady subscribes again.
    */
   private subscribeHotKeys(connection: NodeConnection): void {
-    this.subscribe(connection, { op: 'hotkeys', id: 0, count: 0, subscribe: true }, 'hot-key subscription');
+    // Asked for by the near cache alone, a refusal (no +@admin under an ACL, a server without hot
+    // keys) only means hot keys do not go near: not an 'error' the application asked to hear of.
+    const quiet = (error: ShoalError) => !this.hotKeysListened && (error.code === 'forbidden' || error.code === 'unknown-op');
+    this.subscribe(connection, { op: 'hotkeys', id: 0, count: 0, subscribe: true }, 'hot-key subscription', quiet);
   }
 
   /** Sends a subscription (hot-key alerts, invalidations) on one connection, as the client's own call. */
-  private subscribe(connection: NodeConnection, body: HotKeysRequest | InvalidationsRequest, what: string): void {
+  private subscribe(connection: NodeConnection, body: HotKeysRequest | InvalidationsRequest, what: string, quiet: (error: ShoalError) => boolean = () => false): void {
     if (this.stopped) return;
     const call = new PendingCall(
       body,
@@ -261,7 +267,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       true,
       () => {},
       (error) => {
-        if (error instanceof ShoalError && !(error instanceof ClientClosedError || error instanceof ConnectionError)) this.emit('error', error);
+        if (error instanceof ShoalError && !(error instanceof ClientClosedError || error instanceof ConnectionError) && !quiet(error)) this.emit('error', error);
       },
     );
     this.active.add(call);
