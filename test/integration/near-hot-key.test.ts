@@ -8,6 +8,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
+import { InvalidationHub } from '../../src/replication/invalidation.ts';
+import { RealTimers } from '../../src/runtime/real.ts';
+import { AclStore } from '../../src/security/acl.ts';
+import { AuthGuard } from '../../src/security/auth-guard.ts';
+import type { HotKeysSource } from '../../src/server/session.ts';
+import { startNode } from './client-helpers.ts';
 import { TestCluster, until } from './daemon-harness.ts';
 
 test('a hot key outside the near cache\'s prefixes is cached near and invalidated by another client\'s write', async (t) => {
@@ -46,4 +52,27 @@ test('a hot key outside the near cache\'s prefixes is cached near and invalidate
     return undefined;
   }, 20_000, 20);
   assert.equal(await near.get('hot:item'), 'v2', 'the next read sees the new value');
+});
+
+test('without +@admin the near cache\'s own hot-key subscription is refused quietly: no error event, reads work', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const hub = new InvalidationHub({ timers: new RealTimers(), partitions: 1024 });
+  const hotKeys: HotKeysSource = { report: () => ({ node: 'n1', atMs: 0, alertRate: 0, keys: [], alerts: [] }), subscribe: () => () => {} };
+  const node = await startNode({ acl, authGuard: new AuthGuard(() => 0), invalidations: hub, hotKeys });
+  assert.equal(acl.setUser('reader', ['on', '>rpw', '~*', '+@read']), null);
+  assert.equal(acl.setUser('default', ['resetpass', '>adminpw']), null);
+  const client = await connect({ seeds: [node.address], codec: stringCodec, username: 'reader', password: 'rpw', nearCache: { maxEntries: 10 } });
+  try {
+    // Attached before the subscriptions' replies can arrive (they need socket reads; this runs in a microtask).
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    // Replies on one connection come in order: once these reads answer, the subscriptions' replies are in.
+    assert.equal(await client.get('a:1'), null);
+    assert.equal(await client.get('a:2'), null);
+    assert.deepEqual(errors.map((e) => e.message), []);
+  } finally {
+    await client.close();
+    await node.server.close({ graceMs: 0 });
+    hub.stop();
+  }
 });
