@@ -650,8 +650,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (this.near !== null) {
       this.near.connectionReady(connection.address);
       this.subscribe(connection, this.near.subscription(), 'invalidation subscription');
-      // Once the new stream's first heartbeat is in (fills need it), the hottest entries the loss dropped are read again.
-      setTimeout(() => this.refetchNear(), NEAR_REFETCH_DELAY_MS);
+      // Once the new stream's first heartbeat is in (fills need it), the hottest entries a loss dropped are read again.
+      if (this.near.refetchPending) setTimeout(() => this.refetchNear(), NEAR_REFETCH_DELAY_MS);
     }
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();

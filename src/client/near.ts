@@ -129,6 +129,11 @@ export class ClientNearCache {
     this.refetch = [...dropped, ...this.refetch].slice(0, NEAR_HOT_CAPACITY);
   }
 
+  /** Whether a lost connection's flush left keys to read again. */
+  get refetchPending(): boolean {
+    return this.refetch.length > 0;
+  }
+
   /** The keys (full key bytes) to read again now, most read first; each is handed out once. */
   takeRefetch(): Uint8Array[] {
     const keys = this.refetch;

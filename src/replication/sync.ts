@@ -421,7 +421,7 @@ export class PartitionSync {
         df.push([p, [], []]);
       }
     }
-    this.warm(from, held.filter((p) => theirDigest.get(p) === 0 || this.warmDue.get(from)?.has(p)));
+    if (this.ctx.config.warmHotKeys > 0) this.warm(from, held.filter((p) => theirDigest.get(p) === 0 || this.warmDue.get(from)?.has(p)));
     this.host.runEach(
       held,
       (actor) => {
@@ -455,7 +455,7 @@ export class PartitionSync {
    */
   private warm(peer: string, partitions: readonly number[]): void {
     const count = this.ctx.config.warmHotKeys;
-    if (count === 0 || partitions.length === 0) return;
+    if (partitions.length === 0) return;
     const wanted = new Set(partitions);
     const due = this.warmDue.get(peer);
     if (due !== undefined) {

@@ -26,12 +26,14 @@ test('after a lost connection, the dropped entries read most are handed out for 
   }
   // Read counts: k3 most, then k1, then k4; k2 never after its fill.
   for (const [i, n] of [[3, 30], [1, 5], [4, 2]] as const) for (let r = 0; r < n; r++) assert.ok(near.lookup(keys[i - 1]!), `k${i} held`);
-  assert.deepEqual(near.takeRefetch(), [], 'nothing to refetch before a loss');
+  assert.equal(near.refetchPending, false, 'nothing to refetch before a loss');
 
   near.connectionLost('a');
   // The flush dropped every partition stream 'a' carried: all four keys.
   for (const key of keys) assert.equal(near.lookup(key), undefined, `${new TextDecoder().decode(key)} (partition ${partitionOf(key, PARTITIONS)}) flushed`);
+  assert.equal(near.refetchPending, true);
   const again = near.takeRefetch().map((k) => new TextDecoder().decode(k));
   assert.deepEqual(again.slice(0, 3), ['k3', 'k1', 'k4'], `most read first: ${again.join(', ')}`);
-  assert.deepEqual(near.takeRefetch(), [], 'handed out once');
+  assert.equal(near.refetchPending, false, 'handed out once');
+  assert.deepEqual(near.takeRefetch(), []);
 });
