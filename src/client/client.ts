@@ -48,7 +48,8 @@ import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
-import { ClientNearCache, type NearCacheStats } from './near.ts';
+import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
+import { HotNearKeys } from '../store/near-hot-keys.ts';
 import type { DropReason } from '../store/near-cache.ts';
 import { defaultWebSocket, type WebSocketConstructor } from './websocket.ts';
 import type { TimerId } from '../runtime/env.ts';
@@ -169,6 +170,8 @@ class PendingCall implements Call {
 }
 
 const utf8 = new TextEncoder();
+/** A reconnected stream's first heartbeat comes within a second; the near cache's refetch waits for it. */
+const NEAR_REFETCH_DELAY_MS = 1_100;
 
 export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly options: ResolvedOptions<V> & { webSocket: WebSocketConstructor };
@@ -190,10 +193,16 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Set as shutdown begins (before `closing` is assigned, since shutDown starts synchronously). */
   private stopped = false;
   private readonly handler: ConnectionHandler;
-  /** Whether a 'hotkey' listener was ever added: every ready connection subscribes to alert pushes. */
+  /** Whether a 'hotkey' listener was ever added or there is a near cache: every ready connection subscribes to alert pushes. */
   private hotKeysWanted = false;
+  /** Whether the application added a 'hotkey' listener (then a refused subscription is an 'error'). */
+  private hotKeysListened = false;
   /** The near cache (connect's `nearCache` option), or null. */
   private readonly near: ClientNearCache | null;
+  /** Keys the nodes' hot-key alerts named: near-cached (with a near cache) and read from any replica (pick). */
+  private readonly hotKeys = new HotNearKeys();
+  /** Turns the replica a hot key's next read goes to. */
+  private hotReads = 0;
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -216,7 +225,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         : new ClientNearCache(this.options.nearCache, this.options.keyPrefix, (event) => {
             if (event.kind === 'invalidate') this.emit('invalidate', Uint8Array.from(event.key, (c) => c.charCodeAt(0)));
             else this.emit('stale-dropped', event.partition, event.reason, event.entries);
-          });
+          }, this.hotKeys);
+    // Hot keys go near: a client with a near cache listens for hot-key alerts.
+    this.hotKeysWanted = this.near !== null;
     const seeds = this.options.seeds.map((s) => parseSeed(s, CLIENT_ENDPOINT_PATH, this.options.tls === null ? 'ws' : 'wss'));
     this.seedAddresses = new Set(seeds.map((s) => s.address));
     for (const seed of seeds) this.connectionTo(seed.address, seed.url);
@@ -229,6 +240,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Adds a listener; the first 'hotkey' listener subscribes the node connections to hot-key alerts. */
   override on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
     const off = super.on(event, listener);
+    if (event === 'hotkey') this.hotKeysListened = true;
     if (event === 'hotkey' && !this.hotKeysWanted) {
       this.hotKeysWanted = true;
       for (const c of this.connections.values()) if (c.state === 'ready') this.subscribeHotKeys(c);
@@ -241,11 +253,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * node's session forgets it when the connection drops, so onReady subscribes again.
    */
   private subscribeHotKeys(connection: NodeConnection): void {
-    this.subscribe(connection, { op: 'hotkeys', id: 0, count: 0, subscribe: true }, 'hot-key subscription');
+    // Asked for by the near cache alone, a refusal (no +@admin under an ACL, a server without hot
+    // keys) only means hot keys do not go near: not an 'error' the application asked to hear of.
+    const quiet = (error: ShoalError) => !this.hotKeysListened && (error.code === 'forbidden' || error.code === 'unknown-op');
+    this.subscribe(connection, { op: 'hotkeys', id: 0, count: 0, subscribe: true }, 'hot-key subscription', quiet);
   }
 
   /** Sends a subscription (hot-key alerts, invalidations) on one connection, as the client's own call. */
-  private subscribe(connection: NodeConnection, body: HotKeysRequest | InvalidationsRequest, what: string): void {
+  private subscribe(connection: NodeConnection, body: HotKeysRequest | InvalidationsRequest, what: string, quiet: (error: ShoalError) => boolean = () => false): void {
     if (this.stopped) return;
     const call = new PendingCall(
       body,
@@ -253,7 +268,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       true,
       () => {},
       (error) => {
-        if (error instanceof ShoalError && !(error instanceof ClientClosedError || error instanceof ConnectionError)) this.emit('error', error);
+        if (error instanceof ShoalError && !(error instanceof ClientClosedError || error instanceof ConnectionError) && !quiet(error)) this.emit('error', error);
       },
     );
     this.active.add(call);
@@ -557,7 +572,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
   private pick(call: PendingCall): NodeConnection | null {
     if (this.options.routing && this.router !== null && call.body.op !== 'topology' && call.body.op !== 'hotkeys' && call.body.op !== 'invalidations') {
-      for (const address of this.router.replicasOf(routingKey(call.body))) {
+      const key = routingKey(call.body);
+      const replicas = this.router.replicasOf(key);
+      // A hot key's reads take turns over its replicas instead of all going to its primary.
+      const first = call.body.op === 'get' && this.hotKeys.size > 0 && this.hotKeys.has(storeKey(key), performance.now()) ? this.hotReads++ : 0;
+      for (let i = 0; i < replicas.length; i++) {
+        const address = replicas[(first + i) % replicas.length]!;
         if (address === call.avoid) continue;
         const connection = this.connectionTo(address);
         if (connection.state === 'ready') return connection;
@@ -630,6 +650,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (this.near !== null) {
       this.near.connectionReady(connection.address);
       this.subscribe(connection, this.near.subscription(), 'invalidation subscription');
+      // Once the new stream's first heartbeat is in (fills need it), the hottest entries a loss dropped are read again.
+      if (this.near.refetchPending) setTimeout(() => this.refetchNear(), NEAR_REFETCH_DELAY_MS);
     }
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();
@@ -689,9 +711,31 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   private onPush(connection: NodeConnection, push: Push): void {
-    if (push.kind === 'hotkey') return this.emit('hotkey', push.alert);
+    if (push.kind === 'hotkey') {
+      if (!push.alert.cleared) this.noteHotKey(storeKey(utf8.encode(push.alert.key)));
+      return this.emit('hotkey', push.alert);
+    }
     if (push.kind === 'invalidations') return this.near?.receive(connection.address, push.batch);
     if (push.kind === 'ring-changed' && this.options.routing && push.topologyVersion !== this.router?.version) this.refreshRing();
+  }
+
+  /** Reads again, in the background, the entries a lost connection's flush dropped, most read first (near.ts). */
+  private refetchNear(): void {
+    if (this.near === null || this.stopped) return;
+    for (const key of this.near.takeRefetch()) {
+      const token = this.near.beginFill(key);
+      if (token === null) continue;
+      this.call({ op: 'get', id: 0, key, consistency: this.consistency({}) }, true, {}, true).then(
+        (result) => (result.kind === 'value' ? this.near!.completeFill(token, result.value, result.expiresAtMs) : this.near!.abandonFill(token)),
+        () => this.near!.abandonFill(token),
+      );
+    }
+  }
+
+  /** A node says `key` is hot: keep it near and, if it is outside the near cache's prefixes, subscribe to its invalidations. */
+  private noteHotKey(key: string): void {
+    if (!this.hotKeys.add(key, performance.now()) || this.near === null || !this.near.widensSubscription(key)) return;
+    for (const c of this.connections.values()) if (c.state === 'ready') this.subscribe(c, this.near.subscription(), 'invalidation subscription');
   }
 
   // ---- the ring ----

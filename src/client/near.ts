@@ -8,11 +8,15 @@
  * Flush, not resync, on disconnect: a node's seqs say how many changes it applied, not which keys;
  * after a disconnect the client cannot tell which of its entries those changes touched without
  * asking for every key again. Flushing the partitions that connection streamed costs one miss per
- * entry and is always right; a reconnecting client refills from reads.
+ * entry and is always right. What the flush dropped that was read most (the cache's hot-key
+ * tracker, up to NEAR_HOT_CAPACITY keys) is read again once the connection is back (takeRefetch),
+ * so the hottest entries are near again first; the rest refill from reads.
  */
 import type { InvalidationBatch, InvalidationsRequest, WireTopology } from '../protocol/index.ts';
+import { MAX_SUBSCRIPTION_PREFIXES } from '../protocol/codec.ts';
 import { partitionOf } from '../ring/partition.ts';
-import { NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
+import { NEAR_HOT_CAPACITY, NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
+import { HOT_NEAR_TTL_MS, type HotNearKeys } from '../store/near-hot-keys.ts';
 
 export interface NearCacheOptions {
   /** Entries held at most (required). */
@@ -33,7 +37,7 @@ export type { NearCacheStats, NearCacheEvent };
 const utf8 = new TextEncoder();
 
 /** Keys as nodes hold them: one char per byte. */
-function storeKey(bytes: Uint8Array): string {
+export function storeKey(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
   return out;
@@ -55,12 +59,16 @@ export class ClientNearCache {
   /** The stream source name of each ready connection (address#n: a reconnect is a new source). */
   private readonly sources = new Map<string, string>();
   private incarnation = 0;
+  /** Keys a lost connection's flush dropped, most read first, to read again once reconnected. */
+  private refetch: string[] = [];
   private readonly prefixes: string[];
 
   constructor(
     private readonly options: NearCacheOptions,
     keyPrefix: Uint8Array,
     private readonly onEvent: (event: NearCacheEvent) => void,
+    /** Keys the nodes' hot-key alerts named (the client's): kept near even outside `prefixes`, for HOT_NEAR_TTL_MS per fill. */
+    private readonly hot: HotNearKeys,
   ) {
     this.prefixes = (options.prefixes ?? []).map((p) => storeKey(concat(keyPrefix, utf8.encode(p))));
   }
@@ -90,11 +98,19 @@ export class ClientNearCache {
     this.cache.onEvent = this.onEvent;
   }
 
-  /** The subscription a ready connection sends: every partition, the prefixes. */
+  /** The subscription a ready connection sends: every partition, the prefixes and the hot keys outside them (a key is its own prefix). */
   subscription(): InvalidationsRequest {
     // Before the ring is known, every partition there could be (the node keeps the bits it has).
     const bytes = this.partitions === 0 ? 8192 : Math.ceil(this.partitions / 8);
-    return { op: 'invalidations', id: 0, partitions: new Uint8Array(bytes).fill(0xff), prefixes: this.prefixes };
+    const hot = this.prefixes.length === 0 ? [] : this.hot.keys(performance.now()).filter((k) => !this.inPrefixes(k));
+    // Past the protocol's prefix limit the oldest hot keys go without invalidations: their short TTL still bounds them.
+    const room = Math.max(0, MAX_SUBSCRIPTION_PREFIXES - this.prefixes.length);
+    return { op: 'invalidations', id: 0, partitions: new Uint8Array(bytes).fill(0xff), prefixes: [...this.prefixes, ...hot.slice(Math.max(0, hot.length - room))] };
+  }
+
+  /** Whether the subscription must be sent again for a key that just became hot: it is outside the prefixes. */
+  widensSubscription(key: string): boolean {
+    return this.prefixes.length > 0 && !this.inPrefixes(key);
   }
 
   connectionReady(address: string): void {
@@ -104,9 +120,25 @@ export class ClientNearCache {
 
   connectionLost(address: string): void {
     const source = this.sources.get(address);
-    if (source === undefined) return;
+    if (source === undefined || this.cache === null) return;
     this.sources.delete(address);
-    this.cache?.sourceLost(source);
+    const hottest = this.cache.hottestHeld(NEAR_HOT_CAPACITY);
+    this.cache.sourceLost(source);
+    // What the flush dropped, most read first, is read again after the next reconnect (takeRefetch).
+    const dropped = hottest.filter((k) => !this.cache!.holds(k) && !this.refetch.includes(k));
+    this.refetch = [...dropped, ...this.refetch].slice(0, NEAR_HOT_CAPACITY);
+  }
+
+  /** Whether a lost connection's flush left keys to read again. */
+  get refetchPending(): boolean {
+    return this.refetch.length > 0;
+  }
+
+  /** The keys (full key bytes) to read again now, most read first; each is handed out once. */
+  takeRefetch(): Uint8Array[] {
+    const keys = this.refetch;
+    this.refetch = [];
+    return keys.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
   }
 
   receive(address: string, batch: InvalidationBatch): void {
@@ -114,12 +146,16 @@ export class ClientNearCache {
     if (source !== undefined) this.cache?.receive(source, batch);
   }
 
-  /** Whether `key` (full key bytes) is one the near cache keeps. */
+  /** Whether `key` (full key bytes) is one the near cache keeps: in the prefixes, or hot. */
   covers(key: Uint8Array): boolean {
     if (this.cache === null) return false;
     if (this.prefixes.length === 0) return true;
     const k = storeKey(key);
-    return this.prefixes.some((p) => k.startsWith(p));
+    return this.inPrefixes(k) || this.hot.has(k, performance.now());
+  }
+
+  private inPrefixes(key: string): boolean {
+    return this.prefixes.length === 0 || this.prefixes.some((p) => key.startsWith(p));
   }
 
   lookup(key: Uint8Array): NearHit | undefined {
@@ -132,7 +168,8 @@ export class ClientNearCache {
 
   completeFill(token: FillToken, value: Uint8Array | null, expiresAtMs: number | null): void {
     // The wire's get reply carries no version: the guard then refuses a fill raced by any invalidation.
-    this.cache?.completeFill(token, value, null, expiresAtMs);
+    // A hot key outside the prefixes lives HOT_NEAR_TTL_MS: it may have been read before its subscription reached every owner.
+    this.cache?.completeFill(token, value, null, expiresAtMs, this.inPrefixes(token.key) ? undefined : HOT_NEAR_TTL_MS);
   }
 
   abandonFill(token: FillToken): void {

@@ -9,7 +9,7 @@ import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer, Sh
 import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
 import type { AccessAnalytics, CatchUpStatus, RequestStatus } from '../protocol/index.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
-import { requiredReplicas } from '../replication/config.ts';
+import { DEFAULT_WARM_HOT_KEYS, requiredReplicas } from '../replication/config.ts';
 import type { Env, Transport } from '../runtime/env.ts';
 import { META } from '../node/node.ts';
 import type { SourceMember } from '../resp/cluster-view.ts';
@@ -109,7 +109,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       processSignals: processSignals(),
       ...(disk === null ? {} : { disk: disk.tier }),
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },
-      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs },
+      replication: { requestTimeoutMs: config.replicaTimeoutMs, replicaBytesPerSecond: config.replicaBytesPerSecond, maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, slowLogThresholdMs: config.slowLogThresholdMs, warmHotKeys: DEFAULT_WARM_HOT_KEYS },
       gossipProfile: config.gossipProfile,
       clusterName: config.cluster,
       clientAddress,

@@ -316,6 +316,13 @@ export class ShoalNode {
     this.host.epochOf = (p) => this.ring.epoch(p);
     this.sync = new PartitionSync(ctx, this.host);
     this.sync.onSameRing = () => this.ring.confirm();
+    // Ranked by guaranteed count (count - error): a Space-Saving newcomer inherits its victim's count.
+    this.sync.hottestKeys = (n) =>
+      this.store
+        .hotKeys()
+        .sort((a, b) => b.count - b.error - (a.count - a.error))
+        .slice(0, n)
+        .map((h) => h.key);
     this.handoff = new HintedHandoff(ctx, this.hints);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);

@@ -46,6 +46,14 @@ export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
  * data message; the rest follows in later rounds (which is what makes a handoff resumable).
  */
 export const DEFAULT_SYNC_BATCH = 512;
+/**
+ * Predictive warming (docs/REPLICATION.md, "Warming"): a peer that asks for a partition it holds
+ * nothing of (a new owner, a restarted node) first gets up to this many of this node's hottest keys
+ * in it, ranked by the store's hot-key sketch, ahead of the throttled catch-up. The daemon's value;
+ * the replication default is 0 (off), so the simulator's seeds keep their runs unless a scenario
+ * turns it on.
+ */
+export const DEFAULT_WARM_HOT_KEYS = 64;
 /** Requests slower than this (coordinator view) are logged: the daemon's --slow-log-threshold. */
 export const DEFAULT_SLOW_LOG_THRESHOLD_MS = 10;
 
@@ -70,6 +78,8 @@ export interface ReplicationConfig {
   syncIntervalMs: number;
   catchUpSyncIntervalMs: number;
   syncBatch: number;
+  /** Hottest keys pushed first to a peer catching up on an empty partition (0: no warming); see DEFAULT_WARM_HOT_KEYS. */
+  warmHotKeys: number;
   maxKeyBytes: number;
   maxValueBytes: number;
   /**
@@ -139,6 +149,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
   catchUpSyncIntervalMs: DEFAULT_CATCH_UP_SYNC_INTERVAL_MS,
   syncBatch: DEFAULT_SYNC_BATCH,
+  warmHotKeys: 0,
   maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
   maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
   slowLogThresholdMs: DEFAULT_SLOW_LOG_THRESHOLD_MS,
@@ -170,6 +181,9 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   }
   if (config.slowLogThresholdMs !== null && !(config.slowLogThresholdMs >= 0 && Number.isFinite(config.slowLogThresholdMs))) {
     throw new InvalidReplicationConfigError(`slowLogThresholdMs must be a non-negative number of milliseconds or null, got ${config.slowLogThresholdMs}`);
+  }
+  if (!Number.isInteger(config.warmHotKeys) || config.warmHotKeys < 0) {
+    throw new InvalidReplicationConfigError(`warmHotKeys must be a non-negative integer, got ${config.warmHotKeys}`);
   }
   if (config.tombstoneGraceMs <= config.hintWindowMs) {
     throw new InvalidReplicationConfigError(

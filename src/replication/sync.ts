@@ -55,6 +55,8 @@ export interface SyncStats {
   bytesReceived: number;
   /** Of `bytesSent`, those sent from partitions this node no longer owns (ownership handoff). */
   handoffBytesSent: number;
+  /** Hot keys pushed ahead of a peer's catch-up (predictive warming, config.warmHotKeys). */
+  keysWarmed: number;
 }
 
 /** Observable progress of catch-up and ownership handoff on this node. */
@@ -73,7 +75,7 @@ export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -94,6 +96,10 @@ export class PartitionSync {
   private readonly beforeFirstRing = { keysReceived: 0, bytesReceived: 0 };
   /** Called whenever a peer answers on this node's ring version (the node confirms its ring). */
   onSameRing: () => void = () => {};
+  /** Per peer: partitions it gained from a ring change that this node holds, not yet warmed (see warm). */
+  private readonly warmDue = new Map<string, Set<number>>();
+  /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
+  hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
 
   constructor(
@@ -135,6 +141,7 @@ export class PartitionSync {
       const ownsNow = owners.includes(self);
       const ownedBefore = previous !== null && previous.owners(p).includes(self);
       const existing = this.host.partitions.get(p);
+      if (previous !== null && existing && this.ctx.config.warmHotKeys > 0) this.noteWarmDue(p, previous.owners(p), owners);
       if (ownsNow && !ownedBefore) {
         const sources = previous ? previous.owners(p) : [...new Set([...owners, ...(withoutSelf?.owners(p) ?? [])])];
         this.host.hold(p).catchUpFrom(sources.filter((source) => source !== self));
@@ -161,8 +168,19 @@ export class PartitionSync {
     }
   }
 
+  /** Owners of p in the new ring that were not before get its hot keys at their first exchange with this node. */
+  private noteWarmDue(p: number, before: readonly string[], after: readonly string[]): void {
+    for (const owner of after) {
+      if (owner === this.ctx.selfName || before.includes(owner)) continue;
+      let due = this.warmDue.get(owner);
+      if (due === undefined) this.warmDue.set(owner, (due = new Set()));
+      due.add(p);
+    }
+  }
+
   /** A member left for good: stop waiting for it as a source. */
   forgetSource(name: string): void {
+    this.warmDue.delete(name);
     for (const actor of this.host.partitions.values()) actor.sourceDone(name);
     this.lastAnswered.delete(name);
     this.trackCatchUp();
@@ -407,6 +425,7 @@ export class PartitionSync {
         df.push([p, [], []]);
       }
     }
+    if (this.ctx.config.warmHotKeys > 0) this.warm(from, held.filter((p) => theirDigest.get(p) === 0 || this.warmDue.get(from)?.has(p)));
     this.host.runEach(
       held,
       (actor) => {
@@ -430,6 +449,40 @@ export class PartitionSync {
     );
   }
 
+  /**
+   * Predictive warming (config.warmHotKeys): `peer` just became an owner of `partitions` (warmDue)
+   * or holds nothing of them (a restarted node), so before the throttled catch-up moves whole
+   * partitions, it gets the hottest keys this node holds in them, ranked by this node's hot-key
+   * sketch: the reads it serves first are the ones it then has. Sent at the peer's first sync
+   * exchange, so it already runs the ring that gives it the partitions; pushed like anti-entropy
+   * data (never `last`), so nothing about the catch-up's end changes.
+   */
+  private warm(peer: string, partitions: readonly number[]): void {
+    const count = this.ctx.config.warmHotKeys;
+    if (partitions.length === 0) return;
+    const wanted = new Set(partitions);
+    const due = this.warmDue.get(peer);
+    if (due !== undefined) {
+      for (const p of partitions) due.delete(p);
+      if (due.size === 0) this.warmDue.delete(peer);
+    }
+    const byPartition = new Map<number, string[]>();
+    const placement = this.ctx.placement();
+    for (const key of this.hottestKeys(count)) {
+      const p = placement.partitionOfKey(Uint8Array.from(key, (c) => c.charCodeAt(0)));
+      if (!wanted.has(p)) continue;
+      const keys = byPartition.get(p);
+      if (keys === undefined) byPartition.set(p, [key]);
+      else keys.push(key);
+    }
+    for (const [p, keys] of byPartition) {
+      this.host.run(p, (actor) => {
+        this.stats.keysWarmed += keys.length;
+        this.sendRecords(actor, peer, keys, false);
+      });
+    }
+  }
+
   /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
   private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], sameRing: boolean): void {
     const placement = this.ctx.placement();
@@ -439,6 +492,8 @@ export class PartitionSync {
     for (const p of eq) answered.set(p, answer);
     for (const [p] of df) answered.set(p, answer);
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
+    const due = this.warmDue.get(from);
+    if (due !== undefined) this.warm(from, df.map(([p]) => p).filter((p) => due.has(p)));
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);

@@ -48,6 +48,8 @@ export interface NearCacheBugs {
 }
 
 export const DEFAULT_SILENT_AFTER_MS = 1500;
+/** Entries the near cache ranks by reads (its store's hot-key tracker): what a reconnect reads again first. */
+export const NEAR_HOT_CAPACITY = 32;
 
 /** Why a partition's entries were dropped (the `stale-dropped` event). */
 export type DropReason = 'gap' | 'epoch' | 'not-held' | 'source-lost';
@@ -125,7 +127,8 @@ export class NearCache {
       clock: options.clock,
       maxEntries: options.maxEntries,
       ...(options.maxBytes === undefined ? {} : { maxMemory: options.maxBytes }),
-      hotKeys: false,
+      // Ranks the entries a lost source's flush dropped, so the hottest are read again first (hottestHeld).
+      hotKeys: { capacity: NEAR_HOT_CAPACITY, sampleInterval: 1 },
       analytics: false,
     });
     this.streams = new Uint16Array(options.partitions);
@@ -171,9 +174,10 @@ export class NearCache {
    * The read answered `value` (null: no value, nothing is installed) at `version`, expiring at
    * `expiresAtMs` (null: never). Returns whether it was installed. Without a version (the SDK's
    * get reply carries none), any invalidation of the key during the read refuses the fill, and the
-   * entry is dropped by any invalidation of its key.
+   * entry is dropped by any invalidation of its key. `ttlMs` shortens the entry's life below the
+   * cache's (a hot key cached outside the prefixes: near-hot-keys.ts).
    */
-  completeFill(token: FillToken, value: Uint8Array | null, version: InvalidationVersion | null, expiresAtMs: number | null): boolean {
+  completeFill(token: FillToken, value: Uint8Array | null, version: InvalidationVersion | null, expiresAtMs: number | null, ttlMs = this.options.ttlMs): boolean {
     this.endFill(token);
     if (value === null) return false;
     this.dropSilentSources();
@@ -183,7 +187,7 @@ export class NearCache {
       return false;
     }
     const now = this.options.clock.wallMs();
-    const deadline = Math.min(now + this.options.ttlMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
+    const deadline = Math.min(now + Math.min(ttlMs, this.options.ttlMs), expiresAtMs ?? Number.POSITIVE_INFINITY);
     if (deadline <= now) return false;
     const bytes = new Uint8Array(HEADER_BYTES + value.byteLength);
     const view = new DataView(bytes.buffer);
@@ -228,6 +232,21 @@ export class NearCache {
       // Only heartbeats start a stream (they name every partition the source holds).
       if (state?.streams.has(entry.partition)) this.advance(state, entry, false);
     }
+  }
+
+  /** Up to `n` entries held now, most read first (the store's hot-key tracker, by guaranteed count). */
+  hottestHeld(n: number): string[] {
+    return this.store
+      .hotKeys()
+      .filter((h) => this.store.has(h.key))
+      .sort((a, b) => b.count - b.error - (a.count - a.error))
+      .slice(0, n)
+      .map((h) => h.key);
+  }
+
+  /** Whether an entry for `key` is held (no read is counted). */
+  holds(key: string): boolean {
+    return this.store.has(key);
   }
 
   /** `source` disconnected (or its stream was closed): everything it streamed is in doubt. */

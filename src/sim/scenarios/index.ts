@@ -7,7 +7,9 @@ import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
 import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
 import { kvSdkScenario } from './kv-sdk.ts';
+import { kvWarmScenario } from './kv-warm.ts';
 import { nearCacheScenario } from './near-cache.ts';
+import { nearHotKeyScenario } from './near-hot-key.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
 import { blueGreenScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
 import { GRAY_SCENARIOS } from './gray.ts';
@@ -15,7 +17,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
 );
 
 /** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */
