@@ -10,7 +10,7 @@
  * that does not fail, or before the onset, is a false alarm.
  */
 import { AutoDrain } from '../../src/health/auto-drain.ts';
-import { FAILURE_FEATURES, probabilityOf, type FailureModel } from '../../src/health/failure-predictor.ts';
+import { FAILURE_FEATURES, failureFeatures, probabilityOf, type FailureModel } from '../../src/health/failure-predictor.ts';
 import type { PredictionSample, SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
 
 export interface Example {
@@ -26,7 +26,7 @@ export function examples(runs: readonly SlowDeathRun[], horizonSeconds: number, 
       node.samples.forEach((s, i) => {
         if (i % stride !== 0) return;
         const fails = node.failedAtMs !== null && node.failedAtMs - s.atMs <= horizonSeconds * 1000;
-        out.push({ features: s.features, label: fails ? 1 : 0 });
+        out.push({ features: failureFeatures(s.inputs, horizonSeconds), label: fails ? 1 : 0 });
       });
     }
   }
@@ -82,7 +82,7 @@ export interface NodeOutcome {
 
 /** Each node's alarm under `model` (probabilities recomputed from the recorded features). */
 export function outcomes(runs: readonly SlowDeathRun[], model: FailureModel, sustainMs: number): NodeOutcome[] {
-  return alarms(runs, (s) => probabilityOf(model, s.features), model.threshold, sustainMs);
+  return alarms(runs, (s) => probabilityOf(model, failureFeatures(s.inputs, model.horizonSeconds)), model.threshold, sustainMs);
 }
 
 /** Each node's alarm when `score` of its samples stays at or above `threshold` for `sustainMs`. */

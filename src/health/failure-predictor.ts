@@ -52,16 +52,17 @@ export interface FailureInputs {
 export function failureFeatures(inputs: FailureInputs, horizonSeconds: number): number[] {
   const { self, heapLimitBytes, lagThresholdMs } = inputs;
   const heap = heapLimitBytes ? self.heap : null;
+  // Levels from the trend's fitted line: one noisy sample (a GC sawtooth's peak, a burst) does not move them.
   const lag = self.eventLoopLag;
   return [
-    heap?.value == null ? 0 : clamp(heap.value / heapLimitBytes!, 0, 1.5),
+    heap?.fittedValue == null ? 0 : clamp(heap.fittedValue / heapLimitBytes!, 0, 1.5),
     // Slopes as the share of the threshold gained per minute.
     heap?.slopePerSecond == null ? 0 : clamp((heap.slopePerSecond * 60) / heapLimitBytes!, -1, 1),
     soon(heap, horizonSeconds),
-    lag.value === null ? 0 : Math.log1p(Math.max(0, lag.value) / lagThresholdMs),
+    lag.fittedValue === null ? 0 : Math.log1p(Math.max(0, lag.fittedValue) / lagThresholdMs),
     lag.slopePerSecond === null ? 0 : clamp((lag.slopePerSecond * 60) / lagThresholdMs, -2, 2),
     soon(lag, horizonSeconds),
-    self.errorRate.value ?? 0,
+    clamp(self.errorRate.fittedValue ?? 0, 0, 1),
     self.errorRate.slopePerSecond === null ? 0 : clamp(self.errorRate.slopePerSecond * 60, -1, 1),
     soon(self.errorRate, horizonSeconds),
     clamp(inputs.peerReportShare, 0, 1),

@@ -20,6 +20,7 @@ export interface FailureWatchOptions {
 
 export class FailureWatch {
   private last: FailurePrediction | null = null;
+  private lastInputs: FailureInputs | null = null;
   readonly autoDrain: AutoDrain | null;
 
   constructor(private readonly options: FailureWatchOptions) {
@@ -31,9 +32,15 @@ export class FailureWatch {
   }
 
   update(atMs: number, inputs: FailureInputs): FailurePrediction {
+    this.lastInputs = inputs;
     this.last = predictFailure(this.options.model, inputs);
     this.autoDrain?.observe(atMs, this.last.probability);
     return this.last;
+  }
+
+  /** What the last prediction was made from (the simulator's corpus records it); null before the first store tick. */
+  get inputs(): FailureInputs | null {
+    return this.lastInputs;
   }
 
   /** The last prediction; null before the first store tick. */

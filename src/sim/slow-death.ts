@@ -36,8 +36,8 @@ export interface LoadBurst {
 /** One node's fake process: its heap and lag as functions of virtual time, plus noise on each sample. */
 export class FakeProcess implements ProcessSignalSource {
   readonly heapLimitBytes = FAKE_HEAP_LIMIT_BYTES;
-  /** Heap growth of a leak, share of the limit per ms, from `fromMs`. */
-  leak: { fromMs: number; perMs: number } | null = null;
+  /** Heap growth of a leak, share of the limit per ms, from `fromMs` (leakUntil). */
+  private leak: { fromMs: number; perMs: number } | null = null;
   /** Lag growth, ms per ms, from `fromMs`. */
   lagCreep: { fromMs: number; perMs: number } | null = null;
   /** A cache warm-up: the heap gains `share` of the limit between the two times, then keeps it. */
@@ -61,13 +61,18 @@ export class FakeProcess implements ProcessSignalSource {
     this.baseLagMs = random.between(2, 10);
   }
 
+  /** A leak from `fromMs` that takes the heap to its limit by `untilMs` at the latest (its sawtooth may get there first). */
+  leakUntil(fromMs: number, untilMs: number): void {
+    this.leak = { fromMs, perMs: (1 - this.baseHeap) / (untilMs - fromMs) };
+  }
+
   /** The heap as a share of its limit, without sample noise (a crash is decided on it). */
   heapShare(atMs: number): number {
     const saw = this.sawAmplitude * (((atMs + this.sawPhaseMs) % this.sawPeriodMs) / this.sawPeriodMs);
     const leak = this.leak && atMs > this.leak.fromMs ? this.leak.perMs * (atMs - this.leak.fromMs) : 0;
     const w = this.warmUp;
     const warm = w && atMs > w.fromMs ? w.share * Math.min(1, (atMs - w.fromMs) / (w.untilMs - w.fromMs)) : 0;
-    return this.baseHeap + saw + leak + warm + 0.1 * (this.intensity(atMs) - 1);
+    return this.baseHeap + saw + leak + warm + 0.05 * (this.intensity(atMs) - 1);
   }
 
   /** The event loop's lag without noise or pauses, ms. */

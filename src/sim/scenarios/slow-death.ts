@@ -12,12 +12,14 @@
  * `shoal sim --scenario slow-death` runs one seed with the committed model.
  */
 import type { AutoDrainOptions } from '../../health/auto-drain.ts';
-import type { FailureModel } from '../../health/failure-predictor.ts';
+import { FAILURE_MODEL } from '../../health/failure-model.ts';
+import type { FailureInputs, FailureModel } from '../../health/failure-predictor.ts';
 import { createNode } from '../../node/create-node.ts';
 import type { ShoalNode } from '../../node/node.ts';
 import { GrayFaults, scheduleGcPauses, type GrayFault } from '../gray-faults.ts';
 import { namedStream } from '../rng.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
+import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { CRASH_LAG_MS, FakeProcess, STORM_REMOVAL_LOSS, type LoadBurst, type SlowDeathKind } from '../slow-death.ts';
 import { KV_SIM_GOSSIP } from './kv-cluster.ts';
@@ -41,7 +43,8 @@ export interface PredictionSample {
   atMs: number;
   probability: number;
   secondsToFailure: number | null;
-  features: number[];
+  /** What the prediction was made from: the features are a function of it and the horizon (failureFeatures). */
+  inputs: FailureInputs;
 }
 
 export interface NodeRun {
@@ -71,6 +74,8 @@ export interface SlowDeathOptions {
   kind?: RunKind;
   model?: FailureModel;
   autoDrain?: AutoDrainOptions;
+  /** A healthy run's length (default HEALTHY_RUN_MS; a failing run's comes from its seed). */
+  healthyMs?: number;
   trace?: EventTrace;
 }
 
@@ -85,7 +90,7 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
   const failingNode = kind === 'healthy' ? null : plan.int(NODES);
   const onsetMs = kind === 'healthy' ? null : Math.round(plan.between(...ONSET_MS));
   const deathMs = onsetMs === null ? null : onsetMs + Math.round(plan.between(...DEATH_AFTER_MS));
-  const durationMs = deathMs === null ? HEALTHY_RUN_MS : deathMs + FAIL_TAIL_MS;
+  const durationMs = deathMs === null ? (options.healthyMs ?? HEALTHY_RUN_MS) : deathMs + FAIL_TAIL_MS;
   const bursts = loadBursts(plan, durationMs);
 
   const seeds = Array.from({ length: NODES }, (_, i) => nodeAddress(i));
@@ -128,8 +133,8 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
     const p = processes[failingNode]!;
     const span = deathMs - onsetMs;
     if (kind === 'leak') {
-      // Reaches the limit near deathMs; the crash is when the heap (sawtooth included) gets there.
-      p.leak = { fromMs: onsetMs, perMs: (1 - p.heapShare(onsetMs)) / span };
+      // The crash is when the heap (sawtooth included) reaches its limit: by deathMs at the latest.
+      p.leakUntil(onsetMs, deathMs);
     } else if (kind === 'lag-creep') {
       p.lagCreep = { fromMs: onsetMs, perMs: CRASH_LAG_MS / span };
       const slow: GrayFault = { kind: 'slow-replies', node: failingNode, factor: 1 };
@@ -177,7 +182,8 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
         continue;
       }
       const p = node.failureWatch.prediction;
-      if (p) samples[i]!.push({ atMs: s.now, probability: p.probability, secondsToFailure: p.secondsToFailure, features: p.features });
+      const inputs = node.failureWatch.inputs;
+      if (p && inputs) samples[i]!.push({ atMs: s.now, probability: p.probability, secondsToFailure: p.secondsToFailure, inputs });
     }
     if (s.now + SAMPLE_MS < durationMs) s.after(SAMPLE_MS, tick, 'sample');
   };
@@ -195,6 +201,42 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
     requestsFailed: counts.failed,
   };
 }
+
+/** How long the probability must stay over the model's threshold before the automatic drain asks (bench/health/predictor.ts --sustain). */
+export const AUTO_DRAIN_SUSTAIN_MS = 10_000;
+
+/**
+ * `shoal sim --scenario slow-death`: the seed's run (seed % 4: leak, lag-creep, error-storm,
+ * healthy) with the committed model and the automatic drain policy; figures: when the failing
+ * node failed, when its drain was asked for and the lead between, and the drains asked of nodes
+ * that did not fail. The run's length comes from the seed (`--duration` is not used).
+ */
+export const slowDeathScenario: Scenario = {
+  name: 'slow-death',
+  summary: 'a slow leak, lag creep or error storm that kills a node (or a healthy run with noise): failure prediction and the automatic drain policy, lead time before the failure',
+  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
+  minNodes: NODES,
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: { threshold: FAILURE_MODEL.threshold, sustainMs: AUTO_DRAIN_SUSTAIN_MS } });
+    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
+    const lead = failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null;
+    return {
+      violations: [],
+      simMs: run.durationMs,
+      derived: {},
+      figures: {
+        kind: run.kind,
+        failingNode: run.failingNode,
+        failedAtMs: failing?.failedAtMs ?? null,
+        drainAtMs: failing?.drainAtMs ?? null,
+        drainLeadSeconds: lead,
+        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
+        requests: run.requests,
+        requestsFailed: run.requestsFailed,
+      },
+    };
+  },
+};
 
 /** Bursts of 1.5-4x the load, 10-40 s long, about one a minute. */
 function loadBursts(plan: ReturnType<typeof namedStream>, durationMs: number): LoadBurst[] {
