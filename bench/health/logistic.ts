@@ -179,6 +179,6 @@ export function chooseThreshold(runs: readonly SlowDeathRun[], model: Omit<Failu
   return best.threshold;
 }
 
-function round(x: number): number {
+export function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

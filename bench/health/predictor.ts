@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { FAILURE_FEATURES, type FailureModel } from '../../src/health/failure-predictor.ts';
 import { RUN_KINDS, runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
-import { alarms, chooseThreshold, eventFigures, examples, outcomes, sampleFigures, train, type NodeOutcome } from './logistic.ts';
+import { alarms, chooseThreshold, eventFigures, examples, outcomes, round, sampleFigures, train, type NodeOutcome } from './logistic.ts';
 
 const MODEL_FILE = new URL('../../src/health/failure-model.ts', import.meta.url);
 const TRAIN_STRIDE = 5;
@@ -164,10 +164,6 @@ function printTable(logistic: Evaluation, trend: Evaluation, result: { horizonSe
   process.stdout.write(
     `\nper second (label: fails within ${result.horizonSeconds} s; threshold ${result.model.threshold}, no sustain): ${s.samples} samples, ${s.positives} positive, precision ${s.precision}, recall ${s.recall}, AUC ${s.auc}\n`,
   );
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 main();

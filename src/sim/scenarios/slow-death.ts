@@ -113,7 +113,8 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
           peerHealth: { routing: true },
           replication: { sloppyQuorum: false },
           processSignals: processes[index]!,
-          failurePrediction: { ...(options.model ? { model: options.model } : {}), publish: true },
+          // Not published: gossiping it would make the run, and so the corpus, depend on the model in force.
+          failurePrediction: { ...(options.model ? { model: options.model } : {}), publish: false },
           ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, control: { drain: () => (drainAt[index] ??= sim!.now) } } } : {}),
         },
       }),
