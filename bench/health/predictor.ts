@@ -21,7 +21,7 @@
  * Prints a table; writes JSON to bench/results/health-predictor-DATE.json (and stdout with --json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { FAILURE_FEATURES, type FailureModel } from '../../src/health/failure-predictor.ts';
+import { FAILURE_FEATURES, predictFailure, type FailureModel } from '../../src/health/failure-predictor.ts';
 import { RUN_KINDS, runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
 import { alarms, chooseThreshold, eventFigures, examples, outcomes, round, sampleFigures, train, type NodeOutcome } from './logistic.ts';
 
@@ -141,12 +141,37 @@ function main(): void {
       trendOnly: evaluate(trend),
       samples: sampleFigures(examples(heldRuns, args.horizon, 1), model),
       drainStartedBefore: { s30: drainBefore(logistic, 30), s60: drainBefore(logistic, 60) },
+      timeToFailureAtAlarm: Object.fromEntries(['all', ...RUN_KINDS].map((k) => [k, timeToFailureError(heldRuns, logistic.filter((o) => k === 'all' || o.kind === k), model)])),
     },
   };
   printTable(result.heldout.logistic, result.heldout.trendOnly, result);
+  for (const [kind, t] of Object.entries(result.heldout.timeToFailureAtAlarm)) {
+    if (t.detected === 0) continue;
+    process.stdout.write(`time to failure at the alarm (${kind}): ${t.withPrediction} of ${t.detected} detected nodes had one; median error ${t.medianAbsErrorSeconds} s, median predicted/actual ${t.medianPredictedOverActual}\n`);
+  }
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../results/health-predictor-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/**
+ * How far off the published time to failure is when the alarm fires: per detected node, the
+ * predicted seconds at the alarm's sample against the seconds the node actually had left.
+ */
+function timeToFailureError(runs: readonly SlowDeathRun[], list: readonly NodeOutcome[], model: FailureModel): { detected: number; withPrediction: number; medianAbsErrorSeconds: number | null; medianPredictedOverActual: number | null } {
+  const pairs = list.flatMap((o) => {
+    if (o.leadSeconds === null) return [];
+    const sample = runs.find((r) => r.seed === o.seed)!.nodes[o.node]!.samples.find((s) => s.atMs === o.alarmAtMs)!;
+    const predicted = predictFailure(model, sample.inputs).secondsToFailure;
+    return predicted === null ? [] : [{ predicted, actual: o.leadSeconds }];
+  });
+  const median = (xs: number[]) => (xs.length === 0 ? null : round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!));
+  return {
+    detected: list.filter((o) => o.leadSeconds !== null).length,
+    withPrediction: pairs.length,
+    medianAbsErrorSeconds: median(pairs.map((p) => Math.abs(p.predicted - p.actual))),
+    medianPredictedOverActual: median(pairs.map((p) => p.predicted / p.actual)),
+  };
 }
 
 type Evaluation = { all: ReturnType<typeof eventFigures>; byKind: Record<string, ReturnType<typeof eventFigures>> };
