@@ -73,7 +73,7 @@ export interface MetricsSnapshot {
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
   /** Every live member's health as this node's view of the peer verdicts adds up (src/node/peer-verdicts.ts). */
-  memberHealth: { node: string; score: number; degraded: boolean }[];
+  memberHealth: { node: string; score: number; degraded: boolean; failureProbability: number | null; secondsToFailure: number | null }[];
   /** The disk tier's counters (docs/STORE.md, "Disk tier"); null without one. */
   disk: { entries: number; puts: number; hits: number; deviceReads: number; deviceBytesWritten: number; appBytes: number; corrupt: number; evicted: number; reinserted: number; rejectedBudget: number; rejectedBusy: number; rejectedSize: number; writeErrors: number } | null;
   gossip: {
@@ -354,6 +354,13 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   );
   add('shoal_node_degraded', 'Whether each live member is degraded (1) by its peers\' verdicts or its own declaration.', 'gauge', () =>
     s.memberHealth.map((m) => ({ labels: { node: m.node }, value: m.degraded ? 1 : 0 })),
+  );
+  // Failure prediction (src/node/failure-watch.ts): only members that publish one (probability 0.05 or more).
+  add('shoal_node_failure_probability', "Each live member's own probability of failing within its model's horizon (default 60 s), as it gossips it (5% steps; absent below 5%).", 'gauge', () =>
+    s.memberHealth.flatMap((m) => (m.failureProbability === null ? [] : [{ labels: { node: m.node }, value: m.failureProbability }])),
+  );
+  add('shoal_node_predicted_seconds_to_failure', "Each live member's own predicted seconds until a signal (heap, event-loop lag, error rate) crosses its threshold, as it gossips it (rounded up to 10 s).", 'gauge', () =>
+    s.memberHealth.flatMap((m) => (m.secondsToFailure === null ? [] : [{ labels: { node: m.node }, value: m.secondsToFailure }])),
   );
   // The disk tier (0 without one).
   gauge('shoal_disk_entries', 'Entries held by the disk tier.', () => s.disk?.entries ?? 0);

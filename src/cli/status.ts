@@ -41,7 +41,11 @@ export function formatStatus(s: NodeStatus): string {
   const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
   // Peer verdicts (docs/OPERATIONS.md, "Node health"): only members the others see degraded are named.
   const degraded = s.members.filter((m) => m.health?.degraded).map((m) => `${m.name} is degraded: health score ${m.health!.score.toFixed(2)} (its peers find it slow, erroring or silent)\n`);
-  return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}${degraded.join('')}${formatDisk(s.disk)}`;
+  // Failure prediction (docs/OPERATIONS.md, "Failure prediction"): members that predict their own failure.
+  const failing = s.members
+    .filter((m) => (m.health?.failureProbability ?? 0) >= 0.5)
+    .map((m) => `${m.name} predicts its own failure: probability ${m.health!.failureProbability!.toFixed(2)}${m.health!.secondsToFailure === undefined ? '' : `, in about ${m.health!.secondsToFailure} s`}\n`);
+  return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}${degraded.join('')}${failing.join('')}${formatDisk(s.disk)}`;
 }
 
 /** The answering node's disk tier, when it has one (docs/STORE.md, "Disk tier"). */

@@ -82,7 +82,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       },
       joined: shoal.joined,
       members,
-      memberHealth: memberHealth(shoal.membership.members()).map((m) => ({ node: m.name, score: m.score, degraded: m.state === 'degraded' })),
+      memberHealth: memberHealth(shoal.membership.members()).map((m) => ({ node: m.name, score: m.score, degraded: m.state === 'degraded', failureProbability: m.failureProbability, secondsToFailure: m.secondsToFailure })),
       disk: shoal.disk?.stats() ?? null,
       gossip: { ...g, healthScore: shoal.membership.healthScore() },
       clients: {

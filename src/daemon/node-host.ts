@@ -106,6 +106,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       evictionPolicy: config.evictionPolicy === 'default' ? 'wtinylfu' : config.evictionPolicy,
       hotKeyAlertRate: config.hotKeyAlertRate,
       peerHealth: { routing: config.healthRouting },
+      failurePrediction: { publish: true },
       processSignals: processSignals(),
       ...(disk === null ? {} : { disk: disk.tier }),
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },

@@ -32,7 +32,17 @@ export interface StatusSources {
 export function nodeStatus(s: StatusSources): NodeStatus {
   const view = s.view();
   const refused = new Map(s.refused().map((r) => [r.name, r]));
-  const health = new Map((view.health?.members ?? []).map((h) => [h.name, { degraded: h.state === 'degraded', score: h.score }]));
+  const health = new Map(
+    (view.health?.members ?? []).map((h) => [
+      h.name,
+      {
+        degraded: h.state === 'degraded',
+        score: h.score,
+        ...(typeof h.failureProbability === 'number' ? { failureProbability: h.failureProbability } : {}),
+        ...(typeof h.secondsToFailure === 'number' ? { secondsToFailure: h.secondsToFailure } : {}),
+      },
+    ]),
+  );
   const members: MemberStatus[] = view.members.map((m) => {
     // Kept refused after it left too (a refused daemon exits, announcing its leave): the reason is
     // what an operator needs, for as long as gossip remembers the member.

@@ -40,6 +40,8 @@ interface Sample extends ProcessSample, NodeCounters {
 
 export interface Trend {
   value: number | null;
+  /** The least-squares line's value now: the level without the last sample's noise (null with fewer than 3 points). */
+  fittedValue: number | null;
   /** Units per second. */
   slopePerSecond: number | null;
   /** Seconds until the trend crosses the threshold; null when it does not head there. */
@@ -102,7 +104,7 @@ export class SelfHealth {
 /** Least-squares slope of the points (per second) and when the line reaches `threshold`. */
 export function trend(points: readonly { atMs: number; value: number }[], threshold: number | null): Trend {
   const value = points.at(-1)?.value ?? null;
-  if (points.length < 3 || value === null) return { value, slopePerSecond: null, secondsToThreshold: null };
+  if (points.length < 3 || value === null) return { value, fittedValue: null, slopePerSecond: null, secondsToThreshold: null };
   const n = points.length;
   const meanT = points.reduce((a, p) => a + p.atMs, 0) / n;
   const meanV = points.reduce((a, p) => a + p.value, 0) / n;
@@ -114,8 +116,8 @@ export function trend(points: readonly { atMs: number; value: number }[], thresh
   }
   const slopePerMs = den === 0 ? 0 : num / den;
   const slopePerSecond = slopePerMs * 1000;
-  if (threshold === null || slopePerMs <= 0) return { value, slopePerSecond, secondsToThreshold: null };
   // From the fitted line's value now, not the last (noisy) sample.
-  const fittedNow = meanV + slopePerMs * (points[n - 1]!.atMs - meanT);
-  return { value, slopePerSecond, secondsToThreshold: Math.max(0, (threshold - fittedNow) / slopePerSecond) };
+  const fittedValue = meanV + slopePerMs * (points[n - 1]!.atMs - meanT);
+  if (threshold === null || slopePerMs <= 0) return { value, fittedValue, slopePerSecond, secondsToThreshold: null };
+  return { value, fittedValue, slopePerSecond, secondsToThreshold: Math.max(0, (threshold - fittedValue) / slopePerSecond) };
 }

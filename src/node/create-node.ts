@@ -4,6 +4,9 @@
  */
 import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
 import type { ProcessSignalSource } from '../health/self-health.ts';
+import type { AutoDrainOptions, DrainControl } from '../health/auto-drain.ts';
+import type { FailureModel } from '../health/failure-predictor.ts';
+import { FAILURE_MODEL } from '../health/failure-model.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
 import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
@@ -93,6 +96,14 @@ export interface NodeConfig {
   peerHealth?: Partial<PeerHealthOptions>;
   /** This node's own signals (src/health/self-health.ts): the process's, and the heap's limit. Default none (the simulator). */
   processSignals?: ProcessSignalSource & { heapLimitBytes: number };
+  /**
+   * Failure prediction (src/health/failure-predictor.ts): the model (default the trained
+   * FAILURE_MODEL) and whether this node gossips its prediction in its member metadata (default
+   * false here, so the simulator's seeds keep their runs; the daemon publishes).
+   */
+  failurePrediction?: { model?: FailureModel; publish?: boolean };
+  /** The automatic drain policy (src/health/auto-drain.ts): when and what it calls. Default none. */
+  autoDrain?: { options: AutoDrainOptions; control: DrainControl };
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
   /** Called with the node's channel for members' questions (MessageFamily.ask); the node itself does not read it. */
@@ -139,6 +150,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
     peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
     processSignals: config.processSignals ?? null,
+    failureWatch: { model: config.failurePrediction?.model ?? FAILURE_MODEL, publish: config.failurePrediction?.publish ?? false, autoDrain: config.autoDrain ?? null },
     ...(config.disk === undefined ? {} : { disk: config.disk }),
   });
 }

@@ -46,6 +46,7 @@ import { checkAccounting } from './accounting.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
 /** Member metadata keys a node publishes through gossip. */
@@ -98,6 +99,8 @@ export interface NodeParts {
   peerHealth: PeerHealthOptions;
   /** The process's own signals (NodeConfig.processSignals), or null. */
   processSignals: (ProcessSignalSource & { heapLimitBytes: number }) | null;
+  /** Failure prediction and the automatic drain (NodeConfig.failurePrediction, NodeConfig.autoDrain). */
+  failureWatch: FailureWatchOptions;
   /** The disk tier under the store, if any (NodeConfig.disk). */
   disk?: DiskTier;
 }
@@ -212,6 +215,8 @@ export interface NodeHealthStatus {
   members: MemberHealth[];
   /** This node's own signals and their trends (self-health.ts). */
   self: SelfHealthView;
+  /** This node's probability of failing within `horizonSeconds` and its predicted time to failure (failure-watch.ts); null before the first store tick. */
+  prediction: { probability: number; secondsToFailure: number | null; horizonSeconds: number } | null;
 }
 
 export class ShoalNode {
@@ -246,6 +251,7 @@ export class ShoalNode {
   /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
   readonly peerHealth: PeerHealth;
   private readonly selfHealth: SelfHealth;
+  readonly failureWatch: FailureWatch;
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
@@ -330,6 +336,7 @@ export class ShoalNode {
     this.kv.health = this.peerHealth;
     const signals = parts.processSignals;
     this.selfHealth = new SelfHealth({ heapBytes: signals?.heapLimitBytes ?? null, eventLoopLagMs: SELF_LAG_THRESHOLD_MS, errorRate: SELF_ERROR_RATE_THRESHOLD }, signals);
+    this.failureWatch = new FailureWatch(parts.failureWatch);
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
@@ -563,7 +570,7 @@ export class ShoalNode {
       disk: this.disk?.stats() ?? null,
       coordinator: { ...this.kv.stats },
       mailboxes: this.host.mailboxStats(),
-      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()), self: this.selfHealth.view() },
+      health: { routing: this.parts.peerHealth.routing, peers: this.peerHealth.view(), counters: { ...this.peerHealth.counters }, members: memberHealth(this.membership.members()), self: this.selfHealth.view(), prediction: this.predictionStatus() },
     };
   }
 
@@ -791,23 +798,43 @@ export class ShoalNode {
   }
 
   /**
-   * Puts this node's demoted peers (and whether it declared itself degraded) in its member
-   * metadata when they changed: gossip spreads them (peer-verdicts.ts). At most once a store
-   * tick, and only with health routing on.
+   * Puts this node's demoted peers (and whether it declared itself degraded) and its failure
+   * prediction in its member metadata when they changed: gossip spreads them (peer-verdicts.ts,
+   * failure-watch.ts). At most once a store tick; verdicts only with health routing on.
    */
-  private publishVerdicts(): void {
-    // Off with routing: a node that only keeps verdicts changes nothing its peers see.
-    if (this.leaving || !this.parts.peerHealth.routing) return;
+  private publishHealth(): void {
+    if (this.leaving) return;
     const meta = this.membership.self().meta;
-    const view = encodeVerdicts(this.peerHealth.view());
-    const degraded = this.declaredDegraded ? 1 : 0;
-    if ((meta[VERDICT_META.view] ?? '') === view && (meta[VERDICT_META.degraded] ?? 0) === degraded) return;
-    const next: Record<string, string | number> = { ...meta };
-    delete next[VERDICT_META.view];
-    delete next[VERDICT_META.degraded];
-    if (view !== '') next[VERDICT_META.view] = view;
-    if (degraded) next[VERDICT_META.degraded] = 1;
+    const next = this.failureWatch.withPrediction(meta);
+    // Off with routing: a node that only keeps verdicts changes nothing its peers see.
+    if (this.parts.peerHealth.routing) {
+      const view = encodeVerdicts(this.peerHealth.view());
+      delete next[VERDICT_META.view];
+      delete next[VERDICT_META.degraded];
+      if (view !== '') next[VERDICT_META.view] = view;
+      if (this.declaredDegraded) next[VERDICT_META.degraded] = 1;
+    }
+    const keys = Object.keys(next);
+    if (keys.length === Object.keys(meta).length && keys.every((k) => meta[k] === next[k])) return;
     this.membership.updateMeta(next);
+  }
+
+  /** Feeds this tick's signals to the failure prediction (and through it the automatic drain). */
+  private predictFailure(): void {
+    const health = memberHealth(this.membership.members());
+    const reports = health.find((m) => m.name === this.name)?.reportedBy.length ?? 0;
+    this.failureWatch.update(this.env.clock.monoMs(), {
+      self: this.selfHealth.view(),
+      heapLimitBytes: this.parts.processSignals?.heapLimitBytes ?? null,
+      lagThresholdMs: SELF_LAG_THRESHOLD_MS,
+      // memberHealth lists the live members: the others are the observers.
+      peerReportShare: reports / Math.max(1, health.length - 1),
+    });
+  }
+
+  private predictionStatus(): NodeHealthStatus['prediction'] {
+    const p = this.failureWatch.prediction;
+    return p && { probability: p.probability, secondsToFailure: p.secondsToFailure, horizonSeconds: this.failureWatch.horizonSeconds };
   }
 
   /** This node says it is degraded (or no longer is): peers see it at the next store tick. */
@@ -825,7 +852,8 @@ export class ShoalNode {
       this.storyLog.checkEviction(this.store.stats());
       const kv = this.kv.stats;
       this.selfHealth.record(this.env.clock.monoMs(), { requests: kv.reads + kv.writes, errors: kv.unavailable + kv.overloaded, hintBacklog: this.hints.count });
-      this.publishVerdicts();
+      this.predictFailure();
+      this.publishHealth();
       this.scheduleStoreTick();
     });
   }

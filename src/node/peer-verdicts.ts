@@ -15,6 +15,8 @@ import type { Member } from '../gossip/membership.ts';
 
 /** Metadata keys: the published view, and the self-declared degradation. */
 export const VERDICT_META = { view: 'hv', degraded: 'dg' } as const;
+/** Metadata keys of a member's own failure prediction (failure-watch.ts): percent, and seconds. */
+export const PREDICTION_META = { probability: 'fp', secondsToFailure: 'ft' } as const;
 /** At most this many demoted peers are published (metadata is small: it rides on every probe). */
 export const MAX_PUBLISHED_VERDICTS = 8;
 
@@ -28,6 +30,10 @@ export interface MemberHealth {
   /** The observers that report it, with what they report. */
   reportedBy: { observer: string; verdict: string }[];
   selfDeclared: boolean;
+  /** Its own published probability of failing within its model's horizon (0..1); null when it publishes none. */
+  failureProbability: number | null;
+  /** Its own predicted seconds to failure; null when it publishes none. */
+  secondsToFailure: number | null;
 }
 
 /** The metadata value for this node's demoted peers: '' when there is none. */
@@ -66,6 +72,16 @@ export function memberHealth(members: readonly Member[]): MemberHealth[] {
     const selfDeclared = Boolean(m.meta[VERDICT_META.degraded]);
     const majority = observers.length > 0 && reportedBy.length > observers.length / 2;
     const score = selfDeclared ? 0 : observers.length === 0 ? 1 : 1 - reportedBy.length / observers.length;
-    return { name: m.name, state: selfDeclared || majority ? 'degraded' : 'healthy', score: Math.round(score * 1000) / 1000, reportedBy, selfDeclared };
+    const probability = m.meta[PREDICTION_META.probability];
+    const seconds = m.meta[PREDICTION_META.secondsToFailure];
+    return {
+      name: m.name,
+      state: selfDeclared || majority ? 'degraded' : 'healthy',
+      score: Math.round(score * 1000) / 1000,
+      reportedBy,
+      selfDeclared,
+      failureProbability: typeof probability === 'number' ? probability / 100 : null,
+      secondsToFailure: typeof seconds === 'number' ? seconds : null,
+    };
   });
 }

@@ -639,7 +639,12 @@ function memberStatusFromWire(v: unknown): MemberStatus {
   if (m['health'] !== undefined) {
     const h = asMap(m['health'], 'member.health');
     if (typeof h['degraded'] !== 'boolean') throw malformed('member.health.degraded must be a boolean');
-    out['health'] = { degraded: h['degraded'], score: asNumber(h['score'], 'member.health.score') };
+    out['health'] = {
+      degraded: h['degraded'],
+      score: asNumber(h['score'], 'member.health.score'),
+      ...(h['failureProbability'] === undefined ? {} : { failureProbability: asNumber(h['failureProbability'], 'member.health.failureProbability') }),
+      ...(h['secondsToFailure'] === undefined ? {} : { secondsToFailure: asNumber(h['secondsToFailure'], 'member.health.secondsToFailure') }),
+    };
   }
   return out as unknown as MemberStatus;
 }

@@ -248,7 +248,14 @@ export interface MemberStatus {
   /** Partitions this member is first in the preference list of. */
   primaries: number;
   /** Its health as the answering node's view of the peer verdicts adds up (src/node/peer-verdicts.ts); absent from older nodes. */
-  health?: { degraded: boolean; score: number };
+  health?: {
+    degraded: boolean;
+    score: number;
+    /** Its own published probability of failing within its model's horizon (src/node/failure-watch.ts); absent when it publishes none. */
+    failureProbability?: number;
+    /** Its own predicted seconds to failure; absent when it publishes none. */
+    secondsToFailure?: number;
+  };
 }
 
 /** The answering node's disk tier (docs/STORE.md, "Disk tier"), when it has one. */

@@ -113,5 +113,5 @@ test('self health: the least-squares trend of a growing heap says when it reache
   assert.equal(view.heap.secondsToThreshold, (1000 - 190) / 10);
   assert.equal(view.eventLoopLag.secondsToThreshold, null, 'flat lag never gets there');
   assert.ok(view.errorRate.slopePerSecond! > 0 && view.errorRate.value === 0.1);
-  assert.deepEqual(trend([{ atMs: 0, value: 1 }], 5), { value: 1, slopePerSecond: null, secondsToThreshold: null });
+  assert.deepEqual(trend([{ atMs: 0, value: 1 }], 5), { value: 1, fittedValue: null, slopePerSecond: null, secondsToThreshold: null });
 });

@@ -1,0 +1,269 @@
+/**
+ * Runs that end in a node's failure, and healthy runs with noise, for failure prediction (issue
+ * 18): three full nodes with health routing on, a light closed-loop workload through every node,
+ * each node's signals from a fake process (src/sim/slow-death.ts), and once a second every live
+ * node's own prediction (ShoalNode.failureWatch) recorded. The kind of run comes from the seed
+ * (seed % 4: leak, lag-creep, error-storm, healthy); the failing node, the fault's onset and
+ * how long it takes to kill the node are drawn from it. A run that fails ends FAIL_TAIL_MS after
+ * the failure; a healthy one after HEALTHY_RUN_MS.
+ *
+ * bench/health/predictor.ts turns the runs into the labelled corpus (a sample is positive when
+ * its node fails within the horizon), trains the model on some seeds and evaluates it on others;
+ * `shoal sim --scenario slow-death` runs one seed with the committed model.
+ */
+import type { AutoDrainOptions } from '../../health/auto-drain.ts';
+import { FAILURE_MODEL } from '../../health/failure-model.ts';
+import type { FailureInputs, FailureModel } from '../../health/failure-predictor.ts';
+import { createNode } from '../../node/create-node.ts';
+import type { ShoalNode } from '../../node/node.ts';
+import { GrayFaults, scheduleGcPauses, type GrayFault } from '../gray-faults.ts';
+import { namedStream } from '../rng.ts';
+import { Simulation, nodeAddress } from '../simulation.ts';
+import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import type { EventTrace } from '../trace.ts';
+import { CRASH_LAG_MS, FakeProcess, STORM_REMOVAL_LOSS, type LoadBurst, type SlowDeathKind } from '../slow-death.ts';
+import { KV_SIM_GOSSIP } from './kv-cluster.ts';
+import { KV_SIM_PARTITIONS, KV_WORKLOAD_START_MS } from './kv.ts';
+
+export type RunKind = SlowDeathKind | 'healthy';
+export const RUN_KINDS: readonly RunKind[] = ['leak', 'lag-creep', 'error-storm', 'healthy'];
+
+const NODES = 3;
+const CLIENTS = 2;
+const MEAN_THINK_MS = 100;
+const KEYS = 200;
+const SAMPLE_MS = 1_000;
+export const HEALTHY_RUN_MS = 300_000;
+export const FAIL_TAIL_MS = 10_000;
+/** The fault starts in [ONSET_MS...]; the node dies DEATH_AFTER_MS after it. */
+const ONSET_MS: [number, number] = [20_000, 60_000];
+const DEATH_AFTER_MS: [number, number] = [120_000, 300_000];
+
+export interface PredictionSample {
+  atMs: number;
+  probability: number;
+  secondsToFailure: number | null;
+  /** What the prediction was made from: the features are a function of it and the horizon (failureFeatures). */
+  inputs: FailureInputs;
+}
+
+export interface NodeRun {
+  index: number;
+  /** When it failed (crashed or was removed); null if it lived to the end. */
+  failedAtMs: number | null;
+  /** When its automatic drain policy asked for a drain; null if it never did (or had none). */
+  drainAtMs: number | null;
+  samples: PredictionSample[];
+}
+
+export interface SlowDeathRun {
+  seed: number;
+  kind: RunKind;
+  /** The node the fault was on; null for a healthy run. */
+  failingNode: number | null;
+  onsetMs: number | null;
+  durationMs: number;
+  nodes: NodeRun[];
+  requests: number;
+  requestsFailed: number;
+}
+
+export interface SlowDeathOptions {
+  seed: number;
+  /** Default: the seed's kind (seed % 4). */
+  kind?: RunKind;
+  model?: FailureModel;
+  autoDrain?: AutoDrainOptions;
+  /** A healthy run's length (default HEALTHY_RUN_MS; a failing run's comes from its seed). */
+  healthyMs?: number;
+  trace?: EventTrace;
+}
+
+export function runKindOf(seed: number): RunKind {
+  return RUN_KINDS[((seed % RUN_KINDS.length) + RUN_KINDS.length) % RUN_KINDS.length]!;
+}
+
+export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
+  const { seed } = options;
+  const kind = options.kind ?? runKindOf(seed);
+  const plan = namedStream(seed, 'slow-death');
+  const failingNode = kind === 'healthy' ? null : plan.int(NODES);
+  const onsetMs = kind === 'healthy' ? null : Math.round(plan.between(...ONSET_MS));
+  const deathMs = onsetMs === null ? null : onsetMs + Math.round(plan.between(...DEATH_AFTER_MS));
+  const durationMs = deathMs === null ? (options.healthyMs ?? HEALTHY_RUN_MS) : deathMs + FAIL_TAIL_MS;
+  const bursts = loadBursts(plan, durationMs);
+
+  const seeds = Array.from({ length: NODES }, (_, i) => nodeAddress(i));
+  const drainAt: (number | null)[] = Array.from({ length: NODES }, () => null);
+  let sim: Simulation<ShoalNode> | null = null;
+  const now = () => sim!.now;
+  const processes = Array.from({ length: NODES }, (_, i) => new FakeProcess(now, namedStream(seed, `fake-process/${i}`), bursts));
+  sim = new Simulation<ShoalNode>({
+    seed,
+    nodes: NODES,
+    ...(options.trace ? { trace: options.trace } : {}),
+    factory: (env, { index }) =>
+      createNode({
+        env,
+        config: {
+          seeds,
+          partitions: KV_SIM_PARTITIONS,
+          gossipProfile: 'local',
+          gossip: KV_SIM_GOSSIP,
+          peerHealth: { routing: true },
+          replication: { sloppyQuorum: false },
+          processSignals: processes[index]!,
+          // Not published: gossiping it would make the run, and so the corpus, depend on the model in force.
+          failurePrediction: { ...(options.model ? { model: options.model } : {}), publish: false },
+          ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, control: { drain: () => (drainAt[index] ??= sim!.now) } } } : {}),
+        },
+      }),
+  });
+  const s = sim;
+  const gray = new GrayFaults(seed);
+  gray.install(s);
+  healthyNoise(s, seed, plan, processes, gray, durationMs);
+
+  const failedAt: (number | null)[] = Array.from({ length: NODES }, () => null);
+  const fail = (i: number) => {
+    if (failedAt[i] !== null) return;
+    failedAt[i] = s.now;
+    s.crash(i);
+  };
+  if (failingNode !== null && onsetMs !== null && deathMs !== null) {
+    const p = processes[failingNode]!;
+    const span = deathMs - onsetMs;
+    if (kind === 'leak') {
+      // The crash is when the heap (sawtooth included) reaches its limit: by deathMs at the latest.
+      p.leakUntil(onsetMs, deathMs);
+    } else if (kind === 'lag-creep') {
+      p.lagCreep = { fromMs: onsetMs, perMs: CRASH_LAG_MS / span };
+      const slow: GrayFault = { kind: 'slow-replies', node: failingNode, factor: 1 };
+      s.at(onsetMs, () => gray.add(slow), 'lag-creep');
+      // Replies slow with the lag: 1x at the onset, 1 + lag / 200 ms after.
+      for (let t = onsetMs; t < deathMs; t += SAMPLE_MS) s.at(t, () => (slow.factor = 1 + (p.lagMs(s.now) - p.lagMs(onsetMs)) / 200), 'lag-creep');
+    } else {
+      const loss: GrayFault = { kind: 'packet-loss', node: failingNode, fraction: 0 };
+      s.at(onsetMs, () => gray.add(loss), 'error-storm');
+      for (let t = onsetMs; t < deathMs; t += SAMPLE_MS) s.at(t, () => (loss.fraction = (STORM_REMOVAL_LOSS * (s.now - onsetMs)) / span), 'error-storm');
+      s.at(deathMs, () => fail(failingNode), 'removed');
+    }
+  }
+
+  // The workload: closed loops through every live node, faster during load bursts.
+  const r = namedStream(seed, 'slow-death-clients');
+  const counts = { requests: 0, failed: 0 };
+  let seq = 0;
+  const intensity = () => bursts.reduce((x, b) => (s.now >= b.fromMs && s.now < b.untilMs ? Math.max(x, b.intensity) : x), 1);
+  const issue = (client: number) => {
+    if (s.now >= durationMs) return;
+    const again = () => s.after(r.exponential(MEAN_THINK_MS / intensity()), () => issue(client), 'client');
+    const up = s.upNodes();
+    if (up.length === 0) return again();
+    const node = s.process(up[r.int(up.length)]!.index)!;
+    const key = new TextEncoder().encode(`k${r.int(KEYS)}`);
+    counts.requests++;
+    const done = (error: unknown) => {
+      if (error) counts.failed++;
+      again();
+    };
+    if (r.chance(0.7)) node.kv.get(key, {}, done);
+    else node.kv.set(key, new TextEncoder().encode(`c${client}:${seq++}`), {}, done);
+  };
+  for (let c = 0; c < CLIENTS; c++) s.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
+
+  // Once a second: the watchdog (a leak at its limit, lag past CRASH_LAG_MS) and every live node's prediction.
+  const samples: PredictionSample[][] = Array.from({ length: NODES }, () => []);
+  const tick = () => {
+    for (let i = 0; i < NODES; i++) {
+      const node = s.process(i);
+      if (!node) continue;
+      if (processes[i]!.heapShare(s.now) >= 1 || processes[i]!.lagMs(s.now) >= CRASH_LAG_MS) {
+        fail(i);
+        continue;
+      }
+      const p = node.failureWatch.prediction;
+      const inputs = node.failureWatch.inputs;
+      if (p && inputs) samples[i]!.push({ atMs: s.now, probability: p.probability, secondsToFailure: p.secondsToFailure, inputs });
+    }
+    if (s.now + SAMPLE_MS < durationMs) s.after(SAMPLE_MS, tick, 'sample');
+  };
+  s.at(KV_WORKLOAD_START_MS + SAMPLE_MS / 2, tick, 'sample');
+  s.runUntil(durationMs);
+
+  return {
+    seed,
+    kind,
+    failingNode,
+    onsetMs,
+    durationMs,
+    nodes: samples.map((list, index) => ({ index, failedAtMs: failedAt[index]!, drainAtMs: drainAt[index]!, samples: list })),
+    requests: counts.requests,
+    requestsFailed: counts.failed,
+  };
+}
+
+/** How long the probability must stay over the model's threshold before the automatic drain asks (bench/health/predictor.ts --sustain). */
+export const AUTO_DRAIN_SUSTAIN_MS = 10_000;
+
+/**
+ * `shoal sim --scenario slow-death`: the seed's run (seed % 4: leak, lag-creep, error-storm,
+ * healthy) with the committed model and the automatic drain policy; figures: when the failing
+ * node failed, when its drain was asked for and the lead between, and the drains asked of nodes
+ * that did not fail. The run's length comes from the seed (`--duration` is not used).
+ */
+export const slowDeathScenario: Scenario = {
+  name: 'slow-death',
+  summary: 'a slow leak, lag creep or error storm that kills a node (or a healthy run with noise): failure prediction and the automatic drain policy, lead time before the failure',
+  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
+  minNodes: NODES,
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: { threshold: FAILURE_MODEL.threshold, sustainMs: AUTO_DRAIN_SUSTAIN_MS } });
+    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
+    const lead = failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null;
+    return {
+      violations: [],
+      simMs: run.durationMs,
+      derived: {},
+      figures: {
+        kind: run.kind,
+        failingNode: run.failingNode,
+        failedAtMs: failing?.failedAtMs ?? null,
+        drainAtMs: failing?.drainAtMs ?? null,
+        drainLeadSeconds: lead,
+        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
+        requests: run.requests,
+        requestsFailed: run.requestsFailed,
+      },
+    };
+  },
+};
+
+/** Bursts of 1.5-4x the load, 10-40 s long, about one a minute. */
+function loadBursts(plan: ReturnType<typeof namedStream>, durationMs: number): LoadBurst[] {
+  const out: LoadBurst[] = [];
+  for (let at = plan.exponential(60_000); at < durationMs; at += plan.exponential(60_000)) {
+    const length = plan.between(10_000, 40_000);
+    out.push({ fromMs: at, untilMs: at + length, intensity: plan.between(1.5, 4) });
+    at += length;
+  }
+  return out;
+}
+
+/** What healthy processes do too: GC-style pauses, a cache warm-up on some nodes, short packet loss on some runs. */
+function healthyNoise(sim: Simulation<ShoalNode>, seed: number, plan: ReturnType<typeof namedStream>, processes: FakeProcess[], gray: GrayFaults, durationMs: number): void {
+  scheduleGcPauses(sim, seed, { fromMs: KV_WORKLOAD_START_MS, untilMs: durationMs, meanGapMs: 60_000, minPauseMs: 100, maxPauseMs: 3_000 });
+  for (const p of processes) {
+    if (!plan.chance(0.4)) continue;
+    const fromMs = plan.between(10_000, Math.max(10_000, durationMs - 60_000));
+    p.warmUp = { fromMs, untilMs: fromMs + plan.between(30_000, 120_000), share: plan.between(0.1, 0.3) };
+  }
+  if (plan.chance(0.3)) {
+    const loss: GrayFault = { kind: 'packet-loss', node: plan.int(NODES), fraction: plan.between(0.05, 0.3) };
+    const fromMs = plan.between(10_000, Math.max(10_000, durationMs - 60_000));
+    sim.at(fromMs, () => {
+      const undo = gray.add(loss);
+      sim.after(plan.between(10_000, 40_000), undo, 'loss-ends');
+    }, 'loss');
+  }
+}
