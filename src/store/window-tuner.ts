@@ -14,6 +14,7 @@
  * corda, see docs/STORE.md).
  */
 import type { Random } from '../runtime/env.ts';
+import { CountMinSketch } from './count-min.ts';
 import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
@@ -38,10 +39,10 @@ class MiniCache implements PolicyHost {
   readonly policy: WTinyLfuPolicy;
   hits = 0;
 
-  constructor(windowFraction: number, entries: number, random: Random) {
+  constructor(windowFraction: number, entries: number, random: Random, sharedSketch: CountMinSketch) {
     this.maximum = entries;
     this.hashes = new Uint32Array(entries + 1);
-    this.policy = new WTinyLfuPolicy(this, entries + 1, { random, expectedEntries: entries, windowFraction, adaptation: 'static' });
+    this.policy = new WTinyLfuPolicy(this, entries + 1, { random, expectedEntries: entries, windowFraction, adaptation: 'static', sharedSketch });
     this.policy.setMaximum(entries);
   }
 
@@ -84,6 +85,8 @@ export interface WindowTunerOptions {
 export class WindowTuner {
   private readonly rate: number;
   private readonly minis: MiniCache[];
+  /** The minis' frequency sketch, one for all (WTinyLfuOptions.sharedSketch), incremented once per sampled request. */
+  private readonly sketch: CountMinSketch;
   private readonly scores: Float64Array;
   private readonly period: number;
   private sampled = 0;
@@ -94,7 +97,8 @@ export class WindowTuner {
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
     const entries = Math.max(MIN_MINI_ENTRIES, Math.round(options.expectedEntries / this.rate));
-    this.minis = WINDOW_LADDER.map((fraction) => new MiniCache(fraction, entries, options.random));
+    this.sketch = new CountMinSketch({ expectedEntries: entries });
+    this.minis = WINDOW_LADDER.map((fraction) => new MiniCache(fraction, entries, options.random, this.sketch));
     this.scores = new Float64Array(WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
   }
@@ -122,6 +126,7 @@ export class WindowTuner {
   record(hash: number): boolean {
     // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
     if (this.rate > 1 && hash % this.rate !== 0) return false;
+    this.sketch.increment(hash);
     for (const mini of this.minis) mini.access(hash);
     if (++this.sampled < this.period) return false;
     this.sampled = 0;
