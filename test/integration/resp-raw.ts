@@ -1,5 +1,5 @@
 // A raw RESP connection for byte-for-byte comparisons with redis-server, and a redis-server to
-// compare with (resp-differential.test.ts, resp-maxmemory.test.ts).
+// compare with (resp-differential, resp-maxmemory and slow-log tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 
