@@ -25,7 +25,7 @@ export const HOT_KEY_RANKS = 10;
 
 export const OPS = ['get', 'set', 'delete', 'rmw'] as const;
 export const CONSISTENCIES = ['one', 'quorum', 'all'] as const;
-export const OUTCOMES = ['hit', 'miss', 'ok', 'unavailable', 'timeout', 'too-large', 'overloaded', 'bad-request', 'not-ready'] as const;
+export const OUTCOMES = ['hit', 'miss', 'ok', 'unavailable', 'timeout', 'too-large', 'overloaded', 'bad-request', 'not-ready', 'out-of-memory'] as const;
 export const REPLICA_OPS = ['read', 'write'] as const;
 export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 

@@ -217,6 +217,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
         hotKeys: (count) => node.hotKeys(count),
+        evictionPolicy: node.evictionPolicy,
         invalidations: { source: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) }, holds: (p) => node.shoal.heldPartitions().has(p) },
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });

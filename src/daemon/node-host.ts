@@ -34,6 +34,8 @@ export interface HostedNode {
   status(): NodeStatus;
   /** The hottest keys of this node's store by recent traffic, raw tracker counts (the dashboard's list). */
   storeHotKeys(n?: number): { key: string; count: number; error: number; share: number }[];
+  /** The store's eviction policy by its --eviction-policy name, changeable at run time (RESP CONFIG SET maxmemory-policy). */
+  readonly evictionPolicy: { current(): DaemonConfig['evictionPolicy']; set(policy: DaemonConfig['evictionPolicy']): void };
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -152,6 +154,10 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     joined: () => node.joined,
     status: () => node.status(),
     storeHotKeys: (n) => node.store.hotKeys(n),
+    evictionPolicy: {
+      current: () => (node.store.policyName === 'wtinylfu' ? 'default' : node.store.policyName),
+      set: (policy) => node.store.setPolicy(policy === 'default' ? 'wtinylfu' : policy),
+    },
     progress: () => {
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };

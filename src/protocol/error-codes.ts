@@ -47,6 +47,11 @@ export const ERROR_CODE_NUMBERS = {
    * the message is Redis's NOPERM text. Clients older than this code see it as `internal`.
    */
   forbidden: 30,
+  /**
+   * Replicas refused the write: their store is full under `--eviction-policy noeviction` (Redis's
+   * OOM), or the value is larger than their whole budget. Clients older than this code see it as `internal`.
+   */
+  'out-of-memory': 31,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODE_NUMBERS;

@@ -27,7 +27,9 @@ export type KvErrorCode =
   /** The request itself is invalid (e.g. a negative TTL). */
   | 'bad-request'
   /** This node is still joining its cluster and coordinates nothing yet; nothing was applied: use another node. */
-  | 'not-ready';
+  | 'not-ready'
+  /** Replicas refused the write for their memory budget (--eviction-policy noeviction, or a value larger than the budget). */
+  | 'out-of-memory';
 
 export interface KvError {
   code: KvErrorCode;

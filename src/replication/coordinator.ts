@@ -352,6 +352,7 @@ export class Coordinator implements KvService {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e);
     else if (message.t === 'nb') this.onBusy(from, message.id);
+    else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
     else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o);
   }
 
@@ -751,6 +752,25 @@ export class Coordinator implements KvService {
       if (pending.done && answerable < pending.needed) this.failOverloaded(pending, from);
       if (pending.seen.size + pending.busy.size === pending.asked.size) this.finishRead(id);
     }
+  }
+
+  /**
+   * A replica's store refused the write for its memory budget (noeviction, as Redis's OOM). Unlike
+   * busy this is not retried and leaves no hint: the replica would refuse it again, and the write
+   * is to fail unless enough other replicas take it. Once the replicas left cannot reach the
+   * consistency level, the caller gets `out-of-memory` now.
+   */
+  private onOutOfMemory(from: string, id: number): void {
+    const write = this.pending.get(id);
+    if (!write || write.kind !== 'write') return;
+    if (!write.awaiting.delete(from) && !write.fallbacks.delete(from) && !write.jointAwaiting.delete(from)) return;
+    this.reportAnswer(write, from);
+    if (write.done && write.acks + write.awaiting.size + write.fallbacks.size < write.needed) {
+      const done = write.done;
+      write.done = null;
+      done({ code: 'out-of-memory', message: `replica ${from} refused the write: its store is full (--eviction-policy noeviction) or the value is larger than its whole budget` });
+    }
+    this.settleWrite(id, write);
   }
 
   /** A replica that answered busy and was still awaited when the request ended: then it failed for load, not reachability. */

@@ -21,6 +21,8 @@ export type KvMessage =
    */
   | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string; v?: string }
   | { t: 'wa'; id: number }
+  /** The replica's store refused a write for its memory budget (noeviction, or larger than the budget): it will not be acknowledged. */
+  | { t: 'wo'; id: number }
   /** The replica's partition actor refused a write or read: its mailbox is full (backpressure). */
   | { t: 'nb'; id: number }
   /** Replica read; `v` as in `w`. */
@@ -144,6 +146,7 @@ type FieldKind =
 const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   w: { id: 'number', p: 'number', k: 'string', r: 'record', h: 'string?', v: 'string?' },
   wa: { id: 'number' },
+  wo: { id: 'number' },
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
   ns: { id: 'number', rv: 'string', v: 'string', o: 'strings' },

@@ -123,6 +123,8 @@ export class PartitionReplica {
       this.counts.stale++;
       return 'stale';
     }
+    // Refused for the budget (noeviction keeps the older value, if any): recompute the digest.
+    this.digestValid = false;
     this.counts.refused++;
     return 'refused';
   }

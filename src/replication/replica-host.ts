@@ -250,6 +250,7 @@ export class ReplicaHost {
         const queued = this.run(message.p, (actor) => {
           const dropped = this.ctx.config.bugs?.dropWritesOn === this.ctx.selfName;
           if (dropped || this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
+          else this.ctx.send(from, { t: 'wo', id });
           if (this.observer !== null) this.observer('write', (this.ctx.env.clock.monoMs() - startMs) / 1000);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });

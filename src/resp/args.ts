@@ -43,6 +43,9 @@ export function rmwErrorText(code: RmwErrorCode): string {
 /** Redis's text when a string would outgrow its limit (ours is the node's maximum value size). */
 export const STRING_TOO_LARGE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
+/** Redis's reply to a write refused under maxmemory-policy noeviction (server.c, shared.oomerr). */
+export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /**
  * A keyspace failure as a Redis error. Redis has no quorum, so these have no Redis text; the
  * prefixes are the ones Redis Cluster clients already treat as retryable (TRYAGAIN, CLUSTERDOWN).
@@ -59,6 +62,8 @@ export function kvErrorText(error: KvError): string {
     case 'timeout':
     case 'overloaded':
       return `TRYAGAIN ${detail}`;
+    case 'out-of-memory':
+      return OOM_ERROR;
     default:
       return `ERR ${detail}`;
   }

@@ -690,6 +690,7 @@ const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['a
       return done();
     }
   }
+  state.applyEvictionPolicy();
   reply.ok();
   done();
 });

@@ -49,10 +49,28 @@ export interface LatencyEvent {
   maxMillis: number;
 }
 
+/**
+ * The node's store eviction policy by its --eviction-policy name ('default', 'lru', 'lfu',
+ * 'noeviction'): CONFIG GET/SET maxmemory-policy read and change it under Redis's names.
+ */
+export interface EvictionPolicyControl {
+  current(): string;
+  set(policy: string): void;
+}
+
+/**
+ * Redis's name for each store policy. The default, adaptive W-TinyLFU, has none in Redis: it
+ * evicts any key (allkeys-) by frequency-gated recency, so it answers `allkeys-wtinylfu`, which
+ * CONFIG SET accepts to go back to it. Redis's volatile-* and allkeys-random have no store policy.
+ */
+const REDIS_POLICY_NAMES: Record<string, string> = { default: 'allkeys-wtinylfu', lru: 'allkeys-lru', lfu: 'allkeys-lfu', noeviction: 'noeviction' };
+const STORE_POLICY_NAMES = new Map(Object.entries(REDIS_POLICY_NAMES).map(([store, redis]) => [redis, store]));
+
 /** Redis's defaults for the settings we honour. */
 const CONFIG_DEFAULTS: Record<string, string> = {
   // Shoal's store has its own memory budget (--max-memory); Redis's setting is kept for clients
-  // that read or set it and does not change the store.
+  // that read or set it and does not change the store. maxmemory-policy does, when the server is
+  // given the store's policy (EvictionPolicyControl); without one it is only kept, as maxmemory.
   maxmemory: '0',
   'maxmemory-policy': 'noeviction',
   // No persistence: what a Redis started with `--save '' --appendonly no` answers.
@@ -107,7 +125,17 @@ export class RespServerState {
     private readonly nowMs: () => number,
     /** Extra lines for INFO's `shoal` section (node name, ring...), from whoever started us. */
     readonly describe: () => Record<string, string | number> = () => ({}),
-  ) {}
+    private readonly evictionPolicy?: EvictionPolicyControl,
+  ) {
+    if (evictionPolicy) this.config.set('maxmemory-policy', REDIS_POLICY_NAMES[evictionPolicy.current()] ?? evictionPolicy.current());
+  }
+
+  /** Gives the store the policy CONFIG SET chose (called once every pair of a CONFIG SET was accepted). */
+  applyEvictionPolicy(): void {
+    if (!this.evictionPolicy) return;
+    const wanted = STORE_POLICY_NAMES.get(this.config.get('maxmemory-policy')!);
+    if (wanted !== undefined && wanted !== this.evictionPolicy.current()) this.evictionPolicy.set(wanted);
+  }
 
   observeBuffered(bytes: number): void {
     if (bytes > this.peakConnectionBufferBytes) this.peakConnectionBufferBytes = bytes;
@@ -152,6 +180,11 @@ export class RespServerState {
         return null;
       }
       case 'maxmemory-policy':
+        if (this.evictionPolicy) {
+          if (!STORE_POLICY_NAMES.has(value.toLowerCase())) return invalid(`argument must be one of the following: ${[...STORE_POLICY_NAMES.keys()].join(', ')} (Shoal's store has no volatile-* or random policy)`);
+          this.config.set(name, value.toLowerCase());
+          return null;
+        }
         if (!MAXMEMORY_POLICIES.has(value.toLowerCase())) return invalid('argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction');
         this.config.set(name, value.toLowerCase());
         return null;

@@ -10,7 +10,7 @@ import type { Logger } from '../runtime/env.ts';
 import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
 import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
-import { RespServerState } from './server-state.ts';
+import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
@@ -49,6 +49,8 @@ export interface RespServerOptions {
   commands?: CommandTable;
   /** Where a command that throws (a bug) is reported; the client gets an error reply either way. */
   log?: Logger;
+  /** The node's store policy, which CONFIG SET maxmemory-policy changes (server-state.ts); absent: the setting is only kept. */
+  evictionPolicy?: EvictionPolicyControl;
   /** Connections at once, in all (default MAX_CLIENTS) and per remote address (default 0: none). */
   connectionLimits?: Partial<ConnectionLimitsConfig>;
   /** Redis's `timeout`: a connection idle this long (ms; nothing read or written) is closed; 0 (default): never. */
@@ -84,7 +86,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const route = options.route ?? (options.cluster === undefined ? () => null : createRouter(options.cluster));
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
-  const state = new RespServerState(table, nowMs(), nowMs, options.describe);
+  const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy);
   state.log = options.log;
 
   const context: RespServerContext = {

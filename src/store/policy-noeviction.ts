@@ -1,35 +1,24 @@
 /**
- * Redis's `noeviction`: nothing already stored is given up to make room. A write that would take
- * the store over its budget is refused instead (`set` returns false, counted in the store's
- * `refusedOverBudget`; as with every refused set, no older value of that key is kept). Reads and
- * deletes go on as usual, and deletes or expiries make room for later writes.
+ * Redis's `noeviction`: nothing already stored is given up to make room. The store itself refuses
+ * a write that would take it over its budget, before changing anything (`set` returns false,
+ * counted in `refusedOverBudget`; an older value of that key stays, as Redis's OOM error leaves
+ * it). So this policy keeps no order and never has anything to evict. Reads and deletes go on as
+ * usual, and deletes or expiries make room for later writes.
  */
-import type { EvictionPolicy, PolicyHost } from './policy.ts';
+import type { EvictionPolicy } from './policy.ts';
 
 export class NoEvictionPolicy implements EvictionPolicy {
   readonly name = 'noeviction' as const;
-  /** The slot the store wrote last: the only one `evict` may remove (refusing that write). */
-  private lastWritten = -1;
-
-  constructor(private readonly host: PolicyHost) {}
 
   grow(): void {}
   setMaximum(): void {}
-  onInsert(slot: number): void {
-    this.lastWritten = slot;
-  }
+  onInsert(): void {}
   onAccess(): void {}
-  onUpdate(slot: number): void {
-    this.lastWritten = slot;
-  }
+  onUpdate(): void {}
   onMiss(): void {}
   onReweigh(): void {}
-  onRemove(slot: number): void {
-    if (slot === this.lastWritten) this.lastWritten = -1;
-  }
-  evict(): void {
-    if (this.lastWritten !== -1 && this.host.overBudget()) this.host.evictForSize(this.lastWritten);
-  }
+  onRemove(): void {}
+  evict(): void {}
   describe(): Record<string, number> {
     return {};
   }

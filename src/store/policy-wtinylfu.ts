@@ -57,6 +57,13 @@ export interface WTinyLfuOptions {
   doorkeeper?: boolean;
   /** Reads per hill-climbing sample as a multiple of expected entries (default 10, as Caffeine). */
   climberSampleFactor?: number;
+  /**
+   * A frequency sketch its owner increments once for every request before this policy hears of it,
+   * instead of the policy's own. The window tuner's miniature caches all see the same requests
+   * and record each exactly once (on insert or on access), so their sketches were always equal:
+   * one shared sketch gives the same admissions for a sixth of the increments.
+   */
+  sharedSketch?: CountMinSketch;
 }
 
 export class WTinyLfuPolicy implements EvictionPolicy {
@@ -64,6 +71,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private readonly lists: SlotLists;
   private queue: Uint8Array;
   private readonly sketch: CountMinSketch;
+  /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
+  private readonly feedsSketch: boolean;
   private readonly doorkeeper: RotatingBloomFilter | undefined;
   private readonly climber: HillClimber | undefined;
   private readonly tuner: WindowTuner | undefined;
@@ -90,7 +99,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.random = options.random;
     this.windowFraction = options.windowFraction ?? DEFAULT_WINDOW_FRACTION;
     this.sketchEntries = Math.max(1, options.expectedEntries);
-    this.sketch = new CountMinSketch({ expectedEntries: this.sketchEntries });
+    this.sketch = options.sharedSketch ?? new CountMinSketch({ expectedEntries: this.sketchEntries });
+    this.feedsSketch = options.sharedSketch === undefined;
     this.sampleFactor = options.climberSampleFactor ?? 10;
     this.doorkeeper = options.doorkeeper ? new RotatingBloomFilter({ expectedInsertions: this.sketchEntries }) : undefined;
     const adaptation = options.adaptation ?? 'mini-sim';
@@ -200,6 +210,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   private record(hash: number): void {
     if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
+    if (!this.feedsSketch) return;
     // With a doorkeeper, a key's first sighting only sets its bits; repeats reach the sketch.
     if (this.doorkeeper && !this.doorkeeper.add(hash)) return;
     if (this.sketch.increment(hash)) this.doorkeeper?.clear();
@@ -210,6 +221,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private growSketch(): void {
+    if (!this.feedsSketch) return;
     this.sketchEntries *= 2;
     this.sketch.ensureCapacity(this.sketchEntries);
     this.climber?.resize(this.maximum, this.climberSample());

@@ -126,7 +126,7 @@ export interface StoreStats {
   activeExpirations: number;
   /** Sets refused because the entry alone is larger than the budget. */
   refusedTooLarge: number;
-  /** Sets refused because the store was full under the `noeviction` policy (also counted as size evictions). */
+  /** Sets refused because the store was full under the `noeviction` policy (nothing changed; Redis answers OOM). */
   refusedOverBudget?: number;
   entries: number;
   /** Accounted bytes (sum of entryCost), the figure held under maxMemory. */
@@ -152,7 +152,7 @@ function isPositiveOrAbsent(n: number | undefined): boolean {
 export class Store {
   readonly maxMemory: number;
   readonly maxEntries: number;
-  readonly policyName: PolicyName;
+  private currentPolicy: PolicyName;
   private readonly clock: Clock;
   private readonly countEntries: boolean;
   private readonly index = new Map<string, number>();
@@ -163,12 +163,15 @@ export class Store {
   private rowDoubles: Float64Array;
   private capacity: number;
   private highWater = 0;
-  private freeSlots: Int32Array;
-  private freeCount = 0;
+  /** Freed slots form a stack threaded through their rows' HANDLE words (no array of its own); -1 when empty. */
+  private freeHead = -1;
   private readonly arena = new ValueArena();
   private readonly wheel: TimerWheel;
   private readonly partitions: PartitionTable;
-  private readonly policy: EvictionPolicy;
+  private policy: EvictionPolicy;
+  private readonly policyHost: PolicyHost;
+  private readonly policyOptions: StoreOptions;
+  private readonly expectedEntries: number;
   private readonly hot: HotKeyTracker | undefined;
   private readonly analytics: AccessRecorder | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
@@ -197,14 +200,13 @@ export class Store {
     this.maxMemory = maxMemory ?? Number.POSITIVE_INFINITY;
     this.maxEntries = maxEntries ?? Number.POSITIVE_INFINITY;
     this.countEntries = maxMemory === undefined;
-    this.policyName = policy;
+    this.currentPolicy = policy;
     this.clock = options.clock;
     this.maxExpirationsPerTick = options.maxExpirationsPerTick ?? DEFAULT_MAX_EXPIRATIONS_PER_TICK;
     this.capacity = INITIAL_SLOTS;
     const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * ROW_BYTES);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.freeSlots = new Int32Array(INITIAL_SLOTS);
     const deadlines: DeadlineColumn = {
       get: (slot) => this.rowDoubles[slot * ROW_DOUBLES + DEADLINE]!,
       set: (slot, deadlineMs) => {
@@ -224,19 +226,48 @@ export class Store {
       overBudget: () => this.bytes > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
     };
-    const expectedEntries = maxEntries ?? Math.min(1 << 16, Math.ceil(this.maxMemory / 256));
-    this.policy = this.createPolicy(policy, host, options, expectedEntries);
-    this.policy.setMaximum(this.countEntries ? this.maxEntries : this.maxMemory);
+    this.policyHost = host;
+    this.policyOptions = options;
+    this.expectedEntries = maxEntries ?? Math.min(1 << 16, Math.ceil(this.maxMemory / 256));
+    this.policy = this.createPolicy(policy);
   }
 
-  private createPolicy(name: PolicyName, host: PolicyHost, options: StoreOptions, expectedEntries: number): EvictionPolicy {
+  /** The eviction policy in force (`setPolicy` changes it). */
+  get policyName(): PolicyName {
+    return this.currentPolicy;
+  }
+
+  /**
+   * Switches the eviction policy of a running store (CONFIG SET maxmemory-policy). The new policy
+   * starts without history: it is told of every held entry, in slot order, as if just inserted, so
+   * recency and frequency are learnt again from the traffic that follows. Nothing is evicted by
+   * the switch itself (every policy keeps the store within the same budget).
+   */
+  setPolicy(name: PolicyName): void {
+    this.checkNotIterating();
+    if (!POLICY_NAMES.includes(name)) throw new StoreConfigError(`unknown policy "${String(name)}"; use one of ${POLICY_NAMES.join(', ')}`);
+    if (name === this.currentPolicy) return;
+    const policy = this.createPolicy(name);
+    this.policy = policy;
+    this.currentPolicy = name;
+    for (let slot = 0; slot < this.highWater; slot++) if (this.keys[slot] !== undefined) policy.onInsert(slot);
+  }
+
+  private createPolicy(name: PolicyName): EvictionPolicy {
+    const policy = this.newPolicy(name, this.policyHost, this.policyOptions, this.expectedEntries);
+    policy.grow(this.capacity);
+    policy.setMaximum(this.countEntries ? this.maxEntries : this.maxMemory);
+    return policy;
+  }
+
+  private newPolicy(name: PolicyName, host: PolicyHost, options: StoreOptions, expectedEntries: number): EvictionPolicy {
     switch (name) {
       case 'lru':
         return new LruPolicy(host, INITIAL_SLOTS);
       case 'lfu':
         return new LfuPolicy(host, INITIAL_SLOTS);
       case 'noeviction':
-        return new NoEvictionPolicy(host);
+        return new NoEvictionPolicy();
       case 'wtinylfu':
         return new WTinyLfuPolicy(host, INITIAL_SLOTS, {
           random: options.random ?? SeededRandom.mulberry32(options.seed ?? DEFAULT_STORE_SEED),
@@ -333,8 +364,10 @@ export class Store {
    * Stores a copy of `value` under `key`. Returns whether the entry is in the store afterwards:
    * false if it is already expired, if it is larger than the whole budget (see `entryCost`; such a
    * set is refused and counted in `refusedTooLarge`), or if the policy declined to admit it. In
-   * every false case any previous value under `key` is gone too, so a refused write can never
-   * leave an older value visible.
+   * those cases any previous value under `key` is gone too, so a refused write can never leave an
+   * older value visible. Under `noeviction` a write that would take the store over its budget is
+   * refused before anything changes (`refusedOverBudget`): the older value stays, as after
+   * Redis's OOM error.
    */
   set(key: string, value: Uint8Array, options: SetOptions): boolean {
     this.checkNotIterating();
@@ -352,6 +385,11 @@ export class Store {
       if (existing !== undefined) this.removeSlot(existing, 'explicit');
       return false;
     }
+    if (this.currentPolicy === 'noeviction' && this.wouldExceedBudget(existing, cost)) {
+      // Redis's noeviction: the write is refused (its OOM error) and the store is left as it was.
+      this.counters.refusedOverBudget++;
+      return false;
+    }
     let slot: number;
     if (existing !== undefined) {
       slot = existing;
@@ -365,12 +403,17 @@ export class Store {
     if (this.bytes > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.index.get(key) !== slot) {
-        if (this.policyName === 'noeviction') this.counters.refusedOverBudget++;
-        else if (this.analytics) this.analytics.admissionRejected++;
+        if (this.analytics) this.analytics.admissionRejected++;
         return false;
       }
     }
     return true;
+  }
+
+  /** Whether storing `cost` bytes under a key (held now in `existing`, if present) would take the store past its budget. */
+  private wouldExceedBudget(existing: number | undefined, cost: number): boolean {
+    if (existing === undefined) return this.bytes + cost > this.maxMemory || this.count + 1 > this.maxEntries;
+    return this.bytes + cost - this.rowDoubles[existing * ROW_DOUBLES + COST]! > this.maxMemory;
   }
 
   private recordWrite(analytics: AccessRecorder, key: string, length: number, ttlMs: number, meaning: SetOptions['meaning']): void {
@@ -479,7 +522,7 @@ export class Store {
       bytes: this.bytes,
       maxMemory: this.maxMemory,
       arenaReservedBytes: this.arena.reservedBytes,
-      policy: this.policyName,
+      policy: this.currentPolicy,
       policyDetails: this.policy.describe(),
     };
   }
@@ -615,11 +658,16 @@ export class Store {
       counters.evictedExplicit++;
     }
     this.keys[slot] = undefined;
-    this.freeSlots[this.freeCount++] = slot;
+    this.rows[row + HANDLE] = this.freeHead;
+    this.freeHead = slot;
   }
 
   private allocateSlot(): number {
-    if (this.freeCount > 0) return this.freeSlots[--this.freeCount]!;
+    if (this.freeHead !== -1) {
+      const slot = this.freeHead;
+      this.freeHead = this.rows[slot * ROW_WORDS + HANDLE]! | 0;
+      return slot;
+    }
     if (this.highWater === this.capacity) this.grow(this.capacity * 2);
     const slot = this.highWater++;
     this.keys.push(undefined);
@@ -632,9 +680,6 @@ export class Store {
     rows.set(this.rows);
     this.rows = rows;
     this.rowDoubles = new Float64Array(rowBuffer);
-    const freeSlots = new Int32Array(capacity);
-    freeSlots.set(this.freeSlots);
-    this.freeSlots = freeSlots;
     this.wheel.grow(capacity);
     this.partitions.grow(capacity);
     this.policy.grow(capacity);

@@ -64,7 +64,13 @@ class OwnDeadlines implements DeadlineColumn {
 }
 
 export class TimerWheel {
+  /**
+   * Bucket links, sized for every slot only once the first deadline is scheduled: a store whose
+   * entries never expire (most caches) saves 8 bytes per entry.
+   */
   private readonly lists: SlotLists;
+  private slotCapacity: number;
+  private listsSized = false;
   private readonly deadlines: DeadlineColumn;
   /** Wall time up to which buckets have been processed. */
   private time: number;
@@ -72,7 +78,8 @@ export class TimerWheel {
 
   constructor(startMs: number, slotCapacity: number, deadlines: DeadlineColumn = new OwnDeadlines(slotCapacity)) {
     this.time = startMs;
-    this.lists = new SlotLists(LIST_COUNT, slotCapacity);
+    this.lists = new SlotLists(LIST_COUNT, 0);
+    this.slotCapacity = slotCapacity;
     this.deadlines = deadlines;
   }
 
@@ -92,7 +99,8 @@ export class TimerWheel {
   }
 
   grow(slotCapacity: number): void {
-    this.lists.grow(slotCapacity);
+    this.slotCapacity = Math.max(this.slotCapacity, slotCapacity);
+    if (this.listsSized) this.lists.grow(slotCapacity);
     this.deadlines.grow(slotCapacity);
   }
 
@@ -105,6 +113,10 @@ export class TimerWheel {
   schedule(slot: number, deadlineMs: number): void {
     this.cancel(slot);
     if (deadlineMs === NO_DEADLINE) return;
+    if (!this.listsSized) {
+      this.lists.grow(this.slotCapacity);
+      this.listsSized = true;
+    }
     this.deadlines.set(slot, deadlineMs);
     this.scheduled++;
     this.place(slot, deadlineMs);

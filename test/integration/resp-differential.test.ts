@@ -10,16 +10,13 @@
 // may differ. The generator keeps to inputs where Redis and Shoal are meant to agree (same-slot
 // keys for RENAME/MSETNX, expiries far enough away not to pass mid-test).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
-
-type Arg = string | Uint8Array;
+import { RawConnection, startRedis, type Arg } from './resp-raw.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The one table of permitted differences.
@@ -74,78 +71,6 @@ const DIFFERENCES: Difference[] = [
 
 function differenceFor(name: string, args: Arg[]): Difference | undefined {
   return DIFFERENCES.find((d) => d.applies(name, args));
-}
-
-// ---------------------------------------------------------------------------------------------
-// A raw RESP2 connection: commands as multibulk, each reply read back as its exact bytes.
-
-class RawConnection {
-  private buffer = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.waiting?.();
-    });
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  async command(args: Arg[]): Promise<string> {
-    const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-    for (const arg of args) {
-      const bytes = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : Buffer.from(arg);
-      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
-    }
-    this.socket.write(Buffer.concat(parts));
-    for (;;) {
-      const end = replyEnd(this.buffer, 0);
-      if (end !== -1) {
-        const reply = this.buffer.subarray(0, end).toString('latin1');
-        this.buffer = this.buffer.subarray(end);
-        return reply;
-      }
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reply to ${args.map(String).join(' ')}`)), 10_000);
-        this.waiting = () => {
-          clearTimeout(timer);
-          this.waiting = null;
-          resolve();
-        };
-      });
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-/** Where the RESP2 or RESP3 reply starting at `at` ends, or -1 if it is not all there yet. */
-function replyEnd(buffer: Buffer, at: number): number {
-  const line = buffer.indexOf('\r\n', at);
-  if (line === -1) return -1;
-  const type = String.fromCharCode(buffer[at]!);
-  const header = buffer.subarray(at + 1, line).toString('latin1');
-  if ('+-:_,#('.includes(type)) return line + 2;
-  const n = Number(header);
-  if ('$=!'.includes(type)) return n < 0 ? line + 2 : buffer.length >= line + 2 + n + 2 ? line + 2 + n + 2 : -1;
-  if ('*~>%'.includes(type)) {
-    let pos = line + 2;
-    const elements = type === '%' ? 2 * n : n;
-    for (let i = 0; i < elements; i++) {
-      pos = replyEnd(buffer, pos);
-      if (pos === -1) return -1;
-    }
-    return pos;
-  }
-  throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,20 +252,6 @@ function generator(seed: number): () => Arg[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function startRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-}
 
 const show = (args: Arg[]): string => args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${Buffer.from(a).toString('hex')}>`)).join(' ');
 

@@ -4,25 +4,11 @@
  * requests over it leave a `slow-request` line in the node's JSON log without key or value.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { createClient } from 'redis';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--slowlog-log-slower-than', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-}
+import { startRedis } from './resp-raw.ts';
 
 /** The types of a SLOWLOG GET entry, and its arguments as text. */
 function shape(entry: unknown): unknown[] {
@@ -34,7 +20,7 @@ test('--slow-log-threshold 0: SLOWLOG holds every command as redis-server 7.0 sh
   const [port, peerPort, respPort, redisPort] = await freePorts(4);
   const node = new DaemonProcess({ name: 's1', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: ['--slow-log-threshold', '0'] });
   t.after(() => node.stop());
-  const redis = await startRedis(redisPort!);
+  const redis = await startRedis(redisPort!, ['--slowlog-log-slower-than', '0']);
   t.after(() => redis.kill());
   await node.start();
 
