@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
-import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
+import { kvDiskScenario, kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
 import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
 import { nearCacheScenario } from './near-cache.ts';
@@ -14,7 +14,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
