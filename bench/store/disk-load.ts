@@ -47,16 +47,22 @@ async function filled(withDisk: boolean): Promise<Tiered> {
   const openTier = () => (device === null ? null : new DiskTier({ device, sealer: aesBlockSealer(UNKEYED), clock: realClock, writeBudgetBytesPerSecond: 1 << 30 }));
   let tier = openTier();
   const store = new Store({ maxMemory: MEMORY, clock: realClock, hotKeys: false, analytics: false });
-  // As ReplicaHost does: an evicted entry goes to disk unless the disk holds it already.
+  // As ReplicaHost does: an evicted entry goes to disk unless the disk holds it already. While the
+  // fill outruns the device the tier refuses puts (busy); those are offered again once it caught
+  // up, so that the disk fills to 10x memory.
+  let refused: Array<[string, Uint8Array, number]> = [];
   store.onEviction((key, value, partition) => {
-    if (tier !== null && !tier.has(key)) tier.put(key, value, partition);
+    if (tier !== null && !tier.has(key) && !tier.put(key, value, partition)) refused.push([key, value.slice(), partition]);
   });
   const keys = Math.floor((10 * MEMORY) / (VALUE.length + 64));
   for (let i = 0; i < keys; i++) {
     store.set(`key:${i}`, VALUE, { partition: i & 1023 });
     if (i % 256 === 0) {
-      tier?.flush();
-      await yieldToIo();
+      do {
+        tier?.flush();
+        await yieldToIo();
+        refused = refused.filter(([key, value, partition]) => !tier!.put(key, value, partition));
+      } while (refused.length > 0);
     }
   }
   // Closed and reopened, as after a restart: the index is the one recovery rebuilds.
