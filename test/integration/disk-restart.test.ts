@@ -3,8 +3,8 @@
  * node restarted with its disk wiped (cold), with real processes. Three nodes with 1 MiB of memory
  * and a disk tier each hold several times their memory in data; n3 is stopped for a restart
  * (`--stop-mode restart`: no leave, the tier flushed and kept), some keys are overwritten while it
- * is down, and it comes back. Its hit ratio over a fixed sample of reads right after it is ready
- * is read from its own counters (memory hits plus disk hits over lookups), warm and then cold.
+ * is down, and it comes back. Its hit ratio over a fixed sample of reads right after it has read
+ * its tier back is read from its own counters (memory hits plus disk hits over lookups), warm and then cold.
  *
  * And nothing stale comes back: a key overwritten while n3 was down never reads as its older
  * value, which is all n3's disk holds for it (versions are checked against the cluster).
@@ -120,6 +120,8 @@ test('a node restarted with its disk tier serves from it (warm), one restarted w
     }, 60_000, 200);
     if (overwrite) await runAll(OVERWRITTEN, (i) => client.set(`k${i}`, valueOf(i, 2)));
     await victim.start();
+    // The tier is read back in the background; until then its disk only misses (an event, not a time).
+    await until('n3 to read its disk tier back', () => (victim.logs.some((l) => l.event === 'disk-recovered') ? true : undefined), 60_000);
   };
 
   // The sample's reads right after the restart; returns n3's hit ratio over them, and the stale reads.
@@ -138,8 +140,8 @@ test('a node restarted with its disk tier serves from it (warm), one restarted w
   };
 
   await restart(false, true);
-  const warm = await measure(0);
   const recovered = victim.logs.find((l) => l.event === 'disk-recovered');
+  const warm = await measure(0);
   await untilConverged();
   // After the catch-up too, at consistency one, through n3 alone: never the older value (a miss
   // may be: a cache may have let the newer one go).
