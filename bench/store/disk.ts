@@ -12,6 +12,9 @@
  *    memory's entry count: every entry the memory tier lets go is offered to the disk; a memory miss
  *    that the disk holds counts as a hit and is promoted back to memory.
  *
+ * 3. Under load (bench/store/disk-load.ts): RSS growth with the disk at 10x memory against memory
+ *    alone, and event-loop lag at 20,000 ops/s with half the reads from disk (`--no-load` skips).
+ *
  * Prints a table, then one JSON object with --json.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { Store } from '../../src/store/store.ts';
 import { parseTrace, type TraceFormat } from '../../src/store/trace/parse.ts';
 import { TRACES_DIR } from '../hitratio/reference.ts';
+import { lagRow, rssRows } from './disk-load.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -143,4 +147,17 @@ if (hitRows.length > 0) {
   console.log('Hit ratio (%), memory alone and with a disk tier holding k times the memory\'s entries:');
   console.table(hitRows.map((r) => ({ trace: r.trace, memory: r.memoryEntries, ...Object.fromEntries(Object.entries(r.byMultiple).map(([k, v]) => [k, v.toFixed(2)])) })));
 }
-if (json) console.log(JSON.stringify({ latency: latencyRows, hitRatio: hitRows }));
+const load = args.includes('--no-load') ? null : { rss: rssRows(), lag: [await lagRow(5, 20_000, false), await lagRow(5, 20_000, true)] };
+if (load !== null) {
+  console.log('Growth of RSS and of live memory (heap + external) after a full GC, filling 1 KiB values, over the 16 MiB budget:');
+  console.table(load.rss.map((r) => ({
+    tier: r.tier, 'memory entries': r.memoryEntries, 'disk entries': r.diskEntries,
+    'RSS MiB': r.rssGrowthMiB.toFixed(1), 'RSS / budget': r.rssOverBudget.toFixed(2), 'live MiB': r.liveGrowthMiB.toFixed(1), 'live / budget': r.liveOverBudget.toFixed(2),
+  })));
+  console.log('Event loop at 20,000 ops/s for 5 s (80% reads, half of them of keys only the disk holds; 20% writes of 1 KiB):');
+  console.table(load.lag.map((l) => ({
+    tier: l.tier, ops: l.ops, 'disk reads': l.diskReads, 'disk hits': l.diskHits,
+    'lag p99 ms': l.lagP99Ms.toFixed(2), 'lag max ms': l.lagMaxMs.toFixed(2), 'disk read p99 ms': l.diskReadP99Ms.toFixed(2),
+  })));
+}
+if (json) console.log(JSON.stringify({ latency: latencyRows, hitRatio: hitRows, ...(load === null ? {} : { load }) }));

@@ -53,6 +53,8 @@ export interface DaemonConfig {
   /** --slow-log-threshold in ms; null for off. */
   slowLogThresholdMs: number | null;
   shutdownTimeoutMs: number;
+  /** What a stop signal does (--stop-mode): leave the cluster, or stop for a restart without leaving. */
+  stopMode: 'leave' | 'restart';
   /** The disk tier (--disk-dir, absolute), or null when off. */
   disk: { dir: string; bytes: number; writeBudgetBytesPerSecond: number } | null;
   /** Absolute path of the node's data directory (created at start). */
@@ -331,6 +333,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     slowLogThresholdMs: get<string>('slow-log-threshold') === 'off' ? null : parseDuration(get<string>('slow-log-threshold')),
     logFormat: has('log-format') ? get('log-format') : isTerminal ? 'pretty' : 'json',
     shutdownTimeoutMs: get('shutdown-timeout'),
+    stopMode: get('stop-mode'),
     disk: has('disk-dir') ? { dir: resolve(get<string>('disk-dir')), bytes: get('disk-size'), writeBudgetBytesPerSecond: get('disk-write-budget') } : null,
     dataDir: resolve(has('data-dir') ? get<string>('data-dir') : `.shoal/data/${name}`),
     atRestKeys,

@@ -324,13 +324,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(refusalWatch);
     stopSeedWatch();
     stopTlsReload();
-    log.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'stopping: leaving the cluster, handing off partitions, draining clients');
+    // --stop-mode restart: no leave, so the partitions stay placed here and the disk tier keeps them for the restart.
+    const leave = config.stopMode === 'leave';
+    log.info(
+      { reason, timeoutMs: config.shutdownTimeoutMs, stopMode: config.stopMode },
+      leave ? 'stopping: leaving the cluster, handing off partitions, draining clients' : 'stopping for a restart: draining clients, keeping partitions and the disk tier, not leaving',
+    );
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
-    let left = false;
+    let left = !leave;
     let drained = false;
     const graceful = Promise.all([
-      new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)),
+      leave ? new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)) : Promise.resolve(),
       // Drain, not close: the port keeps answering /healthz (200) and /readyz (503) during the leave.
       server.drain({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }).then(() => (drained = true)),
     ]).then(() => 'done' as const);
@@ -349,7 +354,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearTimeout(deadlineTimer);
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
-    node.stop();
+    node.stop({ leave });
     dashboard?.close();
     views.close();
     metrics?.close();

@@ -44,7 +44,8 @@ export interface HostedNode {
   leave(done: () => void): void;
   /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
   leaveProgress(): LeaveProgress;
-  stop(): void;
+  /** Stops at once; `leave: false` announces nothing (a stop for a restart, --stop-mode restart). */
+  stop(options?: { leave?: boolean }): void;
   /** Flushes and closes the disk tier (after `stop`); resolves at once without one. */
   closeDisk(): Promise<void>;
   /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor, and seed names that do not resolve); null once joined. */
@@ -169,9 +170,9 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     onHotKeyAlert: (listener) => node.onHotKeyAlert(listener),
     stats: () => node.stats(),
     leaveProgress: () => node.leaveProgress(),
-    stop: () => {
+    stop: (options) => {
       aclSync?.stop();
-      node.stop();
+      node.stop(options);
     },
     closeDisk: () => disk?.close() ?? Promise.resolve(),
     waitingFor: () => {

@@ -154,6 +154,12 @@ export const DAEMON_OPTIONS = {
     min: '100ms',
     max: '1h',
   },
+  'stop-mode': {
+    kind: 'choice',
+    description: 'what SIGTERM and SIGINT do: leave (hand every partition off, then exit) or restart (drain clients, flush the disk tier and exit without leaving: the cluster takes the node as down and keeps its place and hints for it, and it comes back warm; docs/STORE.md)',
+    default: 'leave',
+    choices: ['leave', 'restart'],
+  },
   'tls-cert': {
     kind: 'string',
     description: 'PEM certificate (chain) for every listener (client, RESP, peer); with --tls-key it turns TLS on; reloaded on SIGHUP and when the file changes',

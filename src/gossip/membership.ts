@@ -68,8 +68,12 @@ export interface Membership {
 
   /** Starts probing, gossiping and joining through the seeds. */
   start(): void;
-  /** Announces a graceful leave to a few members at once and stops every timer. Idempotent. */
-  stop(): void;
+  /**
+   * Announces a graceful leave to a few members at once and stops every timer. Idempotent. With
+   * `leave: false` (a stop for a restart) it announces nothing: the others find it down, as after
+   * a crash, and it keeps its place.
+   */
+  stop(options?: { leave?: boolean }): void;
 
   /** This node's own entry. */
   self(): Member;

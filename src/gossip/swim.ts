@@ -190,10 +190,10 @@ export class SwimMembership implements Membership {
     for (const e of targets) this.dissemination.send(e.member.address, { type: 'gossip' });
   }
 
-  /** Leaves and stops every timer; the sim calls this on a graceful stop. */
-  stop(): void {
+  /** Leaves (unless told not to: a stop for a restart) and stops every timer; the sim calls this on a graceful stop. */
+  stop(options: { leave?: boolean } = {}): void {
     if (this.life.stopped) return;
-    if (this.life.started) this.leave();
+    if (this.life.started && options.leave !== false) this.leave();
     this.life.stopped = true;
     this.probe.stop();
     this.dissemination.stop();

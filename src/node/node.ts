@@ -666,8 +666,11 @@ export class ShoalNode {
     return { hints, partitionsToHandOff: p.partitionsToHandOff, keysToHandOff: p.keysToHandOff, partitionsOwned, waitingFor: parts.length === 0 ? 'nothing' : parts.join(', ') };
   }
 
-  /** Stops at once: pending requests fail, gossip announces the leave, timers stop. Idempotent. */
-  stop(): void {
+  /**
+   * Stops at once: pending requests fail, gossip announces the leave (unless `leave: false`, a stop
+   * for a restart: the cluster takes the node as down and keeps its place), timers stop. Idempotent.
+   */
+  stop(options: { leave?: boolean } = {}): void {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe();
@@ -680,7 +683,7 @@ export class ShoalNode {
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
-    this.membership.stop();
+    this.membership.stop(options);
   }
 
   // ---- membership and the ring ------------------------------------------------------------

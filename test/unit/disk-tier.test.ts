@@ -240,3 +240,16 @@ test('while recovering, puts are refused and deletes and drops asked for are app
   drain();
   assert.equal(third.stats().entries, 29, 'the late delete and drop reached the device');
 });
+
+test('a device slower than the puts does not grow memory: past two regions of unwritten bytes, puts are refused as busy', () => {
+  const { make, drain } = rig(256 * 1024);
+  const tier = make();
+  let taken = 0;
+  // Nothing reaches the device until drained: without the bound every put would be kept in memory.
+  for (let i = 0; i < 2000; i++) if (tier.put(`k${i}`, value(`k${i}`, 200), 0)) taken++;
+  const stats = tier.stats();
+  assert.ok(taken < 2000 && stats.rejectedBusy === 2000 - taken, `${taken} taken, ${stats.rejectedBusy} refused as busy`);
+  assert.ok(taken * 200 <= 3 * 16 * 1024, `${taken} values of 200 bytes wait for the device, more than two regions' worth`);
+  drain();
+  assert.ok(tier.put('after', value('after'), 0), 'once the device caught up, puts are taken again');
+});

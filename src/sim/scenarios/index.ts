@@ -3,7 +3,7 @@ import type { AsyncScenario, Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
-import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
+import { kvDiskScenario, kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
 import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
 import { kvSdkScenario } from './kv-sdk.ts';
@@ -18,7 +18,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario].map((s) => [s.name, s]),
 );
 
 /** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */

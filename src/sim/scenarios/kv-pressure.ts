@@ -233,7 +233,17 @@ class PressureHistory implements OpListener {
  */
 export const PRESSURE_DISK = { bytes: 8 * PRESSURE_MAX_MEMORY, regionBytes: 16 * 1024, faults: { writeError: 0.01, tornWrite: 0.01, rot: 0.01 } };
 
-export function runKvPressure(options: ScenarioOptions, trace: EventTrace, disk: typeof PRESSURE_DISK | null = null): ScenarioResult {
+/** What a run under memory pressure varies: the workload, each node's memory, and a disk tier under every store (or none). */
+interface PressureVariant {
+  workload: KvWorkloadConfig;
+  maxMemory: number;
+  disk: typeof PRESSURE_DISK | null;
+}
+
+const PRESSURE: PressureVariant = { workload: PRESSURE_WORKLOAD, maxMemory: PRESSURE_MAX_MEMORY, disk: null };
+
+export function runKvPressure(options: ScenarioOptions, trace: EventTrace, variant: PressureVariant = PRESSURE): ScenarioResult {
+  const { workload: workloadConfig, maxMemory, disk } = variant;
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
   let now = () => 0;
   const watch = new EvictionWatch(() => now());
@@ -244,7 +254,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, disk:
     replication: KV_SIM_REPLICATION,
     network: profile?.network ?? {},
     trace,
-    maxMemory: PRESSURE_MAX_MEMORY,
+    maxMemory,
     instrument: watch.instrument,
     ...(disk === null ? {} : { disk }),
   });
@@ -293,8 +303,8 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, disk:
     return true;
   });
   const recorder = new PressureHistory(history);
-  const workload = new KvWorkload(sim, options.seed, PRESSURE_WORKLOAD, recorder);
-  const keys = Array.from({ length: PRESSURE_WORKLOAD.keys }, (_, i) => workload.keyName(i));
+  const workload = new KvWorkload(sim, options.seed, workloadConfig, recorder);
+  const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
   const faults = scheduleKvFaults(cluster, options, profile, cuts);
   sim.at(faultPhaseEndMs, () => {
@@ -316,7 +326,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, disk:
   return {
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` })), ...endViolations],
     simMs: result.simMs,
-    derived: { maxMemory: PRESSURE_MAX_MEMORY, keys: PRESSURE_WORKLOAD.keys, ...(profile ? { faultProfile: profile, ...faults } : {}) },
+    derived: { maxMemory, keys: workloadConfig.keys, ...(profile ? { faultProfile: profile, ...faults } : {}) },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
       workingSetToMemory: workingSetToMemory(cluster, workload),
@@ -440,5 +450,23 @@ export const kvPressureDiskScenario: Scenario = {
   name: 'kv-pressure-disk',
   summary: 'kv-pressure with a disk tier of 8x memory under each store, on simulated disks with write errors, torn writes and rotting bits',
   defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
-  run: (options, trace) => runKvPressure(options, trace, PRESSURE_DISK),
+  run: (options, trace) => runKvPressure(options, trace, { ...PRESSURE, disk: PRESSURE_DISK }),
+};
+
+/**
+ * `kv-disk`: the kv workload (64 keys, most traffic on a few, so keys are overwritten and deleted
+ * again and again) on stores that hold about half of a node's share of it, each over a disk tier
+ * of 4x its memory (four regions, so they are reclaimed and hot entries reinserted) with the same
+ * faults as kv-pressure-disk. Where kv-pressure-disk has many keys
+ * each rarely written, this one keeps stale copies on disk all the time: every overwrite of an
+ * evicted key must delete or outrank its disk copy, or a read brings an older value back.
+ */
+const KV_DISK_MAX_MEMORY = 4 * 1024;
+
+export const kvDiskScenario: Scenario = {
+  name: 'kv-disk',
+  summary: 'kv (few hot keys, many overwrites) on stores too small for half of it, each over a disk tier of 4x memory on simulated disks with write errors, torn writes and rotting bits',
+  defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
+  run: (options, trace) =>
+    runKvPressure(options, trace, { workload: DEFAULT_KV_WORKLOAD, maxMemory: KV_DISK_MAX_MEMORY, disk: { ...PRESSURE_DISK, bytes: 4 * KV_DISK_MAX_MEMORY, regionBytes: 4096 } }),
 };

@@ -133,6 +133,8 @@ export class DiskTier {
   private readonly droppedWhileRecovering = new Set<number>();
 
   private readonly queue: QueuedWrite[] = [];
+  /** Bytes queued for the device and not yet written: over two regions' worth, puts are refused (a slow device must not grow memory). */
+  private queuedBytes = 0;
   private writing = false;
   private closing: (() => void) | null = null;
 
@@ -171,7 +173,7 @@ export class DiskTier {
     const keyBytes = encoder.encode(key).length;
     const size = recordBytes(keyBytes, value.length);
     const refusal = BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes ? 'rejectedSize'
-      : this.waitingForRegion || this.recovering || this.closing !== null ? 'rejectedBusy'
+      : this.waitingForRegion || this.recovering || this.closing !== null || this.queuedBytes >= 2 * this.regionBytes ? 'rejectedBusy'
         : !this.budget.take(size) ? 'rejectedBudget' : null;
     if (refusal !== null) {
       this.counters[refusal]++;
@@ -482,6 +484,7 @@ export class DiskTier {
   private queueWrite(): void {
     if (this.fill > this.written) {
       this.queue.push({ offset: this.active * this.regionBytes + this.written, bytes: this.buffer.subarray(this.written, this.fill), sealed: this.sealedSinceWrite });
+      this.queuedBytes += this.fill - this.written;
       this.sealedSinceWrite = [];
       this.written = this.fill;
     }
@@ -495,6 +498,7 @@ export class DiskTier {
     this.writing = true;
     this.device.write(next.offset, next.bytes, (error) => {
       this.writing = false;
+      this.queuedBytes -= next.bytes.length;
       if (error !== null) this.counters.writeErrors++;
       else this.counters.deviceBytesWritten += next.bytes.length;
       for (const { key, seq } of next.sealed) {
