@@ -34,7 +34,7 @@ const FLAGS: FlagSpecs = {
   hunt: { kind: 'boolean', description: 'run new seeds across every scenario (and node counts) until --minutes are up; failures go to --out' },
   minutes: { kind: 'number', description: 'how long --hunt runs', default: 10 },
   from: { kind: 'number', description: 'the first seed --hunt runs (above the CI sweeps\' seeds)', default: 100_000 },
-  only: { kind: 'string', description: 'the scenarios --hunt runs, as a comma list (default: all)' },
+  only: { kind: 'string', description: 'the scenarios --hunt runs, as a comma list (default: all but the measurements)' },
   out: { kind: 'string', description: 'where --hunt appends failures, one JSON line each (shrunk plans beside it)', default: 'sim-hunt.jsonl' },
   artifacts: { kind: 'string', description: 'write an HTML page and a JSONL history into this directory for every failing run (and for a single --seed run)' },
   list: { kind: 'boolean', description: 'list the scenarios and exit' },
@@ -145,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function runHunt(flags: Record<string, string | number | boolean | undefined>): number {
-  const names = flags.only === undefined ? [...SCENARIOS.keys()] : String(flags.only).split(',').map((n) => n.trim());
+  const names = flags.only === undefined ? [...SCENARIOS.values()].filter((s) => !s.measurement).map((s) => s.name) : String(flags.only).split(',').map((n) => n.trim());
   const scenarios = names.map((n) => {
     const s = SCENARIOS.get(n);
     if (!s) throw new UsageError(`unknown scenario "${n}" in --only; known: ${[...SCENARIOS.keys()].join(', ')}`);

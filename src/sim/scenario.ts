@@ -69,6 +69,8 @@ export interface Scenario {
   defaults: Omit<ScenarioOptions, 'seed'>;
   /** The fewest nodes the scenario can run with (default 1); `shoal sim` refuses fewer. */
   minNodes?: number;
+  /** A measurement (figures, no checkers that can fail): `--hunt` leaves it out unless named in `--only`. */
+  measurement?: true;
   /** Runs deterministically from `options`; every simulated event is recorded in `trace`. */
   run(options: ScenarioOptions, trace: EventTrace): ScenarioResult;
 }

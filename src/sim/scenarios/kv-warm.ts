@@ -152,5 +152,6 @@ export const kvWarmScenario: Scenario = {
   summary: 'a node joins under Zipf reads with a throttled catch-up, run with predictive warming off and on: the joiner\'s hit ratio in each of its first 10 s',
   defaults: { nodes: 5, durationMs: 20_000, faults: 'none' },
   minNodes: 5,
+  measurement: true,
   run: runKvWarm,
 };

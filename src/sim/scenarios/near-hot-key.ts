@@ -179,5 +179,6 @@ export const nearHotKeyScenario: Scenario = {
   summary: 'one key takes half the reads: the hottest node\'s load over the average with hot keys off, spread over replicas, and near-cached',
   defaults: { nodes: 5, durationMs: RUN_MS, faults: 'none' },
   minNodes: 3,
+  measurement: true,
   run: runNearHotKey,
 };
