@@ -8,13 +8,13 @@ import { kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
 import { nearCacheScenario } from './near-cache.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
-import { blueGreenScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
+import { blueGreenScenario, drainScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
 import { GRAY_SCENARIOS } from './gray.ts';
 import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
