@@ -1,0 +1,144 @@
+/**
+ * `shoal drain` on `npm start`'s cluster (`shoal dev`, 3 real processes): SDK clients write and
+ * read their keys at QUORUM without pause while `shoal drain node3` hands node3's partitions to
+ * the other two (the command follows the progress to the end), then `shoal undrain node3` gives
+ * them back. Not one request may fail, every read returns the latest acknowledged value of its
+ * key, node3 owns nothing while drained (in every member's ring) and owns its share again after;
+ * and afterwards every key reads back as its latest acknowledged write. Every wait is bounded and
+ * driven by counts and events, never by elapsed time.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { connect, type ShoalClient } from '../../src/client/index.ts';
+import { fetchStatus } from '../../src/cli/target.ts';
+import { freeDevBase, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+
+const NODES = 3;
+const WORKERS = 4;
+const KEYS_PER_WORKER = 8;
+/** Requests each worker makes before the drain, between drain and undrain, and after (bounded counts). */
+const OPS_PER_PHASE = 40;
+/**
+ * Generous, as in rolling-restart.test.ts: with node3 drained the ring has 2 members, so a QUORUM
+ * write needs both, and one answer stalled by the busy shared machine must not fail it.
+ */
+const REPLICA_TIMEOUT = '5s';
+/** Bounds a hang only. */
+const HANG_BOUND = { timeout: 600_000 };
+
+interface Worker {
+  ops: number;
+  acked: Map<string, string>;
+  failures: string[];
+  stale: string[];
+}
+
+/** One client loop: write a key, read a key it wrote, until told to stop (as rolling-restart.test.ts). */
+async function work(client: ShoalClient<string>, id: number, w: Worker, stop: () => boolean): Promise<void> {
+  for (let seq = 1; !stop(); seq++) {
+    const key = `w${id}:k${seq % KEYS_PER_WORKER}`;
+    const value = `w${id}:${seq}`;
+    try {
+      await client.set(key, value, { consistency: 'quorum' });
+      w.acked.set(key, value);
+      const probe = `w${id}:k${(seq * 5) % KEYS_PER_WORKER}`;
+      const read = await client.get(probe, { consistency: 'quorum' });
+      const expected = w.acked.get(probe) ?? null;
+      if (read !== expected) w.stale.push(`${probe}: read ${String(read)}, latest acknowledged ${String(expected)}`);
+    } catch (error) {
+      w.failures.push(`${key}: ${(error as Error).name}: ${(error as Error).message}`);
+    }
+    w.ops++;
+  }
+}
+
+test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 failed requests, the drained node owns nothing, then its share again', HANG_BOUND, async (t) => {
+  const base = await freeDevBase(NODES);
+  const nodes = Array.from({ length: NODES }, (_, i) => `127.0.0.1:${base + 10 * i}`);
+  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base), '--replica-timeout', REPLICA_TIMEOUT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const devExit = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+  let client: ShoalClient<string> | null = null;
+  t.after(async () => {
+    await client?.close();
+    if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
+  });
+  await until('shoal dev to say its cluster is ready', () => {
+    if (/exited \(/.test(output)) throw new Error(`shoal dev failed:\n${output}`);
+    return /cluster ready/.test(output) ? true : undefined;
+  }, HANG_BOUND.timeout, 100);
+  client = await connect<string>({ seeds: nodes });
+
+  const workers: Worker[] = Array.from({ length: WORKERS }, () => ({ ops: 0, acked: new Map(), failures: [], stale: [] }));
+  let stopping = false;
+  const running = workers.map((w, i) => work(client!, i, w, () => stopping));
+  const opsNow = () => workers.reduce((s, w) => s + w.ops, 0);
+  const runFor = async (what: string) => {
+    const from = opsNow();
+    await until(what, () => (opsNow() >= from + WORKERS * OPS_PER_PHASE ? true : undefined), HANG_BOUND.timeout, 50);
+  };
+  /** Partitions node3 owns in each member's ring. */
+  const ownedByNode3 = async () => Promise.all(nodes.map(async (n) => (await fetchStatus(n, 10_000)).members.find((m) => m.name === 'node3')!.partitions));
+
+  try {
+    await runFor('the workload to run');
+    const before = await ownedByNode3();
+    assert.ok(before.every((n) => n > 0), `node3 owns partitions before the drain: ${before.join(', ')}`);
+
+    const opsBeforeDrain = opsNow();
+    const drained = await runShoal(['drain', 'node3', '--node', nodes[0]!], {}, HANG_BOUND.timeout);
+    assert.equal(drained.status, 0, `${drained.stdout}${drained.stderr}`);
+    const opsDuringDrain = opsNow() - opsBeforeDrain;
+    assert.match(drained.stdout, /node3 is drained: (\d+) of \1 partitions moved, \d+ keys \([\d.]+ (B|KiB|MiB)\) handed off/, drained.stdout);
+    // Each member's ring drops node3 once gossip has brought it the drain (the command ends when node3's has).
+    await until('every member to place nothing on node3', async () => ((await ownedByNode3()).every((n) => n === 0) ? true : undefined), 60_000, 200);
+    const node3 = await fetchStatus(nodes[2]!, 10_000);
+    assert.equal(node3.drain?.state, 'drained');
+    assert.equal(node3.held, 0, 'node3 holds no partition');
+    assert.equal((await fetchStatus(nodes[0]!, 10_000)).members.find((m) => m.name === 'node3')?.draining, true, 'node1 sees node3 drained');
+    const shown = await runShoal(['status', '--node', nodes[2]!], {}, 60_000);
+    assert.match(shown.stdout, /node3 is drained: /, shown.stdout);
+
+    // Drained, node3 still coordinates: a client that talks only to it is served.
+    const direct = await connect<string>({ seeds: [nodes[2]!] });
+    try {
+      await direct.set('through-node3', 'yes', { consistency: 'quorum' });
+      assert.equal(await direct.get('through-node3', { consistency: 'quorum' }), 'yes');
+    } finally {
+      await direct.close();
+    }
+    await runFor('the workload to run with node3 drained');
+
+    const undrained = await runShoal(['undrain', 'node3', '--node', nodes[0]!], {}, HANG_BOUND.timeout);
+    assert.equal(undrained.status, 0, `${undrained.stdout}${undrained.stderr}`);
+    assert.match(undrained.stdout, /node3 serves again: owns \d+ partitions, caught up/, undrained.stdout);
+    await until('every member to place node3\'s share back on it', async () => ((await ownedByNode3()).every((n) => n > 0) ? true : undefined), 60_000, 200);
+    await runFor('the workload to run after the undrain');
+    stopping = true;
+    await Promise.all(running);
+
+    assert.ok(opsDuringDrain > 0, 'requests ran while node3 drained');
+    assert.deepEqual(workers.flatMap((w) => w.failures), [], 'failed requests');
+    assert.deepEqual(workers.flatMap((w) => w.stale), [], 'reads that missed the latest acknowledged write');
+    const lost: string[] = [];
+    for (const w of workers) {
+      for (const [key, value] of w.acked) {
+        const read = await client.get(key, { consistency: 'quorum' });
+        if (read !== value) lost.push(`${key}: read ${String(read)}, acknowledged ${value}`);
+      }
+    }
+    assert.deepEqual(lost, [], 'acknowledged writes not read back');
+    process.stdout.write(`drain: ${opsNow()} requests, ${opsDuringDrain} while node3 drained, 0 failed\n${drained.stdout}`);
+  } finally {
+    stopping = true;
+    await Promise.all(running);
+  }
+
+  await client.close();
+  client = null;
+  dev.kill('SIGINT');
+  assert.equal(await devExit, 0, output);
+});
