@@ -48,6 +48,7 @@ async function drainCommand(action: 'drain' | 'undrain', argv: string[]): Promis
     const done = await follow(address, action, timeoutMs, json);
     return done ? 0 : 1;
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     process.stderr.write(`shoal ${action}: ${(error as Error).message}\n`);
     return 1;
   }

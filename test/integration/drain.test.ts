@@ -101,6 +101,14 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
     assert.equal((await fetchStatus(nodes[0]!, 10_000)).members.find((m) => m.name === 'node3')?.draining, true, 'node1 sees node3 drained');
     const shown = await runShoal(['status', '--node', nodes[2]!], {}, 60_000);
     assert.match(shown.stdout, /node3 is drained: /, shown.stdout);
+    assert.match(shown.stdout, /node3 \*\s+alive, drained/, shown.stdout);
+    // shoal dev's admin port is the client port + 3.
+    const metrics = await (await fetch(`http://127.0.0.1:${base + 23}/metrics`)).text();
+    assert.match(metrics, /^shoal_drain_state 2$/m);
+    assert.match(metrics, /^shoal_drain_partitions_remaining 0$/m);
+    const unknown = await runShoal(['drain', 'node9', '--node', nodes[0]!], {}, 60_000);
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /knows no member named "node9"; members: node1, node2, node3/);
 
     // Drained, node3 still coordinates: a client that talks only to it is served.
     const direct = await connect<string>({ seeds: [nodes[2]!] });
