@@ -13,10 +13,10 @@ import { test } from 'node:test';
 import { connect, type ShoalClient } from '../../src/client/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 import { freeDevBase, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+import { lostWrites, newWorker, work, type Worker } from './quorum-load.ts';
 
 const NODES = 3;
 const WORKERS = 4;
-const KEYS_PER_WORKER = 8;
 /** Requests each worker makes before the drain, between drain and undrain, and after (bounded counts). */
 const OPS_PER_PHASE = 40;
 /**
@@ -26,32 +26,6 @@ const OPS_PER_PHASE = 40;
 const REPLICA_TIMEOUT = '5s';
 /** Bounds a hang only. */
 const HANG_BOUND = { timeout: 600_000 };
-
-interface Worker {
-  ops: number;
-  acked: Map<string, string>;
-  failures: string[];
-  stale: string[];
-}
-
-/** One client loop: write a key, read a key it wrote, until told to stop (as rolling-restart.test.ts). */
-async function work(client: ShoalClient<string>, id: number, w: Worker, stop: () => boolean): Promise<void> {
-  for (let seq = 1; !stop(); seq++) {
-    const key = `w${id}:k${seq % KEYS_PER_WORKER}`;
-    const value = `w${id}:${seq}`;
-    try {
-      await client.set(key, value, { consistency: 'quorum' });
-      w.acked.set(key, value);
-      const probe = `w${id}:k${(seq * 5) % KEYS_PER_WORKER}`;
-      const read = await client.get(probe, { consistency: 'quorum' });
-      const expected = w.acked.get(probe) ?? null;
-      if (read !== expected) w.stale.push(`${probe}: read ${String(read)}, latest acknowledged ${String(expected)}`);
-    } catch (error) {
-      w.failures.push(`${key}: ${(error as Error).name}: ${(error as Error).message}`);
-    }
-    w.ops++;
-  }
-}
 
 test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 failed requests, the drained node owns nothing, then its share again', HANG_BOUND, async (t) => {
   const base = await freeDevBase(NODES);
@@ -72,7 +46,7 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
   }, HANG_BOUND.timeout, 100);
   client = await connect<string>({ seeds: nodes });
 
-  const workers: Worker[] = Array.from({ length: WORKERS }, () => ({ ops: 0, acked: new Map(), failures: [], stale: [] }));
+  const workers: Worker[] = Array.from({ length: WORKERS }, newWorker);
   let stopping = false;
   const running = workers.map((w, i) => work(client!, i, w, () => stopping));
   const opsNow = () => workers.reduce((s, w) => s + w.ops, 0);
@@ -131,14 +105,7 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
     assert.ok(opsDuringDrain > 0, 'requests ran while node3 drained');
     assert.deepEqual(workers.flatMap((w) => w.failures), [], 'failed requests');
     assert.deepEqual(workers.flatMap((w) => w.stale), [], 'reads that missed the latest acknowledged write');
-    const lost: string[] = [];
-    for (const w of workers) {
-      for (const [key, value] of w.acked) {
-        const read = await client.get(key, { consistency: 'quorum' });
-        if (read !== value) lost.push(`${key}: read ${String(read)}, acknowledged ${value}`);
-      }
-    }
-    assert.deepEqual(lost, [], 'acknowledged writes not read back');
+    assert.deepEqual(await lostWrites(client, workers), [], 'acknowledged writes not read back');
     process.stdout.write(`drain: ${opsNow()} requests, ${opsDuringDrain} while node3 drained, 0 failed\n${drained.stdout}`);
   } finally {
     stopping = true;
