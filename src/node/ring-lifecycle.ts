@@ -269,8 +269,19 @@ export class RingLifecycle {
    * (it crashed while joining) holds the wait until gossip forgets it.
    */
   private tryInstallFirstRing(): void {
-    if (this.joinedCluster || this.unplaceableMembers().length > 0) return;
+    if (this.joinedCluster || this.unplaceableMembers().length > 0 || this.knowsOnlyDrainedPeers()) return;
     this.installFirstRing();
+  }
+
+  /**
+   * Whether the ring would hold this node alone while it knows of a drained member: the members
+   * holding data exist (a drain never empties a ring) but gossip has not brought them yet, and a
+   * ring of itself alone would confirm itself and serve reads from an empty store (kv-drain seed
+   * 38: a node restarted during an isolation heard first of a member that had just drained).
+   */
+  private knowsOnlyDrainedPeers(): boolean {
+    const self = this.selfName();
+    return this.ringMembers().every((m) => m.name === self) && this.o.membership.members().some((m) => m.name !== self && m.state !== 'left' && m.meta[RING_META.draining]);
   }
 
   /** Members the first ring waits for: known, not left, leaving or refused, and without a claim seed. */

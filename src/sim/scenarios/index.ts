@@ -1,6 +1,7 @@
 /** Every scenario `shoal sim --scenario NAME` can run. Add a scenario here, in its own module. */
 import type { Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
+import { kvDrainScenario } from './kv-drain.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
 import { kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
@@ -14,7 +15,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvOverloadScenario, kvRmwScenario, nearCacheScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_SCENARIO = 'heartbeat';
