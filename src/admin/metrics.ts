@@ -16,6 +16,9 @@ import { Histogram, Registry } from 'prom-client';
 import { send, type AdminRoute } from './server.ts';
 import { ASSERTIONS, assertionFailures } from '../runtime/probes.ts';
 
+/** `shoal_drain_state`'s values. */
+const DRAIN_STATE_VALUES = { serving: 0, draining: 1, drained: 2 } as const;
+
 /** A scrape yields to the event loop after building metric families for this long. */
 export const SCRAPE_SLICE_MS = 0.25;
 /** Latency buckets (seconds): an in-memory cache answers in tens of microseconds to milliseconds. */
@@ -74,6 +77,8 @@ export interface MetricsSnapshot {
   members: Record<(typeof MEMBER_STATES)[number], number>;
   /** Every live member's health as this node's view of the peer verdicts adds up (src/node/peer-verdicts.ts). */
   memberHealth: { node: string; score: number; degraded: boolean; failureProbability: number | null; secondsToFailure: number | null }[];
+  /** This node's drain (`shoal drain`, src/node/drain.ts): its state and the partitions it still owns or holds. */
+  drain: { state: 'serving' | 'draining' | 'drained'; partitionsLeft: number };
   /** The disk tier's counters (docs/STORE.md, "Disk tier"); null without one. */
   disk: { entries: number; puts: number; hits: number; deviceReads: number; deviceBytesWritten: number; appBytes: number; corrupt: number; evicted: number; reinserted: number; rejectedBudget: number; rejectedBusy: number; rejectedSize: number; writeErrors: number } | null;
   gossip: {
@@ -362,6 +367,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   add('shoal_node_predicted_seconds_to_failure', "Each live member's own predicted seconds until a signal (heap, event-loop lag, error rate) crosses its threshold, as it gossips it (rounded up to 10 s).", 'gauge', () =>
     s.memberHealth.flatMap((m) => (m.secondsToFailure === null ? [] : [{ labels: { node: m.node }, value: m.secondsToFailure }])),
   );
+  // The drain (docs/OPERATIONS.md, "Draining a node").
+  gauge('shoal_drain_state', "This node's drain: 0 serving, 1 draining (handing its partitions off), 2 drained (owns and holds none; still coordinates).", () => DRAIN_STATE_VALUES[s.drain.state]);
+  gauge('shoal_drain_partitions_remaining', 'Partitions this node still owns or holds while it drains (0 while it serves).', () => s.drain.partitionsLeft);
   // The disk tier (0 without one).
   gauge('shoal_disk_entries', 'Entries held by the disk tier.', () => s.disk?.entries ?? 0);
   counter('shoal_disk_puts_total', 'Evicted records the disk tier took.', () => s.disk?.puts ?? 0);

@@ -21,6 +21,8 @@ export const COMMANDS: Record<string, Command> = {
   get: { summary: 'get KEY: print the value of a key', load: () => import('./kv.ts').then((m) => ({ run: m.runGet })) },
   set: { summary: 'set KEY VALUE [--ttl 60s]: store a value', load: () => import('./kv.ts').then((m) => ({ run: m.runSet })) },
   del: { summary: 'del KEY: delete a key', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },
+  drain: { summary: 'drain NODE: the node hands its partitions to the others and keeps serving as a coordinator', load: () => import('./drain.ts') },
+  undrain: { summary: 'undrain NODE: a drained node takes its share of partitions back', load: () => import('./drain.ts').then((m) => ({ run: m.runUndrain })) },
   keyring: { summary: 'the gossip keyring, on every member: list | install | use KEYID | remove KEYID (docs/SECURITY.md)', load: () => import('./keyring.ts') },
   acl: { summary: "acl setuser|getuser|deluser|list|users|whoami: the cluster's users, through a node's Redis port", load: () => import('./acl.ts') },
   sim: { summary: 'run the deterministic simulator (seeds, faults, scenarios)', load: () => import('./sim.ts') },

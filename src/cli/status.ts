@@ -2,7 +2,7 @@
  * `shoal status`: one node's view of the cluster: members with their states, zones and partition
  * counts, the ring version, and what the node holds and still has to hand off.
  */
-import type { CatchUpStatus, NodeStatus } from '../protocol/index.ts';
+import type { CatchUpStatus, DrainStatus, NodeStatus } from '../protocol/index.ts';
 import { UsageError } from './args.ts';
 import { fetchStatus, startTargetCommand } from './target.ts';
 
@@ -33,10 +33,10 @@ export function formatStatus(s: NodeStatus): string {
     (s.joining ? `waiting for: ${s.joining.waitingFor}\n` : '') +
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.readQuorum} W=${s.writeQuorum}\n` +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n` +
-    `${formatCatchUp(s.catchUp)}\n`;
+    `${formatCatchUp(s.catchUp)}${s.drain ? `${formatDrain(s.node, s.drain)}\n` : ''}\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
   for (const m of s.members) {
-    rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state, m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
+    rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state + (m.draining ? ', drained' : ''), m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
   }
   const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
   // Peer verdicts (docs/OPERATIONS.md, "Node health"): only members the others see degraded are named.
@@ -81,7 +81,15 @@ export function formatCatchUp(c: CatchUpStatus | undefined): string {
   return `catching up: ${c.partitionsLeft} of ${c.partitions} partitions left after ${formatDuration(c.elapsedMs)} (their reads do not count yet); ${received}\n`;
 }
 
-function formatBytes(n: number): string {
+/** The answering node's drain (`shoal drain`): partitions moved of those it had, keys and bytes handed off. */
+export function formatDrain(node: string, d: DrainStatus): string {
+  const moved = `${d.partitionsAtStart - Math.min(d.partitionsLeft, d.partitionsAtStart)} of ${d.partitionsAtStart} partitions moved, ${d.keysHandedOff} keys (${formatBytes(d.bytesHandedOff)}) handed off`;
+  const seconds = `${(d.elapsedMs / 1000).toFixed(1)} s`;
+  if (d.state === 'drained') return `${node} is drained: ${moved} in ${seconds}; it still coordinates requests (\`shoal undrain ${node}\` gives its share back)`;
+  return `${node} is ${d.state}: ${moved}, ${d.partitionsLeft} left after ${seconds}`;
+}
+
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;

@@ -9,10 +9,10 @@ import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
 import { readFileSync } from 'node:fs';
 import { connect, ConnectionError, ShoalError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
-import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus } from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { askNode } from '../daemon/ask-node.ts';
+import { askNode, type OneAdminRequest } from '../daemon/ask-node.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
 // (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
@@ -250,21 +250,25 @@ function acceptsNodeUpgrade(node: string): Promise<boolean> {
  * answered by the receiving node about itself, so it does not go through the SDK's key routing.
  */
 export async function fetchStatus(node: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<NodeStatus> {
+  return (await askTarget(node, { op: 'status' }, 'status', timeoutMs)).status;
+}
+
+/**
+ * One operator request (`status`, `drain`) to one node, with the commands' TLS and login; nothing
+ * answering is a NoNodeError (or the PeerPortError it turns out to be), a refused login a
+ * LoginRefusedError.
+ */
+export async function askTarget<K extends ReplyResult['kind']>(node: string, request: OneAdminRequest, kind: K, timeoutMs = COMMAND_TIMEOUT_MS): Promise<Extract<ReplyResult, { kind: K }>> {
   try {
-    return await requestStatus(node, timeoutMs);
+    return await askNode(node, request, kind, {
+      timeoutMs,
+      tls: targetTls,
+      credentials: targetCredentials,
+      client: 'shoal-cli',
+      unreachable: (cause) => new NoNodeError(node, { cause }),
+      loginRefused: (reason) => new LoginRefusedError(node, reason),
+    });
   } catch (error) {
     throw error instanceof NoNodeError ? await explainNoNode(error) : error;
   }
-}
-
-async function requestStatus(node: string, timeoutMs: number): Promise<NodeStatus> {
-  const reply = await askNode(node, { op: 'status' }, 'status', {
-    timeoutMs,
-    tls: targetTls,
-    credentials: targetCredentials,
-    client: 'shoal-cli',
-    unreachable: (cause) => new NoNodeError(node, { cause }),
-    loginRefused: (reason) => new LoginRefusedError(node, reason),
-  });
-  return reply.status;
 }

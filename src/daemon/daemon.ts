@@ -182,6 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       status,
       hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
       invalidations: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) },
+      drain: (action) => node.drain(action),
     });
   } catch (error) {
     stopSeedWatch();

@@ -83,6 +83,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       joined: shoal.joined,
       members,
       memberHealth: memberHealth(shoal.membership.members()).map((m) => ({ node: m.name, score: m.score, degraded: m.state === 'degraded', failureProbability: m.failureProbability, secondsToFailure: m.secondsToFailure })),
+      drain: shoal.drainProgress(),
       disk: shoal.disk?.stats() ?? null,
       gossip: { ...g, healthScore: shoal.membership.healthScore() },
       clients: {

@@ -7,7 +7,9 @@ import { processSignals } from '../runtime/process-signals.ts';
 import { createNode } from '../node/create-node.ts';
 import type { LeaveProgress, NodeHotKeys, NodeStats, NodeStatus, RefusedPeer, ShoalNode } from '../node/node.ts';
 import type { HotKeyAlert } from '../node/hot-key-alerts.ts';
-import type { AccessAnalytics, CatchUpStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, DrainStatus, RequestStatus } from '../protocol/index.ts';
+import { DrainRefusedError } from '../node/drain.ts';
+import { drainStatus } from './status.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
 import { DEFAULT_WARM_HOT_KEYS, requiredReplicas } from '../replication/config.ts';
 import type { Env, Transport } from '../runtime/env.ts';
@@ -63,6 +65,8 @@ export interface HostedNode {
   refusal(): string | null;
   /** Quorums in effect and reads that missed, for `shoal status`. */
   requests(): RequestStatus;
+  /** Drains or undrains the node (ShoalNode.drain, undrain; src/node/drain.ts): its progress, or why it refused. */
+  drain(action: 'drain' | 'undrain'): DrainStatus | { refused: string };
   /** This node's hottest keys and alerts in force (ShoalNode.hotKeys): `shoal hotkeys`, /hotkeys, SHOAL.HOTKEYS. */
   hotKeys(count: number): NodeHotKeys;
   /** Hot-key alerts in force on this node (for the dashboard). */
@@ -184,6 +188,14 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     refusedPeers: () => node.refusedPeers(),
     analytics: () => node.analytics(),
     askChannel: askChannel!,
+    drain: (action) => {
+      try {
+        return drainStatus(action === 'drain' ? node.drain() : node.undrain());
+      } catch (error) {
+        if (error instanceof DrainRefusedError) return { refused: error.message };
+        throw error;
+      }
+    },
     requests: () => {
       const s = node.status();
       // A partition has min(N, members) replicas; R and W are taken over those (see requiredReplicas).

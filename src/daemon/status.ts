@@ -5,7 +5,8 @@
  * (cluster, version, uptime, client connections, peers it refused).
  */
 import type { NodeStatus as NodeView } from '../node/node.ts';
-import type { AccessAnalytics, CatchUpStatus, DiskStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
+import type { DrainProgress } from '../node/drain.ts';
+import type { AccessAnalytics, CatchUpStatus, DiskStatus, DrainStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
 
 export interface StatusSources {
   node: string;
@@ -17,7 +18,7 @@ export interface StatusSources {
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
   /** The node's own view of itself and the cluster (ShoalNode.status), the parts shown here. */
-  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk'>>;
+  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk' | 'drain'>>;
   /** Peers the node keeps out and why: members shown as `refused`, and non-members (another cluster) added so. */
   refused: () => readonly { name: string; address: string; reason: string }[];
   clientConnections: () => number;
@@ -60,6 +61,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
       partitions: m.partitionsOwned,
       primaries: m.primaries,
       ...(health.has(m.name) ? { health: health.get(m.name)! } : {}),
+      ...(m.draining ? { draining: true } : {}),
     };
   });
   // Nodes of another cluster never become members; they are shown so an operator sees who knocks.
@@ -89,7 +91,13 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     ...(s.catchUp ? { catchUp: catchUpStatus(s.catchUp()) } : {}),
     ...analyticsOf(s),
     ...(view.disk ? { disk: diskStatus(view.disk) } : {}),
+    ...(view.drain && view.drain.state !== 'serving' ? { drain: drainStatus(view.drain) } : {}),
   };
+}
+
+/** Whole milliseconds, so every field is a uint on the wire. */
+export function drainStatus(d: DrainProgress): DrainStatus {
+  return { ...d, elapsedMs: Math.max(0, Math.round(d.elapsedMs)) };
 }
 
 /** Whole milliseconds, so every field is a uint on the wire. */

@@ -43,6 +43,7 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { checkAccounting } from './accounting.ts';
+import { NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
@@ -154,7 +155,9 @@ export interface MemberStatus {
   /** Port of its HTTP admin listener (on the client address's host), or null when it has none. */
   adminPort?: number | null;
   leaving: boolean;
-  /** In the ring (holds data): not left, not leaving, same partition count. */
+  /** Drained or draining (drain.ts): a live member its peers' rings place no data on. */
+  draining: boolean;
+  /** In the ring (holds data): not left, not leaving, not drained, same partition count. */
   inRing: boolean;
   /** Partition replicas this member owns in this node's ring, and of those, primaries. */
   partitionsOwned: number;
@@ -189,6 +192,8 @@ export interface NodeStatus {
   /** Until joined: what the node waits for, in words (see ShoalNode.waitingFor); null once joined. */
   waitingFor: string | null;
   leaving: boolean;
+  /** This node's drain (drain.ts): serving, draining or drained, and what has moved. */
+  drain: DrainProgress;
   ring: { version: string; partitions: number; replicas: number; members: number };
   members: MemberStatus[];
   /** Members refused because they run another partition count (`partitions`: theirs). */
@@ -242,6 +247,8 @@ export class ShoalNode {
   private readonly kvTransport: Transport;
   /** The ring: joining, changes, versions (ring-lifecycle.ts). */
   private readonly ring: RingLifecycle;
+  /** `shoal drain`: ownership given away while the node stays a member (drain.ts). */
+  private readonly drainer: NodeDrain;
   private readonly startedMs: number;
   private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
   /** Ring changes, hint backlog and eviction pressure for operators (story-log.ts). */
@@ -300,6 +307,19 @@ export class ShoalNode {
       onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
+    this.drainer = new NodeDrain({
+      name: this.name,
+      log: env.log,
+      monoMs: () => env.clock.monoMs(),
+      meta: () => membership.self().meta,
+      updateMeta: (meta) => membership.updateMeta(meta),
+      requestRingCheck: () => this.ring.requestCheck(),
+      joined: () => this.ring.ringConfirmed,
+      leaving: () => this.leaving || this.stopped,
+      partitionsHere: () => this.partitionsHere(),
+      otherDataHolders: () => this.ring.placement.members.filter((m) => m.name !== this.name && this.alive.get(m.name) === true).length,
+      handoffTotals: () => ({ keys: this.sync.stats.keysHandedOff, bytes: this.sync.stats.handoffBytesSent }),
+    });
     this.startedMs = env.clock.monoMs();
     this.storyLog = new NodeStoryLog(env.log, this.name, () => env.clock.monoMs());
 
@@ -540,6 +560,7 @@ export class ShoalNode {
       joined: this.ring.ringConfirmed,
       waitingFor: this.waitingFor(),
       leaving: this.leaving,
+      drain: this.drainer.progress(),
       ring: { version: placement.version, partitions: placement.partitions, replicas: placement.width, members: placement.members.length },
       members: this.membership.members().map((m) => ({
         name: m.name,
@@ -551,6 +572,7 @@ export class ShoalNode {
         respAddress: typeof m.meta[META.respAddress] === 'string' ? (m.meta[META.respAddress] as string) : null,
         adminPort: typeof m.meta[META.adminPort] === 'number' ? (m.meta[META.adminPort] as number) : null,
         leaving: Boolean(m.meta[META.leaving]),
+        draining: Boolean(m.meta[META.draining]),
         inRing: inRing.has(m.name),
         partitionsOwned: owned.get(m.name)?.all ?? 0,
         primaries: owned.get(m.name)?.primaries ?? 0,
@@ -651,6 +673,33 @@ export class ShoalNode {
       this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
     this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+  }
+
+  /**
+   * Drains this node: it gives every partition to the nodes that take them over while it stays a
+   * live member that coordinates requests (drain.ts). Returns at once with the progress; poll
+   * `drainProgress()` until its state is 'drained'. Idempotent. Throws DrainRefusedError when the
+   * node must not drain now (it is the last live member holding data, it is joining or leaving).
+   */
+  drain(): DrainProgress {
+    return this.drainer.drain();
+  }
+
+  /** Ends a drain: the node takes its share of partitions back (catching each up before its reads count). Idempotent. */
+  undrain(): DrainProgress {
+    return this.drainer.undrain();
+  }
+
+  drainProgress(): DrainProgress {
+    return this.drainer.progress();
+  }
+
+  /** Partitions the current ring places on this node, or that it still holds (handing them off). */
+  private partitionsHere(): number {
+    const placement = this.ring.placement;
+    let here = 0;
+    for (let p = 0; p < placement.partitions; p++) if (this.host.partitions.has(p) || placement.owners(p).includes(this.name)) here++;
+    return here;
   }
 
   /** What a graceful leave (or a settling node) still waits for: hints per target, partitions to hand off. */
@@ -786,6 +835,7 @@ export class ShoalNode {
     this.timers.ring = this.env.timers.setTimer(RING_CHECK_INTERVAL_MS, () => {
       this.forgetDeparted();
       this.ring.check(); // gossip forgets members silently: no event announces every change
+      this.drainer.check();
       this.logIfStillJoining();
       this.storyLog.checkHints(this.hints.count, this.hints.bytes, this.config.maxHints, this.config.maxHintBytes);
       this.scheduleRingCheck();

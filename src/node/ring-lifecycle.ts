@@ -248,10 +248,17 @@ export class RingLifecycle {
     return this.o.membership.self().name;
   }
 
-  /** Members whose data the ring places: remembered, not left or leaving, same partition count. */
+  /**
+   * Members whose data the ring places: remembered, not left, leaving or drained, same partition
+   * count. When every such member is drained, the drained ones stay: drain.ts refuses to drain the
+   * last holder, but two drains started at once on the last two each pass that check, and an
+   * empty ring would drop their data.
+   */
   private ringMembers(): Member[] {
     const self = this.selfName();
-    return this.o.membership.members().filter((m) => holdsData(m) && !this.o.isRefused(m.name) && (m.name !== self || !this.o.isLeaving()));
+    const candidates = this.o.membership.members().filter((m) => !this.o.isRefused(m.name) && (m.name !== self || !this.o.isLeaving()));
+    const members = candidates.filter(holdsData);
+    return members.length > 0 ? members : candidates.filter((m) => m.meta[RING_META.draining] && holdsData({ ...m, meta: { ...m.meta, [RING_META.draining]: 0 } }));
   }
 
   /**
@@ -263,8 +270,19 @@ export class RingLifecycle {
    * (it crashed while joining) holds the wait until gossip forgets it.
    */
   private tryInstallFirstRing(): void {
-    if (this.joinedCluster || this.unplaceableMembers().length > 0) return;
+    if (this.joinedCluster || this.unplaceableMembers().length > 0 || this.knowsOnlyDrainedPeers()) return;
     this.installFirstRing();
+  }
+
+  /**
+   * Whether the ring would hold this node alone while it knows of a drained member: the members
+   * holding data exist (a drain never empties a ring) but gossip has not brought them yet, and a
+   * ring of itself alone would confirm itself and serve reads from an empty store (kv-drain seed
+   * 38: a node restarted during an isolation heard first of a member that had just drained).
+   */
+  private knowsOnlyDrainedPeers(): boolean {
+    const self = this.selfName();
+    return this.ringMembers().every((m) => m.name === self) && this.o.membership.members().some((m) => m.name !== self && m.state !== 'left' && m.meta[RING_META.draining]);
   }
 
   /** Members the first ring waits for: known, not left, leaving or refused, and without a claim seed. */
@@ -294,12 +312,12 @@ export class RingLifecycle {
     this.install(buildPlacement(members, this.o.partitions, this.o.replicas), null, withoutSelf);
   }
 
-  /** Live peers of this cluster (same Q) that have not chosen their claim seed yet. */
+  /** Live peers of this cluster (same Q) that have not chosen their claim seed yet (a drained one has). */
   private joiningPeers(): Member[] {
     const self = this.selfName();
     return this.o.membership
       .members()
-      .filter((m) => m.name !== self && this.o.isAlive(m.name) && !this.o.isRefused(m.name) && !holdsData(m) && !m.meta[RING_META.leaving]);
+      .filter((m) => m.name !== self && this.o.isAlive(m.name) && !this.o.isRefused(m.name) && !holdsData(m) && !m.meta[RING_META.leaving] && !m.meta[RING_META.draining]);
   }
 
   /**

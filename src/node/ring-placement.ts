@@ -1,8 +1,9 @@
 /**
  * Adapts src/ring's Ring to replication's Placement. Which members hold data: everyone membership
- * still remembers except those that left, those leaving (meta `leaving`) and those still joining
- * (no claim seed chosen yet, meta `claimSeed`), so a crash does not move partitions (sloppy
- * quorum, hints and catch-up cover a down node) while a join or a leave does.
+ * still remembers except those that left, those leaving (meta `leaving`), those drained (meta
+ * `draining`: drain.ts) and those still joining (no claim seed chosen yet, meta `claimSeed`), so
+ * a crash does not move partitions (sloppy quorum, hints and catch-up cover a down node) while a
+ * join, a leave or a drain does.
  */
 import type { Member } from '../gossip/membership.ts';
 import { buildRing } from '../ring/ring.ts';
@@ -15,13 +16,15 @@ import type { Placement } from '../replication/context.ts';
 export const RING_META = {
   /** Set (1) while the member hands its partitions off before leaving. */
   leaving: 'leaving',
+  /** Set (1) while the member is drained: a live member that holds no partitions (drain.ts). */
+  draining: 'draining',
   /** The member's claim seed (src/ring/claim-seed.ts), chosen when it first joins. */
   claimSeed: 'claimSeed',
 } as const;
 
 /** Whether a member holds partitions. */
 export function holdsData(member: Member): boolean {
-  return member.state !== 'left' && !member.meta[RING_META.leaving] && isClaimSeed(member.meta[RING_META.claimSeed]);
+  return member.state !== 'left' && !member.meta[RING_META.leaving] && !member.meta[RING_META.draining] && isClaimSeed(member.meta[RING_META.claimSeed]);
 }
 
 /** Builds the placement from the members that hold data (the caller filters with `holdsData`). */

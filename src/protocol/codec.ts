@@ -19,6 +19,7 @@ import type {
   Credentials,
   MemberStatus,
   DiskStatus,
+  DrainStatus,
   MissReason,
   NodeStatus,
   PartitionInvalidations,
@@ -46,10 +47,12 @@ import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from 
 export const FrameType = { hello: 1, welcome: 2, requests: 3, replies: 4, push: 5, error: 6 } as const;
 
 /** Request op numbers (element 1 of every request). */
-export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6, hotkeys: 7, invalidations: 8 } as const;
+export const OpCode = { get: 1, set: 2, delete: 3, topology: 4, status: 5, rmw: 6, hotkeys: 7, invalidations: 8, drain: 9 } as const;
 
 /** Result kind numbers of a successful reply (element 2). */
-export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5, hotkeys: 6 } as const;
+export const ResultKind = { value: 1, write: 2, topology: 3, status: 4, rmw: 5, hotkeys: 6, drain: 7 } as const;
+/** A drain request's action on the wire. */
+const DRAIN_ACTIONS = ['drain', 'undrain'] as const;
 /** Why a get missed, on the wire (the 7th field of a value reply). */
 export const MissCode: Readonly<Record<MissReason, number>> = { absent: 1, deleted: 2, expired: 3, evicted: 4 };
 const MISS_BY_CODE = new Map(Object.entries(MissCode).map(([reason, code]) => [code, reason as MissReason]));
@@ -207,6 +210,8 @@ function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
       return [r.id, OpCode.hotkeys, r.count, r.subscribe];
     case 'invalidations':
       return [r.id, OpCode.invalidations, r.partitions, r.prefixes.map(latin1Bytes)];
+    case 'drain':
+      return [r.id, OpCode.drain, r.action];
     case 'rmw':
       return [r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)];
     case 'rejected':
@@ -306,6 +311,11 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
       return { op: 'hotkeys', id, count: asUint(r[2], 'hotkeys.count', 1_000_000), subscribe: r[3] };
     case OpCode.rmw:
       return rmwRequestFromWire(id, asArray(r, 'rmw', 6), limits);
+    case OpCode.drain: {
+      const action = asArray(r, 'drain', 3)[2];
+      if (action !== 'drain' && action !== 'undrain') throw malformed(`drain.action must be one of ${DRAIN_ACTIONS.join(', ')}`);
+      return { op: 'drain', id, action };
+    }
     case OpCode.invalidations: {
       asArray(r, 'invalidations', 4);
       const partitions = asBytes(r[2], 'invalidations.partitions');
@@ -386,6 +396,7 @@ export function replyBytesBound(r: Reply): number {
     case 'topology':
     case 'status':
     case 'hotkeys':
+    case 'drain':
       // Rare and not small: measured exactly.
       return encoder.encode(replyToWire(r)).byteLength;
   }
@@ -422,6 +433,8 @@ function replyToWire(r: Reply): unknown[] {
     case 'hotkeys':
       // A map too, for the same reason.
       return [r.id, STATUS_OK, ResultKind.hotkeys, res.hotkeys];
+    case 'drain':
+      return [r.id, STATUS_OK, ResultKind.drain, res.drain];
   }
 }
 
@@ -518,6 +531,9 @@ function resultFromWire(r: unknown[]): ReplyResult {
     case ResultKind.hotkeys:
       asArray(r, 'hotkeys reply', 4);
       return { kind: 'hotkeys', hotkeys: hotKeysFromWire(r[3]) };
+    case ResultKind.drain:
+      asArray(r, 'drain reply', 4);
+      return { kind: 'drain', drain: drainStatusFromWire(r[3]) };
     default:
       throw malformed(`unknown reply kind ${String(r[2])}`);
   }
@@ -587,7 +603,17 @@ function statusFromWire(v: unknown): NodeStatus {
   if (m['catchUp'] !== undefined) out['catchUp'] = catchUpStatusFromWire(m['catchUp']);
   if (m['analytics'] !== undefined) out['analytics'] = analyticsFromWire(m['analytics'], malformed);
   if (m['disk'] !== undefined) out['disk'] = diskStatusFromWire(m['disk']);
+  if (m['drain'] !== undefined) out['drain'] = drainStatusFromWire(m['drain']);
   return out as unknown as NodeStatus;
+}
+
+const DRAIN_UINTS = ['partitionsAtStart', 'partitionsLeft', 'keysHandedOff', 'bytesHandedOff', 'elapsedMs'] as const;
+
+function drainStatusFromWire(v: unknown): DrainStatus {
+  const m = asMap(v, 'drain');
+  const out: Record<string, unknown> = { state: asString(m['state'], 'drain.state') };
+  for (const key of DRAIN_UINTS) out[key] = asUint(m[key], `drain.${key}`);
+  return out as unknown as DrainStatus;
 }
 
 /** `joining` is absent from older nodes' statuses: null, as for a joined node. */
@@ -645,6 +671,10 @@ function memberStatusFromWire(v: unknown): MemberStatus {
       ...(h['failureProbability'] === undefined ? {} : { failureProbability: asNumber(h['failureProbability'], 'member.health.failureProbability') }),
       ...(h['secondsToFailure'] === undefined ? {} : { secondsToFailure: asNumber(h['secondsToFailure'], 'member.health.secondsToFailure') }),
     };
+  }
+  if (m['draining'] !== undefined) {
+    if (typeof m['draining'] !== 'boolean') throw malformed('member.draining must be a boolean');
+    out['draining'] = m['draining'];
   }
   return out as unknown as MemberStatus;
 }

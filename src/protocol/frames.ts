@@ -125,7 +125,37 @@ export interface StatusRequest {
  * Operator requests: answered by the node that receives them, about itself, never routed by key.
  * Kept apart from `Request` so the SDK's data path does not have to know about them.
  */
-export type AdminRequest = StatusRequest | HotKeysRequest | InvalidationsRequest;
+export type AdminRequest = StatusRequest | HotKeysRequest | InvalidationsRequest | DrainRequest;
+
+/**
+ * Drains the receiving node (it hands every partition off and stays a member that coordinates) or
+ * undrains it (it takes its share back): `shoal drain NODE`, `shoal undrain NODE`. Answered at once
+ * with the drain's progress; `status` reports it from then on.
+ */
+export interface DrainRequest {
+  op: 'drain';
+  id: number;
+  action: 'drain' | 'undrain';
+}
+
+/** A node's drain (src/node/drain.ts): every field a uint but `state`. */
+export interface DrainStatus {
+  /** 'serving', 'draining' or 'drained'; a string so a newer node's states still decode. */
+  state: string;
+  /** Partitions the node owned or held when the drain began, and those it still owns or holds. */
+  partitionsAtStart: number;
+  partitionsLeft: number;
+  /** Keys and bytes handed off since the drain began. */
+  keysHandedOff: number;
+  bytesHandedOff: number;
+  /** Since the drain began, or how long it took once drained. */
+  elapsedMs: number;
+}
+
+export interface DrainResult {
+  kind: 'drain';
+  drain: DrainStatus;
+}
 
 /**
  * Subscribes the connection to the invalidation streams of the partitions whose bits are set in
@@ -247,6 +277,8 @@ export interface MemberStatus {
   partitions: number;
   /** Partitions this member is first in the preference list of. */
   primaries: number;
+  /** Drained or draining (it holds no partitions, or is handing them off); absent from older nodes. */
+  draining?: boolean;
   /** Its health as the answering node's view of the peer verdicts adds up (src/node/peer-verdicts.ts); absent from older nodes. */
   health?: {
     degraded: boolean;
@@ -309,6 +341,8 @@ export interface NodeStatus {
   analytics?: AccessAnalytics;
   /** The node's disk tier; absent without one (or from older nodes). */
   disk?: DiskStatus;
+  /** The node's drain (`shoal drain`); absent while it serves (or from older nodes). */
+  drain?: DrainStatus;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */
@@ -370,7 +404,7 @@ export interface RmwReplyResult {
   result: WireRmwResult;
 }
 
-export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult | RmwReplyResult | HotKeysResult;
+export type ReplyResult = GetResult | WriteResult | TopologyResult | StatusResult | RmwReplyResult | HotKeysResult | DrainResult;
 
 export interface ReplyError {
   code: ErrorCode;

@@ -27,7 +27,7 @@ import {
   type ClientServerStats,
 } from './session.ts';
 import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
-import type { HotKeysSource, InvalidationSource } from './session.ts';
+import type { DrainControl, HotKeysSource, InvalidationSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
 
@@ -108,6 +108,8 @@ export interface ClientServerOptions {
   hotKeys?: HotKeysSource;
   /** Serves `invalidations` subscriptions (SDK near caches): the daemon passes the node's InvalidationHub. Absent: `unknown-op`. */
   invalidations?: InvalidationSource;
+  /** Drains and undrains the node (`shoal drain`, `shoal undrain`). Absent: `unknown-op`. */
+  drain?: DrainControl;
   /** Default: silent. */
   log?: Logger;
   /**
@@ -172,6 +174,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     status: options.status ?? null,
     hotKeys: options.hotKeys ?? null,
     invalidations: options.invalidations ?? null,
+    drain: options.drain ?? null,
     log,
     acl: options.acl ?? null,
     authGuard: options.authGuard ?? null,

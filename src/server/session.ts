@@ -16,6 +16,7 @@ import {
   replyBytesBound,
   type ErrorCode,
   type AdminRequest,
+  type DrainStatus,
   type HelloFrame,
   type InvalidationBatch,
   type NodeStatus,
@@ -144,6 +145,8 @@ export interface SessionConfig {
   hotKeys: HotKeysSource | null;
   /** The node's invalidation streams (near caches); null: `invalidations` requests get `unknown-op`. */
   invalidations: InvalidationSource | null;
+  /** Drains and undrains the node (`shoal drain`); null: `drain` requests get `unknown-op`. */
+  drain: DrainControl | null;
   log: Logger;
   /** The node's users (hello's credentials, each request's permission); null: no checks. */
   acl: AclStore | null;
@@ -161,6 +164,12 @@ export interface HotKeysSource {
 export interface InvalidationSource {
   subscribe(deliver: (batch: InvalidationBatch) => void): InvalidationSubscription;
 }
+
+/** The node's drain as the client port serves it (ShoalNode.drain, undrain): the progress, or why the node refused. */
+export type DrainControl = (action: 'drain' | 'undrain') => DrainStatus | { refused: string };
+
+/** What draining a node needs: it changes where the cluster keeps data, so the admin category (as CLUSTER's commands). */
+export const DRAIN_ACCESS: AclCommand = { name: 'shoal.drain', categories: ['admin', 'slow', 'dangerous'] };
 
 /** What reading hot keys needs: key names of every user, so what INFO needs (+@admin), as in RESP. */
 export const HOT_KEYS_ACCESS: AclCommand = { name: 'shoal.hotkeys', categories: ['admin', 'slow'] };
@@ -397,6 +406,7 @@ export class ClientSession {
     if (request.op === 'status') return this.serveStatus(id);
     if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
     if (request.op === 'invalidations') return this.serveInvalidations(id, request.partitions, request.prefixes);
+    if (request.op === 'drain') return this.serveDrain(id, request.action);
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
     if (this.rateLimiter !== null && !this.rateLimiter.allow(this.config.clock.monoMs(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
@@ -496,6 +506,17 @@ export class ClientSession {
       this.config.log.error({ err: error }, 'hot-keys provider threw');
       this.replyError(id, 'internal', `hotkeys failed: ${String(error)}`);
     }
+  }
+
+  private serveDrain(id: number, action: 'drain' | 'undrain'): void {
+    const control = this.config.drain;
+    if (control === null) return this.replyError(id, 'unknown-op', 'this server cannot be drained');
+    const acl = this.config.acl;
+    const refused = acl === null ? null : check(acl.get(this.user), DRAIN_ACCESS);
+    if (refused !== null) return this.replyError(id, 'forbidden', refused);
+    const answer = control(action);
+    if ('refused' in answer) return this.replyError(id, 'unavailable', answer.refused);
+    this.reply({ id, ok: true, result: { kind: 'drain', drain: answer } });
   }
 
   /**

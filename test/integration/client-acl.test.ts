@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, stringCodec } from '../../src/index.ts';
 import { AclStore } from '../../src/security/acl.ts';
 import { AuthGuard } from '../../src/security/auth-guard.ts';
+import { askNode } from '../../src/daemon/ask-node.ts';
 import { startNode } from './client-helpers.ts';
 
 async function failure(promise: Promise<unknown>): Promise<string> {
@@ -47,6 +48,25 @@ test('SDK: no credentials while default is nopass; users, wrong passwords, NOPER
     assert.equal(await admin.get('b:1'), 'y');
   } finally {
     for (const c of closing) await c.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test('drain requests: refused without the admin category, answered with the progress or the node\'s refusal with it', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const refuse = { now: false };
+  const drain = (action: 'drain' | 'undrain') =>
+    refuse.now ? { refused: 'n1 is the only live member holding data' } : { state: action === 'drain' ? 'draining' : 'serving', partitionsAtStart: 3, partitionsLeft: 3, keysHandedOff: 0, bytesHandedOff: 0, elapsedMs: 0 };
+  const node = await startNode({ acl, authGuard: new AuthGuard(() => 0), drain });
+  try {
+    assert.equal(acl.setUser('reader', ['on', '>rpw', '~*', '+@read']), null);
+    assert.equal(acl.setUser('default', ['resetpass', '>adminpw']), null);
+    const ask = (username: string, password: string) => askNode(node.address, { op: 'drain', action: 'drain' }, 'drain', { timeoutMs: 5000, tls: null, credentials: { username, password }, client: 'test' });
+    assert.match(await failure(ask('reader', 'rpw')), /refused drain: NOPERM this user has no permissions to run the 'shoal\.drain' command \(forbidden\)/);
+    assert.equal((await ask('default', 'adminpw')).drain.state, 'draining');
+    refuse.now = true;
+    assert.match(await failure(ask('default', 'adminpw')), /refused drain: n1 is the only live member holding data \(unavailable\)/);
+  } finally {
     await node.server.close({ graceMs: 0 });
   }
 });

@@ -20,10 +20,10 @@ import type { Callback, KvService, SetOptions, TopologySnapshot, WriteResult } f
 import { MemoryStore, type MemoryKv } from '../../src/server/index.ts';
 import { startNode, type TestNode } from './client-helpers.ts';
 import { freeDevBase, SHOAL_BIN, until } from './daemon-harness.ts';
+import { KEYS_PER_WORKER, lostWrites, newWorker, work, type Worker } from './quorum-load.ts';
 
 const NODES = 3;
 const WORKERS = 4;
-const KEYS_PER_WORKER = 8;
 /** Requests each worker makes before the restart starts, and after it is done (bounded counts, not time). */
 const OPS_BEFORE = 40;
 const OPS_AFTER = 40;
@@ -36,33 +36,6 @@ const OPS_AFTER = 40;
 const REPLICA_TIMEOUT = '5s';
 /** Bounds a hang only: 3 nodes leaving, starting and catching up on a loaded 2-core machine. */
 const HANG_BOUND = { timeout: 600_000 };
-
-interface Worker {
-  ops: number;
-  /** Latest acknowledged value per key: each key has one writer, which waits for each write. */
-  acked: Map<string, string>;
-  failures: string[];
-  stale: string[];
-}
-
-/** One client loop: write a key, read a key it wrote, until told to stop. */
-async function work(client: ShoalClient<string>, id: number, w: Worker, stop: () => boolean): Promise<void> {
-  for (let seq = 1; !stop(); seq++) {
-    const key = `w${id}:k${seq % KEYS_PER_WORKER}`;
-    const value = `w${id}:${seq}`;
-    try {
-      await client.set(key, value, { consistency: 'quorum' });
-      w.acked.set(key, value);
-      const probe = `w${id}:k${(seq * 5) % KEYS_PER_WORKER}`;
-      const read = await client.get(probe, { consistency: 'quorum' });
-      const expected = w.acked.get(probe) ?? null;
-      if (read !== expected) w.stale.push(`${probe}: read ${String(read)}, latest acknowledged ${String(expected)}`);
-    } catch (error) {
-      w.failures.push(`${key}: ${(error as Error).name}: ${(error as Error).message}`);
-    }
-    w.ops++;
-  }
-}
 
 test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load, 0 failed requests, no acknowledged write lost', HANG_BOUND, async (t) => {
   const base = await freeDevBase(NODES);
@@ -86,7 +59,7 @@ test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load,
   await said(/cluster ready/, 'shoal dev to say its cluster is ready');
   client = await connect<string>({ seeds: Array.from({ length: NODES }, (_, i) => `127.0.0.1:${base + 10 * i}`) });
 
-  const workers: Worker[] = Array.from({ length: WORKERS }, () => ({ ops: 0, acked: new Map(), failures: [], stale: [] }));
+  const workers: Worker[] = Array.from({ length: WORKERS }, newWorker);
   let stopping = false;
   const running = workers.map((w, i) => work(client!, i, w, () => stopping));
   const opsNow = () => workers.reduce((s, w) => s + w.ops, 0);
@@ -107,14 +80,7 @@ test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load,
   assert.deepEqual(workers.flatMap((w) => w.stale), [], 'reads that missed the latest acknowledged write');
 
   // Every acknowledged write, read back at QUORUM from the restarted cluster.
-  const lost: string[] = [];
-  for (const w of workers) {
-    for (const [key, value] of w.acked) {
-      const read = await client.get(key, { consistency: 'quorum' });
-      if (read !== value) lost.push(`${key}: read ${String(read)}, acknowledged ${value}`);
-    }
-  }
-  assert.deepEqual(lost, [], 'acknowledged writes not read back');
+  assert.deepEqual(await lostWrites(client, workers), [], 'acknowledged writes not read back');
   assert.equal(workers.reduce((s, w) => s + w.acked.size, 0), WORKERS * KEYS_PER_WORKER);
 
   await client.close();

@@ -10,7 +10,7 @@ import type { Reply } from '../../src/protocol/index.ts';
 type View = ReturnType<StatusSources['view']>;
 
 const member = (name: string, state: MemberStatus['state'], owned: [number, number] = [0, 0], clientAddress: string | null = null): MemberStatus => ({
-  name, address: `${name}:1`, zone: 'z', state, incarnation: 2, clientAddress, leaving: false, inRing: true, partitionsOwned: owned[0], primaries: owned[1],
+  name, address: `${name}:1`, zone: 'z', state, incarnation: 2, clientAddress, leaving: false, draining: false, inRing: true, partitionsOwned: owned[0], primaries: owned[1],
 });
 
 const view = (v: { members: MemberStatus[]; ring: View['ring']; joined?: boolean; waitingFor?: string | null; held?: number; catchingUp?: number; toHandOff?: number }): View => ({

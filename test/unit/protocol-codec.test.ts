@@ -142,3 +142,22 @@ test('invalidations: the subscription request and the batch push round-trip, key
   assert.deepEqual(decodeServerFrame(encodeServerFrame({ type: 'push', push: { kind: 'invalidations', batch } })), { type: 'push', push: { kind: 'invalidations', batch } });
   assert.throws(() => decodeServerFrame(encode([FrameType.push, 2, false, [[1, 1, 1, 1, ['k', 1, 2]]]])), /come in fours/);
 });
+
+test('drain requests and their answers round-trip; an unknown action is rejected alone', () => {
+  const requests = decodeClientFrame(
+    encodeClientFrame({ type: 'requests', requests: [{ op: 'drain', id: 1, action: 'drain' }, { op: 'drain', id: 2, action: 'undrain' }] }),
+    limits,
+  );
+  assert.ok(requests.type === 'requests');
+  assert.deepEqual(requests.requests, [{ op: 'drain', id: 1, action: 'drain' }, { op: 'drain', id: 2, action: 'undrain' }]);
+  const bad = decodeClientFrame(encode([FrameType.requests, [[3, OpCode.drain, 'evacuate']]]), limits);
+  assert.ok(bad.type === 'requests');
+  assert.deepEqual(bad.requests.map((r) => (r.op === 'rejected' ? r.code : r.op)), ['bad-request']);
+
+  const drain = { state: 'draining', partitionsAtStart: 32, partitionsLeft: 5, keysHandedOff: 1200, bytesHandedOff: 96_000, elapsedMs: 850 };
+  const reply: Reply = { id: 1, ok: true, result: { kind: 'drain', drain } };
+  const decoded = decodeServerFrame(encodeReplies([reply]));
+  assert.ok(decoded.type === 'replies');
+  assert.deepEqual(decoded.replies, [reply]);
+  assert.ok(replyBytesBound(reply) >= encodeReplies([reply]).byteLength - REPLIES_FRAME_OVERHEAD_BYTES);
+});

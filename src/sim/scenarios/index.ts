@@ -1,6 +1,7 @@
 /** Every scenario `shoal sim --scenario NAME` can run. Add a scenario here, in its own module. */
 import type { AsyncScenario, Scenario } from '../scenario.ts';
 import { heartbeatScenario } from './heartbeat.ts';
+import { kvDrainScenario } from './kv-drain.ts';
 import { kvJoinScenario } from './kv-join.ts';
 import { kvOverloadScenario } from './kv-overload.ts';
 import { kvDiskScenario, kvPressureDiskScenario, kvPressureScenario } from './kv-pressure.ts';
@@ -11,14 +12,14 @@ import { kvWarmScenario } from './kv-warm.ts';
 import { nearCacheScenario } from './near-cache.ts';
 import { nearHotKeyScenario } from './near-hot-key.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
-import { blueGreenScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
+import { blueGreenScenario, drainScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
 import { GRAY_SCENARIOS } from './gray.ts';
 import { slowDeathScenario } from './slow-death.ts';
 import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario].map((s) => [s.name, s]),
 );
 
 /** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */

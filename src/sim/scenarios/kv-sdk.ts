@@ -133,6 +133,7 @@ export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerSta
     ...SIM_SESSION,
     ownersOnly: false,
     status: null,
+    drain: null,
     hotKeys: null,
     invalidations: null,
     log: env.log,

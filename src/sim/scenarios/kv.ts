@@ -71,6 +71,8 @@ export interface KvTuning {
   /** Each partition actor's mailbox bound (default createNode's). */
   mailboxCapacity?: number;
   workload?: KvWorkloadConfig;
+  /** Operations scheduled on the cluster beside the faults (kv-drain: drains and undrains), until `faultPhaseEndMs`. */
+  operations?: (cluster: KvCluster, faultPhaseEndMs: number) => void;
 }
 
 export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
@@ -99,6 +101,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
 
   const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
+  tuning.operations?.(cluster, faultPhaseEndMs);
   const { samples, sampler } = stageKvRun(cluster, workload, faultPhaseEndMs);
   const world: KvWorld = { cluster, history, keys };
   const result = runChecked({ sim, world, checkers: [...checkersFor(replication), sampler], faultPhaseEndMs, durationMs: options.durationMs });

@@ -10,6 +10,9 @@
  *   cluster runs v and v+1 side by side until the last node is done (src/gossip/protocol-version.ts).
  * - `blue-green`: a new cluster's nodes (version v+1) join the old one one by one; then the old
  *   nodes leave one by one, until only the new ones hold the data.
+ * - `drain`: every node in turn is drained (ShoalNode.drain: it hands all its partitions off and
+ *   stays a member that coordinates requests; src/node/drain.ts) and, once the cluster has
+ *   converged without it in the ring, undrained (it takes its share back and catches it up).
  *
  * Faults: the swarm's network profile drawn from the seed (duplication, latency and the
  * reordering it brings) without its message loss, and clock faults (offsets, drift, steps).
@@ -41,7 +44,7 @@ export const ROLLING_FAULT_KINDS: readonly FaultKind[] = ['clock'];
 const LOAD_BEFORE_FIRST_STEP_MS = 2_000;
 const CONVERGED_POLL_MS = 100;
 
-type Mode = 'restart' | 'upgrade' | 'blue-green';
+type Mode = 'restart' | 'upgrade' | 'blue-green' | 'drain';
 
 /** What one run did, step by step: the figures it reports. */
 interface Progress {
@@ -63,7 +66,7 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
     nodes: total,
     initialNodes: initial,
     partitions: KV_SIM_PARTITIONS,
-    replication: KV_SIM_REPLICATION,
+    replication: { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) },
     // No message loss (see the header).
     network: profile ? { ...profile.network, lossRate: 0 } : {},
     trace,
@@ -97,6 +100,16 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
         cluster.addNode();
         done();
       });
+    } else if (mode === 'drain') {
+      // Each step ends once the cluster converged: after a drain, no ring places anything on the
+      // node and it holds nothing; after an undrain, it owns its share again.
+      steps.push((done) => (sim.process(i)!.drain(), done()));
+      steps.push((done) => {
+        drainFindings.push(drainProblem(i, 'drained'));
+        sim.process(i)!.undrain();
+        done();
+      });
+      steps.push((done) => (drainFindings.push(drainProblem(i, 'serving')), done()));
     } else {
       steps.push((done) =>
         cluster.leave(i, () => {
@@ -110,6 +123,17 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
   if (mode === 'blue-green') {
     for (let i = 0; i < options.nodes; i++) steps.push((done) => cluster.leave(i, done));
   }
+
+  /** Drain mode: whether node i is where the last step left it (null when it is). */
+  function drainProblem(i: number, expected: 'drained' | 'serving'): string | null {
+    const node = sim.process(i)!;
+    const state = node.drainProgress().state;
+    const owning = sim.upNodes().filter((n) => n.process!.placement().members.some((m) => m.name === node.name));
+    if (expected === 'drained' && (state !== 'drained' || owning.length > 0)) return `${node.name} converged after its drain but is ${state}, in the ring of ${owning.length} nodes`;
+    if (expected === 'serving' && (state !== 'serving' || owning.length !== sim.upNodes().length)) return `${node.name} converged after its undrain but is ${state}, in the ring of ${owning.length} nodes`;
+    return null;
+  }
+  const drainFindings: (string | null)[] = [];
 
   const progress: Progress = { steps: steps.length, stepsDone: 0, stepSeconds: [], startedAtMs: null, finishedAtMs: null };
   const runStep = (n: number) => {
@@ -147,6 +171,7 @@ function runRolling(mode: Mode, options: ScenarioOptions, trace: EventTrace): Sc
         return op ? `a QUORUM ${op.kind} of ${op.key} through ${sim.nodes[op.coordinator]!.address} at ${op.startMs} ms ended ${op.outcome}` : null;
       },
     },
+    { name: 'drain-state', invariant: () => drainFindings.find((f) => f !== null) ?? null },
     { name: 'rolling-finished', liveness: () => (progress.finishedAtMs === null ? `${progress.stepsDone} of ${progress.steps} steps done` : null) },
   ];
   const world: KvWorld = { cluster, history, keys };
@@ -188,6 +213,14 @@ export const rollingUpgradeScenario: Scenario = {
   defaults: { nodes: 5, durationMs: 120_000, faults: 'swarm' },
   minNodes: 4,
   run: (options, trace) => runRolling('upgrade', options, trace),
+};
+
+export const drainScenario: Scenario = {
+  name: 'drain',
+  summary: 'every node is drained (hands its partitions off, stays a member) and undrained, one by one, under the kv workload and network faults: 0 failed QUORUM requests, no lost write',
+  defaults: { nodes: 5, durationMs: 120_000, faults: 'swarm' },
+  minNodes: 4,
+  run: (options, trace) => runRolling('drain', options, trace),
 };
 
 export const blueGreenScenario: Scenario = {

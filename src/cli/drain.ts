@@ -1,0 +1,103 @@
+/**
+ * `shoal drain NODE` and `shoal undrain NODE`: a member gives up ownership of its partitions (they
+ * are handed off to the members that take them over) while it stays a live member that coordinates
+ * requests, and later takes its share back (src/node/drain.ts; docs/OPERATIONS.md, "Draining a
+ * node"). The command asks the node --node names for the member list, sends the request to NODE's
+ * client port, then follows NODE's status until the partitions have moved (or, undraining, until
+ * it owns and has caught up its share), printing a line whenever the progress changes.
+ */
+import type { NodeStatus } from '../protocol/index.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
+import { formatDrain, formatDuration } from './status.ts';
+import { askTarget, fetchStatus, startTargetCommand, TARGET_FLAGS } from './target.ts';
+
+const FLAGS: FlagSpecs = {
+  ...TARGET_FLAGS,
+  'no-wait': { kind: 'boolean', description: 'return once the node has taken the request, without following its progress' },
+  timeout: { kind: 'duration', description: 'how long to follow the progress before giving up (the drain goes on)', default: '10m' },
+};
+
+/** How often the command reads the node's progress. */
+const POLL_INTERVAL_MS = 500;
+
+export function run(argv: string[]): Promise<number> {
+  return drainCommand('drain', argv);
+}
+
+export function runUndrain(argv: string[]): Promise<number> {
+  return drainCommand('undrain', argv);
+}
+
+async function drainCommand(action: 'drain' | 'undrain', argv: string[]): Promise<number> {
+  const usage = `Usage: shoal ${action} NODE [--node HOST:PORT] [--no-wait] [--timeout 10m] [--json]`;
+  const command = startTargetCommand(argv, usage, FLAGS);
+  if (command === null) return 0;
+  const { flags, positionals, node } = command;
+  const [name, extra] = positionals;
+  if (name === undefined) throw new UsageError(`which node? ${usage}`);
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const json = flags.json === true;
+  try {
+    const address = await clientAddressOf(node, name);
+    const answer = (await askTarget(address, { op: 'drain', action }, 'drain')).drain;
+    if (flags['no-wait'] === true) {
+      process.stdout.write(json ? `${JSON.stringify(answer)}\n` : `${formatDrain(name, answer)}\n`);
+      return 0;
+    }
+    const timeoutMs = Number(flags.timeout ?? 600_000);
+    const done = await follow(address, action, timeoutMs, json);
+    return done ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    process.stderr.write(`shoal ${action}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** NODE's client address, from the member list of the node the command talks to (that node itself when named). */
+async function clientAddressOf(node: string, name: string): Promise<string> {
+  const status = await fetchStatus(node);
+  if (status.node === name) return node;
+  const member = status.members.find((m) => m.name === name);
+  if (member === undefined) throw new UsageError(`${status.node} knows no member named "${name}"; members: ${status.members.map((m) => m.name).join(', ')}`);
+  if (member.state !== 'alive' && member.state !== 'suspect') throw new Error(`${name} is ${member.state}; only a live member can be drained or undrained`);
+  if (member.clientAddress === '') throw new Error(`${name} advertises no client address; run the command with --node pointing at ${name}'s client port`);
+  return member.clientAddress;
+}
+
+/**
+ * Reads the node's status until the drain is over (drained: no partition owned or held) or the
+ * undrain is (it owns partitions again and none is still catching up); true when it finished
+ * within `timeoutMs`. Prints a line each time the progress changes.
+ */
+async function follow(address: string, action: 'drain' | 'undrain', timeoutMs: number, json: boolean): Promise<boolean> {
+  const started = performance.now();
+  let last = '';
+  for (;;) {
+    const status = await fetchStatus(address);
+    const line = progressLine(status, action, performance.now() - started);
+    const finished = action === 'drain' ? status.drain?.state === 'drained' : status.drain === undefined && status.catchingUp === 0 && ownedBy(status) > 0;
+    if (finished) {
+      process.stdout.write(json ? `${JSON.stringify(status.drain ?? { state: 'serving', partitions: ownedBy(status) })}\n` : `${line}\n`);
+      return true;
+    }
+    if (!json && line !== last) process.stdout.write(`${line}\n`);
+    last = line;
+    if (performance.now() - started > timeoutMs) {
+      process.stderr.write(`shoal ${action}: not finished after ${formatDuration(timeoutMs)} (it goes on; \`shoal status --node ${address}\` shows its progress)\n`);
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+function ownedBy(status: NodeStatus): number {
+  return status.members.find((m) => m.name === status.node)?.partitions ?? 0;
+}
+
+function progressLine(status: NodeStatus, action: 'drain' | 'undrain', elapsedMs: number): string {
+  if (status.drain) return formatDrain(status.node, status.drain);
+  if (action === 'drain') return `${status.node} is serving`;
+  const catchingUp = status.catchingUp > 0 ? `, ${status.catchingUp} still catching up` : ', caught up';
+  return `${status.node} serves again: owns ${ownedBy(status)} partitions${catchingUp} (${formatDuration(elapsedMs)})`;
+}
