@@ -8,12 +8,11 @@
  * driven by counts and events, never by elapsed time.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { connect, type ShoalClient } from '../../src/client/index.ts';
+import { connect } from '../../src/client/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
-import { freeDevBase, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
-import { lostWrites, newWorker, work, type Worker } from './quorum-load.ts';
+import { runShoal, until } from './daemon-harness.ts';
+import { devUnderLoad, lostWrites } from './quorum-load.ts';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -28,32 +27,9 @@ const REPLICA_TIMEOUT = '5s';
 const HANG_BOUND = { timeout: 600_000 };
 
 test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 failed requests, the drained node owns nothing, then its share again', HANG_BOUND, async (t) => {
-  const base = await freeDevBase(NODES);
-  const nodes = Array.from({ length: NODES }, (_, i) => `127.0.0.1:${base + 10 * i}`);
-  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base), '--replica-timeout', REPLICA_TIMEOUT], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const devExit = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
-  let client: ShoalClient<string> | null = null;
-  t.after(async () => {
-    await client?.close();
-    if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-  });
-  await until('shoal dev to say its cluster is ready', () => {
-    if (/exited \(/.test(output)) throw new Error(`shoal dev failed:\n${output}`);
-    return /cluster ready/.test(output) ? true : undefined;
-  }, HANG_BOUND.timeout, 100);
-  client = await connect<string>({ seeds: nodes });
-
-  const workers: Worker[] = Array.from({ length: WORKERS }, newWorker);
-  let stopping = false;
-  const running = workers.map((w, i) => work(client!, i, w, () => stopping));
-  const opsNow = () => workers.reduce((s, w) => s + w.ops, 0);
-  const runFor = async (what: string) => {
-    const from = opsNow();
-    await until(what, () => (opsNow() >= from + WORKERS * OPS_PER_PHASE ? true : undefined), HANG_BOUND.timeout, 50);
-  };
+  const cluster = await devUnderLoad(t, { nodes: NODES, workers: WORKERS, replicaTimeout: REPLICA_TIMEOUT, hangMs: HANG_BOUND.timeout });
+  const { nodes, base, client, workers, opsNow } = cluster;
+  const runFor = (what: string) => cluster.runFor(what, OPS_PER_PHASE);
   /** Partitions node3 owns in each member's ring. */
   const ownedByNode3 = async () => Promise.all(nodes.map(async (n) => (await fetchStatus(n, 10_000)).members.find((m) => m.name === 'node3')!.partitions));
 
@@ -99,8 +75,7 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
     assert.match(undrained.stdout, /node3 serves again: owns \d+ partitions, caught up/, undrained.stdout);
     await until('every member to place node3\'s share back on it', async () => ((await ownedByNode3()).every((n) => n > 0) ? true : undefined), 60_000, 200);
     await runFor('the workload to run after the undrain');
-    stopping = true;
-    await Promise.all(running);
+    await cluster.stopLoad();
 
     assert.ok(opsDuringDrain > 0, 'requests ran while node3 drained');
     assert.deepEqual(workers.flatMap((w) => w.failures), [], 'failed requests');
@@ -108,12 +83,7 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
     assert.deepEqual(await lostWrites(client, workers), [], 'acknowledged writes not read back');
     process.stdout.write(`drain: ${opsNow()} requests, ${opsDuringDrain} while node3 drained, 0 failed\n${drained.stdout}`);
   } finally {
-    stopping = true;
-    await Promise.all(running);
+    await cluster.stopLoad();
   }
-
-  await client.close();
-  client = null;
-  dev.kill('SIGINT');
-  assert.equal(await devExit, 0, output);
+  assert.equal(await cluster.close(), 0, cluster.output());
 });

@@ -10,17 +10,16 @@
  * answered all it accepted) is resent, and one unanswered when the grace ran out is not.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { ConnectionError, connect, type ShoalClient } from '../../src/client/index.ts';
+import { ConnectionError, connect } from '../../src/client/index.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, decodeClientFrame, encodeServerFrame } from '../../src/protocol/index.ts';
 import { DRAINED_CLOSE_REASON } from '../../src/protocol/frames.ts';
 import type { Callback, KvService, SetOptions, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
 import { MemoryStore, type MemoryKv } from '../../src/server/index.ts';
 import { startNode, type TestNode } from './client-helpers.ts';
-import { freeDevBase, SHOAL_BIN, until } from './daemon-harness.ts';
-import { KEYS_PER_WORKER, lostWrites, newWorker, work, type Worker } from './quorum-load.ts';
+import { until } from './daemon-harness.ts';
+import { devUnderLoad, KEYS_PER_WORKER, lostWrites } from './quorum-load.ts';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -38,43 +37,18 @@ const REPLICA_TIMEOUT = '5s';
 const HANG_BOUND = { timeout: 600_000 };
 
 test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load, 0 failed requests, no acknowledged write lost', HANG_BOUND, async (t) => {
-  const base = await freeDevBase(NODES);
-  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(NODES), '--base-port', String(base), '--replica-timeout', REPLICA_TIMEOUT], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const devExit = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
-  let client: ShoalClient<string> | null = null;
-  t.after(async () => {
-    await client?.close();
-    // SIGKILL reaches dev only; its exit handler kills its nodes (they are in their own group).
-    if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-  });
-  const said = (pattern: RegExp, what: string) =>
-    until(what, () => {
-      if (/rolling restart failed|exited \(/.test(output)) throw new Error(`shoal dev failed:\n${output}`);
-      return pattern.test(output) ? true : undefined;
-    }, HANG_BOUND.timeout, 100);
+  const cluster = await devUnderLoad(t, { nodes: NODES, workers: WORKERS, replicaTimeout: REPLICA_TIMEOUT, hangMs: HANG_BOUND.timeout });
+  const { client, workers, opsNow } = cluster;
 
-  await said(/cluster ready/, 'shoal dev to say its cluster is ready');
-  client = await connect<string>({ seeds: Array.from({ length: NODES }, (_, i) => `127.0.0.1:${base + 10 * i}`) });
-
-  const workers: Worker[] = Array.from({ length: WORKERS }, newWorker);
-  let stopping = false;
-  const running = workers.map((w, i) => work(client!, i, w, () => stopping));
-  const opsNow = () => workers.reduce((s, w) => s + w.ops, 0);
-
-  await until('the workload to run', () => (opsNow() >= WORKERS * OPS_BEFORE ? true : undefined), HANG_BOUND.timeout, 50);
+  await cluster.runFor('the workload to run', OPS_BEFORE);
   const beforeRestart = opsNow();
-  dev.stdin.write('restart\n');
-  await said(/rolling restart done/, 'the rolling restart to finish');
+  cluster.dev.stdin.write('restart\n');
+  await cluster.said(/rolling restart done/, 'the rolling restart to finish');
   const duringRestart = opsNow() - beforeRestart;
-  const afterRestart = opsNow();
-  await until('the workload to run on the restarted cluster', () => (opsNow() >= afterRestart + WORKERS * OPS_AFTER ? true : undefined), HANG_BOUND.timeout, 50);
-  stopping = true;
-  await Promise.all(running);
+  await cluster.runFor('the workload to run on the restarted cluster', OPS_AFTER);
+  await cluster.stopLoad();
 
-  for (let i = 1; i <= NODES; i++) assert.match(output, new RegExp(`rolling restart: node${i} back \\(${i}/${NODES}\\)`), `node${i} was restarted`);
+  for (let i = 1; i <= NODES; i++) assert.match(cluster.output(), new RegExp(`rolling restart: node${i} back \\(${i}/${NODES}\\)`), `node${i} was restarted`);
   assert.ok(duringRestart > 0, 'requests ran during the restart');
   assert.deepEqual(workers.flatMap((w) => w.failures), [], 'failed requests');
   assert.deepEqual(workers.flatMap((w) => w.stale), [], 'reads that missed the latest acknowledged write');
@@ -83,11 +57,8 @@ test('shoal dev rolling restart: 3 nodes restarted one by one under QUORUM load,
   assert.deepEqual(await lostWrites(client, workers), [], 'acknowledged writes not read back');
   assert.equal(workers.reduce((s, w) => s + w.acked.size, 0), WORKERS * KEYS_PER_WORKER);
 
-  await client.close();
-  client = null;
-  dev.kill('SIGINT');
-  assert.equal(await devExit, 0, output);
-  assert.match(output, /all nodes stopped/);
+  assert.equal(await cluster.close(), 0, cluster.output());
+  assert.match(cluster.output(), /all nodes stopped/);
   process.stdout.write(`rolling-restart: ${opsNow()} requests, ${duringRestart} during the rolling restart, 0 failed\n`);
 });
 
