@@ -54,9 +54,14 @@ function stateOf(ctx: CommandContext, reply: ReplyWriter): RespServerState | nul
 
 // ---- connection ----
 
-const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (ctx, args, reply, done) => {
   if (args.length > 2) reply.error("ERR wrong number of arguments for 'ping' command");
-  else if (args.length === 2) reply.bulk(args[1]!);
+  else if (ctx.connection.invalidationChannel === true && reply.protocol === 2) {
+    // Subscribed RESP2 connections get PING's answer as a message-like array, as Redis sends it.
+    reply.array(2);
+    reply.bulk('pong');
+    reply.bulk(args.length === 2 ? args[1]! : '');
+  } else if (args.length === 2) reply.bulk(args[1]!);
   else reply.simple('PONG');
   done();
 });
