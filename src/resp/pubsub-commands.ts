@@ -7,13 +7,15 @@
  * While subscribed, a RESP2 connection may only run the commands Redis allows (commands.ts).
  */
 import { INVALIDATION_CHANNEL } from './client-tracking.ts';
-import type { CommandSpec, ReplyWriter } from './command.ts';
+import type { CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 
 const latin = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
-function spec(name: string, run: CommandSpec['run']): CommandSpec {
-  return { name, arity: name === 'subscribe' ? -2 : -1, flags: ['pubsub', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], categories: ['pubsub', 'slow'], run };
+function spec(name: string, docs: CommandDocs, run: CommandSpec['run']): CommandSpec {
+  return { name, arity: name === 'subscribe' ? -2 : -1, flags: ['pubsub', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], categories: ['pubsub', 'slow'], run, docs };
 }
+
+const channels = (flags: ('optional' | 'multiple')[]) => [{ name: 'channel', type: 'string', flags }];
 
 /** One channel's confirmation: kind, channel (null: none), channels still subscribed. */
 function confirm(reply: ReplyWriter, kind: string, channel: Uint8Array | null, count: number): void {
@@ -23,7 +25,10 @@ function confirm(reply: ReplyWriter, kind: string, channel: Uint8Array | null, c
   reply.integer(count);
 }
 
-const subscribe = spec('subscribe', (ctx, args, reply, done) => {
+const subscribe = spec('subscribe', {
+  summary: 'Listen for messages published to the given channels', since: '2.0.0', group: 'pubsub',
+  complexity: 'O(N) where N is the number of channels to subscribe to.', arguments: channels(['multiple']),
+}, (ctx, args, reply, done) => {
   const other = args.slice(1).find((channel) => latin(channel) !== INVALIDATION_CHANNEL);
   if (other !== undefined) {
     reply.error(`ERR Shoal has no Pub/Sub: SUBSCRIBE serves only ${INVALIDATION_CHANNEL} (CLIENT TRACKING's REDIRECT), not '${latin(other)}'`);
@@ -34,7 +39,10 @@ const subscribe = spec('subscribe', (ctx, args, reply, done) => {
   done();
 });
 
-const unsubscribe = spec('unsubscribe', (ctx, args, reply, done) => {
+const unsubscribe = spec('unsubscribe', {
+  summary: 'Stop listening for messages posted to the given channels', since: '2.0.0', group: 'pubsub',
+  complexity: 'O(N) where N is the number of clients already subscribed to a channel.', arguments: channels(['optional', 'multiple']),
+}, (ctx, args, reply, done) => {
   const subscribed = ctx.connection.invalidationChannel === true;
   if (args.length === 1) {
     // Without channels: every subscribed channel, or one null confirmation when there is none.
