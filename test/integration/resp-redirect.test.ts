@@ -66,6 +66,12 @@ test('CLIENT TRACKING REDIRECT to a RESP2 connection subscribed to __redis__:inv
   await both('tracker', ['CLIENT', 'TRACKING', 'ON', 'REDIRECT', 'RID']);
   await both('tracker', ['CLIENT', 'GETREDIR']);
   await both('tracker', ['CLIENT', 'TRACKINGINFO']);
+  // CLIENT LIST differs in other fields; sub= and redir= say the same as Redis's.
+  for (const side of sides) {
+    const list = await side.writer.command(['CLIENT', 'LIST']);
+    assert.match(list, new RegExp(`id=${side.rid} .* sub=1 `), `${side.name}: the target is subscribed`);
+    assert.match(list, new RegExp(` redir=${side.rid} `), `${side.name}: the tracker redirects to it`);
+  }
   await both('tracker', ['GET', 'k']);
   await both('writer', ['SET', 'k', '1']);
   assert.equal(await both('target', [], true), message('k'), 'the write to k reaches the target as a message');
