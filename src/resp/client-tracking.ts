@@ -11,8 +11,11 @@
  * partition's owners changed) or a partition this node stops holding is sent as `invalidate` with a
  * null key: flush everything, as Redis does after FLUSHALL. A key this node holds no replica of
  * can never be invalidated here, so its read is answered with an immediate invalidation of it (the
- * client does not keep it). REDIRECT needs Pub/Sub (`__redis__:invalidate`), which Shoal does not
- * serve: it is refused with a clear error, so RESP2 clients cannot use tracking.
+ * client does not keep it). REDIRECT sends them to another connection of this node instead: as an
+ * `invalidate` push if it speaks RESP3, as a Pub/Sub message on `__redis__:invalidate` if it speaks
+ * RESP2 and subscribed to that channel (pubsub-commands.ts), else nowhere, as Redis does. Once
+ * that connection is gone the redirect is broken: a RESP3 tracking client is told so with a
+ * `tracking-redir-broken` push, a RESP2 one only through TRACKINGINFO's `broken_redirect` flag.
  */
 import type { InvalidationBatch } from '../protocol/frames.ts';
 import type { InvalidationSubscription } from '../replication/invalidation.ts';
@@ -30,10 +33,21 @@ export interface TrackingOptions {
   optout: boolean;
   noloop: boolean;
   prefixes: string[];
+  /** CLIENT TRACKING's REDIRECT: the client id invalidations go to; 0: this connection. */
+  redirect: number;
 }
 
-/** Sends an out-of-band reply (a RESP3 push) on the connection, between replies. */
-export type PushWriter = (write: (reply: ReplyWriter) => void) => void;
+/** A connection invalidations can be written to: this one, or the one REDIRECT names. */
+export interface InvalidationTarget {
+  readonly protocol: 2 | 3;
+  /** SUBSCRIBE __redis__:invalidate is in force (how a RESP2 connection takes redirected invalidations). */
+  readonly invalidationChannel: boolean;
+  /** Writes an out-of-band reply (a push or Pub/Sub message) on the connection, between replies. */
+  pushOutOfBand(write: (reply: ReplyWriter) => void): void;
+}
+
+/** The channel Redis sends redirected invalidations on to RESP2 connections. */
+export const INVALIDATION_CHANNEL = '__redis__:invalidate';
 
 /** Keys this connection wrote whose invalidation NOLOOP should swallow, at most this many. */
 const MAX_NOLOOP_KEYS = 1024;
@@ -47,12 +61,16 @@ export class ConnectionTracking {
   /** Partitions named by this node's last heartbeat, with their epochs, to notice changes. */
   private readonly epochs = new Map<number, number>();
   private readonly ownWrites = new Map<string, number>();
+  /** The REDIRECT connection was gone when an invalidation was due (until tracking is enabled again). */
+  private brokenRedirect = false;
 
   constructor(
     private readonly source: InvalidationSource | undefined,
     private readonly partitions: () => number,
     private readonly held: (partition: number) => boolean,
-    private readonly push: PushWriter,
+    private readonly self: InvalidationTarget,
+    /** The connection of this listener with that client id, if it is still open. */
+    private readonly client: (id: number) => InvalidationTarget | undefined,
   ) {}
 
   get enabled(): boolean {
@@ -61,6 +79,10 @@ export class ConnectionTracking {
 
   get settings(): Readonly<TrackingOptions> | null {
     return this.options;
+  }
+
+  get redirectBroken(): boolean {
+    return this.brokenRedirect;
   }
 
   /** CLIENT TRACKING ON with these options; an error text, or null when on. */
@@ -74,6 +96,7 @@ export class ConnectionTracking {
     if (options.bcast) this.bits.fill(0xff);
     this.options = options;
     this.caching = null;
+    this.brokenRedirect = false;
     this.subscription ??= this.source.subscribe((batch) => this.deliver(batch));
     this.subscription.update(this.bits, options.bcast ? options.prefixes : []);
     return null;
@@ -84,6 +107,7 @@ export class ConnectionTracking {
     this.subscription = null;
     this.options = null;
     this.caching = null;
+    this.brokenRedirect = false;
     this.epochs.clear();
     this.ownWrites.clear();
   }
@@ -130,7 +154,7 @@ export class ConnectionTracking {
       }
     }
     if (changed) this.subscription?.update(this.bits, []);
-    if (unheld.length > 0) this.sendKeys(unheld);
+    if (unheld.length > 0) this.send(unheld);
   }
 
   private deliver(batch: InvalidationBatch): void {
@@ -161,25 +185,52 @@ export class ConnectionTracking {
         }
       }
     }
-    if (flushAll) this.sendFlush();
-    else if (keys.length > 0) this.sendKeys(keys);
+    if (flushAll) this.send(null);
+    else if (keys.length > 0) this.send(keys);
   }
 
-  private sendKeys(keys: readonly string[]): void {
-    this.push((reply) => {
-      reply.push(2);
-      reply.bulk(Buffer.from('invalidate'));
-      reply.array(keys.length);
-      for (const key of keys) reply.bulk(Buffer.from(key, 'latin1'));
-    });
-  }
-
-  private sendFlush(): void {
-    this.push((reply) => {
-      reply.push(2);
-      reply.bulk(Buffer.from('invalidate'));
-      reply.nullArray();
-    });
+  /** Invalidates these keys (null: everything) where Redis would send it (tracking.c, sendTrackingMessage). */
+  private send(keys: readonly string[] | null): void {
+    const redirect = this.options?.redirect ?? 0;
+    let target = this.self;
+    if (redirect !== 0) {
+      const client = this.client(redirect);
+      if (client === undefined) {
+        this.brokenRedirect = true;
+        if (this.self.protocol === 3) {
+          this.self.pushOutOfBand((reply) => {
+            reply.push(2);
+            reply.bulk('tracking-redir-broken');
+            reply.integer(redirect);
+          });
+        }
+        return;
+      }
+      target = client;
+    }
+    const writeKeys = (reply: ReplyWriter): void => {
+      if (keys === null) reply.nullArray();
+      else {
+        reply.array(keys.length);
+        for (const key of keys) reply.bulk(Buffer.from(key, 'latin1'));
+      }
+    };
+    if (target.protocol === 3) {
+      target.pushOutOfBand((reply) => {
+        reply.push(2);
+        reply.bulk('invalidate');
+        writeKeys(reply);
+      });
+    } else if (redirect !== 0 && target.invalidationChannel) {
+      target.pushOutOfBand((reply) => {
+        reply.array(3);
+        reply.bulk('message');
+        reply.bulk(INVALIDATION_CHANNEL);
+        // Redis writes a flush as a null bulk here (`$-1`), a null array in the push.
+        if (keys === null) reply.bulk(null);
+        else writeKeys(reply);
+      });
+    }
   }
 }
 
@@ -199,7 +250,7 @@ function subcommand(name: string, arity: number, run: CommandSpec['run']): Comma
 const tracking = subcommand('tracking', -3, (ctx, args, reply, done) => {
   const t = ctx.connection.tracking;
   const mode = word(args[2]!);
-  const options: TrackingOptions = { bcast: false, optin: false, optout: false, noloop: false, prefixes: [] };
+  const options: TrackingOptions = { bcast: false, optin: false, optout: false, noloop: false, prefixes: [], redirect: 0 };
   let error: string | null = t === undefined ? 'ERR this server does not track keys' : mode === 'on' || mode === 'off' ? null : 'ERR syntax error';
   for (let i = 3; error === null && i < args.length; i++) {
     const option = word(args[i]!);
@@ -209,8 +260,12 @@ const tracking = subcommand('tracking', -3, (ctx, args, reply, done) => {
     else if (option === 'noloop') options.noloop = true;
     else if (option === 'prefix' && i + 1 < args.length) options.prefixes.push(latin(args[++i]!));
     else if (option === 'redirect' && i + 1 < args.length) {
-      i++;
-      error = 'ERR REDIRECT is not supported: Shoal does not serve Pub/Sub (__redis__:invalidate); use RESP3 (HELLO 3) to get invalidate pushes';
+      const id = latin(args[++i]!);
+      // Redis checks, in this order, while parsing (networking.c, clientCommand).
+      if (options.redirect !== 0) error = 'ERR A client can only redirect to a single other client';
+      else if (!/^-?[1-9]\d{0,17}$|^0$/.test(id)) error = 'ERR value is not an integer or out of range';
+      else if (ctx.server.state?.clients.has(Number(id)) !== true) error = 'ERR The client ID you want redirect to does not exist';
+      else options.redirect = Number(id);
     } else error = 'ERR syntax error';
   }
   if (error === null && mode === 'on') error = t!.enable(options);
@@ -233,22 +288,23 @@ const caching = subcommand('caching', 3, (ctx, args, reply, done) => {
 /** CLIENT TRACKINGINFO: flags, redirect, prefixes, as Redis 7.0 answers. */
 const trackingInfo = subcommand('trackinginfo', 2, (ctx, _args, reply, done) => {
   const s = ctx.connection.tracking?.settings ?? null;
-  const flags = s === null ? ['off'] : ['on', ...(s.bcast ? ['bcast'] : []), ...(s.optin ? ['optin'] : []), ...(s.optout ? ['optout'] : []), ...(s.noloop ? ['noloop'] : [])];
+  const broken = ctx.connection.tracking?.redirectBroken === true ? ['broken_redirect'] : [];
+  const flags = s === null ? ['off'] : ['on', ...(s.bcast ? ['bcast'] : []), ...(s.optin ? ['optin'] : []), ...(s.optout ? ['optout'] : []), ...(s.noloop ? ['noloop'] : []), ...broken];
   reply.map(3);
   reply.bulk('flags');
   reply.set(flags.length);
   for (const f of flags) reply.bulk(f);
   reply.bulk('redirect');
-  reply.integer(s === null ? -1 : 0);
+  reply.integer(s === null ? -1 : s.redirect);
   reply.bulk('prefixes');
   reply.array(s?.prefixes.length ?? 0);
   for (const p of s?.prefixes ?? []) reply.bulk(Buffer.from(p, 'latin1'));
   done();
 });
 
-/** CLIENT GETREDIR: -1 when tracking is off, 0 when on (Shoal never redirects). */
+/** CLIENT GETREDIR: -1 when tracking is off, else the REDIRECT client id (0: none). */
 const getRedir = subcommand('getredir', 2, (ctx, _args, reply, done) => {
-  reply.integer(ctx.connection.tracking?.enabled === true ? 0 : -1);
+  reply.integer(ctx.connection.tracking?.settings?.redirect ?? -1);
   done();
 });
 

@@ -61,6 +61,8 @@ export interface ConnectionState {
    * needs a password); absent means `default` (contexts built by tests).
    */
   user?: string | null;
+  /** SUBSCRIBE __redis__:invalidate is in force (pubsub-commands.ts); absent: not subscribed. */
+  invalidationChannel?: boolean;
   /** Client-side caching (CLIENT TRACKING); absent from contexts built by tests. */
   readonly tracking?: ConnectionTracking;
 }

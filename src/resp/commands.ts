@@ -12,6 +12,7 @@ import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
 import { aclCommands, aclRefusal } from './acl-commands.ts';
 import { hotKeyCommands } from './hot-keys-command.ts';
+import { pubsubCommands } from './pubsub-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
@@ -22,6 +23,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   keyspaceCommands,
   aclCommands,
   hotKeyCommands,
+  pubsubCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
@@ -112,10 +114,20 @@ export class CommandTable {
         return null;
       }
     }
+    // A RESP2 connection in Pub/Sub mode may only manage its subscriptions (Redis 7.0, processCommand).
+    if (ctx.connection.invalidationChannel === true && ctx.connection.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name)) {
+      const name = target === spec ? spec.name : `${spec.name}|${target.name}`;
+      reply.error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      done();
+      return null;
+    }
     target.run(ctx, args, reply, done);
     return target;
   }
 }
+
+/** What a subscribed RESP2 connection may still run. */
+const SUBSCRIBED_MODE_COMMANDS = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
 /** Redis's arity: N exactly N arguments, -N at least N. */
 export function arityFits(arity: number, count: number): boolean {

@@ -114,6 +114,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   lastWriteAcks = 0;
   /** CLIENT TRACKING (client-tracking.ts); absent when the server has no invalidation streams. */
   readonly tracking?: ConnectionTracking;
+  /** SUBSCRIBE __redis__:invalidate (pubsub-commands.ts): redirected invalidations arrive as messages. */
+  invalidationChannel = false;
   /** Invalidation pushes waiting for the replies in flight to be written (they go between replies). */
   private pushes: ReplySink[] = [];
 
@@ -159,7 +161,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.ctx = { server: withWriteAcks(server, this), connection: this };
     const streams = server.invalidations;
     if (streams !== undefined) {
-      this.tracking = new ConnectionTracking(streams.source, () => server.topology().partitions, (p) => streams.holds(p), (write) => this.pushOutOfBand(write));
+      const client = (id: number): RespConnection | undefined => {
+        const handle = state.clients.get(id);
+        return handle instanceof RespConnection ? handle : undefined;
+      };
+      this.tracking = new ConnectionTracking(streams.source, () => server.topology().partitions, (p) => streams.holds(p), this, client);
     }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -198,11 +204,12 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.noEvict = false;
     this.user = this.server.acl?.requiresAuth === true ? null : 'default';
     this.tracking?.disable();
+    this.invalidationChannel = false;
   }
 
-  /** A RESP3 push (an invalidation) between replies: now if nothing is in flight, else once the replies before it are out. */
-  private pushOutOfBand(write: (reply: RespReplyWriter) => void): void {
-    if (this.closed || this.protocol !== 3) return;
+  /** A push or Pub/Sub message (an invalidation) between replies: now if nothing is in flight, else once the replies before it are out. */
+  pushOutOfBand(write: (reply: RespReplyWriter) => void): void {
+    if (this.closed) return;
     if (this.queue.length === 0) {
       write(this.directWriter);
       this.scheduleFlush();

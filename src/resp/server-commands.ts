@@ -54,9 +54,14 @@ function stateOf(ctx: CommandContext, reply: ReplyWriter): RespServerState | nul
 
 // ---- connection ----
 
-const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (ctx, args, reply, done) => {
   if (args.length > 2) reply.error("ERR wrong number of arguments for 'ping' command");
-  else if (args.length === 2) reply.bulk(args[1]!);
+  else if (ctx.connection.invalidationChannel === true && reply.protocol === 2) {
+    // Subscribed RESP2 connections get PING's answer as a message-like array, as Redis sends it.
+    reply.array(2);
+    reply.bulk('pong');
+    reply.bulk(args.length === 2 ? args[1]! : '');
+  } else if (args.length === 2) reply.bulk(args[1]!);
   else reply.simple('PONG');
   done();
 });
@@ -227,8 +232,8 @@ function clientLine(state: RespServerState, id: number, now: number, current: nu
   // Fields Redis prints that mean nothing here (fd, memory accounting) are given fixed values.
   return (
     `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=-1 name=${c.name} age=${age} idle=${idle} flags=N db=0 ` +
-    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
-    `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=default redir=-1 resp=${c.protocol}`
+    `sub=${c.invalidationChannel ? 1 : 0} psub=0 ssub=0 multi=-1 qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
+    `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=default redir=${c.tracking?.settings?.redirect ?? -1} resp=${c.protocol}`
   );
 }
 

@@ -4,6 +4,7 @@
  * monitor (with real measurements of our commands), and the counters INFO prints.
  */
 import type { Logger } from '../runtime/env.ts';
+import type { ConnectionTracking } from './client-tracking.ts';
 import type { CommandTable } from './commands.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
@@ -24,6 +25,10 @@ export interface ClientHandle {
   libName: string;
   libVersion: string;
   noEvict: boolean;
+  /** SUBSCRIBE __redis__:invalidate (CLIENT LIST's sub=). */
+  readonly invalidationChannel: boolean;
+  /** CLIENT TRACKING (CLIENT LIST's redir=); absent when the server has no invalidation streams. */
+  readonly tracking?: ConnectionTracking;
   /** Closes the connection (CLIENT KILL); the reply to the killing command is not affected. */
   kill(): void;
 }

@@ -31,6 +31,11 @@ export class RawConnection {
       parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
     }
     this.socket.write(Buffer.concat(parts));
+    return this.read(args.map(String).join(' '));
+  }
+
+  /** The next reply, solicited or not (a Pub/Sub message, a push); `what` names it in the timeout error. */
+  async read(what = 'a message'): Promise<string> {
     for (;;) {
       const end = replyEnd(this.buffer, 0);
       if (end !== -1) {
@@ -39,7 +44,7 @@ export class RawConnection {
         return reply;
       }
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reply to ${args.map(String).join(' ')}`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`no reply to ${what}`)), 10_000);
         this.waiting = () => {
           clearTimeout(timer);
           this.waiting = null;
