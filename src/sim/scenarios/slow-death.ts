@@ -20,6 +20,7 @@ import { namedStream } from '../rng.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
+import type { Violation } from '../checkers.ts';
 import { CRASH_LAG_MS, FakeProcess, STORM_REMOVAL_LOSS, type LoadBurst, type SlowDeathKind } from '../slow-death.ts';
 import { KV_SIM_GOSSIP } from './kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_WORKLOAD_START_MS } from './kv.ts';
@@ -229,6 +230,42 @@ export const slowDeathScenario: Scenario = {
         failedAtMs: failing?.failedAtMs ?? null,
         drainAtMs: failing?.drainAtMs ?? null,
         drainLeadSeconds: lead,
+        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
+        requests: run.requests,
+        requestsFailed: run.requestsFailed,
+      },
+    };
+  },
+};
+
+/**
+ * `shoal sim --scenario slow-death-drain`: the seed's run with the automatic drain on for real
+ * (`--auto-drain on`) under the checked QUORUM workload. Violations: an acknowledged write the
+ * read-back after the run did not see, a stale read. Figures: when the failing node's drain was
+ * asked for and finished against its failure (bench/health/auto-drain.ts sweeps the held-out seeds).
+ */
+export const slowDeathDrainScenario: Scenario = {
+  name: 'slow-death-drain',
+  summary: 'slow-death with the automatic drain really draining the node under a checked QUORUM workload: lost writes, stale reads, the drain finishing before the failure',
+  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
+  minNodes: NODES,
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: DEFAULT_AUTO_DRAIN, drainForReal: true, checkedWorkload: true });
+    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
+    const violations: Violation[] = [];
+    if (run.lostWrites > 0) violations.push({ checker: 'slow-death/lost-write', atMs: run.durationMs, message: `${run.lostWrites} acknowledged writes not read back after the run` });
+    if (run.staleReads > 0) violations.push({ checker: 'slow-death/stale-read', atMs: run.durationMs, message: `${run.staleReads} QUORUM reads older than the key's last acknowledged write` });
+    return {
+      violations,
+      simMs: run.durationMs,
+      derived: {},
+      figures: {
+        kind: run.kind,
+        failingNode: run.failingNode,
+        failedAtMs: failing?.failedAtMs ?? null,
+        drainAtMs: failing?.drainAtMs ?? null,
+        drainedAtMs: failing?.drainedAtMs ?? null,
+        drainedBeforeFailure: failing?.drainedAtMs != null && failing.failedAtMs !== null && failing.drainedAtMs < failing.failedAtMs,
         falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
         requests: run.requests,
         requestsFailed: run.requestsFailed,
