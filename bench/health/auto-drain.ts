@@ -30,6 +30,8 @@ export interface DrainOutcome {
   /** Seconds between the drain finishing and the failure. */
   leadS: number | null;
   lostWrites: number;
+  /** Keys whose read-back after the run failed (unknown, not counted as lost). */
+  unreadAfterRun: number;
   staleReads: number;
   /** Failed requests issued between the drain being asked for and the failure, with the drain and without it. */
   failedWhileDraining: number;
@@ -61,6 +63,7 @@ export function drainOutcome(drained: SlowDeathRun, recorded: SlowDeathRun): Dra
     completedBeforeFailure: completed,
     leadS: completed ? s(node.failedAtMs! - node.drainedAtMs!) : null,
     lostWrites: drained.lostWrites,
+    unreadAfterRun: drained.unreadAfterRun,
     staleReads: drained.staleReads,
     failedWhileDraining: inWindow(drained),
     failedWithoutDrain: inWindow(recorded),
@@ -86,17 +89,18 @@ function main(argv: string[]): void {
     share: outcomes.length === 0 ? 0 : Math.round((completed.length / outcomes.length) * 1000) / 1000,
     medianLeadS: leads.length === 0 ? null : leads[Math.floor(leads.length / 2)]!,
     lostWrites: sum((o) => o.lostWrites),
+    unreadAfterRun: sum((o) => o.unreadAfterRun),
     staleReads: sum((o) => o.staleReads),
     failedWhileDraining: sum((o) => o.failedWhileDraining),
     failedWithoutDrain: sum((o) => o.failedWithoutDrain),
     falseDrains: sum((o) => o.falseDrains),
   };
-  console.log('| seed | kind | failed at s | drain asked s | drained s | done before failure | lead s | lost writes | stale reads | failed requests while draining: drain / no drain | false drains |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| seed | kind | failed at s | drain asked s | drained s | done before failure | lead s | lost writes | unread after the run | stale reads | failed requests while draining: drain / no drain | false drains |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const o of outcomes) {
-    console.log(`| ${o.seed} | ${o.kind} | ${o.failedAtS ?? '-'} | ${o.drainAskedAtS ?? '-'} | ${o.drainedAtS ?? '-'} | ${o.completedBeforeFailure ? 'yes' : 'no'} | ${o.leadS ?? '-'} | ${o.lostWrites} | ${o.staleReads} | ${o.failedWhileDraining} / ${o.failedWithoutDrain} | ${o.falseDrains} |`);
+    console.log(`| ${o.seed} | ${o.kind} | ${o.failedAtS ?? '-'} | ${o.drainAskedAtS ?? '-'} | ${o.drainedAtS ?? '-'} | ${o.completedBeforeFailure ? 'yes' : 'no'} | ${o.leadS ?? '-'} | ${o.lostWrites} | ${o.unreadAfterRun} | ${o.staleReads} | ${o.failedWhileDraining} / ${o.failedWithoutDrain} | ${o.falseDrains} |`);
   }
-  console.log(`| all | ${summary.failingRuns} failing | | | | ${summary.drainCompletedBeforeFailure}/${summary.failingRuns} (${summary.share}) | median ${summary.medianLeadS ?? '-'} | ${summary.lostWrites} | ${summary.staleReads} | ${summary.failedWhileDraining} / ${summary.failedWithoutDrain} | ${summary.falseDrains} |`);
+  console.log(`| all | ${summary.failingRuns} failing | | | | ${summary.drainCompletedBeforeFailure}/${summary.failingRuns} (${summary.share}) | median ${summary.medianLeadS ?? '-'} | ${summary.lostWrites} | ${summary.unreadAfterRun} | ${summary.staleReads} | ${summary.failedWhileDraining} / ${summary.failedWithoutDrain} | ${summary.falseDrains} |`);
   const result = { seeds, policy: DEFAULT_AUTO_DRAIN, summary, outcomes };
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../results/health-auto-drain-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

@@ -72,6 +72,8 @@ export interface SlowDeathRun {
   failedRequestsAtMs: number[];
   /** Acknowledged writes the QUORUM read of every key after the run did not see (`checkedWorkload`). */
   lostWrites: number;
+  /** Keys whose QUORUM read after the run failed (not counted as lost: unknown). */
+  unreadAfterRun: number;
   /** QUORUM reads that answered an older value than the key's last acknowledged write (`checkedWorkload`). */
   staleReads: number;
 }
@@ -275,7 +277,7 @@ export const slowDeathDrainScenario: Scenario = {
 };
 
 /** What a workload counted: the figures of a SlowDeathRun that come from its requests. */
-type WorkloadFigures = Pick<SlowDeathRun, 'requests' | 'requestsFailed' | 'failedRequestsAtMs' | 'lostWrites' | 'staleReads'>;
+type WorkloadFigures = Pick<SlowDeathRun, 'requests' | 'requestsFailed' | 'failedRequestsAtMs' | 'lostWrites' | 'unreadAfterRun' | 'staleReads'>;
 
 interface Workload {
   /** Called once the run is over. */
@@ -304,7 +306,7 @@ function lightWorkload(s: Simulation<ShoalNode>, seed: number, durationMs: numbe
   };
   for (let c = 0; c < CLIENTS; c++) s.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
 
-  return { finish: () => ({ requests: counts.requests, requestsFailed: counts.failed, failedRequestsAtMs: [], lostWrites: 0, staleReads: 0 }) };
+  return { finish: () => ({ requests: counts.requests, requestsFailed: counts.failed, failedRequestsAtMs: [], lostWrites: 0, unreadAfterRun: 0, staleReads: 0 }) };
 }
 
 const QUORUM = { consistency: 'quorum' } as const;
@@ -377,11 +379,17 @@ function checkedWorkload(s: Simulation<ShoalNode>, seed: number, durationMs: num
   return {
     finish() {
       let lostWrites = 0;
+      let unreadAfterRun = 0;
       if (s.upNodes().length > 0) {
-        for (const name of keys.keys()) request(name, null, (ok, value) => (lostWrites += ok && seen(name, value) ? 0 : 1));
+        for (const name of keys.keys()) {
+          request(name, null, (ok, value) => {
+            if (!ok) unreadAfterRun++;
+            else if (!seen(name, value)) lostWrites++;
+          });
+        }
         s.runUntil(s.now + CLIENT_TIMEOUT_MS + 1);
       }
-      return { requests, requestsFailed: failedAt.length, failedRequestsAtMs: failedAt, lostWrites, staleReads };
+      return { requests, requestsFailed: failedAt.length, failedRequestsAtMs: failedAt, lostWrites, unreadAfterRun, staleReads };
     },
   };
 }
