@@ -220,25 +220,25 @@ export const slowDeathScenario: Scenario = {
   minNodes: NODES,
   run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
     const run = runSlowDeath({ seed: options.seed, trace, autoDrain: DEFAULT_AUTO_DRAIN });
-    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
-    const lead = failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null;
-    return {
-      violations: [],
-      simMs: run.durationMs,
-      derived: {},
-      figures: {
-        kind: run.kind,
-        failingNode: run.failingNode,
-        failedAtMs: failing?.failedAtMs ?? null,
-        drainAtMs: failing?.drainAtMs ?? null,
-        drainLeadSeconds: lead,
-        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
-        requests: run.requests,
-        requestsFailed: run.requestsFailed,
-      },
-    };
+    return { violations: [], simMs: run.durationMs, derived: {}, figures: drainFigures(run) };
   },
 };
+
+/** The failing node's failure and drain, drains of nodes that did not fail, and the requests. */
+function drainFigures(run: SlowDeathRun): ScenarioResult['figures'] {
+  const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
+  return {
+    kind: run.kind,
+    failingNode: run.failingNode,
+    failedAtMs: failing?.failedAtMs ?? null,
+    drainAtMs: failing?.drainAtMs ?? null,
+    drainLeadSeconds: failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null,
+    drainedAtMs: failing?.drainedAtMs ?? null,
+    falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
+    requests: run.requests,
+    requestsFailed: run.requestsFailed,
+  };
+}
 
 /**
  * `shoal sim --scenario slow-death-drain`: the seed's run with the automatic drain on for real
@@ -253,7 +253,6 @@ export const slowDeathDrainScenario: Scenario = {
   minNodes: NODES,
   run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
     const run = runSlowDeath({ seed: options.seed, trace, autoDrain: DEFAULT_AUTO_DRAIN, drainForReal: true, checkedWorkload: true });
-    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
     const violations: Violation[] = [];
     if (run.lostWrites > 0) violations.push({ checker: 'slow-death/lost-write', atMs: run.durationMs, message: `${run.lostWrites} acknowledged writes not read back after the run` });
     if (run.staleReads > 0) violations.push({ checker: 'slow-death/stale-read', atMs: run.durationMs, message: `${run.staleReads} QUORUM reads older than the key's last acknowledged write` });
@@ -261,17 +260,7 @@ export const slowDeathDrainScenario: Scenario = {
       violations,
       simMs: run.durationMs,
       derived: {},
-      figures: {
-        kind: run.kind,
-        failingNode: run.failingNode,
-        failedAtMs: failing?.failedAtMs ?? null,
-        drainAtMs: failing?.drainAtMs ?? null,
-        drainedAtMs: failing?.drainedAtMs ?? null,
-        drainedBeforeFailure: failing?.drainedAtMs != null && failing.failedAtMs !== null && failing.drainedAtMs < failing.failedAtMs,
-        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
-        requests: run.requests,
-        requestsFailed: run.requestsFailed,
-      },
+      figures: drainFigures(run),
     };
   },
 };
