@@ -41,6 +41,8 @@ export interface DaemonConfig {
   hotKeyAlertRate: number;
   /** --health-routing: reads route around demoted replicas. */
   healthRouting: boolean;
+  /** --auto-drain: the node drains itself when it predicts its own failure. */
+  autoDrain: boolean;
   replicas: number;
   readQuorum: number;
   writeQuorum: number;
@@ -322,6 +324,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     evictionPolicy: get('eviction-policy'),
     hotKeyAlertRate: get('hot-key-alert-rate'),
     healthRouting: get<string>('health-routing') === 'on',
+    autoDrain: get<string>('auto-drain') === 'on',
     replicas,
     readQuorum: get('read-quorum'),
     writeQuorum: get('write-quorum'),

@@ -114,6 +114,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       hotKeyAlertRate: config.hotKeyAlertRate,
       peerHealth: { routing: config.healthRouting },
       failurePrediction: { publish: true },
+      ...(config.autoDrain ? { autoDrain: {} } : {}),
       processSignals: processSignals(),
       ...(disk === null ? {} : { disk: disk.tier }),
       analytics: { prefixDelimiter: config.statsPrefixDelimiter },

@@ -207,6 +207,12 @@ export const DAEMON_OPTIONS = {
     default: 'on',
     choices: ['on', 'off'],
   },
+  'auto-drain': {
+    kind: 'choice',
+    description: "drain this node by itself when its failure prediction stays at or above the model's alarm threshold for 10 s (as `shoal drain` would; logged at warn with the reason; refused when it is the last member holding data); asks once per run",
+    default: 'off',
+    choices: ['on', 'off'],
+  },
   'stats-prefix-delimiter': {
     kind: 'string',
     description: "where a key's prefix ends for `shoal stats`' top prefixes (the prefix keeps it; keys without it count under the empty prefix); '' turns the prefix table off",

@@ -4,6 +4,7 @@
  * drain once, so its partitions move before it dies. The drain itself is someone else's
  * (`shoal drain NODE`): the policy only calls a DrainControl.
  */
+import { FAILURE_MODEL } from './failure-model.ts';
 
 /** What starts a drain of this node. */
 export interface DrainControl {
@@ -16,6 +17,12 @@ export interface AutoDrainOptions {
   /** How long the probability must stay there, ms. */
   sustainMs: number;
 }
+
+/** How long the probability must stay over the model's threshold before the policy asks (bench/health/predictor.ts --sustain). */
+export const AUTO_DRAIN_SUSTAIN_MS = 10_000;
+
+/** The policy `--auto-drain on` runs: the committed model's alarm threshold, held AUTO_DRAIN_SUSTAIN_MS. */
+export const DEFAULT_AUTO_DRAIN: AutoDrainOptions = { threshold: FAILURE_MODEL.threshold, sustainMs: AUTO_DRAIN_SUSTAIN_MS };
 
 export class AutoDrain {
   private aboveSinceMs: number | null = null;

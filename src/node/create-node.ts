@@ -4,7 +4,7 @@
  */
 import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
 import type { ProcessSignalSource } from '../health/self-health.ts';
-import type { AutoDrainOptions, DrainControl } from '../health/auto-drain.ts';
+import { DEFAULT_AUTO_DRAIN, type AutoDrainOptions, type DrainControl } from '../health/auto-drain.ts';
 import type { FailureModel } from '../health/failure-predictor.ts';
 import { FAILURE_MODEL } from '../health/failure-model.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
@@ -102,8 +102,12 @@ export interface NodeConfig {
    * false here, so the simulator's seeds keep their runs; the daemon publishes).
    */
   failurePrediction?: { model?: FailureModel; publish?: boolean };
-  /** The automatic drain policy (src/health/auto-drain.ts): when and what it calls. Default none. */
-  autoDrain?: { options: AutoDrainOptions; control: DrainControl };
+  /**
+   * The automatic drain policy (src/health/auto-drain.ts): when it asks (default
+   * DEFAULT_AUTO_DRAIN) and what it calls (default: the node drains itself, ShoalNode.drain; a
+   * control of its own only records, as the predictor's corpus runs do). Absent: no automatic drain.
+   */
+  autoDrain?: { options?: AutoDrainOptions; control?: DrainControl };
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
   /** Called with the node's channel for members' questions (MessageFamily.ask); the node itself does not read it. */
@@ -150,7 +154,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
     peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
     processSignals: config.processSignals ?? null,
-    failureWatch: { model: config.failurePrediction?.model ?? FAILURE_MODEL, publish: config.failurePrediction?.publish ?? false, autoDrain: config.autoDrain ?? null },
+    failureWatch: { model: config.failurePrediction?.model ?? FAILURE_MODEL, publish: config.failurePrediction?.publish ?? false, autoDrain: config.autoDrain ? { ...config.autoDrain, options: config.autoDrain.options ?? DEFAULT_AUTO_DRAIN } : null },
     ...(config.disk === undefined ? {} : { disk: config.disk }),
   });
 }

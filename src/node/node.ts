@@ -43,10 +43,11 @@ import { PartitionSync, type HandoffProgress, type SyncStats } from '../replicat
 import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts';
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { checkAccounting } from './accounting.ts';
-import { NodeDrain, type DrainProgress } from './drain.ts';
+import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import type { AutoDrainOptions, DrainControl } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
@@ -100,8 +101,11 @@ export interface NodeParts {
   peerHealth: PeerHealthOptions;
   /** The process's own signals (NodeConfig.processSignals), or null. */
   processSignals: (ProcessSignalSource & { heapLimitBytes: number }) | null;
-  /** Failure prediction and the automatic drain (NodeConfig.failurePrediction, NodeConfig.autoDrain). */
-  failureWatch: FailureWatchOptions;
+  /**
+   * Failure prediction and the automatic drain (NodeConfig.failurePrediction, NodeConfig.autoDrain):
+   * without a control of its own, the policy drains this node (ShoalNode.drain).
+   */
+  failureWatch: Omit<FailureWatchOptions, 'autoDrain'> & { autoDrain: { options: AutoDrainOptions; control?: DrainControl } | null };
   /** The disk tier under the store, if any (NodeConfig.disk). */
   disk?: DiskTier;
 }
@@ -356,7 +360,11 @@ export class ShoalNode {
     this.kv.health = this.peerHealth;
     const signals = parts.processSignals;
     this.selfHealth = new SelfHealth({ heapBytes: signals?.heapLimitBytes ?? null, eventLoopLagMs: SELF_LAG_THRESHOLD_MS, errorRate: SELF_ERROR_RATE_THRESHOLD }, signals);
-    this.failureWatch = new FailureWatch(parts.failureWatch);
+    const autoDrain = parts.failureWatch.autoDrain;
+    this.failureWatch = new FailureWatch({
+      ...parts.failureWatch,
+      autoDrain: autoDrain && { options: autoDrain.options, control: autoDrain.control ?? { drain: (reason) => this.drainAutomatically(reason) } },
+    });
     this.scanner = new PartitionScanner(ctx);
     this.scanResponder = new ScanResponder(ctx, this.host);
     this.rmw = new RmwCoordinator(ctx);
@@ -683,6 +691,21 @@ export class ShoalNode {
    */
   drain(): DrainProgress {
     return this.drainer.drain();
+  }
+
+  /**
+   * The automatic drain policy's request (NodeConfig.autoDrain): said at warn with its reason; a
+   * refusal (the last member holding data, joining, leaving) is logged, never thrown into the
+   * store tick that made the prediction.
+   */
+  private drainAutomatically(reason: string): void {
+    this.env.log.warn({ event: 'auto-drain', reason }, `draining this node automatically: ${reason}`);
+    try {
+      this.drain();
+    } catch (error) {
+      if (!(error instanceof DrainRefusedError)) throw error;
+      this.env.log.warn({ event: 'auto-drain-refused', reason: error.message }, `automatic drain refused: ${error.message}`);
+    }
   }
 
   /** Ends a drain: the node takes its share of partitions back (catching each up before its reads count). Idempotent. */

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAILURE_MODEL } from '../../src/health/failure-model.ts';
 import { failureFeatures, probabilityOf } from '../../src/health/failure-predictor.ts';
-import { AUTO_DRAIN_SUSTAIN_MS, runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
+import { AUTO_DRAIN_SUSTAIN_MS } from '../../src/health/auto-drain.ts';
+import { runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
 import { examples, outcomes, train } from '../../bench/health/logistic.ts';
 
 const LEAK_SEEDS = [64, 72];

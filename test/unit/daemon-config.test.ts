@@ -34,6 +34,8 @@ test('defaults are sane and complete', () => {
   assert.equal(loadConfig([], {}, true).logFormat, 'pretty', 'pretty on a terminal');
   assert.deepEqual(c.seeds, []);
   assert.match(c.name, /-7400$/);
+  assert.equal(c.autoDrain, false, 'the automatic drain is off unless asked for');
+  assert.equal(loadConfig(['--auto-drain', 'on'], {}).autoDrain, true);
 });
 
 test('flags beat environment variables, which beat the config file', () => {

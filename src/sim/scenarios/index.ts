@@ -14,12 +14,12 @@ import { nearHotKeyScenario } from './near-hot-key.ts';
 import { ringBalanceScenario, ringMoveScenario } from './ring.ts';
 import { blueGreenScenario, drainScenario, rollingRestartScenario, rollingUpgradeScenario } from './rolling.ts';
 import { GRAY_SCENARIOS } from './gray.ts';
-import { slowDeathScenario } from './slow-death.ts';
+import { slowDeathDrainScenario, slowDeathScenario } from './slow-death.ts';
 import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvDiskScenario, kvOverloadScenario, kvRmwScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario, slowDeathDrainScenario].map((s) => [s.name, s]),
 );
 
 /** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */

@@ -11,8 +11,7 @@
  * its node fails within the horizon), trains the model on some seeds and evaluates it on others;
  * `shoal sim --scenario slow-death` runs one seed with the committed model.
  */
-import type { AutoDrainOptions } from '../../health/auto-drain.ts';
-import { FAILURE_MODEL } from '../../health/failure-model.ts';
+import { DEFAULT_AUTO_DRAIN, type AutoDrainOptions } from '../../health/auto-drain.ts';
 import type { FailureInputs, FailureModel } from '../../health/failure-predictor.ts';
 import { createNode } from '../../node/create-node.ts';
 import type { ShoalNode } from '../../node/node.ts';
@@ -21,6 +20,7 @@ import { namedStream } from '../rng.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
+import type { Violation } from '../checkers.ts';
 import { CRASH_LAG_MS, FakeProcess, STORM_REMOVAL_LOSS, type LoadBurst, type SlowDeathKind } from '../slow-death.ts';
 import { KV_SIM_GOSSIP } from './kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_WORKLOAD_START_MS } from './kv.ts';
@@ -53,6 +53,8 @@ export interface NodeRun {
   failedAtMs: number | null;
   /** When its automatic drain policy asked for a drain; null if it never did (or had none). */
   drainAtMs: number | null;
+  /** When that drain finished (every partition handed off): only with `drainForReal`; null if it did not. */
+  drainedAtMs: number | null;
   samples: PredictionSample[];
 }
 
@@ -66,6 +68,14 @@ export interface SlowDeathRun {
   nodes: NodeRun[];
   requests: number;
   requestsFailed: number;
+  /** When each failed request was issued (`checkedWorkload`; empty otherwise). */
+  failedRequestsAtMs: number[];
+  /** Acknowledged writes the QUORUM read of every key after the run did not see (`checkedWorkload`). */
+  lostWrites: number;
+  /** Keys whose QUORUM read after the run failed (not counted as lost: unknown). */
+  unreadAfterRun: number;
+  /** QUORUM reads that answered an older value than the key's last acknowledged write (`checkedWorkload`). */
+  staleReads: number;
 }
 
 export interface SlowDeathOptions {
@@ -74,6 +84,13 @@ export interface SlowDeathOptions {
   kind?: RunKind;
   model?: FailureModel;
   autoDrain?: AutoDrainOptions;
+  /** The policy really drains its node (the node's own drain). Default false: it only records when it would (the corpus). */
+  drainForReal?: boolean;
+  /**
+   * The kv-style checked workload (checkedWorkload below) instead of the corpus's light one: each
+   * client writes and reads its own keys at QUORUM, and every key is read back after the run.
+   */
+  checkedWorkload?: boolean;
   /** A healthy run's length (default HEALTHY_RUN_MS; a failing run's comes from its seed). */
   healthyMs?: number;
   trace?: EventTrace;
@@ -115,7 +132,7 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
           processSignals: processes[index]!,
           // Not published: gossiping it would make the run, and so the corpus, depend on the model in force.
           failurePrediction: { ...(options.model ? { model: options.model } : {}), publish: false },
-          ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, control: { drain: () => (drainAt[index] ??= sim!.now) } } } : {}),
+          ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, ...(options.drainForReal ? {} : { control: { drain: () => (drainAt[index] ??= sim!.now) } }) } } : {}),
         },
       }),
   });
@@ -150,11 +167,117 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
     }
   }
 
-  // The workload: closed loops through every live node, faster during load bursts.
+  const intensity = () => bursts.reduce((x, b) => (s.now >= b.fromMs && s.now < b.untilMs ? Math.max(x, b.intensity) : x), 1);
+  const workload = options.checkedWorkload ? checkedWorkload(s, seed, durationMs, intensity) : lightWorkload(s, seed, durationMs, intensity);
+
+  // Once a second: the watchdog (a leak at its limit, lag past CRASH_LAG_MS) and every live node's prediction.
+  const samples: PredictionSample[][] = Array.from({ length: NODES }, () => []);
+  const drainedAt: (number | null)[] = Array.from({ length: NODES }, () => null);
+  const tick = () => {
+    for (let i = 0; i < NODES; i++) {
+      const node = s.process(i);
+      if (!node) continue;
+      if (options.drainForReal) {
+        drainAt[i] ??= node.failureWatch.autoDrain?.drainedAtMs ?? null;
+        const progress = node.drainProgress();
+        if (drainAt[i] !== null && progress.state === 'drained') drainedAt[i] ??= drainAt[i]! + progress.elapsedMs;
+      }
+      if (processes[i]!.heapShare(s.now) >= 1 || processes[i]!.lagMs(s.now) >= CRASH_LAG_MS) {
+        fail(i);
+        continue;
+      }
+      const p = node.failureWatch.prediction;
+      const inputs = node.failureWatch.inputs;
+      if (p && inputs) samples[i]!.push({ atMs: s.now, probability: p.probability, secondsToFailure: p.secondsToFailure, inputs });
+    }
+    if (s.now + SAMPLE_MS < durationMs) s.after(SAMPLE_MS, tick, 'sample');
+  };
+  s.at(KV_WORKLOAD_START_MS + SAMPLE_MS / 2, tick, 'sample');
+  s.runUntil(durationMs);
+  const checked = workload.finish();
+
+  return {
+    seed,
+    kind,
+    failingNode,
+    onsetMs,
+    durationMs,
+    nodes: samples.map((list, index) => ({ index, failedAtMs: failedAt[index]!, drainAtMs: drainAt[index]!, drainedAtMs: drainedAt[index]!, samples: list })),
+    ...checked,
+  };
+}
+
+/**
+ * `shoal sim --scenario slow-death`: the seed's run (seed % 4: leak, lag-creep, error-storm,
+ * healthy) with the committed model and the automatic drain policy; figures: when the failing
+ * node failed, when its drain was asked for and the lead between, and the drains asked of nodes
+ * that did not fail. The run's length comes from the seed (`--duration` is not used).
+ */
+export const slowDeathScenario: Scenario = {
+  name: 'slow-death',
+  summary: 'a slow leak, lag creep or error storm that kills a node (or a healthy run with noise): failure prediction and the automatic drain policy, lead time before the failure',
+  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
+  minNodes: NODES,
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: DEFAULT_AUTO_DRAIN });
+    return { violations: [], simMs: run.durationMs, derived: {}, figures: drainFigures(run) };
+  },
+};
+
+/** The failing node's failure and drain, drains of nodes that did not fail, and the requests. */
+function drainFigures(run: SlowDeathRun): ScenarioResult['figures'] {
+  const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
+  return {
+    kind: run.kind,
+    failingNode: run.failingNode,
+    failedAtMs: failing?.failedAtMs ?? null,
+    drainAtMs: failing?.drainAtMs ?? null,
+    drainLeadSeconds: failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null,
+    drainedAtMs: failing?.drainedAtMs ?? null,
+    falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
+    requests: run.requests,
+    requestsFailed: run.requestsFailed,
+  };
+}
+
+/**
+ * `shoal sim --scenario slow-death-drain`: the seed's run with the automatic drain on for real
+ * (`--auto-drain on`) under the checked QUORUM workload. Violations: an acknowledged write the
+ * read-back after the run did not see, a stale read. Figures: when the failing node's drain was
+ * asked for and finished against its failure (bench/health/auto-drain.ts sweeps the held-out seeds).
+ */
+export const slowDeathDrainScenario: Scenario = {
+  name: 'slow-death-drain',
+  summary: 'slow-death with the automatic drain really draining the node under a checked QUORUM workload: lost writes, stale reads, the drain finishing before the failure',
+  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
+  minNodes: NODES,
+  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
+    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: DEFAULT_AUTO_DRAIN, drainForReal: true, checkedWorkload: true });
+    const violations: Violation[] = [];
+    if (run.lostWrites > 0) violations.push({ checker: 'slow-death/lost-write', atMs: run.durationMs, message: `${run.lostWrites} acknowledged writes not read back after the run` });
+    if (run.staleReads > 0) violations.push({ checker: 'slow-death/stale-read', atMs: run.durationMs, message: `${run.staleReads} QUORUM reads older than the key's last acknowledged write` });
+    return {
+      violations,
+      simMs: run.durationMs,
+      derived: {},
+      figures: drainFigures(run),
+    };
+  },
+};
+
+/** What a workload counted: the figures of a SlowDeathRun that come from its requests. */
+type WorkloadFigures = Pick<SlowDeathRun, 'requests' | 'requestsFailed' | 'failedRequestsAtMs' | 'lostWrites' | 'unreadAfterRun' | 'staleReads'>;
+
+interface Workload {
+  /** Called once the run is over. */
+  finish(): WorkloadFigures;
+}
+
+/** The corpus's workload: closed loops through every live node on shared keys, faster during load bursts, unchecked. */
+function lightWorkload(s: Simulation<ShoalNode>, seed: number, durationMs: number, intensity: () => number): Workload {
   const r = namedStream(seed, 'slow-death-clients');
   const counts = { requests: 0, failed: 0 };
   let seq = 0;
-  const intensity = () => bursts.reduce((x, b) => (s.now >= b.fromMs && s.now < b.untilMs ? Math.max(x, b.intensity) : x), 1);
   const issue = (client: number) => {
     if (s.now >= durationMs) return;
     const again = () => s.after(r.exponential(MEAN_THINK_MS / intensity()), () => issue(client), 'client');
@@ -172,72 +295,93 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
   };
   for (let c = 0; c < CLIENTS; c++) s.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
 
-  // Once a second: the watchdog (a leak at its limit, lag past CRASH_LAG_MS) and every live node's prediction.
-  const samples: PredictionSample[][] = Array.from({ length: NODES }, () => []);
-  const tick = () => {
-    for (let i = 0; i < NODES; i++) {
-      const node = s.process(i);
-      if (!node) continue;
-      if (processes[i]!.heapShare(s.now) >= 1 || processes[i]!.lagMs(s.now) >= CRASH_LAG_MS) {
-        fail(i);
-        continue;
-      }
-      const p = node.failureWatch.prediction;
-      const inputs = node.failureWatch.inputs;
-      if (p && inputs) samples[i]!.push({ atMs: s.now, probability: p.probability, secondsToFailure: p.secondsToFailure, inputs });
-    }
-    if (s.now + SAMPLE_MS < durationMs) s.after(SAMPLE_MS, tick, 'sample');
-  };
-  s.at(KV_WORKLOAD_START_MS + SAMPLE_MS / 2, tick, 'sample');
-  s.runUntil(durationMs);
-
-  return {
-    seed,
-    kind,
-    failingNode,
-    onsetMs,
-    durationMs,
-    nodes: samples.map((list, index) => ({ index, failedAtMs: failedAt[index]!, drainAtMs: drainAt[index]!, samples: list })),
-    requests: counts.requests,
-    requestsFailed: counts.failed,
-  };
+  return { finish: () => ({ requests: counts.requests, requestsFailed: counts.failed, failedRequestsAtMs: [], lostWrites: 0, unreadAfterRun: 0, staleReads: 0 }) };
 }
 
-/** How long the probability must stay over the model's threshold before the automatic drain asks (bench/health/predictor.ts --sustain). */
-export const AUTO_DRAIN_SUSTAIN_MS = 10_000;
+const QUORUM = { consistency: 'quorum' } as const;
+/** A client gives up on a request after this long (a coordinator that crashes mid-request never answers). */
+const CLIENT_TIMEOUT_MS = 10_000;
+const KEYS_PER_CLIENT = 100;
 
 /**
- * `shoal sim --scenario slow-death`: the seed's run (seed % 4: leak, lag-creep, error-storm,
- * healthy) with the committed model and the automatic drain policy; figures: when the failing
- * node failed, when its drain was asked for and the lead between, and the drains asked of nodes
- * that did not fail. The run's length comes from the seed (`--duration` is not used).
+ * The kv-style checked workload of `drainForReal` runs: each client writes and reads its own keys
+ * at QUORUM through a random live node, one request at a time, so a key's writes never overlap.
+ * A read must see the key's last acknowledged write or a later write that did not answer (it may
+ * have landed); after the run every key is read back once more the same way (lost writes).
  */
-export const slowDeathScenario: Scenario = {
-  name: 'slow-death',
-  summary: 'a slow leak, lag creep or error storm that kills a node (or a healthy run with noise): failure prediction and the automatic drain policy, lead time before the failure',
-  defaults: { nodes: NODES, durationMs: HEALTHY_RUN_MS, faults: 'none' },
-  minNodes: NODES,
-  run(options: ScenarioOptions, trace: EventTrace): ScenarioResult {
-    const run = runSlowDeath({ seed: options.seed, trace, autoDrain: { threshold: FAILURE_MODEL.threshold, sustainMs: AUTO_DRAIN_SUSTAIN_MS } });
-    const failing = run.failingNode === null ? null : run.nodes[run.failingNode]!;
-    const lead = failing?.failedAtMs != null && failing.drainAtMs !== null ? (failing.failedAtMs - failing.drainAtMs) / 1000 : null;
-    return {
-      violations: [],
-      simMs: run.durationMs,
-      derived: {},
-      figures: {
-        kind: run.kind,
-        failingNode: run.failingNode,
-        failedAtMs: failing?.failedAtMs ?? null,
-        drainAtMs: failing?.drainAtMs ?? null,
-        drainLeadSeconds: lead,
-        falseDrains: run.nodes.filter((n) => n.failedAtMs === null && n.drainAtMs !== null).length,
-        requests: run.requests,
-        requestsFailed: run.requestsFailed,
-      },
+function checkedWorkload(s: Simulation<ShoalNode>, seed: number, durationMs: number, intensity: () => number): Workload {
+  const r = namedStream(seed, 'slow-death-checked-clients');
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const keys = new Map<string, { acked: string | null; unanswered: string[] }>();
+  const failedAt: number[] = [];
+  let requests = 0;
+  let staleReads = 0;
+  let seq = 0;
+  const seen = (name: string, value: Uint8Array | null) => {
+    const key = keys.get(name)!;
+    const text = value === null ? null : decoder.decode(value);
+    return text === key.acked || (text !== null && key.unanswered.includes(text));
+  };
+  /** One request through a random live node; `then` runs once with its outcome (false after a timeout). */
+  const request = (name: string, write: string | null, then: (ok: boolean, value: Uint8Array | null) => void) => {
+    const up = s.upNodes();
+    const node = s.process(up[r.int(up.length)]!.index)!;
+    const key = keys.get(name) ?? { acked: null, unanswered: [] };
+    keys.set(name, key);
+    let settled = false;
+    const settle = (ok: boolean, value: Uint8Array | null) => {
+      if (settled) return;
+      settled = true;
+      then(ok, value);
     };
-  },
-};
+    s.after(CLIENT_TIMEOUT_MS, () => settle(false, null), 'client-timeout');
+    if (write === null) {
+      node.kv.get(encoder.encode(name), QUORUM, (error, result) => settle(error === null, result?.value ?? null));
+      return;
+    }
+    key.unanswered.push(write);
+    node.kv.set(encoder.encode(name), encoder.encode(write), QUORUM, (error) => {
+      if (error === null && !settled) {
+        key.acked = write;
+        key.unanswered = [];
+      }
+      settle(error === null, null);
+    });
+  };
+  const issue = (client: number) => {
+    if (s.now >= durationMs) return;
+    const again = () => s.after(r.exponential(MEAN_THINK_MS / intensity()), () => issue(client), 'client');
+    if (s.upNodes().length === 0) return again();
+    const name = `c${client}/k${r.int(KEYS_PER_CLIENT)}`;
+    const at = s.now;
+    const write = r.chance(0.5) ? `c${client}:${seq++}` : null;
+    requests++;
+    request(name, write, (ok, value) => {
+      if (!ok) failedAt.push(at);
+      else if (write === null && !seen(name, value)) staleReads++;
+      again();
+    });
+  };
+  for (let c = 0; c < CLIENTS; c++) s.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
+
+  return {
+    finish() {
+      let lostWrites = 0;
+      let unreadAfterRun = 0;
+      if (s.upNodes().length > 0) {
+        for (const name of keys.keys()) {
+          request(name, null, (ok, value) => {
+            if (!ok) unreadAfterRun++;
+            else if (!seen(name, value)) lostWrites++;
+          });
+        }
+        s.runUntil(s.now + CLIENT_TIMEOUT_MS + 1);
+      }
+      return { requests, requestsFailed: failedAt.length, failedRequestsAtMs: failedAt, lostWrites, unreadAfterRun, staleReads };
+    },
+  };
+}
 
 /** Bursts of 1.5-4x the load, 10-40 s long, about one a minute. */
 function loadBursts(plan: ReturnType<typeof namedStream>, durationMs: number): LoadBurst[] {
