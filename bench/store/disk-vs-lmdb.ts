@@ -5,11 +5,13 @@
  *   node --expose-gc --import tsx bench/store/disk-vs-lmdb.ts [--json] [--reads N]
  *
  * For 100 B and 4 KiB values, each store in its own process (so RSS is its own):
- * 1. puts of about 48 MiB of key + value into a 64 MiB file (what a node's evictions send down),
- *    256 per turn of the event loop, timed until the store is closed (every byte handed to the OS;
- *    neither side calls fsync: LMDB runs with noSync, as a cache needs no durability);
+ * 1. puts of 2 x 48 MiB of key + value (what a node's evictions send down) into a store of fixed
+ *    size, 256 per turn of the event loop, timed until the store is closed (every byte handed to the
+ *    OS; neither side calls fsync: LMDB runs with noSync, as a cache needs no durability). Ours is a
+ *    64 MiB file reused in FIFO order; LMDB holds 48 MiB of entries: past that, every put deletes
+ *    the oldest key (FIFO too), since LMDB itself never evicts;
  * 2. reopen (ours reads its regions back to rebuild the index; LMDB maps the file);
- * 3. N random gets, one at a time, half of keys present and half of keys never written.
+ * 3. N random gets, one at a time, half of keys present (the newest 24 MiB) and half never written.
  * Encryption: ours seals 4 KiB blocks with AES-256-GCM; `lmdb+gcm` seals every value with the same
  * sealer (src/security/block-sealer.ts, the key as authenticated data) before the put and opens it
  * after the get, so both pay for encryption; `lmdb` is the plain store (what encryption costs it).
@@ -36,6 +38,8 @@ type StoreName = (typeof STORES)[number];
 const VALUE_SIZES = [100, 4096];
 const FILE_BYTES = 64 << 20;
 const APP_BYTES = 48 << 20;
+/** Puts per entry the store holds: it is full and evicting for half of the puts. */
+const PUTS_PER_ENTRY = 2;
 const PUTS_PER_TURN = 256;
 const GETS_PER_TURN = 64;
 const realClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
@@ -54,6 +58,8 @@ interface Row {
 interface KeyValueFile {
   /** false: refused for now (ours, while it reclaims a region); offered again after a turn. */
   put(key: string, value: Uint8Array): boolean;
+  /** The store is full: the oldest key leaves (LMDB must delete it; our log reuses its oldest region by itself). */
+  evictOldest(key: string): void;
   get(key: string): Promise<Uint8Array | undefined>;
   /** Hands every put to the OS and closes. */
   closeWrites(): Promise<void>;
@@ -71,6 +77,7 @@ function shoalFile(dir: string): KeyValueFile {
   let partition = 0;
   return {
     put: (key, value) => tier.put(key, value, partition++ & 1023),
+    evictOldest: () => {},
     get: (key) => new Promise((resolve) => {
       if (!tier.get(key, resolve)) resolve(undefined);
     }),
@@ -92,6 +99,9 @@ function lmdbFile(dir: string, encrypted: boolean): KeyValueFile {
     put: (key, value) => {
       last = db.put(key, encrypted ? sealer.seal(encoder.encode(key), value) : value);
       return true;
+    },
+    evictOldest: (key) => {
+      last = db.remove(key);
     },
     get: (key) => {
       const stored = db.get(key);
@@ -134,8 +144,9 @@ async function measure(store: StoreName, valueBytes: number, reads: number): Pro
     const lag = monitorEventLoopDelay({ resolution: 1 });
     lag.enable();
     const putStart = performance.now();
-    for (let i = 0; i < entries; i++) {
+    for (let i = 0; i < PUTS_PER_ENTRY * entries; i++) {
       while (!file.put(`key:${i}`, values[i & 63]!)) await yieldToIo();
+      if (i >= entries) file.evictOldest(`key:${i - entries}`);
       if (i % PUTS_PER_TURN === 0) await yieldToIo();
     }
     await file.closeWrites();
@@ -154,7 +165,8 @@ async function measure(store: StoreName, valueBytes: number, reads: number): Pro
     for (let n = 0; n < reads; n++) {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;
       const present = (n & 1) === 0;
-      const i = state % entries;
+      // Present: the newest half of what the store holds (ours keeps about 48 MiB of the 64 at least).
+      const i = PUTS_PER_ENTRY * entries - (entries >> 1) + (state % (entries >> 1));
       const start = performance.now();
       const value = await file.get(present ? `key:${i}` : `absent:${i}`);
       (present ? hits : misses).push((performance.now() - start) * 1000);
@@ -163,7 +175,7 @@ async function measure(store: StoreName, valueBytes: number, reads: number): Pro
     }
     lag.disable();
     const after = memory();
-    const appBytes = entries * (`key:${entries >> 1}`.length + valueBytes);
+    const appBytes = PUTS_PER_ENTRY * entries * (`key:${entries}`.length + valueBytes);
     const writeAmplification = (bytesWrittenByProcess() - written) / appBytes;
     await file.close();
     const fileBytes = store === 'shoal' ? statSync(join(dir, 'tier')).size : statSync(join(dir, 'lmdb', 'data.mdb')).size;
