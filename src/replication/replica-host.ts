@@ -106,6 +106,8 @@ export class ReplicaHost {
     const record = decodeRecord(value);
     if (record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= this.ctx.env.clock.wallMs())) return;
     this.disk.put(key, value, partition, record.expiresAtMs);
+    // The tier's index is memory spent for the store: it shrinks the store's share of --max-memory.
+    this.store.reserveBytes(this.disk.indexBytes());
   }
 
   /**
@@ -115,7 +117,10 @@ export class ReplicaHost {
    */
   private recoverDisk(disk: DiskTier): void {
     disk.recover(
-      (summary) => this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`),
+      (summary) => {
+        this.store.reserveBytes(disk.indexBytes());
+        this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
+      },
       (key, partition, value) => this.shadow.record(partition, key, versionOfEncoded(value)),
     );
   }

@@ -177,6 +177,8 @@ export class Store {
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
+  /** Bytes the node spends outside the store on its behalf (`reserveBytes`), held under maxMemory with `bytes`. */
+  private reserved = 0;
   private count = 0;
   private iterating = false;
   private readonly counters = {
@@ -223,7 +225,7 @@ export class Store {
     const host: PolicyHost = {
       hashOf: (slot) => this.rows[slot * ROW_WORDS + HASH]!,
       weightOf: (slot) => (this.countEntries ? 1 : this.rowDoubles[slot * ROW_DOUBLES + COST]!),
-      overBudget: () => this.bytes > this.maxMemory || this.count > this.maxEntries,
+      overBudget: () => this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
     };
     this.policyHost = host;
@@ -400,7 +402,7 @@ export class Store {
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
     this.hot?.record(key);
-    if (this.bytes > this.maxMemory || this.count > this.maxEntries) {
+    if (this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.index.get(key) !== slot) {
         if (this.analytics) this.analytics.admissionRejected++;
@@ -412,8 +414,18 @@ export class Store {
 
   /** Whether storing `cost` bytes under a key (held now in `existing`, if present) would take the store past its budget. */
   private wouldExceedBudget(existing: number | undefined, cost: number): boolean {
-    if (existing === undefined) return this.bytes + cost > this.maxMemory || this.count + 1 > this.maxEntries;
-    return this.bytes + cost - this.rowDoubles[existing * ROW_DOUBLES + COST]! > this.maxMemory;
+    if (existing === undefined) return this.bytes + this.reserved + cost > this.maxMemory || this.count + 1 > this.maxEntries;
+    return this.bytes + this.reserved + cost - this.rowDoubles[existing * ROW_DOUBLES + COST]! > this.maxMemory;
+  }
+
+  /**
+   * Counts `bytes` the node spends outside the store on its behalf (the disk tier's index) against
+   * maxMemory: from its next write on, the store holds at most maxMemory minus them. At most half
+   * the budget, so that memory keeps room for the hottest entries. Only records the figure (it is
+   * called from inside eviction callbacks); the next write evicts.
+   */
+  reserveBytes(bytes: number): void {
+    this.reserved = Math.min(Math.max(0, bytes), this.maxMemory / 2);
   }
 
   private recordWrite(analytics: AccessRecorder, key: string, length: number, ttlMs: number, meaning: SetOptions['meaning']): void {
