@@ -113,6 +113,8 @@ export interface ReplicationBugs {
   rmwIgnoreRequestIds?: boolean;
   /** Replicas take read-modify-write results and claims whatever their epoch: a deposed primary is not fenced (kv-rmw). */
   rmwNoFencing?: boolean;
+  /** The read-modify-write primary abandons an in-doubt request id once a later operation writes on top of its result: a retry at the next primary applies it again (kv-rmw seed 230056, an APPEND twice). */
+  rmwAbandonBuiltOnDoubts?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

@@ -294,6 +294,8 @@ export class RmwPrimary {
       return reply(outcome.result);
     }
     this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
+    // After replicate, which carried the in-doubt ids whose records this operation read.
+    this.carryDoubts(actor.partition, keys, live, writtenKeys, written);
   }
 
   /** A repeat answered with its first result, unless its outcome is unknown (see outcomeUnknown). */
@@ -321,6 +323,24 @@ export class RmwPrimary {
       return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
     }
     this.replicate(claim, doubt.keys, doubt.keys, held, level, requestId, doubt.res, reply);
+  }
+
+  /**
+   * An operation built on an in-doubt result (it read the very records that result wrote) keeps
+   * its effect: the in-doubt id now stands for the records this operation writes, so it rides
+   * along with them (and a repeat confirms them) instead of being abandoned as superseded. Without
+   * this a retry reaching the next primary applied it a second time (kv-rmw seed 230056).
+   */
+  private carryDoubts(partition: number, keys: string[], read: (StoredRecord | null)[], writtenKeys: string[], written: Uint8Array[]): void {
+    if (this.ctx.config.bugs?.rmwAbandonBuiltOnDoubts) return;
+    for (const doubt of this.unconfirmed.get(partition)?.values() ?? []) {
+      for (let i = 0; i < doubt.keys.length; i++) {
+        const w = writtenKeys.indexOf(doubt.keys[i]!);
+        const r = keys.indexOf(doubt.keys[i]!);
+        const record = read[r];
+        if (w >= 0 && record && versionToString(record.version) === doubt.versions[i]) doubt.versions[i] = versionToString(versionOfEncoded(written[w]!));
+      }
+    }
   }
 
   /** The records an in-doubt result wrote, if the own replica still holds exactly them (inside a job); else null. */

@@ -46,6 +46,7 @@ const BUG_SWITCHES = {
   forgetStandInWrites: 'flag',
   rmwIgnoreRequestIds: 'flag',
   rmwNoFencing: 'flag',
+  rmwAbandonBuiltOnDoubts: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

@@ -57,6 +57,15 @@ test('kv-rmw seed 107: with fencing off, a deposed primary and its successor bot
   assert.ok((fixed['rmw'] as { fenced: number }).fenced > 0, 'some result was refused for a higher epoch');
 });
 
+test('kv-rmw seed 230056 (3 nodes): with an in-doubt id abandoned once a later APPEND is built on it, the retry at the next primary appends twice', () => {
+  const options = { seed: 230056, ...kvRmwScenario.defaults, nodes: 3 };
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwAbandonBuiltOnDoubts: true } });
+  const fixed = runScenario(kvRmwScenario, options);
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /token \S+ appended 2 times/);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
 test('read-modify-write through every node of a quiet cluster: results, operation errors, request ids, and a key outside the partition refused', () => {
   const cluster = new KvCluster({ seed: 7, nodes: 3, partitions: KV_SIM_PARTITIONS, replication: KV_SIM_REPLICATION, network: {}, trace: new EventTrace() });
   const { sim } = cluster;

@@ -60,6 +60,8 @@ export class KvCluster {
   readonly sim: Simulation<ShoalNode>;
   /** Stats of processes that crashed or stopped, so figures survive restarts. */
   private readonly retired: NodeStats[] = [];
+  /** When each crash happened (virtual ms), for the history checker's W=1 writes. */
+  private readonly crashTimes: number[] = [];
   /** Nodes that left the cluster for good. */
   private readonly left = new Set<number>();
   /** Each node's simulated disk, by index, kept across its restarts. */
@@ -130,9 +132,15 @@ export class KvCluster {
   crash(index: number): void {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());
+    this.crashTimes.push(this.sim.now);
     this.sim.crash(index);
     // The process died with its writes in flight: the disk keeps whatever part of them landed.
     this.disks.get(index)?.crash();
+  }
+
+  /** Whether a node crashed at any time in (fromMs, toMs). */
+  crashDuring(fromMs: number, toMs: number): boolean {
+    return this.crashTimes.some((t) => t > fromMs && t < toMs);
   }
 
   /** Starts a crashed or stopped node again, with its name and address (after a leave, it rejoins). */

@@ -301,7 +301,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
       inv.examples.push(`${kind}: ${describeRead(r, missed, missedVersion)}`);
     }
     return true;
-  });
+  }, (from, to) => cluster.crashDuring(from, to));
   const recorder = new PressureHistory(history);
   const workload = new KvWorkload(sim, options.seed, workloadConfig, recorder);
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));

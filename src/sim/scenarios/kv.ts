@@ -95,7 +95,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   // Network partitions, for read-your-writes (which only holds while there is none).
   const cuts: [number, number][] = [];
   const partitionDuring = (from: number, to: number) => cuts.some(([a, b]) => a <= to && b >= from);
-  const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring);
+  const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring, undefined, (from, to) => cluster.crashDuring(from, to));
   const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, options.plan?.ops);
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
