@@ -2,12 +2,12 @@
  * The automatic drain policy (off by default; the daemon's --auto-drain): when this node's
  * predicted probability of failing stays at or above a threshold for long enough, ask for a
  * drain once, so its partitions move before it dies. The drain itself is someone else's
- * (`shoal drain NODE`): the policy only calls a DrainControl.
+ * (`shoal drain NODE`): the policy only calls a AutoDrainTarget.
  */
 import { FAILURE_MODEL } from './failure-model.ts';
 
 /** What starts a drain of this node. */
-export interface DrainControl {
+export interface AutoDrainTarget {
   drain(reason: string): void;
 }
 
@@ -31,7 +31,7 @@ export class AutoDrain {
 
   constructor(
     private readonly options: AutoDrainOptions,
-    private readonly control: DrainControl,
+    private readonly control: AutoDrainTarget,
   ) {}
 
   /** Called with each new prediction; returns true when this call asked for the drain. */

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../health/peer-health.ts';
 import type { ProcessSignalSource } from '../health/self-health.ts';
-import { DEFAULT_AUTO_DRAIN, type AutoDrainOptions, type DrainControl } from '../health/auto-drain.ts';
+import { DEFAULT_AUTO_DRAIN, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import type { FailureModel } from '../health/failure-predictor.ts';
 import { FAILURE_MODEL } from '../health/failure-model.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
@@ -107,7 +107,7 @@ export interface NodeConfig {
    * DEFAULT_AUTO_DRAIN) and what it calls (default: the node drains itself, ShoalNode.drain; a
    * control of its own only records, as the predictor's corpus runs do). Absent: no automatic drain.
    */
-  autoDrain?: { options?: AutoDrainOptions; control?: DrainControl };
+  autoDrain?: { options?: AutoDrainOptions; control?: AutoDrainTarget };
   /** Called with the node's channel for users and ACLs (MessageFamily.acl); the node itself does not read it. */
   aclChannel?: (transport: Transport) => void;
   /** Called with the node's channel for members' questions (MessageFamily.ask); the node itself does not read it. */

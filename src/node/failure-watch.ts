@@ -4,7 +4,7 @@
  * publishes of them in its member metadata (PREDICTION_META: peers and `shoal status` see them),
  * and the automatic drain policy that watches them (src/health/auto-drain.ts; none by default).
  */
-import { AutoDrain, type AutoDrainOptions, type DrainControl } from '../health/auto-drain.ts';
+import { AutoDrain, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { predictFailure, type FailureInputs, type FailureModel, type FailurePrediction } from '../health/failure-predictor.ts';
 import { PREDICTION_META } from './peer-verdicts.ts';
 
@@ -15,7 +15,7 @@ export interface FailureWatchOptions {
   model: FailureModel;
   /** Whether the prediction goes into the member metadata (NodeConfig.failurePrediction.publish). */
   publish: boolean;
-  autoDrain: { options: AutoDrainOptions; control: DrainControl } | null;
+  autoDrain: { options: AutoDrainOptions; control: AutoDrainTarget } | null;
 }
 
 export class FailureWatch {

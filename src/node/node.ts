@@ -47,7 +47,7 @@ import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
-import type { AutoDrainOptions, DrainControl } from '../health/auto-drain.ts';
+import type { AutoDrainOptions, AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
@@ -105,7 +105,7 @@ export interface NodeParts {
    * Failure prediction and the automatic drain (NodeConfig.failurePrediction, NodeConfig.autoDrain):
    * without a control of its own, the policy drains this node (ShoalNode.drain).
    */
-  failureWatch: Omit<FailureWatchOptions, 'autoDrain'> & { autoDrain: { options: AutoDrainOptions; control?: DrainControl } | null };
+  failureWatch: Omit<FailureWatchOptions, 'autoDrain'> & { autoDrain: { options: AutoDrainOptions; control?: AutoDrainTarget } | null };
   /** The disk tier under the store, if any (NodeConfig.disk). */
   disk?: DiskTier;
 }
