@@ -9,6 +9,7 @@ import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock } from '../../src/replication/hlc.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
+import { replicationConfig, type ReplicationBugs } from '../../src/replication/config.ts';
 import { context, fakeEnv } from './replication-fakes.ts';
 
 function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
@@ -114,6 +115,47 @@ test('a write whose adopted ring does not answer fails at its deadline, never ac
   ack('n2');
   ack('n3');
   assert.equal(outcome.result, null, 'a quorum of ring v, none of ring w');
+  flush(60_000);
+  assert.equal(outcome.error?.code, 'unavailable');
+});
+
+// Blue-green seed 300224: the coordinator is on ring v (n1, n2, n3), the ring before it was u (n3, n2,
+// n4: n4 has left and stopped). n2, an owner of both, gets one copy routed by v and refuses it
+// (it is on w already); the write adopts w and meets w and v, but u has only n3. n2 would refuse u
+// as well: it is asked, routed by u, and its refusal counts there. Before, the write failed at its deadline.
+function writeWhoseOwnerRefusedTheNewerRing(bugs: ReplicationBugs = {}) {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const previousRing = () => ({ version: 'u', owners: ['n3', 'n2', 'n4'], movedPast: new Set<string>() });
+  const ctx = context(env, sent, { previousRing, config: replicationConfig({ bugs }) });
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
+  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency: 'quorum' }, (e, r) => {
+    outcome.error = e;
+    outcome.result = r ?? null;
+  });
+  const id = (sent[0]![1] as { id: number }).id;
+  coordinator.onReply('n1', { t: 'wa', id });
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n3', 'n5'] });
+  coordinator.onReply('n3', { t: 'wa', id });
+  coordinator.onReply('n5', { t: 'wa', id });
+  return { sent, coordinator, outcome, id, flush };
+}
+
+test('an owner of an older ring a write must meet that refused the newer ring is asked again, routed by the older one', () => {
+  const { sent, coordinator, outcome, id } = writeWhoseOwnerRefusedTheNewerRing();
+  assert.deepEqual(sent.filter(([to]) => to === 'n2').map(([, m]) => (m as { v: string }).v), ['v', 'u'], 'n2 asked again, routed by u');
+  assert.equal(outcome.result, null, 'a quorum of w and of v, but of u only n3');
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'u', v: 'w', o: ['n1', 'n3', 'n5'] });
+  assert.equal(outcome.error, null);
+  assert.ok(outcome.result, 'n2 refused u too: it serves no read routed by u, so u has its quorum');
+});
+
+test('with bugs.jointIgnoresRefusers (blue-green seed 300224 re-injected) that owner counts for nothing in the older ring and the write fails', () => {
+  const { sent, outcome, flush } = writeWhoseOwnerRefusedTheNewerRing({ jointIgnoresRefusers: true });
+  assert.deepEqual(sent.filter(([to]) => to === 'n2').map(([, m]) => (m as { v: string }).v), ['v']);
   flush(60_000);
   assert.equal(outcome.error?.code, 'unavailable');
 });
