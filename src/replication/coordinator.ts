@@ -23,7 +23,8 @@
  * member rejoins) is asked again after a backoff (retryRefused). While readers may
  * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
  * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
- * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
+ * routed by that ring counts as acknowledged there, since it serves no read routed by it either
+ * (an owner of both rings that refused the newer one is asked by the older: askInOlderRing).
  * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
  *
  * Ranking (a dynamic snitch): with a ReplicaHealth installed, a read leaves the owners it

@@ -9,16 +9,13 @@ import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock } from '../../src/replication/hlc.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
+import type { ReplicationContext } from '../../src/replication/context.ts';
 import { replicationConfig, type ReplicationBugs } from '../../src/replication/config.ts';
 import { context, fakeEnv } from './replication-fakes.ts';
 
-function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
-  const { env, flush } = fakeEnv();
-  const sent: [string, KvMessage][] = [];
-  const peersPast: [string, string][] = [];
-  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
-  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+/** One write of one key through a fresh coordinator on `ctx`: its outcome so far and its request id. */
+function startWrite(ctx: ReplicationContext, sent: [string, KvMessage][], consistency: 'all' | 'quorum') {
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(ctx.env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
   const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
@@ -27,6 +24,16 @@ function writeDuringChange(previous: readonly string[] | null, consistency: 'all
     outcome.result = r ?? null;
   });
   const id = (sent[0]![1] as { id: number }).id;
+  return { coordinator, outcome, id };
+}
+
+function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const peersPast: [string, string][] = [];
+  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
+  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
+  const { coordinator, outcome, id } = startWrite(ctx, sent, consistency);
   const ack = (from: string) => coordinator.onReply(from, { t: 'wa', id });
   const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, rv: (sent.find(([to]) => to === from)![1] as { v: string }).v, v, o });
   return { sent, ack, refuse, outcome, peersPast, coordinator, flush };
@@ -127,16 +134,7 @@ function writeWhoseOwnerRefusedTheNewerRing(bugs: ReplicationBugs = {}) {
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const previousRing = () => ({ version: 'u', owners: ['n3', 'n2', 'n4'], movedPast: new Set<string>() });
-  const ctx = context(env, sent, { previousRing, config: replicationConfig({ bugs }) });
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
-    throw new Error('unused');
-  });
-  const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
-  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency: 'quorum' }, (e, r) => {
-    outcome.error = e;
-    outcome.result = r ?? null;
-  });
-  const id = (sent[0]![1] as { id: number }).id;
+  const { coordinator, outcome, id } = startWrite(context(env, sent, { previousRing, config: replicationConfig({ bugs }) }), sent, 'quorum');
   coordinator.onReply('n1', { t: 'wa', id });
   coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n3', 'n5'] });
   coordinator.onReply('n3', { t: 'wa', id });
@@ -263,16 +261,7 @@ test('a write returns to a ring it left once that is its coordinator\'s own ring
   const sent: [string, KvMessage][] = [];
   const own = { version: 'v' };
   const base = context(env, sent).placement();
-  const ctx = context(env, sent, { placement: () => ({ ...base, version: own.version }) });
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
-    throw new Error('unused');
-  });
-  const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
-  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency: 'quorum' }, (e, r) => {
-    outcome.error = e;
-    outcome.result = r ?? null;
-  });
-  const id = (sent[0]![1] as { id: number }).id;
+  const { coordinator, outcome, id } = startWrite(context(env, sent, { placement: () => ({ ...base, version: own.version }) }), sent, 'quorum');
   const lastRouteTo = (name: string) => (sent.findLast(([to]) => to === name)![1] as { v: string }).v;
   coordinator.onReply('n1', { t: 'wa', id });
   coordinator.onReply('n3', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });
