@@ -115,6 +115,8 @@ export interface ReplicationBugs {
   rmwNoFencing?: boolean;
   /** The read-modify-write primary abandons an in-doubt request id once a later operation writes on top of its result: a retry at the next primary applies it again (kv-rmw seed 230056, an APPEND twice). */
   rmwAbandonBuiltOnDoubts?: boolean;
+  /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
+  jointIgnoresRefusers?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.
