@@ -28,6 +28,7 @@ const FLAGS: FlagSpecs = {
   json: { kind: 'boolean', description: 'print one JSON object per run on stdout' },
   bugs: { kind: 'string', description: 'test-only: switch planted or fixed bugs on, like dropWritesOn=n1,skipReadRepair' },
   buggify: { kind: 'boolean', description: 'switch BUGGIFY fault points on (each enabled per run by the seed; --hunt does it for half its seeds)' },
+  draws: { kind: 'string', description: 'shared (default) or keyed: each message\'s fate, and each node\'s and client\'s draws, keyed by link or node and virtual time, so removing an operation changes only what it touches (kv, kv-overload; --shrink uses it when the failure reproduces with it)' },
   plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
   shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
   'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: DEFAULT_SHRINK_RUNS },
@@ -44,7 +45,7 @@ const FLAGS: FlagSpecs = {
 const USAGE =
   'Usage: shoal sim [--scenario NAME] [--seed N | --seeds A..B] [--nodes K] [--duration 60s]\n' +
   '                 [--faults swarm|none] [--check-determinism] [--json]\n' +
-  '                 [--bugs LIST] [--buggify] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
+  '                 [--bugs LIST] [--buggify] [--draws shared|keyed] [--plan FILE] [--shrink [--shrink-runs N]] [--artifacts DIR]\n' +
   '       shoal sim --hunt [--minutes 10] [--only kv,gossip] [--from SEED] [--out FILE] [--shrink-runs N]';
 
 export async function run(argv: string[]): Promise<number> {
@@ -91,7 +92,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const planFile = flags.plan === undefined ? undefined : String(flags.plan);
   const plan = planFile === undefined ? undefined : readPlan(planFile);
-  const extra = { ...(bugs ? { bugs } : {}), ...(plan ? { plan } : {}), ...(flags.buggify === true ? { buggify: true } : {}) };
+  const draws = String(flags.draws ?? 'shared');
+  if (draws !== 'shared' && draws !== 'keyed') throw new UsageError(`--draws takes shared or keyed, not "${draws}"`);
+  if (draws === 'keyed' && !scenario.keyedDraws) throw new UsageError(`${name} does not support --draws keyed (kv and kv-overload do)`);
+  const extra = {
+    ...(bugs ? { bugs } : {}),
+    ...(plan ? { plan } : {}),
+    ...(flags.buggify === true ? { buggify: true } : {}),
+    ...(draws === 'keyed' ? { draws: 'keyed' as const } : {}),
+  };
   if (flags.shrink === true) {
     if (seeds.length !== 1) throw new UsageError('--shrink takes one --seed');
     return shrink(synchronous!, { seed: seeds[0]!, nodes, durationMs, faults: faults as FaultMode, ...extra }, Number(flags['shrink-runs'] ?? DEFAULT_SHRINK_RUNS));
@@ -218,6 +227,7 @@ function shrink(scenario: Scenario, options: ScenarioOptions, maxRuns: number): 
       `original   ${figuresText(o)}`,
       `minimal    ${figuresText(m)}`,
       `kept       faults ${pct(m.faults, o.faults)}, ops ${pct(m.ops, o.ops)}, clients ${m.clients} of ${o.clients}, nodes ${m.nodes} of ${o.nodes}; network loss ${result.plan.network.lossRate}, duplication ${result.plan.network.duplicateRate}`,
+      `draws      ${result.options.draws === 'keyed' ? 'keyed' : `shared${scenario.keyedDraws ? ` (the run's plan passes with keyed draws, so each removal reshuffles later messages; a seed failing with --draws keyed shrinks better)` : ''}`}`,
       `violation  [${result.violation.checker} at ${(result.violation.atMs / 1000).toFixed(3)}s] ${result.violation.message}`,
       `faults     ${result.plan.faults.map((f) => `${f.atMs}ms ${JSON.stringify(f.action)}`).join('\n           ') || 'none'}`,
       `replay     ${replayCommand(scenario.name, result.options, false, file)}`,

@@ -37,6 +37,7 @@ export function replayCommand(scenario: string, options: ScenarioOptions, checkD
     `--duration ${seconds}s --faults ${options.faults}${checkDeterminism ? ' --check-determinism' : ''}` +
     (options.bugs ? ` --bugs ${formatBugs(options.bugs)}` : '') +
     (options.buggify ? ' --buggify' : '') +
+    (options.draws === 'keyed' ? ' --draws keyed' : '') +
     (planFile ? ` --plan ${planFile}` : '')
   );
 }

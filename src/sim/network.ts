@@ -8,6 +8,7 @@
  */
 import { datagramByteLength, joinDatagram, type Datagram } from '../protocol/datagram.ts';
 import type { SeededRandom } from '../runtime/seeded-random.ts';
+import type { KeyedStreams } from './rng.ts';
 
 export interface NetworkConfig {
   /** Every message takes at least this long. */
@@ -62,11 +63,19 @@ export class SimNetwork {
   private readonly clogs = new Map<number, number>();
   /** Gray failures' hook: null when none is installed. */
   shaper: LinkShaper | null = null;
+  /** With keyed draws: per directed link, the instant of its last message and how many it sent then. */
+  private readonly sentAtInstant = new Map<number, { at: number; count: number }>();
 
+  /**
+   * `keyed`: each message's fate comes from its own short stream, keyed by sender, receiver, send
+   * time and its place among that link's messages at that instant (rng.ts, keyed draws); without
+   * it, every message draws from `random`, one stream shared by all.
+   */
   constructor(
     private readonly random: SeededRandom,
     config: Partial<NetworkConfig>,
     capacity: number,
+    private readonly keyed: KeyedStreams | null = null,
   ) {
     this.config = { ...DEFAULT_NETWORK, ...config };
     this.capacity = Math.max(1, capacity);
@@ -134,14 +143,15 @@ export class SimNetwork {
       stats.blockedByPartition++;
       return;
     }
-    if (this.random.chance(this.config.lossRate)) {
+    const random = this.keyed === null ? this.random : this.messageStream(now, from, to);
+    if (random.chance(this.config.lossRate)) {
       stats.lost++;
       return;
     }
-    const copies = this.random.chance(this.config.duplicateRate) ? 2 : 1;
+    const copies = random.chance(this.config.duplicateRate) ? 2 : 1;
     if (copies === 2) stats.duplicated++;
     for (let c = 0; c < copies; c++) {
-      const latency = this.config.minLatencyMs + this.random.exponential(this.config.meanExtraLatencyMs);
+      const latency = this.config.minLatencyMs + random.exponential(this.config.meanExtraLatencyMs);
       const shaped = this.shaper === null ? latency : this.shaper(from, to, latency);
       if (shaped === null) {
         stats.lost++;
@@ -151,7 +161,7 @@ export class SimNetwork {
       const clogUntil = this.clogs.get(from * this.capacity + to);
       if (clogUntil !== undefined) {
         if (clogUntil > at) {
-          at = clogUntil + this.random.exponential(this.config.meanExtraLatencyMs);
+          at = clogUntil + random.exponential(this.config.meanExtraLatencyMs);
           stats.clogged++;
         } else if (clogUntil <= now) {
           this.clogs.delete(from * this.capacity + to);
@@ -161,5 +171,15 @@ export class SimNetwork {
       // alias the sender's memory or each other's.
       deliver(at, from, to, joinDatagram(datagram));
     }
+  }
+
+  /** The keyed stream of the message `from` sends `to` now: the link's first, second, ... at this instant. */
+  private messageStream(now: number, from: number, to: number): SeededRandom {
+    const link = from * 65_536 + to;
+    let last = this.sentAtInstant.get(link);
+    if (last === undefined) this.sentAtInstant.set(link, (last = { at: now, count: 0 }));
+    else if (last.at === now) last.count++;
+    else [last.at, last.count] = [now, 0];
+    return this.keyed!.at(from, to, now, last.count);
   }
 }

@@ -9,6 +9,7 @@ import type { ReplicationBugs } from '../replication/config.ts';
 import type { NetworkConfig } from './network.ts';
 import type { TimedFault } from './faults.ts';
 import type { Op, OpSpec } from './scenarios/kv-workload.ts';
+import type { Draws } from './rng.ts';
 
 /**
  * A run's random choices as data: its fault schedule, its network faults and its workload. A
@@ -34,6 +35,13 @@ export interface ScenarioOptions {
   buggify?: boolean;
   /** Follow this plan instead of drawing faults and workload from the seed (scenarios that report a `plan`). */
   plan?: RunPlan;
+  /**
+   * How the network, the nodes and the clients draw their randomness (src/sim/rng.ts): 'shared'
+   * (the default, as every seed always has) or 'keyed', which makes removing an operation or a
+   * fault from a plan change only what it touches (src/sim/shrink.ts runs candidates with it).
+   * Scenarios with `keyedDraws` honour it.
+   */
+  draws?: Draws;
 }
 
 export interface ScenarioResult {
@@ -69,6 +77,8 @@ export interface Scenario {
   defaults: Omit<ScenarioOptions, 'seed'>;
   /** The fewest nodes the scenario can run with (default 1); `shoal sim` refuses fewer. */
   minNodes?: number;
+  /** It honours `ScenarioOptions.draws` ('keyed'); `shoal sim --draws keyed` refuses other scenarios. */
+  keyedDraws?: true;
   /** A measurement (figures, no checkers that can fail): `--hunt` leaves it out unless named in `--only`. */
   measurement?: true;
   /** Runs deterministically from `options`; every simulated event is recorded in `trace`. */

@@ -2,7 +2,8 @@
  * Shrinking a failing run (`shoal sim --shrink`): delta debugging (Zeller's ddmin) over the run's
  * plan, its fault schedule and its workload ops as data (scenario.ts, `RunPlan`), then its node
  * count, network faults and fault durations. A candidate is kept only when it reproduces the same
- * violation: the same checker and kind (`violationKind`), whatever the details.
+ * violation: the same checker and kind (`violationKind`), whatever the details. Candidates run
+ * with keyed draws (rng.ts) when the scenario has them and the run's plan still fails with them.
  */
 import type { Violation } from './checkers.ts';
 import type { FaultAction, TimedFault } from './faults.ts';
@@ -28,7 +29,7 @@ export interface ShrinkResult {
   /** The run as the seed drew it, up to its first violation. */
   original: ShrinkFigures;
   shrunk: ShrinkFigures;
-  /** The minimal case: run it with `options`. */
+  /** The minimal case: run it with `options` (whose `draws` say whether it was shrunk with keyed draws). */
   options: ScenarioOptions;
   plan: RunPlan;
   violation: Violation;
@@ -74,20 +75,28 @@ export function shrinkRun(scenario: Scenario, options: ScenarioOptions, shrinkOp
   const withPlan = (change: Partial<RunPlan>, nodes = best.options.nodes): ScenarioOptions => ({ ...best.options, nodes, plan: { ...best.options.plan!, ...change } });
 
   // The drawn plan replayed as a plan must fail too (the workload then draws nothing from the seed).
-  if (!reproduces(best.options)) throw new Error(`${scenario.name} seed ${options.seed}: the run's own plan does not reproduce ${kind}`);
+  // With keyed draws first, where the scenario has them: removing an op or a fault then changes
+  // only what it touches, where with shared draws it reshuffles the fate of every later message.
+  const keyed = scenario.keyedDraws && best.options.draws !== 'keyed' ? { ...best.options, draws: 'keyed' as const } : null;
+  if (!(keyed && reproduces(keyed)) && !reproduces(best.options)) {
+    throw new Error(`${scenario.name} seed ${options.seed}: the run's own plan does not reproduce ${kind}`);
+  }
 
   // Message loss and duplication first: each message removed later reshuffles which ones they hit.
   if (best.options.plan!.network.lossRate > 0) reproduces(withPlan({ network: { ...best.options.plan!.network, lossRate: 0 } }));
   if (best.options.plan!.network.duplicateRate > 0) reproduces(withPlan({ network: { ...best.options.plan!.network, duplicateRate: 0 } }));
+  // No faults at all first: a planted bug often needs none.
+  if (best.options.plan!.faults.length > 0) reproduces(withPlan({ faults: [] }));
   for (let round = 0; round < 2 && runs < maxRuns; round++) {
     const before = JSON.stringify(figures(best.options));
-    ddmin(best.options.plan!.faults, (faults) => reproduces(withPlan({ faults })));
-    // Whole keys, then whole clients, then single operations.
-    for (const groupOf of [(op: OpSpec) => op.key, (op: OpSpec) => op.client]) {
+    // Whole clients (the fewest groups), then whole keys, then single operations, then the
+    // faults: each candidate runs faster with fewer operations.
+    for (const groupOf of [(op: OpSpec) => op.client, (op: OpSpec) => op.key]) {
       const groups = [...new Set(best.options.plan!.ops.map(groupOf))];
       ddmin(groups, (kept) => reproduces(withPlan({ ops: best.options.plan!.ops.filter((op) => kept.includes(groupOf(op))) })));
     }
     ddmin(best.options.plan!.ops, (ops) => reproduces(withPlan({ ops })));
+    ddmin(best.options.plan!.faults, (faults) => reproduces(withPlan({ faults })));
     const minNodes = scenario.minNodes ?? 1;
     for (let nodes = best.options.nodes - 1; nodes >= minNodes; nodes--) {
       if (!reproduces(withPlan({ faults: faultsWithin(best.options.plan!.faults, nodes) }, nodes))) break;

@@ -17,7 +17,7 @@ import { SimClock } from './clock.ts';
 import { EventQueue } from './event-queue.ts';
 import { SimNetwork, type NetworkConfig } from './network.ts';
 import type { SeededRandom } from '../runtime/seeded-random.ts';
-import { namedStream } from './rng.ts';
+import { KeyedStreams, namedStream, runStream, type Draws } from './rng.ts';
 import { fnv1aBytes } from '../protocol/hash.ts';
 import { EventTrace } from './trace.ts';
 
@@ -45,6 +45,8 @@ export interface SimulationConfig<P extends SimProcess> {
   logSink?: (line: string) => void;
   /** Start node processes at time 0 (default) or leave them for the scenario to start. */
   autoStart?: boolean;
+  /** How the network and the nodes draw their randomness (rng.ts; default 'shared', as every seed always has). */
+  draws?: Draws;
 }
 
 /** Event kinds as recorded in the trace. */
@@ -83,14 +85,17 @@ export class Simulation<P extends SimProcess> {
   private nextTimerId = 1;
   private readonly factory: ProcessFactory<P>;
   private readonly seed: number;
+  readonly draws: Draws;
   private readonly logSink: ((line: string) => void) | undefined;
 
   constructor(config: SimulationConfig<P>) {
     this.seed = config.seed;
+    this.draws = config.draws ?? 'shared';
     this.factory = config.factory;
     this.trace = config.trace ?? new EventTrace();
     this.logSink = config.logSink;
-    this.network = new SimNetwork(namedStream(config.seed, 'network'), config.network ?? {}, Math.max(8, config.nodes));
+    const keyed = this.draws === 'keyed' ? new KeyedStreams(config.seed, 'network') : null;
+    this.network = new SimNetwork(namedStream(config.seed, 'network'), config.network ?? {}, Math.max(8, config.nodes), keyed);
     for (let i = 0; i < config.nodes; i++) this.addNode({ start: config.autoStart ?? true });
   }
 
@@ -102,7 +107,7 @@ export class Simulation<P extends SimProcess> {
       index,
       address,
       clock: new SimClock(() => this.now),
-      random: namedStream(this.seed, `node/${address}`),
+      random: this.stream(`node/${address}`),
       process: null,
       incarnation: -1,
       up: false,
@@ -119,6 +124,11 @@ export class Simulation<P extends SimProcess> {
     if (this.nodes.length > 8) this.network.grow(2 ** Math.ceil(Math.log2(this.nodes.length)));
     if (options.start) this.start(index);
     return node;
+  }
+
+  /** The run's stream called `name`, drawn as the run's `draws` say (keyed draws: by virtual instant). */
+  stream(name: string): SeededRandom {
+    return runStream(this.seed, name, this.draws, () => this.now);
   }
 
   indexOf(address: NodeAddress): number | undefined {

@@ -1,10 +1,13 @@
-// Shrinking (src/sim/shrink.ts): ddmin itself, and a failing kv run shrunk within a bounded
-// budget of candidate runs to at most 10% of its faults and operations, still failing the same way.
+// Shrinking (src/sim/shrink.ts): ddmin itself, failing kv runs shrunk within a bounded budget of
+// candidate runs to at most 10% of their faults and operations, still failing the same way, and
+// the keyed draws (src/sim/rng.ts) that keep a removal's effect local.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ddmin, shrinkRun, violationKind } from '../../src/sim/shrink.ts';
 import { kvScenario } from '../../src/sim/scenarios/kv.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { SimNetwork } from '../../src/sim/network.ts';
+import { instantKeyedStream, KeyedStreams, namedStream, type Draws } from '../../src/sim/rng.ts';
 
 test('ddmin finds the two items that together fail, in few tests', () => {
   const items = Array.from({ length: 100 }, (_, i) => i);
@@ -24,4 +27,35 @@ test('kv seed 3 with reads answered by their oldest replica shrinks to at most 1
   assert.ok(r.shrunk.ops <= 0.1 * r.original.ops, `ops ${r.shrunk.ops} of ${r.original.ops}`);
   const replay = kvScenario.run(r.options, new EventTrace());
   assert.equal(violationKind(replay.violations[0]!), r.kind, 'the minimal plan fails the same way when replayed');
+});
+
+test("kv seed 1100 with issue 7's bug re-injected, drawn keyed, shrinks to at most 10% of its ops within 12 runs, and replays", () => {
+  // Seed 211, the bug's regression seed, fails with shared draws only, where every removal reshuffles later messages.
+  const options = { seed: 1100, ...kvScenario.defaults, bugs: { forgetStandInWrites: true }, draws: 'keyed' as const };
+  const r = shrinkRun(kvScenario, options, { maxRuns: 12 });
+  assert.equal(r.kind, 'history/read-your-writes');
+  assert.equal(r.options.draws, 'keyed');
+  assert.ok(r.shrunk.ops <= 0.1 * r.original.ops, `ops ${r.shrunk.ops} of ${r.original.ops}`);
+  const replay = kvScenario.run(r.options, new EventTrace());
+  assert.equal(violationKind(replay.violations[0]!), r.kind, 'the minimal plan fails the same way when replayed');
+});
+
+test('keyed draws: a message keeps its fate and a node its draws whatever was drawn before them', () => {
+  const fates = (draws: Draws, extraSends: number) => {
+    const network = new SimNetwork(namedStream(9, 'network'), { lossRate: 0.3, duplicateRate: 0.2 }, 8, draws === 'keyed' ? new KeyedStreams(9, 'network') : null);
+    const seen: string[] = [];
+    for (let i = 0; i < extraSends; i++) network.send(1, 0, 2, new Uint8Array(1), () => {});
+    network.send(5, 0, 1, new Uint8Array(1), (at) => seen.push(at.toFixed(6)));
+    network.send(5, 0, 1, new Uint8Array(1), (at) => seen.push(`second ${at.toFixed(6)}`));
+    return seen.join(' ') || 'lost';
+  };
+  assert.equal(fates('keyed', 0), fates('keyed', 7), 'messages sent earlier on another link change nothing');
+  assert.notEqual(fates('shared', 0), fates('shared', 7), 'with shared draws they do (why a removal reshuffles the run)');
+
+  const drawsAt = (times: number[]) => {
+    let now = 0;
+    const node = instantKeyedStream(9, 'node/n1', () => now);
+    return times.map((t) => ((now = t), node.next()));
+  };
+  assert.equal(drawsAt([3, 3, 8])[2], drawsAt([8])[0], 'a draw at 8 ms is the same whatever was drawn at 3 ms');
 });

@@ -17,6 +17,7 @@ import { versionToString } from '../../replication/hlc.ts';
 import type { Env } from '../../runtime/env.ts';
 import type { NetworkConfig } from '../network.ts';
 import { Simulation, nodeAddress, type ProcessInfo } from '../simulation.ts';
+import type { Draws } from '../rng.ts';
 import type { EventTrace } from '../trace.ts';
 
 /**
@@ -47,6 +48,8 @@ export interface KvClusterOptions {
    * kv-pressure scenario watches each store's evictions). It must not change what the node does.
    */
   instrument?: (env: Env, info: ProcessInfo, build: (env: Env) => ShoalNode) => ShoalNode;
+  /** How the network and the nodes draw their randomness (default 'shared'). */
+  draws?: Draws;
   /** A disk tier under each node's store, on a simulated disk that outlives the node's restarts. */
   disk?: { bytes: number; regionBytes: number; faults: DiskFaults };
 }
@@ -76,6 +79,7 @@ export class KvCluster {
       nodes: initial,
       trace: options.trace,
       network: options.network,
+      ...(options.draws === undefined ? {} : { draws: options.draws }),
       factory: (env, info) => {
         const build = (e: Env) =>
           createNode({

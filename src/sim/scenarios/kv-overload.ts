@@ -33,5 +33,6 @@ export const kvOverloadScenario: Scenario = {
   name: 'kv-overload',
   summary: 'kv on slow partition actors with tiny mailboxes: busy replicas, `overloaded` answers, and still no lost acknowledged write',
   defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
+  keyedDraws: true,
   run: runKvOverload,
 };

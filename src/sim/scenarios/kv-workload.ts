@@ -11,7 +11,7 @@
 import type { Consistency, KvError, KvService, Version, WriteResult } from '../../replication/api.ts';
 import type { ShoalNode } from '../../node/node.ts';
 import type { SeededRandom } from '../../runtime/seeded-random.ts';
-import { namedStream } from '../rng.ts';
+import { runStream } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 
 /** A client abandons an operation after this long (longer than any coordinator deadline). */
@@ -157,7 +157,7 @@ export class KvWorkload {
     /** Each client's own way to the cluster (kv-sdk: an SDK client); default a node's coordinator, chosen per operation. */
     private readonly clientKv?: (client: number) => ClientKv,
   ) {
-    this.random = namedStream(seed, 'kv/clients');
+    this.random = runStream(seed, 'kv/clients', sim.draws, () => sim.now);
     this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
     this.zipfCdf = zipfCdf(config.keys, config.zipfExponent);
     this.seq = new Array<number>(config.clients).fill(0);

@@ -87,6 +87,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
     replication,
     network: profile?.network ?? {},
     trace,
+    ...(options.draws === undefined ? {} : { draws: options.draws }),
     ...(tuning.mailboxCapacity === undefined ? {} : { mailboxCapacity: tuning.mailboxCapacity }),
   });
   const sim = cluster.sim;
@@ -208,5 +209,6 @@ export const kvScenario: Scenario = {
   name: 'kv',
   summary: 'replicated get/set/delete under swarm faults: no lost acknowledged write, no fabricated value, read-your-writes, convergence',
   defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
+  keyedDraws: true,
   run: runKv,
 };
