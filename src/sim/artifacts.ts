@@ -46,7 +46,9 @@ function page(report: RunReport, t: RunTimeline): string {
   const x = (ms: number) => LEFT + ((WIDTH - LEFT - 10) * ms) / endMs;
   const key = violationKey(violation);
   const nodes = t.samples[0]?.nodes.length ?? 0;
+  // Chart rows by client index (a shrunk plan may keep client 2 alone); the summary counts the clients that ran.
   const clients = Math.max(0, ...t.ops.map((o) => o.client + 1));
+  const clientsWithOps = new Set(t.ops.map((o) => o.client)).size;
   const sections = [
     section('Operations per client', 'ops', opsChart(t, clients, x, endMs, key, violation)),
     section('Faults', 'faults', faultsChart(t.faults, nodes, x, endMs, violation)),
@@ -69,7 +71,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-
 <h1>shoal sim: ${esc(report.scenario)}, seed ${report.seed}</h1>
 <p class="verdict" id="verdict">${verdict}</p>
 <p>Replay: <code id="replay">${esc(report.replay)}</code></p>
-<p>${t.ops.length} operations from ${clients} clients on ${nodes} nodes, ${t.faults.length} faults, ${(endMs / 1000).toFixed(1)}s simulated; digest ${esc(report.digest)}.</p>
+<p>${t.ops.length} operations from ${clientsWithOps} client${clientsWithOps === 1 ? '' : 's'} on ${nodes} nodes, ${t.faults.length} faults, ${(endMs / 1000).toFixed(1)}s simulated; digest ${esc(report.digest)}.</p>
 <p class="legend">${legend()}</p>
 ${sections.join('\n')}
 ${key ? `<h2>Operations on ${esc(key)} that led to the violation</h2>\n${opsTable(leading)}` : ''}
