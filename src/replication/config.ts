@@ -115,6 +115,8 @@ export interface ReplicationBugs {
   rmwNoFencing?: boolean;
   /** The read-modify-write primary abandons an in-doubt request id once a later operation writes on top of its result: a retry at the next primary applies it again (kv-rmw seed 230056, an APPEND twice). */
   rmwAbandonBuiltOnDoubts?: boolean;
+  /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
+  leaveWaitsForIdle?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.
