@@ -77,6 +77,12 @@ export const SELF_ERROR_RATE_THRESHOLD = 0.05;
 /** How often a leaving node checks whether its handoff is complete. */
 export const LEAVE_POLL_INTERVAL_MS = 50;
 /**
+ * How long a leaving node that has handed everything off keeps coordinating new requests before
+ * it refuses them (`not-ready`: the client uses another node): time for clients that follow the
+ * topology to move on, four default request deadlines, well inside the daemon's 10 s shutdown timeout.
+ */
+export const LEAVE_COORDINATION_GRACE_MS = 2_000;
+/**
  * A node still joining this long after it started logs what it waits for (then again every
  * PROBLEM_LOG_INTERVAL_MS while it lasts); a healthy join takes a second or two.
  */
@@ -285,6 +291,8 @@ export class ShoalNode {
   /** Encodes a message sent to several owners once (see KvMessageEncoder). */
   private readonly encoder = new KvMessageEncoder();
   private leaving = false;
+  /** A leaving node refuses new requests once its grace after handing off is over (refuseRequestsOnceLeft). */
+  private refusingRequests = false;
   private stopped = false;
   private declaredDegraded = false;
 
@@ -664,6 +672,7 @@ export class ShoalNode {
     const finished = () => {
       for (const waiter of this.leaveWaiters.splice(0)) waiter();
     };
+    let handedOffAtMs: number | null = null;
     const poll = () => {
       this.timers.leave = null;
       if (this.stopped) return finished();
@@ -672,8 +681,10 @@ export class ShoalNode {
       const p = this.sync.progress();
       const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
       if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
+      if (handedOff) this.refuseRequestsOnceLeft((handedOffAtMs ??= this.env.clock.monoMs()));
       // Requests this node coordinates finish before it stops: stop() would fail them, and clients
       // still routed here (their topology not yet updated) would see errors (rolling-restart seeds 1-3).
+      // Clients that keep sending here regardless are refused after a grace, so the last ones end.
       if (!this.ring.joined || (handedOff && this.hints.count === 0 && this.kv.pendingCount === 0)) {
         this.stop();
         return finished();
@@ -681,6 +692,22 @@ export class ShoalNode {
       this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
     this.timers.leave = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+  }
+
+  /**
+   * Past LEAVE_COORDINATION_GRACE_MS after this leaving node handed everything off, it refuses new
+   * requests, so those it coordinates run out within a deadline: waiting for a moment with none
+   * pending never ends under a steady load with some slow requests (kv-join seed 400005, BUGGIFY).
+   */
+  private refuseRequestsOnceLeft(handedOffAtMs: number): void {
+    if (this.refusingRequests || this.config.bugs?.leaveWaitsForIdle) return;
+    if (this.env.clock.monoMs() - handedOffAtMs < LEAVE_COORDINATION_GRACE_MS) return;
+    this.refusingRequests = true;
+    this.kv.refuseNewRequests('this node has handed its partitions off and is leaving the cluster');
+    this.env.log.info(
+      { event: 'leave-refusing-requests', pendingRequests: this.kv.pendingCount, graceMs: LEAVE_COORDINATION_GRACE_MS },
+      `leaving: refusing new requests (${this.kv.pendingCount} in flight to finish) ${LEAVE_COORDINATION_GRACE_MS} ms after handing everything off`,
+    );
   }
 
   /**

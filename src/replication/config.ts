@@ -117,6 +117,8 @@ export interface ReplicationBugs {
   rmwAbandonBuiltOnDoubts?: boolean;
   /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
   jointIgnoresRefusers?: boolean;
+  /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
+  leaveWaitsForIdle?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

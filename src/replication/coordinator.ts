@@ -270,6 +270,18 @@ export class Coordinator implements KvService {
     return this.pending.size;
   }
 
+  /** Why new requests are refused (a leaving node that has handed everything off), or null while they are taken. */
+  private refusing: string | null = null;
+
+  /**
+   * From now on refuses new gets, sets and deletes with `not-ready` (nothing applied, so a client
+   * sends even a write to another node) while those in flight finish: a leaving node's last
+   * requests end within one deadline, however fast new ones keep arriving (ShoalNode.leave).
+   */
+  refuseNewRequests(reason: string): void {
+    this.refusing = reason;
+  }
+
   topology(): TopologySnapshot {
     return this.topologySnapshot();
   }
@@ -1075,6 +1087,10 @@ export class Coordinator implements KvService {
   }
 
   private checkJoined(): KvError | null {
+    if (this.refusing !== null) {
+      this.stats.unavailable++;
+      return { code: 'not-ready', message: `${this.refusing}; use another node` };
+    }
     if (!this.ctx.ringConfirmed()) {
       this.stats.unavailable++;
       // Its own code, not `unavailable`: nothing was applied, so a client may resend even a write elsewhere.

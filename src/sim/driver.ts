@@ -49,6 +49,7 @@ const BUG_SWITCHES = {
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
   jointIgnoresRefusers: 'flag',
+  leaveWaitsForIdle: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

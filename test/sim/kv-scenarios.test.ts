@@ -35,3 +35,20 @@ test('kv-join: the joiner and the leaver hand off, no acknowledged write is lost
   assert.ok(typeof report['joinHandoffSeconds'] === 'number');
   assert.ok(typeof report['leaveHandoffSeconds'] === 'number');
 });
+
+test('kv-join seed 400005 with BUGGIFY: the leaving node stops under a steady load; with bugs.leaveWaitsForIdle the leave never ends', () => {
+  // The workload keeps sending the leaving n1 requests; BUGGIFY's lost and delayed replica
+  // messages make some of them slow, so n1 never sees a moment with none in flight. Fixed: 2 s
+  // after handing everything off it refuses new ones (not-ready), and stops once the rest end.
+  const options = { seed: 400005, nodes: 5, durationMs: 30_000, faults: 'none' as const, buggify: true };
+  const fixed = runScenario(kvJoinScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+  assert.ok(typeof fixed['leaveHandoffSeconds'] === 'number');
+  assert.ok(((fixed['errors'] as Record<string, number>)['not-ready'] ?? 0) > 0, 'the leaving node refused some requests');
+
+  const buggy = runScenario(kvJoinScenario, { ...options, bugs: { leaveWaitsForIdle: true } });
+  assert.ok(
+    buggy.violations.some((v) => v.checker === 'handoff-finished'),
+    `the leave never ends: ${JSON.stringify(buggy.violations)}`,
+  );
+});

@@ -211,3 +211,21 @@ test('every request fails at its own deadline, whatever else is pending (one dea
   c.sim.runUntil(c.sim.now + 2 * timeoutMs, () => answeredAt.every((t) => t !== null));
   assert.deepEqual(answeredAt, startedAt.map((t) => t + timeoutMs));
 });
+
+test('refusing new requests (a leaving node past its grace): new ones answer not-ready, one already in flight completes', () => {
+  const c = cluster();
+  const { outsider } = layout(c, 'r');
+  const kv = c.sim.process(outsider)!.kv;
+  let inFlight: { error: KvError | null; result?: WriteResult } | null = null;
+  kv.set(enc.encode('r'), enc.encode('before'), { consistency: 'all' }, (error, result) => (inFlight = { error, result }));
+  kv.refuseNewRequests('this node is leaving');
+  const refused = set(c, outsider, 'r', 'after');
+  assert.equal(refused.error?.code, 'not-ready');
+  assert.match(refused.error!.message, /this node is leaving; use another node/);
+  c.sim.runUntil(c.sim.now + 1_000, () => inFlight !== null);
+  const first = inFlight as { error: KvError | null; result?: WriteResult } | null;
+  assert.equal(first?.error, null, 'the write taken before the refusal was coordinated to the end');
+  assert.equal(kv.pendingCount, 0);
+  const other = c.sim.nodes.findIndex((n) => n.index !== outsider);
+  assert.equal(dec.decode(get(c, other, 'r', 'all').value!), 'before', 'nothing of the refused write was applied');
+});
