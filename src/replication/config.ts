@@ -115,6 +115,8 @@ export interface ReplicationBugs {
   rmwNoFencing?: boolean;
   /** The read-modify-write primary abandons an in-doubt request id once a later operation writes on top of its result: a retry at the next primary applies it again (kv-rmw seed 230056, an APPEND twice). */
   rmwAbandonBuiltOnDoubts?: boolean;
+  /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */
+  undrainWithoutPeers?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

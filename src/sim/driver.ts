@@ -47,6 +47,7 @@ const BUG_SWITCHES = {
   rmwIgnoreRequestIds: 'flag',
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
+  undrainWithoutPeers: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

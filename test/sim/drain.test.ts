@@ -41,6 +41,15 @@ test(`kv-drain: seeds ${KV_DRAIN_SEEDS[0]}..${KV_DRAIN_SEEDS[1]}, drains and und
   }
 });
 
+test('kv-drain seed 400110: an undrained node routes by its peers\' ring until one is seen on a ring with it; re-injected, a QUORUM read misses an acknowledged write', () => {
+  const options = { seed: 400110, ...kvDrainScenario.defaults };
+  const fixed = runScenario(kvDrainScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+  const buggy = runScenario(kvDrainScenario, { ...options, bugs: { undrainWithoutPeers: true } });
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /no-lost-acknowledged-write: read \(quorum\) of k0 .* older than .* acknowledged before it/);
+});
+
 function cluster(nodes: number): Simulation<ShoalNode> {
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
   return new Simulation<ShoalNode>({
