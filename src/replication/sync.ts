@@ -276,6 +276,8 @@ export class PartitionSync {
   }
 
   private progressNeeded(): boolean {
+    // An undrained node waiting to see a peer's ring asks at the catch-up pace: its share waits on it.
+    if (this.ctx.awaitsPeerRing?.()) return true;
     for (const actor of this.host.partitions.values()) if (actor.syncPhase !== 'ready') return true;
     return false;
   }
