@@ -48,6 +48,7 @@ const BUG_SWITCHES = {
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
   undrainWithoutPeers: 'flag',
+  jointQuorumOfLiveOwners: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

@@ -50,6 +50,15 @@ test('kv-drain seed 400110: an undrained node routes by its peers\' ring until o
   assert.match(buggy.violations[0]!.message, /no-lost-acknowledged-write: read \(quorum\) of k0 .* older than .* acknowledged before it/);
 });
 
+test('kv-drain seed 400211: a joint quorum is not lowered for owners cut off by a partition; re-injected, the minority still on the old ring answers an old version', () => {
+  const options = { seed: 400211, ...kvDrainScenario.defaults };
+  const fixed = runScenario(kvDrainScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+  const buggy = runScenario(kvDrainScenario, { ...options, bugs: { jointQuorumOfLiveOwners: true } });
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /no-lost-acknowledged-write: read \(quorum\) of k22 .* older than .* acknowledged before it/);
+});
+
 function cluster(nodes: number): Simulation<ShoalNode> {
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
   return new Simulation<ShoalNode>({
