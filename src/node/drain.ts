@@ -11,7 +11,9 @@
  * before their reads count) and drops it once every live owner holds all of it. Undraining
  * removes the flag: the ring with the node comes back (its claim seed is unchanged, so it owns the
  * same partitions as before), and each partition it gains catches up from the owners before its
- * reads count, as after a join. A restart forgets a drain (the flag is not sticky metadata).
+ * reads count, as after a join. The node itself takes that ring only once a peer is seen on it
+ * (ring-lifecycle.ts holdBackSelf: its peers may not have heard of the undrain yet, kv-drain seed
+ * 400110). A restart forgets a drain (the flag is not sticky metadata).
  *
  * Safety: a drain is refused while no other live member holds data (the last holder has nobody to
  * hand off to and would drop its data), while the node is still joining, and while it leaves.

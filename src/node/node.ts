@@ -316,6 +316,7 @@ export class ShoalNode {
       isAlive: (name) => this.alive.get(name) === true,
       isRefused: (name) => this.refused.has(name),
       isLeaving: () => this.leaving,
+      reenterAtOnce: replication.bugs?.undrainWithoutPeers === true,
       onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
@@ -342,6 +343,7 @@ export class ShoalNode {
       placement: () => this.ring.placement,
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
       ringConfirmed: () => this.ring.ringConfirmed,
+      awaitsPeerRing: () => this.ring.awaitsPeerRing,
       checkRoute: (version, p) => this.ring.checkRoute(version, p),
       previousRing: (p) => this.ring.previousRing(p),
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
@@ -353,7 +355,7 @@ export class ShoalNode {
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
     this.host.epochOf = (p) => this.ring.epoch(p);
     this.sync = new PartitionSync(ctx, this.host);
-    this.sync.onSameRing = () => this.ring.confirm();
+    this.sync.onPeerRing = (version) => this.ring.peerRing(version);
     // Ranked by guaranteed count (count - error): a Space-Saving newcomer inherits its victim's count.
     this.sync.hottestKeys = (n) =>
       this.store
@@ -462,10 +464,10 @@ export class ShoalNode {
     return this.sync.catchUpProgress();
   }
 
-  /** True when joined, every owned partition has caught up and nothing waits to be handed off or hinted. */
+  /** True when joined (and, undrained, back in its ring), every owned partition has caught up and nothing waits to be handed off or hinted. */
   settled(): boolean {
     const p = this.sync.progress();
-    return this.ring.ringConfirmed && p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
+    return this.ring.ringConfirmed && !this.ring.awaitsPeerRing && p.partitionsCatchingUp === 0 && p.partitionsToHandOff === 0 && this.hints.count === 0;
   }
 
   /** Whether this node still has replicas that do not count towards reads (not joined, or catching up). */

@@ -28,6 +28,8 @@
  *   it counts as if it had acknowledged (`peerMovedPast`). Once every live member that owned a
  *   partition only in the previous ring has been seen past it, the joint quorum ends: versions
  *   end it, not a time window.
+ * - A node back in the ring after an undrain routes by the ring without itself until a peer is
+ *   seen on a ring with it (holdBackSelf): its own ring change is the one its peers may not have.
  */
 import type { Member, MembershipEvent } from '../gossip/membership.ts';
 import type { Env } from '../runtime/env.ts';
@@ -67,6 +69,8 @@ export interface RingLifecycleOptions {
   isRefused(name: string): boolean;
   /** Whether this node is leaving (its ring drops it). */
   isLeaving(): boolean;
+  /** Test-only (ReplicationBugs.undrainWithoutPeers): a node back in the ring routes by it at once. */
+  reenterAtOnce?: boolean;
   /**
    * Called after each ring this node installs (`previous` null for the first). With the first,
    * `withoutSelf` is the ring of the other members alone: the ring the cluster used before this
@@ -103,6 +107,12 @@ export class RingLifecycle {
   /** Rings this node left behind: version -> the partition epochs it had then (oldest first). */
   private readonly past = new Map<string, Uint32Array>();
   private previous: { placement: Placement; onlyThere: Set<string>; movedPast: Set<string> } | null = null;
+  /**
+   * While this node is back in its members' data holders (an undrain) but has not yet seen a peer
+   * on a ring with it: the versions of the rings with it it has computed (keyed by their inputs),
+   * and whether a peer has shown one (see holdBackSelf). Null otherwise.
+   */
+  private reentry: { versions: Map<string, string>; seen: boolean } | null = null;
   /** Called after every ring check this lifecycle ran (the node takes back undeliverable hints). */
   afterCheck: () => void = () => {};
 
@@ -139,6 +149,32 @@ export class RingLifecycle {
   /** A peer answered on this node's ring version (sync.ts): the ring is confirmed once joined. */
   confirm(): void {
     if (this.joinedCluster) this.confirmed = true;
+  }
+
+  /**
+   * A peer is on ring `version` (a sync answer): the ring is confirmed when that is this node's,
+   * and a node back in the ring takes the ring with itself once a peer is seen on one (see
+   * holdBackSelf).
+   */
+  peerRing(version: string): void {
+    if (version === this.placementNow.version) this.confirm();
+    this.seenWithSelf(version);
+  }
+
+  /** Whether `version` is a ring with this node back in it (holdBackSelf): a peer has heard of its undrain, and it takes its place at its next ring check. */
+  private seenWithSelf(version: string): boolean {
+    const reentry = this.reentry;
+    if (reentry === null || ![...reentry.versions.values()].includes(version)) return false;
+    if (!reentry.seen) {
+      reentry.seen = true;
+      this.requestCheck();
+    }
+    return true;
+  }
+
+  /** Whether the node waits to see a peer's ring (it is back in the ring after an undrain): its sync rounds then ask peers even with nothing to compare. */
+  get awaitsPeerRing(): boolean {
+    return this.reentry !== null && !this.reentry.seen;
   }
 
   /** The partition's ownership epoch in the current ring (bumped exactly when its owners change). */
@@ -202,9 +238,14 @@ export class RingLifecycle {
    * owners of the partition changed since; an unknown version is accepted (this node is behind
    * the coordinator, or the ring is older than MAX_PAST_RINGS): its ring check catches up through
    * gossip, and what it took for a partition it does not own is handed off as after any change.
+   * So is a ring with this node back in it after an undrain (holdBackSelf), even the one it left
+   * when it drained: the coordinator has heard of the undrain, and this node takes that ring next.
    */
   checkRoute(version: string | undefined, partition: number): NewerRing | null {
     if (version === undefined || version === this.placementNow.version) return null;
+    // Routed by a ring with this node back in it (perhaps the one it left when it drained): this
+    // node is behind its own undrain, and takes that ring at its next check.
+    if (this.seenWithSelf(version)) return null;
     const epochs = this.past.get(version);
     if (epochs === undefined) {
       this.requestCheck();
@@ -345,7 +386,7 @@ export class RingLifecycle {
   // ---- ring changes -----------------------------------------------------------------------
 
   private checkRing(): void {
-    const members = this.ringMembers();
+    const members = this.holdBackSelf(this.ringMembers());
     const key = ringInputsKey(members);
     if (key === this.ringKey) {
       this.retirePreviousIfPassed(); // a previous-only owner may have died since
@@ -356,6 +397,37 @@ export class RingLifecycle {
     const next = buildPlacement(members, this.o.partitions, this.o.replicas);
     if (next.version === previous.version) return;
     this.install(next, previous);
+  }
+
+  /**
+   * The ring members without this node while it is back among its members' data holders (its
+   * undrain: drain.ts) but no peer has yet been seen on a ring with it: until then its peers may all
+   * still route by the ring without it, and a ring with itself would count its own replica towards
+   * writes that none of their readers asks (kv-drain seed 400110: undrained during an isolation and
+   * declared dead, the node went on to a ring nobody else had when another node drained, and
+   * acknowledged QUORUM writes with its own ack and one other owner's; readers on the others' ring
+   * asked the other two). Held back, it routes by its peers' ring as a coordinator behind them
+   * would (an owner that has moved on refuses, and the request adopts its ring), and its replica,
+   * owning nothing in its own ring, never answers a read as caught up. A peer is seen on a ring
+   * with it through a request routed by one or a sync answer (its sync rounds ask for them while
+   * it waits); the ring with it is then installed, with the one it leaves as the joint quorum.
+   */
+  private holdBackSelf(members: Member[]): Member[] {
+    const self = this.selfName();
+    const others = members.filter((m) => m.name !== self);
+    // Back among the holders by its own flag (not the all-drained fallback of ringMembers), with peers holding data beside it.
+    const reentering = holdsData(this.o.membership.self()) && others.length < members.length && others.length > 0 && !this.placementNow.members.some((m) => m.name === self);
+    if (!reentering || this.o.reenterAtOnce || this.reentry?.seen) {
+      this.reentry = null;
+      return members;
+    }
+    const reentry = (this.reentry ??= { versions: new Map(), seen: false });
+    const key = ringInputsKey(members);
+    if (!reentry.versions.has(key)) {
+      reentry.versions.set(key, buildPlacement(members, this.o.partitions, this.o.replicas).version);
+      if (reentry.versions.size > MAX_PAST_RINGS) reentry.versions.delete(reentry.versions.keys().next().value!);
+    }
+    return others;
   }
 
   /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */

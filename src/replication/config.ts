@@ -119,6 +119,10 @@ export interface ReplicationBugs {
   jointIgnoresRefusers?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
+  /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */
+  undrainWithoutPeers?: boolean;
+  /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
+  jointQuorumOfLiveOwners?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

@@ -34,6 +34,12 @@ export interface ReplicationContext {
    */
   ringConfirmed(): boolean;
   /**
+   * Whether the node waits to see a peer's ring version (it is back in the ring after an undrain
+   * and routes by its peers' ring until one shows it has heard: src/node/ring-lifecycle.ts): its
+   * sync rounds ask peers even with nothing to compare. Absent: never.
+   */
+  awaitsPeerRing?(): boolean;
+  /**
    * The replica's ring-version check of a request for `partition` routed by ring `version`: null
    * to accept it, or this node's newer ring (its version and the partition's owners in it) to
    * refuse it with, because this node has moved past that ring and the partition's owners changed

@@ -511,10 +511,18 @@ export class Coordinator implements KvService {
     if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
   }
 
-  /** Adds a ring the write must also be acknowledged in; a down owner there is not waited for. */
+  /**
+   * Adds a ring the write must also be acknowledged in, at its full level: an owner this node takes
+   * for down is sent nothing, but its place is not forgiven, since on the other side of a network
+   * partition it may still serve reads routed by that ring (kv-drain seed 400211: n4 and n5, cut
+   * off together and on the ring before n1's undrain, answered a QUORUM read of k22 that n1 had
+   * written with n1 + n3 when the need there was lowered to the one owner it saw alive). Owners
+   * that moved past the ring count, so a write waits only while that ring could still be read.
+   */
   private addJointQuorum(write: PendingWrite, version: string, owners: readonly string[], movedPast: Iterable<string>): void {
+    const level = requiredReplicas(write.level, owners.length);
     const alive = owners.filter((name) => this.ctx.isAlive(name)).length;
-    write.joint.push({ version, owners, needed: Math.min(requiredReplicas(write.level, owners.length), alive), movedPast: new Set(movedPast) });
+    write.joint.push({ version, owners, needed: this.ctx.config.bugs?.jointQuorumOfLiveOwners ? Math.min(level, alive) : level, movedPast: new Set(movedPast) });
   }
 
   private jointMet(write: PendingWrite): boolean {

@@ -94,8 +94,8 @@ export class PartitionSync {
    * equal digests saying "0 keys received".
    */
   private readonly beforeFirstRing = { keysReceived: 0, bytesReceived: 0 };
-  /** Called whenever a peer answers on this node's ring version (the node confirms its ring). */
-  onSameRing: () => void = () => {};
+  /** Called with the ring version of every peer's sync answer (the node confirms its ring on its own version). */
+  onPeerRing: (version: string) => void = () => {};
   /** Per peer: partitions it gained from a ring change that this node holds, not yet warmed (see warm). */
   private readonly warmDue = new Map<string, Set<number>>();
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
@@ -276,6 +276,8 @@ export class PartitionSync {
   }
 
   private progressNeeded(): boolean {
+    // An undrained node waiting to see a peer's ring asks at the catch-up pace: its share waits on it.
+    if (this.ctx.awaitsPeerRing?.()) return true;
     for (const actor of this.host.partitions.values()) if (actor.syncPhase !== 'ready') return true;
     return false;
   }
@@ -303,8 +305,9 @@ export class PartitionSync {
         lacking.push(p);
       }
     }
-    // Nothing shared: still ask while the ring is unconfirmed, since the answer confirms it.
-    if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed()) return;
+    // Nothing shared: still ask while the ring is unconfirmed, or the node waits to see a peer's
+    // ring (ReplicationContext.awaitsPeerRing), since the answer carries the peer's ring version.
+    if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed() && !this.ctx.awaitsPeerRing?.()) return;
     // The peer answers in list order within its budget: partitions still catching up from it
     // first (lacking ones too), then the least recently answered, so none waits forever behind
     // partitions that keep differing.
@@ -391,11 +394,10 @@ export class PartitionSync {
     return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, partitions]) => ({ source, partitions, alive: this.ctx.isAlive(source) }));
   }
 
-  /** Whether a peer's ring version is ours; the first such answer confirms this node's ring. */
+  /** Whether a peer's ring version is ours (the node hears of it: the first such answer confirms its ring). */
   private sameRing(version: string): boolean {
-    if (version !== this.ctx.placement().version) return false;
-    this.onSameRing();
-    return true;
+    this.onPeerRing(version);
+    return version === this.ctx.placement().version;
   }
 
   /** Live members plus live sources outside the ring (a node leaving gracefully), self excluded. */

@@ -50,6 +50,8 @@ const BUG_SWITCHES = {
   rmwAbandonBuiltOnDoubts: 'flag',
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
+  undrainWithoutPeers: 'flag',
+  jointQuorumOfLiveOwners: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
 import { DrainRefusedError } from '../../src/node/drain.ts';
 import type { ShoalNode } from '../../src/node/node.ts';
+import type { ReplicationBugs } from '../../src/replication/config.ts';
 import { runScenario } from '../../src/sim/driver.ts';
 import { kvDrainScenario } from '../../src/sim/scenarios/kv-drain.ts';
 import { drainScenario } from '../../src/sim/scenarios/rolling.ts';
@@ -39,6 +40,24 @@ test(`kv-drain: seeds ${KV_DRAIN_SEEDS[0]}..${KV_DRAIN_SEEDS[1]}, drains and und
     assert.deepEqual(report.violations, [], `seed ${seed} failed; replay: ${report.replay}`);
     assert.ok((report['drains'] as number) > 0, `seed ${seed}: some node was drained`);
   }
+});
+
+/** A kv-drain seed that found a lost write: it passes, and with its fix switched off (`bug`) a QUORUM read of `key` misses an acknowledged write. */
+function lostWriteSeed(seed: number, bug: keyof ReplicationBugs, key: string): void {
+  const options = { seed, ...kvDrainScenario.defaults };
+  const fixed = runScenario(kvDrainScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+  const buggy = runScenario(kvDrainScenario, { ...options, bugs: { [bug]: true } });
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, new RegExp(`no-lost-acknowledged-write: read \\(quorum\\) of ${key} .* older than .* acknowledged before it`));
+}
+
+test("kv-drain seed 400110: an undrained node routes by its peers' ring until one is seen on a ring with it; re-injected, a QUORUM read misses an acknowledged write", () => {
+  lostWriteSeed(400110, 'undrainWithoutPeers', 'k0');
+});
+
+test('kv-drain seed 400211: a joint quorum is not lowered for owners cut off by a partition; re-injected, the minority still on the old ring answers an old version', () => {
+  lostWriteSeed(400211, 'jointQuorumOfLiveOwners', 'k22');
 });
 
 function cluster(nodes: number): Simulation<ShoalNode> {

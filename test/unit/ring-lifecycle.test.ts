@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Member, MembershipEvent } from '../../src/gossip/membership.ts';
 import { MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
-import { RING_META } from '../../src/node/ring-placement.ts';
+import { RING_META, buildPlacement } from '../../src/node/ring-placement.ts';
 import type { Placement } from '../../src/replication/context.ts';
 import { fakeEnv } from './replication-fakes.ts';
 
@@ -15,7 +15,7 @@ function member(name: string, claimSeed: number | null, state: Member['state'] =
 }
 
 /** A lifecycle over a member table the test edits; `installed` records each ring it installs. */
-function lifecycle(names: string[], options: { seeds?: boolean } = {}) {
+function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean } = {}) {
   const { env, flush } = fakeEnv();
   const table = new Map(names.map((name, i) => [name, member(name, 10 + i)]));
   const self = names[0]!;
@@ -35,6 +35,7 @@ function lifecycle(names: string[], options: { seeds?: boolean } = {}) {
     isAlive: (name) => !dead.has(name) && table.get(name)?.state === 'alive',
     isRefused: () => false,
     isLeaving: () => false,
+    ...(options.reenterAtOnce ? { reenterAtOnce: true } : {}),
     onPlacement: (previous, next) => void installed.push({ previous, next }),
   });
   const change = (event: MembershipEvent) => {
@@ -154,4 +155,84 @@ test(`a node remembers the last ${MAX_PAST_RINGS} rings it left behind`, () => {
   change({ type: 'joined', member: member('m-last', 5) });
   assert.equal(table.size, 4 + MAX_PAST_RINGS + 1);
   assert.equal(ring.checkRoute(first.version, moved), null, 'forgotten: accepted like an unknown ring');
+});
+
+/** Sets or clears a member's drain flag (drain.ts publishes it in gossip metadata). */
+function drained(m: Member, on: boolean): Member {
+  const meta = { ...m.meta };
+  if (on) meta[RING_META.draining] = 1;
+  else delete meta[RING_META.draining];
+  return { ...m, incarnation: m.incarnation + 1, meta };
+}
+
+/** The ring its peers build from the member table (the names holding data), as the lifecycle builds it. */
+function ringOf(table: Map<string, Member>, names: string[]): Placement {
+  return buildPlacement(names.map((n) => table.get(n)!), PARTITIONS, 3);
+}
+
+/**
+ * kv-drain seed 400110: n3 undrained while isolated, its peers (which had declared it dead) never
+ * heard, and when n4 drained n3 built a ring with itself that nobody else had; it acknowledged
+ * QUORUM writes with its own replica's ack, and readers on the peers' ring asked the other two
+ * owners. Back in the ring, a node now routes by the ring without itself until a peer is seen on a
+ * ring with it.
+ */
+test('an undrained node routes by the ring without itself until a peer is seen on a ring with it (a sync answer or a request routed by one)', () => {
+  for (const via of ['sync answer', 'request'] as const) {
+    const { ring, table, change, installed, flush } = lifecycle(['n3', 'n1', 'n2', 'n4', 'n5']);
+    ring.start();
+    change({ type: 'updated', member: drained(table.get('n3')!, true) });
+    const peersRing = ring.placement;
+    assert.equal(peersRing.version, ringOf(table, ['n1', 'n2', 'n4', 'n5']).version, 'drained: the ring without n3');
+    assert.equal(ring.awaitsPeerRing, false);
+
+    change({ type: 'updated', member: drained(table.get('n3')!, false) });
+    assert.equal(ring.placement.version, peersRing.version, 'undrained, n3 stays on the ring its peers use');
+    assert.equal(ring.awaitsPeerRing, true, 'and its sync rounds ask peers for their ring');
+
+    // Another member drains before any peer has heard of the undrain: n3 follows the peers' ring exactly.
+    const installs = installed.length;
+    change({ type: 'updated', member: drained(table.get('n4')!, true) });
+    assert.equal(installed.length, installs + 1);
+    assert.equal(ring.placement.version, ringOf(table, ['n1', 'n2', 'n5']).version, 'the ring n3 routes by is the peers\' ring');
+    ring.peerRing(ring.placement.version);
+    ring.peerRing('a-ring-nobody-computed');
+    assert.equal(ring.checkRoute('another-unknown-ring', 0), null);
+    flush();
+    assert.equal(ring.awaitsPeerRing, true, 'peers seen only on rings without n3');
+
+    // A peer on a ring with n3 has heard of the undrain: n3 takes its place, the peers' ring as the joint quorum's.
+    const withN3 = ringOf(table, ['n1', 'n2', 'n3', 'n5']);
+    if (via === 'sync answer') ring.peerRing(withN3.version);
+    else assert.equal(ring.checkRoute(withN3.version, 0), null, 'accepted: this node is behind');
+    ring.check();
+    assert.equal(ring.placement.version, withN3.version);
+    assert.equal(ring.awaitsPeerRing, false);
+    assert.equal(ring.previousRing(0)?.version, ringOf(table, ['n1', 'n2', 'n5']).version);
+  }
+});
+
+test('undrained, a node takes back the ring it left when it drained as soon as a request routed by it arrives, and accepts that request', () => {
+  const { ring, table, change, flush } = lifecycle(['n3', 'n1', 'n2', 'n4', 'n5']);
+  ring.start();
+  const before = ring.placement;
+  change({ type: 'updated', member: drained(table.get('n3')!, true) });
+  const { moved } = partitions(before, ring.placement);
+  assert.notEqual(ring.checkRoute(before.version, moved), null, 'drained: a request routed by the ring it left is refused');
+  change({ type: 'updated', member: drained(table.get('n3')!, false) });
+  assert.equal(ring.awaitsPeerRing, true);
+  assert.equal(ring.checkRoute(before.version, moved), null, 'a peer routes by the ring with n3: accepted');
+  flush();
+  assert.equal(ring.placement.version, before.version);
+  assert.equal(ring.awaitsPeerRing, false);
+});
+
+test('re-injected (ReplicationBugs.undrainWithoutPeers): an undrained node takes the ring with itself at once, one its peers may not have', () => {
+  const { ring, table, change } = lifecycle(['n3', 'n1', 'n2', 'n4', 'n5'], { reenterAtOnce: true });
+  ring.start();
+  change({ type: 'updated', member: drained(table.get('n3')!, true) });
+  change({ type: 'updated', member: drained(table.get('n3')!, false) });
+  change({ type: 'updated', member: drained(table.get('n4')!, true) });
+  assert.equal(ring.placement.version, ringOf(table, ['n1', 'n2', 'n3', 'n5']).version);
+  assert.equal(ring.awaitsPeerRing, false);
 });
