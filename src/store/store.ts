@@ -412,6 +412,26 @@ export class Store {
     return true;
   }
 
+  /**
+   * Whether `set` would refuse these writes (distinct keys, values of these lengths) for the
+   * budget, changing nothing: one is larger than the whole budget, or, under `noeviction`, all of
+   * them together would take the store past it. Read-modify-write asks before writing anything,
+   * so a multi-key result is refused whole (Redis's OOM) rather than half applied.
+   */
+  wouldRefuse(keys: readonly string[], lengths: readonly number[]): boolean {
+    let added = 0;
+    let entries = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const cost = this.entryCost(keys[i]!, lengths[i]!);
+      if (cost > this.maxMemory) return true;
+      const existing = this.index.get(keys[i]!);
+      added += existing === undefined ? cost : cost - this.rowDoubles[existing * ROW_DOUBLES + COST]!;
+      if (existing === undefined) entries++;
+    }
+    if (this.currentPolicy !== 'noeviction') return false;
+    return this.bytes + this.reserved + added > this.maxMemory || this.count + entries > this.maxEntries;
+  }
+
   /** Whether storing `cost` bytes under a key (held now in `existing`, if present) would take the store past its budget. */
   private wouldExceedBudget(existing: number | undefined, cost: number): boolean {
     if (existing === undefined) return this.bytes + this.reserved + cost > this.maxMemory || this.count + 1 > this.maxEntries;
