@@ -51,20 +51,21 @@ const INITIAL_SLOTS = 1024;
 /*
  * Per-slot rows. A cache hit needs the entry's deadline, partition, key hash (for the frequency
  * sketch and the key index) and value handle and length; kept in separate columns they cost a
- * cache miss each on a large store, which was most of a hit's time. One 24-byte row, read through
- * a Uint32Array and a Float64Array over the same buffer, puts them in one cache line (or two, for
- * a quarter of the rows). An entry's accounted cost is not kept: `costOf` derives it from the key
- * and the value length, as `entryCost` charged it.
+ * cache miss each on a large store, which was most of a hit's time. One row, read through a
+ * Uint32Array and a Float64Array over the same buffer, puts them in one cache line: 16 bytes
+ * (four words) while no entry has ever had a deadline, as in most caches, and 24 bytes (the
+ * deadline as a double in words 4-5) from the first deadline on (`widenRows`, once; Redis too
+ * keeps expiry only for keys that have one). An entry's accounted cost is not kept: `costOf`
+ * derives it from the key and the value length, as `entryCost` charged it.
  */
-const ROW_BYTES = 24;
-const ROW_WORDS = ROW_BYTES / 4;
-const ROW_DOUBLES = ROW_BYTES / 8;
+const NARROW_ROW_WORDS = 4;
+const WIDE_ROW_WORDS = 6;
 /** 32-bit word offsets in a row. */
 const HASH = 0;
 const HANDLE = 1;
 const LENGTH = 2;
 const PARTITION = 3;
-/** 64-bit float offset in a row (words 4-5). */
+/** 64-bit float offset of the deadline in a wide row (words 4-5). */
 const DEADLINE = 2;
 
 export type RemovalCause = 'size' | 'expired' | 'explicit';
@@ -160,9 +161,11 @@ export class Store {
   private readonly countEntries: boolean;
   private readonly index: KeyIndex;
   private keys: (string | undefined)[] = [];
-  /** Per-slot rows (see ROW_BYTES): hash, value handle, value length, partition index as words... */
+  /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
+  private rowWords = NARROW_ROW_WORDS;
+  /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
   private rows: Uint32Array;
-  /** ...and the deadline and accounted cost as doubles, over the same buffer. */
+  /** ...and, in wide rows, the deadline as a double over the same buffer. */
   private rowDoubles: Float64Array;
   private capacity: number;
   private highWater = 0;
@@ -209,14 +212,18 @@ export class Store {
     this.clock = options.clock;
     this.maxExpirationsPerTick = options.maxExpirationsPerTick ?? DEFAULT_MAX_EXPIRATIONS_PER_TICK;
     this.capacity = INITIAL_SLOTS;
-    const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * ROW_BYTES);
+    const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.index = new KeyIndex({ hashOf: (slot) => this.rows[slot * ROW_WORDS + HASH]!, keyOf: (slot) => this.keys[slot] });
+    this.index = new KeyIndex({ hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!, keyOf: (slot) => this.keys[slot] });
     const deadlines: DeadlineColumn = {
-      get: (slot) => this.rowDoubles[slot * ROW_DOUBLES + DEADLINE]!,
+      get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {
-        this.rowDoubles[slot * ROW_DOUBLES + DEADLINE] = deadlineMs;
+        if (this.rowWords === NARROW_ROW_WORDS) {
+          if (deadlineMs === NO_DEADLINE) return;
+          this.widenRows();
+        }
+        this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE] = deadlineMs;
       },
       // The rows are grown by `grow` below, before the wheel is told.
       grow: () => {},
@@ -227,7 +234,7 @@ export class Store {
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
     const host: PolicyHost = {
-      hashOf: (slot) => this.rows[slot * ROW_WORDS + HASH]!,
+      hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!,
       weightOf: (slot) => (this.countEntries ? 1 : this.costOf(slot)),
       overBudget: () => this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
@@ -301,7 +308,7 @@ export class Store {
     let sum = 0;
     for (let slot = 0; slot < this.highWater; slot++) {
       const key = this.keys[slot];
-      if (key !== undefined) sum += this.entryCost(key, this.rows[slot * ROW_WORDS + LENGTH]!);
+      if (key !== undefined) sum += this.entryCost(key, this.rows[slot * this.rowWords + LENGTH]!);
     }
     return sum;
   }
@@ -325,7 +332,7 @@ export class Store {
   /** The value stored under `key` (a copy the caller may keep), or undefined. Counts a hit or miss. */
   get(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
-    return slot === -1 ? undefined : this.arena.copy(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return slot === -1 ? undefined : this.arena.copy(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /**
@@ -335,14 +342,14 @@ export class Store {
    */
   getView(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
-    return slot === -1 ? undefined : this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return slot === -1 ? undefined : this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /** The value without counting a hit or touching recency/frequency; still never an expired one. */
   peek(key: string): Uint8Array | undefined {
     const slot = this.slotOf(key);
     if (slot === -1 || this.isExpired(slot)) return undefined;
-    return this.arena.copy(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return this.arena.copy(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /**
@@ -352,7 +359,7 @@ export class Store {
   peekView(key: string): Uint8Array | undefined {
     const slot = this.slotOf(key);
     if (slot === -1 || this.isExpired(slot)) return undefined;
-    return this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /** Whether a live entry exists, without touching recency/frequency or stats. */
@@ -497,7 +504,7 @@ export class Store {
       for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
         if (this.isExpired(slot)) continue;
         const deadline = this.wheel.deadline(slot);
-        fn(this.keys[slot]!, this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!), deadline === NO_DEADLINE ? undefined : deadline);
+        fn(this.keys[slot]!, this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!), deadline === NO_DEADLINE ? undefined : deadline);
       }
     } finally {
       this.iterating = false;
@@ -582,7 +589,7 @@ export class Store {
 
   /** What a held slot is charged: `entryCost` of its key and value length, as when it was stored. */
   private costOf(slot: number): number {
-    return this.entryCost(this.keys[slot]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return this.entryCost(this.keys[slot]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /** The slot holding `key`, expired or not, or -1. */
@@ -602,7 +609,7 @@ export class Store {
       return -1;
     }
     this.counters.hits++;
-    this.partitions.counters[this.rows[slot * ROW_WORDS + PARTITION]!]!.hits++;
+    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]!]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key);
     this.analytics?.read(key, true);
@@ -617,14 +624,15 @@ export class Store {
   }
 
   private isExpired(slot: number): boolean {
-    const deadline = this.rowDoubles[slot * ROW_DOUBLES + DEADLINE]!;
+    if (this.rowWords === NARROW_ROW_WORDS) return false;
+    const deadline = this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!;
     return deadline !== NO_DEADLINE && deadline <= this.clock.wallMs();
   }
 
   private insert(key: string, hash: number, value: Uint8Array, cost: number, partition: number): number {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
     this.rows[row + HASH] = hash;
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
@@ -642,7 +650,7 @@ export class Store {
   }
 
   private replaceValue(slot: number, value: Uint8Array, cost: number, partition: number): void {
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
     const oldCost = this.costOf(slot);
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
     this.rows[row + HANDLE] = this.arena.store(value);
@@ -679,13 +687,13 @@ export class Store {
   private removeSlot(slot: number, cause: RemovalCause): void {
     const key = this.keys[slot]!;
     if (cause === 'size' && this.evictionListener !== null) {
-      const row = slot * ROW_WORDS;
+      const row = slot * this.rowWords;
       this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]!));
     }
-    this.index.remove(slot, this.rows[slot * ROW_WORDS + HASH]!);
+    this.index.remove(slot, this.rows[slot * this.rowWords + HASH]!);
     this.policy.onRemove(slot);
     this.wheel.cancel(slot);
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
     const pIndex = this.rows[row + PARTITION]!;
     this.partitions.unlink(pIndex, slot);
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
@@ -713,7 +721,7 @@ export class Store {
   private allocateSlot(): number {
     if (this.freeHead !== -1) {
       const slot = this.freeHead;
-      this.freeHead = this.rows[slot * ROW_WORDS + HANDLE]! | 0;
+      this.freeHead = this.rows[slot * this.rowWords + HANDLE]! | 0;
       return slot;
     }
     if (this.highWater === this.capacity) this.grow(this.capacity * 2);
@@ -723,7 +731,7 @@ export class Store {
   }
 
   private grow(capacity: number): void {
-    const rowBuffer = new ArrayBuffer(capacity * ROW_BYTES);
+    const rowBuffer = new ArrayBuffer(capacity * this.rowWords * 4);
     const rows = new Uint32Array(rowBuffer);
     rows.set(this.rows);
     this.rows = rows;
@@ -732,6 +740,15 @@ export class Store {
     this.partitions.grow(capacity);
     this.policy.grow(capacity);
     this.capacity = capacity;
+  }
+
+  /** Moves every row to the wide layout, with room for a deadline (NO_DEADLINE, a zero, in each). */
+  private widenRows(): void {
+    const rows = new Uint32Array(this.capacity * WIDE_ROW_WORDS);
+    for (let slot = 0; slot < this.highWater; slot++) rows.set(this.rows.subarray(slot * NARROW_ROW_WORDS, (slot + 1) * NARROW_ROW_WORDS), slot * WIDE_ROW_WORDS);
+    this.rows = rows;
+    this.rowDoubles = new Float64Array(rows.buffer);
+    this.rowWords = WIDE_ROW_WORDS;
   }
 
   private checkNotIterating(): void {

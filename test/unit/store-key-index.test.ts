@@ -1,9 +1,11 @@
 // The store's open-addressing key index (src/store/key-index.ts) against a Map, with hashes forced
-// to collide so probe runs are long, wrap around the table's end and are shifted back on delete.
+// to collide so probe runs are long, wrap around the table's end and are shifted back on delete;
+// and the store's rows, narrow until the first deadline and wide from then on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeyIndex } from '../../src/store/key-index.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
+import { Store } from '../../src/store/store.ts';
 
 function model(hashOfKey: (key: string) => number) {
   const keys: (string | undefined)[] = [];
@@ -61,4 +63,29 @@ test('a key with the same hash as a held one but different text is not found', (
   // Removing what is not indexed changes nothing.
   m.index.remove(99, 42);
   m.check(['a', 'b', 'c']);
+});
+
+test('the store keeps every entry through its rows widening at the first deadline, and through growth', () => {
+  let now = 1_000;
+  const store = new Store({ maxMemory: 64 << 20, clock: { wallMs: () => now, monoMs: () => now }, seed: 3 });
+  const value = (i: number) => new Uint8Array([i & 0xff, (i >> 8) & 0xff, 7]);
+  // More than the first row capacity (1024 slots), no deadlines yet: narrow rows, grown twice.
+  for (let i = 0; i < 3000; i++) store.set(`k${i}`, value(i), { partition: i % 5 });
+  for (let i = 0; i < 3000; i += 2) store.delete(`k${i}`);
+  const bytes = store.usedBytes;
+  store.set('ttl', value(1), { partition: 9, expiresAtMs: now + 500 });
+  assert.equal(store.usedBytes, bytes + store.entryCost('ttl', 3));
+  assert.equal(store.recountBytes(), store.usedBytes, 'costs derived from keys and lengths add up');
+  for (let i = 1; i < 3000; i += 2) assert.deepEqual(store.get(`k${i}`), value(i), `k${i}`);
+  assert.equal(store.get('k0'), undefined);
+  assert.equal(store.partitionKeys(1).length, 300);
+  assert.equal(store.expiresAt('ttl'), now + 500);
+  // Freed slots are reused after widening; more growth with wide rows keeps the deadlines.
+  for (let i = 0; i < 4000; i++) store.set(`n${i}`, value(i), { partition: 2, expiresAtMs: i % 2 === 0 ? now + 10_000 : undefined });
+  now += 1_000;
+  assert.equal(store.get('ttl'), undefined, 'expired');
+  assert.equal(store.expiresAt('n0'), 11_000);
+  assert.equal(store.expiresAt('n1'), undefined);
+  assert.deepEqual(store.get('k2999'), value(2999));
+  assert.equal(store.recountBytes(), store.usedBytes);
 });
