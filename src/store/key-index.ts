@@ -1,13 +1,19 @@
 /**
- * The store's key -> slot index: open addressing with linear probing over one Int32Array of slot
- * numbers (plus one; 0 is an empty bucket), at most half full.
+ * The store's key -> slot index: open addressing with linear probing over one Int32Array, at most
+ * half full. A bucket holds slot + 1 in its low bits (0 is an empty bucket) and, in the bits the
+ * slot numbers do not need, the top bits of the key's hash as a tag.
  *
  * Why not a `Map<string, number>`: a Map entry costs V8 about 29 bytes per key (its hash table
  * and entry with key, value and chain link, with doubling slack), a sixth of a small entry's
- * memory; this table costs 4 bytes per bucket, 8 to 16 per key. The key hash is not stored here:
- * every slot's row already holds it (the frequency sketch's hash), and the keys are the store's
- * `keys` array, so the owner answers both (`KeyIndexHost`). A lookup hashes the key in JavaScript
- * (`unitHashString`), then compares a candidate's row hash before its key.
+ * memory; this table costs 4 bytes per bucket, 8 to 16 per key. The full key hash is not stored
+ * here: every slot's row already holds it (the frequency sketch's hash), and the keys are the
+ * store's `keys` array, so the owner answers both (`KeyIndexHost`). A lookup hashes the key in
+ * JavaScript (`unitHashString`); a bucket whose tag differs is passed over without touching its
+ * row (a cache miss each, most of an absent key's lookup without tags), a matching one is checked
+ * against the row's hash and then the key.
+ *
+ * The owner says how many slots it has (`setSlotCapacity`, a power of two, as its rows grow): the
+ * slot field is just wide enough for them, and each doubling takes a bit from the tags, in place.
  *
  * Deletion shifts the following entries of the probe run back (Knuth's algorithm R), so there are
  * no tombstones and a lookup stops at the first empty bucket.
@@ -24,12 +30,21 @@ export interface KeyIndexHost {
 const MIN_BUCKETS = 64;
 
 export class KeyIndex {
-  /** Slot + 1 per bucket; 0 when empty. */
+  /** Per bucket: tag << slotBits | (slot + 1); 0 when empty. */
   private table = new Int32Array(MIN_BUCKETS);
   private mask = MIN_BUCKETS - 1;
   private count = 0;
+  /** Bits of a bucket holding slot + 1; the rest hold the tag. */
+  private slotBits: number;
+  private slotMask: number;
 
-  constructor(private readonly host: KeyIndexHost) {}
+  constructor(
+    private readonly host: KeyIndexHost,
+    slotCapacity: number,
+  ) {
+    this.slotBits = KeyIndex.bitsFor(slotCapacity);
+    this.slotMask = 2 ** this.slotBits - 1;
+  }
 
   /** Keys indexed. */
   get size(): number {
@@ -41,14 +56,33 @@ export class KeyIndex {
     return this.table.byteLength;
   }
 
+  /** Slots up to `slotCapacity` (a power of two, never less than before) may be indexed from now on. */
+  setSlotCapacity(slotCapacity: number): void {
+    const bits = KeyIndex.bitsFor(slotCapacity);
+    if (bits === this.slotBits) return;
+    const shed = bits - this.slotBits;
+    const oldMask = this.slotMask;
+    const table = this.table;
+    // Tags are the hash's top bits: a narrower tag is the old one without its lowest bits.
+    for (let i = 0; i < table.length; i++) {
+      const entry = table[i]!;
+      if (entry !== 0) table[i] = (((entry >>> this.slotBits) >>> shed) << bits) | (entry & oldMask);
+    }
+    this.slotBits = bits;
+    this.slotMask = 2 ** bits - 1;
+  }
+
   /** The slot of `key` (whose hash is `hash`), or -1. */
   find(key: string, hash: number): number {
     const table = this.table;
     const mask = this.mask;
+    const bits = this.slotBits;
+    const tag = this.tagOf(hash);
     for (let at = hash & mask; ; at = (at + 1) & mask) {
       const entry = table[at]!;
       if (entry === 0) return -1;
-      const slot = entry - 1;
+      if (entry >>> bits !== tag) continue;
+      const slot = (entry & this.slotMask) - 1;
       if (this.host.hashOf(slot) === hash && this.host.keyOf(slot) === key) return slot;
     }
   }
@@ -56,7 +90,7 @@ export class KeyIndex {
   /** Indexes `slot` under `hash`; its key must not be indexed already. */
   insert(slot: number, hash: number): void {
     if (2 * (this.count + 1) > this.table.length) this.resize(this.table.length * 2);
-    this.place(slot, hash);
+    this.place(this.encode(slot, hash), hash);
     this.count++;
   }
 
@@ -64,15 +98,16 @@ export class KeyIndex {
   remove(slot: number, hash: number): void {
     const table = this.table;
     const mask = this.mask;
+    const wanted = this.encode(slot, hash);
     let hole = hash & mask;
-    while (table[hole] !== slot + 1) {
+    while (table[hole] !== wanted) {
       if (table[hole] === 0) return;
       hole = (hole + 1) & mask;
     }
     this.count--;
     // Shift back each later entry of the run whose home bucket is not between the hole and it.
     for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
-      const home = this.host.hashOf(table[at]! - 1) & mask;
+      const home = this.host.hashOf((table[at]! & this.slotMask) - 1) & mask;
       const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
       if (stays) continue;
       table[hole] = table[at]!;
@@ -81,12 +116,25 @@ export class KeyIndex {
     table[hole] = 0;
   }
 
-  private place(slot: number, hash: number): void {
+  /** Bits that hold slot + 1 for every slot below `slotCapacity`. */
+  private static bitsFor(slotCapacity: number): number {
+    return 32 - Math.clz32(slotCapacity);
+  }
+
+  private tagOf(hash: number): number {
+    return this.slotBits >= 32 ? 0 : hash >>> this.slotBits;
+  }
+
+  private encode(slot: number, hash: number): number {
+    return ((this.tagOf(hash) << this.slotBits) | (slot + 1)) | 0;
+  }
+
+  private place(entry: number, hash: number): void {
     const table = this.table;
     const mask = this.mask;
     let at = hash & mask;
     while (table[at] !== 0) at = (at + 1) & mask;
-    table[at] = slot + 1;
+    table[at] = entry;
   }
 
   private resize(buckets: number): void {
@@ -95,7 +143,7 @@ export class KeyIndex {
     this.mask = buckets - 1;
     for (let i = 0; i < old.length; i++) {
       const entry = old[i]!;
-      if (entry !== 0) this.place(entry - 1, this.host.hashOf(entry - 1));
+      if (entry !== 0) this.place(entry, this.host.hashOf((entry & this.slotMask) - 1));
     }
   }
 }

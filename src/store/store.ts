@@ -215,7 +215,7 @@ export class Store {
     const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.index = new KeyIndex({ hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!, keyOf: (slot) => this.keys[slot] });
+    this.index = new KeyIndex({ hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!, keyOf: (slot) => this.keys[slot] }, INITIAL_SLOTS);
     const deadlines: DeadlineColumn = {
       get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {
@@ -739,6 +739,7 @@ export class Store {
     this.wheel.grow(capacity);
     this.partitions.grow(capacity);
     this.policy.grow(capacity);
+    this.index.setSlotCapacity(capacity);
     this.capacity = capacity;
   }
 

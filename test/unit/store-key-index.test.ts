@@ -10,7 +10,9 @@ import { Store } from '../../src/store/store.ts';
 function model(hashOfKey: (key: string) => number) {
   const keys: (string | undefined)[] = [];
   const hashes: number[] = [];
-  const index = new KeyIndex({ hashOf: (slot) => hashes[slot]!, keyOf: (slot) => keys[slot] });
+  // Slot capacity starts small and doubles as slots are used, as the store's rows do.
+  let capacity = 16;
+  const index = new KeyIndex({ hashOf: (slot) => hashes[slot]!, keyOf: (slot) => keys[slot] }, capacity);
   const expected = new Map<string, number>();
   const free: number[] = [];
   return {
@@ -18,6 +20,7 @@ function model(hashOfKey: (key: string) => number) {
     expected,
     add(key: string): void {
       const slot = free.pop() ?? keys.length;
+      if (slot === capacity) index.setSlotCapacity((capacity *= 2));
       keys[slot] = key;
       hashes[slot] = hashOfKey(key);
       index.insert(slot, hashes[slot]!);
@@ -38,7 +41,8 @@ function model(hashOfKey: (key: string) => number) {
 }
 
 test('finds what was inserted and nothing removed, through collisions, wrap-around and growth', () => {
-  // 16 distinct hashes for 600 keys, some near the top of every table size so runs wrap.
+  // 16 distinct hashes for 600 keys, some near the top of every table size so runs wrap, and
+  // sharing their top bits (the tags) with other hashes of the same home bucket.
   const hashOf = (key: string) => ((Number(key.slice(1)) % 16) * 0x0fff_ffff) | 0;
   const universe = Array.from({ length: 600 }, (_, i) => `k${i}`);
   const m = model(hashOf);
