@@ -5,12 +5,12 @@
  *
  * Why not a `Map<string, number>`: a Map entry costs V8 about 29 bytes per key (its hash table
  * and entry with key, value and chain link, with doubling slack), a sixth of a small entry's
- * memory; this table costs 4 bytes per bucket, 8 to 16 per key. The full key hash is not stored
- * here: every slot's row already holds it (the frequency sketch's hash), and the keys are the
- * store's `keys` array, so the owner answers both (`KeyIndexHost`). A lookup hashes the key in
- * JavaScript (`unitHashString`); a bucket whose tag differs is passed over without touching its
- * row (a cache miss each, most of an absent key's lookup without tags), a matching one is checked
- * against the row's hash and then the key.
+ * memory; this table costs 4 bytes per bucket, 8 to 16 per key. No hash is stored: the keys are
+ * the store's `keys` array (`KeyIndexHost`), and a key's hash is computed again when a delete or
+ * a resize moves its bucket. A lookup hashes the key in JavaScript (`keyHash`: two UTF-16 units
+ * per multiply, a quarter of the cost of the store's `unitHashString`, which V8's Map does not pay
+ * because strings cache their own hash); a bucket whose tag differs is passed over without reading
+ * its key, a matching one compares the key.
  *
  * The owner says how many slots it has (`setSlotCapacity`, a power of two, as its rows grow): the
  * slot field is just wide enough for them, and each doubling takes a bit from the tags, in place.
@@ -19,11 +19,21 @@
  * no tombstones and a lookup stops at the first empty bucket.
  */
 
+import { fmix32 } from '../protocol/hash.ts';
+
 export interface KeyIndexHost {
-  /** The key hash of a held slot (its row's). */
-  hashOf(slot: number): number;
   /** The key of a held slot. */
   keyOf(slot: number): string | undefined;
+}
+
+/** The index's hash of a key: FxHash-style, two UTF-16 units per step, then MurmurHash3's finaliser (the bucket takes low bits, the tag high ones). */
+export function keyHash(key: string): number {
+  const n = key.length;
+  let h = n;
+  let i = 0;
+  for (; i + 1 < n; i += 2) h = Math.imul(((h << 5) | (h >>> 27)) ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x9e3779b9);
+  if (i < n) h = Math.imul(((h << 5) | (h >>> 27)) ^ key.charCodeAt(i), 0x9e3779b9);
+  return fmix32(h) | 0;
 }
 
 /** Smallest table: buckets, a power of two. */
@@ -72,8 +82,9 @@ export class KeyIndex {
     this.slotMask = 2 ** bits - 1;
   }
 
-  /** The slot of `key` (whose hash is `hash`), or -1. */
-  find(key: string, hash: number): number {
+  /** The slot of `key`, or -1. */
+  find(key: string): number {
+    const hash = keyHash(key);
     const table = this.table;
     const mask = this.mask;
     const bits = this.slotBits;
@@ -83,19 +94,21 @@ export class KeyIndex {
       if (entry === 0) return -1;
       if (entry >>> bits !== tag) continue;
       const slot = (entry & this.slotMask) - 1;
-      if (this.host.hashOf(slot) === hash && this.host.keyOf(slot) === key) return slot;
+      if (this.host.keyOf(slot) === key) return slot;
     }
   }
 
-  /** Indexes `slot` under `hash`; its key must not be indexed already. */
-  insert(slot: number, hash: number): void {
+  /** Indexes `slot`, holding `key`, which must not be indexed already. */
+  insert(slot: number, key: string): void {
+    const hash = keyHash(key);
     if (2 * (this.count + 1) > this.table.length) this.resize(this.table.length * 2);
     this.place(this.encode(slot, hash), hash);
     this.count++;
   }
 
-  /** Removes `slot`, indexed under `hash`; nothing if it is not indexed. */
-  remove(slot: number, hash: number): void {
+  /** Removes `slot`, holding `key`; nothing if it is not indexed. */
+  remove(slot: number, key: string): void {
+    const hash = keyHash(key);
     const table = this.table;
     const mask = this.mask;
     const wanted = this.encode(slot, hash);
@@ -107,7 +120,7 @@ export class KeyIndex {
     this.count--;
     // Shift back each later entry of the run whose home bucket is not between the hole and it.
     for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
-      const home = this.host.hashOf((table[at]! & this.slotMask) - 1) & mask;
+      const home = this.hashOf((table[at]! & this.slotMask) - 1) & mask;
       const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
       if (stays) continue;
       table[hole] = table[at]!;
@@ -119,6 +132,10 @@ export class KeyIndex {
   /** Bits that hold slot + 1 for every slot below `slotCapacity`. */
   private static bitsFor(slotCapacity: number): number {
     return 32 - Math.clz32(slotCapacity);
+  }
+
+  private hashOf(slot: number): number {
+    return keyHash(this.host.keyOf(slot)!);
   }
 
   private tagOf(hash: number): number {
@@ -143,7 +160,7 @@ export class KeyIndex {
     this.mask = buckets - 1;
     for (let i = 0; i < old.length; i++) {
       const entry = old[i]!;
-      if (entry !== 0) this.place(entry, this.host.hashOf((entry & this.slotMask) - 1));
+      if (entry !== 0) this.place(entry, this.hashOf((entry & this.slotMask) - 1));
     }
   }
 }

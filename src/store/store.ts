@@ -215,7 +215,7 @@ export class Store {
     const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.index = new KeyIndex({ hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!, keyOf: (slot) => this.keys[slot] }, INITIAL_SLOTS);
+    this.index = new KeyIndex({ keyOf: (slot) => this.keys[slot] }, INITIAL_SLOTS);
     const deadlines: DeadlineColumn = {
       get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {
@@ -388,8 +388,7 @@ export class Store {
   set(key: string, value: Uint8Array, options: SetOptions): boolean {
     this.checkNotIterating();
     const deadline = options.expiresAtMs ?? NO_DEADLINE;
-    const hash = unitHashString(key);
-    const existing = this.index.find(key, hash);
+    const existing = this.index.find(key);
     const ttlMs = deadline === NO_DEADLINE ? -1 : Math.max(0, deadline - this.clock.wallMs());
     if (this.analytics) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
     if (ttlMs === 0) {
@@ -413,7 +412,7 @@ export class Store {
       this.replaceValue(slot, value, cost, options.partition);
       this.policy.onUpdate(slot);
     } else {
-      slot = this.insert(key, hash, value, cost, options.partition);
+      slot = this.insert(key, value, cost, options.partition);
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
     this.hot?.record(key);
@@ -594,7 +593,7 @@ export class Store {
 
   /** The slot holding `key`, expired or not, or -1. */
   private slotOf(key: string): number {
-    return this.index.find(key, unitHashString(key));
+    return this.index.find(key);
   }
 
   private readSlot(key: string, partition: number | undefined): number {
@@ -629,11 +628,11 @@ export class Store {
     return deadline !== NO_DEADLINE && deadline <= this.clock.wallMs();
   }
 
-  private insert(key: string, hash: number, value: Uint8Array, cost: number, partition: number): number {
+  private insert(key: string, value: Uint8Array, cost: number, partition: number): number {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
     const row = slot * this.rowWords;
-    this.rows[row + HASH] = hash;
+    this.rows[row + HASH] = unitHashString(key);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
     const pIndex = this.partitions.indexFor(partition);
@@ -642,7 +641,7 @@ export class Store {
     const counters = this.partitions.counters[pIndex]!;
     counters.entries++;
     counters.bytes += cost;
-    this.index.insert(slot, hash);
+    this.index.insert(slot, key);
     this.bytes += cost;
     this.count++;
     this.policy.onInsert(slot);
@@ -690,7 +689,7 @@ export class Store {
       const row = slot * this.rowWords;
       this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]!));
     }
-    this.index.remove(slot, this.rows[slot * this.rowWords + HASH]!);
+    this.index.remove(slot, key);
     this.policy.onRemove(slot);
     this.wheel.cancel(slot);
     const row = slot * this.rowWords;
