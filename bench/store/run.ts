@@ -4,7 +4,7 @@
  * per entry at 1M entries beside lru-cache, a plain Map of objects and redis-server.
  *
  *   node --import tsx bench/store/run.ts [--json] [--no-memory] [--only get-hit,mixed] [--rounds N]
- *                                        [--analytics] [--adaptation] [--hot-keys]
+ *                                        [--analytics] [--adaptation] [--hot-keys] [--fresh-keys]
  *
  * Each of --analytics, --adaptation and --hot-keys adds a side to the same alternating rounds: the
  * store with that part switched off (access analytics `analytics: false`; the window's adaptation
@@ -23,6 +23,11 @@
  * - lru-cache is configured like the store under test: a `max` entry bound above the working set
  *   (neither side evicts), no TTL, no autopurge, no size calculation. It stores the reference it is
  *   given, so its set is handed a copy, as the store copies into its arena.
+ *
+ * --fresh-keys: every round looks keys up with string objects never used before (copies made before
+ * the timing), as a node's keys are decoded from each request's bytes; V8 caches a string's hash
+ * in the string, so reusing the same objects round after round gives Map-based caches hashing
+ * for free, which a node never gets.
  *
  * Each memory figure comes from its own child process (bench/store/memory.ts, --expose-gc) so one
  * structure's garbage cannot inflate another's. Prints a table, then one JSON object with --json.
@@ -84,8 +89,9 @@ function indices(n: number, range: number, seed: number): Uint32Array {
   return out;
 }
 
-const hitKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(i));
-const missKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(ENTRIES * 10 + i));
+let hitKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(i));
+let missKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(ENTRIES * 10 + i));
+const freshKeys = process.argv.includes('--fresh-keys');
 const value = new Uint8Array(VALUE_LENGTH).fill(3);
 const order = indices(OPS, ENTRIES, 0x9e3779b9);
 const mixChoice = indices(OPS, 100, 12345);
@@ -144,6 +150,10 @@ function filled(make: () => Cache): Cache {
 
 function timeRound(make: () => Cache, workload: Workload): number {
   const cache = filled(make);
+  if (freshKeys) {
+    hitKeys = hitKeys.map((k) => benchKey(Number(k.slice(4))));
+    missKeys = missKeys.map((k) => benchKey(Number(k.slice(4))));
+  }
   const start = process.hrtime.bigint();
   workload(cache);
   return Number(process.hrtime.bigint() - start) / OPS;

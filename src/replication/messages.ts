@@ -101,8 +101,12 @@ export type KvMessage =
    * a quorum (rmw-primary.ts): the replica remembers them too.
    */
   | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: RememberedRequest[] }
-  /** Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`. */
-  | { t: 'xwa'; id: number; ok: boolean; e: number };
+  /**
+   * Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`, or (`o`) refused
+   * whole because its store has no room (--eviction-policy noeviction), which fails the operation
+   * with `out-of-memory` once the replicas left cannot reach its level.
+   */
+  | { t: 'xwa'; id: number; ok: boolean; e: number; o?: boolean };
 
 /** How a holder answered a scan or count request (see `sa`). */
 export type ScanStatus = 'ok' | 'none' | 'catching-up' | 'busy';
@@ -168,7 +172,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
   xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
-  xwa: { id: 'number', ok: 'boolean', e: 'number' },
+  xwa: { id: 'number', ok: 'boolean', e: 'number', o: 'boolean?' },
 };
 
 const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] satisfies ScanStatus[];

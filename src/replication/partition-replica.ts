@@ -156,6 +156,11 @@ export class PartitionReplica {
     return this.store.get(key, this.partition) ?? null;
   }
 
+  /** Whether the store would refuse these encoded records for its memory budget (noeviction), changing nothing. */
+  wouldRefuse(keys: readonly string[], records: readonly Uint8Array[]): boolean {
+    return this.store.wouldRefuse(keys, records.map((r) => r.length));
+  }
+
   /**
    * Reads `key` from the disk tier after the store missed it: false, without calling `done`, when
    * the disk holds nothing for it (no device read). `done` may run after this actor's turn, with a

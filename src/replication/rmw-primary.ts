@@ -72,8 +72,11 @@ interface Claim {
   fresh: Set<string>;
 }
 
-/** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent. */
-type WriteOutcome = 'ok' | 'fenced' | 'in-doubt' | 'not-sent';
+/** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent; refused for memory. */
+type WriteOutcome = 'ok' | 'fenced' | 'in-doubt' | 'not-sent' | 'out-of-memory';
+
+/** What a replica did with a fenced result. */
+type ResultOutcome = 'applied' | 'fenced' | 'out-of-memory';
 
 /** A final error tells the coordinator not to retry (the outcome of the request is unknown). */
 type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string; final?: boolean }) => void;
@@ -113,6 +116,8 @@ interface PendingResult {
   selfSent: boolean;
   /** A replica refused it for a higher epoch. */
   fenced: boolean;
+  /** Replicas refused it for memory, too many for its level. */
+  outOfMemory: boolean;
   timer: number;
   then: (ok: boolean, why: string) => void;
 }
@@ -293,6 +298,11 @@ export class RmwPrimary {
       for (const k of keys) this.markFresh(claim, k);
       return reply(outcome.result);
     }
+    if (actor.replica.wouldRefuse(writtenKeys, written)) {
+      // Redis's noeviction: the command is refused whole before anything changes (its OOM error).
+      for (const k of keys) this.markFresh(claim, k);
+      return reply(null, { code: 'out-of-memory', message: `${this.ctx.selfName}'s store has no room for the result (--eviction-policy noeviction)` });
+    }
     this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
     // After replicate, which carried the in-doubt ids whose records this operation read.
     this.carryDoubts(actor.partition, keys, live, writtenKeys, written);
@@ -380,6 +390,11 @@ export class RmwPrimary {
         doubts?.delete(requestId);
         for (const k of keys) this.markFresh(claim, k);
         return reply(decodeRmwResult(res));
+      }
+      if (replicated === 'out-of-memory') {
+        // Owners that took it before the refusal hold a newer record than this node may: read again.
+        for (const k of keys) claim.fresh.delete(k);
+        return reply(null, { code: 'out-of-memory', message: `the result on partition ${partition} was refused: ${why}` });
       }
       if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, { res, keys: writtenKeys, versions: written.map((r) => versionToString(versionOfEncoded(r))) });
       // Refused for a higher epoch: this node was deposed, and claims again next time.
@@ -547,9 +562,11 @@ export class RmwPrimary {
       remotes: new Set(remotes),
       selfSent: false,
       fenced: false,
+      outOfMemory: false,
       timer: 0,
       then: (ok, why) => {
         if (ok) return then('ok', why);
+        if (pending.outOfMemory) return then('out-of-memory', why);
         if (pending.fenced) {
           this.stats.fenced++;
           return then('fenced', why);
@@ -603,8 +620,8 @@ export class RmwPrimary {
   private sendToSelf(pending: PendingResult): void {
     const message = pending.message;
     pending.selfSent = this.host.run(message.p, (actor) => {
-      const ok = this.applyResult(actor, message);
-      this.onResultAnswer(this.ctx.selfName, { t: 'xwa', id: message.id, ok, e: ok ? message.e : actor.fencingEpoch });
+      const outcome = this.applyResult(actor, message);
+      this.onResultAnswer(this.ctx.selfName, this.answerTo(message, outcome, actor));
     });
     if (!pending.selfSent) this.settle(message.id, pending, false, `partition ${message.p}'s mailbox is full`);
   }
@@ -612,6 +629,12 @@ export class RmwPrimary {
   private onResultAnswer(from: string, m: Extract<KvMessage, { t: 'xwa' }>): void {
     const pending = this.pending.get(m.id);
     if (!pending || pending.kind !== 'result') return;
+    if (m.o) {
+      if (from !== this.ctx.selfName && !pending.remotes.delete(from)) return;
+      if (from !== this.ctx.selfName && pending.remoteAcks + pending.remotes.size >= pending.remoteNeeded) return;
+      pending.outOfMemory = true;
+      return this.settle(m.id, pending, false, `${from}'s store has no room for it (--eviction-policy noeviction)`);
+    }
     if (!m.ok) {
       this.noteEpoch(pending.partition, m.e);
       pending.fenced = true;
@@ -650,25 +673,32 @@ export class RmwPrimary {
 
   private onResult(from: string, m: Extract<KvMessage, { t: 'xw' }>): void {
     // Unanswered when busy: the primary counts the replica as silent.
-    this.host.run(m.p, (actor) => {
-      if (this.applyResult(actor, m)) this.ctx.send(from, { t: 'xwa', id: m.id, ok: true, e: m.e });
-      else this.ctx.send(from, { t: 'xwa', id: m.id, ok: false, e: actor.fencingEpoch });
-    });
+    this.host.run(m.p, (actor) => this.ctx.send(from, this.answerTo(m, this.applyResult(actor, m), actor)));
   }
 
-  /** Applies a fenced result (inside the actor's turn) unless the replica promised a higher epoch. */
-  private applyResult(actor: PartitionActor, m: Extract<KvMessage, { t: 'xw' }>): boolean {
+  private answerTo(m: Extract<KvMessage, { t: 'xw' }>, outcome: ResultOutcome, actor: PartitionActor): Extract<KvMessage, { t: 'xwa' }> {
+    if (outcome === 'applied') return { t: 'xwa', id: m.id, ok: true, e: m.e };
+    if (outcome === 'out-of-memory') return { t: 'xwa', id: m.id, ok: false, e: m.e, o: true };
+    return { t: 'xwa', id: m.id, ok: false, e: actor.fencingEpoch };
+  }
+
+  /**
+   * Applies a fenced result (inside the actor's turn) unless the replica promised a higher epoch,
+   * or its store would refuse it for memory (then nothing of it is applied or remembered).
+   */
+  private applyResult(actor: PartitionActor, m: Extract<KvMessage, { t: 'xw' }>): ResultOutcome {
     // A replica that never promised (it restarted, or never held the partition) may have
     // forgotten a higher claim: it takes results only after a claim reached it.
     if (!this.ctx.config.bugs?.rmwNoFencing && (actor.fencingEpoch === 0 || !actor.promise(m.e))) {
       this.stats.refusedAsReplica++;
-      return false;
+      return 'fenced';
     }
+    if (actor.replica.wouldRefuse(m.k, m.r)) return 'out-of-memory';
     for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
     const now = this.ctx.env.clock.monoMs();
     actor.requests.rememberAll(m.u ?? [], now);
     actor.requests.remember(m.q, m.res, now, m.k);
-    return true;
+    return 'applied';
   }
 }
 

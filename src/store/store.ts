@@ -2,9 +2,9 @@
  * The per-node storage engine: one instance shared by every partition actor on a node.
  *
  * Layout, chosen for density and for few cache misses per read (docs/STORE.md has the
- * measurements): a `Map<string, number>` from key to slot, per-slot metadata in one 32-byte typed-
- * array row, value bytes in a slab arena (value-arena.ts). Nothing is allocated per entry except
- * the key string and its Map entry.
+ * measurements): an open-addressing index from key to slot (key-index.ts), per-slot metadata in
+ * one 32-byte typed-array row, value bytes in a slab arena (value-arena.ts). Nothing is allocated
+ * per entry except the key string.
  *
  * Memory: every entry is charged `entryCost(key, valueLength)` bytes (key, value chunk and a fixed
  * per-entry overhead measured for this layout), and the engine evicts before the total exceeds
@@ -17,6 +17,7 @@ import { unitHashString } from '../protocol/hash.ts';
 import { AccessRecorder } from './analytics.ts';
 import type { AccessAnalytics, AnalyticsOptions } from './analytics.ts';
 import { HotKeyTracker } from './hot-keys.ts';
+import { KeyIndex } from './key-index.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
 import type { PartitionCounters } from './partitions.ts';
@@ -33,9 +34,10 @@ import type { DeadlineColumn } from './timer-wheel.ts';
 import { ValueArena, chunkBytes } from './value-arena.ts';
 
 /**
- * Bytes charged per entry on top of its key and value chunk: the typed-array columns (about 70
- * bytes per slot, with doubling slack), the Map entry and the slot array's pointer. Measured with
- * `bench/store/memory.ts` at 1M entries; see docs/STORE.md.
+ * Bytes charged per entry on top of its key and value chunk: the typed-array columns and the key
+ * index (with doubling slack) and the slot array's pointer. Measured with `bench/store/memory.ts`
+ * at 1M entries when the index was a Map (it is smaller now; the charge was kept, since every
+ * simulator seed's evictions depend on it); see docs/STORE.md.
  */
 export const ENTRY_OVERHEAD_BYTES = 160;
 /** V8's header on a sequential string (map, hash, length). */
@@ -48,21 +50,23 @@ const INITIAL_SLOTS = 1024;
 
 /*
  * Per-slot rows. A cache hit needs the entry's deadline, partition, key hash (for the frequency
- * sketch) and value handle and length; kept in separate columns they cost a cache miss each on a
- * large store, which was most of a hit's time. One 32-byte row, read through a Uint32Array and a
- * Float64Array over the same buffer, puts them in one cache line (rows are 32-byte aligned).
+ * sketch and the key index) and value handle and length; kept in separate columns they cost a
+ * cache miss each on a large store, which was most of a hit's time. One row, read through a
+ * Uint32Array and a Float64Array over the same buffer, puts them in one cache line: 16 bytes
+ * (four words) while no entry has ever had a deadline, as in most caches, and 24 bytes (the
+ * deadline as a double in words 4-5) from the first deadline on (`widenRows`, once; Redis too
+ * keeps expiry only for keys that have one). An entry's accounted cost is not kept: `costOf`
+ * derives it from the key and the value length, as `entryCost` charged it.
  */
-const ROW_BYTES = 32;
-const ROW_WORDS = ROW_BYTES / 4;
-const ROW_DOUBLES = ROW_BYTES / 8;
+const NARROW_ROW_WORDS = 4;
+const WIDE_ROW_WORDS = 6;
 /** 32-bit word offsets in a row. */
 const HASH = 0;
 const HANDLE = 1;
 const LENGTH = 2;
 const PARTITION = 3;
-/** 64-bit float offsets in a row (words 4-5 and 6-7). */
+/** 64-bit float offset of the deadline in a wide row (words 4-5). */
 const DEADLINE = 2;
-const COST = 3;
 
 export type RemovalCause = 'size' | 'expired' | 'explicit';
 
@@ -155,11 +159,13 @@ export class Store {
   private currentPolicy: PolicyName;
   private readonly clock: Clock;
   private readonly countEntries: boolean;
-  private readonly index = new Map<string, number>();
+  private readonly index: KeyIndex;
   private keys: (string | undefined)[] = [];
-  /** Per-slot rows (see ROW_BYTES): hash, value handle, value length, partition index as words... */
+  /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
+  private rowWords = NARROW_ROW_WORDS;
+  /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
   private rows: Uint32Array;
-  /** ...and the deadline and accounted cost as doubles, over the same buffer. */
+  /** ...and, in wide rows, the deadline as a double over the same buffer. */
   private rowDoubles: Float64Array;
   private capacity: number;
   private highWater = 0;
@@ -206,13 +212,18 @@ export class Store {
     this.clock = options.clock;
     this.maxExpirationsPerTick = options.maxExpirationsPerTick ?? DEFAULT_MAX_EXPIRATIONS_PER_TICK;
     this.capacity = INITIAL_SLOTS;
-    const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * ROW_BYTES);
+    const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
+    this.index = new KeyIndex({ keyOf: (slot) => this.keys[slot] }, INITIAL_SLOTS);
     const deadlines: DeadlineColumn = {
-      get: (slot) => this.rowDoubles[slot * ROW_DOUBLES + DEADLINE]!,
+      get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {
-        this.rowDoubles[slot * ROW_DOUBLES + DEADLINE] = deadlineMs;
+        if (this.rowWords === NARROW_ROW_WORDS) {
+          if (deadlineMs === NO_DEADLINE) return;
+          this.widenRows();
+        }
+        this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE] = deadlineMs;
       },
       // The rows are grown by `grow` below, before the wheel is told.
       grow: () => {},
@@ -223,8 +234,8 @@ export class Store {
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
     const host: PolicyHost = {
-      hashOf: (slot) => this.rows[slot * ROW_WORDS + HASH]!,
-      weightOf: (slot) => (this.countEntries ? 1 : this.rowDoubles[slot * ROW_DOUBLES + COST]!),
+      hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!,
+      weightOf: (slot) => (this.countEntries ? 1 : this.costOf(slot)),
       overBudget: () => this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
     };
@@ -295,7 +306,10 @@ export class Store {
   /** What every entry costs by `entryCost`, summed afresh (the byte-accounting assertion compares it with `usedBytes`). */
   recountBytes(): number {
     let sum = 0;
-    for (const [key, slot] of this.index) sum += this.entryCost(key, this.rows[slot * ROW_WORDS + LENGTH]!);
+    for (let slot = 0; slot < this.highWater; slot++) {
+      const key = this.keys[slot];
+      if (key !== undefined) sum += this.entryCost(key, this.rows[slot * this.rowWords + LENGTH]!);
+    }
     return sum;
   }
 
@@ -318,7 +332,7 @@ export class Store {
   /** The value stored under `key` (a copy the caller may keep), or undefined. Counts a hit or miss. */
   get(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
-    return slot === -1 ? undefined : this.arena.copy(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return slot === -1 ? undefined : this.arena.copy(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /**
@@ -328,14 +342,14 @@ export class Store {
    */
   getView(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
-    return slot === -1 ? undefined : this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    return slot === -1 ? undefined : this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /** The value without counting a hit or touching recency/frequency; still never an expired one. */
   peek(key: string): Uint8Array | undefined {
-    const slot = this.index.get(key);
-    if (slot === undefined || this.isExpired(slot)) return undefined;
-    return this.arena.copy(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    const slot = this.slotOf(key);
+    if (slot === -1 || this.isExpired(slot)) return undefined;
+    return this.arena.copy(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /**
@@ -343,21 +357,21 @@ export class Store {
    * store (as with `getView`). For reading a header on a hot path, never for keeping.
    */
   peekView(key: string): Uint8Array | undefined {
-    const slot = this.index.get(key);
-    if (slot === undefined || this.isExpired(slot)) return undefined;
-    return this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!);
+    const slot = this.slotOf(key);
+    if (slot === -1 || this.isExpired(slot)) return undefined;
+    return this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /** Whether a live entry exists, without touching recency/frequency or stats. */
   has(key: string): boolean {
-    const slot = this.index.get(key);
-    return slot !== undefined && !this.isExpired(slot);
+    const slot = this.slotOf(key);
+    return slot !== -1 && !this.isExpired(slot);
   }
 
   /** The absolute expiry of a live entry (undefined if none or absent). */
   expiresAt(key: string): number | undefined {
-    const slot = this.index.get(key);
-    if (slot === undefined || this.isExpired(slot)) return undefined;
+    const slot = this.slotOf(key);
+    if (slot === -1 || this.isExpired(slot)) return undefined;
     const deadline = this.wheel.deadline(slot);
     return deadline === NO_DEADLINE ? undefined : deadline;
   }
@@ -374,17 +388,17 @@ export class Store {
   set(key: string, value: Uint8Array, options: SetOptions): boolean {
     this.checkNotIterating();
     const deadline = options.expiresAtMs ?? NO_DEADLINE;
-    const existing = this.index.get(key);
+    const existing = this.index.find(key);
     const ttlMs = deadline === NO_DEADLINE ? -1 : Math.max(0, deadline - this.clock.wallMs());
     if (this.analytics) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
     if (ttlMs === 0) {
-      if (existing !== undefined) this.removeSlot(existing, 'expired');
+      if (existing !== -1) this.removeSlot(existing, 'expired');
       return false;
     }
     const cost = this.entryCost(key, value.length);
     if (cost > this.maxMemory) {
       this.counters.refusedTooLarge++;
-      if (existing !== undefined) this.removeSlot(existing, 'explicit');
+      if (existing !== -1) this.removeSlot(existing, 'explicit');
       return false;
     }
     if (this.currentPolicy === 'noeviction' && this.wouldExceedBudget(existing, cost)) {
@@ -393,7 +407,7 @@ export class Store {
       return false;
     }
     let slot: number;
-    if (existing !== undefined) {
+    if (existing !== -1) {
       slot = existing;
       this.replaceValue(slot, value, cost, options.partition);
       this.policy.onUpdate(slot);
@@ -404,7 +418,7 @@ export class Store {
     this.hot?.record(key);
     if (this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
-      if (this.index.get(key) !== slot) {
+      if (this.keys[slot] !== key) {
         if (this.analytics) this.analytics.admissionRejected++;
         return false;
       }
@@ -412,10 +426,30 @@ export class Store {
     return true;
   }
 
-  /** Whether storing `cost` bytes under a key (held now in `existing`, if present) would take the store past its budget. */
-  private wouldExceedBudget(existing: number | undefined, cost: number): boolean {
-    if (existing === undefined) return this.bytes + this.reserved + cost > this.maxMemory || this.count + 1 > this.maxEntries;
-    return this.bytes + this.reserved + cost - this.rowDoubles[existing * ROW_DOUBLES + COST]! > this.maxMemory;
+  /**
+   * Whether `set` would refuse these writes (distinct keys, values of these lengths) for the
+   * budget, changing nothing: one is larger than the whole budget, or, under `noeviction`, all of
+   * them together would take the store past it. Read-modify-write asks before writing anything,
+   * so a multi-key result is refused whole (Redis's OOM) rather than half applied.
+   */
+  wouldRefuse(keys: readonly string[], lengths: readonly number[]): boolean {
+    let added = 0;
+    let entries = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const cost = this.entryCost(keys[i]!, lengths[i]!);
+      if (cost > this.maxMemory) return true;
+      const existing = this.slotOf(keys[i]!);
+      added += existing === -1 ? cost : cost - this.costOf(existing);
+      if (existing === -1) entries++;
+    }
+    if (this.currentPolicy !== 'noeviction') return false;
+    return this.bytes + this.reserved + added > this.maxMemory || this.count + entries > this.maxEntries;
+  }
+
+  /** Whether storing `cost` bytes under a key (held now in slot `existing`, or -1) would take the store past its budget. */
+  private wouldExceedBudget(existing: number, cost: number): boolean {
+    if (existing === -1) return this.bytes + this.reserved + cost > this.maxMemory || this.count + 1 > this.maxEntries;
+    return this.bytes + this.reserved + cost - this.costOf(existing) > this.maxMemory;
   }
 
   /**
@@ -438,8 +472,8 @@ export class Store {
   delete(key: string): boolean {
     this.checkNotIterating();
     this.analytics?.remove(key);
-    const slot = this.index.get(key);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(key);
+    if (slot === -1) return false;
     const live = !this.isExpired(slot);
     this.removeSlot(slot, live ? 'explicit' : 'expired');
     return live;
@@ -469,7 +503,7 @@ export class Store {
       for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
         if (this.isExpired(slot)) continue;
         const deadline = this.wheel.deadline(slot);
-        fn(this.keys[slot]!, this.arena.view(this.rows[slot * ROW_WORDS + HANDLE]!, this.rows[slot * ROW_WORDS + LENGTH]!), deadline === NO_DEADLINE ? undefined : deadline);
+        fn(this.keys[slot]!, this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!), deadline === NO_DEADLINE ? undefined : deadline);
       }
     } finally {
       this.iterating = false;
@@ -552,9 +586,19 @@ export class Store {
     return out;
   }
 
+  /** What a held slot is charged: `entryCost` of its key and value length, as when it was stored. */
+  private costOf(slot: number): number {
+    return this.entryCost(this.keys[slot]!, this.rows[slot * this.rowWords + LENGTH]!);
+  }
+
+  /** The slot holding `key`, expired or not, or -1. */
+  private slotOf(key: string): number {
+    return this.index.find(key);
+  }
+
   private readSlot(key: string, partition: number | undefined): number {
-    const slot = this.index.get(key);
-    if (slot === undefined) {
+    const slot = this.slotOf(key);
+    if (slot === -1) {
       this.recordMiss(key, partition);
       return -1;
     }
@@ -564,7 +608,7 @@ export class Store {
       return -1;
     }
     this.counters.hits++;
-    this.partitions.counters[this.rows[slot * ROW_WORDS + PARTITION]!]!.hits++;
+    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]!]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key);
     this.analytics?.read(key, true);
@@ -579,25 +623,25 @@ export class Store {
   }
 
   private isExpired(slot: number): boolean {
-    const deadline = this.rowDoubles[slot * ROW_DOUBLES + DEADLINE]!;
+    if (this.rowWords === NARROW_ROW_WORDS) return false;
+    const deadline = this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!;
     return deadline !== NO_DEADLINE && deadline <= this.clock.wallMs();
   }
 
   private insert(key: string, value: Uint8Array, cost: number, partition: number): number {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
     this.rows[row + HASH] = unitHashString(key);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
-    this.rowDoubles[slot * ROW_DOUBLES + COST] = cost;
     const pIndex = this.partitions.indexFor(partition);
     this.rows[row + PARTITION] = pIndex;
     this.partitions.link(pIndex, slot);
     const counters = this.partitions.counters[pIndex]!;
     counters.entries++;
     counters.bytes += cost;
-    this.index.set(key, slot);
+    this.index.insert(slot, key);
     this.bytes += cost;
     this.count++;
     this.policy.onInsert(slot);
@@ -605,11 +649,11 @@ export class Store {
   }
 
   private replaceValue(slot: number, value: Uint8Array, cost: number, partition: number): void {
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
+    const oldCost = this.costOf(slot);
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
-    const oldCost = this.rowDoubles[slot * ROW_DOUBLES + COST]!;
     const oldIndex = this.rows[row + PARTITION]!;
     let counters = this.partitions.counters[oldIndex]!;
     const pIndex = this.partitions.indexFor(partition);
@@ -624,7 +668,6 @@ export class Store {
       counters.bytes += oldCost;
     }
     if (cost !== oldCost) {
-      this.rowDoubles[slot * ROW_DOUBLES + COST] = cost;
       this.bytes += cost - oldCost;
       counters.bytes += cost - oldCost;
       if (!this.countEntries) this.policy.onReweigh(slot, oldCost);
@@ -643,17 +686,17 @@ export class Store {
   private removeSlot(slot: number, cause: RemovalCause): void {
     const key = this.keys[slot]!;
     if (cause === 'size' && this.evictionListener !== null) {
-      const row = slot * ROW_WORDS;
+      const row = slot * this.rowWords;
       this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]!));
     }
-    this.index.delete(key);
+    this.index.remove(slot, key);
     this.policy.onRemove(slot);
     this.wheel.cancel(slot);
-    const row = slot * ROW_WORDS;
+    const row = slot * this.rowWords;
     const pIndex = this.rows[row + PARTITION]!;
     this.partitions.unlink(pIndex, slot);
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
-    const cost = this.rowDoubles[slot * ROW_DOUBLES + COST]!;
+    const cost = this.costOf(slot);
     const counters = this.partitions.counters[pIndex]!;
     counters.entries--;
     counters.bytes -= cost;
@@ -677,7 +720,7 @@ export class Store {
   private allocateSlot(): number {
     if (this.freeHead !== -1) {
       const slot = this.freeHead;
-      this.freeHead = this.rows[slot * ROW_WORDS + HANDLE]! | 0;
+      this.freeHead = this.rows[slot * this.rowWords + HANDLE]! | 0;
       return slot;
     }
     if (this.highWater === this.capacity) this.grow(this.capacity * 2);
@@ -687,7 +730,7 @@ export class Store {
   }
 
   private grow(capacity: number): void {
-    const rowBuffer = new ArrayBuffer(capacity * ROW_BYTES);
+    const rowBuffer = new ArrayBuffer(capacity * this.rowWords * 4);
     const rows = new Uint32Array(rowBuffer);
     rows.set(this.rows);
     this.rows = rows;
@@ -695,7 +738,17 @@ export class Store {
     this.wheel.grow(capacity);
     this.partitions.grow(capacity);
     this.policy.grow(capacity);
+    this.index.setSlotCapacity(capacity);
     this.capacity = capacity;
+  }
+
+  /** Moves every row to the wide layout, with room for a deadline (NO_DEADLINE, a zero, in each). */
+  private widenRows(): void {
+    const rows = new Uint32Array(this.capacity * WIDE_ROW_WORDS);
+    for (let slot = 0; slot < this.highWater; slot++) rows.set(this.rows.subarray(slot * NARROW_ROW_WORDS, (slot + 1) * NARROW_ROW_WORDS), slot * WIDE_ROW_WORDS);
+    this.rows = rows;
+    this.rowDoubles = new Float64Array(rows.buffer);
+    this.rowWords = WIDE_ROW_WORDS;
   }
 
   private checkNotIterating(): void {

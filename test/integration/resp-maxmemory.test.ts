@@ -1,8 +1,11 @@
 // CONFIG SET/GET maxmemory-policy and noeviction's OOM reply, against a real redis-server 7.0: the
-// policy names and the OOM error bytes must be Redis's. The refusal travels from the replica's
-// store through the coordinator to the RESP reply (replica-host.ts `wo`, coordinator.ts
+// policy names and the OOM error bytes (of plain writes and of read-modify-write commands) must be
+// Redis's. The refusal travels from the replica's store through the coordinator to the RESP reply
+// (replica-host.ts `wo`, rmw-primary.ts for read-modify-write, coordinator.ts
 // `out-of-memory`, args.ts). Differences by design: Shoal's default policy (adaptive W-TinyLFU)
-// answers as `allkeys-wtinylfu`, and Redis's volatile-* and allkeys-random policies are refused.
+// answers as `allkeys-wtinylfu`, and Redis's volatile-* and allkeys-random policies are refused;
+// once full, Redis refuses every write command, Shoal only a write that does not fit (an INCR of a
+// held key that keeps its size still runs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
@@ -59,6 +62,18 @@ test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte 
   assert.equal(await toShoal.command(['EXISTS', `fill:${fromShoal.written}`]), ':0\r\n');
   assert.equal(await toShoal.command(['SET', 'fill:1', 'x'.repeat(VALUE.length * 2)]), OOM, 'an overwrite that would not fit is refused too');
   assert.equal(await toShoal.command(['STRLEN', 'fill:1']), `:${VALUE.length}\r\n`, 'and the older value stays');
+
+  // Read-modify-write commands answer the same OOM (rmw-primary.ts). Redis refuses every write
+  // once over its limit; Shoal's store refuses a write that would not fit, so first fill its last
+  // bytes with small entries costing what each command below writes (keys of 5-8 bytes are
+  // charged alike, values of one byte).
+  for (let i = 0; i < MAX_WRITES && (await toShoal.command(['SET', `tiny:${String(i).padStart(3, '0')}`, 'x'])) === '+OK\r\n'; i++);
+  const bigger = VALUE + VALUE;
+  for (const command of [['INCR', 'rmw:1'], ['INCRBY', 'rmw:2', '5'], ['APPEND', 'rmw:3', 'x'], ['SET', 'rmw:4', 'v', 'NX'], ['SETNX', 'rmw:5', 'v'], ['SET', 'fill:1', bigger, 'XX'], ['SET', 'fill:1', bigger, 'GET'], ['GETSET', 'fill:1', bigger], ['APPEND', 'fill:1', VALUE]]) {
+    assert.equal(await both(...command), OOM, command[0]);
+  }
+  await both('EXISTS', 'rmw:1', 'rmw:2', 'rmw:3', 'rmw:4', 'rmw:5');
+  assert.equal(await toShoal.command(['STRLEN', 'fill:1']), `:${VALUE.length}\r\n`, 'nothing of a refused command is applied');
   // A delete makes room again.
   await both('DEL', 'fill:0', 'fill:2', 'fill:3');
   assert.equal(await toShoal.command(['SET', 'after', 'small']), '+OK\r\n');

@@ -1,0 +1,94 @@
+// The store's open-addressing key index (src/store/key-index.ts) against a Map, through probe
+// runs that wrap around the table's end and are shifted back on delete, and slot growth that
+// narrows the tags; and the store's rows, narrow until the first deadline and wide from then on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { KeyIndex, keyHash } from '../../src/store/key-index.ts';
+import { SeededRandom } from '../../src/runtime/seeded-random.ts';
+import { Store } from '../../src/store/store.ts';
+
+function model() {
+  const keys: (string | undefined)[] = [];
+  // Slot capacity starts small and doubles as slots are used, as the store's rows do.
+  let capacity = 16;
+  const index = new KeyIndex({ keyOf: (slot) => keys[slot] }, capacity);
+  const expected = new Map<string, number>();
+  const free: number[] = [];
+  return {
+    index,
+    expected,
+    add(key: string): void {
+      const slot = free.pop() ?? keys.length;
+      if (slot === capacity) index.setSlotCapacity((capacity *= 2));
+      keys[slot] = key;
+      index.insert(slot, key);
+      expected.set(key, slot);
+    },
+    remove(key: string): void {
+      const slot = expected.get(key)!;
+      index.remove(slot, key);
+      keys[slot] = undefined;
+      free.push(slot);
+      expected.delete(key);
+    },
+    check(universe: string[]): void {
+      assert.equal(index.size, expected.size);
+      for (const key of universe) assert.equal(index.find(key), expected.get(key) ?? -1, key);
+    },
+  };
+}
+
+test('finds what was inserted and nothing removed, through probe runs, wrap-around, tag narrowing and growth', () => {
+  // Wide (two-byte) keys and odd lengths too, so every branch of keyHash is used.
+  const universe = Array.from({ length: 1500 }, (_, i) => (i % 3 === 0 ? `k${i}` : i % 3 === 1 ? `key:${i}\u0101` : `${i}`));
+  const m = model();
+  const random = SeededRandom.mulberry32(7);
+  for (let step = 0; step < 12_000; step++) {
+    const key = universe[random.int(universe.length)]!;
+    if (m.expected.has(key)) m.remove(key);
+    else m.add(key);
+    if (step % 1000 === 0) m.check(universe);
+  }
+  m.check(universe);
+  assert.ok(m.index.byteSize >= 2 * 4 * m.index.size, 'the table stays at most half full');
+  // Removing what is not indexed changes nothing.
+  m.index.remove(99_999, 'absent');
+  m.check(universe);
+});
+
+test('keyHash spreads similar keys over buckets and tags', () => {
+  const buckets = new Set<number>();
+  const tags = new Set<number>();
+  for (let i = 0; i < 1024; i++) {
+    const h = keyHash(`key:${String(i).padStart(12, '0')}`);
+    buckets.add(h & 1023);
+    tags.add(h >>> 21);
+  }
+  assert.ok(buckets.size > 600, `${buckets.size} of 1024 buckets`);
+  assert.ok(tags.size > 600, `${tags.size} of 2048 tags`);
+});
+
+test('the store keeps every entry through its rows widening at the first deadline, and through growth', () => {
+  let now = 1_000;
+  const store = new Store({ maxMemory: 64 << 20, clock: { wallMs: () => now, monoMs: () => now }, seed: 3 });
+  const value = (i: number) => new Uint8Array([i & 0xff, (i >> 8) & 0xff, 7]);
+  // More than the first row capacity (1024 slots), no deadlines yet: narrow rows, grown twice.
+  for (let i = 0; i < 3000; i++) store.set(`k${i}`, value(i), { partition: i % 5 });
+  for (let i = 0; i < 3000; i += 2) store.delete(`k${i}`);
+  const bytes = store.usedBytes;
+  store.set('ttl', value(1), { partition: 9, expiresAtMs: now + 500 });
+  assert.equal(store.usedBytes, bytes + store.entryCost('ttl', 3));
+  assert.equal(store.recountBytes(), store.usedBytes, 'costs derived from keys and lengths add up');
+  for (let i = 1; i < 3000; i += 2) assert.deepEqual(store.get(`k${i}`), value(i), `k${i}`);
+  assert.equal(store.get('k0'), undefined);
+  assert.equal(store.partitionKeys(1).length, 300);
+  assert.equal(store.expiresAt('ttl'), now + 500);
+  // Freed slots are reused after widening; more growth with wide rows keeps the deadlines.
+  for (let i = 0; i < 4000; i++) store.set(`n${i}`, value(i), { partition: 2, expiresAtMs: i % 2 === 0 ? now + 10_000 : undefined });
+  now += 1_000;
+  assert.equal(store.get('ttl'), undefined, 'expired');
+  assert.equal(store.expiresAt('n0'), 11_000);
+  assert.equal(store.expiresAt('n1'), undefined);
+  assert.deepEqual(store.get('k2999'), value(2999));
+  assert.equal(store.recountBytes(), store.usedBytes);
+});
