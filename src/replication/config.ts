@@ -115,6 +115,8 @@ export interface ReplicationBugs {
   rmwNoFencing?: boolean;
   /** The read-modify-write primary abandons an in-doubt request id once a later operation writes on top of its result: a retry at the next primary applies it again (kv-rmw seed 230056, an APPEND twice). */
   rmwAbandonBuiltOnDoubts?: boolean;
+  /** A new primary's claim trusts a remembered request id whenever the replica remembering it holds the newest record, whichever record the id's result wrote: a result refused elsewhere and overwritten unread still answers its retry (kv-rmw seed 400293, an INCR lost). */
+  rmwTrustIdsByHolder?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

@@ -281,6 +281,8 @@ export class RmwPrimary {
     const outcome = applyRmw(op, live, wallNow, { maxValueBytes: this.ctx.config.maxValueBytes });
     const writtenKeys: string[] = [];
     const written: Uint8Array[] = [];
+    // The records each write builds on (expired ones too: the ids standing for them move on).
+    const bases: string[] = [];
     let version = null;
     for (let i = 0; i < keys.length; i++) {
       const write = outcome.writes[i];
@@ -288,12 +290,14 @@ export class RmwPrimary {
       version ??= this.hlc.now();
       writtenKeys.push(keys[i]!);
       written.push(write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs));
+      const read = records[i];
+      bases.push(read === null || read === undefined ? '' : versionToString(read.version));
     }
     if (writtenKeys.length === 0) {
       for (const k of keys) this.markFresh(claim, k);
       return reply(outcome.result);
     }
-    this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
+    this.replicate(claim, keys, writtenKeys, written, bases, level, requestId, encodeRmwResult(outcome.result), reply);
     // After replicate, which carried the in-doubt ids whose records this operation read.
     this.carryDoubts(actor.partition, keys, live, writtenKeys, written);
   }
@@ -322,7 +326,7 @@ export class RmwPrimary {
       this.abandon(actor.partition, requestId);
       return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
     }
-    this.replicate(claim, doubt.keys, doubt.keys, held, level, requestId, doubt.res, reply);
+    this.replicate(claim, doubt.keys, doubt.keys, held, null, level, requestId, doubt.res, reply);
   }
 
   /**
@@ -362,7 +366,18 @@ export class RmwPrimary {
     if (unknown.size > MAX_UNCONFIRMED) unknown.delete(unknown.values().next().value!);
   }
 
-  private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
+  /** `bases`: the versions of the records the writes build on ('' for none); null when rewriting records already held. */
+  private replicate(
+    claim: Claim,
+    keys: string[],
+    writtenKeys: string[],
+    written: Uint8Array[],
+    bases: string[] | null,
+    level: Consistency,
+    requestId: string,
+    res: WireRmwResult,
+    reply: Reply,
+  ): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
     // In-doubt ids ride along while their effect is still what the own replica holds.
@@ -370,9 +385,9 @@ export class RmwPrimary {
     for (const [id, doubt] of doubts ?? []) {
       if (id === requestId) continue;
       if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
-      else carried.push([id, doubt.res, doubt.keys]);
+      else carried.push([id, doubt.res, doubt.keys, [...doubt.versions]]);
     }
-    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}), ...(bases !== null ? { b: bases } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
         // Everything carried is now remembered by a quorum.
@@ -506,14 +521,21 @@ export class RmwPrimary {
    */
   private trustedIds(pending: PendingClaim): RememberedRequest[] {
     const out: RememberedRequest[] = [];
+    const byHolder = this.ctx.config.bugs?.rmwTrustIdsByHolder === true;
     for (const answer of pending.answers) {
       for (const entry of answer.d) {
         const keys = entry[2] ?? [];
-        const current = keys.every((key) => {
+        const versions = byHolder ? undefined : entry[3];
+        const current = keys.every((key, j) => {
           const i = pending.keys.indexOf(key);
           if (i < 0) return true;
-          const held = answer.versions[i] ?? null;
           const newest = pending.newest[i]?.version ?? null;
+          // The id's own record, or one built on it, is the newest read: its effect is there. That
+          // the answering replica holds the newest is not enough: it may have kept the id of a
+          // record a later result overwrote without reading it (kv-rmw seed 400293).
+          if (versions !== undefined) return newest !== null && versions[j] === versionToString(newest);
+          // A peer that does not send versions: the id's replica holds the newest record.
+          const held = answer.versions[i] ?? null;
           return held === null ? newest === null : newest !== null && compareVersions(held, newest) === 0;
         });
         if (current) out.push(entry);
@@ -667,7 +689,14 @@ export class RmwPrimary {
     for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
     const now = this.ctx.env.clock.monoMs();
     actor.requests.rememberAll(m.u ?? [], now);
-    actor.requests.remember(m.q, m.res, now, m.k);
+    const versions = m.r.map((r) => versionToString(versionOfEncoded(r)));
+    // The ids standing for the records this result built on stand for its records now (whether
+    // or not this replica held those: the primary read them).
+    for (let i = 0; i < m.k.length; i++) {
+      const base = m.b?.[i];
+      if (base) actor.requests.advance(m.k[i]!, base, versions[i]!);
+    }
+    actor.requests.remember(m.q, m.res, now, m.k, versions);
     return true;
   }
 }

@@ -4,9 +4,17 @@
  * applied again. Kept by the partition's actor on every replica that applied the result (the
  * fenced write carries the id), so a new primary learns them in its claim (rmw-primary.ts).
  *
+ * Each id also knows, per key its result wrote, the version of the newest record known to hold its
+ * effect: the record it wrote, moved on to each later result built on that record (`advance`). A
+ * new primary trusts an id only when that version is the newest record its claim read: a replica
+ * can remember an id whose record a later result overwrote without building on it (a result
+ * refused elsewhere, left on one replica, then missed by a claim: kv-rmw seed 400293), and
+ * answering a repeat of it would report an effect that is gone.
+ *
  * Bounded by count and by age: a repeat later than either is applied again (docs/REPLICATION.md,
  * "Read-modify-write").
  */
+import { compareVersions, versionFromString } from './hlc.ts';
 import type { WireRmwResult } from './rmw-wire.ts';
 
 /** Request ids a partition remembers by default. */
@@ -19,10 +27,15 @@ interface Remembered {
   atMs: number;
   /** The keys the result wrote (empty when not known). */
   keys: readonly string[];
+  /** Per key, the version of the newest record known to hold the result's effect; null when a peer did not say. */
+  versions: string[] | null;
 }
 
-/** A remembered request as it travels: id, result, and the keys its result wrote. */
-export type RememberedRequest = [string, WireRmwResult, string[]] | [string, WireRmwResult];
+/**
+ * A remembered request as it travels: id, result, the keys its result wrote, and per key the
+ * version of the newest record known to hold its effect (absent from peers that do not send it).
+ */
+export type RememberedRequest = [string, WireRmwResult, string[], string[]] | [string, WireRmwResult, string[]] | [string, WireRmwResult];
 
 export class RequestMemory {
   /** In insertion order, which is age order (a re-remembered id moves to the end). */
@@ -43,10 +56,17 @@ export class RequestMemory {
     return this.entries.get(requestId)?.result;
   }
 
-  /** Remembers a result; the first one stays (a repeat answers it, so it never changes). */
-  remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = []): void {
-    if (this.entries.has(requestId)) return;
-    this.entries.set(requestId, { result, atMs: nowMs, keys });
+  /**
+   * Remembers a result; the first one stays (a repeat answers it, so it never changes). Versions
+   * given for an id already remembered replace older ones key by key (its effect moved on).
+   */
+  remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = [], versions: readonly string[] | null = null): void {
+    const known = this.entries.get(requestId);
+    if (known !== undefined) {
+      if (versions !== null && versions.length === known.keys.length) known.versions = newerOf(known.versions, versions);
+      return;
+    }
+    this.entries.set(requestId, { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.forgetOlderThan(nowMs);
   }
@@ -54,7 +74,15 @@ export class RequestMemory {
   /** Every id remembered at `nowMs`, oldest first, for a new primary's claim. */
   list(nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
-    return [...this.entries].map(([id, r]) => [id, r.result, [...r.keys]]);
+    return [...this.entries].map(([id, r]) => travelling(id, r));
+  }
+
+  /** Every id whose effect is in `key`'s record at version `from` is now in the one at `to` (built on it). */
+  advance(key: string, from: string, to: string): void {
+    for (const r of this.entries.values()) {
+      const i = r.versions === null ? -1 : r.keys.indexOf(key);
+      if (i >= 0 && r.versions![i] === from) r.versions![i] = to;
+    }
   }
 
   /**
@@ -65,13 +93,13 @@ export class RequestMemory {
   listFor(keys: ReadonlySet<string>, nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
     const out: RememberedRequest[] = [];
-    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push([id, r.result, [...r.keys]]);
+    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push(travelling(id, r));
     return out;
   }
 
   /** Remembers every request of a list received from a peer. */
   rememberAll(list: readonly RememberedRequest[], nowMs: number): void {
-    for (const [id, result, keys] of list) this.remember(id, result, nowMs, keys ?? []);
+    for (const [id, result, keys, versions] of list) this.remember(id, result, nowMs, keys ?? [], versions ?? null);
   }
 
   private forgetOlderThan(nowMs: number): void {
@@ -80,4 +108,18 @@ export class RequestMemory {
       this.entries.delete(id);
     }
   }
+}
+
+function travelling(id: string, r: Remembered): RememberedRequest {
+  return r.versions === null ? [id, r.result, [...r.keys]] : [id, r.result, [...r.keys], [...r.versions]];
+}
+
+/** Key by key, the newer of two version lists (a malformed one from a peer never wins). */
+function newerOf(known: string[] | null, incoming: readonly string[]): string[] {
+  if (known === null) return [...incoming];
+  return known.map((mine, i) => {
+    const a = versionFromString(mine);
+    const b = versionFromString(incoming[i]!);
+    return b !== null && (a === null || compareVersions(b, a) > 0) ? incoming[i]! : mine;
+  });
 }

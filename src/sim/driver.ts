@@ -47,6 +47,7 @@ const BUG_SWITCHES = {
   rmwIgnoreRequestIds: 'flag',
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
+  rmwTrustIdsByHolder: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

@@ -66,6 +66,16 @@ test('kv-rmw seed 230056 (3 nodes): with an in-doubt id abandoned once a later A
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
 });
 
+test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {
+  const options = { seed: 400293, ...kvRmwScenario.defaults, nodes: 4, buggify: true };
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwTrustIdsByHolder: true } });
+  const fixed = runScenario(kvRmwScenario, options);
+  assert.equal(buggy['networkPartitions'], 0);
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /1 acknowledged increments lost .*1 answered a value another had/);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
 test('read-modify-write through every node of a quiet cluster: results, operation errors, request ids, and a key outside the partition refused', () => {
   const cluster = new KvCluster({ seed: 7, nodes: 3, partitions: KV_SIM_PARTITIONS, replication: KV_SIM_REPLICATION, network: {}, trace: new EventTrace() });
   const { sim } = cluster;

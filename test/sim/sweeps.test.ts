@@ -36,6 +36,8 @@ interface RegressionSeed {
   seed: number;
   nodes?: number;
   durationMs?: number;
+  /** The run that found it had BUGGIFY on (`--buggify`). */
+  buggify?: boolean;
   note: string;
 }
 
@@ -83,6 +85,6 @@ for (const sweep of SWEEPS) {
 
 for (const r of regressions) {
   test(`regression: ${r.scenario} seed ${r.seed} (${r.note})`, () => {
-    check(r.scenario, r.seed, { ...(r.nodes ? { nodes: r.nodes } : {}), ...(r.durationMs ? { durationMs: r.durationMs } : {}) }, true);
+    check(r.scenario, r.seed, { ...(r.nodes ? { nodes: r.nodes } : {}), ...(r.durationMs ? { durationMs: r.durationMs } : {}), ...(r.buggify ? { buggify: true } : {}) }, true);
   });
 }
