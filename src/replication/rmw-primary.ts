@@ -255,6 +255,11 @@ export class RmwPrimary {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
         const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
         this.claims.set(actor.partition, current);
+        // An id this node kept as a replica answers only if its record is still the one here: the
+        // claim may have brought a newer record not built on it (as trustedIds, kv-rmw seed 400293).
+        if (again !== undefined && !this.unconfirmed.get(actor.partition)?.has(requestId) && !this.ctx.config.bugs?.rmwTrustIdsByHolder && !actor.requests.heldIn(requestId, (key) => this.localVersion(actor, key))) {
+          return this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
+        }
         if (again !== undefined) {
           if (first === undefined) this.stats.repeats++;
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
@@ -264,6 +269,12 @@ export class RmwPrimary {
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
+  }
+
+  /** The version of the own replica's record of `key` (inside a job), null for none. */
+  private localVersion(actor: PartitionActor, key: string): string | null {
+    const bytes = actor.replica.read(key);
+    return bytes === null ? null : versionToString(versionOfEncoded(bytes));
   }
 
   /** The keys' records in the own replica (inside a job). */

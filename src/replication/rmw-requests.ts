@@ -58,12 +58,18 @@ export class RequestMemory {
 
   /**
    * Remembers a result; the first one stays (a repeat answers it, so it never changes). Versions
-   * given for an id already remembered replace older ones key by key (its effect moved on).
+   * given for an id already remembered replace older ones key by key (its effect moved on), and
+   * with them the result: a primary applies a request again when its first effect was lost.
    */
   remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = [], versions: readonly string[] | null = null): void {
     const known = this.entries.get(requestId);
     if (known !== undefined) {
-      if (versions !== null && versions.length === known.keys.length) known.versions = newerOf(known.versions, versions);
+      if (versions === null || versions.length !== known.keys.length) return;
+      const newer = newerOf(known.versions, versions);
+      if (newer.some((v, i) => v !== known.versions?.[i])) {
+        known.versions = newer;
+        known.result = result;
+      }
       return;
     }
     this.entries.set(requestId, { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null });
@@ -75,6 +81,15 @@ export class RequestMemory {
   list(nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
     return [...this.entries].map(([id, r]) => travelling(id, r));
+  }
+
+  /**
+   * Whether the remembered result of `requestId` is in the records `versionOf` reports (each key's
+   * version there, null for none): true when its versions are not known (a peer did not send them).
+   */
+  heldIn(requestId: string, versionOf: (key: string) => string | null): boolean {
+    const r = this.entries.get(requestId);
+    return r?.versions == null || r.keys.every((key, i) => versionOf(key) === r.versions![i]);
   }
 
   /** Every id whose effect is in `key`'s record at version `from` is now in the one at `to` (built on it). */

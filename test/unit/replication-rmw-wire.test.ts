@@ -89,8 +89,11 @@ test('the request memory follows the record holding each result: built-on result
   memory.remember('a', ['i', '9'], 2, ['k'], ['11.0@1']);
   memory.remember('a', ['i', '9'], 2, ['k'], ['not-a-version']);
   assert.deepEqual(memory.list(3)[0], ['a', ['i', '1'], ['k'], ['12.0@1']], 'an older or malformed version never replaces a newer one');
+  assert.equal(memory.heldIn('a', (key) => (key === 'k' ? '12.0@1' : null)), true);
+  assert.equal(memory.heldIn('a', () => '13.0@2'), false, 'a record not built on it does not hold its effect');
+  // The request applied again (its first effect was lost): its new records and result replace the old.
   memory.remember('a', ['i', '9'], 2, ['k'], ['14.3@2']);
-  assert.deepEqual(memory.list(3)[0], ['a', ['i', '1'], ['k'], ['14.3@2']], 'a newer one does; the first result stays');
+  assert.deepEqual(memory.list(3)[0], ['a', ['i', '9'], ['k'], ['14.3@2']]);
   // Ids from a peer that sends no versions travel without them.
   memory.rememberAll([['old', ['o'], ['k']]], 4);
   assert.deepEqual(memory.listFor(new Set(['k']), 5).map((entry) => entry.length), [4, 3]);
