@@ -524,11 +524,11 @@ export class RmwPrimary {
   }
 
   /**
-   * The ids a claim learns: from each caught-up answer, those whose claimed keys that answer held
-   * at the newest version read. An id from a replica whose record of its key lost to a newer one
-   * elsewhere (a deposed primary's result, superseded before it reached a quorum) could answer a
-   * repeat with an effect that is gone; one whose result was built on stays known through the
-   * replicas holding the newer record.
+   * The ids a claim learns: from each caught-up answer, those whose record of each claimed key
+   * (the one they wrote, or a later one built on it: rmw-requests.ts) is the newest version read.
+   * An id whose record lost to a newer one not built on it (a result superseded before it reached
+   * a quorum) could answer a repeat with an effect that is gone; one whose result was built on
+   * stays known through the replicas that applied the newer record.
    */
   private trustedIds(pending: PendingClaim): RememberedRequest[] {
     const out: RememberedRequest[] = [];
