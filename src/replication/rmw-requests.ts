@@ -40,6 +40,8 @@ export type RememberedRequest = [string, WireRmwResult, string[], string[]] | [s
 export class RequestMemory {
   /** In insertion order, which is age order (a re-remembered id moves to the end). */
   private readonly entries = new Map<string, Remembered>();
+  /** The ids standing for each record (its version and key), so `advance` costs only those ids. */
+  private readonly byRecord = new Map<string, Set<string>>();
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -67,13 +69,17 @@ export class RequestMemory {
       if (versions === null || versions.length !== known.keys.length) return;
       const newer = newerOf(known.versions, versions);
       if (newer.some((v, i) => v !== known.versions?.[i])) {
+        this.unindex(requestId, known);
         known.versions = newer;
         known.result = result;
+        this.index(requestId, known);
       }
       return;
     }
-    this.entries.set(requestId, { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const entry: Remembered = { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null };
+    this.entries.set(requestId, entry);
+    this.index(requestId, entry);
+    while (this.entries.size > this.maxEntries) this.forget(this.entries.keys().next().value!);
     this.forgetOlderThan(nowMs);
   }
 
@@ -94,9 +100,15 @@ export class RequestMemory {
 
   /** Every id whose effect is in `key`'s record at version `from` is now in the one at `to` (built on it). */
   advance(key: string, from: string, to: string): void {
-    for (const r of this.entries.values()) {
-      const i = r.versions === null ? -1 : r.keys.indexOf(key);
-      if (i >= 0 && r.versions![i] === from) r.versions![i] = to;
+    const ids = this.byRecord.get(recordOf(key, from));
+    if (ids === undefined || from === to) return;
+    this.byRecord.delete(recordOf(key, from));
+    for (const id of ids) {
+      const r = this.entries.get(id)!;
+      const i = r.keys.indexOf(key);
+      if (i < 0 || r.versions![i] !== from) continue;
+      r.versions![i] = to;
+      this.indexOne(id, key, to);
     }
   }
 
@@ -120,9 +132,39 @@ export class RequestMemory {
   private forgetOlderThan(nowMs: number): void {
     for (const [id, r] of this.entries) {
       if (nowMs - r.atMs <= this.maxAgeMs) break;
-      this.entries.delete(id);
+      this.forget(id);
     }
   }
+
+  private forget(id: string): void {
+    this.unindex(id, this.entries.get(id)!);
+    this.entries.delete(id);
+  }
+
+  private index(id: string, r: Remembered): void {
+    r.versions?.forEach((version, i) => this.indexOne(id, r.keys[i]!, version));
+  }
+
+  private indexOne(id: string, key: string, version: string): void {
+    const record = recordOf(key, version);
+    let ids = this.byRecord.get(record);
+    if (ids === undefined) this.byRecord.set(record, (ids = new Set()));
+    ids.add(id);
+  }
+
+  private unindex(id: string, r: Remembered): void {
+    r.versions?.forEach((version, i) => {
+      const record = recordOf(r.keys[i]!, version);
+      const ids = this.byRecord.get(record);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byRecord.delete(record);
+    });
+  }
+}
+
+/** A record as the index names it: a version has no space, so this is unambiguous. */
+function recordOf(key: string, version: string): string {
+  return `${version} ${key}`;
 }
 
 function travelling(id: string, r: Remembered): RememberedRequest {

@@ -97,6 +97,16 @@ test('the request memory follows the record holding each result: built-on result
   // Ids from a peer that sends no versions travel without them.
   memory.rememberAll([['old', ['o'], ['k']]], 4);
   assert.deepEqual(memory.listFor(new Set(['k']), 5).map((entry) => entry.length), [4, 3]);
+  memory.advance('k', '12.0@1', '15.0@1');
+  assert.deepEqual(memory.list(3)[0]![3], ['14.3@2'], 'a version it left behind moves it no more');
+  memory.advance('k', '14.3@2', '15.0@1');
+  assert.deepEqual(memory.list(3)[0]![3], ['15.0@1']);
+  // Forgotten ids (past the count) are moved on by nothing.
+  const small = new RequestMemory(1);
+  small.remember('gone', ['o'], 0, ['k'], ['1.0@1']);
+  small.remember('kept', ['o'], 0, ['k'], ['1.0@1']);
+  small.advance('k', '1.0@1', '2.0@1');
+  assert.deepEqual(small.list(1), [['kept', ['o'], ['k'], ['2.0@1']]]);
   const message: KvMessage = { t: 'xw', id: 1, p: 0, e: 3, k: ['k'], r: [makeRecord({ wallMs: 1, logical: 0, node: 1 }, bytes('1'), 0)], q: 'r', res: ['i', '1'], u: memory.list(6), b: [''] };
   assert.deepEqual(decodeKvMessage(encodeKvMessage(message)), message);
 });
