@@ -227,7 +227,7 @@ export class RmwPrimary {
       this.claims.delete(actor.partition);
       claim = undefined;
     }
-    const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
+    const first = this.remembered(actor, requestId, now);
     if (first !== undefined) {
       this.stats.repeats++;
       if (!this.unconfirmed.get(actor.partition)?.has(requestId)) return this.answerRepeat(actor.partition, requestId, first, reply);
@@ -253,13 +253,8 @@ export class RmwPrimary {
       // may hold newer ones still (sync brought them while the claim waited): read it there.
       const queued = this.host.run(actor.partition, (now) => {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
-        const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+        const again = this.remembered(actor, requestId, this.ctx.env.clock.monoMs());
         this.claims.set(actor.partition, current);
-        // An id this node kept as a replica answers only if its record is still the one here: the
-        // claim may have brought a newer record not built on it (as trustedIds, kv-rmw seed 400293).
-        if (again !== undefined && !this.unconfirmed.get(actor.partition)?.has(requestId) && !this.ctx.config.bugs?.rmwTrustIdsByHolder && !actor.requests.heldIn(requestId, (key) => this.localVersion(actor, key))) {
-          return this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
-        }
         if (again !== undefined) {
           if (first === undefined) this.stats.repeats++;
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
@@ -269,6 +264,19 @@ export class RmwPrimary {
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
+  }
+
+  /**
+   * The first result of a request the partition remembers (inside a job), unless this node kept
+   * its id as a replica beside a record that later replaced its own without being built on it
+   * (kv-rmw seed 400293): that effect is gone, and the request is applied again. An in-doubt id
+   * is judged by confirm(). A key missing here is read at a quorum first (the claim), then judged.
+   */
+  private remembered(actor: PartitionActor, requestId: string, now: number): WireRmwResult | undefined {
+    if (this.ctx.config.bugs?.rmwIgnoreRequestIds) return undefined;
+    const first = actor.requests.get(requestId, now);
+    if (first === undefined || this.unconfirmed.get(actor.partition)?.has(requestId) || this.ctx.config.bugs?.rmwTrustIdsByHolder) return first;
+    return actor.requests.heldIn(requestId, (key) => this.localVersion(actor, key)) ? first : undefined;
   }
 
   /** The version of the own replica's record of `key` (inside a job), null for none. */
