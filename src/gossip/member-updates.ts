@@ -102,7 +102,10 @@ export class MemberUpdates {
     // An `alive` claim at our own incarnation that does not match us is an echo of a previous life
     // (a restart with new metadata, say): refute it, or peers would keep the old metadata forever.
     const staleEcho = u.state === 'alive' && u.incarnation === me.incarnation && !sameIdentity(me, u);
-    if (!mustRefute(me.incarnation, u) && !staleEcho) return;
+    if (!mustRefute(me.incarnation, u) && !staleEcho) {
+      if (u.state !== 'alive') this.reannounce();
+      return;
+    }
     stats.refutations++;
     if (u.state !== 'alive') cover(this.ctx.env, 'suspect-refuted');
     // Being suspected is a hint that we are the slow one (Lifeguard); a restart's echo is not.
@@ -111,6 +114,18 @@ export class MemberUpdates {
     const incarnation = Math.max(me.incarnation, u.incarnation) + 1;
     this.put({ ...me, meta, state: 'alive', incarnation }, null);
     if (u.state !== 'alive') this.storyLog.refuted(u.state, u.accuser, incarnation, this.awareness.score);
+  }
+
+  /**
+   * An accusation at an incarnation we already refuted: someone still holds it, so our refutation
+   * missed them (sent while they could not hear us, and its retransmits are spent). Memberlist just
+   * ignores it; then the accuser keeps us suspect until its timer (up to 18 s on LAN with 3 members,
+   * where nobody can confirm) or a push-pull, which goes to alive members only. We queue our alive
+   * state again instead: it rides on our next messages, the ack to the accuser's next probe included
+   * (that probe carries the suspicion, Lifeguard's buddy system). kv-rmw seed 230168.
+   */
+  private reannounce(): void {
+    this.dissemination.broadcast(this.ctx.name, encodedUpdate(this.ctx.table.get(this.ctx.name)!));
   }
 
   private startSuspicion(entry: Entry, previous: Member | undefined): void {

@@ -1,9 +1,10 @@
 /**
  * Push-pull state sync (memberlist's pushPull): every (scaled) push-pull interval we send our full
- * table, on the bulk lane, to one random alive member, one remembered dead member (if it is alive
- * on the far side of a healed partition, the two sides merge) and one seed we do not see alive
- * (once a partition outlasts deadReclaimMs, only the seeds are left to bridge it); the receiver
- * merges it and answers with its own. Joining is the same exchange with the seeds (join.ts).
+ * table, on the bulk lane, to one random alive member, one remembered dead or left member (if it
+ * is alive on the far side of a healed partition or back after a restart, the two sides merge) and
+ * one seed we do not see alive (once a partition outlasts deadReclaimMs, only the seeds are left to
+ * bridge it); the receiver merges it and answers with its own. Joining is the same exchange with
+ * the seeds (join.ts).
  */
 import type { NodeAddress, TimerId } from '../runtime/env.ts';
 import { scaledPushPullIntervalMs } from './config.ts';
@@ -66,9 +67,12 @@ export class PushPull {
     if (life.leaving) return;
     const [peer] = table.sample(1, (e) => e.member.state === 'alive');
     if (peer) this.sendState(peer.member.address, false);
-    // One remembered dead member per round: if it is alive on the far side of a healed partition, the two sides merge.
-    const [dead] = table.sample(1, (e) => e.member.state === 'dead');
-    if (dead) this.sendState(dead.member.address, false);
+    // One remembered dead or left member per round: if it is alive on the far side of a healed
+    // partition, or restarted after a crash or a leave, the two sides merge. Left ones too: a member
+    // that left and came back knows only its seeds, and when they are all down nobody else would
+    // ever call it (swim-churn seed 300163: five restarted members stayed alone for good).
+    const [gone] = table.sample(1, (e) => e.member.state === 'dead' || e.member.state === 'left');
+    if (gone) this.sendState(gone.member.address, false);
     // And one seed we do not see alive: once a partition outlasts deadReclaimMs, both sides have
     // forgotten each other's tombstones and only the seeds are left to bridge them (as serf's reconnect).
     const lostSeed = this.sampleLostSeed();

@@ -117,6 +117,8 @@ export interface ReplicationBugs {
   rmwAbandonBuiltOnDoubts?: boolean;
   /** A new primary's claim trusts a remembered request id whenever the replica remembering it holds the newest record, whichever record the id's result wrote: a result refused elsewhere and overwritten unread still answers its retry (kv-rmw seed 400293, an INCR lost). */
   rmwTrustIdsByHolder?: boolean;
+  /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
+  jointIgnoresRefusers?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

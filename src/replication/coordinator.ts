@@ -23,7 +23,8 @@
  * member rejoins) is asked again after a backoff (retryRefused). While readers may
  * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
  * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
- * routed by that ring counts as acknowledged there, since it serves no read routed by it either.
+ * routed by that ring counts as acknowledged there, since it serves no read routed by it either
+ * (an owner of both rings that refused the newer one is asked by the older: askInOlderRing).
  * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
  *
  * Ranking (a dynamic snitch): with a ReplicaHealth installed, a read leaves the owners it
@@ -506,7 +507,12 @@ export class Coordinator implements KvService {
 
   private jointMet(write: PendingWrite): boolean {
     if (this.ctx.config.bugs?.noJointQuorum) return true;
-    return write.joint.every((q) => q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length >= q.needed);
+    return write.joint.every((q) => this.jointRingMet(write, q));
+  }
+
+  /** Whether enough of that ring's owners acknowledged the write or moved past the ring. */
+  private jointRingMet(write: PendingWrite, q: JointQuorum): boolean {
+    return q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length >= q.needed;
   }
 
   private onWriteAck(from: string, id: number): void {
@@ -629,7 +635,29 @@ export class Coordinator implements KvService {
     } else if (write.owners.includes(from) && !write.acked.has(from) && this.retryRefused(id, write, from)) {
       write.awaiting.add(from);
     }
+    this.askInOlderRing(id, write, from);
     this.settleWrite(id, write);
+  }
+
+  /**
+   * An owner in both the ring a write is routed by and an older ring it must also meet (a joint
+   * quorum) is sent one copy, routed by the newer ring: its ack counts in both, but its refusal
+   * only in the ring it refused. Once it refused, and is awaited for nothing else, it is asked
+   * again routed by the older ring, so that it acknowledges there or refuses that ring too and
+   * counts as moved past it; only while that ring is short of its level, so a write that met it
+   * sends nothing more. Before, such an owner counted for nothing in the older ring:
+   * blue-green seed 300224, a QUORUM write during one old node's leave (ring P: n6, n1, n2; the
+   * coordinator's ring C: n6, n2, n5) adopted ring N (n6, n5, n4) from n2's refusal of C and was
+   * acknowledged by all of N and C, but P had only n6: n1 had stopped, and n2, on N, would have
+   * refused P as well. The write failed at its deadline.
+   */
+  private askInOlderRing(id: number, write: PendingWrite, from: string): void {
+    if (!write.done || this.ctx.config.bugs?.jointIgnoresRefusers) return;
+    if (write.awaiting.has(from) || write.jointAwaiting.has(from) || write.fallbacks.has(from) || write.acked.has(from) || !this.ctx.isAlive(from)) return;
+    const older = write.joint.find((q) => q.owners.includes(from) && !q.movedPast.has(from) && !this.jointRingMet(write, q));
+    if (older === undefined) return;
+    write.jointAwaiting.add(from);
+    this.sendWrite(id, write, from, older.version);
   }
 
   /** At the deadline, or once everyone answered: answer if not yet, hint every silent owner. */
@@ -652,7 +680,7 @@ export class Coordinator implements KvService {
     if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
-      const short = write.joint.find((q) => q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length < q.needed);
+      const short = write.joint.find((q) => !this.jointRingMet(write, q));
       const joint = short ? ` (and too few of the ${short.needed} needed on a ring other nodes may still use)` : '';
       write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${joint}` });
     }

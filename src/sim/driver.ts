@@ -48,6 +48,7 @@ const BUG_SWITCHES = {
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
   rmwTrustIdsByHolder: 'flag',
+  jointIgnoresRefusers: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

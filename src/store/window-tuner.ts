@@ -26,6 +26,14 @@ export const MINI_CACHE_ENTRIES = 1024;
 export const TUNER_PERIOD_FACTOR = 3;
 /** Weight kept from earlier periods when scoring rungs (exponential smoothing). */
 export const TUNER_SMOOTHING = 0.8;
+/**
+ * Until the window has first moved, the rungs are compared this many times per period instead of
+ * once: the starting rung is a guess made without evidence, so the window leaves it as soon as
+ * another rung leads by COLD_START_SIGNIFICANCE standard deviations (docs/STORE.md, sprite @ 1000).
+ */
+export const COLD_START_CHECKS = 8;
+/** Standard deviations (of the two scores' Poisson noise) by which a rung must lead to end the cold start early. */
+export const COLD_START_SIGNIFICANCE = 3;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -129,6 +137,8 @@ export class WindowTuner {
   private current = 0;
   private decisionCount = 0;
   private readsSeen = false;
+  /** False until the window first leaves its starting rung (the cold start). */
+  private moved = false;
 
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
@@ -164,7 +174,7 @@ export class WindowTuner {
     if (this.rate > 1 && hash % this.rate !== 0) return false;
     this.sketch.increment(hash);
     for (const mini of this.minis) mini.access(hash);
-    if (++this.sampled < this.period) return false;
+    if (++this.sampled < this.period) return this.endColdStartEarly();
     this.sampled = 0;
     this.decisionCount++;
     let best = this.current;
@@ -180,6 +190,34 @@ export class WindowTuner {
     if (!this.readsSeen) best = WINDOW_LADDER.length - 1;
     if (best === this.current) return false;
     this.current = best;
+    this.moved = true;
+    return true;
+  }
+
+  /**
+   * During the cold start (after the first full period, whose fill says little, and until the
+   * window first moves), polls COLD_START_CHECKS times per period: if a rung's score, this period's
+   * hits so far included, leads the current rung's by more than COLD_START_SIGNIFICANCE standard
+   * deviations, the window moves there now rather than at the period's end. Only the cold start:
+   * polling all the time chased the phases of zigzag's sweeps (docs/STORE.md).
+   */
+  private endColdStartEarly(): boolean {
+    if (this.moved || this.decisionCount === 0 || !this.readsSeen) return false;
+    if (this.sampled % Math.max(1, Math.floor(this.period / COLD_START_CHECKS)) !== 0) return false;
+    const scoreOf = (i: number): number => TUNER_SMOOTHING * this.scores[i]! + this.minis[i]!.hits;
+    const current = scoreOf(this.current);
+    let lead = this.current;
+    let leadScore = current;
+    for (let i = 0; i < this.minis.length; i++) {
+      const score = scoreOf(i);
+      if (score > leadScore) {
+        lead = i;
+        leadScore = score;
+      }
+    }
+    if (lead === this.current || leadScore - current <= COLD_START_SIGNIFICANCE * Math.sqrt(leadScore + current + 1)) return false;
+    this.current = lead;
+    this.moved = true;
     return true;
   }
 }

@@ -39,3 +39,13 @@ function sweep(scenario: Scenario, finalVersion: number): void {
 sweep(rollingRestartScenario, PROTOCOL_VERSION);
 sweep(rollingUpgradeScenario, PROTOCOL_VERSION + 1);
 sweep(blueGreenScenario, PROTOCOL_VERSION + 1);
+
+// Blue-green seed 300224: a write's joint quorum over the ring before its coordinator's counted an
+// owner of both rings that refused the newer one for nothing in the older one, and a QUORUM write
+// failed during the second old node's leave. The switch re-injects it: the seed fails again.
+test('blue-green seed 300224 passes, and fails with bugs.jointIgnoresRefusers', () => {
+  const options = { seed: 300224, ...blueGreenScenario.defaults };
+  assert.deepEqual(runScenario(blueGreenScenario, options).violations, []);
+  const buggy = runScenario(blueGreenScenario, { ...options, bugs: { jointIgnoresRefusers: true } });
+  assert.deepEqual(buggy.violations.map((v) => v.checker), ['no-failed-quorum-request']);
+});

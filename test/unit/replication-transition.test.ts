@@ -9,15 +9,13 @@ import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock } from '../../src/replication/hlc.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
+import type { ReplicationContext } from '../../src/replication/context.ts';
+import { replicationConfig, type ReplicationBugs } from '../../src/replication/config.ts';
 import { context, fakeEnv } from './replication-fakes.ts';
 
-function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
-  const { env, flush } = fakeEnv();
-  const sent: [string, KvMessage][] = [];
-  const peersPast: [string, string][] = [];
-  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
-  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+/** One write of one key through a fresh coordinator on `ctx`: its outcome so far and its request id. */
+function startWrite(ctx: ReplicationContext, sent: [string, KvMessage][], consistency: 'all' | 'quorum') {
+  const coordinator = new Coordinator(ctx, new HybridLogicalClock(ctx.env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
   const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
@@ -26,6 +24,16 @@ function writeDuringChange(previous: readonly string[] | null, consistency: 'all
     outcome.result = r ?? null;
   });
   const id = (sent[0]![1] as { id: number }).id;
+  return { coordinator, outcome, id };
+}
+
+function writeDuringChange(previous: readonly string[] | null, consistency: 'all' | 'quorum', movedPast: string[] = []) {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const peersPast: [string, string][] = [];
+  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
+  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
+  const { coordinator, outcome, id } = startWrite(ctx, sent, consistency);
   const ack = (from: string) => coordinator.onReply(from, { t: 'wa', id });
   const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, rv: (sent.find(([to]) => to === from)![1] as { v: string }).v, v, o });
   return { sent, ack, refuse, outcome, peersPast, coordinator, flush };
@@ -114,6 +122,38 @@ test('a write whose adopted ring does not answer fails at its deadline, never ac
   ack('n2');
   ack('n3');
   assert.equal(outcome.result, null, 'a quorum of ring v, none of ring w');
+  flush(60_000);
+  assert.equal(outcome.error?.code, 'unavailable');
+});
+
+// Blue-green seed 300224: the coordinator is on ring v (n1, n2, n3), the ring before it was u (n3, n2,
+// n4: n4 has left and stopped). n2, an owner of both, gets one copy routed by v and refuses it
+// (it is on w already); the write adopts w and meets w and v, but u has only n3. n2 would refuse u
+// as well: it is asked, routed by u, and its refusal counts there. Before, the write failed at its deadline.
+function writeWhoseOwnerRefusedTheNewerRing(bugs: ReplicationBugs = {}) {
+  const { env, flush } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const previousRing = () => ({ version: 'u', owners: ['n3', 'n2', 'n4'], movedPast: new Set<string>() });
+  const { coordinator, outcome, id } = startWrite(context(env, sent, { previousRing, config: replicationConfig({ bugs }) }), sent, 'quorum');
+  coordinator.onReply('n1', { t: 'wa', id });
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n3', 'n5'] });
+  coordinator.onReply('n3', { t: 'wa', id });
+  coordinator.onReply('n5', { t: 'wa', id });
+  return { sent, coordinator, outcome, id, flush };
+}
+
+test('an owner of an older ring a write must meet that refused the newer ring is asked again, routed by the older one', () => {
+  const { sent, coordinator, outcome, id } = writeWhoseOwnerRefusedTheNewerRing();
+  assert.deepEqual(sent.filter(([to]) => to === 'n2').map(([, m]) => (m as { v: string }).v), ['v', 'u'], 'n2 asked again, routed by u');
+  assert.equal(outcome.result, null, 'a quorum of w and of v, but of u only n3');
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'u', v: 'w', o: ['n1', 'n3', 'n5'] });
+  assert.equal(outcome.error, null);
+  assert.ok(outcome.result, 'n2 refused u too: it serves no read routed by u, so u has its quorum');
+});
+
+test('with bugs.jointIgnoresRefusers (blue-green seed 300224 re-injected) that owner counts for nothing in the older ring and the write fails', () => {
+  const { sent, outcome, flush } = writeWhoseOwnerRefusedTheNewerRing({ jointIgnoresRefusers: true });
+  assert.deepEqual(sent.filter(([to]) => to === 'n2').map(([, m]) => (m as { v: string }).v), ['v']);
   flush(60_000);
   assert.equal(outcome.error?.code, 'unavailable');
 });
@@ -221,16 +261,7 @@ test('a write returns to a ring it left once that is its coordinator\'s own ring
   const sent: [string, KvMessage][] = [];
   const own = { version: 'v' };
   const base = context(env, sent).placement();
-  const ctx = context(env, sent, { placement: () => ({ ...base, version: own.version }) });
-  const coordinator = new Coordinator(ctx, new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
-    throw new Error('unused');
-  });
-  const outcome: { error: KvError | null; result: WriteResult | null } = { error: null, result: null };
-  coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency: 'quorum' }, (e, r) => {
-    outcome.error = e;
-    outcome.result = r ?? null;
-  });
-  const id = (sent[0]![1] as { id: number }).id;
+  const { coordinator, outcome, id } = startWrite(context(env, sent, { placement: () => ({ ...base, version: own.version }) }), sent, 'quorum');
   const lastRouteTo = (name: string) => (sent.findLast(([to]) => to === name)![1] as { v: string }).v;
   coordinator.onReply('n1', { t: 'wa', id });
   coordinator.onReply('n3', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n2', 'n4'] });

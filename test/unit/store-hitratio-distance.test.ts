@@ -2,7 +2,7 @@
  * Issue 19's target on the small traces: the default policy within 1 point of the best online
  * policy and no more than 0.5 behind LRU. Rows still open (docs/STORE.md, "What changed") may not
  * get worse than measured (a loosened cap makes this test fail); the large traces belong to `npm run bench:hitratio`. sprite and loop are
- * left to the benchmark too (a few seconds each on a loaded machine).
+ * left to the benchmark too (a few seconds each on a loaded machine), but for sprite @ 1000 against LRU.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -34,4 +34,14 @@ test('the default policy is within reach of the best online policy on the small 
     assert.ok(row.distance <= allowed.distance + 0.01, `${name}: ${row.distance.toFixed(2)} points behind ${row.best} (allowed ${allowed.distance})`);
     assert.ok(row.behindLru <= allowed.behindLru + 0.01, `${name}: ${row.behindLru.toFixed(2)} points behind lru (allowed ${allowed.behindLru})`);
   }
+});
+
+test('sprite @ 1000: the default is within half a point of LRU (the best online policy there)', { skip }, () => {
+  // The window tuner's cold start (window-tuner.ts) closed this row: 90.04 -> 90.17 against LRU's
+  // 90.64. Only the two replays the target needs: the whole row is the benchmark's.
+  const sprite = BENCH_TRACES.find((b) => b.trace === 'sprite')!;
+  const trace = loadTrace(tracePath(sprite), sprite.format);
+  const lru = replay(trace, 1000, 'lru').hitRatio;
+  const wtinylfu = replay(trace, 1000, 'wtinylfu').hitRatio;
+  assert.ok(lru - wtinylfu <= MAX_DISTANCE_TO_LRU, `${(lru - wtinylfu).toFixed(2)} points behind lru (allowed ${MAX_DISTANCE_TO_LRU})`);
 });
