@@ -28,7 +28,7 @@
 import type { ReplicationContext } from './context.ts';
 import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
-import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
+import { compareVersions, versionFromString, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import { invariant } from '../runtime/probes.ts';
 import type { PartitionActor } from './partition-actor.ts';
@@ -697,6 +697,19 @@ export class RmwPrimary {
     });
   }
 
+  /**
+   * Whether a fenced result built on `base` may have read the record this replica holds of `key`:
+   * it did if the base is that record, and is taken to if the base is newer (this replica missed
+   * results in between). A base older than it, or none, means the result wrote over it unread
+   * (kv-rmw seed 400293): the ids standing for it do not move on. Unknown base: taken as read.
+   */
+  private readOrLagged(actor: PartitionActor, key: string, base: string | undefined): boolean {
+    const held = actor.replica.peek(key);
+    if (base === undefined || held === null) return true;
+    const baseVersion = base === '' ? null : versionFromString(base);
+    return baseVersion !== null && compareVersions(baseVersion, versionOfEncoded(held)) >= 0;
+  }
+
   /** Applies a fenced result (inside the actor's turn) unless the replica promised a higher epoch. */
   private applyResult(actor: PartitionActor, m: Extract<KvMessage, { t: 'xw' }>): boolean {
     // A replica that never promised (it restarted, or never held the partition) may have
@@ -705,7 +718,7 @@ export class RmwPrimary {
       this.stats.refusedAsReplica++;
       return false;
     }
-    for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
+    for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!, this.readOrLagged(actor, m.k[i]!, m.b?.[i]));
     const now = this.ctx.env.clock.monoMs();
     actor.requests.rememberAll(m.u ?? [], now);
     const versions = m.r.map((r) => versionToString(versionOfEncoded(r)));
