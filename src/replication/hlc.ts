@@ -46,6 +46,12 @@ export function versionToString(v: Version): string {
   return `${v.wallMs}.${v.logical}@${v.node.toString(16)}`;
 }
 
+/** The version `versionToString` wrote, or null when `text` is not one (from a peer: checked, never trusted). */
+export function versionFromString(text: string): Version | null {
+  const match = /^(\d+)\.(\d+)@([0-9a-f]+)$/.exec(text);
+  return match === null ? null : { wallMs: Number(match[1]), logical: Number(match[2]), node: parseInt(match[3]!, 16) };
+}
+
 export class HybridLogicalClock {
   private wallMs = 0;
   private logical = 0;

@@ -98,9 +98,10 @@ export type KvMessage =
   /**
    * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
    * `u`: earlier request ids of the partition whose results may have been applied without reaching
-   * a quorum (rmw-primary.ts): the replica remembers them too.
+   * a quorum (rmw-primary.ts): the replica remembers them too. `b`: per key, the version of the
+   * record the operation read and built on ('' for none), so ids standing for it move on to `r`.
    */
-  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: RememberedRequest[] }
+  | { t: 'xw'; id: number; p: number; e: number; k: string[]; r: Uint8Array[]; q: string; res: WireRmwResult; u?: RememberedRequest[]; b?: string[] }
   /**
    * Answer to `xw`: applied (`ok`), or refused for the replica's higher epoch `e`, or (`o`) refused
    * whole because its store has no room (--eviction-policy noeviction), which fails the operation
@@ -171,7 +172,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?', f: 'boolean?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
   xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
-  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?' },
+  xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?', b: 'strings?' },
   xwa: { id: 'number', ok: 'boolean', e: 'number', o: 'boolean?' },
 };
 
@@ -179,9 +180,10 @@ const SCAN_STATUSES: readonly unknown[] = ['ok', 'none', 'catching-up', 'busy'] 
 
 const isRecord = (x: unknown): boolean => x instanceof Uint8Array && x.length >= HEADER_BYTES;
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'number');
-/** Remembered read-modify-write requests: [id, result] or [id, result, keys]. */
+/** Remembered read-modify-write requests: [id, result], [id, result, keys] or [id, result, keys, versions]. */
 const isPairs = (x: unknown): boolean =>
-  Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]) && (d[2] === undefined || isStrings(d[2])));
+  Array.isArray(x) &&
+  x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]) && (d[2] === undefined || isStrings(d[2])) && (d[3] === undefined || isStrings(d[3])));
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {

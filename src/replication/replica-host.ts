@@ -17,7 +17,7 @@ import type { DiskTier, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import type { HintStore } from './hints.ts';
-import type { HybridLogicalClock } from './hlc.ts';
+import { versionToString, type HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
 import { InvalidationHub } from './invalidation.ts';
@@ -205,11 +205,17 @@ export class ReplicaHost {
     return this.ctx.placement().owners(partition).includes(this.ctx.selfName);
   }
 
-  /** Applies a record (inside the partition actor's turn), folding its version into the HLC. */
-  apply(actor: PartitionActor, key: string, record: Uint8Array): ApplyOutcome {
+  /**
+   * Applies a record (inside the partition actor's turn), folding its version into the HLC. The
+   * read-modify-write ids standing for the record it replaces move on to it (rmw-requests.ts),
+   * taken as built on it, unless `builtOn` is false: a fenced result known not to have read it.
+   */
+  apply(actor: PartitionActor, key: string, record: Uint8Array, builtOn = true): ApplyOutcome {
     const incoming = decodeRecord(record);
     if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(incoming.version);
+    const replaced = builtOn && actor.requests.size > 0 ? actor.replica.peek(key) : null;
     const outcome = actor.apply(key, record, incoming);
+    if (outcome === 'applied' && replaced !== null) actor.requests.advance(key, versionToString(versionOfEncoded(replaced)), versionToString(incoming.version));
     if (outcome === 'applied') {
       this.stats.writesApplied++;
     } else if (outcome === 'stale') {

@@ -28,7 +28,7 @@
 import type { ReplicationContext } from './context.ts';
 import { requiredReplicas } from './config.ts';
 import type { Consistency, KvErrorCode } from './api.ts';
-import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
+import { compareVersions, versionFromString, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import { invariant } from '../runtime/probes.ts';
 import type { PartitionActor } from './partition-actor.ts';
@@ -232,7 +232,7 @@ export class RmwPrimary {
       this.claims.delete(actor.partition);
       claim = undefined;
     }
-    const first = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, now);
+    const first = this.remembered(actor, requestId, now);
     if (first !== undefined) {
       this.stats.repeats++;
       if (!this.unconfirmed.get(actor.partition)?.has(requestId)) return this.answerRepeat(actor.partition, requestId, first, reply);
@@ -258,7 +258,7 @@ export class RmwPrimary {
       // may hold newer ones still (sync brought them while the claim waited): read it there.
       const queued = this.host.run(actor.partition, (now) => {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
-        const again = this.ctx.config.bugs?.rmwIgnoreRequestIds ? undefined : actor.requests.get(requestId, this.ctx.env.clock.monoMs());
+        const again = this.remembered(actor, requestId, this.ctx.env.clock.monoMs());
         this.claims.set(actor.partition, current);
         if (again !== undefined) {
           if (first === undefined) this.stats.repeats++;
@@ -269,6 +269,25 @@ export class RmwPrimary {
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
+  }
+
+  /**
+   * The first result of a request the partition remembers (inside a job), unless this node kept
+   * its id as a replica beside a record that later replaced its own without being built on it
+   * (kv-rmw seed 400293): that effect is gone, and the request is applied again. An in-doubt id
+   * is judged by confirm(). A key missing here is read at a quorum first (the claim), then judged.
+   */
+  private remembered(actor: PartitionActor, requestId: string, now: number): WireRmwResult | undefined {
+    if (this.ctx.config.bugs?.rmwIgnoreRequestIds) return undefined;
+    const first = actor.requests.get(requestId, now);
+    if (first === undefined || this.unconfirmed.get(actor.partition)?.has(requestId) || this.ctx.config.bugs?.rmwTrustIdsByHolder) return first;
+    return actor.requests.heldIn(requestId, (key) => this.localVersion(actor, key)) ? first : undefined;
+  }
+
+  /** The version of the own replica's record of `key` (inside a job), null for none. */
+  private localVersion(actor: PartitionActor, key: string): string | null {
+    const bytes = actor.replica.read(key);
+    return bytes === null ? null : versionToString(versionOfEncoded(bytes));
   }
 
   /** The keys' records in the own replica (inside a job). */
@@ -286,6 +305,8 @@ export class RmwPrimary {
     const outcome = applyRmw(op, live, wallNow, { maxValueBytes: this.ctx.config.maxValueBytes });
     const writtenKeys: string[] = [];
     const written: Uint8Array[] = [];
+    // The records each write builds on (expired ones too: the ids standing for them move on).
+    const bases: string[] = [];
     let version = null;
     for (let i = 0; i < keys.length; i++) {
       const write = outcome.writes[i];
@@ -293,6 +314,8 @@ export class RmwPrimary {
       version ??= this.hlc.now();
       writtenKeys.push(keys[i]!);
       written.push(write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs));
+      const read = records[i];
+      bases.push(read === null || read === undefined ? '' : versionToString(read.version));
     }
     if (writtenKeys.length === 0) {
       for (const k of keys) this.markFresh(claim, k);
@@ -303,7 +326,7 @@ export class RmwPrimary {
       for (const k of keys) this.markFresh(claim, k);
       return reply(null, { code: 'out-of-memory', message: `${this.ctx.selfName}'s store has no room for the result (--eviction-policy noeviction)` });
     }
-    this.replicate(claim, keys, writtenKeys, written, level, requestId, encodeRmwResult(outcome.result), reply);
+    this.replicate(claim, keys, writtenKeys, written, bases, level, requestId, encodeRmwResult(outcome.result), reply);
     // After replicate, which carried the in-doubt ids whose records this operation read.
     this.carryDoubts(actor.partition, keys, live, writtenKeys, written);
   }
@@ -332,7 +355,7 @@ export class RmwPrimary {
       this.abandon(actor.partition, requestId);
       return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
     }
-    this.replicate(claim, doubt.keys, doubt.keys, held, level, requestId, doubt.res, reply);
+    this.replicate(claim, doubt.keys, doubt.keys, held, null, level, requestId, doubt.res, reply);
   }
 
   /**
@@ -372,7 +395,18 @@ export class RmwPrimary {
     if (unknown.size > MAX_UNCONFIRMED) unknown.delete(unknown.values().next().value!);
   }
 
-  private replicate(claim: Claim, keys: string[], writtenKeys: string[], written: Uint8Array[], level: Consistency, requestId: string, res: WireRmwResult, reply: Reply): void {
+  /** `bases`: the versions of the records the writes build on ('' for none); null when rewriting records already held. */
+  private replicate(
+    claim: Claim,
+    keys: string[],
+    writtenKeys: string[],
+    written: Uint8Array[],
+    bases: string[] | null,
+    level: Consistency,
+    requestId: string,
+    res: WireRmwResult,
+    reply: Reply,
+  ): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
     // In-doubt ids ride along while their effect is still what the own replica holds.
@@ -380,9 +414,9 @@ export class RmwPrimary {
     for (const [id, doubt] of doubts ?? []) {
       if (id === requestId) continue;
       if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
-      else carried.push([id, doubt.res, doubt.keys]);
+      else carried.push([id, doubt.res, doubt.keys, [...doubt.versions]]);
     }
-    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}) };
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}), ...(bases !== null ? { b: bases } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
         // Everything carried is now remembered by a quorum.
@@ -513,22 +547,29 @@ export class RmwPrimary {
   }
 
   /**
-   * The ids a claim learns: from each caught-up answer, those whose claimed keys that answer held
-   * at the newest version read. An id from a replica whose record of its key lost to a newer one
-   * elsewhere (a deposed primary's result, superseded before it reached a quorum) could answer a
-   * repeat with an effect that is gone; one whose result was built on stays known through the
-   * replicas holding the newer record.
+   * The ids a claim learns: from each caught-up answer, those whose record of each claimed key
+   * (the one they wrote, or a later one built on it: rmw-requests.ts) is the newest version read.
+   * An id whose record lost to a newer one not built on it (a result superseded before it reached
+   * a quorum) could answer a repeat with an effect that is gone; one whose result was built on
+   * stays known through the replicas that applied the newer record.
    */
   private trustedIds(pending: PendingClaim): RememberedRequest[] {
     const out: RememberedRequest[] = [];
+    const byHolder = this.ctx.config.bugs?.rmwTrustIdsByHolder === true;
     for (const answer of pending.answers) {
       for (const entry of answer.d) {
         const keys = entry[2] ?? [];
-        const current = keys.every((key) => {
+        const versions = byHolder ? undefined : entry[3];
+        const current = keys.every((key, j) => {
           const i = pending.keys.indexOf(key);
           if (i < 0) return true;
-          const held = answer.versions[i] ?? null;
           const newest = pending.newest[i]?.version ?? null;
+          // The id's own record, or one built on it, is the newest read: its effect is there. That
+          // the answering replica holds the newest is not enough: it may have kept the id of a
+          // record a later result overwrote without reading it (kv-rmw seed 400293).
+          if (versions !== undefined) return newest !== null && versions[j] === versionToString(newest);
+          // A peer that does not send versions: the id's replica holds the newest record.
+          const held = answer.versions[i] ?? null;
           return held === null ? newest === null : newest !== null && compareVersions(held, newest) === 0;
         });
         if (current) out.push(entry);
@@ -683,6 +724,19 @@ export class RmwPrimary {
   }
 
   /**
+   * Whether a fenced result built on `base` may have read the record this replica holds of `key`:
+   * it did if the base is that record, and is taken to if the base is newer (this replica missed
+   * results in between). A base older than it, or none, means the result wrote over it unread
+   * (kv-rmw seed 400293): the ids standing for it do not move on. Unknown base: taken as read.
+   */
+  private readOrLagged(actor: PartitionActor, key: string, base: string | undefined): boolean {
+    const held = actor.replica.peek(key);
+    if (base === undefined || held === null) return true;
+    const baseVersion = base === '' ? null : versionFromString(base);
+    return baseVersion !== null && compareVersions(baseVersion, versionOfEncoded(held)) >= 0;
+  }
+
+  /**
    * Applies a fenced result (inside the actor's turn) unless the replica promised a higher epoch,
    * or its store would refuse it for memory (then nothing of it is applied or remembered).
    */
@@ -694,10 +748,17 @@ export class RmwPrimary {
       return 'fenced';
     }
     if (actor.replica.wouldRefuse(m.k, m.r)) return 'out-of-memory';
-    for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!);
+    for (let i = 0; i < m.k.length; i++) this.host.apply(actor, m.k[i]!, m.r[i]!, this.readOrLagged(actor, m.k[i]!, m.b?.[i]));
     const now = this.ctx.env.clock.monoMs();
     actor.requests.rememberAll(m.u ?? [], now);
-    actor.requests.remember(m.q, m.res, now, m.k);
+    const versions = m.r.map((r) => versionToString(versionOfEncoded(r)));
+    // The ids standing for the records this result built on stand for its records now (whether
+    // or not this replica held those: the primary read them).
+    for (let i = 0; i < m.k.length; i++) {
+      const base = m.b?.[i];
+      if (base) actor.requests.advance(m.k[i]!, base, versions[i]!);
+    }
+    actor.requests.remember(m.q, m.res, now, m.k, versions);
     return 'applied';
   }
 }

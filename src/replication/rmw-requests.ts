@@ -4,9 +4,17 @@
  * applied again. Kept by the partition's actor on every replica that applied the result (the
  * fenced write carries the id), so a new primary learns them in its claim (rmw-primary.ts).
  *
+ * Each id also knows, per key its result wrote, the version of the newest record known to hold its
+ * effect: the record it wrote, moved on to each later result built on that record (`advance`). A
+ * new primary trusts an id only when that version is the newest record its claim read: a replica
+ * can remember an id whose record a later result overwrote without building on it (a result
+ * refused elsewhere, left on one replica, then missed by a claim: kv-rmw seed 400293), and
+ * answering a repeat of it would report an effect that is gone.
+ *
  * Bounded by count and by age: a repeat later than either is applied again (docs/REPLICATION.md,
  * "Read-modify-write").
  */
+import { compareVersions, versionFromString } from './hlc.ts';
 import type { WireRmwResult } from './rmw-wire.ts';
 
 /** Request ids a partition remembers by default. */
@@ -19,14 +27,21 @@ interface Remembered {
   atMs: number;
   /** The keys the result wrote (empty when not known). */
   keys: readonly string[];
+  /** Per key, the version of the newest record known to hold the result's effect; null when a peer did not say. */
+  versions: string[] | null;
 }
 
-/** A remembered request as it travels: id, result, and the keys its result wrote. */
-export type RememberedRequest = [string, WireRmwResult, string[]] | [string, WireRmwResult];
+/**
+ * A remembered request as it travels: id, result, the keys its result wrote, and per key the
+ * version of the newest record known to hold its effect (absent from peers that do not send it).
+ */
+export type RememberedRequest = [string, WireRmwResult, string[], string[]] | [string, WireRmwResult, string[]] | [string, WireRmwResult];
 
 export class RequestMemory {
   /** In insertion order, which is age order (a re-remembered id moves to the end). */
   private readonly entries = new Map<string, Remembered>();
+  /** The ids standing for each record (its version and key), so `advance` costs only those ids. */
+  private readonly byRecord = new Map<string, Set<string>>();
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -43,18 +58,58 @@ export class RequestMemory {
     return this.entries.get(requestId)?.result;
   }
 
-  /** Remembers a result; the first one stays (a repeat answers it, so it never changes). */
-  remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = []): void {
-    if (this.entries.has(requestId)) return;
-    this.entries.set(requestId, { result, atMs: nowMs, keys });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  /**
+   * Remembers a result; the first one stays (a repeat answers it, so it never changes). Versions
+   * given for an id already remembered replace older ones key by key (its effect moved on), and
+   * with them the result: a primary applies a request again when its first effect was lost.
+   */
+  remember(requestId: string, result: WireRmwResult, nowMs: number, keys: readonly string[] = [], versions: readonly string[] | null = null): void {
+    const known = this.entries.get(requestId);
+    if (known !== undefined) {
+      if (versions === null || versions.length !== known.keys.length) return;
+      const newer = newerOf(known.versions, versions);
+      if (newer.some((v, i) => v !== known.versions?.[i])) {
+        this.unindex(requestId, known);
+        known.versions = newer;
+        known.result = result;
+        this.index(requestId, known);
+      }
+      return;
+    }
+    const entry: Remembered = { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null };
+    this.entries.set(requestId, entry);
+    this.index(requestId, entry);
+    while (this.entries.size > this.maxEntries) this.forget(this.entries.keys().next().value!);
     this.forgetOlderThan(nowMs);
   }
 
   /** Every id remembered at `nowMs`, oldest first, for a new primary's claim. */
   list(nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
-    return [...this.entries].map(([id, r]) => [id, r.result, [...r.keys]]);
+    return [...this.entries].map(([id, r]) => travelling(id, r));
+  }
+
+  /**
+   * Whether the remembered result of `requestId` is in the records `versionOf` reports (each key's
+   * version there, null for none): true when its versions are not known (a peer did not send them).
+   */
+  heldIn(requestId: string, versionOf: (key: string) => string | null): boolean {
+    const r = this.entries.get(requestId);
+    return r?.versions == null || r.keys.every((key, i) => versionOf(key) === r.versions![i]);
+  }
+
+  /** Every id whose effect is in `key`'s record at version `from` is now in the one at `to` (built on it). */
+  advance(key: string, from: string, to: string): void {
+    const ids = this.byRecord.get(recordOf(key, from));
+    if (ids === undefined || from === to) return;
+    this.byRecord.delete(recordOf(key, from));
+    for (const id of ids) {
+      const r = this.entries.get(id)!;
+      const i = r.keys.indexOf(key);
+      if (i < 0 || r.versions![i] !== from) continue;
+      r.versions![i] = to;
+      this.indexOne(id, key, to);
+    }
   }
 
   /**
@@ -65,19 +120,63 @@ export class RequestMemory {
   listFor(keys: ReadonlySet<string>, nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
     const out: RememberedRequest[] = [];
-    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push([id, r.result, [...r.keys]]);
+    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push(travelling(id, r));
     return out;
   }
 
   /** Remembers every request of a list received from a peer. */
   rememberAll(list: readonly RememberedRequest[], nowMs: number): void {
-    for (const [id, result, keys] of list) this.remember(id, result, nowMs, keys ?? []);
+    for (const [id, result, keys, versions] of list) this.remember(id, result, nowMs, keys ?? [], versions ?? null);
   }
 
   private forgetOlderThan(nowMs: number): void {
     for (const [id, r] of this.entries) {
       if (nowMs - r.atMs <= this.maxAgeMs) break;
-      this.entries.delete(id);
+      this.forget(id);
     }
   }
+
+  private forget(id: string): void {
+    this.unindex(id, this.entries.get(id)!);
+    this.entries.delete(id);
+  }
+
+  private index(id: string, r: Remembered): void {
+    r.versions?.forEach((version, i) => this.indexOne(id, r.keys[i]!, version));
+  }
+
+  private indexOne(id: string, key: string, version: string): void {
+    const record = recordOf(key, version);
+    let ids = this.byRecord.get(record);
+    if (ids === undefined) this.byRecord.set(record, (ids = new Set()));
+    ids.add(id);
+  }
+
+  private unindex(id: string, r: Remembered): void {
+    r.versions?.forEach((version, i) => {
+      const record = recordOf(r.keys[i]!, version);
+      const ids = this.byRecord.get(record);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byRecord.delete(record);
+    });
+  }
+}
+
+/** A record as the index names it: a version has no space, so this is unambiguous. */
+function recordOf(key: string, version: string): string {
+  return `${version} ${key}`;
+}
+
+function travelling(id: string, r: Remembered): RememberedRequest {
+  return r.versions === null ? [id, r.result, [...r.keys]] : [id, r.result, [...r.keys], [...r.versions]];
+}
+
+/** Key by key, the newer of two version lists (a malformed one from a peer never wins). */
+function newerOf(known: string[] | null, incoming: readonly string[]): string[] {
+  if (known === null) return [...incoming];
+  return known.map((mine, i) => {
+    const a = versionFromString(mine);
+    const b = versionFromString(incoming[i]!);
+    return b !== null && (a === null || compareVersions(b, a) > 0) ? incoming[i]! : mine;
+  });
 }

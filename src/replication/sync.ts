@@ -35,10 +35,11 @@
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
-import { compareVersions, type Version } from './hlc.ts';
+import { compareVersions, versionToString, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
+import type { RememberedRequest } from './rmw-requests.ts';
 import { versionOfEncoded } from './record.ts';
 import { buggify, cover } from '../runtime/probes.ts';
 
@@ -232,24 +233,27 @@ export class PartitionSync {
         this.host.run(p, (actor) => {
           const catchingUp = !actor.ready;
           const received = catchingUp ? this.catchUp : this.ctx.placement().members.length === 0 ? this.beforeFirstRing : null;
-          // Keys whose record here is now the sender's: the read-modify-write results in it came along.
-          const holds = new Set<string>();
+          // Keys whose record here is now the sender's (with its version): the read-modify-write results in it came along.
+          const holds = new Map<string, string>();
           for (let i = 0; i < k.length; i++) {
             this.stats.bytesReceived += k[i]!.length + r[i]!.length;
             if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') {
               this.stats.recordsPulled++;
               cover(this.ctx.env, 'sync-repaired');
             }
-            if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.add(k[i]!);
+            if (sameRecord(actor.replica.peek(k[i]!), r[i]!)) holds.set(k[i]!, versionToString(versionOfEncoded(r[i]!)));
             if (received !== null) {
               received.keysReceived++;
               received.bytesReceived += k[i]!.length + r[i]!.length;
             }
           }
           // A request id only where its result is held: one whose result lost to a newer write here
-          // would answer a repeat with an effect this replica does not have.
+          // would answer a repeat with an effect this replica does not have; and, when the sender
+          // says, only if that record is the one holding its effect (rmw-requests.ts).
           const now = this.ctx.env.clock.monoMs();
-          actor.requests.rememberAll(q.filter(([, , keys]) => keys !== undefined && keys.length > 0 && keys.every((key) => holds.has(key))), now);
+          const heldHere = ([, , keys, versions]: RememberedRequest): boolean =>
+            keys !== undefined && keys.length > 0 && keys.every((key, j) => holds.has(key) && (versions === undefined || versions[j] === holds.get(key)));
+          actor.requests.rememberAll(q.filter(heldHere), now);
           for (let i = 0; i < ek.length && 3 * i + 2 < ev.length; i++) {
             const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
             if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;

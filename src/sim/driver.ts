@@ -48,6 +48,7 @@ const BUG_SWITCHES = {
   rmwIgnoreRequestIds: 'flag',
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
+  rmwTrustIdsByHolder: 'flag',
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',

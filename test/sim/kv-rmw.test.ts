@@ -7,6 +7,7 @@ import { kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { decodeRecord } from '../../src/replication/record.ts';
 import type { RmwOp } from '../../src/replication/rmw.ts';
 
 const SEEDS = 50;
@@ -67,6 +68,67 @@ test('kv-rmw seed 230275 (3 nodes, 60 s): with an in-doubt id abandoned once a l
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /final \d+ is above the \d+ increments ever issued/);
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
+test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {
+  const options = { seed: 400293, ...kvRmwScenario.defaults, nodes: 4, buggify: true };
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwTrustIdsByHolder: true } });
+  const fixed = runScenario(kvRmwScenario, options);
+  assert.equal(buggy['networkPartitions'], 0);
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /1 acknowledged increments lost .*1 answered a value another had/);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
+/**
+ * Seed 400293's residue, built by hand so it reaches the other place a stale id answered: the
+ * node's own memory, once the replica that kept the id becomes the primary. Returns what the
+ * retried INCR X and the overwriting INCR Y were answered.
+ */
+function residueBecomesPrimary(bugs: { rmwTrustIdsByHolder?: boolean } = {}): { x: unknown[]; y: unknown[]; final: string | null } {
+  const cluster = new KvCluster({ seed: 7, nodes: 4, partitions: KV_SIM_PARTITIONS, replication: { ...KV_SIM_REPLICATION, bugs }, network: {}, trace: new EventTrace() });
+  const { sim } = cluster;
+  sim.runUntil(KV_WORKLOAD_START_MS);
+  const key = new TextEncoder().encode('counter');
+  const placement = sim.process(0)!.placement();
+  const partition = placement.partitionOfKey(key);
+  const [P, B, C] = placement.owners(partition).map((name) => sim.indexOf(name)!) as [number, number, number];
+  const D = [0, 1, 2, 3].find((i) => ![P, B, C].includes(i))!;
+  const x: unknown[] = [];
+  const y: unknown[] = [];
+  const incr = (node: number, requestId: string, into: unknown[]) =>
+    sim.process(node)!.keyspace.rmw([key], { op: 'incrby', by: 1n }, { requestId }, (error, result) => into.push(error ?? result));
+  // X through D: P's claim never reaches C, so C promises nothing and refuses X's result; B
+  // applies it (keeping X's id), but nothing B sends gets out (its ack, its claim answers, its
+  // sync): P takes itself for deposed, so X is not in doubt.
+  const healPC = sim.network.cut([P], [C]);
+  incr(D, 'X', x);
+  sim.runUntil(sim.now + 250);
+  healPC();
+  const healB = sim.network.cut([B], [P, C]);
+  sim.runUntil(sim.now + 2_000, () => cluster.totals().rmw.fenced > 0);
+  // D goes before it retries X; P's next claim misses B's answer and writes Y over X unread.
+  sim.crash(D);
+  incr(P, 'Y', y);
+  sim.runUntil(sim.now + 1_500);
+  healB();
+  // P goes; B, still remembering X beside Y's record, becomes the primary and takes X's retry.
+  sim.crash(P);
+  sim.runUntil(sim.now + 15_000);
+  incr(B, 'X', x);
+  sim.runUntil(sim.now + 3_000);
+  const raw = sim.process(B)!.heldPartitions().get(partition)?.peek('counter') ?? null;
+  return { x, y, final: raw === null ? null : new TextDecoder().decode(decodeRecord(raw).value) };
+}
+
+test('an INCR kept by a replica and overwritten unread is applied again when that replica, as primary, takes its retry (not answered with the lost result)', () => {
+  const fixed = residueBecomesPrimary();
+  assert.deepEqual(fixed.y, [{ kind: 'integer', value: 1n }], 'Y wrote over X without reading it');
+  assert.deepEqual(fixed.x.at(-1), { kind: 'integer', value: 2n }, JSON.stringify(fixed.x, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.equal(fixed.final, '2');
+  const buggy = residueBecomesPrimary({ rmwTrustIdsByHolder: true });
+  assert.deepEqual(buggy.x.at(-1), { kind: 'integer', value: 1n }, 'with the bug, X is answered the result Y overwrote');
+  assert.equal(buggy.final, '1');
 });
 
 test('read-modify-write through every node of a quiet cluster: results, operation errors, request ids, and a key outside the partition refused', () => {

@@ -73,6 +73,44 @@ test('the request memory answers a repeat with the first result, within its coun
   assert.deepEqual(memory.get('c', 1_031), ['o']);
 });
 
+test('the request memory follows the record holding each result: built-on results move it on, newer versions win, older and malformed ones do not', () => {
+  const memory = new RequestMemory();
+  memory.remember('a', ['i', '1'], 0, ['k'], ['10.0@1']);
+  memory.remember('x', ['i', '7'], 0, ['other'], ['10.0@1']);
+  // A result built on k's record at 10.0@1: the ids standing for it (of k only) stand for the new one.
+  memory.advance('k', '10.0@1', '12.0@1');
+  assert.deepEqual(memory.list(1), [
+    ['a', ['i', '1'], ['k'], ['12.0@1']],
+    ['x', ['i', '7'], ['other'], ['10.0@1']],
+  ]);
+  // A result overwriting k unread (built on nothing, or on another record) leaves the id behind.
+  memory.advance('k', '11.0@2', '13.0@2');
+  assert.deepEqual(memory.list(1)[0]![3], ['12.0@1']);
+  memory.remember('a', ['i', '9'], 2, ['k'], ['11.0@1']);
+  memory.remember('a', ['i', '9'], 2, ['k'], ['not-a-version']);
+  assert.deepEqual(memory.list(3)[0], ['a', ['i', '1'], ['k'], ['12.0@1']], 'an older or malformed version never replaces a newer one');
+  assert.equal(memory.heldIn('a', (key) => (key === 'k' ? '12.0@1' : null)), true);
+  assert.equal(memory.heldIn('a', () => '13.0@2'), false, 'a record not built on it does not hold its effect');
+  // The request applied again (its first effect was lost): its new records and result replace the old.
+  memory.remember('a', ['i', '9'], 2, ['k'], ['14.3@2']);
+  assert.deepEqual(memory.list(3)[0], ['a', ['i', '9'], ['k'], ['14.3@2']]);
+  // Ids from a peer that sends no versions travel without them.
+  memory.rememberAll([['old', ['o'], ['k']]], 4);
+  assert.deepEqual(memory.listFor(new Set(['k']), 5).map((entry) => entry.length), [4, 3]);
+  memory.advance('k', '12.0@1', '15.0@1');
+  assert.deepEqual(memory.list(3)[0]![3], ['14.3@2'], 'a version it left behind moves it no more');
+  memory.advance('k', '14.3@2', '15.0@1');
+  assert.deepEqual(memory.list(3)[0]![3], ['15.0@1']);
+  // Forgotten ids (past the count) are moved on by nothing.
+  const small = new RequestMemory(1);
+  small.remember('gone', ['o'], 0, ['k'], ['1.0@1']);
+  small.remember('kept', ['o'], 0, ['k'], ['1.0@1']);
+  small.advance('k', '1.0@1', '2.0@1');
+  assert.deepEqual(small.list(1), [['kept', ['o'], ['k'], ['2.0@1']]]);
+  const message: KvMessage = { t: 'xw', id: 1, p: 0, e: 3, k: ['k'], r: [makeRecord({ wallMs: 1, logical: 0, node: 1 }, bytes('1'), 0)], q: 'r', res: ['i', '1'], u: memory.list(6), b: [''] };
+  assert.deepEqual(decodeKvMessage(encodeKvMessage(message)), message);
+});
+
 test('keys given twice are passed once, MSETNX keeping the last value', () => {
   assert.deepEqual(distinctKeys(['a', 'b', 'a'], { op: 'msetnx', values: [bytes('1'), bytes('2'), bytes('3')] }), {
     keys: ['a', 'b'],
