@@ -317,6 +317,7 @@ export class ShoalNode {
       isRefused: (name) => this.refused.has(name),
       isLeaving: () => this.leaving,
       reenterAtOnce: replication.bugs?.undrainWithoutPeers === true,
+      aloneAtOnce: replication.bugs?.aloneWithoutConfirmation === true,
       onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
@@ -344,6 +345,7 @@ export class ShoalNode {
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
       ringConfirmed: () => this.ring.ringConfirmed,
       awaitsPeerRing: () => this.ring.awaitsPeerRing,
+      confirmingPeers: () => this.ring.confirmingPeers,
       checkRoute: (version, p) => this.ring.checkRoute(version, p),
       previousRing: (p) => this.ring.previousRing(p),
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),

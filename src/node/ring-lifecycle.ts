@@ -71,6 +71,8 @@ export interface RingLifecycleOptions {
   isLeaving(): boolean;
   /** Test-only (ReplicationBugs.undrainWithoutPeers): a node back in the ring routes by it at once. */
   reenterAtOnce?: boolean;
+  /** Test-only (ReplicationBugs.aloneWithoutConfirmation): a ring change to this node alone serves at once. */
+  aloneAtOnce?: boolean;
   /**
    * Called after each ring this node installs (`previous` null for the first). With the first,
    * `withoutSelf` is the ring of the other members alone: the ring the cluster used before this
@@ -98,6 +100,11 @@ export class RingLifecycle {
   private ringKey = '';
   private joinedCluster = false;
   private confirmed = false;
+  /**
+   * After a ring change left this node alone in its ring: the members of the ring it left, asked
+   * until one answers on its ring (see livePeerKnown). Null otherwise.
+   */
+  private aloneSinceChange: readonly string[] | null = null;
   private joinTimer: number | null = null;
   private joinSettled = false;
   private checkPending = false;
@@ -130,9 +137,26 @@ export class RingLifecycle {
     return this.joinedCluster;
   }
 
-  /** Joined, and a peer confirmed the ring (or the node is alone in it): it coordinates and serves. */
+  /**
+   * Joined, and a peer confirmed the ring (or the node is alone in it, and, when a ring change left
+   * it alone, no live peer could disagree or one answered on that ring): it coordinates and serves.
+   */
   get ringConfirmed(): boolean {
-    return this.confirmed;
+    return this.confirmed && !(this.aloneSinceChange !== null && this.livePeerKnown());
+  }
+
+  /**
+   * Whether a live member other than this node is known (left and refused ones aside). A ring
+   * change that leaves this node alone while one is may come from a stale view: kv-drain seed
+   * 400220 (3 nodes): n3, isolated while n1 undrained, came back still holding n1's draining flag,
+   * heard first of n2's new drain, and built a ring of itself alone that no peer had; it answered
+   * QUORUM reads from its own stale replica while its peers wrote on the ring {n1, n3}. Its peers
+   * are asked until one answers on its ring (each sync answer carries the peer's ring), or gossip
+   * brings what it missed and the ring changes again.
+   */
+  private livePeerKnown(): boolean {
+    const self = this.selfName();
+    return this.o.membership.members().some((m) => m.name !== self && m.state !== 'left' && this.o.isAlive(m.name) && !this.o.isRefused(m.name));
   }
 
   /** A founder (no seeds) builds its ring at once; a node with seeds waits to hear from its cluster. */
@@ -157,7 +181,10 @@ export class RingLifecycle {
    * holdBackSelf).
    */
   peerRing(version: string): void {
-    if (version === this.placementNow.version) this.confirm();
+    if (version === this.placementNow.version) {
+      this.confirm();
+      this.aloneSinceChange = null;
+    }
     this.seenWithSelf(version);
   }
 
@@ -172,9 +199,14 @@ export class RingLifecycle {
     return true;
   }
 
-  /** Whether the node waits to see a peer's ring (it is back in the ring after an undrain): its sync rounds then ask peers even with nothing to compare. */
+  /** Whether the node waits to see a peer's ring (it is back in the ring after an undrain, or alone in it after a change): its sync rounds then ask peers even with nothing to compare. */
   get awaitsPeerRing(): boolean {
-    return this.reentry !== null && !this.reentry.seen;
+    return (this.reentry !== null && !this.reentry.seen) || this.confirmingPeers.length > 0;
+  }
+
+  /** Peers outside the ring a sync round asks while the node waits to see one on its ring: those of the ring it left when a change left it alone. */
+  get confirmingPeers(): readonly string[] {
+    return this.aloneSinceChange !== null && !this.ringConfirmed ? this.aloneSinceChange : [];
   }
 
   /** The partition's ownership epoch in the current ring (bumped exactly when its owners change). */
@@ -221,7 +253,7 @@ export class RingLifecycle {
 
   /** Until joined, what the ring waits for, in words; null once the first ring is built and confirmed. */
   waitingFor(): string | null {
-    if (this.confirmed) return null;
+    if (this.ringConfirmed) return null;
     if (!this.joinedCluster) {
       if (!this.joinSettled) return 'the member list of the cluster (heard from it; settling)';
       const unplaceable = this.unplaceableMembers();
@@ -452,6 +484,8 @@ export class RingLifecycle {
     checkEpochsAdvance(this.o.env, previous, next, this.epochs, epochs);
     this.epochs = epochs;
     this.placementNow = next;
+    const alone = previous !== null && !this.o.aloneAtOnce && next.members.length === 1 && next.members[0]!.name === this.selfName();
+    this.aloneSinceChange = alone ? previous.members.map((m) => m.name).filter((name) => name !== this.selfName()) : null;
     this.retirePreviousIfPassed();
     this.o.onPlacement(previous, next, withoutSelf);
   }

@@ -123,6 +123,12 @@ export interface ReplicationBugs {
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */
   undrainWithoutPeers?: boolean;
+  /**
+   * A ring change that leaves the node alone serves at once, with live peers that may be on
+   * another ring (kv-drain seed 400220 with 3 nodes: a node back from an isolation with a stale
+   * draining flag built a ring of itself and answered QUORUM reads from its stale replica).
+   */
+  aloneWithoutConfirmation?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /*

@@ -39,6 +39,8 @@ export interface ReplicationContext {
    * sync rounds ask peers even with nothing to compare. Absent: never.
    */
   awaitsPeerRing?(): boolean;
+  /** Peers outside the ring whose sync answers may confirm it (a ring change left the node alone: src/node/ring-lifecycle.ts). Absent: none. */
+  confirmingPeers?(): readonly string[];
   /**
    * The replica's ring-version check of a request for `partition` routed by ring `version`: null
    * to accept it, or this node's newer ring (its version and the partition's owners in it) to

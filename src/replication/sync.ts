@@ -408,6 +408,7 @@ export class PartitionSync {
   private peers(): string[] {
     const names = new Set(this.ctx.placement().members.map((m) => m.name));
     for (const actor of this.host.partitions.values()) for (const s of actor.pendingSources) names.add(s);
+    for (const name of this.ctx.confirmingPeers?.() ?? []) names.add(name);
     names.delete(this.ctx.selfName);
     return [...names].filter((n) => this.ctx.isAlive(n));
   }

@@ -52,6 +52,7 @@ const BUG_SWITCHES = {
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
+  aloneWithoutConfirmation: 'flag',
   jointQuorumOfLiveOwners: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',

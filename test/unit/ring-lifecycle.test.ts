@@ -15,7 +15,7 @@ function member(name: string, claimSeed: number | null, state: Member['state'] =
 }
 
 /** A lifecycle over a member table the test edits; `installed` records each ring it installs. */
-function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean } = {}) {
+function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean; aloneAtOnce?: boolean } = {}) {
   const { env, flush } = fakeEnv();
   const table = new Map(names.map((name, i) => [name, member(name, 10 + i)]));
   const self = names[0]!;
@@ -36,6 +36,7 @@ function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: 
     isRefused: () => false,
     isLeaving: () => false,
     ...(options.reenterAtOnce ? { reenterAtOnce: true } : {}),
+    ...(options.aloneAtOnce ? { aloneAtOnce: true } : {}),
     onPlacement: (previous, next) => void installed.push({ previous, next }),
   });
   const change = (event: MembershipEvent) => {
@@ -235,4 +236,34 @@ test('re-injected (ReplicationBugs.undrainWithoutPeers): an undrained node takes
   change({ type: 'updated', member: drained(table.get('n4')!, true) });
   assert.equal(ring.placement.version, ringOf(table, ['n1', 'n2', 'n3', 'n5']).version);
   assert.equal(ring.awaitsPeerRing, false);
+});
+
+test('a ring change that leaves a node alone while a live peer is known waits for a peer on that ring (kv-drain seed 400220); re-injected (aloneWithoutConfirmation), it serves at once', () => {
+  for (const aloneAtOnce of [false, true]) {
+    const { ring, table, change, dead } = lifecycle(['n3', 'n1', 'n2'], { aloneAtOnce });
+    ring.start();
+    ring.confirm();
+    change({ type: 'updated', member: drained(table.get('n1')!, true) });
+    assert.ok(ring.ringConfirmed, 'two holders left: confirmed as before');
+    change({ type: 'updated', member: drained(table.get('n2')!, true) });
+    assert.equal(ring.placement.version, ringOf(table, ['n3']).version);
+    if (aloneAtOnce) {
+      assert.ok(ring.ringConfirmed);
+      continue;
+    }
+    assert.equal(ring.ringConfirmed, false, 'alone, with live peers that may be on another ring');
+    assert.equal(ring.awaitsPeerRing, true);
+    assert.deepEqual([...ring.confirmingPeers].sort(), ['n2'], 'it asks the members of the ring it left');
+    ring.peerRing('a-ring-without-n3-alone');
+    assert.equal(ring.ringConfirmed, false);
+    ring.peerRing(ring.placement.version);
+    assert.ok(ring.ringConfirmed, 'a peer answered on its ring');
+    assert.deepEqual(ring.confirmingPeers, []);
+    // No live peer left to disagree: alone is confirmed.
+    change({ type: 'updated', member: drained(table.get('n2')!, false) });
+    change({ type: 'updated', member: drained(table.get('n2')!, true) });
+    assert.equal(ring.ringConfirmed, false);
+    dead.add('n1').add('n2');
+    assert.ok(ring.ringConfirmed);
+  }
 });
