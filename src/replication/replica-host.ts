@@ -213,7 +213,8 @@ export class ReplicaHost {
   apply(actor: PartitionActor, key: string, record: Uint8Array, builtOn = true): ApplyOutcome {
     const incoming = decodeRecord(record);
     if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(incoming.version);
-    const replaced = builtOn && actor.requests.size > 0 ? actor.replica.peek(key) : null;
+    // Only a key some remembered id stands for pays the lookup and the version strings.
+    const replaced = builtOn && actor.requests.tracks(key) ? actor.replica.peek(key) : null;
     const outcome = actor.apply(key, record, incoming);
     if (outcome === 'applied' && replaced !== null) actor.requests.advance(key, versionToString(versionOfEncoded(replaced)), versionToString(incoming.version));
     if (outcome === 'applied') {

@@ -40,8 +40,8 @@ export type RememberedRequest = [string, WireRmwResult, string[], string[]] | [s
 export class RequestMemory {
   /** In insertion order, which is age order (a re-remembered id moves to the end). */
   private readonly entries = new Map<string, Remembered>();
-  /** The ids standing for each record (its version and key), so `advance` costs only those ids. */
-  private readonly byRecord = new Map<string, Set<string>>();
+  /** Per key, per record version: the ids standing for that record, so `advance` costs only those ids. */
+  private readonly byRecord = new Map<string, Map<string, Set<string>>>();
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -89,6 +89,11 @@ export class RequestMemory {
     return [...this.entries].map(([id, r]) => travelling(id, r));
   }
 
+  /** Whether some remembered id stands for a record of `key` (only then can a write to it move ids on). */
+  tracks(key: string): boolean {
+    return this.byRecord.has(key);
+  }
+
   /**
    * Whether the remembered result of `requestId` is in the records `versionOf` reports (each key's
    * version there, null for none): true when its versions are not known (a peer did not send them).
@@ -100,9 +105,11 @@ export class RequestMemory {
 
   /** Every id whose effect is in `key`'s record at version `from` is now in the one at `to` (built on it). */
   advance(key: string, from: string, to: string): void {
-    const ids = this.byRecord.get(recordOf(key, from));
+    const records = this.byRecord.get(key);
+    const ids = records?.get(from);
     if (ids === undefined || from === to) return;
-    this.byRecord.delete(recordOf(key, from));
+    records!.delete(from);
+    if (records!.size === 0) this.byRecord.delete(key);
     for (const id of ids) {
       const r = this.entries.get(id)!;
       const i = r.keys.indexOf(key);
@@ -146,25 +153,25 @@ export class RequestMemory {
   }
 
   private indexOne(id: string, key: string, version: string): void {
-    const record = recordOf(key, version);
-    let ids = this.byRecord.get(record);
-    if (ids === undefined) this.byRecord.set(record, (ids = new Set()));
+    let records = this.byRecord.get(key);
+    if (records === undefined) this.byRecord.set(key, (records = new Map()));
+    let ids = records.get(version);
+    if (ids === undefined) records.set(version, (ids = new Set()));
     ids.add(id);
   }
 
   private unindex(id: string, r: Remembered): void {
     r.versions?.forEach((version, i) => {
-      const record = recordOf(r.keys[i]!, version);
-      const ids = this.byRecord.get(record);
-      ids?.delete(id);
-      if (ids?.size === 0) this.byRecord.delete(record);
+      const key = r.keys[i]!;
+      const records = this.byRecord.get(key);
+      const ids = records?.get(version);
+      if (ids === undefined) return;
+      ids.delete(id);
+      if (ids.size > 0) return;
+      records!.delete(version);
+      if (records!.size === 0) this.byRecord.delete(key);
     });
   }
-}
-
-/** A record as the index names it: a version has no space, so this is unambiguous. */
-function recordOf(key: string, version: string): string {
-  return `${version} ${key}`;
 }
 
 function travelling(id: string, r: Remembered): RememberedRequest {
