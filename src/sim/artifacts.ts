@@ -11,6 +11,10 @@ import type { RunReport } from './driver.ts';
 import type { FaultAction, TimedFault } from './faults.ts';
 import type { RunTimeline } from './scenario.ts';
 import type { Op } from './scenarios/kv-workload.ts';
+import type { RmwOpRecord } from './scenarios/kv-rmw.ts';
+
+/** An operation on the page: kv's reads and writes, or kv-rmw's read-modify-writes. */
+type PageOp = Op | RmwOpRecord;
 
 const WIDTH = 1200;
 const LEFT = 70;
@@ -29,15 +33,17 @@ function historyLines(report: RunReport, t: RunTimeline): string[] {
   return [
     JSON.stringify({ type: 'run', scenario: report.scenario, seed: report.seed, options: report.options, digest: report.digest, replay: report.replay }),
     ...t.faults.map((f) => JSON.stringify({ type: 'fault', ...f })),
-    ...t.ops.map((op) => JSON.stringify({ type: 'op', ...op, version: op.version })),
+    ...t.ops.map((op) => JSON.stringify({ type: 'op', ...op })),
     ...t.samples.map((s) => JSON.stringify({ type: 'sample', ...s })),
     ...report.violations.map((v) => JSON.stringify({ type: 'violation', ...v })),
   ];
 }
 
-/** The key a violation is about, when its message names one (`... of k12 ...`, `wrote k3`). */
+/** The key a violation is about, when its message names one (kv: `... of k12 ...`, `wrote k3`; kv-rmw: `lost-increments: ctr2: ...`). */
 export function violationKey(v: Violation | undefined): string | null {
-  return v ? (/\b(?:of|wrote) (k\d+)\b/.exec(v.message)?.[1] ?? null) : null;
+  if (!v) return null;
+  const match = /\b(?:of|wrote) (k\d+)\b/.exec(v.message) ?? /^[\w-]+: ((?:ctr|str|nx)\d+): /.exec(v.message);
+  return match?.[1] ?? null;
 }
 
 function page(report: RunReport, t: RunTimeline): string {
@@ -106,7 +112,8 @@ function opsChart(t: RunTimeline, clients: number, x: (ms: number) => number, en
     const x0 = x(op.startMs);
     const w = Math.max(1, x(op.endMs ?? endMs) - x0);
     const onKey = key !== null && op.key === key;
-    const label = `${op.kind} ${op.key} via n${op.coordinator + 1} (${op.consistency}) ${op.startMs.toFixed(1)}-${op.endMs?.toFixed(1) ?? '?'}ms: ${op.outcome}`;
+    const how = op.kind === 'rmw' ? `${op.op} ${op.key} via n${op.coordinator + 1} (${op.attempts} attempts)` : `${op.kind} ${op.key} via n${op.coordinator + 1} (${op.consistency})`;
+    const label = `${how} ${op.startMs.toFixed(1)}-${op.endMs?.toFixed(1) ?? '?'}ms: ${op.outcome}`;
     body.push(`<rect class="op" x="${x0.toFixed(1)}" y="${op.client * ROW + 3}" width="${w.toFixed(1)}" height="${ROW - 6}" fill="${OUTCOME_COLOR[op.outcome]}"${onKey ? ' stroke="#000" stroke-width="1.5"' : ''}><title>${esc(label)}</title></rect>`);
   }
   return svg(clients * ROW + 18, body, x, endMs, violation);
@@ -143,7 +150,7 @@ function membershipChart(t: RunTimeline, nodes: number, x: (ms: number) => numbe
   return svg(nodes * ROW + 18, body, x, endMs, violation);
 }
 
-function latencyChart(ops: readonly Op[], x: (ms: number) => number, endMs: number, violation: Violation | undefined): string {
+function latencyChart(ops: readonly PageOp[], x: (ms: number) => number, endMs: number, violation: Violation | undefined): string {
   const height = 160;
   const done = ops.filter((o) => o.endMs !== null);
   const max = Math.max(1, ...done.map((o) => o.endMs! - o.startMs));
@@ -153,13 +160,24 @@ function latencyChart(ops: readonly Op[], x: (ms: number) => number, endMs: numb
   return svg(height, body, x, endMs, violation);
 }
 
-function opsTable(ops: readonly Op[]): string {
+function opsTable(ops: readonly PageOp[]): string {
   const rows = ops.map((o) => {
-    const value = o.kind === 'write' ? (o.value === null ? 'delete' : `set ${o.value}${o.sloppy ? ' (sloppy)' : ''}`) : `get → ${o.value ?? 'nil'}`;
-    const version = o.version ? `${o.version.wallMs}.${o.version.logical}@${o.version.node.toString(16)}` : '';
-    return `<tr><td>${o.startMs.toFixed(1)}</td><td>${o.endMs?.toFixed(1) ?? ''}</td><td>client ${o.client}</td><td>n${o.coordinator + 1}</td><td>${o.consistency}</td><td>${esc(value)}</td><td>${o.outcome}</td><td>${version}</td></tr>`;
+    const [level, operation, version] = o.kind === 'rmw' ? rmwCells(o) : kvCells(o);
+    return `<tr><td>${o.startMs.toFixed(1)}</td><td>${o.endMs?.toFixed(1) ?? ''}</td><td>client ${o.client}</td><td>n${o.coordinator + 1}</td><td>${level}</td><td>${esc(operation)}</td><td>${o.outcome}</td><td>${esc(version)}</td></tr>`;
   });
-  return `<table id="leading"><tr><th>start ms</th><th>end ms</th><th>client</th><th>via</th><th>level</th><th>operation</th><th>outcome</th><th>version</th></tr>${rows.join('')}</table>`;
+  return `<table id="leading"><tr><th>start ms</th><th>end ms</th><th>client</th><th>via</th><th>level or attempts</th><th>operation</th><th>outcome</th><th>version or request id</th></tr>${rows.join('')}</table>`;
+}
+
+/** A kv operation's level, what it did, and the version it wrote or read. */
+function kvCells(o: Op): [string, string, string] {
+  const value = o.kind === 'write' ? (o.value === null ? 'delete' : `set ${o.value}${o.sloppy ? ' (sloppy)' : ''}`) : `get → ${o.value ?? 'nil'}`;
+  return [o.consistency, value, o.version ? `${o.version.wallMs}.${o.version.logical}@${o.version.node.toString(16)}` : ''];
+}
+
+/** A read-modify-write's attempts (it has no level), the command and its answer, and its request id. */
+function rmwCells(o: RmwOpRecord): [string, string, string] {
+  const command = { incr: 'INCRBY 1', append: `APPEND |${o.value}`, setnx: `SETNX ${o.value}` }[o.op];
+  return [`${o.attempts} attempts`, `${command}${o.result === null ? '' : ` → ${o.result}`}`, o.requestId];
 }
 
 function durationOf(a: FaultAction): number {

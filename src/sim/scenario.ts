@@ -9,7 +9,11 @@ import type { ReplicationBugs } from '../replication/config.ts';
 import type { NetworkConfig } from './network.ts';
 import type { TimedFault } from './faults.ts';
 import type { Op, OpSpec } from './scenarios/kv-workload.ts';
+import type { RmwOpRecord, RmwOpSpec } from './scenarios/kv-rmw.ts';
 import type { Draws } from './rng.ts';
+
+/** One client operation of a plan: kv's get, set and delete, or kv-rmw's INCR, APPEND and SETNX. */
+export type PlannedOp = OpSpec | RmwOpSpec;
 
 /**
  * A run's random choices as data: its fault schedule, its network faults and its workload. A
@@ -19,7 +23,18 @@ import type { Draws } from './rng.ts';
 export interface RunPlan {
   faults: TimedFault[];
   network: Pick<NetworkConfig, 'lossRate' | 'duplicateRate'>;
-  ops: OpSpec[];
+  ops: PlannedOp[];
+}
+
+/**
+ * A given plan's operations, checked to be of `kinds` (the scenario's own): a plan written for
+ * another scenario is refused with the reason rather than misread.
+ */
+export function planOps<K extends PlannedOp['kind']>(plan: RunPlan | undefined, scenario: string, kinds: readonly K[]): Extract<PlannedOp, { kind: K }>[] | undefined {
+  if (!plan) return undefined;
+  const stranger = plan.ops.find((op) => !(kinds as readonly string[]).includes(op.kind));
+  if (stranger) throw new Error(`the plan's operation ${JSON.stringify(stranger)} is not a ${scenario} operation (${kinds.join(', ')}); was the plan written for another scenario?`);
+  return plan.ops as Extract<PlannedOp, { kind: K }>[];
 }
 
 export type FaultMode = 'swarm' | 'none';
@@ -66,7 +81,7 @@ export interface NodeSample {
 }
 
 export interface RunTimeline {
-  ops: Op[];
+  ops: (Op | RmwOpRecord)[];
   faults: TimedFault[];
   samples: NodeSample[];
 }

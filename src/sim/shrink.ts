@@ -7,9 +7,8 @@
  */
 import type { Violation } from './checkers.ts';
 import type { FaultAction, TimedFault } from './faults.ts';
-import type { RunPlan, Scenario, ScenarioOptions } from './scenario.ts';
+import type { PlannedOp, RunPlan, Scenario, ScenarioOptions } from './scenario.ts';
 import { runOnce } from './driver.ts';
-import type { OpSpec } from './scenarios/kv-workload.ts';
 
 /** A violation's checker and kind: `history/read-your-writes`, `convergence`, ... */
 export function violationKind(v: Violation): string {
@@ -53,7 +52,7 @@ export function shrinkRun(scenario: Scenario, options: ScenarioOptions, shrinkOp
   const first = runOnce(scenario, options);
   const target = first.violations[0];
   if (!target) throw new Error(`${scenario.name} seed ${options.seed} passes; nothing to shrink`);
-  if (!first.plan) throw new Error(`${scenario.name} does not report a plan (faults and workload as data), so it cannot be shrunk (kv and kv-overload can)`);
+  if (!first.plan) throw new Error(`${scenario.name} does not report a plan (faults and workload as data), so it cannot be shrunk (kv, kv-overload and kv-rmw can)`);
   const kind = violationKind(target);
 
   let runs = 0;
@@ -91,7 +90,7 @@ export function shrinkRun(scenario: Scenario, options: ScenarioOptions, shrinkOp
     const before = JSON.stringify(figures(best.options));
     // Whole clients (the fewest groups), then whole keys, then single operations, then the
     // faults: each candidate runs faster with fewer operations.
-    for (const groupOf of [(op: OpSpec) => op.client, (op: OpSpec) => op.key]) {
+    for (const groupOf of [(op: PlannedOp) => op.client, (op: PlannedOp) => op.key]) {
       const groups = [...new Set(best.options.plan!.ops.map(groupOf))];
       ddmin(groups, (kept) => reproduces(withPlan({ ops: best.options.plan!.ops.filter((op) => kept.includes(groupOf(op))) })));
     }

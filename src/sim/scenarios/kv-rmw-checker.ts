@@ -10,6 +10,9 @@
  *   acknowledged tokens are missing and which appear twice;
  * - SETNX double winners: two operations (distinct request ids) both answered 1 on one key, or a
  *   single winner whose value is not the key's final value.
+ *
+ * Each problem starts with its class (`lost-increments: ctr2: ...`): the violation's kind, which a
+ * shrunk run must keep (src/sim/shrink.ts `violationKind`).
  */
 
 export interface IncrRecord {
@@ -78,10 +81,10 @@ export function checkRmwHistory(
     const collisions = acked.length - results.size;
     const below = Math.max(0, acked.length - Number(final));
     const lost = Math.max(collisions, below);
-    if (lost > 0) problems.push(`${key}: ${lost} acknowledged increments lost (final ${final}, ${acked.length} acknowledged, ${collisions} answered a value another had)`);
+    if (lost > 0) problems.push(`lost-increments: ${key}: ${lost} acknowledged increments lost (final ${final}, ${acked.length} acknowledged, ${collisions} answered a value another had)`);
     figures.lostIncrements += lost;
     const duplicated = Math.max(0, Number(final) - mine.length);
-    if (duplicated > 0) problems.push(`${key}: final ${final} is above the ${mine.length} increments ever issued`);
+    if (duplicated > 0) problems.push(`duplicated-increments: ${key}: final ${final} is above the ${mine.length} increments ever issued`);
     figures.duplicatedIncrements += duplicated;
   }
 
@@ -92,7 +95,7 @@ export function checkRmwHistory(
     for (const [token, n] of count) {
       if (n > 1) {
         figures.duplicatedAppends += n - 1;
-        problems.push(`${key}: token ${token} appended ${n} times`);
+        problems.push(`duplicated-appends: ${key}: token ${token} appended ${n} times`);
       }
     }
     for (const a of appends) {
@@ -100,7 +103,7 @@ export function checkRmwHistory(
       figures.appendAcked++;
       if (!count.has(a.token)) {
         figures.lostAppends++;
-        problems.push(`${key}: acknowledged token ${a.token} is missing`);
+        problems.push(`lost-appends: ${key}: acknowledged token ${a.token} is missing`);
       }
     }
   }
@@ -110,10 +113,10 @@ export function checkRmwHistory(
     const winners = setNxs.filter((s) => s.key === key && s.outcome === 'acked' && s.won === true);
     if (winners.length > 1) {
       figures.setNxDoubleWinners += winners.length - 1;
-      problems.push(`${key}: ${winners.length} SETNX winners (${winners.map((w) => w.value).join(', ')})`);
+      problems.push(`setnx-double-winners: ${key}: ${winners.length} SETNX winners (${winners.map((w) => w.value).join(', ')})`);
     } else if (winners.length === 1 && finalValue(key) !== winners[0]!.value) {
       figures.setNxDoubleWinners++;
-      problems.push(`${key}: SETNX winner ${winners[0]!.value} was overwritten by ${finalValue(key)}`);
+      problems.push(`setnx-double-winners: ${key}: SETNX winner ${winners[0]!.value} was overwritten by ${finalValue(key)}`);
     }
   }
   return { figures, problems };

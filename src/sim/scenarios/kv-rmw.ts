@@ -13,17 +13,17 @@
  * operation, which the guarantee does not cover.
  */
 import { runChecked, type Checker } from '../checkers.ts';
-import { drawSwarmProfile, healEverything } from '../faults.ts';
-import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import { drawSwarmProfile, drawSwarmSchedule, healEverything } from '../faults.ts';
+import { planOps, type NodeSample, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import type { ShoalNode } from '../../node/node.ts';
 import type { KvError, RmwOp, RmwResult } from '../../replication/api.ts';
 import { decodeRecord } from '../../replication/record.ts';
 import type { SeededRandom } from '../../runtime/seeded-random.ts';
-import { namedStream } from '../rng.ts';
+import { runStream } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import { KvCluster } from './kv-cluster.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, scheduleKvFaults } from './kv.ts';
+import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, sampleNodes, scheduleKvFaults } from './kv.ts';
 import { checkRmwHistory, type AppendRecord, type IncrRecord, type SetNxRecord } from './kv-rmw-checker.ts';
 
 export interface KvRmwWorkloadConfig {
@@ -43,12 +43,53 @@ export const RMW_CLIENT_TIMEOUT_MS = 5_000;
 
 type Outcome = 'acked' | 'failed' | 'unknown';
 
+/**
+ * One kv-rmw client operation as data, before it is sent: a run records the ones it drew from its
+ * seed (`KvRmwWorkload.drawn`), and a run given a plan issues exactly those instead, so a failing
+ * run can be replayed and shrunk (src/sim/shrink.ts).
+ */
+export interface RmwOpSpec {
+  client: number;
+  /** Virtual time of its first attempt: a plan issues it then, or once the client's previous operation ended if that is later. */
+  atMs: number;
+  /** INCRBY 1 on a counter, APPEND of a unique token, or SETNX of a unique value. */
+  kind: 'incr' | 'append' | 'setnx';
+  /** The key's name (`ctr0`, `str1`, `nx5`). */
+  key: string;
+  /** The node its first attempt went to (a plan sends it there if that node is up, else as a client would choose); retries choose afresh. */
+  coordinator: number;
+}
+
+/** What happened to one operation, for the run's artifacts (src/sim/artifacts.ts). */
+export interface RmwOpRecord {
+  kind: 'rmw';
+  op: RmwOpSpec['kind'];
+  client: number;
+  key: string;
+  requestId: string;
+  /** The token or value it appends or sets (none for INCR). */
+  value: string | null;
+  coordinator: number;
+  attempts: number;
+  startMs: number;
+  endMs: number | null;
+  outcome: 'pending' | Outcome;
+  /** The answer: INCR's new value, APPEND's length, SETNX won or not. */
+  result: string | null;
+}
+
 class KvRmwWorkload {
   readonly incrs: IncrRecord[] = [];
   readonly appends: AppendRecord[] = [];
   readonly setNxs: SetNxRecord[] = [];
   readonly counts = { opsIssued: 0, opsAcked: 0, opsFailed: 0, opsUnknown: 0, clientRetries: 0, errors: {} as Record<string, number> };
+  /** The operations issued, as data (what a plan would have to give to issue them again). */
+  readonly drawn: RmwOpSpec[] = [];
+  /** Every operation issued and what became of it. */
+  readonly ops: RmwOpRecord[] = [];
   private readonly random: SeededRandom;
+  /** Per client, the planned operations still to issue (null: draw them from the seed). */
+  private readonly scripted: RmwOpSpec[][] | null;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
   private running = true;
@@ -58,8 +99,10 @@ class KvRmwWorkload {
     private readonly sim: Simulation<ShoalNode>,
     seed: number,
     readonly config: KvRmwWorkloadConfig,
+    script?: readonly RmwOpSpec[],
   ) {
-    this.random = namedStream(seed, 'kv-rmw/clients');
+    this.random = runStream(seed, 'kv-rmw/clients', sim.draws, () => sim.now);
+    this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
   }
 
   keys(): string[] {
@@ -72,7 +115,10 @@ class KvRmwWorkload {
   }
 
   start(delayMs: number): void {
-    for (let c = 0; c < this.config.clients; c++) this.sim.after(delayMs + this.random.exponential(this.config.meanThinkMs), () => this.next(c), 'rmw-client');
+    for (let c = 0; c < this.config.clients; c++) {
+      if (this.scripted && this.scripted[c]!.length === 0) continue;
+      this.sim.after(this.scripted ? this.think(c) : delayMs + this.think(c), () => this.next(c), 'rmw-client');
+    }
   }
 
   stop(): void {
@@ -82,42 +128,61 @@ class KvRmwWorkload {
   private next(client: number): void {
     if (!this.running) return;
     const c = this.config;
+    const spec = this.scripted?.[client]!.shift();
     const requestId = `cl${client}:${++this.seq}`;
-    const roll = this.random.next();
-    if (roll < 0.4) {
-      const rec: IncrRecord = { key: `ctr${this.random.int(c.counters)}`, outcome: 'unknown', result: null };
+    const kind = spec ? spec.kind : drawKind(this.random.next());
+    if (kind === 'incr') {
+      const rec: IncrRecord = { key: spec?.key ?? `ctr${this.random.int(c.counters)}`, outcome: 'unknown', result: null };
       this.incrs.push(rec);
-      this.issue(client, rec.key, { op: 'incrby', by: 1n }, requestId, (outcome, result) => {
+      this.issue(client, 'incr', rec.key, null, { op: 'incrby', by: 1n }, requestId, spec, (outcome, result) => {
         rec.outcome = outcome;
         if (result?.kind === 'integer') rec.result = result.value;
         else if (outcome === 'acked') rec.outcome = 'failed';
+        return rec.outcome;
       });
-    } else if (roll < 0.7) {
+    } else if (kind === 'append') {
       const token = `${client}.${this.seq}`;
-      const rec: AppendRecord = { key: `str${this.random.int(c.strings)}`, token, outcome: 'unknown' };
+      const rec: AppendRecord = { key: spec?.key ?? `str${this.random.int(c.strings)}`, token, outcome: 'unknown' };
       this.appends.push(rec);
-      this.issue(client, rec.key, { op: 'append', value: this.encoder.encode(`|${token}`) }, requestId, (outcome) => {
-        rec.outcome = outcome;
-      });
+      this.issue(client, 'append', rec.key, token, { op: 'append', value: this.encoder.encode(`|${token}`) }, requestId, spec, (outcome) => (rec.outcome = outcome));
     } else {
       // Keys are contested in order, a few at a time, so several clients race for each.
       const at = Math.min(c.setNxKeys - 1, Math.floor(this.setNxs.length / c.clients));
       const value = `w${client}.${this.seq}`;
-      const rec: SetNxRecord = { key: `nx${at}`, value, outcome: 'unknown', won: null };
+      const rec: SetNxRecord = { key: spec?.key ?? `nx${at}`, value, outcome: 'unknown', won: null };
       this.setNxs.push(rec);
       const op: RmwOp = { op: 'set', value: this.encoder.encode(value), expiry: { kind: 'none' }, condition: 'nx', get: false };
-      this.issue(client, rec.key, op, requestId, (outcome, result) => {
+      this.issue(client, 'setnx', rec.key, value, op, requestId, spec, (outcome, result) => {
         rec.outcome = outcome;
         if (result) rec.won = result.kind === 'ok';
+        return outcome;
       });
     }
   }
 
-  /** Runs one operation, retrying with the same request id, then records its outcome and schedules the client's next. */
-  private issue(client: number, key: string, op: RmwOp, requestId: string, record: (outcome: Outcome, result: RmwResult | null) => void): void {
+  /**
+   * Runs one operation, retrying with the same request id, then records its outcome (`record`
+   * returns the outcome the checker counts) and schedules the client's next. `spec`: the planned
+   * operation, whose coordinator its first attempt goes to while that node is up.
+   */
+  private issue(
+    client: number,
+    kind: RmwOpSpec['kind'],
+    key: string,
+    value: string | null,
+    op: RmwOp,
+    requestId: string,
+    spec: RmwOpSpec | undefined,
+    record: (outcome: Outcome, result: RmwResult | null) => Outcome,
+  ): void {
     this.counts.opsIssued++;
     const keyBytes = this.encoder.encode(key);
-    let attempt = 0;
+    const home = client % this.sim.nodes.length;
+    const planned = spec && spec.coordinator < this.sim.nodes.length && this.sim.nodes[spec.coordinator]!.up ? spec.coordinator : null;
+    const first = planned ?? this.coordinatorFor(client);
+    const entry: RmwOpRecord = { kind: 'rmw', op: kind, client, key, requestId, value, coordinator: first ?? home, attempts: 0, startMs: this.sim.now, endMs: null, outcome: 'pending', result: null };
+    this.ops.push(entry);
+    this.drawn.push({ client, atMs: this.sim.now, kind, key, coordinator: entry.coordinator });
     let finished = false;
     let sawUnknown = false;
     const finish = (outcome: Outcome, result: RmwResult | null, error: KvError | null) => {
@@ -129,12 +194,13 @@ class KvRmwWorkload {
         const code = error?.code ?? 'none';
         this.counts.errors[code] = (this.counts.errors[code] ?? 0) + 1;
       }
-      record(outcome, result);
-      this.sim.after(this.random.exponential(this.config.meanThinkMs), () => this.next(client), 'rmw-client');
+      entry.outcome = record(outcome, result);
+      entry.endMs = this.sim.now;
+      entry.result = describeResult(result);
+      this.later(client);
     };
-    const tryOnce = () => {
-      attempt++;
-      const node = this.coordinatorFor(client);
+    const tryOnce = (node: number | null) => {
+      entry.attempts++;
       if (node === null) return retry({ code: 'unavailable', message: 'no node up' });
       let answered = false;
       this.sim.after(RMW_CLIENT_TIMEOUT_MS, () => {
@@ -143,7 +209,7 @@ class KvRmwWorkload {
         sawUnknown = true;
         retry(null);
       }, 'rmw-client-timeout');
-      node.rmw.rmw([keyBytes], op, { requestId }, (error, result) => {
+      this.sim.process(node)!.rmw.rmw([keyBytes], op, { requestId }, (error, result) => {
         if (answered || finished) return;
         answered = true;
         if (error || !result) return retry(error ?? null);
@@ -153,18 +219,31 @@ class KvRmwWorkload {
     };
     const retry = (error: KvError | null) => {
       if (finished) return;
-      if (attempt >= this.config.clientAttempts || !this.running) return finish(sawUnknown || error === null ? 'unknown' : 'failed', null, error);
+      if (entry.attempts >= this.config.clientAttempts || !this.running) return finish(sawUnknown || error === null ? 'unknown' : 'failed', null, error);
       this.counts.clientRetries++;
-      this.sim.after(50 + this.random.exponential(100), tryOnce, 'rmw-client-retry');
+      this.sim.after(50 + this.random.exponential(100), () => tryOnce(this.coordinatorFor(client)), 'rmw-client-retry');
     };
-    tryOnce();
+    tryOnce(first);
   }
 
-  private coordinatorFor(client: number): ShoalNode | null {
+  /** Schedules the client's next operation, if it has one. */
+  private later(client: number): void {
+    if (this.scripted && this.scripted[client]!.length === 0) return;
+    this.sim.after(this.think(client), () => this.next(client), 'rmw-client');
+  }
+
+  /** The wait before the client's next operation: until the plan's time for it, or a think time drawn from the seed. */
+  private think(client: number): number {
+    const planned = this.scripted?.[client]![0];
+    return planned ? Math.max(0, planned.atMs - this.sim.now) : this.random.exponential(this.config.meanThinkMs);
+  }
+
+  /** The client's own node while it is up, else any node up (null: none). */
+  private coordinatorFor(client: number): number | null {
     const home = client % this.sim.nodes.length;
-    if (this.sim.nodes[home]!.up) return this.sim.process(home)!;
+    if (this.sim.nodes[home]!.up) return home;
     const up = this.sim.upNodes();
-    return up.length === 0 ? null : up[this.random.int(up.length)]!.process!;
+    return up.length === 0 ? null : up[this.random.int(up.length)]!.index;
   }
 
   decode(bytes: Uint8Array): string {
@@ -172,25 +251,51 @@ class KvRmwWorkload {
   }
 }
 
+/** 40% INCR, 30% APPEND, 30% SETNX. */
+function drawKind(roll: number): RmwOpSpec['kind'] {
+  return roll < 0.4 ? 'incr' : roll < 0.7 ? 'append' : 'setnx';
+}
+
+/** An answer as redis-cli would print it. */
+function describeResult(result: RmwResult | null): string | null {
+  if (result === null) return null;
+  if (result.kind === 'integer') return String(result.value);
+  if (result.kind === 'error') return `error ${result.code}`;
+  return result.kind === 'ok' ? 'OK' : '(nil)';
+}
+
 export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadConfig: KvRmwWorkloadConfig = DEFAULT_KV_RMW_WORKLOAD): ScenarioResult {
-  const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const drawnProfile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const profile = drawnProfile && options.plan ? { ...drawnProfile, network: { ...drawnProfile.network, ...options.plan.network } } : drawnProfile;
   const replication = { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) };
-  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace });
+  const cluster = new KvCluster({
+    seed: options.seed,
+    nodes: options.nodes,
+    partitions: KV_SIM_PARTITIONS,
+    replication,
+    network: profile?.network ?? {},
+    trace,
+    ...(options.draws === undefined ? {} : { draws: options.draws }),
+  });
   const sim = cluster.sim;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
   const cuts: [number, number][] = [];
-  const workload = new KvRmwWorkload(sim, options.seed, workloadConfig);
+  const workload = new KvRmwWorkload(sim, options.seed, workloadConfig, planOps(options.plan, 'kv-rmw', ['incr', 'append', 'setnx']));
   const keys = workload.keys();
-  const faults = scheduleKvFaults(cluster, options, profile, cuts);
+  const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
+  const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);
   }, 'heal');
   workload.start(KV_WORKLOAD_START_MS);
 
+  const samples: NodeSample[] = [];
   const checkers: Checker<null>[] = [
     { name: 'convergence', liveness: () => cluster.convergence(keys) },
     { name: 'rmw-settled', liveness: () => (sim.upNodes().some((n) => n.process!.rmw.pendingCount > 0) ? 'read-modify-writes still in flight' : null) },
+    // Reads the nodes only: the artifacts' membership chart.
+    { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) },
   ];
   const result = runChecked({ sim, world: null, checkers, faultPhaseEndMs, durationMs: options.durationMs });
 
@@ -208,16 +313,21 @@ export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadCo
     return null;
   };
   const { figures, problems } = checkRmwHistory(workload.incrs, workload.appends, workload.setNxs, finalValue);
-  const split = cuts.length > 0;
+  // With a network partition only duplicates count (see the top of this file).
+  const judged = cuts.length > 0 ? problems.filter((p) => p.startsWith('duplicated-')) : problems;
   const violations = [...result.violations];
-  if (figures.duplicatedIncrements + figures.duplicatedAppends > 0 || (!split && problems.length > 0)) {
-    violations.push({ checker: 'rmw-history', atMs: sim.now, message: problems.slice(0, 3).join('; ') });
-  }
+  if (judged.length > 0) violations.push({ checker: 'rmw-history', atMs: sim.now, message: judged.slice(0, 3).join('; ') });
   const t = cluster.totals();
   return {
     violations,
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
+    plan: {
+      faults: schedule.filter((f) => f.atMs <= result.simMs),
+      network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
+      ops: workload.drawn,
+    },
+    timeline: { ops: workload.ops, faults: schedule, samples },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
       networkPartitions: cuts.length,
@@ -235,5 +345,6 @@ export const kvRmwScenario: Scenario = {
   summary: 'concurrent INCRBY, APPEND and SETNX through different coordinators under swarm faults: no duplicates; no lost update or double SETNX winner without a network partition',
   defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
   minNodes: 3,
+  keyedDraws: true,
   run: (options, trace) => runKvRmw(options, trace),
 };

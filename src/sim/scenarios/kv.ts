@@ -13,7 +13,7 @@
  */
 import { runChecked, type Checker } from '../checkers.ts';
 import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
-import type { NodeSample, Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
+import { planOps, type NodeSample, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
@@ -97,7 +97,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   const cuts: [number, number][] = [];
   const partitionDuring = (from: number, to: number) => cuts.some(([a, b]) => a <= to && b >= from);
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring, undefined, (from, to) => cluster.crashDuring(from, to));
-  const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, options.plan?.ops);
+  const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, planOps(options.plan, 'kv', ['get', 'set', 'delete']));
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
   const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
