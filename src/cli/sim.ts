@@ -28,7 +28,7 @@ const FLAGS: FlagSpecs = {
   json: { kind: 'boolean', description: 'print one JSON object per run on stdout' },
   bugs: { kind: 'string', description: 'test-only: switch planted or fixed bugs on, like dropWritesOn=n1,skipReadRepair' },
   buggify: { kind: 'boolean', description: 'switch BUGGIFY fault points on (each enabled per run by the seed; --hunt does it for half its seeds)' },
-  draws: { kind: 'string', description: 'shared (default) or keyed: each message\'s fate, and each node\'s and client\'s draws, keyed by link or node and virtual time, so removing an operation changes only what it touches (kv, kv-overload; --shrink uses it when the failure reproduces with it)' },
+  draws: { kind: 'string', description: 'shared (default) or keyed: each message\'s fate, and each node\'s and client\'s draws, keyed by link or node and virtual time, so removing an operation changes only what it touches (kv, kv-overload, kv-rmw; --shrink uses it when the failure reproduces with it)' },
   plan: { kind: 'string', description: 'run the fault schedule and workload in this JSON file instead of drawing them (what --shrink writes)' },
   shrink: { kind: 'boolean', description: 'shrink the failing run of --seed (faults, ops, clients, nodes) and print its replay command' },
   'shrink-runs': { kind: 'number', description: 'the most candidate runs --shrink tries', default: DEFAULT_SHRINK_RUNS },
@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   const plan = planFile === undefined ? undefined : readPlan(planFile);
   const draws = String(flags.draws ?? 'shared');
   if (draws !== 'shared' && draws !== 'keyed') throw new UsageError(`--draws takes shared or keyed, not "${draws}"`);
-  if (draws === 'keyed' && !scenario.keyedDraws) throw new UsageError(`${name} does not support --draws keyed (kv and kv-overload do)`);
+  if (draws === 'keyed' && !scenario.keyedDraws) throw new UsageError(`${name} does not support --draws keyed (kv, kv-overload and kv-rmw do)`);
   const extra = {
     ...(bugs ? { bugs } : {}),
     ...(plan ? { plan } : {}),
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
       const timeline = synchronous!.run(options, traceFor(options)).timeline;
       if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
-      else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv and kv-overload do)\n`);
+      else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv, kv-overload and kv-rmw do)\n`);
     }
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
     else if (!sweep) process.stdout.write(describe(report));

@@ -112,7 +112,7 @@ function opsChart(t: RunTimeline, clients: number, x: (ms: number) => number, en
     const x0 = x(op.startMs);
     const w = Math.max(1, x(op.endMs ?? endMs) - x0);
     const onKey = key !== null && op.key === key;
-    const how = op.kind === 'rmw' ? `${op.op} ${op.key} via n${op.coordinator + 1} (${op.attempts} attempts)` : `${op.kind} ${op.key} via n${op.coordinator + 1} (${op.consistency})`;
+    const how = op.kind === 'rmw' ? `${op.op} ${op.key} via n${op.coordinator + 1} (${op.attempts} attempt${op.attempts === 1 ? '' : 's'})` : `${op.kind} ${op.key} via n${op.coordinator + 1} (${op.consistency})`;
     const label = `${how} ${op.startMs.toFixed(1)}-${op.endMs?.toFixed(1) ?? '?'}ms: ${op.outcome}`;
     body.push(`<rect class="op" x="${x0.toFixed(1)}" y="${op.client * ROW + 3}" width="${w.toFixed(1)}" height="${ROW - 6}" fill="${OUTCOME_COLOR[op.outcome]}"${onKey ? ' stroke="#000" stroke-width="1.5"' : ''}><title>${esc(label)}</title></rect>`);
   }
@@ -177,7 +177,7 @@ function kvCells(o: Op): [string, string, string] {
 /** A read-modify-write's attempts (it has no level), the command and its answer, and its request id. */
 function rmwCells(o: RmwOpRecord): [string, string, string] {
   const command = { incr: 'INCRBY 1', append: `APPEND |${o.value}`, setnx: `SETNX ${o.value}` }[o.op];
-  return [`${o.attempts} attempts`, `${command}${o.result === null ? '' : ` → ${o.result}`}`, o.requestId];
+  return [`${o.attempts} attempt${o.attempts === 1 ? '' : 's'}`, `${command}${o.result === null ? '' : ` → ${o.result}`}`, o.requestId];
 }
 
 function durationOf(a: FaultAction): number {

@@ -1,10 +1,16 @@
-// Shrinking (src/sim/shrink.ts): ddmin itself, failing kv runs shrunk within a bounded budget of
-// candidate runs to at most 10% of their faults and operations, still failing the same way, and
-// the keyed draws (src/sim/rng.ts) that keep a removal's effect local.
+// Shrinking (src/sim/shrink.ts): ddmin itself, failing kv and kv-rmw runs shrunk within a bounded
+// budget of candidate runs to at most 10% of their faults and operations, still failing the same
+// way, and the keyed draws (src/sim/rng.ts) that keep a removal's effect local.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ddmin, shrinkRun, violationKind } from '../../src/sim/shrink.ts';
 import { kvScenario } from '../../src/sim/scenarios/kv.ts';
+import { kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
+import { runScenario } from '../../src/sim/driver.ts';
+import { writeArtifacts } from '../../src/sim/artifacts.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 import { SimNetwork } from '../../src/sim/network.ts';
 import { instantKeyedStream, KeyedStreams, namedStream, type Draws } from '../../src/sim/rng.ts';
@@ -38,6 +44,25 @@ test("kv seed 1100 with issue 7's bug re-injected, drawn keyed, shrinks to at mo
   assert.ok(r.shrunk.ops <= 0.1 * r.original.ops, `ops ${r.shrunk.ops} of ${r.original.ops}`);
   const replay = kvScenario.run(r.options, new EventTrace());
   assert.equal(violationKind(replay.violations[0]!), r.kind, 'the minimal plan fails the same way when replayed');
+});
+
+test('kv-rmw seed 230275 (3 nodes, 60 s) with an in-doubt id abandoned once built on shrinks to a few INCRs and fewer faults within 160 runs, replays, and its page shows them', (t) => {
+  // The bug re-injected (bugs.rmwAbandonBuiltOnDoubts; kv-rmw.test.ts): a retried INCR applied twice.
+  const options = { seed: 230275, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, bugs: { rmwAbandonBuiltOnDoubts: true } };
+  const r = shrinkRun(kvRmwScenario, options, { maxRuns: 160 });
+  assert.equal(r.kind, 'rmw-history/duplicated-increments');
+  assert.ok(r.shrunk.ops <= 0.01 * r.original.ops, `ops ${r.shrunk.ops} of ${r.original.ops}`);
+  assert.ok(r.shrunk.faults < r.original.faults, `faults ${r.shrunk.faults} of ${r.original.faults}`);
+  const replay = runScenario(kvRmwScenario, r.options);
+  assert.equal(violationKind(replay.violations[0]!), r.kind, 'the minimal plan fails the same way when replayed');
+
+  const timeline = kvRmwScenario.run(r.options, new EventTrace()).timeline;
+  assert.ok(timeline);
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-rmw-artifacts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const html = readFileSync(writeArtifacts(dir, replay, timeline), 'utf8');
+  assert.match(html, /Operations on ctr0 that led to the violation/);
+  assert.equal(html.match(/<td>INCRBY 1 → \d+<\/td>/g)?.length, r.plan.ops.filter((op) => op.key === 'ctr0').length, 'one row per INCR of the key');
 });
 
 test('keyed draws: a message keeps its fate and a node its draws whatever was drawn before them', () => {
