@@ -7,7 +7,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hunt } from '../sim/hunt.ts';
 import { parseBugs, parseSeeds, replayCommand, runAnyScenario, traceFor, type RunReport } from '../sim/driver.ts';
-import type { FaultMode, RunPlan, Scenario, ScenarioOptions } from '../sim/scenario.ts';
+import { PlanError, type FaultMode, type RunPlan, type Scenario, type ScenarioOptions } from '../sim/scenario.ts';
 import { shrinkRun, type ShrinkFigures } from '../sim/shrink.ts';
 import { ASYNC_SCENARIOS, DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { bar, eta, Progress } from './progress.ts';
@@ -122,7 +122,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const [i, seed] of seeds.entries()) {
     showProgress(i, seed);
     const options: ScenarioOptions = { seed, nodes, durationMs, faults: faults as FaultMode, ...extra };
-    const report = await runAnyScenario(scenario, options, checkDeterminism, planFile);
+    const report = await runAnyScenario(scenario, options, checkDeterminism, planFile).catch((e: unknown) => {
+      throw e instanceof PlanError ? new UsageError(`--plan ${planFile}: ${e.message}`) : e;
+    });
     if (report.violations.length > 0) failed.push(report);
     coverage.add(report.coverage);
     if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {

@@ -26,6 +26,9 @@ export interface RunPlan {
   ops: PlannedOp[];
 }
 
+/** A plan a scenario cannot follow (`shoal sim --plan` reports it as a usage error). */
+export class PlanError extends Error {}
+
 /**
  * A given plan's operations, checked to be of `kinds` (the scenario's own): a plan written for
  * another scenario is refused with the reason rather than misread.
@@ -33,7 +36,7 @@ export interface RunPlan {
 export function planOps<K extends PlannedOp['kind']>(plan: RunPlan | undefined, scenario: string, kinds: readonly K[]): Extract<PlannedOp, { kind: K }>[] | undefined {
   if (!plan) return undefined;
   const stranger = plan.ops.find((op) => !(kinds as readonly string[]).includes(op.kind));
-  if (stranger) throw new Error(`the plan's operation ${JSON.stringify(stranger)} is not a ${scenario} operation (${kinds.join(', ')}); was the plan written for another scenario?`);
+  if (stranger) throw new PlanError(`the plan's operation ${JSON.stringify(stranger)} is not a ${scenario} operation (${kinds.join(', ')}); was the plan written for another scenario?`);
   return plan.ops as Extract<PlannedOp, { kind: K }>[];
 }
 

@@ -55,6 +55,7 @@ test('kv-rmw seed 230275 (3 nodes, 60 s) with an in-doubt id abandoned once buil
   assert.ok(r.shrunk.faults < r.original.faults, `faults ${r.shrunk.faults} of ${r.original.faults}`);
   const replay = runScenario(kvRmwScenario, r.options);
   assert.equal(violationKind(replay.violations[0]!), r.kind, 'the minimal plan fails the same way when replayed');
+  assert.throws(() => kvScenario.run({ seed: 1, ...kvScenario.defaults, plan: r.plan }, new EventTrace()), /is not a kv operation/, 'kv refuses a kv-rmw plan');
 
   const timeline = kvRmwScenario.run(r.options, new EventTrace()).timeline;
   assert.ok(timeline);
