@@ -13,7 +13,7 @@
  * operation, which the guarantee does not cover.
  */
 import { runChecked, type Checker } from '../checkers.ts';
-import { drawSwarmProfile, drawSwarmSchedule, healEverything } from '../faults.ts';
+import { healEverything } from '../faults.ts';
 import { planOps, type NodeSample, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import type { ShoalNode } from '../../node/node.ts';
@@ -23,7 +23,7 @@ import type { SeededRandom } from '../../runtime/seeded-random.ts';
 import { runStream } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import { KvCluster } from './kv-cluster.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, sampleNodes, scheduleKvFaults } from './kv.ts';
+import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, kvSwarmFaults, reportedPlan, sampleNodes, scheduleKvFaults } from './kv.ts';
 import { checkRmwHistory, type AppendRecord, type IncrRecord, type SetNxRecord } from './kv-rmw-checker.ts';
 
 export interface KvRmwWorkloadConfig {
@@ -265,24 +265,15 @@ function describeResult(result: RmwResult | null): string | null {
 }
 
 export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadConfig: KvRmwWorkloadConfig = DEFAULT_KV_RMW_WORKLOAD): ScenarioResult {
-  const drawnProfile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
-  const profile = drawnProfile && options.plan ? { ...drawnProfile, network: { ...drawnProfile.network, ...options.plan.network } } : drawnProfile;
+  const { profile, schedule } = kvSwarmFaults(options);
   const replication = { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) };
-  const cluster = new KvCluster({
-    seed: options.seed,
-    nodes: options.nodes,
-    partitions: KV_SIM_PARTITIONS,
-    replication,
-    network: profile?.network ?? {},
-    trace,
-    ...(options.draws === undefined ? {} : { draws: options.draws }),
-  });
+  const draws = options.draws === undefined ? {} : { draws: options.draws };
+  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace, ...draws });
   const sim = cluster.sim;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
   const cuts: [number, number][] = [];
   const workload = new KvRmwWorkload(sim, options.seed, workloadConfig, planOps(options.plan, 'kv-rmw', ['incr', 'append', 'setnx']));
   const keys = workload.keys();
-  const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
@@ -322,11 +313,7 @@ export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadCo
     violations,
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
-    plan: {
-      faults: schedule.filter((f) => f.atMs <= result.simMs),
-      network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
-      ops: workload.drawn,
-    },
+    plan: reportedPlan(schedule, profile, result.simMs, workload.drawn),
     timeline: { ops: workload.ops, faults: schedule, samples },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,

@@ -13,7 +13,7 @@
  */
 import { runChecked, type Checker } from '../checkers.ts';
 import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
-import { planOps, type NodeSample, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
+import { planOps, type NodeSample, type PlannedOp, type RunPlan, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
@@ -75,9 +75,28 @@ export interface KvTuning {
   operations?: (cluster: KvCluster, faultPhaseEndMs: number) => void;
 }
 
+/**
+ * A kv run's swarm faults (none without `--faults swarm`): the profile drawn from the seed, with a
+ * given plan's message loss and duplication over its own, and the plan's fault schedule or one
+ * drawn from the seed. Each is drawn from a stream of its own, so when does not matter.
+ */
+export function kvSwarmFaults(options: ScenarioOptions): { profile: SwarmProfile | null; schedule: TimedFault[] } {
+  const drawn = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+  const profile = drawn && options.plan ? { ...drawn, network: { ...drawn.network, ...options.plan.network } } : drawn;
+  return { profile, schedule: profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [] };
+}
+
+/** The plan a kv run reports: the faults it reached (`simMs`: where it stopped), its network rates and its operations. */
+export function reportedPlan(schedule: readonly TimedFault[], profile: SwarmProfile | null, simMs: number, ops: PlannedOp[]): RunPlan {
+  return {
+    faults: schedule.filter((f) => f.atMs <= simMs),
+    network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
+    ops,
+  };
+}
+
 export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
-  const drawnProfile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
-  const profile = drawnProfile && options.plan ? { ...drawnProfile, network: { ...drawnProfile.network, ...options.plan.network } } : drawnProfile;
+  const { profile, schedule } = kvSwarmFaults(options);
   const replication = { ...KV_SIM_REPLICATION, ...tuning.replication, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const workloadConfig = tuning.workload ?? DEFAULT_KV_WORKLOAD;
   const cluster = new KvCluster({
@@ -99,8 +118,6 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
   const history = new KvHistoryChecker(KV_SIM_REPLICATION.replicas ?? 3, partitionDuring, undefined, (from, to) => cluster.crashDuring(from, to));
   const workload = new KvWorkload(sim, options.seed, workloadConfig, history, undefined, planOps(options.plan, 'kv', ['get', 'set', 'delete']));
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
-
-  const schedule = profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   tuning.operations?.(cluster, faultPhaseEndMs);
   const { samples, sampler } = stageKvRun(cluster, workload, faultPhaseEndMs);
@@ -111,11 +128,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
     violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
-    plan: {
-      faults: schedule.filter((f) => f.atMs <= result.simMs),
-      network: { lossRate: profile?.network.lossRate ?? 0, duplicateRate: profile?.network.duplicateRate ?? 0 },
-      ops: workload.drawn,
-    },
+    plan: reportedPlan(schedule, profile, result.simMs, workload.drawn),
     timeline: { ops: workload.ops, faults: schedule, samples },
     figures: {
       recoverySeconds: result.recoveryMs === null ? null : result.recoveryMs / 1000,
