@@ -5,7 +5,9 @@
  * its own node while it is up), while the fault schedule crashes, pauses, slows, partitions,
  * clogs and skews nodes as in `kv`. A client retries a failed or silent operation with the same
  * request id. When faults stop, the cluster must converge, and the checker (kv-rmw-checker.ts)
- * counts lost and duplicated increments and appends and SETNX double winners.
+ * counts lost and duplicated increments and appends and SETNX double winners. Like kv, a run
+ * reports its plan (faults and operations as data, `RmwOpSpec`) and follows a given one, which is
+ * how `shoal sim --shrink` reduces a failing run (src/sim/shrink.ts).
  *
  * Violations: any duplicate; any double winner or loss in a run without a network partition
  * (isolate, split, asymmetric). With a partition, losses are reported as figures, not violations:
