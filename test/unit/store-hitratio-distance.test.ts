@@ -16,7 +16,7 @@ const TRACES = ['gli', 'multi3', 'zigzag', 'scan', 'web12'];
 /** Rows that miss the target today: their measured distance to the best online policy and to LRU. */
 const OPEN: Record<string, { distance: number; behindLru: number }> = {
   'multi3 @ 1000': { distance: 1.71, behindLru: -12.9 },
-  'zigzag @ 500': { distance: 2.26, behindLru: 2.26 },
+  'zigzag @ 500': { distance: 1.37, behindLru: 1.37 },
   'scan @ 500': { distance: 1.85, behindLru: -21.9 },
   'scan @ 1500': { distance: 1.18, behindLru: -70.0 },
 };
