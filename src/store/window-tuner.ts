@@ -11,7 +11,8 @@
  * rungs see the same requests in the same period, so comparing them measures the window's effect
  * and nothing else. At the end of each period the real cache's window moves to the rung with the
  * best smoothed hit count (moving one rung at a time was measured too: it lags on sprite and
- * corda, see docs/STORE.md).
+ * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise; within a period,
+ * a burst of hits that only larger windows catch moves the window up at once (followBurst).
  */
 import type { Random } from '../runtime/env.ts';
 import { CountMinSketch } from './count-min.ts';
@@ -27,13 +28,23 @@ export const TUNER_PERIOD_FACTOR = 3;
 /** Weight kept from earlier periods when scoring rungs (exponential smoothing). */
 export const TUNER_SMOOTHING = 0.8;
 /**
- * Until the window has first moved, the rungs are compared this many times per period instead of
- * once: the starting rung is a guess made without evidence, so the window leaves it as soon as
- * another rung leads by COLD_START_SIGNIFICANCE standard deviations (docs/STORE.md, sprite @ 1000).
+ * A recency burst is checked for this many times per period: a phase in which a larger window
+ * hits far more often is lost if the window waits for the period's end, because the real cache
+ * turns away the keys the phase re-reads before then (docs/STORE.md, P6 @ 200000).
  */
-export const COLD_START_CHECKS = 8;
-/** Standard deviations (of the two scores' Poisson noise) by which a rung must lead to end the cold start early. */
-export const COLD_START_SIGNIFICANCE = 3;
+export const BURST_CHECKS = 8;
+/**
+ * A larger rung's net wins over the current one in a check's interval (requests only it hit, less
+ * requests only the current rung hit), as a share of the interval's sampled requests, that move the
+ * window up at once.
+ */
+export const BURST_MIN_LEAD = 0.2;
+/**
+ * Standard deviations (of the two smoothed scores' Poisson noise) by which a smaller rung must lead
+ * before the window shrinks, and within which a larger rung's smoothed score must be for a burst to
+ * move the window: a lead inside the noise is no reason to give up what the current window holds.
+ */
+export const TUNER_SIGNIFICANCE = 1;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -132,13 +143,14 @@ export class WindowTuner {
   /** The minis' frequency sketch, one for all (WTinyLfuOptions.sharedSketch), incremented once per sampled request. */
   private readonly sketch: CountMinSketch;
   private readonly scores: Float64Array;
+  /** Each mini's hits (this period) at the last burst check. */
+  private readonly hitsAtCheck: Float64Array;
   private readonly period: number;
+  private readonly burstInterval: number;
   private sampled = 0;
   private current = 0;
   private decisionCount = 0;
   private readsSeen = false;
-  /** False until the window first leaves its starting rung (the cold start). */
-  private moved = false;
 
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
@@ -146,7 +158,9 @@ export class WindowTuner {
     this.sketch = new CountMinSketch({ expectedEntries: entries });
     this.minis = WINDOW_LADDER.map((fraction) => new MiniCache(fraction, entries, options.random, this.sketch));
     this.scores = new Float64Array(WINDOW_LADDER.length);
+    this.hitsAtCheck = new Float64Array(WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
+    this.burstInterval = Math.max(1, Math.floor(this.period / BURST_CHECKS));
   }
 
   /** 1 in this many keys is simulated. */
@@ -174,7 +188,7 @@ export class WindowTuner {
     if (this.rate > 1 && hash % this.rate !== 0) return false;
     this.sketch.increment(hash);
     for (const mini of this.minis) mini.access(hash);
-    if (++this.sampled < this.period) return this.endColdStartEarly();
+    if (++this.sampled < this.period) return this.sampled % this.burstInterval === 0 && this.followBurst();
     this.sampled = 0;
     this.decisionCount++;
     let best = this.current;
@@ -182,42 +196,55 @@ export class WindowTuner {
       const mini = this.minis[i]!;
       this.scores[i] = TUNER_SMOOTHING * this.scores[i]! + mini.hits;
       mini.hits = 0;
+      this.hitsAtCheck[i] = 0;
       // Ties keep the current rung: only a measured improvement moves the window.
       if (this.scores[i]! > this.scores[best]!) best = i;
+    }
+    // A smaller window gives up what the larger one holds, and a burst can only move the window up
+    // again after the fact: shrink only on a lead outside the noise, else take the best rung above.
+    if (best < this.current && this.scores[best]! - this.scores[this.current]! <= this.noise(best)) {
+      best = this.current;
+      for (let i = this.current + 1; i < this.minis.length; i++) if (this.scores[i]! > this.scores[best]!) best = i;
     }
     // Writes only so far (a bulk load): nothing says one written key will be read more than another,
     // and a 1% window's admission ties would keep the first keys written. Keep the newest, as LRU.
     if (!this.readsSeen) best = WINDOW_LADDER.length - 1;
     if (best === this.current) return false;
     this.current = best;
-    this.moved = true;
     return true;
   }
 
+  /** TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and the current rung's. */
+  private noise(i: number): number {
+    return TUNER_SIGNIFICANCE * Math.sqrt(this.scores[i]! + this.scores[this.current]! + 1);
+  }
+
   /**
-   * During the cold start (after the first full period, whose fill says little, and until the
-   * window first moves), polls COLD_START_CHECKS times per period: if a rung's score, this period's
-   * hits so far included, leads the current rung's by more than COLD_START_SIGNIFICANCE standard
-   * deviations, the window moves there now rather than at the period's end. Only the cold start:
-   * polling all the time chased the phases of zigzag's sweeps (docs/STORE.md).
+   * A burst check (BURST_CHECKS per period, after the first period, whose fill says little): if a
+   * larger rung won BURST_MIN_LEAD of the interval's requests net over the current one, and the
+   * smoothed scores do not say the current rung is clearly better (a burst on a workload that
+   * otherwise wants a small window is a passing one), the window moves now to the larger rung with
+   * the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
+   * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
    */
-  private endColdStartEarly(): boolean {
-    if (this.moved || this.decisionCount === 0 || !this.readsSeen) return false;
-    if (this.sampled % Math.max(1, Math.floor(this.period / COLD_START_CHECKS)) !== 0) return false;
-    const scoreOf = (i: number): number => TUNER_SMOOTHING * this.scores[i]! + this.minis[i]!.hits;
-    const current = scoreOf(this.current);
-    let lead = this.current;
-    let leadScore = current;
+  private followBurst(): boolean {
+    if (this.decisionCount === 0 || !this.readsSeen) return false;
+    const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
+    let lead = -1;
+    let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
     for (let i = 0; i < this.minis.length; i++) {
-      const score = scoreOf(i);
-      if (score > leadScore) {
+      const gain = this.minis[i]!.hits - this.hitsAtCheck[i]!;
+      this.hitsAtCheck[i] = this.minis[i]!.hits;
+      if (i > this.current && gain >= leadGain) {
         lead = i;
-        leadScore = score;
+        leadGain = gain;
       }
     }
-    if (lead === this.current || leadScore - current <= COLD_START_SIGNIFICANCE * Math.sqrt(leadScore + current + 1)) return false;
-    this.current = lead;
-    this.moved = true;
+    if (lead === -1 || this.scores[this.current]! - this.scores[lead]! > this.noise(lead)) return false;
+    const scoreOf = (i: number): number => TUNER_SMOOTHING * this.scores[i]! + this.minis[i]!.hits;
+    let best = lead;
+    for (let i = this.current + 1; i < this.minis.length; i++) if (scoreOf(i) > scoreOf(best)) best = i;
+    this.current = best;
     return true;
   }
 }
