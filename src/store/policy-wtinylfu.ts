@@ -10,17 +10,20 @@
  * to probation. The window's share adapts (window-tuner.ts by default, or hill-climber.ts).
  *
  * Against hash flooding (an attacker crafting keys that collide with a victim to inflate its
- * estimate), a warm candidate that loses the duel to a victim at the sketch's ceiling is still
- * admitted with probability 1/128, so a victim cannot be pinned forever by a forged count. Below
- * the ceiling a forged count pins nothing: a really hot candidate climbs past it. Caffeine draws
- * for every warm loser; on a loop larger than the cache that evicts a kept key now and then, and
- * each eviction costs a miss per pass (docs/STORE.md, "Admission on loops").
+ * estimate), a warm candidate that loses the duel is still admitted with probability 1/128, so a
+ * victim cannot be pinned forever by a forged count, unless the victim is fresh (recorded since the
+ * sketch's last halving) and below the sketch's ceiling: such a victim's count is renewed by its
+ * own reads, and a really hot candidate climbs past it. Caffeine draws for every warm loser; on a
+ * loop larger than the cache every victim is fresh, and each draw that won evicted a kept key,
+ * which then missed once a pass (docs/STORE.md, "Admission on loops").
  *
- * The sketch's halving rounds odd counts down, so right after it a key recorded since (the
- * candidate) can lead one recorded just before (the victim) by one point that is rounding alone:
- * with every key of a loop counted equally, half the duels after each halving admitted the
- * candidate and the loop's kept set churned. Each entry remembers the sketch's aging count at its
- * last record (6 bits, in the byte that holds its region), and such a one-point lead is a tie.
+ * The sketch's halving rounds odd counts down, so a key recorded since the halving (the candidate)
+ * can lead one last recorded in the period just before it (the victim) by one point of rounding
+ * alone: with every key of a loop counted alike, half the duels after each halving admitted the
+ * candidate and the loop's kept set churned. Each entry keeps the sketch's aging count at its last
+ * record (6 bits, in the byte that holds its region), and such a one-point lead is a tie. A victim
+ * recorded two or more halvings ago is not covered: its count has decayed, and a newcomer's lead
+ * over it is recency that TinyLFU should reward (P12's large cache loses otherwise).
  */
 import type { Random } from '../runtime/env.ts';
 import { RotatingBloomFilter } from './bloom.ts';
@@ -36,7 +39,7 @@ export const DEFAULT_WINDOW_FRACTION = 0.01;
 export const PROTECTED_FRACTION = 0.8;
 /** A losing candidate this warm may still be admitted at random (hash-flooding defence). */
 export const RANDOM_ADMIT_MIN_FREQUENCY = 6;
-/** ... but only against a victim this frequent: at or one below the sketch's ceiling (MAX_COUNT 15). */
+/** ... and against a fresh victim only one this frequent: at or one below the sketch's ceiling (MAX_COUNT 15). */
 export const RANDOM_ADMIT_MIN_VICTIM_FREQUENCY = 14;
 /** One in this many warm losing candidates is admitted anyway. */
 export const RANDOM_ADMIT_ODDS = 128;
@@ -331,14 +334,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const candidateFrequency = this.frequency(this.host.hashOf(candidate));
     if (candidateFrequency > victimFrequency + 1) return true;
     if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim)) return true;
-    if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY || victimFrequency < RANDOM_ADMIT_MIN_VICTIM_FREQUENCY) return false;
+    if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
+    if (victimFrequency < RANDOM_ADMIT_MIN_VICTIM_FREQUENCY && this.stampOf(victim) === this.agingStamp()) return false;
     return this.random.int(RANDOM_ADMIT_ODDS) === 0;
   }
 
-  /** True when the candidate was recorded since the sketch's last halving and the victim only before it. */
+  /** True when the candidate was recorded since the sketch's last halving and the victim last in the period just before it. */
   private leadIsRounding(candidate: number, victim: number): boolean {
     const now = this.agingStamp();
-    return (this.queue[candidate]! & ~REGION) === now && (this.queue[victim]! & ~REGION) !== now;
+    return this.stampOf(candidate) === now && this.stampOf(victim) === ((now - (1 << AGING_SHIFT)) & 0xff);
+  }
+
+  /** The aging stamp of an entry's last record. */
+  private stampOf(slot: number): number {
+    return this.queue[slot]! & ~REGION & 0xff;
   }
 
   /** The sketch's aging count (mod 64) in an entry byte's upper six bits. */

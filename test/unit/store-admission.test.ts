@@ -14,7 +14,7 @@ const hashesOf = (keys: number): Uint32Array => Uint32Array.from({ length: keys 
 // size and hit it every pass (LIRS: 99% of the cache). With every key counted alike, only ties hold
 // the set. Measured per pass before this admission: 440.6 at 500 entries (the halving's rounding let
 // newcomers win half the duels after each halving), and 1,459.0 at 1,500 entries with the random
-// admission drawing against victims below the ceiling (each draw evicted a kept key).
+// admission drawing against fresh victims below the ceiling (each draw that won evicted a kept key).
 for (const [capacity, floor] of [
   [500, 475],
   [1500, 1475],
