@@ -9,9 +9,21 @@
  * A hit in probation promotes to protected (capped at 80% of main); protected overflow demotes back
  * to probation. The window's share adapts (window-tuner.ts by default, or hill-climber.ts).
  *
- * Against hash flooding (an attacker crafting keys that collide with a hot victim to inflate a
- * candidate's estimate), a warm candidate that loses the duel is still admitted with probability
- * 1/128, so a popular victim cannot be pinned forever by a forged count.
+ * Against hash flooding (an attacker crafting keys that collide with a victim to inflate its
+ * estimate), a warm candidate that loses the duel is still admitted with probability 1/128, so a
+ * victim cannot be pinned forever by a forged count, unless the victim is fresh (recorded since the
+ * sketch's last halving) and below the sketch's ceiling: such a victim's count is renewed by its
+ * own reads, and a really hot candidate climbs past it. Caffeine draws for every warm loser; on a
+ * loop larger than the cache every victim is fresh, and each draw that won evicted a kept key,
+ * which then missed once a pass (docs/STORE.md, "Admission on loops").
+ *
+ * The sketch's halving rounds odd counts down, so a key recorded since the halving (the candidate)
+ * can lead one last recorded in the period just before it (the victim) by one point of rounding
+ * alone: with every key of a loop counted alike, half the duels after each halving admitted the
+ * candidate and the loop's kept set churned. Each entry keeps the sketch's aging count at its last
+ * record (6 bits, in the byte that holds its region), and such a one-point lead is a tie. A victim
+ * recorded two or more halvings ago is not covered: its count has decayed, and a newcomer's lead
+ * over it is recency that TinyLFU should reward (P12's large cache loses otherwise).
  */
 import type { Random } from '../runtime/env.ts';
 import { RotatingBloomFilter } from './bloom.ts';
@@ -27,6 +39,8 @@ export const DEFAULT_WINDOW_FRACTION = 0.01;
 export const PROTECTED_FRACTION = 0.8;
 /** A losing candidate this warm may still be admitted at random (hash-flooding defence). */
 export const RANDOM_ADMIT_MIN_FREQUENCY = 6;
+/** ... and against a fresh victim only one this frequent: at or one below the sketch's ceiling (MAX_COUNT 15). */
+export const RANDOM_ADMIT_MIN_VICTIM_FREQUENCY = 14;
 /** One in this many warm losing candidates is admitted anyway. */
 export const RANDOM_ADMIT_ODDS = 128;
 /** Fewest reads per hill-climbing sample, so tiny caches do not adapt on noise. */
@@ -35,6 +49,9 @@ export const MIN_CLIMBER_SAMPLE = 1000;
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
+/** The low two bits of an entry's byte hold its region; the upper six the sketch's aging count (mod 64) at its last record. */
+const REGION = 3;
+const AGING_SHIFT = 2;
 
 /**
  * - 'mini-sim': miniature simulations of a ladder of window sizes pick the window (window-tuner.ts).
@@ -69,6 +86,7 @@ export interface WTinyLfuOptions {
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'wtinylfu' as const;
   private readonly lists: SlotLists;
+  /** Per slot: region (REGION bits) and the aging count at the entry's last record (above AGING_SHIFT). */
   private queue: Uint8Array;
   private readonly sketch: CountMinSketch;
   /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
@@ -130,7 +148,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
     if (this.entries > this.sketchEntries + (this.sketchEntries >>> 2)) this.growSketch();
-    this.queue[slot] = WINDOW;
+    this.queue[slot] = this.agingStamp() | WINDOW;
     this.lists.pushBack(WINDOW, slot);
     this.windowWeight += this.host.weightOf(slot);
   }
@@ -146,17 +164,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   onUpdate(slot: number): void {
     this.record(this.host.hashOf(slot));
-    switch (this.queue[slot]) {
+    const region = this.queue[slot]! & REGION;
+    switch (region) {
       case WINDOW:
+        this.queue[slot] = this.agingStamp() | WINDOW;
         this.lists.moveToBack(WINDOW, slot);
         break;
       case PROBATION:
         this.lists.moveToBack(PROTECTED, slot);
-        this.queue[slot] = PROTECTED;
+        this.queue[slot] = this.agingStamp() | PROTECTED;
         this.protectedWeight += this.host.weightOf(slot);
         this.demoteProtectedOverflow();
         break;
       default:
+        this.queue[slot] = this.agingStamp() | PROTECTED;
         this.lists.moveToBack(PROTECTED, slot);
     }
   }
@@ -171,8 +192,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   onReweigh(slot: number, oldWeight: number): void {
     const delta = this.host.weightOf(slot) - oldWeight;
-    if (this.queue[slot] === WINDOW) this.windowWeight += delta;
-    else if (this.queue[slot] === PROTECTED) this.protectedWeight += delta;
+    const region = this.queue[slot]! & REGION;
+    if (region === WINDOW) this.windowWeight += delta;
+    else if (region === PROTECTED) this.protectedWeight += delta;
   }
 
   onRemove(slot: number): void {
@@ -180,8 +202,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.lists.remove(slot);
     this.entries--;
     const weight = this.host.weightOf(slot);
-    if (this.queue[slot] === WINDOW) this.windowWeight -= weight;
-    else if (this.queue[slot] === PROTECTED) this.protectedWeight -= weight;
+    const region = this.queue[slot]! & REGION;
+    if (region === WINDOW) this.windowWeight -= weight;
+    else if (region === PROTECTED) this.protectedWeight -= weight;
   }
 
   evict(): void {
@@ -234,7 +257,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       const slot = this.lists.first(WINDOW);
       if (slot === -1) break;
       this.lists.moveToBack(PROBATION, slot);
-      this.queue[slot] = PROBATION;
+      this.setRegion(slot, PROBATION);
       this.windowWeight -= this.host.weightOf(slot);
       if (first === -1) first = slot;
     }
@@ -246,7 +269,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       const slot = this.lists.first(PROTECTED);
       if (slot === -1) return;
       this.lists.moveToBack(PROBATION, slot);
-      this.queue[slot] = PROBATION;
+      this.setRegion(slot, PROBATION);
       this.protectedWeight -= this.host.weightOf(slot);
     }
   }
@@ -291,7 +314,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         victim = this.lists.after(victim);
         candidate = -1;
         this.host.evictForSize(evicted);
-      } else if (this.admit(this.host.hashOf(candidate), this.host.hashOf(victim))) {
+      } else if (this.admit(candidate, victim)) {
         const evicted = victim;
         victim = this.lists.after(victim);
         candidate = this.lists.after(candidate);
@@ -306,12 +329,34 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  private admit(candidateHash: number, victimHash: number): boolean {
-    const victimFrequency = this.frequency(victimHash);
-    const candidateFrequency = this.frequency(candidateHash);
-    if (candidateFrequency > victimFrequency) return true;
+  private admit(candidate: number, victim: number): boolean {
+    const victimFrequency = this.frequency(this.host.hashOf(victim));
+    const candidateFrequency = this.frequency(this.host.hashOf(candidate));
+    if (candidateFrequency > victimFrequency + 1) return true;
+    if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim)) return true;
     if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
+    if (victimFrequency < RANDOM_ADMIT_MIN_VICTIM_FREQUENCY && this.stampOf(victim) === this.agingStamp()) return false;
     return this.random.int(RANDOM_ADMIT_ODDS) === 0;
+  }
+
+  /** True when the candidate was recorded since the sketch's last halving and the victim last in the period just before it. */
+  private leadIsRounding(candidate: number, victim: number): boolean {
+    const now = this.agingStamp();
+    return this.stampOf(candidate) === now && this.stampOf(victim) === ((now - (1 << AGING_SHIFT)) & 0xff);
+  }
+
+  /** The aging stamp of an entry's last record. */
+  private stampOf(slot: number): number {
+    return this.queue[slot]! & ~REGION & 0xff;
+  }
+
+  /** The sketch's aging count (mod 64) in an entry byte's upper six bits. */
+  private agingStamp(): number {
+    return (this.sketch.agingCount << AGING_SHIFT) & 0xff;
+  }
+
+  private setRegion(slot: number, region: number): void {
+    this.queue[slot] = (this.queue[slot]! & ~REGION) | region;
   }
 
   private maybeClimb(): void {
@@ -341,7 +386,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         if (moved + weight > quota) return;
         this.lists.moveToBack(WINDOW, slot);
         if (queue === PROTECTED) this.protectedWeight -= weight;
-        this.queue[slot] = WINDOW;
+        this.setRegion(slot, WINDOW);
         this.windowWeight += weight;
         moved += weight;
       }
