@@ -256,6 +256,6 @@ test("-h shows every command's help, the README's list of the commands that take
   sim.stdout.destroy();
   let stderr = '';
   sim.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => sim.once('exit', resolve));
+  const status = await new Promise<number | null>((resolve) => sim.once('close', resolve));
   assert.deepEqual([status, stderr], [0, '']);
 });
