@@ -14,7 +14,7 @@ import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
-import { devPorts, freeDevBase, isFree, runShoal, SHOAL_BIN, until } from './daemon-harness.ts';
+import { devPorts, freeDevBase, isFree, runShoal, runShoalEach, SHOAL_BIN, until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -85,6 +85,9 @@ const HANG_BOUND = { timeout: 300_000 };
 async function startDev(t: { after: (fn: () => void) => void }, command: string, args: string[], nodes: number, ownGroup = false) {
   const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Once the process tree is gone, what it wrote last may still be unread in the pipes: 'close'
+  // comes when every process holding them (npm and shoal dev both write to them) has closed them.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let tree: number[] = [];
   t.after(() => {
     // Only what is still ours: a pid that exited may have been reused by someone else's process.
@@ -96,7 +99,7 @@ async function startDev(t: { after: (fn: () => void) => void }, command: string,
   tree = processTree(child.pid!);
   const started = tree.filter((pid) => /bin\/shoal\.js start /.test(commandLine(pid)));
   assert.equal(started.length, nodes, `the nodes of ${args.join(' ')}: ${tree.map(commandLine).join('; ')}`);
-  return { child, exit, tree, output };
+  return { child, exit, closed, tree, output };
 }
 
 function commandLine(pid: number): string {
@@ -121,7 +124,8 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const devExit = new Promise<number | null>((resolve) => dev.on('exit', (code) => resolve(code)));
+  // 'close': dev has exited and all it wrote is read (at 'exit' its last line may not be).
+  const devExit = new Promise<number | null>((resolve) => dev.on('close', (code) => resolve(code)));
   let pids: number[] = [];
   t.after(() => {
     for (const pid of [...pids, dev.pid!]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -170,12 +174,14 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
 
 test('the commands say how to start a node when none answers', async () => {
   const [port] = await freePorts(1);
-  for (const args of [['status'], ['ring'], ['get', 'k'], ['set', 'k', 'v'], ['del', 'k']]) {
-    const r = await runShoal([...args, '--node', `127.0.0.1:${port}`]);
+  const commands = [['status'], ['ring'], ['get', 'k'], ['set', 'k', 'v'], ['del', 'k']];
+  const results = await runShoalEach([...commands.map((args) => [...args, '--node', `127.0.0.1:${port}`]), ['status', '--node', 'nonsense']]);
+  commands.forEach((args, i) => {
+    const r = results[i]!;
     assert.equal(r.status, 1, args.join(' '));
     assert.match(r.stderr, new RegExp(`no Shoal node at 127\\.0\\.0\\.1:${port} .*start one with \`npm start\``), args.join(' '));
-  }
-  const bad = await runShoal(['status', '--node', 'nonsense']);
+  });
+  const bad = results[commands.length]!;
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--node "nonsense" is not HOST:PORT/);
 });
@@ -192,6 +198,7 @@ for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], 
     if (to === 'group') process.kill(-npm.child.pid!, signal);
     else npm.child.kill(signal);
     await assertAllGone(npm.tree, devPorts(base, nodes), npm.output.text);
+    await npm.closed;
     if (signal === 'SIGKILL') assert.match(npm.output.text(), /the process that started it \(pid \d+\) is gone/);
     else assert.match(npm.output.text(), /stopping every node[^]*all nodes stopped/);
     assert.doesNotMatch(npm.output.text(), /killing every node now/, 'one signal, one graceful stop');
@@ -208,11 +215,13 @@ test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC
 test("--node at a node's peer port says so, and takes the ws:// URL the SDK takes", async () => {
   const peer = await WsTransport.listen({});
   try {
-    for (const args of [['status'], ['get', 'k'], ['set', 'k', 'v']]) {
-      const r = await runShoal([...args, '--node', `ws://${peer.address}/shoal`]);
+    const commands = [['status'], ['get', 'k'], ['set', 'k', 'v']];
+    const results = await runShoalEach(commands.map((args) => [...args, '--node', `ws://${peer.address}/shoal`]));
+    commands.forEach((args, i) => {
+      const r = results[i]!;
       assert.equal(r.status, 1, args.join(' '));
       assert.match(r.stderr, new RegExp(`${peer.address.replace(/\./g, '\\.')} is a Shoal node's node-to-node \\(peer\\) port, not its client port`), args.join(' '));
-    }
+    });
   } finally {
     await peer.close();
   }
@@ -223,24 +232,30 @@ test("-h shows every command's help, the README's list of the commands that take
   const claim = /((?:`[a-z]+`,? (?:and )?)+)take `--json`/.exec(readme);
   assert.ok(claim, 'the README says which commands take --json');
   const takeJson = [...claim[1]!.matchAll(/`([a-z]+)`/g)].map((m) => m[1]!);
+  const runs: { what: string; command: string[]; argv: string[]; refusesJson: boolean }[] = [];
   for (const name of Object.keys(COMMANDS)) {
     const command = name === 'bench' ? ['bench', 'hitratio'] : [name];
     const json = takeJson.includes(name) ? ['--json'] : [];
-    const help = await runShoal([...command, ...json, '-h']);
-    assert.deepEqual([help.status, help.stderr], [0, ''], `shoal ${[...command, ...json].join(' ')} -h`);
-    assert.match(help.stdout, new RegExp(`^Usage: shoal ${command.join(' ')}`), `shoal ${command.join(' ')} -h`);
-    if (json.length === 0) {
-      // Refused before a daemon would start: the README must not claim it.
-      const r = await runShoal([...command, '--json']);
-      assert.deepEqual([r.status, r.stderr.includes('unknown option --json')], [2, true], `shoal ${name} --json: ${r.stderr}`);
-    }
+    runs.push({ what: `shoal ${[...command, ...json].join(' ')} -h`, command, argv: [...command, ...json, '-h'], refusesJson: false });
+    // Refused before a daemon would start: the README must not claim it.
+    if (json.length === 0) runs.push({ what: `shoal ${name} --json`, command, argv: [...command, '--json'], refusesJson: true });
   }
+  const results = await runShoalEach(runs.map((r) => r.argv));
+  runs.forEach(({ what, command, refusesJson }, i) => {
+    const r = results[i]!;
+    if (refusesJson) {
+      assert.deepEqual([r.status, r.stderr.includes('unknown option --json')], [2, true], `${what}: ${r.stderr}`);
+    } else {
+      assert.deepEqual([r.status, r.stderr], [0, ''], what);
+      assert.match(r.stdout, new RegExp(`^Usage: shoal ${command.join(' ')}`), what);
+    }
+  });
   // The reader is gone before the command writes a byte (it takes far longer to start than this
   // takes to close the pipe; if it ever won the race, the test would pass without testing).
   const sim = spawn(process.execPath, [SHOAL_BIN, 'sim', '--list'], { stdio: ['ignore', 'pipe', 'pipe'] });
   sim.stdout.destroy();
   let stderr = '';
   sim.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => sim.once('exit', resolve));
+  const status = await new Promise<number | null>((resolve) => sim.once('close', resolve));
   assert.deepEqual([status, stderr], [0, '']);
 });

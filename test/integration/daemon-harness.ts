@@ -44,8 +44,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Runs `node bin/shoal.js ARGS` to completion. */
 export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runNode([SHOAL_BIN, ...args], timeoutMs, env);
+}
+
+/** Runs `node ARGS` to completion, killing it after `timeoutMs`. */
+function runNode(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...cleanEnv(), ...env } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...cleanEnv(), ...env } });
     everyChild.add(child);
     let stdout = '';
     let stderr = '';
@@ -53,14 +58,28 @@ export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`shoal ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`node ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('exit', (status) => {
+    // 'close', not 'exit': by then every byte it wrote has been read (its exit can be seen first).
+    child.on('close', (status) => {
       clearTimeout(timer);
       everyChild.delete(child);
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs `shoal ARGS` for each of `runs` in one process (shoal-each.ts: src/cli's main, as
+ * bin/shoal.js runs it, one command after another), for tests that check many commands' messages
+ * and statuses: one process start instead of one per command, which costs seconds each on a
+ * loaded machine. A command that exits the process or never returns fails the whole call.
+ */
+export async function runShoalEach(runs: string[][], timeoutMs = 120_000): Promise<{ status: number; stdout: string; stderr: string }[]> {
+  const each = fileURLToPath(new URL('./shoal-each.ts', import.meta.url));
+  const r = await runNode(['--import', 'tsx', each, JSON.stringify(runs)], timeoutMs);
+  if (r.status !== 0) throw new Error(`shoal-each exited with ${r.status}; stderr: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string }[];
 }
 
 /** The environment without SHOAL_* variables of whoever runs the tests. */
@@ -89,6 +108,8 @@ export class DaemonProcess {
   private exitWaiters: ((code: number | null) => void)[] = [];
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
+  /** No process, or the last one has exited and closed its output. */
+  private closed = true;
 
   constructor(readonly spec: NodeSpec) {}
 
@@ -154,6 +175,7 @@ export class DaemonProcess {
     this.stderr = '';
     this.exitCode = null;
     this.exitSignal = null;
+    this.closed = false;
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
     this.child = child;
     everyChild.add(child);
@@ -170,14 +192,17 @@ export class DaemonProcess {
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then its last log lines and stderr have been read (a test that
+    // checks them after exited() would otherwise race the exit against the pipes).
+    child.on('close', (code, signal) => {
       everyChild.delete(child);
       this.exitCode = code;
       this.exitSignal = signal;
+      this.closed = true;
       for (const w of this.exitWaiters.splice(0)) w(code);
     });
     await until(`${s.name} to be ready`, () => {
-      if (!this.running) throw new Error(`${s.name} exited (${this.exitSignal ?? this.exitCode}): ${this.stderr}`);
+      if (!this.running) throw new Error(`${s.name} exited (${child.signalCode ?? child.exitCode}): ${this.stderr}`);
       return this.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('ready')) ? true : undefined;
     }, timeoutMs, 50).catch((error: Error) => {
       // A start that failed must not leave its process behind.
@@ -186,9 +211,9 @@ export class DaemonProcess {
     });
   }
 
-  /** Resolves with the exit code once the process has exited (null after a signal). */
+  /** Resolves with the exit code once the process has exited and its output is read (null after a signal). */
   exited(): Promise<number | null> {
-    if (!this.running) return Promise.resolve(this.exitCode);
+    if (this.closed) return Promise.resolve(this.exitCode);
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
@@ -198,7 +223,7 @@ export class DaemonProcess {
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves with the exit code. */
   async stop(graceMs = 15_000): Promise<number | null> {
-    if (!this.running) return this.exitCode;
+    if (!this.running) return this.exited();
     const gone = this.exited();
     this.kill('SIGTERM');
     const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);

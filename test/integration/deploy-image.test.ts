@@ -124,9 +124,12 @@ function ensureBuilt(): void {
   if (!existsSync(join(REPO, 'dist'))) execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'ignore' });
 }
 
-function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+/**
+ * Resolves once `child` has exited and all it wrote is read ('close': at 'exit' its last lines may
+ * still be in the pipe). Call it right after spawning, before the event can pass.
+ */
+function closeOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
 }
 
 function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
@@ -134,7 +137,7 @@ function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv): Prom
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  return exitOf(child).then(({ code }) => ({ code, out }));
+  return closeOf(child).then(({ code }) => ({ code, out }));
 }
 
 test('image layout: the entrypoint execs node, which serves, takes its zone from the init container, and leaves gracefully on the preStop drain', async (t) => {
@@ -154,6 +157,7 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
     env: { PATH: process.env.PATH, ...imageEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const nodeClosed = closeOf(node);
   t.after(() => node.kill('SIGKILL'));
   let logs = '';
   node.stdout.setEncoding('utf8').on('data', (d: string) => (logs += d));
@@ -172,7 +176,7 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
   // The preStop hook: SIGTERM to the node, then wait for it to be gone.
   const drained = await run('sh', [join(root, 'usr/local/bin/drain.sh'), String(node.pid)], {});
   assert.equal(drained.code, 0, drained.out);
-  assert.deepEqual(await exitOf(node), { code: 0, signal: null }, logs);
+  assert.deepEqual(await nodeClosed, { code: 0, signal: null }, logs);
   assert.match(logs, /"msg":"signal received"/);
   assert.match(logs, /"msg":"stopped"/);
   assert.equal((await run('node', [join(root, 'usr/local/lib/shoal/healthcheck.mjs')], health)).code, 1, 'the health check fails once the node is gone');

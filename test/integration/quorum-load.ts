@@ -89,7 +89,8 @@ export async function devUnderLoad(t: TestContext, options: { nodes: number; wor
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const devExit = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the tests check dev's last lines once it has stopped.
+  const devExit = new Promise<number | null>((resolve) => dev.once('close', (code) => resolve(code)));
   let client: ShoalClient<string> | null = null;
   let stopping = false;
   let running: Promise<void>[] = [];

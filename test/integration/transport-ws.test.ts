@@ -272,7 +272,10 @@ test('an idle link is closed and forgotten on both sides, and a later send dials
   assert.equal(b.inboundCount(), 0);
 });
 
-test('a link in use is not closed as idle; once quiet it is closed with a normal close', async () => {
+test('a link in use is not closed as idle; once quiet it is closed with a normal close', async (t) => {
+  // The idle sweep is the transport's only setInterval: mocked, it runs only when the test ticks
+  // (one sweep per tick of idleTimeoutMs), so a stalled machine cannot slip a sweep between sends.
+  t.mock.timers.enable({ apis: ['setInterval'] });
   // A bare ws server stands in for the peer, so we can count the connections it gets.
   const { WebSocketServer } = await import('ws');
   const peer = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/shoal-node' });
@@ -285,21 +288,26 @@ test('a link in use is not closed as idle; once quiet it is closed with a normal
     socket.on('message', () => messages++);
     socket.on('close', (code) => closes.push(code));
   });
-  const a = await WsTransport.listen({ idleTimeoutMs: 200 });
+  const idleTimeoutMs = 200;
+  const a = await WsTransport.listen({ idleTimeoutMs });
   try {
     const to = `127.0.0.1:${(peer.address() as { port: number }).port}`;
-    // Several idle periods of steady sends: one connection throughout.
-    const until1s = Date.now() + 1000;
-    while (Date.now() < until1s) {
+    // Several idle periods, each with a send in it: one connection throughout. Each send is
+    // waited for (handshake, then one message per send), so the sweep meets a written-out link.
+    const sweeps = 5;
+    for (let sweep = 1; sweep <= sweeps; sweep++) {
       a.send(to, text('busy'));
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await until(() => messages === sweep + 1, `send ${sweep} to arrive`);
+      t.mock.timers.tick(idleTimeoutMs);
+      assert.equal(a.linkCount(), 1, `the link was closed by sweep ${sweep}, after a send in its period`);
     }
     assert.equal(connections, 1);
     assert.equal(closes.length, 0);
-    await until(() => closes.length === 1, 'the idle close', 10_000);
-    assert.equal(closes[0], 1000);
+    // A period with no send: the next sweep closes it, with a normal close.
+    t.mock.timers.tick(idleTimeoutMs);
     assert.equal(a.linkCount(), 0);
-    assert.ok(messages > 1);
+    await until(() => closes.length === 1, 'the idle close', 10_000);
+    assert.deepEqual([closes[0], connections], [1000, 1]);
   } finally {
     await a.close();
     await new Promise((resolve) => peer.close(resolve));
