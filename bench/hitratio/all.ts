@@ -4,7 +4,9 @@
  * hit ratio of each policy, the best online policy (OPT excluded) and the default's distance to it,
  * and whether issue 19's targets hold; with --json, one JSON object per row as well.
  *
- *   node --import tsx bench/hitratio/all.ts [--json] [--workers N] [--traces gli,P6] [--half tuning|held-out]
+ *   node --import tsx bench/hitratio/all.ts [--json] [--workers N] [--traces gli,P6] [--half tuning|held-out] [--fresh]
+ *
+ * --fresh runs each trace's `freshSizes` (reference.ts) instead of its `sizes`.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,12 +27,14 @@ const json = process.argv.includes('--json');
 const workerCount = Number(flag('workers') ?? availableParallelism());
 const only = flag('traces')?.split(',');
 const half = flag('half');
+const fresh = process.argv.includes('--fresh');
+const sizesOf = (t: (typeof BENCH_TRACES)[number]) => (fresh ? t.freshSizes : t.sizes);
 const policies = (flag('policies')?.split(',') ?? REPLAY_POLICIES) as ReplayPolicy[];
 if (!existsSync(TRACES_DIR)) {
   process.stderr.write(`no traces at ${TRACES_DIR}; see ../shared/traces/README.md\n`);
   process.exit(2);
 }
-const traces = BENCH_TRACES.filter((t) => (only === undefined || only.includes(t.trace)) && (half === undefined || t.half === half));
+const traces = BENCH_TRACES.filter((t) => (only === undefined || only.includes(t.trace)) && (half === undefined || t.half === half) && sizesOf(t).length > 0);
 const started = performance.now();
 // Node 20 does not pass --import on to worker threads, so each worker registers tsx itself first.
 const WORKER_SOURCE = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)});`;
@@ -69,8 +73,8 @@ for (const t of bySize) {
   for (const w of workers) w.postMessage({ kind: 'trace', name: t.trace, ids: shared, uniqueKeys: parsed.uniqueKeys });
   // Costliest policies first within a trace: the default and Caffeine simulate extra caches.
   const order = [...policies].sort((a, b) => Number(b === 'wtinylfu' || b === 'caffeine') - Number(a === 'wtinylfu' || a === 'caffeine'));
-  for (const size of t.sizes) for (const policy of order) queue.push({ kind: 'task', trace: t.trace, size, policy });
-  pending += t.sizes.length * order.length;
+  for (const size of sizesOf(t)) for (const policy of order) queue.push({ kind: 'task', trace: t.trace, size, policy });
+  pending += sizesOf(t).length * order.length;
   dispatch();
 }
 parsing = false;
