@@ -40,8 +40,8 @@ function withBug(seed: number, bug: 'rmwIgnoreRequestIds' | 'rmwNoFencing'): { b
   return { buggy: runScenario(kvRmwScenario, { ...options, bugs: { [bug]: true } }), fixed: runScenario(kvRmwScenario, options) };
 }
 
-test('kv-rmw seed 3: with request ids ignored, retried and duplicated requests apply twice and the checker counts the duplicates', () => {
-  const { buggy, fixed } = withBug(3, 'rmwIgnoreRequestIds');
+test('kv-rmw seed 12: with request ids ignored, retried and duplicated requests apply twice and the checker counts the duplicates', () => {
+  const { buggy, fixed } = withBug(12, 'rmwIgnoreRequestIds');
   assert.equal(buggy['networkPartitions'], 0);
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /is above the \d+ increments ever issued/);
