@@ -48,6 +48,18 @@ export interface GossipConfig {
    * (suspicion lasts the minimum) and the buddy system: plain SWIM as memberlist ran it before 2017.
    */
   lifeguard: boolean;
+  /** Test-only: re-injects fixed gossip bugs, so a test can show the simulator catches them. Never set it in production. */
+  bugs?: GossipBugs;
+}
+
+/** Fixed gossip bugs a simulation may switch back on; each names the run that found it. */
+export interface GossipBugs {
+  /**
+   * A member told an accusation older than what it knows of the accused (a refutation the sender
+   * missed) ignores it, as memberlist does, instead of answering the sender with its newer state:
+   * the sender keeps the stale suspicion until its timer or a push-pull (kv-rmw seed 106, keyed draws).
+   */
+  ignoreStaleAccusations?: boolean;
 }
 
 /** Low-latency data-center network; the values the issue names. */

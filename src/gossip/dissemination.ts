@@ -39,18 +39,34 @@ export class Dissemination {
    * (the buddy system's suspicion, on a ping to a suspect) goes before the queue's.
    */
   send(to: NodeAddress, body: MessageBody, first: Uint8Array | null = null): void {
+    this.sendWithFirst(to, body, first ? [first] : []);
+  }
+
+  /**
+   * Answers a member that just told us stale accusations (suspicions or death verdicts older than
+   * what we know: a refutation it missed) with our newer state of those members, ahead of the
+   * queue's updates. A refutation that reached everyone else by random gossip targets but not
+   * that member then reaches it with the next message it sends us, not at its suspicion timeout.
+   */
+  correct(to: NodeAddress, updates: readonly Uint8Array[]): void {
+    this.sendWithFirst(to, { type: 'gossip' }, updates);
+  }
+
+  private sendWithFirst(to: NodeAddress, body: MessageBody, first: readonly Uint8Array[]): void {
     const { config, name, table } = this.ctx;
     const header = encodeHeader(config.clusterName, name, body);
     let budget = config.maxPacketBytes - header.length - UPDATE_LIST_HEADER_ROOM;
     const updates: Uint8Array[] = [];
     const limit = retransmitLimit(config.retransmitMult, table.liveCount);
-    if (first && first.length <= budget) {
-      updates.push(first);
-      budget -= first.length;
-      if (body.type === 'ping') this.broadcasts.countTransmit(body.target, limit);
+    for (const u of first) {
+      if (u.length > budget) continue;
+      updates.push(u);
+      budget -= u.length;
     }
-    const skip = first && body.type === 'ping' ? body.target : undefined;
-    for (const u of this.broadcasts.take(budget, limit, skip)) updates.push(u);
+    // The buddy system's suspicion counts as one of its transmissions, and is not sent twice.
+    const buddy = body.type === 'ping' && first.length > 0 ? body.target : undefined;
+    if (buddy !== undefined && updates.length > 0) this.broadcasts.countTransmit(buddy, limit);
+    for (const u of this.broadcasts.take(budget, limit, buddy)) updates.push(u);
     this.transmit(to, encodeMessage(header, updates), 'control');
   }
 

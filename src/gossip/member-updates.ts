@@ -41,32 +41,34 @@ export class MemberUpdates {
     this.suspicions.stop();
   }
 
-  /** Applies one update from gossip (or one we raise ourselves, with `via` our own name). */
-  apply(u: MemberUpdate, via: string): void {
+  /**
+   * Applies one update from gossip (or one we raise ourselves, with `via` our own name). Returns
+   * true when it was a stale accusation: `via` holds a suspicion or death verdict older than what
+   * we know of that member (a refutation it missed), and should be told our newer state.
+   */
+  apply(u: MemberUpdate, via: string): boolean {
     const { config, stats, table } = this.ctx;
-    if (u.name === this.ctx.name) {
-      this.newsAboutSelf(u);
-      return;
-    }
-    if (!this.ctx.versions.admits(u.name, u.address, u.meta)) return;
+    if (u.name === this.ctx.name) return this.newsAboutSelf(u);
+    if (!this.ctx.versions.admits(u.name, u.address, u.meta)) return false;
     const current = table.get(u.name);
     const decision = decideMerge(current?.member, u);
-    if (decision === 'ignore') return;
+    if (decision === 'ignore') return current !== undefined && u.state !== 'alive' && u.incarnation < current.member.incarnation;
     const accuser = u.state === 'suspect' ? (u.accuser ?? via) : null;
     if (decision === 'confirm') {
       // New confirmations are re-gossiped, so others hear of independent accusers too.
       if (accuser !== null && this.suspicions.confirm(u.name, accuser)) this.dissemination.broadcast(u.name, encodeUpdate({ ...u, accuser }));
-      return;
+      return false;
     }
     if (!current && table.size >= config.maxMembers) {
       stats.tableFull++;
-      return;
+      return false;
     }
     if (encodedMetaTooBig(u.meta)) {
       stats.malformed++;
-      return;
+      return false;
     }
     this.put({ name: u.name, address: u.address, zone: u.zone, state: u.state, incarnation: u.incarnation, meta: u.meta }, accuser, u.state === 'dead' ? { via } : {});
+    return false;
   }
 
   /** Our probe of `target` failed: we accuse it. */
@@ -95,16 +97,17 @@ export class MemberUpdates {
     if (member.name !== name) this.onPeerChanged();
   }
 
-  private newsAboutSelf(u: MemberUpdate): void {
+  /** Refutes what must be refuted; returns true for a stale accusation (see apply). */
+  private newsAboutSelf(u: MemberUpdate): boolean {
     const { life, stats, table } = this.ctx;
-    if (life.leaving) return;
+    if (life.leaving) return false;
     const me = table.get(this.ctx.name)!.member;
     // An `alive` claim at our own incarnation that does not match us is an echo of a previous life
     // (a restart with new metadata, say): refute it, or peers would keep the old metadata forever.
     const staleEcho = u.state === 'alive' && u.incarnation === me.incarnation && !sameIdentity(me, u);
     if (!mustRefute(me.incarnation, u) && !staleEcho) {
       if (u.state !== 'alive') this.reannounce();
-      return;
+      return u.state !== 'alive';
     }
     stats.refutations++;
     if (u.state !== 'alive') cover(this.ctx.env, 'suspect-refuted');
@@ -114,6 +117,7 @@ export class MemberUpdates {
     const incarnation = Math.max(me.incarnation, u.incarnation) + 1;
     this.put({ ...me, meta, state: 'alive', incarnation }, null);
     if (u.state !== 'alive') this.storyLog.refuted(u.state, u.accuser, incarnation, this.awareness.score);
+    return false;
   }
 
   /**

@@ -233,7 +233,9 @@ export class SwimMembership implements Membership {
       return;
     }
     // Piggybacked news first: a suspect learns of its suspicion before it answers the ping carrying it.
-    for (const u of msg.updates) this.updates.apply(u, msg.sender);
+    const stale: Uint8Array[] = [];
+    for (const u of msg.updates) if (this.updates.apply(u, msg.sender)) stale.push(encodedUpdate(this.table.get(u.name)!));
+    if (stale.length > 0 && !this.config.bugs?.ignoreStaleAccusations) this.dissemination.correct(from, stale);
     switch (body.type) {
       case 'ping':
         this.probe.answerPing(from, body.seq, body.target);

@@ -130,6 +130,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     ...PROFILES[config.gossipProfile ?? DEFAULT_GOSSIP_PROFILE],
     ...config.gossip,
     ...(config.clusterName === undefined ? {} : { clusterName: config.clusterName }),
+    ...(replication.bugs?.ignoreStaleAccusations ? { bugs: { ignoreStaleAccusations: true } } : {}),
   };
   const seeds = config.seeds ?? [];
   const seedsNow = (typeof seeds === 'function' ? seeds() : seeds).filter((s) => s !== env.address);

@@ -131,6 +131,8 @@ export interface ReplicationBugs {
   aloneWithoutConfirmation?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
+  /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */
+  ignoreStaleAccusations?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

@@ -54,6 +54,7 @@ const BUG_SWITCHES = {
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',
   jointQuorumOfLiveOwners: 'flag',
+  ignoreStaleAccusations: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   skipReadRepair: 'flag',

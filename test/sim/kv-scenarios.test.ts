@@ -18,8 +18,10 @@ test('kv seed 211: a sloppy write is read back through its coordinator; with the
   // still takes for dead after a network partition healed; a ONE read through n2 is then answered
   // first by that owner, with the previous version (stand-in-writes.ts). Seed 10580 reproduced it
   // before keys were placed by Redis Cluster slot (src/ring/slots.ts), which moved every key.
-  const options = { seed: 211, nodes: 5, durationMs: 60_000, faults: 'swarm' as const };
-  const buggy = runScenario(kvScenario, { ...options, bugs: { forgetStandInWrites: true } });
+  // Gossip's answer to stale accusations (kv-rmw seed 106) takes this run another course, where no
+  // read is answered by a stand-in's write: it is switched off in both runs (the run as before it).
+  const options = { seed: 211, nodes: 5, durationMs: 60_000, faults: 'swarm' as const, bugs: { ignoreStaleAccusations: true } };
+  const buggy = runScenario(kvScenario, { ...options, bugs: { ...options.bugs, forgetStandInWrites: true } });
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /read-your-writes: client 1 wrote k1 \(version [^)]*, sloppy\) through n2, then read .* there/);
 

@@ -38,6 +38,8 @@ interface RegressionSeed {
   durationMs?: number;
   /** Found with BUGGIFY on (`--buggify`): replayed with it. */
   buggify?: boolean;
+  /** Found with keyed draws (`--draws keyed`): replayed with them. */
+  draws?: 'keyed';
   note: string;
 }
 
@@ -85,6 +87,6 @@ for (const sweep of SWEEPS) {
 
 for (const r of regressions) {
   test(`regression: ${r.scenario} seed ${r.seed} (${r.note})`, () => {
-    check(r.scenario, r.seed, { ...(r.nodes ? { nodes: r.nodes } : {}), ...(r.durationMs ? { durationMs: r.durationMs } : {}), ...(r.buggify ? { buggify: true } : {}) }, true);
+    check(r.scenario, r.seed, { ...(r.nodes ? { nodes: r.nodes } : {}), ...(r.durationMs ? { durationMs: r.durationMs } : {}), ...(r.buggify ? { buggify: true } : {}), ...(r.draws ? { draws: r.draws } : {}) }, true);
   });
 }
