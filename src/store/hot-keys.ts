@@ -24,8 +24,15 @@
  * gets share s of the samples in expectation, which is what the threshold is about; the bounds
  * above then hold for the sampled stream, and counts are estimates of the true ones. Set
  * `sampleInterval: 1` to count every access exactly.
+ *
+ * Index: key -> counter id is an open-addressing table of id + 1 (0: empty), probed linearly and
+ * kept at most a quarter full, with each counter's key hash kept beside it. On a wide key space
+ * nearly every counted access is a replacement; with a `Map` its delete, insert and periodic
+ * rehash cost ~450 ns per counted access (~55 per access at the default interval, a tenth of a
+ * store hit), the table about a fifth of that. The counters and their order are the same.
  */
 import { SeededRandom } from '../runtime/seeded-random.ts';
+import { keyHash } from './key-index.ts';
 
 export const DEFAULT_HOT_KEY_CAPACITY = 64;
 /** Share of the (decayed) traffic that makes a key hot. */
@@ -86,8 +93,12 @@ export class HotKeyTracker {
   private readonly sampler: SeededRandom;
   /** Accesses left until the next one that is counted. */
   private untilSample = 1;
-  private readonly index = new Map<string, number>();
+  /** Buckets of counter id + 1 (0: empty); a power of two, at least 4 x capacity. */
+  private readonly table: Int32Array;
+  private readonly tableMask: number;
+  /** Each counter's key and its `keyHash`. */
   private readonly keys: string[] = [];
+  private readonly hashes: Int32Array;
   private readonly counts: Float64Array;
   private readonly errors: Float64Array;
   /** Weight each counter received since the last tick, and the rate that made at the last tick. */
@@ -122,6 +133,10 @@ export class HotKeyTracker {
     this.rates = new Float64Array(this.capacity);
     this.heap = new Int32Array(this.capacity);
     this.heapPos = new Int32Array(this.capacity);
+    this.hashes = new Int32Array(this.capacity);
+    const buckets = 2 ** Math.ceil(Math.log2(4 * this.capacity));
+    this.table = new Int32Array(buckets);
+    this.tableMask = buckets - 1;
   }
 
   /** Decayed total of recorded accesses. */
@@ -140,8 +155,9 @@ export class HotKeyTracker {
   /** Space-Saving's update with a weighted occurrence. */
   private count(key: string, weight: number): void {
     this.total += weight;
-    const id = this.index.get(key);
-    if (id !== undefined) {
+    const hash = keyHash(key);
+    const id = this.find(key, hash);
+    if (id !== -1) {
       this.counts[id] = this.counts[id]! + weight;
       this.recent[id] = this.recent[id]! + weight;
       this.siftDown(this.heapPos[id]!);
@@ -150,7 +166,7 @@ export class HotKeyTracker {
     if (this.size < this.capacity) {
       const fresh = this.size++;
       this.keys[fresh] = key;
-      this.index.set(key, fresh);
+      this.index(fresh, hash);
       this.counts[fresh] = weight;
       this.errors[fresh] = 0;
       this.recent[fresh] = weight;
@@ -162,14 +178,48 @@ export class HotKeyTracker {
     }
     // Replace the smallest counter: the newcomer inherits its count as possible overestimate.
     const victim = this.heap[0]!;
-    this.index.delete(this.keys[victim]!);
+    this.unindex(victim);
     this.keys[victim] = key;
-    this.index.set(key, victim);
+    this.index(victim, hash);
     this.errors[victim] = this.counts[victim]!;
     this.counts[victim] = this.counts[victim]! + weight;
     this.recent[victim] = weight;
     this.rates[victim] = 0;
     this.siftDown(0);
+  }
+
+  /** The counter tracking `key` (whose keyHash is `hash`), or -1. */
+  private find(key: string, hash: number): number {
+    const { table, tableMask } = this;
+    for (let at = hash & tableMask; ; at = (at + 1) & tableMask) {
+      const held = table[at]!;
+      if (held === 0) return -1;
+      if (this.hashes[held - 1] === hash && this.keys[held - 1] === key) return held - 1;
+    }
+  }
+
+  private index(id: number, hash: number): void {
+    const { table, tableMask } = this;
+    this.hashes[id] = hash;
+    let at = hash & tableMask;
+    while (table[at] !== 0) at = (at + 1) & tableMask;
+    table[at] = id + 1;
+  }
+
+  /** Removes a counter from the table, shifting later members of its probe run back (no tombstones). */
+  private unindex(id: number): void {
+    const { table, tableMask, hashes } = this;
+    let hole = hashes[id]! & tableMask;
+    while (table[hole] !== id + 1) hole = (hole + 1) & tableMask;
+    for (let at = (hole + 1) & tableMask; table[at] !== 0; at = (at + 1) & tableMask) {
+      const home = hashes[table[at]! - 1]! & tableMask;
+      // The member at `at` may move into the hole unless its home lies in (hole, at].
+      if (((at - home) & tableMask) >= ((at - hole) & tableMask)) {
+        table[hole] = table[at]!;
+        hole = at;
+      }
+    }
+    table[hole] = 0;
   }
 
   /** The `n` keys with the highest estimated counts, hottest first. */

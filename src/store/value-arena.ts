@@ -83,6 +83,13 @@ const EMPTY = new Uint8Array(0);
 export const COPY_POOL_BYTES = 16 * 1024;
 /** Copies longer than this get their own ArrayBuffer, so one pool holds at least eight copies. */
 export const MAX_POOLED_COPY_BYTES = COPY_POOL_BYTES / 8;
+/**
+ * Copies up to this long are moved 4 bytes at a time by a loop instead of `set(page.subarray())`:
+ * the subarray is a second typed array per get, and creating it costs more than the loop for
+ * small values (100 bytes: ~31 ns against ~48 ns of CPU per copy, cache misses aside; at 2 KiB the
+ * builtin's memmove wins).
+ */
+const WORD_COPY_MAX_BYTES = 256;
 
 class SizeClass {
   /** Free handles, used as a stack. */
@@ -105,6 +112,8 @@ class SizeClass {
 
 export class ValueArena {
   private readonly pages: Uint8Array[] = [];
+  /** The same pages as 32-bit words (chunks are 8-byte aligned), for copying small values. */
+  private readonly pageWords: Int32Array[] = [];
   private readonly classes: SizeClass[] = CLASS_SIZES.map((size) => new SizeClass(size));
   private readonly large: (Uint8Array | undefined)[] = [];
   private readonly largeFree: number[] = [];
@@ -113,6 +122,7 @@ export class ValueArena {
   private copyPool = new ArrayBuffer(COPY_POOL_BYTES);
   /** A byte view of copyPool (kept, so a copy does not pay for a fresh view or a `.buffer` lookup). */
   private copyPoolBytes = new Uint8Array(this.copyPool);
+  private copyPoolWords = new Int32Array(this.copyPool);
   private copyPoolUsed = 0;
 
   /** Bytes of chunks currently holding values (rounded up to their class). */
@@ -137,7 +147,9 @@ export class ValueArena {
     } else {
       if (cls.cursor + cls.chunk > PAGE_BYTES) {
         if (this.pages.length >= MAX_PAGES) throw new ArenaFullError(`value arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
-        this.pages.push(new Uint8Array(PAGE_BYTES));
+        const page = new Uint8Array(PAGE_BYTES);
+        this.pages.push(page);
+        this.pageWords.push(new Int32Array(page.buffer));
         cls.page = this.pages.length - 1;
         cls.cursor = 0;
       }
@@ -180,11 +192,24 @@ export class ValueArena {
     if (at + len > COPY_POOL_BYTES || this.copyPool.byteLength === 0) {
       this.copyPool = new ArrayBuffer(COPY_POOL_BYTES);
       this.copyPoolBytes = new Uint8Array(this.copyPool);
+      this.copyPoolWords = new Int32Array(this.copyPool);
       at = 0;
     }
     // Keep copies 8-byte aligned, as Buffer's pool does, so callers may lay wider views over them.
     this.copyPoolUsed = (at + len + GRANULE - 1) & ~(GRANULE - 1);
-    this.copyPoolBytes.set(page.subarray(offset, offset + len), at);
+    if (len <= WORD_COPY_MAX_BYTES) {
+      // Whole words: the last may read the chunk's padding and write the copy's (both rounded up to 8).
+      const from = this.pageWords[handle >>> OFFSET_BITS]!;
+      const to = this.copyPoolWords;
+      let src = offset >>> 2;
+      let dst = at >>> 2;
+      const end = dst + ((len + 3) >>> 2);
+      while (dst < end) to[dst++] = from[src++]!;
+      // The padding got the chunk's: stale bytes of an older value; `copy.buffer` must not show them.
+      for (let pad = at + len; (pad & 3) !== 0; pad++) this.copyPoolBytes[pad] = 0;
+    } else {
+      this.copyPoolBytes.set(page.subarray(offset, offset + len), at);
+    }
     return new Uint8Array(this.copyPool, at, len);
   }
 

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_CHUNK_BYTES, MAX_POOLED_COPY_BYTES, ValueArena } from '../../src/store/value-arena.ts';
+
+function bytes(len: number, seed: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = (seed * 31 + i * 7) & 0xff;
+  return out;
+}
+
+test('copy returns exactly the stored bytes at every length, small (word loop), pooled and large', () => {
+  const arena = new ValueArena();
+  const lengths = [...Array.from({ length: 300 }, (_, i) => i), MAX_POOLED_COPY_BYTES, MAX_POOLED_COPY_BYTES + 1, MAX_CHUNK_BYTES, MAX_CHUNK_BYTES + 1];
+  const handles = lengths.map((len) => arena.store(bytes(len, len)));
+  const copies = lengths.map((len, i) => arena.copy(handles[i]!, len));
+  lengths.forEach((len, i) => assert.deepEqual(copies[i], bytes(len, len), `length ${len}`));
+  // Writing into one copy changes neither the store nor the copies next to it in the pool.
+  for (const copy of copies) copy.fill(0xee);
+  lengths.forEach((len, i) => assert.deepEqual(arena.copy(handles[i]!, len), bytes(len, len), `length ${len} after writes to copies`));
+});
+
+test('a copy\'s word padding is zero, not the stale tail of an older value in the same chunk', () => {
+  const arena = new ValueArena();
+  for (let len = 1; len <= 7; len++) {
+    const old = arena.store(new Uint8Array(8).fill(0xff));
+    arena.release(old, 8);
+    const handle = arena.store(bytes(len, 1));
+    assert.equal(handle, old, 'the freed chunk is reused');
+    const copy = arena.copy(handle, len);
+    assert.deepEqual(copy, bytes(len, 1));
+    const pool = new Uint8Array(copy.buffer, copy.byteOffset, (len + 3) & ~3);
+    assert.deepEqual([...pool.subarray(len)], new Array(pool.length - len).fill(0), `length ${len}`);
+  }
+});
