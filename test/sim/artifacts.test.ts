@@ -1,8 +1,9 @@
 // A failing run's artifact page (src/sim/artifacts.ts) in a real browser (Debian's chromium,
-// headless): kv seed 211 with the stand-in-writes fix switched off (issue 7's read-your-writes
-// bug, seed 10580 before keys moved to Redis Cluster slots). The page must draw every chart, mark
-// the violation, and run without script errors or network requests. With
-// SHOAL_UPDATE_SCREENSHOT=1 the screenshot goes to docs/images/sim-artifact.png (docs/SIMULATION.md).
+// headless): kv seed 1100 (keyed draws) with the stand-in-writes fix switched off (issue 7's
+// read-your-writes bug; seed 10580 before keys moved to Redis Cluster slots, then seed 211 until
+// gossip's fix of kv-rmw seed 106). The page must draw every chart, mark the violation, and run
+// without script errors or network requests. With SHOAL_UPDATE_SCREENSHOT=1 the screenshot goes
+// to docs/images/sim-artifact.png (docs/SIMULATION.md).
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,8 @@ import { CHROMIUM_ARGS, chromiumPath } from '../integration/chromium.ts';
 
 const DOCS_IMAGE = new URL('../../docs/images/sim-artifact.png', import.meta.url).pathname;
 
-test('the artifact page of kv seed 211 (stand-in writes forgotten) shows operations, faults, membership, latency and the violation', async (t) => {
-  const options = { seed: 211, ...kvScenario.defaults, bugs: { forgetStandInWrites: true, ignoreStaleAccusations: true } }; // gossip's fix of kv-rmw 106 moves the run
+test('the artifact page of kv seed 1100 (keyed draws, stand-in writes forgotten) shows operations, faults, membership, latency and the violation', async (t) => {
+  const options = { seed: 1100, ...kvScenario.defaults, bugs: { forgetStandInWrites: true }, draws: 'keyed' as const };
   const report = runScenario(kvScenario, options);
   assert.equal(report.violations.length, 1);
   const timeline = kvScenario.run(options, new EventTrace()).timeline;
@@ -65,8 +66,8 @@ test('the artifact page of kv seed 211 (stand-in writes forgotten) shows operati
   assert.ok((counts.latency as number) > 0);
   assert.equal(counts.violationMarks, 4, 'the violation is marked on every chart');
   assert.ok((counts.leading as number) > 0, 'the operations that led to the violation are listed');
-  assert.match(counts.verdict as string, /FAIL: \[history at 14\.000s\] read-your-writes: client 1 wrote k1/);
-  assert.match(counts.replay as string, /--seed 211 .*--bugs forgetStandInWrites/);
+  assert.match(counts.verdict as string, /FAIL: \[history at 32\.500s\] read-your-writes: client 2 wrote k0/);
+  assert.match(counts.replay as string, /--seed 1100 .*--bugs forgetStandInWrites.*--draws keyed/);
 
   const shot = join(dir, 'sim-artifact.png');
   await page.screenshot({ path: shot, fullPage: true });
