@@ -49,6 +49,7 @@ const BUG_SWITCHES = {
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
   rmwTrustIdsByHolder: 'flag',
+  rmwClaimedIdsStayLocal: 'flag',
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
