@@ -774,6 +774,15 @@ export class RmwPrimary {
       if (base) actor.requests.advance(m.k[i]!, base, versions[i]!);
     }
     actor.requests.remember(m.q, m.res, now, m.k, versions);
+    // A result applied late, after one built on it: its id stands for the record held (kv-rmw seed 230828).
+    for (let i = 0; i < m.k.length; i++) {
+      const bytes = actor.replica.peek(m.k[i]!);
+      const held = bytes === null ? null : versionToString(versionOfEncoded(bytes));
+      const base = m.b?.[i];
+      if (held === versions[i]) {
+        if (base) actor.requests.noteBuilt(m.k[i]!, base, versions[i]!);
+      } else if (held !== null && !this.ctx.config.bugs?.rmwLateIdsStayBehind) actor.requests.catchUp(m.k[i]!, versions[i]!, held);
+    }
     return 'applied';
   }
 }

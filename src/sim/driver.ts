@@ -50,6 +50,7 @@ const BUG_SWITCHES = {
   rmwAbandonBuiltOnDoubts: 'flag',
   rmwTrustIdsByHolder: 'flag',
   rmwClaimedIdsStayLocal: 'flag',
+  rmwLateIdsStayBehind: 'flag',
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',

@@ -81,6 +81,16 @@ test('kv-rmw seed 230336 (3 nodes, 60 s, keyed draws): with the ids a claim lear
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
 });
 
+// Found as seed 230828 (3 nodes, 60 s, keyed draws; regression-seeds.json has the causal story).
+test('kv-rmw seed 230828 (3 nodes, 60 s, keyed draws): with a late result\'s id left standing for its older record, two crashes leave it only there and a retried APPEND is applied twice', () => {
+  const options = { seed: 230828, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwLateIdsStayBehind: true } });
+  const fixed = runScenario(kvRmwScenario, options);
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /duplicated-appends: str2: token \S+ appended 2 times/);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
 test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {
   const options = { seed: 400293, ...kvRmwScenario.defaults, nodes: 4, buggify: true };
   const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwTrustIdsByHolder: true } });
