@@ -117,6 +117,10 @@ export interface ReplicationBugs {
   rmwAbandonBuiltOnDoubts?: boolean;
   /** A new primary's claim trusts a remembered request id whenever the replica remembering it holds the newest record, whichever record the id's result wrote: a result refused elsewhere and overwritten unread still answers its retry (kv-rmw seed 400293, an INCR lost). */
   rmwTrustIdsByHolder?: boolean;
+  /** A new primary keeps the request ids its claim learned to itself: its results reach a quorum without them, and a claim that misses it forgets them (kv-rmw seed 230336 keyed, an APPEND twice). */
+  rmwClaimedIdsStayLocal?: boolean;
+  /** A replica that applies a result after the one built on it keeps the result's id standing for the older record: a later claim distrusts it (kv-rmw seed 230828 keyed, an APPEND twice after two crashes). */
+  rmwLateIdsStayBehind?: boolean;
   /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
   jointIgnoresRefusers?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */

@@ -70,6 +70,12 @@ interface Claim {
   epoch: number;
   /** Keys whose local record is current under this claim (read at a quorum or written since). */
   fresh: Set<string>;
+  /**
+   * Request ids the claim learned from the replicas, maybe from a minority of them: its results
+   * carry them until one reaches a quorum, so a later claim finds them beside the newest record
+   * (kv-rmw seed 230336 keyed: an id known only to this node and a replica left behind was lost).
+   */
+  learned: Set<string>;
 }
 
 /** How a fenced result ended: replicated; refused for a higher epoch; timed out (kept by this node too); never sent; refused for memory. */
@@ -247,13 +253,16 @@ export class RmwPrimary {
       for (const k of evicted) claim.fresh.delete(k);
     }
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
-    const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>() };
+    const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>(), learned: new Set<string>() };
     this.claim(actor.partition, epoch, keys, level, (ok, why, remembered) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
       actor.requests.rememberAll(remembered, this.ctx.env.clock.monoMs());
+      if (!this.ctx.config.bugs?.rmwClaimedIdsStayLocal) {
+        for (const [id, , written] of remembered) if (written?.some((k) => keys.includes(k))) current.learned.add(id);
+      }
       // The claim's newest records are in the own replica now (a job queued before this one); it
       // may hold newer ones still (sync brought them while the claim waited): read it there.
       const queued = this.host.run(actor.partition, (now) => {
@@ -416,11 +425,17 @@ export class RmwPrimary {
       if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
       else carried.push([id, doubt.res, doubt.keys, [...doubt.versions]]);
     }
+    // Learned ids as this node remembers them: standing for the records this result builds on, which replicas move on.
+    const learned = claim.learned.size === 0 ? [] : claim.actor.requests.listFor(new Set(writtenKeys), this.ctx.env.clock.monoMs()).filter(([id]) => claim.learned.has(id) && id !== requestId && !doubts?.has(id));
+    carried.push(...learned);
     const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}), ...(bases !== null ? { b: bases } : {}) };
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
         // Everything carried is now remembered by a quorum.
-        for (const [id] of carried) doubts!.delete(id);
+        for (const [id] of carried) {
+          doubts?.delete(id);
+          claim.learned.delete(id);
+        }
         doubts?.delete(requestId);
         for (const k of keys) this.markFresh(claim, k);
         return reply(decodeRmwResult(res));
@@ -759,6 +774,15 @@ export class RmwPrimary {
       if (base) actor.requests.advance(m.k[i]!, base, versions[i]!);
     }
     actor.requests.remember(m.q, m.res, now, m.k, versions);
+    // A result applied late, after one built on it: its id stands for the record held (kv-rmw seed 230828).
+    for (let i = 0; i < m.k.length; i++) {
+      const bytes = actor.replica.peek(m.k[i]!);
+      const held = bytes === null ? null : versionToString(versionOfEncoded(bytes));
+      const base = m.b?.[i];
+      if (held === versions[i]) {
+        if (base) actor.requests.noteBuilt(m.k[i]!, base, versions[i]!);
+      } else if (held !== null && !this.ctx.config.bugs?.rmwLateIdsStayBehind) actor.requests.catchUp(m.k[i]!, versions[i]!, held);
+    }
     return 'applied';
   }
 }

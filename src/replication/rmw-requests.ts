@@ -42,6 +42,8 @@ export class RequestMemory {
   private readonly entries = new Map<string, Remembered>();
   /** Per key, per record version: the ids standing for that record, so `advance` costs only those ids. */
   private readonly byRecord = new Map<string, Map<string, Set<string>>>();
+  /** Per key, the last fenced result applied here: its record's version and the one it was built on (bounded like the ids). */
+  private readonly lastBuilt = new Map<string, { version: string; base: string }>();
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -117,6 +119,22 @@ export class RequestMemory {
       r.versions![i] = to;
       this.indexOne(id, key, to);
     }
+  }
+
+  /** Notes that `key`'s record at `version` was built on the one at `base` (a fenced result applied here). */
+  noteBuilt(key: string, base: string, version: string): void {
+    this.lastBuilt.delete(key);
+    this.lastBuilt.set(key, { version, base });
+    if (this.lastBuilt.size > this.maxEntries) this.lastBuilt.delete(this.lastBuilt.keys().next().value!);
+  }
+
+  /**
+   * A result applied late, after the one built on its record (kv-rmw seed 230828): the ids standing
+   * for its record `version` stand for `held`, the record built on it that this replica holds.
+   */
+  catchUp(key: string, version: string, held: string): void {
+    const last = this.lastBuilt.get(key);
+    if (last !== undefined && last.version === held && last.base === version) this.advance(key, version, held);
   }
 
   /**

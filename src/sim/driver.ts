@@ -49,6 +49,8 @@ const BUG_SWITCHES = {
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',
   rmwTrustIdsByHolder: 'flag',
+  rmwClaimedIdsStayLocal: 'flag',
+  rmwLateIdsStayBehind: 'flag',
   jointIgnoresRefusers: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',

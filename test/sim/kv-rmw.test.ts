@@ -58,17 +58,31 @@ test('kv-rmw seed 107: with fencing off, a deposed primary and its successor bot
   assert.ok((fixed['rmw'] as { fenced: number }).fenced > 0, 'some result was refused for a higher epoch');
 });
 
+/** A keyed seed (3 nodes, 60 s) that the switch makes apply an APPEND to `key` twice, and that passes without it. */
+function appendsTwiceWith(seed: number, bug: 'rmwAbandonBuiltOnDoubts' | 'rmwClaimedIdsStayLocal' | 'rmwLateIdsStayBehind', key: string): void {
+  const options = { seed, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { [bug]: true } });
+  const fixed = runScenario(kvRmwScenario, options);
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, new RegExp(`duplicated-appends: ${key}: token \\S+ appended 2 times`));
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+}
+
 // Found as seed 230056 (an APPEND applied twice, regression-seeds.json). Later gossip fixes (the
 // re-announced refutation, the answer to stale accusations of kv-rmw seed 106) took that seed and
 // then seed 230275 other courses; seed 231040 (3 nodes, 60 s, keyed draws) fails with the switch
 // alone on today's code, an APPEND applied twice.
 test('kv-rmw seed 231040 (3 nodes, 60 s, keyed draws): with an in-doubt id abandoned once a later operation is built on it, the retry at the next primary applies it twice', () => {
-  const options = { seed: 231040, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
-  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { rmwAbandonBuiltOnDoubts: true } });
-  const fixed = runScenario(kvRmwScenario, options);
-  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
-  assert.match(buggy.violations[0]!.message, /duplicated-appends: str0: token \S+ appended 2 times/);
-  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+  appendsTwiceWith(231040, 'rmwAbandonBuiltOnDoubts', 'str0');
+});
+
+// Seeds 230336 and 230828 were found failing on main (regression-seeds.json has their causal stories).
+test('kv-rmw seed 230336 (3 nodes, 60 s, keyed draws): with the ids a claim learned kept by the new primary alone, a later claim misses them and a retried APPEND is applied twice', () => {
+  appendsTwiceWith(230336, 'rmwClaimedIdsStayLocal', 'str2');
+});
+
+test("kv-rmw seed 230828 (3 nodes, 60 s, keyed draws): with a late result's id left standing for its older record, two crashes leave it only there and a retried APPEND is applied twice", () => {
+  appendsTwiceWith(230828, 'rmwLateIdsStayBehind', 'str2');
 });
 
 test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {

@@ -111,6 +111,20 @@ test('the request memory follows the record holding each result: built-on result
   assert.deepEqual(decodeKvMessage(encodeKvMessage(message)), message);
 });
 
+test('a result applied after the one built on it moves its id on to the record held, and only then (kv-rmw seed 230828)', () => {
+  const memory = new RequestMemory();
+  // This replica applied b (12.0@1, built on 11.0@1) before a, whose result is 11.0@1.
+  memory.noteBuilt('k', '11.0@1', '12.0@1');
+  memory.remember('a', ['i', '2'], 0, ['k'], ['11.0@1']);
+  memory.catchUp('k', '11.0@1', '12.0@1');
+  assert.deepEqual(memory.list(1), [['a', ['i', '2'], ['k'], ['12.0@1']]]);
+  // A record held that was not built on the late one keeps the id behind.
+  memory.remember('c', ['i', '3'], 0, ['k'], ['10.0@2']);
+  memory.catchUp('k', '10.0@2', '12.0@1');
+  memory.catchUp('k', '10.0@2', '13.0@1');
+  assert.deepEqual(memory.list(1)[1], ['c', ['i', '3'], ['k'], ['10.0@2']]);
+});
+
 test('keys given twice are passed once, MSETNX keeping the last value', () => {
   assert.deepEqual(distinctKeys(['a', 'b', 'a'], { op: 'msetnx', values: [bytes('1'), bytes('2'), bytes('3')] }), {
     keys: ['a', 'b'],
