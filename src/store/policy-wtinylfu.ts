@@ -32,6 +32,7 @@ import { HillClimber } from './hill-climber.ts';
 import { WindowTuner } from './window-tuner.ts';
 import type { EvictionPolicy, PolicyHost } from './policy.ts';
 import { SlotLists } from './slot-lists.ts';
+import { TurnedAway } from './turned-away.ts';
 
 /** Initial share of the budget given to the admission window (Caffeine's default). */
 export const DEFAULT_WINDOW_FRACTION = 0.01;
@@ -106,6 +107,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private windowFraction: number;
   /** Candidates that lost the admission duel to a main-region victim (describe(); shoal_store_admission_rejections_total). */
   private admissionRejections = 0;
+  /** Keys turned away lately, for the reuse-distance second opinion in `admit` (turned-away.ts). */
+  private readonly turnedAway: TurnedAway;
 
   constructor(
     private readonly host: PolicyHost,
@@ -119,6 +122,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.sketchEntries = Math.max(1, options.expectedEntries);
     this.sketch = options.sharedSketch ?? new CountMinSketch({ expectedEntries: this.sketchEntries });
     this.feedsSketch = options.sharedSketch === undefined;
+    this.turnedAway = new TurnedAway(this.sketchEntries);
     this.sampleFactor = options.climberSampleFactor ?? 10;
     this.doorkeeper = options.doorkeeper ? new RotatingBloomFilter({ expectedInsertions: this.sketchEntries }) : undefined;
     const adaptation = options.adaptation ?? 'mini-sim';
@@ -171,6 +175,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         this.lists.moveToBack(WINDOW, slot);
         break;
       case PROBATION:
+        this.turnedAway.read(slot);
         this.lists.moveToBack(PROTECTED, slot);
         this.queue[slot] = this.agingStamp() | PROTECTED;
         this.protectedWeight += this.host.weightOf(slot);
@@ -220,8 +225,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       windowFraction: this.maximum > 0 ? this.windowMax / this.maximum : 0,
       sketchAgings: this.sketch.agingCount,
       sketchBytes: this.sketch.byteSize + (this.doorkeeper?.byteSize ?? 0),
+      turnedAwayBytes: this.turnedAway.byteSize,
       windowAdaptations: this.climber?.adaptationCount ?? this.tuner?.decisions ?? 0,
       admissionRejections: this.admissionRejections,
+      reuseAdmissions: this.turnedAway.admissions,
     };
   }
 
@@ -322,6 +329,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       } else {
         // The candidate lost the admission duel: refused, though it was written (metrics: reason policy).
         this.admissionRejections++;
+        this.turnedAway.turnAway(this.host.hashOf(candidate), this.stampOf(candidate) >>> AGING_SHIFT);
         const evicted = candidate;
         candidate = this.lists.after(candidate);
         this.host.evictForSize(evicted);
@@ -330,10 +338,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private admit(candidate: number, victim: number): boolean {
-    const victimFrequency = this.frequency(this.host.hashOf(victim));
-    const candidateFrequency = this.frequency(this.host.hashOf(candidate));
+    const victimHash = this.host.hashOf(victim);
+    const candidateHash = this.host.hashOf(candidate);
+    this.turnedAway.facing(victim, victimHash);
+    const victimFrequency = this.frequency(victimHash);
+    const candidateFrequency = this.frequency(candidateHash);
     if (candidateFrequency > victimFrequency + 1) return true;
     if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim)) return true;
+    // Frequency says no; reuse distance may say yes (turned-away.ts).
+    if (this.turnedAway.cameBackFirst(candidateHash, this.stampOf(victim) >>> AGING_SHIFT, this.agingStamp() >>> AGING_SHIFT)) return true;
     if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
     if (victimFrequency < RANDOM_ADMIT_MIN_VICTIM_FREQUENCY && this.stampOf(victim) === this.agingStamp()) return false;
     return this.random.int(RANDOM_ADMIT_ODDS) === 0;
