@@ -24,6 +24,10 @@
  * record (6 bits, in the byte that holds its region), and such a one-point lead is a tie. A victim
  * recorded two or more halvings ago is not covered: its count has decayed, and a newcomer's lead
  * over it is recency that TinyLFU should reward (P12's large cache loses otherwise).
+ *
+ * Frequency alone keeps a key whose phase has ended until halvings wear its count down; a candidate
+ * it turned away that came back while it went unread has the shorter reuse distance and is admitted
+ * (turned-away.ts, LIRS's rule as a second opinion).
  */
 import type { Random } from '../runtime/env.ts';
 import { RotatingBloomFilter } from './bloom.ts';
