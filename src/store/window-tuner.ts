@@ -11,7 +11,8 @@
  * rungs see the same requests in the same period, so comparing them measures the window's effect
  * and nothing else. At the end of each period the real cache's window moves to the rung with the
  * best smoothed hit count (moving one rung at a time was measured too: it lags on sprite and
- * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise; within a period,
+ * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise (counting both
+ * Poisson noise and how much the two rungs' difference swings between periods); within a period,
  * a burst of hits that only larger windows catch moves the window up at once (followBurst).
  */
 import type { Random } from '../runtime/env.ts';
@@ -45,6 +46,20 @@ export const BURST_MIN_LEAD = 0.2;
  * move the window: a lead inside the noise is no reason to give up what the current window holds.
  */
 export const TUNER_SIGNIFICANCE = 1;
+/**
+ * Periods of per-rung hits kept to measure how much a rung's lead over the current one varies from
+ * period to period (weights TUNER_SMOOTHING^age, as the scores; 0.8^16 < 3%, so older periods weigh
+ * little). On a workload with phases longer than a period (zigzag's sweeps) the lead swings by
+ * hundreds of hits between periods, far beyond the Poisson noise of the counts, and a shrink on
+ * one favourable phase costs the real cache what it holds (docs/STORE.md, "Period-to-period noise").
+ */
+export const TUNER_HISTORY = 16;
+/**
+ * In the first period, burst checks start once this many mini sizes of requests were sampled: the
+ * minis differ only after they evict, and a recency workload (corda) loses from its first evictions
+ * on at a 1% window; waiting for the first period's end cost corda @ 2000 0.7 points.
+ */
+export const FIRST_BURST_FACTOR = 2;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -145,7 +160,10 @@ export class WindowTuner {
   private readonly scores: Float64Array;
   /** Each mini's hits (this period) at the last burst check. */
   private readonly hitsAtCheck: Float64Array;
+  /** Per-rung hits of the last TUNER_HISTORY periods, a ring of rows of WINDOW_LADDER.length. */
+  private readonly history: Float64Array;
   private readonly period: number;
+  private readonly firstBurst: number;
   private readonly burstInterval: number;
   private sampled = 0;
   private current = 0;
@@ -159,7 +177,9 @@ export class WindowTuner {
     this.minis = WINDOW_LADDER.map((fraction) => new MiniCache(fraction, entries, options.random, this.sketch));
     this.scores = new Float64Array(WINDOW_LADDER.length);
     this.hitsAtCheck = new Float64Array(WINDOW_LADDER.length);
+    this.history = new Float64Array(TUNER_HISTORY * WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
+    this.firstBurst = FIRST_BURST_FACTOR * entries;
     this.burstInterval = Math.max(1, Math.floor(this.period / BURST_CHECKS));
   }
 
@@ -190,10 +210,12 @@ export class WindowTuner {
     for (const mini of this.minis) mini.access(hash);
     if (++this.sampled < this.period) return this.sampled % this.burstInterval === 0 && this.followBurst();
     this.sampled = 0;
+    const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
     this.decisionCount++;
     let best = this.current;
     for (let i = 0; i < this.minis.length; i++) {
       const mini = this.minis[i]!;
+      this.history[row + i] = mini.hits;
       this.scores[i] = TUNER_SMOOTHING * this.scores[i]! + mini.hits;
       mini.hits = 0;
       this.hitsAtCheck[i] = 0;
@@ -214,13 +236,37 @@ export class WindowTuner {
     return true;
   }
 
-  /** TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and the current rung's. */
+  /**
+   * TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and
+   * the current rung's: the larger of the counts' Poisson noise and the spread of the per-period
+   * difference over the kept periods (its weighted variance times the sum of the squared weights,
+   * the variance of a smoothed sum of independent periods).
+   */
   private noise(i: number): number {
-    return TUNER_SIGNIFICANCE * Math.sqrt(this.scores[i]! + this.scores[this.current]! + 1);
+    const rungs = this.minis.length;
+    const kept = Math.min(this.decisionCount, TUNER_HISTORY);
+    let weight = 1;
+    let weights = 0;
+    let squaredWeights = 0;
+    let sum = 0;
+    let squares = 0;
+    for (let age = 0; age < kept; age++) {
+      const row = ((this.decisionCount - 1 - age) % TUNER_HISTORY) * rungs;
+      const difference = this.history[row + i]! - this.history[row + this.current]!;
+      weights += weight;
+      squaredWeights += weight * weight;
+      sum += weight * difference;
+      squares += weight * difference * difference;
+      weight *= TUNER_SMOOTHING;
+    }
+    const mean = kept === 0 ? 0 : sum / weights;
+    const spread = kept === 0 ? 0 : Math.max(0, squares / weights - mean * mean) * squaredWeights;
+    return TUNER_SIGNIFICANCE * Math.sqrt(Math.max(this.scores[i]! + this.scores[this.current]! + 1, spread));
   }
 
   /**
-   * A burst check (BURST_CHECKS per period, after the first period, whose fill says little): if a
+   * A burst check (BURST_CHECKS per period; in the first period, whose fill says little, only from
+   * FIRST_BURST_FACTOR mini sizes of sampled requests on): if a
    * larger rung won BURST_MIN_LEAD of the interval's requests net over the current one, and the
    * smoothed scores do not say the current rung is clearly better (a burst on a workload that
    * otherwise wants a small window is a passing one), the window moves now to the larger rung with
@@ -228,7 +274,7 @@ export class WindowTuner {
    * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
    */
   private followBurst(): boolean {
-    if (this.decisionCount === 0 || !this.readsSeen) return false;
+    if ((this.decisionCount === 0 && this.sampled < this.firstBurst) || !this.readsSeen) return false;
     const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fmix32 } from '../../src/protocol/hash.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
-import { WINDOW_LADDER, WindowTuner } from '../../src/store/window-tuner.ts';
+import { FIRST_BURST_FACTOR, WINDOW_LADDER, WindowTuner } from '../../src/store/window-tuner.ts';
 
 const ENTRIES = 256;
 const hashOf = (key: number): number => fmix32(key + 1);
@@ -46,4 +46,45 @@ test('a recency burst does not move the window when the smoothed scores clearly 
   }
   assert.equal(tuner.decisions, 8);
   assert.equal(tuner.fraction, before);
+});
+
+test('a recency workload from the start moves the window before the first period ends, once the minis have evicted', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // Each new key is read again 100 keys later (200 requests): more than a 1% window holds, less than the cache.
+  let requests = 0;
+  let movedAt = -1;
+  for (let key = 0; movedAt === -1 && tuner.decisions === 0; key++) {
+    requests++;
+    if (tuner.record(hashOf(key))) movedAt = requests;
+    else if (key >= 100 && (requests++, tuner.record(hashOf(key - 100)))) movedAt = requests;
+  }
+  assert.notEqual(movedAt, -1, 'the window waited for the first period end');
+  assert.equal(tuner.decisions, 0);
+  assert.ok(movedAt >= FIRST_BURST_FACTOR * ENTRIES, `moved after ${movedAt} requests, before the minis had evicted much`);
+  assert.ok(tuner.fraction >= 0.5, `moved to ${tuner.fraction}`);
+});
+
+test('a lead that swings between periods (sweeps longer than a period) does not shrink the window', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // Sweeps up and down over 4x the cache's keys (the zigzag trace): per sweep a large window hits
+  // the last cache-full of keys at each reversal, a small one what its main region froze; periods
+  // (3 mini sizes) and sweeps do not line up, so a period's lead swings either way by hundreds.
+  const span = 4 * ENTRIES;
+  const lowest: number[] = [];
+  let top = false;
+  for (let sweep = 0; sweep < 40; sweep++) {
+    for (let i = 0; i < span; i++) {
+      tuner.record(hashOf(sweep % 2 === 0 ? i : span - 1 - i));
+      if (tuner.fraction >= 0.8) top = true;
+      else if (top) lowest.push(tuner.fraction);
+    }
+  }
+  assert.ok(top, 'the window never reached 80%');
+  assert.deepEqual(lowest, [], 'the window shrank after reaching 80%');
+  // A lead that holds period after period still shrinks it: a loop the cache cannot hold.
+  const decisions = tuner.decisions;
+  for (let i = 0; tuner.decisions < decisions + 4; i++) tuner.record(hashOf(1_000_000 + (i % 400)));
+  assert.ok(tuner.fraction <= 0.05, `a loop left the window at ${tuner.fraction}`);
 });
