@@ -54,12 +54,6 @@ export const TUNER_SIGNIFICANCE = 1;
  * one favourable phase costs the real cache what it holds (docs/STORE.md, "Period-to-period noise").
  */
 export const TUNER_HISTORY = 16;
-/**
- * In the first period, burst checks start once this many mini sizes of requests were sampled: the
- * minis differ only after they evict, and a recency workload (corda) loses from its first evictions
- * on at a 1% window; waiting for the first period's end cost corda @ 2000 0.7 points.
- */
-export const FIRST_BURST_FACTOR = 2;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -163,7 +157,6 @@ export class WindowTuner {
   /** Per-rung hits of the last TUNER_HISTORY periods, a ring of rows of WINDOW_LADDER.length. */
   private readonly history: Float64Array;
   private readonly period: number;
-  private readonly firstBurst: number;
   private readonly burstInterval: number;
   private sampled = 0;
   private current = 0;
@@ -179,7 +172,6 @@ export class WindowTuner {
     this.hitsAtCheck = new Float64Array(WINDOW_LADDER.length);
     this.history = new Float64Array(TUNER_HISTORY * WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
-    this.firstBurst = FIRST_BURST_FACTOR * entries;
     this.burstInterval = Math.max(1, Math.floor(this.period / BURST_CHECKS));
   }
 
@@ -265,8 +257,10 @@ export class WindowTuner {
   }
 
   /**
-   * A burst check (BURST_CHECKS per period; in the first period, whose fill says little, only from
-   * FIRST_BURST_FACTOR mini sizes of sampled requests on): if a
+   * A burst check (BURST_CHECKS per period; in the first period only in its second half: the first
+   * is mostly the minis' fill, before which all rungs hold the same keys, but a recency workload
+   * loses from the first evictions on at a 1% window, and waiting for the period's end cost
+   * corda @ 2000 0.7 points): if a
    * larger rung won BURST_MIN_LEAD of the interval's requests net over the current one, and the
    * smoothed scores do not say the current rung is clearly better (a burst on a workload that
    * otherwise wants a small window is a passing one), the window moves now to the larger rung with
@@ -274,7 +268,7 @@ export class WindowTuner {
    * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
    */
   private followBurst(): boolean {
-    if ((this.decisionCount === 0 && this.sampled < this.firstBurst) || !this.readsSeen) return false;
+    if ((this.decisionCount === 0 && this.sampled <= this.period / 2) || !this.readsSeen) return false;
     const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
