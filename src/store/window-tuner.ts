@@ -232,7 +232,8 @@ export class WindowTuner {
    * TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and
    * the current rung's: the larger of the counts' Poisson noise and the spread of the per-period
    * difference over the kept periods (its weighted variance times the sum of the squared weights,
-   * the variance of a smoothed sum of independent periods).
+   * the variance of a smoothed sum of independent periods). Only called after a decision, so at
+   * least one period is kept.
    */
   private noise(i: number): number {
     const rungs = this.minis.length;
@@ -251,24 +252,22 @@ export class WindowTuner {
       squares += weight * difference * difference;
       weight *= TUNER_SMOOTHING;
     }
-    const mean = kept === 0 ? 0 : sum / weights;
-    const spread = kept === 0 ? 0 : Math.max(0, squares / weights - mean * mean) * squaredWeights;
+    const mean = sum / weights;
+    const spread = Math.max(0, squares / weights - mean * mean) * squaredWeights;
     return TUNER_SIGNIFICANCE * Math.sqrt(Math.max(this.scores[i]! + this.scores[this.current]! + 1, spread));
   }
 
   /**
-   * A burst check (BURST_CHECKS per period; in the first period only in its second half: the first
-   * is mostly the minis' fill, before which all rungs hold the same keys, but a recency workload
-   * loses from the first evictions on at a 1% window, and waiting for the period's end cost
-   * corda @ 2000 0.7 points): if a
-   * larger rung won BURST_MIN_LEAD of the interval's requests net over the current one, and the
-   * smoothed scores do not say the current rung is clearly better (a burst on a workload that
-   * otherwise wants a small window is a passing one), the window moves now to the larger rung with
-   * the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
+   * A burst check (BURST_CHECKS per period, after the first period: its fill says little, and no
+   * smoothed score can yet tell a passing burst from a lasting one; docs/STORE.md, "Period-to-period
+   * noise"): if a larger rung won BURST_MIN_LEAD of the interval's requests net over the current
+   * one, and the smoothed scores do not say the current rung is clearly better (a burst on a
+   * workload that otherwise wants a small window is a passing one), the window moves now to the
+   * larger rung with the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
    * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
    */
   private followBurst(): boolean {
-    if ((this.decisionCount === 0 && this.sampled <= this.period / 2) || !this.readsSeen) return false;
+    if (this.decisionCount === 0 || !this.readsSeen) return false;
     const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
