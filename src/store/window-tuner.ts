@@ -231,30 +231,35 @@ export class WindowTuner {
   /**
    * TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and
    * the current rung's: the larger of the counts' Poisson noise and the spread of the per-period
-   * difference over the kept periods (its weighted variance times the sum of the squared weights,
-   * the variance of a smoothed sum of independent periods). Only called after a decision, so at
-   * least one period is kept.
+   * difference over the kept periods. The spread is estimated from successive periods (half the
+   * weighted mean squared successive difference, von Neumann's estimator), so a change of level,
+   * a workload's new phase, inflates it for one pair of periods only where a plain variance would
+   * count it over the whole history; times the sum of the squared weights, it is the variance of
+   * a smoothed sum of independent periods. Only called after a decision, so a period is kept.
    */
   private noise(i: number): number {
-    const rungs = this.minis.length;
     const kept = Math.min(this.decisionCount, TUNER_HISTORY);
     let weight = 1;
-    let weights = 0;
-    let squaredWeights = 0;
-    let sum = 0;
+    let squaredWeights = 1;
+    let pairWeights = 0;
     let squares = 0;
-    for (let age = 0; age < kept; age++) {
-      const row = ((this.decisionCount - 1 - age) % TUNER_HISTORY) * rungs;
-      const difference = this.history[row + i]! - this.history[row + this.current]!;
-      weights += weight;
-      squaredWeights += weight * weight;
-      sum += weight * difference;
-      squares += weight * difference * difference;
+    let later = this.differenceAt(0, i);
+    for (let age = 1; age < kept; age++) {
+      const difference = this.differenceAt(age, i);
+      pairWeights += weight;
+      squares += weight * (later - difference) ** 2;
       weight *= TUNER_SMOOTHING;
+      squaredWeights += weight * weight;
+      later = difference;
     }
-    const mean = sum / weights;
-    const spread = Math.max(0, squares / weights - mean * mean) * squaredWeights;
+    const spread = pairWeights === 0 ? 0 : (squares / pairWeights / 2) * squaredWeights;
     return TUNER_SIGNIFICANCE * Math.sqrt(Math.max(this.scores[i]! + this.scores[this.current]! + 1, spread));
+  }
+
+  /** Rung i's hits less the current rung's in the period `age` decisions back (0: the last one). */
+  private differenceAt(age: number, i: number): number {
+    const row = ((this.decisionCount - 1 - age) % TUNER_HISTORY) * this.minis.length;
+    return this.history[row + i]! - this.history[row + this.current]!;
   }
 
   /**
