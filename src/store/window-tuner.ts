@@ -11,7 +11,8 @@
  * rungs see the same requests in the same period, so comparing them measures the window's effect
  * and nothing else. At the end of each period the real cache's window moves to the rung with the
  * best smoothed hit count (moving one rung at a time was measured too: it lags on sprite and
- * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise; within a period,
+ * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise (counting both
+ * Poisson noise and how much the two rungs' difference swings between periods); within a period,
  * a burst of hits that only larger windows catch moves the window up at once (followBurst).
  */
 import type { Random } from '../runtime/env.ts';
@@ -45,6 +46,14 @@ export const BURST_MIN_LEAD = 0.2;
  * move the window: a lead inside the noise is no reason to give up what the current window holds.
  */
 export const TUNER_SIGNIFICANCE = 1;
+/**
+ * Periods of per-rung hits kept to measure how much a rung's lead over the current one varies from
+ * period to period (weights TUNER_SMOOTHING^age, as the scores; 0.8^16 < 3%, so older periods weigh
+ * little). On a workload with phases longer than a period (zigzag's sweeps) the lead swings by
+ * hundreds of hits between periods, far beyond the Poisson noise of the counts, and a shrink on
+ * one favourable phase costs the real cache what it holds (docs/STORE.md, "Period-to-period noise").
+ */
+export const TUNER_HISTORY = 16;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -145,6 +154,8 @@ export class WindowTuner {
   private readonly scores: Float64Array;
   /** Each mini's hits (this period) at the last burst check. */
   private readonly hitsAtCheck: Float64Array;
+  /** Per-rung hits of the last TUNER_HISTORY periods, a ring of rows of WINDOW_LADDER.length. */
+  private readonly history: Float64Array;
   private readonly period: number;
   private readonly burstInterval: number;
   private sampled = 0;
@@ -159,6 +170,7 @@ export class WindowTuner {
     this.minis = WINDOW_LADDER.map((fraction) => new MiniCache(fraction, entries, options.random, this.sketch));
     this.scores = new Float64Array(WINDOW_LADDER.length);
     this.hitsAtCheck = new Float64Array(WINDOW_LADDER.length);
+    this.history = new Float64Array(TUNER_HISTORY * WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
     this.burstInterval = Math.max(1, Math.floor(this.period / BURST_CHECKS));
   }
@@ -190,10 +202,12 @@ export class WindowTuner {
     for (const mini of this.minis) mini.access(hash);
     if (++this.sampled < this.period) return this.sampled % this.burstInterval === 0 && this.followBurst();
     this.sampled = 0;
+    const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
     this.decisionCount++;
     let best = this.current;
     for (let i = 0; i < this.minis.length; i++) {
       const mini = this.minis[i]!;
+      this.history[row + i] = mini.hits;
       this.scores[i] = TUNER_SMOOTHING * this.scores[i]! + mini.hits;
       mini.hits = 0;
       this.hitsAtCheck[i] = 0;
@@ -214,17 +228,47 @@ export class WindowTuner {
     return true;
   }
 
-  /** TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and the current rung's. */
+  /**
+   * TUNER_SIGNIFICANCE standard deviations of the difference between rung i's smoothed score and
+   * the current rung's: the larger of the counts' Poisson noise and the spread of the per-period
+   * difference over the kept periods. The spread is estimated from successive periods (half the
+   * weighted mean squared successive difference, von Neumann's estimator), so a change of level,
+   * a workload's new phase, inflates it for one pair of periods only where a plain variance would
+   * count it over the whole history; times the sum of the squared weights, it is the variance of
+   * a smoothed sum of independent periods. Only called after a decision, so a period is kept.
+   */
   private noise(i: number): number {
-    return TUNER_SIGNIFICANCE * Math.sqrt(this.scores[i]! + this.scores[this.current]! + 1);
+    const kept = Math.min(this.decisionCount, TUNER_HISTORY);
+    let weight = 1;
+    let squaredWeights = 1;
+    let pairWeights = 0;
+    let squares = 0;
+    let later = this.differenceAt(0, i);
+    for (let age = 1; age < kept; age++) {
+      const difference = this.differenceAt(age, i);
+      pairWeights += weight;
+      squares += weight * (later - difference) ** 2;
+      weight *= TUNER_SMOOTHING;
+      squaredWeights += weight * weight;
+      later = difference;
+    }
+    const spread = pairWeights === 0 ? 0 : (squares / pairWeights / 2) * squaredWeights;
+    return TUNER_SIGNIFICANCE * Math.sqrt(Math.max(this.scores[i]! + this.scores[this.current]! + 1, spread));
+  }
+
+  /** Rung i's hits less the current rung's in the period `age` decisions back (0: the last one). */
+  private differenceAt(age: number, i: number): number {
+    const row = ((this.decisionCount - 1 - age) % TUNER_HISTORY) * this.minis.length;
+    return this.history[row + i]! - this.history[row + this.current]!;
   }
 
   /**
-   * A burst check (BURST_CHECKS per period, after the first period, whose fill says little): if a
-   * larger rung won BURST_MIN_LEAD of the interval's requests net over the current one, and the
-   * smoothed scores do not say the current rung is clearly better (a burst on a workload that
-   * otherwise wants a small window is a passing one), the window moves now to the larger rung with
-   * the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
+   * A burst check (BURST_CHECKS per period, after the first period: its fill says little, and no
+   * smoothed score can yet tell a passing burst from a lasting one; docs/STORE.md, "Period-to-period
+   * noise"): if a larger rung won BURST_MIN_LEAD of the interval's requests net over the current
+   * one, and the smoothed scores do not say the current rung is clearly better (a burst on a
+   * workload that otherwise wants a small window is a passing one), the window moves now to the
+   * larger rung with the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
    * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
    */
   private followBurst(): boolean {

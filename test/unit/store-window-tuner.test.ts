@@ -1,6 +1,7 @@
 /**
  * The window tuner's fast path (src/store/window-tuner.ts): a recency burst moves the window up
- * within a period, unless the smoothed scores say the current window is clearly better.
+ * within a period, unless the smoothed scores say the current window is clearly better; and its
+ * shrink threshold, which counts how much a lead swings from period to period.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -46,4 +47,28 @@ test('a recency burst does not move the window when the smoothed scores clearly 
   }
   assert.equal(tuner.decisions, 8);
   assert.equal(tuner.fraction, before);
+});
+
+test('a lead that swings between periods (sweeps longer than a period) does not shrink the window', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // Sweeps up and down over 4x the cache's keys (the zigzag trace): per sweep a large window hits
+  // the last cache-full of keys at each reversal, a small one what its main region froze; periods
+  // (3 mini sizes) and sweeps do not line up, so a period's lead swings either way by hundreds.
+  const span = 4 * ENTRIES;
+  const lowest: number[] = [];
+  let top = false;
+  for (let sweep = 0; sweep < 40; sweep++) {
+    for (let i = 0; i < span; i++) {
+      tuner.record(hashOf(sweep % 2 === 0 ? i : span - 1 - i));
+      if (tuner.fraction >= 0.8) top = true;
+      else if (top) lowest.push(tuner.fraction);
+    }
+  }
+  assert.ok(top, 'the window never reached 80%');
+  assert.deepEqual(lowest, [], 'the window shrank after reaching 80%');
+  // A lead that holds period after period still shrinks it: a loop the cache cannot hold.
+  const decisions = tuner.decisions;
+  for (let i = 0; tuner.decisions < decisions + 4; i++) tuner.record(hashOf(1_000_000 + (i % 400)));
+  assert.ok(tuner.fraction <= 0.05, `a loop left the window at ${tuner.fraction}`);
 });
