@@ -73,8 +73,8 @@ export const BENCH_TRACES: readonly BenchTrace[] = [
   { trace: 'scan', file: 'scan.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'held-out', small: true, freshSizes: [1000] },
   { trace: 'orm-busy', file: 'orm-busy.trace.gz', format: 'u32be', sizes: [1000, 10000], half: 'tuning', small: false, freshSizes: [3000] },
   { trace: 'w106', file: 'w106.trace.gz', format: 'u32be', sizes: [10000, 100000], half: 'held-out', small: false, freshSizes: [30000] },
-  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 200000], half: 'tuning', small: false, freshSizes: [] },
-  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 200000], half: 'held-out', small: false, freshSizes: [] },
+  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'tuning', small: false, freshSizes: [] },
+  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'held-out', small: false, freshSizes: [] },
 ];
 
 /** The bar for W-TinyLFU on a row: LRU minus one point, and the explicit target if any. */
