@@ -72,3 +72,23 @@ test('a lead that swings between periods (sweeps longer than a period) does not 
   for (let i = 0; tuner.decisions < decisions + 4; i++) tuner.record(hashOf(1_000_000 + (i % 400)));
   assert.ok(tuner.fraction <= 0.05, `a loop left the window at ${tuner.fraction}`);
 });
+
+test('a recency burst after a period that favoured a small window is taken within the period, counting its own hits', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // A first period of a loop over 400 keys: the small rungs lead the smoothed scores by far more
+  // than the noise, so the smoothed scores alone (as of the last decision) veto any burst.
+  for (let i = 0; tuner.decisions === 0; i++) tuner.record(hashOf(i % 400));
+  assert.equal(tuner.fraction, WINDOW_LADDER[0]);
+  // Then a recency phase (P6's, docs/STORE.md "Bursts against a stale score"): each new key read
+  // again 100 keys later. The large rungs' hits in this period outweigh the loop's old lead, which
+  // has decayed by the smoothing, before the period ends.
+  let movedAt = -1;
+  for (let key = 0; movedAt === -1 && tuner.decisions === 1; key++) {
+    if (tuner.record(hashOf(1_000_000 + key))) movedAt = key;
+    else if (key >= 100 && tuner.record(hashOf(1_000_000 + key - 100))) movedAt = key;
+  }
+  assert.notEqual(movedAt, -1, 'the window moved only at the period end');
+  assert.equal(tuner.decisions, 1);
+  assert.ok(tuner.fraction >= 0.5, `moved to ${tuner.fraction}`);
+});
