@@ -25,14 +25,15 @@
  * above then hold for the sampled stream, and counts are estimates of the true ones. Set
  * `sampleInterval: 1` to count every access exactly.
  *
- * Index: key -> counter id is an open-addressing table of id + 1 (0: empty), probed linearly and
- * kept at most a quarter full, with each counter's key hash kept beside it. On a wide key space
+ * Index: key -> counter id is an open-addressing table of id + 1 (0: empty; open-addressing.ts),
+ * probed linearly and kept at most a quarter full, with each counter's key hash kept beside it. On a wide key space
  * nearly every counted access is a replacement; with a `Map` its delete, insert and periodic
  * rehash cost ~450 ns per counted access (~55 per access at the default interval, a tenth of a
  * store hit), the table about a fifth of that. The counters and their order are the same.
  */
 import { SeededRandom } from '../runtime/seeded-random.ts';
 import { keyHash } from './key-index.ts';
+import { homeBucket, removeShifting } from './open-addressing.ts';
 
 export const DEFAULT_HOT_KEY_CAPACITY = 64;
 /** Share of the (decayed) traffic that makes a key hot. */
@@ -96,9 +97,11 @@ export class HotKeyTracker {
   /** Buckets of counter id + 1 (0: empty); a power of two, at least 4 x capacity. */
   private readonly table: Int32Array;
   private readonly tableMask: number;
+  /** 32 - log2 of the table's buckets (homeBucket). */
+  private readonly tableShift: number;
   /** Each counter's key and its `keyHash`. */
   private readonly keys: string[] = [];
-  private readonly hashes: Int32Array;
+  private readonly hashes: Uint32Array;
   private readonly counts: Float64Array;
   private readonly errors: Float64Array;
   /** Weight each counter received since the last tick, and the rate that made at the last tick. */
@@ -133,10 +136,11 @@ export class HotKeyTracker {
     this.rates = new Float64Array(this.capacity);
     this.heap = new Int32Array(this.capacity);
     this.heapPos = new Int32Array(this.capacity);
-    this.hashes = new Int32Array(this.capacity);
-    const buckets = 2 ** Math.ceil(Math.log2(4 * this.capacity));
-    this.table = new Int32Array(buckets);
-    this.tableMask = buckets - 1;
+    this.hashes = new Uint32Array(this.capacity);
+    const bits = Math.ceil(Math.log2(4 * this.capacity));
+    this.table = new Int32Array(2 ** bits);
+    this.tableMask = 2 ** bits - 1;
+    this.tableShift = 32 - bits;
   }
 
   /** Decayed total of recorded accesses. */
@@ -155,7 +159,7 @@ export class HotKeyTracker {
   /** Space-Saving's update with a weighted occurrence. */
   private count(key: string, weight: number): void {
     this.total += weight;
-    const hash = keyHash(key);
+    const hash = keyHash(key) >>> 0;
     const id = this.find(key, hash);
     if (id !== -1) {
       this.counts[id] = this.counts[id]! + weight;
@@ -188,10 +192,10 @@ export class HotKeyTracker {
     this.siftDown(0);
   }
 
-  /** The counter tracking `key` (whose keyHash is `hash`), or -1. */
+  /** The counter tracking `key` (whose keyHash, as unsigned, is `hash`), or -1. */
   private find(key: string, hash: number): number {
     const { table, tableMask } = this;
-    for (let at = hash & tableMask; ; at = (at + 1) & tableMask) {
+    for (let at = homeBucket(hash, this.tableShift); ; at = (at + 1) & tableMask) {
       const held = table[at]!;
       if (held === 0) return -1;
       if (this.hashes[held - 1] === hash && this.keys[held - 1] === key) return held - 1;
@@ -201,25 +205,13 @@ export class HotKeyTracker {
   private index(id: number, hash: number): void {
     const { table, tableMask } = this;
     this.hashes[id] = hash;
-    let at = hash & tableMask;
+    let at = homeBucket(hash, this.tableShift);
     while (table[at] !== 0) at = (at + 1) & tableMask;
     table[at] = id + 1;
   }
 
-  /** Removes a counter from the table, shifting later members of its probe run back (no tombstones). */
   private unindex(id: number): void {
-    const { table, tableMask, hashes } = this;
-    let hole = hashes[id]! & tableMask;
-    while (table[hole] !== id + 1) hole = (hole + 1) & tableMask;
-    for (let at = (hole + 1) & tableMask; table[at] !== 0; at = (at + 1) & tableMask) {
-      const home = hashes[table[at]! - 1]! & tableMask;
-      // The member at `at` may move into the hole unless its home lies in (hole, at].
-      if (((at - home) & tableMask) >= ((at - hole) & tableMask)) {
-        table[hole] = table[at]!;
-        hole = at;
-      }
-    }
-    table[hole] = 0;
+    removeShifting(this.table, this.tableShift, this.hashes, id + 1);
   }
 
   /** The `n` keys with the highest estimated counts, hottest first. */

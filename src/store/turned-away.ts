@@ -31,6 +31,8 @@
  * `read`, one comparison on a probation hit.
  */
 
+import { homeBucket } from './open-addressing.ts';
+
 /** Most buckets in the table (8 bytes each: 8 KiB); a smaller cache gets one per expected entry, at least MIN_BUCKETS. */
 export const TURNED_AWAY_BUCKETS = 1024;
 const MIN_BUCKETS = 64;
@@ -39,8 +41,6 @@ const STAMP_MASK = 63;
 /** A stamp this many periods old or older is not compared: modulo 64 it could look new. */
 const STAMP_HORIZON = 32;
 const TENURE_MASK = 0xffffff;
-/** Multiplier of Fibonacci hashing: key hashes that share low bits spread over the buckets. */
-const GOLDEN = 0x9e3779b1;
 
 export class TurnedAway {
   private readonly hashes: Uint32Array;
@@ -81,7 +81,7 @@ export class TurnedAway {
 
   /** The current victim turned this candidate away; `stamp` is the aging stamp of the candidate's last read. */
   turnAway(hash: number, stamp: number): void {
-    const at = Math.imul(hash, GOLDEN) >>> this.shift;
+    const at = homeBucket(hash, this.shift);
     this.hashes[at] = hash;
     this.marks[at] = ((this.tenure << 8) | stamp) >>> 0;
   }
@@ -91,7 +91,7 @@ export class TurnedAway {
    * the current victim's last read (whose aging stamp is `victimStamp`; `now` is the sketch's).
    */
   cameBackFirst(hash: number, victimStamp: number, now: number): boolean {
-    const at = Math.imul(hash, GOLDEN) >>> this.shift;
+    const at = homeBucket(hash, this.shift);
     const mark = this.marks[at]!;
     if (this.hashes[at] !== hash || mark === 0) return false;
     if (mark >>> 8 === this.tenure) return this.admit();

@@ -17,6 +17,7 @@
  */
 import type { Random } from '../runtime/env.ts';
 import { CountMinSketch } from './count-min.ts';
+import { homeBucket, removeShifting } from './open-addressing.ts';
 import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
@@ -58,9 +59,6 @@ export const TUNER_SIGNIFICANCE = 1;
 export const TUNER_HISTORY = 16;
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
-
-/** Multiplier of Fibonacci hashing: sampled hashes share their low bits (hash % rate === 0), the top bits of the product do not. */
-const GOLDEN = 0x9e3779b1;
 
 /**
  * A small entry-counted cache keyed by 32-bit hash, run only to count its hits. Its index is an
@@ -107,7 +105,7 @@ class MiniCache implements PolicyHost {
 
   access(hash: number): void {
     const { table, mask, hashes } = this;
-    let at = Math.imul(hash, GOLDEN) >>> this.shift;
+    let at = homeBucket(hash, this.shift);
     for (let held = table[at]!; held !== 0; held = table[at]!) {
       if (hashes[held - 1] === hash) {
         this.hits++;
@@ -124,21 +122,10 @@ class MiniCache implements PolicyHost {
     this.policy.evict();
   }
 
-  /** Removes a slot from the index, shifting later members of its probe run back (no tombstones). */
+  /** Removes a slot from the index. */
   private unindex(slot: number): void {
-    const { table, mask, hashes, shift } = this;
-    let at = Math.imul(hashes[slot]!, GOLDEN) >>> shift;
-    while (table[at] !== slot + 1) at = (at + 1) & mask;
+    removeShifting(this.table, this.shift, this.hashes, slot + 1);
     this.count--;
-    for (let next = (at + 1) & mask; table[next] !== 0; next = (next + 1) & mask) {
-      const home = Math.imul(hashes[table[next]! - 1]!, GOLDEN) >>> shift;
-      // The member at `next` may move into the hole at `at` unless its home lies in (at, next].
-      if (((next - home) & mask) >= ((next - at) & mask)) {
-        table[at] = table[next]!;
-        at = next;
-      }
-    }
-    table[at] = 0;
   }
 }
 
