@@ -7,6 +7,7 @@ import type { PolicyName } from '../policy.ts';
 import type { StoreOptions } from '../store.ts';
 import { arcHits } from './arc.ts';
 import { beladyHits } from './belady.ts';
+import { caffeineHits } from './caffeine.ts';
 import { lirsHits } from './lirs.ts';
 import type { Trace } from './parse.ts';
 import { keyHashes, policyHits } from './policy-sim.ts';
@@ -16,9 +17,9 @@ import { sieveHits } from './sieve.ts';
 
 /**
  * The store's own policies run through the real engine; the reference policies (ARC, S3-FIFO,
- * SIEVE, LIRS: simulators over dense ids, never on a node's path), `caffeine` (the engine's
- * W-TinyLFU with Caffeine's hill-climbing window instead of the default adaptation) and `opt`
- * (Belady's offline optimum, the ceiling) are there to hold the store's policies against.
+ * SIEVE, LIRS and `caffeine`, Caffeine's own W-TinyLFU with its hill climber: simulators over
+ * dense ids that share no code with the store, never on a node's path) and `opt` (Belady's offline
+ * optimum, the ceiling) are there to hold the store's policies against.
  */
 export type ReferencePolicy = 'arc' | 's3fifo' | 'sieve' | 'lirs';
 export type ReplayPolicy = Exclude<PolicyName, 'noeviction'> | ReferencePolicy | 'caffeine' | 'opt';
@@ -51,7 +52,8 @@ export function replay(trace: Trace, size: number, policy: ReplayPolicy, tuning:
   const requests = trace.ids.length;
   let hits: number;
   if (policy === 'opt') hits = beladyHits(trace.ids, size);
-  else if (policy === 'caffeine') hits = storeHits(trace, size, 'wtinylfu', { ...tuning, windowAdaptation: 'hill-climb' });
+  // The seed only feeds Caffeine's random admission of warm candidates (1 in 128).
+  else if (policy === 'caffeine') hits = caffeineHits(trace.ids, size, trace.uniqueKeys, tuning.seed);
   else if (policy in REFERENCE_SIMULATORS) hits = REFERENCE_SIMULATORS[policy as ReferencePolicy](trace.ids, size, trace.uniqueKeys);
   else hits = storeHits(trace, size, policy as Exclude<PolicyName, 'noeviction'>, tuning);
   return { policy, size, requests, hits, hitRatio: requests === 0 ? 0 : (100 * hits) / requests };
