@@ -71,8 +71,8 @@ for (const t of bySize) {
   const shared = new Int32Array(new SharedArrayBuffer(parsed.ids.byteLength));
   shared.set(parsed.ids);
   for (const w of workers) w.postMessage({ kind: 'trace', name: t.trace, ids: shared, uniqueKeys: parsed.uniqueKeys });
-  // Costliest policies first within a trace: the default and Caffeine simulate extra caches.
-  const order = [...policies].sort((a, b) => Number(b === 'wtinylfu' || b === 'caffeine') - Number(a === 'wtinylfu' || a === 'caffeine'));
+  // The costliest policy first within a trace: the default simulates extra caches.
+  const order = [...policies].sort((a, b) => Number(b === 'wtinylfu') - Number(a === 'wtinylfu'));
   for (const size of sizesOf(t)) for (const policy of order) queue.push({ kind: 'task', trace: t.trace, size, policy });
   pending += sizesOf(t).length * order.length;
   dispatch();

@@ -1,15 +1,16 @@
 /**
- * The trace tool's reference policies (ARC, S3-FIFO, SIEVE, LIRS) on small hand-worked sequences,
+ * The trace tool's reference policies (ARC, S3-FIFO, SIEVE, LIRS, Caffeine) on small hand-worked sequences,
  * against the published figures of ../shared/traces/README.md where the trace is there, and the
  * policy-only replay (policy-sim.ts) against the real Store.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { REFERENCE_ROWS, TRACES_DIR, tracePath } from '../../bench/hitratio/reference.ts';
+import { BENCH_TRACES, REFERENCE_ROWS, TRACES_DIR, tracePath } from '../../bench/hitratio/reference.ts';
 import { loadTrace } from '../../src/cli/bench.ts';
 import { Store } from '../../src/store/store.ts';
 import { arcHits } from '../../src/store/trace/arc.ts';
+import { CaffeineSim, CaffeineSketch, caffeineHits } from '../../src/store/trace/caffeine.ts';
 import { lirsHits } from '../../src/store/trace/lirs.ts';
 import { keyHashes, policyHits } from '../../src/store/trace/policy-sim.ts';
 import { replay } from '../../src/store/trace/replay.ts';
@@ -134,3 +135,83 @@ test('SIEVE agrees with a plain-array transcription of the paper on random seque
     assert.equal(sieveHits(seq, capacity, keys), naiveSieve(seq, capacity), `round ${round}`);
   }
 });
+
+test('Caffeine sketch: 4-bit counters stop at 15, and every counter halves after 10 x maximum additions', () => {
+  const sketch = new CaffeineSketch(10);
+  assert.equal(sketch.sampleSize, 100);
+  for (let i = 0; i < 20; i++) sketch.increment(1);
+  // 15 additions counted (a saturated increment adds nothing); 84 more keys leave it one short.
+  assert.equal(sketch.frequency(1), 15);
+  for (let key = 100; key < 184; key++) sketch.increment(key);
+  assert.equal(sketch.frequency(1), 15);
+  sketch.increment(184);
+  assert.equal(sketch.frequency(1), 7);
+  assert.equal(sketch.frequency(100), 0);
+});
+
+test('Caffeine admission: a colder candidate is turned away, a warmer one evicts the victim', () => {
+  // 100 entries: a window of 1, probation and protected behind it. Keys 0..98 are read 3 times.
+  const cache = new CaffeineSim(100, 300);
+  const pass = (keys: number[]): number => keys.filter((k) => cache.access(k)).length;
+  assert.equal(cache.windowMaximum, 1);
+  pass([...range(0, 99), ...range(0, 98), ...range(0, 98)]);
+  // One-time keys only pass through the window: each loses to a victim seen 3 times, even when it
+  // comes back (frequency 2), while LRU would have kept them.
+  assert.equal(pass(range(100, 149)), 0);
+  assert.equal(pass(range(100, 148)), 0);
+  const warmed = [...range(0, 99), ...range(0, 98), ...range(0, 98), ...range(100, 149)];
+  assert.equal(lru(ids(...warmed, ...range(100, 148)), 100) - lru(ids(...warmed), 100), 49);
+  assert.equal(pass(range(0, 98)), 99);
+  // A key read 5 times in the window (frequency 5 > 4) is admitted when the next key pushes it out.
+  assert.equal(pass([200, 200, 200, 200, 200, 201, 200]), 5);
+  assert.equal(pass(range(0, 98)), 98);
+});
+
+test('Caffeine hill climber: the window grows on a recency-heavy trace and stays small on a frequency-heavy one', () => {
+  const next = lcg(7);
+  // Every key read twice, 1 to 1,500 requests apart: the bigger the window, the more second reads hit.
+  const events: [number, number][] = [];
+  for (let k = 0; k < 100_000; k++) events.push([2 * k, k], [2 * k + 1 + next(1500), k]);
+  events.sort((a, b) => a[0] - b[0]);
+  const recency = new CaffeineSim(1000, 100_000);
+  assert.equal(recency.windowMaximum, 10);
+  for (const [, key] of events) recency.access(key);
+  assert.ok(recency.windowMaximum >= 300, `window ${recency.windowMaximum}`);
+  // 100 hot keys with a one-time key every third request: the window only costs hot keys.
+  const frequency = new CaffeineSim(150, 100_000);
+  const initial = frequency.windowMaximum;
+  let fresh = 1000;
+  for (let i = 0; i < 200_000; i++) frequency.access(i % 3 === 0 ? fresh++ : (i * 7919) % 100);
+  assert.ok(frequency.windowMaximum <= initial, `window ${frequency.windowMaximum}`);
+});
+
+/**
+ * Hits of the real Caffeine 3.2.2 (from Maven Central) with its one random call replaced by the
+ * same mulberry32 stream, seed 1: bench/hitratio/caffeine-java/check.sh prints them, and there
+ * caffeine.ts equals Caffeine on every row of `npm run bench:hitratio`.
+ */
+const CAFFEINE_JAVA: { trace: string; size: number; hits: number }[] = [
+  { trace: 'gli', size: 250, hits: 894 },
+  { trace: 'gli', size: 1000, hits: 3001 },
+  { trace: 'multi3', size: 1000, hits: 15458 },
+  { trace: 'corda', size: 5000, hits: 29797 },
+  { trace: 'zigzag', size: 500, hits: 10877 },
+  { trace: 'scan', size: 1500, hits: 33982 },
+];
+
+test('Caffeine matches the real Caffeine hit for hit on small traces', { skip }, () => {
+  for (const row of CAFFEINE_JAVA) {
+    const ref = BENCH_TRACES.find((r) => r.trace === row.trace)!;
+    const trace = loadTrace(tracePath(ref), ref.format);
+    assert.equal(caffeineHits(trace.ids, row.size, trace.uniqueKeys, 1), row.hits, `${row.trace} @ ${row.size}`);
+    assert.equal(replay(trace, row.size, 'caffeine').hits, row.hits, `replay's caffeine on ${row.trace} @ ${row.size}`);
+  }
+});
+
+function lcg(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+}
