@@ -18,10 +18,11 @@
  *   builds the product that way); without it Caffeine creates the sketch once the cache is half
  *   full and ignores reads until then (gli @ 1000: 41.60% instead of 49.89%, docs/STORE.md).
  * - The hill climber (determineAdjustment): every 10 x maximum requests, compare the sample's hit
- *   rate with the previous one; keep the direction if it did not fall, else reverse; step 6.25%
- *   of the maximum, decaying by 0.98 per sample, back to 6.25% when the hit rate moved by 5 points
- *   or more. The window grows at the expense of protected and shrinks into it, moving at most
- *   1,000 entries per maintenance (QUEUE_TRANSFER_THRESHOLD); unfinished moves carry over.
+ *   rate with the previous one; keep the direction if it did not fall, else reverse (the first
+ *   step shrinks the window); step 6.25% of the maximum, decaying by 0.98 per sample, back to
+ *   6.25% when the hit rate moved by 5 points or more. The window grows at the expense of
+ *   protected and shrinks into it, moving at most 1,000 entries per maintenance
+ *   (QUEUE_TRANSFER_THRESHOLD); unfinished moves carry over.
  * - Maintenance order and timing, as a single-threaded cache with a same-thread executor (how
  *   Caffeine's own simulator runs the product): reads go to a 16-slot read buffer; a miss's insert
  *   drains it and runs maintenance (insert, evict, climb); a read that finds the buffer full is
@@ -146,7 +147,7 @@ function bitCount(x: number): number {
  * id, as java.lang.Integer's; the sketch's `spread` mixes it.
  */
 export class CaffeineSim {
-  readonly sketch: CaffeineSketch;
+  private readonly sketch: CaffeineSketch;
   private readonly lists: SlotLists;
   /** Queue of each key, plus one (0: not cached). */
   private readonly where: Uint8Array;
@@ -154,8 +155,9 @@ export class CaffeineSim {
   private size = 0;
   private windowSize = 0;
   private protectedSize = 0;
+  /** The window's current share in entries (public for tests and the check against Java). */
   windowMaximum: number;
-  protectedMaximum: number;
+  private protectedMaximum: number;
   private hitsInSample = 0;
   private missesInSample = 0;
   private previousSampleHitRate = 0;
@@ -164,7 +166,7 @@ export class CaffeineSim {
   private bufferedReads = 0;
 
   constructor(
-    readonly maximum: number,
+    private readonly maximum: number,
     uniqueKeys: number,
     seed: number = CAFFEINE_SEED,
   ) {
