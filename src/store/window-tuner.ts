@@ -193,16 +193,19 @@ export class WindowTuner {
     this.sampled = 0;
     const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
     this.decisionCount++;
-    let best = this.current;
     for (let i = 0; i < this.minis.length; i++) {
       const mini = this.minis[i]!;
       this.history[row + i] = mini.hits;
       this.scores[i] = TUNER_SMOOTHING * this.scores[i]! + mini.hits;
       mini.hits = 0;
       this.hitsAtCheck[i] = 0;
-      // Ties keep the current rung: only a measured improvement moves the window.
-      if (this.scores[i]! > this.scores[best]!) best = i;
     }
+    // Every score is this period's before any is compared: a rung below the current one compared
+    // in the same pass met the current rung's score as of the last decision, which after a weak
+    // period for the current rung is the higher one, and a shrink that the scores called for waited.
+    // Ties keep the current rung: only a measured improvement moves the window.
+    let best = this.current;
+    for (let i = 0; i < this.minis.length; i++) if (this.scores[i]! > this.scores[best]!) best = i;
     // A smaller window gives up what the larger one holds, and a burst can only move the window up
     // again after the fact: shrink only on a lead outside the noise, else take the best rung above.
     if (best < this.current && this.scores[best]! - this.scores[this.current]! <= this.noise(best)) {

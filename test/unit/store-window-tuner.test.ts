@@ -92,3 +92,25 @@ test('a recency burst after a period that favoured a small window is taken withi
   assert.equal(tuner.decisions, 1);
   assert.ok(tuner.fraction >= 0.5, `moved to ${tuner.fraction}`);
 });
+
+test('a shrink the scores call for is decided on this period\'s scores of every rung', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // A recency phase takes the window up (each new key read again 100 keys later) ...
+  let key = 0;
+  for (; tuner.decisions < 3; key++) {
+    tuner.record(hashOf(key));
+    if (key >= 100) tuner.record(hashOf(key - 100));
+  }
+  const top = tuner.fraction;
+  assert.ok(top >= 0.5, `the recency phase left the window at ${top}`);
+  // ... then a long phase every rung scores alike (each key four times running), so the kept
+  // periods no longer swing and the current rung's score is high: ...
+  for (key = 1_000_000; tuner.decisions < 22; key++) for (let r = 0; r < 4; r++) tuner.record(hashOf(key));
+  assert.equal(tuner.fraction, top);
+  // ... then a loop larger than the cache: only small windows keep part of it, the current rung
+  // scores nothing, and by the second period the small rungs lead beyond the noise. Compared with
+  // the current rung's score of the decision before (the higher one), the shrink waited a period.
+  for (let i = 0; tuner.decisions < 24; i++) tuner.record(hashOf(2_000_000 + (i % 300)));
+  assert.ok(tuner.fraction <= 0.05, `after two periods of the loop the window is at ${tuner.fraction}`);
+});
