@@ -84,7 +84,11 @@ export class KeyIndex {
 
   /** The slot of `key`, or -1. */
   find(key: string): number {
-    const hash = keyHash(key);
+    return this.findHashed(key, keyHash(key));
+  }
+
+  /** `find` for a caller that has `keyHash(key)` already (the store hands it on to the hot-key tracker). */
+  findHashed(key: string, hash: number): number {
     const table = this.table;
     const mask = this.mask;
     const bits = this.slotBits;
@@ -98,9 +102,8 @@ export class KeyIndex {
     }
   }
 
-  /** Indexes `slot`, holding `key`, which must not be indexed already. */
-  insert(slot: number, key: string): void {
-    const hash = keyHash(key);
+  /** Indexes `slot`, holding `key`, which must not be indexed already; `hash` is its keyHash. */
+  insert(slot: number, key: string, hash: number = keyHash(key)): void {
     if (2 * (this.count + 1) > this.table.length) this.resize(this.table.length * 2);
     this.place(this.encode(slot, hash), hash);
     this.count++;
