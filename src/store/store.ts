@@ -17,7 +17,7 @@ import { unitHashString } from '../protocol/hash.ts';
 import { AccessRecorder } from './analytics.ts';
 import type { AccessAnalytics, AnalyticsOptions } from './analytics.ts';
 import { HotKeyTracker } from './hot-keys.ts';
-import { KeyIndex, keyHash } from './key-index.ts';
+import { KeyIndex, charCodeAt, keyHash } from './key-index.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
 import type { PartitionCounters } from './partitions.ts';
@@ -320,7 +320,8 @@ export class Store {
   entryCost(key: string, valueLength: number): number {
     let wide = false;
     for (let i = 0; i < key.length; i++) {
-      if (key.charCodeAt(i) > 0xff) {
+      // Not key.charCodeAt: see charCodeAt in key-index.ts.
+      if (charCodeAt.call(key, i) > 0xff) {
         wide = true;
         break;
       }
