@@ -186,8 +186,8 @@ export class WindowTuner {
   /** Feeds one request; returns true when the recommended fraction changed. */
   record(hash: number): boolean {
     // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
-    // Unsigned operands and an int32 result make TurboFan divide in integers; `hash % rate` on a
-    // hash above 2^31 compiled to x87 fprem, a sixth of a store get-hit (docs/STORE.md, fifth pass).
+    // Unsigned operands and an int32 result make TurboFan divide in integers: `hash % rate` on a
+    // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/STORE.md, fifth pass).
     if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return false;
     this.sketch.increment(hash);
     for (const mini of this.minis) mini.access(hash);
