@@ -4,7 +4,7 @@
  * per entry at 1M entries beside lru-cache, a plain Map of objects and redis-server.
  *
  *   node --import tsx bench/store/run.ts [--json] [--no-memory] [--only get-hit,mixed] [--rounds N]
- *                                        [--analytics] [--adaptation] [--hot-keys] [--fresh-keys]
+ *                                        [--analytics] [--adaptation] [--hot-keys] [--fresh-keys] [--entries N]
  *
  * Each of --analytics, --adaptation and --hot-keys adds a side to the same alternating rounds: the
  * store with that part switched off (access analytics `analytics: false`; the window's adaptation
@@ -41,7 +41,8 @@ import type { StoreOptions } from '../../src/store/store.ts';
 import { benchKey, VALUE_LENGTH } from './memory.ts';
 import { measureRedis } from './redis-memory.ts';
 
-const ENTRIES = 100_000;
+/** Entries held (--entries N; default 100k). At 1000 everything a get touches stays in the CPU's caches, so the ratio is the code's own cost without cache misses. */
+const ENTRIES = Number(argValue('--entries') ?? 100_000);
 const OPS = 500_000;
 const DEFAULT_ROUNDS = 7;
 const HERE = dirname(fileURLToPath(import.meta.url));

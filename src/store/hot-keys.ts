@@ -148,18 +148,21 @@ export class HotKeyTracker {
     return this.total;
   }
 
-  /** Notes one access to `key` (counted if the sampler picks it; see the module comment). */
-  record(key: string): void {
+  /**
+   * Notes one access to `key` (counted if the sampler picks it; see the module comment). `hash`,
+   * when given, must be `keyHash(key)`: the store's index has computed it, and hashing the key
+   * again was a tenth of a counted access.
+   */
+  record(key: string, hash?: number): void {
     if (--this.untilSample > 0) return;
     const interval = this.sampleInterval;
     this.untilSample = interval === 1 ? 1 : 1 + this.sampler.int(2 * interval - 1);
-    this.count(key, interval);
+    this.count(key, (hash ?? keyHash(key)) >>> 0, interval);
   }
 
-  /** Space-Saving's update with a weighted occurrence. */
-  private count(key: string, weight: number): void {
+  /** Space-Saving's update with a weighted occurrence of `key`, whose keyHash (unsigned) is `hash`. */
+  private count(key: string, hash: number, weight: number): void {
     this.total += weight;
-    const hash = keyHash(key) >>> 0;
     const id = this.find(key, hash);
     if (id !== -1) {
       this.counts[id] = this.counts[id]! + weight;

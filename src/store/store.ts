@@ -17,7 +17,7 @@ import { unitHashString } from '../protocol/hash.ts';
 import { AccessRecorder } from './analytics.ts';
 import type { AccessAnalytics, AnalyticsOptions } from './analytics.ts';
 import { HotKeyTracker } from './hot-keys.ts';
-import { KeyIndex } from './key-index.ts';
+import { KeyIndex, charCodeAt, keyHash } from './key-index.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
 import type { PartitionCounters } from './partitions.ts';
@@ -320,7 +320,8 @@ export class Store {
   entryCost(key: string, valueLength: number): number {
     let wide = false;
     for (let i = 0; i < key.length; i++) {
-      if (key.charCodeAt(i) > 0xff) {
+      // Not key.charCodeAt: see charCodeAt in key-index.ts.
+      if (charCodeAt.call(key, i) > 0xff) {
         wide = true;
         break;
       }
@@ -388,7 +389,8 @@ export class Store {
   set(key: string, value: Uint8Array, options: SetOptions): boolean {
     this.checkNotIterating();
     const deadline = options.expiresAtMs ?? NO_DEADLINE;
-    const existing = this.index.find(key);
+    const hash = keyHash(key);
+    const existing = this.index.findHashed(key, hash);
     const ttlMs = deadline === NO_DEADLINE ? -1 : Math.max(0, deadline - this.clock.wallMs());
     if (this.analytics) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
     if (ttlMs === 0) {
@@ -412,10 +414,10 @@ export class Store {
       this.replaceValue(slot, value, cost, options.partition);
       this.policy.onUpdate(slot);
     } else {
-      slot = this.insert(key, value, cost, options.partition);
+      slot = this.insert(key, hash, value, cost, options.partition);
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
-    this.hot?.record(key);
+    this.hot?.record(key, hash);
     if (this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.keys[slot] !== key) {
@@ -597,7 +599,8 @@ export class Store {
   }
 
   private readSlot(key: string, partition: number | undefined): number {
-    const slot = this.slotOf(key);
+    const hash = keyHash(key);
+    const slot = this.index.findHashed(key, hash);
     if (slot === -1) {
       this.recordMiss(key, partition);
       return -1;
@@ -610,7 +613,7 @@ export class Store {
     this.counters.hits++;
     this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]!]!.hits++;
     this.policy.onAccess(slot);
-    this.hot?.record(key);
+    this.hot?.record(key, hash);
     this.analytics?.read(key, true);
     return slot;
   }
@@ -628,7 +631,8 @@ export class Store {
     return deadline !== NO_DEADLINE && deadline <= this.clock.wallMs();
   }
 
-  private insert(key: string, value: Uint8Array, cost: number, partition: number): number {
+  /** Stores a new entry for `key`, whose keyHash is `hash`. */
+  private insert(key: string, hash: number, value: Uint8Array, cost: number, partition: number): number {
     const slot = this.allocateSlot();
     this.keys[slot] = key;
     const row = slot * this.rowWords;
@@ -641,7 +645,7 @@ export class Store {
     const counters = this.partitions.counters[pIndex]!;
     counters.entries++;
     counters.bytes += cost;
-    this.index.insert(slot, key);
+    this.index.insert(slot, key, hash);
     this.bytes += cost;
     this.count++;
     this.policy.onInsert(slot);

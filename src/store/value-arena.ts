@@ -188,8 +188,9 @@ export class ValueArena {
     const page = this.pages[handle >>> OFFSET_BITS]!;
     if (len > MAX_POOLED_COPY_BYTES) return page.slice(offset, offset + len);
     let at = this.copyPoolUsed;
-    // A new pool when this one is full, or when a caller transferred (detached) its buffer.
-    if (at + len > COPY_POOL_BYTES || this.copyPool.byteLength === 0) {
+    // A new pool when this one is full, or when a caller transferred (detached) its buffer: a
+    // view's length reads 0 then, and is a field load where ArrayBuffer's byteLength is a builtin call.
+    if (at + len > COPY_POOL_BYTES || this.copyPoolBytes.length === 0) {
       this.copyPool = new ArrayBuffer(COPY_POOL_BYTES);
       this.copyPoolBytes = new Uint8Array(this.copyPool);
       this.copyPoolWords = new Int32Array(this.copyPool);

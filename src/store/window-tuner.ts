@@ -186,7 +186,9 @@ export class WindowTuner {
   /** Feeds one request; returns true when the recommended fraction changed. */
   record(hash: number): boolean {
     // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
-    if (this.rate > 1 && hash % this.rate !== 0) return false;
+    // Unsigned operands and an int32 result make TurboFan divide in integers: `hash % rate` on a
+    // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/STORE.md, fifth pass).
+    if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return false;
     this.sketch.increment(hash);
     for (const mini of this.minis) mini.access(hash);
     if (++this.sampled < this.period) return this.sampled % this.burstInterval === 0 && this.followBurst();

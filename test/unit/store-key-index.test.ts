@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeyIndex, keyHash } from '../../src/store/key-index.ts';
+import { fmix32 } from '../../src/protocol/hash.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { Store } from '../../src/store/store.ts';
 
@@ -66,6 +67,29 @@ test('keyHash spreads similar keys over buckets and tags', () => {
   }
   assert.ok(buckets.size > 600, `${buckets.size} of 1024 buckets`);
   assert.ok(tags.size > 600, `${tags.size} of 2048 tags`);
+});
+
+test('keyHash is the same for a key whatever kind of V8 string holds it (flat, concatenated, sliced, internalised, two-byte)', () => {
+  // The reference: the same formula through key.charCodeAt, as keyHash read characters before.
+  const reference = (key: string): number => {
+    let h = key.length;
+    let i = 0;
+    for (; i + 1 < key.length; i += 2) h = Math.imul(((h << 5) | (h >>> 27)) ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x9e3779b9);
+    if (i < key.length) h = Math.imul(((h << 5) | (h >>> 27)) ^ key.charCodeAt(i), 0x9e3779b9);
+    return fmix32(h) | 0;
+  };
+  const asProperty: Record<string, number> = {};
+  for (let i = 0; i < 300; i++) {
+    const text = i % 2 === 0 ? `key:${String(i).padStart(12, '0')}` : `ключ:${i}`;
+    const concatenated = text.slice(0, 5) + text.slice(5);
+    const sliced = `##${text}########################`.slice(2, 2 + text.length);
+    const internalised = Object.keys({ [text]: 1 })[0]!;
+    asProperty[concatenated] = i;
+    for (const kind of [text, concatenated, sliced, internalised]) {
+      assert.equal(kind, text);
+      assert.equal(keyHash(kind), reference(text), `${JSON.stringify(text)}`);
+    }
+  }
 });
 
 test('the store keeps every entry through its rows widening at the first deadline, and through growth', () => {
