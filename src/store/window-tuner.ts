@@ -57,6 +57,18 @@ export const TUNER_SIGNIFICANCE = 1;
  * one favourable phase costs the real cache what it holds (docs/STORE.md, "Period-to-period noise").
  */
 export const TUNER_HISTORY = 16;
+/**
+ * Standard deviations (of the two counts' Poisson noise) by which a larger rung must lead at the
+ * first decision to move the window up. That decision rests on one period, much of it the fill
+ * (every rung hits alike until the minis are full), and a move up gives away the main region the
+ * fill built; a lead that short-lived phases make (multi3 between 1300 and 4000 entries: 0.03-0.41
+ * sd, then the 1% rung led by hundreds) cost up to 5.4 points. The bar is the one a lead of this
+ * period's size would have to clear on the smoothed scores if it held every period: a per-period
+ * lead L over H hits a rung puts steady-state scores L / (1 - s) apart with Poisson noise
+ * sqrt(2H / (1 - s)), so it clears TUNER_SIGNIFICANCE when L > sqrt(1 - s) sqrt(2H) (docs/STORE.md,
+ * "A first move on a lead inside the noise").
+ */
+export const FIRST_MOVE_SIGNIFICANCE = TUNER_SIGNIFICANCE * Math.sqrt(1 - TUNER_SMOOTHING);
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
@@ -214,6 +226,9 @@ export class WindowTuner {
       best = this.current;
       for (let i = this.current + 1; i < this.minis.length; i++) if (this.scores[i]! > this.scores[best]!) best = i;
     }
+    // The first period alone: a move up needs a lead that would stay significant if it held.
+    const lead = this.scores[best]! - this.scores[this.current]!;
+    if (this.decisionCount === 1 && best > this.current && lead <= FIRST_MOVE_SIGNIFICANCE * Math.sqrt(this.scores[best]! + this.scores[this.current]! + 1)) best = this.current;
     // Writes only so far (a bulk load): nothing says one written key will be read more than another,
     // and a 1% window's admission ties would keep the first keys written. Keep the newest, as LRU.
     if (!this.readsSeen) best = WINDOW_LADDER.length - 1;
