@@ -21,8 +21,14 @@ import { homeBucket, removeShifting } from './open-addressing.ts';
 import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
-/** Window fractions simulated; the first is the starting point (Caffeine's 1%). */
-export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99];
+/**
+ * Window fractions simulated; the first is the starting point (Caffeine's 1%). The last is plain
+ * LRU: at 99% the main region's 1% holds keys the admission ties froze, and where recency is all
+ * there is (zigzag's sweeps) they cost about 1% of every pass's hits against LRU. 99% stays for
+ * the block traces, whose 1% main region holds a hot set worth keeping (docs/STORE.md, "The
+ * ladder's top rung").
+ */
+export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99, 1];
 /** Target entries per miniature cache: big enough to behave like the real one, small enough to be cheap. */
 export const MINI_CACHE_ENTRIES = 1024;
 /** Sampled requests per decision, as a multiple of the mini cache's size. */
@@ -63,7 +69,7 @@ const MIN_MINI_ENTRIES = 64;
 /**
  * A small entry-counted cache keyed by 32-bit hash, run only to count its hits. Its index is an
  * open-addressing table of slot + 1 (0: empty) with linear probing, kept at most a quarter full:
- * six minis look up every sampled request, and a Map's lookups were most of the tuner's time.
+ * seven minis look up every sampled request, and a Map's lookups were most of the tuner's time.
  */
 class MiniCache implements PolicyHost {
   private readonly table: Int32Array;
