@@ -52,9 +52,9 @@ export const BURST_MIN_LEAD = 0.3;
 /**
  * In the first period, standard deviations (Poisson) by which a larger rung's near hits in a burst
  * check's interval must beat the current rung's, at two checks running, to move the window
- * (followBurst). Near hits are few but all recency, so a share of the interval such as
- * BURST_MIN_LEAD is too much to ask (at corda @ 3000 the 1% window still hits a third of what LRU hits); corda @
- * 1000 / 1500 / 3000 and zigzag score the same at 1, 2 and 3.
+ * (followBurst). A share of the interval such as BURST_MIN_LEAD is too much to ask there (at corda
+ * @ 3000 the 1% window still hits a third of what LRU hits); corda @ 1000 / 1500 / 3000 and zigzag
+ * score the same at 1, 2 and 3.
  */
 export const COLD_BURST_SIGNIFICANCE = 2;
 /**
