@@ -26,7 +26,7 @@ import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
  * LRU: at 99% the main region's 1% holds keys the admission ties froze, and where recency is all
  * there is (zigzag's sweeps) they cost about 1% of every pass's hits against LRU. 99% stays for
  * the block traces, whose 1% main region holds a hot set worth keeping (docs/STORE.md, "The
- * ladder's top rung").
+ * ladder's top rung, and near hits in the cold start").
  */
 export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99, 1];
 /** Target entries per miniature cache: big enough to behave like the real one, small enough to be cheap. */
@@ -300,6 +300,7 @@ export class WindowTuner {
    * (docs/STORE.md, "The ladder's top rung, and near hits in the cold start").
    */
   private followBurst(): boolean {
+    if (!this.readsSeen) return false;
     const cold = this.decisionCount === 0;
     const gainOf = (mini: MiniCache, i: number): number => (cold ? mini.nearHits : mini.hits - this.hitsAtCheck[i]!);
     const currentGain = gainOf(this.minis[this.current]!, this.current);
@@ -321,7 +322,7 @@ export class WindowTuner {
     const nearLeadBefore = this.nearLead;
     this.nearLead = cold && lead !== -1;
     if (cold && !nearLeadBefore) return false;
-    if (lead === -1 || !this.readsSeen || (!cold && scoreOf(this.current) - scoreOf(lead) > this.noise(lead))) return false;
+    if (lead === -1 || (!cold && scoreOf(this.current) - scoreOf(lead) > this.noise(lead))) return false;
     let best = lead;
     for (let i = this.current + 1; i < this.minis.length; i++) if (scoreOf(i) > scoreOf(best)) best = i;
     this.current = best;
