@@ -83,7 +83,7 @@ export interface WTinyLfuOptions {
    * A frequency sketch its owner increments once for every request before this policy hears of it,
    * instead of the policy's own. The window tuner's miniature caches all see the same requests
    * and record each exactly once (on insert or on access), so their sketches were always equal:
-   * one shared sketch gives the same admissions for a sixth of the increments.
+   * one shared sketch gives the same admissions for a seventh of the increments.
    */
   sharedSketch?: CountMinSketch;
 }

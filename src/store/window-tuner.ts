@@ -21,8 +21,14 @@ import { homeBucket, removeShifting } from './open-addressing.ts';
 import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
-/** Window fractions simulated; the first is the starting point (Caffeine's 1%). */
-export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99];
+/**
+ * Window fractions simulated; the first is the starting point (Caffeine's 1%). The last is plain
+ * LRU: at 99% the main region's 1% holds keys the admission ties froze, and where recency is all
+ * there is (zigzag's sweeps) they cost about 1% of every pass's hits against LRU. 99% stays for
+ * the block traces, whose 1% main region holds a hot set worth keeping (docs/STORE.md, "The
+ * ladder's top rung, and near hits in the cold start").
+ */
+export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99, 1];
 /** Target entries per miniature cache: big enough to behave like the real one, small enough to be cheap. */
 export const MINI_CACHE_ENTRIES = 1024;
 /** Sampled requests per decision, as a multiple of the mini cache's size. */
@@ -43,6 +49,14 @@ export const BURST_CHECKS = 8;
  * "Bursts against a stale score").
  */
 export const BURST_MIN_LEAD = 0.3;
+/**
+ * In the first period, standard deviations (Poisson) by which a larger rung's near hits in a burst
+ * check's interval must beat the current rung's, at two checks running, to move the window
+ * (followBurst). A share of the interval such as BURST_MIN_LEAD is too much to ask there (at corda
+ * @ 3000 the 1% window still hits a third of what LRU hits); corda @ 1000 / 1500 / 3000 and zigzag
+ * score the same at 1, 2 and 3.
+ */
+export const COLD_BURST_SIGNIFICANCE = 2;
 /**
  * Standard deviations (of the two smoothed scores' Poisson noise) by which a smaller rung must lead
  * before the window shrinks, and within which a larger rung's smoothed score must be for a burst to
@@ -75,7 +89,7 @@ const MIN_MINI_ENTRIES = 64;
 /**
  * A small entry-counted cache keyed by 32-bit hash, run only to count its hits. Its index is an
  * open-addressing table of slot + 1 (0: empty) with linear probing, kept at most a quarter full:
- * six minis look up every sampled request, and a Map's lookups were most of the tuner's time.
+ * seven minis look up every sampled request, and a Map's lookups were most of the tuner's time.
  */
 class MiniCache implements PolicyHost {
   private readonly table: Int32Array;
@@ -88,10 +102,17 @@ class MiniCache implements PolicyHost {
   private readonly maximum: number;
   readonly policy: WTinyLfuPolicy;
   hits = 0;
+  /** Per slot: the burst interval of the key's last request; hits on a key requested earlier in the same interval count in `nearHits`. */
+  private readonly lastInterval: Uint32Array;
+  /** The tuner's current burst interval. */
+  interval = 1;
+  /** Hits this interval on keys requested earlier in it: the hits a window grown at the interval's start would have won. */
+  nearHits = 0;
 
   constructor(windowFraction: number, entries: number, random: Random, sharedSketch: CountMinSketch) {
     this.maximum = entries;
     this.hashes = new Uint32Array(entries + 1);
+    this.lastInterval = new Uint32Array(entries + 1);
     const bits = Math.max(4, 32 - Math.clz32(4 * (entries + 1)));
     this.table = new Int32Array(1 << bits);
     this.shift = 32 - bits;
@@ -121,6 +142,8 @@ class MiniCache implements PolicyHost {
     for (let held = table[at]!; held !== 0; held = table[at]!) {
       if (hashes[held - 1] === hash) {
         this.hits++;
+        if (this.lastInterval[held - 1] === this.interval) this.nearHits++;
+        this.lastInterval[held - 1] = this.interval;
         this.policy.onAccess(held - 1);
         return;
       }
@@ -128,6 +151,7 @@ class MiniCache implements PolicyHost {
     }
     const fresh = this.free.length > 0 ? this.free.pop()! : this.next++;
     hashes[fresh] = hash;
+    this.lastInterval[fresh] = this.interval;
     table[at] = fresh + 1;
     this.count++;
     this.policy.onInsert(fresh);
@@ -163,6 +187,8 @@ export class WindowTuner {
   private current = 0;
   private decisionCount = 0;
   private readsSeen = false;
+  /** In the first period: the last burst check found a near-hit lead (followBurst). */
+  private nearLead = false;
 
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
@@ -272,31 +298,46 @@ export class WindowTuner {
   }
 
   /**
-   * A burst check (BURST_CHECKS per period, after the first period: its fill says little, and no
-   * smoothed score can yet tell a passing burst from a lasting one; docs/STORE.md, "Period-to-period
-   * noise"): if a larger rung won BURST_MIN_LEAD of the interval's requests net over the current
+   * A burst check (BURST_CHECKS per period): if a larger rung won BURST_MIN_LEAD of the interval's requests net over the current
    * one, and the smoothed scores, this period's hits included, do not say the current rung is
    * clearly better (a burst on a workload that otherwise wants a small window is a passing one;
    * without this period's hits, a long phase that favoured the current rung vetoes a new phase's
    * burst until the period ends, by when the real cache has turned its keys away), the window moves now to the
    * larger rung with the best score, this period's hits included. Only upward: a recency phase's re-reads are lost
    * within the phase, a frequency-heavy workload's hot set builds up over periods (docs/STORE.md).
+   *
+   * In the first period there are no smoothed scores to tell a passing burst from a lasting one, and
+   * a move gives up what the main region holds. There a rung's gain counts only its near hits: re-reads
+   * of keys first requested in the same interval, which the real cache wins back as soon as it moves.
+   * corda's second reads (10-40 requests apart) are all near; zigzag's first reversal re-reads keys
+   * from the sweep before it, which the real cache turned away then, and a move gains nothing in the
+   * reversal and throws out the first keys its main region froze, which the sweep reaches next
+   * (docs/STORE.md, "The ladder's top rung, and near hits in the cold start").
    */
   private followBurst(): boolean {
-    if (this.decisionCount === 0 || !this.readsSeen) return false;
-    const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
+    if (!this.readsSeen) return false;
+    const cold = this.decisionCount === 0;
+    const gainOf = (mini: MiniCache, i: number): number => (cold ? mini.nearHits : mini.hits - this.hitsAtCheck[i]!);
+    const currentGain = gainOf(this.minis[this.current]!, this.current);
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
     for (let i = 0; i < this.minis.length; i++) {
-      const gain = this.minis[i]!.hits - this.hitsAtCheck[i]!;
-      this.hitsAtCheck[i] = this.minis[i]!.hits;
-      if (i > this.current && gain >= leadGain) {
+      const mini = this.minis[i]!;
+      const gain = gainOf(mini, i);
+      this.hitsAtCheck[i] = mini.hits;
+      mini.nearHits = 0;
+      mini.interval++;
+      const leads = cold ? gain - currentGain > COLD_BURST_SIGNIFICANCE * Math.sqrt(gain + currentGain) && (lead === -1 || gain > leadGain) : gain >= leadGain;
+      if (i > this.current && leads) {
         lead = i;
         leadGain = gain;
       }
     }
     const scoreOf = (i: number): number => TUNER_SMOOTHING * this.scores[i]! + this.minis[i]!.hits;
-    if (lead === -1 || scoreOf(this.current) - scoreOf(lead) > this.noise(lead)) return false;
+    const nearLeadBefore = this.nearLead;
+    this.nearLead = cold && lead !== -1;
+    if (cold && !nearLeadBefore) return false;
+    if (lead === -1 || (!cold && scoreOf(this.current) - scoreOf(lead) > this.noise(lead))) return false;
     let best = lead;
     for (let i = this.current + 1; i < this.minis.length; i++) if (scoreOf(i) > scoreOf(best)) best = i;
     this.current = best;
