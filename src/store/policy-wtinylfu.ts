@@ -158,7 +158,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onInsert(slot: number): void {
-    this.record(this.host.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
@@ -178,7 +178,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onUpdate(slot: number): void {
-    this.record(this.host.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     const region = this.queue[this.queueAt(slot)]! & REGION;
     switch (region) {
       case WINDOW:
@@ -249,6 +249,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.doorkeeper && this.doorkeeper.mightContain(hash) ? base + 1 : base;
   }
 
+  /**
+   * `hash` comes as an int32 (`hashOf(slot) | 0`, the same 32 bits): this call is often not inlined,
+   * and V8 boxes an integer at or above 2^31 into a heap number to pass it, an allocation on every
+   * get of half the keys. What it feeds (the sketch, the doorkeeper, the tuner) reads only the bits.
+   */
   private record(hash: number): void {
     if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
     if (!this.feedsSketch) return;

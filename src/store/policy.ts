@@ -32,7 +32,7 @@ export interface PolicyRows {
 
 /** What a policy may ask of the store that hosts it. */
 export interface PolicyHost {
-  /** The entry's 32-bit key hash (see hash.ts). */
+  /** The entry's 32-bit key hash (see hash.ts), as an int32 or a uint32: policies use only its bits. */
   hashOf(slot: number): number;
   /** The entry's weight in the policy's units (bytes, or 1 per entry when counting entries). */
   weightOf(slot: number): number;
