@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from '../../src/store/store.ts';
 import { keyHashes, policyHits } from '../../src/store/trace/policy-sim.ts';
+import { TurnedAway } from '../../src/store/turned-away.ts';
 
 const clock = { wallMs: () => 0, monoMs: () => 0 };
 const value = new Uint8Array(0);
@@ -71,4 +72,15 @@ test('W-TinyLFU over rows another W-TinyLFU linked (setPolicy there and back) st
   // The window holds its share and the protected segment at most its cap: the regions' weights were rebuilt from the inserts.
   const details = store.stats().policyDetails;
   assert.ok(details.windowWeight! <= details.windowMaxWeight! && details.protectedWeight! <= 0.8 * capacity, JSON.stringify(details));
+});
+
+test('the store hands policies int32 hashes: the turned-away table matches a hash whatever its sign', () => {
+  const hash = 0xdeadbeef;
+  const turnedAway = new TurnedAway(1000);
+  turnedAway.facing(5, 42);
+  turnedAway.turnAway(hash, 3);
+  // Same victim, same tenure: the candidate came back first, given as a uint32 or as an int32.
+  assert.equal(turnedAway.cameBackFirst(hash | 0, 0, 3), true);
+  assert.equal(turnedAway.cameBackFirst(hash, 0, 3), true);
+  assert.equal(turnedAway.cameBackFirst((hash + 1) | 0, 0, 3), false);
 });
