@@ -170,7 +170,8 @@ export class Store {
   private readonly clock: Clock;
   private readonly countEntries: boolean;
   private readonly index: KeyIndex;
-  private keys: (string | undefined)[] = new Array<string | undefined>(RESERVED_SLOTS).fill(undefined);
+  /** One per slot, the reserved ones undefined. Built with Array.from: `new Array(n)` is a holey array, and every load from it checks for holes. */
+  private keys: (string | undefined)[] = Array.from({ length: RESERVED_SLOTS }, () => undefined);
   /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
   private rowWords = NARROW_ROW_WORDS;
   /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
