@@ -91,8 +91,11 @@ export interface WTinyLfuOptions {
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'wtinylfu' as const;
   private readonly lists: SlotLists;
-  /** Per slot: region (REGION bits) and the aging count at the entry's last record (above AGING_SHIFT). */
+  /** Per slot: region (REGION bits) and the aging count at the entry's last record (above AGING_SHIFT), at `queueAt(slot)`. */
   private queue: Uint8Array;
+  /** In the host's rows (PolicyRows) a slot's byte is at slot * queueStride + queueOffset; on its own, at slot. */
+  private queueStride = 1;
+  private queueOffset = 0;
   private readonly sketch: CountMinSketch;
   /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
   private readonly feedsSketch: boolean;
@@ -119,8 +122,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     slotCapacity: number,
     options: WTinyLfuOptions,
   ) {
-    this.lists = new SlotLists(3, slotCapacity);
-    this.queue = new Uint8Array(slotCapacity);
+    // In the store, links and the byte live in its rows: a hit's writes land in the line it read.
+    const rows = host.rows?.bind(host);
+    this.lists = new SlotLists(3, slotCapacity, rows);
+    this.queue = rows ? this.takeRows() : new Uint8Array(slotCapacity);
     this.random = options.random;
     this.windowFraction = options.windowFraction ?? DEFAULT_WINDOW_FRACTION;
     this.sketchEntries = Math.max(1, options.expectedEntries);
@@ -136,7 +141,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   grow(slotCapacity: number): void {
     this.lists.grow(slotCapacity);
-    if (slotCapacity > this.queue.length) {
+    if (this.host.rows) {
+      this.queue = this.takeRows();
+    } else if (slotCapacity > this.queue.length) {
       const queue = new Uint8Array(slotCapacity);
       queue.set(this.queue);
       this.queue = queue;
@@ -151,12 +158,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onInsert(slot: number): void {
-    this.record(this.host.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
     if (this.entries > this.sketchEntries + (this.sketchEntries >>> 2)) this.growSketch();
-    this.queue[slot] = this.agingStamp() | WINDOW;
+    this.queue[this.queueAt(slot)] = this.agingStamp() | WINDOW;
     this.lists.pushBack(WINDOW, slot);
     this.windowWeight += this.host.weightOf(slot);
   }
@@ -171,22 +178,22 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onUpdate(slot: number): void {
-    this.record(this.host.hashOf(slot));
-    const region = this.queue[slot]! & REGION;
+    this.record(this.host.hashOf(slot) | 0);
+    const region = this.queue[this.queueAt(slot)]! & REGION;
     switch (region) {
       case WINDOW:
-        this.queue[slot] = this.agingStamp() | WINDOW;
+        this.queue[this.queueAt(slot)] = this.agingStamp() | WINDOW;
         this.lists.moveToBack(WINDOW, slot);
         break;
       case PROBATION:
         this.turnedAway.read(slot);
         this.lists.moveToBack(PROTECTED, slot);
-        this.queue[slot] = this.agingStamp() | PROTECTED;
+        this.queue[this.queueAt(slot)] = this.agingStamp() | PROTECTED;
         this.protectedWeight += this.host.weightOf(slot);
         this.demoteProtectedOverflow();
         break;
       default:
-        this.queue[slot] = this.agingStamp() | PROTECTED;
+        this.queue[this.queueAt(slot)] = this.agingStamp() | PROTECTED;
         this.lists.moveToBack(PROTECTED, slot);
     }
   }
@@ -201,7 +208,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   onReweigh(slot: number, oldWeight: number): void {
     const delta = this.host.weightOf(slot) - oldWeight;
-    const region = this.queue[slot]! & REGION;
+    const region = this.queue[this.queueAt(slot)]! & REGION;
     if (region === WINDOW) this.windowWeight += delta;
     else if (region === PROTECTED) this.protectedWeight += delta;
   }
@@ -211,7 +218,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.lists.remove(slot);
     this.entries--;
     const weight = this.host.weightOf(slot);
-    const region = this.queue[slot]! & REGION;
+    const region = this.queue[this.queueAt(slot)]! & REGION;
     if (region === WINDOW) this.windowWeight -= weight;
     else if (region === PROTECTED) this.protectedWeight -= weight;
   }
@@ -242,6 +249,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.doorkeeper && this.doorkeeper.mightContain(hash) ? base + 1 : base;
   }
 
+  /**
+   * `hash` comes as an int32 (`hashOf(slot) | 0`, the same 32 bits): this call is often not inlined,
+   * and V8 boxes an integer at or above 2^31 into a heap number to pass it, an allocation on every
+   * get of half the keys. What it feeds (the sketch, the doorkeeper, the tuner) reads only the bits.
+   */
   private record(hash: number): void {
     if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
     if (!this.feedsSketch) return;
@@ -364,7 +376,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The aging stamp of an entry's last record. */
   private stampOf(slot: number): number {
-    return this.queue[slot]! & ~REGION & 0xff;
+    return this.queue[this.queueAt(slot)]! & ~REGION & 0xff;
   }
 
   /** The sketch's aging count (mod 64) in an entry byte's upper six bits. */
@@ -373,7 +385,21 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private setRegion(slot: number, region: number): void {
-    this.queue[slot] = (this.queue[slot]! & ~REGION) | region;
+    const at = this.queueAt(slot);
+    this.queue[at] = (this.queue[at]! & ~REGION) | region;
+  }
+
+  /** Where a slot's byte is in `queue`. */
+  private queueAt(slot: number): number {
+    return slot * this.queueStride + this.queueOffset;
+  }
+
+  /** The host's rows as `queue` (at construction and after every change of the host's rows). */
+  private takeRows(): Uint8Array {
+    const rows = this.host.rows!();
+    this.queueStride = rows.stride * 4;
+    this.queueOffset = rows.policyByte;
+    return rows.bytes;
   }
 
   private maybeClimb(): void {

@@ -9,9 +9,30 @@
 export type PolicyName = 'wtinylfu' | 'lru' | 'lfu' | 'noeviction';
 export const POLICY_NAMES: readonly PolicyName[] = ['wtinylfu', 'lru', 'lfu', 'noeviction'];
 
+/**
+ * Room a host gives a policy in its own per-slot rows, so that what a hit changes (list links and
+ * a byte of state) shares the cache line the host reads for the entry anyway (docs/STORE.md,
+ * "Issue 19, sixth pass"). The arrays are replaced when the host's rows grow or change layout; it
+ * calls the policy's `grow` after each change, and the policy asks for them again.
+ */
+export interface PolicyRows {
+  /** The rows as 32-bit words: slot s's row is words s * stride to s * stride + stride - 1. */
+  readonly words: Int32Array;
+  /** The same rows as bytes. */
+  readonly bytes: Uint8Array;
+  /** Words per row. */
+  readonly stride: number;
+  /** Word offset in a row of two words for list links (next, then previous). */
+  readonly linkWord: number;
+  /** Byte offset in a row of one byte the policy owns. */
+  readonly policyByte: number;
+  /** Slots below this never hold an entry: their rows hold the policy's list sentinels. */
+  readonly reservedSlots: number;
+}
+
 /** What a policy may ask of the store that hosts it. */
 export interface PolicyHost {
-  /** The entry's 32-bit key hash (see hash.ts). */
+  /** The entry's 32-bit key hash (see hash.ts), as an int32 or a uint32: policies use only its bits. */
   hashOf(slot: number): number;
   /** The entry's weight in the policy's units (bytes, or 1 per entry when counting entries). */
   weightOf(slot: number): number;
@@ -19,6 +40,8 @@ export interface PolicyHost {
   overBudget(): boolean;
   /** Removes a slot for lack of room; the store calls the policy's `onRemove` in turn. */
   evictForSize(slot: number): void;
+  /** Room in the host's rows for links and a byte per slot (the store gives it; W-TinyLFU uses it when there). */
+  rows?(): PolicyRows;
 }
 
 export interface EvictionPolicy {

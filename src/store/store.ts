@@ -50,23 +50,33 @@ const INITIAL_SLOTS = 1024;
 
 /*
  * Per-slot rows. A cache hit needs the entry's deadline, partition, key hash (for the frequency
- * sketch and the key index) and value handle and length; kept in separate columns they cost a
- * cache miss each on a large store, which was most of a hit's time. One row, read through a
- * Uint32Array and a Float64Array over the same buffer, puts them in one cache line: 16 bytes
- * (four words) while no entry has ever had a deadline, as in most caches, and 24 bytes (the
- * deadline as a double in words 4-5) from the first deadline on (`widenRows`, once; Redis too
+ * sketch and the key index) and value handle and length, and W-TinyLFU relinks the entry in its
+ * queue and rewrites its byte of state; kept in separate columns they cost a cache miss each on a
+ * large store, which was most of a hit's time. One row, read through a Uint32Array and a
+ * Float64Array over the same buffer (and by the policy through its own views, `PolicyRows`),
+ * puts them in one cache line (two for a quarter of narrow rows, which straddle one): 24 bytes
+ * (six words) while no entry has ever had a deadline, as in most caches, and 32 bytes (the
+ * deadline as a double in words 6-7) from the first deadline on (`widenRows`, once; Redis too
  * keeps expiry only for keys that have one). An entry's accounted cost is not kept: `costOf`
  * derives it from the key and the value length, as `entryCost` charged it.
  */
-const NARROW_ROW_WORDS = 4;
-const WIDE_ROW_WORDS = 6;
+const NARROW_ROW_WORDS = 6;
+const WIDE_ROW_WORDS = 8;
 /** 32-bit word offsets in a row. */
 const HASH = 0;
 const HANDLE = 1;
 const LENGTH = 2;
+/** The partition's dense index in the low 24 bits (PARTITION_MASK); the policy's byte above them (POLICY_BYTE). */
 const PARTITION = 3;
-/** 64-bit float offset of the deadline in a wide row (words 4-5). */
-const DEADLINE = 2;
+/** The policy's list links, next and previous (PolicyRows.linkWord). */
+const LINKS = 4;
+/** 64-bit float offset of the deadline in a wide row (words 6-7). */
+const DEADLINE = 3;
+const PARTITION_MASK = 0xffffff;
+/** Byte offset in a row of the PARTITION word's top byte, whichever the platform's byte order. */
+const POLICY_BYTE = PARTITION * 4 + (new Uint8Array(new Uint32Array([0xff000000]).buffer)[3] === 0xff ? 3 : 0);
+/** Slots 0-2 never hold an entry: their rows hold W-TinyLFU's three list sentinels (PolicyRows.reservedSlots). */
+const RESERVED_SLOTS = 3;
 
 export type RemovalCause = 'size' | 'expired' | 'explicit';
 
@@ -160,7 +170,8 @@ export class Store {
   private readonly clock: Clock;
   private readonly countEntries: boolean;
   private readonly index: KeyIndex;
-  private keys: (string | undefined)[] = [];
+  /** One per slot, the reserved ones undefined. Built with Array.from: `new Array(n)` is a holey array, and every load from it checks for holes. */
+  private keys: (string | undefined)[] = Array.from({ length: RESERVED_SLOTS }, () => undefined);
   /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
   private rowWords = NARROW_ROW_WORDS;
   /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
@@ -168,7 +179,7 @@ export class Store {
   /** ...and, in wide rows, the deadline as a double over the same buffer. */
   private rowDoubles: Float64Array;
   private capacity: number;
-  private highWater = 0;
+  private highWater = RESERVED_SLOTS;
   /** Freed slots form a stack threaded through their rows' HANDLE words (no array of its own); -1 when empty. */
   private freeHead = -1;
   private readonly arena = new ValueArena();
@@ -234,10 +245,20 @@ export class Store {
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
     const host: PolicyHost = {
-      hashOf: (slot) => this.rows[slot * this.rowWords + HASH]!,
+      // As an int32 (the same bits): a uint32 at or above 2^31 returned from a call that is not
+      // inlined is boxed into a heap number, 16 bytes allocated on every get of half the keys.
+      hashOf: (slot) => this.rows[slot * this.rowWords + HASH]! | 0,
       weightOf: (slot) => (this.countEntries ? 1 : this.costOf(slot)),
       overBudget: () => this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
+      rows: () => ({
+        words: new Int32Array(this.rows.buffer),
+        bytes: new Uint8Array(this.rows.buffer),
+        stride: this.rowWords,
+        linkWord: LINKS,
+        policyByte: POLICY_BYTE,
+        reservedSlots: RESERVED_SLOTS,
+      }),
     };
     this.policyHost = host;
     this.policyOptions = options;
@@ -611,7 +632,7 @@ export class Store {
       return -1;
     }
     this.counters.hits++;
-    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]!]!.hits++;
+    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key, hash);
     this.analytics?.read(key, true);
@@ -658,14 +679,14 @@ export class Store {
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
     this.rows[row + HANDLE] = this.arena.store(value);
     this.rows[row + LENGTH] = value.length;
-    const oldIndex = this.rows[row + PARTITION]!;
+    const oldIndex = this.rows[row + PARTITION]! & PARTITION_MASK;
     let counters = this.partitions.counters[oldIndex]!;
     const pIndex = this.partitions.indexFor(partition);
     if (pIndex !== oldIndex) {
       counters.entries--;
       counters.bytes -= oldCost;
       this.partitions.unlink(oldIndex, slot);
-      this.rows[row + PARTITION] = pIndex;
+      this.rows[row + PARTITION] = (this.rows[row + PARTITION]! & ~PARTITION_MASK) | pIndex;
       this.partitions.link(pIndex, slot);
       counters = this.partitions.counters[pIndex]!;
       counters.entries++;
@@ -691,13 +712,13 @@ export class Store {
     const key = this.keys[slot]!;
     if (cause === 'size' && this.evictionListener !== null) {
       const row = slot * this.rowWords;
-      this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]!));
+      this.evictionListener(key, this.arena.view(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!), this.partitions.idAt(this.rows[row + PARTITION]! & PARTITION_MASK));
     }
     this.index.remove(slot, key);
     this.policy.onRemove(slot);
     this.wheel.cancel(slot);
     const row = slot * this.rowWords;
-    const pIndex = this.rows[row + PARTITION]!;
+    const pIndex = this.rows[row + PARTITION]! & PARTITION_MASK;
     this.partitions.unlink(pIndex, slot);
     this.arena.release(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
     const cost = this.costOf(slot);
@@ -749,10 +770,12 @@ export class Store {
   /** Moves every row to the wide layout, with room for a deadline (NO_DEADLINE, a zero, in each). */
   private widenRows(): void {
     const rows = new Uint32Array(this.capacity * WIDE_ROW_WORDS);
-    for (let slot = 0; slot < this.highWater; slot++) rows.set(this.rows.subarray(slot * NARROW_ROW_WORDS, (slot + 1) * NARROW_ROW_WORDS), slot * WIDE_ROW_WORDS);
+    // Every row, free ones too: the policy's links mark them unlinked.
+    for (let slot = 0; slot < this.capacity; slot++) rows.set(this.rows.subarray(slot * NARROW_ROW_WORDS, (slot + 1) * NARROW_ROW_WORDS), slot * WIDE_ROW_WORDS);
     this.rows = rows;
     this.rowDoubles = new Float64Array(rows.buffer);
     this.rowWords = WIDE_ROW_WORDS;
+    this.policy.grow(this.capacity);
   }
 
   private checkNotIterating(): void {

@@ -93,7 +93,8 @@ export class TurnedAway {
   cameBackFirst(hash: number, victimStamp: number, now: number): boolean {
     const at = homeBucket(hash, this.shift);
     const mark = this.marks[at]!;
-    if (this.hashes[at] !== hash || mark === 0) return false;
+    // The same 32 bits whether the host hands them over signed or unsigned (store.ts's hashOf is signed).
+    if (this.hashes[at] !== hash >>> 0 || mark === 0) return false;
     if (mark >>> 8 === this.tenure) return this.admit();
     const stamp = mark & STAMP_MASK;
     if (((now - stamp) & STAMP_MASK) >= STAMP_HORIZON) return false;

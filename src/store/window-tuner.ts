@@ -228,7 +228,9 @@ export class WindowTuner {
     // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/STORE.md, fifth pass).
     if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return false;
     this.sketch.increment(hash);
-    for (const mini of this.minis) mini.access(hash);
+    // The minis compare hashes with their unsigned table's; callers may pass the same bits as an int32.
+    const unsigned = hash >>> 0;
+    for (const mini of this.minis) mini.access(unsigned);
     if (++this.sampled < this.period) return this.sampled % this.burstInterval === 0 && this.followBurst();
     this.sampled = 0;
     const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
