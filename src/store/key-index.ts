@@ -33,8 +33,20 @@ export interface KeyIndexHost {
  * code calls the generic LoadIC for every character (keyHash of a 16-character key: 22 ns on one
  * kind, 108 ns on five; 52 ns so). The call's target is the same builtin every time, so TurboFan
  * turns it into a direct character load whatever the kinds.
+ *
+ * Not exported, and other modules must not import it: an exported binding lives in a module cell
+ * whose value TurboFan does not treat as a constant, so `charCodeAt.call` became a generic call of
+ * Function.prototype.call and then of the charCodeAt builtin, per character (keyHash of a 16-byte
+ * key: 115-126 ns exported, 64-68 ns module-private; bench/store/ab.ts get-miss 0.55x, mixed 0.78x).
+ * Modules that need it declare their own private copy, or call `isLatin1` below.
  */
-export const charCodeAt = String.prototype.charCodeAt;
+const charCodeAt = String.prototype.charCodeAt;
+
+/** True when every UTF-16 unit of the key fits a byte, so V8 stores it one byte per character. */
+export function isLatin1(key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (charCodeAt.call(key, i) > 0xff) return false;
+  return true;
+}
 
 /** The index's hash of a key: FxHash-style, two UTF-16 units per step, then MurmurHash3's finaliser (the bucket takes low bits, the tag high ones). */
 export function keyHash(key: string): number {

@@ -17,7 +17,7 @@ import { unitHashString } from '../protocol/hash.ts';
 import { AccessRecorder } from './analytics.ts';
 import type { AccessAnalytics, AnalyticsOptions } from './analytics.ts';
 import { HotKeyTracker } from './hot-keys.ts';
-import { KeyIndex, charCodeAt, keyHash } from './key-index.ts';
+import { KeyIndex, isLatin1, keyHash } from './key-index.ts';
 import type { HotKey, HotKeyOptions } from './hot-keys.ts';
 import { PartitionTable, emptyCounters } from './partitions.ts';
 import type { PartitionCounters } from './partitions.ts';
@@ -339,15 +339,7 @@ export class Store {
    * per-entry overhead. An entry costing more than maxMemory can never be stored.
    */
   entryCost(key: string, valueLength: number): number {
-    let wide = false;
-    for (let i = 0; i < key.length; i++) {
-      // Not key.charCodeAt: see charCodeAt in key-index.ts.
-      if (charCodeAt.call(key, i) > 0xff) {
-        wide = true;
-        break;
-      }
-    }
-    const keyBytes = STRING_HEADER_BYTES + (((wide ? key.length * 2 : key.length) + 7) & ~7);
+    const keyBytes = STRING_HEADER_BYTES + (((isLatin1(key) ? key.length : key.length * 2) + 7) & ~7);
     return ENTRY_OVERHEAD_BYTES + keyBytes + chunkBytes(valueLength);
   }
 

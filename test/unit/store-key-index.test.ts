@@ -3,7 +3,7 @@
 // narrows the tags; and the store's rows, narrow until the first deadline and wide from then on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeyIndex, keyHash } from '../../src/store/key-index.ts';
+import { KeyIndex, isLatin1, keyHash } from '../../src/store/key-index.ts';
 import { fmix32 } from '../../src/protocol/hash.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { Store } from '../../src/store/store.ts';
@@ -115,4 +115,15 @@ test('the store keeps every entry through its rows widening at the first deadlin
   assert.equal(store.expiresAt('n1'), undefined);
   assert.deepEqual(store.get('k2999'), value(2999));
   assert.equal(store.recountBytes(), store.usedBytes);
+});
+
+test('isLatin1 tells one-byte keys from two-byte ones, and entryCost charges two bytes a character for the latter', () => {
+  assert.equal(isLatin1(''), true);
+  assert.equal(isLatin1('user:42'), true);
+  assert.equal(isLatin1('caf\u00e9'), true, 'U+00E9 still fits a byte');
+  assert.equal(isLatin1('caf\u0101'), false);
+  assert.equal(isLatin1('ok\u{1f600}'), false, 'a surrogate pair');
+  const store = new Store({ maxMemory: 1 << 20, clock: { wallMs: () => 0, monoMs: () => 0 } });
+  // 9 one-byte characters round to 16 bytes; as two-byte, 18 round to 24.
+  assert.equal(store.entryCost('\u0101abcdefgh', 0) - store.entryCost('aabcdefgh', 0), 8);
 });
