@@ -17,9 +17,11 @@
 import { fmix32 } from '../protocol/hash.ts';
 
 /** Counters saturate here: a 4-bit counter cannot go higher. */
-export const MAX_COUNT = 15;
+const COUNTER_MAX = 15;
+/** COUNTER_MAX for other modules; this module's hot loops read the private binding (see charCodeAt in key-index.ts). */
+export const MAX_COUNT = COUNTER_MAX;
 /** Number of rows (hash functions). Four is the usual trade between accuracy and cost. */
-export const SKETCH_DEPTH = 4;
+const SKETCH_DEPTH = 4;
 /** Aging period as a multiple of the expected entry count (Caffeine uses 10). */
 export const SAMPLE_FACTOR = 10;
 /** Smallest table, so a tiny cache still has a usefully sized sketch. */
@@ -94,7 +96,7 @@ export class CountMinSketch {
   frequency(hash: number): number {
     const block = (hash & this.blockMask) << BLOCK_SHIFT;
     const counterHash = fmix32(Math.imul(hash, COUNTER_SEED));
-    let min = MAX_COUNT;
+    let min = COUNTER_MAX;
     for (let row = 0; row < SKETCH_DEPTH; row++) {
       const h = counterHash >>> (row << 3);
       const count = (this.table[block + (row << 2) + (h & 3)]! >>> (h & 0x1c)) & 0xf;
@@ -114,7 +116,7 @@ export class CountMinSketch {
       const index = block + (row << 2) + (h & 3);
       const shift = h & 0x1c;
       const word = table[index]!;
-      if (((word >>> shift) & 0xf) < MAX_COUNT) {
+      if (((word >>> shift) & 0xf) < COUNTER_MAX) {
         table[index] = word + (1 << shift);
         added = true;
       }

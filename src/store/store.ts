@@ -29,7 +29,7 @@ import type { WindowAdaptation } from './policy-wtinylfu.ts';
 import { POLICY_NAMES } from './policy.ts';
 import type { EvictionPolicy, PolicyHost, PolicyName } from './policy.ts';
 import { SeededRandom } from '../runtime/seeded-random.ts';
-import { NO_DEADLINE, TimerWheel } from './timer-wheel.ts';
+import { NO_DEADLINE as WHEEL_NO_DEADLINE, TimerWheel } from './timer-wheel.ts';
 import type { DeadlineColumn } from './timer-wheel.ts';
 import { ValueArena, chunkBytes } from './value-arena.ts';
 
@@ -77,6 +77,8 @@ const PARTITION_MASK = 0xffffff;
 const POLICY_BYTE = PARTITION * 4 + (new Uint8Array(new Uint32Array([0xff000000]).buffer)[3] === 0xff ? 3 : 0);
 /** Slots 0-2 never hold an entry: their rows hold W-TinyLFU's three list sentinels (PolicyRows.reservedSlots). */
 const RESERVED_SLOTS = 3;
+/** The wheel's NO_DEADLINE as a private binding: an imported one is a module cell, loaded on every get (see charCodeAt in key-index.ts). */
+const NO_DEADLINE = WHEEL_NO_DEADLINE;
 
 export type RemovalCause = 'size' | 'expired' | 'explicit';
 

@@ -28,7 +28,9 @@ const LIST_COUNT = BUCKET_LISTS + 3;
 const LEVEL_WIDTHS = LEVEL_SHIFTS.map((s) => 2 ** s);
 
 /** "No deadline" in the deadline column. */
-export const NO_DEADLINE = 0;
+const NONE = 0;
+/** NONE for other modules; this module reads the private binding, a constant to TurboFan (see charCodeAt in key-index.ts). */
+export const NO_DEADLINE = NONE;
 
 /**
  * Where the wheel keeps each slot's deadline. By default the wheel has its own column; the store
@@ -112,7 +114,7 @@ export class TimerWheel {
   /** Sets (or replaces) a slot's deadline; NO_DEADLINE cancels it. */
   schedule(slot: number, deadlineMs: number): void {
     this.cancel(slot);
-    if (deadlineMs === NO_DEADLINE) return;
+    if (deadlineMs === NONE) return;
     if (!this.listsSized) {
       this.lists.grow(this.slotCapacity);
       this.listsSized = true;
@@ -124,9 +126,9 @@ export class TimerWheel {
 
   /** Forgets a slot's deadline (when the entry is deleted or overwritten without a TTL). */
   cancel(slot: number): void {
-    if (this.deadlines.get(slot) === NO_DEADLINE) return;
+    if (this.deadlines.get(slot) === NONE) return;
     this.lists.remove(slot);
-    this.deadlines.set(slot, NO_DEADLINE);
+    this.deadlines.set(slot, NONE);
     this.scheduled--;
   }
 

@@ -14,14 +14,14 @@
  */
 
 /** Bytes per slab page. */
-export const PAGE_BYTES = 256 * 1024;
+const PAGE_BYTES = 256 * 1024;
 /** Chunk granularity: every chunk offset is a multiple of this, which keeps handles to 32 bits. */
 const GRANULE = 8;
 const GRANULE_SHIFT = 3;
 /** Below this, classes step by one granule (waste at most 7 bytes); above it, by about 12.5%. */
 const FINE_CLASS_LIMIT = 512;
 /** Values above this size get their own array instead of a slab chunk. */
-export const MAX_CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
 /** Handle bit marking a dedicated (large) value; slab handles stay below it. */
 const LARGE_FLAG = 0x80000000;
 /** Bits of a slab handle that hold the offset within the page, in granules. */
@@ -80,9 +80,9 @@ const EMPTY = new Uint8Array(0);
  * The price, the same as Buffer's: a copy kept alive keeps its pool's 16 KiB alive, and
  * `copy.buffer` is the shared pool (use `byteOffset`/`length`, as with any view).
  */
-export const COPY_POOL_BYTES = 16 * 1024;
+const COPY_POOL_BYTES = 16 * 1024;
 /** Copies longer than this get their own ArrayBuffer, so one pool holds at least eight copies. */
-export const MAX_POOLED_COPY_BYTES = COPY_POOL_BYTES / 8;
+const MAX_POOLED_COPY_BYTES = COPY_POOL_BYTES / 8;
 /**
  * Copies up to this long are moved 4 bytes at a time by a loop instead of `set(page.subarray())`:
  * the subarray is a second typed array per get, and creating it costs more than the loop for
@@ -111,6 +111,9 @@ class SizeClass {
 }
 
 export class ValueArena {
+  /** For tests: the module's limits stay private bindings, which hot paths read as constants (see charCodeAt in key-index.ts). */
+  static readonly MAX_CHUNK_BYTES = MAX_CHUNK_BYTES;
+  static readonly MAX_POOLED_COPY_BYTES = MAX_POOLED_COPY_BYTES;
   private readonly pages: Uint8Array[] = [];
   /** The same pages as 32-bit words (chunks are 8-byte aligned), for copying small values. */
   private readonly pageWords: Int32Array[] = [];

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_CHUNK_BYTES, MAX_POOLED_COPY_BYTES, ValueArena } from '../../src/store/value-arena.ts';
+import { ValueArena } from '../../src/store/value-arena.ts';
+
+const { MAX_CHUNK_BYTES, MAX_POOLED_COPY_BYTES } = ValueArena;
 
 function bytes(len: number, seed: number): Uint8Array {
   const out = new Uint8Array(len);
