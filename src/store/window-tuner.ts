@@ -204,8 +204,8 @@ export class WindowTuner {
   private readonly history: Float64Array;
   private readonly period: number;
   private readonly burstInterval: number;
-  /** The first period's check interval (COLD_CHECKS_PER_INTERVAL checks per burst interval). */
-  private readonly coldInterval: number;
+  /** Sampled requests between burst checks: in the first period COLD_CHECKS_PER_INTERVAL times as often. */
+  private checkInterval: number;
   /** Sampled requests so far (mod 2^32): the minis' clock for near hits. */
   private clock = 0;
   private sampled = 0;
@@ -229,7 +229,7 @@ export class WindowTuner {
     this.history = new Float64Array(TUNER_HISTORY * WINDOW_LADDER.length);
     this.period = TUNER_PERIOD_FACTOR * entries;
     this.burstInterval = burstInterval;
-    this.coldInterval = Math.max(1, Math.floor(burstInterval / COLD_CHECKS_PER_INTERVAL));
+    this.checkInterval = Math.max(1, Math.floor(burstInterval / COLD_CHECKS_PER_INTERVAL));
   }
 
   /** 1 in this many keys is simulated. */
@@ -262,11 +262,9 @@ export class WindowTuner {
     const unsigned = hash >>> 0;
     const now = (this.clock = (this.clock + 1) >>> 0);
     for (const mini of this.minis) mini.access(unsigned, now);
-    if (++this.sampled < this.period) {
-      if (this.decisionCount === 0) return this.sampled % this.coldInterval === 0 && this.followNearHits();
-      return this.sampled % this.burstInterval === 0 && this.followBurst();
-    }
+    if (++this.sampled < this.period) return this.sampled % this.checkInterval === 0 && this.followBurst();
     this.sampled = 0;
+    this.checkInterval = this.burstInterval;
     const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
     this.decisionCount++;
     for (let i = 0; i < this.minis.length; i++) {
@@ -345,6 +343,7 @@ export class WindowTuner {
    */
   private followBurst(): boolean {
     if (!this.readsSeen) return false;
+    if (this.decisionCount === 0) return this.followNearHits();
     const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
@@ -366,7 +365,7 @@ export class WindowTuner {
   }
 
   /**
-   * The first period's burst check (COLD_CHECKS_PER_INTERVAL per burst interval). There are no
+   * The first period's burst check (COLD_CHECKS_PER_INTERVAL per burst interval; followBurst hands over). There are no
    * smoothed scores yet to tell a passing burst from a lasting one, and a move gives up what the main
    * region holds, so a rung's gain counts only its near hits: re-reads within one burst interval of
    * the key's last request, which the real cache wins back as soon as it moves. corda's second reads
@@ -378,7 +377,6 @@ export class WindowTuner {
    * checks running and leads it, summed over the run, by COLD_BURST_SIGNIFICANCE.
    */
   private followNearHits(): boolean {
-    if (!this.readsSeen) return false;
     const currentNear = this.minis[this.current]!.nearHits;
     let ahead = false;
     for (let i = 0; i < this.minis.length; i++) {
