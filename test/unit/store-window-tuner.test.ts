@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fmix32 } from '../../src/protocol/hash.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { keyHashes, policyHits } from '../../src/store/trace/policy-sim.ts';
-import { WINDOW_LADDER, WindowTuner } from '../../src/store/window-tuner.ts';
+import { BURST_CHECKS, COLD_CHECKS_PER_INTERVAL, COLD_RUN_CHECKS, TUNER_PERIOD_FACTOR, WINDOW_LADDER, WindowTuner } from '../../src/store/window-tuner.ts';
 
 const ENTRIES = 256;
 const hashOf = (key: number): number => fmix32(key + 1);
@@ -130,7 +130,7 @@ test('where recency is all there is, the grown window hits what LRU hits, pass a
   for (let pass = 2; pass < 10; pass++) assert.equal(hitsOfPass('wtinylfu', pass), hitsOfPass('lru', pass), `pass ${pass}`);
 });
 
-test('in the first period, near re-reads move the window as soon as they lead twice running', () => {
+test('in the first period, near re-reads move the window once they have led for a horizon running', () => {
   const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
   tuner.noteRead();
   // corda's pattern: every key read twice, 30 requests apart. Once the minis are full, the 1% rung
@@ -153,5 +153,34 @@ test('in the first period, a sweep\'s reversal does not move the window', () => 
     const key = i < span ? i : 2 * span - 1 - i;
     const moved = tuner.record(hashOf(key));
     if (tuner.decisions === 0) assert.equal(moved, false, `moved at request ${i}`);
+  }
+});
+
+test('in the first period, near re-reads move the window within a horizon and two checks of the fill', () => {
+  // corda's pattern again, re-reads 10 and 30 requests apart. Near means within one burst interval
+  // of the key's last request, on a sliding horizon, checked COLD_CHECKS_PER_INTERVAL times as often
+  // as later bursts: the move comes one horizon (COLD_RUN_CHECKS checks) after the near hits start,
+  // give or take a check. With tumbling intervals (a near hit: both requests in the same interval)
+  // and two intervals running, it came 1.8-2 intervals after the fill, at corda @ 1000-3000 a
+  // hundred second reads or more later.
+  const coldInterval = Math.floor((TUNER_PERIOD_FACTOR * ENTRIES) / BURST_CHECKS / COLD_CHECKS_PER_INTERVAL);
+  for (const gap of [10, 30]) {
+    const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+    tuner.noteRead();
+    let requests = 0;
+    let filled = -1;
+    let moved = -1;
+    for (let key = 0; moved === -1 && tuner.decisions === 0; key++) {
+      // The minis are full once ENTRIES distinct keys have been requested.
+      if (key === ENTRIES) filled = requests;
+      requests++;
+      if (tuner.record(hashOf(key))) moved = requests;
+      else if (key >= gap) {
+        requests++;
+        if (tuner.record(hashOf(key - gap))) moved = requests;
+      }
+    }
+    assert.equal(tuner.decisions, 0, `gap ${gap}: the window waited for the first decision`);
+    assert.ok(moved - filled <= (COLD_RUN_CHECKS + 2) * coldInterval, `gap ${gap}: moved ${moved - filled} requests after the fill`);
   }
 });
