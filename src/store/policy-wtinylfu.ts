@@ -54,6 +54,8 @@ export const MIN_CLIMBER_SAMPLE = 1000;
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
+/** In probation, come down from protected: it has been read since it entered the main region (in probation's list, counted as probation). */
+const DEMOTED = 3;
 /** The low two bits of an entry's byte hold its region; the upper six the sketch's aging count (mod 64) at its last record. */
 const REGION = 3;
 const AGING_SHIFT = 2;
@@ -186,6 +188,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         this.lists.moveToBack(WINDOW, slot);
         break;
       case PROBATION:
+      case DEMOTED:
         this.turnedAway.read(slot);
         this.lists.moveToBack(PROTECTED, slot);
         this.queue[this.queueAt(slot)] = this.agingStamp() | PROTECTED;
@@ -292,7 +295,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       const slot = this.lists.first(PROTECTED);
       if (slot === -1) return;
       this.lists.moveToBack(PROBATION, slot);
-      this.setRegion(slot, PROBATION);
+      this.setRegion(slot, DEMOTED);
       this.protectedWeight -= this.host.weightOf(slot);
     }
   }
@@ -360,7 +363,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const victimFrequency = this.frequency(victimHash);
     const candidateFrequency = this.frequency(candidateHash);
     if (candidateFrequency > victimFrequency + 1) return true;
-    if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim)) return true;
+    if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim) && !this.leadIsThisRead(victim)) return true;
     // Frequency says no; reuse distance may say yes (turned-away.ts).
     if (this.turnedAway.cameBackFirst(candidateHash, this.stampOf(victim) >>> AGING_SHIFT, this.agingStamp() >>> AGING_SHIFT)) return true;
     if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
@@ -372,6 +375,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private leadIsRounding(candidate: number, victim: number): boolean {
     const now = this.agingStamp();
     return this.stampOf(candidate) === now && this.stampOf(victim) === ((now - (1 << AGING_SHIFT)) & 0xff);
+  }
+
+  /**
+   * True when the victim came down from protected (it has been read since it entered the main
+   * region) and was recorded since the sketch's last halving: the candidate's one-point lead over
+   * it is no more than the read that made the candidate a candidate, while the victim's next read
+   * is still to come. On a loop larger than the cache every key has the same count once a pass, and
+   * without this tie each candidate led the kept key due next by that one point, and the kept set
+   * churned wherever no key with a collision-inflated count stood at probation's head (docs/STORE.md,
+   * "loop @ 850"). A victim never read in main, or one from an older period, is not covered.
+   */
+  private leadIsThisRead(victim: number): boolean {
+    const byte = this.queue[this.queueAt(victim)]!;
+    return (byte & REGION) === DEMOTED && (byte & ~REGION & 0xff) === this.agingStamp();
   }
 
   /** The aging stamp of an entry's last record. */
