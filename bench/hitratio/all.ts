@@ -4,9 +4,10 @@
  * hit ratio of each policy, the best online policy (OPT excluded) and the default's distance to it,
  * and whether issue 19's targets hold; with --json, one JSON object per row as well.
  *
- *   node --import tsx bench/hitratio/all.ts [--json] [--workers N] [--traces gli,P6] [--half tuning|held-out] [--fresh]
+ *   node --import tsx bench/hitratio/all.ts [--json] [--workers N] [--traces gli,P6] [--half tuning|held-out] [--fresh | --blind]
  *
- * --fresh runs each trace's `freshSizes` (reference.ts) instead of its `sizes`.
+ * --fresh runs each trace's `freshSizes` (reference.ts) instead of its `sizes`; --blind its
+ * `blindSizes`, kept for a change's final check (run them once, when the change is final).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -28,7 +29,12 @@ const workerCount = Number(flag('workers') ?? availableParallelism());
 const only = flag('traces')?.split(',');
 const half = flag('half');
 const fresh = process.argv.includes('--fresh');
-const sizesOf = (t: (typeof BENCH_TRACES)[number]) => (fresh ? t.freshSizes : t.sizes);
+const blind = process.argv.includes('--blind');
+if (fresh && blind) {
+  process.stderr.write('--fresh and --blind are two different sets of sizes: give one\n');
+  process.exit(2);
+}
+const sizesOf = (t: (typeof BENCH_TRACES)[number]) => (blind ? t.blindSizes : fresh ? t.freshSizes : t.sizes);
 const policies = (flag('policies')?.split(',') ?? REPLAY_POLICIES) as ReplayPolicy[];
 if (!existsSync(TRACES_DIR)) {
   process.stderr.write(`no traces at ${TRACES_DIR}; see ../shared/traces/README.md\n`);

@@ -65,21 +65,28 @@ export interface BenchTrace {
    * final tree; sizes the earlier sessions are known to have probed were avoided.
    */
   freshSizes: number[];
+  /**
+   * Sizes fixed on 2026-12-04 at 11:45 UTC, after the tenth session's last change, for the next
+   * change's final check only (`--blind`): every fresh set has been looked at. Run them once, on a
+   * tree whose changes are final, and fix a new set before the change after that. Sizes the
+   * sessions so far are known to have probed were avoided.
+   */
+  blindSizes: number[];
 }
 
 export const BENCH_TRACES: readonly BenchTrace[] = [
-  { trace: 'gli', file: 'gli.trace.gz', format: 'lirs', sizes: [250, 1000], half: 'tuning', small: true, freshSizes: [500, 700, 400] },
-  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', sizes: [1000, 2000, 4000], half: 'held-out', small: true, freshSizes: [1500, 3000, 2500, 3500] },
-  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', sizes: [500, 1000], half: 'held-out', small: true, freshSizes: [750, 600, 850] },
-  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', sizes: [500, 1000, 4000], half: 'tuning', small: true, freshSizes: [2000, 700, 1300] },
-  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', sizes: [1000, 2000, 8000], half: 'held-out', small: true, freshSizes: [4000, 1500, 3000] },
-  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', sizes: [1000, 5000, 50000], half: 'tuning', small: true, freshSizes: [2000, 7000, 4000] },
-  { trace: 'zigzag', file: 'zigzag.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'tuning', small: true, freshSizes: [1000, 700, 600] },
-  { trace: 'scan', file: 'scan.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'held-out', small: true, freshSizes: [1000, 700, 1200] },
-  { trace: 'orm-busy', file: 'orm-busy.trace.gz', format: 'u32be', sizes: [1000, 10000], half: 'tuning', small: false, freshSizes: [3000, 20000, 5000] },
-  { trace: 'w106', file: 'w106.trace.gz', format: 'u32be', sizes: [10000, 100000], half: 'held-out', small: false, freshSizes: [30000, 50000, 20000] },
-  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'tuning', small: false, freshSizes: [] },
-  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'held-out', small: false, freshSizes: [120000] },
+  { trace: 'gli', file: 'gli.trace.gz', format: 'lirs', sizes: [250, 1000], half: 'tuning', small: true, freshSizes: [500, 700, 400], blindSizes: [850] },
+  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', sizes: [1000, 2000, 4000], half: 'held-out', small: true, freshSizes: [1500, 3000, 2500, 3500], blindSizes: [1800] },
+  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', sizes: [500, 1000], half: 'held-out', small: true, freshSizes: [750, 600, 850], blindSizes: [450] },
+  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', sizes: [500, 1000, 4000], half: 'tuning', small: true, freshSizes: [2000, 700, 1300], blindSizes: [2500] },
+  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', sizes: [1000, 2000, 8000], half: 'held-out', small: true, freshSizes: [4000, 1500, 3000], blindSizes: [6000] },
+  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', sizes: [1000, 5000, 50000], half: 'tuning', small: true, freshSizes: [2000, 7000, 4000], blindSizes: [12000] },
+  { trace: 'zigzag', file: 'zigzag.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'tuning', small: true, freshSizes: [1000, 700, 600], blindSizes: [2000] },
+  { trace: 'scan', file: 'scan.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'held-out', small: true, freshSizes: [1000, 700, 1200], blindSizes: [400] },
+  { trace: 'orm-busy', file: 'orm-busy.trace.gz', format: 'u32be', sizes: [1000, 10000], half: 'tuning', small: false, freshSizes: [3000, 20000, 5000], blindSizes: [7000] },
+  { trace: 'w106', file: 'w106.trace.gz', format: 'u32be', sizes: [10000, 100000], half: 'held-out', small: false, freshSizes: [30000, 50000, 20000], blindSizes: [70000] },
+  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'tuning', small: false, freshSizes: [], blindSizes: [60000] },
+  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'held-out', small: false, freshSizes: [120000], blindSizes: [80000] },
 ];
 
 /** The issue's bar for W-TinyLFU on a row: LRU minus one point, and the explicit target if any. */
