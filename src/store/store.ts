@@ -625,6 +625,8 @@ export class Store {
       this.recordMiss(key, partition);
       return -1;
     }
+    // Start the value's cache miss now, so it overlaps the policy's work below (see ValueArena.touch).
+    this.arena.touch(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
     this.counters.hits++;
     this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!.hits++;
     this.policy.onAccess(slot);
