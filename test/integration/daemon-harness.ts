@@ -5,7 +5,7 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -333,10 +333,26 @@ export function devPorts(base: number, nodes: number): number[] {
   return Array.from({ length: nodes }, (_, i) => [0, 1, 2, 3].map((d) => base + 10 * i + d)).flat();
 }
 
-/** A base port for `shoal dev` whose ports for `nodes` nodes are all free now. */
+/** Lowest port the kernel hands out for port 0 and outgoing connections (Linux's ip_local_port_range; 32768 where unreadable). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1024 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A base port for `shoal dev` whose ports for `nodes` nodes are all free now. The range stays below
+ * the ephemeral ports: between this check and the nodes' bind, any outgoing connection on the
+ * machine (other tests' clients, freePorts) may be given an ephemeral port, and once was
+ * (a CI run's dev cluster found its first client port taken).
+ */
 export async function freeDevBase(nodes = 3): Promise<number> {
+  const choices = Math.floor((ephemeralLow() - 20_000 - 10 * nodes) / 10);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 3000);
+    const base = 20_000 + 10 * Math.floor(Math.random() * choices);
     if ((await Promise.all(devPorts(base, nodes).map(isFree))).every(Boolean)) return base;
   }
   throw new Error('no free range of dev ports found');
