@@ -157,10 +157,13 @@ export class HotKeyTracker {
     if (--this.untilSample > 0) return;
     const interval = this.sampleInterval;
     this.untilSample = interval === 1 ? 1 : 1 + this.sampler.int(2 * interval - 1);
-    this.count(key, (hash ?? keyHash(key)) >>> 0, interval);
+    this.count(key, (hash ?? keyHash(key)) | 0, interval);
   }
 
-  /** Space-Saving's update with a weighted occurrence of `key`, whose keyHash (unsigned) is `hash`. */
+  /**
+   * Space-Saving's update with a weighted occurrence of `key`, whose keyHash is `hash` as an int32:
+   * this call is not inlined, and V8 passes an integer at or above 2^31 as a heap number it allocates.
+   */
   private count(key: string, hash: number, weight: number): void {
     this.total += weight;
     const id = this.find(key, hash);
@@ -195,13 +198,13 @@ export class HotKeyTracker {
     this.siftDown(0);
   }
 
-  /** The counter tracking `key` (whose keyHash, as unsigned, is `hash`), or -1. */
+  /** The counter tracking `key` (whose keyHash, as an int32, is `hash`), or -1. */
   private find(key: string, hash: number): number {
     const { table, tableMask } = this;
     for (let at = homeBucket(hash, this.tableShift); ; at = (at + 1) & tableMask) {
       const held = table[at]!;
       if (held === 0) return -1;
-      if (this.hashes[held - 1] === hash && this.keys[held - 1] === key) return held - 1;
+      if (this.hashes[held - 1] === hash >>> 0 && this.keys[held - 1] === key) return held - 1;
     }
   }
 
