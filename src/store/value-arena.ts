@@ -89,7 +89,7 @@ const MAX_POOLED_COPY_BYTES = COPY_POOL_BYTES / 8;
  * small values (at 2 KiB the builtin's memmove wins). The loop goes through BigInt64Arrays, which
  * optimised code copies as raw 64-bit words without making a BigInt (no allocation, bit for bit;
  * a Float64Array could change a NaN's bits): 13 moves for a 100-byte value instead of 26 with
- * 32-bit words, ~22 ns of a 1,000-entry get-hit under perf.
+ * 32-bit words, whose loop was ~22 ns of a 1,000-entry get-hit under perf.
  */
 const WORD_COPY_MAX_BYTES = 256;
 
@@ -226,7 +226,8 @@ export class ValueArena {
    * JavaScript lacks. A get calls it as soon as it has the value's handle, before the policy's
    * bookkeeping: on a large store the value's cache line is a miss, and issued early it overlaps
    * that work's own misses instead of stalling the copy that follows (the copy loop's first load
-   * held ~70% of `copy`'s samples under perf; bench/store/ab.ts get-hit 0.86-0.98x, docs/STORE.md).
+   * held ~70% of `copy`'s samples under perf; bench/store/ab.ts get-hit 0.86-0.98x at 100k entries,
+   * neutral at 1,000; docs/STORE.md, eighth pass).
    */
   touch(handle: number, len: number): void {
     if (len !== 0 && len <= MAX_CHUNK_BYTES) this.touched = this.pages[handle >>> OFFSET_BITS]![(handle & OFFSET_MASK) << GRANULE_SHIFT]!;
