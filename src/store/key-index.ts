@@ -6,8 +6,8 @@
  * Why not a `Map<string, number>`: a Map entry costs V8 about 29 bytes per key (its hash table
  * and entry with key, value and chain link, with doubling slack), a sixth of a small entry's
  * memory; this table costs 4 bytes per bucket, 8 to 16 per key. No hash is stored: the keys are
- * the store's `keys` array (`KeyIndexHost`), and a key's hash is computed again when a delete or
- * a resize moves its bucket. A lookup hashes the key in JavaScript (`keyHash`: two UTF-16 units
+ * the store's own `keys` array, which the index reads, and a key's hash is computed again when a
+ * delete or a resize moves its bucket. A lookup hashes the key in JavaScript (`keyHash`: two UTF-16 units
  * per multiply, a quarter of the cost of the store's `unitHashString`, which V8's Map does not pay
  * because strings cache their own hash); a bucket whose tag differs is passed over without reading
  * its key, a matching one compares the key.
@@ -20,11 +20,6 @@
  */
 
 import { fmix32 } from '../protocol/hash.ts';
-
-export interface KeyIndexHost {
-  /** The key of a held slot. */
-  keyOf(slot: number): string | undefined;
-}
 
 /**
  * String.prototype.charCodeAt, called as a function: `key.charCodeAt` looks the method up on the
@@ -71,8 +66,12 @@ export class KeyIndex {
   private slotBits: number;
   private slotMask: number;
 
+  /**
+   * `keys`: the owner's key per slot, read (never written) by the index. The owner changes that
+   * array in place and never replaces it (the index would go on reading the old one).
+   */
   constructor(
-    private readonly host: KeyIndexHost,
+    private readonly keys: readonly (string | undefined)[],
     slotCapacity: number,
   ) {
     this.slotBits = KeyIndex.bitsFor(slotCapacity);
@@ -121,7 +120,7 @@ export class KeyIndex {
       if (entry === 0) return -1;
       if (entry >>> bits !== tag) continue;
       const slot = (entry & this.slotMask) - 1;
-      if (this.host.keyOf(slot) === key) return slot;
+      if (this.keys[slot] === key) return slot;
     }
   }
 
@@ -161,7 +160,7 @@ export class KeyIndex {
   }
 
   private hashOf(slot: number): number {
-    return keyHash(this.host.keyOf(slot)!);
+    return keyHash(this.keys[slot]!);
   }
 
   private tagOf(hash: number): number {

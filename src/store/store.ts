@@ -173,7 +173,7 @@ export class Store {
   private readonly countEntries: boolean;
   private readonly index: KeyIndex;
   /** One per slot, the reserved ones undefined. Built with Array.from: `new Array(n)` is a holey array, and every load from it checks for holes. */
-  private keys: (string | undefined)[] = Array.from({ length: RESERVED_SLOTS }, () => undefined);
+  private readonly keys: (string | undefined)[] = Array.from({ length: RESERVED_SLOTS }, () => undefined);
   /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
   private rowWords = NARROW_ROW_WORDS;
   /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
@@ -228,7 +228,7 @@ export class Store {
     const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.index = new KeyIndex({ keyOf: (slot) => this.keys[slot] }, INITIAL_SLOTS);
+    this.index = new KeyIndex(this.keys, INITIAL_SLOTS);
     const deadlines: DeadlineColumn = {
       get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {

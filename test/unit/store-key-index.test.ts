@@ -12,7 +12,7 @@ function model() {
   const keys: (string | undefined)[] = [];
   // Slot capacity starts small and doubles as slots are used, as the store's rows do.
   let capacity = 16;
-  const index = new KeyIndex({ keyOf: (slot) => keys[slot] }, capacity);
+  const index = new KeyIndex(keys, capacity);
   const expected = new Map<string, number>();
   const free: number[] = [];
   return {
