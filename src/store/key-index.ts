@@ -7,10 +7,10 @@
  * and entry with key, value and chain link, with doubling slack), a sixth of a small entry's
  * memory; this table costs 4 bytes per bucket, 8 to 16 per key. No hash is stored: the keys are
  * the store's own `keys` array, which the index reads, and a key's hash is computed again when a
- * delete or a resize moves its bucket. A lookup hashes the key in JavaScript (`keyHash`: two UTF-16 units
- * per multiply, a quarter of the cost of the store's `unitHashString`, which V8's Map does not pay
- * because strings cache their own hash); a bucket whose tag differs is passed over without reading
- * its key, a matching one compares the key.
+ * delete or a resize moves its bucket. A lookup hashes the key in JavaScript (`keyHash`: two UTF-16
+ * units per multiply, a quarter of the cost of the store's `unitHashString`, which V8's Map does not
+ * pay because strings cache their own hash); a bucket whose tag differs is passed over without
+ * reading its key, a matching one compares the key.
  *
  * The owner says how many slots it has (`setSlotCapacity`, a power of two, as its rows grow): the
  * slot field is just wide enough for them, and each doubling takes a bit from the tags, in place.
