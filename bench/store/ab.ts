@@ -9,7 +9,10 @@
  *   node --import tsx bench/store/ab.ts /path/to/other/checkout/src/store/store.ts [--entries N] [--rounds N] [--only get-hit,mixed]
  *
  * The other checkout must sit in a directory with `"type": "module"` (a git worktree of this
- * repository): tsx compiles it to CommonJS otherwise, and its calls go through getters.
+ * repository): tsx compiles it to CommonJS otherwise, and its calls go through getters. It must
+ * also import its own src modules, not this checkout's: an A/A against a copy of src/store that
+ * imported this tree's src/runtime and src/protocol read 1.103 (0.983 against a worktree;
+ * docs/STORE.md, ninth pass).
  */
 import { LRUCache } from 'lru-cache';
 import { Store } from '../../src/store/store.ts';
