@@ -1,4 +1,4 @@
-// Quick kv runs for the local test suite (CI sweeps 100 seeds through `shoal sim --scenario kv --seeds 1..100`).
+// Quick kv runs for the local test suite (CI sweeps 100 seeds in test/sim/sweeps-kv.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runScenario } from '../../src/sim/driver.ts';

@@ -13,7 +13,7 @@ import { blueGreenScenario, rollingRestartScenario, rollingUpgradeScenario } fro
 /** Seeds per scenario: about 3 s each on CI's 2 cores (seeds 9..24 passed too when this was written). */
 const SEEDS: [number, number] = [1, 8];
 
-/** A progress line on stdout, printed as it arrives by the spec reporter (as sweeps.test.ts does). */
+/** A progress line on stdout, printed as it arrives by the spec reporter (as test/sim/sweep.ts does). */
 function progress(line: string): void {
   process.stdout.write(`rolling: ${line}\n`);
 }

@@ -1,0 +1,10 @@
+// The swarm sweeps under memory pressure and overload (test/sim/sweep.ts says why the sweeps are split over files).
+import { sweepTests } from './sweep.ts';
+
+sweepTests([
+  { scenario: 'kv-pressure', seeds: [1, 20], nodes: 5 },
+  // 3 nodes: each owns every partition, so a restarted node catches all of them up (seeds 4, 18, 24, 29 never did before the fix).
+  { scenario: 'kv-pressure', seeds: [1, 30], nodes: 3 },
+  // Slow partition actors, tiny mailboxes: backpressure (`overloaded`) under swarm faults.
+  { scenario: 'kv-overload', seeds: [1, 5], nodes: 5, durationMs: 30_000 },
+]);
