@@ -333,26 +333,42 @@ export function devPorts(base: number, nodes: number): number[] {
   return Array.from({ length: nodes }, (_, i) => [0, 1, 2, 3].map((d) => base + 10 * i + d)).flat();
 }
 
-/** Lowest port the kernel hands out for port 0 and outgoing connections (Linux's ip_local_port_range; 32768 where unreadable). */
-function ephemeralLow(): number {
+/** The ports the kernel hands out for port 0 and outgoing connections (Linux's ip_local_port_range; 32768-60999 where unreadable). */
+function ephemeralRange(): [number, number] {
   try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 1024 ? low : 32_768;
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 1024 && high! >= low!) return [low!, high!];
   } catch {
-    return 32_768;
+    // Not Linux, or no /proc: the kernel's defaults.
   }
+  return [32_768, 60_999];
 }
 
 /**
- * A base port for `shoal dev` whose ports for `nodes` nodes are all free now. The range stays below
- * the ephemeral ports: between this check and the nodes' bind, any outgoing connection on the
- * machine (other tests' clients, freePorts) may be given an ephemeral port, and once was
- * (a CI run's dev cluster found its first client port taken).
+ * A base port for `shoal dev` whose ports for `nodes` nodes are all free now. The range stays
+ * outside the ephemeral ports: between this check and the nodes' bind, any outgoing connection on
+ * the machine (other tests' clients, freePorts) may be given an ephemeral port, and once was
+ * (a CI run's dev cluster found its first client port taken). Below them from 20,000 up, or above
+ * them, whichever has room (a machine may start its ephemeral range low).
  */
 export async function freeDevBase(nodes = 3): Promise<number> {
-  const choices = Math.floor((ephemeralLow() - 20_000 - 10 * nodes) / 10);
+  const [low, high] = ephemeralRange();
+  const span = 10 * nodes;
+  // Where a base may go: each stretch is [first, last] with the base's ports all inside.
+  const stretches = ([[20_000, low - span], [high + 1, 65_535 - span]] as const).filter(([first, last]) => last >= first);
+  const choices = stretches.reduce((n, [first, last]) => n + last - first + 1, 0);
+  if (choices === 0) throw new Error(`no room for ${span} dev ports outside the ephemeral range ${low}-${high}`);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * choices);
+    // Uniform over both stretches together.
+    let pick = Math.floor(Math.random() * choices);
+    let base = 0;
+    for (const [first, last] of stretches) {
+      if (pick <= last - first) {
+        base = first + pick;
+        break;
+      }
+      pick -= last - first + 1;
+    }
     if ((await Promise.all(devPorts(base, nodes).map(isFree))).every(Boolean)) return base;
   }
   throw new Error('no free range of dev ports found');
