@@ -1,23 +1,76 @@
 /**
- * Free loopback ports for tests and benchmarks that start real daemons: all `n` are bound to port 0
- * at once (so they are distinct), then released. Another process can still take one in between;
- * the daemon then exits with status 2 naming the port, which is why callers retry a start rather
- * than trust the port blindly.
+ * Free loopback ports for tests and benchmarks that start real daemons: all `n` are bound at once
+ * (so they are distinct), then released. They are drawn from outside the kernel's ephemeral range:
+ * between the release and the daemon's bind, any outgoing connection on the machine may be given
+ * an ephemeral port, and a port from port 0 is one of those (a CI run's dev cluster once found its
+ * first port taken). Another process that picks ports the same way can still take one in between;
+ * the daemon then exits with status 2 naming the port.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+
+/** Lowest port drawn: above the well-known and most registered service ports. */
+const FIRST_PORT = 20_000;
+/** Binds tried per port wanted before giving up (a port is taken only now and then). */
+const ATTEMPTS_PER_PORT = 50;
+
+/**
+ * The kernel's ephemeral range: Linux's ip_local_port_range, or, where that is unreadable (not
+ * Linux), null, and only ports below 32,768 are drawn (every common kernel's range starts there or
+ * above: Linux 32,768, macOS and Windows 49,152).
+ */
+function ephemeralRange(): [number, number] | null {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 1024 && high! >= low!) return [low!, high!];
+  } catch {
+    // Not Linux, or no /proc.
+  }
+  return null;
+}
+
+/**
+ * A random port such that `port .. port + span - 1` are all outside the ephemeral range: below it
+ * from 20,000 up, or above it to 65,535, uniformly over both. Throws when neither has room.
+ */
+export function randomPortOutsideEphemeral(span = 1): number {
+  const range = ephemeralRange();
+  const [low, high] = range ?? [32_768, 65_535];
+  // Each stretch is [first, last] for the first port of the span.
+  const stretches = ([[FIRST_PORT, low - span], [high + 1, 65_536 - span]] as const).filter(([first, last]) => last >= first);
+  const choices = stretches.reduce((n, [first, last]) => n + last - first + 1, 0);
+  if (choices === 0) throw new Error(`no room for ${span} port${span === 1 ? '' : 's'} outside the ephemeral range ${low}-${high}`);
+  let pick = Math.floor(Math.random() * choices);
+  for (const [first, last] of stretches) {
+    if (pick <= last - first) return first + pick;
+    pick -= last - first + 1;
+  }
+  throw new Error('unreachable: the pick is below the number of choices');
+}
+
+/** Listens on `port`, or null when it is taken (or not ours to take). */
+function tryListen(host: string, port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}
 
 export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: Server[] = [];
+  const ports = new Set<number>();
   try {
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host, port: 0, exclusive: true }, resolve);
-      });
+    for (let attempt = 0; ports.size < n; attempt++) {
+      if (attempt === ATTEMPTS_PER_PORT * n) throw new Error(`found only ${ports.size} of ${n} free ports on ${host} in ${attempt} tries`);
+      const port = randomPortOutsideEphemeral();
+      if (ports.has(port)) continue;
+      const server = await tryListen(host, port);
+      if (server === null) continue;
       servers.push(server);
+      ports.add(port);
     }
-    return servers.map((s) => (s.address() as { port: number }).port);
+    return [...ports];
   } finally {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }

@@ -5,12 +5,12 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../../src/daemon/ports.ts';
+import { freePorts, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
@@ -333,42 +333,14 @@ export function devPorts(base: number, nodes: number): number[] {
   return Array.from({ length: nodes }, (_, i) => [0, 1, 2, 3].map((d) => base + 10 * i + d)).flat();
 }
 
-/** The ports the kernel hands out for port 0 and outgoing connections (Linux's ip_local_port_range; 32768-60999 where unreadable). */
-function ephemeralRange(): [number, number] {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high) && low! > 1024 && high! >= low!) return [low!, high!];
-  } catch {
-    // Not Linux, or no /proc: the kernel's defaults.
-  }
-  return [32_768, 60_999];
-}
-
 /**
- * A base port for `shoal dev` whose ports for `nodes` nodes are all free now. The range stays
- * outside the ephemeral ports: between this check and the nodes' bind, any outgoing connection on
- * the machine (other tests' clients, freePorts) may be given an ephemeral port, and once was
- * (a CI run's dev cluster found its first client port taken). Below them from 20,000 up, or above
- * them, whichever has room (a machine may start its ephemeral range low).
+ * A base port for `shoal dev` whose ports for `nodes` nodes are all free now, outside the ephemeral
+ * range as freePorts' are (src/daemon/ports.ts says why).
  */
 export async function freeDevBase(nodes = 3): Promise<number> {
-  const [low, high] = ephemeralRange();
-  const span = 10 * nodes;
-  // Where a base may go: each stretch is [first, last] with the base's ports all inside.
-  const stretches = ([[20_000, low - span], [high + 1, 65_535 - span]] as const).filter(([first, last]) => last >= first);
-  const choices = stretches.reduce((n, [first, last]) => n + last - first + 1, 0);
-  if (choices === 0) throw new Error(`no room for ${span} dev ports outside the ephemeral range ${low}-${high}`);
+  const span = Math.max(...devPorts(0, nodes)) + 1;
   for (let attempt = 0; attempt < 50; attempt++) {
-    // Uniform over both stretches together.
-    let pick = Math.floor(Math.random() * choices);
-    let base = 0;
-    for (const [first, last] of stretches) {
-      if (pick <= last - first) {
-        base = first + pick;
-        break;
-      }
-      pick -= last - first + 1;
-    }
+    const base = randomPortOutsideEphemeral(span);
     if ((await Promise.all(devPorts(base, nodes).map(isFree))).every(Boolean)) return base;
   }
   throw new Error('no free range of dev ports found');
