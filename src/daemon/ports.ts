@@ -48,11 +48,11 @@ export function randomPortOutsideEphemeral(span = 1): number {
   throw new Error('unreachable: the pick is below the number of choices');
 }
 
-/** Listens on `port`, or null when it is taken (or not ours to take). */
+/** Listens on `port`, or null when it is taken (or not ours to take); any other error (a host that is not ours, say) is thrown. */
 function tryListen(host: string, port: number): Promise<Server | null> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', () => resolve(null));
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(null) : reject(error)));
     server.listen({ host, port, exclusive: true }, () => resolve(server));
   });
 }
