@@ -19,7 +19,7 @@ const ATTEMPTS_PER_PORT = 50;
  * Linux), null, and only ports below 32,768 are drawn (every common kernel's range starts there or
  * above: Linux 32,768, macOS and Windows 49,152).
  */
-function ephemeralRange(): [number, number] | null {
+function readEphemeralRange(): [number, number] | null {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     if (Number.isInteger(low) && Number.isInteger(high) && low! > 1024 && high! >= low!) return [low!, high!];
@@ -29,13 +29,16 @@ function ephemeralRange(): [number, number] | null {
   return null;
 }
 
+/** Read once: a freePorts call would otherwise read it again for every port it tries. */
+let ephemeralRange: [number, number] | null | undefined;
+
 /**
  * A random port such that `port .. port + span - 1` are all outside the ephemeral range: below it
  * from 20,000 up, or above it to 65,535, uniformly over both. Throws when neither has room.
  */
 export function randomPortOutsideEphemeral(span = 1): number {
-  const range = ephemeralRange();
-  const [low, high] = range ?? [32_768, 65_535];
+  if (ephemeralRange === undefined) ephemeralRange = readEphemeralRange();
+  const [low, high] = ephemeralRange ?? [32_768, 65_535];
   // Each stretch is [first, last] for the first port of the span.
   const stretches = ([[FIRST_PORT, low - span], [high + 1, 65_536 - span]] as const).filter(([first, last]) => last >= first);
   const choices = stretches.reduce((n, [first, last]) => n + last - first + 1, 0);
@@ -55,6 +58,14 @@ function tryListen(host: string, port: number): Promise<Server | null> {
     server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(null) : reject(error)));
     server.listen({ host, port, exclusive: true }, () => resolve(server));
   });
+}
+
+/** Whether `port` can be bound on `host` now. */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const server = await tryListen(host, port);
+  if (server === null) return false;
+  await new Promise((resolve) => server.close(resolve));
+  return true;
 }
 
 export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
-import { freePorts } from '../../src/daemon/ports.ts';
+import { freePorts, isPortFree } from '../../src/daemon/ports.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
-import { devPorts, freeDevBase, isFree, runShoal, runShoalEach, SHOAL_BIN, until } from './daemon-harness.ts';
+import { devPorts, freeDevBase, runShoal, runShoalEach, SHOAL_BIN, until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -115,7 +115,7 @@ async function assertAllGone(tree: number[], ports: number[], output: () => stri
   await until('every process of the dev cluster to exit', () => (tree.some(isRunning) ? undefined : true), GONE_WITHIN_MS, 100).catch((error: Error) => {
     throw new Error(`${error.message}; still running: ${tree.filter(isRunning).map(commandLine).join('; ')}\n${output()}`);
   });
-  assert.deepEqual((await Promise.all(ports.map(async (p) => ((await isFree(p)) ? null : p)))).filter((p) => p !== null), [], 'ports still bound');
+  assert.deepEqual((await Promise.all(ports.map(async (p) => ((await isPortFree(p)) ? null : p)))).filter((p) => p !== null), [], 'ports still bound');
 }
 
 test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves no process behind', async (t) => {

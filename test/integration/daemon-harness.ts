@@ -6,11 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import { freePorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
@@ -319,15 +318,6 @@ export class TestCluster {
   }
 }
 
-/** Whether `port` can be bound on 127.0.0.1 now. */
-export function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
 /** The ports `shoal dev --base-port base` gives `nodes` nodes: base + 10i and the three after it (peer, RESP, admin). */
 export function devPorts(base: number, nodes: number): number[] {
   return Array.from({ length: nodes }, (_, i) => [0, 1, 2, 3].map((d) => base + 10 * i + d)).flat();
@@ -341,7 +331,7 @@ export async function freeDevBase(nodes = 3): Promise<number> {
   const span = Math.max(...devPorts(0, nodes)) + 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = randomPortOutsideEphemeral(span);
-    if ((await Promise.all(devPorts(base, nodes).map(isFree))).every(Boolean)) return base;
+    if ((await Promise.all(devPorts(base, nodes).map((port) => isPortFree(port)))).every(Boolean)) return base;
   }
   throw new Error('no free range of dev ports found');
 }

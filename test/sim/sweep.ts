@@ -59,11 +59,11 @@ export function sweepTests(sweeps: Sweep[]): void {
   for (const sweep of sweeps) {
     const [first, last] = sweep.seeds;
     const label = `${sweep.scenario} seeds ${first}..${last}${sweep.nodes ? `, ${sweep.nodes} nodes` : ''}`;
+    const overrides = { ...(sweep.nodes ? { nodes: sweep.nodes } : {}), ...(sweep.durationMs ? { durationMs: sweep.durationMs } : {}) };
     test(`${sweep.scenario}: seeds ${first}..${last} (swarm faults where the scenario injects them), determinism checked on one seed in ${DETERMINISM_EVERY}`, () => {
       const started = performance.now();
       progress(`${label}: starting`);
       for (let seed = first; seed <= last; seed++) {
-        const overrides = { ...(sweep.nodes ? { nodes: sweep.nodes } : {}), ...(sweep.durationMs ? { durationMs: sweep.durationMs } : {}) };
         check(sweep.scenario, seed, overrides, (seed - first) % DETERMINISM_EVERY === 0);
         const done = seed - first + 1;
         if (done % PROGRESS_EVERY === 0 || seed === last) {
