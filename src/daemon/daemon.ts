@@ -36,7 +36,8 @@ import type { NodeStatus } from '../protocol/index.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
- * requests are answered `shutting-down` at once, and the SDK resends them to another node.
+ * requests are answered `shutting-down` at once, and the SDK resends them to another node; a
+ * Redis connection reads no more commands and closes once those it started are answered.
  */
 export const CLIENT_DRAIN_GRACE_MS = 2000;
 
@@ -335,16 +336,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
     let left = !leave;
     let drained = false;
+    const graceMs = Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs);
     const graceful = Promise.all([
       leave ? new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)) : Promise.resolve(),
       // Drain, not close: the port keeps answering /healthz (200) and /readyz (503) during the leave.
-      server.drain({ graceMs: Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs) }).then(() => (drained = true)),
+      // Redis clients are drained too, rather than kept to the end and cut off: a command in flight
+      // then would end without a reply, the client unable to tell whether it ran.
+      Promise.all([server.drain({ graceMs }), resp?.drain({ graceMs })]).then(() => (drained = true)),
     ]).then(() => 'done' as const);
     // What the stop still waits for, read from the node before it is stopped.
     const waiting = () => {
       const progress = left ? null : node.leaveProgress();
       const parts = progress && progress.waitingFor !== 'nothing' ? [progress.waitingFor] : [];
-      if (!drained) parts.push(`${server.connectionCount} client connection${server.connectionCount === 1 ? '' : 's'} to drain`);
+      const connections = server.connectionCount + (resp?.connectionCount ?? 0);
+      if (!drained) parts.push(`${connections} client connection${connections === 1 ? '' : 's'} to drain`);
       return { waitingFor: parts.length === 0 ? 'nothing' : parts.join(', '), hints: progress?.hints ?? {}, partitionsToHandOff: progress?.partitionsToHandOff ?? 0, keysToHandOff: progress?.keysToHandOff ?? 0 };
     };
     const progressLog = setInterval(() => {

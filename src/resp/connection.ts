@@ -170,6 +170,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.state.netInputBytes += chunk.length;
+      // After QUIT, a protocol error or a drain nothing more is run: the input is not kept either.
+      if (this.closing) return;
       this.lastActiveAtMs = this.server.nowMs();
       this.parser.push(chunk);
       this.process();
@@ -209,7 +211,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
 
   /** A push or Pub/Sub message (an invalidation) between replies: now if nothing is in flight, else once the replies before it are out. */
   pushOutOfBand(write: (reply: RespReplyWriter) => void): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     if (this.queue.length === 0) {
       write(this.directWriter);
       this.scheduleFlush();
@@ -223,6 +225,31 @@ export class RespConnection implements ConnectionState, ClientHandle {
   kill(): void {
     this.closing = true;
     this.socket.destroy();
+  }
+
+  /**
+   * A graceful stop of the node: nothing more is read or started, the commands already started
+   * finish, and once their replies are written the connection closes (as after QUIT). A command
+   * the client sent that had not started is never run, so every command ends either answered or
+   * not run at all, never run without a reply: a client may resend what was not answered, to
+   * this address once it serves again or to another node.
+   */
+  drain(): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    this.held = null;
+    // Read on (and drop) what still comes, so the client's own close is seen and the socket ends.
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    const last = this.queue.at(-1);
+    if (last !== undefined) {
+      last.closeAfter = true;
+      return;
+    }
+    this.flush();
+    this.socket.end();
   }
 
   /** Parses and runs what the input holds, as far as the limits allow, then writes the replies. */

@@ -72,7 +72,16 @@ export interface RespServer {
   readonly state: RespServerState;
   /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
   setSecureContext?: (options: SecureContextOptions) => void;
-  /** Stops listening and closes every connection. */
+  /**
+   * A graceful stop: stops listening (a new connection is refused, so a client or load balancer
+   * tries another node) and has every connection finish the commands it started and close
+   * (RespConnection.drain). Resolves once all have closed, or after `graceMs`, when the rest are
+   * closed at once. Idempotent.
+   */
+  drain(options: { graceMs: number }): Promise<void>;
+  /** Connections open now (a stop's progress log counts those still draining). */
+  readonly connectionCount: number;
+  /** Stops listening and closes every connection at once. */
   close(): Promise<void>;
 }
 
@@ -86,6 +95,9 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const route = options.route ?? (options.cluster === undefined ? () => null : createRouter(options.cluster));
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
+  const connections = new Set<RespConnection>();
+  /** A drain waiting for the last socket to close. */
+  const allClosedWaiters: (() => void)[] = [];
   const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy);
   state.log = options.log;
 
@@ -116,7 +128,10 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       state.rejectedConnections++;
       // Held in `sockets` until it closes, so close() does not wait on it.
       sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      socket.once('close', () => {
+        sockets.delete(socket);
+        if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
+      });
       socket.on('error', () => socket.destroy());
       socket.end(`-ERR ${admitted.message}\r\n`);
       return;
@@ -127,9 +142,12 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     const connection: RespConnection = new RespConnection(socket, context, state!, table, limits, (closed) => {
       admitted.release();
       sockets.delete(socket);
+      connections.delete(closed);
       state.clients.delete(closed.id);
+      if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
     }, limiter);
     state.clients.set(connection.id, connection);
+    connections.add(connection);
     // Redis's `timeout`: an idle client is closed without a reply; one waiting on a command is not idle.
     if (idleTimeoutMs > 0) {
       socket.setTimeout(idleTimeoutMs);
@@ -159,15 +177,33 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const port = (server.address() as { port: number }).port;
   state.port = port;
 
+  let draining: Promise<void> | null = null;
+  const drain = async (graceMs: number): Promise<void> => {
+    server.close();
+    for (const connection of connections) connection.drain();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const allClosed = new Promise<void>((resolve) => (sockets.size === 0 ? resolve() : allClosedWaiters.push(resolve)));
+    const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+    await Promise.race([allClosed, graceOver]);
+    clearTimeout(graceTimer);
+    for (const socket of sockets) socket.destroy();
+  };
+
   return {
     host,
     port,
     context,
     state,
     ...(tls === null ? {} : { setSecureContext: (o: SecureContextOptions) => (server as ReturnType<typeof createTlsServer>).setSecureContext(o) }),
+    drain: (drainOptions) => (draining ??= drain(drainOptions.graceMs)),
+    get connectionCount() {
+      return sockets.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Already closed by a drain: close() would wait for nothing and call back with an error.
+        if (!server.listening) resolve();
+        else server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
   };

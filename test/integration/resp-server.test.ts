@@ -230,6 +230,46 @@ test('garbage gets the protocol error and closes only that connection', async (t
   good.socket.end();
 });
 
+test('a drain answers the commands already started, runs nothing after, closes each connection and refuses new ones', async (t) => {
+  const later = laterCommand();
+  const server = await withServer(t, [later.spec]);
+  const busy = new RawClient(server.port);
+  const idle = new RawClient(server.port);
+  await Promise.all([busy.ready(), idle.ready()]);
+  // Two reads started (different keys run at once); the PING behind them waits (it has no keys).
+  busy.socket.write('LATER a\r\nLATER b\r\nPING\r\n');
+  await until(() => later.waiting() === 2);
+  const drained = server.drain({ graceMs: 60_000 });
+  await idle.until(() => idle.closed);
+  assert.equal(idle.received.length, 0, 'an idle connection closes without a reply');
+  await until(() => server.connectionCount === 1);
+  // Sent after the drain began: never run, never answered.
+  busy.socket.write('LATER c\r\n');
+  later.release('b');
+  later.release('a');
+  await busy.until(() => busy.closed);
+  assert.equal(busy.received.toString(), '$1\r\na\r\n$1\r\nb\r\n', 'the started reads answered; the waiting PING not run');
+  assert.deepEqual(later.started, ['later a', 'later b']);
+  await drained;
+  assert.equal(server.connectionCount, 0);
+  const refused = new RawClient(server.port);
+  await refused.until(() => refused.closed);
+  assert.equal(refused.received.length, 0);
+});
+
+test('a drain closes the connections still busy when its grace is over', async (t) => {
+  const later = laterCommand();
+  const server = await withServer(t, [later.spec]);
+  const client = new RawClient(server.port);
+  await client.ready();
+  client.socket.write('LATER a\r\n');
+  await until(() => later.waiting() === 1);
+  await server.drain({ graceMs: 10 });
+  await client.until(() => client.closed);
+  assert.equal(client.received.length, 0);
+  later.release('a'); // finishing after the close writes nothing and throws nothing
+});
+
 test('an unterminated multibulk waits for the rest; QUIT replies then closes', async (t) => {
   const server = await withServer(t);
   const client = new RawClient(server.port);
