@@ -17,7 +17,7 @@ import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError, StartupError } from './errors.ts';
 import { clientTlsOptions, serverTlsOptions, TlsFileError, TlsReloader } from '../security/tls.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
-import { ensureDataDir } from './data-dir.ts';
+import { ensureDataDir, removeUnusedDataDir } from './data-dir.ts';
 import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
@@ -79,9 +79,20 @@ export interface Daemon {
 
 /** Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const createdDir = ensureDataDir(options.config.dataDir);
+  try {
+    return await startNodeIn(options);
+  } catch (error) {
+    // A failed start (a port in use, a bad certificate) leaves no empty data directory behind.
+    removeUnusedDataDir(options.config.dataDir, createdDir);
+    throw error;
+  }
+}
+
+/** startDaemon once the data directory exists. */
+async function startNodeIn(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
   const startedAt = performance.now();
-  ensureDataDir(config.dataDir);
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
   const keyring = openGossipKeyring(config, log);
   // Users and ACLs: kept in the data directory, spread to every member (src/security/acl-sync.ts).

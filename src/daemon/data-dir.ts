@@ -3,18 +3,42 @@
  * there is sealed with the at-rest keys (src/security/sealed-file.ts); the parts that keep state
  * (users and ACLs, the gossip keyring) each name their file with `dataFile`.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, accessSync, constants, rmdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { StartupError } from './errors.ts';
 
-/** Creates the directory if missing and checks that the node can write there; a StartupError says what is wrong. */
-export function ensureDataDir(dir: string): void {
+/**
+ * Creates the directory if missing and checks that the node can write there; a StartupError says
+ * what is wrong. Returns the first directory it created (the directory or a parent), or null when
+ * it existed: what `removeUnusedDataDir` may take back if the start fails.
+ */
+export function ensureDataDir(dir: string): string | null {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const created = mkdirSync(dir, { recursive: true, mode: 0o700 }) ?? null;
     accessSync(dir, constants.R_OK | constants.W_OK);
+    return created;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new StartupError(`cannot use ${dir} as the data directory (${code}); choose another with --data-dir`, { cause: error });
+  }
+}
+
+/**
+ * After a failed start: removes the directories ensureDataDir created (`created`, the first of
+ * them, up to `dir`) while they are still empty, so a mistyped port leaves nothing behind. A
+ * directory that holds anything is kept, and so is every parent above it.
+ */
+export function removeUnusedDataDir(dir: string, created: string | null): void {
+  if (created === null) return;
+  const top = resolve(created);
+  // `created` is `dir` or one of its parents (mkdirSync's answer), so the walk up reaches it.
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    try {
+      rmdirSync(at);
+    } catch {
+      return; // not empty (or already gone): keep it and what is above it
+    }
+    if (at === top || dirname(at) === at) return;
   }
 }
 

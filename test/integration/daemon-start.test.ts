@@ -3,7 +3,10 @@
  * unreadable file, port in use), `--help`, and a graceful stop on SIGTERM and SIGINT that exits 0.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { envName, OPTION_NAMES } from '../../src/daemon/options.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
@@ -26,22 +29,28 @@ test('bad configuration exits with status 2 and a one-line reason', async () => 
   }
 });
 
-test('a port in use exits with status 2 and names the port and the flag', async () => {
+test('a port in use exits with status 2, names the port and the flag, and leaves no new data directory behind', async (t) => {
   const [port, peerPort, otherPort] = await freePorts(3);
-  for (const [busy, flag, args] of [
-    [port!, '--port', ['--port', String(port), '--peer-port', String(otherPort)]],
-    [peerPort!, '--peer-port', ['--port', String(otherPort), '--peer-port', String(peerPort)]],
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-start-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  // The first start would create the data directory and its parent; the second finds it there.
+  const existing = join(parent, 'existing');
+  mkdirSync(existing);
+  for (const [busy, flag, args, dataDir] of [
+    [port!, '--port', ['--port', String(port), '--peer-port', String(otherPort)], join(parent, 'new', 'node')],
+    [peerPort!, '--peer-port', ['--port', String(otherPort), '--peer-port', String(peerPort)], existing],
   ] as const) {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: busy }, resolve));
     try {
-      const { status, stderr } = await runShoal(['start', ...args]);
+      const { status, stderr } = await runShoal(['start', ...args, '--data-dir', dataDir]);
       assert.equal(status, 2, stderr);
       assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${busy} is already in use .*${flag}`));
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
   }
+  assert.deepEqual(readdirSync(parent), ['existing'], 'the directories the failed start made are gone; the one it found is kept');
 });
 
 test('--help lists every option with its environment variable', async () => {
