@@ -95,9 +95,12 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const route = options.route ?? (options.cluster === undefined ? () => null : createRouter(options.cluster));
   const stats: KeyspaceStats = { keyspaceHits: 0, keyspaceMisses: 0 };
   const sockets = new Set<Socket>();
-  const connections = new Set<RespConnection>();
   /** A drain waiting for the last socket to close. */
   const allClosedWaiters: (() => void)[] = [];
+  const forget = (socket: Socket): void => {
+    sockets.delete(socket);
+    if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
+  };
   const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy);
   state.log = options.log;
 
@@ -128,10 +131,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       state.rejectedConnections++;
       // Held in `sockets` until it closes, so close() does not wait on it.
       sockets.add(socket);
-      socket.once('close', () => {
-        sockets.delete(socket);
-        if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
-      });
+      socket.once('close', () => forget(socket));
       socket.on('error', () => socket.destroy());
       socket.end(`-ERR ${admitted.message}\r\n`);
       return;
@@ -141,13 +141,10 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     const limiter = rateLimit.limiterFor({ address }, nowMs());
     const connection: RespConnection = new RespConnection(socket, context, state!, table, limits, (closed) => {
       admitted.release();
-      sockets.delete(socket);
-      connections.delete(closed);
       state.clients.delete(closed.id);
-      if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
+      forget(socket);
     }, limiter);
     state.clients.set(connection.id, connection);
-    connections.add(connection);
     // Redis's `timeout`: an idle client is closed without a reply; one waiting on a command is not idle.
     if (idleTimeoutMs > 0) {
       socket.setTimeout(idleTimeoutMs);
@@ -180,7 +177,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   let draining: Promise<void> | null = null;
   const drain = async (graceMs: number): Promise<void> => {
     server.close();
-    for (const connection of connections) connection.drain();
+    for (const client of state.clients.values()) if (client instanceof RespConnection) client.drain();
     let graceTimer: NodeJS.Timeout | undefined;
     const allClosed = new Promise<void>((resolve) => (sockets.size === 0 ? resolve() : allClosedWaiters.push(resolve)));
     const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
