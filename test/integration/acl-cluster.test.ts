@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, runShoal, TestCluster, until } from './daemon-harness.ts';
+import { runShoal, TestCluster, until, type DaemonProcess } from './daemon-harness.ts';
 
 let cluster: TestCluster;
 const respPorts: number[] = [];
@@ -19,20 +18,8 @@ function cli(port: number, ...args: string[]): Promise<string> {
 }
 
 before(async () => {
-  const ports = await freePorts(9);
-  cluster = new TestCluster();
-  for (let i = 0; i < 3; i++) {
-    respPorts.push(ports[3 * i + 2]!);
-    cluster.nodes.push(
-      new DaemonProcess({
-        name: `n${i + 1}`,
-        port: ports[3 * i]!,
-        peerPort: ports[3 * i + 1]!,
-        seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
-        extra: ['--resp-port', String(ports[3 * i + 2]!), '--replicas', '3', '--read-quorum', '2', '--write-quorum', '2'],
-      }),
-    );
-  }
+  cluster = await TestCluster.create(3, ['--replicas', '3', '--read-quorum', '2', '--write-quorum', '2'], { resp: true });
+  respPorts.push(...cluster.nodes.map((n) => n.spec.respPort!));
   await cluster.startAll();
   await cluster.untilConverged();
 });

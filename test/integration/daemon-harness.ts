@@ -240,16 +240,18 @@ export class DaemonProcess {
 export class TestCluster {
   readonly nodes: DaemonProcess[] = [];
 
-  /** Allocates ports for `count` nodes (started later with `start`). */
-  static async create(count: number, extra: string[] = []): Promise<TestCluster> {
-    const ports = await freePorts(2 * count);
+  /** Allocates ports for `count` nodes n1, n2... (started later with `start`); `resp`: each with a RESP port too. */
+  static async create(count: number, extra: string[] = [], options: { resp?: boolean } = {}): Promise<TestCluster> {
+    const perNode = options.resp === true ? 3 : 2;
+    const ports = await freePorts(perNode * count);
     const cluster = new TestCluster();
     for (let i = 0; i < count; i++) {
       cluster.nodes.push(
         new DaemonProcess({
           name: `n${i + 1}`,
-          port: ports[2 * i]!,
-          peerPort: ports[2 * i + 1]!,
+          port: ports[perNode * i]!,
+          peerPort: ports[perNode * i + 1]!,
+          ...(options.resp === true ? { respPort: ports[perNode * i + 2]! } : {}),
           seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
           extra,
         }),

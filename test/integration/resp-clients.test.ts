@@ -16,8 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
-import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, TestCluster, until } from './daemon-harness.ts';
+import { TestCluster, until } from './daemon-harness.ts';
 import { ioredisOps, nodeRedisOps, redisCli, redisCliOps, runWorkload, type RedisOps, type WorkloadOptions } from './resp-workload.ts';
 
 const CLUSTER_SLOTS = 16_384;
@@ -33,20 +32,8 @@ const resp = (i: number): number => respPorts[i]!;
 
 before(async () => {
   if (skip) return;
-  const ports = await freePorts(9);
-  cluster = new TestCluster();
-  for (let i = 0; i < 3; i++) {
-    respPorts.push(ports[3 * i + 2]!);
-    cluster.nodes.push(
-      new DaemonProcess({
-        name: `n${i + 1}`,
-        port: ports[3 * i]!,
-        peerPort: ports[3 * i + 1]!,
-        seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
-        extra: ['--resp-port', String(ports[3 * i + 2]!), '--replicas', '3', '--read-quorum', '2', '--write-quorum', '2'],
-      }),
-    );
-  }
+  cluster = await TestCluster.create(3, ['--replicas', '3', '--read-quorum', '2', '--write-quorum', '2'], { resp: true });
+  respPorts.push(...cluster.nodes.map((n) => n.spec.respPort!));
   await cluster.startAll();
   await cluster.untilConverged();
   await untilSlotsServedBy([0, 1, 2]);

@@ -12,32 +12,18 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Redis, ReplyError } from 'ioredis';
-import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, TestCluster, until } from './daemon-harness.ts';
+import { TestCluster, until, type DaemonProcess } from './daemon-harness.ts';
 
 const CLIENTS = 4;
 const IN_FLIGHT_PER_CLIENT = 8;
 
 let cluster: TestCluster;
-const respPorts: number[] = [];
+let respPorts: number[] = [];
 
 before(async () => {
-  const ports = await freePorts(9);
-  cluster = new TestCluster();
-  for (let i = 0; i < 3; i++) {
-    respPorts.push(ports[3 * i + 2]!);
-    cluster.nodes.push(
-      new DaemonProcess({
-        name: `n${i + 1}`,
-        port: ports[3 * i]!,
-        peerPort: ports[3 * i + 1]!,
-        respPort: ports[3 * i + 2]!,
-        seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
-        // n3's stop waits for n2 (paused below) far longer than the test looks at it.
-        extra: ['--replicas', '3', '--read-quorum', '2', '--write-quorum', '2', '--shutdown-timeout', '2m'],
-      }),
-    );
-  }
+  // n3's stop waits for n2 (paused below) far longer than the test looks at it.
+  cluster = await TestCluster.create(3, ['--replicas', '3', '--read-quorum', '2', '--write-quorum', '2', '--shutdown-timeout', '2m'], { resp: true });
+  respPorts = cluster.nodes.map((n) => n.spec.respPort!);
   await cluster.startAll();
   await cluster.untilConverged();
 });
