@@ -341,15 +341,18 @@ async function startNodeIn(options: DaemonOptions): Promise<Daemon> {
     const leave = config.stopMode === 'leave';
     log.info(
       { reason, timeoutMs: config.shutdownTimeoutMs, stopMode: config.stopMode },
-      leave ? 'stopping: leaving the cluster, handing off partitions, draining clients' : 'stopping for a restart: draining clients, keeping partitions and the disk tier, not leaving',
+      leave ? 'stopping: leaving the cluster, handing off partitions, draining clients' : 'stopping for a restart: draining clients, passing stand-in hints on, keeping partitions and the disk tier, not leaving',
     );
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
     let left = !leave;
     let drained = false;
     const graceMs = Math.min(CLIENT_DRAIN_GRACE_MS, config.shutdownTimeoutMs);
+    let standInsPassed = leave;
     const graceful = Promise.all([
-      leave ? new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true)) : Promise.resolve(),
+      leave
+        ? new Promise<void>((resolve) => node.leave(resolve)).then(() => (left = true))
+        : new Promise<void>((resolve) => node.passStandInHintsOn(resolve)).then(() => (standInsPassed = true)),
       // Drain, not close: the port keeps answering /healthz (200) and /readyz (503) during the leave.
       // Redis clients are drained too, rather than kept to the end and cut off: a command in flight
       // then would end without a reply, the client unable to tell whether it ran.
@@ -359,6 +362,10 @@ async function startNodeIn(options: DaemonOptions): Promise<Daemon> {
     const waiting = () => {
       const progress = left ? null : node.leaveProgress();
       const parts = progress && progress.waitingFor !== 'nothing' ? [progress.waitingFor] : [];
+      if (!standInsPassed) {
+        const standIns = node.standInHints();
+        parts.push(`${standIns} stand-in hint${standIns === 1 ? '' : 's'} to deliver or pass on`);
+      }
       const connections = server.connectionCount + (resp?.connectionCount ?? 0);
       if (!drained) parts.push(`${connections} client connection${connections === 1 ? '' : 's'} to drain`);
       return { waitingFor: parts.length === 0 ? 'nothing' : parts.join(', '), hints: progress?.hints ?? {}, partitionsToHandOff: progress?.partitionsToHandOff ?? 0, keysToHandOff: progress?.keysToHandOff ?? 0 };

@@ -46,6 +46,10 @@ export interface HostedNode {
   leave(done: () => void): void;
   /** What the leave still waits for: hints per target, partitions to hand off, and the same in words. */
   leaveProgress(): LeaveProgress;
+  /** Before a stop for a restart: delivers or passes on the stand-in hints, then calls `done` (ShoalNode.passStandInHintsOn). */
+  passStandInHintsOn(done: () => void): void;
+  /** Stand-in hints that wait meanwhile. */
+  standInHints(): number;
   /** Stops at once; `leave: false` announces nothing (a stop for a restart, --stop-mode restart). */
   stop(options?: { leave?: boolean }): void;
   /** Flushes and closes the disk tier (after `stop`); resolves at once without one. */
@@ -175,6 +179,8 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     onHotKeyAlert: (listener) => node.onHotKeyAlert(listener),
     stats: () => node.stats(),
     leaveProgress: () => node.leaveProgress(),
+    passStandInHintsOn: (done) => node.passStandInHintsOn(done),
+    standInHints: () => node.standInHints,
     stop: (options) => {
       aclSync?.stop();
       node.stop(options);

@@ -74,7 +74,7 @@ export const STORE_TICK_INTERVAL_MS = 1_000;
 /** Self-health trend thresholds: event-loop lag, and the share of requests answered with an error. */
 export const SELF_LAG_THRESHOLD_MS = 200;
 export const SELF_ERROR_RATE_THRESHOLD = 0.05;
-/** How often a leaving node checks whether its handoff is complete. */
+/** How often a leaving node checks whether its handoff is complete (and one stopping for a restart, its stand-in hints). */
 export const LEAVE_POLL_INTERVAL_MS = 50;
 /**
  * How long a leaving node that has handed everything off keeps coordinating new requests before
@@ -283,7 +283,7 @@ export class ShoalNode {
   private readonly leaveWaiters: (() => void)[] = [];
   private topologyCache: TopologySnapshot | null = null;
   private readonly topologyListeners = new Set<(version: string) => void>();
-  private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null };
+  private readonly timers = { store: null as number | null, ring: null as number | null, leave: null as number | null, restart: null as number | null };
   private malformed = 0;
   /** Messages to this node's own replicas, delivered together on the next timer tick (see send). */
   private localQueue: KvMessage[] = [];
@@ -291,6 +291,8 @@ export class ShoalNode {
   /** Encodes a message sent to several owners once (see KvMessageEncoder). */
   private readonly encoder = new KvMessageEncoder();
   private leaving = false;
+  /** Stopping for a restart (passStandInHintsOn): its own replica is no home for a hint then. */
+  private stoppingForRestart = false;
   /** A leaving node refuses new requests once its grace after handing off is over (refuseRequestsOnceLeft). */
   private refusingRequests = false;
   private stopped = false;
@@ -699,6 +701,33 @@ export class ShoalNode {
   }
 
   /**
+   * Before a stop that keeps this node's place in the ring (`--stop-mode restart`), which loses
+   * every hint it holds. A hint kept as a sloppy-quorum stand-in may be one of the copies its
+   * write's quorum counted, so, as in a leave, those go first: delivered to their owner, or passed
+   * on to the partition's other live owners while their owner is down. Ordinary hints are
+   * delivered meanwhile if they can be, and lost with the stop otherwise (the owners that
+   * acknowledged those writes hold them). Calls `done` once no stand-in hint is left, or the node
+   * stopped; the daemon bounds the wait with its shutdown timeout. Before, such a write could be
+   * left on one owner only until anti-entropy copied it (test/sim/restart-stand-in-hints.test.ts).
+   */
+  passStandInHintsOn(done: () => void): void {
+    this.stoppingForRestart = true;
+    const poll = () => {
+      this.timers.restart = null;
+      if (this.stopped) return done();
+      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'it is down while this node stops for a restart');
+      if (this.hints.standInCount === 0) return done();
+      this.timers.restart = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
+    };
+    poll();
+  }
+
+  /** Stand-in hints a stop for a restart still waits to deliver or pass on (passStandInHintsOn). */
+  get standInHints(): number {
+    return this.hints.standInCount;
+  }
+
+  /**
    * Past LEAVE_COORDINATION_GRACE_MS after this leaving node handed everything off, it refuses new
    * requests, so those it coordinates run out within a deadline: waiting for a moment with none
    * pending never ends under a steady load with some slow requests (kv-join seed 400005, BUGGIFY).
@@ -782,7 +811,7 @@ export class ShoalNode {
     this.rmw.stop();
     this.rmwPrimary.stop();
     this.ring.stop();
-    for (const t of [this.timers.store, this.timers.ring, this.timers.leave]) if (t !== null) this.env.timers.cancelTimer(t);
+    for (const t of [this.timers.store, this.timers.ring, this.timers.leave, this.timers.restart]) if (t !== null) this.env.timers.cancelTimer(t);
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
@@ -806,7 +835,7 @@ export class ShoalNode {
     let readdressed = 0;
     for (const hint of taken) {
       if (!hint.fallback) continue;
-      const owners = this.ring.placement.owners(hint.partition).filter((o) => o !== target && (o === this.name ? !this.leaving : this.alive.get(o) === true));
+      const owners = this.ring.placement.owners(hint.partition).filter((o) => o !== target && (o === this.name ? !this.leaving && !this.stoppingForRestart : this.alive.get(o) === true));
       for (const owner of owners) this.hints.add(owner, hint.partition, hint.key, hint.record, now, true);
       if (owners.length > 0) readdressed++;
     }

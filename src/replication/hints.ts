@@ -57,6 +57,7 @@ export class HintStore {
   private readonly byTarget = new Map<string, Map<number, Hint>>();
   private nextId = 1;
   private bytesHeld = 0;
+  private standIns = 0;
   readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0, abandoned: 0, readdressed: 0 };
   /** The most hints and bytes ever held at once, for the bounded-resources checker. */
   peakCount = 0;
@@ -74,6 +75,11 @@ export class HintStore {
 
   get bytes(): number {
     return this.bytesHeld;
+  }
+
+  /** Hints kept as a sloppy-quorum stand-in (`fallback`): copies a write's quorum may have counted. */
+  get standInCount(): number {
+    return this.standIns;
   }
 
   /** Keeps `record` for `target`; a newer hint for the same key replaces an older one. */
@@ -106,6 +112,7 @@ export class HintStore {
     forTarget.set(id, hint);
     this.byTargetKey.set(tk, id);
     this.bytesHeld += cost;
+    if (fallback) this.standIns++;
     this.stats.stored++;
     this.peakCount = Math.max(this.peakCount, this.byId.size);
     this.peakBytes = Math.max(this.peakBytes, this.bytesHeld);
@@ -177,6 +184,7 @@ export class HintStore {
     forTarget.delete(id);
     if (forTarget.size === 0) this.byTarget.delete(hint.target);
     this.bytesHeld -= hintCost(hint.key, hint.record);
+    if (hint.fallback) this.standIns--;
     return true;
   }
 }

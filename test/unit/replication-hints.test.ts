@@ -86,3 +86,19 @@ test('the hints for a target that left are taken back whole, and counted per tar
   hints.add('n3', 2, 'c', rec(1), 0);
   assert.equal(hints.count, 2, 'a taken key can be hinted again');
 });
+
+test('the hint store counts the stand-in hints it holds, through delivery, replacement, room and take', () => {
+  const hints = new HintStore(3, 1 << 20, 10_000);
+  hints.add('n2', 0, 'a', rec(1), 0, true);
+  hints.add('n2', 0, 'b', rec(1), 0);
+  hints.add('n3', 0, 'c', rec(1), 0, true);
+  assert.equal(hints.standInCount, 2);
+  hints.add('n2', 0, 'a', rec(2), 0); // a newer ordinary hint replaces the stand-in's
+  assert.equal(hints.standInCount, 1);
+  hints.add('n4', 0, 'd', rec(1), 0, true); // over the count: the oldest (b) goes
+  assert.equal(hints.standInCount, 2);
+  hints.delivered(hints.due('n3', 0, 500, 10).due[0]!.id);
+  assert.equal(hints.standInCount, 1);
+  hints.take('n4');
+  assert.equal(hints.standInCount, 0);
+});

@@ -1,0 +1,98 @@
+// A stop for a restart (`--stop-mode restart`) keeps the node's place in the ring and loses every
+// hint it holds. A hint kept as a sloppy-quorum stand-in may be one of the copies its write's
+// quorum counted, so before such a stop ShoalNode.passStandInHintsOn delivers those hints, or
+// passes them on to the partition's other live owners while their owner is down, as a leave does.
+//
+// Four nodes, N=3, W=2 (QUORUM). A key's owners are A (the coordinator), B and C; D is the fourth
+// node. B crashes and A sees it dead; A's replication to C is lost (a fault on A's transport, not a
+// mock). A QUORUM write through A is then acknowledged by A and by D standing in for B: the write
+// is on A and in D's hint only. D stops for a restart. Everything else is the real stack.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createNode } from '../../src/node/create-node.ts';
+import type { ShoalNode } from '../../src/node/node.ts';
+import { MessageFamily } from '../../src/node/wire.ts';
+import { joinDatagram } from '../../src/protocol/datagram.ts';
+import { keyToStoreKey } from '../../src/replication/record.ts';
+import type { Env, Transport } from '../../src/runtime/env.ts';
+import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
+
+const enc = new TextEncoder();
+const NODES = 4;
+const A = 0;
+
+/** The node's transport, with its replication messages to `to()` dropped. */
+function losingReplicationTo(transport: Transport, to: () => string | null): Transport {
+  return {
+    send: (address, datagram, lane) => (address === to() && joinDatagram(datagram)[0] === MessageFamily.kv ? undefined : transport.send(address, datagram, lane)),
+    onReceive: (handler) => transport.onReceive(handler),
+  };
+}
+
+/** Runs the case up to D's stop; `passOn` says whether D passes its stand-in hints on first. Returns whether C then holds the write. */
+function writeThenRestartStandIn(passOn: boolean): { cHolds: boolean; dHeldStandIns: number } {
+  const seeds = Array.from({ length: NODES }, (_, i) => nodeAddress(i));
+  const fault: { dropTo: string | null } = { dropTo: null };
+  const sim = new Simulation<ShoalNode>({
+    seed: 7,
+    nodes: NODES,
+    trace: new EventTrace(),
+    factory: (env: Env, { index }) => {
+      const transport = index === A ? losingReplicationTo(env.transport, () => fault.dropTo) : env.transport;
+      return createNode({ env: { ...env, transport }, config: { seeds, partitions: 64, gossipProfile: 'local', writeQuorum: 'quorum', readQuorum: 'quorum' } });
+    },
+  });
+  sim.runUntil(10_000, () => sim.upNodes().length === NODES && sim.upNodes().every((n) => n.process!.settled()));
+  const a = sim.process(A)!;
+  assert.ok(a.joined, 'the cluster formed');
+
+  // A key A owns; D is the node that does not own it, B and C the other owners.
+  let key = '';
+  let owners: string[] = [];
+  for (let i = 0; !owners.includes(nodeAddress(A)); i++) {
+    key = `k${i}`;
+    owners = a.placement().owners(a.placement().partitionOfKey(enc.encode(key))).slice();
+  }
+  const partition = a.placement().partitionOfKey(enc.encode(key));
+  const [b, c] = owners.filter((o) => o !== nodeAddress(A)) as [string, string];
+  const d = seeds.find((s) => !owners.includes(s))!;
+  const index = (name: string) => sim.indexOf(name)!;
+
+  fault.dropTo = c;
+  sim.crash(index(b));
+  const bDead = () => a.membership.members().some((m) => m.name === b && m.state === 'dead');
+  sim.runUntil(sim.now + 30_000, bDead);
+  assert.ok(bDead(), `A sees ${b} dead`);
+
+  let outcome: string | null = null;
+  a.kv.set(enc.encode(key), enc.encode('acknowledged'), { consistency: 'quorum' }, (error) => (outcome = error ? error.code : 'ok'));
+  sim.runUntil(sim.now + 5_000, () => outcome !== null);
+  assert.equal(outcome, 'ok', 'the QUORUM write is acknowledged (A, and D standing in for B)');
+  const standIn = sim.process(index(d))!;
+  const dHeldStandIns = standIn.standInHints;
+
+  if (passOn) {
+    let passed = false;
+    standIn.passStandInHintsOn(() => (passed = true));
+    sim.runUntil(sim.now + 10_000, () => passed);
+    assert.ok(passed, 'D delivered or passed on its stand-in hints');
+  }
+  sim.stop(index(d));
+  sim.runUntil(sim.now + 2_000);
+  const holder = sim.process(index(c))!;
+  const cHolds = (holder.heldPartitions().get(partition)?.peek(keyToStoreKey(enc.encode(key))) ?? null) !== null;
+  return { cHolds, dHeldStandIns };
+}
+
+test('a node stopping for a restart first passes its stand-in hints on: the write it stood in for reaches a live owner', () => {
+  const { cHolds, dHeldStandIns } = writeThenRestartStandIn(true);
+  assert.equal(dHeldStandIns, 1, 'D held the write as a stand-in hint for B');
+  assert.ok(cHolds, 'C, the live owner A could not reach, holds the write');
+});
+
+test('without that (the stop alone), the acknowledged write is left on A only', () => {
+  const { cHolds, dHeldStandIns } = writeThenRestartStandIn(false);
+  assert.equal(dHeldStandIns, 1);
+  assert.equal(cHolds, false, 'the case reaches the gap: only the stand-in hint held the second copy');
+});
