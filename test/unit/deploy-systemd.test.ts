@@ -47,4 +47,9 @@ test('systemd unit: runs `shoal start --config`, waits out the graceful stop, do
   assert.ok(Number(service.TimeoutStopSec) * 1000 >= config.shutdownTimeoutMs + 10_000, `TimeoutStopSec ${service.TimeoutStopSec} s outlasts shutdown-timeout ${config.shutdownTimeoutMs} ms`);
   assert.equal(config.host === '127.0.0.1', false, 'the example listens on the host\'s address, not loopback');
   assert.ok(config.seeds.length >= 3);
+  // ProtectSystem=strict leaves the file system read-only but for the state directory: the data
+  // directory must be in it (elsewhere the node cannot create it and exits with status 2).
+  assert.equal(service.ProtectSystem, 'strict');
+  assert.ok(service.StateDirectory, 'a StateDirectory the node may write');
+  assert.ok(config.dataDir.startsWith(`/var/lib/${service.StateDirectory}/`), `data-dir ${config.dataDir} is under /var/lib/${service.StateDirectory}`);
 });
