@@ -29,6 +29,11 @@ ENV CLI=/opt/shoal/node_modules/shoal/bin/shoal.js
 # -----------------------------------------------------------------------------------------------
 COPY --chmod=0755 deploy/docker/docker-entrypoint.sh deploy/docker/drain.sh /usr/local/bin/
 COPY deploy/docker/healthcheck.mjs deploy/docker/zone-from-node.mjs /usr/local/lib/shoal/
+# The node's data directory (users and ACLs, the gossip keyring), owned by the node's user: the
+# entrypoint passes it as --data-dir. The default, .shoal/data under /opt/shoal, is root's.
+ENV DATA_DIR=/var/lib/shoal
+RUN mkdir -p /var/lib/shoal && chown 1000:1000 /var/lib/shoal
+VOLUME /var/lib/shoal
 # The node images' unprivileged user, by number so that `runAsNonRoot` can check it.
 USER 1000:1000
 # 7400: clients (WebSocket /shoal) and health probes (/healthz, /readyz); 7401: node-to-node.

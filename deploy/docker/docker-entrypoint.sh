@@ -11,6 +11,8 @@
 #   CLI        the built `shoal` command (set by the Dockerfile)
 #   ZONE_FILE  a file holding this node's zone, written by an init container (deploy/kubernetes);
 #              when it is there and not empty, and no --zone is given, `--zone <its content>` is added.
+#   DATA_DIR   the node's data directory (set by the Dockerfile): `--data-dir <it>` is added unless
+#              --data-dir, --config or SHOAL_DATA_DIR says where it is.
 set -eu
 
 : "${CLI:?CLI must name the shoal command (the Dockerfile sets it)}"
@@ -27,6 +29,16 @@ if [ "$1" = start ] && [ -n "${ZONE_FILE:-}" ] && [ -s "$ZONE_FILE" ]; then
   if [ "$zone_given" = no ]; then
     zone=$(cat "$ZONE_FILE")
     set -- "$@" --zone "$zone"
+  fi
+fi
+
+if [ "$1" = start ] && [ -n "${DATA_DIR:-}" ] && [ -z "${SHOAL_DATA_DIR:-}" ]; then
+  dir_given=no
+  for arg in "$@"; do
+    case "$arg" in --data-dir | --data-dir=* | --config | --config=*) dir_given=yes ;; esac
+  done
+  if [ "$dir_given" = no ]; then
+    set -- "$@" --data-dir "$DATA_DIR"
   fi
 fi
 

@@ -69,10 +69,14 @@ test('Dockerfile: multi-stage on node:20-slim, non-root, production dependencies
   assert.match(build, /RUN npm run build/);
   assert.match(build, /npm pack --workspace packages\/server/, 'the server package packed as it is published');
   assert.match(build, /npm install --omit=dev .*\/pkg\/shoal-\*\.tgz/, 'and installed apart with production dependencies only');
-  // The runtime stage compiles nothing and installs nothing: it copies.
-  assert.equal(all(runtime, 'RUN').length, 0);
   const [user, group] = one(runtime, 'USER').split(':');
   assert.ok(Number(user) > 0 && Number(group) > 0, 'a numeric non-root user, so runAsNonRoot can check it');
+  // The runtime stage compiles nothing and installs nothing: it copies, and makes the data
+  // directory (DATA_DIR, which the entrypoint passes as --data-dir) the node's user's own, as a
+  // volume. Without it the node cannot create its data directory and exits at once.
+  assert.ok(env.DATA_DIR?.startsWith('/'), 'DATA_DIR names the data directory');
+  assert.deepEqual(all(runtime, 'RUN').map((i) => i.args), [`mkdir -p ${env.DATA_DIR} && chown ${user}:${group} ${env.DATA_DIR}`]);
+  assert.equal(one(runtime, 'VOLUME'), env.DATA_DIR);
   const entrypoint = JSON.parse(one(runtime, 'ENTRYPOINT')) as string[];
   assert.deepEqual(entrypoint, ['/usr/local/bin/docker-entrypoint.sh'], 'exec form: no shell between docker and the script');
   assert.match(one(runtime, 'HEALTHCHECK'), /CMD \["node", "\/usr\/local\/lib\/shoal\/healthcheck\.mjs"\]/);
@@ -151,7 +155,9 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
   const zoneFile = join(root, 'zone');
   writeFileSync(zoneFile, 'eu-west-1b');
   const [port, peerPort] = await freePorts(2);
-  const imageEnv = { CLI: join(root, env.CLI!), ZONE_FILE: zoneFile, NODE_ENV: env.NODE_ENV };
+  const dataDir = join(root, env.DATA_DIR!);
+  mkdirSync(dataDir, { recursive: true });
+  const imageEnv = { CLI: join(root, env.CLI!), ZONE_FILE: zoneFile, DATA_DIR: dataDir, NODE_ENV: env.NODE_ENV };
   // Flags alone imply `start`, as `docker run shoal --seeds ...` does.
   const node = spawn('sh', [entrypoint, '--name', 'img1', '--host', '127.0.0.1', '--port', String(port), '--peer-port', String(peerPort), '--log-format', 'json', '--gossip-profile', 'local'], {
     env: { PATH: process.env.PATH, ...imageEnv },
@@ -170,6 +176,7 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
   assert.equal(cmdline[0], 'node', `PID ${node.pid} runs ${cmdline.join(' ')}`);
   assert.equal(cmdline[1], imageEnv.CLI);
   assert.equal(cmdline[2], 'start');
+  assert.equal(cmdline[cmdline.indexOf('--data-dir') + 1], dataDir, 'the entrypoint passed DATA_DIR as --data-dir');
   const status = await fetchStatus(`127.0.0.1:${port}`, 5000);
   assert.equal(status.zone, 'eu-west-1b', 'the zone file became --zone');
 

@@ -74,6 +74,7 @@ type Container = {
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string }[];
+  securityContext?: { readOnlyRootFilesystem?: boolean };
 };
 
 /** Kubernetes quantities as bytes: 1Gi, 512Mi, 1G, 1500M. */
@@ -162,6 +163,14 @@ export function checkShoalDeployment(objects: K8sObject[], expect: Expectations)
   const peerPortOfHeadless = hs.ports.find((p) => p.name === 'peer')?.port;
   assert.equal(config.seeds.length, 1);
   assert.match(config.seeds[0]!, new RegExp(`^${spec.serviceName}\\.ns\\.svc\\.[a-z0-9.-]+:${peerPortOfHeadless}$`), 'the seed is the headless service in the pod\'s namespace, at the peer port');
+
+  // The node creates its data directory at start; on a read-only root it must be on a volume
+  // (the default, .shoal/data under the image's working directory, is not: the node would exit).
+  const dataDir = flagValue(args, 'data-dir');
+  if (container.securityContext?.readOnlyRootFilesystem === true) {
+    assert.ok(dataDir, '--data-dir is given: the default is on the read-only root file system');
+    assert.ok((container.volumeMounts ?? []).some((m) => dataDir === m.mountPath || dataDir.startsWith(`${m.mountPath}/`)), `--data-dir ${dataDir} is on a volume the container mounts`);
+  }
 
   assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'client' });
   assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'client' });

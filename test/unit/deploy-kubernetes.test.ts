@@ -55,4 +55,5 @@ test('the checks catch broken manifests', async () => {
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...pod, 'enableServiceLinks'], undefined), expect), /service links/);
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'readinessProbe', 'httpGet', 'path'], '/healthz'), expect), /readyz/);
   assert.throws(() => checkShoalDeployment(broken('Service/shoal-headless', ['spec', 'publishNotReadyAddresses'], undefined), expect), /not-ready pods must be found/);
+  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'volumeMounts', 2], undefined), expect), /--data-dir \/var\/lib\/shoal is on a volume/);
 });
