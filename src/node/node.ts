@@ -683,7 +683,7 @@ export class ShoalNode {
       this.timers.leave = null;
       if (this.stopped) return finished();
       this.rehomeDepartedHints();
-      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'it is down while this node leaves');
+      this.rehomeHintsForDownTargets('it is down while this node leaves');
       const p = this.sync.progress();
       const handedOff = p.partitionsToHandOff === 0 && !this.ownsAnything();
       if (handedOff) for (const target of this.hints.targets()) this.rehomeHints(target, 'this node has handed its partitions off and leaves', true);
@@ -715,7 +715,7 @@ export class ShoalNode {
     const poll = () => {
       this.timers.restart = null;
       if (this.stopped) return done();
-      for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, 'it is down while this node stops for a restart');
+      this.rehomeHintsForDownTargets('it is down while this node stops for a restart');
       if (this.hints.standInCount === 0) return done();
       this.timers.restart = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
@@ -846,6 +846,11 @@ export class ShoalNode {
       { target, hints: taken.length, readdressed, abandoned },
       `took back ${taken.length} hints for ${target} (${why}): ${readdressed} passed on to the partitions' other owners, ${abandoned} dropped (the owners that acknowledged those writes hold them)`,
     );
+  }
+
+  /** A stopping node cannot wait for a target that is down: its hints are taken back (rehomeHints) at each poll of the stop. */
+  private rehomeHintsForDownTargets(why: string): void {
+    for (const target of this.hints.targets()) if (this.alive.get(target) !== true) this.rehomeHints(target, why);
   }
 
   /** Hints for members no longer in the ring (left, leaving, forgotten by gossip, refused) can never be delivered. */

@@ -242,7 +242,8 @@ export class TestCluster {
 
   /** Allocates ports for `count` nodes n1, n2... (started later with `start`); `resp`: each with a RESP port too. */
   static async create(count: number, extra: string[] = [], options: { resp?: boolean } = {}): Promise<TestCluster> {
-    const perNode = options.resp === true ? 3 : 2;
+    const resp = options.resp === true;
+    const perNode = resp ? 3 : 2;
     const ports = await freePorts(perNode * count);
     const cluster = new TestCluster();
     for (let i = 0; i < count; i++) {
@@ -251,7 +252,7 @@ export class TestCluster {
           name: `n${i + 1}`,
           port: ports[perNode * i]!,
           peerPort: ports[perNode * i + 1]!,
-          ...(options.resp === true ? { respPort: ports[perNode * i + 2]! } : {}),
+          ...(resp ? { respPort: ports[perNode * i + 2]! } : {}),
           seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
           extra,
         }),
