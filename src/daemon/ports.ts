@@ -33,14 +33,16 @@ function readEphemeralRange(): [number, number] | null {
 let ephemeralRange: [number, number] | null | undefined;
 
 /**
- * A random port such that `port .. port + span - 1` are all outside the ephemeral range: below it
- * from 20,000 up, or above it to 65,535, uniformly over both. Throws when neither has room.
+ * A random port such that `port .. port + span - 1` are all outside the ephemeral range and at
+ * most `max`: below the range from 20,000 up, or above it, uniformly over both. Throws when neither
+ * has room.
  */
-export function randomPortOutsideEphemeral(span = 1): number {
+export function randomPortOutsideEphemeral(span = 1, max = 65_535): number {
   if (ephemeralRange === undefined) ephemeralRange = readEphemeralRange();
   const [low, high] = ephemeralRange ?? [32_768, 65_535];
   // Each stretch is [first, last] for the first port of the span.
-  const stretches = ([[FIRST_PORT, low - span], [high + 1, 65_536 - span]] as const).filter(([first, last]) => last >= first);
+  const top = max + 1 - span;
+  const stretches = ([[FIRST_PORT, Math.min(low - span, top)], [high + 1, top]] as const).filter(([first, last]) => last >= first);
   const choices = stretches.reduce((n, [first, last]) => n + last - first + 1, 0);
   if (choices === 0) throw new Error(`no room for ${span} port${span === 1 ? '' : 's'} outside the ephemeral range ${low}-${high}`);
   let pick = Math.floor(Math.random() * choices);

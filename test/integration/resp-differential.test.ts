@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
-import { RawConnection, startRedis, type Arg } from './resp-raw.ts';
+import { freeClusterRedisPort, RawConnection, startRedis, type Arg } from './resp-raw.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The one table of permitted differences.
@@ -256,20 +256,23 @@ function generator(seed: number): () => Arg[] {
 const show = (args: Arg[]): string => args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${Buffer.from(a).toString('hex')}>`)).join(' ');
 
 test('Shoal answers the string and expiry commands byte for byte as redis-server 7.0', { timeout: 120_000 }, async (t) => {
-  const [redisPort, clusterRedisPort, clientPort, peerPort, respPort] = await freePorts(5);
-  const redis = await startRedis(redisPort!);
-  t.after(() => redis.kill('SIGKILL'));
+  // The cluster-enabled server first: its port has a rule of its own, and once it listens (bus port
+  // too) the other ports cannot be drawn on top of it.
+  const clusterRedisPort = await freeClusterRedisPort();
   const clusterDir = mkdtempSync(join(tmpdir(), 'shoal-diff-'));
-  const clusterRedis = await startRedis(clusterRedisPort!, ['--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'), '--dir', clusterDir]);
+  const clusterRedis = await startRedis(clusterRedisPort, ['--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'), '--dir', clusterDir]);
   t.after(() => {
     clusterRedis.kill('SIGKILL');
     rmSync(clusterDir, { recursive: true, force: true });
   });
+  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const redis = await startRedis(redisPort!);
+  t.after(() => redis.kill('SIGKILL'));
   const shoal = new DaemonProcess({ name: 'diff', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort)] });
   t.after(() => shoal.stop());
   await shoal.start();
   const toRedis = await RawConnection.open(redisPort!);
-  const toClusterRedis = await RawConnection.open(clusterRedisPort!);
+  const toClusterRedis = await RawConnection.open(clusterRedisPort);
   const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
   t.after(() => {
     toRedis.close();

@@ -2,6 +2,7 @@
 // compare with (resp-differential, resp-maxmemory and slow-log tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
 
 export type Arg = string | Uint8Array;
 
@@ -78,6 +79,21 @@ export function replyEnd(buffer: Buffer, at: number): number {
     return pos;
   }
   throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
+}
+
+/** Redis Cluster's bus port is the client port + 10,000, so a cluster-enabled redis-server refuses a port above 55,535. */
+const CLUSTER_BUS_OFFSET = 10_000;
+
+/**
+ * A port for a cluster-enabled redis-server: at most 55,535, outside the ephemeral range as
+ * freePorts' are, with its bus port free as well.
+ */
+export async function freeClusterRedisPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomPortOutsideEphemeral(1, 65_535 - CLUSTER_BUS_OFFSET);
+    if ((await isPortFree(port)) && (await isPortFree(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+  throw new Error('no free port pair for a cluster-enabled redis-server');
 }
 
 /** Starts redis-server on `port` without persistence; resolves once it accepts connections. */
