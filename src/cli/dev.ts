@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, parseOption } from '../daemon/config.ts';
 import { optionSpec, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
@@ -47,6 +47,9 @@ const SAME_SIGNAL_MS = 1000;
 /** How long a rolling restart waits for the cluster to converge after each node before giving up (2 min). */
 export const ROLLING_CONVERGE_TIMEOUT_MS = 120_000;
 
+/** Where the nodes' data directories go: the daemon's own default for a node named node1 is .shoal/data/node1. */
+const DEV_DATA_DIR = '.shoal/data';
+
 /** Options of `shoal start` that dev takes and passes on to every node, with dev's defaults. */
 const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout': '500ms' } as const satisfies Partial<Record<OptionName, string>>;
 
@@ -56,6 +59,7 @@ const FLAGS: FlagSpecs = {
   ...Object.fromEntries(
     Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
   ),
+  'data-dir': { kind: 'string', description: 'where the nodes keep their data directories (node1 in DIR/node1...); each dev cluster needs its own', default: DEV_DATA_DIR },
   tls: { kind: 'boolean', description: 'TLS on every port, with a throwaway CA and node certificates written to .shoal/tls (mutual TLS between nodes)' },
   help: { kind: 'boolean', description: 'show this help' },
 };
@@ -97,7 +101,7 @@ const isRunning = (c: ChildProcess): boolean => c.exitCode === null && c.signalC
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400] [--tls]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
+    process.stdout.write(formatHelp('Usage: shoal dev [--nodes 3] [--base-port 7400] [--data-dir .shoal/data] [--tls]\nWhile it runs, a `restart` line on stdin (or SIGUSR2) restarts the nodes one by one.', FLAGS));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -106,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 3 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
   const passedOn = passedOnArgs(flags);
+  const dataRoot = resolve(String(flags['data-dir'] ?? DEV_DATA_DIR));
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
   const seed = `127.0.0.1:${basePort + 1}`;
@@ -153,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
       '--read-quorum', String(quorum),
       '--write-quorum', String(quorum),
       '--gossip-profile', 'local',
+      '--data-dir', join(dataRoot, name),
       ...passedOn,
       ...(tls === null ? [] : ['--tls-cert', tls.nodes[name]!.cert, '--tls-key', tls.nodes[name]!.key, '--tls-ca', tls.ca]),
       '--log-format', 'json',

@@ -18,6 +18,7 @@ import { ExitStatus, listenError, StartupError } from './errors.ts';
 import { clientTlsOptions, serverTlsOptions, TlsFileError, TlsReloader } from '../security/tls.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir, removeUnusedDataDir } from './data-dir.ts';
+import { lockDirectory, type DirLock } from './dir-lock.ts';
 import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
@@ -79,18 +80,33 @@ export interface Daemon {
 
 /** Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const createdDir = ensureDataDir(options.config.dataDir);
+  const { dataDir, disk } = options.config;
+  // Each directory the node writes: its path, the flag that chose it, the first directory made for it.
+  const dirs: { dir: string; flag: '--data-dir' | '--disk-dir'; created: string | null }[] = [];
+  const locks: DirLock[] = [];
+  const release = (): void => {
+    for (const lock of locks.splice(0)) lock.release();
+  };
   try {
-    return await startNodeIn(options);
+    const wanted: [string, '--data-dir' | '--disk-dir'][] = [[dataDir, '--data-dir']];
+    if (disk !== null && disk.dir !== dataDir) wanted.push([disk.dir, '--disk-dir']);
+    for (const [dir, flag] of wanted) {
+      dirs.push({ dir, flag, created: ensureDataDir(dir, flag) });
+      const onWait = (holder: { host: string; pid: number }, waitMs: number) =>
+        options.log.warn({ dir, holder }, `${dir} is locked by pid ${holder.pid} on host ${holder.host}, which this node cannot ask; waiting ${waitMs} ms to see whether it still refreshes the lock`);
+      locks.push(await lockDirectory(dir, flag, { onWait }));
+    }
+    return await startNodeIn(options, release);
   } catch (error) {
-    // A failed start (a port in use, a bad certificate) leaves no empty data directory behind.
-    removeUnusedDataDir(options.config.dataDir, createdDir);
+    // A failed start (a port in use, a bad certificate) leaves no lock and no empty directory behind.
+    release();
+    for (const { dir, created } of dirs.reverse()) removeUnusedDataDir(dir, created);
     throw error;
   }
 }
 
-/** startDaemon once the data directory exists. */
-async function startNodeIn(options: DaemonOptions): Promise<Daemon> {
+/** startDaemon once its directories exist and are locked; `release` gives the locks back once the node has stopped. */
+async function startNodeIn(options: DaemonOptions, release: () => void): Promise<Daemon> {
   const { config, log } = options;
   const startedAt = performance.now();
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
@@ -384,6 +400,7 @@ async function startNodeIn(options: DaemonOptions): Promise<Daemon> {
     metrics?.close();
     await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close(), admin?.close(), node.closeDisk()]);
     env.timers.cancelAll();
+    release();
     if (unfinished) {
       log.error(
         { timeoutMs: config.shutdownTimeoutMs, ...unfinished, handoff: node.progress() },

@@ -8,18 +8,19 @@ import { dirname, join, resolve } from 'node:path';
 import { StartupError } from './errors.ts';
 
 /**
- * Creates the directory if missing and checks that the node can write there; a StartupError says
- * what is wrong. Returns the first directory it created (the directory or a parent), or null when
+ * Creates the directory (--data-dir, or the disk tier's --disk-dir) if missing and checks that the
+ * node can write there; a StartupError says what is wrong, naming `flag`. Returns the first directory it created (the directory or a parent), or null when
  * it existed: what `removeUnusedDataDir` may take back if the start fails.
  */
-export function ensureDataDir(dir: string): string | null {
+export function ensureDataDir(dir: string, flag: '--data-dir' | '--disk-dir'): string | null {
   try {
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 }) ?? null;
     accessSync(dir, constants.R_OK | constants.W_OK);
     return created;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new StartupError(`cannot use ${dir} as the data directory (${code}); choose another with --data-dir`, { cause: error });
+    const what = flag === '--data-dir' ? 'the data directory' : "the disk tier's directory";
+    throw new StartupError(`cannot use ${dir} as ${what} (${code}); choose another with ${flag}`, { cause: error });
   }
 }
 

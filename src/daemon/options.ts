@@ -110,12 +110,12 @@ export const DAEMON_OPTIONS = {
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },
   'data-dir': {
     kind: 'string',
-    description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring), every file sealed (docs/SECURITY.md)',
+    description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring), every file sealed (docs/SECURITY.md); one node per directory (a lock file)',
     defaultText: '.shoal/data/NAME under the working directory',
   },
   'disk-dir': {
     kind: 'string',
-    description: 'directory of the disk tier under memory (off when not given): one preallocated file, blocks sealed with the at-rest keys (docs/STORE.md)',
+    description: 'directory of the disk tier under memory (off when not given): one preallocated file, blocks sealed with the at-rest keys (docs/STORE.md); one node per directory (a lock file)',
   },
   'disk-size': { kind: 'bytes', description: 'size of the disk tier\'s file (with --disk-dir)', default: '1gib', min: '1mib' },
   'disk-write-budget': { kind: 'bytes', description: 'bytes per second the disk tier may write (device wear); over it, evicted entries are not kept', default: '64mib', min: '64kib' },

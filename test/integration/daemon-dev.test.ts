@@ -7,14 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts, isPortFree } from '../../src/daemon/ports.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
-import { devPorts, freeDevBase, runShoal, runShoalEach, SHOAL_BIN, until } from './daemon-harness.ts';
+import { devPorts, freeDevBase, runShoal, runShoalEach, SHOAL_BIN, tempDir, until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -120,7 +121,8 @@ async function assertAllGone(tree: number[], ports: number[], output: () => stri
 
 test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves no process behind', async (t) => {
   const base = await freeDevBase();
-  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dataRoot = tempDir('shoal-dev-');
+  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--data-dir', dataRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -149,6 +151,9 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
   assert.deepEqual(status.members.map((m) => m.name), ['node1', 'node2', 'node3']);
   pids = childPids(dev.pid!);
   assert.equal(pids.length, 3, `dev's children: ${pids.join(', ')}`);
+  // Each node keeps (and locks) its data directory under --data-dir, not in the shared .shoal/data.
+  assert.deepEqual(readdirSync(dataRoot).sort(), ['node1', 'node2', 'node3']);
+  for (const name of ['node1', 'node2', 'node3']) assert.ok(pids.includes(JSON.parse(readFileSync(join(dataRoot, name, 'shoal.lock'), 'utf8')).pid), `${name}'s lock names one of dev's nodes`);
   assert.match(output, /npx shoal status/);
   // dev says ready once every node answers ready on /readyz: the first Redis request after it is served, not CLUSTERDOWN.
   await until('shoal dev to say the cluster is ready', () => (/cluster ready/.test(output) ? true : undefined), 120_000, 100).catch((error: Error) => {
@@ -194,7 +199,7 @@ for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], 
   const whom = to === 'npm' ? 'the npm start process alone' : "npm start's process group (Ctrl-C in a terminal)";
   test(`${signal} to ${whom} leaves none of the ${nodes} node${nodes === 1 ? '' : 's'} running`, HANG_BOUND, async (t) => {
     const base = await freeDevBase();
-    const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes)], nodes, to === 'group');
+    const npm = await startDev(t, 'npm', ['start', '--silent', '--', '--base-port', String(base), '--nodes', String(nodes), '--data-dir', tempDir('shoal-dev-')], nodes, to === 'group');
     if (to === 'group') process.kill(-npm.child.pid!, signal);
     else npm.child.kill(signal);
     await assertAllGone(npm.tree, devPorts(base, nodes), npm.output.text);
@@ -207,7 +212,7 @@ for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], 
 
 test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC channel closes', HANG_BOUND, async (t) => {
   const base = await freeDevBase();
-  const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1'], 1);
+  const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1', '--data-dir', tempDir('shoal-dev-')], 1);
   dev.child.kill('SIGKILL');
   await assertAllGone(dev.tree, devPorts(base, 1), dev.output.text);
 });

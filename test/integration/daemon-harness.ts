@@ -141,12 +141,7 @@ export class DaemonProcess {
   private dataDir: string | null = null;
 
   private ownDataDir(): string {
-    if (this.dataDir === null) {
-      const dir = mkdtempSync(join(tmpdir(), `shoal-${this.spec.name}-`));
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      this.dataDir = dir;
-    }
-    return this.dataDir;
+    return (this.dataDir ??= tempDir(`shoal-${this.spec.name}-`));
   }
 
   /** Spawns the process and resolves once it logs that it is ready (rejects if it exits first). */
@@ -319,6 +314,13 @@ export class TestCluster {
       }),
     );
   }
+}
+
+/** A new temporary directory, removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** The ports `shoal dev --base-port base` gives `nodes` nodes: base + 10i and the three after it (peer, RESP, admin). */

@@ -3,7 +3,7 @@
  * unreadable file, port in use), `--help`, and a graceful stop on SIGTERM and SIGINT that exits 0.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,46 @@ test('a port in use exits with status 2, names the port and the flag, and leaves
     }
   }
   assert.deepEqual(readdirSync(parent), ['existing'], 'the directories the failed start made are gone; the one it found is kept');
+});
+
+test('a second node on a data or disk directory in use exits with status 2; a killed node leaves nothing that stops the next', async (t) => {
+  const [port, peerPort, otherPort, otherPeerPort] = await freePorts(4);
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-lock-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const dataDir = join(parent, 'data');
+  const diskDir = join(parent, 'disk');
+  const dirs = ['--data-dir', dataDir, '--disk-dir', diskDir, '--disk-size', '1mib'];
+  const first = new DaemonProcess({ name: 'first', port: port!, peerPort: peerPort!, seeds: [], extra: dirs });
+  const second = new DaemonProcess({ name: 'second', port: otherPort!, peerPort: otherPeerPort!, seeds: [], extra: dirs });
+  t.after(() => {
+    first.kill('SIGKILL');
+    second.kill('SIGKILL');
+  });
+  await first.start();
+  const elsewhere = ['--port', String(otherPort), '--peer-port', String(otherPeerPort), '--resp-port', '0', '--admin-port', '0'];
+  for (const [args, dir, flag] of [
+    [['--data-dir', dataDir], dataDir, '--data-dir'],
+    [['--data-dir', join(parent, 'own'), '--disk-dir', diskDir], diskDir, '--disk-dir'],
+  ] as const) {
+    const { status, stderr } = await runShoal(['start', ...elsewhere, ...args]);
+    assert.equal(status, 2, stderr);
+    assert.equal(stderr, `shoal start: ${dir} is in use by another Shoal node (pid ${first.pid}, since ${JSON.parse(readFileSync(join(dir, 'shoal.lock'), 'utf8')).since}); give each node its own ${flag}\n`);
+  }
+  assert.deepEqual(readdirSync(parent).sort(), ['data', 'disk'], 'the refused start removed the data directory it made');
+  assert.equal((await first.status()).node, 'first', 'the first node keeps serving');
+
+  // Killed, the first node cannot remove its locks; the next node on its directories starts anyway.
+  const killed = first.exited();
+  first.kill('SIGKILL');
+  await killed;
+  await second.start();
+  assert.equal((await second.status()).node, 'second');
+  for (const dir of [dataDir, diskDir]) assert.equal(JSON.parse(readFileSync(join(dir, 'shoal.lock'), 'utf8')).pid, second.pid, `${dir} is locked by the second node`);
+  // Stopped gracefully, a node removes its locks.
+  const stopped = second.exited();
+  second.kill('SIGTERM');
+  assert.equal(await stopped, 0, second.stderr);
+  for (const dir of [dataDir, diskDir]) assert.ok(!readdirSync(dir).includes('shoal.lock'), `${dir} is unlocked`);
 });
 
 test('--help lists every option with its environment variable', async () => {

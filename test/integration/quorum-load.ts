@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { connect, type ShoalClient } from '../../src/client/index.ts';
-import { freeDevBase, SHOAL_BIN, until } from './daemon-harness.ts';
+import { freeDevBase, SHOAL_BIN, tempDir, until } from './daemon-harness.ts';
 
 export const KEYS_PER_WORKER = 8;
 
@@ -85,7 +85,7 @@ export interface DevUnderLoad {
 export async function devUnderLoad(t: TestContext, options: { nodes: number; workers: number; replicaTimeout: string; hangMs: number }): Promise<DevUnderLoad> {
   const base = await freeDevBase(options.nodes);
   const nodes = Array.from({ length: options.nodes }, (_, i) => `127.0.0.1:${base + 10 * i}`);
-  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(options.nodes), '--base-port', String(base), '--replica-timeout', options.replicaTimeout], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const dev = spawn(process.execPath, [SHOAL_BIN, 'dev', '--nodes', String(options.nodes), '--base-port', String(base), '--replica-timeout', options.replicaTimeout, '--data-dir', tempDir('shoal-dev-')], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   dev.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
