@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,9 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 
 test('bearer tokens: made by shoal acl over rediss://, accepted by the SDK, AUTH and the admin port, revoked by token remove', async (t) => {
   const [port, peerPort, respPort, adminPort] = await freePorts(4);
-  const certs = await writeDevCertificates(mkdtempSync(join(tmpdir(), 'shoal-token-test-')), ['tok1']);
+  const certDir = mkdtempSync(join(tmpdir(), 'shoal-token-test-'));
+  t.after(() => rmSync(certDir, { recursive: true, force: true }));
+  const certs = await writeDevCertificates(certDir, ['tok1']);
   const ca = readFileSync(certs.ca, 'utf8');
   const node = new DaemonProcess({
     name: 'tok1', port: port!, peerPort: peerPort!, respPort: respPort!, adminPort: adminPort!, seeds: [],

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UsageError } from '../../src/cli/args.ts';
 import { run } from '../../src/cli/keyring.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-cli-keyring-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const keyFile = join(dir, 'k');
 writeFileSync(keyFile, randomBytes(32).toString('base64'));
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UsageError } from '../../src/cli/args.ts';
 import { run as runDev } from '../../src/cli/dev.ts';
 import { help, loadConfig } from '../../src/cli/start.ts';
@@ -11,6 +11,7 @@ import { DAEMON_OPTIONS, envName, OPTION_NAMES, optionSpec, type OptionSpec } fr
 import { OPERATIONS_DOC, withOptionsTable } from '../../scripts/docs-options.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, content: string): string {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { loadConfig } from '../../src/cli/start.ts';
 import { ConfigError } from '../../src/daemon/config.ts';
 import { openGossipKeyring } from '../../src/daemon/gossip-keyring.ts';
@@ -11,6 +11,7 @@ import { StartupError } from '../../src/daemon/errors.ts';
 import { keyIdHex } from '../../src/security/keyring.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-gossip-key-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, content: string): string {
   const path = join(dir, name);
   writeFileSync(path, content);
