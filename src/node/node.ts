@@ -61,6 +61,11 @@ export const META = {
   respAddress: 'respAddress',
   /** Port of the member's HTTP admin listener, on its client address's host (absent: it has none). */
   adminPort: 'adminPort',
+  /**
+   * Set (1) while the member stops for a restart (passStandInHintsOn): it keeps its place in the
+   * ring, but coordinators no longer pick it as a sloppy-quorum stand-in.
+   */
+  stopping: 'stopping',
   ...RING_META,
 } as const;
 
@@ -345,6 +350,7 @@ export class ShoalNode {
       selfName: this.name,
       placement: () => this.ring.placement,
       isAlive: (name) => name === this.name || this.alive.get(name) === true,
+      mayStandIn: (name) => (name === this.name ? !this.stoppingForRestart : this.alive.get(name) === true && !this.membership.member(name)?.meta[META.stopping]),
       ringConfirmed: () => this.ring.ringConfirmed,
       awaitsPeerRing: () => this.ring.awaitsPeerRing,
       confirmingPeers: () => this.ring.confirmingPeers,
@@ -712,6 +718,9 @@ export class ShoalNode {
    */
   passStandInHintsOn(done: () => void): void {
     this.stoppingForRestart = true;
+    // Peers stop choosing this node as a stand-in once gossip brings them the flag, so the hints it
+    // must pass on stop growing; a restarted process announces its own metadata, without the flag.
+    this.membership.updateMeta({ ...this.membership.self().meta, [META.stopping]: 1 });
     const poll = () => {
       this.timers.restart = null;
       if (this.stopped) return done();

@@ -27,6 +27,12 @@ export interface ReplicationContext {
   /** Whether membership currently believes `name` is up (alive or merely suspected). */
   isAlive(name: string): boolean;
   /**
+   * Whether `name` may take a sloppy write as a stand-in: up, and not stopping for a restart (such
+   * a node would have to pass the hint on before it stops, and one taken after it passed them
+   * on would be lost). Absent: every node `isAlive` names.
+   */
+  mayStandIn?(name: string): boolean;
+  /**
    * Whether this node's ring is confirmed: a peer answered a sync on the same ring version (or
    * the node is alone). A joining node hears of its cluster member by member, and a ring built
    * from a partial view names the wrong owners; until confirmed, the node coordinates nothing

@@ -488,12 +488,12 @@ export class Coordinator implements KvService {
     }
   }
 
-  /** The first `count` live nodes past the preference list, walking partition p's ranking. */
+  /** The first `count` live nodes past the preference list that may stand in, walking partition p's ranking. */
   private fallbacksFor(partition: number, owners: readonly string[], count: number): string[] {
     const out: string[] = [];
     for (const name of this.ctx.placement().ranking(partition)) {
       if (out.length >= count) break;
-      if (owners.includes(name) || !this.ctx.isAlive(name)) continue;
+      if (owners.includes(name) || !(this.ctx.mayStandIn?.(name) ?? this.ctx.isAlive(name))) continue;
       out.push(name);
     }
     return out;

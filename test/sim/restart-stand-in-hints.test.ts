@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
-import type { ShoalNode } from '../../src/node/node.ts';
+import { META, type ShoalNode } from '../../src/node/node.ts';
 import { MessageFamily } from '../../src/node/wire.ts';
 import { joinDatagram } from '../../src/protocol/datagram.ts';
 import { keyToStoreKey } from '../../src/replication/record.ts';
@@ -30,8 +30,15 @@ function losingReplicationTo(transport: Transport, to: () => string | null): Tra
   };
 }
 
-/** Runs the case up to D's stop; `passOn` says whether D passes its stand-in hints on first. Returns whether C then holds the write. */
-function writeThenRestartStandIn(passOn: boolean): { cHolds: boolean; dHeldStandIns: number } {
+/**
+ * Runs the case up to D's stop; `passOn` says whether D passes its stand-in hints on first. With
+ * `writeDuringStop`, once D has passed them on (and A has had a few gossip rounds to hear of its
+ * stop), A's fault is lifted and A takes a second QUORUM write of the key, B still down. Returns
+ * whether C then holds the first write, the stand-in hints D held after the first write and
+ * after the second, and (with `writeDuringStop`) whether A sees D's next process alive without the
+ * stopping flag.
+ */
+function writeThenRestartStandIn(passOn: boolean, writeDuringStop = false): { cHolds: boolean; dHeldStandIns: number; dStandInsAfterSecondWrite: number | null; aSeesDBackUnflagged: boolean | null } {
   const seeds = Array.from({ length: NODES }, (_, i) => nodeAddress(i));
   const fault: { dropTo: string | null } = { dropTo: null };
   const sim = new Simulation<ShoalNode>({
@@ -78,11 +85,34 @@ function writeThenRestartStandIn(passOn: boolean): { cHolds: boolean; dHeldStand
     sim.runUntil(sim.now + 10_000, () => passed);
     assert.ok(passed, 'D delivered or passed on its stand-in hints');
   }
+  let dStandInsAfterSecondWrite: number | null = null;
+  if (writeDuringStop) {
+    // Bounded by gossip rounds, not by a flag: the case must also run where D announces nothing.
+    sim.runUntil(sim.now + 3_000);
+    fault.dropTo = null;
+    let second: string | null = null;
+    a.kv.set(enc.encode(key), enc.encode('during the stop'), { consistency: 'quorum' }, (error) => (second = error ? error.code : 'ok'));
+    sim.runUntil(sim.now + 5_000, () => second !== null);
+    assert.equal(second, 'ok', 'the second QUORUM write is acknowledged');
+    sim.runUntil(sim.now + 500);
+    dStandInsAfterSecondWrite = standIn.standInHints;
+  }
   sim.stop(index(d));
   sim.runUntil(sim.now + 2_000);
   const holder = sim.process(index(c))!;
   const cHolds = (holder.heldPartitions().get(partition)?.peek(keyToStoreKey(enc.encode(key))) ?? null) !== null;
-  return { cHolds, dHeldStandIns };
+  let aSeesDBackUnflagged: boolean | null = null;
+  if (writeDuringStop) {
+    // D's next process announces its own metadata: A takes it as a stand-in again.
+    sim.start(index(d));
+    const backUnflagged = () => {
+      const m = a.membership.member(d);
+      return m !== undefined && m.state === 'alive' && !m.meta[META.stopping];
+    };
+    sim.runUntil(sim.now + 30_000, backUnflagged);
+    aSeesDBackUnflagged = backUnflagged();
+  }
+  return { cHolds, dHeldStandIns, dStandInsAfterSecondWrite, aSeesDBackUnflagged };
 }
 
 test('a node stopping for a restart first passes its stand-in hints on: the write it stood in for reaches a live owner', () => {
@@ -95,4 +125,12 @@ test('without that (the stop alone), the acknowledged write is left on A only', 
   const { cHolds, dHeldStandIns } = writeThenRestartStandIn(false);
   assert.equal(dHeldStandIns, 1);
   assert.equal(cHolds, false, 'the case reaches the gap: only the stand-in hint held the second copy');
+});
+
+test('a node stopping for a restart is no longer picked as a stand-in: a write during its stop leaves it no hint to lose', () => {
+  const { dStandInsAfterSecondWrite, aSeesDBackUnflagged } = writeThenRestartStandIn(true, true);
+  // Before, A chose D again (the first live node past the preference list) and D, its stand-in
+  // hints already passed on, held one more that the stop would drop.
+  assert.equal(dStandInsAfterSecondWrite, 0, 'D took no stand-in hint after announcing its stop');
+  assert.equal(aSeesDBackUnflagged, true, "D's restarted process is alive to A without the flag");
 });
