@@ -152,6 +152,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
     joinsThroughSeeds: seedsNow.length > 0,
     joinSettleMs: config.joinSettleMs ?? DEFAULT_JOIN_SETTLE_MS,
+    gossipRoundMs: gossip.probeIntervalMs,
     hotKeyAlertRate: config.hotKeyAlertRate ?? 0,
     peerHealth: { ...DEFAULT_PEER_HEALTH, routing: false, ...config.peerHealth },
     processSignals: config.processSignals ?? null,

@@ -82,6 +82,13 @@ export const SELF_ERROR_RATE_THRESHOLD = 0.05;
 /** How often a leaving node checks whether its handoff is complete (and one stopping for a restart, its stand-in hints). */
 export const LEAVE_POLL_INTERVAL_MS = 50;
 /**
+ * Gossip rounds a stop for a restart gives its `stopping` flag to reach the other members while one
+ * is down (so coordinators pick stand-ins): a stand-in write sent before they heard it would be
+ * taken after the node passed its stand-in hints on, and lost at the stop. As the rounds a ring
+ * must stay unchanged before a Redis redirect (src/resp/cluster-view.ts).
+ */
+export const STOPPING_SPREAD_ROUNDS = 3;
+/**
  * How long a leaving node that has handed everything off keeps coordinating new requests before
  * it refuses them (`not-ready`: the client uses another node): time for clients that follow the
  * topology to move on, four default request deadlines, well inside the daemon's 10 s shutdown timeout.
@@ -106,6 +113,8 @@ export interface NodeParts {
   /** Whether this node must hear from a cluster before owning anything (it was given seeds). */
   joinsThroughSeeds: boolean;
   joinSettleMs: number;
+  /** One gossip round (the probe interval): how long news takes to spread is counted in these. */
+  gossipRoundMs: number;
   /** Hot-key alert threshold, ops/s per key (0: off); see hot-key-alerts.ts. */
   hotKeyAlertRate?: number;
   /** Peer health's options (NodeConfig.peerHealth), `routing` included. */
@@ -721,11 +730,14 @@ export class ShoalNode {
     // Peers stop choosing this node as a stand-in once gossip brings them the flag, so the hints it
     // must pass on stop growing; a restarted process announces its own metadata, without the flag.
     this.membership.updateMeta({ ...this.membership.self().meta, [META.stopping]: 1 });
+    const flagSpreadAtMs = this.env.clock.monoMs() + STOPPING_SPREAD_ROUNDS * this.parts.gossipRoundMs;
     const poll = () => {
       this.timers.restart = null;
       if (this.stopped) return done();
       this.rehomeHintsForDownTargets('it is down while this node stops for a restart');
-      if (this.hints.standInCount === 0) return done();
+      // With every owner in the ring up no coordinator looks for a stand-in, so the flag need not have spread.
+      const standInsPossible = this.ring.placement.members.some((m) => m.name !== this.name && this.alive.get(m.name) !== true);
+      if (this.hints.standInCount === 0 && (!standInsPossible || this.env.clock.monoMs() >= flagSpreadAtMs)) return done();
       this.timers.restart = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
     poll();

@@ -31,14 +31,20 @@ function losingReplicationTo(transport: Transport, to: () => string | null): Tra
 }
 
 /**
- * Runs the case up to D's stop; `passOn` says whether D passes its stand-in hints on first. With
- * `writeDuringStop`, once D has passed them on (and A has had a few gossip rounds to hear of its
- * stop), A's fault is lifted and A takes a second QUORUM write of the key, B still down. Returns
- * whether C then holds the first write, the stand-in hints D held after the first write and
- * after the second, and (with `writeDuringStop`) whether A sees D's next process alive without the
- * stopping flag.
+ * Runs the case up to D's stop; `passOn` says whether D passes its stand-in hints on first.
+ * `firstWrite: false` leaves out the write D stands in for (and A's fault). With
+ * `writeDuringStop`, as soon as D's pass is done, A takes a QUORUM write of the key with its fault
+ * lifted, B still down. Returns whether C then holds the first write, the stand-in hints D held
+ * after the first write and after the one during its stop, and (with `writeDuringStop`) whether A
+ * sees D's next process alive without the stopping flag.
  */
-function writeThenRestartStandIn(passOn: boolean, writeDuringStop = false): { cHolds: boolean; dHeldStandIns: number; dStandInsAfterSecondWrite: number | null; aSeesDBackUnflagged: boolean | null } {
+function writeThenRestartStandIn(options: { passOn: boolean; firstWrite?: boolean; writeDuringStop?: boolean }): {
+  cHolds: boolean;
+  dHeldStandIns: number;
+  dStandInsAfterSecondWrite: number | null;
+  aSeesDBackUnflagged: boolean | null;
+} {
+  const { passOn, firstWrite = true, writeDuringStop = false } = options;
   const seeds = Array.from({ length: NODES }, (_, i) => nodeAddress(i));
   const fault: { dropTo: string | null } = { dropTo: null };
   const sim = new Simulation<ShoalNode>({
@@ -66,16 +72,18 @@ function writeThenRestartStandIn(passOn: boolean, writeDuringStop = false): { cH
   const d = seeds.find((s) => !owners.includes(s))!;
   const index = (name: string) => sim.indexOf(name)!;
 
-  fault.dropTo = c;
+  if (firstWrite) fault.dropTo = c;
   sim.crash(index(b));
   const bDead = () => a.membership.members().some((m) => m.name === b && m.state === 'dead');
   sim.runUntil(sim.now + 30_000, bDead);
   assert.ok(bDead(), `A sees ${b} dead`);
 
-  let outcome: string | null = null;
-  a.kv.set(enc.encode(key), enc.encode('acknowledged'), { consistency: 'quorum' }, (error) => (outcome = error ? error.code : 'ok'));
-  sim.runUntil(sim.now + 5_000, () => outcome !== null);
-  assert.equal(outcome, 'ok', 'the QUORUM write is acknowledged (A, and D standing in for B)');
+  if (firstWrite) {
+    let outcome: string | null = null;
+    a.kv.set(enc.encode(key), enc.encode('acknowledged'), { consistency: 'quorum' }, (error) => (outcome = error ? error.code : 'ok'));
+    sim.runUntil(sim.now + 5_000, () => outcome !== null);
+    assert.equal(outcome, 'ok', 'the QUORUM write is acknowledged (A, and D standing in for B)');
+  }
   const standIn = sim.process(index(d))!;
   const dHeldStandIns = standIn.standInHints;
 
@@ -87,8 +95,7 @@ function writeThenRestartStandIn(passOn: boolean, writeDuringStop = false): { cH
   }
   let dStandInsAfterSecondWrite: number | null = null;
   if (writeDuringStop) {
-    // Bounded by gossip rounds, not by a flag: the case must also run where D announces nothing.
-    sim.runUntil(sim.now + 3_000);
+    // At once: with B down, the pass waits for the stop's flag to reach the others first.
     fault.dropTo = null;
     let second: string | null = null;
     a.kv.set(enc.encode(key), enc.encode('during the stop'), { consistency: 'quorum' }, (error) => (second = error ? error.code : 'ok'));
@@ -116,21 +123,22 @@ function writeThenRestartStandIn(passOn: boolean, writeDuringStop = false): { cH
 }
 
 test('a node stopping for a restart first passes its stand-in hints on: the write it stood in for reaches a live owner', () => {
-  const { cHolds, dHeldStandIns } = writeThenRestartStandIn(true);
+  const { cHolds, dHeldStandIns } = writeThenRestartStandIn({ passOn: true });
   assert.equal(dHeldStandIns, 1, 'D held the write as a stand-in hint for B');
   assert.ok(cHolds, 'C, the live owner A could not reach, holds the write');
 });
 
 test('without that (the stop alone), the acknowledged write is left on A only', () => {
-  const { cHolds, dHeldStandIns } = writeThenRestartStandIn(false);
+  const { cHolds, dHeldStandIns } = writeThenRestartStandIn({ passOn: false });
   assert.equal(dHeldStandIns, 1);
   assert.equal(cHolds, false, 'the case reaches the gap: only the stand-in hint held the second copy');
 });
 
 test('a node stopping for a restart is no longer picked as a stand-in: a write during its stop leaves it no hint to lose', () => {
-  const { dStandInsAfterSecondWrite, aSeesDBackUnflagged } = writeThenRestartStandIn(true, true);
-  // Before, A chose D again (the first live node past the preference list) and D, its stand-in
-  // hints already passed on, held one more that the stop would drop.
+  // D holds no stand-in hint, so without the wait its pass would be done at once, before A heard.
+  const { dStandInsAfterSecondWrite, aSeesDBackUnflagged } = writeThenRestartStandIn({ passOn: true, firstWrite: false, writeDuringStop: true });
+  // Before, A chose D (the first live node past the preference list) and D, its pass done, held a
+  // stand-in hint that the stop would drop.
   assert.equal(dStandInsAfterSecondWrite, 0, 'D took no stand-in hint after announcing its stop');
   assert.equal(aSeesDBackUnflagged, true, "D's restarted process is alive to A without the flag");
 });
