@@ -9,8 +9,9 @@ import { StartupError } from './errors.ts';
 
 /**
  * Creates the directory (--data-dir, or the disk tier's --disk-dir) if missing and checks that the
- * node can write there; a StartupError says what is wrong, naming `flag`. Returns the first directory it created (the directory or a parent), or null when
- * it existed: what `removeUnusedDataDir` may take back if the start fails.
+ * node can write there; a StartupError says what is wrong, naming `flag`. Returns the first
+ * directory it created (the directory or a parent), or null when it existed: what
+ * `removeUnusedDataDir` may take back if the start fails.
  */
 export function ensureDataDir(dir: string, flag: '--data-dir' | '--disk-dir'): string | null {
   try {

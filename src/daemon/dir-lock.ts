@@ -27,7 +27,7 @@ const STALE_AFTER_REFRESHES = 3;
 const UNREADABLE_GRACE_MS = 1000;
 
 /** Who holds a lock, as its file says. */
-interface Holder {
+export interface LockHolder {
   host: string;
   pid: number;
   /** The process's start time in clock ticks since boot (/proc/PID/stat), or null off Linux. */
@@ -46,7 +46,7 @@ export interface LockOptions {
   /** Refresh period (LOCK_REFRESH_MS); tests shorten it. */
   refreshMs?: number;
   /** Called when the start waits for another host's lock to go stale. */
-  onWait?: (holder: Holder, waitMs: number) => void;
+  onWait?: (holder: LockHolder, waitMs: number) => void;
 }
 
 /** The paths this process holds locks on: a second lock on one of them is refused, not taken over as a dead pid's. */
@@ -59,7 +59,7 @@ const heldHere = new Set<string>();
 export async function lockDirectory(dir: string, flag: string, options: LockOptions = {}): Promise<DirLock> {
   const path = join(dir, LOCK_FILE);
   const refreshMs = options.refreshMs ?? LOCK_REFRESH_MS;
-  const self: Holder = { host: hostname(), pid: process.pid, startTicks: startTicksOf(process.pid), since: new Date().toISOString() };
+  const self: LockHolder = { host: hostname(), pid: process.pid, startTicks: startTicksOf(process.pid), since: new Date().toISOString() };
   let waited = false;
   // Bounded: each turn either takes the lock, removes a dead holder's file or waits once.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -84,12 +84,12 @@ export async function lockDirectory(dir: string, flag: string, options: LockOpti
     if (verdict === 'fresh' && !waited) {
       // Another host's lock: wait until it would be stale, then look again.
       const waitMs = STALE_AFTER_REFRESHES * refreshMs;
-      options.onWait?.(found as Holder, waitMs);
+      options.onWait?.(found as LockHolder, waitMs);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       waited = true;
       continue;
     }
-    const holder = found as Holder;
+    const holder = found as LockHolder;
     throw new StartupError(
       `${dir} is in use by another Shoal node (pid ${holder.pid}${holder.host === self.host ? '' : ` on host ${holder.host}`}, since ${holder.since}); give each node its own ${flag}`,
     );
@@ -107,7 +107,7 @@ function ageMs(path: string): number {
 }
 
 /** 'alive' (refuse), 'fresh' (another host's, refreshed lately) or 'left' (its holder is gone). */
-function judge(holder: Holder, path: string, refreshMs: number): 'alive' | 'fresh' | 'left' {
+function judge(holder: LockHolder, path: string, refreshMs: number): 'alive' | 'fresh' | 'left' {
   if (holder.host !== hostname()) return ageMs(path) < STALE_AFTER_REFRESHES * refreshMs ? 'fresh' : 'left';
   if (holder.pid === process.pid) return heldHere.has(path) ? 'alive' : 'left'; // an earlier run with our pid (a restarted container)
   return isRunning(holder.pid, holder.startTicks) ? 'alive' : 'left';
@@ -153,7 +153,7 @@ function startTicksOf(pid: number): string | null {
   return stat === null || stat === 'no-proc' ? null : stat.startTicks;
 }
 
-function readHolder(path: string): Holder | 'gone' | 'unreadable' {
+function readHolder(path: string): LockHolder | 'gone' | 'unreadable' {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -161,7 +161,7 @@ function readHolder(path: string): Holder | 'gone' | 'unreadable' {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'unreadable';
   }
   try {
-    const h = JSON.parse(text) as Partial<Holder>;
+    const h = JSON.parse(text) as Partial<LockHolder>;
     if (typeof h.host === 'string' && Number.isInteger(h.pid) && typeof h.since === 'string') return { host: h.host, pid: h.pid!, startTicks: typeof h.startTicks === 'string' ? h.startTicks : null, since: h.since };
   } catch {
     // a crash while writing it: treated as left behind
@@ -174,7 +174,7 @@ function readHolder(path: string): Holder | 'gone' | 'unreadable' {
  * took it over in between). Two nodes taking over the same dead lock at the same instant can
  * still both pass; that needs two starts on one directory within a millisecond of each other.
  */
-function removeIfUnchanged(path: string, judged: Holder | 'unreadable'): void {
+function removeIfUnchanged(path: string, judged: LockHolder | 'unreadable'): void {
   const now = readHolder(path);
   if (now === 'gone') return;
   const same = judged === 'unreadable' ? now === 'unreadable' : now !== 'unreadable' && now.pid === judged.pid && now.host === judged.host && now.since === judged.since;
@@ -186,7 +186,7 @@ function removeIfUnchanged(path: string, judged: Holder | 'unreadable'): void {
   }
 }
 
-function hold(path: string, self: Holder, refreshMs: number): DirLock {
+function hold(path: string, self: LockHolder, refreshMs: number): DirLock {
   heldHere.add(path);
   const refresh = setInterval(() => {
     const t = new Date();

@@ -724,6 +724,8 @@ export class ShoalNode {
    * acknowledged those writes hold them). Calls `done` once no stand-in hint is left, or the node
    * stopped; the daemon bounds the wait with its shutdown timeout. Before, such a write could be
    * left on one owner only until anti-entropy copied it (test/sim/restart-stand-in-hints.test.ts).
+   * The node also publishes `stopping`, so coordinators stop picking it as a stand-in, and while an
+   * owner is down (when they pick stand-ins) `done` waits STOPPING_SPREAD_ROUNDS for them to hear.
    */
   passStandInHintsOn(done: () => void): void {
     this.stoppingForRestart = true;

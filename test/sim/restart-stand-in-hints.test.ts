@@ -7,6 +7,9 @@
 // node. B crashes and A sees it dead; A's replication to C is lost (a fault on A's transport, not a
 // mock). A QUORUM write through A is then acknowledged by A and by D standing in for B: the write
 // is on A and in D's hint only. D stops for a restart. Everything else is the real stack.
+//
+// The third case: D announces its stop in gossip, and while B is down its pass waits for the
+// announcement to spread, so a write the moment the pass is done no longer picks D as a stand-in.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
