@@ -24,8 +24,12 @@ export interface ReplyWriter {
   simple(text: string): void;
   /** `+OK`. */
   ok(): void;
-  /** `-text`: the whole line after the '-', e.g. `ERR wrong number of arguments for 'get' command`. */
-  error(text: string): void;
+  /**
+   * `-text`: the whole line after the '-', e.g. `ERR wrong number of arguments for 'get' command`.
+   * A string is written as UTF-8; bytes as they are (an error quoting a client's argument, which
+   * Redis echoes byte for byte). CR and LF become spaces either way.
+   */
+  error(text: string | Uint8Array): void;
   integer(value: number | bigint): void;
   /** A bulk string; a JS string is written as UTF-8. null: RESP2 `$-1`, RESP3 `_`. */
   bulk(value: Uint8Array | string | null): void;

@@ -83,7 +83,7 @@ export class CommandTable {
       const subName = latin1(args[1]!).toLowerCase();
       const sub = spec.subcommands.find((s) => s.name === subName);
       if (sub === undefined) {
-        reply.error(`ERR unknown subcommand '${truncate(utf8(args[1]!), 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
+        reply.error(Buffer.from(`ERR unknown subcommand '${quoted(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`, 'latin1'));
         done();
         return null;
       }
@@ -138,25 +138,26 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** For error texts: the reply is written as UTF-8, so valid UTF-8 arguments come back unchanged. */
-function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-}
-
-function truncate(text: string, bytes: number): string {
-  return text.length > bytes ? text.slice(0, bytes) : text;
+/**
+ * A client's argument as Redis's `%.Ns` prints it into an error: its bytes as they are (one char
+ * per byte, written back as latin1), up to the first NUL, at most `max` of them. So a name that is
+ * not UTF-8, or is cut inside a character, comes back as the client sent it, as from Redis.
+ */
+function quoted(bytes: Uint8Array, max: number): string {
+  const nul = bytes.indexOf(0);
+  const end = Math.min(nul === -1 ? bytes.length : nul, Math.max(0, max));
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
 }
 
 /**
  * Redis 7.0's text (server.c, processCommand): the name cut to 128 bytes, then the arguments
- * quoted while the list is under 128 bytes, each cut to what is left of those 128; CR and LF
- * become spaces so the line stays one line. Arguments are decoded as UTF-8 (the reply is UTF-8).
+ * quoted while the list is under 128 bytes, each cut to what is left of those 128. Bytes, as the
+ * client sent them (the writer turns CR and LF into spaces so the line stays one line).
  */
-export function unknownCommandError(args: Uint8Array[]): string {
+export function unknownCommandError(args: Uint8Array[]): Uint8Array {
   let list = '';
   for (let i = 1; i < args.length && list.length < 128; i++) {
-    list += `'${truncate(utf8(args[i]!), 128 - list.length)}' `;
+    list += `'${quoted(args[i]!, 128 - list.length)}' `;
   }
-  const text = `ERR unknown command '${truncate(utf8(args[0]!), 128)}', with args beginning with: ${list}`;
-  return text.replace(/[\r\n]/g, ' ');
+  return Buffer.from(`ERR unknown command '${quoted(args[0]!, 128)}', with args beginning with: ${list}`, 'latin1');
 }

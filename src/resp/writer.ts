@@ -154,9 +154,10 @@ export class RespReplyWriter implements ReplyWriter {
     this.sink.ascii('+OK\r\n');
   }
 
-  error(text: string): void {
+  error(text: string | Uint8Array): void {
     this.sink.ascii('-');
-    this.sink.utf8(sanitizeLine(text));
+    if (typeof text === 'string') this.sink.utf8(sanitizeLine(text));
+    else this.sink.bytes(text.includes(13) || text.includes(10) ? text.map((b) => (b === 13 || b === 10 ? 32 : b)) : text);
     this.sink.crlf();
   }
 

@@ -162,6 +162,13 @@ const SCRIPTS: Record<string, Arg[][]> = {
     ['STRLEN', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20])], ['SET', '', 'empty key'], ['GET', ''], ['SET', 'é€', '💡'], ['GET', 'é€'],
     ['EXPIRE', 'k', '100', new Uint8Array([0x6e, 0x78, 0, 0x41])],
   ],
+  // Redis echoes the client's bytes in these errors as they are (up to a NUL), cut at 128 bytes,
+  // inside a UTF-8 character if that is where 128 falls. ('é' here is the one byte 0xe9.)
+  'errors that quote the command': [
+    ['NOSUCH', 'a', 'b'], [new Uint8Array([0x46, 0x4f, 0xff]), new Uint8Array([0x61, 0xfe])], ['é'.repeat(200)], ['NOPE', 'x'.repeat(100), 'é'.repeat(40)],
+    [new TextEncoder().encode('é'.repeat(100))], ['NOPE', new TextEncoder().encode('€'.repeat(50)), 'y'], ['NOPE', 'a\r\nb'],
+    [new Uint8Array([0x41, 0, 0x42]), new Uint8Array([0x61, 0, 0x62])], ['CLIENT', new Uint8Array([0x78, 0xff])], ['CONFIG', new TextEncoder().encode('é'.repeat(100))],
+  ],
 };
 
 /**
