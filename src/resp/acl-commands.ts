@@ -3,6 +3,7 @@
  * (src/security/acl.ts), and the permission check every command passes before it runs (NOAUTH,
  * then NOPERM with Redis 7.0's texts).
  */
+import { argText, quotingError } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, prepareRules, type KeyUse } from '../security/acl.ts';
 import { keyArguments } from './redirect.ts';
@@ -144,7 +145,7 @@ const cat = sub('cat', -2, ['slow'], (ctx, args, reply, done) => {
   }
   const category = text(args[2]!).toLowerCase();
   if (!ACL_CATEGORIES.includes(category)) {
-    reply.error(`ERR Unknown category '${text(args[2]!)}'`);
+    reply.error(quotingError(`ERR Unknown category '${argText(args[2]!, 128)}'`));
     return done();
   }
   const names: string[] = [];

@@ -91,10 +91,20 @@ export function isWord(arg: Uint8Array, word: string): boolean {
   return true;
 }
 
-/** An argument as text for an error message, the way C prints it: up to its first NUL byte. */
-export function argText(arg: Uint8Array): string {
+/**
+ * An argument as text for an error message, the way C's `%s` (`%.Ns`: at most `max` bytes) prints
+ * it: up to its first NUL byte, one char per byte. Put it in a `quotingError`, so that its bytes
+ * go back to the client as they came, as Redis echoes them (a string error is written as UTF-8).
+ */
+export function argText(arg: Uint8Array, max = Infinity): string {
   const nul = arg.indexOf(0);
-  return Buffer.from(nul === -1 ? arg : arg.subarray(0, nul)).toString('latin1');
+  const end = Math.min(nul === -1 ? arg.length : nul, Math.max(0, max));
+  return Buffer.from(arg.buffer, arg.byteOffset, end).toString('latin1');
+}
+
+/** An error line holding `argText`s: its chars written back as bytes (latin1), not as UTF-8. */
+export function quotingError(text: string): Uint8Array {
+  return Buffer.from(text, 'latin1');
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -173,7 +183,7 @@ export interface ExpireCondition {
 }
 
 /** EXPIRE's NX/XX/GT/LT (from args[3]): any repeats, but not NX with another, nor GT with LT. */
-export function parseExpireCondition(args: Uint8Array[]): ExpireCondition | string {
+export function parseExpireCondition(args: Uint8Array[]): ExpireCondition | string | Uint8Array {
   let nx = false;
   let xx = false;
   let gt = false;
@@ -184,7 +194,7 @@ export function parseExpireCondition(args: Uint8Array[]): ExpireCondition | stri
     else if (isWord(opt, 'xx')) xx = true;
     else if (isWord(opt, 'gt')) gt = true;
     else if (isWord(opt, 'lt')) lt = true;
-    else return `ERR Unsupported option ${argText(opt)}`;
+    else return quotingError(`ERR Unsupported option ${argText(opt)}`);
   }
   if (nx && (xx || gt || lt)) return 'ERR NX and XX, GT or LT options at the same time are not compatible';
   if (gt && lt) return 'ERR GT and LT options at the same time are not compatible';

@@ -4,6 +4,7 @@
  *
  * To add commands: export a `CommandSpec[]` from your module and add it to COMMAND_MODULES.
  */
+import { argText, quotingError } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import { expireCommands } from './expire-commands.ts';
 import { keyspaceCommands } from './keyspace-commands.ts';
@@ -83,7 +84,7 @@ export class CommandTable {
       const subName = latin1(args[1]!).toLowerCase();
       const sub = spec.subcommands.find((s) => s.name === subName);
       if (sub === undefined) {
-        reply.error(Buffer.from(`ERR unknown subcommand '${quoted(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`, 'latin1'));
+        reply.error(quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
         done();
         return null;
       }
@@ -139,17 +140,6 @@ function latin1(bytes: Uint8Array): string {
 }
 
 /**
- * A client's argument as Redis's `%.Ns` prints it into an error: its bytes as they are (one char
- * per byte, written back as latin1), up to the first NUL, at most `max` of them. So a name that is
- * not UTF-8, or is cut inside a character, comes back as the client sent it, as from Redis.
- */
-function quoted(bytes: Uint8Array, max: number): string {
-  const nul = bytes.indexOf(0);
-  const end = Math.min(nul === -1 ? bytes.length : nul, Math.max(0, max));
-  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
-}
-
-/**
  * Redis 7.0's text (server.c, processCommand): the name cut to 128 bytes, then the arguments
  * quoted while the list is under 128 bytes, each cut to what is left of those 128. Bytes, as the
  * client sent them (the writer turns CR and LF into spaces so the line stays one line).
@@ -157,7 +147,7 @@ function quoted(bytes: Uint8Array, max: number): string {
 export function unknownCommandError(args: Uint8Array[]): Uint8Array {
   let list = '';
   for (let i = 1; i < args.length && list.length < 128; i++) {
-    list += `'${quoted(args[i]!, 128 - list.length)}' `;
+    list += `'${argText(args[i]!, 128 - list.length)}' `;
   }
-  return Buffer.from(`ERR unknown command '${quoted(args[0]!, 128)}', with args beginning with: ${list}`, 'latin1');
+  return quotingError(`ERR unknown command '${argText(args[0]!, 128)}', with args beginning with: ${list}`);
 }

@@ -46,7 +46,7 @@ function expireCommand(name: 'expire' | 'pexpire' | 'expireat' | 'pexpireat'): C
   return spec(name, -3, ['write', 'fast'], [1, 1, 1], ['keyspace', 'write', 'fast'], (ctx, args, reply, done) => {
     // Redis checks the options before the number.
     const condition = parseExpireCondition(args);
-    if (typeof condition === 'string') return replyError(reply, done, condition);
+    if (typeof condition === 'string' || condition instanceof Uint8Array) return replyError(reply, done, condition);
     const at = expireAtFromArg(args[2]!, seconds, relative ? ctx.server.nowMs() : 0, name);
     if (typeof at === 'string') return replyError(reply, done, at);
     const op = { op: 'expire', atMs: Number(at), condition: condition.condition, ...(condition.xx ? { xx: true } : {}) } as const;

@@ -23,7 +23,7 @@ export function commandSpec(
 }
 
 /** Writes an error reply and finishes the command. */
-export function replyError(reply: ReplyWriter, done: () => void, text: string): void {
+export function replyError(reply: ReplyWriter, done: () => void, text: string | Uint8Array): void {
   reply.error(text);
   done();
 }

@@ -4,6 +4,7 @@
  * Shoal node cannot mean what Redis means (persistence, databases, replication), it answers as a
  * Redis without that feature does.
  */
+import { argText, quotingError } from './args.ts';
 import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
 import { TRACKING_HELP, TRACKING_SUBCOMMANDS } from './client-tracking.ts';
@@ -154,7 +155,7 @@ const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth'
 });
 
 const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
-  const finish = (error: string): void => {
+  const finish = (error: string | Uint8Array): void => {
     reply.error(error);
     done();
   };
@@ -178,7 +179,7 @@ const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_aut
       name = args[j + 1]!;
       j++;
     } else {
-      return finish(`ERR Syntax error in HELLO option '${text(args[j]!)}'`);
+      return finish(quotingError(`ERR Syntax error in HELLO option '${argText(args[j]!)}'`));
     }
   }
   if (credentials !== null) {
@@ -271,7 +272,7 @@ const clientList = spec('list', -2, ['admin', 'noscript', 'loading', 'stale'], [
     if (option === 'type' && j + 1 < args.length) {
       const type = lower(args[++j]!);
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
-        reply.error(`ERR Unknown client type '${text(args[j]!)}'`);
+        reply.error(quotingError(`ERR Unknown client type '${argText(args[j]!)}'`));
         return done();
       }
       if (type !== 'normal') ids = [];
@@ -331,7 +332,7 @@ const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], [
     else if (option === 'laddr') localAddress = text(value);
     else if (option === 'type') {
       type = lower(value);
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return finish(() => reply.error(`ERR Unknown client type '${text(value)}'`));
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return finish(() => reply.error(quotingError(`ERR Unknown client type '${argText(value)}'`)));
     } else if (option === 'user') user = text(value);
     else if (option === 'skipme') {
       const v = lower(value);
@@ -374,7 +375,7 @@ const clientNoEvict = spec('no-evict', 3, ['admin', 'noscript', 'loading', 'stal
 const clientSetinfo = spec('setinfo', 4, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
   const attribute = lower(args[2]!);
   const handle = ctx.server.state?.clients.get(ctx.connection.id);
-  if (attribute !== 'lib-name' && attribute !== 'lib-ver') reply.error(`ERR Unrecognized option '${text(args[2]!)}'`);
+  if (attribute !== 'lib-name' && attribute !== 'lib-ver') reply.error(quotingError(`ERR Unrecognized option '${argText(args[2]!)}'`));
   else if (!validClientName(args[3]!)) reply.error(`ERR ${attribute} cannot contain spaces, newlines or special characters.`);
   else {
     if (handle !== undefined) {
