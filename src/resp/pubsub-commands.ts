@@ -6,6 +6,7 @@
  * `subscribe`/`unsubscribe` array (RESP3 push) per channel, with the count of channels after it.
  * While subscribed, a RESP2 connection may only run the commands Redis allows (commands.ts).
  */
+import { argText, quotingError } from './args.ts';
 import { INVALIDATION_CHANNEL } from './client-tracking.ts';
 import type { CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
 
@@ -31,7 +32,7 @@ const subscribe = spec('subscribe', {
 }, (ctx, args, reply, done) => {
   const other = args.slice(1).find((channel) => latin(channel) !== INVALIDATION_CHANNEL);
   if (other !== undefined) {
-    reply.error(`ERR Shoal has no Pub/Sub: SUBSCRIBE serves only ${INVALIDATION_CHANNEL} (CLIENT TRACKING's REDIRECT), not '${latin(other)}'`);
+    reply.error(quotingError(`ERR Shoal has no Pub/Sub: SUBSCRIBE serves only ${INVALIDATION_CHANNEL} (CLIENT TRACKING's REDIRECT), not '${argText(other, 128)}'`));
   } else {
     ctx.connection.invalidationChannel = true;
     for (const channel of args.slice(1)) confirm(reply, 'subscribe', channel, 1);

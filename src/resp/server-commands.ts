@@ -688,7 +688,7 @@ const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['a
   // All or nothing, as Redis 7: check every pair on a copy first.
   const before = new Map(state.config);
   for (let j = 2; j < args.length; j += 2) {
-    const error = state.setConfig(lower(args[j]!), text(args[j + 1]!));
+    const error = state.setConfig(lower(args[j]!), text(args[j + 1]!), argText(args[j]!));
     if (error !== null) {
       for (const [name, value] of before) state.config.set(name, value);
       state.cacheThresholds();

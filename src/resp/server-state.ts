@@ -6,6 +6,7 @@
 import type { Logger } from '../runtime/env.ts';
 import type { ConnectionTracking } from './client-tracking.ts';
 import type { CommandTable } from './commands.ts';
+import { quotingError } from './args.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
 export interface ClientHandle {
@@ -171,12 +172,14 @@ export class RespServerState {
   }
 
   /**
-   * CONFIG SET of one parameter: null when set, or Redis's error text. Unknown parameters answer
-   * as Redis does; values are checked as Redis checks them.
+   * CONFIG SET of one parameter (`name` lower case): null when set, or Redis's error. Unknown
+   * parameters answer as Redis does, quoting the name as the client gave it (`given`, an argText);
+   * values are checked as Redis checks them.
    */
-  setConfig(name: string, value: string): string | null {
-    if (!this.config.has(name)) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
-    const invalid = (why: string) => `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
+  setConfig(name: string, value: string, given = name): Uint8Array | null {
+    const unknown = quotingError(`ERR Unknown option or number of arguments for CONFIG SET - '${given}'`);
+    if (!this.config.has(name)) return unknown;
+    const invalid = (why: string) => quotingError(`ERR CONFIG SET failed (possibly related to argument '${given}') - ${why}`);
     switch (name) {
       case 'maxmemory': {
         const bytes = parseMemory(value);
@@ -213,7 +216,7 @@ export class RespServerState {
         return null;
       }
     }
-    return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+    return unknown;
   }
 
   /**

@@ -170,6 +170,7 @@ const SCRIPTS: Record<string, Arg[][]> = {
     [new Uint8Array([0x41, 0, 0x42]), new Uint8Array([0x61, 0, 0x62])], ['CLIENT', new Uint8Array([0x78, 0xff])], ['CONFIG', new TextEncoder().encode('é'.repeat(100))],
     ['HELLO', '2', new Uint8Array([0x78, 0xff])], ['HELLO', '2', 'é'.repeat(200)], ['CLIENT', 'KILL', 'TYPE', new Uint8Array([0x78, 0xff])],
     ['ACL', 'CAT', new Uint8Array([0x78, 0xff])], ['ACL', 'CAT', 'é'.repeat(200)], ['EXPIRE', 'k', '100', new Uint8Array([0x78, 0xff])], ['EXPIRE', 'k', '100', 'é'.repeat(200)],
+    ['CONFIG', 'SET', new Uint8Array([0x46, 0x6f, 0xff]), '1'], ['CONFIG', 'SET', 'maxmemory', '1', 'NoSuch', '2'],
   ],
 };
 
