@@ -380,7 +380,8 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       const parts = progress && progress.waitingFor !== 'nothing' ? [progress.waitingFor] : [];
       if (!standInsPassed) {
         const standIns = node.standInHints();
-        parts.push(`${standIns} stand-in hint${standIns === 1 ? '' : 's'} to deliver or pass on`);
+        // None left: the pass waits for its 'stopping' flag to spread (ShoalNode.passStandInHintsOn).
+        parts.push(standIns > 0 ? `${standIns} stand-in hint${standIns === 1 ? '' : 's'} to deliver or pass on` : 'the other members to hear that this node stops (no stand-in writes for it)');
       }
       const connections = server.connectionCount + (resp?.connectionCount ?? 0);
       if (!drained) parts.push(`${connections} client connection${connections === 1 ? '' : 's'} to drain`);
