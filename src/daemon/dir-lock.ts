@@ -177,13 +177,18 @@ function readHolder(path: string): LockHolder | 'gone' | 'unreadable' {
 function removeIfUnchanged(path: string, judged: LockHolder | 'unreadable'): void {
   const now = readHolder(path);
   if (now === 'gone') return;
-  const same = judged === 'unreadable' ? now === 'unreadable' : now !== 'unreadable' && now.pid === judged.pid && now.host === judged.host && now.since === judged.since;
+  const same = judged === 'unreadable' ? now === 'unreadable' : sameHolder(now, judged);
   if (!same) return;
   try {
     unlinkSync(path);
   } catch {
     // gone already
   }
+}
+
+/** Whether the lock file (as read now) still names the holder `holder`, the same run of it. */
+function sameHolder(now: LockHolder | 'gone' | 'unreadable', holder: LockHolder): boolean {
+  return now !== 'gone' && now !== 'unreadable' && now.pid === holder.pid && now.host === holder.host && now.since === holder.since;
 }
 
 function hold(path: string, self: LockHolder, refreshMs: number): DirLock {
@@ -207,8 +212,7 @@ function hold(path: string, self: LockHolder, refreshMs: number): DirLock {
     release(): void {
       clearInterval(refresh);
       if (!heldHere.delete(path)) return;
-      const now = readHolder(path);
-      if (now !== 'gone' && now !== 'unreadable' && now.pid === self.pid && now.host === self.host && now.since === self.since) {
+      if (sameHolder(readHolder(path), self)) {
         try {
           unlinkSync(path);
         } catch {
