@@ -7,7 +7,7 @@
  *   1..8   f64  version.wallMs
  *   9..12  u32  version.logical
  *   13..16 u32  version.node
- *   17..24 f64  expiresAtMs (0 = never)
+ *   17..24 f64  expiresAtMs (0 = never; at most MAX_EXPIRY_MS)
  *   25..        value bytes (empty for a tombstone)
  *
  * The store keys are strings; byte keys are mapped one byte to one UTF-16 code unit (latin1), which
@@ -16,11 +16,20 @@
 import type { Version } from './hlc.ts';
 
 export const HEADER_BYTES = 25;
+
+/**
+ * The latest expiry a record holds: 2^53 - 1 ms, about the year 287,396, the last whole number of
+ * ms a double holds exactly and the most the client protocol carries. Redis takes expiries up to
+ * 2^63 - 1 ms; a later one (`SET k v PXAT 9223372036854775807`, or an SDK `ttlMs` near
+ * Number.MAX_SAFE_INTEGER) is held as this, which expires just as surely never, instead of as an
+ * inexact double that a client could not decode.
+ */
+export const MAX_EXPIRY_MS = Number.MAX_SAFE_INTEGER;
 const FLAG_TOMBSTONE = 1;
 
 export interface StoredRecord {
   readonly version: Version;
-  /** Absolute expiry in wall ms, or 0 when the value never expires. */
+  /** Absolute expiry in wall ms, or 0 when the value never expires; at most MAX_EXPIRY_MS once encoded. */
   readonly expiresAtMs: number;
   readonly tombstone: boolean;
   /** The value; empty for a tombstone. */
@@ -39,7 +48,7 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
   view.setFloat64(1, record.version.wallMs);
   view.setUint32(9, record.version.logical);
   view.setUint32(13, record.version.node);
-  view.setFloat64(17, record.expiresAtMs);
+  view.setFloat64(17, Math.min(record.expiresAtMs, MAX_EXPIRY_MS));
   out.set(record.value, HEADER_BYTES);
   return out;
 }
@@ -50,7 +59,8 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
   return {
     tombstone: (view.getUint8(0) & FLAG_TOMBSTONE) !== 0,
     version: { wallMs: view.getFloat64(1), logical: view.getUint32(9), node: view.getUint32(13) },
-    expiresAtMs: view.getFloat64(17),
+    // Records written before MAX_EXPIRY_MS (a restarted node's disk tier) may hold a later time.
+    expiresAtMs: Math.min(view.getFloat64(17), MAX_EXPIRY_MS),
     value: bytes.subarray(HEADER_BYTES),
   };
 }

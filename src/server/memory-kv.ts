@@ -24,6 +24,7 @@ import type {
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
+import { MAX_EXPIRY_MS } from '../replication/record.ts';
 import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
 import { RequestMemory } from '../replication/rmw-requests.ts';
 import { decodeRmwResult, encodeRmwResult } from '../replication/rmw-wire.ts';
@@ -59,11 +60,11 @@ export class MemoryStore {
     this.setAt(key, value, ttlMs > 0 ? this.wallMs() + ttlMs : null);
   }
 
-  /** Sets a value with an absolute expiry (null: none). */
+  /** Sets a value with an absolute expiry (null: none), held to MAX_EXPIRY_MS as a cluster's records are. */
   setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     // Copy: the caller's buffer may be reused or be a view into a larger network buffer.
-    this.entries.set(k, { value: value.slice(), expiresAtMs });
+    this.entries.set(k, { value: value.slice(), expiresAtMs: expiresAtMs === null ? null : Math.min(expiresAtMs, MAX_EXPIRY_MS) });
   }
 
   now(): number {

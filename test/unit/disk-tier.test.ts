@@ -8,7 +8,7 @@ import { SimDisk } from '../../src/sim/disk.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
 import { UNKEYED } from '../../src/security/sealed-file.ts';
-import { decodeRecord, encodeRecord, RecordKind } from '../../src/store/disk/record.ts';
+import { decodeRecord, encodeRecord, LATEST_EXPIRY_MS, RecordKind } from '../../src/store/disk/record.ts';
 import fc from 'fast-check';
 
 /** A simulated device the test settles, and a clock the test moves. */
@@ -133,6 +133,27 @@ test('expired entries are never served, in memory, on the device or after recove
   again.recover(() => {});
   drain();
   assert.equal(read(again, 'long', drain), 'absent');
+});
+
+test('an expiry past the 48-bit field (up to a record\'s 2^53 - 1 ms) is taken, served and recovered as live', () => {
+  const { make, drain } = rig(128 * 1024);
+  const tier = make();
+  assert.ok(tier.put('far', value('far'), 0, Number.MAX_SAFE_INTEGER));
+  assert.ok(tier.put('past-field', value('past-field'), 0, LATEST_EXPIRY_MS + 1));
+  tier.flush();
+  drain();
+  assert.deepEqual(read(tier, 'far', drain), value('far'));
+  let closed = false;
+  tier.close(() => (closed = true));
+  drain();
+  assert.ok(closed);
+  const again = make();
+  let summary: { entries: number } | undefined;
+  again.recover((s) => (summary = s));
+  drain();
+  assert.equal(summary?.entries, 2);
+  assert.deepEqual(read(again, 'far', drain), value('far'));
+  assert.deepEqual(read(again, 'past-field', drain), value('past-field'));
 });
 
 test('the write budget refuses puts once spent and refills with time', () => {

@@ -31,7 +31,7 @@ export interface DiskRecord {
   key: string;
   value: Uint8Array;
   partition: number;
-  /** Wall-clock ms; 0 when the entry never expires. */
+  /** Wall-clock ms; 0 when the entry never expires. Encoded as at most LATEST_EXPIRY_MS. */
   expiresAtMs: number;
   seq: number;
 }
@@ -39,6 +39,12 @@ export interface DiskRecord {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const U48 = 2 ** 48;
+/**
+ * The latest expiry the 48-bit field holds (about the year 10889). A later one (a record holds up
+ * to 2^53 - 1 ms, src/replication/record.ts) is written as this: the tier reads the field only to
+ * tell whether the entry has expired, and the value's own record keeps its exact expiry.
+ */
+export const LATEST_EXPIRY_MS = U48 - 1;
 
 function varintBytes(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
@@ -74,7 +80,7 @@ export function encodeRecord(record: DiskRecord): Uint8Array {
   const view = new DataView(out.buffer);
   view.setUint8(0, record.kind);
   view.setUint16(1, record.partition);
-  writeU48(view, 3, record.expiresAtMs);
+  writeU48(view, 3, Math.min(record.expiresAtMs, LATEST_EXPIRY_MS));
   writeU48(view, 9, record.seq);
   let at = writeVarint(out, FIXED_HEADER_BYTES, key.length);
   at = writeVarint(out, at, record.value.length);
