@@ -140,6 +140,14 @@ export interface ScanOptions {
   match?: Uint8Array;
   /** Keys to look at (Redis's COUNT hint); the page may hold fewer after `match`. */
   count: number;
+  /**
+   * Ask every live owner of the partition (at least as many holders as the read consistency
+   * needs), not only the read consistency's count: a key held by any one of them is listed.
+   * FLUSHALL needs it: a cache's replicas differ (one evicted a key another keeps, a write reached
+   * one owner only), and a key no listing saw is never deleted and spreads back by read repair.
+   * When a live owner cannot serve and no other holder can stand in, the page fails.
+   */
+  everyLiveOwner?: boolean;
 }
 
 /**

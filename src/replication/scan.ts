@@ -13,7 +13,7 @@
  * Requesting side (`PartitionScanner`): asks holders of p in this order: this node if it owns p,
  * the other live owners in preference order, then the other live members in p's ranking (a node
  * the ring moved p away from still holds it while handing it off), as many at once as the read
- * consistency needs of p's owners; their pages are merged (`mergePages`). A holder answers 'ok'
+ * consistency needs of p's owners (every live owner, for `everyLiveOwner`); their pages are merged (`mergePages`). A holder answers 'ok'
  * when its partition actor is caught up in a confirmed ring and it owns p or is handing p off; a
  * catching-up replica may lack keys, so it refuses, and so does one that does not hold p. A refusal,
  * or silence for a request timeout, sends the request on to the next candidate.
@@ -237,6 +237,7 @@ export class PartitionScanner implements ScanService {
         done(null, { keys: page.keys.map(storeKeyToKey), next: page.next, examined: page.examined });
       },
       (error) => done(error),
+      options.everyLiveOwner === true,
     );
   }
 
@@ -283,11 +284,12 @@ export class PartitionScanner implements ScanService {
     return new Set(this.pending.values()).size;
   }
 
-  private start(partition: number, request: PendingScan['request'], complete: PendingScan['complete'], fail: PendingScan['fail']): void {
+  private start(partition: number, request: PendingScan['request'], complete: PendingScan['complete'], fail: PendingScan['fail'], everyLiveOwner = false): void {
     if (this.stopped) return fail({ code: 'unavailable', message: 'the node is stopping' });
     if (!this.ctx.ringConfirmed()) return fail({ code: 'not-ready', message: 'this node is still joining its cluster; use another node' });
-    const owners = this.ctx.placement().owners(partition).length;
-    const needed = Math.max(1, requiredReplicas(this.ctx.config.defaultReadConsistency, owners));
+    const owners = this.ctx.placement().owners(partition);
+    const quorum = Math.max(1, requiredReplicas(this.ctx.config.defaultReadConsistency, owners.length));
+    const needed = everyLiveOwner ? Math.max(quorum, owners.filter((o) => o === this.ctx.selfName || this.ctx.isAlive(o)).length) : quorum;
     const pending: PendingScan = { partition, candidates: this.holders(partition), needed, answers: [], inFlight: new Map(), refusals: [], finished: false, request, complete, fail };
     for (let i = 0; i < needed; i++) this.askNext(pending);
   }

@@ -226,13 +226,15 @@ export const randomkeyCommand: CommandSpec = {
 /**
  * Deletes every key, partition by partition, through the ordinary delete path (a tombstone with a
  * fresh version at each owner, hints for owners that are down), so replicas and hints agree.
- * Not atomic: see docs/REDIS.md. Returns how many deletes failed.
+ * The keys are listed by every live owner, not a read quorum: a key one owner holds and the
+ * others do not (evicted there, or a write that reached one) is deleted too. Not atomic: see
+ * docs/REDIS.md. Returns how many deletes failed.
  */
-async function deleteEverything(keyspace: KeyspaceService, partitions: number): Promise<{ failed: number; firstError: string | null }> {
+export async function deleteEverything(keyspace: KeyspaceService, partitions: number): Promise<{ failed: number; firstError: string | null }> {
   let failed = 0;
   let firstError: string | null = null;
   await mapLimited(range(partitions), WALK_WINDOW, async (p) => {
-    const keys = await partitionKeys(keyspace, p, undefined);
+    const keys = await partitionKeys(keyspace, p, undefined, true);
     await mapLimited(keys, Math.max(1, Math.floor(FLUSH_DELETES_IN_FLIGHT / WALK_WINDOW)), (key) => new Promise<void>((resolve) => {
       keyspace.delete(key, {}, (error) => {
         if (error) {

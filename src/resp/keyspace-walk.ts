@@ -77,9 +77,10 @@ export function encodeCursor(partition: number, position: number, partitions: nu
   return ((BigInt(partition) << POSITION_BITS) | BigInt(position)).toString();
 }
 
-export function scanPage(keyspace: KeyspaceService, partition: number, after: number, count: number, match: Uint8Array | undefined): Promise<ScanPage> {
+export function scanPage(keyspace: KeyspaceService, partition: number, after: number, count: number, match: Uint8Array | undefined, everyLiveOwner = false): Promise<ScanPage> {
+  const options = { count, ...(match === undefined ? {} : { match }), ...(everyLiveOwner ? { everyLiveOwner } : {}) };
   return new Promise((resolve, reject) => {
-    keyspace.scanPartition(partition, after, match === undefined ? { count } : { count, match }, (error, page) => {
+    keyspace.scanPartition(partition, after, options, (error, page) => {
       if (error) reject(new KeyspaceFailure(error));
       else resolve(page!);
     });
@@ -98,12 +99,12 @@ export function countKeys(keyspace: KeyspaceService, partition: number): Promise
 /** Keys per page when a walk reads whole partitions. */
 const WHOLE_PARTITION_PAGE = 1024;
 
-/** Every live key of a partition matching `match`, page by page. */
-export async function partitionKeys(keyspace: KeyspaceService, partition: number, match: Uint8Array | undefined): Promise<Uint8Array[]> {
+/** Every live key of a partition matching `match`, page by page (from every live owner: ScanOptions.everyLiveOwner). */
+export async function partitionKeys(keyspace: KeyspaceService, partition: number, match: Uint8Array | undefined, everyLiveOwner = false): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];
   let after = 0;
   for (;;) {
-    const page = await scanPage(keyspace, partition, after, WHOLE_PARTITION_PAGE, match);
+    const page = await scanPage(keyspace, partition, after, WHOLE_PARTITION_PAGE, match, everyLiveOwner);
     for (const key of page.keys) keys.push(key);
     if (page.next === null) return keys;
     after = page.next;
