@@ -217,12 +217,18 @@ export class PartitionReplica {
 
   /**
    * Calls `fn` with every key holding a live value at wall time `nowMs` (not a tombstone, not
-   * past its expiry), straight from the store's partition list: the keyspace scan's view (scan.ts).
-   * `fn` must not change the store.
+   * past its expiry), from the store's partition list and then the disk tier's: the keyspace
+   * scan's view (scan.ts). `fn` must not change the store.
    */
   forEachLiveKey(nowMs: number, fn: (key: string) => void): void {
     this.store.forEachInPartition(this.partition, (key, value) => {
       if (!isDeadAt(decodeRecord(value), nowMs)) fn(key);
+    });
+    // Values the store evicted to the disk tier are served from there (readFromDisk), so they are
+    // keys of the partition too: a scan lists them, and FLUSHALL deletes them.
+    const store = this.store;
+    this.disk?.forEachLiveKey(this.partition, nowMs, (key) => {
+      if (!store.has(key)) fn(key);
     });
   }
 

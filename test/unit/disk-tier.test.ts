@@ -274,3 +274,33 @@ test('a device slower than the puts does not grow memory: past two regions of un
   drain();
   assert.ok(tier.put('after', value('after'), 0), 'once the device caught up, puts are taken again');
 });
+
+test('each partition\'s list of keys follows puts, moves between partitions, deletes and drops', () => {
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.constantFrom('put', 'put', 'put', 'delete', 'drop'), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 3 })), { maxLength: 200 }),
+    (ops) => {
+      const { make } = rig(1024 * 1024);
+      const tier = make();
+      const model = new Map<string, number>();
+      for (const [op, k, partition] of ops) {
+        const key = `k${k}`;
+        if (op === 'put') {
+          if (tier.put(key, value(key, 10), partition)) model.set(key, partition);
+          else model.delete(key);
+        } else if (op === 'delete') {
+          tier.delete(key);
+          model.delete(key);
+        } else {
+          tier.dropPartition(partition);
+          for (const [mk, mp] of model) if (mp === partition) model.delete(mk);
+        }
+      }
+      for (let p = 0; p <= 3; p++) {
+        const listed: string[] = [];
+        tier.forEachLiveKey(p, 0, (key) => listed.push(key));
+        const expected = [...model].filter(([, mp]) => mp === p).map(([mk]) => mk);
+        assert.deepEqual(listed.sort(), expected.sort(), `partition ${p}`);
+      }
+    },
+  ), { numRuns: 200 });
+});

@@ -60,3 +60,21 @@ test('a disk record older than a version known here is a miss, and leaves the di
   assert.deepEqual(shadow.versionOf(PARTITION, 'k'), v(12));
   assert.equal(readBack('k'), 'not on disk');
 });
+
+test('the keys a scan lists are the store\'s and the disk\'s live ones, each once, of this partition only', () => {
+  const { store, disk, device } = setup();
+  const replica = new PartitionReplica(PARTITION, store, { wallMs: () => 1_000_000, monoMs: () => 0 }, 10_000, new EvictionShadow(MIN_EVICTION_SHADOW_ENTRIES), disk);
+  store.set('in-memory', makeRecord(v(10), bytes('m'), 0), { partition: PARTITION });
+  store.set('both', makeRecord(v(10), bytes('b'), 0), { partition: PARTITION });
+  disk.put('both', makeRecord(v(10), bytes('b'), 0), PARTITION);
+  disk.put('on-disk', makeRecord(v(10), bytes('d'), 0), PARTITION, 2_000_000);
+  disk.put('expired-on-disk', makeRecord(v(10), bytes('x'), 0), PARTITION, 1_000_000);
+  disk.put('other-partition', makeRecord(v(10), bytes('o'), 0), PARTITION + 1);
+  disk.put('deleted', makeRecord(v(10), bytes('gone'), 0), PARTITION);
+  disk.delete('deleted');
+  disk.flush();
+  device.settle();
+  const listed: string[] = [];
+  replica.forEachLiveKey(1_000_000, (k) => listed.push(k));
+  assert.deepEqual(listed.sort(), ['both', 'in-memory', 'on-disk']);
+});

@@ -1,8 +1,8 @@
 /**
  * The disk tier's in-memory index: for every key with a value on disk, where its newest record is
  * and what the tier must know without reading it (sequence number, partition, expiry, read since
- * written). Rows live in typed arrays indexed by slot, like the store's own rows (store.ts), so an
- * entry costs about 40 bytes plus its key and map entry instead of an object per key: the index is
+ * written), and each partition's keys. Rows live in typed arrays indexed by slot, like the store's own
+ * rows (store.ts), so an entry costs about 56 bytes plus its key and map entry instead of an object per key: the index is
  * memory the node spends to hold data on disk, and it grows with the disk, not with memory.
  */
 const ROW = 4;
@@ -12,6 +12,8 @@ const BLOCK_LENGTH = 2;
 const RECORD_OFFSET = 3;
 /** Region of an entry whose block is not sealed into a region yet. */
 const UNPLACED = 0xffffffff;
+/** No slot: the end of a partition's list. */
+const NO_SLOT = 0xffffffff;
 
 export class DiskIndex {
   private readonly slots = new Map<string, number>();
@@ -21,6 +23,15 @@ export class DiskIndex {
   private rows = new Uint32Array(0);
   private partitions = new Uint16Array(0);
   private hits = new Uint8Array(0);
+  /**
+   * Each partition's keys as a list through their slots (the key of a slot, and its neighbours),
+   * so a scan of one partition (SCAN, DBSIZE, FLUSHALL through partition-replica.ts) visits that
+   * partition's keys only: 16 bytes an entry, besides the key string the map already holds.
+   */
+  private keyOfSlot: (string | undefined)[] = [];
+  private nextInPartition = new Uint32Array(0);
+  private prevInPartition = new Uint32Array(0);
+  private readonly partitionHeads = new Map<number, number>();
   private readonly free: number[] = [];
   private next = 0;
 
@@ -45,10 +56,14 @@ export class DiskIndex {
     if (slot === undefined) {
       slot = this.free.pop() ?? this.grow();
       this.slots.set(key, slot);
+      this.keyOfSlot[slot] = key;
+      this.link(slot, partition);
+    } else if (this.partitions[slot] !== partition) {
+      this.unlink(slot);
+      this.link(slot, partition);
     }
     this.seqs[slot] = seq;
     this.expiries[slot] = expiresAtMs;
-    this.partitions[slot] = partition;
     this.hits[slot] = 0;
     this.rows.fill(0, slot * ROW, slot * ROW + ROW);
     this.rows[slot * ROW + REGION] = UNPLACED;
@@ -67,6 +82,8 @@ export class DiskIndex {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     this.slots.delete(key);
+    this.unlink(slot);
+    this.keyOfSlot[slot] = undefined;
     this.free.push(slot);
     return true;
   }
@@ -112,6 +129,36 @@ export class DiskIndex {
     for (const [key, slot] of this.slots) fn(key, slot);
   }
 
+  /** Calls `fn` for every key of `partition` and its slot; `fn` may remove the key it is given. */
+  forEachInPartition(partition: number, fn: (key: string, slot: number) => void): void {
+    let slot = this.partitionHeads.get(partition) ?? NO_SLOT;
+    while (slot !== NO_SLOT) {
+      const next = this.nextInPartition[slot]!;
+      fn(this.keyOfSlot[slot]!, slot);
+      slot = next;
+    }
+  }
+
+  /** Puts `slot` at the head of `partition`'s list. */
+  private link(slot: number, partition: number): void {
+    const head = this.partitionHeads.get(partition) ?? NO_SLOT;
+    this.partitions[slot] = partition;
+    this.prevInPartition[slot] = NO_SLOT;
+    this.nextInPartition[slot] = head;
+    if (head !== NO_SLOT) this.prevInPartition[head] = slot;
+    this.partitionHeads.set(partition, slot);
+  }
+
+  /** Takes `slot` out of its partition's list. */
+  private unlink(slot: number): void {
+    const prev = this.prevInPartition[slot]!;
+    const next = this.nextInPartition[slot]!;
+    if (prev !== NO_SLOT) this.nextInPartition[prev] = next;
+    else if (next !== NO_SLOT) this.partitionHeads.set(this.partitions[slot]!, next);
+    else this.partitionHeads.delete(this.partitions[slot]!);
+    if (next !== NO_SLOT) this.prevInPartition[next] = prev;
+  }
+
   private grow(): number {
     if (this.next === this.capacity) {
       this.capacity = Math.max(1024, this.capacity * 2);
@@ -120,6 +167,8 @@ export class DiskIndex {
       this.rows = grown(this.rows, new Uint32Array(this.capacity * ROW));
       this.partitions = grown(this.partitions, new Uint16Array(this.capacity));
       this.hits = grown(this.hits, new Uint8Array(this.capacity));
+      this.nextInPartition = grown(this.nextInPartition, new Uint32Array(this.capacity));
+      this.prevInPartition = grown(this.prevInPartition, new Uint32Array(this.capacity));
     }
     return this.next++;
   }
