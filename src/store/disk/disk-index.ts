@@ -2,7 +2,7 @@
  * The disk tier's in-memory index: for every key with a value on disk, where its newest record is
  * and what the tier must know without reading it (sequence number, partition, expiry, read since
  * written), and each partition's keys. Rows live in typed arrays indexed by slot, like the store's own
- * rows (store.ts), so an entry costs about 56 bytes plus its key and map entry instead of an object per key: the index is
+ * rows (store.ts), so an entry costs about 77 bytes plus its key and map entry instead of an object per key: the index is
  * memory the node spends to hold data on disk, and it grows with the disk, not with memory.
  */
 const ROW = 4;
@@ -26,7 +26,8 @@ export class DiskIndex {
   /**
    * Each partition's keys as a list through their slots (the key of a slot, and its neighbours),
    * so a scan of one partition (SCAN, DBSIZE, FLUSHALL through partition-replica.ts) visits that
-   * partition's keys only: 16 bytes an entry, besides the key string the map already holds.
+   * partition's keys only: about 19 bytes an entry with the arrays' spare capacity; the key string
+   * itself is the one the map holds.
    */
   private keyOfSlot: (string | undefined)[] = [];
   private nextInPartition = new Uint32Array(0);
