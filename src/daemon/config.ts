@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { parseSeedAddress } from './seeds.ts';
+import { advertisableHostProblem, parseSeedAddress } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
 import type { ClientAuth, ListenerTls } from '../security/tls.ts';
@@ -282,6 +282,8 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     if (has('advertise-host')) throw new ConfigError(`${origin('advertise-host')} ${advertiseHost} is no address other nodes and clients can dial; give the address they should use`);
     throw new ConfigError(`${origin('host')} ${host} listens on every interface, so it is no address to give other nodes and clients: give --advertise-host, the address they should dial`);
   }
+  const hostProblem = advertisableHostProblem(advertiseHost);
+  if (hostProblem !== undefined) throw new ConfigError(`${origin(has('advertise-host') ? 'advertise-host' : 'host')} "${advertiseHost}" ${hostProblem}`);
   const seeds = get<string[]>('seeds');
   for (const seed of seeds) {
     const problem = parseSeedAddress(seed).problem;

@@ -47,7 +47,7 @@ export const DAEMON_OPTIONS = {
   host: { kind: 'string', description: 'address both ports listen on', default: '127.0.0.1' },
   'advertise-host': {
     kind: 'string',
-    description: 'address other nodes and clients are told to use (a NAT address, a pod IP); needed when --host is 0.0.0.0 or ::',
+    description: 'address other nodes and clients are told to use (a NAT address, a pod IP): an IP address or DNS name, no port; needed when --host is 0.0.0.0 or ::',
     defaultText: '--host',
   },
   port: { kind: 'integer', description: 'client (SDK) WebSocket port', default: '7400', min: '1', max: BIGGEST_PORT },

@@ -48,10 +48,25 @@ export function parseSeedAddress(text: string): { seed: SeedAddress; problem?: u
   }
   const host = m[2]!;
   if (isIP(host) === 4) return { seed: { host, port, isName: false } };
-  if (!/^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(host)) {
-    return { problem: `has "${host}", which is neither an IP address nor a DNS name` };
-  }
+  if (!isDnsName(host)) return { problem: `has "${host}", which is neither an IP address nor a DNS name` };
   return { seed: { host, port, isName: true } };
+}
+
+function isDnsName(host: string): boolean {
+  return /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(host);
+}
+
+/**
+ * Why `host` cannot be a host other nodes and clients dial (`--advertise-host`, or `--host` when
+ * it is advertised), or undefined: it must be an IP address (IPv6 without brackets) or a DNS name,
+ * with no port or scheme. Gossip hands it to every member, so a bad one would reach all of them.
+ */
+export function advertisableHostProblem(host: string): string | undefined {
+  if (isIP(host) !== 0 || isDnsName(host)) return undefined;
+  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6) return 'has brackets: give the IPv6 address without them';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(host)) return 'has a scheme: give the host only';
+  if (/:\d+$/.test(host)) return 'has a port: give the host only (the ports are --port and --peer-port)';
+  return 'is neither an IP address nor a DNS name';
 }
 
 /**

@@ -284,8 +284,9 @@ export class WsTransport implements Transport {
         this.stats.dropped++;
         return;
       case 'idle':
-        this.dial(to, lane, link);
-        this.queue(link, lane, datagram);
+        // A dial can fail at once (an address no URL can hold): then it is dropped as in backoff.
+        if (this.dial(to, lane, link)) this.queue(link, lane, datagram);
+        else this.stats.dropped++;
         return;
       case 'dialing':
         this.queue(link, lane, datagram);
@@ -380,15 +381,27 @@ export class WsTransport implements Transport {
     this.toFlush.clear();
   }
 
-  private dial(to: NodeAddress, lane: Lane, link: Link): void {
+  /** Starts a dial; false if it failed at once (the link is then in backoff). */
+  private dial(to: NodeAddress, lane: Lane, link: Link): boolean {
     link.state = 'dialing';
     const tls = this.options.tls;
-    const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${to}${NODE_ENDPOINT_PATH}`, {
-      perMessageDeflate: false,
-      handshakeTimeout: this.options.dialTimeoutMs,
-      generateMask: zeroMask,
-      ...(tls === null ? {} : tls.client()),
-    });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${to}${NODE_ENDPOINT_PATH}`, {
+        perMessageDeflate: false,
+        handshakeTimeout: this.options.dialTimeoutMs,
+        generateMask: zeroMask,
+        ...(tls === null ? {} : tls.client()),
+      });
+    } catch (error) {
+      // An address no URL can hold ('host:port:port', a space): addresses come from other nodes'
+      // gossip, so one node advertising a broken one must not stop every node that dials it.
+      // It is a dial that failed, at once; the backoff keeps the warnings rare.
+      const reason = `not a dialable address (${(error as Error).message})`;
+      this.options.log.warn({ peer: to, lane, err: reason }, 'cannot dial a node');
+      this.dialFailed(to, link, reason);
+      return false;
+    }
     link.socket = socket;
     let opened = false;
     let failure = 'connection failed';
@@ -417,15 +430,23 @@ export class WsTransport implements Transport {
         link.state = 'idle';
         return;
       }
-      this.stats.failedDials++;
-      link.state = 'backoff';
-      const delay = backoffDelay(link.failures++, this.options.redialBackoff, this.options.random);
-      link.timer = setTimeout(() => {
-        link.timer = undefined;
-        link.state = 'idle';
-      }, delay).unref();
-      for (const hook of this.unreachableHooks) hook(to, failure);
+      this.dialFailed(to, link, failure);
     });
+    return true;
+  }
+
+  /** A dial that never opened: drop what waited for it, back off, tell the hooks why. */
+  private dialFailed(to: NodeAddress, link: Link, reason: string): void {
+    this.stats.dropped += link.pending.length;
+    link.pending = [];
+    this.stats.failedDials++;
+    link.state = 'backoff';
+    const delay = backoffDelay(link.failures++, this.options.redialBackoff, this.options.random);
+    link.timer = setTimeout(() => {
+      link.timer = undefined;
+      link.state = 'idle';
+    }, delay).unref();
+    for (const hook of this.unreachableHooks) hook(to, reason);
   }
 
   private forget(link: Link): void {

@@ -77,6 +77,28 @@ test('an unreachable peer is reported, its sends are dropped, and it is redialed
   }
 });
 
+test('an address no URL can hold (learned from gossip) is a failed dial: reported, dropped, never thrown', async () => {
+  const a = await WsTransport.listen({ redialBackoff: { initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0.5 } });
+  const b = await WsTransport.listen();
+  const unreachable: [string, string][] = [];
+  a.onUnreachable((address, reason) => unreachable.push([address, reason]));
+  try {
+    const atB = collect(b);
+    for (const bad of [`${b.address}:1`, '127.0.0.1:99999', 'bad host!:7401']) {
+      a.send(bad, text('lost'));
+      a.send(bad, text('lost again'), 'bulk');
+    }
+    assert.deepEqual(unreachable.map(([address]) => address), [`${b.address}:1`, `${b.address}:1`, '127.0.0.1:99999', '127.0.0.1:99999', 'bad host!:7401', 'bad host!:7401']);
+    assert.ok(unreachable.every(([, reason]) => reason.startsWith('not a dialable address')), JSON.stringify(unreachable));
+    a.send(b.address, text('still works'));
+    await until(() => atB.length === 1, 'a send to a good address');
+    assert.equal(atB[0]!.text, 'still works');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('a control message is not held up by a flood of bulk traffic, and bulk is bounded', async () => {
   const a = await WsTransport.listen({ maxBulkBufferedBytes: 256 * 1024 * 1024 });
   const b = await WsTransport.listen({ maxMessageBytes: 4 * 1024 * 1024 });

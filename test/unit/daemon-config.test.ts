@@ -73,6 +73,11 @@ test('every bad input is a ConfigError that names the option and where its value
     [['--host', '0.0.0.0'], {}, /^--host 0.0.0.0 listens on every interface.*give --advertise-host/],
     [[], { SHOAL_HOST: '::' }, /^SHOAL_HOST :: listens on every interface/],
     [['--host', '0.0.0.0', '--advertise-host', '0.0.0.0'], {}, /^--advertise-host 0.0.0.0 is no address other nodes and clients can dial/],
+    [['--advertise-host', '127.0.0.1:18490'], {}, /^--advertise-host "127.0.0.1:18490" has a port: give the host only/],
+    [['--advertise-host', 'http://10.0.0.1'], {}, /^--advertise-host "http:\/\/10.0.0.1" has a scheme/],
+    [['--advertise-host', 'bad host!'], {}, /^--advertise-host "bad host!" is neither an IP address nor a DNS name$/],
+    [['--advertise-host', '[fd00::1]'], {}, /has brackets: give the IPv6 address without them/],
+    [[], { SHOAL_HOST: 'node 1' }, /^SHOAL_HOST "node 1" is neither an IP address nor a DNS name$/],
     [[], { SHOAL_PROT: '1' }, /unknown environment variable SHOAL_PROT/],
     [[], { SHOAL_REPLICAS: 'three' }, /^SHOAL_REPLICAS takes a number/],
     [['--config', join(dir, 'missing.json')], {}, /cannot read config file .*missing.json: ENOENT \(given by --config\)$/],
@@ -96,6 +101,7 @@ test('--advertise-host is what others are told; --host is where the ports listen
   assert.equal(c.advertiseHost, '10.1.2.3');
   assert.deepEqual(c.seeds, ['shoal-peers.default.svc.cluster.local:7401', '[fd00::1]:7401', '10.0.0.9:7401']);
   assert.equal(loadConfig([], { SHOAL_ADVERTISE_HOST: 'node-1.example' }).advertiseHost, 'node-1.example');
+  assert.equal(loadConfig(['--advertise-host', 'fd00::5'], {}).advertiseHost, 'fd00::5');
 });
 
 test('every option of the schema is a flag, a variable, a file key (but --config), and in --help; every default is valid', () => {
