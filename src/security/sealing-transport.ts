@@ -50,6 +50,12 @@ export const REPLAY_WINDOW = 1024;
 const RETIRED_BOOTS = 8;
 /** Senders whose replay state is kept; past it, the oldest is forgotten. */
 const MAX_SENDERS = 4096;
+/**
+ * How long a sender under a key this node lacks stays listed after its last such message (10 min):
+ * a member that missed a rotation keeps gossiping and stays listed, one that was stopped or
+ * fixed leaves the list (shoal status's "refused") by itself.
+ */
+export const UNKNOWN_KEY_SENDER_TTL_MS = 10 * 60_000;
 /** At most one log line per sender and reason per this long (10 s). */
 export const LOG_INTERVAL_MS = 10_000;
 /** And at most this many rejection lines (and notices) in all per LOG_INTERVAL_MS, however many senders. */
@@ -145,7 +151,7 @@ export class SealingTransport implements Transport {
   private readonly lastLog = new Map<string, number>();
   private budgetStart = -Infinity;
   private budgetUsed = 0;
-  private readonly unknownKeys = new Map<NodeAddress, { keyId: string; count: number }>();
+  private readonly unknownKeys = new Map<NodeAddress, { keyId: string; count: number; lastMs: number }>();
   private sealedCount = 0;
   private openedCount = 0;
   private readonly rejected: Record<RejectReason, number> = { 'not-sealed': 0, 'unknown-key': 0, unauthentic: 0, replay: 0, 'retired-boot': 0 };
@@ -215,9 +221,14 @@ export class SealingTransport implements Transport {
     const key = this.options.keyring.keyById(keyId);
     if (key === undefined) {
       const hex = keyId.toString('hex');
-      const seen = this.unknownKeys.get(from);
-      if (seen === undefined && this.unknownKeys.size >= MAX_SENDERS) this.unknownKeys.clear();
-      this.unknownKeys.set(from, { keyId: hex, count: (seen?.keyId === hex ? seen.count : 0) + 1 });
+      // Only a node's own traffic (gossip, or the notice a member answers it with) makes its sender
+      // a member under a key this node lacks: an admin request comes from `shoal keyring`'s
+      // throwaway listener, which would otherwise be listed as a refused member.
+      if (kind === KIND.node || kind === KIND.notice) {
+        const seen = this.unknownKeys.get(from);
+        if (seen === undefined && this.unknownKeys.size >= MAX_SENDERS) this.unknownKeys.clear();
+        this.unknownKeys.set(from, { keyId: hex, count: (seen?.keyId === hex ? seen.count : 0) + 1, lastMs: this.options.nowMs() });
+      }
       return this.reject(from, 'unknown-key', { keyId: hex }, kind !== KIND.notice);
     }
     const boot = header.subarray(2 + KEY_ID_BYTES, 2 + KEY_ID_BYTES + BOOT_BYTES).toString('hex');
@@ -285,8 +296,19 @@ export class SealingTransport implements Transport {
       opened: this.openedCount,
       rejected: { ...this.rejected },
       primaryKeyId: this.options.keyring.primaryId,
-      unknownKeySenders: [...this.unknownKeys].map(([address, s]) => ({ address, keyId: s.keyId, count: s.count })),
+      unknownKeySenders: this.recentUnknownKeySenders(),
     };
+  }
+
+  /** The senders under keys this node lacks heard within UNKNOWN_KEY_SENDER_TTL_MS; older ones are forgotten. */
+  private recentUnknownKeySenders(): UnknownKeySender[] {
+    const since = this.options.nowMs() - UNKNOWN_KEY_SENDER_TTL_MS;
+    const out: UnknownKeySender[] = [];
+    for (const [address, s] of this.unknownKeys) {
+      if (s.lastMs < since) this.unknownKeys.delete(address);
+      else out.push({ address, keyId: s.keyId, count: s.count });
+    }
+    return out;
   }
 
   /** This transport's boot id (hex), for tests and logs. */

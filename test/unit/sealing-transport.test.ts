@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Keyring, KeyringError, keyIdHex, parseGossipKey } from '../../src/security/keyring.ts';
-import { SealingTransport, SEALED_OVERHEAD_BYTES, REPLAY_WINDOW } from '../../src/security/sealing-transport.ts';
+import { KIND, SealingTransport, SEALED_OVERHEAD_BYTES, REPLAY_WINDOW, UNKNOWN_KEY_SENDER_TTL_MS } from '../../src/security/sealing-transport.ts';
 import type { Datagram, NodeAddress, ReceiveHandler, Transport } from '../../src/runtime/env.ts';
 import { joinDatagram } from '../../src/protocol/datagram.ts';
 
@@ -210,4 +210,26 @@ test('rejection logs and notices are bounded in all, however many senders', asyn
   assert.equal(b.t.stats().rejected['unknown-key'], 500);
   assert.equal(b.warnings.length, MAX_LOG_LINES_PER_INTERVAL);
   assert.equal(net.captured.length - before, MAX_LOG_LINES_PER_INTERVAL, 'notices as few as log lines');
+});
+
+test('a sender under a key this node lacks is listed for its node traffic only, and forgotten once it goes quiet', () => {
+  const net = new Net();
+  let now = 1_000_000;
+  const b = new SealingTransport(net.transport('b'), { cluster: 'c1', address: 'b', keyring: new Keyring([k1]), log: silent, nowMs: () => now });
+  b.onReceive(() => {});
+  // `shoal keyring` with the wrong key file: an admin request from its throwaway listener.
+  const probe = node(net, 'probe', [k2]);
+  probe.t.sendAdmin('b', KIND.adminRequest, Buffer.from('{"op":"list"}'));
+  assert.equal(b.stats().rejected['unknown-key'], 1, 'the request is rejected');
+  assert.deepEqual(b.stats().unknownKeySenders, [], 'but its sender is no member under an old key');
+  // A node that missed a rotation keeps gossiping: listed while it does.
+  const stale = node(net, 'stale', [k2]);
+  stale.t.send('b', Buffer.from('ping'));
+  assert.deepEqual(b.stats().unknownKeySenders, [{ address: 'stale', keyId: keyIdHex(k2), count: 1 }]);
+  now += UNKNOWN_KEY_SENDER_TTL_MS;
+  stale.t.send('b', Buffer.from('ping'));
+  now += UNKNOWN_KEY_SENDER_TTL_MS;
+  assert.deepEqual(b.stats().unknownKeySenders, [{ address: 'stale', keyId: keyIdHex(k2), count: 2 }], 'heard within the TTL');
+  now += 1;
+  assert.deepEqual(b.stats().unknownKeySenders, [], 'quiet for longer than the TTL: forgotten');
 });
