@@ -46,7 +46,7 @@ import {
 import { INT64_MIN, checkRequestId, int64Argument, newRequestId, parseDecimalInt64, rmwError } from './rmw.ts';
 import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
-import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { checkCallOptions, parseSeed, READ_RETRY_BACKOFF, readyTimeoutMs, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
 import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
 import { HotNearKeys } from '../store/near-hot-keys.ts';
@@ -95,7 +95,7 @@ export interface ClientEvents {
 export type HotKeyAlert = WireHotKeyAlert;
 
 export interface CallOptions {
-  /** Overrides `commandTimeoutMs` for this call; 0 disables it. */
+  /** Overrides `commandTimeoutMs` for this call: 0 to 2^31 - 1 ms (else a TypeError); 0 disables it. */
   timeoutMs?: number;
   /** Cancels the call: it rejects with AbortError (a write already sent may still be applied). */
   signal?: AbortSignal;
@@ -302,8 +302,16 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     return [...this.connections.values()].map((c) => ({ address: c.address, state: c.state }));
   }
 
-  /** Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` or if the client closes. */
+  /**
+   * Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` (0 to
+   * 2^31 - 1 ms, else a TypeError) or if the client closes.
+   */
   ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
+    try {
+      readyTimeoutMs(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (this.currentStatus === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = this.options.timers.setTimer(timeoutMs, () => {
@@ -333,6 +341,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   get(key: Key, options: GetOptions & { detail: true }): Promise<GetDetail<V>>;
   get(key: Key, options?: GetOptions): Promise<V | null>;
   async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
+    checkCallOptions('get', options);
     const bytes = this.keyBytes(key);
     const near = this.near !== null && options.nearCache !== false && this.near.covers(bytes) ? this.near : null;
     const hit = near?.lookup(bytes);
@@ -356,6 +365,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
+    checkCallOptions('set', options);
     const ttlMs = ttlOption('set', options.ttlMs);
     const bytes = this.encodeValue(value);
     const keyBytes = this.keyBytes(key);
@@ -364,18 +374,21 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   async delete(key: Key, options: CallOptions = {}): Promise<void> {
+    checkCallOptions('delete', options);
     const keyBytes = this.keyBytes(key);
     this.near?.forget(keyBytes);
     await this.call({ op: 'delete', id: 0, key: keyBytes, consistency: this.consistency(options) }, false, options);
   }
 
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
-  mget(keys: readonly Key[], options: CallOptions = {}): Promise<(V | null)[]> {
+  async mget(keys: readonly Key[], options: CallOptions = {}): Promise<(V | null)[]> {
+    checkCallOptions('mget', options);
     return Promise.all(keys.map((key) => this.get(key, options)));
   }
 
   /** Sets several keys with the same options. Rejects with the first failure; others may have been applied. */
   async mset(entries: Iterable<readonly [Key, V]> | Readonly<Record<string, V>>, options: SetOptions = {}): Promise<void> {
+    checkCallOptions('mset', options);
     const list: (readonly [Key, V])[] = isIterable(entries) ? [...entries] : Object.entries(entries);
     await Promise.all(list.map(([key, value]) => this.set(key, value, options)));
   }
@@ -453,6 +466,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * key has no value. Rejects with NotIntegerError when the value is not a decimal integer.
    */
   async getInt(key: Key, options: CallOptions = {}): Promise<number | null> {
+    checkCallOptions('getInt', options);
     const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
     if (result.value === null) return null;
@@ -468,6 +482,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** Sends one read-modify-write, with its idempotency key, and resolves with its result unless it failed. */
   private async rmw(name: string, key: Key, op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
+    checkCallOptions(name, options);
     const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
     const keyBytes = this.keyBytes(key);
     this.near?.forget(keyBytes);
@@ -506,6 +521,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /** Fetches the ring from a node (and routes by it from then on). */
   async topology(options: CallOptions = {}): Promise<WireTopology> {
+    checkCallOptions('topology', options);
     const result = await this.call({ op: 'topology', id: 0 }, true, options);
     if (result.kind !== 'topology') throw new ShoalError(`topology reply of kind ${result.kind}`, 'internal');
     this.adoptTopology(result.topology);

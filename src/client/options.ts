@@ -263,13 +263,35 @@ function resolveTls(tls: ClientTlsOptions | boolean | undefined, seeds: readonly
 }
 
 /** Node fires a timer longer than this after 1 ms, so a longer delay would silently mean "now". */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-function delayMs(name: string, value: number): number {
-  if (!(value >= 0 && value <= MAX_TIMER_DELAY_MS)) {
-    throw new TypeError(`connect(): \`${name}\` must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, got ${value}`);
+/** A delay or timeout a timer can hold; `where` names the call it was given to (`connect()`, `set()`...). */
+function delayMs(name: string, value: unknown, where = 'connect()'): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_DELAY_MS)) {
+    throw new TypeError(`${where}: \`${name}\` must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, got ${shown(value)}`);
   }
   return value;
+}
+
+/**
+ * Checks the options every call takes (`timeoutMs`) as connect() checks its own: a timeout over
+ * what a timer holds would fire at once, and a negative or NaN one would mean no timeout at all.
+ */
+export function checkCallOptions(call: string, options: { timeoutMs?: number }): void {
+  if (options.timeoutMs !== undefined) delayMs('timeoutMs', options.timeoutMs, `${call}()`);
+}
+
+/** `ready(timeoutMs)`'s timeout, checked as connect()'s `connectTimeoutMs`. */
+export function readyTimeoutMs(timeoutMs: unknown): number {
+  return delayMs('timeoutMs', timeoutMs, 'ready()');
+}
+
+/** A value as an error message quotes it: strings quoted, other primitives as String() writes them. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }
 
 function resolveReconnect(reconnect: ReconnectOptions | undefined): Required<ReconnectOptions> {
