@@ -39,6 +39,7 @@ import {
   UnsafeIntegerError,
   UnsupportedError,
   ValueDecodeError,
+  ValueEncodeError,
   NotIntegerError,
   OverflowError,
   errorFromReply,
@@ -46,7 +47,7 @@ import {
 import { INT64_MIN, checkRequestId, int64Argument, newRequestId, parseDecimalInt64, rmwError } from './rmw.ts';
 import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
-import { checkCallOptions, parseSeed, READ_RETRY_BACKOFF, readyTimeoutMs, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { checkCallOptions, parseSeed, READ_RETRY_BACKOFF, readyTimeoutMs, resolveOptions, shown, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { Router } from './router.ts';
 import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
 import { HotNearKeys } from '../store/near-hot-keys.ts';
@@ -367,8 +368,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
     checkCallOptions('set', options);
     const ttlMs = ttlOption('set', options.ttlMs);
-    const bytes = this.encodeValue(value);
     const keyBytes = this.keyBytes(key);
+    const bytes = this.encodeValue('set', key, value);
     this.near?.forget(keyBytes);
     await this.call({ op: 'set', id: 0, key: keyBytes, value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
   }
@@ -432,7 +433,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * the other do not decode as one value.
    */
   async append(key: Key, value: V, options: RmwCallOptions = {}): Promise<number> {
-    const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue(value) }, options);
+    const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue('append', key, value) }, options);
     return this.safeNumber('append', key, this.integerResult('append', result));
   }
 
@@ -440,7 +441,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async setNx(key: Key, value: V, options: RmwSetOptions = {}): Promise<boolean> {
     const ttlMs = ttlOption('setNx', options.ttlMs);
     const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
-    const op: WireRmwOp = { op: 'set', value: this.encodeValue(value), expiry, condition: 'nx', get: false };
+    const op: WireRmwOp = { op: 'set', value: this.encodeValue('setNx', key, value), expiry, condition: 'nx', get: false };
     const result = await this.rmw('setNx', key, op, options);
     if (result.kind === 'ok') return true;
     if (result.kind === 'bulk' && result.value === null) return false;
@@ -454,7 +455,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async getSet(key: Key, value: V, options: RmwSetOptions = {}): Promise<V | null> {
     const ttlMs = ttlOption('getSet', options.ttlMs);
     const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
-    const op: WireRmwOp = { op: 'set', value: this.encodeValue(value), expiry, condition: 'always', get: true };
+    const op: WireRmwOp = { op: 'set', value: this.encodeValue('getSet', key, value), expiry, condition: 'always', get: true };
     const result = await this.rmw('getSet', key, op, options);
     if (result.kind !== 'bulk') throw this.unexpected('getSet', result);
     // A previous value the codec cannot read still leaves the new one written (the error says so).
@@ -865,8 +866,21 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   // ---- values ----
 
-  private encodeValue(value: V): Uint8Array {
-    const bytes = this.options.codec.encode(value);
+  /**
+   * The value's bytes through the client's codec; `call` and `key` name it in errors. `undefined`
+   * is never a value: msgpack would store it as nil, which reads back as null, like a miss.
+   */
+  private encodeValue(call: string, key: Key, value: V): Uint8Array {
+    if (value === undefined) {
+      throw new TypeError(`${call}(${describeKey(key)}): the value is undefined, which would read back as null, as a missing key does; to remove a key use delete()`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.options.codec.encode(value);
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new ValueEncodeError(`${call}(${describeKey(key)}): the client's codec could not encode the value (${why}); nothing was sent`, { cause });
+    }
     const maxValueBytes = this.limits.maxValueBytes;
     if (bytes.byteLength > maxValueBytes) {
       throw new TooLargeError(`value of ${bytes.byteLength} bytes exceeds the cluster's limit of ${maxValueBytes} bytes`, 'value-too-large');
@@ -896,7 +910,7 @@ function ttlOption(call: string, ttlMs: number | undefined): number {
 
 /** A key for an error message: strings as they are (cut), bytes by their length. */
 function describeKey(key: Key): string {
-  if (typeof key !== 'string') return `<${key.byteLength} bytes>`;
+  if (typeof key !== 'string') return key instanceof Uint8Array ? `<${key.byteLength} bytes>` : shown(key);
   return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}...` : key);
 }
 

@@ -20,6 +20,7 @@ export type ShoalErrorCode =
   | 'unsupported'
   // The SDK's own: a result it cannot hand back as asked.
   | 'unsafe-integer'
+  | 'value-encode'
   | 'value-decode';
 
 export class ShoalError extends Error {
@@ -198,5 +199,17 @@ export class ValueDecodeError extends ShoalError {
     options?: { cause?: unknown },
   ) {
     super(message, 'value-decode', options);
+  }
+}
+
+/**
+ * The client's codec could not encode a value (through `msgpackCodec`: a function, a symbol, a
+ * BigInt, a circular object; a value of the wrong type through `stringCodec` or `bytesCodec`), or
+ * gave something other than a Uint8Array. Nothing was sent. `cause` is the codec's error.
+ */
+export class ValueEncodeError extends ShoalError {
+  override name = 'ValueEncodeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'value-encode', options);
   }
 }

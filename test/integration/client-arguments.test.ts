@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from '../../src/index.ts';
+import { ShoalError, ValueEncodeError, bytesCodec, connect } from '../../src/index.ts';
 import { startNode } from './client-helpers.ts';
 
 test('per-call timeouts are checked as connect() checks its own: 0 to 2^31 - 1 ms', async () => {
@@ -29,6 +29,56 @@ test('per-call timeouts are checked as connect() checks its own: 0 to 2^31 - 1 m
     await client.set('k', 2, { timeoutMs: 0 });
     assert.equal(await client.get('k', { timeoutMs: 0 }), 2);
     await client.ready(2 ** 31 - 1);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('a value the codec cannot encode rejects with ValueEncodeError naming the call and key; nothing is sent', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  const raw = await connect({ seeds: [node.address], codec: bytesCodec });
+  try {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    for (const [value, why] of [[() => 1, /Unrecognized object: \[object Function\]/], [5n, /BigInt/], [circular, /Too deep/]] as const) {
+      const error = await client.set('k', value).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof ValueEncodeError && error instanceof ShoalError, String(error));
+      assert.equal(error.code, 'value-encode');
+      assert.match(error.message, /^set\("k"\): the client's codec could not encode the value \(/);
+      assert.match(error.message, why);
+      assert.ok(error.cause instanceof Error && why.test(error.cause.message), 'the codec\'s error is the cause');
+    }
+    await assert.rejects(client.mset([['a', 1], ['b', () => 1]]), { name: 'ValueEncodeError', message: /^set\("b"\)/ });
+    await assert.rejects(client.setNx('k', 5n), { name: 'ValueEncodeError', message: /^setNx\("k"\)/ });
+    await assert.rejects(client.getSet(new Uint8Array(3), 5n), { name: 'ValueEncodeError', message: /^getSet\(<3 bytes>\)/ });
+    await assert.rejects(client.append('k', Symbol('s')), { name: 'ValueEncodeError', message: /^append\("k"\)/ });
+    // A codec's own TypeError is the cause too: every codec failure is one class.
+    await assert.rejects(raw.set('k', 'text' as unknown as Uint8Array), (e: unknown) => e instanceof ValueEncodeError && e.cause instanceof TypeError);
+    assert.equal(await client.get('k'), null, 'nothing was written');
+  } finally {
+    await client.close();
+    await raw.close();
+    await node.server.close();
+  }
+});
+
+test('undefined is refused with a TypeError pointing to delete(); null is a value', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    await client.set('k', 'v');
+    await assert.rejects(client.set('k', undefined), { name: 'TypeError', message: /^set\("k"\): the value is undefined.*use delete\(\)/ });
+    await assert.rejects(client.mset({ k: undefined }), { name: 'TypeError', message: /use delete\(\)/ });
+    await assert.rejects(client.setNx('u', undefined), { name: 'TypeError', message: /^setNx\("u"\)/ });
+    await assert.rejects(client.getSet('k', undefined), { name: 'TypeError', message: /^getSet\("k"\)/ });
+    assert.equal(await client.get('k'), 'v', 'the old value is still there');
+    // null is stored (msgpack nil): a hit whose value is null (a node's detail names a miss's reason).
+    await client.set('n', null);
+    const detail = await client.get('n', { detail: true });
+    assert.deepEqual([detail.value, detail.miss], [null, null]);
+    assert.ok(node.kv.store.get(new TextEncoder().encode('n')) !== null, 'stored');
   } finally {
     await client.close();
     await node.server.close();
