@@ -29,6 +29,10 @@ const utf8Decoder = new TextDecoder();
 
 /** UTF-8 strings, stored as their bytes (readable by `redis-cli`-style tools and the `shoal` CLI). */
 export const stringCodec: ValueCodec<string> = {
-  encode: (value) => utf8Encoder.encode(value),
+  encode: (value) => {
+    // TextEncoder would silently store String(value): '[object Object]' for an object, '' for undefined.
+    if (typeof value !== 'string') throw new TypeError(`stringCodec stores string values only, got ${value === null ? 'null' : typeof value}`);
+    return utf8Encoder.encode(value);
+  },
   decode: (bytes) => utf8Decoder.decode(bytes),
 };
