@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
 import { readFileSync } from 'node:fs';
-import { connect, ConnectionError, ShoalError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
+import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
 import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
@@ -214,7 +214,7 @@ export async function connectTo(node: string): Promise<ShoalClient<string>> {
 /** The node's reason when `error` (or one of its causes) is its refusal of the login, else null. */
 function refusedLogin(error: unknown): string | null {
   for (let e = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ShoalError && e.code === 'unauthenticated') return /closed the connection: (.*) \(unauthenticated\)$/.exec(e.message)?.[1] ?? e.message;
+    if (e instanceof AuthenticationError) return e.reason;
   }
   return null;
 }

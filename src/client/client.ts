@@ -30,6 +30,7 @@ import {
 import { NodeConnection, type Call, type ConnectionHandler, type ConnectionState } from './connection.ts';
 import {
   AbortError,
+  AuthenticationError,
   ClientClosedError,
   ConnectionError,
   OfflineQueueFullError,
@@ -305,7 +306,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /**
    * Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` (0 to
-   * 2^31 - 1 ms, else a TypeError) or if the client closes.
+   * 2^31 - 1 ms, else a TypeError) or if the client closes, and with AuthenticationError instead
+   * when a node refused the credentials.
    */
   ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
     try {
@@ -317,7 +319,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     return new Promise((resolve, reject) => {
       const timer = this.options.timers.setTimer(timeoutMs, () => {
         off();
-        reject(new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})`, false, { cause: this.lastConnectionError() }));
+        // A node that refused the credentials says more than the others' silence.
+        reject(this.refusal() ?? new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})`, false, { cause: this.lastConnectionError() }));
       });
       const off = this.on('status', (status, cause) => {
         if (status === 'ready') {
@@ -327,7 +330,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         } else if (status === 'closed') {
           this.options.timers.cancelTimer(timer);
           off();
-          reject(new ConnectionError(`the client closed before any node answered`, false, { cause }));
+          reject(cause instanceof AuthenticationError ? cause : new ConnectionError(`the client closed before any node answered`, false, { cause }));
         }
       });
     });
@@ -813,8 +816,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (this.stopped) return;
     const states = [...this.connections.values()].map((c) => c.state);
     if (states.length > 0 && states.every((s) => s === 'closed')) {
-      // Reconnecting is off (or refused for good) and nothing is left to talk to.
-      void (this.closing = this.shutDown(new ConnectionError('every node connection is closed and will not reconnect', false, { cause: this.lastConnectionError() })));
+      // Reconnecting is off (or refused for good) and nothing is left to talk to. Refused
+      // credentials are the reason to report as such: calls and connect() fail with them.
+      void (this.closing = this.shutDown(this.refusal() ?? new ConnectionError('every node connection is closed and will not reconnect', false, { cause: this.lastConnectionError() })));
       return;
     }
     const status: ClientStatus = states.includes('ready') ? 'ready' : this.everReady ? 'reconnecting' : 'connecting';
@@ -835,6 +839,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     this.leaving.clear();
     await Promise.all(connections.map((c) => c.close()));
     this.setStatus('closed', reason instanceof ClientClosedError ? null : reason);
+  }
+
+  /** Why a node refused the credentials, if one did on its connection's last attempt. */
+  private refusal(): AuthenticationError | undefined {
+    for (const c of this.connections.values()) if (c.lastError instanceof AuthenticationError) return c.lastError;
+    return undefined;
   }
 
   private lastConnectionError(): Error | undefined {
@@ -925,7 +935,7 @@ function isIterable<T>(value: unknown): value is Iterable<T> {
 
 /**
  * Connects to a Shoal cluster and resolves once a node is ready (or rejects with ConnectionError
- * after `connectTimeoutMs`).
+ * after `connectTimeoutMs`, or with AuthenticationError when the nodes refuse the credentials).
  */
 export async function connect<V = unknown>(options: ClientOptions<V>): Promise<ShoalClient<V>> {
   const client = new ShoalClient<V>(options);

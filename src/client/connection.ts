@@ -25,7 +25,7 @@ import {
   type WelcomeFrame,
   type WireLimits,
 } from '../protocol/index.ts';
-import { ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
+import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
@@ -270,10 +270,18 @@ export class NodeConnection {
       case 'error': {
         // The server closes the connection after this; the close handler reports it.
         const message = `node ${this.address} closed the connection: ${frame.message} (${frame.code})`;
-        this.lastError =
-          frame.code === 'frame-too-large' || frame.code === 'batch-too-large'
-            ? new TooLargeError(message, frame.code)
-            : new ProtocolError(message, frame.code);
+        if (frame.code === 'unauthenticated') {
+          this.lastError = new AuthenticationError(
+            `authentication ${describeCredentials(this.options.credentials)} failed: node ${this.address} refused it: ${frame.message}`,
+            this.address,
+            frame.message,
+          );
+        } else {
+          this.lastError =
+            frame.code === 'frame-too-large' || frame.code === 'batch-too-large'
+              ? new TooLargeError(message, frame.code)
+              : new ProtocolError(message, frame.code);
+        }
         if (FATAL_CODES.has(frame.code)) this.fatal = true;
         return;
       }
@@ -415,6 +423,13 @@ export class NodeConnection {
     this.state = state;
     this.handler.onStateChange(this);
   }
+}
+
+/** Who the client tried to log in as, for an AuthenticationError's message (never the secret). */
+function describeCredentials(credentials: Credentials | null): string {
+  if (credentials === null || (credentials.username === undefined && credentials.password === undefined && credentials.token === undefined)) return 'without credentials';
+  if (credentials.token !== undefined) return credentials.username === undefined ? 'with a token' : `with a token of user ${JSON.stringify(credentials.username)}`;
+  return `as user ${JSON.stringify(credentials.username ?? 'default')}`;
 }
 
 function requestBytes(body: Request | HotKeysRequest | InvalidationsRequest): number {

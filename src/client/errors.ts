@@ -99,6 +99,24 @@ export class ProtocolError extends ShoalError {
   override name = 'ProtocolError';
 }
 
+/**
+ * A node refused the client's credentials (the `unauthenticated` wire code): a wrong password, an
+ * unknown or disabled user, a bad or revoked token, none given where the node requires them, or
+ * too many failed attempts from this address. `reason` is the node's own words and `node` the
+ * node. The connection is not redialed: the same credentials would be refused again.
+ */
+export class AuthenticationError extends ShoalError {
+  override name = 'AuthenticationError';
+  constructor(
+    message: string,
+    readonly node: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'unauthenticated', options);
+  }
+}
+
 /** `close()` or `drain()` was called; the client takes no more calls. */
 export class ClientClosedError extends ShoalError {
   override name = 'ClientClosedError';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, stringCodec } from '../../src/index.ts';
+import { AuthenticationError, ShoalError, connect, stringCodec } from '../../src/index.ts';
 import { AclStore } from '../../src/security/acl.ts';
 import { AuthGuard } from '../../src/security/auth-guard.ts';
 import { askNode } from '../../src/daemon/ask-node.ts';
@@ -48,6 +48,39 @@ test('SDK: no credentials while default is nopass; users, wrong passwords, NOPER
     assert.equal(await admin.get('b:1'), 'y');
   } finally {
     for (const c of closing) await c.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test('refused credentials: connect() rejects with AuthenticationError, saying who was refused and the node\'s reason', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const node = await startNode({ acl });
+  try {
+    assert.equal(acl.setUser('reader', ['on', '>rpw', '~a:*', '+@read']), null);
+    assert.equal(acl.setUser('default', ['resetpass', '>adminpw']), null);
+    const cases: [Parameters<typeof connect>[0], RegExp, string][] = [
+      [{ seeds: [node.address], username: 'reader', password: 'bad' }, /^authentication as user "reader" failed: node \S+ refused it: invalid username-password pair or user is disabled$/, 'invalid username-password pair or user is disabled'],
+      [{ seeds: [node.address], username: 'nobody', password: 'x' }, /^authentication as user "nobody" failed/, 'invalid username-password pair or user is disabled'],
+      [{ seeds: [node.address], token: `shoal_${'A'.repeat(43)}` }, /^authentication with a token failed/, 'invalid username-password pair or user is disabled'],
+      [{ seeds: [node.address] }, /^authentication without credentials failed: .*this node requires credentials/, 'this node requires credentials: give { username, password } or { token } in the client options'],
+      // Two seeds (one node by two names) and no reconnecting: refused credentials are still the reason given.
+      [{ seeds: [node.address, node.address.replace('127.0.0.1', 'localhost')], password: 'bad', reconnect: false }, /^authentication as user "default" failed/, 'invalid username-password pair or user is disabled'],
+    ];
+    for (const [options, message, reason] of cases) {
+      const error = await connect({ ...options, codec: stringCodec }).then(
+        async (client) => {
+          await client.close();
+          return null;
+        },
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof AuthenticationError && error instanceof ShoalError, `${String(error)} (${JSON.stringify(options)})`);
+      assert.equal(error.code, 'unauthenticated');
+      assert.match(error.message, message);
+      assert.equal(error.reason, reason);
+      assert.ok(error.node.endsWith(node.address.split(':')[1]!));
+    }
+  } finally {
     await node.server.close({ graceMs: 0 });
   }
 });
