@@ -94,6 +94,18 @@ export class BadRequestError extends ShoalError {
   }
 }
 
+/**
+ * The client's user may not do this (an ACL refusal, wire code `forbidden`): the command, or one
+ * of the keys, is outside its permissions. The message is the node's (Redis's NOPERM texts).
+ * Nothing was applied; repeating it as the same user fails the same way.
+ */
+export class ForbiddenError extends ShoalError {
+  override name = 'ForbiddenError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'forbidden', options);
+  }
+}
+
 /** Client and server disagree about the protocol (a bug, or incompatible versions). */
 export class ProtocolError extends ShoalError {
   override name = 'ProtocolError';
@@ -148,6 +160,8 @@ export function errorFromReply(error: ReplyError, node: string): ShoalError {
       return new OverloadedError(message);
     case 'bad-request':
       return new BadRequestError(message);
+    case 'forbidden':
+      return new ForbiddenError(message);
     case 'too-large':
     case 'key-too-large':
     case 'value-too-large':

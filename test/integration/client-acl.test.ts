@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthenticationError, ShoalError, connect, stringCodec } from '../../src/index.ts';
+import { AuthenticationError, ForbiddenError, ShoalError, connect, stringCodec } from '../../src/index.ts';
 import { AclStore } from '../../src/security/acl.ts';
 import { AuthGuard } from '../../src/security/auth-guard.ts';
 import { askNode } from '../../src/daemon/ask-node.ts';
@@ -41,6 +41,8 @@ test('SDK: no credentials while default is nopass; users, wrong passwords, NOPER
     assert.match(await failure(reader.get('b:1')), /forbidden: NOPERM this user has no permissions to access one of the keys used as arguments/);
     assert.match(await failure(reader.set('a:1', 'y')), /forbidden: NOPERM this user has no permissions to run the 'set' command/);
     assert.match(await failure(reader.delete('a:1')), /forbidden: NOPERM this user has no permissions to run the 'del' command/);
+    await assert.rejects(reader.get('b:1'), ForbiddenError);
+    await assert.rejects(reader.incr('a:n'), { name: 'ForbiddenError', message: /^NOPERM this user has no permissions to run the 'set' command/ });
 
     const admin = await connect({ seeds: [node.address], codec: stringCodec, credentials: { username: 'default', password: 'adminpw' } });
     closing.push(admin);
