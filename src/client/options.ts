@@ -72,13 +72,13 @@ export interface ClientOptions<V = unknown> {
   keyPrefix?: string | Uint8Array;
   /** Turns values into bytes and back. Default `msgpackCodec` (any msgpack value). */
   codec?: ValueCodec<V>;
-  /** Default consistency of every call. Default: the cluster's configured R and W. */
+  /** Default consistency of every call: 'one', 'quorum' or 'all'. Default: the cluster's configured R and W. */
   consistency?: Consistency;
   /** Default DEFAULT_COMMAND_TIMEOUT_MS; 0 disables the timeout. */
   commandTimeoutMs?: number;
   /** Default DEFAULT_CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
-  /** Default DEFAULT_DIAL_TIMEOUT_MS. */
+  /** Default DEFAULT_DIAL_TIMEOUT_MS; must be positive (0 would cut every attempt at once). */
   dialTimeoutMs?: number;
   /** Capped exponential backoff with jitter; `false` never reconnects. Default DEFAULT_RECONNECT. */
   reconnect?: ReconnectOptions | false;
@@ -208,9 +208,19 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.has(name)) throw new TypeError(`connect(): unknown option \`${name}\` (known: ${[...OPTION_NAMES].join(', ')})`);
   }
-  const seeds = typeof options.seeds === 'string' ? [options.seeds] : [...options.seeds];
+  const given: unknown = options.seeds;
+  if (!(typeof given === 'string' || (Array.isArray(given) && given.every((s) => typeof s === 'string')))) {
+    throw new TypeError(`connect(): \`seeds\` must be a string or an array of strings (host:port or ws:// URLs), got ${shown(given)}`);
+  }
+  const seeds: string[] = typeof given === 'string' ? [given] : [...(given as string[])];
   if (seeds.length === 0) throw new TypeError('connect(): `seeds` must name at least one node (host:port)');
-  const prefix = options.keyPrefix ?? new Uint8Array(0);
+  for (const seed of seeds) parseSeed(seed, '/');
+  const prefix: unknown = options.keyPrefix ?? new Uint8Array(0);
+  if (!(typeof prefix === 'string' || prefix instanceof Uint8Array)) throw new TypeError(`connect(): \`keyPrefix\` must be a string or a Uint8Array, got ${shown(prefix)}`);
+  const codec: unknown = options.codec ?? msgpackCodec;
+  if (!(typeof codec === 'object' && codec !== null && typeof (codec as ValueCodec<V>).encode === 'function' && typeof (codec as ValueCodec<V>).decode === 'function')) {
+    throw new TypeError(`connect(): \`codec\` must be an object with encode(value) and decode(bytes) functions (msgpackCodec, bytesCodec, stringCodec or your own), got ${shown(codec)}`);
+  }
   const keepaliveIntervalMs = delayMs('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
   const keepaliveTimeoutMs = delayMs('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
   if (keepaliveIntervalMs > 0 && keepaliveTimeoutMs === 0) {
@@ -220,18 +230,18 @@ export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V>
   return {
     seeds,
     keyPrefix: typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice(),
-    codec: options.codec ?? (msgpackCodec as ValueCodec<V>),
-    consistency: options.consistency ?? null,
+    codec: codec as ValueCodec<V>,
+    consistency: consistencyLevel('consistency', options.consistency, 'connect()') ?? null,
     commandTimeoutMs: delayMs('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
     connectTimeoutMs: delayMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
-    dialTimeoutMs: delayMs('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
+    dialTimeoutMs: positiveDelayMs('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
     reconnect: options.reconnect === false ? false : resolveReconnect(options.reconnect),
     keepaliveIntervalMs,
     keepaliveTimeoutMs,
-    offlineQueue: options.offlineQueue ?? true,
-    maxOfflineQueue: nonNegative('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
-    maxRetries: nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
-    routing: options.routing ?? true,
+    offlineQueue: flag('offlineQueue', options.offlineQueue ?? true),
+    maxOfflineQueue: count('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
+    maxRetries: count('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
+    routing: flag('routing', options.routing ?? true),
     credentials:
       options.username !== undefined || options.password !== undefined || options.token !== undefined
         ? {
@@ -273,12 +283,29 @@ function delayMs(name: string, value: unknown, where = 'connect()'): number {
   return value;
 }
 
+/** A dial timeout of 0 would cut every connection attempt at once: it must be positive. */
+function positiveDelayMs(name: string, value: unknown): number {
+  if (delayMs(name, value) === 0) throw new TypeError(`connect(): \`${name}\` must be a positive number of milliseconds (up to ${MAX_TIMER_DELAY_MS}), got 0`);
+  return value as number;
+}
+
+/** The consistency levels a call may ask for (the wire's; anything else would be sent as "the cluster's default"). */
+const CONSISTENCY_LEVELS: readonly Consistency[] = ['one', 'quorum', 'all'];
+
+function consistencyLevel(name: string, value: unknown, where: string): Consistency | undefined {
+  if (value === undefined || CONSISTENCY_LEVELS.includes(value as Consistency)) return value as Consistency | undefined;
+  throw new TypeError(`${where}: \`${name}\` must be one of ${CONSISTENCY_LEVELS.map((c) => `'${c}'`).join(', ')} (or absent: the cluster's R and W), got ${shown(value)}`);
+}
+
 /**
- * Checks the options every call takes (`timeoutMs`) as connect() checks its own: a timeout over
- * what a timer holds would fire at once, and a negative or NaN one would mean no timeout at all.
+ * Checks the options every call takes (`timeoutMs`, `consistency`) as connect() checks its own: a
+ * timeout over what a timer holds would fire at once, and a negative or NaN one would mean no
+ * timeout at all; an unknown consistency would be sent as none, so the cluster's default (maybe
+ * weaker than asked) would apply.
  */
-export function checkCallOptions(call: string, options: { timeoutMs?: number }): void {
+export function checkCallOptions(call: string, options: { timeoutMs?: number; consistency?: Consistency }): void {
   if (options.timeoutMs !== undefined) delayMs('timeoutMs', options.timeoutMs, `${call}()`);
+  consistencyLevel('consistency', options.consistency, `${call}()`);
 }
 
 /** `ready(timeoutMs)`'s timeout, checked as connect()'s `connectTimeoutMs`. */
@@ -307,17 +334,41 @@ function resolveReconnect(reconnect: ReconnectOptions | undefined): Required<Rec
   return r;
 }
 
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0)) throw new TypeError(`connect(): \`${name}\` must be a non-negative number, got ${value}`);
+/** A number of things (calls, retries): a whole number from 0, Infinity excluded. */
+function count(name: string, value: unknown): number {
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) throw new TypeError(`connect(): \`${name}\` must be a whole number from 0, got ${shown(value)}`);
   return value;
 }
 
-/** `host:port` or a ws:// / wss:// URL -> the endpoint URL and the `host:port` that identifies the node. */
+function flag(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`connect(): \`${name}\` must be true or false, got ${shown(value)}`);
+  return value;
+}
+
+/**
+ * `host:port` or a ws:// / wss:// URL -> the endpoint URL and the `host:port` that identifies the
+ * node. A seed that is neither, or whose port is not 1 to 65535, is a TypeError naming it.
+ */
 export function parseSeed(seed: string, defaultPath: string, scheme: 'ws' | 'wss' = 'ws'): { url: string; address: string } {
+  const bad = (why: string) => new TypeError(`connect(): seed ${JSON.stringify(seed)} ${why}`);
   if (/^wss?:\/\//.test(seed)) {
-    const url = new URL(seed);
+    let url: URL;
+    try {
+      url = new URL(seed);
+    } catch {
+      throw bad('is not a valid ws:// or wss:// URL (is its port 1 to 65535?)');
+    }
+    if (url.port === '0') throw bad('has port 0: give the port the node listens on (1 to 65535)');
     return { url: url.pathname === '/' ? `${url.origin}${defaultPath}` : url.href, address: url.host };
   }
-  if (!/^[^\s/]+:\d+$/.test(seed)) throw new TypeError(`seed "${seed}" is not host:port or a ws:// URL`);
-  return { url: `${scheme}://${seed}${defaultPath}`, address: seed };
+  const port = /^[^\s/]+:(\d+)$/.exec(seed)?.[1];
+  if (port === undefined) throw bad('is not host:port or a ws:// URL');
+  if (!(Number(port) >= 1 && Number(port) <= 65535)) throw bad(`has port ${port}: a port is 1 to 65535`);
+  const url = `${scheme}://${seed}${defaultPath}`;
+  try {
+    new URL(url);
+  } catch {
+    throw bad('is not host:port or a ws:// URL (the host is not a valid name or address)');
+  }
+  return { url, address: seed };
 }

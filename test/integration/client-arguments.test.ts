@@ -84,3 +84,28 @@ test('undefined is refused with a TypeError pointing to delete(); null is a valu
     await node.server.close();
   }
 });
+
+test('a per-call consistency must be one, quorum or all (else it would be sent as the cluster default)', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address] });
+  try {
+    for (const consistency of ['bogus', 'ALL', 2, null] as unknown as 'all'[]) {
+      await assert.rejects(client.set('k', 1, { consistency }), { name: 'TypeError', message: /^set\(\): `consistency` must be one of 'one', 'quorum', 'all'/ }, String(consistency));
+      await assert.rejects(client.get('k', { consistency }), { name: 'TypeError', message: /^get\(\): `consistency`/ });
+      await assert.rejects(client.delete('k', { consistency }), { name: 'TypeError', message: /^delete\(\): `consistency`/ });
+      await assert.rejects(client.incr('n', { consistency }), { name: 'TypeError', message: /^incr\(\): `consistency`/ });
+    }
+    assert.equal(await client.get('k', { consistency: 'all' }), null, 'nothing was written');
+    await client.set('k', 1, { consistency: 'quorum' });
+    assert.equal(await client.get('k', { consistency: 'one' }), 1);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});
+
+test('connect() rejects invalid options with a TypeError naming them, before dialing', async () => {
+  await assert.rejects(connect({ seeds: ['127.0.0.1:99999'] }), { name: 'TypeError', message: /seed "127.0.0.1:99999" has port 99999/ });
+  await assert.rejects(connect({ seeds: ['127.0.0.1:7400'], keyPrefix: 5 as unknown as string }), { name: 'TypeError', message: /`keyPrefix` must be a string or a Uint8Array/ });
+  await assert.rejects(connect({ seeds: ['127.0.0.1:7400'], consistency: 'bogus' as 'all' }), { name: 'TypeError', message: /`consistency`/ });
+});

@@ -58,6 +58,36 @@ test('timeouts beyond what a timer can hold, and bad reconnect settings, are ref
   assert.deepEqual(resolveOptions({ seeds: 'a:1', reconnect: { factor: 3 } }).reconnect, { ...DEFAULT_RECONNECT, factor: 3 });
 });
 
+test('every listed option of the wrong type or out of range is a TypeError naming it, not silently taken', () => {
+  type Options = Parameters<typeof resolveOptions>[0];
+  const bad: [Record<string, unknown>, RegExp][] = [
+    // Sent as nil, the cluster's default would apply: weaker than asked, silently.
+    [{ consistency: 'bogus' }, /^connect\(\): `consistency` must be one of 'one', 'quorum', 'all' .*got "bogus"/],
+    [{ consistency: 'ALL' }, /`consistency`.*got "ALL"/],
+    [{ offlineQueue: 'no' }, /^connect\(\): `offlineQueue` must be true or false, got "no"/],
+    [{ routing: 0 }, /`routing` must be true or false/],
+    [{ maxRetries: 1.5 }, /^connect\(\): `maxRetries` must be a whole number from 0, got 1.5/],
+    [{ maxRetries: -1 }, /`maxRetries`/],
+    [{ maxOfflineQueue: Infinity }, /`maxOfflineQueue` must be a whole number from 0, got Infinity/],
+    [{ maxOfflineQueue: '10' }, /`maxOfflineQueue`.*got "10"/],
+    [{ codec: {} }, /^connect\(\): `codec` must be an object with encode\(value\) and decode\(bytes\) functions/],
+    [{ dialTimeoutMs: 0 }, /^connect\(\): `dialTimeoutMs` must be a positive number of milliseconds/],
+    [{ keyPrefix: 5 }, /^connect\(\): `keyPrefix` must be a string or a Uint8Array, got 5/],
+    [{ keyPrefix: ['a'] }, /`keyPrefix`.*an array/],
+    [{ seeds: '127.0.0.1:99999' }, /^connect\(\): seed "127.0.0.1:99999" has port 99999: a port is 1 to 65535/],
+    [{ seeds: ['a:1', 'b:0'] }, /seed "b:0" has port 0/],
+    [{ seeds: 'ws://127.0.0.1:99999/shoal' }, /seed "ws:\/\/127.0.0.1:99999\/shoal" is not a valid ws:\/\/ or wss:\/\/ URL/],
+    [{ seeds: 'a^b:7400' }, /seed "a\^b:7400" is not host:port/],
+    [{ seeds: [7400] }, /^connect\(\): `seeds` must be a string or an array of strings/],
+  ];
+  for (const [options, message] of bad) {
+    assert.throws(() => resolveOptions({ seeds: 'a:1', ...options } as Options), { name: 'TypeError', message }, JSON.stringify(options));
+  }
+  const good = resolveOptions({ seeds: ['a:1', 'ws://b:65535/shoal', '[::1]:7400'], consistency: 'all', offlineQueue: false, routing: false, maxRetries: 0, maxOfflineQueue: 0, dialTimeoutMs: 1, keyPrefix: new Uint8Array([1]) });
+  assert.deepEqual([good.consistency, good.offlineQueue, good.routing, good.maxRetries, good.maxOfflineQueue, good.dialTimeoutMs], ['all', false, false, 0, 0, 1]);
+  assert.equal(resolveOptions({ seeds: 'a:1' }).consistency, null, 'absent: the cluster\'s R and W');
+});
+
 test('an unknown option is an error that names it', () => {
   const misspelt = { seeds: 'a:1', keepAliveIntervalMs: 1000 } as unknown as Parameters<typeof resolveOptions>[0];
   assert.throws(() => resolveOptions(misspelt), /unknown option `keepAliveIntervalMs`/);
