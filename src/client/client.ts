@@ -194,6 +194,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private closing: Promise<void> | null = null;
   /** Set as shutdown begins (before `closing` is assigned, since shutDown starts synchronously). */
   private stopped = false;
+  /** Why the client shut down: ClientClosedError for close()/drain(), else what closed it. */
+  private stopReason: ShoalError | null = null;
   private readonly handler: ConnectionHandler;
   /** Whether a 'hotkey' listener was ever added or there is a near cache: every ready connection subscribes to alert pushes. */
   private hotKeysWanted = false;
@@ -307,13 +309,18 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /**
    * Resolves once a connection is ready; rejects with ConnectionError after `timeoutMs` (0 to
    * 2^31 - 1 ms, else a TypeError) or if the client closes, and with AuthenticationError instead
-   * when a node refused the credentials.
+   * when a node refused the credentials. On a client already closed (or closing), rejects at once
+   * with ClientClosedError.
    */
   ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
     try {
       readyTimeoutMs(timeoutMs);
     } catch (error) {
       return Promise.reject(error as Error);
+    }
+    if (this.stopped) {
+      const reason = this.stopReason;
+      return Promise.reject(reason instanceof ClientClosedError ? new ClientClosedError() : new ClientClosedError(undefined, { cause: reason ?? undefined }));
     }
     if (this.currentStatus === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -833,6 +840,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   private async shutDown(reason: ShoalError): Promise<void> {
     this.stopped = true;
+    this.stopReason = reason;
     for (const call of [...this.active]) this.fail(call, reason);
     const connections = [...this.connections.values(), ...this.leaving];
     this.connections.clear();
