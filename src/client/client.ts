@@ -173,7 +173,7 @@ class PendingCall implements Call {
 
 const utf8 = new TextEncoder();
 /** A reconnected stream's first heartbeat comes within a second; the near cache's refetch waits for it. */
-const NEAR_REFETCH_DELAY_MS = 1_100;
+export const NEAR_REFETCH_DELAY_MS = 1_100;
 
 export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly options: ResolvedOptions<V> & { webSocket: WebSocketConstructor };
@@ -207,6 +207,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly hotKeys = new HotNearKeys();
   /** Turns the replica a hot key's next read goes to. */
   private hotReads = 0;
+  /** Pending near-cache refetches (one per connection that became ready with keys to read again); close cancels them. */
+  private readonly refetchTimers = new Set<TimerId>();
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -678,7 +680,14 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       this.near.connectionReady(connection.address);
       this.subscribe(connection, this.near.subscription(), 'invalidation subscription');
       // Once the new stream's first heartbeat is in (fills need it), the hottest entries a loss dropped are read again.
-      if (this.near.refetchPending) setTimeout(() => this.refetchNear(), NEAR_REFETCH_DELAY_MS);
+      if (this.near.refetchPending) {
+        // On the client's timers, as every other delay: virtual time in the simulator, and cancelled by close().
+        const id = this.options.timers.setTimer(NEAR_REFETCH_DELAY_MS, () => {
+          this.refetchTimers.delete(id);
+          this.refetchNear();
+        });
+        this.refetchTimers.add(id);
+      }
     }
     const version = connection.welcome?.topologyVersion;
     if (this.options.routing && version !== this.router?.version) this.refreshRing();
@@ -841,6 +850,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private async shutDown(reason: ShoalError): Promise<void> {
     this.stopped = true;
     this.stopReason = reason;
+    for (const id of this.refetchTimers) this.options.timers.cancelTimer(id);
+    this.refetchTimers.clear();
     for (const call of [...this.active]) this.fail(call, reason);
     const connections = [...this.connections.values(), ...this.leaving];
     this.connections.clear();

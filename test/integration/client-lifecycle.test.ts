@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientClosedError, ConnectionError, connect, type ClientTimers } from '../../src/index.ts';
+import { ClientClosedError, ConnectionError, ShoalClient, connect, type ClientTimers } from '../../src/index.ts';
+import { NEAR_REFETCH_DELAY_MS } from '../../src/client/client.ts';
 import { PlatformTimers } from '../../src/client/timers.ts';
 import type { TimerId } from '../../src/runtime/env.ts';
 import { startNode, waitFor } from './client-helpers.ts';
@@ -56,6 +57,27 @@ test('ready() on a closed client rejects at once with ClientClosedError, setting
     await closed;
     const why = await lone.ready(1).then(() => null, (e: unknown) => e);
     assert.ok(why instanceof ClientClosedError && why.cause instanceof ConnectionError, String(why));
+  } finally {
+    await client.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test("the near cache's refetch after a reconnect runs on the client's timers, and close() cancels it", async () => {
+  const node = await startNode();
+  const timers = new RecordingTimers();
+  const client = new ShoalClient({ seeds: [node.address], timers, nearCache: { maxEntries: 100 } });
+  try {
+    // A connection that becomes ready while a lost connection's flush left hot keys to read again
+    // schedules the refetch (client.ts onReady). Making a real loss leave such keys needs two
+    // nodes streaming invalidations (test/unit/client-near-refetch.test.ts drives that part by
+    // hand); here the near cache says so from the start, so the first connection schedules it.
+    const near = (client as unknown as { near: object }).near;
+    Object.defineProperty(near, 'refetchPending', { get: () => true });
+    await client.ready();
+    assert.ok([...timers.pending.values()].includes(NEAR_REFETCH_DELAY_MS), `the refetch is on the client's timers: ${[...timers.pending.values()].join(', ')}`);
+    await client.close();
+    assert.deepEqual([...timers.pending.values()], [], 'close() leaves no timer behind (none keeps the process alive)');
   } finally {
     await client.close();
     await node.server.close({ graceMs: 0 });
