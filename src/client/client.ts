@@ -355,7 +355,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   get(key: Key, options?: GetOptions): Promise<V | null>;
   async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
     checkCallOptions('get', options);
-    const bytes = this.keyBytes(key);
+    const bytes = this.keyBytes('get', key);
     const near = this.near !== null && options.nearCache !== false && this.near.covers(bytes) ? this.near : null;
     const hit = near?.lookup(bytes);
     if (hit !== undefined) {
@@ -380,7 +380,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   async set(key: Key, value: V, options: SetOptions = {}): Promise<void> {
     checkCallOptions('set', options);
     const ttlMs = ttlOption('set', options.ttlMs);
-    const keyBytes = this.keyBytes(key);
+    const keyBytes = this.keyBytes('set', key);
     const bytes = this.encodeValue('set', key, value);
     this.near?.forget(keyBytes);
     await this.call({ op: 'set', id: 0, key: keyBytes, value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
@@ -388,7 +388,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   async delete(key: Key, options: CallOptions = {}): Promise<void> {
     checkCallOptions('delete', options);
-    const keyBytes = this.keyBytes(key);
+    const keyBytes = this.keyBytes('delete', key);
     this.near?.forget(keyBytes);
     await this.call({ op: 'delete', id: 0, key: keyBytes, consistency: this.consistency(options) }, false, options);
   }
@@ -396,6 +396,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
   async mget(keys: readonly Key[], options: CallOptions = {}): Promise<(V | null)[]> {
     checkCallOptions('mget', options);
+    if (!Array.isArray(keys)) throw new TypeError(`mget(): \`keys\` must be an array of keys, got ${shown(keys)}`);
     return Promise.all(keys.map((key) => this.get(key, options)));
   }
 
@@ -446,7 +447,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    */
   async append(key: Key, value: V, options: RmwCallOptions = {}): Promise<number> {
     const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue('append', key, value) }, options);
-    return this.safeNumber('append', key, this.integerResult('append', result));
+    return this.safeNumber('append', key, this.integerResult('append', result), 'length');
   }
 
   /** Sets `key` only if it holds no value; resolves with true when it wrote, false when the key had one. */
@@ -480,24 +481,24 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    */
   async getInt(key: Key, options: CallOptions = {}): Promise<number | null> {
     checkCallOptions('getInt', options);
-    const result = await this.call({ op: 'get', id: 0, key: this.keyBytes(key), consistency: this.consistency(options) }, true, options);
+    const result = await this.call({ op: 'get', id: 0, key: this.keyBytes('getInt', key), consistency: this.consistency(options) }, true, options);
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
     if (result.value === null) return null;
     const n = parseDecimalInt64(result.value);
     if (n === null) throw new NotIntegerError(`getInt(${describeKey(key)}): the value is not a decimal 64-bit integer`);
-    return this.safeNumber('getInt', key, n);
+    return this.safeNumber('getInt', key, n, 'read');
   }
 
   private async addToCounter(name: string, key: Key, by: bigint, asBigInt: boolean, options: RmwCallOptions): Promise<number | bigint> {
     const n = this.integerResult(name, await this.rmw(name, key, { op: 'incrby', by }, options));
-    return asBigInt ? n : this.safeNumber(name, key, n);
+    return asBigInt ? n : this.safeNumber(name, key, n, 'counter');
   }
 
   /** Sends one read-modify-write, with its idempotency key, and resolves with its result unless it failed. */
   private async rmw(name: string, key: Key, op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
     checkCallOptions(name, options);
     const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
-    const keyBytes = this.keyBytes(key);
+    const keyBytes = this.keyBytes(name, key);
     this.near?.forget(keyBytes);
     const body: Request = { op: 'rmw', id: 0, keys: [keyBytes], rmw: op, requestId, consistency: this.consistency(options) };
     let reply: ReplyResult;
@@ -521,9 +522,21 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     return result.value;
   }
 
-  private safeNumber(name: string, key: Key, n: bigint): number {
+  /**
+   * `n` as a number, or UnsafeIntegerError: what the message says depends on where `n` came from:
+   * a counter's new value (applied; a bigint amount gets bigints), append's new length (applied),
+   * or a counter read by getInt (nothing was written).
+   */
+  private safeNumber(name: string, key: Key, n: bigint, from: 'counter' | 'length' | 'read'): number {
     if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new UnsafeIntegerError(`${name}(${describeKey(key)}): ${n} is beyond a JavaScript number's exact range (pass a bigint amount to get bigints); it was applied`, n);
+      const beyond = `beyond a JavaScript number's exact range (2^53 - 1)`;
+      const what =
+        from === 'read'
+          ? `the counter holds ${n}, ${beyond}; the error's \`value\` is it as a bigint (or read it as text with get through stringCodec)`
+          : from === 'length'
+            ? `the new length ${n} is ${beyond}; it was applied`
+            : `${n} is ${beyond} (pass a bigint amount to get bigints); it was applied`;
+      throw new UnsafeIntegerError(`${name}(${describeKey(key)}): ${what}`, n);
     }
     return Number(n);
   }
@@ -873,7 +886,11 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   // ---- keys ----
 
-  private keyBytes(key: Key): Uint8Array {
+  /** The key's bytes, `keyPrefix` included; `call` names the call in a TypeError for anything but a string or bytes. */
+  private keyBytes(call: string, key: Key): Uint8Array {
+    if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+      throw new TypeError(`${call}(): a key must be a string or a Uint8Array, got ${shown(key)}`);
+    }
     const raw = typeof key === 'string' ? utf8.encode(key) : key;
     const prefix = this.options.keyPrefix;
     let bytes = raw;

@@ -205,8 +205,9 @@ export class UnsupportedError extends ShoalError {
 }
 
 /**
- * A counter's new value is beyond what a JavaScript number holds exactly (2^53 - 1): the increment
- * WAS applied, and `value` is the exact result. Pass a bigint (`incrBy(key, 1n)`) to get bigints.
+ * A number result is beyond what a JavaScript number holds exactly (2^53 - 1); `value` is the
+ * exact result. From incr/decr/incrBy/decrBy (or append): the change WAS applied; pass a bigint
+ * (`incrBy(key, 1n)`) to get bigints. From getInt: a read, nothing was written.
  */
 export class UnsafeIntegerError extends ShoalError {
   override name = 'UnsafeIntegerError';

@@ -109,3 +109,29 @@ test('connect() rejects invalid options with a TypeError naming them, before dia
   await assert.rejects(connect({ seeds: ['127.0.0.1:7400'], keyPrefix: 5 as unknown as string }), { name: 'TypeError', message: /`keyPrefix` must be a string or a Uint8Array/ });
   await assert.rejects(connect({ seeds: ['127.0.0.1:7400'], consistency: 'bogus' as 'all' }), { name: 'TypeError', message: /`consistency`/ });
 });
+
+test('a key must be a string or a Uint8Array: anything else is a TypeError naming the call, and nothing is sent', async () => {
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], keyPrefix: 'app:' });
+  try {
+    for (const key of [null, undefined, 5, { k: 1 }, ['k']] as unknown as string[]) {
+      const message = /^(get|set|delete|getInt|incr|append|setNx|getSet|mget|mset)\(\): a key must be a string or a Uint8Array, got /;
+      await assert.rejects(client.get(key), { name: 'TypeError', message: /^get\(\): a key must be a string or a Uint8Array, got / }, String(key));
+      await assert.rejects(client.set(key, 1), { name: 'TypeError', message: /^set\(\): a key must/ });
+      await assert.rejects(client.delete(key), { name: 'TypeError', message: /^delete\(\): a key must/ });
+      await assert.rejects(client.getInt(key), { name: 'TypeError', message: /^getInt\(\): a key must/ });
+      await assert.rejects(client.incr(key), { name: 'TypeError', message: /^incr\(\): a key must/ });
+      await assert.rejects(client.append(key, 'x'), { name: 'TypeError', message: /^append\(\): a key must/ });
+      await assert.rejects(client.mget(['ok', key]), { name: 'TypeError', message });
+      await assert.rejects(client.mset([[key, 1]]), { name: 'TypeError', message });
+    }
+    await assert.rejects(client.mget('ab' as unknown as string[]), { name: 'TypeError', message: /^mget\(\): `keys` must be an array of keys/ });
+    assert.equal(node.kv.store.size, 0, 'nothing reached the node');
+    // Strings and bytes (a Buffer is a Uint8Array) are keys.
+    await client.set(Buffer.from('b'), 1);
+    assert.equal(await client.get('b'), 1);
+  } finally {
+    await client.close();
+    await node.server.close();
+  }
+});

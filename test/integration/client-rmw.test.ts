@@ -57,6 +57,12 @@ async function exerciseRmw(client: ShoalClient<string>, prefix: string): Promise
   assert.ok(error instanceof UnsafeIntegerError, String(error));
   assert.equal(error.value, 2n ** 53n + 1n);
   assert.equal(await client.get(k('big')), String(2n ** 53n + 1n));
+  // getInt is a read: its error says what the counter holds, not that something was applied.
+  const read = await client.getInt(k('big')).catch((e: unknown) => e);
+  assert.ok(read instanceof UnsafeIntegerError, String(read));
+  assert.equal(read.value, 2n ** 53n + 1n);
+  assert.match(read.message, /^getInt\(".*big"\): the counter holds 9007199254740993, beyond a JavaScript number's exact range/);
+  assert.doesNotMatch(read.message, /applied|bigint amount/);
 
   assert.equal(await client.append(k('s'), 'ab'), 2);
   assert.equal(await client.append(k('s'), 'cde'), 5);
