@@ -33,6 +33,7 @@ import {
   AuthenticationError,
   ClientClosedError,
   ConnectionError,
+  ListenerError,
   OfflineQueueFullError,
   ShoalError,
   TimeoutError,
@@ -75,7 +76,10 @@ export interface ClientEvents {
   status: (status: ClientStatus, cause: Error | null) => void;
   /** The client now routes by a ring with this version. */
   'ring-changed': (topologyVersion: string) => void;
-  /** A background problem that no call reported (a failed ring refresh, a connection error). */
+  /**
+   * A background problem that no call reported (a failed ring refresh, a connection error), or a
+   * ListenerError: a listener of another event threw.
+   */
   error: (error: ShoalError) => void;
   /**
    * A node raised a hot-key alert (a key's rate there crossed its --hot-key-alert-rate), or
@@ -252,6 +256,20 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       for (const c of this.connections.values()) if (c.state === 'ready') this.subscribeHotKeys(c);
     }
     return off;
+  }
+
+  /**
+   * A listener threw: the client carries on, and the error goes to the `error` listeners as a
+   * ListenerError, in a microtask (outside whatever the client was doing when it emitted). With no
+   * `error` listener, or when an `error` listener itself threw, it is logged with console.error,
+   * as browsers report an exception thrown by an event listener; it is never thrown into the
+   * client, where it would have been an uncaught exception or failed close().
+   */
+  protected override listenerThrew(event: keyof ClientEvents, error: unknown): void {
+    queueMicrotask(() => {
+      if (event !== 'error' && this.listens('error')) this.emit('error', new ListenerError(event, { cause: error }));
+      else super.listenerThrew(event, error);
+    });
   }
 
   /**

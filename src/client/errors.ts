@@ -20,6 +20,7 @@ export type ShoalErrorCode =
   | 'unsupported'
   // The SDK's own: a result it cannot hand back as asked.
   | 'unsafe-integer'
+  | 'listener'
   | 'value-encode'
   | 'value-decode';
 
@@ -244,5 +245,19 @@ export class ValueEncodeError extends ShoalError {
   override name = 'ValueEncodeError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'value-encode', options);
+  }
+}
+
+/**
+ * A listener the application added (`client.on(event, ...)`) threw; delivered as an `error`
+ * event, never thrown into the client. `event` is the listener's event, `cause` what it threw.
+ */
+export class ListenerError extends ShoalError {
+  override name = 'ListenerError';
+  constructor(
+    readonly event: string,
+    options: { cause: unknown },
+  ) {
+    super(`a '${event}' listener threw: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, 'listener', options);
   }
 }

@@ -26,9 +26,30 @@ export class TypedEmitter<Events extends { [K in keyof Events]: Listener }> {
     this.listeners.get(event)?.delete(listener);
   }
 
+  /**
+   * Calls every listener of `event`. A listener that throws does not stop the others, nor the
+   * emitter's caller (the client's own bookkeeping, such as a status change inside close()): what
+   * it threw goes to listenerThrew.
+   */
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.listeners.get(event);
     if (set === undefined) return;
-    for (const listener of [...set]) (listener as (...a: Parameters<Events[K]>) => void)(...args);
+    for (const listener of [...set]) {
+      try {
+        (listener as (...a: Parameters<Events[K]>) => void)(...args);
+      } catch (error) {
+        this.listenerThrew(event, error);
+      }
+    }
+  }
+
+  /** Whether `event` has a listener. */
+  protected listens(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  /** A listener of `event` threw `error`. By default it is logged (console.error); subclasses say where it goes. */
+  protected listenerThrew(event: keyof Events, error: unknown): void {
+    console.error(`a '${String(event)}' listener threw:`, error);
   }
 }
