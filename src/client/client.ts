@@ -49,7 +49,8 @@ import {
 import { INT64_MIN, checkRequestId, int64Argument, newRequestId, parseDecimalInt64, rmwError } from './rmw.ts';
 import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
-import { checkCallOptions, parseSeed, READ_RETRY_BACKOFF, readyTimeoutMs, resolveOptions, shown, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
+import { checkCallOptions, readyTimeoutMs, shown } from './checks.ts';
 import { Router } from './router.ts';
 import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
 import { HotNearKeys } from '../store/near-hot-keys.ts';

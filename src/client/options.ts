@@ -7,6 +7,7 @@ import type { Credentials } from '../protocol/index.ts';
 import { msgpackCodec, type ValueCodec } from './value-codec.ts';
 import type { WebSocketConstructor } from './websocket.ts';
 import { PlatformTimers, type ClientTimers } from './timers.ts';
+import { consistencyLevel, delayMs, MAX_TIMER_DELAY_MS, shown } from './checks.ts';
 
 /** Per-call timeout (5 s): covers waiting in the offline queue, retries and the round trip. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
@@ -272,53 +273,10 @@ function resolveTls(tls: ClientTlsOptions | boolean | undefined, seeds: readonly
   return { ...tls };
 }
 
-/** Node fires a timer longer than this after 1 ms, so a longer delay would silently mean "now". */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
-
-/** A delay or timeout a timer can hold; `where` names the call it was given to (`connect()`, `set()`...). */
-function delayMs(name: string, value: unknown, where = 'connect()'): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_DELAY_MS)) {
-    throw new TypeError(`${where}: \`${name}\` must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, got ${shown(value)}`);
-  }
-  return value;
-}
-
 /** A dial timeout of 0 would cut every connection attempt at once: it must be positive. */
 function positiveDelayMs(name: string, value: unknown): number {
   if (delayMs(name, value) === 0) throw new TypeError(`connect(): \`${name}\` must be a positive number of milliseconds (up to ${MAX_TIMER_DELAY_MS}), got 0`);
   return value as number;
-}
-
-/** The consistency levels a call may ask for (the wire's; anything else would be sent as "the cluster's default"). */
-const CONSISTENCY_LEVELS: readonly Consistency[] = ['one', 'quorum', 'all'];
-
-function consistencyLevel(name: string, value: unknown, where: string): Consistency | undefined {
-  if (value === undefined || CONSISTENCY_LEVELS.includes(value as Consistency)) return value as Consistency | undefined;
-  throw new TypeError(`${where}: \`${name}\` must be one of ${CONSISTENCY_LEVELS.map((c) => `'${c}'`).join(', ')} (or absent: the cluster's R and W), got ${shown(value)}`);
-}
-
-/**
- * Checks the options every call takes (`timeoutMs`, `consistency`) as connect() checks its own: a
- * timeout over what a timer holds would fire at once, and a negative or NaN one would mean no
- * timeout at all; an unknown consistency would be sent as none, so the cluster's default (maybe
- * weaker than asked) would apply.
- */
-export function checkCallOptions(call: string, options: { timeoutMs?: number; consistency?: Consistency }): void {
-  if (options.timeoutMs !== undefined) delayMs('timeoutMs', options.timeoutMs, `${call}()`);
-  consistencyLevel('consistency', options.consistency, `${call}()`);
-}
-
-/** `ready(timeoutMs)`'s timeout, checked as connect()'s `connectTimeoutMs`. */
-export function readyTimeoutMs(timeoutMs: unknown): number {
-  return delayMs('timeoutMs', timeoutMs, 'ready()');
-}
-
-/** A value as an error message quotes it: strings quoted, other primitives as String() writes them. */
-export function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }
 
 function resolveReconnect(reconnect: ReconnectOptions | undefined): Required<ReconnectOptions> {
