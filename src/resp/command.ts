@@ -10,6 +10,7 @@ import type { ClusterView } from './cluster-view.ts';
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { ConnectionTracking, InvalidationSource } from './client-tracking.ts';
+import type { TransactionState } from './transaction-commands.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -69,6 +70,8 @@ export interface ConnectionState {
   invalidationChannel?: boolean;
   /** Client-side caching (CLIENT TRACKING); absent from contexts built by tests. */
   readonly tracking?: ConnectionTracking;
+  /** Between MULTI and EXEC/DISCARD (transaction-commands.ts); null or absent: not in a transaction. */
+  transaction?: TransactionState | null;
 }
 
 /** One node's RESP server as commands see it. */

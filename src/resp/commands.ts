@@ -14,6 +14,7 @@ import { stringCommands } from './string-commands.ts';
 import { aclCommands, aclRefusal } from './acl-commands.ts';
 import { hotKeyCommands } from './hot-keys-command.ts';
 import { pubsubCommands } from './pubsub-commands.ts';
+import { refuseInTransaction, rejected, transactionCommands } from './transaction-commands.ts';
 
 /** Every module's commands. Keep this a plain list: each command module adds its own line. */
 const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
@@ -25,6 +26,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   aclCommands,
   hotKeyCommands,
   pubsubCommands,
+  transactionCommands,
 ];
 
 /** Commands by lower-case name, subcommands by `parent|sub`. */
@@ -63,64 +65,50 @@ export class CommandTable {
   }
 
   /**
-   * Runs one command: finds its spec, checks the arity, asks the route hook when it has keys,
-   * then calls `run`. Exactly one reply is written and `done` called once, possibly later.
+   * Runs one command: finds its spec, checks the arity and the ACL, refuses it inside MULTI
+   * (transaction-commands.ts), asks the route hook when it has keys, then calls `run`. Exactly one reply is written and `done` called once, possibly later.
    * Returns the spec that ran (for the slow log and the counters), or null when it was rejected.
    */
   dispatch(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): CommandSpec | null {
     const spec = this.lookup(args[0]!);
-    if (spec === undefined) {
-      reply.error(unknownCommandError(args));
+    // Every refusal inside MULTI also fails the transaction, as Redis's rejectCommand does.
+    const reject = (error: string | Uint8Array): null => {
+      reply.error(rejected(ctx.connection, spec, error));
       done();
       return null;
-    }
+    };
+    if (spec === undefined) return reject(unknownCommandError(args));
     let target = spec;
     if (spec.subcommands !== undefined && spec.subcommands.length > 0 && args.length >= 2) {
-      if (!arityFits(spec.arity, args.length)) {
-        reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
-        done();
-        return null;
-      }
+      if (!arityFits(spec.arity, args.length)) return reject(`ERR wrong number of arguments for '${spec.name}' command`);
       const subName = latin1(args[1]!).toLowerCase();
       const sub = spec.subcommands.find((s) => s.name === subName);
-      if (sub === undefined) {
-        reply.error(quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
-        done();
-        return null;
-      }
-      if (!arityFits(sub.arity, args.length)) {
-        reply.error(`ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
-        done();
-        return null;
-      }
+      if (sub === undefined) return reject(quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
+      if (!arityFits(sub.arity, args.length)) return reject(`ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
       target = sub;
     } else if (!arityFits(spec.arity, args.length)) {
-      reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
-      done();
-      return null;
+      return reject(`ERR wrong number of arguments for '${spec.name}' command`);
     }
     if (ctx.server.acl !== undefined) {
       const refusal = aclRefusal(ctx, spec, target, args);
-      if (refusal !== null) {
-        reply.error(refusal);
-        done();
-        return null;
-      }
+      if (refusal !== null) return reject(refusal);
+    }
+    // Inside MULTI, what Redis would queue is refused instead (before a redirect: it would only
+    // send the client to another node to be refused there).
+    const notInTransaction = refuseInTransaction(ctx.connection, spec);
+    if (notInTransaction !== null) {
+      reply.error(notInTransaction);
+      done();
+      return null;
     }
     if (target.keys[0] > 0) {
       const refusal = ctx.server.route(ctx.connection, target, args);
-      if (refusal !== null) {
-        reply.error(refusal);
-        done();
-        return null;
-      }
+      if (refusal !== null) return reject(refusal);
     }
     // A RESP2 connection in Pub/Sub mode may only manage its subscriptions (Redis 7.0, processCommand).
     if (ctx.connection.invalidationChannel === true && ctx.connection.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name)) {
       const name = target === spec ? spec.name : `${spec.name}|${target.name}`;
-      reply.error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
-      done();
-      return null;
+      return reject(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
     target.run(ctx, args, reply, done);
     return target;

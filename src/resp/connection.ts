@@ -25,6 +25,7 @@ import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
 import { ConnectionTracking } from './client-tracking.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
+import { rejected, type TransactionState } from './transaction-commands.ts';
 
 export interface ConnectionLimits {
   /** Stop reading while this many reply bytes wait to be sent (socket buffer + ours). */
@@ -116,6 +117,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   readonly tracking?: ConnectionTracking;
   /** SUBSCRIBE __redis__:invalidate (pubsub-commands.ts): redirected invalidations arrive as messages. */
   invalidationChannel = false;
+  /** Between MULTI and EXEC/DISCARD (transaction-commands.ts); null: not in a transaction. */
+  transaction: TransactionState | null = null;
   /** Invalidation pushes waiting for the replies in flight to be written (they go between replies). */
   private pushes: ReplySink[] = [];
 
@@ -207,6 +210,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.user = this.server.acl?.requiresAuth === true ? null : 'default';
     this.tracking?.disable();
     this.invalidationChannel = false;
+    this.transaction = null;
   }
 
   /** A push or Pub/Sub message (an invalidation) between replies: now if nothing is in flight, else once the replies before it are out. */
@@ -377,10 +381,13 @@ export class RespConnection implements ConnectionState, ClientHandle {
     }
   }
 
-  /** A parse failure: a protocol error closes after its reply; an oversized argument fails one command. */
+  /**
+   * A parse failure: a protocol error closes after its reply; an oversized argument (or a rate
+   * limit) fails one command, and inside MULTI the transaction with it (transaction-commands.ts).
+   */
   private refuse(failure: ParseFailure): void {
     const slot = this.enqueue();
-    this.writerFor(slot).error(failure.error);
+    this.writerFor(slot).error(failure.fatal ? failure.error : rejected(this, undefined, failure.error));
     if (failure.fatal) {
       this.state.protocolErrors++;
       slot.closeAfter = true;

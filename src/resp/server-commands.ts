@@ -89,6 +89,7 @@ const reset = spec('reset', 1, ['noscript', 'loading', 'stale', 'fast', 'no_auth
   else {
     ctx.connection.name = '';
     ctx.connection.protocol = 2;
+    ctx.connection.transaction = null;
   }
   reply.simple('RESET');
   done();
@@ -230,10 +231,12 @@ function clientLine(state: RespServerState, id: number, now: number, current: nu
   const age = Math.max(0, Math.floor((now - c.createdAtMs) / 1000));
   const idle = Math.max(0, Math.floor((now - c.lastActiveAtMs) / 1000));
   const cmd = id === current && lastCommandOverride !== undefined ? lastCommandOverride : c.lastCommand;
+  const inMulti = c.transaction !== undefined && c.transaction !== null;
   // Fields Redis prints that mean nothing here (fd, memory accounting) are given fixed values.
   return (
-    `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=-1 name=${c.name} age=${age} idle=${idle} flags=N db=0 ` +
-    `sub=${c.invalidationChannel ? 1 : 0} psub=0 ssub=0 multi=-1 qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
+    `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=-1 name=${c.name} age=${age} idle=${idle} flags=${inMulti ? 'x' : 'N'} db=0 ` +
+    // Nothing is ever queued inside MULTI (transaction-commands.ts): multi=0 while in one.
+    `sub=${c.invalidationChannel ? 1 : 0} psub=0 ssub=0 multi=${inMulti ? 0 : -1} qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
     `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=default redir=${c.tracking?.settings?.redirect ?? -1} resp=${c.protocol}`
   );
 }

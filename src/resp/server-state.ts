@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/env.ts';
 import type { ConnectionTracking } from './client-tracking.ts';
 import type { CommandTable } from './commands.ts';
 import { quotingError } from './args.ts';
+import type { TransactionState } from './transaction-commands.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
 export interface ClientHandle {
@@ -30,6 +31,8 @@ export interface ClientHandle {
   readonly invalidationChannel: boolean;
   /** CLIENT TRACKING (CLIENT LIST's redir=); absent when the server has no invalidation streams. */
   readonly tracking?: ConnectionTracking;
+  /** Between MULTI and EXEC/DISCARD (CLIENT LIST's flags=x, multi=). */
+  readonly transaction?: TransactionState | null;
   /** Closes the connection (CLIENT KILL); the reply to the killing command is not affected. */
   kill(): void;
 }

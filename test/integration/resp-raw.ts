@@ -26,13 +26,18 @@ export class RawConnection {
   }
 
   async command(args: Arg[]): Promise<string> {
+    this.send(args);
+    return this.read(args.map(String).join(' '));
+  }
+
+  /** Sends one command without waiting for its reply (a pipeline: `read` the replies in order). */
+  send(args: Arg[]): void {
     const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
     for (const arg of args) {
       const bytes = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : Buffer.from(arg);
       parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
     }
     this.socket.write(Buffer.concat(parts));
-    return this.read(args.map(String).join(' '));
   }
 
   /** The next reply, solicited or not (a Pub/Sub message, a push); `what` names it in the timeout error. */
