@@ -247,7 +247,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
         nowMs: () => env.clock.wallMs(),
         hotKeys: (count) => node.hotKeys(count),
         evictionPolicy: node.evictionPolicy,
-        invalidations: { source: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) }, holds: (p) => node.shoal.heldPartitions().has(p) },
+        invalidations: { source: { subscribe: (deliver, options) => node.shoal.invalidations.subscribe(deliver, options) }, holds: (p) => node.shoal.heldPartitions().has(p) },
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {

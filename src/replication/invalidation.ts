@@ -12,7 +12,12 @@
  * and every subscriber gets a heartbeat with the latest seq of each subscribed partition the node
  * holds every `heartbeatMs` (at most a second), so a lost last message is noticed within it.
  *
- * Expiry makes no message: a near cache keeps each entry's own deadline.
+ * Expiry is a change too, for the partitions a subscriber asked expiries of (`{ expiries: true }`:
+ * Redis client-side caching, whose clients do not know a key's TTL): the node's ExpiryWatch
+ * (expiry-watch.ts) takes the next seq when a value it holds there passes its expiry on this
+ * node's clock, and every subscriber of that partition hears of it, like any change. A near cache
+ * does not ask (it keeps each entry's own deadline), so expiries cost nothing while only near
+ * caches subscribe.
  *
  * Core code: timers from the Env, so the simulator runs it in virtual time.
  */
@@ -29,6 +34,15 @@ export interface InvalidationHubOptions {
   readonly partitions: number;
   readonly heartbeatMs?: number;
   readonly maxPending?: number;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Whether this subscriber needs values that expire to be sent as changes (a client that does not
+   * know their expiry: Redis client-side caching). Default false: a near cache keeps each entry's
+   * own deadline.
+   */
+  readonly expiries?: boolean;
 }
 
 /** One subscribed connection (or simulated client), as the hub keeps it. */
@@ -70,14 +84,17 @@ class Subscriber implements InvalidationSubscription {
     private readonly hub: InvalidationHub,
     readonly deliver: (batch: InvalidationBatch) => void,
     partitions: number,
+    readonly expiries: boolean,
   ) {
     this.bits = new Uint8Array(Math.ceil(partitions / 8));
   }
 
   update(partitions: Uint8Array, prefixes: readonly string[]): void {
+    const before = this.expiries && !this.closed ? this.bits.slice() : null;
     this.bits.fill(0);
     this.bits.set(partitions.subarray(0, this.bits.length));
     this.prefixes = [...prefixes];
+    if (before !== null) this.hub.expiryInterestChanged(before, this.bits);
   }
 
   close(): void {
@@ -85,6 +102,7 @@ class Subscriber implements InvalidationSubscription {
     this.closed = true;
     this.pending.clear();
     this.hub.forget(this);
+    if (this.expiries) this.hub.expiryInterestChanged(this.bits, new Uint8Array(this.bits.length));
   }
 
   get memoryBytes(): number {
@@ -114,18 +132,45 @@ export class InvalidationHub {
   private flushTimer: TimerId | null = null;
   private heartbeatTimer: TimerId | null = null;
   private stopped = false;
+  /** Per partition: subscribers that asked for its expiries. */
+  private readonly expiryInterest: Uint32Array;
+  /** Told when a partition gains its first subscriber asking for expiries (the node's ExpiryWatch). */
+  onExpiryInterest: ((partition: number) => void) | null = null;
 
   constructor(private readonly options: InvalidationHubOptions) {
     this.heartbeatMs = Math.min(options.heartbeatMs ?? DEFAULT_INVALIDATION_HEARTBEAT_MS, DEFAULT_INVALIDATION_HEARTBEAT_MS);
     this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_INVALIDATIONS;
+    this.expiryInterest = new Uint32Array(options.partitions);
   }
 
   /** A new stream: `deliver` gets this subscriber's batches and heartbeats (subscribed to nothing until `update`). */
-  subscribe(deliver: (batch: InvalidationBatch) => void): InvalidationSubscription {
-    const subscriber = new Subscriber(this, deliver, this.options.partitions);
+  subscribe(deliver: (batch: InvalidationBatch) => void, options: SubscribeOptions = {}): InvalidationSubscription {
+    const subscriber = new Subscriber(this, deliver, this.options.partitions, options.expiries === true);
     if (!this.stopped) this.subscribers.add(subscriber);
     if (this.heartbeatTimer === null && !this.stopped) this.armHeartbeat();
     return subscriber;
+  }
+
+  /** Whether a subscriber asked for the expiries of `partition`. */
+  wantsExpiries(partition: number): boolean {
+    return (this.expiryInterest[partition] ?? 0) > 0;
+  }
+
+  /** @internal Subscriber.update and close: an expiry subscriber's partitions went from `before` to `after`. */
+  expiryInterestChanged(before: Uint8Array, after: Uint8Array): void {
+    const interest = this.expiryInterest;
+    for (let byte = 0; byte < before.length; byte++) {
+      const was = before[byte]!;
+      const now = after[byte]!;
+      if (was === now) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        const p = byte * 8 + bit;
+        if (p >= interest.length) break;
+        const mask = 1 << bit;
+        if ((was & mask) !== 0 && (now & mask) === 0) interest[p]!--;
+        else if ((was & mask) === 0 && (now & mask) !== 0 && interest[p]!++ === 0) this.onExpiryInterest?.(p);
+      }
+    }
   }
 
   /** How many subscribers there are now. */

@@ -12,8 +12,9 @@
  *   writes, ready, or handing off to the owners after the ring moved it away (sync.ts drives it);
  * - the queue that serialises read-modify-write operations (`serialise`);
  * - the invalidation sequence (`invalidationSeq`): bumped on every change applied to the replica
- *   (and on every value the store evicted from it), each told to `onChange`, which feeds the
- *   node's invalidation streams (invalidation.ts), so a near cache can tell what it holds may be stale.
+ *   (and on every value the store evicted from it, or that expired where a subscriber asked for
+ *   expiries), each told to `onChange`, which feeds the node's invalidation streams
+ *   (invalidation.ts), so a near cache can tell what it holds may be stale.
  *
  * Jobs are closures run by the node's TurnScheduler (src/actors): no caller may assume that a job
  * it queued has run when `tell` returns. A full mailbox refuses the job (`tell` returns false) and
@@ -52,6 +53,8 @@ export interface PartitionActorOptions {
   readonly invalidationSeq?: number;
   /** Told of every bump of the invalidation sequence: the key changed and its version now. */
   readonly onChange?: (partition: number, seq: number, key: string, version: Version) => void;
+  /** Told of every value applied with an expiry (the node's ExpiryWatch, expiry-watch.ts). */
+  readonly onExpiry?: (partition: number, expiresAtMs: number) => void;
   /** Told when the ownership epoch changes (and once at the start), with the sequence then. */
   readonly onEpoch?: (partition: number, epoch: number, seq: number) => void;
   /** Where the fencing epoch starts: the last one this node promised for the partition. */
@@ -201,6 +204,7 @@ export class PartitionActor implements Schedulable {
     if (outcome === 'applied') {
       this.changed();
       this.options.onChange?.(this.partition, this.sequence, key, incoming.version);
+      if (!incoming.tombstone && incoming.expiresAtMs !== 0) this.options.onExpiry?.(this.partition, incoming.expiresAtMs);
     }
     return outcome;
   }
@@ -221,6 +225,15 @@ export class PartitionActor implements Schedulable {
    * holding it would serve what the cluster no longer has, so it is a change like any other.
    */
   storeEvicted(key: string, version: Version): void {
+    this.bump(key, version);
+  }
+
+  /**
+   * The value of `key` at `version` passed its expiry on this node's clock (ExpiryWatch, only for
+   * partitions a subscriber asked expiries of): a client that cached it without knowing its TTL
+   * must drop it. Nothing in the replica changes (the store keeps the expired record for the grace).
+   */
+  expired(key: string, version: Version): void {
     this.bump(key, version);
   }
 

@@ -21,6 +21,7 @@ import { versionToString, type HybridLogicalClock } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
 import { InvalidationHub } from './invalidation.ts';
+import { ExpiryWatch } from './expiry-watch.ts';
 import { PartitionActor, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord, versionOfEncoded } from './record.ts';
@@ -66,6 +67,8 @@ export class ReplicaHost {
   readonly shadow: EvictionShadow;
   /** The invalidation streams of the partitions held here, for near caches (invalidation.ts). */
   readonly invalidations: InvalidationHub;
+  /** Values expiring, as changes on those streams for the subscribers that ask (expiry-watch.ts). */
+  readonly expiries: ExpiryWatch;
   private readonly scheduler: TurnScheduler;
   /** Of actors already stopped (handed-off partitions), so the figures survive them. */
   private retired = { peakDepth: 0, rejected: 0 };
@@ -87,6 +90,16 @@ export class ReplicaHost {
     this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
     this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
     this.invalidations = new InvalidationHub({ timers: ctx.env.timers, partitions: ctx.placement().partitions });
+    this.expiries = new ExpiryWatch({
+      timers: ctx.env.timers,
+      clock: ctx.env.clock,
+      partitions: ctx.placement().partitions,
+      store,
+      graceMs: ctx.config.tombstoneGraceMs,
+      wants: (p) => this.invalidations.wantsExpiries(p),
+      actor: (p) => this.partitions.get(p),
+    });
+    this.invalidations.onExpiryInterest = (p) => this.expiries.interested(p);
     store.onEviction((key, value, partition) => {
       const version = versionOfEncoded(value);
       this.shadow.record(partition, key, version);
@@ -140,6 +153,7 @@ export class ReplicaHost {
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         fencingEpoch: this.lastFencing.get(partition) ?? 0,
         onChange: (p, seq, key, version) => this.invalidations.changed(p, seq, key, version),
+        onExpiry: (p, expiresAtMs) => this.expiries.noteExpiry(p, expiresAtMs),
         onEpoch: (p, epoch, seq) => this.invalidations.setHead(p, epoch, seq),
         log: this.ctx.env.log,
       });
@@ -242,6 +256,7 @@ export class ReplicaHost {
   stop(): void {
     for (const actor of this.partitions.values()) this.retire(actor);
     this.scheduler.stop();
+    this.expiries.stop();
     this.invalidations.stop();
   }
 

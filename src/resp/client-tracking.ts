@@ -9,7 +9,9 @@
  * is sent (a superset of Redis's per-key table, which is capped at a million keys). BCAST marks
  * every partition and filters by PREFIX. A gap (changes cut for room), an epoch change (the
  * partition's owners changed) or a partition this node stops holding is sent as `invalidate` with a
- * null key: flush everything, as Redis does after FLUSHALL. A key this node holds no replica of
+ * null key: flush everything, as Redis does after FLUSHALL. A value that expires is a change too
+ * (the subscription asks for expiries: src/replication/expiry-watch.ts), as in Redis, whose
+ * clients do not know the TTL of what they cache. A key this node holds no replica of
  * can never be invalidated here, so its read is answered with an immediate invalidation of it (the
  * client does not keep it). REDIRECT sends them to another connection of this node instead: as an
  * `invalidate` push if it speaks RESP3, as a Pub/Sub message on `__redis__:invalidate` if it speaks
@@ -18,13 +20,13 @@
  * `tracking-redir-broken` push, a RESP2 one only through TRACKINGINFO's `broken_redirect` flag.
  */
 import type { InvalidationBatch } from '../protocol/frames.ts';
-import type { InvalidationSubscription } from '../replication/invalidation.ts';
+import type { InvalidationSubscription, SubscribeOptions } from '../replication/invalidation.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { CommandSpec, ReplyWriter } from './command.ts';
 
 /** The node's streams, as the RESP server is given them (the node's InvalidationHub). */
 export interface InvalidationSource {
-  subscribe(deliver: (batch: InvalidationBatch) => void): InvalidationSubscription;
+  subscribe(deliver: (batch: InvalidationBatch) => void, options?: SubscribeOptions): InvalidationSubscription;
 }
 
 export interface TrackingOptions {
@@ -97,7 +99,8 @@ export class ConnectionTracking {
     this.options = options;
     this.caching = null;
     this.brokenRedirect = false;
-    this.subscription ??= this.source.subscribe((batch) => this.deliver(batch));
+    // A Redis client does not know a cached key's TTL: its expiry must come as an invalidation.
+    this.subscription ??= this.source.subscribe((batch) => this.deliver(batch), { expiries: true });
     this.subscription.update(this.bits, options.bcast ? options.prefixes : []);
     return null;
   }

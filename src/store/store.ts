@@ -527,6 +527,35 @@ export class Store {
     }
   }
 
+  /**
+   * Calls `fn` for every live entry of a partition whose deadline is in (`after`, `upTo`], with a
+   * zero-copy view of its value, and returns the earliest deadline after `upTo` among the
+   * partition's live entries (Infinity: none). Only the matching entries' values are looked at,
+   * so a sweep for expiries costs a compare per entry. As forEachInPartition, `fn` must not change
+   * the store.
+   */
+  forEachDeadlineInPartition(partition: number, after: number, upTo: number, fn: (key: string, value: Uint8Array) => void): number {
+    const index = this.partitions.lookup(partition);
+    if (index === undefined) return Infinity;
+    let next = Infinity;
+    this.iterating = true;
+    try {
+      for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
+        const deadline = this.wheel.deadline(slot);
+        if (deadline === NO_DEADLINE || deadline <= after) continue;
+        if (deadline > upTo) {
+          if (deadline < next) next = deadline;
+          continue;
+        }
+        if (this.isExpired(slot)) continue;
+        fn(this.keys[slot]!, this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!));
+      }
+    } finally {
+      this.iterating = false;
+    }
+    return next;
+  }
+
   /** Removes every entry of a partition (counted as explicit removals); returns how many. */
   dropPartition(partition: number): number {
     this.checkNotIterating();
