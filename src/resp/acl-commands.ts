@@ -12,8 +12,9 @@ type Run = CommandSpec['run'];
 
 const NO_KEYS = [0, 0, 0] as const;
 
-function sub(name: string, arity: number, categories: string[], run: Run): CommandSpec {
-  return { name, arity, flags: ['noscript', 'loading', 'stale'], keys: NO_KEYS, categories, run };
+/** An ACL subcommand: Redis 7.0 flags the administrative ones `admin` too. */
+function sub(name: string, arity: number, categories: string[], run: Run, flags = categories.includes('admin') ? ['admin', 'noscript', 'loading', 'stale'] : ['noscript', 'loading', 'stale']): CommandSpec {
+  return { name, arity, flags, keys: NO_KEYS, categories, run };
 }
 
 function text(bytes: Uint8Array): string {
@@ -186,14 +187,14 @@ const help = sub('help', 2, ['slow'], (_ctx, _args, reply, done) => {
   reply.array(HELP_LINES.length);
   for (const line of HELP_LINES) reply.simple(line);
   done();
-});
+}, ['loading', 'stale']);
 
 const acl: CommandSpec = {
   name: 'acl',
   arity: -2,
   flags: [],
   keys: NO_KEYS,
-  categories: [],
+  categories: ['slow'],
   run: (_ctx, _args, reply, done) => {
     reply.error("ERR wrong number of arguments for 'acl' command");
     done();

@@ -173,38 +173,39 @@ export function clusterInfoText(layout: ClusterLayout, members: ReadonlyMap<stri
 
 // ---- the CLUSTER command ----
 
-const slots = sub('slots', 2, ['loading', 'stale'], withView((view, _ctx, _args, reply) => writeClusterSlots(reply, view.layout().ranges())));
-const shards = sub('shards', 2, ['loading', 'stale'], withView((view, _ctx, _args, reply) => writeClusterShards(reply, shardsOf(view.layout(), view.members()))));
-const nodes = sub('nodes', 2, ['loading', 'stale'], withView((view, _ctx, _args, reply) => reply.verbatim('txt', clusterNodesText(view.layout(), view.members()))));
-const info = sub('info', 2, ['loading', 'stale'], withView((view, _ctx, _args, reply) => reply.verbatim('txt', clusterInfoText(view.layout(), view.members()))));
-const myid = sub('myid', 2, ['loading', 'stale'], withView((view, _ctx, _args, reply) => reply.bulk(view.selfId)));
-const keyslot = sub('keyslot', 3, ['loading', 'stale'], withView((_view, _ctx, args, reply) => reply.integer(keySlot(args[2]!))));
+const slots = sub('slots', 2, ['stale'], withView((view, _ctx, _args, reply) => writeClusterSlots(reply, view.layout().ranges())));
+const shards = sub('shards', 2, ['stale'], withView((view, _ctx, _args, reply) => writeClusterShards(reply, shardsOf(view.layout(), view.members()))));
+const nodes = sub('nodes', 2, ['stale'], withView((view, _ctx, _args, reply) => reply.verbatim('txt', clusterNodesText(view.layout(), view.members()))));
+const info = sub('info', 2, ['stale'], withView((view, _ctx, _args, reply) => reply.verbatim('txt', clusterInfoText(view.layout(), view.members()))));
+const myid = sub('myid', 2, ['stale'], withView((view, _ctx, _args, reply) => reply.bulk(view.selfId)));
+const keyslot = sub('keyslot', 3, ['stale'], withView((_view, _ctx, args, reply) => reply.integer(keySlot(args[2]!))));
 
-/** Redis 7.0's topology commands Shoal does not take: the ring places slots from gossip membership. */
-const MANAGEMENT: readonly [name: string, arity: number][] = [
-  ['addslots', -3],
-  ['addslotsrange', -4],
-  ['delslots', -3],
-  ['delslotsrange', -4],
-  ['flushslots', 2],
-  ['setslot', -4],
-  ['meet', -4],
-  ['forget', 3],
-  ['replicate', 3],
-  ['failover', -2],
-  ['reset', -2],
-  ['set-config-epoch', 3],
-  ['bumpepoch', 2],
-  ['saveconfig', 2],
-  ['count-failure-reports', 3],
-  ['replicas', 3],
-  ['slaves', 3],
-  ['links', 2],
+/** Redis 7.0's topology commands Shoal does not take (the ring places slots from gossip membership), with Redis's flags. */
+const RESHARDING = ['admin', 'stale', 'no_async_loading'];
+const MANAGEMENT: readonly [name: string, arity: number, flags: string[]][] = [
+  ['addslots', -3, RESHARDING],
+  ['addslotsrange', -4, RESHARDING],
+  ['delslots', -3, RESHARDING],
+  ['delslotsrange', -4, RESHARDING],
+  ['flushslots', 2, RESHARDING],
+  ['setslot', -4, RESHARDING],
+  ['meet', -4, RESHARDING],
+  ['forget', 3, RESHARDING],
+  ['replicate', 3, RESHARDING],
+  ['failover', -2, RESHARDING],
+  ['reset', -2, ['admin', 'noscript', 'stale']],
+  ['set-config-epoch', 3, RESHARDING],
+  ['bumpepoch', 2, RESHARDING],
+  ['saveconfig', 2, RESHARDING],
+  ['count-failure-reports', 3, ['admin', 'stale']],
+  ['replicas', 3, ['admin', 'stale']],
+  ['slaves', 3, ['admin', 'stale']],
+  ['links', 2, ['stale']],
 ];
 
-const management = MANAGEMENT.map(([name, arity]) => ({
+const management = MANAGEMENT.map(([name, arity, flags]) => ({
   // Redis 7.0's ACL categories for these (ACL CAT admin / dangerous list them).
-  ...sub(name, arity, ['admin', 'stale'], (_ctx, _args, reply, done) => {
+  ...sub(name, arity, flags, (_ctx, _args, reply, done) => {
     reply.error(
       `ERR CLUSTER ${name.toUpperCase()} is not supported: Shoal places slots itself (each node's ring ` +
         `assigns partitions from gossip membership); add a node by starting it with --seeds, remove one by stopping it`,
@@ -265,7 +266,7 @@ export function clusterCommand(extra: readonly CommandSpec[] = []): CommandSpec 
 const connectionFlag = (name: string, readonly: boolean): CommandSpec => ({
   name,
   arity: 1,
-  flags: ['fast', 'loading', 'stale'],
+  flags: ['loading', 'stale', 'fast'],
   keys: NO_KEYS,
   categories: ['fast', 'connection'],
   run: withView((_view, ctx, _args, reply) => {

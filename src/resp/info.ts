@@ -253,7 +253,7 @@ export function makeInfoCommand(version: string): CommandSpec {
   return {
     name: 'info',
     arity: -1,
-    flags: ['loading', 'stale', 'sentinel'],
+    flags: ['loading', 'stale'],
     keys: [0, 0, 0],
     categories: ['slow', 'dangerous'],
     run: (ctx, args, reply, done) => runInfo(ctx, args, reply, done, version),

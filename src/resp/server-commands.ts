@@ -55,7 +55,7 @@ function stateOf(ctx: CommandContext, reply: ReplyWriter): RespServerState | nul
 
 // ---- connection ----
 
-const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (ctx, args, reply, done) => {
+const ping = spec('ping', -1, ['fast'], ['fast', 'connection'], (ctx, args, reply, done) => {
   if (args.length > 2) reply.error("ERR wrong number of arguments for 'ping' command");
   else if (ctx.connection.invalidationChannel === true && reply.protocol === 2) {
     // Subscribed RESP2 connections get PING's answer as a message-like array, as Redis sends it.
@@ -67,12 +67,12 @@ const ping = spec('ping', -1, ['fast', 'sentinel'], ['fast', 'connection'], (ctx
   done();
 });
 
-const echo = spec('echo', 2, ['fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
+const echo = spec('echo', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
   reply.bulk(args[1]!);
   done();
 });
 
-const quit = spec('quit', -1, ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'], ['fast', 'connection'], (ctx, _args, reply, done) => {
+const quit = spec('quit', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection'], (ctx, _args, reply, done) => {
   ctx.connection.closeAfterReply = true;
   reply.ok();
   done();
@@ -133,7 +133,7 @@ function authenticate(ctx: CommandContext, user: string | null, password: Uint8A
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
-const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
+const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
   if (args.length > 3) {
     reply.error('ERR syntax error');
     return done();
@@ -155,7 +155,7 @@ const auth = spec('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth'
   });
 });
 
-const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
+const hello = spec('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection'], (ctx, args, reply, done) => {
   const finish = (error: string | Uint8Array): void => {
     reply.error(error);
     done();
@@ -403,7 +403,7 @@ const clientHelp = helpSpec('CLIENT', [
   ...TRACKING_HELP,
 ]);
 
-const client = spec('client', -2, ['sentinel'], ['slow'], (_ctx, _args, reply, done) => {
+const client = spec('client', -2, [], ['slow'], (_ctx, _args, reply, done) => {
   reply.error('ERR unknown subcommand');
   done();
 }, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientSetinfo, ...TRACKING_SUBCOMMANDS, clientHelp]);
@@ -594,7 +594,7 @@ const commandSubcommands = [commandCount, commandInfo, commandDocs, commandList,
 
 /** COMMAND alone lists every command; with a subcommand, the table dispatches to it. */
 const command: CommandSpec = {
-  ...spec('command', -1, ['loading', 'stale', 'sentinel'], ['slow', 'connection'], (ctx, _args, reply, done) => {
+  ...spec('command', -1, ['loading', 'stale'], ['slow', 'connection'], (ctx, _args, reply, done) => {
     const state = stateOf(ctx, reply);
     if (state === null) return done();
     const all = state.table.all();
