@@ -23,6 +23,7 @@ import type { InvalidationBatch } from '../protocol/frames.ts';
 import type { InvalidationSubscription, SubscribeOptions } from '../replication/invalidation.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { CommandSpec, ReplyWriter } from './command.ts';
+import { quotingError } from './args.ts';
 
 /** The node's streams, as the RESP server is given them (the node's InvalidationHub). */
 export interface InvalidationSource {
@@ -87,21 +88,44 @@ export class ConnectionTracking {
     return this.brokenRedirect;
   }
 
-  /** CLIENT TRACKING ON with these options; an error text, or null when on. */
-  enable(options: TrackingOptions): string | null {
+  /**
+   * CLIENT TRACKING ON with these options; an error text (bytes when it quotes a prefix), or null
+   * when on. The checks and their order are Redis 7.0's (networking.c, clientCommand). Turning it
+   * on again keeps what was tracked (the partitions read; in BCAST the prefixes, to which the new
+   * ones are added), as Redis keeps its tracking table; switching BCAST, OPTIN or OPTOUT needs
+   * tracking off first.
+   */
+  enable(options: TrackingOptions): string | Uint8Array | null {
     if (this.source === undefined) return 'ERR this node does not stream invalidations';
-    if (options.optin && options.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
+    const current = this.options;
     if (options.prefixes.length > 0 && !options.bcast) return 'ERR PREFIX option requires BCAST mode to be enabled';
+    if (current !== null && current.bcast !== options.bcast) {
+      return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+    }
     if ((options.optin || options.optout) && options.bcast) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
-    const count = this.partitions();
-    this.bits = new Uint8Array(Math.ceil(count / 8));
-    if (options.bcast) this.bits.fill(0xff);
-    this.options = options;
-    this.caching = null;
+    if (options.optin && options.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
+    if (current !== null && ((options.optin && current.optout) || (options.optout && current.optin))) {
+      return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+    }
+    let prefixes: string[] = [];
+    if (options.bcast) {
+      const existing = current?.prefixes ?? [];
+      const collision = prefixCollision(existing, options.prefixes);
+      if (collision !== null) return collision;
+      // Redis tracks BCAST without PREFIX as the empty prefix (every key), and lists prefixes in byte order.
+      prefixes = [...new Set([...existing, ...(options.prefixes.length === 0 ? [''] : options.prefixes)])].sort();
+    }
+    if (current === null) {
+      const count = this.partitions();
+      this.bits = new Uint8Array(Math.ceil(count / 8));
+      if (options.bcast) this.bits.fill(0xff);
+      this.caching = null;
+    }
+    this.options = { ...options, prefixes };
     this.brokenRedirect = false;
     // A Redis client does not know a cached key's TTL: its expiry must come as an invalidation.
     this.subscription ??= this.source.subscribe((batch) => this.deliver(batch), { expiries: true });
-    this.subscription.update(this.bits, options.bcast ? options.prefixes : []);
+    this.subscription.update(this.bits, prefixes);
     return null;
   }
 
@@ -237,6 +261,33 @@ export class ConnectionTracking {
   }
 }
 
+/** Whether one of `a` and `b` starts with the other (tracking.c, stringCheckPrefix). */
+function overlap(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** A prefix as Redis's `%s` quotes it: up to a NUL. */
+const quoted = (prefix: string): string => prefix.split('\0', 1)[0]!;
+
+/**
+ * Redis 7.0's check that a client's BCAST prefixes do not overlap (tracking.c,
+ * checkPrefixCollisionsOrReply): each new prefix against the ones already tracked (in byte order),
+ * then against the new ones after it. The error, or null. (Redis 7.0 also turns tracking on after
+ * that error when the overlap is between two new prefixes past the first, answering twice; Shoal
+ * answers the error alone and changes nothing.)
+ */
+function prefixCollision(existing: readonly string[], added: readonly string[]): Uint8Array | null {
+  const tail = 'Prefixes for a single client must not overlap.';
+  for (let i = 0; i < added.length; i++) {
+    const clash = existing.find((p) => overlap(p, added[i]!));
+    if (clash !== undefined) return quotingError(`ERR Prefix '${quoted(added[i]!)}' overlaps with an existing prefix '${quoted(clash)}'. ${tail}`);
+    for (let j = i + 1; j < added.length; j++) {
+      if (overlap(added[i]!, added[j]!)) return quotingError(`ERR Prefix '${quoted(added[i]!)}' overlaps with another provided prefix '${quoted(added[j]!)}'. ${tail}`);
+    }
+  }
+  return null;
+}
+
 // ---- the CLIENT subcommands ----
 
 const latin = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -254,7 +305,7 @@ const tracking = subcommand('tracking', -3, (ctx, args, reply, done) => {
   const t = ctx.connection.tracking;
   const mode = word(args[2]!);
   const options: TrackingOptions = { bcast: false, optin: false, optout: false, noloop: false, prefixes: [], redirect: 0 };
-  let error: string | null = t === undefined ? 'ERR this server does not track keys' : mode === 'on' || mode === 'off' ? null : 'ERR syntax error';
+  let error: string | Uint8Array | null = t === undefined ? 'ERR this server does not track keys' : mode === 'on' || mode === 'off' ? null : 'ERR syntax error';
   for (let i = 3; error === null && i < args.length; i++) {
     const option = word(args[i]!);
     if (option === 'bcast') options.bcast = true;

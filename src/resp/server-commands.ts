@@ -237,7 +237,7 @@ function clientLine(state: RespServerState, id: number, now: number, current: nu
     `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=-1 name=${c.name} age=${age} idle=${idle} flags=${inMulti ? 'x' : 'N'} db=0 ` +
     // Nothing is ever queued inside MULTI (transaction-commands.ts): multi=0 while in one.
     `sub=${c.invalidationChannel ? 1 : 0} psub=0 ssub=0 multi=${inMulti ? 0 : -1} qbuf=${c.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
-    `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=default redir=${c.tracking?.settings?.redirect ?? -1} resp=${c.protocol}`
+    `obl=0 oll=0 omem=${c.outputBufferBytes} tot-mem=0 events=r cmd=${cmd} user=${c.user ?? 'default'} redir=${c.tracking?.settings?.redirect ?? -1} resp=${c.protocol}`
   );
 }
 
@@ -336,7 +336,12 @@ const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], [
     else if (option === 'type') {
       type = lower(value);
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return finish(() => reply.error(quotingError(`ERR Unknown client type '${argText(value)}'`)));
-    } else if (option === 'user') user = text(value);
+    } else if (option === 'user') {
+      user = text(value);
+      // Redis refuses a user that does not exist while it reads the filters (networking.c, clientKillCommand).
+      const exists = ctx.server.acl === undefined ? user === 'default' : ctx.server.acl.get(user) !== undefined;
+      if (!exists) return finish(() => reply.error(quotingError(`ERR No such user '${argText(value)}'`)));
+    }
     else if (option === 'skipme') {
       const v = lower(value);
       if (v === 'yes') skipMe = true;
@@ -350,7 +355,7 @@ const clientKill = spec('kill', -3, ['admin', 'noscript', 'loading', 'stale'], [
       (address === null || c.address === address) &&
       (localAddress === null || c.localAddress === localAddress) &&
       (type === null || type === 'normal') &&
-      (user === null || user === 'default') &&
+      (user === null || (c.user ?? 'default') === user) &&
       !(skipMe && c.id === ctx.connection.id),
   );
   reply.integer(victims.length);
@@ -569,14 +574,38 @@ const commandDocs = spec('docs', -2, ['loading', 'stale'], ['slow', 'connection'
   done();
 });
 
+/**
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern], as Redis 7.0
+ * (commandListCommand): without a filter the commands; with one, the commands and subcommands
+ * (`parent|sub`) it keeps: a category (any case; an unknown one keeps nothing), a glob over the
+ * full name (any case), or a module (Shoal has none: nothing).
+ */
 const commandList = spec('list', -2, ['loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
   const state = stateOf(ctx, reply);
   if (state === null) return done();
-  if (args.length > 2) {
-    reply.error('ERR syntax error'); // FILTERBY is not supported
-    return done();
+  let keep: ((fullName: string, command: CommandSpec) => boolean) | null = null;
+  for (let i = 2; i < args.length; i += 3) {
+    const type = args.length - 1 - i === 2 && lower(args[i]!) === 'filterby' ? lower(args[i + 1]!) : null;
+    const argument = args[i + 2];
+    if (argument === undefined || (type !== 'module' && type !== 'aclcat' && type !== 'pattern')) {
+      reply.error('ERR syntax error');
+      return done();
+    }
+    if (type === 'module') keep = () => false;
+    else if (type === 'aclcat') {
+      const category = text(argument).toLowerCase();
+      keep = (_name, command) => command.categories.includes(category);
+    } else {
+      const pattern = Buffer.from(argument).toString('latin1');
+      keep = (name) => globMatch(pattern, name);
+    }
   }
-  const names = state.table.all().map((c) => c.name);
+  const names: string[] = [];
+  for (const command of state.table.all()) {
+    if (keep === null || keep(command.name, command)) names.push(command.name);
+    if (keep === null) continue;
+    for (const sub of command.subcommands ?? []) if (keep(`${command.name}|${sub.name}`, sub)) names.push(`${command.name}|${sub.name}`);
+  }
   reply.array(names.length);
   for (const name of names) reply.bulk(name);
   done();
@@ -993,6 +1022,12 @@ const SUBCOMMAND_ARGUMENTS: Record<string, readonly ArgumentDoc[]> = {
   'config|set': [key('parameter', 'string', { flags: ['multiple'] }), key('value')],
   'command|info': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
   'command|docs': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
+  'command|list': [
+    {
+      name: 'filterby', type: 'oneof', token: 'FILTERBY', flags: ['optional'],
+      arguments: [key('module-name', 'string', { token: 'MODULE' }), key('category', 'string', { token: 'ACLCAT' }), key('pattern', 'pattern', { token: 'PATTERN' })],
+    },
+  ],
   'debug|sleep': [key('seconds', 'double')],
   'latency|history': [key('event')],
   'latency|reset': [{ name: 'event', type: 'string', flags: ['optional', 'multiple'] }],

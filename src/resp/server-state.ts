@@ -31,6 +31,8 @@ export interface ClientHandle {
   readonly invalidationChannel: boolean;
   /** CLIENT TRACKING (CLIENT LIST's redir=); absent when the server has no invalidation streams. */
   readonly tracking?: ConnectionTracking;
+  /** The ACL user it runs as (CLIENT LIST's user=, CLIENT KILL USER); null before AUTH, which Redis counts as `default`. */
+  readonly user?: string | null;
   /** Between MULTI and EXEC/DISCARD (CLIENT LIST's flags=x, multi=). */
   readonly transaction?: TransactionState | null;
   /** Closes the connection (CLIENT KILL); the reply to the killing command is not affected. */

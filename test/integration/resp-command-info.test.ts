@@ -3,12 +3,14 @@
  * arity, flags (in Redis's order), first/last/step key positions and ACL categories. Both servers
  * are asked `COMMAND INFO <name>` for each name in Shoal's COMMAND LIST. Key specs and tips are
  * not compared (docs/REDIS.md says so); what may differ is the table below, each with its reason.
+ * And COMMAND LIST FILTERBY: what Redis lists of the commands Shoal has, and its errors.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import { freePorts } from '../../src/daemon/ports.ts';
 import type { KeyspaceService } from '../../src/replication/api.ts';
-import { startRespServer } from '../../src/resp/server.ts';
+import { startRespServer, type RespServer } from '../../src/resp/server.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
 import { RawConnection, startRedis } from './resp-raw.ts';
 
@@ -59,19 +61,27 @@ function described(entry: Reply[]): { line: string; subcommands: Map<string, Rep
   return { line: `${name} arity=${arity} flags=[${flags.join(' ')}] keys=${first},${last},${step} categories=[${categories.join(' ')}]`, subcommands };
 }
 
-test('COMMAND INFO of every command Shoal has: arity, flags, key positions and ACL categories as redis-server 7.0', async (t) => {
-  const [redisPort] = await freePorts(1);
-  const redis = await startRedis(redisPort!);
-  t.after(() => redis.kill('SIGKILL'));
-  const server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0 });
-  t.after(() => server.close());
-  const toRedis = await RawConnection.open(redisPort!);
-  const toShoal = await RawConnection.open(server.port);
-  t.after(() => {
-    toRedis.close();
-    toShoal.close();
-  });
+let redis: ChildProcess;
+let server: RespServer;
+let toRedis: RawConnection;
+let toShoal: RawConnection;
 
+before(async () => {
+  const [redisPort] = await freePorts(1);
+  redis = await startRedis(redisPort!);
+  server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0 });
+  toRedis = await RawConnection.open(redisPort!);
+  toShoal = await RawConnection.open(server.port);
+});
+
+after(async () => {
+  toRedis?.close();
+  toShoal?.close();
+  redis?.kill('SIGKILL');
+  await server?.close();
+});
+
+test('COMMAND INFO of every command Shoal has: arity, flags, key positions and ACL categories as redis-server 7.0', async () => {
   const [names] = parse(await toShoal.command(['COMMAND', 'LIST']));
   const mismatches: string[] = [];
   let compared = 0;
@@ -93,4 +103,27 @@ test('COMMAND INFO of every command Shoal has: arity, flags, key positions and A
   }
   assert.ok(compared > 100, `${compared} commands and subcommands compared`);
   assert.deepEqual(mismatches, []);
+});
+
+test('COMMAND LIST FILTERBY PATTERN, ACLCAT and MODULE list what redis-server 7.0 lists of the commands Shoal has; its errors byte for byte', async () => {
+  const [all] = parse(await toShoal.command(['COMMAND', 'LIST']));
+  const [withSubcommands] = parse(await toShoal.command(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', '*']));
+  const ours = new Set(withSubcommands as string[]);
+  assert.ok((all as string[]).every((name) => ours.has(name)) && ours.has('client|tracking') && ours.has('cluster|slots'), 'a filter lists subcommands too');
+  const filters = [
+    ['PATTERN', 'get*'], ['PATTERN', 'GET*'], ['PATTERN', 'client|*'], ['PATTERN', '*|help'], ['PATTERN', '*e?pire*'], ['PATTERN', '[a-c]*'], ['PATTERN', 'nosuch'],
+    ['ACLCAT', 'string'], ['ACLCAT', 'KEYSPACE'], ['ACLCAT', 'admin'], ['ACLCAT', 'connection'], ['ACLCAT', 'transaction'], ['ACLCAT', 'fast'], ['ACLCAT', 'nosuch'],
+    ['MODULE', 'nosuch'],
+  ];
+  for (const [type, argument] of filters) {
+    const args = ['COMMAND', 'LIST', 'FILTERBY', type!, argument!];
+    const [shoalNames] = parse(await toShoal.command(args));
+    const [redisNames] = parse(await toRedis.command(args));
+    const expected = (redisNames as string[]).filter((name) => ours.has(name)).sort();
+    assert.deepEqual((shoalNames as string[]).filter((name) => NOT_IN_REDIS[name] === undefined).sort(), expected, args.join(' '));
+  }
+  for (const args of [['COMMAND', 'LIST', 'FILTERBY'], ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN'], ['COMMAND', 'LIST', 'FILTERBY', 'NAME', 'x'], ['COMMAND', 'LIST', 'x', 'PATTERN', 'y'],
+    ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'a', 'b'], ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'a', 'FILTERBY', 'ACLCAT', 'b'], ['COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'nosuch'], ['COMMAND', 'LIST', 'filterby', 'module', 'x']]) {
+    assert.equal(await toShoal.command(args), await toRedis.command(args), args.join(' '));
+  }
 });

@@ -148,3 +148,34 @@ test('Shoal refuses SUBSCRIBE to any channel but __redis__:invalidate, clearly; 
   clearTimeout(timer);
   assert.deepEqual(invalidated[0], ['user:1']);
 });
+
+test("CLIENT TRACKING ON's checks answer byte for byte as redis-server 7.0: overlapping PREFIXes, switching modes, prefixes added by a second ON", { timeout: 60_000 }, async (t) => {
+  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const redis = await startRedis(redisPort!);
+  t.after(() => redis.kill('SIGKILL'));
+  const shoal = new DaemonProcess({ name: 'prefixes', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort)] });
+  t.after(() => shoal.stop());
+  await shoal.start();
+  const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
+  const toRedis = await RawConnection.open(redisPort!);
+  t.after(() => [toShoal, toRedis].forEach((c) => c.close()));
+  const on = (...options: Arg[]): Arg[] => ['CLIENT', 'TRACKING', 'ON', ...options];
+  const info: Arg[] = ['CLIENT', 'TRACKINGINFO'];
+  const off: Arg[] = ['CLIENT', 'TRACKING', 'OFF'];
+  // (Not here: `ON BCAST PREFIX x PREFIX a PREFIX ab`, which Redis 7.0 answers with the error and
+  // then +OK, turning tracking on; Shoal answers the error alone.)
+  const script: Arg[][] = [
+    on('BCAST', 'PREFIX', 'a', 'PREFIX', 'ab'), on('BCAST', 'PREFIX', 'ab', 'PREFIX', 'a'), on('BCAST', 'PREFIX', 'a', 'PREFIX', 'a'),
+    on('BCAST', 'PREFIX', new Uint8Array([0x61, 0, 0x62]), 'PREFIX', 'a'), on('BCAST', 'PREFIX', 'x', 'PREFIX', ''), info,
+    on('BCAST', 'PREFIX', 'b', 'PREFIX', 'a'), info, on('BCAST', 'PREFIX', 'ab'), on('BCAST', 'PREFIX', 'c', 'NOLOOP'), info,
+    on('BCAST'), info, on(), on('PREFIX', 'x'), on('BCAST', 'OPTIN'), off,
+    on('BCAST'), info, on('BCAST', 'PREFIX', 'a'), off,
+    on('OPTIN'), on('OPTOUT'), on('OPTIN', 'OPTOUT'), on('PREFIX', 'x', 'OPTIN', 'OPTOUT'), on('BCAST'), on('OPTIN', 'NOLOOP'), info, off, info,
+  ];
+  const mismatches: string[] = [];
+  for (const args of script) {
+    const [a, b] = [await toRedis.command(args), await toShoal.command(args)];
+    if (a !== b) mismatches.push(`${args.map(String).join(' ')}\n    redis: ${JSON.stringify(a)}\n    shoal: ${JSON.stringify(b)}`);
+  }
+  assert.deepEqual(mismatches, []);
+});

@@ -395,6 +395,7 @@ test('connection and server commands answer byte for byte as redis-server 7.0 do
     'HELLO x', 'HELLO 4', 'HELLO 1', 'HELLO 2 foo', 'HELLO 2 SETNAME "a b"', 'HELLO 2 AUTH default', 'HELLO 2 AUTH someone x',
     'CLIENT', 'CLIENT FOO', 'CLIENT SETNAME', 'CLIENT SETNAME "a b"', 'CLIENT SETNAME tester', 'CLIENT GETNAME',
     'CLIENT KILL 1.2.3.4:5', 'CLIENT KILL foo bar', 'CLIENT KILL ID 99999', 'CLIENT KILL ID x', 'CLIENT KILL ADDR 1.2.3.4:5 SKIPME maybe',
+    'CLIENT KILL USER nosuch', 'CLIENT KILL ID 99999 USER "no such"', 'CLIENT KILL USER nosuch ID x', 'CLIENT KILL USER default',
     'CLIENT NO-EVICT maybe', 'CLIENT NO-EVICT on', 'CLIENT LIST TYPE foo', 'CLIENT LIST ID x',
     'CONFIG', 'CONFIG FOO', 'CONFIG GET', 'CONFIG GET nosuch', 'CONFIG GET maxmemory-policy', 'CONFIG GET appendonly', 'CONFIG GET save',
     'CONFIG SET maxmemory', 'CONFIG SET maxmemory 1 2', 'CONFIG SET maxmemory abc', 'CONFIG SET maxmemory-policy foo',
