@@ -247,6 +247,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
         nowMs: () => env.clock.wallMs(),
         hotKeys: (count) => node.hotKeys(count),
         evictionPolicy: node.evictionPolicy,
+        storeEvictions: () => node.shoal.store.stats().evictions.size,
         invalidations: { source: { subscribe: (deliver, options) => node.shoal.invalidations.subscribe(deliver, options) }, holds: (p) => node.shoal.heldPartitions().has(p) },
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });

@@ -201,6 +201,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
     return this.socket.writableLength + this.out.length;
   }
 
+  /** Every error reply this connection writes counts in INFO's total_error_replies. */
+  noteErrorReply(): void {
+    this.state.errorReplies++;
+  }
+
   /** RESET: back to a fresh connection's state (the id stays, as in Redis). */
   reset(): void {
     this.name = '';
@@ -401,7 +406,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     slot.args = args;
     slot.startedAt = performance.now();
     const writer = this.writerFor(slot);
-    this.state.totalCommands++;
+    this.state.countCommand();
     this.running++;
     try {
       // An inline arrow: one closure per command, and `complete` ignores a second call.

@@ -63,7 +63,7 @@ function clientsSection(state: RespServerState): Fields {
     ['client_recent_max_input_buffer', maxInput],
     ['client_recent_max_output_buffer', maxOutput],
     ['blocked_clients', 0],
-    ['tracking_clients', 0],
+    ['tracking_clients', state.trackingClients],
     ['clients_in_timeout_table', 0],
   ];
 }
@@ -104,18 +104,21 @@ function statsSection(ctx: CommandContext, state: RespServerState): Fields {
   return [
     ['total_connections_received', state.totalConnections],
     ['total_commands_processed', state.totalCommands],
-    ['instantaneous_ops_per_sec', 0],
+    ['instantaneous_ops_per_sec', state.instantaneousOpsPerSec()],
     ['total_net_input_bytes', state.netInputBytes],
     ['total_net_output_bytes', state.netOutputBytes],
     ['rejected_connections', state.rejectedConnections],
     ['rate_limited_commands', state.rateLimitedCommands],
+    // Not counted: a value past its expiry is dropped by the read that finds it, then kept as a
+    // record until the tombstone grace has passed, so no moment is "the key expired" (docs/REDIS.md).
     ['expired_keys', 0],
-    ['evicted_keys', 0],
+    ['evicted_keys', state.evictedKeys],
     ['keyspace_hits', ctx.server.stats.keyspaceHits],
     ['keyspace_misses', ctx.server.stats.keyspaceMisses],
-    ['pubsub_channels', 0],
+    // The one channel Shoal serves (pubsub-commands.ts), while some connection is subscribed to it.
+    ['pubsub_channels', [...state.clients.values()].some((c) => c.invalidationChannel) ? 1 : 0],
     ['pubsub_patterns', 0],
-    ['total_error_replies', 0],
+    ['total_error_replies', state.errorReplies],
     ['unexpected_error_replies', 0],
   ];
 }

@@ -77,6 +77,10 @@ export interface EvictionPolicyControl {
 const REDIS_POLICY_NAMES: Record<string, string> = { default: 'allkeys-wtinylfu', lru: 'allkeys-lru', lfu: 'allkeys-lfu', noeviction: 'noeviction' };
 const STORE_POLICY_NAMES = new Map(Object.entries(REDIS_POLICY_NAMES).map(([store, redis]) => [redis, store]));
 
+/** instantaneous_ops_per_sec: commands counted over this window, sampled at most this often (Redis: 16 samples, 100 ms apart). */
+const OPS_WINDOW_MS = 1600;
+const OPS_SAMPLE_MS = 100;
+
 /** Redis's defaults for the settings we honour. */
 const CONFIG_DEFAULTS: Record<string, string> = {
   // Shoal's store has its own memory budget (--max-memory); Redis's setting is kept for clients
@@ -109,6 +113,8 @@ export class RespServerState {
   totalConnections = 0;
   totalCommands = 0;
   rejectedConnections = 0;
+  /** Error replies written, whatever caused them (INFO total_error_replies, as Redis counts them). */
+  errorReplies = 0;
   /** Commands refused by the request rate limit (--max-request-rate). */
   rateLimitedCommands = 0;
   /** The connection limit INFO reports as maxclients (--max-clients). */
@@ -137,8 +143,56 @@ export class RespServerState {
     /** Extra lines for INFO's `shoal` section (node name, ring...), from whoever started us. */
     readonly describe: () => Record<string, string | number> = () => ({}),
     private readonly evictionPolicy?: EvictionPolicyControl,
+    /** Records the node's store has evicted for memory since it started; absent: none known (0). */
+    private readonly storeEvictions: () => number = () => 0,
   ) {
     if (evictionPolicy) this.config.set('maxmemory-policy', REDIS_POLICY_NAMES[evictionPolicy.current()] ?? evictionPolicy.current());
+    this.evictionsAtReset = storeEvictions();
+    this.countingSinceMs = startedAtMs;
+  }
+
+  /** The store's count when CONFIG RESETSTAT last ran (or at the start). */
+  private evictionsAtReset = 0;
+
+  /** INFO evicted_keys: what the node's store evicted for memory since the start or the last CONFIG RESETSTAT. */
+  get evictedKeys(): number {
+    return this.storeEvictions() - this.evictionsAtReset;
+  }
+
+  /**
+   * (wall ms, commands processed before then), taken as commands run, at most one per
+   * OPS_SAMPLE_MS, for instantaneous_ops_per_sec; oldest first, the last OPS_WINDOW_MS and one before.
+   */
+  private readonly opsSamples: { atMs: number; commands: number }[] = [];
+  /** When totalCommands last started from 0 (the start, or CONFIG RESETSTAT). */
+  private countingSinceMs: number;
+
+  /** A command is processed (INFO total_commands_processed and instantaneous_ops_per_sec). */
+  countCommand(): void {
+    const now = this.nowMs();
+    const last = this.opsSamples.at(-1);
+    if (last === undefined || now - last.atMs >= OPS_SAMPLE_MS) {
+      this.opsSamples.push({ atMs: now, commands: this.totalCommands });
+      // Keep one sample at or before the window's start: the count there is what the window subtracts.
+      while (this.opsSamples.length > 2 && this.opsSamples[1]!.atMs <= now - OPS_WINDOW_MS) this.opsSamples.shift();
+    }
+    this.totalCommands++;
+  }
+
+  /**
+   * INFO instantaneous_ops_per_sec: commands per second over the last OPS_WINDOW_MS (1.6 s, as
+   * Redis's 16 samples 100 ms apart), or since the start or last RESETSTAT when that is shorter.
+   * Samples are taken as commands run, so the window's start is known to within OPS_SAMPLE_MS.
+   */
+  instantaneousOpsPerSec(): number {
+    const now = this.nowMs();
+    const start = now - OPS_WINDOW_MS;
+    let base: { atMs: number; commands: number } | undefined;
+    for (const sample of this.opsSamples) if (sample.atMs <= start) base = sample;
+    // No sample before the window: no command ran between the start (or RESETSTAT) and the window.
+    const from = base === undefined ? { atMs: Math.max(this.countingSinceMs, start), commands: 0 } : { atMs: start, commands: base.commands };
+    const spanMs = now - from.atMs;
+    return spanMs <= 0 ? 0 : Math.round(((this.totalCommands - from.commands) * 1000) / spanMs);
   }
 
   /** Gives the store the policy CONFIG SET chose (called once every pair of a CONFIG SET was accepted). */
@@ -274,6 +328,17 @@ export class RespServerState {
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
     this.protocolErrors = 0;
+    this.errorReplies = 0;
+    this.evictionsAtReset = this.storeEvictions();
+    this.opsSamples.length = 0;
+    this.countingSinceMs = this.nowMs();
+  }
+
+  /** INFO tracking_clients: connections with CLIENT TRACKING on. */
+  get trackingClients(): number {
+    let count = 0;
+    for (const client of this.clients.values()) if (client.tracking?.enabled === true) count++;
+    return count;
   }
 
   private trimSlowlog(): void {

@@ -51,6 +51,8 @@ export interface RespServerOptions {
   log?: Logger;
   /** The node's store policy, which CONFIG SET maxmemory-policy changes (server-state.ts); absent: the setting is only kept. */
   evictionPolicy?: EvictionPolicyControl;
+  /** How many records the node's store has evicted for memory (INFO evicted_keys); absent: 0. */
+  storeEvictions?: () => number;
   /** Connections at once, in all (default MAX_CLIENTS) and per remote address (default 0: none). */
   connectionLimits?: Partial<ConnectionLimitsConfig>;
   /** Redis's `timeout`: a connection idle this long (ms; nothing read or written) is closed; 0 (default): never. */
@@ -101,7 +103,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     sockets.delete(socket);
     if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
   };
-  const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy);
+  const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions);
   state.log = options.log;
 
   const context: RespServerContext = {

@@ -104,6 +104,8 @@ export class ReplySink {
 /** Who decides the protocol a writer speaks (the connection: HELLO changes it mid-stream). */
 export interface ProtocolSource {
   protocol: 2 | 3;
+  /** Told of every error reply written (INFO's total_error_replies). */
+  noteErrorReply?(): void;
 }
 
 /** Redis's error lines cannot hold CR or LF: it replaces them with spaces (addReplyErrorLength). */
@@ -155,6 +157,7 @@ export class RespReplyWriter implements ReplyWriter {
   }
 
   error(text: string | Uint8Array): void {
+    this.source.noteErrorReply?.();
     this.sink.ascii('-');
     if (typeof text === 'string') this.sink.utf8(sanitizeLine(text));
     else this.sink.bytes(text.includes(13) || text.includes(10) ? text.map((b) => (b === 13 || b === 10 ? 32 : b)) : text);

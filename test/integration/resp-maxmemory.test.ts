@@ -78,9 +78,19 @@ test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte 
   await both('DEL', 'fill:0', 'fill:2', 'fill:3');
   assert.equal(await toShoal.command(['SET', 'after', 'small']), '+OK\r\n');
 
-  // Back to evicting: the writes go through again.
+  // Back to evicting: the writes go through again, and INFO counts the evictions (the node's
+  // store's count) and the OOM errors above, as Redis does.
+  const stats = async (connection: RawConnection): Promise<{ evicted: number; errors: number }> => {
+    const text = await connection.command(['INFO', 'stats']);
+    return { evicted: Number(/evicted_keys:(\d+)/.exec(text)![1]), errors: Number(/total_error_replies:(\d+)/.exec(text)![1]) };
+  };
+  assert.equal((await stats(toShoal)).evicted, 0, 'nothing evicted under noeviction');
   await both('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
   for (let i = 0; i < 20; i++) await both('SET', `more:${i}`, VALUE);
+  for (const connection of [toRedis, toShoal]) {
+    const { evicted, errors } = await stats(connection);
+    assert.ok(evicted > 0 && errors >= 10, `evicted_keys ${evicted}, total_error_replies ${errors}`);
+  }
 
   // Redis's other policies have no Shoal store policy: a clear error, nothing changed.
   assert.equal(await toRedis.command(['CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru']), '+OK\r\n');

@@ -477,3 +477,57 @@ test('INFO keyspace sums the partition counts, counted at most once a second for
   await redisCli(server.port, ['INFO', 'keyspace']);
   assert.equal(calls, 2 * partitions);
 });
+
+test('INFO counts what the node knows: total_error_replies, evicted_keys, tracking_clients, pubsub_channels, instantaneous_ops_per_sec; CONFIG RESETSTAT zeroes them', async (t) => {
+  let now = 1_000_000;
+  let evictions = 40;
+  const streams = { source: { subscribe: () => ({ update() {}, close() {}, memoryBytes: 0, dropped: 0 }) }, holds: () => true };
+  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, nowMs: () => now, storeEvictions: () => evictions, invalidations: streams });
+  t.after(() => server.close());
+  const a = new RawClient(server.port);
+  const b = new RawClient(server.port);
+  await Promise.all([a.ready(), b.ready()]);
+  t.after(() => [a, b].forEach((c) => c.socket.destroy()));
+  /** Sends inline commands on `client` and waits for `replies` more replies (each ends a line here). */
+  const send = async (client: RawClient, commands: string[], replies = commands.length): Promise<string> => {
+    const before = client.received.toString('latin1');
+    client.socket.write(commands.map((c) => `${c}\r\n`).join(''));
+    await client.until(() => client.received.toString('latin1').slice(before.length).split('\r\n').length > replies);
+    return client.received.toString('latin1').slice(before.length);
+  };
+  const info = async (): Promise<Record<string, string>> => {
+    const text = await new Promise<string>((resolve) => {
+      const before = a.receivedBytes;
+      a.socket.write('INFO everything\r\n');
+      void a.until(() => /\r\n\r\n$/.test(a.received.toString('latin1').slice(before)) && a.received.toString('latin1').slice(before).includes('# Shoal')).then(() => resolve(a.received.toString('latin1').slice(before)));
+    });
+    return Object.fromEntries(text.split('\r\n').filter((l) => /^\w+:/.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+  };
+  const counters = async (): Promise<string> => {
+    const i = await info();
+    return ['total_error_replies', 'evicted_keys', 'tracking_clients', 'pubsub_channels', 'instantaneous_ops_per_sec'].map((k) => `${k}=${i[k]}`).join(' ');
+  };
+
+  assert.equal(await counters(), 'total_error_replies=0 evicted_keys=0 tracking_clients=0 pubsub_channels=0 instantaneous_ops_per_sec=0', 'evictions before the listener started do not count');
+  // Three refusals and one error of a command that ran.
+  await send(a, ['NOSUCH', 'GET', 'CLIENT KILL USER nosuch', 'SELECT 5']);
+  evictions += 5;
+  await send(a, ['CLIENT TRACKING ON']);
+  await send(b, ['CLIENT TRACKING ON BCAST', 'SUBSCRIBE __redis__:invalidate'], 4);
+  assert.equal(await counters(), 'total_error_replies=4 evicted_keys=5 tracking_clients=2 pubsub_channels=1 instantaneous_ops_per_sec=0');
+  await send(b, ['RESET']);
+  await send(a, ['CONFIG RESETSTAT']);
+  evictions += 2;
+  assert.equal(await counters(), 'total_error_replies=0 evicted_keys=2 tracking_clients=1 pubsub_channels=0 instantaneous_ops_per_sec=0');
+
+  // 10 commands every 100 ms for 2 s (virtual time), then INFO: the last 1.6 s held 16 steps,
+  // plus the INFO itself, counted as it runs: 161 commands over 1.6 s.
+  now += 10_000;
+  for (let step = 0; step < 20; step++) {
+    await send(a, Array.from({ length: 10 }, () => 'PING'));
+    now += 100;
+  }
+  assert.equal((await info())['instantaneous_ops_per_sec'], String(Math.round(161 / 1.6)));
+  now += 1_600;
+  assert.equal((await info())['instantaneous_ops_per_sec'], String(Math.round(2 / 1.6)), 'an idle 1.6 s later, only the INFO before and this one');
+});
