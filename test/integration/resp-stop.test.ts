@@ -90,7 +90,8 @@ test('a stopping node answers the commands it started, then closes its Redis con
   // Closed by the stop's drain, not by the process ending: n3 still runs, and refuses newcomers.
   assert.equal(n3.running, true, 'n3 still hands off to the paused n2');
   assert.equal(await tryConnect(respPorts[2]!), 'ECONNREFUSED');
-  assert.ok(n3.logs.some((l) => String(l.msg).startsWith('stopping: leaving the cluster')), 'n3 logged its stop');
+  // Its log comes through another pipe than the closes: on a loaded machine it may be read later.
+  await until('n3 to log its stop', () => (n3.logs.some((l) => String(l.msg).startsWith('stopping: leaving the cluster')) ? true : undefined), 30_000);
 
   n2.kill('SIGCONT');
   assert.equal(await n3.exited(), 0, `n3's graceful stop finished: ${n3.stderr}`);
