@@ -114,6 +114,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   // Users and ACLs: kept in the data directory, spread to every member (src/security/acl-sync.ts).
   const acl = openAclStore(config.dataDir, config.atRestKeys, config.name, () => realClock.wallMs(), log);
   const authGuard = new AuthGuard(() => realClock.monoMs());
+  // A --host this machine cannot listen on (a name that does not resolve, another machine's
+  // address) is reported first: no password would make it work.
+  await probePort(config.host, 0, 'client', '--port');
   if (!isLoopbackHost(config.host) && !config.insecure && !acl.requiresAuth) {
     throw new StartupError(
       `refusing to listen on ${config.host}, which is not a loopback address, while the default user needs no password (it is on and nopass: anyone who reaches the ports may do anything). Give the default user a password first (start on 127.0.0.1, then ACL SETUSER default resetpass >PASSWORD), or pass --insecure to run like this anyway`,

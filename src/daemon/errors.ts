@@ -29,6 +29,13 @@ export function listenError(error: unknown, what: string, host: string, port: nu
       return new StartupError(`no permission to listen on ${host}:${port} for the ${what} port; use a port above 1023 with ${flag}`, { cause: error });
     case 'EADDRNOTAVAIL':
       return new StartupError(`cannot listen on ${host}: no such local address; check --host`, { cause: error });
+    // A --host name that does not resolve (the listen looks it up first).
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NODATA':
+    case 'EAI_NONAME':
+      return new StartupError(`cannot listen on ${host}: the name does not resolve to an address (${code}); check --host`, { cause: error });
     default:
       return error instanceof Error ? error : new Error(String(error));
   }

@@ -29,6 +29,20 @@ test('bad configuration exits with status 2 and a one-line reason', async () => 
   }
 });
 
+test('a --host this machine cannot listen on exits with status 2 and one line, before the password check', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-host-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  // A name that never resolves (RFC 6761 .invalid), with and without --insecure: the host is what
+  // to fix, whatever the default user's password.
+  for (const insecure of [['--insecure'], []]) {
+    const { status, stdout, stderr } = await runShoal(['start', '--host', 'nosuchhost.invalid', ...insecure, '--data-dir', join(parent, 'node'), '--log-level', 'warn']);
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, /^shoal start: cannot listen on nosuchhost\.invalid: the name does not resolve to an address \(\w+\); check --host\n$/);
+    assert.equal(stdout, '');
+  }
+  assert.deepEqual(readdirSync(parent), [], 'the failed start left no data directory');
+});
+
 test('a port in use exits with status 2, names the port and the flag, and leaves no new data directory behind', async (t) => {
   const [port, peerPort, otherPort] = await freePorts(3);
   const parent = mkdtempSync(join(tmpdir(), 'shoal-start-'));
