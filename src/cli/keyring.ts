@@ -14,9 +14,9 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Keyring, parseGossipKeys, keyIdHex } from '../security/keyring.ts';
 import { SealingTransport, KIND } from '../security/sealing-transport.ts';
-import { decodeAdmin, encodeAdmin, FANOUT_TIMEOUT_MS, type KeyringOp, type KeyringReply, type KeyringRequest, type NodeKeyringResult } from '../security/keyring-admin.ts';
+import { decodeAdmin, encodeAdmin, FANOUT_TIMEOUT_MS, MAX_FANOUT_TIMEOUT_MS, type KeyringOp, type KeyringReply, type KeyringRequest, type NodeKeyringResult } from '../security/keyring-admin.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { formatHelp, hostPortProblem, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { table } from './status.ts';
 
 const FLAGS: FlagSpecs = {
@@ -26,7 +26,7 @@ const FLAGS: FlagSpecs = {
   cluster: { kind: 'string', description: 'the cluster name (--cluster of the nodes)', default: 'shoal' },
   only: { kind: 'boolean', description: 'change the keyring of that node only, not of every member' },
   primary: { kind: 'boolean', description: 'install: also make the key that node\'s primary (with --only: a node that missed a rotation)' },
-  timeout: { kind: 'duration', description: 'how long the node waits for the other members to answer', default: '3s' },
+  timeout: { kind: 'duration', description: 'how long the node waits for the other members to answer (1ms to 60s)', default: '3s' },
   listen: { kind: 'string', description: 'interface this command listens on for the answer (the node dials back)', default: '127.0.0.1' },
   json: { kind: 'boolean', description: 'print JSON instead of a table' },
   help: { kind: 'boolean', description: 'show this help' },
@@ -59,8 +59,10 @@ export async function run(argv: string[]): Promise<number> {
   const [op, arg, ...extra] = positionals;
   if (op === undefined || !['list', 'install', 'use', 'remove'].includes(op)) throw new UsageError(`expected list, install, use or remove\n${USAGE}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const peer = String(flags.peer ?? process.env.SHOAL_PEER ?? '');
-  if (!/^[^\s/]+:\d{1,5}$/.test(peer)) throw new UsageError('--peer HOST:PORT is required: a node\'s node-to-node port (its --peer-port; `shoal status` lists it as PEERS)');
+  const peer = String(flags.peer ?? (process.env.SHOAL_PEER || ''));
+  if (peer === '') throw new UsageError('--peer HOST:PORT is required: a node\'s node-to-node port (its --peer-port; `shoal status` lists it as PEERS)');
+  const peerProblem = hostPortProblem(peer);
+  if (peerProblem !== null) throw new UsageError(`${flags.peer === undefined ? 'SHOAL_PEER' : '--peer'} "${peer}" ${peerProblem}: give a node's node-to-node port, HOST:PORT (its --peer-port; \`shoal status\` lists it as PEERS)`);
   const keyFile = String(flags['key-file'] ?? process.env.SHOAL_GOSSIP_KEY_FILE ?? '');
   if (keyFile === '') throw new UsageError('--key-file FILE is required: a file holding a gossip key the node has (the request is sealed with it)');
   const keys = readKeys(keyFile, 'the key file');
@@ -82,11 +84,21 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`unexpected argument "${arg}"`);
   }
   const timeoutMs = typeof flags.timeout === 'number' ? flags.timeout : FANOUT_TIMEOUT_MS;
+  // The node waits at most MAX_FANOUT_TIMEOUT_MS for the others, so a longer wait here gains nothing.
+  if (timeoutMs < 1 || timeoutMs > MAX_FANOUT_TIMEOUT_MS) throw new UsageError(`--timeout must be from 1ms to ${MAX_FANOUT_TIMEOUT_MS / 1000}s, not ${timeoutMs} ms`);
   const message: KeyringRequest = { id: randomBytes(8).toString('hex'), fanout: flags.only !== true, timeoutMs, ...request };
 
   const warnings: string[] = [];
   const log = { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
-  const ws = await WsTransport.listen({ host: String(flags.listen ?? '127.0.0.1'), port: 0, log });
+  const listen = String(flags.listen ?? '127.0.0.1');
+  let ws: WsTransport;
+  try {
+    ws = await WsTransport.listen({ host: listen, port: 0, log });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    throw new UsageError(`--listen ${listen}: cannot listen there (${code}); give an address of this machine that the node can dial back`);
+  }
   try {
     const seen = new Set<string>();
     const ring = new Keyring(keys.filter((k) => !seen.has(keyIdHex(k)) && seen.add(keyIdHex(k))));
