@@ -103,6 +103,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     replies = await exchange(host, port, commands, tls);
   } catch (error) {
+    if (error instanceof NotRespError) {
+      process.stderr.write(`shoal acl: ${address} is not a Redis (RESP) port: ${error.message}; give --redis a node's Redis port (its --resp-port, by default its client port + 2)\n`);
+      return 1;
+    }
     process.stderr.write(`shoal acl: cannot reach the Redis port at ${address} (${(error as Error).message}); give --redis HOST:PORT\n`);
     return 1;
   }
@@ -128,6 +132,11 @@ function format(reply: Reply, indent = ''): string {
   return `${indent}${String(reply)}\n`;
 }
 
+/** What answered is not a Redis server: the message says what it answered instead. */
+class NotRespError extends Error {
+  override readonly name = 'NotRespError';
+}
+
 /** Sends RESP commands on one connection and reads one reply per command (bounded by a timeout). */
 function exchange(host: string, port: number, commands: string[][], tls: object | null): Promise<Reply[]> {
   return new Promise((resolve, reject) => {
@@ -143,11 +152,18 @@ function exchange(host: string, port: number, commands: string[][], tls: object 
     });
     socket.on('data', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const parsed = parseReply(buffer, 0);
-        if (parsed === null) break;
-        replies.push(parsed.value);
-        buffer = buffer.subarray(parsed.end);
+      try {
+        for (;;) {
+          const parsed = parseReply(buffer, 0);
+          if (parsed === null) break;
+          replies.push(parsed.value);
+          buffer = buffer.subarray(parsed.end);
+        }
+      } catch (error) {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+        return;
       }
       if (replies.length >= commands.length) {
         clearTimeout(timer);
@@ -159,13 +175,24 @@ function exchange(host: string, port: number, commands: string[][], tls: object 
       clearTimeout(timer);
       reject(error);
     });
+    // Closed before every reply came (a server that hangs up on RESP): say so now, not after the timeout.
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (replies.length < commands.length) reject(new Error('the connection closed before the answer'));
+    });
   });
 }
 
 function parseReply(buf: Buffer, at: number): { value: Reply; end: number } | null {
+  if (buf.length <= at) return null;
+  const type = String.fromCharCode(buf[at]!);
+  if (!'+-:_$*%'.includes(type)) {
+    // A Shoal client, peer or admin port is HTTP (WebSocket): it answers RESP with an HTTP error.
+    const text = buf.toString('latin1', at, at + 40).split(/[\r\n]/)[0]!;
+    throw new NotRespError(/^HTTP\//.test(text) ? `it answered HTTP ("${text}"), as a Shoal node's client, peer or admin port does` : `it answered ${JSON.stringify(text)}, which is no RESP reply`);
+  }
   const eol = buf.indexOf('\r\n', at);
   if (eol < 0) return null;
-  const type = String.fromCharCode(buf[at]!);
   const line = buf.toString('utf8', at + 1, eol);
   const next = eol + 2;
   switch (type) {
@@ -198,6 +225,6 @@ function parseReply(buf: Buffer, at: number): { value: Reply; end: number } | nu
       return { value: items, end: pos };
     }
     default:
-      throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
+      return null; // not reached: the type was checked above
   }
 }
