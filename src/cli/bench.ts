@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { bar, eta, Progress } from './progress.ts';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import type { FlagSpecs } from './args.ts';
-import { parseTrace, TRACE_FORMATS } from '../store/trace/parse.ts';
+import { parseTrace, TraceFormatError, TRACE_FORMATS } from '../store/trace/parse.ts';
 import type { Trace, TraceFormat } from '../store/trace/parse.ts';
 import { replay, REPLAY_POLICIES } from '../store/trace/replay.ts';
 import type { ReplayPolicy, ReplayResult } from '../store/trace/replay.ts';
@@ -57,7 +57,14 @@ export function loadTrace(file: string, format: TraceFormat): Trace {
   } catch (e) {
     throw new UsageError(`cannot read trace ${file}: ${(e as Error).message}`);
   }
-  return parseTrace(bytes, format);
+  try {
+    return parseTrace(bytes, format);
+  } catch (e) {
+    // A file in another format than --format says, or a damaged gzip: the operator's to fix.
+    if (e instanceof TraceFormatError) throw new UsageError(`trace ${file} is not in the ${format} format (--format): ${e.message}`);
+    if (/^Z_/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`trace ${file} starts like gzip but does not unpack: ${(e as Error).message}`);
+    throw e;
+  }
 }
 
 /** Replays every (size, policy) pair on one trace. */
@@ -128,7 +135,13 @@ async function runHitRatio(flags: Record<string, string | number | boolean>): Pr
   let replays = 0;
   files.forEach((file, i) => {
     progress.update(`hitratio ${bar(replays, total)}: loading ${traceName(file)}`);
-    const trace = loadTrace(file, (formats[i] ?? formats[0]) as TraceFormat);
+    let trace: Trace;
+    try {
+      trace = loadTrace(file, (formats[i] ?? formats[0]) as TraceFormat);
+    } catch (e) {
+      progress.done(); // the error's line, not under a half-drawn progress line
+      throw e;
+    }
     rows.push(
       ...hitRatios(trace, traceName(file), sizes, policies, adaptation, seed, (size, policy) => {
         progress.update(`hitratio ${bar(replays, total)}: ${traceName(file)} @ ${size}, ${policy} ${eta(replays, total, performance.now() - started)}`.trimEnd());
