@@ -3,8 +3,8 @@
  * Exit status 0 only when every run passed.
  */
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { hunt } from '../sim/hunt.ts';
 import { parseBugs, parseSeeds, replayCommand, runAnyScenario, traceFor, type RunReport } from '../sim/driver.ts';
 import { PlanError, type FaultMode, type RunPlan, type Scenario, type ScenarioOptions } from '../sim/scenario.ts';
@@ -83,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(nodes) || nodes < minNodes) throw new UsageError(`--nodes takes a whole number >= ${minNodes} for ${scenario.name}, not ${nodes}`);
   const durationMs = Number(flags.duration ?? scenario.defaults.durationMs);
   if (!(durationMs >= 0)) throw new UsageError('--duration must not be negative');
+  // A scenario that simulates time judges what happened in it: with none, its checks fail for want of a run.
+  if (durationMs === 0 && scenario.defaults.durationMs > 0) throw new UsageError(`--duration must be more than 0 for ${name} (its default is ${scenario.defaults.durationMs / 1000}s)`);
 
   let bugs: ScenarioOptions['bugs'];
   try {
@@ -108,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const json = flags.json === true;
   const artifacts = flags.artifacts === undefined ? undefined : String(flags.artifacts);
+  if (artifacts !== undefined) checkArtifactsDir(artifacts);
   const checkDeterminism = flags['check-determinism'] === true;
   const sweep = seeds.length > 1;
   const failed: RunReport[] = [];
@@ -130,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     if (artifacts !== undefined && (report.violations.length > 0 || !sweep)) {
       // The run is deterministic: run it again for its timeline rather than keep every run's in memory.
       const timeline = synchronous!.run(options, traceFor(options)).timeline;
-      if (timeline) process.stderr.write(`artifacts: ${writeArtifacts(artifacts, report, timeline)}\n`);
+      if (timeline) process.stderr.write(`artifacts: ${writeArtifactsOrSay(artifacts, report, timeline)}\n`);
       else process.stderr.write(`artifacts: ${scenario.name} does not record a timeline (kv, kv-overload and kv-rmw do)\n`);
     }
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
@@ -188,6 +191,40 @@ function runHunt(flags: Record<string, string | number | boolean | undefined>): 
   const rows = summary.perScenario.map((r) => `  ${r.scenario.padEnd(22)} ${String(r.seeds).padStart(7)} seeds ${String(r.seedsPerMinute).padStart(8)}/min ${String(r.failures).padStart(4)} failed`);
   process.stdout.write(`hunt: ${summary.seeds} seeds in ${minutes} min, ${summary.failures} failures (in ${out})\n${rows.join('\n')}\n`);
   return summary.failures === 0 ? 0 : 1;
+}
+
+/**
+ * Refuses an --artifacts that cannot become a directory (it, or a folder on its path, is a file)
+ * before any run, so a sweep does not fail at its first failing seed. It is made when written.
+ */
+function checkArtifactsDir(dir: string): void {
+  const wanted = resolve(dir);
+  for (let path = wanted; ; ) {
+    let stats;
+    try {
+      stats = statSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UsageError(`--artifacts ${dir}: cannot look at ${path} (${code ?? (e as Error).message})`);
+      const up = dirname(path);
+      if (up === path) return;
+      path = up;
+      continue;
+    }
+    if (stats.isDirectory()) return;
+    throw new UsageError(path === wanted ? `--artifacts ${dir} is a file, not a directory: give a directory to write the pages into` : `--artifacts ${dir}: ${path} is a file, not a directory`);
+  }
+}
+
+/** writeArtifacts, with a failure to write (no permission, a full disk) as one line naming --artifacts. */
+function writeArtifactsOrSay(dir: string, report: RunReport, timeline: NonNullable<ReturnType<Scenario['run']>['timeline']>): string {
+  try {
+    return writeArtifacts(dir, report, timeline);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    throw new UsageError(`--artifacts ${dir}: cannot write the run's pages there (${(e as Error).message})`);
+  }
 }
 
 /** Reads a plan file, refusing anything that is not one (with the reason). */
