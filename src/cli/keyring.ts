@@ -13,7 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Keyring, parseGossipKeys, keyIdHex } from '../security/keyring.ts';
-import { SealingTransport, KIND } from '../security/sealing-transport.ts';
+import { SealingTransport, KIND, SEALED_HEADER_BYTES, SEALED_MAGIC } from '../security/sealing-transport.ts';
+import type { Transport } from '../runtime/env.ts';
 import { decodeAdmin, encodeAdmin, FANOUT_TIMEOUT_MS, MAX_FANOUT_TIMEOUT_MS, type KeyringOp, type KeyringReply, type KeyringRequest, type NodeKeyringResult } from '../security/keyring-admin.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
 import { formatHelp, hostPortProblem, parseArgs, UsageError, type FlagSpecs } from './args.ts';
@@ -80,8 +81,18 @@ export async function run(argv: string[]): Promise<number> {
   } else if (op === 'use' || op === 'remove') {
     if (arg === undefined || !/^[0-9a-fA-F]{16}$/.test(arg)) throw new UsageError(`${op} takes KEYID: 16 hex digits, as \`shoal keyring list\` shows`);
     request.keyId = arg.toLowerCase();
+    // The node answers under its primary, which `use` has just made KEYID: without that key here
+    // the answer could not be opened, and the command would report no answer from a node that switched.
+    if (op === 'use' && !keys.some((k) => keyIdHex(k) === request.keyId)) {
+      throw new UsageError(
+        `use ${request.keyId}: ${keyFile} does not hold key ${request.keyId}, and the nodes answer under the key they now use, so this command could not read their answer; give --key-file the file of key ${request.keyId} (the new key, as in docs/SECURITY.md's rotation; the nodes have it once it is installed)`,
+      );
+    }
   } else if (arg !== undefined) {
     throw new UsageError(`unexpected argument "${arg}"`);
+  }
+  if (op !== 'install') {
+    for (const flag of ['new-key-file', 'primary'] as const) if (flags[flag] !== undefined) throw new UsageError(`--${flag} is for install only`);
   }
   const timeoutMs = typeof flags.timeout === 'number' ? flags.timeout : FANOUT_TIMEOUT_MS;
   // The node waits at most MAX_FANOUT_TIMEOUT_MS for the others, so a longer wait here gains nothing.
@@ -102,10 +113,36 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const seen = new Set<string>();
     const ring = new Keyring(keys.filter((k) => !seen.has(keyIdHex(k)) && seen.add(keyIdHex(k))));
-    const sealing = new SealingTransport(ws, { cluster: String(flags.cluster ?? 'shoal'), address: ws.address, keyring: ring, log, nowMs: () => performance.now() });
     let unreachable: string | null = null;
+    // What came back sealed under a key this command lacks (read from the sealed header, which is
+    // not secret): the node's answer or its notice that it cannot open the request.
+    let unreadable: { kind: number; keyId: string } | null = null;
+    let settle: (reply: KeyringReply | null) => void = () => {};
+    const tapped: Transport = {
+      send: (to, datagram, lane) => ws.send(to, datagram, lane),
+      onReceive: (handler) =>
+        ws.onReceive((from, bytes) => {
+          if (bytes.length >= SEALED_HEADER_BYTES && bytes[0] === SEALED_MAGIC && (bytes[1] === KIND.adminReply || bytes[1] === KIND.notice)) {
+            const keyId = Buffer.from(bytes.subarray(2, 10)).toString('hex');
+            if (!ring.has(keyId)) {
+              unreadable = { kind: bytes[1], keyId };
+              settle(null);
+            } else if (bytes[1] === KIND.notice) {
+              // Under a key we have: the node could not open the request (it lacks our key).
+              unreadable = { kind: KIND.notice, keyId };
+              settle(null);
+            }
+          }
+          handler(from, bytes);
+        }),
+    };
+    const sealing = new SealingTransport(tapped, { cluster: String(flags.cluster ?? 'shoal'), address: ws.address, keyring: ring, log, nowMs: () => performance.now() });
     const reply = await new Promise<KeyringReply | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs + 3000);
+      settle = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
       sealing.onAdmin((_from, kind, bytes) => {
         const r = kind === KIND.adminReply ? decodeAdmin<KeyringReply>(bytes) : null;
         if (r?.id !== message.id) return;
@@ -124,6 +161,19 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`shoal keyring: cannot reach ${peer} (${unreachable}): point --peer at a running node's node-to-node port (its --peer-port)\n`);
       return 1;
     }
+    const lacked = unreadable as { kind: number; keyId: string } | null;
+    if (reply === null && lacked !== null && lacked.kind === KIND.notice) {
+      process.stderr.write(`shoal keyring: ${peer} cannot open the request: it has none of the keys in ${keyFile} (it seals under key id ${lacked.keyId}); give --key-file a file holding a key the node has\n`);
+      return 1;
+    }
+    if (reply === null && lacked !== null) {
+      const check = `shoal keyring list --peer ${peer} --key-file FILE, FILE holding key ${lacked.keyId}`;
+      process.stderr.write(
+        `shoal keyring: ${peer} answered under key id ${lacked.keyId} (its primary), which ${keyFile} lacks, so the answer cannot be read; ` +
+          (op === 'list' ? `see it with: ${check}\n` : `the ${op} was most likely applied: check with ${check}\n`),
+      );
+      return 1;
+    }
     if (reply === null) {
       process.stderr.write(
         `shoal keyring: no answer from ${peer}: it is not running, is not a node's peer port, runs without gossip encryption, or has none of the keys in ${keyFile} (its log then says it rejected a message from ${ws.address})` +
@@ -133,6 +183,11 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     printResults(reply.results, flags.json === true);
+    // A remove of a key no node had (a mistyped id) changed nothing: that is no success.
+    if (op === 'remove' && reply.results.some((r) => r.ok) && reply.results.every((r) => !r.ok || r.notInstalled === true)) {
+      process.stderr.write(`shoal keyring: key ${request.keyId} is not installed on any node that answered, so nothing was removed; check the id with \`shoal keyring list\`\n`);
+      return 1;
+    }
     return reply.results.every((r) => r.ok) ? 0 : 1;
   } finally {
     await ws.close();
@@ -145,7 +200,7 @@ function printResults(results: readonly NodeKeyringResult[], json: boolean): voi
     return;
   }
   const rows = [['NODE', 'RESULT', 'KEYS (* primary)']];
-  for (const r of results) rows.push([r.node, r.ok ? 'ok' : `failed: ${r.error ?? ''}`, (r.keys ?? []).map((k) => (k.primary ? `*${k.id}` : k.id)).join(' ')]);
+  for (const r of results) rows.push([r.node, r.ok ? (r.notInstalled === true ? 'ok (was not installed)' : 'ok') : `failed: ${r.error ?? ''}`, (r.keys ?? []).map((k) => (k.primary ? `*${k.id}` : k.id)).join(' ')]);
   process.stdout.write(table(rows));
 }
 

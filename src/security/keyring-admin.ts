@@ -39,6 +39,8 @@ export interface NodeKeyringResult {
   readonly ok: boolean;
   readonly error?: string;
   readonly keys?: readonly KeyringEntry[];
+  /** remove: the key was not installed on this node, so nothing was removed (absent from older nodes' answers). */
+  readonly notInstalled?: boolean;
 }
 
 export interface KeyringReply {
@@ -66,6 +68,7 @@ export function decodeAdmin<T>(bytes: Uint8Array): T | null {
 /** Applies one request to this node's keyring. */
 export function applyKeyringRequest(sealing: SealingTransport, self: NodeAddress, request: KeyringRequest): NodeKeyringResult {
   const ring = sealing.keyring;
+  let notInstalled = false;
   try {
     switch (request.op) {
       case 'install': {
@@ -80,6 +83,8 @@ export function applyKeyringRequest(sealing: SealingTransport, self: NodeAddress
         ring.use(request.keyId ?? '');
         break;
       case 'remove':
+        // Still ok (a remove repeated after a partial one must reach the members that kept the key), but said.
+        notInstalled = !ring.has((request.keyId ?? '').toLowerCase());
         ring.remove(request.keyId ?? '');
         break;
       case 'list':
@@ -87,7 +92,7 @@ export function applyKeyringRequest(sealing: SealingTransport, self: NodeAddress
       default:
         throw new KeyringError(`unknown keyring operation "${String(request.op)}"`);
     }
-    return { node: self, ok: true, keys: ring.list() };
+    return { node: self, ok: true, keys: ring.list(), ...(notInstalled ? { notInstalled } : {}) };
   } catch (error) {
     return { node: self, ok: false, error: error instanceof KeyringError ? error.message : `failed: ${(error as Error).name}`, keys: ring.list() };
   }
@@ -121,7 +126,7 @@ export function serveKeyringAdmin(options: KeyringAdminOptions): void {
     if (request === null) return;
     const own = applyKeyringRequest(sealing, self, request);
     if (request.op !== 'list') {
-      log.info({ op: request.op, by: from, ok: own.ok, error: own.error, keys: own.keys, fanout: request.fanout }, `keyring ${request.op}${own.ok ? '' : ' refused'}`);
+      log.info({ op: request.op, by: from, ok: own.ok, error: own.error, keys: own.keys, fanout: request.fanout, notInstalled: own.notInstalled }, `keyring ${request.op}${own.ok ? (own.notInstalled ? ` of a key not installed here (${request.keyId})` : '') : ' refused'}`);
     }
     const answer = (results: NodeKeyringResult[]) => sealing.sendAdmin(from, KIND.adminReply, encodeAdmin({ id: request.id, results }));
     // Refused here (a rule broken, a key not installed): the others are not asked.

@@ -59,10 +59,26 @@ test('a wrong key cannot join; rotation with a node down; the node recovers', as
   assert.match(results.find((r) => r.node === n3.peerAddress)?.error ?? '', /no answer/);
   assert.equal(install.status, 1, 'a member that did not answer fails the command');
   for (const args of [['use', k2.id], ['remove', k1.id]]) {
+    if (args[0] === 'remove') {
+      // Between use and remove the nodes open the old key but answer under the new one: the
+      // command says why it cannot read the answer, not that nobody answered.
+      const old = await runShoal(['keyring', 'list', '--peer', n1.peerAddress, '--key-file', k1.path]);
+      assert.equal(old.status, 1, old.stdout + old.stderr);
+      assert.match(old.stderr, new RegExp(`^shoal keyring: ${n1.peerAddress} answered under key id ${k2.id} \\(its primary\\), which .*k1\\.key lacks, so the answer cannot be read; see it with: shoal keyring list .*\\n$`));
+      // A mistyped id is installed nowhere: nothing is removed, and the command says so.
+      const typo = await runShoal(['keyring', 'remove', '0123456789abcdef', '--peer', n2.peerAddress, '--key-file', k2.path, '--timeout', '500ms']);
+      assert.equal(typo.status, 1, typo.stdout + typo.stderr);
+      assert.match(typo.stdout, new RegExp(`${n1.peerAddress}\\s+ok \\(was not installed\\)`), typo.stdout);
+      assert.match(typo.stderr, /^shoal keyring: key 0123456789abcdef is not installed on any node that answered, so nothing was removed/);
+    }
     const r = await runShoal(['keyring', ...args, '--peer', n2.peerAddress, '--key-file', k2.path, '--timeout', '500ms']);
     assert.match(r.stdout, new RegExp(`${n1.peerAddress}\\s+ok`), r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`${n2.peerAddress}\\s+ok\\s+(\\S+ )?\\*${k2.id}`), r.stdout);
   }
+  // Sealed under a key the node no longer has: it says so with a notice, and the command reports that at once.
+  const removed = await runShoal(['keyring', 'list', '--peer', n1.peerAddress, '--key-file', k1.path]);
+  assert.equal(removed.status, 1, removed.stdout + removed.stderr);
+  assert.match(removed.stderr, new RegExp(`^shoal keyring: ${n1.peerAddress} cannot open the request: it has none of the keys in .*k1\\.key \\(it seals under key id ${k2.id}\\)`));
 
   // n3 comes back with only the old key: it is told what to do.
   await n3.start();

@@ -22,6 +22,9 @@ test('shoal keyring: usage errors name what is missing and never take a key on t
     [['install', ...base], /--new-key-file/],
     [['install', '--new-key-file', keyFile, '--primary', ...base], /--primary needs --only/],
     [['use', 'nothex', ...base], /16 hex digits/],
+    // The answer to `use` comes sealed under the key it names: without that key it could not be read.
+    [['use', '0123456789abcdef', ...base], /^use 0123456789abcdef: .* does not hold key 0123456789abcdef, .*give --key-file the file of key 0123456789abcdef/],
+    [['list', '--new-key-file', keyFile, ...base], /^--new-key-file is for install only/],
     [['list', '--peer', '127.0.0.1:1', '--key-file', join(dir, 'absent')], /cannot read the key file .*ENOENT/],
     // Addresses and waits the command cannot use: usage errors, not a crash in new URL, listen or setTimeout.
     [['list', '--peer', '127.0.0.1:99999', '--key-file', keyFile], /^--peer "127\.0\.0\.1:99999" has port 99999, which is not from 1 to 65535/],
