@@ -28,6 +28,7 @@ import { optionSpec, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { isPortFree } from '../daemon/ports.ts';
 
 /** Waiting for the cluster (start, rolling restart): one line on stderr when it is a terminal; node log lines clear it first. */
 const progress = new Progress();
@@ -110,6 +111,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 3 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
   const passedOn = passedOnArgs(flags);
+  // Before any node starts: a node on a port in use would exit, and another cluster there would
+  // answer the readiness checks in its place.
+  await checkPortsFree(basePort, count);
   const dataRoot = resolve(String(flags['data-dir'] ?? DEV_DATA_DIR));
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
@@ -126,6 +130,9 @@ export async function run(argv: string[]): Promise<number> {
 
   let stopping = false;
   let failed = false;
+  /** dev's exit status when failed: 2 when a node refused to start (its status 2: a port taken meanwhile, a data directory in use) before the cluster was ever ready. */
+  let failedStatus = 1;
+  let everReady = false;
   const nodes: DevNode[] = [];
   let allExited!: () => void;
   const exited = new Promise<void>((resolve) => (allExited = resolve));
@@ -172,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
       if (node.restarting) return;
       if (!stopping) {
         failed = true;
+        if (code === 2 && !everReady && !restart) failedStatus = 2;
         process.stderr.write(`shoal dev: ${name} exited (${signal ?? `status ${code}`}); stopping the others\n`);
         void stopAll().then(allExited);
       } else if (!nodes.some((n) => isRunning(n.child))) {
@@ -194,7 +202,7 @@ export async function run(argv: string[]): Promise<number> {
       `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + 2} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
-  void announceReady(nodes, count, () => stopping, tls === null ? null : tls.ca);
+  void announceReady(nodes, count, () => stopping, tls === null ? null : tls.ca).then((ready) => (everReady ||= ready));
 
   let rolling: Promise<void> | null = null;
   const onRestart = (): void => {
@@ -256,7 +264,18 @@ export async function run(argv: string[]): Promise<number> {
   process.stdin.destroy();
   process.off('exit', killAll);
   process.stdout.write('shoal dev: all nodes stopped\n');
-  return failed ? 1 : 0;
+  return failed ? failedStatus : 0;
+}
+
+/** Refuses (a usage error, exit 2) when any port the nodes would listen on is taken, naming the first few. */
+async function checkPortsFree(basePort: number, count: number): Promise<void> {
+  const roles = ['client', 'peer', 'RESP', 'admin'];
+  const wanted = Array.from({ length: count }, (_, i) => roles.map((role, d) => ({ port: basePort + PORT_STRIDE * i + d, what: `node${i + 1}'s ${role} port` }))).flat();
+  const free = await Promise.all(wanted.map(({ port }) => isPortFree(port)));
+  const busy = wanted.filter((_, i) => !free[i]);
+  if (busy.length === 0) return;
+  const named = busy.slice(0, 3).map((b) => `127.0.0.1:${b.port} (${b.what})`).join(', ') + (busy.length > 3 ? ` and ${busy.length - 3} more` : '');
+  throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or give another --base-port (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
 }
 
 /** Stops one node gracefully (SIGTERM: it leaves, handing its partitions off), killing it if it takes too long. */
@@ -341,7 +360,7 @@ async function waitUntilConverged(nodes: readonly DevNode[], stopping: () => boo
  * still settling (CLUSTERDOWN on the Redis port). Gives up after READY_TIMEOUT_MS naming each node
  * that is not ready and why.
  */
-async function announceReady(nodes: DevNode[], count: number, stopping: () => boolean, caFile: string | null): Promise<void> {
+async function announceReady(nodes: DevNode[], count: number, stopping: () => boolean, caFile: string | null): Promise<boolean> {
   const { fetchStatus } = await import('./target.ts');
   const ca = caFile === null ? null : readFileSync(caFile);
   const started = Date.now();
@@ -353,12 +372,13 @@ async function announceReady(nodes: DevNode[], count: number, stopping: () => bo
       Promise.all(nodes.map((n) => readyz(n.adminPort, ca))),
     ]);
     const seeing = views.filter((v) => v !== null && v.joined && v.members.filter((m) => m.state === 'alive').length === count).length;
-    notReady = nodes.flatMap((n, i) => (readiness[i]!.ready ? [] : [`${n.name}: ${readiness[i]!.reason}`]));
+    // Only this dev's own nodes count: a node that has exited is not ready, whatever answers on its port.
+    notReady = nodes.flatMap((n, i) => (!isRunning(n.child) ? [`${n.name}: exited`] : readiness[i]!.ready ? [] : [`${n.name}: ${readiness[i]!.reason}`]));
     progress.update(`shoal dev: starting: ${seeing}/${count} nodes see ${count} alive member${count === 1 ? '' : 's'}, ${count - notReady.length}/${count} ready (${Math.round((Date.now() - started) / 1000)}s)`);
     if (seeing === count && notReady.length === 0) {
       progress.done();
       process.stdout.write(`shoal dev: cluster ready: every node sees ${count} alive member${count === 1 ? '' : 's'} and answers ready on /readyz\n`);
-      return;
+      return true;
     }
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
@@ -367,6 +387,7 @@ async function announceReady(nodes: DevNode[], count: number, stopping: () => bo
     const why = notReady.length === 0 ? 'every node is ready but they do not all see each other' : `not ready: ${notReady.join('; ')}`;
     process.stderr.write(`shoal dev: the nodes do not all see each other and serve after ${READY_TIMEOUT_MS / 1000}s (${why}); see their logs above\n`);
   }
+  return false;
 }
 
 /** A node's /readyz on its admin port: ready, or why not (its answer, or why there was none). */

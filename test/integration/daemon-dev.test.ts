@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -215,6 +216,20 @@ test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC
   const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1', '--data-dir', tempDir('shoal-dev-')], 1);
   dev.child.kill('SIGKILL');
   await assertAllGone(dev.tree, devPorts(base, 1), dev.output.text);
+});
+
+test('shoal dev on ports in use says which and exits 2 before starting a node', async () => {
+  const base = await freeDevBase(1);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: base + 1 }, resolve));
+  try {
+    const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', tempDir('shoal-dev-')]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, `shoal dev: 127.0.0.1:${base + 1} (node1's peer port) is already in use (another shoal dev cluster or node?): stop it, or give another --base-port (node i uses base + 10*i to base + 10*i + 3)\n`);
+    assert.equal(r.stdout, '', 'no banner: no node was started');
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
 });
 
 test("--node at a node's peer port says so, and takes the ws:// URL the SDK takes", async () => {
