@@ -381,11 +381,19 @@ function resolveTls(has: (name: OptionName) => boolean, get: <T extends Value>(n
   if (!has('tls-cert') && !has('tls-key') && (has('tls-ca') || get<ClientAuth>('tls-client-auth') !== 'none') && !has('peer-tls-cert')) {
     throw new ConfigError(`${has('tls-ca') ? origin('tls-ca') : origin('tls-client-auth')} is given but TLS is off: give --tls-cert and --tls-key`);
   }
-  return {
+  const tls = {
     client: listener('client', null, clientAuthOf('client-tls-client-auth'), shared('client-tls-client-auth')),
     resp: listener('RESP', null, clientAuthOf('resp-tls-client-auth'), shared('resp-tls-client-auth')),
     peer: listener('peer', 'peer-', 'peer-tls-client-auth', (ca) => (ca ? 'require' : 'none')),
   };
+  // A CA no listener reads would be ignored without a word: the node would run without the TLS it was asked for.
+  if (has('peer-tls-ca') && tls.peer === null) {
+    throw new ConfigError(`${origin('peer-tls-ca')} is given but TLS is off on the peer listener: give --peer-tls-cert and --peer-tls-key (or --tls-cert and --tls-key for every listener)`);
+  }
+  if (has('tls-ca') && tls.client === null && tls.resp === null && (tls.peer === null || has('peer-tls-ca'))) {
+    throw new ConfigError(`${origin('tls-ca')} is given but no listener uses it: TLS is off on the client and RESP listeners (give --tls-cert and --tls-key)${tls.peer === null ? '' : ', and the peer listener checks peers against --peer-tls-ca'}`);
+  }
+  return tls;
 }
 
 /** At-rest keys from --data-key-file, else $SHOAL_DATA_KEY, else none (UNKEYED). */

@@ -100,6 +100,14 @@ test('the daemon options resolve each listener\'s TLS: all, per listener, peer m
   assert.equal(noCaPeer.tls.peer?.clientAuth, 'none');
   assert.throws(() => loadConfig(['--tls-cert', 'c.pem'], {}), (e: Error) => e instanceof ConfigError && /--tls-cert is given without its private key/.test(e.message));
   assert.throws(() => loadConfig(['--tls-ca', 'ca.pem'], {}), /TLS is off: give --tls-cert and --tls-key/);
+  // Every CA option needs a listener that reads it: none is ignored in silence.
+  assert.throws(() => loadConfig(['--peer-tls-ca', 'nope.pem'], {}), (e: Error) => e instanceof ConfigError && /^--peer-tls-ca is given but TLS is off on the peer listener: give --peer-tls-cert and --peer-tls-key/.test(e.message));
+  assert.throws(() => loadConfig(['--peer-tls-ca', 'nope.pem'], { SHOAL_TLS_CLIENT_AUTH: 'none' }), /--peer-tls-ca is given but TLS is off/);
+  assert.throws(() => loadConfig(['--peer-tls-cert', 'c.pem', '--peer-tls-key', 'k.pem', '--peer-tls-ca', 'nodes.pem', '--tls-ca', 'ca.pem'], {}), /: --tls-ca is given but no listener uses it/);
+  assert.throws(() => loadConfig(['--peer-tls-client-auth', 'require'], {}), /needs TLS on the peer listener/);
+  assert.throws(() => loadConfig(['--client-tls-client-auth', 'request'], {}), /needs TLS on the client listener/);
+  // The peer listener alone, with the shared CA: used, so accepted.
+  assert.match(loadConfig(['--peer-tls-cert', 'c.pem', '--peer-tls-key', 'k.pem', '--tls-ca', 'ca.pem'], {}).tls.peer!.ca!, /ca\.pem$/);
   assert.throws(() => loadConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-client-auth', 'require'], {}), /needs a CA.*--tls-ca/);
   assert.throws(() => loadConfig(['--tls-client-auth', 'maybe'], {}), /must be one of none, request, require/);
 });
