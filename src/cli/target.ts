@@ -8,9 +8,13 @@
 import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
 import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
-import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
+import { formatHelp, hostPortProblem, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
 import { askNode, type OneAdminRequest } from '../daemon/ask-node.ts';
 
@@ -174,11 +178,15 @@ export function startTargetCommand(argv: readonly string[], usage: string, specs
  */
 export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
   const given = String(flags.node ?? (env.SHOAL_NODE || DEFAULT_NODE));
+  // Name where a bad address came from: the flag, or the variable.
+  const source = flags.node === undefined && env.SHOAL_NODE ? 'SHOAL_NODE' : '--node';
   const wss = given.startsWith('wss://');
   const node = given.startsWith('ws://') || wss ? fromUrl(given) : given;
-  if (node === null || (!/^[^\s/:]+:\d{1,5}$/.test(node) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(node))) {
-    throw new UsageError(`--node "${given}" is not HOST:PORT or ws(s)://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
+  if (node === null || (!/^[^\s/:]+:\d+$/.test(node) && !/^\[[0-9a-f:]+\]:\d+$/i.test(node))) {
+    throw new UsageError(`${source} "${given}" is not HOST:PORT or ws(s)://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
   }
+  const problem = hostPortProblem(node);
+  if (problem !== null) throw new UsageError(`${source} "${given}" ${problem} (give the client port of a node, like ${DEFAULT_NODE})`);
   targetTls = resolveTargetTls(flags, env, wss);
   targetCredentials = resolveCredentials(flags, env);
   return node;
@@ -194,7 +202,7 @@ function fromUrl(text: string): string | null {
   }
   const pathOk = url.pathname === '/' || url.pathname === CLIENT_ENDPOINT_PATH || url.pathname === `${CLIENT_ENDPOINT_PATH}/`;
   // `URL` drops a default port (ws://host:80 has port ''), so the port is read from the text.
-  const port = /^wss?:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d{1,5})(?:[/?#]|$)/.exec(text)?.[1];
+  const port = /^wss?:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d+)(?:[/?#]|$)/.exec(text)?.[1];
   if (!pathOk || url.search !== '' || url.hash !== '' || url.username !== '' || port === undefined) return null;
   return `${url.hostname}:${port}`;
 }
@@ -226,8 +234,90 @@ function refusedLogin(error: unknown): string | null {
  */
 async function explainNoNode(error: NoNodeError): Promise<Error> {
   const cause = rootCause(error.cause);
-  if (!(cause instanceof Error && cause.message.startsWith('Unexpected server response'))) return error;
-  return (await acceptsNodeUpgrade(error.node)) ? new PeerPortError(error.node) : error;
+  if (!(cause instanceof Error)) return error;
+  // Something answered the WebSocket upgrade, but not as HTTP: a node's Redis port answers in RESP.
+  if ((cause as NodeJS.ErrnoException).code === 'HPE_INVALID_CONSTANT' || cause.message.startsWith('Parse Error')) {
+    const resp = await askResp(error.node);
+    return resp === null ? error : new WrongPortError(error.node, 'Redis (RESP)', resp.clientPort === null ? { offset: 2 } : { port: resp.clientPort });
+  }
+  if (!cause.message.startsWith('Unexpected server response')) return error;
+  if (await acceptsNodeUpgrade(error.node)) return new PeerPortError(error.node);
+  return (await isAdminPort(error.node)) ? new WrongPortError(error.node, 'admin (HTTP)', { offset: 3 }) : error;
+}
+
+/**
+ * `--node` names another port of a running node (its Redis or admin port): say which, and where its
+ * client port is: as the node told (`port`), or where it is by default (`offset` below: the RESP
+ * port is --port + 2, the admin port --port + 3).
+ */
+export class WrongPortError extends Error {
+  override readonly name = 'WrongPortError';
+  constructor(node: string, what: string, client: { port: number } | { offset: number }) {
+    const { host, port } = splitHostPort(node);
+    const at = (p: number) => `${host.includes(':') ? `[${host}]` : host}:${p}`;
+    const where = 'port' in client ? `, ${at(client.port)}` : port - client.offset >= 1 ? `, by default ${at(port - client.offset)}` : '';
+    super(`${node} is a Shoal node's ${what} port, not its client port; point --node at the node's client port (its --port${where}; \`shoal status\` lists it as CLIENTS)`);
+  }
+}
+
+function splitHostPort(node: string): { host: string; port: number } {
+  const colon = node.lastIndexOf(':');
+  return { host: node.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(node.slice(colon + 1)) };
+}
+
+/**
+ * Whether `node` answers RESP as a Shoal node's Redis port does, and its client port when it says
+ * (`INFO shoal` has client_port; a node that wants a login answers NOAUTH, RESP all the same); null
+ * when it does not answer RESP.
+ */
+function askResp(node: string): Promise<{ clientPort: number | null } | null> {
+  const { host, port } = splitHostPort(node);
+  return new Promise((resolve) => {
+    const socket = targetTls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...wsTls() });
+    let answer = '';
+    const done = (result: { clientPort: number | null } | null): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done(answer === '' ? null : /^[-+$]/.test(answer) ? { clientPort: null } : null), COMMAND_TIMEOUT_MS);
+    socket.once(targetTls === null ? 'connect' : 'secureConnect', () => socket.write('*2\r\n$4\r\nINFO\r\n$5\r\nshoal\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.startsWith('-') || answer.startsWith('+')) return done({ clientPort: null });
+      if (!answer.startsWith('$')) return done(null);
+      const clientPort = /\r\nclient_port:(\d+)\r\n/.exec(answer)?.[1];
+      if (clientPort !== undefined) return done({ clientPort: Number(clientPort) });
+      const length = /^\$(\d+)\r\n/.exec(answer)?.[1];
+      if (answer.length > 65_536 || (length !== undefined && answer.length >= Number(length) + length.length + 5)) done({ clientPort: null });
+    });
+    socket.once('error', () => done(null));
+    socket.once('close', () => done(answer !== '' && /^[-+$]/.test(answer) ? { clientPort: null } : null));
+  });
+}
+
+/** Whether `node` is a Shoal admin port: its answer to an unknown path lists the admin paths (/readyz among them). */
+function isAdminPort(node: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const url = `${targetTls === null ? 'http' : 'https'}://${node}${CLIENT_ENDPOINT_PATH}`;
+    const request = (targetTls === null ? httpGet : httpsGet)(url, { timeout: COMMAND_TIMEOUT_MS, ...wsTls() }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < 65_536) body += chunk;
+      });
+      response.on('end', () => {
+        try {
+          const paths = (JSON.parse(body) as { paths?: unknown }).paths;
+          resolve(typeof paths === 'object' && paths !== null && Object.hasOwn(paths, '/readyz'));
+        } catch {
+          resolve(false);
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
 }
 
 const scheme = (): 'ws' | 'wss' => (targetTls === null ? 'ws' : 'wss');

@@ -24,4 +24,17 @@ test('commands at the wrong port of a running node say so, on one line', { timeo
   const [right] = await runShoalEach([['acl', 'users', '--redis', at(respPort!)]]);
   assert.equal(right!.status, 0, right!.stderr);
   assert.equal(right!.stdout, 'default\n');
+
+  // The client commands speak to the client port: the RESP and admin ports are named as what they are.
+  const commands = [['status'], ['ring'], ['get', 'k'], ['set', 'k', 'v'], ['del', 'k'], ['hotkeys'], ['stats'], ['drain', 'solo'], ['undrain', 'solo']];
+  // The RESP port tells the client port (INFO shoal); for the admin port it is a guess, its default (admin - 3).
+  const wrong = [[respPort!, /Redis \(RESP\)/, `127.0.0.1:${port}`], [adminPort!, /admin \(HTTP\)/, `by default 127.0.0.1:${adminPort! - 3}`]] as const;
+  const results = await runShoalEach(wrong.flatMap(([p]) => commands.map((c) => [...c, '--node', at(p)])));
+  wrong.forEach(([p, what, client], w) => {
+    commands.forEach((c, i) => {
+      const r = results[w * commands.length + i]!;
+      assert.equal(r.status, 1, `${c.join(' ')} at ${p}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^shoal ${c[0]}: 127\\.0\\.0\\.1:${p} is a Shoal node's ${what.source} port, not its client port; point --node at the node's client port \\(its --port, ${client.replace(/\./g, '\\.')}; [^\\n]*\\n$`), `${c.join(' ')} at ${p}`);
+    });
+  });
 });

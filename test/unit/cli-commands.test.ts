@@ -29,6 +29,18 @@ test('--node beats SHOAL_NODE, which beats the dev default; a bad address is a u
   assert.throws(() => resolveNode({ node: 'ws://x' }, {}), UsageError);
 });
 
+test('a --node port past 65535 or a host no URL holds is a usage error, and a bad SHOAL_NODE is named as such', () => {
+  const usage = (pattern: RegExp) => (e: unknown) => e instanceof UsageError && pattern.test(e.message);
+  assert.throws(() => resolveNode({ node: '127.0.0.1:99999' }, {}), usage(/^--node "127\.0\.0\.1:99999" has port 99999, which is not from 1 to 65535/));
+  assert.throws(() => resolveNode({ node: 'ws://127.0.0.1:99999/shoal' }, {}), usage(/^--node "ws:\/\/127\.0\.0\.1:99999\/shoal" is not HOST:PORT/));
+  assert.throws(() => resolveNode({ node: 'h:0' }, {}), usage(/has port 0/));
+  assert.throws(() => resolveNode({ node: 'a%b:80' }, {}), usage(/has host a%b, which is no host name or address/));
+  assert.throws(() => resolveNode({}, { SHOAL_NODE: 'garbage' }), usage(/^SHOAL_NODE "garbage" is not HOST:PORT/));
+  assert.throws(() => resolveNode({}, { SHOAL_NODE: 'h:70000' }), usage(/^SHOAL_NODE "h:70000" has port 70000/));
+  assert.throws(() => resolveNode({ node: 'garbage' }, { SHOAL_NODE: 'h:1' }), usage(/^--node "garbage"/));
+  assert.equal(resolveNode({ node: 'h:65535' }, {}), 'h:65535');
+});
+
 test('--node also takes the client endpoint URL the SDK takes, and nothing else that looks like one', () => {
   assert.equal(resolveNode({ node: 'ws://127.0.0.1:7400' }, {}), '127.0.0.1:7400');
   assert.equal(resolveNode({ node: 'ws://127.0.0.1:7400/' }, {}), '127.0.0.1:7400');
