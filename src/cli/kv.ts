@@ -11,7 +11,7 @@ const CONSISTENCY: FlagSpecs = {
   consistency: { kind: 'string', description: 'one, quorum or all (default: the cluster\'s R or W)' },
 };
 const GET_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY };
-const SET_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY, ttl: { kind: 'duration', description: 'time to live, like 60s or 500ms (default: never expires)' } };
+const SET_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY, ttl: { kind: 'duration', description: 'time to live, more than 0, like 60s or 500ms (default: never expires)' } };
 const DEL_FLAGS: FlagSpecs = { ...TARGET_FLAGS, ...CONSISTENCY };
 
 function consistencyOf(flags: Record<string, unknown>): { consistency?: Consistency } {
@@ -29,12 +29,15 @@ async function command(
   arity: number,
   argv: string[],
   call: (client: ShoalClient<string>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number }>,
+  /** Checks the command's own flags before connecting (a UsageError for a bad one). */
+  check: (flags: Record<string, unknown>) => void = () => {},
 ): Promise<number> {
   const parsed = startTargetCommand(argv, usage, specs);
   if (parsed === null) return 0;
   const { flags, positionals, node } = parsed;
   if (positionals.length !== arity) throw new UsageError(`expected ${arity === 1 ? 'KEY' : 'KEY VALUE'}, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n${usage}`);
   consistencyOf(flags); // validated before connecting
+  check(flags);
   try {
     const client = await connectTo(node);
     try {
@@ -60,11 +63,24 @@ export function runGet(argv: string[]): Promise<number> {
 
 export function runSet(argv: string[]): Promise<number> {
   return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
-    // Rounded up: a TTL under a millisecond must not become 0, which means "never expires".
-    const ttlMs = flags.ttl === undefined ? 0 : Math.ceil(Number(flags.ttl));
+    const ttlMs = ttlOf(flags);
     await client.set(key!, value!, { ...consistencyOf(flags), ttlMs });
     return { json: { key, ok: true, ttlMs }, text: 'OK\n', status: 0 };
-  });
+  }, ttlOf);
+}
+
+/**
+ * --ttl in whole milliseconds, 0 when not given (no expiry). Rounded up: a TTL under a millisecond
+ * must not become 0, which means "never expires". `--ttl 0` is refused, as Redis refuses `SET k v
+ * EX 0`, rather than read as "no expiry"; and a TTL past what the node takes (2^53 - 1 ms) is a
+ * usage error here, not a bad request there.
+ */
+function ttlOf(flags: Record<string, unknown>): number {
+  if (flags.ttl === undefined) return 0;
+  const ttlMs = Math.ceil(Number(flags.ttl));
+  if (ttlMs <= 0) throw new UsageError('--ttl must be more than 0; leave it out for a value that never expires');
+  if (ttlMs > Number.MAX_SAFE_INTEGER) throw new UsageError(`--ttl must be at most ${Number.MAX_SAFE_INTEGER}ms (about 285,000 years)`);
+  return ttlMs;
 }
 
 export function runDel(argv: string[]): Promise<number> {

@@ -137,3 +137,16 @@ test('status shows a catch-up while it lasts, and the last one once done; the fi
   const broken = { ...status, catchUp: { ...catchUp, keysReceived: -1 } };
   assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /status\.catchUp\.keysReceived/);
 });
+
+test('set --ttl 0 and a TTL past what a node takes are usage errors, before connecting', async () => {
+  const { runSet } = await import('../../src/cli/kv.ts');
+  const cases: [string, RegExp][] = [
+    ['0', /^--ttl must be more than 0; leave it out for a value that never expires$/],
+    ['0ms', /^--ttl must be more than 0/],
+    ['99999999999h', /^--ttl must be at most 9007199254740991ms/],
+  ];
+  // Port 1: nothing is dialled, the flags are refused first.
+  for (const [ttl, message] of cases) {
+    await assert.rejects(runSet(['k', 'v', '--ttl', ttl, '--node', '127.0.0.1:1']), (e: Error) => e instanceof UsageError && message.test(e.message), ttl);
+  }
+});
