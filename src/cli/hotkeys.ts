@@ -39,7 +39,9 @@ export async function run(argv: string[]): Promise<number> {
 async function localHotKeys(node: string, count: number): Promise<ClusterHotKeys> {
   // fetchStatus first: its errors say what is at the address (no node, a peer port, TLS).
   await fetchStatus(node);
-  const report: WireHotKeys = await requestHotKeys(node, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions(), credentials: targetLogin() });
+  const report: WireHotKeys = await requestHotKeys(node, count, { timeoutMs: COMMAND_TIMEOUT_MS, tls: targetTlsOptions(), credentials: targetLogin() }).catch((error: Error) => {
+    throw new Error(`${node}: ${error.message}`);
+  });
   return mergeHotKeys([report], count);
 }
 

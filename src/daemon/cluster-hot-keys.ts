@@ -69,9 +69,20 @@ export async function clusterHotKeys(addresses: readonly string[], count: number
   const unreachable: ClusterHotKeys['unreachable'] = [];
   answers.forEach((a, i) => {
     if (a.status === 'fulfilled') reports.push(a.value);
-    else unreachable.push({ address: addresses[i]!, error: (a.reason as Error).message });
+    else unreachable.push({ address: addresses[i]!, error: withoutAddress((a.reason as Error).message, addresses[i]!) });
   });
   return mergeHotKeys(reports, count, unreachable);
+}
+
+/** askNode's messages start with the address, which the unreachable entry already holds. */
+function withoutAddress(message: string, address: string): string {
+  return message.startsWith(address) ? message.slice(address.length).replace(/^:?\s*/, '') : message;
+}
+
+/** A failed connection in few words, without the address the entry names: `connect ECONNREFUSED`. */
+function connectionProblem(cause: Error): Error {
+  const { code, syscall } = cause as NodeJS.ErrnoException;
+  return new Error(typeof code === 'string' && /^E[A-Z]+$/.test(code) ? `${syscall === undefined ? '' : `${syscall} `}${code}` : cause.message);
 }
 
 /** One `hotkeys` request to one node's client port (it is about that node). */
@@ -81,6 +92,7 @@ export async function requestHotKeys(address: string, count: number, dial: HotKe
     tls: dial.tls ?? null,
     credentials: dial.credentials ?? null,
     client: 'shoal-hotkeys',
+    unreachable: connectionProblem,
   });
   return reply.hotkeys;
 }

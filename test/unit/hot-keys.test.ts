@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { HotKeyTracker } from '../../src/store/hot-keys.ts';
 import { HotKeyAlerts, HOT_KEY_REALERT_MS, displayKey, type HotKeyAlert } from '../../src/node/hot-key-alerts.ts';
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, type WireHotKeys } from '../../src/protocol/index.ts';
-import { mergeHotKeys } from '../../src/daemon/cluster-hot-keys.ts';
+import { clusterHotKeys, mergeHotKeys } from '../../src/daemon/cluster-hot-keys.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
 import { formatHotKeys } from '../../src/cli/hotkeys.ts';
 
 test('the tracker reports each key\'s rate over the last tick interval', () => {
@@ -96,4 +97,14 @@ test('merging takes a key\'s rate at its busiest node and keeps every node\'s', 
   const text = formatHotKeys(merged);
   assert.match(text, /not answered: x:1: down/);
   assert.match(text, /1\s+"a"\s+100\s+n2=100 n1=90\.0/);
+});
+
+test('a member that does not answer is listed once by its address, with what went wrong', async () => {
+  const [port] = await freePorts(1); // nothing listens there
+  const address = `127.0.0.1:${port}`;
+  const result = await clusterHotKeys([address], 10, { timeoutMs: 2000 });
+  assert.deepEqual(result.unreachable, [{ address, error: 'connect ECONNREFUSED' }]);
+  const text = formatHotKeys(result);
+  assert.match(text, new RegExp(`^not answered: ${address.replace(/\./g, '\\.')}: connect ECONNREFUSED$`, 'm'));
+  assert.equal(text.split(address).length - 1, 1, 'the address once');
 });
