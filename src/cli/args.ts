@@ -12,7 +12,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export type FlagKind = 'string' | 'number' | 'boolean' | 'duration' | 'bytes';
+export type FlagKind = 'string' | 'number' | 'integer' | 'boolean' | 'duration' | 'bytes';
 
 export interface FlagSpec {
   kind: FlagKind;
@@ -41,6 +41,10 @@ export function parseValue(name: string, kind: FlagKind, raw: string): string | 
       if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} takes a number, not "${raw}"`);
       return n;
     }
+    case 'integer':
+      // Plain digits (a sign allowed): not 1e4, 0x10 or 10.0, which Number() also reads.
+      if (!/^[+-]?\d+$/.test(raw.trim())) throw new UsageError(`--${name} takes a whole number, not "${raw}"`);
+      return Number(raw);
     case 'duration':
     case 'bytes':
       try {

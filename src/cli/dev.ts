@@ -55,8 +55,8 @@ const DEV_DATA_DIR = '.shoal/data';
 const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout': '500ms' } as const satisfies Partial<Record<OptionName, string>>;
 
 const FLAGS: FlagSpecs = {
-  nodes: { kind: 'number', description: 'how many nodes', default: 3 },
-  'base-port': { kind: 'number', description: 'client port of the first node; node i uses base + 10*i', default: DEV_BASE_PORT },
+  nodes: { kind: 'integer', description: 'how many nodes (1-9)', default: 3 },
+  'base-port': { kind: 'integer', description: 'client port of the first node; node i uses base + 10*i (its peer, RESP and admin ports the next three)', default: DEV_BASE_PORT },
   ...Object.fromEntries(
     Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
   ),
@@ -109,7 +109,10 @@ export async function run(argv: string[]): Promise<number> {
   const count = Number(flags.nodes ?? 3);
   const basePort = Number(flags['base-port'] ?? DEV_BASE_PORT);
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + PORT_STRIDE * (count - 1) + 3 > 65535) throw new UsageError('--base-port must leave room for every node below 65536');
+  const highestBase = 65535 - PORT_STRIDE * (count - 1) - 3;
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > highestBase) {
+    throw new UsageError(`--base-port must be from 1024 to ${highestBase}, not ${basePort}: it is the first node's client port, and node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3 (${count} node${count === 1 ? '' : 's'})`);
+  }
   const passedOn = passedOnArgs(flags);
   // Before any node starts: a node on a port in use would exit, and another cluster there would
   // answer the readiness checks in its place.

@@ -162,7 +162,9 @@ export function parseOption(name: OptionName, text: string, where: string): Valu
       const [min, max] = [Number(spec.min), Number(spec.max)];
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${where} takes a number from ${min} to ${max}, not "${text}"`);
-      if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${where} must be a whole number from ${min} to ${max}, not ${text}`);
+      // Digits only: Number() would also read 1e4, 0x2710 or 10000.0 as 10000, which no port or count is written as.
+      if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${where} must be a whole number from ${min} to ${max} in plain digits, not ${text}`);
+      if (n < min || n > max) throw new ConfigError(`${where} must be a whole number from ${min} to ${max}, not ${text}`);
       return n;
     }
     case 'duration':

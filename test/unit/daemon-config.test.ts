@@ -57,6 +57,10 @@ test('every bad input is a ConfigError that names the option and where its value
     [['--port', 'abc'], {}, /^--port takes a number from 1 to 65535, not "abc"$/],
     [['--port', '70000'], {}, /^--port must be a whole number from 1 to 65535, not 70000$/],
     [['--port', '7400.5'], {}, /^--port must be a whole number/],
+    // Ports and counts are written in plain digits: Number() would read these as 10000.
+    [['--port', '1e4'], {}, /^--port must be a whole number from 1 to 65535 in plain digits, not 1e4$/],
+    [['--port', '0x2710'], {}, /^--port must be a whole number from 1 to 65535 in plain digits, not 0x2710$/],
+    [[], { SHOAL_REPLICAS: '2.0' }, /^SHOAL_REPLICAS must be a whole number from 1 to 16 in plain digits, not 2\.0$/],
     [['--port', '65535'], {}, /--port 65535 leaves no room for the default peer port/],
     [['--read-quorum', '4'], {}, /^--read-quorum must be a whole number from 1 to 3 \(--replicas\), not 4$/],
     [['--replicas', '2'], { SHOAL_WRITE_QUORUM: '3' }, /^SHOAL_WRITE_QUORUM must be a whole number from 1 to 2/],
@@ -130,4 +134,8 @@ test('shoal dev checks the options it passes on to its nodes against the schema 
   await assert.rejects(runDev(['--max-memory', 'lots']), (e: unknown) => e instanceof UsageError && /^--max-memory: "lots" is not a size/.test(e.message));
   await assert.rejects(runDev(['--log-level', 'loud']), (e: unknown) => e instanceof UsageError && /^--log-level must be one of trace, debug, info, warn, error/.test(e.message));
   await assert.rejects(runDev(['--max-memory', '1kb']), (e: unknown) => e instanceof UsageError && /^--max-memory must be at least 1mib/.test(e.message));
+  // The base port's range, said as one (0 is below it, not a lack of room above).
+  await assert.rejects(runDev(['--base-port', '0']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65512, not 0: it is the first node's client port/.test(e.message));
+  await assert.rejects(runDev(['--base-port', '65533', '--nodes', '1']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65532, not 65533/.test(e.message));
+  await assert.rejects(runDev(['--base-port', '1e4']), (e: unknown) => e instanceof UsageError && /^--base-port takes a whole number, not "1e4"$/.test(e.message));
 });
