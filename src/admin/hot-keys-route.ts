@@ -4,7 +4,7 @@
  * `shoal hotkeys --json` prints. `?local=1` answers with this node's own tracker only (no peer is
  * asked); `?count=N` (1-64, default 10) caps the keys.
  */
-import { sendJson, type AdminRoute } from './server.ts';
+import { flagParam, sendJson, type AdminRoute } from './server.ts';
 
 export interface HotKeysRouteSources {
   /** This node's hot keys and alerts. */
@@ -28,8 +28,9 @@ export function hotKeysRoutes(s: HotKeysRouteSources): AdminRoute[] {
           sendJson(response, 400, { error: `count must be an integer from 1 to ${MAX_HOT_KEYS_COUNT}, got ${JSON.stringify(text)}` });
           return;
         }
-        const local = query.get('local');
-        sendJson(response, 200, local !== null && local !== '0' ? s.local(count) : await s.cluster(count));
+        const local = flagParam(query, 'local', response);
+        if (local === undefined) return;
+        sendJson(response, 200, local ? s.local(count) : await s.cluster(count));
       },
     },
   ];

@@ -64,6 +64,18 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   send(response, status, `${JSON.stringify(body, null, 2)}\n`, 'application/json; charset=utf-8', headers);
 }
 
+/**
+ * A yes/no query parameter (`?local=1`): true or 1, false or 0; absent is false. Anything else
+ * (`?local=yes`, a bare `?local`) is answered 400 here, and the result is undefined: the route stops.
+ */
+export function flagParam(query: URLSearchParams, name: string, response: ServerResponse): boolean | undefined {
+  const text = query.get(name);
+  if (text === null || text === 'false' || text === '0') return false;
+  if (text === 'true' || text === '1') return true;
+  sendJson(response, 400, { error: `${name} must be true, false, 1 or 0, got ${JSON.stringify(text)}` });
+  return undefined;
+}
+
 export function send(response: ServerResponse, status: number, body: string | Uint8Array, contentType: string, headers: Record<string, string> = {}): void {
   if (response.headersSent) return;
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });

@@ -4,7 +4,7 @@
  * members), or with `?local=1` this node's own (what `shoal stats --node` shows).
  */
 import type { AccessAnalytics } from '../protocol/index.ts';
-import { sendJson, type AdminRoute } from './server.ts';
+import { flagParam, sendJson, type AdminRoute } from './server.ts';
 
 export interface StatsRouteSources {
   node: string;
@@ -20,8 +20,9 @@ export function statsRoutes(s: StatsRouteSources): AdminRoute[] {
       path: '/stats',
       description: 'access analytics merged from every member (`shoal stats --json`): hit ratio over time, key/value size and TTL histograms, top prefixes, removal reasons; ?local=1 this node only',
       handle: async ({ response, query }) => {
-        const local = query.get('local');
-        if (local === null || local === '0') return sendJson(response, 200, await s.cluster());
+        const local = flagParam(query, 'local', response);
+        if (local === undefined) return;
+        if (!local) return sendJson(response, 200, await s.cluster());
         const analytics = s.analytics();
         if (analytics === null) return sendJson(response, 404, { error: 'access analytics are off on this node' });
         sendJson(response, 200, { node: s.node, analytics });

@@ -6,7 +6,7 @@ import type { NodeStatus } from '../protocol/index.ts';
 import type { TopologySnapshot } from '../replication/api.ts';
 import { summarize } from '../ring/summary.ts';
 import { LIVENESS_PATH, READINESS_PATH, readinessOf } from '../server/health.ts';
-import { sendJson, type AdminRoute } from './server.ts';
+import { flagParam, sendJson, type AdminRoute } from './server.ts';
 
 export interface NodeRouteSources {
   status(): NodeStatus;
@@ -32,8 +32,10 @@ export function nodeRoutes(s: NodeRouteSources): AdminRoute[] {
       path: '/ring',
       description: 'the ring: share and primaries per node, balance; ?partitions=1 adds every preference list',
       handle: ({ response, query }) => {
+        const partitions = flagParam(query, 'partitions', response);
+        if (partitions === undefined) return;
         const { ranges, ...summary } = summarize(s.topology());
-        sendJson(response, 200, query.has('partitions') ? { ...summary, ranges } : summary);
+        sendJson(response, 200, partitions ? { ...summary, ranges } : summary);
       },
     },
   ];
