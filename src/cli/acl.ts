@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const reply of replies) {
     if (reply !== null && typeof reply === 'object' && !Array.isArray(reply)) {
-      process.stderr.write(`shoal acl: ${reply.error}\n`);
+      process.stderr.write(`shoal acl: ${await explainTokenRemoval(reply.error, args, commands.slice(0, -1), host, port, tls)}\n`);
       return 1;
     }
   }
@@ -124,6 +124,25 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(format(replies[replies.length - 1]!));
   return 0;
+}
+
+/**
+ * `token remove` runs ACL SETUSER NAME !ID, whose refusal of an id the user does not hold reads
+ * "Error in ACL SETUSER modifier '!…': The password you are trying to remove from the user does not
+ * exist": say instead which of user and token is missing (one ACL GETUSER tells). Other errors as they are.
+ */
+async function explainTokenRemoval(error: string, args: string[], login: string[][], host: string, port: number, tls: object | null): Promise<string> {
+  const [action, name, given] = args;
+  if (action !== 'remove' || name === undefined || given === undefined || !/you are trying to remove from the user does not exist/.test(error)) return error;
+  const id = isToken(given) ? tokenHash(given) : given;
+  let user: Reply | undefined;
+  try {
+    user = (await exchange(host, port, [...login, ['ACL', 'GETUSER', name]], tls)).at(-1);
+  } catch {
+    user = undefined;
+  }
+  if (user === null) return `there is no user "${name}" (\`shoal acl users\` lists them); nothing was removed`;
+  return `user "${name}" holds no token with id ${id}; nothing was removed (give the id \`shoal acl token add\` printed, or the token itself)`;
 }
 
 function format(reply: Reply, indent = ''): string {

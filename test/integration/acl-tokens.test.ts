@@ -121,4 +121,11 @@ test('bearer tokens: made by shoal acl over rediss://, accepted by the SDK, AUTH
   const again = await acl(['token', 'remove', 'watcher', watcher], { SHOAL_PASSWORD: 'root-pw' });
   assert.equal(again.status, 0, again.stderr);
   assert.equal((await get(`${base}/status`, ca, { authorization: `Bearer ${watcher}` })).status, 401);
+  // A token no longer held, or a user that does not exist: said as such, not as a SETUSER modifier error.
+  const gone = await acl(['token', 'remove', 'app', id], { SHOAL_PASSWORD: 'root-pw' });
+  assert.equal(gone.status, 1, gone.stderr);
+  assert.equal(gone.stderr, `shoal acl: user "app" holds no token with id ${id}; nothing was removed (give the id \`shoal acl token add\` printed, or the token itself)\n`);
+  const nobody = await acl(['token', 'remove', 'nobody', id], { SHOAL_PASSWORD: 'root-pw' });
+  assert.equal(nobody.status, 1, nobody.stderr);
+  assert.equal(nobody.stderr, 'shoal acl: there is no user "nobody" (`shoal acl users` lists them); nothing was removed\n');
 });
