@@ -409,12 +409,17 @@ export class NodeConnection {
 
     const reconnect = this.options.reconnect;
     if (reconnect === false || this.fatal || this.retiring) {
-      this.setState('closed');
-    } else {
-      this.setState('backoff');
-      const delay = backoffDelay(this.failedAttempts++, reconnect, this.options.random);
-      this.timer = this.options.timers.setTimer(delay, () => this.dial());
+      // The lost calls are reported before the state change: that may be the client's last
+      // connection, whose closing shuts the client down and fails what is still active with
+      // the shutdown's reason, which cannot tell a call that was sent from one that was not.
+      this.state = 'closed';
+      if (lost.length > 0) this.handler.onLost(this, lost, cause);
+      this.handler.onStateChange(this);
+      return;
     }
+    this.setState('backoff');
+    const delay = backoffDelay(this.failedAttempts++, reconnect, this.options.random);
+    this.timer = this.options.timers.setTimer(delay, () => this.dial());
     if (lost.length > 0) this.handler.onLost(this, lost, cause);
   }
 

@@ -70,6 +70,28 @@ test('a lost connection retries reads but fails writes that may have been applie
   }
 });
 
+test('with reconnect off, a write sent on the connection that is lost still says it may have been applied', async () => {
+  const store = new MemoryStore(Date.now);
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ store, wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const c = await connect({ seeds: [node.address], reconnect: false });
+  try {
+    const write = c.set('hold-w', 'x').catch((e: unknown) => e);
+    await holding!.untilHeld(1);
+    await node.server.close({ graceMs: 0 });
+    // The last connection is gone for good, so the client shuts down; the write it had sent
+    // must not be reported as unsent (an application would then retry a write that may be applied).
+    const error = await write;
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.equal(error.sent, true);
+    assert.match(error.message, /may or may not have been applied/);
+    assert.equal(c.status, 'closed');
+  } finally {
+    await c.close();
+    await node.server.close();
+  }
+});
+
 test('with the offline queue off or full, calls fail fast', async () => {
   const node = await startNode();
   const noQueue = await connect({ seeds: [node.address], offlineQueue: false, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
