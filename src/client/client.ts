@@ -229,6 +229,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         if (c.state === 'closed') this.leaving.delete(c);
         this.updateStatus();
       },
+      credentialsAccepted: () => this.everReady,
     };
     this.near =
       this.options.nearCache === null
@@ -706,6 +707,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   private onReady(connection: NodeConnection): void {
     this.everReady = true;
+    // The credentials are good here: a node that refused them is asked again.
+    for (const other of this.connections.values()) if (other !== connection) other.retryRefusedLogin();
     this.updateStatus();
     if (this.hotKeysWanted) this.subscribeHotKeys(connection);
     if (this.near !== null) {

@@ -50,6 +50,12 @@ export interface ConnectionHandler {
   onLost(connection: NodeConnection, lost: { call: Call; sent: boolean }[], cause: Error): void;
   onPush(connection: NodeConnection, push: Push): void;
   onStateChange(connection: NodeConnection): void;
+  /**
+   * Whether some node has accepted this client's credentials. Then a node refusing them is asked
+   * again (it may not have the user yet: users spread between nodes in the background; or its
+   * auth guard refuses for a while); credentials no node ever accepted stay refused for good.
+   */
+  credentialsAccepted(): boolean;
 }
 
 export interface ConnectionOptions {
@@ -67,7 +73,7 @@ export interface ConnectionOptions {
   tls: object | null;
 }
 
-/** Connection errors after which reconnecting cannot help. */
+/** Connection errors after which reconnecting cannot help (a refused login only while no node accepted it). */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['unsupported-version', 'unauthenticated']);
 
 /** Room for the frame header and per-request framing when splitting a batch by bytes. */
@@ -167,6 +173,19 @@ export class NodeConnection {
 
   private closeIfRetiredAndIdle(): void {
     if (this.retiring && this.load === 0 && this.state !== 'closed') void this.close();
+  }
+
+  /**
+   * Dials again, after a backoff, a connection closed because its node refused the credentials,
+   * now that another node accepted them (the owner calls it when one does): the refusing node may
+   * not have had the user yet, or its auth guard refused for a while. Otherwise does nothing.
+   */
+  retryRefusedLogin(): void {
+    const reconnect = this.options.reconnect;
+    if (this.state !== 'closed' || !this.fatal || !(this.lastError instanceof AuthenticationError) || this.retiring || reconnect === false) return;
+    this.fatal = false;
+    this.setState('backoff');
+    this.timer = this.options.timers.setTimer(backoffDelay(this.failedAttempts++, reconnect, this.options.random), () => this.dial());
   }
 
   /** Closes for good. Calls still held are dropped: the owner settles them itself. */
@@ -282,7 +301,7 @@ export class NodeConnection {
               ? new TooLargeError(message, frame.code)
               : new ProtocolError(message, frame.code);
         }
-        if (FATAL_CODES.has(frame.code)) this.fatal = true;
+        if (FATAL_CODES.has(frame.code) && !(frame.code === 'unauthenticated' && this.handler.credentialsAccepted())) this.fatal = true;
         return;
       }
     }
