@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Keyring, parseGossipKeys, keyIdHex } from '../security/keyring.ts';
-import { SealingTransport, KIND, SEALED_HEADER_BYTES, SEALED_MAGIC } from '../security/sealing-transport.ts';
+import { SealingTransport, KIND, sealedHeader } from '../security/sealing-transport.ts';
 import type { Transport } from '../runtime/env.ts';
 import { decodeAdmin, encodeAdmin, FANOUT_TIMEOUT_MS, MAX_FANOUT_TIMEOUT_MS, type KeyringOp, type KeyringReply, type KeyringRequest, type NodeKeyringResult } from '../security/keyring-admin.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
@@ -122,12 +122,13 @@ export async function run(argv: string[]): Promise<number> {
       send: (to, datagram, lane) => ws.send(to, datagram, lane),
       onReceive: (handler) =>
         ws.onReceive((from, bytes) => {
-          if (bytes.length >= SEALED_HEADER_BYTES && bytes[0] === SEALED_MAGIC && (bytes[1] === KIND.adminReply || bytes[1] === KIND.notice)) {
-            const keyId = Buffer.from(bytes.subarray(2, 10)).toString('hex');
+          const header = sealedHeader(bytes);
+          if (header !== null && (header.kind === KIND.adminReply || header.kind === KIND.notice)) {
+            const keyId = header.keyId;
             if (!ring.has(keyId)) {
-              unreadable = { kind: bytes[1], keyId };
+              unreadable = { kind: header.kind, keyId };
               settle(null);
-            } else if (bytes[1] === KIND.notice) {
+            } else if (header.kind === KIND.notice) {
               // Under a key we have: the node could not open the request (it lacks our key).
               unreadable = { kind: KIND.notice, keyId };
               settle(null);

@@ -41,6 +41,16 @@ const KEY_ID_BYTES = 8;
 const BOOT_BYTES = 12;
 const COUNTER_BYTES = 8;
 export const SEALED_HEADER_BYTES = 2 + KEY_ID_BYTES + BOOT_BYTES + COUNTER_BYTES;
+
+/**
+ * The public part of a sealed datagram's header, its kind and the id (hex) of the key it is
+ * sealed under, or null when `bytes` is not a sealed datagram. Not secret: `shoal keyring` reads
+ * it to tell an answer sealed under a key its file lacks from no answer.
+ */
+export function sealedHeader(bytes: Uint8Array): { kind: number; keyId: string } | null {
+  if (bytes.length < SEALED_HEADER_BYTES || bytes[0] !== SEALED_MAGIC) return null;
+  return { kind: bytes[1]!, keyId: Buffer.from(bytes.buffer, bytes.byteOffset + 2, KEY_ID_BYTES).toString('hex') };
+}
 const TAG_BYTES = 16;
 /** Bytes a sealed datagram adds to its payload (46). */
 export const SEALED_OVERHEAD_BYTES = SEALED_HEADER_BYTES + TAG_BYTES;
