@@ -35,7 +35,7 @@ import { createCipheriv, createDecipheriv, randomBytes as cryptoRandomBytes } fr
 import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
 import type { Keyring } from './keyring.ts';
 
-export const SEALED_MAGIC = 0xe5;
+const SEALED_MAGIC = 0xe5;
 export const KIND = { node: 0, adminRequest: 1, adminReply: 2, notice: 3 } as const;
 const KEY_ID_BYTES = 8;
 const BOOT_BYTES = 12;
