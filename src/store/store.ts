@@ -530,17 +530,19 @@ export class Store {
   /**
    * Calls `fn` for every live entry of a partition whose deadline is in (`after`, `upTo`], with a
    * zero-copy view of its value, and returns the earliest deadline after `upTo` among the
-   * partition's live entries (Infinity: none). Only the matching entries' values are looked at,
-   * so a sweep for expiries costs a compare per entry. As forEachInPartition, `fn` must not change
-   * the store.
+   * partition's live entries (Infinity: none), and how many entries it walked (the partition's
+   * whole list). Only the matching entries' values are looked at, so a sweep for expiries costs a
+   * compare per entry. As forEachInPartition, `fn` must not change the store.
    */
-  forEachDeadlineInPartition(partition: number, after: number, upTo: number, fn: (key: string, value: Uint8Array) => void): number {
+  forEachDeadlineInPartition(partition: number, after: number, upTo: number, fn: (key: string, value: Uint8Array) => void): { next: number; walked: number } {
     const index = this.partitions.lookup(partition);
-    if (index === undefined) return Infinity;
+    if (index === undefined) return { next: Infinity, walked: 0 };
     let next = Infinity;
+    let walked = 0;
     this.iterating = true;
     try {
       for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.after(slot)) {
+        walked++;
         const deadline = this.wheel.deadline(slot);
         if (deadline === NO_DEADLINE || deadline <= after) continue;
         if (deadline > upTo) {
@@ -553,7 +555,7 @@ export class Store {
     } finally {
       this.iterating = false;
     }
-    return next;
+    return { next, walked };
   }
 
   /** Removes every entry of a partition (counted as explicit removals); returns how many. */
