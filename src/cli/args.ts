@@ -99,24 +99,6 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
   return { flags, positionals };
 }
 
-/**
- * What is wrong with an address given as `HOST:PORT` (or `[IPV6]:PORT`), in words that follow the
- * address in a message, or null when it is one: the port must be a whole number from 1 to 65535,
- * and the host something a ws:// URL can hold (the commands dial it as one).
- */
-export function hostPortProblem(text: string): string | null {
-  const m = /^(\[[^\]]*\]|[^\s/:[\]@?#]+):(\d+)$/.exec(text);
-  if (m === null) return 'is not HOST:PORT';
-  const port = Number(m[2]);
-  if (m[2]!.length > 5 || port < 1 || port > 65535) return `has port ${m[2]}, which is not from 1 to 65535`;
-  try {
-    new URL(`ws://${m[1]}:${port}/`);
-  } catch {
-    return `has host ${m[1]}, which is no host name or address`;
-  }
-  return null;
-}
-
 export function formatHelp(usage: string, specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;

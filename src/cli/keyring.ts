@@ -17,7 +17,8 @@ import { SealingTransport, KIND, sealedHeader } from '../security/sealing-transp
 import type { Transport } from '../runtime/env.ts';
 import { decodeAdmin, encodeAdmin, FANOUT_TIMEOUT_MS, MAX_FANOUT_TIMEOUT_MS, type KeyringOp, type KeyringReply, type KeyringRequest, type NodeKeyringResult } from '../security/keyring-admin.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
-import { formatHelp, hostPortProblem, parseArgs, UsageError, type FlagSpecs } from './args.ts';
+import { parseHostPort } from '../daemon/seeds.ts';
+import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { table } from './status.ts';
 
 const FLAGS: FlagSpecs = {
@@ -62,8 +63,8 @@ export async function run(argv: string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const peer = String(flags.peer ?? (process.env.SHOAL_PEER || ''));
   if (peer === '') throw new UsageError('--peer HOST:PORT is required: a node\'s node-to-node port (its --peer-port; `shoal status` lists it as PEERS)');
-  const peerProblem = hostPortProblem(peer);
-  if (peerProblem !== null) throw new UsageError(`${flags.peer === undefined ? 'SHOAL_PEER' : '--peer'} "${peer}" ${peerProblem}: give a node's node-to-node port, HOST:PORT (its --peer-port; \`shoal status\` lists it as PEERS)`);
+  const peerProblem = parseHostPort(peer).problem;
+  if (peerProblem !== undefined) throw new UsageError(`${flags.peer === undefined ? 'SHOAL_PEER' : '--peer'} "${peer}" ${peerProblem}: give a node's node-to-node port, HOST:PORT (its --peer-port; \`shoal status\` lists it as PEERS)`);
   const keyFile = String(flags['key-file'] ?? process.env.SHOAL_GOSSIP_KEY_FILE ?? '');
   if (keyFile === '') throw new UsageError('--key-file FILE is required: a file holding a gossip key the node has (the request is sealed with it)');
   const keys = readKeys(keyFile, 'the key file');

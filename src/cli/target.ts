@@ -14,9 +14,10 @@ import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
 import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
-import { formatHelp, hostPortProblem, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
+import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
 import { askNode, type OneAdminRequest } from '../daemon/ask-node.ts';
+import { parseHostPort } from '../daemon/seeds.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
 // (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
@@ -185,8 +186,8 @@ export function resolveNode(flags: Record<string, unknown>, env: NodeJS.ProcessE
   if (node === null || (!/^[^\s/:]+:\d+$/.test(node) && !/^\[[0-9a-f:]+\]:\d+$/i.test(node))) {
     throw new UsageError(`${source} "${given}" is not HOST:PORT or ws(s)://HOST:PORT${CLIENT_ENDPOINT_PATH} (the client port of a node, like ${DEFAULT_NODE})`);
   }
-  const problem = hostPortProblem(node);
-  if (problem !== null) throw new UsageError(`${source} "${given}" ${problem} (give the client port of a node, like ${DEFAULT_NODE})`);
+  const problem = parseHostPort(node).problem;
+  if (problem !== undefined) throw new UsageError(`${source} "${given}" ${problem} (give the client port of a node, like ${DEFAULT_NODE})`);
   targetTls = resolveTargetTls(flags, env, wss);
   targetCredentials = resolveCredentials(flags, env);
   return node;

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { advertisableHostProblem, parseSeedAddress } from './seeds.ts';
+import { advertisableHostProblem, parseHostPort } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
 import type { ClientAuth, ListenerTls } from '../security/tls.ts';
@@ -288,8 +288,8 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   if (hostProblem !== undefined) throw new ConfigError(`${origin(has('advertise-host') ? 'advertise-host' : 'host')} "${advertiseHost}" ${hostProblem}`);
   const seeds = get<string[]>('seeds');
   for (const seed of seeds) {
-    const problem = parseSeedAddress(seed).problem;
-    if (problem !== undefined) throw new ConfigError(`${origin('seeds')}: seed "${seed}" ${problem}`);
+    const problem = parseHostPort(seed).problem;
+    if (problem !== undefined) throw new ConfigError(`${origin('seeds')}: seed "${seed}" ${problem}; a seed is a running node's peer port, HOST:PORT`);
   }
   const name = has('name') ? get<string>('name') : (parseOption('name', `${hostname()}-${port}`, '--name (by default HOSTNAME-PORT)') as string);
   const { keys: atRestKeys, source: atRestKeySource } = readAtRestKeys(has('data-key-file') ? { path: get<string>('data-key-file'), origin: origin('data-key-file') } : null, env);

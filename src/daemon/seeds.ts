@@ -36,20 +36,24 @@ export function hostPort(host: string, port: number): string {
   return `${bracketed(host)}:${port}`;
 }
 
-/** Reads one `--seeds` entry: `10.0.0.5:7401`, `[fd00::5]:7401`, or `shoal-peers.default.svc:7401`. */
-export function parseSeedAddress(text: string): { seed: SeedAddress; problem?: undefined } | { seed?: undefined; problem: string } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
-  if (!m) return { problem: 'is not HOST:PORT (the peer port of a running node; an IPv6 address goes in brackets)' };
+/**
+ * Reads an address given as `HOST:PORT`: `10.0.0.5:7401`, `[fd00::5]:7401` or
+ * `shoal-peers.default.svc:7401` (a `--seeds` entry, a command's `--node` or `--peer`). A problem
+ * is in words that follow the address in a message.
+ */
+export function parseHostPort(text: string): { address: SeedAddress; problem?: undefined } | { address?: undefined; problem: string } {
+  const m = /^(?:\[([^\]]*)\]|([^\s:[\]]+)):(\d+)$/.exec(text);
+  if (!m) return { problem: 'is not HOST:PORT (an IPv6 address goes in brackets)' };
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) return { problem: `has port ${port}; a port is from 1 to 65535` };
+  if (m[3]!.length > 5 || port < 1 || port > 65535) return { problem: `has port ${m[3]}, which is not from 1 to 65535` };
   if (m[1] !== undefined) {
     if (isIP(m[1]) !== 6) return { problem: `has "${m[1]}" in brackets, which is not an IPv6 address` };
-    return { seed: { host: m[1], port, isName: false } };
+    return { address: { host: m[1], port, isName: false } };
   }
   const host = m[2]!;
-  if (isIP(host) === 4) return { seed: { host, port, isName: false } };
-  if (!isDnsName(host)) return { problem: `has "${host}", which is neither an IP address nor a DNS name` };
-  return { seed: { host, port, isName: true } };
+  if (isIP(host) === 4) return { address: { host, port, isName: false } };
+  if (!isDnsName(host)) return { problem: `has host "${host}", which is neither an IP address nor a DNS name` };
+  return { address: { host, port, isName: true } };
 }
 
 function isDnsName(host: string): boolean {
@@ -99,9 +103,9 @@ export class SeedList {
     private readonly advertised?: { host: string; port: number },
   ) {
     this.seeds = texts.map((text) => {
-      const parsed = parseSeedAddress(text);
+      const parsed = parseHostPort(text);
       if (parsed.problem !== undefined) throw new Error(`seed "${text}" ${parsed.problem}`);
-      return { ...parsed.seed, text };
+      return { ...parsed.address, text };
     });
     this.rebuild();
   }

@@ -34,7 +34,7 @@ test('a --node port past 65535 or a host no URL holds is a usage error, and a ba
   assert.throws(() => resolveNode({ node: '127.0.0.1:99999' }, {}), usage(/^--node "127\.0\.0\.1:99999" has port 99999, which is not from 1 to 65535/));
   assert.throws(() => resolveNode({ node: 'ws://127.0.0.1:99999/shoal' }, {}), usage(/^--node "ws:\/\/127\.0\.0\.1:99999\/shoal" is not HOST:PORT/));
   assert.throws(() => resolveNode({ node: 'h:0' }, {}), usage(/has port 0/));
-  assert.throws(() => resolveNode({ node: 'a%b:80' }, {}), usage(/has host a%b, which is no host name or address/));
+  assert.throws(() => resolveNode({ node: 'a%b:80' }, {}), usage(/has host "a%b", which is neither an IP address nor a DNS name/));
   assert.throws(() => resolveNode({}, { SHOAL_NODE: 'garbage' }), usage(/^SHOAL_NODE "garbage" is not HOST:PORT/));
   assert.throws(() => resolveNode({}, { SHOAL_NODE: 'h:70000' }), usage(/^SHOAL_NODE "h:70000" has port 70000/));
   assert.throws(() => resolveNode({ node: 'garbage' }, { SHOAL_NODE: 'h:1' }), usage(/^--node "garbage"/));

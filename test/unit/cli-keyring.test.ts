@@ -29,7 +29,7 @@ test('shoal keyring: usage errors name what is missing and never take a key on t
     // Addresses and waits the command cannot use: usage errors, not a crash in new URL, listen or setTimeout.
     [['list', '--peer', '127.0.0.1:99999', '--key-file', keyFile], /^--peer "127\.0\.0\.1:99999" has port 99999, which is not from 1 to 65535/],
     [['list', '--peer', '127.0.0.1:0', '--key-file', keyFile], /has port 0, which is not from 1 to 65535/],
-    [['list', '--peer', 'a%b:1', '--key-file', keyFile], /has host a%b, which is no host name or address/],
+    [['list', '--peer', 'a%b:1', '--key-file', keyFile], /has host "a%b", which is neither an IP address nor a DNS name/],
     [['list', ...base, '--timeout', '1000h'], /^--timeout must be from 1ms to 60s/],
     [['list', ...base, '--timeout', '0'], /^--timeout must be from 1ms to 60s/],
     // 10.255.255.1 is no address of this machine: the listen fails at once, nothing is sent.

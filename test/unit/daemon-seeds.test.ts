@@ -2,7 +2,7 @@
 // over time (a headless service as pods come and go), IP addresses used as given.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostPort, parseSeedAddress, SeedList, type HostResolver } from '../../src/daemon/seeds.ts';
+import { hostPort, parseHostPort, SeedList, type HostResolver } from '../../src/daemon/seeds.ts';
 import type { Logger } from '../../src/runtime/env.ts';
 
 function recordingLog(): Logger & { lines: string[] } {
@@ -74,13 +74,13 @@ test('seeds that are all IP addresses never look anything up', async () => {
 });
 
 test('seed addresses: IPv4, bracketed IPv6 and DNS names; anything else says what is wrong', () => {
-  assert.deepEqual(parseSeedAddress('10.0.0.5:7401').seed, { host: '10.0.0.5', port: 7401, isName: false });
-  assert.deepEqual(parseSeedAddress('[fd00::5]:7401').seed, { host: 'fd00::5', port: 7401, isName: false });
-  assert.deepEqual(parseSeedAddress('shoal-0.shoal-peers.default.svc.cluster.local:7401').seed, { host: 'shoal-0.shoal-peers.default.svc.cluster.local', port: 7401, isName: true });
-  assert.deepEqual(parseSeedAddress('localhost:1').seed, { host: 'localhost', port: 1, isName: true });
+  assert.deepEqual(parseHostPort('10.0.0.5:7401').address, { host: '10.0.0.5', port: 7401, isName: false });
+  assert.deepEqual(parseHostPort('[fd00::5]:7401').address, { host: 'fd00::5', port: 7401, isName: false });
+  assert.deepEqual(parseHostPort('shoal-0.shoal-peers.default.svc.cluster.local:7401').address, { host: 'shoal-0.shoal-peers.default.svc.cluster.local', port: 7401, isName: true });
+  assert.deepEqual(parseHostPort('localhost:1').address, { host: 'localhost', port: 1, isName: true });
   for (const bad of ['', 'host', 'host:', ':7401', 'fd00::5:7401', 'host:0', 'host:65536', '[nope]:1', 'a b:1', 'host:port']) {
-    assert.equal(parseSeedAddress(bad).seed, undefined, bad);
-    assert.ok(parseSeedAddress(bad).problem, bad);
+    assert.equal(parseHostPort(bad).address, undefined, bad);
+    assert.ok(parseHostPort(bad).problem, bad);
   }
   assert.equal(hostPort('fd00::5', 7401), '[fd00::5]:7401');
   assert.equal(hostPort('10.0.0.5', 7401), '10.0.0.5:7401');
