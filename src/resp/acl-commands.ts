@@ -36,7 +36,7 @@ export function aclRefusal(ctx: CommandContext, spec: CommandSpec, target: Comma
   const name = connectionUser(ctx);
   if (name === null) return target.flags.includes('no_auth') || spec.flags.includes('no_auth') ? null : 'NOAUTH Authentication required.';
   if (target.flags.includes('no_auth')) return null;
-  const user = acl.get(name);
+  const user = acl.loggedIn(name, ctx.connection.userSince);
   const fullName = target === spec ? spec.name : `${spec.name}|${target.name}`;
   const keys: KeyUse[] = [];
   if (target.keys[0] > 0) {

@@ -66,6 +66,8 @@ export interface ConnectionState {
    * needs a password); absent means `default` (contexts built by tests).
    */
   user?: string | null;
+  /** The `since` of the user it authenticated as (AclStore.loggedIn); absent for `default` and before AUTH. */
+  userSince?: string | undefined;
   /** SUBSCRIBE __redis__:invalidate is in force (pubsub-commands.ts); absent: not subscribed. */
   invalidationChannel?: boolean;
   /** Client-side caching (CLIENT TRACKING); absent from contexts built by tests. */

@@ -105,6 +105,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
   closeAfterReply = false;
   /** The ACL user: `default` while it needs no password, else null until AUTH. */
   user: string | null = 'default';
+  userSince: string | undefined = undefined;
   libName = '';
   libVersion = '';
   noEvict = false;
@@ -213,6 +214,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.readonly = false;
     this.noEvict = false;
     this.user = this.server.acl?.requiresAuth === true ? null : 'default';
+    this.userSince = undefined;
     this.tracking?.disable();
     this.invalidationChannel = false;
     this.transaction = null;

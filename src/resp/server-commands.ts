@@ -123,6 +123,7 @@ function authenticate(ctx: CommandContext, user: string | null, password: Uint8A
   void check.then((result) => {
     if (result.ok) {
       ctx.connection.user = result.user.name;
+      ctx.connection.userSince = result.user.since;
       return then(null);
     }
     guard?.failed(host);

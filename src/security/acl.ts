@@ -36,6 +36,13 @@ export interface AclUser {
   allChannels: boolean;
   /** Command rules in order, starting with `+@all` or `-@all`: `+@read`, `-get`, `+config|get`... */
   commands: string[];
+  /**
+   * Which user of this name: the version (as text) of the ACL SETUSER that created it. A user
+   * deleted and created again is another user, and the connections the first one authenticated
+   * must not run as the second (AclStore.loggedIn). Absent for the built-in default user and for
+   * users persisted before it existed.
+   */
+  since?: string;
 }
 
 /** What the rule parser needs to know about the commands of this server. */
@@ -362,6 +369,16 @@ export class AclStore {
     return entry.user ?? undefined;
   }
 
+  /**
+   * The user a connection authenticated as (`name`, and the `since` of the user it authenticated
+   * as), or undefined once that user was deleted: also when a user of the same name was created
+   * since, whose password the connection never gave.
+   */
+  loggedIn(name: string, since: string | undefined): AclUser | undefined {
+    const user = this.get(name);
+    return user === undefined || user.since !== since ? undefined : user;
+  }
+
   /** User names, sorted as ACL USERS lists them. */
   names(): string[] {
     const names = new Set<string>(['default']);
@@ -389,9 +406,12 @@ export class AclStore {
 
   /** ACL SETUSER: null when done, else Redis's error text (nothing changed). `shown`: see setUser. */
   setUser(name: string, rules: readonly string[], shown: readonly string[] = rules): string | null {
-    const result = setUser(this.get(name), name, rules, this.catalog, shown);
+    const existing = this.get(name);
+    const result = setUser(existing, name, rules, this.catalog, shown);
     if (typeof result === 'string') return result;
-    this.put({ name, user: result, version: this.nextVersion() });
+    const version = this.nextVersion();
+    if (existing === undefined) result.since = `${version.wallMs}.${version.counter}.${version.node}`;
+    this.put({ name, user: result, version });
     return null;
   }
 
@@ -506,7 +526,7 @@ function validEntry(entry: unknown): entry is AclEntry {
     typeof u === 'object' && u.name === e.name && typeof u.enabled === 'boolean' && typeof u.nopass === 'boolean' &&
     Array.isArray(u.passwords) && u.passwords.every((p) => typeof p === 'string' && isPasswordHash(p)) &&
     Array.isArray(u.keys) && u.keys.every((k) => typeof k?.pattern === 'string') && Array.isArray(u.commands) &&
-    u.commands.every((c) => typeof c === 'string')
+    u.commands.every((c) => typeof c === 'string') && (u.since === undefined || typeof u.since === 'string')
   );
 }
 

@@ -360,6 +360,7 @@ export class ClientSession {
             return;
           }
           this.user = result.user.name;
+          this.userSince = result.user.since;
           this.welcome(hello, version);
         });
         return;
@@ -370,6 +371,8 @@ export class ClientSession {
 
   /** The ACL user of this connection ('default' until hello authenticates another). */
   private user = 'default';
+  /** The `since` of the user it authenticated as: a user deleted and created again is another (AclStore.loggedIn). */
+  private userSince: string | undefined = undefined;
   /** Hello's password is being checked: frames before the welcome are a protocol error. */
   private authenticating = false;
 
@@ -379,7 +382,7 @@ export class ClientSession {
     if (acl === null) return null;
     const sdk = SDK_OPERATIONS[op];
     if (sdk === undefined) return null;
-    return check(acl.get(this.user), sdk.command, keys.map((key) => ({ key, access: sdk.access })));
+    return check(acl.loggedIn(this.user, this.userSince), sdk.command, keys.map((key) => ({ key, access: sdk.access })));
   }
 
   private welcome(hello: HelloFrame, version: number): void {
@@ -495,7 +498,7 @@ export class ClientSession {
     const source = this.config.hotKeys;
     if (source === null) return this.replyError(id, 'unknown-op', 'this server does not report hot keys');
     const acl = this.config.acl;
-    const refused = acl === null ? null : check(acl.get(this.user), HOT_KEYS_ACCESS);
+    const refused = acl === null ? null : check(acl.loggedIn(this.user, this.userSince), HOT_KEYS_ACCESS);
     if (refused !== null) return this.replyError(id, 'forbidden', refused);
     if (subscribe && this.stopHotKeys === null) {
       this.stopHotKeys = source.subscribe((alert) => this.push(encodeServerFrame({ type: 'push', push: { kind: 'hotkey', alert } })));
@@ -512,7 +515,7 @@ export class ClientSession {
     const control = this.config.drain;
     if (control === null) return this.replyError(id, 'unknown-op', 'this server cannot be drained');
     const acl = this.config.acl;
-    const refused = acl === null ? null : check(acl.get(this.user), DRAIN_ACCESS);
+    const refused = acl === null ? null : check(acl.loggedIn(this.user, this.userSince), DRAIN_ACCESS);
     if (refused !== null) return this.replyError(id, 'forbidden', refused);
     const answer = control(action);
     if ('refused' in answer) return this.replyError(id, 'unavailable', answer.refused);

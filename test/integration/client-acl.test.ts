@@ -105,3 +105,27 @@ test('drain requests: refused without the admin category, answered with the prog
     await node.server.close({ graceMs: 0 });
   }
 });
+
+test('SDK: a connection of a deleted user is refused, also once a user of that name is created again', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const node = await startNode({ acl });
+  const closing: { close(): Promise<void> | void }[] = [];
+  try {
+    assert.equal(acl.setUser('app', ['on', '>pw1', '~cache:*', '+@all']), null);
+    const admin = await connect({ seeds: [node.address], codec: stringCodec });
+    closing.push(admin);
+    await admin.set('secret:x', 'the-secret');
+    const old = await connect({ seeds: [node.address], codec: stringCodec, username: 'app', password: 'pw1' });
+    closing.push(old);
+    assert.match(await failure(old.get('secret:x')), /forbidden: NOPERM this user has no permissions to access one of the keys/);
+    assert.equal(acl.delUsers(['app']), 1);
+    assert.equal(acl.setUser('app', ['on', '>pw2', '~*', '+@all']), null);
+    assert.match(await failure(old.get('secret:x')), /forbidden: NOPERM this user has no permissions to run the 'get' command/);
+    const fresh = await connect({ seeds: [node.address], codec: stringCodec, username: 'app', password: 'pw2' });
+    closing.push(fresh);
+    assert.equal(await fresh.get('secret:x'), 'the-secret');
+  } finally {
+    for (const c of closing) await c.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});

@@ -139,3 +139,37 @@ test('pipelined: ACL SETUSER with a password, then AUTH as that user, answer in 
     await server.close();
   }
 });
+
+test('a connection of a deleted user gets NOPERM, also once a user of that name is created again', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, acl });
+  const clients: Redis[] = [];
+  const client = (options: Record<string, unknown> = {}): Redis => {
+    const c = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, ...options });
+    clients.push(c);
+    return c;
+  };
+  try {
+    const admin = client();
+    await admin.connect();
+    await admin.set('secret:x', 'the-secret');
+    assert.equal(await admin.call('ACL', 'SETUSER', 'app', 'reset', 'on', '>pw1', '~cache:*', '+@all'), 'OK');
+    const old = client({ username: 'app', password: 'pw1' });
+    await old.connect();
+    assert.equal(await failure(old.get('secret:x')), 'NOPERM this user has no permissions to access one of the keys used as arguments');
+    // A rule change applies to connections already open, as in Redis.
+    assert.equal(await admin.call('ACL', 'SETUSER', 'app', '~secret:*'), 'OK');
+    assert.equal(await old.get('secret:x'), 'the-secret');
+    assert.equal(await admin.call('ACL', 'DELUSER', 'app'), 1);
+    assert.equal(await failure(old.get('cache:1')), "NOPERM this user has no permissions to run the 'get' command");
+    // The leaked password is why the user was deleted: the new one's rights are not the old connection's.
+    assert.equal(await admin.call('ACL', 'SETUSER', 'app', 'on', '>pw2', '~*', '+@all'), 'OK');
+    assert.equal(await failure(old.get('secret:x')), "NOPERM this user has no permissions to run the 'get' command");
+    const fresh = client({ username: 'app', password: 'pw2' });
+    await fresh.connect();
+    assert.equal(await fresh.get('secret:x'), 'the-secret');
+  } finally {
+    for (const c of clients) c.disconnect();
+    await server.close();
+  }
+});

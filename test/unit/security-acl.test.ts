@@ -102,3 +102,26 @@ test('store: authenticate, last writer wins, tombstones, digests', async () => {
   // Older entries and garbage are ignored.
   assert.deepEqual(b.merge([{ name: 'alice', user: null, version: { wallMs: 1, counter: 0, node: 'z' } }, { bogus: 1 } as never]), []);
 });
+
+test('store: a user deleted and created again is another user, on every node', () => {
+  let now = 1_000;
+  const a = new AclStore('a', () => now);
+  const b = new AclStore('b', () => now);
+  assert.equal(a.setUser('app', ['on', 'nopass', '~*', '+@all']), null);
+  const first = a.get('app')!.since;
+  assert.ok(first !== undefined);
+  assert.equal(a.setUser('app', ['resetkeys', '~other:*']), null, 'a rule change');
+  assert.equal(a.get('app')!.since, first, 'is the same user');
+  b.merge(a.snapshot().entries);
+  assert.equal(b.loggedIn('app', first)?.name, 'app', 'the user travels with its since');
+  now += 1;
+  a.delUsers(['app']);
+  assert.equal(a.setUser('app', ['on', 'nopass', '~*', '+@all']), null);
+  assert.notEqual(a.get('app')!.since, first);
+  // b hears only of the user created again, never of the deletion.
+  b.merge(a.snapshot().entries);
+  assert.equal(b.loggedIn('app', first), undefined);
+  assert.equal(a.loggedIn('app', first), undefined);
+  assert.equal(b.loggedIn('app', b.get('app')!.since)?.name, 'app');
+  assert.equal(a.loggedIn('default', undefined)?.name, 'default');
+});
