@@ -6,9 +6,9 @@
  * Each feature contributes routes (an `AdminRoute` per path). GET and HEAD only; anything else is
  * 405, an unknown path is 404 with the list of paths, so `curl host:port/` explains the port.
  *
- * Access: while the cluster's default user needs no password (a fresh or loopback node), anyone
- * who reaches the port may read it, as with the other ports. Once the default user has a password
- * (or is off), every route except the health probes asks for HTTP Basic credentials (or a bearer token) of an ACL user
+ * Access: while the cluster's default user needs no password and may run INFO (a fresh or
+ * loopback node), anyone who reaches the port may read it, as with the other ports. Once the
+ * default user has a password, is off or may not run INFO, every route except the health probes asks for HTTP Basic credentials (or a bearer token) of an ACL user
  * allowed the `admin` category (or the INFO command): Prometheus's `basic_auth` and any browser
  * speak it. Failed attempts count against the address like AUTH (src/security/auth-guard.ts).
  */
@@ -124,7 +124,7 @@ async function serve(options: AdminServerOptions, routes: readonly AdminRoute[],
     return;
   }
   let user: AclUser | null = null;
-  if (!route.open && options.acl !== null && options.acl.requiresAuth) {
+  if (!route.open && options.acl !== null && !openToAnyone(options.acl)) {
     const outcome = await authenticate(options, request);
     if (typeof outcome === 'string') {
       sendJson(response, outcome === RATE_LIMITED ? 429 : 401, { error: outcome }, { 'www-authenticate': 'Basic realm="shoal", charset="UTF-8"' });
@@ -133,6 +133,17 @@ async function serve(options: AdminServerOptions, routes: readonly AdminRoute[],
     user = outcome;
   }
   await route.handle({ path, query: url.searchParams, user, request, response });
+}
+
+/**
+ * Whether the port needs no credentials: the default user needs no password and may run INFO. A
+ * default user without a password but kept from INFO (`ACL SETUSER default -@all +get ~public:*`,
+ * anonymous clients allowed a little) is no reason to show anyone the key names of /hotkeys.
+ */
+function openToAnyone(acl: AclStore): boolean {
+  if (acl.requiresAuth) return false;
+  const anonymous = acl.get('default');
+  return anonymous !== undefined && commandAllowed(anonymous, ADMIN_ACCESS);
 }
 
 const RATE_LIMITED = 'too many failed authentication attempts from this address, try again later';

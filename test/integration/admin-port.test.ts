@@ -38,13 +38,20 @@ test('the admin port serves probes, status and ring, and asks for credentials on
   await redis.connect();
   await redis.sendCommand(['ACL', 'SETUSER', 'watcher', 'on', '>watch-pass', '-@all', '+info']);
   await redis.sendCommand(['ACL', 'SETUSER', 'reader', 'on', '>read-pass', '+@read', '~*']);
+  await redis.sendCommand(['ACL', 'SETUSER', 'root', 'on', '>root-pass', '+@all', '~*']);
+  await redis.sendCommand(['AUTH', 'root', 'root-pass']);
+  const basic = (user: string, password: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+  // Anonymous clients allowed a little, with no password: not the admin port's key names.
+  await redis.sendCommand(['ACL', 'SETUSER', 'default', '-@all', '+get', 'resetkeys', '~public:*']);
+  const anonymous = await fetch(`${base}/hotkeys`);
+  assert.equal(anonymous.status, 401, 'the default user may not run INFO, so it may not read the admin port');
+  assert.equal((await fetch(`${base}/hotkeys`, basic('watcher', 'watch-pass'))).status, 200);
   await redis.sendCommand(['ACL', 'SETUSER', 'default', 'resetpass', '>root-pass']);
   redis.destroy();
   assert.equal((await fetch(`${base}/healthz`)).status, 200, 'probes stay open');
   const refused = await fetch(`${base}/status`);
   assert.equal(refused.status, 401);
   assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic /);
-  const basic = (user: string, password: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
   assert.equal((await fetch(`${base}/status`, basic('watcher', 'wrong'))).status, 401);
   const forbidden = await fetch(`${base}/status`, basic('reader', 'read-pass'));
   assert.equal(forbidden.status, 401);
