@@ -23,6 +23,7 @@ import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 import { openAclStore } from './acl-file.ts';
+import { KnownPeers, KNOWN_PEERS_SAVE_INTERVAL_MS } from './known-peers.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
@@ -131,7 +132,12 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
 
   // Names among the seeds are looked up once before the node starts, so its first join attempt
   // (and whether it founds a cluster: no address but its own) sees what DNS has now.
-  const seeds = new SeedList(config.seeds, options.resolver ?? systemResolver, log, { host: config.advertiseHost, port: config.peerPort });
+  const knownPeers = new KnownPeers(config.dataDir, config.atRestKeys, log);
+  const remembered = knownPeers.load();
+  if (remembered.length > 0) {
+    log.info({ peers: remembered, path: knownPeers.path }, `rejoining through the members this node last knew, as well as its seeds: ${remembered.join(', ')} (to found a new cluster instead, delete ${knownPeers.path})`);
+  }
+  const seeds = new SeedList(config.seeds, options.resolver ?? systemResolver, log, { host: config.advertiseHost, port: config.peerPort }, remembered);
   await seeds.refresh();
 
   let transport: WsTransport;
@@ -167,6 +173,10 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   hosted = node;
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
+  // Saved only once joined: a node still waiting for its seeds knows nobody, and must not forget whom it waits for.
+  const peersTimer = setInterval(() => {
+    if (node.joined()) knownPeers.update(node.clusterMembers(), config.name);
+  }, KNOWN_PEERS_SAVE_INTERVAL_MS).unref();
 
   let stopping: Promise<number> | null = null;
   const status = (): NodeStatus =>
@@ -217,6 +227,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
     });
   } catch (error) {
     stopSeedWatch();
+    clearInterval(peersTimer);
     node.stop();
     await transport.close();
     env.timers.cancelAll();
@@ -256,6 +267,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       });
     } catch (error) {
       stopSeedWatch();
+      clearInterval(peersTimer);
       node.stop();
       await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
       env.timers.cancelAll();
@@ -306,6 +318,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
     } catch (error) {
       metrics?.close();
       stopSeedWatch();
+      clearInterval(peersTimer);
       node.stop();
       await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
       env.timers.cancelAll();
@@ -356,6 +369,8 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const stop = async (reason: string): Promise<number> => {
     clearInterval(refusalWatch);
     stopSeedWatch();
+    clearInterval(peersTimer);
+    if (node.joined()) knownPeers.update(node.clusterMembers(), config.name);
     stopTlsReload();
     // --stop-mode restart: no leave, so the partitions stay placed here and the disk tier keeps them for the restart.
     const leave = config.stopMode === 'leave';

@@ -101,6 +101,8 @@ export class SeedList {
     private readonly resolve: HostResolver,
     private readonly log: Logger,
     private readonly advertised?: { host: string; port: number },
+    /** Peer addresses of the members this node last knew (src/daemon/known-peers.ts), joined through as seeds are. */
+    private readonly remembered: readonly string[] = [],
   ) {
     this.seeds = texts.map((text) => {
       const parsed = parseHostPort(text);
@@ -183,6 +185,7 @@ export class SeedList {
       const hosts = seed.isName ? (this.resolved.get(seed.text) ?? []) : [seed.host];
       for (const host of hosts) if (!this.self.has(hostPort(host, seed.port))) next.add(hostPort(host, seed.port));
     }
+    for (const address of this.remembered) if (!this.self.has(address)) next.add(address);
     const list = [...next];
     if (list.length === this.addresses.length && list.every((a, i) => a === this.addresses[i])) return;
     this.addresses = list;
