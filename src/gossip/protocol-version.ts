@@ -19,7 +19,15 @@ import type { VersionRefusedPeer } from './membership.ts';
 import type { MemberUpdate } from './wire.ts';
 
 /** The node protocol version this build speaks. Bump it when a change needs both sides to know it. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * The first version that decodes flush floor messages (`fl`, src/replication/flush-floors.ts):
+ * FLUSHALL uses floors only when every member runs it, and nothing sends `fl` to an older member
+ * (it would drop the message as malformed). Version 1 nodes ignore the floors sync and read answers
+ * carry (optional fields, and a flag bit they do not read).
+ */
+export const FLUSH_FLOORS_PROTOCOL = 2;
 
 /** Metadata keys that carry a member's protocol version and the peer versions it accepts. */
 export const PROTOCOL_META = { version: 'proto', min: 'protoMin', max: 'protoMax' } as const;

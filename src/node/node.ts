@@ -22,6 +22,8 @@ import { LogLimiter } from '../runtime/log-limiter.ts';
 import { buggify, BUGGIFY_DELAY_MS } from '../runtime/probes.ts';
 import { NodeStoryLog } from './story-log.ts';
 import { PROBLEM_LOG_INTERVAL_MS } from '../gossip/config.ts';
+import { announcedRange, FLUSH_FLOORS_PROTOCOL } from '../gossip/protocol-version.ts';
+import { FlushCoordinator } from '../replication/flush.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
 import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
@@ -32,7 +34,7 @@ import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
 import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
-import { HybridLogicalClock, nodeIdOf } from '../replication/hlc.ts';
+import { HybridLogicalClock, nodeIdOf, type Version } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
 import type { ReplicaObserver, RequestObserver } from '../replication/observer.ts';
@@ -286,6 +288,8 @@ export class ShoalNode {
   private readonly host: ReplicaHost;
   private readonly sync: PartitionSync;
   private readonly handoff: HintedHandoff;
+  /** FLUSHALL by flush floor, and the floor hints for members that were down (replication/flush.ts). */
+  readonly flusher: FlushCoordinator;
   private readonly scanResponder: ScanResponder;
   private readonly unsubscribe: () => void;
   private readonly nameOfAddress = new Map<NodeAddress, string>();
@@ -366,6 +370,11 @@ export class ShoalNode {
       checkRoute: (version, p) => this.ring.checkRoute(version, p),
       previousRing: (p) => this.ring.previousRing(p),
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
+      knowsFloors: (name) => {
+        if (name === this.name) return true;
+        const member = this.membership.member(name);
+        return member !== undefined && (announcedRange(member.meta)?.version ?? 0) >= FLUSH_FLOORS_PROTOCOL;
+      },
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
@@ -383,6 +392,7 @@ export class ShoalNode {
         .slice(0, n)
         .map((h) => h.key);
     this.handoff = new HintedHandoff(ctx, this.hints);
+    this.flusher = new FlushCoordinator(ctx, hlc);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
     this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
@@ -408,6 +418,7 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
+    this.flusher.start();
   }
 
   /**
@@ -501,7 +512,7 @@ export class ShoalNode {
    */
   get keyspace(): KeyspaceService {
     if (this.keyspaceView === null) {
-      const { kv, scanner, rmw } = this;
+      const { kv, scanner, rmw, flusher } = this;
       this.keyspaceView = {
         get: (key, options, done) => kv.get(key, options, done),
         set: (key, value, options, done) => kv.set(key, value, options, done),
@@ -510,9 +521,16 @@ export class ShoalNode {
         rmw: (keys, op, options, done) => rmw.rmw(keys, op, options, done),
         scanPartition: (partition, after, options, done) => scanner.scanPartition(partition, after, options, done),
         countPartition: (partition, done) => scanner.countPartition(partition, done),
+        canFlush: () => flusher.canFlush(),
+        flushAll: (done) => flusher.flushAll(done),
       };
     }
     return this.keyspaceView;
+  }
+
+  /** The partition's flush floor (replication/flush-floors.ts), if a flush reached this node. */
+  flushFloor(partition: number): Version | undefined {
+    return this.host.floors.of(partition);
   }
 
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
@@ -838,6 +856,7 @@ export class ShoalNode {
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();
+    this.flusher.stop();
     this.membership.stop(options);
   }
 
@@ -1075,6 +1094,7 @@ export class ShoalNode {
     if (this.rmwPrimary.onMessage(from, message)) return;
     if (this.rmw.onReply(from, message)) return;
     if (this.sync.onMessage(from, message)) return;
+    if (this.flusher.onMessage(from, message)) return;
     if (this.scanResponder.onMessage(from, message) || this.scanner.onReply(from, message)) return;
     if (message.t === 'ha') this.handoff.onAck(message.id);
     else this.kv.onReply(from, message);

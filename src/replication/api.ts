@@ -163,5 +163,18 @@ export interface ScanService {
   countPartition(partition: number, done: Callback<number>): void;
 }
 
-/** Everything the RESP front end needs from a node. */
-export type KeyspaceService = KvService & RmwService & ScanService;
+/** A FLUSHALL by flush floor (flush.ts): every partition's floor raised to `floor`. */
+export interface FlushResult {
+  floor: Version;
+}
+
+/** Deleting everything at once, by flush floor (docs/REPLICATION.md, "Flush floors"). */
+export interface FlushService {
+  /** Whether every member can take a floor (a cluster mid-upgrade may hold older nodes: then delete key by key). */
+  canFlush(): boolean;
+  /** Deletes every record older than now on every member; `done` once every live member holds the floor. */
+  flushAll(done: Callback<FlushResult>): void;
+}
+
+/** Everything the RESP front end needs from a node; a service without FlushService flushes key by key. */
+export type KeyspaceService = KvService & RmwService & ScanService & Partial<FlushService>;

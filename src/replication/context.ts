@@ -60,6 +60,11 @@ export interface ReplicationContext {
    * Null otherwise.
    */
   previousRing?(partition: number): { version: string; owners: readonly string[]; movedPast: ReadonlySet<string> } | null;
+  /**
+   * Whether `name` runs a protocol version that decodes flush floor messages (`fl`): an older peer
+   * could not, so nothing sends it one. Absent: every peer does.
+   */
+  knowsFloors?(name: string): boolean;
   /** A peer refused a request routed by ring `version`: it has moved past that ring. */
   peerMovedPast?(name: string, version: string): void;
   /**

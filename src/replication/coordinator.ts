@@ -46,6 +46,7 @@ import type { TimerId } from '../runtime/env.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
 import type { HintStore } from './hints.ts';
 import { compareVersions, ZERO_VERSION, type HybridLogicalClock, type Version } from './hlc.ts';
+import { flattenFloors } from './flush-floors.ts';
 import type { KvMessage } from './messages.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
@@ -135,6 +136,8 @@ interface PendingRead extends Routing {
   newestBytes: Uint8Array | null;
   /** The newest version a replica reported evicted: nothing older may be answered or repaired. */
   evicted: Version | null;
+  /** The highest flush floor a replica reported (flush-floors.ts): nothing at or below it may be answered or repaired. */
+  floor: Version | null;
   /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
   newestRemembered: boolean;
   done: Callback<GetResult> | null;
@@ -182,6 +185,8 @@ export interface CoordinatorStats {
   reads: number;
   writes: number;
   readRepairs: number;
+  /** Flush floors sent to replicas that returned a record the floor deleted (see repairFloor). */
+  floorRepairs: number;
   hintsForDownOwners: number;
   hintsForSilentOwners: number;
   sloppyFallbacks: number;
@@ -221,6 +226,7 @@ export class Coordinator implements KvService {
     reads: 0,
     writes: 0,
     readRepairs: 0,
+    floorRepairs: 0,
     hintsForDownOwners: 0,
     hintsForSilentOwners: 0,
     sloppyFallbacks: 0,
@@ -319,6 +325,7 @@ export class Coordinator implements KvService {
       busy: new Set(),
       newest: null,
       evicted: null,
+      floor: null,
       newestBytes: null,
       newestRemembered: false,
       done,
@@ -363,7 +370,7 @@ export class Coordinator implements KvService {
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
-    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
     else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o);
@@ -708,16 +715,17 @@ export class Coordinator implements KvService {
 
   // ---- reads ------------------------------------------------------------------------------
 
-  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined): void {
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     this.reportAnswer(read, from);
     const record = bytes ? decodeRecord(bytes) : null;
     this.readBytesEstimate += ((bytes?.length ?? 0) - this.readBytesEstimate) / READ_ESTIMATE_WEIGHT;
-    const version = record ? record.version : (evicted ?? ZERO_VERSION);
+    const version = record ? record.version : (evicted ?? floor ?? ZERO_VERSION);
     read.seen.set(from, version);
     this.standInWrites.seen(read.key, from, version);
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
+    if (floor && (!read.floor || compareVersions(floor, read.floor) > 0)) read.floor = floor;
     if (record) {
       if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(record.version);
       const order = read.newest ? compareVersions(record.version, read.newest.version) * (this.ctx.config.bugs?.answerOldest ? -1 : 1) : 1;
@@ -856,6 +864,11 @@ export class Coordinator implements KvService {
       this.countMiss(miss);
       return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
     }
+    // A replica's flush floor deleted it: another replica had not heard of that flush yet.
+    if (this.flushedFloor(read)) {
+      this.countMiss('deleted');
+      return done(null, { value: null, expiresAtMs: null, acks, version: read.floor, miss: 'deleted' });
+    }
     if (read.newestRemembered) this.stats.standInWritesRecalled++;
     const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
     if (dead) this.countMiss(newest.tombstone ? 'deleted' : 'expired');
@@ -889,6 +902,10 @@ export class Coordinator implements KvService {
       this.stats.unavailable++;
       done({ code: 'unavailable', message: `only ${this.readyCount(read)} of the ${read.needed} replicas needed answered the read in time` });
     }
+    // A record a flush floor deleted is repaired by the floor instead: the replicas that returned
+    // one (or less) learn it now, rather than at their next sync round.
+    const floor = this.flushedFloor(read);
+    if (floor !== null) return this.repairFloor(read, floor);
     // Read repair, strictly after the answer above; never with a record older than an eviction.
     if (!read.newest || !read.newestBytes || this.supersededByEviction(read) || this.ctx.config.bugs?.skipReadRepair) return;
     for (const [replica, version] of read.seen) {
@@ -984,6 +1001,20 @@ export class Coordinator implements KvService {
       ...suppressedField(suppressed),
     };
     this.ctx.env.log.info(fields, `slow ${op}: ${fields.durationMs} ms on partition ${pending.partition} (${pending.level}), ${answered} of ${pending.sent.size} replicas answered, ${outcome}`);
+  }
+
+  /** The read's flush floor when it deleted the newest record returned, else null. */
+  private flushedFloor(read: PendingRead): Version | null {
+    return read.floor !== null && read.newest !== null && compareVersions(read.newest.version, read.floor) <= 0 ? read.floor : null;
+  }
+
+  /** Sends the floor to the replicas that answered below it (no answer awaited: sync backs it up). */
+  private repairFloor(read: PendingRead, floor: Version): void {
+    for (const [replica, version] of read.seen) {
+      if (compareVersions(version, floor) >= 0 || !(this.ctx.knowsFloors?.(replica) ?? true)) continue;
+      this.stats.floorRepairs++;
+      this.ctx.send(replica, { t: 'fl', id: 0, f: flattenFloors([[read.partition, floor]]) });
+    }
   }
 
   private supersededByEviction(read: PendingRead): boolean {

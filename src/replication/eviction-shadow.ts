@@ -69,6 +69,22 @@ export class EvictionShadow {
     return this.byPartition.get(partition) ?? EMPTY;
   }
 
+  /**
+   * Forgets the partition's versions at or below `floor` (a flush floor: the floor itself now says
+   * those versions are deleted) and returns their keys.
+   */
+  forgetUpTo(partition: number, floor: Version): string[] {
+    const keys = this.byPartition.get(partition);
+    if (!keys) return [];
+    const forgotten: string[] = [];
+    for (const [key, version] of keys) if (compareVersions(version, floor) <= 0) forgotten.push(key);
+    for (const key of forgotten) {
+      this.order.delete(key);
+      this.forgetIn(partition, key);
+    }
+    return forgotten;
+  }
+
   /** Forgets a partition (the node no longer holds it). */
   dropPartition(partition: number): void {
     const keys = this.byPartition.get(partition);

@@ -37,20 +37,33 @@ export type KvMessage =
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
    * one (eviction-shadow.ts).
    */
-  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version }
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
   /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
   | { t: 'hd'; id: number; p: number; k: string; r: Uint8Array }
   | { t: 'ha'; id: number }
-  /** Sync request: flat [partition, digest, partition, digest, ...] for partitions shared with the receiver. */
-  | { t: 'sq'; d: number[] }
+  /**
+   * Sync request: flat [partition, digest, partition, digest, ...] for partitions shared with the
+   * receiver; `f`: the sender's flush floors of those partitions (flat, as in `fl`), which the
+   * receiver raises its own to before it compares anything.
+   */
+  | { t: 'sq'; d: number[]; f?: number[] }
   /**
    * Sync response: partitions whose digests matched, and the (key, version) lists of those that
    * did not. `v` is the sender's ring version: an answer counts towards catch-up or handoff only
    * between nodes on the same ring (a node with a partial view must not call itself caught up).
+   * `f`: the answerer's flush floors of the partitions asked about, raised before the lists are used.
    */
-  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string }
+  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[] }
+  /**
+   * Flush floors (flush-floors.ts): flat [partition, wallMs, logical, node, ...]; the receiver
+   * raises its floors to them, deleting what they flush, and answers `fla` (FLUSHALL's coordinator
+   * and floor hints wait for it; a read's floor repair ignores it). Only sent to members of protocol
+   * version FLUSH_FLOORS_PROTOCOL or later: older ones cannot decode it.
+   */
+  | { t: 'fl'; id: number; f: number[] }
+  | { t: 'fla'; id: number }
   /** Sync want: send me these keys of partition p. */
   | { t: 'sw'; p: number; k: string[] }
   /**
@@ -155,12 +168,14 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
   ns: { id: 'number', rv: 'string', v: 'string', o: 'strings' },
-  ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?' },
+  ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
-  sq: { d: 'numbers' },
-  sr: { eq: 'numbers', df: 'diffs', v: 'string' },
+  sq: { d: 'numbers', f: 'numbers?' },
+  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?' },
+  fl: { id: 'number', f: 'numbers' },
+  fla: { id: 'number' },
   sw: { p: 'number', k: 'strings' },
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?' },
   sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
@@ -239,13 +254,19 @@ const decoder = new Decoder();
  *   nb  0x03 id:f64
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
  *       (ring: the ring version `v`; length 0 when absent)
- *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted) record?
- *       evicted: wallMs:f64 logical:u32 node:u32 (instead of a record)
+ *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor) record?
+ *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
 const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
 const RA_READY = 1;
 const RA_HAS_RECORD = 2;
 const RA_EVICTED = 4;
+/**
+ * A flush floor instead of a record (`f`): in the 16 bytes an evicted version takes (never both:
+ * an evicted version is newer than the floor, which deleted those below it). A reader that predates
+ * floors ignores the bit and reads "no record", as it did before.
+ */
+const RA_FLOOR = 8;
 const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
@@ -287,14 +308,16 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
     case 'ra': {
       const record = message.r;
       const evicted = record === null ? message.e : undefined;
-      const out = new Uint8Array(10 + (record !== null ? record.length : evicted !== undefined ? EVICTED_VERSION_BYTES : 0));
+      const floor = record === null && evicted === undefined ? message.f : undefined;
+      const version = evicted ?? floor;
+      const out = new Uint8Array(10 + (record !== null ? record.length : version !== undefined ? EVICTED_VERSION_BYTES : 0));
       const view = header(out, Tag.ra, message.id);
-      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED));
+      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED) | (floor === undefined ? 0 : RA_FLOOR));
       if (record !== null) out.set(record, 10);
-      if (evicted !== undefined) {
-        view.setFloat64(10, evicted.wallMs);
-        view.setUint32(18, evicted.logical);
-        view.setUint32(22, evicted.node);
+      if (version !== undefined) {
+        view.setFloat64(10, version.wallMs);
+        view.setUint32(18, version.logical);
+        view.setUint32(22, version.node);
       }
       return out;
     }
@@ -394,9 +417,10 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       const flags = view.getUint8(9);
       const ready = (flags & RA_READY) !== 0;
       if ((flags & RA_HAS_RECORD) !== 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
-      if ((flags & RA_EVICTED) === 0) return { t: 'ra', id, ready, r: null };
+      if ((flags & (RA_EVICTED | RA_FLOOR)) === 0) return { t: 'ra', id, ready, r: null };
       need(10 + EVICTED_VERSION_BYTES);
-      return { t: 'ra', id, ready, r: null, e: { wallMs: view.getFloat64(10), logical: view.getUint32(18), node: view.getUint32(22) } };
+      const version = { wallMs: view.getFloat64(10), logical: view.getUint32(18), node: view.getUint32(22) };
+      return (flags & RA_EVICTED) !== 0 ? { t: 'ra', id, ready, r: null, e: version } : { t: 'ra', id, ready, r: null, f: version };
     }
     default:
       throw new MalformedKvMessageError(`unknown replication message tag ${String(tag)}`);

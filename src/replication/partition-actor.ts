@@ -88,7 +88,7 @@ export class PartitionActor implements Schedulable {
 
   constructor(private readonly options: PartitionActorOptions) {
     this.partition = options.partition;
-    this.replicaView = options.replica();
+    this.replicaView = this.newReplica();
     this.mailbox = new BoundedQueue<Envelope>(options.mailboxCapacity);
     this.sequence = options.invalidationSeq ?? 0;
     this.promised = options.fencingEpoch ?? 0;
@@ -148,7 +148,7 @@ export class PartitionActor implements Schedulable {
       this.counts.failures++;
       this.options.log.warn({ partition: this.partition, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'partition job failed; its replica view is rebuilt');
       // The store keeps the records; only the view's caches (the digest) may be half-updated.
-      this.replicaView = this.options.replica();
+      this.replicaView = this.newReplica();
     }
     return !this.stopped && this.mailbox.size > 0;
   }
@@ -235,6 +235,13 @@ export class PartitionActor implements Schedulable {
    */
   expired(key: string, version: Version): void {
     this.bump(key, version);
+  }
+
+  /** A replica from the options' factory whose flush-floor deletions are changes like any other. */
+  private newReplica(): PartitionReplica {
+    const replica = this.options.replica();
+    replica.onFlushed = (key, floor) => this.bump(key, floor);
+    return replica;
   }
 
   private bump(key: string, version: Version): void {

@@ -21,6 +21,7 @@ import type { DiskTier, Store } from '../store/index.ts';
 import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
+import { flushedBy } from './flush-floors.ts';
 import { decodeRecord, encodeRecord, isDeadAt, versionOfEncoded, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
@@ -51,8 +52,10 @@ export function storeDeadline(record: { tombstone: boolean; version: Version; ex
 }
 
 export class PartitionReplica {
-  /** Counters for figures. */
-  readonly counts = { applied: 0, stale: 0, refused: 0 };
+  /** Counters for figures; `flushed`: records deleted by a flush floor. */
+  readonly counts = { applied: 0, stale: 0, refused: 0, flushed: 0 };
+  /** The flush floor this replica last deleted up to (flush-floors.ts); compared by identity. */
+  private settledFloor: Version | undefined = undefined;
   private cachedDigest = 0;
   private digestValid = false;
   /** The store's (size + expired) removal count for this partition when the digest was computed. */
@@ -68,7 +71,40 @@ export class PartitionReplica {
     private readonly shadow: EvictionShadow,
     /** The node's disk tier, holding records the store evicted (docs/STORE.md, "Disk tier"); null without one. */
     private readonly disk: DiskTier | null = null,
+    /** The partition's flush floor (flush-floors.ts): records at or below it are deleted. */
+    private readonly floorOf: () => Version | undefined = () => undefined,
   ) {}
+
+  /** Told of each key a flush floor deleted from the store (the actor: a change for near caches). */
+  onFlushed: ((key: string, floor: Version) => void) | null = null;
+
+  /**
+   * Deletes what a floor raised since the last call flushed. Every entry point below calls it
+   * first, so a floor holds from the moment the node raised it, whichever job touches the replica
+   * next (the node also queues one to apply it, which a full mailbox may refuse).
+   */
+  settleFloor(): void {
+    const floor = this.floorOf();
+    if (floor === this.settledFloor) return;
+    this.settledFloor = floor;
+    if (floor === undefined) return;
+    const flushed: [string, Version][] = [];
+    this.store.forEachInPartition(this.partition, (key, value) => {
+      const version = versionOfEncoded(value);
+      if (flushedBy(floor, version)) flushed.push([key, version]);
+    });
+    for (const [key] of flushed) this.store.delete(key);
+    // Versions the store evicted below the floor: the floor says as much now. Their values may be
+    // on the disk tier (evicted there); a disk copy whose version the shadow forgot is caught when
+    // it is read (readFromDisk).
+    for (const key of this.shadow.forgetUpTo(this.partition, floor)) this.disk?.delete(key);
+    for (const [key] of flushed) {
+      this.disk?.delete(key);
+      this.onFlushed?.(key, floor);
+    }
+    this.counts.flushed += flushed.length;
+    this.digestValid = false;
+  }
 
   /** Entries the store holds for the partition (a store counter, not a read of the records). */
   get size(): number {
@@ -81,12 +117,19 @@ export class PartitionReplica {
    * that differ only in what their stores evicted do not exchange key lists.
    */
   get digest(): number {
+    this.settleFloor();
     if (!this.digestValid || this.removalsByStore() !== this.removalsSeen || this.clock.wallMs() >= this.digestValidUntil) this.recomputeDigest();
     return this.cachedDigest;
   }
 
   /** Applies an encoded record if it is newer than what is held (LWW); `incoming` is `bytes` decoded, if the caller has it. */
   apply(key: string, bytes: Uint8Array, incoming: StoredRecord = decodeRecord(bytes)): ApplyOutcome {
+    this.settleFloor();
+    // Flushed: whatever it is (a late hint, a sync copy, a repair), it was deleted.
+    if (flushedBy(this.floorOf(), incoming.version)) {
+      this.counts.stale++;
+      return 'stale';
+    }
     const held = this.versionOf(key);
     // An evicted version counts as held: anything at or below it is old news (eviction-shadow.ts).
     const known = held ?? this.shadow.versionOf(this.partition, key);
@@ -137,6 +180,8 @@ export class PartitionReplica {
    * the versions its sources evicted, and its digests never match theirs (docs/REPLICATION.md).
    */
   noteEvicted(key: string, version: Version): boolean {
+    this.settleFloor();
+    if (flushedBy(this.floorOf(), version)) return false;
     const known = this.knownVersionOf(key);
     if (known && compareVersions(known, version) >= 0) return false;
     if (this.versionOf(key)) this.store.delete(key);
@@ -148,11 +193,13 @@ export class PartitionReplica {
 
   /** The newest version of `key` held or, evicted, remembered (what sync compares). */
   knownVersionOf(key: string): Version | undefined {
+    this.settleFloor();
     return this.versionOf(key) ?? this.shadow.versionOf(this.partition, key);
   }
 
   /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
   read(key: string): Uint8Array | null {
+    this.settleFloor();
     return this.store.get(key, this.partition) ?? null;
   }
 
@@ -172,7 +219,8 @@ export class PartitionReplica {
     return disk.get(key, (bytes) => {
       if (bytes === undefined) return done(null);
       const known = this.knownVersionOf(key);
-      if (known && compareVersions(known, versionOfEncoded(bytes)) > 0) {
+      const version = versionOfEncoded(bytes);
+      if ((known && compareVersions(known, version) > 0) || flushedBy(this.floorOf(), version)) {
         disk.delete(key);
         return done(null);
       }
@@ -189,7 +237,7 @@ export class PartitionReplica {
     if (this.store.has(key)) return;
     const record = decodeRecord(bytes);
     const known = this.shadow.versionOf(this.partition, key);
-    if (known && compareVersions(known, record.version) > 0) return;
+    if ((known && compareVersions(known, record.version) > 0) || flushedBy(this.floorOf(), record.version)) return;
     const deadline = storeDeadline(record, this.graceMs);
     if (deadline !== undefined && deadline <= this.clock.wallMs()) return;
     this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
@@ -199,6 +247,7 @@ export class PartitionReplica {
 
   /** The encoded record without touching recency, frequency or hit counters (sync, checkers). */
   peek(key: string): Uint8Array | null {
+    this.settleFloor();
     return this.store.peek(key) ?? null;
   }
 
@@ -210,6 +259,7 @@ export class PartitionReplica {
 
   /** (key, version) pairs held, straight from the store's partition list. */
   entries(): [string, Version][] {
+    this.settleFloor();
     const out: [string, Version][] = [];
     this.store.forEachInPartition(this.partition, (key, value) => out.push([key, decodeRecord(value).version]));
     return out;
@@ -221,6 +271,7 @@ export class PartitionReplica {
    * scan's view (scan.ts). `fn` must not change the store.
    */
   forEachLiveKey(nowMs: number, fn: (key: string) => void): void {
+    this.settleFloor();
     this.store.forEachInPartition(this.partition, (key, value) => {
       if (!isDeadAt(decodeRecord(value), nowMs)) fn(key);
     });

@@ -16,8 +16,9 @@ import { TurnScheduler } from '../actors/index.ts';
 import type { DiskTier, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
+import { FlushFloors, unflattenFloors } from './flush-floors.ts';
 import type { HintStore } from './hints.ts';
-import { versionToString, type HybridLogicalClock } from './hlc.ts';
+import { versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
 import { InvalidationHub } from './invalidation.ts';
@@ -37,6 +38,8 @@ export interface ReplicaStats {
   busy: number;
   /** Writes and reads refused because they were routed by a ring this node has moved past. */
   routesRefused: number;
+  /** Partition flush floors raised (by a flush, a floor hint, a sync round or a read's floor repair). */
+  floorsRaised: number;
 }
 
 export interface MailboxStats {
@@ -52,7 +55,12 @@ export interface MailboxStats {
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0 };
+  /**
+   * The flush floor of every partition (flush-floors.ts), held or not: kept across handoffs and
+   * re-holds like the fencing epochs below, so a partition this node gets back is still flushed.
+   */
+  readonly floors: FlushFloors;
   /** Called when this node starts holding a partition it had not held (see PartitionSync). */
   onNewPartition: (partition: number) => void = () => {};
   /**
@@ -89,6 +97,7 @@ export class ReplicaHost {
     const { partitionJobsPerTurn, partitionTurnDelayMs } = ctx.config;
     this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
     this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
+    this.floors = new FlushFloors(ctx.placement().partitions);
     this.invalidations = new InvalidationHub({ timers: ctx.env.timers, partitions: ctx.placement().partitions });
     this.expiries = new ExpiryWatch({
       timers: ctx.env.timers,
@@ -149,7 +158,7 @@ export class ReplicaHost {
         partition,
         mailboxCapacity: this.mailboxCapacity,
         scheduler: this.scheduler,
-        replica: () => new PartitionReplica(partition, store, clock, grace, shadow, this.disk),
+        replica: () => new PartitionReplica(partition, store, clock, grace, shadow, this.disk, () => this.floors.of(partition)),
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         fencingEpoch: this.lastFencing.get(partition) ?? 0,
         onChange: (p, seq, key, version) => this.invalidations.changed(p, seq, key, version),
@@ -178,6 +187,24 @@ export class ReplicaHost {
     this.store.dropPartition(partition);
     this.disk?.dropPartition(partition);
     this.shadow.dropPartition(partition);
+  }
+
+  /**
+   * Raises partition flush floors (flush-floors.ts) and returns how many rose. The floor holds at
+   * once (every access to the replica deletes what it flushes first, PartitionReplica.settleFloor);
+   * a job per held partition deletes it now and tells near caches. The HLC observes each floor, so
+   * a write this node coordinates after it learned of a flush is versioned after it.
+   */
+  raiseFloors(floors: readonly (readonly [number, Version])[]): number {
+    let raised = 0;
+    for (const [p, floor] of floors) {
+      if (!this.floors.raise(p, floor)) continue;
+      raised++;
+      this.hlc.observe(floor);
+      this.partitions.get(p)?.tell((actor) => actor.replica.settleFloor());
+    }
+    this.stats.floorsRaised += raised;
+    return raised;
   }
 
   /** The ring changed: every held partition takes its epoch from `epochOf`. */
@@ -294,9 +321,11 @@ export class ReplicaHost {
         const queued = this.run(p, (actor) => {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
           const answer = (record: Uint8Array | null): void => {
-            // Nothing held: say which version was evicted, so the coordinator answers nothing older.
+            // Nothing held: say which version was evicted, or the partition's flush floor, so the
+            // coordinator answers nothing older (and repairs nobody with it).
             const evicted = record === null ? this.shadow.versionOf(p, k) : undefined;
-            this.ctx.send(from, evicted === undefined ? { t: 'ra', id, r: record, ready } : { t: 'ra', id, r: null, ready, e: evicted });
+            const floor = record === null && evicted === undefined ? this.floors.of(p) : undefined;
+            this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
           const record = actor.replica.read(k);
@@ -330,6 +359,10 @@ export class ReplicaHost {
         });
         return true;
       }
+      case 'fl':
+        this.raiseFloors(unflattenFloors(message.f));
+        this.ctx.send(from, { t: 'fla', id: message.id }, 'bulk');
+        return true;
       default:
         return false;
     }

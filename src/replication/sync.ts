@@ -41,6 +41,7 @@ import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
 import { versionOfEncoded } from './record.ts';
+import { flushedBy, unflattenFloors } from './flush-floors.ts';
 import { buggify, cover } from '../runtime/probes.ts';
 
 export interface SyncStats {
@@ -219,9 +220,12 @@ export class PartitionSync {
   onMessage(from: string, message: KvMessage): boolean {
     switch (message.t) {
       case 'sq':
+        // Floors first: a returning node learns of a flush before anything is compared or sent.
+        if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
         this.answerDigests(from, message.d);
         return true;
       case 'sr':
+        if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
         this.onSyncAnswer(from, message.eq, message.df, this.sameRing(message.v));
         return true;
       case 'sw':
@@ -327,7 +331,7 @@ export class PartitionSync {
       // A partition whose actor was too busy to compute its digest waits for a later round.
       for (const p of order) if (digestOf.has(p)) digests.push(p, digestOf.get(p)!);
       this.stats.rounds++;
-      this.ctx.send(peer, { t: 'sq', d: digests }, 'bulk');
+      this.ctx.send(peer, withFloors({ t: 'sq', d: digests }, this.host.floors.flat(order)), 'bulk');
     });
   }
 
@@ -419,8 +423,10 @@ export class PartitionSync {
     let budget = this.ctx.config.syncBatch;
     const theirDigest = new Map<number, number>();
     const held: number[] = [];
+    const asked: number[] = [];
     for (let i = 0; i + 1 < digests.length; i += 2) {
       const p = digests[i]!;
+      asked.push(p);
       this.stats.partitionsCompared++;
       if (this.host.partitions.has(p)) {
         theirDigest.set(p, digests[i + 1]!);
@@ -452,7 +458,7 @@ export class PartitionSync {
         }
         df.push([p, keys, versions]);
       },
-      () => this.ctx.send(from, { t: 'sr', eq, df, v: this.ctx.placement().version }, 'bulk'),
+      () => this.ctx.send(from, withFloors({ t: 'sr', eq, df, v: this.ctx.placement().version }, this.host.floors.flat(asked)), 'bulk'),
     );
   }
 
@@ -512,10 +518,12 @@ export class PartitionSync {
           theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
         }
         const want: string[] = [];
+        const floor = this.host.floors.of(p);
         if (owns) {
           for (const [key, v] of theirs) {
             const mine = replica.knownVersionOf(key);
-            if (!mine || compareVersions(mine, v) < 0) want.push(key);
+            // A version this replica's floor flushed is not wanted: it would be refused on arrival.
+            if ((!mine || compareVersions(mine, v) < 0) && !flushedBy(floor, v)) want.push(key);
           }
         }
         const push: string[] = [];
@@ -627,6 +635,11 @@ function describeSources(sources: { source: string; partitions: number; alive: b
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** `message` with the flush floors `f` when there are any (most clusters never flush: no field at all). */
+function withFloors<M extends KvMessage & { t: 'sq' | 'sr' }>(message: M, floors: number[]): M {
+  return floors.length === 0 ? message : { ...message, f: floors };
 }
 
 /** Whether a held record (null: none) has the version of the encoded record `bytes`. */

@@ -224,13 +224,28 @@ export const randomkeyCommand: CommandSpec = {
 // ---- FLUSHALL, FLUSHDB --------------------------------------------------------------------
 
 /**
+ * Deletes every key. By flush floor when the node offers it and every member can take one
+ * (replication/flush.ts): every record older than now is deleted on every member, the ones that
+ * are down included (docs/REDIS.md). Otherwise (a cluster mid-upgrade with older members) key by key:
+ * returns how many deletes failed.
+ */
+export async function deleteEverything(keyspace: KeyspaceService, partitions: number): Promise<{ failed: number; firstError: string | null }> {
+  const { flushAll, canFlush } = keyspace;
+  if (flushAll !== undefined && canFlush?.() === true) {
+    // One failure stands for the whole flush: not every live member acknowledged its floor.
+    return new Promise((resolve) => flushAll((error) => resolve(error ? { failed: 1, firstError: error.message } : { failed: 0, firstError: null })));
+  }
+  return deleteKeyByKey(keyspace, partitions);
+}
+
+/**
  * Deletes every key, partition by partition, through the ordinary delete path (a tombstone with a
  * fresh version at each owner, hints for owners that are down), so replicas and hints agree.
  * The keys are listed by every live owner, not a read quorum: a key one owner holds and the
- * others do not (evicted there, or a write that reached one) is deleted too. Not atomic: see
- * docs/REDIS.md. Returns how many deletes failed.
+ * others do not (evicted there, or a write that reached one) is deleted too; a key held only by an
+ * owner that is down is not. Not atomic: see docs/REDIS.md. Returns how many deletes failed.
  */
-export async function deleteEverything(keyspace: KeyspaceService, partitions: number): Promise<{ failed: number; firstError: string | null }> {
+async function deleteKeyByKey(keyspace: KeyspaceService, partitions: number): Promise<{ failed: number; firstError: string | null }> {
   let failed = 0;
   let firstError: string | null = null;
   await mapLimited(range(partitions), WALK_WINDOW, async (p) => {
@@ -265,7 +280,7 @@ function flushCommand(name: 'flushall' | 'flushdb'): CommandSpec {
       runAsync(reply, done, async () => {
         const { failed, firstError } = await deleteEverything(ctx.server.keyspace, ctx.server.topology().partitions);
         if (failed === 0) reply.ok();
-        else reply.error(`TRYAGAIN ${failed} keys could not be deleted (first error: ${firstError}); run ${name.toUpperCase()} again`);
+        else reply.error(`TRYAGAIN the flush did not complete (${failed} failed; first error: ${firstError}); run ${name.toUpperCase()} again`);
       });
     },
   };

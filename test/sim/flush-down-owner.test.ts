@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { createNode } from '../../src/node/create-node.ts';
 import type { ShoalNode } from '../../src/node/node.ts';
 import type { GetResult, KvError } from '../../src/replication/api.ts';
+import { compareVersions, type Version } from '../../src/replication/hlc.ts';
 import { deleteEverything } from '../../src/resp/keyspace-commands.ts';
 import type { Env } from '../../src/runtime/env.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
@@ -93,7 +94,19 @@ test('FLUSHALL while an owner is cut off and declared dead: its keys do not come
   const onlyC = keys('only-c');
   assert.equal(writeAll(sim, C, onlyC, 'one'), KEYS, 'C acknowledged every write on its own');
 
-  assert.deepEqual(await flush(sim, A), { failed: 0, firstError: null }, 'the flush finished without failures');
+  // The flush starts in the millisecond of C's last writes: C's clock is concurrent with A's (same
+  // ms, a higher counter), and its writes still count as before the flush.
+  // A write through B racing the flush: whichever side of the floor its version falls, every node
+  // must agree on it in the end.
+  let racing = null as { version: Version } | null;
+  const flushing = flush(sim, A);
+  sim.process(B)!.kv.set(enc.encode('racing'), enc.encode('v'), { consistency: 'quorum' }, (error, result) => {
+    assert.equal(error, null);
+    racing = { version: result!.version! };
+  });
+  assert.deepEqual(await flushing, { failed: 0, firstError: null }, 'the flush finished without failures');
+  sim.runUntil(sim.now + 5_000, () => racing !== null);
+  assert.ok(racing !== null, 'the racing write was acknowledged');
   const afterViaA = keys('after-a');
   assert.equal(writeAll(sim, A, afterViaA, 'quorum'), KEYS, 'writes after the flush, through A');
 
@@ -109,4 +122,10 @@ test('FLUSHALL while an owner is cut off and declared dead: its keys do not come
   const kept = servedAnywhere(sim, [...afterViaA, ...afterViaC]);
   assert.deepEqual(flushed, [], `${flushed.length} reads of ${6 * KEYS} served a flushed key`);
   assert.equal(kept.length, 6 * KEYS, 'every key written after the flush is served through every node');
+  // The racing write: deleted exactly when its version is at or below the floor, on every node.
+  const floor = sim.process(A)!.flushFloor(0)!;
+  assert.ok([A, B, C].every((i) => compareVersions(sim.process(i)!.flushFloor(0)!, floor) === 0), 'every node holds the same floor');
+  const racingServed = servedAnywhere(sim, ['racing']).length;
+  assert.equal(racingServed, compareVersions(racing!.version, floor) > 0 ? 3 : 0, 'the racing write is served by every node or by none, as its version says');
 });
+
