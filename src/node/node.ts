@@ -418,7 +418,6 @@ export class ShoalNode {
     this.scheduleRingCheck();
     this.sync.start();
     this.handoff.start();
-    this.flusher.start();
   }
 
   /**

@@ -49,21 +49,17 @@ export class FlushCoordinator {
   /** Message id -> the flush it belongs to. */
   private readonly pending = new Map<number, PendingFlush>();
   private readonly hints = new Map<string, FloorHint>();
+  /** The floor hints' delivery timer, armed only while there are hints: a cluster that never flushes runs no timer (and every simulator seed replays as before). */
   private timer: number | null = null;
+  private stopped = false;
 
   constructor(
     private readonly ctx: ReplicationContext,
     private readonly hlc: HybridLogicalClock,
   ) {}
 
-  start(): void {
-    this.timer = this.ctx.env.timers.setTimer(this.ctx.config.hintDeliveryIntervalMs, () => {
-      this.deliverHints();
-      this.start();
-    });
-  }
-
   stop(): void {
+    this.stopped = true;
     if (this.timer !== null) this.ctx.env.timers.cancelTimer(this.timer);
     this.timer = null;
     const flushes = new Set(this.pending.values());
@@ -169,6 +165,16 @@ export class FlushCoordinator {
       if (held === undefined || compareVersions(held, floor) < 0) hint.floors.set(p, floor);
     }
     this.stats.floorHintsStored++;
+    this.armDelivery();
+  }
+
+  private armDelivery(): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = this.ctx.env.timers.setTimer(this.ctx.config.hintDeliveryIntervalMs, () => {
+      this.timer = null;
+      this.deliverHints();
+      if (this.hints.size > 0) this.armDelivery();
+    });
   }
 
   /**
