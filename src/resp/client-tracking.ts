@@ -74,6 +74,11 @@ export class ConnectionTracking {
     private readonly self: InvalidationTarget,
     /** The connection of this listener with that client id, if it is still open. */
     private readonly client: (id: number) => InvalidationTarget | undefined,
+    /**
+     * Which keys the connection's user may name now (security/acl.ts keyFilter): null for every
+     * key. The default mode's invalidations are filtered by it (see deliver).
+     */
+    private readonly visible: () => ((key: string) => boolean) | null = () => null,
   ) {}
 
   get enabled(): boolean {
@@ -213,7 +218,26 @@ export class ConnectionTracking {
       }
     }
     if (flushAll) this.send(null);
-    else if (keys.length > 0) this.send(keys);
+    else if (keys.length > 0) {
+      const sent = this.bcastOrVisible(keys);
+      if (sent.length > 0) this.send(sent);
+    }
+  }
+
+  /**
+   * The default mode remembers partitions, not keys, so a batch names every key changed in a
+   * partition the connection read from: keys its user may not access among them. Redis 7.0 only
+   * sends keys the connection read (which its user could), so those are dropped here: a key name
+   * is data an ACL can deny (docs/REDIS.md, "Client-side caching"). BCAST is left as Redis 7.0
+   * sends it, every key under the prefixes whatever the user's patterns (Redis filters BCAST by
+   * ACL only from redis/redis#15371, after 7.0). Keys the user may not access now but could
+   * when it read them (its patterns narrowed since) are dropped as well: its client keeps a value
+   * it may no longer read again, which is all it could do with it.
+   */
+  private bcastOrVisible(keys: string[]): string[] {
+    if (this.options?.bcast === true) return keys;
+    const visible = this.visible();
+    return visible === null ? keys : keys.filter(visible);
   }
 
   /** Invalidates these keys (null: everything) where Redis would send it (tracking.c, sendTrackingMessage). */

@@ -25,6 +25,7 @@ import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
 import { ConnectionTracking } from './client-tracking.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
+import { keyFilter } from '../security/acl.ts';
 import { rejected, type TransactionState } from './transaction-commands.ts';
 
 export interface ConnectionLimits {
@@ -169,7 +170,14 @@ export class RespConnection implements ConnectionState, ClientHandle {
         const handle = state.clients.get(id);
         return handle instanceof RespConnection ? handle : undefined;
       };
-      this.tracking = new ConnectionTracking(streams.source, () => server.topology().partitions, (p) => streams.holds(p), this, client);
+      // Invalidations name keys: only those this connection's user may name now (any access:
+      // what it could give EXISTS), the user as it authenticated (a re-created user is another).
+      const visible = (): ((key: string) => boolean) | null => {
+        const acl = server.acl;
+        if (acl === undefined) return null;
+        return keyFilter(this.user === null ? undefined : acl.loggedIn(this.user, this.userSince), 'any');
+      };
+      this.tracking = new ConnectionTracking(streams.source, () => server.topology().partitions, (p) => streams.holds(p), this, client, visible);
     }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {

@@ -287,6 +287,22 @@ export function keyAllowed(user: AclUser, key: Uint8Array | string, access: KeyA
   return false;
 }
 
+/**
+ * Which keys `user` may `access`, as a test for filtering a stream of key names (invalidations)
+ * without a glob per key where none is needed: null when a `*` pattern grants the access (every
+ * key passes: nothing to check, the common case), else a predicate. A missing user (deleted, or
+ * the connection never authenticated) passes no key.
+ */
+export function keyFilter(user: AclUser | undefined, access: KeyAccess): ((key: string) => boolean) | null {
+  if (user === undefined) return () => false;
+  const everything = user.keys.filter((k) => matchesEverything(k.pattern));
+  const covered =
+    access === 'any'
+      ? everything.length > 0
+      : (access === 'w' || everything.some((k) => k.read)) && (access === 'r' || everything.some((k) => k.write));
+  return covered ? null : (key) => keyAllowed(user, key, access);
+}
+
 export const NOPERM_KEYS = 'NOPERM this user has no permissions to access one of the keys used as arguments';
 
 export function nopermCommand(name: string): string {

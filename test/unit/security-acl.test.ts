@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AclStore, check, describeUser, keyAccessFor, NOPERM_KEYS, setUser, type AclUser } from '../../src/security/acl.ts';
+import { AclStore, check, describeUser, keyAccessFor, keyFilter, NOPERM_KEYS, setUser, type AclUser } from '../../src/security/acl.ts';
 import { hashPassword, verifyPassword, verifyPasswordSync } from '../../src/security/acl-passwords.ts';
 
 const catalog = { isCommand: (name: string) => ['get', 'set', 'del', 'acl', 'acl|whoami', 'config', 'config|get', 'ping'].includes(name) };
@@ -124,4 +124,15 @@ test('store: a user deleted and created again is another user, on every node', (
   assert.equal(a.loggedIn('app', first), undefined);
   assert.equal(b.loggedIn('app', b.get('app')!.since)?.name, 'app');
   assert.equal(a.loggedIn('default', undefined)?.name, 'default');
+});
+
+test('keyFilter: none where a `*` pattern grants the access, else the patterns; nothing for a missing user', () => {
+  assert.equal(keyFilter(user(['~*']), 'r'), null);
+  assert.equal(keyFilter(user(['%R~*']), 'any'), null);
+  assert.equal(keyFilter(user(['%R~*', '%W~*']), 'rw'), null);
+  const writeOnly = keyFilter(user(['%R~*', '%W~cache:*']), 'w');
+  assert.ok(writeOnly !== null && writeOnly('cache:1') && !writeOnly('secret:1'));
+  const cache = keyFilter(user(['~cache:*']), 'any');
+  assert.ok(cache !== null && cache('cache:1') && !cache('secret:1'));
+  assert.equal(keyFilter(undefined, 'any')?.('cache:1'), false);
 });
