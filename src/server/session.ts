@@ -3,7 +3,7 @@
  * KvService, with replies batched back. A frame the connection cannot survive (malformed, too
  * large, wrong order) gets an `error` frame and closes this connection only.
  */
-import { check, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
+import { check, keyFilter, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
 import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
@@ -524,17 +524,37 @@ export class ClientSession {
 
   /**
    * Subscribes this connection to invalidation streams (or changes or ends its subscription):
-   * batches and heartbeats become `invalidations` pushes. The key names they carry are those the
-   * client could read: under an ACL, only a user allowed to get every key may subscribe.
+   * batches and heartbeats become `invalidations` pushes. Invalidations name keys, so under an ACL
+   * each pushed key is one the connection's user may read (visibleKeys), whatever the prefixes: a
+   * prefix says where keys start, a pattern such as `~user:*:profile` says what they are, and no
+   * check of the prefix alone can tell that `user:1:profile:ssn` under prefix `user:1:profile` is
+   * not readable. So a subscription needs only `get`; a restricted user's subscription to every
+   * key streams the keys it may read.
    */
   private serveInvalidations(id: number, partitions: Uint8Array, prefixes: string[]): void {
     const source = this.config.invalidations;
     if (source === null) return this.replyError(id, 'unknown-op', 'this server does not stream invalidations');
-    const refused = this.refusal('get', prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => Uint8Array.from(p, (c) => c.charCodeAt(0))));
+    const acl = this.config.acl;
+    const refused = acl === null ? null : check(acl.loggedIn(this.user, this.userSince), SDK_OPERATIONS['get']!.command);
     if (refused !== null) return this.replyError(id, 'forbidden', refused);
-    this.invalidations ??= source.subscribe((batch) => this.push(encodeServerFrame({ type: 'push', push: { kind: 'invalidations', batch } })));
+    this.invalidations ??= source.subscribe((batch) => this.push(encodeServerFrame({ type: 'push', push: { kind: 'invalidations', batch: this.visibleKeys(batch) } })));
     this.invalidations.update(partitions, prefixes);
     this.reply({ id, ok: true, result: { kind: 'write', acks: 1 } });
+  }
+
+  /**
+   * The batch with only the keys the connection's user may read now (the user as it
+   * authenticated: a deleted one reads none). Seqs and counts stay, so the client sees no gap:
+   * keys were already only those under its prefixes. Untouched, with no glob run, for a user with
+   * `~*` or without ACLs.
+   */
+  private visibleKeys(batch: InvalidationBatch): InvalidationBatch {
+    const acl = this.config.acl;
+    if (acl === null) return batch;
+    const visible = keyFilter(acl.loggedIn(this.user, this.userSince), 'r');
+    if (visible === null) return batch;
+    const partitions = batch.partitions.map((entry) => (entry.keys.length === 0 ? entry : { ...entry, keys: entry.keys.filter((k) => visible(k.key)) }));
+    return { heartbeat: batch.heartbeat, partitions };
   }
 
   /** Calls the service; a throwing KvService is a bug in the node, answered rather than left hanging. */
