@@ -16,11 +16,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from '../runtime/env.ts';
-import { commandAllowed, type AclCommand, type AclStore, type AclUser } from '../security/acl.ts';
+import { ADMIN_ACCESS, commandAllowed, type AclStore, type AclUser } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
-
-/** What a user needs to read the admin port: what `INFO` needs in Redis. */
-export const ADMIN_ACCESS: AclCommand = { name: 'info', categories: ['admin', 'slow', 'dangerous'] };
 
 export interface AdminCall {
   readonly path: string;

@@ -16,7 +16,7 @@ import { AuthenticationError, connect, ConnectionError, stringCodec, type Client
 import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { askNode, type OneAdminRequest } from '../daemon/ask-node.ts';
+import { askNode, NodeRefusedError, type OneAdminRequest } from '../daemon/ask-node.ts';
 import { parseHostPort } from '../daemon/seeds.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
@@ -360,6 +360,21 @@ export async function askTarget<K extends ReplyResult['kind']>(node: string, req
       loginRefused: (reason) => new LoginRefusedError(node, reason),
     });
   } catch (error) {
+    if (error instanceof NodeRefusedError && error.code === 'forbidden') throw new OperatorOnlyError(node, error.op, error.reason);
     throw error instanceof NoNodeError ? await explainNoNode(error) : error;
+  }
+}
+
+/**
+ * The node refused an operator request (`status`, `drain`) to the user logged in: one line with
+ * the node's NOPERM and who may. Status shows what INFO and the admin port show (every member's
+ * address, counters, the top key prefixes of all traffic), so it needs what they need.
+ */
+export class OperatorOnlyError extends Error {
+  override readonly name = 'OperatorOnlyError';
+  constructor(node: string, op: string, reason: string) {
+    const who = targetCredentials === null ? 'the default user' : targetCredentials.username !== undefined ? `user ${targetCredentials.username}` : "the token's user";
+    const needs = op === 'status' ? 'a user allowed INFO (+@admin), as the admin port' : 'a user with +@admin';
+    super(`${node} refused ${op} to ${who}: ${reason}; it is for operators: log in as ${needs} with --user NAME and $${CREDENTIAL_ENV.password}, or its token in $${CREDENTIAL_ENV.token}`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type WsWebSocket from 'ws';
-import { CLIENT_ENDPOINT_PATH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeServerFrame, encodeClientFrame, type AdminRequest, type Credentials, type ReplyResult } from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeServerFrame, encodeClientFrame, type AdminRequest, type Credentials, type ErrorCode, type ReplyResult } from '../protocol/index.ts';
 
 const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
 
@@ -23,6 +23,19 @@ export interface AskNodeOptions {
   unreachable?: (cause: Error) => Error;
   /** The error for a login the node refused. */
   loginRefused?: (reason: string) => Error;
+}
+
+/** The node answered the request with an error: `code` says which (`forbidden`: the user may not). */
+export class NodeRefusedError extends Error {
+  override readonly name = 'NodeRefusedError';
+  constructor(
+    readonly address: string,
+    readonly op: string,
+    readonly code: ErrorCode,
+    readonly reason: string,
+  ) {
+    super(`${address} refused ${op}: ${reason} (${code})`);
+  }
 }
 
 /** Sends `request` to `address` and resolves with its result, which must be of kind `kind`. */
@@ -56,7 +69,7 @@ export function askNode<K extends ReplyResult['kind']>(address: string, request:
       } else if (frame.type === 'replies') {
         const reply = frame.replies.find((r) => r.id === 1);
         if (reply === undefined) return;
-        if (!reply.ok) return finish(new Error(`${address} refused ${request.op}: ${reply.error.message} (${reply.error.code})`));
+        if (!reply.ok) return finish(new NodeRefusedError(address, request.op, reply.error.code, reply.error.message));
         if (reply.result.kind !== kind) return finish(new Error(`${address} answered ${request.op} with a ${reply.result.kind} reply`));
         finish(null, reply.result as Extract<ReplyResult, { kind: K }>);
       } else if (frame.type === 'error') {

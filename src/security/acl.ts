@@ -303,6 +303,12 @@ export function keyFilter(user: AclUser | undefined, access: KeyAccess): ((key: 
   return covered ? null : (key) => keyAllowed(user, key, access);
 }
 
+/**
+ * What reading a node's own view needs (the admin port, the client port's `status`): what `INFO`
+ * needs in Redis, since it shows the same (members, addresses, counters, top key prefixes).
+ */
+export const ADMIN_ACCESS: AclCommand = { name: 'info', categories: ['admin', 'slow', 'dangerous'] };
+
 export const NOPERM_KEYS = 'NOPERM this user has no permissions to access one of the keys used as arguments';
 
 export function nopermCommand(name: string): string {

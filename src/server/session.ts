@@ -3,7 +3,7 @@
  * KvService, with replies batched back. A frame the connection cannot survive (malformed, too
  * large, wrong order) gets an `error` frame and closes this connection only.
  */
-import { check, keyFilter, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
+import { ADMIN_ACCESS, check, keyFilter, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
 import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
@@ -483,9 +483,17 @@ export class ClientSession {
     this.invoke('rmw', done, () => rmw.rmw(keys, op, options, done));
   }
 
+  /**
+   * The node's view: members and their addresses, counters, the top key prefixes of all traffic.
+   * What INFO and the admin port show, so it needs what they need (ADMIN_ACCESS). The SDK never
+   * asks for it: it routes by `topology`, which every user may read.
+   */
   private serveStatus(id: number): void {
     const status = this.config.status;
     if (status === null) return this.replyError(id, 'unknown-op', 'this server does not report status');
+    const acl = this.config.acl;
+    const refused = acl === null ? null : check(acl.loggedIn(this.user, this.userSince), ADMIN_ACCESS);
+    if (refused !== null) return this.replyError(id, 'forbidden', refused);
     try {
       this.reply({ id, ok: true, result: { kind: 'status', status: status() } });
     } catch (error) {

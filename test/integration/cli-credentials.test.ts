@@ -76,3 +76,39 @@ test('status, get, set, del, ring, hotkeys and stats log in with --user and $SHO
   assert.equal(noPassword.status, 2, 'a usage error');
   assert.match(noPassword.stderr, /--user ops needs its password in \$SHOAL_PASSWORD/);
 });
+
+test('status and stats need what INFO needs: a user without it is refused in one line, and its SDK still routes', { timeout: 120_000 }, async (t) => {
+  const [port, peerPort, respPort] = await freePorts(3);
+  const node = new DaemonProcess({ name: 'cred2', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: [] });
+  t.after(() => node.stop());
+  await node.start();
+  const redis = ['--redis', `127.0.0.1:${respPort}`];
+  // No commands and no keys; and an application user with keys under tok: and no admin rights.
+  assert.equal((await shoal(['acl', 'setuser', 'nobody', 'on', '>no-pw', 'resetkeys', 'nocommands', ...redis])).status, 0);
+  assert.equal((await shoal(['acl', 'setuser', 'app', 'on', '>app-pw', 'resetkeys', '~tok:*', '+@read', '+@write', ...redis])).status, 0);
+  const token = (await shoal(['acl', 'token', 'add', 'app', ...redis])).stdout.trim();
+  const at = ['--node', node.clientAddress];
+  const refusal = (op: string, who: string): RegExp =>
+    new RegExp(String.raw`^shoal ${op}: ${node.clientAddress} refused status to ${who}: NOPERM this user has no permissions to run the 'info' command; it is for operators: log in as a user allowed INFO \(\+@admin\), as the admin port with --user NAME and \$SHOAL_PASSWORD, or its token in \$SHOAL_TOKEN\n$`);
+  // The real command once (the raw status request), then the same main in this process.
+  const real = await runShoal(['status', ...at, '--user', 'nobody'], { SHOAL_PASSWORD: 'no-pw' });
+  assert.equal(real.status, 1, real.stdout);
+  assert.match(real.stderr, refusal('status', 'user nobody'));
+  assert.equal(real.stdout, '', 'nothing of the status is printed');
+  for (const c of [['status'], ['stats'], ['stats', '--local']]) {
+    const r = await shoal([...c, ...at, '--user', 'app'], { SHOAL_PASSWORD: 'app-pw' });
+    assert.equal(r.status, 1, `${c.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, refusal(c[0]!, 'user app'));
+    const byToken = await shoal([...c, ...at], { SHOAL_TOKEN: token });
+    assert.match(byToken.stderr, refusal(c[0]!, "the token's user"));
+  }
+  // The SDK routes by `topology`, never `status`: the same user reads and writes its keys, and sees the ring.
+  assert.equal((await shoal(['set', 'tok:1', 'v', ...at, '--user', 'app'], { SHOAL_PASSWORD: 'app-pw' })).status, 0);
+  const got = await shoal(['get', 'tok:1', ...at, '--user', 'app'], { SHOAL_PASSWORD: 'app-pw' });
+  assert.equal(got.stdout.trim(), 'v', got.stderr);
+  assert.equal((await shoal(['ring', ...at, '--user', 'app'], { SHOAL_PASSWORD: 'app-pw' })).status, 0);
+  // The default user (+@all) still reads it.
+  const ok = await shoal(['status', ...at]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /cred2/);
+});
