@@ -1,9 +1,11 @@
 /**
  * The node's users across restarts: loaded from the data directory at start (DIR/acl.sealed,
- * sealed with the at-rest keys) and written back after every change, local or from a peer.
+ * sealed with the at-rest keys; sealed again under the primary key when another key had sealed
+ * it, so an at-rest key rotation can drop the old key after one restart) and written back after
+ * every change, local or from a peer.
  */
 import { AclStore, type AclSnapshot } from '../security/acl.ts';
-import { readSealedFile, writeSealedFile, type AtRestKeys } from '../security/sealed-file.ts';
+import { keyIdOf, resealFile, writeSealedFile, type AtRestKeys } from '../security/sealed-file.ts';
 import type { Logger } from '../runtime/env.ts';
 import { dataFile } from './data-dir.ts';
 import { StartupError } from './errors.ts';
@@ -14,13 +16,15 @@ const PURPOSE = 'acl';
 export function openAclStore(dataDir: string, keys: AtRestKeys, nodeName: string, nowMs: () => number, log: Logger): AclStore {
   const store = new AclStore(nodeName, nowMs);
   const path = dataFile(dataDir, PURPOSE);
-  let plain: Uint8Array | null;
+  let read: ReturnType<typeof resealFile>;
   try {
-    plain = readSealedFile(path, PURPOSE, keys);
+    read = resealFile(path, PURPOSE, keys);
   } catch (error) {
     throw new StartupError(`cannot read the users file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  if (plain !== null) {
+  if (read !== null) {
+    const plain = read.plain;
+    if (read.resealedFrom !== null) logResealed(log, path, read.resealedFrom, keys);
     let snapshot: AclSnapshot;
     try {
       snapshot = JSON.parse(Buffer.from(plain).toString('utf8')) as AclSnapshot;
@@ -39,4 +43,10 @@ export function openAclStore(dataDir: string, keys: AtRestKeys, nodeName: string
     }
   });
   return store;
+}
+
+/** A file read under an older at-rest key and written again under the primary: what a rotation's restart should say. */
+export function logResealed(log: Logger, path: string, from: string, keys: AtRestKeys): void {
+  const primary = Buffer.from(keyIdOf(keys.primary)).toString('hex');
+  log.info({ path, fromKeyId: from, primaryKeyId: primary }, `re-sealed ${path} under the primary at-rest key ${primary} (it was sealed with ${from})`);
 }

@@ -11,7 +11,8 @@
  */
 import { existsSync } from 'node:fs';
 import { Keyring } from '../security/keyring.ts';
-import { readSealedFile, writeSealedFile } from '../security/sealed-file.ts';
+import { resealFile, writeSealedFile } from '../security/sealed-file.ts';
+import { logResealed } from './acl-file.ts';
 import { SealingTransport } from '../security/sealing-transport.ts';
 import { serveKeyringAdmin, staleKeyHint, staleSenderReason } from '../security/keyring-admin.ts';
 import type { Logger, NodeAddress, Timers, Transport } from '../runtime/env.ts';
@@ -27,8 +28,11 @@ export function openGossipKeyring(config: DaemonConfig, log: Logger): Keyring | 
   let keyring: Keyring | null = null;
   if (existsSync(path)) {
     try {
-      const text = readSealedFile(path, KEYRING_PURPOSE, config.atRestKeys);
-      keyring = Keyring.deserialize(Buffer.from(text ?? new Uint8Array()).toString('utf8'), path);
+      // Written again under the primary at-rest key if another sealed it (persist() below rewrites
+      // it too; this says so in the log, as for the users file).
+      const read = resealFile(path, KEYRING_PURPOSE, config.atRestKeys);
+      if (read !== null && read.resealedFrom !== null) logResealed(log, path, read.resealedFrom, config.atRestKeys);
+      keyring = Keyring.deserialize(Buffer.from(read?.plain ?? new Uint8Array()).toString('utf8'), path);
     } catch (error) {
       throw new StartupError(`cannot read the gossip keyring ${path}: ${(error as Error).message}`, { cause: error });
     }

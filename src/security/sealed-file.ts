@@ -13,7 +13,8 @@
  * cut) all fail authentication: the reader gets a SealedDataError, never a wrong value.
  *
  * Keys: `AtRestKeys.primary` seals; every key in `all` opens (found by key id), so a rotation is
- * "add the new key as primary, keep the old one, rewrite the files (`reseal`), drop the old key".
+ * "add the new key as primary, keep the old one, rewrite the files (`resealFile`, at every start),
+ * drop the old key".
  * Without a configured key, files are sealed with UNKEYED (all zeros): integrity is checked, but
  * nothing is secret; say so to operators (docs/SECURITY.md).
  */
@@ -169,6 +170,15 @@ export function writeSealedFile(path: string, plain: Uint8Array, purpose: string
   }
   closeSync(fd);
   renameSync(temporary, path);
+  // The rename is durable only once the directory is: without this a crash could bring back the
+  // old file, sealed under a key the operator has since removed (a re-seal at start, then a
+  // restart without the old key).
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /** Reads and opens a sealed file; null when it does not exist. Throws SealedDataError when it cannot be opened. */
@@ -188,10 +198,20 @@ export function readSealedFile(path: string, purpose: string, keys: AtRestKeys):
   }
 }
 
-/** Rotation: rewrites the file under the primary key (opened with any key in `keys.all`). False when it does not exist. */
-export function resealFile(path: string, purpose: string, keys: AtRestKeys): boolean {
+/**
+ * Reads a sealed file as readSealedFile does and, when it was sealed under a key other than the
+ * primary, writes it again under the primary (writeSealedFile: atomic and durable). This is what a
+ * node does with its files at start, so the rotation the docs give (the new key first and the old
+ * one after it, restart, then drop the old key) leaves nothing under the old key: a file only
+ * rewritten when it changed would still need it. Null when the file does not exist; else its
+ * plain bytes and, when it was rewritten, the id (hex) of the key it had been sealed with.
+ */
+export function resealFile(path: string, purpose: string, keys: AtRestKeys): { plain: Uint8Array; resealedFrom: string | null } | null {
   const plain = readSealedFile(path, purpose, keys);
-  if (plain === null) return false;
+  if (plain === null) return null;
+  // readSealedFile opened it, so the header is there and names one of `keys.all`.
+  const sealedWith = readFileSync(path).subarray(MAGIC.length, MAGIC.length + KEY_ID_BYTES);
+  if (sealedWith.equals(keyIdOf(keys.primary))) return { plain, resealedFrom: null };
   writeSealedFile(path, plain, purpose, keys);
-  return true;
+  return { plain, resealedFrom: sealedWith.toString('hex') };
 }

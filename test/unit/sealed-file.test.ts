@@ -84,8 +84,10 @@ test('files: written atomically, missing reads as null, reseal moves a file to t
     writeSealedFile(path, plain(70_000), 'acl', keyA);
     assert.deepEqual(readSealedFile(path, 'acl', keyA), plain(70_000));
     const both: AtRestKeys = { primary: keyB.primary, all: [keyB.primary, keyA.primary] };
-    assert.equal(resealFile(path, 'acl', both), true);
+    assert.deepEqual(resealFile(path, 'acl', both), { plain: plain(70_000), resealedFrom: Buffer.from(keyIdOf(keyA.primary)).toString('hex') });
     assert.deepEqual(readSealedFile(path, 'acl', keyB), plain(70_000), 'after reseal the new key alone opens it');
+    assert.deepEqual(resealFile(path, 'acl', both), { plain: plain(70_000), resealedFrom: null }, 'under the primary already: left as it is');
+    assert.equal(resealFile(join(dir, 'missing.sealed'), 'acl', both), null);
     writeFileSync(path, readFileSync(path).subarray(0, 1000));
     assert.throws(() => readSealedFile(path, 'acl', keyB), new RegExp(`${path}: the acl file is 1000 bytes where its header promises`));
     assert.equal(existsSync(join(dir, `.acl.sealed.${process.pid}.tmp`)), false, 'no temporary file left behind');
