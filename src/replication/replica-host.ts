@@ -13,7 +13,7 @@
  * a retryable `overloaded` error when too few replicas are left to reach the consistency level.
  */
 import { TurnScheduler } from '../actors/index.ts';
-import type { DiskTier, Store } from '../store/index.ts';
+import type { DiskTier, RecoverySummary, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import { FlushFloors, unflattenFloors } from './flush-floors.ts';
@@ -142,9 +142,35 @@ export class ReplicaHost {
       (summary) => {
         this.store.reserveBytes(disk.indexBytes());
         this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
+        this.warnDiskKeys(summary);
       },
       (key, partition, value) => this.shadow.record(partition, key, versionOfEncoded(value)),
     );
+  }
+
+  /**
+   * What the tier's keys mean for the operator, at warn: regions under a key the node lacks were
+   * dropped (a wrong or removed --data-key-file: a warm tier lost), and regions still under an
+   * older key need it kept (a rotation under way: the tier is not re-sealed at start, it would
+   * cost the whole tier's size in writes; regions move to the primary as they are reused).
+   */
+  private warnDiskKeys(summary: RecoverySummary): void {
+    const keys = summary.keyIds;
+    if (keys === null) return;
+    const log = this.ctx.env.log;
+    for (const { keyId, regions, key } of summary.regionsByKey) {
+      if (key === 'missing') {
+        log.warn(
+          { event: 'disk-key-missing', keyId, regions, keyIds: keys.all },
+          `disk tier: ${regions} regions were sealed with at-rest key ${keyId}, which is not among this node's at-rest keys (${keys.all.join(', ')}): their entries are dropped; to keep them, stop the node and start it with that key in --data-key-file after the primary`,
+        );
+      } else if (key === 'older') {
+        log.warn(
+          { event: 'disk-key-older', keyId, regions, primaryKeyId: keys.primary },
+          `disk tier: ${regions} regions are still sealed with at-rest key ${keyId}, not the primary ${keys.primary}: they are sealed again only as the tier reuses them, so a start without key ${keyId} drops their entries (docs/SECURITY.md, "Encryption at rest")`,
+        );
+      }
+    }
   }
 
   /** The partition's actor, spawning it if this node does not hold the partition yet. */

@@ -3,11 +3,11 @@
 // budget, and corruption (flipped bits, truncation) giving misses, never a wrong value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DiskTier, type DiskTierOptions } from '../../src/store/disk/disk-tier.ts';
+import { DiskTier, type DiskTierOptions, type RecoverySummary } from '../../src/store/disk/disk-tier.ts';
 import { SimDisk } from '../../src/sim/disk.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
-import { UNKEYED } from '../../src/security/sealed-file.ts';
+import { keyIdOf, UNKEYED } from '../../src/security/sealed-file.ts';
 import { decodeRecord, encodeRecord, LATEST_EXPIRY_MS, RecordKind } from '../../src/store/disk/record.ts';
 import fc from 'fast-check';
 
@@ -217,6 +217,30 @@ test('with the unkeyed sealer, a block sealed under a key the node lacks does no
   other.recover((s) => (summary = s));
   drain();
   assert.equal(summary?.entries, 0);
+});
+
+test('recovery reports regions by the key that sealed them: the primary, an older key still held, or a key the node lacks (dropped, not corrupt)', () => {
+  const { make, drain, device, clock } = rig(64 * 1024);
+  const tier = make();
+  tier.put('k', value('k'), 0);
+  tier.close(() => {});
+  drain();
+  const old = new Uint8Array(32).fill(7);
+  const fresh = new Uint8Array(32).fill(9);
+  const recover = (keys: { primary: Uint8Array; all: Uint8Array[] }): RecoverySummary => {
+    let summary: RecoverySummary | undefined;
+    new DiskTier({ device, sealer: aesBlockSealer(keys), clock, regionBytes: 16 * 1024 }).recover((s) => (summary = s));
+    drain();
+    return summary!;
+  };
+  const [oldId, freshId] = [old, fresh].map((k) => Buffer.from(keyIdOf(k)).toString('hex'));
+  const same = recover({ primary: old, all: [old] });
+  assert.deepEqual(same.regionsByKey, [{ keyId: oldId, regions: 1, key: 'primary' }]);
+  const rotating = recover({ primary: fresh, all: [fresh, old] });
+  assert.deepEqual([rotating.entries, rotating.corruptRegions, rotating.regionsByKey], [1, 0, [{ keyId: oldId, regions: 1, key: 'older' }]]);
+  assert.deepEqual(rotating.keyIds, { primary: freshId, all: [freshId, oldId] });
+  const without = recover({ primary: fresh, all: [fresh] });
+  assert.deepEqual([without.entries, without.corruptRegions, without.regionsByKey], [0, 0, [{ keyId: oldId, regions: 1, key: 'missing' }]]);
 });
 
 test('records round-trip through their encoding, and a cut record does not decode', () => {

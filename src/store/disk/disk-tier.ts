@@ -48,8 +48,16 @@ export interface RecoverySummary {
   entries: number;
   /** Regions holding data. */
   regions: number;
-  /** Regions whose scan stopped at a block that did not open (or could not be read). */
+  /** Regions whose scan stopped at a block that did not open (or could not be read), for another reason than its key. */
   corruptRegions: number;
+  /**
+   * With a sealer that names keys: the regions holding blocks by the key that sealed them, and
+   * whether that key is the sealer's primary, another key it still opens with (a rotation under
+   * way), or one it lacks (the regions were dropped: not counted as corrupt).
+   */
+  regionsByKey: { keyId: string; regions: number; key: 'primary' | 'older' | 'missing' }[];
+  /** The sealer's key ids (what seals, what opens), or null for a sealer without keys. */
+  keyIds: { primary: string; all: readonly string[] } | null;
 }
 
 export interface DiskTierStats {
@@ -310,12 +318,14 @@ export class DiskTier {
     let newestRegion = -1;
     let newestGeneration = 0;
     let corruptRegions = 0;
+    const regionsByKey = new Map<string, number>();
+    const keys = this.sealer.keys;
     const scan = (region: number): void => {
       if (region === this.regionCount) return finish();
       this.device.read(region * this.regionBytes, this.regionBytes, (error, bytes) => {
         if (error !== null) corruptRegions++;
         else {
-          const { generation, complete } = this.scanRegion(bytes, region, (record, place) => {
+          const { generation, complete, sealedWith } = this.scanRegion(bytes, region, (record, place) => {
             this.seq = Math.max(this.seq, record.seq);
             // Told of every value as it is found (a later record may replace or delete it): the
             // caller keeps what it needs (replication: the version) without holding the device's bytes.
@@ -326,7 +336,9 @@ export class DiskTier {
             }
             if (record.kind === RecordKind.Value) this.regionKeys[region]!.push(record.key);
           });
-          if (!complete) corruptRegions++;
+          if (sealedWith !== null) regionsByKey.set(sealedWith, (regionsByKey.get(sealedWith) ?? 0) + 1);
+          // A region under a key the sealer lacks does not open: dropped, but not damaged.
+          if (!complete && (sealedWith === null || keys === undefined || keys.all.includes(sealedWith))) corruptRegions++;
           if (generation > 0) {
             this.clean[region] = false;
             this.regionGeneration[region] = generation;
@@ -353,7 +365,12 @@ export class DiskTier {
       for (const partition of this.droppedWhileRecovering) this.dropPartition(partition);
       this.deletedWhileRecovering.clear();
       this.droppedWhileRecovering.clear();
-      done({ entries: this.index.size, regions: this.regionCount - this.clean.filter(Boolean).length, corruptRegions });
+      const byKey = [...regionsByKey].map(([keyId, regions]) => ({
+        keyId,
+        regions,
+        key: keyId === keys?.primary ? ('primary' as const) : keys?.all.includes(keyId) === true ? ('older' as const) : ('missing' as const),
+      }));
+      done({ entries: this.index.size, regions: this.regionCount - this.clean.filter(Boolean).length, corruptRegions, regionsByKey: byKey, keyIds: keys === undefined ? null : { primary: keys.primary, all: keys.all } });
     };
     scan(0);
   }
@@ -470,27 +487,30 @@ export class DiskTier {
   /** Calls `visit` for every record of a region's current generation; stops at the first block that does not open. */
   private scanRegion(
     bytes: Uint8Array, region: number, visit: (record: DiskRecord, place: { blockOffset: number; blockLength: number; recordOffset: number }) => void,
-  ): { generation: number; complete: boolean } {
+  ): { generation: number; complete: boolean; sealedWith: string | null } {
     let offset = 0;
     let generation = 0;
+    // The key of the region's first block: one process wrote the region, with one primary key.
+    let sealedWith: string | null = null;
     while (offset < bytes.length) {
       const prefix = readBlockPrefix(bytes, offset);
       if (prefix === null || prefix.sealedLength === 0) break;
       if (generation !== 0 && prefix.generation !== generation) break;
       const length = BLOCK_PREFIX_BYTES + prefix.sealedLength;
+      if (offset === 0 && this.sealer.keys !== undefined) sealedWith = this.sealer.keys.sealedWith(bytes.subarray(BLOCK_PREFIX_BYTES, length));
       const plain = this.openBlock(bytes.subarray(offset, offset + length), region, offset, prefix.generation);
-      if (plain === null) return { generation, complete: false };
+      if (plain === null) return { generation, complete: false, sealedWith };
       generation = prefix.generation;
       for (let at = 0; at < plain.length; ) {
         const decoded = decodeRecord(plain, at);
-        if (decoded === null) return { generation, complete: false };
+        if (decoded === null) return { generation, complete: false, sealedWith };
         const { record } = decoded;
         visit(record, { blockOffset: offset, blockLength: length, recordOffset: at });
         at = decoded.next;
       }
       offset += length;
     }
-    return { generation, complete: true };
+    return { generation, complete: true, sealedWith };
   }
 
   private openBlock(block: Uint8Array, region: number, offset: number, generation: number): Uint8Array | null {

@@ -12,4 +12,11 @@ export interface BlockSealer {
   seal(aad: Uint8Array, plain: Uint8Array): Uint8Array;
   /** The plain text of a sealed block, or null if it fails authentication against `aad`. */
   open(aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  /**
+   * For a sealer with keys: which key sealed a block (its id, or null when it names none), the id
+   * of the key it seals with and the ids of those it opens. Recovery reports regions by key with
+   * it, so an operator learns that a rotation still needs the old key, or that regions were
+   * dropped for a key the node lacks, rather than of "corrupt" regions.
+   */
+  readonly keys?: { readonly primary: string; readonly all: readonly string[]; sealedWith(sealed: Uint8Array): string | null };
 }
