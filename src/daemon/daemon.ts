@@ -25,6 +25,7 @@ import { nodeStatus } from './status.ts';
 import { openAclStore } from './acl-file.ts';
 import { KnownPeers, KNOWN_PEERS_SAVE_INTERVAL_MS } from './known-peers.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
+import { PlainTransport } from '../security/sealing-transport.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { nodeRoutes } from '../admin/status-routes.ts';
 import { hotKeysRoutes } from '../admin/hot-keys-route.ts';
@@ -168,7 +169,10 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
           nowMs: () => realClock.monoMs(),
           peers: () => (hosted?.clusterMembers() ?? []).filter((m) => m.state !== 'left').map((m) => m.peerAddress),
         });
-  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? transport, log };
+  // Without one, sealed bytes can only be keyed members' notices: kept to say why none answers.
+  const plain = gossip === null ? new PlainTransport(transport, () => realClock.monoMs()) : null;
+  const securityHint = (): string | null => gossip?.hint() ?? plain?.hint() ?? null;
+  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log };
   const node = createHostedNode(env, config, clientAddress, transport, seeds, acl);
   hosted = node;
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
@@ -190,7 +194,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       uptimeMs: () => performance.now() - startedAt,
       view: () => {
         const waiting = node.waitingFor();
-        return { ...node.status(), waitingFor: waiting === null ? null : (gossip?.hint() ?? waiting) };
+        return { ...node.status(), waitingFor: waiting === null ? null : (securityHint() ?? waiting) };
       },
       refused: () => (gossip === null ? node.refusedPeers() : [...node.refusedPeers(), ...gossip.refused(new Map(node.clusterMembers().map((m) => [m.peerAddress, m.name])))]),
       clientConnections: () => server.connectionCount,
@@ -355,7 +359,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const refused = new Promise<string>((resolve) => {
     let lastHint: string | null = null;
     refusalWatch = setInterval(() => {
-      const hint = gossip?.hint() ?? null;
+      const hint = securityHint();
       if (hint !== null && hint !== lastHint) log.warn({}, hint);
       lastHint = hint;
       const reason = node.refusal();

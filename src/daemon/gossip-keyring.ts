@@ -14,7 +14,8 @@ import { Keyring } from '../security/keyring.ts';
 import { resealFile, writeSealedFile } from '../security/sealed-file.ts';
 import { logResealed } from './acl-file.ts';
 import { SealingTransport } from '../security/sealing-transport.ts';
-import { serveKeyringAdmin, staleKeyHint, staleSenderReason } from '../security/keyring-admin.ts';
+import { plainSenderReason, serveKeyringAdmin, staleKeyHint, staleSenderReason } from '../security/keyring-admin.ts';
+import { MessageFamily } from '../node/wire.ts';
 import type { Logger, NodeAddress, Timers, Transport } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { dataFile } from './data-dir.ts';
@@ -59,7 +60,7 @@ export interface GossipSecurity {
   readonly transport: SealingTransport;
   /** What the node hears that it cannot open, as a hint for `shoal status` and the log; null when nothing. */
   hint(): string | null;
-  /** Senders under keys this node lacks, as `refused` entries for `shoal status`. */
+  /** Senders under keys this node lacks, and nodes without a gossip key, as `refused` entries for `shoal status`. */
   refused(names: ReadonlyMap<NodeAddress, string>): { name: string; address: string; reason: string }[];
 }
 
@@ -69,16 +70,20 @@ export function secureTransport(
   options: { config: DaemonConfig; address: NodeAddress; log: Logger; timers: Timers; nowMs: () => number; peers: () => readonly NodeAddress[] },
 ): GossipSecurity {
   const { config, address, log } = options;
-  const transport = new SealingTransport(inner, { cluster: config.cluster, address, keyring, log, nowMs: options.nowMs });
+  // A plain node's gossip starts with the gossip family byte (node/wire.ts): that sender is a
+  // node without a key, listed and told; other unsealed bytes are only counted.
+  const plainNodeTraffic = (bytes: Uint8Array): boolean => bytes[0] === MessageFamily.gossip;
+  const transport = new SealingTransport(inner, { cluster: config.cluster, address, keyring, log, nowMs: options.nowMs, plainNodeTraffic });
   serveKeyringAdmin({ sealing: transport, self: address, peers: options.peers, timers: options.timers, log });
   return {
     transport,
     hint: () => staleKeyHint(transport.stats(), address, dataFile(config.dataDir, KEYRING_PURPOSE)),
-    refused: (names) =>
-      transport.stats().unknownKeySenders.map((u) => ({
-        name: names.get(u.address) ?? u.address,
-        address: u.address,
-        reason: staleSenderReason(u),
-      })),
+    refused: (names) => {
+      const stats = transport.stats();
+      return [
+        ...stats.unknownKeySenders.map((u) => ({ name: names.get(u.address) ?? u.address, address: u.address, reason: staleSenderReason(u) })),
+        ...stats.plainSenders.map((p) => ({ name: names.get(p.address) ?? p.address, address: p.address, reason: plainSenderReason(p) })),
+      ];
+    },
   };
 }

@@ -15,7 +15,7 @@
  */
 import type { NodeAddress, Logger, Timers } from '../runtime/env.ts';
 import { KeyringError, parseGossipKey, type KeyringEntry } from './keyring.ts';
-import { KIND, type SealingStats, type SealingTransport, type UnknownKeySender } from './sealing-transport.ts';
+import { KIND, type PlainSender, type SealingStats, type SealingTransport, type UnknownKeySender } from './sealing-transport.ts';
 
 export type KeyringOp = 'install' | 'use' | 'remove' | 'list';
 
@@ -174,6 +174,11 @@ export function staleKeyHint(stats: SealingStats, address: NodeAddress, keyringF
 /** The command that gives the node at `address`, which missed a key rotation, the current key as its primary. */
 function recoveryCommand(address: NodeAddress): string {
   return `shoal keyring install --new-key-file NEW --primary --only --peer ${address} --key-file OLD`;
+}
+
+/** Why a member lists a node that sends plain gossip as refused (for `shoal status`). */
+export function plainSenderReason(sender: PlainSender): string {
+  return `sends unsealed messages: it runs without gossip encryption (${sender.count} message${sender.count === 1 ? '' : 's'} rejected); start it with --gossip-key-file holding the cluster's key (docs/SECURITY.md)`;
 }
 
 /**

@@ -88,12 +88,20 @@ export interface UnknownKeySender {
   readonly count: number;
 }
 
+/** A node sending its gossip unsealed (it runs without a gossip key): what `shoal status` shows. */
+export interface PlainSender {
+  readonly address: NodeAddress;
+  readonly count: number;
+}
+
 export interface SealingStats {
   readonly sealed: number;
   readonly opened: number;
   readonly rejected: Readonly<Record<RejectReason, number>>;
   readonly primaryKeyId: string;
   readonly unknownKeySenders: readonly UnknownKeySender[];
+  /** Nodes heard sending plain gossip within UNKNOWN_KEY_SENDER_TTL_MS (see SealingOptions.plainNodeTraffic). */
+  readonly plainSenders: readonly PlainSender[];
 }
 
 export interface SealingOptions {
@@ -107,6 +115,14 @@ export interface SealingOptions {
   readonly nowMs: () => number;
   /** Random bytes for the boot id: node:crypto's by default; the simulator passes its seeded stream. */
   readonly randomBytes?: (n: number) => Uint8Array;
+  /**
+   * Whether unsealed bytes are a Shoal node's own traffic (its gossip, by the message family byte
+   * the node's mux puts first): such a sender is a node started without a gossip key. It is listed
+   * (stats().plainSenders, shown as refused) and answered, as rarely as rejections are logged,
+   * with an empty notice sealed under this node's primary, so it can say why nobody answers it
+   * (plainNodeHint). Anything else unsealed (junk, a scanner) is only counted. Absent: nothing is.
+   */
+  readonly plainNodeTraffic?: (bytes: Uint8Array) => boolean;
 }
 
 /** Per sender: the boot accepted and the counters seen under it. */
@@ -162,6 +178,7 @@ export class SealingTransport implements Transport {
   private budgetStart = -Infinity;
   private budgetUsed = 0;
   private readonly unknownKeys = new Map<NodeAddress, { keyId: string; count: number; lastMs: number }>();
+  private readonly plainNodes = new Map<NodeAddress, { count: number; lastMs: number }>();
   private sealedCount = 0;
   private openedCount = 0;
   private readonly rejected: Record<RejectReason, number> = { 'not-sealed': 0, 'unknown-key': 0, unauthentic: 0, replay: 0, 'retired-boot': 0 };
@@ -223,7 +240,15 @@ export class SealingTransport implements Transport {
   }
 
   private receive(from: NodeAddress, bytes: Uint8Array): void {
-    if (bytes.length < SEALED_OVERHEAD_BYTES || bytes[0] !== SEALED_MAGIC) return this.reject(from, 'not-sealed');
+    if (bytes.length < SEALED_OVERHEAD_BYTES || bytes[0] !== SEALED_MAGIC) {
+      const plainNode = this.options.plainNodeTraffic?.(bytes) === true;
+      if (plainNode) {
+        const seen = this.plainNodes.get(from);
+        if (seen === undefined && this.plainNodes.size >= MAX_SENDERS) this.plainNodes.clear();
+        this.plainNodes.set(from, { count: (seen?.count ?? 0) + 1, lastMs: this.options.nowMs() });
+      }
+      return this.reject(from, 'not-sealed', {}, plainNode);
+    }
     const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const header = data.subarray(0, SEALED_HEADER_BYTES);
     const kind = header[1]!;
@@ -276,6 +301,7 @@ export class SealingTransport implements Transport {
       window.accept(counter);
     }
     if (this.unknownKeys.has(from)) this.unknownKeys.delete(from);
+    if (this.plainNodes.has(from)) this.plainNodes.delete(from);
     this.openedCount++;
     const plainBytes = new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
     if (kind === KIND.node) this.handler(from, plainBytes);
@@ -307,7 +333,19 @@ export class SealingTransport implements Transport {
       rejected: { ...this.rejected },
       primaryKeyId: this.options.keyring.primaryId,
       unknownKeySenders: this.recentUnknownKeySenders(),
+      plainSenders: this.recentPlainSenders(),
     };
+  }
+
+  /** The nodes heard sending plain gossip within UNKNOWN_KEY_SENDER_TTL_MS; older ones are forgotten. */
+  private recentPlainSenders(): PlainSender[] {
+    const since = this.options.nowMs() - UNKNOWN_KEY_SENDER_TTL_MS;
+    const out: PlainSender[] = [];
+    for (const [address, s] of this.plainNodes) {
+      if (s.lastMs < since) this.plainNodes.delete(address);
+      else out.push({ address, count: s.count });
+    }
+    return out;
   }
 
   /** The senders under keys this node lacks heard within UNKNOWN_KEY_SENDER_TTL_MS; older ones are forgotten. */
@@ -337,4 +375,55 @@ function nonceOf(boot: Uint8Array, header: Uint8Array): Buffer {
   const at = 2 + KEY_ID_BYTES + BOOT_BYTES;
   for (let i = 0; i < COUNTER_BYTES; i++) nonce[BOOT_BYTES - COUNTER_BYTES + i]! ^= header[at + i]!;
   return nonce;
+}
+
+/**
+ * The other side, on a node without a gossip key: sealed datagrams are from keyed members (the
+ * notices they answer its plain gossip with), which it cannot open and which no part of it
+ * understands. This Transport passes everything else on and keeps, for UNKNOWN_KEY_SENDER_TTL_MS,
+ * who sent sealed bytes and under which key id, so the node can say why nobody answers it
+ * (hint()) instead of only "no answer from seeds".
+ */
+export class PlainTransport implements Transport {
+  private handler: ReceiveHandler = () => {};
+  private readonly sealedFrom = new Map<NodeAddress, { keyId: string; lastMs: number }>();
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly nowMs: () => number,
+  ) {
+    inner.onReceive((from, bytes) => {
+      const header = sealedHeader(bytes);
+      if (header === null) return this.handler(from, bytes);
+      if (!this.sealedFrom.has(from) && this.sealedFrom.size >= MAX_SENDERS) this.sealedFrom.clear();
+      this.sealedFrom.set(from, { keyId: header.keyId, lastMs: this.nowMs() });
+    });
+  }
+
+  send(to: NodeAddress, datagram: Datagram, lane?: Lane): void {
+    this.inner.send(to, datagram, lane);
+  }
+
+  onReceive(handler: ReceiveHandler): void {
+    this.handler = handler;
+  }
+
+  /** Why peers do not answer, in words, while some sent sealed bytes recently; else null. */
+  hint(): string | null {
+    const since = this.nowMs() - UNKNOWN_KEY_SENDER_TTL_MS;
+    const senders: string[] = [];
+    const keys = new Set<string>();
+    for (const [address, s] of this.sealedFrom) {
+      if (s.lastMs < since) this.sealedFrom.delete(address);
+      else {
+        senders.push(address);
+        keys.add(s.keyId);
+      }
+    }
+    if (senders.length === 0) return null;
+    return (
+      `peers (${senders.join(', ')}) encrypt node-to-node traffic (key id ${[...keys].join(', ')}) and reject this node's, which is not encrypted: ` +
+      'start it with --gossip-key-file holding the cluster\'s gossip key (docs/SECURITY.md, "Gossip and replication encryption")'
+    );
+  }
 }
