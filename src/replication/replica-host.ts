@@ -141,8 +141,9 @@ export class ReplicaHost {
     disk.recover(
       (summary) => {
         this.store.reserveBytes(disk.indexBytes());
-        this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
+        // The warnings first: whoever waits for the disk-recovered line has them by then.
         this.warnDiskKeys(summary);
+        this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
       },
       (key, partition, value) => this.shadow.record(partition, key, versionOfEncoded(value)),
     );
