@@ -2,7 +2,7 @@
  * The disk tier for real (docs/STORE.md, "Disk tier"). Its device: one preallocated file, read and written at offsets with the
  * asynchronous fs calls (libuv's thread pool), so the event loop never waits on the disk.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, write } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, write } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '../runtime/env.ts';
 import { aesBlockSealer } from '../security/block-sealer.ts';
@@ -16,9 +16,15 @@ const DISK_TIER_FILE = 'tier.shoal';
 export class FileDevice implements BlockDevice {
   private constructor(private readonly fd: number, readonly size: number, readonly path: string) {}
 
-  /** Opens (or creates) the file and makes it `size` bytes; an existing file keeps its contents. */
+  /**
+   * Opens (or creates) the file and makes it `size` bytes; an existing file keeps its contents.
+   * Readable by the node's user only, as the data directory's files are: its blocks are sealed,
+   * but their sizes, places and key ids are not, and nobody else needs them. A file an older
+   * version created 0644 is narrowed too.
+   */
   static open(path: string, size: number): FileDevice {
-    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+', 0o600);
+    fchmodSync(fd, 0o600);
     if (fstatSync(fd).size !== size) ftruncateSync(fd, size);
     return new FileDevice(fd, size, path);
   }

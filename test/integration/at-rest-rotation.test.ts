@@ -10,7 +10,7 @@
  * Waits are for log lines and replies, bounded by the harness's timeouts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,6 +57,8 @@ test('at-rest key rotation as documented: new key first, restart, old key remove
   admin.close();
   assert.equal(await node.stop(), 0);
   assert.deepEqual([sealedWith('acl.sealed'), sealedWith('keyring.sealed')], [id1, id1]);
+  // Every file a node keeps is its user's alone, the disk tier's too.
+  for (const file of [join(dataDir, 'acl.sealed'), join(dataDir, 'keyring.sealed'), join(diskDir, 'tier.shoal')]) assert.equal(statSync(file).mode & 0o777, 0o600, file);
 
   // 2. Key 2 first, key 1 after it: the files are sealed again under key 2 at start.
   await startWith(files.both);
