@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
+import { answeredWithoutTls, resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
 const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME...|list|users|whoami> [options]
        shoal acl token add NAME           (prints a new bearer token of NAME, once)
@@ -105,6 +105,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof NotRespError) {
       process.stderr.write(`shoal acl: ${address} is not a Redis (RESP) port: ${error.message}; give --redis a node's Redis port (its --resp-port, by default its client port + 2)\n`);
+      return 1;
+    }
+    if (answeredWithoutTls(error)) {
+      process.stderr.write(`shoal acl: ${address} does not speak TLS: the TLS handshake got a plain answer; give --redis redis://HOST:PORT or HOST:PORT (no --tls-ca / SHOAL_TLS_CA) for a Redis port without TLS\n`);
       return 1;
     }
     process.stderr.write(`shoal acl: cannot reach the Redis port at ${address} (${(error as Error).message}); give --redis HOST:PORT\n`);

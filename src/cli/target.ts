@@ -58,12 +58,26 @@ export class PeerPortError extends Error {
   }
 }
 
+/**
+ * Whether a TLS handshake failed because the other side answered without TLS: OpenSSL reads a
+ * plain reply (HTTP, RESP) as a record of an unknown version. Then no CA would help: the port is
+ * not a TLS port.
+ */
+export function answeredWithoutTls(error: unknown): boolean {
+  const c = rootCause(error);
+  return c instanceof Error && ((c as NodeJS.ErrnoException).code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(c.message));
+}
+
 /** Nothing answered, or (when the cause is a certificate problem) TLS failed: say which, and what to give. */
 function noNodeMessage(node: string, cause: unknown): string {
   const c = rootCause(cause);
   const code = c instanceof Error ? String((c as NodeJS.ErrnoException).code ?? '') : '';
+  if (answeredWithoutTls(cause)) {
+    return `${node} does not speak TLS: the TLS handshake got a plain answer; drop --tls-ca / SHOAL_TLS_CA (and wss://) to talk to it without TLS, or point --node at a node that uses TLS`;
+  }
   if (c instanceof Error && (/^(ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO|DEPTH_ZERO|CERT_)/.test(code) || /certificate|ssl/i.test(c.message))) {
-    return `TLS with ${node} failed (${c.message}): give the node's CA with --tls-ca (or SHOAL_TLS_CA), and --tls-cert/--tls-key if it requires a client certificate`;
+    // OpenSSL's texts end with a newline and name its source files: one line, its first part.
+    return `TLS with ${node} failed (${c.message.trim().replace(/\s+/g, ' ')}): give the node's CA with --tls-ca (or SHOAL_TLS_CA), and --tls-cert/--tls-key if it requires a client certificate`;
   }
   // A TLS port cuts off a plain WebSocket handshake.
   if (code === 'ECONNRESET' && targetTls === null) return `no Shoal node answered plain WebSocket at ${node} (ECONNRESET); if the node uses TLS, give --tls-ca (or SHOAL_TLS_CA) or a wss:// address`;
