@@ -127,6 +127,12 @@ async function serve(options: AdminServerOptions, routes: readonly AdminRoute[],
       sendJson(response, outcome === RATE_LIMITED ? 429 : 401, { error: outcome }, { 'www-authenticate': 'Basic realm="shoal", charset="UTF-8"' });
       return;
     }
+    if (!commandAllowed(outcome, ADMIN_ACCESS)) {
+      // Authenticated, not allowed: 403, not 401, which would make a browser ask for the same
+      // credentials again and again.
+      sendJson(response, 403, { error: `user ${outcome.name} may not read the admin port: it needs INFO (+@admin)` });
+      return;
+    }
     user = outcome;
   }
   await route.handle({ path, query: url.searchParams, user, request, response });
@@ -145,7 +151,7 @@ function openToAnyone(acl: AclStore): boolean {
 
 const RATE_LIMITED = 'too many failed authentication attempts from this address, try again later';
 
-/** The user named by HTTP Basic credentials, or why not (a message for the 401/429 answer). */
+/** The user named by HTTP Basic credentials or a token, or why not (a message for the 401/429 answer); what the user may do is the caller's check. */
 async function authenticate(options: AdminServerOptions, request: IncomingMessage): Promise<AclUser | string> {
   const header = request.headers.authorization ?? '';
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
@@ -171,6 +177,5 @@ async function authenticate(options: AdminServerOptions, request: IncomingMessag
     options.log.warn({ user: name, address: host, listener: 'admin' }, 'authentication failed');
     return 'invalid username-password pair or user is disabled';
   }
-  if (!commandAllowed(result.user, ADMIN_ACCESS)) return `user ${name} may not read the admin port: it needs INFO (+@admin)`;
   return result.user;
 }

@@ -109,7 +109,7 @@ test('bearer tokens: made by shoal acl over rediss://, accepted by the SDK, AUTH
   assert.equal((await get(`${base}/status`, ca, {})).status, 401);
   assert.equal((await get(`${base}/status`, ca, { authorization: `Bearer ${watcher}` })).status, 200);
   const noInfo = await get(`${base}/status`, ca, { authorization: `Bearer ${token}` });
-  assert.equal(noInfo.status, 401);
+  assert.equal(noInfo.status, 403);
   assert.match(noInfo.body, /needs INFO/);
   assert.equal((await get(`${base}/status`, ca, { authorization: `Bearer shoal_${'B'.repeat(43)}` })).status, 401);
 

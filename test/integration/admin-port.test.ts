@@ -53,8 +53,10 @@ test('the admin port serves probes, status and ring, and asks for credentials on
   assert.equal(refused.status, 401);
   assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic /);
   assert.equal((await fetch(`${base}/status`, basic('watcher', 'wrong'))).status, 401);
+  // Authenticated but not allowed: 403, with no challenge (a browser would ask again forever).
   const forbidden = await fetch(`${base}/status`, basic('reader', 'read-pass'));
-  assert.equal(forbidden.status, 401);
+  assert.equal(forbidden.status, 403);
+  assert.equal(forbidden.headers.get('www-authenticate'), null);
   assert.match(((await forbidden.json()) as { error: string }).error, /needs INFO/);
   assert.equal((await fetch(`${base}/status`, basic('watcher', 'watch-pass'))).status, 200);
 });
