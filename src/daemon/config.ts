@@ -71,6 +71,8 @@ export interface DaemonConfig {
   gossipKeySource: string;
   /** What one client can make the node hold or do (--max-key-size ... --max-request-rate). */
   limits: ClientLimits;
+  /** --default-password-file: the default user's password (its bytes) and the file it came from, or null. */
+  defaultPassword: { password: Uint8Array; path: string } | null;
   /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
   insecure: boolean;
   /** --stats-prefix-delimiter: where a key's prefix ends in `shoal stats`; '' for no prefix table. */
@@ -346,6 +348,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     atRestKeys,
     atRestKeySource,
     ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
+    defaultPassword: has('default-password-file') ? readDefaultPassword(resolve(get<string>('default-password-file')), origin('default-password-file')) : null,
     insecure: get<string>('insecure') === 'true',
     statsPrefixDelimiter: statsPrefixDelimiter(get<string>('stats-prefix-delimiter'), origin('stats-prefix-delimiter')),
     tls: resolveTls(has, get, origin),
@@ -433,6 +436,36 @@ function readGossipKeys(file: { path: string; origin: string } | null): { gossip
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
+}
+
+/** The longest default password a file may hold: a line, not a document pasted by mistake (Redis's AUTH takes what fits in a bulk string). */
+export const MAX_DEFAULT_PASSWORD_BYTES = 1024;
+
+/**
+ * --default-password-file: the password is the file's bytes, less one trailing newline (`echo
+ * secret > FILE` and editors add one; a Kubernetes Secret made with --from-file keeps it). Anything
+ * else that cannot be a one-line password is refused at start, since a node that took it would lock
+ * every client out with a password nobody meant.
+ */
+function readDefaultPassword(path: string, origin: string): { password: Uint8Array; path: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`cannot read the default password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (given by ${origin})`);
+  }
+  const newline = bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0;
+  const password = bytes.subarray(0, bytes.length - newline);
+  const problem =
+    password.length === 0
+      ? 'is empty: put the password in it (a default user without a password is what --insecure allows)'
+      : password.length > MAX_DEFAULT_PASSWORD_BYTES
+        ? `holds ${password.length} bytes; a password may have at most ${MAX_DEFAULT_PASSWORD_BYTES}`
+        : password.includes(0x0a) || password.includes(0x0d)
+          ? 'holds more than one line: it must hold only the password (one trailing newline is allowed)'
+          : null;
+  if (problem !== null) throw new ConfigError(`the default password file ${path} (given by ${origin}) ${problem}`);
+  return { password: new Uint8Array(password), path };
 }
 
 /** --stats-prefix-delimiter: short, since every access searches keys for it. */

@@ -23,6 +23,7 @@ import { openGossipKeyring, secureTransport } from './gossip-keyring.ts';
 import { bracketed, hostPort, SeedList, systemResolver, type HostResolver } from './seeds.ts';
 import { nodeStatus } from './status.ts';
 import { openAclStore } from './acl-file.ts';
+import { applyDefaultPasswordAtStart, defaultPasswordAfterPeer } from './default-password.ts';
 import { KnownPeers, KNOWN_PEERS_SAVE_INTERVAL_MS } from './known-peers.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { PlainTransport } from '../security/sealing-transport.ts';
@@ -115,13 +116,15 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const keyring = openGossipKeyring(config, log);
   // Users and ACLs: kept in the data directory, spread to every member (src/security/acl-sync.ts).
   const acl = openAclStore(config.dataDir, config.atRestKeys, config.name, () => realClock.wallMs(), log);
+  const startedAtWallMs = realClock.wallMs();
+  if (config.defaultPassword !== null) applyDefaultPasswordAtStart(acl, config.defaultPassword, log);
   const authGuard = new AuthGuard(() => realClock.monoMs());
   // A --host this machine cannot listen on (a name that does not resolve, another machine's
   // address) is reported first: no password would make it work.
   await probePort(config.host, 0, 'client', '--port');
   if (!isLoopbackHost(config.host) && !config.insecure && !acl.requiresAuth) {
     throw new StartupError(
-      `refusing to listen on ${config.host}, which is not a loopback address, while the default user needs no password (it is on and nopass: anyone who reaches the ports may do anything). Give the default user a password first (start on 127.0.0.1, then ACL SETUSER default resetpass >PASSWORD), or pass --insecure to run like this anyway`,
+      `refusing to listen on ${config.host}, which is not a loopback address, while the default user needs no password (it is on and nopass: anyone who reaches the ports may do anything). Give the default user a password with --default-password-file FILE (a file holding it; or SHOAL_DEFAULT_PASSWORD_FILE), or pass --insecure to run like this anyway`,
     );
   }
   // Checked before anything binds for long so that a busy client port fails before this node joins anybody's cluster.
@@ -173,7 +176,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const plain = gossip === null ? new PlainTransport(transport, () => realClock.monoMs()) : null;
   const securityHint = (): string | null => gossip?.hint() ?? plain?.hint() ?? null;
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log };
-  const node = createHostedNode(env, config, clientAddress, transport, seeds, acl);
+  const node = createHostedNode(env, config, clientAddress, transport, seeds, acl, config.defaultPassword === null ? undefined : defaultPasswordAfterPeer(acl, config.defaultPassword, log, startedAtWallMs));
   hosted = node;
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());

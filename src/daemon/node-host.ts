@@ -99,7 +99,8 @@ export function consistencyFor(option: 'read-quorum' | 'write-quorum', count: nu
   throw new ConfigError(`--${option} ${count} is not supported with --replicas ${replicas}: use 1 (one), ${majority} (a majority) or ${replicas} (all)`);
 }
 
-export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList, acl?: AclStore): HostedNode {
+/** `onAclPeerState`: called each time the node has compared its users with a peer's (AclSyncOptions.onPeerState). */
+export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: string, transport: WsTransport, seeds: SeedList, acl?: AclStore, onAclPeerState?: () => void): HostedNode {
   let aclSync: AclSync | null = null;
   let askChannel: Transport | null = null;
   const disk = openDiskTier(env, config);
@@ -141,6 +142,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
                 transport: channel,
                 timers: env.timers,
                 peers: () => node.membership.members().filter((m) => (m.state === 'alive' || m.state === 'suspect') && m.address !== env.address).map((m) => m.address),
+                ...(onAclPeerState === undefined ? {} : { onPeerState: onAclPeerState }),
               });
             },
           }),

@@ -141,6 +141,11 @@ export const DAEMON_OPTIONS = {
   'idle-timeout': { kind: 'duration', description: "close a client connection that sends nothing for this long (Redis's timeout; SDK keepalive pings count as activity); 0: never", default: '0', min: '0', max: '720h' },
   'max-request-rate': { kind: 'integer', description: 'requests (RESP commands) per second per client connection, in bursts of one second\'s worth; over it a request fails (RESP: ERR rate limit exceeded, SDK: overloaded); 0: no limit', default: '0', min: '0', max: '100000000' },
   'max-user-request-rate': { kind: 'integer', description: 'requests (RESP commands) per second of one ACL user, over all its client connections to this node together, in bursts of one second\'s worth; over it a request fails as with --max-request-rate; 0: no limit', default: '0', min: '0', max: '100000000' },
+  'default-password-file': {
+    kind: 'string',
+    description:
+      "file holding the default user's password (one line; one trailing newline is dropped), as Redis's requirepass: at every start the default user gets exactly this password unless it already has it, and the change reaches every node; it replaces a password set since with ACL SETUSER (docs/SECURITY.md). A file, not a value: flags show in `ps`",
+  },
   insecure: {
     kind: 'choice',
     description: 'allow listening on a non-loopback --host while the default user needs no password (anyone who reaches the ports may do anything); `--insecure` alone means true',

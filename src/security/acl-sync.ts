@@ -23,6 +23,11 @@ export interface AclSyncOptions {
   peers(): readonly NodeAddress[];
   /** Anti-entropy period. Default 2000 ms. */
   intervalMs?: number;
+  /**
+   * Called each time this node has compared its users with a peer's whole state: it received a
+   * digest equal to its own, or merged a peer's state. From then on it holds what that peer held.
+   */
+  onPeerState?: () => void;
 }
 
 type Message = { t: 'push'; entries: AclEntry[] } | { t: 'digest'; digest: string } | { t: 'state'; entries: AclEntry[]; digest: string; answer: boolean };
@@ -92,8 +97,10 @@ export class AclSync {
       this.merge(message.entries);
     } else if (message?.t === 'digest' && typeof message.digest === 'string') {
       if (message.digest !== store.digest()) this.send(from, { t: 'state', entries: store.snapshot().entries, digest: store.digest(), answer: false });
+      else this.options.onPeerState?.();
     } else if (message?.t === 'state' && Array.isArray(message.entries)) {
       this.merge(message.entries);
+      this.options.onPeerState?.();
       // The sender lacks something we have: send it our state once (an answer is not answered).
       if (!message.answer && store.digest() !== message.digest) {
         this.send(from, { t: 'state', entries: store.snapshot().entries, digest: store.digest(), answer: true });

@@ -437,6 +437,27 @@ export class AclStore {
     return null;
   }
 
+  /**
+   * As setUser, at the lowest version there is: every change made anywhere in the cluster
+   * replaces it when it arrives, and it replaces only the built-in user of a store that never had
+   * one. For what a node sets on itself at every start (src/daemon/default-password.ts), so that
+   * nodes starting with the same setting add no version each and override nothing the cluster decided.
+   */
+  setUserBeneath(name: string, rules: readonly string[], shown: readonly string[] = rules): string | null {
+    const existing = this.get(name);
+    const result = setUser(existing, name, rules, this.catalog, shown);
+    if (typeof result === 'string') return result;
+    const version: AclVersion = { wallMs: 0, counter: 0, node: this.nodeId };
+    if (existing === undefined) result.since = `${version.wallMs}.${version.counter}.${version.node}`;
+    this.put({ name, user: result, version });
+    return null;
+  }
+
+  /** The version of `name`'s entry, or null for a built-in default user that no one has changed. */
+  versionOf(name: string): AclVersion | null {
+    return this.entries.get(name)?.version ?? null;
+  }
+
   /** ACL DELUSER: how many existed; `default` cannot be removed (Redis's error). */
   delUsers(names: readonly string[]): number | string {
     if (names.includes('default')) return "ERR The 'default' user cannot be removed";
