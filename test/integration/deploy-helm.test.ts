@@ -91,8 +91,22 @@ for (const file of valuesFiles) {
       zoneFromNode: values.zone?.fromNodeLabel ?? defaults.zone.fromNodeLabel,
     });
     for (const o of objects) if (!o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'cache', `${o.kind} in the release namespace`);
-    const pod = (sts.spec as { template: { spec: { containers: { image: string; args: string[] }[] } } }).template.spec;
+    const pod = (sts.spec as { template: { spec: { containers: { image: string; args: string[] }[]; volumes: { name: string; secret?: { secretName: string; items: { key: string; path: string }[] } }[] } } }).template.spec;
     const args = pod.containers[0]!.args;
+    // The default user's password: a file from a Secret, the chart's own or the operator's.
+    assert.ok(args.includes('--default-password-file=/etc/shoal/secret/password'));
+    const passwordVolume = pod.volumes.find((v) => v.secret !== undefined)!.secret!;
+    const secrets = objects.filter((o) => o.kind === 'Secret');
+    if (file === 'fixed-zone-values.yaml') {
+      assert.deepEqual(passwordVolume, { secretName: 'cache-eu-password', items: [{ key: 'pw', path: 'password' }], defaultMode: 288 });
+      assert.deepEqual(secrets, [], 'auth.existingSecret given: the chart makes no Secret');
+    } else {
+      assert.deepEqual(passwordVolume, { secretName: 'shoal-default-password', items: [{ key: 'password', path: 'password' }], defaultMode: 288 });
+      assert.equal(secrets.length, 1);
+      assert.equal(secrets[0]!.metadata.name, 'shoal-default-password');
+      const password = Buffer.from((secrets[0]!.data as { password: string }).password, 'base64').toString('utf8');
+      assert.match(password, /^[A-Za-z0-9]{32}$/, 'a random password made by the chart');
+    }
     if (file === 'large-values.yaml') {
       assert.equal(pod.containers[0]!.image, 'registry.example.com/shoal:0.2.0');
       assert.ok(args.includes('--replica-timeout=1s') && args.includes('--port=9400'));
@@ -126,6 +140,7 @@ test('helm chart: refuses values that would break a node, with the reason', (t) 
     ['antiAffinity: sometimes\n', /antiAffinity must be hard or soft, not "sometimes"/],
     ['maxMemory: null\n', /maxMemory is required/],
     ['replicaCount: 0\n', /replicaCount must be at least 1/],
+    ['auth:\n  existingSecret: mine\n  existingSecretKey: ""\n', /auth.existingSecretKey is required with auth.existingSecret/],
   ];
   for (const [values, message] of cases) {
     const file = join(dir, 'values.yaml');

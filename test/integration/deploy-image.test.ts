@@ -17,7 +17,6 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { fetchStatus } from '../../src/cli/target.ts';
 import { until } from './daemon-harness.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -144,7 +143,7 @@ function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv): Prom
   return closeOf(child).then(({ code }) => ({ code, out }));
 }
 
-test('image layout: the entrypoint execs node, which serves, takes its zone from the init container, and leaves gracefully on the preStop drain', async (t) => {
+test('image layout: the image\'s CMD with a password file starts on 0.0.0.0; the entrypoint execs node, which serves, takes its zone from the init container, and leaves gracefully on the preStop drain', async (t) => {
   ensureBuilt();
   const root = mkdtempSync(join(tmpdir(), 'shoal-image-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
@@ -158,9 +157,16 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
   const dataDir = join(root, env.DATA_DIR!);
   mkdirSync(dataDir, { recursive: true });
   const imageEnv = { CLI: join(root, env.CLI!), ZONE_FILE: zoneFile, DATA_DIR: dataDir, NODE_ENV: env.NODE_ENV };
-  // Flags alone imply `start`, as `docker run shoal --seeds ...` does.
-  const node = spawn('sh', [entrypoint, '--name', 'img1', '--host', '127.0.0.1', '--port', String(port), '--peer-port', String(peerPort), '--log-format', 'json', '--gossip-profile', 'local'], {
-    env: { PATH: process.env.PATH, ...imageEnv },
+  // The secret a deployment mounts (docs/DEPLOY.md: docker run -e SHOAL_DEFAULT_PASSWORD_FILE=...).
+  const passwordFile = join(root, 'run/secrets/shoal-default-password');
+  mkdirSync(dirname(passwordFile), { recursive: true });
+  writeFileSync(passwordFile, 'image-secret\n', { mode: 0o600 });
+  // The image's CMD as `docker run shoal` runs it (listening on every interface, so only with a
+  // password), plus this test's ports (free high ones; the node is stopped at the end).
+  const cmd = JSON.parse(one(runtime, 'CMD')) as string[];
+  assert.equal(cmd[0], 'start');
+  const node = spawn('sh', [entrypoint, ...cmd, '--name', 'img1', '--port', String(port), '--peer-port', String(peerPort), '--resp-port', '0', '--admin-port', '0', '--log-format', 'json', '--gossip-profile', 'local'], {
+    env: { PATH: process.env.PATH, ...imageEnv, SHOAL_DEFAULT_PASSWORD_FILE: passwordFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const nodeClosed = closeOf(node);
@@ -177,8 +183,17 @@ test('image layout: the entrypoint execs node, which serves, takes its zone from
   assert.equal(cmdline[1], imageEnv.CLI);
   assert.equal(cmdline[2], 'start');
   assert.equal(cmdline[cmdline.indexOf('--data-dir') + 1], dataDir, 'the entrypoint passed DATA_DIR as --data-dir');
-  const status = await fetchStatus(`127.0.0.1:${port}`, 5000);
-  assert.equal(status.zone, 'eu-west-1b', 'the zone file became --zone');
+  assert.equal(cmdline[cmdline.indexOf('--host') + 1], '0.0.0.0');
+  const containerAddress = execFileSync('hostname', ['-i'], { encoding: 'utf8' }).trim().split(' ')[0];
+  assert.equal(cmdline[cmdline.indexOf('--advertise-host') + 1], containerAddress, 'the entrypoint advertised the container\'s address');
+  assert.match(logs, /the default user's password is now the one in .*shoal-default-password/);
+  // The default user has the file's password: commands must log in (the probes above stay open).
+  const anonymous = await run('node', [imageEnv.CLI, 'status', '--node', `127.0.0.1:${port}`, '--json'], {});
+  assert.notEqual(anonymous.code, 0);
+  assert.match(anonymous.out, /requires credentials/);
+  const status = await run('node', [imageEnv.CLI, 'status', '--node', `127.0.0.1:${port}`, '--json'], { SHOAL_PASSWORD: 'image-secret' });
+  assert.equal(status.code, 0, status.out);
+  assert.equal((JSON.parse(status.out) as { zone: string }).zone, 'eu-west-1b', 'the zone file became --zone');
 
   // The preStop hook: SIGTERM to the node, then wait for it to be gone.
   const drained = await run('sh', [join(root, 'usr/local/bin/drain.sh'), String(node.pid)], {});

@@ -7,6 +7,9 @@
  * period outlasts --shutdown-timeout, the memory limit leaves room above --max-memory.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/cli/start.ts';
 import { DAEMON_OPTIONS } from '../../src/daemon/options.ts';
@@ -73,7 +76,7 @@ type Container = {
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   securityContext?: { readOnlyRootFilesystem?: boolean };
 };
 
@@ -152,7 +155,15 @@ export function checkShoalDeployment(objects: K8sObject[], expect: Expectations)
       return sample[name] ?? 'x';
     }),
   );
-  const config = loadConfig(filled, {});
+  // The daemon reads --default-password-file as it parses: a stand-in file where the pod's would be.
+  const standIn = mkdtempSync(join(tmpdir(), 'shoal-deploy-check-'));
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    writeFileSync(join(standIn, 'password'), 'stand-in\n');
+    config = loadConfig(filled.map((a) => (a.startsWith('--default-password-file=') ? `--default-password-file=${join(standIn, 'password')}` : a)), {});
+  } finally {
+    rmSync(standIn, { recursive: true, force: true });
+  }
 
   const ports = Object.fromEntries((container.ports ?? []).map((p) => [p.name, p.containerPort]));
   assert.equal(ports.client, config.port, 'the client port is the one the node listens on');
@@ -171,6 +182,25 @@ export function checkShoalDeployment(objects: K8sObject[], expect: Expectations)
     assert.ok(dataDir, '--data-dir is given: the default is on the read-only root file system');
     assert.ok((container.volumeMounts ?? []).some((m) => dataDir === m.mountPath || dataDir.startsWith(`${m.mountPath}/`)), `--data-dir ${dataDir} is on a volume the container mounts`);
   }
+
+  // A node on 0.0.0.0 refuses to start while the default user has no password (exit 2, a crash
+  // loop): the password comes from a Secret mounted as a file, never --insecure, never a value.
+  assert.equal(config.insecure, false, 'no --insecure: anyone who reaches a pod could do anything');
+  const passwordFile = flagValue(args, 'default-password-file');
+  assert.ok(passwordFile, '--default-password-file is given: a node on 0.0.0.0 without a password for the default user exits at start');
+  assert.ok(config.defaultPassword !== null);
+  const secretMount = (container.volumeMounts ?? []).find((m) => passwordFile.startsWith(`${m.mountPath}/`));
+  assert.ok(secretMount, `--default-password-file ${passwordFile} is on a volume the container mounts`);
+  assert.equal(secretMount.readOnly, true, 'the password volume is mounted read-only');
+  const volumes = (pod.volumes ?? []) as { name: string; secret?: { secretName: string; items?: { key: string; path: string }[]; defaultMode?: number } }[];
+  const secret = volumes.find((v) => v.name === secretMount.name)?.secret;
+  assert.ok(secret?.secretName, `the volume ${secretMount.name} is a Secret`);
+  const fileName = passwordFile.slice(secretMount.mountPath.length + 1);
+  assert.ok(secret.items === undefined || secret.items.some((i) => i.path === fileName), `the Secret puts a key at ${fileName}`);
+  // Secret files are root's: the node's user reads them through the pod's fsGroup and the mode's group bits.
+  const podSecurity = pod.securityContext as { runAsGroup?: number; fsGroup?: number } | undefined;
+  assert.equal(podSecurity?.fsGroup, podSecurity?.runAsGroup, 'fsGroup is the node\'s group, so it can read the Secret\'s file');
+  assert.ok(((secret.defaultMode ?? 0o644) & 0o040) !== 0, 'the Secret\'s file mode lets its group read it');
 
   assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'client' });
   assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'client' });

@@ -25,7 +25,7 @@ test('deploy/kubernetes: every object passes the Kubernetes schema', async () =>
   for (const o of objects) if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'shoal', `${o.kind} ${o.metadata.name}`);
 });
 
-test('deploy/kubernetes: a Shoal deployment (discovery, probes, drain, memory, zones)', () => {
+test('deploy/kubernetes: a Shoal deployment (discovery, probes, drain, memory, zones, the default password from a Secret)', () => {
   checkShoalDeployment(load(), { replicas: 3, zoneFromNode: true });
 });
 
@@ -56,4 +56,8 @@ test('the checks catch broken manifests', async () => {
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'readinessProbe', 'httpGet', 'path'], '/healthz'), expect), /readyz/);
   assert.throws(() => checkShoalDeployment(broken('Service/shoal-headless', ['spec', 'publishNotReadyAddresses'], undefined), expect), /not-ready pods must be found/);
   assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'volumeMounts', 2], undefined), expect), /--data-dir \/var\/lib\/shoal is on a volume/);
+  const withoutPassword = broken('StatefulSet/shoal', [...container, 'args'], (load().find((o) => o.kind === 'StatefulSet')!.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!.args.filter((a) => !a.startsWith('--default-password-file')));
+  assert.throws(() => checkShoalDeployment(withoutPassword, expect), /--default-password-file is given/);
+  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...container, 'args', 'push'], '--insecure'), expect), /no --insecure/);
+  assert.throws(() => checkShoalDeployment(broken('StatefulSet/shoal', [...pod, 'securityContext', 'fsGroup'], undefined), expect), /fsGroup/);
 });

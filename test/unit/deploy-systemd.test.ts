@@ -5,7 +5,9 @@
  * a systemd this machine and CI do not run.)
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/cli/start.ts';
@@ -32,7 +34,7 @@ function parseUnit(text: string): Record<string, Record<string, string>> {
   return sections;
 }
 
-test('systemd unit: runs `shoal start --config`, waits out the graceful stop, does not loop on bad configuration', () => {
+test('systemd unit: runs `shoal start --config`, waits out the graceful stop, does not loop on bad configuration, gives default a password', () => {
   const unit = parseUnit(readFileSync(`${DIR}shoal.service`, 'utf8'));
   const service = unit.Service!;
   assert.deepEqual(Object.keys(unit).sort(), ['Install', 'Service', 'Unit']);
@@ -43,7 +45,23 @@ test('systemd unit: runs `shoal start --config`, waits out the graceful stop, do
   assert.equal(service.RestartPreventExitStatus, String(ExitStatus.badConfig));
   assert.notEqual(service.User, 'root');
 
-  const config = loadConfig(['--config', `${DIR}shoal.json`], {});
+  // The example's password file is on the host being set up, not here: the config loads with a
+  // stand-in at that path (the daemon reads the file as it parses), and the path is checked apart.
+  const example = JSON.parse(readFileSync(`${DIR}shoal.json`, 'utf8')) as Record<string, unknown>;
+  const passwordFile = example['default-password-file'];
+  assert.equal(typeof passwordFile, 'string', 'the example gives the default user a password: on a non-loopback host the node refuses to start without one (exit 2, and RestartPreventExitStatus keeps it down)');
+  assert.equal(example.insecure, undefined, 'never --insecure off loopback');
+  assert.ok((passwordFile as string).startsWith('/etc/shoal/'), 'the password file sits beside the config, readable under ProtectSystem=strict');
+  const standIn = mkdtempSync(join(tmpdir(), 'shoal-systemd-'));
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    writeFileSync(join(standIn, 'password'), 'stand-in\n');
+    writeFileSync(join(standIn, 'shoal.json'), JSON.stringify({ ...example, 'default-password-file': join(standIn, 'password') }));
+    config = loadConfig(['--config', join(standIn, 'shoal.json')], {});
+  } finally {
+    rmSync(standIn, { recursive: true, force: true });
+  }
+  assert.ok(config.defaultPassword !== null);
   assert.ok(Number(service.TimeoutStopSec) * 1000 >= config.shutdownTimeoutMs + 10_000, `TimeoutStopSec ${service.TimeoutStopSec} s outlasts shutdown-timeout ${config.shutdownTimeoutMs} ms`);
   assert.equal(config.host === '127.0.0.1', false, 'the example listens on the host\'s address, not loopback');
   assert.ok(config.seeds.length >= 3);

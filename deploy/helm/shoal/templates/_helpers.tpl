@@ -34,3 +34,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "shoal.image" -}}
 {{- printf "%s:%s" (required "image.repository is required" .Values.image.repository) (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/* The Secret holding the default user's password: auth.existingSecret, or the one the chart makes. */}}
+{{- define "shoal.passwordSecret" -}}
+{{- default (printf "%s-default-password" (include "shoal.fullname" .) | trunc 63 | trimSuffix "-") .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{- define "shoal.passwordSecretKey" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- required "auth.existingSecretKey is required with auth.existingSecret (the key that holds the password)" .Values.auth.existingSecretKey -}}
+{{- else -}}
+password
+{{- end -}}
+{{- end -}}
