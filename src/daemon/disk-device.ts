@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, write } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '../runtime/env.ts';
+import { versionOfEncoded } from '../replication/record.ts';
 import { aesBlockSealer } from '../security/block-sealer.ts';
 import { DiskTier, type BlockDevice, type IoDone } from '../store/index.ts';
 import type { DaemonConfig } from './config.ts';
@@ -59,7 +60,7 @@ export function openDiskTier(env: Env, config: DaemonConfig): { tier: DiskTier; 
   } catch (error) {
     throw new StartupError(`cannot open the disk tier file ${path} (--disk-dir): ${(error as Error).message}`, { cause: error });
   }
-  const tier = new DiskTier({ device, sealer: aesBlockSealer(config.atRestKeys), clock: env.clock, writeBudgetBytesPerSecond });
+  const tier = new DiskTier({ device, sealer: aesBlockSealer(config.atRestKeys), clock: env.clock, writeBudgetBytesPerSecond, versionOf: versionOfEncoded });
   return {
     tier,
     close: () => new Promise<void>((resolve) => tier.close(() => {

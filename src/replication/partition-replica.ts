@@ -131,8 +131,11 @@ export class PartitionReplica {
       return 'stale';
     }
     const held = this.versionOf(key);
-    // An evicted version counts as held: anything at or below it is old news (eviction-shadow.ts).
-    const known = held ?? this.shadow.versionOf(this.partition, key);
+    // An evicted version (remembered, or on the disk tier) counts as held: anything at or below it
+    // is old news (eviction-shadow.ts). The disk's own version matters most here: before, a copy
+    // equal to the one on disk, arriving once the shadow had forgotten the key (a sync push of an
+    // evicted version, noteEvicted), deleted the disk's copy, the value with it.
+    const known = held ?? this.evictedVersionOf(key);
     if (known && compareVersions(known, incoming.version) >= 0) {
       this.counts.stale++;
       return 'stale';
@@ -191,10 +194,30 @@ export class PartitionReplica {
     return true;
   }
 
-  /** The newest version of `key` held or, evicted, remembered (what sync compares). */
+  /** The newest version of `key` held or, evicted, remembered or on the disk tier (what sync compares). */
   knownVersionOf(key: string): Version | undefined {
     this.settleFloor();
-    return this.versionOf(key) ?? this.shadow.versionOf(this.partition, key);
+    return this.versionOf(key) ?? this.evictedVersionOf(key);
+  }
+
+  /**
+   * Whether the disk tier holds `key`'s value at the newest version known and the store does not:
+   * sync then reads it from there (readFromDisk) and sends it as a record, not as a version alone.
+   */
+  newestOnDisk(key: string): boolean {
+    if (this.disk === null || this.store.has(key)) return false;
+    const onDisk = this.disk.versionOf(key);
+    if (onDisk === undefined) return false;
+    const evicted = this.shadow.versionOf(this.partition, key);
+    return evicted === undefined || compareVersions(onDisk, evicted) >= 0;
+  }
+
+  /** The newest version of `key` evicted: remembered by the shadow, or held by the disk tier. */
+  private evictedVersionOf(key: string): Version | undefined {
+    const evicted = this.shadow.versionOf(this.partition, key);
+    const onDisk = this.disk?.versionOf(key);
+    if (onDisk === undefined) return evicted;
+    return evicted === undefined || compareVersions(onDisk, evicted) > 0 ? onDisk : evicted;
   }
 
   /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
@@ -212,8 +235,9 @@ export class PartitionReplica {
    * Reads `key` from the disk tier after the store missed it: false, without calling `done`, when
    * the disk holds nothing for it (no device read). `done` may run after this actor's turn, with a
    * copy of the record, or null if it could not be read or is older than a version known here.
+   * `access` false: a copy for sync, not a read of the key (no hit counted, DiskTier.get).
    */
-  readFromDisk(key: string, done: (record: Uint8Array | null) => void): boolean {
+  readFromDisk(key: string, done: (record: Uint8Array | null) => void, access = true): boolean {
     const disk = this.disk;
     if (disk === null) return false;
     return disk.get(key, (bytes) => {
@@ -225,7 +249,7 @@ export class PartitionReplica {
         return done(null);
       }
       done(bytes.slice());
-    });
+    }, access);
   }
 
   /**
@@ -290,16 +314,27 @@ export class PartitionReplica {
     return out;
   }
 
-  /** (key, version) pairs evicted (and remembered) and not held again. */
+  /**
+   * (key, version) pairs evicted and not held again: remembered by the shadow, or on the disk tier
+   * (its index keeps every value's version), the newer of the two where both know the key. The
+   * disk's count because the shadow is bounded and the disk is not: a value on disk whose version
+   * the shadow forgot was served by reads but listed by no sync, so neither catch-up nor handoff
+   * ever moved it (F6: a rolling restart lost it).
+   */
   evictedEntries(): [string, Version][] {
     const out: [string, Version][] = [];
-    for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) out.push([key, v]);
+    const shadowed = this.shadow.entries(this.partition);
+    for (const [key, v] of shadowed) if (!this.store.has(key)) out.push([key, this.evictedVersionOf(key) ?? v]);
+    this.disk?.forEachVersion(this.partition, (key, v) => {
+      if (!shadowed.has(key) && !this.store.has(key)) out.push([key, v]);
+    });
     return out;
   }
 
+  /** Removals the store made on its own, and any change of the disk tier's entries: either may change the digest. */
   private removalsByStore(): number {
     const s = this.store.partitionStats(this.partition);
-    return s.evictedSize + s.evictedExpired;
+    return s.evictedSize + s.evictedExpired + (this.disk?.changesIn(this.partition) ?? 0);
   }
 
   private recomputeDigest(): void {
@@ -309,7 +344,7 @@ export class PartitionReplica {
       digest ^= entryHash(key, decodeRecord(value).version);
       if (expiresAtMs !== undefined && expiresAtMs < validUntil) validUntil = expiresAtMs;
     });
-    for (const [key, v] of this.shadow.entries(this.partition)) if (!this.store.has(key)) digest ^= entryHash(key, v);
+    for (const [key, v] of this.evictedEntries()) digest ^= entryHash(key, v);
     this.cachedDigest = digest;
     this.digestValid = true;
     this.removalsSeen = this.removalsByStore();

@@ -115,7 +115,11 @@ export class ReplicaHost {
       this.partitions.get(partition)?.storeEvicted(key, version);
       this.offerToDisk(key, value, partition);
     });
-    if (disk !== null) this.recoverDisk(disk);
+    if (disk !== null) {
+      // Sync must know which version the tier holds of each key without a device read (PartitionReplica).
+      if (!disk.tracksVersions) throw new TypeError('a node\'s disk tier must keep its values\' versions (DiskTierOptions.versionOf: versionOfEncoded)');
+      this.recoverDisk(disk);
+    }
   }
 
   /**
@@ -133,20 +137,17 @@ export class ReplicaHost {
   }
 
   /**
-   * A restarted node's disk tier is read back in the background; every version found goes into
-   * the eviction shadow, so digests count what the disk holds and sync brings over only what is
+   * A restarted node's disk tier is read back in the background. Its index keeps the version of
+   * every value found, so digests count what the disk holds and sync brings over only what is
    * newer elsewhere (whose apply deletes the stale disk copy). Until it ends the disk only misses.
    */
   private recoverDisk(disk: DiskTier): void {
-    disk.recover(
-      (summary) => {
-        this.store.reserveBytes(disk.indexBytes());
-        // The warnings first: whoever waits for the disk-recovered line has them by then.
-        this.warnDiskKeys(summary);
-        this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
-      },
-      (key, partition, value) => this.shadow.record(partition, key, versionOfEncoded(value)),
-    );
+    disk.recover((summary) => {
+      this.store.reserveBytes(disk.indexBytes());
+      // The warnings first: whoever waits for the disk-recovered line has them by then.
+      this.warnDiskKeys(summary);
+      this.ctx.env.log.info({ event: 'disk-recovered', ...summary }, `disk tier recovered: ${summary.entries} entries in ${summary.regions} regions`);
+    });
   }
 
   /**

@@ -27,6 +27,13 @@
  * first, least recently answered first, so every partition is answered within a bounded number of
  * rounds.
  *
+ * With a disk tier, a value the store evicted to it is held all the same: its version is in the
+ * tier's index (so digests and key lists count it) and sync data reads it from the device and
+ * sends it as a record (sendRecords, sendFromDisk); only a value gone from both travels as an
+ * evicted version. Pushes are budgeted like answers (syncBatch records per answer), so a restarted
+ * node is not sent more in one burst than its store and tier can take (docs/REPLICATION.md,
+ * "Values on the disk tier").
+ *
  * Per-partition state (the catch-up sources, the handoff coverage) lives in the partition's actor
  * (partition-actor.ts, `syncPhase`); this module drives its transitions. What stays here is the
  * node's: round pacing, which peer is next, the per-peer memory of which partitions an answer last
@@ -59,6 +66,8 @@ export interface SyncStats {
   handoffBytesSent: number;
   /** Hot keys pushed ahead of a peer's catch-up (predictive warming, config.warmHotKeys). */
   keysWarmed: number;
+  /** Records of sync data (pushes and answers) read from the disk tier, since the store no longer held them. */
+  keysSentFromDisk: number;
 }
 
 /** Observable progress of catch-up and ownership handoff on this node. */
@@ -72,12 +81,19 @@ export interface HandoffProgress {
   keysHandedOff: number;
 }
 
+/**
+ * Values read from the disk tier at a time for one transfer (sync data for one partition to one
+ * peer); the next group is read once this one is sent, so a transfer holds at most this many
+ * values read back in memory.
+ */
+export const SYNC_DISK_READS = 32;
+
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -507,6 +523,13 @@ export class PartitionSync {
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     const due = this.warmDue.get(from);
     if (due !== undefined) this.warm(from, df.map(([p]) => p).filter((p) => due.has(p)));
+    // Records pushed for this answer, over all its partitions: at most syncBatch, like the answer's
+    // own key lists; the rest goes in later rounds (each starts from the digests again). Before,
+    // every differing partition was pushed whole at once: a restarted node got its peers' whole
+    // data in one burst, its store evicted it faster than its disk tier could take it (the tier
+    // refuses past two regions of unwritten bytes), and what the tier refused was kept as a
+    // version alone (F6).
+    let pushBudget = this.ctx.config.syncBatch;
     for (const [p, keys, versions] of df) {
       const owns = placement.owners(p).includes(this.ctx.selfName);
       const peerOwns = placement.owners(p).includes(from);
@@ -539,10 +562,16 @@ export class PartitionSync {
             if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
           }
         }
-        if (push.length + pushEvicted.length > 0) this.sendRecords(actor, from, [...push, ...pushEvicted], false);
+        const pushing = [...push, ...pushEvicted];
+        const pushed = pushing.slice(0, Math.max(0, pushBudget));
+        // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
+        pushBudget -= pushed.length;
+        // Values on the disk tier go as records (sendRecords), so they count as pushed like the store's.
+        const pushedFromDisk = pushed.length > 0 ? this.sendRecords(actor, from, pushed, false) : 0;
         if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
         else if (sameRing) this.sourceDone(p, from);
-        if (sameRing && !owns && peerOwns && push.length === 0) this.markSynced(p, from, this.ctx.placement());
+        const allPushed = pushed.length === pushing.length;
+        if (sameRing && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
       });
     }
   }
@@ -556,22 +585,28 @@ export class PartitionSync {
 
   /**
    * Sends the records for `keys` of a partition in batches, and for the keys its store evicted the
-   * versions (`ek`/`ev`); `answer` marks the last batch of a want's answer.
+   * versions (`ek`/`ev`); `answer` marks the last batch of a want's answer. A key whose newest
+   * value is on the disk tier is read from there and sent as a record (sendFromDisk), never as a
+   * version alone: before, a value held only on disk travelled as "evicted", and a graceful leave
+   * (which drops the leaver's tier) followed by the catch-up of its next start left it nowhere
+   * after a rolling restart (F6). Returns how many keys go from disk.
    */
-  private sendRecords(actor: PartitionActor, to: string, keys: string[], answer: boolean): void {
-    const { partition: p, replica } = actor;
-    const batch = this.ctx.config.syncBatch;
+  private sendRecords(actor: PartitionActor, to: string, keys: string[], answer: boolean): number {
+    const { replica } = actor;
     const found: string[] = [];
     const records: Uint8Array[] = [];
     const evictedKeys: string[] = [];
     const evictedVersions: number[] = [];
-    let bytes = 0;
+    const onDisk: string[] = [];
     for (const key of keys) {
       const record = replica.peek(key);
       if (record) {
         found.push(key);
         records.push(record);
-        bytes += key.length + record.length;
+        continue;
+      }
+      if (replica.newestOnDisk(key)) {
+        onDisk.push(key);
         continue;
       }
       const evicted = replica.knownVersionOf(key);
@@ -580,13 +615,77 @@ export class PartitionSync {
         evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
       }
     }
+    // An answer's last batch goes once the disk's values have gone, so the asker's catch-up ends after them.
+    if (!this.sendBatches(actor, to, found, records, evictedKeys, evictedVersions, answer, onDisk.length === 0)) return 0;
+    if (onDisk.length > 0) this.sendFromDisk(actor, to, onDisk, 0, answer);
+    return onDisk.length;
+  }
+
+  /**
+   * Reads `keys` from `from` on from the disk tier, SYNC_DISK_READS at a time, and sends each
+   * group once its reads finished, from the partition's turn; then the next group. So a partition
+   * with much on disk holds at most one group of values in memory per transfer, and device reads
+   * pace the transfer like the bulk lane does. A key that no longer reads back (deleted, replaced,
+   * reclaimed, damaged meanwhile) goes as its evicted version if one is known. A partition released
+   * meanwhile sends nothing more: a later round starts again from the digests.
+   */
+  private sendFromDisk(actor: PartitionActor, to: string, keys: string[], from: number, answer: boolean): void {
+    const p = actor.partition;
+    const group = keys.slice(from, from + Math.min(SYNC_DISK_READS, this.ctx.config.syncBatch));
+    const read: (Uint8Array | null)[] = new Array<Uint8Array | null>(group.length).fill(null);
+    let outstanding = group.length;
+    const finished = (): void => {
+      if (--outstanding > 0) return;
+      this.host.partitions.get(p)?.tell((again) => {
+        const found: string[] = [];
+        const records: Uint8Array[] = [];
+        const evictedKeys: string[] = [];
+        const evictedVersions: number[] = [];
+        group.forEach((key, i) => {
+          const record = read[i]!;
+          if (record !== null) {
+            found.push(key);
+            records.push(record);
+            return;
+          }
+          const evicted = again.replica.knownVersionOf(key);
+          if (evicted) {
+            evictedKeys.push(key);
+            evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
+          }
+        });
+        const more = from + group.length < keys.length;
+        this.stats.keysSentFromDisk += found.length;
+        if (this.sendBatches(again, to, found, records, evictedKeys, evictedVersions, answer, !more) && more) this.sendFromDisk(again, to, keys, from + group.length, answer);
+      });
+    };
+    group.forEach((key, i) => {
+      const reading = actor.replica.readFromDisk(key, (record) => {
+        read[i] = record;
+        finished();
+      }, false);
+      if (!reading) finished();
+    });
+  }
+
+  /**
+   * Sends records and evicted versions in `sd` batches of at most syncBatch each; with `answer`
+   * and `final`, the last one is marked `last` (and sent even if empty). False when BUGGIFY cut
+   * it short (`sync-stops-halfway`: the rest, and the last batch, never go).
+   */
+  private sendBatches(actor: PartitionActor, to: string, found: string[], records: Uint8Array[], evictedKeys: string[], evictedVersions: number[], answer: boolean, final: boolean): boolean {
+    const p = actor.partition;
+    const batch = this.ctx.config.syncBatch;
+    let bytes = 0;
+    for (let i = 0; i < found.length; i++) bytes += found[i]!.length + records[i]!.length;
     if (!answer) this.stats.recordsPushed += found.length;
     this.stats.bytesSent += bytes;
     if (actor.syncPhase === 'handing-off') this.stats.handoffBytesSent += bytes;
     const count = Math.max(found.length, evictedKeys.length);
-    for (let i = 0; i < count || (i === 0 && answer); i += batch) {
+    const mark = answer && final;
+    for (let i = 0; i < count || (i === 0 && mark); i += batch) {
       const last = i + batch >= count;
-      const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: answer && last, v: this.ctx.placement().version };
+      const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: mark && last, v: this.ctx.placement().version };
       if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, i + batch), ev: evictedVersions.slice(3 * i, 3 * (i + batch)) });
       // Read-modify-write request ids travel with the records they may be in (rmw-primary.ts): a
       // result applied by an owner whose ack was lost must not look new to the next primary.
@@ -594,10 +693,11 @@ export class PartitionSync {
         const q = actor.requests.listFor(new Set(message.k), this.ctx.env.clock.monoMs());
         if (q.length > 0) Object.assign(message, { q });
       }
-      if (buggify(this.ctx.env, 'sync-stops-halfway')) break; // the rest, and the last batch, never go
+      if (buggify(this.ctx.env, 'sync-stops-halfway')) return false;
       this.ctx.send(to, message, 'bulk');
       if (count === 0) break;
     }
+    return true;
   }
 
   /** `peer` holds everything this node has for p (equal digests, or nothing left to push). */

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
+import { versionOfEncoded } from '../../src/replication/record.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
 import { SimDisk } from '../../src/sim/disk.ts';
 import { DiskTier, Store } from '../../src/store/index.ts';
@@ -37,7 +38,7 @@ test('the reserve takes at most half the budget, and a smaller one gives the roo
 
 test('the tier reports its index bytes, growing with its entries', () => {
   const device = new SimDisk(64 * 1024, SeededRandom.mulberry32(1));
-  const disk = new DiskTier({ device, sealer: aesBlockSealer({ primary: new Uint8Array(32), all: [new Uint8Array(32)] }), clock, regionBytes: 16 * 1024 });
+  const disk = new DiskTier({ device, sealer: aesBlockSealer({ primary: new Uint8Array(32), all: [new Uint8Array(32)] }), clock, regionBytes: 16 * 1024, versionOf: versionOfEncoded });
   assert.equal(disk.indexBytes(), 0);
   for (let i = 0; i < 10; i++) disk.put(`key:${i}`, value, 0);
   const ten = disk.indexBytes();

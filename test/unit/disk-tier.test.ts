@@ -258,21 +258,29 @@ test('records round-trip through their encoding, and a cut record does not decod
   ), { numRuns: 300 });
 });
 
-test('while recovering, puts are refused and deletes and drops asked for are applied when recovery ends', () => {
-  const { make, drain } = rig(128 * 1024);
+test('while recovering, puts are refused and deletes and drops asked for are applied when recovery ends; recovered values keep their versions', () => {
+  // A value's "version" here: its first two bytes and its length (replication passes its record header's).
+  const versionOf = (v: Uint8Array) => ({ wallMs: v.length, logical: v[0]!, node: v[1]! });
+  const { make, drain } = rig(128 * 1024, { versionOf });
   const first = make();
   for (let i = 0; i < 40; i++) first.put(`k${i}`, value(`k${i}`), i % 4);
   first.close(() => {});
   drain();
   const second = make();
-  const seen: string[] = [];
   let summary: { entries: number } | undefined;
-  second.recover((s) => (summary = s), (key) => seen.push(key));
+  second.recover((s) => (summary = s));
   assert.equal(second.put('early', value('early'), 0), false, 'a put during recovery is refused');
   assert.ok(second.delete('k1'));
   assert.equal(second.dropPartition(2), 0);
   drain();
-  assert.equal(seen.length, 40, 'every value found was reported');
+  assert.deepEqual(second.versionOf('k3'), versionOf(value('k3')), 'the index knows a recovered value\'s version without a device read');
+  assert.equal(second.versionOf('k1'), undefined);
+  const listed: string[] = [];
+  second.forEachVersion(3, (key, v) => {
+    assert.deepEqual(v, versionOf(value(key)));
+    listed.push(key);
+  });
+  assert.equal(listed.length, 10, 'partition 3\'s keys, each with its version');
   assert.equal(summary?.entries, 40 - 1 - 10, 'the summary counts what is left after them');
   assert.equal(read(second, 'k1', drain), 'absent');
   assert.equal(read(second, 'k2', drain), 'absent');

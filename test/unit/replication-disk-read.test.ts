@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Version } from '../../src/replication/hlc.ts';
 import { EvictionShadow, MIN_EVICTION_SHADOW_ENTRIES } from '../../src/replication/eviction-shadow.ts';
 import { makeRecord, PartitionReplica } from '../../src/replication/partition-replica.ts';
+import { versionOfEncoded } from '../../src/replication/record.ts';
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { aesBlockSealer } from '../../src/security/block-sealer.ts';
 import { SimDisk } from '../../src/sim/disk.ts';
@@ -21,7 +22,7 @@ function setup() {
   const store = new Store({ maxMemory: 1024 * 1024, clock, seed: 1 });
   const shadow = new EvictionShadow(MIN_EVICTION_SHADOW_ENTRIES);
   const device = new SimDisk(64 * 1024, SeededRandom.mulberry32(1));
-  const disk = new DiskTier({ device, sealer: aesBlockSealer({ primary: key, all: [key] }), clock, regionBytes: 16 * 1024 });
+  const disk = new DiskTier({ device, sealer: aesBlockSealer({ primary: key, all: [key] }), clock, regionBytes: 16 * 1024, versionOf: versionOfEncoded });
   const replica = new PartitionReplica(PARTITION, store, clock, 10_000, shadow, disk);
   /** Reads `k` through the replica as ReplicaHost does: from disk, then promoted; the record answered. */
   const readBack = (k: string): Uint8Array | null | 'not on disk' => {

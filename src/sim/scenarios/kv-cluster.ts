@@ -12,7 +12,7 @@ import { DiskTier } from '../../store/index.ts';
 import { SimDisk, type DiskFaults } from '../disk.ts';
 import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
-import { decodeRecord } from '../../replication/record.ts';
+import { decodeRecord, versionOfEncoded } from '../../replication/record.ts';
 import { versionToString } from '../../replication/hlc.ts';
 import type { Env } from '../../runtime/env.ts';
 import type { NetworkConfig } from '../network.ts';
@@ -110,7 +110,7 @@ export class KvCluster {
     }
     const latency = SeededRandom.mulberry32(this.options.seed * 137 + index);
     device.attach((fn) => env.timers.setTimer(DISK_LATENCY_MS.min + latency.next() * DISK_LATENCY_MS.spread, fn));
-    return new DiskTier({ device, sealer: SIM_DISK_SEALER, clock: env.clock, regionBytes: spec.regionBytes });
+    return new DiskTier({ device, sealer: SIM_DISK_SEALER, clock: env.clock, regionBytes: spec.regionBytes, versionOf: versionOfEncoded });
   }
 
   /** Adds and starts a node; it joins through the seeds. */

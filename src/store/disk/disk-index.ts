@@ -1,10 +1,18 @@
 /**
  * The disk tier's in-memory index: for every key with a value on disk, where its newest record is
  * and what the tier must know without reading it (sequence number, partition, expiry, read since
- * written), and each partition's keys. Rows live in typed arrays indexed by slot, like the store's own
+ * written, the version the value carries), and each partition's keys. Rows live in typed arrays indexed by slot, like the store's own
  * rows (store.ts), so an entry costs about 77 bytes plus its key and map entry instead of an object per key: the index is
  * memory the node spends to hold data on disk, and it grows with the disk, not with memory.
  */
+/** A value's version as its owner orders them (replication's HLC: wall ms, logical counter, node id). */
+export interface DiskVersion {
+  wallMs: number;
+  logical: number;
+  node: number;
+}
+const NO_VERSION: DiskVersion = { wallMs: 0, logical: 0, node: 0 };
+
 const ROW = 4;
 const REGION = 0;
 const BLOCK_OFFSET = 1;
@@ -23,6 +31,15 @@ export class DiskIndex {
   private rows = new Uint32Array(0);
   private partitions = new Uint16Array(0);
   private hits = new Uint8Array(0);
+  /**
+   * The version each value carries (its owner's, e.g. replication's HLC: wall ms, then logical and
+   * node as two u32 per slot), 16 bytes an entry: so the node knows what the tier holds without a
+   * device read (sync lists and compares it; docs/STORE.md, "Disk tier").
+   */
+  private versionWalls = new Float64Array(0);
+  private versionRest = new Uint32Array(0);
+  /** Per partition, how many times an entry was added, replaced or removed: its owner's caches of what a partition holds (digests) key on it. */
+  private readonly partitionChanges = new Map<number, number>();
   /**
    * Each partition's keys as a list through their slots (the key of a slot, and its neighbours),
    * so a scan of one partition (SCAN, DBSIZE, FLUSHALL through partition-replica.ts) visits that
@@ -51,8 +68,8 @@ export class DiskIndex {
     return slot !== undefined && this.seqs[slot] === seq;
   }
 
-  /** Points the key at a new, not yet placed record; returns its slot. */
-  add(key: string, seq: number, partition: number, expiresAtMs: number): number {
+  /** Points the key at a new, not yet placed record carrying `version`; returns its slot. */
+  add(key: string, seq: number, partition: number, expiresAtMs: number, version: DiskVersion = NO_VERSION): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.grow();
@@ -60,9 +77,14 @@ export class DiskIndex {
       this.keyOfSlot[slot] = key;
       this.link(slot, partition);
     } else if (this.partitions[slot] !== partition) {
+      this.changed(this.partitions[slot]!);
       this.unlink(slot);
       this.link(slot, partition);
     }
+    this.changed(partition);
+    this.versionWalls[slot] = version.wallMs;
+    this.versionRest[2 * slot] = version.logical;
+    this.versionRest[2 * slot + 1] = version.node;
     this.seqs[slot] = seq;
     this.expiries[slot] = expiresAtMs;
     this.hits[slot] = 0;
@@ -83,6 +105,7 @@ export class DiskIndex {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     this.slots.delete(key);
+    this.changed(this.partitions[slot]!);
     this.unlink(slot);
     this.keyOfSlot[slot] = undefined;
     this.free.push(slot);
@@ -91,6 +114,16 @@ export class DiskIndex {
 
   seq(slot: number): number {
     return this.seqs[slot]!;
+  }
+
+  /** The version the slot's value carries (all zero if its owner gave none). */
+  version(slot: number): DiskVersion {
+    return { wallMs: this.versionWalls[slot]!, logical: this.versionRest[2 * slot]!, node: this.versionRest[2 * slot + 1]! };
+  }
+
+  /** Entries of `partition` added, replaced or removed so far (a counter that only grows). */
+  changesIn(partition: number): number {
+    return this.partitionChanges.get(partition) ?? 0;
   }
 
   expiresAtMs(slot: number): number {
@@ -140,6 +173,10 @@ export class DiskIndex {
     }
   }
 
+  private changed(partition: number): void {
+    this.partitionChanges.set(partition, (this.partitionChanges.get(partition) ?? 0) + 1);
+  }
+
   /** Puts `slot` at the head of `partition`'s list. */
   private link(slot: number, partition: number): void {
     const head = this.partitionHeads.get(partition) ?? NO_SLOT;
@@ -168,6 +205,8 @@ export class DiskIndex {
       this.rows = grown(this.rows, new Uint32Array(this.capacity * ROW));
       this.partitions = grown(this.partitions, new Uint16Array(this.capacity));
       this.hits = grown(this.hits, new Uint8Array(this.capacity));
+      this.versionWalls = grown(this.versionWalls, new Float64Array(this.capacity));
+      this.versionRest = grown(this.versionRest, new Uint32Array(this.capacity * 2));
       this.nextInPartition = grown(this.nextInPartition, new Uint32Array(this.capacity));
       this.prevInPartition = grown(this.prevInPartition, new Uint32Array(this.capacity));
     }

@@ -27,7 +27,9 @@ import {
 } from './record.ts';
 import type { BlockSealer } from './sealer.ts';
 import { WriteBudget } from './write-budget.ts';
-import { DiskIndex } from './disk-index.ts';
+import { DiskIndex, type DiskVersion } from './disk-index.ts';
+
+export type { DiskVersion } from './disk-index.ts';
 
 export interface DiskTierOptions {
   device: BlockDevice;
@@ -42,6 +44,12 @@ export interface DiskTierOptions {
   writeBatchBytes?: number;
   /** Device write budget in bytes per second; 0 (the default) is unlimited. */
   writeBudgetBytesPerSecond?: number;
+  /**
+   * The version a value carries (replication: its record header), kept in the index for every
+   * value put, reinserted or recovered, so the owner knows which version the tier holds without a
+   * device read (`versionOf`, `forEachVersion`). Without it every version reads as zero.
+   */
+  versionOf?: (value: Uint8Array) => DiskVersion;
 }
 
 export interface RecoverySummary {
@@ -105,9 +113,10 @@ const MIN_REGIONS = 4;
  * characters): 89 MiB for 434,000 entries of 100 B values in bench/store/disk-vs-lmdb.ts (215
  * bytes), plus the partition lists added since (a key reference and two links, 19 bytes an entry
  * with their arrays' spare capacity: DiskIndex alone at 1M entries, 58 bytes beyond the key
- * string before them, 77 with them, `--expose-gc`).
+ * string before them, 77 with them, `--expose-gc`), plus each value's version (16 bytes of
+ * typed-array rows, not measured: arithmetic).
  */
-const INDEX_BYTES_PER_ENTRY = 234;
+const INDEX_BYTES_PER_ENTRY = 250;
 const encoder = new TextEncoder();
 
 export class DiskTier {
@@ -119,6 +128,7 @@ export class DiskTier {
   private readonly blockBytes: number;
   private readonly writeBatchBytes: number;
   private readonly budget: WriteBudget;
+  private readonly valueVersion: ((value: Uint8Array) => DiskVersion) | undefined;
 
   private readonly index = new DiskIndex();
   /** Values whose block is not on the device yet, by record seq: reads are served from here. */
@@ -169,6 +179,7 @@ export class DiskTier {
     this.blockBytes = Math.min(options.blockBytes ?? 4096, this.regionBytes);
     this.writeBatchBytes = options.writeBatchBytes ?? 128 * 1024;
     this.budget = new WriteBudget(options.writeBudgetBytesPerSecond ?? 0, () => this.clock.monoMs());
+    this.valueVersion = options.versionOf;
     this.regionKeys = Array.from({ length: this.regionCount }, () => []);
     this.clean = new Array<boolean>(this.regionCount).fill(true);
     this.regionGeneration = new Array<number>(this.regionCount).fill(0);
@@ -178,6 +189,28 @@ export class DiskTier {
   /** Whether the key has a value on disk (no device read). */
   has(key: string): boolean {
     return this.index.slotOf(key) !== -1;
+  }
+
+  /** Whether versions are kept (DiskTierOptions.versionOf). */
+  get tracksVersions(): boolean {
+    return this.valueVersion !== undefined;
+  }
+
+  /** The version of the key's value on disk (DiskTierOptions.versionOf), expired or not; undefined if none. No device read. */
+  versionOf(key: string): DiskVersion | undefined {
+    const slot = this.index.slotOf(key);
+    return slot === -1 ? undefined : this.index.version(slot);
+  }
+
+  /** Calls `fn` with every key of `partition` on disk and its value's version, expired or not (none while recovering). No device read. */
+  forEachVersion(partition: number, fn: (key: string, version: DiskVersion) => void): void {
+    if (this.recovering) return;
+    this.index.forEachInPartition(partition, (key, slot) => fn(key, this.index.version(slot)));
+  }
+
+  /** A counter of the partition's entries added, replaced or removed (by puts, deletes, reclaims, expiry, recovery): caches of what it holds key on it. */
+  changesIn(partition: number): number {
+    return this.index.changesIn(partition);
   }
 
   /**
@@ -198,7 +231,7 @@ export class DiskTier {
     }
     this.counters.puts++;
     this.counters.appBytes += keyBytes + value.length;
-    this.append(RecordKind.Value, key, value.slice(), partition, expiresAtMs);
+    this.append(RecordKind.Value, key, value.slice(), partition, expiresAtMs, this.valueVersion?.(value));
     return true;
   }
 
@@ -206,8 +239,10 @@ export class DiskTier {
    * Looks a key up. Returns false, without calling `done`, when the disk holds no live value for it
    * (no device read). Otherwise `done` gets the value, or undefined if it could not be read back
    * or changed meanwhile; `done` runs synchronously when the value has not reached the device yet.
+   * `access` false (a copy for another node, not a read of the key): neither a hit counted nor the
+   * hit bit that keeps the entry at its region's reclaim.
    */
-  get(key: string, done: (value: Uint8Array | undefined) => void): boolean {
+  get(key: string, done: (value: Uint8Array | undefined) => void, access = true): boolean {
     const slot = this.index.slotOf(key);
     if (slot === -1) return false;
     const expiresAtMs = this.index.expiresAtMs(slot);
@@ -216,11 +251,11 @@ export class DiskTier {
       this.counters.expired++;
       return false;
     }
-    this.index.markHit(slot);
+    if (access) this.index.markHit(slot);
     const seq = this.index.seq(slot);
     const pending = this.pending.get(seq);
     if (pending !== undefined) {
-      this.counters.hits++;
+      if (access) this.counters.hits++;
       done(pending);
       return true;
     }
@@ -238,7 +273,7 @@ export class DiskTier {
       }
       // A value deleted or replaced while it was read is not served.
       if (!current) return done(undefined);
-      this.counters.hits++;
+      if (access) this.counters.hits++;
       done(record.value);
     });
     return true;
@@ -310,8 +345,8 @@ export class DiskTier {
    * remove what they cover, and expired values are skipped. Until `done`, puts are refused and
    * gets miss (nothing may be written over regions not yet read).
    */
-  recover(done: (summary: RecoverySummary) => void, onEntry?: (key: string, partition: number, value: Uint8Array) => void): void {
-    interface Found { seq: number; isValue: boolean; partition: number; expiresAtMs: number; region: number; blockOffset: number; blockLength: number; recordOffset: number }
+  recover(done: (summary: RecoverySummary) => void): void {
+    interface Found { seq: number; isValue: boolean; partition: number; expiresAtMs: number; version: DiskVersion | undefined; region: number; blockOffset: number; blockLength: number; recordOffset: number }
     this.recovering = true;
     const latest = new Map<string, Found>();
     const drops = new Map<number, number>();
@@ -327,12 +362,11 @@ export class DiskTier {
         else {
           const { generation, complete, sealedWith } = this.scanRegion(bytes, region, (record, place) => {
             this.seq = Math.max(this.seq, record.seq);
-            // Told of every value as it is found (a later record may replace or delete it): the
-            // caller keeps what it needs (replication: the version) without holding the device's bytes.
-            if (record.kind === RecordKind.Value) onEntry?.(record.key, record.partition, record.value);
             if (record.kind === RecordKind.PartitionDrop) drops.set(record.partition, Math.max(drops.get(record.partition) ?? 0, record.seq));
             else if ((latest.get(record.key)?.seq ?? -1) < record.seq) {
-              latest.set(record.key, { seq: record.seq, isValue: record.kind === RecordKind.Value, partition: record.partition, expiresAtMs: record.expiresAtMs, region, ...place });
+              const isValue = record.kind === RecordKind.Value;
+              const version = isValue ? this.valueVersion?.(record.value) : undefined;
+              latest.set(record.key, { seq: record.seq, isValue, partition: record.partition, expiresAtMs: record.expiresAtMs, version, region, ...place });
             }
             if (record.kind === RecordKind.Value) this.regionKeys[region]!.push(record.key);
           });
@@ -353,7 +387,7 @@ export class DiskTier {
       for (const [key, found] of latest) {
         if (!found.isValue || (drops.get(found.partition) ?? -1) > found.seq) continue;
         if (found.expiresAtMs !== 0 && found.expiresAtMs <= now) continue;
-        const slot = this.index.add(key, found.seq, found.partition, found.expiresAtMs);
+        const slot = this.index.add(key, found.seq, found.partition, found.expiresAtMs, found.version);
         this.index.place(slot, found.region, found.blockOffset, found.blockLength, found.recordOffset);
       }
       this.generation = newestGeneration;
@@ -375,14 +409,14 @@ export class DiskTier {
     scan(0);
   }
 
-  private append(kind: RecordKind, key: string, value: Uint8Array, partition: number, expiresAtMs: number): void {
+  private append(kind: RecordKind, key: string, value: Uint8Array, partition: number, expiresAtMs: number, version?: DiskVersion): void {
     const record: DiskRecord = { kind, key, value, partition, expiresAtMs, seq: ++this.seq };
     const bytes = encodeRecord(record);
     // A block is at most blockBytes of records, or one larger record alone, so every block fits a region.
     if (this.open.length > 0 && this.openBytes + bytes.length > this.blockBytes && !this.waitingForRegion) this.sealOpenBlock();
     const isValue = kind === RecordKind.Value;
     if (isValue) {
-      this.index.add(key, record.seq, partition, expiresAtMs);
+      this.index.add(key, record.seq, partition, expiresAtMs, version);
       this.pending.set(record.seq, value);
     }
     this.open.push({ key, seq: record.seq, isValue, bytes });
@@ -456,7 +490,7 @@ export class DiskTier {
           const live = expiresAtMs === 0 || expiresAtMs > now;
           if (live && this.index.wasHit(slot) && !this.waitingForRegion && this.budget.take(recordBytes(record.key.length, record.value.length))) {
             this.counters.reinserted++;
-            this.append(RecordKind.Value, record.key, record.value.slice(), this.index.partition(slot), expiresAtMs);
+            this.append(RecordKind.Value, record.key, record.value.slice(), this.index.partition(slot), expiresAtMs, this.index.version(slot));
           } else {
             this.index.remove(record.key);
             this.counters.evicted++;
