@@ -1,15 +1,37 @@
 /**
- * The disk tier for real (docs/STORE.md, "Disk tier"). Its device: one preallocated file, read and written at offsets with the
- * asynchronous fs calls (libuv's thread pool), so the event loop never waits on the disk.
+ * The disk tier for real (docs/STORE.md, "Disk tier"). Its device: one file of --disk-size, read and written at offsets with the
+ * asynchronous fs calls (libuv's thread pool), so the event loop never waits on the disk. The file
+ * is sparse (ftruncate: Node offers no fallocate), so its blocks are taken as the tier fills: the
+ * start checks that the filesystem has room for the rest, and write errors are logged.
  */
-import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, write } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, read, statfsSync, write } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Env } from '../runtime/env.ts';
 import { versionOfEncoded } from '../replication/record.ts';
 import { aesBlockSealer } from '../security/block-sealer.ts';
 import { DiskTier, type BlockDevice, type IoDone } from '../store/index.ts';
 import type { DaemonConfig } from './config.ts';
 import { StartupError } from './errors.ts';
+
+/** Bytes an unprivileged process may still use on the filesystem holding `path`. */
+function availableBytes(path: string): number {
+  const s = statfsSync(path);
+  return Number(s.bavail) * Number(s.bsize);
+}
+
+/** Bytes the file's blocks take on its filesystem (less than its size while sparse). */
+function fileBlocksBytes(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    return fstatSync(fd).blocks * 512;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
+}
 
 /** The disk tier's one file in --disk-dir. */
 const DISK_TIER_FILE = 'tier.shoal';
@@ -22,8 +44,18 @@ export class FileDevice implements BlockDevice {
    * Readable by the node's user only, as the data directory's files are: its blocks are sealed,
    * but their sizes, places and key ids are not, and nobody else needs them. A file an older
    * version created 0644 is narrowed too.
+   * Refuses (throws) when the filesystem's free space cannot hold the blocks the file still lacks:
+   * a sparse file of any size is accepted by any filesystem, and the tier then only fails its
+   * writes once the filesystem is full (probe-ops F2: --disk-size 64mib on a 20 MB tmpfs).
    */
-  static open(path: string, size: number): FileDevice {
+  static open(path: string, size: number, freeBytes: (path: string) => number = availableBytes): FileDevice {
+    const dir = dirname(path);
+    const allocated = existsSync(path) ? fileBlocksBytes(path) : 0;
+    const needed = size - allocated;
+    const free = freeBytes(dir);
+    if (needed > free) {
+      throw new Error(`the filesystem under ${dir} has ${formatBytes(free)} free, and the disk tier needs ${formatBytes(needed)} more for --disk-size ${formatBytes(size)} (its file takes its blocks as it fills): free space there or lower --disk-size`);
+    }
     const fd = openSync(path, existsSync(path) ? 'r+' : 'w+', 0o600);
     fchmodSync(fd, 0o600);
     if (fstatSync(fd).size !== size) ftruncateSync(fd, size);

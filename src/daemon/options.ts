@@ -115,7 +115,7 @@ export const DAEMON_OPTIONS = {
   },
   'disk-dir': {
     kind: 'string',
-    description: 'directory of the disk tier under memory (off when not given): one preallocated file, blocks sealed with the at-rest keys (docs/STORE.md); one node per directory (a lock file)',
+    description: 'directory of the disk tier under memory (off when not given): one file of --disk-size, sparse (its blocks are taken as it fills; a start whose filesystem has not that much free is refused, exit 2), blocks sealed with the at-rest keys (docs/STORE.md); one node per directory (a lock file)',
   },
   'disk-size': { kind: 'bytes', description: 'size of the disk tier\'s file (with --disk-dir)', default: '1gib', min: '1mib' },
   'disk-write-budget': { kind: 'bytes', description: 'bytes per second the disk tier may write (device wear); over it, evicted entries are not kept', default: '64mib', min: '64kib' },
@@ -161,7 +161,7 @@ export const DAEMON_OPTIONS = {
   },
   'stop-mode': {
     kind: 'choice',
-    description: 'what SIGTERM and SIGINT do: leave (hand every partition off, then exit) or restart (drain clients, flush the disk tier and exit without leaving: the cluster takes the node as down and keeps its place and hints for it, and it comes back warm; docs/STORE.md)',
+    description: 'what SIGTERM and SIGINT do: leave (hand every partition off, then exit) or restart (drain clients, flush the disk tier and exit without leaving: the cluster takes the node as down and keeps its place and hints for it, and it comes back with what its disk tier held, not the entries still in memory at the stop; docs/STORE.md)',
     default: 'leave',
     choices: ['leave', 'restart'],
   },
