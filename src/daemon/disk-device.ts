@@ -81,6 +81,37 @@ export class FileDevice implements BlockDevice {
 }
 
 /** The node's disk tier on its file in --disk-dir, with a close that flushes it, or null when the tier is off. */
+/** At most one line about failed disk writes per this long; the lines in between are counted in the next. */
+export const DISK_WRITE_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The device with its failed writes logged (warn, with the errno, at most once per 10 s): the tier
+ * only counts them (shoal_disk_write_errors_total) and drops what they held, so a full filesystem
+ * under it was silent (probe-ops F2).
+ */
+export function reportingWriteErrors(device: BlockDevice, env: Pick<Env, 'clock' | 'log'>): BlockDevice {
+  let lastLogMs = -Infinity;
+  let failedSinceLog = 0;
+  return {
+    size: device.size,
+    read: (offset, length, done) => device.read(offset, length, done),
+    write: (offset, bytes, done) =>
+      device.write(offset, bytes, (error, result) => {
+        if (error !== null) {
+          failedSinceLog++;
+          const now = env.clock.monoMs();
+          if (now - lastLogMs >= DISK_WRITE_ERROR_LOG_INTERVAL_MS) {
+            const code = (error as NodeJS.ErrnoException).code ?? error.message;
+            env.log.warn({ event: 'disk-write-failed', code, failedWrites: failedSinceLog }, `disk tier: ${failedSinceLog} write${failedSinceLog === 1 ? '' : 's'} failed (${code}); the entries they held left the disk tier${code === 'ENOSPC' ? ': the filesystem under --disk-dir is full' : ''}`);
+            lastLogMs = now;
+            failedSinceLog = 0;
+          }
+        }
+        done(error, result);
+      }),
+  };
+}
+
 export function openDiskTier(env: Env, config: DaemonConfig): { tier: DiskTier; close(): Promise<void> } | null {
   if (config.disk === null) return null;
   const { dir, bytes, writeBudgetBytesPerSecond } = config.disk;
@@ -92,7 +123,7 @@ export function openDiskTier(env: Env, config: DaemonConfig): { tier: DiskTier; 
   } catch (error) {
     throw new StartupError(`cannot open the disk tier file ${path} (--disk-dir): ${(error as Error).message}`, { cause: error });
   }
-  const tier = new DiskTier({ device, sealer: aesBlockSealer(config.atRestKeys), clock: env.clock, writeBudgetBytesPerSecond, versionOf: versionOfEncoded });
+  const tier = new DiskTier({ device: reportingWriteErrors(device, env), sealer: aesBlockSealer(config.atRestKeys), clock: env.clock, writeBudgetBytesPerSecond, versionOf: versionOfEncoded });
   return {
     tier,
     close: () => new Promise<void>((resolve) => tier.close(() => {
