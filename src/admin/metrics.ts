@@ -11,8 +11,9 @@
  * built family by family, yielding to the event loop whenever a slice has run for
  * SCRAPE_SLICE_MS, so one scrape never holds the loop for long (bench/metrics measures it).
  */
-import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Histogram, Registry } from 'prom-client';
+import { eventLoopBusySeconds, useLagSampler } from './event-loop-stats.ts';
 import { send, type AdminRoute } from './server.ts';
 import { ASSERTIONS, assertionFailures } from '../runtime/probes.ts';
 
@@ -119,7 +120,7 @@ class ScrapeFamily {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'counter' | 'gauge' | 'histogram',
+    readonly type: 'counter' | 'gauge' | 'histogram' | 'summary',
     private readonly read: () => Sample[],
   ) {}
   get(): { name: string; help: string; type: string; values: Sample[]; aggregator: string } {
@@ -500,11 +501,8 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
 
 /** Event loop, GC, heap and CPU of the process (each node registry has its own observers). */
 function processMetrics(registry: Registry): () => void {
-  const add = (name: string, help: string, type: 'counter' | 'gauge', read: () => Sample[]): void => registry.registerMetric(new ScrapeFamily(name, help, type, read) as never);
-  const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  let elu = performance.eventLoopUtilization();
-  let lag = { p50: 0, p99: 0, max: 0 };
+  const add = (name: string, help: string, type: 'counter' | 'gauge' | 'summary', read: () => Sample[]): void => registry.registerMetric(new ScrapeFamily(name, help, type, read) as never);
+  const lag = useLagSampler();
   const gc = new Histogram({
     name: 'shoal_gc_duration_seconds',
     help: 'Garbage collection pauses, by kind (minor, major, incremental, weakcb).',
@@ -521,19 +519,16 @@ function processMetrics(registry: Registry): () => void {
   });
   observer.observe({ entryTypes: ['gc'] });
 
-  // Lag and utilisation are over the time since the previous scrape (read once per scrape, from the first family).
-  add('shoal_event_loop_lag_seconds', 'Event-loop delay since the previous scrape, by statistic (p50, p99, max).', 'gauge', () => {
-    lag = { p50: delay.percentile(50) / 1e9, p99: delay.percentile(99) / 1e9, max: delay.max / 1e9 };
-    if (delay.count === 0) lag = { p50: 0, p99: 0, max: 0 };
-    delay.reset();
-    return Object.entries(lag).map(([stat, value]) => ({ labels: { stat }, value }));
+  // Neither family changes on a read, so every reader sees the same figures (event-loop-stats.ts says why).
+  add('shoal_event_loop_lag_seconds', 'Event-loop lag over about the last minute (quantile 1: the largest), and every sample since start (_sum, _count).', 'summary', () => {
+    const { quantiles, sumSeconds, count } = lag.windows.summary();
+    return [
+      ...quantiles.map(({ quantile, seconds }) => ({ labels: { quantile }, value: seconds })),
+      { metricName: 'shoal_event_loop_lag_seconds_sum', value: sumSeconds },
+      { metricName: 'shoal_event_loop_lag_seconds_count', value: count },
+    ];
   });
-  add('shoal_event_loop_utilization_ratio', 'Share of the time since the previous scrape the event loop was busy (0..1).', 'gauge', () => {
-    const next = performance.eventLoopUtilization();
-    const value = performance.eventLoopUtilization(next, elu).utilization;
-    elu = next;
-    return [{ value: Number.isFinite(value) ? value : 0 }];
-  });
+  add('shoal_event_loop_busy_seconds_total', 'Seconds the event loop was busy since the process started (rate() of it is the utilisation, 0..1).', 'counter', () => [{ value: eventLoopBusySeconds() }]);
   add('shoal_process_heap_bytes', 'V8 heap, by kind (used, total), and resident set size (rss) and external memory.', 'gauge', () => {
     const m = process.memoryUsage();
     return [
@@ -554,7 +549,7 @@ function processMetrics(registry: Registry): () => void {
   add('shoal_process_uptime_seconds', 'Seconds since the process started.', 'gauge', () => [{ value: process.uptime() }]);
   return () => {
     observer.disconnect();
-    delay.disable();
+    lag.release();
   };
 }
 
