@@ -210,8 +210,7 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     snapshot.hotKeys.forEach(function (k) {
       var tr = el('tr');
       tr.appendChild(el('td', { title: k.key }, k.key));
-      tr.appendChild(el('td', { class: 'num' }, fmtNum(k.count)));
-      tr.appendChild(el('td', { class: 'num' }, fmtPct(k.share)));
+      tr.appendChild(el('td', { class: 'num' }, fmtNum(k.rate)));
       tr.appendChild(el('td', null, k.nodes.join(', ')));
       body.appendChild(tr);
     });

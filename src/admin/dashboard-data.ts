@@ -61,7 +61,8 @@ export interface DashboardSources {
   version: string;
   node(): DashboardNodeView;
   topology(): TopologySnapshot;
-  hotKeys(n: number): readonly { key: string; count: number; share: number }[];
+  /** This node's hottest keys with their ops/s over the last second (ShoalNode.hotKeys: what `shoal hotkeys` shows), only keys with traffic. */
+  hotKeys(n: number): readonly { key: string; rate: number }[];
   clientConnections(): number;
   uptimeMs(): number;
   /** Requests this node coordinated per latency bucket (the metrics' RequestTimer.latencyCounts), or null when not measured. */
@@ -100,7 +101,7 @@ export interface NodeSample {
   handoff: DashboardNodeView['handoff'];
   partitionsHeld: number;
   clientConnections: number;
-  hotKeys: { key: string; count: number; share: number }[];
+  hotKeys: { key: string; rate: number }[];
   /** The member list as this node's gossip sees it. */
   members: { name: string; zone: string; state: string; clientAddress: string | null; adminPort: number | null; leaving: boolean; partitionsOwned: number; primaries: number }[];
   /** The latest alerts raised on this node, oldest first; `seq` numbers them. */
@@ -138,7 +139,7 @@ export function nodeSample(s: DashboardSources, alerts: NodeSample['alerts']): N
     handoff: { ...v.handoff },
     partitionsHeld: v.partitionsHeld,
     clientConnections: s.clientConnections(),
-    hotKeys: s.hotKeys(HOT_KEYS_SHOWN).map((k) => ({ key: k.key, count: Math.round(k.count), share: k.share })),
+    hotKeys: s.hotKeys(HOT_KEYS_SHOWN).map((k) => ({ key: k.key, rate: k.rate })),
     members: v.members.map((m) => ({
       name: m.name,
       zone: m.zone,
@@ -207,7 +208,8 @@ export interface DashboardSnapshot {
     handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; keysHandedOff: number };
   };
   point: DashboardPoint;
-  hotKeys: { key: string; count: number; share: number; nodes: string[] }[];
+  /** Ops/s at the key's busiest node, and the nodes that report it (as `shoal hotkeys` merges). */
+  hotKeys: { key: string; rate: number; nodes: string[] }[];
   events: DashboardEvent[];
   /** Whether the listeners' latency is measured (p50/p99 are null otherwise). */
   latencyMeasured: boolean;
@@ -435,22 +437,21 @@ export class DashboardCollector {
   }
 }
 
-/** The cluster's hottest keys: each node's estimates of a key added up (a key's replicas each count it). */
+/**
+ * The cluster's hottest keys, merged as `shoal hotkeys` merges (src/daemon/cluster-hot-keys.ts): a
+ * key's rate is the one at its busiest node, since a write reaches every replica and summing would
+ * count it N times. A member on an older version sends counts, not rates: its keys are left out.
+ */
 function mergeHotKeys(samples: readonly NodeSample[]): DashboardSnapshot['hotKeys'] {
-  const merged = new Map<string, { key: string; count: number; share: number; nodes: string[] }>();
-  let nodes = 0;
+  const merged = new Map<string, { key: string; rate: number; nodes: string[] }>();
   for (const s of samples) {
-    if (s.hotKeys.length > 0) nodes++;
     for (const k of s.hotKeys) {
-      const m = merged.get(k.key) ?? { key: k.key, count: 0, share: 0, nodes: [] };
-      m.count += k.count;
-      m.share += k.share;
+      if (typeof k.rate !== 'number' || !(k.rate > 0)) continue;
+      const m = merged.get(k.key) ?? { key: k.key, rate: 0, nodes: [] };
+      m.rate = Math.max(m.rate, k.rate);
       m.nodes.push(s.node);
       merged.set(k.key, m);
     }
   }
-  return [...merged.values()]
-    .map((m) => ({ ...m, share: nodes === 0 ? 0 : m.share / nodes }))
-    .sort((a, b) => b.count - a.count)
-    .slice(0, HOT_KEYS_SHOWN);
+  return [...merged.values()].sort((a, b) => b.rate - a.rate || (a.key < b.key ? -1 : 1)).slice(0, HOT_KEYS_SHOWN);
 }

@@ -52,8 +52,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section class="row">
   <div class="panel">
     <h2>Hot keys</h2>
-    <table id="hotkeys"><thead><tr><th>Key</th><th class="num">Count</th><th class="num">Share</th><th>Nodes</th></tr></thead><tbody></tbody></table>
-    <p id="hotkeys-empty" class="muted">No key stands out yet.</p>
+    <table id="hotkeys"><thead><tr><th>Key</th><th class="num" title="estimated ops/s over the last second at the key's busiest node">Ops/s</th><th>Nodes</th></tr></thead><tbody></tbody></table>
+    <p id="hotkeys-empty" class="muted">No key has traffic now.</p>
   </div>
   <div class="panel grow">
     <h2>Recent events</h2>

@@ -100,7 +100,7 @@ export interface MetricsSnapshot {
   };
   clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
   auth: { failures: number; refused: number };
-  /** Estimated ops/s of the hottest keys, hottest first (no key names). */
+  /** Estimated ops/s of the hottest keys over the last store tick, hottest first (no key names; ShoalNode.hotKeys). */
   hotKeyRates: readonly number[];
 }
 
@@ -392,8 +392,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   gauge('shoal_store_arena_reserved_bytes', 'Bytes of slab pages reserved for values.', () => s.store.arenaReservedBytes);
   gauge('shoal_store_window_max_bytes', 'W-TinyLFU admission window size (0 under other policies).', () => s.store.policyDetails['windowMaxWeight'] ?? 0);
   gauge('shoal_store_window_bytes', 'Bytes in the W-TinyLFU admission window now (0 under other policies).', () => s.store.policyDetails['windowWeight'] ?? 0);
-  add('shoal_hot_key_rate', `Estimated operations per second of the hottest keys on this node, by rank (1 = hottest, up to ${HOT_KEY_RANKS}; key names are not exported).`, 'gauge', () =>
-    s.hotKeyRates.slice(0, HOT_KEY_RANKS).map((value, i) => ({ labels: { rank: i + 1 }, value })),
+  // Every rank always, 0 past the keys with traffic: a key that cools down reads 0 rather than a series that vanishes.
+  add('shoal_hot_key_rate', `Estimated operations per second of the hottest keys on this node over the last second, by rank (1 = hottest, up to ${HOT_KEY_RANKS}; 0 when fewer keys have traffic; key names are not exported).`, 'gauge', () =>
+    Array.from({ length: HOT_KEY_RANKS }, (_, i) => ({ labels: { rank: i + 1 }, value: s.hotKeyRates[i] ?? 0 })),
   );
 
   // Hints.

@@ -32,7 +32,6 @@ import { nodeRoutes } from '../admin/status-routes.ts';
 import { hotKeysRoutes } from '../admin/hot-keys-route.ts';
 import { clusterViews } from './cluster-views.ts';
 import { dashboardRoutes } from '../admin/dashboard.ts';
-import { displayKey } from '../node/hot-key-alerts.ts';
 import { metricsRoutes } from '../admin/metrics.ts';
 import { nodeMetrics } from './metrics-source.ts';
 import { statsRoutes } from '../admin/stats-routes.ts';
@@ -311,7 +310,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
             version: options.version,
             node: () => node.status(),
             topology: () => node.keyspace.topology(),
-            hotKeys: (n) => node.storeHotKeys(n).map((k) => ({ ...k, key: displayKey(k.key) })),
+            hotKeys: (n) => node.hotKeys(n).keys.map((k) => ({ key: k.key, rate: k.rate })),
             clientConnections: () => server.connectionCount,
             uptimeMs: () => performance.now() - startedAt,
             // p50/p99 from the metrics' request histogram: one measurement for both.

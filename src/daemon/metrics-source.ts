@@ -9,7 +9,6 @@ import { memberHealth } from '../node/peer-verdicts.ts';
 import type { RespServer } from '../resp/server.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { ClientServer } from '../server/client-server.ts';
-import { DEFAULT_HOT_KEY_DECAY, DEFAULT_HOT_KEY_WINDOW_MS } from '../store/hot-keys.ts';
 import type { HostedNode } from './node-host.ts';
 
 export interface MetricsSources {
@@ -17,16 +16,6 @@ export interface MetricsSources {
   server: () => ClientServer | null;
   resp: () => RespServer | null;
   authGuard: AuthGuard;
-}
-
-/**
- * Ops/s of a key from its decayed Space-Saving count (hot-keys.ts: counts are multiplied by
- * `decay` at each window boundary). At a steady rate r the count climbs from r·W·d/(1-d) just
- * after a boundary to r·W/(1-d) just before the next, so the rate is the count over the
- * window's mean, W·(1+d)/(2(1-d)): within a factor (1+d)/(2d) either way, an estimate.
- */
-export function hotKeyRate(count: number, windowMs: number = DEFAULT_HOT_KEY_WINDOW_MS, decay: number = DEFAULT_HOT_KEY_DECAY): number {
-  return count / ((windowMs / 1000) * ((1 + decay) / (2 * (1 - decay))));
 }
 
 /** The node's metrics; installs the request and replica latency observers (`timings: false` leaves them out). */
@@ -96,7 +85,9 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
         respConnectionsTotal: resp?.state.totalConnections ?? 0,
       },
       auth: { failures: sources.authGuard.failures, refused: sources.authGuard.refused },
-      hotKeyRates: shoal.store.hotKeys(HOT_KEY_RANKS).map((k) => hotKeyRate(k.count)),
+      // The per-key rate over the last store tick, as `shoal hotkeys` and the alerts read it: the
+      // decayed Space-Saving count (overestimate included) named idle keys hot for a minute after.
+      hotKeyRates: shoal.hotKeys(HOT_KEY_RANKS).keys.map((k) => k.rate),
     };
   };
   const metrics = createNodeMetrics({ snapshot }, { process: options.process ?? true });

@@ -34,8 +34,6 @@ export interface HostedNode {
   joined(): boolean;
   /** The node's own view of itself and the cluster (ShoalNode.status), for `shoal status`. */
   status(): NodeStatus;
-  /** The hottest keys of this node's store by recent traffic, raw tracker counts (the dashboard's list). */
-  storeHotKeys(n?: number): { key: string; count: number; error: number; share: number }[];
   /** The store's eviction policy by its --eviction-policy name, changeable at run time (RESP CONFIG SET maxmemory-policy). */
   readonly evictionPolicy: { current(): DaemonConfig['evictionPolicy']; set(policy: DaemonConfig['evictionPolicy']): void };
   /** Partition replicas held, catching up, and still to be handed off. */
@@ -165,7 +163,6 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     onTopologyChange: (listener) => node.onTopologyChange(listener),
     joined: () => node.joined,
     status: () => node.status(),
-    storeHotKeys: (n) => node.store.hotKeys(n),
     evictionPolicy: {
       current: () => (node.store.policyName === 'wtinylfu' ? 'default' : node.store.policyName),
       set: (policy) => node.store.setPolicy(policy === 'default' ? 'wtinylfu' : policy),

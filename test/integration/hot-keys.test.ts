@@ -15,6 +15,13 @@ import { DaemonProcess, runShoal, sleep, until } from './daemon-harness.ts';
 
 const HOT = 'hot:item';
 
+/** `shoal_hot_key_rate{rank="1"}` in a scrape. */
+function hotKeyGauge(text: string): number {
+  const line = text.split('\n').find((l) => l.startsWith('shoal_hot_key_rate{rank="1"} '));
+  assert.ok(line, 'rank 1 is exported');
+  return Number(line.split(' ')[1]);
+}
+
 test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotkeys, SHOAL.HOTKEYS and /hotkeys, and clears when traffic stops', async (t) => {
   const [port, peerPort, respPort, adminPort] = await freePorts(4);
   const node = new DaemonProcess({ name: 'h1', port: port!, peerPort: peerPort!, respPort: respPort!, adminPort: adminPort!, seeds: [], extra: ['--hot-key-alert-rate', '200'] });
@@ -68,6 +75,20 @@ test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotk
     const local = (await (await fetch(`${node.adminUrl}/hotkeys?local=1`)).json()) as { node: string; keys: { key: string }[] };
     assert.equal(local.node, 'h1');
     assert.equal((await fetch(`${node.adminUrl}/hotkeys?count=x`)).status, 400);
+
+    // shoal_hot_key_rate and the dashboard's Hot keys are the figure /hotkeys has (F5: they read
+    // the decayed Space-Saving count, 2-3x off while hot). Rates change each second: compare a
+    // scrape taken between two /hotkeys reads that agree.
+    await until('/metrics rank 1 matching /hotkeys', async () => {
+      const before = await localRate();
+      const gauge = hotKeyGauge(await (await fetch(`${node.adminUrl}/metrics`)).text());
+      const dashboard = (await (await fetch(`${node.adminUrl}/dashboard/node`)).json()) as { hotKeys: { key: string; rate: number }[] };
+      const after = await localRate();
+      if (before !== after || before === 0) return undefined;
+      assert.equal(gauge, before, 'shoal_hot_key_rate{rank="1"} is the rate /hotkeys reports');
+      assert.deepEqual(dashboard.hotKeys[0], { key: HOT, rate: before }, "the dashboard's hot keys show the same rate");
+      return true;
+    }, 30_000, 50);
   } finally {
     traffic = false;
     await driving;
@@ -76,4 +97,14 @@ test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotk
   assert.equal(cleared.key, HOT);
   assert.ok(cleared.rate < 150);
   await until('the clearing logged', () => (node.logs.some((l) => l.key === HOT && String(l.msg).includes('cooled down')) ? true : undefined), 10_000, 20);
+  // With no traffic the gauge and the dashboard say so (the decayed count said thousands of ops/s
+  // ten seconds later, and the dashboard listed idle keys).
+  await until('shoal_hot_key_rate back to 0', async () => (hotKeyGauge(await (await fetch(`${node.adminUrl}/metrics`)).text()) === 0 ? true : undefined), 30_000, 100);
+  const idle = (await (await fetch(`${node.adminUrl}/dashboard/node`)).json()) as { hotKeys: unknown[] };
+  assert.deepEqual(idle.hotKeys, [], 'no hot key on the dashboard without traffic');
+
+  async function localRate(): Promise<number> {
+    const local = (await (await fetch(`${node.adminUrl}/hotkeys?local=1`)).json()) as { keys: { key: string; rate: number }[] };
+    return local.keys.find((k) => k.key === HOT)?.rate ?? 0;
+  }
 });

@@ -52,7 +52,7 @@ test('the collector turns members\' counters into rates, hit ratio and events, a
     version: 't',
     node: () => view('a', states, reads, misses),
     topology: () => ({ version: 'v1', partitions: 4, replicas: 2, nodes: [{ name: 'a', clientAddress: '', zone: 'z' }, { name: 'b', clientAddress: '', zone: 'z' }], owners: [['a', 'b'], ['b', 'a'], ['a', 'b'], ['b', 'a']] }),
-    hotKeys: () => [{ key: 'k', count: 50, share: 0.5 }],
+    hotKeys: () => [{ key: 'k', rate: 50 }],
     clientConnections: () => 1,
     uptimeMs: () => uptime,
     latency: null,
@@ -75,6 +75,7 @@ test('the collector turns members\' counters into rates, hit ratio and events, a
     assert.equal(first.point.ops, 0, 'no rate before two samples');
     assert.deepEqual(first.ring.primaries, [0, 1, 0, 1]);
     assert.equal(first.hotKeys[0]!.key, 'k');
+    assert.equal(first.hotKeys[0]!.rate, 50, "the rate at the key's busiest node, as shoal hotkeys merges (not a sum over replicas)");
     assert.deepEqual(first.hotKeys[0]!.nodes, ['a', 'b']);
   }
   uptime += 1000;
