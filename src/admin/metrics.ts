@@ -59,7 +59,7 @@ export interface MetricsSnapshot {
   store: {
     hits: number;
     misses: number;
-    evictions: { size: number; expired: number; explicit: number };
+    evictions: { size: number; expired: number; explicit: number; handoff: number };
     expirations: number;
     refusedTooLarge: number;
     entries: number;
@@ -345,7 +345,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   // Store.
   counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts).', () => s.store.hits);
   counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
-  labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted).', 'counter', 'reason', () => ({ ...s.store.evictions }));
+  labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted, handoff: dropped with a partition handed off to its new owner).', 'counter', 'reason', () => ({ ...s.store.evictions }));
   counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
   add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the W-TinyLFU admission duel to a main-region victim).', 'counter', () => {
     const out: Sample[] = [{ labels: { reason: 'too-large' }, value: s.store.refusedTooLarge }];

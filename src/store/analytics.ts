@@ -175,6 +175,8 @@ export interface StoreRemovalCounters {
   evictedSize: number;
   evictedExpired: number;
   evictedExplicit: number;
+  /** Entries removed with partitions handed off (Store.dropPartition). */
+  evictedHandoff: number;
   activeExpirations: number;
   refusedTooLarge: number;
 }
@@ -200,7 +202,6 @@ export class AccessRecorder {
   private readonly valueSizes = new Float64Array(SIZE_BUCKETS);
   private readonly ttls = new Float64Array(TTL_LABELS.length);
   admissionRejected = 0;
-  partitionDropped = 0;
 
   constructor(options: AnalyticsOptions = {}) {
     this.bucketMs = options.bucketMs ?? DEFAULT_ANALYTICS_BUCKET_MS;
@@ -318,8 +319,8 @@ export class AccessRecorder {
         tooLarge: store.refusedTooLarge,
         expiredOnRead: store.evictedExpired - store.activeExpirations,
         expiredBySweep: store.activeExpirations,
-        deleted: Math.max(0, store.evictedExplicit - this.partitionDropped),
-        partitionDropped: this.partitionDropped,
+        deleted: store.evictedExplicit,
+        partitionDropped: store.evictedHandoff,
       },
     };
   }

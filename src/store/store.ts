@@ -80,7 +80,8 @@ const RESERVED_SLOTS = 3;
 /** The wheel's NO_DEADLINE as a private binding: an imported one is a module cell, loaded on every get (see charCodeAt in key-index.ts). */
 const NO_DEADLINE = WHEEL_NO_DEADLINE;
 
-export type RemovalCause = 'size' | 'expired' | 'explicit';
+/** Why an entry left: `handoff` is a partition dropped after its records went to their new owner (dropPartition), not a client's delete. */
+export type RemovalCause = 'size' | 'expired' | 'explicit' | 'handoff';
 
 export class StoreConfigError extends Error {
   override readonly name = 'StoreConfigError';
@@ -135,7 +136,7 @@ export interface SetOptions {
 export interface StoreStats {
   hits: number;
   misses: number;
-  evictions: { size: number; expired: number; explicit: number };
+  evictions: { size: number; expired: number; explicit: number; handoff: number };
   /** Entries removed because their TTL passed (lazily on read or actively on tick). */
   expirations: number;
   /** Of `expirations`, those reclaimed by `tick()`. */
@@ -206,6 +207,7 @@ export class Store {
     evictedSize: 0,
     evictedExpired: 0,
     evictedExplicit: 0,
+    evictedHandoff: 0,
     activeExpirations: 0,
     refusedTooLarge: 0,
     refusedOverBudget: 0,
@@ -558,17 +560,20 @@ export class Store {
     return { next, walked };
   }
 
-  /** Removes every entry of a partition (counted as explicit removals); returns how many. */
+  /**
+   * Removes every entry of a partition (its owner changed and the records were handed off), counted
+   * as `handoff` removals, apart from deletes: a drain or a join must not read as a burst of DELs.
+   * Returns how many.
+   */
   dropPartition(partition: number): number {
     this.checkNotIterating();
     const index = this.partitions.lookup(partition);
     if (index === undefined) return 0;
     let removed = 0;
     for (let slot = this.partitions.first(index); slot !== -1; slot = this.partitions.first(index)) {
-      this.removeSlot(slot, 'explicit');
+      this.removeSlot(slot, 'handoff');
       removed++;
     }
-    if (this.analytics) this.analytics.partitionDropped += removed;
     return removed;
   }
 
@@ -607,7 +612,7 @@ export class Store {
     return {
       hits: c.hits,
       misses: c.misses,
-      evictions: { size: c.evictedSize, expired: c.evictedExpired, explicit: c.evictedExplicit },
+      evictions: { size: c.evictedSize, expired: c.evictedExpired, explicit: c.evictedExplicit, handoff: c.evictedHandoff },
       expirations: c.evictedExpired,
       activeExpirations: c.activeExpirations,
       refusedTooLarge: c.refusedTooLarge,
@@ -760,9 +765,12 @@ export class Store {
     } else if (cause === 'expired') {
       this.counters.evictedExpired++;
       counters.evictedExpired++;
-    } else {
+    } else if (cause === 'explicit') {
       this.counters.evictedExplicit++;
       counters.evictedExplicit++;
+    } else {
+      // handoff: the partition's counters go with it; only the store's total keeps the count.
+      this.counters.evictedHandoff++;
     }
     this.keys[slot] = undefined;
     this.rows[row + HANDLE] = this.freeHead;

@@ -73,6 +73,7 @@ test('/metrics passes promtool check metrics and counts SDK and RESP traffic', a
   assert.ok((sample(text, 'shoal_process_resident_memory_bytes') ?? 0) > 0);
   assert.match(text, /^shoal_ring_info\{version="[0-9a-f]+"\} 1$/m, 'the ring version the node routes by');
   assert.equal(sample(text, 'shoal_store_admission_rejections_total{reason="too-large"}'), 0);
+  assert.equal(sample(text, 'shoal_store_evictions_total{reason="handoff"}'), 0, 'partitions handed off are a reason of their own, not deletes');
   for (const direction of ['sent', 'received']) assert.notEqual(sample(text, `shoal_sync_bytes_total{direction="${direction}"}`), undefined);
   assert.notEqual(sample(text, 'shoal_gossip_received_bytes_total'), undefined);
   assert.ok(!text.includes('sdk:1'), 'no key name appears in the metrics');

@@ -28,7 +28,7 @@ function placement(version: string, owners: string[][]): Placement {
 }
 
 function stats(evicted: number, entries = 10_000, refused = 0): StoreStats {
-  return { hits: 0, misses: 0, evictions: { size: evicted, expired: 0, explicit: 0 }, expirations: 0, activeExpirations: 0, refusedTooLarge: refused, entries, bytes: 900, maxMemory: 1000, arenaReservedBytes: 0, policy: 'wtinylfu', policyDetails: {} };
+  return { hits: 0, misses: 0, evictions: { size: evicted, expired: 0, explicit: 0, handoff: 0 }, expirations: 0, activeExpirations: 0, refusedTooLarge: refused, entries, bytes: 900, maxMemory: 1000, arenaReservedBytes: 0, policy: 'wtinylfu', policyDetails: {} };
 }
 
 test('hint backlog: high past half the bound, normal again under a quarter, nothing in between', () => {

@@ -4,7 +4,7 @@ import { AccessRecorder, AnalyticsConfigError, PrefixTable, mergeAnalytics, size
 import type { AccessAnalytics } from '../../src/store/analytics.ts';
 import { Store } from '../../src/store/store.ts';
 
-const noRemovals = { hits: 0, misses: 0, evictedSize: 0, evictedExpired: 0, evictedExplicit: 0, activeExpirations: 0, refusedTooLarge: 0 };
+const noRemovals = { hits: 0, misses: 0, evictedSize: 0, evictedExpired: 0, evictedExplicit: 0, evictedHandoff: 0, activeExpirations: 0, refusedTooLarge: 0 };
 
 test('size and TTL buckets', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 100, 1024, 2 ** 32].map(sizeBucket), [0, 1, 2, 2, 3, 3, 4, 7, 11, 32]);
@@ -129,6 +129,8 @@ test('the store feeds analytics: writes, TTLs, deletes, hits, misses, eviction r
   assert.equal(s.removals.expiredOnRead, 1);
   assert.equal(s.removals.deleted, 1);
   assert.equal(s.removals.partitionDropped, 3);
+  // F13: a partition handed off is not three deletes in the store's (and /metrics') counts either.
+  assert.deepEqual(store.stats().evictions, { size: 1, expired: 1, explicit: 1, handoff: 3 });
   assert.equal(new Store({ maxEntries: 4, clock, analytics: false }).analyticsSnapshot(), null);
 });
 
