@@ -197,10 +197,11 @@ export class PartitionActor implements Schedulable {
 
   /**
    * Applies a record last-writer-wins (inside a job). An applied write bumps the invalidation
-   * sequence and, while handing off, voids what the owners were known to hold.
+   * sequence and, while handing off, voids what the owners were known to hold. `copy`: from
+   * another replica, not a client's write (PartitionReplica.apply).
    */
-  apply(key: string, record: Uint8Array, incoming: StoredRecord): ApplyOutcome {
-    const outcome = this.replicaView.apply(key, record, incoming);
+  apply(key: string, record: Uint8Array, incoming: StoredRecord, copy = false): ApplyOutcome {
+    const outcome = this.replicaView.apply(key, record, incoming, copy);
     if (outcome === 'applied') {
       this.changed();
       this.options.onChange?.(this.partition, this.sequence, key, incoming.version);

@@ -122,8 +122,12 @@ export class PartitionReplica {
     return this.cachedDigest;
   }
 
-  /** Applies an encoded record if it is newer than what is held (LWW); `incoming` is `bytes` decoded, if the caller has it. */
-  apply(key: string, bytes: Uint8Array, incoming: StoredRecord = decodeRecord(bytes)): ApplyOutcome {
+  /**
+   * Applies an encoded record if it is newer than what is held (LWW); `incoming` is `bytes` decoded,
+   * if the caller has it. `copy`: the record comes from another replica, not from a client's write
+   * (Store SetOptions.copy: not counted in analytics nor as a hot-key access).
+   */
+  apply(key: string, bytes: Uint8Array, incoming: StoredRecord = decodeRecord(bytes), copy = false): ApplyOutcome {
     this.settleFloor();
     // Flushed: whatever it is (a late hint, a sync copy, a repair), it was deleted.
     if (flushedBy(this.floorOf(), incoming.version)) {
@@ -143,9 +147,10 @@ export class PartitionReplica {
     // Newer than anything known: a copy on disk is older whatever the store does with this one.
     this.disk?.delete(key);
     const deadline = storeDeadline(incoming, this.graceMs);
-    // `meaning`: what the client wrote (a delete, its value's size and TTL), for `shoal stats`.
-    const meaning = { valueLength: incoming.value.length, ttlMs: incoming.expiresAtMs === 0 ? undefined : incoming.expiresAtMs - this.clock.wallMs(), tombstone: incoming.tombstone };
-    const stored = this.store.set(key, bytes, deadline === undefined ? { partition: this.partition, meaning } : { partition: this.partition, expiresAtMs: deadline, meaning });
+    // `meaning`: what the client wrote (a delete, its value's size and TTL), for `shoal stats`; a copy is not counted there.
+    const meaning = copy ? undefined : { valueLength: incoming.value.length, ttlMs: incoming.expiresAtMs === 0 ? undefined : incoming.expiresAtMs - this.clock.wallMs(), tombstone: incoming.tombstone };
+    // One object shape whatever the record, so the store's reads of the options stay monomorphic.
+    const stored = this.store.set(key, bytes, { partition: this.partition, expiresAtMs: deadline, meaning, copy });
     const keyHash = this.digestValid ? murmur3String(key, DIGEST_SEED) : 0;
     // Whatever happened, the older version is gone from the store (a refused set removes it too).
     if (known && this.digestValid) this.cachedDigest ^= entryHashOf(keyHash, known);
@@ -264,7 +269,8 @@ export class PartitionReplica {
     if ((known && compareVersions(known, record.version) > 0) || flushedBy(this.floorOf(), record.version)) return;
     const deadline = storeDeadline(record, this.graceMs);
     if (deadline !== undefined && deadline <= this.clock.wallMs()) return;
-    this.store.set(key, bytes, deadline === undefined ? { partition: this.partition } : { partition: this.partition, expiresAtMs: deadline });
+    // A copy: the client's read that found it on disk was counted already.
+    this.store.set(key, bytes, { partition: this.partition, expiresAtMs: deadline, meaning: undefined, copy: true });
     // Same contents as before (the shadow counted this version), but the cache follows the store.
     this.digestValid = false;
   }

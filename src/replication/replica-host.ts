@@ -278,13 +278,15 @@ export class ReplicaHost {
    * Applies a record (inside the partition actor's turn), folding its version into the HLC. The
    * read-modify-write ids standing for the record it replaces move on to it (rmw-requests.ts),
    * taken as built on it, unless `builtOn` is false: a fenced result known not to have read it.
+   * `copy`: the record comes from another replica (sync, catch-up, handoff, read repair, a claim),
+   * not from a client's write, so the store's analytics and hot keys leave it out.
    */
-  apply(actor: PartitionActor, key: string, record: Uint8Array, builtOn = true): ApplyOutcome {
+  apply(actor: PartitionActor, key: string, record: Uint8Array, builtOn = true, copy = false): ApplyOutcome {
     const incoming = decodeRecord(record);
     if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(incoming.version);
     // Only a key some remembered id stands for pays the lookup and the version strings.
     const replaced = builtOn && actor.requests.tracks(key) ? actor.replica.peek(key) : null;
-    const outcome = actor.apply(key, record, incoming);
+    const outcome = actor.apply(key, record, incoming, copy);
     if (outcome === 'applied' && replaced !== null) actor.requests.advance(key, versionToString(versionOfEncoded(replaced)), versionToString(incoming.version));
     if (outcome === 'applied') {
       this.stats.writesApplied++;
@@ -373,7 +375,7 @@ export class ReplicaHost {
         const { k, r } = message;
         // Unacknowledged: if the mailbox is full, anti-entropy repairs the replica later.
         this.run(message.p, (actor) => {
-          if (this.apply(actor, k, r) === 'applied') this.stats.readRepairsApplied++;
+          if (this.apply(actor, k, r, true, true) === 'applied') this.stats.readRepairsApplied++;
         });
         return true;
       }

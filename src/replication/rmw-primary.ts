@@ -507,7 +507,7 @@ export class RmwPrimary {
           const queued = this.host.run(partition, (actor) => {
             for (let i = 0; i < keys.length; i++) {
               const bytes = pending.newestBytes[i];
-              if (bytes) this.host.apply(actor, keys[i]!, bytes);
+              if (bytes) this.host.apply(actor, keys[i]!, bytes, true, true);
             }
           });
           if (!queued) return then(false, `partition ${partition}'s mailbox is full`, []);

@@ -257,7 +257,7 @@ export class PartitionSync {
           const holds = new Map<string, string>();
           for (let i = 0; i < k.length; i++) {
             this.stats.bytesReceived += k[i]!.length + r[i]!.length;
-            if (this.host.apply(actor, k[i]!, r[i]!) === 'applied') {
+            if (this.host.apply(actor, k[i]!, r[i]!, true, true) === 'applied') {
               this.stats.recordsPulled++;
               cover(this.ctx.env, 'sync-repaired');
             }

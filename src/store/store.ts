@@ -131,6 +131,14 @@ export interface SetOptions {
    * Omitted: the value's length, the time left to `expiresAtMs`, not a delete.
    */
   meaning?: { valueLength: number; ttlMs: number | undefined; tombstone: boolean };
+  /**
+   * True for a copy of a record another replica already took from its client (anti-entropy,
+   * catch-up, handoff, read repair, a read-modify-write claim, a record read back from the disk
+   * tier): stored like any other, but neither counted as a write in the access analytics nor as an
+   * access by the hot-key tracker, so a restart's catch-up or a drain shows no traffic that no
+   * client sent (`shoal stats`, `shoal hotkeys`).
+   */
+  copy?: boolean;
 }
 
 export interface StoreStats {
@@ -409,7 +417,8 @@ export class Store {
     const hash = keyHash(key);
     const existing = this.index.findHashed(key, hash);
     const ttlMs = deadline === NO_DEADLINE ? -1 : Math.max(0, deadline - this.clock.wallMs());
-    if (this.analytics) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
+    const copy = options.copy === true;
+    if (this.analytics && !copy) this.recordWrite(this.analytics, key, value.length, ttlMs, options.meaning);
     if (ttlMs === 0) {
       if (existing !== -1) this.removeSlot(existing, 'expired');
       return false;
@@ -434,7 +443,7 @@ export class Store {
       slot = this.insert(key, hash, value, cost, options.partition);
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
-    this.hot?.record(key, hash);
+    if (!copy) this.hot?.record(key, hash);
     if (this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.keys[slot] !== key) {

@@ -33,6 +33,7 @@ function placementOf(partitions: number): Placement {
 interface TestNode {
   host: ReplicaHost;
   sync: PartitionSync;
+  store: Store;
   logs: string[];
 }
 
@@ -67,10 +68,11 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
         });
       },
     };
-    const store = new Store({ maxMemory: 1 << 20, clock: env.clock, seed: 1 });
+    // Every access counted by the hot-key tracker (no sampling), so what it saw is exact.
+    const store = new Store({ maxMemory: 1 << 20, clock: env.clock, seed: 1, hotKeys: { sampleInterval: 1 } });
     const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 64);
     const sync = new PartitionSync(ctx, host);
-    nodes.set(name, { host, sync, logs });
+    nodes.set(name, { host, sync, store, logs });
   }
   for (const [name, node] of nodes) {
     if (name === 'n1' && !n1HasRing) continue;
@@ -236,4 +238,24 @@ test('a partition handed off to its new owners counts the bytes sent for it', ()
   assert.equal(n1.sync.stats.partitionsHandedOff, 1);
   assert.ok(n1.sync.stats.handoffBytesSent >= 'only-n1-has-it'.length + 8, `${n1.sync.stats.handoffBytesSent} handoff bytes`);
   assert.ok(n1.sync.stats.bytesSent >= n1.sync.stats.handoffBytesSent);
+});
+
+test('records a replica gets by catch-up are neither client writes in its analytics nor accesses for its hot keys', () => {
+  // F11/F16: a restarted node's `shoal stats` showed its catch-up as tens of thousands of writes,
+  // and `shoal hotkeys` / the dashboard its caught-up keys as hot, with no client traffic at all.
+  const partitions = 4;
+  const c = cluster(partitions, {});
+  for (const source of ['n2', 'n3']) for (let p = 0; p < partitions; p++) for (let k = 0; k < 5; k++) c.put(source, p, `p${p}-k${k}`, { wallMs: 100 + k, logical: 0, node: 2 });
+  c.start();
+  for (let i = 0; i < 100 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  assert.equal(n1CatchingUp(c), 0);
+  const n1 = c.nodes.get('n1')!;
+  assert.equal(n1.sync.catchUpProgress().keysReceived, partitions * 5, 'n1 caught up every key');
+  assert.equal(n1.store.stats().entries, partitions * 5);
+  assert.equal(n1.store.analyticsSnapshot()!.totals.writes, 0, 'no client wrote to n1');
+  assert.deepEqual(n1.store.hotKeys(), [], 'no client touched a key on n1');
+  // The writes the sources took from their clients (put) do count there.
+  const n2 = c.nodes.get('n2')!;
+  assert.equal(n2.store.analyticsSnapshot()!.totals.writes, partitions * 5);
+  assert.equal(n2.store.hotKeys().length, partitions * 5);
 });

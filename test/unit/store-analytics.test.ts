@@ -162,3 +162,15 @@ test('reads reach the prefix table sampled, weighted so the counts estimate ever
     assert.ok(Math.abs(p.hits - 20_000) < 3_000, `${prefix} hits ${p.hits}`);
   }
 });
+
+test('a copy from another replica (SetOptions.copy) is stored but counts as no write and no hot-key access', () => {
+  const clock = { wallMs: () => 1_000, monoMs: () => 1_000 };
+  const store = new Store({ maxEntries: 100, clock, hotKeys: { sampleInterval: 1 } });
+  for (let i = 0; i < 10; i++) store.set(`copied:${i}`, new Uint8Array(4), { partition: 0, copy: true });
+  assert.equal(store.stats().entries, 10);
+  assert.equal(store.analyticsSnapshot()!.totals.writes, 0);
+  assert.deepEqual(store.hotKeys(), []);
+  store.set('client:1', new Uint8Array(4), { partition: 0 });
+  assert.equal(store.analyticsSnapshot()!.totals.writes, 1);
+  assert.deepEqual(store.hotKeys().map((h) => h.key), ['client:1']);
+});
