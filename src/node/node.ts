@@ -355,7 +355,7 @@ export class ShoalNode {
       handoffTotals: () => ({ keys: this.sync.stats.keysHandedOff, bytes: this.sync.stats.handoffBytesSent }),
     });
     this.startedMs = env.clock.monoMs();
-    this.storyLog = new NodeStoryLog(env.log, this.name, () => env.clock.monoMs());
+    this.storyLog = new NodeStoryLog(env.log, this.name, () => env.clock.monoMs(), env.timers);
 
     const ctx: ReplicationContext = {
       env,
@@ -852,6 +852,7 @@ export class ShoalNode {
     this.rmwPrimary.stop();
     this.ring.stop();
     for (const t of [this.timers.store, this.timers.ring, this.timers.leave, this.timers.restart]) if (t !== null) this.env.timers.cancelTimer(t);
+    this.storyLog.stop();
     this.host.stop();
     this.sync.stop();
     this.handoff.stop();

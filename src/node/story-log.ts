@@ -3,13 +3,17 @@
  * the partitions it moves in and out of this node, a hint backlog crossing its thresholds (and
  * falling back), and eviction pressure in the store. Every line has a stable `event` field and goes
  * through a LogLimiter, so a cluster that keeps changing cannot flood the log.
+ *
+ * Ring lines held back by the limiter are not lost: once the interval has passed, a trailing line
+ * says where the ring ended up (from the last ring logged), so the log never ends on a ring that is
+ * no longer in force when no further change comes to carry the count.
  */
 import type { Placement } from '../replication/context.ts';
-import type { Logger } from '../runtime/env.ts';
+import type { Logger, TimerId, Timers } from '../runtime/env.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 import type { StoreStats } from '../store/index.ts';
 
-/** At most one ring-changed line per this interval (the lines held back are counted in the next). */
+/** At most one ring-changed line per this interval (the lines held back are counted in the next, or in a trailing line once it passes). */
 export const RING_LOG_INTERVAL_MS = 1_000;
 /** Hint backlog and eviction pressure lines: at most one per kind per this interval. */
 export const PRESSURE_LOG_INTERVAL_MS = 30_000;
@@ -30,17 +34,62 @@ export class NodeStoryLog {
   private hintBacklogHigh = false;
   private evictionPressure = false;
   private lastEvictions: { atMs: number; evicted: number; refused: number } | null = null;
+  /** The last ring a line was logged for, and the newest ring held back since (null: none). */
+  private ringLogged: Placement | null = null;
+  private ringHeld: Placement | null = null;
+  private ringTrailer: TimerId | null = null;
 
   constructor(
     private readonly log: Logger,
     private readonly self: string,
     private readonly nowMs: () => number,
+    /** The node's timers (Env), for the trailing ring line; without them a held-back ring waits for the next change. */
+    private readonly timers: Timers | null = null,
   ) {}
 
   /** A new ring: versions, members, and the partitions this node gained and lost. */
   ringChanged(previous: Placement | null, next: Placement): void {
     const suppressed = this.ringLimiter.pass('ring', this.nowMs());
-    if (suppressed === null) return;
+    if (suppressed === null) {
+      this.ringHeld = next;
+      // Armed at the first held-back change: the interval since the last line has passed when it fires.
+      if (this.ringTrailer === null && this.timers !== null) this.ringTrailer = this.timers.setTimer(RING_LOG_INTERVAL_MS, () => this.ringTrailing());
+      return;
+    }
+    this.cancelTrailer();
+    this.ringHeld = null;
+    this.logRing(previous, next, suppressed);
+  }
+
+  /** Cancels the pending trailing line (the node stops). */
+  stop(): void {
+    this.cancelTrailer();
+  }
+
+  private cancelTrailer(): void {
+    if (this.ringTrailer !== null) this.timers?.cancelTimer(this.ringTrailer);
+    this.ringTrailer = null;
+  }
+
+  /** The trailing line: the ring in force now, against the last one logged. */
+  private ringTrailing(): void {
+    this.ringTrailer = null;
+    const held = this.ringHeld;
+    if (held === null) return;
+    const suppressed = this.ringLimiter.pass('ring', this.nowMs());
+    if (suppressed === null) {
+      this.ringTrailer = this.timers!.setTimer(RING_LOG_INTERVAL_MS, () => this.ringTrailing());
+      return;
+    }
+    this.ringHeld = null;
+    // Back on the ring logged last (a change and its undoing within the interval): the log already ends on the ring in force.
+    if (this.ringLogged !== null && this.ringLogged.version === held.version) return;
+    // This line is the last change held back; the ones before it are the suppressed ones.
+    this.logRing(this.ringLogged, held, Math.max(0, suppressed - 1));
+  }
+
+  private logRing(previous: Placement | null, next: Placement, suppressed: number): void {
+    this.ringLogged = next;
     const gained: number[] = [];
     const lost: number[] = [];
     let owned = 0;

@@ -60,6 +60,10 @@ test('a crash, a restart and a leave tell their story: joined, suspect (who and 
   assert.ok(joined.every((l) => typeof l.fields.address === 'string' && typeof l.fields.incarnation === 'number'));
   const firstRing = events(lines, 'ring-changed', 'n1');
   assert.ok(firstRing.length >= 1);
+  for (let i = 0; i < 4; i++) {
+    const node = sim.process(i)!;
+    assert.equal(events(lines, 'ring-changed', node.name).at(-1)!.fields.version, node.placement().version, `${node.name}'s log ends on the ring in force after the joins`);
+  }
   const ring = firstRing[firstRing.length - 1]!.fields;
   assert.equal(ring.members, 4);
   assert.equal(typeof ring.version, 'string');
@@ -105,6 +109,11 @@ test('a crash, a restart and a leave tell their story: joined, suspect (who and 
   assert.ok(events(lines, 'member-left').some((l) => l.fields.peer === 'n2'), 'the others log that n2 left');
   const lastRing = events(lines, 'ring-changed', 'n1').at(-1)!.fields;
   assert.ok((lastRing.membersRemoved as string[]).includes('n2') || lastRing.members === 3);
+  // Every node's log ends on the ring it routes by (a change held back by the limiter gets a trailing line).
+  for (const i of [0, 2, 3]) {
+    const node = sim.process(i)!;
+    assert.equal(events(lines, 'ring-changed', node.name).at(-1)!.fields.version, node.placement().version, `${node.name}'s last ring line is its ring`);
+  }
 
   // Values never reach the log.
   assert.ok(!lines.some((l) => l.includes('value-never-logged')));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NodeStoryLog, PRESSURE_LOG_INTERVAL_MS, RING_LOG_INTERVAL_MS } from '../../src/node/story-log.ts';
 import type { Placement } from '../../src/replication/context.ts';
-import type { Logger } from '../../src/runtime/env.ts';
+import type { Logger, Timers } from '../../src/runtime/env.ts';
 import type { StoreStats } from '../../src/store/index.ts';
 
 function capture(): { log: Logger; lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
@@ -85,4 +85,63 @@ test('ring changes name the partitions moved in and out of this node, and a burs
   story.ringChanged(first, second);
   assert.equal(lines.length, 3);
   assert.equal(lines[2]!.fields.suppressed, 5);
+});
+
+/** Timers on a hand-cranked clock: `advance` runs what falls due. */
+function fakeTimers(clock: { now: number }): Timers & { advance(ms: number): void; pending(): number } {
+  let next = 1;
+  const due = new Map<number, { at: number; fn: () => void }>();
+  return {
+    setTimer: (delayMs, fn) => {
+      due.set(next, { at: clock.now + delayMs, fn });
+      return next++;
+    },
+    cancelTimer: (id) => void due.delete(id),
+    advance(ms) {
+      const end = clock.now + ms;
+      for (;;) {
+        const first = [...due.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+        if (first === undefined) break;
+        due.delete(first[0]);
+        clock.now = first[1].at;
+        first[1].fn();
+      }
+      clock.now = end;
+    },
+    pending: () => due.size,
+  };
+}
+
+test('ring changes held back by the limiter end in a trailing line: the log ends on the ring in force', () => {
+  // F7: n1 started, n2 and n3 joined within a second; the log said 2 members for good while the
+  // node routed by the 3-member ring, since the held-back line waited for a change that never came.
+  const { log, lines } = capture();
+  const clock = { now: 0 };
+  const timers = fakeTimers(clock);
+  const story = new NodeStoryLog(log, 'n1', () => clock.now, timers);
+  const one = placement('v1', [['n1'], ['n1'], ['n1']]);
+  const two = placement('v2', [['n1', 'n2'], ['n2', 'n1'], ['n1', 'n2']]);
+  const three = placement('v3', [['n1', 'n2'], ['n2', 'n3'], ['n3', 'n1']]);
+  story.ringChanged(null, one);
+  clock.now += 300;
+  story.ringChanged(one, two); // held back
+  clock.now += 300;
+  story.ringChanged(two, three); // held back
+  assert.deepEqual(lines.map((l) => l.fields.version), ['v1']);
+  timers.advance(RING_LOG_INTERVAL_MS);
+  assert.deepEqual(lines.map((l) => l.fields.version), ['v1', 'v3'], 'a trailing line once the interval passed');
+  const trailing = lines[1]!.fields;
+  assert.deepEqual([trailing.oldVersion, trailing.members, trailing.suppressed, trailing.membersAdded], ['v1', 3, 1, ['n2', 'n3']], 'from the last ring logged; the change in between counted');
+  assert.match(lines[1]!.msg, /^ring changed from v1 to v3: 3 members/);
+  timers.advance(10 * RING_LOG_INTERVAL_MS);
+  assert.equal(lines.length, 2, 'one trailing line, no more');
+  assert.equal(timers.pending(), 0);
+
+  // A change that passes the limiter itself needs no trailing line; a stop cancels a pending one.
+  clock.now += RING_LOG_INTERVAL_MS;
+  story.ringChanged(three, two);
+  story.ringChanged(two, one);
+  story.stop();
+  timers.advance(10 * RING_LOG_INTERVAL_MS);
+  assert.deepEqual(lines.map((l) => l.fields.version), ['v1', 'v3', 'v2']);
 });
