@@ -100,6 +100,8 @@ export interface MetricsSnapshot {
   };
   clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
   auth: { failures: number; refused: number };
+  /** Hot-key alerts raised since start, and those in force now (src/node/hot-key-alerts.ts). */
+  hotKeyAlerts: { fired: number; active: number };
   /** Estimated ops/s of the hottest keys over the last store tick, hottest first (no key names; ShoalNode.hotKeys). */
   hotKeyRates: readonly number[];
 }
@@ -396,6 +398,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   add('shoal_hot_key_rate', `Estimated operations per second of the hottest keys on this node over the last second, by rank (1 = hottest, up to ${HOT_KEY_RANKS}; 0 when fewer keys have traffic; key names are not exported).`, 'gauge', () =>
     Array.from({ length: HOT_KEY_RANKS }, (_, i) => ({ labels: { rank: i + 1 }, value: s.hotKeyRates[i] ?? 0 })),
   );
+
+  counter('shoal_hot_key_alerts_total', 'Hot-key alerts this node raised (a key over --hot-key-alert-rate ops/s on this node).', () => s.hotKeyAlerts.fired);
+  gauge('shoal_hot_key_alerts_active', 'Hot-key alerts in force on this node (raised and not yet cooled down).', () => s.hotKeyAlerts.active);
 
   // Hints.
   gauge('shoal_hints_held', 'Hints held for owners that missed writes.', () => s.hints.held);

@@ -88,6 +88,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       // The per-key rate over the last store tick, as `shoal hotkeys` and the alerts read it: the
       // decayed Space-Saving count (overestimate included) named idle keys hot for a minute after.
       hotKeyRates: shoal.hotKeys(HOT_KEY_RANKS).keys.map((k) => k.rate),
+      hotKeyAlerts: { fired: stats.hotKeyAlerts, active: stats.hotKeyAlertsActive },
     };
   };
   const metrics = createNodeMetrics({ snapshot }, { process: options.process ?? true });

@@ -95,7 +95,7 @@ export class HotKeyAlerts {
       }
       this.activeByKey.delete(key);
       const cleared: HotKeyAlert = { ...alert, rate: round(rate), atMs: nowMs, cleared: true };
-      this.options.log.info({ key, rate: cleared.rate, threshold, seconds: Math.round((nowMs - alert.sinceMs) / 1000) }, `hot key ${JSON.stringify(key)} cooled down: ${cleared.rate} ops/s (alert at ${threshold})`);
+      this.options.log.info({ event: 'hot-key-cleared', key, rate: cleared.rate, threshold, seconds: Math.round((nowMs - alert.sinceMs) / 1000) }, `hot key ${JSON.stringify(key)} cooled down: ${cleared.rate} ops/s (alert at ${threshold})`);
       this.emit(cleared);
     }
     for (const [key, at] of this.lastFired) if (nowMs - at >= HOT_KEY_REALERT_MS) this.lastFired.delete(key);
@@ -105,7 +105,7 @@ export class HotKeyAlerts {
       this.activeByKey.set(key, alert);
       this.lastFired.set(key, nowMs);
       this.fired++;
-      this.options.log.warn({ key, rate: alert.rate, threshold }, `hot key ${JSON.stringify(key)}: ${alert.rate} ops/s on this node (alert at ${threshold}, --hot-key-alert-rate)`);
+      this.options.log.warn({ event: 'hot-key-alert', key, rate: alert.rate, threshold }, `hot key ${JSON.stringify(key)}: ${alert.rate} ops/s on this node (alert at ${threshold}, --hot-key-alert-rate)`);
       this.emit({ ...alert });
     }
   }

@@ -15,11 +15,16 @@ import { DaemonProcess, runShoal, sleep, until } from './daemon-harness.ts';
 
 const HOT = 'hot:item';
 
+/** One series' value in a scrape. */
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  assert.ok(line, `${series} is exported`);
+  return Number(line.slice(series.length + 1));
+}
+
 /** `shoal_hot_key_rate{rank="1"}` in a scrape. */
 function hotKeyGauge(text: string): number {
-  const line = text.split('\n').find((l) => l.startsWith('shoal_hot_key_rate{rank="1"} '));
-  assert.ok(line, 'rank 1 is exported');
-  return Number(line.split(' ')[1]);
+  return metricValue(text, 'shoal_hot_key_rate{rank="1"}');
 }
 
 test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotkeys, SHOAL.HOTKEYS and /hotkeys, and clears when traffic stops', async (t) => {
@@ -51,6 +56,11 @@ test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotk
     assert.ok(fired.rate >= 200, `rate ${fired.rate}`);
     // The push can overtake the log line on its way out of the process.
     await until('a warning naming the key', () => (node.logs.some((l) => l.level === 40 && l.key === HOT && String(l.msg).includes('hot key')) ? true : undefined), 10_000, 20);
+    assert.ok(node.logs.some((l) => l.event === 'hot-key-alert' && l.key === HOT), 'the warning is a story line (event field)');
+    // Prometheus can alert on it (F6: the counter was kept but exported nowhere).
+    const scraped = await (await fetch(`${node.adminUrl}/metrics`)).text();
+    assert.ok(metricValue(scraped, 'shoal_hot_key_alerts_total') >= 1);
+    assert.ok(metricValue(scraped, 'shoal_hot_key_alerts_active') >= 1);
 
     const cli = await runShoal(['hotkeys', '--node', node.clientAddress, '--json', '--count', '5'], {}, 30_000);
     assert.equal(cli.status, 0, cli.stderr);
@@ -97,6 +107,7 @@ test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotk
   assert.equal(cleared.key, HOT);
   assert.ok(cleared.rate < 150);
   await until('the clearing logged', () => (node.logs.some((l) => l.key === HOT && String(l.msg).includes('cooled down')) ? true : undefined), 10_000, 20);
+  assert.ok(node.logs.some((l) => l.event === 'hot-key-cleared' && l.key === HOT));
   // With no traffic the gauge and the dashboard say so (the decayed count said thousands of ops/s
   // ten seconds later, and the dashboard listed idle keys).
   await until('shoal_hot_key_rate back to 0', async () => (hotKeyGauge(await (await fetch(`${node.adminUrl}/metrics`)).text()) === 0 ? true : undefined), 30_000, 100);
