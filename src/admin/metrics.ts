@@ -348,14 +348,14 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts).', () => s.store.hits);
   counter('shoal_store_misses_total', 'Store lookups that found nothing live.', () => s.store.misses);
   labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted, handoff: dropped with a partition handed off to its new owner).', 'counter', 'reason', () => ({ ...s.store.evictions }));
-  counter('shoal_store_expirations_total', 'Entries removed because their TTL passed.', () => s.store.expirations);
+  counter('shoal_store_expirations_total', 'Entries purged because their store deadline passed (a replicated record: TTL plus the tombstone grace).', () => s.store.expirations);
   add('shoal_store_admission_rejections_total', 'Entries refused by the store, by reason (too-large: alone larger than the memory budget; policy: a candidate that lost the W-TinyLFU admission duel to a main-region victim).', 'counter', () => {
     const out: Sample[] = [{ labels: { reason: 'too-large' }, value: s.store.refusedTooLarge }];
     const policy = s.store.policyDetails['admissionRejections'];
     if (policy !== undefined) out.push({ labels: { reason: 'policy' }, value: policy });
     return out;
   });
-  gauge('shoal_store_entries', 'Entries held in the store.', () => s.store.entries);
+  gauge('shoal_store_entries', 'Entries held in the store (expired values and tombstones included until their grace passes).', () => s.store.entries);
   // Peer health (src/health, src/node/peer-verdicts.ts): one series per live member, so bounded by the cluster's size.
   add('shoal_node_health_score', 'Health score of each live member, 0..1: the share of observers not reporting it slow, erroring or silent (0 if it declared itself degraded).', 'gauge', () =>
     s.memberHealth.map((m) => ({ labels: { node: m.node }, value: m.score })),
