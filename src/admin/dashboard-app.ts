@@ -9,6 +9,8 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
 (function () {
   var SVG = 'http://www.w3.org/2000/svg';
   var WINDOW_MS = 5 * 60 * 1000;
+  // Points come a second apart while sampled; further apart than this, nobody watched in between.
+  var GAP_MS = 5000;
   var PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#e15759', '#bab0ac'];
   var history = [];
   var updates = 0;
@@ -101,8 +103,12 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     series.forEach(function (s, i) {
       var d = '';
       var pen = 'M';
+      var last = null;
       history.forEach(function (p) {
         if (p.atMs < from) return;
+        // Points are sampled only while a page is open: a gap in time is a gap in the line, not a straight segment across it.
+        if (last !== null && p.atMs - last > GAP_MS) pen = 'M';
+        last = p.atMs;
         var v = s.value(p);
         if (v === null || v === undefined || !isFinite(v)) { pen = 'M'; return; }
         d += pen + x(p.atMs).toFixed(1) + ',' + y(Math.min(v, max)).toFixed(1) + ' ';
@@ -176,7 +182,7 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     var body = $('members').tBodies[0];
     clear(body);
     snapshot.members.forEach(function (m) {
-      var tr = el('tr', { 'data-node': m.name, 'data-state': m.state, 'data-reachable': String(m.reachable) });
+      var tr = el('tr', { 'data-node': m.name, 'data-state': m.state, 'data-reachable': String(m.reachable), 'data-drain': m.drain, 'data-degraded': String(m.degraded) });
       if (!m.reachable) tr.className = 'unreachable';
       var name = el('td');
       var sw = el('span', { class: 'swatch' });
@@ -187,6 +193,9 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
       tr.appendChild(el('td', null, m.zone || '–'));
       var st = el('td');
       st.appendChild(el('span', { class: 'state state-' + (['alive', 'suspect', 'dead', 'left'].indexOf(m.state) >= 0 ? m.state : 'unknown') }, m.state + (m.leaving ? ', leaving' : '')));
+      // Drained members hold no data and degraded ones are avoided by health routing: say so beside the state.
+      if (m.drain && m.drain !== 'serving') st.appendChild(el('span', { class: 'flag flag-drain' }, m.drain));
+      if (m.degraded) st.appendChild(el('span', { class: 'flag flag-degraded', title: 'health score ' + (m.healthScore === null ? '?' : m.healthScore.toFixed(2)) }, 'degraded'));
       if (!m.reachable && m.state !== 'left') st.appendChild(el('span', { class: 'muted', title: m.error || '' }, ' no answer'));
       tr.appendChild(st);
       tr.appendChild(el('td', { class: 'num' }, fmtNum(m.ops)));

@@ -39,10 +39,16 @@ export interface DashboardNodeView {
     clientAddress: string | null;
     adminPort?: number | null;
     leaving: boolean;
+    /** Drained or draining, as its gossip says (its own sample says which). */
+    draining?: boolean;
     inRing: boolean;
     partitionsOwned: number;
     primaries: number;
   }[];
+  /** This node's own drain (src/node/drain.ts). */
+  drain?: { state: string; partitionsLeft: number };
+  /** Every live member's health as this node's view of the peer verdicts adds up (only `members` is read). */
+  health?: { members: readonly { name: string; state: string; score: number }[] };
   partitionsHeld: number;
   handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
   hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number };
@@ -93,6 +99,8 @@ export interface NodeSample {
   joined: boolean;
   leaving: boolean;
   ringVersion: string;
+  /** Its own drain: serving, draining or drained (absent from a member on an older version). */
+  drain?: { state: string; partitionsLeft: number };
   counters: { reads: number; writes: number; hits: number; misses: number; readRepairs: number; unavailable: number; overloaded: number; evictions: number };
   /** Requests per latency bucket since start (metrics.ts LATENCY_BUCKETS, then one for slower), or null. */
   latency: number[] | null;
@@ -103,7 +111,9 @@ export interface NodeSample {
   clientConnections: number;
   hotKeys: { key: string; rate: number }[];
   /** The member list as this node's gossip sees it. */
-  members: { name: string; zone: string; state: string; clientAddress: string | null; adminPort: number | null; leaving: boolean; partitionsOwned: number; primaries: number }[];
+  members: { name: string; zone: string; state: string; clientAddress: string | null; adminPort: number | null; leaving: boolean; draining: boolean; partitionsOwned: number; primaries: number }[];
+  /** Live members this node's view of the peer verdicts holds degraded (health routing avoids them), with their health score. */
+  degraded: { name: string; score: number }[];
   /** The latest alerts raised on this node, oldest first; `seq` numbers them. */
   alerts: { seq: number; atMs: number; kind: string; message: string }[];
 }
@@ -122,6 +132,7 @@ export function nodeSample(s: DashboardSources, alerts: NodeSample['alerts']): N
     joined: v.joined,
     leaving: v.leaving,
     ringVersion: v.ring.version,
+    drain: v.drain ? { state: v.drain.state, partitionsLeft: v.drain.partitionsLeft } : { state: 'serving', partitionsLeft: 0 },
     counters: {
       reads: c.reads,
       writes: c.writes,
@@ -147,9 +158,11 @@ export function nodeSample(s: DashboardSources, alerts: NodeSample['alerts']): N
       clientAddress: m.clientAddress,
       adminPort: m.adminPort ?? null,
       leaving: m.leaving,
+      draining: m.draining ?? false,
       partitionsOwned: m.partitionsOwned,
       primaries: m.primaries,
     })),
+    degraded: (v.health?.members ?? []).filter((h) => h.state === 'degraded').map((h) => ({ name: h.name, score: h.score })),
     alerts,
   };
 }
@@ -173,7 +186,15 @@ export interface DashboardMember {
   /** Gossip's state as the serving node sees it: alive, suspect, dead, left. */
   state: string;
   leaving: boolean;
-  /** Whether its admin port answered this second (its numbers below are then current). */
+  /**
+   * Its drain: `serving`, `draining` or `drained` as it says itself, or `draining` when only gossip's
+   * flag is known (it did not answer, or runs an older version).
+   */
+  drain: string;
+  /** Whether the serving node holds it degraded (its peers' verdicts or its own declaration), and its health score (0..1). */
+  degraded: boolean;
+  healthScore: number | null;
+  /** Whether it answered this second over the node-to-node channel (its numbers below are then current). */
   reachable: boolean;
   error: string | null;
   partitionsOwned: number;
@@ -229,6 +250,8 @@ export class DashboardCollector {
   private readonly previous = new Map<string, NodeSample>();
   private lastStates: Map<string, string> | null = null;
   private lastRingVersion: string | null = null;
+  private lastDrains = new Map<string, string>();
+  private lastDegraded = new Set<string>();
   private readonly unreachable = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -351,11 +374,15 @@ export class DashboardCollector {
       .map((m) => {
         const s = samples.get(m.name) ?? null;
         const r = rates.get(m.name) ?? null;
+        const health = own.degraded.find((d) => d.name === m.name);
         return {
           name: m.name,
           zone: m.zone,
           state: m.state,
           leaving: m.leaving,
+          drain: memberDrain(m.draining, s),
+          degraded: health !== undefined,
+          healthScore: health?.score ?? null,
           reachable: s !== null,
           error: errors.get(m.name) ?? null,
           partitionsOwned: m.partitionsOwned,
@@ -403,11 +430,17 @@ export class DashboardCollector {
 
   /** Joins, leaves, state changes and ring changes seen by this node's gossip, members that stop answering, and alerts. */
   private noteEvents(own: NodeSample, samples: readonly NodeSample[], ringVersion: string, errors: Map<string, string>, atMs: number): void {
+    // Kept in time order (oldest first): members' alerts arrive with their own, earlier times, one
+    // member after another, and the list must read by time across members.
     const add = (kind: string, message: string, at = atMs): void => {
-      this.events.push({ atMs: at, kind, message });
+      let i = this.events.length;
+      while (i > 0 && this.events[i - 1]!.atMs > at) i--;
+      this.events.splice(i, 0, { atMs: at, kind, message });
       if (this.events.length > EVENTS_KEPT) this.events.shift();
     };
     const states = new Map(own.members.map((m) => [m.name, m.state]));
+    const drains = new Map(own.members.map((m) => [m.name, memberDrain(m.draining, samples.find((s) => s.node === m.name) ?? null)]));
+    const degraded = new Set(own.degraded.map((d) => d.name));
     if (this.lastStates === null) {
       add('watch', `${own.node} started watching: ${[...states].map(([n, s]) => `${n} ${s}`).join(', ')}`);
     } else {
@@ -417,13 +450,23 @@ export class DashboardCollector {
         else if (before !== state) add(state === 'suspect' ? 'suspect' : state === 'dead' ? 'dead' : state === 'left' ? 'leave' : 'alive', `${name}: ${before} → ${state}`);
       }
       for (const name of this.lastStates.keys()) if (!states.has(name)) add('forgotten', `${name} forgotten by gossip`);
+      for (const [name, drain] of drains) {
+        const before = this.lastDrains.get(name) ?? 'serving';
+        if (drain !== before) add(drain === 'serving' ? 'undrain' : 'drain', `${name}: ${before} → ${drain}`);
+      }
+      for (const name of degraded) if (!this.lastDegraded.has(name)) add('degraded', `${name} is degraded: health score ${(own.degraded.find((d) => d.name === name)?.score ?? 0).toFixed(2)}`);
+      for (const name of this.lastDegraded) if (!degraded.has(name) && states.get(name) === 'alive') add('healthy', `${name} is no longer degraded`);
     }
     this.lastStates = states;
+    this.lastDrains = drains;
+    this.lastDegraded = degraded;
     if (this.lastRingVersion !== null && this.lastRingVersion !== ringVersion) add('ring', `ring changed: version ${ringVersion.slice(0, 12)}`);
     this.lastRingVersion = ringVersion;
+    // Members are asked over the node-to-node channel (member-ask.ts), not their admin port.
     for (const [name, error] of errors) {
-      if (!this.unreachable.has(name)) add('unreachable', `${name}'s admin port does not answer: ${error}`);
+      if (!this.unreachable.has(name)) add('unreachable', `${name} does not answer the dashboard's request (node-to-node channel): ${error}`);
     }
+    for (const name of this.unreachable) if (!errors.has(name) && samples.some((s) => s.node === name)) add('reachable', `${name} answers again`);
     this.unreachable.clear();
     for (const name of errors.keys()) this.unreachable.add(name);
     // Alerts of every member that answered, each once.
@@ -435,6 +478,12 @@ export class DashboardCollector {
       this.seenAlerts.set(sample.node, last);
     }
   }
+}
+
+/** A member's drain: what it says itself when it answered, else `draining` if gossip flags it (drained or draining). */
+function memberDrain(gossipDraining: boolean, sample: NodeSample | null): string {
+  if (sample?.drain !== undefined) return sample.drain.state;
+  return gossipDraining ? 'draining' : 'serving';
 }
 
 /**

@@ -43,10 +43,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   </div>
   <div class="panel grow">
     <h2>Members</h2>
+    <div class="scroll">
     <table id="members">
       <thead><tr><th>Node</th><th>Zone</th><th>State</th><th class="num">Req/s</th><th class="num">Hit ratio</th><th class="num">p99</th><th class="num">Memory</th><th class="num">Entries</th><th class="num">Partitions</th><th class="num">Hints</th><th>Handoff</th><th class="num">Clients</th><th class="num">Uptime</th></tr></thead>
       <tbody></tbody>
     </table>
+    </div>
   </div>
 </section>
 <section class="row">
@@ -112,6 +114,11 @@ th { color: var(--muted); font-weight: 500; font-size: 12px; }
 .state-dead { background: var(--dead); }
 .state-left, .state-unknown { background: var(--left); }
 tr.unreachable td { color: var(--muted); }
+/* Five members and more make the members table wider than its panel: it scrolls within the panel instead of overflowing it. */
+.scroll { overflow-x: auto; }
+.flag { display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 9px; font-size: 12px; border: 1px solid currentColor; }
+.flag-drain { color: var(--left); }
+.flag-degraded { color: var(--suspect); }
 #hotkeys td:first-child { max-width: 260px; overflow: hidden; text-overflow: ellipsis; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 #events { list-style: none; margin: 0; padding: 0; max-height: 260px; overflow-y: auto; }
 #events li { padding: 3px 0; border-bottom: 1px solid var(--line); }
@@ -119,7 +126,8 @@ tr.unreachable td { color: var(--muted); }
 #events .kind { display: inline-block; min-width: 100px; font-size: 11px; text-transform: uppercase; color: var(--muted); }
 #events li.kind-suspect .kind { color: var(--suspect); }
 #events li.kind-dead .kind, #events li.kind-unreachable .kind { color: var(--dead); }
-#events li.kind-join .kind, #events li.kind-alive .kind { color: var(--alive); }
+#events li.kind-join .kind, #events li.kind-alive .kind, #events li.kind-reachable .kind, #events li.kind-healthy .kind, #events li.kind-undrain .kind { color: var(--alive); }
+#events li.kind-degraded .kind, #events li.kind-drain .kind { color: var(--suspect); }
 #events li[class*="kind-alert"] .kind { color: var(--dead); font-weight: 600; }
 .muted { color: var(--muted); }
 footer { padding: 0 18px 14px; font-size: 12px; }

@@ -23,6 +23,8 @@ export function dashboardRoutes(sources: DashboardSources): AdminRoute[] & { clo
   const routes: AdminRoute[] = [
     { path: '/', description: 'the live dashboard of the whole cluster (open it in a browser)', handle: ({ response }) => send(response, 200, DASHBOARD_HTML, 'text/html; charset=utf-8') },
     { path: '/dashboard/app.js', description: "the dashboard's script", handle: ({ response }) => send(response, 200, DASHBOARD_APP_JS, 'text/javascript; charset=utf-8') },
+    // Browsers ask for it with every page: answer it (no content) rather than log a 404 in the console.
+    { path: '/favicon.ico', description: 'no icon (204), so browsers do not report a missing one', handle: ({ response }) => send(response, 204, '', 'image/x-icon') },
     { path: '/dashboard/app.css', description: "the dashboard's style sheet", handle: ({ response }) => send(response, 200, DASHBOARD_CSS, 'text/css; charset=utf-8') },
     { path: '/dashboard/node', description: "this node's numbers for the dashboard (counters, memory, hints, handoff, hot keys, its view of the members)", handle: ({ response }) => sendJson(response, 200, collector.sample()) },
     {

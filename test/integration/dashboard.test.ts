@@ -74,6 +74,11 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
   page.on('request', (request) => {
     if (!request.url().startsWith(nodes[0]!.adminUrl!)) foreign.push(request.url());
   });
+  // Nothing the browser asks for may fail (it asks for /favicon.ico on its own).
+  const failed: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+  });
   await page.goto(`${nodes[0]!.adminUrl}/`, { waitUntil: 'domcontentloaded' });
   phase('page loaded');
 
@@ -118,6 +123,8 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
   })()`);
   await waitInPage(page, `an event about ${victim.spec.name}`, `[...document.querySelectorAll('#events li')].some((li) => li.textContent.includes('${victim.spec.name}') && /suspect|dead|unreachable/.test(li.dataset.kind))`);
   phase(`${victim.spec.name} shown suspect or dead`);
+  const eventTexts = (await page.evaluate(`[...document.querySelectorAll('#events li')].map((li) => li.textContent)`)) as string[];
+  assert.ok(!eventTexts.some((e) => e.includes('admin port')), `members are asked over the node-to-node channel, not their admin port: ${eventTexts.join(' | ')}`);
   const updateScreenshot = process.env.SHOAL_UPDATE_SCREENSHOT === '1';
   // For the README's picture, let it reach dead (suspect is enough for the test).
   if (updateScreenshot) {
@@ -135,4 +142,5 @@ test('the dashboard shows the whole cluster live in a real browser, and a killed
   }
   assert.deepEqual(failures, [], 'no script errors on the page');
   assert.deepEqual(foreign, [], 'the page loads nothing from elsewhere');
+  assert.deepEqual(failed, [], 'no request of the page failed (favicon included)');
 });

@@ -110,3 +110,79 @@ test('the collector turns members\' counters into rates, hit ratio and events, a
   collector.close();
   assert.equal(raise, null, 'close unsubscribes from alerts');
 });
+
+test('events read in time order across members; an unreachable member is named for the channel it is asked on, and its return is an event; drained and degraded members show', async () => {
+  // F4: members' alerts were appended member by member, each with its own earlier time, and the list
+  // showed append order; F9: nothing on the dashboard read drain or health.
+  let now = 1_000_000;
+  let bDown = false;
+  let aDrain = { state: 'serving', partitionsLeft: 0 };
+  let degraded: { name: string; state: string; score: number }[] = [];
+  const states = { a: 'alive', b: 'alive', c: 'alive' };
+  let uptime = 10_000;
+  const peerAlerts: Record<string, NodeSample['alerts']> = { b: [], c: [] };
+  const sources: DashboardSources = {
+    version: 't',
+    node: () => ({ ...view('a', states, 0, 0), drain: aDrain, health: { members: degraded } }),
+    topology: () => ({ version: 'v1', partitions: 4, replicas: 2, nodes: [], owners: [[], [], [], []] }),
+    hotKeys: () => [],
+    clientConnections: () => 0,
+    uptimeMs: () => uptime,
+    latency: null,
+    peerSamples: async () =>
+      ['b', 'c'].map((name) => {
+        if (name === 'b' && bDown) return { name, sample: null, error: 'no answer within 800 ms' };
+        const own = collector.sample();
+        return { name, sample: { ...own, node: name, drain: { state: 'serving', partitionsLeft: 0 }, alerts: peerAlerts[name]! }, error: null };
+      }),
+  };
+  const collector = new DashboardCollector(sources);
+  const realNow = Date.now;
+  Date.now = () => now;
+  try {
+    await collector.snapshot(0);
+    // Both members raised alerts since, interleaved in time; they arrive member by member.
+    peerAlerts.b = [{ seq: 1, atMs: now + 100, kind: 'hot-key', message: 'b first' }, { seq: 2, atMs: now + 300, kind: 'hot-key', message: 'b third' }];
+    peerAlerts.c = [{ seq: 1, atMs: now + 200, kind: 'hot-key', message: 'c second' }, { seq: 2, atMs: now + 400, kind: 'hot-key', message: 'c fourth' }];
+    now += 1000;
+    uptime += 1000;
+    const second = await collector.snapshot(0);
+    const times = second.events.map((e) => e.atMs);
+    assert.deepEqual(times, [...times].sort((x, y) => y - x), 'newest first, across members');
+    assert.deepEqual(second.events.filter((e) => e.kind === 'alert:hot-key').map((e) => e.message.split(': ')[1]), ['c fourth', 'b third', 'c second', 'b first']);
+
+    bDown = true;
+    now += 1000;
+    uptime += 1000;
+    const third = await collector.snapshot(0);
+    const lost = third.events.find((e) => e.kind === 'unreachable')!;
+    assert.match(lost.message, /^b does not answer .*node-to-node channel.*no answer within 800 ms/);
+    assert.doesNotMatch(lost.message, /admin port/, 'members are not asked on their admin port');
+
+    bDown = false;
+    aDrain = { state: 'drained', partitionsLeft: 0 };
+    degraded = [{ name: 'c', state: 'degraded', score: 0.25 }];
+    now += 1000;
+    uptime += 1000;
+    const fourth = await collector.snapshot(0);
+    assert.equal(fourth.events[0]!.atMs, now);
+    const kinds = fourth.events.filter((e) => e.atMs === now).map((e) => `${e.kind} ${e.message}`);
+    assert.ok(kinds.includes('reachable b answers again'), kinds.join(' | '));
+    assert.ok(kinds.includes('drain a: serving → drained'), kinds.join(' | '));
+    assert.ok(kinds.includes('degraded c is degraded: health score 0.25'), kinds.join(' | '));
+    const member = (name: string) => fourth.members.find((m) => m.name === name)!;
+    assert.deepEqual([member('a').drain, member('a').degraded], ['drained', false]);
+    assert.deepEqual([member('c').drain, member('c').degraded, member('c').healthScore], ['serving', true, 0.25]);
+
+    degraded = [];
+    aDrain = { state: 'serving', partitionsLeft: 0 };
+    now += 1000;
+    uptime += 1000;
+    const fifth = await collector.snapshot(0);
+    const back = fifth.events.filter((e) => e.atMs === now).map((e) => e.kind);
+    assert.deepEqual(back.sort(), ['healthy', 'undrain']);
+  } finally {
+    Date.now = realNow;
+    collector.close();
+  }
+});
