@@ -92,3 +92,19 @@ test('docs/METRICS.md lists every metric a node exports', () => {
   assert.deepEqual([...exported].filter((n) => !listed.has(n)), [], 'exported but not documented');
   assert.deepEqual([...listed].filter((n) => !exported.has(n)), [], 'documented but not exported');
 });
+
+test('panels that mix units put each unit on its own axis, and the import asks for nothing unused', () => {
+  // F12: utilisation (0..1) was drawn in seconds on the lag axis, and suspicions/s (about 0.01) on
+  // the gossip bytes/s axis (hundreds), flat at 0. `__inputs` declared a data source no panel used.
+  const raw = dashboard as unknown as { __inputs?: unknown; panels: (Panel & { fieldConfig?: { defaults?: { unit?: string }; overrides?: { matcher: { options: string }; properties: { id: string; value: unknown }[] }[] } })[] };
+  assert.equal(raw.__inputs, undefined);
+  const unitOf = (title: string, match: RegExp): string | undefined => {
+    const panel = raw.panels.find((p) => p.title === title)!;
+    const target = (panel.targets as (Target & { refId: string })[]).find((t) => match.test(t.expr ?? ''))!;
+    const override = panel.fieldConfig?.overrides?.find((o) => o.matcher.options === target.refId);
+    return (override?.properties.find((p) => p.id === 'unit')?.value as string | undefined) ?? panel.fieldConfig?.defaults?.unit;
+  };
+  assert.equal(unitOf('Event loop', /busy_seconds/), 'percentunit');
+  assert.equal(unitOf('Event loop', /lag_seconds/), 's');
+  assert.notEqual(unitOf('Gossip and failure detection', /sent_bytes/), unitOf('Gossip and failure detection', /suspicions/));
+});
