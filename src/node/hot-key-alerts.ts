@@ -90,12 +90,13 @@ export class HotKeyAlerts {
     for (const [key, alert] of [...this.activeByKey]) {
       const rate = rates.get(key) ?? 0;
       if (rate >= threshold * HOT_KEY_CLEAR_FRACTION) {
-        alert.rate = Math.max(alert.rate, rate);
+        // The peak while in force, rounded as when it fired (a /hotkeys reader saw 6455.346859293552).
+        alert.rate = Math.max(alert.rate, round(rate));
         continue;
       }
       this.activeByKey.delete(key);
       const cleared: HotKeyAlert = { ...alert, rate: round(rate), atMs: nowMs, cleared: true };
-      this.options.log.info({ event: 'hot-key-cleared', key, rate: cleared.rate, threshold, seconds: Math.round((nowMs - alert.sinceMs) / 1000) }, `hot key ${JSON.stringify(key)} cooled down: ${cleared.rate} ops/s (alert at ${threshold})`);
+      this.options.log.info({ event: 'hot-key-cleared', key, rate: cleared.rate, threshold, seconds: Math.round((nowMs - alert.sinceMs) / 1000) }, `hot key ${JSON.stringify(key)} cooled down: ${Math.round(cleared.rate)} ops/s (alert at ${threshold})`);
       this.emit(cleared);
     }
     for (const [key, at] of this.lastFired) if (nowMs - at >= HOT_KEY_REALERT_MS) this.lastFired.delete(key);
@@ -105,7 +106,7 @@ export class HotKeyAlerts {
       this.activeByKey.set(key, alert);
       this.lastFired.set(key, nowMs);
       this.fired++;
-      this.options.log.warn({ event: 'hot-key-alert', key, rate: alert.rate, threshold }, `hot key ${JSON.stringify(key)}: ${alert.rate} ops/s on this node (alert at ${threshold}, --hot-key-alert-rate)`);
+      this.options.log.warn({ event: 'hot-key-alert', key, rate: alert.rate, threshold }, `hot key ${JSON.stringify(key)}: ${Math.round(alert.rate)} ops/s on this node (alert at ${threshold}, --hot-key-alert-rate)`);
       this.emit({ ...alert });
     }
   }

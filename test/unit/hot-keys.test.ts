@@ -58,7 +58,21 @@ test('an alert fires once per crossing, holds above 75% of the threshold, clears
   assert.deepEqual(events.map((e) => e.cleared), [false, true, false, true]);
   assert.deepEqual(lines.map((l) => l.level), ['warn', 'info', 'warn', 'info']);
   assert.match(lines[0]!.message, /hot key "k": 1200 ops\/s/);
-  assert.deepEqual(lines[0]!.fields, { key: 'k', rate: 1200, threshold: 1000 });
+  assert.deepEqual(lines[0]!.fields, { event: 'hot-key-alert', key: 'k', rate: 1200, threshold: 1000 });
+  assert.equal((lines[1]!.fields as { event?: string }).event, 'hot-key-cleared');
+});
+
+test('alert rates are rounded alike in the alert, while it holds, and in the log', () => {
+  // F12: a line read 28903 ops/s and another 5932.6, and /hotkeys showed an unrounded peak
+  // (6455.346859293552) that changed while atMs did not.
+  const { alerts, lines, hot } = alertsWith(1000);
+  alerts.check([hot('k', 5932.64)], 1000);
+  alerts.check([hot('k', 6455.346859293552)], 2000);
+  assert.equal(alerts.active()[0]!.rate, 6455.3);
+  assert.match(lines[0]!.message, /: 5933 ops\/s on this node/);
+  assert.equal((lines[0]!.fields as { rate: number }).rate, 5932.6);
+  alerts.check([hot('k', 10.04)], 3000);
+  assert.match(lines[1]!.message, /cooled down: 10 ops\/s/);
 });
 
 test('threshold 0 turns alerts off; store keys (latin1 bytes) are shown as UTF-8', () => {
