@@ -165,10 +165,13 @@ export function targetLogin(): Credentials | null {
 export class LoginRefusedError extends Error {
   override readonly name = 'LoginRefusedError';
   constructor(node: string, reason: string) {
+    // The node's reason may end in the SDK's advice ("give { username, password } ... in the client
+    // options"): a CLI user has no client options, and the CLI's own advice follows.
+    const why = reason.replace(/:\s*give [^:]*\bclient options\.?$/, '');
     super(
-      `${node} refused the login: ${reason}. ` +
+      `${node} refused the login: ${why}. ` +
         (targetCredentials === null
-          ? `This node wants credentials: give --user NAME with the password in $${CREDENTIAL_ENV.password}, or a bearer token in $${CREDENTIAL_ENV.token}`
+          ? `Give --user NAME with the password in $${CREDENTIAL_ENV.password}, or a bearer token in $${CREDENTIAL_ENV.token}`
           : `Check --user and $${targetCredentials.token === undefined ? CREDENTIAL_ENV.password : CREDENTIAL_ENV.token}`),
     );
   }
