@@ -899,7 +899,18 @@ export class ShoalNode {
   private rehomeDepartedHints(): void {
     if (this.hints.count === 0 || !this.ring.joined) return;
     const inRing = new Set(this.ring.placement.members.map((m) => m.name));
-    for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, 'it is no longer in the ring: it left or is leaving the cluster');
+    for (const target of this.hints.targets()) if (!inRing.has(target)) this.rehomeHints(target, `it is no longer in the ring: ${this.departure(target)}`);
+  }
+
+  /** Why a member is out of the ring, as gossip knows it (for the hint line: a crashed member did not leave). */
+  private departure(name: string): string {
+    const member = this.membership.members().find((m) => m.name === name);
+    if (member === undefined) return 'gossip forgot it: it was dead or gone longer than the reclaim time';
+    if (member.state === 'left') return 'it left the cluster';
+    if (member.state === 'dead') return 'it was declared dead and removed from the ring';
+    if (member.meta[META.leaving]) return 'it is leaving the cluster';
+    if (member.meta[META.draining]) return 'it is drained';
+    return `it is ${member.state} but out of the ring`;
   }
 
   private ownsAnything(): boolean {

@@ -172,3 +172,21 @@ test('slow requests are logged with op, partition, consistency, duration and rep
   }
   assert.ok(!lines.some((l) => l.includes('secret-key') || l.includes('value-never-logged')), 'neither key nor value is logged');
 });
+
+test('hints taken back for a crashed member removed from the ring say it crashed, not that it left', () => {
+  // F12: "took back N hints for n4 (it is no longer in the ring: it left or is leaving the cluster)"
+  // was logged for a member that was killed, declared dead and reclaimed.
+  const lines: string[] = [];
+  const sim = cluster(4, lines);
+  sim.runUntil(3_000);
+  sim.crash(3);
+  // Writes while n4 is down leave hints for it on the coordinators.
+  for (let i = 0; i < 40; i++) write(sim, 0, `down-${i}`);
+  sim.runUntil(sim.now + 180_000);
+  const taken = lines.map(parse).filter((l) => l.msg.startsWith('took back') && l.fields.target === 'n4');
+  assert.ok(taken.length >= 1, 'hints for n4 were taken back once it left the ring');
+  for (const line of taken) {
+    assert.doesNotMatch(line.msg, /left or is leaving/, line.msg);
+    assert.match(line.msg, /dead|forgot/, line.msg);
+  }
+});
