@@ -11,15 +11,17 @@ export interface PartitionCounters {
   evictedSize: number;
   /** Entries removed because their TTL passed. */
   evictedExpired: number;
-  /** Entries removed by delete, overwrite-to-nothing, or dropping the partition. */
+  /** Entries removed by delete or overwrite-to-nothing. */
   evictedExplicit: number;
+  /** Entries removed by dropping the partition after its handoff (Store.dropPartition). */
+  evictedHandoff: number;
   entries: number;
   /** Accounted bytes (see Store.entryCost). */
   bytes: number;
 }
 
 export function emptyCounters(): PartitionCounters {
-  return { hits: 0, misses: 0, evictedSize: 0, evictedExpired: 0, evictedExplicit: 0, entries: 0, bytes: 0 };
+  return { hits: 0, misses: 0, evictedSize: 0, evictedExpired: 0, evictedExplicit: 0, evictedHandoff: 0, entries: 0, bytes: 0 };
 }
 
 export class PartitionTable {

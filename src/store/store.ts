@@ -778,8 +778,8 @@ export class Store {
       this.counters.evictedExplicit++;
       counters.evictedExplicit++;
     } else {
-      // handoff: the partition's counters go with it; only the store's total keeps the count.
       this.counters.evictedHandoff++;
+      counters.evictedHandoff++;
     }
     this.keys[slot] = undefined;
     this.rows[row + HANDLE] = this.freeHead;

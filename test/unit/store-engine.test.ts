@@ -173,7 +173,10 @@ test('per-partition enumeration, stats and drop touch only that partition', () =
   assert.equal(store.dropPartition(0), 10);
   assert.equal(store.size, 20);
   assert.equal(store.partitionStats(0).entries, 0);
-  assert.equal(store.partitionStats(0).evictedExplicit, 10);
+  // Handed off, not deleted (F13): a reason of its own, per partition as per store.
+  assert.equal(store.partitionStats(0).evictedHandoff, 10);
+  assert.equal(store.partitionStats(0).evictedExplicit, 0);
+  assert.equal(store.stats().evictions.handoff, 10);
   assert.equal(store.allPartitionStats().size, 3);
 });
 
