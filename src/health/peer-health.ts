@@ -3,50 +3,67 @@
  * CASSANDRA-14459's moving averages): round trips of real replica requests, requests that got no
  * answer, and a phi accrual detector over every reply. From them, each peer's verdict:
  *
- * - `slow`: `slowToDemote` of the last `slowWindow` answers took more than `slowFactor` times the
- *   fastest other peer's average (and at least `slowMinGapMs` more). Pauses (a GC pause) do not
- *   demote: an answer that ends a silence of at least `pauseMinMs` while it was awaited ends a
- *   pause, and the answers to requests sent before that (the pause's backlog, arriving in a
- *   burst) are not evidence of slowness; the phi detector judges the silence itself.
+ * - `slow`: the median round trip of `slowWindowsToDemote` consecutive windows (each at least
+ *   `windowMs` long and `minWindowAnswers` answers; latency-window.ts) was over `slowFactor` times
+ *   the median of the other peers' latest window medians (and at least `slowMinGapMs` more).
+ *   Windows of time, medians and a median reference, because a busy coordinator's own event-loop
+ *   lag is in every round trip it measures: it delays a minority of the answers of every peer at
+ *   once, which moves no median, where the former rule (10 of the last 16 answers over 3x the
+ *   fastest peer's average, re-judged on every answer) flipped verdicts up to 130 times a second
+ *   under ordinary load (probe s18, F1).
+ * - Pauses (a GC pause) do not demote: an answer that ends a silence of at least `pauseMinMs`
+ *   while it was awaited ends a pause, and the answers to requests sent before that (the pause's
+ *   backlog, arriving in a burst) are not evidence of slowness; the phi detector judges the
+ *   silence itself.
  * - `erroring`: the share of lost requests (a moving average) reached `lossThreshold`. A request
  *   is lost when the peer answered others sent after it, so it was up; requests unanswered
  *   while the peer was silent are the phi detector's business, not evidence of loss.
  * - `silent`: phi reached its threshold (silence well past the acceptable pause).
  *
  * A `slow` or `silent` peer is left out of the first round of a read (shedding load from a node
- * that is likely overloaded), but gets
- * one read at most every `reprobeIntervalMs` (and every write still goes to it), whose answers
- * bring it back: at most `slowToRecover` slow answers in the window end `slow`, the loss average falling
- * under half the threshold ends `erroring`, a reply ends `silent`. An `erroring` peer is still
- * asked: reads ask every owner of their first round, so a lost request costs nothing, while the
- * answers that do come shorten the tail (gray-loss: read p99 1.11-1.14x the healthy baseline
- * asking it, 1.57-1.61x leaving it out).
+ * that is likely overloaded), but gets one read at most every `reprobeIntervalMs` (and every
+ * write still goes to it), whose answers bring it back: `healthyWindowsToRecover` windows in a row
+ * not slow end `slow`, the loss average falling under half the threshold ends `erroring`, a reply
+ * ends `silent` (each once the hold below is over). An `erroring` peer is still asked: reads ask every owner of their first round, so a
+ * lost request costs nothing, while the answers that do come shorten the tail (gray-loss: read
+ * p99 1.11-1.14x the healthy baseline asking it, 1.57-1.61x leaving it out).
+ *
+ * A demoted peer keeps its verdict at least `minHoldMs` (route flap damping), a healthy one is
+ * demoted as soon as the evidence says so: a verdict that routing, gossip (every published change
+ * is a new incarnation) and the log act on must not follow noise.
+ * A peer demoted again within FLAP_MEMORY_MS of its recovery is held twice as long as the last
+ * time, up to `maxHoldMs`, so a peer that flaps changes verdict a bounded number of times a minute.
  *
  * Times are the Env's monotonic milliseconds, passed in: this class reads no clock.
  */
+import { LatencyWindow } from './latency-window.ts';
 import { AKKA_PHI, PhiAccrual, type PhiOptions } from './phi-accrual.ts';
 
-/** How stale the fastest peers' averages (the reference of slowness) may be. */
-export const REFERENCE_REFRESH_MS = 100;
+/** A demotion this soon after the peer's last recovery doubles its hold (see the file comment). */
+export const FLAP_MEMORY_MS = 30_000;
+/** Another peer's window median older than this is no reference. */
+export const REFERENCE_MAX_AGE_MS = 5_000;
 
 export type PeerVerdict = 'healthy' | 'slow' | 'erroring' | 'silent';
 
 export interface PeerHealthOptions {
-  /** Weight of each new round trip in the moving average. */
+  /** Weight of each new round trip in the moving average (shown, not judged on). */
   ewmaAlpha: number;
   slowFactor: number;
   slowMinGapMs: number;
-  /** Answers remembered as slow or not (at most 31). */
-  slowWindow: number;
-  slowToDemote: number;
-  slowToRecover: number;
+  /** A window of round trips closes once it is this long and holds `minWindowAnswers` answers. */
+  windowMs: number;
+  minWindowAnswers: number;
+  slowWindowsToDemote: number;
+  healthyWindowsToRecover: number;
+  /** A demoted peer stays demoted at least this long, and at most `maxHoldMs` when it flaps. */
+  minHoldMs: number;
+  maxHoldMs: number;
   /** Weight of each request's outcome (lost 1, answered 0) in the loss average. */
   lossAlpha: number;
   lossThreshold: number;
   /** A silence this long while a request was awaited is taken for a pause (see the file comment). */
   pauseMinMs: number;
-  /** A peer with fewer answers than this is not the reference of speed. */
-  minSamples: number;
   /** A demoted peer gets at most one read per this interval, to see whether it recovered. */
   reprobeIntervalMs: number;
   /** False: verdicts are kept and shown, but reads still ask every live owner (deferRead is always false). */
@@ -58,13 +75,15 @@ export const DEFAULT_PEER_HEALTH: PeerHealthOptions = {
   ewmaAlpha: 0.1,
   slowFactor: 3,
   slowMinGapMs: 2,
-  slowWindow: 16,
-  slowToDemote: 10,
-  slowToRecover: 3,
+  windowMs: 250,
+  minWindowAnswers: 5,
+  slowWindowsToDemote: 2,
+  healthyWindowsToRecover: 2,
+  minHoldMs: 5_000,
+  maxHoldMs: 60_000,
   lossAlpha: 0.02,
   lossThreshold: 0.05,
   pauseMinMs: 100,
-  minSamples: 10,
   reprobeIntervalMs: 1000,
   routing: true,
   phi: AKKA_PHI,
@@ -75,16 +94,23 @@ interface Peer {
   /** Moving average and variance of round trips, ms. */
   ewmaMs: number;
   varianceMs2: number;
-  /** The last `slowWindow` answers, one bit each (1: slow), newest lowest; and how many are set. */
-  slowBits: number;
-  slowCount: number;
+  window: LatencyWindow;
+  /** The median of the last closed window, and when it closed (the other peers' reference). */
+  medianMs: number | null;
+  medianAtMs: number;
+  /** Closed windows in a row judged slow, and not slow. */
+  slowStreak: number;
+  healthyStreak: number;
   lossEwma: number;
   lastAnswerMs: number;
   /** When the last pause ended (see pauseMinMs): answers to requests sent before it are its backlog. */
   pauseEndMs: number;
   phi: PhiAccrual;
   verdict: PeerVerdict;
-  demotedAtMs: number;
+  changedAtMs: number;
+  /** How long a demoted verdict holds at least (from changedAtMs), and when the peer last recovered. */
+  holdMs: number;
+  recoveredAtMs: number;
   lastReprobeMs: number;
 }
 
@@ -94,6 +120,8 @@ export interface PeerHealthView {
   verdict: PeerVerdict;
   latencyMs: number;
   latencyStdDevMs: number;
+  /** The median round trip of its last closed window (the evidence of slowness); null before the first. */
+  windowMedianMs: number | null;
   lossRate: number;
   phi: number;
   samples: number;
@@ -112,7 +140,6 @@ export interface PeerHealthCounters {
 
 export class PeerHealth {
   private readonly peers = new Map<string, Peer>();
-  private readonly reference = { atMs: Number.NEGATIVE_INFINITY, best: Number.POSITIVE_INFINITY, bestName: '', second: Number.POSITIVE_INFINITY };
   readonly counters: PeerHealthCounters = { demotions: 0, recoveries: 0, reprobes: 0, lost: 0, silentTimeouts: 0 };
   /** Called when a peer's verdict changes (the node logs it). */
   onVerdict: ((name: string, verdict: PeerVerdict, previous: PeerVerdict) => void) | null = null;
@@ -125,7 +152,7 @@ export class PeerHealth {
   /** `name` answered a request sent at `sentAtMs`. */
   answered(name: string, sentAtMs: number): void {
     const now = this.now();
-    const p = this.peer(name);
+    const p = this.peer(name, now);
     const rtt = Math.max(0, now - sentAtMs);
     const silence = now - Math.max(sentAtMs, p.lastAnswerMs);
     p.lastAnswerMs = now;
@@ -139,15 +166,14 @@ export class PeerHealth {
     p.ewmaMs += ewmaAlpha * diff;
     p.varianceMs2 = (1 - ewmaAlpha) * (p.varianceMs2 + ewmaAlpha * diff * diff);
     p.samples++;
-    const slow = rtt > this.slowThreshold(name) ? 1 : 0;
-    p.slowBits = ((p.slowBits << 1) | slow) & ((1 << this.options.slowWindow) - 1);
-    p.slowCount = popCount(p.slowBits);
+    p.window.add(rtt);
+    if (now - p.window.startMs >= this.options.windowMs && p.window.answers >= this.options.minWindowAnswers) this.closeWindow(name, p, now);
     this.judge(name, p);
   }
 
   /** A request to `name` sent at `sentAtMs` got no answer by its deadline. */
   silent(name: string, sentAtMs: number): void {
-    const p = this.peer(name);
+    const p = this.peer(name, this.now());
     if (p.lastAnswerMs <= sentAtMs) {
       this.counters.silentTimeouts++;
       return;
@@ -189,82 +215,103 @@ export class PeerHealth {
       verdict: p.verdict,
       latencyMs: round3(p.ewmaMs),
       latencyStdDevMs: round3(Math.sqrt(p.varianceMs2)),
+      windowMedianMs: p.medianMs === null ? null : round3(p.medianMs),
       lossRate: round3(p.lossEwma),
       phi: round3(p.phi.phi(now)),
       samples: p.samples,
     }));
   }
 
-  /** A slow answer takes longer than this: `slowFactor` times the fastest other peer's average, at least `slowMinGapMs` more. */
-  private slowThreshold(name: string): number {
-    const ref = this.reference;
-    // The two fastest peers, found again at most every REFERENCE_REFRESH_MS: not a walk over every peer per answer.
-    if (this.now() - ref.atMs >= REFERENCE_REFRESH_MS) {
-      ref.atMs = this.now();
-      ref.best = ref.second = Number.POSITIVE_INFINITY;
-      ref.bestName = '';
-      for (const [other, p] of this.peers) {
-        if (p.samples < this.options.minSamples) continue;
-        if (p.ewmaMs < ref.best) [ref.second, ref.best, ref.bestName] = [ref.best, p.ewmaMs, other];
-        else if (p.ewmaMs < ref.second) ref.second = p.ewmaMs;
-      }
-    }
-    const fastest = name === ref.bestName ? ref.second : ref.best;
-    if (!Number.isFinite(fastest)) return Number.POSITIVE_INFINITY;
-    return Math.max(fastest * this.options.slowFactor, fastest + this.options.slowMinGapMs);
+  /** Judges the window that just closed: slow against the other peers' medians, not slow, or no evidence. */
+  private closeWindow(name: string, p: Peer, now: number): void {
+    const median = p.window.close(now);
+    p.medianMs = median;
+    p.medianAtMs = now;
+    const reference = this.reference(name, now);
+    if (reference === null) return;
+    const slow = median > Math.max(reference * this.options.slowFactor, reference + this.options.slowMinGapMs);
+    p.slowStreak = slow ? p.slowStreak + 1 : 0;
+    p.healthyStreak = slow ? 0 : p.healthyStreak + 1;
   }
 
+  /**
+   * The median of the other peers' latest window medians (null when no other peer has a recent
+   * one): with the median, neither one fast peer nor one other slow peer sets the bar.
+   */
+  private reference(name: string, now: number): number | null {
+    const medians: number[] = [];
+    for (const [other, q] of this.peers) {
+      if (other !== name && q.medianMs !== null && now - q.medianAtMs <= REFERENCE_MAX_AGE_MS) medians.push(q.medianMs);
+    }
+    if (medians.length === 0) return null;
+    medians.sort((a, b) => a - b);
+    const mid = medians.length >> 1;
+    return medians.length % 2 === 1 ? medians[mid]! : (medians[mid - 1]! + medians[mid]!) / 2;
+  }
+
+  /** A healthy peer is demoted as soon as the evidence says so; a demoted one changes only once its hold is over. */
   private judge(name: string, p: Peer): void {
-    const { slowToDemote, slowToRecover, lossThreshold } = this.options;
-    if (p.lossEwma >= lossThreshold) return this.setVerdict(name, p, 'erroring');
-    if (p.slowCount >= slowToDemote) return this.setVerdict(name, p, 'slow');
+    const { slowWindowsToDemote, healthyWindowsToRecover, lossThreshold } = this.options;
+    const demoted = p.lossEwma >= lossThreshold ? 'erroring' : p.slowStreak >= slowWindowsToDemote ? 'slow' : null;
+    if (p.verdict === 'healthy') {
+      if (demoted !== null) this.setVerdict(name, p, demoted);
+      return;
+    }
+    const now = this.now();
+    if (now - p.changedAtMs < p.holdMs) return;
+    if (demoted !== null) return this.setVerdict(name, p, demoted);
     const recovered =
       (p.verdict === 'erroring' && p.lossEwma < lossThreshold / 2) ||
-      (p.verdict === 'slow' && p.slowCount <= slowToRecover) ||
-      (p.verdict === 'silent' && p.lastAnswerMs === this.now());
+      (p.verdict === 'slow' && p.healthyStreak >= healthyWindowsToRecover) ||
+      (p.verdict === 'silent' && p.lastAnswerMs > p.changedAtMs && !p.phi.suspected(now));
     if (recovered) this.setVerdict(name, p, 'healthy');
   }
 
   private setVerdict(name: string, p: Peer, verdict: PeerVerdict): void {
     if (p.verdict === verdict) return;
     const previous = p.verdict;
+    const now = this.now();
     p.verdict = verdict;
+    p.changedAtMs = now;
     if (previous === 'healthy') {
       this.counters.demotions++;
-      p.demotedAtMs = this.now();
+      // Flap damping: demoted again soon after recovering, it is held twice as long as last time.
+      p.holdMs = now - p.recoveredAtMs < FLAP_MEMORY_MS ? Math.min(this.options.maxHoldMs, p.holdMs * 2) : this.options.minHoldMs;
       // The first re-probe comes a full interval after the demotion.
-      p.lastReprobeMs = p.demotedAtMs;
-    } else if (verdict === 'healthy') this.counters.recoveries++;
+      p.lastReprobeMs = now;
+    } else if (verdict === 'healthy') {
+      this.counters.recoveries++;
+      p.recoveredAtMs = now;
+    }
     this.onVerdict?.(name, verdict, previous);
   }
 
-  private peer(name: string): Peer {
+  private peer(name: string, now: number): Peer {
     let p = this.peers.get(name);
     if (!p) {
       p = {
         samples: 0,
         ewmaMs: 0,
         varianceMs2: 0,
-        slowBits: 0,
-        slowCount: 0,
+        window: new LatencyWindow(now),
+        medianMs: null,
+        medianAtMs: 0,
+        slowStreak: 0,
+        healthyStreak: 0,
         lossEwma: 0,
         lastAnswerMs: Number.NEGATIVE_INFINITY,
         pauseEndMs: Number.NEGATIVE_INFINITY,
         phi: new PhiAccrual(this.options.phi),
         verdict: 'healthy',
-        demotedAtMs: 0,
+        changedAtMs: 0,
+        holdMs: this.options.minHoldMs,
+        recoveredAtMs: Number.NEGATIVE_INFINITY,
         lastReprobeMs: 0,
       };
       this.peers.set(name, p);
     }
     return p;
   }
-}
-
-function popCount(bits: number): number {
-  let n = 0;
-  for (let b = bits; b !== 0; b &= b - 1) n++;
-  return n;
 }
 
 function round3(x: number): number {

@@ -6,7 +6,12 @@
  * - slow replies: every message a node sends takes `factor` times its drawn latency (a starved
  *   process answering late; probes too, but far inside the probe timeout);
  * - packet loss: a fraction of the messages a node sends or receives is dropped;
- * - GC-style pauses: the node handles nothing for a while (Simulation.pause), drawn per node.
+ * - GC-style pauses: the node handles nothing for a while (Simulation.pause), drawn per node;
+ * - a duty cycle: the node is paused, runs a little, is paused again (SIGSTOP/SIGCONT, as the
+ *   probe's duty.py does to a real process: the grayest failure made from outside);
+ * - event-loop stalls: every node stops for a few milliseconds now and then (a busy coordinator's
+ *   own lag: GC scavenges, a large batch of answers), so the answers it awaits wait in its queue
+ *   and look slower than the peers made them.
  *
  * Drops are drawn from their own named stream, so a run stays a function of its seed.
  */
@@ -63,6 +68,46 @@ export function scheduleGcPauses<P extends SimProcess>(
     for (let at = options.fromMs + r.exponential(options.meanGapMs); at < options.untilMs; at += r.exponential(options.meanGapMs)) {
       const forMs = r.between(options.minPauseMs, options.maxPauseMs);
       sim.at(at, () => sim.pause(node.index, forMs), 'gc-pause');
+      at += forMs;
+      count++;
+    }
+  }
+  return count;
+}
+
+/**
+ * Pauses node `index` for `pausedMs`, lets it run `runningMs`, and again, over [fromMs, untilMs).
+ * Returns how many pauses it scheduled.
+ */
+export function scheduleDutyCycle<P extends SimProcess>(
+  sim: Simulation<P>,
+  index: number,
+  options: { fromMs: number; untilMs: number; pausedMs: number; runningMs: number },
+): number {
+  let count = 0;
+  for (let at = options.fromMs; at < options.untilMs; at += options.pausedMs + options.runningMs) {
+    sim.at(at, () => sim.pause(index, options.pausedMs), 'duty-pause');
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Short event-loop stalls on every node in [fromMs, untilMs): gaps drawn exponentially with mean
+ * `meanGapMs`, lengths uniform in [minMs, maxMs] (kept under the pause rule's 100 ms: these are a
+ * busy process's ordinary lag, not pauses). Returns how many it scheduled.
+ */
+export function scheduleLoopStalls<P extends SimProcess>(
+  sim: Simulation<P>,
+  seed: number,
+  options: { fromMs: number; untilMs: number; meanGapMs: number; minMs: number; maxMs: number },
+): number {
+  const r = namedStream(seed, 'loop-stalls');
+  let count = 0;
+  for (const node of sim.nodes) {
+    for (let at = options.fromMs + r.exponential(options.meanGapMs); at < options.untilMs; at += r.exponential(options.meanGapMs)) {
+      const forMs = r.between(options.minMs, options.maxMs);
+      sim.at(at, () => sim.pause(node.index, forMs), 'loop-stall');
       at += forMs;
       count++;
     }

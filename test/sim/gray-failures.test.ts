@@ -1,7 +1,8 @@
 // Gray failures (issue 18) in virtual time: a node 10x slower, a node dropping 5% of its packets,
 // GC-style pauses. Peer health must demote the first within 1 s and the second within 7 s, SWIM
-// must never declare either dead, pauses must not demote (and do, once the pause rule is off),
-// and routing must take reads off a demoted replica. Figures for more seeds:
+// must never declare either dead, pauses must not demote, and routing must take reads off a
+// demoted replica. test/sim/health-stability.test.ts adds heavy load, the coordinators' own
+// stalls and SIGSTOP duty cycles. Figures for more seeds:
 // `shoal sim --scenario gray-slow|gray-loss|gray-gc --seeds 1..5`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -35,11 +36,12 @@ test('a node dropping 5% of its packets is demoted within 7 s, never declared de
   }
 });
 
-test('GC-style pauses up to 3 s demote nobody; without the pause rule, short pauses do', () => {
+test('GC-style pauses up to 3 s demote nobody, nor do shorter ones', () => {
   const run = runGray({ seed: 1, nodes: 3, durationMs: 30_000, fault: 'gc', routing: true });
   assert.equal(run.demotions, 0, JSON.stringify(run));
-  const unruled = runGray({ seed: 2, nodes: 3, durationMs: 30_000, fault: 'gc', routing: true, gcPauseMs: [100, 450], peerHealth: { pauseMinMs: Number.POSITIVE_INFINITY } });
-  assert.ok(unruled.demotions > 0, 'the pause rule is what keeps pauses from demoting');
-  const ruled = runGray({ seed: 2, nodes: 3, durationMs: 30_000, fault: 'gc', routing: true, gcPauseMs: [100, 450] });
-  assert.equal(ruled.demotions, 0);
+  // Whether the pause rule is what keeps them from demoting: test/unit/health-peer.test.ts ("the
+  // pause rule"). Since verdicts are judged on windows of time, a pause's backlog rarely fills
+  // the two windows a demotion takes, so in the simulator they demote nobody even without it.
+  const short = runGray({ seed: 2, nodes: 3, durationMs: 30_000, fault: 'gc', routing: true, gcPauseMs: [100, 450] });
+  assert.equal(short.demotions, 0, JSON.stringify(short));
 });

@@ -1,10 +1,11 @@
 // Peer health (src/health): the phi accrual detector against Akka's figures, and the verdicts a
-// coordinator's answers lead to: slow, erroring, silent, back to healthy, and a GC-style pause
-// that must not demote.
+// coordinator's answers lead to: slow, erroring, silent, back to healthy once held long enough, a
+// GC-style pause that must not demote, and a coordinator's own stalls that must not either.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AKKA_PHI, PhiAccrual, phiOf } from '../../src/health/phi-accrual.ts';
-import { PeerHealth, DEFAULT_PEER_HEALTH } from '../../src/health/peer-health.ts';
+import { PeerHealth, DEFAULT_PEER_HEALTH, type PeerHealthOptions } from '../../src/health/peer-health.ts';
+import { LatencyWindow } from '../../src/health/latency-window.ts';
 
 test('phi grows with silence and stays low through the acceptable pause', () => {
   const phi = new PhiAccrual(AKKA_PHI);
@@ -19,36 +20,71 @@ test('phi grows with silence and stays low through the acceptable pause', () => 
 });
 
 /** A coordinator's view of two peers, driven by hand: every 20 ms `fast` answers in 1 ms, `other` as told. */
-function world() {
+function world(options: Partial<PeerHealthOptions> = {}) {
   let now = 0;
-  const health = new PeerHealth(() => now, DEFAULT_PEER_HEALTH);
+  const health = new PeerHealth(() => now, { ...DEFAULT_PEER_HEALTH, ...options });
   const step = (otherMs: number) => {
     now += 20;
     health.answered('fast', now - 1);
     health.answered('other', now - otherMs);
   };
-  return { health, step, advance: (ms: number) => (now += ms), at: () => now };
+  /** Steps for `ms` of time. */
+  const run = (ms: number, otherMs: number) => {
+    for (const until = now + ms; now < until; ) step(otherMs);
+  };
+  return { health, step, run, advance: (ms: number) => (now += ms), at: () => now };
 }
 
-test('a peer 10x slower than the fastest is demoted once most recent answers are slow, and recovers', () => {
-  const { health, step } = world();
-  const { slowToDemote, slowWindow, slowToRecover } = DEFAULT_PEER_HEALTH;
-  for (let i = 0; i < 20; i++) step(1);
+const { windowMs, slowWindowsToDemote, healthyWindowsToRecover, minHoldMs } = DEFAULT_PEER_HEALTH;
+
+test('a peer 10x slower than the others is demoted after two slow windows, held, and recovers after two healthy windows once its hold is over', () => {
+  const { health, run, at } = world();
+  run(1_000, 1);
   assert.equal(health.verdictOf('other'), 'healthy');
-  for (let i = 0; i < slowToDemote - 1; i++) step(10);
-  assert.equal(health.verdictOf('other'), 'healthy', 'not before slowToDemote slow answers');
-  step(10);
+  run(windowMs - 20, 10);
+  assert.equal(health.verdictOf('other'), 'healthy', 'one window of slow answers is not enough');
+  run((slowWindowsToDemote + 1) * windowMs, 10);
   assert.equal(health.verdictOf('other'), 'slow');
   assert.equal(health.counters.demotions, 1);
-  for (let i = 0; i < slowWindow - slowToRecover - 1; i++) step(1);
-  assert.equal(health.verdictOf('other'), 'slow', 'still most of the window slow');
-  step(1);
+  const demotedAt = at();
+  run(minHoldMs - 2 * windowMs, 1);
+  assert.equal(health.verdictOf('other'), 'slow', 'held, though its answers are fast again');
+  run(demotedAt + minHoldMs + (healthyWindowsToRecover + 1) * windowMs - at(), 1);
   assert.equal(health.verdictOf('other'), 'healthy');
   assert.equal(health.counters.recoveries, 1);
 });
 
+test('a peer demoted again soon after it recovered is held twice as long (flap damping)', () => {
+  const { health, run, at } = world();
+  run(1_000, 1);
+  run(1_000, 10);
+  run(minHoldMs + 1_000, 1);
+  assert.equal(health.verdictOf('other'), 'healthy');
+  run(1_000, 10);
+  assert.equal(health.verdictOf('other'), 'slow');
+  const demotedAt = at();
+  run(minHoldMs + 1_000, 1);
+  assert.equal(health.verdictOf('other'), 'slow', 'still held: its second demotion came soon after its recovery');
+  run(demotedAt + 2 * minHoldMs + 1_000 - at(), 1);
+  assert.equal(health.verdictOf('other'), 'healthy');
+  assert.equal(health.counters.demotions + health.counters.recoveries, 4);
+});
+
+test('a coordinator that stalls now and then (every peer\'s answers late at once) demotes nobody, however many answers a turn brings', () => {
+  // Pipelined load: each 5 ms turn, 20 answers from each of three peers, sent 1 ms before; every
+  // 100 ms the coordinator stalls 20 ms, and the answers of that turn come 20 ms late (probe s18, F1).
+  let now = 0;
+  const health = new PeerHealth(() => now, DEFAULT_PEER_HEALTH);
+  for (let turn = 0; turn < 4_000; turn++) {
+    now += 5;
+    const late = turn % 20 === 0 ? 20 : 0;
+    for (let i = 0; i < 20; i++) for (const peer of ['a', 'b', 'c']) health.answered(peer, now - 1 - late - (i % 3) * 0.2);
+  }
+  assert.equal(health.counters.demotions, 0, JSON.stringify(health.view()));
+});
+
 test('requests lost while the peer answers others make it erroring; a pause does not', () => {
-  const { health, step } = world();
+  const { health, step, run } = world();
   for (let i = 0; i < 20; i++) step(1);
   // One in ten requests lost: the moving average of losses passes the threshold.
   for (let i = 0; i < 100 && health.verdictOf('other') === 'healthy'; i++) {
@@ -57,30 +93,49 @@ test('requests lost while the peer answers others make it erroring; a pause does
     step(1);
   }
   assert.equal(health.verdictOf('other'), 'erroring');
-  for (let i = 0; i < 200; i++) step(1);
+  run(minHoldMs, 1);
   assert.equal(health.verdictOf('other'), 'healthy');
 });
 
-test('a 3 s pause (answers held, then all at once) neither demotes nor counts as loss', () => {
-  const { health, step, advance, at } = world();
-  for (let i = 0; i < 50; i++) step(1);
+/** `other` pauses `pauseMs` while asked every 10 ms, then answers all at once; `fast` answers throughout. */
+function pause(w: ReturnType<typeof world>, pauseMs: number): void {
   const sends: number[] = [];
-  for (let i = 0; i < 150; i++) {
-    sends.push(at());
-    health.answered('fast', at());
-    advance(20);
+  for (const until = w.at() + pauseMs; w.at() < until; ) {
+    sends.push(w.at());
+    w.health.answered('fast', w.at());
+    w.advance(10);
   }
-  assert.equal(health.deferRead('other'), false, 'phi stays under 8 within 3 s of silence');
-  for (const sent of sends) health.answered('other', sent);
-  for (let i = 0; i < 20; i++) step(1);
-  assert.equal(health.verdictOf('other'), 'healthy');
-  assert.equal(health.counters.demotions, 0);
+  for (const sent of sends) w.health.answered('other', sent);
+}
+
+test('a 3 s pause (answers held, then all at once) neither demotes nor counts as loss', () => {
+  const w = world();
+  w.run(1_000, 1);
+  pause(w, 3_000);
+  assert.equal(w.health.deferRead('other'), false, 'phi stays under 8 within 3 s of silence');
+  w.run(1_000, 1);
+  assert.equal(w.health.verdictOf('other'), 'healthy');
+  assert.equal(w.health.counters.demotions, 0);
+});
+
+test('the pause rule: a pause whose backlog fills two windows demotes only without it', () => {
+  // Whether the backlog fills two windows depends on where the pause falls in a window: try each place.
+  const demoted = (pauseMinMs: number) =>
+    Array.from({ length: windowMs / 20 + 1 }, (_, i) => i * 20).filter((offset) => {
+      const w = world({ pauseMinMs });
+      w.run(1_000 + offset, 1);
+      pause(w, 600);
+      w.run(windowMs + 40, 1);
+      return w.health.verdictOf('other') !== 'healthy';
+    });
+  assert.deepEqual(demoted(DEFAULT_PEER_HEALTH.pauseMinMs), []);
+  assert.notDeepEqual(demoted(Number.POSITIVE_INFINITY), [], 'without the rule, some place in a window demotes');
 });
 
 test('a demoted peer is re-probed at most once per interval', () => {
-  const { health, step, advance } = world();
-  for (let i = 0; i < 20; i++) step(1);
-  for (let i = 0; i < DEFAULT_PEER_HEALTH.slowToDemote; i++) step(10);
+  const { health, run, advance } = world();
+  run(1_000, 1);
+  run(1_000, 10);
   assert.equal(health.deferRead('other'), true);
   advance(DEFAULT_PEER_HEALTH.reprobeIntervalMs);
   assert.equal(health.deferRead('other'), false, 'due a re-probe');
@@ -89,15 +144,22 @@ test('a demoted peer is re-probed at most once per interval', () => {
 });
 
 test('with routing off, verdicts are kept but no read is deferred', () => {
-  let now = 0;
-  const health = new PeerHealth(() => now, { ...DEFAULT_PEER_HEALTH, routing: false });
-  for (let i = 0; i < 30; i++) {
-    health.answered('fast', now);
-    health.answered('other', now - (i < 15 ? 1 : 10));
-    now += 20;
-  }
+  const { health, run } = world({ routing: false });
+  run(1_000, 1);
+  run(1_000, 10);
   assert.equal(health.verdictOf('other'), 'slow');
   assert.equal(health.deferRead('other'), false);
+});
+
+test('a latency window keeps a bounded, evenly spread sample and gives its median', () => {
+  const w = new LatencyWindow(0, 8);
+  for (let i = 1; i <= 1_000; i++) w.add(i);
+  assert.equal(w.answers, 1_000);
+  const median = w.close(10);
+  assert.ok(median > 400 && median < 600, `median ${median} of 1..1000`);
+  assert.equal(w.answers, 0);
+  w.add(3);
+  assert.equal(w.close(20), 3);
 });
 
 test('self health: the least-squares trend of a growing heap says when it reaches its limit; a flat one says never', async () => {

@@ -1,8 +1,9 @@
 /**
  * The gray-failure scenarios (issue 18): full nodes on the simulated network, a closed-loop
  * client workload, and one gray fault from FAULT_AT_MS: a node whose replies take ten times as
- * long (`gray-slow`), a node dropping 5% of its packets (`gray-loss`), or GC-style pauses of up
- * to 3 s on every node (`gray-gc`). Each runs with health routing on and off (NodeConfig.healthRouting)
+ * long (`gray-slow`), a node dropping 5% of its packets (`gray-loss`), GC-style pauses of up
+ * to 3 s on every node (`gray-gc`), or a node paused most of the time in a duty cycle
+ * (`duty`: SIGSTOP/SIGCONT from outside). Each runs with health routing on and off (NodeConfig.healthRouting)
  * and, for the read p99, against the same seed without the fault.
  *
  * Clients coordinate through the healthy nodes only: moving clients off a gray coordinator is the
@@ -13,7 +14,13 @@
  *   verdicts, src/node/peer-verdicts.ts) call the gray node degraded (routing on only);
  * - `declaredDead`: polls at which some node's membership held the gray node dead (SWIM alone);
  * - `readP99Ms` during the fault, `baselineReadP99Ms` (same seed, no fault) and their ratio;
- * - `falseDemotionsPerNodeDay` under pauses (every demotion there is false: no node is gray).
+ * - `falseDemotionsPerNodeDay` under pauses (every demotion there is false: no node is gray);
+ * - stability (`verdictChanges`, `grayVerdictChanges`, `grayRecoveries`, `incarnationBumps`): how
+ *   often verdicts changed over the whole run, and how often each node republished its metadata.
+ *
+ * `load` replaces the default light workload (8 clients through the healthy nodes) with a heavier
+ * one through every node, and `loopStalls` gives every node a busy process's event-loop lag: the
+ * conditions under which verdicts flapped on real nodes (probe s18, F1).
  */
 import type { PeerHealthOptions } from '../../health/peer-health.ts';
 import { createNode } from '../../node/create-node.ts';
@@ -23,11 +30,11 @@ import { namedStream } from '../rng.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import { Simulation, nodeAddress } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
-import { GrayFaults, scheduleGcPauses } from '../gray-faults.ts';
+import { GrayFaults, scheduleDutyCycle, scheduleGcPauses, scheduleLoopStalls } from '../gray-faults.ts';
 import { KV_SIM_GOSSIP } from './kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_WORKLOAD_START_MS } from './kv.ts';
 
-export type GrayFaultName = 'slow' | 'loss' | 'gc' | 'none';
+export type GrayFaultName = 'slow' | 'loss' | 'gc' | 'duty' | 'none';
 
 export const FAULT_AT_MS = 5_000;
 export const POLL_MS = 10;
@@ -36,6 +43,8 @@ export const LOSS_FRACTION = 0.05;
 export const GC_MAX_PAUSE_MS = 3_000;
 /** Pauses come far more often than in a real process (one per node every 20 s), to test many in little time. */
 export const GC_MEAN_GAP_MS = 20_000;
+/** The probe's duty cycle (s18 F1): paused 60 ms, running 20 ms. */
+export const DEFAULT_DUTY = { pausedMs: 60, runningMs: 20 };
 const CLIENTS = 8;
 const KEYS = 200;
 const MEAN_THINK_MS = 10;
@@ -52,6 +61,12 @@ export interface GrayRunOptions {
   gcPauseMs?: [number, number];
   /** Peer health options over the defaults (a test switches a rule off to show it matters). */
   peerHealth?: Partial<PeerHealthOptions>;
+  /** The duty cycle of the `duty` fault (default DEFAULT_DUTY: paused 60 ms, running 20 ms). */
+  duty?: { pausedMs: number; runningMs: number };
+  /** A heavier workload: this many closed-loop clients, each thinking this long on average, through every node. */
+  load?: { clients: number; meanThinkMs: number };
+  /** Event-loop stalls on every node from the workload's start (gray-faults.ts scheduleLoopStalls). */
+  loopStalls?: { meanGapMs: number; minMs: number; maxMs: number };
   trace?: EventTrace;
 }
 
@@ -69,6 +84,13 @@ export interface GrayFigures {
   falseDemotionsPerNodeDay: number;
   /** Messages the gray node received during the fault (reads routed away show here). */
   grayNodeReceived: number;
+  /** Verdict changes over the run, on every node about every peer; and those about the gray node. */
+  verdictChanges: number;
+  grayVerdictChanges: number;
+  /** Times an observer took the gray node back to healthy after the fault began. */
+  grayRecoveries: number;
+  /** Metadata republications over the run (each one a new incarnation gossiped to every member). */
+  incarnationBumps: number;
   simMs: number;
 }
 
@@ -80,34 +102,49 @@ function grayIndex(nodes: number): number {
 export function runGray(options: GrayRunOptions): GrayFigures {
   const { seed, nodes, durationMs, fault, routing } = options;
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
+  const gray = grayIndex(nodes);
+  const grayName = nodeAddress(gray);
+  const changes = { all: 0, gray: 0, grayRecoveries: 0 };
   const sim = new Simulation<ShoalNode>({
     seed,
     nodes,
     ...(options.trace ? { trace: options.trace } : {}),
-    factory: (env) =>
-      createNode({
+    factory: (env) => {
+      const node = createNode({
         env,
         config: { seeds, partitions: KV_SIM_PARTITIONS, gossipProfile: 'local', gossip: KV_SIM_GOSSIP, peerHealth: { routing, ...options.peerHealth }, replication: { sloppyQuorum: false } },
-      }),
+      });
+      // Counted beside the node's own listener (its log line), which stays in place.
+      const logged = node.peerHealth.onVerdict;
+      node.peerHealth.onVerdict = (name, verdict, previous) => {
+        changes.all++;
+        if (name === grayName) changes.gray++;
+        if (name === grayName && verdict === 'healthy' && sim.now >= FAULT_AT_MS) changes.grayRecoveries++;
+        logged?.(name, verdict, previous);
+      };
+      return node;
+    },
   });
-  const gray = grayIndex(nodes);
-  const grayName = nodeAddress(gray);
   const faults = new GrayFaults(seed);
   faults.install(sim);
   if (fault === 'slow') sim.at(FAULT_AT_MS, () => faults.add({ kind: 'slow-replies', node: gray, factor: SLOW_FACTOR }), 'gray-slow');
   if (fault === 'loss') sim.at(FAULT_AT_MS, () => faults.add({ kind: 'packet-loss', node: gray, fraction: LOSS_FRACTION }), 'gray-loss');
+  if (fault === 'duty') scheduleDutyCycle(sim, gray, { fromMs: FAULT_AT_MS, untilMs: durationMs, ...(options.duty ?? DEFAULT_DUTY) });
+  if (options.loopStalls) scheduleLoopStalls(sim, seed, { fromMs: KV_WORKLOAD_START_MS, untilMs: durationMs, ...options.loopStalls });
   if (fault === 'gc') scheduleGcPauses(sim, seed, { fromMs: FAULT_AT_MS, untilMs: durationMs, meanGapMs: GC_MEAN_GAP_MS, minPauseMs: options.gcPauseMs?.[0] ?? 100, maxPauseMs: options.gcPauseMs?.[1] ?? GC_MAX_PAUSE_MS });
 
-  // Clients: closed loops through the healthy coordinators.
+  // Clients: closed loops through the healthy coordinators (every node when none is gray).
   const r = namedStream(seed, 'gray-clients');
-  const coordinators = sim.nodes.map((n) => n.index).filter((i) => fault === 'gc' || i !== gray);
+  const coordinators = sim.nodes.map((n) => n.index).filter((i) => fault === 'gc' || fault === 'none' || i !== gray);
+  const clients = options.load?.clients ?? CLIENTS;
+  const meanThinkMs = options.load?.meanThinkMs ?? MEAN_THINK_MS;
   const readLatencies: number[] = [];
   const counts = { readsFailed: 0, writesFailed: 0 };
   let seq = 0;
   const issue = (client: number) => {
     if (sim.now >= durationMs) return;
     const node = sim.process(coordinators[r.int(coordinators.length)]!);
-    const again = () => sim.after(r.exponential(MEAN_THINK_MS), () => issue(client), 'client');
+    const again = () => sim.after(r.exponential(meanThinkMs), () => issue(client), 'client');
     if (!node) return again();
     const key = new TextEncoder().encode(`k${r.int(KEYS)}`);
     const started = sim.now;
@@ -124,7 +161,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
       });
     }
   };
-  for (let c = 0; c < CLIENTS; c++) sim.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
+  for (let c = 0; c < clients; c++) sim.at(KV_WORKLOAD_START_MS + c, () => issue(c), 'client');
 
   // Polls: when every other node demoted the gray node, and whether SWIM ever declared it dead.
   let demotedAt: number | null = null;
@@ -144,7 +181,12 @@ export function runGray(options: GrayRunOptions): GrayFigures {
   sim.runUntil(durationMs);
 
   let demotions = 0;
-  for (const n of sim.nodes) demotions += sim.process(n.index)?.peerHealth.counters.demotions ?? 0;
+  let incarnationBumps = 0;
+  for (const n of sim.nodes) {
+    const p = sim.process(n.index);
+    demotions += p?.peerHealth.counters.demotions ?? 0;
+    incarnationBumps += p?.membership.self().incarnation ?? 0;
+  }
   const faultNodeMs = Math.max(1, (durationMs - FAULT_AT_MS) * nodes);
   return {
     fault,
@@ -158,6 +200,10 @@ export function runGray(options: GrayRunOptions): GrayFigures {
     demotions,
     falseDemotionsPerNodeDay: fault === 'gc' ? round3((demotions * DAY_MS) / faultNodeMs) : 0,
     grayNodeReceived: sim.nodes[gray]!.stats.received - grayReceivedAtFault,
+    verdictChanges: changes.all,
+    grayVerdictChanges: changes.gray,
+    grayRecoveries: changes.grayRecoveries,
+    incarnationBumps,
     simMs: durationMs,
   };
 }

@@ -1,0 +1,43 @@
+// Peer health verdicts stable in time (probe s18, F1/F2), in virtual time: under steady,
+// heavy load on every node, with each node's event loop stalling a few milliseconds now and then
+// (a busy coordinator's own lag is in every round trip it measures), three healthy nodes must not
+// flip each other's verdicts nor keep republishing their metadata; a node that really is slow, or
+// stopped most of the time from outside (a SIGSTOP/SIGCONT duty cycle), must be flagged by every
+// other node, stay flagged while the fault lasts, and be the only one flagged.
+// Figures per seed: runGray's verdictChanges, grayRecoveries and incarnationBumps.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runGray, type GrayRunOptions } from '../../src/sim/scenarios/gray.ts';
+
+const NODES = 3;
+const LOADED = { nodes: NODES, durationMs: 20_000, routing: true, load: { clients: 12, meanThinkMs: 2 }, loopStalls: { meanGapMs: 200, minMs: 2, maxMs: 30 } } satisfies Partial<GrayRunOptions>;
+/** Each node's first metadata, plus a few (a refuted suspicion, a prediction crossing a step). */
+const MAX_INCARNATION_BUMPS = NODES + 3;
+
+test('three healthy nodes under steady load with event-loop stalls keep their verdicts and their incarnations', () => {
+  for (const seed of [1, 2]) {
+    const run = runGray({ seed, ...LOADED, fault: 'none' });
+    assert.equal(run.verdictChanges, 0, `seed ${seed}: ${JSON.stringify(run)}`);
+    assert.ok(run.incarnationBumps <= MAX_INCARNATION_BUMPS, `seed ${seed}: ${run.incarnationBumps} metadata republications`);
+    assert.equal(run.readsFailed + run.writesFailed, 0);
+  }
+});
+
+test('a node whose replies take 10x as long, under the same load, is flagged by every other node within 1 s and stays flagged; nobody else is', () => {
+  for (const seed of [1, 2]) {
+    const run = runGray({ seed, ...LOADED, fault: 'slow' });
+    assert.ok(run.demotedAfterMs !== null && run.demotedAfterMs <= 1_000, `seed ${seed}: ${JSON.stringify(run)}`);
+    assert.notEqual(run.degradedAfterMs, null, `seed ${seed}: gossip calls it degraded`);
+    assert.equal(run.grayRecoveries, 0, `seed ${seed}: ${JSON.stringify(run)}`);
+    assert.equal(run.verdictChanges, run.grayVerdictChanges, `seed ${seed}: a healthy node was flagged`);
+  }
+});
+
+test('a node stopped 60 ms of every 80 (SIGSTOP/SIGCONT) is flagged within 1 s and stays flagged; nobody else is', () => {
+  for (const seed of [1, 2]) {
+    const run = runGray({ seed, ...LOADED, fault: 'duty', duty: { pausedMs: 60, runningMs: 20 } });
+    assert.ok(run.demotedAfterMs !== null && run.demotedAfterMs <= 1_000, `seed ${seed}: ${JSON.stringify(run)}`);
+    assert.equal(run.grayRecoveries, 0, `seed ${seed}: ${JSON.stringify(run)}`);
+    assert.equal(run.verdictChanges, run.grayVerdictChanges, `seed ${seed}: a healthy node was flagged`);
+  }
+});
