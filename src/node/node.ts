@@ -49,6 +49,7 @@ import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { VerdictLog } from './verdict-log.ts';
 import type { AutoDrainOptions, AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
@@ -78,6 +79,13 @@ export const RING_CHECK_INTERVAL_MS = 1_000;
  * see an expired entry whatever the interval; the tick only reclaims memory.
  */
 export const STORE_TICK_INTERVAL_MS = 1_000;
+/**
+ * This node republishes its health (demoted peers, prediction) at most once per this interval:
+ * each republication is a new incarnation gossiped to every member, so however the verdicts or the
+ * prediction move, the gossip they cause stays bounded (720 an hour). A first change after a quiet
+ * spell goes out at the next store tick.
+ */
+export const HEALTH_PUBLISH_INTERVAL_MS = 5_000;
 /** Self-health trend thresholds: event-loop lag, and the share of requests answered with an error. */
 export const SELF_LAG_THRESHOLD_MS = 200;
 export const SELF_ERROR_RATE_THRESHOLD = 0.05;
@@ -283,6 +291,9 @@ export class ShoalNode {
   private readonly hotAlerts: HotKeyAlerts;
   /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
   readonly peerHealth: PeerHealth;
+  private readonly verdictLog: VerdictLog;
+  /** When publishHealth last changed this node's metadata (see HEALTH_PUBLISH_INTERVAL_MS). */
+  private healthPublishedMs = Number.NEGATIVE_INFINITY;
   private readonly selfHealth: SelfHealth;
   readonly failureWatch: FailureWatch;
   private readonly host: ReplicaHost;
@@ -395,7 +406,8 @@ export class ShoalNode {
     this.flusher = new FlushCoordinator(ctx, hlc);
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
-    this.peerHealth.onVerdict = (name, verdict, previous) => env.log.info({ event: 'peer-verdict', peer: name, verdict, previous }, `peer ${name} is ${verdict} (was ${previous})`);
+    this.verdictLog = new VerdictLog(env.log, () => env.clock.monoMs());
+    this.peerHealth.onVerdict = (name, verdict, previous) => this.verdictLog.changed(name, verdict, previous);
     this.kv.health = this.peerHealth;
     const signals = parts.processSignals;
     this.selfHealth = new SelfHealth({ heapBytes: signals?.heapLimitBytes ?? null, eventLoopLagMs: SELF_LAG_THRESHOLD_MS, errorRate: SELF_ERROR_RATE_THRESHOLD }, signals);
@@ -945,6 +957,7 @@ export class ShoalNode {
     if (event.type === 'left') {
       this.sync.forgetSource(event.member.name);
       this.peerHealth.forget(event.member.name);
+      this.verdictLog.forget(event.member.name);
     }
     this.ring.onMembership(event);
   }
@@ -994,10 +1007,13 @@ export class ShoalNode {
   /**
    * Puts this node's demoted peers (and whether it declared itself degraded) and its failure
    * prediction in its member metadata when they changed: gossip spreads them (peer-verdicts.ts,
-   * failure-watch.ts). At most once a store tick; verdicts only with health routing on.
+   * failure-watch.ts). At most once per HEALTH_PUBLISH_INTERVAL_MS; verdicts only with health
+   * routing on.
    */
   private publishHealth(): void {
     if (this.leaving) return;
+    const now = this.env.clock.monoMs();
+    if (now - this.healthPublishedMs < HEALTH_PUBLISH_INTERVAL_MS) return;
     const meta = this.membership.self().meta;
     const next = this.failureWatch.withPrediction(meta);
     // Off with routing: a node that only keeps verdicts changes nothing its peers see.
@@ -1010,6 +1026,7 @@ export class ShoalNode {
     }
     const keys = Object.keys(next);
     if (keys.length === Object.keys(meta).length && keys.every((k) => meta[k] === next[k])) return;
+    this.healthPublishedMs = now;
     this.membership.updateMeta(next);
   }
 
@@ -1031,7 +1048,7 @@ export class ShoalNode {
     return p && { probability: p.probability, secondsToFailure: p.secondsToFailure, horizonSeconds: this.failureWatch.horizonSeconds };
   }
 
-  /** This node says it is degraded (or no longer is): peers see it at the next store tick. */
+  /** This node says it is degraded (or no longer is): peers see it once publishHealth next republishes (within HEALTH_PUBLISH_INTERVAL_MS and a store tick). */
   declareDegraded(degraded: boolean): void {
     this.declaredDegraded = degraded;
   }
@@ -1048,6 +1065,7 @@ export class ShoalNode {
       this.selfHealth.record(this.env.clock.monoMs(), { requests: kv.reads + kv.writes, errors: kv.unavailable + kv.overloaded, hintBacklog: this.hints.count });
       this.predictFailure();
       this.publishHealth();
+      this.verdictLog.flush();
       this.scheduleStoreTick();
     });
   }

@@ -3,10 +3,13 @@
 // (a busy coordinator's own lag is in every round trip it measures), three healthy nodes must not
 // flip each other's verdicts nor keep republishing their metadata; a node that really is slow, or
 // stopped most of the time from outside (a SIGSTOP/SIGCONT duty cycle), must be flagged by every
-// other node, stay flagged while the fault lasts, and be the only one flagged.
+// other node, stay flagged while the fault lasts, and be the only one flagged. And however verdicts
+// move, the log and gossip they cause stay bounded.
 // Figures per seed: runGray's verdictChanges, grayRecoveries and incarnationBumps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MEMBER_LOG_INTERVAL_MS } from '../../src/gossip/events.ts';
+import { HEALTH_PUBLISH_INTERVAL_MS } from '../../src/node/node.ts';
 import { runGray, type GrayRunOptions } from '../../src/sim/scenarios/gray.ts';
 
 const NODES = 3;
@@ -40,4 +43,15 @@ test('a node stopped 60 ms of every 80 (SIGSTOP/SIGCONT) is flagged within 1 s a
     assert.equal(run.grayRecoveries, 0, `seed ${seed}: ${JSON.stringify(run)}`);
     assert.equal(run.verdictChanges, run.grayVerdictChanges, `seed ${seed}: a healthy node was flagged`);
   }
+});
+
+test('however fast verdicts flip, a node logs at most one peer-verdict line per peer per 10 s and republishes its health at most once per 5 s', () => {
+  // Peer health made to flip on noise (no hold, one window of 20 ms decides): what the log and gossip do with it.
+  const flappy = { minHoldMs: 0, maxHoldMs: 0, slowWindowsToDemote: 1, healthyWindowsToRecover: 1, slowFactor: 1.05, slowMinGapMs: 0, windowMs: 20 };
+  let lines = 0;
+  const run = runGray({ seed: 1, ...LOADED, fault: 'none', peerHealth: flappy, logSink: (line) => void (line.includes('"event":"peer-verdict"') && lines++) });
+  assert.ok(run.verdictChanges > 500, `the premise: verdicts flip (${run.verdictChanges})`);
+  const seconds = LOADED.durationMs / 1000;
+  assert.ok(lines <= NODES * (NODES - 1) * (Math.ceil(seconds / (MEMBER_LOG_INTERVAL_MS / 1000)) + 1), `${lines} peer-verdict lines`);
+  assert.ok(run.incarnationBumps <= NODES * (Math.ceil(seconds / (HEALTH_PUBLISH_INTERVAL_MS / 1000)) + 1), `${run.incarnationBumps} metadata republications`);
 });

@@ -68,6 +68,8 @@ export interface GrayRunOptions {
   /** Event-loop stalls on every node from the workload's start (gray-faults.ts scheduleLoopStalls). */
   loopStalls?: { meanGapMs: number; minMs: number; maxMs: number };
   trace?: EventTrace;
+  /** Every node's log lines (with virtual time); dropped by default. */
+  logSink?: (line: string) => void;
 }
 
 export interface GrayFigures {
@@ -109,6 +111,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
     seed,
     nodes,
     ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.logSink ? { logSink: options.logSink } : {}),
     factory: (env) => {
       const node = createNode({
         env,

@@ -1,0 +1,49 @@
+// The peer-verdict story line (src/node/verdict-log.ts): one line per peer per interval, the
+// changes held back counted, and the verdict in force logged once the interval allows.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MEMBER_LOG_INTERVAL_MS } from '../../src/gossip/events.ts';
+import type { Logger } from '../../src/runtime/env.ts';
+import { VerdictLog } from '../../src/node/verdict-log.ts';
+
+function world() {
+  let now = 0;
+  const lines: Record<string, unknown>[] = [];
+  const info = (obj: object, msg?: string) => void lines.push({ ...obj, msg });
+  const log: Logger = { debug: () => {}, info, warn: info, error: info };
+  return { log: new VerdictLog(log, () => now), lines, advance: (ms: number) => (now += ms) };
+}
+
+test('a flapping peer logs one line per interval, then the verdict in force with the changes held back', () => {
+  const { log, lines, advance } = world();
+  log.changed('n2', 'slow', 'healthy');
+  for (let i = 0; i <= 50; i++) {
+    advance(10);
+    log.changed('n2', i % 2 === 0 ? 'healthy' : 'slow', i % 2 === 0 ? 'slow' : 'healthy');
+  }
+  log.changed('n3', 'erroring', 'healthy');
+  log.flush();
+  assert.deepEqual(lines.map((l) => [l.peer, l.verdict, l.previous, l.suppressed]), [['n2', 'slow', 'healthy', undefined], ['n3', 'erroring', 'healthy', undefined]]);
+  assert.equal(lines[0]!.event, 'peer-verdict');
+  assert.equal(lines[0]!.msg, 'peer n2 is slow (was healthy)');
+  // n2 ended healthy: once the interval is over the log says so, with the 51 changes it held back.
+  advance(MEMBER_LOG_INTERVAL_MS);
+  log.flush();
+  assert.deepEqual(lines.slice(2).map((l) => [l.peer, l.verdict, l.previous, l.suppressed]), [['n2', 'healthy', 'slow', 51]]);
+  advance(MEMBER_LOG_INTERVAL_MS);
+  log.flush();
+  assert.equal(lines.length, 3, 'nothing more to say');
+});
+
+test('a peer that flaps back to the verdict the log shows adds nothing until its next change, which counts the flaps', () => {
+  const { log, lines, advance } = world();
+  log.changed('n2', 'slow', 'healthy');
+  advance(1_000);
+  log.changed('n2', 'healthy', 'slow');
+  log.changed('n2', 'slow', 'healthy');
+  advance(MEMBER_LOG_INTERVAL_MS);
+  log.flush();
+  assert.equal(lines.length, 1);
+  log.changed('n2', 'healthy', 'slow');
+  assert.deepEqual(lines.map((l) => [l.verdict, l.suppressed]), [['slow', undefined], ['healthy', 2]]);
+});
