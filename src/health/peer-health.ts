@@ -14,7 +14,11 @@
  * - Pauses (a GC pause) do not demote: an answer that ends a silence of at least `pauseMinMs`
  *   while it was awaited ends a pause, and the answers to requests sent before that (the pause's
  *   backlog, arriving in a burst) are not evidence of slowness; the phi detector judges the
- *   silence itself.
+ *   silence itself. Unless the peer is pause-ridden: paused `pausesToCount` times or more in the
+ *   last `pauseHorizonMs`, and at least `backlogShareToCount` of its answers there a pause's
+ *   backlog (pause-history.ts). A node stopped most of the time (SIGSTOP duty cycles, a thrashing
+ *   host) is then the gray failure itself, and excluding its backlog hid it: paused 89% of the
+ *   time, it stayed healthy (probe s18, F10).
  * - `erroring`: the share of lost requests (a moving average) reached `lossThreshold`. A request
  *   is lost when the peer answered others sent after it, so it was up; requests unanswered
  *   while the peer was silent are the phi detector's business, not evidence of loss.
@@ -37,10 +41,13 @@
  * Times are the Env's monotonic milliseconds, passed in: this class reads no clock.
  */
 import { LatencyWindow } from './latency-window.ts';
+import { PauseHistory } from './pause-history.ts';
 import { AKKA_PHI, PhiAccrual, type PhiOptions } from './phi-accrual.ts';
 
 /** A demotion this soon after the peer's last recovery doubles its hold (see the file comment). */
 export const FLAP_MEMORY_MS = 30_000;
+/** Answers closer together than this are one burst (those that end a pause arrive so). */
+export const BURST_GAP_MS = 10;
 /** Another peer's window median older than this is no reference. */
 export const REFERENCE_MAX_AGE_MS = 5_000;
 
@@ -64,6 +71,10 @@ export interface PeerHealthOptions {
   lossThreshold: number;
   /** A silence this long while a request was awaited is taken for a pause (see the file comment). */
   pauseMinMs: number;
+  /** A peer paused this often in the last `pauseHorizonMs`, this share of its answers a pause's backlog, is pause-ridden: its pauses count. */
+  pauseHorizonMs: number;
+  pausesToCount: number;
+  backlogShareToCount: number;
   /** A demoted peer gets at most one read per this interval, to see whether it recovered. */
   reprobeIntervalMs: number;
   /** False: verdicts are kept and shown, but reads still ask every live owner (deferRead is always false). */
@@ -84,6 +95,9 @@ export const DEFAULT_PEER_HEALTH: PeerHealthOptions = {
   lossAlpha: 0.02,
   lossThreshold: 0.05,
   pauseMinMs: 100,
+  pauseHorizonMs: 10_000,
+  pausesToCount: 4,
+  backlogShareToCount: 0.5,
   reprobeIntervalMs: 1000,
   routing: true,
   phi: AKKA_PHI,
@@ -103,8 +117,16 @@ interface Peer {
   healthyStreak: number;
   lossEwma: number;
   lastAnswerMs: number;
+  /** The oldest request that timed out unanswered since the last answer (a pause longer than the replica timeout). */
+  unansweredSinceMs: number;
+  /** The current burst of answers: when it began, the last answer before it, and unansweredSinceMs then. */
+  burstStartMs: number;
+  quietSinceMs: number;
+  awaitedSinceMs: number;
   /** When the last pause ended (see pauseMinMs): answers to requests sent before it are its backlog. */
   pauseEndMs: number;
+  /** Its pauses and their backlog over the last pauseHorizonMs. */
+  pauses: PauseHistory;
   phi: PhiAccrual;
   verdict: PeerVerdict;
   changedAtMs: number;
@@ -154,13 +176,29 @@ export class PeerHealth {
     const now = this.now();
     const p = this.peer(name, now);
     const rtt = Math.max(0, now - sentAtMs);
-    const silence = now - Math.max(sentAtMs, p.lastAnswerMs);
+    // Answers after a silence come in a burst, and not in the order their requests were sent (the
+    // first to arrive may be the newest request's): the silence is the quiet before the burst,
+    // from the last answer before it, or from when an awaited request was sent if later (a
+    // request that timed out unanswered counts: its answer will never come to say so).
+    if (now - p.lastAnswerMs > BURST_GAP_MS) {
+      p.quietSinceMs = p.lastAnswerMs;
+      p.burstStartMs = now;
+      p.awaitedSinceMs = p.unansweredSinceMs;
+      p.unansweredSinceMs = Number.POSITIVE_INFINITY;
+    }
+    const silence = p.burstStartMs - Math.max(Math.min(sentAtMs, p.awaitedSinceMs), p.quietSinceMs);
     p.lastAnswerMs = now;
     p.phi.heartbeat(now);
     const { ewmaAlpha, lossAlpha } = this.options;
     p.lossEwma *= 1 - lossAlpha;
-    if (silence >= this.options.pauseMinMs) p.pauseEndMs = now;
-    if (sentAtMs < p.pauseEndMs) return this.judge(name, p);
+    if (silence >= this.options.pauseMinMs && p.pauseEndMs < p.burstStartMs) {
+      p.pauseEndMs = now;
+      p.pauses.pause(now);
+    }
+    const backlog = sentAtMs < p.pauseEndMs;
+    p.pauses.answer(now, backlog);
+    const { pausesToCount, backlogShareToCount } = this.options;
+    if (backlog && !p.pauses.ridden(now, pausesToCount, backlogShareToCount)) return this.judge(name, p);
     if (p.samples === 0) p.ewmaMs = rtt;
     const diff = rtt - p.ewmaMs;
     p.ewmaMs += ewmaAlpha * diff;
@@ -176,6 +214,7 @@ export class PeerHealth {
     const p = this.peer(name, this.now());
     if (p.lastAnswerMs <= sentAtMs) {
       this.counters.silentTimeouts++;
+      p.unansweredSinceMs = Math.min(p.unansweredSinceMs, sentAtMs);
       return;
     }
     this.counters.lost++;
@@ -300,7 +339,12 @@ export class PeerHealth {
         healthyStreak: 0,
         lossEwma: 0,
         lastAnswerMs: Number.NEGATIVE_INFINITY,
+        unansweredSinceMs: Number.POSITIVE_INFINITY,
+        burstStartMs: Number.NEGATIVE_INFINITY,
+        quietSinceMs: Number.NEGATIVE_INFINITY,
+        awaitedSinceMs: Number.POSITIVE_INFINITY,
         pauseEndMs: Number.NEGATIVE_INFINITY,
+        pauses: new PauseHistory(this.options.pauseHorizonMs),
         phi: new PhiAccrual(this.options.phi),
         verdict: 'healthy',
         changedAtMs: 0,

@@ -1,8 +1,8 @@
-// Peer health verdicts stable in time (probe s18, F1/F2), in virtual time: under steady,
+// Peer health verdicts stable in time (probe s18, F1/F2/F10), in virtual time: under steady,
 // heavy load on every node, with each node's event loop stalling a few milliseconds now and then
 // (a busy coordinator's own lag is in every round trip it measures), three healthy nodes must not
 // flip each other's verdicts nor keep republishing their metadata; a node that really is slow, or
-// stopped most of the time from outside (a SIGSTOP/SIGCONT duty cycle), must be flagged by every
+// stopped most of the time from outside (SIGSTOP/SIGCONT duty cycles), must be flagged by every
 // other node, stay flagged while the fault lasts, and be the only one flagged. And however verdicts
 // move, the log and gossip they cause stay bounded.
 // Figures per seed: runGray's verdictChanges, grayRecoveries and incarnationBumps.
@@ -54,4 +54,14 @@ test('however fast verdicts flip, a node logs at most one peer-verdict line per 
   const seconds = LOADED.durationMs / 1000;
   assert.ok(lines <= NODES * (NODES - 1) * (Math.ceil(seconds / (MEMBER_LOG_INTERVAL_MS / 1000)) + 1), `${lines} peer-verdict lines`);
   assert.ok(run.incarnationBumps <= NODES * (Math.ceil(seconds / (HEALTH_PUBLISH_INTERVAL_MS / 1000)) + 1), `${run.incarnationBumps} metadata republications`);
+});
+
+test('a node stopped most of the time in pauses longer than the pause rule (71%, 89%) is flagged and called degraded: its pauses are the fault', () => {
+  for (const duty of [{ pausedMs: 250, runningMs: 100 }, { pausedMs: 800, runningMs: 100 }]) {
+    const run = runGray({ seed: 1, nodes: NODES, durationMs: 20_000, routing: true, fault: 'duty', duty });
+    const label = `paused ${duty.pausedMs} ms of ${duty.pausedMs + duty.runningMs}`;
+    assert.ok(run.demotedAfterMs !== null && run.demotedAfterMs <= 10_000, `${label}: ${JSON.stringify(run)}`);
+    assert.notEqual(run.degradedAfterMs, null, `${label}: gossip calls it degraded`);
+    assert.equal(run.grayRecoveries, 0, `${label}: ${JSON.stringify(run)}`);
+  }
 });

@@ -1,6 +1,7 @@
 // Peer health (src/health): the phi accrual detector against Akka's figures, and the verdicts a
 // coordinator's answers lead to: slow, erroring, silent, back to healthy once held long enough, a
-// GC-style pause that must not demote, and a coordinator's own stalls that must not either.
+// GC-style pause that must not demote, a coordinator's own stalls that must not either, and a peer
+// paused most of the time that must.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AKKA_PHI, PhiAccrual, phiOf } from '../../src/health/phi-accrual.ts';
@@ -130,6 +131,17 @@ test('the pause rule: a pause whose backlog fills two windows demotes only witho
     });
   assert.deepEqual(demoted(DEFAULT_PEER_HEALTH.pauseMinMs), []);
   assert.notDeepEqual(demoted(Number.POSITIVE_INFINITY), [], 'without the rule, some place in a window demotes');
+});
+
+test('a peer paused most of the time is pause-ridden: the backlog of its pauses is evidence, and it is demoted', () => {
+  const w = world();
+  w.run(1_000, 1);
+  // Paused 400 ms, running 100 ms, for 15 s.
+  for (let cycle = 0; cycle < 30 && w.health.verdictOf('other') === 'healthy'; cycle++) {
+    pause(w, 400);
+    w.run(100, 1);
+  }
+  assert.equal(w.health.verdictOf('other'), 'slow');
 });
 
 test('a demoted peer is re-probed at most once per interval', () => {
