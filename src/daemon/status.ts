@@ -6,7 +6,7 @@
  */
 import type { NodeStatus as NodeView } from '../node/node.ts';
 import type { DrainProgress } from '../node/drain.ts';
-import type { AccessAnalytics, CatchUpStatus, DiskStatus, DrainStatus, MemberStatus, NodeStatus, RequestStatus } from '../protocol/index.ts';
+import type { AccessAnalytics, CatchUpStatus, DiskStatus, DrainStatus, MemberStatus, NodeStatus, RequestStatus, WireNodeHealth } from '../protocol/index.ts';
 
 export interface StatusSources {
   node: string;
@@ -92,6 +92,19 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     ...analyticsOf(s),
     ...(view.disk ? { disk: diskStatus(view.disk) } : {}),
     ...(view.drain && view.drain.state !== 'serving' ? { drain: drainStatus(view.drain) } : {}),
+    ...(view.health ? { health: healthStatus(view.health) } : {}),
+  };
+}
+
+/** The node's health view in the wire's terms (a copy: the answer is encoded later, the view may move on). */
+function healthStatus(h: NonNullable<NodeView['health']>): WireNodeHealth {
+  return {
+    routing: h.routing,
+    peers: h.peers.map((p) => ({ ...p })),
+    counters: { ...h.counters },
+    members: h.members.map((m) => ({ ...m, reportedBy: m.reportedBy.map((r) => ({ ...r })) })),
+    self: { ...h.self },
+    prediction: h.prediction && { ...h.prediction },
   };
 }
 

@@ -79,7 +79,10 @@ export class PhiAccrual {
 /** Akka's logistic approximation of the normal distribution's tail (error under 0.01%). */
 export function phiOf(elapsedMs: number, meanMs: number, stdDevMs: number): number {
   const y = (elapsedMs - meanMs) / stdDevMs;
-  const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
+  const exponent = -y * (1.5976 + 0.070566 * y * y);
+  const e = Math.exp(exponent);
   if (!Number.isFinite(e)) return 0;
-  return elapsedMs > meanMs ? -Math.log10(e / (1 + e)) : -Math.log10(1 - 1 / (1 + e));
+  // Past the mean, -log10(e / (1 + e)) in logarithms: e underflows to 0 a few dozen deviations out,
+  // and phi would be Infinity, which status (JSON, the wire) cannot carry; this stays finite and exact.
+  return elapsedMs > meanMs ? (Math.log1p(e) - exponent) / Math.LN10 : -Math.log10(1 - 1 / (1 + e));
 }

@@ -41,6 +41,7 @@ import type {
 } from './frames.ts';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from './limits.ts';
 import { analyticsFromWire } from './analytics.ts';
+import { healthStatusFromWire } from './health-status.ts';
 import { MAX_FRAME_DEPTH, MsgpackScanError, scanMsgpack, type ScanLimits } from './msgpack-scan.ts';
 
 /** Frame type numbers (element 0 of every frame). */
@@ -604,6 +605,7 @@ function statusFromWire(v: unknown): NodeStatus {
   if (m['analytics'] !== undefined) out['analytics'] = analyticsFromWire(m['analytics'], malformed);
   if (m['disk'] !== undefined) out['disk'] = diskStatusFromWire(m['disk']);
   if (m['drain'] !== undefined) out['drain'] = drainStatusFromWire(m['drain']);
+  if (m['health'] !== undefined) out['health'] = healthStatusFromWire(m['health'], malformed);
   return out as unknown as NodeStatus;
 }
 

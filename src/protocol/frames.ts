@@ -7,6 +7,7 @@
  * (replies may come back in any order and in several frames).
  */
 import type { AccessAnalytics } from './analytics.ts';
+import type { WireNodeHealth } from './health-status.ts';
 import type { ErrorCode } from './error-codes.ts';
 import type { WireLimits } from './limits.ts';
 
@@ -343,6 +344,8 @@ export interface NodeStatus {
   disk?: DiskStatus;
   /** The node's drain (`shoal drain`); absent while it serves (or from older nodes). */
   drain?: DrainStatus;
+  /** Its peers' health as its coordinator sees them, every member's, its own and its failure prediction (docs/OPERATIONS.md, "Node health"); absent from older nodes. */
+  health?: WireNodeHealth;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */

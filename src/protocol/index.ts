@@ -7,3 +7,4 @@ export * from './datagram.ts';
 export * from './node-frames.ts';
 export * from './msgpack-scan.ts';
 export * from './analytics.ts';
+export * from './health-status.ts';

@@ -6,6 +6,7 @@ import type { MemberStatus } from '../../src/node/node.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import { decodeServerFrame, encodeReplies } from '../../src/protocol/codec.ts';
 import type { Reply } from '../../src/protocol/index.ts';
+import { fullHealth } from './health-fixtures.ts';
 
 type View = ReturnType<StatusSources['view']>;
 
@@ -76,9 +77,32 @@ test('the catch-up progress is passed through, in whole milliseconds', () => {
   assert.deepEqual(status.catchUp, { partitionsLeft: 1, partitions: 1, keysReceived: 2, bytesReceived: 30, keysEvictedAtSource: 1, elapsedMs: 1234 });
 });
 
+test('the node\'s whole health view is in its status, survives the wire, and an older node\'s status (none) or a newer one\'s (more fields) still decodes', () => {
+  const health = fullHealth([{ name: 'a', state: 'healthy', score: 1, reportedBy: [], selfDeclared: false, failureProbability: 0.05, secondsToFailure: null }]);
+  const sources = (h: View['health'] | undefined): StatusSources => ({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 1,
+    view: () => ({ ...view({ members: [member('a', 'alive'), member('b', 'alive')], ring: { version: 'v', partitions: 3, replicas: 2, members: 2 } }), ...(h ? { health: h } : {}) }),
+    refused: () => [],
+    clientConnections: () => 0,
+  });
+  const status = nodeStatus(sources(health));
+  assert.deepEqual(status.health, health);
+  const roundTrip = (st: unknown) => (decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status: st } } as Reply])) as { replies: Reply[] }).replies[0];
+  assert.deepEqual(roundTrip(status), { id: 1, ok: true, result: { kind: 'status', status } });
+  const older = nodeStatus(sources(undefined));
+  assert.equal('health' in older, false);
+  assert.deepEqual(roundTrip(older), { id: 1, ok: true, result: { kind: 'status', status: older } });
+  const newer = { ...status, health: { ...status.health!, later: 1, peers: [{ ...status.health!.peers[0]!, verdict: 'sluggish', later: 'x' }] } };
+  const decoded = roundTrip(newer) as { ok: true; result: { status: typeof status } };
+  assert.equal(decoded.result.status.health!.peers[0]!.verdict, 'sluggish', 'a verdict a newer node adds decodes as its name');
+  assert.equal('later' in decoded.result.status.health!, false);
+  assert.throws(() => roundTrip({ ...status, health: { ...status.health!, counters: { demotions: 'many' } } }), /counters\.demotions/);
+});
+
 test('members carry their health, the node its disk tier, through the wire codec and into shoal status', () => {
   const disk = { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000, regions: 4, regionBytes: 1 };
-  const health = { members: [{ name: 'a', state: 'degraded' as const, score: 0.25, reportedBy: [], selfDeclared: false }, { name: 'b', state: 'healthy' as const, score: 1, reportedBy: [], selfDeclared: false }] };
+  const health = fullHealth([{ name: 'a', state: 'degraded', score: 0.25, reportedBy: [{ observer: 'b', verdict: 'slow' }], selfDeclared: false, failureProbability: null, secondsToFailure: null }, { name: 'b', state: 'healthy', score: 1, reportedBy: [], selfDeclared: false, failureProbability: null, secondsToFailure: null }]);
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
     uptimeMs: () => 1,

@@ -12,6 +12,7 @@ import { nodeStatus, type StatusSources } from '../../src/daemon/status.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import { decodeServerFrame, encodeReplies } from '../../src/protocol/codec.ts';
 import type { Reply } from '../../src/protocol/index.ts';
+import { fullHealth } from './health-fixtures.ts';
 
 const flat: Trend = { value: 0, fittedValue: 0, slopePerSecond: 0, secondsToThreshold: null };
 const view = (heap: Trend): SelfHealthView => ({ samples: 60, eventLoopUtilisation: 0.1, rssBytes: null, hintBacklog: 0, heap, eventLoopLag: { ...flat, value: 5, fittedValue: 5 }, errorRate: flat });
@@ -67,12 +68,10 @@ test('a node publishes its prediction in 5% steps from 5% on, only when told to,
 });
 
 test('shoal status shows a member that predicts its own failure, through the wire codec', () => {
-  const health = {
-    members: [
-      { name: 'a', state: 'healthy' as const, score: 1, reportedBy: [], selfDeclared: false, failureProbability: 0.85, secondsToFailure: 120 },
-      { name: 'b', state: 'healthy' as const, score: 1, reportedBy: [], selfDeclared: false, failureProbability: 0.1, secondsToFailure: null },
-    ],
-  };
+  const health = fullHealth([
+    { name: 'a', state: 'healthy', score: 1, reportedBy: [], selfDeclared: false, failureProbability: 0.85, secondsToFailure: 120 },
+    { name: 'b', state: 'healthy', score: 1, reportedBy: [], selfDeclared: false, failureProbability: 0.1, secondsToFailure: null },
+  ]);
   const m = (name: string) => ({ name, address: `${name}:1`, zone: 'z', state: 'alive', incarnation: 1, clientAddress: null, leaving: false, inRing: true, partitionsOwned: 1, primaries: 1 });
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,

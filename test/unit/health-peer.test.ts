@@ -18,6 +18,8 @@ test('phi grows with silence and stays low through the acceptable pause', () => 
   // Akka's approximation: phi(mean) is log10(2), monotonic beyond.
   assert.ok(Math.abs(phiOf(1000, 1000, 100) - Math.log10(2)) < 1e-3);
   assert.ok(phiOf(1300, 1000, 100) < phiOf(1400, 1000, 100));
+  // Far past the mean, where the logistic term underflows: still finite (status carries it, JSON and wire) and growing.
+  assert.ok(Number.isFinite(phiOf(100_000, 1000, 10)) && phiOf(100_000, 1000, 10) > phiOf(10_000, 1000, 10));
 });
 
 /** A coordinator's view of two peers, driven by hand: every 20 ms `fast` answers in 1 ms, `other` as told. */
