@@ -6,7 +6,7 @@
  * client port, then follows NODE's status until the partitions have moved (or, undraining, until
  * it owns and has caught up its share), printing a line whenever the progress changes.
  */
-import type { NodeStatus } from '../protocol/index.ts';
+import type { DrainStatus, NodeStatus } from '../protocol/index.ts';
 import { UsageError, type FlagSpecs } from './args.ts';
 import { formatDrain, formatDuration } from './status.ts';
 import { askTarget, fetchStatus, startTargetCommand, TARGET_FLAGS } from './target.ts';
@@ -41,7 +41,7 @@ async function drainCommand(action: 'drain' | 'undrain', argv: string[]): Promis
     const address = await clientAddressOf(node, name);
     const answer = (await askTarget(address, { op: 'drain', action }, 'drain')).drain;
     if (flags['no-wait'] === true) {
-      process.stdout.write(json ? `${JSON.stringify(answer)}\n` : `${formatDrain(name, answer)}\n`);
+      process.stdout.write(json ? `${JSON.stringify(answer)}\n` : `${noWaitLine(name, action, answer)}\n`);
       return 0;
     }
     const timeoutMs = Number(flags.timeout ?? 600_000);
@@ -95,9 +95,27 @@ function ownedBy(status: NodeStatus): number {
   return status.members.find((m) => m.name === status.node)?.partitions ?? 0;
 }
 
-function progressLine(status: NodeStatus, action: 'drain' | 'undrain', elapsedMs: number): string {
+/**
+ * One line of progress. An undrain says the node serves again only once it owns partitions and
+ * none is still catching up (the command's end): right after the request it owns none yet, and
+ * "serves again: owns 0 partitions, caught up" told the end state before anything had happened.
+ */
+export function progressLine(status: NodeStatus, action: 'drain' | 'undrain', elapsedMs: number): string {
   if (status.drain) return formatDrain(status.node, status.drain);
   if (action === 'drain') return `${status.node} is serving`;
-  const catchingUp = status.catchingUp > 0 ? `, ${status.catchingUp} still catching up` : ', caught up';
-  return `${status.node} serves again: owns ${ownedBy(status)} partitions${catchingUp} (${formatDuration(elapsedMs)})`;
+  const owned = ownedBy(status);
+  const took = `(${formatDuration(elapsedMs)})`;
+  if (owned === 0) return `${status.node} is taking its share back: it owns no partitions yet ${took}`;
+  if (status.catchingUp > 0) return `${status.node} is taking its share back: owns ${owned} partitions, ${status.catchingUp} still catching up ${took}`;
+  return `${status.node} serves again: owns ${owned} partitions, caught up ${took}`;
+}
+
+/**
+ * What --no-wait prints: the node's answer. A node asked to undrain answers `serving` whether it was
+ * drained or never was (undrain is idempotent), with no drain progress to show: a drain progress
+ * line ("is serving: 0 of 0 partitions moved") would describe a drain that is not happening.
+ */
+export function noWaitLine(name: string, action: 'drain' | 'undrain', answer: DrainStatus): string {
+  if (action === 'drain' || answer.state !== 'serving') return formatDrain(name, answer);
+  return `${name} is not draining: it takes its share of partitions back if it had given it up (\`shoal status\` shows the partitions it owns and any still catching up)`;
 }

@@ -73,6 +73,9 @@ test('shoal drain and undrain on shoal dev\'s cluster under QUORUM load: 0 faile
     const undrained = await runShoal(['undrain', 'node3', '--node', nodes[0]!], {}, HANG_BOUND.timeout);
     assert.equal(undrained.status, 0, `${undrained.stdout}${undrained.stderr}`);
     assert.match(undrained.stdout, /node3 serves again: owns \d+ partitions, caught up/, undrained.stdout);
+    // Only the last line says it serves again (probe s18, F8: "serves again: owns 0 partitions, caught up" came first).
+    const lines = undrained.stdout.trim().split('\n');
+    assert.deepEqual(lines.filter((l) => l.includes('serves again')), [lines.at(-1)], undrained.stdout);
     await until('every member to place node3\'s share back on it', async () => ((await ownedByNode3()).every((n) => n > 0) ? true : undefined), 60_000, 200);
     await runFor('the workload to run after the undrain');
     await cluster.stopLoad();

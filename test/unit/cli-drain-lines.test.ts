@@ -1,0 +1,35 @@
+// What `shoal drain` and `shoal undrain` print (src/cli/drain.ts; probe s18, F8): an undrain says
+// the node serves again only once it owns partitions and none is catching up, and --no-wait on an
+// undrain prints no drain progress for a node that is not draining.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { noWaitLine, progressLine } from '../../src/cli/drain.ts';
+import type { DrainStatus, NodeStatus } from '../../src/protocol/index.ts';
+
+function status(owned: number, catchingUp: number, drain?: DrainStatus): NodeStatus {
+  const member = { name: 'n2', address: 'n2:1', clientAddress: 'n2:0', zone: '', state: 'alive', incarnation: 1, partitions: owned, primaries: 0 };
+  return {
+    node: 'n2', cluster: 'c', zone: '', version: '1', uptimeMs: 0, joined: true, joining: null, ringVersion: 'v', partitions: 1024, replicas: 3, readQuorum: 2, writeQuorum: 2,
+    held: owned, catchingUp, toHandOff: 0, clientConnections: 0, members: [member], ...(drain ? { drain } : {}),
+  };
+}
+
+test('an undrain is "taking its share back" until the node owns partitions and has caught them up', () => {
+  const lines = [status(0, 0), status(1024, 1024), status(1024, 0)].map((s, i) => progressLine(s, 'undrain', i * 1000));
+  assert.deepEqual(lines, [
+    'n2 is taking its share back: it owns no partitions yet (0s)',
+    'n2 is taking its share back: owns 1024 partitions, 1024 still catching up (1s)',
+    'n2 serves again: owns 1024 partitions, caught up (2s)',
+  ]);
+  const drained = { state: 'drained', partitionsAtStart: 10, partitionsLeft: 0, keysHandedOff: 5, bytesHandedOff: 50, elapsedMs: 1000 };
+  assert.match(progressLine(status(0, 0, drained), 'undrain', 0), /^n2 is drained: /, 'the drain still in force says so');
+});
+
+test('--no-wait: an undrain answered "serving" prints no drain progress; a drain prints its progress', () => {
+  const serving = { state: 'serving', partitionsAtStart: 0, partitionsLeft: 0, keysHandedOff: 0, bytesHandedOff: 0, elapsedMs: 0 };
+  const line = noWaitLine('n4', 'undrain', serving);
+  assert.doesNotMatch(line, /partitions moved|handed off/);
+  assert.match(line, /^n4 is not draining: it takes its share of partitions back/);
+  const draining = { state: 'draining', partitionsAtStart: 10, partitionsLeft: 10, keysHandedOff: 0, bytesHandedOff: 0, elapsedMs: 0 };
+  assert.equal(noWaitLine('n4', 'drain', draining), 'n4 is draining: 0 of 10 partitions moved, 0 keys (0 B) handed off, 10 left after 0.0 s');
+});
