@@ -1,16 +1,17 @@
 /**
  * The `peer-verdict` story line (docs/OPERATIONS.md, "Logs that tell the story"): this node's
  * coordinator changed its verdict on a peer (src/health/peer-health.ts). At most one line per peer
- * per MEMBER_LOG_INTERVAL_MS, as the membership lines, the changes held back meanwhile counted in
+ * per VERDICT_LOG_INTERVAL_MS (10 s, as the membership lines), the changes held back meanwhile counted in
  * the next line's `suppressed`. Unlike a line that is only held back, a change held back is logged
  * once the interval allows (`flush`, called about once a second), so the log ends on the verdict in
  * force, not on the last one that happened to pass.
  */
 import type { PeerVerdict } from '../health/peer-health.ts';
-import { MEMBER_LOG_INTERVAL_MS } from '../gossip/events.ts';
 import type { Logger } from '../runtime/env.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 
+/** One peer-verdict line per peer per this interval, as the membership lines (gossip's MEMBER_LOG_INTERVAL_MS). */
+export const VERDICT_LOG_INTERVAL_MS = 10_000;
 /** Peers remembered by the limiter at most (a line about a peer past it waits for an old key to expire). */
 const MAX_PEERS = 4_096;
 
@@ -22,7 +23,7 @@ interface PeerLine {
 }
 
 export class VerdictLog {
-  private readonly limiter = new LogLimiter(MEMBER_LOG_INTERVAL_MS, MAX_PEERS);
+  private readonly limiter = new LogLimiter(VERDICT_LOG_INTERVAL_MS, MAX_PEERS);
   private readonly peers = new Map<string, PeerLine>();
 
   constructor(

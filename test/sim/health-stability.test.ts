@@ -8,8 +8,8 @@
 // Figures per seed: runGray's verdictChanges, grayRecoveries and incarnationBumps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MEMBER_LOG_INTERVAL_MS } from '../../src/gossip/events.ts';
 import { HEALTH_PUBLISH_INTERVAL_MS } from '../../src/node/node.ts';
+import { VERDICT_LOG_INTERVAL_MS } from '../../src/node/verdict-log.ts';
 import { runGray, type GrayRunOptions } from '../../src/sim/scenarios/gray.ts';
 
 const NODES = 3;
@@ -52,7 +52,7 @@ test('however fast verdicts flip, a node logs at most one peer-verdict line per 
   const run = runGray({ seed: 1, ...LOADED, fault: 'none', peerHealth: flappy, logSink: (line) => void (line.includes('"event":"peer-verdict"') && lines++) });
   assert.ok(run.verdictChanges > 500, `the premise: verdicts flip (${run.verdictChanges})`);
   const seconds = LOADED.durationMs / 1000;
-  assert.ok(lines <= NODES * (NODES - 1) * (Math.ceil(seconds / (MEMBER_LOG_INTERVAL_MS / 1000)) + 1), `${lines} peer-verdict lines`);
+  assert.ok(lines <= NODES * (NODES - 1) * (Math.ceil(seconds / (VERDICT_LOG_INTERVAL_MS / 1000)) + 1), `${lines} peer-verdict lines`);
   assert.ok(run.incarnationBumps <= NODES * (Math.ceil(seconds / (HEALTH_PUBLISH_INTERVAL_MS / 1000)) + 1), `${run.incarnationBumps} metadata republications`);
 });
 

@@ -2,9 +2,8 @@
 // changes held back counted, and the verdict in force logged once the interval allows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MEMBER_LOG_INTERVAL_MS } from '../../src/gossip/events.ts';
 import type { Logger } from '../../src/runtime/env.ts';
-import { VerdictLog } from '../../src/node/verdict-log.ts';
+import { VERDICT_LOG_INTERVAL_MS, VerdictLog } from '../../src/node/verdict-log.ts';
 
 function world() {
   let now = 0;
@@ -27,10 +26,10 @@ test('a flapping peer logs one line per interval, then the verdict in force with
   assert.equal(lines[0]!.event, 'peer-verdict');
   assert.equal(lines[0]!.msg, 'peer n2 is slow (was healthy)');
   // n2 ended healthy: once the interval is over the log says so, with the 51 changes it held back.
-  advance(MEMBER_LOG_INTERVAL_MS);
+  advance(VERDICT_LOG_INTERVAL_MS);
   log.flush();
   assert.deepEqual(lines.slice(2).map((l) => [l.peer, l.verdict, l.previous, l.suppressed]), [['n2', 'healthy', 'slow', 51]]);
-  advance(MEMBER_LOG_INTERVAL_MS);
+  advance(VERDICT_LOG_INTERVAL_MS);
   log.flush();
   assert.equal(lines.length, 3, 'nothing more to say');
 });
@@ -41,7 +40,7 @@ test('a peer that flaps back to the verdict the log shows adds nothing until its
   advance(1_000);
   log.changed('n2', 'healthy', 'slow');
   log.changed('n2', 'slow', 'healthy');
-  advance(MEMBER_LOG_INTERVAL_MS);
+  advance(VERDICT_LOG_INTERVAL_MS);
   log.flush();
   assert.equal(lines.length, 1);
   log.changed('n2', 'healthy', 'slow');
