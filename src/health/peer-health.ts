@@ -117,6 +117,12 @@ interface Peer {
   healthyStreak: number;
   lossEwma: number;
   lastAnswerMs: number;
+  /**
+   * When it was first asked something after its last answer (+Infinity: nothing asked since).
+   * Phi counts silence from here: an idle cluster asks nothing, and its peers are not silent
+   * (probe-ops F4: the first reads after an idle minute marked every peer silent, for good).
+   */
+  askedSinceMs: number;
   /** The oldest request that timed out unanswered since the last answer (a pause longer than the replica timeout). */
   unansweredSinceMs: number;
   /** The current burst of answers: when it began, the last answer before it, and unansweredSinceMs then. */
@@ -188,6 +194,7 @@ export class PeerHealth {
     }
     const silence = p.burstStartMs - Math.max(Math.min(sentAtMs, p.awaitedSinceMs), p.quietSinceMs);
     p.lastAnswerMs = now;
+    p.askedSinceMs = Number.POSITIVE_INFINITY;
     p.phi.heartbeat(now);
     const { ewmaAlpha, lossAlpha } = this.options;
     p.lossEwma *= 1 - lossAlpha;
@@ -207,6 +214,13 @@ export class PeerHealth {
     p.window.add(rtt);
     if (now - p.window.startMs >= this.options.windowMs && p.window.answers >= this.options.minWindowAnswers) this.closeWindow(name, p, now);
     this.judge(name, p);
+  }
+
+  /** A request was sent to `name` now (silence is judged only while it has something to answer). */
+  asked(name: string): void {
+    const now = this.now();
+    const p = this.peer(name, now);
+    if (p.askedSinceMs === Number.POSITIVE_INFINITY) p.askedSinceMs = now;
   }
 
   /** A request to `name` sent at `sentAtMs` got no answer by its deadline. */
@@ -230,7 +244,7 @@ export class PeerHealth {
     const p = this.peers.get(name);
     if (!p) return false;
     const now = this.now();
-    if (p.verdict === 'healthy' && p.samples > 0 && p.phi.suspected(now)) this.setVerdict(name, p, 'silent');
+    if (p.verdict === 'healthy' && p.samples > 0 && p.phi.suspected(now, p.askedSinceMs)) this.setVerdict(name, p, 'silent');
     if (p.verdict === 'healthy' || p.verdict === 'erroring' || !this.options.routing) return false;
     if (now - p.lastReprobeMs < this.options.reprobeIntervalMs) return true;
     p.lastReprobeMs = now;
@@ -256,7 +270,7 @@ export class PeerHealth {
       latencyStdDevMs: round3(Math.sqrt(p.varianceMs2)),
       windowMedianMs: p.medianMs === null ? null : round3(p.medianMs),
       lossRate: round3(p.lossEwma),
-      phi: round3(p.phi.phi(now)),
+      phi: round3(p.phi.phi(now, p.askedSinceMs)),
       samples: p.samples,
     }));
   }
@@ -302,7 +316,7 @@ export class PeerHealth {
     const recovered =
       (p.verdict === 'erroring' && p.lossEwma < lossThreshold / 2) ||
       (p.verdict === 'slow' && p.healthyStreak >= healthyWindowsToRecover) ||
-      (p.verdict === 'silent' && p.lastAnswerMs > p.changedAtMs && !p.phi.suspected(now));
+      (p.verdict === 'silent' && p.lastAnswerMs > p.changedAtMs && !p.phi.suspected(now, p.askedSinceMs));
     if (recovered) this.setVerdict(name, p, 'healthy');
   }
 
@@ -339,6 +353,7 @@ export class PeerHealth {
         healthyStreak: 0,
         lossEwma: 0,
         lastAnswerMs: Number.NEGATIVE_INFINITY,
+        askedSinceMs: Number.POSITIVE_INFINITY,
         unansweredSinceMs: Number.POSITIVE_INFINITY,
         burstStartMs: Number.NEGATIVE_INFINITY,
         quietSinceMs: Number.NEGATIVE_INFINITY,

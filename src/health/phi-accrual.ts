@@ -48,17 +48,20 @@ export class PhiAccrual {
     this.lastMs = nowMs;
   }
 
-  /** The suspicion level now: 0 before any heartbeat. */
-  phi(nowMs: number): number {
-    if (this.lastMs === null) return 0;
+  /**
+   * The suspicion level now: 0 before any heartbeat. `sinceMs`: the silence counts from it when it
+   * is later than the last heartbeat (a peer nobody asked anything is not silent, only idle).
+   */
+  phi(nowMs: number, sinceMs = Number.NEGATIVE_INFINITY): number {
+    if (this.lastMs === null || sinceMs === Number.POSITIVE_INFINITY) return 0;
     const mean = this.sum / this.count + this.options.acceptablePauseMs;
     const variance = Math.max(0, this.sumSquares / this.count - (this.sum / this.count) ** 2);
     const stdDev = Math.max(Math.sqrt(variance), this.options.minStdDevMs);
-    return phiOf(nowMs - this.lastMs, mean, stdDev);
+    return phiOf(nowMs - Math.max(this.lastMs, sinceMs), mean, stdDev);
   }
 
-  suspected(nowMs: number): boolean {
-    return this.phi(nowMs) >= this.options.threshold;
+  suspected(nowMs: number, sinceMs = Number.NEGATIVE_INFINITY): boolean {
+    return this.phi(nowMs, sinceMs) >= this.options.threshold;
   }
 
   private add(interval: number): void {

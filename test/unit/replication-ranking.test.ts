@@ -18,6 +18,7 @@ function setup(demoted: string[]) {
   const sent: [string, KvMessage][] = [];
   const heard: string[] = [];
   const health: ReplicaHealth = {
+    asked: () => {},
     answered: (name, sentAtMs) => void heard.push(`${name} answered after ${now() - sentAtMs} ms`),
     silent: (name) => void heard.push(`${name} silent`),
     deferRead: (name) => demoted.includes(name),
