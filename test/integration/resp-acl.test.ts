@@ -39,16 +39,22 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
+/** ioredis clients of one server, made lazily (connect() when the test says), none retrying; `clients` to disconnect them all. */
+function ioredisClients(port: number): { clients: Redis[]; client: (options?: Record<string, unknown>) => Redis } {
+  const clients: Redis[] = [];
+  const client = (options: Record<string, unknown> = {}): Redis => {
+    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, ...options });
+    clients.push(c);
+    return c;
+  };
+  return { clients, client };
+}
+
 test('AUTH, HELLO AUTH, NOAUTH, NOPERM and ACL commands as Redis 7.0 answers them', async () => {
   const acl = new AclStore('n1', () => Date.now());
   const guard = new AuthGuard(() => 0, { burst: 6 }); // the clock never moves: no token comes back
   const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, acl, authGuard: guard });
-  const clients: Redis[] = [];
-  const client = (options: Record<string, unknown> = {}): Redis => {
-    const c = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, ...options });
-    clients.push(c);
-    return c;
-  };
+  const { clients, client } = ioredisClients(server.port);
   try {
     // A newcomer: default is `on nopass ~* &* +@all`, nothing to do.
     const admin = client();
@@ -143,12 +149,7 @@ test('pipelined: ACL SETUSER with a password, then AUTH as that user, answer in 
 test('a connection of a deleted user gets NOPERM, also once a user of that name is created again', async () => {
   const acl = new AclStore('n1', () => Date.now());
   const server = await startRespServer({ keyspace: memoryKeyspace(), port: 0, acl });
-  const clients: Redis[] = [];
-  const client = (options: Record<string, unknown> = {}): Redis => {
-    const c = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, ...options });
-    clients.push(c);
-    return c;
-  };
+  const { clients, client } = ioredisClients(server.port);
   try {
     const admin = client();
     await admin.connect();
