@@ -216,11 +216,10 @@ export class PeerHealth {
     this.judge(name, p);
   }
 
-  /** A request was sent to `name` now (silence is judged only while it has something to answer). */
-  asked(name: string): void {
-    const now = this.now();
-    const p = this.peer(name, now);
-    if (p.askedSinceMs === Number.POSITIVE_INFINITY) p.askedSinceMs = now;
+  /** A request was sent to `name` at `sentAtMs` (silence is judged only while it has something to answer). */
+  asked(name: string, sentAtMs: number): void {
+    const p = this.peer(name, sentAtMs);
+    if (p.askedSinceMs === Number.POSITIVE_INFINITY) p.askedSinceMs = sentAtMs;
   }
 
   /** A request to `name` sent at `sentAtMs` got no answer by its deadline. */

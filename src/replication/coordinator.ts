@@ -508,15 +508,17 @@ export class Coordinator implements KvService {
 
   private sendWrite(id: number, write: PendingWrite, to: string, ring: string): void {
     write.sent.set(to, ring);
-    write.sentAtMs.set(to, this.ctx.env.clock.monoMs());
-    if (this.health !== null && to !== this.ctx.selfName) this.health.asked(to);
+    const now = this.ctx.env.clock.monoMs();
+    write.sentAtMs.set(to, now);
+    if (this.health !== null && to !== this.ctx.selfName) this.health.asked(to, now);
     if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(write, ring, () => ({ t: 'w', id, p: write.partition, k: write.key, r: write.record, v: ring })));
   }
 
   private sendRead(id: number, read: PendingRead, to: string): void {
     read.sent.set(to, read.routedBy);
-    read.sentAtMs.set(to, this.ctx.env.clock.monoMs());
-    if (this.health !== null && to !== this.ctx.selfName) this.health.asked(to);
+    const now = this.ctx.env.clock.monoMs();
+    read.sentAtMs.set(to, now);
+    if (this.health !== null && to !== this.ctx.selfName) this.health.asked(to, now);
     if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
   }
 

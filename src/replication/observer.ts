@@ -30,8 +30,8 @@ export function observed<T>(observer: RequestObserver, clock: Clock, op: Observe
 
 /** Per-replica health the coordinator reports to and reads by (src/health/peer-health.ts implements it). */
 export interface ReplicaHealth {
-  /** A request was sent to replica `name` now. */
-  asked(name: string): void;
+  /** A request was sent to replica `name` at `sentAtMs` (Env monotonic time). */
+  asked(name: string, sentAtMs: number): void;
   /** Replica `name` answered a request sent at `sentAtMs` (Env monotonic time). */
   answered(name: string, sentAtMs: number): void;
   /** A request to `name` sent at `sentAtMs` was still unanswered at its deadline. */

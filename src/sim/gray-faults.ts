@@ -62,17 +62,7 @@ export function scheduleGcPauses<P extends SimProcess>(
   seed: number,
   options: { fromMs: number; untilMs: number; meanGapMs: number; minPauseMs: number; maxPauseMs: number },
 ): number {
-  const r = namedStream(seed, 'gc-pauses');
-  let count = 0;
-  for (const node of sim.nodes) {
-    for (let at = options.fromMs + r.exponential(options.meanGapMs); at < options.untilMs; at += r.exponential(options.meanGapMs)) {
-      const forMs = r.between(options.minPauseMs, options.maxPauseMs);
-      sim.at(at, () => sim.pause(node.index, forMs), 'gc-pause');
-      at += forMs;
-      count++;
-    }
-  }
-  return count;
+  return scheduleRandomPauses(sim, seed, 'gc-pauses', 'gc-pause', { ...options, minMs: options.minPauseMs, maxMs: options.maxPauseMs });
 }
 
 /**
@@ -102,12 +92,23 @@ export function scheduleLoopStalls<P extends SimProcess>(
   seed: number,
   options: { fromMs: number; untilMs: number; meanGapMs: number; minMs: number; maxMs: number },
 ): number {
-  const r = namedStream(seed, 'loop-stalls');
+  return scheduleRandomPauses(sim, seed, 'loop-stalls', 'loop-stall', options);
+}
+
+/** Pauses on every node at exponential gaps, each from its own named stream (so adding one kind never moves another's draws). */
+function scheduleRandomPauses<P extends SimProcess>(
+  sim: Simulation<P>,
+  seed: number,
+  stream: string,
+  label: string,
+  options: { fromMs: number; untilMs: number; meanGapMs: number; minMs: number; maxMs: number },
+): number {
+  const r = namedStream(seed, stream);
   let count = 0;
   for (const node of sim.nodes) {
     for (let at = options.fromMs + r.exponential(options.meanGapMs); at < options.untilMs; at += r.exponential(options.meanGapMs)) {
       const forMs = r.between(options.minMs, options.maxMs);
-      sim.at(at, () => sim.pause(node.index, forMs), 'loop-stall');
+      sim.at(at, () => sim.pause(node.index, forMs), label);
       at += forMs;
       count++;
     }

@@ -147,14 +147,14 @@ test('a peer paused most of the time is pause-ridden: the backlog of its pauses 
 });
 
 test('an idle peer is not silent: silence counts only while it has been asked something', () => {
-  const { health, run, advance } = world();
+  const { health, run, advance, at } = world();
   run(1_000, 1);
   // A minute with no traffic at all: nothing was asked, so nothing went unanswered.
   advance(60_000);
   assert.equal(health.deferRead('other'), false, 'the first read after the idle minute asks it');
   assert.equal(health.verdictOf('other'), 'healthy');
   // Asked, and no answer for 10 s: that is silence.
-  health.asked('other');
+  health.asked('other', at());
   advance(10_000);
   assert.equal(health.deferRead('other'), true, 'demoted to silent: this read leaves it out');
   assert.equal(health.verdictOf('other'), 'silent');
