@@ -8,7 +8,7 @@
  * traced to the write that produced it. A client gives up on an operation after CLIENT_TIMEOUT_MS
  * (its coordinator may have crashed with the callback); the outcome is then unknown.
  */
-import type { Consistency, KvError, KvService, Version, WriteResult } from '../../replication/api.ts';
+import type { Consistency, GetResult, KvError, KvService, Version, WriteResult } from '../../replication/api.ts';
 import type { ShoalNode } from '../../node/node.ts';
 import type { SeededRandom } from '../../runtime/seeded-random.ts';
 import { runStream } from '../rng.ts';
@@ -35,6 +35,12 @@ export interface KvWorkloadConfig {
   consistency: [Consistency, number][];
   /** Bytes appended to every value written (default 0), to size the working set against a store budget. */
   valuePaddingBytes?: number;
+  /**
+   * Whether a client refused with `not-ready` (nothing applied: the node is joining, or leaving and
+   * past its grace) sends the operation again to another node that may coordinate, as the SDK does
+   * (client.ts). Default false: the operation fails, which the kv scenarios count and allow.
+   */
+  resendNotReady?: boolean;
 }
 
 export const DEFAULT_KV_WORKLOAD: KvWorkloadConfig = {
@@ -130,7 +136,7 @@ export interface OpListener {
 
 export class KvWorkload {
   readonly ops: Op[] = [];
-  readonly counts = { opsIssued: 0, opsAcked: 0, opsFailed: 0, opsUnknown: 0, readsOk: 0, errors: {} as Record<string, number> };
+  readonly counts = { opsIssued: 0, opsAcked: 0, opsFailed: 0, opsUnknown: 0, readsOk: 0, resentNotReady: 0, errors: {} as Record<string, number> };
   private readonly random: SeededRandom;
   private readonly zipfCdf: Float64Array;
   private readonly seq: number[];
@@ -149,8 +155,8 @@ export class KvWorkload {
     readonly config: KvWorkloadConfig,
     private readonly listener: OpListener,
     /**
-     * Which up nodes a client may send to (default: any). The rolling scenarios pass the nodes in
-     * the ring, as the SDK routes by the topology: not one still joining, nor one leaving.
+     * Which up nodes a client may send to (default: any). The rolling scenarios pass the nodes that
+     * have joined, as the SDK routes by the topology: not one still joining (a leaving one, yes).
      */
     private readonly canCoordinate: (index: number) => boolean = () => true,
     script?: readonly OpSpec[],
@@ -201,6 +207,7 @@ export class KvWorkload {
     const roll = spec ? { get: 0, set: this.config.readFraction, delete: 1 }[spec.kind] : this.random.next();
     const startMs = this.sim.now;
     const sticky = coordinator === home;
+    const tried = [coordinator];
     const incarnation = this.sim.nodes[coordinator]?.incarnation ?? 0;
     this.counts.opsIssued++;
 
@@ -213,12 +220,14 @@ export class KvWorkload {
       this.ops.push(op);
       this.listener.issued(op);
       const finish = this.once(client, op);
-      kv.get(keyBytes, { consistency }, (error, result) => {
+      const done = (error: KvError | null, result?: GetResult) => {
+        if (this.resentElsewhere(op, tried, error, (other) => other.get(keyBytes, { consistency }, done))) return;
         if (error || !result) return finish('failed', error);
         op.value = result.value ? this.decoder.decode(result.value) : null;
         op.version = result.version ?? null;
         finish('ok', null);
-      });
+      };
+      kv.get(keyBytes, { consistency }, done);
       return;
     }
     const isDelete = roll >= 1 - this.config.deleteFraction;
@@ -231,6 +240,8 @@ export class KvWorkload {
     this.listener.issued(op);
     const finish = this.once(client, op);
     const done = (error: KvError | null, result?: ClientWriteResult) => {
+      const resend = (other: ClientKv) => (value === null ? other.delete(keyBytes, { consistency, sloppy }, done) : other.set(keyBytes, this.encoder.encode(value), { consistency, sloppy, ttlMs }, done));
+      if (this.resentElsewhere(op, tried, error, resend)) return;
       if (error || !result) return finish('failed', error);
       op.version = result.version ?? null;
       op.acks = result.acks;
@@ -240,6 +251,29 @@ export class KvWorkload {
     };
     if (value === null) kv.delete(keyBytes, { consistency, sloppy }, done);
     else kv.set(keyBytes, this.encoder.encode(value), { consistency, sloppy, ttlMs }, done);
+  }
+
+  /**
+   * With `resendNotReady`: when the coordinator refused `op` with `not-ready`, sends it to the
+   * next node (by index, after this one) that is up and may coordinate, as the SDK resends to
+   * another node, and returns true. No random draw, so the runs' other draws stay as they were.
+   * Each node is tried at most once (`tried`: the nodes the operation was sent to).
+   */
+  private resentElsewhere(op: Op, tried: number[], error: KvError | null, send: (kv: ClientKv) => void): boolean {
+    if (!this.config.resendNotReady || this.clientKv || error?.code !== 'not-ready' || op.outcome !== 'pending') return false;
+    const n = this.sim.nodes.length;
+    for (let step = 1; step < n; step++) {
+      const index = (op.coordinator + step) % n;
+      if (tried.includes(index) || !this.sim.nodes[index]!.up || !this.canCoordinate(index)) continue;
+      tried.push(index);
+      op.coordinator = index;
+      op.incarnation = this.sim.nodes[index]!.incarnation;
+      op.sticky = false;
+      this.counts.resentNotReady++;
+      send(this.sim.process(index)!.kv);
+      return true;
+    }
+    return false;
   }
 
   /** Completes an operation exactly once: by its callback or by the client's timeout. */
