@@ -36,6 +36,7 @@ import { metricsRoutes } from '../admin/metrics.ts';
 import { nodeMetrics } from './metrics-source.ts';
 import { statsRoutes } from '../admin/stats-routes.ts';
 import type { NodeStatus } from '../protocol/index.ts';
+import type { SpillSummary } from '../replication/replica-host.ts';
 
 /**
  * How long, at most, clients get to finish in-flight requests once a stop begins (2 s). New
@@ -384,6 +385,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       { reason, timeoutMs: config.shutdownTimeoutMs, stopMode: config.stopMode },
       leave ? 'stopping: leaving the cluster, handing off partitions, draining clients' : 'stopping for a restart: draining clients, passing stand-in hints on, keeping partitions and the disk tier, not leaving',
     );
+    const stopDeadlineMs = env.clock.monoMs() + config.shutdownTimeoutMs;
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (deadlineTimer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
     let left = !leave;
@@ -421,6 +423,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
     clearInterval(progressLog);
     const unfinished = outcome === 'timeout' ? waiting() : null;
     node.stop({ leave });
+    if (!leave) logSpill(await node.spillToDisk(Math.max(0, stopDeadlineMs - env.clock.monoMs())));
     dashboard?.close();
     views.close();
     metrics?.close();
@@ -436,6 +439,15 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
     }
     log.info({}, 'stopped');
     return ExitStatus.ok;
+  };
+
+  /** What the spill of a stop for a restart wrote to the disk tier, and what it could not (ReplicaHost.spillToDisk). */
+  const logSpill = (spill: SpillSummary | null): void => {
+    if (spill === null) return;
+    const line = `stopping: wrote ${spill.values} values (${spill.bytes} bytes) still in memory to the disk tier`;
+    if (spill.reason === null) return log.info({ event: 'disk-spill', ...spill }, line);
+    const why = spill.reason === 'room' ? 'the tier has no more room (a larger --disk-size keeps more)' : 'the --shutdown-timeout was reached (a longer one keeps more)';
+    log.warn({ event: 'disk-spill', ...spill }, `${line}; ${spill.left} entries were not written, ${why}: they come back from other replicas, or not at all with N=1`);
   };
 
   return {

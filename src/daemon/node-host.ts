@@ -11,6 +11,7 @@ import type { AccessAnalytics, CatchUpStatus, DrainStatus, RequestStatus } from 
 import { DrainRefusedError } from '../node/drain.ts';
 import { drainStatus } from './status.ts';
 import type { Consistency, KeyspaceService, KvService } from '../replication/api.ts';
+import type { SpillSummary } from '../replication/replica-host.ts';
 import { DEFAULT_WARM_HOT_KEYS, requiredReplicas } from '../replication/config.ts';
 import type { Env, Transport } from '../runtime/env.ts';
 import { META } from '../node/node.ts';
@@ -50,6 +51,8 @@ export interface HostedNode {
   standInHints(): number;
   /** Stops at once; `leave: false` announces nothing (a stop for a restart, --stop-mode restart). */
   stop(options?: { leave?: boolean }): void;
+  /** After `stop` for a restart: writes the values still in memory to the disk tier for at most `withinMs` (ShoalNode.spillToDisk). Null without a tier. */
+  spillToDisk(withinMs: number): Promise<SpillSummary | null>;
   /** Flushes and closes the disk tier (after `stop`); resolves at once without one. */
   closeDisk(): Promise<void>;
   /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor, and seed names that do not resolve); null once joined. */
@@ -184,6 +187,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       aclSync?.stop();
       node.stop(options);
     },
+    spillToDisk: (withinMs) => (disk === null ? Promise.resolve(null) : new Promise((resolve) => node.spillToDisk(withinMs, resolve))),
     closeDisk: () => disk?.close() ?? Promise.resolve(),
     waitingFor: () => {
       const waiting = node.waitingFor();

@@ -161,7 +161,7 @@ export const DAEMON_OPTIONS = {
   },
   'stop-mode': {
     kind: 'choice',
-    description: 'what SIGTERM and SIGINT do: leave (hand every partition off, then exit) or restart (drain clients, flush the disk tier and exit without leaving: the cluster takes the node as down and keeps its place and hints for it, and it comes back with what its disk tier held, not the entries still in memory at the stop; docs/STORE.md)',
+    description: 'what SIGTERM and SIGINT do: leave (hand every partition off, then exit) or restart (drain clients, stop without leaving, write the values still in memory to the disk tier and close it: the cluster takes the node as down and keeps its place and hints for it, and it comes back with what its disk tier holds; docs/STORE.md)',
     default: 'leave',
     choices: ['leave', 'restart'],
   },

@@ -36,7 +36,7 @@ import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf, type Version } from '../replication/hlc.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
-import { ReplicaHost, type MailboxStats, type ReplicaStats } from '../replication/replica-host.ts';
+import { ReplicaHost, type MailboxStats, type ReplicaStats, type SpillSummary } from '../replication/replica-host.ts';
 import type { ReplicaObserver, RequestObserver } from '../replication/observer.ts';
 import { PartitionScanner, ScanResponder } from '../replication/scan.ts';
 import { RmwCoordinator, type RmwCoordinatorStats } from '../replication/rmw-coordinator.ts';
@@ -772,6 +772,15 @@ export class ShoalNode {
       this.timers.restart = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
     poll();
+  }
+
+  /**
+   * After `stop()` for a restart: writes the values still in memory to the disk tier, so the node
+   * started again has them (ReplicaHost.spillToDisk), for at most `withinMs`. The caller closes
+   * the tier afterwards.
+   */
+  spillToDisk(withinMs: number, done: (summary: SpillSummary) => void): void {
+    this.host.spillToDisk(withinMs, done);
   }
 
   /** Stand-in hints a stop for a restart still waits to deliver or pass on (passStandInHintsOn). */

@@ -52,6 +52,19 @@ export interface MailboxStats {
   queued: number;
 }
 
+/** What a spill at a stop for a restart wrote (ReplicaHost.spillToDisk). */
+export interface SpillSummary {
+  /** Values written to the disk tier, and their key and value bytes. */
+  values: number;
+  bytes: number;
+  /** Entries of the store not looked at when it ended, and why it ended early (null: it did not). */
+  left: number;
+  reason: 'room' | 'deadline' | null;
+}
+
+/** How long a spill waits for a busy disk tier (reclaiming a region, its device queue full) before it tries again. */
+const SPILL_RETRY_MS = 5;
+
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
@@ -128,12 +141,78 @@ export class ReplicaHost {
    * newer write deleted that copy). The tier may refuse it (write budget, reclaiming).
    */
   private offerToDisk(key: string, value: Uint8Array, partition: number): void {
-    if (this.disk === null || this.disk.has(key)) return;
-    const record = decodeRecord(value);
-    if (record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= this.ctx.env.clock.wallMs())) return;
-    this.disk.put(key, value, partition, record.expiresAtMs);
+    const expiresAtMs = this.diskWorthy(key, value);
+    if (expiresAtMs === null) return;
+    this.disk!.put(key, value, partition, expiresAtMs);
     // The tier's index is memory spent for the store: it shrinks the store's share of --max-memory.
-    this.store.reserveBytes(this.disk.indexBytes());
+    this.store.reserveBytes(this.disk!.indexBytes());
+  }
+
+  /** A record's expiry time (0: none) if the disk tier should take it: a tier exists and lacks it, and the record is a live value. Null otherwise. */
+  private diskWorthy(key: string, value: Uint8Array): number | null {
+    if (this.disk === null || this.disk.has(key)) return null;
+    const record = decodeRecord(value);
+    if (record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= this.ctx.env.clock.wallMs())) return null;
+    return record.expiresAtMs;
+  }
+
+  /**
+   * At a stop for a restart (--stop-mode restart), once the node has stopped: writes the live
+   * values still in memory to the disk tier, which otherwise holds only what memory evicted, so
+   * the restarted node has them (with N=1 they exist nowhere else). Bounded by the tier's room
+   * (DiskTier.spillRoomBytes; partitions in order: past it, which values are kept is not chosen
+   * by heat) and by `withinMs` from now; waits out a busy tier. Calls `done` with what it wrote
+   * and what it left; at once, all zero, without a tier.
+   */
+  spillToDisk(withinMs: number, done: (summary: SpillSummary) => void): void {
+    const disk = this.disk;
+    const deadlineMs = this.ctx.env.clock.monoMs() + withinMs;
+    const summary: SpillSummary = { values: 0, bytes: 0, left: 0, reason: null };
+    if (disk === null) return done(summary);
+    const room = disk.spillRoomBytes();
+    const partitions = this.ctx.placement().partitions;
+    let partition = 0;
+    let keys = this.store.partitionKeys(0);
+    let at = 0;
+    const finish = (reason: SpillSummary['reason']) => {
+      if (partition < partitions) {
+        summary.left = keys.length - at;
+        for (let p = partition + 1; p < partitions; p++) summary.left += this.store.partitionKeys(p).length;
+      }
+      summary.reason = summary.left > 0 ? reason : null;
+      disk.flush();
+      done(summary);
+    };
+    const step = (): void => {
+      for (;;) {
+        if (this.ctx.env.clock.monoMs() >= deadlineMs) return finish('deadline');
+        while (at >= keys.length) {
+          if (++partition >= partitions) return finish(null);
+          keys = this.store.partitionKeys(partition);
+          at = 0;
+        }
+        const key = keys[at]!;
+        const value = this.store.peekView(key);
+        const expiresAtMs = value === undefined ? null : this.diskWorthy(key, value);
+        if (value === undefined || expiresAtMs === null) {
+          at++;
+          continue;
+        }
+        if (summary.bytes + value.length > room) return finish('room');
+        const outcome = disk.spill(key, value, partition, expiresAtMs);
+        if (outcome === 'busy') {
+          disk.flush();
+          this.ctx.env.timers.setTimer(SPILL_RETRY_MS, step);
+          return;
+        }
+        at++;
+        if (outcome === 'taken') {
+          summary.values++;
+          summary.bytes += key.length + value.length;
+        }
+      }
+    };
+    step();
   }
 
   /**

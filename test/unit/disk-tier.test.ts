@@ -167,6 +167,23 @@ test('the write budget refuses puts once spent and refills with time', () => {
   assert.ok(tier.put('later', value('later'), 0), 'the budget refilled');
 });
 
+test('a spill (a stop for a restart) is taken outside the spent write budget, says busy when the device lags, and refuses what never fits', () => {
+  const { make, drain } = rig(128 * 1024, { writeBudgetBytesPerSecond: 2000 });
+  const tier = make();
+  for (let i = 0; i < 30; i++) tier.put(`k${i}`, value(`k${i}`), 0);
+  assert.ok(tier.stats().rejectedBudget > 0, 'the budget is spent');
+  assert.equal(tier.spill('spilled', value('spilled'), 0, 0), 'taken');
+  assert.deepEqual(read(tier, 'spilled', drain), value('spilled'));
+  let outcome: string = 'taken';
+  let taken = 0;
+  for (let i = 0; i < 2000 && outcome === 'taken'; i++) if ((outcome = tier.spill(`s${i}`, value(`s${i}`, 200), 0, 0)) === 'taken') taken++;
+  assert.equal(outcome, 'busy', `busy after ${taken} values waiting for the device`);
+  drain();
+  assert.equal(tier.spill('after', value('after'), 0, 0), 'taken', 'taken again once the device caught up');
+  assert.equal(tier.spill('huge', value('huge', 20 * 1024), 0, 0), 'refused', 'larger than a region');
+  assert.equal(tier.spillRoomBytes(), (8 - 3) * 16 * 1024, 'every region but three');
+});
+
 test('flipped bits and truncation give misses, never a wrong value', () => {
   const { make, drain, device } = rig(128 * 1024);
   const tier = make();

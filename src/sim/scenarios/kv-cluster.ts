@@ -139,6 +139,27 @@ export class KvCluster {
     });
   }
 
+  /**
+   * A stop for a restart, as the daemon does it with --stop-mode restart: stand-in hints passed
+   * on, the node stopped without leaving, the values still in memory spilled to its disk tier
+   * (given up to `spillMs` of virtual time), the tier closed. Calls `done` once the node is down.
+   */
+  stopForRestart(index: number, done: () => void, spillMs = 10_000): void {
+    const node = this.sim.process(index)!;
+    node.passStandInHintsOn(() => {
+      node.stop({ leave: false });
+      node.spillToDisk(spillMs, () => {
+        const stop = (): void => {
+          this.retired.push(node.stats());
+          this.sim.stop(index);
+          done();
+        };
+        if (node.disk === null) stop();
+        else node.disk.close(stop);
+      });
+    });
+  }
+
   crash(index: number): void {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());

@@ -72,7 +72,7 @@ export interface DiskTierStats {
   entries: number;
   regions: number;
   regionBytes: number;
-  /** Records accepted by `put`, and the key and value bytes they carried. */
+  /** Records accepted by `put` and `spill`, and the key and value bytes they carried. */
   puts: number;
   appBytes: number;
   /** Bytes written to the device (blocks, their prefixes and seals, reinsertions, tombstones). */
@@ -221,18 +221,48 @@ export class DiskTier {
   put(key: string, value: Uint8Array, partition: number, expiresAtMs = 0): boolean {
     const keyBytes = encoder.encode(key).length;
     const size = recordBytes(keyBytes, value.length);
-    const refusal = BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes ? 'rejectedSize'
-      : this.waitingForRegion || this.recovering || this.closing !== null || this.queuedBytes >= 2 * this.regionBytes ? 'rejectedBusy'
-        : !this.budget.take(size) ? 'rejectedBudget' : null;
+    const refusal = this.refusal(size) ?? (!this.budget.take(size) ? 'rejectedBudget' : null);
     if (refusal !== null) {
       this.counters[refusal]++;
       this.delete(key);
       return false;
     }
+    this.take(key, keyBytes, value, partition, expiresAtMs);
+    return true;
+  }
+
+  /**
+   * Stores a value still in memory at a stop for a restart (ReplicaHost.spillToDisk), as `put`
+   * does but outside the write budget: the budget paces the steady flow of evictions, and a stop
+   * writes at most the tier's room once. 'busy': the tier is reclaiming a region or its queue to
+   * the device is full; flush and try again later. 'refused': the value never fits a region.
+   */
+  spill(key: string, value: Uint8Array, partition: number, expiresAtMs: number): 'taken' | 'busy' | 'refused' {
+    const keyBytes = encoder.encode(key).length;
+    const refusal = this.refusal(recordBytes(keyBytes, value.length));
+    if (refusal !== null) return refusal === 'rejectedSize' ? 'refused' : 'busy';
+    this.take(key, keyBytes, value, partition, expiresAtMs);
+    return 'taken';
+  }
+
+  /** Why a record of `size` bytes cannot be taken now, budget aside: too large for a region, or the tier busy (reclaiming, closing, its device queue full). */
+  private refusal(size: number): 'rejectedSize' | 'rejectedBusy' | null {
+    if (BLOCK_PREFIX_BYTES + size + this.sealer.overhead > this.regionBytes) return 'rejectedSize';
+    return this.waitingForRegion || this.recovering || this.closing !== null || this.queuedBytes >= 2 * this.regionBytes ? 'rejectedBusy' : null;
+  }
+
+  private take(key: string, keyBytes: number, value: Uint8Array, partition: number, expiresAtMs: number): void {
     this.counters.puts++;
     this.counters.appBytes += keyBytes + value.length;
     this.append(RecordKind.Value, key, value.slice(), partition, expiresAtMs, this.valueVersion?.(value));
-    return true;
+  }
+
+  /**
+   * Record bytes a spill may write without the tier reclaiming what it wrote itself: every region
+   * but the one being filled and the one reclaimed ahead of it, less one for the blocks' own bytes.
+   */
+  spillRoomBytes(): number {
+    return Math.max(0, this.regionCount - 3) * this.regionBytes;
   }
 
   /**
