@@ -52,7 +52,8 @@ export function formatStatus(s: NodeStatus): string {
 function formatDisk(d: NodeStatus['disk']): string {
   if (!d) return '';
   const amplification = d.appBytes === 0 ? '-' : (d.deviceBytesWritten / d.appBytes).toFixed(2);
-  return `disk tier: ${d.entries} entries; ${d.puts} taken, ${d.hits} hits of ${d.deviceReads} device reads, ${d.corrupt} unreadable; write amplification ${amplification}\n`;
+  const failed = d.writeErrors ? `; ${d.writeErrors} device writes FAILED (their entries left the tier: see the node's disk-write-failed log lines)` : '';
+  return `disk tier: ${d.entries} entries; ${d.puts} taken, ${d.hits} hits of ${d.deviceReads} device reads, ${d.corrupt} unreadable; write amplification ${amplification}${failed}\n`;
 }
 
 /**

@@ -124,5 +124,5 @@ function analyticsOf(s: StatusSources): { analytics?: AccessAnalytics } {
 }
 
 function diskStatus(d: NonNullable<NodeView['disk']>): DiskStatus {
-  return { entries: d.entries, puts: d.puts, hits: d.hits, deviceReads: d.deviceReads, corrupt: d.corrupt, deviceBytesWritten: d.deviceBytesWritten, appBytes: d.appBytes };
+  return { entries: d.entries, puts: d.puts, hits: d.hits, deviceReads: d.deviceReads, corrupt: d.corrupt, deviceBytesWritten: d.deviceBytesWritten, appBytes: d.appBytes, writeErrors: d.writeErrors };
 }

@@ -655,6 +655,7 @@ function diskStatusFromWire(v: unknown): DiskStatus {
   const m = asMap(v, 'status.disk');
   const out: Record<string, unknown> = {};
   for (const key of DISK_UINTS) out[key] = asUint(m[key], `status.disk.${key}`);
+  if (m['writeErrors'] !== undefined) out['writeErrors'] = asUint(m['writeErrors'], 'status.disk.writeErrors');
   return out as unknown as DiskStatus;
 }
 

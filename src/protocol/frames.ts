@@ -300,6 +300,8 @@ export interface DiskStatus {
   corrupt: number;
   deviceBytesWritten: number;
   appBytes: number;
+  /** Device writes that failed (their entries left the tier; the node logs `disk-write-failed`). Absent from nodes before it was added. */
+  writeErrors?: number;
 }
 
 /** A node's report about itself and its view of the cluster. */

@@ -101,7 +101,7 @@ test('the node\'s whole health view is in its status, survives the wire, and an 
 });
 
 test('members carry their health, the node its disk tier, through the wire codec and into shoal status', () => {
-  const disk = { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000, regions: 4, regionBytes: 1 };
+  const disk = { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000, writeErrors: 2, regions: 4, regionBytes: 1 };
   const health = fullHealth([{ name: 'a', state: 'degraded', score: 0.25, reportedBy: [{ observer: 'b', verdict: 'slow' }], selfDeclared: false, failureProbability: null, secondsToFailure: null }, { name: 'b', state: 'healthy', score: 1, reportedBy: [], selfDeclared: false, failureProbability: null, secondsToFailure: null }]);
   const status = nodeStatus({
     node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
@@ -111,11 +111,17 @@ test('members carry their health, the node its disk tier, through the wire codec
     clientConnections: () => 0,
   });
   assert.deepEqual(status.members.map((m) => m.health), [{ degraded: true, score: 0.25 }, { degraded: false, score: 1 }]);
-  assert.deepEqual(status.disk, { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000 });
+  assert.deepEqual(status.disk, { entries: 10, puts: 12, hits: 3, deviceReads: 4, corrupt: 1, deviceBytesWritten: 1170, appBytes: 1000, writeErrors: 2 });
   const frame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status } }]));
   assert.deepEqual((frame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status } }, 'health and disk survive the wire');
   const text = formatStatus(status);
   assert.match(text, /a is degraded: health score 0\.25/);
   assert.doesNotMatch(text, /b is degraded/);
-  assert.match(text, /disk tier: 10 entries; 12 taken, 3 hits of 4 device reads, 1 unreadable; write amplification 1\.17/);
+  assert.match(text, /disk tier: 10 entries; 12 taken, 3 hits of 4 device reads, 1 unreadable; write amplification 1\.17; 2 device writes FAILED/);
+  // A node from before writeErrors was added answers without it: still read, and nothing said of failed writes.
+  const { writeErrors: _, ...older } = status.disk!;
+  const olderStatus = { ...status, disk: older };
+  const olderFrame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status: olderStatus } }]));
+  assert.deepEqual((olderFrame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status: olderStatus } });
+  assert.doesNotMatch(formatStatus(olderStatus), /FAILED/);
 });
