@@ -31,10 +31,13 @@ test('status carries the quorums in effect and the misses by reason; a status wi
 test('shoal status says the quorum in effect on one node with R=W=2, and the misses by reason', () => {
   const text = formatStatus({ ...base, requests });
   assert.match(text, /effective quorum: R=1 W=1 \(R=2 W=2 of N=3 configured, but keys have 1 replica while the ring has fewer than N members\)\n/);
+  // The ring line gives N with the quorums in effect with it, never N=1 R=2 W=2 (probe s18).
+  assert.match(text, /partitions, N=1 R=1 W=1\n/);
   assert.match(text, /reads that missed: 4 absent, 3 deleted, 2 expired, 1 evicted\n/);
   // A full cluster: R and W are what they say, so no line about them.
   const full = formatStatus({ ...base, replicas: 3, requests: { ...requests, effectiveReadQuorum: 2, effectiveWriteQuorum: 2 } });
   assert.doesNotMatch(full, /effective quorum/);
+  assert.match(full, /partitions, N=3 R=2 W=2\n/);
   assert.doesNotMatch(formatStatus(base), /reads that missed/, 'an older node reports nothing');
 });
 
