@@ -19,7 +19,9 @@ const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME
        shoal acl token remove NAME TOKEN  (or the token's id, as 'token add' printed it)
 
 Manages the cluster's users (Redis 7.0 ACL rules, docs/SECURITY.md) through a node's Redis port.
-The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHOAL_TOKEN.`;
+The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHOAL_TOKEN.
+A password to give a user: 'setuser NAME ... --password-stdin' reads it from stdin, so it is not
+on the command line, where ps shows it (as '>PASSWORD' would be).`;
 
 const FLAGS: FlagSpecs = {
   redis: { kind: 'string', description: "a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS)", default: `127.0.0.1:${DEV_BASE_PORT + 2}` },
@@ -27,8 +29,12 @@ const FLAGS: FlagSpecs = {
   'tls-ca': { ...TARGET_FLAGS['tls-ca']!, description: 'talk TLS (rediss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
   'tls-cert': TARGET_FLAGS['tls-cert']!,
   'tls-key': TARGET_FLAGS['tls-key']!,
+  'password-stdin': { kind: 'boolean', description: 'setuser: add a password read from stdin (its first line), as the rule >PASSWORD, so it is never on the command line' },
   help: { kind: 'boolean', description: 'show this help' },
 };
+
+/** Flags that take no value (every other flag is `--name value` or `--name=value`). */
+const BOOLEAN_FLAGS = new Set(['--help', '--password-stdin']);
 
 /** `HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` -> host, port and whether TLS was asked for. */
 export function parseRedisAddress(address: string): { host: string; port: number; tls: boolean } {
@@ -63,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     // `-h` is help, as for every command (no ACL rule is `-h`: there is no command `h`).
-    if (a === '-h' || a === '--help') flagArgs.push('--help');
+    if (a === '-h' || BOOLEAN_FLAGS.has(a)) flagArgs.push(a === '-h' ? '--help' : a);
     else if (!a.startsWith('--')) rest.push(a);
     else if (a.includes('=')) flagArgs.push(a);
     else flagArgs.push(a, argv[++i] ?? '');
@@ -80,6 +86,10 @@ export async function run(argv: string[]): Promise<number> {
   const { host, port, tls: rediss } = parseRedisAddress(address);
   const tls = resolveTargetTls(flags, process.env, rediss);
   let command = ['ACL', sub.toUpperCase(), ...args];
+  if (flags['password-stdin'] === true) {
+    if (sub.toLowerCase() !== 'setuser') throw new UsageError('--password-stdin goes with acl setuser NAME [RULES...]');
+    command.push(`>${await passwordFromStdin()}`);
+  }
   let made: { token: string; hash: string } | null = null;
   if (sub.toLowerCase() === 'token') {
     const [action, name, given] = args;
@@ -128,6 +138,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(format(replies[replies.length - 1]!));
   return 0;
+}
+
+/** The first line of stdin (without its line end): a password given to --password-stdin. */
+async function passwordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password (one line, then Enter): ');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  const password = text.split(/\r?\n/)[0]!;
+  if (password === '') throw new UsageError('--password-stdin read no password: give it on stdin (printf %s "$PW" | shoal acl setuser NAME on --password-stdin)');
+  return password;
 }
 
 /**

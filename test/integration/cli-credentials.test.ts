@@ -114,3 +114,24 @@ test('status and stats need what INFO needs: a user without it is refused in one
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /cred2/);
 });
+
+test('shoal acl setuser --password-stdin gives the user the password read from stdin, never on the command line', { timeout: 120_000 }, async (t) => {
+  const [port, peerPort, respPort] = await freePorts(3);
+  const node = new DaemonProcess({ name: 'cred3', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: [] });
+  t.after(() => node.stop());
+  await node.start();
+  const redis = ['--redis', `127.0.0.1:${respPort}`];
+  // A real process reading a real pipe, as `printf %s "$PW" | shoal acl setuser ...` does.
+  const made = await runShoal(['acl', 'setuser', 'app', 'on', '~app:*', '+@read', '+acl|whoami', '--password-stdin', ...redis], {}, 60_000, 'from-stdin\n');
+  assert.equal(made.status, 0, made.stderr);
+  assert.equal(made.stdout, 'OK\n');
+  const whoami = await shoal(['acl', 'whoami', '--user', 'app', ...redis], { SHOAL_PASSWORD: 'from-stdin' });
+  assert.equal(whoami.status, 0, whoami.stderr);
+  assert.equal(whoami.stdout, 'app\n');
+  const empty = await runShoal(['acl', 'setuser', 'app', '--password-stdin', ...redis], {}, 60_000, '');
+  assert.equal(empty.status, 2, 'a usage error');
+  assert.match(empty.stderr, /--password-stdin read no password/);
+  const elsewhere = await shoal(['acl', 'getuser', 'app', '--password-stdin', ...redis]);
+  assert.equal(elsewhere.status, 2);
+  assert.match(elsewhere.stderr, /--password-stdin goes with acl setuser/);
+});

@@ -42,14 +42,15 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `node bin/shoal.js ARGS` to completion. */
-export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return runNode([SHOAL_BIN, ...args], timeoutMs, env);
+export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, stdin?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runNode([SHOAL_BIN, ...args], timeoutMs, env, stdin);
 }
 
-/** Runs `node ARGS` to completion, killing it after `timeoutMs`. */
-function runNode(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** Runs `node ARGS` to completion, killing it after `timeoutMs`; its stdin is `stdin`, then closed (at once without it). */
+function runNode(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...cleanEnv(), ...env } });
+    const child = spawn(process.execPath, args, { stdio: 'pipe', env: { ...cleanEnv(), ...env } });
+    child.stdin.end(stdin ?? '');
     everyChild.add(child);
     let stdout = '';
     let stderr = '';
