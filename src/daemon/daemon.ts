@@ -380,7 +380,16 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
     if (node.joined()) knownPeers.update(node.clusterMembers(), config.name);
     stopTlsReload();
     // --stop-mode restart: no leave, so the partitions stay placed here and the disk tier keeps them for the restart.
-    const leave = config.stopMode === 'leave';
+    // Nor does the only live member holding data leave: nobody would take its partitions, and a
+    // leave drops them (every value, and the disk tier's too) where a stop keeps them for its next start.
+    const keepsData = config.stopMode === 'leave' && node.onlyLiveDataHolder();
+    const leave = config.stopMode === 'leave' && !keepsData;
+    if (keepsData) {
+      log.warn(
+        { event: 'stop-keeps-data' },
+        `stopping without leaving, although --stop-mode is leave: no other live member holds data, so a leave would drop every value; ${config.disk === null ? 'without --disk-dir the values in memory are lost with the process' : 'the values in memory are written to the disk tier, which this node reads back at its next start'} (to discard them, delete the node's data and disk directories after it stopped)`,
+      );
+    }
     log.info(
       { reason, timeoutMs: config.shutdownTimeoutMs, stopMode: config.stopMode },
       leave ? 'stopping: leaving the cluster, handing off partitions, draining clients' : 'stopping for a restart: draining clients, passing stand-in hints on, keeping partitions and the disk tier, not leaving',

@@ -57,6 +57,8 @@ export interface HostedNode {
   closeDisk(): Promise<void>;
   /** Until the node has joined: what it waits for, in words (ShoalNode.waitingFor, and seed names that do not resolve); null once joined. */
   waitingFor(): string | null;
+  /** Whether no other live member holds data (ShoalNode.onlyLiveDataHolder): a leave would drop every value. */
+  onlyLiveDataHolder(): boolean;
   /** Whether the node sees no live peer (it founded a cluster and nobody joined yet, or every peer is gone). */
   alone(): boolean;
   /** Peers the node keeps out (another partition count or cluster name), and why. */
@@ -194,6 +196,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       const unresolved = seeds.problems();
       return waiting === null || unresolved === null ? waiting : `${unresolved}; ${waiting}`;
     },
+    onlyLiveDataHolder: () => node.onlyLiveDataHolder,
     alone: () => node.membership.liveMembers() <= 1,
     refusedPeers: () => node.refusedPeers(),
     analytics: () => node.analytics(),

@@ -934,6 +934,16 @@ export class ShoalNode {
     return `it is ${member.state} but out of the ring`;
   }
 
+  /**
+   * Whether this node holds data that no other live member does: it is in the ring and every
+   * other member of the ring is down. A leave would then drop every value (nobody takes them),
+   * so the daemon stops without leaving instead (docs/OPERATIONS.md, "Stopping").
+   */
+  get onlyLiveDataHolder(): boolean {
+    const members = this.ring.placement.members;
+    return this.ring.joined && members.some((m) => m.name === this.name) && !members.some((m) => m.name !== this.name && this.alive.get(m.name) === true);
+  }
+
   private ownsAnything(): boolean {
     const placement = this.ring.placement;
     for (let p = 0; p < placement.partitions; p++) if (placement.owners(p).includes(this.name)) return true;

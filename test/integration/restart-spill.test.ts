@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
@@ -17,7 +17,8 @@ import { DaemonProcess, until } from './daemon-harness.ts';
 const KEYS = 500;
 const valueOf = (i: number): string => `${i}:${'v'.repeat(300)}`;
 
-test('a node stopped for a restart writes what it holds in memory to its disk tier and serves it again after the start', { timeout: 300_000 }, async (t) => {
+/** Writes KEYS values to a one-node cluster with a disk tier, stops it with SIGTERM, starts it again; returns how many read back and the stop's disk-spill line. */
+async function stopAndStartAgain(t: TestContext, stopMode: string[]): Promise<{ found: number; spill: Record<string, unknown> | undefined; logs: Record<string, unknown>[] }> {
   const [port, peerPort, adminPort] = await freePorts(3);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-spill-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +28,7 @@ test('a node stopped for a restart writes what it holds in memory to its disk ti
     peerPort: peerPort!,
     adminPort: adminPort!,
     seeds: [],
-    extra: ['--disk-dir', dir, '--disk-size', '16mib', '--stop-mode', 'restart'],
+    extra: ['--disk-dir', dir, '--disk-size', '16mib', ...stopMode],
   });
   t.after(async () => {
     node.kill('SIGKILL');
@@ -40,10 +41,8 @@ test('a node stopped for a restart writes what it holds in memory to its disk ti
   assert.equal((await node.status()).disk?.entries ?? 0, 0, 'every value is in memory, none on the tier yet');
 
   assert.equal(await node.stop(60_000), 0);
-  const spill = node.logs.find((l) => l.event === 'disk-spill');
-  assert.ok(spill !== undefined, 'the stop logged its spill');
-  assert.equal(spill['values'], KEYS);
-  assert.equal(spill['reason'], null);
+  const logs = node.logs;
+  const spill = logs.find((l) => l.event === 'disk-spill');
 
   await node.start();
   await until('n1 to read its disk tier back', () => (node.logs.some((l) => l.event === 'disk-recovered') ? true : undefined), 60_000);
@@ -51,5 +50,22 @@ test('a node stopped for a restart writes what it holds in memory to its disk ti
   t.after(() => read.close());
   let found = 0;
   for (let i = 0; i < KEYS; i++) if ((await read.get(`k${i}`)) === valueOf(i)) found++;
+  return { found, spill, logs };
+}
+
+test('a node stopped for a restart writes what it holds in memory to its disk tier and serves it again after the start', { timeout: 300_000 }, async (t) => {
+  const { found, spill } = await stopAndStartAgain(t, ['--stop-mode', 'restart']);
+  assert.ok(spill !== undefined, 'the stop logged its spill');
+  assert.equal(spill['values'], KEYS);
+  assert.equal(spill['reason'], null);
   assert.equal(found, KEYS, 'every value written before the restart reads back');
+});
+
+// probe-cli F4 (/work/notes/s19): with the default --stop-mode leave, the last member holding data
+// left, dropping every partition and its disk tier with them (0 of 10,000 values back; kill -9 kept them).
+test('the only member holding data does not leave at a stop (--stop-mode leave): it keeps its values for its next start', { timeout: 300_000 }, async (t) => {
+  const { found, spill, logs } = await stopAndStartAgain(t, []);
+  assert.ok(logs.some((l) => l.event === 'stop-keeps-data'), 'the stop said why it did not leave');
+  assert.equal(spill?.['values'], KEYS);
+  assert.equal(found, KEYS, 'every value written before the stop reads back');
 });
