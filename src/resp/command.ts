@@ -61,6 +61,8 @@ export interface ConnectionState {
   readonly: boolean;
   /** Set by QUIT: the connection closes once this command's reply is written. */
   closeAfterReply: boolean;
+  /** The client has gone (its socket closed): work done only for its replies can stop. Absent from contexts built by tests. */
+  readonly closed?: boolean;
   /**
    * The ACL user this connection runs as: null until it authenticates (when the default user
    * needs a password); absent means `default` (contexts built by tests).

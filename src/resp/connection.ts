@@ -132,7 +132,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private processing = false;
   private paused = false;
   private closing = false;
-  private closed = false;
+  /** ConnectionState.closed: set when the socket closed. */
+  closed = false;
   private flushScheduled = false;
   /** A parsed command that must wait for the commands before it (see mayRunNow). */
   private held: Uint8Array[] | null = null;

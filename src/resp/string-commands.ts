@@ -6,7 +6,7 @@
  *
  * Every value is a string: the keyspace holds bytes only, so Redis's WRONGTYPE never arises.
  */
-import type { RmwExpiry, RmwOp, RmwResult } from '../replication/api.ts';
+import type { KvError, RmwExpiry, RmwOp, RmwResult } from '../replication/api.ts';
 import {
   ERR_CROSSSLOT,
   ERR_NOT_INTEGER,
@@ -153,18 +153,27 @@ function lastValuePerKey(args: Uint8Array[]): { keys: Uint8Array[]; values: Uint
 const mset = spec('mset', -3, ['write', 'denyoom'], [1, -1, 2], [...WRITE, 'slow'], (ctx, args, reply, done) => {
   if (args.length % 2 === 0) return replyError(reply, done, wrongArity('mset'));
   const { keys, values } = lastValuePerKey(args);
-  // One plain write per key, across partitions: not atomic (a failure leaves the others written).
+  // One plain write per key, across partitions: not atomic (a failure leaves the keys written
+  // before it written, and the writes not yet sent are not sent: the reply is an error anyway).
   let pending = keys.length;
   let failure: string | null = null;
-  fanOut(keys.length, (i, answered) =>
-    ctx.server.keyspace.set(keys[i]!, values[i]!, {}, (error) => {
-      answered();
-      if (error !== null) failure ??= kvErrorText(error);
-      if (--pending > 0) return;
-      if (failure !== null) reply.error(failure);
-      else reply.ok();
-      done();
-    }),
+  const answered = (error: KvError | null): void => {
+    if (error !== null) failure ??= kvErrorText(error);
+    if (--pending > 0) return;
+    if (failure !== null) reply.error(failure);
+    else reply.ok();
+    done();
+  };
+  fanOut(
+    keys.length,
+    (i, next) =>
+      ctx.server.keyspace.set(keys[i]!, values[i]!, {}, (error) => {
+        // The answer first, so a failure is known before the next write would start.
+        answered(error);
+        next();
+      }),
+    () => ctx.connection.closed === true || failure !== null,
+    () => answered(null),
   );
 });
 
