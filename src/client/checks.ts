@@ -40,6 +40,61 @@ export function readyTimeoutMs(timeoutMs: unknown): number {
   return delayMs('timeoutMs', timeoutMs, 'ready()');
 }
 
+/**
+ * An object of options (connect()'s own, or `reconnect`, `tls`, `credentials`, `nearCache`): a
+ * plain object whose keys are all in `known`, so that a misspelt one is an error rather than
+ * silently ignored. `name` is the option's path (null: connect()'s argument itself), `expected`
+ * what it takes. Returned without the keys set to undefined or null: those are absent (defaults).
+ */
+export function optionsObject(name: string | null, value: unknown, known: readonly string[], expected: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`connect(): ${name === null ? 'the options' : `\`${name}\``} must be ${expected}, got ${shown(value)}`);
+  }
+  const present: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!known.includes(key)) throw new TypeError(`connect(): unknown option \`${name === null ? '' : `${name}.`}${key}\` (known: ${known.join(', ')})`);
+    if (v !== undefined && v !== null) present[key] = v;
+  }
+  return present;
+}
+
+/** A string option (`clientName`, `credentials.password`...), well-formed: it is sent or used as UTF-8. */
+export function stringOption(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`connect(): \`${name}\` must be a string, got ${shown(value)}`);
+  wellFormed(value, `connect(): \`${name}\``);
+  return value;
+}
+
+/**
+ * Throws unless `text` is well-formed UTF-16. A lone surrogate has no UTF-8 form: TextEncoder
+ * (and msgpack) write U+FFFD for it, so 'a\uD800' and 'a\uFFFD' would be the same bytes (one
+ * key). `what` starts the message (`get(): a string key`, ``connect(): `keyPrefix` ``), `hint` ends it.
+ */
+export function wellFormed(text: string, what: string, hint = ''): void {
+  // String.prototype.isWellFormed (ES2024: Node 20, browsers since 2023) when there; else the scan.
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  if (typeof native === 'function' && native.call(text)) return;
+  const at = loneSurrogateAt(text);
+  if (at >= 0) throw new TypeError(`${what} must be well-formed UTF-16: it has a lone surrogate at index ${at}, which UTF-8 turns into U+FFFD${hint}`);
+}
+
+/** The index of the first unpaired surrogate in `text`, or -1. */
+function loneSurrogateAt(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    return i;
+  }
+  return -1;
+}
+
 /** A value as an error message quotes it: strings quoted, other primitives as String() writes them. */
 export function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -17,6 +17,7 @@ import { MAX_SUBSCRIPTION_PREFIXES } from '../protocol/codec.ts';
 import { partitionOf } from '../ring/partition.ts';
 import { NEAR_HOT_CAPACITY, NearCache, type NearCacheEvent, type NearCacheStats, type NearHit, type FillToken } from '../store/near-cache.ts';
 import { HOT_NEAR_TTL_MS, type HotNearKeys } from '../store/near-hot-keys.ts';
+import { optionsObject, shown, stringOption } from './checks.ts';
 
 export interface NearCacheOptions {
   /** Entries held at most (required). */
@@ -43,14 +44,23 @@ export function storeKey(bytes: Uint8Array): string {
   return out;
 }
 
-export function validateNearCacheOptions(options: NearCacheOptions): NearCacheOptions {
-  for (const name of Object.keys(options)) {
-    if (!['maxEntries', 'maxBytes', 'ttlMs', 'prefixes'].includes(name)) throw new TypeError(`connect(): unknown option \`nearCache.${name}\` (known: maxEntries, maxBytes, ttlMs, prefixes)`);
+/**
+ * connect()'s `nearCache`, checked as every option is (options.ts): a TypeError naming the field.
+ * `prefixes` must be an array: a string would be spread into one-character prefixes.
+ */
+export function validateNearCacheOptions(options: unknown): NearCacheOptions {
+  const o = optionsObject('nearCache', options, ['maxEntries', 'maxBytes', 'ttlMs', 'prefixes'], 'an object { maxEntries, maxBytes?, ttlMs?, prefixes? }');
+  const positive = (value: unknown): boolean => typeof value === 'number' && value > 0;
+  if (!(Number.isSafeInteger(o.maxEntries) && positive(o.maxEntries))) throw new TypeError(`connect(): \`nearCache.maxEntries\` must be a positive whole number, got ${shown(o.maxEntries)}`);
+  if (o.maxBytes !== undefined && !positive(o.maxBytes)) throw new TypeError(`connect(): \`nearCache.maxBytes\` must be a positive number of bytes, got ${shown(o.maxBytes)}`);
+  if (o.ttlMs !== undefined && !positive(o.ttlMs)) throw new TypeError(`connect(): \`nearCache.ttlMs\` must be a positive number of ms, got ${shown(o.ttlMs)}`);
+  if (o.prefixes !== undefined) {
+    if (!Array.isArray(o.prefixes)) throw new TypeError(`connect(): \`nearCache.prefixes\` must be an array of strings, got ${shown(o.prefixes)}`);
+    // Each is one prefix of the subscription, which the nodes take at most MAX_SUBSCRIPTION_PREFIXES of.
+    if (o.prefixes.length > MAX_SUBSCRIPTION_PREFIXES) throw new TypeError(`connect(): \`nearCache.prefixes\` holds ${o.prefixes.length} prefixes: at most ${MAX_SUBSCRIPTION_PREFIXES}`);
+    o.prefixes = o.prefixes.map((prefix: unknown, i) => stringOption(`nearCache.prefixes[${i}]`, prefix));
   }
-  if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) throw new TypeError(`connect(): \`nearCache.maxEntries\` must be a positive integer, got ${options.maxEntries}`);
-  if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new TypeError(`connect(): \`nearCache.maxBytes\` must be a positive number of bytes, got ${options.maxBytes}`);
-  if (options.ttlMs !== undefined && !(options.ttlMs > 0)) throw new TypeError(`connect(): \`nearCache.ttlMs\` must be a positive number of ms, got ${options.ttlMs}`);
-  return { ...options, ...(options.prefixes ? { prefixes: [...options.prefixes] } : {}) };
+  return o as unknown as NearCacheOptions;
 }
 
 export class ClientNearCache {

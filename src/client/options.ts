@@ -7,7 +7,7 @@ import type { Credentials } from '../protocol/index.ts';
 import { msgpackCodec, type ValueCodec } from './value-codec.ts';
 import type { WebSocketConstructor } from './websocket.ts';
 import { PlatformTimers, type ClientTimers } from './timers.ts';
-import { consistencyLevel, delayMs, MAX_TIMER_DELAY_MS, shown } from './checks.ts';
+import { consistencyLevel, delayMs, MAX_TIMER_DELAY_MS, optionsObject, shown, stringOption, wellFormed } from './checks.ts';
 
 /** Per-call timeout (5 s): covers waiting in the offline queue, retries and the round trip. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
@@ -176,101 +176,153 @@ export interface ResolvedOptions<V> {
 }
 
 /** Every option name, so a misspelt one (`keepAliveIntervalMs`) is an error rather than silently ignored. */
-const OPTION_NAMES: ReadonlySet<string> = new Set(
-  Object.keys({
-    seeds: true,
-    keyPrefix: true,
-    codec: true,
-    consistency: true,
-    commandTimeoutMs: true,
-    connectTimeoutMs: true,
-    dialTimeoutMs: true,
-    reconnect: true,
-    keepaliveIntervalMs: true,
-    keepaliveTimeoutMs: true,
-    offlineQueue: true,
-    maxOfflineQueue: true,
-    maxRetries: true,
-    routing: true,
-    credentials: true,
-    username: true,
-    password: true,
-    token: true,
-    clientName: true,
-    random: true,
-    timers: true,
-    webSocket: true,
-    tls: true,
-    nearCache: true,
-  } satisfies Record<keyof ClientOptions, true>),
-);
+const OPTION_NAMES: readonly string[] = Object.keys({
+  seeds: true,
+  keyPrefix: true,
+  codec: true,
+  consistency: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  dialTimeoutMs: true,
+  reconnect: true,
+  keepaliveIntervalMs: true,
+  keepaliveTimeoutMs: true,
+  offlineQueue: true,
+  maxOfflineQueue: true,
+  maxRetries: true,
+  routing: true,
+  credentials: true,
+  username: true,
+  password: true,
+  token: true,
+  clientName: true,
+  random: true,
+  timers: true,
+  webSocket: true,
+  tls: true,
+  nearCache: true,
+} satisfies Record<keyof ClientOptions, true>);
 
+/**
+ * Checks every option and sub-option and fills in the defaults. Anything wrong is a TypeError that
+ * names the option's path and what it takes, thrown here, so that nothing fails later inside a
+ * socket handler or as a node closing the hello. An option given as undefined or null is absent.
+ */
 export function resolveOptions<V>(options: ClientOptions<V>): ResolvedOptions<V> {
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`connect(): unknown option \`${name}\` (known: ${[...OPTION_NAMES].join(', ')})`);
-  }
-  const given: unknown = options.seeds;
+  const o = optionsObject(null, options, OPTION_NAMES, 'an object { seeds, ... }') as Partial<ClientOptions<V>>;
+  const given: unknown = o.seeds;
   if (!(typeof given === 'string' || (Array.isArray(given) && given.every((s) => typeof s === 'string')))) {
     throw new TypeError(`connect(): \`seeds\` must be a string or an array of strings (host:port or ws:// URLs), got ${shown(given)}`);
   }
   const seeds: string[] = typeof given === 'string' ? [given] : [...(given as string[])];
   if (seeds.length === 0) throw new TypeError('connect(): `seeds` must name at least one node (host:port)');
   for (const seed of seeds) parseSeed(seed, '/');
-  const prefix: unknown = options.keyPrefix ?? new Uint8Array(0);
+  const prefix: unknown = o.keyPrefix ?? new Uint8Array(0);
   if (!(typeof prefix === 'string' || prefix instanceof Uint8Array)) throw new TypeError(`connect(): \`keyPrefix\` must be a string or a Uint8Array, got ${shown(prefix)}`);
-  const codec: unknown = options.codec ?? msgpackCodec;
+  if (typeof prefix === 'string') wellFormed(prefix, 'connect(): `keyPrefix`', ' (give a binary prefix as a Uint8Array)');
+  const codec: unknown = o.codec ?? msgpackCodec;
   if (!(typeof codec === 'object' && codec !== null && typeof (codec as ValueCodec<V>).encode === 'function' && typeof (codec as ValueCodec<V>).decode === 'function')) {
     throw new TypeError(`connect(): \`codec\` must be an object with encode(value) and decode(bytes) functions (msgpackCodec, bytesCodec, stringCodec or your own), got ${shown(codec)}`);
   }
-  const keepaliveIntervalMs = delayMs('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
-  const keepaliveTimeoutMs = delayMs('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
+  const keepaliveIntervalMs = delayMs('keepaliveIntervalMs', o.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
+  const keepaliveTimeoutMs = delayMs('keepaliveTimeoutMs', o.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS);
   if (keepaliveIntervalMs > 0 && keepaliveTimeoutMs === 0) {
     // A zero timeout would cut every connection at its first ping.
     throw new TypeError('connect(): `keepaliveTimeoutMs` must be positive (or set `keepaliveIntervalMs: 0` to turn keepalive off)');
+  }
+  const routing = flag('routing', o.routing ?? true);
+  const nearCache = o.nearCache === undefined ? null : validateNearCacheOptions(o.nearCache);
+  if (nearCache !== null && !routing) {
+    // Its values are installed only while two owners of the key's partition stream invalidations:
+    // that takes the ring and a connection to every node, which is what routing: false goes without.
+    throw new TypeError(
+      'connect(): `nearCache` needs `routing: true`: the near cache learns the partitions from the ring and installs a value only while two of its owners stream invalidations to this client, and with `routing: false` the client reads no ring and dials only its seeds, so nothing would ever be cached',
+    );
   }
   return {
     seeds,
     keyPrefix: typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice(),
     codec: codec as ValueCodec<V>,
-    consistency: consistencyLevel('consistency', options.consistency, 'connect()') ?? null,
-    commandTimeoutMs: delayMs('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
-    connectTimeoutMs: delayMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
-    dialTimeoutMs: positiveDelayMs('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
-    reconnect: options.reconnect === false ? false : resolveReconnect(options.reconnect),
+    consistency: consistencyLevel('consistency', o.consistency, 'connect()') ?? null,
+    commandTimeoutMs: delayMs('commandTimeoutMs', o.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    connectTimeoutMs: delayMs('connectTimeoutMs', o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    dialTimeoutMs: positiveDelayMs('dialTimeoutMs', o.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS),
+    reconnect: o.reconnect === false ? false : resolveReconnect(o.reconnect),
     keepaliveIntervalMs,
     keepaliveTimeoutMs,
-    offlineQueue: flag('offlineQueue', options.offlineQueue ?? true),
-    maxOfflineQueue: count('maxOfflineQueue', options.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
-    maxRetries: count('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES),
-    routing: flag('routing', options.routing ?? true),
-    credentials:
-      options.username !== undefined || options.password !== undefined || options.token !== undefined
-        ? {
-            ...options.credentials,
-            ...(options.username === undefined ? {} : { username: options.username }),
-            ...(options.password === undefined ? {} : { password: options.password }),
-            ...(options.token === undefined ? {} : { token: options.token }),
-          }
-        : (options.credentials ?? null),
-    clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
-    random: options.random ?? Math.random,
-    timers: options.timers ?? new PlatformTimers(),
-    webSocket: options.webSocket ?? null,
-    tls: resolveTls(options.tls, seeds),
-    nearCache: options.nearCache === undefined ? null : validateNearCacheOptions(options.nearCache),
+    offlineQueue: flag('offlineQueue', o.offlineQueue ?? true),
+    maxOfflineQueue: count('maxOfflineQueue', o.maxOfflineQueue ?? DEFAULT_MAX_OFFLINE_QUEUE),
+    maxRetries: count('maxRetries', o.maxRetries ?? DEFAULT_MAX_RETRIES),
+    routing,
+    credentials: resolveCredentials(o),
+    clientName: o.clientName === undefined ? DEFAULT_CLIENT_NAME : stringOption('clientName', o.clientName),
+    random: o.random === undefined ? Math.random : functionOption('random', o.random, 'a function returning a number in [0, 1)'),
+    timers: o.timers === undefined ? new PlatformTimers() : resolveTimers(o.timers),
+    webSocket: o.webSocket === undefined ? null : functionOption('webSocket', o.webSocket, 'a WebSocket class (a constructor)'),
+    tls: resolveTls(o.tls, seeds),
+    nearCache,
   };
 }
 
-const TLS_OPTION_NAMES = new Set(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
+function functionOption<F>(name: string, value: F, expected: string): F {
+  if (typeof value !== 'function') throw new TypeError(`connect(): \`${name}\` must be ${expected}, got ${shown(value)}`);
+  return value;
+}
 
-function resolveTls(tls: ClientTlsOptions | boolean | undefined, seeds: readonly string[]): ClientTlsOptions | null {
+function resolveTimers(timers: unknown): ClientTimers {
+  const t = timers as Partial<ClientTimers> | null;
+  if (typeof t !== 'object' || t === null || typeof t.setTimer !== 'function' || typeof t.cancelTimer !== 'function') {
+    throw new TypeError(`connect(): \`timers\` must be an object with setTimer(delayMs, fn) and cancelTimer(id) functions (and optionally unref(id)), got ${shown(timers)}`);
+  }
+  if (t.unref !== undefined) functionOption('timers.unref', t.unref, 'a function (or absent)');
+  return t as ClientTimers;
+}
+
+const CREDENTIAL_NAMES = ['username', 'password', 'token'];
+
+/**
+ * `credentials`, with the `username`, `password` and `token` shorthands laid over it. Each is a
+ * string (the node closes a hello with anything else as malformed); a misspelt field is refused
+ * rather than dropped (which would log in as `default`); a token names its user, so a password
+ * beside it would be ignored and is refused too.
+ */
+function resolveCredentials(o: Partial<ClientOptions>): Credentials | null {
+  const shorthand = o.username !== undefined || o.password !== undefined || o.token !== undefined;
+  if (o.credentials === undefined && !shorthand) return null;
+  const credentials: Record<string, string> = {};
+  if (o.credentials !== undefined) {
+    const given = optionsObject('credentials', o.credentials, CREDENTIAL_NAMES, 'an object { username?, password?, token? }');
+    for (const [name, value] of Object.entries(given)) credentials[name] = stringOption(`credentials.${name}`, value);
+  }
+  for (const name of CREDENTIAL_NAMES) {
+    const value = o[name as 'username' | 'password' | 'token'];
+    if (value !== undefined) credentials[name] = stringOption(name, value);
+  }
+  if (credentials.token !== undefined && credentials.password !== undefined) {
+    throw new TypeError('connect(): `credentials.password` and `credentials.token` do not go together: a token names its user and replaces the password');
+  }
+  return credentials;
+}
+
+const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'];
+
+function resolveTls(tls: unknown, seeds: readonly string[]): ClientTlsOptions | null {
   if (tls === undefined || tls === false) return seeds.some((s) => s.startsWith('wss://')) ? {} : null;
   if (tls === true) return {};
-  for (const name of Object.keys(tls)) {
-    if (!TLS_OPTION_NAMES.has(name)) throw new TypeError(`connect(): unknown option \`tls.${name}\` (known: ${[...TLS_OPTION_NAMES].join(', ')})`);
+  const t = optionsObject('tls', tls, TLS_OPTION_NAMES, 'true, false or an object { ca?, cert?, key?, servername?, rejectUnauthorized? }');
+  const pem = (name: string, value: unknown): void => {
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new TypeError(`connect(): \`${name}\` must be PEM text or bytes, got ${shown(value)}`);
+  };
+  if (t.ca !== undefined) {
+    if (Array.isArray(t.ca)) t.ca.forEach((ca, i) => pem(`tls.ca[${i}]`, ca));
+    else if (typeof t.ca !== 'string' && !(t.ca instanceof Uint8Array)) throw new TypeError(`connect(): \`tls.ca\` must be PEM text, bytes or an array of them, got ${shown(t.ca)}`);
   }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new TypeError('connect(): `tls.cert` and `tls.key` go together (a client certificate and its key)');
-  return { ...tls };
+  if (t.cert !== undefined) pem('tls.cert', t.cert);
+  if (t.key !== undefined) pem('tls.key', t.key);
+  if (t.servername !== undefined) stringOption('tls.servername', t.servername);
+  if (t.rejectUnauthorized !== undefined) flag('tls.rejectUnauthorized', t.rejectUnauthorized);
+  if ((t.cert === undefined) !== (t.key === undefined)) throw new TypeError('connect(): `tls.cert` and `tls.key` go together (a client certificate and its key)');
+  return t as ClientTlsOptions;
 }
 
 /** A dial timeout of 0 would cut every connection attempt at once: it must be positive. */
@@ -279,16 +331,13 @@ function positiveDelayMs(name: string, value: unknown): number {
   return value as number;
 }
 
-function resolveReconnect(reconnect: ReconnectOptions | undefined): Required<ReconnectOptions> {
-  const given = reconnect ?? {};
-  for (const name of Object.keys(given)) {
-    if (!(name in DEFAULT_RECONNECT)) throw new TypeError(`connect(): unknown option \`reconnect.${name}\` (known: ${Object.keys(DEFAULT_RECONNECT).join(', ')})`);
-  }
-  const r = { ...DEFAULT_RECONNECT, ...given };
+function resolveReconnect(reconnect: unknown): Required<ReconnectOptions> {
+  const given = reconnect === undefined ? {} : optionsObject('reconnect', reconnect, Object.keys(DEFAULT_RECONNECT), 'false or an object { initialDelayMs?, maxDelayMs?, factor?, jitter? }');
+  const r = { ...DEFAULT_RECONNECT, ...given } as Required<ReconnectOptions>;
   delayMs('reconnect.initialDelayMs', r.initialDelayMs);
   delayMs('reconnect.maxDelayMs', r.maxDelayMs);
-  if (!(r.factor >= 1 && Number.isFinite(r.factor))) throw new TypeError(`connect(): \`reconnect.factor\` must be a finite number >= 1, got ${r.factor}`);
-  if (!(r.jitter >= 0 && r.jitter <= 1)) throw new TypeError(`connect(): \`reconnect.jitter\` must be between 0 and 1, got ${r.jitter}`);
+  if (!(typeof r.factor === 'number' && r.factor >= 1 && Number.isFinite(r.factor))) throw new TypeError(`connect(): \`reconnect.factor\` must be a finite number >= 1, got ${shown(r.factor)}`);
+  if (!(typeof r.jitter === 'number' && r.jitter >= 0 && r.jitter <= 1)) throw new TypeError(`connect(): \`reconnect.jitter\` must be between 0 and 1, got ${shown(r.jitter)}`);
   return r;
 }
 

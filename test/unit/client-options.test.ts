@@ -111,3 +111,100 @@ test('the router maps a key to the client addresses of its partition owners, pri
   }
   assert.deepEqual(router.addresses(), ['h:1', 'h:2']);
 });
+
+test('function-typed options are checked at connect: a bad `random` would otherwise throw inside the socket close handler (probe-sdk F2)', () => {
+  type Options = Parameters<typeof resolveOptions>[0];
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ random: 'x' }, /^connect\(\): `random` must be a function returning a number in \[0, 1\), got "x"/],
+    [{ random: 5 }, /`random`.*got 5/],
+    [{ timers: {} }, /^connect\(\): `timers` must be an object with setTimer\(delayMs, fn\) and cancelTimer\(id\) functions/],
+    [{ timers: { setTimer: () => 1 } }, /`timers`/],
+    [{ timers: { setTimer: () => 1, cancelTimer: () => {}, unref: 1 } }, /^connect\(\): `timers.unref` must be a function \(or absent\), got 1/],
+    [{ webSocket: 5 }, /^connect\(\): `webSocket` must be a WebSocket class \(a constructor\), got 5/],
+    [{ webSocket: {} }, /`webSocket`.*an object/],
+    [{ codec: { encode: () => new Uint8Array(0), decode: 'x' } }, /`codec`/],
+  ];
+  for (const [options, message] of bad) {
+    assert.throws(() => resolveOptions({ seeds: 'a:1', ...options } as Options), { name: 'TypeError', message }, JSON.stringify(options));
+  }
+  const random = () => 0.5;
+  const timers = { setTimer: () => 1, cancelTimer: () => {} };
+  const o = resolveOptions({ seeds: 'a:1', random, timers });
+  assert.equal(o.random, random);
+  assert.equal(o.timers, timers);
+});
+
+test('every option and sub-option is checked up front, naming its path; unknown nested keys are refused (probe-sdk F4)', () => {
+  type Options = Parameters<typeof resolveOptions>[0];
+  const bad: [Record<string, unknown>, RegExp][] = [
+    // Sent in hello, each of these made every node close the connection as malformed: connect() waited 10 s, then "no node answered".
+    [{ credentials: 'x' }, /^connect\(\): `credentials` must be an object \{ username\?, password\?, token\? \}, got "x"/],
+    [{ credentials: ['u', 'p'] }, /`credentials` must be an object.*got an array/],
+    [{ credentials: { username: 'bob', password: 5 } }, /^connect\(\): `credentials.password` must be a string, got 5/],
+    [{ password: 123 }, /^connect\(\): `password` must be a string, got 123/],
+    [{ username: 5 }, /^connect\(\): `username` must be a string, got 5/],
+    [{ token: 5 }, /`token` must be a string/],
+    [{ clientName: 5 }, /^connect\(\): `clientName` must be a string, got 5/],
+    // A misspelt field was dropped, and the client logged in as `default`.
+    [{ credentials: { user: 'bob', password: 'pw' } }, /^connect\(\): unknown option `credentials.user` \(known: username, password, token\)/],
+    // A token names its user: a password beside it was silently ignored by the node.
+    [{ credentials: { token: 'shoal_x', password: 'pw' } }, /^connect\(\): `credentials.password` and `credentials.token` do not go together/],
+    [{ token: 'shoal_x', password: 'pw' }, /`credentials.password` and `credentials.token` do not go together/],
+    // nearCache: a string `prefixes` was spread into one-character prefixes.
+    [{ nearCache: { maxEntries: 10, prefixes: 'user:' } }, /^connect\(\): `nearCache.prefixes` must be an array of strings, got "user:"/],
+    [{ nearCache: { maxEntries: 10, prefixes: [1, null] } }, /^connect\(\): `nearCache.prefixes\[0\]` must be a string, got 1/],
+    [{ nearCache: { maxEntries: 10, ttlMs: '60000' } }, /^connect\(\): `nearCache.ttlMs` must be a positive number of ms, got "60000"/],
+    [{ nearCache: { maxEntries: 10, maxBytes: '1' } }, /`nearCache.maxBytes` must be a positive number of bytes, got "1"/],
+    [{ nearCache: { maxEntries: '10' } }, /`nearCache.maxEntries` must be a positive whole number, got "10"/],
+    [{ nearCache: { maxEntries: 10, prefixes: Array.from({ length: 65 }, (_, i) => `p${i}:`) } }, /`nearCache.prefixes` holds 65 prefixes: at most 64/],
+    [{ nearCache: 5 }, /^connect\(\): `nearCache` must be an object \{ maxEntries, maxBytes\?, ttlMs\?, prefixes\? \}, got 5/],
+    [{ nearCache: { maxEntries: 10, prefix: ['a'] } }, /unknown option `nearCache.prefix`/],
+    // tls
+    [{ tls: 'yes' }, /^connect\(\): `tls` must be true, false or an object \{ ca\?, cert\?, key\?, servername\?, rejectUnauthorized\? \}, got "yes"/],
+    [{ tls: { ca: 5 } }, /^connect\(\): `tls.ca` must be PEM text, bytes or an array of them, got 5/],
+    [{ tls: { ca: ['pem', 5] } }, /`tls.ca\[1\]` must be PEM text or bytes, got 5/],
+    [{ tls: { cert: 5, key: 'k' } }, /`tls.cert` must be PEM text or bytes, got 5/],
+    [{ tls: { servername: 5 } }, /^connect\(\): `tls.servername` must be a string, got 5/],
+    [{ tls: { rejectUnauthorized: 'no' } }, /^connect\(\): `tls.rejectUnauthorized` must be true or false, got "no"/],
+    [{ tls: { caFile: 'x' } }, /unknown option `tls.caFile`/],
+    // reconnect of another type than an object or false was taken as the defaults.
+    [{ reconnect: 5 }, /^connect\(\): `reconnect` must be false or an object \{ initialDelayMs\?, maxDelayMs\?, factor\?, jitter\? \}, got 5/],
+    [{ reconnect: true }, /`reconnect` must be false or an object/],
+    [{ reconnect: { factor: '2' } }, /`reconnect.factor` must be a finite number >= 1, got "2"/],
+  ];
+  for (const [options, message] of bad) {
+    assert.throws(() => resolveOptions({ seeds: 'a:1', ...options } as Options), { name: 'TypeError', message }, JSON.stringify(options));
+  }
+  // No options object at all, or something else than one.
+  for (const options of [undefined, null, 'a:1', ['a:1']]) {
+    assert.throws(() => resolveOptions(options as unknown as Options), { name: 'TypeError', message: /^connect\(\): the options must be an object \{ seeds, \.\.\. \}, got / }, String(options));
+  }
+  // What is right is kept as given.
+  const o = resolveOptions({ seeds: 'a:1', credentials: { username: 'bob', password: 'pw' }, clientName: 'app', nearCache: { maxEntries: 10, prefixes: ['user:'], ttlMs: Infinity }, tls: { ca: ['pem', new Uint8Array(1)], servername: 'db', rejectUnauthorized: false } });
+  assert.deepEqual(o.credentials, { username: 'bob', password: 'pw' });
+  assert.equal(o.clientName, 'app');
+  assert.deepEqual(o.nearCache, { maxEntries: 10, prefixes: ['user:'], ttlMs: Infinity });
+  assert.deepEqual(o.tls, { ca: ['pem', new Uint8Array(1)], servername: 'db', rejectUnauthorized: false });
+  assert.deepEqual(resolveOptions({ seeds: 'a:1', username: 'bob', password: 'pw' }).credentials, { username: 'bob', password: 'pw' });
+  assert.deepEqual(resolveOptions({ seeds: 'a:1', token: 'shoal_x', username: 'bob' }).credentials, { token: 'shoal_x', username: 'bob' });
+});
+
+test('an option given as undefined or null is absent: its default applies, at the top level and nested', () => {
+  type Options = Parameters<typeof resolveOptions>[0];
+  const o = resolveOptions({ seeds: 'a:1', nearCache: null, credentials: null, tls: null, reconnect: null, webSocket: null, random: undefined, consistency: null, username: null } as unknown as Options);
+  assert.equal(o.nearCache, null);
+  assert.equal(o.credentials, null);
+  assert.equal(o.tls, null);
+  assert.deepEqual(o.reconnect, DEFAULT_RECONNECT);
+  assert.equal(o.consistency, null);
+  assert.deepEqual(resolveOptions({ seeds: 'a:1', reconnect: { factor: undefined, jitter: null } } as unknown as Options).reconnect, DEFAULT_RECONNECT);
+  assert.deepEqual(resolveOptions({ seeds: 'a:1', nearCache: { maxEntries: 5, ttlMs: undefined, prefixes: null } } as unknown as Options).nearCache, { maxEntries: 5 });
+});
+
+test('a near cache needs routing: with `routing: false` it would cache nothing, so the pair is refused (probe-sdk F5)', () => {
+  assert.throws(() => resolveOptions({ seeds: 'a:1', routing: false, nearCache: { maxEntries: 10 } }), {
+    name: 'TypeError',
+    message: /^connect\(\): `nearCache` needs `routing: true`/,
+  });
+  assert.notEqual(resolveOptions({ seeds: 'a:1', nearCache: { maxEntries: 10 } }).nearCache, null);
+});
