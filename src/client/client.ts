@@ -50,7 +50,7 @@ import { INT64_MIN, checkRequestId, int64Argument, newRequestId, parseDecimalInt
 import { TypedEmitter } from './events.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
-import { checkCallOptions, readyTimeoutMs, shown } from './checks.ts';
+import { checkCallOptions, readyTimeoutMs, shown, wellFormed } from './checks.ts';
 import { Router } from './router.ts';
 import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
 import { HotNearKeys } from '../store/near-hot-keys.ts';
@@ -913,6 +913,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
       throw new TypeError(`${call}(): a key must be a string or a Uint8Array, got ${shown(key)}`);
     }
+    // A lone surrogate would be sent as U+FFFD: two distinct strings, one key.
+    if (typeof key === 'string') wellFormed(key, `${call}(): a string key`, ' (the bytes of another key); give a binary key as a Uint8Array');
     const raw = typeof key === 'string' ? utf8.encode(key) : key;
     const prefix = this.options.keyPrefix;
     let bytes = raw;
