@@ -61,7 +61,7 @@ export interface HostedNode {
   onlyLiveDataHolder(): boolean;
   /** Whether the node sees no live peer (it founded a cluster and nobody joined yet, or every peer is gone). */
   alone(): boolean;
-  /** Peers the node keeps out (another partition count or cluster name), and why. */
+  /** Peers the node keeps out (another partition count or cluster name, a TLS certificate it refuses when dialing them), and why. */
   refusedPeers(): RefusedPeer[];
   /**
    * Why this node cannot join the cluster its seeds lead to, or null: a seed of another cluster
@@ -198,7 +198,19 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     },
     onlyLiveDataHolder: () => node.onlyLiveDataHolder,
     alone: () => node.membership.liveMembers() <= 1,
-    refusedPeers: () => node.refusedPeers(),
+    // Members whose TLS certificate this node refuses when it dials them are refused too: one
+    // admitted through its own dial that cannot be reached back would otherwise just show dead.
+    // (A seed that is no member is reported by `waiting for`, with the same reason.)
+    refusedPeers: () => {
+      const refused = node.refusedPeers();
+      const named = new Set(refused.map((r) => r.name));
+      const nameOf = new Map(node.membership.members().map((m) => [m.address, m.name]));
+      for (const { address, reason } of transport.tlsRefusals()) {
+        const name = nameOf.get(address);
+        if (name !== undefined && !named.has(name)) refused.push({ name, address, reason });
+      }
+      return refused;
+    },
     analytics: () => node.analytics(),
     askChannel: askChannel!,
     drain: (action) => {

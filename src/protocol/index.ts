@@ -8,3 +8,4 @@ export * from './node-frames.ts';
 export * from './msgpack-scan.ts';
 export * from './analytics.ts';
 export * from './health-status.ts';
+export * from './tls-failure.ts';

@@ -12,6 +12,10 @@
  *   dropped until it ends; bulk sends are dropped while too many bytes are buffered for the socket.
  * - A failed dial calls the `onUnreachable` hooks (with why, in a few words), which gossip may
  *   count as a failed probe and report as the reason it cannot join.
+ * - A peer whose certificate this node refuses when it dials (another CA, a certificate that
+ *   does not name the address the peer advertises) is logged at warn with its address, why in
+ *   words (src/protocol/tls-failure.ts) and what to give, at most once a minute per peer and
+ *   reason; `tlsRefusals` lists such peers for status.
  * - Per-peer state is pruned, so a long-running node whose peers churn through addresses does not
  *   grow: a link nobody has sent on for an idle period is closed (or, waiting out a redial backoff,
  *   simply dropped) and forgotten. The next send to that address starts a fresh link. A dead
@@ -42,9 +46,12 @@ import {
   datagramLengthPrefix,
   forEachDatagram,
   joinDatagram,
+  tlsFailure,
   type Credentials,
+  type TlsFailure,
 } from '../protocol/index.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
+import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
@@ -78,6 +85,8 @@ export const DEFAULT_REDIAL_BACKOFF = { initialDelayMs: 100, maxDelayMs: 5000, f
  * often (gossip), so this mostly reaps peers that restarted elsewhere or left.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** A TLS failure is logged at most once per this interval (1 min) per peer and reason; redials come every few seconds. */
+export const TLS_FAILURE_LOG_INTERVAL_MS = 60_000;
 /** Largest delay Node timers accept; beyond it they fire after 1 ms. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
@@ -135,6 +144,8 @@ interface Link {
   timer: NodeJS.Timeout | undefined;
   /** Sent on (or tried to) since the last idle sweep. */
   used: boolean;
+  /** Why the last dial's TLS handshake refused the peer's certificate (or found no TLS); null once a dial opens. */
+  tlsRefusal: string | null;
 }
 
 /**
@@ -175,6 +186,7 @@ export class WsTransport implements Transport {
   private readonly toFlush = new Set<Link>();
   private flushScheduled = false;
   private closed = false;
+  private readonly tlsLogLimiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
 
   private constructor(
     private readonly wss: WebSocketServer,
@@ -329,7 +341,7 @@ export class WsTransport implements Transport {
     const id = `${lane} ${to}`;
     let link = this.links.get(id);
     if (link === undefined) {
-      link = { id, state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined, used: false };
+      link = { id, state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined, used: false, tlsRefusal: null };
       this.links.set(id, link);
     }
     return link;
@@ -409,6 +421,7 @@ export class WsTransport implements Transport {
       opened = true;
       link.state = 'open';
       link.failures = 0;
+      link.tlsRefusal = null;
       socket.send(encodeNodeHandshake({ version: NODE_PROTOCOL_VERSION, from: this.address, lane, credentials: this.options.credentials }));
       for (const bytes of link.pending) this.addToBatch(link, bytes);
       this.stats.sent += link.pending.length;
@@ -416,8 +429,15 @@ export class WsTransport implements Transport {
     });
     // Outbound connections only send (the peer dials back for replies); an error is followed by 'close'.
     socket.on('error', (error) => {
-      failure = dialFailure(error);
-      this.options.log.debug({ peer: to, lane, err: error.message }, 'node connection error');
+      const tlsProblem = opened ? null : tlsFailure(error);
+      if (tlsProblem === null) {
+        failure = dialFailure(error);
+        this.options.log.debug({ peer: to, lane, err: error.message }, 'node connection error');
+        return;
+      }
+      failure = tlsProblem.reason;
+      link.tlsRefusal = tlsProblem.reason;
+      this.logDialTlsFailure(to, lane, tlsProblem);
     });
     socket.on('close', () => {
       if (link.socket !== socket || this.closed) return;
@@ -447,6 +467,29 @@ export class WsTransport implements Transport {
       link.state = 'idle';
     }, delay).unref();
     for (const hook of this.unreachableHooks) hook(to, reason);
+  }
+
+  /**
+   * Peers this node cannot dial because their TLS certificate fails its check (or they have no
+   * TLS), by address, with the reason, while their link is kept (status lists them as refused).
+   */
+  tlsRefusals(): { address: NodeAddress; reason: string }[] {
+    const byAddress = new Map<NodeAddress, string>();
+    for (const link of this.links.values()) {
+      if (link.tlsRefusal === null) continue;
+      byAddress.set(link.id.slice(link.id.indexOf(' ') + 1), link.tlsRefusal);
+    }
+    return [...byAddress].map(([address, reason]) => ({ address, reason: `this node cannot dial it over TLS: ${reason}` }));
+  }
+
+  /** A dial's TLS handshake failed: the peer's address, why, and what to give, rate-limited per peer and reason. */
+  private logDialTlsFailure(to: NodeAddress, lane: Lane, failure: TlsFailure): void {
+    const suppressed = this.tlsLogLimiter.pass(`${to} ${failure.kind}`, performance.now());
+    if (suppressed === null) return;
+    this.options.log.warn(
+      { peer: to, lane, err: failure.reason, ...suppressedField(suppressed) },
+      `cannot dial node ${to} over TLS: ${failure.reason}; ${DIAL_TLS_ADVICE[failure.kind]}`,
+    );
   }
 
   private forget(link: Link): void {
@@ -534,6 +577,16 @@ export class WsTransport implements Transport {
     });
   }
 }
+
+/** What to do about a peer's certificate this node refused when dialing it, by kind of failure. */
+const DIAL_TLS_ADVICE: Record<TlsFailure['kind'], string> = {
+  'wrong-name': 'give that node a certificate that names the address it advertises (its --advertise-host, or --host), or advertise a name its certificate has',
+  untrusted: 'node certificates must be signed by the CA this node trusts for peers (--peer-tls-ca, or --tls-ca)',
+  expired: 'renew that node\'s certificate (nodes reload it on SIGHUP or when the file changes)',
+  'not-tls': 'start that node with TLS too (--tls-cert, --tls-key, --tls-ca, or the --peer-tls-* ones), or this one without',
+  'certificate-required': 'that node does not take this node\'s certificate; see its log',
+  'certificate-refused': 'that node does not accept this node\'s certificate; see its log for why',
+};
 
 /** Why a dial failed, in the words an operator expects (the error's own message otherwise). */
 function dialFailure(error: Error): string {
