@@ -12,10 +12,12 @@
  *   dropped until it ends; bulk sends are dropped while too many bytes are buffered for the socket.
  * - A failed dial calls the `onUnreachable` hooks (with why, in a few words), which gossip may
  *   count as a failed probe and report as the reason it cannot join.
- * - A peer whose certificate this node refuses when it dials (another CA, a certificate that
- *   does not name the address the peer advertises) is logged at warn with its address, why in
- *   words (src/protocol/tls-failure.ts) and what to give, at most once a minute per peer and
- *   reason; `tlsRefusals` lists such peers for status.
+ * - TLS failures are told by the node that sees them, with the other node's address, in words
+ *   (src/protocol/tls-failure.ts) and what to give, at warn, at most once a minute per peer and
+ *   reason: a peer whose certificate this node refuses when it dials (another CA, a certificate
+ *   that does not name the address the peer advertises), which `tlsRefusals` also lists for
+ *   status; and, on the listener, a connection without TLS, a certificate refused, or a
+ *   handshake the dialing node cut (it did not accept ours).
  * - Per-peer state is pruned, so a long-running node whose peers churn through addresses does not
  *   grow: a link nobody has sent on for an idle period is closed (or, waiting out a redial backoff,
  *   simply dropped) and forgotten. The next send to that address starts a fresh link. A dead
@@ -30,9 +32,9 @@
  *   the batch, and a large one (SEND_ALONE_BYTES) not at all.
  */
 import { WebSocketServer, WebSocket } from 'ws';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket, TlsOptions } from 'node:tls';
 import {
   DATAGRAM_LENGTH_BYTES,
   DatagramBatchError,
@@ -46,6 +48,7 @@ import {
   datagramLengthPrefix,
   forEachDatagram,
   joinDatagram,
+  openSslReason,
   tlsFailure,
   type Credentials,
   type TlsFailure,
@@ -227,7 +230,17 @@ export class WsTransport implements Transport {
       const server = createHttpsServer(tls.server, (_request, response) => response.writeHead(426).end());
       secureServer = server;
       // A peer whose certificate does not chain to the cluster CA is refused in the handshake; say so.
-      server.on('tlsClientError', (error, socket) => (options.log ?? silent).warn({ remote: socket.remoteAddress, err: error.message }, 'refused a node connection: TLS handshake failed'));
+      const limiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
+      // A socket the other side closed mid-handshake has lost its address by the time the error
+      // is reported: noted per TCP socket as it connects.
+      const remotes = new WeakMap<object, string>();
+      server.on('connection', (raw: Socket) => {
+        if (raw.remoteAddress !== undefined) remotes.set(raw, raw.remoteAddress);
+      });
+      server.on('tlsClientError', (error, socket: FailedTlsSocket) => {
+        const remote = socket.remoteAddress ?? (socket._parent === undefined ? undefined : remotes.get(socket._parent)) ?? 'an unknown address';
+        logInboundTlsFailure(options.log ?? silent, limiter, error, socket, remote);
+      });
       wss = new WebSocketServer({ server, path: NODE_ENDPOINT_PATH, maxPayload, perMessageDeflate: false });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -431,7 +444,7 @@ export class WsTransport implements Transport {
     socket.on('error', (error) => {
       const tlsProblem = opened ? null : tlsFailure(error);
       if (tlsProblem === null) {
-        failure = dialFailure(error);
+        failure = dialFailure(error, tls !== null);
         this.options.log.debug({ peer: to, lane, err: error.message }, 'node connection error');
         return;
       }
@@ -588,9 +601,61 @@ const DIAL_TLS_ADVICE: Record<TlsFailure['kind'], string> = {
   'certificate-refused': 'that node does not accept this node\'s certificate; see its log for why',
 };
 
-/** Why a dial failed, in the words an operator expects (the error's own message otherwise). */
-function dialFailure(error: Error): string {
+/**
+ * What the peer port's `tlsClientError` hands over: the TLS socket, often destroyed by then, with
+ * Node's `_parent`, the TCP socket it wraps (the key its address was noted under).
+ */
+type FailedTlsSocket = TLSSocket & { authorizationError?: Error | string | null; _parent?: object };
+
+/**
+ * A connection to the peer port failed its TLS handshake: log who connected (the address) and
+ * what happened, in words, with what to do, rate-limited per address and reason. OpenSSL's raw
+ * text (codes, source file names, a trailing newline) never reaches the log.
+ */
+function logInboundTlsFailure(log: Logger, limiter: LogLimiter, error: Error, socket: FailedTlsSocket, remote: string): void {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const refused = socket.authorizationError;
+  let kind: string;
+  let message: string;
+  let err: string;
+  if (refused !== undefined && refused !== null) {
+    // We refused its certificate (Node destroys the socket, which then reads as a hang-up).
+    const refusedCode = typeof refused === 'string' ? refused : String((refused as NodeJS.ErrnoException).code ?? refused.message);
+    err = tlsFailure({ code: refusedCode, message: refusedCode })?.reason ?? `its certificate was refused (${refusedCode})`;
+    kind = 'refused';
+    message = `refused a node connection from ${remote}: ${err}; a node must show a certificate from this cluster's CA (--peer-tls-ca, or --tls-ca)`;
+  } else if (code === 'ERR_SSL_HTTP_REQUEST') {
+    kind = 'plain';
+    err = 'a plain HTTP request, without TLS';
+    message = `refused a node connection from ${remote}: it connected without TLS, and this node's peer port requires TLS; start that node with --tls-cert, --tls-key and --tls-ca (or --peer-tls-cert, --peer-tls-key and --peer-tls-ca) from this cluster's CA`;
+  } else if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
+    kind = 'no-certificate';
+    err = 'no client certificate';
+    message = `refused a node connection from ${remote}: it showed no certificate, and this node's peer port requires one (--peer-tls-client-auth require); give that node --tls-cert and --tls-key from this cluster's CA`;
+  } else if (code === 'ECONNRESET') {
+    kind = 'cut';
+    err = 'the dialing node closed the connection during the TLS handshake';
+    message = `a node connection from ${remote} was closed by that node during the TLS handshake: most likely it did not accept this node's certificate (not signed by the CA it trusts, or not naming the address it dialed); its log says why`;
+  } else {
+    kind = code === '' ? 'other' : code;
+    err = openSslReason(error.message);
+    message = `refused a node connection from ${remote}: the TLS handshake failed (${err})`;
+  }
+  const suppressed = limiter.pass(`${remote} ${kind}`, performance.now());
+  if (suppressed === null) return;
+  log.warn({ remote, err, ...(code === '' ? {} : { code }), ...suppressedField(suppressed) }, message);
+}
+
+/**
+ * Why a dial failed, in the words an operator expects (the error's own message otherwise). A
+ * plain dial cut before any answer is what a TLS port does to it: say so.
+ */
+function dialFailure(error: Error, tls: boolean): string {
   switch ((error as NodeJS.ErrnoException).code) {
+    case 'ECONNRESET':
+      return tls
+        ? `${error.message}: the node closed the connection during the TLS handshake; it may not accept this node's certificate (its log says why)`
+        : `${error.message}: the node may require TLS on its peer port; give this node --tls-cert, --tls-key and --tls-ca (or --peer-tls-cert, --peer-tls-key and --peer-tls-ca) from the cluster's CA`;
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ETIMEDOUT':
