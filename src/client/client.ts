@@ -194,6 +194,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private refreshingRing = false;
   private currentStatus: ClientStatus = 'connecting';
   private everReady = false;
+  /** The refusal (credentials, TLS) the client closed with, when it closed because every node refused it. */
+  private refusedForGood: ShoalError | null = null;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | null = null;
@@ -349,7 +351,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       const timer = this.options.timers.setTimer(timeoutMs, () => {
         off();
         // A node that refused the credentials says more than the others' silence.
-        reject(this.refusal() ?? new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})`, false, { cause: this.lastConnectionError() }));
+        reject(this.refusal() ?? new ConnectionError(`no node answered within ${timeoutMs} ms (seeds: ${this.options.seeds.join(', ')})${this.connectionErrors()}`, false, { cause: this.lastConnectionError() }));
       });
       const off = this.on('status', (status, cause) => {
         if (status === 'ready') {
@@ -359,7 +361,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
         } else if (status === 'closed') {
           this.options.timers.cancelTimer(timer);
           off();
-          reject(cause instanceof AuthenticationError ? cause : new ConnectionError(`the client closed before any node answered`, false, { cause }));
+          reject(cause instanceof AuthenticationError || (cause !== null && cause === this.refusedForGood) ? cause : new ConnectionError(`the client closed before any node answered`, false, { cause }));
         }
       });
     });
@@ -708,7 +710,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private onReady(connection: NodeConnection): void {
     this.everReady = true;
     // The credentials are good here: a node that refused them is asked again.
-    for (const other of this.connections.values()) if (other !== connection) other.retryRefusedLogin();
+    for (const other of this.connections.values()) if (other !== connection) other.retryRefused();
     this.updateStatus();
     if (this.hotKeysWanted) this.subscribeHotKeys(connection);
     if (this.near !== null) {
@@ -869,7 +871,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (states.length > 0 && states.every((s) => s === 'closed')) {
       // Reconnecting is off (or refused for good) and nothing is left to talk to. Refused
       // credentials are the reason to report as such: calls and connect() fail with them.
-      void (this.closing = this.shutDown(this.refusal() ?? new ConnectionError('every node connection is closed and will not reconnect', false, { cause: this.lastConnectionError() })));
+      const refusal = this.refusal();
+      this.refusedForGood = refusal ?? null;
+      void (this.closing = this.shutDown(refusal ?? new ConnectionError('every node connection is closed and will not reconnect', false, { cause: this.lastConnectionError() })));
       return;
     }
     const status: ClientStatus = states.includes('ready') ? 'ready' : this.everReady ? 'reconnecting' : 'connecting';
@@ -895,10 +899,25 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     this.setStatus('closed', reason instanceof ClientClosedError ? null : reason);
   }
 
-  /** Why a node refused the credentials, if one did on its connection's last attempt. */
-  private refusal(): AuthenticationError | undefined {
+  /**
+   * Why the nodes refuse this client, if they did on their connections' last attempts: a node
+   * that refused the credentials, or every node failing TLS for a reason a retry cannot change
+   * (its message names each node's reason).
+   */
+  private refusal(): ShoalError | undefined {
     for (const c of this.connections.values()) if (c.lastError instanceof AuthenticationError) return c.lastError;
-    return undefined;
+    const connections = [...this.connections.values()];
+    if (connections.length === 0 || !connections.every((c) => c.tlsRefused)) return undefined;
+    if (connections.length === 1) return connections[0]!.lastError as ConnectionError;
+    const reasons = [...new Set(connections.map((c) => c.lastError!.message))];
+    return new ConnectionError(`TLS failed with every node: ${reasons.join('; ')}`, false, { cause: connections[0]!.lastError });
+  }
+
+  /** The connections' last errors, for a message ("; last errors: ..."), or nothing when there are none. */
+  private connectionErrors(): string {
+    const messages = new Set<string>();
+    for (const c of this.connections.values()) if (c.lastError !== null) messages.add(c.lastError.message);
+    return messages.size === 0 ? '' : `: ${[...messages].join('; ')}`;
   }
 
   private lastConnectionError(): Error | undefined {
@@ -995,7 +1014,8 @@ function isIterable<T>(value: unknown): value is Iterable<T> {
 
 /**
  * Connects to a Shoal cluster and resolves once a node is ready (or rejects with ConnectionError
- * after `connectTimeoutMs`, or with AuthenticationError when the nodes refuse the credentials).
+ * after `connectTimeoutMs`, or at once, naming the reason, when every seed fails TLS in a way a
+ * retry cannot change, or with AuthenticationError when the nodes refuse the credentials).
  */
 export async function connect<V = unknown>(options: ClientOptions<V>): Promise<ShoalClient<V>> {
   const client = new ShoalClient<V>(options);

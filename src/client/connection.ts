@@ -24,6 +24,8 @@ import {
   type RmwRequest,
   type WelcomeFrame,
   type WireLimits,
+  tlsFailure,
+  type TlsFailureKind,
 } from '../protocol/index.ts';
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
@@ -51,9 +53,10 @@ export interface ConnectionHandler {
   onPush(connection: NodeConnection, push: Push): void;
   onStateChange(connection: NodeConnection): void;
   /**
-   * Whether some node has accepted this client's credentials. Then a node refusing them is asked
-   * again (it may not have the user yet: users spread between nodes in the background; or its
-   * auth guard refuses for a while); credentials no node ever accepted stay refused for good.
+   * Whether some node has accepted this client (its credentials, and its TLS). Then a node refusing
+   * them is asked again (it may not have the user yet: users spread between nodes in the
+   * background; or its auth guard refuses for a while; or its certificate is being replaced);
+   * credentials or TLS no node ever accepted stay refused for good.
    */
   credentialsAccepted(): boolean;
 }
@@ -72,6 +75,16 @@ export interface ConnectionOptions {
   /** TLS settings handed to the WebSocket (ws passes them to tls.connect); null: none. */
   tls: object | null;
 }
+
+/** What to do about a TLS failure, by kind (see src/protocol/tls-failure.ts). */
+const TLS_ADVICE: Record<TlsFailureKind, string> = {
+  untrusted: 'give the CA that signed the node\'s certificate as `tls.ca`',
+  'wrong-name': 'dial the node by a name its certificate has, or set `tls.servername` to one',
+  expired: 'the node\'s certificate must be renewed',
+  'not-tls': 'drop `tls` (and wss:// seeds) to talk to it without TLS, or dial a node that uses TLS',
+  'certificate-required': 'the node requires a client certificate: give `tls.cert` and `tls.key`',
+  'certificate-refused': 'the node refused the client certificate: `tls.cert` must be signed by a CA the node trusts',
+};
 
 /** Connection errors after which reconnecting cannot help (a refused login only while no node accepted it). */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['unsupported-version', 'unauthenticated']);
@@ -98,6 +111,11 @@ export class NodeConnection {
   welcome: WelcomeFrame | null = null;
   /** Why the connection last failed or closed. */
   lastError: Error | null = null;
+  /**
+   * Whether the last attempt failed its TLS handshake for a reason a retry cannot change (the
+   * node's certificate, or a port without TLS): `lastError` says which.
+   */
+  tlsRefused = false;
   private socket: WebSocketLike | null = null;
   private readonly sent = new Map<number, Call>();
   private outgoing: Call[] = [];
@@ -176,13 +194,14 @@ export class NodeConnection {
   }
 
   /**
-   * Dials again, after a backoff, a connection closed because its node refused the credentials,
-   * now that another node accepted them (the owner calls it when one does): the refusing node may
-   * not have had the user yet, or its auth guard refused for a while. Otherwise does nothing.
+   * Dials again, after a backoff, a connection closed because its node refused the credentials
+   * (or failed TLS), now that another node accepted them (the owner calls it when one does): the
+   * refusing node may not have had the user yet, its auth guard refused for a while, or its
+   * certificate was being replaced. Otherwise does nothing.
    */
-  retryRefusedLogin(): void {
+  retryRefused(): void {
     const reconnect = this.options.reconnect;
-    if (this.state !== 'closed' || !this.fatal || !(this.lastError instanceof AuthenticationError) || this.retiring || reconnect === false) return;
+    if (this.state !== 'closed' || !this.fatal || !(this.lastError instanceof AuthenticationError || this.tlsRefused) || this.retiring || reconnect === false) return;
     this.fatal = false;
     this.setState('backoff');
     this.timer = this.options.timers.setTimer(backoffDelay(this.failedAttempts++, reconnect, this.options.random), () => this.dial());
@@ -206,6 +225,7 @@ export class NodeConnection {
 
   private dial(): void {
     this.setState('connecting');
+    this.tlsRefused = false;
     // The third argument is `ws`'s options; WHATWG implementations take only (url, protocols).
     const socket = new this.options.webSocket(this.url, [], { perMessageDeflate: false, handshakeTimeout: this.options.dialTimeoutMs, ...this.options.tls });
     // Blobs (the WHATWG default) would need an async read; `ws` already delivers Buffers.
@@ -247,8 +267,19 @@ export class NodeConnection {
     socket.addEventListener('error', (event) => {
       // `ws` says why; a WHATWG error event carries no detail (the close event follows).
       const cause = event.error instanceof Error ? event.error : undefined;
+      const tls = this.state === 'connecting' ? tlsFailure(cause) : null;
+      if (tls !== null) {
+        // The node's certificate (or a port without TLS) fails the same way on every attempt:
+        // until some node has accepted this client, no redial (connect() need not wait out its timeout).
+        this.lastError = new ConnectionError(`TLS with node ${this.address} failed: ${tls.reason}; ${TLS_ADVICE[tls.kind]}`, false, { cause });
+        this.tlsRefused = true;
+        if (!this.handler.credentialsAccepted()) this.fatal = true;
+        return;
+      }
       const why = cause?.message ?? event.message ?? 'WebSocket error';
-      this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}`, false, { cause });
+      // A TLS port cuts a plain WebSocket handshake off before any answer.
+      const hint = (cause as { code?: unknown } | undefined)?.code === 'ECONNRESET' && this.url.startsWith('ws:') ? '; the node may require TLS: give the `tls` option (`tls: { ca }` with its CA, or `tls: true`) or wss:// seeds' : '';
+      this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}${hint}`, false, { cause });
     });
     socket.addEventListener('close', (event) => this.onClose(socket, event.code, event.reason));
   }

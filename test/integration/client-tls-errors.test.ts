@@ -1,0 +1,82 @@
+/**
+ * The SDK against real nodes, TLS failing: the error `connect()` rejects with names the TLS
+ * reason in its message (a CA that does not sign the node's certificate, a `servername` the
+ * certificate does not name, a node without TLS dialed with it, a TLS node dialed without), not
+ * only "no node answered" with the reason hidden in `cause`. A failure that a retry cannot cure
+ * (the certificate is checked the same way every time) rejects at once: the connect timeout here
+ * is a day, so waiting it out would hang the test.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, ConnectionError, stringCodec } from '../../src/client/index.ts';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { createDevCa } from '../../src/security/dev-certs.ts';
+import { DaemonProcess } from './daemon-harness.ts';
+
+const DAY_MS = 86_400_000;
+
+async function connectError(options: Parameters<typeof connect>[0]): Promise<ConnectionError> {
+  try {
+    const client = await connect(options);
+    await client.close();
+  } catch (error) {
+    assert.ok(error instanceof ConnectionError, `a ConnectionError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('connect() resolved');
+}
+
+test('SDK: a TLS failure is named in the error, and a certain one does not wait out the connect timeout', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-sdk-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await createDevCa('cluster CA');
+  const other = await createDevCa('another CA');
+  const node1 = await ca.issue('node1');
+  writeFileSync(join(dir, 'node1.pem'), node1.cert);
+  writeFileSync(join(dir, 'node1-key.pem'), node1.key, { mode: 0o600 });
+  const [port, peerPort, plainPort, plainPeerPort] = await freePorts(4);
+  const node = new DaemonProcess({ name: 'sdk-tls', port: port!, peerPort: peerPort!, seeds: [], extra: ['--tls-cert', join(dir, 'node1.pem'), '--tls-key', join(dir, 'node1-key.pem')] });
+  const plainNode = new DaemonProcess({ name: 'sdk-plain', port: plainPort!, peerPort: plainPeerPort!, seeds: [], extra: [] });
+  t.after(() => {
+    node.kill('SIGKILL');
+    plainNode.kill('SIGKILL');
+  });
+  await Promise.all([node.start(), plainNode.start()]);
+
+  await t.test('the right CA connects', async () => {
+    const client = await connect({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert } });
+    await client.set('k', 'v');
+    assert.equal(await client.get('k'), 'v');
+    await client.close();
+  });
+
+  await t.test('a CA that did not sign the node certificate: certificate verification failed, at once', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: other.cert }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, new RegExp(`${node.clientAddress}.*failed: certificate verification failed: its certificate does not chain to a CA trusted here \\(unable to verify the first certificate\\).*tls\\.ca`));
+    assert.doesNotMatch(error.message, /no node answered/);
+  });
+
+  await t.test('a servername the certificate does not name: wrong host, at once', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert, servername: 'elsewhere.example' }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, /certificate does not name elsewhere\.example.*names it has: DNS:localhost, IP Address:127\.0\.0\.1/);
+  });
+
+  await t.test('TLS to a node without TLS: it does not speak TLS, at once', async () => {
+    const error = await connectError({ seeds: [plainNode.clientAddress], codec: stringCodec, tls: { ca: ca.cert }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, new RegExp(`TLS with node ${plainNode.clientAddress} failed: it does not speak TLS.*drop \`tls\``));
+  });
+
+  await t.test('no TLS to a TLS node: after the timeout (a cut handshake may pass), with the hint', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, connectTimeoutMs: 1500 });
+    assert.match(error.message, /no node answered within 1500 ms.*may require TLS.*`tls`/);
+  });
+
+  await t.test('one seed failing TLS and one answering: the client connects', async () => {
+    const client = await connect({ seeds: [plainNode.clientAddress, node.clientAddress], codec: stringCodec, tls: { ca: ca.cert }, connectTimeoutMs: DAY_MS });
+    assert.equal(await client.get('k'), 'v');
+    await client.close();
+  });
+});
