@@ -16,11 +16,21 @@
  * 400110). A restart forgets a drain (the flag is not sticky metadata).
  *
  * Safety: a drain is refused while no other live member holds data (the last holder has nobody to
- * hand off to and would drop its data), while the node is still joining, and while it leaves.
+ * hand off to and would drop its data), while the node is still joining, while it leaves, and when
+ * the ring without it would leave a partition with fewer live (and, for reads, caught-up) owners
+ * than a read or a write at the cluster's consistency levels needs (`quorumShortfall`): a dead member stays in the ring until
+ * gossip forgets it, so with 3 nodes, N=3, R=W=2 and one dead, the ring without a second node has
+ * 2 owners per partition, QUORUM needs both, and every QUORUM request would fail until gossip
+ * forgot the dead one (probe-cli s19 finding 1; test/sim/drain-dead-member.test.ts). A member that
+ * dies during a drain can still cause that; the drain then stalls and says so at warn (`check`).
  *
  * For code (the automatic drain of a predicted failure): `ShoalNode.drain()`, `undrain()` and
  * `drainProgress()` delegate here; each returns the progress at once, and progress is polled.
  */
+import type { Member } from '../gossip/membership.ts';
+import type { Consistency } from '../replication/api.ts';
+import { requiredReplicas } from '../replication/config.ts';
+import type { Placement } from '../replication/context.ts';
 import type { Logger } from '../runtime/env.ts';
 import { RING_META } from './ring-placement.ts';
 
@@ -64,6 +74,88 @@ export interface DrainHost {
   otherDataHolders(): number;
   /** Totals of ownership handoff since the node started (sync stats). */
   handoffTotals(): { keys: number; bytes: number };
+  /** The ring the members would build without this node (ring-lifecycle.ts), and the ring in use now. */
+  ringWithoutSelf(): Placement;
+  ring(): Placement;
+  /** A member's state as gossip knows it (undefined: not known). */
+  memberState(name: string): Member['state'] | undefined;
+  /** The consistency levels of reads and writes that do not name one (R and W). */
+  readonly consistency: { read: Consistency; write: Consistency };
+}
+
+/** Partitions of a ring where a read or a write at the cluster's consistency levels cannot reach its quorum. */
+export interface QuorumShortfall {
+  /** Partitions short of a quorum, of all the ring's partitions. */
+  partitions: number;
+  ofPartitions: number;
+  /** Owners of the first such partition, and how many answers a read and a write need of them (requiredReplicas). */
+  replicas: number;
+  readNeeds: number;
+  writeNeeds: number;
+  /** The members not alive (dead, suspect, or unknown) that make them short, by name. */
+  notLive: { name: string; state: string }[];
+}
+
+/**
+ * Which partitions of `next` cannot serve a read or a write at `consistency` with the members
+ * gossip sees alive (a suspect counts as not alive: it may be the next one declared dead). The
+ * quorum is the coordinator's: requiredReplicas of the partition's owner count (with fewer members
+ * than N, fewer replicas, and R and W taken over those). A write needs that many live owners. A
+ * read needs that many live owners that are caught up: an owner `next` adds (it did not own the
+ * partition in `current`) catches up from every owner of `current` (sync.ts onPlacement), and
+ * while one of those is dead but still in the ring it never finishes, so its reads never count.
+ * Without `current`, every owner counts as caught up. Null when every partition has its quorums.
+ */
+export function quorumShortfall(
+  next: Placement,
+  current: Placement | null,
+  stateOf: (name: string) => Member['state'] | undefined,
+  consistency: { read: Consistency; write: Consistency },
+): QuorumShortfall | null {
+  let short: QuorumShortfall | null = null;
+  const notLive = new Map<string, string>();
+  const live = (name: string): boolean => stateOf(name) === 'alive';
+  for (let p = 0; p < next.partitions; p++) {
+    const owners = next.owners(p);
+    if (owners.length === 0) continue; // an empty ring: the last-holder refusal covers it
+    const readNeeds = requiredReplicas(consistency.read, owners.length);
+    const writeNeeds = requiredReplicas(consistency.write, owners.length);
+    const before = current?.owners(p) ?? owners;
+    const blocking = new Set<string>();
+    let liveOwners = 0;
+    let caughtUp = 0;
+    for (const owner of owners) {
+      if (!live(owner)) {
+        blocking.add(owner);
+        continue;
+      }
+      liveOwners++;
+      const deadSources = before.includes(owner) ? [] : before.filter((source) => source !== owner && !live(source));
+      if (deadSources.length === 0) caughtUp++;
+      for (const source of deadSources) blocking.add(source);
+    }
+    if (liveOwners >= writeNeeds && caughtUp >= readNeeds) continue;
+    short ??= { partitions: 0, ofPartitions: next.partitions, replicas: owners.length, readNeeds, writeNeeds, notLive: [] };
+    short.partitions++;
+    for (const name of blocking) notLive.set(name, stateOf(name) ?? 'unknown');
+  }
+  if (short === null) return null;
+  short.notLive = [...notLive].map(([name, state]) => ({ name, state })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return short;
+}
+
+/** `n3 (dead)` or `n3 (dead) and n4 (suspect)`. */
+function describeMembers(members: readonly { name: string; state: string }[]): string {
+  const named = members.map((m) => `${m.name} (${m.state})`);
+  return named.length <= 1 ? (named[0] ?? 'nobody') : `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}`;
+}
+
+/** A shortfall in words: `32 of 32 partitions would have too few live, caught-up replicas for a quorum (QUORUM reads and writes need 2 of their 2 replicas) because n3 (dead) is still in the ring`. */
+function describeShortfall(s: QuorumShortfall, consistency: { read: Consistency; write: Consistency }, have: 'have' | 'would have'): string {
+  const needs = consistency.read === consistency.write && s.readNeeds === s.writeNeeds
+    ? `${consistency.read.toUpperCase()} reads and writes need ${s.readNeeds} of their ${s.replicas} replicas`
+    : `${consistency.read.toUpperCase()} reads need ${s.readNeeds} and ${consistency.write.toUpperCase()} writes ${s.writeNeeds} of their ${s.replicas} replicas`;
+  return `${s.partitions} of ${s.ofPartitions} partitions ${have} too few live, caught-up replicas for a quorum (${needs}) because ${describeMembers(s.notLive)} ${s.notLive.length === 1 ? 'is' : 'are'} still in the ring`;
 }
 
 export class NodeDrain {
@@ -73,6 +165,8 @@ export class NodeDrain {
   private drainedAtMs: number | null = null;
   /** Whether this drain's completion was logged (`check`). */
   private loggedDrained = false;
+  /** The members a stalled drain was last logged waiting for (`check`); '' while none. */
+  private loggedStall = '';
 
   constructor(private readonly host: DrainHost) {}
 
@@ -87,10 +181,19 @@ export class NodeDrain {
     if (h.leaving()) throw new DrainRefusedError(`${h.name} is leaving the cluster; a drain would change nothing`);
     if (!h.joined()) throw new DrainRefusedError(`${h.name} has not joined its cluster yet; it owns nothing to drain`);
     if (h.otherDataHolders() === 0) throw new DrainRefusedError(`${h.name} is the only live member holding data; with nobody to hand its partitions to, a drain would drop them`);
+    const short = quorumShortfall(h.ringWithoutSelf(), h.ring(), (name) => h.memberState(name), h.consistency);
+    if (short !== null) {
+      const them = short.notLive.length === 1 ? short.notLive[0]!.name : 'them';
+      throw new DrainRefusedError(
+        `${h.name} cannot drain now: without it, ${describeShortfall(short, h.consistency, 'would have')}, and those requests would fail. ` +
+          `Bring ${them} back, or wait until the cluster removes ${them} (gossip forgets a dead member after its deadReclaimMs) or sees ${them} alive again, or drain ${h.name} later`,
+      );
+    }
     const totals = h.handoffTotals();
     this.start = { atMs: h.monoMs(), partitions: h.partitionsHere(), keys: totals.keys, bytes: totals.bytes };
     this.drainedAtMs = null;
     this.loggedDrained = false;
+    this.loggedStall = '';
     this.draining = true;
     h.updateMeta({ ...h.meta(), [RING_META.draining]: 1 });
     h.requestRingCheck();
@@ -112,13 +215,43 @@ export class NodeDrain {
     return this.progress();
   }
 
-  /** Logs the drain's completion once (the node calls it every ring check). */
+  /**
+   * Logs the drain's completion once (the node calls it every ring check), and, while it moves, a
+   * member that died since it began and left partitions of its ring without a live quorum: the
+   * handoff of those partitions cannot finish (it needs a quorum of their owners) and QUORUM
+   * requests on them fail until the member is back or gossip forgets it. An undrain does not help
+   * while the member stays in the ring: the partitions the node takes back catch up from every
+   * owner of the ring it leaves, the dead one included, before its reads count.
+   */
   check(): void {
-    if (!this.draining || this.loggedDrained) return;
+    if (!this.draining) return;
+    if (!this.loggedDrained || this.loggedStall !== '') this.checkStall();
+    if (this.loggedDrained) return;
     const p = this.progress();
     if (p.state !== 'drained') return;
     this.loggedDrained = true;
     this.host.log.info({ event: 'drained', ...p }, `drained: ${p.partitionsAtStart} partitions handed off (${p.keysHandedOff} keys, ${p.bytesHandedOff} bytes sent) in ${(p.elapsedMs / 1000).toFixed(1)} s`);
+  }
+
+  private checkStall(): void {
+    const h = this.host;
+    const ring = h.ring();
+    // Until the ring without this node is installed, the drain has not taken anything away yet.
+    if (ring.members.some((m) => m.name === h.name)) return;
+    // The ring it left is gone: only the owners' liveness is judged here (a new owner stuck on a dead source is not seen).
+    const short = quorumShortfall(ring, null, (name) => h.memberState(name), h.consistency);
+    const key = short === null ? '' : short.notLive.map((m) => `${m.name}:${m.state}`).join(',');
+    // Once drained, only the end of a stall logged earlier is news.
+    if (key === this.loggedStall || (short !== null && this.loggedDrained)) return;
+    this.loggedStall = key;
+    if (short === null) {
+      h.log.info({ event: 'drain-resumed' }, 'draining: every partition of the ring without this node has a live quorum again');
+      return;
+    }
+    h.log.warn(
+      { event: 'drain-stalled', members: short.notLive.map((m) => m.name), partitions: short.partitions },
+      `draining stalls: ${describeShortfall(short, h.consistency, 'have')}; their handoff cannot finish and requests on them fail until ${short.notLive.length === 1 ? 'it is' : 'they are'} back or the cluster removes ${short.notLive.length === 1 ? 'it' : 'them'} (an undrain does not help while ${short.notLive.length === 1 ? 'it stays' : 'they stay'} in the ring)`,
+    );
   }
 
   progress(): DrainProgress {

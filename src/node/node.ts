@@ -364,6 +364,10 @@ export class ShoalNode {
       partitionsHere: () => this.partitionsHere(),
       otherDataHolders: () => this.ring.placement.members.filter((m) => m.name !== this.name && this.alive.get(m.name) === true).length,
       handoffTotals: () => ({ keys: this.sync.stats.keysHandedOff, bytes: this.sync.stats.handoffBytesSent }),
+      ringWithoutSelf: () => this.ring.placementWithoutSelf(),
+      ring: () => this.ring.placement,
+      memberState: (name) => this.membership.member(name)?.state,
+      consistency: { read: replication.defaultReadConsistency, write: replication.defaultWriteConsistency },
     });
     this.startedMs = env.clock.monoMs();
     this.storyLog = new NodeStoryLog(env.log, this.name, () => env.clock.monoMs(), env.timers);
@@ -808,7 +812,9 @@ export class ShoalNode {
    * Drains this node: it gives every partition to the nodes that take them over while it stays a
    * live member that coordinates requests (drain.ts). Returns at once with the progress; poll
    * `drainProgress()` until its state is 'drained'. Idempotent. Throws DrainRefusedError when the
-   * node must not drain now (it is the last live member holding data, it is joining or leaving).
+   * node must not drain now (it is the last live member holding data, it is joining or leaving, or
+   * the ring without it would leave a partition without a live read or write quorum: drain.ts
+   * quorumShortfall).
    */
   drain(): DrainProgress {
     return this.drainer.drain();

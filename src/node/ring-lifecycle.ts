@@ -132,6 +132,16 @@ export class RingLifecycle {
     return this.placementNow;
   }
 
+  /**
+   * The ring every member would build once this node is out of it (drained): the same members and
+   * placement code as a ring change, dead members included (they stay in the ring until gossip
+   * forgets them). drain.ts checks it for partitions left without a live quorum.
+   */
+  placementWithoutSelf(): Placement {
+    const self = this.selfName();
+    return buildPlacement(this.ringMembers().filter((m) => m.name !== self), this.o.partitions, this.o.replicas);
+  }
+
   /** Whether the node has heard from its cluster (or founded one) and built its first ring. */
   get joined(): boolean {
     return this.joinedCluster;
