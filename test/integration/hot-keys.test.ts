@@ -62,13 +62,21 @@ test('a hot key raises an alert pushed to SDK listeners, is listed by shoal hotk
     assert.ok(metricValue(scraped, 'shoal_hot_key_alerts_total') >= 1);
     assert.ok(metricValue(scraped, 'shoal_hot_key_alerts_active') >= 1);
 
-    const cli = await runShoal(['hotkeys', '--node', node.clientAddress, '--json', '--count', '5'], {}, 30_000);
-    assert.equal(cli.status, 0, cli.stderr);
-    const listed = JSON.parse(cli.stdout) as { nodes: string[]; keys: { key: string; rate: number; nodes: Record<string, number> }[]; alerts: HotKeyAlert[] };
-    assert.deepEqual(listed.nodes, ['h1']);
-    assert.equal(listed.keys[0]?.key, HOT);
+    // On a loaded machine the traffic can slow below the threshold while the CLI process starts, and
+    // the alert clears (CI once, at load 20): ask again, a bounded number of times, until an answer
+    // comes while the alert is in force; every answer must list the key.
+    type Listed = { nodes: string[]; keys: { key: string; rate: number; nodes: Record<string, number> }[]; alerts: HotKeyAlert[] };
+    let asked = 0;
+    const listed = await until('shoal hotkeys to list the alert while it is in force', async () => {
+      if (++asked > 10) assert.fail(`shoal hotkeys answered ${asked - 1} times without the alert in force`);
+      const cli = await runShoal(['hotkeys', '--node', node.clientAddress, '--json', '--count', '5'], {}, 30_000);
+      assert.equal(cli.status, 0, cli.stderr);
+      const answer = JSON.parse(cli.stdout) as Listed;
+      assert.deepEqual(answer.nodes, ['h1']);
+      assert.equal(answer.keys[0]?.key, HOT);
+      return answer.alerts.some((a) => a.key === HOT && !a.cleared) ? answer : undefined;
+    }, 300_000, 100);
     assert.ok(listed.keys[0]!.rate > 0 && listed.keys[0]!.nodes.h1 === listed.keys[0]!.rate);
-    assert.ok(listed.alerts.some((a) => a.key === HOT && !a.cleared), 'the alert in force is listed');
     assert.match(formatHotKeys(listed as ClusterHotKeys), /1\s+"hot:item"\s+\d+\s+h1=\d/, 'the table shows the key, its rate and the node');
 
     const redis = createClient({ socket: { host: '127.0.0.1', port: respPort! } });
