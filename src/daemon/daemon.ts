@@ -81,7 +81,17 @@ export interface Daemon {
   readonly refused: Promise<string>;
 }
 
-/** Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound. */
+/**
+ * What a start that fails part-way must give back (listeners, timers, the node, the disk tier),
+ * each step added once the thing it closes exists, and run in the reverse order.
+ */
+type StartUndo = (() => void | Promise<void>)[];
+
+/**
+ * Starts a node; rejects with StartupError (exit status 2) when a port cannot be bound or the
+ * node cannot start (a disk tier the filesystem cannot hold, a bad certificate...). A failed start
+ * has closed every port, timer and lock it took, so the process can exit.
+ */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { dataDir, disk } = options.config;
   // Each directory the node writes: its path, the flag that chose it, the first directory made for it.
@@ -90,6 +100,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const release = (): void => {
     for (const lock of locks.splice(0)) lock.release();
   };
+  const undo: StartUndo = [];
   try {
     const wanted: [string, '--data-dir' | '--disk-dir'][] = [[dataDir, '--data-dir']];
     if (disk !== null && disk.dir !== dataDir) wanted.push([disk.dir, '--disk-dir']);
@@ -99,17 +110,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         options.log.warn({ dir, holder }, `${dir} is locked by pid ${holder.pid} on host ${holder.host}, which this node cannot ask; waiting ${waitMs} ms to see whether it still refreshes the lock`);
       locks.push(await lockDirectory(dir, flag, { onWait }));
     }
-    return await startNodeIn(options, release);
+    return await startNodeIn(options, release, undo);
   } catch (error) {
-    // A failed start (a port in use, a bad certificate) leaves no lock and no empty directory behind.
+    // A failed start (a port in use, a bad certificate, a disk tier too large) leaves no listener,
+    // no timer, no lock and no empty directory behind.
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (closeError) {
+        options.log.warn({ err: closeError }, 'closing after a failed start');
+      }
+    }
     release();
     for (const { dir, created } of dirs.reverse()) removeUnusedDataDir(dir, created);
     throw error;
   }
 }
 
-/** startDaemon once its directories exist and are locked; `release` gives the locks back once the node has stopped. */
-async function startNodeIn(options: DaemonOptions, release: () => void): Promise<Daemon> {
+/**
+ * startDaemon once its directories exist and are locked; `release` gives the locks back once the
+ * node has stopped. Whatever it opens, it adds to `undo` at once, for startDaemon to close should
+ * a later step throw.
+ */
+async function startNodeIn(options: DaemonOptions, release: () => void, undo: StartUndo): Promise<Daemon> {
   const { config, log } = options;
   const startedAt = performance.now();
   log.info({ dataDir: config.dataDir, atRestKeys: config.atRestKeySource }, 'using data directory');
@@ -157,8 +180,10 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   } catch (error) {
     throw listenError(error, 'peer', config.host, config.peerPort, '--peer-port');
   }
+  undo.push(() => transport.close());
   const clientAddress = hostPort(config.advertiseHost, config.port);
   const timers = new RealTimers();
+  undo.push(() => timers.cancelAll());
   let hosted: HostedNode | null = null;
   // With a keyring, the node's whole node-to-node traffic (gossip and replication) is sealed.
   const gossip =
@@ -178,12 +203,14 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log };
   const node = createHostedNode(env, config, clientAddress, transport, seeds, acl, config.defaultPassword === null ? undefined : defaultPasswordAfterPeer(acl, config.defaultPassword, log, startedAtWallMs));
   hosted = node;
+  undo.push(() => node.closeDisk(), () => node.stop());
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.
   const stopSeedWatch = seeds.watch(() => !node.joined() || node.alone());
   // Saved only once joined: a node still waiting for its seeds knows nobody, and must not forget whom it waits for.
   const peersTimer = setInterval(() => {
     if (node.joined()) knownPeers.update(node.clusterMembers(), config.name);
   }, KNOWN_PEERS_SAVE_INTERVAL_MS).unref();
+  undo.push(stopSeedWatch, () => clearInterval(peersTimer));
 
   let stopping: Promise<number> | null = null;
   const status = (): NodeStatus =>
@@ -233,13 +260,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       drain: (action) => node.drain(action),
     });
   } catch (error) {
-    stopSeedWatch();
-    clearInterval(peersTimer);
-    node.stop();
-    await transport.close();
-    env.timers.cancelAll();
     throw listenError(error, 'client', config.host, config.port, '--port');
   }
+  undo.push(() => server.close({ graceMs: 0 }));
 
   let resp: RespServer | null = null;
   if (config.respPort !== 0) {
@@ -273,13 +296,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });
     } catch (error) {
-      stopSeedWatch();
-      clearInterval(peersTimer);
-      node.stop();
-      await Promise.all([server.close({ graceMs: 0 }), transport.close()]);
-      env.timers.cancelAll();
       throw listenError(error, 'RESP', config.host, config.respPort, '--resp-port');
     }
+    undo.push(() => resp?.close());
   }
   // --slow-log-threshold is also where the RESP SLOWLOG starts (CONFIG SET slowlog-log-slower-than changes it).
   if (resp !== null) resp.state.setSlowlogThreshold(config.slowLogThresholdMs === null ? -1 : Math.round(config.slowLogThresholdMs * 1000));
@@ -291,6 +310,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
   const views = clusterViews(node, () => dashboard?.sample() ?? null);
   // Prometheus metrics (/metrics on the admin port): collected only when the port is on.
   const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, authGuard });
+  undo.push(() => views.close(), () => metrics?.close(), () => dashboard?.close());
   if (config.adminPort !== 0) {
     try {
       admin = await startAdminServer({
@@ -323,14 +343,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
         ],
       });
     } catch (error) {
-      metrics?.close();
-      stopSeedWatch();
-      clearInterval(peersTimer);
-      node.stop();
-      await Promise.all([server.close({ graceMs: 0 }), transport.close(), resp?.close()]);
-      env.timers.cancelAll();
       throw listenError(error, 'admin', config.host, config.adminPort, '--admin-port');
     }
+    undo.push(() => admin?.close());
   }
   const adminAddress = admin === null ? null : hostPort(config.advertiseHost, admin.port);
   // Certificates are reloaded on SIGHUP and when their files change, without dropping connections.
@@ -348,6 +363,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void): Promise
       tls.close();
     };
   }
+  undo.push(() => stopTlsReload());
   const scheme = config.tls.client === null ? 'ws' : 'wss';
 
   log.info(

@@ -5,7 +5,7 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,35 @@ function runNode(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {},
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs `node bin/shoal.js ARGS` to completion with its stdout and stderr on one file, as `2>&1`
+ * would (or a journal): `output` shows the order in which the lines were written.
+ */
+export async function runShoalMerged(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-merged-'));
+  const path = join(dir, 'output');
+  const fd = openSync(path, 'w');
+  try {
+    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', fd, fd], env: cleanEnv() });
+    everyChild.add(child);
+    const status = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`shoal ${args.join(' ')} did not finish within ${timeoutMs} ms; output: ${readFileSync(path, 'utf8')}`));
+      }, timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        everyChild.delete(child);
+        resolve(code);
+      });
+    });
+    return { status, output: readFileSync(path, 'utf8') };
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { envName, OPTION_NAMES } from '../../src/daemon/options.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, runShoal } from './daemon-harness.ts';
+import { DaemonProcess, runShoal, runShoalMerged } from './daemon-harness.ts';
 
 test('bad configuration exits with status 2 and a one-line reason', async () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
@@ -65,6 +65,20 @@ test('a port in use exits with status 2, names the port and the flag, and leaves
     }
   }
   assert.deepEqual(readdirSync(parent), ['existing'], 'the directories the failed start made are gone; the one it found is kept');
+});
+
+test('a start refused once its ports are bound (a disk tier larger than its filesystem) exits with status 2, holding nothing', async (t) => {
+  const [port, peerPort, respPort, adminPort] = await freePorts(4);
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-late-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', String(respPort), '--admin-port', String(adminPort)];
+  // 100 PB: more than any filesystem under the tests has free. The disk tier opens with the node,
+  // after the peer port is bound; the process exits only if the failed start closed everything it
+  // had opened (a listener or a timer left behind keeps it running until the harness gives up).
+  const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', 'json', '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
+  assert.equal(status, 2, output);
+  assert.match(output, /^shoal start: cannot open the disk tier file .*tier\.shoal \(--disk-dir\): the filesystem under .* free, .*lower --disk-size$/m);
+  assert.deepEqual(readdirSync(parent), [], 'the failed start removed the directories it made, locks included');
 });
 
 test('a second node on a data or disk directory in use exits with status 2; a killed node leaves nothing that stops the next', async (t) => {
