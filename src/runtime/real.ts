@@ -89,11 +89,12 @@ export interface RealLoggerOptions {
 
 export function createLogger(options: RealLoggerOptions = {}): Logger & pino.Logger {
   const pretty = options.pretty ?? process.stdout.isTTY === true;
-  return pino({
-    name: options.name ?? 'shoal',
-    level: options.level ?? 'info',
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+  const settings = { name: options.name ?? 'shoal', level: options.level ?? 'info' };
+  if (pretty) return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  // JSON lines are written as they are logged, as process.stdout writes to a file or pipe on Linux:
+  // pino's default buffers them, so a line logged before the process writes to stderr (the
+  // reason a start failed) or exits could come out after it.
+  return pino(settings, pino.destination({ dest: 1, sync: true }));
 }
 
 export interface RealEnvOptions {

@@ -77,7 +77,10 @@ test('a start refused once its ports are bound (a disk tier larger than its file
   // had opened (a listener or a timer left behind keeps it running until the harness gives up).
   const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', 'json', '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
   assert.equal(status, 2, output);
-  assert.match(output, /^shoal start: cannot open the disk tier file .*tier\.shoal \(--disk-dir\): the filesystem under .* free, .*lower --disk-size$/m);
+  const lines = output.trimEnd().split('\n');
+  // The reason is the last line, after every log line of the failed start, none of them in between.
+  assert.match(lines.at(-1)!, /^shoal start: cannot open the disk tier file .*tier\.shoal \(--disk-dir\): the filesystem under .* free, .*lower --disk-size$/);
+  for (const line of lines.slice(0, -1)) assert.equal(typeof JSON.parse(line).msg, 'string', line);
   assert.deepEqual(readdirSync(parent), [], 'the failed start removed the directories it made, locks included');
 });
 
