@@ -75,6 +75,21 @@ export function isDeadAt(record: StoredRecord, nowMs: number): boolean {
   return record.tombstone || (record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs);
 }
 
+/** The expiry field's 8 bytes, copied out to read as a double without a DataView per call. */
+const expiryScratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * `!isDeadAt(decodeRecord(bytes), nowMs)` from the header alone, without decoding or allocating:
+ * the store calls it on every read it finds (StoreOptions.holdsValue).
+ */
+export function holdsLiveValue(bytes: Uint8Array, nowMs: number): boolean {
+  if (bytes.length < HEADER_BYTES) throw new CorruptRecordError(`stored record of ${bytes.length} bytes is shorter than its ${HEADER_BYTES}-byte header`);
+  if ((bytes[0]! & FLAG_TOMBSTONE) !== 0) return false;
+  for (let i = 0; i < 8; i++) expiryScratch.setUint8(i, bytes[17 + i]!);
+  const expiresAtMs = expiryScratch.getFloat64(0);
+  return expiresAtMs === 0 || expiresAtMs > nowMs;
+}
+
 /** Bytes per String.fromCharCode call, well below any engine's argument limit. */
 const KEY_CHUNK = 4096;
 

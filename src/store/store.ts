@@ -113,6 +113,14 @@ export interface StoreOptions {
   hotKeys?: HotKeyOptions | false;
   /** Access analytics options (analytics.ts, `shoal stats`), or false to switch them off. */
   analytics?: AnalyticsOptions | false;
+  /**
+   * Whether a held entry's bytes give its reader a value, at wall time `nowMs`. Replication keeps
+   * a delete's tombstone and an expired value through the tombstone grace, and a read of one
+   * answers its client nil: such a lookup still returns the entry, but counts as a miss (hits and
+   * misses, partition counters, access analytics) as the client saw it. Omitted: every entry
+   * held and not past its deadline is a hit.
+   */
+  holdsValue?: (stored: Uint8Array, nowMs: number) => boolean;
   /** W-TinyLFU tuning (ignored by other policies). */
   windowFraction?: number;
   windowAdaptation?: WindowAdaptation;
@@ -202,6 +210,7 @@ export class Store {
   private readonly expectedEntries: number;
   private readonly hot: HotKeyTracker | undefined;
   private readonly analytics: AccessRecorder | undefined;
+  private readonly holdsValue: ((stored: Uint8Array, nowMs: number) => boolean) | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
@@ -256,6 +265,7 @@ export class Store {
     this.hot = options.hotKeys === false ? undefined : new HotKeyTracker(options.hotKeys ?? {});
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
+    this.holdsValue = options.holdsValue;
     const host: PolicyHost = {
       // As an int32 (the same bits): a uint32 at or above 2^31 returned from a call that is not
       // inlined is boxed into a heap number, 16 bytes allocated on every get of half the keys.
@@ -672,11 +682,19 @@ export class Store {
     }
     // Start the value's cache miss now, so it overlaps the policy's work below (see ValueArena.touch).
     this.arena.touch(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
-    this.counters.hits++;
-    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key, hash);
-    this.analytics?.read(key, true);
+    const counters = this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!;
+    // A tombstone or an expired record kept for the grace: found, and returned, but the reader gets no value.
+    const hit = this.holdsValue === undefined || this.holdsValue(this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!), this.clock.wallMs());
+    if (hit) {
+      this.counters.hits++;
+      counters.hits++;
+    } else {
+      this.counters.misses++;
+      counters.misses++;
+    }
+    this.analytics?.read(key, hit);
     return slot;
   }
 

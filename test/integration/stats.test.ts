@@ -10,7 +10,7 @@ import { bytesCodec, connect, type ShoalClient } from '../../src/client/index.ts
 import { freePorts } from '../../src/daemon/ports.ts';
 import type { ClusterStats } from '../../src/cli/stats.ts';
 import { sizeBucket, TTL_LABELS } from '../../src/store/index.ts';
-import { runShoal, TestCluster } from './daemon-harness.ts';
+import { runShoal, sleep, TestCluster } from './daemon-harness.ts';
 
 let cluster: TestCluster;
 let client: ShoalClient<Uint8Array>;
@@ -32,6 +32,7 @@ after(async () => {
 
 const USERS = 40;
 const SESSIONS = 20;
+const EXPIRING = 8;
 const all = { consistency: 'all' } as const;
 
 test('shoal stats --json and /stats report the traffic driven', async () => {
@@ -42,6 +43,12 @@ test('shoal stats --json and /stats report the traffic driven', async () => {
   for (let i = 0; i < 240; i++) assert.ok(await client.get(`user/${i % 30}`, all));
   for (let i = 0; i < 240; i++) assert.equal(await client.get(`miss/${i % 10}`, all), null);
   for (let i = 0; i < 5; i++) await client.delete(`sess/${i}`, all);
+  // Reads that find a delete's tombstone or an expired value (both kept for the tombstone grace)
+  // answer nil: misses, here as for the client (probe-cli F3), not hits.
+  for (let i = 0; i < EXPIRING; i++) await client.set(`exp/${i}`, new Uint8Array(1), { ...all, ttlMs: 200 });
+  await sleep(1_000);
+  for (let i = 0; i < 5; i++) assert.equal(await client.get(`sess/${i}`, all), null);
+  for (let i = 0; i < EXPIRING; i++) assert.equal(await client.get(`exp/${i}`, all), null);
 
   const run = await runShoal(['stats', '--json', '--node', cluster.clientAddresses[1]!]);
   assert.equal(run.status, 0, run.stderr);
@@ -63,6 +70,8 @@ test('shoal stats --json and /stats report the traffic driven', async () => {
   assert.equal(a.ttls[TTL_LABELS.indexOf('<1m')], 2 * SESSIONS);
   assert.equal(a.ttls[TTL_LABELS.indexOf('none')], 2 * USERS);
   assert.equal(a.totals.deletes, 10);
+  // Every get read both stores: 240 found a value, 240 nothing, 5 a tombstone, EXPIRING an expired value.
+  assert.deepEqual([a.totals.hits, a.totals.misses], [2 * 240, 2 * (240 + 5 + EXPIRING)]);
   assert.equal(a.hitRatio.reduce((n, b) => n + b.hits, 0), a.totals.hits, 'the buckets hold every hit so far');
   assert.equal(a.hitRatio.reduce((n, b) => n + b.misses, 0), a.totals.misses);
   assert.equal(a.totals.hits, stats.nodes['n1']!.totals.hits + stats.nodes['n2']!.totals.hits);
