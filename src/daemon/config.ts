@@ -310,6 +310,10 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     maxRequestRate: get('max-request-rate'),
     maxUserRequestRate: get('max-user-request-rate'),
   };
+  // Sizes of a disk tier that is off would be ignored without a word, as a CA without TLS would (resolveTls).
+  for (const option of ['disk-size', 'disk-write-budget'] as const) {
+    if (has(option) && !has('disk-dir')) throw new ConfigError(`${origin(option)} is given but the disk tier is off: give --disk-dir too`);
+  }
   // A set of the largest key and value, with the frame's own bytes, must fit in one frame.
   if (limits.maxValueBytes + limits.maxKeyBytes + 1024 > limits.maxFrameBytes) {
     throw new ConfigError(`${origin('max-frame-size')} (${limits.maxFrameBytes} bytes) must exceed ${origin('max-value-size')} plus ${origin('max-key-size')} by at least 1kib, so the largest value fits in a frame`);

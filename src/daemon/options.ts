@@ -30,9 +30,15 @@ export interface OptionSpec {
   readonly patternText?: string;
   /** Not a key of the config file (the file's own path). */
   readonly notInFile?: boolean;
+  /**
+   * The option this one only matters with, and what is off without it: given alone, the start is
+   * refused (config.ts) rather than the value ignored.
+   */
+  readonly requires?: { readonly option: string; readonly off: string };
 }
 
 const BIGGEST_PORT = '65535';
+const DISK_TIER = { option: 'disk-dir', off: 'the disk tier is off' };
 
 export const DAEMON_OPTIONS = {
   config: { kind: 'string', description: 'path of a JSON config file whose keys are these option names', notInFile: true },
@@ -117,8 +123,8 @@ export const DAEMON_OPTIONS = {
     kind: 'string',
     description: 'directory of the disk tier under memory (off when not given): one file of --disk-size, sparse (its blocks are taken as it fills; a start whose filesystem has not that much free is refused, exit 2), blocks sealed with the at-rest keys (docs/STORE.md); one node per directory (a lock file)',
   },
-  'disk-size': { kind: 'bytes', description: 'size of the disk tier\'s file (with --disk-dir)', default: '1gib', min: '1mib' },
-  'disk-write-budget': { kind: 'bytes', description: 'bytes per second the disk tier may write (device wear); over it, evicted entries are not kept', default: '64mib', min: '64kib' },
+  'disk-size': { kind: 'bytes', description: 'size of the disk tier\'s file (with --disk-dir)', default: '1gib', min: '1mib', requires: DISK_TIER },
+  'disk-write-budget': { kind: 'bytes', description: 'bytes per second the disk tier may write (device wear); over it, evicted entries are not kept', default: '64mib', min: '64kib', requires: DISK_TIER },
   'data-key-file': {
     kind: 'string',
     description: 'file of at-rest keys (32 bytes as hex or base64, one per line, the first seals); else $SHOAL_DATA_KEY; else files are integrity-checked, not encrypted',

@@ -114,10 +114,12 @@ test('every option of the schema is a flag, a variable, a file key (but --config
     const spec: OptionSpec = optionSpec(name);
     assert.match(text, new RegExp(`--${name}\\s+${envName(name)}\\s`), `${name} in --help`);
     if (spec.default !== undefined && spec.default !== '') {
-      const fromFlag = loadConfig([`--${name}`, spec.default], {});
-      const fromEnv = loadConfig([], { [envName(name)]: spec.default });
+      // With the option it needs, if any (--disk-size needs --disk-dir).
+      const needed = spec.requires === undefined ? [] : [`--${spec.requires.option}`, join(dir, spec.requires.option)];
+      const fromFlag = loadConfig([`--${name}`, spec.default, ...needed], {});
+      const fromEnv = loadConfig(needed, { [envName(name)]: spec.default });
       assert.deepEqual(fromFlag, fromEnv, `${name}: flag and variable read alike`);
-      if (!spec.notInFile) assert.deepEqual(loadConfig(['--config', file(`${name}.json`, JSON.stringify({ [name]: spec.default }))], {}), fromFlag, `${name}: file key reads alike`);
+      if (!spec.notInFile) assert.deepEqual(loadConfig(['--config', file(`${name}.json`, JSON.stringify({ [name]: spec.default })), ...needed], {}), fromFlag, `${name}: file key reads alike`);
     }
   }
   assert.ok(Object.keys(DAEMON_OPTIONS).length >= 20);
@@ -138,4 +140,17 @@ test('shoal dev checks the options it passes on to its nodes against the schema 
   await assert.rejects(runDev(['--base-port', '0']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65512, not 0: it is the first node's client port/.test(e.message));
   await assert.rejects(runDev(['--base-port', '65533', '--nodes', '1']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65532, not 65533/.test(e.message));
   await assert.rejects(runDev(['--base-port', '1e4']), (e: unknown) => e instanceof UsageError && /^--base-port takes a whole number, not "1e4"$/.test(e.message));
+});
+
+test('--disk-size or --disk-write-budget without --disk-dir is refused: the disk tier they size is off (probe-cli F9c)', () => {
+  const dirGiven = loadConfig(['--disk-dir', join(dir, 'disk'), '--disk-size', '10mib', '--disk-write-budget', '1mib'], {});
+  assert.equal(dirGiven.disk?.bytes, 10 * 1024 * 1024);
+  for (const [args, env, message] of [
+    [['--disk-size', '10mb'], {}, /^--disk-size is given but the disk tier is off: give --disk-dir too$/],
+    [['--disk-write-budget', '1mib'], {}, /^--disk-write-budget is given but the disk tier is off: give --disk-dir too$/],
+    [[], { SHOAL_DISK_SIZE: '10mb' }, /^SHOAL_DISK_SIZE is given but the disk tier is off: give --disk-dir too$/],
+    [['--config', file('disk-size.json', '{"disk-size": "10mb"}')], {}, /disk-size" in .*disk-size\.json is given but the disk tier is off/],
+  ] as const) {
+    assert.throws(() => loadConfig([...args], env), (e: Error) => e instanceof ConfigError && message.test(e.message), `${args.join(' ')} ${JSON.stringify(env)}`);
+  }
 });
