@@ -154,3 +154,13 @@ test('--disk-size or --disk-write-budget without --disk-dir is refused: the disk
     assert.throws(() => loadConfig([...args], env), (e: Error) => e instanceof ConfigError && message.test(e.message), `${args.join(' ')} ${JSON.stringify(env)}`);
   }
 });
+
+test('a SHOAL_* variable set to the empty string counts as not set, as for every variable; an empty flag is a bad value (probe-cli F9c)', () => {
+  const defaults = loadConfig([], {});
+  for (const name of ['SHOAL_MAX_MEMORY', 'SHOAL_PORT', 'SHOAL_DISK_SIZE', 'SHOAL_EVICTION_POLICY']) {
+    assert.deepEqual(loadConfig([], { [name]: '' }), defaults, name);
+  }
+  assert.equal(loadConfig(['--max-memory', '64mb'], { SHOAL_MAX_MEMORY: '' }).maxMemory, 64_000_000, 'nor does it hide a flag');
+  assert.throws(() => loadConfig(['--max-memory', ''], {}), (e: Error) => e instanceof ConfigError && /^--max-memory: "" is not a size/.test(e.message));
+  assert.throws(() => loadConfig(['--config', file('empty-value.json', '{"max-memory": ""}')], {}), (e: Error) => e instanceof ConfigError && /^"max-memory" in .* is not a size/.test(e.message));
+});
