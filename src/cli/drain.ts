@@ -4,7 +4,8 @@
  * requests, and later takes its share back (src/node/drain.ts; docs/OPERATIONS.md, "Draining a
  * node"). The command asks the node --node names for the member list, sends the request to NODE's
  * client port, then follows NODE's status until the partitions have moved (or, undraining, until
- * it owns and has caught up its share), printing a line whenever the progress changes.
+ * it owns and has caught up its share), printing a line when the progress changes (to a pipe, at
+ * most every few seconds).
  */
 import type { DrainStatus, NodeStatus } from '../protocol/index.ts';
 import { UsageError, type FlagSpecs } from './args.ts';
@@ -19,6 +20,13 @@ const FLAGS: FlagSpecs = {
 
 /** How often the command reads the node's progress. */
 const POLL_INTERVAL_MS = 500;
+
+/**
+ * To a file or a pipe (a CI log, `| tee`), progress lines at most this far apart: read every poll,
+ * a drain that moves partitions steadily would otherwise write two lines a second. A terminal gets
+ * a line each time the progress changes.
+ */
+export const PIPED_LINE_INTERVAL_MS = 5000;
 
 export function run(argv: string[]): Promise<number> {
   return drainCommand('drain', argv);
@@ -45,7 +53,14 @@ async function drainCommand(action: 'drain' | 'undrain', argv: string[]): Promis
       return 0;
     }
     const timeoutMs = Number(flags.timeout ?? 600_000);
-    const done = await follow(address, action, timeoutMs, json);
+    const done = await follow(action, timeoutMs, json, {
+      status: () => fetchStatus(address),
+      address,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: () => performance.now(),
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
     return done ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -65,29 +80,49 @@ async function clientAddressOf(node: string, name: string): Promise<string> {
   return member.clientAddress;
 }
 
+/** What `follow` reads and writes: the node's status, the time, the output streams (fakes in tests). */
+export interface FollowIo {
+  status(): Promise<NodeStatus>;
+  /** The node's client address, for the message of a timeout. */
+  address: string;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  stdout: { isTTY?: boolean; write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
 /**
  * Reads the node's status until the drain is over (drained: no partition owned or held) or the
  * undrain is (it owns partitions again and none is still catching up); true when it finished
- * within `timeoutMs`. Prints a line each time the progress changes.
+ * within `timeoutMs`. Prints a line when the progress changes (the time a line carries is no
+ * change), on a terminal each time, else at most every PIPED_LINE_INTERVAL_MS; the last line always.
  */
-async function follow(address: string, action: 'drain' | 'undrain', timeoutMs: number, json: boolean): Promise<boolean> {
-  const started = performance.now();
-  let last = '';
+export async function follow(action: 'drain' | 'undrain', timeoutMs: number, json: boolean, io: FollowIo): Promise<boolean> {
+  const started = io.now();
+  const minIntervalMs = io.stdout.isTTY === true ? 0 : PIPED_LINE_INTERVAL_MS;
+  let lastProgress = '';
+  let printedAt = Number.NEGATIVE_INFINITY;
   for (;;) {
-    const status = await fetchStatus(address);
-    const line = progressLine(status, action, performance.now() - started);
+    const status = await io.status();
+    const now = io.now();
+    const line = progressLine(status, action, now - started);
     const finished = action === 'drain' ? status.drain?.state === 'drained' : status.drain === undefined && status.catchingUp === 0 && ownedBy(status) > 0;
     if (finished) {
-      process.stdout.write(json ? `${JSON.stringify(status.drain ?? { state: 'serving', partitions: ownedBy(status) })}\n` : `${line}\n`);
+      io.stdout.write(json ? `${JSON.stringify(status.drain ?? { state: 'serving', partitions: ownedBy(status) })}\n` : `${line}\n`);
       return true;
     }
-    if (!json && line !== last) process.stdout.write(`${line}\n`);
-    last = line;
-    if (performance.now() - started > timeoutMs) {
-      process.stderr.write(`shoal ${action}: not finished after ${formatDuration(timeoutMs)} (it goes on; \`shoal status --node ${address}\` shows its progress)\n`);
+    // The same line without its clock: what has moved, not how long it took.
+    const progress = progressLine(status.drain ? { ...status, drain: { ...status.drain, elapsedMs: 0 } } : status, action, 0);
+    if (!json && progress !== lastProgress && now - printedAt >= minIntervalMs) {
+      io.stdout.write(`${line}\n`);
+      lastProgress = progress;
+      printedAt = now;
+    }
+    if (now - started > timeoutMs) {
+      io.stderr.write(`shoal ${action}: not finished after ${formatDuration(timeoutMs)} (it goes on; \`shoal status --node ${io.address}\` shows its progress)\n`);
       return false;
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    await io.sleep(POLL_INTERVAL_MS);
   }
 }
 
