@@ -2,7 +2,7 @@
  * SHOAL.HOTKEYS [COUNT n]: this node's hottest keys with their estimated rates, in the spirit of
  * `redis-cli --hotkeys` (which needs an LFU maxmemory-policy and scans the keyspace; Shoal's store
  * tracks hot keys all the time, so one command answers). The reply is an array of [key, ops/s]
- * pairs, hottest first (ops/s as a double: a bulk string in RESP2). The node receiving it answers
+ * pairs, hottest first (whole ops/s as a double: a bulk string in RESP2). The node receiving it answers
  * about itself, as INFO does: ask every master for the cluster (or use `shoal hotkeys`).
  * ACL categories: admin, slow (key names of every user, so what INFO needs).
  */
@@ -44,7 +44,9 @@ const hotKeys: CommandSpec = {
     for (const k of keys) {
       reply.array(2);
       reply.bulk(k.key);
-      reply.double(k.rate);
+      // Whole ops/s: the rate is an estimate in steps of about 8 (the tracker samples), and Redis's
+      // 17 significant digits would print 7904.9 as 7904.8999999999996.
+      reply.double(Math.round(k.rate));
     }
     done();
   },
