@@ -14,7 +14,6 @@ import { protocolRange } from '../gossip/protocol-version.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
 import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
-import { holdsLiveValue } from '../replication/record.ts';
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
@@ -147,8 +146,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     env,
     kvTransport: mux.channel(MessageFamily.kv),
     membership,
-    // The store holds records: a tombstone or an expired value it finds is a miss, as its client sees it.
-    store: new Store({ maxMemory: config.maxMemory ?? DEFAULT_MAX_MEMORY, policy: config.evictionPolicy ?? 'wtinylfu', clock: env.clock, random: env.random, holdsValue: holdsLiveValue, ...(config.analytics === undefined ? {} : { analytics: config.analytics }) }),
+    store: new Store({ maxMemory: config.maxMemory ?? DEFAULT_MAX_MEMORY, policy: config.evictionPolicy ?? 'wtinylfu', clock: env.clock, random: env.random, ...(config.analytics === undefined ? {} : { analytics: config.analytics }) }),
     replication,
     partitions,
     mailboxCapacity: config.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,

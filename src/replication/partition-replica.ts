@@ -22,7 +22,7 @@ import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
 import { flushedBy } from './flush-floors.ts';
-import { decodeRecord, encodeRecord, isDeadAt, versionOfEncoded, type StoredRecord } from './record.ts';
+import { decodeRecord, encodeRecord, holdsLiveValue, isDeadAt, versionOfEncoded, type StoredRecord } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
 
@@ -228,7 +228,11 @@ export class PartitionReplica {
   /** The encoded record for `key` (tombstones and expired values included), counted as a cache access. */
   read(key: string): Uint8Array | null {
     this.settleFloor();
-    return this.store.get(key, this.partition) ?? null;
+    const stored = this.store.get(key, this.partition);
+    if (stored === undefined) return null;
+    // A tombstone or an expired value kept for the grace: its client gets nil, so a miss in the figures.
+    if (!holdsLiveValue(stored, this.clock.wallMs())) this.store.recountAsMiss(this.partition, key);
+    return stored;
   }
 
   /** Whether the store would refuse these encoded records for its memory budget (noeviction), changing nothing. */

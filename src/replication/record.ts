@@ -80,7 +80,7 @@ const expiryScratch = new DataView(new ArrayBuffer(8));
 
 /**
  * `!isDeadAt(decodeRecord(bytes), nowMs)` from the header alone, without decoding or allocating:
- * the store calls it on every read it finds (StoreOptions.holdsValue).
+ * PartitionReplica.read checks each record it reads, to count a tombstone or an expired one as a miss.
  */
 export function holdsLiveValue(bytes: Uint8Array, nowMs: number): boolean {
   if (bytes.length < HEADER_BYTES) throw new CorruptRecordError(`stored record of ${bytes.length} bytes is shorter than its ${HEADER_BYTES}-byte header`);

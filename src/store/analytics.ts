@@ -93,6 +93,15 @@ export class PrefixTable {
   }
 
   /** Counts one access; kind 0 hit, 1 miss, 2 write, 3 delete. */
+  /** Moves `weight` of a tracked prefix's counts from one kind to another (a read found to be a miss after all); nothing for an untracked one. */
+  moveKind(prefix: string, from: number, to: number, weight: number): void {
+    const id = this.index.get(prefix);
+    if (id === undefined) return;
+    const moved = Math.min(weight, this.kinds[id * 4 + from]!);
+    this.kinds[id * 4 + from] = this.kinds[id * 4 + from]! - moved;
+    this.kinds[id * 4 + to] = this.kinds[id * 4 + to]! + moved;
+  }
+
   record(prefix: string, kind: number, weight = 1): void {
     let id = this.index.get(prefix);
     if (id !== undefined) {
@@ -253,7 +262,21 @@ export class AccessRecorder {
     this.sampler = x;
     if ((x & (this.readSample - 1)) !== 0) return;
     this.prefixes.record(this.prefixFor(key), hit ? 0 : 1, this.readSample);
+    this.sampledAt = x;
   }
+
+  /**
+   * The read just recorded as a hit gave its reader no value (Store.recountAsMiss): if it was one
+   * of the sampled reads (no read since: the sampler has not moved), its prefix's hit becomes a miss.
+   */
+  recountAsMiss(key: string): void {
+    if (this.prefixes === undefined || this.sampledAt !== this.sampler) return;
+    this.prefixes.moveKind(this.prefixFor(key), 0, 1, this.readSample);
+    this.sampledAt = 0;
+  }
+
+  /** The sampler's state after the last sampled read (0: none since the last recount): set only on the sampled path, so an unsampled read costs nothing more. */
+  private sampledAt = 0;
 
   private readonly readSample: number;
   private sampler = 0x9e3779b9 | 0;

@@ -113,14 +113,6 @@ export interface StoreOptions {
   hotKeys?: HotKeyOptions | false;
   /** Access analytics options (analytics.ts, `shoal stats`), or false to switch them off. */
   analytics?: AnalyticsOptions | false;
-  /**
-   * Whether a held entry's bytes give its reader a value, at wall time `nowMs`. Replication keeps
-   * a delete's tombstone and an expired value through the tombstone grace, and a read of one
-   * answers its client nil: such a lookup still returns the entry, but counts as a miss (hits and
-   * misses, partition counters, access analytics) as the client saw it. Omitted: every entry
-   * held and not past its deadline is a hit.
-   */
-  holdsValue?: (stored: Uint8Array, nowMs: number) => boolean;
   /** W-TinyLFU tuning (ignored by other policies). */
   windowFraction?: number;
   windowAdaptation?: WindowAdaptation;
@@ -210,7 +202,6 @@ export class Store {
   private readonly expectedEntries: number;
   private readonly hot: HotKeyTracker | undefined;
   private readonly analytics: AccessRecorder | undefined;
-  private readonly holdsValue: ((stored: Uint8Array, nowMs: number) => boolean) | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
@@ -265,7 +256,6 @@ export class Store {
     this.hot = options.hotKeys === false ? undefined : new HotKeyTracker(options.hotKeys ?? {});
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
-    this.holdsValue = options.holdsValue;
     const host: PolicyHost = {
       // As an int32 (the same bits): a uint32 at or above 2^31 returned from a call that is not
       // inlined is boxed into a heap number, 16 bytes allocated on every get of half the keys.
@@ -379,6 +369,25 @@ export class Store {
   getView(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
     return slot === -1 ? undefined : this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
+  }
+
+  /**
+   * A `get` found the entry and counted a hit, but its reader got no value: replication keeps a
+   * delete's tombstone and an expired value through the tombstone grace, and answers its client
+   * nil. Moves that hit to the misses (the store's and the partition's counters, which `shoal
+   * stats`' hit ratio and shoal_store_* read), so they count what clients saw. A call of its own,
+   * made only for such reads, right after their `get` of `key`: every get would otherwise pay for
+   * the check (issue 19's speed). The access analytics' prefix table moves it too, if it sampled it.
+   */
+  recountAsMiss(partition: number, key: string): void {
+    const index = this.partitions.lookup(partition);
+    const counters = index === undefined ? undefined : this.partitions.counters[index];
+    if (counters === undefined || counters.hits === 0 || this.counters.hits === 0) return;
+    this.counters.hits--;
+    this.counters.misses++;
+    counters.hits--;
+    counters.misses++;
+    this.analytics?.recountAsMiss(key);
   }
 
   /** The value without counting a hit or touching recency/frequency; still never an expired one. */
@@ -682,19 +691,11 @@ export class Store {
     }
     // Start the value's cache miss now, so it overlaps the policy's work below (see ValueArena.touch).
     this.arena.touch(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
+    this.counters.hits++;
+    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!.hits++;
     this.policy.onAccess(slot);
     this.hot?.record(key, hash);
-    const counters = this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!;
-    // A tombstone or an expired record kept for the grace: found, and returned, but the reader gets no value.
-    const hit = this.holdsValue === undefined || this.holdsValue(this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!), this.clock.wallMs());
-    if (hit) {
-      this.counters.hits++;
-      counters.hits++;
-    } else {
-      this.counters.misses++;
-      counters.misses++;
-    }
-    this.analytics?.read(key, hit);
+    this.analytics?.read(key, true);
     return slot;
   }
 
