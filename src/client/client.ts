@@ -602,6 +602,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       this.active.add(call);
       const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
       if (timeoutMs > 0) {
+        // The nodes refuse the request, unapplied, once this has passed by their clocks: when the
+        // call fails with TimeoutError it is not applied afterwards, retries and a request stuck
+        // in a frozen node's socket included (to within the clocks' skew; docs/CLIENT.md).
+        if (body.op === 'get' || body.op === 'set' || body.op === 'delete' || body.op === 'rmw') body.deadlineMs = this.wallMs() + timeoutMs;
         call.timer = this.options.timers.setTimer(timeoutMs, () =>
           this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
         );
@@ -947,6 +951,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       throw new TooLargeError(`key of ${bytes.byteLength} bytes (prefix included) exceeds the cluster's limit of ${maxKeyBytes} bytes`, 'key-too-large');
     }
     return bytes;
+  }
+
+  /** Now by the wall clock deadlines are stamped with (the timers' own, if they have one). */
+  private wallMs(): number {
+    const timers = this.options.timers;
+    return timers.wallMs === undefined ? Date.now() : timers.wallMs();
   }
 
   private consistency(options: CallOptions): Consistency | null {

@@ -91,7 +91,8 @@ const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['unsupported-version', 'una
 
 /** Room for the frame header and per-request framing when splitting a batch by bytes. */
 const FRAME_OVERHEAD_BYTES = 64;
-const REQUEST_OVERHEAD_BYTES = 32;
+/** A set's framing, the longest: array, id, op, key and value headers, ttl, consistency, deadline (9 bytes). */
+const REQUEST_OVERHEAD_BYTES = 48;
 
 const UINT32_LIMIT = 0x1_0000_0000;
 

@@ -12,6 +12,12 @@ export interface ClientTimers extends Timers {
    * keepalive timers use it). Absent where there is no such notion (browsers, the simulator).
    */
   unref?(id: TimerId): void;
+  /**
+   * The wall clock (epoch ms) a call's deadline is stamped with: when it gives up, which the nodes
+   * check (docs/PROTOCOL.md, `deadlineMs`). Absent: `Date.now()`. The simulator passes its
+   * virtual time, so that deadlines and the nodes' clocks agree there.
+   */
+  wallMs?(): number;
 }
 
 /** setTimeout and clearTimeout behind ids. */
@@ -36,6 +42,10 @@ export class PlatformTimers implements ClientTimers {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.pending.delete(id);
+  }
+
+  wallMs(): number {
+    return Date.now();
   }
 
   unref(id: TimerId): void {

@@ -16,6 +16,8 @@ import type {
   AdminRequest,
   CatchUpStatus,
   ClientFrame,
+  DeleteRequest,
+  GetRequest,
   Credentials,
   MemberStatus,
   DiskStatus,
@@ -31,6 +33,7 @@ import type {
   RequestStatus,
   RmwRequest,
   ServerFrame,
+  SetRequest,
   WireRmwErrorCode,
   WireRmwExpiry,
   WireRmwOp,
@@ -198,11 +201,11 @@ export function encodeRequests(requests: readonly (Request | AdminRequest)[]): U
 function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
   switch (r.op) {
     case 'get':
-      return [r.id, OpCode.get, r.key, consistencyToWire(r.consistency)];
+      return withDeadline([r.id, OpCode.get, r.key, consistencyToWire(r.consistency)], r.deadlineMs);
     case 'set':
-      return [r.id, OpCode.set, r.key, r.value, r.ttlMs, consistencyToWire(r.consistency)];
+      return withDeadline([r.id, OpCode.set, r.key, r.value, r.ttlMs, consistencyToWire(r.consistency)], r.deadlineMs);
     case 'delete':
-      return [r.id, OpCode.delete, r.key, consistencyToWire(r.consistency)];
+      return withDeadline([r.id, OpCode.delete, r.key, consistencyToWire(r.consistency)], r.deadlineMs);
     case 'topology':
       return [r.id, OpCode.topology];
     case 'status':
@@ -214,10 +217,26 @@ function requestToWire(r: Request | AdminRequest | RejectedRequest): unknown[] {
     case 'drain':
       return [r.id, OpCode.drain, r.action];
     case 'rmw':
-      return [r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)];
+      return withDeadline([r.id, OpCode.rmw, r.keys, rmwOpToWire(r.rmw), r.requestId, consistencyToWire(r.consistency)], r.deadlineMs);
     case 'rejected':
       throw new TypeError('a rejected request is a decoding result and cannot be encoded');
   }
+}
+
+/**
+ * A request's deadline is its last element, appended only when there is one: a request without a
+ * deadline is byte for byte what it was before the field existed, and a node that predates it
+ * ignores the trailing element (receivers ignore trailing elements).
+ */
+function withDeadline(wire: unknown[], deadlineMs: number | undefined): unknown[] {
+  if (deadlineMs !== undefined) wire.push(deadlineMs);
+  return wire;
+}
+
+/** Sets `deadlineMs` from the wire: nil or absent (an older client) is no deadline. */
+function deadlineFromWire<T extends { deadlineMs?: number }>(request: T, v: unknown): T {
+  if (v !== null && v !== undefined) request.deadlineMs = asUint(v, 'deadlineMs');
+  return request;
 }
 
 function consistencyToWire(c: Consistency | null): number | null {
@@ -288,20 +307,23 @@ function requestBodyFromWire(id: number, r: unknown[], limits: DecodeLimits): Re
   switch (r[1]) {
     case OpCode.get:
       asArray(r, 'get', 4);
-      return { op: 'get', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) };
+      return deadlineFromWire<GetRequest>({ op: 'get', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) }, r[4]);
     case OpCode.set:
       asArray(r, 'set', 6);
-      return {
-        op: 'set',
-        id,
-        key: keyFromWire(r[2], limits),
-        value: valueFromWire(r[3], limits),
-        ttlMs: asUint(r[4], 'ttlMs'),
-        consistency: consistencyFromWire(r[5]),
-      };
+      return deadlineFromWire<SetRequest>(
+        {
+          op: 'set',
+          id,
+          key: keyFromWire(r[2], limits),
+          value: valueFromWire(r[3], limits),
+          ttlMs: asUint(r[4], 'ttlMs'),
+          consistency: consistencyFromWire(r[5]),
+        },
+        r[6],
+      );
     case OpCode.delete:
       asArray(r, 'delete', 4);
-      return { op: 'delete', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) };
+      return deadlineFromWire<DeleteRequest>({ op: 'delete', id, key: keyFromWire(r[2], limits), consistency: consistencyFromWire(r[3]) }, r[4]);
     case OpCode.topology:
       return { op: 'topology', id };
     case OpCode.status:
@@ -877,7 +899,8 @@ function rmwRequestFromWire(id: number, r: unknown[], limits: DecodeLimits): Rmw
   if (requestId !== null && (requestId.length === 0 || requestId.length > MAX_RMW_REQUEST_ID_LENGTH)) {
     throw malformed(`rmw request id must be 1 to ${MAX_RMW_REQUEST_ID_LENGTH} characters`);
   }
-  return { op: 'rmw', id, keys, rmw, requestId, consistency: consistencyFromWire(r[5]) };
+  const request: RmwRequest = { op: 'rmw', id, keys, rmw, requestId, consistency: consistencyFromWire(r[5]) };
+  return deadlineFromWire(request, r[6]);
 }
 
 function rmwResultToWire(res: WireRmwResult): unknown[] {

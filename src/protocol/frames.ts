@@ -33,6 +33,13 @@ export interface GetRequest {
   id: number;
   key: Uint8Array;
   consistency: Consistency | null;
+  /**
+   * When the client gives up on this request: absolute wall-clock ms (epoch). A node that takes the
+   * request up at or after it (by its own clock) answers `timeout` and applies nothing, so a request
+   * that waited in a frozen node's socket cannot be applied after the client reported it failed.
+   * Absent: no deadline (older clients, calls without a timeout). See docs/PROTOCOL.md.
+   */
+  deadlineMs?: number;
 }
 
 export interface SetRequest {
@@ -43,6 +50,8 @@ export interface SetRequest {
   /** Time to live in ms; 0 means no expiry. */
   ttlMs: number;
   consistency: Consistency | null;
+  /** As in GetRequest. */
+  deadlineMs?: number;
 }
 
 export interface DeleteRequest {
@@ -50,6 +59,8 @@ export interface DeleteRequest {
   id: number;
   key: Uint8Array;
   consistency: Consistency | null;
+  /** As in GetRequest. */
+  deadlineMs?: number;
 }
 
 /** Asks for the ring as clients need it (to route each key to a replica). */
@@ -112,6 +123,8 @@ export interface RmwRequest {
   /** The client's idempotency key for this logical operation, or null (each copy is applied). */
   requestId: string | null;
   consistency: Consistency | null;
+  /** As in GetRequest; a primary that starts the operation at or after it answers `timeout`. */
+  deadlineMs?: number;
 }
 
 export type Request = GetRequest | SetRequest | DeleteRequest | TopologyRequest | RmwRequest;

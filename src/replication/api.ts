@@ -118,6 +118,12 @@ export interface RmwOptions {
    * per partition and answers a repeat with the first result instead of applying it again.
    */
   requestId?: string;
+  /**
+   * The client's deadline, absolute wall-clock ms: the coordinator stops retrying by then, and the
+   * primary answers `timeout` without applying the operation if it would start it at or after the
+   * deadline by its own clock (it may have waited in the partition's queue, or in a frozen node).
+   */
+  deadlineMs?: number;
 }
 
 /** Read-modify-write on a key's primary (rmw.ts). Keys are lent as in KvService. */

@@ -99,6 +99,8 @@ export interface ClientServerStats {
   repliesRefusedUnread: number;
   /** Requests answered `overloaded` by the request rate limit (--max-request-rate). */
   requestsRateLimited?: number;
+  /** Requests answered `timeout` unapplied: their client's deadline had passed when this node took them up. */
+  requestsExpired?: number;
 }
 
 /**
@@ -410,6 +412,7 @@ export class ClientSession {
     if (request.op === 'hotkeys') return this.serveHotKeys(id, request.count, request.subscribe);
     if (request.op === 'invalidations') return this.serveInvalidations(id, request.partitions, request.prefixes);
     if (request.op === 'drain') return this.serveDrain(id, request.action);
+    if (request.op !== 'topology' && request.deadlineMs !== undefined && this.expired(id, request.deadlineMs)) return;
     if (this.shuttingDown) return this.replyError(id, 'shutting-down', 'this node is shutting down; use another node');
     if (this.rateLimiter !== null && !this.rateLimiter.allow(this.config.clock.monoMs(), 1, this.user)) {
       this.config.stats.requestsRateLimited = (this.config.stats.requestsRateLimited ?? 0) + 1;
@@ -455,6 +458,23 @@ export class ClientSession {
   }
 
   /**
+   * A request taken up at or after its deadline (by this node's wall clock) is answered `timeout`
+   * and not applied: its client has given up on it and reported it failed. Without this, a write
+   * that waited out a freeze of this node in its socket (SIGSTOP, a long GC pause) would be
+   * versioned now, after writes acknowledged meanwhile, and overwrite them (probe-sdk finding 1).
+   * Every request passes here when it is taken up, whether it was read just now or held while the
+   * client was not reading its replies. The guarantee holds to within the skew between the
+   * client's and this node's clocks; no grace is added, since a grace is the window the bug needs.
+   */
+  private expired(id: number, deadlineMs: number): boolean {
+    const lateMs = this.config.clock.wallMs() - deadlineMs;
+    if (lateMs < 0) return false;
+    this.config.stats.requestsExpired = (this.config.stats.requestsExpired ?? 0) + 1;
+    this.replyError(id, 'timeout', `the request's deadline passed ${Math.floor(lateMs)} ms before ${this.config.nodeName} took it up (by its clock); not applied`);
+    return true;
+  }
+
+  /**
    * A read-modify-write: every key must be in one partition (the primary serialises the operation
    * there), relative expiries become absolute by this node's clock, and the service runs it.
    */
@@ -477,6 +497,8 @@ export class ClientSession {
     const options: RmwOptions = {};
     if (request.consistency !== null) options.consistency = request.consistency;
     if (request.requestId !== null) options.requestId = request.requestId;
+    // The primary checks it again when the operation leaves its queue (rmw-primary.ts).
+    if (request.deadlineMs !== undefined) options.deadlineMs = request.deadlineMs;
     const op = rmwOpAt(request.rmw, this.config.clock.wallMs());
     this.inFlight++;
     const done = this.completion(id, toRmwResult);

@@ -16,6 +16,7 @@ import type { WebSocketConstructor } from '../client/websocket.ts';
 import type { Env, TimerId } from '../runtime/env.ts';
 import type { SeededRandom } from '../runtime/seeded-random.ts';
 import type { SessionSocket } from '../server/session.ts';
+import { SIM_EPOCH_MS } from './clock.ts';
 import type { SimProcess, Simulation } from './simulation.ts';
 
 export interface ClientLinkConfig {
@@ -96,6 +97,8 @@ export class ClientLinks {
         return id;
       },
       cancelTimer: (id) => void live.delete(id),
+      // Clients' wall clocks are true (virtual) time; only the nodes' clocks suffer clock faults.
+      wallMs: () => Math.floor(SIM_EPOCH_MS + this.sim.now),
     };
   }
 

@@ -70,6 +70,32 @@ test('trailing elements a later version might append are ignored', () => {
   assert.deepEqual(frame, { type: 'hello', minVersion: 1, maxVersion: 2, client: 'c', credentials: null });
 });
 
+test('a request deadline is the last element, appended only when given; nil reads as none and a bad one rejects that request alone', () => {
+  const deadlineMs = 1_767_225_605_000;
+  const value = new Uint8Array([9]);
+  // Without a deadline a request is byte for byte the older layout.
+  assert.deepEqual(
+    encodeClientFrame({ type: 'requests', requests: [{ op: 'set', id: 1, key, value, ttlMs: 0, consistency: null }] }),
+    encode([FrameType.requests, [[1, OpCode.set, key, value, 0, null]]]),
+  );
+  assert.deepEqual(
+    encodeClientFrame({ type: 'requests', requests: [{ op: 'get', id: 2, key, consistency: 'one', deadlineMs }] }),
+    encode([FrameType.requests, [[2, OpCode.get, key, 1, deadlineMs]]]),
+  );
+  const frame = decodeClientFrame(
+    encode([FrameType.requests, [[1, OpCode.set, key, value, 0, null, deadlineMs], [2, OpCode.delete, key, null, null], [3, OpCode.get, key, null, 'soon']]]),
+    limits,
+  );
+  assert.deepEqual(frame, {
+    type: 'requests',
+    requests: [
+      { op: 'set', id: 1, key, value, ttlMs: 0, consistency: null, deadlineMs },
+      { op: 'delete', id: 2, key, consistency: null },
+      { op: 'rejected', id: 3, code: 'bad-request', message: 'deadlineMs must be an integer from 0 to 9007199254740991' },
+    ],
+  });
+});
+
 test('an unknown push kind and an unknown error number decode without failing', () => {
   assert.deepEqual(decodeServerFrame(encode([FrameType.push, 99, 'later'])), { type: 'push', push: { kind: 'unknown', code: 99 } });
   const frame = decodeServerFrame(encode([FrameType.error, 999, 'new']));
