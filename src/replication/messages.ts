@@ -94,8 +94,10 @@ export type KvMessage =
   /**
    * Read-modify-write request to the keys' primary: operation `o` (rmw-wire.ts) on store keys `k`
    * of partition `p`, at consistency `c`, with request id `q` (a repeat is answered with the first result).
+   * `dl`: the client's deadline (absolute wall ms), past which the primary does not start the
+   * operation (answers a final `timeout`); absent: none. Primaries that predate it ignore it.
    */
-  | { t: 'x'; id: number; p: number; k: string[]; o: WireRmwOp; c: string; q: string }
+  | { t: 'x'; id: number; p: number; k: string[]; o: WireRmwOp; c: string; q: string; dl?: number }
   /** The primary's answer: `res` the result, or `err` a KvErrorCode with message `msg`; `f`: final, do not retry. */
   | { t: 'xr'; id: number; res?: WireRmwResult; err?: string; msg?: string; f?: boolean }
   /**

@@ -81,12 +81,19 @@ export class RmwCoordinator implements RmwService {
       c: level,
       q: options.requestId ?? `${this.idPrefix}/${this.nextRequest++}`,
     };
+    const now = this.ctx.env.clock.monoMs();
+    let deadline = now + RMW_DEADLINE_TIMEOUTS * this.ctx.config.requestTimeoutMs;
+    if (options.deadlineMs !== undefined) {
+      // No attempt after the client gave up; the primary checks the deadline itself too.
+      message.dl = options.deadlineMs;
+      deadline = Math.min(deadline, now + Math.max(0, options.deadlineMs - this.ctx.env.clock.wallMs()));
+    }
     this.stats.ops++;
     const pending: PendingRmw = {
       partition,
       message,
       done,
-      deadline: this.ctx.env.clock.monoMs() + RMW_DEADLINE_TIMEOUTS * this.ctx.config.requestTimeoutMs,
+      deadline,
       attempt: 0,
       timer: null,
       lastError: null,

@@ -60,6 +60,8 @@ export interface RmwPrimaryStats {
   writeTimeouts: number;
   /** Claims and results this node refused as a replica for an older epoch. */
   refusedAsReplica: number;
+  /** Operations not started because their client's deadline had passed (answered `timeout`). */
+  expired: number;
 }
 
 /** What this node, as primary, knows of one partition under its claim. */
@@ -129,7 +131,7 @@ interface PendingResult {
 }
 
 export class RmwPrimary {
-  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0 };
+  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0 };
   private readonly claims = new Map<number, Claim>();
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
@@ -215,6 +217,7 @@ export class RmwPrimary {
     if (!this.ctx.ringConfirmed() || !placement.owners(m.p).includes(this.ctx.selfName)) {
       return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} does not own partition ${m.p} in its ring; retry on the primary` });
     }
+    if (this.pastDeadline(m, reply)) return;
     const { keys, op: distinctOp } = distinctKeys(m.k, op);
     const accepted = this.host.hold(m.p).serialise(
       (actor, done) => {
@@ -222,11 +225,27 @@ export class RmwPrimary {
           reply(result, error);
           done();
         };
+        // It may have waited behind other operations of the partition.
+        if (this.pastDeadline(m, finish)) return;
         this.run(actor, keys, distinctOp, level, m.q, finish);
       },
       () => reply(null, { code: 'unavailable', message: `partition ${m.p} moved away from ${this.ctx.selfName} before the operation ran; retry` }),
     );
     if (!accepted) reply(null, { code: 'overloaded', message: `too many read-modify-writes wait on partition ${m.p} at ${this.ctx.selfName}; retry later` });
+  }
+
+  /**
+   * An operation whose client deadline (`dl`) has passed by this node's clock is not started: the
+   * client reported it failed, and applied now it would be versioned after writes acknowledged
+   * since (a primary that was frozen with it in its socket). Answered with a final `timeout`.
+   */
+  private pastDeadline(m: Extract<KvMessage, { t: 'x' }>, reply: Reply): boolean {
+    if (typeof m.dl !== 'number') return false;
+    const lateMs = this.ctx.env.clock.wallMs() - m.dl;
+    if (lateMs < 0) return false;
+    this.stats.expired++;
+    reply(null, { code: 'timeout', message: `the operation's deadline passed ${Math.floor(lateMs)} ms before the primary ${this.ctx.selfName} started it; not applied`, final: true });
+    return true;
   }
 
   /** Step 1 and 2, inside the partition actor's turn. */
