@@ -597,15 +597,23 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(`${body.op} aborted before it was sent`, { cause: signal.reason }));
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    // The nodes refuse the request, unapplied, once this has passed by their clocks: when the call
+    // fails with TimeoutError it is not applied afterwards, retries and a request stuck in a frozen
+    // node's socket included (to within the clocks' skew; docs/CLIENT.md). Stamped before the call
+    // is tracked, so a clock that throws fails the call (never throws) without leaving it pending.
+    if (timeoutMs > 0 && (body.op === 'get' || body.op === 'set' || body.op === 'delete' || body.op === 'rmw')) {
+      try {
+        // Whole ms, as the wire takes them; rounded down, the safe side.
+        body.deadlineMs = Math.floor(this.wallMs() + timeoutMs);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     return new Promise<ReplyResult>((resolve, reject) => {
       const call = new PendingCall(body, idempotent, background, resolve, reject);
       this.active.add(call);
-      const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
       if (timeoutMs > 0) {
-        // The nodes refuse the request, unapplied, once this has passed by their clocks: when the
-        // call fails with TimeoutError it is not applied afterwards, retries and a request stuck
-        // in a frozen node's socket included (to within the clocks' skew; docs/CLIENT.md).
-        if (body.op === 'get' || body.op === 'set' || body.op === 'delete' || body.op === 'rmw') body.deadlineMs = this.wallMs() + timeoutMs;
         call.timer = this.options.timers.setTimer(timeoutMs, () =>
           this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
         );
