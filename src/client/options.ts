@@ -272,9 +272,10 @@ function functionOption<F>(name: string, value: F, expected: string): F {
 function resolveTimers(timers: unknown): ClientTimers {
   const t = timers as Partial<ClientTimers> | null;
   if (typeof t !== 'object' || t === null || typeof t.setTimer !== 'function' || typeof t.cancelTimer !== 'function') {
-    throw new TypeError(`connect(): \`timers\` must be an object with setTimer(delayMs, fn) and cancelTimer(id) functions (and optionally unref(id)), got ${shown(timers)}`);
+    throw new TypeError(`connect(): \`timers\` must be an object with setTimer(delayMs, fn) and cancelTimer(id) functions (and optionally unref(id) and wallMs()), got ${shown(timers)}`);
   }
   if (t.unref !== undefined) functionOption('timers.unref', t.unref, 'a function (or absent)');
+  if (t.wallMs !== undefined) functionOption('timers.wallMs', t.wallMs, 'a function returning epoch milliseconds (or absent)');
   return t as ClientTimers;
 }
 

@@ -120,6 +120,7 @@ test('function-typed options are checked at connect: a bad `random` would otherw
     [{ timers: {} }, /^connect\(\): `timers` must be an object with setTimer\(delayMs, fn\) and cancelTimer\(id\) functions/],
     [{ timers: { setTimer: () => 1 } }, /`timers`/],
     [{ timers: { setTimer: () => 1, cancelTimer: () => {}, unref: 1 } }, /^connect\(\): `timers.unref` must be a function \(or absent\), got 1/],
+    [{ timers: { setTimer: () => 1, cancelTimer: () => {}, wallMs: 5 } }, /^connect\(\): `timers.wallMs` must be a function returning epoch milliseconds \(or absent\), got 5/],
     [{ webSocket: 5 }, /^connect\(\): `webSocket` must be a WebSocket class \(a constructor\), got 5/],
     [{ webSocket: {} }, /`webSocket`.*an object/],
     [{ codec: { encode: () => new Uint8Array(0), decode: 'x' } }, /`codec`/],
