@@ -86,7 +86,8 @@ const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {
   reply.map(6);
   reply.bulk('flags');
   const flags = [user.enabled ? 'on' : 'off', ...(user.nopass ? ['nopass'] : [])];
-  reply.array(flags.length);
+  // A set, as Redis 7.0 sends it (RESP3 `~`; RESP2 an array).
+  reply.set(flags.length);
   for (const f of flags) reply.bulk(f);
   reply.bulk('passwords');
   reply.array(user.passwords.length);

@@ -147,7 +147,8 @@ export class ConnectionTracking {
   /** CLIENT CACHING YES|NO; an error text, or null. */
   setCaching(yes: boolean): string | null {
     const o = this.options;
-    if (o === null || (!o.optin && !o.optout)) return 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
+    // Redis 7.0's texts: this one only while tracking is off; with tracking on, the mode's own.
+    if (o === null) return 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
     if (yes && !o.optin) return 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
     if (!yes && !o.optout) return 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';
     this.caching = yes;

@@ -191,6 +191,9 @@ const RESP3_SCRIPT: Arg[][] = [
   ['MGET', 'r3', 'r3missing'], ['GETDEL', 'r3missing'], ['GETEX', 'r3missing', 'EX', '0'], ['INCRBYFLOAT', 'r3f', '1.5'],
   ['TYPE', 'r3'], ['TYPE', 'r3missing'], ['TTL', 'r3'], ['INCR', 'r3'], ['RENAME', 'r3missing', 'r3missing'], ['EXISTS', 'r3', 'r3missing'],
   ['DEL', 'r3', 'r3f'], ['SETNX', 'r3', '1'],
+  // probe-redis (s19): GETUSER's flags are a set (`~`); CACHING's error texts with tracking on in default mode.
+  ['ACL', 'GETUSER', 'default'],
+  ['CLIENT', 'TRACKING', 'ON'], ['CLIENT', 'CACHING', 'YES'], ['CLIENT', 'CACHING', 'NO'], ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'CACHING', 'YES'],
 ];
 
 // ---------------------------------------------------------------------------------------------
