@@ -163,6 +163,9 @@ class PendingCall implements Call {
   timer: TimerId | undefined;
   /** Pending re-send of a read after a retryable error (see retryRead). */
   retryTimer: TimerId | undefined;
+  /** A read's copy to another replica if its node stays silent (see hedge); armed once per call. */
+  hedgeTimer: TimerId | undefined;
+  hedged = false;
   detachSignal: (() => void) | null = null;
   lastError: Error | null = null;
 
@@ -177,6 +180,15 @@ class PendingCall implements Call {
 }
 
 const utf8 = new TextEncoder();
+/**
+ * A read whose node has not answered within this long is also sent to another replica, and the
+ * first answer wins (Cassandra's speculative retry, fixed). A frozen node (SIGSTOP, a long GC pause)
+ * keeps its connection "ready" until the keepalive cuts it, about 15 s with the defaults, and every
+ * read of the keys it is primary of waited for it (probe-sdk F3: 32 workers got 134 calls through
+ * in 10 s). Long enough that a healthy cluster, where reads take milliseconds, never doubles its reads.
+ */
+export const READ_HEDGE_AFTER_MS = 1_000;
+
 /** A reconnected stream's first heartbeat comes within a second; the near cache's refetch waits for it. */
 export const NEAR_REFETCH_DELAY_MS = 1_100;
 
@@ -631,6 +643,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const connection = this.pick(call);
     if (connection !== null) {
       connection.send(call);
+      this.armHedge(call);
       return;
     }
     if (call.background) {
@@ -643,6 +656,28 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     } else {
       this.offline.push(call);
     }
+  }
+
+  /**
+   * A routed get (reads may be repeated) arms one hedge: if its node has not answered after
+   * READ_HEDGE_AFTER_MS, the read also goes to another ready replica, and whichever answers first
+   * settles the call (a late answer from the other is ignored, as after a timeout).
+   */
+  private armHedge(call: PendingCall): void {
+    if (call.hedged || call.hedgeTimer !== undefined || !call.idempotent || call.body.op !== 'get' || !this.options.routing || this.router === null) return;
+    call.hedgeTimer = this.options.timers.setTimer(READ_HEDGE_AFTER_MS, () => {
+      call.hedgeTimer = undefined;
+      call.hedged = true;
+      const silent = call.carrier?.connection;
+      if (!this.active.has(call) || silent === undefined) return;
+      // Only another replica: the read must not come back to the node that is silent.
+      const previousAvoid = call.avoid;
+      call.avoid = silent.address;
+      const other = this.pick(call);
+      call.avoid = previousAvoid;
+      if (other === null || other === silent) return;
+      other.send(call);
+    });
   }
 
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
@@ -670,6 +705,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (!this.active.delete(call)) return false;
     if (call.timer !== undefined) this.options.timers.cancelTimer(call.timer);
     if (call.retryTimer !== undefined) this.options.timers.cancelTimer(call.retryTimer);
+    if (call.hedgeTimer !== undefined) this.options.timers.cancelTimer(call.hedgeTimer);
     call.detachSignal?.();
     call.carrier?.connection.forget(call);
     if (this.offline.includes(call)) this.offline = this.offline.filter((c) => c !== call);
