@@ -93,6 +93,8 @@ export interface ClientLimits {
   maxPipeline: number;
   maxUnreadReplyBytes: number;
   respMaxUnreadReplyBytes: number;
+  /** RESP: arguments of one command (the command name counts). */
+  respMaxArguments: number;
   /** Per listener. */
   maxClients: number;
   /** Per listener and remote address; 0: none. */
@@ -304,6 +306,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     maxPipeline: get('max-pipeline'),
     maxUnreadReplyBytes: get('max-unread-replies'),
     respMaxUnreadReplyBytes: get('resp-max-unread-replies'),
+    respMaxArguments: get('resp-max-arguments'),
     maxClients: get('max-clients'),
     maxClientsPerAddress: get('max-clients-per-address'),
     idleTimeoutMs: get('idle-timeout'),

@@ -20,7 +20,7 @@ import type { Socket } from 'node:net';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { CommandContext, ConnectionState, RespServerContext } from './command.ts';
 import type { CommandTable } from './commands.ts';
-import { RespParser, type ParseFailure } from './parser.ts';
+import { DEFAULT_MAX_ARGUMENTS, RespParser, type ParseFailure } from './parser.ts';
 import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
 import { ConnectionTracking } from './client-tracking.ts';
@@ -35,6 +35,8 @@ export interface ConnectionLimits {
   maxCommandsInFlight: number;
   /** Arguments longer than this are refused without being buffered (Shoal's largest value). */
   maxArgumentBytes: number;
+  /** A command with more arguments than this is refused, its arguments skipped unkept (--resp-max-arguments). */
+  maxArguments: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -43,6 +45,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   // gets them answered in waves rather than queued all at once behind each other until they time out.
   maxCommandsInFlight: 128,
   maxArgumentBytes: 512 * 1024 * 1024,
+  // One command's keys are walked synchronously: a million of them held the event loop for seconds.
+  maxArguments: DEFAULT_MAX_ARGUMENTS,
 };
 
 /** One command between its parse and the moment its reply joins the output. */
@@ -162,7 +166,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.createdAtMs = server.nowMs();
     this.lastActiveAtMs = this.createdAtMs;
     this.user = server.acl?.requiresAuth === true ? null : 'default';
-    this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes });
+    this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes, maxArguments: limits.maxArguments });
     this.directWriter = new RespReplyWriter(this.out, this);
     this.ctx = { server: withWriteAcks(server, this), connection: this };
     const streams = server.invalidations;

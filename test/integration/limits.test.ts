@@ -1,6 +1,6 @@
 /**
  * Client limits (docs/SECURITY.md "Limits"; --max-clients, --max-clients-per-address,
- * --idle-timeout, --max-request-rate): each bites with its clear error while other clients go on
+ * --idle-timeout, --max-request-rate, --resp-max-arguments): each bites with its clear error while other clients go on
  * being served. In-process RESP and SDK servers over real sockets, then one real daemon driven
  * with redis-cli. Nothing here waits on a clock except the idle timeout, whose close is awaited
  * as an event.
@@ -22,6 +22,7 @@ import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/limits.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { startNode } from './client-helpers.ts';
 import { DaemonProcess } from './daemon-harness.ts';
+import { RawConnection } from './resp-raw.ts';
 
 function memoryKeyspace(): KeyspaceService {
   const kv = new MemoryKv();
@@ -308,3 +309,45 @@ test('a real daemon with --max-clients 1 refuses redis-cli with Redis\'s error w
     await node.stop();
   }
 });
+
+test('a real daemon refuses one RESP command over --resp-max-arguments, skipping its arguments, while the connection and other clients go on', async () => {
+  const [port, peerPort, respPort] = await freePorts(3);
+  const node = new DaemonProcess({ name: 'max-args', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: ['--resp-max-arguments', '1000'] });
+  await node.start();
+  const keys = (n: number): string[] => Array.from({ length: n }, (_, i) => `k${i}`);
+  const refusal = "-ERR command has 1501 arguments, more than this node's limit of 1000 (--resp-max-arguments)\r\n";
+  const big = await RawConnection.open(respPort!);
+  const other = await RawConnection.open(respPort!);
+  try {
+    assert.equal(await big.command(['SET', 'k1', 'v']), '+OK\r\n');
+    // At the limit (the command name counts): run as usual.
+    assert.equal(await big.command(['DEL', ...keys(999)]), ':1\r\n');
+    // Over it: refused, then a PING on the same connection, pipelined behind it.
+    big.send(['DEL', ...keys(1500)]);
+    big.send(['PING']);
+    assert.equal(await big.read('the DEL over the limit'), refusal);
+    assert.equal(await big.read('the PING after it'), '+PONG\r\n');
+    // Half of a refused command sent: another client is served meanwhile, then the rest arrives.
+    const bytes = encodeCommand(['MGET', ...keys(1500)]);
+    const half = Math.floor(bytes.length / 2);
+    big.write(bytes.subarray(0, half));
+    assert.equal(await other.command(['SET', 'k2', 'w']), '+OK\r\n');
+    assert.equal(await other.command(['GET', 'k2']), '$1\r\nw\r\n');
+    big.write(bytes.subarray(half));
+    assert.equal(await big.read('the MGET over the limit'), refusal);
+    assert.equal(await big.command(['PING']), '+PONG\r\n');
+    assert.equal(await big.command(['GET', 'k2']), '$1\r\nw\r\n');
+    // A multibulk count over the absolute maximum is still Redis's fatal protocol error.
+    big.write(Buffer.from(`*${1024 * 1024 + 1}\r\n`));
+    assert.equal(await big.read('the count over the maximum'), '-ERR Protocol error: invalid multibulk length\r\n');
+    assert.equal(await other.command(['PING']), '+PONG\r\n');
+  } finally {
+    big.close();
+    other.close();
+    await node.stop();
+  }
+});
+
+function encodeCommand(args: string[]): Buffer {
+  return Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.map((arg) => Buffer.from(`$${Buffer.byteLength(arg)}\r\n${arg}\r\n`))]);
+}

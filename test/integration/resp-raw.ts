@@ -40,6 +40,11 @@ export class RawConnection {
     this.socket.write(Buffer.concat(parts));
   }
 
+  /** Sends raw bytes (part of a command, or a malformed one). */
+  write(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
   /** The next reply, solicited or not (a Pub/Sub message, a push); `what` names it in the timeout error. */
   async read(what = 'a message'): Promise<string> {
     for (;;) {

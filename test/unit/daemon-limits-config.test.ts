@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/cli/start.ts';
 import { ConfigError } from '../../src/daemon/config.ts';
 import { DEFAULT_WIRE_LIMITS } from '../../src/protocol/limits.ts';
+import { DEFAULT_MAX_ARGUMENTS } from '../../src/resp/parser.ts';
 
 test('client limits: the defaults are the wire defaults, Redis-like for connections, and off for idle timeout and rate', () => {
   const { limits } = loadConfig([], {});
@@ -15,6 +16,8 @@ test('client limits: the defaults are the wire defaults, Redis-like for connecti
     maxPipeline: 128,
     maxUnreadReplyBytes: 64 * 1024 * 1024,
     respMaxUnreadReplyBytes: 1024 * 1024,
+    // The library's default (src/resp/connection.ts) is the daemon's.
+    respMaxArguments: DEFAULT_MAX_ARGUMENTS,
     maxClients: 10_000,
     maxClientsPerAddress: 0,
     idleTimeoutMs: 0,
@@ -30,6 +33,10 @@ test('client limits from flags, the environment and their checks', () => {
   assert.equal(limits.maxValueBytes, 2 * 1024 * 1024);
   assert.equal(limits.maxRequestRate, 100);
   assert.equal(limits.maxClientsPerAddress, 2);
+  assert.equal(loadConfig(['--resp-max-arguments', '5000'], {}).limits.respMaxArguments, 5000);
+  // Above the multibulk count the parser accepts at all, the limit would mean nothing.
+  assert.throws(() => loadConfig(['--resp-max-arguments', '1048577'], {}), ConfigError);
+  assert.throws(() => loadConfig(['--resp-max-arguments', '15'], {}), ConfigError);
   assert.throws(() => loadConfig(['--max-value-size', '8mib'], {}), (e: unknown) => e instanceof ConfigError && /--max-frame-size .* must exceed --max-value-size/.test(e.message));
   assert.throws(() => loadConfig(['--max-clients', '0'], {}), ConfigError);
   assert.throws(() => loadConfig(['--max-key-size', '1mib'], {}), ConfigError);

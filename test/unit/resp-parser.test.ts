@@ -148,3 +148,51 @@ test('an argument over the size limit is skipped as it arrives, fails its comman
   // Skipped bytes are not held.
   assert.equal(parser.bufferedBytes, 0);
 });
+
+test('a command with more arguments than the limit is answered with an error, its arguments skipped, and the next command works', () => {
+  const parser = new RespParser({ maxArguments: 4 });
+  const args = (n: number): Buffer[] => [Buffer.from('DEL'), ...Array.from({ length: n - 1 }, (_, i) => Buffer.from(`key${i}`))];
+  const tooMany = "error: ERR command has 5 arguments, more than this node's limit of 4 (--resp-max-arguments)";
+  // At the limit: parsed as usual; over it: refused. Then PING on the same stream.
+  const bytes = encode([args(4), args(5), [Buffer.from('PING')]]);
+  assert.deepEqual(parseAll(bytes, [], parser).map(text), [['DEL', 'key0', 'key1', 'key2'], tooMany, ['PING']]);
+  // Nothing of the refused command is held once it has been skipped.
+  assert.equal(parser.bufferedBytes, 0);
+  // Cut anywhere, one byte at a time, and pipelined behind and ahead of other commands.
+  const pipelined = encode([[Buffer.from('PING')], args(5), args(5), [Buffer.from('ECHO'), Buffer.from('x')]]);
+  const expected = [['PING'], tooMany, tooMany, ['ECHO', 'x']];
+  assert.deepEqual(parseAll(pipelined, [], new RespParser({ maxArguments: 4 })).map(text), expected);
+  const everyByte = Array.from({ length: pipelined.length }, (_, i) => i);
+  assert.deepEqual(parseAll(pipelined, everyByte, new RespParser({ maxArguments: 4 })).map(text), expected);
+});
+
+test('the arguments of a refused command are dropped as they arrive, before the command is complete', () => {
+  const parser = new RespParser({ maxArguments: 4 });
+  parser.push(Buffer.from('*1000\r\n'));
+  for (let i = 0; i < 999; i++) {
+    parser.push(Buffer.from(`$10\r\n${String(i).padStart(10, '0')}\r\n`));
+    assert.equal(parser.next(), null);
+    assert.equal(parser.bufferedBytes, 0);
+  }
+  parser.push(Buffer.from('$1\r\nx\r\n*1\r\n$4\r\nPING\r\n'));
+  assert.deepEqual(text(parser.next()!), "error: ERR command has 1000 arguments, more than this node's limit of 4 (--resp-max-arguments)");
+  assert.deepEqual(text(parser.next()!), ['PING']);
+});
+
+test('a refused command still fails fatally on a protocol error inside it, and a count over the absolute maximum stays fatal', () => {
+  assert.deepEqual(parseAll(Buffer.from('*10\r\n$3\r\nDEL\r\n$1\r\nk\r\n:5\r\n'), [], new RespParser({ maxArguments: 4 })).map(text), [
+    "fatal: ERR Protocol error: expected '$', got ':'",
+  ]);
+  assert.deepEqual(parseAll(Buffer.from('*1048577\r\n$3\r\nDEL\r\n'), [], new RespParser({ maxArguments: 4 })).map(text), [
+    'fatal: ERR Protocol error: invalid multibulk length',
+  ]);
+});
+
+test('an inline command with more arguments than the limit is refused, and the next command works', () => {
+  const parser = new RespParser({ maxArguments: 4 });
+  assert.deepEqual(parseAll(Buffer.from('DEL a b c\r\nDEL a b c d\r\nPING\r\n'), [], parser).map(text), [
+    ['DEL', 'a', 'b', 'c'],
+    "error: ERR command has 5 arguments, more than this node's limit of 4 (--resp-max-arguments)",
+    ['PING'],
+  ]);
+});
