@@ -46,6 +46,15 @@ export function runShoal(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
   return runNode([SHOAL_BIN, ...args], timeoutMs, env, stdin);
 }
 
+/**
+ * The daemon's "node NAME ready: ..." line, once every listener is open. Not any line with "ready"
+ * in it: "the default user already has the password" matched that, and once JSON logs were written
+ * synchronously it came out first, so a test talked to a port that was not listening yet.
+ */
+export function isReadyLine(line: Record<string, unknown>): boolean {
+  return typeof line.msg === 'string' && /^node \S+ ready: /.test(line.msg);
+}
+
 /** Runs `node ARGS` to completion, killing it after `timeoutMs`; its stdin is `stdin`, then closed (at once without it). */
 function runNode(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -227,7 +236,7 @@ export class DaemonProcess {
     });
     await until(`${s.name} to be ready`, () => {
       if (!this.running) throw new Error(`${s.name} exited (${child.signalCode ?? child.exitCode}): ${this.stderr}`);
-      return this.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('ready')) ? true : undefined;
+      return this.logs.some(isReadyLine) ? true : undefined;
     }, timeoutMs, 50).catch((error: Error) => {
       // A start that failed must not leave its process behind.
       this.kill('SIGKILL');

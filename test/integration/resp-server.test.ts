@@ -13,7 +13,7 @@ import { CommandTable } from '../../src/resp/commands.ts';
 import { serverCommands } from '../../src/resp/server-commands.ts';
 import { startRespServer, type RespServer } from '../../src/resp/server.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
-import { DaemonProcess } from './daemon-harness.ts';
+import { DaemonProcess, isReadyLine } from './daemon-harness.ts';
 
 function memoryKeyspace(): KeyspaceService {
   const kv = new MemoryKv();
@@ -333,7 +333,7 @@ test('a daemon serves RESP on --resp-port and names it in its ready line and INF
   const node = new DaemonProcess({ name: 'r1', port: port!, peerPort: peerPort!, respPort: respPort!, seeds: [], extra: ['--replicas', '1', '--read-quorum', '1', '--write-quorum', '1'] });
   t.after(() => node.stop());
   await node.start();
-  const ready = node.logs.find((l) => typeof l.msg === 'string' && l.msg.includes('ready'));
+  const ready = node.logs.find(isReadyLine);
   assert.match(String(ready?.msg), new RegExp(`redis 127\\.0\\.0\\.1:${respPort}`));
   assert.equal(await redisCli(respPort!, ['PING']), 'PONG\n');
   const info = await redisCli(respPort!, ['INFO', 'shoal']);
