@@ -123,6 +123,8 @@ export interface ReplicationBugs {
   rmwLateIdsStayBehind?: boolean;
   /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
   jointIgnoresRefusers?: boolean;
+  /** A replica refusing a read routed by a ring it has moved past sends no record even while it still holds the partition: a reader that adopts the newer ring misses what only that replica has not handed off yet (kv-drain seed 400229 with 3 nodes: an ALL read missed a delete acknowledged at ONE by the draining node). */
+  readRefusalWithoutRecord?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */

@@ -25,6 +25,8 @@
  * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
  * routed by that ring counts as acknowledged there, since it serves no read routed by it either
  * (an owner of both rings that refused the newer one is asked by the older: askInOlderRing).
+ * A read's refuser that still holds the partition (handing it off) sends its record of the key
+ * with the refusal, and the answer takes it into account (onReadRefused).
  * Rules and their reasons: docs/REPLICATION.md, "Ring changes".
  *
  * Ranking (a dynamic snitch): with a ReplicaHealth installed, a read leaves the owners it
@@ -373,7 +375,7 @@ export class Coordinator implements KvService {
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
-    else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o);
+    else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o, message.r);
   }
 
   /** Fails every pending request (the node is stopping). */
@@ -581,9 +583,10 @@ export class Coordinator implements KvService {
   /**
    * A replica refused a request routed by a ring it has moved past, answering its own ring: the
    * request counts it as moved past that ring and, if that was the ring the request is routed by,
-   * adopts the replica's ring and retries on its owners (see the file comment).
+   * adopts the replica's ring and retries on its owners (see the file comment). `held`: a read's
+   * refuser still holding the partition sends its record of the key (replica-host.ts refusedReadRoute).
    */
-  private onRefused(from: string, id: number, refusedRing: string, ring: string, owners: readonly string[]): void {
+  private onRefused(from: string, id: number, refusedRing: string, ring: string, owners: readonly string[], held: Uint8Array | undefined): void {
     this.ctx.peerMovedPast?.(from, refusedRing);
     const pending = this.pending.get(id);
     // Unknown, or a copy routed by another ring than the last one sent to that node: that one's answer is still to come.
@@ -592,7 +595,7 @@ export class Coordinator implements KvService {
     cover(this.ctx.env, 'retry-on-newer-ring');
     pending.sent.delete(from);
     if (pending.kind === 'write') this.onWriteRefused(id, pending, from, refusedRing, ring, owners);
-    else this.onReadRefused(id, pending, from, refusedRing, ring, owners);
+    else this.onReadRefused(id, pending, from, refusedRing, ring, owners, held);
   }
 
   /**
@@ -730,18 +733,21 @@ export class Coordinator implements KvService {
     this.standInWrites.seen(read.key, from, version);
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (floor && (!read.floor || compareVersions(floor, read.floor) > 0)) read.floor = floor;
-    if (record) {
-      if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(record.version);
-      const order = read.newest ? compareVersions(record.version, read.newest.version) * (this.ctx.config.bugs?.answerOldest ? -1 : 1) : 1;
-      if (order > 0) {
-        read.newest = record;
-        read.newestBytes = bytes;
-      }
-      if (order >= 0) read.newestRemembered = false;
-    }
+    if (record && bytes) this.takeRecord(read, record, bytes);
     if (ready) read.readyFrom.add(from);
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
+  }
+
+  /** A record a replica returned: the read answers it (and repairs the others with it) if it is the newest so far. */
+  private takeRecord(read: PendingRead, record: StoredRecord, bytes: Uint8Array): void {
+    if (!this.ctx.config.bugs?.hlcIgnoresRemote) this.hlc.observe(record.version);
+    const order = read.newest ? compareVersions(record.version, read.newest.version) * (this.ctx.config.bugs?.answerOldest ? -1 : 1) : 1;
+    if (order > 0) {
+      read.newest = record;
+      read.newestBytes = bytes;
+    }
+    if (order >= 0) read.newestRemembered = false;
   }
 
   /**
@@ -927,8 +933,11 @@ export class Coordinator implements KvService {
     return n;
   }
 
-  private onReadRefused(id: number, read: PendingRead, from: string, refusedRing: string, ring: string, owners: readonly string[]): void {
+  private onReadRefused(id: number, read: PendingRead, from: string, refusedRing: string, ring: string, owners: readonly string[], held: Uint8Array | undefined): void {
     read.asked.delete(from);
+    // The refuser has not handed the partition off yet, and the owners of the ring adopted below
+    // may lack what it holds: its record counts towards the answer (never towards the level).
+    if (held !== undefined) this.takeRecord(read, decodeRecord(held), held);
     // A ring change is under way: the first round's owners may not make the level without them.
     this.askDeferred(id);
     if (this.canAdopt(read, refusedRing, ring)) {

@@ -30,8 +30,10 @@ export type KvMessage =
   /**
    * Refusal of a `w` or `r` routed by ring `rv`, which this replica has moved past (the
    * partition's owners changed since): `v` is the replica's ring version, `o` the owners in it.
+   * `r`: refusing a read of a partition it still holds (its handoff has not finished), the
+   * replica's record of the key, if it has one (the coordinator merges it into the read's answer).
    */
-  | { t: 'ns'; id: number; rv: string; v: string; o: string[] }
+  | { t: 'ns'; id: number; rv: string; v: string; o: string[]; r?: Uint8Array }
   /**
    * Read answer: the stored record (or null) and whether this replica has finished its catch-up
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
@@ -144,6 +146,7 @@ type FieldKind =
   | 'boolean?'
   | 'record'
   | 'record?'
+  | 'record-or-absent'
   | 'string?'
   | 'version?'
   | 'numbers'
@@ -169,7 +172,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   wo: { id: 'number' },
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
-  ns: { id: 'number', rv: 'string', v: 'string', o: 'strings' },
+  ns: { id: 'number', rv: 'string', v: 'string', o: 'strings', r: 'record-or-absent' },
   ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
@@ -212,6 +215,7 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   'boolean?': (x) => x === undefined || typeof x === 'boolean',
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
+  'record-or-absent': (x) => x === undefined || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',
   'version?': (x) =>
     x === undefined ||

@@ -421,7 +421,7 @@ export class ReplicaHost {
       }
       case 'r': {
         const { id, p, k } = message;
-        if (this.refusedRoute(from, message)) return true;
+        if (this.refusedReadRoute(from, message)) return true;
         if (!this.partitions.has(p)) {
           this.ctx.send(from, { t: 'ra', id, r: null, ready: false });
           return true;
@@ -437,15 +437,7 @@ export class ReplicaHost {
             this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
-          const record = actor.replica.read(k);
-          if (record !== null) return answer(record);
-          // A store miss the disk tier holds is answered when the device is, and stored again.
-          const fromDisk = actor.replica.readFromDisk(k, (found) => {
-            answer(found);
-            // Not `run`: that would take the partition back if it was released meanwhile.
-            if (found !== null) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
-          });
-          if (!fromDisk) answer(null);
+          this.readHeld(actor, k, answer);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
@@ -483,11 +475,58 @@ export class ReplicaHost {
    * named (docs/REPLICATION.md, "Ring changes").
    */
   private refusedRoute(from: string, message: { id: number; p: number; v?: string }): boolean {
-    const newer = message.v === undefined ? null : (this.ctx.checkRoute?.(message.v, message.p) ?? null);
-    if (newer === null) return false;
-    this.stats.routesRefused++;
-    this.ctx.send(from, { t: 'ns', id: message.id, rv: message.v!, v: newer.version, o: [...newer.owners] });
+    const refusal = this.refusalOf(message);
+    if (refusal === null) return false;
+    this.ctx.send(from, refusal);
     return true;
+  }
+
+  /**
+   * A read refused like a write (refusedRoute), except that while this node still holds the
+   * partition (its handoff has not finished) the refusal carries its record of the key. The
+   * reader adopts the newer ring, whose owners may not have this node's records yet: a write it
+   * acknowledged alone as an owner (ONE), or with owners that are gone, would be missing from the
+   * answer (kv-drain seed 400229, 3 nodes: n2 acknowledged a delete at ONE, drained, and an ALL
+   * read through n3, still on the ring of n2 and n3, adopted the ring of n3 alone from n2's
+   * refusal and answered n3's older value while n2's handoff to n3 was clogged).
+   */
+  private refusedReadRoute(from: string, message: { id: number; p: number; k: string; v?: string }): boolean {
+    const refusal = this.refusalOf(message);
+    if (refusal === null) return false;
+    if (this.ctx.config.bugs?.readRefusalWithoutRecord || !this.partitions.has(message.p)) {
+      this.ctx.send(from, refusal);
+      return true;
+    }
+    // Dropped (the partition was released meanwhile: handed off): the plain refusal.
+    const queued = this.run(
+      message.p,
+      (actor) => this.readHeld(actor, message.k, (record) => this.ctx.send(from, record === null ? refusal : { ...refusal, r: record })),
+      () => this.ctx.send(from, refusal),
+    );
+    if (!queued) this.ctx.send(from, { t: 'nb', id: message.id });
+    return true;
+  }
+
+  /** The partition's record of `k` (inside its actor's turn), or null: at once, or once the disk tier has read it. */
+  private readHeld(actor: PartitionActor, k: string, answer: (record: Uint8Array | null) => void): void {
+    const record = actor.replica.read(k);
+    if (record !== null) return answer(record);
+    // A store miss the disk tier holds is answered when the device is, and stored again.
+    const p = actor.partition;
+    const fromDisk = actor.replica.readFromDisk(k, (found) => {
+      answer(found);
+      // Not `run`: that would take the partition back if it was released meanwhile.
+      if (found !== null) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
+    });
+    if (!fromDisk) answer(null);
+  }
+
+  /** The `ns` refusing a request routed by a ring this node has moved past, or null to serve it. */
+  private refusalOf(message: { id: number; p: number; v?: string }): Extract<KvMessage, { t: 'ns' }> | null {
+    const newer = message.v === undefined ? null : (this.ctx.checkRoute?.(message.v, message.p) ?? null);
+    if (newer === null) return null;
+    this.stats.routesRefused++;
+    return { t: 'ns', id: message.id, rv: message.v!, v: newer.version, o: [...newer.owners] };
   }
 
   private retire(actor: PartitionActor): void {

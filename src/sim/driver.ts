@@ -52,6 +52,7 @@ const BUG_SWITCHES = {
   rmwClaimedIdsStayLocal: 'flag',
   rmwLateIdsStayBehind: 'flag',
   jointIgnoresRefusers: 'flag',
+  readRefusalWithoutRecord: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',

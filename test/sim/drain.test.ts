@@ -74,9 +74,13 @@ test('kv-drain seed 400211: a joint quorum is not lowered for owners cut off by 
 // kv-drain seed 400220 (3 nodes) found that a ring change leaving a node alone must wait for a
 // peer to confirm it (switch aloneWithoutConfirmation). Since a drain that would leave partitions
 // without a live quorum is refused (drain.ts quorumShortfall), one of its drains is refused and
-// the switch no longer fails it, nor any other seed of 400200..400600 at 3 nodes (400229 fails
-// with or without the switch: a lost write of its own). regression-seeds.json still replays
+// the switch no longer fails it, nor any other seed of 400200..400600 at 3 nodes (400229 failed
+// with or without the switch: a lost write of its own, below). regression-seeds.json still replays
 // 400220, and test/unit/ring-lifecycle.test.ts re-injects the switch.
+
+test("kv-drain seed 400229 (3 nodes): a read's refusal from a replica still handing the partition off carries its record; re-injected, an ALL read misses a delete the draining node acknowledged at ONE", () => {
+  lostWriteSeed(400229, 'readRefusalWithoutRecord', 'k8', 3);
+});
 
 function cluster(nodes: number): Simulation<ShoalNode> {
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));

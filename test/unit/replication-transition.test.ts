@@ -188,6 +188,18 @@ test('a read refused by a replica on a newer ring asks that ring\'s owners and c
   assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [2]);
 });
 
+test('a read refused by an owner still handing the partition off takes the record sent with the refusal, without counting it (kv-drain seed 400229)', () => {
+  const { coordinator, outcome, id } = startQuorumRead();
+  const old = makeRecord({ wallMs: 1, logical: 0, node: 1 }, new Uint8Array([1]), 0);
+  const handedOffLate = makeRecord({ wallMs: 2, logical: 0, node: 2 }, new Uint8Array([2]), 0);
+  // n2 left the partition (ring w: n1, n3, n4) but has not handed its newer record off yet.
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n3', 'n4'], r: handedOffLate });
+  coordinator.onReply('n1', { t: 'ra', id, r: old, ready: true });
+  assert.equal(outcome.result, null, "the refuser's record counts towards no level");
+  coordinator.onReply('n3', { t: 'ra', id, r: old, ready: true });
+  assert.deepEqual([...((outcome.result as GetResult | null)?.value ?? [])], [2], "the answer is the refuser's newer record");
+});
+
 // A ring that comes back: ring versions are digests of the members, so a node leaving and
 // rejoining (a rolling restart) brings ring v back after w. An owner still on w takes the request
 // routed by v for one that is behind and refuses it, naming w, which the request adopted and left
