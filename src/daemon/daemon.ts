@@ -396,14 +396,15 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
     if (node.joined()) knownPeers.update(node.clusterMembers(), config.name);
     stopTlsReload();
     // --stop-mode restart: no leave, so the partitions stay placed here and the disk tier keeps them for the restart.
-    // Nor does the only live member holding data leave: nobody would take its partitions, and a
-    // leave drops them (every value, and the disk tier's too) where a stop keeps them for its next start.
-    const keepsData = config.stopMode === 'leave' && node.onlyLiveDataHolder();
+    // Nor does the only live member holding data leave when it has a disk tier: nobody would take
+    // its partitions, and a leave drops them from the tier where a stop keeps them for its next
+    // start. (Without a tier nothing outlives the process either way, so it leaves as before.)
+    const keepsData = config.stopMode === 'leave' && config.disk !== null && node.onlyLiveDataHolder();
     const leave = config.stopMode === 'leave' && !keepsData;
     if (keepsData) {
       log.warn(
         { event: 'stop-keeps-data' },
-        `stopping without leaving, although --stop-mode is leave: no other live member holds data, so a leave would drop every value; ${config.disk === null ? 'without --disk-dir the values in memory are lost with the process' : 'the values in memory are written to the disk tier, which this node reads back at its next start'} (to discard them, delete the node's data and disk directories after it stopped)`,
+        "stopping without leaving, although --stop-mode is leave: no other live member holds data, so a leave would drop every value from the disk tier; the values in memory are written to it too, and this node reads them back at its next start (to discard them, delete the node's data and disk directories after it stopped)",
       );
     }
     log.info(
