@@ -71,18 +71,17 @@ export class EvictionShadow {
 
   /**
    * Forgets the partition's versions at or below `floor` (a flush floor: the floor itself now says
-   * those versions are deleted) and returns their keys.
+   * those versions are deleted).
    */
-  forgetUpTo(partition: number, floor: Version): string[] {
+  forgetUpTo(partition: number, floor: Version): void {
     const keys = this.byPartition.get(partition);
-    if (!keys) return [];
+    if (!keys) return;
     const forgotten: string[] = [];
     for (const [key, version] of keys) if (compareVersions(version, floor) <= 0) forgotten.push(key);
     for (const key of forgotten) {
       this.order.delete(key);
       this.forgetIn(partition, key);
     }
-    return forgotten;
   }
 
   /** Forgets a partition (the node no longer holds it). */
