@@ -147,6 +147,12 @@ export interface ReplicationBugs {
   dropWritesOn?: string;
   /** A read's coordinator answers with the oldest record its replicas returned, not the newest. */
   answerOldest?: boolean;
+  /**
+   * The nodes' client sessions take up requests whatever their client's deadline, as a node older
+   * than the deadline field does (kv-sdk only): a write stuck in a paused node's socket is versioned
+   * after its client gave up, and may replace newer acknowledged writes (probe-sdk finding 1).
+   */
+  sessionIgnoresDeadlines?: boolean;
   /** A read's coordinator never repairs the stale replicas it saw. */
   skipReadRepair?: boolean;
   /** A sloppy-quorum stand-in acknowledges a write but forgets the hint it should keep for the owner. */

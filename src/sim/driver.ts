@@ -60,6 +60,7 @@ const BUG_SWITCHES = {
   ignoreStaleAccusations: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
+  sessionIgnoresDeadlines: 'flag',
   skipReadRepair: 'flag',
   forgetHints: 'flag',
   noJointQuorum: 'flag',

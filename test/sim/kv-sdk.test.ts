@@ -34,3 +34,11 @@ test('kv-sdk: the history checkers see through the SDK: a node answering reads w
   }
   assert.ok(caught, 'answerOldest went unnoticed');
 });
+
+// Seed 18 is the first of 1..20 where a write waits out a node's pause in its socket past its
+// client's deadline; with the sessions' deadline check on (every other run here) it is refused.
+test('kv-sdk: a node taking up a write after its client gave up is caught (seed 18, sessions that ignore deadlines as nodes older than the field do)', async () => {
+  const report = await runAnyScenario(kvSdkScenario, { seed: 18, ...OPTIONS, bugs: { sessionIgnoresDeadlines: true } });
+  const caught = report.violations.find((v) => v.checker === 'sdk/write-after-deadline');
+  assert.ok(caught, `sessionIgnoresDeadlines went unnoticed; replay: ${report.replay}`);
+});

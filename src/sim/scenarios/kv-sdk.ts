@@ -12,6 +12,13 @@
  * up, so a read that returned nothing is not judged against earlier writes (counted in
  * `missesUnjudged`); sloppy writes are off (the SDK does not send them), and read-your-writes is
  * not checked (it needs a client pinned to one coordinator, and the SDK picks its own).
+ *
+ * One more check sees what versions cannot: every SDK request carries its deadline, and a node
+ * takes a request up only before it by its own clock (session.ts `expired`), so a write the client
+ * gave up on is never versioned after writes acknowledged since (probe-sdk finding 1: a set stuck in
+ * a frozen node's socket). The service behind each session notes the node's clock whenever it
+ * starts a write, against the deadline its client stamped (`lateWrites`); the history checkers
+ * cannot tell such a write from an ordinary concurrent one, since its version is newer.
  */
 import { ShoalClient } from '../../client/client.ts';
 import type { ShoalError } from '../../client/errors.ts';
@@ -19,7 +26,8 @@ import { DEFAULT_WIRE_LIMITS } from '../../protocol/index.ts';
 import type { KvError, KvService, Version } from '../../replication/api.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ClientSession, type ClientServerStats, type SessionConfig } from '../../server/session.ts';
-import { runCheckedAsync } from '../checkers.ts';
+import { runCheckedAsync, type Violation } from '../checkers.ts';
+import { SIM_EPOCH_MS } from '../clock.ts';
 import { ClientLinks, type ClientLink } from '../client-links.ts';
 import { drawSwarmProfile, drawSwarmSchedule } from '../faults.ts';
 import { namedStream } from '../rng.ts';
@@ -63,13 +71,26 @@ const SIM_LIMITS = { ...DEFAULT_WIRE_LIMITS, maxValueBytes: 64 };
 /** Raw bytes in and out: the workload's values are text it encodes itself. */
 const BYTES = { encode: (v: Uint8Array) => v, decode: (b: Uint8Array) => b };
 
-/** Which version each value got, as the nodes saw it (values are unique), and which node coordinated its write. */
+/**
+ * Which version each value got, as the nodes saw it (values are unique), and which node coordinated
+ * its write; and the writes a node started after their client's deadline by its own clock.
+ */
 class ValueVersions {
   private readonly byValue = new Map<string, { version: Version; coordinator?: number; incarnation?: number }>();
+  /** The wall-clock deadline (ms) each value's write was sent with, as the SDK stamps it. */
+  private readonly deadlines = new Map<string, number>();
+  readonly lateWrites: Violation[] = [];
   private readonly decoder = new TextDecoder();
 
+  constructor(private readonly now: () => number) {}
+
+  /** Notes the deadline of a write the SDK is sending now, as the SDK computes it (client.ts `call`). */
+  sending(value: Uint8Array, timeoutMs: number): void {
+    this.deadlines.set(this.decoder.decode(value), Math.floor(SIM_EPOCH_MS + this.now() + timeoutMs));
+  }
+
   /** The service a node's session serves: the node's coordinator, noting versions as they pass. */
-  observe(kv: KvService, index: number, incarnation: number): KvService {
+  observe(kv: KvService, index: number, incarnation: number, wallMs: () => number): KvService {
     return {
       topology: () => kv.topology(),
       get: (key, options, done) =>
@@ -79,6 +100,15 @@ class ValueVersions {
         }),
       set: (key, value, options, done) => {
         const text = this.decoder.decode(value);
+        const deadline = this.deadlines.get(text);
+        const nodeWallMs = wallMs();
+        if (deadline !== undefined && nodeWallMs >= deadline) {
+          this.lateWrites.push({
+            checker: 'sdk/write-after-deadline',
+            atMs: this.now(),
+            message: `n${index + 1} started the write of ${JSON.stringify(text)} ${nodeWallMs - deadline} ms after its client's deadline by its own clock: its client had given up on it, and it is versioned after writes acknowledged since`,
+          });
+        }
         kv.set(key, value, options, (error, result) => {
           if (error === null && result?.version) this.byValue.set(text, { version: result.version, coordinator: index, incarnation });
           done(error, result);
@@ -111,6 +141,7 @@ function sdkKv(client: ShoalClient<Uint8Array>, versions: ValueVersions, links: 
     set: (key, value, options, done) =>
       links.onClient(() => {
         const { consistency, ttlMs } = options;
+        versions.sending(value, SIM_CLIENT_OPTIONS.commandTimeoutMs);
         client.set(key, value, { ...(consistency ? { consistency } : {}), ...(ttlMs ? { ttlMs } : {}) }).then(() => done(null, { acks: 0, ...versions.of(value) }), failed(done));
       }),
     delete: (key, options, done) =>
@@ -120,12 +151,17 @@ function sdkKv(client: ShoalClient<Uint8Array>, versions: ValueVersions, links: 
   };
 }
 
-/** A node's client session in the simulator: its own timers and clock, the limits above. */
-export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerStats): SessionConfig {
+/**
+ * A node's client session in the simulator: its own timers and clock, the limits above.
+ * `ignoreDeadlines` (test-only, `bugs.sessionIgnoresDeadlines`): its wall clock reads as the start
+ * of time, so no deadline ever passes (the session reads that clock for deadlines alone here: the
+ * simulated sessions serve no read-modify-writes).
+ */
+export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerStats, ignoreDeadlines = false): SessionConfig {
   return {
     stats,
     timers: env.timers,
-    clock: env.clock,
+    clock: ignoreDeadlines ? { wallMs: () => 0, monoMs: () => env.clock.monoMs() } : env.clock,
     kv,
     rmw: null,
     nodeName: env.address,
@@ -166,7 +202,8 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
   const workloadConfig = { ...DEFAULT_KV_WORKLOAD, sloppyFraction: 0 };
   const replication = { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const addressOf = (index: number) => `n${index + 1}:${CLIENT_PORT}`;
-  const versions = new ValueVersions();
+  // Called only once the run has started, after `cluster` exists.
+  const versions = new ValueVersions(() => cluster.sim.now);
   const sessionStats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
   let links: ClientLinks | null = null;
   // The first nodes start as the cluster is built, before the links exist: they listen once the links do.
@@ -181,8 +218,9 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
     nodeConfig: (info) => ({ clientAddress: addressOf(info.index) }),
     instrument: (env, info, build) => {
       const node = build(env);
-      const kv = versions.observe(node.kv, info.index, info.incarnation);
-      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats), remote));
+      const kv = versions.observe(node.kv, info.index, info.incarnation, () => env.clock.wallMs());
+      const ignoreDeadlines = options.bugs?.sessionIgnoresDeadlines === true;
+      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats, ignoreDeadlines), remote));
       if (links) listen();
       else waiting.push(listen);
       return node;
@@ -225,7 +263,7 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
   // Closing settles every call still pending; the run is over, so nothing more is simulated.
   for (const client of clients) void client.close();
   return {
-    violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` }))],
+    violations: [...result.violations, ...history.violations.slice(1).map((v) => ({ ...v, checker: `history/${v.checker}` })), ...versions.lateWrites],
     simMs: result.simMs,
     derived: profile ? { faultProfile: profile, ...faults } : {},
     timeline: { ops: workload.ops, faults: schedule, samples },
