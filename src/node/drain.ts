@@ -8,7 +8,8 @@
  * `holdsData`) and computes the same owners; the ring lifecycle bumps the epochs of the partitions
  * that move and keeps the previous ring's joint quorum until the old owners have moved past it;
  * sync hands each partition the node no longer owns to its new owners (they catch up from it
- * before their reads count) and drops it once every live owner holds all of it. Undraining
+ * before their reads count, and so do the owners that stay when nobody takes its place: a cluster
+ * of N data holders or fewer, sync.ts gateOnDeparted) and drops it once every live owner holds all of it. Undraining
  * removes the flag: the ring with the node comes back (its claim seed is unchanged, so it owns the
  * same partitions as before), and each partition it gains catches up from the owners before its
  * reads count, as after a join. The node itself takes that ring only once a peer is seen on it

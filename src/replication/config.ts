@@ -125,6 +125,13 @@ export interface ReplicationBugs {
   jointIgnoresRefusers?: boolean;
   /** A replica refusing a read routed by a ring it has moved past sends no record even while it still holds the partition: a reader that adopts the newer ring misses what only that replica has not handed off yet (kv-drain seed 400229 with 3 nodes: an ALL read missed a delete acknowledged at ONE by the draining node). */
   readRefusalWithoutRecord?: boolean;
+  /**
+   * The owners a partition keeps when a ring change shrinks its owner set count as caught up at
+   * once, before the live owners that left it have handed it to them: a read routed by the newer
+   * ring misses a write only a departed owner acknowledged (test/sim/drain-read.test.ts: an ALL
+   * read after a drained node's write at ONE, its handoff held up).
+   */
+  readyBeforeHandoff?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */

@@ -116,6 +116,8 @@ export class PartitionSync {
   onPeerRing: (version: string) => void = () => {};
   /** Per peer: partitions it gained from a ring change that this node holds, not yet warmed (see warm). */
   private readonly warmDue = new Map<string, Set<number>>();
+  /** Per partition: previous owners that left it and that a catch-up of it may still wait for (forgetDeadDeparted). */
+  private readonly departed = new Map<number, Set<string>>();
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
@@ -163,11 +165,18 @@ export class PartitionSync {
       if (ownsNow && !ownedBefore) {
         const sources = previous ? previous.owners(p) : [...new Set([...owners, ...(withoutSelf?.owners(p) ?? [])])];
         this.host.hold(p).catchUpFrom(sources.filter((source) => source !== self));
-      } else if (ownsNow && existing && !existing.ready) {
-        // Still catching up when the ring changed: the view it started from may have been partial
-        // (a restarted node hears of its cluster member by member), so the owners of the new ring
-        // are sources too; otherwise it could call itself ready without the one that has the data.
-        existing.catchUpFrom(owners.filter((source) => source !== self));
+        // Its sources are waited for as before, dead or alive (forgetDeadDeparted is for the gate below only):
+        // owners that left a partition can be enough of its previous owners to have acknowledged
+        // a QUORUM write among themselves (kv-drain seed 400211: cut off by a split, declared dead).
+        this.departed.delete(p);
+      } else if (ownsNow) {
+        if (existing && !existing.ready) {
+          // Still catching up when the ring changed: the view it started from may have been partial
+          // (a restarted node hears of its cluster member by member), so the owners of the new ring
+          // are sources too; otherwise it could call itself ready without the one that has the data.
+          existing.catchUpFrom(owners.filter((source) => source !== self));
+        }
+        if (previous !== null) this.gateOnDeparted(p, previous.owners(p), owners);
       } else if (!ownsNow && existing) {
         // With no owner left (the last member is leaving) there is nobody to hand the data to.
         if (existing.size === 0 || owners.length === 0) this.dropPartition(p);
@@ -177,6 +186,7 @@ export class PartitionSync {
     for (const actor of this.host.partitions.values()) {
       for (const source of [...actor.pendingSources]) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.sourceDone(source);
     }
+    this.forgetDeadDeparted();
     this.trackCatchUp();
     this.trackHandOff();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
@@ -193,6 +203,49 @@ export class PartitionSync {
       let due = this.warmDue.get(owner);
       if (due === undefined) this.warmDue.set(owner, (due = new Set()));
       due.add(p);
+    }
+  }
+
+  /**
+   * A partition this node owns in both rings: when the change shrank its owner set (a drain or a
+   * leave in a cluster of N data holders or fewer), the owners that left it and are alive become
+   * sources, so this replica's reads count only once each has synced with it. A read routed by the
+   * new ring asks only the owners left, and counts R of fewer owners than the write that a departed
+   * owner acknowledged counted W of: R + W > N no longer makes them meet (an ALL read after a write
+   * at ONE). Where the owner set keeps its size, the owners that replace the departed ones catch
+   * up from every previous owner, and that is enough (docs/REPLICATION.md, "Ring changes").
+   */
+  private gateOnDeparted(p: number, before: readonly string[], after: readonly string[]): void {
+    if (after.length >= before.length || this.ctx.config.bugs?.readyBeforeHandoff) return;
+    const actor = this.host.hold(p);
+    // A source already (a replica still catching up): waited for as before, dead or alive.
+    const departed = before.filter((name) => !after.includes(name) && name !== this.ctx.selfName && this.ctx.isAlive(name) && !actor.pendingSources.has(name));
+    if (departed.length === 0) return;
+    actor.catchUpFrom(departed);
+    const noted = this.departed.get(p);
+    if (noted === undefined) this.departed.set(p, new Set(departed));
+    else for (const name of departed) noted.add(name);
+  }
+
+  /**
+   * A catch-up waits for an owner that left the partition only while it is alive, as a write's
+   * joint quorum waits only for live previous-only owners (ring-lifecycle.ts): a departed owner
+   * that dies (or is cut off and declared dead) before its handoff would otherwise hold the reads
+   * of the owners left until gossip forgets it. What only it held is then not read until it comes
+   * back and hands it off (the gap the joint quorum leaves too). Owners still in the partition's
+   * owner set are waited for as before: a restarted replica must not outvote them.
+   */
+  private forgetDeadDeparted(): void {
+    if (this.departed.size === 0) return;
+    const placement = this.ctx.placement();
+    for (const [p, names] of this.departed) {
+      const actor = this.host.partitions.get(p);
+      const owners = placement.owners(p);
+      for (const name of names) {
+        if (actor === undefined || !actor.pendingSources.has(name) || owners.includes(name)) names.delete(name);
+        else if (!this.ctx.isAlive(name)) this.sourceDone(p, name);
+      }
+      if (names.size === 0) this.departed.delete(p);
     }
   }
 
@@ -310,6 +363,7 @@ export class PartitionSync {
     // Records that arrived for a partition after every owner left the ring (a late hint or write
     // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
     for (const [p, actor] of this.host.partitions) if (actor.syncPhase === 'handing-off' && this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
+    this.forgetDeadDeparted();
     this.trackCatchUp();
     this.trackHandOff();
     const peers = this.peers();

@@ -53,6 +53,7 @@ const BUG_SWITCHES = {
   rmwLateIdsStayBehind: 'flag',
   jointIgnoresRefusers: 'flag',
   readRefusalWithoutRecord: 'flag',
+  readyBeforeHandoff: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',
