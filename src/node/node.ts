@@ -390,6 +390,10 @@ export class ShoalNode {
         const member = this.membership.member(name);
         return member !== undefined && (announcedRange(member.meta)?.version ?? 0) >= FLUSH_FLOORS_PROTOCOL;
       },
+      protocolOf: (name) => {
+        const member = this.membership.member(name);
+        return member === undefined ? 0 : (announcedRange(member.meta)?.version ?? 0);
+      },
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);

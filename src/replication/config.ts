@@ -121,6 +121,10 @@ export interface ReplicationBugs {
   rmwClaimedIdsStayLocal?: boolean;
   /** A replica that applies a result after the one built on it keeps the result's id standing for the older record: a later claim distrusts it (kv-rmw seed 230828 keyed, an APPEND twice after two crashes). */
   rmwLateIdsStayBehind?: boolean;
+  /** The read-modify-write primary sends one fenced result per operation, never a batch (group commit off: the slow path, for comparison). */
+  rmwNoGroupCommit?: boolean;
+  /** A read-modify-write batch answers every operation but its first before its fenced result reached a quorum: a refused batch leaves acknowledged operations unapplied (kv-rmw, lost updates). */
+  rmwBatchAnswersEarly?: boolean;
   /** A write's joint quorum never asks an owner of both rings that refused the newer one again, routed by the older one: it counts there for nothing (blue-green seed 300224, a QUORUM write failed). */
   jointIgnoresRefusers?: boolean;
   /** A replica refusing a read routed by a ring it has moved past sends no record even while it still holds the partition: a reader that adopts the newer ring misses what only that replica has not handed off yet (kv-drain seed 400229 with 3 nodes: an ALL read missed a delete acknowledged at ONE by the draining node). */

@@ -65,6 +65,11 @@ export interface ReplicationContext {
    * could not, so nothing sends it one. Absent: every peer does.
    */
   knowsFloors?(name: string): boolean;
+  /**
+   * The node protocol version `name` announces (src/gossip/protocol-version.ts), 0 when it is not
+   * a member this node knows. Absent: every peer runs this node's version.
+   */
+  protocolOf?(name: string): number;
   /** A peer refused a request routed by ring `version`: it has moved past that ring. */
   peerMovedPast?(name: string, version: string): void;
   /**

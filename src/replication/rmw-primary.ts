@@ -32,11 +32,11 @@ import { compareVersions, versionFromString, versionToString, type HybridLogical
 import type { KvMessage } from './messages.ts';
 import { invariant } from '../runtime/probes.ts';
 import type { PartitionActor } from './partition-actor.ts';
-import { makeRecord } from './partition-replica.ts';
-import { decodeRecord, isDeadAt, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
+import { decodeRecord, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
-import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
+import { type RmwOp, type RmwResult } from './rmw.ts';
+import { RmwBatch } from './rmw-batch.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
 
 /** Fencing epochs: counter * NODE_SPAN + the low bits of the node's HLC id (ties between nodes are then unlikely). */
@@ -45,6 +45,17 @@ const NODE_SPAN = 2 ** 21;
 export const MAX_FRESH_KEYS = 4096;
 /** In-doubt request ids a primary carries per partition until a result reaches a quorum (oldest dropped past it). */
 export const MAX_UNCONFIRMED = 64;
+/** Group commit: operations one fenced result carries at most, and roughly the bytes of records and results. */
+export const MAX_BATCH_OPS = 128;
+export const MAX_BATCH_BYTES = 1024 * 1024;
+/**
+ * The first node protocol version (src/gossip/protocol-version.ts) whose every build remembers each
+ * request id a fenced result carries in `u`, with its keys and versions (since f1e89d9 and
+ * a098f49, both before version 2 existed). A batch names all but one of its request ids there, so
+ * a primary batches only when every other owner announces at least this: a node that read `q` alone
+ * would remember one id of the batch and apply the others' retries twice.
+ */
+export const RMW_BATCH_PROTOCOL = 2;
 
 export interface RmwPrimaryStats {
   /** Operations run as primary. */
@@ -62,6 +73,11 @@ export interface RmwPrimaryStats {
   refusedAsReplica: number;
   /** Operations not started because their client's deadline had passed (answered `timeout`). */
   expired: number;
+  /** Fenced results sent for operations (not repeats): one per operation, or one per batch. */
+  resultWrites: number;
+  /** Fenced results that carried more than one operation (group commit), and the operations they carried. */
+  batches: number;
+  batchedOps: number;
 }
 
 /** What this node, as primary, knows of one partition under its claim. */
@@ -88,6 +104,27 @@ type ResultOutcome = 'applied' | 'fenced' | 'out-of-memory';
 
 /** A final error tells the coordinator not to retry (the outcome of the request is unknown). */
 type Reply = (result: RmwResult | null, error?: { code: KvErrorCode; message: string; final?: boolean }) => void;
+
+/** An operation accepted for a partition, until its turn in the actor's serial queue: group commit looks ahead at these. */
+interface QueuedRmw {
+  message: Extract<KvMessage, { t: 'x' }>;
+  keys: string[];
+  op: RmwOp;
+  level: Consistency;
+  reply: Reply;
+  /** Taken into an earlier operation's batch, which answers it: its own turn only lets the queue move on. */
+  batched: boolean;
+}
+
+/** An operation of a fenced result: its request id and result, the keys it wrote, and how to answer it. */
+interface Member {
+  requestId: string;
+  res: WireRmwResult;
+  /** All its keys (fresh once the result is replicated) and those it wrote. */
+  keys: string[];
+  wrote: string[];
+  reply: Reply;
+}
 
 /** A result applied here that may not have reached a quorum: its first result, keys and the versions it wrote. */
 interface InDoubt {
@@ -131,7 +168,7 @@ interface PendingResult {
 }
 
 export class RmwPrimary {
-  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0 };
+  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0, resultWrites: 0, batches: 0, batchedOps: 0 };
   private readonly claims = new Map<number, Claim>();
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
@@ -150,6 +187,8 @@ export class RmwPrimary {
    * it), so a repeat is answered with a final error rather than a result or a second application.
    */
   private readonly outcomeUnknown = new Map<number, Set<string>>();
+  /** Per partition actor, the operations accepted and not yet started, in serial-queue order. */
+  private readonly waiting = new WeakMap<PartitionActor, Set<QueuedRmw>>();
   private nextId = 1;
   private stopped = false;
 
@@ -219,8 +258,16 @@ export class RmwPrimary {
     }
     if (this.pastDeadline(m, reply)) return;
     const { keys, op: distinctOp } = distinctKeys(m.k, op);
-    const accepted = this.host.hold(m.p).serialise(
+    const holder = this.host.hold(m.p);
+    let queue = this.waiting.get(holder);
+    if (!queue) this.waiting.set(holder, (queue = new Set()));
+    const entry: QueuedRmw = { message: m, keys, op: distinctOp, level, reply, batched: false };
+    queue.add(entry);
+    const accepted = holder.serialise(
       (actor, done) => {
+        queue.delete(entry);
+        // An earlier operation's fenced result carried it, and answered it.
+        if (entry.batched) return done();
         const finish: Reply = (result, error) => {
           reply(result, error);
           done();
@@ -229,9 +276,15 @@ export class RmwPrimary {
         if (this.pastDeadline(m, finish)) return;
         this.run(actor, keys, distinctOp, level, m.q, finish);
       },
-      () => reply(null, { code: 'unavailable', message: `partition ${m.p} moved away from ${this.ctx.selfName} before the operation ran; retry` }),
+      () => {
+        queue.delete(entry);
+        if (!entry.batched) reply(null, { code: 'unavailable', message: `partition ${m.p} moved away from ${this.ctx.selfName} before the operation ran; retry` });
+      },
     );
-    if (!accepted) reply(null, { code: 'overloaded', message: `too many read-modify-writes wait on partition ${m.p} at ${this.ctx.selfName}; retry later` });
+    if (!accepted) {
+      queue.delete(entry);
+      reply(null, { code: 'overloaded', message: `too many read-modify-writes wait on partition ${m.p} at ${this.ctx.selfName}; retry later` });
+    }
   }
 
   /**
@@ -326,37 +379,95 @@ export class RmwPrimary {
     });
   }
 
-  /** Step 3 and 4: apply the operation to the current records and write the result, fenced. */
+  /**
+   * Step 3 and 4: apply the operation to the current records and write the result, fenced; with it,
+   * the operations waiting behind it that may join it (group commit, joinBatch), each applied on
+   * the result of the one before. One fenced result carries them all.
+   */
   private apply(actor: PartitionActor, claim: Claim, keys: string[], op: RmwOp, level: Consistency, requestId: string, records: (StoredRecord | null)[], reply: Reply): void {
-    const wallNow = this.ctx.env.clock.wallMs();
-    const live = records.map((r) => (r === null || isDeadAt(r, wallNow) ? null : r));
-    const outcome = applyRmw(op, live, wallNow, { maxValueBytes: this.ctx.config.maxValueBytes });
-    const writtenKeys: string[] = [];
-    const written: Uint8Array[] = [];
-    // The records each write builds on (expired ones too: the ids standing for them move on).
-    const bases: string[] = [];
-    let version = null;
-    for (let i = 0; i < keys.length; i++) {
-      const write = outcome.writes[i];
-      if (write === null || write === undefined) continue;
-      version ??= this.hlc.now();
-      writtenKeys.push(keys[i]!);
-      written.push(write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs));
-      const read = records[i];
-      bases.push(read === null || read === undefined ? '' : versionToString(read.version));
-    }
-    if (writtenKeys.length === 0) {
-      for (const k of keys) this.markFresh(claim, k);
-      return reply(outcome.result);
-    }
-    if (actor.replica.wouldRefuse(writtenKeys, written)) {
+    const given = new Map(keys.map((k, i) => [k, records[i] ?? null]));
+    const batch = new RmwBatch<Reply>(this.ctx.env.clock.wallMs(), this.ctx.config.maxValueBytes, () => this.hlc.now(), (key) => (given.has(key) ? given.get(key)! : this.readOne(actor, key)));
+    batch.add(requestId, keys, op, reply);
+    if (batch.writtenKeys.length > 0 && actor.replica.wouldRefuse(batch.writtenKeys, batch.writtenRecords)) {
       // Redis's noeviction: the command is refused whole before anything changes (its OOM error).
       for (const k of keys) this.markFresh(claim, k);
       return reply(null, { code: 'out-of-memory', message: `${this.ctx.selfName}'s store has no room for the result (--eviction-policy noeviction)` });
     }
-    this.replicate(claim, keys, writtenKeys, written, bases, level, requestId, encodeRmwResult(outcome.result), reply);
-    // After replicate, which carried the in-doubt ids whose records this operation read.
-    this.carryDoubts(actor.partition, keys, live, writtenKeys, written);
+    const levels = [level, ...this.joinBatch(actor, claim, batch)];
+    const members: Member[] = batch.ops.map((o) => ({ requestId: o.requestId, res: o.res, keys: o.keys, wrote: o.wrote, reply: o.tag }));
+    if (batch.writtenKeys.length === 0) {
+      for (const member of members) for (const k of member.keys) this.markFresh(claim, k);
+      for (const [i, member] of members.entries()) member.reply(batch.ops[i]!.result);
+      return;
+    }
+    const owners = this.ctx.placement().owners(actor.partition).length;
+    const strictest = levels.reduce((a, b) => (requiredReplicas(b, owners) > requiredReplicas(a, owners) ? b : a));
+    const written = batch.writtenRecords;
+    this.replicate(claim, batch.writtenKeys, written, batch.bases, strictest, members);
+    // After replicate, which carried the in-doubt ids whose records this batch read.
+    const before = batch.liveBefore();
+    this.carryDoubts(actor.partition, before.keys, before.records, batch.writtenKeys, written);
+  }
+
+  /**
+   * Group commit: takes into `batch`, in queue order, the operations waiting behind the running one
+   * that may join it, and marks them batched (their own turn then only lets the queue move on). It
+   * stops at the first that may not, which keeps its own turn: so the batch is a prefix of the
+   * queue and every operation still runs after those before it. An operation may join when every
+   * other owner the result goes to understands a batch (RMW_BATCH_PROTOCOL), its deadline has not
+   * passed, its request id is new (a repeat or an in-doubt id is judged on its own), each of its
+   * keys is the batch's already or fresh under the claim (not evicted), and the batch stays within
+   * MAX_BATCH_OPS, MAX_BATCH_BYTES and the store's room. Returns the levels of those that joined.
+   */
+  private joinBatch(actor: PartitionActor, claim: Claim, batch: RmwBatch<Reply>): Consistency[] {
+    const queue = this.waiting.get(actor);
+    if (queue === undefined || queue.size === 0 || !this.remotesTakeBatches(actor.partition)) return [];
+    const wallNow = this.ctx.env.clock.wallMs();
+    const monoNow = this.ctx.env.clock.monoMs();
+    const ids = new Set(batch.ops.map((o) => o.requestId));
+    const joined: QueuedRmw[] = [];
+    for (const entry of queue) {
+      if (batch.ops.length >= MAX_BATCH_OPS) break;
+      const { message: m, keys } = entry;
+      if (typeof m.dl === 'number' && wallNow >= m.dl) break;
+      if (ids.has(m.q) || this.knownId(actor, m.q, monoNow)) break;
+      const readable = keys.every((k) => batch.touched(k) || (claim.fresh.has(k) && (actor.replica.read(k) !== null || this.host.shadow.versionOf(actor.partition, k) === undefined)));
+      if (!readable) break;
+      const saved = batch.save();
+      batch.add(m.q, keys, entry.op, entry.reply);
+      if (batch.bytes > MAX_BATCH_BYTES || (batch.writtenKeys.length > 0 && actor.replica.wouldRefuse(batch.writtenKeys, batch.writtenRecords))) {
+        batch.restore(saved);
+        break;
+      }
+      ids.add(m.q);
+      joined.push(entry);
+    }
+    for (const entry of joined) {
+      entry.batched = true;
+      queue.delete(entry);
+    }
+    this.stats.ops += joined.length;
+    return joined.map((e) => e.level);
+  }
+
+  /** Whether every other live owner runs a protocol version that remembers every request id of a batch. */
+  private remotesTakeBatches(partition: number): boolean {
+    if (this.ctx.config.bugs?.rmwNoGroupCommit) return false;
+    return this.ctx
+      .placement()
+      .owners(partition)
+      .every((o) => o === this.ctx.selfName || !this.ctx.isAlive(o) || (this.ctx.protocolOf?.(o) ?? RMW_BATCH_PROTOCOL) >= RMW_BATCH_PROTOCOL);
+  }
+
+  /** A request id this partition knows in any way: a repeat, in doubt, or of unknown outcome (each judged on its own). */
+  private knownId(actor: PartitionActor, requestId: string, now: number): boolean {
+    return actor.requests.get(requestId, now) !== undefined || this.unconfirmed.get(actor.partition)?.has(requestId) === true || this.outcomeUnknown.get(actor.partition)?.has(requestId) === true;
+  }
+
+  /** The record of `key` in the own replica (inside a job). */
+  private readOne(actor: PartitionActor, key: string): StoredRecord | null {
+    const bytes = actor.replica.read(key);
+    return bytes === null ? null : decodeRecord(bytes);
   }
 
   /** A repeat answered with its first result, unless its outcome is unknown (see outcomeUnknown). */
@@ -383,7 +494,7 @@ export class RmwPrimary {
       this.abandon(actor.partition, requestId);
       return this.answerRepeat(actor.partition, requestId, doubt.res, reply);
     }
-    this.replicate(claim, doubt.keys, doubt.keys, held, null, level, requestId, doubt.res, reply);
+    this.replicate(claim, doubt.keys, held, null, level, [{ requestId, res: doubt.res, keys: doubt.keys, wrote: doubt.keys, reply }]);
   }
 
   /**
@@ -423,31 +534,42 @@ export class RmwPrimary {
     if (unknown.size > MAX_UNCONFIRMED) unknown.delete(unknown.values().next().value!);
   }
 
-  /** `bases`: the versions of the records the writes build on ('' for none); null when rewriting records already held. */
-  private replicate(
-    claim: Claim,
-    keys: string[],
-    writtenKeys: string[],
-    written: Uint8Array[],
-    bases: string[] | null,
-    level: Consistency,
-    requestId: string,
-    res: WireRmwResult,
-    reply: Reply,
-  ): void {
+  /**
+   * Writes the records of `members` (one operation, or a batch in queue order) as one fenced result
+   * and answers each. `bases`: the versions of the records the writes build on ('' for none); null
+   * when rewriting records already held. The result names the last writing member's request id in
+   * `q` and, for a batch, every writing member's in `u` with the keys it wrote and their final
+   * versions, beside the in-doubt and learned ids it carries.
+   */
+  private replicate(claim: Claim, writtenKeys: string[], written: Uint8Array[], bases: string[] | null, level: Consistency, members: Member[]): void {
     const partition = claim.actor.partition;
     const doubts = this.unconfirmed.get(partition);
+    const memberIds = new Set(members.map((m) => m.requestId));
     // In-doubt ids ride along while their effect is still what the own replica holds.
     const carried: RememberedRequest[] = [];
     for (const [id, doubt] of doubts ?? []) {
-      if (id === requestId) continue;
+      if (memberIds.has(id)) continue;
       if (this.stillHeld(claim.actor, doubt) === null) this.abandon(partition, id);
       else carried.push([id, doubt.res, doubt.keys, [...doubt.versions]]);
     }
     // Learned ids as this node remembers them: standing for the records this result builds on, which replicas move on.
-    const learned = claim.learned.size === 0 ? [] : claim.actor.requests.listFor(new Set(writtenKeys), this.ctx.env.clock.monoMs()).filter(([id]) => claim.learned.has(id) && id !== requestId && !doubts?.has(id));
+    const learned = claim.learned.size === 0 ? [] : claim.actor.requests.listFor(new Set(writtenKeys), this.ctx.env.clock.monoMs()).filter(([id]) => claim.learned.has(id) && !memberIds.has(id) && !doubts?.has(id));
     carried.push(...learned);
-    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: requestId, res, ...(carried.length > 0 ? { u: carried } : {}), ...(bases !== null ? { b: bases } : {}) };
+    const versions = new Map(writtenKeys.map((k, i) => [k, versionToString(versionOfEncoded(written[i]!))]));
+    const writers = members.filter((m) => m.wrote.length > 0);
+    const own: RememberedRequest[] = members.length === 1 ? [] : writers.map((m) => [m.requestId, m.res, m.wrote, m.wrote.map((k) => versions.get(k)!)]);
+    const named = writers[writers.length - 1]!;
+    const u = [...carried, ...own];
+    const message: Extract<KvMessage, { t: 'xw' }> = { t: 'xw', id: 0, p: partition, e: claim.epoch, k: writtenKeys, r: written, q: named.requestId, res: named.res, ...(u.length > 0 ? { u } : {}), ...(bases !== null ? { b: bases } : {}) };
+    this.stats.resultWrites++;
+    if (members.length > 1) {
+      this.stats.batches++;
+      this.stats.batchedOps += members.length;
+    }
+    const early = members.length > 1 && this.ctx.config.bugs?.rmwBatchAnswersEarly === true;
+    // The bug: every operation but the first answered now, before the result reached a quorum.
+    if (early) for (const m of members.slice(1)) m.reply(decodeRmwResult(m.res));
+    const answered = early ? members.slice(0, 1) : members;
     this.writeResult(message, level, (replicated, why) => {
       if (replicated === 'ok') {
         // Everything carried is now remembered by a quorum.
@@ -455,19 +577,23 @@ export class RmwPrimary {
           doubts?.delete(id);
           claim.learned.delete(id);
         }
-        doubts?.delete(requestId);
-        for (const k of keys) this.markFresh(claim, k);
-        return reply(decodeRmwResult(res));
+        for (const m of members) doubts?.delete(m.requestId);
+        for (const m of members) for (const k of m.keys) this.markFresh(claim, k);
+        for (const m of answered) m.reply(decodeRmwResult(m.res));
+        return;
       }
       if (replicated === 'out-of-memory') {
         // Owners that took it before the refusal hold a newer record than this node may: read again.
-        for (const k of keys) claim.fresh.delete(k);
-        return reply(null, { code: 'out-of-memory', message: `the result on partition ${partition} was refused: ${why}` });
+        for (const m of members) for (const k of m.keys) claim.fresh.delete(k);
+        for (const m of answered) m.reply(null, { code: 'out-of-memory', message: `the result on partition ${partition} was refused: ${why}` });
+        return;
       }
-      if (replicated === 'in-doubt') this.noteInDoubt(partition, requestId, { res, keys: writtenKeys, versions: written.map((r) => versionToString(versionOfEncoded(r))) });
+      if (replicated === 'in-doubt') {
+        for (const m of writers) this.noteInDoubt(partition, m.requestId, { res: m.res, keys: m.wrote, versions: m.wrote.map((k) => versions.get(k)!) });
+      }
       // Refused for a higher epoch: this node was deposed, and claims again next time.
       if (replicated === 'fenced' && this.claims.get(partition) === claim) this.claims.delete(partition);
-      reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
+      for (const m of answered) m.reply(null, { code: 'unavailable', message: `the result on partition ${partition} was not replicated: ${why}; retry` });
     });
   }
 

@@ -51,6 +51,8 @@ const BUG_SWITCHES = {
   rmwTrustIdsByHolder: 'flag',
   rmwClaimedIdsStayLocal: 'flag',
   rmwLateIdsStayBehind: 'flag',
+  rmwNoGroupCommit: 'flag',
+  rmwBatchAnswersEarly: 'flag',
   jointIgnoresRefusers: 'flag',
   readRefusalWithoutRecord: 'flag',
   readyBeforeHandoff: 'flag',

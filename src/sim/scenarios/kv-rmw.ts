@@ -337,3 +337,19 @@ export const kvRmwScenario: Scenario = {
   keyedDraws: true,
   run: (options, trace) => runKvRmw(options, trace),
 };
+
+/**
+ * kv-rmw on hot keys: 20 clients with short think times on one counter, one string and a few SETNX
+ * keys, so operations queue on their partition's primary and leave in batches (group commit,
+ * docs/REPLICATION.md; `batches` and `batchedOps` in the figures count them). Same checker.
+ */
+export const HOT_KV_RMW_WORKLOAD: KvRmwWorkloadConfig = { clients: 20, counters: 1, strings: 1, setNxKeys: 20, meanThinkMs: 10, clientAttempts: 3 };
+
+export const kvRmwHotScenario: Scenario = {
+  name: 'kv-rmw-hot',
+  summary: 'kv-rmw with 20 clients on one counter, one string and few SETNX keys: operations queue on one primary and commit in batches; same checks',
+  defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
+  minNodes: 3,
+  keyedDraws: true,
+  run: (options, trace) => runKvRmw(options, trace, HOT_KV_RMW_WORKLOAD),
+};

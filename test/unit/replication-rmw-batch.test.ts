@@ -1,0 +1,175 @@
+// Group commit of read-modify-write (docs/REPLICATION.md, "Group commit"): operations queued on a
+// partition's primary behind a running one leave as one fenced result, each with its own result
+// and request id; a fenced batch fails every operation retryably and leaves nothing applied; a
+// primary whose peers announce a protocol version older than RMW_BATCH_PROTOCOL does not batch.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HintStore } from '../../src/replication/hints.ts';
+import { HybridLogicalClock, versionToString } from '../../src/replication/hlc.ts';
+import type { ReplicationContext } from '../../src/replication/context.ts';
+import type { KvMessage } from '../../src/replication/messages.ts';
+import { decodeRecord, versionOfEncoded } from '../../src/replication/record.ts';
+import { ReplicaHost } from '../../src/replication/replica-host.ts';
+import { RMW_BATCH_PROTOCOL, RmwPrimary } from '../../src/replication/rmw-primary.ts';
+import { encodeRmwOp, encodeRmwResult } from '../../src/replication/rmw-wire.ts';
+import type { RmwOp } from '../../src/replication/rmw.ts';
+import { Store } from '../../src/store/index.ts';
+import { context, fakeEnv } from './replication-fakes.ts';
+
+type Xw = Extract<KvMessage, { t: 'xw' }>;
+type Xr = Extract<KvMessage, { t: 'xr' }>;
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const INCR: RmwOp = { op: 'incrby', by: 1n };
+
+/**
+ * n1 the primary of partition 1 and n2 a real replica (owners n1, n2, n3; n3 is down, so a quorum
+ * of 2 is n1 and n2). Fenced results from n1 to n2 can be held back (`hold`) and let go later.
+ */
+function pair(n1Overrides: Partial<ReplicationContext> = {}) {
+  const { env, flush, now } = fakeEnv();
+  const node = (name: string, id: number, sent: [string, KvMessage][], overrides: Partial<ReplicationContext> = {}) => {
+    const ctx = context(env, sent, { selfName: name, isAlive: (n) => n !== 'n3', ...overrides });
+    const store = new Store({ maxEntries: 1000, clock: env.clock, seed: id });
+    const hlc = new HybridLogicalClock(env.clock, id);
+    const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), hlc, 256);
+    return { store, host, rmw: new RmwPrimary(ctx, hlc, host) };
+  };
+  const sent1: [string, KvMessage][] = [];
+  const sent2: [string, KvMessage][] = [];
+  const n1 = node('n1', 1, sent1, n1Overrides);
+  const n2 = node('n2', 2, sent2);
+  const replies = new Map<string, Xr>();
+  const xws: Xw[] = [];
+  const held: Xw[] = [];
+  let holding = false;
+  const pump = () => {
+    for (let round = 0; round < 100; round++) {
+      flush(now() + 1);
+      const out1 = sent1.splice(0);
+      const out2 = sent2.splice(0);
+      if (out1.length === 0 && out2.length === 0) return;
+      for (const [to, m] of out1) {
+        if (to === 'n1') n1.rmw.onMessage('n1', m);
+        else if (m.t === 'xr') replies.set(`r${m.id}`, m);
+        else if (to === 'n2' && m.t === 'xw') {
+          if (!xws.some((x) => x.id === m.id)) xws.push(m);
+          if (holding) held.push(m);
+          else n2.rmw.onMessage('n1', m);
+        } else if (to === 'n2') n2.rmw.onMessage('n1', m);
+      }
+      for (const [to, m] of out2) if (to === 'n1') n1.rmw.onMessage('n2', m);
+    }
+    throw new Error('the exchange did not settle');
+  };
+  /** Sends request `r<id>` from a coordinator n9 to n1 (not yet pumped). */
+  const request = (id: number, key: string, op: RmwOp = INCR) => n1.rmw.onMessage('n9', { t: 'x', id, p: 1, k: [key], o: encodeRmwOp(op), c: 'quorum', q: `r${id}` });
+  /** Lets every held result through, holding no more. */
+  const release = () => {
+    holding = false;
+    for (const m of held.splice(0)) n2.rmw.onMessage('n1', m);
+    pump();
+  };
+  /** Lets the oldest held result through, holding what follows. */
+  const releaseOne = () => {
+    n2.rmw.onMessage('n1', held.shift()!);
+    pump();
+  };
+  return { n1, n2, replies, xws, pump, request, release, releaseOne, hold: () => (holding = true), now };
+}
+
+/** The value node `n` holds for `key` in partition 1 (read without a job: diagnostics). */
+const valueOf = (n: { host: ReplicaHost }, key: string): string | null => {
+  const raw = n.host.hold(1).peek(key);
+  return raw === null ? null : text(decodeRecord(raw).value);
+};
+
+test('operations queued behind a running one leave as one fenced result, each answered with its own result in order', () => {
+  const c = pair();
+  // Both keys read once (claimed): fresh under n1's claim from then on.
+  c.request(100, 'a', { op: 'set', value: bytes('0'), expiry: { kind: 'none' }, condition: 'always', get: false });
+  c.request(101, 'b', { op: 'set', value: bytes(''), expiry: { kind: 'none' }, condition: 'always', get: false });
+  c.pump();
+  c.hold();
+  c.request(0, 'a');
+  c.pump();
+  assert.equal(c.xws.length, 3, 'the first INCR waits for its fenced result');
+  for (let i = 1; i <= 5; i++) c.request(i, 'a');
+  c.request(6, 'b', { op: 'append', value: bytes('x') });
+  c.pump();
+  assert.equal(c.xws.length, 3, 'the others wait in the serial queue');
+  c.release();
+  assert.equal(c.xws.length, 4, 'six queued operations, one fenced result');
+  for (let i = 0; i <= 5; i++) assert.deepEqual(c.replies.get(`r${i}`)?.res, encodeRmwResult({ kind: 'integer', value: BigInt(i + 1) }), `r${i}`);
+  assert.deepEqual(c.replies.get('r6')?.res, encodeRmwResult({ kind: 'integer', value: 1n }));
+  assert.deepEqual(
+    { ops: c.n1.rmw.stats.ops, resultWrites: c.n1.rmw.stats.resultWrites, batches: c.n1.rmw.stats.batches, batchedOps: c.n1.rmw.stats.batchedOps },
+    { ops: 9, resultWrites: 4, batches: 1, batchedOps: 6 },
+  );
+  // The batch carries the final records, and every request id with its keys and their final versions.
+  const batch = c.xws[3]!;
+  assert.deepEqual(batch.k, ['a', 'b']);
+  assert.equal(batch.q, 'r6');
+  const finals = batch.r.map((r) => versionToString(versionOfEncoded(r)));
+  assert.deepEqual(
+    (batch.u ?? []).map(([id, , keys, versions]) => [id, keys, versions]),
+    [1, 2, 3, 4, 5, 6].map((i) => [`r${i}`, [i === 6 ? 'b' : 'a'], [finals[i === 6 ? 1 : 0]]]),
+  );
+  for (const n of [c.n1, c.n2]) {
+    assert.equal(valueOf(n, 'a'), '6');
+    assert.equal(valueOf(n, 'b'), 'x');
+    // The replica remembers each id with its own result: a repeat is answered, not applied again.
+    for (let i = 1; i <= 5; i++) assert.deepEqual(n.host.hold(1).requests.get(`r${i}`, c.now()), encodeRmwResult({ kind: 'integer', value: BigInt(i + 1) }));
+  }
+  c.request(13, 'a');
+  c.pump();
+  c.n1.rmw.onMessage('n9', { t: 'x', id: 14, p: 1, k: ['a'], o: encodeRmwOp(INCR), c: 'quorum', q: 'r3' });
+  c.pump();
+  assert.deepEqual(c.replies.get('r14')?.res, encodeRmwResult({ kind: 'integer', value: 4n }), 'a repeat of a batched id gets its first result');
+  assert.equal(valueOf(c.n1, 'a'), '7');
+});
+
+test('a batch refused for a higher epoch fails every operation retryably and leaves nothing applied', () => {
+  const c = pair();
+  c.request(0, 'a');
+  c.pump();
+  c.hold();
+  c.request(1, 'a');
+  c.pump();
+  for (let i = 2; i <= 4; i++) c.request(i, 'a');
+  c.pump();
+  // r1's result reaches n2; the batch r2..r4 that follows is held on its way there ...
+  c.releaseOne();
+  assert.deepEqual(c.replies.get('r1')?.res, encodeRmwResult({ kind: 'integer', value: 2n }));
+  assert.equal(c.xws.length, 3);
+  assert.deepEqual((c.xws[2]!.u ?? []).map(([id]) => id), ['r2', 'r3', 'r4']);
+  // ... while another primary claims n2 with a higher epoch: n2 refuses the batch.
+  c.n2.rmw.onMessage('n3', { t: 'xc', id: 77, p: 1, e: 2 ** 40, k: ['a'] });
+  c.pump();
+  c.releaseOne();
+  for (let i = 2; i <= 4; i++) {
+    const reply = c.replies.get(`r${i}`);
+    assert.equal(reply?.err, 'unavailable', `r${i}`);
+    assert.equal(reply?.f, undefined, `r${i}: retryable, not final`);
+  }
+  assert.equal(c.n1.rmw.stats.fenced, 1);
+  for (const n of [c.n1, c.n2]) {
+    assert.equal(valueOf(n, 'a'), '2', 'nothing of the batch applied');
+    for (let i = 2; i <= 4; i++) assert.equal(n.host.hold(1).requests.get(`r${i}`, c.now()), undefined, `r${i} not remembered`);
+  }
+});
+
+test('a primary whose peers announce a protocol older than RMW_BATCH_PROTOCOL sends one fenced result per operation', () => {
+  const c = pair({ protocolOf: () => RMW_BATCH_PROTOCOL - 1 });
+  c.hold();
+  c.request(0, 'a');
+  c.pump();
+  for (let i = 1; i <= 5; i++) c.request(i, 'a');
+  c.pump();
+  c.release();
+  assert.equal(c.xws.length, 6);
+  assert.equal(c.n1.rmw.stats.batches, 0);
+  for (let i = 0; i <= 5; i++) assert.deepEqual(c.replies.get(`r${i}`)?.res, encodeRmwResult({ kind: 'integer', value: BigInt(i + 1) }), `r${i}`);
+  assert.equal(valueOf(c.n2, 'a'), '6');
+});
