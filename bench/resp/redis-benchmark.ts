@@ -13,6 +13,7 @@ export interface BenchmarkSettings {
   pipeline: number;
   requests: number;
   valueBytes: number;
+  /** Keys drawn at random (-r); 0 for none: every request of a test on the same key. */
   keyspace: number;
   cluster: boolean;
 }
@@ -41,7 +42,7 @@ export function runRedisBenchmark(target: Endpoint, settings: BenchmarkSettings)
     '-P', String(settings.pipeline),
     '-n', String(settings.requests),
     '-d', String(settings.valueBytes),
-    '-r', String(settings.keyspace),
+    ...(settings.keyspace > 0 ? ['-r', String(settings.keyspace)] : []),
     '--precision', '3',
     ...(settings.cluster ? ['--cluster'] : []),
     ...(target.ca === undefined ? [] : ['--tls', '--cacert', target.ca]),

@@ -25,7 +25,7 @@ import type { Logger } from '../runtime/env.ts';
 import type { Version } from './hlc.ts';
 import type { ApplyOutcome, PartitionReplica } from './partition-replica.ts';
 import type { StoredRecord } from './record.ts';
-import { RequestMemory } from './rmw-requests.ts';
+import { DEFAULT_RMW_REQUEST_MEMORY_MS, DEFAULT_RMW_REQUESTS_REMEMBERED, RequestMemory, RMW_REQUEST_RETENTION } from './rmw-requests.ts';
 
 /** Work on one partition, run in its actor's turn. */
 export type PartitionJob = (actor: PartitionActor) => void;
@@ -78,7 +78,7 @@ export class PartitionActor implements Schedulable {
   private ownershipEpoch = 0;
   private promised: number;
   /** Request ids of read-modify-write results applied here, with the results (rmw-requests.ts). */
-  readonly requests = new RequestMemory();
+  readonly requests = new RequestMemory(DEFAULT_RMW_REQUESTS_REMEMBERED, DEFAULT_RMW_REQUEST_MEMORY_MS, RMW_REQUEST_RETENTION);
   private sequence: number;
   /** Catch-up: sources not synced from yet. Empty unless `catching-up`. */
   private readonly sources = new Set<string>();

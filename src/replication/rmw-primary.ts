@@ -393,17 +393,15 @@ export class RmwPrimary {
       for (const k of keys) this.markFresh(claim, k);
       return reply(null, { code: 'out-of-memory', message: `${this.ctx.selfName}'s store has no room for the result (--eviction-policy noeviction)` });
     }
-    const levels = [level, ...this.joinBatch(actor, claim, batch)];
+    this.joinBatch(actor, claim, batch, level);
     const members: Member[] = batch.ops.map((o) => ({ requestId: o.requestId, res: o.res, keys: o.keys, wrote: o.wrote, reply: o.tag }));
     if (batch.writtenKeys.length === 0) {
       for (const member of members) for (const k of member.keys) this.markFresh(claim, k);
       for (const [i, member] of members.entries()) member.reply(batch.ops[i]!.result);
       return;
     }
-    const owners = this.ctx.placement().owners(actor.partition).length;
-    const strictest = levels.reduce((a, b) => (requiredReplicas(b, owners) > requiredReplicas(a, owners) ? b : a));
     const written = batch.writtenRecords;
-    this.replicate(claim, batch.writtenKeys, written, batch.bases, strictest, members);
+    this.replicate(claim, batch.writtenKeys, written, batch.bases, level, members);
     // After replicate, which carried the in-doubt ids whose records this batch read.
     const before = batch.liveBefore();
     this.carryDoubts(actor.partition, before.keys, before.records, batch.writtenKeys, written);
@@ -414,14 +412,15 @@ export class RmwPrimary {
    * that may join it, and marks them batched (their own turn then only lets the queue move on). It
    * stops at the first that may not, which keeps its own turn: so the batch is a prefix of the
    * queue and every operation still runs after those before it. An operation may join when every
-   * other owner the result goes to understands a batch (RMW_BATCH_PROTOCOL), its deadline has not
-   * passed, its request id is new (a repeat or an in-doubt id is judged on its own), each of its
-   * keys is the batch's already or fresh under the claim (not evicted), and the batch stays within
-   * MAX_BATCH_OPS, MAX_BATCH_BYTES and the store's room. Returns the levels of those that joined.
+   * other owner the result goes to understands a batch (RMW_BATCH_PROTOCOL), it asks the batch's
+   * consistency level (a stricter one could fail operations that would succeed alone), its
+   * deadline has not passed, its request id is new (a repeat or an in-doubt id is judged on its
+   * own), each of its keys is the batch's already or fresh under the claim (not evicted), and the
+   * batch stays within MAX_BATCH_OPS, MAX_BATCH_BYTES and the store's room.
    */
-  private joinBatch(actor: PartitionActor, claim: Claim, batch: RmwBatch<Reply>): Consistency[] {
+  private joinBatch(actor: PartitionActor, claim: Claim, batch: RmwBatch<Reply>, level: Consistency): void {
     const queue = this.waiting.get(actor);
-    if (queue === undefined || queue.size === 0 || !this.remotesTakeBatches(actor.partition)) return [];
+    if (queue === undefined || queue.size === 0 || !this.remotesTakeBatches(actor.partition)) return;
     const wallNow = this.ctx.env.clock.wallMs();
     const monoNow = this.ctx.env.clock.monoMs();
     const ids = new Set(batch.ops.map((o) => o.requestId));
@@ -429,6 +428,7 @@ export class RmwPrimary {
     for (const entry of queue) {
       if (batch.ops.length >= MAX_BATCH_OPS) break;
       const { message: m, keys } = entry;
+      if (entry.level !== level) break;
       if (typeof m.dl === 'number' && wallNow >= m.dl) break;
       if (ids.has(m.q) || this.knownId(actor, m.q, monoNow)) break;
       const readable = keys.every((k) => batch.touched(k) || (claim.fresh.has(k) && (actor.replica.read(k) !== null || this.host.shadow.versionOf(actor.partition, k) === undefined)));
@@ -447,7 +447,6 @@ export class RmwPrimary {
       queue.delete(entry);
     }
     this.stats.ops += joined.length;
-    return joined.map((e) => e.level);
   }
 
   /** Whether every other live owner runs a protocol version that remembers every request id of a batch. */

@@ -22,6 +22,21 @@ export const DEFAULT_RMW_REQUESTS_REMEMBERED = 1024;
 /** How long a partition remembers a request id by default (a client retries well within this). */
 export const DEFAULT_RMW_REQUEST_MEMORY_MS = 5 * 60_000;
 
+/**
+ * Past the count bound, ids younger than `minKeepMs` are kept anyway, up to `hardMaxEntries`: a
+ * retry comes within its coordinator's deadline (RMW_DEADLINE_TIMEOUTS request timeouts, 4 s by
+ * default) and a client's few attempts, and a hot partition under group commit remembers 1,024
+ * ids in well under a second (kv-rmw-hot seed 10: 1,024 ids lasted about 4 s, and an INCR
+ * retried 7 s after its first, unanswered, application was applied again).
+ */
+export interface RequestRetention {
+  minKeepMs: number;
+  hardMaxEntries: number;
+}
+
+/** What a partition actor keeps (the bounds above; docs/REPLICATION.md, "Request ids"). */
+export const RMW_REQUEST_RETENTION: RequestRetention = { minKeepMs: 30_000, hardMaxEntries: 16 * DEFAULT_RMW_REQUESTS_REMEMBERED };
+
 interface Remembered {
   result: WireRmwResult;
   atMs: number;
@@ -48,6 +63,8 @@ export class RequestMemory {
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
     private readonly maxAgeMs = DEFAULT_RMW_REQUEST_MEMORY_MS,
+    /** None: the count bound alone. */
+    private readonly retention: RequestRetention | null = null,
   ) {}
 
   get size(): number {
@@ -81,7 +98,11 @@ export class RequestMemory {
     const entry: Remembered = { result, atMs: nowMs, keys, versions: versions !== null && versions.length === keys.length ? [...versions] : null };
     this.entries.set(requestId, entry);
     this.index(requestId, entry);
-    while (this.entries.size > this.maxEntries) this.forget(this.entries.keys().next().value!);
+    while (this.entries.size > this.maxEntries) {
+      const [oldest, r] = this.entries.entries().next().value!;
+      if (this.retention !== null && this.entries.size <= this.retention.hardMaxEntries && nowMs - r.atMs < this.retention.minKeepMs) break;
+      this.forget(oldest);
+    }
     this.forgetOlderThan(nowMs);
   }
 
