@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runScenario, type RunReport } from '../../src/sim/driver.ts';
-import { kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
+import { kvRmwHotScenario, kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -33,6 +33,39 @@ test(`kv-rmw: seeds 1..${SEEDS} under swarm faults: no duplicate, no lost update
   assert.ok(totals.split.runs > 0 && totals.noSplit.runs > 0, 'the seeds cover runs with and without network partitions');
   assert.equal(totals.split.duplicated + totals.noSplit.duplicated, 0);
   assert.deepEqual([totals.noSplit.lost, totals.noSplit.doubleWinners], [0, 0]);
+});
+
+const HOT_SEEDS = 12;
+
+test(`kv-rmw-hot: seeds 1..${HOT_SEEDS}, operations queued on one primary commit in batches, with the same checks`, () => {
+  let acked = 0;
+  let ops = 0;
+  let batches = 0;
+  let batchedOps = 0;
+  let resultWrites = 0;
+  for (let seed = 1; seed <= HOT_SEEDS; seed++) {
+    const report = runScenario(kvRmwHotScenario, { seed, ...kvRmwHotScenario.defaults }, seed === 1);
+    assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
+    const rmw = report['rmw'] as { ops: number; batches: number; batchedOps: number; resultWrites: number };
+    acked += report['opsAcked'] as number;
+    ops += rmw.ops;
+    batches += rmw.batches;
+    batchedOps += rmw.batchedOps;
+    resultWrites += rmw.resultWrites;
+  }
+  process.stdout.write(`kv-rmw-hot figures over ${HOT_SEEDS} seeds: ${JSON.stringify({ acked, ops, resultWrites, batches, batchedOps })}\n`);
+  assert.ok(batches > 100, `operations were batched (${batches} fenced results carried more than one)`);
+  assert.ok(resultWrites < ops, `fewer fenced results (${resultWrites}) than operations (${ops})`);
+});
+
+test('kv-rmw-hot seed 18: with a batch answering its operations before its fenced result reached a quorum, acknowledged APPENDs are lost', () => {
+  const options = { seed: 18, ...kvRmwHotScenario.defaults };
+  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwBatchAnswersEarly: true } });
+  assert.equal(buggy['networkPartitions'], 0, 'lost updates count only without a network partition');
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /lost-appends|acknowledged increments lost/);
+  const fixed = runScenario(kvRmwHotScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
 });
 
 function withBug(seed: number, bug: 'rmwIgnoreRequestIds' | 'rmwNoFencing'): { buggy: RunReport; fixed: RunReport } {
