@@ -11,12 +11,17 @@
  * Per row: throughput, p50, and the CPU time the server processes used (from /proc), per operation,
  * which is what to compare on a loaded machine.
  *
- *   npm run build && node --import tsx bench/resp/rmw-hot.ts [--requests 20000] [--commands 20000] [--no-redis]
+ *   npm run build && node --import tsx bench/resp/rmw-hot.ts [--requests 20000] [--commands 20000] [--no-redis] [--profile]
+ *
+ * --profile runs the first Shoal node under --cpu-prof and prints its top self-time functions.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { startRedis, startShoal, type Endpoint, type RunningServers } from './processes.ts';
 import { runRedisBenchmark } from './redis-benchmark.ts';
+import { formatProfile, readProfile, summariseProfile } from './profile-summary.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -30,6 +35,7 @@ const REQUESTS = flag('--requests', 20_000);
 const COMMANDS = flag('--commands', 20_000);
 const CLIENTS = 50;
 const withRedis = !argv.includes('--no-redis');
+const profileDir = argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'shoal-rmw-hot-profile-')) : null;
 
 /** User plus system CPU milliseconds the processes used so far (Linux /proc; clock ticks are 10 ms). */
 function cpuMs(pids: number[]): number {
@@ -171,11 +177,16 @@ async function main(): Promise<void> {
       await redis.stop();
     }
   }
-  const shoal = await startShoal({ nodes: 3, replicas: 3, writeQuorum: 2, readQuorum: 2 });
+  const shoal = await startShoal({ nodes: 3, replicas: 3, writeQuorum: 2, readQuorum: 2, ...(profileDir === null ? {} : { cpuProfileDir: profileDir }) });
   try {
     rows.push(...(await measure('shoal 3 nodes N=3 W=2', shoal, true)));
   } finally {
     await shoal.stop();
+  }
+  if (profileDir !== null) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) console.log(`profile of one node (whole run, top self time):\n${formatProfile(summariseProfile(readProfile(join(profileDir, file)), 25))}`);
+    rmSync(profileDir, { recursive: true, force: true });
   }
   console.table(rows);
   console.log(JSON.stringify({ benchmark: 'rmw-hot', date: new Date().toISOString(), requests: REQUESTS, commands: COMMANDS, clients: CLIENTS, rows }));
