@@ -19,6 +19,12 @@
  *    node's own replica; then the answer. A replica that promised a higher epoch refuses, and the
  *    operation fails with a retryable error without this node applying anything, so a deposed
  *    primary leaves no result behind on itself. A result also fails when the deadline passes.
+ * 5. Group commit: the operations waiting behind the running one that may join it (same level, new
+ *    request ids, keys fresh under the claim, within MAX_BATCH_OPS and MAX_BATCH_BYTES, every
+ *    receiving owner at RMW_BATCH_PROTOCOL or later) are applied after it in memory, each on the
+ *    result of the one before with its own version, and leave in the same fenced result, which
+ *    carries every request id (rmw-batch.ts, joinBatch). A replica applies it whole, as one
+ *    multi-key result; the batch is answered in order, or fails as one operation fails.
  *
  * Fencing epochs are comparable cluster-wide: (counter, node) packed in one number, the counter
  * one more than the highest epoch this node has seen for the partition. Replicas keep the epoch

@@ -186,3 +186,20 @@ test('past its count bound a partition keeps request ids a retry may still repea
   memory.remember('r5', ['o'], 1_002);
   assert.deepEqual(memory.list(1_002).map(([id]) => id), ['r3', 'r4', 'r5'], 'past minKeepMs, the count bound applies again');
 });
+
+test('ids standing for one record move on together, and join the ids already standing for the record they move to', () => {
+  const memory = new RequestMemory(3);
+  memory.remember('a', ['o'], 0, ['k'], ['1.0@1']);
+  memory.remember('b', ['o'], 0, ['k'], ['1.0@1']);
+  memory.remember('c', ['o'], 0, ['k'], ['2.0@1']);
+  memory.advance('k', '1.0@1', '2.0@1');
+  assert.deepEqual(memory.list(1).map(([id, , , v]) => [id, v]), [['a', ['2.0@1']], ['b', ['2.0@1']], ['c', ['2.0@1']]]);
+  memory.advance('k', '2.0@1', '3.0@1');
+  assert.deepEqual(memory.list(1).map(([, , , v]) => v![0]), ['3.0@1', '3.0@1', '3.0@1']);
+  // Past the count, the oldest goes; the others still move on.
+  memory.remember('d', ['o'], 1, ['k'], ['3.0@1']);
+  memory.advance('k', '3.0@1', '4.0@1');
+  assert.deepEqual(memory.list(1).map(([id, , , v]) => [id, v![0]]), [['b', '4.0@1'], ['c', '4.0@1'], ['d', '4.0@1']]);
+  assert.equal(memory.heldIn('c', () => '4.0@1'), true);
+  assert.equal(memory.heldIn('c', () => '3.0@1'), false);
+});
