@@ -10,7 +10,7 @@ import type { ReplicationContext } from '../../src/replication/context.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
 import { decodeRecord, versionOfEncoded } from '../../src/replication/record.ts';
 import { ReplicaHost } from '../../src/replication/replica-host.ts';
-import { RMW_BATCH_PROTOCOL, RmwPrimary } from '../../src/replication/rmw-primary.ts';
+import { MAX_BATCH_BYTES, RMW_BATCH_PROTOCOL, RmwPrimary } from '../../src/replication/rmw-primary.ts';
 import { RequestMemory } from '../../src/replication/rmw-requests.ts';
 import { encodeRmwOp, encodeRmwResult } from '../../src/replication/rmw-wire.ts';
 import type { RmwOp } from '../../src/replication/rmw.ts';
@@ -202,4 +202,30 @@ test('ids standing for one record move on together, and join the ids already sta
   assert.deepEqual(memory.list(1).map(([id, , , v]) => [id, v![0]]), [['b', '4.0@1'], ['c', '4.0@1'], ['d', '4.0@1']]);
   assert.equal(memory.heldIn('c', () => '4.0@1'), true);
   assert.equal(memory.heldIn('c', () => '3.0@1'), false);
+});
+
+test('a batch stops at the operation that would take it past MAX_BATCH_BYTES: that one keeps its own turn', () => {
+  const c = pair();
+  const set = (value: Uint8Array): RmwOp => ({ op: 'set', value, expiry: { kind: 'none' }, condition: 'always', get: false });
+  c.request(100, 'a', set(bytes('0')));
+  c.request(101, 'b', set(bytes('')));
+  c.pump();
+  c.hold();
+  c.request(0, 'a');
+  c.pump();
+  const big = new Uint8Array(Math.ceil(MAX_BATCH_BYTES * 0.6)).fill(120);
+  c.request(1, 'b', set(big));
+  c.request(2, 'a', set(big));
+  c.request(3, 'a');
+  c.pump();
+  c.release();
+  // r1 leads; r2 would take the batch past the cap and waits its turn, then leads r3.
+  assert.equal(c.xws.length, 5);
+  assert.deepEqual((c.xws[3]!.u ?? []).map(([id]) => id), [], 'r1 alone');
+  assert.deepEqual(c.xws[4]!.k, ['a']);
+  // r3 writes nothing (its error is its result): the batch names only r2's id, and answers both.
+  assert.deepEqual((c.xws[4]!.u ?? []).map(([id]) => id), ['r2']);
+  assert.deepEqual([c.n1.rmw.stats.batches, c.n1.rmw.stats.batchedOps], [1, 2]);
+  for (const i of [0, 1, 2]) assert.ok(c.replies.get(`r${i}`)?.res, `r${i} answered`);
+  assert.deepEqual(c.replies.get('r3')?.res, encodeRmwResult({ kind: 'error', code: 'not-integer' }), 'r3 read what r2 wrote');
 });
