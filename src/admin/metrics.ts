@@ -72,7 +72,8 @@ export interface MetricsSnapshot {
   handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
-  rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number };
+  /** As coordinator (attempts, retries) and as primary (claims, fenced, expired: not started, the client's deadline had passed). */
+  rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number; expired: number };
   ring: { version: string; partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
@@ -98,7 +99,8 @@ export interface MetricsSnapshot {
     pushPullBytes: number;
     healthScore: number;
   };
-  clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
+  /** `sdkExpired`: SDK requests answered `timeout` unapplied, their client's deadline passed before this node took them up (src/server/session.ts). */
+  clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; sdkExpired: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
   auth: { failures: number; refused: number };
   /** Hot-key alerts raised since start, and those in force now (src/node/hot-key-alerts.ts). */
   hotKeyAlerts: { fired: number; active: number };
@@ -343,6 +345,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_rmw_claims_total', 'Primary claims started for read-modify-write.', () => s.rmw.claims);
   counter('shoal_rmw_claims_failed_total', 'Primary claims that failed.', () => s.rmw.claimsFailed);
   counter('shoal_rmw_fenced_total', 'Read-modify-write results refused by a replica fenced by a higher epoch.', () => s.rmw.fenced);
+  counter('shoal_rmw_expired_total', "Read-modify-writes this node, as primary, did not start because their client's deadline had passed (answered timeout, not applied).", () => s.rmw.expired);
 
   // Store.
   counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts).', () => s.store.hits);
@@ -463,6 +466,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_resp_connections_total', 'RESP connections accepted.', () => s.clients.respConnectionsTotal);
   labelled('shoal_client_commands_total', 'Commands received from clients, by protocol (sdk: requests in frames, resp: commands).', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRequests, resp: s.clients.respCommands }));
   labelled('shoal_client_rate_limited_total', 'Requests refused by --max-request-rate, by protocol.', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRateLimited, resp: s.clients.respRateLimited }));
+  counter('shoal_sdk_requests_expired_total', "SDK requests answered timeout without being applied: their client's deadline had passed when this node took them up (a frozen or overloaded node).", () => s.clients.sdkExpired);
   counter('shoal_auth_failures_total', 'Failed authentication attempts (any port).', () => s.auth.failures);
   counter('shoal_auth_refused_total', 'Authentication attempts refused because their address was over its limit.', () => s.auth.refused);
 

@@ -58,7 +58,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       handoff: stats.handoff,
       catchUp: shoal.catchUpProgress(),
       mailboxes: stats.mailboxes,
-      rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced },
+      rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced, expired: stats.rmw.expired },
       ring: {
         version: placement.version,
         partitions: placement.partitions,
@@ -79,6 +79,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
         sdkConnections: server?.connectionCount ?? 0,
         sdkRequests: server?.stats.requestsReceived ?? 0,
         sdkRateLimited: server?.stats.requestsRateLimited ?? 0,
+        sdkExpired: server?.stats.requestsExpired ?? 0,
         respConnections: resp?.state.clients.size ?? 0,
         respCommands: resp?.state.totalCommands ?? 0,
         respRateLimited: resp?.state.rateLimitedCommands ?? 0,

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { createClient } from 'redis';
-import { connect } from '../../src/client/index.ts';
+import { connect, TimeoutError } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess } from './daemon-harness.ts';
+import { partitionOf } from '../../src/ring/partition.ts';
+import { DaemonProcess, until, type NodeSpec } from './daemon-harness.ts';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
@@ -78,3 +79,74 @@ test('/metrics passes promtool check metrics and counts SDK and RESP traffic', a
   assert.notEqual(sample(text, 'shoal_gossip_received_bytes_total'), undefined);
   assert.ok(!text.includes('sdk:1'), 'no key name appears in the metrics');
 });
+
+/**
+ * Requests refused unapplied because their client's deadline passed are counted on /metrics: n2 is
+ * frozen (SIGSTOP) while a set sent to it directly and an INCR coordinated by n1 with n2 as its
+ * primary both time out; when n2 resumes, its session refuses the set and its primary refuses the
+ * INCR, and n2's /metrics counts each.
+ */
+test('/metrics counts requests refused because their deadline passed: at the SDK session and at the read-modify-write primary', async (t) => {
+  const ports = await freePorts(6);
+  const spec = (i: number): NodeSpec => ({
+    name: `n${i + 1}`,
+    port: ports[3 * i]!,
+    peerPort: ports[3 * i + 1]!,
+    adminPort: ports[3 * i + 2]!,
+    seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
+    extra: [],
+  });
+  const n1 = new DaemonProcess(spec(0));
+  const n2 = new DaemonProcess(spec(1));
+  t.after(async () => {
+    n2.kill('SIGCONT');
+    await Promise.all([n1.stop(), n2.stop()]);
+  });
+  await n1.start();
+  await n2.start();
+  await until('both nodes to see each other alive', async () => {
+    for (const node of [n1, n2]) {
+      const status = await node.status();
+      if (!status.joined || status.members.filter((m) => m.state === 'alive').length !== 2) return undefined;
+    }
+    return true;
+  }, 60_000);
+
+  // Straight to n2 (it coordinates), and to n1 only (n1 coordinates, n2 is the INCR's primary).
+  const toN2 = await connect({ seeds: [n2.clientAddress], routing: false, keepaliveIntervalMs: 0 });
+  t.after(() => toN2.close());
+  const toN1 = await connect({ seeds: [n1.clientAddress], routing: false, keepaliveIntervalMs: 0 });
+  t.after(() => toN1.close());
+  const ring = await toN1.topology();
+  const encoder = new TextEncoder();
+  let counter = '';
+  for (let i = 0; counter === ''; i++) {
+    if (ring.owners[partitionOf(encoder.encode(`expired:${i}`), ring.partitions)]![0] === 'n2') counter = `expired:${i}`;
+  }
+  await toN2.set('expired:warm', 1);
+  await toN1.incr(counter);
+  const before = await metricsOf(n2);
+  assert.equal(sample(before, 'shoal_sdk_requests_expired_total'), 0);
+  assert.equal(sample(before, 'shoal_rmw_expired_total'), 0);
+
+  n2.kill('SIGSTOP');
+  await Promise.all([
+    assert.rejects(toN2.set('expired:set', 1, { timeoutMs: 1_000 }), TimeoutError),
+    assert.rejects(toN1.incr(counter, { timeoutMs: 1_000 }), TimeoutError),
+  ]);
+  n2.kill('SIGCONT');
+
+  const after = await until('n2 to count both refusals', async () => {
+    const text = await metricsOf(n2);
+    return (sample(text, 'shoal_sdk_requests_expired_total') ?? 0) >= 1 && (sample(text, 'shoal_rmw_expired_total') ?? 0) >= 1 ? text : undefined;
+  }, 60_000);
+  assert.equal(sample(after, 'shoal_sdk_requests_expired_total'), 1, 'the one set sent to n2 while it was frozen');
+  assert.equal(sample(await metricsOf(n1), 'shoal_sdk_requests_expired_total'), 0, 'n1 took the INCR up in time');
+  assert.equal(await toN2.get('expired:set'), null, 'the refused set was not applied');
+});
+
+async function metricsOf(node: DaemonProcess): Promise<string> {
+  const response = await fetch(`${node.adminUrl!}/metrics`);
+  assert.equal(response.status, 200);
+  return response.text();
+}
