@@ -8,12 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, ConnectionError, stringCodec } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { createDevCa } from '../../src/security/dev-certs.ts';
+import { writeCertFiles } from './cert-files.ts';
 import { DaemonProcess } from './daemon-harness.ts';
 
 const DAY_MS = 86_400_000;
@@ -34,11 +35,9 @@ test('SDK: a TLS failure is named in the error, and a certain one does not wait 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await createDevCa('cluster CA');
   const other = await createDevCa('another CA');
-  const node1 = await ca.issue('node1');
-  writeFileSync(join(dir, 'node1.pem'), node1.cert);
-  writeFileSync(join(dir, 'node1-key.pem'), node1.key, { mode: 0o600 });
+  const node1 = writeCertFiles(dir, 'node1', await ca.issue('node1'));
   const [port, peerPort, plainPort, plainPeerPort] = await freePorts(4);
-  const node = new DaemonProcess({ name: 'sdk-tls', port: port!, peerPort: peerPort!, seeds: [], extra: ['--tls-cert', join(dir, 'node1.pem'), '--tls-key', join(dir, 'node1-key.pem')] });
+  const node = new DaemonProcess({ name: 'sdk-tls', port: port!, peerPort: peerPort!, seeds: [], extra: ['--tls-cert', node1.cert, '--tls-key', node1.key] });
   const plainNode = new DaemonProcess({ name: 'sdk-plain', port: plainPort!, peerPort: plainPeerPort!, seeds: [], extra: [] });
   t.after(() => {
     node.kill('SIGKILL');

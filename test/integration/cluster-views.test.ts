@@ -13,16 +13,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { createDevCa, type IssuedPem } from '../../src/security/dev-certs.ts';
+import { createDevCa } from '../../src/security/dev-certs.ts';
+import { writeCertFiles } from './cert-files.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
-
-function write(dir: string, name: string, pem: IssuedPem): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  writeFileSync(cert, pem.cert);
-  writeFileSync(key, pem.key, { mode: 0o600 });
-  return { cert, key };
-}
 
 test('/hotkeys, /stats and the dashboard read every member on a cluster with TLS, client certificates and a password', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-views-test-'));
@@ -30,11 +23,11 @@ test('/hotkeys, /stats and the dashboard read every member on a cluster with TLS
   const ca = await createDevCa('cluster CA');
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, ca.cert);
-  const client = write(dir, 'client', await ca.issue('watcher'));
+  const client = writeCertFiles(dir, 'client', await ca.issue('watcher'));
   const ports = await freePorts(8);
   const nodes: DaemonProcess[] = [];
   for (let i = 0; i < 2; i++) {
-    const files = write(dir, `n${i + 1}`, await ca.issue(`n${i + 1}`));
+    const files = writeCertFiles(dir, `n${i + 1}`, await ca.issue(`n${i + 1}`));
     nodes.push(
       new DaemonProcess({
         name: `n${i + 1}`,

@@ -274,19 +274,25 @@ export class DaemonProcess {
 export class TestCluster {
   readonly nodes: DaemonProcess[] = [];
 
-  /** Allocates ports for `count` nodes n1, n2... (started later with `start`); `resp`: each with a RESP port too. */
-  static async create(count: number, extra: string[] = [], options: { resp?: boolean } = {}): Promise<TestCluster> {
+  /**
+   * Allocates ports for `count` nodes n1, n2... (started later with `start`); `resp`: each with a
+   * RESP port too; `admin`: each with an HTTP admin port too.
+   */
+  static async create(count: number, extra: string[] = [], options: { resp?: boolean; admin?: boolean } = {}): Promise<TestCluster> {
     const resp = options.resp === true;
-    const perNode = resp ? 3 : 2;
+    const admin = options.admin === true;
+    const perNode = 2 + (resp ? 1 : 0) + (admin ? 1 : 0);
     const ports = await freePorts(perNode * count);
     const cluster = new TestCluster();
     for (let i = 0; i < count; i++) {
+      const own = ports.slice(perNode * i, perNode * (i + 1));
       cluster.nodes.push(
         new DaemonProcess({
           name: `n${i + 1}`,
-          port: ports[perNode * i]!,
-          peerPort: ports[perNode * i + 1]!,
-          ...(resp ? { respPort: ports[perNode * i + 2]! } : {}),
+          port: own[0]!,
+          peerPort: own[1]!,
+          ...(resp ? { respPort: own[2]! } : {}),
+          ...(admin ? { adminPort: own[perNode - 1]! } : {}),
           seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
           extra,
         }),

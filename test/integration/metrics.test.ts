@@ -10,7 +10,7 @@ import { createClient } from 'redis';
 import { connect, TimeoutError } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
-import { DaemonProcess, until, type NodeSpec } from './daemon-harness.ts';
+import { DaemonProcess, TestCluster, until } from './daemon-harness.ts';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
@@ -87,30 +87,14 @@ test('/metrics passes promtool check metrics and counts SDK and RESP traffic', a
  * INCR, and n2's /metrics counts each.
  */
 test('/metrics counts requests refused because their deadline passed: at the SDK session and at the read-modify-write primary', async (t) => {
-  const ports = await freePorts(6);
-  const spec = (i: number): NodeSpec => ({
-    name: `n${i + 1}`,
-    port: ports[3 * i]!,
-    peerPort: ports[3 * i + 1]!,
-    adminPort: ports[3 * i + 2]!,
-    seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
-    extra: [],
-  });
-  const n1 = new DaemonProcess(spec(0));
-  const n2 = new DaemonProcess(spec(1));
+  const cluster = await TestCluster.create(2, [], { admin: true });
+  const [n1, n2] = cluster.nodes as [DaemonProcess, DaemonProcess];
   t.after(async () => {
     n2.kill('SIGCONT');
-    await Promise.all([n1.stop(), n2.stop()]);
+    await cluster.cleanup();
   });
-  await n1.start();
-  await n2.start();
-  await until('both nodes to see each other alive', async () => {
-    for (const node of [n1, n2]) {
-      const status = await node.status();
-      if (!status.joined || status.members.filter((m) => m.state === 'alive').length !== 2) return undefined;
-    }
-    return true;
-  }, 60_000);
+  await cluster.startAll();
+  await cluster.untilConverged();
 
   // Straight to n2 (it coordinates), and to n1 only (n1 coordinates, n2 is the INCR's primary).
   const toN2 = await connect({ seeds: [n2.clientAddress], routing: false, keepaliveIntervalMs: 0 });

@@ -7,34 +7,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
-import { freePorts } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
-import { DaemonProcess, runShoal, until } from './daemon-harness.ts';
+import { runShoal, TestCluster, until } from './daemon-harness.ts';
 
 test('status carries health: peers, counters, members, self and prediction, over the wire, --json and /status', { timeout: 180_000 }, async (t) => {
-  const ports = await freePorts(6);
-  const nodes = [0, 1].map(
-    (i) =>
-      new DaemonProcess({
-        name: `n${i + 1}`,
-        port: ports[3 * i]!,
-        peerPort: ports[3 * i + 1]!,
-        adminPort: ports[3 * i + 2]!,
-        seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
-        extra: [],
-      }),
-  );
+  const cluster = await TestCluster.create(2, [], { admin: true });
+  const nodes = cluster.nodes;
   t.after(() => Promise.all(nodes.map((n) => n.stop())));
-  await nodes[0]!.start();
-  await nodes[1]!.start();
+  await cluster.startAll();
+  await cluster.untilConverged();
   const n1 = nodes[0]!;
-  await until('both nodes joined and caught up', async () => {
-    for (const n of nodes) {
-      const s = await n.status();
-      if (!s.joined || s.catchingUp > 0 || s.members.filter((m) => m.state === 'alive').length < 2) return undefined;
-    }
-    return true;
-  }, 120_000, 200);
 
   // Writes coordinated by n1 go to n2's replica too: n1's coordinator then has a view of n2.
   const client = await connect({ seeds: n1.clientAddress, codec: stringCodec });

@@ -17,17 +17,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { createDevCa, type IssuedPem } from '../../src/security/dev-certs.ts';
+import { createDevCa } from '../../src/security/dev-certs.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
+import { writeCertFiles } from './cert-files.ts';
 import { DaemonProcess, runShoal, until } from './daemon-harness.ts';
-
-function write(dir: string, name: string, pem: IssuedPem): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  writeFileSync(cert, pem.cert);
-  writeFileSync(key, pem.key, { mode: 0o600 });
-  return { cert, key };
-}
 
 const WARN = 40;
 const text = (line: Record<string, unknown>): string => `${String(line.msg)} ${String(line.err ?? '')}`;
@@ -41,9 +34,9 @@ test('node-to-node TLS failures are logged with the address and the reason by th
   const otherCaFile = join(dir, 'other-ca.pem');
   writeFileSync(caFile, ca.cert);
   writeFileSync(otherCaFile, other.cert);
-  const seedFiles = write(dir, 'seed', await ca.issue('seed'));
-  const wrongNameFiles = write(dir, 'wrongname', await ca.issue('wrongname', ['elsewhere.example']));
-  const strangerFiles = write(dir, 'stranger', await other.issue('stranger'));
+  const seedFiles = writeCertFiles(dir, 'seed', await ca.issue('seed'));
+  const wrongNameFiles = writeCertFiles(dir, 'wrongname', await ca.issue('wrongname', ['elsewhere.example']));
+  const strangerFiles = writeCertFiles(dir, 'stranger', await other.issue('stranger'));
 
   const [port, peerPort, wPort, wPeerPort, pPort, pPeerPort, sPort, sPeerPort] = await freePorts(8);
   const seed = new DaemonProcess({ name: 'seed', port: port!, peerPort: peerPort!, seeds: [], extra: ['--tls-cert', seedFiles.cert, '--tls-key', seedFiles.key, '--tls-ca', caFile] });

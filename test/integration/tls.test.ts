@@ -16,19 +16,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { Redis } from 'ioredis';
 import { connect, stringCodec } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { createDevCa, type IssuedPem } from '../../src/security/dev-certs.ts';
+import { createDevCa } from '../../src/security/dev-certs.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
+import { writeCertFiles } from './cert-files.ts';
 import { DaemonProcess, runShoal, until } from './daemon-harness.ts';
 
 const haveRedisCli = spawnSync('redis-cli', ['--version']).status === 0;
-
-function write(dir: string, name: string, pem: IssuedPem): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  writeFileSync(cert, pem.cert);
-  writeFileSync(key, pem.key, { mode: 0o600 });
-  return { cert, key };
-}
 
 /** The CN of the certificate a new TLS connection to `port` is shown. */
 function servedCommonName(port: number, ca: string, own: { cert?: Buffer; key?: Buffer } = {}): Promise<string> {
@@ -51,9 +44,9 @@ test('TLS on every port: trusted clients connect, others are refused, a foreign 
   const otherCaFile = join(dir, 'other-ca.pem');
   writeFileSync(caFile, ca.cert);
   writeFileSync(otherCaFile, other.cert);
-  const node1 = write(dir, 'node1', await ca.issue('node1'));
-  const client = write(dir, 'client', await ca.issue('app-client'));
-  const strangerFiles = write(dir, 'stranger', await other.issue('stranger'));
+  const node1 = writeCertFiles(dir, 'node1', await ca.issue('node1'));
+  const client = writeCertFiles(dir, 'client', await ca.issue('app-client'));
+  const strangerFiles = writeCertFiles(dir, 'stranger', await other.issue('stranger'));
   const caPem = ca.cert;
 
   const [port, peerPort, respPort, sPort, sPeerPort] = await freePorts(5);
