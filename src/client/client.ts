@@ -163,8 +163,8 @@ class PendingCall implements Call {
   timer: TimerId | undefined;
   /** Pending re-send of a read after a retryable error (see retryRead). */
   retryTimer: TimerId | undefined;
-  /** A read's copy to another replica if its node stays silent (see hedge); armed once per call. */
-  hedgeTimer: TimerId | undefined;
+  /** Hedge sweeps this read has waited through (see armHedge); it is hedged once, at HEDGE_SWEEPS. */
+  hedgeSweeps = 0;
   hedged = false;
   detachSignal: (() => void) | null = null;
   lastError: Error | null = null;
@@ -188,6 +188,15 @@ const utf8 = new TextEncoder();
  * in 10 s). Long enough that a healthy cluster, where reads take milliseconds, never doubles its reads.
  */
 export const READ_HEDGE_AFTER_MS = 1_000;
+/**
+ * Routed reads awaiting their hedge are swept every READ_HEDGE_AFTER_MS / HEDGE_SWEEPS_PER_WAIT,
+ * one timer for all of them, instead of a timer per read. A read joins between two sweeps, so it
+ * is hedged at its (HEDGE_SWEEPS_PER_WAIT + 1)th sweep: after READ_HEDGE_AFTER_MS at least, and at
+ * most a sweep period (250 ms) more.
+ */
+const HEDGE_SWEEPS_PER_WAIT = 4;
+const HEDGE_SWEEP_MS = READ_HEDGE_AFTER_MS / HEDGE_SWEEPS_PER_WAIT;
+const HEDGE_SWEEPS = HEDGE_SWEEPS_PER_WAIT + 1;
 
 /** A reconnected stream's first heartbeat comes within a second; the near cache's refetch waits for it. */
 export const NEAR_REFETCH_DELAY_MS = 1_100;
@@ -228,6 +237,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private hotReads = 0;
   /** Pending near-cache refetches (one per connection that became ready with keys to read again); close cancels them. */
   private readonly refetchTimers = new Set<TimerId>();
+  /** Routed reads not answered yet and not hedged yet (armHedge), and the one timer that sweeps them while there are any. */
+  private readonly awaitingHedge = new Set<PendingCall>();
+  private hedgeSweepTimer: TimerId | undefined;
 
   constructor(options: ClientOptions<V>) {
     super();
@@ -659,25 +671,41 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   /**
-   * A routed get (reads may be repeated) arms one hedge: if its node has not answered after
+   * A routed get (reads may be repeated) is hedged once: if its node has not answered after
    * READ_HEDGE_AFTER_MS, the read also goes to another ready replica, and whichever answers first
-   * settles the call (a late answer from the other is ignored, as after a timeout).
+   * settles the call (a late answer from the other is ignored, as after a timeout). The wait is
+   * counted in sweeps of one timer shared by every read awaiting its hedge (HEDGE_SWEEP_MS), which
+   * runs only while there is one: a busy client arms no timer per read.
    */
   private armHedge(call: PendingCall): void {
-    if (call.hedged || call.hedgeTimer !== undefined || !call.idempotent || call.body.op !== 'get' || !this.options.routing || this.router === null) return;
-    call.hedgeTimer = this.options.timers.setTimer(READ_HEDGE_AFTER_MS, () => {
-      call.hedgeTimer = undefined;
-      call.hedged = true;
-      const silent = call.carrier?.connection;
-      if (!this.active.has(call) || silent === undefined) return;
-      // Only another replica: the read must not come back to the node that is silent.
-      const previousAvoid = call.avoid;
-      call.avoid = silent.address;
-      const other = this.pick(call);
-      call.avoid = previousAvoid;
-      if (other === null || other === silent) return;
-      other.send(call);
-    });
+    if (call.hedged || this.awaitingHedge.has(call) || !call.idempotent || call.body.op !== 'get' || !this.options.routing || this.router === null) return;
+    call.hedgeSweeps = 0;
+    this.awaitingHedge.add(call);
+    this.hedgeSweepTimer ??= this.options.timers.setTimer(HEDGE_SWEEP_MS, () => this.sweepHedges());
+  }
+
+  private sweepHedges(): void {
+    this.hedgeSweepTimer = undefined;
+    for (const call of this.awaitingHedge) {
+      if (++call.hedgeSweeps < HEDGE_SWEEPS) continue;
+      this.awaitingHedge.delete(call);
+      this.hedge(call);
+    }
+    if (this.awaitingHedge.size > 0) this.hedgeSweepTimer = this.options.timers.setTimer(HEDGE_SWEEP_MS, () => this.sweepHedges());
+  }
+
+  /** Sends a read whose node stayed silent to another ready replica of its key, if there is one. */
+  private hedge(call: PendingCall): void {
+    call.hedged = true;
+    const silent = call.carrier?.connection;
+    if (!this.active.has(call) || silent === undefined) return;
+    // Only another replica: the read must not come back to the node that is silent.
+    const previousAvoid = call.avoid;
+    call.avoid = silent.address;
+    const other = this.pick(call);
+    call.avoid = previousAvoid;
+    if (other === null || other === silent) return;
+    other.send(call);
   }
 
   /** A ready connection for the call: a replica of its key if the ring says which, else any ready node. */
@@ -705,7 +733,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     if (!this.active.delete(call)) return false;
     if (call.timer !== undefined) this.options.timers.cancelTimer(call.timer);
     if (call.retryTimer !== undefined) this.options.timers.cancelTimer(call.retryTimer);
-    if (call.hedgeTimer !== undefined) this.options.timers.cancelTimer(call.hedgeTimer);
+    if (this.awaitingHedge.delete(call) && this.awaitingHedge.size === 0 && this.hedgeSweepTimer !== undefined) {
+      this.options.timers.cancelTimer(this.hedgeSweepTimer);
+      this.hedgeSweepTimer = undefined;
+    }
     call.detachSignal?.();
     call.carrier?.connection.forget(call);
     if (this.offline.includes(call)) this.offline = this.offline.filter((c) => c !== call);

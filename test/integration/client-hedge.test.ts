@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
+import { PlatformTimers } from '../../src/client/timers.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
+import { HoldingKv, startNode } from './client-helpers.ts';
 import { TestCluster, until } from './daemon-harness.ts';
 
 test('a read whose primary is frozen is answered by another replica', async (t) => {
@@ -37,4 +39,36 @@ test('a read whose primary is frozen is answered by another replica', async (t) 
   // Before: each read waited for n2 until its 60 s timeout. QUORUM: n1 and n3 hold every key.
   const values = await Promise.all(keys.map((key) => client.get(key, { consistency: 'quorum' })));
   assert.deepEqual(values, keys.map((key) => `v:${key}`));
+});
+
+/**
+ * The hedge costs no timer per read: 50 routed gets held by their node arm their 50 timeouts and
+ * one shared hedge sweep. Before, each also armed a hedge timer of its own (100 in all). Timers are
+ * counted, not timed.
+ */
+test('routed reads awaiting their hedge share one timer', async (t) => {
+  let holding: HoldingKv | null = null;
+  const node = await startNode({ wrap: (kv) => (holding = new HoldingKv(kv)) });
+  t.after(() => node.server.close());
+  const held = holding! as HoldingKv;
+  const platform = new PlatformTimers();
+  let armed = 0;
+  const timers = {
+    setTimer: (delayMs: number, fn: () => void) => {
+      armed++;
+      return platform.setTimer(delayMs, fn);
+    },
+    cancelTimer: (id: number) => platform.cancelTimer(id),
+  };
+  const client = await connect({ seeds: [node.address], timers, keepaliveIntervalMs: 0 });
+  t.after(() => client.close());
+  await client.topology();
+  await until('the client to route by the ring', () => (client.topologyVersion !== null ? true : undefined), 10_000);
+
+  const before = armed;
+  const reads = Array.from({ length: 50 }, (_, i) => client.get(`hold:${i}`));
+  await held.untilHeld(50);
+  assert.equal(armed - before, 50 + 1, 'one timeout per read and one hedge sweep for all of them');
+  held.release();
+  assert.deepEqual(await Promise.all(reads), Array.from({ length: 50 }, () => null));
 });
