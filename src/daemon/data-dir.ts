@@ -3,7 +3,7 @@
  * there is sealed with the at-rest keys (src/security/sealed-file.ts); the parts that keep state
  * (users and ACLs, the gossip keyring) each name their file with `dataFile`.
  */
-import { mkdirSync, accessSync, constants, rmdirSync } from 'node:fs';
+import { mkdirSync, accessSync, constants, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { StartupError } from './errors.ts';
 
@@ -14,15 +14,44 @@ import { StartupError } from './errors.ts';
  * `removeUnusedDataDir` may take back if the start fails.
  */
 export function ensureDataDir(dir: string, flag: '--data-dir' | '--disk-dir'): string | null {
+  const what = flag === '--data-dir' ? 'the data directory' : "the disk tier's directory";
   try {
-    const created = mkdirSync(dir, { recursive: true, mode: 0o700 }) ?? null;
+    const created = makeDirectories(dir);
     accessSync(dir, constants.R_OK | constants.W_OK);
     return created;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const what = flag === '--data-dir' ? 'the data directory' : "the disk tier's directory";
-    throw new StartupError(`cannot use ${dir} as ${what} (${code}); choose another with ${flag}`, { cause: error });
+    const reason = error instanceof RefusedDirectory ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    throw new StartupError(`cannot use ${dir} as ${what} (${reason}); choose another with ${flag}`, { cause: error });
   }
+}
+
+/** A directory its parent's filesystem would not create, though the parent exists. */
+class RefusedDirectory extends Error {}
+
+/**
+ * `mkdir -p` with mode 0700, one level at a time from the deepest directory that exists; returns
+ * the first directory it created, or null. Not Node's `mkdirSync(dir, { recursive: true })`: under
+ * a filesystem that answers ENOENT to a mkdir in a directory that exists (/proc), that call
+ * retries forever, and `shoal start --data-dir /proc/x` hung at start.
+ */
+function makeDirectories(dir: string): string | null {
+  const missing: string[] = [];
+  for (let at = resolve(dir); statSync(at, { throwIfNoEntry: false }) === undefined; at = dirname(at)) {
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  missing.reverse();
+  for (const at of missing) {
+    try {
+      mkdirSync(at, { mode: 0o700 });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(at).isDirectory()) continue; // made meanwhile by another process
+      if (code === 'ENOENT') throw new RefusedDirectory(`ENOENT: ${dirname(at)} exists but its filesystem does not take new directories`, { cause: error });
+      throw error;
+    }
+  }
+  return missing[0] ?? null;
 }
 
 /**

@@ -43,6 +43,26 @@ test('a --host this machine cannot listen on exits with status 2 and one line, b
   assert.deepEqual(readdirSync(parent), [], 'the failed start left no data directory');
 });
 
+test('a data or disk directory its filesystem cannot make (/proc) exits with status 2 and one line, at once', async (t) => {
+  const [port, peerPort] = await freePorts(2);
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-proc-dir-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', '0', '--admin-port', '0'];
+  // Node's recursive mkdir retries forever under /proc (ENOENT in a directory that exists): the
+  // start hung there. The bound below only catches that hang; nothing here is timed.
+  for (const [args, dir, flag] of [
+    [['--data-dir', '/proc/shoal-test'], '/proc/shoal-test', '--data-dir'],
+    [['--data-dir', '/proc/shoal-test/node'], '/proc/shoal-test/node', '--data-dir'],
+    [['--data-dir', join(parent, 'data'), '--disk-dir', '/proc/shoal-test', '--disk-size', '1mib'], '/proc/shoal-test', '--disk-dir'],
+  ] as const) {
+    const { status, stdout, stderr } = await runShoal(['start', ...ports, '--insecure', ...args], {}, 30_000);
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, new RegExp(`^shoal start: cannot use ${dir} as .*\\(ENOENT: /proc exists but its filesystem does not take new directories\\); choose another with ${flag}\n$`));
+    assert.equal(stdout, '');
+  }
+  assert.deepEqual(readdirSync(parent), [], 'the failed start took back the data directory it made');
+});
+
 test('a port in use exits with status 2, names the port and the flag, and leaves no new data directory behind', async (t) => {
   const [port, peerPort, otherPort] = await freePorts(3);
   const parent = mkdtempSync(join(tmpdir(), 'shoal-start-'));
