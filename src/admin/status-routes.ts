@@ -30,12 +30,15 @@ export function nodeRoutes(s: NodeRouteSources): AdminRoute[] {
     { path: '/status', description: "the node's status, as `shoal status --json` prints it", handle: ({ response }) => sendJson(response, 200, s.status()) },
     {
       path: '/ring',
-      description: 'the ring: share and primaries per node, balance; ?partitions=1 adds every preference list',
+      description: 'the ring: state, share and primaries per node, balance; ?partitions=1 adds every preference list',
       handle: ({ response, query }) => {
         const partitions = flagParam(query, 'partitions', response);
         if (partitions === undefined) return;
         const { ranges, ...summary } = summarize(s.topology());
-        sendJson(response, 200, partitions ? { ...summary, ranges } : summary);
+        // Each node's state as this node's status has it, as `shoal ring --json` shows it (src/cli/ring.ts).
+        const states = new Map(s.status().members.map((m) => [m.name, m.state + (m.draining ? ', drained' : '')]));
+        const nodes = summary.nodes.map((n) => ({ ...n, state: states.get(n.name) ?? 'unknown' }));
+        sendJson(response, 200, partitions ? { ...summary, nodes, ranges } : { ...summary, nodes });
       },
     },
   ];

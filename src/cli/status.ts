@@ -34,6 +34,7 @@ export function formatStatus(s: NodeStatus): string {
     // N is the replicas keys have now, so R and W are the quorums in effect with it (a one-member ring read N=1 R=2 W=2).
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.requests?.effectiveReadQuorum ?? s.readQuorum} W=${s.requests?.effectiveWriteQuorum ?? s.writeQuorum}\n` +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n` +
+    (s.hints ? `hints held here: ${s.hints.held} (${formatBytes(s.hints.heldBytes)}) for owners that missed writes, delivered when they answer again\n` : '') +
     `${formatCatchUp(s.catchUp)}${s.drain ? `${formatDrain(s.node, s.drain)}\n` : ''}\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
   for (const m of s.members) {

@@ -18,7 +18,7 @@ export interface StatusSources {
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
   /** The node's own view of itself and the cluster (ShoalNode.status), the parts shown here. */
-  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk' | 'drain'>>;
+  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk' | 'drain' | 'hints'>>;
   /** Peers the node keeps out and why: members shown as `refused`, and non-members (another cluster) added so. */
   refused: () => readonly { name: string; address: string; reason: string }[];
   clientConnections: () => number;
@@ -93,6 +93,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     ...(view.disk ? { disk: diskStatus(view.disk) } : {}),
     ...(view.drain && view.drain.state !== 'serving' ? { drain: drainStatus(view.drain) } : {}),
     ...(view.health ? { health: healthStatus(view.health) } : {}),
+    ...(view.hints ? { hints: { held: view.hints.held, heldBytes: view.hints.heldBytes } } : {}),
   };
 }
 

@@ -628,6 +628,10 @@ function statusFromWire(v: unknown): NodeStatus {
   if (m['disk'] !== undefined) out['disk'] = diskStatusFromWire(m['disk']);
   if (m['drain'] !== undefined) out['drain'] = drainStatusFromWire(m['drain']);
   if (m['health'] !== undefined) out['health'] = healthStatusFromWire(m['health'], malformed);
+  if (m['hints'] !== undefined) {
+    const hints = asMap(m['hints'], 'status.hints');
+    out['hints'] = { held: asUint(hints['held'], 'status.hints.held'), heldBytes: asUint(hints['heldBytes'], 'status.hints.heldBytes') };
+  }
   return out as unknown as NodeStatus;
 }
 

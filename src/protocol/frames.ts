@@ -361,6 +361,14 @@ export interface NodeStatus {
   drain?: DrainStatus;
   /** Its peers' health as its coordinator sees them, every member's, its own and its failure prediction (docs/OPERATIONS.md, "Node health"); absent from older nodes. */
   health?: WireNodeHealth;
+  /** Hints this node holds for owners that missed writes, to deliver when they answer again; absent from older nodes. */
+  hints?: HintsStatus;
+}
+
+/** The hints a node holds (its hinted handoff's backlog). */
+export interface HintsStatus {
+  held: number;
+  heldBytes: number;
 }
 
 /** What `shoal status` says about the requests this node coordinates. */

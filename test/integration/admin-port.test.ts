@@ -22,9 +22,9 @@ test('the admin port serves probes, status and ring, and asks for credentials on
   assert.ok(typeof ((await ready.json()) as { reason: string }).reason === 'string');
   const status = (await (await fetch(`${base}/status`)).json()) as { node: string };
   assert.equal(status.node, 'a1');
-  const ring = (await (await fetch(`${base}/ring?partitions=1`)).json()) as { partitions: number; nodes: { name: string }[]; ranges: unknown[] };
+  const ring = (await (await fetch(`${base}/ring?partitions=1`)).json()) as { partitions: number; nodes: { name: string; state: string }[]; ranges: unknown[] };
   assert.equal(ring.partitions, 1024);
-  assert.deepEqual(ring.nodes.map((n) => n.name), ['a1']);
+  assert.deepEqual(ring.nodes.map((n) => [n.name, n.state]), [['a1', 'alive']]);
   assert.ok(ring.ranges.length >= 1);
 
   const missing = await fetch(`${base}/nope`);
