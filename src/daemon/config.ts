@@ -250,6 +250,14 @@ function fileText(at: string, spec: OptionSpec, value: unknown): string {
   throw new ConfigError(`${at} must be ${wanted}, not ${JSON.stringify(value)}`);
 }
 
+/** The ports derived from --port when not given: --port + offset. */
+const DERIVED_PORTS = {
+  'peer-port': { offset: 1, label: 'peer', off: '' },
+  'resp-port': { offset: 2, label: 'RESP', off: ' (0 turns it off)' },
+  'admin-port': { offset: 3, label: 'admin', off: ' (0 turns it off)' },
+} as const;
+type PortOption = 'port' | keyof typeof DERIVED_PORTS;
+
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
 
 function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean, env: NodeJS.ProcessEnv): DaemonConfig {
@@ -263,20 +271,27 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   const origin = (name: OptionName): string => given[name]?.where ?? `--${name}`;
 
   const port = get<number>('port');
+  // A clash with a port the user did not give names what they gave and how the other was derived.
+  const portClash = (later: PortOption, earlier: PortOption, value: number): ConfigError => {
+    const given = has(later) ? later : earlier;
+    const derived = given === later ? earlier : later;
+    if (has(later) && has(earlier)) return new ConfigError(`${origin(later)} must differ from ${origin(earlier)} (both are ${value})`);
+    if (derived === 'port') return new ConfigError(`${origin(given)} ${value} is also the default --port; give --port or another ${origin(given)}`);
+    const d = DERIVED_PORTS[derived];
+    const from = has('port') ? origin('port') : 'the default --port';
+    return new ConfigError(`${origin(given)} ${value} is also the default ${d.label} port (${from} ${port} + ${d.offset}); give --${derived}${d.off} or another ${origin(given)}`);
+  };
   const peerPort = has('peer-port') ? get<number>('peer-port') : port + 1;
-  if (peerPort === port) throw new ConfigError(`${origin('peer-port')} must differ from ${origin('port')} (both are ${port})`);
+  if (peerPort === port) throw portClash('peer-port', 'port', port);
   if (peerPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default peer port (port + 1); give --peer-port`);
   const respPort = has('resp-port') ? get<number>('resp-port') : port + 2;
   if (respPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default RESP port (port + 2); give --resp-port (0 turns it off)`);
-  if (respPort === port || respPort === peerPort) {
-    const other = respPort === port ? 'port' : 'peer-port';
-    throw new ConfigError(`${origin('resp-port')} must differ from ${origin(other)} (both are ${respPort})`);
-  }
+  if (respPort === port || respPort === peerPort) throw portClash('resp-port', respPort === port ? 'port' : 'peer-port', respPort);
   const adminPort = has('admin-port') ? get<number>('admin-port') : port + 3;
   if (adminPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default admin port (port + 3); give --admin-port (0 turns it off)`);
-  const taken: [OptionName, number][] = [['port', port], ['peer-port', peerPort], ['resp-port', respPort]];
+  const taken: [PortOption, number][] = [['port', port], ['peer-port', peerPort], ['resp-port', respPort]];
   const clash = taken.find(([, used]) => used === adminPort);
-  if (adminPort !== 0 && clash !== undefined) throw new ConfigError(`${origin('admin-port')} must differ from ${origin(clash[0])} (both are ${adminPort})`);
+  if (adminPort !== 0 && clash !== undefined) throw portClash('admin-port', clash[0], adminPort);
   const replicas = get<number>('replicas');
   for (const option of ['read-quorum', 'write-quorum'] as const) {
     const count = get<number>(option);

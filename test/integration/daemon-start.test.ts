@@ -19,6 +19,7 @@ test('bad configuration exits with status 2 and a one-line reason', async () => 
     [[], { SHOAL_PROT: '7400' }, /unknown environment variable SHOAL_PROT/],
     [['--config', '/nonexistent/shoal.json'], {}, /cannot read config file \/nonexistent\/shoal.json: ENOENT/],
     [['--read-quorum', '5'], {}, /--read-quorum must be a whole number from 1 to 3/],
+    [['--port', '7400', '--peer-port', '7402'], {}, /--peer-port 7402 is also the default RESP port \(--port 7400 \+ 2\); give --resp-port \(0 turns it off\) or another --peer-port/],
   ];
   for (const [args, env, message] of cases) {
     const { status, stdout, stderr } = await runShoal(['start', ...args], env);
