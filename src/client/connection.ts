@@ -33,7 +33,7 @@ import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
 import type { TimerId } from '../runtime/env.ts';
 import type { ClientTimers } from './timers.ts';
-import { CLOSED, CONNECTING, messageBytes, pingable, terminate, type WebSocketConstructor, type WebSocketLike } from './websocket.ts';
+import { CLOSED, CONNECTING, messageBytes, OPEN, pingable, terminate, type WebSocketConstructor, type WebSocketLike } from './websocket.ts';
 
 /** A request in flight on some connection; the client owns it, the connection carries it. */
 export interface Call {
@@ -106,6 +106,17 @@ const UINT32_LIMIT = 0x1_0000_0000;
  */
 export const EARLY_FLUSH_REQUESTS = 64;
 
+/**
+ * A connection that holds sent calls and has received nothing for this long is pinged at once,
+ * rather than after `keepaliveIntervalMs` (5 s by default) of silence. A frozen node (SIGSTOP, a
+ * long GC pause) keeps its connection looking ready, and the writes sent to it waited for the idle
+ * keepalive (10 to 15 s with the defaults) or their own timeout. A node that is only slow to
+ * answer a call still answers a ping at once: its event loop runs.
+ */
+export const BUSY_SILENCE_MS = 1_000;
+/** The ping a busy, silent connection gets is answered within this (or `keepaliveTimeoutMs` if shorter), or the connection is cut. */
+export const BUSY_PING_TIMEOUT_MS = 2_000;
+
 export class NodeConnection {
   state: ConnectionState = 'connecting';
   /** The node's welcome, once the handshake is done (kept across reconnects for its limits). */
@@ -131,6 +142,10 @@ export class NodeConnection {
   /** Whether anything (a frame or a pong) arrived since the keepalive timer was last armed. */
   private heard = false;
   private awaitingPong = false;
+  /** The silence watch while calls are outstanding (watchBusy), and whether anything arrived since it was armed. */
+  private busyTimer: TimerId | undefined;
+  private heardWhileBusy = false;
+  private busyPinged = false;
   private closedWaiters: (() => void)[] = [];
 
   constructor(
@@ -212,6 +227,7 @@ export class NodeConnection {
   close(): Promise<void> {
     this.cancel(this.timer);
     this.cancel(this.keepaliveTimer);
+    this.stopBusyWatch();
     const socket = this.socket;
     this.setState('closed');
     this.sent.clear();
@@ -371,6 +387,44 @@ export class NodeConnection {
     });
   }
 
+  /**
+   * While sent calls wait, checks every BUSY_SILENCE_MS that something arrived; after a silent
+   * check, pings, and cuts the socket unless a pong or any frame arrives within
+   * BUSY_PING_TIMEOUT_MS (or `keepaliveTimeoutMs` if shorter). The usual loss handling follows: a
+   * sent write fails with ConnectionError (`sent: true`), never resent; reads and unsent calls go
+   * to another node; new calls skip this node while it redials. Armed by the flush that sends the
+   * first outstanding call and ended once none is outstanding, so an idle or busy-and-answering
+   * connection costs at most one timer a second. Only where pings exist (`ws`; not the WHATWG
+   * API, where silence alone cannot tell a frozen node from a slow call) and keepalive is on.
+   */
+  private watchBusy(socket: WebSocketLike): void {
+    if (this.busyTimer !== undefined || this.options.keepaliveIntervalMs === 0 || !pingable(socket)) return;
+    this.heardWhileBusy = false;
+    this.busyTimer = this.backgroundTimer(BUSY_SILENCE_MS, () => {
+      this.busyTimer = undefined;
+      if (this.socket !== socket || this.state !== 'ready' || this.sent.size === 0) return;
+      if (this.heardWhileBusy) return this.watchBusy(socket);
+      const timeoutMs = Math.min(BUSY_PING_TIMEOUT_MS, this.options.keepaliveTimeoutMs);
+      const waiting = this.sent.size;
+      socket.ping();
+      this.busyPinged = true;
+      this.busyTimer = this.backgroundTimer(timeoutMs, () => {
+        this.busyTimer = undefined;
+        this.lastError = new ConnectionError(
+          `${this.address} sent nothing for ${BUSY_SILENCE_MS} ms while ${waiting} call${waiting === 1 ? '' : 's'} waited, and did not answer a ping within ${timeoutMs} ms`,
+          false,
+        );
+        terminate(socket);
+      });
+    });
+  }
+
+  private stopBusyWatch(): void {
+    this.cancel(this.busyTimer);
+    this.busyTimer = undefined;
+    this.busyPinged = false;
+  }
+
   /** A timer that alone never keeps the process running (unref'd where timers can be). */
   private backgroundTimer(delayMs: number, fn: () => void): TimerId {
     const id = this.options.timers.setTimer(delayMs, fn);
@@ -384,6 +438,12 @@ export class NodeConnection {
 
   private onHeard(socket: WebSocketLike): void {
     this.heard = true;
+    this.heardWhileBusy = true;
+    if (this.busyPinged) {
+      // It answered: watch the calls still outstanding afresh.
+      this.stopBusyWatch();
+      if (this.sent.size > 0) this.watchBusy(socket);
+    }
     if (!this.awaitingPong || this.state !== 'ready') return;
     // The node is alive: count the next idle interval from now rather than from the timeout's end.
     this.cancel(this.keepaliveTimer);
@@ -393,7 +453,9 @@ export class NodeConnection {
   private flush(): void {
     this.flushScheduled = false;
     const socket = this.socket;
-    if (this.state !== 'ready' || socket === null) return; // onClose reports the queued calls
+    // onClose reports the queued calls. A socket cut (keepalive) but not closed yet takes nothing:
+    // a call written to it never leaves, and must be reported unsent, free to go elsewhere.
+    if (this.state !== 'ready' || socket === null || socket.readyState !== OPEN) return;
     const { maxBatchRequests, maxFrameBytes } = this.limits;
     const unsendable: { call: Call; size: number }[] = [];
     while (this.outgoing.length > 0) {
@@ -420,6 +482,7 @@ export class NodeConnection {
       this.outgoing = this.outgoing.slice(taken);
       if (batch.length > 0) socket.send(encodeRequests(batch));
     }
+    if (this.sent.size > 0) this.watchBusy(socket);
     for (const { call, size } of unsendable) {
       call.carrier = null;
       const message = `request of about ${size} bytes does not fit in ${this.address}'s frame limit of ${maxFrameBytes} bytes`;
@@ -440,6 +503,7 @@ export class NodeConnection {
     this.socket = null;
     this.cancel(this.timer);
     this.cancel(this.keepaliveTimer);
+    this.stopBusyWatch();
     const waiters = this.closedWaiters;
     this.closedWaiters = [];
     for (const resolve of waiters) resolve();

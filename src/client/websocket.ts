@@ -31,6 +31,7 @@ export type WebSocketConstructor = new (url: string, protocols?: string[], optio
 
 /** `readyState` values, fixed by the WHATWG spec (implementations' static constants may be absent). */
 export const CONNECTING = 0;
+export const OPEN = 1;
 export const CLOSED = 3;
 
 /** `ws`'s extras beyond the WHATWG API. */

@@ -70,3 +70,39 @@ test('a node that answers pings keeps its connection while idle: each pong ends 
     await quiet.close();
   }
 });
+
+test('a connection holding a sent call is pinged after a second of silence, not after the keepalive interval: unanswered, its write fails', LIVENESS, async () => {
+  const silent = await FakeNode.start({ autoPong: false });
+  // The idle keepalive is an hour off and the call has no timeout: only the busy ping can end it.
+  const client = await connect({ seeds: silent.address, routing: false, commandTimeoutMs: 0, keepaliveIntervalMs: 3_600_000, keepaliveTimeoutMs: 50, reconnect: fastReconnect });
+  try {
+    const error = await client.set('k', 'v').catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.equal(error.sent, true);
+    assert.match((error.cause as Error).message, /sent nothing for 1000 ms while 1 call waited, and did not answer a ping within 50 ms/);
+    assert.equal(silent.pings, 1);
+  } finally {
+    await client.close();
+    await silent.close();
+  }
+});
+
+test('a connection holding a call whose node answers pings is kept: each pong ends its ping\'s timeout and the watch goes on', LIVENESS, async () => {
+  const slow = await FakeNode.start();
+  // As above, the ping timeouts never fire on their own: each must be cancelled by its pong.
+  const pingTimeoutMs = 1234;
+  const timers = new HeldTimeouts(pingTimeoutMs);
+  const client = await connect({ seeds: slow.address, routing: false, commandTimeoutMs: 0, keepaliveIntervalMs: 3_600_000, keepaliveTimeoutMs: pingTimeoutMs, reconnect: fastReconnect, timers });
+  const aborted = new AbortController();
+  try {
+    const call = client.set('k', 'v', { signal: aborted.signal }).catch((e: unknown) => e);
+    await until(() => slow.pings >= 2, 'two pings while the call waits');
+    assert.ok(timers.cancelled >= 1 && timers.cancelled >= timers.armed - 1, `${timers.armed} ping timeouts armed, ${timers.cancelled} cancelled`);
+    assert.equal(slow.dials, 1);
+    aborted.abort();
+    assert.equal((await call as Error).name, 'AbortError');
+  } finally {
+    await client.close();
+    await slow.close();
+  }
+});
