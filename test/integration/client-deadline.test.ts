@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, stringCodec, TimeoutError, type ShoalClient } from '../../src/client/index.ts';
-import { partitionOf } from '../../src/ring/partition.ts';
 import { TestCluster, until } from './daemon-harness.ts';
+import { keysLedBy, untilConnected } from './ring-keys.ts';
 
 /** The timed-out write's own timeout: short, so the test need not freeze n2 for long. */
 const STALE_WRITE_TIMEOUT_MS = 1_000;
@@ -28,14 +28,8 @@ test('a write that timed out on a frozen node is not applied when it resumes: th
   // freeze, so its later requests queue behind the stale write on the same socket.
   const a = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, commandTimeoutMs: 10_000, keepaliveIntervalMs: 0 });
   t.after(() => a.close());
-  const ring = await a.topology();
-  const encoder = new TextEncoder();
-  let key = '';
-  for (let i = 0; key === ''; i++) {
-    const candidate = `deadline:${i}`;
-    if (ring.owners[partitionOf(encoder.encode(candidate), ring.partitions)]![0] === 'n2') key = candidate;
-  }
-  await until('client A to be connected to n2', () => (a.nodes().some((c) => c.address === n2.clientAddress && c.state === 'ready') ? true : undefined), 30_000);
+  const [key] = (await keysLedBy(a, 'n2', 'deadline:', 1)) as [string];
+  await untilConnected(a, n2);
   await a.set(key, 'v1', { consistency: 'all' });
 
   n2.kill('SIGSTOP');

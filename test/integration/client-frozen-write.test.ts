@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionError, connect, stringCodec } from '../../src/client/index.ts';
-import { partitionOf } from '../../src/ring/partition.ts';
-import { TestCluster, until } from './daemon-harness.ts';
+import { TestCluster } from './daemon-harness.ts';
+import { keysLedBy, untilConnected } from './ring-keys.ts';
 
 /** Only bounds a hang: far beyond what the ping takes, far below the keepalive and the timeout. */
 const HANG_BOUND_MS = 40_000;
@@ -26,15 +26,8 @@ test('a write to a frozen node fails with ConnectionError (sent) once its ping g
 
   const client = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, commandTimeoutMs: 120_000, keepaliveIntervalMs: 60_000, keepaliveTimeoutMs: 5_000 });
   t.after(() => client.close());
-  const ring = await client.topology();
-  const encoder = new TextEncoder();
-  const keys: string[] = [];
-  for (let i = 0; keys.length < 2; i++) {
-    const candidate = `frozen:${i}`;
-    if (ring.owners[partitionOf(encoder.encode(candidate), ring.partitions)]![0] === 'n2') keys.push(candidate);
-  }
-  const [stuck, next] = keys as [string, string];
-  await until('the client to be connected to n2', () => (client.nodes().some((c) => c.address === n2.clientAddress && c.state === 'ready') ? true : undefined), 30_000);
+  const [stuck, next] = (await keysLedBy(client, 'n2', 'frozen:', 2)) as [string, string];
+  await untilConnected(client, n2);
   await client.set(stuck, 'v1', { consistency: 'all' });
 
   n2.kill('SIGSTOP');

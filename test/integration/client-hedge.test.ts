@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
 import { PlatformTimers } from '../../src/client/timers.ts';
-import { partitionOf } from '../../src/ring/partition.ts';
 import { HoldingKv, startNode } from './client-helpers.ts';
+import { keysLedBy, untilConnected } from './ring-keys.ts';
 import { TestCluster, until } from './daemon-harness.ts';
 
 test('a read whose primary is frozen is answered by another replica', async (t) => {
@@ -25,14 +25,8 @@ test('a read whose primary is frozen is answered by another replica', async (t) 
   // 15 s with the default keepalive.
   const client = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, commandTimeoutMs: 60_000, keepaliveIntervalMs: 0 });
   t.after(() => client.close());
-  const ring = await client.topology();
-  const encoder = new TextEncoder();
-  const keys: string[] = [];
-  for (let i = 0; keys.length < 5; i++) {
-    const candidate = `hedge:${i}`;
-    if (ring.owners[partitionOf(encoder.encode(candidate), ring.partitions)]![0] === 'n2') keys.push(candidate);
-  }
-  await until('the client to be connected to n2', () => (client.nodes().some((c) => c.address === n2.clientAddress && c.state === 'ready') ? true : undefined), 30_000);
+  const keys = await keysLedBy(client, 'n2', 'hedge:', 5);
+  await untilConnected(client, n2);
   for (const key of keys) await client.set(key, `v:${key}`, { consistency: 'all' });
 
   n2.kill('SIGSTOP');

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { createClient } from 'redis';
 import { connect, TimeoutError } from '../../src/client/index.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { partitionOf } from '../../src/ring/partition.ts';
 import { DaemonProcess, TestCluster, until } from './daemon-harness.ts';
+import { keysLedBy } from './ring-keys.ts';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
@@ -101,12 +101,7 @@ test('/metrics counts requests refused because their deadline passed: at the SDK
   t.after(() => toN2.close());
   const toN1 = await connect({ seeds: [n1.clientAddress], routing: false, keepaliveIntervalMs: 0 });
   t.after(() => toN1.close());
-  const ring = await toN1.topology();
-  const encoder = new TextEncoder();
-  let counter = '';
-  for (let i = 0; counter === ''; i++) {
-    if (ring.owners[partitionOf(encoder.encode(`expired:${i}`), ring.partitions)]![0] === 'n2') counter = `expired:${i}`;
-  }
+  const [counter] = (await keysLedBy(toN1, 'n2', 'expired:', 1)) as [string];
   await toN2.set('expired:warm', 1);
   await toN1.incr(counter);
   const before = await metricsOf(n2);
