@@ -29,7 +29,7 @@ before(async () => {
     acl: null,
     authGuard: null,
     routes: [
-      ...nodeRoutes({ status: () => ({}) as NodeStatus, topology: () => topology, draining: () => false }),
+      ...nodeRoutes({ status: () => ({ members: [] }) as unknown as NodeStatus, topology: () => topology, draining: () => false }),
       ...hotKeysRoutes({ local: () => ({ from: 'local' }), cluster: async () => ({ from: 'cluster' }) }),
       ...statsRoutes({ node: 'a', analytics: () => null, cluster: async () => ({ from: 'cluster' }) }),
     ],
