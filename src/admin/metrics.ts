@@ -73,7 +73,8 @@ export interface MetricsSnapshot {
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
   /** As coordinator (attempts, retries) and as primary (claims, fenced, expired: not started, the client's deadline had passed). */
-  rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number; expired: number };
+  /** `resultWrites`: fenced results sent for operations; `batches` / `batchedOps`: those carrying several operations (group commit), and the operations they carried. */
+  rmw: { attempts: number; retries: number; claims: number; claimsFailed: number; fenced: number; expired: number; resultWrites: number; batches: number; batchedOps: number };
   ring: { version: string; partitions: number; replicas: number; members: number; partitionsOwned: number; primaries: number; partitionsHeld: number; changes: number };
   joined: boolean;
   members: Record<(typeof MEMBER_STATES)[number], number>;
@@ -345,6 +346,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_rmw_claims_total', 'Primary claims started for read-modify-write.', () => s.rmw.claims);
   counter('shoal_rmw_claims_failed_total', 'Primary claims that failed.', () => s.rmw.claimsFailed);
   counter('shoal_rmw_fenced_total', 'Read-modify-write results refused by a replica fenced by a higher epoch.', () => s.rmw.fenced);
+  counter('shoal_rmw_result_writes_total', 'Fenced read-modify-write results this node sent as primary: one per operation, or one per group-committed batch.', () => s.rmw.resultWrites);
+  counter('shoal_rmw_batches_total', 'Fenced results that carried several read-modify-writes (group commit).', () => s.rmw.batches);
+  counter('shoal_rmw_batched_operations_total', 'Read-modify-writes carried by those batches.', () => s.rmw.batchedOps);
   counter('shoal_rmw_expired_total', "Read-modify-writes this node, as primary, did not start because their client's deadline had passed (answered timeout, not applied).", () => s.rmw.expired);
 
   // Store.

@@ -58,7 +58,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
       handoff: stats.handoff,
       catchUp: shoal.catchUpProgress(),
       mailboxes: stats.mailboxes,
-      rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced, expired: stats.rmw.expired },
+      rmw: { attempts: stats.rmw.attempts, retries: stats.rmw.retries, claims: stats.rmw.claims, claimsFailed: stats.rmw.claimsFailed, fenced: stats.rmw.fenced, expired: stats.rmw.expired, resultWrites: stats.rmw.resultWrites, batches: stats.rmw.batches, batchedOps: stats.rmw.batchedOps },
       ring: {
         version: placement.version,
         partitions: placement.partitions,

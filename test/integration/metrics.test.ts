@@ -129,3 +129,33 @@ async function metricsOf(node: DaemonProcess): Promise<string> {
   assert.equal(response.status, 200);
   return response.text();
 }
+
+/**
+ * Group commit shows on /metrics: INCRs of one key from 8 RESP connections at once queue on its
+ * primary, which sends fewer fenced results than operations. Every node's counters are summed, since
+ * which node is the key's primary depends on the ring. Counts only.
+ */
+test('/metrics counts read-modify-writes carried in group-committed batches', async (t) => {
+  const cluster = await TestCluster.create(2, [], { resp: true, admin: true });
+  t.after(() => cluster.cleanup());
+  await cluster.startAll();
+  await cluster.untilConverged();
+  const clients = Array.from({ length: 8 }, () => createClient({ socket: { host: '127.0.0.1', port: cluster.nodes[0]!.spec.respPort! } }));
+  for (const c of clients) {
+    c.on('error', () => {});
+    await c.connect();
+    t.after(() => c.destroy());
+  }
+  await Promise.all(clients.map((c) => Promise.all(Array.from({ length: 25 }, () => c.incr('hot')))));
+  assert.equal(await clients[0]!.get('hot'), '200');
+
+  const total = { resultWrites: 0, batches: 0, batchedOps: 0 };
+  for (const node of cluster.nodes) {
+    const text = await (await fetch(`${node.adminUrl!}/metrics`)).text();
+    total.resultWrites += sample(text, 'shoal_rmw_result_writes_total') ?? 0;
+    total.batches += sample(text, 'shoal_rmw_batches_total') ?? 0;
+    total.batchedOps += sample(text, 'shoal_rmw_batched_operations_total') ?? 0;
+  }
+  assert.ok(total.batches >= 1 && total.batchedOps >= 2, `the queued INCRs left in batches: ${JSON.stringify(total)}`);
+  assert.ok(total.resultWrites >= 1 && total.resultWrites < 200, `fewer fenced results than INCRs: ${JSON.stringify(total)}`);
+});
