@@ -13,6 +13,7 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
+import { DEFAULT_MAX_KEYSPACE_CALLS, KeyspaceGate, gatedKeyspace } from './keyspace-gate.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
@@ -65,6 +66,8 @@ export interface RespServerOptions {
   authGuard?: AuthGuard;
   /** TLS (as `redis-server --tls-port`): connections must start with a TLS handshake. Default none: plain TCP. */
   tls?: TlsOptions | null;
+  /** Keyspace calls of all connections unanswered at once; more wait their turn (keyspace-gate.ts). Default DEFAULT_MAX_KEYSPACE_CALLS. */
+  maxKeyspaceCalls?: number;
 }
 
 export interface RespServer {
@@ -72,6 +75,8 @@ export interface RespServer {
   readonly port: number;
   readonly context: RespServerContext;
   readonly state: RespServerState;
+  /** Admission of the connections' keyspace calls (keyspace-gate.ts): its counters. */
+  readonly gate: KeyspaceGate;
   /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
   setSecureContext?: (options: SecureContextOptions) => void;
   /**
@@ -106,8 +111,9 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions);
   state.log = options.log;
 
+  const gate = new KeyspaceGate(options.maxKeyspaceCalls ?? DEFAULT_MAX_KEYSPACE_CALLS);
   const context: RespServerContext = {
-    keyspace: options.keyspace,
+    keyspace: gatedKeyspace(options.keyspace, gate),
     nowMs,
     topology: () => options.keyspace.topology(),
     route,
@@ -193,6 +199,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     port,
     context,
     state,
+    gate,
     ...(tls === null ? {} : { setSecureContext: (o: SecureContextOptions) => (server as ReturnType<typeof createTlsServer>).setSecureContext(o) }),
     drain: (drainOptions) => (draining ??= drain(drainOptions.graceMs)),
     get connectionCount() {
