@@ -115,6 +115,8 @@ export interface ShoalShape {
   readQuorum: number;
   /** Run the first node under `node --cpu-prof`, writing its profile into this directory when it stops. */
   cpuProfileDir?: string;
+  /** The daemon to run (another build's packages/server/bin/shoal.js, to compare two); default COMPILED_SHOAL. */
+  bin?: string;
 }
 
 /** Says how to build when the compiled daemon is missing (the benchmark measures what users run). */
@@ -144,7 +146,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
       process.execPath,
       [
         ...profile,
-        COMPILED_SHOAL, 'start',
+        shape.bin ?? COMPILED_SHOAL, 'start',
         '--name', `resp${i + 1}`,
         '--port', String(clientPort),
         '--peer-port', String(peerPort),

@@ -5,7 +5,8 @@
  */
 import { argText, quotingError } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, prepareRules, type KeyUse } from '../security/acl.ts';
+import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, prepareRules, type AclUser, type KeyUse } from '../security/acl.ts';
+import { matchesEverything } from '../protocol/glob.ts';
 import { keyArguments } from './redirect.ts';
 
 type Run = CommandSpec['run'];
@@ -37,6 +38,8 @@ export function aclRefusal(ctx: CommandContext, spec: CommandSpec, target: Comma
   if (name === null) return target.flags.includes('no_auth') || spec.flags.includes('no_auth') ? null : 'NOAUTH Authentication required.';
   if (target.flags.includes('no_auth')) return null;
   const user = acl.loggedIn(name, ctx.connection.userSince);
+  // Every command on every key (the default user as it comes): nothing to work out per command.
+  if (user !== undefined && allowsEverything(user)) return null;
   const fullName = target === spec ? spec.name : `${spec.name}|${target.name}`;
   const keys: KeyUse[] = [];
   if (target.keys[0] > 0) {
@@ -45,6 +48,17 @@ export function aclRefusal(ctx: CommandContext, spec: CommandSpec, target: Comma
     for (const key of keyArguments(target, args)) keys.push({ key, access });
   }
   return check(user, { name: fullName, categories: target.categories }, keys);
+}
+
+/**
+ * Whether `user`'s rules are `+@all` alone and a `*` key pattern grants both read and write: then
+ * check() allows any command on any key (commandAllowed: +@all; keyAllowed: `*` matches all).
+ * Worked out per command (users change in place), in a few comparisons instead of a key walk.
+ */
+function allowsEverything(user: AclUser): boolean {
+  if (user.commands.length !== 1 || user.commands[0] !== '+@all') return false;
+  for (const k of user.keys) if (k.read && k.write && matchesEverything(k.pattern)) return true;
+  return false;
 }
 
 function noAcl(reply: ReplyWriter, done: () => void): void {

@@ -71,27 +71,21 @@ export class CommandTable {
    */
   dispatch(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): CommandSpec | null {
     const spec = this.lookup(args[0]!);
-    // Every refusal inside MULTI also fails the transaction, as Redis's rejectCommand does.
-    const reject = (error: string | Uint8Array): null => {
-      reply.error(rejected(ctx.connection, spec, error));
-      done();
-      return null;
-    };
-    if (spec === undefined) return reject(unknownCommandError(args));
+    if (spec === undefined) return rejectCommand(ctx, spec, reply, done, unknownCommandError(args));
     let target = spec;
     if (spec.subcommands !== undefined && spec.subcommands.length > 0 && args.length >= 2) {
-      if (!arityFits(spec.arity, args.length)) return reject(`ERR wrong number of arguments for '${spec.name}' command`);
+      if (!arityFits(spec.arity, args.length)) return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}' command`);
       const subName = latin1(args[1]!).toLowerCase();
       const sub = spec.subcommands.find((s) => s.name === subName);
-      if (sub === undefined) return reject(quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
-      if (!arityFits(sub.arity, args.length)) return reject(`ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
+      if (sub === undefined) return rejectCommand(ctx, spec, reply, done, quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
+      if (!arityFits(sub.arity, args.length)) return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
       target = sub;
     } else if (!arityFits(spec.arity, args.length)) {
-      return reject(`ERR wrong number of arguments for '${spec.name}' command`);
+      return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}' command`);
     }
     if (ctx.server.acl !== undefined) {
       const refusal = aclRefusal(ctx, spec, target, args);
-      if (refusal !== null) return reject(refusal);
+      if (refusal !== null) return rejectCommand(ctx, spec, reply, done, refusal);
     }
     // Inside MULTI, what Redis would queue is refused instead (before a redirect: it would only
     // send the client to another node to be refused there).
@@ -103,16 +97,23 @@ export class CommandTable {
     }
     if (target.keys[0] > 0) {
       const refusal = ctx.server.route(ctx.connection, target, args);
-      if (refusal !== null) return reject(refusal);
+      if (refusal !== null) return rejectCommand(ctx, spec, reply, done, refusal);
     }
     // A RESP2 connection in Pub/Sub mode may only manage its subscriptions (Redis 7.0, processCommand).
     if (ctx.connection.invalidationChannel === true && ctx.connection.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name)) {
       const name = target === spec ? spec.name : `${spec.name}|${target.name}`;
-      return reject(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return rejectCommand(ctx, spec, reply, done, `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
     target.run(ctx, args, reply, done);
     return target;
   }
+}
+
+/** A refusal: its error reply, and done. Inside MULTI it also fails the transaction, as Redis's rejectCommand does. */
+function rejectCommand(ctx: CommandContext, spec: CommandSpec | undefined, reply: ReplyWriter, done: () => void, error: string | Uint8Array): null {
+  reply.error(rejected(ctx.connection, spec, error));
+  done();
+  return null;
 }
 
 /** What a subscribed RESP2 connection may still run. */

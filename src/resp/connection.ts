@@ -72,29 +72,21 @@ type Holds = { keys: string[]; write: boolean } | 'all';
  */
 function withWriteAcks(server: RespServerContext, connection: { lastWriteAcks: number }): RespServerContext {
   const keyspace = server.keyspace;
-  const set: KeyspaceService['set'] = (key, value, options, done) =>
+  // Every other member is found on the keyspace itself through the prototype chain (the server's
+  // keyspace is a Proxy that binds each to its target, keyspace-gate.ts), whatever members
+  // KeyspaceService gains; set and delete are this connection's own. No Proxy of its own: a trap
+  // per keyspace call cost more than the call's bookkeeping.
+  const noting = Object.create(keyspace) as KeyspaceService;
+  noting.set = (key, value, options, done) =>
     keyspace.set(key, value, options, (error, result) => {
       if (result !== undefined) connection.lastWriteAcks = result.acks;
       done(error, result);
     });
-  const del: KeyspaceService['delete'] = (key, options, done) =>
+  noting.delete = (key, options, done) =>
     keyspace.delete(key, options, (error, result) => {
       if (result !== undefined) connection.lastWriteAcks = result.acks;
       done(error, result);
     });
-  // Every other member is the keyspace's own, called on the keyspace itself (a class instance
-  // keeps its `this`), whatever members KeyspaceService gains.
-  const bound = new Map<PropertyKey, unknown>([['set', set], ['delete', del]]);
-  const noting = new Proxy(keyspace, {
-    get(target, property) {
-      if (bound.has(property)) return bound.get(property);
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      bound.set(property, method);
-      return method;
-    },
-  });
   const view = Object.create(server) as RespServerContext;
   Object.defineProperty(view, 'keyspace', { value: noting, enumerable: true });
   return view;

@@ -92,9 +92,23 @@ function abandonedBy(ctx: CommandContext, failed: () => boolean): () => boolean 
   return () => ctx.connection.closed === true || failed();
 }
 
-/** Reads one key; on failure writes the error reply and calls done. */
+/**
+ * Reads one key; on failure writes the error reply and calls done. What readKeys does for one key,
+ * without its gathering (a GET is the commonest command: no result array, fan-out or per-call closures).
+ */
 export function readKey(ctx: CommandContext, key: Uint8Array, reply: ReplyWriter, done: () => void, then: (result: GetResult) => void): void {
-  readKeys(ctx, [key], reply, done, (results) => then(results[0]!));
+  // As fanOut: no call for a client that has gone (nobody reads the reply).
+  if (ctx.connection.closed === true) return replyError(reply, done, kvErrorText(ABANDONED));
+  ctx.server.keyspace.get(key, {}, (error, result) => {
+    if (error !== null || result === undefined) {
+      reply.error(kvErrorText(error ?? { code: 'unavailable', message: 'no result from the keyspace' }));
+      done();
+      return;
+    }
+    const hit = isHit(result, ctx.server.nowMs());
+    countLookups(ctx, hit ? 1 : 0, hit ? 0 : 1);
+    then(result);
+  });
 }
 
 /** Reads every key (in parallel); `then` gets the results in the order of the keys. */

@@ -13,7 +13,7 @@
  * costs no deadline, so a burst is answered late instead of failed (a Redis client's own timeout
  * still applies), and every call a node starts has its whole deadline to finish in.
  */
-import type { KeyspaceService } from '../replication/api.ts';
+import type { Callback, KeyspaceService } from '../replication/api.ts';
 
 /**
  * Calls a RESP listener keeps unanswered at most (all connections together): what a node answers
@@ -22,13 +22,6 @@ import type { KeyspaceService } from '../replication/api.ts';
  * (800 asked at once) ran as fast through 256 as without a bound (bench/resp, docs/REDIS.md).
  */
 export const DEFAULT_MAX_KEYSPACE_CALLS = 256;
-
-/**
- * The gated members: the plain quorum calls, whose deadline starts with them. Not rmw: a
- * read-modify-write waits on its key's primary, behind the others on that key (a hot INCR ran at
- * 200 a second), and holding room here for those would hold up every other client's GET.
- */
-const GATED = new Set<PropertyKey>(['get', 'set', 'delete']);
 
 export class KeyspaceGate {
   /** Calls started and not answered yet. */
@@ -49,6 +42,19 @@ export class KeyspaceGate {
 
   get waitingCount(): number {
     return this.waiting.length - this.head;
+  }
+
+  /** Takes room for one call if there is some and nobody waits for it: the caller then calls `release` once when its call is answered. */
+  enter(): boolean {
+    if (this.inFlight >= this.limit || this.head < this.waiting.length) return false;
+    if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    return true;
+  }
+
+  /** Gives back the room `enter` took, starting the next waiting call. */
+  release(): void {
+    this.inFlight--;
+    this.pump();
   }
 
   /** Runs `start` now if there is room, else once there is; `start` gets `release`, to call once when its call is answered. */
@@ -95,34 +101,59 @@ export class KeyspaceGate {
 }
 
 /**
- * The keyspace with its get, set and delete going through `gate`; every other member is the
+ * The keyspace with its get, set and delete going through `gate`: the plain quorum calls, whose
+ * deadline starts with them. Not rmw: a read-modify-write waits on its key's primary, behind the
+ * others on that key (a hot INCR ran at 200 a second), and holding room here for those would hold
+ * up every other client's GET. Every other member is the
  * keyspace's own, called on the keyspace itself (a class instance keeps its `this`), whatever
  * members KeyspaceService gains. The gate is released before the caller's callback runs, so a
- * call the callback makes queues behind those already waiting.
+ * call the callback makes queues behind those already waiting. With room (the usual case) a call
+ * costs one closure, its callback's.
  */
 export function gatedKeyspace(keyspace: KeyspaceService, gate: KeyspaceGate): KeyspaceService {
-  const bound = new Map<PropertyKey, unknown>();
+  const released = <T>(done: Callback<T>): Callback<T> => {
+    let answered = false;
+    return (error, result) => {
+      if (!answered) {
+        answered = true;
+        gate.release();
+      }
+      done(error, result);
+    };
+  };
+  const get: KeyspaceService['get'] = (key, options, done) => {
+    if (gate.enter()) keyspace.get(key, options, released(done));
+    else gate.admit((release) => keyspace.get(key, options, releasing(release, done)));
+  };
+  const set: KeyspaceService['set'] = (key, value, options, done) => {
+    if (gate.enter()) keyspace.set(key, value, options, released(done));
+    else gate.admit((release) => keyspace.set(key, value, options, releasing(release, done)));
+  };
+  const del: KeyspaceService['delete'] = (key, options, done) => {
+    if (gate.enter()) keyspace.delete(key, options, released(done));
+    else gate.admit((release) => keyspace.delete(key, options, releasing(release, done)));
+  };
+  const bound = new Map<PropertyKey, unknown>([
+    ['get', get],
+    ['set', set],
+    ['delete', del],
+  ]);
   return new Proxy(keyspace, {
     get(target, property) {
       const known = bound.get(property);
       if (known !== undefined) return known;
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      const fn = value as (...args: unknown[]) => unknown;
-      const method = GATED.has(property)
-        ? (...args: unknown[]) => {
-            const done = args[args.length - 1] as (...results: unknown[]) => void;
-            gate.admit((release) => {
-              args[args.length - 1] = (...results: unknown[]) => {
-                release();
-                done(...results);
-              };
-              fn.apply(target, args);
-            });
-          }
-        : fn.bind(target);
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
       bound.set(property, method);
       return method;
     },
   });
+}
+
+function releasing<T>(release: () => void, done: Callback<T>): Callback<T> {
+  return (error, result) => {
+    release();
+    done(error, result);
+  };
 }

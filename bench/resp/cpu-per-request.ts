@@ -1,0 +1,94 @@
+/**
+ * What a request costs a cluster of 3 nodes N=3 W=2 (R=2) in CPU: the nodes' own CPU time (utime +
+ * stime from /proc, summed over the three), divided by the requests redis-benchmark sent, for
+ * SET and GET at pipelining 1 and 16 and MSET (10 keys) at pipelining 16; 50 connections,
+ * 100-byte values, --cluster (as bench:resp runs it: every key in the `{tag}` slot, one node
+ * coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
+ * inflates wall time and throughput.
+ *
+ *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js]
+ *
+ * With --baseline, a second cluster runs that build, both clusters up at once and taking turns
+ * measure by measure, so the machine's load weighs on both alike; `x base` is this build's CPU
+ * per request over the baseline's. Linux only (/proc). Builds nothing: run `npm run build` first
+ * (and in the baseline's checkout).
+ */
+import { readFileSync } from 'node:fs';
+import { compiledShoalMissing, startShoal, type RunningServers } from './processes.ts';
+import { runRedisBenchmark } from './redis-benchmark.ts';
+
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const ROUNDS = Number(option('--rounds') ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
+const BASELINE = option('--baseline');
+const CONNECTIONS = 50;
+const MEASURES = [
+  { name: 'SET P1', test: 'set', pipeline: 1, requests: 10_000 },
+  { name: 'GET P1', test: 'get', pipeline: 1, requests: 10_000 },
+  { name: 'SET P16', test: 'set', pipeline: 16, requests: 40_000 },
+  { name: 'GET P16', test: 'get', pipeline: 16, requests: 40_000 },
+  { name: 'MSET P16', test: 'mset', pipeline: 16, requests: 4_000 },
+] as const;
+
+/** The process's CPU time so far, in ms (utime + stime, fields 14 and 15 of /proc/PID/stat; 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const clusterCpuMs = (servers: RunningServers): number => servers.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+
+async function main(): Promise<void> {
+  const missing = compiledShoalMissing();
+  if (missing) throw new Error(missing);
+  const builds: [string, string | undefined][] = [['this', undefined], ...(BASELINE === undefined ? [] : [['base', BASELINE] as [string, string]])];
+  const clusters = new Map<string, RunningServers>();
+  const spent = new Map<string, { cpuMs: number; requests: number; wallMs: number }>();
+  try {
+    for (const [name, bin] of builds) {
+      process.stderr.write(`${name}: starting 3 nodes N=3 W=2\n`);
+      clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }) }));
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const measure of MEASURES) {
+        for (const [name, servers] of clusters) {
+          const before = clusterCpuMs(servers);
+          const wallBefore = performance.now();
+          await runRedisBenchmark(servers.resp[0]!, { tests: [measure.test], clients: CONNECTIONS, pipeline: measure.pipeline, requests: measure.requests, valueBytes: 100, keyspace: 100_000, cluster: true });
+          const s = spent.get(`${name} ${measure.name}`) ?? { cpuMs: 0, requests: 0, wallMs: 0 };
+          s.cpuMs += clusterCpuMs(servers) - before;
+          s.requests += measure.requests;
+          s.wallMs += performance.now() - wallBefore;
+          spent.set(`${name} ${measure.name}`, s);
+        }
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
+    }
+  } finally {
+    for (const servers of clusters.values()) await servers.stop();
+  }
+  const usPer = (name: string, measure: string): number => {
+    const s = spent.get(`${name} ${measure}`)!;
+    return (s.cpuMs * 1000) / s.requests;
+  };
+  const rows = MEASURES.map((m) => ({
+    measure: m.name,
+    clusterCpuUsPerRequest: Math.round(usPer('this', m.name) * 10) / 10,
+    ...(BASELINE === undefined ? {} : { baseCpuUsPerRequest: Math.round(usPer('base', m.name) * 10) / 10, xBase: Math.round((usPer('this', m.name) / usPer('base', m.name)) * 100) / 100 }),
+    rps: Math.round(spent.get(`this ${m.name}`)!.requests / (spent.get(`this ${m.name}`)!.wallMs / 1000)),
+    ...(BASELINE === undefined ? {} : { baseRps: Math.round(spent.get(`base ${m.name}`)!.requests / (spent.get(`base ${m.name}`)!.wallMs / 1000)) }),
+  }));
+  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows })}\n\n`);
+  const header = ['measure', 'CPU us/request', ...(BASELINE === undefined ? [] : ['base us', 'x base']), 'rps', ...(BASELINE === undefined ? [] : ['base rps'])];
+  const lines = [header, ...rows.map((r) => [r.measure, r.clusterCpuUsPerRequest.toFixed(1), ...(BASELINE === undefined ? [] : [r.baseCpuUsPerRequest!.toFixed(1), r.xBase!.toFixed(2)]), String(r.rps), ...(BASELINE === undefined ? [] : [String(r.baseRps)])])];
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  process.stdout.write(`${lines.map((l) => l.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')}\n`);
+  process.stdout.write('\nCPU of all three nodes per request sent (us); rps is wall-clock and moves with the machine\'s load.\n');
+}
+
+await main();
