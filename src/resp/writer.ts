@@ -23,8 +23,12 @@ export class ReplySink {
   private parts: Uint8Array[] = [];
   private partBytes = 0;
 
-  constructor(private readonly slabBytes = DEFAULT_SLAB_BYTES) {
+  /** The size of the next slab: doubling from the first up to DEFAULT_SLAB_BYTES, so a small sink that is given a large reply does not cut it in 256-byte parts. */
+  private nextSlabBytes: number;
+
+  constructor(slabBytes = DEFAULT_SLAB_BYTES) {
     this.slab = Buffer.allocUnsafe(slabBytes);
+    this.nextSlabBytes = Math.min(DEFAULT_SLAB_BYTES, slabBytes * 2);
   }
 
   /** Bytes written and not yet taken. */
@@ -95,7 +99,8 @@ export class ReplySink {
   private reserve(n: number): void {
     if (this.slab.length - this.pos >= n) return;
     this.sealCurrent();
-    this.slab = Buffer.allocUnsafe(Math.max(this.slabBytes, n));
+    this.slab = Buffer.allocUnsafe(Math.max(this.nextSlabBytes, n));
+    this.nextSlabBytes = Math.min(DEFAULT_SLAB_BYTES, this.nextSlabBytes * 2);
     this.start = 0;
     this.pos = 0;
   }
