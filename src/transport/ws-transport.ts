@@ -135,8 +135,10 @@ type LinkState = 'idle' | 'dialing' | 'open' | 'backoff';
 
 /** The outbound connection to one peer on one lane. */
 interface Link {
-  /** Its key in `links`. */
+  /** Its key in `links`, and the lane and address it is made of. */
   readonly id: string;
+  readonly lane: Lane;
+  readonly to: NodeAddress;
   state: LinkState;
   socket: WebSocket | null;
   /** Datagrams waiting for the connection to open. */
@@ -181,6 +183,8 @@ export class WsTransport implements Transport {
   private handler: ReceiveHandler = () => {};
   private readonly unreachableHooks = new Set<(address: NodeAddress, reason: string) => void>();
   private readonly links = new Map<string, Link>();
+  /** The same links by lane and address: a send finds its link without building the `lane address` key. */
+  private readonly linksByLane = { control: new Map<NodeAddress, Link>(), bulk: new Map<NodeAddress, Link>() };
   private readonly inbound = new Set<WebSocket>();
   /** Idle links closed gracefully and not yet gone; terminated if we close first. */
   private readonly retiring = new Set<WebSocket>();
@@ -341,6 +345,8 @@ export class WsTransport implements Transport {
       else socket?.terminate();
     }
     this.links.clear();
+    this.linksByLane.control.clear();
+    this.linksByLane.bulk.clear();
     // Their 'close' events (which clear the handshake timers) come later; the set is done now.
     for (const socket of this.inbound) socket.terminate();
     this.inbound.clear();
@@ -351,12 +357,12 @@ export class WsTransport implements Transport {
   }
 
   private linkTo(to: NodeAddress, lane: Lane): Link {
+    const known = this.linksByLane[lane].get(to);
+    if (known !== undefined) return known;
     const id = `${lane} ${to}`;
-    let link = this.links.get(id);
-    if (link === undefined) {
-      link = { id, state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined, used: false, tlsRefusal: null };
-      this.links.set(id, link);
-    }
+    const link: Link = { id, lane, to, state: 'idle', socket: null, pending: [], batch: new DatagramBatchWriter(), failures: 0, timer: undefined, used: false, tlsRefusal: null };
+    this.links.set(id, link);
+    this.linksByLane[lane].set(to, link);
     return link;
   }
 
@@ -509,6 +515,7 @@ export class WsTransport implements Transport {
     clearTimeout(link.timer);
     link.timer = undefined;
     if (this.links.get(link.id) === link) this.links.delete(link.id);
+    if (this.linksByLane[link.lane].get(link.to) === link) this.linksByLane[link.lane].delete(link.to);
   }
 
   /**
