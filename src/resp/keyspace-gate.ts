@@ -1,12 +1,12 @@
 /**
  * Admission for the RESP listener's keyspace calls: at most `limit` get/set/delete calls of all
  * connections together are unanswered at once; the rest wait here, in arrival order, and start as
- * earlier ones are answered.
+ * earlier ones are answered. The limit follows how fast calls are answered (GATE_LIMITS).
  *
  * Why: a keyspace call's deadline (the replica timeout, 500 ms by default) starts when the call
  * does. Nothing else bounded what one node had in flight: 50 connections pipelining 16 MSETs of 10
  * keys (redis-benchmark -t mset -P 16) started 8,000 quorum writes at once on the node that owns
- * the slot; at the ~10-20k writes a second a node of three manages, the last of them were answered
+ * the slot; at the ~2-20k writes a second a node of three manages, the last of them were answered
  * after their deadline, failed as CLUSTERDOWN ("only 1 of the 2 replicas needed acknowledged the
  * write in time"), left hints that cost more work, and redis-benchmark --cluster sleeps a second
  * after each CLUSTERDOWN: 29.9 MSETs a second (bench/results/resp-2026-12-02.json). Waiting here
@@ -16,28 +16,64 @@
 import type { Callback, KeyspaceService } from '../replication/api.ts';
 
 /**
- * Calls a RESP listener keeps unanswered at most (all connections together): what a node answers
- * within its 500 ms deadline even at ~500 calls a second (a node starved of CPU on a machine at
- * load 12 still made 1,000-2,000). Throughput does not need more: 50 clients pipelining 16 SETs
- * (800 asked at once) ran as fast through 256 as without a bound (bench/resp, docs/REDIS.md).
+ * How many calls a RESP listener lets be unanswered at once (all connections together) adapts to
+ * how fast they are answered: it starts at `initial`, shrinks by a quarter after a round (as many
+ * answers as the limit) in which a call took longer than GATE_TARGET_MS, and at once when one
+ * fails as a quorum failure, a timeout or an overload; it grows by an eighth after a clean round
+ * in which calls had to wait; always within `min`..`max`. A node's rate changes with its machine's load by 10x and more (bench/resp on a
+ * shared 2-core machine: 17,000 SETs a second one hour, 2,000 the next), so no fixed number is
+ * both enough to keep a fast node busy and few enough for a starved one to answer in time.
  */
-export const DEFAULT_MAX_KEYSPACE_CALLS = 256;
+export const GATE_LIMITS = { initial: 64, min: 16, max: 1024 } as const;
+/** A call answered later than this (a fifth of the default 500 ms replica timeout) says the node has too much in flight. */
+export const GATE_TARGET_MS = 100;
+
+/** Error codes that say the calls in flight are more than the replicas answer in time. */
+const CONGESTION = new Set(['unavailable', 'timeout', 'overloaded']);
+
+export interface KeyspaceGateOptions {
+  initial?: number;
+  min?: number;
+  max?: number;
+  targetMs?: number;
+  /** Monotonic ms; default performance.now. */
+  nowMs?: () => number;
+}
 
 export class KeyspaceGate {
-  /** Calls started and not answered yet. */
+  /** Calls started and not answered yet, and how many may be. */
   inFlight = 0;
-  /** The most calls ever unanswered at once, and the most ever waiting (INFO-style counters for tests and bench). */
+  limit: number;
+  /** The most calls ever unanswered at once, and the most ever waiting; calls that had to wait; rounds that shrank the limit. */
   peakInFlight = 0;
   peakWaiting = 0;
-  /** Calls that had to wait for room. */
   waited = 0;
+  shrinks = 0;
+  readonly min: number;
+  readonly max: number;
+  readonly targetMs: number;
+  readonly nowMs: () => number;
   private readonly waiting: (() => void)[] = [];
   /** Index of the next waiting call to start (the queue is compacted now and then, not shifted). */
   private head = 0;
   private pumping = false;
+  /** This round: answers so far, whether one was late, whether a call had to wait. */
+  private answered = 0;
+  private late = false;
+  private pressed = false;
+  /** This round began early, at a failed call. */
+  private endedEarly = false;
 
-  constructor(readonly limit: number = DEFAULT_MAX_KEYSPACE_CALLS) {
-    if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`the keyspace call limit must be a positive integer, got ${limit}`);
+  constructor(options: KeyspaceGateOptions = {}) {
+    this.min = options.min ?? GATE_LIMITS.min;
+    this.max = options.max ?? GATE_LIMITS.max;
+    this.limit = options.initial ?? Math.min(this.max, Math.max(this.min, GATE_LIMITS.initial));
+    this.targetMs = options.targetMs ?? GATE_TARGET_MS;
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    for (const [name, value] of [['min', this.min], ['max', this.max], ['initial', this.limit]] as const) {
+      if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`the keyspace gate's ${name} must be a positive integer, got ${value}`);
+    }
+    if (!(this.min <= this.limit && this.limit <= this.max)) throw new RangeError(`the keyspace gate needs min <= initial <= max, got ${this.min}, ${this.limit}, ${this.max}`);
   }
 
   get waitingCount(): number {
@@ -46,34 +82,67 @@ export class KeyspaceGate {
 
   /** Takes room for one call if there is some and nobody waits for it: the caller then calls `release` once when its call is answered. */
   enter(): boolean {
-    if (this.inFlight >= this.limit || this.head < this.waiting.length) return false;
+    if (this.inFlight >= this.limit || this.head < this.waiting.length) {
+      this.pressed = true;
+      return false;
+    }
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     return true;
   }
 
-  /** Gives back the room `enter` took, starting the next waiting call. */
-  release(): void {
+  /**
+   * Gives back the room `enter` took, starting the next waiting calls. `startedMs` (nowMs() when
+   * the call started) and `errorCode` (its error's, if any) tell the limit how it went.
+   */
+  release(startedMs: number, errorCode?: string): void {
     this.inFlight--;
+    const congested = errorCode !== undefined && CONGESTION.has(errorCode);
+    if (congested || this.nowMs() - startedMs > this.targetMs) this.late = true;
+    // A failed call ends its round at once (a client already got an error: the next must not wait
+    // a round), once per round: the calls started before, failing with it, count in the next.
+    if (++this.answered >= this.limit) this.endRound();
+    else if (congested && !this.endedEarly) {
+      this.endRound();
+      this.endedEarly = true;
+    }
     this.pump();
   }
 
-  /** Runs `start` now if there is room, else once there is; `start` gets `release`, to call once when its call is answered. */
-  admit(start: (release: () => void) => void): void {
-    if (this.inFlight < this.limit && this.waitingCount === 0) return this.begin(start);
+  private endRound(): void {
+    if (this.late) {
+      this.limit = Math.max(this.min, Math.floor(this.limit * 0.75));
+      this.shrinks++;
+    } else if (this.pressed || this.waitingCount > 0) {
+      this.limit = Math.min(this.max, this.limit + Math.max(1, Math.floor(this.limit / 8)));
+    }
+    this.answered = 0;
+    this.late = false;
+    this.pressed = false;
+    this.endedEarly = false;
+  }
+
+  /**
+   * Runs `start` now if there is room, else once there is; `start` gets `release`, to call once
+   * when its call is answered, with its error code if it failed.
+   */
+  admit(start: (release: (errorCode?: string) => void) => void): void {
+    if (this.enter()) return this.begin(start);
     this.waited++;
-    this.waiting.push(() => this.begin(start));
+    this.waiting.push(() => {
+      if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+      this.begin(start);
+    });
     this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount);
   }
 
-  private begin(start: (release: () => void) => void): void {
-    this.inFlight++;
-    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+  /** Runs a call that has its room. */
+  private begin(start: (release: (errorCode?: string) => void) => void): void {
+    const startedMs = this.nowMs();
     let released = false;
-    start(() => {
+    start((errorCode) => {
       if (released) return;
       released = true;
-      this.inFlight--;
-      this.pump();
+      this.release(startedMs, errorCode);
     });
   }
 
@@ -112,11 +181,12 @@ export class KeyspaceGate {
  */
 export function gatedKeyspace(keyspace: KeyspaceService, gate: KeyspaceGate): KeyspaceService {
   const released = <T>(done: Callback<T>): Callback<T> => {
+    const startedMs = gate.nowMs();
     let answered = false;
     return (error, result) => {
       if (!answered) {
         answered = true;
-        gate.release();
+        gate.release(startedMs, error?.code);
       }
       done(error, result);
     };
@@ -151,9 +221,9 @@ export function gatedKeyspace(keyspace: KeyspaceService, gate: KeyspaceGate): Ke
   });
 }
 
-function releasing<T>(release: () => void, done: Callback<T>): Callback<T> {
+function releasing<T>(release: (errorCode?: string) => void, done: Callback<T>): Callback<T> {
   return (error, result) => {
-    release();
+    release(error?.code);
     done(error, result);
   };
 }

@@ -13,7 +13,7 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
-import { DEFAULT_MAX_KEYSPACE_CALLS, KeyspaceGate, gatedKeyspace } from './keyspace-gate.ts';
+import { KeyspaceGate, gatedKeyspace, type KeyspaceGateOptions } from './keyspace-gate.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
@@ -66,8 +66,8 @@ export interface RespServerOptions {
   authGuard?: AuthGuard;
   /** TLS (as `redis-server --tls-port`): connections must start with a TLS handshake. Default none: plain TCP. */
   tls?: TlsOptions | null;
-  /** Keyspace calls of all connections unanswered at once; more wait their turn (keyspace-gate.ts). Default DEFAULT_MAX_KEYSPACE_CALLS. */
-  maxKeyspaceCalls?: number;
+  /** How many keyspace calls of all connections may be unanswered at once, adapting to how fast they are answered (keyspace-gate.ts); default GATE_LIMITS, GATE_TARGET_MS. */
+  keyspaceGate?: KeyspaceGateOptions;
 }
 
 export interface RespServer {
@@ -111,7 +111,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions);
   state.log = options.log;
 
-  const gate = new KeyspaceGate(options.maxKeyspaceCalls ?? DEFAULT_MAX_KEYSPACE_CALLS);
+  const gate = new KeyspaceGate(options.keyspaceGate);
   const context: RespServerContext = {
     keyspace: gatedKeyspace(options.keyspace, gate),
     nowMs,

@@ -1,13 +1,21 @@
 // KeyspaceGate (src/resp/keyspace-gate.ts): at most `limit` calls unanswered, the rest started in
-// arrival order as room comes, synchronous answers without recursion, a double release ignored.
+// arrival order as room comes, synchronous answers without recursion; the limit shrinks after a
+// round with a late or congested answer and grows after a clean round in which calls waited.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeyspaceGate } from '../../src/resp/keyspace-gate.ts';
 
+/** A gate on a clock the test moves. */
+function gateAt(options: { initial: number; min?: number; max?: number }) {
+  let now = 0;
+  const gate = new KeyspaceGate({ min: 1, max: 1000, targetMs: 100, nowMs: () => now, ...options });
+  return { gate, advance: (ms: number) => (now += ms) };
+}
+
 test('at most limit calls run at once; the others start in arrival order as earlier ones are answered', () => {
-  const gate = new KeyspaceGate(3);
+  const { gate } = gateAt({ initial: 3, max: 3 });
   const started: number[] = [];
-  const releases: (() => void)[] = [];
+  const releases: ((code?: string) => void)[] = [];
   for (let i = 0; i < 10; i++) gate.admit((release) => (started.push(i), releases.push(release)));
   assert.deepEqual(started, [0, 1, 2]);
   assert.equal(gate.waitingCount, 7);
@@ -22,9 +30,9 @@ test('at most limit calls run at once; the others start in arrival order as earl
 });
 
 test('calls answered synchronously: 200,000 of them through a gate of 1 without growing the stack', () => {
-  const gate = new KeyspaceGate(1);
+  const { gate } = gateAt({ initial: 1, max: 1 });
   let calls = 0;
-  let held: (() => void) | null = null;
+  let held: ((code?: string) => void) | null = null;
   gate.admit((release) => (held = release));
   for (let i = 0; i < 200_000; i++) gate.admit((release) => (calls++, release()));
   held!();
@@ -32,6 +40,55 @@ test('calls answered synchronously: 200,000 of them through a gate of 1 without 
   assert.equal(gate.waitingCount, 0);
 });
 
-test('a limit that is not a positive integer is refused', () => {
-  assert.throws(() => new KeyspaceGate(0), /positive integer/);
+test('late answers shrink the limit by a quarter per round, down to min; congestion errors count as late', () => {
+  const { gate, advance } = gateAt({ initial: 64, min: 16 });
+  const round = (ms: number, code?: string): void => {
+    const releases: ((code?: string) => void)[] = [];
+    const n = gate.limit;
+    for (let i = 0; i < n; i++) gate.admit((release) => releases.push(release));
+    advance(ms);
+    for (const release of releases) release(code);
+  };
+  round(150);
+  assert.equal(gate.limit, 48);
+  // One failure among fast answers: the limit shrinks at once, not at the end of the round.
+  const releases: ((code?: string) => void)[] = [];
+  for (let i = 0; i < 48; i++) gate.admit((release) => releases.push(release));
+  advance(10);
+  releases.shift()!('unavailable');
+  assert.equal(gate.limit, 36);
+  for (const release of releases) release();
+  assert.equal(gate.limit, 36, 'the fast answers after it change nothing');
+  for (let i = 0; i < 10; i++) round(500);
+  assert.equal(gate.limit, 16, 'never below min');
+  round(10, 'not-found-is-no-congestion');
+  assert.equal(gate.limit, 16, 'a clean round without waiting calls leaves it');
+});
+
+test('a burst of failures shrinks the limit once per round of answers, not once per failure', () => {
+  const { gate, advance } = gateAt({ initial: 64, min: 1 });
+  const releases: ((code?: string) => void)[] = [];
+  for (let i = 0; i < 64; i++) gate.admit((release) => releases.push(release));
+  advance(10);
+  for (const release of releases) release('timeout');
+  // 64 -> 48 at the first failure; -> 36 when the 48 answers after it end that round (late); the
+  // 15 left start a round whose first failure -> 27.
+  assert.equal(gate.limit, 27);
+});
+
+test('a clean round in which calls waited grows the limit by an eighth, up to max', () => {
+  const { gate, advance } = gateAt({ initial: 64, max: 100 });
+  const releases: ((code?: string) => void)[] = [];
+  for (let i = 0; i < 1000; i++) gate.admit((release) => releases.push(release));
+  for (let answered = 0; answered < 1000; answered++) {
+    advance(1);
+    releases.shift()!();
+  }
+  assert.equal(gate.limit, 100);
+  assert.ok(gate.peakInFlight <= 100);
+});
+
+test('bounds that do not make sense are refused', () => {
+  assert.throws(() => new KeyspaceGate({ min: 0 }), /positive integer/);
+  assert.throws(() => new KeyspaceGate({ initial: 5, min: 10, max: 20 }), /min <= initial <= max/);
 });
