@@ -6,7 +6,7 @@
  * coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
  * inflates wall time and throughput.
  *
- *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js]
+ *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16']
  *
  * With --baseline, a second cluster runs that build, both clusters up at once and taking turns
  * measure by measure, so the machine's load weighs on both alike; `x base` is this build's CPU
@@ -26,13 +26,16 @@ const ROUNDS = Number(option('--rounds') ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
 const BASELINE = option('--baseline');
 const CONNECTIONS = 50;
-const MEASURES = [
+const ALL_MEASURES = [
   { name: 'SET P1', test: 'set', pipeline: 1, requests: 10_000 },
   { name: 'GET P1', test: 'get', pipeline: 1, requests: 10_000 },
   { name: 'SET P16', test: 'set', pipeline: 16, requests: 40_000 },
   { name: 'GET P16', test: 'get', pipeline: 16, requests: 40_000 },
   { name: 'MSET P16', test: 'mset', pipeline: 16, requests: 4_000 },
 ] as const;
+const onlyMeasures = option('--measures')?.split(',');
+const MEASURES = onlyMeasures === undefined ? ALL_MEASURES : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));
+if (MEASURES.length === 0) throw new Error(`--measures: none of ${onlyMeasures!.join(', ')} (known: ${ALL_MEASURES.map((m) => m.name).join(', ')})`);
 
 /** The process's CPU time so far, in ms (utime + stime, fields 14 and 15 of /proc/PID/stat; 100 ticks a second). */
 function cpuMs(pid: number): number {
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
   const builds: [string, string | undefined][] = [['this', undefined], ...(BASELINE === undefined ? [] : [['base', BASELINE] as [string, string]])];
   const clusters = new Map<string, RunningServers>();
   const spent = new Map<string, { cpuMs: number; requests: number; wallMs: number }>();
+  const failures: string[] = [];
   try {
     for (const [name, bin] of builds) {
       process.stderr.write(`${name}: starting 3 nodes N=3 W=2\n`);
@@ -59,7 +63,14 @@ async function main(): Promise<void> {
         for (const [name, servers] of clusters) {
           const before = clusterCpuMs(servers);
           const wallBefore = performance.now();
-          await runRedisBenchmark(servers.resp[0]!, { tests: [measure.test], clients: CONNECTIONS, pipeline: measure.pipeline, requests: measure.requests, valueBytes: 100, keyspace: 100_000, cluster: true });
+          try {
+            await runRedisBenchmark(servers.resp[0]!, { tests: [measure.test], clients: CONNECTIONS, pipeline: measure.pipeline, requests: measure.requests, valueBytes: 100, keyspace: 100_000, cluster: true });
+          } catch (error) {
+            // A run that stalls (redis-benchmark --cluster sleeps 1 s per CLUSTERDOWN) is reported, not averaged in.
+            failures.push(`${name} ${measure.name} round ${round + 1}: ${(error as Error).message.slice(0, 200)}`);
+            process.stderr.write(`${name} ${measure.name}: failed\n`);
+            continue;
+          }
           const s = spent.get(`${name} ${measure.name}`) ?? { cpuMs: 0, requests: 0, wallMs: 0 };
           s.cpuMs += clusterCpuMs(servers) - before;
           s.requests += measure.requests;
@@ -73,22 +84,27 @@ async function main(): Promise<void> {
     for (const servers of clusters.values()) await servers.stop();
   }
   const usPer = (name: string, measure: string): number => {
-    const s = spent.get(`${name} ${measure}`)!;
-    return (s.cpuMs * 1000) / s.requests;
+    const s = spent.get(`${name} ${measure}`);
+    return s === undefined ? NaN : (s.cpuMs * 1000) / s.requests;
+  };
+  const rate = (name: string, measure: string): number => {
+    const s = spent.get(`${name} ${measure}`);
+    return s === undefined ? NaN : Math.round(s.requests / (s.wallMs / 1000));
   };
   const rows = MEASURES.map((m) => ({
     measure: m.name,
     clusterCpuUsPerRequest: Math.round(usPer('this', m.name) * 10) / 10,
     ...(BASELINE === undefined ? {} : { baseCpuUsPerRequest: Math.round(usPer('base', m.name) * 10) / 10, xBase: Math.round((usPer('this', m.name) / usPer('base', m.name)) * 100) / 100 }),
-    rps: Math.round(spent.get(`this ${m.name}`)!.requests / (spent.get(`this ${m.name}`)!.wallMs / 1000)),
-    ...(BASELINE === undefined ? {} : { baseRps: Math.round(spent.get(`base ${m.name}`)!.requests / (spent.get(`base ${m.name}`)!.wallMs / 1000)) }),
+    rps: rate('this', m.name),
+    ...(BASELINE === undefined ? {} : { baseRps: rate('base', m.name) }),
   }));
-  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows })}\n\n`);
+  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows, failures })}\n\n`);
   const header = ['measure', 'CPU us/request', ...(BASELINE === undefined ? [] : ['base us', 'x base']), 'rps', ...(BASELINE === undefined ? [] : ['base rps'])];
   const lines = [header, ...rows.map((r) => [r.measure, r.clusterCpuUsPerRequest.toFixed(1), ...(BASELINE === undefined ? [] : [r.baseCpuUsPerRequest!.toFixed(1), r.xBase!.toFixed(2)]), String(r.rps), ...(BASELINE === undefined ? [] : [String(r.baseRps)])])];
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   process.stdout.write(`${lines.map((l) => l.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')}\n`);
   process.stdout.write('\nCPU of all three nodes per request sent (us); rps is wall-clock and moves with the machine\'s load.\n');
+  for (const failure of failures) process.stdout.write(`FAILED ${failure}\n`);
 }
 
 await main();
