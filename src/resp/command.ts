@@ -76,6 +76,13 @@ export interface ConnectionState {
   readonly tracking?: ConnectionTracking;
   /** Between MULTI and EXEC/DISCARD (transaction-commands.ts); null or absent: not in a transaction. */
   transaction?: TransactionState | null;
+  /**
+   * CLIENT REPLY: 'on' (the default), 'off' (no reply to anything from this command on, until
+   * CLIENT REPLY ON, whose own reply is sent), 'skip' (no reply to this command nor the next).
+   * Out-of-band pushes (invalidations, Pub/Sub messages) are sent whatever the mode, as Redis
+   * sends them. Absent from contexts built by tests.
+   */
+  setReplies?(mode: 'on' | 'off' | 'skip'): void;
 }
 
 /** One node's RESP server as commands see it. */

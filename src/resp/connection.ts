@@ -56,6 +56,8 @@ interface Slot {
   finished: boolean;
   /** QUIT or a protocol error: close the connection once this reply is out. */
   closeAfter: boolean;
+  /** CLIENT REPLY OFF or SKIP: this reply is written into its own sink and dropped, never sent. */
+  silent: boolean;
   /** The command (for the slow log), and when it started (performance.now() ms). */
   args: Uint8Array[] | null;
   startedAt: number;
@@ -133,6 +135,9 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private flushScheduled = false;
   /** A parsed command that must wait for the commands before it (see mayRunNow). */
   private held: Uint8Array[] | null = null;
+  /** CLIENT REPLY's mode (ConnectionState.setReplies), and the command running its synchronous part now. */
+  private replies: 'on' | 'off' | 'skip' = 'on';
+  private executing: Slot | null = null;
   /** Keys of running commands: how many read and write each. */
   private readonly busyKeys = new Map<string, { readers: number; writers: number }>();
   /** Running keyless commands (they hold everything). */
@@ -236,6 +241,19 @@ export class RespConnection implements ConnectionState, ClientHandle {
     const sink = new ReplySink(64);
     write(new RespReplyWriter(sink, this));
     this.pushes.push(sink);
+  }
+
+  setReplies(mode: 'on' | 'off' | 'skip'): void {
+    const current = this.executing;
+    if (mode === 'skip') {
+      // Redis ignores SKIP while replies are off.
+      if (this.replies === 'off') return;
+      this.replies = 'skip';
+    } else {
+      this.replies = mode;
+    }
+    // The command that changed the mode: ON's own reply is sent, OFF's and SKIP's are not.
+    if (current !== null) current.silent = mode !== 'on';
   }
 
   kill(): void {
@@ -410,6 +428,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
 
   private execute(args: Uint8Array[]): void {
     const slot = this.enqueue();
+    this.executing = slot;
     slot.args = args;
     slot.startedAt = performance.now();
     const writer = this.writerFor(slot);
@@ -434,6 +453,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
         writer.error(`ERR internal error: ${error instanceof Error ? error.message : String(error)}`);
         this.complete(slot);
       }
+    } finally {
+      this.executing = null;
     }
   }
 
@@ -453,7 +474,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
   }
 
   private enqueue(): Slot {
-    const slot: Slot = { sink: this.queue.length === 0 ? null : new ReplySink(256), finished: false, closeAfter: false, args: null, startedAt: 0, holds: null };
+    const silent = this.replies !== 'on';
+    // SKIP drops the reply of the command after it only.
+    if (this.replies === 'skip') this.replies = 'on';
+    // A silent reply gets a sink of its own even at the head, so nothing of it reaches the output.
+    const slot: Slot = { sink: this.queue.length === 0 && !silent ? null : new ReplySink(256), finished: false, closeAfter: false, silent, args: null, startedAt: 0, holds: null };
     this.queue.push(slot);
     return slot;
   }
@@ -468,7 +493,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     let closeNow = false;
     while (this.queue.length > 0 && this.queue[0]!.finished) {
       const head = this.queue.shift()!;
-      if (head.sink !== null) this.out.append(head.sink);
+      if (head.sink !== null && !head.silent) this.out.append(head.sink);
       if (head.closeAfter) {
         closeNow = true;
         break;

@@ -380,6 +380,19 @@ const clientNoEvict = spec('no-evict', 3, ['admin', 'noscript', 'loading', 'stal
   done();
 });
 
+/** CLIENT REPLY ON|OFF|SKIP: whether this connection's commands get replies (a fire-and-forget client). */
+const clientReply = spec('reply', 3, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
+  const mode = lower(args[2]!);
+  if ((mode !== 'on' && mode !== 'off' && mode !== 'skip') || ctx.connection.setReplies === undefined) {
+    reply.error('ERR syntax error');
+  } else {
+    ctx.connection.setReplies(mode);
+    // Redis answers ON; OFF and SKIP get no reply at all (this command's own is dropped).
+    if (mode === 'on') reply.ok();
+  }
+  done();
+});
+
 /** CLIENT SETINFO is Redis 7.2's; newer client libraries send it on connect, so it is accepted. */
 const clientSetinfo = spec('setinfo', 4, ['noscript', 'loading', 'stale'], ['slow', 'connection'], (ctx, args, reply, done) => {
   const attribute = lower(args[2]!);
@@ -404,6 +417,7 @@ const clientHelp = helpSpec('CLIENT', [
   'KILL <option> <value> [<option> <value> [...]]', '    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.',
   'LIST [options ...]', '    Return information about client connections. Options: TYPE, ID.',
   'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
+  'REPLY (ON|OFF|SKIP)', '    Control the replies sent to the current connection.',
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>', '    Set client meta attributes.',
   ...TRACKING_HELP,
@@ -412,7 +426,7 @@ const clientHelp = helpSpec('CLIENT', [
 const client = spec('client', -2, [], ['slow'], (_ctx, _args, reply, done) => {
   reply.error('ERR unknown subcommand');
   done();
-}, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientSetinfo, ...TRACKING_SUBCOMMANDS, clientHelp]);
+}, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientReply, clientSetinfo, ...TRACKING_SUBCOMMANDS, clientHelp]);
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
 function helpSpec(parent: string, lines: string[]): CommandSpec {
