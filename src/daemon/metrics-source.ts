@@ -85,6 +85,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
         respRateLimited: resp?.state.rateLimitedCommands ?? 0,
         respConnectionsTotal: resp?.state.totalConnections ?? 0,
       },
+      respGate: resp === null || resp === undefined ? { limit: 0, inFlight: 0, waiting: 0, waited: 0, shrinks: 0 } : { limit: resp.gate.limit, inFlight: resp.gate.inFlight, waiting: resp.gate.waitingCount, waited: resp.gate.waited, shrinks: resp.gate.shrinks },
       auth: { failures: sources.authGuard.failures, refused: sources.authGuard.refused },
       // The per-key rate over the last store tick, as `shoal hotkeys` and the alerts read it: the
       // decayed Space-Saving count (overestimate included) named idle keys hot for a minute after.
