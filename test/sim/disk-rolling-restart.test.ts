@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { ShoalNode } from '../../src/node/node.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { allSettled, drive } from './drive-cluster.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -21,31 +22,6 @@ const DISK = { bytes: 8 * 1024 * 1024, regionBytes: 64 * 1024, faults: { writeEr
 
 function valueOf(i: number): string {
   return `v${i}:`.padEnd(VALUE_BYTES, String.fromCharCode(97 + (i % 26)));
-}
-
-/** Runs `start` for each item with at most `inFlight` outstanding, until all finished; returns the errors. */
-function drive(cluster: KvCluster, count: number, inFlight: number, start: (i: number, done: (error: unknown) => void) => void): unknown[] {
-  const errors: unknown[] = [];
-  let next = 0;
-  let finished = 0;
-  const launch = (): void => {
-    if (next >= count) return;
-    const i = next++;
-    start(i, (error) => {
-      if (error !== null && error !== undefined) errors.push(error);
-      finished++;
-      launch();
-    });
-  };
-  for (let k = 0; k < inFlight; k++) launch();
-  cluster.sim.runUntil(cluster.sim.now + 600_000, () => finished === count);
-  assert.equal(finished, count, 'every request finished');
-  return errors;
-}
-
-function settled(cluster: KvCluster): boolean {
-  const up = cluster.sim.upNodes();
-  return up.length === 3 && up.every((n) => n.process!.settled() && !n.process!.catchingUp());
 }
 
 /** Reads every key at QUORUM through `node`; returns how many came back with the value written. */
@@ -72,13 +48,13 @@ test('a rolling restart (leave, start again) of 3 nodes holding most of their da
     disk: DISK,
   });
   const sim = cluster.sim;
-  sim.runUntil(10_000, () => settled(cluster));
-  assert.ok(settled(cluster), 'the cluster formed');
+  sim.runUntil(10_000, () => allSettled(cluster, 3));
+  assert.ok(allSettled(cluster, 3), 'the cluster formed');
   const writeErrors = drive(cluster, KEYS, 32, (i, done) =>
     sim.process(i % 3)!.kv.set(enc.encode(`k${i}`), enc.encode(valueOf(i)), { consistency: 'quorum' }, (error) => done(error)),
   );
   assert.deepEqual(writeErrors, [], 'every write was acknowledged');
-  sim.runUntil(sim.now + 60_000, () => settled(cluster));
+  sim.runUntil(sim.now + 60_000, () => allSettled(cluster, 3));
   const onDisk = () => sim.upNodes().map((n) => n.process!.disk?.stats().entries ?? 0);
   assert.ok(onDisk().every((entries) => entries > KEYS / 2), `most values are on each node's disk tier: ${onDisk().join(', ')}`);
 
@@ -89,8 +65,8 @@ test('a rolling restart (leave, start again) of 3 nodes holding most of their da
     sim.runUntil(sim.now + 120_000, () => left);
     assert.ok(left, `n${i} left`);
     cluster.restart(i);
-    sim.runUntil(sim.now + 300_000, () => settled(cluster));
-    assert.ok(settled(cluster), `the cluster settled after n${i}'s restart`);
+    sim.runUntil(sim.now + 300_000, () => allSettled(cluster, 3));
+    assert.ok(allSettled(cluster, 3), `the cluster settled after n${i}'s restart`);
   }
   const refused = sim.upNodes().map((n) => n.process!.disk!.stats().rejectedBusy);
   // Read once at the end only: reads repair and promote, which would hide what sync lost.

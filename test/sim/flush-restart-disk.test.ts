@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { deleteEverything } from '../../src/resp/keyspace-commands.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { allSettled, drive } from './drive-cluster.ts';
 
 const enc = new TextEncoder();
 
@@ -20,40 +21,15 @@ const PARTITIONS = 64;
 const MAX_MEMORY = 256 * 1024;
 const DISK = { bytes: 8 * 1024 * 1024, regionBytes: 64 * 1024, faults: { writeError: 0, tornWrite: 0, rot: 0 } };
 
-function settled(cluster: KvCluster): boolean {
-  const up = cluster.sim.upNodes();
-  return up.length === 3 && up.every((n) => n.process!.settled() && !n.process!.catchingUp());
-}
-
-/** Runs `start` for each of `count` items with at most 32 outstanding, until all finished; returns the errors. */
-function drive(cluster: KvCluster, count: number, start: (i: number, done: (error: unknown) => void) => void): unknown[] {
-  const errors: unknown[] = [];
-  let next = 0;
-  let finished = 0;
-  const launch = (): void => {
-    if (next >= count) return;
-    const i = next++;
-    start(i, (error) => {
-      if (error !== null && error !== undefined) errors.push(error);
-      finished++;
-      launch();
-    });
-  };
-  for (let k = 0; k < 32; k++) launch();
-  cluster.sim.runUntil(cluster.sim.now + 600_000, () => finished === count);
-  assert.equal(finished, count, 'every request finished');
-  return errors;
-}
-
 test('values flushed by FLUSHALL stay deleted after every node restarts warm from its disk tier', async () => {
   const cluster = new KvCluster({ seed: 5, nodes: 3, partitions: PARTITIONS, replication: {}, network: {}, trace: new EventTrace(), maxMemory: MAX_MEMORY, disk: DISK });
   const sim = cluster.sim;
-  sim.runUntil(10_000, () => settled(cluster));
-  assert.ok(settled(cluster), 'the cluster formed');
+  sim.runUntil(10_000, () => allSettled(cluster, 3));
+  assert.ok(allSettled(cluster, 3), 'the cluster formed');
   const value = enc.encode('v'.repeat(VALUE_BYTES));
-  const writeErrors = drive(cluster, KEYS, (i, done) => sim.process(i % 3)!.kv.set(enc.encode(`k${i}`), value, { consistency: 'quorum' }, done));
+  const writeErrors = drive(cluster, KEYS, 32, (i, done) => sim.process(i % 3)!.kv.set(enc.encode(`k${i}`), value, { consistency: 'quorum' }, done));
   assert.deepEqual(writeErrors, [], 'every write was acknowledged');
-  sim.runUntil(sim.now + 60_000, () => settled(cluster));
+  sim.runUntil(sim.now + 60_000, () => allSettled(cluster, 3));
   const onDisk = (): number[] => sim.upNodes().map((n) => n.process!.disk?.stats().entries ?? 0);
   assert.ok(onDisk().every((entries) => entries > 4_096), `each tier holds more values than the shadow can remember: ${onDisk().join(', ')}`);
 
@@ -64,7 +40,7 @@ test('values flushed by FLUSHALL stay deleted after every node restarts warm fro
     await new Promise((resolve) => setImmediate(resolve));
   }
   assert.deepEqual(flushed, { failed: 0, firstError: null }, 'the flush finished without failures');
-  sim.runUntil(sim.now + 10_000, () => settled(cluster));
+  sim.runUntil(sim.now + 10_000, () => allSettled(cluster, 3));
   const afterFlush = onDisk();
 
   // Every node stops for a restart, one after the other, and starts again: no floor survives.
@@ -75,11 +51,11 @@ test('values flushed by FLUSHALL stay deleted after every node restarts warm fro
     assert.ok(down, `n${i} stopped`);
   }
   for (let i = 0; i < 3; i++) cluster.restart(i);
-  sim.runUntil(sim.now + 300_000, () => settled(cluster));
-  assert.ok(settled(cluster), 'the cluster settled after the restarts');
+  sim.runUntil(sim.now + 300_000, () => allSettled(cluster, 3));
+  assert.ok(allSettled(cluster, 3), 'the cluster settled after the restarts');
 
   let served = 0;
-  const readErrors = drive(cluster, KEYS, (i, done) =>
+  const readErrors = drive(cluster, KEYS, 32, (i, done) =>
     sim.process(i % 3)!.kv.get(enc.encode(`k${i}`), { consistency: 'quorum' }, (error, result) => {
       if (error === null && result?.value !== null && result?.value !== undefined) served++;
       done(error);

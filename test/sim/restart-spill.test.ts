@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
+import { allSettled, drive } from './drive-cluster.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -16,23 +17,6 @@ const DISK = { bytes: 4 * 1024 * 1024, regionBytes: 64 * 1024, faults: { writeEr
 
 function valueOf(i: number): string {
   return `v${i}:`.padEnd(200, String.fromCharCode(97 + (i % 26)));
-}
-
-/** Runs `start` for each of `count` items, 16 at a time, until all finished. */
-function drive(cluster: KvCluster, count: number, start: (i: number, done: () => void) => void): void {
-  let next = 0;
-  let finished = 0;
-  const launch = (): void => {
-    if (next >= count) return;
-    const i = next++;
-    start(i, () => {
-      finished++;
-      launch();
-    });
-  };
-  for (let k = 0; k < 16; k++) launch();
-  cluster.sim.runUntil(cluster.sim.now + 600_000, () => finished === count);
-  assert.equal(finished, count, 'every request finished');
 }
 
 /** Writes every key, stops n3 for a restart with `spillMs` to spill in, starts it again; returns how many keys read back and what n3's tier took. */
@@ -47,10 +31,10 @@ function restartAndRead(spillMs: number): { readable: number; victimKeys: number
     disk: DISK,
   });
   const sim = cluster.sim;
-  const settled = () => sim.upNodes().length === 3 && sim.upNodes().every((n) => n.process!.settled() && !n.process!.catchingUp());
+  const settled = (): boolean => allSettled(cluster, 3);
   sim.runUntil(10_000, settled);
   assert.ok(settled(), 'the cluster formed');
-  drive(cluster, KEYS, (i, done) => sim.process(i % 3)!.kv.set(enc.encode(`k${i}`), enc.encode(valueOf(i)), { consistency: 'one' }, (error) => (assert.equal(error, null), done())));
+  drive(cluster, KEYS, 16, (i, done) => sim.process(i % 3)!.kv.set(enc.encode(`k${i}`), enc.encode(valueOf(i)), { consistency: 'one' }, (error) => (assert.equal(error, null), done())));
   const victim = sim.process(VICTIM)!;
   const victimKeys = victim.store.stats().entries;
   assert.equal(victim.disk!.stats().puts, 0, 'nothing was evicted to the tier: every value is in memory');
@@ -65,7 +49,7 @@ function restartAndRead(spillMs: number): { readable: number; victimKeys: number
   const spilled = sim.process(VICTIM)!.disk!.stats().entries;
 
   let readable = 0;
-  drive(cluster, KEYS, (i, done) =>
+  drive(cluster, KEYS, 16, (i, done) =>
     sim.process(0)!.kv.get(enc.encode(`k${i}`), { consistency: 'one' }, (error, result) => {
       if (error === null && result?.value && dec.decode(result.value) === valueOf(i)) readable++;
       done();
