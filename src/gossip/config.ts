@@ -60,6 +60,11 @@ export interface GossipBugs {
    * the sender keeps the stale suspicion until its timer or a push-pull (kv-rmw seed 106, keyed draws).
    */
   ignoreStaleAccusations?: boolean;
+  /**
+   * A member that holds the sender of a message as suspect or dead does not tell it so: the accused
+   * learns of it only from the buddy system's probe or a push-pull (kv-sdk seed 147, 3 nodes, 10 s).
+   */
+  silentToAccused?: boolean;
 }
 
 /** Low-latency data-center network; the values the issue names. */

@@ -43,10 +43,11 @@ export class Dissemination {
   }
 
   /**
-   * Answers a member that just told us stale accusations (suspicions or death verdicts older than
-   * what we know: a refutation it missed) with our newer state of those members, ahead of the
-   * queue's updates. A refutation that reached everyone else by random gossip targets but not
-   * that member then reaches it with the next message it sends us, not at its suspicion timeout.
+   * Answers a member with updates it needs now, ahead of the queue's: our newer state of members
+   * it just told us stale accusations about (a refutation it missed), and our accusation of the
+   * member itself when we hold it suspect or dead (so it refutes). A refutation or an accusation
+   * that every random gossip target missed then reaches it with the next message it sends us, not
+   * at a suspicion timeout or the next push-pull.
    */
   correct(to: NodeAddress, updates: readonly Uint8Array[]): void {
     this.sendWithFirst(to, { type: 'gossip' }, updates);

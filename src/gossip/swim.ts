@@ -233,9 +233,14 @@ export class SwimMembership implements Membership {
       return;
     }
     // Piggybacked news first: a suspect learns of its suspicion before it answers the ping carrying it.
-    const stale: Uint8Array[] = [];
-    for (const u of msg.updates) if (this.updates.apply(u, msg.sender)) stale.push(encodedUpdate(this.table.get(u.name)!));
-    if (stale.length > 0 && !this.config.bugs?.ignoreStaleAccusations) this.dissemination.correct(from, stale);
+    const corrections: Uint8Array[] = [];
+    for (const u of msg.updates) {
+      const stale = this.updates.apply(u, msg.sender);
+      if (stale && !this.config.bugs?.ignoreStaleAccusations) corrections.push(encodedUpdate(this.table.get(u.name)!));
+    }
+    const accusation = this.accusationOfSender(msg.sender);
+    if (accusation) corrections.push(accusation);
+    if (corrections.length > 0) this.dissemination.correct(from, corrections);
     switch (body.type) {
       case 'ping':
         this.probe.answerPing(from, body.seq, body.target);
@@ -253,6 +258,21 @@ export class SwimMembership implements Membership {
       case 'refuse': // handled by ForeignClusters and admitVersion
         return;
     }
+  }
+
+  /**
+   * A member we hold as suspect or dead is talking to us, so it is up and does not know: the
+   * accusation's retransmits may all have been spent while it could not hear (a network split), and
+   * the buddy system reaches it only when we next probe it, which Lifeguard stretches up to 8 probe
+   * intervals on a node that just came out of a split. Telling the sender lets it refute at once
+   * instead of at the suspicion timer or the next push-pull (kv-sdk seed 147: a healed split left
+   * n1 suspecting n2 and n2 holding n1 dead, each unknown to the accused, for 4 s).
+   */
+  private accusationOfSender(sender: string): Uint8Array | null {
+    if (this.config.bugs?.silentToAccused) return null;
+    const entry = this.table.get(sender);
+    if (!entry || (entry.member.state !== 'suspect' && entry.member.state !== 'dead')) return null;
+    return encodedUpdate(entry);
   }
 
   /**

@@ -8,12 +8,12 @@ import { DEFAULT_AUTO_DRAIN, type AutoDrainOptions, type AutoDrainTarget } from 
 import type { FailureModel } from '../health/failure-predictor.ts';
 import { FAILURE_MODEL } from '../health/failure-model.ts';
 import { DEFAULT_MAILBOX_CAPACITY } from '../actors/index.ts';
-import { PROFILES, type GossipConfig, type ProfileName } from '../gossip/config.ts';
+import { PROFILES, type GossipBugs, type GossipConfig, type ProfileName } from '../gossip/config.ts';
 import type { SeedSource } from '../gossip/seeds.ts';
 import { protocolRange } from '../gossip/protocol-version.ts';
 import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
-import { replicationConfig, type ReplicationConfig } from '../replication/config.ts';
+import { replicationConfig, type ReplicationBugs, type ReplicationConfig } from '../replication/config.ts';
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
 import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
@@ -114,6 +114,14 @@ export interface NodeConfig {
   askChannel?: (transport: Transport) => void;
 }
 
+/** The gossip layer's test-only switches, which the simulator sets among the replication bugs. */
+function gossipBugs(bugs: ReplicationBugs | undefined): { bugs?: GossipBugs } {
+  const gossip: GossipBugs = {};
+  if (bugs?.ignoreStaleAccusations) gossip.ignoreStaleAccusations = true;
+  if (bugs?.silentToAccused) gossip.silentToAccused = true;
+  return Object.keys(gossip).length > 0 ? { bugs: gossip } : {};
+}
+
 export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig }): ShoalNode {
   const partitions = config.partitions ?? DEFAULT_PARTITION_COUNT;
   assertValidPartitionCount(partitions);
@@ -130,7 +138,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
     ...PROFILES[config.gossipProfile ?? DEFAULT_GOSSIP_PROFILE],
     ...config.gossip,
     ...(config.clusterName === undefined ? {} : { clusterName: config.clusterName }),
-    ...(replication.bugs?.ignoreStaleAccusations ? { bugs: { ignoreStaleAccusations: true } } : {}),
+    ...gossipBugs(replication.bugs),
   };
   const seeds = config.seeds ?? [];
   const seedsNow = (typeof seeds === 'function' ? seeds() : seeds).filter((s) => s !== env.address);

@@ -150,6 +150,8 @@ export interface ReplicationBugs {
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */
   ignoreStaleAccusations?: boolean;
+  /** Gossip: a member holding the sender of a message as suspect or dead does not tell it so, and the accused refutes only at the next probe of it or push-pull (kv-sdk seed 147, 3 nodes, 10 s). */
+  silentToAccused?: boolean;
   /*
    * Bugs planted on purpose (never real ones), for the checkers' mutation tests (test/sim/mutations.test.ts):
    * each must be caught by a checker within a bounded number of seeds.

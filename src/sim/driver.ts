@@ -61,6 +61,7 @@ const BUG_SWITCHES = {
   aloneWithoutConfirmation: 'flag',
   jointQuorumOfLiveOwners: 'flag',
   ignoreStaleAccusations: 'flag',
+  silentToAccused: 'flag',
   dropWritesOn: 'node',
   answerOldest: 'flag',
   sessionIgnoresDeadlines: 'flag',

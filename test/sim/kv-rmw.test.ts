@@ -58,9 +58,11 @@ test(`kv-rmw-hot: seeds 1..${HOT_SEEDS}, operations queued on one primary commit
   assert.ok(resultWrites < ops, `fewer fenced results (${resultWrites}) than operations (${ops})`);
 });
 
+// The buggy run keeps members silent to the accused, as when it was found (the gossip fix of kv-sdk
+// seed 147 takes it another course).
 test('kv-rmw-hot seed 18: with a batch answering its operations before its fenced result reached a quorum, acknowledged APPENDs are lost', () => {
   const options = { seed: 18, ...kvRmwHotScenario.defaults };
-  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwBatchAnswersEarly: true } });
+  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwBatchAnswersEarly: true, silentToAccused: true } });
   assert.equal(buggy['networkPartitions'], 0, 'lost updates count only without a network partition');
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /lost-appends|acknowledged increments lost/);
@@ -100,10 +102,14 @@ test('kv-rmw seed 107: with fencing off, a deposed primary and its successor bot
   assert.ok((fixed['rmw'] as { fenced: number }).fenced > 0, 'some result was refused for a higher epoch');
 });
 
-/** A keyed seed (3 nodes, 60 s) that the switch makes apply an APPEND to `key` twice, and that passes without it. */
+/**
+ * A keyed seed (3 nodes, 60 s) that the switch makes apply an APPEND to `key` twice, and that passes
+ * without it. The buggy runs keep members silent to the accused (the gossip fix of kv-sdk seed 147),
+ * as when the seeds were found: that fix shortens suspicions and takes these runs other courses.
+ */
 function appendsTwiceWith(seed: number, bug: 'rmwAbandonBuiltOnDoubts' | 'rmwClaimedIdsStayLocal' | 'rmwLateIdsStayBehind', key: string): void {
   const options = { seed, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
-  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, [bug]: true } });
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, silentToAccused: true, [bug]: true } });
   const fixed = runScenario(kvRmwScenario, { ...options, bugs: ONE_AT_A_TIME });
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, new RegExp(`duplicated-appends: ${key}: token \\S+ appended 2 times`));
