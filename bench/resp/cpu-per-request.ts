@@ -1,9 +1,9 @@
 /**
  * What a request costs a cluster of 3 nodes N=3 W=2 (R=2) in CPU: the nodes' own CPU time (utime +
  * stime from /proc, summed over the three), divided by the requests redis-benchmark sent, for
- * SET and GET at pipelining 1 and 16 and MSET (10 keys) at pipelining 16; 50 connections,
- * 100-byte values, --cluster (as bench:resp runs it: every key in the `{tag}` slot, one node
- * coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
+ * SET and GET at pipelining 1 and 16, MSET (10 keys) at pipelining 16 and INCR at pipelining 1;
+ * 50 connections, 100-byte values over 100,000 keys, --cluster (as bench:resp runs it: every key
+ * in the `{tag}` slot, one node coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
  * inflates wall time and throughput.
  *
  *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16']
@@ -32,6 +32,8 @@ const ALL_MEASURES = [
   { name: 'SET P16', test: 'set', pipeline: 16, requests: 40_000 },
   { name: 'GET P16', test: 'get', pipeline: 16, requests: 40_000 },
   { name: 'MSET P16', test: 'mset', pipeline: 16, requests: 4_000 },
+  // Every INCR of a run on a key not read since its primary's claim: a claim, then the write.
+  { name: 'INCR P1', test: 'incr', pipeline: 1, requests: 3_000 },
 ] as const;
 const onlyMeasures = option('--measures')?.split(',');
 const MEASURES = onlyMeasures === undefined ? ALL_MEASURES : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));

@@ -9,7 +9,7 @@
  * 2. Read: from the local replica when this node holds the key fresh under its current claim;
  *    otherwise it claims the partition: `xc` to every live owner with a fencing epoch, each
  *    replica promises it (refusing older epochs from then on) and answers its records and the
- *    request ids it remembers; a quorum of caught-up promises makes the claim, the newest record
+ *    request ids it remembers for the keys claimed; a quorum of caught-up promises makes the claim, the newest record
  *    per key is the current one. A claim is needed the first time the node acts as primary for
  *    the partition, after the ring changed the partition's owners (the actor's ring epoch), and
  *    after any replica refused it for a higher epoch (another node claimed).
@@ -71,6 +71,8 @@ export interface RmwPrimaryStats {
   /** Claims started, and those that failed (refused for a higher epoch, or too few promises in time). */
   claims: number;
   claimsFailed: number;
+  /** Remembered request ids that claim answers carried to this node. */
+  claimIdsReceived: number;
   /** Results refused by a replica fenced by a higher epoch (this node was deposed). */
   fenced: number;
   /** Results that did not reach the write quorum in time. */
@@ -174,7 +176,7 @@ interface PendingResult {
 }
 
 export class RmwPrimary {
-  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0, resultWrites: 0, batches: 0, batchedOps: 0 };
+  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, claimIdsReceived: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0, resultWrites: 0, batches: 0, batchedOps: 0 };
   private readonly claims = new Map<number, Claim>();
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
@@ -683,6 +685,7 @@ export class RmwPrimary {
     const pending = this.pending.get(m.id);
     if (!pending || pending.kind !== 'claim' || !pending.asked.has(from) || pending.answered.has(from)) return;
     pending.answered.add(from);
+    this.stats.claimIdsReceived += m.d.length;
     if (!m.ok) {
       this.noteEpoch(pending.partition, m.e);
       return this.settle(m.id, pending, false, `${from} promised a higher epoch (another node claimed the partition)`);
@@ -866,7 +869,10 @@ export class RmwPrimary {
       this.checkOnePrimary(p, e, from);
       const ready = actor.ready && this.ctx.ringConfirmed() && this.host.ownsPartition(p);
       const records = k.map((key) => actor.replica.read(key));
-      this.ctx.send(from, { t: 'xca', id, ok: true, e, ready, r: records, d: actor.requests.list(this.ctx.env.clock.monoMs()) });
+      // The ids of the keys claimed only: a repeat on another key claims that key first and learns
+      // its ids then (run(), `again`). Every id of the partition made each claim's cost grow with
+      // the INCRs it had seen (up to 16,384 ids per answer, each re-remembered by the primary).
+      this.ctx.send(from, { t: 'xca', id, ok: true, e, ready, r: records, d: actor.requests.listFor(new Set(k), this.ctx.env.clock.monoMs()) });
     });
   }
 

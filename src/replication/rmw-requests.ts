@@ -116,7 +116,7 @@ export class RequestMemory {
     this.forgetOlderThan(nowMs);
   }
 
-  /** Every id remembered at `nowMs`, oldest first, for a new primary's claim. */
+  /** Every id remembered at `nowMs`, oldest first. */
   list(nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
     return [...this.entries].map(([id, r]) => travelling(id, r));
