@@ -50,6 +50,8 @@ interface Cell {
 interface Remembered {
   result: WireRmwResult;
   atMs: number;
+  /** Insertion order, which is `entries`' order (listFor() sorts by it). */
+  seq: number;
   /** The keys the result wrote (empty when not known). */
   keys: readonly string[];
   /** Per key, the cell of the newest record known to hold the result's effect; null when a peer did not say. */
@@ -67,6 +69,9 @@ export class RequestMemory {
   private readonly entries = new Map<string, Remembered>();
   /** Per key, per record version: the cell of the ids standing for that record. */
   private readonly byRecord = new Map<string, Map<string, Cell>>();
+  /** The ids whose versions or keys are not known (a peer did not send them): not in `byRecord`, so listFor() looks at each. */
+  private readonly unindexed = new Set<string>();
+  private nextSeq = 0;
   /** Per key, the last fenced result applied here: its record's version and the one it was built on (bounded like the ids). */
   private readonly lastBuilt = new Map<string, { version: string; base: string }>();
 
@@ -105,9 +110,10 @@ export class RequestMemory {
       }
       return;
     }
-    const entry: Remembered = { result, atMs: nowMs, keys, cells: null };
+    const entry: Remembered = { result, atMs: nowMs, seq: this.nextSeq++, keys, cells: null };
     this.entries.set(requestId, entry);
-    if (versions !== null && versions.length === keys.length) this.index(requestId, entry, versions);
+    if (versions !== null && versions.length === keys.length && keys.length > 0) this.index(requestId, entry, versions);
+    else this.unindexed.add(requestId);
     while (this.entries.size > this.maxEntries) {
       const [oldest, r] = this.entries.entries().next().value!;
       if (this.retention !== null && this.entries.size <= this.retention.hardMaxEntries && nowMs - r.atMs < this.retention.minKeepMs) break;
@@ -182,9 +188,18 @@ export class RequestMemory {
    */
   listFor(keys: ReadonlySet<string>, nowMs: number): RememberedRequest[] {
     this.forgetOlderThan(nowMs);
-    const out: RememberedRequest[] = [];
-    for (const [id, r] of this.entries) if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) out.push(travelling(id, r));
-    return out;
+    // Through the index, not a walk of every id: a claim asks for this on every new key, and a
+    // partition may remember 16,384 ids.
+    const ids = new Set<string>();
+    for (const key of keys) for (const cell of this.byRecord.get(key)?.values() ?? []) for (const id of cell.ids) ids.add(id);
+    for (const id of this.unindexed) {
+      const r = this.entries.get(id)!;
+      if (r.keys.length === 0 || r.keys.some((k) => keys.has(k))) ids.add(id);
+    }
+    const found = [...ids].map((id) => [id, this.entries.get(id)!] as const);
+    // Oldest first, as remembered.
+    found.sort((a, b) => a[1].seq - b[1].seq);
+    return found.map(([id, r]) => travelling(id, r));
   }
 
   /** Remembers every request of a list received from a peer. */
@@ -201,11 +216,13 @@ export class RequestMemory {
 
   private forget(id: string): void {
     this.unindex(id, this.entries.get(id)!);
+    this.unindexed.delete(id);
     this.entries.delete(id);
   }
 
   /** Puts `r` (key by key) in the cells of `versions`. */
   private index(id: string, r: Remembered, versions: readonly string[]): void {
+    this.unindexed.delete(id);
     r.cells = versions.map((version, i) => {
       const key = r.keys[i]!;
       let records = this.byRecord.get(key);

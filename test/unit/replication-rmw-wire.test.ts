@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Encoder } from '@msgpack/msgpack';
+import fc from 'fast-check';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import { distinctKeys } from '../../src/replication/rmw-primary.ts';
@@ -132,4 +133,31 @@ test('keys given twice are passed once, MSETNX keeping the last value', () => {
   });
   assert.deepEqual(distinctKeys(['a', 'a'], { op: 'rename', nx: false }).keys, ['a']);
   assert.deepEqual(distinctKeys(['a', 'b'], { op: 'del' }).keys, ['a', 'b']);
+});
+
+test('listFor (through the index) lists exactly the ids a walk of every remembered id would, oldest first', () => {
+  const KEYS = ['a', 'b', 'c', 'd'];
+  const step = fc.oneof(
+    // Remembered with versions (indexed), without (a peer that sends none), or with no keys at all.
+    fc.record({ kind: fc.constant('remember' as const), id: fc.integer({ min: 0, max: 30 }), keys: fc.uniqueArray(fc.constantFrom(...KEYS), { minLength: 0, maxLength: 2 }), version: fc.integer({ min: 1, max: 6 }), withVersions: fc.boolean(), at: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ kind: fc.constant('advance' as const), key: fc.constantFrom(...KEYS), from: fc.integer({ min: 1, max: 6 }), to: fc.integer({ min: 1, max: 6 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 60 }), fc.uniqueArray(fc.constantFrom(...KEYS), { minLength: 1, maxLength: 3 }), (steps, asked) => {
+      const memory = new RequestMemory(12, 1_000, { minKeepMs: 2, hardMaxEntries: 16 });
+      let now = 0;
+      for (const s of steps) {
+        if (s.kind === 'advance') {
+          memory.advance(s.key, `${s.from}.0@1`, `${s.to}.0@1`);
+          continue;
+        }
+        now += s.at;
+        memory.remember(`r${s.id}`, ['i', String(s.id)], now, s.keys, s.withVersions ? s.keys.map(() => `${s.version}.0@1`) : null);
+      }
+      const wanted = new Set(asked);
+      const walked = memory.list(now).filter(([, , keys]) => (keys ?? []).length === 0 || keys!.some((k) => wanted.has(k)));
+      assert.deepEqual(memory.listFor(wanted, now), walked);
+    }),
+    { numRuns: 300 },
+  );
 });
