@@ -21,6 +21,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
 import { RequestTimer } from '../../src/admin/metrics.ts';
 import { nodeMetrics } from '../../src/daemon/metrics-source.ts';
 import { observed } from '../../src/replication/observer.ts';
+import { AdmissionGate } from '../../src/replication/admission-gate.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { createLogger } from '../../src/runtime/real.ts';
 
@@ -115,7 +116,7 @@ function fill(daemon: Daemon, keys: number): void {
 }
 
 async function measureScrapes(daemon: Daemon, keys: number, count: number): Promise<ScrapeResult> {
-  const metrics = nodeMetrics({ node: daemon.node, server: () => null, resp: () => null, authGuard: { failures: 0, refused: 0 } as never }, { timings: false });
+  const metrics = nodeMetrics({ node: daemon.node, server: () => null, resp: () => null, admission: new AdmissionGate({ nowMs: () => 0 }), authGuard: { failures: 0, refused: 0 } as never }, { timings: false });
   try {
     const times: number[] = [];
     const unsliced: number[] = [];
@@ -188,7 +189,7 @@ async function closedLoop(daemon: Daemon, ops: number, concurrency = 256): Promi
 }
 
 async function measureOverhead(daemon: Daemon, ops: number, rounds: number): Promise<{ rows: { round: number; hooks: string; opsPerSec: number }[]; overheadPercent: number }> {
-  const metrics = nodeMetrics({ node: daemon.node, server: () => null, resp: () => null, authGuard: { failures: 0, refused: 0 } as never }, { timings: false, process: false });
+  const metrics = nodeMetrics({ node: daemon.node, server: () => null, resp: () => null, admission: new AdmissionGate({ nowMs: () => 0 }), authGuard: { failures: 0, refused: 0 } as never }, { timings: false, process: false });
   const rows: { round: number; hooks: string; opsPerSec: number }[] = [];
   try {
     await closedLoop(daemon, ops); // warm-up

@@ -102,8 +102,8 @@ export interface MetricsSnapshot {
   };
   /** `sdkExpired`: SDK requests answered `timeout` unapplied, their client's deadline passed before this node took them up (src/server/session.ts). */
   clients: { sdkConnections: number; sdkRequests: number; sdkRateLimited: number; sdkExpired: number; respConnections: number; respCommands: number; respRateLimited: number; respConnectionsTotal: number };
-  /** The RESP listener's admission of keyspace calls (src/resp/keyspace-gate.ts); zeros without a RESP port. */
-  respGate: { limit: number; inFlight: number; waiting: number; waited: number; shrinks: number };
+  /** The node's admission gate for its clients' get/set/delete calls, SDK and RESP together (src/replication/admission-gate.ts). */
+  admission: { limit: number; inFlight: number; waiting: number; waited: number; shrinks: number; abandoned: number };
   auth: { failures: number; refused: number };
   /** Hot-key alerts raised since start, and those in force now (src/node/hot-key-alerts.ts). */
   hotKeyAlerts: { fired: number; active: number };
@@ -470,14 +470,15 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   // Clients.
   labelled('shoal_client_connections', 'Open client connections, by protocol (sdk, resp).', 'gauge', 'protocol', () => ({ sdk: s.clients.sdkConnections, resp: s.clients.respConnections }));
   counter('shoal_resp_connections_total', 'RESP connections accepted.', () => s.clients.respConnectionsTotal);
-  gauge('shoal_resp_admission_limit', 'Keyspace calls (get, set, delete) of all RESP connections that may be unanswered at once; adapts to how fast they are answered.', () => s.respGate.limit);
-  gauge('shoal_resp_admission_in_flight', 'RESP keyspace calls started and not answered yet.', () => s.respGate.inFlight);
-  gauge('shoal_resp_admission_waiting', 'RESP keyspace calls waiting for room before they start (no deadline runs while they wait).', () => s.respGate.waiting);
-  counter('shoal_resp_admission_waited_total', 'RESP keyspace calls that had to wait for room.', () => s.respGate.waited);
-  counter('shoal_resp_admission_shrinks_total', 'Times the RESP admission limit shrank: calls answered late, or failing as a quorum failure, timeout or overload.', () => s.respGate.shrinks);
+  gauge('shoal_admission_limit', 'Keyspace calls (get, set, delete) of all client connections, SDK and RESP, that may be unanswered at once; adapts to how fast they are answered.', () => s.admission.limit);
+  gauge('shoal_admission_in_flight', 'Client keyspace calls (SDK and RESP) started and not answered yet.', () => s.admission.inFlight);
+  gauge('shoal_admission_waiting', 'Client keyspace calls waiting for room before they start (no replica deadline runs while they wait).', () => s.admission.waiting);
+  counter('shoal_admission_waited_total', 'Client keyspace calls that had to wait for room.', () => s.admission.waited);
+  counter('shoal_admission_shrinks_total', 'Times the admission limit shrank: calls answered late, or failing as a quorum failure, timeout or overload.', () => s.admission.shrinks);
+  counter('shoal_admission_abandoned_total', "Calls that waited for room and were never started: their client's deadline had passed when their turn came (also in shoal_sdk_requests_expired_total) or their connection had closed.", () => s.admission.abandoned);
   labelled('shoal_client_commands_total', 'Commands received from clients, by protocol (sdk: requests in frames, resp: commands).', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRequests, resp: s.clients.respCommands }));
   labelled('shoal_client_rate_limited_total', 'Requests refused by --max-request-rate, by protocol.', 'counter', 'protocol', () => ({ sdk: s.clients.sdkRateLimited, resp: s.clients.respRateLimited }));
-  counter('shoal_sdk_requests_expired_total', "SDK requests answered timeout without being applied: their client's deadline had passed when this node took them up (a frozen or overloaded node).", () => s.clients.sdkExpired);
+  counter('shoal_sdk_requests_expired_total', "SDK requests answered timeout without being applied: their client's deadline had passed when this node took them up, or when their turn in the admission gate came (a frozen or overloaded node).", () => s.clients.sdkExpired);
   counter('shoal_auth_failures_total', 'Failed authentication attempts (any port).', () => s.auth.failures);
   counter('shoal_auth_refused_total', 'Authentication attempts refused because their address was over its limit.', () => s.auth.refused);
 

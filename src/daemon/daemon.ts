@@ -7,6 +7,7 @@
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
 import { startRespServer, type RespServer } from '../resp/server.ts';
+import { AdmissionGate } from '../replication/admission-gate.ts';
 import { rateLimits } from '../security/limits.ts';
 import { createClusterView } from '../resp/cluster-view.ts';
 import { PROFILES } from '../gossip/config.ts';
@@ -233,6 +234,8 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
       analytics: () => node.analytics(),
     });
 
+  // One admission gate for the node's client calls, SDK and RESP together (src/replication/admission-gate.ts).
+  const admission = new AdmissionGate({ nowMs: () => env.clock.monoMs() });
   let server: ClientServer;
   try {
     server = await startClientServer({
@@ -241,6 +244,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
       kv: node.kv,
       // The SDK's read-modify-writes (incr, append...) run on the keys' primary, as RESP's do.
       rmw: node.keyspace,
+      admission,
       nodeName: config.name,
       log,
       // Limits (options.ts; docs/SECURITY.md): what one client can make the node hold or do.
@@ -271,6 +275,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         host: config.host,
         port: config.respPort,
         keyspace: node.keyspace,
+        admission,
         // CLUSTER commands and MOVED (redirect.ts) read the node's members and ring through it.
         cluster: createClusterView({
           self: config.name,
@@ -309,7 +314,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
   // /hotkeys, /stats and the dashboard read the other members through one helper; this node answers them too.
   const views = clusterViews(node, () => dashboard?.sample() ?? null);
   // Prometheus metrics (/metrics on the admin port): collected only when the port is on.
-  const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, authGuard });
+  const metrics = config.adminPort === 0 ? null : nodeMetrics({ node, server: () => server, resp: () => resp, admission, authGuard });
   undo.push(() => views.close(), () => metrics?.close(), () => dashboard?.close());
   if (config.adminPort !== 0) {
     try {

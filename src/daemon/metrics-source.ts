@@ -7,6 +7,7 @@
 import { createNodeMetrics, HOT_KEY_RANKS, MEMBER_STATES, type MetricsSnapshot, type NodeMetrics } from '../admin/metrics.ts';
 import { memberHealth } from '../node/peer-verdicts.ts';
 import type { RespServer } from '../resp/server.ts';
+import type { AdmissionGate } from '../replication/admission-gate.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { ClientServer } from '../server/client-server.ts';
 import type { HostedNode } from './node-host.ts';
@@ -15,6 +16,8 @@ export interface MetricsSources {
   node: HostedNode;
   server: () => ClientServer | null;
   resp: () => RespServer | null;
+  /** The node's admission gate, shared by its SDK and RESP listeners. */
+  admission: AdmissionGate;
   authGuard: AuthGuard;
 }
 
@@ -47,6 +50,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
     for (const m of shoal.membership.members()) members[m.state]++;
     const server = sources.server();
     const resp = sources.resp();
+    const gate = sources.admission;
     const g = shoal.membership.stats;
     return {
       coordinator: stats.coordinator,
@@ -85,7 +89,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
         respRateLimited: resp?.state.rateLimitedCommands ?? 0,
         respConnectionsTotal: resp?.state.totalConnections ?? 0,
       },
-      respGate: resp === null || resp === undefined ? { limit: 0, inFlight: 0, waiting: 0, waited: 0, shrinks: 0 } : { limit: resp.gate.limit, inFlight: resp.gate.inFlight, waiting: resp.gate.waitingCount, waited: resp.gate.waited, shrinks: resp.gate.shrinks },
+      admission: { limit: gate.limit, inFlight: gate.inFlight, waiting: gate.waitingCount, waited: gate.waited, shrinks: gate.shrinks, abandoned: gate.abandoned },
       auth: { failures: sources.authGuard.failures, refused: sources.authGuard.refused },
       // The per-key rate over the last store tick, as `shoal hotkeys` and the alerts read it: the
       // decayed Space-Saving count (overestimate included) named idle keys hot for a minute after.

@@ -75,7 +75,7 @@ type Holds = { keys: string[]; write: boolean } | 'all';
 function withWriteAcks(server: RespServerContext, connection: { lastWriteAcks: number }): RespServerContext {
   const keyspace = server.keyspace;
   // Every other member is found on the keyspace itself through the prototype chain (the server's
-  // keyspace is a Proxy that binds each to its target, keyspace-gate.ts), whatever members
+  // keyspace is a Proxy that binds each to its target, src/replication/admission-gate.ts), whatever members
   // KeyspaceService gains; set and delete are this connection's own. No Proxy of its own: a trap
   // per keyspace call cost more than the call's bookkeeping.
   const noting = Object.create(keyspace) as KeyspaceService;

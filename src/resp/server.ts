@@ -13,7 +13,7 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
-import { KeyspaceGate, gatedKeyspace, type KeyspaceGateOptions } from './keyspace-gate.ts';
+import { AdmissionGate, gatedKeyspace } from '../replication/admission-gate.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
@@ -66,8 +66,12 @@ export interface RespServerOptions {
   authGuard?: AuthGuard;
   /** TLS (as `redis-server --tls-port`): connections must start with a TLS handshake. Default none: plain TCP. */
   tls?: TlsOptions | null;
-  /** How many keyspace calls of all connections may be unanswered at once, adapting to how fast they are answered (keyspace-gate.ts); default GATE_LIMITS, GATE_TARGET_MS. */
-  keyspaceGate?: KeyspaceGateOptions;
+  /**
+   * The node's admission gate (src/replication/admission-gate.ts), shared with its SDK sessions:
+   * how many keyspace calls of all connections may be unanswered at once. Default: one of this
+   * listener's own.
+   */
+  admission?: AdmissionGate;
 }
 
 export interface RespServer {
@@ -75,8 +79,8 @@ export interface RespServer {
   readonly port: number;
   readonly context: RespServerContext;
   readonly state: RespServerState;
-  /** Admission of the connections' keyspace calls (keyspace-gate.ts): its counters. */
-  readonly gate: KeyspaceGate;
+  /** Admission of the connections' keyspace calls (src/replication/admission-gate.ts): `admission`, or its own. */
+  readonly admission: AdmissionGate;
   /** Swaps the TLS certificate for new connections (open ones keep theirs); absent without TLS. */
   setSecureContext?: (options: SecureContextOptions) => void;
   /**
@@ -111,7 +115,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions);
   state.log = options.log;
 
-  const gate = new KeyspaceGate(options.keyspaceGate);
+  const gate = options.admission ?? new AdmissionGate({ nowMs: () => performance.now() });
   const context: RespServerContext = {
     keyspace: gatedKeyspace(options.keyspace, gate),
     nowMs,
@@ -199,7 +203,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     port,
     context,
     state,
-    gate,
+    admission: gate,
     ...(tls === null ? {} : { setSecureContext: (o: SecureContextOptions) => (server as ReturnType<typeof createTlsServer>).setSecureContext(o) }),
     drain: (drainOptions) => (draining ??= drain(drainOptions.graceMs)),
     get connectionCount() {

@@ -15,6 +15,7 @@ import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KvService, RmwService } from '../replication/api.ts';
+import type { AdmissionGate } from '../replication/admission-gate.ts';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, encodeServerFrame, type NodeStatus, type WireLimits } from '../protocol/index.ts';
 import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
 import { silentLogger, type Logger } from '../runtime/env.ts';
@@ -65,6 +66,13 @@ export interface ClientServerOptions {
   kv: KvService & Partial<RmwService>;
   /** Serves read-modify-write requests (a node's KeyspaceService); default: `kv` if it implements RmwService. */
   rmw?: RmwService;
+  /**
+   * The node's admission gate (src/replication/admission-gate.ts), shared with its RESP listener:
+   * at most its limit of get/set/delete calls of all clients are started and unanswered at once;
+   * the rest wait, and a request whose deadline passes while it waits is answered `timeout`,
+   * unapplied. Absent: every request starts at once (the daemon always passes the node's).
+   */
+  admission?: AdmissionGate;
   /** This node's name, reported in `welcome` and used by `ownersOnly`. */
   nodeName: string;
   /** Wire limits; each defaults to DEFAULT_WIRE_LIMITS. */
@@ -163,6 +171,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     timers: new RealTimers(),
     clock: realClock,
     kv: options.kv,
+    admission: options.admission ?? null,
     rmw: options.rmw ?? (typeof options.kv.rmw === 'function' ? (options.kv as RmwService) : null),
     nodeName: options.nodeName,
     limits,

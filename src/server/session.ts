@@ -34,6 +34,7 @@ import {
 import { partitionOf } from '../ring/partition.ts';
 import type { Clock, Logger, TimerId, Timers } from '../runtime/env.ts';
 import type { InvalidationSubscription } from '../replication/invalidation.ts';
+import type { AdmissionGate } from '../replication/admission-gate.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 
 /** WebSocket close codes (RFC 6455 section 7.4.1) used for connection-level errors. */
@@ -129,6 +130,11 @@ export interface SessionConfig {
   /** Relative expiries of read-modify-writes (wall) and the request rate limit (monotonic). */
   clock: Clock;
   kv: KvService;
+  /**
+   * The node's admission gate (src/replication/admission-gate.ts), shared with its RESP listener:
+   * get, set and delete start through it. Null: they start at once (a MemoryKv in tests).
+   */
+  admission: AdmissionGate | null;
   /** Serves read-modify-write requests; null: they get `unknown-op`. */
   rmw: RmwService | null;
   nodeName: string;
@@ -436,25 +442,70 @@ export class ClientSession {
       });
     }
     // Key and value are views into the frame, lent to the service for the call only (KvService
-    // copies what it keeps), so nothing is copied here.
+    // copies what it keeps), so nothing is copied here; a request waiting in the admission gate
+    // holds its frame until it starts.
     const key = request.key;
     this.inFlight++;
     switch (request.op) {
       case 'get': {
         this.readsInFlight++;
         const done = this.completion(id, toValueResult, true);
-        return this.invoke(request.op, done, () => kv.get(key, consistencyOption(request.consistency), done));
+        return this.admit(request, done, (answer) => kv.get(key, consistencyOption(request.consistency), answer));
       }
       case 'set': {
         const done = this.completion(id, toWriteResult);
         const options = request.consistency === null ? { ttlMs: request.ttlMs } : { consistency: request.consistency, ttlMs: request.ttlMs };
-        return this.invoke(request.op, done, () => kv.set(key, request.value, options, done));
+        return this.admit(request, done, (answer) => kv.set(key, request.value, options, answer));
       }
       case 'delete': {
         const done = this.completion(id, toWriteResult);
-        return this.invoke(request.op, done, () => kv.delete(key, consistencyOption(request.consistency), done));
+        return this.admit(request, done, (answer) => kv.delete(key, consistencyOption(request.consistency), answer));
       }
     }
+  }
+
+  /**
+   * Starts a get, set or delete through the node's admission gate: at once if it has room, else
+   * when the request's turn comes. Its client's deadline is checked again then: a request that
+   * waited past it is answered `timeout` and not applied, as one taken up late is (`expired`), and
+   * a request whose connection closed meanwhile is dropped (its client has already failed it).
+   * Read-modify-writes do not pass here, as RESP's do not: they queue on their keys' primary, and
+   * room held for a hot key's INCRs would hold every other client's get behind them.
+   */
+  private admit<T>(request: Request & { op: 'get' | 'set' | 'delete' }, done: Completion<T>, call: (answer: Completion<T>) => void): void {
+    const gate = this.config.admission;
+    if (gate === null) return this.invoke(request.op, done, () => call(done));
+    if (gate.enter()) {
+      const startedMs = gate.nowMs();
+      const answer: Completion<T> = (error, result) => {
+        gate.release(startedMs, error?.code);
+        done(error, result);
+      };
+      return this.invoke(request.op, answer, () => call(answer));
+    }
+    gate.admit(
+      (release) => {
+        const answer: Completion<T> = (error, result) => {
+          release(error?.code);
+          done(error, result);
+        };
+        this.invoke(request.op, answer, () => call(answer));
+      },
+      () => this.abandonedInGate(request.deadlineMs, done),
+    );
+  }
+
+  /** A request's turn in the admission gate came: true (and answered) if it must not start now. */
+  private abandonedInGate<T>(deadlineMs: number | undefined, done: Completion<T>): boolean {
+    if (this.state === 'closed') {
+      done({ code: 'shutting-down', message: 'the connection closed while the request waited for room' });
+      return true;
+    }
+    if (deadlineMs === undefined) return false;
+    const late = this.pastDeadline(deadlineMs, 'started it (it waited for room in the admission gate)');
+    if (late === null) return false;
+    done(late);
+    return true;
   }
 
   /**
@@ -463,15 +514,23 @@ export class ClientSession {
    * that waited out a freeze of this node in its socket (SIGSTOP, a long GC pause) would be
    * versioned now, after writes acknowledged meanwhile, and overwrite them (probe-sdk finding 1).
    * Every request passes here when it is taken up, whether it was read just now or held while the
-   * client was not reading its replies. The guarantee holds to within the skew between the
+   * client was not reading its replies; a get, set or delete that then waits in the admission gate
+   * is checked again when it starts (`admit`). The guarantee holds to within the skew between the
    * client's and this node's clocks; no grace is added, since a grace is the window the bug needs.
    */
   private expired(id: number, deadlineMs: number): boolean {
-    const lateMs = this.config.clock.wallMs() - deadlineMs;
-    if (lateMs < 0) return false;
-    this.config.stats.requestsExpired = (this.config.stats.requestsExpired ?? 0) + 1;
-    this.replyError(id, 'timeout', `the request's deadline passed ${Math.floor(lateMs)} ms before ${this.config.nodeName} took it up (by its clock); not applied`);
+    const late = this.pastDeadline(deadlineMs, 'took it up');
+    if (late === null) return false;
+    this.replyError(id, late.code, late.message);
     return true;
+  }
+
+  /** Null before `deadlineMs` by this node's wall clock; else the `timeout` to answer, counted in `requestsExpired`. */
+  private pastDeadline(deadlineMs: number, what: string): { code: 'timeout'; message: string } | null {
+    const lateMs = this.config.clock.wallMs() - deadlineMs;
+    if (lateMs < 0) return null;
+    this.config.stats.requestsExpired = (this.config.stats.requestsExpired ?? 0) + 1;
+    return { code: 'timeout', message: `the request's deadline passed ${Math.floor(lateMs)} ms before ${this.config.nodeName} ${what} (by its clock); not applied` };
   }
 
   /**

@@ -71,8 +71,9 @@ test('/metrics passes promtool check metrics and counts SDK and RESP traffic', a
   assert.ok((sample(text, 'shoal_store_entries') ?? 0) >= 31);
   assert.equal(sample(text, 'shoal_members{state="alive"}'), 1);
   assert.equal(sample(text, 'shoal_ring_partitions'), 1024);
-  assert.ok((sample(text, 'shoal_resp_admission_limit') ?? 0) >= 64, 'the RESP admission limit (at least its minimum)');
-  assert.equal(sample(text, 'shoal_resp_admission_in_flight'), 0, 'every RESP call was answered');
+  assert.ok((sample(text, 'shoal_admission_limit') ?? 0) >= 64, 'the admission limit (at least its minimum)');
+  assert.equal(sample(text, 'shoal_admission_in_flight'), 0, 'every SDK and RESP call was answered');
+  assert.equal(sample(text, 'shoal_admission_abandoned_total'), 0, 'no call waited past its deadline');
   assert.ok((sample(text, 'shoal_process_resident_memory_bytes') ?? 0) > 0);
   assert.match(text, /^shoal_ring_info\{version="[0-9a-f]+"\} 1$/m, 'the ring version the node routes by');
   assert.equal(sample(text, 'shoal_store_admission_rejections_total{reason="too-large"}'), 0);

@@ -23,7 +23,7 @@ function world(nodes = 1, seed = 1) {
     autoStart: false,
     factory: (env, { index }) => {
       const kv = new MemoryKv({ nodeName: env.address, clientAddress: addressOf(index), wallMs: () => env.clock.wallMs(), store });
-      links!.listen(addressOf(index), index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, stats), remote));
+      links!.listen(addressOf(index), index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, stats, null), remote));
       return {};
     },
   });

@@ -18,6 +18,7 @@ import {
 } from '../../src/protocol/index.ts';
 import type { Callback, GetResult, KvService, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../../src/replication/api.ts';
 import { ClientSession, type ClientServerStats, type SessionSocket } from '../../src/server/session.ts';
+import { AdmissionGate } from '../../src/replication/admission-gate.ts';
 
 /** A socket that keeps what the session sends, and lets the test deliver frames. */
 class FakeSocket implements SessionSocket {
@@ -68,8 +69,17 @@ class ManualTimers {
 const NODE_WALL_MS = 1_767_225_600_000;
 const key = new Uint8Array([107]);
 
-function harness() {
+/**
+ * A session on a fake socket and clock. `admission`: the node's gate its get/set/delete pass;
+ * `hold`: the service keeps their callbacks (in `held`) instead of answering at once.
+ */
+function harness(options: { admission?: AdmissionGate; hold?: boolean; unreadLimitBytes?: number } = {}) {
   const socket = new FakeSocket();
+  const held: (() => void)[] = [];
+  const answer = (fn: () => void): void => {
+    if (options.hold === true) held.push(fn);
+    else fn();
+  };
   const timers = new ManualTimers();
   const clock = { wall: NODE_WALL_MS, wallMs: () => clock.wall, monoMs: () => 0 };
   const calls: string[] = [];
@@ -78,15 +88,15 @@ function harness() {
     topology: () => ({ version: 'v1', partitions: 1024, replicas: 1, nodes: [], owners: [] }),
     get: (_k, _o, done: Callback<GetResult>) => {
       calls.push('get');
-      done(null, { value: null, expiresAtMs: null, acks: 1, version: null });
+      answer(() => done(null, { value: null, expiresAtMs: null, acks: 1, version: null }));
     },
     set: (_k, _v, _o, done: Callback<WriteResult>) => {
       calls.push('set');
-      done(null, { acks: 1 });
+      answer(() => done(null, { acks: 1 }));
     },
     delete: (_k, _o, done: Callback<WriteResult>) => {
       calls.push('delete');
-      done(null, { acks: 1 });
+      answer(() => done(null, { acks: 1 }));
     },
   };
   const rmw: RmwService = {
@@ -105,12 +115,13 @@ function harness() {
       timers,
       clock,
       kv,
+      admission: options.admission ?? null,
       rmw,
       nodeName: 'n2',
       limits: DEFAULT_WIRE_LIMITS,
       maxInFlight: 100,
       helloTimeoutMs: 5_000,
-      unreadLimitBytes: 1 << 20,
+      unreadLimitBytes: options.unreadLimitBytes ?? 1 << 20,
       unreadStallMs: 10_000,
       ownersOnly: false,
       status: null,
@@ -134,7 +145,17 @@ function harness() {
       return decoded.type === 'replies' ? decoded.replies : [];
     });
   };
-  return { clock, calls, rmwOptions, stats, exchange };
+  /** Answers the oldest held call and returns the replies that left. */
+  const answerOldest = (): Reply[] => {
+    const before = socket.sent.length;
+    held.shift()!();
+    timers.runDue();
+    return socket.sent.slice(before).flatMap((frame) => {
+      const decoded = decodeServerFrame(frame);
+      return decoded.type === 'replies' ? decoded.replies : [];
+    });
+  };
+  return { clock, calls, rmwOptions, stats, exchange, held, answerOldest };
 }
 
 const requests = (list: Request[]): Uint8Array => encodeClientFrame({ type: 'requests', requests: list });
@@ -201,4 +222,46 @@ test('an old-format request (no deadline element) decodes with no deadline; a ne
   const deadlineMs = NODE_WALL_MS + 5_000;
   const again = decodeClientFrame(requests([{ op: 'delete', id: 3, key, consistency: 'quorum', deadlineMs }]));
   assert.deepEqual(again, { type: 'requests', requests: [{ op: 'delete', id: 3, key, consistency: 'quorum', deadlineMs }] });
+});
+
+test('a request that waited in the admission gate past its deadline is answered timeout when its turn comes, and never reaches the service', () => {
+  const admission = new AdmissionGate({ initial: 1, min: 1, max: 1, nowMs: () => 0 });
+  // Room for replies: a get in flight counts as large as the largest value against the unread limit.
+  const h = harness({ admission, hold: true, unreadLimitBytes: 1 << 30 });
+  const deadlineMs = h.clock.wall + 100;
+  const first = h.exchange(
+    requests([
+      { op: 'set', id: 1, key, value: new Uint8Array([1]), ttlMs: 0, consistency: null, deadlineMs },
+      { op: 'set', id: 2, key, value: new Uint8Array([2]), ttlMs: 0, consistency: null, deadlineMs },
+      { op: 'get', id: 3, key, consistency: null, deadlineMs },
+      { op: 'delete', id: 4, key, consistency: null, deadlineMs: h.clock.wall + 10_000 },
+      // No deadline (an older client): it waits as long as it takes.
+      { op: 'delete', id: 5, key, consistency: null },
+      // Read-modify-writes do not pass the gate (they queue on their keys' primary).
+      { op: 'rmw', id: 6, keys: [key], rmw: { op: 'incrby', by: 1n }, requestId: null, consistency: null, deadlineMs },
+    ]),
+  );
+  assert.deepEqual(h.calls, ['set', 'rmw'], 'one call in flight: the others wait in the gate');
+  assert.deepEqual(first.map((r) => r.id), [6]);
+  assert.equal(admission.waitingCount, 4);
+  h.clock.wall = deadlineMs; // the client's deadline comes while they wait
+  const second = h.answerOldest();
+  // 1 answered; 2 and 3 are past their deadline when their turn comes: refused, unapplied; 4 starts.
+  assert.deepEqual(h.calls, ['set', 'rmw', 'delete']);
+  assert.deepEqual(
+    second.map((r) => [r.id, r.ok ? 'ok' : r.error.code]).sort(([a], [b]) => Number(a) - Number(b)),
+    [
+      [1, 'ok'],
+      [2, 'timeout'],
+      [3, 'timeout'],
+    ],
+  );
+  for (const reply of second) if (!reply.ok) assert.match(reply.error.message, /deadline passed 0 ms before n2 started it \(it waited for room in the admission gate\).*not applied/);
+  assert.equal(h.stats.requestsExpired, 2);
+  assert.equal(admission.abandoned, 2);
+  h.answerOldest();
+  assert.deepEqual(h.calls, ['set', 'rmw', 'delete', 'delete']);
+  h.answerOldest();
+  assert.equal(admission.inFlight, 0);
+  assert.equal(admission.waitingCount, 0);
 });

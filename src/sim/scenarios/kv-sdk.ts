@@ -26,6 +26,7 @@ import { DEFAULT_WIRE_LIMITS } from '../../protocol/index.ts';
 import type { KvError, KvService, Version } from '../../replication/api.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ClientSession, type ClientServerStats, type SessionConfig } from '../../server/session.ts';
+import type { AdmissionGate } from '../../replication/admission-gate.ts';
 import { runCheckedAsync, type Violation } from '../checkers.ts';
 import { SIM_EPOCH_MS } from '../clock.ts';
 import { ClientLinks, type ClientLink } from '../client-links.ts';
@@ -157,12 +158,13 @@ function sdkKv(client: ShoalClient<Uint8Array>, versions: ValueVersions, links: 
  * of time, so no deadline ever passes (the session reads that clock for deadlines alone here: the
  * simulated sessions serve no read-modify-writes).
  */
-export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerStats, ignoreDeadlines = false): SessionConfig {
+export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerStats, admission: AdmissionGate | null, ignoreDeadlines = false): SessionConfig {
   return {
     stats,
     timers: env.timers,
     clock: ignoreDeadlines ? { wallMs: () => 0, monoMs: () => env.clock.monoMs() } : env.clock,
     kv,
+    admission,
     rmw: null,
     nodeName: env.address,
     limits: SIM_LIMITS,
@@ -220,7 +222,7 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
       const node = build(env);
       const kv = versions.observe(node.kv, info.index, info.incarnation, () => env.clock.wallMs());
       const ignoreDeadlines = options.bugs?.sessionIgnoresDeadlines === true;
-      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats, ignoreDeadlines), remote));
+      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats, null, ignoreDeadlines), remote));
       if (links) listen();
       else waiting.push(listen);
       return node;

@@ -1,14 +1,14 @@
-// KeyspaceGate (src/resp/keyspace-gate.ts): at most `limit` calls unanswered, the rest started in
+// AdmissionGate (src/replication/admission-gate.ts): at most `limit` calls unanswered, the rest started in
 // arrival order as room comes, synchronous answers without recursion; the limit shrinks after a
 // round with a late or congested answer and grows after a clean round in which calls waited.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeyspaceGate } from '../../src/resp/keyspace-gate.ts';
+import { AdmissionGate } from '../../src/replication/admission-gate.ts';
 
 /** A gate on a clock the test moves. */
 function gateAt(options: { initial: number; min?: number; max?: number }) {
   let now = 0;
-  const gate = new KeyspaceGate({ min: 1, max: 1000, targetMs: 100, nowMs: () => now, ...options });
+  const gate = new AdmissionGate({ min: 1, max: 1000, targetMs: 100, nowMs: () => now, ...options });
   return { gate, advance: (ms: number) => (now += ms) };
 }
 
@@ -89,6 +89,45 @@ test('a clean round in which calls waited grows the limit by an eighth, up to ma
 });
 
 test('bounds that do not make sense are refused', () => {
-  assert.throws(() => new KeyspaceGate({ min: 0 }), /positive integer/);
-  assert.throws(() => new KeyspaceGate({ initial: 5, min: 10, max: 20 }), /min <= initial <= max/);
+  assert.throws(() => new AdmissionGate({ min: 0, nowMs: () => 0 }), /positive integer/);
+  assert.throws(() => new AdmissionGate({ initial: 5, min: 10, max: 20, nowMs: () => 0 }), /min <= initial <= max/);
+});
+
+test('a waiting call whose `abandoned` says so when its turn comes is skipped: it takes no room, and the next starts', () => {
+  const { gate } = gateAt({ initial: 1, max: 1 });
+  const started: number[] = [];
+  const releases: ((code?: string) => void)[] = [];
+  const asked: number[] = [];
+  gate.admit((release) => (started.push(0), releases.push(release)), () => assert.fail('a call with room at once is not asked'));
+  for (let i = 1; i <= 4; i++) {
+    gate.admit(
+      (release) => (started.push(i), releases.push(release)),
+      () => (asked.push(i), i === 1 || i === 2),
+    );
+  }
+  assert.equal(gate.waitingCount, 4);
+  releases.shift()!();
+  // 1 and 2 were given up on while waiting: skipped; 3 starts in the room 0 left.
+  assert.deepEqual(asked, [1, 2, 3]);
+  assert.deepEqual(started, [0, 3]);
+  assert.equal(gate.inFlight, 1);
+  assert.equal(gate.abandoned, 2);
+  releases.shift()!();
+  assert.deepEqual(started, [0, 3, 4]);
+  releases.shift()!();
+  assert.equal(gate.inFlight, 0);
+  assert.equal(gate.waitingCount, 0);
+});
+
+test('abandoned calls do not count as answers: the round and the limit are as if they had never come', () => {
+  const { gate, advance } = gateAt({ initial: 4, min: 1 });
+  const releases: ((code?: string) => void)[] = [];
+  for (let i = 0; i < 4; i++) gate.admit((release) => releases.push(release));
+  for (let i = 0; i < 100; i++) gate.admit(() => assert.fail('an abandoned call must not start'), () => true);
+  advance(10);
+  for (const release of releases.splice(0)) release();
+  assert.equal(gate.abandoned, 100);
+  // One clean round of 4 answers with calls waiting: 4 -> 4 + max(1, 4/8) = 5.
+  assert.equal(gate.limit, 5);
+  assert.equal(gate.inFlight, 0);
 });

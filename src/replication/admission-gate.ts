@@ -1,7 +1,10 @@
 /**
- * Admission for the RESP listener's keyspace calls: at most `limit` get/set/delete calls of all
- * connections together are unanswered at once; the rest wait here, in arrival order, and start as
- * earlier ones are answered. The limit follows how fast calls are answered (GATE_LIMITS).
+ * A node's admission gate for its clients' keyspace calls: at most `limit` get/set/delete calls
+ * of all its client connections together, RESP and SDK alike, are unanswered at once; the rest
+ * wait here, in arrival order, and start as earlier ones are answered. The limit follows how fast
+ * calls are answered (ADMISSION_LIMITS). One per node: the daemon builds it and hands it to both
+ * listeners (src/resp/server.ts, src/server/client-server.ts); the simulator builds one per node
+ * for the kv-sdk scenario's sessions.
  *
  * Why: a keyspace call's deadline (the replica timeout, 500 ms by default) starts when the call
  * does. Nothing else bounded what one node had in flight: 50 connections pipelining 16 MSETs of 10
@@ -9,42 +12,55 @@
  * the slot; at the ~2-20k writes a second a node of three manages, the last of them were answered
  * after their deadline, failed as CLUSTERDOWN ("only 1 of the 2 replicas needed acknowledged the
  * write in time"), left hints that cost more work, and redis-benchmark --cluster sleeps a second
- * after each CLUSTERDOWN: 29.9 MSETs a second (bench/results/resp-2026-12-02.json). Waiting here
- * costs no deadline, so a burst is answered late instead of failed (a Redis client's own timeout
- * still applies), and every call a node starts has its whole deadline to finish in.
+ * after each CLUSTERDOWN: 29.9 MSETs a second (bench/results/resp-2026-12-02.json). One SDK client
+ * with 10,000 sets in flight did the same through the client sessions (probe-sdk finding 8: up to
+ * 6,325 `unavailable`). Waiting here costs no replica deadline, so a burst is answered late
+ * instead of failed, and every call a node starts has its whole deadline to finish in.
+ *
+ * A call that carries its client's deadline (the SDK stamps one on every get/set/delete) must not
+ * start after it: its client has reported it failed, and a write started then would be versioned
+ * after writes acknowledged since (346ba79, probe-sdk finding 1). The session checks the deadline
+ * when it takes a request up, and again, through `admit`'s `abandoned`, when the request's turn
+ * here comes.
+ *
+ * Core code: time comes from the caller's clock (`nowMs`, the Env's monotonic clock), so the
+ * simulator runs this gate as production does.
  */
-import type { Callback, KeyspaceService } from '../replication/api.ts';
+import type { Callback, KeyspaceService } from './api.ts';
 
 /**
- * How many calls a RESP listener lets be unanswered at once (all connections together) adapts to
+ * How many calls a node lets be unanswered at once (all client connections together) adapts to
  * how fast they are answered: it starts at `initial`, shrinks by a quarter after a round (as many
- * answers as the limit) in which a call took longer than GATE_TARGET_MS, and at once when one
+ * answers as the limit) in which a call took longer than ADMISSION_TARGET_MS, and at once when one
  * fails as a quorum failure, a timeout or an overload; it grows by an eighth after a clean round
  * in which calls had to wait; always within `min`..`max`. A node's rate changes with its machine's load by 10x and more (bench/resp on a
  * shared 2-core machine: 17,000 SETs a second one hour, 2,000 the next), so no fixed number is
  * both enough to keep a fast node busy and few enough for a starved one to answer in time.
  */
-export const GATE_LIMITS = { initial: 128, min: 64, max: 1024 } as const;
+export const ADMISSION_LIMITS = { initial: 128, min: 64, max: 1024 } as const;
 /**
  * A call answered later than this (half the default 500 ms replica timeout) says the node has too
  * much in flight. Not lower: on a starved machine a write took over 100 ms with few in flight, and
  * a 100 ms target throttled SET -P 16 to a third of its rate (cpu-per-request.ts, same run).
  */
-export const GATE_TARGET_MS = 250;
+export const ADMISSION_TARGET_MS = 250;
 
 /** Error codes that say the calls in flight are more than the replicas answer in time. */
 const CONGESTION = new Set(['unavailable', 'timeout', 'overloaded']);
 
-export interface KeyspaceGateOptions {
+export interface AdmissionGateOptions {
   initial?: number;
   min?: number;
   max?: number;
   targetMs?: number;
-  /** Monotonic ms; default performance.now. */
-  nowMs?: () => number;
+  /** Monotonic ms: the Env's clock (env.clock.monoMs()). */
+  nowMs: () => number;
 }
 
-export class KeyspaceGate {
+/** A call's start, given `release`, to call once when the call is answered (with its error's code if it failed). */
+export type AdmittedCall = (release: (errorCode?: string) => void) => void;
+
+export class AdmissionGate {
   /** Calls started and not answered yet, and how many may be. */
   inFlight = 0;
   limit: number;
@@ -53,11 +69,13 @@ export class KeyspaceGate {
   peakWaiting = 0;
   waited = 0;
   shrinks = 0;
+  /** Calls that waited and were never started: when their turn came, `abandoned` said their client had given up (its deadline passed, or its connection closed). */
+  abandoned = 0;
   readonly min: number;
   readonly max: number;
   readonly targetMs: number;
   readonly nowMs: () => number;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { start: AdmittedCall; abandoned: (() => boolean) | undefined }[] = [];
   /** Index of the next waiting call to start (the queue is compacted now and then, not shifted). */
   private head = 0;
   private pumping = false;
@@ -68,16 +86,16 @@ export class KeyspaceGate {
   /** This round began early, at a failed call. */
   private endedEarly = false;
 
-  constructor(options: KeyspaceGateOptions = {}) {
-    this.min = options.min ?? GATE_LIMITS.min;
-    this.max = options.max ?? GATE_LIMITS.max;
-    this.limit = options.initial ?? Math.min(this.max, Math.max(this.min, GATE_LIMITS.initial));
-    this.targetMs = options.targetMs ?? GATE_TARGET_MS;
-    this.nowMs = options.nowMs ?? (() => performance.now());
+  constructor(options: AdmissionGateOptions) {
+    this.min = options.min ?? ADMISSION_LIMITS.min;
+    this.max = options.max ?? ADMISSION_LIMITS.max;
+    this.limit = options.initial ?? Math.min(this.max, Math.max(this.min, ADMISSION_LIMITS.initial));
+    this.targetMs = options.targetMs ?? ADMISSION_TARGET_MS;
+    this.nowMs = options.nowMs;
     for (const [name, value] of [['min', this.min], ['max', this.max], ['initial', this.limit]] as const) {
-      if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`the keyspace gate's ${name} must be a positive integer, got ${value}`);
+      if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`the admission gate's ${name} must be a positive integer, got ${value}`);
     }
-    if (!(this.min <= this.limit && this.limit <= this.max)) throw new RangeError(`the keyspace gate needs min <= initial <= max, got ${this.min}, ${this.limit}, ${this.max}`);
+    if (!(this.min <= this.limit && this.limit <= this.max)) throw new RangeError(`the admission gate needs min <= initial <= max, got ${this.min}, ${this.limit}, ${this.max}`);
   }
 
   get waitingCount(): number {
@@ -127,20 +145,20 @@ export class KeyspaceGate {
 
   /**
    * Runs `start` now if there is room, else once there is; `start` gets `release`, to call once
-   * when its call is answered, with its error code if it failed.
+   * when its call is answered, with its error code if it failed. `abandoned`, if given, is asked
+   * when a call that waited gets its turn: true means its caller no longer wants it started (and
+   * has answered it, as the session does a request whose client's deadline passed meanwhile); the
+   * call then takes no room and the next one is asked.
    */
-  admit(start: (release: (errorCode?: string) => void) => void): void {
+  admit(start: AdmittedCall, abandoned?: () => boolean): void {
     if (this.enter()) return this.begin(start);
     this.waited++;
-    this.waiting.push(() => {
-      if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
-      this.begin(start);
-    });
+    this.waiting.push({ start, abandoned });
     this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount);
   }
 
   /** Runs a call that has its room. */
-  private begin(start: (release: (errorCode?: string) => void) => void): void {
+  private begin(start: AdmittedCall): void {
     const startedMs = this.nowMs();
     let released = false;
     start((errorCode) => {
@@ -157,8 +175,13 @@ export class KeyspaceGate {
     try {
       while (this.inFlight < this.limit && this.head < this.waiting.length) {
         const next = this.waiting[this.head]!;
-        this.waiting[this.head++] = undefined as unknown as () => void;
-        next();
+        this.waiting[this.head++] = undefined as unknown as (typeof this.waiting)[number];
+        if (next.abandoned?.() === true) {
+          this.abandoned++;
+          continue;
+        }
+        if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+        this.begin(next.start);
       }
       if (this.head === this.waiting.length) {
         this.waiting.length = 0;
@@ -174,7 +197,8 @@ export class KeyspaceGate {
 }
 
 /**
- * The keyspace with its get, set and delete going through `gate`: the plain quorum calls, whose
+ * The keyspace with its get, set and delete going through `gate` (RESP's, whose calls carry no
+ * client deadline): the plain quorum calls, whose
  * deadline starts with them. Not rmw: a read-modify-write waits on its key's primary, behind the
  * others on that key (a hot INCR ran at 200 a second), and holding room here for those would hold
  * up every other client's GET. Every other member is the
@@ -183,7 +207,7 @@ export class KeyspaceGate {
  * call the callback makes queues behind those already waiting. With room (the usual case) a call
  * costs one closure, its callback's.
  */
-export function gatedKeyspace(keyspace: KeyspaceService, gate: KeyspaceGate): KeyspaceService {
+export function gatedKeyspace(keyspace: KeyspaceService, gate: AdmissionGate): KeyspaceService {
   const released = <T>(done: Callback<T>): Callback<T> => {
     const startedMs = gate.nowMs();
     let answered = false;
