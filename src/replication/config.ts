@@ -166,6 +166,12 @@ export interface ReplicationBugs {
    * after its client gave up, and may replace newer acknowledged writes (probe-sdk finding 1).
    */
   sessionIgnoresDeadlines?: boolean;
+  /**
+   * The nodes' admission gates start a call whose turn came without checking its client's deadline
+   * again (kv-sdk only): a write that waited in the gate past its deadline is versioned after its
+   * client gave up, as with sessionIgnoresDeadlines.
+   */
+  admissionIgnoresDeadlines?: boolean;
   /** A read's coordinator never repairs the stale replicas it saw. */
   skipReadRepair?: boolean;
   /** A sloppy-quorum stand-in acknowledges a write but forgets the hint it should keep for the owner. */

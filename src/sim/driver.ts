@@ -65,6 +65,7 @@ const BUG_SWITCHES = {
   dropWritesOn: 'node',
   answerOldest: 'flag',
   sessionIgnoresDeadlines: 'flag',
+  admissionIgnoresDeadlines: 'flag',
   skipReadRepair: 'flag',
   forgetHints: 'flag',
   noJointQuorum: 'flag',

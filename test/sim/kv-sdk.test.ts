@@ -10,6 +10,7 @@ const OPTIONS = { nodes: 3, durationMs: 10_000, faults: 'swarm' as const };
 
 test('kv-sdk: seeds 1..20 under node and connection faults pass every checker (determinism checked on one seed in five)', async () => {
   const links = { dropped: 0, halfOpened: 0, slowReaders: 0, dialed: 0 };
+  const admission = { waited: 0, abandoned: 0 };
   let acked = 0;
   let failedCalls = 0;
   for (let seed = 1; seed <= 20; seed++) {
@@ -17,6 +18,9 @@ test('kv-sdk: seeds 1..20 under node and connection faults pass every checker (d
     assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
     const l = report['links'] as typeof links;
     for (const k of Object.keys(links) as (keyof typeof links)[]) links[k] += l[k];
+    const a = report['admission'] as typeof admission;
+    admission.waited += a.waited;
+    admission.abandoned += a.abandoned;
     acked += report['opsAcked'] as number;
     failedCalls += (report['opsFailed'] as number) + (report['opsUnknown'] as number);
   }
@@ -24,6 +28,9 @@ test('kv-sdk: seeds 1..20 under node and connection faults pass every checker (d
   assert.ok(links.dropped > 0 && links.halfOpened > 0 && links.slowReaders > 0, JSON.stringify(links));
   assert.ok(links.dialed > 20 * 2 * OPTIONS.nodes, `reconnects: ${JSON.stringify(links)}`);
   assert.ok(acked > 1_000 && failedCalls > 0, `acked ${acked}, failed or unknown ${failedCalls}`);
+  // The nodes' admission gates (shrunk to the simulated traffic) held calls, and refused some whose
+  // deadline passed while they waited (seeds 5, 8, 10, 17 and 18 when this was written).
+  assert.ok(admission.waited > 100 && admission.abandoned > 0, JSON.stringify(admission));
 });
 
 test('kv-sdk: the history checkers see through the SDK: a node answering reads with the oldest reply is caught within 4 seeds', async () => {
@@ -43,6 +50,18 @@ test('kv-sdk: a node taking up a write after its client gave up is caught (seed 
   const report = await runAnyScenario(kvSdkScenario, { seed: 2, nodes: 5, durationMs: 30_000, faults: 'swarm', bugs: { sessionIgnoresDeadlines: true } });
   const caught = report.violations.find((v) => v.checker === 'sdk/write-after-deadline');
   assert.ok(caught, `sessionIgnoresDeadlines went unnoticed; replay: ${report.replay}`);
+});
+
+// Seed 5 is the first of 1..20 (3 nodes, 10 s) where a write waits in a node's admission gate past
+// its client's deadline; the gate's check when its turn comes refuses it (5 calls refused in that
+// run). A gate that starts it anyway versions it after its client gave up.
+test('kv-sdk: a write started after waiting in the admission gate past its client\'s deadline is caught (seed 5, a gate that does not check deadlines)', async () => {
+  const report = await runAnyScenario(kvSdkScenario, { seed: 5, ...OPTIONS, bugs: { admissionIgnoresDeadlines: true } });
+  const caught = report.violations.find((v) => v.checker === 'sdk/write-after-deadline');
+  assert.ok(caught, `admissionIgnoresDeadlines went unnoticed; replay: ${report.replay}`);
+  const fixed = await runAnyScenario(kvSdkScenario, { seed: 5, ...OPTIONS });
+  assert.deepEqual(fixed.violations, []);
+  assert.ok((fixed['admission'] as { abandoned: number }).abandoned > 0, 'the gate refused the calls that waited past their deadline');
 });
 
 /**

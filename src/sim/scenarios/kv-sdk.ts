@@ -26,7 +26,7 @@ import { DEFAULT_WIRE_LIMITS } from '../../protocol/index.ts';
 import type { KvError, KvService, Version } from '../../replication/api.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ClientSession, type ClientServerStats, type SessionConfig } from '../../server/session.ts';
-import type { AdmissionGate } from '../../replication/admission-gate.ts';
+import { AdmissionGate, type AdmittedCall } from '../../replication/admission-gate.ts';
 import { runCheckedAsync, type Violation } from '../checkers.ts';
 import { SIM_EPOCH_MS } from '../clock.ts';
 import { ClientLinks, type ClientLink } from '../client-links.ts';
@@ -66,6 +66,24 @@ const SLOW_READER_MS: [number, number] = [200, 3_000];
  * replies stops the reading of a connection, and one that then reads nothing for 1 s is closed.
  */
 const SIM_SESSION = { unreadLimitBytes: 96, unreadStallMs: 1_000, helloTimeoutMs: 2_000, maxInFlight: 1_024 };
+/**
+ * Each node's admission gate (src/replication/admission-gate.ts), shrunk to the simulated traffic
+ * as the session's limits are: the workload's few clients keep a handful of calls in flight, so a
+ * gate of 1 to 4 makes calls wait their turn behind slow quorum calls (a paused, slow or cut-off
+ * replica holds one for its replica timeout), some past their client's deadline.
+ */
+const SIM_ADMISSION = { initial: 2, min: 1, max: 4 };
+
+/**
+ * Test-only (`bugs.admissionIgnoresDeadlines`): a gate that starts every call whose turn comes
+ * without asking whether its client gave up meanwhile, as a gate without the deadline check would.
+ */
+class GateIgnoringDeadlines extends AdmissionGate {
+  override admit(start: AdmittedCall): void {
+    super.admit(start);
+  }
+}
+
 /** Values up to 64 bytes: a get in flight counts that much against the unread limit (session.ts). */
 const SIM_LIMITS = { ...DEFAULT_WIRE_LIMITS, maxValueBytes: 64 };
 
@@ -207,6 +225,7 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
   // Called only once the run has started, after `cluster` exists.
   const versions = new ValueVersions(() => cluster.sim.now);
   const sessionStats: ClientServerStats = { framesReceived: 0, requestsReceived: 0, replyFramesSent: 0, connectionsFailed: 0, connectionsClosedUnread: 0, repliesRefusedUnread: 0 };
+  const gates: AdmissionGate[] = [];
   let links: ClientLinks | null = null;
   // The first nodes start as the cluster is built, before the links exist: they listen once the links do.
   const waiting: (() => void)[] = [];
@@ -222,7 +241,11 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
       const node = build(env);
       const kv = versions.observe(node.kv, info.index, info.incarnation, () => env.clock.wallMs());
       const ignoreDeadlines = options.bugs?.sessionIgnoresDeadlines === true;
-      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats, null, ignoreDeadlines), remote));
+      // One gate per node (per incarnation: a restart starts with an empty one), on the node's clock.
+      const Gate = options.bugs?.admissionIgnoresDeadlines === true ? GateIgnoringDeadlines : AdmissionGate;
+      const admission = new Gate({ ...SIM_ADMISSION, nowMs: () => env.clock.monoMs() });
+      gates.push(admission);
+      const listen = () => links!.listen(addressOf(info.index), info.index, env, (socket, remote) => new ClientSession(socket, simSessionConfig(env, kv, sessionStats, admission, ignoreDeadlines), remote));
       if (links) listen();
       else waiting.push(listen);
       return node;
@@ -276,6 +299,11 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
       missesUnjudged: missesUnjudged.count,
       links: { ...links.stats },
       sessions: { ...sessionStats },
+      admission: {
+        waited: gates.reduce((n, g) => n + g.waited, 0),
+        abandoned: gates.reduce((n, g) => n + g.abandoned, 0),
+        peakWaiting: gates.reduce((n, g) => Math.max(n, g.peakWaiting), 0),
+      },
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
     },
   };
