@@ -18,7 +18,9 @@
  * gave up on is never versioned after writes acknowledged since (probe-sdk finding 1: a set stuck in
  * a frozen node's socket). The service behind each session notes the node's clock whenever it
  * starts a write, against the deadline its client stamped (`lateWrites`); the history checkers
- * cannot tell such a write from an ordinary concurrent one, since its version is newer.
+ * cannot tell such a write from an ordinary concurrent one, since its version is newer. Each
+ * node's sessions share an admission gate, as a daemon's do, and bursts of sets fill it: a write
+ * that waited there past its deadline must be refused when its turn comes.
  */
 import { ShoalClient } from '../../client/client.ts';
 import type { ShoalError } from '../../client/errors.ts';
@@ -70,7 +72,8 @@ const SIM_SESSION = { unreadLimitBytes: 96, unreadStallMs: 1_000, helloTimeoutMs
  * Each node's admission gate (src/replication/admission-gate.ts), shrunk to the simulated traffic
  * as the session's limits are: the workload's few clients keep a handful of calls in flight, so a
  * gate of 1 to 4 makes calls wait their turn behind slow quorum calls (a paused, slow or cut-off
- * replica holds one for its replica timeout), some past their client's deadline.
+ * replica holds one for its replica timeout), and with the bursts (scheduleBursts) some wait past
+ * their client's deadline.
  */
 const SIM_ADMISSION = { initial: 2, min: 1, max: 4 };
 
@@ -198,6 +201,38 @@ export function simSessionConfig(env: Env, kv: KvService, stats: ClientServerSta
   };
 }
 
+/** Sets one SDK client fires at once in a burst, and the mean time between two bursts while faults run. */
+const BURST_SETS = 96;
+const MEAN_BURST_INTERVAL_MS = 2_000;
+
+/**
+ * Bursts while node faults run: one SDK client fires BURST_SETS sets at once, on keys of their
+ * own (`burst:...`, which the history checkers do not judge), so a node's admission gate holds a
+ * queue that slow quorum calls can keep waiting past their client's deadline. Each value is
+ * unique and its deadline noted, so sdk/write-after-deadline judges these writes too.
+ */
+function scheduleBursts(sim: Simulation<SimProcess>, links: ClientLinks, clients: readonly ShoalClient<Uint8Array>[], versions: ValueVersions, seed: number, untilMs: number): void {
+  const random = namedStream(seed, 'kv-sdk/bursts');
+  const encoder = new TextEncoder();
+  let burst = 0;
+  const next = (): void => {
+    if (sim.now >= untilMs) return;
+    const client = clients[random.int(SDK_CLIENTS)];
+    const n = burst++;
+    if (client !== undefined) {
+      links.onClient(() => {
+        for (let i = 0; i < BURST_SETS; i++) {
+          const value = encoder.encode(`b${n}:${i}`);
+          versions.sending(value, SIM_CLIENT_OPTIONS.commandTimeoutMs);
+          client.set(`burst:${i}`, value).catch(() => undefined);
+        }
+      });
+    }
+    sim.after(random.exponential(MEAN_BURST_INTERVAL_MS), next, 'sdk burst');
+  };
+  sim.at(KV_WORKLOAD_START_MS + random.exponential(MEAN_BURST_INTERVAL_MS), next, 'sdk burst');
+}
+
 /** Draws connection faults while node faults run: each a drop, a half-open link or a slow reader. */
 function scheduleLinkFaults(sim: Simulation<SimProcess>, links: ClientLinks, seed: number, untilMs: number): void {
   const random = namedStream(seed, 'kv-sdk/link-faults');
@@ -279,6 +314,7 @@ export async function runKvSdk(options: ScenarioOptions, trace: EventTrace): Pro
   const schedule = profile ? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 }) : [];
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   if (swarm) scheduleLinkFaults(sim as Simulation<SimProcess>, links, options.seed, faultPhaseEndMs);
+  if (swarm) scheduleBursts(sim as Simulation<SimProcess>, links, clients, versions, options.seed, faultPhaseEndMs);
   const { samples, sampler } = stageKvRun(cluster, workload, faultPhaseEndMs);
   const world: KvWorld = { cluster, history, keys };
   const result = await runCheckedAsync(
