@@ -14,54 +14,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KeyspaceService, KvError } from '../../src/replication/api.ts';
 import { startRespServer } from '../../src/resp/server.ts';
-import { MemoryKv } from '../../src/server/memory-kv.ts';
+import { deadlineKeyspace } from './deadline-keyspace.ts';
 import { RawConnection } from './resp-raw.ts';
-
-/** Calls one turn answers (a node's rate, in calls per turn). */
-const CALLS_PER_TURN = 64;
-/** A call started behind this many others misses its deadline (the rate times the replica timeout). */
-const DEADLINE_CALLS = 2_000;
-
-/** A MemoryKv whose get/set/delete answer in later turns, oldest first, failing those started too far back. */
-function deadlineKeyspace(): { keyspace: KeyspaceService; peak: () => number; late: () => number } {
-  const kv = new MemoryKv();
-  const queue: { ahead: number; run: () => void; fail: () => void }[] = [];
-  let peak = 0;
-  let late = 0;
-  let armed = false;
-  const drain = (): void => {
-    armed = false;
-    for (const call of queue.splice(0, CALLS_PER_TURN)) {
-      if (call.ahead >= DEADLINE_CALLS) {
-        late++;
-        call.fail();
-      } else call.run();
-    }
-    if (queue.length > 0) arm();
-  };
-  const arm = (): void => {
-    if (armed) return;
-    armed = true;
-    setImmediate(drain);
-  };
-  const unavailable: KvError = { code: 'unavailable', message: 'only 1 of the 2 replicas needed acknowledged the write in time' };
-  const later =
-    <A extends unknown[]>(method: (...args: [...A, (error: KvError | null, result?: unknown) => void]) => void) =>
-    (...args: [...A, (error: KvError | null, result?: unknown) => void]): void => {
-      const done = args[args.length - 1] as (error: KvError | null, result?: unknown) => void;
-      queue.push({ ahead: queue.length, run: () => method(...args), fail: () => done(unavailable) });
-      peak = Math.max(peak, queue.length);
-      arm();
-    };
-  const keyspace = Object.assign(Object.create(kv) as MemoryKv, {
-    get: later(kv.get.bind(kv)),
-    set: later(kv.set.bind(kv)),
-    delete: later(kv.delete.bind(kv)),
-  });
-  return { keyspace: keyspace as unknown as KeyspaceService, peak: () => peak, late: () => late };
-}
 
 test('50 connections pipelining 16 MSETs of 10 keys each: every MSET answers OK, none started past its deadline', async () => {
   const { keyspace, peak, late } = deadlineKeyspace();
