@@ -136,6 +136,13 @@ export interface ReplicationBugs {
    * read after a drained node's write at ONE, its handoff held up).
    */
   readyBeforeHandoff?: boolean;
+  /**
+   * Reads never tell replicas how many owners the ring they were routed by gives the partition: a
+   * replica behind a ring change that shrank it (a drain it has not heard of) answers as caught up
+   * in its own ring, and an ALL read through the drained node misses the write it acknowledged at
+   * ONE (test/sim/drain-read.test.ts).
+   */
+  readsWithoutOwnerCount?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */

@@ -521,7 +521,19 @@ export class Coordinator implements KvService {
     const now = this.ctx.env.clock.monoMs();
     read.sentAtMs.set(to, now);
     if (this.health !== null && to !== this.ctx.selfName) this.health.asked(to, now);
-    if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(read, read.routedBy, () => ({ t: 'r', id, p: read.partition, k: read.key, v: read.routedBy })));
+    if (!buggify(this.ctx.env, 'replica-request-lost')) this.ctx.send(to, requestFor(read, read.routedBy, () => this.readRequest(id, read)));
+  }
+
+  /**
+   * The read routed by `read.routedBy`. With fewer owners there than the replication factor (a
+   * cluster of N data holders or fewer), it says how many: a replica still on a ring that gives
+   * the partition more owners (it has not heard of a drain yet) does not count as caught up for
+   * it, as R of these owners need not meet a write acknowledged by W of its ring's
+   * (docs/REPLICATION.md, "A replica behind a ring that shrank the partition").
+   */
+  private readRequest(id: number, read: PendingRead): KvMessage {
+    const message: KvMessage = { t: 'r', id, p: read.partition, k: read.key, v: read.routedBy };
+    return read.owners.length < this.ctx.config.replicas && !this.ctx.config.bugs?.readsWithoutOwnerCount ? { ...message, n: read.owners.length } : message;
   }
 
   /**

@@ -25,8 +25,14 @@ export type KvMessage =
   | { t: 'wo'; id: number }
   /** The replica's partition actor refused a write or read: its mailbox is full (backpressure). */
   | { t: 'nb'; id: number }
-  /** Replica read; `v` as in `w`. */
-  | { t: 'r'; id: number; p: number; k: string; v?: string }
+  /**
+   * Replica read; `v` as in `w`. `n`: the partition's owner count in that ring, sent only when
+   * it is below the replication factor (a cluster of N data holders or fewer; otherwise no ring
+   * has more owners): a replica behind that ring whose own ring has more owners of the partition
+   * answers as not caught up (replica-host.ts, behindLargerRing). Such a read goes as msgpack;
+   * older nodes ignore the field.
+   */
+  | { t: 'r'; id: number; p: number; k: string; v?: string; n?: number }
   /**
    * Refusal of a `w` or `r` routed by ring `rv`, which this replica has moved past (the
    * partition's owners changed since): `v` is the replica's ring version, `o` the owners in it.
@@ -144,6 +150,7 @@ type FieldKind =
   | 'scan-status'
   | 'boolean'
   | 'boolean?'
+  | 'number?'
   | 'record'
   | 'record?'
   | 'record-or-absent'
@@ -171,7 +178,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   wa: { id: 'number' },
   wo: { id: 'number' },
   nb: { id: 'number' },
-  r: { id: 'number', p: 'number', k: 'string', v: 'string?' },
+  r: { id: 'number', p: 'number', k: 'string', v: 'string?', n: 'number?' },
   ns: { id: 'number', rv: 'string', v: 'string', o: 'strings', r: 'record-or-absent' },
   ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
@@ -213,6 +220,7 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   'bytes?': (x) => x === undefined || x instanceof Uint8Array,
   'scan-status': (x) => SCAN_STATUSES.includes(x),
   'boolean?': (x) => x === undefined || typeof x === 'boolean',
+  'number?': (x) => x === undefined || (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0),
   record: isRecord,
   'record?': (x) => x === null || isRecord(x),
   'record-or-absent': (x) => x === undefined || isRecord(x),
@@ -259,7 +267,7 @@ const decoder = new Decoder();
  *   wa  0x02 id:f64
  *   nb  0x03 id:f64
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
- *       (ring: the ring version `v`; length 0 when absent)
+ *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` is a msgpack map)
  *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor) record?
  *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
@@ -302,7 +310,7 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       return out;
     }
     case 'r':
-      if (isLatin1(message.k, Number.MAX_SAFE_INTEGER) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
+      if (message.n === undefined && isLatin1(message.k, Number.MAX_SAFE_INTEGER) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
         const ring = message.v ?? '';
         const out = new Uint8Array(14 + ring.length + message.k.length);
         header(out, Tag.r, message.id).setUint32(9, message.p);

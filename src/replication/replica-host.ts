@@ -354,6 +354,21 @@ export class ReplicaHost {
   }
 
   /**
+   * Whether a read comes routed by a ring other than this node's that gives the partition fewer
+   * owners than this node's ring does (`n`, coordinator.ts readRequest): this node is behind a
+   * ring change that shrank the partition's owner set (a drain it has not heard of; one it has
+   * moved past, with other owners, refuses instead). Its replica then does not count as caught up:
+   * a write acknowledged by W owners of its ring need not meet R owners of the reader's, and the
+   * owners that left may hold it alone (the gate an owner on the newer ring waits behind,
+   * sync.ts gateOnDeparted). It counts once it has moved to that ring and synced with them.
+   */
+  private behindLargerRing(message: { p: number; v?: string; n?: number }): boolean {
+    if (message.n === undefined) return false;
+    const placement = this.ctx.placement();
+    return message.v !== placement.version && placement.owners(message.p).length > message.n;
+  }
+
+  /**
    * Applies a record (inside the partition actor's turn), folding its version into the HLC. The
    * read-modify-write ids standing for the record it replaces move on to it (rmw-requests.ts),
    * taken as built on it, unless `builtOn` is false: a fenced result known not to have read it.
@@ -428,7 +443,7 @@ export class ReplicaHost {
         }
         const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(p, (actor) => {
-          const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p);
+          const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) && !this.behindLargerRing(message);
           const answer = (record: Uint8Array | null): void => {
             // Nothing held: say which version was evicted, or the partition's flush floor, so the
             // coordinator answers nothing older (and repairs nobody with it).

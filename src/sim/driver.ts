@@ -56,6 +56,7 @@ const BUG_SWITCHES = {
   jointIgnoresRefusers: 'flag',
   readRefusalWithoutRecord: 'flag',
   readyBeforeHandoff: 'flag',
+  readsWithoutOwnerCount: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',

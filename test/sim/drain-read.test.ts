@@ -23,23 +23,30 @@ const dec = new TextDecoder();
 const Y = 0;
 const KEY = 'k-drained';
 
-/** The node's transport, with replication bytes from `from` dropped while `held()` says so. */
-function dropKvFrom(transport: Transport, from: string, held: () => boolean): Transport {
+/** What a and b drop of the bytes y sends them: replication ones while `held`, gossip ones while `deaf`. */
+interface Fault {
+  held: boolean;
+  deaf: boolean;
+}
+
+/** The node's transport, with the bytes from `from` that `fault` names dropped. */
+function dropFrom(transport: Transport, from: string, fault: Fault): Transport {
+  const dropped = (bytes: Uint8Array) => (fault.held && bytes[0] === MessageFamily.kv) || (fault.deaf && bytes[0] === MessageFamily.gossip);
   return {
     send: (to, bytes, lane) => transport.send(to, bytes, lane),
-    onReceive: (handler) => transport.onReceive((sender, bytes) => (held() && sender === from && bytes[0] === MessageFamily.kv ? undefined : handler(sender, bytes))),
+    onReceive: (handler) => transport.onReceive((sender, bytes) => (sender === from && dropped(bytes) ? undefined : handler(sender, bytes))),
   };
 }
 
 function cluster(bugs: ReplicationBugs) {
   const seeds = Array.from({ length: 3 }, (_, i) => nodeAddress(i));
-  const fault = { held: false };
+  const fault: Fault = { held: false, deaf: false };
   const sim = new Simulation<ShoalNode>({
     seed: 7,
     nodes: 3,
     trace: new EventTrace(),
     factory: (env: Env, { index }) => {
-      const transport = index === Y ? env.transport : dropKvFrom(env.transport, nodeAddress(Y), () => fault.held);
+      const transport = index === Y ? env.transport : dropFrom(env.transport, nodeAddress(Y), fault);
       return createNode({ env: { ...env, transport }, config: { seeds, partitions: 32, gossipProfile: 'local', replication: { bugs } } });
     },
   });
@@ -108,4 +115,44 @@ test('a drained owner that dies before its handoff no longer holds the others ba
   // The write lived on y alone: like the joint quorum, which stops waiting for a dead
   // previous-only owner, the gate does too, and reads answer what the live owners hold.
   assert.equal(readAll(sim, a), 'old');
+});
+
+/**
+ * The ring change has not reached the owners left: a and b no longer hear y's gossip either, so
+ * they stay on the ring {y, a, b} while y drains and routes by {a, b}. An ALL read through y asks
+ * a and b, which answer as caught up owners of their own ring (a replica behind the reader's ring
+ * accepts it). Before, the read returned 'old': R = 2 of the reader's two owners, but W = 1 of
+ * their ring's three. Now the read says the partition has 2 owners in its ring, and a replica whose
+ * ring gives it more does not count until it has moved to that ring and synced with y.
+ */
+function drainedUnheard(bugs: ReplicationBugs = {}) {
+  const { sim, fault } = cluster(bugs);
+  sim.runUntil(5_000, () => sim.upNodes().every((n) => n.process!.settled()));
+  const [y, a, b] = [sim.process(0)!, sim.process(1)!, sim.process(2)!];
+  assert.equal(write(sim, a, 'old', 'all'), 'ok');
+  fault.held = true;
+  assert.equal(write(sim, y, 'new', 'one'), 'ok', "y's own replica acknowledged the write at ONE");
+  fault.deaf = true;
+  y.drain();
+  sim.runUntil(sim.now + 2_000, () => !y.placement().members.some((m) => m.name === y.name));
+  const withY = (n: ShoalNode) => n.placement().members.some((m) => m.name === y.name);
+  assert.ok(!withY(y) && withY(a) && withY(b), 'y routes by {a, b}; a and b are still on the ring with y');
+  // y's replication bytes flow again, so the read reaches a and b (and later y's handoff).
+  fault.held = false;
+  return { sim, fault, y, a, b };
+}
+
+test('an ALL read through the drained node is not answered by owners that have not heard of its drain', () => {
+  const { sim, fault, y, a, b } = drainedUnheard();
+  assert.equal(readAll(sim, y), 'error: unavailable', 'a and b, behind the ring that shrank the partition, do not count as caught up');
+  fault.deaf = false;
+  const movedAndSynced = (n: ShoalNode) => !n.placement().members.some((m) => m.name === y.name) && n.handoffProgress().partitionsCatchingUp === 0;
+  sim.runUntil(sim.now + 10_000, () => movedAndSynced(a) && movedAndSynced(b));
+  assert.ok(movedAndSynced(a) && movedAndSynced(b), 'a and b heard of the drain and synced with y');
+  assert.equal(readAll(sim, y), 'new', 'once they moved to the ring without y and synced with it, the read sees its write');
+});
+
+test('with reads that do not carry the owner count (bugs.readsWithoutOwnerCount) the same read misses the write', () => {
+  const { sim, y } = drainedUnheard({ readsWithoutOwnerCount: true });
+  assert.equal(readAll(sim, y), 'old');
 });
