@@ -349,6 +349,7 @@ export class ShoalNode {
       isLeaving: () => this.leaving,
       reenterAtOnce: replication.bugs?.undrainWithoutPeers === true,
       aloneAtOnce: replication.bugs?.aloneWithoutConfirmation === true,
+      jointEndsEarly: replication.bugs?.jointEndsEarly === true,
       onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
@@ -383,7 +384,7 @@ export class ShoalNode {
       awaitsPeerRing: () => this.ring.awaitsPeerRing,
       confirmingPeers: () => this.ring.confirmingPeers,
       checkRoute: (version, p) => this.ring.checkRoute(version, p),
-      previousRing: (p) => this.ring.previousRing(p),
+      previousRings: (p) => this.ring.previousRings(p),
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),
       knowsFloors: (name) => {
         if (name === this.name) return true;
@@ -402,7 +403,7 @@ export class ShoalNode {
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
     this.host.epochOf = (p) => this.ring.epoch(p);
     this.sync = new PartitionSync(ctx, this.host);
-    this.sync.onPeerRing = (version) => this.ring.peerRing(version);
+    this.sync.onPeerRing = (version, peer) => this.ring.peerRing(version, peer);
     // Ranked by guaranteed count (count - error): a Space-Saving newcomer inherits its victim's count.
     this.sync.hottestKeys = (n) =>
       this.store

@@ -22,12 +22,13 @@
  *   owners are unchanged since, or that does not know the version (it is behind, or the version is
  *   older than what it keeps), accepts. The coordinator adopts the answered owners for that
  *   request and retries within its deadline (coordinator.ts).
- * - `previousRing`: readers still on the ring before this node's current one ask that ring's
- *   owners, so a write also meets its consistency level there (a joint quorum). A previous owner
- *   that refused a request routed by that ring has moved past it and serves no read routed by it:
- *   it counts as if it had acknowledged (`peerMovedPast`). Once every live member that owned a
- *   partition only in the previous ring has been seen past it, the joint quorum ends: versions
- *   end it, not a time window.
+ * - `previousRings`: readers still on a ring before this node's current one ask that ring's
+ *   owners, so a write also meets its consistency level there (a joint quorum). An owner that
+ *   refused a request routed by that ring has moved past it and serves no read routed by it: it
+ *   counts as if it had acknowledged (`peerMovedPast`). Once every owner the ring had of a
+ *   partition whose owners changed has been seen past it (a refusal, or a sync answer on this
+ *   node's ring), the joint quorum over it ends: versions end it, not a time window, and an owner
+ *   seen down is still waited for (retireJointRings). Up to MAX_JOINT_RINGS rings at once.
  * - A node back in the ring after an undrain routes by the ring without itself until a peer is
  *   seen on a ring with it (holdBackSelf): its own ring change is the one its peers may not have.
  */
@@ -73,6 +74,8 @@ export interface RingLifecycleOptions {
   reenterAtOnce?: boolean;
   /** Test-only (ReplicationBugs.aloneWithoutConfirmation): a ring change to this node alone serves at once. */
   aloneAtOnce?: boolean;
+  /** Test-only (ReplicationBugs.jointEndsEarly): the joint quorum covers the previous ring alone, and ends once its live previous-only owners moved past it. */
+  jointEndsEarly?: boolean;
   /**
    * Called after each ring this node installs (`previous` null for the first). With the first,
    * `withoutSelf` is the ring of the other members alone: the ring the cluster used before this
@@ -81,13 +84,36 @@ export interface RingLifecycleOptions {
   onPlacement(previous: Placement | null, next: Placement, withoutSelf: Placement | null): void;
 }
 
+/**
+ * A ring this node left that readers may still route by (a write's joint quorum covers it):
+ * `watched`, its owners of the partitions whose owners the next ring changed (`onlyThere`: those
+ * that ring no longer has as owner of some such partition, all the rule before waited for);
+ * `movedPast`, those that refused a request routed by it (they count as acknowledged there);
+ * `seenPast`, those seen since on this node's current ring (a sync answer: it ends the wait, but
+ * counts as no acknowledgement, since a member that never was on the ring accepts its requests).
+ */
+interface JointRing {
+  placement: Placement;
+  watched: Set<string>;
+  onlyThere: Set<string>;
+  movedPast: Set<string>;
+  seenPast: Set<string>;
+}
+
+/**
+ * How many rings a write's joint quorum covers at most (this node's previous rings that a reader
+ * may still route by, see retireJointRings). A node behind by more ring changes than this, cut
+ * off all along, is not covered.
+ */
+export const MAX_JOINT_RINGS = 8;
+
 /** A request's refusal: the ring the replica has moved to, and the partition's owners in it. */
 export interface NewerRing {
   version: string;
   owners: readonly string[];
 }
 
-/** The ring before this node's current one, for a write's joint quorum (see the file comment). */
+/** A ring before this node's current one, for a write's joint quorum (see the file comment). */
 export interface PreviousRing {
   version: string;
   owners: readonly string[];
@@ -113,7 +139,8 @@ export class RingLifecycle {
   private epochs: Uint32Array;
   /** Rings this node left behind: version -> the partition epochs it had then (oldest first). */
   private readonly past = new Map<string, Uint32Array>();
-  private previous: { placement: Placement; onlyThere: Set<string>; movedPast: Set<string> } | null = null;
+  /** Rings this node left that a reader may still route by, newest first (see JointRing, retireJointRings). */
+  private jointRings: JointRing[] = [];
   /**
    * While this node is back in its members' data holders (an undrain) but has not yet seen a peer
    * on a ring with it: the versions of the rings with it it has computed (keyed by their inputs),
@@ -190,10 +217,14 @@ export class RingLifecycle {
    * and a node back in the ring takes the ring with itself once a peer is seen on one (see
    * holdBackSelf).
    */
-  peerRing(version: string): void {
+  peerRing(version: string, name?: string): void {
     if (version === this.placementNow.version) {
       this.confirm();
       this.aloneSinceChange = null;
+      if (name !== undefined && this.jointRings.length > 0) {
+        for (const ring of this.jointRings) ring.seenPast.add(name);
+        this.retireJointRings();
+      }
     }
     this.seenWithSelf(version);
   }
@@ -297,32 +328,53 @@ export class RingLifecycle {
     return { version: this.placementNow.version, owners: this.placementNow.owners(partition) };
   }
 
-  /** The ring before the current one while some previous-only owner may still be on it; else null. */
-  previousRing(partition: number): PreviousRing | null {
-    const previous = this.previous;
-    if (previous === null) return null;
-    return { version: previous.placement.version, owners: previous.placement.owners(partition), movedPast: previous.movedPast };
+  /**
+   * The rings this node left that readers may still route by, newest first, with the partition's
+   * owners in each (a write's joint quorum); empty when none.
+   */
+  previousRings(partition: number): PreviousRing[] {
+    return this.jointRings.map((ring) => ({ version: ring.placement.version, owners: ring.placement.owners(partition), movedPast: ring.movedPast }));
   }
 
   /**
-   * A peer refused a request routed by `version`: it has moved past that ring. When that is the
-   * previous ring, the peer counts as acknowledged in every later joint quorum, and once every
-   * live previous-only owner has moved past it, the joint quorum ends. A refusal of the current
-   * ring means this node is behind: check the ring now (gossip usually already knows).
+   * A peer refused a request routed by `version`: it has moved past that ring. When that is a ring
+   * a joint quorum still covers, the peer counts as acknowledged there in every later write, and
+   * the ring may retire (retireJointRings). A refusal of the current ring means this node is
+   * behind: check the ring now (gossip usually already knows).
    */
   peerMovedPast(name: string, version: string): void {
     if (version === this.placementNow.version) this.requestCheck();
-    const previous = this.previous;
-    if (previous === null || previous.placement.version !== version) return;
-    previous.movedPast.add(name);
-    this.retirePreviousIfPassed();
+    const ring = this.jointRings.find((r) => r.placement.version === version);
+    if (ring === undefined) return;
+    ring.movedPast.add(name);
+    this.retireJointRings();
   }
 
-  private retirePreviousIfPassed(): void {
-    const previous = this.previous;
-    if (previous === null) return;
-    for (const name of previous.onlyThere) if (!previous.movedPast.has(name) && name !== this.selfName() && this.o.isAlive(name)) return;
-    this.previous = null;
+  /**
+   * Drops each ring no reader can route by any more: every owner it had of a partition whose owners
+   * changed after it (`watched`, shared owners included: one still on that ring answers its reads
+   * as caught up, and where the change grew the owner set, R of its fewer owners need not meet W of
+   * the new ones: kv-drain seed 700090 with 3 nodes) has refused a request routed by it, or answered
+   * a sync on this node's current ring, or is out of the member table or left. An owner seen down is
+   * still waited for: cut off by a network partition it may still serve that ring's reads, and
+   * writes acknowledged by a minority on the other side once its joint quorum ended were lost
+   * (kv-drain seed 810002 with 5 nodes). It is forgotten after deadReclaimMs, which ends the wait.
+   */
+  private retireJointRings(): void {
+    if (this.jointRings.length === 0) return;
+    const self = this.selfName();
+    if (this.o.jointEndsEarly) {
+      // The rule before (test-only): live previous-only owners alone are waited for.
+      this.jointRings = this.jointRings.filter((ring) => [...ring.onlyThere].some((name) => !ring.movedPast.has(name) && name !== self && this.o.isAlive(name)));
+      return;
+    }
+    const members = new Map(this.o.membership.members().map((m) => [m.name, m]));
+    const mayServe = (ring: JointRing, name: string): boolean => {
+      if (name === self || ring.movedPast.has(name) || ring.seenPast.has(name)) return false;
+      const member = members.get(name);
+      return member !== undefined && member.state !== 'left';
+    };
+    this.jointRings = this.jointRings.filter((ring) => [...ring.watched].some((name) => mayServe(ring, name)));
   }
 
   // ---- joining ----------------------------------------------------------------------------
@@ -431,7 +483,7 @@ export class RingLifecycle {
     const members = this.holdBackSelf(this.ringMembers());
     const key = ringInputsKey(members);
     if (key === this.ringKey) {
-      this.retirePreviousIfPassed(); // a previous-only owner may have died since
+      this.retireJointRings(); // a watched owner may have been forgotten since
       return;
     }
     this.ringKey = key;
@@ -476,18 +528,25 @@ export class RingLifecycle {
   private install(next: Placement, previous: Placement | null, withoutSelf: Placement | null = null): void {
     const epochs = this.epochs.slice();
     const onlyThere = new Set<string>();
+    const watched = new Set<string>();
     if (previous !== null) {
       for (let p = 0; p < next.partitions; p++) {
         const before = previous.owners(p);
         const after = next.owners(p);
         if (sameOwners(before, after)) continue;
         epochs[p]!++;
-        for (const name of before) if (!after.includes(name)) onlyThere.add(name);
+        for (const name of before) {
+          watched.add(name);
+          if (!after.includes(name)) onlyThere.add(name);
+        }
       }
       this.past.delete(previous.version);
       this.past.set(previous.version, this.epochs);
       if (this.past.size > MAX_PAST_RINGS) this.past.delete(this.past.keys().next().value!);
-      this.previous = { placement: previous, onlyThere, movedPast: new Set() };
+      this.jointRings.unshift({ placement: previous, watched, onlyThere, movedPast: new Set(), seenPast: new Set() });
+      // The oldest beyond the bound is no longer covered: a node that many ring changes behind is one gossip has long lost touch with.
+      const bound = this.o.jointEndsEarly ? 1 : MAX_JOINT_RINGS;
+      if (this.jointRings.length > bound) this.jointRings.length = bound;
     }
     // A ring can come back (a member leaves and returns with its claim seed): it is current, not past.
     this.past.delete(next.version);
@@ -496,7 +555,7 @@ export class RingLifecycle {
     this.placementNow = next;
     const alone = previous !== null && !this.o.aloneAtOnce && next.members.length === 1 && next.members[0]!.name === this.selfName();
     this.aloneSinceChange = alone ? previous.members.map((m) => m.name).filter((name) => name !== this.selfName()) : null;
-    this.retirePreviousIfPassed();
+    this.retireJointRings();
     this.o.onPlacement(previous, next, withoutSelf);
   }
 }

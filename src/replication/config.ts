@@ -153,6 +153,13 @@ export interface ReplicationBugs {
    * draining flag built a ring of itself and answered QUORUM reads from its stale replica).
    */
   aloneWithoutConfirmation?: boolean;
+  /**
+   * A write's joint quorum over the previous ring ends once every live owner that ring had and the
+   * current one does not have has moved past it: owners that both rings share, still on the
+   * previous one, and owners cut off and declared dead still serve its reads (kv-drain seed 700090
+   * with 3 nodes, seed 810002 with 5).
+   */
+  jointEndsEarly?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */

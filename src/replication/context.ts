@@ -55,11 +55,11 @@ export interface ReplicationContext {
    */
   checkRoute?(version: string | undefined, partition: number): { version: string; owners: readonly string[] } | null;
   /**
-   * While readers may still be on the ring before this node's current one: that ring's version,
-   * the partition's owners in it, and those known to have moved past it (a write's joint quorum).
-   * Null otherwise.
+   * The rings before this node's current one that readers may still route by, newest first: each
+   * one's version, the partition's owners in it, and those known to have moved past it (a write's
+   * joint quorum). Empty when none.
    */
-  previousRing?(partition: number): { version: string; owners: readonly string[]; movedPast: ReadonlySet<string> } | null;
+  previousRings?(partition: number): readonly { version: string; owners: readonly string[]; movedPast: ReadonlySet<string> }[];
   /**
    * Whether `name` runs a protocol version that decodes flush floor messages (`fl`): an older peer
    * could not, so nothing sends it one. Absent: every peer does.

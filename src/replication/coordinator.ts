@@ -21,8 +21,8 @@
  * retries on those owners within its deadline, at most MAX_RING_ADOPTIONS times; an owner that
  * refuses naming a ring the request cannot adopt (one it left already: versions come back when a
  * member rejoins) is asked again after a backoff (retryRefused). While readers may
- * still be on the ring before this node's (ReplicationContext.previousRing), a write must also meet
- * its consistency level among that ring's owners (a joint quorum); an owner that refused a request
+ * still be on rings before this node's (ReplicationContext.previousRings), a write must also meet
+ * its consistency level among each one's owners (a joint quorum); an owner that refused a request
  * routed by that ring counts as acknowledged there, since it serves no read routed by it either
  * (an owner of both rings that refused the newer one is asked by the older: askInOlderRing).
  * A read's refuser that still holds the partition (handing it off) sends its record of the key
@@ -430,16 +430,16 @@ export class Coordinator implements KvService {
     write.done = this.timed(value === null ? 'delete' : 'set', write, done);
     this.track(id, write);
 
-    // A node still on the previous ring reads from that ring's owners: until every previous-only
-    // owner has moved on, the write must also satisfy the consistency level there (a joint quorum),
-    // or a reader on the old ring can miss it (kv-join seed 40: ALL on the new owners, ONE from an
-    // old owner). Sent routed by the previous ring: an owner that has moved past it refuses, and
-    // counts as acknowledged there.
-    const previous = this.ctx.previousRing?.(partition) ?? null;
-    if (previous) {
+    // A node still on an older ring reads from that ring's owners: until its owners have moved on,
+    // the write must also satisfy the consistency level there (a joint quorum), or a reader on the
+    // old ring can miss it (kv-join seed 40: ALL on the new owners, ONE from an old owner). Sent
+    // routed by that ring: an owner that has moved past it refuses, and counts as acknowledged
+    // there. Rings newest first: an owner of several gets one copy, routed by the newest, and is
+    // asked in an older one once it refused that (askInOlderRing).
+    for (const previous of this.ctx.previousRings?.(partition) ?? []) {
       this.addJointQuorum(write, previous.version, previous.owners, previous.movedPast);
       for (const name of previous.owners) {
-        if (owners.includes(name) || previous.movedPast.has(name) || !this.ctx.isAlive(name)) continue;
+        if (owners.includes(name) || previous.movedPast.has(name) || write.jointAwaiting.has(name) || !this.ctx.isAlive(name)) continue;
         write.jointAwaiting.add(name);
         this.sendWrite(id, write, name, previous.version);
       }

@@ -113,7 +113,7 @@ export class PartitionSync {
    */
   private readonly beforeFirstRing = { keysReceived: 0, bytesReceived: 0 };
   /** Called with the ring version of every peer's sync answer (the node confirms its ring on its own version). */
-  onPeerRing: (version: string) => void = () => {};
+  onPeerRing: (version: string, peer: string) => void = () => {};
   /** Per peer: partitions it gained from a ring change that this node holds, not yet warmed (see warm). */
   private readonly warmDue = new Map<string, Set<number>>();
   /** Per partition: previous owners that left it and that a catch-up of it may still wait for (forgetDeadDeparted). */
@@ -295,14 +295,14 @@ export class PartitionSync {
         return true;
       case 'sr':
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
-        this.onSyncAnswer(from, message.eq, message.df, this.sameRing(message.v));
+        this.onSyncAnswer(from, message.eq, message.df, this.sameRing(message.v, from));
         return true;
       case 'sw':
         this.answerWant(from, message.p, message.k);
         return true;
       case 'sd': {
         const { p, k, r, last, ek = [], ev = [], q = [] } = message;
-        const sameRing = this.sameRing(message.v);
+        const sameRing = this.sameRing(message.v, from);
         this.host.run(p, (actor) => {
           const catchingUp = !actor.ready;
           const received = catchingUp ? this.catchUp : this.ctx.placement().members.length === 0 ? this.beforeFirstRing : null;
@@ -473,8 +473,8 @@ export class PartitionSync {
   }
 
   /** Whether a peer's ring version is ours (the node hears of it: the first such answer confirms its ring). */
-  private sameRing(version: string): boolean {
-    this.onPeerRing(version);
+  private sameRing(version: string, peer: string): boolean {
+    this.onPeerRing(version, peer);
     return version === this.ctx.placement().version;
   }
 

@@ -57,6 +57,7 @@ const BUG_SWITCHES = {
   readRefusalWithoutRecord: 'flag',
   readyBeforeHandoff: 'flag',
   readsWithoutOwnerCount: 'flag',
+  jointEndsEarly: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',

@@ -31,8 +31,8 @@ function writeDuringChange(previous: readonly string[] | null, consistency: 'all
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const peersPast: [string, string][] = [];
-  const previousRing = () => (previous ? { version: 'u', owners: previous, movedPast: new Set(movedPast) } : null);
-  const ctx = context(env, sent, { previousRing, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
+  const previousRings = () => (previous ? [{ version: 'u', owners: previous, movedPast: new Set(movedPast) }] : []);
+  const ctx = context(env, sent, { previousRings, peerMovedPast: (name, version) => void peersPast.push([name, version]) });
   const { coordinator, outcome, id } = startWrite(ctx, sent, consistency);
   const ack = (from: string) => coordinator.onReply(from, { t: 'wa', id });
   const refuse = (from: string, v: string, o: string[]) => coordinator.onReply(from, { t: 'ns', id, rv: (sent.find(([to]) => to === from)![1] as { v: string }).v, v, o });
@@ -133,8 +133,8 @@ test('a write whose adopted ring does not answer fails at its deadline, never ac
 function writeWhoseOwnerRefusedTheNewerRing(bugs: ReplicationBugs = {}) {
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
-  const previousRing = () => ({ version: 'u', owners: ['n3', 'n2', 'n4'], movedPast: new Set<string>() });
-  const { coordinator, outcome, id } = startWrite(context(env, sent, { previousRing, config: replicationConfig({ bugs }) }), sent, 'quorum');
+  const previousRings = () => [{ version: 'u', owners: ['n3', 'n2', 'n4'], movedPast: new Set<string>() }];
+  const { coordinator, outcome, id } = startWrite(context(env, sent, { previousRings, config: replicationConfig({ bugs }) }), sent, 'quorum');
   coordinator.onReply('n1', { t: 'wa', id });
   coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'w', o: ['n1', 'n3', 'n5'] });
   coordinator.onReply('n3', { t: 'wa', id });

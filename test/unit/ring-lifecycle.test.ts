@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Member, MembershipEvent } from '../../src/gossip/membership.ts';
-import { MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
+import { MAX_JOINT_RINGS, MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
 import { RING_META, buildPlacement } from '../../src/node/ring-placement.ts';
 import type { Placement } from '../../src/replication/context.ts';
 import { fakeEnv } from './replication-fakes.ts';
@@ -15,7 +15,7 @@ function member(name: string, claimSeed: number | null, state: Member['state'] =
 }
 
 /** A lifecycle over a member table the test edits; `installed` records each ring it installs. */
-function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean; aloneAtOnce?: boolean } = {}) {
+function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean; aloneAtOnce?: boolean; jointEndsEarly?: boolean } = {}) {
   const { env, flush } = fakeEnv();
   const table = new Map(names.map((name, i) => [name, member(name, 10 + i)]));
   const self = names[0]!;
@@ -37,6 +37,7 @@ function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: 
     isLeaving: () => false,
     ...(options.reenterAtOnce ? { reenterAtOnce: true } : {}),
     ...(options.aloneAtOnce ? { aloneAtOnce: true } : {}),
+    ...(options.jointEndsEarly ? { jointEndsEarly: true } : {}),
     onPlacement: (previous, next) => void installed.push({ previous, next }),
   });
   const change = (event: MembershipEvent) => {
@@ -119,28 +120,68 @@ test('a ring that comes back is current again, not one this node moved past', ()
   assert.notEqual(ring.checkRoute(first.version, moved), null, 'left behind again: refused');
 });
 
-test('the joint quorum ends once every live previous-only owner has moved past the previous ring', () => {
+/** The owners `before` had of the partitions whose owners `after` changed: a joint quorum over `before` waits for them. */
+function watchedOwners(before: Placement, after: Placement): string[] {
+  const names = new Set<string>();
+  for (let p = 0; p < PARTITIONS; p++) if (!before.owners(p).every((o) => after.owners(p).includes(o))) for (const o of before.owners(p)) names.add(o);
+  return [...names];
+}
+
+test('the joint quorum ends once every owner the previous ring had of a moved partition has been seen past it, down ones included', () => {
   const { ring, change, dead } = lifecycle(['n1', 'n2', 'n3', 'n4']);
   ring.start();
-  assert.equal(ring.previousRing(0), null, 'the first ring has no predecessor');
+  assert.deepEqual(ring.previousRings(0), [], 'the first ring has no predecessor');
   const before = ring.placement;
   change({ type: 'joined', member: member('n5', 20) });
-  const { moved } = partitions(before, ring.placement);
-  const previous = ring.previousRing(moved);
+  const after = ring.placement;
+  const { moved } = partitions(before, after);
+  const [previous] = ring.previousRings(moved);
   assert.ok(previous);
   assert.equal(previous.version, before.version);
   assert.deepEqual(previous.owners, before.owners(moved));
-  // Who owned some partition before the join and not after it: they alone may serve old-ring reads the new owners lack.
+  // Previous-only owners and shared ones alike: either, still on the old ring, answers its reads.
+  const [last, ...rest] = watchedOwners(before, after).filter((n) => n !== 'n1');
+  rest.forEach((name, i) => (i % 2 === 0 ? ring.peerMovedPast(name, before.version) : ring.peerRing(after.version, name)));
+  ring.peerMovedPast(last!, 'some-other-ring');
+  ring.peerRing('some-other-ring', last);
+  assert.equal(ring.previousRings(moved).length, 1, 'one watched owner has not been seen past it');
+  assert.ok(previous.movedPast.size >= Math.ceil(rest.length / 2), 'refusals count as acknowledgements; sync answers only end the wait');
+  dead.add(last!);
+  ring.check();
+  assert.equal(ring.previousRings(moved).length, 1, 'seen down is not gone: cut off by a partition, it may still serve the old ring');
+  ring.peerRing(after.version, last);
+  assert.deepEqual(ring.previousRings(moved), [], 'every watched owner has been seen on the current ring or refused the old one');
+});
+
+test('with bugs.jointEndsEarly the joint quorum covers one ring and ends once its live previous-only owners moved past it', () => {
+  const { ring, change, dead } = lifecycle(['n1', 'n2', 'n3', 'n4'], { jointEndsEarly: true });
+  ring.start();
+  const before = ring.placement;
+  change({ type: 'joined', member: member('n5', 20) });
+  const { moved } = partitions(before, ring.placement);
   const onlyBefore = new Set<string>();
   for (let p = 0; p < PARTITIONS; p++) for (const o of before.owners(p)) if (!ring.placement.owners(p).includes(o)) onlyBefore.add(o);
   const [last, ...rest] = [...onlyBefore].filter((n) => n !== 'n1');
   for (const name of rest) ring.peerMovedPast(name, before.version);
-  ring.peerMovedPast('n2', 'some-other-ring');
-  assert.ok(ring.previousRing(moved), 'one previous-only owner has not been seen past it');
-  assert.ok(previous.movedPast.size >= rest.length);
+  assert.equal(ring.previousRings(moved).length, 1);
   dead.add(last!);
   ring.check();
-  assert.equal(ring.previousRing(moved), null, 'the last one is down: nobody left to serve the old ring');
+  assert.deepEqual(ring.previousRings(moved), [], 'the last one is down: the old rule stopped waiting');
+});
+
+test(`a write's joint quorum covers every ring a reader may still route by, newest first, up to ${MAX_JOINT_RINGS}`, () => {
+  const { ring, change } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  const first = ring.placement;
+  change({ type: 'joined', member: member('n5', 20) });
+  const second = ring.placement;
+  change({ type: 'joined', member: member('n6', 30) });
+  const third = ring.placement;
+  assert.deepEqual(ring.previousRings(0).map((r) => r.version), [second.version, first.version]);
+  for (const name of new Set([...watchedOwners(first, second), ...watchedOwners(second, third)])) ring.peerRing(third.version, name);
+  assert.deepEqual(ring.previousRings(0), [], 'everyone seen on the current ring: no reader is left on either');
+  for (let i = 0; i < MAX_JOINT_RINGS + 2; i++) change({ type: 'joined', member: member(`m${i}`, 40 + i) });
+  assert.equal(ring.previousRings(0).length, MAX_JOINT_RINGS);
 });
 
 test(`a node remembers the last ${MAX_PAST_RINGS} rings it left behind`, () => {
@@ -209,7 +250,7 @@ test('an undrained node routes by the ring without itself until a peer is seen o
     ring.check();
     assert.equal(ring.placement.version, withN3.version);
     assert.equal(ring.awaitsPeerRing, false);
-    assert.equal(ring.previousRing(0)?.version, ringOf(table, ['n1', 'n2', 'n5']).version);
+    assert.equal(ring.previousRings(0)[0]?.version, ringOf(table, ['n1', 'n2', 'n5']).version);
   }
 });
 
