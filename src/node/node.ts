@@ -383,6 +383,7 @@ export class ShoalNode {
       ringConfirmed: () => this.ring.ringConfirmed,
       awaitsPeerRing: () => this.ring.awaitsPeerRing,
       confirmingPeers: () => this.ring.confirmingPeers,
+      ringWitnesses: () => this.ring.ringWitnesses(),
       checkRoute: (version, p) => this.ring.checkRoute(version, p),
       previousRings: (p) => this.ring.previousRings(p),
       peerMovedPast: (name, version) => this.ring.peerMovedPast(name, version),

@@ -107,6 +107,9 @@ interface JointRing {
  */
 export const MAX_JOINT_RINGS = 8;
 
+const NO_RINGS: readonly PreviousRing[] = Object.freeze([]);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** A request's refusal: the ring the replica has moved to, and the partition's owners in it. */
 export interface NewerRing {
   version: string;
@@ -221,7 +224,7 @@ export class RingLifecycle {
     if (version === this.placementNow.version) {
       this.confirm();
       this.aloneSinceChange = null;
-      if (name !== undefined && this.jointRings.length > 0) {
+      if (name !== undefined && this.jointRings.some((ring) => ring.watched.has(name) && !ring.seenPast.has(name))) {
         for (const ring of this.jointRings) ring.seenPast.add(name);
         this.retireJointRings();
       }
@@ -332,8 +335,18 @@ export class RingLifecycle {
    * The rings this node left that readers may still route by, newest first, with the partition's
    * owners in each (a write's joint quorum); empty when none.
    */
-  previousRings(partition: number): PreviousRing[] {
+  previousRings(partition: number): readonly PreviousRing[] {
+    if (this.jointRings.length === 0) return NO_RINGS;
     return this.jointRings.map((ring) => ({ version: ring.placement.version, owners: ring.placement.owners(partition), movedPast: ring.movedPast }));
+  }
+
+  /** The members the joint quorum still waits to see past a ring (retireJointRings): sync rounds ask them. */
+  ringWitnesses(): ReadonlySet<string> {
+    if (this.jointRings.length === 0 || this.o.jointEndsEarly) return NO_NAMES;
+    const members = new Map(this.o.membership.members().map((m) => [m.name, m]));
+    const names = new Set<string>();
+    for (const ring of this.jointRings) for (const name of ring.watched) if (this.mayServe(ring, name, members)) names.add(name);
+    return names;
   }
 
   /**
@@ -369,12 +382,15 @@ export class RingLifecycle {
       return;
     }
     const members = new Map(this.o.membership.members().map((m) => [m.name, m]));
-    const mayServe = (ring: JointRing, name: string): boolean => {
-      if (name === self || ring.movedPast.has(name) || ring.seenPast.has(name)) return false;
-      const member = members.get(name);
-      return member !== undefined && member.state !== 'left';
-    };
-    this.jointRings = this.jointRings.filter((ring) => [...ring.watched].some((name) => mayServe(ring, name)));
+    this.jointRings = this.jointRings.filter((ring) => [...ring.watched].some((name) => this.mayServe(ring, name, members)));
+  }
+
+  /** Whether `name`, an owner `ring` had of a moved partition, may still serve reads routed by it (see retireJointRings). */
+  private mayServe(ring: JointRing, name: string, members: ReadonlyMap<string, Member>): boolean {
+    if (name === this.selfName() || ring.movedPast.has(name) || ring.seenPast.has(name)) return false;
+    const member = members.get(name);
+    // Gone from the member table (forgotten after deadReclaimMs) or left gracefully: it serves nothing.
+    return member !== undefined && member.state !== 'left';
   }
 
   // ---- joining ----------------------------------------------------------------------------

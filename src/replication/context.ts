@@ -48,6 +48,12 @@ export interface ReplicationContext {
   /** Peers outside the ring whose sync answers may confirm it (a ring change left the node alone: src/node/ring-lifecycle.ts). Absent: none. */
   confirmingPeers?(): readonly string[];
   /**
+   * Members a write's joint quorum waits to see past an older ring (src/node/ring-lifecycle.ts
+   * retireJointRings): sync rounds ask them even with nothing to compare, since the answer carries
+   * their ring version. Absent: none.
+   */
+  ringWitnesses?(): ReadonlySet<string>;
+  /**
    * The replica's ring-version check of a request for `partition` routed by ring `version`: null
    * to accept it, or this node's newer ring (its version and the partition's owners in it) to
    * refuse it with, because this node has moved past that ring and the partition's owners changed

@@ -384,8 +384,8 @@ export class PartitionSync {
       }
     }
     // Nothing shared: still ask while the ring is unconfirmed, or the node waits to see a peer's
-    // ring (ReplicationContext.awaitsPeerRing), since the answer carries the peer's ring version.
-    if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed() && !this.ctx.awaitsPeerRing?.()) return;
+    // ring (ReplicationContext.awaitsPeerRing, ringWitnesses), since the answer carries the peer's ring version.
+    if (held.length === 0 && lacking.length === 0 && this.ctx.ringConfirmed() && !this.ctx.awaitsPeerRing?.() && !this.ctx.ringWitnesses?.().has(peer)) return;
     // The peer answers in list order within its budget: partitions still catching up from it
     // first (lacking ones too), then the least recently answered, so none waits forever behind
     // partitions that keep differing.
@@ -483,6 +483,7 @@ export class PartitionSync {
     const names = new Set(this.ctx.placement().members.map((m) => m.name));
     for (const actor of this.host.partitions.values()) for (const s of actor.pendingSources) names.add(s);
     for (const name of this.ctx.confirmingPeers?.() ?? []) names.add(name);
+    for (const name of this.ctx.ringWitnesses?.() ?? []) names.add(name);
     names.delete(this.ctx.selfName);
     return [...names].filter((n) => this.ctx.isAlive(n));
   }

@@ -149,7 +149,9 @@ test('the joint quorum ends once every owner the previous ring had of a moved pa
   dead.add(last!);
   ring.check();
   assert.equal(ring.previousRings(moved).length, 1, 'seen down is not gone: cut off by a partition, it may still serve the old ring');
+  assert.deepEqual([...ring.ringWitnesses()], [last], 'sync rounds ask it, shared partitions or not');
   ring.peerRing(after.version, last);
+  assert.equal(ring.ringWitnesses().size, 0);
   assert.deepEqual(ring.previousRings(moved), [], 'every watched owner has been seen on the current ring or refused the old one');
 });
 
