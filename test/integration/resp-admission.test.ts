@@ -1,5 +1,5 @@
 /**
- * Admission of keyspace calls (src/resp/keyspace-gate.ts), over real sockets to a server in this
+ * Admission of keyspace calls (src/replication/admission-gate.ts), over real sockets to a server in this
  * process. The keyspace stands in for a node's coordinator by its one property that matters here:
  * a call's deadline runs from the moment it starts, so a call that starts behind too many others
  * is answered too late and fails, as a quorum write does with CLUSTERDOWN ("only 1 of the 2
