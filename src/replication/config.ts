@@ -47,6 +47,13 @@ export const DEFAULT_CATCH_UP_SYNC_INTERVAL_MS = 100;
  */
 export const DEFAULT_SYNC_BATCH = 512;
 /**
+ * Anti-entropy of large partitions (docs/REPLICATION.md): a differing partition with more known
+ * entries than this is compared bucket by bucket (partition-replica.ts, SYNC_BUCKETS) with a peer
+ * that can, and only its differing buckets' (key, version) lists travel; a smaller one goes as one
+ * list, which costs about what one bucket's does and a round trip less.
+ */
+export const DEFAULT_SYNC_BUCKETS_ABOVE = DEFAULT_SYNC_BATCH;
+/**
  * Predictive warming (docs/REPLICATION.md, "Warming"): a peer that asks for a partition it holds
  * nothing of (a new owner, a restarted node) first gets up to this many of this node's hottest keys
  * in it, ranked by the store's hot-key sketch, ahead of the throttled catch-up. The daemon's value;
@@ -78,6 +85,8 @@ export interface ReplicationConfig {
   syncIntervalMs: number;
   catchUpSyncIntervalMs: number;
   syncBatch: number;
+  /** A differing partition with more known entries than this is compared by bucket digests (DEFAULT_SYNC_BUCKETS_ABOVE); 0: every non-empty one. */
+  syncBucketsAbove: number;
   /** Hottest keys pushed first to a peer catching up on an empty partition (0: no warming); see DEFAULT_WARM_HOT_KEYS. */
   warmHotKeys: number;
   maxKeyBytes: number;
@@ -143,6 +152,12 @@ export interface ReplicationBugs {
    * ONE (test/sim/drain-read.test.ts).
    */
   readsWithoutOwnerCount?: boolean;
+  /**
+   * A write of a key its replica knew nothing of updates the partition's digest but not its
+   * bucket's (partition-replica.ts): bucket comparison then misses a key one replica lacks, and
+   * anti-entropy of a large partition never repairs it (test/sim/sync-buckets.test.ts).
+   */
+  bucketDigestSkipsNewKeys?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */
@@ -214,6 +229,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
   catchUpSyncIntervalMs: DEFAULT_CATCH_UP_SYNC_INTERVAL_MS,
   syncBatch: DEFAULT_SYNC_BATCH,
+  syncBucketsAbove: DEFAULT_SYNC_BUCKETS_ABOVE,
   warmHotKeys: 0,
   maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
   maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
@@ -249,6 +265,9 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   }
   if (!Number.isInteger(config.warmHotKeys) || config.warmHotKeys < 0) {
     throw new InvalidReplicationConfigError(`warmHotKeys must be a non-negative integer, got ${config.warmHotKeys}`);
+  }
+  if (!Number.isInteger(config.syncBucketsAbove) || config.syncBucketsAbove < 0) {
+    throw new InvalidReplicationConfigError(`syncBucketsAbove must be a non-negative integer, got ${config.syncBucketsAbove}`);
   }
   if (config.tombstoneGraceMs <= config.hintWindowMs) {
     throw new InvalidReplicationConfigError(

@@ -54,16 +54,20 @@ export type KvMessage =
   /**
    * Sync request: flat [partition, digest, partition, digest, ...] for partitions shared with the
    * receiver; `f`: the sender's flush floors of those partitions (flat, as in `fl`), which the
-   * receiver raises its own to before it compares anything.
+   * receiver raises its own to before it compares anything. `b`: the sender compares large
+   * partitions by bucket (SYNC_BUCKETS, the number it uses): the receiver may answer `bd` for them.
+   * Older nodes ignore the field and answer full lists.
    */
-  | { t: 'sq'; d: number[]; f?: number[] }
+  | { t: 'sq'; d: number[]; f?: number[]; b?: number }
   /**
    * Sync response: partitions whose digests matched, and the (key, version) lists of those that
    * did not. `v` is the sender's ring version: an answer counts towards catch-up or handoff only
    * between nodes on the same ring (a node with a partial view must not call itself caught up).
    * `f`: the answerer's flush floors of the partitions asked about, raised before the lists are used.
+   * `bd`: differing partitions too large for a list, as [partition, bucket digest...] (only to an
+   * asker that sent `b`); the asker asks for the lists of the buckets that differ with `sb`.
    */
-  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[] }
+  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[]; bd?: number[][] }
   /**
    * Flush floors (flush-floors.ts): flat [partition, wallMs, logical, node, ...]; the receiver
    * raises its floors to them, deleting what they flush, and answers `fla` (FLUSHALL's coordinator
@@ -72,8 +76,20 @@ export type KvMessage =
    */
   | { t: 'fl'; id: number; f: number[] }
   | { t: 'fla'; id: number }
-  /** Sync want: send me these keys of partition p. */
-  | { t: 'sw'; p: number; k: string[] }
+  /** Sync bucket request: the (key, version) lists of partition p's buckets `b` (answered with `sl`). */
+  | { t: 'sb'; p: number; b: number[] }
+  /**
+   * Sync bucket lists: the (key, version) pairs of partition p's buckets `b` (flat versions `x`, as
+   * in SyncDiff), those `sb` asked for that fit the answer's budget, in the order asked; `c`: every
+   * bucket asked is there (the answer is complete, like an `sr` list); `v` as in `sr`.
+   */
+  | { t: 'sl'; p: number; b: number[]; k: string[]; x: number[]; v: string; c: boolean }
+  /**
+   * Sync want: send me these keys of partition p. `n`: not the last want of this exchange (it came
+   * from an `sl` that covers only some of the differing buckets), so the answer carries no `last`:
+   * it must not end the asker's catch-up. Only sent to a node that sent `sl`.
+   */
+  | { t: 'sw'; p: number; k: string[]; n?: boolean }
   /**
    * Sync data: records of partition p; `last` marks the final answer to a want; `v` as in `sr`.
    * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
@@ -145,6 +161,8 @@ export class MalformedKvMessageError extends Error {
 
 type FieldKind =
   | 'number'
+  | 'number?'
+  | 'number-lists?'
   | 'string'
   | 'bytes?'
   | 'scan-status'
@@ -184,11 +202,13 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
-  sq: { d: 'numbers', f: 'numbers?' },
-  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?' },
+  sq: { d: 'numbers', f: 'numbers?', b: 'number?' },
+  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?', bd: 'number-lists?' },
+  sb: { p: 'number', b: 'numbers' },
+  sl: { p: 'number', b: 'numbers', k: 'strings', x: 'numbers', v: 'string', c: 'boolean' },
   fl: { id: 'number', f: 'numbers' },
   fla: { id: 'number' },
-  sw: { p: 'number', k: 'strings' },
+  sw: { p: 'number', k: 'strings', n: 'boolean?' },
   sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?' },
   sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
   sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
@@ -215,6 +235,8 @@ const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => ty
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   number: (x) => typeof x === 'number',
+  'number?': (x) => x === undefined || typeof x === 'number',
+  'number-lists?': (x) => x === undefined || (Array.isArray(x) && x.every((l) => isNumbers(l) && (l as number[]).length > 0)),
   string: (x) => typeof x === 'string',
   boolean: (x) => typeof x === 'boolean',
   'bytes?': (x) => x === undefined || x instanceof Uint8Array,

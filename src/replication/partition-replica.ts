@@ -31,6 +31,21 @@ export function entryHash(key: string, v: Version): number {
   return entryHashOf(murmur3String(key, DIGEST_SEED), v);
 }
 
+/**
+ * Sub-range digests (docs/REPLICATION.md, "Anti-entropy of large partitions"): a partition's keys
+ * fall into SYNC_BUCKETS buckets by their digest hash, and each bucket has its own XOR digest, kept
+ * beside the partition's. When two replicas' partition digests differ, they compare the buckets'
+ * and exchange the (key, version) lists of the differing buckets only. A power of two: the bucket
+ * is the key hash's top bits.
+ */
+export const SYNC_BUCKETS = 256;
+const BUCKET_SHIFT = 32 - Math.log2(SYNC_BUCKETS);
+
+/** The sub-range (bucket) of a store key: the same on every node. */
+export function bucketOf(key: string): number {
+  return murmur3String(key, DIGEST_SEED) >>> BUCKET_SHIFT;
+}
+
 /** entryHash from the key's own hash, so a write that swaps one version for another hashes its key once. */
 function entryHashOf(keyHash: number, v: Version): number {
   const wallLow = v.wallMs % 4294967296;
@@ -57,6 +72,8 @@ export class PartitionReplica {
   /** The flush floor this replica last deleted up to (flush-floors.ts); compared by identity. */
   private settledFloor: Version | undefined = undefined;
   private cachedDigest = 0;
+  /** Per bucket (bucketOf), the XOR of entryHash over its entries: valid with cachedDigest, whose XOR they are. */
+  private readonly cachedBuckets = new Int32Array(SYNC_BUCKETS);
   private digestValid = false;
   /** The store's (size + expired) removal count for this partition when the digest was computed. */
   private removalsSeen = 0;
@@ -73,6 +90,8 @@ export class PartitionReplica {
     private readonly disk: DiskTier | null = null,
     /** The partition's flush floor (flush-floors.ts): records at or below it are deleted. */
     private readonly floorOf: () => Version | undefined = () => undefined,
+    /** Test-only (ReplicationBugs.bucketDigestSkipsNewKeys): a write of a key this replica knew nothing of leaves its bucket's digest as it was. */
+    private readonly bucketSkipsNewKeys = false,
   ) {}
 
   /** Told of each key a flush floor deleted from the store (the actor: a change for near caches). */
@@ -125,9 +144,22 @@ export class PartitionReplica {
    * that differ only in what their stores evicted do not exchange key lists.
    */
   get digest(): number {
+    this.validateDigest();
+    return this.cachedDigest;
+  }
+
+  /**
+   * The digest of each of the partition's SYNC_BUCKETS sub-ranges (bucketOf), kept up to date as
+   * the digest is: their XOR is `digest`. A copy, safe to send.
+   */
+  bucketDigests(): number[] {
+    this.validateDigest();
+    return Array.from(this.cachedBuckets);
+  }
+
+  private validateDigest(): void {
     this.settleFloor();
     if (!this.digestValid || this.removalsByStore() !== this.removalsSeen || this.clock.wallMs() >= this.digestValidUntil) this.recomputeDigest();
-    return this.cachedDigest;
   }
 
   /**
@@ -160,11 +192,18 @@ export class PartitionReplica {
     // One object shape whatever the record, so the store's reads of the options stay monomorphic.
     const stored = this.store.set(key, bytes, { partition: this.partition, expiresAtMs: deadline, meaning, copy });
     const keyHash = this.digestValid ? murmur3String(key, DIGEST_SEED) : 0;
+    const bucket = keyHash >>> BUCKET_SHIFT;
     // Whatever happened, the older version is gone from the store (a refused set removes it too).
-    if (known && this.digestValid) this.cachedDigest ^= entryHashOf(keyHash, known);
+    if (known && this.digestValid) {
+      const h = entryHashOf(keyHash, known);
+      this.cachedDigest ^= h;
+      this.cachedBuckets[bucket]! ^= h;
+    }
     if (stored) {
       if (this.digestValid) {
-        this.cachedDigest ^= entryHashOf(keyHash, incoming.version);
+        const h = entryHashOf(keyHash, incoming.version);
+        this.cachedDigest ^= h;
+        if (known || !this.bucketSkipsNewKeys) this.cachedBuckets[bucket]! ^= h;
         if (deadline !== undefined && deadline < this.digestValidUntil) this.digestValidUntil = deadline;
       }
       this.counts.applied++;
@@ -325,6 +364,24 @@ export class PartitionReplica {
     });
   }
 
+  /**
+   * The (key, version) pairs knownEntries lists whose key is in one of `buckets` (bucketOf), and
+   * the held ones among them (what anti-entropy pushes). One pass over the partition's keys,
+   * hashing each; only the matching records' headers are read.
+   */
+  knownEntriesIn(buckets: ReadonlySet<number>): { held: [string, Version][]; evicted: [string, Version][] } {
+    this.settleFloor();
+    const held: [string, Version][] = [];
+    // Keys only, then the few matching records' headers: no view of every record is made.
+    for (const key of this.store.partitionKeys(this.partition)) {
+      if (!buckets.has(bucketOf(key))) continue;
+      const version = this.versionOf(key);
+      if (version !== undefined) held.push([key, version]);
+    }
+    const evicted = this.evictedEntries().filter(([key]) => buckets.has(bucketOf(key)));
+    return { held, evicted };
+  }
+
   /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */
   knownEntries(): [string, Version][] {
     const out = this.entries();
@@ -358,11 +415,19 @@ export class PartitionReplica {
   private recomputeDigest(): void {
     let digest = 0;
     let validUntil = Number.POSITIVE_INFINITY;
+    const buckets = this.cachedBuckets;
+    buckets.fill(0);
+    const fold = (key: string, v: Version): void => {
+      const keyHash = murmur3String(key, DIGEST_SEED);
+      const h = entryHashOf(keyHash, v);
+      digest ^= h;
+      buckets[keyHash >>> BUCKET_SHIFT]! ^= h;
+    };
     this.store.forEachInPartition(this.partition, (key, value, expiresAtMs) => {
-      digest ^= entryHash(key, decodeRecord(value).version);
+      fold(key, versionOfEncoded(value));
       if (expiresAtMs !== undefined && expiresAtMs < validUntil) validUntil = expiresAtMs;
     });
-    for (const [key, v] of this.evictedEntries()) digest ^= entryHash(key, v);
+    for (const [key, v] of this.evictedEntries()) fold(key, v);
     this.cachedDigest = digest;
     this.digestValid = true;
     this.removalsSeen = this.removalsByStore();

@@ -265,7 +265,7 @@ export class ReplicaHost {
         partition,
         mailboxCapacity: this.mailboxCapacity,
         scheduler: this.scheduler,
-        replica: () => new PartitionReplica(partition, store, clock, grace, shadow, this.disk, () => this.floors.of(partition)),
+        replica: () => new PartitionReplica(partition, store, clock, grace, shadow, this.disk, () => this.floors.of(partition), this.ctx.config.bugs?.bucketDigestSkipsNewKeys === true),
         invalidationSeq: this.lastSequence.get(partition) ?? 0,
         fencingEpoch: this.lastFencing.get(partition) ?? 0,
         onChange: (p, seq, key, version) => this.invalidations.changed(p, seq, key, version),

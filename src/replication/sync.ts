@@ -16,6 +16,17 @@
  * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
  * a crash or a lost message simply resumes in a later round.
  *
+ * Large partitions go by bucket (docs/REPLICATION.md, "Anti-entropy of large partitions"). One
+ * partition may hold a whole keyspace (Redis Cluster clients put every key of a benchmark under one
+ * `{tag}`), and writes in flight keep its digests differing every round: a whole list a round was
+ * 3.2 MB and 0.3 s of CPU at 100,000 keys. So a differing partition of more than syncBucketsAbove
+ * entries is answered with its SYNC_BUCKETS bucket digests (`bd`) instead, kept as its digest is;
+ * the asker asks for the lists of the buckets that differ (`sb`), the answer (`sl`) carries as many
+ * as fit in syncBatch entries, and the asker reconciles them as it does a list, over those buckets
+ * only. Only an answer that covered every differing bucket can end a catch-up or a handoff (its
+ * wants of a partial one say `n`: their answers carry no `last`). Only a request that says the
+ * asker compares buckets (`b`, SYNC_BUCKETS_PROTOCOL) is answered so.
+ *
  * Under memory pressure two things kept a catch-up from ever finishing (kv-pressure, 3 nodes):
  * digests of a restarted replica never matched its sources', since a source lists the keys it
  * evicted (with their versions) but could not send them; and an answer's budget was always spent
@@ -44,6 +55,7 @@ import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
 import { compareVersions, versionToString, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
+import { bucketOf, SYNC_BUCKETS, type PartitionReplica } from './partition-replica.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
@@ -68,6 +80,11 @@ export interface SyncStats {
   keysWarmed: number;
   /** Records of sync data (pushes and answers) read from the disk tier, since the store no longer held them. */
   keysSentFromDisk: number;
+  /** (key, version) entries this node listed in its answers (`sr` lists and `sl` bucket lists): what anti-entropy costs beyond the digests. */
+  entriesListed: number;
+  /** Differing partitions answered with bucket digests (`bd`) instead of a whole list, and the differing buckets found by comparing them. */
+  partitionsByBucket: number;
+  bucketsDiffering: number;
 }
 
 /** Observable progress of catch-up and ownership handoff on this node. */
@@ -91,9 +108,26 @@ export const SYNC_DISK_READS = 32;
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
+/**
+ * The first node protocol version (src/gossip/protocol-version.ts) that compares large partitions
+ * by bucket (docs/REPLICATION.md, "Anti-entropy of large partitions"). A node running it says so
+ * in its `sq` (`b`), and only such a request is answered with bucket digests: a node that predates
+ * them ignores the field and answers whole lists, as before, and is never sent `sb` or `sl`.
+ */
+export const SYNC_BUCKETS_PROTOCOL = 2;
+
+/**
+ * What a partition's bucket digests (`bd`) cost of a sync answer's budget, in list entries: 256
+ * digests of up to 5 bytes of msgpack are about 1.3 KB, some 40 entries of a short key's list.
+ */
+const BUCKET_DIGESTS_COST = SYNC_BUCKETS / 8;
+
+/** A peer's (key, version) list of a partition, or of some of its buckets. */
+type PeerEntries = Map<string, Version>;
+
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0, entriesListed: 0, partitionsByBucket: 0, bucketsDiffering: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -291,14 +325,20 @@ export class PartitionSync {
       case 'sq':
         // Floors first: a returning node learns of a flush before anything is compared or sent.
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
-        this.answerDigests(from, message.d);
+        this.answerDigests(from, message.d, message.b === SYNC_BUCKETS && this.speaksBuckets());
         return true;
       case 'sr':
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
-        this.onSyncAnswer(from, message.eq, message.df, this.sameRing(message.v, from));
+        this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], this.sameRing(message.v, from));
+        return true;
+      case 'sb':
+        this.answerBuckets(from, message.p, message.b);
+        return true;
+      case 'sl':
+        this.onBucketLists(from, message, this.sameRing(message.v, from));
         return true;
       case 'sw':
-        this.answerWant(from, message.p, message.k);
+        this.answerWant(from, message.p, message.k, message.n !== true);
         return true;
       case 'sd': {
         const { p, k, r, last, ek = [], ev = [], q = [] } = message;
@@ -401,7 +441,8 @@ export class PartitionSync {
       // A partition whose actor was too busy to compute its digest waits for a later round.
       for (const p of order) if (digestOf.has(p)) digests.push(p, digestOf.get(p)!);
       this.stats.rounds++;
-      this.ctx.send(peer, withFloors({ t: 'sq', d: digests }, this.host.floors.flat(order)), 'bulk');
+      const ask: KvMessage = this.speaksBuckets() ? { t: 'sq', d: digests, b: SYNC_BUCKETS } : { t: 'sq', d: digests };
+      this.ctx.send(peer, withFloors(ask, this.host.floors.flat(order)), 'bulk');
     });
   }
 
@@ -488,9 +529,24 @@ export class PartitionSync {
     return [...names].filter((n) => this.ctx.isAlive(n));
   }
 
-  private answerDigests(from: string, digests: number[]): void {
+  /**
+   * Whether this node compares large partitions by bucket: it runs protocol SYNC_BUCKETS_PROTOCOL
+   * or later (the simulator runs older versions with the same code, for mixed clusters).
+   */
+  private speaksBuckets(): boolean {
+    return (this.ctx.protocolOf?.(this.ctx.selfName) ?? SYNC_BUCKETS_PROTOCOL) >= SYNC_BUCKETS_PROTOCOL;
+  }
+
+  /**
+   * Answers a peer's digests: equal partitions, and for each differing one, within the budget,
+   * its (key, version) list, or with `byBucket` (the peer compares buckets) and more than
+   * syncBucketsAbove entries, its bucket digests. A peer holding nothing of it (digest 0) gets
+   * the list: every bucket would differ.
+   */
+  private answerDigests(from: string, digests: number[], byBucket: boolean): void {
     const eq: number[] = [];
     const df: SyncDiff[] = [];
+    const bd: number[][] = [];
     let budget = this.ctx.config.syncBatch;
     const theirDigest = new Map<number, number>();
     const held: number[] = [];
@@ -515,22 +571,65 @@ export class PartitionSync {
       (actor) => {
         const p = actor.partition;
         const replica = actor.replica;
-        if (replica.digest === theirDigest.get(p)) return void eq.push(p);
+        const theirs = theirDigest.get(p);
+        if (replica.digest === theirs) return void eq.push(p);
         this.stats.partitionsDiffering++;
+        const answered = df.length + bd.length > 0;
+        if (byBucket && theirs !== 0 && replica.size > this.ctx.config.syncBucketsAbove) {
+          if (BUCKET_DIGESTS_COST > budget && answered) return; // over this round's budget: a later round
+          budget -= BUCKET_DIGESTS_COST;
+          this.stats.partitionsByBucket++;
+          bd.push([p, ...replica.bucketDigests()]);
+          return;
+        }
         // Evicted versions are listed as known, so the peer neither pushes them back nor waits on them.
         const entries = replica.knownEntries();
-        if (entries.length > budget && df.length > 0) return; // over this round's budget: a later round
+        if (entries.length > budget && answered) return; // over this round's budget: a later round
         budget -= entries.length;
-        const keys: string[] = [];
-        const versions: number[] = [];
-        for (const [key, v] of entries) {
-          keys.push(key);
-          versions.push(v.wallMs, v.logical, v.node);
-        }
+        this.stats.entriesListed += entries.length;
+        const { keys, versions } = flatten(entries);
         df.push([p, keys, versions]);
       },
-      () => this.ctx.send(from, withFloors({ t: 'sr', eq, df, v: this.ctx.placement().version }, this.host.floors.flat(asked)), 'bulk'),
+      () => {
+        const answer: KvMessage = bd.length > 0 ? { t: 'sr', eq, df, v: this.ctx.placement().version, bd } : { t: 'sr', eq, df, v: this.ctx.placement().version };
+        this.ctx.send(from, withFloors(answer, this.host.floors.flat(asked)), 'bulk');
+      },
     );
+  }
+
+  /**
+   * Answers `sb`: the (key, version) lists of partition p's buckets, in the order asked, as many
+   * whole buckets as fit in syncBatch entries (at least one); the asker asks for the rest in later
+   * rounds. One pass over the partition (PartitionReplica.knownEntriesIn).
+   */
+  private answerBuckets(from: string, p: number, asked: number[]): void {
+    const send = (covered: number[], entries: [string, Version][]): void => {
+      this.stats.entriesListed += entries.length;
+      const { keys, versions } = flatten(entries);
+      this.ctx.send(from, { t: 'sl', p, b: covered, k: keys, x: versions, v: this.ctx.placement().version, c: covered.length === asked.length }, 'bulk');
+    };
+    const buckets = asked.filter((b) => Number.isInteger(b) && b >= 0 && b < SYNC_BUCKETS);
+    // Not held (released since its digests went): nothing in any bucket, as an `sr` says with an empty list.
+    if (!this.host.partitions.has(p)) return send(buckets, []);
+    this.host.run(p, (actor) => {
+      const { held, evicted } = actor.replica.knownEntriesIn(new Set(buckets));
+      const byBucket = new Map<number, [string, Version][]>();
+      for (const entry of [...held, ...evicted]) {
+        const b = bucketOf(entry[0]);
+        const list = byBucket.get(b);
+        if (list === undefined) byBucket.set(b, [entry]);
+        else list.push(entry);
+      }
+      const covered: number[] = [];
+      const entries: [string, Version][] = [];
+      for (const b of buckets) {
+        const list = byBucket.get(b) ?? [];
+        if (covered.length > 0 && entries.length + list.length > this.ctx.config.syncBatch) break;
+        covered.push(b);
+        for (const entry of list) entries.push(entry);
+      }
+      send(covered, entries);
+    });
   }
 
   /**
@@ -568,13 +667,14 @@ export class PartitionSync {
   }
 
   /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
-  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], sameRing: boolean): void {
+  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], sameRing: boolean): void {
     const placement = this.ctx.placement();
     let answered = this.lastAnswered.get(from);
     if (!answered) this.lastAnswered.set(from, (answered = new Map()));
     const answer = ++this.answersReceived;
     for (const p of eq) answered.set(p, answer);
     for (const [p] of df) answered.set(p, answer);
+    for (const [p] of bd) answered.set(p!, answer);
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     const due = this.warmDue.get(from);
     if (due !== undefined) this.warm(from, df.map(([p]) => p).filter((p) => due.has(p)));
@@ -584,58 +684,96 @@ export class PartitionSync {
     // data in one burst, its store evicted it faster than its disk tier could take it (the tier
     // refuses past two regions of unwritten bytes), and what the tier refused was kept as a
     // version alone (F6).
-    let pushBudget = this.ctx.config.syncBatch;
+    const pushBudget = { left: this.ctx.config.syncBatch };
     for (const [p, keys, versions] of df) {
-      const owns = placement.owners(p).includes(this.ctx.selfName);
-      const peerOwns = placement.owners(p).includes(from);
-      if (!owns && !this.host.partitions.has(p)) continue;
+      if (!this.mayReconcile(p)) continue;
+      this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pushBudget));
+    }
+    for (const digests of bd) {
+      const p = digests[0]!;
+      const theirs = digests.slice(1);
+      if (!this.mayReconcile(p) || theirs.length !== SYNC_BUCKETS) continue;
       this.host.run(p, (actor) => {
-        const replica = actor.replica;
-        const theirs = new Map<string, Version>();
-        for (let i = 0; i < keys.length; i++) {
-          theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
-        }
-        const want: string[] = [];
-        const floor = this.host.floors.of(p);
-        if (owns) {
-          for (const [key, v] of theirs) {
-            const mine = replica.knownVersionOf(key);
-            // A version this replica's floor flushed is not wanted: it would be refused on arrival.
-            if ((!mine || compareVersions(mine, v) < 0) && !flushedBy(floor, v)) want.push(key);
-          }
-        }
-        const push: string[] = [];
-        const pushEvicted: string[] = [];
-        if (peerOwns) {
-          for (const [key, mine] of replica.entries()) {
-            const v = theirs.get(key);
-            if (!v || compareVersions(v, mine) < 0) push.push(key);
-          }
-          // Newer versions this replica evicted: the peer keeps them as evicted (see the file comment).
-          for (const [key, mine] of replica.evictedEntries()) {
-            const v = theirs.get(key);
-            if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
-          }
-        }
-        const pushing = [...push, ...pushEvicted];
-        const pushed = pushing.slice(0, Math.max(0, pushBudget));
-        // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
-        pushBudget -= pushed.length;
-        // Values on the disk tier go as records (sendRecords), so they count as pushed like the store's.
-        const pushedFromDisk = pushed.length > 0 ? this.sendRecords(actor, from, pushed, false) : 0;
-        if (want.length > 0) this.ctx.send(from, { t: 'sw', p, k: want }, 'bulk');
-        else if (sameRing) this.sourceDone(p, from);
-        const allPushed = pushed.length === pushing.length;
-        if (sameRing && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
+        const mine = actor.replica.bucketDigests();
+        const differing: number[] = [];
+        for (let b = 0; b < SYNC_BUCKETS; b++) if (mine[b] !== theirs[b]) differing.push(b);
+        // Equal buckets but for a write since the digests: the next round compares again.
+        if (differing.length === 0) return;
+        this.stats.bucketsDiffering += differing.length;
+        // Asked from a point that moves every answer, so an answer's budget is not always spent
+        // on the same first buckets while those keep differing (a partition under steady writes).
+        const start = answer % differing.length;
+        this.ctx.send(from, { t: 'sb', p, b: [...differing.slice(start), ...differing.slice(0, start)] }, 'bulk');
       });
     }
   }
 
-  /** Answers a want: the records asked for, the last batch marked. */
-  private answerWant(from: string, p: number, keys: string[]): void {
-    if (this.host.partitions.has(p) && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, true))) return;
+  /** Whether this node has anything to do with a peer's list of partition p: it owns p or holds it. */
+  private mayReconcile(p: number): boolean {
+    return this.ctx.placement().owners(p).includes(this.ctx.selfName) || this.host.partitions.has(p);
+  }
+
+  /** A peer's bucket lists (`sl`): reconciled as an `sr` list is, but only over the buckets they cover. */
+  private onBucketLists(from: string, message: Extract<KvMessage, { t: 'sl' }>, sameRing: boolean): void {
+    const { p, b, k, x, c } = message;
+    if (!this.mayReconcile(p)) return;
+    this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, { left: this.ctx.config.syncBatch }));
+  }
+
+  /**
+   * One differing partition against a peer's (key, version) list of it, or of its `buckets`
+   * only: wants what the peer has newer (if this node owns p), pushes what it has newer (if the
+   * peer owns p) within `pushBudget`. `complete`: the list covers everything that differed, so
+   * wanting nothing means this node has all the peer has (its catch-up from the peer is done),
+   * and pushing everything means the peer has all this node has (a handoff to it is).
+   */
+  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, pushBudget: { left: number }): void {
+    const p = actor.partition;
+    const placement = this.ctx.placement();
+    const owns = placement.owners(p).includes(this.ctx.selfName);
+    const peerOwns = placement.owners(p).includes(from);
+    const replica = actor.replica;
+    const want: string[] = [];
+    const floor = this.host.floors.of(p);
+    if (owns) {
+      for (const [key, v] of theirs) {
+        const mine = replica.knownVersionOf(key);
+        // A version this replica's floor flushed is not wanted: it would be refused on arrival.
+        if ((!mine || compareVersions(mine, v) < 0) && !flushedBy(floor, v)) want.push(key);
+      }
+    }
+    const push: string[] = [];
+    const pushEvicted: string[] = [];
+    if (peerOwns) {
+      const { held, evicted } = ownEntries(replica, buckets);
+      for (const [key, mine] of held) {
+        const v = theirs.get(key);
+        if (!v || compareVersions(v, mine) < 0) push.push(key);
+      }
+      // Newer versions this replica evicted: the peer keeps them as evicted (see the file comment).
+      for (const [key, mine] of evicted) {
+        const v = theirs.get(key);
+        if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
+      }
+    }
+    const pushing = [...push, ...pushEvicted];
+    const pushed = pushing.slice(0, Math.max(0, pushBudget.left));
+    // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
+    pushBudget.left -= pushed.length;
+    // Values on the disk tier go as records (sendRecords), so they count as pushed like the store's.
+    const pushedFromDisk = pushed.length > 0 ? this.sendRecords(actor, from, pushed, false) : 0;
+    // A want from part of the differing buckets: its answer must not say `last` (see `sw`).
+    if (want.length > 0) this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
+    else if (sameRing && complete) this.sourceDone(p, from);
+    const allPushed = pushed.length === pushing.length;
+    if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
+  }
+
+  /** Answers a want: the records asked for, the last batch marked if `final` (see `sw`). */
+  private answerWant(from: string, p: number, keys: string[], final: boolean): void {
+    if (this.host.partitions.has(p) && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, final))) return;
     // Nothing held (or too busy to read it): an empty final answer, so the asker stops waiting on us.
-    this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true, v: this.ctx.placement().version }, 'bulk');
+    if (final) this.ctx.send(from, { t: 'sd', p, k: [], r: [], last: true, v: this.ctx.placement().version }, 'bulk');
   }
 
   /**
@@ -790,6 +928,31 @@ function describeSources(sources: { source: string; partitions: number; alive: b
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** This replica's held and evicted (key, version) pairs, all of them or those in `buckets`. */
+function ownEntries(replica: PartitionReplica, buckets: ReadonlySet<number> | null): { held: [string, Version][]; evicted: [string, Version][] } {
+  return buckets === null ? { held: replica.entries(), evicted: replica.evictedEntries() } : replica.knownEntriesIn(buckets);
+}
+
+/** (key, version) pairs as a list's keys and flat versions (SyncDiff). */
+function flatten(entries: readonly [string, Version][]): { keys: string[]; versions: number[] } {
+  const keys: string[] = [];
+  const versions: number[] = [];
+  for (const [key, v] of entries) {
+    keys.push(key);
+    versions.push(v.wallMs, v.logical, v.node);
+  }
+  return { keys, versions };
+}
+
+/** A list's keys and flat versions as a map (a key listed twice: the last). */
+function unflatten(keys: readonly string[], versions: readonly number[]): PeerEntries {
+  const theirs: PeerEntries = new Map();
+  for (let i = 0; i < keys.length && 3 * i + 2 < versions.length; i++) {
+    theirs.set(keys[i]!, { wallMs: versions[3 * i]!, logical: versions[3 * i + 1]!, node: versions[3 * i + 2]! });
+  }
+  return theirs;
 }
 
 /** `message` with the flush floors `f` when there are any (most clusters never flush: no field at all). */

@@ -15,7 +15,7 @@ import { runChecked, type Checker } from '../checkers.ts';
 import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
 import { planOps, type NodeSample, type PlannedOp, type RunPlan, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
-import { KvCluster } from './kv-cluster.ts';
+import { KvCluster, type KvClusterOptions } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
 import { DEFAULT_KV_WORKLOAD, KvWorkload, type KvWorkloadConfig } from './kv-workload.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
@@ -71,6 +71,8 @@ export interface KvTuning {
   /** Each partition actor's mailbox bound (default createNode's). */
   mailboxCapacity?: number;
   workload?: KvWorkloadConfig;
+  /** Per-node configuration (KvClusterOptions.nodeConfig): test variants run some nodes on an older protocol version. */
+  nodeConfig?: KvClusterOptions['nodeConfig'];
   /** Operations scheduled on the cluster beside the faults (kv-drain: drains and undrains), until `faultPhaseEndMs`. */
   operations?: (cluster: KvCluster, faultPhaseEndMs: number) => void;
 }
@@ -108,6 +110,7 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
     trace,
     ...(options.draws === undefined ? {} : { draws: options.draws }),
     ...(tuning.mailboxCapacity === undefined ? {} : { mailboxCapacity: tuning.mailboxCapacity }),
+    ...(tuning.nodeConfig === undefined ? {} : { nodeConfig: tuning.nodeConfig }),
   });
   const sim = cluster.sim;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
@@ -142,6 +145,9 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
       standInWritesRecalled: t.coordinator.standInWritesRecalled,
       syncRecordsPulled: t.sync.recordsPulled,
       syncRecordsPushed: t.sync.recordsPushed,
+      syncPartitionsByBucket: t.sync.partitionsByBucket,
+      syncBucketsDiffering: t.sync.bucketsDiffering,
+      syncEntriesListed: t.sync.entriesListed,
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
       network: { ...sim.network.stats },
       backpressure: {

@@ -1,0 +1,193 @@
+/**
+ * What one anti-entropy round costs for one large partition under a trickle of writes: the
+ * redis-benchmark `--cluster` shape, where every key carries the same `{tag}` and so one partition
+ * holds them all, and writes in flight keep its replicas' digests differing every round.
+ *
+ *   node --import tsx bench/replication/sync-large-partition.ts [--keys 100000] [--rounds 20] [--in-flight 4] [--value-bytes 3]
+ *
+ * Two replicas (n1, n2) of one partition start with the same `--keys` records. Each round, n2
+ * takes `--in-flight` writes n1 has not seen yet (and n1 gets the previous round's, as a write
+ * finishing late would), then n1 runs one sync round with n2 and every message is delivered.
+ * Counted per round: the bytes of every replication message sent (as encoded), the (key, version)
+ * entries listed, and the CPU time of the round (process.cpuUsage, both replicas and the codec:
+ * they run in this process). Runs both protocols in one process, alternating: `full` (the peer
+ * announces protocol 1: whole (key, version) lists, the pre-bucket form) and `buckets`.
+ * Deterministic apart from CPU time: a hand-cranked clock, no real timers or sockets.
+ */
+import { parseArgs } from 'node:util';
+import { replicationConfig } from '../../src/replication/config.ts';
+import type { Placement, ReplicationContext } from '../../src/replication/context.ts';
+import { HintStore } from '../../src/replication/hints.ts';
+import { HybridLogicalClock, nodeIdOf, type Version } from '../../src/replication/hlc.ts';
+import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/replication/messages.ts';
+import { makeRecord } from '../../src/replication/partition-replica.ts';
+import { ReplicaHost } from '../../src/replication/replica-host.ts';
+import { PartitionSync } from '../../src/replication/sync.ts';
+import type { Env } from '../../src/runtime/env.ts';
+import { Store } from '../../src/store/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '20' },
+    'in-flight': { type: 'string', default: '4' },
+    'value-bytes': { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const KEYS = positive('keys');
+const ROUNDS = positive('rounds');
+const IN_FLIGHT = positive('in-flight');
+const VALUE_BYTES = positive('value-bytes');
+
+function positive(name: keyof typeof values): number {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, not ${String(values[name])}`);
+  return n;
+}
+
+const NAMES = ['n1', 'n2'];
+const SYNC_INTERVAL_MS = 1_000;
+
+interface RoundFigures {
+  bytes: number;
+  entries: number;
+  messages: number;
+  cpuMs: number;
+}
+
+function run(protocol: number): RoundFigures[] {
+  const timers: { at: number; fn: () => void; id: number }[] = [];
+  let nextId = 1;
+  let now = 1_000_000;
+  const flush = (until: number): void => {
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = timers[0];
+      if (!next || next.at > until) break;
+      timers.shift();
+      now = Math.max(now, next.at);
+      next.fn();
+    }
+    now = Math.max(now, until);
+  };
+  const base = {
+    address: 'n1',
+    clock: { wallMs: () => now, monoMs: () => now },
+    timers: {
+      setTimer: (delay: number, fn: () => void) => {
+        const id = nextId++;
+        timers.push({ at: now + delay, fn, id });
+        return id;
+      },
+      cancelTimer: (id: number) => {
+        const i = timers.findIndex((t) => t.id === id);
+        if (i >= 0) timers.splice(i, 1);
+      },
+    },
+    random: { next: () => 0.5, int: (n: number) => Math.floor(n / 2) },
+    transport: { send: () => {}, onReceive: () => {} },
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  } as unknown as Env;
+  const placement: Placement = {
+    version: 'v',
+    partitions: 1,
+    width: 2,
+    members: NAMES.map((name) => ({ name, zone: '' })),
+    owners: () => NAMES,
+    ranking: () => NAMES,
+    partitionOfKey: () => 0,
+  };
+  let round: RoundFigures = { bytes: 0, entries: 0, messages: 0, cpuMs: 0 };
+  const nodes = new Map<string, { host: ReplicaHost; sync: PartitionSync }>();
+  for (const name of NAMES) {
+    const env: Env = { ...base, address: name };
+    const ctx: ReplicationContext = {
+      env,
+      config: replicationConfig({ syncIntervalMs: SYNC_INTERVAL_MS }),
+      selfName: name,
+      placement: () => placement,
+      isAlive: () => true,
+      ringConfirmed: () => true,
+      protocolOf: () => protocol,
+      send: (to, m) => {
+        const bytes = encodeKvMessage(m);
+        round.bytes += bytes.length;
+        round.messages++;
+        if (m.t === 'sr') for (const [, keys] of m.df) round.entries += keys.length;
+        if ((m as { t: string }).t === 'sl') round.entries += (m as unknown as { k: string[] }).k.length;
+        base.timers.setTimer(1, () => {
+          const target = nodes.get(to)!;
+          const message: KvMessage = decodeKvMessage(bytes);
+          if (!target.host.onMessage(name, message)) target.sync.onMessage(name, message);
+        });
+      },
+    };
+    const store = new Store({ maxMemory: 1 << 30, clock: env.clock, seed: 1 });
+    const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 1024);
+    const sync = new PartitionSync(ctx, host);
+    sync.onPlacement(null, placement);
+    for (const actor of host.partitions.values()) for (const source of [...actor.pendingSources]) actor.sourceDone(source);
+    nodes.set(name, { host, sync });
+  }
+  const value = new Uint8Array(VALUE_BYTES).fill(120);
+  let wall = now;
+  const put = (name: string, key: string, version: Version): void => {
+    nodes.get(name)!.host.run(0, (actor) => void actor.replica.apply(key, makeRecord(version, value, 0)));
+  };
+  for (let i = 0; i < KEYS; i++) {
+    const version: Version = { wallMs: wall, logical: i, node: 2 };
+    for (const name of NAMES) put(name, `{tag}key:${String(i).padStart(12, '0')}`, version);
+  }
+  flush(now);
+  nodes.get('n1')!.sync.start();
+  const figures: RoundFigures[] = [];
+  let late: [string, Version][] = [];
+  let next = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    // Last round's writes reach n1 now; this round's are on n2 only while n1 syncs with it.
+    for (const [key, version] of late) put('n1', key, version);
+    late = [];
+    wall += 100;
+    for (let i = 0; i < IN_FLIGHT; i++) {
+      const key = `{tag}key:${String((next = (next + 7919) % KEYS)).padStart(12, '0')}`;
+      const version: Version = { wallMs: wall, logical: i, node: 2 };
+      put('n2', key, version);
+      late.push([key, version]);
+    }
+    flush(now);
+    round = { bytes: 0, entries: 0, messages: 0, cpuMs: 0 };
+    const cpu = process.cpuUsage();
+    flush(now + SYNC_INTERVAL_MS);
+    const used = process.cpuUsage(cpu);
+    round.cpuMs = (used.user + used.system) / 1000;
+    figures.push(round);
+  }
+  for (const { sync } of nodes.values()) sync.stop();
+  return figures;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const rows: { form: string; bytes: number; entries: number; messages: number; cpuMs: number }[] = [];
+const results = new Map<string, RoundFigures[]>([['full', []], ['buckets', []]]);
+// Alternating, twice each, so a machine busy in one half does not favour one form.
+for (const form of ['full', 'buckets', 'full', 'buckets']) {
+  // The first rounds warm the JIT: dropped.
+  results.get(form)!.push(...run(form === 'full' ? 1 : 2).slice(2));
+}
+for (const [form, rs] of results) {
+  rows.push({ form, bytes: median(rs.map((r) => r.bytes)), entries: median(rs.map((r) => r.entries)), messages: median(rs.map((r) => r.messages)), cpuMs: median(rs.map((r) => r.cpuMs)) });
+}
+const [full, buckets] = rows as [(typeof rows)[0], (typeof rows)[0]];
+if (values.json) {
+  console.log(JSON.stringify({ keys: KEYS, rounds: ROUNDS, inFlight: IN_FLIGHT, rows, ratio: { bytes: full.bytes / buckets.bytes, cpu: full.cpuMs / buckets.cpuMs } }));
+} else {
+  console.log(`one partition of ${KEYS} keys, ${IN_FLIGHT} writes in flight per round; medians per sync round over ${2 * (ROUNDS - 2)} rounds each`);
+  console.log('form      bytes sent   entries listed   messages   cpu ms');
+  for (const r of rows) console.log(`${r.form.padEnd(9)} ${String(r.bytes).padStart(10)}   ${String(r.entries).padStart(14)}   ${String(r.messages).padStart(8)}   ${r.cpuMs.toFixed(1).padStart(6)}`);
+  console.log(`full / buckets: bytes x${(full.bytes / buckets.bytes).toFixed(1)}, cpu x${(full.cpuMs / buckets.cpuMs).toFixed(1)}`);
+}
