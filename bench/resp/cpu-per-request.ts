@@ -6,11 +6,12 @@
  * in the `{tag}` slot, one node coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
  * inflates wall time and throughput.
  *
- *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16']
+ *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16'] [--first-port 42000]
  *
  * With --baseline, a second cluster runs that build, both clusters up at once and taking turns
  * measure by measure, so the machine's load weighs on both alike; `x base` is this build's CPU
- * per request over the baseline's. Linux only (/proc). Builds nothing: run `npm run build` first
+ * per request over the baseline's. `--first-port P`: this build's nodes on ports P.. P+8, the
+ * baseline's on P+9.. P+17 (a machine whose users share out port ranges). Linux only (/proc). Builds nothing: run `npm run build` first
  * (and in the baseline's checkout).
  */
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ const option = (name: string): string | undefined => {
 const ROUNDS = Number(option('--rounds') ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
 const BASELINE = option('--baseline');
+const FIRST_PORT = option('--first-port') === undefined ? undefined : Number(option('--first-port'));
+if (FIRST_PORT !== undefined && !(Number.isInteger(FIRST_PORT) && FIRST_PORT > 1024 && FIRST_PORT < 65_500)) throw new Error('--first-port takes a port number between 1025 and 65499');
 const CONNECTIONS = 50;
 const ALL_MEASURES = [
   { name: 'SET P1', test: 'set', pipeline: 1, requests: 10_000 },
@@ -34,9 +37,12 @@ const ALL_MEASURES = [
   { name: 'MSET P16', test: 'mset', pipeline: 16, requests: 4_000 },
   // Every INCR of a run on a key not read since its primary's claim: a claim, then the write.
   { name: 'INCR P1', test: 'incr', pipeline: 1, requests: 3_000 },
+  // Not run by default: long enough for the {tag} partition to fill up (about 86,000 of the 100,000
+  // keys), which is where anti-entropy of one large partition shows (docs/REPLICATION.md).
+  { name: 'SET P16 200k', test: 'set', pipeline: 16, requests: 200_000 },
 ] as const;
 const onlyMeasures = option('--measures')?.split(',');
-const MEASURES = onlyMeasures === undefined ? ALL_MEASURES : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));
+const MEASURES = onlyMeasures === undefined ? ALL_MEASURES.filter((m) => m.name !== 'SET P16 200k') : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));
 if (MEASURES.length === 0) throw new Error(`--measures: none of ${onlyMeasures!.join(', ')} (known: ${ALL_MEASURES.map((m) => m.name).join(', ')})`);
 
 /** The process's CPU time so far, in ms (utime + stime, fields 14 and 15 of /proc/PID/stat; 100 ticks a second). */
@@ -58,7 +64,8 @@ async function main(): Promise<void> {
   try {
     for (const [name, bin] of builds) {
       process.stderr.write(`${name}: starting 3 nodes N=3 W=2\n`);
-      clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }) }));
+      const firstPort = FIRST_PORT === undefined ? {} : { firstPort: FIRST_PORT + 9 * clusters.size };
+      clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }), ...firstPort }));
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const measure of MEASURES) {

@@ -117,6 +117,8 @@ export interface ShoalShape {
   cpuProfileDir?: string;
   /** The daemon to run (another build's packages/server/bin/shoal.js, to compare two); default COMPILED_SHOAL. */
   bin?: string;
+  /** Ports firstPort .. firstPort + 3 x nodes - 1 (on a machine whose users share out port ranges); default: free ports drawn at random. */
+  firstPort?: number;
 }
 
 /** Says how to build when the compiled daemon is missing (the benchmark measures what users run). */
@@ -130,7 +132,7 @@ export function compiledShoalMissing(): string | null {
  * slots (what redis-benchmark --cluster and cluster clients route by).
  */
 export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
-  const ports = await freePorts(3 * shape.nodes);
+  const ports = shape.firstPort === undefined ? await freePorts(3 * shape.nodes) : Array.from({ length: 3 * shape.nodes }, (_, i) => shape.firstPort! + i);
   const names = Array.from({ length: shape.nodes }, (_, i) => `resp${i + 1}`);
   const certs = shape.tls ? await writeDevCertificates(mkdtempSync(join(tmpdir(), 'shoal-bench-tls-')), names) : null;
   askCa = certs?.ca ?? null;

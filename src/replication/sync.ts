@@ -677,7 +677,7 @@ export class PartitionSync {
     for (const [p] of bd) answered.set(p!, answer);
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     const due = this.warmDue.get(from);
-    if (due !== undefined) this.warm(from, df.map(([p]) => p).filter((p) => due.has(p)));
+    if (due !== undefined) this.warm(from, [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => due.has(p)));
     // Records pushed for this answer, over all its partitions: at most syncBatch, like the answer's
     // own key lists; the rest goes in later rounds (each starts from the digests again). Before,
     // every differing partition was pushed whole at once: a restarted node got its peers' whole
