@@ -15,6 +15,7 @@ const NODE_RANGES: Record<string, [number, number]> = {
   'kv-pressure': [3, 6],
   'kv-overload': [3, 6],
   'kv-rmw': [3, 6],
+  'kv-buckets': [3, 6],
 };
 
 export interface HuntFailure {

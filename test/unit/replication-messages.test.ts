@@ -32,6 +32,12 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'sr', eq: [1, 2], df: [[3, ['a'], [1, 0, 7]]], v: 'ring-1' },
     { t: 'sd', p: 1, k: ['a'], r: [record], last: true, v: 'ring-1' },
     { t: 'sd', p: 1, k: [], r: [], last: true, v: 'ring-1', ek: ['b'], ev: [1, 0, 7] }, // evicted at the sender
+    // Anti-entropy by bucket (sync.ts): the asker compares buckets, a bucket-digest answer, a bucket request and lists, a partial want.
+    { t: 'sq', d: [1, 2], b: 256 },
+    { t: 'sr', eq: [], df: [], v: 'ring-1', bd: [[3, -5, 0, 2147483647]] },
+    { t: 'sb', p: 3, b: [0, 255] },
+    { t: 'sl', p: 3, b: [0, 255], k: ['a'], x: [1, 0, 7], v: 'ring-1', c: false },
+    { t: 'sw', p: 1, k: ['a'], n: true },
   ];
   for (const message of messages) {
     const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
@@ -68,6 +74,11 @@ test('a message missing a field, or carrying a record shorter than its header, i
     { t: 'sr', eq: [1], df: [[1, 'a', []]], v: 'x' },
     { t: 'sd', p: 1, k: ['a'], r: [short], last: true, v: 'x' },
     { t: 'sd', p: 1, k: [], r: [], last: true, v: 'x', ek: [1], ev: [1, 0, 7] },
+    { t: 'sq', d: [1, 2], b: 'all' },
+    { t: 'sr', eq: [], df: [], v: 'x', bd: [[]] },
+    { t: 'sr', eq: [], df: [], v: 'x', bd: [3, 4] },
+    { t: 'sb', p: 3 },
+    { t: 'sl', p: 3, b: [0], k: ['a'], x: [1, 0, 7], v: 'x' },
     { t: 'hd', id: 1, p: 1, k: 'a' },
     { t: 'rp', p: 1, k: 'a', r: short },
     { t: 'w', id: 1, p: 1, k: 'a', r: record, h: 5 },
