@@ -382,6 +382,27 @@ export class PartitionReplica {
     return { held, evicted };
   }
 
+  /**
+   * The keys knownEntries lists whose bucket is marked in `buckets` (indexed by bucketOf), grouped
+   * by bucket: one pass over the partition's keys, hashing each, reading no record. For an answer
+   * that lists only some of the buckets asked (sync.ts answerBuckets): under a steady write load
+   * nearly every bucket differs, and reading every record's version would read the partition.
+   */
+  keysInBuckets(buckets: Uint8Array): Map<number, string[]> {
+    this.settleFloor();
+    const out = new Map<number, string[]>();
+    const add = (key: string): void => {
+      const b = bucketOf(key);
+      if (buckets[b] !== 1) return;
+      const keys = out.get(b);
+      if (keys === undefined) out.set(b, [key]);
+      else keys.push(key);
+    };
+    for (const key of this.store.partitionKeys(this.partition)) add(key);
+    for (const [key] of this.evictedEntries()) add(key);
+    return out;
+  }
+
   /** (key, version) pairs known: held, plus those evicted (and remembered) and not held again. */
   knownEntries(): [string, Version][] {
     const out = this.entries();

@@ -55,7 +55,7 @@ import { requiredReplicas } from './config.ts';
 import type { Placement, ReplicationContext } from './context.ts';
 import { compareVersions, versionToString, type Version } from './hlc.ts';
 import type { KvMessage, SyncDiff } from './messages.ts';
-import { bucketOf, SYNC_BUCKETS, type PartitionReplica } from './partition-replica.ts';
+import { SYNC_BUCKETS, type PartitionReplica } from './partition-replica.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
@@ -600,7 +600,8 @@ export class PartitionSync {
   /**
    * Answers `sb`: the (key, version) lists of partition p's buckets, in the order asked, as many
    * whole buckets as fit in syncBatch entries (at least one); the asker asks for the rest in later
-   * rounds. One pass over the partition (PartitionReplica.knownEntriesIn).
+   * rounds. One pass over the partition's keys (PartitionReplica.keysInBuckets), then the versions
+   * of those listed.
    */
   private answerBuckets(from: string, p: number, asked: number[]): void {
     const send = (covered: number[], entries: [string, Version][]): void => {
@@ -612,21 +613,22 @@ export class PartitionSync {
     // Not held (released since its digests went): nothing in any bucket, as an `sr` says with an empty list.
     if (!this.host.partitions.has(p)) return send(buckets, []);
     this.host.run(p, (actor) => {
-      const { held, evicted } = actor.replica.knownEntriesIn(new Set(buckets));
-      const byBucket = new Map<number, [string, Version][]>();
-      for (const entry of [...held, ...evicted]) {
-        const b = bucketOf(entry[0]);
-        const list = byBucket.get(b);
-        if (list === undefined) byBucket.set(b, [entry]);
-        else list.push(entry);
-      }
+      const marked = new Uint8Array(SYNC_BUCKETS);
+      for (const b of buckets) marked[b] = 1;
+      const byBucket = actor.replica.keysInBuckets(marked);
       const covered: number[] = [];
-      const entries: [string, Version][] = [];
+      const keys: string[] = [];
       for (const b of buckets) {
-        const list = byBucket.get(b) ?? [];
-        if (covered.length > 0 && entries.length + list.length > this.ctx.config.syncBatch) break;
+        const inBucket = byBucket.get(b) ?? [];
+        if (covered.length > 0 && keys.length + inBucket.length > this.ctx.config.syncBatch) break;
         covered.push(b);
-        for (const entry of list) entries.push(entry);
+        for (const key of inBucket) keys.push(key);
+      }
+      // Versions of the listed keys only.
+      const entries: [string, Version][] = [];
+      for (const key of keys) {
+        const version = actor.replica.knownVersionOf(key);
+        if (version !== undefined) entries.push([key, version]);
       }
       send(covered, entries);
     });
