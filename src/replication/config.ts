@@ -152,12 +152,6 @@ export interface ReplicationBugs {
    * ONE (test/sim/drain-read.test.ts).
    */
   readsWithoutOwnerCount?: boolean;
-  /**
-   * A write of a key its replica knew nothing of updates the partition's digest but not its
-   * bucket's (partition-replica.ts): bucket comparison then misses a key one replica lacks, and
-   * anti-entropy of a large partition never repairs it (test/sim/sync-buckets.test.ts).
-   */
-  bucketDigestSkipsNewKeys?: boolean;
   /** A leaving node keeps coordinating new requests until a moment with none in flight, which a steady load with slow requests never gives: the leave never ends (kv-join seed 400005 with BUGGIFY). */
   leaveWaitsForIdle?: boolean;
   /** An undrained node routes by the ring with itself back at once, before any peer is seen on it: its own ack counts towards writes its peers' readers never ask (kv-drain seed 400110). */
@@ -187,6 +181,13 @@ export interface ReplicationBugs {
    */
   /** The named replica acknowledges direct writes without storing them. */
   dropWritesOn?: string;
+  /**
+   * A write of a key its replica knew nothing of updates the partition's digest but not its
+   * bucket's (partition-replica.ts): bucket comparison then misses a key one replica lacks, and
+   * anti-entropy of a large partition never repairs it. Caught by convergence in kv-buckets, where
+   * partitions go by bucket (test/sim/sync-buckets.test.ts).
+   */
+  bucketDigestSkipsNewKeys?: boolean;
   /** A read's coordinator answers with the oldest record its replicas returned, not the newest. */
   answerOldest?: boolean;
   /**
