@@ -168,7 +168,6 @@ type FieldKind =
   | 'scan-status'
   | 'boolean'
   | 'boolean?'
-  | 'number?'
   | 'record'
   | 'record?'
   | 'record-or-absent'
@@ -235,7 +234,6 @@ const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => ty
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   number: (x) => typeof x === 'number',
-  'number?': (x) => x === undefined || typeof x === 'number',
   'number-lists?': (x) => x === undefined || (Array.isArray(x) && x.every((l) => isNumbers(l) && (l as number[]).length > 0)),
   string: (x) => typeof x === 'string',
   boolean: (x) => typeof x === 'boolean',

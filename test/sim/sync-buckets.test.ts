@@ -15,8 +15,11 @@ test('kv-buckets: seeds 1..3 pass every checker, compare partitions by bucket, d
   }
 });
 
-test('kv-buckets seed 4: with bugs.bucketDigestSkipsNewKeys a replica missing a key never gets it (convergence); without, it does', () => {
-  const options = { seed: 4, ...kvBucketsScenario.defaults };
+// Seed 4 held this until the merge with the gossip fix of kv-sdk seed 147 and the longer joint
+// quorums of kv-drain 700090; with the switch it now fails convergence as "n1 not settled" instead.
+// Seed 5 is the first of 1..16 where a replica's missing key shows (5, 11, 12, 15 do).
+test('kv-buckets seed 5: with bugs.bucketDigestSkipsNewKeys a replica missing a key never gets it (convergence); without, it does', () => {
+  const options = { seed: 5, ...kvBucketsScenario.defaults };
   const buggy = runScenario(kvBucketsScenario, { ...options, bugs: { bucketDigestSkipsNewKeys: true } });
   assert.ok(
     buggy.violations.some((v) => v.checker === 'convergence' && /replicas of k\d+ disagree/.test(v.message)),
