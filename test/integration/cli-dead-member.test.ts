@@ -15,16 +15,9 @@ test('shoal ring shows a dead member as dead, and shoal status the hints held fo
   await cluster.startAll();
   await cluster.untilConverged();
   const [n1, , n3] = cluster.nodes;
-  // The rings the cluster passed through while its nodes joined (say {n1, n3} before n2) stay in
-  // n1's joint quorum until n1 has seen each of their owners on its current ring, by a sync answer
-  // (docs/REPLICATION.md, "Ring changes"). n3 killed before n1 saw it there holds that ring until
-  // n3 is forgotten, and QUORUM writes through n1 fail meanwhile ("too few of the 2 needed on a
-  // ring other nodes may still use"): a real cost of that rule, which is not what this test is
-  // about. So n3 dies only once n1 has run 4 sync rounds since the cluster converged: its 2 peers
-  // asked twice each, round robin, and answered over loopback.
-  const rounds = async (): Promise<number> => Number(/^shoal_sync_rounds_total (\d+)/m.exec(await (await fetch(`${n1!.adminUrl!}/metrics`)).text())?.[1] ?? NaN);
-  const converged = await rounds();
-  await until('n1 to run 4 sync rounds', async () => ((await rounds()) >= converged + 4 ? true : undefined), 60_000);
+  // n3 dies only once n1 and n2 have seen it on their current ring (see untilSyncRounds): else the
+  // rings of the cluster's start hold QUORUM writes through n1 until n3 is forgotten.
+  await cluster.untilSyncRounds(4);
   n3!.kill('SIGKILL');
   await n3!.exited();
   await cluster.untilSeenDead(n3!);

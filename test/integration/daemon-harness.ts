@@ -332,6 +332,30 @@ export class TestCluster {
     );
   }
 
+  /**
+   * Waits until every running node has run `rounds` more anti-entropy rounds (shoal_sync_rounds_total;
+   * the nodes need admin ports). The rings a cluster passes through while its nodes join stay in
+   * each node's joint quorum until it has seen their owners on its current ring, by sync answers
+   * (docs/REPLICATION.md, "Ring changes"); a node killed before that holds QUORUM writes on the
+   * partitions those rings gave it until it is forgotten (a known cost of that rule, not what the
+   * tests that kill a node just after startup check). Peers are asked round robin, so 2 rounds per
+   * peer means each was asked twice and answered over loopback.
+   */
+  async untilSyncRounds(rounds: number, timeoutMs = 60_000): Promise<void> {
+    const running = this.nodes.filter((n) => n.running);
+    const roundsOf = async (node: DaemonProcess): Promise<number> => {
+      const page = await (await fetch(`${node.adminUrl!}/metrics`)).text();
+      return Number(/^shoal_sync_rounds_total (\d+)/m.exec(page)?.[1] ?? NaN);
+    };
+    const start = await Promise.all(running.map(roundsOf));
+    await until(
+      `every node to run ${rounds} more sync rounds`,
+      async () => ((await Promise.all(running.map(roundsOf))).every((r, i) => r >= start[i]! + rounds) ? true : undefined),
+      timeoutMs,
+      200,
+    );
+  }
+
   /** Waits until every running node sees `victim` (killed, not yet restarted) as dead. */
   async untilSeenDead(victim: DaemonProcess, timeoutMs = 60_000): Promise<void> {
     const survivors = this.nodes.filter((n) => n !== victim && n.running);
