@@ -3,10 +3,15 @@
  * (so they are distinct), then released. They are drawn from outside the kernel's ephemeral range:
  * between the release and the daemon's bind, any outgoing connection on the machine may be given
  * an ephemeral port, and a port from port 0 is one of those (a CI run's dev cluster once found its
- * first port taken). Another process that picks ports the same way can still take one in between;
- * the daemon then exits with status 2 naming the port.
+ * first port taken). And each is claimed for as long as the process that drew it lives (claimPorts):
+ * test files run in parallel processes, and one that drew a port it bound only a minute later
+ * found it taken by a daemon of another file that had drawn it meanwhile (health-endpoints.test.ts,
+ * "the peer port ... is already in use"). A process that picks ports another way can still take one
+ * in between; the daemon then exits with status 2 naming the port.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 
 /** Lowest port drawn: above the well-known and most registered service ports. */
@@ -70,6 +75,87 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   return true;
 }
 
+/** Where claims are kept: one file per claimed port, holding the claiming process's pid. */
+const CLAIMS_DIR = join(tmpdir(), 'shoal-port-claims');
+/** This process's claims, removed when it exits. */
+const ownClaims = new Set<number>();
+
+function releaseOwnClaims(): void {
+  for (const port of ownClaims) {
+    try {
+      unlinkSync(join(CLAIMS_DIR, String(port)));
+    } catch {
+      // Already gone (a peer found it stale): nothing to release.
+    }
+  }
+  ownClaims.clear();
+}
+
+/** Whether the process `pid` is alive (on this machine). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims `port` for this process: false when a live process (this one included) has. A claim whose process died is taken over. */
+function claimPort(port: number): boolean {
+  if (ownClaims.has(port)) return false;
+  const file = join(CLAIMS_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      if (ownClaims.size === 0) process.once('exit', releaseOwnClaims);
+      ownClaims.add(port);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder: number;
+    try {
+      holder = Number(readFileSync(file, 'utf8'));
+    } catch {
+      // Released meanwhile: try again.
+      continue;
+    }
+    // A claim just created may not hold its pid yet (NaN): leave it to its owner.
+    if (!Number.isInteger(holder) || processAlive(holder)) return false;
+    try {
+      unlinkSync(file);
+    } catch {
+      // Another process took the stale claim over first; the retry's create decides.
+    }
+  }
+  return false;
+}
+
+/**
+ * Claims every port of `ports` for this process until it exits, or none (false) when another live
+ * process that draws ports through this module holds one, or this process already does. The
+ * claims are files in the temporary directory, so parallel test files share them.
+ */
+export function claimPorts(ports: readonly number[]): boolean {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const claimed: number[] = [];
+  for (const port of ports) {
+    if (!claimPort(port)) {
+      for (const c of claimed) {
+        ownClaims.delete(c);
+        unlinkSync(join(CLAIMS_DIR, String(c)));
+      }
+      return false;
+    }
+    claimed.push(port);
+  }
+  return true;
+}
+
+/** `n` distinct free ports on `host`, outside the ephemeral range, each claimed for this process (claimPorts). */
 export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: Server[] = [];
   const ports = new Set<number>();
@@ -81,6 +167,7 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
       const server = await tryListen(host, port);
       if (server === null) continue;
       servers.push(server);
+      if (!claimPorts([port])) continue;
       ports.add(port);
     }
     return [...ports];

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import { claimPorts, freePorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
@@ -405,7 +405,8 @@ export async function freeDevBase(nodes = 3): Promise<number> {
   const span = Math.max(...devPorts(0, nodes)) + 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = randomPortOutsideEphemeral(span);
-    if ((await Promise.all(devPorts(base, nodes).map((port) => isPortFree(port)))).every(Boolean)) return base;
+    const ports = devPorts(base, nodes);
+    if ((await Promise.all(ports.map((port) => isPortFree(port)))).every(Boolean) && claimPorts(ports)) return base;
   }
   throw new Error('no free range of dev ports found');
 }

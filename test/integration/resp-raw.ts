@@ -2,7 +2,7 @@
 // compare with (resp-differential, resp-maxmemory and slow-log tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import { claimPorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
 
 export type Arg = string | Uint8Array;
 
@@ -101,7 +101,7 @@ const CLUSTER_BUS_OFFSET = 10_000;
 export async function freeClusterRedisPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = randomPortOutsideEphemeral(1, 65_535 - CLUSTER_BUS_OFFSET);
-    if ((await isPortFree(port)) && (await isPortFree(port + CLUSTER_BUS_OFFSET))) return port;
+    if ((await isPortFree(port)) && (await isPortFree(port + CLUSTER_BUS_OFFSET)) && claimPorts([port, port + CLUSTER_BUS_OFFSET])) return port;
   }
   throw new Error('no free port pair for a cluster-enabled redis-server');
 }

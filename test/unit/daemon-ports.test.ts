@@ -2,9 +2,28 @@
 // the kernel's ephemeral range (where any outgoing connection may take them) and under a bound
 // when one is given (a cluster-enabled redis-server needs its port + 10,000 for its bus).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePorts, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import { claimPorts, freePorts, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+
+const claimFile = (port: number) => join(tmpdir(), 'shoal-port-claims', String(port));
+
+/** A child process that claims `port` through the module, says so on stdout, then waits for stdin to end before exiting. */
+async function claimingChild(port: number) {
+  const module = new URL('../../src/daemon/ports.ts', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    const { claimPorts } = await import(${JSON.stringify(module)});
+    process.stdout.write(claimPorts([${port}]) ? 'claimed\\n' : 'refused\\n');
+    process.stdin.resume();
+    process.stdin.on('end', () => process.exit(0));
+  `], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { child, answer: line.toString().trim() };
+}
 
 function ephemeralRange(): [number, number] {
   try {
@@ -30,4 +49,31 @@ test('drawn ports (and spans) stay outside the ephemeral range, from 20,000 up, 
 test('freePorts gives distinct ports', async () => {
   const ports = await freePorts(6);
   assert.equal(new Set(ports).size, 6);
+});
+
+test('a drawn port is claimed for this process: a file holding its pid, and no second claim', async () => {
+  const ports = await freePorts(3);
+  for (const port of ports) assert.equal(readFileSync(claimFile(port), 'utf8'), String(process.pid));
+  assert.equal(claimPorts([ports[0]!]), false, 'a port this process holds is not handed out again');
+});
+
+test('a port another live process claimed is refused; its claims go when it exits, and a dead process\'s claim is taken over', async () => {
+  const [port] = await freePorts(1);
+  // Ports next to one this process drew: nobody else drew them (freePorts draws at random).
+  const probe = port! + 1;
+  const holder = await claimingChild(probe);
+  assert.equal(holder.answer, 'claimed');
+  assert.equal(claimPorts([probe]), false, 'held by a live process');
+  const other = port! + 2;
+  assert.equal(claimPorts([other, probe]), false, 'all or none');
+  assert.equal(existsSync(claimFile(other)), false, 'the claim of the port before the refused one was withdrawn');
+  holder.child.stdin!.end();
+  await once(holder.child, 'exit');
+  assert.equal(existsSync(claimFile(probe)), false, 'released when its process exited');
+  const killed = await claimingChild(probe);
+  assert.equal(killed.answer, 'claimed');
+  killed.child.kill('SIGKILL');
+  await once(killed.child, 'exit');
+  assert.ok(existsSync(claimFile(probe)), 'a killed process leaves its claim behind');
+  assert.equal(claimPorts([probe]), true, 'and the next claimer takes it over');
 });
