@@ -89,7 +89,7 @@ export function outcomes(runs: readonly SlowDeathRun[], model: FailureModel, sus
 export function alarms(runs: readonly SlowDeathRun[], score: (s: PredictionSample) => number, threshold: number, sustainMs: number): NodeOutcome[] {
   return runs.flatMap((run) =>
     run.nodes.map((node) => {
-      const policy = new AutoDrain({ threshold, sustainMs }, { drain: () => {} });
+      const policy = new AutoDrain({ threshold, sustainMs }, { drain: () => true });
       for (const s of node.samples) if (policy.observe(s.atMs, score(s))) break;
       const alarm = policy.drainedAtMs;
       const failed = node.failedAtMs !== null;

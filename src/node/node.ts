@@ -50,7 +50,7 @@ import { RING_META } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { VerdictLog } from './verdict-log.ts';
-import type { AutoDrainOptions, AutoDrainTarget } from '../health/auto-drain.ts';
+import { AUTO_DRAIN_RETRY_MS, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
 
@@ -72,6 +72,8 @@ export const META = {
   ...RING_META,
 } as const;
 
+/** At most one automatic-drain line (asked, refused) per this interval while the node keeps refusing (drainAutomatically). */
+const AUTO_DRAIN_LOG_INTERVAL_MS = 60_000;
 /** How often the ring is checked against gossip's member table (gossip forgets dead members silently). */
 export const RING_CHECK_INTERVAL_MS = 1_000;
 /**
@@ -285,6 +287,8 @@ export class ShoalNode {
   private readonly drainer: NodeDrain;
   private readonly startedMs: number;
   private readonly joinLog = new LogLimiter(PROBLEM_LOG_INTERVAL_MS);
+  /** Automatic drains refused and asked again (drainAutomatically): said once a minute. */
+  private readonly autoDrainLog = new LogLimiter(AUTO_DRAIN_LOG_INTERVAL_MS);
   /** Ring changes, hint backlog and eviction pressure for operators (story-log.ts). */
   private readonly storyLog: NodeStoryLog;
   private readonly hints: HintStore;
@@ -828,16 +832,21 @@ export class ShoalNode {
 
   /**
    * The automatic drain policy's request (NodeConfig.autoDrain): said at warn with its reason; a
-   * refusal (the last member holding data, joining, leaving) is logged, never thrown into the
-   * store tick that made the prediction.
+   * refusal (the last member holding data, a peer down, joining, leaving) is logged, never thrown
+   * into the store tick that made the prediction. The policy asks again every AUTO_DRAIN_RETRY_MS
+   * while refused: both lines are said at most once a minute then.
    */
-  private drainAutomatically(reason: string): void {
-    this.env.log.warn({ event: 'auto-drain', reason }, `draining this node automatically: ${reason}`);
+  private drainAutomatically(reason: string): boolean {
+    const now = this.env.clock.monoMs();
+    const say = this.autoDrainLog.allow('auto-drain', now);
+    if (say) this.env.log.warn({ event: 'auto-drain', reason }, `draining this node automatically: ${reason}`);
     try {
       this.drain();
+      return true;
     } catch (error) {
       if (!(error instanceof DrainRefusedError)) throw error;
-      this.env.log.warn({ event: 'auto-drain-refused', reason: error.message }, `automatic drain refused: ${error.message}`);
+      if (say) this.env.log.warn({ event: 'auto-drain-refused', reason: error.message }, `automatic drain refused: ${error.message}; asking again every ${AUTO_DRAIN_RETRY_MS / 1000} s while the prediction holds`);
+      return false;
     }
   }
 

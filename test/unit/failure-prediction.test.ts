@@ -1,7 +1,7 @@
 /** Failure prediction's parts (issue 18): the drain policy, what a node publishes, and how `shoal status` shows it. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AutoDrain } from '../../src/health/auto-drain.ts';
+import { AUTO_DRAIN_RETRY_MS, AutoDrain } from '../../src/health/auto-drain.ts';
 import { FAILURE_FEATURES, failureFeatures, predictFailure, type FailureModel } from '../../src/health/failure-predictor.ts';
 import { FAILURE_MODEL } from '../../src/health/failure-model.ts';
 import type { SelfHealthView, Trend } from '../../src/health/self-health.ts';
@@ -19,7 +19,7 @@ const view = (heap: Trend): SelfHealthView => ({ samples: 60, eventLoopUtilisati
 
 test('the drain policy asks once, and only after the probability stayed over the threshold for long enough', () => {
   const reasons: string[] = [];
-  const policy = new AutoDrain({ threshold: 0.8, sustainMs: 10_000 }, { drain: (reason) => reasons.push(reason) });
+  const policy = new AutoDrain({ threshold: 0.8, sustainMs: 10_000 }, { drain: (reason) => reasons.push(reason) > 0 });
   assert.equal(policy.observe(0, 0.9), false);
   assert.equal(policy.observe(5_000, 0.5), false, 'a dip restarts the clock');
   assert.equal(policy.observe(6_000, 0.9), false);
@@ -29,6 +29,31 @@ test('the drain policy asks once, and only after the probability stayed over the
   assert.equal(policy.drainedAtMs, 16_000);
   assert.equal(reasons.length, 1);
   assert.match(reasons[0]!, /predicted failure: probability 0\.95 at or above 0\.8 for 10 s/);
+});
+
+test('a refused automatic drain is asked again every AUTO_DRAIN_RETRY_MS while the probability holds, and not once it drops', () => {
+  let refuse = true;
+  const asked: number[] = [];
+  const policy = new AutoDrain({ threshold: 0.8, sustainMs: 10_000 }, { drain: () => (asked.push(now), !refuse) });
+  let now = 0;
+  const at = (ms: number, p: number) => policy.observe((now = ms), p);
+  at(0, 0.9);
+  assert.equal(at(10_000, 0.9), false, 'refused');
+  assert.deepEqual(asked, [10_000]);
+  assert.equal(at(10_000 + AUTO_DRAIN_RETRY_MS - 1, 0.9), false);
+  assert.deepEqual(asked, [10_000], 'not asked again before the retry interval');
+  assert.equal(at(10_000 + AUTO_DRAIN_RETRY_MS, 0.9), false);
+  assert.equal(asked.length, 2, 'asked again');
+  assert.equal(policy.refusals, 2);
+  assert.equal(policy.drainedAtMs, null);
+  refuse = false;
+  assert.equal(at(40_000, 0.5), false, 'the prediction dropped: nothing asked');
+  assert.equal(asked.length, 2);
+  at(41_000, 0.9);
+  assert.equal(at(51_000, 0.9), true, 'held for the sustain time again, then started');
+  assert.equal(policy.drainedAtMs, 51_000);
+  assert.equal(at(80_000, 0.99), false, 'once started, never again');
+  assert.equal(asked.length, 3);
 });
 
 test('the committed model has one weight per feature, and a heap about to reach its limit scores over its threshold while a flat one does not', () => {

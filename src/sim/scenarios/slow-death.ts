@@ -132,7 +132,7 @@ export function runSlowDeath(options: SlowDeathOptions): SlowDeathRun {
           processSignals: processes[index]!,
           // Not published: gossiping it would make the run, and so the corpus, depend on the model in force.
           failurePrediction: { ...(options.model ? { model: options.model } : {}), publish: false },
-          ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, ...(options.drainForReal ? {} : { control: { drain: () => (drainAt[index] ??= sim!.now) } }) } } : {}),
+          ...(options.autoDrain ? { autoDrain: { options: options.autoDrain, ...(options.drainForReal ? {} : { control: { drain: () => ((drainAt[index] ??= sim!.now), true) } }) } } : {}),
         },
       }),
   });
