@@ -221,7 +221,7 @@ export const DAEMON_OPTIONS = {
   },
   'auto-drain': {
     kind: 'choice',
-    description: "drain this node by itself when its failure prediction stays at or above the model's alarm threshold for 10 s (as `shoal drain` would; logged at warn with the reason; refused when it is the last member holding data); asks once per run",
+    description: "drain this node by itself when its failure prediction stays at or above the model's alarm threshold for 10 s (as `shoal drain` would; logged at warn with the reason; refused when it is the last member holding data or a peer is down, and then asked again every 5 s while the prediction holds); drains once per run",
     default: 'off',
     choices: ['on', 'off'],
   },
