@@ -38,7 +38,7 @@ export function formatStatus(s: NodeStatus): string {
     `${formatCatchUp(s.catchUp)}${s.drain ? `${formatDrain(s.node, s.drain)}\n` : ''}\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
   for (const m of s.members) {
-    rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state + (m.draining ? ', drained' : ''), m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
+    rows.push([m.name + (m.name === s.node ? ' *' : ''), m.state + (m.draining ? ', drained' : '') + (m.onAnotherRing ? ', on another ring' : ''), m.zone, String(m.incarnation), String(m.partitions), String(m.primaries), m.clientAddress || '-', m.address]);
   }
   const reasons = s.members.filter((m) => m.reason).map((m) => `${m.name} (${m.address}) is refused: ${m.reason}\n`);
   // Peer verdicts (docs/OPERATIONS.md, "Node health"): only members the others see degraded are named.

@@ -62,6 +62,7 @@ export function nodeStatus(s: StatusSources): NodeStatus {
       primaries: m.primaries,
       ...(health.has(m.name) ? { health: health.get(m.name)! } : {}),
       ...(m.draining ? { draining: true } : {}),
+      ...(m.onAnotherRing ? { onAnotherRing: true } : {}),
     };
   });
   // Nodes of another cluster never become members; they are shown so an operator sees who knocks.

@@ -46,7 +46,7 @@ import { HotKeyAlerts, displayKey, type HotKeyAlert } from './hot-key-alerts.ts'
 import { RingLifecycle } from './ring-lifecycle.ts';
 import { checkAccounting } from './accounting.ts';
 import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
-import { RING_META } from './ring-placement.ts';
+import { RING_META, announcedRing } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { VerdictLog } from './verdict-log.ts';
@@ -195,6 +195,11 @@ export interface MemberStatus {
   draining: boolean;
   /** In the ring (holds data): not left, not leaving, not drained, same partition count. */
   inRing: boolean;
+  /**
+   * It announces a ring other than this node's (RING_META.ring): one of the two has not caught up
+   * with a ring change yet. False when it announces none (an older build).
+   */
+  onAnotherRing: boolean;
   /** Partition replicas this member owns in this node's ring, and of those, primaries. */
   partitionsOwned: number;
   primaries: number;
@@ -354,6 +359,7 @@ export class ShoalNode {
       reenterAtOnce: replication.bugs?.undrainWithoutPeers === true,
       aloneAtOnce: replication.bugs?.aloneWithoutConfirmation === true,
       jointEndsEarly: replication.bugs?.jointEndsEarly === true,
+      ringsUnannounced: replication.bugs?.ringsUnannounced === true,
       onPlacement: (previous, next, withoutSelf) => this.onPlacement(previous, next, withoutSelf),
     });
     this.ring.afterCheck = () => this.rehomeDepartedHints();
@@ -633,6 +639,7 @@ export class ShoalNode {
       });
     }
     const inRing = new Set(placement.members.map((m) => m.name));
+    const ownRing = announcedRing(placement.version);
     const self = this.membership.self();
     return {
       name: this.name,
@@ -654,6 +661,7 @@ export class ShoalNode {
         leaving: Boolean(m.meta[META.leaving]),
         draining: Boolean(m.meta[META.draining]),
         inRing: inRing.has(m.name),
+        onAnotherRing: typeof m.meta[RING_META.ring] === 'string' && m.meta[RING_META.ring] !== ownRing,
         partitionsOwned: owned.get(m.name)?.all ?? 0,
         primaries: owned.get(m.name)?.primaries ?? 0,
       })),

@@ -38,7 +38,7 @@ import { invariant } from '../runtime/probes.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
 import type { Placement } from '../replication/context.ts';
-import { RING_META, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
+import { RING_META, announcedRing, buildPlacement, emptyPlacement, holdsData, ringInputsKey, ringMemberOf } from './ring-placement.ts';
 
 /** The most peers still joining whose claim-seed choices a joining node replays before its own. */
 export const MAX_REPLAYED_JOINERS = 64;
@@ -76,6 +76,8 @@ export interface RingLifecycleOptions {
   aloneAtOnce?: boolean;
   /** Test-only (ReplicationBugs.jointEndsEarly): the joint quorum covers the previous ring alone, and ends once its live previous-only owners moved past it. */
   jointEndsEarly?: boolean;
+  /** Test-only (ReplicationBugs.ringsUnannounced): the node does not put its ring in its gossip metadata. */
+  ringsUnannounced?: boolean;
   /**
    * Called after each ring this node installs (`previous` null for the first). With the first,
    * `withoutSelf` is the ring of the other members alone: the ring the cluster used before this
@@ -390,7 +392,10 @@ export class RingLifecycle {
     if (name === this.selfName() || ring.movedPast.has(name) || ring.seenPast.has(name)) return false;
     const member = members.get(name);
     // Gone from the member table (forgotten after deadReclaimMs) or left gracefully: it serves nothing.
-    return member !== undefined && member.state !== 'left';
+    if (member === undefined || member.state === 'left') return false;
+    // It announced this node's current ring (gossip metadata, dead or alive since): it had moved
+    // past the older ones, as a sync answer on this ring would show.
+    return member.meta[RING_META.ring] !== announcedRing(this.placementNow.version);
   }
 
   // ---- joining ----------------------------------------------------------------------------
@@ -540,6 +545,20 @@ export class RingLifecycle {
     return others;
   }
 
+  /**
+   * Puts the ring this node now routes by in its gossip metadata. A peer keeping a joint quorum over
+   * a ring this node had sees it past that ring within a gossip round (mayServe), not only once it
+   * answers a sync: a node that died a second after a ring change, before any sync answer reached
+   * a peer, held that peer's QUORUM writes until gossip forgot it (deadReclaimMs, 60 s on the local
+   * profile: test/sim/ring-change-death.test.ts).
+   */
+  private announce(ring: Placement): void {
+    if (this.o.ringsUnannounced) return;
+    const me = this.o.membership.self();
+    const tag = announcedRing(ring.version);
+    if (me.meta[RING_META.ring] !== tag) this.o.membership.updateMeta({ ...me.meta, [RING_META.ring]: tag });
+  }
+
   /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */
   private install(next: Placement, previous: Placement | null, withoutSelf: Placement | null = null): void {
     const epochs = this.epochs.slice();
@@ -569,6 +588,7 @@ export class RingLifecycle {
     checkEpochsAdvance(this.o.env, previous, next, this.epochs, epochs);
     this.epochs = epochs;
     this.placementNow = next;
+    this.announce(next);
     const alone = previous !== null && !this.o.aloneAtOnce && next.members.length === 1 && next.members[0]!.name === this.selfName();
     this.aloneSinceChange = alone ? previous.members.map((m) => m.name).filter((name) => name !== this.selfName()) : null;
     this.retireJointRings();

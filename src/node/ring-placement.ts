@@ -20,7 +20,18 @@ export const RING_META = {
   draining: 'draining',
   /** The member's claim seed (src/ring/claim-seed.ts), chosen when it first joins. */
   claimSeed: 'claimSeed',
+  /**
+   * The ring the member routes by (announcedRing: a prefix of its version), set at every ring it
+   * installs: a peer keeping a joint quorum over an older ring sees it past that ring within a
+   * gossip round, even if it dies before answering a sync (ring-lifecycle.ts, retireJointRings).
+   */
+  ring: 'ring',
 } as const;
+
+/** The metadata form of a ring version: 64 bits of it (the full digest is 128; metadata rides on every probe). */
+export function announcedRing(version: string): string {
+  return version.slice(0, 16);
+}
 
 /** Whether a member holds partitions. */
 export function holdsData(member: Member): boolean {

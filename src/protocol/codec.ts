@@ -705,6 +705,10 @@ function memberStatusFromWire(v: unknown): MemberStatus {
     if (typeof m['draining'] !== 'boolean') throw malformed('member.draining must be a boolean');
     out['draining'] = m['draining'];
   }
+  if (m['onAnotherRing'] !== undefined) {
+    if (typeof m['onAnotherRing'] !== 'boolean') throw malformed('member.onAnotherRing must be a boolean');
+    out['onAnotherRing'] = m['onAnotherRing'];
+  }
   return out as unknown as MemberStatus;
 }
 

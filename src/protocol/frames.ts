@@ -293,6 +293,11 @@ export interface MemberStatus {
   primaries: number;
   /** Drained or draining (it holds no partitions, or is handing them off); absent from older nodes. */
   draining?: boolean;
+  /**
+   * It announces a ring other than the answering node's: one of them has not caught up with a ring
+   * change yet (for a dead member: the ring it died on). Absent when the same, or from older nodes.
+   */
+  onAnotherRing?: boolean;
   /** Its health as the answering node's view of the peer verdicts adds up (src/node/peer-verdicts.ts); absent from older nodes. */
   health?: {
     degraded: boolean;

@@ -169,6 +169,13 @@ export interface ReplicationBugs {
    * with 3 nodes, seed 810002 with 5).
    */
   jointEndsEarly?: boolean;
+  /**
+   * Nodes do not announce their ring in gossip metadata, so a member is seen past a ring a joint
+   * quorum covers only through a sync answer or a refusal: one that dies in the second after a ring
+   * change, before any sync, holds QUORUM writes until gossip forgets it
+   * (test/sim/ring-change-death.test.ts). Gossip then carries the same bytes as before the fix.
+   */
+  ringsUnannounced?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */

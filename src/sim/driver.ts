@@ -58,6 +58,7 @@ const BUG_SWITCHES = {
   readyBeforeHandoff: 'flag',
   readsWithoutOwnerCount: 'flag',
   jointEndsEarly: 'flag',
+  ringsUnannounced: 'flag',
   leaveWaitsForIdle: 'flag',
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',

@@ -311,12 +311,17 @@ export class TestCluster {
     await Promise.all(this.nodes.slice(1).map((n) => n.start()));
   }
 
-  /** Waits until every running node sees every running node alive. */
+  /**
+   * Waits until every running node sees every running node alive and announcing its own ring
+   * (`onAnotherRing` in its status). Until a node has seen a peer on its ring, the rings the cluster
+   * passed through while its nodes joined stay in its writes' joint quorum (docs/REPLICATION.md,
+   * "Ring changes"), and that peer dying then holds QUORUM writes until it is forgotten.
+   */
   async untilConverged(timeoutMs = 120_000): Promise<void> {
     const running = this.nodes.filter((n) => n.running);
     const names = running.map((n) => n.spec.name).sort();
     await until(
-      `${names.length} nodes to see each other alive and catch up`,
+      `${names.length} nodes to see each other alive on one ring and catch up`,
       async () => {
         for (const node of running) {
           const status = await node.status();
@@ -324,33 +329,10 @@ export class TestCluster {
           if (!status.joined || status.catchingUp > 0) return undefined;
           const alive = status.members.filter((m) => m.state === 'alive').map((m) => m.name).sort();
           if (alive.join() !== names.join()) return undefined;
+          if (status.members.some((m) => names.includes(m.name) && m.onAnotherRing)) return undefined;
         }
         return true;
       },
-      timeoutMs,
-      200,
-    );
-  }
-
-  /**
-   * Waits until every running node has run `rounds` more anti-entropy rounds (shoal_sync_rounds_total;
-   * the nodes need admin ports). The rings a cluster passes through while its nodes join stay in
-   * each node's joint quorum until it has seen their owners on its current ring, by sync answers
-   * (docs/REPLICATION.md, "Ring changes"); a node killed before that holds QUORUM writes on the
-   * partitions those rings gave it until it is forgotten (a known cost of that rule, not what the
-   * tests that kill a node just after startup check). Peers are asked round robin, so 2 rounds per
-   * peer means each was asked twice and answered over loopback.
-   */
-  async untilSyncRounds(rounds: number, timeoutMs = 60_000): Promise<void> {
-    const running = this.nodes.filter((n) => n.running);
-    const roundsOf = async (node: DaemonProcess): Promise<number> => {
-      const page = await (await fetch(`${node.adminUrl!}/metrics`)).text();
-      return Number(/^shoal_sync_rounds_total (\d+)/m.exec(page)?.[1] ?? NaN);
-    };
-    const start = await Promise.all(running.map(roundsOf));
-    await until(
-      `every node to run ${rounds} more sync rounds`,
-      async () => ((await Promise.all(running.map(roundsOf))).every((r, i) => r >= start[i]! + rounds) ? true : undefined),
       timeoutMs,
       200,
     );

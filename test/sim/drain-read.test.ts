@@ -153,6 +153,9 @@ test('an ALL read through the drained node is not answered by owners that have n
 });
 
 test('with reads that do not carry the owner count (bugs.readsWithoutOwnerCount) the same read misses the write', () => {
-  const { sim, y } = drainedUnheard({ readsWithoutOwnerCount: true });
+  // Rings unannounced in gossip, as when this test was written: with the announcements
+  // (ring-lifecycle.ts) this run's read returns 'new' (a and b held 'old' when it started and 'new'
+  // when it ended: y's handoff, no longer held, reached them while the read was under way).
+  const { sim, y } = drainedUnheard({ readsWithoutOwnerCount: true, ringsUnannounced: true });
   assert.equal(readAll(sim, y), 'old');
 });

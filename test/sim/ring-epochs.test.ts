@@ -33,7 +33,11 @@ function cluster() {
   const seeds = Array.from({ length: NODES - 1 }, (_, i) => nodeAddress(i));
   const fault = { deaf: false };
   const sim = new Simulation<ShoalNode>({
-    seed: 12,
+    // Seed 12 was used until nodes announced their rings in gossip (ring-lifecycle.ts): with the
+    // extra metadata its join reached one node only through a push-pull, 6 s later, after the deaf
+    // stale node had been declared dead. That happens in about 1 run in 60 either way (measured
+    // over seeds 1..60, with and without the announcements).
+    seed: 13,
     nodes: NODES - 1,
     trace: new EventTrace(),
     factory: (env: Env, { index }) => {
@@ -127,6 +131,8 @@ test('a write coordinated by the new ring also reaches an old owner still on the
   let i = 0;
   while (!ownedOnlyBefore(`k${i}`)) i++;
   const key = `k${i}`;
+  // The premise: the stale node is still alive to the coordinator (deaf to gossip, it is declared dead after a few seconds).
+  assert.equal(newRing.membership.member(stale.name)?.state, 'alive', 'the coordinator still sees the stale node alive');
   assert.equal(write(sim, newRing, key), 'ok');
   let value: string | null | undefined;
   stale.kv.get(enc.encode(key), { consistency: 'one' }, (error, result) => (value = error ? error.code : result?.value ? new TextDecoder().decode(result.value) : null));

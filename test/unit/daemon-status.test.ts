@@ -11,7 +11,7 @@ import { fullHealth } from './health-fixtures.ts';
 type View = ReturnType<StatusSources['view']>;
 
 const member = (name: string, state: MemberStatus['state'], owned: [number, number] = [0, 0], clientAddress: string | null = null): MemberStatus => ({
-  name, address: `${name}:1`, zone: 'z', state, incarnation: 2, clientAddress, leaving: false, draining: false, inRing: true, partitionsOwned: owned[0], primaries: owned[1],
+  name, address: `${name}:1`, zone: 'z', state, incarnation: 2, clientAddress, leaving: false, draining: false, inRing: true, onAnotherRing: false, partitionsOwned: owned[0], primaries: owned[1],
 });
 
 const view = (v: { members: MemberStatus[]; ring: View['ring']; joined?: boolean; waitingFor?: string | null; held?: number; catchingUp?: number; toHandOff?: number }): View => ({
@@ -124,4 +124,20 @@ test('members carry their health, the node its disk tier, through the wire codec
   const olderFrame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status: olderStatus } }]));
   assert.deepEqual((olderFrame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status: olderStatus } });
   assert.doesNotMatch(formatStatus(olderStatus), /FAILED/);
+});
+
+test('a member announcing another ring than the node\'s is marked so, through the wire codec and in shoal status', () => {
+  const status = nodeStatus({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 1,
+    view: () => view({ members: [{ ...member('a', 'dead'), onAnotherRing: true }, member('b', 'alive')], ring: { version: 'v', partitions: 3, replicas: 2, members: 2 } }),
+    refused: () => [],
+    clientConnections: () => 0,
+  });
+  assert.deepEqual(status.members.map((m) => m.onAnotherRing), [true, undefined]);
+  const frame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status } }]));
+  assert.deepEqual((frame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status } });
+  const text = formatStatus(status);
+  assert.match(text, /\na +dead, on another ring /);
+  assert.doesNotMatch(text, /\nb \* +alive, on another ring/);
 });

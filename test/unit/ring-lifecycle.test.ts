@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Member, MembershipEvent } from '../../src/gossip/membership.ts';
 import { MAX_JOINT_RINGS, MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
-import { RING_META, buildPlacement } from '../../src/node/ring-placement.ts';
+import { RING_META, announcedRing, buildPlacement } from '../../src/node/ring-placement.ts';
 import type { Placement } from '../../src/replication/context.ts';
 import { fakeEnv } from './replication-fakes.ts';
 
@@ -15,7 +15,7 @@ function member(name: string, claimSeed: number | null, state: Member['state'] =
 }
 
 /** A lifecycle over a member table the test edits; `installed` records each ring it installs. */
-function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean; aloneAtOnce?: boolean; jointEndsEarly?: boolean } = {}) {
+function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: boolean; aloneAtOnce?: boolean; jointEndsEarly?: boolean; ringsUnannounced?: boolean } = {}) {
   const { env, flush } = fakeEnv();
   const table = new Map(names.map((name, i) => [name, member(name, 10 + i)]));
   const self = names[0]!;
@@ -38,6 +38,7 @@ function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: 
     ...(options.reenterAtOnce ? { reenterAtOnce: true } : {}),
     ...(options.aloneAtOnce ? { aloneAtOnce: true } : {}),
     ...(options.jointEndsEarly ? { jointEndsEarly: true } : {}),
+    ...(options.ringsUnannounced ? { ringsUnannounced: true } : {}),
     onPlacement: (previous, next) => void installed.push({ previous, next }),
   });
   const change = (event: MembershipEvent) => {
@@ -153,6 +154,35 @@ test('the joint quorum ends once every owner the previous ring had of a moved pa
   ring.peerRing(after.version, last);
   assert.equal(ring.ringWitnesses().size, 0);
   assert.deepEqual(ring.previousRings(moved), [], 'every watched owner has been seen on the current ring or refused the old one');
+});
+
+test("a node announces each ring it installs in its metadata, and a watched owner announcing this node's ring, dead or alive, ends the wait", () => {
+  const { ring, table, change } = lifecycle(['n1', 'n2', 'n3', 'n4']);
+  ring.start();
+  const before = ring.placement;
+  assert.equal(table.get('n1')!.meta[RING_META.ring], announcedRing(before.version));
+  change({ type: 'joined', member: member('n5', 20) });
+  const after = ring.placement;
+  assert.equal(table.get('n1')!.meta[RING_META.ring], announcedRing(after.version), 'the new ring announced');
+  const { moved } = partitions(before, after);
+  const announce = (name: string, version: string, state: Member['state']) => {
+    const m = table.get(name)!;
+    change({ type: 'updated', member: { ...m, state, meta: { ...m.meta, [RING_META.ring]: announcedRing(version) } } });
+  };
+  const [last, ...rest] = watchedOwners(before, after).filter((n) => n !== 'n1');
+  rest.forEach((name, i) => announce(name, after.version, i === 0 ? 'dead' : 'alive'));
+  announce(last!, before.version, 'alive');
+  assert.equal(ring.previousRings(moved).length, 1, 'one watched owner still announces the old ring');
+  assert.deepEqual([...ring.ringWitnesses()], [last], 'sync rounds ask only that one');
+  announce(last!, after.version, 'dead');
+  assert.deepEqual(ring.previousRings(moved), [], 'every watched owner announced the current ring');
+});
+
+test('re-injected (ReplicationBugs.ringsUnannounced): a node puts no ring in its metadata', () => {
+  const { ring, table, change } = lifecycle(['n1', 'n2', 'n3', 'n4'], { ringsUnannounced: true });
+  ring.start();
+  change({ type: 'joined', member: member('n5', 20) });
+  assert.equal(table.get('n1')!.meta[RING_META.ring], undefined);
 });
 
 test('with bugs.jointEndsEarly the joint quorum covers one ring and ends once its live previous-only owners moved past it', () => {

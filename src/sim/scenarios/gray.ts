@@ -93,6 +93,8 @@ export interface GrayFigures {
   grayRecoveries: number;
   /** Metadata republications over the run (each one a new incarnation gossiped to every member). */
   incarnationBumps: number;
+  /** Rings the nodes installed over the run: each is announced in the node's metadata, one republication (ring-lifecycle.ts). */
+  ringsInstalled: number;
   simMs: number;
 }
 
@@ -106,7 +108,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
   const gray = grayIndex(nodes);
   const grayName = nodeAddress(gray);
-  const changes = { all: 0, gray: 0, grayRecoveries: 0 };
+  const changes = { all: 0, gray: 0, grayRecoveries: 0, rings: 0 };
   const sim = new Simulation<ShoalNode>({
     seed,
     nodes,
@@ -117,6 +119,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
         env,
         config: { seeds, partitions: KV_SIM_PARTITIONS, gossipProfile: 'local', gossip: KV_SIM_GOSSIP, peerHealth: { routing, ...options.peerHealth }, replication: { sloppyQuorum: false } },
       });
+      node.onTopologyChange(() => changes.rings++);
       // Counted beside the node's own listener (its log line), which stays in place.
       const logged = node.peerHealth.onVerdict;
       node.peerHealth.onVerdict = (name, verdict, previous) => {
@@ -207,6 +210,7 @@ export function runGray(options: GrayRunOptions): GrayFigures {
     grayVerdictChanges: changes.gray,
     grayRecoveries: changes.grayRecoveries,
     incarnationBumps,
+    ringsInstalled: changes.rings,
     simMs: durationMs,
   };
 }
