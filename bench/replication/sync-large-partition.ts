@@ -15,16 +15,8 @@
  * Deterministic apart from CPU time: a hand-cranked clock, no real timers or sockets.
  */
 import { parseArgs } from 'node:util';
-import { replicationConfig } from '../../src/replication/config.ts';
-import type { Placement, ReplicationContext } from '../../src/replication/context.ts';
-import { HintStore } from '../../src/replication/hints.ts';
-import { HybridLogicalClock, nodeIdOf, type Version } from '../../src/replication/hlc.ts';
-import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/replication/messages.ts';
-import { makeRecord } from '../../src/replication/partition-replica.ts';
-import { ReplicaHost } from '../../src/replication/replica-host.ts';
-import { PartitionSync } from '../../src/replication/sync.ts';
-import type { Env } from '../../src/runtime/env.ts';
-import { Store } from '../../src/store/index.ts';
+import type { Version } from '../../src/replication/hlc.ts';
+import { listedEntries, PAIR, syncPair } from '../../test/unit/replication-sync-pair.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +38,6 @@ function positive(name: keyof typeof values): number {
   return n;
 }
 
-const NAMES = ['n1', 'n2'];
 const SYNC_INTERVAL_MS = 1_000;
 
 interface RoundFigures {
@@ -57,89 +48,27 @@ interface RoundFigures {
 }
 
 function run(protocol: number): RoundFigures[] {
-  const timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 1;
-  let now = 1_000_000;
-  const flush = (until: number): void => {
-    for (;;) {
-      timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = timers[0];
-      if (!next || next.at > until) break;
-      timers.shift();
-      now = Math.max(now, next.at);
-      next.fn();
-    }
-    now = Math.max(now, until);
-  };
-  const base = {
-    address: 'n1',
-    clock: { wallMs: () => now, monoMs: () => now },
-    timers: {
-      setTimer: (delay: number, fn: () => void) => {
-        const id = nextId++;
-        timers.push({ at: now + delay, fn, id });
-        return id;
-      },
-      cancelTimer: (id: number) => {
-        const i = timers.findIndex((t) => t.id === id);
-        if (i >= 0) timers.splice(i, 1);
-      },
-    },
-    random: { next: () => 0.5, int: (n: number) => Math.floor(n / 2) },
-    transport: { send: () => {}, onReceive: () => {} },
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-  } as unknown as Env;
-  const placement: Placement = {
-    version: 'v',
-    partitions: 1,
-    width: 2,
-    members: NAMES.map((name) => ({ name, zone: '' })),
-    owners: () => NAMES,
-    ranking: () => NAMES,
-    partitionOfKey: () => 0,
-  };
   let round: RoundFigures = { bytes: 0, entries: 0, messages: 0, cpuMs: 0 };
-  const nodes = new Map<string, { host: ReplicaHost; sync: PartitionSync }>();
-  for (const name of NAMES) {
-    const env: Env = { ...base, address: name };
-    const ctx: ReplicationContext = {
-      env,
-      config: replicationConfig({ syncIntervalMs: SYNC_INTERVAL_MS }),
-      selfName: name,
-      placement: () => placement,
-      isAlive: () => true,
-      ringConfirmed: () => true,
-      protocolOf: () => protocol,
-      send: (to, m) => {
-        const bytes = encodeKvMessage(m);
-        round.bytes += bytes.length;
-        round.messages++;
-        if (m.t === 'sr') for (const [, keys] of m.df) round.entries += keys.length;
-        if ((m as { t: string }).t === 'sl') round.entries += (m as unknown as { k: string[] }).k.length;
-        base.timers.setTimer(1, () => {
-          const target = nodes.get(to)!;
-          const message: KvMessage = decodeKvMessage(bytes);
-          if (!target.host.onMessage(name, message)) target.sync.onMessage(name, message);
-        });
-      },
-    };
-    const store = new Store({ maxMemory: 1 << 30, clock: env.clock, seed: 1 });
-    const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 1024);
-    const sync = new PartitionSync(ctx, host);
-    sync.onPlacement(null, placement);
-    for (const actor of host.partitions.values()) for (const source of [...actor.pendingSources]) actor.sourceDone(source);
-    nodes.set(name, { host, sync });
-  }
+  const { nodes, put: putOn, flush, now } = syncPair({
+    config: { syncIntervalMs: SYNC_INTERVAL_MS },
+    protocolOf: () => protocol,
+    maxMemory: 1 << 30,
+    // The clock this bench started from before it shared the rig: its byte counts stay comparable.
+    startMs: 1_000_000,
+    onSend: (m, bytes) => {
+      round.bytes += bytes;
+      round.messages++;
+      round.entries += listedEntries(m);
+    },
+  });
   const value = new Uint8Array(VALUE_BYTES).fill(120);
-  let wall = now;
-  const put = (name: string, key: string, version: Version): void => {
-    nodes.get(name)!.host.run(0, (actor) => void actor.replica.apply(key, makeRecord(version, value, 0)));
-  };
+  let wall = now();
+  const put = (name: string, key: string, version: Version): void => putOn(name, key, version, value);
   for (let i = 0; i < KEYS; i++) {
     const version: Version = { wallMs: wall, logical: i, node: 2 };
-    for (const name of NAMES) put(name, `{tag}key:${String(i).padStart(12, '0')}`, version);
+    for (const name of PAIR) put(name, `{tag}key:${String(i).padStart(12, '0')}`, version);
   }
-  flush(now);
+  flush(now());
   nodes.get('n1')!.sync.start();
   const figures: RoundFigures[] = [];
   let late: [string, Version][] = [];
@@ -155,10 +84,10 @@ function run(protocol: number): RoundFigures[] {
       put('n2', key, version);
       late.push([key, version]);
     }
-    flush(now);
+    flush(now());
     round = { bytes: 0, entries: 0, messages: 0, cpuMs: 0 };
     const cpu = process.cpuUsage();
-    flush(now + SYNC_INTERVAL_MS);
+    flush(now() + SYNC_INTERVAL_MS);
     const used = process.cpuUsage(cpu);
     round.cpuMs = (used.user + used.system) / 1000;
     figures.push(round);

@@ -4,11 +4,11 @@ import { replicationConfig } from '../../src/replication/config.ts';
 import type { Placement, ReplicationContext } from '../../src/replication/context.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
 
-/** A hand-cranked Env: timers run when `flush` is called, sends are recorded. */
-export function fakeEnv() {
+/** A hand-cranked Env starting at `startMs`: timers run when `flush` is called, sends are recorded. */
+export function fakeEnv(startMs = 1_000) {
   const timers: { at: number; fn: () => void; id: number }[] = [];
   let nextId = 1;
-  let now = 1_000;
+  let now = startMs;
   const env: Env = {
     address: 'n1',
     clock: { wallMs: () => now, monoMs: () => now },

@@ -3,19 +3,12 @@
 // within the answer budget; with a peer that predates buckets, whole lists as before.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { replicationConfig, type ReplicationConfig } from '../../src/replication/config.ts';
-import type { Placement, ReplicationContext } from '../../src/replication/context.ts';
-import { HintStore } from '../../src/replication/hints.ts';
-import { HybridLogicalClock, nodeIdOf, type Version } from '../../src/replication/hlc.ts';
-import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/replication/messages.ts';
-import { bucketOf, makeRecord, SYNC_BUCKETS } from '../../src/replication/partition-replica.ts';
-import { ReplicaHost } from '../../src/replication/replica-host.ts';
-import { PartitionSync } from '../../src/replication/sync.ts';
-import type { Env } from '../../src/runtime/env.ts';
-import { Store } from '../../src/store/index.ts';
-import { fakeEnv } from './replication-fakes.ts';
+import type { ReplicationConfig } from '../../src/replication/config.ts';
+import type { Version } from '../../src/replication/hlc.ts';
+import type { KvMessage } from '../../src/replication/messages.ts';
+import { bucketOf, SYNC_BUCKETS } from '../../src/replication/partition-replica.ts';
+import { listedEntries, PAIR as NAMES, syncPair } from './replication-sync-pair.ts';
 
-const NAMES = ['n1', 'n2'];
 const SYNC_INTERVAL_MS = 1_000;
 const v = (wallMs: number, node = 2): Version => ({ wallMs, logical: 0, node });
 const keyName = (i: number) => `{tag}key:${i}`;
@@ -31,57 +24,25 @@ interface Traffic {
 }
 
 /**
- * Two replicas of one partition (n1, n2), messages encoded and delivered 1 ms later on a
- * hand-cranked clock. `protocols`: the protocol each node announces. Only n1 runs sync rounds
- * (start), so a round is one exchange n1 -> n2.
+ * The two-replica rig (replication-sync-pair.ts) with its traffic counted. `protocols`: the
+ * protocol each node announces. Only n1 runs sync rounds (start), so a round is one exchange n1 -> n2.
  */
 function pair(config: Partial<ReplicationConfig> = {}, protocols: Record<string, number> = { n1: 2, n2: 2 }) {
-  const { env: base, flush, now } = fakeEnv();
-  const placement: Placement = {
-    version: 'v',
-    partitions: 1,
-    width: 2,
-    members: NAMES.map((name) => ({ name, zone: '' })),
-    owners: () => NAMES,
-    ranking: () => NAMES,
-    partitionOfKey: () => 0,
-  };
   let traffic: Traffic = { count: new Map(), bytes: 0, entries: 0, largestList: 0 };
-  const nodes = new Map<string, { host: ReplicaHost; sync: PartitionSync }>();
-  for (const name of NAMES) {
-    const env: Env = { ...base, address: name };
-    const ctx: ReplicationContext = {
-      env,
-      config: replicationConfig({ syncIntervalMs: SYNC_INTERVAL_MS, ...config }),
-      selfName: name,
-      placement: () => placement,
-      isAlive: () => true,
-      ringConfirmed: () => true,
-      protocolOf: (peer) => protocols[peer] ?? 0,
-      send: (to, m) => {
-        const bytes = encodeKvMessage(m);
-        traffic.bytes += bytes.length;
-        traffic.count.set(m.t, (traffic.count.get(m.t) ?? 0) + 1);
-        // Counted from the messages, so the test means the same on code that predates `sl`.
-        const listed = m.t === 'sr' ? m.df.reduce((n, [, keys]) => n + keys.length, 0) : (m as { t: string }).t === 'sl' ? (m as unknown as { k: string[] }).k.length : 0;
-        traffic.entries += listed;
-        traffic.largestList = Math.max(traffic.largestList, listed);
-        base.timers.setTimer(1, () => {
-          const target = nodes.get(to)!;
-          const message = decodeKvMessage(bytes);
-          if (!target.host.onMessage(name, message)) target.sync.onMessage(name, message);
-        });
-      },
-    };
-    const store = new Store({ maxMemory: 1 << 28, clock: env.clock, seed: 1 });
-    const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 1024);
-    const sync = new PartitionSync(ctx, host);
-    sync.onPlacement(null, placement);
-    for (const actor of host.partitions.values()) for (const source of [...actor.pendingSources]) actor.sourceDone(source);
-    nodes.set(name, { host, sync });
-  }
+  const { nodes, put: putOn, flush, now } = syncPair({
+    config: { syncIntervalMs: SYNC_INTERVAL_MS, ...config },
+    protocolOf: (peer) => protocols[peer] ?? 0,
+    onSend: (m, bytes) => {
+      traffic.bytes += bytes;
+      traffic.count.set(m.t, (traffic.count.get(m.t) ?? 0) + 1);
+      // Counted from the messages, so the test means the same on code that predates `sl`.
+      const listed = listedEntries(m);
+      traffic.entries += listed;
+      traffic.largestList = Math.max(traffic.largestList, listed);
+    },
+  });
   const put = (name: string, key: string, version: Version, tombstone = false) => {
-    nodes.get(name)!.host.run(0, (actor) => void actor.replica.apply(key, makeRecord(version, tombstone ? null : new Uint8Array(3), 0)));
+    putOn(name, key, version, tombstone ? null : new Uint8Array(3));
     flush();
   };
   const versionOf = (name: string, key: string) => {
