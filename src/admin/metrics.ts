@@ -354,7 +354,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_rmw_expired_total', "Read-modify-writes this node, as primary, did not start because their client's deadline had passed (answered timeout, not applied).", () => s.rmw.expired);
 
   // Store.
-  counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts).', () => s.store.hits);
+  counter('shoal_store_hits_total', 'Store lookups that found a live entry (replica reads; each replica of a read counts; a read-modify-write once per key on its primary, DEL and UNLINK not at all).', () => s.store.hits);
   counter('shoal_store_misses_total', 'Store lookups that found nothing live: no entry, or only a delete\'s tombstone or an expired value kept for the tombstone grace.', () => s.store.misses);
   labelled('shoal_store_evictions_total', 'Entries removed from the store, by reason (size: memory budget, expired: TTL, explicit: deleted, handoff: dropped with a partition handed off to its new owner).', 'counter', 'reason', () => ({ ...s.store.evictions }));
   counter('shoal_store_expirations_total', 'Entries purged because their store deadline passed (a replicated record: TTL plus the tombstone grace).', () => s.store.expirations);

@@ -52,8 +52,8 @@ export class RmwBatch<T> {
     private readonly maxValueBytes: number,
     /** A fresh version (the primary's HLC), one per operation that writes. */
     private readonly nextVersion: () => Version,
-    /** A key's record in the own replica, read the first time the batch touches the key. */
-    private readonly read: (key: string) => StoredRecord | null,
+    /** A key's record in the own replica, read the first time the batch touches the key (for `op`, which decides whether the read counts as a lookup). */
+    private readonly read: (key: string, op: RmwOp) => StoredRecord | null,
   ) {}
 
   get ops(): readonly BatchedOp<T>[] {
@@ -72,7 +72,7 @@ export class RmwBatch<T> {
 
   /** Applies `op` on the batch's current records of `keys` (distinct). */
   add(requestId: string, keys: string[], op: RmwOp, tag: T): BatchedOp<T> {
-    const records = keys.map((key) => this.recordOf(key));
+    const records = keys.map((key) => this.recordOf(key, op));
     const live = records.map((r) => (r === null || isDeadAt(r, this.wallNowMs) ? null : r));
     const outcome = applyRmw(op, live, this.wallNowMs, { maxValueBytes: this.maxValueBytes });
     const wrote: string[] = [];
@@ -136,9 +136,9 @@ export class RmwBatch<T> {
     return record === null || isDeadAt(record, this.wallNowMs) ? null : record;
   }
 
-  private recordOf(key: string): StoredRecord | null {
+  private recordOf(key: string, op: RmwOp): StoredRecord | null {
     if (this.current.has(key)) return this.current.get(key)!;
-    const record = this.before.has(key) ? this.before.get(key)! : this.read(key);
+    const record = this.before.has(key) ? this.before.get(key)! : this.read(key, op);
     this.before.set(key, record);
     this.current.set(key, record);
     return record;

@@ -41,7 +41,7 @@ import type { PartitionActor } from './partition-actor.ts';
 import { decodeRecord, storeKeyToKey, versionOfEncoded, type StoredRecord } from './record.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
-import { type RmwOp, type RmwResult } from './rmw.ts';
+import { countsAsLookup, type RmwOp, type RmwResult } from './rmw.ts';
 import { RmwBatch } from './rmw-batch.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
 
@@ -326,7 +326,7 @@ export class RmwPrimary {
       if (claim) return this.confirm(actor, claim, requestId, level, reply);
     }
     if (claim && keys.every((k) => claim.fresh.has(k))) {
-      const records = this.readLocal(actor, keys);
+      const records = this.readLocal(actor, keys, op);
       // A key the store evicted since is not fresh any more: read it at a quorum again.
       const evicted = keys.filter((k, i) => records[i] === null && this.host.shadow.versionOf(actor.partition, k) !== undefined);
       if (evicted.length === 0) return this.apply(actor, claim, keys, op, level, requestId, records, reply);
@@ -354,7 +354,7 @@ export class RmwPrimary {
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
           return this.answerRepeat(actor.partition, requestId, again, reply);
         }
-        this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys), reply);
+        this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys, op), reply);
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
@@ -379,12 +379,9 @@ export class RmwPrimary {
     return bytes === null ? null : versionToString(versionOfEncoded(bytes));
   }
 
-  /** The keys' records in the own replica (inside a job). */
-  private readLocal(actor: PartitionActor, keys: string[]): (StoredRecord | null)[] {
-    return keys.map((k) => {
-      const bytes = actor.replica.read(k);
-      return bytes === null ? null : decodeRecord(bytes);
-    });
+  /** The keys' records in the own replica (inside a job), read for `op`: a lookup in the store's counters unless countsAsLookup says not. */
+  private readLocal(actor: PartitionActor, keys: string[], op: RmwOp): (StoredRecord | null)[] {
+    return keys.map((k) => this.readOne(actor, k, op));
   }
 
   /**
@@ -394,7 +391,7 @@ export class RmwPrimary {
    */
   private apply(actor: PartitionActor, claim: Claim, keys: string[], op: RmwOp, level: Consistency, requestId: string, records: (StoredRecord | null)[], reply: Reply): void {
     const given = new Map(keys.map((k, i) => [k, records[i] ?? null]));
-    const batch = new RmwBatch<Reply>(this.ctx.env.clock.wallMs(), this.ctx.config.maxValueBytes, () => this.hlc.now(), (key) => (given.has(key) ? given.get(key)! : this.readOne(actor, key)));
+    const batch = new RmwBatch<Reply>(this.ctx.env.clock.wallMs(), this.ctx.config.maxValueBytes, () => this.hlc.now(), (key, read) => (given.has(key) ? given.get(key)! : this.readOne(actor, key, read)));
     batch.add(requestId, keys, op, reply);
     if (batch.writtenKeys.length > 0 && actor.replica.wouldRefuse(batch.writtenKeys, batch.writtenRecords)) {
       // Redis's noeviction: the command is refused whole before anything changes (its OOM error).
@@ -439,7 +436,7 @@ export class RmwPrimary {
       if (entry.level !== level) break;
       if (typeof m.dl === 'number' && wallNow >= m.dl) break;
       if (ids.has(m.q) || this.knownId(actor, m.q, monoNow)) break;
-      const readable = keys.every((k) => batch.touched(k) || (claim.fresh.has(k) && (actor.replica.read(k) !== null || this.host.shadow.versionOf(actor.partition, k) === undefined)));
+      const readable = keys.every((k) => batch.touched(k) || (claim.fresh.has(k) && (actor.replica.peek(k) !== null || this.host.shadow.versionOf(actor.partition, k) === undefined)));
       if (!readable) break;
       const saved = batch.save();
       batch.add(m.q, keys, entry.op, entry.reply);
@@ -471,9 +468,14 @@ export class RmwPrimary {
     return actor.requests.get(requestId, now) !== undefined || this.unconfirmed.get(actor.partition)?.has(requestId) === true || this.outcomeUnknown.get(actor.partition)?.has(requestId) === true;
   }
 
-  /** The record of `key` in the own replica (inside a job). */
-  private readOne(actor: PartitionActor, key: string): StoredRecord | null {
-    const bytes = actor.replica.read(key);
+  /**
+   * The record of `key` in the own replica (inside a job), read for `op`. The one read of an
+   * operation's key that may count in the store's hits and misses: the claim's answers and the
+   * group commit's check are the protocol's own reads (peek), or every key of a new claim or of
+   * a joined operation counted twice.
+   */
+  private readOne(actor: PartitionActor, key: string, op: RmwOp): StoredRecord | null {
+    const bytes = countsAsLookup(op) ? actor.replica.read(key) : actor.replica.peek(key);
     return bytes === null ? null : decodeRecord(bytes);
   }
 
@@ -868,7 +870,8 @@ export class RmwPrimary {
       }
       this.checkOnePrimary(p, e, from);
       const ready = actor.ready && this.ctx.ringConfirmed() && this.host.ownsPartition(p);
-      const records = k.map((key) => actor.replica.read(key));
+      // Not a client's read (peek): the primary counts the operation's own read of each key (readOne).
+      const records = k.map((key) => actor.replica.peek(key));
       // The ids of the keys claimed only: a repeat on another key claims that key first and learns
       // its ids then (run(), `again`). Every id of the partition made each claim's cost grow with
       // the INCRs it had seen (up to 16,384 ids per answer, each re-remembered by the primary).

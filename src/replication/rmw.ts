@@ -87,6 +87,16 @@ export type RmwResult =
   | { kind: 'bulk'; value: Uint8Array | null }
   | { kind: 'error'; code: RmwErrorCode };
 
+/**
+ * Whether the primary's read of an operation's keys counts as a lookup in the store's hit and
+ * miss counters (shoal_store_hits_total, `shoal stats`): DEL and UNLINK do not, as Redis deletes
+ * without a lookup (its keyspace_hits and keyspace_misses stay as they were). Every other
+ * operation reads each key once, as a client read (it also keeps the key warm for eviction).
+ */
+export function countsAsLookup(op: RmwOp): boolean {
+  return op.op !== 'del';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Applying an operation.
 

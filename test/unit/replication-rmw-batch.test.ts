@@ -229,3 +229,26 @@ test('a batch stops at the operation that would take it past MAX_BATCH_BYTES: th
   for (const i of [0, 1, 2]) assert.ok(c.replies.get(`r${i}`)?.res, `r${i} answered`);
   assert.deepEqual(c.replies.get('r3')?.res, encodeRmwResult({ kind: 'error', code: 'not-integer' }), 'r3 read what r2 wrote');
 });
+
+test('a group commit counts one store lookup per key of each operation on the primary, and none for a DEL', () => {
+  const c = pair();
+  const DEL: RmwOp = { op: 'del' };
+  const keys = ['a', 'b', 'c', 'd'];
+  // Every key read once (claimed): fresh under n1's claim from then on.
+  keys.forEach((key, i) => c.request(100 + i, key));
+  c.pump();
+  const lookups = (op: RmwOp, first: number): { hits: number; misses: number; batchedOps: number } => {
+    const before = { ...c.n1.store.stats(), batchedOps: c.n1.rmw.stats.batchedOps };
+    c.hold();
+    c.request(first, 'a', op);
+    c.pump();
+    keys.forEach((key, i) => c.request(first + 1 + i, key, op));
+    c.pump();
+    c.release();
+    const after = c.n1.store.stats();
+    return { hits: after.hits - before.hits, misses: after.misses - before.misses, batchedOps: c.n1.rmw.stats.batchedOps - before.batchedOps };
+  };
+  // The INCR sent first runs alone and reads 'a'; the four queued behind it leave as one batch, each reading its key once.
+  assert.deepEqual(lookups(INCR, 0), { hits: 5, misses: 0, batchedOps: 4 }, 'INCRs: one lookup per operation\'s key');
+  assert.deepEqual(lookups(DEL, 10), { hits: 0, misses: 0, batchedOps: 4 }, 'DELs (and UNLINKs): none, as Redis counts no keyspace hit or miss for them');
+});
