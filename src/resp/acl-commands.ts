@@ -5,8 +5,9 @@
  */
 import { argText, quotingError } from './args.ts';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
-import { ACL_CATEGORIES, check, describeKeys, describeUser, keyAccessFor, prepareRules, type AclUser, type KeyUse } from '../security/acl.ts';
+import { ACL_CATEGORIES, check, describeCommandRules, describeFlags, describeKeys, describeUser, keyAccessFor, prepareRules, type AclCommand, type AclUser, type KeyUse } from '../security/acl.ts';
 import { matchesEverything } from '../protocol/glob.ts';
+import { REDIS_COMMAND_CATEGORIES } from '../security/redis-command-categories.ts';
 import { keyArguments } from './redirect.ts';
 
 type Run = CommandSpec['run'];
@@ -89,6 +90,25 @@ const setuser = sub('setuser', -3, ADMIN, (ctx, args, reply, done) => {
   );
 });
 
+/**
+ * The commands ACL GETUSER and ACL LIST describe command rules over (describeCommandRules): this
+ * listener's commands and subcommands (`parent|sub`) in table order, then Redis 7.0's that Shoal
+ * does not have, since Redis counts a category over all of its commands. Undefined without a
+ * listener (contexts built by tests): the rules are shown as given.
+ */
+function describedCommands(ctx: CommandContext): AclCommand[] | undefined {
+  const table = ctx.server.state?.table;
+  if (table === undefined) return undefined;
+  const commands: AclCommand[] = [];
+  for (const spec of table.all()) {
+    commands.push({ name: spec.name, categories: spec.categories });
+    for (const s of spec.subcommands ?? []) commands.push({ name: `${spec.name}|${s.name}`, categories: s.categories });
+  }
+  const ours = new Set(commands.map((c) => c.name));
+  for (const command of REDIS_COMMAND_CATEGORIES) if (!ours.has(command.name)) commands.push(command);
+  return commands;
+}
+
 const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {
   const acl = ctx.server.acl;
   if (acl === undefined) return noAcl(reply, done);
@@ -99,7 +119,7 @@ const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {
   }
   reply.map(6);
   reply.bulk('flags');
-  const flags = [user.enabled ? 'on' : 'off', ...(user.nopass ? ['nopass'] : [])];
+  const flags = describeFlags(user);
   // A set, as Redis 7.0 sends it (RESP3 `~`; RESP2 an array).
   reply.set(flags.length);
   for (const f of flags) reply.bulk(f);
@@ -107,7 +127,8 @@ const getuser = sub('getuser', 3, ADMIN, (ctx, args, reply, done) => {
   reply.array(user.passwords.length);
   for (const p of user.passwords) reply.bulk(p);
   reply.bulk('commands');
-  reply.bulk(user.commands.join(' '));
+  const commands = describedCommands(ctx);
+  reply.bulk(commands === undefined ? user.commands.join(' ') : describeCommandRules(user, commands));
   reply.bulk('keys');
   reply.bulk(describeKeys(user));
   reply.bulk('channels');
@@ -130,8 +151,9 @@ const list = sub('list', 2, ADMIN, (ctx, _args, reply, done) => {
   const acl = ctx.server.acl;
   if (acl === undefined) return noAcl(reply, done);
   const users = acl.users();
+  const commands = describedCommands(ctx);
   reply.array(users.length);
-  for (const u of users) reply.bulk(describeUser(u));
+  for (const u of users) reply.bulk(describeUser(u, commands));
   done();
 });
 

@@ -37,6 +37,12 @@ export interface AclUser {
   /** Command rules in order, starting with `+@all` or `-@all`: `+@read`, `-get`, `+config|get`... */
   commands: string[];
   /**
+   * Redis's `sanitize-payload` / `skip-sanitize-payload` flag (how RESTORE checks its payload),
+   * shown by ACL LIST and GETUSER as Redis shows it; Shoal has no RESTORE, so it changes nothing.
+   * Absent: neither (a new user; `reset` sets `sanitize-payload`, as in Redis 7.0).
+   */
+  payload?: 'sanitize-payload' | 'skip-sanitize-payload';
+  /**
    * Which user of this name: the version (as text) of the ACL SETUSER that created it. A user
    * deleted and created again is another user, and the connections the first one authenticated
    * must not run as the second (AclStore.loggedIn). Absent for the built-in default user and for
@@ -95,9 +101,11 @@ export function applyRule(user: AclUser, rule: string, catalog?: AclCatalog): st
     case 'resetchannels': user.allChannels = false; return null;
     case 'allcommands': case '+@all': user.commands = ['+@all']; return null;
     case 'nocommands': case '-@all': user.commands = ['-@all']; return null;
+    case 'sanitize-payload': user.payload = 'sanitize-payload'; return null;
+    case 'skip-sanitize-payload': user.payload = 'skip-sanitize-payload'; return null;
     case 'reset': {
       const fresh = newUser(user.name);
-      Object.assign(user, fresh);
+      Object.assign(user, fresh, { payload: 'sanitize-payload' });
       return null;
     }
     default: break;
@@ -235,16 +243,87 @@ export async function prepareRules(existing: AclUser | undefined, rules: readonl
 /** A well-formed hash no password has (the SHA-256 of nothing known): `<pass` that matched nothing. */
 const NO_SUCH_HASH = '0'.repeat(64);
 
-/** ACL LIST's line for a user (Redis 7.0's order: flags, passwords, keys, channels, commands). */
-export function describeUser(user: AclUser): string {
-  const parts = [`user ${user.name}`, user.enabled ? 'on' : 'off'];
-  if (user.nopass) parts.push('nopass');
+/** The user's flags as ACL GETUSER and ACL LIST show them, in Redis 7.0's order (ACLUserFlags). */
+export function describeFlags(user: AclUser): string[] {
+  const flags = [user.enabled ? 'on' : 'off'];
+  if (user.nopass) flags.push('nopass');
+  if (user.payload === 'skip-sanitize-payload') flags.push('skip-sanitize-payload');
+  if (user.payload === 'sanitize-payload') flags.push('sanitize-payload');
+  return flags;
+}
+
+/**
+ * ACL LIST's line for a user (Redis 7.0's order: flags, passwords, keys, channels, commands).
+ * `commands`: this server's commands, to describe the command rules as Redis does
+ * (describeCommandRules); absent, the rules as they were given.
+ */
+export function describeUser(user: AclUser, commands?: readonly AclCommand[]): string {
+  const parts = [`user ${user.name}`, ...describeFlags(user)];
   for (const hash of user.passwords) parts.push(`#${hash}`);
   const keys = describeKeys(user);
   if (keys !== '') parts.push(keys);
   parts.push(user.allChannels ? '&*' : 'resetchannels');
-  parts.push(user.commands.join(' '));
+  parts.push(commands === undefined ? user.commands.join(' ') : describeCommandRules(user, commands));
   return parts.join(' ');
+}
+
+/**
+ * The user's command rules as Redis 7.0 describes them (acl.c, ACLDescribeSelectorCommandRules):
+ * not the rules as given but the shortest Redis finds for what they allow. `+@all` or `-@all`
+ * first (whether commands added later are allowed), then, greedily, the category that covers the
+ * most commands while changing the fewest the wrong way, as long as it covers more than it
+ * spoils; then single commands (`+get`, `-client|kill`) for what the categories left different.
+ * `commands` are this server's commands and subcommands (`parent|sub`), in table order: Redis
+ * counts over its own command table, so where Shoal has fewer commands in a category the choice
+ * can differ (docs/REDIS.md), and Redis lists single commands in its hash table's order, which
+ * changes from one redis-server process to the next.
+ */
+export function describeCommandRules(user: AclUser, commands: readonly AclCommand[]): string {
+  const allowed = commands.map((c) => commandAllowed(user, c));
+  const additive = user.commands[0] !== '+@all';
+  const rules = [additive ? '-@all' : '+@all'];
+  // What the rules so far allow, and the user's bits with each category taken turned the other way.
+  const described = commands.map(() => !additive);
+  const left = [...allowed];
+  const taken = new Set<string>();
+  for (;;) {
+    let best: string | null = null;
+    let fewestWrong = Infinity;
+    let mostRight = 0;
+    for (const category of ACL_CATEGORIES) {
+      if (taken.has(category)) continue;
+      let right = 0;
+      let wrong = 0;
+      commands.forEach((c, i) => {
+        if (!c.categories.includes(category)) return;
+        if (left[i] === additive) right++;
+        else wrong++;
+      });
+      if (right > wrong && (wrong < fewestWrong || (wrong === fewestWrong && right > mostRight))) {
+        best = category;
+        fewestWrong = wrong;
+        mostRight = right;
+      }
+    }
+    if (best === null) break;
+    taken.add(best);
+    rules.push(`${additive ? '+' : '-'}@${best}`);
+    commands.forEach((c, i) => {
+      if (!c.categories.includes(best!)) return;
+      described[i] = additive;
+      left[i] = !additive;
+    });
+  }
+  // Single commands; a parent's rule covers its subcommands (Redis's ACLChangeSelectorPerm).
+  commands.forEach((c, i) => {
+    if (allowed[i] === described[i]) return;
+    rules.push(`${allowed[i] ? '+' : '-'}${c.name}`);
+    described[i] = allowed[i]!;
+    commands.forEach((sub, j) => {
+      if (sub.name.startsWith(`${c.name}|`)) described[j] = allowed[i]!;
+    });
+  });
+  return rules.join(' ');
 }
 
 export function describeKeys(user: AclUser): string {
@@ -569,7 +648,8 @@ function validEntry(entry: unknown): entry is AclEntry {
     typeof u === 'object' && u.name === e.name && typeof u.enabled === 'boolean' && typeof u.nopass === 'boolean' &&
     Array.isArray(u.passwords) && u.passwords.every((p) => typeof p === 'string' && isPasswordHash(p)) &&
     Array.isArray(u.keys) && u.keys.every((k) => typeof k?.pattern === 'string') && Array.isArray(u.commands) &&
-    u.commands.every((c) => typeof c === 'string') && (u.since === undefined || typeof u.since === 'string')
+    u.commands.every((c) => typeof c === 'string') && (u.since === undefined || typeof u.since === 'string') &&
+    (u.payload === undefined || u.payload === 'sanitize-payload' || u.payload === 'skip-sanitize-payload')
   );
 }
 
