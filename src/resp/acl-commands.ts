@@ -4,7 +4,7 @@
  * then NOPERM with Redis 7.0's texts).
  */
 import { argText, quotingError } from './args.ts';
-import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { ACL_CATEGORIES, check, describeCommandRules, describeFlags, describeKeys, describeUser, keyAccessFor, prepareRules, type AclCommand, type AclUser, type KeyUse } from '../security/acl.ts';
 import { matchesEverything } from '../protocol/glob.ts';
 import { REDIS_COMMAND_CATEGORIES } from '../security/redis-command-categories.ts';
@@ -237,7 +237,17 @@ const acl: CommandSpec = {
     done();
   },
   subcommands: [cat, deluser, getuser, help, list, setuser, users, whoami],
-  docs: { summary: 'A container for Access List Control commands', since: '6.0.0', group: 'server' },
 };
 
-export const aclCommands: readonly CommandSpec[] = [acl];
+export const aclCommands: readonly CommandSpec[] = [
+  documented(acl, { summary: 'A container for Access List Control commands ', since: '6.0.0', group: 'server', complexity: 'Depends on subcommand.' }, {
+    cat: { summary: 'List the ACL categories or the commands inside a category', since: '6.0.0', group: 'server', complexity: 'O(1) since the categories and commands are a fixed set.', arguments: [{ name: 'categoryname', type: 'string', flags: ['optional'] }] },
+    deluser: { summary: 'Remove the specified ACL users and the associated rules', since: '6.0.0', group: 'server', complexity: 'O(1) amortized time considering the typical user.', arguments: [{ name: 'username', type: 'string', flags: ['multiple'] }] },
+    getuser: { summary: 'Get the rules for a specific ACL user', since: '6.0.0', group: 'server', complexity: 'O(N). Where N is the number of password, command and pattern rules that the user has.', history: [['6.2.0', 'Added Pub/Sub channel patterns.'], ['7.0.0', 'Added selectors and changed the format of key and channel patterns from a list to their rule representation.']], arguments: [{ name: 'username', type: 'string' }] },
+    help: { summary: 'Show helpful text about the different subcommands', since: '6.0.0', group: 'server', complexity: 'O(1)' },
+    list: { summary: 'List the current ACL rules in ACL config file format', since: '6.0.0', group: 'server', complexity: 'O(N). Where N is the number of configured users.' },
+    setuser: { summary: 'Modify or create the rules for a specific ACL user', since: '6.0.0', group: 'server', complexity: 'O(N). Where N is the number of rules provided.', history: [['6.2.0', 'Added Pub/Sub channel patterns.'], ['7.0.0', 'Added selectors and key based permissions.']], arguments: [{ name: 'username', type: 'string' }, { name: 'rule', type: 'string', flags: ['optional', 'multiple'] }] },
+    users: { summary: 'List the username of all the configured ACL rules', since: '6.0.0', group: 'server', complexity: 'O(N). Where N is the number of configured users.' },
+    whoami: { summary: 'Return the name of the user associated to the current connection', since: '6.0.0', group: 'server', complexity: 'O(1)' },
+  }),
+];

@@ -10,7 +10,7 @@
  * that assign slots or change the topology get an error that says what to do instead.
  */
 import { keySlot } from '../ring/slots.ts';
-import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import type { ClusterLayout, SlotRange } from './cluster-layout.ts';
 import type { ClusterMember, ClusterView } from './cluster-view.ts';
 import { clusterKeyspaceSubcommands } from './keyspace-commands.ts';
@@ -290,4 +290,37 @@ export const askingCommand: CommandSpec = {
 };
 
 /** This module's commands, for the command table (commands.ts). */
-export const clusterCommands: readonly CommandSpec[] = [clusterCommand(clusterKeyspaceSubcommands), readonlyCommand, readwriteCommand, askingCommand];
+export const clusterCommands: readonly CommandSpec[] = [
+  documented(clusterCommand(clusterKeyspaceSubcommands), { summary: 'A container for cluster commands', since: '3.0.0', group: 'cluster', complexity: 'Depends on subcommand.' }, {
+    slots: { summary: 'Get array of Cluster slot to node mappings', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of Cluster nodes', docFlags: ['deprecated'], deprecatedSince: '7.0.0', replacedBy: '`CLUSTER SHARDS`', history: [['4.0.0', 'Added node IDs.'], ['7.0.0', 'Added additional networking metadata field.']] },
+    shards: { summary: 'Get array of cluster slots to node mappings', since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of cluster nodes' },
+    nodes: { summary: 'Get Cluster config for the node', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of Cluster nodes' },
+    info: { summary: 'Provides info about Redis Cluster node state', since: '3.0.0', group: 'cluster', complexity: 'O(1)' },
+    myid: { summary: 'Return the node id', since: '3.0.0', group: 'cluster', complexity: 'O(1)' },
+    keyslot: { summary: 'Returns the hash slot of the specified key', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the number of bytes in the key', arguments: [{ name: 'key', type: 'string' }] },
+    countkeysinslot: { summary: 'Return the number of local keys in the specified hash slot', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'slot', type: 'integer' }] },
+    getkeysinslot: { summary: 'Return local key names in the specified hash slot', since: '3.0.0', group: 'cluster', complexity: 'O(log(N)) where N is the number of requested keys', arguments: [{ name: 'slot', type: 'integer' }, { name: 'count', type: 'integer' }] },
+    addslots: { summary: 'Assign new hash slots to receiving node', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of hash slot arguments', arguments: [{ name: 'slot', type: 'integer', flags: ['multiple'] }] },
+    addslotsrange: { summary: 'Assign new hash slots to receiving node', since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of the slots between the start slot and end slot arguments.', arguments: [{ name: 'start-slot_end-slot', type: 'block', flags: ['multiple'], arguments: [{ name: 'start-slot', type: 'integer' }, { name: 'end-slot', type: 'integer' }] }] },
+    delslots: { summary: 'Set hash slots as unbound in receiving node', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of hash slot arguments', arguments: [{ name: 'slot', type: 'integer', flags: ['multiple'] }] },
+    delslotsrange: { summary: 'Set hash slots as unbound in receiving node', since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of the slots between the start slot and end slot arguments.', arguments: [{ name: 'start-slot_end-slot', type: 'block', flags: ['multiple'], arguments: [{ name: 'start-slot', type: 'integer' }, { name: 'end-slot', type: 'integer' }] }] },
+    flushslots: { summary: 'Delete a node\'s own slots information', since: '3.0.0', group: 'cluster', complexity: 'O(1)' },
+    setslot: { summary: 'Bind a hash slot to a specific node', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'slot', type: 'integer' }, { name: 'subcommand', type: 'oneof', arguments: [{ name: 'node-id', type: 'string', token: 'IMPORTING' }, { name: 'node-id', type: 'string', token: 'MIGRATING' }, { name: 'node-id', type: 'string', token: 'NODE' }, { name: 'stable', type: 'pure-token', token: 'STABLE' }] }] },
+    meet: { summary: 'Force a node cluster to handshake with another node', since: '3.0.0', group: 'cluster', complexity: 'O(1)', history: [['4.0.0', 'Added the optional `cluster_bus_port` argument.']], arguments: [{ name: 'ip', type: 'string' }, { name: 'port', type: 'integer' }, { name: 'cluster_bus_port', type: 'integer', since: '4.0.0', flags: ['optional'] }] },
+    forget: { summary: 'Remove a node from the nodes table', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'node-id', type: 'string' }] },
+    replicate: { summary: 'Reconfigure a node as a replica of the specified master node', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'node-id', type: 'string' }] },
+    failover: { summary: 'Forces a replica to perform a manual failover of its master.', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'options', type: 'oneof', flags: ['optional'], arguments: [{ name: 'force', type: 'pure-token', token: 'FORCE' }, { name: 'takeover', type: 'pure-token', token: 'TAKEOVER' }] }] },
+    reset: { summary: 'Reset a Redis Cluster node', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.', arguments: [{ name: 'hard_soft', type: 'oneof', flags: ['optional'], arguments: [{ name: 'hard', type: 'pure-token', token: 'HARD' }, { name: 'soft', type: 'pure-token', token: 'SOFT' }] }] },
+    'set-config-epoch': { summary: 'Set the configuration epoch in a new node', since: '3.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'config-epoch', type: 'integer' }] },
+    bumpepoch: { summary: 'Advance the cluster config epoch', since: '3.0.0', group: 'cluster', complexity: 'O(1)' },
+    saveconfig: { summary: 'Forces the node to save cluster state on disk', since: '3.0.0', group: 'cluster', complexity: 'O(1)' },
+    'count-failure-reports': { summary: 'Return the number of failure reports active for a given node', since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the number of failure reports', arguments: [{ name: 'node-id', type: 'string' }] },
+    replicas: { summary: 'List replica nodes of the specified master node', since: '5.0.0', group: 'cluster', complexity: 'O(1)', arguments: [{ name: 'node-id', type: 'string' }] },
+    slaves: { summary: 'List replica nodes of the specified master node', since: '3.0.0', group: 'cluster', complexity: 'O(1)', docFlags: ['deprecated'], deprecatedSince: '5.0.0', replacedBy: '`CLUSTER REPLICAS`', arguments: [{ name: 'node-id', type: 'string' }] },
+    links: { summary: 'Returns a list of all TCP links to and from peer nodes in cluster', since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the total number of Cluster nodes' },
+    help: { summary: 'Show helpful text about the different subcommands', since: '5.0.0', group: 'cluster', complexity: 'O(1)' },
+  }),
+  documented(readonlyCommand, { summary: 'Enables read queries for a connection to a cluster replica node', since: '3.0.0', group: 'cluster', complexity: 'O(1)' }),
+  documented(readwriteCommand, { summary: 'Disables read queries for a connection to a cluster replica node', since: '3.0.0', group: 'cluster', complexity: 'O(1)' }),
+  documented(askingCommand, { summary: 'Sent by cluster clients after an -ASK redirect', since: '3.0.0', group: 'cluster', complexity: 'O(1)' }),
+];

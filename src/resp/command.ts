@@ -163,13 +163,23 @@ export interface CommandSpec {
   readonly docs?: CommandDocs;
 }
 
-/** Redis 7's command documentation (COMMAND DOCS). */
+/**
+ * Redis 7's command documentation (COMMAND DOCS), field for field as Redis 7.0 answers it: copied
+ * from redis-server 7.0.15 for the commands Shoal answers as Redis does (docs/REDIS.md says where
+ * it answers differently).
+ */
 export interface CommandDocs {
   readonly summary: string;
   readonly since: string;
   /** string, generic, connection, server, cluster... */
   readonly group: string;
   readonly complexity?: string;
+  /** 'deprecated', 'syscmd'. */
+  readonly docFlags?: readonly string[];
+  readonly deprecatedSince?: string;
+  readonly replacedBy?: string;
+  /** [version, what changed] */
+  readonly history?: readonly (readonly [string, string])[];
   readonly arguments?: readonly ArgumentDoc[];
 }
 
@@ -177,7 +187,28 @@ export interface CommandDocs {
 export interface ArgumentDoc {
   readonly name: string;
   readonly type: string;
+  /** Which of the command's key specs (COMMAND INFO) a key argument is. */
+  readonly keySpecIndex?: number;
   readonly token?: string;
+  readonly since?: string;
   readonly flags?: readonly ('optional' | 'multiple' | 'multiple_token')[];
+  readonly deprecatedSince?: string;
   readonly arguments?: readonly ArgumentDoc[];
+}
+
+/**
+ * `spec` with its COMMAND DOCS, and its subcommands' (by subcommand name): every command module
+ * documents its commands where it lists them, so the command table is the one place they are
+ * kept. A subcommand left without docs is a mistake, refused when the module loads.
+ */
+export function documented(spec: CommandSpec, docs: CommandDocs, subcommands: Readonly<Record<string, CommandDocs>> = {}): CommandSpec {
+  const subs = spec.subcommands?.map((sub) => {
+    const subDocs = subcommands[sub.name] ?? sub.docs;
+    if (subDocs === undefined) throw new Error(`${spec.name}|${sub.name} has no COMMAND DOCS`);
+    return { ...sub, docs: subDocs };
+  });
+  for (const name of Object.keys(subcommands)) {
+    if (!spec.subcommands?.some((sub) => sub.name === name)) throw new Error(`COMMAND DOCS for ${spec.name}|${name}, which ${spec.name} does not have`);
+  }
+  return { ...spec, docs, ...(subs === undefined ? {} : { subcommands: subs }) };
 }

@@ -8,7 +8,7 @@
  * Cluster, where such a DEL is refused instead). EXISTS and TOUCH read every key and count hits.
  */
 import { expireAtFromArg, parseExpireCondition } from './args.ts';
-import type { CommandSpec } from './command.ts';
+import { documented, type CommandSpec } from './command.ts';
 import { commandSpec, isHit, readKey, readKeys, replyError, replyRmw, rmwSumByPartition, runRmw } from './keyspace-calls.ts';
 
 const spec = commandSpec;
@@ -78,18 +78,18 @@ const persist = spec('persist', 2, ['write', 'fast'], [1, 1, 1], ['keyspace', 'w
 });
 
 export const expireCommands: readonly CommandSpec[] = [
-  deleteCommand('del'),
-  deleteCommand('unlink'),
-  countCommand('exists'),
-  type,
-  countCommand('touch'),
-  expireCommand('expire'),
-  expireCommand('pexpire'),
-  expireCommand('expireat'),
-  expireCommand('pexpireat'),
-  ttlCommand('ttl'),
-  ttlCommand('pttl'),
-  persist,
-  ttlCommand('expiretime'),
-  ttlCommand('pexpiretime'),
+  documented(deleteCommand('del'), { summary: 'Delete a key', since: '1.0.0', group: 'generic', complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] }] }),
+  documented(deleteCommand('unlink'), { summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.', since: '4.0.0', group: 'generic', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] }] }),
+  documented(countCommand('exists'), { summary: 'Determine if a key exists', since: '1.0.0', group: 'generic', complexity: 'O(N) where N is the number of keys to check.', history: [['3.0.3', 'Accepts multiple `key` arguments.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] }] }),
+  documented(type, { summary: 'Determine the type stored at key', since: '1.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(countCommand('touch'), { summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.', since: '3.2.1', group: 'generic', complexity: 'O(N) where N is the number of keys that will be touched.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] }] }),
+  documented(expireCommand('expire'), { summary: 'Set a key\'s time to live in seconds', since: '1.0.0', group: 'generic', complexity: 'O(1)', history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'seconds', type: 'integer' }, { name: 'condition', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }, { name: 'gt', type: 'pure-token', token: 'GT' }, { name: 'lt', type: 'pure-token', token: 'LT' }] }] }),
+  documented(expireCommand('pexpire'), { summary: 'Set a key\'s time to live in milliseconds', since: '2.6.0', group: 'generic', complexity: 'O(1)', history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'milliseconds', type: 'integer' }, { name: 'condition', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }, { name: 'gt', type: 'pure-token', token: 'GT' }, { name: 'lt', type: 'pure-token', token: 'LT' }] }] }),
+  documented(expireCommand('expireat'), { summary: 'Set the expiration for a key as a UNIX timestamp', since: '1.2.0', group: 'generic', complexity: 'O(1)', history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'unix-time-seconds', type: 'unix-time' }, { name: 'condition', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }, { name: 'gt', type: 'pure-token', token: 'GT' }, { name: 'lt', type: 'pure-token', token: 'LT' }] }] }),
+  documented(expireCommand('pexpireat'), { summary: 'Set the expiration for a key as a UNIX timestamp specified in milliseconds', since: '2.6.0', group: 'generic', complexity: 'O(1)', history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'unix-time-milliseconds', type: 'unix-time' }, { name: 'condition', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }, { name: 'gt', type: 'pure-token', token: 'GT' }, { name: 'lt', type: 'pure-token', token: 'LT' }] }] }),
+  documented(ttlCommand('ttl'), { summary: 'Get the time to live for a key in seconds', since: '1.0.0', group: 'generic', complexity: 'O(1)', history: [['2.8.0', 'Added the -2 reply.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(ttlCommand('pttl'), { summary: 'Get the time to live for a key in milliseconds', since: '2.6.0', group: 'generic', complexity: 'O(1)', history: [['2.8.0', 'Added the -2 reply.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(persist, { summary: 'Remove the expiration from a key', since: '2.2.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(ttlCommand('expiretime'), { summary: 'Get the expiration Unix timestamp for a key', since: '7.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(ttlCommand('pexpiretime'), { summary: 'Get the expiration Unix timestamp for a key in milliseconds', since: '7.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
 ];

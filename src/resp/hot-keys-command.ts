@@ -6,7 +6,7 @@
  * about itself, as INFO does: ask every master for the cluster (or use `shoal hotkeys`).
  * ACL categories: admin, slow (key names of every user, so what INFO needs).
  */
-import type { CommandSpec } from './command.ts';
+import { documented, type CommandSpec } from './command.ts';
 
 export const DEFAULT_HOT_KEYS_COUNT = 10;
 export const MAX_HOT_KEYS_COUNT = 64;
@@ -52,4 +52,6 @@ const hotKeys: CommandSpec = {
   },
 };
 
-export const hotKeyCommands: readonly CommandSpec[] = [hotKeys];
+export const hotKeyCommands: readonly CommandSpec[] = [
+  documented(hotKeys, { summary: 'This node\'s hottest keys, with their operations per second', since: '0.1.0', group: 'server', complexity: 'O(N) where N is the number of keys returned', arguments: [{ name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] }] }),
+];

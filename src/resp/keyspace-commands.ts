@@ -8,7 +8,7 @@
 import { parseRedisInteger } from '../replication/redis-numbers.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import { keySlot, SLOT_COUNT, slotToPartition } from '../ring/slots.ts';
-import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import {
   countKeys,
   cursorPosition,
@@ -384,4 +384,11 @@ export function getKeysInSlotCommand(slots: SlotMapping = RING_SLOTS): ClusterSu
 export const clusterKeyspaceSubcommands: readonly ClusterSubcommand[] = [countKeysInSlotCommand(), getKeysInSlotCommand()];
 
 /** The top-level commands of this module, for the command table (commands.ts). */
-export const keyspaceCommands: readonly CommandSpec[] = [scanCommand, keysCommand, dbsizeCommand, randomkeyCommand, flushallCommand, flushdbCommand];
+export const keyspaceCommands: readonly CommandSpec[] = [
+  documented(scanCommand, { summary: 'Incrementally iterate the keys space', since: '2.8.0', group: 'generic', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', history: [['6.0.0', 'Added the `TYPE` subcommand.']], arguments: [{ name: 'cursor', type: 'integer' }, { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] }, { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] }, { name: 'type', type: 'string', token: 'TYPE', since: '6.0.0', flags: ['optional'] }] }),
+  documented(keysCommand, { summary: 'Find all keys matching the given pattern', since: '1.0.0', group: 'generic', complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.', arguments: [{ name: 'pattern', type: 'pattern' }] }),
+  documented(dbsizeCommand, { summary: 'Return the number of keys in the selected database', since: '1.0.0', group: 'server', complexity: 'O(1)' }),
+  documented(randomkeyCommand, { summary: 'Return a random key from the keyspace', since: '1.0.0', group: 'generic', complexity: 'O(1)' }),
+  documented(flushallCommand, { summary: 'Remove all keys from all databases', since: '1.0.0', group: 'server', complexity: 'O(N) where N is the total number of keys in all databases', history: [['4.0.0', 'Added the `ASYNC` flushing mode modifier.'], ['6.2.0', 'Added the `SYNC` flushing mode modifier.']], arguments: [{ name: 'async', type: 'oneof', flags: ['optional'], arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC', since: '4.0.0' }, { name: 'sync', type: 'pure-token', token: 'SYNC', since: '6.2.0' }] }] }),
+  documented(flushdbCommand, { summary: 'Remove all keys from the current database', since: '1.0.0', group: 'server', complexity: 'O(N) where N is the number of keys in the selected database', history: [['4.0.0', 'Added the `ASYNC` flushing mode modifier.'], ['6.2.0', 'Added the `SYNC` flushing mode modifier.']], arguments: [{ name: 'async', type: 'oneof', flags: ['optional'], arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC', since: '4.0.0' }, { name: 'sync', type: 'pure-token', token: 'SYNC', since: '6.2.0' }] }] }),
+];

@@ -5,7 +5,7 @@
  * Redis without that feature does.
  */
 import { argText, quotingError } from './args.ts';
-import type { ArgumentDoc, CommandContext, CommandDocs, CommandSpec, ReplyWriter } from './command.ts';
+import { documented, type ArgumentDoc, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
 import { TRACKING_HELP, TRACKING_SUBCOMMANDS } from './client-tracking.ts';
 import { AUTH_RATE_LIMITED, hostOf } from '../security/auth-guard.ts';
@@ -497,24 +497,23 @@ function writeKeySpecs(reply: ReplyWriter, command: CommandSpec): void {
   reply.integer(0);
 }
 
-function docsOf(command: CommandSpec): CommandDocs {
-  if (command.docs !== undefined) return command.docs;
-  const group = command.categories.find((c) => ['string', 'keyspace', 'connection', 'server', 'generic', 'cluster'].includes(c)) ?? 'server';
-  return { summary: `The ${command.name.toUpperCase()} command`, since: '1.0.0', group: group === 'keyspace' ? 'generic' : group };
+/** A list of status words as Redis sends flags: a set (RESP3 `~`, RESP2 an array) of simple strings. */
+function writeFlagSet(reply: ReplyWriter, flags: readonly string[]): void {
+  reply.set(flags.length);
+  for (const flag of flags) reply.simple(flag);
 }
 
+/** One argument of COMMAND DOCS, its fields in Redis 7.0's order (addReplyCommandArgList). */
 function writeArgumentDoc(reply: ReplyWriter, argument: ArgumentDoc): void {
   const fields: [string, () => void][] = [
     ['name', () => reply.bulk(argument.name)],
     ['type', () => reply.bulk(argument.type)],
   ];
+  if (argument.keySpecIndex !== undefined) fields.push(['key_spec_index', () => reply.integer(argument.keySpecIndex!)]);
   if (argument.token !== undefined) fields.push(['token', () => reply.bulk(argument.token!)]);
-  if (argument.flags !== undefined && argument.flags.length > 0) {
-    fields.push(['flags', () => {
-      reply.array(argument.flags!.length);
-      for (const flag of argument.flags!) reply.simple(flag);
-    }]);
-  }
+  if (argument.since !== undefined) fields.push(['since', () => reply.bulk(argument.since!)]);
+  if (argument.flags !== undefined && argument.flags.length > 0) fields.push(['flags', () => writeFlagSet(reply, argument.flags!)]);
+  if (argument.deprecatedSince !== undefined) fields.push(['deprecated_since', () => reply.bulk(argument.deprecatedSince!)]);
   if (argument.arguments !== undefined) {
     fields.push(['arguments', () => {
       reply.array(argument.arguments!.length);
@@ -528,15 +527,33 @@ function writeArgumentDoc(reply: ReplyWriter, argument: ArgumentDoc): void {
   }
 }
 
+/**
+ * One command's COMMAND DOCS, its fields in Redis 7.0's order (addReplyCommandDocs). A command
+ * without docs (only tests build such) gets its group alone, as Redis answers for a command
+ * without documentation.
+ */
 function writeDocs(reply: ReplyWriter, command: CommandSpec): void {
-  const docs = docsOf(command);
-  const fields: [string, () => void][] = [
-    ['summary', () => reply.bulk(docs.summary)],
-    ['since', () => reply.bulk(docs.since)],
-    ['group', () => reply.bulk(docs.group)],
-  ];
-  if (docs.complexity !== undefined) fields.push(['complexity', () => reply.bulk(docs.complexity!)]);
-  if (docs.arguments !== undefined) {
+  const docs = command.docs;
+  const fields: [string, () => void][] = [];
+  if (docs !== undefined) {
+    fields.push(['summary', () => reply.bulk(docs.summary)], ['since', () => reply.bulk(docs.since)]);
+  }
+  fields.push(['group', () => reply.bulk(docs?.group ?? 'server')]);
+  if (docs?.complexity !== undefined) fields.push(['complexity', () => reply.bulk(docs.complexity!)]);
+  if (docs?.docFlags !== undefined) fields.push(['doc_flags', () => writeFlagSet(reply, docs.docFlags!)]);
+  if (docs?.deprecatedSince !== undefined) fields.push(['deprecated_since', () => reply.bulk(docs.deprecatedSince!)]);
+  if (docs?.replacedBy !== undefined) fields.push(['replaced_by', () => reply.bulk(docs.replacedBy!)]);
+  if (docs?.history !== undefined) {
+    fields.push(['history', () => {
+      reply.set(docs.history!.length);
+      for (const [version, change] of docs.history!) {
+        reply.array(2);
+        reply.bulk(version);
+        reply.bulk(change);
+      }
+    }]);
+  }
+  if (docs?.arguments !== undefined) {
     fields.push(['arguments', () => {
       reply.array(docs.arguments!.length);
       for (const argument of docs.arguments!) writeArgumentDoc(reply, argument);
@@ -982,83 +999,62 @@ const slowlog = spec('slowlog', -2, [], ['slow'], (_ctx, _args, reply, done) => 
   done();
 }, [slowlogGet, slowlogLen, slowlogReset, slowlogHelp]);
 
-const key = (name: string, type = 'string', extra: Partial<ArgumentDoc> = {}): ArgumentDoc => ({ name, type, ...extra });
-const optional = (argument: ArgumentDoc): ArgumentDoc => ({ ...argument, flags: ['optional'] });
-
-/** COMMAND DOCS for these commands, with Redis's summaries; redis-cli builds its hints from the arguments. */
-const DOCS: Record<string, CommandDocs> = {
-  ping: { summary: 'Ping the server', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [optional(key('message'))] },
-  echo: { summary: 'Echo the given string', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [key('message')] },
-  quit: { summary: 'Close the connection', since: '1.0.0', group: 'connection', complexity: 'O(1)' },
-  reset: { summary: 'Reset the connection', since: '6.2.0', group: 'connection', complexity: 'O(1)' },
-  hello: {
-    summary: 'Handshake with Redis',
-    since: '6.0.0',
-    group: 'connection',
-    complexity: 'O(1)',
-    arguments: [
-      {
-        name: 'arguments',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          key('protover', 'integer'),
-          { name: 'username_password', type: 'block', token: 'AUTH', flags: ['optional'], arguments: [key('username'), key('password')] },
-          optional(key('clientname', 'string', { token: 'SETNAME' })),
-        ],
-      },
-    ],
-  },
-  auth: { summary: 'Authenticate to the server', since: '1.0.0', group: 'connection', complexity: 'O(N) where N is the number of passwords defined for the user', arguments: [optional(key('username')), key('password')] },
-  select: { summary: 'Change the selected database for the current connection', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [key('index', 'integer')] },
-  info: { summary: 'Get information and statistics about the server', since: '1.0.0', group: 'server', complexity: 'O(1)', arguments: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }] },
-  wait: {
-    summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
-    since: '3.0.0',
-    group: 'generic',
-    complexity: 'O(1)',
-    arguments: [key('numreplicas', 'integer'), key('timeout', 'integer')],
-  },
-  time: { summary: 'Return the current server time', since: '2.6.0', group: 'server', complexity: 'O(1)' },
-  client: { summary: 'A container for client connection commands', since: '2.4.0', group: 'connection', complexity: 'Depends on subcommand.' },
-  command: { summary: 'Get array of Redis command details', since: '2.8.13', group: 'server', complexity: 'O(N) where N is the total number of Redis commands' },
-  config: { summary: 'A container for server configuration commands', since: '2.0.0', group: 'server', complexity: 'Depends on subcommand.' },
-  debug: { summary: 'A container for debugging commands', since: '1.0.0', group: 'server', complexity: 'Depends on subcommand.' },
-  latency: { summary: 'A container for latency diagnostics commands', since: '2.8.13', group: 'server', complexity: 'Depends on subcommand.' },
-  slowlog: { summary: 'A container for slow log commands', since: '2.2.12', group: 'server', complexity: 'Depends on subcommand.' },
-};
-
-const SUBCOMMAND_ARGUMENTS: Record<string, readonly ArgumentDoc[]> = {
-  'client|setname': [key('connection-name')],
-  'client|kill': [key('filter', 'string', { flags: ['multiple'] })],
-  'client|no-evict': [key('enabled', 'oneof', { arguments: [key('on', 'pure-token', { token: 'ON' }), key('off', 'pure-token', { token: 'OFF' })] })],
-  'client|setinfo': [key('attr'), key('value')],
-  'config|get': [key('parameter', 'string', { flags: ['multiple'] })],
-  'config|set': [key('parameter', 'string', { flags: ['multiple'] }), key('value')],
-  'command|info': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
-  'command|docs': [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
-  'command|list': [
-    {
-      name: 'filterby', type: 'oneof', token: 'FILTERBY', flags: ['optional'],
-      arguments: [key('module-name', 'string', { token: 'MODULE' }), key('category', 'string', { token: 'ACLCAT' }), key('pattern', 'pattern', { token: 'PATTERN' })],
-    },
-  ],
-  'debug|sleep': [key('seconds', 'double')],
-  'latency|history': [key('event')],
-  'latency|reset': [{ name: 'event', type: 'string', flags: ['optional', 'multiple'] }],
-  'slowlog|get': [optional(key('count', 'integer'))],
-};
-
-function documented(command: CommandSpec): CommandSpec {
-  const subcommands = command.subcommands?.map((sub) => {
-    const args = SUBCOMMAND_ARGUMENTS[`${command.name}|${sub.name}`];
-    const docs: CommandDocs = { summary: `${command.name.toUpperCase()} ${sub.name.toUpperCase()}`, since: DOCS[command.name]?.since ?? '1.0.0', group: DOCS[command.name]?.group ?? 'server', ...(args === undefined ? {} : { arguments: args }) };
-    return { ...sub, docs };
-  });
-  return { ...command, ...(DOCS[command.name] === undefined ? {} : { docs: DOCS[command.name] }), ...(subcommands === undefined ? {} : { subcommands }) };
-}
-
 export const serverCommands: readonly CommandSpec[] = [
-  ping, echo, quit, reset, hello, auth, select,
-  client, command, config, infoCommand, debug, wait, time, latency, slowlog,
-].map(documented);
+  documented(ping, { summary: 'Ping the server', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'message', type: 'string', flags: ['optional'] }] }),
+  documented(echo, { summary: 'Echo the given string', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'message', type: 'string' }] }),
+  documented(quit, { summary: 'Close the connection', since: '1.0.0', group: 'connection', complexity: 'O(1)' }),
+  documented(reset, { summary: 'Reset the connection', since: '6.2.0', group: 'connection', complexity: 'O(1)' }),
+  documented(hello, { summary: 'Handshake with Redis', since: '6.0.0', group: 'connection', complexity: 'O(1)', history: [['6.2.0', '`protover` made optional; when called without arguments the command reports the current connection\'s context.']], arguments: [{ name: 'arguments', type: 'block', flags: ['optional'], arguments: [{ name: 'protover', type: 'integer' }, { name: 'username_password', type: 'block', token: 'AUTH', flags: ['optional'], arguments: [{ name: 'username', type: 'string' }, { name: 'password', type: 'string' }] }, { name: 'clientname', type: 'string', token: 'SETNAME', flags: ['optional'] }] }] }),
+  documented(auth, { summary: 'Authenticate to the server', since: '1.0.0', group: 'connection', complexity: 'O(N) where N is the number of passwords defined for the user', history: [['6.0.0', 'Added ACL style (username and password).']], arguments: [{ name: 'username', type: 'string', since: '6.0.0', flags: ['optional'] }, { name: 'password', type: 'string' }] }),
+  documented(select, { summary: 'Change the selected database for the current connection', since: '1.0.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'index', type: 'integer' }] }),
+  documented(client, { summary: 'A container for client connection commands', since: '2.4.0', group: 'connection', complexity: 'Depends on subcommand.' }, {
+    setname: { summary: 'Set the current connection name', since: '2.6.9', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'connection-name', type: 'string' }] },
+    getname: { summary: 'Get the current connection name', since: '2.6.9', group: 'connection', complexity: 'O(1)' },
+    id: { summary: 'Returns the client ID for the current connection', since: '5.0.0', group: 'connection', complexity: 'O(1)' },
+    info: { summary: 'Returns information about the current client connection.', since: '6.2.0', group: 'connection', complexity: 'O(1)' },
+    list: { summary: 'Get the list of client connections', since: '2.4.0', group: 'connection', complexity: 'O(N) where N is the number of client connections', history: [['2.8.12', 'Added unique client `id` field.'], ['5.0.0', 'Added optional `TYPE` filter.'], ['6.0.0', 'Added `user` field.'], ['6.2.0', 'Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.'], ['7.0.0', 'Added `resp`, `multi-mem`, `rbs` and `rbp` fields.'], ['7.0.3', 'Added `ssub` field.']], arguments: [{ name: 'normal_master_replica_pubsub', type: 'oneof', token: 'TYPE', since: '5.0.0', flags: ['optional'], arguments: [{ name: 'normal', type: 'pure-token', token: 'NORMAL' }, { name: 'master', type: 'pure-token', token: 'MASTER' }, { name: 'replica', type: 'pure-token', token: 'REPLICA' }, { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' }] }, { name: 'id', type: 'block', token: 'ID', since: '6.2.0', flags: ['optional'], arguments: [{ name: 'client-id', type: 'integer', flags: ['multiple'] }] }] },
+    kill: { summary: 'Kill the connection of a client', since: '2.4.0', group: 'connection', complexity: 'O(N) where N is the number of client connections', history: [['2.8.12', 'Added new filter format.'], ['2.8.12', '`ID` option.'], ['3.2.0', 'Added `master` type in for `TYPE` option.'], ['5.0.0', 'Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.'], ['6.2.0', '`LADDR` option.']], arguments: [{ name: 'filter', type: 'oneof', arguments: [{ name: 'ip:port', type: 'string', deprecatedSince: '2.8.12' }, { name: 'new-format', type: 'oneof', flags: ['multiple'], arguments: [{ name: 'client-id', type: 'integer', token: 'ID', since: '2.8.12', flags: ['optional'] }, { name: 'normal_master_slave_pubsub', type: 'oneof', token: 'TYPE', since: '2.8.12', flags: ['optional'], arguments: [{ name: 'normal', type: 'pure-token', token: 'NORMAL' }, { name: 'master', type: 'pure-token', token: 'MASTER', since: '3.2.0' }, { name: 'slave', type: 'pure-token', token: 'SLAVE' }, { name: 'replica', type: 'pure-token', token: 'REPLICA', since: '5.0.0' }, { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' }] }, { name: 'username', type: 'string', token: 'USER', flags: ['optional'] }, { name: 'ip:port', type: 'string', token: 'ADDR', flags: ['optional'] }, { name: 'ip:port', type: 'string', token: 'LADDR', since: '6.2.0', flags: ['optional'] }, { name: 'yes/no', type: 'string', token: 'SKIPME', flags: ['optional'] }] }] }] },
+    'no-evict': { summary: 'Set client eviction mode for the current connection', since: '7.0.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'enabled', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }] }] },
+    reply: { summary: 'Instruct the server whether to reply to commands', since: '3.2.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'on_off_skip', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }, { name: 'skip', type: 'pure-token', token: 'SKIP' }] }] },
+    setinfo: { summary: 'Set information specific to the client or connection', since: '7.2.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'attr', type: 'oneof', arguments: [{ name: 'libname', type: 'string', token: 'LIB-NAME' }, { name: 'libver', type: 'string', token: 'LIB-VER' }] }] },
+    tracking: { summary: 'Enable or disable server assisted client side caching support', since: '6.0.0', group: 'connection', complexity: 'O(1). Some options may introduce additional complexity.', arguments: [{ name: 'status', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }] }, { name: 'client-id', type: 'integer', token: 'REDIRECT', flags: ['optional'] }, { name: 'prefix', type: 'string', token: 'PREFIX', flags: ['optional', 'multiple', 'multiple_token'] }, { name: 'bcast', type: 'pure-token', token: 'BCAST', flags: ['optional'] }, { name: 'optin', type: 'pure-token', token: 'OPTIN', flags: ['optional'] }, { name: 'optout', type: 'pure-token', token: 'OPTOUT', flags: ['optional'] }, { name: 'noloop', type: 'pure-token', token: 'NOLOOP', flags: ['optional'] }] },
+    caching: { summary: 'Instruct the server about tracking or not keys in the next request', since: '6.0.0', group: 'connection', complexity: 'O(1)', arguments: [{ name: 'mode', type: 'oneof', arguments: [{ name: 'yes', type: 'pure-token', token: 'YES' }, { name: 'no', type: 'pure-token', token: 'NO' }] }] },
+    trackinginfo: { summary: 'Return information about server assisted client side caching for the current connection', since: '6.2.0', group: 'connection', complexity: 'O(1)' },
+    getredir: { summary: 'Get tracking notifications redirection client ID if any', since: '6.0.0', group: 'connection', complexity: 'O(1)' },
+    help: { summary: 'Show helpful text about the different subcommands', since: '5.0.0', group: 'connection', complexity: 'O(1)' },
+  }),
+  documented(command, { summary: 'Get array of Redis command details', since: '2.8.13', group: 'server', complexity: 'O(N) where N is the total number of Redis commands' }, {
+    count: { summary: 'Get total number of Redis commands', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+    info: { summary: 'Get array of specific Redis command details, or all when no argument is given.', since: '2.8.13', group: 'server', complexity: 'O(N) where N is the number of commands to look up', history: [['7.0.0', 'Allowed to be called with no argument to get info on all commands.']], arguments: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }] },
+    docs: { summary: 'Get array of specific Redis command documentation', since: '7.0.0', group: 'server', complexity: 'O(N) where N is the number of commands to look up', arguments: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }] },
+    list: { summary: 'Get an array of Redis command names', since: '7.0.0', group: 'server', complexity: 'O(N) where N is the total number of Redis commands', arguments: [{ name: 'filterby', type: 'oneof', token: 'FILTERBY', flags: ['optional'], arguments: [{ name: 'module-name', type: 'string', token: 'MODULE' }, { name: 'category', type: 'string', token: 'ACLCAT' }, { name: 'pattern', type: 'pattern', token: 'PATTERN' }] }] },
+    help: { summary: 'Show helpful text about the different subcommands', since: '5.0.0', group: 'server', complexity: 'O(1)' },
+  }),
+  documented(config, { summary: 'A container for server configuration commands', since: '2.0.0', group: 'server', complexity: 'Depends on subcommand.' }, {
+    get: { summary: 'Get the values of configuration parameters', since: '2.0.0', group: 'server', complexity: 'O(N) when N is the number of configuration parameters provided', history: [['7.0.0', 'Added the ability to pass multiple pattern parameters in one call']], arguments: [{ name: 'parameter', type: 'block', flags: ['multiple'], arguments: [{ name: 'parameter', type: 'string' }] }] },
+    set: { summary: 'Set configuration parameters to the given values', since: '2.0.0', group: 'server', complexity: 'O(N) when N is the number of configuration parameters provided', history: [['7.0.0', 'Added the ability to set multiple parameters in one call.']], arguments: [{ name: 'parameter_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'parameter', type: 'string' }, { name: 'value', type: 'string' }] }] },
+    resetstat: { summary: 'Reset the stats returned by INFO', since: '2.0.0', group: 'server', complexity: 'O(1)' },
+    rewrite: { summary: 'Rewrite the configuration file with the in memory configuration', since: '2.8.0', group: 'server', complexity: 'O(1)' },
+    help: { summary: 'Show helpful text about the different subcommands', since: '5.0.0', group: 'server', complexity: 'O(1)' },
+  }),
+  documented(infoCommand, { summary: 'Get information and statistics about the server', since: '1.0.0', group: 'server', complexity: 'O(1)', history: [['7.0.0', 'Added support for taking multiple section arguments.']], arguments: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }] }),
+  documented(debug, { summary: 'A container for debugging commands', since: '1.0.0', group: 'server', complexity: 'Depends on subcommand.', docFlags: ['syscmd'] }, {
+    sleep: { summary: 'Delay this connection\'s reply (not the whole server) by the given number of seconds', since: '1.0.0', group: 'server', complexity: 'O(1)', arguments: [{ name: 'seconds', type: 'double' }] },
+    help: { summary: 'Show helpful text about the different subcommands', since: '1.0.0', group: 'server', complexity: 'O(1)' },
+  }),
+  documented(wait, { summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', since: '3.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'numreplicas', type: 'integer' }, { name: 'timeout', type: 'integer' }] }),
+  documented(time, { summary: 'Return the current server time', since: '2.6.0', group: 'server', complexity: 'O(1)' }),
+  documented(latency, { summary: 'A container for latency diagnostics commands', since: '2.8.13', group: 'server', complexity: 'Depends on subcommand.' }, {
+    latest: { summary: 'Return the latest latency samples for all events.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+    history: { summary: 'Return timestamp-latency samples for the event.', since: '2.8.13', group: 'server', complexity: 'O(1)', arguments: [{ name: 'event', type: 'string' }] },
+    reset: { summary: 'Reset latency data for one or more events.', since: '2.8.13', group: 'server', complexity: 'O(1)', arguments: [{ name: 'event', type: 'string', flags: ['optional', 'multiple'] }] },
+    doctor: { summary: 'Return a human readable latency analysis report.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+    help: { summary: 'Show helpful text about the different subcommands.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+  }),
+  documented(slowlog, { summary: 'A container for slow log commands', since: '2.2.12', group: 'server', complexity: 'Depends on subcommand.' }, {
+    get: { summary: 'Get the slow log\'s entries', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries returned', history: [['4.0.0', 'Added client IP address, port and name to the reply.']], arguments: [{ name: 'count', type: 'integer', flags: ['optional'] }] },
+    len: { summary: 'Get the slow log\'s length', since: '2.2.12', group: 'server', complexity: 'O(1)' },
+    reset: { summary: 'Clear all entries from the slow log', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries in the slowlog' },
+    help: { summary: 'Show helpful text about the different subcommands', since: '6.2.0', group: 'server', complexity: 'O(1)' },
+  }),
+];

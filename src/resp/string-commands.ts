@@ -18,7 +18,7 @@ import {
   parseStringOptions,
   wrongArity,
 } from './args.ts';
-import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
+import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { commandSpec, countLookups, fanOut, inOneSlot, isHit, readKey, readKeys, replyError, replyRmw, runRmw } from './keyspace-calls.ts';
 
 const spec = commandSpec;
@@ -268,26 +268,26 @@ function renameCommand(name: 'rename' | 'renamenx'): CommandSpec {
 }
 
 export const stringCommands: readonly CommandSpec[] = [
-  get,
-  set,
-  setnx,
-  setWithTtl('setex'),
-  setWithTtl('psetex'),
-  getset,
-  getdel,
-  getex,
-  mget,
-  mset,
-  msetnx,
-  append,
-  strlen,
-  getrange,
-  setrange,
-  incrCommand('incr', 2, 1n, false),
-  incrCommand('decr', 2, -1n, false),
-  incrCommand('incrby', 3, 1n, true),
-  incrCommand('decrby', 3, -1n, true),
-  incrbyfloat,
-  renameCommand('rename'),
-  renameCommand('renamenx'),
+  documented(get, { summary: 'Get the value of a key', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(set, { summary: 'Set the string value of a key', since: '1.0.0', group: 'string', complexity: 'O(1)', history: [['2.6.12', 'Added the `EX`, `PX`, `NX` and `XX` options.'], ['6.0.0', 'Added the `KEEPTTL` option.'], ['6.2.0', 'Added the `GET`, `EXAT` and `PXAT` option.'], ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }, { name: 'condition', type: 'oneof', since: '2.6.12', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] }, { name: 'get', type: 'pure-token', token: 'GET', since: '6.2.0', flags: ['optional'] }, { name: 'expiration', type: 'oneof', flags: ['optional'], arguments: [{ name: 'seconds', type: 'integer', token: 'EX', since: '2.6.12' }, { name: 'milliseconds', type: 'integer', token: 'PX', since: '2.6.12' }, { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT', since: '6.2.0' }, { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT', since: '6.2.0' }, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL', since: '6.0.0' }] }] }),
+  documented(setnx, { summary: 'Set the value of a key, only if the key does not exist', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }] }),
+  documented(setWithTtl('setex'), { summary: 'Set the value and expiration of a key', since: '2.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'seconds', type: 'integer' }, { name: 'value', type: 'string' }] }),
+  documented(setWithTtl('psetex'), { summary: 'Set the value and expiration in milliseconds of a key', since: '2.6.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'milliseconds', type: 'integer' }, { name: 'value', type: 'string' }] }),
+  documented(getset, { summary: 'Set the string value of a key and return its old value', since: '1.0.0', group: 'string', complexity: 'O(1)', docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`SET` with the `!GET` argument', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }] }),
+  documented(getdel, { summary: 'Get the value of a key and delete the key', since: '6.2.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(getex, { summary: 'Get the value of a key and optionally set its expiration', since: '6.2.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'expiration', type: 'oneof', flags: ['optional'], arguments: [{ name: 'seconds', type: 'integer', token: 'EX' }, { name: 'milliseconds', type: 'integer', token: 'PX' }, { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT' }, { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT' }, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }] }),
+  documented(mget, { summary: 'Get the values of all the given keys', since: '1.0.0', group: 'string', complexity: 'O(N) where N is the number of keys to retrieve.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] }] }),
+  documented(mset, { summary: 'Set multiple keys to multiple values', since: '1.0.1', group: 'string', complexity: 'O(N) where N is the number of keys to set.', arguments: [{ name: 'key_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }] }] }),
+  documented(msetnx, { summary: 'Set multiple keys to multiple values, only if none of the keys exist', since: '1.0.1', group: 'string', complexity: 'O(N) where N is the number of keys to set.', arguments: [{ name: 'key_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }] }] }),
+  documented(append, { summary: 'Append a value to a key', since: '2.0.0', group: 'string', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }] }),
+  documented(strlen, { summary: 'Get the length of the value stored in a key', since: '2.2.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(getrange, { summary: 'Get a substring of the string stored at a key', since: '2.4.0', group: 'string', complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }] }),
+  documented(setrange, { summary: 'Overwrite part of a string at key starting at the specified offset', since: '2.2.0', group: 'string', complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'offset', type: 'integer' }, { name: 'value', type: 'string' }] }),
+  documented(incrCommand('incr', 2, 1n, false), { summary: 'Increment the integer value of a key by one', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(incrCommand('decr', 2, -1n, false), { summary: 'Decrement the integer value of a key by one', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
+  documented(incrCommand('incrby', 3, 1n, true), { summary: 'Increment the integer value of a key by the given amount', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'increment', type: 'integer' }] }),
+  documented(incrCommand('decrby', 3, -1n, true), { summary: 'Decrement the integer value of a key by the given number', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'decrement', type: 'integer' }] }),
+  documented(incrbyfloat, { summary: 'Increment the float value of a key by the given amount', since: '2.6.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'increment', type: 'double' }] }),
+  documented(renameCommand('rename'), { summary: 'Rename a key', since: '1.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'newkey', type: 'key', keySpecIndex: 1 }] }),
+  documented(renameCommand('renamenx'), { summary: 'Rename a key, only if the new key does not exist', since: '1.0.0', group: 'generic', complexity: 'O(1)', history: [['3.2.0', 'The command no longer returns an error when source and destination names are the same.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'newkey', type: 'key', keySpecIndex: 1 }] }),
 ];

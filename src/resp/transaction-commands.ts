@@ -137,7 +137,7 @@ const watch: CommandSpec = {
   keys: [1, -1, 1],
   categories: ['fast', 'transaction'],
   docs: docs('Watch the given keys to determine execution of the MULTI/EXEC block', '2.2.0', 'O(1) for every key.', [
-    { name: 'key', type: 'key', flags: ['multiple'] },
+    { name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] },
   ]),
   run(ctx, _args, reply, done) {
     reply.error(inTransaction(ctx.connection) ? 'ERR WATCH inside MULTI is not allowed' : NO_WATCH);
