@@ -285,6 +285,11 @@ export function describeCommandRules(user: AclUser, commands: readonly AclComman
   // What the rules so far allow, and the user's bits with each category taken turned the other way.
   const described = commands.map(() => !additive);
   const left = [...allowed];
+  // Each category's commands (by index), worked out once: the loop below counts them up to 21 times.
+  const members = new Map<string, number[]>(ACL_CATEGORIES.map((category) => [category, []]));
+  commands.forEach((c, i) => {
+    for (const category of c.categories) members.get(category)?.push(i);
+  });
   const taken = new Set<string>();
   for (;;) {
     let best: string | null = null;
@@ -294,11 +299,10 @@ export function describeCommandRules(user: AclUser, commands: readonly AclComman
       if (taken.has(category)) continue;
       let right = 0;
       let wrong = 0;
-      commands.forEach((c, i) => {
-        if (!c.categories.includes(category)) return;
+      for (const i of members.get(category)!) {
         if (left[i] === additive) right++;
         else wrong++;
-      });
+      }
       if (right > wrong && (wrong < fewestWrong || (wrong === fewestWrong && right > mostRight))) {
         best = category;
         fewestWrong = wrong;
@@ -308,17 +312,17 @@ export function describeCommandRules(user: AclUser, commands: readonly AclComman
     if (best === null) break;
     taken.add(best);
     rules.push(`${additive ? '+' : '-'}@${best}`);
-    commands.forEach((c, i) => {
-      if (!c.categories.includes(best!)) return;
+    for (const i of members.get(best)!) {
       described[i] = additive;
       left[i] = !additive;
-    });
+    }
   }
   // Single commands; a parent's rule covers its subcommands (Redis's ACLChangeSelectorPerm).
   commands.forEach((c, i) => {
     if (allowed[i] === described[i]) return;
     rules.push(`${allowed[i] ? '+' : '-'}${c.name}`);
     described[i] = allowed[i]!;
+    if (c.name.includes('|')) return;
     commands.forEach((sub, j) => {
       if (sub.name.startsWith(`${c.name}|`)) described[j] = allowed[i]!;
     });
