@@ -1,7 +1,9 @@
 /**
  * A node's admission gate for its clients' keyspace calls: at most `limit` get/set/delete calls
  * of all its client connections together, RESP and SDK alike, are unanswered at once; the rest
- * wait here, in arrival order, and start as earlier ones are answered. The limit follows how fast
+ * wait here and start as earlier ones are answered: each client's in arrival order, and the
+ * clients with calls waiting in turn (round robin), so one client's burst (a pipeline of 10,000
+ * SETs, an MSET of 100,000 keys) does not queue every other client's call behind all of it. The limit follows how fast
  * calls are answered (ADMISSION_LIMITS). One per node: the daemon builds it and hands it to both
  * listeners (src/resp/server.ts, src/server/client-server.ts); the simulator builds one per node
  * for the kv-sdk scenario's sessions.
@@ -60,6 +62,23 @@ export interface AdmissionGateOptions {
 /** A call's start, given `release`, to call once when the call is answered (with its error's code if it failed). */
 export type AdmittedCall = (release: (errorCode?: string) => void) => void;
 
+/** Whose call it is (a connection, a session): waiting calls are started a client at a time, in turn. */
+export type GateClient = object;
+
+/** The client of calls admitted without one: they share one queue, started in arrival order. */
+const SHARED: GateClient = Object.freeze({});
+
+interface WaitingCall {
+  start: AdmittedCall;
+  abandoned: (() => boolean) | undefined;
+}
+
+/** One client's waiting calls, oldest first (`head`: the next to start; compacted now and then, not shifted). */
+interface ClientQueue {
+  calls: (WaitingCall | undefined)[];
+  head: number;
+}
+
 export class AdmissionGate {
   /** Calls started and not answered yet, and how many may be. */
   inFlight = 0;
@@ -75,9 +94,12 @@ export class AdmissionGate {
   readonly max: number;
   readonly targetMs: number;
   readonly nowMs: () => number;
-  private readonly waiting: { start: AdmittedCall; abandoned: (() => boolean) | undefined }[] = [];
-  /** Index of the next waiting call to start (the queue is compacted now and then, not shifted). */
-  private head = 0;
+  /** Each client's waiting calls; a client is here while it has some. */
+  private readonly queues = new Map<GateClient, ClientQueue>();
+  /** The clients with calls waiting, in the order their turns come (each goes to the back after one call starts). */
+  private turns: GateClient[] = [];
+  private turnsHead = 0;
+  private waitingTotal = 0;
   private pumping = false;
   /** This round: answers so far, whether one was late, whether a call had to wait. */
   private answered = 0;
@@ -99,12 +121,12 @@ export class AdmissionGate {
   }
 
   get waitingCount(): number {
-    return this.waiting.length - this.head;
+    return this.waitingTotal;
   }
 
   /** Takes room for one call if there is some and nobody waits for it: the caller then calls `release` once when its call is answered. */
   enter(): boolean {
-    if (this.inFlight >= this.limit || this.head < this.waiting.length) {
+    if (this.inFlight >= this.limit || this.waitingTotal > 0) {
       this.pressed = true;
       return false;
     }
@@ -148,13 +170,45 @@ export class AdmissionGate {
    * when its call is answered, with its error code if it failed. `abandoned`, if given, is asked
    * when a call that waited gets its turn: true means its caller no longer wants it started (and
    * has answered it, as the session does a request whose client's deadline passed meanwhile); the
-   * call then takes no room and the next one is asked.
+   * call then takes no room and the next one is asked. `client`: whose call it is (calls without
+   * one share a queue): waiting clients take turns.
    */
-  admit(start: AdmittedCall, abandoned?: () => boolean): void {
+  admit(start: AdmittedCall, abandoned?: () => boolean, client: GateClient = SHARED): void {
     if (this.enter()) return this.begin(start);
     this.waited++;
-    this.waiting.push({ start, abandoned });
-    this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount);
+    let queue = this.queues.get(client);
+    if (queue === undefined) {
+      this.queues.set(client, (queue = { calls: [], head: 0 }));
+      this.turns.push(client);
+    }
+    queue.calls.push({ start, abandoned });
+    this.peakWaiting = Math.max(this.peakWaiting, ++this.waitingTotal);
+  }
+
+  /** The next waiting call: the first of the client whose turn it is, which then goes to the back (or leaves, with none left). */
+  private nextWaiting(): WaitingCall {
+    const client = this.turns[this.turnsHead]!;
+    this.turns[this.turnsHead++] = undefined as unknown as GateClient;
+    const queue = this.queues.get(client)!;
+    const call = queue.calls[queue.head]!;
+    queue.calls[queue.head++] = undefined;
+    this.waitingTotal--;
+    if (queue.head === queue.calls.length) this.queues.delete(client);
+    else {
+      if (queue.head > 4096 && queue.head * 2 > queue.calls.length) {
+        queue.calls.splice(0, queue.head);
+        queue.head = 0;
+      }
+      this.turns.push(client);
+    }
+    if (this.turnsHead === this.turns.length) {
+      this.turns = [];
+      this.turnsHead = 0;
+    } else if (this.turnsHead > 4096 && this.turnsHead * 2 > this.turns.length) {
+      this.turns.splice(0, this.turnsHead);
+      this.turnsHead = 0;
+    }
+    return call;
   }
 
   /** Runs a call that has its room. */
@@ -173,22 +227,14 @@ export class AdmissionGate {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inFlight < this.limit && this.head < this.waiting.length) {
-        const next = this.waiting[this.head]!;
-        this.waiting[this.head++] = undefined as unknown as (typeof this.waiting)[number];
+      while (this.inFlight < this.limit && this.waitingTotal > 0) {
+        const next = this.nextWaiting();
         if (next.abandoned?.() === true) {
           this.abandoned++;
           continue;
         }
         if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
         this.begin(next.start);
-      }
-      if (this.head === this.waiting.length) {
-        this.waiting.length = 0;
-        this.head = 0;
-      } else if (this.head > 4096 && this.head * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.head);
-        this.head = 0;
       }
     } finally {
       this.pumping = false;
@@ -205,9 +251,10 @@ export class AdmissionGate {
  * keyspace's own, called on the keyspace itself (a class instance keeps its `this`), whatever
  * members KeyspaceService gains. The gate is released before the caller's callback runs, so a
  * call the callback makes queues behind those already waiting. With room (the usual case) a call
- * costs one closure, its callback's.
+ * costs one closure, its callback's. `client`: whose calls these are (see AdmissionGate.admit);
+ * clientView gives each connection its own view of the one gated keyspace.
  */
-export function gatedKeyspace(keyspace: KeyspaceService, gate: AdmissionGate): KeyspaceService {
+export function gatedKeyspace(keyspace: KeyspaceService, gate: AdmissionGate, client?: GateClient): KeyspaceService {
   const released = <T>(done: Callback<T>): Callback<T> => {
     const startedMs = gate.nowMs();
     let answered = false;
@@ -221,20 +268,21 @@ export function gatedKeyspace(keyspace: KeyspaceService, gate: AdmissionGate): K
   };
   const get: KeyspaceService['get'] = (key, options, done) => {
     if (gate.enter()) keyspace.get(key, options, released(done));
-    else gate.admit((release) => keyspace.get(key, options, releasing(release, done)));
+    else gate.admit((release) => keyspace.get(key, options, releasing(release, done)), undefined, client);
   };
   const set: KeyspaceService['set'] = (key, value, options, done) => {
     if (gate.enter()) keyspace.set(key, value, options, released(done));
-    else gate.admit((release) => keyspace.set(key, value, options, releasing(release, done)));
+    else gate.admit((release) => keyspace.set(key, value, options, releasing(release, done)), undefined, client);
   };
   const del: KeyspaceService['delete'] = (key, options, done) => {
     if (gate.enter()) keyspace.delete(key, options, released(done));
-    else gate.admit((release) => keyspace.delete(key, options, releasing(release, done)));
+    else gate.admit((release) => keyspace.delete(key, options, releasing(release, done)), undefined, client);
   };
   const bound = new Map<PropertyKey, unknown>([
     ['get', get],
     ['set', set],
     ['delete', del],
+    [CLIENT_VIEW, (of: GateClient) => gatedKeyspace(keyspace, gate, of)],
   ]);
   return new Proxy(keyspace, {
     get(target, property) {
@@ -247,6 +295,18 @@ export function gatedKeyspace(keyspace: KeyspaceService, gate: AdmissionGate): K
       return method;
     },
   });
+}
+
+/** The member of a gated keyspace that makes a view of it for one client (clientView). */
+const CLIENT_VIEW = Symbol('admission client view');
+
+/**
+ * `keyspace` as one client (a connection) calls it: when it is gated (gatedKeyspace), its calls
+ * wait in the gate as that client's, taking turns with other clients' calls; otherwise unchanged.
+ */
+export function clientView(keyspace: KeyspaceService, client: GateClient): KeyspaceService {
+  const view = (keyspace as unknown as Record<symbol, unknown>)[CLIENT_VIEW];
+  return typeof view === 'function' ? (view as (of: GateClient) => KeyspaceService)(client) : keyspace;
 }
 
 function releasing<T>(release: (errorCode?: string) => void, done: Callback<T>): Callback<T> {

@@ -18,6 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { KeyspaceService } from '../replication/api.ts';
+import { clientView } from '../replication/admission-gate.ts';
 import type { CommandContext, ConnectionState, RespServerContext } from './command.ts';
 import type { CommandTable } from './commands.ts';
 import { DEFAULT_MAX_ARGUMENTS, RespParser, type ParseFailure } from './parser.ts';
@@ -73,7 +74,9 @@ type Holds = { keys: string[]; write: boolean } | 'all';
  * the keyspace notes how many replicas acknowledged each write, for WAIT.
  */
 function withWriteAcks(server: RespServerContext, connection: { lastWriteAcks: number }): RespServerContext {
-  const keyspace = server.keyspace;
+  // Its keyspace calls wait in the node's admission gate as this connection's, taking turns with
+  // other connections' (one client's burst does not queue the others behind all of it).
+  const keyspace = clientView(server.keyspace, connection);
   // Every other member is found on the keyspace itself through the prototype chain (the server's
   // keyspace is a Proxy that binds each to its target, src/replication/admission-gate.ts), whatever members
   // KeyspaceService gains; set and delete are this connection's own. No Proxy of its own: a trap

@@ -492,6 +492,7 @@ export class ClientSession {
         this.invoke(request.op, answer, () => call(answer));
       },
       () => this.abandonedInGate(request.deadlineMs, done),
+      this,
     );
   }
 

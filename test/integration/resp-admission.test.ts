@@ -45,3 +45,41 @@ test('50 connections pipelining 16 MSETs of 10 keys each: every MSET answers OK,
     await server.close();
   }
 });
+
+// One connection pipelining 20 MSETs of 1,000 keys keeps about 2,500 keyspace calls waiting in the
+// gate (each MSET sends 128 at a time). Before, the gate started waiting calls in arrival order, so
+// another connection's GET sent meanwhile started only after every call waiting before it; now
+// waiting connections take turns, and it starts with the next room. Counted in calls started.
+test("another connection's GET is not queued behind one connection's pipelined MSETs", async () => {
+  const { keyspace: slow } = deadlineKeyspace();
+  const started: string[] = [];
+  const keyspace = Object.assign(Object.create(slow) as typeof slow, {
+    get: ((key, options, done) => (started.push(`get ${key}`), slow.get(key, options, done))) as typeof slow.get,
+    set: ((key, value, options, done) => (started.push(`set ${key}`), slow.set(key, value, options, done))) as typeof slow.set,
+  });
+  const server = await startRespServer({ keyspace, port: 0 });
+  const [bulk, other] = await Promise.all([RawConnection.open(server.port), RawConnection.open(server.port)]);
+  try {
+    for (let m = 0; m < 20; m++) {
+      const args = ['MSET'];
+      for (let k = 0; k < 1_000; k++) args.push(`bulk:${m}:${k}`, 'v');
+      bulk.send(args);
+    }
+    // Event-driven: the GET goes once the MSETs' calls wait in the gate.
+    while (server.admission.waitingCount < 1_000) await new Promise((resolve) => setImmediate(resolve));
+    const waitingBefore = server.admission.waitingCount;
+    const startedBefore = started.length;
+    other.send(['GET', 'probe']);
+    assert.equal(await other.read('the GET'), '$-1\r\n');
+    // In arrival order it would start after every call waiting when it arrived (about waitingBefore,
+    // as each answered call of an MSET queues its next); taking turns, after the calls that started
+    // while its bytes were on their way (a turn or two of the keyspace: 64 calls each) and one more.
+    const ahead = started.indexOf('get probe') - startedBefore;
+    assert.ok(ahead >= 0 && ahead < waitingBefore / 2, `${ahead} calls started between the GET's sending and its start (${waitingBefore} were waiting)`);
+    for (let m = 0; m < 20; m++) assert.equal(await bulk.read(`MSET ${m}`), '+OK\r\n');
+  } finally {
+    bulk.close();
+    other.close();
+    await server.close();
+  }
+});

@@ -131,3 +131,30 @@ test('abandoned calls do not count as answers: the round and the limit are as if
   assert.equal(gate.limit, 5);
   assert.equal(gate.inFlight, 0);
 });
+
+test("clients take turns: one client's burst waiting does not queue another client's call behind all of it", () => {
+  const { gate } = gateAt({ initial: 1, max: 1 });
+  const [a, b, c] = [{ name: 'a' }, { name: 'b' }, { name: 'c' }];
+  const started: string[] = [];
+  const releases: ((code?: string) => void)[] = [];
+  const call = (label: string) => (release: (code?: string) => void) => (started.push(label), releases.push(release));
+  for (let i = 0; i < 5; i++) gate.admit(call(`a${i}`), undefined, a);
+  gate.admit(call('b0'), undefined, b);
+  gate.admit(call('b1'), undefined, b);
+  gate.admit(call('c0'), undefined, c);
+  assert.equal(gate.waitingCount, 7);
+  while (releases.length > 0) releases.shift()!();
+  // a0 had the room; then each client with calls waiting in turn, in the order they first waited.
+  assert.deepEqual(started, ['a0', 'a1', 'b0', 'c0', 'a2', 'b1', 'a3', 'a4']);
+  assert.equal(gate.waitingCount, 0);
+  assert.equal(gate.inFlight, 0);
+});
+
+test('without a client every call is one shared client: arrival order, as before', () => {
+  const { gate } = gateAt({ initial: 1, max: 1 });
+  const started: number[] = [];
+  const releases: (() => void)[] = [];
+  for (let i = 0; i < 6; i++) gate.admit((release) => (started.push(i), releases.push(release)));
+  while (releases.length > 0) releases.shift()!();
+  assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+});

@@ -28,7 +28,7 @@ import { DEFAULT_WIRE_LIMITS } from '../../protocol/index.ts';
 import type { KvError, KvService, Version } from '../../replication/api.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ClientSession, type ClientServerStats, type SessionConfig } from '../../server/session.ts';
-import { AdmissionGate, type AdmittedCall } from '../../replication/admission-gate.ts';
+import { AdmissionGate, type AdmittedCall, type GateClient } from '../../replication/admission-gate.ts';
 import { runCheckedAsync, type Violation } from '../checkers.ts';
 import { SIM_EPOCH_MS } from '../clock.ts';
 import { ClientLinks, type ClientLink } from '../client-links.ts';
@@ -82,8 +82,8 @@ const SIM_ADMISSION = { initial: 2, min: 1, max: 4 };
  * without asking whether its client gave up meanwhile, as a gate without the deadline check would.
  */
 class GateIgnoringDeadlines extends AdmissionGate {
-  override admit(start: AdmittedCall): void {
-    super.admit(start);
+  override admit(start: AdmittedCall, _abandoned?: () => boolean, client?: GateClient): void {
+    super.admit(start, undefined, client);
   }
 }
 
