@@ -15,8 +15,11 @@ test('node-redis clientSideCache: a cached GET is invalidated by a write through
   const cluster = await TestCluster.create(3);
   t.after(() => cluster.cleanup());
   const respPorts = await freePorts(3);
-  // N = 3 on three nodes: every node holds every key, so a plain (non-cluster) client is never redirected.
-  cluster.nodes.forEach((node, i) => Object.assign(node.spec, { extra: ['--resp-port', String(respPorts[i]!)] }));
+  // N = 3 on three nodes: every node holds every key, so a plain (non-cluster) client is never
+  // redirected. W = 3: a write is on the reader's node before it is acknowledged. With W = 2 its copy
+  // there could arrive (or be read-repaired) after the reader's first GET had cached it, and that
+  // apply invalidates the entry before the second GET (a CI run on a loaded machine: 0 cache hits).
+  cluster.nodes.forEach((node, i) => Object.assign(node.spec, { extra: ['--resp-port', String(respPorts[i]!), '--write-quorum', '3'] }));
   await cluster.startAll();
   await cluster.untilConverged();
 
