@@ -35,6 +35,7 @@
 import type { Member, MembershipEvent } from '../gossip/membership.ts';
 import type { Env } from '../runtime/env.ts';
 import { invariant } from '../runtime/probes.ts';
+import { encodedMetaTooBig } from '../gossip/meta.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
 import type { Placement } from '../replication/context.ts';
@@ -556,7 +557,16 @@ export class RingLifecycle {
     if (this.o.ringsUnannounced) return;
     const me = this.o.membership.self();
     const tag = announcedRing(ring.version);
-    if (me.meta[RING_META.ring] !== tag) this.o.membership.updateMeta({ ...me.meta, [RING_META.ring]: tag });
+    if (me.meta[RING_META.ring] === tag) return;
+    const next = { ...me.meta, [RING_META.ring]: tag };
+    if (encodedMetaTooBig(next)) {
+      // Metadata full (long addresses, many published verdicts): peers see this node past a ring
+      // through sync answers alone, as before announcements. Never fail the ring change over it.
+      const { [RING_META.ring]: _, ...without } = me.meta;
+      if (me.meta[RING_META.ring] !== undefined) this.o.membership.updateMeta(without);
+      return;
+    }
+    this.o.membership.updateMeta(next);
   }
 
   /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */
