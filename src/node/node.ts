@@ -48,7 +48,7 @@ import { checkAccounting } from './accounting.ts';
 import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META, announcedRing } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
-import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { encodeVerdicts, fitVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { VerdictLog } from './verdict-log.ts';
 import { AUTO_DRAIN_RETRY_MS, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
@@ -1072,10 +1072,12 @@ export class ShoalNode {
       if (view !== '') next[VERDICT_META.view] = view;
       if (this.declaredDegraded) next[VERDICT_META.degraded] = 1;
     }
-    const keys = Object.keys(next);
-    if (keys.length === Object.keys(meta).length && keys.every((k) => meta[k] === next[k])) return;
+    const fitted = fitVerdicts(next);
+    if (fitted === null) return;
+    const keys = Object.keys(fitted);
+    if (keys.length === Object.keys(meta).length && keys.every((k) => meta[k] === fitted[k])) return;
     this.healthPublishedMs = now;
-    this.membership.updateMeta(next);
+    this.membership.updateMeta(fitted);
   }
 
   /** Feeds this tick's signals to the failure prediction (and through it the automatic drain). */
