@@ -87,9 +87,9 @@ export function redisVersion(): string | null {
   return /v=(\S+)/.exec(probe.stdout)?.[1] ?? 'unknown';
 }
 
-/** redis-server on a free loopback port, persistence off (a cache, as Shoal is). */
-export async function startRedis(): Promise<RunningServers> {
-  const [port] = await freePorts(1);
+/** redis-server on a free loopback port (or `atPort`), persistence off (a cache, as Shoal is). */
+export async function startRedis(atPort?: number): Promise<RunningServers> {
+  const [port] = atPort === undefined ? await freePorts(1) : [atPort];
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   started.add(child);
   await until('redis-server to answer PING', async () => (await ask(port!, 'PING')) === 'PONG');
@@ -119,6 +119,8 @@ export interface ShoalShape {
   bin?: string;
   /** Ports firstPort .. firstPort + 3 x nodes - 1 (on a machine whose users share out port ranges); default: free ports drawn at random. */
   firstPort?: number;
+  /** More `shoal start` options for every node (e.g. `--resp-max-arguments`). */
+  extraArgs?: string[];
 }
 
 /** Says how to build when the compiled daemon is missing (the benchmark measures what users run). */
@@ -166,6 +168,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
         '--log-level', 'warn',
         '--log-format', 'json',
         ...(i === 0 ? [] : ['--seeds', `127.0.0.1:${ports[1]}`]),
+        ...(shape.extraArgs ?? []),
         ...(certs === null ? [] : ['--tls-cert', certs.nodes[names[i]!]!.cert, '--tls-key', certs.nodes[names[i]!]!.key, '--tls-ca', certs.ca]),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
