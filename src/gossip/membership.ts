@@ -6,6 +6,9 @@
 import type { NodeAddress } from '../runtime/env.ts';
 import type { SwimStats } from './stats.ts';
 
+/** Whether metadata is over what gossip carries (MAX_META_BYTES): `updateMeta` throws for it. */
+export { encodedMetaTooBig } from './meta.ts';
+
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface Member {
@@ -89,7 +92,7 @@ export interface Membership {
   viewDigest(): number;
   /** Subscribe to changes; returns an unsubscribe function. */
   subscribe(listener: (event: MembershipEvent) => void): () => void;
-  /** New metadata for ourselves: a new incarnation, gossiped like any state change. */
+  /** New metadata for ourselves: a new incarnation, gossiped like any state change. Throws when it is too big (encodedMetaTooBig). */
   updateMeta(meta: Readonly<Record<string, string | number>>): void;
 
   /** Whether we still wait for a seed to answer. */

@@ -11,8 +11,7 @@
  * not name it (0 when it declared itself degraded): `shoal_node_health_score`.
  */
 import type { PeerVerdict } from '../health/peer-health.ts';
-import type { Member } from '../gossip/membership.ts';
-import { encodedMetaTooBig } from '../gossip/meta.ts';
+import { encodedMetaTooBig, type Member } from '../gossip/membership.ts';
 
 /** Metadata keys: the published view, and the self-declared degradation. */
 export const VERDICT_META = { view: 'hv', degraded: 'dg' } as const;

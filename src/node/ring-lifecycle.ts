@@ -32,10 +32,9 @@
  * - A node back in the ring after an undrain routes by the ring without itself until a peer is
  *   seen on a ring with it (holdBackSelf): its own ring change is the one its peers may not have.
  */
-import type { Member, MembershipEvent } from '../gossip/membership.ts';
+import { encodedMetaTooBig, type Member, type MembershipEvent } from '../gossip/membership.ts';
 import type { Env } from '../runtime/env.ts';
 import { invariant } from '../runtime/probes.ts';
-import { encodedMetaTooBig } from '../gossip/meta.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
 import { isClaimSeed } from '../ring/member-order.ts';
 import type { Placement } from '../replication/context.ts';
