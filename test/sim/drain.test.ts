@@ -81,8 +81,13 @@ test("kv-drain seeds 400110 and 400392: an undrained node routes by its peers' r
   assert.deepEqual(runScenario(kvDrainScenario, { ...kvDrainScenario.defaults, seed: 400392, nodes: 3, bugs: { undrainWithoutPeers: true } }).violations, []);
 });
 
-test('kv-drain seed 400211: a joint quorum is not lowered for owners cut off by a partition; re-injected, the minority still on the old ring answers an old version', () => {
-  lostWriteSeed(400211, ['jointQuorumOfLiveOwners', 'silentToAccused', 'ringsUnannounced'], 'k22');
+// Seed 400211 found it (docs/REPLICATION.md tells its run): the minority still on the old ring
+// answered an old version of k22. The gossip fixes (silentToAccused, ringsUnannounced) took it
+// another course, where the switch alone no longer fails it. With the switch alone on today's
+// gossip, of kv-drain seeds 400001..400439 at 5 nodes (439 runs), 400116 alone fails: QUORUM reads
+// of k6 miss a W = 2 write; it passes fixed.
+test('kv-drain seed 400116 (found as 400211): a joint quorum is not lowered for owners cut off by a partition; re-injected, a read misses an acknowledged write', () => {
+  lostWriteSeed(400116, 'jointQuorumOfLiveOwners', 'k6');
 });
 
 // kv-drain seed 400220 (3 nodes) found that a ring change leaving a node alone must wait for a
