@@ -48,7 +48,7 @@ test("kv seed 1100 with issue 7's bug re-injected, drawn keyed, shrinks to at mo
 
 test('kv-rmw seed 230275 (3 nodes, 60 s) with an in-doubt id abandoned once built on shrinks to a few INCRs and fewer faults within 160 runs, replays, and its page shows them', (t) => {
   // The bug re-injected (bugs.rmwAbandonBuiltOnDoubts), with the gossip fixes of kv-rmw seed 106 and kv-sdk seed 147 and the ring announcements off too (as when it was found): a retried INCR applied twice.
-  // kv-rmw.test.ts holds the switch alone at seed 231040 (keyed draws), which shrinks worse: within
+  // kv-rmw.test.ts holds the switch at seed 231040 (keyed draws, old gossip too), which shrinks worse: within
   // 160 runs its 14 faults stay 14 (9 within 400 runs) and its 268 ops go to 4 (1.5%).
   const options = { seed: 230275, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, bugs: { rmwAbandonBuiltOnDoubts: true, ignoreStaleAccusations: true, silentToAccused: true, ringsUnannounced: true } };
   const r = shrinkRun(kvRmwScenario, options, { maxRuns: 160 });
