@@ -103,6 +103,9 @@ test('kv-drain seed 400116 (found as 400211): a joint quorum is not lowered for 
 
 // Seed 400229 is closed twice over since the owners a drain leaves wait for its handoff before their
 // reads count (bugs.readyBeforeHandoff, test/sim/drain-read.test.ts): either fix alone passes it.
+// Its buggy run keeps the old gossip (see lostWriteSeed): with the two switches alone on today's
+// gossip, none of kv-drain seeds 400001..401101 at 3 nodes (1,101 runs) nor 400001..400513 at 5
+// nodes (513 runs) has any violation.
 test("kv-drain seed 400229 (3 nodes): a read's refusal from a replica still handing the partition off carries its record, and the owner left waits for that handoff; with both re-injected, an ALL read misses a delete the draining node acknowledged at ONE", () => {
   lostWriteSeed(400229, ['readRefusalWithoutRecord', 'readyBeforeHandoff', 'silentToAccused', 'ringsUnannounced'], 'k8', 3);
   assert.deepEqual(runScenario(kvDrainScenario, { ...kvDrainScenario.defaults, seed: 400229, nodes: 3, bugs: { readRefusalWithoutRecord: true } }).violations, []);

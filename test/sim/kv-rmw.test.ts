@@ -147,7 +147,9 @@ test("kv-rmw seed 230828 (3 nodes, 60 s, keyed draws): with a late result's id l
 
 test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {
   const options = { seed: 400293, ...kvRmwScenario.defaults, nodes: 4, buggify: true };
-  // Rings unannounced, as when the seed was found (see kv-rmw-hot seed 107 above).
+  // Rings unannounced, as when the seed was found: the announcements (ring-lifecycle.ts) take it
+  // another course. With the switch alone on today's gossip, none of seeds 400001..401711 (4 nodes,
+  // BUGGIFY, 1,711 runs) has any violation.
   const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, rmwTrustIdsByHolder: true, ringsUnannounced: true } });
   const fixed = runScenario(kvRmwScenario, { ...options, bugs: ONE_AT_A_TIME });
   assert.equal(buggy['networkPartitions'], 0);
