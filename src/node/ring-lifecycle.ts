@@ -26,9 +26,10 @@
  *   owners, so a write also meets its consistency level there (a joint quorum). An owner that
  *   refused a request routed by that ring has moved past it and serves no read routed by it: it
  *   counts as if it had acknowledged (`peerMovedPast`). Once every owner the ring had of a
- *   partition whose owners changed has been seen past it (a refusal, or a sync answer on this
- *   node's ring), the joint quorum over it ends: versions end it, not a time window, and an owner
- *   seen down is still waited for (retireJointRings). Up to MAX_JOINT_RINGS rings at once.
+ *   partition whose owners changed has been seen past it (a refusal, a sync answer on this
+ *   node's ring, or this node's ring announced in its gossip metadata: `announce`), the joint
+ *   quorum over it ends: versions end it, not a time window, and an owner seen down is still
+ *   waited for (retireJointRings). Up to MAX_JOINT_RINGS rings at once.
  * - A node back in the ring after an undrain routes by the ring without itself until a peer is
  *   seen on a ring with it (holdBackSelf): its own ring change is the one its peers may not have.
  */
@@ -370,7 +371,8 @@ export class RingLifecycle {
    * changed after it (`watched`, shared owners included: one still on that ring answers its reads
    * as caught up, and where the change grew the owner set, R of its fewer owners need not meet W of
    * the new ones: kv-drain seed 700090 with 3 nodes) has refused a request routed by it, or answered
-   * a sync on this node's current ring, or is out of the member table or left. An owner seen down is
+   * a sync on this node's current ring or announced that ring in gossip, or is out of the member
+   * table or left. An owner seen down is
    * still waited for: cut off by a network partition it may still serve that ring's reads, and
    * writes acknowledged by a minority on the other side once its joint quorum ended were lost
    * (kv-drain seed 810002 with 5 nodes). It is forgotten after deadReclaimMs, which ends the wait.
