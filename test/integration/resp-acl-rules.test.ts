@@ -9,16 +9,11 @@
  * table's order, which changes with every redis-server process: those are compared as a set.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
+import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { freePorts } from '../../src/daemon/ports.ts';
-import type { KeyspaceService } from '../../src/replication/api.ts';
-import { startRespServer, type RespServer } from '../../src/resp/server.ts';
-import { MemoryKv } from '../../src/server/memory-kv.ts';
 import { AclStore } from '../../src/security/acl.ts';
 import { REDIS_COMMAND_CATEGORIES } from '../../src/security/redis-command-categories.ts';
-import { RawConnection, startRedis } from './resp-raw.ts';
+import { redisBesideShoal } from './resp-raw.ts';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const A = `#${sha('a')}`;
@@ -87,46 +82,28 @@ function comparable(reply: string): string {
   return reply.split('\r\n').map(sortSingles).join('\r\n');
 }
 
-let redis: ChildProcess;
-let server: RespServer;
-let toRedis: RawConnection;
-let toShoal: RawConnection;
-
-before(async () => {
-  const [redisPort] = await freePorts(1);
-  redis = await startRedis(redisPort!);
-  server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0, acl: new AclStore('n1', () => Date.now()) });
-  toRedis = await RawConnection.open(redisPort!);
-  toShoal = await RawConnection.open(server.port);
-});
-
-after(async () => {
-  toRedis?.close();
-  toShoal?.close();
-  redis?.kill('SIGKILL');
-  await server?.close();
-});
+const servers = redisBesideShoal({ acl: new AclStore('n1', () => Date.now()) });
 
 test('ACL GETUSER and ACL LIST describe the rules ACL SETUSER was given as redis-server 7.0 does', async () => {
   const mismatches: string[] = [];
   for (const [i, rules] of RULE_SETS.entries()) {
     const name = `u${i}`;
     for (const args of [['ACL', 'SETUSER', name, ...rules], ['ACL', 'GETUSER', name]]) {
-      const ours = comparable(await toShoal.command(args));
-      const theirs = comparable(await toRedis.command(args));
+      const ours = comparable(await servers.toShoal.command(args));
+      const theirs = comparable(await servers.toRedis.command(args));
       if (ours !== theirs) mismatches.push(`${args.join(' ')}\n    shoal: ${JSON.stringify(ours)}\n    redis: ${JSON.stringify(theirs)}`);
     }
   }
   for (const protocol of ['3', '2']) {
-    assert.equal((await toShoal.command(['HELLO', protocol])).slice(0, 1), (await toRedis.command(['HELLO', protocol])).slice(0, 1));
+    assert.equal((await servers.toShoal.command(['HELLO', protocol])).slice(0, 1), (await servers.toRedis.command(['HELLO', protocol])).slice(0, 1));
     for (const i of RULE_SETS.keys()) {
-      const ours = comparable(await toShoal.command(['ACL', 'GETUSER', `u${i}`]));
-      const theirs = comparable(await toRedis.command(['ACL', 'GETUSER', `u${i}`]));
+      const ours = comparable(await servers.toShoal.command(['ACL', 'GETUSER', `u${i}`]));
+      const theirs = comparable(await servers.toRedis.command(['ACL', 'GETUSER', `u${i}`]));
       if (ours !== theirs && protocol === '3') mismatches.push(`RESP3 ACL GETUSER u${i} (${RULE_SETS[i]!.join(' ')})\n    shoal: ${JSON.stringify(ours)}\n    redis: ${JSON.stringify(theirs)}`);
     }
   }
-  const ours = comparable(await toShoal.command(['ACL', 'LIST']));
-  const theirs = comparable(await toRedis.command(['ACL', 'LIST']));
+  const ours = comparable(await servers.toShoal.command(['ACL', 'LIST']));
+  const theirs = comparable(await servers.toRedis.command(['ACL', 'LIST']));
   const lines = (reply: string) => reply.split('\r\n').filter((l) => l.startsWith('user '));
   const shoalLines = new Map(lines(ours).map((l) => [l.split(' ')[1], l]));
   for (const line of lines(theirs)) {
@@ -137,12 +114,12 @@ test('ACL GETUSER and ACL LIST describe the rules ACL SETUSER was given as redis
 });
 
 test("Shoal's copy of Redis 7.0's command table (names and ACL categories) is what the installed redis-server answers to COMMAND", async () => {
-  const listed = (await toRedis.command(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', '*'])).split('\r\n').filter((line, i) => i > 0 && i % 2 === 0 && line !== '');
+  const listed = (await servers.toRedis.command(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', '*'])).split('\r\n').filter((line, i) => i > 0 && i % 2 === 0 && line !== '');
   assert.deepEqual(REDIS_COMMAND_CATEGORIES.map((c) => c.name).sort(), listed.sort());
   const mismatches: string[] = [];
   for (const { name, categories } of REDIS_COMMAND_CATEGORIES) {
     const expected = [...categories].sort().map((c) => `+@${c}`);
-    const info = await toRedis.command(['COMMAND', 'INFO', name.split('|')[0]!]);
+    const info = await servers.toRedis.command(['COMMAND', 'INFO', name.split('|')[0]!]);
     // The entry's categories: simple strings `+@x` of its own (a parent's come before its subcommands').
     const at = name.includes('|') ? info.indexOf(`$${name.length}\r\n${name}\r\n`) : 0;
     const lines = info.slice(at).split('\r\n');

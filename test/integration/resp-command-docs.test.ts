@@ -6,13 +6,8 @@
  * each with its reason.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import { freePorts } from '../../src/daemon/ports.ts';
-import type { KeyspaceService } from '../../src/replication/api.ts';
-import { startRespServer, type RespServer } from '../../src/resp/server.ts';
-import { MemoryKv } from '../../src/server/memory-kv.ts';
-import { RawConnection, startRedis } from './resp-raw.ts';
+import { test } from 'node:test';
+import { redisBesideShoal } from './resp-raw.ts';
 
 /** Commands and subcommands whose docs are Shoal's own, and why. */
 const SHOALS_OWN: Record<string, string> = {
@@ -65,31 +60,13 @@ function split(docs: Reply): { own: Reply; subcommands: Map<string, Reply> } {
   return { own: [type, own], subcommands };
 }
 
-let redis: ChildProcess;
-let server: RespServer;
-let toRedis: RawConnection;
-let toShoal: RawConnection;
-
-before(async () => {
-  const [redisPort] = await freePorts(1);
-  redis = await startRedis(redisPort!);
-  server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0 });
-  toRedis = await RawConnection.open(redisPort!);
-  toShoal = await RawConnection.open(server.port);
-});
-
-after(async () => {
-  toRedis?.close();
-  toShoal?.close();
-  redis?.kill('SIGKILL');
-  await server?.close();
-});
+const servers = redisBesideShoal();
 
 for (const protocol of ['2', '3']) {
   test(`COMMAND DOCS of every command and subcommand Shoal has is redis-server 7.0's, byte for byte (RESP${protocol})`, async () => {
-    await toShoal.command(['HELLO', protocol]);
-    await toRedis.command(['HELLO', protocol]);
-    const names = (parse(await toShoal.command(['COMMAND', 'LIST']))[0] as [string, string[]])[1].map((n) => n.slice(1));
+    await servers.toShoal.command(['HELLO', protocol]);
+    await servers.toRedis.command(['HELLO', protocol]);
+    const names = (parse(await servers.toShoal.command(['COMMAND', 'LIST']))[0] as [string, string[]])[1].map((n) => n.slice(1));
     const mismatches: string[] = [];
     const undocumented: string[] = [];
     let compared = 0;
@@ -110,8 +87,8 @@ for (const protocol of ['2', '3']) {
       for (const [sub, docs] of a.subcommands) compare(sub, docs, undefined);
     };
     for (const name of names) {
-      const ours = entries(parse(await toShoal.command(['COMMAND', 'DOCS', name]))[0]).get(name);
-      const theirs = entries(parse(await toRedis.command(['COMMAND', 'DOCS', name]))[0]).get(name);
+      const ours = entries(parse(await servers.toShoal.command(['COMMAND', 'DOCS', name]))[0]).get(name);
+      const theirs = entries(parse(await servers.toRedis.command(['COMMAND', 'DOCS', name]))[0]).get(name);
       assert.ok(ours !== undefined, name);
       compare(name, ours, theirs);
     }
@@ -122,11 +99,11 @@ for (const protocol of ['2', '3']) {
 }
 
 test('COMMAND DOCS of several names, an unknown one skipped, and of everything', async () => {
-  await toShoal.command(['HELLO', '2']);
-  await toRedis.command(['HELLO', '2']);
+  await servers.toShoal.command(['HELLO', '2']);
+  await servers.toRedis.command(['HELLO', '2']);
   const args = ['COMMAND', 'DOCS', 'get', 'nosuch', 'SET'];
-  assert.equal(await toShoal.command(args), await toRedis.command(args));
-  const all = entries(parse(await toShoal.command(['COMMAND', 'DOCS']))[0]);
-  const listed = (parse(await toShoal.command(['COMMAND', 'LIST']))[0] as [string, string[]])[1].map((n) => n.slice(1));
+  assert.equal(await servers.toShoal.command(args), await servers.toRedis.command(args));
+  const all = entries(parse(await servers.toShoal.command(['COMMAND', 'DOCS']))[0]);
+  const listed = (parse(await servers.toShoal.command(['COMMAND', 'LIST']))[0] as [string, string[]])[1].map((n) => n.slice(1));
   assert.deepEqual([...all.keys()].sort(), [...listed].sort());
 });

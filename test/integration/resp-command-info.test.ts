@@ -6,13 +6,8 @@
  * And COMMAND LIST FILTERBY: what Redis lists of the commands Shoal has, and its errors.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import { freePorts } from '../../src/daemon/ports.ts';
-import type { KeyspaceService } from '../../src/replication/api.ts';
-import { startRespServer, type RespServer } from '../../src/resp/server.ts';
-import { MemoryKv } from '../../src/server/memory-kv.ts';
-import { RawConnection, startRedis } from './resp-raw.ts';
+import { test } from 'node:test';
+import { redisBesideShoal } from './resp-raw.ts';
 
 /** Commands and subcommands Shoal has that redis-server 7.0 does not describe, and why. */
 const NOT_IN_REDIS: Record<string, string> = {
@@ -61,28 +56,10 @@ function described(entry: Reply[]): { line: string; subcommands: Map<string, Rep
   return { line: `${name} arity=${arity} flags=[${flags.join(' ')}] keys=${first},${last},${step} categories=[${categories.join(' ')}]`, subcommands };
 }
 
-let redis: ChildProcess;
-let server: RespServer;
-let toRedis: RawConnection;
-let toShoal: RawConnection;
-
-before(async () => {
-  const [redisPort] = await freePorts(1);
-  redis = await startRedis(redisPort!);
-  server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0 });
-  toRedis = await RawConnection.open(redisPort!);
-  toShoal = await RawConnection.open(server.port);
-});
-
-after(async () => {
-  toRedis?.close();
-  toShoal?.close();
-  redis?.kill('SIGKILL');
-  await server?.close();
-});
+const servers = redisBesideShoal();
 
 test('COMMAND INFO of every command Shoal has: arity, flags, key positions and ACL categories as redis-server 7.0', async () => {
-  const [names] = parse(await toShoal.command(['COMMAND', 'LIST']));
+  const [names] = parse(await servers.toShoal.command(['COMMAND', 'LIST']));
   const mismatches: string[] = [];
   let compared = 0;
   const compare = (name: string, ours: Reply[], theirs: Reply[] | null): void => {
@@ -97,8 +74,8 @@ test('COMMAND INFO of every command Shoal has: arity, flags, key positions and A
     for (const [sub, entry] of a.subcommands) compare(sub, entry, b.subcommands.get(sub) ?? null);
   };
   for (const name of names as string[]) {
-    const [[ours]] = [parse(await toShoal.command(['COMMAND', 'INFO', name]))[0] as Reply[][]];
-    const [[theirs]] = [parse(await toRedis.command(['COMMAND', 'INFO', name]))[0] as (Reply[] | null)[]];
+    const [[ours]] = [parse(await servers.toShoal.command(['COMMAND', 'INFO', name]))[0] as Reply[][]];
+    const [[theirs]] = [parse(await servers.toRedis.command(['COMMAND', 'INFO', name]))[0] as (Reply[] | null)[]];
     compare(name, ours!, theirs ?? null);
   }
   assert.ok(compared > 100, `${compared} commands and subcommands compared`);
@@ -106,8 +83,8 @@ test('COMMAND INFO of every command Shoal has: arity, flags, key positions and A
 });
 
 test('COMMAND LIST FILTERBY PATTERN, ACLCAT and MODULE list what redis-server 7.0 lists of the commands Shoal has; its errors byte for byte', async () => {
-  const [all] = parse(await toShoal.command(['COMMAND', 'LIST']));
-  const [withSubcommands] = parse(await toShoal.command(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', '*']));
+  const [all] = parse(await servers.toShoal.command(['COMMAND', 'LIST']));
+  const [withSubcommands] = parse(await servers.toShoal.command(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', '*']));
   const ours = new Set(withSubcommands as string[]);
   assert.ok((all as string[]).every((name) => ours.has(name)) && ours.has('client|tracking') && ours.has('cluster|slots'), 'a filter lists subcommands too');
   const filters = [
@@ -117,13 +94,13 @@ test('COMMAND LIST FILTERBY PATTERN, ACLCAT and MODULE list what redis-server 7.
   ];
   for (const [type, argument] of filters) {
     const args = ['COMMAND', 'LIST', 'FILTERBY', type!, argument!];
-    const [shoalNames] = parse(await toShoal.command(args));
-    const [redisNames] = parse(await toRedis.command(args));
+    const [shoalNames] = parse(await servers.toShoal.command(args));
+    const [redisNames] = parse(await servers.toRedis.command(args));
     const expected = (redisNames as string[]).filter((name) => ours.has(name)).sort();
     assert.deepEqual((shoalNames as string[]).filter((name) => NOT_IN_REDIS[name] === undefined).sort(), expected, args.join(' '));
   }
   for (const args of [['COMMAND', 'LIST', 'FILTERBY'], ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN'], ['COMMAND', 'LIST', 'FILTERBY', 'NAME', 'x'], ['COMMAND', 'LIST', 'x', 'PATTERN', 'y'],
     ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'a', 'b'], ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'a', 'FILTERBY', 'ACLCAT', 'b'], ['COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'nosuch'], ['COMMAND', 'LIST', 'filterby', 'module', 'x']]) {
-    assert.equal(await toShoal.command(args), await toRedis.command(args), args.join(' '));
+    assert.equal(await servers.toShoal.command(args), await servers.toRedis.command(args), args.join(' '));
   }
 });

@@ -2,7 +2,11 @@
 // compare with (resp-differential, resp-maxmemory and slow-log tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { claimPorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import { after, before } from 'node:test';
+import { claimPorts, freePorts, isPortFree, randomPortOutsideEphemeral } from '../../src/daemon/ports.ts';
+import type { KeyspaceService } from '../../src/replication/api.ts';
+import { startRespServer, type RespServer, type RespServerOptions } from '../../src/resp/server.ts';
+import { MemoryKv } from '../../src/server/memory-kv.ts';
 
 export type Arg = string | Uint8Array;
 
@@ -119,4 +123,35 @@ export function startRedis(port: number, extra: string[] = []): Promise<ChildPro
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
   });
+}
+
+/** Raw connections to a redis-server and to a RESP server of this process, for byte-for-byte comparisons. */
+export interface RedisBeside {
+  toRedis: RawConnection;
+  toShoal: RawConnection;
+}
+
+/**
+ * Registers before/after hooks that start a redis-server and an in-process RESP server over a
+ * MemoryKv (with `options`, e.g. an ACL store), each with one raw connection, and stop them after
+ * the file's tests. The returned object's connections are set once the `before` hook has run.
+ */
+export function redisBesideShoal(options: Partial<RespServerOptions> = {}): RedisBeside {
+  const pair = {} as RedisBeside;
+  let redis: ChildProcess | undefined;
+  let server: RespServer | undefined;
+  before(async () => {
+    const [redisPort] = await freePorts(1);
+    redis = await startRedis(redisPort!);
+    server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0, ...options });
+    pair.toRedis = await RawConnection.open(redisPort!);
+    pair.toShoal = await RawConnection.open(server.port);
+  });
+  after(async () => {
+    pair.toRedis?.close();
+    pair.toShoal?.close();
+    redis?.kill('SIGKILL');
+    await server?.close();
+  });
+  return pair;
 }
