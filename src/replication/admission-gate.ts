@@ -3,8 +3,8 @@
  * of all its client connections together, RESP and SDK alike, are unanswered at once; the rest
  * wait here and start as earlier ones are answered: each client's in arrival order, and the
  * clients with calls waiting in turn (round robin), so one client's burst (a pipeline of 10,000
- * SETs, an MSET of 100,000 keys) does not queue every other client's call behind all of it. The limit follows how fast
- * calls are answered (ADMISSION_LIMITS). One per node: the daemon builds it and hands it to both
+ * SETs, an MSET of 100,000 keys) does not queue every other client's call behind all of it. The
+ * limit follows how fast calls are answered (ADMISSION_LIMITS). One per node: the daemon builds it and hands it to both
  * listeners (src/resp/server.ts, src/server/client-server.ts); the simulator builds one per node
  * for the kv-sdk scenario's sessions.
  *
@@ -73,10 +73,32 @@ interface WaitingCall {
   abandoned: (() => boolean) | undefined;
 }
 
-/** One client's waiting calls, oldest first (`head`: the next to start; compacted now and then, not shifted). */
-interface ClientQueue {
-  calls: (WaitingCall | undefined)[];
-  head: number;
+/** A first-in first-out queue whose `shift` is O(1): the array is compacted now and then, not shifted. */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** The oldest item (the queue must not be empty). */
+  shift(): T {
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
 }
 
 export class AdmissionGate {
@@ -94,11 +116,10 @@ export class AdmissionGate {
   readonly max: number;
   readonly targetMs: number;
   readonly nowMs: () => number;
-  /** Each client's waiting calls; a client is here while it has some. */
-  private readonly queues = new Map<GateClient, ClientQueue>();
+  /** Each client's waiting calls, oldest first; a client is here while it has some. */
+  private readonly queues = new Map<GateClient, Fifo<WaitingCall>>();
   /** The clients with calls waiting, in the order their turns come (each goes to the back after one call starts). */
-  private turns: GateClient[] = [];
-  private turnsHead = 0;
+  private readonly turns = new Fifo<GateClient>();
   private waitingTotal = 0;
   private pumping = false;
   /** This round: answers so far, whether one was late, whether a call had to wait. */
@@ -178,36 +199,21 @@ export class AdmissionGate {
     this.waited++;
     let queue = this.queues.get(client);
     if (queue === undefined) {
-      this.queues.set(client, (queue = { calls: [], head: 0 }));
+      this.queues.set(client, (queue = new Fifo()));
       this.turns.push(client);
     }
-    queue.calls.push({ start, abandoned });
+    queue.push({ start, abandoned });
     this.peakWaiting = Math.max(this.peakWaiting, ++this.waitingTotal);
   }
 
   /** The next waiting call: the first of the client whose turn it is, which then goes to the back (or leaves, with none left). */
   private nextWaiting(): WaitingCall {
-    const client = this.turns[this.turnsHead]!;
-    this.turns[this.turnsHead++] = undefined as unknown as GateClient;
+    const client = this.turns.shift();
     const queue = this.queues.get(client)!;
-    const call = queue.calls[queue.head]!;
-    queue.calls[queue.head++] = undefined;
+    const call = queue.shift();
     this.waitingTotal--;
-    if (queue.head === queue.calls.length) this.queues.delete(client);
-    else {
-      if (queue.head > 4096 && queue.head * 2 > queue.calls.length) {
-        queue.calls.splice(0, queue.head);
-        queue.head = 0;
-      }
-      this.turns.push(client);
-    }
-    if (this.turnsHead === this.turns.length) {
-      this.turns = [];
-      this.turnsHead = 0;
-    } else if (this.turnsHead > 4096 && this.turnsHead * 2 > this.turns.length) {
-      this.turns.splice(0, this.turnsHead);
-      this.turnsHead = 0;
-    }
+    if (queue.length === 0) this.queues.delete(client);
+    else this.turns.push(client);
     return call;
   }
 
