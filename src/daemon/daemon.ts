@@ -16,6 +16,7 @@ import { WsTransport } from '../transport/ws-transport.ts';
 import type { Env, Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError, StartupError } from './errors.ts';
+import { GossipConfigError } from '../gossip/errors.ts';
 import { clientTlsOptions, serverTlsOptions, TlsFileError, TlsReloader } from '../security/tls.ts';
 import { createHostedNode, type HostedNode } from './node-host.ts';
 import { ensureDataDir, removeUnusedDataDir } from './data-dir.ts';
@@ -202,7 +203,14 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
   const plain = gossip === null ? new PlainTransport(transport, () => realClock.monoMs()) : null;
   const securityHint = (): string | null => gossip?.hint() ?? plain?.hint() ?? null;
   const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log };
-  const node = createHostedNode(env, config, clientAddress, transport, seeds, acl, config.defaultPassword === null ? undefined : defaultPasswordAfterPeer(acl, config.defaultPassword, log, startedAtWallMs));
+  let node: HostedNode;
+  try {
+    node = createHostedNode(env, config, clientAddress, transport, seeds, acl, config.defaultPassword === null ? undefined : defaultPasswordAfterPeer(acl, config.defaultPassword, log, startedAtWallMs));
+  } catch (error) {
+    // Gossip's limits on what a member publishes (its name, its addresses in its metadata): the operator's to fix.
+    if (error instanceof GossipConfigError) throw new StartupError(`${error.message}; check --name and --advertise-host`, { cause: error });
+    throw error;
+  }
   hosted = node;
   undo.push(() => node.closeDisk(), () => node.stop());
   // While alone (pods of a StatefulSet starting in any order), look the seed names up again.

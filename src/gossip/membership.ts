@@ -6,8 +6,8 @@
 import type { NodeAddress } from '../runtime/env.ts';
 import type { SwimStats } from './stats.ts';
 
-/** Whether metadata is over what gossip carries (MAX_META_BYTES): `updateMeta` throws for it. */
-export { encodedMetaTooBig } from './meta.ts';
+/** Whether metadata is over what gossip carries (`updateMeta` throws for it), and the check that throws. */
+export { checkedMeta, encodedMetaTooBig } from './meta.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 

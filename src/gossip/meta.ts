@@ -4,23 +4,38 @@
  */
 import { GossipConfigError } from './errors.ts';
 import type { Member } from './membership.ts';
-import { MAX_META_BYTES, MAX_META_ENTRIES, type MemberUpdate } from './wire.ts';
+import { MAX_IDENTIFIER_LENGTH, MAX_META_BYTES, MAX_META_ENTRIES, type MemberUpdate } from './wire.ts';
 
 export type Meta = Readonly<Record<string, string | number>>;
 
 /** Our own metadata, checked once: too much of it is a configuration error, said at once. */
 export function checkedMeta(meta: Meta): Meta {
-  const entries = Object.entries(meta);
-  if (entries.length > MAX_META_ENTRIES) throw new GossipConfigError(`member metadata has ${entries.length} entries; at most ${MAX_META_ENTRIES} fit`);
-  if (encodedMetaTooBig(meta)) throw new GossipConfigError(`member metadata encodes to more than ${MAX_META_BYTES} bytes; keep it small, it rides on every probe`);
+  const problem = metaProblem(meta);
+  if (problem !== null) throw new GossipConfigError(`member metadata ${problem} (it rides on every probe: keep it small)`);
   return meta;
 }
 
-/** A conservative estimate of the encoded size, over the limit or not (a peer's update over it is dropped). */
+/**
+ * Whether metadata is more than gossip carries: over MAX_META_BYTES (a conservative estimate of
+ * the encoded size), over MAX_META_ENTRIES entries, or a key or string value longer than
+ * MAX_IDENTIFIER_LENGTH. Peers' decoders refuse a whole message holding such an update, so our own
+ * must never carry one (a published verdict view of five 50-character names did: every probe of
+ * the node was dropped as malformed), and a peer's is dropped.
+ */
 export function encodedMetaTooBig(meta: Meta): boolean {
+  return metaProblem(meta) !== null;
+}
+
+function metaProblem(meta: Meta): string | null {
+  const entries = Object.entries(meta);
+  if (entries.length > MAX_META_ENTRIES) return `has ${entries.length} entries; at most ${MAX_META_ENTRIES} fit`;
   let bytes = 0;
-  for (const [k, v] of Object.entries(meta)) bytes += k.length + (typeof v === 'string' ? v.length : 9) + 2;
-  return bytes > MAX_META_BYTES;
+  for (const [k, v] of entries) {
+    if (k.length > MAX_IDENTIFIER_LENGTH) return `has a key of ${k.length} characters; at most ${MAX_IDENTIFIER_LENGTH} fit`;
+    if (typeof v === 'string' && v.length > MAX_IDENTIFIER_LENGTH) return `has ${k} of ${v.length} characters; at most ${MAX_IDENTIFIER_LENGTH} fit`;
+    bytes += k.length + (typeof v === 'string' ? v.length : 9) + 2;
+  }
+  return bytes > MAX_META_BYTES ? `encodes to more than ${MAX_META_BYTES} bytes` : null;
 }
 
 export function sameMeta(a: Meta, b: Meta): boolean {
@@ -43,5 +58,5 @@ export function withStickyMeta(own: Meta, remembered: Meta, sticky: readonly str
   if (missing.length === 0) return own;
   const merged = { ...own, ...Object.fromEntries(missing.map((key) => [key, remembered[key]!])) };
   // A peer's copy that would not fit is not worth failing a refutation over.
-  return Object.keys(merged).length > MAX_META_ENTRIES || encodedMetaTooBig(merged) ? own : merged;
+  return encodedMetaTooBig(merged) ? own : merged;
 }

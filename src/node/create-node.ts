@@ -19,6 +19,7 @@ import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
 import type { AnalyticsOptions, DiskTier, PolicyName } from '../store/index.ts';
 import { META, ShoalNode } from './node.ts';
+import { checkRoomForFlags } from './own-meta.ts';
 import { MessageFamily, TransportMux } from './wire.ts';
 
 /** Default store budget: small enough for many simulated nodes in one process, ample for their key spaces. */
@@ -146,6 +147,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   if (config.respAddress !== undefined) meta[META.respAddress] = config.respAddress;
   if (config.adminPort !== undefined) meta[META.adminPort] = config.adminPort;
+  checkRoomForFlags(meta, [META.claimSeed, META.leaving, META.draining, META.stopping]);
   const membership = new SwimMembership(
     { ...env, transport: mux.channel(MessageFamily.gossip) },
     { name: config.name ?? env.address, zone: config.zone ?? '', meta, seeds, stickyMeta: [META.claimSeed], config: gossip, protocol: protocolRange(config.protocolVersion) },

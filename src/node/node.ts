@@ -48,7 +48,8 @@ import { checkAccounting } from './accounting.ts';
 import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META, announcedRing } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
-import { encodeVerdicts, fitVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { fitOwnMeta } from './own-meta.ts';
 import { VerdictLog } from './verdict-log.ts';
 import { AUTO_DRAIN_RETRY_MS, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
@@ -348,7 +349,7 @@ export class ShoalNode {
     this.hotAlerts = new HotKeyAlerts({ node: this.name, threshold: parts.hotKeyAlertRate ?? 0, log: env.log });
     this.ring = new RingLifecycle({
       env,
-      membership,
+      membership: { self: () => membership.self(), members: () => membership.members(), updateMeta: (meta) => this.publishMeta(meta) },
       partitions: this.partitions,
       replicas: replication.replicas,
       joinsThroughSeeds: parts.joinsThroughSeeds,
@@ -368,7 +369,7 @@ export class ShoalNode {
       log: env.log,
       monoMs: () => env.clock.monoMs(),
       meta: () => membership.self().meta,
-      updateMeta: (meta) => membership.updateMeta(meta),
+      updateMeta: (meta) => this.publishMeta(meta),
       requestRingCheck: () => this.ring.requestCheck(),
       joined: () => this.ring.ringConfirmed,
       leaving: () => this.leaving || this.stopped,
@@ -738,7 +739,7 @@ export class ShoalNode {
     this.leaveWaiters.push(done);
     if (this.leaving) return;
     this.leaving = true;
-    this.membership.updateMeta({ ...this.membership.self().meta, [META.leaving]: 1 });
+    this.publishMeta({ ...this.membership.self().meta, [META.leaving]: 1 });
     this.ring.requestCheck();
     // Every caller of leave() hears when it finished, not just the first.
     const finished = () => {
@@ -782,7 +783,7 @@ export class ShoalNode {
     this.stoppingForRestart = true;
     // Peers stop choosing this node as a stand-in once gossip brings them the flag, so the hints it
     // must pass on stop growing; a restarted process announces its own metadata, without the flag.
-    this.membership.updateMeta({ ...this.membership.self().meta, [META.stopping]: 1 });
+    this.publishMeta({ ...this.membership.self().meta, [META.stopping]: 1 });
     const flagSpreadAtMs = this.env.clock.monoMs() + STOPPING_SPREAD_ROUNDS * this.parts.gossipRoundMs;
     const poll = () => {
       this.timers.restart = null;
@@ -1072,12 +1073,16 @@ export class ShoalNode {
       if (view !== '') next[VERDICT_META.view] = view;
       if (this.declaredDegraded) next[VERDICT_META.degraded] = 1;
     }
-    const fitted = fitVerdicts(next);
-    if (fitted === null) return;
+    const fitted = fitOwnMeta(next);
     const keys = Object.keys(fitted);
     if (keys.length === Object.keys(meta).length && keys.every((k) => meta[k] === fitted[k])) return;
     this.healthPublishedMs = now;
-    this.membership.updateMeta(fitted);
+    this.publishMeta(fitted);
+  }
+
+  /** Every change to this node's own metadata goes through here: what is optional gives way when it is full (own-meta.ts). */
+  private publishMeta(meta: Readonly<Record<string, string | number>>): void {
+    this.membership.updateMeta(fitOwnMeta(meta));
   }
 
   /** Feeds this tick's signals to the failure prediction (and through it the automatic drain). */

@@ -11,7 +11,7 @@
  * not name it (0 when it declared itself degraded): `shoal_node_health_score`.
  */
 import type { PeerVerdict } from '../health/peer-health.ts';
-import { encodedMetaTooBig, type Member } from '../gossip/membership.ts';
+import type { Member } from '../gossip/membership.ts';
 
 /** Metadata keys: the published view, and the self-declared degradation. */
 export const VERDICT_META = { view: 'hv', degraded: 'dg' } as const;
@@ -44,22 +44,6 @@ export function encodeVerdicts(verdicts: readonly { name: string; verdict: PeerV
     .slice(0, MAX_PUBLISHED_VERDICTS)
     .map((v) => `${v.name}:${LETTER[v.verdict as Exclude<PeerVerdict, 'healthy'>]}`)
     .join(',');
-}
-
-/**
- * `meta` cut to what gossip accepts (MAX_META_BYTES; over it, updateMeta throws): the published
- * view loses its last entries first (long member names fill it fast: 8 verdicts on 60-character
- * names are 500 bytes), and null when even without a view it does not fit.
- */
-export function fitVerdicts(meta: Record<string, string | number>): Record<string, string | number> | null {
-  const fitted = { ...meta };
-  while (encodedMetaTooBig(fitted) && typeof fitted[VERDICT_META.view] === 'string') {
-    const entries = (fitted[VERDICT_META.view] as string).split(',');
-    entries.pop();
-    if (entries.length === 0) delete fitted[VERDICT_META.view];
-    else fitted[VERDICT_META.view] = entries.join(',');
-  }
-  return encodedMetaTooBig(fitted) ? null : fitted;
 }
 
 /** A member's published view: peer name -> verdict letter. A malformed entry is skipped. */

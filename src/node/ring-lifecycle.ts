@@ -33,7 +33,7 @@
  * - A node back in the ring after an undrain routes by the ring without itself until a peer is
  *   seen on a ring with it (holdBackSelf): its own ring change is the one its peers may not have.
  */
-import { encodedMetaTooBig, type Member, type MembershipEvent } from '../gossip/membership.ts';
+import type { Member, MembershipEvent } from '../gossip/membership.ts';
 import type { Env } from '../runtime/env.ts';
 import { invariant } from '../runtime/probes.ts';
 import { joinInOrder } from '../ring/claim-seed.ts';
@@ -54,6 +54,7 @@ export const MAX_PAST_RINGS = 64;
 export interface RingMembership {
   self(): Member;
   members(): readonly Member[];
+  /** Replaces this node's metadata; the node leaves out what does not fit (own-meta.ts). */
   updateMeta(meta: Readonly<Record<string, string | number>>): void;
 }
 
@@ -559,15 +560,9 @@ export class RingLifecycle {
     const me = this.o.membership.self();
     const tag = announcedRing(ring.version);
     if (me.meta[RING_META.ring] === tag) return;
-    const next = { ...me.meta, [RING_META.ring]: tag };
-    if (encodedMetaTooBig(next)) {
-      // Metadata full (long addresses, many published verdicts): peers see this node past a ring
-      // through sync answers alone, as before announcements. Never fail the ring change over it.
-      const { [RING_META.ring]: _, ...without } = me.meta;
-      if (me.meta[RING_META.ring] !== undefined) this.o.membership.updateMeta(without);
-      return;
-    }
-    this.o.membership.updateMeta(next);
+    // The node drops the announcement when its metadata is full (own-meta.ts): peers then see this
+    // node past a ring through sync answers alone, as before announcements.
+    this.o.membership.updateMeta({ ...me.meta, [RING_META.ring]: tag });
   }
 
   /** Makes `next` the current ring: bumps the epochs of partitions whose owners changed, remembers the ring left behind. */

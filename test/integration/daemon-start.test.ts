@@ -105,6 +105,20 @@ test('a start refused once its ports are bound (a disk tier larger than its file
   assert.deepEqual(readdirSync(parent), [], 'the failed start removed the directories it made, locks included');
 });
 
+test('an --advertise-host too long for gossip metadata exits with status 2 and one line, holding nothing', async (t) => {
+  const [port, peerPort, respPort, adminPort] = await freePorts(4);
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-advertise-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', String(respPort), '--admin-port', String(adminPort)];
+  // 246 characters: a valid DNS name, but the client and Redis addresses built on it are over the
+  // 512 bytes gossip carries for a member. Before, the start died with a GossipConfigError's stack.
+  const host = [...Array(4).fill('a'.repeat(60)), 'bb'].join('.');
+  const { status, output } = await runShoalMerged(['start', ...ports, '--insecure', '--log-format', 'json', '--advertise-host', host, '--data-dir', join(parent, 'data')]);
+  assert.equal(status, 2, output);
+  assert.match(output.trimEnd().split('\n').at(-1)!, /^shoal start: this node's addresses do not fit in its gossip metadata: .*more than 512 bytes.*; check --name and --advertise-host$/);
+  assert.deepEqual(readdirSync(parent), [], 'the failed start removed the directories it made');
+});
+
 test('a second node on a data or disk directory in use exits with status 2; a killed node leaves nothing that stops the next', async (t) => {
   const [port, peerPort, otherPort, otherPeerPort] = await freePorts(4);
   const parent = mkdtempSync(join(tmpdir(), 'shoal-lock-'));

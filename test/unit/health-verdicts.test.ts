@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Member } from '../../src/gossip/membership.ts';
-import { decodeVerdicts, encodeVerdicts, fitVerdicts, memberHealth, MAX_PUBLISHED_VERDICTS, VERDICT_META } from '../../src/node/peer-verdicts.ts';
-import { checkedMeta } from '../../src/gossip/meta.ts';
+import { decodeVerdicts, encodeVerdicts, memberHealth, MAX_PUBLISHED_VERDICTS, VERDICT_META } from '../../src/node/peer-verdicts.ts';
 
 function member(name: string, meta: Record<string, string | number> = {}, state: Member['state'] = 'alive'): Member {
   return { name, address: name, zone: '', incarnation: 1, state, meta } as Member;
@@ -49,18 +48,4 @@ test('a member is degraded when a majority of the other live members name it, or
     { observer: 'n2', verdict: 'slow' },
     { observer: 'n4', verdict: 'erroring' },
   ]);
-});
-
-test('published verdicts are cut to what gossip accepts: the view loses its last entries, and nothing is published when even that does not fit', () => {
-  const name = (i: number) => `shoal-${i}.shoal-peers.production.svc.cluster.local:7401`;
-  const view = encodeVerdicts(Array.from({ length: 8 }, (_, i) => ({ name: name(i), verdict: 'slow' as const })));
-  const meta = { partitions: 1024, clientAddress: name(9), [VERDICT_META.view]: view };
-  assert.throws(() => checkedMeta(meta), /more than 512 bytes/, 'the premise: eight verdicts on long names do not fit');
-  const fitted = fitVerdicts(meta)!;
-  assert.doesNotThrow(() => checkedMeta(fitted));
-  const kept = String(fitted[VERDICT_META.view]).split(',');
-  assert.ok(kept.length >= 1 && kept.length < 8, `${kept.length} verdicts kept`);
-  assert.deepEqual(kept, view.split(',').slice(0, kept.length), 'the first ones, in the view order');
-  assert.equal(fitVerdicts({ pad: 'x'.repeat(600) }), null);
-  assert.deepEqual(fitVerdicts({ a: 1 }), { a: 1 });
 });

@@ -5,8 +5,6 @@ import { test } from 'node:test';
 import type { Member, MembershipEvent } from '../../src/gossip/membership.ts';
 import { MAX_JOINT_RINGS, MAX_PAST_RINGS, RingLifecycle } from '../../src/node/ring-lifecycle.ts';
 import { RING_META, announcedRing, buildPlacement } from '../../src/node/ring-placement.ts';
-import { checkedMeta } from '../../src/gossip/meta.ts';
-import { MAX_META_BYTES } from '../../src/gossip/wire.ts';
 import type { Placement } from '../../src/replication/context.ts';
 import { fakeEnv } from './replication-fakes.ts';
 
@@ -178,20 +176,6 @@ test("a node announces each ring it installs in its metadata, and a watched owne
   assert.deepEqual([...ring.ringWitnesses()], [last], 'sync rounds ask only that one');
   announce(last!, after.version, 'dead');
   assert.deepEqual(ring.previousRings(moved), [], 'every watched owner announced the current ring');
-});
-
-test('a node whose metadata has no room left for its ring installs the ring anyway, unannounced', () => {
-  const { ring, table, change } = lifecycle(['n1', 'n2', 'n3', 'n4']);
-  // Gossip refuses metadata over MAX_META_BYTES (checkedMeta throws): the fake checks it as gossip does.
-  const full = { ...table.get('n1')!.meta, pad: 'x'.repeat(MAX_META_BYTES - 40) };
-  table.set('n1', { ...table.get('n1')!, meta: full });
-  const membership = (ring as unknown as { o: { membership: { updateMeta(meta: Record<string, string | number>): void } } }).o.membership;
-  const update = membership.updateMeta.bind(membership);
-  membership.updateMeta = (meta) => update(checkedMeta(meta));
-  ring.start();
-  change({ type: 'joined', member: member('n5', 20) });
-  assert.equal(ring.placement.members.length, 5, 'the ring with n5 is installed');
-  assert.equal(table.get('n1')!.meta[RING_META.ring], undefined, 'and not announced');
 });
 
 test('re-injected (ReplicationBugs.ringsUnannounced): a node puts no ring in its metadata', () => {
