@@ -334,14 +334,16 @@ export class RmwPrimary {
     }
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>(), learned: new Set<string>() };
-    this.claim(actor.partition, epoch, keys, level, (ok, why, remembered) => {
+    const claimed = this.claimedKeys(actor, keys, level);
+    this.claim(actor.partition, epoch, claimed, level, (ok, why, remembered) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
       }
       actor.requests.rememberAll(remembered, this.ctx.env.clock.monoMs());
       if (!this.ctx.config.bugs?.rmwClaimedIdsStayLocal) {
-        for (const [id, , written] of remembered) if (written?.some((k) => keys.includes(k))) current.learned.add(id);
+        const read = new Set(claimed);
+        for (const [id, , written] of remembered) if (written?.some((k) => read.has(k))) current.learned.add(id);
       }
       // The claim's newest records are in the own replica now (a job queued before this one); it
       // may hold newer ones still (sync brought them while the claim waited): read it there.
@@ -349,6 +351,8 @@ export class RmwPrimary {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
         const again = this.remembered(actor, requestId, this.ctx.env.clock.monoMs());
         this.claims.set(actor.partition, current);
+        // The keys claimed for the operations waiting behind this one were read at a quorum too.
+        for (const k of claimed.slice(keys.length)) this.markFresh(current, k);
         if (again !== undefined) {
           if (first === undefined) this.stats.repeats++;
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
@@ -358,6 +362,31 @@ export class RmwPrimary {
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
+  }
+
+  /**
+   * The keys a claim reads: the operation's, then those of the operations waiting behind it that a
+   * batch could take (group commit on, the same consistency level, within MAX_BATCH_OPS and roughly
+   * MAX_BATCH_BYTES of the records this node holds). Read at a quorum with the claim, they are
+   * fresh when the operation runs, and those operations join its fenced result (joinBatch)
+   * instead of each claiming in its own turn, one round trip after another: INCRs spread over many
+   * keys of one partition cost one claim per operation before.
+   */
+  private claimedKeys(actor: PartitionActor, keys: string[], level: Consistency): string[] {
+    const queue = this.waiting.get(actor);
+    if (queue === undefined || queue.size === 0 || !this.remotesTakeBatches(actor.partition)) return keys;
+    const claimed = new Set(keys);
+    let ops = 1;
+    let bytes = 0;
+    for (const entry of queue) {
+      if (ops >= MAX_BATCH_OPS || entry.level !== level) break;
+      const fresh = entry.keys.filter((k) => !claimed.has(k));
+      bytes += fresh.reduce((sum, k) => sum + k.length + (actor.replica.peek(k)?.length ?? 0), 0);
+      if (bytes > MAX_BATCH_BYTES) break;
+      for (const k of fresh) claimed.add(k);
+      ops++;
+    }
+    return [...claimed];
   }
 
   /**

@@ -131,6 +131,27 @@ test('operations queued behind a running one leave as one fenced result, each an
   assert.equal(valueOf(c.n1, 'a'), '7');
 });
 
+test('operations on keys not yet claimed, queued behind one that claims, are claimed with it and leave in its fenced result', () => {
+  // INCRs spread over many keys of one partition (redis-benchmark -r with --cluster): before, each
+  // claimed its key in its own turn, one round trip after another (6 claims, 6 fenced results).
+  // The first starts at once, alone; the five that arrive while it claims are claimed together.
+  const c = pair();
+  for (let i = 0; i < 6; i++) c.request(i, `k${i}`);
+  c.pump();
+  for (let i = 0; i < 6; i++) assert.deepEqual(c.replies.get(`r${i}`)?.res, encodeRmwResult({ kind: 'integer', value: 1n }), `r${i}`);
+  assert.deepEqual({ claims: c.n1.rmw.stats.claims, resultWrites: c.n1.rmw.stats.resultWrites, batches: c.n1.rmw.stats.batches }, { claims: 2, resultWrites: 2, batches: 1 });
+  assert.deepEqual(c.xws.at(-1)!.k, ['k1', 'k2', 'k3', 'k4', 'k5'], 'one fenced result carries the five');
+  for (const n of [c.n1, c.n2]) for (let i = 0; i < 6; i++) assert.equal(valueOf(n, `k${i}`), '1');
+});
+
+test('with group commit off (bugs.rmwNoGroupCommit) each of those operations claims in its own turn, as before', () => {
+  const c = pair({ config: { ...context(fakeEnv().env, []).config, bugs: { rmwNoGroupCommit: true } } });
+  for (let i = 0; i < 6; i++) c.request(i, `k${i}`);
+  c.pump();
+  for (let i = 0; i < 6; i++) assert.deepEqual(c.replies.get(`r${i}`)?.res, encodeRmwResult({ kind: 'integer', value: 1n }), `r${i}`);
+  assert.deepEqual({ claims: c.n1.rmw.stats.claims, resultWrites: c.n1.rmw.stats.resultWrites }, { claims: 6, resultWrites: 6 });
+});
+
 test('a batch refused for a higher epoch fails every operation retryably and leaves nothing applied', () => {
   const c = pair();
   c.request(0, 'a');
