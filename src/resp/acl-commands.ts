@@ -217,7 +217,7 @@ const HELP_LINES = [
   'WHOAMI',
   '    Return the current connection username.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 const help = sub('help', 2, ['slow'], (_ctx, _args, reply, done) => {

@@ -433,7 +433,7 @@ function helpSpec(parent: string, lines: string[]): CommandSpec {
   // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too.
   const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : ['slow'];
   return spec('help', 2, ['loading', 'stale'], categories, (_ctx, _args, reply, done) => {
-    const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Print this help.'];
+    const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
     reply.array(all.length);
     for (const line of all) reply.simple(line);
     done();
