@@ -67,28 +67,38 @@ export class CommandTable {
   /**
    * Runs one command: finds its spec, checks the arity and the ACL, refuses it inside MULTI
    * (transaction-commands.ts), asks the route hook when it has keys, then calls `run`. Exactly one reply is written and `done` called once, possibly later.
-   * Returns the spec that ran (for the slow log and the counters), or null when it was rejected.
+   * Returns the spec that ran (for the slow log and the counters), or null when it was rejected;
+   * `named` hears the full name of a known command (`client|list`), and whether it ran.
    */
-  dispatch(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void): CommandSpec | null {
+  dispatch(ctx: CommandContext, args: Uint8Array[], reply: ReplyWriter, done: () => void, named?: (fullName: string, ran: boolean) => void): CommandSpec | null {
     const spec = this.lookup(args[0]!);
     if (spec === undefined) return rejectCommand(ctx, spec, reply, done, unknownCommandError(args));
+    // Which command the client meant (`get`, `client|list`), told to `named` before it runs or is
+    // refused: what INFO commandstats counts. Redis counts nothing for an unknown subcommand.
     let target = spec;
+    let fullName = spec.name;
+    const refuse = (error: string | Uint8Array): null => {
+      named?.(fullName, false);
+      return rejectCommand(ctx, spec, reply, done, error);
+    };
     if (spec.subcommands !== undefined && spec.subcommands.length > 0 && args.length >= 2) {
-      if (!arityFits(spec.arity, args.length)) return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}' command`);
+      if (!arityFits(spec.arity, args.length)) return refuse(`ERR wrong number of arguments for '${spec.name}' command`);
       const subName = latin1(args[1]!).toLowerCase();
       const sub = spec.subcommands.find((s) => s.name === subName);
       if (sub === undefined) return rejectCommand(ctx, spec, reply, done, quotingError(`ERR unknown subcommand '${argText(args[1]!, 128)}'. Try ${spec.name.toUpperCase()} HELP.`));
-      if (!arityFits(sub.arity, args.length)) return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}|${sub.name}' command`);
       target = sub;
+      fullName = `${spec.name}|${sub.name}`;
+      if (!arityFits(sub.arity, args.length)) return refuse(`ERR wrong number of arguments for '${fullName}' command`);
     } else if (!arityFits(spec.arity, args.length)) {
-      return rejectCommand(ctx, spec, reply, done, `ERR wrong number of arguments for '${spec.name}' command`);
+      return refuse(`ERR wrong number of arguments for '${spec.name}' command`);
     }
     if (ctx.server.acl !== undefined) {
       const refusal = aclRefusal(ctx, spec, target, args);
-      if (refusal !== null) return rejectCommand(ctx, spec, reply, done, refusal);
+      if (refusal !== null) return refuse(refusal);
     }
     // Inside MULTI, what Redis would queue is refused instead (before a redirect: it would only
-    // send the client to another node to be refused there).
+    // send the client to another node to be refused there). Redis counts a queued command only
+    // when EXEC runs it, so this counts nothing either.
     const notInTransaction = refuseInTransaction(ctx.connection, spec);
     if (notInTransaction !== null) {
       reply.error(notInTransaction);
@@ -97,13 +107,13 @@ export class CommandTable {
     }
     if (target.keys[0] > 0) {
       const refusal = ctx.server.route(ctx.connection, target, args);
-      if (refusal !== null) return rejectCommand(ctx, spec, reply, done, refusal);
+      if (refusal !== null) return refuse(refusal);
     }
     // A RESP2 connection in Pub/Sub mode may only manage its subscriptions (Redis 7.0, processCommand).
     if (ctx.connection.invalidationChannel === true && ctx.connection.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name)) {
-      const name = target === spec ? spec.name : `${spec.name}|${target.name}`;
-      return rejectCommand(ctx, spec, reply, done, `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return refuse(`ERR Can't execute '${fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
+    named?.(fullName, true);
     target.run(ctx, args, reply, done);
     return target;
   }

@@ -64,6 +64,10 @@ interface Slot {
   startedAt: number;
   /** While it runs (after its synchronous part): the keys it holds, or 'all' (a keyless command). */
   holds: Holds | null;
+  /** INFO commandstats: the known command's full name (`client|list`), whether it ran, and whether it wrote an error. */
+  statName: string | null;
+  ran: boolean;
+  failed: boolean;
 }
 
 /** What a running command holds: its keys (read or written), or everything (a command without keys). */
@@ -141,6 +145,8 @@ export class RespConnection implements ConnectionState, ClientHandle {
   /** CLIENT REPLY's mode (ConnectionState.setReplies), and the command running its synchronous part now. */
   private replies: 'on' | 'off' | 'skip' = 'on';
   private executing: Slot | null = null;
+  /** The unfinished command that writes straight into the output (it was first when it came): whose errors directWriter writes. */
+  private directSlot: Slot | null = null;
   /** Keys of running commands: how many read and write each. */
   private readonly busyKeys = new Map<string, { readers: number; writers: number }>();
   /** Running keyless commands (they hold everything). */
@@ -215,9 +221,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
     return this.socket.writableLength + this.out.length;
   }
 
-  /** Every error reply this connection writes counts in INFO's total_error_replies. */
-  noteErrorReply(): void {
-    this.state.errorReplies++;
+  /** Every error reply this connection writes counts in INFO's total_error_replies and errorstats. */
+  noteErrorReply(text: string | Uint8Array): void {
+    this.state.countErrorReply(text);
+    if (this.directSlot !== null) this.directSlot.failed = true;
   }
 
   /** RESET: back to a fresh connection's state (the id stays, as in Redis). */
@@ -439,8 +446,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.running++;
     try {
       // An inline arrow: one closure per command, and `complete` ignores a second call.
-      const spec = this.table.dispatch(this.ctx, args, writer, () => this.complete(slot));
-      if (spec !== null) this.lastCommand = spec.name;
+      const spec = this.table.dispatch(this.ctx, args, writer, () => this.complete(slot), this.named);
       // Tracking marks what a read touched before any invalidation of it can arrive (a later turn).
       if (spec !== null && this.tracking?.enabled === true) {
         const holds = this.holdsOf(args);
@@ -461,6 +467,15 @@ export class RespConnection implements ConnectionState, ClientHandle {
     }
   }
 
+  /** dispatch names the command it runs or refuses, synchronously: the one executing. */
+  private readonly named = (fullName: string, ran: boolean): void => {
+    this.lastCommand = fullName;
+    const slot = this.executing;
+    if (slot === null) return;
+    slot.statName = fullName;
+    slot.ran = ran;
+  };
+
   /** A command called `done`: time it, note QUIT, and let its reply join the output in order. */
   private complete(slot: Slot): void {
     if (slot.finished) return;
@@ -473,6 +488,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     }
     const micros = (performance.now() - slot.startedAt) * 1000;
     this.state.recordCommand(slot.args!, micros, this);
+    if (slot.statName !== null) this.state.countCommandOutcome(slot.statName, !slot.ran ? 'rejected' : slot.failed ? 'failed' : 'ok', micros);
     this.finish(slot);
   }
 
@@ -481,18 +497,35 @@ export class RespConnection implements ConnectionState, ClientHandle {
     // SKIP drops the reply of the command after it only.
     if (this.replies === 'skip') this.replies = 'on';
     // A silent reply gets a sink of its own even at the head, so nothing of it reaches the output.
-    const slot: Slot = { sink: this.queue.length === 0 && !silent ? null : new ReplySink(256), finished: false, closeAfter: false, silent, args: null, startedAt: 0, holds: null };
+    const slot: Slot = {
+      sink: this.queue.length === 0 && !silent ? null : new ReplySink(256),
+      finished: false, closeAfter: false, silent, args: null, startedAt: 0, holds: null, statName: null, ran: false, failed: false,
+    };
+    if (slot.sink === null) this.directSlot = slot;
     this.queue.push(slot);
     return slot;
   }
 
   private writerFor(slot: Slot): RespReplyWriter {
-    return slot.sink === null ? this.directWriter : new RespReplyWriter(slot.sink, this);
+    if (slot.sink === null) return this.directWriter;
+    // Its own source, so that an error it writes marks this command as failed (commandstats).
+    const state = this.state;
+    const protocol = (): 2 | 3 => this.protocol;
+    return new RespReplyWriter(slot.sink, {
+      get protocol() {
+        return protocol();
+      },
+      noteErrorReply(text) {
+        state.countErrorReply(text);
+        slot.failed = true;
+      },
+    });
   }
 
   /** A command's reply is complete: move every finished reply at the front into the output. */
   private finish(slot: Slot): void {
     slot.finished = true;
+    if (this.directSlot === slot) this.directSlot = null;
     let closeNow = false;
     while (this.queue.length > 0 && this.queue[0]!.finished) {
       const head = this.queue.shift()!;

@@ -1,6 +1,6 @@
 /**
  * INFO: Redis's sections with Redis's field names (server, clients, memory, persistence, stats,
- * replication, cpu, cluster, keyspace), filled with what a Shoal node knows, plus a `shoal`
+ * replication, cpu, commandstats, errorstats, cluster, keyspace), filled with what a Shoal node knows, plus a `shoal`
  * section with the node's own view. Fields that have no meaning here carry the value a Redis
  * without that feature reports (no persistence, no replicas of its own).
  */
@@ -8,7 +8,10 @@ import { arch, platform, release } from 'node:os';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import type { RespServerState } from './server-state.ts';
 
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace', 'shoal'];
+/** `INFO all` and `everything`, in Redis 7.0's order, and then Shoal's own section. */
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'commandstats', 'errorstats', 'cluster', 'keyspace', 'shoal'];
+/** `INFO` and `INFO default`: all but commandstats, as Redis 7.0 (whose latencystats Shoal has not). */
+const DEFAULT_SECTIONS = ALL_SECTIONS.filter((name) => name !== 'commandstats');
 
 /** Stable per process, as Redis's run_id is per run. */
 const RUN_ID = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
@@ -137,6 +140,25 @@ function replicationSection(): Fields {
   ];
 }
 
+/**
+ * Redis 7.0's `cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..`
+ * for every command counted since the start or CONFIG RESETSTAT, in the order first counted
+ * (Redis's is its command table's hash order). A rejected command did not run: arity, ACL,
+ * CROSSSLOT or MOVED; a failed one ran and answered an error.
+ */
+function commandstatsSection(state: RespServerState): Fields {
+  return [...state.commandStats].map(([name, stat]) => {
+    const perCall = stat.calls === 0 ? 0 : stat.micros / stat.calls;
+    const usec = Math.floor(stat.micros);
+    return [`cmdstat_${name}`, `calls=${stat.calls},usec=${usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${stat.rejected},failed_calls=${stat.failed}`];
+  });
+}
+
+/** Redis 7.0's `errorstat_<code>:count=N`, codes in byte order (Redis keeps them in a radix tree). */
+function errorstatsSection(state: RespServerState): Fields {
+  return [...state.errorStats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, count]) => [`errorstat_${code}`, `count=${count}`]);
+}
+
 function cpuSection(): Fields {
   const usage = process.cpuUsage();
   return [
@@ -212,6 +234,8 @@ const TITLES: Record<string, string> = {
   stats: 'Stats',
   replication: 'Replication',
   cpu: 'CPU',
+  commandstats: 'Commandstats',
+  errorstats: 'Errorstats',
   cluster: 'Cluster',
   keyspace: 'Keyspace',
   shoal: 'Shoal',
@@ -225,8 +249,9 @@ export function runInfo(ctx: CommandContext, args: Uint8Array[], reply: ReplyWri
   }
   const asked = args.slice(1).map((a) => Buffer.from(a).toString('utf8').toLowerCase());
   let wanted: string[];
-  if (asked.length === 0 || asked.includes('default') || asked.includes('all') || asked.includes('everything')) wanted = DEFAULT_SECTIONS;
-  else wanted = DEFAULT_SECTIONS.filter((s) => asked.includes(s));
+  if (asked.includes('all') || asked.includes('everything')) wanted = ALL_SECTIONS;
+  else if (asked.length === 0 || asked.includes('default')) wanted = DEFAULT_SECTIONS;
+  else wanted = ALL_SECTIONS.filter((s) => asked.includes(s));
   const build = (keys: number | null): void => {
     const sections: [string, Fields][] = [];
     for (const name of wanted) {
@@ -239,6 +264,8 @@ export function runInfo(ctx: CommandContext, args: Uint8Array[], reply: ReplyWri
         case 'stats': fields = statsSection(ctx, state); break;
         case 'replication': fields = replicationSection(); break;
         case 'cpu': fields = cpuSection(); break;
+        case 'commandstats': fields = commandstatsSection(state); break;
+        case 'errorstats': fields = errorstatsSection(state); break;
         case 'cluster': fields = [['cluster_enabled', 1]]; break;
         case 'keyspace': fields = keys !== null && keys > 0 ? [['db0', `keys=${keys},expires=0,avg_ttl=0`]] : []; break;
         default: fields = shoalSection(ctx, state);

@@ -39,6 +39,18 @@ export interface ClientHandle {
   kill(): void;
 }
 
+/** INFO commandstats: one command's counts (`get`, or `client|list` for a subcommand). */
+export interface CommandStat {
+  /** Times it ran (not counting rejections). */
+  calls: number;
+  /** Microseconds from its start to its reply, summed over its calls. */
+  micros: number;
+  /** Refused before running: arity, ACL, CROSSSLOT, MOVED, a transaction's refusal. */
+  rejected: number;
+  /** Ran and answered an error. */
+  failed: number;
+}
+
 export interface SlowlogEntry {
   id: number;
   /** Unix time in seconds when the command started. */
@@ -115,6 +127,10 @@ export class RespServerState {
   rejectedConnections = 0;
   /** Error replies written, whatever caused them (INFO total_error_replies, as Redis counts them). */
   errorReplies = 0;
+  /** INFO commandstats, by full command name, in the order first counted. */
+  readonly commandStats = new Map<string, CommandStat>();
+  /** INFO errorstats: error replies by their code (the first word: ERR, WRONGPASS, NOPROTO...). */
+  readonly errorStats = new Map<string, number>();
   /** Commands refused by the request rate limit (--max-request-rate). */
   rateLimitedCommands = 0;
   /** The connection limit INFO reports as maxclients (--max-clients). */
@@ -193,6 +209,26 @@ export class RespServerState {
     const from = base === undefined ? { atMs: Math.max(this.countingSinceMs, start), commands: 0 } : { atMs: start, commands: base.commands };
     const spanMs = now - from.atMs;
     return spanMs <= 0 ? 0 : Math.round(((this.totalCommands - from.commands) * 1000) / spanMs);
+  }
+
+  /** An error reply was written (INFO total_error_replies and errorstats). */
+  countErrorReply(text: string | Uint8Array): void {
+    this.errorReplies++;
+    const code = errorCode(text);
+    this.errorStats.set(code, (this.errorStats.get(code) ?? 0) + 1);
+  }
+
+  /** A known command ran (`ran`, in `micros`, failing or not) or was refused before running (INFO commandstats). */
+  countCommandOutcome(fullName: string, outcome: 'ok' | 'failed' | 'rejected', micros = 0): void {
+    let stat = this.commandStats.get(fullName);
+    if (stat === undefined) this.commandStats.set(fullName, (stat = { calls: 0, micros: 0, rejected: 0, failed: 0 }));
+    if (outcome === 'rejected') {
+      stat.rejected++;
+      return;
+    }
+    stat.calls++;
+    stat.micros += micros;
+    if (outcome === 'failed') stat.failed++;
   }
 
   /** Gives the store the policy CONFIG SET chose (called once every pair of a CONFIG SET was accepted). */
@@ -329,6 +365,8 @@ export class RespServerState {
     this.netOutputBytes = 0;
     this.protocolErrors = 0;
     this.errorReplies = 0;
+    this.commandStats.clear();
+    this.errorStats.clear();
     this.evictionsAtReset = this.storeEvictions();
     this.opsSamples.length = 0;
     this.countingSinceMs = this.nowMs();
@@ -370,4 +408,14 @@ export function parseMemory(text: string): number | null {
   const unit = (m[2] ?? '').toLowerCase();
   const factor: Record<string, number> = { '': 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
   return Number(m[1]) * factor[unit]!;
+}
+
+/**
+ * An error's code as Redis 7.0 files it in errorstats (afterErrorReply): the text up to its first
+ * space, looked for in its first 31 bytes; `ERR` when there is none.
+ */
+export function errorCode(text: string | Uint8Array): string {
+  const head = typeof text === 'string' ? text.slice(0, 31) : Buffer.from(text.subarray(0, 31)).toString('latin1');
+  const space = head.indexOf(' ');
+  return space === -1 ? 'ERR' : head.slice(0, space);
 }

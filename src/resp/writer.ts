@@ -109,8 +109,8 @@ export class ReplySink {
 /** Who decides the protocol a writer speaks (the connection: HELLO changes it mid-stream). */
 export interface ProtocolSource {
   protocol: 2 | 3;
-  /** Told of every error reply written (INFO's total_error_replies). */
-  noteErrorReply?(): void;
+  /** Told of every error reply written (INFO's total_error_replies, errorstats, commandstats' failed_calls). */
+  noteErrorReply?(text: string | Uint8Array): void;
 }
 
 /** Redis's error lines cannot hold CR or LF: it replaces them with spaces (addReplyErrorLength). */
@@ -162,7 +162,7 @@ export class RespReplyWriter implements ReplyWriter {
   }
 
   error(text: string | Uint8Array): void {
-    this.source.noteErrorReply?.();
+    this.source.noteErrorReply?.(text);
     this.sink.ascii('-');
     if (typeof text === 'string') this.sink.utf8(sanitizeLine(text));
     else this.sink.bytes(text.includes(13) || text.includes(10) ? text.map((b) => (b === 13 || b === 10 ? 32 : b)) : text);

@@ -129,6 +129,9 @@ export function startRedis(port: number, extra: string[] = []): Promise<ChildPro
 export interface RedisBeside {
   toRedis: RawConnection;
   toShoal: RawConnection;
+  /** Where to open more connections (RawConnection.open). */
+  redisPort: number;
+  shoalPort: number;
 }
 
 /**
@@ -144,6 +147,8 @@ export function redisBesideShoal(options: Partial<RespServerOptions> = {}): Redi
     const [redisPort] = await freePorts(1);
     redis = await startRedis(redisPort!);
     server = await startRespServer({ keyspace: new MemoryKv() as unknown as KeyspaceService, port: 0, ...options });
+    pair.redisPort = redisPort!;
+    pair.shoalPort = server.port;
     pair.toRedis = await RawConnection.open(redisPort!);
     pair.toShoal = await RawConnection.open(server.port);
   });

@@ -3,7 +3,7 @@
 // monitoring agents (redis_exporter, Datadog's redisdb check) read.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redisBesideShoal, type Arg, type RawConnection } from './resp-raw.ts';
+import { RawConnection, redisBesideShoal, type Arg } from './resp-raw.ts';
 
 const pair = redisBesideShoal();
 
@@ -18,5 +18,64 @@ test('every X HELP ends with the HELP lines redis-server 7.0 writes', async () =
     const fromShoal = simpleLines(await pair.toShoal.command([parent, 'HELP']));
     assert.deepEqual(fromShoal.slice(-2), fromRedis.slice(-2), parent);
     assert.deepEqual(fromShoal.slice(-2), ['HELP', '    Prints this help.'], parent);
+  }
+});
+
+/** `INFO section`'s fields as a map, the section's title line checked. */
+async function infoFields(conn: RawConnection, section: string): Promise<Map<string, string>> {
+  const reply = await conn.command(['INFO', section]);
+  const lines = reply.split('\r\n').slice(1, -2).filter((line) => line !== '');
+  assert.equal(lines[0], `# ${section[0]!.toUpperCase()}${section.slice(1)}`, reply);
+  return new Map(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
+}
+
+/** commandstats without the timings, which differ: `calls=1,rejected_calls=0,failed_calls=0`. */
+function countsOnly(stats: Map<string, string>): Map<string, string> {
+  return new Map([...stats].map(([name, value]) => [name, value.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')]));
+}
+
+// Commands that run, commands rejected before running (arity, unknown subcommand: not counted
+// against a command, as Redis has none to count), commands that fail while running, unknown ones.
+const STATS_SCRIPT: Arg[][] = [
+  ['SET', 'st:a', '1'], ['GET', 'st:a'], ['GET', 'st:a'], ['GET'], ['INCR', 'st:a'], ['SET', 'st:a', 'x'], ['INCR', 'st:a'],
+  ['CLIENT', 'SETNAME', 'stats'], ['CLIENT', 'SETNAME'], ['CLIENT', 'NOSUCH'], ['CONFIG', 'GET', 'maxmemory'], ['NOSUCH', 'x'],
+  ['HELLO', '4'], ['EXPIRE', 'st:a', '100', 'NX', 'XX'], ['PING'], ['ECHO', 'a', 'b'],
+];
+
+test('INFO commandstats and errorstats count what redis-server 7.0 counts', async () => {
+  const counts: Map<string, string>[] = [];
+  const errors: Map<string, string>[] = [];
+  for (const conn of [pair.toRedis, pair.toShoal]) {
+    assert.equal(await conn.command(['CONFIG', 'RESETSTAT']), '+OK\r\n');
+    for (const command of STATS_SCRIPT) await conn.command(command);
+    counts.push(countsOnly(await infoFields(conn, 'commandstats')));
+    errors.push(await infoFields(conn, 'errorstats'));
+  }
+  assert.deepEqual(Object.fromEntries([...counts[1]!].sort()), Object.fromEntries([...counts[0]!].sort()));
+  assert.deepEqual(Object.fromEntries(errors[1]!), Object.fromEntries(errors[0]!));
+  // The titles' place among the sections: errorstats in the default INFO, commandstats in `all`.
+  for (const conn of [pair.toRedis, pair.toShoal]) {
+    const titles = (await conn.command(['INFO'])).split('\r\n').filter((line) => line.startsWith('# '));
+    assert.ok(titles.includes('# Errorstats') && !titles.includes('# Commandstats'), titles.join());
+    const all = (await conn.command(['INFO', 'all'])).split('\r\n').filter((line) => line.startsWith('# '));
+    assert.ok(all.indexOf('# Commandstats') > all.indexOf('# CPU') && all.indexOf('# Errorstats') > all.indexOf('# Commandstats'), all.join());
+  }
+});
+
+test("CLIENT LIST names another connection's last command as Redis 7.0 does: `config|get`, and one refused for its arity", async () => {
+  for (const [last, expected] of [[['CONFIG', 'GET', 'maxmemory'], 'config|get'], [['GET'], 'get'], [['CLIENT', 'SETNAME'], 'client|setname']] as const) {
+    const seen: string[] = [];
+    for (const [port, viewer] of [[pair.redisPort, pair.toRedis], [pair.shoalPort, pair.toShoal]] as const) {
+      const other = await RawConnection.open(port);
+      try {
+        const id = /^:(\d+)\r\n$/.exec(await other.command(['CLIENT', 'ID']))![1]!;
+        await other.command([...last]);
+        const line = await viewer.command(['CLIENT', 'LIST', 'ID', id]);
+        seen.push(/ cmd=(\S+) /.exec(line)![1]!);
+      } finally {
+        other.close();
+      }
+    }
+    assert.deepEqual(seen, [expected, expected], last.join(' '));
   }
 });
