@@ -149,8 +149,7 @@ function replicationSection(): Fields {
 function commandstatsSection(state: RespServerState): Fields {
   return [...state.commandStats].map(([name, stat]) => {
     const perCall = stat.calls === 0 ? 0 : stat.micros / stat.calls;
-    const usec = Math.floor(stat.micros);
-    return [`cmdstat_${name}`, `calls=${stat.calls},usec=${usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${stat.rejected},failed_calls=${stat.failed}`];
+    return [`cmdstat_${name}`, `calls=${stat.calls},usec=${stat.micros},usec_per_call=${perCall.toFixed(2)},rejected_calls=${stat.rejected},failed_calls=${stat.failed}`];
   });
 }
 

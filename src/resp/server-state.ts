@@ -227,7 +227,7 @@ export class RespServerState {
       return;
     }
     stat.calls++;
-    stat.micros += micros;
+    stat.micros += Math.round(micros); // whole microseconds per call, as Redis sums them
     if (outcome === 'failed') stat.failed++;
   }
 

@@ -48,7 +48,13 @@ test('INFO commandstats and errorstats count what redis-server 7.0 counts', asyn
   for (const conn of [pair.toRedis, pair.toShoal]) {
     assert.equal(await conn.command(['CONFIG', 'RESETSTAT']), '+OK\r\n');
     for (const command of STATS_SCRIPT) await conn.command(command);
-    counts.push(countsOnly(await infoFields(conn, 'commandstats')));
+    const stats = await infoFields(conn, 'commandstats');
+    // usec is whole microseconds, and usec_per_call is exactly usec / calls, as Redis prints them.
+    for (const [name, value] of stats) {
+      const [, calls, usec, perCall] = /^calls=(\d+),usec=(\d+),usec_per_call=([\d.]+),/.exec(value) ?? [];
+      assert.equal(perCall, (Number(calls) === 0 ? 0 : Number(usec) / Number(calls)).toFixed(2), `${name}:${value}`);
+    }
+    counts.push(countsOnly(stats));
     errors.push(await infoFields(conn, 'errorstats'));
   }
   assert.deepEqual(Object.fromEntries([...counts[1]!].sort()), Object.fromEntries([...counts[0]!].sort()));
