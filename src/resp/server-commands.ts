@@ -729,13 +729,22 @@ export function globMatch(pattern: string, subject: string, noCase = true): bool
 const configGet = spec('get', -3, ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], (ctx, args, reply, done) => {
   const state = stateOf(ctx, reply);
   if (state === null) return done();
-  const found = new Map<string, string>();
+  // By lower-case name: [the name as answered, its value]. As Redis 7.0 (configGetCommand), a
+  // name without glob characters is answered spelled as the client gave it (`MAXMEMORY`), a
+  // pattern's matches by their own names, and a parameter asked for twice is answered once.
+  const found = new Map<string, [string, string]>();
   for (const patternBytes of args.slice(2)) {
     const pattern = text(patternBytes);
-    for (const [name, value] of state.config) if (globMatch(pattern, name)) found.set(name, value);
+    if (!/[[*?]/.test(pattern)) {
+      const name = pattern.toLowerCase();
+      const value = state.config.get(name);
+      if (value !== undefined && !found.has(name)) found.set(name, [pattern, value]);
+      continue;
+    }
+    for (const [name, value] of state.config) if (!found.has(name) && globMatch(pattern, name)) found.set(name, [name, value]);
   }
   reply.map(found.size);
-  for (const [name, value] of found) {
+  for (const [name, value] of found.values()) {
     reply.bulk(name);
     reply.bulk(value);
   }

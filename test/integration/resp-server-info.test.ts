@@ -85,3 +85,13 @@ test("CLIENT LIST names another connection's last command as Redis 7.0 does: `co
     assert.deepEqual(seen, [expected, expected], last.join(' '));
   }
 });
+
+test('CONFIG GET answers a name without glob characters spelled as the client gave it, as Redis 7.0', async () => {
+  for (const command of [['CONFIG', 'GET', 'MAXMEMORY'], ['CONFIG', 'GET', 'MAXMEMORY', 'maxmemory'], ['CONFIG', 'GET', 'Slowlog-log-slower-than'], ['CONFIG', 'GET', 'MaxMemory-Policy', 'maxmemory-policy'], ['CONFIG', 'GET', 'SAVE', 'sav?']]) {
+    const fromRedis = await pair.toRedis.command(command);
+    const fromShoal = await pair.toShoal.command(command);
+    // The policy's value is the node's store's (allkeys-wtinylfu by default): compare the names.
+    assert.equal(fromShoal.split('\r\n').slice(0, 3).join('\r\n'), fromRedis.split('\r\n').slice(0, 3).join('\r\n'), command.join(' '));
+    assert.equal(fromShoal.split('\r\n').length, fromRedis.split('\r\n').length, command.join(' '));
+  }
+});
