@@ -104,12 +104,20 @@ function persistenceSection(): Fields {
 }
 
 function statsSection(ctx: CommandContext, state: RespServerState): Fields {
+  const kbps = state.instantaneousKbps();
   return [
     ['total_connections_received', state.totalConnections],
     ['total_commands_processed', state.totalCommands],
     ['instantaneous_ops_per_sec', state.instantaneousOpsPerSec()],
     ['total_net_input_bytes', state.netInputBytes],
     ['total_net_output_bytes', state.netOutputBytes],
+    // Redis's master/replica stream: none here (replication is Shoal's own, between nodes).
+    ['total_net_repl_input_bytes', 0],
+    ['total_net_repl_output_bytes', 0],
+    ['instantaneous_input_kbps', kbps.input],
+    ['instantaneous_output_kbps', kbps.output],
+    ['instantaneous_input_repl_kbps', '0.00'],
+    ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', state.rejectedConnections],
     ['rate_limited_commands', state.rateLimitedCommands],
     // Not counted: a value past its expiry is dropped by the read that finds it, then kept as a

@@ -51,6 +51,14 @@ export interface CommandStat {
   failed: number;
 }
 
+/** One sample of the counters the instantaneous rates are computed from. */
+interface RateSample {
+  atMs: number;
+  commands: number;
+  input: number;
+  output: number;
+}
+
 export interface SlowlogEntry {
   id: number;
   /** Unix time in seconds when the command started. */
@@ -176,10 +184,11 @@ export class RespServerState {
   }
 
   /**
-   * (wall ms, commands processed before then), taken as commands run, at most one per
-   * OPS_SAMPLE_MS, for instantaneous_ops_per_sec; oldest first, the last OPS_WINDOW_MS and one before.
+   * (wall ms, commands processed and bytes read and written before then), taken as commands run,
+   * at most one per OPS_SAMPLE_MS, for the instantaneous rates; oldest first, the last
+   * OPS_WINDOW_MS and one before.
    */
-  private readonly opsSamples: { atMs: number; commands: number }[] = [];
+  private readonly opsSamples: RateSample[] = [];
   /** When totalCommands last started from 0 (the start, or CONFIG RESETSTAT). */
   private countingSinceMs: number;
 
@@ -188,7 +197,7 @@ export class RespServerState {
     const now = this.nowMs();
     const last = this.opsSamples.at(-1);
     if (last === undefined || now - last.atMs >= OPS_SAMPLE_MS) {
-      this.opsSamples.push({ atMs: now, commands: this.totalCommands });
+      this.opsSamples.push({ atMs: now, commands: this.totalCommands, input: this.netInputBytes, output: this.netOutputBytes });
       // Keep one sample at or before the window's start: the count there is what the window subtracts.
       while (this.opsSamples.length > 2 && this.opsSamples[1]!.atMs <= now - OPS_WINDOW_MS) this.opsSamples.shift();
     }
@@ -201,14 +210,27 @@ export class RespServerState {
    * Samples are taken as commands run, so the window's start is known to within OPS_SAMPLE_MS.
    */
   instantaneousOpsPerSec(): number {
+    return Math.round(this.perSecond('commands', this.totalCommands));
+  }
+
+  /** INFO instantaneous_input_kbps and instantaneous_output_kbps: KiB per second over the same window, as Redis prints them (`%.2f`). */
+  instantaneousKbps(): { input: string; output: string } {
+    return {
+      input: (this.perSecond('input', this.netInputBytes) / 1024).toFixed(2),
+      output: (this.perSecond('output', this.netOutputBytes) / 1024).toFixed(2),
+    };
+  }
+
+  /** How fast `field` grew over the last OPS_WINDOW_MS (or since the start or RESETSTAT), per second. */
+  private perSecond(field: 'commands' | 'input' | 'output', current: number): number {
     const now = this.nowMs();
     const start = now - OPS_WINDOW_MS;
-    let base: { atMs: number; commands: number } | undefined;
+    let base: RateSample | undefined;
     for (const sample of this.opsSamples) if (sample.atMs <= start) base = sample;
     // No sample before the window: no command ran between the start (or RESETSTAT) and the window.
-    const from = base === undefined ? { atMs: Math.max(this.countingSinceMs, start), commands: 0 } : { atMs: start, commands: base.commands };
-    const spanMs = now - from.atMs;
-    return spanMs <= 0 ? 0 : Math.round(((this.totalCommands - from.commands) * 1000) / spanMs);
+    const fromMs = base === undefined ? Math.max(this.countingSinceMs, start) : start;
+    const spanMs = now - fromMs;
+    return spanMs <= 0 ? 0 : ((current - (base?.[field] ?? 0)) * 1000) / spanMs;
   }
 
   /** An error reply was written (INFO total_error_replies and errorstats). */

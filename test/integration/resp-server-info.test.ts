@@ -95,3 +95,14 @@ test('CONFIG GET answers a name without glob characters spelled as the client ga
     assert.equal(fromShoal.split('\r\n').length, fromRedis.split('\r\n').length, command.join(' '));
   }
 });
+
+test("INFO stats has Redis 7.0's network rate fields, in Redis's order and format", async () => {
+  const names = ['total_net_input_bytes', 'total_net_output_bytes', 'total_net_repl_input_bytes', 'total_net_repl_output_bytes', 'instantaneous_input_kbps', 'instantaneous_output_kbps', 'instantaneous_input_repl_kbps', 'instantaneous_output_repl_kbps'];
+  for (const conn of [pair.toRedis, pair.toShoal]) {
+    for (let i = 0; i < 20; i++) await conn.command(['SET', `net:${i}`, 'x'.repeat(1000)]);
+    const stats = await infoFields(conn, 'stats');
+    const order = [...stats.keys()].filter((name) => names.includes(name));
+    assert.deepEqual(order, names);
+    for (const name of names.filter((n) => n.endsWith('kbps'))) assert.match(stats.get(name)!, /^\d+\.\d\d$/, name);
+  }
+});
