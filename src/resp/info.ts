@@ -4,7 +4,7 @@
  * section with the node's own view. Fields that have no meaning here carry the value a Redis
  * without that feature reports (no persistence, no replicas of its own).
  */
-import { arch, platform, release } from 'node:os';
+import { arch, platform, release, totalmem } from 'node:os';
 import type { CommandContext, CommandSpec, ReplyWriter } from './command.ts';
 import type { RespServerState } from './server-state.ts';
 
@@ -75,12 +75,19 @@ function memorySection(state: RespServerState): Fields {
   // The whole process: the store, the node, and this listener share one heap.
   const memory = process.memoryUsage();
   const used = memory.heapUsed + memory.external;
+  const peak = state.notePeakMemory(used);
   const maxmemory = state.configNumber('maxmemory');
+  const system = totalmem();
   return [
     ['used_memory', used],
     ['used_memory_human', human(used)],
     ['used_memory_rss', memory.rss],
     ['used_memory_rss_human', human(memory.rss)],
+    ['used_memory_peak', peak],
+    ['used_memory_peak_human', human(peak)],
+    ['used_memory_peak_perc', `${((used * 100) / peak).toFixed(2)}%`],
+    ['total_system_memory', system],
+    ['total_system_memory_human', human(system)],
     ['maxmemory', maxmemory],
     ['maxmemory_human', human(maxmemory)],
     ['maxmemory_policy', state.config.get('maxmemory-policy') ?? 'noeviction'],
@@ -171,6 +178,9 @@ function cpuSection(): Fields {
   return [
     ['used_cpu_sys', (usage.system / 1e6).toFixed(6)],
     ['used_cpu_user', (usage.user / 1e6).toFixed(6)],
+    // Shoal forks no children (Redis's are its RDB/AOF savers).
+    ['used_cpu_sys_children', '0.000000'],
+    ['used_cpu_user_children', '0.000000'],
   ];
 }
 

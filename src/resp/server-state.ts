@@ -198,6 +198,9 @@ export class RespServerState {
     const last = this.opsSamples.at(-1);
     if (last === undefined || now - last.atMs >= OPS_SAMPLE_MS) {
       this.opsSamples.push({ atMs: now, commands: this.totalCommands, input: this.netInputBytes, output: this.netOutputBytes });
+      // At most every OPS_SAMPLE_MS while commands run, as Redis's cron samples its peak (INFO used_memory_peak).
+      const memory = process.memoryUsage();
+      this.notePeakMemory(memory.heapUsed + memory.external);
       // Keep one sample at or before the window's start: the count there is what the window subtracts.
       while (this.opsSamples.length > 2 && this.opsSamples[1]!.atMs <= now - OPS_WINDOW_MS) this.opsSamples.shift();
     }
@@ -231,6 +234,15 @@ export class RespServerState {
     const fromMs = base === undefined ? Math.max(this.countingSinceMs, start) : start;
     const spanMs = now - fromMs;
     return spanMs <= 0 ? 0 : ((current - (base?.[field] ?? 0)) * 1000) / spanMs;
+  }
+
+  /** The most memory the process was seen using (INFO used_memory_peak); not reset by CONFIG RESETSTAT, as in Redis. */
+  private peakMemory = 0;
+
+  /** Memory in use now (heap and external, INFO used_memory): returns the peak including it. */
+  notePeakMemory(used: number): number {
+    if (used > this.peakMemory) this.peakMemory = used;
+    return this.peakMemory;
   }
 
   /** An error reply was written (INFO total_error_replies and errorstats). */

@@ -2,6 +2,7 @@
 // s23): the HELP replies' closing line, and INFO's commandstats and errorstats sections, which
 // monitoring agents (redis_exporter, Datadog's redisdb check) read.
 import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
 import { test } from 'node:test';
 import { RawConnection, redisBesideShoal, type Arg } from './resp-raw.ts';
 
@@ -25,7 +26,7 @@ test('every X HELP ends with the HELP lines redis-server 7.0 writes', async () =
 async function infoFields(conn: RawConnection, section: string): Promise<Map<string, string>> {
   const reply = await conn.command(['INFO', section]);
   const lines = reply.split('\r\n').slice(1, -2).filter((line) => line !== '');
-  assert.equal(lines[0], `# ${section[0]!.toUpperCase()}${section.slice(1)}`, reply);
+  assert.equal(lines[0]!.toLowerCase(), `# ${section}`, reply);
   return new Map(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
 }
 
@@ -104,5 +105,19 @@ test("INFO stats has Redis 7.0's network rate fields, in Redis's order and forma
     const order = [...stats.keys()].filter((name) => names.includes(name));
     assert.deepEqual(order, names);
     for (const name of names.filter((n) => n.endsWith('kbps'))) assert.match(stats.get(name)!, /^\d+\.\d\d$/, name);
+  }
+});
+
+test("INFO memory and cpu have Redis 7.0's peak, system memory and children fields, in Redis's order", async () => {
+  const memoryNames = ['used_memory', 'used_memory_human', 'used_memory_rss', 'used_memory_rss_human', 'used_memory_peak', 'used_memory_peak_human', 'used_memory_peak_perc', 'total_system_memory', 'total_system_memory_human', 'maxmemory'];
+  const cpuNames = ['used_cpu_sys', 'used_cpu_user', 'used_cpu_sys_children', 'used_cpu_user_children'];
+  for (const conn of [pair.toRedis, pair.toShoal]) {
+    const memory = await infoFields(conn, 'memory');
+    assert.deepEqual([...memory.keys()].filter((name) => memoryNames.includes(name)), memoryNames);
+    assert.ok(Number(memory.get('used_memory_peak')) >= Number(memory.get('used_memory')), JSON.stringify(Object.fromEntries(memory)));
+    assert.match(memory.get('used_memory_peak_perc')!, /^\d+\.\d\d%$/);
+    assert.equal(memory.get('total_system_memory'), String(totalmem()));
+    const cpu = await infoFields(conn, 'cpu');
+    assert.deepEqual([...cpu.keys()].filter((name) => cpuNames.includes(name)), cpuNames);
   }
 });
