@@ -33,6 +33,7 @@ import {
   AuthenticationError,
   ClientClosedError,
   ConnectionError,
+  ForbiddenError,
   ListenerError,
   OfflineQueueFullError,
   ShoalError,
@@ -414,7 +415,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       result = await this.call({ op: 'get', id: 0, key: bytes, consistency: this.consistency(options) }, true, options);
     } catch (error) {
       if (token !== null) near!.abandonFill(token);
-      throw error;
+      throw namedRefusal(error, 'get', key, 'read');
     }
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
     if (token !== null) near!.completeFill(token, result.value, result.expiresAtMs);
@@ -429,14 +430,18 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const keyBytes = this.keyBytes('set', key);
     const bytes = this.encodeValue('set', key, value);
     this.near?.forget(keyBytes);
-    await this.call({ op: 'set', id: 0, key: keyBytes, value: bytes, ttlMs, consistency: this.consistency(options) }, false, options);
+    await this.call({ op: 'set', id: 0, key: keyBytes, value: bytes, ttlMs, consistency: this.consistency(options) }, false, options).catch((error: unknown) => {
+      throw namedRefusal(error, 'set', key, 'write');
+    });
   }
 
   async delete(key: Key, options: CallOptions = {}): Promise<void> {
     checkCallOptions('delete', options);
     const keyBytes = this.keyBytes('delete', key);
     this.near?.forget(keyBytes);
-    await this.call({ op: 'delete', id: 0, key: keyBytes, consistency: this.consistency(options) }, false, options);
+    await this.call({ op: 'delete', id: 0, key: keyBytes, consistency: this.consistency(options) }, false, options).catch((error: unknown) => {
+      throw namedRefusal(error, 'delete', key, 'write');
+    });
   }
 
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
@@ -556,7 +561,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       if (error instanceof ShoalError && error.code === 'unknown-op') {
         throw new UnsupportedError(`${name}(): the node does not serve read-modify-write operations (a node older than them?); nothing was applied`, { cause: error });
       }
-      throw error;
+      throw namedRefusal(error, name, key, 'read and write');
     }
     if (reply.kind !== 'rmw') throw new ShoalError(`${name} reply of kind ${reply.kind}`, 'internal');
     if (reply.result.kind === 'error') throw rmwError(reply.result, `${name}(${describeKey(key)})`);
@@ -1080,6 +1085,18 @@ function ttlOption(call: string, ttlMs: number | undefined): number {
   const ttl = ttlMs ?? 0;
   if (!Number.isInteger(ttl) || ttl < 0) throw new TypeError(`${call}(): ttlMs must be a non-negative integer, got ${ttl}`);
   return ttl;
+}
+
+/**
+ * A refusal by the user's ACL, named with the call and the key as the application gave them (the
+ * node's NOPERM text names neither: an mget or mset would not say which of its keys it was), and,
+ * when a key was refused, the access the call needed (a get reads, a set or delete writes, a
+ * read-modify-write does both: `%R~` and `%W~` patterns grant one). Other errors pass unchanged.
+ */
+function namedRefusal(error: unknown, call: string, key: Key, access: 'read' | 'write' | 'read and write'): unknown {
+  if (!(error instanceof ForbiddenError)) return error;
+  const keyRefused = error.message.includes('no permissions to access one of the keys');
+  return new ForbiddenError(`${call}(${describeKey(key)}): ${error.message}${keyRefused ? `; the user needs ${access} access to this key` : ''}`);
 }
 
 /** A key for an error message: strings as they are (cut), bytes by their length. */

@@ -38,11 +38,11 @@ test('SDK: no credentials while default is nopass; users, wrong passwords, NOPER
     const reader = await connect({ seeds: [node.address], codec: stringCodec, username: 'reader', password: 'rpw' });
     closing.push(reader);
     assert.equal(await reader.get('a:1'), 'x');
-    assert.match(await failure(reader.get('b:1')), /forbidden: NOPERM this user has no permissions to access one of the keys used as arguments/);
-    assert.match(await failure(reader.set('a:1', 'y')), /forbidden: NOPERM this user has no permissions to run the 'set' command/);
-    assert.match(await failure(reader.delete('a:1')), /forbidden: NOPERM this user has no permissions to run the 'del' command/);
+    assert.match(await failure(reader.get('b:1')), /forbidden: get\("b:1"\): NOPERM this user has no permissions to access one of the keys used as arguments/);
+    assert.match(await failure(reader.set('a:1', 'y')), /forbidden: set\("a:1"\): NOPERM this user has no permissions to run the 'set' command/);
+    assert.match(await failure(reader.delete('a:1')), /forbidden: delete\("a:1"\): NOPERM this user has no permissions to run the 'del' command/);
     await assert.rejects(reader.get('b:1'), ForbiddenError);
-    await assert.rejects(reader.incr('a:n'), { name: 'ForbiddenError', message: /^NOPERM this user has no permissions to run the 'set' command/ });
+    await assert.rejects(reader.incr('a:n'), { name: 'ForbiddenError', message: /^incr\("a:n"\): NOPERM this user has no permissions to run the 'set' command/ });
 
     const admin = await connect({ seeds: [node.address], codec: stringCodec, credentials: { username: 'default', password: 'adminpw' } });
     closing.push(admin);
@@ -117,13 +117,63 @@ test('SDK: a connection of a deleted user is refused, also once a user of that n
     await admin.set('secret:x', 'the-secret');
     const old = await connect({ seeds: [node.address], codec: stringCodec, username: 'app', password: 'pw1' });
     closing.push(old);
-    assert.match(await failure(old.get('secret:x')), /forbidden: NOPERM this user has no permissions to access one of the keys/);
+    assert.match(await failure(old.get('secret:x')), /forbidden: get\("secret:x"\): NOPERM this user has no permissions to access one of the keys/);
     assert.equal(acl.delUsers(['app']), 1);
     assert.equal(acl.setUser('app', ['on', '>pw2', '~*', '+@all']), null);
-    assert.match(await failure(old.get('secret:x')), /forbidden: NOPERM this user has no permissions to run the 'get' command/);
+    assert.match(await failure(old.get('secret:x')), /forbidden: get\("secret:x"\): NOPERM this user has no permissions to run the 'get' command/);
     const fresh = await connect({ seeds: [node.address], codec: stringCodec, username: 'app', password: 'pw2' });
     closing.push(fresh);
     assert.equal(await fresh.get('secret:x'), 'the-secret');
+  } finally {
+    for (const c of closing) await c.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test('SDK: a key the ACL forbids is named in the ForbiddenError, with the call and the access it needs; the connection goes on', async () => {
+  const acl = new AclStore('n1', () => Date.now());
+  const node = await startNode({ acl });
+  const closing: { close(): Promise<void> | void }[] = [];
+  try {
+    // app may read and write app:*, only read ro:*.
+    assert.equal(acl.setUser('app', ['on', '>pw', '~app:*', '%R~ro:*', '+@all']), null);
+    const app = await connect({ seeds: [node.address], codec: stringCodec, username: 'app', password: 'pw' });
+    closing.push(app);
+    await app.set('app:1', 'x');
+    const refusal = async (promise: Promise<unknown>): Promise<ForbiddenError> => {
+      const error = await promise.then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof ForbiddenError, String(error));
+      assert.equal(error.code, 'forbidden');
+      return error;
+    };
+    const keyText = /NOPERM this user has no permissions to access one of the keys used as arguments \(forbidden from node \S+\)/;
+    const cases: [() => Promise<unknown>, string, string][] = [
+      [() => app.get('other:1'), 'get("other:1")', 'read'],
+      [() => app.set('other:1', 'y'), 'set("other:1")', 'write'],
+      [() => app.delete('other:1'), 'delete("other:1")', 'write'],
+      [() => app.set('ro:1', 'y'), 'set("ro:1")', 'write'],
+      [() => app.incr('ro:n'), 'incr("ro:n")', 'read and write'],
+      // mget and mset reject with the first refusal: it says which of their keys it was.
+      [() => app.mget(['app:1', 'other:2']), 'get("other:2")', 'read'],
+      [() => app.mset([['app:2', 'a'], ['other:3', 'b']]), 'set("other:3")', 'write'],
+      [() => app.get(new Uint8Array([0xff, 0])), 'get(<2 bytes>)', 'read'],
+    ];
+    for (const [run, call, access] of cases) {
+      const error = await refusal(run());
+      assert.ok(error.message.startsWith(`${call}: `), error.message);
+      assert.match(error.message, keyText);
+      assert.ok(error.message.endsWith(`; the user needs ${access} access to this key`), error.message);
+    }
+    // A refused command is named by the node's own text, and gets no key-access clause.
+    assert.equal(acl.setUser('reader', ['on', '>rpw', '~*', '+get']), null);
+    const reader = await connect({ seeds: [node.address], codec: stringCodec, username: 'reader', password: 'rpw' });
+    closing.push(reader);
+    const command = await refusal(reader.set('app:1', 'z'));
+    assert.match(command.message, /^set\("app:1"\): NOPERM this user has no permissions to run the 'set' command \(forbidden from node \S+\)$/);
+    // The connection is still usable.
+    assert.equal(await app.get('app:1'), 'x');
+    assert.equal(await reader.get('app:1'), 'x');
+    assert.equal(app.status, 'ready');
   } finally {
     for (const c of closing) await c.close();
     await node.server.close({ graceMs: 0 });
