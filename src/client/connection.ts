@@ -25,6 +25,7 @@ import {
   type WelcomeFrame,
   type WireLimits,
   tlsFailure,
+  type TlsFailure,
   type TlsFailureKind,
 } from '../protocol/index.ts';
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
@@ -83,7 +84,7 @@ const TLS_ADVICE: Record<TlsFailureKind, string> = {
   expired: 'the node\'s certificate must be renewed',
   'not-tls': 'drop `tls` (and wss:// seeds) to talk to it without TLS, or dial a node that uses TLS',
   'certificate-required': 'the node requires a client certificate: give `tls.cert` and `tls.key`',
-  'certificate-refused': 'the node refused the client certificate: `tls.cert` must be signed by a CA the node trusts',
+  'certificate-refused': 'the node refused the client certificate: `tls.cert` must be signed by a CA the node trusts, and not expired',
 };
 
 /** Connection errors after which reconnecting cannot help (a refused login only while no node accepted it). */
@@ -284,7 +285,7 @@ export class NodeConnection {
     socket.addEventListener('error', (event) => {
       // `ws` says why; a WHATWG error event carries no detail (the close event follows).
       const cause = event.error instanceof Error ? event.error : undefined;
-      const tls = this.state === 'connecting' ? tlsFailure(cause) : null;
+      const tls = this.state === 'connecting' ? (tlsFailure(cause) ?? this.certificateRefusal(cause)) : null;
       if (tls !== null) {
         // The node's certificate (or a port without TLS) fails the same way on every attempt:
         // until some node has accepted this client, no redial (connect() need not wait out its timeout).
@@ -299,6 +300,19 @@ export class NodeConnection {
       this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}${hint}`, false, { cause });
     });
     socket.addEventListener('close', (event) => this.onClose(socket, event.code, event.reason));
+  }
+
+  /**
+   * A node that requires client certificates answers the WebSocket upgrade 403 when it refuses the
+   * one shown, or when none was (src/server/client-server.ts: Node's TLS server would cut the
+   * handshake without an alert, which reads as a hang-up). `ws` says only the status.
+   */
+  private certificateRefusal(cause: Error | undefined): TlsFailure | null {
+    if (!this.url.startsWith('wss:') || !/^Unexpected server response: 403$/.test(cause?.message ?? '')) return null;
+    const shown = (this.options.tls as { cert?: unknown } | null)?.cert !== undefined;
+    return shown
+      ? { kind: 'certificate-refused', reason: "it refused the client certificate (HTTP 403 to the WebSocket upgrade; the node's log says why)" }
+      : { kind: 'certificate-required', reason: 'it requires a client certificate and got none (HTTP 403 to the WebSocket upgrade)' };
   }
 
   private onMessage(bytes: Uint8Array): void {

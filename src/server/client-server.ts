@@ -11,7 +11,7 @@ import type { AuthGuard } from '../security/auth-guard.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KvService, RmwService } from '../replication/api.ts';
@@ -192,9 +192,27 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   let draining = false;
   const readiness = (): Readiness => readinessOf(options.status ? options.status() : null, draining);
   // One HTTP server for the port: WebSocket upgrades on CLIENT_ENDPOINT_PATH, health probes on plain GETs.
-  const answer = (request: IncomingMessage, response: Parameters<typeof answerHttpRequest>[1]) => answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH);
   const tls = options.tls ?? null;
-  const https = tls === null ? null : createHttpsServer(tls, answer);
+  // Client certificates required: Node's TLS server would cut a handshake whose certificate fails
+  // verification (expired, from another CA) without a TLS alert, so the client saw only "socket
+  // hang up", could not tell it from a fault, and waited out its connect timeout. So the handshake
+  // admits any certificate and the check is made here, before anything is served: a refusal is
+  // an HTTP 403 (which the SDK reads as the node refusing its certificate) and a log line saying why.
+  const requireCertificate = tls?.requestCert === true && tls.rejectUnauthorized !== false;
+  const refused = (request: IncomingMessage): string | null => {
+    const socket = request.socket as TLSSocket;
+    if (!requireCertificate || socket.authorized) return null;
+    const shown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+    const reason = shown ? `client certificate refused (${socket.authorizationError ?? 'not verified'})` : 'no client certificate: this port requires one';
+    log.warn({ remote: socket.remoteAddress, reason }, `refused a client certificate from ${socket.remoteAddress ?? '?'}: ${reason}`);
+    return reason;
+  };
+  const answer = (request: IncomingMessage, response: Parameters<typeof answerHttpRequest>[1]) => {
+    const reason = refused(request);
+    if (reason !== null) response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(reason);
+    else answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH);
+  };
+  const https = tls === null ? null : createHttpsServer(requireCertificate ? { ...tls, rejectUnauthorized: false } : tls, answer);
   const http = https ?? createServer(answer);
   https?.on('tlsClientError', (error, socket) => log.debug({ remote: socket.remoteAddress, err: error.message }, 'client TLS handshake failed'));
   const wss = new WebSocketServer({
@@ -214,7 +232,9 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     },
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (draining) refuseUpgrade(socket, 503, 'server shutting down');
+    const certificateRefused = refused(request);
+    if (certificateRefused !== null) refuseUpgrade(socket, 403, certificateRefused);
+    else if (draining) refuseUpgrade(socket, 503, 'server shutting down');
     else wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   await new Promise<void>((resolve, reject) => {

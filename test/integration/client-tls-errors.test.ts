@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, ConnectionError, stringCodec } from '../../src/client/index.ts';
@@ -77,5 +77,56 @@ test('SDK: a TLS failure is named in the error, and a certain one does not wait 
     const client = await connect({ seeds: [plainNode.clientAddress, node.clientAddress], codec: stringCodec, tls: { ca: ca.cert }, connectTimeoutMs: DAY_MS });
     assert.equal(await client.get('k'), 'v');
     await client.close();
+  });
+});
+
+test('SDK: a node requiring client certificates that refuses the one shown says so, at once, instead of a hang-up after the connect timeout', { timeout: 120_000 }, async (t) => {
+  // Node's TLS server cut such a handshake without a TLS alert: the client saw "socket hang up",
+  // waited out connectTimeoutMs and could not tell an expired or foreign certificate from a fault.
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-sdk-mtls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await createDevCa('cluster CA');
+  const other = await createDevCa('another CA');
+  const nodeFiles = writeCertFiles(dir, 'node1', await ca.issue('node1'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, ca.cert);
+  const [port, peerPort] = await freePorts(2);
+  const node = new DaemonProcess({
+    name: 'sdk-mtls',
+    port: port!,
+    peerPort: peerPort!,
+    seeds: [],
+    extra: ['--tls-cert', nodeFiles.cert, '--tls-key', nodeFiles.key, '--tls-ca', caFile, '--client-tls-client-auth', 'require'],
+  });
+  t.after(() => node.kill('SIGKILL'));
+  await node.start();
+  const good = await ca.issue('client');
+  const foreign = await other.issue('client');
+  const expired = await ca.issue('client', undefined, -1);
+
+  await t.test('a certificate of the CA connects', async () => {
+    const client = await connect({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert, ...good } });
+    await client.set('k', 'v');
+    assert.equal(await client.get('k'), 'v');
+    await client.close();
+  });
+
+  await t.test('a certificate of another CA: refused, named, at once', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert, ...foreign }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, new RegExp(`^TLS with node ${node.clientAddress} failed: it refused the client certificate \\(HTTP 403 to the WebSocket upgrade.*\`tls\\.cert\` must be signed by a CA the node trusts`));
+  });
+
+  await t.test('an expired certificate of the CA: refused, named, at once', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert, ...expired }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, /failed: it refused the client certificate \(HTTP 403 to the WebSocket upgrade.*not expired/);
+  });
+
+  await t.test('no certificate: it requires one, at once', async () => {
+    const error = await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert }, connectTimeoutMs: DAY_MS });
+    assert.match(error.message, /failed: it requires a client certificate and got none.*give `tls\.cert` and `tls\.key`/);
+  });
+
+  await t.test('the node logs whom it refused and why', async () => {
+    assert.ok(node.logs.some((l) => String(l.msg).includes('refused a client certificate') && String(l.reason).includes('CERT_HAS_EXPIRED')), 'a log line with the verification error');
   });
 });
