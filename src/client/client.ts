@@ -240,6 +240,8 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   private readonly refetchTimers = new Set<TimerId>();
   /** Routed reads not answered yet and not hedged yet (armHedge), and the one timer that sweeps them while there are any. */
   private readonly awaitingHedge = new Set<PendingCall>();
+  /** The calls waiting on each AbortSignal given to them, and the one listener this client added to it (watchSignal). */
+  private readonly signalWatches = new WeakMap<AbortSignal, { calls: Set<PendingCall>; onAbort: () => void }>();
   private hedgeSweepTimer: TimerId | undefined;
 
   constructor(options: ClientOptions<V>) {
@@ -647,13 +649,36 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
           this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
         );
       }
-      if (signal !== undefined) {
-        const onAbort = (): void => this.fail(call, new AbortError(`${body.op} aborted`, { cause: signal.reason }));
-        signal.addEventListener('abort', onAbort, { once: true });
-        call.detachSignal = () => signal.removeEventListener('abort', onAbort);
-      }
+      if (signal !== undefined) this.watchSignal(signal, call);
       this.dispatch(call);
     });
+  }
+
+  /**
+   * Fails `call` with AbortError when `signal` fires. One listener per signal, however many calls
+   * share it (an mget's gets, a Promise.all of calls under one request's signal): a listener per
+   * call made Node warn of an EventTarget leak past 10. The listener goes once no call waits on it.
+   */
+  private watchSignal(signal: AbortSignal, call: PendingCall): void {
+    let watch = this.signalWatches.get(signal);
+    if (watch === undefined) {
+      const calls = new Set<PendingCall>();
+      const onAbort = (): void => {
+        this.signalWatches.delete(signal);
+        for (const waiting of [...calls]) this.fail(waiting, new AbortError(`${waiting.body.op} aborted`, { cause: signal.reason }));
+      };
+      watch = { calls, onAbort };
+      this.signalWatches.set(signal, watch);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const { calls, onAbort } = watch;
+    calls.add(call);
+    call.detachSignal = () => {
+      calls.delete(call);
+      if (calls.size > 0 || this.signalWatches.get(signal)?.calls !== calls) return;
+      this.signalWatches.delete(signal);
+      signal.removeEventListener('abort', onAbort);
+    };
   }
 
   private dispatch(call: PendingCall): void {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import {
   AbortError,
   BadRequestError,
@@ -269,4 +270,46 @@ test('drain waits for calls in flight; close rejects them', async () => {
   await c2.close();
   assert.ok((await pending) instanceof ClientClosedError);
   await node.server.close();
+});
+
+test('one AbortSignal shared by many calls gets one listener from the client, removed once they settle; aborting fails them all', async () => {
+  // Before, each call added its own 'abort' listener: an mget of 11 keys with a signal, or a
+  // Promise.all of 11 calls sharing one, made Node print a MaxListenersExceededWarning ("Possible
+  // EventTarget memory leak detected") to the application's stderr.
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: stringCodec });
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => {
+    warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  try {
+    const shared = new AbortController();
+    const calls = Array.from({ length: 100 }, (_, i) => client.set(`shared-${i}`, 'v', { signal: shared.signal }));
+    const mget = client.mget(Array.from({ length: 50 }, (_, i) => `shared-${i}`), { signal: shared.signal });
+    const settled = Promise.allSettled([...calls, mget]);
+    const listeners = getEventListeners(shared.signal, 'abort').length;
+    assert.deepEqual((await settled).map((o) => o.status), Array(101).fill('fulfilled'));
+    assert.equal(listeners, 1, 'one listener for 150 calls in flight');
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0, 'removed once every call settled');
+
+    const reason = new Error('the request was cancelled');
+    const doomed = Array.from({ length: 30 }, (_, i) => client.get(`shared-${i}`, { signal: shared.signal }));
+    shared.abort(reason);
+    for (const outcome of await Promise.allSettled(doomed)) {
+      assert.equal(outcome.status, 'rejected');
+      assert.ok(outcome.reason instanceof AbortError);
+      assert.equal((outcome.reason as AbortError).cause, reason);
+    }
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
+    // The client goes on, and an already-aborted signal still fails a new call at once.
+    assert.equal(await client.get('shared-1'), 'v');
+    await assert.rejects(client.get('shared-1', { signal: shared.signal }), AbortError);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+    await client.close();
+    await node.server.close({ graceMs: 0 });
+  }
 });
