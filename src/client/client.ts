@@ -408,7 +408,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const near = this.near !== null && options.nearCache !== false && this.near.covers(bytes) ? this.near : null;
     const hit = near?.lookup(bytes);
     if (hit !== undefined) {
-      const value = this.decodeValue(hit.value, 'get');
+      const value = this.decodeValue(hit.value, 'get', key);
       return options.detail === true ? { value, miss: null, expiresAtMs: hit.expiresAtMs, acks: 0 } : value;
     }
     const token = near?.beginFill(bytes) ?? null;
@@ -421,7 +421,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     }
     if (result.kind !== 'value') throw new ShoalError(`get reply of kind ${result.kind}`, 'internal');
     if (token !== null) near!.completeFill(token, result.value, result.expiresAtMs);
-    const value = result.value !== null ? this.decodeValue(result.value, 'get') : null;
+    const value = result.value !== null ? this.decodeValue(result.value, 'get', key) : null;
     if (options.detail !== true) return value;
     return { value, miss: result.value === null ? (result.miss ?? null) : null, expiresAtMs: result.expiresAtMs, acks: result.acks };
   }
@@ -525,7 +525,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const result = await this.rmw('getSet', key, op, options);
     if (result.kind !== 'bulk') throw this.unexpected('getSet', result);
     // A previous value the codec cannot read still leaves the new one written (the error says so).
-    return result.value === null ? null : this.decodeValue(result.value, 'getSet', ' (the new value was written)');
+    return result.value === null ? null : this.decodeValue(result.value, 'getSet', key, ' (the new value was written)');
   }
 
   /**
@@ -1093,12 +1093,12 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   /** A codec failure names the likely cause: a counter (decimal text) read through msgpackCodec. */
-  private decodeValue(bytes: Uint8Array, call: string, note = ''): V {
+  private decodeValue(bytes: Uint8Array, call: string, key: Key, note = ''): V {
     try {
       return this.options.codec.decode(bytes);
     } catch (cause) {
       throw new ValueDecodeError(
-        `${call}(): the client's codec could not decode the stored value (${bytes.byteLength} bytes)${note}. A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
+        `${call}(${describeKey(key)}): the client's codec could not decode the stored value (${bytes.byteLength} bytes)${note}. A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
         bytes,
         { cause },
       );

@@ -144,6 +144,11 @@ test('a counter read through msgpackCodec fails with a ValueDecodeError that poi
     assert.match(error.message, /getInt/);
     assert.deepEqual(error.bytes, utf8.encode('42'));
     assert.equal(await client.getInt('c'), 42);
+    // The message names the key: an mget of many keys says which one it could not decode.
+    assert.match(error.message, /^get\("c"\): the client's codec could not decode the stored value \(2 bytes\)/);
+    await client.set('fine', 'ok');
+    await assert.rejects(client.mget(['fine', 'c']), { name: 'ValueDecodeError', message: /^get\("c"\): / });
+    await assert.rejects(client.getSet('c', 1), { name: 'ValueDecodeError', message: /^getSet\("c"\): .*\(the new value was written\)/ });
   } finally {
     await client.close();
     await node.server.close();
