@@ -118,6 +118,12 @@ export interface GetOptions extends CallOptions {
   nearCache?: boolean;
 }
 
+/** mget's options: a get's but `detail` (mget resolves with the values; a GetOptions object with `detail: true` is refused). */
+export interface MgetOptions extends CallOptions {
+  /** false: read every key from the cluster even if the near cache holds it (and do not fill it). Default true. */
+  nearCache?: boolean;
+}
+
 /** What `get(key, { detail: true })` resolves with. */
 export interface GetDetail<V> {
   /** The value, or null for a miss. */
@@ -447,10 +453,15 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
-  async mget(keys: readonly Key[], options: CallOptions = {}): Promise<(V | null)[]> {
+  async mget(keys: readonly Key[], options: MgetOptions = {}): Promise<(V | null)[]> {
     checkCallOptions('mget', options);
     if (!Array.isArray(keys)) throw new TypeError(`mget(): \`keys\` must be an array of keys, got ${shown(keys)}`);
-    return Promise.all(keys.map((key) => this.get(key, options)));
+    // A GetOptions object type-checks here (it is not a literal): with `detail: true` each get would
+    // resolve with a GetDetail where mget's type promises values.
+    if ((options as GetOptions).detail === true) {
+      throw new TypeError('mget(): `detail` is an option of get() only: mget resolves with the values; read why a key missed with get(key, { detail: true })');
+    }
+    return Promise.all(keys.map((key) => this.get(key, { ...options, detail: false })));
   }
 
   /** Sets several keys with the same options. Rejects with the first failure; others may have been applied. */

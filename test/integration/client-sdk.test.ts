@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import {
   AbortError,
+  type GetOptions,
   BadRequestError,
   ClientClosedError,
   TimeoutError,
@@ -309,6 +310,25 @@ test('one AbortSignal shared by many calls gets one listener from the client, re
     assert.deepEqual(warnings.map((w) => w.name), []);
   } finally {
     process.off('warning', onWarning);
+    await client.close();
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test('mget resolves with values whatever options object it is given: `detail` is refused, `nearCache` is one of its options', async () => {
+  // A GetOptions object holding `detail: true` type-checks as mget's options (it is a variable, not
+  // a literal), and mget handed it to each get: it resolved with GetDetail objects where its type
+  // says (V | null)[]. `nearCache: false` worked but was not in mget's type.
+  const node = await startNode();
+  const client = await connect({ seeds: [node.address], codec: stringCodec });
+  try {
+    await client.set('md:1', 'one');
+    const shared: GetOptions = { detail: true, timeoutMs: 1000 };
+    await assert.rejects(client.mget(['md:1', 'md:none'], shared), (error: unknown) => error instanceof TypeError && /^mget\(\): `detail` is an option of get\(\) only/.test(error.message));
+    assert.deepEqual(await client.mget(['md:1', 'md:none'], { nearCache: false, timeoutMs: 1000 }), ['one', null]);
+    const notDetailed: GetOptions = { ...shared, detail: false };
+    assert.deepEqual(await client.mget(['md:1'], notDetailed), ['one']);
+  } finally {
     await client.close();
     await node.server.close({ graceMs: 0 });
   }
