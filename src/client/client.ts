@@ -407,7 +407,9 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * With `{ detail: true }`, a GetDetail that also says why a miss missed.
    */
   get(key: Key, options: GetOptions & { detail: true }): Promise<GetDetail<V>>;
-  get(key: Key, options?: GetOptions): Promise<V | null>;
+  get(key: Key, options?: GetOptions & { detail?: false }): Promise<V | null>;
+  /** `detail` not known when compiling (a GetOptions variable): either, as at run time. */
+  get(key: Key, options: GetOptions): Promise<V | null | GetDetail<V>>;
   async get(key: Key, options: GetOptions = {}): Promise<V | null | GetDetail<V>> {
     checkCallOptions('get', options);
     const bytes = this.keyBytes('get', key);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import {
   AbortError,
+  type GetDetail,
   type GetOptions,
   BadRequestError,
   ClientClosedError,
@@ -328,6 +329,15 @@ test('mget resolves with values whatever options object it is given: `detail` is
     assert.deepEqual(await client.mget(['md:1', 'md:none'], { nearCache: false, timeoutMs: 1000 }), ['one', null]);
     const notDetailed: GetOptions = { ...shared, detail: false };
     assert.deepEqual(await client.mget(['md:1'], notDetailed), ['one']);
+    // get's own type follows `detail` as far as the compiler knows it: a GetOptions variable may
+    // hold `detail: true`, so its result may be a GetDetail (tsc --noEmit checks these lines).
+    // @ts-expect-error: the result of get with a GetOptions variable is not only a value
+    const typedAsValue: string | null = await client.get('md:1', shared);
+    assert.deepEqual(typedAsValue, { value: 'one', miss: null, expiresAtMs: null, acks: 1 });
+    const either: string | null | GetDetail<string> = await client.get('md:1', shared);
+    const value: string | null = await client.get('md:1', { timeoutMs: 1000 });
+    const detail: GetDetail<string> = await client.get('md:1', { detail: true });
+    assert.deepEqual([typeof either, value, detail.value], ['object', 'one', 'one']);
   } finally {
     await client.close();
     await node.server.close({ graceMs: 0 });
