@@ -90,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty', name: config.name });
 
+  const supervisor = watchSupervisor();
   let daemon;
   try {
     daemon = await startDaemon({ config, log, version: packageVersion() });
@@ -118,13 +119,36 @@ export async function run(argv: string[]): Promise<number> {
     });
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    // Started by a supervisor with an IPC channel (`shoal dev`): if it dies, stop with it.
-    if (process.channel) {
-      process.channel.unref();
-      process.once('disconnect', () => onSignal('SIGHUP'));
-    }
+    supervisor.onGone(() => onSignal('SIGHUP'));
   });
   // Exit now rather than wait for stray handles: the stop has closed everything that matters,
   // and the deadline must hold even if some socket lingers. pino writes stdout synchronously.
   process.exit(status);
+}
+
+/**
+ * A supervisor that started this node with an IPC channel (`shoal dev`) and died: the node stops
+ * with it. Watched from before the daemon starts, since the channel can close while the node is
+ * still starting (dev killed, or Ctrl-C'd before it took the signal, in its first second), and
+ * its 'disconnect' event is not repeated for a listener added later: the node would run on alone.
+ */
+function watchSupervisor(): { onGone: (stop: () => void) => void } {
+  let gone = false;
+  let stopNode: (() => void) | null = null;
+  // process.send stays a function once the channel has closed; process.connected says whether it has.
+  if (process.send !== undefined) {
+    process.channel?.unref();
+    if (!process.connected) gone = true;
+    else
+      process.once('disconnect', () => {
+        gone = true;
+        stopNode?.();
+      });
+  }
+  return {
+    onGone(stop) {
+      stopNode = stop;
+      if (gone) stop();
+    },
+  };
 }

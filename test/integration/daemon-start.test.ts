@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { envName, OPTION_NAMES } from '../../src/daemon/options.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { DaemonProcess, runShoal, runShoalMerged } from './daemon-harness.ts';
+import { DaemonProcess, runShoal, runShoalMerged, SHOAL_BIN, tempDir } from './daemon-harness.ts';
 
 test('bad configuration exits with status 2 and a one-line reason', async () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
@@ -210,4 +211,23 @@ test('a node with another partition count is refused by the cluster and exits wi
   assert.equal(shown?.state, 'refused');
   assert.match(shown?.reason ?? '', /node "stranger" is configured with 64 partitions but this cluster uses 1024; .*restart "stranger" with partitions=1024$/);
   assert.ok(founder.running);
+});
+
+// `shoal dev` starts its nodes with an IPC channel so that a node stops when dev dies. Dev can die
+// in the first second of a node's start-up (a Ctrl-C before dev took the signal, a kill): the node
+// must still see the channel closed, not only a close that comes after its daemon is up.
+test('a node whose supervisor closed its IPC channel while it was starting stops instead of running on alone', { timeout: 180_000 }, async (t) => {
+  const [port, peerPort] = await freePorts(2);
+  const args = [SHOAL_BIN, 'start', '--port', String(port), '--peer-port', String(peerPort), '--resp-port', '0', '--admin-port', '0', '--data-dir', join(tempDir('shoal-ipc-'), 'node'), '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.disconnect(); // before the node has run a line of its own
+  // The bound only catches the node that never stops (it would serve on forever); it is no timing.
+  const hang = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000).unref());
+  const outcome = await Promise.race([exited, hang]);
+  assert.notEqual(outcome, 'running', `the node still runs 60 s after its supervisor's channel closed:\n${output}`);
+  assert.equal(outcome, 0, output);
 });
