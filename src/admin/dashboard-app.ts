@@ -42,6 +42,11 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     if (a >= 10) return n.toFixed(1);
     return n.toFixed(a === 0 ? 0 : 2);
   }
+  // Counts (entries, hints, keys) are whole: 23, not the 23.0 a rate gets; large ones shorten alike.
+  function fmtCount(n) {
+    if (n === null || n === undefined || !isFinite(n)) return '–';
+    return Math.abs(n) >= 1e4 ? fmtNum(n) : Math.round(n).toString();
+  }
   function fmtBytes(n) {
     if (n === null || n === undefined || !isFinite(n)) return '–';
     var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -202,11 +207,11 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
       tr.appendChild(el('td', { class: 'num' }, fmtPct(m.hitRatio)));
       tr.appendChild(el('td', { class: 'num' }, fmtMs(m.p99Ms)));
       tr.appendChild(el('td', { class: 'num' }, m.memory ? fmtBytes(m.memory.bytes) + ' / ' + fmtBytes(m.memory.maxMemory) : '–'));
-      tr.appendChild(el('td', { class: 'num' }, m.memory ? fmtNum(m.memory.entries) : '–'));
+      tr.appendChild(el('td', { class: 'num' }, m.memory ? fmtCount(m.memory.entries) : '–'));
       tr.appendChild(el('td', { class: 'num' }, m.partitionsOwned + ' (' + m.primaries + ' primary)'));
-      tr.appendChild(el('td', { class: 'num' }, m.hints ? fmtNum(m.hints.held) : '–'));
+      tr.appendChild(el('td', { class: 'num' }, m.hints ? fmtCount(m.hints.held) : '–'));
       var h = m.handoff;
-      tr.appendChild(el('td', null, h ? (h.partitionsCatchingUp || h.partitionsToHandOff ? h.partitionsCatchingUp + ' catching up, ' + h.partitionsToHandOff + ' to hand off' : 'idle') + (h.keysHandedOff ? ' (' + fmtNum(h.keysHandedOff) + ' keys handed off)' : '') : '–'));
+      tr.appendChild(el('td', null, h ? (h.partitionsCatchingUp || h.partitionsToHandOff ? h.partitionsCatchingUp + ' catching up, ' + h.partitionsToHandOff + ' to hand off' : 'idle') + (h.keysHandedOff ? ' (' + fmtCount(h.keysHandedOff) + ' keys handed off)' : '') : '–'));
       tr.appendChild(el('td', { class: 'num' }, m.clientConnections === null ? '–' : m.clientConnections));
       tr.appendChild(el('td', { class: 'num' }, fmtDuration(m.uptimeMs)));
       body.appendChild(tr);
@@ -249,7 +254,7 @@ export const DASHBOARD_APP_JS = String.raw`'use strict';
     $('tile-p99').textContent = snapshot.latencyMeasured ? fmtMs(p.p99Ms) : 'n/a';
     $('tile-memory').textContent = fmtBytes(c.memory.bytes);
     $('tile-memory').appendChild(el('small', null, ' of ' + fmtBytes(c.memory.maxMemory)));
-    $('tile-hints').textContent = fmtNum(c.hints.held);
+    $('tile-hints').textContent = fmtCount(c.hints.held);
     var h = c.handoff;
     $('tile-handoff').textContent = h.partitionsCatchingUp || h.partitionsToHandOff ? (h.partitionsCatchingUp + h.partitionsToHandOff) + ' parts' : 'idle';
     document.body.setAttribute('data-ops', String(p.ops));

@@ -34,6 +34,11 @@ function view(): DashboardNodeView {
   };
 }
 
+/** A sample's counts made small: 23 entries, 7 hints held, 2 keys handed off. */
+function fewCounts(sample: ReturnType<ReturnType<typeof dashboardRoutes>['sample']>) {
+  return { memory: { ...sample.memory, entries: 23 }, hints: { ...sample.hints, held: 7 }, handoff: { ...sample.handoff, keysHandedOff: 2 } };
+}
+
 test('the page: five members fit their panel with drained and degraded shown, a gap in the history breaks the chart line, no 404', async (t) => {
   let uptime = 100_000;
   const sources: DashboardSources = {
@@ -45,7 +50,8 @@ test('the page: five members fit their panel with drained and degraded shown, a 
     uptimeMs: () => (uptime += 1000),
     latency: null,
     // Every other member answers with this node's numbers under its own name (and says it is drained when it is).
-    peerSamples: async () => NAMES.slice(1).map((name) => ({ name, sample: { ...routes.sample(), node: name, drain: { state: name === NAMES[3] ? 'drained' : 'serving', partitionsLeft: 0 } }, error: null })),
+    // alpha-node-2 holds few entries and hints, as a fresh cluster's members do.
+    peerSamples: async () => NAMES.slice(1).map((name) => ({ name, sample: { ...routes.sample(), node: name, drain: { state: name === NAMES[3] ? 'drained' : 'serving', partitionsLeft: 0 }, ...(name === NAMES[1] ? fewCounts(routes.sample()) : {}) }, error: null })),
   };
   const routes = dashboardRoutes(sources);
   t.after(() => routes.close());
@@ -108,6 +114,10 @@ test('the page: five members fit their panel with drained and degraded shown, a 
   const flags = (await page.evaluate(`[...document.querySelectorAll('#members tbody tr')].map((tr) => tr.dataset.node + ' ' + tr.dataset.drain + ' ' + tr.dataset.degraded + ' ' + tr.children[2].textContent)`)) as string[];
   assert.ok(flags.includes(`${NAMES[3]} drained false alivedrained`), flags.join(' | '));
   assert.ok(flags.includes(`${NAMES[4]} serving true alivedegraded`), flags.join(' | '));
+
+  // Counts are whole numbers: 23 entries, not 23.0; 2 keys handed off, not 2.00.
+  const counts = (await page.evaluate(`(() => { const tr = document.querySelector('#members tbody tr[data-node="${NAMES[1]}"]'); const th = [...document.querySelectorAll('#members thead th')].map((h) => h.textContent); return { entries: tr.children[th.indexOf('Entries')].textContent, hints: tr.children[th.indexOf('Hints')].textContent, handoff: tr.children[th.indexOf('Handoff')].textContent }; })()`)) as Record<string, string>;
+  assert.deepEqual(counts, { entries: '23', hints: '7', handoff: '12 catching up, 34 to hand off (2 keys handed off)' });
 
   // F12: a gap in the sampled history is a gap in the line: two segments (two moves), not one.
   const moves = (await page.evaluate(`(document.querySelector('#chart-ops path.series').getAttribute('d').match(/M/g) || []).length`)) as number;
