@@ -10,9 +10,10 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
+import type { Credentials } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { answeredWithoutTls, resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
+import { answeredWithoutTls, LoginRefusedError, resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
 const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME...|list|users|whoami> [options]
        shoal acl token add NAME           (prints a new bearer token of NAME, once)
@@ -126,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const reply of replies) {
     if (reply !== null && typeof reply === 'object' && !Array.isArray(reply)) {
-      process.stderr.write(`shoal acl: ${await explainTokenRemoval(reply.error, args, commands.slice(0, -1), host, port, tls)}\n`);
+      process.stderr.write(`shoal acl: ${refusedLogin(reply.error, address, login) ?? (await explainTokenRemoval(reply.error, args, commands.slice(0, -1), host, port, tls))}\n`);
       return 1;
     }
   }
@@ -138,6 +139,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(format(replies[replies.length - 1]!));
   return 0;
+}
+
+/**
+ * A refused login says what to give, in the words of the other commands: NOAUTH (the node wants
+ * credentials and none were given) and WRONGPASS (the ones given are wrong) name --user,
+ * $SHOAL_PASSWORD and $SHOAL_TOKEN instead of Redis's bare error. Null for any other error.
+ */
+function refusedLogin(error: string, address: string, login: Credentials | null): string | null {
+  if (error.startsWith('NOAUTH ')) return new LoginRefusedError(address, 'this node requires credentials', login).message;
+  if (error.startsWith('WRONGPASS ')) return new LoginRefusedError(address, error.slice('WRONGPASS '.length).replace(/\.$/, ''), login).message;
+  return null;
 }
 
 /** The first line of stdin (without its line end): a password given to --password-stdin. */

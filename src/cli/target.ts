@@ -164,15 +164,16 @@ export function targetLogin(): Credentials | null {
 /** The node refused the login (wrong or missing credentials): what to give. */
 export class LoginRefusedError extends Error {
   override readonly name = 'LoginRefusedError';
-  constructor(node: string, reason: string) {
+  /** `login`: the credentials the command gave (those of the client commands unless told). */
+  constructor(node: string, reason: string, login: Credentials | null = targetCredentials) {
     // The node's reason may end in the SDK's advice ("give { username, password } ... in the client
     // options"): a CLI user has no client options, and the CLI's own advice follows.
     const why = reason.replace(/:\s*give [^:]*\bclient options\.?$/, '');
     super(
       `${node} refused the login: ${why}. ` +
-        (targetCredentials === null
+        (login === null
           ? `Give --user NAME with the password in $${CREDENTIAL_ENV.password}, or a bearer token in $${CREDENTIAL_ENV.token}`
-          : `Check --user and $${targetCredentials.token === undefined ? CREDENTIAL_ENV.password : CREDENTIAL_ENV.token}`),
+          : `Check --user and $${login.token === undefined ? CREDENTIAL_ENV.password : CREDENTIAL_ENV.token}`),
     );
   }
 }

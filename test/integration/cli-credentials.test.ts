@@ -74,6 +74,13 @@ test('status, get, set, del, ring, hotkeys and stats log in with --user and $SHO
   const wrong = await shoal(['status', ...at, '--user', 'ops'], { SHOAL_PASSWORD: 'nope' });
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /refused the login: invalid username-password pair or user is disabled\. Check --user and \$SHOAL_PASSWORD/);
+  // shoal acl, through the Redis port, says the same: not Redis's bare NOAUTH or WRONGPASS.
+  const aclBare = await shoal(['acl', 'whoami', ...redis]);
+  assert.equal(aclBare.status, 1);
+  assert.match(aclBare.stderr, new RegExp(`^shoal acl: ${redis[1]} refused the login: this node requires credentials\\. ${advice}\n$`));
+  const aclWrong = await shoal(['acl', 'whoami', ...redis, '--user', 'ops'], { SHOAL_PASSWORD: 'nope' });
+  assert.equal(aclWrong.status, 1);
+  assert.match(aclWrong.stderr, /^shoal acl: \S+ refused the login: invalid username-password pair or user is disabled\. Check --user and \$SHOAL_PASSWORD\n$/);
   const noPassword = await shoal(['status', ...at, '--user', 'ops']);
   assert.equal(noPassword.status, 2, 'a usage error');
   assert.match(noPassword.stderr, /--user ops needs its password in \$SHOAL_PASSWORD/);
