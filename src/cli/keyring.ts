@@ -160,7 +160,14 @@ export async function run(argv: string[]): Promise<number> {
       sealing.sendAdmin(peer, KIND.adminRequest, encodeAdmin(message));
     });
     if (reply === null && unreachable !== null) {
-      process.stderr.write(`shoal keyring: cannot reach ${peer} (${unreachable}): point --peer at a running node's node-to-node port (its --peer-port)\n`);
+      // An HTTP refusal of the upgrade (a client or admin port) or an answer that is not HTTP at all
+      // (a Redis port): something listens there, just not a node's peer endpoint.
+      const answered = /^(Unexpected server response|Parse Error)/.test(unreachable);
+      process.stderr.write(
+        answered
+          ? `shoal keyring: ${peer} is not a node's node-to-node port: it answered, but not as one (${unreachable}), as a node's client, Redis or admin port does; point --peer at its --peer-port (\`shoal status\` lists it as PEERS)\n`
+          : `shoal keyring: cannot reach ${peer} (${unreachable}): point --peer at a running node's node-to-node port (its --peer-port)\n`,
+      );
       return 1;
     }
     const lacked = unreadable as { kind: number; keyId: string } | null;

@@ -27,12 +27,19 @@ test('a wrong key cannot join; rotation with a node down; the node recovers', as
   const k1 = keyFile(dir, 'k1.key');
   const k2 = keyFile(dir, 'k2.key');
   const wrong = keyFile(dir, 'wrong.key');
-  const cluster = await TestCluster.create(3, ['--gossip-key-file', k1.path]);
+  const cluster = await TestCluster.create(3, ['--gossip-key-file', k1.path], { resp: true });
   t.after(() => Promise.all(cluster.nodes.map((n) => n.stop(5000))));
   await cluster.startAll();
   await cluster.untilConverged(60_000);
   const [n1, n2, n3] = cluster.nodes as [DaemonProcess, DaemonProcess, DaemonProcess];
   assert.ok(n1.logs.some((l) => l.msg === 'gossip encryption on' && l.primaryKeyId === k1.id));
+
+  // --peer at a node's other ports (the client port's HTTP refusal, the Redis port's RESP): named as not a peer port, not as unreachable.
+  for (const wrongPort of [n1.clientAddress, n1.respAddress!]) {
+    const r = await runShoal(['keyring', 'list', '--peer', wrongPort, '--key-file', k1.path]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`^shoal keyring: ${wrongPort} is not a node's node-to-node port: it answered, but not as one \\(.*\\), .*point --peer at its --peer-port .*\n$`));
+  }
 
   // A node with another key hears nothing it can open.
   const [port, peerPort] = await freePorts(2);
