@@ -222,7 +222,7 @@ test('a node whose supervisor closed its IPC channel while it was starting stops
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   t.after(() => child.kill('SIGKILL'));
   let output = '';
-  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (d: string) => (output += d));
+  for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', (d: string) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.disconnect(); // before the node has run a line of its own
   // The bound only catches the node that never stops (it would serve on forever); it is no timing.
