@@ -1,9 +1,11 @@
 /**
  * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY`: one call through the SDK,
  * with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has none,
- * so scripts can test for a key.
+ * so scripts can test for a key. A stored value that is not UTF-8 text (what the SDK writes through
+ * its default msgpack codec, or any binary value) is printed with \xNN escapes as redis-cli prints
+ * it, never as replacement characters that lose its bytes.
  */
-import type { Consistency, ShoalClient } from '../client/index.ts';
+import { msgpackCodec, type Consistency, type ShoalClient, type ValueCodec } from '../client/index.ts';
 import { UsageError, type FlagSpecs } from './args.ts';
 import { connectTo, startTargetCommand, TARGET_FLAGS } from './target.ts';
 
@@ -21,6 +23,42 @@ function consistencyOf(flags: Record<string, unknown>): { consistency?: Consiste
   return { consistency: c };
 }
 
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Text both ways; a stored value that is not UTF-8 decodes to its bytes instead of to U+FFFD. */
+const textOrBytes: ValueCodec<string | Uint8Array> = {
+  encode: (value) => (typeof value === 'string' ? utf8.encode(value) : value),
+  decode: (bytes) => {
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      return bytes;
+    }
+  },
+};
+
+/** Bytes as redis-cli shows a binary value: quoted, printable ASCII as is, `"` and `\\` escaped, the rest as \xNN. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** What the bytes are as msgpack (as JSON), when they are exactly one msgpack value that JSON can show; else null. */
+function asMsgpack(bytes: Uint8Array): string | null {
+  try {
+    const json = JSON.stringify(msgpackCodec.decode(bytes));
+    return typeof json === 'string' ? json : null;
+  } catch {
+    return null; // not msgpack, trailing bytes, or a value JSON cannot hold (a bigint)
+  }
+}
+
 /** Parses, connects, runs `call`, prints its output, and turns failures into a message and status 1. */
 async function command(
   name: string,
@@ -28,7 +66,7 @@ async function command(
   specs: FlagSpecs,
   arity: number,
   argv: string[],
-  call: (client: ShoalClient<string>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number }>,
+  call: (client: ShoalClient<string | Uint8Array>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number; note?: string }>,
   /** Checks the command's own flags before connecting (a UsageError for a bad one). */
   check: (flags: Record<string, unknown>) => void = () => {},
 ): Promise<number> {
@@ -39,10 +77,11 @@ async function command(
   consistencyOf(flags); // validated before connecting
   check(flags);
   try {
-    const client = await connectTo(node);
+    const client = await connectTo(node, textOrBytes);
     try {
       const out = await call(client, positionals, flags);
       process.stdout.write(flags.json ? `${JSON.stringify(out.json)}\n` : out.text);
+      if (out.note !== undefined && !flags.json) process.stderr.write(`shoal ${name}: ${out.note}\n`);
       return out.status;
     } finally {
       await client.close();
@@ -57,7 +96,12 @@ export function runGet(argv: string[]): Promise<number> {
   return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
     const { value, miss } = await client.get(key!, { ...consistencyOf(flags), detail: true });
     // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit; --json also says why.
-    return { json: miss === null ? { key, value } : { key, value, miss }, text: value === null ? '(nil)\n' : `${value}\n`, status: value === null ? 1 : 0 };
+    if (value === null) return { json: { key, value, miss }, text: '(nil)\n', status: 1 };
+    if (typeof value === 'string') return { json: { key, value }, text: `${value}\n`, status: 0 };
+    // Not UTF-8 text: escaped on the terminal, base64 in JSON, and what it is when it reads as msgpack.
+    const msgpack = asMsgpack(value);
+    const note = `the value is not UTF-8 text (${value.length} bytes), shown with \\xNN escapes` + (msgpack === null ? '' : `; as msgpack, the SDK's default codec, it reads ${msgpack.length > 200 ? `${msgpack.slice(0, 200)}...` : msgpack} (docs/CLIENT.md, "Values")`);
+    return { json: { key, base64: Buffer.from(value).toString('base64'), ...(msgpack === null ? {} : { msgpack: JSON.parse(msgpack) as unknown }) }, text: `${escapeBytes(value)}\n`, status: 0, note };
   });
 }
 

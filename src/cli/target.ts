@@ -12,7 +12,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient } from '../client/index.ts';
+import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient, type ValueCodec } from '../client/index.ts';
 import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
@@ -227,9 +227,11 @@ function fromUrl(text: string): string | null {
 }
 
 /** An SDK client for string values, or NoNodeError when the node does not answer. */
-export async function connectTo(node: string): Promise<ShoalClient<string>> {
+export async function connectTo(node: string): Promise<ShoalClient<string>>;
+export async function connectTo<V>(node: string, codec: ValueCodec<V>): Promise<ShoalClient<V>>;
+export async function connectTo(node: string, codec: ValueCodec<unknown> = stringCodec): Promise<ShoalClient<unknown>> {
   try {
-    return await connect({ seeds: [node], ...(targetTls === null ? {} : { tls: targetTls }), ...(targetCredentials === null ? {} : { credentials: targetCredentials }), codec: stringCodec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
+    return await connect({ seeds: [node], ...(targetTls === null ? {} : { tls: targetTls }), ...(targetCredentials === null ? {} : { credentials: targetCredentials }), codec, connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnect: false, clientName: 'shoal-cli' });
   } catch (error) {
     const refused = refusedLogin(error);
     if (refused !== null) throw new LoginRefusedError(node, refused);

@@ -81,3 +81,28 @@ test('an acknowledged key the store evicted reads as evicted, not absent; status
   assert.equal(get.status, 1, get.stderr);
   assert.deepEqual(JSON.parse(get.stdout), { key: evictedKey, value: null, miss: 'evicted' });
 });
+
+// The README's two quick starts side by side: the SDK writes { name: 'Ada' } through its default
+// msgpack codec, then `shoal get` reads it. Its bytes are not UTF-8: they must come out whole
+// (escaped as redis-cli shows them, base64 in JSON), not as replacement characters.
+test('shoal get shows a value the SDK wrote (msgpack, not UTF-8) escaped and whole, and says what it reads as', { timeout: 120_000 }, async (t) => {
+  const node = await soloNode('mixed', []);
+  t.after(() => node.kill('SIGKILL'));
+  const sdk = await connect({ seeds: node.clientAddress });
+  t.after(() => sdk.close());
+  await sdk.set('user:42', { name: 'Ada' });
+  const bytes = Buffer.from([0x81, 0xa4, ...Buffer.from('name'), 0xa3, ...Buffer.from('Ada')]);
+
+  const text = await runShoal(['get', 'user:42', '--node', node.clientAddress]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stdout, '"\\x81\\xa4name\\xa3Ada"\n');
+  assert.equal(text.stderr, 'shoal get: the value is not UTF-8 text (10 bytes), shown with \\xNN escapes; as msgpack, the SDK\'s default codec, it reads {"name":"Ada"} (docs/CLIENT.md, "Values")\n');
+  const json = await runShoal(['get', 'user:42', '--node', node.clientAddress, '--json']);
+  assert.deepEqual(JSON.parse(json.stdout), { key: 'user:42', base64: bytes.toString('base64'), msgpack: { name: 'Ada' } });
+  assert.equal(json.stderr, '');
+
+  // UTF-8 text is printed as it is, as before.
+  assert.equal((await runShoal(['set', 'greeting', 'héllo "x"', '--node', node.clientAddress])).status, 0);
+  const plain = await runShoal(['get', 'greeting', '--node', node.clientAddress]);
+  assert.deepEqual([plain.stdout, plain.stderr], ['héllo "x"\n', '']);
+});
