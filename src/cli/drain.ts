@@ -53,15 +53,35 @@ async function drainCommand(action: 'drain' | 'undrain', argv: string[]): Promis
       return 0;
     }
     const timeoutMs = Number(flags.timeout ?? 600_000);
-    const done = await follow(action, timeoutMs, json, {
-      status: () => fetchStatus(address),
-      address,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      now: () => performance.now(),
-      stdout: process.stdout,
-      stderr: process.stderr,
-    });
-    return done ? 0 : 1;
+    // Ctrl-C stops the following, not the drain: say so, or the user believes it was called off.
+    let interrupted = false;
+    let wake = (): void => {};
+    const onInterrupt = (): void => {
+      interrupted = true;
+      wake();
+    };
+    process.once('SIGINT', onInterrupt);
+    try {
+      const done = await follow(action, timeoutMs, json, {
+        status: () => fetchStatus(address),
+        address,
+        sleep: (ms) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          }),
+        now: () => performance.now(),
+        stdout: process.stdout,
+        stderr: process.stderr,
+        interrupted: () => interrupted,
+      });
+      return done === 'interrupted' ? INTERRUPTED_STATUS : done ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
   } catch (error) {
     if (error instanceof UsageError) throw error;
     process.stderr.write(`shoal ${action}: ${(error as Error).message}\n`);
@@ -80,8 +100,13 @@ async function clientAddressOf(node: string, name: string): Promise<string> {
   return member.clientAddress;
 }
 
+/** The exit status after a Ctrl-C while following (128 + SIGINT, as a shell reports one). */
+const INTERRUPTED_STATUS = 130;
+
 /** What `follow` reads and writes: the node's status, the time, the output streams (fakes in tests). */
 export interface FollowIo {
+  /** True once the user pressed Ctrl-C: follow stops and says the drain goes on. */
+  interrupted?(): boolean;
   status(): Promise<NodeStatus>;
   /** The node's client address, for the message of a timeout. */
   address: string;
@@ -97,7 +122,7 @@ export interface FollowIo {
  * within `timeoutMs`. Prints a line when the progress changes (the time a line carries is no
  * change), on a terminal each time, else at most every PIPED_LINE_INTERVAL_MS; the last line always.
  */
-export async function follow(action: 'drain' | 'undrain', timeoutMs: number, json: boolean, io: FollowIo): Promise<boolean> {
+export async function follow(action: 'drain' | 'undrain', timeoutMs: number, json: boolean, io: FollowIo): Promise<boolean | 'interrupted'> {
   const started = io.now();
   const minIntervalMs = io.stdout.isTTY === true ? 0 : PIPED_LINE_INTERVAL_MS;
   let lastProgress = '';
@@ -123,6 +148,11 @@ export async function follow(action: 'drain' | 'undrain', timeoutMs: number, jso
       return false;
     }
     await io.sleep(POLL_INTERVAL_MS);
+    if (io.interrupted?.() === true) {
+      const goesOn = action === 'drain' ? `the drain of ${status.node} goes on (\`shoal undrain ${status.node}\` gives its share back)` : `${status.node} goes on taking its share back`;
+      io.stderr.write(`\nshoal ${action}: stopped following; ${goesOn}; \`shoal status --node ${io.address}\` shows its progress\n`);
+      return 'interrupted';
+    }
   }
 }
 

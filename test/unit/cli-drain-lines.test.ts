@@ -71,3 +71,26 @@ test('shoal drain prints a line when the progress moves, not when only its clock
   assert.ok(piped.length < tty.length, 'fewer lines than on a terminal');
   assert.match(piped.at(-1)!.line, /^n2 is drained: /, 'the end is always printed');
 });
+
+test('Ctrl-C while following a drain stops following and says the drain goes on, with how to undo it', async () => {
+  let now = 0;
+  let polls = 0;
+  const err: string[] = [];
+  const draining = { state: 'draining', partitionsAtStart: 1024, partitionsLeft: 500, keysHandedOff: 0, bytesHandedOff: 0, elapsedMs: 0 };
+  const io = {
+    status: async () => (polls++, status(0, 0, draining)),
+    address: 'n2:0',
+    sleep: async (ms: number) => void (now += ms),
+    now: () => now,
+    stdout: { isTTY: true, write: () => true },
+    stderr: { write: (text: string) => err.push(text) },
+    interrupted: () => polls >= 3, // the user presses Ctrl-C during the third poll's wait
+  };
+  assert.equal(await follow('drain', 600_000, false, io), 'interrupted');
+  assert.equal(polls, 3, 'no poll after the Ctrl-C');
+  assert.deepEqual(err, ['\nshoal drain: stopped following; the drain of n2 goes on (`shoal undrain n2` gives its share back); `shoal status --node n2:0` shows its progress\n']);
+  err.length = 0;
+  polls = 0;
+  assert.equal(await follow('undrain', 600_000, false, { ...io, status: async () => (polls++, status(0, 0)) }), 'interrupted');
+  assert.deepEqual(err, ['\nshoal undrain: stopped following; n2 goes on taking its share back; `shoal status --node n2:0` shows its progress\n']);
+});
