@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   const passedOn = passedOnArgs(flags);
   // Before any node starts: a node on a port in use would exit, and another cluster there would
   // answer the readiness checks in its place.
-  await checkPortsFree(basePort, count);
+  await checkPortsFree(basePort, count, flags['data-dir'] !== undefined);
   const dataRoot = resolve(String(flags['data-dir'] ?? DEV_DATA_DIR));
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
@@ -270,15 +270,42 @@ export async function run(argv: string[]): Promise<number> {
   return failed ? failedStatus : 0;
 }
 
-/** Refuses (a usage error, exit 2) when any port the nodes would listen on is taken, naming the first few. */
-async function checkPortsFree(basePort: number, count: number): Promise<void> {
+/** How far apart the base ports tried for the suggestion are, and how many are tried. */
+const SUGGESTED_BASE_STEP = 100;
+const SUGGESTED_BASE_TRIES = 20;
+
+/** The ports `count` nodes from `basePort` listen on, each with what it is. */
+function devPorts(basePort: number, count: number): { port: number; what: string }[] {
   const roles = ['client', 'peer', 'RESP', 'admin'];
-  const wanted = Array.from({ length: count }, (_, i) => roles.map((role, d) => ({ port: basePort + PORT_STRIDE * i + d, what: `node${i + 1}'s ${role} port` }))).flat();
+  return Array.from({ length: count }, (_, i) => roles.map((role, d) => ({ port: basePort + PORT_STRIDE * i + d, what: `node${i + 1}'s ${role} port` }))).flat();
+}
+
+async function busyPorts(basePort: number, count: number): Promise<{ port: number; what: string }[]> {
+  const wanted = devPorts(basePort, count);
   const free = await Promise.all(wanted.map(({ port }) => isPortFree(port)));
-  const busy = wanted.filter((_, i) => !free[i]);
+  return wanted.filter((_, i) => !free[i]);
+}
+
+/**
+ * Refuses (a usage error, exit 2) when any port the nodes would listen on is taken, naming the
+ * first few, with the command that runs this cluster beside the other: a base port whose ports are
+ * all free now, its own data directory unless one was given (the other cluster may hold
+ * .shoal/data), in the form that reaches dev through `npm start` when that is how it was run.
+ */
+async function checkPortsFree(basePort: number, count: number, dataDirGiven: boolean): Promise<void> {
+  const busy = await busyPorts(basePort, count);
   if (busy.length === 0) return;
   const named = busy.slice(0, 3).map((b) => `127.0.0.1:${b.port} (${b.what})`).join(', ') + (busy.length > 3 ? ` and ${busy.length - 3} more` : '');
-  throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or give another --base-port (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
+  const highestBase = 65535 - PORT_STRIDE * (count - 1) - 3;
+  let other: number | null = null;
+  for (let i = 1; i <= SUGGESTED_BASE_TRIES && other === null; i++) {
+    const candidate = basePort + SUGGESTED_BASE_STEP * i;
+    if (candidate > highestBase) break;
+    if ((await busyPorts(candidate, count)).length === 0) other = candidate;
+  }
+  const flags = other === null ? '' : `--base-port ${other}${dataDirGiven ? '' : ` --data-dir .shoal/dev-${other}`}`;
+  const beside = other === null ? 'give another --base-port' : process.env.npm_lifecycle_event === 'start' ? `run this one beside it: npm start -- ${flags}` : `run this one beside it: shoal dev ${flags}`;
+  throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or ${beside} (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
 }
 
 /** Stops one node gracefully (SIGTERM: it leaves, handing its partitions off), killing it if it takes too long. */
