@@ -2,7 +2,8 @@
  * `shoal dev` (what `npm start` runs): a local cluster of real daemons on loopback, as child
  * processes. Prints each node's endpoints and how to talk to the cluster, says when every node
  * sees every other alive, runs until Ctrl-C (or SIGTERM), then stops the nodes one after another,
- * killing any that do not stop in time.
+ * killing any that do not stop in time. A node that dies once the cluster was ready leaves the
+ * others serving (killing one is how a person watches a failure); before that, it stops them all.
  *
  * Rolling restart: a `restart` line on stdin, or SIGUSR2, restarts the nodes one by one (see
  * rollingRestart): each leaves gracefully, is started again with the same name and ports, and the
@@ -180,6 +181,12 @@ export async function run(argv: string[]): Promise<number> {
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
       if (node.restarting) return;
+      // Once the cluster was up, a node that dies (a crash, or a kill -9 to watch the others
+      // detect it) leaves the others serving: that failure is what a person is trying out.
+      if (!stopping && everReady && nodes.some((n) => n !== node && isRunning(n.child))) {
+        process.stderr.write(`shoal dev: ${name} exited (${signal ?? `status ${code}`}); the others keep serving (type restart to start it again; Ctrl-C stops them)\n`);
+        return;
+      }
       if (!stopping) {
         failed = true;
         if (code === 2 && !everReady && !restart) failedStatus = 2;
@@ -333,17 +340,23 @@ async function rollingRestart(
 ): Promise<void> {
   const started = Date.now();
   process.stdout.write(`shoal dev: rolling restart of ${nodes.length} node${nodes.length === 1 ? '' : 's'}\n`);
-  for (let i = 0; i < nodes.length; i++) {
+  // Nodes that are not running (one was killed) first: they are started, not stopped, and the
+  // cluster cannot converge, nor should a live node leave, while one is missing.
+  const order = [...nodes.keys()].sort((a, b) => Number(isRunning(nodes[a]!.child)) - Number(isRunning(nodes[b]!.child)));
+  for (const [step, i] of order.entries()) {
     const old = nodes[i]!;
-    process.stdout.write(`shoal dev: rolling restart: ${old.name} leaving\n`);
+    const wasRunning = isRunning(old.child);
     old.restarting = true;
-    await ops.stopNode(old);
-    if (ops.stopping()) return;
+    if (wasRunning) {
+      process.stdout.write(`shoal dev: rolling restart: ${old.name} leaving\n`);
+      await ops.stopNode(old);
+      if (ops.stopping()) return;
+    }
     nodes[i] = ops.startNode(i, true);
-    process.stdout.write(`shoal dev: rolling restart: ${old.name} restarted; waiting for the cluster to converge\n`);
+    process.stdout.write(`shoal dev: rolling restart: ${old.name} ${wasRunning ? 'restarted' : 'was not running: started again'}; waiting for the cluster to converge\n`);
     await waitUntilConverged(nodes, ops.stopping);
     if (ops.stopping()) return;
-    process.stdout.write(`shoal dev: rolling restart: ${old.name} back (${i + 1}/${nodes.length})\n`);
+    process.stdout.write(`shoal dev: rolling restart: ${old.name} back (${step + 1}/${nodes.length})\n`);
   }
   process.stdout.write(`shoal dev: rolling restart done in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }

@@ -218,6 +218,30 @@ test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC
   await assertAllGone(dev.tree, devPorts(base, 1), dev.output.text);
 });
 
+// Killing one node is how a person watches the cluster detect a failure: the others keep serving,
+// a rolling restart (SIGUSR2, or `restart` on stdin) starts it again, Ctrl-C stops the rest.
+test('a node killed after the cluster was ready leaves the others serving, and a rolling restart brings it back', HANG_BOUND, async (t) => {
+  const base = await freeDevBase(2);
+  const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '2', '--data-dir', tempDir('shoal-dev-')], 2);
+  const node2 = dev.tree.find((pid) => /--name node2 /.test(commandLine(pid)))!;
+  process.kill(node2, 'SIGKILL');
+  await until('dev to say node2 exited and the others keep serving', () => (/node2 exited \(SIGKILL\); the others keep serving/.test(dev.output.text()) ? true : undefined), GONE_WITHIN_MS, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\n${dev.output.text()}`);
+  });
+  assert.ok(isRunning(dev.child.pid!), `dev still runs:\n${dev.output.text()}`);
+  const status = await runShoal(['status', '--node', `127.0.0.1:${base}`, '--json']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.equal((JSON.parse(status.stdout) as NodeStatus).node, 'node1', 'node1 still serves');
+  dev.child.kill('SIGUSR2');
+  await until('the rolling restart to bring node2 back', () => (/rolling restart done/.test(dev.output.text()) ? true : undefined), GONE_WITHIN_MS, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\n${dev.output.text()}`);
+  });
+  const tree = processTree(dev.child.pid!);
+  assert.equal(tree.filter((pid) => /bin\/shoal\.js start /.test(commandLine(pid))).length, 2, 'both nodes run again');
+  dev.child.kill('SIGINT');
+  await assertAllGone(tree, devPorts(base, 2), dev.output.text);
+});
+
 test('shoal dev on ports in use says which and exits 2 before starting a node', async () => {
   const base = await freeDevBase(1);
   const blocker = createServer();
