@@ -186,6 +186,11 @@ export class ClientNearCache {
     this.cache?.abandonFill(token);
   }
 
+  /** Whether the read of `token` may answer a later get of its key too (NearCache.clean). */
+  clean(token: FillToken): boolean {
+    return this.cache?.clean(token) === true;
+  }
+
   /** This client writes `key`: what it holds is dropped now, not when the invalidation arrives. */
   forget(key: Uint8Array): void {
     this.cache?.forget(storeKey(key));

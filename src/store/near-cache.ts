@@ -82,6 +82,8 @@ export interface FillToken {
   readonly dropGeneration: number;
   /** The newest version an invalidation named for the key while the read was in flight. */
   invalidated: InvalidationVersion | null;
+  /** The key was written through this client while the read was in flight (`forget`). */
+  superseded: boolean;
 }
 
 interface StreamState {
@@ -163,7 +165,7 @@ export class NearCache {
 
   /** A read of `key` goes to the cluster: its answer may be installed with `completeFill`. */
   beginFill(key: string, partition: number): FillToken {
-    const token: FillToken = { key, partition, dropGeneration: this.dropGenerations[partition]!, invalidated: null };
+    const token: FillToken = { key, partition, dropGeneration: this.dropGenerations[partition]!, invalidated: null, superseded: false };
     let set = this.inFlight.get(key);
     if (set === undefined) this.inFlight.set(key, (set = new Set()));
     set.add(token);
@@ -181,7 +183,7 @@ export class NearCache {
     this.endFill(token);
     if (value === null) return false;
     this.dropSilentSources();
-    const raced = token.dropGeneration !== this.dropGenerations[token.partition] || (token.invalidated !== null && (version === null || compareVersions(version, token.invalidated) < 0));
+    const raced = token.superseded || token.dropGeneration !== this.dropGenerations[token.partition] || (token.invalidated !== null && (version === null || compareVersions(version, token.invalidated) < 0));
     if ((raced && !this.bugs.noFillGuard) || this.streams[token.partition]! < this.minStreams) {
       this.stats.fillsRefused++;
       return false;
@@ -208,9 +210,29 @@ export class NearCache {
     this.endFill(token);
   }
 
-  /** `key` was written through this client: drop what is held (the write's own invalidation follows). */
+  /**
+   * `key` was written through this client: drop what is held (the write's own invalidation
+   * follows), and refuse the fills of reads begun before it, which may not see the write.
+   */
   forget(key: string): void {
     this.store.delete(key);
+    for (const token of this.inFlight.get(key) ?? []) token.superseded = true;
+  }
+
+  /**
+   * Whether a read still in flight is one whose answer this cache would install now: nothing raced
+   * it (no invalidation of its key, no drop of its partition, no write through this client) and
+   * its partition is streamed. A later read of the key may wait for its answer instead of sending
+   * its own (the SDK's shared near-cache misses).
+   */
+  clean(token: FillToken): boolean {
+    return (
+      this.inFlight.get(token.key)?.has(token) === true &&
+      !token.superseded &&
+      token.invalidated === null &&
+      token.dropGeneration === this.dropGenerations[token.partition] &&
+      this.streams[token.partition]! >= this.minStreams
+    );
   }
 
   /** A batch or heartbeat from `source` (a node's stream on one connection). */

@@ -55,3 +55,36 @@ test('near cache: hits after a read, invalidated by another client\'s write, byp
   await until('the lost connection flushing its partitions', () => (dropped.includes('source-lost') ? true : undefined), 30_000, 20);
   assert.equal(await near.get('user:1'), 'v2');
 });
+
+test('near cache: concurrent gets of a key it does not hold share one cluster read, and the answer fills it', async (t) => {
+  const cluster = await TestCluster.create(3);
+  t.after(() => cluster.cleanup());
+  await cluster.startAll();
+  await cluster.untilConverged();
+  const near = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, nearCache: { maxEntries: 1000, ttlMs: 60_000 } });
+  t.after(() => near.close());
+  const other = await connect({ seeds: cluster.clientAddresses, codec: stringCodec });
+  t.after(() => other.close());
+  const invalidated: string[] = [];
+  near.on('invalidate', (key) => invalidated.push(new TextDecoder().decode(key)));
+
+  await other.set('herd:1', 'v1');
+  // Its partition streamed: a read of it is served from the near cache.
+  await until('a read served from the near cache', async () => ((await near.get('herd:1')) === 'v1' && (near.nearCacheStats()?.hits ?? 0) > 0 ? true : undefined), 30_000, 50);
+  await other.set('herd:1', 'v2');
+  await until('the write invalidating the near copy', () => (invalidated.includes('herd:1') ? true : undefined), 10_000, 10);
+
+  // A hot key just invalidated (or expired): before, each of these gets sent its own read.
+  const before = near.nearCacheStats()!;
+  const values = await Promise.all(Array.from({ length: 200 }, () => near.get('herd:1')));
+  assert.deepEqual(new Set(values), new Set(['v2']));
+  const after = near.nearCacheStats()!;
+  assert.equal(after.misses - before.misses, 200);
+  assert.equal(after.sharedMisses - before.sharedMisses, 199, 'one read answered all 200');
+  assert.equal(await near.get('herd:1'), 'v2');
+  assert.equal(near.nearCacheStats()!.hits, after.hits + 1, 'and filled the near cache');
+  // A get with a signal of its own, or another consistency, sends its own read.
+  const own = await Promise.all([near.get('herd:2', { signal: new AbortController().signal }), near.get('herd:2', { consistency: 'one' }), near.get('herd:2')]);
+  assert.deepEqual(own, [null, null, null]);
+  assert.equal(near.nearCacheStats()!.sharedMisses, after.sharedMisses, 'none of them shared');
+});

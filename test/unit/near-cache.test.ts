@@ -135,6 +135,32 @@ test('near cache: installs once enough sources stream the partition, drops on in
   assert.equal(cache.stats.gaps, 1);
 });
 
+test('near cache: a read begun before a write through this client is not installed, and only an unraced read in a streamed partition may answer another get', () => {
+  const now = { ms: 0 };
+  const cache = new NearCache({ clock: { wallMs: () => now.ms, monoMs: () => now.ms }, partitions: 8, maxEntries: 100, ttlMs: 60_000 });
+  const unstreamed = cache.beginFill('u', 0);
+  assert.equal(cache.clean(unstreamed), false, 'its partition is not streamed yet');
+  cache.abandonFill(unstreamed);
+  cache.receive('a', heartbeat([0, 1, 0]));
+  // A read in flight when the client writes the key may have read the value before the write:
+  // before, it was installed and served until the write's own invalidation arrived.
+  const before = cache.beginFill('x', 0);
+  assert.equal(cache.clean(before), true);
+  cache.forget('x');
+  assert.equal(cache.clean(before), false, 'superseded by the write');
+  assert.equal(cache.completeFill(before, Uint8Array.of(1), null, null), false, 'not installed');
+  assert.equal(cache.get('x', 0), undefined);
+  const invalidated = cache.beginFill('y', 0);
+  cache.receive('a', { heartbeat: false, partitions: [{ partition: 0, epoch: 1, seq: 1, count: 1, keys: [{ key: 'y', version: v(1) }] }] });
+  assert.equal(cache.clean(invalidated), false, 'an invalidation raced it');
+  const dropped = cache.beginFill('z', 0);
+  cache.sourceLost('a');
+  assert.equal(cache.clean(dropped), false, 'its partition was dropped');
+  const done = cache.beginFill('w', 1);
+  cache.abandonFill(done);
+  assert.equal(cache.clean(done), false, 'no longer in flight');
+});
+
 test('near cache: the fill race is closed (an invalidation or partition drop during the read refuses the fill), and the test-only switch re-opens it', () => {
   for (const noFillGuard of [false, true]) {
     const now = { ms: 0 };
