@@ -305,7 +305,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   }
   const hostProblem = advertisableHostProblem(advertiseHost);
   if (hostProblem !== undefined) throw new ConfigError(`${origin(has('advertise-host') ? 'advertise-host' : 'host')} "${advertiseHost}" ${hostProblem}`);
-  const seeds = get<string[]>('seeds');
+  const seeds = seedsWithoutNone(get<string[]>('seeds'), origin('seeds'));
   for (const seed of seeds) {
     const problem = parseHostPort(seed).problem;
     if (problem !== undefined) throw new ConfigError(`${origin('seeds')}: seed "${seed}" ${problem}; a seed is a running node's peer port, HOST:PORT`);
@@ -494,4 +494,15 @@ function readDefaultPassword(path: string, origin: string): { password: Uint8Arr
 function statsPrefixDelimiter(value: string, origin: string): string {
   if (value.length > 8) throw new ConfigError(`${origin} must be at most 8 characters, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * `none` alone is no seeds: `shoal start --help` shows the default as `none` and says "none starts
+ * a new cluster", so an operator copies it (probe-chaos: `--seeds none` was refused as a seed that
+ * is not HOST:PORT). Beside real seeds it would be a mistake, and says so.
+ */
+function seedsWithoutNone(seeds: string[], origin: string): string[] {
+  if (!seeds.includes('none')) return seeds;
+  if (seeds.length === 1) return [];
+  throw new ConfigError(`${origin}: "none" means no seeds, so it goes alone; give HOST:PORT seeds or none`);
 }

@@ -107,6 +107,14 @@ test('every bad input is a ConfigError that names the option and where its value
   }
 });
 
+test('--seeds none (the default `shoal start --help` shows) starts a new cluster, as no --seeds does', () => {
+  // probe-chaos: the help and docs/OPERATIONS.md say `default: none ... none starts a new cluster`,
+  // and `--seeds none` was refused as a seed that is not HOST:PORT.
+  assert.deepEqual(loadConfig(['--seeds', 'none'], {}).seeds, []);
+  assert.deepEqual(loadConfig([], { SHOAL_SEEDS: 'none' }).seeds, []);
+  assert.throws(() => loadConfig(['--seeds', 'none,10.0.0.1:7401'], {}), /--seeds: "none" means no seeds, so it goes alone/);
+});
+
 test('--advertise-host is what others are told; --host is where the ports listen; seeds may be names and IPv6', () => {
   const c = loadConfig(['--host', '0.0.0.0', '--advertise-host', '10.1.2.3', '--seeds', 'shoal-peers.default.svc.cluster.local:7401, [fd00::1]:7401,10.0.0.9:7401'], {});
   assert.equal(c.host, '0.0.0.0');
