@@ -175,6 +175,30 @@ export class NodeDrain {
     return this.draining;
   }
 
+  /** Partitions the ring without this node leaves short of a live, caught-up quorum (the drain's refusal; a leave's warning). */
+  shortfallWithoutSelf(): QuorumShortfall | null {
+    const h = this.host;
+    return quorumShortfall(h.ringWithoutSelf(), h.ring(), (name) => h.memberState(name), h.consistency);
+  }
+
+  /**
+   * The leave's warning in words, or null when every partition keeps its quorums without this node.
+   * `before`: the ring the leave started from (once leaving, the ring in use is already without it).
+   */
+  leaveShortfall(before: Placement): { message: string; partitions: number; notLive: string[] } | null {
+    const h = this.host;
+    const short = quorumShortfall(h.ringWithoutSelf(), before, (name) => h.memberState(name), h.consistency);
+    if (short === null) return null;
+    const them = short.notLive.length === 1 ? short.notLive[0]!.name : 'them';
+    return {
+      message:
+        `leaving although, without this node, ${describeShortfall(short, this.host.consistency, 'would have')}: requests on them fail, and their handoff waits, ` +
+        `until ${them} ${short.notLive.length === 1 ? 'is' : 'are'} back or the cluster removes ${them} (deadReclaimMs); \`shoal drain\` refuses this change`,
+      partitions: short.partitions,
+      notLive: short.notLive.map((m) => m.name),
+    };
+  }
+
   /** Starts giving the node's partitions away (idempotent); throws DrainRefusedError when it must not. */
   drain(): DrainProgress {
     if (this.draining) return this.progress();
@@ -182,7 +206,7 @@ export class NodeDrain {
     if (h.leaving()) throw new DrainRefusedError(`${h.name} is leaving the cluster; a drain would change nothing`);
     if (!h.joined()) throw new DrainRefusedError(`${h.name} has not joined its cluster yet; it owns nothing to drain`);
     if (h.otherDataHolders() === 0) throw new DrainRefusedError(`${h.name} is the only live member holding data; with nobody to hand its partitions to, a drain would drop them`);
-    const short = quorumShortfall(h.ringWithoutSelf(), h.ring(), (name) => h.memberState(name), h.consistency);
+    const short = this.shortfallWithoutSelf();
     if (short !== null) {
       const them = short.notLive.length === 1 ? short.notLive[0]!.name : 'them';
       throw new DrainRefusedError(

@@ -738,6 +738,18 @@ export class ShoalNode {
     if (this.stopped) return done();
     this.leaveWaiters.push(done);
     if (this.leaving) return;
+    // A leave cannot be refused as a drain is, but it can say what it costs: once, at its start or
+    // as soon as gossip finds a member down while it runs (a crash a moment before is not known yet).
+    const before = this.ring.placement;
+    let warned = !this.ring.ringConfirmed;
+    const warnOfShortfall = () => {
+      if (warned) return;
+      const short = this.drainer.leaveShortfall(before);
+      if (short === null) return;
+      warned = true;
+      this.env.log.warn({ event: 'leave-quorum-shortfall', partitions: short.partitions, notLive: short.notLive }, short.message);
+    };
+    warnOfShortfall();
     this.leaving = true;
     this.publishMeta({ ...this.membership.self().meta, [META.leaving]: 1 });
     this.ring.requestCheck();
@@ -749,6 +761,7 @@ export class ShoalNode {
     const poll = () => {
       this.timers.leave = null;
       if (this.stopped) return finished();
+      warnOfShortfall();
       this.rehomeDepartedHints();
       this.rehomeHintsForDownTargets('it is down while this node leaves');
       const p = this.sync.progress();

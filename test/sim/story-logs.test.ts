@@ -190,3 +190,44 @@ test('hints taken back for a crashed member removed from the ring say it crashed
     assert.match(line.msg, /dead|forgot/, line.msg);
   }
 });
+
+test('a graceful leave while another member is down warns which partitions lose their quorum, as a drain would refuse', () => {
+  // probe-chaos: SIGTERM of n1 while n5 was dead (5 real nodes) left partitions without a live,
+  // caught-up QUORUM for ~70 s, and nothing said so; `shoal drain` refuses the same change.
+  const lines: string[] = [];
+  const sim = cluster(4, lines);
+  sim.runUntil(3_000);
+  for (let i = 0; i < 20; i++) write(sim, 0, `k${i}`);
+  sim.crash(3);
+  sim.runUntil(sim.now + 20_000, () => sim.process(0)!.status().members.find((m) => m.name === 'n4')?.state === 'dead');
+  assert.equal(sim.process(0)!.status().members.find((m) => m.name === 'n4')?.state, 'dead', 'n1 should have declared n4 dead');
+  sim.process(0)!.leave(() => {});
+  const warned = events(lines, 'leave-quorum-shortfall', 'n1');
+  assert.equal(warned.length, 1, 'one warning at the start of the leave');
+  assert.equal(warned[0]!.level, 'warn');
+  assert.match(warned[0]!.msg, /partitions would have too few live, caught-up replicas for a quorum .* because n4 \(dead\) is still in the ring/);
+  assert.ok(typeof warned[0]!.fields.partitions === 'number' && warned[0]!.fields.partitions > 0);
+  assert.deepEqual(warned[0]!.fields.notLive, ['n4']);
+});
+
+test('a graceful leave with every other member up logs no quorum warning', () => {
+  const lines: string[] = [];
+  const sim = cluster(4, lines);
+  sim.runUntil(3_000);
+  sim.process(0)!.leave(() => {});
+  assert.equal(events(lines, 'leave-quorum-shortfall').length, 0);
+});
+
+test('a member that crashes just before a leave, unknown yet, is warned of once gossip finds it down', () => {
+  const lines: string[] = [];
+  const sim = cluster(4, lines);
+  sim.runUntil(3_000);
+  for (let i = 0; i < 20; i++) write(sim, 0, `k${i}`);
+  sim.crash(3);
+  sim.process(0)!.leave(() => {});
+  assert.equal(events(lines, 'leave-quorum-shortfall').length, 0, 'n4 is not known to be down yet');
+  sim.runUntil(sim.now + 30_000, () => events(lines, 'leave-quorum-shortfall', 'n1').length > 0);
+  const warned = events(lines, 'leave-quorum-shortfall', 'n1');
+  assert.equal(warned.length, 1);
+  assert.deepEqual(warned[0]!.fields.notLive, ['n4']);
+});
