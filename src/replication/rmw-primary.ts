@@ -71,6 +71,8 @@ export interface RmwPrimaryStats {
   /** Claims started, and those that failed (refused for a higher epoch, or too few promises in time). */
   claims: number;
   claimsFailed: number;
+  /** Keys the claims named (a claim names its operation's keys and those of the operations waiting behind it: claimedKeys). */
+  claimedKeys: number;
   /** Remembered request ids that claim answers carried to this node. */
   claimIdsReceived: number;
   /** Results refused by a replica fenced by a higher epoch (this node was deposed). */
@@ -176,7 +178,7 @@ interface PendingResult {
 }
 
 export class RmwPrimary {
-  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, claimIdsReceived: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0, resultWrites: 0, batches: 0, batchedOps: 0 };
+  readonly stats: RmwPrimaryStats = { ops: 0, repeats: 0, claims: 0, claimsFailed: 0, claimedKeys: 0, claimIdsReceived: 0, fenced: 0, writeTimeouts: 0, refusedAsReplica: 0, expired: 0, resultWrites: 0, batches: 0, batchedOps: 0 };
   private readonly claims = new Map<number, Claim>();
   /** The highest fencing epoch seen per partition (in refusals), so the next claim goes above it. */
   private readonly highestSeen = new Map<number, number>();
@@ -666,6 +668,7 @@ export class RmwPrimary {
     then: (ok: boolean, why: string, remembered: RememberedRequest[]) => void,
   ): void {
     this.stats.claims++;
+    this.stats.claimedKeys += keys.length;
     const owners = this.ctx.placement().owners(partition);
     const live = owners.filter((o) => this.ctx.isAlive(o));
     const id = this.nextId++;
