@@ -4,6 +4,7 @@
  * its own (listening sockets, connections) that the caller owns.
  */
 import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import type { Clock, Env, Logger, NodeAddress, Random, TimerId, Timers, Transport } from './env.ts';
 
 export const realClock: Clock = {
@@ -90,7 +91,14 @@ export interface RealLoggerOptions {
 export function createLogger(options: RealLoggerOptions = {}): Logger & pino.Logger {
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   const settings = { name: options.name ?? 'shoal', level: options.level ?? 'info' };
-  if (pretty) return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  if (pretty) {
+    // Formatted on this thread and written at once, as the JSON lines are: as a pino transport,
+    // pino-pretty ran in a worker, so its lines could come out after a later stderr line (the reason
+    // a start failed), and it coloured them into files and pipes too.
+    const prettify = prettyFactory({ colorize: process.stdout.isTTY === true });
+    const out = pino.destination({ dest: 1, sync: true });
+    return pino(settings, { write: (line: string) => void out.write(prettify(line)) });
+  }
   // JSON lines are written as they are logged, as process.stdout writes to a file or pipe on Linux:
   // pino's default buffers them, so a line logged before the process writes to stderr (the
   // reason a start failed) or exits could come out after it.

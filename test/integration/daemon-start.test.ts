@@ -106,6 +106,22 @@ test('a start refused once its ports are bound (a disk tier larger than its file
   assert.deepEqual(readdirSync(parent), [], 'the failed start removed the directories it made, locks included');
 });
 
+test('with --log-format pretty into a file, the lines are readable text without colour codes, and the reason a start failed comes last', async (t) => {
+  const [port, peerPort, respPort, adminPort] = await freePorts(4);
+  const parent = mkdtempSync(join(tmpdir(), 'shoal-pretty-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', String(respPort), '--admin-port', String(adminPort)];
+  // Refused once the node has logged (the disk tier opens after the peer port is bound). Before,
+  // pino-pretty ran as a transport in a worker thread with colours forced on: its lines carried
+  // ANSI escapes into the file, and could come after the reason.
+  const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', 'pretty', '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
+  assert.equal(status, 2, output);
+  assert.equal(output.includes('\x1b['), false, 'no colour codes in a file');
+  const lines = output.trimEnd().split('\n');
+  assert.match(lines.at(-1)!, /^shoal start: cannot open the disk tier file /);
+  assert.ok(lines.some((line) => /INFO.*using data directory/.test(line)), output);
+});
+
 test('an --advertise-host too long for gossip metadata exits with status 2 and one line, holding nothing', async (t) => {
   const [port, peerPort, respPort, adminPort] = await freePorts(4);
   const parent = mkdtempSync(join(tmpdir(), 'shoal-advertise-'));
