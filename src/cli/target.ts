@@ -13,7 +13,7 @@ import { get as httpsGet } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AuthenticationError, connect, ConnectionError, stringCodec, type ClientTlsOptions, type ShoalClient, type ValueCodec } from '../client/index.ts';
-import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
+import { CLIENT_ENDPOINT_PATH, NODE_ENDPOINT_PATH, upgradeCertificateRefusal, type Credentials, type NodeStatus, type ReplyResult } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
 import { askNode, NodeRefusedError, type OneAdminRequest } from '../daemon/ask-node.ts';
@@ -71,13 +71,9 @@ export function answeredWithoutTls(error: unknown): boolean {
 /** Nothing answered, or (when the cause is a certificate problem) TLS failed: say which, and what to give. */
 function noNodeMessage(node: string, cause: unknown): string {
   const c = rootCause(cause);
-  // A node requiring client certificates answers the WebSocket upgrade 403 when it refuses the
-  // one shown or none was (src/server/client-server.ts); `ws` says only the status.
-  if (targetTls !== null && c instanceof Error && /^Unexpected server response: 403$/.test(c.message)) {
-    return (targetTls as { cert?: unknown }).cert === undefined
-      ? `${node} requires a client certificate: give --tls-cert and --tls-key (or SHOAL_TLS_CERT and SHOAL_TLS_KEY)`
-      : `${node} refused the client certificate (--tls-cert): it must be signed by the node's --tls-ca and not expired; the node's log says why`;
-  }
+  const refusal = targetTls === null ? null : upgradeCertificateRefusal(c, targetTls.cert !== undefined);
+  if (refusal?.kind === 'certificate-required') return `${node} requires a client certificate: give --tls-cert and --tls-key (or SHOAL_TLS_CERT and SHOAL_TLS_KEY)`;
+  if (refusal !== null) return `${node} refused the client certificate (--tls-cert): it must be signed by the node's --tls-ca and not expired; the node's log says why`;
   const code = c instanceof Error ? String((c as NodeJS.ErrnoException).code ?? '') : '';
   if (answeredWithoutTls(cause)) {
     return `${node} does not speak TLS: the TLS handshake got a plain answer; drop --tls-ca / SHOAL_TLS_CA (and wss://) to talk to it without TLS, or point --node at a node that uses TLS`;

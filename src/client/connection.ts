@@ -25,8 +25,8 @@ import {
   type WelcomeFrame,
   type WireLimits,
   tlsFailure,
-  type TlsFailure,
   type TlsFailureKind,
+  upgradeCertificateRefusal,
 } from '../protocol/index.ts';
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
@@ -285,7 +285,10 @@ export class NodeConnection {
     socket.addEventListener('error', (event) => {
       // `ws` says why; a WHATWG error event carries no detail (the close event follows).
       const cause = event.error instanceof Error ? event.error : undefined;
-      const tls = this.state === 'connecting' ? (tlsFailure(cause) ?? this.certificateRefusal(cause)) : null;
+      // Over wss://, a 403 to the upgrade is a node refusing the client certificate (or its absence).
+      const certificateShown = (this.options.tls as { cert?: unknown } | null)?.cert !== undefined;
+      const refused = this.url.startsWith('wss:') ? upgradeCertificateRefusal(cause, certificateShown) : null;
+      const tls = this.state === 'connecting' ? (tlsFailure(cause) ?? refused) : null;
       if (tls !== null) {
         // The node's certificate (or a port without TLS) fails the same way on every attempt:
         // until some node has accepted this client, no redial (connect() need not wait out its timeout).
@@ -300,19 +303,6 @@ export class NodeConnection {
       this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}${hint}`, false, { cause });
     });
     socket.addEventListener('close', (event) => this.onClose(socket, event.code, event.reason));
-  }
-
-  /**
-   * A node that requires client certificates answers the WebSocket upgrade 403 when it refuses the
-   * one shown, or when none was (src/server/client-server.ts: Node's TLS server would cut the
-   * handshake without an alert, which reads as a hang-up). `ws` says only the status.
-   */
-  private certificateRefusal(cause: Error | undefined): TlsFailure | null {
-    if (!this.url.startsWith('wss:') || !/^Unexpected server response: 403$/.test(cause?.message ?? '')) return null;
-    const shown = (this.options.tls as { cert?: unknown } | null)?.cert !== undefined;
-    return shown
-      ? { kind: 'certificate-refused', reason: "it refused the client certificate (HTTP 403 to the WebSocket upgrade; the node's log says why)" }
-      : { kind: 'certificate-required', reason: 'it requires a client certificate and got none (HTTP 403 to the WebSocket upgrade)' };
   }
 
   private onMessage(bytes: Uint8Array): void {

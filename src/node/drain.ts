@@ -175,10 +175,10 @@ export class NodeDrain {
     return this.draining;
   }
 
-  /** Partitions the ring without this node leaves short of a live, caught-up quorum (the drain's refusal; a leave's warning). */
-  shortfallWithoutSelf(): QuorumShortfall | null {
+  /** Partitions the ring without this node leaves short of a live, caught-up quorum, moving from `from` (the drain's refusal; a leave's warning). */
+  private shortfallWithoutSelf(from: Placement = this.host.ring()): QuorumShortfall | null {
     const h = this.host;
-    return quorumShortfall(h.ringWithoutSelf(), h.ring(), (name) => h.memberState(name), h.consistency);
+    return quorumShortfall(h.ringWithoutSelf(), from, (name) => h.memberState(name), h.consistency);
   }
 
   /**
@@ -186,8 +186,7 @@ export class NodeDrain {
    * `before`: the ring the leave started from (once leaving, the ring in use is already without it).
    */
   leaveShortfall(before: Placement): { message: string; partitions: number; notLive: string[] } | null {
-    const h = this.host;
-    const short = quorumShortfall(h.ringWithoutSelf(), before, (name) => h.memberState(name), h.consistency);
+    const short = this.shortfallWithoutSelf(before);
     if (short === null) return null;
     const them = short.notLive.length === 1 ? short.notLive[0]!.name : 'them';
     return {

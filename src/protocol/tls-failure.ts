@@ -82,3 +82,16 @@ export function tlsFailure(error: unknown): TlsFailure | null {
   }
   return null;
 }
+
+/**
+ * The refusal behind a WebSocket upgrade answered 403 by a node that requires client certificates
+ * (src/server/client-server.ts checks them itself: Node's TLS server would cut the handshake
+ * without an alert, which reads as a hang-up); `ws` says only the status. Null for any other error.
+ * `certificateShown`: whether this side offered one.
+ */
+export function upgradeCertificateRefusal(error: unknown, certificateShown: boolean): TlsFailure | null {
+  if (!(error instanceof Error) || !/^Unexpected server response: 403$/.test(error.message)) return null;
+  return certificateShown
+    ? { kind: 'certificate-refused', reason: "it refused the client certificate (HTTP 403 to the WebSocket upgrade; the node's log says why)" }
+    : { kind: 'certificate-required', reason: 'it requires a client certificate and got none (HTTP 403 to the WebSocket upgrade)' };
+}

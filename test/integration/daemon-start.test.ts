@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { envName, OPTION_NAMES } from '../../src/daemon/options.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, runShoal, runShoalMerged, SHOAL_BIN, tempDir } from './daemon-harness.ts';
@@ -89,15 +89,24 @@ test('a port in use exits with status 2, names the port and the flag, and leaves
   assert.deepEqual(readdirSync(parent), ['existing'], 'the directories the failed start made are gone; the one it found is kept');
 });
 
-test('a start refused once its ports are bound (a disk tier larger than its filesystem) exits with status 2, holding nothing', async (t) => {
+/**
+ * `shoal start` refused once its ports are bound and it has logged: a disk tier of 100 PB, more than
+ * any filesystem under the tests has free (the disk tier opens with the node, after the peer port
+ * is bound). Its status, its stdout and stderr as one file, and the directory its dirs were under.
+ */
+async function lateRefusedStart(t: TestContext, logFormat: 'json' | 'pretty'): Promise<{ status: number | null; output: string; parent: string }> {
   const [port, peerPort, respPort, adminPort] = await freePorts(4);
   const parent = mkdtempSync(join(tmpdir(), 'shoal-late-'));
   t.after(() => rmSync(parent, { recursive: true, force: true }));
   const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', String(respPort), '--admin-port', String(adminPort)];
-  // 100 PB: more than any filesystem under the tests has free. The disk tier opens with the node,
-  // after the peer port is bound; the process exits only if the failed start closed everything it
-  // had opened (a listener or a timer left behind keeps it running until the harness gives up).
-  const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', 'json', '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
+  const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', logFormat, '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
+  return { status, output, parent };
+}
+
+test('a start refused once its ports are bound (a disk tier larger than its filesystem) exits with status 2, holding nothing', async (t) => {
+  // The process exits only if the failed start closed everything it had opened (a listener or a
+  // timer left behind keeps it running until the harness gives up).
+  const { status, output, parent } = await lateRefusedStart(t, 'json');
   assert.equal(status, 2, output);
   const lines = output.trimEnd().split('\n');
   // The reason is the last line, after every log line of the failed start, none of them in between.
@@ -107,14 +116,9 @@ test('a start refused once its ports are bound (a disk tier larger than its file
 });
 
 test('with --log-format pretty into a file, the lines are readable text without colour codes, and the reason a start failed comes last', async (t) => {
-  const [port, peerPort, respPort, adminPort] = await freePorts(4);
-  const parent = mkdtempSync(join(tmpdir(), 'shoal-pretty-'));
-  t.after(() => rmSync(parent, { recursive: true, force: true }));
-  const ports = ['--port', String(port), '--peer-port', String(peerPort), '--resp-port', String(respPort), '--admin-port', String(adminPort)];
-  // Refused once the node has logged (the disk tier opens after the peer port is bound). Before,
-  // pino-pretty ran as a transport in a worker thread with colours forced on: its lines carried
-  // ANSI escapes into the file, and could come after the reason.
-  const { status, output } = await runShoalMerged(['start', ...ports, '--log-format', 'pretty', '--data-dir', join(parent, 'data'), '--disk-dir', join(parent, 'disk'), '--disk-size', '100000000gib']);
+  // Before, pino-pretty ran as a transport in a worker thread with colours forced on: its lines
+  // carried ANSI escapes into the file, and could come after the reason.
+  const { status, output } = await lateRefusedStart(t, 'pretty');
   assert.equal(status, 2, output);
   assert.equal(output.includes('\x1b['), false, 'no colour codes in a file');
   const lines = output.trimEnd().split('\n');
