@@ -92,6 +92,9 @@ export function decodeRmwOp(wire: unknown): RmwOp {
     case 'rename':
       if (typeof w['nx'] !== 'boolean') throw new MalformedRmwError('read-modify-write "rename" has no boolean "nx"');
       return { op: 'rename', nx: w['nx'] };
+    case 'copy':
+      if (typeof w['replace'] !== 'boolean') throw new MalformedRmwError('read-modify-write "copy" has no boolean "replace"');
+      return { op: 'copy', replace: w['replace'] };
     case 'msetnx': {
       const values = w['values'];
       if (!Array.isArray(values) || !values.every((v) => v instanceof Uint8Array)) throw new MalformedRmwError('read-modify-write "msetnx" has no values');

@@ -1,6 +1,6 @@
 /**
  * Read-modify-write operations: what INCR, APPEND, SETNX, SET NX/XX/GET, GETSET, GETDEL, GETEX,
- * EXPIRE NX/XX/GT/LT, PERSIST, DEL, RENAME and MSETNX do to the records of their keys.
+ * EXPIRE NX/XX/GT/LT, PERSIST, DEL, RENAME, COPY and MSETNX do to the records of their keys.
  *
  * An operation runs on the primary of its keys' partition (the first live owner), serialised
  * there by the partition's actor, and its writes go to the replicas with a fresh version and the
@@ -63,6 +63,13 @@ export type RmwOp =
   | { op: 'del' }
   /** RENAME/RENAMENX: keys are [source, destination]. Result: `ok` (RENAME), integer 1/0 (RENAMENX); error no-such-key. */
   | { op: 'rename'; nx: boolean }
+  /**
+   * COPY: keys are [source, destination], distinct (the RESP layer refuses a copy to itself). The
+   * destination takes the source's value and expiry; without `replace`, only when it is absent.
+   * Result: integer 1 (copied), integer 0 (the destination exists), or bulk null (no source: Redis
+   * answers 0 too, and counts a keyspace miss where the other two count a hit).
+   */
+  | { op: 'copy'; replace: boolean }
   /** MSETNX: values in the order of the keys. Result: integer 1 (all set) or 0 (none set). */
   | { op: 'msetnx'; values: Uint8Array[] };
 
@@ -127,8 +134,8 @@ export interface RmwOutcome {
  *
  * `current[i]` is the live record of key i, or null when the key is absent, deleted or expired
  * (the caller filters dead records with isDeadAt). The keys are distinct: the caller passes a key
- * given twice once (DEL counts it once as Redis does; MSETNX keeps its last value; RENAME of a
- * key to itself passes the one key: `current.length === 1`). An error writes nothing.
+ * given twice once (DEL counts it once as Redis does; MSETNX keeps its last value; RENAME or COPY
+ * of a key to itself passes the one key: `current.length === 1`). An error writes nothing.
  */
 export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs: number, limits: RmwLimits): RmwOutcome {
   const untouched = (): (RmwWrite | null)[] => current.map(() => null);
@@ -222,6 +229,14 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
         result: op.nx ? { kind: 'integer', value: 1n } : { kind: 'ok' },
         writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs }],
       };
+    }
+    case 'copy': {
+      if (record === null) return { result: { kind: 'bulk', value: null }, writes: untouched() };
+      // A copy to itself (one key given: RESP refuses it before it gets here) finds its destination
+      // taken, and with REPLACE would write the record over itself: nothing to write either way.
+      const destinationTaken = current.length === 1 || current[1] !== null;
+      if (destinationTaken && (!op.replace || current.length === 1)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
+      return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs }] };
     }
     case 'msetnx': {
       if (op.values.length !== current.length) throw new RangeError(`msetnx has ${op.values.length} values for ${current.length} keys`);

@@ -75,6 +75,17 @@ export function parseInteger(arg: Uint8Array): bigint | null {
 }
 
 /**
+ * A database index as Redis's getIntFromObjectOrReply reads it (SELECT, COPY ... DB): an integer
+ * in C int range, or the error Redis answers.
+ */
+export function parseDbIndex(arg: Uint8Array): bigint | string {
+  const index = parseInteger(arg);
+  if (index === null) return ERR_NOT_INTEGER;
+  if (index > 2147483647n || index < -2147483648n) return 'ERR value is out of range, value must between -2147483648 and 2147483647';
+  return index;
+}
+
+/**
  * True when the argument is `word` in any case (ASCII); `word` is given in lower case. Redis
  * compares options as C strings (strcasecmp), so the argument ends at its first NUL byte:
  * `nx\0anything` is NX there, and here.

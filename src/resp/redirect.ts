@@ -14,7 +14,7 @@
  * - this connection was just redirected for this very key (a client whose map disagrees with
  *   ours would otherwise bounce between nodes): the second time in a row it is served;
  * - multi-key commands whose keys are in several slots (they fan out across partitions), except
- *   MSETNX, RENAME and RENAMENX, whose all-or-nothing meaning needs one slot: CROSSSLOT, as Redis.
+ *   MSETNX, RENAME, RENAMENX and COPY, whose all-or-nothing meaning needs one slot: CROSSSLOT, as Redis.
  */
 import { keySlot } from '../ring/slots.ts';
 import type { CommandSpec, ConnectionState } from './command.ts';
@@ -23,7 +23,7 @@ import type { ClusterView } from './cluster-view.ts';
 export const CROSSSLOT_ERROR = "CROSSSLOT Keys in request don't hash to the same slot";
 
 /** Multi-key commands that must not span slots (Redis Cluster's CROSSSLOT). */
-const SINGLE_SLOT_COMMANDS: ReadonlySet<string> = new Set(['msetnx', 'rename', 'renamenx']);
+const SINGLE_SLOT_COMMANDS: ReadonlySet<string> = new Set(['msetnx', 'rename', 'renamenx', 'copy']);
 
 export type RouteHook = (connection: ConnectionState, spec: CommandSpec, args: Uint8Array[]) => string | null;
 

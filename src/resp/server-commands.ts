@@ -4,7 +4,7 @@
  * Shoal node cannot mean what Redis means (persistence, databases, replication), it answers as a
  * Redis without that feature does.
  */
-import { argText, quotingError } from './args.ts';
+import { argText, parseDbIndex, quotingError } from './args.ts';
 import { documented, type ArgumentDoc, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { makeInfoCommand } from './info.ts';
 import { TRACKING_HELP, TRACKING_SUBCOMMANDS } from './client-tracking.ts';
@@ -216,10 +216,9 @@ function helloReply(ctx: CommandContext, protocol: 2 | 3, name: Uint8Array | nul
 }
 
 const select = spec('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
-  const index = parseInteger(args[1]!);
+  const index = parseDbIndex(args[1]!);
   // One keyspace: database 0 is all there is.
-  if (index === null) reply.error('ERR value is not an integer or out of range');
-  else if (index > 2147483647n || index < -2147483648n) reply.error('ERR value is out of range, value must between -2147483648 and 2147483647');
+  if (typeof index === 'string') reply.error(index);
   else if (index !== 0n) reply.error('ERR DB index is out of range');
   else reply.ok();
   done();

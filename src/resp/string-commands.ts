@@ -10,10 +10,13 @@ import type { KvError, RmwExpiry, RmwOp, RmwResult } from '../replication/api.ts
 import {
   ERR_CROSSSLOT,
   ERR_NOT_INTEGER,
+  ERR_SYNTAX,
   LLONG_MIN,
   bytesEqual,
   expireAtFromOption,
+  isWord,
   kvErrorText,
+  parseDbIndex,
   parseInteger,
   parseStringOptions,
   wrongArity,
@@ -267,6 +270,38 @@ function renameCommand(name: 'rename' | 'renamenx'): CommandSpec {
   });
 }
 
+// COPY too: it copies a string.
+
+/** Redis 7.0's databases on a Redis Cluster node (16 by default): COPY ... DB parses an index within them. */
+const REDIS_DATABASES = 16n;
+
+const copy = spec('copy', -3, ['write', 'denyoom'], [1, 2, 1], ['keyspace', 'write', 'slow'], (ctx, args, reply, done) => {
+  const source = args[1]!;
+  const destination = args[2]!;
+  if (!inOneSlot([source, destination])) return replyError(reply, done, ERR_CROSSSLOT);
+  let replace = false;
+  let db = 0n;
+  for (let j = 3; j < args.length; j++) {
+    if (isWord(args[j]!, 'replace')) replace = true;
+    else if (isWord(args[j]!, 'db') && j + 1 < args.length) {
+      const index = parseDbIndex(args[++j]!);
+      if (typeof index === 'string') return replyError(reply, done, index);
+      if (index < 0n || index >= REDIS_DATABASES) return replyError(reply, done, 'ERR DB index is out of range');
+      db = index;
+    } else return replyError(reply, done, ERR_SYNTAX);
+  }
+  // Shoal has database 0 only, and answers as a Redis Cluster node, which has no other either.
+  if (db !== 0n) return replyError(reply, done, 'ERR Copying to another database is not allowed in cluster mode');
+  if (bytesEqual(source, destination)) return replyError(reply, done, 'ERR source and destination objects are the same');
+  runRmw(ctx, [source, destination], { op: 'copy', replace }, reply, done, (result) => {
+    // Redis looks the source up as a read (a hit or a miss), the destination as a write (neither).
+    const copied = result.kind === 'integer';
+    countLookups(ctx, copied ? 1 : 0, copied ? 0 : 1);
+    reply.integer(copied ? result.value : 0);
+    done();
+  });
+});
+
 export const stringCommands: readonly CommandSpec[] = [
   documented(get, { summary: 'Get the value of a key', since: '1.0.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }] }),
   documented(set, { summary: 'Set the string value of a key', since: '1.0.0', group: 'string', complexity: 'O(1)', history: [['2.6.12', 'Added the `EX`, `PX`, `NX` and `XX` options.'], ['6.0.0', 'Added the `KEEPTTL` option.'], ['6.2.0', 'Added the `GET`, `EXAT` and `PXAT` option.'], ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'value', type: 'string' }, { name: 'condition', type: 'oneof', since: '2.6.12', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] }, { name: 'get', type: 'pure-token', token: 'GET', since: '6.2.0', flags: ['optional'] }, { name: 'expiration', type: 'oneof', flags: ['optional'], arguments: [{ name: 'seconds', type: 'integer', token: 'EX', since: '2.6.12' }, { name: 'milliseconds', type: 'integer', token: 'PX', since: '2.6.12' }, { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT', since: '6.2.0' }, { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT', since: '6.2.0' }, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL', since: '6.0.0' }] }] }),
@@ -290,4 +325,5 @@ export const stringCommands: readonly CommandSpec[] = [
   documented(incrbyfloat, { summary: 'Increment the float value of a key by the given amount', since: '2.6.0', group: 'string', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'increment', type: 'double' }] }),
   documented(renameCommand('rename'), { summary: 'Rename a key', since: '1.0.0', group: 'generic', complexity: 'O(1)', arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'newkey', type: 'key', keySpecIndex: 1 }] }),
   documented(renameCommand('renamenx'), { summary: 'Rename a key, only if the new key does not exist', since: '1.0.0', group: 'generic', complexity: 'O(1)', history: [['3.2.0', 'The command no longer returns an error when source and destination names are the same.']], arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }, { name: 'newkey', type: 'key', keySpecIndex: 1 }] }),
+  documented(copy, { summary: 'Copy a key', since: '6.2.0', group: 'generic', complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', arguments: [{ name: 'source', type: 'key', keySpecIndex: 0 }, { name: 'destination', type: 'key', keySpecIndex: 1 }, { name: 'destination-db', type: 'integer', token: 'DB', flags: ['optional'] }, { name: 'replace', type: 'pure-token', token: 'REPLACE', flags: ['optional'] }] }),
 ];

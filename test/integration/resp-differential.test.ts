@@ -156,6 +156,17 @@ const SCRIPTS: Record<string, Arg[][]> = {
     ['SET', '{r}c', '2'], ['RENAMENX', '{r}b', '{r}c'], ['RENAMENX', '{r}b', '{r}d'], ['MGET', '{r}a', '{r}b', '{r}c', '{r}d'],
     ['RENAME', '{r}d', '{r}c'], ['GET', '{r}c'], ['TTL', '{r}c'], ['RENAME', '{r}c'], ['RENAMENX', '{r}c', '{r}d', '{r}e'],
   ],
+  // COPY with keys of one slot (the plain server has no slots, so DB n goes to the cluster script).
+  'copy': [
+    ['COPY'], ['COPY', '{c}a'], ['COPY', '{c}a', '{c}b'], ['SET', '{c}a', 'v', 'EX', '100'], ['COPY', '{c}a', '{c}a'],
+    ['COPY', '{c}a', '{c}a', 'DB', '0'], ['COPY', '{c}a', '{c}b'], ['GET', '{c}b'], ['TTL', '{c}b'], ['TTL', '{c}a'],
+    ['SET', '{c}a', 'w'], ['COPY', '{c}a', '{c}b'], ['GET', '{c}b'], ['COPY', '{c}a', '{c}b', 'REPLACE'], ['GET', '{c}b'],
+    ['TTL', '{c}b'], ['COPY', '{c}a', '{c}b', 'replace', 'REPLACE', 'db', '0'], ['COPY', '{c}a', '{c}b', 'FOO'],
+    ['COPY', '{c}a', '{c}b', 'DB'], ['COPY', '{c}a', '{c}b', 'DB', 'x'], ['COPY', '{c}a', '{c}b', 'DB', '99999999999'],
+    ['COPY', '{c}a', '{c}b', 'DB', '-0'], ['COPY', '{c}a', '{c}b', 'DB', 'x', 'FOO'], ['COPY', '{c}a', '{c}b', 'FOO', 'DB', 'x'],
+    ['COPY', '{c}a', '{c}b', 'REPLACE', 'DB'], ['COPY', '{c}a', '{c}a', 'FOO'], ['COPY', '{c}none', '{c}a'], ['COPY', '{c}none', '{c}a', 'REPLACE'],
+    ['GET', '{c}a'], ['SET', '{c}e', '1', 'EX', '200'], ['COPY', '{c}a', '{c}e', 'REPLACE'], ['TTL', '{c}e'], ['GET', '{c}e'],
+  ],
   'binary keys and values': [
     ['SET', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20]), new Uint8Array([0xc3, 0x28, 0, 0x80])],
     ['GET', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20])], ['APPEND', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20]), new Uint8Array([0])],
@@ -176,13 +187,19 @@ const SCRIPTS: Record<string, Arg[][]> = {
 
 /**
  * Keys in different slots, compared with a cluster-enabled redis-server that owns every slot
- * (the scripts above go to a plain one, which has no slots): RENAME, RENAMENX and MSETNX refuse
+ * (the scripts above go to a plain one, which has no slots): RENAME, RENAMENX, MSETNX and COPY refuse
  * them with CROSSSLOT, before even the arity of MSETNX's pairs is checked.
  */
 const CROSS_SLOT_SCRIPT: Arg[][] = [
   ['SET', 'a', '1'], ['RENAME', 'a', 'b'], ['RENAMENX', 'a', 'b'], ['RENAME', 'nokey', 'b'], ['MSETNX', 'a', '1', 'b', '2'],
   ['MSETNX', 'a', '1', 'b'], ['MSETNX', '{s}a', '1', '{s}b'], ['MSETNX', '{s}a', '1', '{s}b', '2'], ['RENAME', '{s}a', '{s}c'],
   ['RENAME', '{s}c', 'c'], ['GET', '{s}c'], ['GET', 'a'],
+  // COPY: CROSSSLOT before its options are read; DB n other than 0 is Redis Cluster's refusal,
+  // or out of range (a Redis Cluster node keeps its 16 databases: 0..15 parse as indexes).
+  ['COPY', 'a', 'b'], ['COPY', 'a', 'b', 'FOO'], ['COPY', 'a', 'b', 'DB', '1'], ['COPY', 'nokey', 'b'], ['SET', '{s}a', '1'],
+  ['COPY', '{s}a', '{s}b', 'DB', '1'], ['COPY', '{s}a', '{s}b', 'DB', '15'], ['COPY', '{s}a', '{s}b', 'DB', '16'], ['COPY', '{s}a', '{s}b', 'DB', '-1'],
+  ['COPY', '{s}a', '{s}a', 'DB', '1'], ['COPY', '{s}a', '{s}a', 'DB', '0'], ['COPY', '{s}a', '{s}b', 'DB', '1', 'FOO'], ['COPY', '{s}a', '{s}b', 'DB', '0'],
+  ['GET', '{s}b'], ['COPY', 'a', 'a'],
 ];
 
 /** After HELLO 3 (whose reply describes the server, so it is not compared): RESP3's null and types. */
@@ -260,6 +277,7 @@ function generator(seed: number): () => Arg[] {
     () => [pick(['TTL', 'EXPIRETIME']), key()],
     () => ['PERSIST', key()],
     () => [pick(['RENAME', 'RENAMENX']), tagged(), tagged()],
+    () => ['COPY', tagged(), tagged(), ...pick([[], ['REPLACE'], ['DB', '0'], ['REPLACE', 'DB', '0'], ['DB', '0', 'REPLACE']])],
   ];
   return () => pick(makers)();
 }

@@ -27,6 +27,8 @@ test('every read-modify-write operation and result survives the wire, bigints in
     { op: 'persist' },
     { op: 'del' },
     { op: 'rename', nx: true },
+    { op: 'copy', replace: true },
+    { op: 'copy', replace: false },
     { op: 'msetnx', values: [bytes('a'), bytes('b')] },
   ];
   for (const op of ops) {
@@ -48,6 +50,7 @@ test('values are copied when an operation is encoded: the caller lends them, the
 
 test('a malformed operation or result is refused with a clear error, not run', () => {
   assert.throws(() => decodeRmwOp({ op: 'incrby', by: '1.5' }), MalformedRmwError);
+  assert.throws(() => decodeRmwOp({ op: 'copy' }), MalformedRmwError);
   assert.throws(() => decodeRmwOp({ op: 'set', value: bytes('v'), expiry: { kind: 'keep' }, condition: 'maybe', get: false }), /bad "condition"/);
   assert.throws(() => decodeRmwOp({ op: 'eval' }), /unknown read-modify-write operation "eval"/);
   assert.throws(() => decodeRmwResult(['e', 'not-a-code']), MalformedRmwError);

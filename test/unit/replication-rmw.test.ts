@@ -205,6 +205,19 @@ test('rename and renamenx: TTL moves with the value; to itself; missing source',
   assert.deepEqual(run({ op: 'rename', nx: true }, [null]).result, { kind: 'error', code: 'no-such-key' });
 });
 
+test('copy: value and TTL copied, the source kept; REPLACE; missing source; to itself', () => {
+  const copied = { value: enc('v'), expiresAtMs: NOW + 4 };
+  assert.deepEqual(run({ op: 'copy', replace: false }, [rec('v', NOW + 4), null]), { result: { kind: 'integer', value: 1n }, writes: [null, copied] });
+  assert.deepEqual(run({ op: 'copy', replace: false }, [rec('v', NOW + 4), rec('old')]), { result: { kind: 'integer', value: 0n }, writes: [null, null] });
+  assert.deepEqual(run({ op: 'copy', replace: true }, [rec('v', NOW + 4), rec('old', NOW + 9)]), { result: { kind: 'integer', value: 1n }, writes: [null, copied] });
+  // A source without a TTL leaves the destination without one, whatever it had.
+  assert.deepEqual(run({ op: 'copy', replace: true }, [rec('v'), rec('old', NOW + 9)]).writes, [null, { value: enc('v'), expiresAtMs: 0 }]);
+  // No source: bulk null (Redis's 0, counted as a keyspace miss by RESP), nothing written.
+  assert.deepEqual(run({ op: 'copy', replace: true }, [null, rec('old')]), { result: { kind: 'bulk', value: null }, writes: [null, null] });
+  assert.deepEqual(run({ op: 'copy', replace: true }, [rec('v')]), { result: { kind: 'integer', value: 0n }, writes: [null] });
+  assert.deepEqual(run({ op: 'copy', replace: false }, [null]), { result: { kind: 'bulk', value: null }, writes: [null] });
+});
+
 test('msetnx: all or nothing', () => {
   const values = [enc('1'), enc('2')];
   assert.deepEqual(run({ op: 'msetnx', values }, [null, null]), { result: { kind: 'integer', value: 1n }, writes: [{ value: enc('1'), expiresAtMs: 0 }, { value: enc('2'), expiresAtMs: 0 }] });

@@ -85,8 +85,9 @@ test('specs: arity, flags, keys and categories as COMMAND INFO of Redis 7.0.15',
   assert.equal(s('unlink'), '-2 write,fast 1,-1,1 @fast,@keyspace,@write');
   assert.equal(s('rename'), '3 write 1,2,1 @keyspace,@slow,@write');
   assert.equal(s('renamenx'), '3 write,fast 1,2,1 @fast,@keyspace,@write');
+  assert.equal(s('copy'), '-3 write,denyoom 1,2,1 @keyspace,@slow,@write');
   assert.equal(s('ttl'), '2 readonly,fast 1,1,1 @fast,@keyspace,@read');
-  assert.equal(table.size, 36);
+  assert.equal(table.size, 37);
 });
 
 test('SET options, their conflicts and expire errors', () => {
@@ -246,6 +247,29 @@ test('RENAME and RENAMENX', () => {
   assert.equal(run('RENAMENX', '{r}b', '{r}c'), int(0));
   assert.equal(run('RENAMENX', '{r}b', '{r}d'), int(1));
   assert.equal(run('MGET', '{r}a', '{r}b', '{r}d'), `*3\r\n${NIL}${NIL}${bulk('1')}`);
+});
+
+test('COPY: value and TTL, REPLACE, options and errors as Redis Cluster; the source read counts as a hit or miss', () => {
+  const { run, stats } = server();
+  assert.equal(run('COPY', '{c}a', '{c}b'), int(0));
+  assert.equal(`${stats.keyspaceHits}/${stats.keyspaceMisses}`, '0/1');
+  run('SET', '{c}a', '1', 'EX', '50');
+  assert.equal(run('COPY', '{c}a', '{c}b'), int(1));
+  assert.equal(run('TTL', '{c}b'), int(50));
+  assert.equal(run('GET', '{c}a'), bulk('1'));
+  run('SET', '{c}a', '2');
+  assert.equal(run('COPY', '{c}a', '{c}b'), int(0));
+  assert.equal(`${stats.keyspaceHits}/${stats.keyspaceMisses}`, '4/1', 'both COPYs read their source (TTL and GET too)');
+  assert.equal(run('COPY', '{c}a', '{c}b', 'db', '0', 'replace'), int(1));
+  assert.equal(run('TTL', '{c}b'), int(-1));
+  assert.equal(run('GET', '{c}b'), bulk('2'));
+  assert.equal(run('COPY', '{c}a', '{c}a'), err('ERR source and destination objects are the same'));
+  assert.equal(run('COPY', '{c}a', '{c}b', 'DB', '3'), err('ERR Copying to another database is not allowed in cluster mode'));
+  assert.equal(run('COPY', '{c}a', '{c}b', 'DB', '16'), err('ERR DB index is out of range'));
+  assert.equal(run('COPY', '{c}a', '{c}b', 'DB', 'x'), err('ERR value is not an integer or out of range'));
+  assert.equal(run('COPY', '{c}a', '{c}b', 'DB'), err('ERR syntax error'));
+  assert.equal(run('COPY', 'a', 'b', 'DB'), err("CROSSSLOT Keys in request don't hash to the same slot"));
+  assert.equal(run('COPY', 'a'), err("ERR wrong number of arguments for 'copy' command"));
 });
 
 test('binary keys and values pass through untouched', () => {
