@@ -13,7 +13,7 @@ import { createClusterView } from '../resp/cluster-view.ts';
 import { PROFILES } from '../gossip/config.ts';
 import { realClock, RealTimers, realRandom } from '../runtime/real.ts';
 import { WsTransport } from '../transport/ws-transport.ts';
-import type { Env, Logger } from '../runtime/env.ts';
+import { wallUsOf, type Env, type Logger } from '../runtime/env.ts';
 import type { DaemonConfig } from './config.ts';
 import { ExitStatus, listenError, StartupError } from './errors.ts';
 import { GossipConfigError } from '../gossip/errors.ts';
@@ -302,6 +302,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         authGuard,
         tls: tlsFor('resp'),
         nowMs: () => env.clock.wallMs(),
+        nowUs: () => wallUsOf(env.clock),
         hotKeys: (count) => node.hotKeys(count),
         evictionPolicy: node.evictionPolicy,
         storeEvictions: () => node.shoal.store.stats().evictions.size,

@@ -91,6 +91,8 @@ export interface RespServerContext {
   readonly keyspace: KeyspaceService;
   /** Wall time in ms (from the injected environment, so tests and the simulator control it). */
   nowMs(): number;
+  /** Wall time in integer µs, within nowMs's millisecond (TIME); absent: nowMs() * 1000. */
+  nowUs?(): number;
   /** The ring as clients route by it. */
   topology(): TopologySnapshot;
   /**

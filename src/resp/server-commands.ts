@@ -856,12 +856,13 @@ const wait = spec('wait', 3, ['noscript'], ['slow', 'connection'], (ctx, args, r
 });
 
 const time = spec('time', 1, ['loading', 'stale', 'fast'], ['fast'], (ctx, _args, reply, done) => {
-  const ms = ctx.server.nowMs();
-  const seconds = Math.floor(ms / 1000);
-  const micros = Math.floor((ms - seconds * 1000) * 1000);
+  // Redis answers gettimeofday's seconds and microseconds; the clock's own microseconds, so the
+  // second half is not a whole number of milliseconds.
+  const us = ctx.server.nowUs?.() ?? Math.floor(ctx.server.nowMs() * 1000);
+  const seconds = Math.floor(us / 1_000_000);
   reply.array(2);
   reply.bulk(String(seconds));
-  reply.bulk(String(micros));
+  reply.bulk(String(us - seconds * 1_000_000));
   done();
 });
 

@@ -28,6 +28,8 @@ export interface RespServerOptions {
   host?: string;
   /** Wall time in ms; the daemon passes its environment's clock. Default Date.now. */
   nowMs?: () => number;
+  /** Wall time in integer microseconds (TIME); the daemon passes its environment's clock. Default nowMs() * 1000. */
+  nowUs?: () => number;
   /**
    * The cluster routing decision for keyed commands (MOVED, CROSSSLOT); default: serve every key
    * here (the node coordinates any key, as for the SDK).
@@ -98,6 +100,7 @@ export interface RespServer {
 
 export async function startRespServer(options: RespServerOptions): Promise<RespServer> {
   const nowMs = options.nowMs ?? (() => Date.now());
+  const nowUs = options.nowUs ?? (() => Math.floor(nowMs() * 1000));
   const table = options.commands ?? new CommandTable();
   // No argument can be longer than Shoal's largest value (a key is smaller still), so longer ones
   // are refused as they arrive instead of being buffered up to Redis's 512 MB.
@@ -119,6 +122,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const context: RespServerContext = {
     keyspace: gatedKeyspace(options.keyspace, gate),
     nowMs,
+    nowUs,
     topology: () => options.keyspace.topology(),
     route,
     stats,

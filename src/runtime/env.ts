@@ -27,6 +27,16 @@ export interface Clock {
   wallMs(): number;
   /** Monotonic milliseconds from an arbitrary origin. Use it for every timeout and interval. */
   monoMs(): number;
+  /**
+   * Wall-clock microseconds since the Unix epoch (an integer), in the same millisecond as wallMs,
+   * for what shows time finer than a millisecond (Redis's TIME). Absent: wallMs() * 1000.
+   */
+  wallUs?(): number;
+}
+
+/** A clock's wall time in microseconds: its own when it has them, else its milliseconds. */
+export function wallUsOf(clock: Clock): number {
+  return clock.wallUs?.() ?? clock.wallMs() * 1000;
 }
 
 /** An opaque handle for a scheduled timer. */

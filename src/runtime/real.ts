@@ -7,9 +7,37 @@ import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { Clock, Env, Logger, NodeAddress, Random, TimerId, Timers, Transport } from './env.ts';
 
+/**
+ * Wall time in microseconds. Date.now() has only milliseconds, so the fraction comes from the
+ * monotonic clock, anchored to the instant Date.now() turns to a new millisecond (found by waiting
+ * for it: at most 1 ms, once, and again only when the wall clock is stepped or slewed more than a
+ * millisecond away from the anchor). The result is kept inside Date.now()'s current millisecond,
+ * so TIME's seconds and the milliseconds every other part of the node uses never disagree.
+ */
+let wallMinusMonoMs: number | null = null;
+function anchorWallToMono(): number {
+  const before = Date.now();
+  let wall = Date.now();
+  while (wall === before) wall = Date.now();
+  return wall - performance.now();
+}
+function realWallUs(): number {
+  wallMinusMonoMs ??= anchorWallToMono();
+  let wall = Date.now();
+  let precise = wallMinusMonoMs + performance.now();
+  if (precise < wall - 1 || precise >= wall + 2) {
+    wallMinusMonoMs = anchorWallToMono();
+    wall = Date.now();
+    precise = wallMinusMonoMs + performance.now();
+  }
+  const wallUs = wall * 1000;
+  return Math.min(Math.max(Math.floor(precise * 1000), wallUs), wallUs + 999);
+}
+
 export const realClock: Clock = {
   wallMs: () => Date.now(),
   monoMs: () => performance.now(),
+  wallUs: realWallUs,
 };
 
 /**

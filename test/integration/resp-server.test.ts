@@ -14,6 +14,7 @@ import { serverCommands } from '../../src/resp/server-commands.ts';
 import { startRespServer, type RespServer } from '../../src/resp/server.ts';
 import { MemoryKv } from '../../src/server/memory-kv.ts';
 import { DaemonProcess, isReadyLine } from './daemon-harness.ts';
+import { RawConnection } from './resp-raw.ts';
 
 function memoryKeyspace(): KeyspaceService {
   const kv = new MemoryKv();
@@ -339,6 +340,24 @@ test('a daemon serves RESP on --resp-port and names it in its ready line and INF
   const info = await redisCli(respPort!, ['INFO', 'shoal']);
   assert.match(info, /node:r1/);
   assert.match(info, /partitions:1024/);
+
+  // TIME: seconds and microseconds as two bulk strings, as redis-server (`$10 1796511327`, `$6
+  // 383776`): the microseconds are the clock's own, not milliseconds times 1000.
+  const connection = await RawConnection.open(respPort!);
+  t.after(() => connection.close());
+  const micros: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const before = Date.now();
+    const reply = await connection.command(['TIME']);
+    const match = /^\*2\r\n\$(\d+)\r\n(\d+)\r\n\$(\d+)\r\n(0|[1-9]\d{0,5})\r\n$/.exec(reply);
+    assert.ok(match, `TIME answered ${JSON.stringify(reply)}`);
+    assert.equal(Number(match[1]), match[2]!.length);
+    assert.equal(Number(match[3]), match[4]!.length);
+    const atMs = Number(match[2]) * 1000 + Number(match[4]) / 1000;
+    assert.ok(atMs >= before - 1 && atMs <= Date.now() + 1, `TIME ${atMs} within the call [${before}, ${Date.now()}]`);
+    micros.push(Number(match[4]));
+  }
+  assert.ok(micros.some((us) => us % 1000 !== 0), `microseconds below the millisecond: ${micros.join(' ')}`);
 });
 
 /** Starts redis-server on a unix socket in a temporary directory; resolves with the socket's path. */

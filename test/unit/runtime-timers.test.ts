@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs';
-import { RealTimers } from '../../src/runtime/real.ts';
+import { RealTimers, realClock } from '../../src/runtime/real.ts';
 
 test('a zero delay runs after the current turn but before a 1 ms timeout; cancel and cancelAll stop timers', async () => {
   const timers = new RealTimers();
@@ -28,4 +28,20 @@ test('a zero delay runs after the current turn but before a 1 ms timeout; cancel
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(timers.pendingCount, 0);
   assert.equal(order.length, 4);
+});
+
+test('realClock.wallUs: integer microseconds inside Date.now()\'s millisecond, never going back', () => {
+  let last = 0;
+  const fractions = new Set<number>();
+  for (let i = 0; i < 5_000; i++) {
+    const before = Date.now();
+    const us = realClock.wallUs!();
+    const after = Date.now();
+    assert.ok(Number.isInteger(us), `${us} is an integer`);
+    assert.ok(us >= before * 1000 && us <= after * 1000 + 999, `${us} µs inside [${before}, ${after}] ms`);
+    assert.ok(us >= last, `${us} after ${last}`);
+    last = us;
+    fractions.add(us % 1000);
+  }
+  assert.ok(fractions.size > 1, 'the microseconds are not all a whole millisecond');
 });
