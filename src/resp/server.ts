@@ -2,14 +2,17 @@
  * The RESP listener: a TCP server whose connections speak Redis to a node's keyspace.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket, type TlsOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { WireHotKeys } from '../protocol/index.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { Logger } from '../runtime/env.ts';
+import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { admittingTlsOptions, clientCertificateRefusal, requiresClientCertificate } from '../security/tls.ts';
 import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
 import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
+import { INLINE_MAX_BYTES, RespParser } from './parser.ts';
 import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { createRouter } from './redirect.ts';
@@ -98,6 +101,13 @@ export interface RespServer {
   close(): Promise<void>;
 }
 
+/** A refused client certificate is logged once a minute per address and reason (the peer port's rate, TLS_FAILURE_LOG_INTERVAL_MS). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+/** How long a connection whose certificate was refused stays open to be told why, at most. */
+const REFUSED_CONNECTION_WAIT_MS = 10_000;
+/** Commands such a connection is answered (with why) before it is closed. */
+const REFUSED_CONNECTION_REPLIES = 8;
+
 export async function startRespServer(options: RespServerOptions): Promise<RespServer> {
   const nowMs = options.nowMs ?? (() => Date.now());
   const nowUs = options.nowUs ?? (() => Math.floor(nowMs() * 1000));
@@ -139,6 +149,44 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   const rateLimit = options.rateLimit ?? UNLIMITED;
   const idleTimeoutMs = options.idleTimeoutMs ?? 0;
   state.maxClients = admission.maxConnections;
+  const tls = options.tls ?? null;
+  const requireCertificate = requiresClientCertificate(tls);
+  const refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
+  /**
+   * A connection whose client certificate was refused, or not shown: every command it sends is
+   * answered with an error saying so, and never run; it is closed after REFUSED_CONNECTION_REPLIES
+   * answers, or REFUSED_CONNECTION_WAIT_MS after it connected. redis-server cuts such a handshake,
+   * and its clients report only "Connection reset by peer" (redis-cli) or an OpenSSL alert; here
+   * they read why as the reply to their first command. Not closed at the first reply: ioredis
+   * handles the close before that reply's error and reports only "Connection is closed".
+   */
+  const refuseCertificate = (socket: TLSSocket, reason: string, release: () => void): void => {
+    const remote = socket.remoteAddress ?? '?';
+    const suppressed = refusalLog.pass(`${remote} ${reason}`, performance.now());
+    if (suppressed !== null) options.log?.warn({ remote, reason, ...suppressedField(suppressed) }, `refused a client certificate on the RESP port from ${remote}: ${reason}`);
+    sockets.add(socket);
+    const closing = setTimeout(() => socket.destroy(), REFUSED_CONNECTION_WAIT_MS);
+    socket.once('close', () => {
+      clearTimeout(closing);
+      release();
+      forget(socket);
+    });
+    socket.on('error', () => socket.destroy());
+    const parser = new RespParser({ maxArgumentBytes: INLINE_MAX_BYTES });
+    let replies = 0;
+    let done = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (done) return;
+      parser.push(chunk);
+      for (let command = parser.next(); command !== null && !done; command = parser.next()) {
+        if (Array.isArray(command) && command.length === 0) continue;
+        socket.write(`-ERR ${reason}\r\n`);
+        // After a protocol error the parser only repeats it.
+        done = ++replies >= REFUSED_CONNECTION_REPLIES || !Array.isArray(command);
+      }
+      if (done) socket.end();
+    });
+  };
   const onConnection = (socket: Socket): void => {
     const address = remoteAddressKey(socket.remoteAddress);
     const admitted = admission.admit(address);
@@ -152,6 +200,9 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       socket.end(`-ERR ${admitted.message}\r\n`);
       return;
     }
+    // Counted among the connections while it waits to be told why.
+    const refusal = requireCertificate ? clientCertificateRefusal(socket as TLSSocket) : null;
+    if (refusal !== null) return refuseCertificate(socket as TLSSocket, refusal, admitted.release);
     sockets.add(socket);
     state.totalConnections++;
     const limiter = rateLimit.limiterFor({ address }, nowMs());
@@ -170,12 +221,11 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       });
     }
   };
-  const tls = options.tls ?? null;
   let server: Server;
   if (tls === null) {
     server = createServer(onConnection);
   } else {
-    const secure = createTlsServer(tls, onConnection);
+    const secure = createTlsServer(admittingTlsOptions(tls), onConnection);
     // A client that does not trust our certificate, or shows none when one is required.
     secure.on('tlsClientError', (error, socket) => options.log?.debug({ remote: socket.remoteAddress, err: error.message }, 'RESP TLS handshake failed'));
     server = secure;

@@ -11,7 +11,7 @@
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { createSecureContext, type SecureContextOptions, type TlsOptions, type ConnectionOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type TlsOptions, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 
 /** The part of runtime's Logger this file uses (declared here so security stays off runtime's import list). */
@@ -102,6 +102,29 @@ export function secureContextOptions(material: TlsMaterial): SecureContextOption
 /** Options for `tls.createServer` / `https.createServer`: the context plus whether clients must show certificates. */
 export function serverTlsOptions(material: TlsMaterial, clientAuth: ClientAuth): TlsOptions {
   return { ...secureContextOptions(material), requestCert: clientAuth !== 'none', rejectUnauthorized: clientAuth === 'require' };
+}
+
+/**
+ * Client certificates required by these listener options (`--tls-client-auth require`). Node's TLS
+ * server would cut a handshake whose certificate fails verification (or that shows none) without
+ * a word the client can read: its library reports a reset or a hang-up. So listeners that require
+ * one take `admittingTlsOptions` instead, finish every handshake, and refuse a connection with
+ * `clientCertificateRefusal`'s reason, which the client reads (an HTTP 403, a RESP error).
+ */
+export function requiresClientCertificate(tls: TlsOptions | null): boolean {
+  return tls?.requestCert === true && tls.rejectUnauthorized !== false;
+}
+
+/** The listener's options with the handshake admitting any certificate (checked after it), when one is required. */
+export function admittingTlsOptions(tls: TlsOptions): TlsOptions {
+  return requiresClientCertificate(tls) ? { ...tls, rejectUnauthorized: false } : tls;
+}
+
+/** Why a connection to a listener requiring client certificates is refused, or null when its certificate verified. */
+export function clientCertificateRefusal(socket: TLSSocket): string | null {
+  if (socket.authorized) return null;
+  const shown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+  return shown ? `client certificate refused (${String(socket.authorizationError ?? 'not verified')})` : 'no client certificate: this port requires one';
 }
 
 /** Options for dialing a peer: our certificate as the client certificate, and the peer must chain to the CA. */

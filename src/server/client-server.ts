@@ -8,6 +8,7 @@
  */
 import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
+import { admittingTlsOptions, clientCertificateRefusal, requiresClientCertificate } from '../security/tls.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -198,12 +199,11 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   // hang up", could not tell it from a fault, and waited out its connect timeout. So the handshake
   // admits any certificate and the check is made here, before anything is served: a refusal is
   // an HTTP 403 (which the SDK reads as the node refusing its certificate) and a log line saying why.
-  const requireCertificate = tls?.requestCert === true && tls.rejectUnauthorized !== false;
+  const requireCertificate = requiresClientCertificate(tls);
   const refused = (request: IncomingMessage): string | null => {
-    const socket = request.socket as TLSSocket;
-    if (!requireCertificate || socket.authorized) return null;
-    const shown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-    const reason = shown ? `client certificate refused (${socket.authorizationError ?? 'not verified'})` : 'no client certificate: this port requires one';
+    const reason = requireCertificate ? clientCertificateRefusal(request.socket as TLSSocket) : null;
+    if (reason === null) return null;
+    const socket = request.socket;
     log.warn({ remote: socket.remoteAddress, reason }, `refused a client certificate from ${socket.remoteAddress ?? '?'}: ${reason}`);
     return reason;
   };
@@ -212,7 +212,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     if (reason !== null) response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(reason);
     else answerHttpRequest(request, response, readiness, CLIENT_ENDPOINT_PATH);
   };
-  const https = tls === null ? null : createHttpsServer(requireCertificate ? { ...tls, rejectUnauthorized: false } : tls, answer);
+  const https = tls === null ? null : createHttpsServer(admittingTlsOptions(tls), answer);
   const http = https ?? createServer(answer);
   https?.on('tlsClientError', (error, socket) => log.debug({ remote: socket.remoteAddress, err: error.message }, 'client TLS handshake failed'));
   const wss = new WebSocketServer({
