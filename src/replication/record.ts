@@ -14,6 +14,7 @@
  * is binary-safe and reversible, and costs the store nothing extra for ASCII keys.
  */
 import type { Version } from './hlc.ts';
+import { entryCost } from '../store/index.ts';
 
 export const HEADER_BYTES = 25;
 
@@ -92,6 +93,14 @@ export function holdsLiveValue(bytes: Uint8Array, nowMs: number): boolean {
 
 /** Bytes per String.fromCharCode call, well below any engine's argument limit. */
 const KEY_CHUNK = 4096;
+
+/**
+ * The bytes a replica's store is charged for the record of `key` holding a value of `valueLength`
+ * bytes (its version and expiry header included): what counts toward --max-memory, MEMORY USAGE.
+ */
+export function storedRecordCost(key: Uint8Array, valueLength: number): number {
+  return entryCost(keyToStoreKey(key), HEADER_BYTES + valueLength);
+}
 
 /** Byte key -> store key: one byte per UTF-16 code unit (latin1), reversible for any bytes. */
 export function keyToStoreKey(key: Uint8Array): string {

@@ -13,6 +13,7 @@ import { clusterCommands } from './cluster-commands.ts';
 import { stringCommands } from './string-commands.ts';
 import { aclCommands, aclRefusal } from './acl-commands.ts';
 import { hotKeyCommands } from './hot-keys-command.ts';
+import { memoryCommands } from './memory-command.ts';
 import { pubsubCommands } from './pubsub-commands.ts';
 import { refuseInTransaction, rejected, transactionCommands } from './transaction-commands.ts';
 
@@ -25,6 +26,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   keyspaceCommands,
   aclCommands,
   hotKeyCommands,
+  memoryCommands,
   pubsubCommands,
   transactionCommands,
 ];

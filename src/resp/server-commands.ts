@@ -428,7 +428,7 @@ const client = spec('client', -2, [], ['slow'], (_ctx, _args, reply, done) => {
 }, [clientSetname, clientGetname, clientId, clientInfo, clientList, clientKill, clientNoEvict, clientReply, clientSetinfo, ...TRACKING_SUBCOMMANDS, clientHelp]);
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
-function helpSpec(parent: string, lines: string[]): CommandSpec {
+export function helpSpec(parent: string, lines: string[]): CommandSpec {
   // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too.
   const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : ['slow'];
   return spec('help', 2, ['loading', 'stale'], categories, (_ctx, _args, reply, done) => {

@@ -1,5 +1,5 @@
 /** The storage engine's public surface (see docs/STORE.md). */
-export { Store, StoreConfigError, ConcurrentModificationError, ENTRY_OVERHEAD_BYTES, DEFAULT_MAX_EXPIRATIONS_PER_TICK } from './store.ts';
+export { Store, StoreConfigError, ConcurrentModificationError, ENTRY_OVERHEAD_BYTES, entryCost, DEFAULT_MAX_EXPIRATIONS_PER_TICK } from './store.ts';
 export type { StoreOptions, SetOptions, StoreStats, TickResult, RemovalCause } from './store.ts';
 export type { PartitionCounters } from './partitions.ts';
 export type { PolicyName } from './policy.ts';

@@ -40,8 +40,16 @@ import { ValueArena, chunkBytes } from './value-arena.ts';
  * simulator seed's evictions depend on it); see docs/STORE.md.
  */
 export const ENTRY_OVERHEAD_BYTES = 160;
+
 /** V8's header on a sequential string (map, hash, length). */
 const STRING_HEADER_BYTES = 16;
+
+/** Store.entryCost: the bytes an entry of this key and value length is charged in any store. */
+export function entryCost(key: string, valueLength: number): number {
+  const keyBytes = STRING_HEADER_BYTES + (((isLatin1(key) ? key.length : key.length * 2) + 7) & ~7);
+  return ENTRY_OVERHEAD_BYTES + keyBytes + chunkBytes(valueLength);
+}
+
 /** Default cap on entries expired per `tick()`, so a mass expiry is spread over many ticks. */
 export const DEFAULT_MAX_EXPIRATIONS_PER_TICK = 2000;
 /** Default seed for the store's own random stream when none is injected. */
@@ -351,8 +359,7 @@ export class Store {
    * per-entry overhead. An entry costing more than maxMemory can never be stored.
    */
   entryCost(key: string, valueLength: number): number {
-    const keyBytes = STRING_HEADER_BYTES + (((isLatin1(key) ? key.length : key.length * 2) + 7) & ~7);
-    return ENTRY_OVERHEAD_BYTES + keyBytes + chunkBytes(valueLength);
+    return entryCost(key, valueLength);
   }
 
   /** The value stored under `key` (a copy the caller may keep), or undefined. Counts a hit or miss. */
