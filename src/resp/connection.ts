@@ -137,6 +137,13 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private processing = false;
   private paused = false;
   private closing = false;
+  /**
+   * The client half-closed its side (the listener allows half-open sockets): it sends nothing
+   * more, and the connection ends once every command it sent is answered, as redis-server does.
+   */
+  private inputEnded = false;
+  /** The parser holds no complete command: the last `next()` found none. */
+  private inputParsed = true;
   /** ConnectionState.closed: set when the socket closed. */
   closed = false;
   private flushScheduled = false;
@@ -197,7 +204,12 @@ export class RespConnection implements ConnectionState, ClientHandle {
       if (this.closing) return;
       this.lastActiveAtMs = this.server.nowMs();
       this.parser.push(chunk);
+      this.inputParsed = false;
       this.process();
+    });
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.endIfAnswered();
     });
     socket.on('drain', () => this.process());
     socket.on('error', () => socket.destroy());
@@ -311,7 +323,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
         }
         if (this.overLimit()) break;
         const parsed = this.parser.next();
-        if (parsed === null) break;
+        if (parsed === null) {
+          this.inputParsed = true;
+          break;
+        }
         if (!Array.isArray(parsed)) {
           this.refuse(parsed as ParseFailure);
           continue;
@@ -334,6 +349,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.state.observeBuffered(this.parser.bufferedBytes + this.outputBufferBytes);
     this.flush();
     if (this.closed || this.closing) return;
+    if (this.endIfAnswered()) return;
     if (this.overLimit()) {
       if (!this.paused) {
         this.paused = true;
@@ -557,7 +573,17 @@ export class RespConnection implements ConnectionState, ClientHandle {
       this.flushScheduled = false;
       this.flush();
       if (this.paused) this.process();
+      else this.endIfAnswered();
     });
+  }
+
+  /** After the client half-closed: ends the connection once all it sent is answered. True when it did. */
+  private endIfAnswered(): boolean {
+    if (!this.inputEnded || this.closed || this.closing || !this.inputParsed || this.queue.length > 0 || this.held !== null) return false;
+    this.closing = true;
+    this.flush();
+    this.socket.end();
+    return true;
   }
 
   private flush(): void {

@@ -172,6 +172,8 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       forget(socket);
     });
     socket.on('error', () => socket.destroy());
+    // The client sends nothing more (the listener allows half-open sockets): done once answered.
+    socket.once('end', () => socket.end());
     const parser = new RespParser({ maxArgumentBytes: INLINE_MAX_BYTES });
     let replies = 0;
     let done = false;
@@ -223,9 +225,11 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   };
   let server: Server;
   if (tls === null) {
-    server = createServer(onConnection);
+    // Half-open: a client that sends its commands and then closes its side still gets every
+    // reply (RespConnection ends the connection once they are written), as from redis-server.
+    server = createServer({ allowHalfOpen: true }, onConnection);
   } else {
-    const secure = createTlsServer(admittingTlsOptions(tls), onConnection);
+    const secure = createTlsServer({ ...admittingTlsOptions(tls), allowHalfOpen: true }, onConnection);
     // A client that does not trust our certificate, or shows none when one is required.
     secure.on('tlsClientError', (error, socket) => options.log?.debug({ remote: socket.remoteAddress, err: error.message }, 'RESP TLS handshake failed'));
     server = secure;

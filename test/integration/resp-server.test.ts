@@ -358,6 +358,17 @@ test('a daemon serves RESP on --resp-port and names it in its ready line and INF
     micros.push(Number(match[4]));
   }
   assert.ok(micros.some((us) => us % 1000 !== 0), `microseconds below the millisecond: ${micros.join(' ')}`);
+
+  // A client that sends its commands and then half-closes (`printf ... | nc -N`) gets every reply,
+  // as from redis-server, and then the node closes. Before: `+PONG` alone, though the SET ran.
+  const halfClosed = await new Promise<string>((resolve, reject) => {
+    let received = '';
+    const socket = connect({ host: '127.0.0.1', port: respPort! }, () => socket.end('*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$2\r\nhc\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$2\r\nhc\r\n'));
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.once('close', () => resolve(received));
+    socket.once('error', reject);
+  });
+  assert.equal(halfClosed, '+PONG\r\n+OK\r\n$1\r\n1\r\n');
 });
 
 /** Starts redis-server on a unix socket in a temporary directory; resolves with the socket's path. */
