@@ -86,6 +86,8 @@ export class ReplicaHost {
   observer: ReplicaObserver | null = null;
   /** What the store evicted, so older copies are not taken for news (eviction-shadow.ts). */
   readonly shadow: EvictionShadow;
+  /** Told of every key the store evicts, as it happens (the read-modify-write primary's claims: a key evicted is no longer fresh). */
+  onKeyEvicted: ((partition: number, key: string) => void) | null = null;
   /** The invalidation streams of the partitions held here, for near caches (invalidation.ts). */
   readonly invalidations: InvalidationHub;
   /** Values expiring, as changes on those streams for the subscribers that ask (expiry-watch.ts). */
@@ -126,6 +128,7 @@ export class ReplicaHost {
       const version = versionOfEncoded(value);
       this.shadow.record(partition, key, version);
       this.partitions.get(partition)?.storeEvicted(key, version);
+      this.onKeyEvicted?.(partition, key);
       this.offerToDisk(key, value, partition);
     });
     if (disk !== null) {

@@ -96,7 +96,11 @@ interface Claim {
   /** The actor's ring epoch when claimed: an ownership change means claiming again. */
   ringEpoch: number;
   epoch: number;
-  /** Keys whose local record is current under this claim (read at a quorum or written since). */
+  /**
+   * Keys whose local record is current under this claim (read at a quorum or written since). A key
+   * the store evicts leaves it at once (onKeyEvicted): without the record, "not held" no longer
+   * means "absent", and nothing else on the node may remember the eviction (the shadow is bounded).
+   */
   fresh: Set<string>;
   /**
    * Request ids the claim learned from the replicas, maybe from a minority of them: its results
@@ -206,7 +210,9 @@ export class RmwPrimary {
     private readonly ctx: ReplicationContext,
     private readonly hlc: HybridLogicalClock,
     private readonly host: ReplicaHost,
-  ) {}
+  ) {
+    host.onKeyEvicted = (partition, key) => this.claims.get(partition)?.fresh.delete(key);
+  }
 
   /** Handles read-modify-write messages; false for every other type. */
   onMessage(from: string, message: KvMessage): boolean {
@@ -645,6 +651,9 @@ export class RmwPrimary {
   }
 
   private markFresh(claim: Claim, key: string): void {
+    // Evicted between its read or write and now (before onKeyEvicted could drop it): not held,
+    // and the shadow still remembers so short a time.
+    if (claim.actor.replica.peek(key) === null && this.host.shadow.versionOf(claim.actor.partition, key) !== undefined) return;
     if (claim.fresh.size >= MAX_FRESH_KEYS) claim.fresh.clear();
     claim.fresh.add(key);
   }
