@@ -105,6 +105,22 @@ export interface HandoffProgress {
  */
 export const SYNC_DISK_READS = 32;
 
+/**
+ * Bytes of records (key plus encoded record) one sync answer may set pushing to its peer, over all
+ * its partitions (4 MiB), besides syncBatch records: half the bulk lane's send buffer
+ * (DEFAULT_MAX_BULK_BUFFERED_BYTES, past which the real transport drops bulk sends), so the one
+ * round a handoff keeps unanswered per peer never overflows it. The first record always goes, so a
+ * round moves something whatever the values' size.
+ */
+export const SYNC_PUSH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bytes of records in one sync data message (`sd`, 1 MiB), besides syncBatch records: 512 values
+ * of up to 1 MiB would otherwise make one message of up to 512 MiB, past the largest a node
+ * accepts (DEFAULT_MAX_MESSAGE_BYTES, 16 MiB). One record always goes.
+ */
+export const SYNC_MESSAGE_BYTES = 1024 * 1024;
+
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
@@ -121,6 +137,12 @@ export const SYNC_BUCKETS_PROTOCOL = 2;
  * digests of up to 5 bytes of msgpack are about 1.3 KB, some 40 entries of a short key's list.
  */
 const BUCKET_DIGESTS_COST = SYNC_BUCKETS / 8;
+
+/** What one sync answer may still set pushing: records (syncBatch at first) and bytes (SYNC_PUSH_BYTES at first). */
+interface PushBudget {
+  left: number;
+  bytes: number;
+}
 
 /** A peer's (key, version) list of a partition, or of some of its buckets. */
 type PeerEntries = Map<string, Version>;
@@ -155,6 +177,17 @@ export class PartitionSync {
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
+  /**
+   * Per peer: the sync exchanges with it not answered yet (rounds, and the bucket lists a round's
+   * answer led this node to ask for), when the last round went, and how many records this node
+   * had handed off to it then. A node handing partitions off starts its next round with a peer as
+   * soon as that peer has answered everything and the exchange handed it records (see
+   * pressHandOff), so a handoff runs one round trip after another with every new owner at once,
+   * never more than one round unanswered per peer.
+   */
+  private readonly roundsInFlight = new Map<string, { count: number; sentMs: number; handedOffAtStart: number }>();
+  /** Per peer: records (and evicted versions) this node sent it from partitions it hands off. */
+  private readonly handedOffTo = new Map<string, number>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -227,6 +260,7 @@ export class PartitionSync {
     if (this.timer !== null && this.progressNeeded()) {
       this.ctx.env.timers.cancelTimer(this.timer);
       this.schedule();
+      this.pressHandOff();
     }
   }
 
@@ -288,6 +322,8 @@ export class PartitionSync {
     this.warmDue.delete(name);
     for (const actor of this.host.partitions.values()) actor.sourceDone(name);
     this.lastAnswered.delete(name);
+    this.roundsInFlight.delete(name);
+    this.handedOffTo.delete(name);
     this.trackCatchUp();
   }
 
@@ -408,7 +444,62 @@ export class PartitionSync {
     this.trackHandOff();
     const peers = this.peers();
     if (peers.length === 0) return;
-    const peer = peers[this.nextPeer++ % peers.length]!;
+    this.roundWith(peers[this.nextPeer++ % peers.length]!);
+    this.pressHandOff();
+  }
+
+  /**
+   * Ownership handoff at the pace of round trips, not of the round timer: with partitions to hand
+   * off, every live peer that owns some of them gets a round at each tick, and its next round as
+   * soon as it has answered the one before (exchangeDone) if that one handed it records, rather
+   * than one peer per catchUpSyncIntervalMs. Before, a leave moved at most about syncBatch records
+   * per interval (probe-chaos, 5 real nodes: 3,700 keys/s idle, so a node of 26,000 keys outlasted
+   * the default 10 s --shutdown-timeout). Flow control: one round unanswered per peer, each answer
+   * pushes at most syncBatch records and SYNC_PUSH_BYTES, and the next round's digests go after
+   * those pushes (the partitions' jobs run in order), so the peer answers it with them applied. A
+   * round that handed nothing off (the peer not yet on this node's ring, or the rest waiting on the
+   * disk tier) leaves the next to the timer, so a handoff never spins; one unanswered for
+   * requestTimeoutMs (a lost message, a stalled peer) no longer holds the next.
+   */
+  private pressHandOff(): void {
+    for (const peer of this.handOffPeers()) {
+      const inFlight = this.roundsInFlight.get(peer);
+      if (inFlight === undefined || inFlight.count === 0 || this.ctx.env.clock.monoMs() - inFlight.sentMs >= this.ctx.config.requestTimeoutMs) this.roundWith(peer);
+    }
+  }
+
+  /** This node asked `peer` for bucket lists in answer to its round: the round goes on until they come. */
+  private exchangeAsked(peer: string): void {
+    const inFlight = this.roundsInFlight.get(peer);
+    if (inFlight !== undefined) inFlight.count++;
+  }
+
+  /**
+   * `peer` answered an exchange (a round's digests, or bucket lists), and the jobs that answer
+   * started have run: with nothing else unanswered and records handed to it since the round began,
+   * the handoff's next round with it goes now.
+   */
+  private exchangeDone(peer: string): void {
+    const inFlight = this.roundsInFlight.get(peer);
+    if (inFlight === undefined) return;
+    inFlight.count = Math.max(0, inFlight.count - 1);
+    if (inFlight.count > 0 || this.timer === null) return; // timer null: stopped, a late answer starts nothing
+    if ((this.handedOffTo.get(peer) ?? 0) > inFlight.handedOffAtStart && this.handOffPeers().has(peer)) this.roundWith(peer);
+  }
+
+  /** Live owners, in this node's ring, of the partitions it hands off. */
+  private handOffPeers(): Set<string> {
+    const peers = new Set<string>();
+    const placement = this.ctx.placement();
+    for (const [p, actor] of this.host.partitions) {
+      if (actor.syncPhase !== 'handing-off') continue;
+      for (const owner of placement.owners(p)) if (owner !== this.ctx.selfName && this.ctx.isAlive(owner)) peers.add(owner);
+    }
+    return peers;
+  }
+
+  /** One round with `peer`: the digests of the partitions this node shares with it (see the file comment). */
+  private roundWith(peer: string): void {
     const placement = this.ctx.placement();
     const self = this.ctx.selfName;
     // Partitions this node holds that `peer` owns or must sync from, and those both own that this node lacks.
@@ -444,6 +535,12 @@ export class PartitionSync {
       const ask: KvMessage = this.speaksBuckets() ? { t: 'sq', d: digests, b: SYNC_BUCKETS } : { t: 'sq', d: digests };
       this.ctx.send(peer, withFloors(ask, this.host.floors.flat(order)), 'bulk');
     });
+    const inFlight = this.roundsInFlight.get(peer);
+    const now = this.ctx.env.clock.monoMs();
+    const handedOff = this.handedOffTo.get(peer) ?? 0;
+    // An exchange unanswered past the replica timeout is taken as lost (pressHandOff): it no longer counts.
+    if (inFlight === undefined || inFlight.count === 0 || now - inFlight.sentMs >= this.ctx.config.requestTimeoutMs) this.roundsInFlight.set(peer, { count: 1, sentMs: now, handedOffAtStart: handedOff });
+    else Object.assign(inFlight, { count: inFlight.count + 1, sentMs: now });
   }
 
   /**
@@ -686,7 +783,7 @@ export class PartitionSync {
     // data in one burst, its store evicted it faster than its disk tier could take it (the tier
     // refuses past two regions of unwritten bytes), and what the tier refused was kept as a
     // version alone (F6).
-    const pushBudget = { left: this.ctx.config.syncBatch };
+    const pushBudget: PushBudget = { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES };
     for (const [p, keys, versions] of df) {
       if (!this.mayReconcile(p)) continue;
       this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pushBudget));
@@ -705,9 +802,14 @@ export class PartitionSync {
         // Asked from a point that moves every answer, so an answer's budget is not always spent
         // on the same first buckets while those keep differing (a partition under steady writes).
         const start = answer % differing.length;
+        this.exchangeAsked(from);
         this.ctx.send(from, { t: 'sb', p, b: [...differing.slice(start), ...differing.slice(0, start)] }, 'bulk');
       });
     }
+    // After this answer's jobs (each partition runs its jobs in order), so its pushes count. Held
+    // partitions only: running a job on one would make it held.
+    const reconciled = [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => this.host.partitions.has(p));
+    this.host.runEach(reconciled, () => {}, () => this.exchangeDone(from));
   }
 
   /** Whether this node has anything to do with a peer's list of partition p: it owns p or holds it. */
@@ -718,8 +820,12 @@ export class PartitionSync {
   /** A peer's bucket lists (`sl`): reconciled as an `sr` list is, but only over the buckets they cover. */
   private onBucketLists(from: string, message: Extract<KvMessage, { t: 'sl' }>, sameRing: boolean): void {
     const { p, b, k, x, c } = message;
-    if (!this.mayReconcile(p)) return;
-    this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, { left: this.ctx.config.syncBatch }));
+    if (!this.mayReconcile(p)) return this.exchangeDone(from);
+    const reconciled = (actor: PartitionActor): void => {
+      this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES });
+      this.exchangeDone(from);
+    };
+    this.host.run(p, reconciled, () => this.exchangeDone(from));
   }
 
   /**
@@ -729,7 +835,7 @@ export class PartitionSync {
    * wanting nothing means this node has all the peer has (its catch-up from the peer is done),
    * and pushing everything means the peer has all this node has (a handoff to it is).
    */
-  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, pushBudget: { left: number }): void {
+  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, pushBudget: PushBudget): void {
     const p = actor.partition;
     const placement = this.ctx.placement();
     const owns = placement.owners(p).includes(this.ctx.selfName);
@@ -759,9 +865,17 @@ export class PartitionSync {
       }
     }
     const pushing = [...push, ...pushEvicted];
-    const pushed = pushing.slice(0, Math.max(0, pushBudget.left));
-    // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
-    pushBudget.left -= pushed.length;
+    const pushed: string[] = [];
+    for (const key of pushing) {
+      if (pushBudget.left <= 0) break;
+      // Evicted versions (and values on the disk tier, read in groups of SYNC_DISK_READS) count their key only.
+      const bytes = key.length + (replica.peek(key)?.length ?? 0);
+      if (bytes > pushBudget.bytes && pushBudget.bytes < SYNC_PUSH_BYTES) break;
+      pushed.push(key);
+      // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
+      pushBudget.left--;
+      pushBudget.bytes -= bytes;
+    }
     // Values on the disk tier go as records (sendRecords), so they count as pushed like the store's.
     const pushedFromDisk = pushed.length > 0 ? this.sendRecords(actor, from, pushed, false) : 0;
     // A want from part of the differing buckets: its answer must not say `last` (see `sw`).
@@ -875,13 +989,25 @@ export class PartitionSync {
     for (let i = 0; i < found.length; i++) bytes += found[i]!.length + records[i]!.length;
     if (!answer) this.stats.recordsPushed += found.length;
     this.stats.bytesSent += bytes;
-    if (actor.syncPhase === 'handing-off') this.stats.handoffBytesSent += bytes;
+    if (actor.syncPhase === 'handing-off') {
+      this.stats.handoffBytesSent += bytes;
+      this.handedOffTo.set(to, (this.handedOffTo.get(to) ?? 0) + found.length + evictedKeys.length);
+    }
     const count = Math.max(found.length, evictedKeys.length);
     const mark = answer && final;
-    for (let i = 0; i < count || (i === 0 && mark); i += batch) {
-      const last = i + batch >= count;
-      const message: KvMessage = { t: 'sd', p, k: found.slice(i, i + batch), r: records.slice(i, i + batch), last: mark && last, v: this.ctx.placement().version };
-      if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, i + batch), ev: evictedVersions.slice(3 * i, 3 * (i + batch)) });
+    for (let i = 0, end: number; i < count || (i === 0 && mark); i = end) {
+      end = Math.min(i + batch, count);
+      // At most SYNC_MESSAGE_BYTES of records a message, one record at least.
+      for (let j = i, size = 0; j < Math.min(end, found.length); j++) {
+        size += found[j]!.length + records[j]!.length;
+        if (size > SYNC_MESSAGE_BYTES && j > i) {
+          end = j;
+          break;
+        }
+      }
+      const last = end >= count;
+      const message: KvMessage = { t: 'sd', p, k: found.slice(i, end), r: records.slice(i, end), last: mark && last, v: this.ctx.placement().version };
+      if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, end), ev: evictedVersions.slice(3 * i, 3 * end) });
       // Read-modify-write request ids travel with the records they may be in (rmw-primary.ts): a
       // result applied by an owner whose ack was lost must not look new to the next primary.
       if (found.length > i && actor.requests.size > 0) {
