@@ -176,6 +176,14 @@ export interface ReplicationBugs {
    * (test/sim/ring-change-death.test.ts). Gossip then carries the same bytes as before the fix.
    */
   ringsUnannounced?: boolean;
+  /**
+   * A node handing partitions off syncs at the timer's pace, one peer a round, as before the
+   * handoff ran round trip after round trip with every new owner (sync.ts pressHandOff; a leave
+   * outlasted --shutdown-timeout: test/sim/leave-handoff-pace.test.ts). The re-injection tests of
+   * seeds found before it replay their runs at the old pace with it, as they were found: the faster
+   * handoff takes them other courses.
+   */
+  handOffAtTimerPace?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */

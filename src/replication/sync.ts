@@ -14,7 +14,9 @@
  * partition this node asks for what the peer has newer (`sw` -> `sd`, if it owns the partition) and
  * pushes what it has newer (`sd`, if the peer owns the partition). Everything rides the bulk lane.
  * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
- * a crash or a lost message simply resumes in a later round.
+ * a crash or a lost message simply resumes in a later round. A node handing partitions off does not
+ * wait for the timer: it runs rounds with every new owner at once, each as soon as the last was
+ * answered (pressHandOff), one unanswered per peer.
  *
  * Large partitions go by bucket (docs/REPLICATION.md, "Anti-entropy of large partitions"). One
  * partition may hold a whole keyspace (Redis Cluster clients put every key of a benchmark under one
@@ -462,6 +464,7 @@ export class PartitionSync {
    * requestTimeoutMs (a lost message, a stalled peer) no longer holds the next.
    */
   private pressHandOff(): void {
+    if (this.ctx.config.bugs?.handOffAtTimerPace) return;
     for (const peer of this.handOffPeers()) {
       const inFlight = this.roundsInFlight.get(peer);
       if (inFlight === undefined || inFlight.count === 0 || this.ctx.env.clock.monoMs() - inFlight.sentMs >= this.ctx.config.requestTimeoutMs) this.roundWith(peer);
@@ -483,7 +486,7 @@ export class PartitionSync {
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight === undefined) return;
     inFlight.count = Math.max(0, inFlight.count - 1);
-    if (inFlight.count > 0 || this.timer === null) return; // timer null: stopped, a late answer starts nothing
+    if (inFlight.count > 0 || this.timer === null || this.ctx.config.bugs?.handOffAtTimerPace) return; // timer null: stopped, a late answer starts nothing
     if ((this.handedOffTo.get(peer) ?? 0) > inFlight.handedOffAtStart && this.handOffPeers().has(peer)) this.roundWith(peer);
   }
 
@@ -806,8 +809,9 @@ export class PartitionSync {
         this.ctx.send(from, { t: 'sb', p, b: [...differing.slice(start), ...differing.slice(0, start)] }, 'bulk');
       });
     }
-    // After this answer's jobs (each partition runs its jobs in order), so its pushes count. Held
-    // partitions only: running a job on one would make it held.
+    // A peer this node hands partitions off to: done after this answer's jobs (each partition runs
+    // its jobs in order), so its pushes count. Held partitions only: a job on one makes it held.
+    if (this.ctx.config.bugs?.handOffAtTimerPace || !this.handOffPeers().has(from)) return this.exchangeDone(from);
     const reconciled = [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => this.host.partitions.has(p));
     this.host.runEach(reconciled, () => {}, () => this.exchangeDone(from));
   }

@@ -63,6 +63,7 @@ const BUG_SWITCHES = {
   undrainWithoutPeers: 'flag',
   aloneWithoutConfirmation: 'flag',
   jointQuorumOfLiveOwners: 'flag',
+  handOffAtTimerPace: 'flag',
   ignoreStaleAccusations: 'flag',
   silentToAccused: 'flag',
   dropWritesOn: 'node',
