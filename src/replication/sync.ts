@@ -123,6 +123,17 @@ export const SYNC_PUSH_BYTES = 4 * 1024 * 1024;
  */
 export const SYNC_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * A handoff round that moved less than this share of syncBatch records leaves the next round with
+ * that peer to the timer instead of chaining it at once (pressHandOff). Under client writes an
+ * answer's list budget goes on partitions the new owner is also being written, so rounds move few
+ * records each, and chaining them regardless spent the CPU the writes needed: 5 real nodes on a
+ * starved 2-core machine, 60,000 QUORUM writes during a leave, 495 to 938 failed `unavailable`
+ * chaining on any record moved, 12 and 133 with this share, 2 and 50 at the old timer pace (no
+ * faster handoff in either case: every leave timed out, the partitions' owners starved).
+ */
+const HANDOFF_CHAIN_SHARE = 1 / 4;
+
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 
@@ -453,14 +464,16 @@ export class PartitionSync {
   /**
    * Ownership handoff at the pace of round trips, not of the round timer: with partitions to hand
    * off, every live peer that owns some of them gets a round at each tick, and its next round as
-   * soon as it has answered the one before (exchangeDone) if that one handed it records, rather
+   * soon as it has answered the one before (exchangeDone) if that one handed it a good share of a
+   * batch (HANDOFF_CHAIN_SHARE), rather
    * than one peer per catchUpSyncIntervalMs. Before, a leave moved at most about syncBatch records
    * per interval (probe-chaos, 5 real nodes: 3,700 keys/s idle, so a node of 26,000 keys outlasted
    * the default 10 s --shutdown-timeout). Flow control: one round unanswered per peer, each answer
    * pushes at most syncBatch records and SYNC_PUSH_BYTES, and the next round's digests go after
    * those pushes (the partitions' jobs run in order), so the peer answers it with them applied. A
-   * round that handed nothing off (the peer not yet on this node's ring, or the rest waiting on the
-   * disk tier) leaves the next to the timer, so a handoff never spins; one unanswered for
+   * round that handed little or nothing off (the peer not yet on this node's ring, answers spent on
+   * partitions under client writes, the rest waiting on the disk tier) leaves the next to the
+   * timer, so a handoff never spins nor crowds out client requests; one unanswered for
    * requestTimeoutMs (a lost message, a stalled peer) no longer holds the next.
    */
   private pressHandOff(): void {
@@ -479,15 +492,16 @@ export class PartitionSync {
 
   /**
    * `peer` answered an exchange (a round's digests, or bucket lists), and the jobs that answer
-   * started have run: with nothing else unanswered and records handed to it since the round began,
-   * the handoff's next round with it goes now.
+   * started have run: with nothing else unanswered and at least HANDOFF_CHAIN_SHARE of syncBatch
+   * records handed to it since the round began, the handoff's next round with it goes now.
    */
   private exchangeDone(peer: string): void {
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight === undefined) return;
     inFlight.count = Math.max(0, inFlight.count - 1);
     if (inFlight.count > 0 || this.timer === null || this.ctx.config.bugs?.handOffAtTimerPace) return; // timer null: stopped, a late answer starts nothing
-    if ((this.handedOffTo.get(peer) ?? 0) > inFlight.handedOffAtStart && this.handOffPeers().has(peer)) this.roundWith(peer);
+    const handedOff = (this.handedOffTo.get(peer) ?? 0) - inFlight.handedOffAtStart;
+    if (handedOff >= this.ctx.config.syncBatch * HANDOFF_CHAIN_SHARE && this.handOffPeers().has(peer)) this.roundWith(peer);
   }
 
   /** Live owners, in this node's ring, of the partitions it hands off. */
