@@ -465,10 +465,9 @@ export class PartitionSync {
    * Ownership handoff at the pace of round trips, not of the round timer: with partitions to hand
    * off, every live peer that owns some of them gets a round at each tick, and its next round as
    * soon as it has answered the one before (exchangeDone) if that one handed it a good share of a
-   * batch (HANDOFF_CHAIN_SHARE), rather
-   * than one peer per catchUpSyncIntervalMs. Before, a leave moved at most about syncBatch records
-   * per interval (probe-chaos, 5 real nodes: 3,700 keys/s idle, so a node of 26,000 keys outlasted
-   * the default 10 s --shutdown-timeout). Flow control: one round unanswered per peer, each answer
+   * batch (HANDOFF_CHAIN_SHARE), rather than one peer per catchUpSyncIntervalMs. Before, a leaving
+   * node pushed at most about syncBatch records per interval (probe-chaos, 5 real nodes: 3,700
+   * keys/s idle, so a node of 26,000 keys outlasted the default 10 s --shutdown-timeout). Flow control: one round unanswered per peer, each answer
    * pushes at most syncBatch records and SYNC_PUSH_BYTES, and the next round's digests go after
    * those pushes (the partitions' jobs run in order), so the peer answers it with them applied. A
    * round that handed little or nothing off (the peer not yet on this node's ring, answers spent on
