@@ -17,6 +17,11 @@ export interface Lifecycle {
   leaving: boolean;
   /** Every timer is cancelled; late callbacks and messages are ignored. */
   stopped: boolean;
+  /**
+   * A peer's full table (a push-pull, ours answered or its own) has been merged since start: our
+   * member list is the cluster's, not the few members gossip's piggyback happened to carry.
+   */
+  heardFullState: boolean;
 }
 
 export interface SwimContext {

@@ -1,7 +1,8 @@
 /**
  * Joining (memberlist's Join): a push-pull with every seed, retried with jittered exponential
- * backoff forever, until some peer is alive in our view; if every peer we knew dies, it starts
- * again. Meanwhile it keeps what each seed last told us, so joinProblem() can say why we are not
+ * backoff forever, until some peer is alive in our view and a peer's full table has come in (a
+ * push-pull answer or a peer's own sync, not only gossip's piggyback); if every peer we knew dies,
+ * it starts again. Meanwhile it keeps what each seed last told us, so joinProblem() can say why we are not
  * in yet: a seed unreachable (the transport's reason), silent, or of another cluster (it refused us).
  */
 import { cappedBackoff } from '../protocol/backoff.ts';
@@ -120,7 +121,10 @@ export class Join {
     const { env, config, life, stats, table } = this.ctx;
     this.timer = null;
     if (life.stopped || life.leaving) return;
-    if (table.liveCount > 1) {
+    // In once a peer is alive and a full table has come in: a restarted member that gossip's
+    // piggyback told of one peer (its syncs' answers lost or late) knows one member, not the
+    // cluster, and would build its first ring from that (restart-probe F7).
+    if (table.liveCount > 1 && life.heardFullState) {
       this.backoffAttempt = 0;
       return;
     }
@@ -128,6 +132,11 @@ export class Join {
     // Every seed, as memberlist's Join does: each seed that answers learns us and bridges what it knows.
     // (One seed per attempt was tried: members started together then formed one island per seed.)
     for (const seed of this.seeds.list) this.pushPull.sendState(seed, false);
+    // And a peer we heard of, in case no seed answers: it knows the cluster as well as a seed.
+    if (table.liveCount > 1) {
+      const [peer] = table.sample(1, (e) => e.member.state === 'alive' && !this.seeds.has(e.member.address));
+      if (peer) this.pushPull.sendState(peer.member.address, false);
+    }
     const base = cappedBackoff(this.backoffAttempt++, { initialDelayMs: config.joinRetryInitialMs, maxDelayMs: config.joinRetryMaxMs, factor: JOIN_BACKOFF_FACTOR });
     const jittered = base * (JOIN_JITTER_MIN + env.random.next());
     this.timer = env.timers.setTimer(jittered, () => this.attempt());

@@ -97,6 +97,8 @@ export interface Membership {
 
   /** Whether we still wait for a seed to answer. */
   readonly joining: boolean;
+  /** Whether a peer's full member table (a push-pull) has been merged since start (Lifecycle.heardFullState). */
+  readonly heardFullState: boolean;
   /**
    * While we have seeds and see no live peer (joining, or every peer we knew is gone): why no
    * seed has let us in, in words. Null when not joining.

@@ -66,7 +66,7 @@ export class SwimMembership implements Membership {
   private readonly config: GossipConfig;
   private readonly name: string;
   private readonly limits: DecodeLimits;
-  private readonly life: Lifecycle = { started: false, leaving: false, stopped: false };
+  private readonly life: Lifecycle = { started: false, leaving: false, stopped: false, heardFullState: false };
   private readonly table: MemberTable;
   private readonly events = new MembershipEvents();
   private readonly dissemination: Dissemination;
@@ -151,6 +151,10 @@ export class SwimMembership implements Membership {
     return this.join.joining;
   }
 
+  get heardFullState(): boolean {
+    return this.life.heardFullState;
+  }
+
   updateMeta(meta: Readonly<Record<string, string | number>>): void {
     const me = this.self();
     this.updates.put({ ...me, meta: checkedMeta(withProtocolMeta(meta, this.versions.ours)), incarnation: me.incarnation + 1 }, null);
@@ -229,6 +233,7 @@ export class SwimMembership implements Membership {
     const body = msg.body;
     if (body.type === 'sync') {
       this.pushPull.merge(msg.updates, msg.sender);
+      this.life.heardFullState = true;
       if (!body.reply) this.pushPull.sendState(from, true);
       return;
     }

@@ -349,7 +349,7 @@ export class ShoalNode {
     this.hotAlerts = new HotKeyAlerts({ node: this.name, threshold: parts.hotKeyAlertRate ?? 0, log: env.log });
     this.ring = new RingLifecycle({
       env,
-      membership: { self: () => membership.self(), members: () => membership.members(), updateMeta: (meta) => this.publishMeta(meta) },
+      membership: { self: () => membership.self(), members: () => membership.members(), updateMeta: (meta) => this.publishMeta(meta), heardFullState: () => membership.heardFullState },
       partitions: this.partitions,
       replicas: replication.replicas,
       joinsThroughSeeds: parts.joinsThroughSeeds,

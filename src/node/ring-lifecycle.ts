@@ -5,8 +5,9 @@
  *
  * Joining: a node with seeds owns nothing until it has heard from its cluster, then waits
  * `joinSettleMs` more so its first ring is built from the full view a seed's push-pull brings,
- * not from the first member it happened to hear of; and only once it knows the claim seed of
- * every member it knows of (see tryInstallFirstRing). A peer answering a sync on the same ring
+ * not from the first member it happened to hear of; and not before a peer's full table has come
+ * in at all, however long that takes; and only once it knows the claim seed of every member it
+ * knows of (see tryInstallFirstRing). A peer answering a sync on the same ring
  * version confirms the ring (`confirm`); until then the node coordinates nothing.
  *
  * Ring changes: the ring is a function of gossip's member table (ring-placement.ts), rebuilt when
@@ -56,6 +57,8 @@ export interface RingMembership {
   members(): readonly Member[];
   /** Replaces this node's metadata; the node leaves out what does not fit (own-meta.ts). */
   updateMeta(meta: Readonly<Record<string, string | number>>): void;
+  /** Whether a peer's full member table has come in since start (gossip's Lifecycle.heardFullState). */
+  heardFullState(): boolean;
 }
 
 export interface RingLifecycleOptions {
@@ -264,10 +267,9 @@ export class RingLifecycle {
 
   onMembership(event: MembershipEvent): void {
     if (this.stopped) return;
-    if (this.joinedCluster) return this.requestCheck();
-    if (this.joinSettled) {
-      this.tryInstallFirstRing();
-    } else if (event.member.name !== this.selfName() && this.o.isAlive(event.member.name) && this.joinTimer === null) {
+    // Settled but not joined: checked once the burst is merged, not at its first member (a sync's answer applies members one by one).
+    if (this.joinedCluster || this.joinSettled) return this.requestCheck();
+    if (event.member.name !== this.selfName() && this.o.isAlive(event.member.name) && this.joinTimer === null) {
       this.joinTimer = this.o.env.timers.setTimer(this.o.joinSettleMs, () => {
         this.joinTimer = null;
         if (this.stopped) return;
@@ -289,9 +291,9 @@ export class RingLifecycle {
     }
   }
 
-  /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check. */
+  /** Coalesces the membership events of one burst (a push-pull merges many) into one ring check (or first-ring try). */
   requestCheck(): void {
-    if (this.checkPending || !this.joinedCluster) return;
+    if (this.checkPending || !(this.joinedCluster || this.joinSettled)) return;
     this.checkPending = true;
     this.o.env.timers.setTimer(0, () => {
       this.checkPending = false;
@@ -304,6 +306,7 @@ export class RingLifecycle {
     if (this.ringConfirmed) return null;
     if (!this.joinedCluster) {
       if (!this.joinSettled) return 'the member list of the cluster (heard from it; settling)';
+      if (this.waitsForFullState()) return "the member list of the cluster (heard of some members; waiting for a peer's full table)";
       const unplaceable = this.unplaceableMembers();
       if (unplaceable.length > 0) return `members to choose their place in the ring: ${unplaceable.slice(0, 5).join(', ')}${unplaceable.length > 5 ? ', ...' : ''}`;
     }
@@ -429,8 +432,18 @@ export class RingLifecycle {
    * (it crashed while joining) holds the wait until gossip forgets it.
    */
   private tryInstallFirstRing(): void {
-    if (this.joinedCluster || this.unplaceableMembers().length > 0 || this.knowsOnlyDrainedPeers()) return;
+    if (this.joinedCluster || this.waitsForFullState() || this.unplaceableMembers().length > 0 || this.knowsOnlyDrainedPeers()) return;
     this.installFirstRing();
+  }
+
+  /**
+   * Whether a joining node knows members only from gossip's piggyback: a node restarted after a
+   * crash hears of a peer whose state changed (its health metadata, say) before any answer to its
+   * syncs, and a ring of itself and that peer claims every partition (restart-probe F7: 2 of 5
+   * members for 3 s, test/sim/restart-first-ring.test.ts).
+   */
+  private waitsForFullState(): boolean {
+    return this.o.joinsThroughSeeds && !this.o.membership.heardFullState();
   }
 
   /**

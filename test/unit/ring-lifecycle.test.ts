@@ -27,6 +27,7 @@ function lifecycle(names: string[], options: { seeds?: boolean; reenterAtOnce?: 
       self: () => table.get(self)!,
       members: () => [...table.values()],
       updateMeta: (meta) => void table.set(self, { ...table.get(self)!, meta }),
+      heardFullState: () => true,
     },
     partitions: PARTITIONS,
     replicas: 3,
