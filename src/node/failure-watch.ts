@@ -6,10 +6,23 @@
  */
 import { AutoDrain, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { predictFailure, type FailureInputs, type FailureModel, type FailurePrediction } from '../health/failure-predictor.ts';
+import { SELF_WINDOW } from '../health/self-health.ts';
 import { PREDICTION_META } from './peer-verdicts.ts';
 
 /** Below this probability nothing is published: a healthy cluster's metadata stays as it was. */
 export const PUBLISH_FROM = 0.05;
+
+/**
+ * Samples the node's own window must hold before it predicts anything: half the window (30 s).
+ * A process just started has no history, and its first seconds are its start-up (the event loop
+ * slow while code compiles and the catch-up streams in, then easing off; peers reporting it slow
+ * meanwhile): trends fitted over a few of those samples read a start as a failure. A node
+ * restarted after kill -9 on a loaded 5-node cluster published 5% (its lag easing from 49 ms to
+ * 17 ms, 3 of 4 peers reporting it slow) within 8 s of its start (restart-probe F6). The model's
+ * training runs start without such a transient, and a drain cannot help a process failing within
+ * 30 s of its start.
+ */
+export const PREDICTION_WARM_UP_SAMPLES = SELF_WINDOW / 2;
 
 export interface FailureWatchOptions {
   model: FailureModel;
@@ -31,8 +44,10 @@ export class FailureWatch {
     return this.options.model.horizonSeconds;
   }
 
-  update(atMs: number, inputs: FailureInputs): FailurePrediction {
+  /** The prediction from this tick's inputs; null (nothing published, no drain asked) while the window is shorter than PREDICTION_WARM_UP_SAMPLES. */
+  update(atMs: number, inputs: FailureInputs): FailurePrediction | null {
     this.lastInputs = inputs;
+    if (inputs.self.samples < PREDICTION_WARM_UP_SAMPLES) return (this.last = null);
     this.last = predictFailure(this.options.model, inputs);
     this.autoDrain?.observe(atMs, this.last.probability);
     return this.last;
@@ -43,7 +58,7 @@ export class FailureWatch {
     return this.lastInputs;
   }
 
-  /** The last prediction; null before the first store tick. */
+  /** The last prediction; null before the first store tick and while warming up (PREDICTION_WARM_UP_SAMPLES). */
   get prediction(): FailurePrediction | null {
     return this.last;
   }
