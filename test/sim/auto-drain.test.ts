@@ -8,12 +8,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_AUTO_DRAIN } from '../../src/health/auto-drain.ts';
 import { createNode } from '../../src/node/create-node.ts';
-import type { ShoalNode } from '../../src/node/node.ts';
+import { PREDICTION_WARM_UP_SAMPLES } from '../../src/node/failure-watch.ts';
+import { STORE_TICK_INTERVAL_MS, type ShoalNode } from '../../src/node/node.ts';
 import { runSlowDeath } from '../../src/sim/scenarios/slow-death.ts';
 import { Simulation, nodeAddress } from '../../src/sim/simulation.ts';
 
 /** A policy that asks at the first prediction: the wiring, not the model, is under test. */
 const AT_ONCE = { options: { threshold: 0, sustainMs: 0 } };
+/** When the first prediction comes: a node predicts nothing in its first PREDICTION_WARM_UP_SAMPLES store ticks. */
+const WARM_UP_MS = PREDICTION_WARM_UP_SAMPLES * STORE_TICK_INTERVAL_MS;
 
 function cluster(nodes: number, autoDrainOn: number, log: string[]): Simulation<ShoalNode> {
   const seeds = Array.from({ length: nodes }, (_, i) => nodeAddress(i));
@@ -28,7 +31,7 @@ function cluster(nodes: number, autoDrainOn: number, log: string[]): Simulation<
 test('the policy drains its own node and says why at warn; the other nodes keep serving', () => {
   const log: string[] = [];
   const sim = cluster(3, 2, log);
-  sim.runUntil(20_000, () => sim.process(2)!.drainProgress().state === 'drained');
+  sim.runUntil(WARM_UP_MS + 20_000, () => sim.process(2)!.drainProgress().state === 'drained');
   assert.equal(sim.process(2)!.drainProgress().state, 'drained');
   assert.equal(sim.process(0)!.drainProgress().state, 'serving');
   assert.equal(sim.process(1)!.drainProgress().state, 'serving');
@@ -38,7 +41,7 @@ test('the policy drains its own node and says why at warn; the other nodes keep 
 test('a refused automatic drain is logged, not thrown: a lone node holds the only copy', () => {
   const log: string[] = [];
   const sim = cluster(1, 0, log);
-  sim.runUntil(10_000);
+  sim.runUntil(WARM_UP_MS + 10_000);
   assert.equal(sim.process(0)!.drainProgress().state, 'serving');
   assert.ok(log.some((l) => l.includes('warn automatic drain refused')), log.filter((l) => l.includes('drain')).join('\n'));
 });
