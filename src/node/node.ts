@@ -1016,12 +1016,8 @@ export class ShoalNode {
   private onMembership(event: MembershipEvent): void {
     if (this.stopped) return;
     this.learn(event.member);
-    if (event.type === 'left') this.sync.forgetSource(event.member.name);
-    if (event.type === 'left' || event.type === 'dead') {
-      // What this coordinator learnt of it is of a process that is gone: a member back (restarted,
-      // or reachable again) is judged from its new answers. Kept, a restarted node's peers went on
-      // calling it silent for 44 s after it was back (restart-probe F6): degraded on every
-      // dashboard, and a feature of its own failure prediction.
+    if (event.type === 'left') {
+      this.sync.forgetSource(event.member.name);
       this.peerHealth.forget(event.member.name);
       this.verdictLog.forget(event.member.name);
     }
