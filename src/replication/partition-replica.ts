@@ -332,6 +332,18 @@ export class PartitionReplica {
     return this.store.peek(key) ?? null;
   }
 
+  /** The length of the encoded record held for `key`, 0 when none: peek's record, without copying it. */
+  recordBytes(key: string): number {
+    this.settleFloor();
+    return this.store.peekView(key)?.length ?? 0;
+  }
+
+  /** Whether a record is held for `key` (peek's answer is not null), without copying it. */
+  holds(key: string): boolean {
+    this.settleFloor();
+    return this.store.has(key);
+  }
+
   versionOf(key: string): Version | undefined {
     // Only the header is read, and right away: a view avoids copying the whole record on every write.
     const bytes = this.store.peekView(key);

@@ -653,7 +653,7 @@ export class RmwPrimary {
   private markFresh(claim: Claim, key: string): void {
     // Evicted between its read or write and now (before onKeyEvicted could drop it): not held,
     // and the shadow still remembers so short a time.
-    if (claim.actor.replica.peek(key) === null && this.host.shadow.versionOf(claim.actor.partition, key) !== undefined) return;
+    if (!claim.actor.replica.holds(key) && this.host.shadow.versionOf(claim.actor.partition, key) !== undefined) return;
     if (claim.fresh.size >= MAX_FRESH_KEYS) claim.fresh.clear();
     claim.fresh.add(key);
   }

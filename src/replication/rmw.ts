@@ -232,10 +232,8 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
     }
     case 'copy': {
       if (record === null) return { result: { kind: 'bulk', value: null }, writes: untouched() };
-      // A copy to itself (one key given: RESP refuses it before it gets here) finds its destination
-      // taken, and with REPLACE would write the record over itself: nothing to write either way.
-      const destinationTaken = current.length === 1 || current[1] !== null;
-      if (destinationTaken && (!op.replace || current.length === 1)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
+      // A copy to itself (one key given: RESP refuses it before it gets here) has nothing to write.
+      if (current.length === 1 || (current[1] !== null && !op.replace)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
       return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs }] };
     }
     case 'msetnx': {

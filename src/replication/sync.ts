@@ -478,8 +478,7 @@ export class PartitionSync {
   private pressHandOff(): void {
     if (this.ctx.config.bugs?.handOffAtTimerPace) return;
     for (const peer of this.handOffPeers()) {
-      const inFlight = this.roundsInFlight.get(peer);
-      if (inFlight === undefined || inFlight.count === 0 || this.ctx.env.clock.monoMs() - inFlight.sentMs >= this.ctx.config.requestTimeoutMs) this.roundWith(peer);
+      if (!this.roundUnanswered(peer, this.ctx.env.clock.monoMs())) this.roundWith(peer);
     }
   }
 
@@ -551,12 +550,16 @@ export class PartitionSync {
       const ask: KvMessage = this.speaksBuckets() ? { t: 'sq', d: digests, b: SYNC_BUCKETS } : { t: 'sq', d: digests };
       this.ctx.send(peer, withFloors(ask, this.host.floors.flat(order)), 'bulk');
     });
-    const inFlight = this.roundsInFlight.get(peer);
     const now = this.ctx.env.clock.monoMs();
-    const handedOff = this.handedOffTo.get(peer) ?? 0;
-    // An exchange unanswered past the replica timeout is taken as lost (pressHandOff): it no longer counts.
-    if (inFlight === undefined || inFlight.count === 0 || now - inFlight.sentMs >= this.ctx.config.requestTimeoutMs) this.roundsInFlight.set(peer, { count: 1, sentMs: now, handedOffAtStart: handedOff });
-    else Object.assign(inFlight, { count: inFlight.count + 1, sentMs: now });
+    const inFlight = this.roundsInFlight.get(peer);
+    if (inFlight !== undefined && this.roundUnanswered(peer, now)) Object.assign(inFlight, { count: inFlight.count + 1, sentMs: now });
+    else this.roundsInFlight.set(peer, { count: 1, sentMs: now, handedOffAtStart: this.handedOffTo.get(peer) ?? 0 });
+  }
+
+  /** Whether an exchange with `peer` is still awaited; one unanswered past the replica timeout is taken as lost and no longer counts. */
+  private roundUnanswered(peer: string, now: number): boolean {
+    const inFlight = this.roundsInFlight.get(peer);
+    return inFlight !== undefined && inFlight.count > 0 && now - inFlight.sentMs < this.ctx.config.requestTimeoutMs;
   }
 
   /**
@@ -886,7 +889,7 @@ export class PartitionSync {
     for (const key of pushing) {
       if (pushBudget.left <= 0) break;
       // Evicted versions (and values on the disk tier, read in groups of SYNC_DISK_READS) count their key only.
-      const bytes = key.length + (replica.peek(key)?.length ?? 0);
+      const bytes = key.length + replica.recordBytes(key);
       if (bytes > pushBudget.bytes && pushBudget.bytes < SYNC_PUSH_BYTES) break;
       pushed.push(key);
       // Evicted versions cost no device read and little bytes, but they are entries of a data message all the same.
