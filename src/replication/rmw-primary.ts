@@ -343,7 +343,7 @@ export class RmwPrimary {
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>(), learned: new Set<string>() };
     const claimed = this.claimedKeys(actor, keys, level);
-    this.claim(actor.partition, epoch, claimed, level, (ok, why, remembered) => {
+    this.claim(actor.partition, epoch, claimed, level, (ok, why, remembered, newest) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
@@ -353,8 +353,9 @@ export class RmwPrimary {
         const read = new Set(claimed);
         for (const [id, , written] of remembered) if (written?.some((k) => read.has(k))) current.learned.add(id);
       }
-      // The claim's newest records are in the own replica now (a job queued before this one); it
-      // may hold newer ones still (sync brought them while the claim waited): read it there.
+      // The claim's newest records are in the own replica now (a job queued before this one) unless
+      // it refused or evicted them; it may hold newer ones still (sync brought them while the claim
+      // waited): readClaimed takes the newer of the two.
       const queued = this.host.run(actor.partition, (now) => {
         if (now !== actor) return reply(null, { code: 'unavailable', message: `partition ${actor.partition} moved while ${this.ctx.selfName} claimed it; retry` });
         const again = this.remembered(actor, requestId, this.ctx.env.clock.monoMs());
@@ -366,7 +367,7 @@ export class RmwPrimary {
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
           return this.answerRepeat(actor.partition, requestId, again, reply);
         }
-        this.apply(actor, current, keys, op, level, requestId, this.readLocal(actor, keys, op), reply);
+        this.apply(actor, current, keys, op, level, requestId, this.readClaimed(actor, keys, op, newest), reply);
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
     });
@@ -414,6 +415,22 @@ export class RmwPrimary {
   private localVersion(actor: PartitionActor, key: string): string | null {
     const bytes = actor.replica.read(key);
     return bytes === null ? null : versionToString(versionOfEncoded(bytes));
+  }
+
+  /**
+   * The keys' current records right after a claim (inside a job): the own replica's, or the claim's
+   * newest where that is newer. The replica may not hold what the claim read: it refuses a copy of a
+   * version it evicted (PartitionReplica.apply: old news to sync), and other partitions' jobs may
+   * have evicted the key since. Where the replica evicted a version newer than any the claim read,
+   * the key reads as absent, as a quorum read answers a miss then (the coordinator's `evicted`).
+   */
+  private readClaimed(actor: PartitionActor, keys: string[], op: RmwOp, newest: (StoredRecord | null)[]): (StoredRecord | null)[] {
+    return this.readLocal(actor, keys, op).map((local, i) => {
+      const claimed = newest[i] ?? null;
+      if (claimed === null || (local !== null && compareVersions(local.version, claimed.version) >= 0)) return local;
+      const evicted = local === null ? this.host.shadow.versionOf(actor.partition, keys[i]!) : undefined;
+      return evicted !== undefined && compareVersions(evicted, claimed.version) > 0 ? null : claimed;
+    });
   }
 
   /** The keys' records in the own replica (inside a job), read for `op`: a lookup in the store's counters unless countsAsLookup says not. */
@@ -674,7 +691,7 @@ export class RmwPrimary {
     epoch: number,
     keys: string[],
     level: Consistency,
-    then: (ok: boolean, why: string, remembered: RememberedRequest[]) => void,
+    then: (ok: boolean, why: string, remembered: RememberedRequest[], newest: (StoredRecord | null)[]) => void,
   ): void {
     this.stats.claims++;
     this.stats.claimedKeys += keys.length;
@@ -705,9 +722,9 @@ export class RmwPrimary {
               if (bytes) this.host.apply(actor, keys[i]!, bytes, true, true);
             }
           });
-          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, []);
+          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], []);
         }
-        then(ok, why, ok ? this.trustedIds(pending) : []);
+        then(ok, why, ok ? this.trustedIds(pending) : [], pending.newest);
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
