@@ -133,7 +133,8 @@ export type KvMessage =
    * Answer to `xc`: `ok` false with the replica's higher epoch `e`; else its records (null: none),
    * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
    */
-  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: RememberedRequest[] }
+  /** `xk`/`xv`: the claimed keys (by index) the replica's store evicted, and the versions evicted (none from older builds). */
+  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: RememberedRequest[]; xk?: number[]; xv?: string[] }
   /**
    * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
    * `u`: earlier request ids of the partition whose results may have been applied without reaching
@@ -217,7 +218,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?', f: 'boolean?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
-  xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs' },
+  xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs', xk: 'numbers?', xv: 'strings?' },
   xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?', b: 'strings?' },
   xwa: { id: 'number', ok: 'boolean', e: 'number', o: 'boolean?' },
 };

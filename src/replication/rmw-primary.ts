@@ -158,6 +158,8 @@ interface PendingClaim {
   promised: number;
   newest: (StoredRecord | null)[];
   newestBytes: (Uint8Array | null)[];
+  /** The newest version a caught-up owner's store evicted, per key: a claim that read nothing as new is refused (claimMissesEvicted). */
+  evicted: (Version | null)[];
   /** Each caught-up answer's remembered ids, with the versions it held of the claimed keys. */
   answers: { d: RememberedRequest[]; versions: (Version | null)[] }[];
   timer: number;
@@ -411,10 +413,15 @@ export class RmwPrimary {
     return actor.requests.heldIn(requestId, (key) => this.localVersion(actor, key)) ? first : undefined;
   }
 
-  /** The version of the own replica's record of `key` (inside a job), null for none. */
+  /**
+   * The version of the own replica's record of `key` (inside a job), or the version its store
+   * evicted (an effect evicted here is still the cluster's), null for none.
+   */
   private localVersion(actor: PartitionActor, key: string): string | null {
     const bytes = actor.replica.read(key);
-    return bytes === null ? null : versionToString(versionOfEncoded(bytes));
+    if (bytes !== null) return versionToString(versionOfEncoded(bytes));
+    const evicted = this.host.shadow.versionOf(actor.partition, key);
+    return evicted === undefined ? null : versionToString(evicted);
   }
 
   /**
@@ -709,6 +716,7 @@ export class RmwPrimary {
       promised: 0,
       newest: keys.map(() => null),
       newestBytes: keys.map(() => null),
+      evicted: keys.map(() => null),
       answers: [],
       timer: 0,
       then: (ok, why) => {
@@ -729,8 +737,10 @@ export class RmwPrimary {
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
       if (!this.pending.delete(id)) return;
-      if (pending.promised >= pending.needed) pending.then(true, '');
-      else pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
+      if (pending.promised < pending.needed) return pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
+      const missed = this.claimMissesEvicted(pending);
+      if (missed !== null) return pending.then(false, missed);
+      pending.then(true, '');
     });
     this.pending.set(id, pending);
     if (live.length < pending.needed) {
@@ -767,11 +777,39 @@ export class RmwPrimary {
           pending.newestBytes[i] = bytes;
         }
       }
+      for (const [j, i] of (m.xk ?? []).entries()) {
+        const text = m.xv?.[j];
+        if (text === undefined || !(i >= 0 && i < pending.keys.length)) continue;
+        const version = versionFromString(text);
+        const known = pending.evicted[i];
+        if (version !== null && (!known || compareVersions(version, known) > 0)) pending.evicted[i] = version;
+      }
       pending.promised++;
     }
     if (pending.answered.size < pending.asked.size) return;
-    if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
-    else this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+    if (pending.promised < pending.needed) return this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
+    const missed = this.claimMissesEvicted(pending);
+    this.settle(m.id, pending, missed === null, missed ?? '');
+  }
+
+  /**
+   * Why a claim with its quorum must still fail, or null: an owner evicted a newer version of a key
+   * than any record read, and not every owner of the partition answered. The newest record is then
+   * on an owner that did not answer (its result reached the evicting owner and that one), and an
+   * operation on the older record would undo an acknowledged update (kv-rmw-pressure seed 31: two
+   * INCRs answered the same value). When every owner answered, the newer version is gone from
+   * every memory, as a cache may lose it, and the operation goes on.
+   */
+  private claimMissesEvicted(pending: PendingClaim): string | null {
+    if (pending.answered.size >= this.ctx.placement().owners(pending.partition).length) return null;
+    for (let i = 0; i < pending.keys.length; i++) {
+      const evicted = pending.evicted[i];
+      const newest = pending.newest[i];
+      if (evicted && (!newest || compareVersions(evicted, newest.version) > 0)) {
+        return `an owner evicted a newer version of ${JSON.stringify(pending.keys[i])} than the owners that answered hold`;
+      }
+    }
+    return null;
   }
 
   /**
@@ -930,10 +968,20 @@ export class RmwPrimary {
       const ready = actor.ready && this.ctx.ringConfirmed() && this.host.ownsPartition(p);
       // Not a client's read (peek): the primary counts the operation's own read of each key (readOne).
       const records = k.map((key) => actor.replica.peek(key));
+      // Keys not held that this store evicted: the claimer must not take an older copy for the newest.
+      const xk: number[] = [];
+      const xv: string[] = [];
+      for (const [i, key] of k.entries()) {
+        const evicted = records[i] === null ? this.host.shadow.versionOf(p, key) : undefined;
+        if (evicted === undefined) continue;
+        xk.push(i);
+        xv.push(versionToString(evicted));
+      }
       // The ids of the keys claimed only: a repeat on another key claims that key first and learns
       // its ids then (run(), `again`). Every id of the partition made each claim's cost grow with
       // the INCRs it had seen (up to 16,384 ids per answer, each re-remembered by the primary).
-      this.ctx.send(from, { t: 'xca', id, ok: true, e, ready, r: records, d: actor.requests.listFor(new Set(k), this.ctx.env.clock.monoMs()) });
+      const d = actor.requests.listFor(new Set(k), this.ctx.env.clock.monoMs());
+      this.ctx.send(from, xk.length === 0 ? { t: 'xca', id, ok: true, e, ready, r: records, d } : { t: 'xca', id, ok: true, e, ready, r: records, d, xk, xv });
     });
   }
 

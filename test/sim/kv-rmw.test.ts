@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runScenario, type RunReport } from '../../src/sim/driver.ts';
-import { kvRmwHotScenario, kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
+import { kvRmwHotScenario, kvRmwPressureScenario, kvRmwScenario } from '../../src/sim/scenarios/kv-rmw.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -33,6 +33,18 @@ test(`kv-rmw: seeds 1..${SEEDS} under swarm faults: no duplicate, no lost update
   assert.ok(totals.split.runs > 0 && totals.noSplit.runs > 0, 'the seeds cover runs with and without network partitions');
   assert.equal(totals.split.duplicated + totals.noSplit.duplicated, 0);
   assert.deepEqual([totals.noSplit.lost, totals.noSplit.doubleWinners], [0, 0]);
+});
+
+const PRESSURE_SEEDS = 12;
+
+test(`kv-rmw-pressure: seeds 1..${PRESSURE_SEEDS}, one owner evicting the keys it owns: no duplicate, no lost update or double SETNX winner without a network partition`, () => {
+  let evictions = 0;
+  for (let seed = 1; seed <= PRESSURE_SEEDS; seed++) {
+    const report = runScenario(kvRmwPressureScenario, { seed, ...kvRmwPressureScenario.defaults }, seed === 1);
+    assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
+    evictions += report['pressedEvictions'] as number;
+  }
+  assert.ok(evictions > 1_000 * PRESSURE_SEEDS, `the pressed node kept evicting (${evictions} evictions)`);
 });
 
 const HOT_SEEDS = 12;

@@ -15,7 +15,7 @@
  * operation, which the guarantee does not cover.
  */
 import { runChecked, type Checker } from '../checkers.ts';
-import { healEverything } from '../faults.ts';
+import { FAULT_KINDS, healEverything } from '../faults.ts';
 import { planOps, type NodeSample, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import type { ShoalNode } from '../../node/node.ts';
@@ -253,6 +253,21 @@ class KvRmwWorkload {
   }
 }
 
+/** kv-rmw-pressure's filler writes, until the fault phase ends; their answers do not matter. */
+function writeFillers(sim: Simulation<ShoalNode>, pressure: RmwPressure, untilMs: number): void {
+  const value = new Uint8Array(pressure.fillerBytes);
+  const encoder = new TextEncoder();
+  let written = 0;
+  const write = (): void => {
+    if (sim.now >= untilMs) return;
+    const up = sim.upNodes();
+    if (up.length > 0) up[written % up.length]!.process!.kv.set(encoder.encode(`filler${written}`), value, { consistency: 'one' }, () => {});
+    written++;
+    sim.after(pressure.fillerEveryMs, write, 'rmw-filler');
+  };
+  sim.after(KV_WORKLOAD_START_MS, write, 'rmw-filler');
+}
+
 /** 40% INCR, 30% APPEND, 30% SETNX. */
 function drawKind(roll: number): RmwOpSpec['kind'] {
   return roll < 0.4 ? 'incr' : roll < 0.7 ? 'append' : 'setnx';
@@ -266,11 +281,30 @@ function describeResult(result: RmwResult | null): string | null {
   return result.kind === 'ok' ? 'OK' : '(nil)';
 }
 
-export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadConfig: KvRmwWorkloadConfig = DEFAULT_KV_RMW_WORKLOAD): ScenarioResult {
-  const { profile, schedule } = kvSwarmFaults(options);
+/**
+ * Memory pressure on one node for kv-rmw-pressure: its store holds `maxMemory` bytes, and a writer
+ * stores `fillerBytes`-byte values under fresh keys every `fillerEveryMs` through the nodes in turn,
+ * so that node keeps evicting the counters, strings and SETNX keys it owns. The others have room
+ * for everything, and no node crashes (PRESSURE_FAULTS): every acknowledged update stays in some
+ * owner's memory, so a lost update is still a violation. With crashes it would not be: an update
+ * acknowledged by the pressed node and one that then crashed is gone from memory, as in any cache.
+ */
+export interface RmwPressure {
+  maxMemory: number;
+  fillerBytes: number;
+  fillerEveryMs: number;
+}
+
+export const RMW_PRESSURE: RmwPressure = { maxMemory: 32 * 1024, fillerBytes: 1024, fillerEveryMs: 2 };
+const PRESSED_NODE = 0;
+const PRESSURE_FAULTS = FAULT_KINDS.filter((kind) => kind !== 'crash');
+
+export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadConfig: KvRmwWorkloadConfig = DEFAULT_KV_RMW_WORKLOAD, pressure: RmwPressure | null = null): ScenarioResult {
+  const { profile, schedule } = kvSwarmFaults(options, pressure === null ? FAULT_KINDS : PRESSURE_FAULTS);
   const replication = { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const draws = options.draws === undefined ? {} : { draws: options.draws };
-  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace, ...draws });
+  const nodeConfig = pressure === null ? {} : { nodeConfig: ({ index }: { index: number }) => (index === PRESSED_NODE ? { maxMemory: pressure.maxMemory } : {}) };
+  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace, ...draws, ...nodeConfig });
   const sim = cluster.sim;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
   const cuts: [number, number][] = [];
@@ -282,10 +316,12 @@ export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadCo
     healEverything(sim);
   }, 'heal');
   workload.start(KV_WORKLOAD_START_MS);
+  if (pressure !== null) writeFillers(sim, pressure, faultPhaseEndMs);
 
   const samples: NodeSample[] = [];
   const checkers: Checker<null>[] = [
-    { name: 'convergence', liveness: () => cluster.convergence(keys) },
+    // The pressed node may have evicted any key: the owners that hold one must agree.
+    { name: 'convergence', liveness: () => cluster.convergence(keys, { missingAllowed: pressure !== null }) },
     { name: 'rmw-settled', liveness: () => (sim.upNodes().some((n) => n.process!.rmw.pendingCount > 0) ? 'read-modify-writes still in flight' : null) },
     // Reads the nodes only: the artifacts' membership chart.
     { name: 'timeline', invariant: () => (samples.push(sampleNodes(cluster)), null) },
@@ -325,6 +361,7 @@ export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadCo
       problems: problems.slice(0, 5),
       rmw: t.rmw,
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
+      ...(pressure === null ? {} : { pressedEvictions: sim.process(PRESSED_NODE)?.stats().store.size ?? 0 }),
     },
   };
 }
@@ -352,4 +389,13 @@ export const kvRmwHotScenario: Scenario = {
   minNodes: 3,
   keyedDraws: true,
   run: (options, trace) => runKvRmw(options, trace, HOT_KV_RMW_WORKLOAD),
+};
+
+export const kvRmwPressureScenario: Scenario = {
+  name: 'kv-rmw-pressure',
+  summary: 'kv-rmw while one node\'s store is far too small and filler writes keep it evicting the keys it owns; swarm faults without crashes; same checks',
+  defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
+  minNodes: 3,
+  keyedDraws: true,
+  run: (options, trace) => runKvRmw(options, trace, DEFAULT_KV_RMW_WORKLOAD, RMW_PRESSURE),
 };

@@ -12,7 +12,7 @@
  * exempt from the lost-write check but not from read-your-writes.
  */
 import { runChecked, type Checker } from '../checkers.ts';
-import { applyFault, drawSwarmProfile, drawSwarmSchedule, healEverything, type SwarmProfile, type TimedFault } from '../faults.ts';
+import { applyFault, drawSwarmProfile, drawSwarmSchedule, FAULT_KINDS, healEverything, type FaultKind, type SwarmProfile, type TimedFault } from '../faults.ts';
 import { planOps, type NodeSample, type PlannedOp, type RunPlan, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.ts';
 import type { EventTrace } from '../trace.ts';
 import { KvCluster, type KvClusterOptions } from './kv-cluster.ts';
@@ -82,8 +82,8 @@ export interface KvTuning {
  * given plan's message loss and duplication over its own, and the plan's fault schedule or one
  * drawn from the seed. Each is drawn from a stream of its own, so when does not matter.
  */
-export function kvSwarmFaults(options: ScenarioOptions): { profile: SwarmProfile | null; schedule: TimedFault[] } {
-  const drawn = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
+export function kvSwarmFaults(options: ScenarioOptions, kinds: readonly FaultKind[] = FAULT_KINDS): { profile: SwarmProfile | null; schedule: TimedFault[] } {
+  const drawn = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs, kinds) : null;
   const profile = drawn && options.plan ? { ...drawn, network: { ...drawn.network, ...options.plan.network } } : drawn;
   return { profile, schedule: profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [] };
 }
