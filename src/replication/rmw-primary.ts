@@ -158,7 +158,7 @@ interface PendingClaim {
   promised: number;
   newest: (StoredRecord | null)[];
   newestBytes: (Uint8Array | null)[];
-  /** The newest version a caught-up owner's store evicted, per key: a claim that read nothing as new is refused (claimMissesEvicted). */
+  /** The newest version a caught-up owner's store evicted, per key (missedNewest). */
   evicted: (Version | null)[];
   /** Each caught-up answer's remembered ids, with the versions it held of the claimed keys. */
   answers: { d: RememberedRequest[]; versions: (Version | null)[] }[];
@@ -345,7 +345,7 @@ export class RmwPrimary {
     const epoch = claim?.epoch ?? this.nextEpoch(actor);
     const current = claim ?? { actor, ringEpoch: actor.epoch, epoch, fresh: new Set<string>(), learned: new Set<string>() };
     const claimed = this.claimedKeys(actor, keys, level);
-    this.claim(actor.partition, epoch, claimed, level, (ok, why, remembered, newest) => {
+    this.claim(actor.partition, epoch, claimed, level, (ok, why, remembered, newest, missed) => {
       if (!ok) {
         if (this.claims.get(actor.partition) === current) this.claims.delete(actor.partition);
         return reply(null, { code: 'unavailable', message: `${this.ctx.selfName} could not claim partition ${actor.partition} as primary: ${why}; retry` });
@@ -363,12 +363,14 @@ export class RmwPrimary {
         const again = this.remembered(actor, requestId, this.ctx.env.clock.monoMs());
         this.claims.set(actor.partition, current);
         // The keys claimed for the operations waiting behind this one were read at a quorum too.
-        for (const k of claimed.slice(keys.length)) this.markFresh(current, k);
+        for (const k of claimed.slice(keys.length)) if (!missed.has(k)) this.markFresh(current, k);
         if (again !== undefined) {
           if (first === undefined) this.stats.repeats++;
           if (this.unconfirmed.get(actor.partition)?.has(requestId)) return this.confirm(actor, current, requestId, level, reply);
           return this.answerRepeat(actor.partition, requestId, again, reply);
         }
+        const unread = keys.find((k) => missed.has(k));
+        if (unread !== undefined) return reply(null, { code: 'unavailable', message: `an owner of partition ${actor.partition} evicted a newer version of ${JSON.stringify(unread)} than the owners that answered ${this.ctx.selfName}'s claim hold; retry` });
         this.apply(actor, current, keys, op, level, requestId, this.readClaimed(actor, keys, op, newest), reply);
       });
       if (!queued) reply(null, { code: 'overloaded', message: `partition ${actor.partition}'s mailbox at ${this.ctx.selfName} is full; retry later` });
@@ -698,7 +700,7 @@ export class RmwPrimary {
     epoch: number,
     keys: string[],
     level: Consistency,
-    then: (ok: boolean, why: string, remembered: RememberedRequest[], newest: (StoredRecord | null)[]) => void,
+    then: (ok: boolean, why: string, remembered: RememberedRequest[], newest: (StoredRecord | null)[], missed: ReadonlySet<string>) => void,
   ): void {
     this.stats.claims++;
     this.stats.claimedKeys += keys.length;
@@ -730,17 +732,15 @@ export class RmwPrimary {
               if (bytes) this.host.apply(actor, keys[i]!, bytes, true, true);
             }
           });
-          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], []);
+          if (!queued) return then(false, `partition ${partition}'s mailbox is full`, [], [], new Set());
         }
-        then(ok, why, ok ? this.trustedIds(pending) : [], pending.newest);
+        then(ok, why, ok ? this.trustedIds(pending) : [], pending.newest, ok ? this.missedNewest(pending) : new Set());
       },
     };
     pending.timer = this.ctx.env.timers.setTimer(this.ctx.config.requestTimeoutMs, () => {
       if (!this.pending.delete(id)) return;
-      if (pending.promised < pending.needed) return pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
-      const missed = this.claimMissesEvicted(pending);
-      if (missed !== null) return pending.then(false, missed);
-      pending.then(true, '');
+      if (pending.promised >= pending.needed) pending.then(true, '');
+      else pending.then(false, `only ${pending.promised} of the ${pending.needed} owners needed promised in time`);
     });
     this.pending.set(id, pending);
     if (live.length < pending.needed) {
@@ -787,29 +787,27 @@ export class RmwPrimary {
       pending.promised++;
     }
     if (pending.answered.size < pending.asked.size) return;
-    if (pending.promised < pending.needed) return this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
-    const missed = this.claimMissesEvicted(pending);
-    this.settle(m.id, pending, missed === null, missed ?? '');
+    if (pending.promised >= pending.needed) this.settle(m.id, pending, true, '');
+    else this.settle(m.id, pending, false, `only ${pending.promised} of the ${pending.needed} owners needed are caught up`);
   }
 
   /**
-   * Why a claim with its quorum must still fail, or null: an owner evicted a newer version of a key
+   * The claimed keys whose newest record the claim may have missed: an owner evicted a newer version
    * than any record read, and not every owner of the partition answered. The newest record is then
    * on an owner that did not answer (its result reached the evicting owner and that one), and an
    * operation on the older record would undo an acknowledged update (kv-rmw-pressure seed 31: two
    * INCRs answered the same value). When every owner answered, the newer version is gone from
    * every memory, as a cache may lose it, and the operation goes on.
    */
-  private claimMissesEvicted(pending: PendingClaim): string | null {
-    if (pending.answered.size >= this.ctx.placement().owners(pending.partition).length) return null;
-    for (let i = 0; i < pending.keys.length; i++) {
+  private missedNewest(pending: PendingClaim): Set<string> {
+    const missed = new Set<string>();
+    if (pending.answered.size >= this.ctx.placement().owners(pending.partition).length) return missed;
+    for (const [i, key] of pending.keys.entries()) {
       const evicted = pending.evicted[i];
       const newest = pending.newest[i];
-      if (evicted && (!newest || compareVersions(evicted, newest.version) > 0)) {
-        return `an owner evicted a newer version of ${JSON.stringify(pending.keys[i])} than the owners that answered hold`;
-      }
+      if (evicted && (!newest || compareVersions(evicted, newest.version) > 0)) missed.add(key);
     }
-    return null;
+    return missed;
   }
 
   /**
