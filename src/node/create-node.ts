@@ -15,7 +15,7 @@ import { SwimMembership } from '../gossip/swim.ts';
 import type { Consistency } from '../replication/api.ts';
 import { replicationConfig, type ReplicationBugs, type ReplicationConfig } from '../replication/config.ts';
 import { assertValidPartitionCount, DEFAULT_PARTITION_COUNT } from '../ring/partition.ts';
-import type { Env, NodeAddress, Transport } from '../runtime/env.ts';
+import { wallUsOf, type Env, type NodeAddress, type Transport } from '../runtime/env.ts';
 import { Store } from '../store/index.ts';
 import type { AnalyticsOptions, DiskTier, PolicyName } from '../store/index.ts';
 import { META, ShoalNode } from './node.ts';
@@ -143,7 +143,7 @@ export function createNode({ env, config = {} }: { env: Env; config?: NodeConfig
   };
   const seeds = config.seeds ?? [];
   const seedsNow = (typeof seeds === 'function' ? seeds() : seeds).filter((s) => s !== env.address);
-  const meta: Record<string, string | number> = { [META.partitions]: partitions };
+  const meta: Record<string, string | number> = { [META.partitions]: partitions, [META.started]: Math.floor(wallUsOf(env.clock)) };
   if (config.clientAddress !== undefined) meta[META.clientAddress] = config.clientAddress;
   if (config.respAddress !== undefined) meta[META.respAddress] = config.respAddress;
   if (config.adminPort !== undefined) meta[META.adminPort] = config.adminPort;

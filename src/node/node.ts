@@ -51,6 +51,7 @@ import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../he
 import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { fitOwnMeta } from './own-meta.ts';
 import { VerdictLog } from './verdict-log.ts';
+import { MemberLives } from './member-lives.ts';
 import { AUTO_DRAIN_RETRY_MS, type AutoDrainOptions, type AutoDrainTarget } from '../health/auto-drain.ts';
 import { FailureWatch, type FailureWatchOptions } from './failure-watch.ts';
 import { PeerHealth, type PeerHealthCounters, type PeerHealthOptions, type PeerHealthView } from '../health/peer-health.ts';
@@ -70,6 +71,12 @@ export const META = {
    * ring, but coordinators no longer pick it as a sloppy-quorum stand-in.
    */
   stopping: 'stopping',
+  /**
+   * When this process started (wall microseconds): it tells a restarted member (a new process, same
+   * name and address) from the same process back after being declared dead. Peers forget their
+   * health verdict on a member only when this changes (MemberLives).
+   */
+  started: 'started',
   ...RING_META,
 } as const;
 
@@ -302,6 +309,8 @@ export class ShoalNode {
   /** What the coordinator learns of each peer from its answers; ranks reads (src/health). */
   readonly peerHealth: PeerHealth;
   private readonly verdictLog: VerdictLog;
+  /** Which process of each member this node last heard of: a restart forgets its verdict. */
+  private readonly lives: MemberLives;
   /** When publishHealth last changed this node's metadata (see HEALTH_PUBLISH_INTERVAL_MS). */
   private healthPublishedMs = Number.NEGATIVE_INFINITY;
   private readonly selfHealth: SelfHealth;
@@ -428,6 +437,7 @@ export class ShoalNode {
     this.kv = new Coordinator(ctx, hlc, this.hints, () => this.topology(), (listener) => this.onTopologyChange(listener));
     this.peerHealth = new PeerHealth(() => env.clock.monoMs(), parts.peerHealth);
     this.verdictLog = new VerdictLog(env.log, () => env.clock.monoMs());
+    this.lives = new MemberLives(this.name, META.started);
     this.peerHealth.onVerdict = (name, verdict, previous) => this.verdictLog.changed(name, verdict, previous);
     this.kv.health = this.peerHealth;
     const signals = parts.processSignals;
@@ -1020,6 +1030,14 @@ export class ShoalNode {
       this.sync.forgetSource(event.member.name);
       this.peerHealth.forget(event.member.name);
       this.verdictLog.forget(event.member.name);
+      this.lives.forget(event.member.name);
+    } else if (this.lives.newProcess(event.member)) {
+      // The verdict judged a process that is gone: the new one is judged from its own answers. Kept,
+      // a restarted node's peers went on calling it silent for 44 s (restart-probe F6). Not at a
+      // death: the same process declared dead and back keeps its verdict, or a member losing most
+      // of its messages escapes the automatic drain (05e4ffe, reverted).
+      this.verdictLog.newProcess(event.member.name, this.peerHealth.verdictOf(event.member.name));
+      this.peerHealth.forget(event.member.name);
     }
     this.ring.onMembership(event);
   }

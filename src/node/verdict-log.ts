@@ -47,6 +47,16 @@ export class VerdictLog {
     this.peers.delete(peer);
   }
 
+  /**
+   * The peer restarted and its verdict was forgotten: says so at once when it was not `healthy`
+   * (else the log would end on the dead process's verdict), and starts the peer's lines afresh.
+   */
+  newProcess(peer: string, previous: PeerVerdict): void {
+    this.peers.delete(peer);
+    if (previous === 'healthy') return;
+    this.log.info({ event: 'peer-verdict', peer, verdict: 'healthy', previous, restarted: true }, `peer ${peer} is healthy (was ${previous}): a new process, its previous verdict forgotten`);
+  }
+
   private write(peer: string, line: PeerLine): boolean {
     if (line.current === line.logged || !this.limiter.allow(peer, this.nowMs())) return false;
     const { current: verdict, logged: previous } = line;

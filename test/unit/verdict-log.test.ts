@@ -46,3 +46,17 @@ test('a peer that flaps back to the verdict the log shows adds nothing until its
   log.changed('n2', 'healthy', 'slow');
   assert.deepEqual(lines.map((l) => [l.verdict, l.suppressed]), [['slow', undefined], ['healthy', 2]]);
 });
+
+test('a demoted peer back as a new process is said healthy at once, and its lines start afresh', () => {
+  const { log, lines, advance } = world();
+  log.changed('n2', 'silent', 'healthy');
+  advance(1_000);
+  log.newProcess('n2', 'silent');
+  log.newProcess('n3', 'healthy');
+  log.flush();
+  assert.deepEqual(lines.map((l) => [l.peer, l.verdict, l.previous, l.restarted]), [['n2', 'silent', 'healthy', undefined], ['n2', 'healthy', 'silent', true]]);
+  assert.equal(lines[1]!.msg, 'peer n2 is healthy (was silent): a new process, its previous verdict forgotten');
+  advance(VERDICT_LOG_INTERVAL_MS);
+  log.flush();
+  assert.equal(lines.length, 2, 'nothing held back of the previous process');
+});

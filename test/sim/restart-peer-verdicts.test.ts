@@ -1,0 +1,76 @@
+// A member restarted after a crash is judged by its peers from the new process's answers, not
+// from the silence of the one that died (restart-probe F6). On real processes (5 nodes, kill -9,
+// restart 15 s later), two peers went on calling the restarted node `silent` for 44 s after it was
+// back alive: every dashboard showed it degraded, and the share of peers reporting it is one of
+// its own failure prediction's features.
+//
+// But the same process declared dead and back (cut off, refuting its death) keeps its verdict: a
+// member that loses most of its messages is declared dead and refutes again and again, and
+// forgetting its verdict at each death hid it from the automatic drain (05e4ffe, reverted: the
+// auto-drain bench's error-storm seed 70 went undrained).
+//
+// Four nodes, health routing on, N=3, the LAN profile's detection times. Node 3 goes silent;
+// QUORUM reads through the others go on, so their coordinators find it silent; once every peer
+// has it dead, it comes back (a new process, or the same one reconnected).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
+import { allSettled, drive } from './drive-cluster.ts';
+
+const NODES = 4;
+const VICTIM = 3;
+const PEERS = [0, 1, 2];
+const enc = new TextEncoder();
+/** The LAN profile's failure detection (a death declared some 6 s after the crash), so the peers' reads meet the silence first, as on real processes. */
+const LAN_DETECTION = { probeIntervalMs: 1_000, suspicionMult: 4 };
+
+/** A settled cluster whose peers called the victim `silent` (`silence` made it so) and then declared it dead. */
+function victimDeclaredDead(silence: (cluster: KvCluster) => void) {
+  const cluster = new KvCluster({ seed: 2, nodes: NODES, partitions: 64, replication: {}, network: {}, trace: new EventTrace(), gossip: LAN_DETECTION, nodeConfig: () => ({ peerHealth: { routing: true } }) });
+  const sim = cluster.sim;
+  sim.runUntil(30_000, () => allSettled(cluster, NODES));
+  const victim = `n${VICTIM + 1}`;
+  const reads = (count: number) =>
+    drive(cluster, count, 8, (i, done) => sim.process(PEERS[i % PEERS.length]!)!.kv.get(enc.encode(`k${i % 97}`), { consistency: 'quorum' }, () => done()));
+  const verdicts = () => PEERS.map((i) => sim.process(i)!.status().health.peers.find((p) => p.name === victim)?.verdict ?? 'healthy');
+  const seeAll = (state: string) => PEERS.every((i) => sim.process(i)!.membership.member(victim)?.state === state);
+  reads(300);
+
+  silence(cluster);
+  const silentAt = sim.now;
+  while (sim.now - silentAt < 10_000 && !verdicts().includes('silent')) reads(20);
+  const formed = verdicts();
+  assert.ok(formed.includes('silent'), `the premise: its peers found it silent (${formed.join(', ')})`);
+  sim.runUntil(sim.now + 60_000, () => seeAll('dead'));
+  assert.ok(seeAll('dead'), 'the premise: every peer declared it dead');
+  return { cluster, sim, reads, verdicts, formed, seeAlive: () => seeAll('alive') };
+}
+
+test("a restarted member's peers do not keep the silent verdict its previous life earned", () => {
+  const { cluster, sim, reads, verdicts, seeAlive } = victimDeclaredDead((c) => c.crash(VICTIM));
+
+  cluster.restart(VICTIM);
+  sim.runUntil(sim.now + 30_000, seeAlive);
+  assert.ok(seeAlive(), 'every peer sees it alive again');
+  reads(100);
+  assert.deepEqual(verdicts(), ['healthy', 'healthy', 'healthy'], 'the verdicts of n1, n2, n3 on the restarted n4');
+});
+
+test('the same process declared dead and back keeps the verdict its peers formed', () => {
+  let heal = (): void => {};
+  const { sim, verdicts, formed, seeAlive } = victimDeclaredDead((c) => {
+    const others = PEERS;
+    const cutOut = c.sim.network.cut([VICTIM], others);
+    const cutIn = c.sim.network.cut(others, [VICTIM]);
+    heal = () => {
+      cutOut();
+      cutIn();
+    };
+  });
+
+  heal();
+  sim.runUntil(sim.now + 30_000, seeAlive);
+  assert.ok(seeAlive(), 'every peer sees it alive again (it refuted its death)');
+  assert.deepEqual(verdicts(), formed, 'the verdicts of n1, n2, n3 on n4 once it refuted its death: those formed before it was declared dead');
+});
