@@ -304,6 +304,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         nowMs: () => env.clock.wallMs(),
         nowUs: () => wallUsOf(env.clock),
         hotKeys: (count) => node.hotKeys(count),
+        keyFrequency: (key) => node.shoal.keyFrequency(key),
         evictionPolicy: node.evictionPolicy,
         storeEvictions: () => node.shoal.store.stats().evictions.size,
         invalidations: { source: { subscribe: (deliver, options) => node.shoal.invalidations.subscribe(deliver, options) }, holds: (p) => node.shoal.heldPartitions().has(p) },

@@ -26,7 +26,7 @@ import { announcedRange, FLUSH_FLOORS_PROTOCOL } from '../gossip/protocol-versio
 import { FlushCoordinator } from '../replication/flush.ts';
 import type { CatchUpStatus } from '../protocol/frames.ts';
 import type { Env, Lane, NodeAddress, Transport } from '../runtime/env.ts';
-import { checkPartitionCount, PartitionCountMismatchError } from '../ring/partition.ts';
+import { checkPartitionCount, PartitionCountMismatchError, partitionOf } from '../ring/partition.ts';
 import type { AccessAnalytics, DiskTier, DiskTierStats, Store, StoreStats } from '../store/index.ts';
 import type { KeyspaceService, TopologySnapshot } from '../replication/api.ts';
 import type { ReplicationConfig } from '../replication/config.ts';
@@ -35,6 +35,7 @@ import { Coordinator, type CoordinatorStats } from '../replication/coordinator.t
 import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
 import { HybridLogicalClock, nodeIdOf, type Version } from '../replication/hlc.ts';
+import { keyToStoreKey } from '../replication/record.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats, type SpillSummary } from '../replication/replica-host.ts';
 import type { ReplicaObserver, RequestObserver } from '../replication/observer.ts';
@@ -578,6 +579,16 @@ export class ShoalNode {
   /** Read-only access to held partitions, for checkers and diagnostics (reads do not touch the cache policy). */
   heldPartitions(): ReadonlyMap<number, { peek(key: string): Uint8Array | null; readonly ready: boolean; readonly size: number }> {
     return this.host.partitions;
+  }
+
+  /**
+   * How often this node's store has seen `key` used, as its eviction policy counts it
+   * (Store.accessFrequency, OBJECT FREQ), without counting a use; null when the node holds no
+   * replica of the key's partition (it has seen none of its uses), or its policy counts no frequency.
+   */
+  keyFrequency(key: Uint8Array): number | null {
+    if (!this.host.partitions.has(partitionOf(key, this.topology().partitions))) return null;
+    return this.store.accessFrequency(keyToStoreKey(key));
   }
 
   /** Installs (or with null, removes) the observers that time requests and replica jobs (the daemon's metrics). */

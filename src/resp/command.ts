@@ -115,6 +115,12 @@ export interface RespServerContext {
   readonly cluster?: ClusterView;
   /** This node's hot keys (SHOAL.HOTKEYS); absent: the command says the node does not track them. */
   readonly hotKeys?: (count: number) => WireHotKeys;
+  /**
+   * How often this node's store has seen `key` used, as its eviction policy counts it
+   * (Store.accessFrequency; OBJECT FREQ), without counting a use; null when this node holds no
+   * replica of the key, or its policy counts no frequency. Absent: the node tracks none.
+   */
+  readonly keyFrequency?: (key: Uint8Array) => number | null;
   /** The node's users (AUTH, ACL, the permission check); absent: everyone is `default`, no checks. */
   readonly acl?: AclStore;
   /** Failed AUTH counting and per-address rate limiting; absent: none. */

@@ -14,6 +14,7 @@ import { stringCommands } from './string-commands.ts';
 import { aclCommands, aclRefusal } from './acl-commands.ts';
 import { hotKeyCommands } from './hot-keys-command.ts';
 import { memoryCommands } from './memory-command.ts';
+import { objectCommands } from './object-command.ts';
 import { pubsubCommands } from './pubsub-commands.ts';
 import { refuseInTransaction, rejected, transactionCommands } from './transaction-commands.ts';
 
@@ -27,6 +28,7 @@ const COMMAND_MODULES: readonly (readonly CommandSpec[])[] = [
   aclCommands,
   hotKeyCommands,
   memoryCommands,
+  objectCommands,
   pubsubCommands,
   transactionCommands,
 ];

@@ -429,8 +429,8 @@ const client = spec('client', -2, [], ['slow'], (_ctx, _args, reply, done) => {
 
 /** `X HELP`: Redis's help reply: the usage lines, then HELP itself. */
 export function helpSpec(parent: string, lines: string[]): CommandSpec {
-  // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too.
-  const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : ['slow'];
+  // Redis 7.0 puts CLIENT HELP and COMMAND HELP in @connection too, OBJECT HELP in @keyspace.
+  const categories = parent === 'CLIENT' || parent === 'COMMAND' ? ['slow', 'connection'] : parent === 'OBJECT' ? ['keyspace', 'slow'] : ['slow'];
   return spec('help', 2, ['loading', 'stale'], categories, (_ctx, _args, reply, done) => {
     const all = [`${parent} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
     reply.array(all.length);

@@ -47,6 +47,8 @@ export interface RespServerOptions {
   describe?: () => Record<string, string | number>;
   /** This node's hot keys (SHOAL.HOTKEYS). */
   hotKeys?: (count: number) => WireHotKeys;
+  /** How often this node's store has seen a key used (OBJECT FREQ): see RespServerContext.keyFrequency. */
+  keyFrequency?: (key: Uint8Array) => number | null;
   /** The node's invalidation streams and held partitions, for CLIENT TRACKING; absent: tracking is refused. */
   invalidations?: RespServerContext['invalidations'];
   /** Per-connection limits; see ConnectionLimits. */
@@ -140,6 +142,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     ...(options.acl === undefined ? {} : { acl: options.acl }),
     ...(options.hotKeys === undefined ? {} : { hotKeys: options.hotKeys }),
+    ...(options.keyFrequency === undefined ? {} : { keyFrequency: options.keyFrequency }),
     ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
     ...(options.invalidations === undefined ? {} : { invalidations: options.invalidations }),
   };

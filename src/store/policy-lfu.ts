@@ -63,6 +63,11 @@ export class LfuPolicy implements EvictionPolicy {
     this.onAccess(slot);
   }
 
+  /** The exact count of the entry's insert, reads and overwrites since it was stored; 0 when not held. */
+  accessFrequency(slot: number): number {
+    return slot === -1 ? 0 : this.counts[slot]!;
+  }
+
   onMiss(): void {}
 
   onReweigh(): void {}

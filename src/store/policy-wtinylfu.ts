@@ -246,6 +246,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     };
   }
 
+  /** The sketch's estimate: it counts keys by hash, held or not, and halves every count as it ages. */
+  accessFrequency(_slot: number, hash: number): number {
+    return this.frequency(hash);
+  }
+
   /** Estimated frequency of a key hash (sketch plus the doorkeeper's one). */
   frequency(hash: number): number {
     const base = this.sketch.frequency(hash);

@@ -64,6 +64,12 @@ export interface EvictionPolicy {
   onRemove(slot: number): void;
   /** Evicts until the host is within budget (or nothing is left). */
   evict(): void;
+  /**
+   * How often the key with hash `hash`, held in `slot` (-1: not held), has been used, as this
+   * policy counts it, without counting a use (OBJECT FREQ). Absent from a policy that counts no
+   * frequency (lru, noeviction).
+   */
+  accessFrequency?(slot: number, hash: number): number;
   /** Policy-specific numbers for stats and benchmarks. */
   describe(): Record<string, number>;
 }

@@ -414,6 +414,18 @@ export class Store {
     return this.arena.view(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
+  /**
+   * How often `key` has been used, as the eviction policy counts it (`EvictionPolicy.accessFrequency`:
+   * W-TinyLFU's sketch estimate, LFU's exact count), without counting a use; null under a policy
+   * that counts no frequency (lru, noeviction).
+   */
+  accessFrequency(key: string): number | null {
+    if (this.policy.accessFrequency === undefined) return null;
+    const slot = this.slotOf(key);
+    // The policies' hash of a key (PolicyHost.hashOf), which is not the index's.
+    return this.policy.accessFrequency(slot === -1 || this.isExpired(slot) ? -1 : slot, unitHashString(key) | 0);
+  }
+
   /** Whether a live entry exists, without touching recency/frequency or stats. */
   has(key: string): boolean {
     const slot = this.slotOf(key);

@@ -69,6 +69,21 @@ const DIFFERENCES: Difference[] = [
     same: (redis, shoal) => redis === shoal || ((integerOf(redis) ?? 0) > 0 && shoal === ':216\r\n'),
   },
   {
+    applies: (name, args) => name === 'OBJECT' && typeof args[1] === 'string' && args[1].toUpperCase() === 'FREQ',
+    why: "OBJECT FREQ answers how often the node's store saw the key used (W-TinyLFU's estimate, LFU's count), not Redis's logarithmic counter",
+    same: (redis, shoal) => redis === shoal || ((integerOf(redis) ?? -1) >= 0 && (integerOf(shoal) ?? -1) >= 0),
+  },
+  {
+    applies: (name, args) => name === 'OBJECT' && typeof args[1] === 'string' && args[1].toUpperCase() === 'IDLETIME',
+    why: "Shoal's store keeps no access times: under allkeys-lru and noeviction, where Redis answers seconds, OBJECT IDLETIME answers an error that says so",
+    same: (redis, shoal) => redis === shoal || ((integerOf(redis) ?? -1) >= 0 && shoal.startsWith("-ERR Shoal's store keeps no access times")),
+  },
+  {
+    applies: (name, args) => name === 'OBJECT' && typeof args[1] === 'string' && args[1].toUpperCase() === 'REFCOUNT',
+    why: 'Shoal shares no values: REFCOUNT is 1 where Redis answers INT_MAX for its shared integers 0..9999 (under noeviction, or without maxmemory)',
+    same: (redis, shoal) => redis === shoal || (redis === ':2147483647\r\n' && shoal === ':1\r\n'),
+  },
+  {
     applies: (_name, args) => args[1] !== undefined && args[1].length === 0,
     why: "Shoal's keyspace refuses an empty key (ERR the key is empty); Redis accepts it",
     same: (redis, shoal) => redis === shoal || shoal === '-ERR the key is empty\r\n',
@@ -215,6 +230,29 @@ const CROSS_SLOT_SCRIPT: Arg[][] = [
   ['GET', '{s}b'], ['COPY', 'a', 'a'],
 ];
 
+/**
+ * OBJECT, under each maxmemory-policy Shoal's store has a Redis name for (with a maxmemory, so
+ * Redis shares no integers under the LRU and LFU policies). ENCODING is compared for values SET
+ * wrote (and INCR), whose encoding follows from their bytes; Redis's APPEND/SETRANGE make `raw`
+ * values that Shoal cannot tell apart. The script leaves both on noeviction; the test puts each
+ * back on its own default after it.
+ */
+const OBJECT_SCRIPT: Arg[][] = [
+  ['OBJECT'], ['OBJECT', 'ENCODING'], ['OBJECT', 'ENCODING', 'oi', 'x'], ['OBJECT', 'NOSUCH'], ['OBJECT', 'nosuch', 'oi'],
+  ['OBJECT', 'HELP'], ['object', 'help', 'x'], ['OBJECT', 'FREQ'], ['OBJECT', 'IDLETIME', 'a', 'b'], ['OBJECT', 'REFCOUNT'],
+  ['CONFIG', 'SET', 'maxmemory', '1gb'], ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu'],
+  ['SET', 'oi', '123'], ['SET', 'on', '-5'], ['SET', 'oz', '0123'], ['SET', 'o-0', '-0'], ['SET', 'oe', 'hello'], ['SET', 'o+', '+1'],
+  ['SET', 'o44', 'x'.repeat(44)], ['SET', 'o45', 'x'.repeat(45)], ['SET', 'o20', '99999999999999999999'], ['SET', 'o21', '100000000000000000000'],
+  ['SET', 'omax', LONG_MAX], ['SET', 'omin', LONG_MIN], ['SET', 'oempty', ''], ['SET', 'o1e3', '1e3'], ['INCR', 'ocount'], ['SET', 'o10k', '10000'],
+  ...['oi', 'on', 'oz', 'o-0', 'oe', 'o+', 'o44', 'o45', 'o20', 'o21', 'omax', 'omin', 'oempty', 'o1e3', 'ocount', 'o10k', 'nokey'].map((k): Arg[] => ['OBJECT', 'ENCODING', k]),
+  ['object', 'encoding', 'oi'], ['OBJECT', 'REFCOUNT', 'oi'], ['OBJECT', 'REFCOUNT', 'oe'], ['OBJECT', 'REFCOUNT', 'nokey'],
+  ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'IDLETIME', 'oi'], ['OBJECT', 'FREQ', 'oi'],
+  ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'],
+  ['OBJECT', 'FREQ', 'oi'], ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'oi'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'REFCOUNT', 'oi'],
+  ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
+  ['OBJECT', 'FREQ', 'oi'], ['OBJECT', 'IDLETIME', 'oi'], ['OBJECT', 'REFCOUNT', 'oi'], ['OBJECT', 'REFCOUNT', 'o10k'], ['OBJECT', 'ENCODING', 'oi'],
+];
+
 /** After HELLO 3 (whose reply describes the server, so it is not compared): RESP3's null and types. */
 const RESP3_SCRIPT: Arg[][] = [
   ['SET', 'r3', 'v'], ['GET', 'r3'], ['GET', 'r3missing'], ['SET', 'r3', 'w', 'NX'], ['SET', 'r3', 'w', 'NX', 'GET'],
@@ -340,6 +378,21 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
       commands++;
     }
   }
+  for (const args of OBJECT_SCRIPT) {
+    await both(args, 'object');
+    commands++;
+  }
+  // Each back on its own default, which they name differently (Shoal's W-TinyLFU has no Redis name).
+  assert.equal(await toRedis.command(['CONFIG', 'SET', 'maxmemory', '0']), '+OK\r\n');
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'allkeys-wtinylfu']), '+OK\r\n');
+  // Under Shoal's default policy, OBJECT FREQ answers the store's estimate, which reads raise
+  // (Redis has no such policy to compare with), and IDLETIME answers Redis's LFU error.
+  const frequencyOf = async (key: string): Promise<number> => integerOf(await toShoal.command(['OBJECT', 'FREQ', key])) ?? -1;
+  const before = await frequencyOf('oi');
+  for (let i = 0; i < 8; i++) await toShoal.command(['GET', 'oi']);
+  const after = await frequencyOf('oi');
+  assert.ok(before >= 0 && after > before, `OBJECT FREQ oi: ${before} before 8 GETs, ${after} after`);
+  assert.match(await toShoal.command(['OBJECT', 'IDLETIME', 'oi']), /^-ERR An LFU maxmemory policy is selected, idle time not tracked/);
   assert.equal(await toClusterRedis.command(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']), '+OK\r\n');
   await until('the cluster-enabled redis-server to own its slots', async () => ((await toClusterRedis.command(['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : undefined), 20_000);
   await both(['DEL', 'a', 'b', 'c', '{s}a', '{s}b', '{s}c'], 'cross-slot');

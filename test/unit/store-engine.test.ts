@@ -227,3 +227,16 @@ test('W-TinyLFU counts the candidates that lose the admission duel (policyDetail
   assert.ok(rejected > 500, `${rejected} of 1000 scan keys refused admission`);
   assert.ok(store.stats().evictions.size >= rejected);
 });
+
+test('accessFrequency: what the policy counts of a key, without counting a use (OBJECT FREQ)', () => {
+  for (const policy of ['wtinylfu', 'lfu'] as const) {
+    const store = make({ policy });
+    store.set('a', bytes(1), { partition: 1 });
+    const stored = store.accessFrequency('a')!;
+    assert.equal(store.accessFrequency('a'), stored, `${policy}: asking counts no use`);
+    for (let i = 0; i < 5; i++) store.get('a', 1);
+    assert.equal(store.accessFrequency('a'), stored + 5, `${policy}: five reads`);
+    assert.equal(store.accessFrequency('never-seen'), 0, policy);
+  }
+  for (const policy of ['lru', 'noeviction'] as const) assert.equal(make({ policy }).accessFrequency('a'), null, `${policy} counts no frequency`);
+});
