@@ -217,9 +217,10 @@ function helloReply(ctx: CommandContext, protocol: 2 | 3, name: Uint8Array | nul
 
 const select = spec('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection'], (_ctx, args, reply, done) => {
   const index = parseDbIndex(args[1]!);
-  // One keyspace: database 0 is all there is.
+  // One keyspace, database 0, answered as a Redis Cluster node does (Shoal presents itself as
+  // one: HELLO's mode, INFO's cluster_enabled, CLUSTER, MOVED; and COPY ... DB answers the same).
   if (typeof index === 'string') reply.error(index);
-  else if (index !== 0n) reply.error('ERR DB index is out of range');
+  else if (index !== 0n) reply.error('ERR SELECT is not allowed in cluster mode');
   else reply.ok();
   done();
 });

@@ -228,6 +228,10 @@ const CROSS_SLOT_SCRIPT: Arg[][] = [
   ['COPY', '{s}a', '{s}b', 'DB', '1'], ['COPY', '{s}a', '{s}b', 'DB', '15'], ['COPY', '{s}a', '{s}b', 'DB', '16'], ['COPY', '{s}a', '{s}b', 'DB', '-1'],
   ['COPY', '{s}a', '{s}a', 'DB', '1'], ['COPY', '{s}a', '{s}a', 'DB', '0'], ['COPY', '{s}a', '{s}b', 'DB', '1', 'FOO'], ['COPY', '{s}a', '{s}b', 'DB', '0'],
   ['GET', '{s}b'], ['COPY', 'a', 'a'],
+  // SELECT as a Redis Cluster node answers it (Shoal says it is one: HELLO's mode, INFO's
+  // cluster_enabled, CLUSTER, MOVED): 0 only, any other integer refused as cluster mode.
+  ['SELECT', '0'], ['SELECT', '1'], ['SELECT', '15'], ['SELECT', '16'], ['SELECT', '-1'], ['SELECT', 'x'], ['SELECT', '01'],
+  ['SELECT', '-0'], ['SELECT', '2147483648'], ['SELECT', '-2147483649'], ['SELECT', ''], ['SELECT'], ['SELECT', '1', '2'], ['GET', '{s}b'],
 ];
 
 /**
