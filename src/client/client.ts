@@ -53,6 +53,7 @@ import { backoffDelay } from '../protocol/backoff.ts';
 import { parseSeed, READ_RETRY_BACKOFF, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.ts';
 import { checkCallOptions, readyTimeoutMs, shown, wellFormed } from './checks.ts';
 import { Router } from './router.ts';
+import { keySlot } from '../ring/slots.ts';
 import { ClientNearCache, storeKey, type NearCacheStats } from './near.ts';
 import { HotNearKeys } from '../store/near-hot-keys.ts';
 import type { DropReason, FillToken } from '../store/near-cache.ts';
@@ -159,6 +160,11 @@ export interface RmwCallOptions extends CallOptions {
 /** Options of setNx and getSet: the value written gets this time to live (absent or 0: none). */
 export interface RmwSetOptions extends RmwCallOptions {
   ttlMs?: number;
+}
+
+/** Options of copy: with `replace`, a destination that holds a value is overwritten (default false: left as it is). */
+export interface RmwCopyOptions extends RmwCallOptions {
+  replace?: boolean;
 }
 
 class PendingCall implements Call {
@@ -556,7 +562,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
    * the other do not decode as one value.
    */
   async append(key: Key, value: V, options: RmwCallOptions = {}): Promise<number> {
-    const result = await this.rmw('append', key, { op: 'append', value: this.encodeValue('append', key, value) }, options);
+    const result = await this.rmw('append', [key], { op: 'append', value: this.encodeValue('append', key, value) }, options);
     return this.safeNumber('append', key, this.integerResult('append', result), 'length');
   }
 
@@ -565,7 +571,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const ttlMs = ttlOption('setNx', options.ttlMs);
     const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
     const op: WireRmwOp = { op: 'set', value: this.encodeValue('setNx', key, value), expiry, condition: 'nx', get: false };
-    const result = await this.rmw('setNx', key, op, options);
+    const result = await this.rmw('setNx', [key], op, options);
     if (result.kind === 'ok') return true;
     if (result.kind === 'bulk' && result.value === null) return false;
     throw this.unexpected('setNx', result);
@@ -579,10 +585,36 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     const ttlMs = ttlOption('getSet', options.ttlMs);
     const expiry = ttlMs > 0 ? ({ kind: 'in', ttlMs } as const) : ({ kind: 'none' } as const);
     const op: WireRmwOp = { op: 'set', value: this.encodeValue('getSet', key, value), expiry, condition: 'always', get: true };
-    const result = await this.rmw('getSet', key, op, options);
+    const result = await this.rmw('getSet', [key], op, options);
     if (result.kind !== 'bulk') throw this.unexpected('getSet', result);
     // A previous value the codec cannot read still leaves the new one written (the error says so).
     return result.value === null ? null : this.decodeValue(result.value, 'getSet', key, ' (the new value was written)');
+  }
+
+  /**
+   * Copies the value at `source`, and its expiry (none if it has none), to `destination` in one
+   * step on their primary, as Redis's COPY: resolves true when it copied, false when `source` has
+   * no value or, without `replace`, `destination` has one. `source` is never changed. The two keys
+   * must be in one slot, as Redis Cluster requires of COPY: give them the same `{hash tag}`
+   * (`'{user:42}:cart'` and `'{user:42}:cart-backup'`).
+   */
+  async copy(source: Key, destination: Key, options: RmwCopyOptions = {}): Promise<boolean> {
+    const replace = options.replace ?? false;
+    if (typeof replace !== 'boolean') throw new TypeError(`copy(): replace must be a boolean, got ${shown(replace)}`);
+    const keys = [this.keyBytes('copy', source), this.keyBytes('copy', destination)] as const;
+    if (keys[0].length === keys[1].length && keys[0].every((byte, i) => byte === keys[1][i])) {
+      throw new TypeError(`copy(${describeKey(source)}): the source and the destination are the same key`);
+    }
+    if (keySlot(keys[0]) !== keySlot(keys[1])) {
+      throw new TypeError(
+        `copy(${describeKey(source)}, ${describeKey(destination)}): the keys are in different slots (${keySlot(keys[0])} and ${keySlot(keys[1])}); a copy is one step on one primary, so give both keys the same {hash tag}, such as '{user:42}:cart' and '{user:42}:cart-backup'`,
+      );
+    }
+    const result = await this.rmw('copy', [source, destination], { op: 'copy', replace }, options);
+    // 0: the destination has a value; a null bulk: the source has none.
+    if (result.kind === 'integer') return result.value === 1n;
+    if (result.kind === 'bulk' && result.value === null) return false;
+    throw this.unexpected('copy', result);
   }
 
   /**
@@ -600,17 +632,21 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
   }
 
   private async addToCounter(name: string, key: Key, by: bigint, asBigInt: boolean, options: RmwCallOptions): Promise<number | bigint> {
-    const n = this.integerResult(name, await this.rmw(name, key, { op: 'incrby', by }, options));
+    const n = this.integerResult(name, await this.rmw(name, [key], { op: 'incrby', by }, options));
     return asBigInt ? n : this.safeNumber(name, key, n, 'counter');
   }
 
-  /** Sends one read-modify-write, with its idempotency key, and resolves with its result unless it failed. */
-  private async rmw(name: string, key: Key, op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
+  /**
+   * Sends one read-modify-write of `keys` (one, or all of one partition: it is routed by the
+   * first), with its idempotency key, and resolves with its result unless it failed.
+   */
+  private async rmw(name: string, keys: readonly Key[], op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
     checkCallOptions(name, options);
     const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
-    const keyBytes = this.keyBytes(name, key);
-    this.near?.forget(keyBytes);
-    const body: Request = { op: 'rmw', id: 0, keys: [keyBytes], rmw: op, requestId, consistency: this.consistency(options) };
+    const key = keys[0]!;
+    const keyBytes = keys.map((k) => this.keyBytes(name, k));
+    for (const k of keyBytes) this.near?.forget(k);
+    const body: Request = { op: 'rmw', id: 0, keys: keyBytes, rmw: op, requestId, consistency: this.consistency(options) };
     let reply: ReplyResult;
     try {
       // Safe to re-send (after a lost connection, a timeout, an unavailable replica): every copy
@@ -618,7 +654,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       reply = await this.call(body, true, options);
     } catch (error) {
       if (error instanceof ShoalError && error.code === 'unknown-op') {
-        throw new UnsupportedError(`${name}(): the node does not serve read-modify-write operations (a node older than them?); nothing was applied`, { cause: error });
+        throw new UnsupportedError(`${name}(): the node does not serve this read-modify-write operation (a node older than it?); nothing was applied`, { cause: error });
       }
       throw namedRefusal(error, name, key, 'read and write');
     }

@@ -195,8 +195,8 @@ export class OverflowError extends ShoalError {
 }
 
 /**
- * The node does not serve read-modify-write operations (a node older than them, or a server whose
- * service lacks them). Nothing was applied.
+ * The node does not serve read-modify-write operations, or this one (a node older than it, or a
+ * server whose service lacks them). Nothing was applied.
  */
 export class UnsupportedError extends ShoalError {
   override name = 'UnsupportedError';

@@ -743,6 +743,7 @@ export const RmwOpCode = {
   del: 10,
   rename: 11,
   msetnx: 12,
+  copy: 13,
 } as const satisfies Record<WireRmwOp['op'], number>;
 const RMW_OP_BY_CODE = new Map<unknown, WireRmwOp['op']>(Object.entries(RmwOpCode).map(([op, code]) => [code, op as WireRmwOp['op']]));
 
@@ -848,6 +849,8 @@ function rmwOpToWire(o: WireRmwOp): unknown[] {
       return [code, o.nx];
     case 'msetnx':
       return [code, o.values];
+    case 'copy':
+      return [code, o.replace];
   }
 }
 
@@ -889,20 +892,28 @@ function rmwOpFromWire(v: unknown, limits: DecodeLimits): WireRmwOp {
       return { op, nx: asBoolean(field(1), 'rename nx') };
     case 'msetnx':
       return { op, values: asArray(field(1), 'msetnx values', 1).map((value) => valueFromWire(value, limits)) };
+    case 'copy':
+      return { op, replace: asBoolean(field(1), 'copy replace') };
   }
 }
 
-/** How many keys each operation takes: most take one; del any; rename two; msetnx one per value. */
-function checkRmwKeyCount(o: WireRmwOp, keys: number): void {
-  const expected = o.op === 'rename' ? 2 : o.op === 'msetnx' ? o.values.length : o.op === 'del' ? null : 1;
-  if (keys === 0) throw malformed('rmw needs at least one key');
-  if (expected !== null && keys !== expected) throw malformed(`rmw ${o.op} takes ${expected} key(s), got ${keys}`);
+/** How many keys each operation takes: most take one; del any; rename and copy two; msetnx one per value. */
+function checkRmwKeys(o: WireRmwOp, keys: Uint8Array[]): void {
+  const expected = o.op === 'rename' || o.op === 'copy' ? 2 : o.op === 'msetnx' ? o.values.length : o.op === 'del' ? null : 1;
+  if (keys.length === 0) throw malformed('rmw needs at least one key');
+  if (expected !== null && keys.length !== expected) throw malformed(`rmw ${o.op} takes ${expected} key(s), got ${keys.length}`);
+  // Redis refuses a copy to itself (COPY's "source and destination objects are the same").
+  if (o.op === 'copy' && sameBytes(keys[0]!, keys[1]!)) throw malformed('rmw copy needs two different keys');
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 function rmwRequestFromWire(id: number, r: unknown[], limits: DecodeLimits): RmwRequest {
   const keys = asArray(r[2], 'rmw keys', 0).map((key) => keyFromWire(key, limits));
   const rmw = rmwOpFromWire(r[3], limits);
-  checkRmwKeyCount(rmw, keys.length);
+  checkRmwKeys(rmw, keys);
   const requestId = asNullable(r[4], (x) => asString(x, 'rmw request id'));
   if (requestId !== null && (requestId.length === 0 || requestId.length > MAX_RMW_REQUEST_ID_LENGTH)) {
     throw malformed(`rmw request id must be 1 to ${MAX_RMW_REQUEST_ID_LENGTH} characters`);

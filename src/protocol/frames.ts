@@ -107,7 +107,8 @@ export type WireRmwOp =
   | { op: 'persist' }
   | { op: 'del' }
   | { op: 'rename'; nx: boolean }
-  | { op: 'msetnx'; values: Uint8Array[] };
+  | { op: 'msetnx'; values: Uint8Array[] }
+  | { op: 'copy'; replace: boolean };
 
 /**
  * Runs a read-modify-write operation on the primary of its keys (all in one partition). With a

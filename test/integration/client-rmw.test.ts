@@ -1,5 +1,5 @@
 /**
- * The SDK's read-modify-write calls (incr, decr, incrBy, decrBy, append, setNx, getSet, getInt)
+ * The SDK's read-modify-write calls (incr, decr, incrBy, decrBy, append, setNx, getSet, copy, getInt)
  * against the MemoryKv server and a real one-node daemon: results as Redis gives them, typed
  * errors, counters as decimal text, and a retried INCR applied once (the SDK's own re-sends reuse
  * the call's request id; a caller's own id makes a retry across calls safe).
@@ -76,6 +76,23 @@ async function exerciseRmw(client: ShoalClient<string>, prefix: string): Promise
   assert.equal(await client.getSet(k('gs'), 'v2'), 'v1');
   assert.equal(await client.get(k('gs')), 'v2');
 
+  // copy: the value and its expiry, REPLACE, a missing source; both keys in one slot ({hash tag}).
+  const [src, dst] = [k('{cp}src'), k('{cp}dst')];
+  await client.set(src, 'orig', { ttlMs: 100_000 });
+  assert.equal(await client.copy(src, dst), true);
+  const copied = await client.get(dst, { detail: true });
+  const original = await client.get(src, { detail: true });
+  assert.equal(copied.value, 'orig');
+  assert.ok(copied.expiresAtMs !== null && copied.expiresAtMs === original.expiresAtMs, `the copy's expiry ${copied.expiresAtMs}, the source's ${original.expiresAtMs}`);
+  await client.set(src, 'newer');
+  assert.equal(await client.copy(src, dst), false, 'the destination exists');
+  assert.equal(await client.get(dst), 'orig');
+  assert.equal(await client.copy(src, dst, { replace: true }), true);
+  assert.deepEqual(await client.get(dst, { detail: true }).then((d) => [d.value, d.expiresAtMs]), ['newer', null], 'a source without expiry leaves none');
+  assert.equal(await client.copy(k('{cp}none'), dst, { replace: true }), false, 'no source');
+  assert.equal(await client.get(dst), 'newer');
+  assert.equal(await client.get(src), 'newer', 'the source is never changed');
+
   // Concurrent increments all count, and each sees a distinct value.
   const seen = await Promise.all(Array.from({ length: 50 }, () => client.incr(k('hits'))));
   assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
@@ -93,6 +110,9 @@ test('incr, decr, incrBy, decrBy, append, setNx, getSet and getInt on the Memory
     await assert.rejects(client.incr('n', { requestId: '' }), TypeError);
     await assert.rejects(client.setNx('n', 'x', { ttlMs: -1 }), TypeError);
     await assert.rejects(client.append('n', 'x'.repeat(client.limits.maxValueBytes + 1)), TooLargeError);
+    await assert.rejects(client.copy('{t}a', '{t}a'), { name: 'TypeError', message: /the source and the destination are the same key/ });
+    await assert.rejects(client.copy('a', 'b'), { name: 'TypeError', message: /different slots .* same \{hash tag\}/ });
+    await assert.rejects(client.copy('{t}a', '{t}b', { replace: 'yes' as unknown as boolean }), { name: 'TypeError', message: /replace must be a boolean/ });
   } finally {
     await client.close();
     await node.server.close();

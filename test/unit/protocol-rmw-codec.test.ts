@@ -59,13 +59,20 @@ const opWithKeys: fc.Arbitrary<[WireRmwOp, number]> = fc.oneof(
   fc.integer({ min: 1, max: 5 }).map((n) => [{ op: 'del' }, n] as [WireRmwOp, number]),
   fc.record({ op: fc.constant('rename' as const), nx: fc.boolean() }).map((o) => [o, 2] as [WireRmwOp, number]),
   fc.array(bytes(16), { minLength: 1, maxLength: 4 }).map((values) => [{ op: 'msetnx', values }, values.length] as [WireRmwOp, number]),
+  fc.record({ op: fc.constant('copy' as const), replace: fc.boolean() }).map((o) => [o, 2] as [WireRmwOp, number]),
 );
+
+/** The keys of an operation: a copy's two differ (a copy to itself is refused). */
+const keysFor = (rmw: WireRmwOp, keyCount: number): fc.Arbitrary<Uint8Array[]> =>
+  rmw.op === 'copy'
+    ? fc.uniqueArray(bytes(32), { minLength: 2, maxLength: 2, selector: (key) => Array.from(key).join(',') })
+    : fc.array(bytes(32), { minLength: keyCount, maxLength: keyCount });
 
 const rmwRequest: fc.Arbitrary<RmwRequest> = opWithKeys.chain(([rmw, keyCount]) =>
   fc.record({
     op: fc.constant('rmw' as const),
     id,
-    keys: fc.array(bytes(32), { minLength: keyCount, maxLength: keyCount }),
+    keys: keysFor(rmw, keyCount),
     rmw: fc.constant(rmw),
     requestId: fc.option(fc.string({ minLength: 1, maxLength: MAX_RMW_REQUEST_ID_LENGTH }), { nil: null }),
     consistency,
@@ -142,6 +149,9 @@ test('a bad rmw request is refused on its own; the rest of the batch decodes', (
   assert.match(refusal([[], incr, null, null]).message, /at least one key/);
   assert.match(refusal([[key, key], incr, null, null]).message, /incrby takes 1 key/);
   assert.match(refusal([[key], [11, false], null, null]).message, /rename takes 2 key/);
+  assert.match(refusal([[key], [13, false], null, null]).message, /copy takes 2 key/);
+  assert.match(refusal([[key, key], [13, true], null, null]).message, /copy needs two different keys/);
+  assert.match(refusal([[key, new Uint8Array(2)], [13, 1], null, null]).message, /copy replace must be a boolean/);
   assert.match(refusal([[key, key], [12, [new Uint8Array(1)]], null, null]).message, /msetnx takes 1 key/);
   assert.match(refusal([[key], [1, '9223372036854775808'], null, null]).message, /64-bit integer/);
   assert.match(refusal([[key], [1, 5], null, null]).message, /incrby amount must be a string/);
