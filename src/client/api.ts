@@ -1,5 +1,5 @@
 /** The SDK's public API, the same from every entry (index.ts for Node.js, platform.ts elsewhere). */
-export { connect, ShoalClient, type CallOptions, type ClientEvents, type ClientStatus, type GetDetail, type GetOptions, type Key, type MgetOptions, type RmwCallOptions, type RmwSetOptions, type SetOptions, type HotKeyAlert } from './client.ts';
+export { connect, ShoalClient, type CallOptions, type ClientEvents, type ClientStatus, type GetDetail, type GetOptions, type Key, type MgetOptions, type RmwCallOptions, type RmwCopyOptions, type RmwSetOptions, type SetOptions, type HotKeyAlert } from './client.ts';
 export * from './errors.ts';
 export * from './options.ts';
 export * from './value-codec.ts';
