@@ -307,6 +307,10 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         keyFrequency: (key) => node.shoal.keyFrequency(key),
         evictionPolicy: node.evictionPolicy,
         storeEvictions: () => node.shoal.store.stats().evictions.size,
+        storeMemory: () => {
+          const store = node.shoal.store.stats();
+          return { entries: store.entries, bytes: store.bytes, maxMemory: store.maxMemory, evicted: store.evictions.size, refusedOverBudget: store.refusedOverBudget ?? 0, refusedTooLarge: store.refusedTooLarge };
+        },
         invalidations: { source: { subscribe: (deliver, options) => node.shoal.invalidations.subscribe(deliver, options) }, holds: (p) => node.shoal.heldPartitions().has(p) },
         describe: () => ({ node: config.name, cluster: config.cluster, zone: config.zone, version: options.version, client_port: config.port, peer_port: config.peerPort, acl_users: acl.names().length, auth_failures: authGuard.failures, auth_refused: authGuard.refused }),
       });

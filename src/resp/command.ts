@@ -11,6 +11,7 @@ import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { ConnectionTracking, InvalidationSource } from './client-tracking.ts';
 import type { TransactionState } from './transaction-commands.ts';
+import type { StoreMemory } from './memory-command.ts';
 
 /**
  * Writes one command's reply in the protocol the connection speaks (RESP2 until `HELLO 3`). Each
@@ -121,6 +122,8 @@ export interface RespServerContext {
    * replica of the key, or its policy counts no frequency. Absent: the node tracks none.
    */
   readonly keyFrequency?: (key: Uint8Array) => number | null;
+  /** The node's store against its budget (MEMORY DOCTOR); absent: the command says there is none. */
+  readonly storeMemory?: () => StoreMemory;
   /** The node's users (AUTH, ACL, the permission check); absent: everyone is `default`, no checks. */
   readonly acl?: AclStore;
   /** Failed AUTH counting and per-address rate limiting; absent: none. */

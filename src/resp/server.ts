@@ -15,6 +15,7 @@ import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from
 import { INLINE_MAX_BYTES, RespParser } from './parser.ts';
 import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { StoreMemory } from './memory-command.ts';
 import { createRouter } from './redirect.ts';
 import { AdmissionGate, gatedKeyspace } from '../replication/admission-gate.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type ConnectionLimitsConfig, type RateLimitPolicy } from '../security/limits.ts';
@@ -49,6 +50,8 @@ export interface RespServerOptions {
   hotKeys?: (count: number) => WireHotKeys;
   /** How often this node's store has seen a key used (OBJECT FREQ): see RespServerContext.keyFrequency. */
   keyFrequency?: (key: Uint8Array) => number | null;
+  /** The node's store against its budget (MEMORY DOCTOR). */
+  storeMemory?: () => StoreMemory;
   /** The node's invalidation streams and held partitions, for CLIENT TRACKING; absent: tracking is refused. */
   invalidations?: RespServerContext['invalidations'];
   /** Per-connection limits; see ConnectionLimits. */
@@ -143,6 +146,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     ...(options.acl === undefined ? {} : { acl: options.acl }),
     ...(options.hotKeys === undefined ? {} : { hotKeys: options.hotKeys }),
     ...(options.keyFrequency === undefined ? {} : { keyFrequency: options.keyFrequency }),
+    ...(options.storeMemory === undefined ? {} : { storeMemory: options.storeMemory }),
     ...(options.authGuard === undefined ? {} : { authGuard: options.authGuard }),
     ...(options.invalidations === undefined ? {} : { invalidations: options.invalidations }),
   };

@@ -194,6 +194,7 @@ const SCRIPTS: Record<string, Arg[][]> = {
     ['MEMORY', 'usage', 'mk', 'SAMPLES', '0'], ['MEMORY', 'USAGE', 'mk', 'samples', '5', 'SAMPLES', '7'], ['MEMORY', 'USAGE', 'mk', 'SAMPLES'],
     ['MEMORY', 'USAGE', 'mk', 'SAMPLES', 'x'], ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '-1'], ['MEMORY', 'USAGE', 'mk', 'FOO'],
     ['MEMORY', 'USAGE', 'nokey', 'FOO'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '1'], ['MEMORY', 'NOSUCH'], ['MEMORY', 'HELP', 'x'],
+    ['MEMORY', 'DOCTOR', 'x'], ['memory', 'doctor', 'x', 'y'],
   ],
   'binary keys and values': [
     ['SET', new Uint8Array([0, 0xff, 0x0d, 0x0a, 0x20]), new Uint8Array([0xc3, 0x28, 0, 0x80])],
@@ -397,6 +398,8 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
   const after = await frequencyOf('oi');
   assert.ok(before >= 0 && after > before, `OBJECT FREQ oi: ${before} before 8 GETs, ${after} after`);
   assert.match(await toShoal.command(['OBJECT', 'IDLETIME', 'oi']), /^-ERR An LFU maxmemory policy is selected, idle time not tracked/);
+  // MEMORY DOCTOR reports on the node's store (Redis's report is about its allocator): a bulk string, as Redis's in RESP2.
+  assert.match(await toShoal.command(['MEMORY', 'DOCTOR']), /^\$\d+\r\nHi Sam, I can't find any memory issue in your instance\. .*This node's store: [\d.]+M of its [\d.]+M budget/);
   assert.equal(await toClusterRedis.command(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']), '+OK\r\n');
   await until('the cluster-enabled redis-server to own its slots', async () => ((await toClusterRedis.command(['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : undefined), 20_000);
   await both(['DEL', 'a', 'b', 'c', '{s}a', '{s}b', '{s}c'], 'cross-slot');
