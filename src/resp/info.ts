@@ -18,7 +18,8 @@ const RUN_ID = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Ma
 
 type Fields = [string, string | number][];
 
-function human(bytes: number): string {
+/** Bytes as Redis's bytesToHuman writes them (INFO's *_human fields): `512B`, `1.50K`, `2.00M`. */
+export function human(bytes: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
   let value = bytes;
   let unit = 0;

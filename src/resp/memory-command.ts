@@ -11,6 +11,7 @@ import { storedRecordCost } from '../replication/record.ts';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, isWord, parseInteger } from './args.ts';
 import { documented, type CommandSpec } from './command.ts';
 import { commandSpec, isHit, readKey, replyError } from './keyspace-calls.ts';
+import { human } from './info.ts';
 import { helpSpec } from './server-commands.ts';
 
 const usage = commandSpec('usage', -3, ['readonly'], [2, 2, 1], ['read', 'slow'], (ctx, args, reply, done) => {
@@ -47,8 +48,6 @@ export interface StoreMemory {
 /** A store this full (of its budget) that has evicted is reported: its keys are being pushed out. */
 const NEAR_BUDGET = 0.9;
 
-const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(2)}M`;
-
 /**
  * MEMORY DOCTOR's report, in Redis's words where Redis has them (an empty instance, no issue
  * found, the issues' opening and closing lines), about what Shoal's memory is: the node's store
@@ -56,9 +55,9 @@ const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(2)}M`;
  */
 export function memoryDoctorReport(store: StoreMemory): string {
   if (store.entries === 0) {
-    return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.";
+    return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
   }
-  const used = `${mib(store.bytes)} of its ${mib(store.maxMemory)} budget (--max-memory) in use, ${store.entries} records`;
+  const used = `${human(store.bytes)} of its ${human(store.maxMemory)} budget (--max-memory) in use, ${store.entries} records`;
   const issues: string[] = [];
   if (store.evicted > 0 && store.bytes >= NEAR_BUDGET * store.maxMemory) {
     issues.push(` * Evictions: this node's store has evicted ${store.evicted} records for memory since it started, and it is full (${used}). Keys that are still wanted come back as misses: raise --max-memory, or add nodes.`);
@@ -69,7 +68,7 @@ export function memoryDoctorReport(store: StoreMemory): string {
   if (store.refusedTooLarge > 0) {
     issues.push(` * Values larger than the budget: ${store.refusedTooLarge} writes were refused because one value alone was larger than this node's whole budget. Raise --max-memory, or store smaller values.`);
   }
-  if (issues.length === 0) return `Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base. (This node's store: ${used}.)`;
+  if (issues.length === 0) return `Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base. (This node's store: ${used}.)\n`;
   return `Sam, I detected a few issues in this Redis instance memory implants:\n\n${issues.join('\n\n')}\n\nI'm here to keep you safe, Sam. I want to help you.\n`;
 }
 

@@ -399,7 +399,7 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
   assert.ok(before >= 0 && after > before, `OBJECT FREQ oi: ${before} before 8 GETs, ${after} after`);
   assert.match(await toShoal.command(['OBJECT', 'IDLETIME', 'oi']), /^-ERR An LFU maxmemory policy is selected, idle time not tracked/);
   // MEMORY DOCTOR reports on the node's store (Redis's report is about its allocator): a bulk string, as Redis's in RESP2.
-  assert.match(await toShoal.command(['MEMORY', 'DOCTOR']), /^\$\d+\r\nHi Sam, I can't find any memory issue in your instance\. .*This node's store: [\d.]+M of its [\d.]+M budget/);
+  assert.match(await toShoal.command(['MEMORY', 'DOCTOR']), /^\$\d+\r\nHi Sam, I can't find any memory issue in your instance\. .*This node's store: [\d.]+[BKMGT] of its [\d.]+[BKMGT] budget/);
   assert.equal(await toClusterRedis.command(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']), '+OK\r\n');
   await until('the cluster-enabled redis-server to own its slots', async () => ((await toClusterRedis.command(['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : undefined), 20_000);
   await both(['DEL', 'a', 'b', 'c', '{s}a', '{s}b', '{s}c'], 'cross-slot');
