@@ -184,6 +184,13 @@ export interface ReplicationBugs {
    * handoff takes them other courses.
    */
   handOffAtTimerPace?: boolean;
+  /**
+   * A replica catching up (a restarted or joining node) syncs with its sources at the timer's
+   * pace, one peer a round, as before catch-up ran round trip after round trip with every source
+   * (sync.ts pressOn; a restarted node of 60,000 keys stayed behind for 11.6 s of virtual time:
+   * test/sim/restart-catch-up-pace.test.ts). For re-injection tests whose seeds were found before.
+   */
+  catchUpAtTimerPace?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */

@@ -14,9 +14,9 @@
  * partition this node asks for what the peer has newer (`sw` -> `sd`, if it owns the partition) and
  * pushes what it has newer (`sd`, if the peer owns the partition). Everything rides the bulk lane.
  * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
- * a crash or a lost message simply resumes in a later round. A node handing partitions off does not
- * wait for the timer: it runs rounds with every new owner at once, each as soon as the last was
- * answered (pressHandOff), one unanswered per peer.
+ * a crash or a lost message simply resumes in a later round. A node handing partitions off, or
+ * catching up, does not wait for the timer: it runs rounds with every new owner (every source) at
+ * once, each as soon as the last was answered (pressOn), one unanswered per peer.
  *
  * Large partitions go by bucket (docs/REPLICATION.md, "Anti-entropy of large partitions"). One
  * partition may hold a whole keyspace (Redis Cluster clients put every key of a benchmark under one
@@ -124,15 +124,16 @@ export const SYNC_PUSH_BYTES = 4 * 1024 * 1024;
 export const SYNC_MESSAGE_BYTES = 1024 * 1024;
 
 /**
- * A handoff round that moved less than this share of syncBatch records leaves the next round with
- * that peer to the timer instead of chaining it at once (pressHandOff). Under client writes an
+ * A handoff round that moved less than this share of syncBatch records (a catch-up round: that
+ * wanted less) leaves the next round with that peer to the timer instead of chaining it at once
+ * (pressOn). Under client writes an
  * answer's list budget goes on partitions the new owner is also being written, so rounds move few
  * records each, and chaining them regardless spent the CPU the writes needed: 5 real nodes on a
  * starved 2-core machine, 60,000 QUORUM writes during a leave, 495 to 938 failed `unavailable`
  * chaining on any record moved, 12 and 133 with this share, 2 and 50 at the old timer pace (no
  * faster handoff in either case: every leave timed out, the partitions' owners starved).
  */
-const HANDOFF_CHAIN_SHARE = 1 / 4;
+const CHAIN_SHARE = 1 / 4;
 
 /** How often a node catching up logs its progress (info level); it also logs the start and the end. */
 export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
@@ -191,16 +192,19 @@ export class PartitionSync {
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
   /**
-   * Per peer: the sync exchanges with it not answered yet (rounds, and the bucket lists a round's
-   * answer led this node to ask for), when the last round went, and how many records this node
-   * had handed off to it then. A node handing partitions off starts its next round with a peer as
-   * soon as that peer has answered everything and the exchange handed it records (see
-   * pressHandOff), so a handoff runs one round trip after another with every new owner at once,
-   * never more than one round unanswered per peer.
+   * Per peer: the sync exchanges with it not answered yet (rounds, the bucket lists a round's
+   * answer led this node to ask for, and the wants whose answers end `last`), when the last round
+   * went, and how many records had moved with it then (movedWith). A node handing partitions off
+   * or catching up starts its next round with a peer as soon as that peer has answered everything
+   * and the exchange moved records (see pressOn), so a handoff or a catch-up runs one round trip
+   * after another with every peer concerned at once, never more than one round unanswered per peer.
    */
-  private readonly roundsInFlight = new Map<string, { count: number; sentMs: number; handedOffAtStart: number }>();
-  /** Per peer: records (and evicted versions) this node sent it from partitions it hands off. */
-  private readonly handedOffTo = new Map<string, number>();
+  private readonly roundsInFlight = new Map<string, { count: number; sentMs: number; movedAtStart: number }>();
+  /**
+   * Per peer: records (and evicted versions) this node sent it from partitions it hands off, plus
+   * the keys its replicas still catching up asked it for.
+   */
+  private readonly movedWith = new Map<string, number>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -273,7 +277,7 @@ export class PartitionSync {
     if (this.timer !== null && this.progressNeeded()) {
       this.ctx.env.timers.cancelTimer(this.timer);
       this.schedule();
-      this.pressHandOff();
+      this.pressOn();
     }
   }
 
@@ -336,7 +340,7 @@ export class PartitionSync {
     for (const actor of this.host.partitions.values()) actor.sourceDone(name);
     this.lastAnswered.delete(name);
     this.roundsInFlight.delete(name);
-    this.handedOffTo.delete(name);
+    this.movedWith.delete(name);
     this.trackCatchUp();
   }
 
@@ -421,6 +425,9 @@ export class PartitionSync {
             if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
           }
           if (last && sameRing) this.sourceDone(p, from);
+          if (last) this.exchangeDone(from);
+        }, () => {
+          if (last) this.exchangeDone(from);
         });
         return true;
       }
@@ -458,57 +465,75 @@ export class PartitionSync {
     const peers = this.peers();
     if (peers.length === 0) return;
     this.roundWith(peers[this.nextPeer++ % peers.length]!);
-    this.pressHandOff();
+    this.pressOn();
   }
 
   /**
-   * Ownership handoff at the pace of round trips, not of the round timer: with partitions to hand
-   * off, every live peer that owns some of them gets a round at each tick, and its next round as
-   * soon as it has answered the one before (exchangeDone) if that one handed it a good share of a
-   * batch (HANDOFF_CHAIN_SHARE), rather than one peer per catchUpSyncIntervalMs. Before, a leaving
-   * node pushed at most about syncBatch records per interval (probe-chaos, 5 real nodes: 3,700
-   * keys/s idle, so a node of 26,000 keys outlasted the default 10 s --shutdown-timeout). Flow control: one round unanswered per peer, each answer
-   * pushes at most syncBatch records and SYNC_PUSH_BYTES, and the next round's digests go after
-   * those pushes (the partitions' jobs run in order), so the peer answers it with them applied. A
-   * round that handed little or nothing off (the peer not yet on this node's ring, answers spent on
-   * partitions under client writes, the rest waiting on the disk tier) leaves the next to the
-   * timer, so a handoff never spins nor crowds out client requests; one unanswered for
-   * requestTimeoutMs (a lost message, a stalled peer) no longer holds the next.
+   * Ownership handoff and catch-up at the pace of round trips, not of the round timer: with
+   * partitions to hand off, every live peer that owns some of them, and with replicas catching up,
+   * every live source they still wait on, gets a round at each tick, and its next round as soon
+   * as it has answered the one before (exchangeDone) if that one moved a good share of a batch
+   * (CHAIN_SHARE: records handed to it, or keys wanted from it), rather than one peer per
+   * catchUpSyncIntervalMs. Before, a leaving node pushed at most about syncBatch records per
+   * interval (probe-chaos, 5 real nodes: 3,700 keys/s idle, so a node of 26,000 keys outlasted the
+   * default 10 s --shutdown-timeout), and a restarted node pulled at most the syncBatch entries
+   * one answer lists per interval (60,000 keys: 11.6 s in the simulator, missing from its reads
+   * all that time; test/sim/restart-catch-up-pace.test.ts). Flow control: one round unanswered
+   * per peer, and a round is answered once its digests' answer, the bucket lists it asked for and
+   * the wants it sent (answered `last`) have all come back; each answer pushes at most syncBatch
+   * records and SYNC_PUSH_BYTES, lists at most syncBatch entries (so wants ask for about as many),
+   * and the next round's digests go after those pushes (the partitions' jobs run in order), so the
+   * peer answers it with them applied. A round that moved little or nothing (the peer not yet on
+   * this node's ring, answers spent on partitions under client writes, the rest waiting on the
+   * disk tier, partitions found equal) leaves the next to the timer, so neither spins nor crowds
+   * out client requests; one unanswered for requestTimeoutMs (a lost message, a stalled peer) no
+   * longer holds the next.
    */
-  private pressHandOff(): void {
-    if (this.ctx.config.bugs?.handOffAtTimerPace) return;
-    for (const peer of this.handOffPeers()) {
-      if (!this.roundUnanswered(peer, this.ctx.env.clock.monoMs())) this.roundWith(peer);
-    }
+  private pressOn(): void {
+    const now = this.ctx.env.clock.monoMs();
+    for (const peer of this.pressedPeers()) if (!this.roundUnanswered(peer, now)) this.roundWith(peer);
   }
 
-  /** This node asked `peer` for bucket lists in answer to its round: the round goes on until they come. */
+  /** This node asked `peer` for bucket lists, or for keys, in answer to its round: the round goes on until they come. */
   private exchangeAsked(peer: string): void {
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight !== undefined) inFlight.count++;
   }
 
   /**
-   * `peer` answered an exchange (a round's digests, or bucket lists), and the jobs that answer
-   * started have run: with nothing else unanswered and at least HANDOFF_CHAIN_SHARE of syncBatch
-   * records handed to it since the round began, the handoff's next round with it goes now.
+   * `peer` answered an exchange (a round's digests, bucket lists, or a want), and the jobs that
+   * answer started have run: with nothing else unanswered and at least CHAIN_SHARE of syncBatch
+   * records moved with it since the round began, the next round with it goes now.
    */
   private exchangeDone(peer: string): void {
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight === undefined) return;
     inFlight.count = Math.max(0, inFlight.count - 1);
-    if (inFlight.count > 0 || this.timer === null || this.ctx.config.bugs?.handOffAtTimerPace) return; // timer null: stopped, a late answer starts nothing
-    const handedOff = (this.handedOffTo.get(peer) ?? 0) - inFlight.handedOffAtStart;
-    if (handedOff >= this.ctx.config.syncBatch * HANDOFF_CHAIN_SHARE && this.handOffPeers().has(peer)) this.roundWith(peer);
+    if (inFlight.count > 0 || this.timer === null) return; // timer null: stopped, a late answer starts nothing
+    const moved = (this.movedWith.get(peer) ?? 0) - inFlight.movedAtStart;
+    if (moved >= this.ctx.config.syncBatch * CHAIN_SHARE && this.pressedPeers().has(peer)) this.roundWith(peer);
   }
 
-  /** Live owners, in this node's ring, of the partitions it hands off. */
-  private handOffPeers(): Set<string> {
+  /** `count` records moved with `peer` (handed off to it, or wanted from it by a replica catching up). */
+  private noteMoved(peer: string, count: number): void {
+    this.movedWith.set(peer, (this.movedWith.get(peer) ?? 0) + count);
+  }
+
+  /**
+   * Peers whose rounds go at the pace of round trips (pressOn): live owners, in this node's ring,
+   * of the partitions it hands off, and live sources of its replicas catching up.
+   */
+  private pressedPeers(): Set<string> {
     const peers = new Set<string>();
     const placement = this.ctx.placement();
+    const bugs = this.ctx.config.bugs;
     for (const [p, actor] of this.host.partitions) {
-      if (actor.syncPhase !== 'handing-off') continue;
-      for (const owner of placement.owners(p)) if (owner !== this.ctx.selfName && this.ctx.isAlive(owner)) peers.add(owner);
+      const phase = actor.syncPhase;
+      if (phase === 'handing-off' && !bugs?.handOffAtTimerPace) {
+        for (const owner of placement.owners(p)) if (owner !== this.ctx.selfName && this.ctx.isAlive(owner)) peers.add(owner);
+      } else if (phase === 'catching-up' && !bugs?.catchUpAtTimerPace) {
+        for (const source of actor.pendingSources) if (this.ctx.isAlive(source)) peers.add(source);
+      }
     }
     return peers;
   }
@@ -553,7 +578,7 @@ export class PartitionSync {
     const now = this.ctx.env.clock.monoMs();
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight !== undefined && this.roundUnanswered(peer, now)) Object.assign(inFlight, { count: inFlight.count + 1, sentMs: now });
-    else this.roundsInFlight.set(peer, { count: 1, sentMs: now, handedOffAtStart: this.handedOffTo.get(peer) ?? 0 });
+    else this.roundsInFlight.set(peer, { count: 1, sentMs: now, movedAtStart: this.movedWith.get(peer) ?? 0 });
   }
 
   /** Whether an exchange with `peer` is still awaited; one unanswered past the replica timeout is taken as lost and no longer counts. */
@@ -825,9 +850,10 @@ export class PartitionSync {
         this.ctx.send(from, { t: 'sb', p, b: [...differing.slice(start), ...differing.slice(0, start)] }, 'bulk');
       });
     }
-    // A peer this node hands partitions off to: done after this answer's jobs (each partition runs
-    // its jobs in order), so its pushes count. Held partitions only: a job on one makes it held.
-    if (this.ctx.config.bugs?.handOffAtTimerPace || !this.handOffPeers().has(from)) return this.exchangeDone(from);
+    // A peer this node hands partitions off to or catches up from: done after this answer's jobs
+    // (each partition runs its jobs in order), so its pushes and wants count. Held partitions only:
+    // a job on one makes it held.
+    if (!this.pressedPeers().has(from)) return this.exchangeDone(from);
     const reconciled = [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => this.host.partitions.has(p));
     this.host.runEach(reconciled, () => {}, () => this.exchangeDone(from));
   }
@@ -898,9 +924,13 @@ export class PartitionSync {
     }
     // Values on the disk tier go as records (sendRecords), so they count as pushed like the store's.
     const pushedFromDisk = pushed.length > 0 ? this.sendRecords(actor, from, pushed, false) : 0;
-    // A want from part of the differing buckets: its answer must not say `last` (see `sw`).
-    if (want.length > 0) this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
-    else if (sameRing && complete) this.sourceDone(p, from);
+    // A want from part of the differing buckets: its answer must not say `last` (see `sw`), so the
+    // round does not wait for it; a whole one's ends the round's exchange (exchangeDone).
+    if (want.length > 0) {
+      if (!actor.ready) this.noteMoved(from, want.length);
+      if (complete) this.exchangeAsked(from);
+      this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
+    } else if (sameRing && complete) this.sourceDone(p, from);
     const allPushed = pushed.length === pushing.length;
     if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
   }
@@ -1011,7 +1041,7 @@ export class PartitionSync {
     this.stats.bytesSent += bytes;
     if (actor.syncPhase === 'handing-off') {
       this.stats.handoffBytesSent += bytes;
-      this.handedOffTo.set(to, (this.handedOffTo.get(to) ?? 0) + found.length + evictedKeys.length);
+      this.noteMoved(to, found.length + evictedKeys.length);
     }
     const count = Math.max(found.length, evictedKeys.length);
     const mark = answer && final;

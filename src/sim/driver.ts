@@ -64,6 +64,7 @@ const BUG_SWITCHES = {
   aloneWithoutConfirmation: 'flag',
   jointQuorumOfLiveOwners: 'flag',
   handOffAtTimerPace: 'flag',
+  catchUpAtTimerPace: 'flag',
   ignoreStaleAccusations: 'flag',
   silentToAccused: 'flag',
   dropWritesOn: 'node',
