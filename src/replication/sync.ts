@@ -205,6 +205,13 @@ export class PartitionSync {
    * the keys its replicas still catching up asked it for.
    */
   private readonly movedWith = new Map<string, number>();
+  /**
+   * Per partition still catching up: the source its last whole want went to, and when, until that
+   * want's last answer comes (or requestTimeoutMs passes). Its other sources' lists of it are
+   * not wanted from meanwhile (pullingElsewhere): with every source pressed at once, a restarted
+   * replica asked each of them for the same keys and got every key once per source.
+   */
+  private readonly pulling = new Map<number, { peer: string; sentMs: number }>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -341,6 +348,7 @@ export class PartitionSync {
     this.lastAnswered.delete(name);
     this.roundsInFlight.delete(name);
     this.movedWith.delete(name);
+    for (const [p, { peer }] of this.pulling) if (peer === name) this.pulling.delete(p);
     this.trackCatchUp();
   }
 
@@ -425,6 +433,7 @@ export class PartitionSync {
             if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
           }
           if (last && sameRing) this.sourceDone(p, from);
+          if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
         }, () => {
           if (last) this.exchangeDone(from);
@@ -561,8 +570,11 @@ export class PartitionSync {
     // first (lacking ones too), then the least recently answered, so none waits forever behind
     // partitions that keep differing.
     const answered = this.lastAnswered.get(peer);
+    // Partitions pulled from another source at the moment go last: their lists would be listed for nothing.
+    const now = this.ctx.env.clock.monoMs();
     const urgent = (p: number) => {
       const mine = this.host.partitions.get(p);
+      if (this.pullingElsewhere(p, peer, now)) return 2;
       return !mine || mine.pendingSources.has(peer) ? 0 : 1;
     };
     const order = [...lacking, ...held].sort((a, b) => urgent(a) - urgent(b) || (answered?.get(a) ?? 0) - (answered?.get(b) ?? 0) || a - b);
@@ -575,10 +587,15 @@ export class PartitionSync {
       const ask: KvMessage = this.speaksBuckets() ? { t: 'sq', d: digests, b: SYNC_BUCKETS } : { t: 'sq', d: digests };
       this.ctx.send(peer, withFloors(ask, this.host.floors.flat(order)), 'bulk');
     });
-    const now = this.ctx.env.clock.monoMs();
     const inFlight = this.roundsInFlight.get(peer);
     if (inFlight !== undefined && this.roundUnanswered(peer, now)) Object.assign(inFlight, { count: inFlight.count + 1, sentMs: now });
     else this.roundsInFlight.set(peer, { count: 1, sentMs: now, movedAtStart: this.movedWith.get(peer) ?? 0 });
+  }
+
+  /** Whether partition p's catch-up waits on a whole want sent to a source other than `peer`, not timed out. */
+  private pullingElsewhere(p: number, peer: string, now: number): boolean {
+    const pull = this.pulling.get(p);
+    return pull !== undefined && pull.peer !== peer && now - pull.sentMs < this.ctx.config.requestTimeoutMs;
   }
 
   /** Whether an exchange with `peer` is still awaited; one unanswered past the replica timeout is taken as lost and no longer counts. */
@@ -889,7 +906,10 @@ export class PartitionSync {
     const replica = actor.replica;
     const want: string[] = [];
     const floor = this.host.floors.of(p);
-    if (owns) {
+    const now = this.ctx.env.clock.monoMs();
+    // Another source is sending this replica what it lacks: wanted from `from` once that came, if still lacking (not done with `from` meanwhile).
+    const elsewhere = owns && !actor.ready && this.pullingElsewhere(p, from, now);
+    if (owns && !elsewhere) {
       for (const [key, v] of theirs) {
         const mine = replica.knownVersionOf(key);
         // A version this replica's floor flushed is not wanted: it would be refused on arrival.
@@ -929,8 +949,9 @@ export class PartitionSync {
     if (want.length > 0) {
       if (!actor.ready) this.noteMoved(from, want.length);
       if (complete) this.exchangeAsked(from);
+      if (complete && !actor.ready && !this.ctx.config.bugs?.catchUpAtTimerPace) this.pulling.set(p, { peer: from, sentMs: now });
       this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
-    } else if (sameRing && complete) this.sourceDone(p, from);
+    } else if (sameRing && complete && !elsewhere) this.sourceDone(p, from);
     const allPushed = pushed.length === pushing.length;
     if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
   }
