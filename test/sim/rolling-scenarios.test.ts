@@ -47,14 +47,16 @@ sweep(blueGreenScenario, PROTOCOL_VERSION + 1);
 // once they refused it (bugs.jointEndsEarly brings the old end back, ring-lifecycle.ts
 // retireJointRings), the older ring retires before that write in this run: it fails with both
 // switches, and passes with either alone. The buggy run keeps rings unannounced in gossip
-// (`ringsUnannounced`) and the handoff at the timer's pace (`handOffAtTimerPace`), as when it was
-// found: the announcements and the faster handoff take it other courses. With the two
+// (`ringsUnannounced`) and the handoff and the catch-up at the timer's pace (`handOffAtTimerPace`,
+// `catchUpAtTimerPace`), as when it was found: the announcements, the faster handoff and the
+// faster catch-up take it other courses (with the handoff's switch alone, the catch-up pressed,
+// the buggy run had no violation). With the two
 // switches alone on today's gossip, none of blue-green seeds 300001..301172 (1,172 runs) has any
 // violation.
 test('blue-green seed 300224 passes, and fails with bugs.jointIgnoresRefusers and jointEndsEarly', () => {
   const options = { seed: 300224, ...blueGreenScenario.defaults };
   assert.deepEqual(runScenario(blueGreenScenario, options).violations, []);
-  const buggy = runScenario(blueGreenScenario, { ...options, bugs: { jointIgnoresRefusers: true, jointEndsEarly: true, ringsUnannounced: true, handOffAtTimerPace: true } });
+  const buggy = runScenario(blueGreenScenario, { ...options, bugs: { jointIgnoresRefusers: true, jointEndsEarly: true, ringsUnannounced: true, handOffAtTimerPace: true, catchUpAtTimerPace: true } });
   assert.deepEqual(buggy.violations.map((v) => v.checker), ['no-failed-quorum-request']);
   assert.deepEqual(runScenario(blueGreenScenario, { ...options, bugs: { jointIgnoresRefusers: true } }).violations, []);
 });
