@@ -259,3 +259,39 @@ test('records a replica gets by catch-up are neither client writes in its analyt
   assert.equal(n2.store.analyticsSnapshot()!.totals.writes, partitions * 5);
   assert.equal(n2.store.hotKeys().length, partitions * 5);
 });
+
+test('a restarted replica presses on with its sources round trip after round trip, never with more than one round and its wants unanswered per source', () => {
+  // Before (sync.ts pressOn), a catch-up ran one round with one source per catchUpSyncIntervalMs
+  // (100 ms here), each answer listing at most syncBatch entries: one partition of 40 keys per
+  // round, so 16 partitions took 18 rounds, 1.8 s, and 32 keys came twice. Now each round with a source that moved a
+  // good share of a batch is followed by the next as soon as it, and the wants it led to, are
+  // answered. Flow control, checked at every round n1 starts: nothing is still unanswered by that
+  // source, neither a round (`sq` until its `sr`) nor a whole want (`sw` until its `last` data).
+  const partitions = 16;
+  const keys = 40;
+  const open = new Map<string, { rounds: number; wants: number }>();
+  const violations: string[] = [];
+  const watch = (from: string, to: string, m: KvMessage): boolean => {
+    const peer = from === 'n1' ? to : to === 'n1' ? from : null;
+    if (peer === null) return false;
+    const o = open.get(peer) ?? { rounds: 0, wants: 0 };
+    open.set(peer, o);
+    if (from === 'n1' && m.t === 'sq') {
+      if (o.rounds > 0 || o.wants > 0) violations.push(`a round to ${peer} with ${o.rounds} rounds and ${o.wants} wants unanswered`);
+      o.rounds++;
+    } else if (from === 'n1' && m.t === 'sw' && m.n !== true) o.wants++;
+    else if (to === 'n1' && m.t === 'sr') o.rounds = Math.max(0, o.rounds - 1);
+    else if (to === 'n1' && m.t === 'sd' && m.last) o.wants = Math.max(0, o.wants - 1);
+    return false;
+  };
+  const c = cluster(partitions, { syncBatch: 16, syncBucketsAbove: 1_000 }, watch);
+  for (const source of ['n2', 'n3']) for (let p = 0; p < partitions; p++) for (let k = 0; k < keys; k++) c.put(source, p, `p${p}-k${k}`, { wallMs: 100 + k, logical: 0, node: 2 });
+  const n1 = c.nodes.get('n1')!;
+  c.start();
+  const startedMs = c.now();
+  // Three ticks of the round timer (100 ms each; the first round goes at the first): the old pace took 18.
+  c.flush(startedMs + 300);
+  assert.equal(n1CatchingUp(c), 0, `caught up within three ticks: ${n1CatchingUp(c)} partitions left`);
+  assert.deepEqual(violations, []);
+  assert.equal(n1.sync.catchUpProgress().keysReceived, partitions * keys, 'every key once: no key is wanted from both sources');
+});
