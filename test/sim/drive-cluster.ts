@@ -1,7 +1,9 @@
 // What the simulator tests that load a KvCluster share: a bounded number of requests in flight
 // until every one is answered, and "every node up and settled". Virtual time only.
 import assert from 'node:assert/strict';
-import type { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import type { ReplicationConfig } from '../../src/replication/config.ts';
+import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import { EventTrace } from '../../src/sim/trace.ts';
 
 /**
  * Runs `start` for each of `count` items with at most `inFlight` outstanding, until all finished
@@ -30,4 +32,22 @@ export function drive(cluster: KvCluster, count: number, inFlight: number, start
 export function allSettled(cluster: KvCluster, nodes: number): boolean {
   const up = cluster.sim.upNodes();
   return up.length === nodes && up.every((n) => n.process!.settled() && !n.process!.catchingUp());
+}
+
+/**
+ * A cluster of `nodes` formed, `keys` keys (`k0`.. with values `v0`..) written at QUORUM, 256 in
+ * flight, every write acknowledged, and every node settled again: the start of the pace tests.
+ */
+export function loadedCluster(options: { seed: number; nodes: number; partitions: number; replication: Partial<ReplicationConfig>; keys: number }): KvCluster {
+  const { seed, nodes, partitions, replication, keys } = options;
+  const enc = new TextEncoder();
+  const cluster = new KvCluster({ seed, nodes, partitions, replication, network: {}, trace: new EventTrace() });
+  const sim = cluster.sim;
+  sim.runUntil(10_000, () => allSettled(cluster, nodes));
+  assert.ok(allSettled(cluster, nodes), 'the cluster formed');
+  const errors = drive(cluster, keys, 256, (i, done) => sim.process(i % nodes)!.kv.set(enc.encode(`k${i}`), enc.encode(`v${i}`), { consistency: 'quorum' }, (error) => done(error)));
+  assert.deepEqual(errors, [], 'every write was acknowledged');
+  sim.runUntil(sim.now + 120_000, () => allSettled(cluster, nodes));
+  assert.ok(allSettled(cluster, nodes), 'every replica holds what it owns');
+  return cluster;
 }
