@@ -823,8 +823,11 @@ export class ShoalNode {
       this.timers.restart = null;
       if (this.stopped) return done();
       this.rehomeHintsForDownTargets('it is down while this node stops for a restart');
-      // With every owner in the ring up no coordinator looks for a stand-in, so the flag need not have spread.
-      const standInsPossible = this.ring.placement.members.some((m) => m.name !== this.name && this.alive.get(m.name) !== true);
+      // With every owner in the ring up no coordinator looks for a stand-in, so the flag need not have
+      // spread. A member this node only suspects counts as down: a coordinator may have declared it
+      // dead already and pick stand-ins (restart-stand-in-hints: D saw B suspect, A saw it dead and
+      // took D as a stand-in the moment D's pass, done at once, had ended).
+      const standInsPossible = this.ring.placement.members.some((m) => m.name !== this.name && this.membership.member(m.name)?.state !== 'alive');
       if (this.hints.standInCount === 0 && (!standInsPossible || this.env.clock.monoMs() >= flagSpreadAtMs)) return done();
       this.timers.restart = this.env.timers.setTimer(LEAVE_POLL_INTERVAL_MS, poll);
     };
