@@ -75,9 +75,11 @@ test(`kv-rmw-hot: seeds 1..${HOT_SEEDS}, operations queued on one primary commit
 // the ring announcements (ring-lifecycle.ts) took 107 another course again. With the switch alone
 // on today's gossip, of seeds 1..346 (346 runs), 18, 78 and 230 catch it (each: 3 acknowledged
 // APPENDs to str0 lost, no partition) and pass fixed: seed 18 is back on a course that meets the bug.
+// Its buggy run keeps catch-up at the timer's pace (`catchUpAtTimerPace`), as when it was found:
+// pressed on (sync.ts pressOn), the run takes another course and loses no append.
 test('kv-rmw-hot seed 18: with a batch answering its operations before its fenced result reached a quorum, acknowledged appends are lost', () => {
   const options = { seed: 18, ...kvRmwHotScenario.defaults };
-  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwBatchAnswersEarly: true } });
+  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwBatchAnswersEarly: true, catchUpAtTimerPace: true } });
   assert.equal(buggy['networkPartitions'], 0, 'lost updates count only without a network partition');
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /lost-appends|acknowledged increments lost/);
@@ -121,12 +123,15 @@ test('kv-rmw seed 107: with fencing off, a deposed primary and its successor bot
  * A keyed seed (3 nodes, 60 s) that the switch makes apply an APPEND to `key` twice, and that passes
  * without it. With `gossipAsFound`, the buggy run keeps members silent to the accused (the gossip
  * fix of kv-sdk seed 147) and rings unannounced, as when the seed was found: both fixes take the
- * runs other courses, and not every seed meets its bug on today's gossip.
+ * runs other courses, and not every seed meets its bug on today's gossip. With `catchUpAsFound`,
+ * it keeps catch-up at the timer's pace (`catchUpAtTimerPace`): pressed on (sync.ts pressOn), the
+ * run takes another course.
  */
-function appendsTwiceWith(seed: number, bug: 'rmwAbandonBuiltOnDoubts' | 'rmwClaimedIdsStayLocal' | 'rmwLateIdsStayBehind', key: string, gossipAsFound: boolean): void {
+function appendsTwiceWith(seed: number, bug: 'rmwAbandonBuiltOnDoubts' | 'rmwClaimedIdsStayLocal' | 'rmwLateIdsStayBehind', key: string, gossipAsFound: boolean, catchUpAsFound = false): void {
   const options = { seed, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
   const oldGossip = gossipAsFound ? { silentToAccused: true, ringsUnannounced: true } : {};
-  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, ...oldGossip, [bug]: true } });
+  const oldCatchUp = catchUpAsFound ? { catchUpAtTimerPace: true } : {};
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, ...oldGossip, ...oldCatchUp, [bug]: true } });
   const fixed = runScenario(kvRmwScenario, { ...options, bugs: ONE_AT_A_TIME });
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, new RegExp(`duplicated-appends: ${key}: token \\S+ appended 2 times`));
@@ -153,16 +158,18 @@ test('kv-rmw seed 230336 (3 nodes, 60 s, keyed draws): with the ids a claim lear
 // On today's gossip (without silentToAccused and ringsUnannounced), of seeds 230801..231200 with the
 // switch alone (400 runs), 230828 alone fails, still an APPEND to str2 applied twice, and passes
 // fixed (the crashes in the title are the found run's; today's run was not traced event by event).
+// With catch-up pressed on its buggy run applied nothing twice: it keeps the old catch-up pace.
 test("kv-rmw seed 230828 (3 nodes, 60 s, keyed draws): with a late result's id left standing for its older record, two crashes leave it only there and a retried APPEND is applied twice", () => {
-  appendsTwiceWith(230828, 'rmwLateIdsStayBehind', 'str2', false);
+  appendsTwiceWith(230828, 'rmwLateIdsStayBehind', 'str2', false, true);
 });
 
 test('kv-rmw seed 400293 (4 nodes, BUGGIFY): with a claim trusting any id its replica remembers beside the newest record, a retried INCR is answered with a result another write overwrote', () => {
   const options = { seed: 400293, ...kvRmwScenario.defaults, nodes: 4, buggify: true };
-  // Rings unannounced, as when the seed was found: the announcements (ring-lifecycle.ts) take it
-  // another course. With the switch alone on today's gossip, none of seeds 400001..401711 (4 nodes,
+  // Rings unannounced and catch-up at the timer's pace, as when the seed was found: the
+  // announcements (ring-lifecycle.ts) and the faster catch-up (sync.ts pressOn) take it other
+  // courses. With the switch alone on today's gossip, none of seeds 400001..401711 (4 nodes,
   // BUGGIFY, 1,711 runs) has any violation.
-  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, rmwTrustIdsByHolder: true, ringsUnannounced: true } });
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, rmwTrustIdsByHolder: true, ringsUnannounced: true, catchUpAtTimerPace: true } });
   const fixed = runScenario(kvRmwScenario, { ...options, bugs: ONE_AT_A_TIME });
   assert.equal(buggy['networkPartitions'], 0);
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
