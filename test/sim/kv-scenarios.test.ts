@@ -18,13 +18,16 @@ test('kv seed 1100 (keyed draws): a sloppy write is read back through its coordi
   // takes for dead; a read through n3 is then answered first by that owner, with the previous
   // version (stand-in-writes.ts). Found as seed 10580, then held by seed 211 (shared draws) until
   // gossip's answer to stale accusations (kv-rmw seed 106) took that run another course; seed 1100
-  // with keyed draws (shrink.test.ts) fails with the switch alone on today's code.
+  // with keyed draws (shrink.test.ts) failed with the switch alone. With catch-up pressed on
+  // (sync.ts pressOn) its runs take another course: the buggy one reads nothing stale, the fixed one
+  // recalls no sloppy write. Both runs keep the old catch-up pace (`catchUpAtTimerPace`), as when it
+  // was found, so they differ by the fix alone.
   const options = { seed: 1100, nodes: 5, durationMs: 60_000, faults: 'swarm' as const, draws: 'keyed' as const };
-  const buggy = runScenario(kvScenario, { ...options, bugs: { forgetStandInWrites: true } });
+  const buggy = runScenario(kvScenario, { ...options, bugs: { forgetStandInWrites: true, catchUpAtTimerPace: true } });
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /read-your-writes: client 2 wrote k0 \(version [^)]*, sloppy\) through n3, then read .* there/);
 
-  const fixed = runScenario(kvScenario, options);
+  const fixed = runScenario(kvScenario, { ...options, bugs: { catchUpAtTimerPace: true } });
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
   assert.ok((fixed['standInWritesRecalled'] as number) > 0, 'some read was answered with a remembered sloppy write');
 });
