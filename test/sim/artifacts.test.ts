@@ -19,7 +19,8 @@ import { CHROMIUM_ARGS, chromiumPath } from '../integration/chromium.ts';
 const DOCS_IMAGE = new URL('../../docs/images/sim-artifact.png', import.meta.url).pathname;
 
 test('the artifact page of kv seed 1100 (keyed draws, stand-in writes forgotten) shows operations, faults, membership, latency and the violation', async (t) => {
-  const options = { seed: 1100, ...kvScenario.defaults, bugs: { forgetStandInWrites: true }, draws: 'keyed' as const };
+  // At the old catch-up pace, as the seed was found (kv-scenarios.test.ts, seed 1100): pressed on, it reads nothing stale.
+  const options = { seed: 1100, ...kvScenario.defaults, bugs: { forgetStandInWrites: true, catchUpAtTimerPace: true }, draws: 'keyed' as const };
   const report = runScenario(kvScenario, options);
   assert.equal(report.violations.length, 1);
   const timeline = kvScenario.run(options, new EventTrace()).timeline;
