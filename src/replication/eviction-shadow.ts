@@ -12,6 +12,13 @@
  * replica's key list, pushes it. A read of an evicted key answers the evicted version, so the
  * coordinator answers a miss rather than an older value another replica still holds.
  *
+ * A version a sync source evicted is remembered too (a replica catching up learns it, since the
+ * value cannot come from there), but as learnt: this store never held it, so the value, from an
+ * owner that still holds it, is taken (PartitionReplica.apply), and sync asks the other owners for
+ * it (sync.ts, huntValues). Before, a learnt version counted as held everywhere and digests matched,
+ * so one node's memory pressure plus two restarts of the others lost values they had room for
+ * (test/sim/eviction-spread.test.ts).
+ *
  * The bound (oldest forgotten first) keeps memory fixed; a key forgotten by the shadow is again
  * open to an older copy, which is how the store behaved before (docs/REPLICATION.md, "Memory
  * pressure").
@@ -36,6 +43,8 @@ export class EvictionShadow {
   private readonly byPartition = new Map<number, Map<string, Version>>();
   /** Insertion order over all partitions, for the bound (a key re-evicted moves to the back). */
   private readonly order = new Map<string, number>();
+  /** Keys whose remembered version was learnt from a sync source (`record`'s `learnt`). */
+  private readonly learnt = new Set<string>();
 
   constructor(private readonly capacity: number) {}
 
@@ -43,20 +52,45 @@ export class EvictionShadow {
     return this.order.size;
   }
 
-  /** The store dropped `key` of `partition` at `version`. */
-  record(partition: number, key: string, version: Version): void {
+  /**
+   * The store dropped `key` of `partition` at `version`; or, `learnt`, a sync source said it evicted
+   * that version, which this store never held (PartitionReplica.noteEvicted). The difference: the
+   * value of a learnt version is welcome from an owner that still holds it, while a copy of a
+   * version this store evicted is what the shadow keeps out. Its own eviction of a version it had
+   * learnt makes it its own.
+   */
+  record(partition: number, key: string, version: Version, learnt = false): void {
     let keys = this.byPartition.get(partition);
     if (!keys) this.byPartition.set(partition, (keys = new Map()));
     const known = keys.get(key);
-    if (known && compareVersions(known, version) >= 0) return;
+    const newer = known === undefined ? 1 : compareVersions(version, known);
+    if (newer === 0 && !learnt) this.learnt.delete(key);
+    if (newer <= 0) return;
     keys.set(key, version);
+    if (learnt) this.learnt.add(key);
+    else this.learnt.delete(key);
     this.order.delete(key);
     this.order.set(key, partition);
     if (this.order.size > this.capacity) {
       const [oldestKey, oldestPartition] = this.order.entries().next().value!;
-      this.order.delete(oldestKey);
-      this.forgetIn(oldestPartition, oldestKey);
+      this.forget(oldestPartition, oldestKey);
     }
+  }
+
+  /** Whether `version` is the one remembered for `key` and was learnt from a sync source, not evicted here. */
+  isLearnt(partition: number, key: string, version: Version): boolean {
+    if (!this.learnt.has(key)) return false;
+    const known = this.versionOf(partition, key);
+    return known !== undefined && compareVersions(known, version) === 0;
+  }
+
+  /** Forgets `key` (its store holds the key again, the bound, a flush). */
+  forget(partition: number, key: string): void {
+    this.order.delete(key);
+    this.learnt.delete(key);
+    const keys = this.byPartition.get(partition);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byPartition.delete(partition);
   }
 
   /** The newest version of `key` this node evicted, if it still remembers one. */
@@ -78,24 +112,18 @@ export class EvictionShadow {
     if (!keys) return;
     const forgotten: string[] = [];
     for (const [key, version] of keys) if (compareVersions(version, floor) <= 0) forgotten.push(key);
-    for (const key of forgotten) {
-      this.order.delete(key);
-      this.forgetIn(partition, key);
-    }
+    for (const key of forgotten) this.forget(partition, key);
   }
 
   /** Forgets a partition (the node no longer holds it). */
   dropPartition(partition: number): void {
     const keys = this.byPartition.get(partition);
     if (!keys) return;
-    for (const key of keys.keys()) this.order.delete(key);
+    for (const key of keys.keys()) {
+      this.order.delete(key);
+      this.learnt.delete(key);
+    }
     this.byPartition.delete(partition);
-  }
-
-  private forgetIn(partition: number, key: string): void {
-    const keys = this.byPartition.get(partition);
-    keys?.delete(key);
-    if (keys?.size === 0) this.byPartition.delete(partition);
   }
 }
 

@@ -180,7 +180,10 @@ export class PartitionReplica {
     // equal to the one on disk, arriving once the shadow had forgotten the key (a sync push of an
     // evicted version, noteEvicted), deleted the disk's copy, the value with it.
     const known = held ?? this.evictedVersionOf(key);
-    if (known && compareVersions(known, incoming.version) >= 0) {
+    // Except the value of a version only learnt from a sync source (noteEvicted): this store never
+    // held it, and the owner sending it still does.
+    const learntValue = held === undefined && this.shadow.isLearnt(this.partition, key, incoming.version) && !this.onDiskAt(key, incoming.version);
+    if (known && compareVersions(known, incoming.version) >= 0 && !learntValue) {
       this.counts.stale++;
       return 'stale';
     }
@@ -200,6 +203,7 @@ export class PartitionReplica {
       this.cachedBuckets[bucket]! ^= h;
     }
     if (stored) {
+      if (learntValue) this.shadow.forget(this.partition, key);
       if (this.digestValid) {
         const h = entryHashOf(keyHash, incoming.version);
         this.cachedDigest ^= h;
@@ -231,8 +235,9 @@ export class PartitionReplica {
    * A sync source evicted `key` at `version`, so its value cannot be copied. If that version is
    * newer than what this replica knows, it is taken as stored here and evicted at once: an older
    * record held is dropped (LWW: the newer version superseded it) and the version is remembered
-   * in the shadow. Returns whether anything changed. Without this a restarted replica never learns
-   * the versions its sources evicted, and its digests never match theirs (docs/REPLICATION.md).
+   * in the shadow, as learnt (eviction-shadow.ts): its value is still welcome from another owner.
+   * Returns whether anything changed. Without this a restarted replica never learns the versions
+   * its sources evicted, and its digests never match theirs (docs/REPLICATION.md).
    */
   noteEvicted(key: string, version: Version): boolean {
     this.settleFloor();
@@ -241,7 +246,7 @@ export class PartitionReplica {
     if (known && compareVersions(known, version) >= 0) return false;
     if (this.versionOf(key)) this.store.delete(key);
     this.disk?.delete(key);
-    this.shadow.record(this.partition, key, version);
+    this.shadow.record(this.partition, key, version, true);
     this.digestValid = false;
     return true;
   }
@@ -262,6 +267,11 @@ export class PartitionReplica {
     if (onDisk === undefined) return false;
     const evicted = this.shadow.versionOf(this.partition, key);
     return evicted === undefined || compareVersions(onDisk, evicted) >= 0;
+  }
+
+  private onDiskAt(key: string, version: Version): boolean {
+    const onDisk = this.disk?.versionOf(key);
+    return onDisk !== undefined && compareVersions(onDisk, version) >= 0;
   }
 
   /** The newest version of `key` evicted: remembered by the shadow, or held by the disk tier. */

@@ -82,6 +82,8 @@ export interface SyncStats {
   keysWarmed: number;
   /** Records of sync data (pushes and answers) read from the disk tier, since the store no longer held them. */
   keysSentFromDisk: number;
+  /** Keys asked of other owners because a sync source evicted their newest values (huntValues), counted once per owner asked. */
+  valuesHunted: number;
   /** (key, version) entries this node listed in its answers (`sr` lists and `sl` bucket lists): what anti-entropy costs beyond the digests. */
   entriesListed: number;
   /** Differing partitions answered with bucket digests (`bd`) instead of a whole list, and the differing buckets found by comparing them. */
@@ -163,7 +165,7 @@ type PeerEntries = Map<string, Version>;
 
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0, entriesListed: 0, partitionsByBucket: 0, bucketsDiffering: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0, valuesHunted: 0, entriesListed: 0, partitionsByBucket: 0, bucketsDiffering: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -188,6 +190,8 @@ export class PartitionSync {
   private readonly warmDue = new Map<string, Set<number>>();
   /** Per partition: previous owners that left it and that a catch-up of it may still wait for (forgetDeadDeparted). */
   private readonly departed = new Map<number, Set<string>>();
+  /** Keys whose values to ask the owners for once this node has a ring (huntValues). */
+  private readonly huntsBeforeRing = new Map<number, Set<string>>();
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
@@ -278,6 +282,10 @@ export class PartitionSync {
       for (const source of [...actor.pendingSources]) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.sourceDone(source);
     }
     this.forgetDeadDeparted();
+    if (next.members.length > 0) {
+      for (const [p, keys] of this.huntsBeforeRing) this.huntValues(p, null, keys);
+      this.huntsBeforeRing.clear();
+    }
     this.trackCatchUp();
     this.trackHandOff();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
@@ -428,10 +436,14 @@ export class PartitionSync {
           const heldHere = ([, , keys, versions]: RememberedRequest): boolean =>
             keys !== undefined && keys.length > 0 && keys.every((key, j) => holds.has(key) && (versions === undefined || versions[j] === holds.get(key)));
           actor.requests.rememberAll(q.filter(heldHere), now);
+          const learnt: string[] = [];
           for (let i = 0; i < ek.length && 3 * i + 2 < ev.length; i++) {
             const version = { wallMs: ev[3 * i]!, logical: ev[3 * i + 1]!, node: ev[3 * i + 2]! };
-            if (actor.noteEvicted(ek[i]!, version) && catchingUp) this.catchUp.keysEvictedAtSource++;
+            if (!actor.noteEvicted(ek[i]!, version)) continue;
+            learnt.push(ek[i]!);
+            if (catchingUp) this.catchUp.keysEvictedAtSource++;
           }
+          if (learnt.length > 0) this.huntValues(p, from, learnt);
           if (last && sameRing) this.sourceDone(p, from);
           if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
@@ -954,6 +966,34 @@ export class PartitionSync {
     } else if (sameRing && complete && !elsewhere) this.sourceDone(p, from);
     const allPushed = pushed.length === pushing.length;
     if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
+  }
+
+  /**
+   * `source` evicted `keys` of partition p at versions newer than this replica held: asks the
+   * partition's other owners for their values. Digests count a version learnt so as held, so no
+   * later round would find the difference: before, a replica that caught up from a source under
+   * memory pressure never copied those values from the owners that still held them, and once those
+   * restarted too the values were gone from every memory (test/sim/eviction-spread.test.ts). An
+   * owner holding a value sends it (PartitionReplica.apply takes a learnt version's value); one
+   * that evicted it too answers its version, which changes nothing here, so nothing is asked twice.
+   * Not final (`n`): the answer ends no catch-up. A restarted node hears from its sources before it
+   * has a ring to name the owners by: its hunts wait for the first ring (onPlacement).
+   */
+  private huntValues(p: number, source: string | null, keys: Iterable<string>): void {
+    const owners = this.ctx.placement().owners(p);
+    if (this.ctx.placement().members.length === 0) {
+      let waiting = this.huntsBeforeRing.get(p);
+      if (waiting === undefined) this.huntsBeforeRing.set(p, (waiting = new Set()));
+      for (const key of keys) waiting.add(key);
+      return;
+    }
+    if (!owners.includes(this.ctx.selfName)) return;
+    const k = [...keys];
+    for (const owner of owners) {
+      if (owner === this.ctx.selfName || owner === source || !this.ctx.isAlive(owner)) continue;
+      this.stats.valuesHunted += k.length;
+      this.ctx.send(owner, { t: 'sw', p, k, n: true }, 'bulk');
+    }
   }
 
   /** Answers a want: the records asked for, the last batch marked if `final` (see `sw`). */

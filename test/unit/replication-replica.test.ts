@@ -69,6 +69,45 @@ test('an evicted version counts as held: an equal or older copy arriving later (
   assert.equal(replica.apply('victim', makeRecord(v(clock.now + 10), bytes('new'), 0)), 'applied');
 });
 
+test("a version learnt from a sync source's eviction is known, but its value from another owner is taken; an own eviction is not", () => {
+  const { store, replica } = setup(4 * 1024);
+  // An older record held; a source says it evicted a newer version.
+  assert.equal(replica.apply('k', makeRecord(v(10), bytes('old'), 0)), 'applied');
+  const digestBefore = replica.digest;
+  assert.equal(replica.noteEvicted('k', v(20)), true);
+  assert.equal(replica.peek('k'), null, 'the older record is superseded');
+  assert.deepEqual(replica.knownVersionOf('k'), v(20));
+  assert.notEqual(replica.digest, digestBefore);
+  const digestLearnt = replica.digest;
+  assert.equal(replica.noteEvicted('k', v(20)), false, 'learnt twice changes nothing');
+  // Older copies stay stale; the learnt version's value, from an owner that holds it, is taken.
+  assert.equal(replica.apply('k', makeRecord(v(15), bytes('older'), 0)), 'stale');
+  assert.equal(replica.apply('k', makeRecord(v(20), bytes('value'), 0)), 'applied');
+  assert.equal(replica.digest, digestLearnt, 'same version known: same digest');
+  assert.equal(replica.apply('k', makeRecord(v(20), bytes('value'), 0)), 'stale', 'now held');
+  // The store evicts it: now its own eviction, and a copy of it is kept out again.
+  for (let i = 0; replica.peek('k') && i < 200; i++) replica.apply(`filler-${i}`, makeRecord(v(600 + i), bytes('x'.repeat(64)), 0));
+  assert.equal(replica.peek('k'), null, 'k should have been evicted');
+  assert.equal(replica.apply('k', makeRecord(v(20), bytes('value'), 0)), 'stale');
+  assert.equal(store.has('k'), false);
+});
+
+test('the eviction shadow: a learnt version becomes an own eviction when the store evicts that version', () => {
+  const shadow = new EvictionShadow(8);
+  shadow.record(1, 'a', v(5), true);
+  assert.equal(shadow.isLearnt(1, 'a', v(5)), true);
+  assert.equal(shadow.isLearnt(1, 'a', v(4)), false, 'only the version remembered');
+  shadow.record(1, 'a', v(5));
+  assert.equal(shadow.isLearnt(1, 'a', v(5)), false);
+  shadow.record(1, 'a', v(5), true);
+  assert.equal(shadow.isLearnt(1, 'a', v(5)), false, 'an own eviction is not unlearnt by hearsay');
+  shadow.record(1, 'a', v(6), true);
+  assert.equal(shadow.isLearnt(1, 'a', v(6)), true, 'a newer version learnt');
+  shadow.forget(1, 'a');
+  assert.equal(shadow.versionOf(1, 'a'), undefined);
+  assert.equal(shadow.size, 0);
+});
+
 test('the eviction shadow is sized from the store budget: one key per 4 KiB, within 4,096..65,536', () => {
   assert.equal(evictionShadowCapacity(32 * 1024), 4_096);
   assert.equal(evictionShadowCapacity(64 * 1024 * 1024), 16_384);
