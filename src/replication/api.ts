@@ -38,6 +38,13 @@ export interface KvError {
 
 export interface GetOptions {
   consistency?: Consistency;
+  /**
+   * Look without using: the replicas read the key as their stores' `peek` does (no frequency,
+   * recency, hot-key or hit/miss count, no promotion from the disk tier), and the coordinator
+   * counts it in neither its reads nor its misses nor the request metrics. For introspection
+   * (OBJECT, as Redis's LOOKUP_NOTOUCH), never for a client's read. Absent: false.
+   */
+  peek?: boolean;
 }
 
 export interface SetOptions {
@@ -71,6 +78,8 @@ export interface GetResult {
   version?: Version | null;
   /** For a miss, why; absent from a hit (and from services that do not report it). */
   miss?: MissReason;
+  /** A hit whose value APPEND or SETRANGE built in place (record.ts, StoredRecord.builtInPlace); absent: not so, or not reported. */
+  builtInPlace?: boolean;
 }
 
 export interface WriteResult {

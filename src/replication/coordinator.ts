@@ -124,6 +124,8 @@ interface PendingRead extends Routing {
   kind: 'read';
   partition: number;
   key: string;
+  /** GetOptions.peek: the replicas are asked to read without counting a use, and no miss is counted here. */
+  peek: boolean;
   needed: number;
   /** Replicas that answered as caught up; those among `owners` count towards `needed`. */
   readyFrom: Set<string>;
@@ -300,10 +302,12 @@ export class Coordinator implements KvService {
   health: ReplicaHealth | null = null;
 
   get(key: Uint8Array, options: GetOptions, done: Callback<GetResult>): void {
-    if (this.observer !== null) done = observed(this.observer, this.ctx.env.clock, 'get', options.consistency ?? this.ctx.config.defaultReadConsistency, done);
+    // A peek is no client read: it stays out of the request metrics, `reads` and the misses (the hit ratio).
+    const peek = options.peek === true;
+    if (this.observer !== null && !peek) done = observed(this.observer, this.ctx.env.clock, 'get', options.consistency ?? this.ctx.config.defaultReadConsistency, done);
     const problem = this.checkKey(key) ?? this.checkJoined() ?? this.checkCapacity();
     if (problem) return this.fail(done, problem);
-    this.stats.reads++;
+    if (!peek) this.stats.reads++;
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
@@ -318,6 +322,7 @@ export class Coordinator implements KvService {
       kind: 'read',
       partition,
       key: keyToStoreKey(key),
+      peek,
       ...routing(level, placement.version, owners),
       needed,
       readyFrom: new Set(),
@@ -532,7 +537,7 @@ export class Coordinator implements KvService {
    * (docs/REPLICATION.md, "A replica behind a ring that shrank the partition").
    */
   private readRequest(id: number, read: PendingRead): KvMessage {
-    const message: KvMessage = { t: 'r', id, p: read.partition, k: read.key, v: read.routedBy };
+    const message: KvMessage = { t: 'r', id, p: read.partition, k: read.key, v: read.routedBy, ...(read.peek ? { pk: true } : {}) };
     return read.owners.length < this.ctx.config.replicas && !this.ctx.config.bugs?.readsWithoutOwnerCount ? { ...message, n: read.owners.length } : message;
   }
 
@@ -883,27 +888,28 @@ export class Coordinator implements KvService {
     // A replica evicted something newer than any record returned: a miss, never the older value.
     if (!newest || this.supersededByEviction(read)) {
       const miss = read.evicted ? 'evicted' : 'absent';
-      this.countMiss(miss);
+      this.countMiss(read, miss);
       return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
     }
     // A replica's flush floor deleted it: another replica had not heard of that flush yet.
     if (this.flushedFloor(read)) {
-      this.countMiss('deleted');
+      this.countMiss(read, 'deleted');
       return done(null, { value: null, expiresAtMs: null, acks, version: read.floor, miss: 'deleted' });
     }
     if (read.newestRemembered) this.stats.standInWritesRecalled++;
     const dead = isDeadAt(newest, this.ctx.env.clock.wallMs());
-    if (dead) this.countMiss(newest.tombstone ? 'deleted' : 'expired');
+    if (dead) this.countMiss(read, newest.tombstone ? 'deleted' : 'expired');
     done(null, {
       value: dead ? null : newest.value.slice(),
       expiresAtMs: dead || newest.expiresAtMs === 0 ? null : newest.expiresAtMs,
       acks,
       version: newest.version,
-      ...(dead ? { miss: newest.tombstone ? 'deleted' : 'expired' } : {}),
+      ...(dead ? { miss: newest.tombstone ? 'deleted' : 'expired' } : newest.builtInPlace === true ? { builtInPlace: true } : {}),
     });
   }
 
-  private countMiss(reason: MissReason): void {
+  private countMiss(read: PendingRead, reason: MissReason): void {
+    if (read.peek) return;
     if (reason === 'absent') this.stats.missAbsent++;
     else if (reason === 'deleted') this.stats.missDeleted++;
     else if (reason === 'expired') this.stats.missExpired++;

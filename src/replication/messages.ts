@@ -30,9 +30,11 @@ export type KvMessage =
    * it is below the replication factor (a cluster of N data holders or fewer; otherwise no ring
    * has more owners): a replica behind that ring whose own ring has more owners of the partition
    * answers as not caught up (replica-host.ts, behindLargerRing). Such a read goes as msgpack;
-   * older nodes ignore the field.
+   * older nodes ignore the field. `pk`: a peek (GetOptions.peek, OBJECT): the replica reads the
+   * key without counting a use (no frequency, recency, hot-key or hit/miss count). Also msgpack
+   * only; a node before the field ignores it and reads the key as any read (counting a use).
    */
-  | { t: 'r'; id: number; p: number; k: string; v?: string; n?: number }
+  | { t: 'r'; id: number; p: number; k: string; v?: string; n?: number; pk?: boolean }
   /**
    * Refusal of a `w` or `r` routed by ring `rv`, which this replica has moved past (the
    * partition's owners changed since): `v` is the replica's ring version, `o` the owners in it.
@@ -196,7 +198,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   wa: { id: 'number' },
   wo: { id: 'number' },
   nb: { id: 'number' },
-  r: { id: 'number', p: 'number', k: 'string', v: 'string?', n: 'number?' },
+  r: { id: 'number', p: 'number', k: 'string', v: 'string?', n: 'number?', pk: 'boolean?' },
   ns: { id: 'number', rv: 'string', v: 'string', o: 'strings', r: 'record-or-absent' },
   ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
@@ -288,7 +290,7 @@ const decoder = new Decoder();
  *   wa  0x02 id:f64
  *   nb  0x03 id:f64
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
- *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` is a msgpack map)
+ *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` or `pk` is a msgpack map)
  *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor) record?
  *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
@@ -331,7 +333,7 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       return out;
     }
     case 'r':
-      if (message.n === undefined && isLatin1(message.k, Number.MAX_SAFE_INTEGER) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
+      if (message.n === undefined && message.pk === undefined && isLatin1(message.k, Number.MAX_SAFE_INTEGER) && isLatin1(message.v ?? '', MAX_BINARY_RING)) {
         const ring = message.v ?? '';
         const out = new Uint8Array(14 + ring.length + message.k.length);
         header(out, Tag.r, message.id).setUint32(9, message.p);

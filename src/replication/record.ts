@@ -3,7 +3,7 @@
  * store does not know about (the HLC version, the absolute expiry, the tombstone flag).
  *
  * Layout (big-endian), HEADER_BYTES = 25:
- *   0      u8   flags (bit 0: tombstone)
+ *   0      u8   flags (bit 0: tombstone; bit 1: built in place, see StoredRecord.builtInPlace)
  *   1..8   f64  version.wallMs
  *   9..12  u32  version.logical
  *   13..16 u32  version.node
@@ -27,6 +27,11 @@ export const HEADER_BYTES = 25;
  */
 export const MAX_EXPIRY_MS = Number.MAX_SAFE_INTEGER;
 const FLAG_TOMBSTONE = 1;
+/**
+ * A spare bit of the flags byte, so the mark costs no memory per entry. Builds before it ignore
+ * the bit (they read bit 0 only) and write records without it.
+ */
+const FLAG_BUILT_IN_PLACE = 2;
 
 export interface StoredRecord {
   readonly version: Version;
@@ -35,6 +40,12 @@ export interface StoredRecord {
   readonly tombstone: boolean;
   /** The value; empty for a tombstone. */
   readonly value: Uint8Array;
+  /**
+   * The value was built in place by APPEND or SETRANGE (and kept so by EXPIRE, PERSIST, GETEX,
+   * RENAME, COPY), not written whole: Redis keeps such a string `raw`, whatever its bytes, so
+   * OBJECT ENCODING answers `raw` for it. Absent: false.
+   */
+  readonly builtInPlace?: boolean;
 }
 
 /** Thrown when bytes read back from the store are not a record (a bug or memory corruption). */
@@ -45,7 +56,7 @@ export class CorruptRecordError extends Error {
 export function encodeRecord(record: StoredRecord): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + record.value.length);
   const view = new DataView(out.buffer);
-  view.setUint8(0, record.tombstone ? FLAG_TOMBSTONE : 0);
+  view.setUint8(0, (record.tombstone ? FLAG_TOMBSTONE : 0) | (record.builtInPlace === true ? FLAG_BUILT_IN_PLACE : 0));
   view.setFloat64(1, record.version.wallMs);
   view.setUint32(9, record.version.logical);
   view.setUint32(13, record.version.node);
@@ -57,8 +68,10 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
 export function decodeRecord(bytes: Uint8Array): StoredRecord {
   if (bytes.length < HEADER_BYTES) throw new CorruptRecordError(`stored record of ${bytes.length} bytes is shorter than its ${HEADER_BYTES}-byte header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = view.getUint8(0);
   return {
-    tombstone: (view.getUint8(0) & FLAG_TOMBSTONE) !== 0,
+    tombstone: (flags & FLAG_TOMBSTONE) !== 0,
+    builtInPlace: (flags & FLAG_BUILT_IN_PLACE) !== 0,
     version: { wallMs: view.getFloat64(1), logical: view.getUint32(9), node: view.getUint32(13) },
     // Records written before MAX_EXPIRY_MS (a restarted node's disk tier) may hold a later time.
     expiresAtMs: Math.min(view.getFloat64(17), MAX_EXPIRY_MS),

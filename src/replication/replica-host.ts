@@ -455,7 +455,7 @@ export class ReplicaHost {
             this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
-          this.readHeld(actor, k, answer);
+          this.readHeld(actor, k, answer, message.pk === true);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });
         return true;
@@ -508,7 +508,7 @@ export class ReplicaHost {
    * read through n3, still on the ring of n2 and n3, adopted the ring of n3 alone from n2's
    * refusal and answered n3's older value while n2's handoff to n3 was clogged).
    */
-  private refusedReadRoute(from: string, message: { id: number; p: number; k: string; v?: string }): boolean {
+  private refusedReadRoute(from: string, message: { id: number; p: number; k: string; v?: string; pk?: boolean }): boolean {
     const refusal = this.refusalOf(message);
     if (refusal === null) return false;
     if (this.ctx.config.bugs?.readRefusalWithoutRecord || !this.partitions.has(message.p)) {
@@ -518,24 +518,28 @@ export class ReplicaHost {
     // Dropped (the partition was released meanwhile: handed off): the plain refusal.
     const queued = this.run(
       message.p,
-      (actor) => this.readHeld(actor, message.k, (record) => this.ctx.send(from, record === null ? refusal : { ...refusal, r: record })),
+      (actor) => this.readHeld(actor, message.k, (record) => this.ctx.send(from, record === null ? refusal : { ...refusal, r: record }), message.pk === true),
       () => this.ctx.send(from, refusal),
     );
     if (!queued) this.ctx.send(from, { t: 'nb', id: message.id });
     return true;
   }
 
-  /** The partition's record of `k` (inside its actor's turn), or null: at once, or once the disk tier has read it. */
-  private readHeld(actor: PartitionActor, k: string, answer: (record: Uint8Array | null) => void): void {
-    const record = actor.replica.read(k);
+  /**
+   * The partition's record of `k` (inside its actor's turn), or null: at once, or once the disk
+   * tier has read it. `peek` (an `r` with `pk`): read without counting a use, as the replica's
+   * `peek` does; the disk tier counts no hit and the record is not stored again.
+   */
+  private readHeld(actor: PartitionActor, k: string, answer: (record: Uint8Array | null) => void, peek: boolean): void {
+    const record = peek ? actor.replica.peek(k) : actor.replica.read(k);
     if (record !== null) return answer(record);
     // A store miss the disk tier holds is answered when the device is, and stored again.
     const p = actor.partition;
     const fromDisk = actor.replica.readFromDisk(k, (found) => {
       answer(found);
       // Not `run`: that would take the partition back if it was released meanwhile.
-      if (found !== null) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
-    });
+      if (found !== null && !peek) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
+    }, !peek);
     if (!fromDisk) answer(null);
   }
 

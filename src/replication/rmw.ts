@@ -112,10 +112,16 @@ export interface StoredRecordLike {
   readonly value: Uint8Array;
   /** Absolute expiry in wall ms, or 0 when the value never expires. */
   readonly expiresAtMs: number;
+  /** Built in place by APPEND or SETRANGE (record.ts, StoredRecord.builtInPlace); absent: false. */
+  readonly builtInPlace?: boolean;
 }
 
-/** A key's new state: a value with its absolute expiry (0 = none), or deleted. */
-export type RmwWrite = { value: Uint8Array; expiresAtMs: number } | 'delete';
+/**
+ * A key's new state: a value with its absolute expiry (0 = none), or deleted. `builtInPlace`:
+ * APPEND or SETRANGE changed the value where it was, or a write kept such a value as it was
+ * (EXPIRE, PERSIST, GETEX, RENAME, COPY), as Redis keeps its `raw` string object; absent: false.
+ */
+export type RmwWrite = { value: Uint8Array; expiresAtMs: number; builtInPlace?: boolean } | 'delete';
 
 export interface RmwLimits {
   /** Largest value an operation may produce (APPEND, SETRANGE, SET, MSETNX); beyond: `too-large`. */
@@ -169,7 +175,8 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       const value = new Uint8Array(length);
       value.set(oldValue, 0);
       value.set(op.value, oldValue.length);
-      return one({ kind: 'integer', value: BigInt(length) }, { value, expiresAtMs: keptExpiry });
+      // APPEND to a missing key stores its argument as SET would; to an existing one, in place.
+      return one({ kind: 'integer', value: BigInt(length) }, { value, expiresAtMs: keptExpiry, ...inPlace(record !== null) });
     }
     case 'setrange': {
       const oldValue = record?.value ?? new Uint8Array(0);
@@ -180,7 +187,8 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       const value = new Uint8Array(Math.max(oldValue.length, end));
       value.set(oldValue, 0);
       value.set(op.value, op.offset);
-      return one({ kind: 'integer', value: BigInt(value.length) }, { value, expiresAtMs: keptExpiry });
+      // Built in place even for a missing key: Redis makes a zeroed raw string, then writes into it.
+      return one({ kind: 'integer', value: BigInt(value.length) }, { value, expiresAtMs: keptExpiry, builtInPlace: true });
     }
     case 'set': {
       if (op.value.length > limits.maxValueBytes) return fail('too-large');
@@ -196,7 +204,7 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       const answer: RmwResult = { kind: 'bulk', value: record?.value ?? null };
       if (record === null || op.expiry === null || op.expiry.kind === 'keep') return one(answer, null);
       if (op.expiry.kind === 'none' && record.expiresAtMs === 0) return one(answer, null);
-      return one(answer, writeWithExpiry(record.value, op.expiry, keptExpiry, nowMs));
+      return one(answer, kept(record, writeWithExpiry(record.value, op.expiry, keptExpiry, nowMs)));
     }
     case 'expire': {
       if (record === null) return one({ kind: 'integer', value: 0n }, null);
@@ -208,11 +216,11 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
         (op.condition === 'gt' && (!hasExpiry || op.atMs <= record.expiresAtMs)) ||
         (op.condition === 'lt' && hasExpiry && op.atMs >= record.expiresAtMs);
       if (refused) return one({ kind: 'integer', value: 0n }, null);
-      return one({ kind: 'integer', value: 1n }, op.atMs <= nowMs ? 'delete' : { value: record.value, expiresAtMs: op.atMs });
+      return one({ kind: 'integer', value: 1n }, op.atMs <= nowMs ? 'delete' : { value: record.value, expiresAtMs: op.atMs, ...inPlace(record.builtInPlace) });
     }
     case 'persist': {
       if (record === null || record.expiresAtMs === 0) return one({ kind: 'integer', value: 0n }, null);
-      return one({ kind: 'integer', value: 1n }, { value: record.value, expiresAtMs: 0 });
+      return one({ kind: 'integer', value: 1n }, { value: record.value, expiresAtMs: 0, ...inPlace(record.builtInPlace) });
     }
     case 'del': {
       const existing = current.filter((r) => r !== null).length;
@@ -227,14 +235,14 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       // The destination takes the source's value and expiry (or none), replacing whatever it had.
       return {
         result: op.nx ? { kind: 'integer', value: 1n } : { kind: 'ok' },
-        writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs }],
+        writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs, ...inPlace(record.builtInPlace) }],
       };
     }
     case 'copy': {
       if (record === null) return { result: { kind: 'bulk', value: null }, writes: untouched() };
       // A copy to itself (one key given: RESP refuses it before it gets here) has nothing to write.
       if (current.length === 1 || (current[1] !== null && !op.replace)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
-      return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs }] };
+      return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs, ...inPlace(record.builtInPlace) }] };
     }
     case 'msetnx': {
       if (op.values.length !== current.length) throw new RangeError(`msetnx has ${op.values.length} values for ${current.length} keys`);
@@ -243,6 +251,16 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       return { result: { kind: 'integer', value: 1n }, writes: op.values.map((value) => ({ value, expiresAtMs: 0 })) };
     }
   }
+}
+
+/** The `builtInPlace` mark of a write, present only when true (so the writes of other operations stay as they were). */
+function inPlace(builtInPlace: boolean | undefined): { builtInPlace?: true } {
+  return builtInPlace === true ? { builtInPlace: true } : {};
+}
+
+/** `write`, marked built in place when it keeps `record`'s value and that value was (GETEX's new expiry). */
+function kept(record: StoredRecordLike, write: RmwWrite): RmwWrite {
+  return write === 'delete' ? write : { ...write, ...inPlace(record.builtInPlace) };
 }
 
 /** A value written with `expiry`; an absolute time not after now deletes the key, as Redis does. */

@@ -4,7 +4,7 @@
  * deletes fan out: one call per key (reads) or per partition (read-modify-write), answered once
  * all have come back.
  */
-import type { GetResult, KvError, RmwOp, RmwResult } from '../replication/api.ts';
+import type { GetOptions, GetResult, KvError, RmwOp, RmwResult } from '../replication/api.ts';
 import { partitionOf } from '../ring/partition.ts';
 import { keySlot } from '../ring/slots.ts';
 import { kvErrorText, rmwErrorText } from './args.ts';
@@ -95,11 +95,13 @@ function abandonedBy(ctx: CommandContext, failed: () => boolean): () => boolean 
 /**
  * Reads one key; on failure writes the error reply and calls done. What readKeys does for one key,
  * without its gathering (a GET is the commonest command: no result array, fan-out or per-call closures).
+ * `options.peek`: a lookup that is no use of the key (OBJECT; GetOptions.peek), still counted in
+ * keyspace_hits/misses as Redis counts its LOOKUP_NOTOUCH lookups.
  */
-export function readKey(ctx: CommandContext, key: Uint8Array, reply: ReplyWriter, done: () => void, then: (result: GetResult) => void): void {
+export function readKey(ctx: CommandContext, key: Uint8Array, reply: ReplyWriter, done: () => void, then: (result: GetResult) => void, options: GetOptions = {}): void {
   // As fanOut: no call for a client that has gone (nobody reads the reply).
   if (ctx.connection.closed === true) return replyError(reply, done, kvErrorText(ABANDONED));
-  ctx.server.keyspace.get(key, {}, (error, result) => {
+  ctx.server.keyspace.get(key, options, (error, result) => {
     if (error !== null || result === undefined) {
       reply.error(kvErrorText(error ?? { code: 'unavailable', message: 'no result from the keyspace' }));
       done();

@@ -1,12 +1,15 @@
 /**
  * OBJECT ENCODING / REFCOUNT / FREQ / IDLETIME / HELP, with Redis 7.0's arity, errors and nil for
- * a missing key (each subcommand looks its key up first, counted in keyspace_hits/misses, as
- * Redis's lookupKeyRead does). What Shoal can answer honestly about a string it keeps as bytes:
+ * a missing key. Each subcommand looks its key up first without using it, as Redis's
+ * LOOKUP_NOTOUCH: a peek (GetOptions.peek), which no replica counts as a use (no frequency,
+ * recency, hot-key or store hit/miss count), so OBJECT FREQ asked again answers the same; the
+ * lookup still counts in INFO's keyspace_hits/misses, as Redis's does. What Shoal can answer
+ * honestly about a string it keeps as bytes:
  *
- * - ENCODING: how Redis would encode the value had SET written it (objectEncoding's rule for a
- *   string: `int` when string2ll reads all of it, `embstr` up to 44 bytes, `raw` beyond). Shoal
- *   does not record how a value was written, so a value APPEND or SETRANGE built, which Redis
- *   keeps `raw`, answers by its bytes here (docs/REDIS.md).
+ * - ENCODING: `raw` for a value APPEND or SETRANGE built in place (the record's mark,
+ *   record.ts), as Redis keeps such a string; otherwise how Redis encodes a string written whole
+ *   (objectEncoding's rule: `int` when string2ll reads all of it, `embstr` up to 44 bytes, `raw`
+ *   beyond).
  * - REFCOUNT: 1. Shoal shares no values (Redis answers INT_MAX for its shared integers 0..9999
  *   under a policy that allows them).
  * - FREQ: how often this node's store has seen the key used, as its eviction policy counts it
@@ -16,6 +19,7 @@
  *   allkeys-wtinylfu, allkeys-lfu) it answers Redis's own LFU error; under allkeys-lru and
  *   noeviction, where Redis would answer, a clear error that says so.
  */
+import type { GetResult } from '../replication/api.ts';
 import { parseRedisInteger } from '../replication/redis-numbers.ts';
 import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { commandSpec, isHit, readKey, replyError } from './keyspace-calls.ts';
@@ -44,42 +48,47 @@ function countsFrequency(policy: string): boolean {
   return policy.endsWith('lfu');
 }
 
-/** A subcommand that looks its key up and answers nil when it is missing, else `answer`. */
-function keySubcommand(name: string, answer: (ctx: CommandContext, value: Uint8Array, reply: ReplyWriter, done: () => void, before: number | null | undefined) => void): CommandSpec {
+/** A subcommand that looks its key up without using it and answers nil when it is missing, else `answer`. */
+function keySubcommand(name: string, answer: (ctx: CommandContext, key: Uint8Array, result: GetResult, reply: ReplyWriter, done: () => void) => void): CommandSpec {
   return commandSpec(name, 3, ['readonly'], [2, 2, 1], ['keyspace', 'read', 'slow'], (ctx, args, reply, done) => {
     const key = args[2]!;
-    // Read before the lookup, which reads the key on its replicas and so counts as a use there
-    // (Redis's OBJECT looks its key up without touching it).
-    const frequency = name === 'freq' ? ctx.server.keyFrequency?.(key) : undefined;
-    readKey(ctx, key, reply, done, (result) => {
-      if (!isHit(result, ctx.server.nowMs())) {
-        reply.bulk(null);
-        return done();
-      }
-      answer(ctx, result.value!, reply, done, frequency);
-    });
+    readKey(
+      ctx,
+      key,
+      reply,
+      done,
+      (result) => {
+        if (!isHit(result, ctx.server.nowMs())) {
+          reply.bulk(null);
+          return done();
+        }
+        answer(ctx, key, result, reply, done);
+      },
+      { peek: true },
+    );
   });
 }
 
-const encoding = keySubcommand('encoding', (_ctx, value, reply, done) => {
-  reply.bulk(redisStringEncoding(value));
+const encoding = keySubcommand('encoding', (_ctx, _key, result, reply, done) => {
+  reply.bulk(result.builtInPlace === true ? 'raw' : redisStringEncoding(result.value!));
   done();
 });
 
-const refcount = keySubcommand('refcount', (_ctx, _value, reply, done) => {
+const refcount = keySubcommand('refcount', (_ctx, _key, _result, reply, done) => {
   reply.integer(1);
   done();
 });
 
-const freq = keySubcommand('freq', (ctx, _value, reply, done, frequency) => {
+const freq = keySubcommand('freq', (ctx, key, _result, reply, done) => {
   if (!countsFrequency(maxmemoryPolicy(ctx))) return replyError(reply, done, NOT_LFU);
+  const frequency = ctx.server.keyFrequency?.(key);
   if (frequency === undefined) return replyError(reply, done, 'ERR this node does not track access frequency');
   if (frequency === null) return replyError(reply, done, 'ERR this node holds no replica of the key, so it has not counted its uses: ask the node that serves its slot (CLUSTER SHARDS)');
   reply.integer(frequency);
   done();
 });
 
-const idletime = keySubcommand('idletime', (ctx, _value, reply, done) => {
+const idletime = keySubcommand('idletime', (ctx, _key, _result, reply, done) => {
   const policy = maxmemoryPolicy(ctx);
   if (countsFrequency(policy)) return replyError(reply, done, LFU_SELECTED);
   replyError(reply, done, `ERR Shoal's store keeps no access times, so idle time is not tracked (maxmemory-policy ${policy}); under allkeys-wtinylfu or allkeys-lfu, OBJECT FREQ answers how often the key is used`);

@@ -37,6 +37,8 @@ export interface MemoryEntry {
   value: Uint8Array;
   /** Absolute wall-clock expiry in ms, or null for no expiry. */
   expiresAtMs: number | null;
+  /** APPEND or SETRANGE built the value in place (record.ts, StoredRecord.builtInPlace); absent: false. */
+  builtInPlace?: true;
 }
 
 /** Entries keyed by the key's bytes (as a latin1 string, which maps bytes 1:1 to code units). */
@@ -61,10 +63,12 @@ export class MemoryStore {
   }
 
   /** Sets a value with an absolute expiry (null: none), held to MAX_EXPIRY_MS as a cluster's records are. */
-  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null): void {
+  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null, builtInPlace = false): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     // Copy: the caller's buffer may be reused or be a view into a larger network buffer.
-    this.entries.set(k, { value: value.slice(), expiresAtMs: expiresAtMs === null ? null : Math.min(expiresAtMs, MAX_EXPIRY_MS) });
+    const entry: MemoryEntry = { value: value.slice(), expiresAtMs: expiresAtMs === null ? null : Math.min(expiresAtMs, MAX_EXPIRY_MS) };
+    if (builtInPlace) entry.builtInPlace = true;
+    this.entries.set(k, entry);
   }
 
   now(): number {
@@ -142,7 +146,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
     const distinct = distinctKeys(keys, op);
     const current = distinct.keys.map((key): StoredRecordLike | null => {
       const entry = this.store.get(key);
-      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0 };
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0, builtInPlace: entry.builtInPlace === true };
     });
     const outcome = applyRmw(distinct.op, current, now, { maxValueBytes: this.maxValueBytes });
     outcome.writes.forEach((write, i) => {
@@ -151,7 +155,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
       if (write === 'delete') this.store.delete(key);
       // An expiry not after now deletes the key, as Redis does (applyRmw may leave that to us).
       else if (write.expiresAtMs !== 0 && write.expiresAtMs <= now) this.store.delete(key);
-      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs);
+      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs, write.builtInPlace === true);
     });
     this.rmwApplied++;
     if (options.requestId !== undefined) {
@@ -163,7 +167,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
 
   get(key: Uint8Array, _options: GetOptions, done: Callback<GetResult>): void {
     const entry = this.store.get(key);
-    done(null, { value: entry?.value ?? null, expiresAtMs: entry?.expiresAtMs ?? null, acks: 1 });
+    done(null, { value: entry?.value ?? null, expiresAtMs: entry?.expiresAtMs ?? null, acks: 1, ...(entry?.builtInPlace === true ? { builtInPlace: true } : {}) });
   }
 
   set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void {

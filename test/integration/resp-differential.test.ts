@@ -238,9 +238,10 @@ const CROSS_SLOT_SCRIPT: Arg[][] = [
 /**
  * OBJECT, under each maxmemory-policy Shoal's store has a Redis name for (with a maxmemory, so
  * Redis shares no integers under the LRU and LFU policies). ENCODING is compared for values SET
- * wrote (and INCR), whose encoding follows from their bytes; Redis's APPEND/SETRANGE make `raw`
- * values that Shoal cannot tell apart. The script leaves both on noeviction; the test puts each
- * back on its own default after it.
+ * wrote (and INCR), whose encoding follows from their bytes, and for values APPEND and SETRANGE
+ * built in place, which Redis keeps `raw` however short (through EXPIRE, PERSIST, GETEX, RENAME
+ * and COPY, until a write replaces the value). The script leaves both on noeviction; the test puts
+ * each back on its own default after it.
  */
 const OBJECT_SCRIPT: Arg[][] = [
   ['OBJECT'], ['OBJECT', 'ENCODING'], ['OBJECT', 'ENCODING', 'oi', 'x'], ['OBJECT', 'NOSUCH'], ['OBJECT', 'nosuch', 'oi'],
@@ -250,6 +251,18 @@ const OBJECT_SCRIPT: Arg[][] = [
   ['SET', 'o44', 'x'.repeat(44)], ['SET', 'o45', 'x'.repeat(45)], ['SET', 'o20', '99999999999999999999'], ['SET', 'o21', '100000000000000000000'],
   ['SET', 'omax', LONG_MAX], ['SET', 'omin', LONG_MIN], ['SET', 'oempty', ''], ['SET', 'o1e3', '1e3'], ['INCR', 'ocount'], ['SET', 'o10k', '10000'],
   ...['oi', 'on', 'oz', 'o-0', 'oe', 'o+', 'o44', 'o45', 'o20', 'o21', 'omax', 'omin', 'oempty', 'o1e3', 'ocount', 'o10k', 'nokey'].map((k): Arg[] => ['OBJECT', 'ENCODING', k]),
+  // Built in place: APPEND to a held key (an empty one too, an integer too), SETRANGE (of a missing
+  // key too); APPEND to a missing key stores its argument as SET does; SETRANGE of nothing changes nothing.
+  ['SET', '{oa}a', 'abc'], ['APPEND', '{oa}a', 'd'], ['OBJECT', 'ENCODING', '{oa}a'], ['SET', 'oae', 'abc'], ['APPEND', 'oae', ''], ['OBJECT', 'ENCODING', 'oae'],
+  ['SET', 'oai', '12'], ['APPEND', 'oai', '3'], ['OBJECT', 'ENCODING', 'oai'], ['APPEND', 'oan', 'xy'], ['OBJECT', 'ENCODING', 'oan'],
+  ['APPEND', 'oani', '12'], ['OBJECT', 'ENCODING', 'oani'], ['SETRANGE', 'osn', '0', 'xy'], ['OBJECT', 'ENCODING', 'osn'],
+  ['SET', 'os', 'abc'], ['SETRANGE', 'os', '1', 'X'], ['OBJECT', 'ENCODING', 'os'], ['SET', 'os0', 'abc'], ['SETRANGE', 'os0', '1', ''], ['OBJECT', 'ENCODING', 'os0'],
+  ['SET', 'os45', 'x'.repeat(45)], ['SETRANGE', 'os45', '0', 'y'], ['OBJECT', 'ENCODING', 'os45'],
+  // Kept by writes that keep the value, gone with those that replace it.
+  ['EXPIRE', '{oa}a', '1000'], ['OBJECT', 'ENCODING', '{oa}a'], ['PERSIST', '{oa}a'], ['OBJECT', 'ENCODING', '{oa}a'],
+  ['GETEX', '{oa}a', 'EX', '500'], ['OBJECT', 'ENCODING', '{oa}a'], ['RENAME', '{oa}a', '{oa}b'], ['OBJECT', 'ENCODING', '{oa}b'],
+  ['COPY', '{oa}b', '{oa}c'], ['OBJECT', 'ENCODING', '{oa}c'], ['SET', '{oa}b', 'abc', 'KEEPTTL'], ['OBJECT', 'ENCODING', '{oa}b'],
+  ['INCR', 'oai'], ['OBJECT', 'ENCODING', 'oai'], ['GETSET', 'os', 'abc'], ['OBJECT', 'ENCODING', 'os'],
   ['object', 'encoding', 'oi'], ['OBJECT', 'REFCOUNT', 'oi'], ['OBJECT', 'REFCOUNT', 'oe'], ['OBJECT', 'REFCOUNT', 'nokey'],
   ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'IDLETIME', 'oi'], ['OBJECT', 'FREQ', 'oi'],
   ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'],
@@ -387,6 +400,29 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
     await both(args, 'object');
     commands++;
   }
+  // OBJECT looks its key up without using it (Redis's LOOKUP_NOTOUCH): under an LFU policy, FREQ
+  // asked again, with the other subcommands between, answers the same each time on both (Redis
+  // LFU_INIT_VAL, 5; Shoal its store's count); the lookups still count in keyspace_hits/misses.
+  const keyspaceStats = async (to: RawConnection): Promise<string> => (await to.command(['INFO', 'stats'])).split('\r\n').filter((line) => line.startsWith('keyspace_')).join(' ');
+  const untouched: Record<string, { freq: string[]; stats: string[] }> = {};
+  for (const [name, to] of [['redis', toRedis], ['shoal', toShoal]] as const) {
+    assert.equal(await to.command(['CONFIG', 'SET', 'maxmemory', '1gb', 'maxmemory-policy', 'allkeys-lfu']), '+OK\r\n');
+    await to.command(['SET', 'ofreq', 'v']);
+    const freq: string[] = [];
+    const stats = [await keyspaceStats(to)];
+    for (let i = 0; i < 5; i++) {
+      freq.push(await to.command(['OBJECT', 'FREQ', 'ofreq']));
+      for (const sub of ['ENCODING', 'REFCOUNT', 'IDLETIME']) await to.command(['OBJECT', sub, 'ofreq']);
+      await to.command(['OBJECT', 'FREQ', 'ofreqmissing']);
+    }
+    stats.push(await keyspaceStats(to));
+    assert.equal(await to.command(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']), '+OK\r\n');
+    untouched[name] = { freq, stats };
+  }
+  const same = (answers: string[]): boolean => answers.every((a) => a === answers[0] && integerOf(a) !== null);
+  if (!same(untouched['redis']!.freq) || !same(untouched['shoal']!.freq)) mismatches.push(`object: OBJECT FREQ asked 5 times answers ${JSON.stringify(untouched)}`);
+  const counted = ({ stats }: { stats: string[] }): string => JSON.stringify(stats.map((line) => line.split(' ').map((f) => Number(f.split(':')[1]))).reduce((a, b) => b.map((n, i) => n - a[i]!)));
+  if (counted(untouched['shoal']!) !== counted(untouched['redis']!)) mismatches.push(`object: keyspace_hits/misses counted by 20 OBJECT lookups of a key and 5 of a missing one: ${JSON.stringify(untouched)}`);
   // Each back on its own default, which they name differently (Shoal's W-TinyLFU has no Redis name).
   assert.equal(await toRedis.command(['CONFIG', 'SET', 'maxmemory', '0']), '+OK\r\n');
   assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'allkeys-wtinylfu']), '+OK\r\n');

@@ -19,6 +19,7 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'r', id: 8, p: 3, k: 'x'.repeat(5000) },
     { t: 'r', id: 16, p: 3, k: latin1Key, v: 'not-joined' },
     { t: 'r', id: 19, p: 3, k: latin1Key, v: '0123456789abcdef', n: 2 }, // owner count (fewer owners than N): msgpack
+    { t: 'r', id: 20, p: 3, k: latin1Key, v: '0123456789abcdef', pk: true }, // a peek (OBJECT's lookup): msgpack
     { t: 'ns', id: 17, rv: 'fedcba9876543210', v: '0123456789abcdef', o: ['n1', 'n4', 'n3'] },
     { t: 'ns', id: 18, rv: 'fedcba9876543210', v: '0123456789abcdef', o: ['n3'], r: record }, // a read's refuser still holding the partition
     { t: 'ra', id: 9, r: record, ready: true },
