@@ -479,6 +479,6 @@ export class PartitionReplica {
 }
 
 /** Builds a record for a set or delete. */
-export function makeRecord(version: Version, value: Uint8Array | null, expiresAtMs: number): Uint8Array {
-  return encodeRecord({ version, value: value ?? new Uint8Array(0), tombstone: value === null, expiresAtMs });
+export function makeRecord(version: Version, value: Uint8Array | null, expiresAtMs: number, builtInPlace = false): Uint8Array {
+  return encodeRecord({ version, value: value ?? new Uint8Array(0), tombstone: value === null, expiresAtMs, builtInPlace });
 }

@@ -12,7 +12,7 @@
 import type { Version } from './hlc.ts';
 import { versionToString } from './hlc.ts';
 import { makeRecord } from './partition-replica.ts';
-import { decodeRecord, encodeRecord, isDeadAt, type StoredRecord } from './record.ts';
+import { decodeRecord, isDeadAt, type StoredRecord } from './record.ts';
 import { applyRmw, type RmwOp, type RmwResult } from './rmw.ts';
 import { encodeRmwResult, type WireRmwResult } from './rmw-wire.ts';
 
@@ -82,8 +82,7 @@ export class RmwBatch<T> {
       if (write === null || write === undefined) continue;
       version ??= this.nextVersion();
       const key = keys[i]!;
-      const bytes =
-        write === 'delete' ? makeRecord(version, null, 0) : encodeRecord({ version, value: write.value, expiresAtMs: write.expiresAtMs, tombstone: false, builtInPlace: write.builtInPlace === true });
+      const bytes = write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs, write.builtInPlace === true);
       this.size += bytes.length - (this.written.get(key)?.length ?? 0);
       this.written.set(key, bytes);
       this.current.set(key, decodeRecord(bytes));
