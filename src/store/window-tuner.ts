@@ -50,7 +50,8 @@ export const BURST_CHECKS = 8;
  */
 export const BURST_MIN_LEAD = 0.3;
 /**
- * In the first period the burst checks come this many times as often (followNearHits): a near hit
+ * In the cold start (the first period, and later ones while the rungs score alike: `cold`) the
+ * checks come this many times as often (followNearHits): a near hit
  * is a re-read within one check interval of the period (1 / BURST_CHECKS of it) of the key's last
  * request, over a sliding horizon, so checking more often does not shorten what counts as near, and
  * a move on corda's second reads comes sooner after the fill (docs/STORE.md, "Near hits on a
@@ -58,14 +59,14 @@ export const BURST_MIN_LEAD = 0.3;
  */
 export const COLD_CHECKS_PER_INTERVAL = 4;
 /**
- * In the first period, checks running at which a larger rung must make more near hits than the
+ * In the cold start, checks running at which a larger rung must make more near hits than the
  * current one before the window may move: one horizon's worth. A sweep's turn (zigzag's first
  * reversal) makes near hits for half a horizon only (the key re-read j requests after the turn was
  * requested 2j before), and moving then gives up the first keys the main region froze.
  */
 export const COLD_RUN_CHECKS = COLD_CHECKS_PER_INTERVAL;
 /**
- * In the first period, standard deviations (Poisson) by which a larger rung's near hits summed over
+ * In the cold start, standard deviations (Poisson) by which a larger rung's near hits summed over
  * the run must beat the current rung's to move the window (followNearHits). A share of the requests
  * such as BURST_MIN_LEAD is too much to ask there (at corda @ 3000 the 1% window still hits a third
  * of what LRU hits). The test is repeated at every check while the run lasts, so it asks for 3, not
@@ -204,7 +205,7 @@ export class WindowTuner {
   private readonly history: Float64Array;
   private readonly period: number;
   private readonly burstInterval: number;
-  /** Sampled requests between burst checks: in the first period COLD_CHECKS_PER_INTERVAL times as often. */
+  /** Sampled requests between burst checks: in the cold start COLD_CHECKS_PER_INTERVAL times as often. */
   private checkInterval: number;
   /** Sampled requests so far (mod 2^32): the minis' clock for near hits. */
   private clock = 0;
@@ -212,7 +213,19 @@ export class WindowTuner {
   private current = 0;
   private decisionCount = 0;
   private readsSeen = false;
-  /** In the first period: checks running at which a larger rung made more near hits than the current one (followNearHits). */
+  /**
+   * The cold start: near-hit checks (followNearHits), COLD_CHECKS_PER_INTERVAL per burst interval.
+   * It lasts until the window first moves, or until a decision at which some rung's score stands
+   * out from the current one's by more than the counts' Poisson noise: while the periods have been
+   * mostly the fill every rung scores alike, and ending it at the first decision regardless left
+   * sprite @ 700-1300 at the 1% window for a second period (its re-reads begin just before the first
+   * decision, and are a fifth of the requests, under BURST_MIN_LEAD; docs/STORE.md, "The cold start
+   * lasts while the rungs score alike"). After the first decision the burst checks run as well.
+   */
+  private cold = true;
+  /** Cold checks since the last burst check: after the first decision, every COLD_CHECKS_PER_INTERVAL-th is a burst check as well. */
+  private coldChecks = 0;
+  /** In the cold start: checks running at which a larger rung made more near hits than the current one (followNearHits). */
   private nearRun = 0;
   /** Each rung's near hits summed over that run. */
   private readonly nearSums: Float64Array;
@@ -264,7 +277,6 @@ export class WindowTuner {
     for (const mini of this.minis) mini.access(unsigned, now);
     if (++this.sampled < this.period) return this.sampled % this.checkInterval === 0 && this.followBurst();
     this.sampled = 0;
-    this.checkInterval = this.burstInterval;
     const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
     this.decisionCount++;
     for (let i = 0; i < this.minis.length; i++) {
@@ -274,6 +286,7 @@ export class WindowTuner {
       mini.hits = 0;
       this.hitsAtCheck[i] = 0;
     }
+    if (this.cold && this.scoresStandApart()) this.endColdStart();
     // Every score is this period's before any is compared: a rung below the current one compared
     // in the same pass met the current rung's score as of the last decision, which after a weak
     // period for the current rung is the higher one, and a shrink that the scores called for waited.
@@ -294,7 +307,21 @@ export class WindowTuner {
     if (!this.readsSeen) best = WINDOW_LADDER.length - 1;
     if (best === this.current) return false;
     this.current = best;
+    this.endColdStart();
     return true;
+  }
+
+  /** Some rung's smoothed score differs from the current rung's by more than their Poisson noise. */
+  private scoresStandApart(): boolean {
+    const current = this.scores[this.current]!;
+    for (const score of this.scores) if (Math.abs(score - current) > TUNER_SIGNIFICANCE * Math.sqrt(score + current + 1)) return true;
+    return false;
+  }
+
+  private endColdStart(): void {
+    if (!this.cold) return;
+    this.cold = false;
+    this.checkInterval = this.burstInterval;
   }
 
   /**
@@ -343,7 +370,13 @@ export class WindowTuner {
    */
   private followBurst(): boolean {
     if (!this.readsSeen) return false;
-    if (this.decisionCount === 0) return this.followNearHits();
+    // In the cold start near hits are checked first; after the first decision every
+    // COLD_CHECKS_PER_INTERVAL-th check (one burst interval) is a burst check as well.
+    if (this.cold) {
+      if (this.followNearHits()) return true;
+      if (this.decisionCount === 0 || ++this.coldChecks < COLD_CHECKS_PER_INTERVAL) return false;
+      this.coldChecks = 0;
+    }
     const currentGain = this.minis[this.current]!.hits - this.hitsAtCheck[this.current]!;
     let lead = -1;
     let leadGain = currentGain + BURST_MIN_LEAD * this.burstInterval;
@@ -361,12 +394,13 @@ export class WindowTuner {
     let best = lead;
     for (let i = this.current + 1; i < this.minis.length; i++) if (scoreOf(i) > scoreOf(best)) best = i;
     this.current = best;
+    this.endColdStart();
     return true;
   }
 
   /**
-   * The first period's burst check (COLD_CHECKS_PER_INTERVAL per burst interval; followBurst hands over). There are no
-   * smoothed scores yet to tell a passing burst from a lasting one, and a move gives up what the main
+   * The cold start's check (COLD_CHECKS_PER_INTERVAL per burst interval; followBurst hands over). There are no
+   * smoothed scores yet, or only alike ones, to tell a passing burst from a lasting one, and a move gives up what the main
    * region holds, so a rung's gain counts only its near hits: re-reads within one burst interval of
    * the key's last request, which the real cache wins back as soon as it moves. corda's second reads
    * (10-40 requests apart) are all near; zigzag's first reversal re-reads keys from the sweep before
@@ -399,6 +433,7 @@ export class WindowTuner {
     }
     if (lead === -1) return false;
     this.current = lead;
+    this.endColdStart();
     return true;
   }
 }

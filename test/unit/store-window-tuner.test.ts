@@ -186,3 +186,26 @@ test('in the first period, near re-reads move the window within a horizon and tw
     assert.ok(moved - filled <= (COLD_RUN_CHECKS + 2) * coldInterval, `gap ${gap}: moved ${moved - filled} requests after the fill`);
   }
 });
+
+test('after a first period the rungs scored alike, near re-reads still move the window before the second decision', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  // First period: keys never seen again (a fill longer than the period), so every rung scores the
+  // same and the first decision cannot tell them apart.
+  for (let key = 1_000_000; tuner.decisions === 0; key++) assert.equal(tuner.record(hashOf(key)), false);
+  assert.equal(tuner.fraction, WINDOW_LADDER[0]);
+  // Then new keys, one in four read again 40 requests later (sprite's start at 700-1300 entries):
+  // the large rungs hit those re-reads, the 1% rung turns the newcomers away, but they are a fifth
+  // of the requests, below the share a burst check asks for (BURST_MIN_LEAD), so on the smoothed
+  // scores alone the window waited for the second decision.
+  const pending: number[] = [];
+  let moved = false;
+  for (let key = 0; !moved && tuner.decisions === 1; key++) {
+    moved = tuner.record(hashOf(key));
+    if (key % 4 === 0) pending.push(key);
+    if (!moved && pending.length > 0 && pending[0]! <= key - 40) moved = tuner.record(hashOf(pending.shift()!));
+  }
+  assert.ok(moved, 'the window did not move');
+  assert.equal(tuner.decisions, 1, 'the window waited for the second decision');
+  assert.ok(tuner.fraction > WINDOW_LADDER[0]!, `moved to ${tuner.fraction}`);
+});
