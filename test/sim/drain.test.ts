@@ -51,19 +51,21 @@ test(`kv-drain: seeds ${KV_DRAIN_SEEDS[0]}..${KV_DRAIN_SEEDS[1]}, drains and und
  * run another course. Each test below uses a seed swept for with its switches alone on today's
  * gossip, except seed 400229, whose buggy run still keeps members silent to the accused
  * (`silentToAccused`) and nodes silent about their rings (`ringsUnannounced`), as when it was found.
- * Every buggy run also keeps the handoff and the catch-up at the timer's pace (`handOffAtTimerPace`,
- * `catchUpAtTimerPace`): handing off and catching up round trip after round trip (sync.ts pressOn)
+ * Every buggy run also keeps the handoff at the timer's pace (`handOffAtTimerPace`), and, unless
+ * `catchUpAsFound` is false (a seed swept for at today's catch-up pace), the catch-up too
+ * (`catchUpAtTimerPace`): handing off and catching up round trip after round trip (sync.ts pressOn)
  * shortens the windows these bugs need, and with the switches alone none of these seeds fails any
  * more (with the handoff's alone, 400014, 400116, 400229, 700350 and 810039 still failed; with
  * the catch-up pressed too, none of them brings its lost write back, and 700350 or 810039 loses
  * another write, of k1).
  */
-function lostWriteSeed(seed: number, bug: keyof ReplicationBugs | (keyof ReplicationBugs)[], key: string, nodes = kvDrainScenario.defaults.nodes): void {
+function lostWriteSeed(seed: number, bug: keyof ReplicationBugs | (keyof ReplicationBugs)[], key: string, nodes = kvDrainScenario.defaults.nodes, catchUpAsFound = true): void {
   const options = { ...kvDrainScenario.defaults, seed, nodes };
   const fixed = runScenario(kvDrainScenario, options);
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
-  // At the handoff's and the catch-up's old pace, as the seeds were found (ReplicationBugs.handOffAtTimerPace, catchUpAtTimerPace).
-  const bugs = Object.fromEntries([...(Array.isArray(bug) ? bug : [bug]), 'handOffAtTimerPace', 'catchUpAtTimerPace'].map((name) => [name, true]));
+  // At the handoff's old pace, and the catch-up's unless the seed was swept for at today's (ReplicationBugs.handOffAtTimerPace, catchUpAtTimerPace).
+  const oldPaces = catchUpAsFound ? ['handOffAtTimerPace', 'catchUpAtTimerPace'] : ['handOffAtTimerPace'];
+  const bugs = Object.fromEntries([...(Array.isArray(bug) ? bug : [bug]), ...oldPaces].map((name) => [name, true]));
   const buggy = runScenario(kvDrainScenario, { ...options, bugs });
   assert.ok(buggy.violations.length >= 1, 'the switch brings the lost write back');
   // Each one a read of `key` (a QUORUM and an ALL read may both miss the same write).
@@ -80,16 +82,19 @@ function lostWriteSeed(seed: number, bug: keyof ReplicationBugs | (keyof Replica
 // owners than N say how many (bugs.readsWithoutOwnerCount, test/sim/drain-read.test.ts), it is closed
 // twice over: the undrained node's replica, on its ring of three owners, no longer counts for the
 // peers' reads routed by their ring of two; and three times over since a joint quorum waits for the
-// owners both rings share (bugs.jointEndsEarly, seeds 700350 and 810039 below). The gossip fixes
+// owners both rings share (bugs.jointEndsEarly, seeds 700090 and 810037 below). The gossip fixes
 // (silentToAccused, ringsUnannounced) took 400392 another course, where the three switches no longer
 // fail it. With the three switches on today's gossip, of seeds 400001..400600 at 3 nodes (600 runs),
 // 400014, 400246 and 400259 fail, each an ALL read of one key missing a W = 1 write, and pass fixed;
 // each passes with undrainWithoutPeers alone, with jointEndsEarly alone, and with any two of the
-// three switches. 400014 (k1) stands here.
-test("kv-drain seeds 400110 and 400014: an undrained node routes by its peers' ring until one is seen on a ring with it; re-injected, a read misses an acknowledged write", () => {
+// three switches. 400014 (k1) stood here until catch-up pressed on (sync.ts pressOn) took it another
+// course. With the three switches and the handoff's old pace, at today's catch-up pace, of
+// 400001..400054 (54 runs) 400029 alone fails, ALL reads of k0 missing a W = 1 write; it passes
+// fixed and with undrainWithoutPeers alone. 400029 stands here.
+test("kv-drain seeds 400110 and 400029: an undrained node routes by its peers' ring until one is seen on a ring with it; re-injected, a read misses an acknowledged write", () => {
   assert.deepEqual(runScenario(kvDrainScenario, { ...kvDrainScenario.defaults, seed: 400110 }).violations, []);
-  lostWriteSeed(400014, ['undrainWithoutPeers', 'readsWithoutOwnerCount', 'jointEndsEarly'], 'k1', 3);
-  assert.deepEqual(runScenario(kvDrainScenario, { ...kvDrainScenario.defaults, seed: 400014, nodes: 3, bugs: { undrainWithoutPeers: true } }).violations, []);
+  lostWriteSeed(400029, ['undrainWithoutPeers', 'readsWithoutOwnerCount', 'jointEndsEarly'], 'k0', 3, false);
+  assert.deepEqual(runScenario(kvDrainScenario, { ...kvDrainScenario.defaults, seed: 400029, nodes: 3, bugs: { undrainWithoutPeers: true } }).violations, []);
 });
 
 // Seed 400211 found it (docs/REPLICATION.md tells its run): the minority still on the old ring
@@ -135,10 +140,14 @@ test("kv-drain seed 400229 (3 nodes): a read's refusal from a replica still hand
 // at 3 nodes (600 runs), 700350 alone fails, a QUORUM read of k2 missing a W = 2 write; of
 // 810001..810439 at 5 nodes (439 runs), 810039, 810047, 810078, 810110 and 810305 fail with lost
 // writes of one key (810039: a QUORUM read of k9), 810037 and 810273 with other lost writes (two
-// keys; a ONE read), and all of them pass fixed.
-test('kv-drain seeds 700350 (3 nodes) and 810039: a joint quorum lasts while an owner of a moved partition may still be on the old ring, cut off or not; re-injected, a read misses an acknowledged write', () => {
-  lostWriteSeed(700350, 'jointEndsEarly', 'k2', 3);
-  lostWriteSeed(810039, 'jointEndsEarly', 'k9');
+// keys; a ONE read), and all of them pass fixed. With catch-up pressed on (sync.ts pressOn) as
+// well (the handoff at its old pace), of 700001..700124 at 3 nodes (124 runs) 700090 fails again,
+// an ALL read of k2 missing a W = 2 write, and of 810001..810122 at 5 nodes (122 runs) 810037 (a
+// QUORUM read of k21) and 810089 (a QUORUM read of k9) fail, each missing a W = 2 write; 700090
+// and 810037 pass fixed and stand here at today's catch-up pace.
+test('kv-drain seeds 700090 (3 nodes) and 810037: a joint quorum lasts while an owner of a moved partition may still be on the old ring, cut off or not; re-injected, a read misses an acknowledged write', () => {
+  lostWriteSeed(700090, 'jointEndsEarly', 'k2', 3, false);
+  lostWriteSeed(810037, 'jointEndsEarly', 'k21', kvDrainScenario.defaults.nodes, false);
 });
 
 function cluster(nodes: number): Simulation<ShoalNode> {
