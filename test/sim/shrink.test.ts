@@ -24,10 +24,11 @@ test('ddmin finds the two items that together fail, in few tests', () => {
   assert.deepEqual(ddmin(items, () => true), [], 'a failure that needs nothing shrinks to nothing');
 });
 
-test('kv seed 3 with reads answered by their oldest replica shrinks to at most 10% of its faults and ops within 40 runs, and replays', () => {
-  // At the old catch-up pace (catchUpAtTimerPace), as the seed was found: pressed on, replicas are
-  // behind for less and this run reads nothing stale (kv-sdk.test.ts says the same of the mutation).
-  const options = { seed: 3, ...kvScenario.defaults, bugs: { answerOldest: true, catchUpAtTimerPace: true } };
+test('kv seed 12 with reads answered by their oldest replica shrinks to at most 10% of its faults and ops within 40 runs, and replays', () => {
+  // Seed 3 shrank so until catch-up pressed on (sync.ts pressOn): now its run fails at 1.1 s, after 23
+  // ops, too early to shrink to 10% (18 of 23 left). Of seeds 12, 17 and 43, failing later at today's
+  // pace, 12 (0 of 5 faults, 12 of 681 ops within 40 runs) and 43 (0 of 3, 108 of 1,187) shrink so.
+  const options = { seed: 12, ...kvScenario.defaults, bugs: { answerOldest: true } };
   const r = shrinkRun(kvScenario, options, { maxRuns: 40 });
   assert.equal(r.kind, 'history/no-lost-acknowledged-write');
   assert.ok(r.runs <= 40);
