@@ -49,7 +49,7 @@ import { checkAccounting } from './accounting.ts';
 import { DrainRefusedError, NodeDrain, type DrainProgress } from './drain.ts';
 import { RING_META, announcedRing } from './ring-placement.ts';
 import { SelfHealth, type ProcessSignalSource, type SelfHealthView } from '../health/self-health.ts';
-import { encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
+import { decodeVerdicts, encodeVerdicts, memberHealth, VERDICT_META, type MemberHealth } from './peer-verdicts.ts';
 import { fitOwnMeta } from './own-meta.ts';
 import { VerdictLog } from './verdict-log.ts';
 import { MemberLives } from './member-lives.ts';
@@ -94,7 +94,10 @@ export const STORE_TICK_INTERVAL_MS = 1_000;
  * This node republishes its health (demoted peers, prediction) at most once per this interval:
  * each republication is a new incarnation gossiped to every member, so however the verdicts or the
  * prediction move, the gossip they cause stays bounded (720 an hour). A first change after a quiet
- * spell goes out at the next store tick.
+ * spell goes out at the next store tick. One exception, bounded by restarts rather than by
+ * verdicts: a member this node's published view names that comes back as a new process is
+ * dropped from the view at the next store tick (one extra publication per restart seen), or its
+ * peers would go on showing it degraded for up to this interval after they forgot its verdict.
  */
 export const HEALTH_PUBLISH_INTERVAL_MS = 5_000;
 /** Self-health trend thresholds: event-loop lag, and the share of requests answered with an error. */
@@ -314,6 +317,8 @@ export class ShoalNode {
   private readonly lives: MemberLives;
   /** When publishHealth last changed this node's metadata (see HEALTH_PUBLISH_INTERVAL_MS). */
   private healthPublishedMs = Number.NEGATIVE_INFINITY;
+  /** A restarted member's forgotten verdict is still in the published view: the next publishHealth goes out whatever the interval. */
+  private republishForRestart = false;
   private readonly selfHealth: SelfHealth;
   readonly failureWatch: FailureWatch;
   private readonly host: ReplicaHost;
@@ -1052,6 +1057,7 @@ export class ShoalNode {
       // of its messages escapes the automatic drain (05e4ffe, reverted).
       this.verdictLog.newProcess(event.member.name, this.peerHealth.verdictOf(event.member.name));
       this.peerHealth.forget(event.member.name);
+      if (decodeVerdicts(this.membership.self().meta[VERDICT_META.view]).has(event.member.name)) this.republishForRestart = true;
     }
     this.ring.onMembership(event);
   }
@@ -1101,13 +1107,14 @@ export class ShoalNode {
   /**
    * Puts this node's demoted peers (and whether it declared itself degraded) and its failure
    * prediction in its member metadata when they changed: gossip spreads them (peer-verdicts.ts,
-   * failure-watch.ts). At most once per HEALTH_PUBLISH_INTERVAL_MS; verdicts only with health
-   * routing on.
+   * failure-watch.ts). At most once per HEALTH_PUBLISH_INTERVAL_MS, and once more for each restarted
+   * member the published view named; verdicts only with health routing on.
    */
   private publishHealth(): void {
     if (this.leaving) return;
     const now = this.env.clock.monoMs();
-    if (now - this.healthPublishedMs < HEALTH_PUBLISH_INTERVAL_MS) return;
+    if (now - this.healthPublishedMs < HEALTH_PUBLISH_INTERVAL_MS && !this.republishForRestart) return;
+    this.republishForRestart = false;
     const meta = this.membership.self().meta;
     const next = this.failureWatch.withPrediction(meta);
     // Off with routing: a node that only keeps verdicts changes nothing its peers see.

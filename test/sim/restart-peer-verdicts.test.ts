@@ -14,6 +14,8 @@
 // has it dead, it comes back (a new process, or the same one reconnected).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { META, STORE_TICK_INTERVAL_MS } from '../../src/node/node.ts';
+import { decodeVerdicts, memberHealth, VERDICT_META } from '../../src/node/peer-verdicts.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 import { allSettled, drive } from './drive-cluster.ts';
@@ -73,4 +75,44 @@ test('the same process declared dead and back keeps the verdict its peers formed
   sim.runUntil(sim.now + 30_000, seeAlive);
   assert.ok(seeAlive(), 'every peer sees it alive again (it refuted its death)');
   assert.deepEqual(verdicts(), formed, 'the verdicts of n1, n2, n3 on n4 once it refuted its death: those formed before it was declared dead');
+});
+
+test("a restarted member leaves its peers' published views within two store ticks of their noticing it, though they published just before", () => {
+  const cluster = new KvCluster({ seed: 2, nodes: NODES, partitions: 64, replication: {}, network: {}, trace: new EventTrace(), gossip: LAN_DETECTION, nodeConfig: () => ({ peerHealth: { routing: true } }) });
+  const sim = cluster.sim;
+  sim.runUntil(30_000, () => allSettled(cluster, NODES));
+  const victim = `n${VICTIM + 1}`;
+  const reads = (count: number) =>
+    drive(cluster, count, 8, (i, done) => sim.process(PEERS[i % PEERS.length]!)!.kv.get(enc.encode(`k${i % 97}`), { consistency: 'quorum' }, () => done()));
+  const namesVictim = (i: number) => decodeVerdicts(sim.process(i)!.membership.self().meta[VERDICT_META.view]).has(victim);
+  reads(300);
+  const oldLife = sim.process(VICTIM)!.membership.self().meta[META.started];
+
+  // Reads through the peers until each has published a view naming the victim: each publication
+  // starts that peer's HEALTH_PUBLISH_INTERVAL_MS, and the restart comes at once, inside it.
+  cluster.crash(VICTIM);
+  const crashedAt = sim.now;
+  while (sim.now - crashedAt < 10_000 && !PEERS.every(namesVictim)) reads(20);
+  assert.ok(PEERS.every(namesVictim), `the premise: every peer published a view naming ${victim} (${PEERS.map(namesVictim).join(', ')})`);
+  const noticedAt = new Map<number, number>();
+  for (const i of PEERS) {
+    sim.process(i)!.membership.subscribe((event) => {
+      if (event.member.name === victim && event.member.meta[META.started] !== oldLife && !noticedAt.has(i)) noticedAt.set(i, sim.now);
+    });
+  }
+  const restartedAt = sim.now;
+  cluster.restart(VICTIM);
+  sim.runUntil(sim.now + 30_000, () => noticedAt.size === PEERS.length);
+  assert.equal(noticedAt.size, PEERS.length, 'the premise: every peer heard of the new process');
+
+  // One store tick for each peer's publication (its next tick), one for gossip to carry it.
+  const bound = Math.max(...noticedAt.values()) + 2 * STORE_TICK_INTERVAL_MS;
+  const healthOf = (i: number) => memberHealth(sim.process(i)!.membership.members()).find((m) => m.name === victim)?.state;
+  const cleared = () => PEERS.every((i) => !namesVictim(i) && healthOf(i) === 'healthy');
+  sim.runUntil(bound, cleared);
+  assert.ok(
+    cleared(),
+    `${Math.round(sim.now - restartedAt)} ms after the restart (noticed at +${[...noticedAt.values()].map((t) => Math.round(t - restartedAt)).join(', ')} ms): ` +
+      `views naming ${victim}: ${PEERS.map(namesVictim).join(', ')}; its health seen by n1, n2, n3: ${PEERS.map(healthOf).join(', ')}`,
+  );
 });
