@@ -9,12 +9,16 @@
 // forgetting its verdict at each death hid it from the automatic drain (05e4ffe, reverted: the
 // auto-drain bench's error-storm seed 70 went undrained).
 //
+// And a restarted member stops being shown `degraded` as soon as its peers forget their verdicts:
+// their published views (`hv`) drop it at their next store tick, though each published one just
+// before (its HEALTH_PUBLISH_INTERVAL_MS would otherwise have kept it named for up to 5 s).
+//
 // Four nodes, health routing on, N=3, the LAN profile's detection times. Node 3 goes silent;
 // QUORUM reads through the others go on, so their coordinators find it silent; once every peer
 // has it dead, it comes back (a new process, or the same one reconnected).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { META, STORE_TICK_INTERVAL_MS } from '../../src/node/node.ts';
+import { HEALTH_PUBLISH_INTERVAL_MS, META, STORE_TICK_INTERVAL_MS } from '../../src/node/node.ts';
 import { decodeVerdicts, memberHealth, VERDICT_META } from '../../src/node/peer-verdicts.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -27,14 +31,19 @@ const enc = new TextEncoder();
 /** The LAN profile's failure detection (a death declared some 6 s after the crash), so the peers' reads meet the silence first, as on real processes. */
 const LAN_DETECTION = { probeIntervalMs: 1_000, suspicionMult: 4 };
 
-/** A settled cluster whose peers called the victim `silent` (`silence` made it so) and then declared it dead. */
-function victimDeclaredDead(silence: (cluster: KvCluster) => void) {
+/** A settled cluster, and QUORUM reads through the peers (`count` of them, 8 at a time). */
+function settledCluster() {
   const cluster = new KvCluster({ seed: 2, nodes: NODES, partitions: 64, replication: {}, network: {}, trace: new EventTrace(), gossip: LAN_DETECTION, nodeConfig: () => ({ peerHealth: { routing: true } }) });
   const sim = cluster.sim;
   sim.runUntil(30_000, () => allSettled(cluster, NODES));
-  const victim = `n${VICTIM + 1}`;
   const reads = (count: number) =>
     drive(cluster, count, 8, (i, done) => sim.process(PEERS[i % PEERS.length]!)!.kv.get(enc.encode(`k${i % 97}`), { consistency: 'quorum' }, () => done()));
+  return { cluster, sim, victim: `n${VICTIM + 1}`, reads };
+}
+
+/** A settled cluster whose peers called the victim `silent` (`silence` made it so) and then declared it dead. */
+function victimDeclaredDead(silence: (cluster: KvCluster) => void) {
+  const { cluster, sim, victim, reads } = settledCluster();
   const verdicts = () => PEERS.map((i) => sim.process(i)!.status().health.peers.find((p) => p.name === victim)?.verdict ?? 'healthy');
   const seeAll = (state: string) => PEERS.every((i) => sim.process(i)!.membership.member(victim)?.state === state);
   reads(300);
@@ -78,12 +87,7 @@ test('the same process declared dead and back keeps the verdict its peers formed
 });
 
 test("a restarted member leaves its peers' published views within two store ticks of their noticing it, though they published just before", () => {
-  const cluster = new KvCluster({ seed: 2, nodes: NODES, partitions: 64, replication: {}, network: {}, trace: new EventTrace(), gossip: LAN_DETECTION, nodeConfig: () => ({ peerHealth: { routing: true } }) });
-  const sim = cluster.sim;
-  sim.runUntil(30_000, () => allSettled(cluster, NODES));
-  const victim = `n${VICTIM + 1}`;
-  const reads = (count: number) =>
-    drive(cluster, count, 8, (i, done) => sim.process(PEERS[i % PEERS.length]!)!.kv.get(enc.encode(`k${i % 97}`), { consistency: 'quorum' }, () => done()));
+  const { cluster, sim, victim, reads } = settledCluster();
   const namesVictim = (i: number) => decodeVerdicts(sim.process(i)!.membership.self().meta[VERDICT_META.view]).has(victim);
   reads(300);
   const oldLife = sim.process(VICTIM)!.membership.self().meta[META.started];
@@ -92,7 +96,11 @@ test("a restarted member leaves its peers' published views within two store tick
   // starts that peer's HEALTH_PUBLISH_INTERVAL_MS, and the restart comes at once, inside it.
   cluster.crash(VICTIM);
   const crashedAt = sim.now;
-  while (sim.now - crashedAt < 10_000 && !PEERS.every(namesVictim)) reads(20);
+  let lastPublishedAfter = sim.now; // the last of them published after this, so not again before it + HEALTH_PUBLISH_INTERVAL_MS
+  while (sim.now - crashedAt < 10_000 && !PEERS.every(namesVictim)) {
+    lastPublishedAfter = sim.now;
+    reads(20);
+  }
   assert.ok(PEERS.every(namesVictim), `the premise: every peer published a view naming ${victim} (${PEERS.map(namesVictim).join(', ')})`);
   const noticedAt = new Map<number, number>();
   for (const i of PEERS) {
@@ -107,6 +115,7 @@ test("a restarted member leaves its peers' published views within two store tick
 
   // One store tick for each peer's publication (its next tick), one for gossip to carry it.
   const bound = Math.max(...noticedAt.values()) + 2 * STORE_TICK_INTERVAL_MS;
+  assert.ok(bound < lastPublishedAfter + HEALTH_PUBLISH_INTERVAL_MS, `the premise: the interval alone would keep the last peer's view unchanged past the bound (${bound} vs ${lastPublishedAfter} + ${HEALTH_PUBLISH_INTERVAL_MS})`);
   const healthOf = (i: number) => memberHealth(sim.process(i)!.membership.members()).find((m) => m.name === victim)?.state;
   const cleared = () => PEERS.every((i) => !namesVictim(i) && healthOf(i) === 'healthy');
   sim.runUntil(bound, cleared);
