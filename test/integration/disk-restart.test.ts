@@ -9,8 +9,8 @@
  * And nothing stale comes back: a key overwritten while n3 was down never reads as its older
  * value, which is all n3's disk holds for it (versions are checked against the cluster).
  *
- * Counts, not time: the ratios are printed, and the test asserts only that warm beats cold and
- * that no read is stale.
+ * Counts, not time: the ratios are printed, and the test asserts that the warm restart catches up
+ * far fewer records than the cold one (it serves the rest from its tier) and that no read is stale.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +51,11 @@ async function runAll(count: number, job: (i: number) => Promise<void>): Promise
 function counterOf(page: string, name: string): number {
   const line = page.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+/** Records n3's last catch-up received from the other replicas (the `shoal_catchup_received_records` gauge). */
+async function caughtUpRecords(node: DaemonProcess): Promise<number> {
+  return counterOf(await (await fetch(`${node.adminUrl!}/metrics`)).text(), 'shoal_catchup_received_records');
 }
 
 interface Lookups {
@@ -153,10 +158,16 @@ test('a node restarted with its disk tier serves from it (warm), one restarted w
   }
   await viaVictim.close();
 
+  const warmReceived = await caughtUpRecords(victim);
+
   await restart(true, false);
   const cold = await measure(SAMPLE);
+  await untilConverged();
+  const coldReceived = await caughtUpRecords(victim);
 
-  const report = `warm: ${(100 * warm.ratio).toFixed(1)}% of ${warm.lookups} lookups on n3 (${String(recovered?.entries)} entries recovered); cold: ${(100 * cold.ratio).toFixed(1)}% of ${cold.lookups}`;
+  const report =
+    `warm: ${(100 * warm.ratio).toFixed(1)}% of ${warm.lookups} lookups on n3 (${String(recovered?.entries)} entries recovered), ${warmReceived} records caught up; ` +
+    `cold: ${(100 * cold.ratio).toFixed(1)}% of ${cold.lookups}, ${coldReceived} records caught up`;
   t.diagnostic(report);
   assert.deepEqual(warm.stale, [], 'reads right after the warm restart');
   assert.deepEqual(staleAtOne, [], 'reads at consistency one after the catch-up');
@@ -164,5 +175,9 @@ test('a node restarted with its disk tier serves from it (warm), one restarted w
   // A read asks the replicas its coordinator ranks first, so n3 sees some of the sample's reads
   // (400 to 1,000 of them in runs so far), enough for a ratio.
   assert.ok(warm.lookups >= SAMPLE / 10 && cold.lookups >= SAMPLE / 10, report);
-  assert.ok(warm.ratio > cold.ratio, report);
+  // The warm node takes from the others only what changed while it was down; the cold one takes
+  // everything it owns. The hit ratios are printed, not compared: the cold node's catch-up runs at
+  // the pace of round trips, so it may hold everything before the sample's reads (100% in a CI
+  // run), while the warm one misses the keys overwritten while it was down until it has them.
+  assert.ok(warmReceived < coldReceived / 2, report);
 });
