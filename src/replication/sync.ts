@@ -211,9 +211,10 @@ export class PartitionSync {
   private readonly movedWith = new Map<string, number>();
   /**
    * Per partition still catching up: the source its last whole want went to, and when, until that
-   * want's last answer comes (or requestTimeoutMs passes). Its other sources' lists of it are
-   * not wanted from meanwhile (pullingElsewhere): with every source pressed at once, a restarted
-   * replica asked each of them for the same keys and got every key once per source.
+   * want's last answer comes (or requestTimeoutMs passes). No source's list of it is wanted
+   * from meanwhile (pullInFlight): with every source pressed at once, a restarted replica asked
+   * each of them for the same keys and got every key once per source; and a second round's list
+   * from the same source (the round timer's, beside the pressed one) asked it for them again.
    */
   private readonly pulling = new Map<number, { peer: string; sentMs: number }>();
 
@@ -398,7 +399,7 @@ export class PartitionSync {
         return true;
       case 'sr':
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
-        this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], this.sameRing(message.v, from));
+        this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], new Set(message.u), this.sameRing(message.v, from));
         return true;
       case 'sb':
         this.answerBuckets(from, message.p, message.b);
@@ -606,8 +607,28 @@ export class PartitionSync {
 
   /** Whether partition p's catch-up waits on a whole want sent to a source other than `peer`, not timed out. */
   private pullingElsewhere(p: number, peer: string, now: number): boolean {
+    const pull = this.pullInFlight(p, now);
+    return pull !== null && pull.peer !== peer;
+  }
+
+  /** The source of partition p's whole want in flight (not timed out), if one is. */
+  private pullInFlight(p: number, now: number): { peer: string } | null {
     const pull = this.pulling.get(p);
-    return pull !== undefined && pull.peer !== peer && now - pull.sentMs < this.ctx.config.requestTimeoutMs;
+    return pull !== undefined && now - pull.sentMs < this.ctx.config.requestTimeoutMs ? pull : null;
+  }
+
+  /**
+   * Whether this node's replica pulls its data from `peer` by this node's own rounds: it is
+   * catching up from that peer, which is alive, so it is pressed (pressOn) until the replica has
+   * all the peer holds. Told to the peer in sync answers (`u`), so the peer's own rounds push
+   * nothing of it: with the catch-up bound by CPU (real processes: seconds), those pushes raced
+   * the pulls and brought each record twice (+5-30% records and bytes received, the extra applied
+   * as stale). The pull covers all a push would (the peer's list holds its evicted versions too,
+   * and a want's answer sends them). Not at the old timer pace (bugs.catchUpAtTimerPace), where
+   * the pushes were a real part of the catch-up and the tests replaying it expect them.
+   */
+  private pullsFrom(actor: PartitionActor, peer: string): boolean {
+    return !actor.ready && actor.pendingSources.has(peer) && this.ctx.isAlive(peer) && !this.ctx.config.bugs?.catchUpAtTimerPace;
   }
 
   /** Whether an exchange with `peer` is still awaited; one unanswered past the replica timeout is taken as lost and no longer counts. */
@@ -717,6 +738,7 @@ export class PartitionSync {
     const eq: number[] = [];
     const df: SyncDiff[] = [];
     const bd: number[][] = [];
+    const pulled: number[] = [];
     let budget = this.ctx.config.syncBatch;
     const theirDigest = new Map<number, number>();
     const held: number[] = [];
@@ -750,6 +772,7 @@ export class PartitionSync {
           budget -= BUCKET_DIGESTS_COST;
           this.stats.partitionsByBucket++;
           bd.push([p, ...replica.bucketDigests()]);
+          if (this.pullsFrom(actor, from)) pulled.push(p);
           return;
         }
         // Evicted versions are listed as known, so the peer neither pushes them back nor waits on them.
@@ -759,9 +782,12 @@ export class PartitionSync {
         this.stats.entriesListed += entries.length;
         const { keys, versions } = flatten(entries);
         df.push([p, keys, versions]);
+        if (this.pullsFrom(actor, from)) pulled.push(p);
       },
       () => {
-        const answer: KvMessage = bd.length > 0 ? { t: 'sr', eq, df, v: this.ctx.placement().version, bd } : { t: 'sr', eq, df, v: this.ctx.placement().version };
+        const answer: KvMessage = { t: 'sr', eq, df, v: this.ctx.placement().version };
+        if (bd.length > 0) answer.bd = bd;
+        if (pulled.length > 0) answer.u = pulled;
         this.ctx.send(from, withFloors(answer, this.host.floors.flat(asked)), 'bulk');
       },
     );
@@ -774,10 +800,11 @@ export class PartitionSync {
    * of those listed.
    */
   private answerBuckets(from: string, p: number, asked: number[]): void {
-    const send = (covered: number[], entries: [string, Version][]): void => {
+    const send = (covered: number[], entries: [string, Version][], pulled = false): void => {
       this.stats.entriesListed += entries.length;
       const { keys, versions } = flatten(entries);
-      this.ctx.send(from, { t: 'sl', p, b: covered, k: keys, x: versions, v: this.ctx.placement().version, c: covered.length === asked.length }, 'bulk');
+      const lists: KvMessage = { t: 'sl', p, b: covered, k: keys, x: versions, v: this.ctx.placement().version, c: covered.length === asked.length };
+      this.ctx.send(from, pulled ? { ...lists, u: true } : lists, 'bulk');
     };
     const buckets = asked.filter((b) => Number.isInteger(b) && b >= 0 && b < SYNC_BUCKETS);
     // Not held (released since its digests went): nothing in any bucket, as an `sr` says with an empty list.
@@ -800,7 +827,7 @@ export class PartitionSync {
         const version = actor.replica.knownVersionOf(key);
         if (version !== undefined) entries.push([key, version]);
       }
-      send(covered, entries);
+      send(covered, entries, this.pullsFrom(actor, from));
     });
   }
 
@@ -839,7 +866,7 @@ export class PartitionSync {
   }
 
   /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
-  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], sameRing: boolean): void {
+  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], pulled: ReadonlySet<number>, sameRing: boolean): void {
     const placement = this.ctx.placement();
     let answered = this.lastAnswered.get(from);
     if (!answered) this.lastAnswered.set(from, (answered = new Map()));
@@ -859,7 +886,7 @@ export class PartitionSync {
     const pushBudget: PushBudget = { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES };
     for (const [p, keys, versions] of df) {
       if (!this.mayReconcile(p)) continue;
-      this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pushBudget));
+      this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pulled.has(p), pushBudget));
     }
     for (const digests of bd) {
       const p = digests[0]!;
@@ -897,7 +924,7 @@ export class PartitionSync {
     const { p, b, k, x, c } = message;
     if (!this.mayReconcile(p)) return this.exchangeDone(from);
     const reconciled = (actor: PartitionActor): void => {
-      this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES });
+      this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, message.u === true, { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES });
       this.exchangeDone(from);
     };
     this.host.run(p, reconciled, () => this.exchangeDone(from));
@@ -909,8 +936,10 @@ export class PartitionSync {
    * peer owns p) within `pushBudget`. `complete`: the list covers everything that differed, so
    * wanting nothing means this node has all the peer has (its catch-up from the peer is done),
    * and pushing everything means the peer has all this node has (a handoff to it is).
+   * `peerPulls`: the peer said it pulls p from this node (`u`, pullsFrom): nothing is pushed then,
+   * unless this node hands p off, where only pushes let it drop the partition (markSynced).
    */
-  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, pushBudget: PushBudget): void {
+  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, peerPulls: boolean, pushBudget: PushBudget): void {
     const p = actor.partition;
     const placement = this.ctx.placement();
     const owns = placement.owners(p).includes(this.ctx.selfName);
@@ -919,9 +948,11 @@ export class PartitionSync {
     const want: string[] = [];
     const floor = this.host.floors.of(p);
     const now = this.ctx.env.clock.monoMs();
-    // Another source is sending this replica what it lacks: wanted from `from` once that came, if still lacking (not done with `from` meanwhile).
-    const elsewhere = owns && !actor.ready && this.pullingElsewhere(p, from, now);
-    if (owns && !elsewhere) {
+    // A whole want of this replica is in flight (to another source, or to `from` itself, asked by an
+    // earlier round's list): what it lacks comes with that answer, and is wanted from `from` after
+    // it, if still lacking (not done with `from` meanwhile).
+    const pulled = owns && !actor.ready && this.pullInFlight(p, now) !== null;
+    if (owns && !pulled) {
       for (const [key, v] of theirs) {
         const mine = replica.knownVersionOf(key);
         // A version this replica's floor flushed is not wanted: it would be refused on arrival.
@@ -930,7 +961,7 @@ export class PartitionSync {
     }
     const push: string[] = [];
     const pushEvicted: string[] = [];
-    if (peerOwns) {
+    if (peerOwns && !(peerPulls && owns)) {
       const { held, evicted } = ownEntries(replica, buckets);
       for (const [key, mine] of held) {
         const v = theirs.get(key);
@@ -963,7 +994,7 @@ export class PartitionSync {
       if (complete) this.exchangeAsked(from);
       if (complete && !actor.ready && !this.ctx.config.bugs?.catchUpAtTimerPace) this.pulling.set(p, { peer: from, sentMs: now });
       this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
-    } else if (sameRing && complete && !elsewhere) this.sourceDone(p, from);
+    } else if (sameRing && complete && !pulled) this.sourceDone(p, from);
     const allPushed = pushed.length === pushing.length;
     if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
   }
