@@ -215,8 +215,9 @@ export class PartitionSync {
    * from meanwhile (pullInFlight): with every source pressed at once, a restarted replica asked
    * each of them for the same keys and got every key once per source; and a second round's list
    * from the same source (the round timer's, beside the pressed one) asked it for them again.
+   * `lost`: a want of it went unanswered past requestTimeoutMs (see pullsFrom).
    */
-  private readonly pulling = new Map<number, { peer: string; sentMs: number }>();
+  private readonly pulling = new Map<number, { peer: string; sentMs: number; lost: boolean }>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -624,11 +625,15 @@ export class PartitionSync {
    * nothing of it: with the catch-up bound by CPU (real processes: seconds), those pushes raced
    * the pulls and brought each record twice (+5-30% records and bytes received, the extra applied
    * as stale). The pull covers all a push would (the peer's list holds its evicted versions too,
-   * and a want's answer sends them). Not at the old timer pace (bugs.catchUpAtTimerPace), where
-   * the pushes were a real part of the catch-up and the tests replaying it expect them.
+   * and a want's answer sends them). Not once a want of the partition went unanswered (its answer
+   * lost, or dropped by a full bulk lane: a want is bounded by keys, not bytes), until one is
+   * answered: the pushes, bounded by bytes too, then bring what the pulls do not. Not at the old
+   * timer pace (bugs.catchUpAtTimerPace), where the pushes were a real part of the catch-up and
+   * the tests replaying it expect them.
    */
   private pullsFrom(actor: PartitionActor, peer: string): boolean {
-    return !actor.ready && actor.pendingSources.has(peer) && this.ctx.isAlive(peer) && !this.ctx.config.bugs?.catchUpAtTimerPace;
+    if (actor.ready || !actor.pendingSources.has(peer) || !this.ctx.isAlive(peer) || this.ctx.config.bugs?.catchUpAtTimerPace) return false;
+    return this.pulling.get(actor.partition)?.lost !== true;
   }
 
   /** Whether an exchange with `peer` is still awaited; one unanswered past the replica timeout is taken as lost and no longer counts. */
@@ -992,7 +997,11 @@ export class PartitionSync {
     if (want.length > 0) {
       if (!actor.ready) this.noteMoved(from, want.length);
       if (complete) this.exchangeAsked(from);
-      if (complete && !actor.ready && !this.ctx.config.bugs?.catchUpAtTimerPace) this.pulling.set(p, { peer: from, sentMs: now });
+      if (complete && !actor.ready && !this.ctx.config.bugs?.catchUpAtTimerPace) {
+        // An entry still here is a want whose last answer never came (with one in flight, nothing is wanted).
+        const before = this.pulling.get(p);
+        this.pulling.set(p, { peer: from, sentMs: now, lost: before !== undefined });
+      }
       this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
     } else if (sameRing && complete && !pulled) this.sourceDone(p, from);
     const allPushed = pushed.length === pushing.length;
