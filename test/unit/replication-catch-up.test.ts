@@ -240,6 +240,35 @@ test('a partition handed off to its new owners counts the bytes sent for it', ()
   assert.ok(n1.sync.stats.bytesSent >= n1.sync.stats.handoffBytesSent);
 });
 
+test('a node handing a partition off pushes it to new owners that say they are pulling it, and drops it only once they hold it', () => {
+  // The owners left catch the partition up from the node that leaves it (a shrinking owner set:
+  // sync.ts gateOnDeparted), so their sync answers say they are pulling it (`u`), which withholds
+  // a source's pushes; a node handing off must push regardless: only its pushes let it drop the
+  // partition (markSynced), and withheld ones would drop it with its data nowhere else.
+  const c = cluster(2, {});
+  const said: string[] = [];
+  for (const name of NAMES) c.nodes.get(name)!.sync.onMessage = ((inner) => (from: string, m: KvMessage) => {
+    if (name === 'n1' && m.t === 'sr' && m.u?.includes(0)) said.push(from);
+    return inner(from, m);
+  })(c.nodes.get(name)!.sync.onMessage.bind(c.nodes.get(name)!.sync));
+  c.put('n1', 0, 'only-n1-has-it', { wallMs: 100, logical: 0, node: 1 });
+  c.start();
+  c.reRing({ ...placementOf(2), version: 'v2', owners: (p) => (p === 0 ? ['n2', 'n3'] : NAMES) });
+  const n1 = c.nodes.get('n1')!;
+  const holds = (name: string) => {
+    let held = false;
+    c.nodes.get(name)!.host.run(0, (actor) => void (held = actor.peek('only-n1-has-it') !== null));
+    return held;
+  };
+  for (let i = 0; i < 1_000 && n1.host.partitions.has(0); i++) {
+    c.flush(c.now() + 1);
+    if (!n1.host.partitions.has(0)) assert.ok(holds('n2') && holds('n3'), 'n1 dropped partition 0 only once both new owners held its key');
+  }
+  assert.equal(n1.host.partitions.has(0), false, 'n1 handed partition 0 off');
+  assert.ok(said.length > 0, 'an owner told n1 it was pulling partition 0');
+  assert.ok(n1.sync.stats.handoffBytesSent > 0, 'n1 pushed what it handed off');
+});
+
 test('records a replica gets by catch-up are neither client writes in its analytics nor accesses for its hot keys', () => {
   // F11/F16: a restarted node's `shoal stats` showed its catch-up as tens of thousands of writes,
   // and `shoal hotkeys` / the dashboard its caught-up keys as hot, with no client traffic at all.

@@ -39,6 +39,9 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'sb', p: 3, b: [0, 255] },
     { t: 'sl', p: 3, b: [0, 255], k: ['a'], x: [1, 0, 7], v: 'ring-1', c: false },
     { t: 'sw', p: 1, k: ['a'], n: true },
+    // A catching-up answerer names the partitions it is pulling (no pushes of them, sync.ts pullsFrom).
+    { t: 'sr', eq: [], df: [[3, [], []]], v: 'ring-1', u: [3] },
+    { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'ring-1', c: true, u: true },
   ];
   for (const message of messages) {
     const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
@@ -80,6 +83,8 @@ test('a message missing a field, or carrying a record shorter than its header, i
     { t: 'sr', eq: [], df: [], v: 'x', bd: [3, 4] },
     { t: 'sb', p: 3 },
     { t: 'sl', p: 3, b: [0], k: ['a'], x: [1, 0, 7], v: 'x' },
+    { t: 'sr', eq: [], df: [], v: 'x', u: 3 },
+    { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'x', c: true, u: 1 },
     { t: 'hd', id: 1, p: 1, k: 'a' },
     { t: 'rp', p: 1, k: 'a', r: short },
     { t: 'w', id: 1, p: 1, k: 'a', r: record, h: 5 },
