@@ -16,7 +16,10 @@
  * The budget is the throttle, and since every round starts from the digests, a handoff cut short by
  * a crash or a lost message simply resumes in a later round. A node handing partitions off, or
  * catching up, does not wait for the timer: it runs rounds with every new owner (every source) at
- * once, each as soon as the last was answered (pressOn), one unanswered per peer.
+ * once, each as soon as the last was answered (pressOn), one unanswered per peer. A node catching
+ * up tells each source, in its answers to that source's rounds, which partitions it pulls from it
+ * (`u`), and the source pushes nothing of those (unless it hands them off): a push would only
+ * bring again what the pull brings (docs/REPLICATION.md, "Each record once").
  *
  * Large partitions go by bucket (docs/REPLICATION.md, "Anti-entropy of large partitions"). One
  * partition may hold a whole keyspace (Redis Cluster clients put every key of a benchmark under one
