@@ -180,10 +180,12 @@ export class PartitionReplica {
     // equal to the one on disk, arriving once the shadow had forgotten the key (a sync push of an
     // evicted version, noteEvicted), deleted the disk's copy, the value with it.
     const known = held ?? this.evictedVersionOf(key);
+    const knownIsNewer = known === undefined ? -1 : compareVersions(known, incoming.version);
     // Except the value of a version only learnt from a sync source (noteEvicted): this store never
-    // held it, and the owner sending it still does.
-    const learntValue = held === undefined && this.shadow.isLearnt(this.partition, key, incoming.version) && !this.onDiskAt(key, incoming.version);
-    if (known && compareVersions(known, incoming.version) >= 0 && !learntValue) {
+    // held it, and the owner sending it still does. Looked up only for that version, off the path
+    // of every new write.
+    const learntValue = knownIsNewer === 0 && held === undefined && this.shadow.isLearnt(this.partition, key, incoming.version) && !this.onDiskAt(key, incoming.version);
+    if (knownIsNewer >= 0 && !learntValue) {
       this.counts.stale++;
       return 'stale';
     }

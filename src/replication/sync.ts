@@ -1023,13 +1023,14 @@ export class PartitionSync {
    * has a ring to name the owners by: its hunts wait for the first ring (onPlacement).
    */
   private huntValues(p: number, source: string | null, keys: Iterable<string>): void {
-    const owners = this.ctx.placement().owners(p);
-    if (this.ctx.placement().members.length === 0) {
+    const placement = this.ctx.placement();
+    if (placement.members.length === 0) {
       let waiting = this.huntsBeforeRing.get(p);
       if (waiting === undefined) this.huntsBeforeRing.set(p, (waiting = new Set()));
       for (const key of keys) waiting.add(key);
       return;
     }
+    const owners = placement.owners(p);
     if (!owners.includes(this.ctx.selfName)) return;
     const k = [...keys];
     for (const owner of owners) {
