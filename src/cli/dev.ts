@@ -277,9 +277,11 @@ export async function run(argv: string[]): Promise<number> {
   return failed ? failedStatus : 0;
 }
 
-/** How far apart the base ports tried for the suggestion are, and how many are tried. */
+/** How far apart the base ports tried for the suggestion are, and how many are tried each way. */
 const SUGGESTED_BASE_STEP = 100;
 const SUGGESTED_BASE_TRIES = 20;
+/** The lowest base suggested: ports below it need privileges. */
+const LOWEST_SUGGESTED_BASE = 1024;
 
 /** The ports `count` nodes from `basePort` listen on, each with what it is. */
 function devPorts(basePort: number, count: number): { port: number; what: string }[] {
@@ -304,11 +306,13 @@ async function checkPortsFree(basePort: number, count: number, dataDirGiven: boo
   if (busy.length === 0) return;
   const named = busy.slice(0, 3).map((b) => `127.0.0.1:${b.port} (${b.what})`).join(', ') + (busy.length > 3 ? ` and ${busy.length - 3} more` : '');
   const highestBase = 65535 - PORT_STRIDE * (count - 1) - 3;
+  // Nearest first, above then below at each distance, so a base near the top of the port range still gets one.
   let other: number | null = null;
   for (let i = 1; i <= SUGGESTED_BASE_TRIES && other === null; i++) {
-    const candidate = basePort + SUGGESTED_BASE_STEP * i;
-    if (candidate > highestBase) break;
-    if ((await busyPorts(candidate, count)).length === 0) other = candidate;
+    for (const candidate of [basePort + SUGGESTED_BASE_STEP * i, basePort - SUGGESTED_BASE_STEP * i]) {
+      if (other !== null || candidate > highestBase || candidate < LOWEST_SUGGESTED_BASE) continue;
+      if ((await busyPorts(candidate, count)).length === 0) other = candidate;
+    }
   }
   const flags = other === null ? '' : `--base-port ${other}${dataDirGiven ? '' : ` --data-dir .shoal/dev-${other}`}`;
   const beside = other === null ? 'give another --base-port' : process.env.npm_lifecycle_event === 'start' ? `run this one beside it: npm start -- ${flags}` : `run this one beside it: shoal dev ${flags}`;

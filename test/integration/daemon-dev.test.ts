@@ -252,12 +252,32 @@ test('shoal dev on ports in use says which and exits 2 before starting a node', 
     // It names the port, and a base port whose ports it found free (with --data-dir given, no data directory to add).
     const told = new RegExp(`^shoal dev: 127\\.0\\.0\\.1:${base + 1} \\(node1's peer port\\) is already in use \\(another shoal dev cluster or node\\?\\): stop it, or run this one beside it: shoal dev --base-port (\\d+) \\(node i uses base \\+ 10\\*i to base \\+ 10\\*i \\+ 3\\)\n$`).exec(r.stderr);
     assert.ok(told, r.stderr);
-    assert.ok(Number(told[1]) > base, r.stderr);
+    assert.notEqual(Number(told[1]), base, r.stderr);
     assert.equal(r.stdout, '', 'no banner: no node was started');
     // Run through `npm start` (npm sets npm_lifecycle_event) and without --data-dir, it says how to pass both through npm.
     const viaNpm = await runShoal(['dev', '--nodes', '1', '--base-port', String(base)], { npm_lifecycle_event: 'start' });
     assert.equal(viaNpm.status, 2, viaNpm.stdout + viaNpm.stderr);
     assert.match(viaNpm.stderr, /stop it, or run this one beside it: npm start -- --base-port (\d+) --data-dir \.shoal\/dev-\1 \(/);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+});
+
+// A base near the top of the port range has no room above it for another cluster: the suggestion is below.
+test('shoal dev on ports in use at the top of the port range suggests a base below it', async () => {
+  let base = 0;
+  for (let candidate = 65_532; candidate > 65_300 && base === 0; candidate--) {
+    if ((await Promise.all(devPorts(candidate, 1).map((port) => isPortFree(port)))).every(Boolean)) base = candidate;
+  }
+  assert.ok(base > 0, 'four free ports near the top of the range');
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: base + 1 }, resolve));
+  try {
+    const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', tempDir('shoal-dev-')]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const told = /run this one beside it: shoal dev --base-port (\d+) /.exec(r.stderr);
+    assert.ok(told, r.stderr);
+    assert.ok(Number(told[1]) < base, r.stderr);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
   }
