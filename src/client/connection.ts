@@ -30,7 +30,7 @@ import {
 } from '../protocol/index.ts';
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError, TooLargeError } from './errors.ts';
 import { backoffDelay } from '../protocol/backoff.ts';
-import { DRAINED_CLOSE_REASON } from '../protocol/frames.ts';
+import { DRAINED_CLOSE_REASON, IDLE_CLOSE_REASON } from '../protocol/frames.ts';
 import type { ReconnectOptions } from './options.ts';
 import type { TimerId } from '../runtime/env.ts';
 import type { ClientTimers } from './timers.ts';
@@ -516,10 +516,10 @@ export class NodeConnection {
     const cause =
       this.lastError ?? new ConnectionError(`connection to ${this.address} closed (code ${code}${reason ? `: ${reason}` : ''})`, true);
     this.lastError = cause;
-    // A node that closed drained never applied what it did not answer: as good as unsent.
-    const drained = code === 1001 && reason === DRAINED_CLOSE_REASON;
+    // A node that closed drained, or idle, never applied what it did not answer: as good as unsent.
+    const unapplied = (code === 1001 && reason === DRAINED_CLOSE_REASON) || (code === 1000 && reason === IDLE_CLOSE_REASON);
     const lost = [
-      ...[...this.sent.values()].map((call) => ({ call, sent: !drained })),
+      ...[...this.sent.values()].map((call) => ({ call, sent: !unapplied })),
       ...this.outgoing.map((call) => ({ call, sent: false })),
     ];
     this.sent.clear();

@@ -331,6 +331,14 @@ export interface DiskStatus {
  */
 export const DRAINED_CLOSE_REASON = 'server shutting down; every request was answered';
 
+/**
+ * The close reason (with code 1000) of a connection closed for sending nothing for the node's
+ * `--idle-timeout`: it had no request in flight, and the node reads nothing after deciding to
+ * close, so a request the client sent meanwhile was never applied and may be resent, a write
+ * included. (Builds before this reason closed with `idle timeout` and made no such promise.)
+ */
+export const IDLE_CLOSE_REASON = 'idle timeout; no request was in flight';
+
 export interface NodeStatus {
   node: string;
   cluster: string;

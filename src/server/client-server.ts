@@ -249,7 +249,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const session = new ClientSession(socket, sessionConfig, remote, rateLimit.limiterFor({ address: remoteAddressKey(request.socket.remoteAddress) }, performance.now()));
-    if (idleTimeoutMs > 0) closeWhenIdle(socket, idleTimeoutMs);
+    if (idleTimeoutMs > 0) closeWhenIdle(session, socket, idleTimeoutMs);
     sessions.add(session);
     socket.once('close', () => sessions.delete(session));
   });
@@ -316,12 +316,18 @@ function refuseUpgrade(socket: Duplex, code: number, message: string): void {
   socket.end(`HTTP/1.1 ${code} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-/** Closes `socket` once it has received nothing (no message, no ping) for `idleMs`. */
-function closeWhenIdle(socket: WebSocket, idleMs: number): void {
+/**
+ * Closes `session` once its socket has received nothing (no message, no ping) for `idleMs` and it
+ * has no request in flight (a connection waiting on a slow write is not idle; it is looked at again
+ * `idleMs` later).
+ */
+function closeWhenIdle(session: ClientSession, socket: WebSocket, idleMs: number): void {
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => socket.close(1000, 'idle timeout'), idleMs);
+    timer = setTimeout(() => {
+      if (!session.closeIfIdle()) arm();
+    }, idleMs);
   };
   arm();
   socket.on('message', arm);

@@ -31,6 +31,7 @@ import {
   type WireHotKeyAlert,
   type WireHotKeys,
 } from '../protocol/index.ts';
+import { IDLE_CLOSE_REASON } from '../protocol/frames.ts';
 import { partitionOf } from '../ring/partition.ts';
 import type { Clock, Logger, TimerId, Timers } from '../runtime/env.ts';
 import type { InvalidationSubscription } from '../replication/invalidation.ts';
@@ -251,6 +252,18 @@ export class ClientSession {
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Closes the connection for being idle (`IDLE_CLOSE_REASON`), unless a request is in flight or
+   * held or a reply waits to be sent: then it is not idle, and this returns false. Once closed,
+   * nothing more the client sent is read, so what it sent meanwhile was never applied.
+   */
+  closeIfIdle(): boolean {
+    if (this.state === 'closed') return true;
+    if (!this.isIdle()) return false;
+    this.close(1000, IDLE_CLOSE_REASON);
+    return true;
   }
 
   close(code: number, reason: string): void {

@@ -19,8 +19,9 @@ import { MemoryKv } from '../../src/server/memory-kv.ts';
 import { perConnectionRateLimit, TokenBucket } from '../../src/security/limits.ts';
 import { connect, OverloadedError } from '../../src/index.ts';
 import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/limits.ts';
+import { IDLE_CLOSE_REASON } from '../../src/protocol/frames.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { startNode } from './client-helpers.ts';
+import { HoldingKv, startNode } from './client-helpers.ts';
 import { DaemonProcess } from './daemon-harness.ts';
 import { RawConnection } from './resp-raw.ts';
 
@@ -252,19 +253,40 @@ test('SDK port --max-clients and --max-clients-per-address: refused with HTTP 50
   }
 });
 
-test('SDK port idle timeout: a connection that sends nothing is closed with 1000 "idle timeout"', async () => {
+test('SDK port idle timeout: a connection that sends nothing is closed with 1000 and a reason saying nothing was in flight', async () => {
   const node = await startNode({ idleTimeoutMs: 100 });
   try {
     const opened = await openWs(node.server.port);
     assert.ok('ws' in opened);
     const [code, reason] = await new Promise<[number, string]>((resolve) => opened.ws.once('close', (c, r) => resolve([c, r.toString()])));
     assert.equal(code, 1000);
-    assert.equal(reason, 'idle timeout');
+    assert.equal(reason, IDLE_CLOSE_REASON);
     const client = await connect({ seeds: [node.address] });
     await client.set('k', 'v');
     assert.equal(await client.get('k'), 'v');
     await client.close();
   } finally {
+    await node.server.close({ graceMs: 0 });
+  }
+});
+
+test('SDK port idle timeout: a connection waiting on a write is not idle', async () => {
+  let holding: HoldingKv | undefined;
+  const node = await startNode({ idleTimeoutMs: 50, wrap: (kv) => (holding = new HoldingKv(kv)) });
+  const client = await connect({ seeds: [node.address], keepaliveIntervalMs: 0, reconnect: false });
+  try {
+    const write = client.set('hold-k', 'v');
+    await holding!.untilHeld(1);
+    // A connection opened after the write was held is closed for idleness: the waiting one's timer has fired too.
+    const opened = await openWs(node.server.port);
+    assert.ok('ws' in opened);
+    await new Promise((resolve) => opened.ws.once('close', resolve));
+    assert.equal(client.nodes()[0]!.state, 'ready', 'the connection with a write in flight is still open');
+    holding!.release();
+    await write;
+    assert.notEqual(node.kv.store.get(new TextEncoder().encode('hold-k')), null, 'applied and answered');
+  } finally {
+    await client.close();
     await node.server.close({ graceMs: 0 });
   }
 });

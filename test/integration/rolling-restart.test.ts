@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { ConnectionError, connect } from '../../src/client/index.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLIENT_ENDPOINT_PATH, DEFAULT_WIRE_LIMITS, decodeClientFrame, encodeServerFrame } from '../../src/protocol/index.ts';
-import { DRAINED_CLOSE_REASON } from '../../src/protocol/frames.ts';
+import { DRAINED_CLOSE_REASON, IDLE_CLOSE_REASON } from '../../src/protocol/frames.ts';
 import type { Callback, KvService, SetOptions, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
 import { MemoryStore, type MemoryKv } from '../../src/server/index.ts';
 import { startNode, type TestNode } from './client-helpers.ts';
@@ -131,9 +131,16 @@ async function closingNode(code: number, reason: string): Promise<{ address: str
   };
 }
 
-for (const drained of [true, false]) {
-  test(`a write unanswered when its node closes ${drained ? 'drained is resent to another node' : 'with requests abandoned fails: its fate is unknown'}`, async () => {
-    const closing = await closingNode(1001, drained ? DRAINED_CLOSE_REASON : 'server shutting down; requests still in flight were abandoned');
+const CLOSES = [
+  { how: 'drained', code: 1001, reason: DRAINED_CLOSE_REASON, resent: true },
+  { how: 'idle (--idle-timeout)', code: 1000, reason: IDLE_CLOSE_REASON, resent: true },
+  { how: 'with requests abandoned', code: 1001, reason: 'server shutting down; requests still in flight were abandoned', resent: false },
+  // An older build's idle close, which promised nothing about what it read after deciding to close.
+  { how: "idle by an older build ('idle timeout')", code: 1000, reason: 'idle timeout', resent: false },
+];
+for (const { how, code, reason, resent: drained } of CLOSES) {
+  test(`a write unanswered when its node closes ${how} ${drained ? 'is resent to another node' : 'fails: its fate is unknown'}`, async () => {
+    const closing = await closingNode(code, reason);
     const b = await startNode({ name: 'n2' });
     const client = await connect<string>({ seeds: [closing.address, b.address], routing: false, reconnect: false });
     try {
