@@ -10,6 +10,7 @@
 export type { Version } from './hlc.ts';
 import type { Consistency, MissReason } from '../protocol/frames.ts';
 import type { Version } from './hlc.ts';
+import type { WrittenAs } from './record.ts';
 
 /** How many replicas must answer, and why a read missed (defined with the wire protocol, which carries them). */
 export type { Consistency, MissReason };
@@ -78,8 +79,8 @@ export interface GetResult {
   version?: Version | null;
   /** For a miss, why; absent from a hit (and from services that do not report it). */
   miss?: MissReason;
-  /** A hit whose value APPEND or SETRANGE built in place (record.ts, StoredRecord.builtInPlace); absent: not so, or not reported. */
-  builtInPlace?: boolean;
+  /** How a hit's value was written (record.ts, WrittenAs); absent: written whole, or not reported. */
+  writtenAs?: WrittenAs;
 }
 
 export interface WriteResult {

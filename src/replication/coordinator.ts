@@ -904,7 +904,7 @@ export class Coordinator implements KvService {
       expiresAtMs: dead || newest.expiresAtMs === 0 ? null : newest.expiresAtMs,
       acks,
       version: newest.version,
-      ...(dead ? { miss: newest.tombstone ? 'deleted' : 'expired' } : newest.builtInPlace === true ? { builtInPlace: true } : {}),
+      ...(dead ? { miss: newest.tombstone ? 'deleted' : 'expired' } : newest.writtenAs !== undefined ? { writtenAs: newest.writtenAs } : {}),
     });
   }
 

@@ -22,7 +22,7 @@ import { hashPair, murmur3String } from '../protocol/hash.ts';
 import { compareVersions, type Version } from './hlc.ts';
 import type { EvictionShadow } from './eviction-shadow.ts';
 import { flushedBy } from './flush-floors.ts';
-import { decodeRecord, encodeRecord, holdsLiveValue, isDeadAt, versionOfEncoded, type StoredRecord } from './record.ts';
+import { decodeRecord, encodeRecord, holdsLiveValue, isDeadAt, versionOfEncoded, type StoredRecord, type WrittenAs } from './record.ts';
 
 const DIGEST_SEED = 0x6469_6773; // "digs"
 
@@ -481,6 +481,6 @@ export class PartitionReplica {
 }
 
 /** Builds a record for a set or delete. */
-export function makeRecord(version: Version, value: Uint8Array | null, expiresAtMs: number, builtInPlace = false): Uint8Array {
-  return encodeRecord({ version, value: value ?? new Uint8Array(0), tombstone: value === null, expiresAtMs, builtInPlace });
+export function makeRecord(version: Version, value: Uint8Array | null, expiresAtMs: number, writtenAs?: WrittenAs): Uint8Array {
+  return encodeRecord({ version, value: value ?? new Uint8Array(0), tombstone: value === null, expiresAtMs, writtenAs });
 }

@@ -3,7 +3,7 @@
  * store does not know about (the HLC version, the absolute expiry, the tombstone flag).
  *
  * Layout (big-endian), HEADER_BYTES = 25:
- *   0      u8   flags (bit 0: tombstone; bit 1: built in place, see StoredRecord.builtInPlace)
+ *   0      u8   flags (bit 0: tombstone; bits 1 and 2: how the value was written, see StoredRecord.writtenAs)
  *   1..8   f64  version.wallMs
  *   9..12  u32  version.logical
  *   13..16 u32  version.node
@@ -28,10 +28,21 @@ export const HEADER_BYTES = 25;
 export const MAX_EXPIRY_MS = Number.MAX_SAFE_INTEGER;
 const FLAG_TOMBSTONE = 1;
 /**
- * A spare bit of the flags byte, so the mark costs no memory per entry. Builds before it ignore
- * the bit (they read bit 0 only) and write records without it.
+ * Spare bits of the flags byte, so the mark costs no memory per entry. Builds before them ignore
+ * the bits (they read bit 0, or bits 0 and 1) and write records without them.
  */
 const FLAG_BUILT_IN_PLACE = 2;
+const FLAG_FLOAT = 4;
+
+/**
+ * How a value was written, where Redis's OBJECT ENCODING depends on it and not only on the bytes:
+ * - `in-place`: APPEND or SETRANGE changed it where it was; Redis keeps such a string `raw`;
+ * - `float`: INCRBYFLOAT wrote it; Redis keeps its text as a string (`embstr` up to 44 bytes,
+ *   else `raw`), never as `int`, even when the text is `3`.
+ * EXPIRE, PERSIST, GETEX, RENAME and COPY keep the mark, as Redis keeps the object; other writes
+ * clear it.
+ */
+export type WrittenAs = 'in-place' | 'float';
 
 export interface StoredRecord {
   readonly version: Version;
@@ -40,12 +51,8 @@ export interface StoredRecord {
   readonly tombstone: boolean;
   /** The value; empty for a tombstone. */
   readonly value: Uint8Array;
-  /**
-   * The value was built in place by APPEND or SETRANGE (and kept so by EXPIRE, PERSIST, GETEX,
-   * RENAME, COPY), not written whole: Redis keeps such a string `raw`, whatever its bytes, so
-   * OBJECT ENCODING answers `raw` for it. Absent: false.
-   */
-  readonly builtInPlace?: boolean;
+  /** How the value was written (WrittenAs); absent: written whole, so Redis encodes it by its bytes. */
+  readonly writtenAs?: WrittenAs;
 }
 
 /** Thrown when bytes read back from the store are not a record (a bug or memory corruption). */
@@ -56,7 +63,7 @@ export class CorruptRecordError extends Error {
 export function encodeRecord(record: StoredRecord): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + record.value.length);
   const view = new DataView(out.buffer);
-  view.setUint8(0, (record.tombstone ? FLAG_TOMBSTONE : 0) | (record.builtInPlace === true ? FLAG_BUILT_IN_PLACE : 0));
+  view.setUint8(0, (record.tombstone ? FLAG_TOMBSTONE : 0) | (record.writtenAs === 'in-place' ? FLAG_BUILT_IN_PLACE : record.writtenAs === 'float' ? FLAG_FLOAT : 0));
   view.setFloat64(1, record.version.wallMs);
   view.setUint32(9, record.version.logical);
   view.setUint32(13, record.version.node);
@@ -71,7 +78,8 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
   const flags = view.getUint8(0);
   return {
     tombstone: (flags & FLAG_TOMBSTONE) !== 0,
-    builtInPlace: (flags & FLAG_BUILT_IN_PLACE) !== 0,
+    // Always present (undefined when unmarked), so every decoded record has one shape on the read path.
+    writtenAs: (flags & FLAG_BUILT_IN_PLACE) !== 0 ? 'in-place' : (flags & FLAG_FLOAT) !== 0 ? 'float' : undefined,
     version: { wallMs: view.getFloat64(1), logical: view.getUint32(9), node: view.getUint32(13) },
     // Records written before MAX_EXPIRY_MS (a restarted node's disk tier) may hold a later time.
     expiresAtMs: Math.min(view.getFloat64(17), MAX_EXPIRY_MS),

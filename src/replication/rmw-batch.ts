@@ -82,7 +82,7 @@ export class RmwBatch<T> {
       if (write === null || write === undefined) continue;
       version ??= this.nextVersion();
       const key = keys[i]!;
-      const bytes = write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs, write.builtInPlace === true);
+      const bytes = write === 'delete' ? makeRecord(version, null, 0) : makeRecord(version, write.value, write.expiresAtMs, write.writtenAs);
       this.size += bytes.length - (this.written.get(key)?.length ?? 0);
       this.written.set(key, bytes);
       this.current.set(key, decodeRecord(bytes));

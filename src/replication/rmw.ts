@@ -24,6 +24,7 @@ import {
   parseRedisInteger,
   parseRedisLongDouble,
 } from './redis-numbers.ts';
+import type { WrittenAs } from './record.ts';
 
 /** The expiry a write leaves on its key. */
 export type RmwExpiry =
@@ -112,16 +113,17 @@ export interface StoredRecordLike {
   readonly value: Uint8Array;
   /** Absolute expiry in wall ms, or 0 when the value never expires. */
   readonly expiresAtMs: number;
-  /** Built in place by APPEND or SETRANGE (record.ts, StoredRecord.builtInPlace); absent: false. */
-  readonly builtInPlace?: boolean;
+  /** How the value was written (record.ts, WrittenAs); absent: written whole. */
+  readonly writtenAs?: WrittenAs;
 }
 
 /**
- * A key's new state: a value with its absolute expiry (0 = none), or deleted. `builtInPlace`:
- * APPEND or SETRANGE changed the value where it was, or a write kept such a value as it was
- * (EXPIRE, PERSIST, GETEX, RENAME, COPY), as Redis keeps its `raw` string object; absent: false.
+ * A key's new state: a value with its absolute expiry (0 = none), or deleted. `writtenAs`: how
+ * APPEND, SETRANGE or INCRBYFLOAT wrote the value, or the mark of a value a write kept as it was
+ * (EXPIRE, PERSIST, GETEX, RENAME, COPY), as Redis keeps its string object (record.ts, WrittenAs);
+ * absent: written whole.
  */
-export type RmwWrite = { value: Uint8Array; expiresAtMs: number; builtInPlace?: boolean } | 'delete';
+export type RmwWrite = { value: Uint8Array; expiresAtMs: number; writtenAs?: WrittenAs } | 'delete';
 
 export interface RmwLimits {
   /** Largest value an operation may produce (APPEND, SETRANGE, SET, MSETNX); beyond: `too-large`. */
@@ -166,7 +168,7 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       const next = addLongDouble(old, by);
       if (next === null || next.kind === 'inf') return fail('nan-or-infinity');
       const value = asciiBytes(formatLongDoubleHuman(next));
-      return one({ kind: 'bulk', value }, { value, expiresAtMs: keptExpiry });
+      return one({ kind: 'bulk', value }, { value, expiresAtMs: keptExpiry, writtenAs: 'float' });
     }
     case 'append': {
       const oldValue = record?.value ?? new Uint8Array(0);
@@ -176,7 +178,7 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       value.set(oldValue, 0);
       value.set(op.value, oldValue.length);
       // APPEND to a missing key stores its argument as SET would; to an existing one, in place.
-      return one({ kind: 'integer', value: BigInt(length) }, { value, expiresAtMs: keptExpiry, ...inPlace(record !== null) });
+      return one({ kind: 'integer', value: BigInt(length) }, { value, expiresAtMs: keptExpiry, ...(record !== null ? { writtenAs: 'in-place' as const } : {}) });
     }
     case 'setrange': {
       const oldValue = record?.value ?? new Uint8Array(0);
@@ -188,7 +190,7 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       value.set(oldValue, 0);
       value.set(op.value, op.offset);
       // Built in place even for a missing key: Redis makes a zeroed raw string, then writes into it.
-      return one({ kind: 'integer', value: BigInt(value.length) }, { value, expiresAtMs: keptExpiry, builtInPlace: true });
+      return one({ kind: 'integer', value: BigInt(value.length) }, { value, expiresAtMs: keptExpiry, writtenAs: 'in-place' });
     }
     case 'set': {
       if (op.value.length > limits.maxValueBytes) return fail('too-large');
@@ -216,11 +218,11 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
         (op.condition === 'gt' && (!hasExpiry || op.atMs <= record.expiresAtMs)) ||
         (op.condition === 'lt' && hasExpiry && op.atMs >= record.expiresAtMs);
       if (refused) return one({ kind: 'integer', value: 0n }, null);
-      return one({ kind: 'integer', value: 1n }, op.atMs <= nowMs ? 'delete' : { value: record.value, expiresAtMs: op.atMs, ...inPlace(record.builtInPlace) });
+      return one({ kind: 'integer', value: 1n }, op.atMs <= nowMs ? 'delete' : { value: record.value, expiresAtMs: op.atMs, ...markOf(record.writtenAs) });
     }
     case 'persist': {
       if (record === null || record.expiresAtMs === 0) return one({ kind: 'integer', value: 0n }, null);
-      return one({ kind: 'integer', value: 1n }, { value: record.value, expiresAtMs: 0, ...inPlace(record.builtInPlace) });
+      return one({ kind: 'integer', value: 1n }, { value: record.value, expiresAtMs: 0, ...markOf(record.writtenAs) });
     }
     case 'del': {
       const existing = current.filter((r) => r !== null).length;
@@ -235,14 +237,14 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
       // The destination takes the source's value and expiry (or none), replacing whatever it had.
       return {
         result: op.nx ? { kind: 'integer', value: 1n } : { kind: 'ok' },
-        writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs, ...inPlace(record.builtInPlace) }],
+        writes: ['delete', { value: record.value, expiresAtMs: record.expiresAtMs, ...markOf(record.writtenAs) }],
       };
     }
     case 'copy': {
       if (record === null) return { result: { kind: 'bulk', value: null }, writes: untouched() };
       // A copy to itself (one key given: RESP refuses it before it gets here) has nothing to write.
       if (current.length === 1 || (current[1] !== null && !op.replace)) return { result: { kind: 'integer', value: 0n }, writes: untouched() };
-      return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs, ...inPlace(record.builtInPlace) }] };
+      return { result: { kind: 'integer', value: 1n }, writes: [null, { value: record.value, expiresAtMs: record.expiresAtMs, ...markOf(record.writtenAs) }] };
     }
     case 'msetnx': {
       if (op.values.length !== current.length) throw new RangeError(`msetnx has ${op.values.length} values for ${current.length} keys`);
@@ -253,14 +255,14 @@ export function applyRmw(op: RmwOp, current: (StoredRecordLike | null)[], nowMs:
   }
 }
 
-/** The `builtInPlace` mark of a write, present only when true (so the writes of other operations stay as they were). */
-function inPlace(builtInPlace: boolean | undefined): { builtInPlace?: true } {
-  return builtInPlace === true ? { builtInPlace: true } : {};
+/** The `writtenAs` mark of a write that keeps a value as it was, present only when the value has one (so other writes stay as they were). */
+function markOf(writtenAs: WrittenAs | undefined): { writtenAs?: WrittenAs } {
+  return writtenAs === undefined ? {} : { writtenAs };
 }
 
-/** `write`, marked built in place when it keeps `record`'s value and that value was (GETEX's new expiry). */
+/** `write`, with `record`'s mark when it keeps `record`'s value (GETEX's new expiry). */
 function kept(record: StoredRecordLike, write: RmwWrite): RmwWrite {
-  return write === 'delete' ? write : { ...write, ...inPlace(record.builtInPlace) };
+  return write === 'delete' ? write : { ...write, ...markOf(record.writtenAs) };
 }
 
 /** A value written with `expiry`; an absolute time not after now deletes the key, as Redis does. */

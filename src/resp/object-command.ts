@@ -20,6 +20,7 @@
  *   noeviction, where Redis would answer, a clear error that says so.
  */
 import type { GetResult } from '../replication/api.ts';
+import type { WrittenAs } from '../replication/record.ts';
 import { parseRedisInteger } from '../replication/redis-numbers.ts';
 import { documented, type CommandContext, type CommandSpec, type ReplyWriter } from './command.ts';
 import { commandSpec, isHit, readKey, replyError } from './keyspace-calls.ts';
@@ -33,9 +34,14 @@ const NOT_LFU =
 const LFU_SELECTED =
   'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
-/** The encoding Redis gives a string value SET stored (object.c, tryObjectEncoding). */
-export function redisStringEncoding(value: Uint8Array): 'int' | 'embstr' | 'raw' {
-  if (value.length <= 20 && parseRedisInteger(value) !== null) return 'int';
+/**
+ * The encoding Redis gives a string value: by its bytes when written whole (object.c,
+ * tryObjectEncoding); `raw` when built in place (APPEND, SETRANGE); INCRBYFLOAT's text is made a
+ * string object by its length (createStringObject), never `int`.
+ */
+export function redisStringEncoding(value: Uint8Array, writtenAs?: WrittenAs): 'int' | 'embstr' | 'raw' {
+  if (writtenAs === 'in-place') return 'raw';
+  if (writtenAs === undefined && value.length <= 20 && parseRedisInteger(value) !== null) return 'int';
   return value.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';
 }
 
@@ -70,7 +76,7 @@ function keySubcommand(name: string, answer: (ctx: CommandContext, key: Uint8Arr
 }
 
 const encoding = keySubcommand('encoding', (_ctx, _key, result, reply, done) => {
-  reply.bulk(result.builtInPlace === true ? 'raw' : redisStringEncoding(result.value!));
+  reply.bulk(redisStringEncoding(result.value!, result.writtenAs));
   done();
 });
 

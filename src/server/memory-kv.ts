@@ -24,7 +24,7 @@ import type {
   TopologySnapshot,
   WriteResult,
 } from '../replication/api.ts';
-import { MAX_EXPIRY_MS } from '../replication/record.ts';
+import { MAX_EXPIRY_MS, type WrittenAs } from '../replication/record.ts';
 import { applyRmw, type StoredRecordLike } from '../replication/rmw.ts';
 import { RequestMemory } from '../replication/rmw-requests.ts';
 import { decodeRmwResult, encodeRmwResult } from '../replication/rmw-wire.ts';
@@ -37,8 +37,8 @@ export interface MemoryEntry {
   value: Uint8Array;
   /** Absolute wall-clock expiry in ms, or null for no expiry. */
   expiresAtMs: number | null;
-  /** APPEND or SETRANGE built the value in place (record.ts, StoredRecord.builtInPlace); absent: false. */
-  builtInPlace?: true;
+  /** How the value was written (record.ts, WrittenAs); absent: written whole. */
+  writtenAs?: WrittenAs;
 }
 
 /** Entries keyed by the key's bytes (as a latin1 string, which maps bytes 1:1 to code units). */
@@ -63,11 +63,11 @@ export class MemoryStore {
   }
 
   /** Sets a value with an absolute expiry (null: none), held to MAX_EXPIRY_MS as a cluster's records are. */
-  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null, builtInPlace = false): void {
+  setAt(key: Uint8Array, value: Uint8Array, expiresAtMs: number | null, writtenAs?: WrittenAs): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     // Copy: the caller's buffer may be reused or be a view into a larger network buffer.
     const entry: MemoryEntry = { value: value.slice(), expiresAtMs: expiresAtMs === null ? null : Math.min(expiresAtMs, MAX_EXPIRY_MS) };
-    if (builtInPlace) entry.builtInPlace = true;
+    if (writtenAs !== undefined) entry.writtenAs = writtenAs;
     this.entries.set(k, entry);
   }
 
@@ -146,7 +146,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
     const distinct = distinctKeys(keys, op);
     const current = distinct.keys.map((key): StoredRecordLike | null => {
       const entry = this.store.get(key);
-      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0, builtInPlace: entry.builtInPlace === true };
+      return entry === null ? null : { value: entry.value, expiresAtMs: entry.expiresAtMs ?? 0, writtenAs: entry.writtenAs };
     });
     const outcome = applyRmw(distinct.op, current, now, { maxValueBytes: this.maxValueBytes });
     outcome.writes.forEach((write, i) => {
@@ -155,7 +155,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
       if (write === 'delete') this.store.delete(key);
       // An expiry not after now deletes the key, as Redis does (applyRmw may leave that to us).
       else if (write.expiresAtMs !== 0 && write.expiresAtMs <= now) this.store.delete(key);
-      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs, write.builtInPlace === true);
+      else this.store.setAt(key, write.value, write.expiresAtMs === 0 ? null : write.expiresAtMs, write.writtenAs);
     });
     this.rmwApplied++;
     if (options.requestId !== undefined) {
@@ -167,7 +167,7 @@ export class MemoryKv implements KvService, RmwService, ScanService, TopologyObs
 
   get(key: Uint8Array, _options: GetOptions, done: Callback<GetResult>): void {
     const entry = this.store.get(key);
-    done(null, { value: entry?.value ?? null, expiresAtMs: entry?.expiresAtMs ?? null, acks: 1, ...(entry?.builtInPlace === true ? { builtInPlace: true } : {}) });
+    done(null, { value: entry?.value ?? null, expiresAtMs: entry?.expiresAtMs ?? null, acks: 1, ...(entry?.writtenAs !== undefined ? { writtenAs: entry.writtenAs } : {}) });
   }
 
   set(key: Uint8Array, value: Uint8Array, options: SetOptions, done: Callback<WriteResult>): void {

@@ -240,7 +240,8 @@ const CROSS_SLOT_SCRIPT: Arg[][] = [
  * Redis shares no integers under the LRU and LFU policies). ENCODING is compared for values SET
  * wrote (and INCR), whose encoding follows from their bytes, and for values APPEND and SETRANGE
  * built in place, which Redis keeps `raw` however short (through EXPIRE, PERSIST, GETEX, RENAME
- * and COPY, until a write replaces the value). The script leaves both on noeviction; the test puts
+ * and COPY, until a write replaces the value), and for INCRBYFLOAT's text, which Redis keeps a
+ * string, never `int`. The script leaves both on noeviction; the test puts
  * each back on its own default after it.
  */
 const OBJECT_SCRIPT: Arg[][] = [
@@ -263,6 +264,11 @@ const OBJECT_SCRIPT: Arg[][] = [
   ['GETEX', '{oa}a', 'EX', '500'], ['OBJECT', 'ENCODING', '{oa}a'], ['RENAME', '{oa}a', '{oa}b'], ['OBJECT', 'ENCODING', '{oa}b'],
   ['COPY', '{oa}b', '{oa}c'], ['OBJECT', 'ENCODING', '{oa}c'], ['SET', '{oa}b', 'abc', 'KEEPTTL'], ['OBJECT', 'ENCODING', '{oa}b'],
   ['INCR', 'oai'], ['OBJECT', 'ENCODING', 'oai'], ['GETSET', 'os', 'abc'], ['OBJECT', 'ENCODING', 'os'],
+  // INCRBYFLOAT's text is a string object (embstr up to 44 bytes, else raw), never int, until a write replaces it.
+  ['SET', 'of', '1'], ['INCRBYFLOAT', 'of', '2'], ['OBJECT', 'ENCODING', 'of'], ['INCRBYFLOAT', 'ofn', '1.5'], ['OBJECT', 'ENCODING', 'ofn'],
+  ['INCRBYFLOAT', 'of40', '1e40'], ['OBJECT', 'ENCODING', 'of40'], ['INCRBYFLOAT', 'of50', '1e50'], ['OBJECT', 'ENCODING', 'of50'],
+  ['EXPIRE', 'of', '1000'], ['OBJECT', 'ENCODING', 'of'], ['RENAME', 'of', '{of}b'], ['OBJECT', 'ENCODING', '{of}b'],
+  ['INCR', '{of}b'], ['OBJECT', 'ENCODING', '{of}b'], ['APPEND', 'ofn', '5'], ['OBJECT', 'ENCODING', 'ofn'], ['INCRBYFLOAT', 'ofn', '0'], ['OBJECT', 'ENCODING', 'ofn'],
   ['object', 'encoding', 'oi'], ['OBJECT', 'REFCOUNT', 'oi'], ['OBJECT', 'REFCOUNT', 'oe'], ['OBJECT', 'REFCOUNT', 'nokey'],
   ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'IDLETIME', 'oi'], ['OBJECT', 'FREQ', 'oi'],
   ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'],

@@ -67,9 +67,9 @@ test('records survive encode/decode, and store keys round-trip any bytes', () =>
       fc.option(fc.uint8Array({ maxLength: 64 })),
       fc.integer({ min: 0, max: 2 ** 50 }),
       fc.uint8Array({ maxLength: 64 }),
-      fc.boolean(),
-      (version, value, expiresAtMs, key, builtInPlace) => {
-        const record = { version: { ...version }, tombstone: value === null, value: value ?? new Uint8Array(0), expiresAtMs, builtInPlace };
+      fc.constantFrom(undefined, 'in-place' as const, 'float' as const),
+      (version, value, expiresAtMs, key, writtenAs) => {
+        const record = { version: { ...version }, tombstone: value === null, value: value ?? new Uint8Array(0), expiresAtMs, writtenAs };
         const back = decodeRecord(encodeRecord(record));
         assert.deepEqual({ ...back, value: [...back.value] }, { ...record, value: [...record.value] });
         assert.deepEqual([...storeKeyToKey(keyToStoreKey(key))], [...key]);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ShoalNode } from '../../src/node/node.ts';
 import type { GetOptions, GetResult } from '../../src/replication/api.ts';
-import { decodeRecord, keyToStoreKey } from '../../src/replication/record.ts';
+import { decodeRecord, keyToStoreKey, type WrittenAs } from '../../src/replication/record.ts';
 import type { RmwOp } from '../../src/replication/rmw.ts';
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
@@ -78,7 +78,7 @@ test('a peek counts no use of the key on any replica: frequency, store hits and 
   assert.equal(after[1]!.coordinatorMisses, before[1]!.coordinatorMisses + 1);
 });
 
-test('the built-in-place mark of APPEND and SETRANGE reaches every replica, stays through EXPIRE, PERSIST, GETEX, RENAME and COPY, and goes with SET and INCR', () => {
+test('the written-as mark of APPEND, SETRANGE and INCRBYFLOAT reaches every replica, stays through EXPIRE, PERSIST, GETEX, RENAME and COPY, and goes with SET and INCR', () => {
   const { nodes, call } = cluster(32);
   const rmw = (keys: string[], op: RmwOp): void => {
     call((done) => nodes[0]!.keyspace.rmw(keys.map((k) => enc.encode(k)), op, { consistency: 'all' }, done))();
@@ -87,38 +87,48 @@ test('the built-in-place mark of APPEND and SETRANGE reaches every replica, stay
     call((done) => nodes[0]!.kv.set(enc.encode(key), enc.encode(value), { consistency: 'all' }, done))();
   };
   /** The mark in each node's replica of `key`, and as each node answers a read of it: all must agree. */
-  const marked = (key: string): boolean => {
+  const marked = (key: string): WrittenAs | undefined => {
     const bytes = enc.encode(key);
     const partition = nodes[0]!.placement().partitionOfKey(bytes);
-    const held = nodes.map((node) => decodeRecord(node.heldPartitions().get(partition)!.peek(keyToStoreKey(bytes))!).builtInPlace);
-    const answered = nodes.map((node) => call<GetResult>((done) => node.keyspace.get(bytes, { peek: true }, done))().builtInPlace === true);
+    const held = nodes.map((node) => decodeRecord(node.heldPartitions().get(partition)!.peek(keyToStoreKey(bytes))!).writtenAs);
+    const answered = nodes.map((node) => call<GetResult>((done) => node.keyspace.get(bytes, { peek: true }, done))().writtenAs);
     const seen = [...held, ...answered];
     assert.ok(seen.every((m) => m === seen[0]), `${key}: held ${held.join(', ')}; answered ${answered.join(', ')}`);
-    return seen[0]!;
+    return seen[0];
   };
   const far = 4_000_000_000_000;
 
   set('{a}x', 'abc');
-  assert.equal(marked('{a}x'), false, 'SET');
+  assert.equal(marked('{a}x'), undefined, 'SET');
   rmw(['{a}x'], { op: 'append', value: enc.encode('d') });
-  assert.equal(marked('{a}x'), true, 'APPEND to a held key');
+  assert.equal(marked('{a}x'), 'in-place', 'APPEND to a held key');
   rmw(['{a}x'], { op: 'expire', atMs: far, condition: 'always' });
-  assert.equal(marked('{a}x'), true, 'EXPIRE');
+  assert.equal(marked('{a}x'), 'in-place', 'EXPIRE');
   rmw(['{a}x'], { op: 'persist' });
-  assert.equal(marked('{a}x'), true, 'PERSIST');
+  assert.equal(marked('{a}x'), 'in-place', 'PERSIST');
   rmw(['{a}x'], { op: 'getex', expiry: { kind: 'at', atMs: far } });
-  assert.equal(marked('{a}x'), true, 'GETEX EXAT');
+  assert.equal(marked('{a}x'), 'in-place', 'GETEX EXAT');
   rmw(['{a}x', '{a}y'], { op: 'rename', nx: false });
-  assert.equal(marked('{a}y'), true, 'RENAME');
+  assert.equal(marked('{a}y'), 'in-place', 'RENAME');
   rmw(['{a}y', '{a}z'], { op: 'copy', replace: false });
-  assert.equal(marked('{a}z'), true, 'COPY');
+  assert.equal(marked('{a}z'), 'in-place', 'COPY');
   set('{a}y', 'abc');
-  assert.equal(marked('{a}y'), false, 'SET after APPEND');
+  assert.equal(marked('{a}y'), undefined, 'SET after APPEND');
 
   rmw(['new'], { op: 'append', value: enc.encode('xy') });
-  assert.equal(marked('new'), false, 'APPEND to a missing key stores its argument as SET does');
+  assert.equal(marked('new'), undefined, 'APPEND to a missing key stores its argument as SET does');
   rmw(['range'], { op: 'setrange', offset: 0, value: enc.encode('12') });
-  assert.equal(marked('range'), true, 'SETRANGE of a missing key');
+  assert.equal(marked('range'), 'in-place', 'SETRANGE of a missing key');
   rmw(['range'], { op: 'incrby', by: 1n });
-  assert.equal(marked('range'), false, 'INCR replaces the value');
+  assert.equal(marked('range'), undefined, 'INCR replaces the value');
+  rmw(['range'], { op: 'incrbyfloat', by: '0' });
+  assert.equal(marked('range'), 'float', 'INCRBYFLOAT');
+  rmw(['range'], { op: 'expire', atMs: far, condition: 'always' });
+  assert.equal(marked('range'), 'float', 'EXPIRE after INCRBYFLOAT');
+  rmw(['range'], { op: 'append', value: enc.encode('5') });
+  assert.equal(marked('range'), 'in-place', 'APPEND after INCRBYFLOAT');
+  rmw(['range'], { op: 'incrbyfloat', by: '1' });
+  assert.equal(marked('range'), 'float', 'INCRBYFLOAT after APPEND');
+  rmw(['range'], { op: 'incrby', by: 1n });
+  assert.equal(marked('range'), undefined, 'INCR after INCRBYFLOAT');
 });

@@ -22,6 +22,7 @@ function incrFloat(from: string | null, by: string): string {
   const written = out.writes[0];
   assert.ok(written !== null && written !== 'delete' && written !== undefined);
   assert.deepEqual(written.value, (out.result as { value: Uint8Array }).value, 'reply and stored value are the same bytes');
+  assert.equal(written.writtenAs, 'float', 'Redis keeps the text a string object, never int');
   return dec((out.result as { value: Uint8Array }).value)!;
 }
 
@@ -121,15 +122,15 @@ test('long double: subnormals and rounding stay exact', () => {
 });
 
 test('append and setrange keep the TTL; setrange pads with zero bytes; too-large writes nothing', () => {
-  // builtInPlace: what Redis keeps as a `raw` string (OBJECT ENCODING); APPEND to a missing key stores its argument as SET does.
+  // writtenAs in-place: what Redis keeps as a `raw` string (OBJECT ENCODING); APPEND to a missing key stores its argument as SET does.
   let out = run({ op: 'append', value: enc('def') }, [rec('abc', NOW + 9)]);
-  assert.deepEqual(out, { result: { kind: 'integer', value: 6n }, writes: [{ value: enc('abcdef'), expiresAtMs: NOW + 9, builtInPlace: true }] });
+  assert.deepEqual(out, { result: { kind: 'integer', value: 6n }, writes: [{ value: enc('abcdef'), expiresAtMs: NOW + 9, writtenAs: 'in-place' }] });
   out = run({ op: 'append', value: enc('x') }, [null]);
   assert.deepEqual(out, { result: { kind: 'integer', value: 1n }, writes: [{ value: enc('x'), expiresAtMs: 0 }] });
   out = run({ op: 'setrange', offset: 2, value: enc('Z') }, [null]);
-  assert.deepEqual(out, { result: { kind: 'integer', value: 3n }, writes: [{ value: new Uint8Array([0, 0, 0x5a]), expiresAtMs: 0, builtInPlace: true }] });
+  assert.deepEqual(out, { result: { kind: 'integer', value: 3n }, writes: [{ value: new Uint8Array([0, 0, 0x5a]), expiresAtMs: 0, writtenAs: 'in-place' }] });
   out = run({ op: 'setrange', offset: 1, value: enc('XY') }, [rec('hello', NOW + 1)]);
-  assert.deepEqual(out, { result: { kind: 'integer', value: 5n }, writes: [{ value: enc('hXYlo'), expiresAtMs: NOW + 1, builtInPlace: true }] });
+  assert.deepEqual(out, { result: { kind: 'integer', value: 5n }, writes: [{ value: enc('hXYlo'), expiresAtMs: NOW + 1, writtenAs: 'in-place' }] });
   // Writing nothing never creates the key and never fails, whatever the offset.
   assert.deepEqual(run({ op: 'setrange', offset: 1e9, value: enc('') }, [null]), { result: { kind: 'integer', value: 0n }, writes: [null] });
   assert.deepEqual(run({ op: 'setrange', offset: 1e9, value: enc('') }, [rec('abc')]), { result: { kind: 'integer', value: 3n }, writes: [null] });
