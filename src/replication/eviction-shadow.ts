@@ -19,10 +19,14 @@
  * so one node's memory pressure plus two restarts of the others lost values they had room for
  * (test/sim/eviction-spread.test.ts).
  *
- * The bound (oldest forgotten first) keeps memory fixed; a key forgotten by the shadow is again
- * open to an older copy, which is how the store behaved before (docs/REPLICATION.md, "Memory
- * pressure").
+ * The bound (oldest forgotten first) keeps memory fixed. A key it forgets goes into a filter of
+ * forgotten keys (forgotten-keys.ts), which knows only that some version at or below a watermark
+ * was evicted: reads and incoming records of such a key are judged against that watermark
+ * (`evictionBound`, `forgottenBound`), so an older copy is not taken for the newest (restart-probe
+ * F5). Past the filter's own rotation a key is again open to an older copy (docs/REPLICATION.md,
+ * "Memory pressure").
  */
+import { ForgottenKeys } from './forgotten-keys.ts';
 import { compareVersions, type Version } from './hlc.ts';
 
 /**
@@ -45,8 +49,16 @@ export class EvictionShadow {
   private readonly order = new Map<string, number>();
   /** Keys whose remembered version was learnt from a sync source (`record`'s `learnt`). */
   private readonly learnt = new Set<string>();
+  /** Keys whose remembered version was refused for the forgotten-keys filter (`recordRefused`): it says nothing of what was evicted. */
+  private readonly refused = new Set<string>();
+  /** What the bound made this shadow forget: about 1.6 bytes a key, 8 times the shadow's capacity over 4 generations. */
+  readonly forgotten: ForgottenKeys;
+  /** For figures: reads answered with the filter's watermark (`evictionBound`), records refused for it (`recordRefused`). */
+  readonly forgottenCounts = { answers: 0, refusals: 0 };
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.forgotten = new ForgottenKeys(2 * capacity);
+  }
 
   get size(): number {
     return this.order.size;
@@ -69,12 +81,51 @@ export class EvictionShadow {
     keys.set(key, version);
     if (learnt) this.learnt.add(key);
     else this.learnt.delete(key);
+    this.refused.delete(key);
     this.order.delete(key);
     this.order.set(key, partition);
     if (this.order.size > this.capacity) {
       const [oldestKey, oldestPartition] = this.order.entries().next().value!;
+      this.forgotten.add(oldestPartition, oldestKey, this.versionOf(oldestPartition, oldestKey)!);
       this.forget(oldestPartition, oldestKey);
     }
+  }
+
+  /**
+   * A record of `key` at `version` was refused because the key may have been evicted at or above it
+   * and forgotten (PartitionReplica.apply): remembered like an eviction, so sync lists the key at
+   * that version and its sender stops pushing it, but not trusted as the version evicted (reads
+   * still answer the filter's watermark, `evictionBound`).
+   */
+  recordRefused(partition: number, key: string, version: Version): void {
+    this.forgottenCounts.refusals++;
+    this.record(partition, key, version);
+    if (compareVersions(this.versionOf(partition, key)!, version) === 0) this.refused.add(key);
+  }
+
+  /**
+   * For a key the node does not hold: a version at or above every version of it this node evicted,
+   * if it evicted any it may still be asked about. The shadow's own version when the store evicted
+   * it (exact); otherwise the newer of what the shadow remembers and the forgotten-keys filter's
+   * watermark, since a version learnt or refused may be older than one evicted and forgotten.
+   */
+  evictionBound(partition: number, key: string): Version | undefined {
+    const known = this.versionOf(partition, key);
+    if (known !== undefined && !this.learnt.has(key) && !this.refused.has(key)) return known;
+    const forgotten = this.forgotten.bound(partition, key);
+    if (forgotten === undefined || (known !== undefined && compareVersions(known, forgotten) >= 0)) return known;
+    this.forgottenCounts.answers++;
+    return forgotten;
+  }
+
+  /**
+   * Whether a record of `key` at `version`, which the shadow does not hold as evicted by the store
+   * at or above it, may be older than a version evicted and forgotten: the filter's watermark is.
+   */
+  forgottenBound(partition: number, key: string, version: Version): boolean {
+    const known = this.versionOf(partition, key);
+    if (known !== undefined && !this.learnt.has(key) && !this.refused.has(key)) return false;
+    return this.forgotten.bound(partition, key, version) !== undefined;
   }
 
   /** Whether `version` is the one remembered for `key` and was learnt from a sync source, not evicted here. */
@@ -88,6 +139,7 @@ export class EvictionShadow {
   forget(partition: number, key: string): void {
     this.order.delete(key);
     this.learnt.delete(key);
+    this.refused.delete(key);
     const keys = this.byPartition.get(partition);
     keys?.delete(key);
     if (keys?.size === 0) this.byPartition.delete(partition);
@@ -108,6 +160,7 @@ export class EvictionShadow {
    * those versions are deleted).
    */
   forgetUpTo(partition: number, floor: Version): void {
+    this.forgotten.forgetUpTo(partition, floor);
     const keys = this.byPartition.get(partition);
     if (!keys) return;
     const forgotten: string[] = [];
@@ -117,11 +170,13 @@ export class EvictionShadow {
 
   /** Forgets a partition (the node no longer holds it). */
   dropPartition(partition: number): void {
+    this.forgotten.dropPartition(partition);
     const keys = this.byPartition.get(partition);
     if (!keys) return;
     for (const key of keys.keys()) {
       this.order.delete(key);
       this.learnt.delete(key);
+      this.refused.delete(key);
     }
     this.byPartition.delete(partition);
   }

@@ -189,6 +189,16 @@ export class PartitionReplica {
       this.counts.stale++;
       return 'stale';
     }
+    // Evicted and forgotten by the shadow, at a version at or above this record's (its filter of
+    // forgotten keys, eviction-shadow.ts): maybe older than what was evicted, so not stored (F5: a
+    // sync copy brought the older value back). Remembered at this version, so sync lists it and
+    // its sender stops pushing it. The disk tier's version, where it has one, is exact.
+    if (held === undefined && this.disk?.versionOf(key) === undefined && this.shadow.forgottenBound(this.partition, key, incoming.version)) {
+      this.shadow.recordRefused(this.partition, key, incoming.version);
+      this.digestValid = false;
+      this.counts.stale++;
+      return 'stale';
+    }
     // Newer than anything known: a copy on disk is older whatever the store does with this one.
     this.disk?.delete(key);
     const deadline = storeDeadline(incoming, this.graceMs);

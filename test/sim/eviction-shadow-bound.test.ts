@@ -1,8 +1,9 @@
 // A key a replica evicted is answered "evicted at v" while its eviction shadow remembers it, so a
 // QUORUM read answers a miss rather than an older copy another replica holds. Past the shadow's
-// bound (4,096 keys at least; one per 4 KiB of the store budget) the replica answers "absent", as
-// if it had never held the key, and the read returns the older copy (restart-probe F5; the gap is
-// docs/REPLICATION.md's "Memory pressure" limits).
+// bound (4,096 keys at least; one per 4 KiB of the store budget) it answered "absent", as if it
+// had never held the key, and the read returned the older copy, which read repair and sync then
+// wrote back into it (restart-probe F5). Now its filter of forgotten keys (forgotten-keys.ts)
+// answers "evicted at or below W" and refuses records at or below W.
 //
 // Three nodes, N=3, QUORUM reads and writes (2 of 3). k=v1 is written at ALL. C's replication is cut; B coordinates k=v2 at
 // QUORUM (acknowledged by A and B; B keeps C's hint) and crashes with the hint. A's store (2 MiB,
@@ -11,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GetResult } from '../../src/replication/api.ts';
+import { decodeRecord } from '../../src/replication/record.ts';
 import { MessageFamily } from '../../src/node/wire.ts';
 import { joinDatagram } from '../../src/protocol/datagram.ts';
 import type { Env } from '../../src/runtime/env.ts';
@@ -24,8 +26,11 @@ const dec = new TextDecoder();
 const [A, B, C] = [0, 1, 2];
 const KEY = enc.encode('k');
 
-/** The QUORUM read of k through C after `fillerBatches` thousand filler writes through A. */
-function readAfterEvictions(fillerBatches: number): { value: string | null; miss: string | undefined; evictions: number } {
+/**
+ * The QUORUM read of k through C after `fillerBatches` thousand filler writes through A, and what
+ * A holds of k 10 s later (read repair and anti-entropy had their chance to copy v1 into it).
+ */
+function readAfterEvictions(fillerBatches: number): { value: string | null; miss: string | undefined; evictions: number; aHoldsAfter: string | null } {
   let cut = false;
   const c = nodeAddress(C);
   const cutting = (env: Env): Env => ({
@@ -64,7 +69,11 @@ function readAfterEvictions(fillerBatches: number): { value: string | null; miss
   let result: GetResult | null = null;
   one((done) => sim.process(C)!.kv.get(KEY, { consistency: 'quorum' }, (error, r) => ((result = r ?? null), done(error))));
   const r = result as GetResult | null;
-  return { value: r?.value ? dec.decode(r.value) : null, miss: r?.miss, evictions };
+  sim.runUntil(sim.now + 10_000);
+  const p = sim.process(A)!.placement().partitionOfKey(KEY);
+  const held = sim.process(A)!.heldPartitions().get(p)?.peek('k');
+  const aHoldsAfter = held ? dec.decode(decodeRecord(held).value) : null;
+  return { value: r?.value ? dec.decode(r.value) : null, miss: r?.miss, evictions, aHoldsAfter };
 }
 
 test('within the eviction shadow: a QUORUM read of a key one replica evicted is a miss, not the older copy', () => {
@@ -73,8 +82,11 @@ test('within the eviction shadow: a QUORUM read of a key one replica evicted is 
   assert.deepEqual({ value, miss }, { value: null, miss: 'evicted' });
 });
 
-test('past the eviction shadow: a QUORUM read of a key one replica evicted and forgot still does not answer the older copy', { todo: 'restart-probe F5: A answers absent and the read returns v1 (docs/REPLICATION.md, "Memory pressure", limits)' }, () => {
-  const { value, evictions } = readAfterEvictions(16);
+test('past the eviction shadow: a QUORUM read of a key one replica evicted and forgot still does not answer the older copy', () => {
+  const { value, miss, evictions, aHoldsAfter } = readAfterEvictions(16);
   assert.ok(evictions > 4_096 + 5_000, `A evicted ${evictions} entries: k is past the shadow's 4,096`);
   assert.notEqual(value, 'v1', 'v2 was acknowledged at QUORUM by A and B');
+  // A's filter of forgotten keys answers "evicted at or below its watermark": C's v1 is older.
+  assert.deepEqual({ value, miss }, { value: null, miss: 'evicted' });
+  assert.notEqual(aHoldsAfter, 'v1', 'neither read repair nor sync may copy v1 into A');
 });
