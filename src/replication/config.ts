@@ -103,6 +103,13 @@ export interface ReplicationConfig {
    */
   partitionJobsPerTurn: number;
   partitionTurnDelayMs: number;
+  /**
+   * How many evicted keys the eviction shadow remembers by version (eviction-shadow.ts); unset:
+   * evictionShadowCapacity of the store budget (4,096 to 65,536). The simulator shrinks it
+   * (`kv-pressure-forgetful`) so keys are forgotten, and the filter of forgotten keys answers for
+   * them, within a run.
+   */
+  evictionShadowEntries?: number;
   /** Test-only: re-injects fixed bugs, so a test can show that the simulator's checkers catch them. Never set it in production. */
   bugs?: ReplicationBugs;
 }
@@ -113,6 +120,12 @@ export interface ReplicationConfig {
  * checker's violation. Not reachable from the daemon's configuration.
  */
 export interface ReplicationBugs {
+  /**
+   * The eviction shadow forgets a key for good at its bound (no filter of forgotten keys): a
+   * replica that evicted and forgot it answers `absent`, and an older copy is stored as news
+   * (restart-probe F5, test/sim/eviction-shadow-bound.test.ts; kv-pressure-forgetful).
+   */
+  forgetPastShadow?: boolean;
   /**
    * The coordinator forgets the sloppy writes it acknowledged with a stand-in's ack (see
    * stand-in-writes.ts): a read it coordinates can miss its own write (kv seed 10580, read-your-writes).
@@ -285,6 +298,9 @@ export function replicationConfig(overrides: Partial<ReplicationConfig> = {}): R
   }
   if (config.slowLogThresholdMs !== null && !(config.slowLogThresholdMs >= 0 && Number.isFinite(config.slowLogThresholdMs))) {
     throw new InvalidReplicationConfigError(`slowLogThresholdMs must be a non-negative number of milliseconds or null, got ${config.slowLogThresholdMs}`);
+  }
+  if (config.evictionShadowEntries !== undefined && !(Number.isInteger(config.evictionShadowEntries) && config.evictionShadowEntries > 0)) {
+    throw new InvalidReplicationConfigError(`evictionShadowEntries must be a positive integer, got ${config.evictionShadowEntries}`);
   }
   if (!Number.isInteger(config.warmHotKeys) || config.warmHotKeys < 0) {
     throw new InvalidReplicationConfigError(`warmHotKeys must be a non-negative integer, got ${config.warmHotKeys}`);

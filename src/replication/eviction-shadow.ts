@@ -42,6 +42,11 @@ export function evictionShadowCapacity(storeBudgetBytes: number): number {
 export const MIN_EVICTION_SHADOW_ENTRIES = 4_096;
 export const MAX_EVICTION_SHADOW_ENTRIES = 65_536;
 
+export interface ForgottenCounts {
+  forgottenAnswers: number;
+  forgottenRefusals: number;
+}
+
 export class EvictionShadow {
   /** partition -> key -> newest version evicted. */
   private readonly byPartition = new Map<number, Map<string, Version>>();
@@ -53,10 +58,14 @@ export class EvictionShadow {
   private readonly refused = new Set<string>();
   /** What the bound made this shadow forget: about 1.6 bytes a key, 8 times the shadow's capacity over 4 generations. */
   readonly forgotten: ForgottenKeys;
-  /** For figures: reads answered with the filter's watermark (`evictionBound`), records refused for it (`recordRefused`). */
-  readonly forgottenCounts = { answers: 0, refusals: 0 };
 
-  constructor(private readonly capacity: number) {
+  constructor(
+    private readonly capacity: number,
+    /** False only to re-inject F5 (ReplicationBugs.forgetPastShadow): a key past the bound is forgotten for good. */
+    private readonly filtersForgotten = true,
+    /** For figures (ReplicaStats): reads answered with the filter's watermark (`evictionBound`), records refused for it (`recordRefused`). */
+    readonly counts: ForgottenCounts = { forgottenAnswers: 0, forgottenRefusals: 0 },
+  ) {
     this.forgotten = new ForgottenKeys(2 * capacity);
   }
 
@@ -86,7 +95,7 @@ export class EvictionShadow {
     this.order.set(key, partition);
     if (this.order.size > this.capacity) {
       const [oldestKey, oldestPartition] = this.order.entries().next().value!;
-      this.forgotten.add(oldestPartition, oldestKey, this.versionOf(oldestPartition, oldestKey)!);
+      if (this.filtersForgotten) this.forgotten.add(oldestPartition, oldestKey, this.versionOf(oldestPartition, oldestKey)!);
       this.forget(oldestPartition, oldestKey);
     }
   }
@@ -98,7 +107,7 @@ export class EvictionShadow {
    * still answer the filter's watermark, `evictionBound`).
    */
   recordRefused(partition: number, key: string, version: Version): void {
-    this.forgottenCounts.refusals++;
+    this.counts.forgottenRefusals++;
     this.record(partition, key, version);
     if (compareVersions(this.versionOf(partition, key)!, version) === 0) this.refused.add(key);
   }
@@ -114,7 +123,7 @@ export class EvictionShadow {
     if (known !== undefined && !this.learnt.has(key) && !this.refused.has(key)) return known;
     const forgotten = this.forgotten.bound(partition, key);
     if (forgotten === undefined || (known !== undefined && compareVersions(known, forgotten) >= 0)) return known;
-    this.forgottenCounts.answers++;
+    this.counts.forgottenAnswers++;
     return forgotten;
   }
 

@@ -40,6 +40,10 @@ export interface ReplicaStats {
   routesRefused: number;
   /** Partition flush floors raised (by a flush, a floor hint, a sync round or a read's floor repair). */
   floorsRaised: number;
+  /** Reads of keys not held answered with the watermark of the filter of keys the eviction shadow forgot (forgotten-keys.ts). */
+  forgottenAnswers: number;
+  /** Records refused as stale for that filter: at or below its watermark for a key it may have forgotten. */
+  forgottenRefusals: number;
 }
 
 export interface MailboxStats {
@@ -68,7 +72,7 @@ const SPILL_RETRY_MS = 5;
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0 };
   /**
    * The flush floor of every partition (flush-floors.ts), held or not: kept across handoffs and
    * re-holds like the fencing epochs below, so a partition this node gets back is still flushed.
@@ -111,7 +115,7 @@ export class ReplicaHost {
   ) {
     const { partitionJobsPerTurn, partitionTurnDelayMs } = ctx.config;
     this.scheduler = new TurnScheduler(ctx.env.timers, { jobsPerTurn: partitionJobsPerTurn, turnDelayMs: partitionTurnDelayMs });
-    this.shadow = new EvictionShadow(evictionShadowCapacity(store.maxMemory));
+    this.shadow = new EvictionShadow(ctx.config.evictionShadowEntries ?? evictionShadowCapacity(store.maxMemory), ctx.config.bugs?.forgetPastShadow !== true, this.stats);
     this.floors = new FlushFloors(ctx.placement().partitions);
     this.invalidations = new InvalidationHub({ timers: ctx.env.timers, partitions: ctx.placement().partitions });
     this.expiries = new ExpiryWatch({

@@ -45,6 +45,7 @@ export function replayCommand(scenario: string, options: ScenarioOptions, checkD
 /** Every test-only bug switch, and whether it takes a node name (`dropWritesOn=n1`) or is on/off. */
 const BUG_SWITCHES = {
   forgetStandInWrites: 'flag',
+  forgetPastShadow: 'flag',
   rmwIgnoreRequestIds: 'flag',
   rmwNoFencing: 'flag',
   rmwAbandonBuiltOnDoubts: 'flag',

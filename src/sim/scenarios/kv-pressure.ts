@@ -233,17 +233,22 @@ class PressureHistory implements OpListener {
  */
 export const PRESSURE_DISK = { bytes: 8 * PRESSURE_MAX_MEMORY, regionBytes: 16 * 1024, faults: { writeError: 0.01, tornWrite: 0.01, rot: 0.01 } };
 
-/** What a run under memory pressure varies: the workload, each node's memory, and a disk tier under every store (or none). */
+/**
+ * What a run under memory pressure varies: the workload, each node's memory, a disk tier under
+ * every store (or none), and how many evicted keys each node's eviction shadow remembers (unset:
+ * what its budget gives, 4,096, more than the workload's keys).
+ */
 interface PressureVariant {
   workload: KvWorkloadConfig;
   maxMemory: number;
   disk: typeof PRESSURE_DISK | null;
+  shadowEntries?: number;
 }
 
 const PRESSURE: PressureVariant = { workload: PRESSURE_WORKLOAD, maxMemory: PRESSURE_MAX_MEMORY, disk: null };
 
 export function runKvPressure(options: ScenarioOptions, trace: EventTrace, variant: PressureVariant = PRESSURE): ScenarioResult {
-  const { workload: workloadConfig, maxMemory, disk } = variant;
+  const { workload: workloadConfig, maxMemory, disk, shadowEntries } = variant;
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
   let now = () => 0;
   const watch = new EvictionWatch(() => now());
@@ -251,7 +256,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
     seed: options.seed,
     nodes: options.nodes,
     partitions: KV_SIM_PARTITIONS,
-    replication: KV_SIM_REPLICATION,
+    replication: { ...KV_SIM_REPLICATION, ...(shadowEntries === undefined ? {} : { evictionShadowEntries: shadowEntries }), ...(options.bugs ? { bugs: options.bugs } : {}) },
     network: profile?.network ?? {},
     trace,
     maxMemory,
@@ -346,6 +351,8 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
           syncRecordsPulled: sum((p) => p.stats().sync.recordsPulled),
           syncRecordsPushed: sum((p) => p.stats().sync.recordsPushed),
           writesRefused: sum((p) => p.stats().replica.writesRefused),
+          forgottenAnswers: sum((p) => p.stats().replica.forgottenAnswers),
+          forgottenRefusals: sum((p) => p.stats().replica.forgottenRefusals),
         };
       }),
       ...(disk === null ? {} : { disk: diskFigures(watch.processes.flat(), cluster) }),
@@ -451,6 +458,21 @@ export const kvPressureDiskScenario: Scenario = {
   summary: 'kv-pressure with a disk tier of 8x memory under each store, on simulated disks with write errors, torn writes and rotting bits',
   defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
   run: (options, trace) => runKvPressure(options, trace, { ...PRESSURE, disk: PRESSURE_DISK }),
+};
+
+/**
+ * `kv-pressure-forgetful`: kv-pressure with each node's eviction shadow cut to 64 keys, so a key
+ * evicted is forgotten by the shadow within the run (as a production node's is after 4,096 to
+ * 65,536 more evictions) and the filter of forgotten keys (forgotten-keys.ts) answers for it:
+ * the same checkers judge whether an older copy comes back (restart-probe F5).
+ */
+export const FORGETFUL_SHADOW_ENTRIES = 64;
+
+export const kvPressureForgetfulScenario: Scenario = {
+  name: 'kv-pressure-forgetful',
+  summary: 'kv-pressure with each node\'s eviction shadow cut to 64 keys, so evicted keys are forgotten within the run and its filter of forgotten keys answers for them',
+  defaults: { nodes: 5, durationMs: 60_000, faults: 'swarm' },
+  run: (options, trace) => runKvPressure(options, trace, { ...PRESSURE, shadowEntries: FORGETFUL_SHADOW_ENTRIES }),
 };
 
 /**
