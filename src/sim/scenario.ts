@@ -47,7 +47,7 @@ export interface ScenarioOptions {
   nodes: number;
   durationMs: number;
   faults: FaultMode;
-  /** Test-only: fixed or planted bugs to switch on in every node (kv, kv-join and kv-rmw honour it), to show a checker catches them. */
+  /** Test-only: fixed or planted bugs to switch on in every node (kv, kv-join, kv-rmw and the kv-pressure family honour it), to show a checker catches them. */
   bugs?: ReplicationBugs;
   /** Switch BUGGIFY's fault points on for this run (src/sim/probes.ts); off, a seed runs as it always has. */
   buggify?: boolean;

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runScenario, type RunReport } from '../../src/sim/driver.ts';
+import type { ReplicationBugs } from '../../src/replication/config.ts';
 import type { FaultMode } from '../../src/sim/scenario.ts';
-import { kvPressureScenario } from '../../src/sim/scenarios/kv-pressure.ts';
+import { kvPressureForgetfulScenario, kvPressureScenario } from '../../src/sim/scenarios/kv-pressure.ts';
 
 function run(seed: number, faults: FaultMode, durationMs: number): RunReport {
   return runScenario(kvPressureScenario, { seed, nodes: 5, durationMs, faults }, true);
@@ -50,4 +51,34 @@ test('kv-pressure swarm seed 13: a read never answers a version older than one a
   assert.deepEqual(report.violations, [], report.replay);
   const inversions = report['evictionInversions'] as { count: number; examples: string[] };
   assert.equal(inversions.count, 0, `eviction inversions: ${inversions.examples.join(' | ')}`);
+});
+
+// kv-pressure-forgetful: each node's eviction shadow holds 64 keys, so evicted keys are forgotten
+// within the run and the filter of forgotten keys (src/replication/forgotten-keys.ts) answers for
+// them. Without it (forgetPastShadow, restart-probe F5) sync and hints stored older copies of keys
+// a node had evicted and forgotten, the step before a stale read (swarm seed 28: 8 of them).
+function runForgetful(seed: number, faults: FaultMode, durationMs: number, bugs?: ReplicationBugs): RunReport {
+  return runScenario(kvPressureForgetfulScenario, { seed, nodes: 5, durationMs, faults, ...(bugs ? { bugs } : {}) }, true);
+}
+
+test('kv-pressure-forgetful: seeds 1..3: keys past the shadow are answered by the filter, and no older copy is stored', () => {
+  for (const faults of ['none', 'swarm'] as const) {
+    for (let seed = 1; seed <= 3; seed++) {
+      const report = runForgetful(seed, faults, 30_000);
+      assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
+      const perNode = report['perNode'] as { forgottenAnswers: number; forgottenRefusals: number }[];
+      assert.ok(perNode.some((n) => n.forgottenAnswers + n.forgottenRefusals > 0), `the filter never answered (seed ${seed}, ${faults}): the shadow no longer forgets within the run`);
+      const churn = report['churn'] as { olderThanDropped: Record<string, number> };
+      assert.deepEqual(Object.values(churn.olderThanDropped).filter((n) => n > 0), [], `seed ${seed}, ${faults}`);
+    }
+  }
+});
+
+test('kv-pressure-forgetful swarm seed 28: a key evicted past the shadow lets no older copy back in', () => {
+  const olderStored = (report: RunReport) => Object.values((report['churn'] as { olderThanDropped: Record<string, number> }).olderThanDropped).reduce((a, b) => a + b, 0);
+  const without = runForgetful(28, 'swarm', 60_000, { forgetPastShadow: true });
+  assert.ok(olderStored(without) > 0, 'the re-injected F5 should store older copies (the scenario no longer shows it)');
+  const report = runForgetful(28, 'swarm', 60_000);
+  assert.deepEqual(report.violations, [], report.replay);
+  assert.equal(olderStored(report), 0);
 });
