@@ -731,10 +731,26 @@ export class Coordinator implements KvService {
     if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
-      const short = write.joint.find((q) => !this.jointRingMet(write, q));
-      const joint = short ? ` (and too few of the ${short.needed} needed on a ring other nodes may still use)` : '';
-      write.done({ code: 'unavailable', message: `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${joint}` });
+      write.done({ code: 'unavailable', message: this.shortWriteMessage(write) });
     }
+  }
+
+  /**
+   * Why a write failed `unavailable`, naming the owners it lacked: silent ones (a replica past the
+   * deadline: busy, starved of CPU, or cut off) and down ones, so an operator can tell a slow
+   * replica from a missing one (a graceful leave on a starved machine fails writes the first way:
+   * docs/OPERATIONS.md, "Writes failing during a leave"). The acknowledgements already given are
+   * not undone: the write may be read back, and a client decides whether writing it again is safe.
+   */
+  private shortWriteMessage(write: PendingWrite): string {
+    const silent = [...write.awaiting, ...write.fallbacks.values()];
+    const down = write.owners.filter((owner) => !write.acked.has(owner) && !write.awaiting.has(owner) && !this.ctx.isAlive(owner));
+    const missing = [...(silent.length > 0 ? [`no acknowledgement from ${silent.join(', ')} within the replica timeout (${this.ctx.config.requestTimeoutMs} ms)`] : []), ...(down.length > 0 ? [`down: ${down.join(', ')}`] : [])];
+    const short = write.joint.find((q) => !this.jointRingMet(write, q));
+    const jointSilent = short ? short.owners.filter((name) => write.jointAwaiting.has(name)) : [];
+    const joint = short ? `; and too few of the ${short.needed} needed on a ring other nodes may still use${jointSilent.length > 0 ? ` (no acknowledgement from ${jointSilent.join(', ')})` : ''}` : '';
+    const why = missing.length > 0 ? ` (${missing.join('; ')})` : '';
+    return `only ${write.acks} of the ${write.needed} replicas needed acknowledged the write in time${why}${joint}; those that did keep it, so retry only if writing the value again is safe`;
   }
 
   // ---- reads ------------------------------------------------------------------------------

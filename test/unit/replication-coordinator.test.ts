@@ -229,3 +229,25 @@ test('refusing new requests (a leaving node past its grace): new ones answer not
   const other = c.sim.nodes.findIndex((n) => n.index !== outsider);
   assert.equal(dec.decode(get(c, other, 'r', 'all').value!), 'before', 'nothing of the refused write was applied');
 });
+
+test('a write that fails unavailable names the owners it lacked: those silent past the replica timeout, and those down', () => {
+  const c = cluster(5);
+  const { owners, outsider } = layout(c, 'named');
+  const [first, second, third] = owners.map((i) => c.sim.nodes[i]!.address);
+  // Silent: alive to gossip, but too slow to answer the write before its deadline (as a replica
+  // starved of CPU during a leave's handoff on a loaded machine).
+  c.sim.pause(owners[1]!, 900);
+  c.sim.pause(owners[2]!, 900);
+  const slow = set(c, outsider, 'named', 'one');
+  assert.equal(slow.error?.code, 'unavailable');
+  assert.match(slow.error!.message, new RegExp(`^only 1 of the 2 replicas needed acknowledged the write in time \\(no acknowledgement from (${second}, ${third}|${third}, ${second}) within the replica timeout \\(500 ms\\)\\); those that did keep it`));
+  assert.doesNotMatch(slow.error!.message, new RegExp(first!));
+
+  c.sim.runUntil(c.sim.now + 2_000);
+  c.crash(owners[2]!);
+  untilDead(c, outsider, owners[2]!);
+  c.sim.pause(owners[1]!, 900);
+  const short = set(c, outsider, 'named', 'two');
+  assert.equal(short.error?.code, 'unavailable');
+  assert.match(short.error!.message, new RegExp(`\\(no acknowledgement from ${second} within the replica timeout \\(500 ms\\); down: ${third}\\)`));
+});
