@@ -52,6 +52,7 @@ export interface MetricsSnapshot {
     missEvicted: number;
     routesRefused: number;
     ringsAdopted: number;
+    writesAcknowledgedLate: number;
   };
   pendingRequests: number;
   replica: { writesApplied: number; writesStale: number; writesRefused: number; readRepairsApplied: number; hintsApplied: number; busy: number; routesRefused: number };
@@ -331,6 +332,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   }));
   counter('shoal_replicas_busy_total', 'Replica answers of busy (partition mailbox full) seen as coordinator.', () => s.coordinator.replicasBusy);
   counter('shoal_routes_refused_total', 'Requests a replica refused as routed by an older ring (coordinator view).', () => s.coordinator.routesRefused);
+  counter('shoal_writes_acknowledged_late_total', 'Writes this node failed unavailable at the replica timeout that enough replicas then acknowledged: the timeout is too short for the load.', () => s.coordinator.writesAcknowledgedLate);
   labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
 
   // Replica view.

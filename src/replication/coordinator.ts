@@ -52,6 +52,7 @@ import { flattenFloors } from './flush-floors.ts';
 import type { KvMessage } from './messages.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
+import { LateAcks } from './late-acks.ts';
 import { StandInWrites } from './stand-in-writes.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 import { buggify, cover } from '../runtime/probes.ts';
@@ -180,6 +181,8 @@ export const REFUSED_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDel
 export const CATCHING_UP_RETRY_BACKOFF: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0.5 };
 /** At most one slow-request line per operation per this interval (the lines held back are counted in the next). */
 export const SLOW_LOG_INTERVAL_MS = 100;
+/** At most one `write-acknowledged-late` warning per this interval: it reports a condition that lasts (a load), and counts the rest. */
+export const LATE_ACK_LOG_INTERVAL_MS = 10_000;
 /** Owners a read deferred are asked anyway after this fraction of the replica timeout. */
 export const DEFERRED_READ_AFTER_TIMEOUT_FRACTION = 0.25;
 /** The read-size estimate moves 1/8 of the way to each answer's size (a running mean). */
@@ -211,6 +214,8 @@ export interface CoordinatorStats {
   /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
   routesRefused: number;
   ringsAdopted: number;
+  /** Writes failed `unavailable` whose silent replicas then acknowledged enough to meet the level (late-acks.ts). */
+  writesAcknowledgedLate: number;
 }
 
 export class Coordinator implements KvService {
@@ -246,6 +251,7 @@ export class Coordinator implements KvService {
     localWaits: 0,
     routesRefused: 0,
     ringsAdopted: 0,
+    writesAcknowledgedLate: 0,
   };
   /** Sum of `bytes` over the pending requests. */
   private bytesInFlight = 0;
@@ -257,6 +263,9 @@ export class Coordinator implements KvService {
    */
   private readBytesEstimate = 0;
   private readonly slowLimiter = new LogLimiter(SLOW_LOG_INTERVAL_MS);
+  /** Writes failed `unavailable`, watched for acks past their deadline (onLateAck), and the rate of its log line. */
+  private readonly lateAcks = new LateAcks();
+  private readonly lateLimiter = new LogLimiter(LATE_ACK_LOG_INTERVAL_MS);
   /** Requests that crossed the slow-log threshold, logged or not. */
   slowRequests = 0;
 
@@ -567,7 +576,8 @@ export class Coordinator implements KvService {
 
   private onWriteAck(from: string, id: number): void {
     const write = this.pending.get(id);
-    if (!write || write.kind !== 'write') return;
+    if (!write) return this.onLateAck(from, id);
+    if (write.kind !== 'write') return;
     const standsInFor = write.fallbacks.get(from);
     if (write.awaiting.delete(from)) {
       write.acks++;
@@ -580,6 +590,26 @@ export class Coordinator implements KvService {
     } else return; // a duplicate
     this.reportAnswer(write, from);
     this.settleWrite(id, write);
+  }
+
+  /**
+   * An ack for a write no longer pending: when it brings a write failed `unavailable` to its level,
+   * that failure was a replica timeout too short for this load (late-acks.ts): counted, and
+   * logged (rate-limited) with what to change.
+   */
+  private onLateAck(from: string, id: number): void {
+    const now = this.ctx.env.clock.monoMs();
+    const lateMs = this.lateAcks.ack(id, from, now);
+    if (lateMs === null) return;
+    this.stats.writesAcknowledgedLate++;
+    const suppressed = this.lateLimiter.pass('late', now);
+    if (suppressed === null) return;
+    const timeoutMs = this.ctx.config.requestTimeoutMs;
+    this.ctx.env.log.warn(
+      { event: 'write-acknowledged-late', lateMs: Math.round(lateMs), replicaTimeoutMs: timeoutMs, writesAcknowledgedLate: this.stats.writesAcknowledgedLate, ...suppressedField(suppressed) },
+      `a write answered unavailable at its deadline reached its consistency level ${Math.round(lateMs)} ms later: its replicas are up but answer slower than the replica timeout (${timeoutMs} ms), ` +
+        'as nodes short of CPU do (a handoff under client load, say), and the write took effect; raise --replica-timeout or give the nodes more CPU (docs/OPERATIONS.md, "Writes failing during a leave")',
+    );
   }
 
   /** Answers the write once it meets its level in every ring it must, and finishes it once nobody is awaited. */
@@ -731,6 +761,7 @@ export class Coordinator implements KvService {
     if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
+      if (write.acks < write.needed) this.lateAcks.watch(id, write.acks, write.needed, [...write.awaiting, ...write.fallbacks.keys()], now);
       write.done({ code: 'unavailable', message: this.shortWriteMessage(write) });
     }
   }
@@ -743,7 +774,7 @@ export class Coordinator implements KvService {
    * not undone: the write may be read back, and a client decides whether writing it again is safe.
    */
   private shortWriteMessage(write: PendingWrite): string {
-    const silent = [...write.awaiting, ...write.fallbacks.values()];
+    const silent = [...write.awaiting, ...write.fallbacks.keys()];
     const down = write.owners.filter((owner) => !write.acked.has(owner) && !write.awaiting.has(owner) && !this.ctx.isAlive(owner));
     const missing = [...(silent.length > 0 ? [`no acknowledgement from ${silent.join(', ')} within the replica timeout (${this.ctx.config.requestTimeoutMs} ms)`] : []), ...(down.length > 0 ? [`down: ${down.join(', ')}`] : [])];
     const short = write.joint.find((q) => !this.jointRingMet(write, q));

@@ -8,8 +8,8 @@ import { EventTrace } from '../../src/sim/trace.ts';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function cluster(nodes = 4): KvCluster {
-  const c = new KvCluster({ seed: 1, nodes, partitions: 16, replication: { sloppyQuorum: false }, network: {}, trace: new EventTrace() });
+function cluster(nodes = 4, log: string[] = []): KvCluster {
+  const c = new KvCluster({ seed: 1, nodes, partitions: 16, replication: { sloppyQuorum: false }, network: {}, trace: new EventTrace(), logSink: (line) => log.push(line) });
   // Gossip forms the cluster, every node chooses its claim seed, the ring is confirmed.
   const formed = (): boolean => c.sim.upNodes().every((n) => n.process!.settled());
   c.sim.runUntil(5_000, formed);
@@ -230,8 +230,9 @@ test('refusing new requests (a leaving node past its grace): new ones answer not
   assert.equal(dec.decode(get(c, other, 'r', 'all').value!), 'before', 'nothing of the refused write was applied');
 });
 
-test('a write that fails unavailable names the owners it lacked: those silent past the replica timeout, and those down', () => {
-  const c = cluster(5);
+test('a write that fails unavailable names the owners it lacked (silent past the replica timeout, or down), and one its silent owners then acknowledge is counted and reported as a timeout too short for the load', () => {
+  const log: string[] = [];
+  const c = cluster(5, log);
   const { owners, outsider } = layout(c, 'named');
   const [first, second, third] = owners.map((i) => c.sim.nodes[i]!.address);
   // Silent: alive to gossip, but too slow to answer the write before its deadline (as a replica
@@ -242,12 +243,21 @@ test('a write that fails unavailable names the owners it lacked: those silent pa
   assert.equal(slow.error?.code, 'unavailable');
   assert.match(slow.error!.message, new RegExp(`^only 1 of the 2 replicas needed acknowledged the write in time \\(no acknowledgement from (${second}, ${third}|${third}, ${second}) within the replica timeout \\(500 ms\\)\\); those that did keep it`));
   assert.doesNotMatch(slow.error!.message, new RegExp(first!));
-
+  // Both answer once their pause is over: the failure was a timeout too short for them, and the
+  // coordinator says so once (the write took effect).
   c.sim.runUntil(c.sim.now + 2_000);
+  assert.equal(c.sim.process(outsider)!.stats().coordinator.writesAcknowledgedLate, 1);
+  const warnings = log.filter((line) => line.includes('"event":"write-acknowledged-late"'));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /reached its consistency level \d+ ms later: its replicas are up but answer slower than the replica timeout \(500 ms\)/);
+
   c.crash(owners[2]!);
   untilDead(c, outsider, owners[2]!);
   c.sim.pause(owners[1]!, 900);
   const short = set(c, outsider, 'named', 'two');
   assert.equal(short.error?.code, 'unavailable');
   assert.match(short.error!.message, new RegExp(`\\(no acknowledgement from ${second} within the replica timeout \\(500 ms\\); down: ${third}\\)`));
+  // The paused owner's late ack brings it to 2 of the 2 needed: counted too.
+  c.sim.runUntil(c.sim.now + 2_000);
+  assert.equal(c.sim.process(outsider)!.stats().coordinator.writesAcknowledgedLate, 2);
 });

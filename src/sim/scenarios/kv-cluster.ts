@@ -50,6 +50,8 @@ export interface KvClusterOptions {
   instrument?: (env: Env, info: ProcessInfo, build: (env: Env) => ShoalNode) => ShoalNode;
   /** How the network and the nodes draw their randomness (default 'shared'). */
   draws?: Draws;
+  /** Receives every node's log lines (Simulation's logSink), for tests that check what a node tells its operator. */
+  logSink?: (line: string) => void;
   /** A disk tier under each node's store, on a simulated disk that outlives the node's restarts. */
   disk?: { bytes: number; regionBytes: number; faults: DiskFaults };
 }
@@ -80,6 +82,7 @@ export class KvCluster {
       trace: options.trace,
       network: options.network,
       ...(options.draws === undefined ? {} : { draws: options.draws }),
+      ...(options.logSink === undefined ? {} : { logSink: options.logSink }),
       factory: (env, info) => {
         const build = (e: Env) =>
           createNode({
