@@ -762,7 +762,7 @@ export class Coordinator implements KvService {
     if (write.done) {
       this.stats.unavailable++;
       if (write.acks < write.needed) this.lateAcks.watch(id, write.acks, write.needed, [...write.awaiting, ...write.fallbacks.keys()], now);
-      write.done({ code: 'unavailable', message: this.shortWriteMessage(write) });
+      write.done({ code: 'unavailable', message: this.shortWriteMessage(write, now) });
     }
   }
 
@@ -772,11 +772,13 @@ export class Coordinator implements KvService {
    * replica from a missing one (a graceful leave on a starved machine fails writes the first way:
    * docs/OPERATIONS.md, "Writes failing during a leave"). The acknowledgements already given are
    * not undone: the write may be read back, and a client decides whether writing it again is safe.
+   * Before its deadline (too few owners alive to try), the live ones had not answered yet.
    */
-  private shortWriteMessage(write: PendingWrite): string {
+  private shortWriteMessage(write: PendingWrite, nowMs: number): string {
     const silent = [...write.awaiting, ...write.fallbacks.keys()];
     const down = write.owners.filter((owner) => !write.acked.has(owner) && !write.awaiting.has(owner) && !this.ctx.isAlive(owner));
-    const missing = [...(silent.length > 0 ? [`no acknowledgement from ${silent.join(', ')} within the replica timeout (${this.ctx.config.requestTimeoutMs} ms)`] : []), ...(down.length > 0 ? [`down: ${down.join(', ')}`] : [])];
+    const when = nowMs >= write.deadline ? `within the replica timeout (${this.ctx.config.requestTimeoutMs} ms)` : 'yet';
+    const missing = [...(silent.length > 0 ? [`no acknowledgement from ${silent.join(', ')} ${when}`] : []), ...(down.length > 0 ? [`down: ${down.join(', ')}`] : [])];
     const short = write.joint.find((q) => !this.jointRingMet(write, q));
     const jointSilent = short ? short.owners.filter((name) => write.jointAwaiting.has(name)) : [];
     const joint = short ? `; and too few of the ${short.needed} needed on a ring other nodes may still use${jointSilent.length > 0 ? ` (no acknowledgement from ${jointSilent.join(', ')})` : ''}` : '';

@@ -260,4 +260,7 @@ test('a write that fails unavailable names the owners it lacked (silent past the
   // The paused owner's late ack brings it to 2 of the 2 needed: counted too.
   c.sim.runUntil(c.sim.now + 2_000);
   assert.equal(c.sim.process(outsider)!.stats().coordinator.writesAcknowledgedLate, 2);
+  // ALL with an owner down fails at once, before any live owner could answer or time out.
+  const all = set(c, outsider, 'named', 'three', 'all');
+  assert.match(all.error!.message, new RegExp(`^only 0 of the 3 replicas needed acknowledged the write in time \\(no acknowledgement from (${first}, ${second}|${second}, ${first}) yet; down: ${third}\\)`));
 });
