@@ -264,3 +264,20 @@ test('a write that fails unavailable names the owners it lacked (silent past the
   const all = set(c, outsider, 'named', 'three', 'all');
   assert.match(all.error!.message, new RegExp(`^only 0 of the 3 replicas needed acknowledged the write in time \\(no acknowledgement from (${first}, ${second}|${second}, ${first}) yet; down: ${third}\\)`));
 });
+
+test('a coordinator whose deadline timer fires late (its event loop was busy) reads the acknowledgements already received before failing the write', () => {
+  const c = cluster(5);
+  const { owners, outsider } = layout(c, 'stall');
+  const start = c.sim.now;
+  // Two owners answer only after 600 ms, past the 500 ms replica timeout; but the coordinator is
+  // itself busy from 400 to 800 ms (a long turn, a starved CPU), so at 800 ms their acks and its
+  // deadline timer are all waiting for it: they answered before it could look.
+  c.sim.pause(owners[1]!, 600);
+  c.sim.pause(owners[2]!, 600);
+  let out: { error: KvError | null } | null = null;
+  c.sim.process(outsider)!.kv.set(enc.encode('stall'), enc.encode('v'), { consistency: 'quorum' }, (error) => (out = { error }));
+  c.sim.at(start + 400, () => c.sim.pause(outsider, 400), 'stall');
+  c.sim.runUntil(start + 2_000, () => out !== null);
+  assert.deepEqual(out, { error: null });
+  assert.equal(c.sim.process(outsider)!.stats().coordinator.stalledExpiries, 1);
+});
