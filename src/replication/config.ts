@@ -204,6 +204,13 @@ export interface ReplicationBugs {
    * test/sim/restart-catch-up-pace.test.ts). For re-injection tests whose seeds were found before.
    */
   catchUpAtTimerPace?: boolean;
+  /**
+   * A deadline timer that fires late expires the due requests at once, as before the expiry waited
+   * one turn for the answers received meanwhile (coordinator.ts expireDue, DEADLINE_STALL_MS). The
+   * re-injection tests of seeds found before it replay their runs with it: a paused or slow node's
+   * requests now end otherwise, and those runs take other courses.
+   */
+  expireBeforeReading?: boolean;
   /** A write's joint quorum over the previous ring asks only as many owners as this node sees alive: owners cut off by a partition still serve that ring's reads (kv-drain seed 400211). */
   jointQuorumOfLiveOwners?: boolean;
   /** Gossip (GossipBugs in src/gossip/config.ts): a member told a suspicion older than what it knows does not answer the sender with its newer state, which keeps the suspicion until its timer (kv-rmw seed 106, keyed draws). */

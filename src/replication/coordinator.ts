@@ -1195,7 +1195,7 @@ export class Coordinator implements KvService {
     this.deadlineTimer = null;
     this.deadlineTimerAt = Number.POSITIVE_INFINITY;
     const now = this.ctx.env.clock.monoMs();
-    if (now - armedFor >= DEADLINE_STALL_MS && !this.stallDeferred) {
+    if (now - armedFor >= DEADLINE_STALL_MS && !this.stallDeferred && !this.ctx.config.bugs?.expireBeforeReading) {
       this.stallDeferred = true;
       this.stats.stalledExpiries++;
       this.deadlineTimerAt = now;

@@ -66,6 +66,7 @@ const BUG_SWITCHES = {
   jointQuorumOfLiveOwners: 'flag',
   handOffAtTimerPace: 'flag',
   catchUpAtTimerPace: 'flag',
+  expireBeforeReading: 'flag',
   ignoreStaleAccusations: 'flag',
   silentToAccused: 'flag',
   dropWritesOn: 'node',
