@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,7 @@ import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { isPortFree } from '../daemon/ports.ts';
+import { liveLockHolder } from '../daemon/dir-lock.ts';
 
 /** Waiting for the cluster (start, rolling restart): one line on stderr when it is a terminal; node log lines clear it first. */
 const progress = new Progress();
@@ -119,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   // answer the readiness checks in its place.
   await checkPortsFree(basePort, count, flags['data-dir'] !== undefined);
   const dataRoot = resolve(String(flags['data-dir'] ?? DEV_DATA_DIR));
+  checkDataDirFree(dataRoot, count, basePort);
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
   const seed = `127.0.0.1:${basePort + 1}`;
@@ -317,6 +320,22 @@ async function checkPortsFree(basePort: number, count: number, dataDirGiven: boo
   const flags = other === null ? '' : `--base-port ${other}${dataDirGiven ? '' : ` --data-dir .shoal/dev-${other}`}`;
   const beside = other === null ? 'give another --base-port' : process.env.npm_lifecycle_event === 'start' ? `run this one beside it: npm start -- ${flags}` : `run this one beside it: shoal dev ${flags}`;
   throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or ${beside} (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
+}
+
+/**
+ * Refuses (a usage error, exit 2) when a node's data directory under `dataRoot` is held by a
+ * running Shoal node, such as another dev cluster started with the same --data-dir: otherwise
+ * this one prints its banner, starts its nodes, and stops them all when that node refuses its
+ * directory, with advice meant for `shoal start` (each node its own --data-dir).
+ */
+function checkDataDirFree(dataRoot: string, count: number, basePort: number): void {
+  for (let i = 1; i <= count; i++) {
+    const dir = join(dataRoot, `node${i}`);
+    const holder = liveLockHolder(dir);
+    if (holder === null) continue;
+    const onHost = holder.host === hostname() ? '' : ` on host ${holder.host}`;
+    throw new UsageError(`${dir} is in use by another Shoal node (pid ${holder.pid}${onHost}, since ${holder.since}; another shoal dev cluster?): stop it, or give this cluster its own data directory, such as --data-dir .shoal/dev-${basePort}`);
+  }
 }
 
 /** Stops one node gracefully (SIGTERM: it leaves, handing its partitions off), killing it if it takes too long. */

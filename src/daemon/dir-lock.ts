@@ -97,6 +97,18 @@ export async function lockDirectory(dir: string, flag: string, options: LockOpti
   throw new StartupError(`could not take the lock ${path}: other processes keep creating and removing it; give each node its own ${flag}`);
 }
 
+/**
+ * The running process holding the lock on `dir`, or null when none does (no lock file, an
+ * unreadable one, or one left by a process that is gone): what `lockDirectory` would refuse, asked
+ * without taking the lock, so `shoal dev` can refuse a data directory before starting any node.
+ */
+export function liveLockHolder(dir: string): LockHolder | null {
+  const path = join(dir, LOCK_FILE);
+  const found = readHolder(path);
+  if (found === 'gone' || found === 'unreadable') return null;
+  return judge(found, path, LOCK_REFRESH_MS) === 'left' ? null : found;
+}
+
 /** Milliseconds since the file was last written or refreshed (Infinity when it is gone). */
 function ageMs(path: string): number {
   try {

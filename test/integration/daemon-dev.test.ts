@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts, isPortFree } from '../../src/daemon/ports.ts';
+import { lockDirectory } from '../../src/daemon/dir-lock.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
 import { devPorts, freeDevBase, runShoal, runShoalEach, SHOAL_BIN, tempDir, until } from './daemon-harness.ts';
 
@@ -260,6 +261,24 @@ test('shoal dev on ports in use says which and exits 2 before starting a node', 
     assert.match(viaNpm.stderr, /stop it, or run this one beside it: npm start -- --base-port (\d+) --data-dir \.shoal\/dev-\1 \(/);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
+  }
+});
+
+// Another dev cluster on the same --data-dir holds its nodes' directories: before, this one printed
+// its banner, started its nodes, and stopped them all once node1 refused its directory with advice
+// for `shoal start` ("give each node its own --data-dir").
+test('shoal dev on a data directory another running node holds says so and exits 2 before starting a node', async () => {
+  const base = await freeDevBase(1);
+  const dataRoot = tempDir('shoal-dev-');
+  mkdirSync(join(dataRoot, 'node1'));
+  const lock = await lockDirectory(join(dataRoot, 'node1'), '--data-dir');
+  try {
+    const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', dataRoot]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, '', 'no banner: no node was started');
+    assert.equal(r.stderr, `shoal dev: ${join(dataRoot, 'node1')} is in use by another Shoal node (pid ${process.pid}, since ${JSON.parse(readFileSync(join(dataRoot, 'node1', 'shoal.lock'), 'utf8')).since}; another shoal dev cluster?): stop it, or give this cluster its own data directory, such as --data-dir .shoal/dev-${base}\n`);
+  } finally {
+    lock.release();
   }
 });
 
