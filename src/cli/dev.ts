@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   const passedOn = passedOnArgs(flags);
   // Before any node starts: a node on a port in use would exit, and another cluster there would
   // answer the readiness checks in its place.
-  await checkPortsFree(basePort, count, flags['data-dir'] !== undefined);
+  await checkPortsFree(basePort, count, flags['data-dir'] === undefined ? undefined : String(flags['data-dir']));
   const dataRoot = resolve(String(flags['data-dir'] ?? DEV_DATA_DIR));
   checkDataDirFree(dataRoot, count, basePort);
   const replicas = Math.min(3, count);
@@ -301,10 +301,11 @@ async function busyPorts(basePort: number, count: number): Promise<{ port: numbe
 /**
  * Refuses (a usage error, exit 2) when any port the nodes would listen on is taken, naming the
  * first few, with the command that runs this cluster beside the other: a base port whose ports are
- * all free now, its own data directory unless one was given (the other cluster may hold
- * .shoal/data), in the form that reaches dev through `npm start` when that is how it was run.
+ * all free now, with the data directory given (so the printed command is the one to run) or else
+ * its own (the other cluster may hold .shoal/data), in the form that reaches dev through
+ * `npm start` when that is how it was run.
  */
-async function checkPortsFree(basePort: number, count: number, dataDirGiven: boolean): Promise<void> {
+async function checkPortsFree(basePort: number, count: number, dataDir: string | undefined): Promise<void> {
   const busy = await busyPorts(basePort, count);
   if (busy.length === 0) return;
   const named = busy.slice(0, 3).map((b) => `127.0.0.1:${b.port} (${b.what})`).join(', ') + (busy.length > 3 ? ` and ${busy.length - 3} more` : '');
@@ -317,7 +318,7 @@ async function checkPortsFree(basePort: number, count: number, dataDirGiven: boo
       if ((await busyPorts(candidate, count)).length === 0) other = candidate;
     }
   }
-  const flags = other === null ? '' : `--base-port ${other}${dataDirGiven ? '' : ` --data-dir .shoal/dev-${other}`}`;
+  const flags = other === null ? '' : `--base-port ${other} --data-dir ${dataDir === undefined ? `.shoal/dev-${other}` : shellWord(dataDir)}`;
   const beside = other === null ? 'give another --base-port' : process.env.npm_lifecycle_event === 'start' ? `run this one beside it: npm start -- ${flags}` : `run this one beside it: shoal dev ${flags}`;
   throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or ${beside} (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
 }
@@ -336,6 +337,11 @@ function checkDataDirFree(dataRoot: string, count: number, basePort: number): vo
     const onHost = holder.host === hostname() ? '' : ` on host ${holder.host}`;
     throw new UsageError(`${dir} is in use by another Shoal node (pid ${holder.pid}${onHost}, since ${holder.since}; another shoal dev cluster?): stop it, or give this cluster its own data directory, such as --data-dir .shoal/dev-${basePort}`);
   }
+}
+
+/** `word` as one shell word: as it is when it holds no character a shell treats specially, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** Stops one node gracefully (SIGTERM: it leaves, handing its partitions off), killing it if it takes too long. */
