@@ -192,8 +192,9 @@ export class PartitionReplica {
     // Evicted and forgotten by the shadow, at a version at or above this record's (its filter of
     // forgotten keys, eviction-shadow.ts): maybe older than what was evicted, so not stored (F5: a
     // sync copy brought the older value back). Remembered at this version, so sync lists it and
-    // its sender stops pushing it. The disk tier's version, where it has one, is exact.
-    if (held === undefined && this.disk?.versionOf(key) === undefined && this.shadow.forgottenBound(this.partition, key, incoming.version)) {
+    // its sender stops pushing it. The disk tier's version, where it has one, is exact. The filter
+    // is asked first: for a new write (newer than every watermark) it answers without a lookup.
+    if (held === undefined && this.shadow.forgottenBound(this.partition, key, incoming.version) && this.disk?.versionOf(key) === undefined) {
       this.shadow.recordRefused(this.partition, key, incoming.version);
       this.digestValid = false;
       this.counts.stale++;
