@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, positionals, node } = command;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const prefixes = flags.prefixes === undefined ? 15 : Number(flags.prefixes);
-  if (!Number.isInteger(prefixes) || prefixes < 0) throw new UsageError(`--prefixes must be a whole number, got ${String(flags.prefixes)}`);
+  if (!Number.isInteger(prefixes) || prefixes < 0) throw new UsageError(`--prefixes must be a whole number, 0 or more, got ${String(flags.prefixes)}`);
   let stats: ClusterStats;
   try {
     stats = await clusterStats(node, (a) => fetchStatus(a), flags.local === true);
