@@ -332,6 +332,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   }));
   counter('shoal_replicas_busy_total', 'Replica answers of busy (partition mailbox full) seen as coordinator.', () => s.coordinator.replicasBusy);
   counter('shoal_routes_refused_total', 'Requests a replica refused as routed by an older ring (coordinator view).', () => s.coordinator.routesRefused);
+  counter('shoal_deadline_checks_late_total', 'Replica-timeout checks this node ran 10 ms or more late (a busy event loop) and put off one turn, so that answers already received are read first.', () => s.coordinator.stalledExpiries);
   counter('shoal_writes_acknowledged_late_total', 'Writes this node failed unavailable at the replica timeout that enough replicas then acknowledged: the timeout is too short for the load.', () => s.coordinator.writesAcknowledgedLate);
   labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
 
