@@ -53,6 +53,7 @@ export interface MetricsSnapshot {
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
+    stalledExpiries: number;
   };
   pendingRequests: number;
   replica: { writesApplied: number; writesStale: number; writesRefused: number; readRepairsApplied: number; hintsApplied: number; busy: number; routesRefused: number };
