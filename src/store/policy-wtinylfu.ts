@@ -153,10 +153,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   setMaximum(maximumWeight: number): void {
+    // A resize (Store.setMaxMemory) keeps the window share the tuner or climber chose; only the
+    // first call starts from the configured one.
+    const share = this.maximum > 0 ? this.windowMax / this.maximum : this.windowFraction;
     this.maximum = maximumWeight;
-    this.windowMax = Math.floor(maximumWeight * this.windowFraction);
+    this.windowMax = Math.floor(maximumWeight * share);
     this.protectedMax = Math.floor(PROTECTED_FRACTION * (maximumWeight - this.windowMax));
     this.climber?.resize(maximumWeight, this.climberSample());
+    // A smaller protected region gives its least recent entries back to probation, where the
+    // store's next eviction finds them first.
+    this.demoteProtectedOverflow();
   }
 
   onInsert(slot: number): void {

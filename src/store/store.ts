@@ -178,12 +178,18 @@ export interface TickResult {
   backlog: boolean;
 }
 
+/** The sketch's starting size for a budget: an entry per 256 bytes, at most 65,536 (reached at 16 MiB; the sketch grows past it with the entries). */
+function expectedEntriesFor(maxMemory: number): number {
+  return Math.min(1 << 16, Math.ceil(maxMemory / 256));
+}
+
 function isPositiveOrAbsent(n: number | undefined): boolean {
   return n === undefined || (Number.isFinite(n) && n > 0);
 }
 
 export class Store {
-  readonly maxMemory: number;
+  /** The memory budget in bytes (Infinity when counting entries); `setMaxMemory` changes it. */
+  private budget: number;
   readonly maxEntries: number;
   private currentPolicy: PolicyName;
   private readonly clock: Clock;
@@ -207,7 +213,8 @@ export class Store {
   private policy: EvictionPolicy;
   private readonly policyHost: PolicyHost;
   private readonly policyOptions: StoreOptions;
-  private readonly expectedEntries: number;
+  /** The sketch's starting size for a policy built now (`createPolicy`): from the budget, or maxEntries. */
+  private expectedEntries: number;
   private readonly hot: HotKeyTracker | undefined;
   private readonly analytics: AccessRecorder | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
@@ -215,6 +222,8 @@ export class Store {
   private bytes = 0;
   /** Bytes the node spends outside the store on its behalf (`reserveBytes`), held under maxMemory with `bytes`. */
   private reserved = 0;
+  /** What `reserveBytes` last asked for, before the cap of half the budget (so a resize can cap it again). */
+  private reserveAsked = 0;
   private count = 0;
   private iterating = false;
   private readonly counters = {
@@ -236,7 +245,7 @@ export class Store {
     if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0)) throw new StoreConfigError(`maxEntries must be a positive integer, got ${maxEntries}`);
     const policy = options.policy ?? 'wtinylfu';
     if (!POLICY_NAMES.includes(policy)) throw new StoreConfigError(`unknown policy "${String(policy)}"; use one of ${POLICY_NAMES.join(', ')}`);
-    this.maxMemory = maxMemory ?? Number.POSITIVE_INFINITY;
+    this.budget = maxMemory ?? Number.POSITIVE_INFINITY;
     this.maxEntries = maxEntries ?? Number.POSITIVE_INFINITY;
     this.countEntries = maxMemory === undefined;
     this.currentPolicy = policy;
@@ -282,8 +291,34 @@ export class Store {
     };
     this.policyHost = host;
     this.policyOptions = options;
-    this.expectedEntries = maxEntries ?? Math.min(1 << 16, Math.ceil(this.maxMemory / 256));
+    this.expectedEntries = maxEntries ?? expectedEntriesFor(this.budget);
     this.policy = this.createPolicy(policy);
+  }
+
+  /** The memory budget in bytes (Infinity for a store that counts entries): --max-memory, or what `setMaxMemory` set since. */
+  get maxMemory(): number {
+    return this.budget;
+  }
+
+  /**
+   * Changes the memory budget of a running store (CONFIG SET maxmemory). A smaller budget is
+   * enforced at once: the policy in force evicts down to it (through the eviction listener, as any
+   * eviction), except `noeviction`, which deletes nothing and refuses writes until the store is
+   * back under it. A larger one evicts nothing. What follows the budget: the policy's regions
+   * (W-TinyLFU keeps the window share it had), the cap on the disk tier's reserve (half the
+   * budget), and the sketch size of a policy built later (`setPolicy`). What does not: the running
+   * W-TinyLFU's sketch, which grows with the entry count by itself, and its window tuner, sized
+   * from the budget at start (docs/STORE.md, "Resizing").
+   */
+  setMaxMemory(maxMemory: number): void {
+    this.checkNotIterating();
+    if (this.countEntries) throw new StoreConfigError('this store counts entries (maxEntries), not bytes: it has no memory budget to change');
+    if (!(Number.isSafeInteger(maxMemory) && maxMemory > 0)) throw new StoreConfigError(`maxMemory must be a positive whole number of bytes, got ${maxMemory}`);
+    this.budget = maxMemory;
+    this.expectedEntries = expectedEntriesFor(maxMemory);
+    this.reserveBytes(this.reserveAsked);
+    this.policy.setMaximum(maxMemory);
+    if (this.bytes + this.reserved > this.budget) this.policy.evict();
   }
 
   /** The eviction policy in force (`setPolicy` changes it). */
@@ -525,6 +560,7 @@ export class Store {
    * called from inside eviction callbacks); the next write evicts.
    */
   reserveBytes(bytes: number): void {
+    this.reserveAsked = bytes;
     this.reserved = Math.min(Math.max(0, bytes), this.maxMemory / 2);
   }
 
