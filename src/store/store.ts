@@ -544,13 +544,20 @@ export class Store {
       if (existing === -1) entries++;
     }
     if (this.currentPolicy !== 'noeviction') return false;
-    return this.bytes + this.reserved + added > this.maxMemory || this.count + entries > this.maxEntries;
+    // Results that add nothing are taken even over the budget (see wouldExceedBudget).
+    return (added > 0 && this.bytes + this.reserved + added > this.maxMemory) || this.count + entries > this.maxEntries;
   }
 
-  /** Whether storing `cost` bytes under a key (held now in slot `existing`, or -1) would take the store past its budget. */
+  /**
+   * Whether storing `cost` bytes under a key (held now in slot `existing`, or -1) would take the
+   * store past its budget. A write that does not grow its entry never does: over the budget (after
+   * a shrink, setMaxMemory) it brings the store back toward it, as replication's deletes do by
+   * writing a tombstone smaller than the value (Redis's DEL runs over maxmemory too).
+   */
   private wouldExceedBudget(existing: number, cost: number): boolean {
     if (existing === -1) return this.bytes + this.reserved + cost > this.maxMemory || this.count + 1 > this.maxEntries;
-    return this.bytes + this.reserved + cost - this.costOf(existing) > this.maxMemory;
+    const growth = cost - this.costOf(existing);
+    return growth > 0 && this.bytes + this.reserved + growth > this.maxMemory;
   }
 
   /**

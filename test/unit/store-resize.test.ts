@@ -61,6 +61,13 @@ test('noeviction: a smaller budget deletes nothing; writes are refused until del
   assert.equal(store.stats().evictions.size, 0);
   assert.equal(store.set('new', VALUE, { partition: 0 }), false, 'over the budget: refused (Redis\'s OOM)');
   assert.equal(store.stats().refusedOverBudget, 1);
+  // Over the budget, a write that does not grow its entry is taken (replication deletes by writing
+  // a tombstone smaller than the value, and Redis's DEL runs over maxmemory); one that grows it is not.
+  assert.equal(store.set(keyOf(0), VALUE.subarray(0, 10), { partition: 0 }), true, 'a smaller value');
+  assert.equal(store.set(keyOf(1), VALUE, { partition: 0 }), true, 'the same size');
+  assert.equal(store.set(keyOf(2), new Uint8Array(200), { partition: 0 }), false, 'a larger value');
+  assert.equal(store.wouldRefuse([keyOf(3), keyOf(4)], [10, 10]), false, 'read-modify-write results that shrink');
+  assert.equal(store.wouldRefuse([keyOf(3), 'other'], [10, 10]), true, 'and one that adds an entry');
   for (let i = 0; i < 11; i++) store.delete(keyOf(i));
   assert.equal(store.set('new', VALUE, { partition: 0 }), true, 'under it again: written');
 });
