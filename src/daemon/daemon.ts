@@ -306,6 +306,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         hotKeys: (count) => node.hotKeys(count),
         keyFrequency: (key) => node.shoal.keyFrequency(key),
         evictionPolicy: node.evictionPolicy,
+        memoryBudget: node.memoryBudget,
         storeEvictions: () => node.shoal.store.stats().evictions.size,
         storeMemory: () => {
           const store = node.shoal.store.stats();

@@ -22,6 +22,8 @@ import { hostPort, type SeedList } from './seeds.ts';
 import type { AclStore } from '../security/acl.ts';
 import { AclSync } from '../security/acl-sync.ts';
 import { openDiskTier } from './disk-device.ts';
+import { optionSpec } from './options.ts';
+import { parseBytes } from './units.ts';
 
 export interface HostedNode {
   readonly kv: KvService;
@@ -37,6 +39,8 @@ export interface HostedNode {
   status(): NodeStatus;
   /** The store's eviction policy by its --eviction-policy name, changeable at run time (RESP CONFIG SET maxmemory-policy). */
   readonly evictionPolicy: { current(): DaemonConfig['evictionPolicy']; set(policy: DaemonConfig['evictionPolicy']): void };
+  /** The store's memory budget in bytes (--max-memory), changeable at run time down to --max-memory's minimum (RESP CONFIG SET maxmemory). */
+  readonly memoryBudget: { current(): number; readonly minimum: number; set(bytes: number): void };
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -171,6 +175,11 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
     evictionPolicy: {
       current: () => (node.store.policyName === 'wtinylfu' ? 'default' : node.store.policyName),
       set: (policy) => node.store.setPolicy(policy === 'default' ? 'wtinylfu' : policy),
+    },
+    memoryBudget: {
+      current: () => node.store.maxMemory,
+      minimum: parseBytes(optionSpec('max-memory').min!),
+      set: (bytes) => node.store.setMaxMemory(bytes),
     },
     progress: () => {
       const s = node.status();

@@ -77,7 +77,8 @@ function memorySection(state: RespServerState): Fields {
   const memory = process.memoryUsage();
   const used = memory.heapUsed + memory.external;
   const peak = state.notePeakMemory(used);
-  const maxmemory = state.configNumber('maxmemory');
+  // The node's store budget (CONFIG GET maxmemory), as the exact digits Redis prints.
+  const maxmemory = state.config.get('maxmemory') ?? '0';
   const system = totalmem();
   return [
     ['used_memory', used],
@@ -90,7 +91,7 @@ function memorySection(state: RespServerState): Fields {
     ['total_system_memory', system],
     ['total_system_memory_human', human(system)],
     ['maxmemory', maxmemory],
-    ['maxmemory_human', human(maxmemory)],
+    ['maxmemory_human', human(Number(maxmemory))],
     ['maxmemory_policy', state.config.get('maxmemory-policy') ?? 'noeviction'],
     ['mem_fragmentation_ratio', used === 0 ? 0 : (memory.rss / used).toFixed(2)],
     ['mem_allocator', 'v8'],
@@ -187,8 +188,11 @@ function cpuSection(): Fields {
 
 function shoalSection(ctx: CommandContext, state: RespServerState): Fields {
   const topology = ctx.server.topology();
+  // What maxmemory bounds: the bytes the node's store charges its records (used_memory is the whole process's heap).
+  const store = ctx.server.storeMemory?.();
   return [
     ...Object.entries(state.describe()),
+    ...(store === undefined ? [] : ([['store_used_memory', store.bytes], ['store_used_memory_human', human(store.bytes)], ['store_records', store.entries]] as Fields)),
     ['ring_version', topology.version],
     ['members', topology.nodes.length],
     ['partitions', topology.partitions],

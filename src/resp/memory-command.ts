@@ -35,7 +35,7 @@ export interface StoreMemory {
   entries: number;
   /** Bytes charged toward the budget. */
   bytes: number;
-  /** The budget, --max-memory. */
+  /** The budget: --max-memory, or what CONFIG SET maxmemory set since. */
   maxMemory: number;
   /** Records evicted for memory since the node started. */
   evicted: number;
@@ -51,22 +51,22 @@ const NEAR_BUDGET = 0.9;
 /**
  * MEMORY DOCTOR's report, in Redis's words where Redis has them (an empty instance, no issue
  * found, the issues' opening and closing lines), about what Shoal's memory is: the node's store
- * against its --max-memory budget (Redis looks at its allocator, which Shoal does not have).
+ * against its budget (maxmemory; Redis looks at its allocator, which Shoal does not have).
  */
 export function memoryDoctorReport(store: StoreMemory): string {
   if (store.entries === 0) {
     return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
   }
-  const used = `${human(store.bytes)} of its ${human(store.maxMemory)} budget (--max-memory) in use, ${store.entries} records`;
+  const used = `${human(store.bytes)} of its ${human(store.maxMemory)} budget (maxmemory) in use, ${store.entries} records`;
   const issues: string[] = [];
   if (store.evicted > 0 && store.bytes >= NEAR_BUDGET * store.maxMemory) {
-    issues.push(` * Evictions: this node's store has evicted ${store.evicted} records for memory since it started, and it is full (${used}). Keys that are still wanted come back as misses: raise --max-memory, or add nodes.`);
+    issues.push(` * Evictions: this node's store has evicted ${store.evicted} records for memory since it started, and it is full (${used}). Keys that are still wanted come back as misses: raise the budget (CONFIG SET maxmemory, --max-memory), or add nodes.`);
   }
   if (store.refusedOverBudget > 0) {
-    issues.push(` * Refused writes: ${store.refusedOverBudget} writes were refused (OOM) because the store was full under maxmemory-policy noeviction. Raise --max-memory, add nodes, or let the store evict (CONFIG SET maxmemory-policy allkeys-wtinylfu).`);
+    issues.push(` * Refused writes: ${store.refusedOverBudget} writes were refused (OOM) because the store was full under maxmemory-policy noeviction. Raise the budget (CONFIG SET maxmemory, --max-memory), add nodes, or let the store evict (CONFIG SET maxmemory-policy allkeys-wtinylfu).`);
   }
   if (store.refusedTooLarge > 0) {
-    issues.push(` * Values larger than the budget: ${store.refusedTooLarge} writes were refused because one value alone was larger than this node's whole budget. Raise --max-memory, or store smaller values.`);
+    issues.push(` * Values larger than the budget: ${store.refusedTooLarge} writes were refused because one value alone was larger than this node's whole budget. Raise the budget (CONFIG SET maxmemory, --max-memory), or store smaller values.`);
   }
   if (issues.length === 0) return `Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base. (This node's store: ${used}.)\n`;
   return `Sam, I detected a few issues in this Redis instance memory implants:\n\n${issues.join('\n\n')}\n\nI'm here to keep you safe, Sam. I want to help you.\n`;

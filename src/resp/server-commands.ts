@@ -758,10 +758,25 @@ const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['a
     reply.error('ERR syntax error');
     return done();
   }
+  // As Redis 7 (configSetCommand): every name is looked up before any value is read, so an
+  // unknown name, then a repeated one (as the client spelt it), is the error whatever the values.
+  const names = new Set<string>();
+  for (let j = 2; j < args.length; j += 2) {
+    const name = lower(args[j]!);
+    if (!state.config.has(name)) {
+      reply.error(quotingError(`ERR Unknown option or number of arguments for CONFIG SET - '${argText(args[j]!)}'`));
+      return done();
+    }
+    if (names.has(name)) {
+      reply.error(quotingError(`ERR CONFIG SET failed (possibly related to argument '${argText(args[j]!)}') - duplicate parameter`));
+      return done();
+    }
+    names.add(name);
+  }
   // All or nothing, as Redis 7: check every pair on a copy first.
   const before = new Map(state.config);
   for (let j = 2; j < args.length; j += 2) {
-    const error = state.setConfig(lower(args[j]!), text(args[j + 1]!), argText(args[j]!));
+    const error = state.setConfig(lower(args[j]!), text(args[j + 1]!));
     if (error !== null) {
       for (const [name, value] of before) state.config.set(name, value);
       state.cacheThresholds();
@@ -769,7 +784,7 @@ const configSet = spec('set', -4, ['admin', 'noscript', 'loading', 'stale'], ['a
       return done();
     }
   }
-  state.applyEvictionPolicy();
+  state.applyToStore();
   reply.ok();
   done();
 });

@@ -90,6 +90,17 @@ export interface EvictionPolicyControl {
 }
 
 /**
+ * The node's store memory budget in bytes (--max-memory): CONFIG GET/SET maxmemory and INFO's
+ * maxmemory read and change it.
+ */
+export interface MemoryBudgetControl {
+  current(): number;
+  /** The smallest budget the node takes (--max-memory's minimum). */
+  readonly minimum: number;
+  set(bytes: number): void;
+}
+
+/**
  * Redis's name for each store policy. The default, adaptive W-TinyLFU, has none in Redis: it
  * evicts any key (allkeys-) by frequency-gated recency, so it answers `allkeys-wtinylfu`, which
  * CONFIG SET accepts to go back to it. Redis's volatile-* and allkeys-random have no store policy.
@@ -103,9 +114,9 @@ const OPS_SAMPLE_MS = 100;
 
 /** Redis's defaults for the settings we honour. */
 const CONFIG_DEFAULTS: Record<string, string> = {
-  // Shoal's store has its own memory budget (--max-memory); Redis's setting is kept for clients
-  // that read or set it and does not change the store. maxmemory-policy does, when the server is
-  // given the store's policy (EvictionPolicyControl); without one it is only kept, as maxmemory.
+  // The node's store budget and policy when the server is given them (MemoryBudgetControl,
+  // EvictionPolicyControl): CONFIG SET changes the store. Without them (a listener with no store
+  // of its own, as in tests) the settings are only kept.
   maxmemory: '0',
   'maxmemory-policy': 'noeviction',
   // No persistence: what a Redis started with `--save '' --appendonly no` answers.
@@ -169,8 +180,10 @@ export class RespServerState {
     private readonly evictionPolicy?: EvictionPolicyControl,
     /** Records the node's store has evicted for memory since it started; absent: none known (0). */
     private readonly storeEvictions: () => number = () => 0,
+    private readonly memoryBudget?: MemoryBudgetControl,
   ) {
     if (evictionPolicy) this.config.set('maxmemory-policy', REDIS_POLICY_NAMES[evictionPolicy.current()] ?? evictionPolicy.current());
+    if (memoryBudget) this.config.set('maxmemory', String(memoryBudget.current()));
     this.evictionsAtReset = storeEvictions();
     this.countingSinceMs = startedAtMs;
   }
@@ -265,11 +278,20 @@ export class RespServerState {
     if (outcome === 'failed') stat.failed++;
   }
 
-  /** Gives the store the policy CONFIG SET chose (called once every pair of a CONFIG SET was accepted). */
-  applyEvictionPolicy(): void {
-    if (!this.evictionPolicy) return;
-    const wanted = STORE_POLICY_NAMES.get(this.config.get('maxmemory-policy')!);
-    if (wanted !== undefined && wanted !== this.evictionPolicy.current()) this.evictionPolicy.set(wanted);
+  /**
+   * Gives the store the policy and budget CONFIG SET chose (called once every pair of a CONFIG SET
+   * was accepted). The policy first, so that a shrink given with it evicts by it (or, under
+   * noeviction, deletes nothing), as Redis evicts after its CONFIG SET by the policy then in force.
+   */
+  applyToStore(): void {
+    if (this.evictionPolicy) {
+      const wanted = STORE_POLICY_NAMES.get(this.config.get('maxmemory-policy')!);
+      if (wanted !== undefined && wanted !== this.evictionPolicy.current()) this.evictionPolicy.set(wanted);
+    }
+    if (this.memoryBudget) {
+      const wanted = this.configNumber('maxmemory');
+      if (wanted !== this.memoryBudget.current()) this.memoryBudget.set(wanted);
+    }
   }
 
   observeBuffered(bytes: number): void {
@@ -301,18 +323,18 @@ export class RespServerState {
   }
 
   /**
-   * CONFIG SET of one parameter (`name` lower case): null when set, or Redis's error. Unknown
-   * parameters answer as Redis does, quoting the name as the client gave it (`given`, an argText);
-   * values are checked as Redis checks them.
+   * CONFIG SET of one known parameter (`name` lower case, as the `config` map has it; the caller
+   * answers unknown names): null when set, or Redis's error, which names the parameter as Redis
+   * spells it whatever the client's case. Values are checked as Redis checks them.
    */
-  setConfig(name: string, value: string, given = name): Uint8Array | null {
-    const unknown = quotingError(`ERR Unknown option or number of arguments for CONFIG SET - '${given}'`);
-    if (!this.config.has(name)) return unknown;
-    const invalid = (why: string) => quotingError(`ERR CONFIG SET failed (possibly related to argument '${given}') - ${why}`);
+  setConfig(name: string, value: string): Uint8Array | null {
+    const invalid = (why: string) => quotingError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
     switch (name) {
       case 'maxmemory': {
         const bytes = parseMemory(value);
         if (bytes === null) return invalid('argument must be a memory value');
+        const refusal = this.memoryBudget === undefined ? null : budgetRefusal(bytes, this.memoryBudget.minimum);
+        if (refusal !== null) return invalid(refusal);
         this.config.set(name, String(bytes));
         return null;
       }
@@ -345,7 +367,7 @@ export class RespServerState {
         return null;
       }
     }
-    return unknown;
+    throw new Error(`CONFIG SET of ${name}: a parameter in CONFIG_DEFAULTS without a setter`);
   }
 
   /**
@@ -435,13 +457,34 @@ function slowlogArgs(args: Uint8Array[]): Uint8Array[] {
   return kept;
 }
 
-/** Redis's memory values: bytes, or with k/kb/m/mb/g/gb (case-insensitive; k = 1000, kb = 1024). */
-export function parseMemory(text: string): number | null {
-  const m = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
-  if (m === null) return null;
-  const unit = (m[2] ?? '').toLowerCase();
-  const factor: Record<string, number> = { '': 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
-  return Number(m[1]) * factor[unit]!;
+const MEMORY_UNITS: Record<string, bigint> = { '': 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
+const ULLONG_MAX = 2n ** 64n - 1n;
+
+/**
+ * A memory value as Redis 7.0 reads one (memtoull in util.c): digits, then b, k, kb, m, mb, g or
+ * gb in any case (k = 1000, kb = 1024) or nothing; null for anything else. As there, the digits
+ * may be none (`mb` is 0) but fewer than 128, a number past 2^64 - 1 is taken as 2^64 - 1
+ * (strtoull), and the product wraps modulo 2^64 (`17179869184gb` is 0).
+ */
+export function parseMemory(text: string): bigint | null {
+  const m = /^(\d*)([a-z]*)$/i.exec(text);
+  const unit = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
+  if (m === null || unit === undefined || m[1]!.length >= 128) return null;
+  const digits = m[1] === '' ? 0n : BigInt(m[1]!);
+  return ((digits > ULLONG_MAX ? ULLONG_MAX : digits) * unit) & ULLONG_MAX;
+}
+
+/**
+ * Why the node's store cannot take a budget Redis would (null: it can). Redis reads 0 as no limit;
+ * a store without a bound would grow until the process dies, so 0 is refused rather than taken.
+ */
+function budgetRefusal(bytes: bigint, minimum: number): string | null {
+  // The minimum as a memory value the user can type back (1048576 is `1mb`).
+  const typed = minimum % 1024 ** 2 === 0 ? `${minimum / 1024 ** 2}mb` : String(minimum);
+  if (bytes === 0n) return `Shoal's store needs a memory budget: 0 (no limit in Redis) would let it grow until the node runs out of memory; give at least ${typed} (${minimum} bytes)`;
+  if (bytes < BigInt(minimum)) return `argument must be at least ${minimum} (${typed}), the smallest store budget, as for --max-memory`;
+  if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) return `argument must be at most ${Number.MAX_SAFE_INTEGER} bytes`;
+  return null;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } f
 import { CommandTable } from './commands.ts';
 import { DEFAULT_CONNECTION_LIMITS, RespConnection, type ConnectionLimits } from './connection.ts';
 import { INLINE_MAX_BYTES, RespParser } from './parser.ts';
-import { RespServerState, type EvictionPolicyControl } from './server-state.ts';
+import { RespServerState, type EvictionPolicyControl, type MemoryBudgetControl } from './server-state.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { StoreMemory } from './memory-command.ts';
 import { createRouter } from './redirect.ts';
@@ -64,6 +64,8 @@ export interface RespServerOptions {
   evictionPolicy?: EvictionPolicyControl;
   /** How many records the node's store has evicted for memory (INFO evicted_keys); absent: 0. */
   storeEvictions?: () => number;
+  /** The node's store budget, which CONFIG GET/SET maxmemory and INFO read and change (server-state.ts); absent: the setting is only kept. */
+  memoryBudget?: MemoryBudgetControl;
   /** Connections at once, in all (default MAX_CLIENTS) and per remote address (default 0: none). */
   connectionLimits?: Partial<ConnectionLimitsConfig>;
   /** Redis's `timeout`: a connection idle this long (ms; nothing read or written) is closed; 0 (default): never. */
@@ -130,7 +132,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
     sockets.delete(socket);
     if (sockets.size === 0) for (const waiter of allClosedWaiters.splice(0)) waiter();
   };
-  const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions);
+  const state = new RespServerState(table, nowMs(), nowMs, options.describe, options.evictionPolicy, options.storeEvictions, options.memoryBudget);
   state.log = options.log;
 
   const gate = options.admission ?? new AdmissionGate({ nowMs: () => performance.now() });

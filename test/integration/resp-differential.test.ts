@@ -188,6 +188,16 @@ const SCRIPTS: Record<string, Arg[][]> = {
     ['COPY', '{c}a', '{c}b', 'REPLACE', 'DB'], ['COPY', '{c}a', '{c}a', 'FOO'], ['COPY', '{c}none', '{c}a'], ['COPY', '{c}none', '{c}a', 'REPLACE'],
     ['GET', '{c}a'], ['SET', '{c}e', '1', 'EX', '200'], ['COPY', '{c}a', '{c}e', 'REPLACE'], ['TTL', '{c}e'], ['GET', '{c}e'],
   ],
+  // CONFIG SET maxmemory resizes the node's store (a budget it can take: at least 1mb, not 0, which
+  // Shoal refuses; test/integration/resp-maxmemory.test.ts): every name is checked before any
+  // value (an unknown one, then a repeated one), a value's error names the parameter as Redis
+  // spells it; the test puts Shoal back on the budget --max-memory gave it after.
+  'config set maxmemory': [
+    ['CONFIG', 'SET', 'maxmemory', '300mb'], ['CONFIG', 'GET', 'maxmemory'], ['CONFIG', 'SET', 'MaxMemory', '2GB'], ['CONFIG', 'GET', 'MAXMEMORY'],
+    ['CONFIG', 'SET', 'MAXMEMORY', 'abc'], ['CONFIG', 'SET', 'maxmemory', 'abc', 'nosuch', '1'], ['CONFIG', 'SET', 'maxmemory', '1', 'NoSuch', '2'],
+    ['CONFIG', 'SET', 'maxmemory', '1mb', 'MAXMEMORY', '2mb'], ['CONFIG', 'SET', 'MAXMEMORY', 'abc', 'maxmemory', '1'],
+    ['CONFIG', 'SET', 'maxmemory', '0', 'maxmemory', 'abc'], ['CONFIG', 'SET', 'Slowlog-Max-Len', 'x'], ['CONFIG', 'GET', 'maxmemory'],
+  ],
   // MEMORY USAGE: options, errors and a missing key as Redis; an existing key's figure is Shoal's (DIFFERENCES).
   'memory usage': [
     ['MEMORY'], ['MEMORY', 'USAGE'], ['MEMORY', 'USAGE', 'mk'], ['SET', 'mk', 'abc'], ['MEMORY', 'USAGE', 'mk'],
@@ -386,6 +396,8 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
     toShoal.close();
   });
 
+  // The store budget --max-memory gave, which the scripts change and the test restores.
+  const startBudget = /\r\n(\d+)\r\n$/.exec(await toShoal.command(['CONFIG', 'GET', 'maxmemory']))![1]!;
   const mismatches: string[] = [];
   const both = async (args: Arg[], where: string, reference = toRedis): Promise<void> => {
     const [fromRedis, fromShoal] = [await reference.command(args), await toShoal.command(args)];
@@ -429,9 +441,11 @@ test('Shoal answers the string and expiry commands byte for byte as redis-server
   if (!same(untouched['redis']!.freq) || !same(untouched['shoal']!.freq)) mismatches.push(`object: OBJECT FREQ asked 5 times answers ${JSON.stringify(untouched)}`);
   const counted = ({ stats }: { stats: string[] }): string => JSON.stringify(stats.map((line) => line.split(' ').map((f) => Number(f.split(':')[1]))).reduce((a, b) => b.map((n, i) => n - a[i]!)));
   if (counted(untouched['shoal']!) !== counted(untouched['redis']!)) mismatches.push(`object: keyspace_hits/misses counted by 20 OBJECT lookups of a key and 5 of a missing one: ${JSON.stringify(untouched)}`);
-  // Each back on its own default, which they name differently (Shoal's W-TinyLFU has no Redis name).
+  // Each back on its own default, which they name differently (Shoal's W-TinyLFU has no Redis name),
+  // and its own budget: none for Redis, --max-memory's default for Shoal (which refuses 0).
   assert.equal(await toRedis.command(['CONFIG', 'SET', 'maxmemory', '0']), '+OK\r\n');
-  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'allkeys-wtinylfu']), '+OK\r\n');
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', startBudget, 'maxmemory-policy', 'allkeys-wtinylfu']), '+OK\r\n');
+  assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), `*2\r\n$9\r\nmaxmemory\r\n$${startBudget.length}\r\n${startBudget}\r\n`);
   // Under Shoal's default policy, OBJECT FREQ answers the store's estimate, which reads raise
   // (Redis has no such policy to compare with), and IDLETIME answers Redis's LFU error.
   const frequencyOf = async (key: string): Promise<number> => integerOf(await toShoal.command(['OBJECT', 'FREQ', key])) ?? -1;

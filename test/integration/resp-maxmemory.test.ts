@@ -102,3 +102,97 @@ test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte 
   assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-wtinylfu']), '+OK\r\n');
   assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory-policy']), '*2\r\n$16\r\nmaxmemory-policy\r\n$16\r\nallkeys-wtinylfu\r\n');
 });
+
+/** CONFIG GET's reply for one parameter and value, in RESP2. */
+const configReply = (name: string, value: string): string => `*2\r\n$${name.length}\r\n${name}\r\n$${value.length}\r\n${value}\r\n`;
+/** Shoal's refusal of a budget its store cannot take (server-state.ts, budgetRefusal). */
+const refused = (why: string): string => `-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ${why}\r\n`;
+
+test('CONFIG GET/SET maxmemory and INFO read and resize the node\'s store budget; units and syntax errors are redis-server 7.0\'s', { timeout: 120_000 }, async (t) => {
+  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
+  const redis = await startRedis(redisPort!);
+  t.after(() => redis.kill('SIGKILL'));
+  const shoal = new DaemonProcess({ name: 'budget', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort), '--max-memory', '8mib'] });
+  t.after(() => shoal.stop());
+  await shoal.start();
+  const toRedis = await RawConnection.open(redisPort!);
+  const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
+  t.after(() => {
+    toRedis.close();
+    toShoal.close();
+  });
+  const info = async (section: string): Promise<Record<string, string>> => {
+    const text = await toShoal.command(['INFO', section]);
+    return Object.fromEntries(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
+  };
+  const evicted = async (): Promise<number> => Number((await info('stats'))['evicted_keys']);
+  const storeBytes = async (): Promise<number> => Number((await info('shoal'))['store_used_memory']);
+  const setAll = async (prefix: string, count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) assert.equal(await toShoal.command(['SET', `${prefix}:${i}`, VALUE]), '+OK\r\n');
+  };
+
+  // The budget --max-memory gave, as CONFIG GET and INFO memory report it.
+  assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), configReply('maxmemory', String(8 * 1024 * 1024)));
+  assert.deepEqual([(await info('memory'))['maxmemory'], (await info('memory'))['maxmemory_human']], ['8388608', '8.00M']);
+
+  // Memory values are read as Redis reads them: units (k 1000, kb 1024...) in any case, and the
+  // same error for what is not one. Both answer each alike, and report the same bytes after.
+  for (const value of ['3mb', '4MB', '5000k', '5000K', '6000kb', '7340032', '7340032b', '1gb', '1G', '8mb']) {
+    assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', value]), await toRedis.command(['CONFIG', 'SET', 'maxmemory', value]), value);
+    assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), await toRedis.command(['CONFIG', 'GET', 'maxmemory']), value);
+  }
+  for (const value of ['-1', '1.5mb', ' 1mb', '1mb ', '1tb', '1mib', '+5', '0x10', '1e3', 'abc', '9'.repeat(128)]) {
+    const fromRedis = await toRedis.command(['CONFIG', 'SET', 'maxmemory', value]);
+    assert.match(fromRedis, /argument must be a memory value/, value);
+    assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', value]), fromRedis, value);
+  }
+  // What Redis takes but a store cannot: no limit, less than the smallest budget (--max-memory's),
+  // more than a budget can be. Refused with why; the budget stays.
+  const noLimit = refused("Shoal's store needs a memory budget: 0 (no limit in Redis) would let it grow until the node runs out of memory; give at least 1mb (1048576 bytes)");
+  for (const [value, reply] of [
+    ['0', noLimit],
+    ['', noLimit],
+    ['1048575', refused('argument must be at least 1048576 (1mb), the smallest store budget, as for --max-memory')],
+    ['18446744073709551615', refused('argument must be at most 9007199254740991 bytes')],
+  ] as const) {
+    assert.equal(await toRedis.command(['CONFIG', 'SET', 'maxmemory', value]), '+OK\r\n', value);
+    assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', value]), reply, value);
+  }
+  // All or nothing: a refused budget leaves the policy given with it as it was.
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction', 'maxmemory', '0']), noLimit);
+  assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory*']), configReply('maxmemory', '8388608').replace('*2', '*4') + configReply('maxmemory-policy', 'allkeys-wtinylfu').slice(4));
+  assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), configReply('maxmemory', '8388608'));
+
+  // Shrinking evicts down to the new budget at once, and writes past it keep the store within it.
+  await setAll('a', 600);
+  assert.equal(await evicted(), 0, '600 writes of 10 KB fit 8 MiB');
+  assert.ok((await storeBytes()) > 4 * 1024 * 1024);
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '2mb']), '+OK\r\n');
+  assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), configReply('maxmemory', '2097152'));
+  assert.deepEqual([(await info('memory'))['maxmemory'], (await info('memory'))['maxmemory_human']], ['2097152', '2.00M']);
+  const afterShrink = await evicted();
+  assert.ok(afterShrink > 350, `${afterShrink} evicted by the shrink`);
+  assert.ok((await storeBytes()) <= 2 * 1024 * 1024, `store at ${await storeBytes()} bytes`);
+  await setAll('b', 300);
+  assert.ok((await evicted()) >= afterShrink + 250, 'writes past the new budget evict');
+  assert.ok((await storeBytes()) <= 2 * 1024 * 1024, `store at ${await storeBytes()} bytes`);
+  // What is left is what 2 MiB holds of 10 KB values (W-TinyLFU may have turned the newest away).
+  const records = Number((await info('shoal'))['store_records']);
+  assert.ok(records > 150 && records <= 2 * 1024 * 1024 / VALUE.length, `${records} records held`);
+
+  // Growing evicts nothing and lets more in.
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '16mb']), '+OK\r\n');
+  const beforeGrowth = await evicted();
+  await setAll('c', 1000);
+  assert.equal(await evicted(), beforeGrowth, '1000 writes of 10 KB more fit 16 MiB');
+
+  // Under noeviction a shrink deletes nothing: writes answer OOM until deletes bring the store under the budget.
+  assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction', 'maxmemory', '4mb']), '+OK\r\n');
+  assert.equal(await evicted(), beforeGrowth, 'nothing deleted');
+  assert.ok((await storeBytes()) > 4 * 1024 * 1024);
+  assert.equal(await toShoal.command(['SET', 'd:0', VALUE]), OOM);
+  assert.equal(await toShoal.command(['GET', 'c:0']), `$${VALUE.length}\r\n${VALUE}\r\n`);
+  // DEL runs over the budget, as in Redis (its tombstone is smaller than the value it replaces).
+  for (let i = 0; i < 1000; i++) assert.equal(await toShoal.command(['DEL', `c:${i}`]), ':1\r\n');
+  assert.equal(await toShoal.command(['SET', 'd:0', VALUE]), '+OK\r\n');
+});

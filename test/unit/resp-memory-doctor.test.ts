@@ -13,7 +13,7 @@ test('an empty store gets Redis\'s "empty instance" text; a healthy one its "no 
   assert.match(memoryDoctorReport({ ...healthy, entries: 0, bytes: 0 }), /^Hi Sam, this instance is empty or is using very little memory.* as soon as I finished rebooting\.\n$/);
   assert.equal(
     memoryDoctorReport(healthy),
-    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base. (This node's store: 2.00M of its 64.00M budget (--max-memory) in use, 10 records.)\n",
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base. (This node's store: 2.00M of its 64.00M budget (maxmemory) in use, 10 records.)\n",
   );
   // Evictions long ago, from a store that is not full now, are no issue.
   assert.match(memoryDoctorReport({ ...healthy, evicted: 5 }), /^Hi Sam, I can't find any memory issue/);
