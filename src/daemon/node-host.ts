@@ -22,6 +22,7 @@ import { hostPort, type SeedList } from './seeds.ts';
 import type { AclStore } from '../security/acl.ts';
 import { AclSync } from '../security/acl-sync.ts';
 import { openDiskTier } from './disk-device.ts';
+import { MemoryBudget } from '../node/memory-budget.ts';
 import { optionSpec } from './options.ts';
 import { parseBytes } from './units.ts';
 
@@ -40,7 +41,7 @@ export interface HostedNode {
   /** The store's eviction policy by its --eviction-policy name, changeable at run time (RESP CONFIG SET maxmemory-policy). */
   readonly evictionPolicy: { current(): DaemonConfig['evictionPolicy']; set(policy: DaemonConfig['evictionPolicy']): void };
   /** The store's memory budget in bytes (--max-memory), changeable at run time down to --max-memory's minimum (RESP CONFIG SET maxmemory). */
-  readonly memoryBudget: { current(): number; readonly minimum: number; set(bytes: number): void };
+  readonly memoryBudget: MemoryBudget;
   /** Partition replicas held, catching up, and still to be handed off. */
   progress(): { held: number; catchingUp: number; toHandOff: number };
   /** The current (or last) catch-up's progress (see ShoalNode.catchUpProgress). */
@@ -176,11 +177,7 @@ export function createHostedNode(env: Env, config: DaemonConfig, clientAddress: 
       current: () => (node.store.policyName === 'wtinylfu' ? 'default' : node.store.policyName),
       set: (policy) => node.store.setPolicy(policy === 'default' ? 'wtinylfu' : policy),
     },
-    memoryBudget: {
-      current: () => node.store.maxMemory,
-      minimum: parseBytes(optionSpec('max-memory').min!),
-      set: (bytes) => node.store.setMaxMemory(bytes),
-    },
+    memoryBudget: new MemoryBudget(node.store, env.timers, parseBytes(optionSpec('max-memory').min!)),
     progress: () => {
       const s = node.status();
       return { held: s.partitionsHeld, catchingUp: s.handoff.partitionsCatchingUp, toHandOff: s.handoff.partitionsToHandOff };

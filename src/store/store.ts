@@ -379,6 +379,11 @@ export class Store {
     return this.bytes;
   }
 
+  /** What `reserveBytes` holds back for the node's use outside the store (after its cap of half the budget). */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
   /** What every entry costs by `entryCost`, summed afresh (the byte-accounting assertion compares it with `usedBytes`). */
   recountBytes(): number {
     let sum = 0;

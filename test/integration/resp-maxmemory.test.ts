@@ -170,6 +170,8 @@ test('CONFIG GET/SET maxmemory and INFO read and resize the node\'s store budget
   assert.equal(await toShoal.command(['CONFIG', 'SET', 'maxmemory', '2mb']), '+OK\r\n');
   assert.equal(await toShoal.command(['CONFIG', 'GET', 'maxmemory']), configReply('maxmemory', '2097152'));
   assert.deepEqual([(await info('memory'))['maxmemory'], (await info('memory'))['maxmemory_human']], ['2097152', '2.00M']);
+  // The store steps down to it a few MiB of evictions at a time (src/node/memory-budget.ts).
+  await until('the store to shrink to 2mb', async () => ((await storeBytes()) <= 2 * 1024 * 1024 ? true : undefined), 20_000);
   const afterShrink = await evicted();
   assert.ok(afterShrink > 350, `${afterShrink} evicted by the shrink`);
   assert.ok((await storeBytes()) <= 2 * 1024 * 1024, `store at ${await storeBytes()} bytes`);
