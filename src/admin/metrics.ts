@@ -403,7 +403,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_disk_reinserted_total', 'Entries read since written that were rewritten when their region was reclaimed.', () => s.disk?.reinserted ?? 0);
   counter('shoal_disk_write_errors_total', 'Disk tier device writes that failed.', () => s.disk?.writeErrors ?? 0);
   gauge('shoal_store_used_bytes', 'Accounted bytes of the entries held (the figure kept under the memory budget).', () => s.store.bytes);
-  gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory).', () => s.store.maxMemory);
+  gauge('shoal_store_budget_bytes', 'Memory budget of the store (--max-memory, or the Redis port\'s CONFIG SET maxmemory since the start).', () => s.store.maxMemory);
   gauge('shoal_store_arena_reserved_bytes', 'Bytes of slab pages reserved for values.', () => s.store.arenaReservedBytes);
   gauge('shoal_store_window_max_bytes', 'W-TinyLFU admission window size (0 under other policies).', () => s.store.policyDetails['windowMaxWeight'] ?? 0);
   gauge('shoal_store_window_bytes', 'Bytes in the W-TinyLFU admission window now (0 under other policies).', () => s.store.policyDetails['windowWeight'] ?? 0);

@@ -80,7 +80,7 @@ export const DAEMON_OPTIONS = {
     patternText: 'HOST:PEER-PORT, comma-separated',
   },
   zone: { kind: 'string', description: 'failure zone; replicas go to distinct zones when there are enough', default: 'default' },
-  'max-memory': { kind: 'bytes', description: 'memory budget of the storage engine', default: '256mb', min: '1mib' },
+  'max-memory': { kind: 'bytes', description: 'memory budget of the storage engine (the Redis port\'s CONFIG SET maxmemory changes it until the next start; its units are Redis\'s: 1mb there is 1mib here; docs/REDIS.md)', default: '256mb', min: '1mib' },
   'eviction-policy': {
     kind: 'choice',
     description: 'what the storage engine does when --max-memory is full: default (adaptive W-TinyLFU), lru, lfu, or noeviction (writes are refused; docs/STORE.md)',

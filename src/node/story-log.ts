@@ -160,7 +160,7 @@ export class NodeStoryLog {
       this.evictionPressure = true;
       this.log.warn(
         { event: 'eviction-pressure', ...fields, ...suppressedField(suppressed) },
-        `eviction pressure: ${evictedPerSecond} entries evicted and ${refusedPerSecond} writes refused per second at ${stats.bytes} of ${stats.maxMemory} bytes; the working set does not fit --max-memory`,
+        `eviction pressure: ${evictedPerSecond} entries evicted and ${refusedPerSecond} writes refused per second at ${stats.bytes} of ${stats.maxMemory} bytes; the working set does not fit the store's budget (--max-memory, or CONFIG SET maxmemory)`,
       );
     } else if (this.evictionPressure && evictedPerSecond + refusedPerSecond < threshold / 4) {
       this.evictionPressure = false;
