@@ -7,7 +7,7 @@
 // once full, Redis refuses every write command, Shoal only a write that does not fit (an INCR of a
 // held key that keeps its size still runs).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { DaemonProcess, until } from './daemon-harness.ts';
 import { RawConnection, startRedis } from './resp-raw.ts';
@@ -27,12 +27,12 @@ async function fillUntilError(connection: RawConnection): Promise<{ error: strin
   throw new Error(`no error after ${MAX_WRITES} writes`);
 }
 
-test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte redis-server 7.0\'s', { timeout: 120_000 }, async (t) => {
+/** A redis-server started with `redisArgs` and a one-node Shoal with `--max-memory maxMemory`, a raw connection to each; all stopped after the test. */
+async function redisAndShoal(t: TestContext, redisArgs: string[], maxMemory: string): Promise<{ toRedis: RawConnection; toShoal: RawConnection }> {
   const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
-  // Redis's used_memory starts near 1 MB; 4 MB leaves room for a few hundred writes.
-  const redis = await startRedis(redisPort!, ['--maxmemory', '4mb']);
+  const redis = await startRedis(redisPort!, redisArgs);
   t.after(() => redis.kill('SIGKILL'));
-  const shoal = new DaemonProcess({ name: 'oom', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort), '--max-memory', '1mib'] });
+  const shoal = new DaemonProcess({ name: 'oom', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort), '--max-memory', maxMemory] });
   t.after(() => shoal.stop());
   await shoal.start();
   const toRedis = await RawConnection.open(redisPort!);
@@ -41,6 +41,12 @@ test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte 
     toRedis.close();
     toShoal.close();
   });
+  return { toRedis, toShoal };
+}
+
+test('CONFIG SET maxmemory-policy and noeviction\'s OOM reply are byte for byte redis-server 7.0\'s', { timeout: 120_000 }, async (t) => {
+  // Redis's used_memory starts near 1 MB; 4 MB leaves room for a few hundred writes.
+  const { toRedis, toShoal } = await redisAndShoal(t, ['--maxmemory', '4mb'], '1mib');
   const both = async (...args: string[]): Promise<string> => {
     const [fromRedis, fromShoal] = [await toRedis.command(args), await toShoal.command(args)];
     assert.equal(fromShoal, fromRedis, args.join(' '));
@@ -109,18 +115,7 @@ const configReply = (name: string, value: string): string => `*2\r\n$${name.leng
 const refused = (why: string): string => `-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ${why}\r\n`;
 
 test('CONFIG GET/SET maxmemory and INFO read and resize the node\'s store budget; units and syntax errors are redis-server 7.0\'s', { timeout: 120_000 }, async (t) => {
-  const [redisPort, clientPort, peerPort, respPort] = await freePorts(4);
-  const redis = await startRedis(redisPort!);
-  t.after(() => redis.kill('SIGKILL'));
-  const shoal = new DaemonProcess({ name: 'budget', port: clientPort!, peerPort: peerPort!, seeds: [], extra: ['--resp-port', String(respPort), '--max-memory', '8mib'] });
-  t.after(() => shoal.stop());
-  await shoal.start();
-  const toRedis = await RawConnection.open(redisPort!);
-  const toShoal = await until('the RESP port', () => RawConnection.open(respPort!), 20_000);
-  t.after(() => {
-    toRedis.close();
-    toShoal.close();
-  });
+  const { toRedis, toShoal } = await redisAndShoal(t, [], '8mib');
   const info = async (section: string): Promise<Record<string, string>> => {
     const text = await toShoal.command(['INFO', section]);
     return Object.fromEntries(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
