@@ -223,7 +223,6 @@ export class AccessRecorder {
       throw new AnalyticsConfigError(`analytics readSample must be a power of two, got ${this.readSample}`);
     }
     this.prefixes = this.prefixDelimiter === '' ? undefined : new PrefixTable(options.prefixCapacity ?? DEFAULT_PREFIX_CAPACITY);
-    this.untilSample = this.stepsToNextSample();
   }
 
   /** The prefix of a key: up to and including the first delimiter, or '' when it has none. */
@@ -253,68 +252,34 @@ export class AccessRecorder {
    * characters, which a miss otherwise never touches (get-miss ran 1.6-3x slower unsampled in
    * `npm run bench:store -- --analytics`). A xorshift stream picks them, so a workload that cycles
    * through prefixes in step with the sample cannot skew the table; it is seeded, so runs repeat.
-   *
-   * The stream steps once per read and a read is sampled when the step's low bits are zero; the
-   * steps up to the next sampled one are taken in advance (`stepsToNextSample`), so an unsampled
-   * read is one decrement, and the store's get can count its hits down itself (`skipReads`).
    */
   read(key: string, hit: boolean): void {
-    if (--this.untilSample === 0) this.sampledRead(key, hit);
-  }
-
-  /** Reads until the next sampled one, that one included (at least 1). */
-  get readsUntilSample(): number {
-    return this.untilSample;
-  }
-
-  /**
-   * Takes note of `n` reads, fewer than `readsUntilSample`, that `read` was not given: none of them
-   * would have been sampled, so only the countdown moves (the store's get counts its hits down
-   * itself and hands them on in one call; docs/STORE.md, tenth pass).
-   */
-  skipReads(n: number): void {
-    this.untilSample -= n;
-  }
-
-  private sampledRead(key: string, hit: boolean): void {
-    this.untilSample = this.stepsToNextSample();
     if (this.prefixes === undefined) return;
-    this.prefixes.record(this.prefixFor(key), hit ? 0 : 1, this.readSample);
-    this.sampledGap = this.untilSample;
-  }
-
-  /** Steps the xorshift stream to its next sampled state and returns how many steps (reads) that took. */
-  private stepsToNextSample(): number {
     let x = this.sampler;
-    let steps = 0;
-    do {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      steps++;
-    } while ((x & (this.readSample - 1)) !== 0);
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.sampler = x;
-    return steps;
+    if ((x & (this.readSample - 1)) !== 0) return;
+    this.prefixes.record(this.prefixFor(key), hit ? 0 : 1, this.readSample);
+    this.sampledAt = x;
   }
 
   /**
    * The read just recorded as a hit gave its reader no value (Store.recountAsMiss): if it was one
-   * of the sampled reads (no read since: the countdown has not moved), its prefix's hit becomes a miss.
+   * of the sampled reads (no read since: the sampler has not moved), its prefix's hit becomes a miss.
    */
   recountAsMiss(key: string): void {
-    if (this.prefixes === undefined || this.sampledGap !== this.untilSample) return;
+    if (this.prefixes === undefined || this.sampledAt !== this.sampler) return;
     this.prefixes.moveKind(this.prefixFor(key), 0, 1, this.readSample);
-    this.sampledGap = 0;
+    this.sampledAt = 0;
   }
 
-  /** The countdown as the last sampled read set it (0: no sampled read since the last recount); any read since has moved the countdown off it. */
-  private sampledGap = 0;
+  /** The sampler's state after the last sampled read (0: none since the last recount): set only on the sampled path, so an unsampled read costs nothing more. */
+  private sampledAt = 0;
 
   private readonly readSample: number;
-  /** The xorshift stream's state at the next sampled read. */
   private sampler = 0x9e3779b9 | 0;
-  /** Reads until the next sampled one, counting it (at least 1 between reads). */
-  private untilSample = 0;
 
   /** A write of `valueLength` bytes with `ttlMs` to live (negative: no TTL). */
   write(key: string, valueLength: number, ttlMs: number): void {

@@ -148,20 +148,6 @@ export class HotKeyTracker {
     return this.total;
   }
 
-  /** Accesses until the next counted one, that one included (at least 1). */
-  get accessesUntilSample(): number {
-    return this.untilSample;
-  }
-
-  /**
-   * Takes note of `n` accesses, fewer than `accessesUntilSample`, that `record` was not given: none
-   * of them would have been counted, so only the countdown moves (the store's get counts its
-   * hits down itself and hands them on in one call; docs/STORE.md, tenth pass).
-   */
-  skip(n: number): void {
-    this.untilSample -= n;
-  }
-
   /**
    * Notes one access to `key` (counted if the sampler picks it; see the module comment). `hash`,
    * when given, must be `keyHash(key)`: the store's index has computed it, and hashing the key

@@ -83,8 +83,6 @@ const DEADLINE = 3;
 const PARTITION_MASK = 0xffffff;
 /** Byte offset in a row of the PARTITION word's top byte, whichever the platform's byte order. */
 const POLICY_BYTE = PARTITION * 4 + (new Uint8Array(new Uint32Array([0xff000000]).buffer)[3] === 0xff ? 3 : 0);
-/** The hit countdown's length when neither the hot-key tracker nor the analytics is on (see untilSampledHit). */
-const NO_SAMPLE = 2 ** 30;
 /** Slots 0-2 never hold an entry: their rows hold W-TinyLFU's three list sentinels (PolicyRows.reservedSlots). */
 const RESERVED_SLOTS = 3;
 /** The wheel's NO_DEADLINE as a private binding: an imported one is a module cell, loaded on every get (see charCodeAt in key-index.ts). */
@@ -220,15 +218,6 @@ export class Store {
   private readonly hot: HotKeyTracker | undefined;
   private readonly analytics: AccessRecorder | undefined;
   private evictionListener: ((key: string, value: Uint8Array, partition: number) => void) | null = null;
-  /**
-   * Hits until the hot-key tracker or the access analytics samples one (the one included), counted
-   * down by `readSlot` alone: both sample about one access in 8 or 64, and calling them on every hit
-   * to count down their own samplers made two calls of a get that TurboFan's inlining budget did
-   * not cover (docs/STORE.md, tenth pass). `handOnCountedHits` tells them of the hits counted here.
-   */
-  private untilSampledHit = 1;
-  /** What `untilSampledHit` was set to when the trackers were last told (`armSampledHits`). */
-  private sampledHitArmed = 1;
   private readonly maxExpirationsPerTick: number;
   private bytes = 0;
   /** Bytes the node spends outside the store on its behalf (`reserveBytes`), held under maxMemory with `bytes`. */
@@ -284,7 +273,6 @@ export class Store {
     this.hot = options.hotKeys === false ? undefined : new HotKeyTracker(options.hotKeys ?? {});
     this.analytics = options.analytics === false ? undefined : new AccessRecorder(options.analytics ?? {});
     this.analytics?.tick(this.clock.wallMs(), 0, 0);
-    this.armSampledHits();
     const host: PolicyHost = {
       // As an int32 (the same bits): a uint32 at or above 2^31 returned from a call that is not
       // inlined is boxed into a heap number, 16 bytes allocated on every get of half the keys.
@@ -417,9 +405,7 @@ export class Store {
   /** The value stored under `key` (a copy the caller may keep), or undefined. Counts a hit or miss. */
   get(key: string, partition?: number): Uint8Array | undefined {
     const slot = this.readSlot(key, partition);
-    if (slot === -1) return undefined;
-    const row = slot * this.rowWords;
-    return this.arena.copy(this.rows[row + HANDLE]!, this.rows[row + LENGTH]!);
+    return slot === -1 ? undefined : this.arena.copy(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
   }
 
   /**
@@ -448,9 +434,7 @@ export class Store {
     this.counters.misses++;
     counters.hits--;
     counters.misses++;
-    if (this.analytics === undefined) return;
-    this.handOnCountedHits();
-    this.analytics.recountAsMiss(key);
+    this.analytics?.recountAsMiss(key);
   }
 
   /** The value without counting a hit or touching recency/frequency; still never an expired one. */
@@ -537,11 +521,7 @@ export class Store {
       slot = this.insert(key, hash, value, cost, options.partition);
     }
     if (deadline !== NO_DEADLINE || this.wheel.deadline(slot) !== NO_DEADLINE) this.wheel.schedule(slot, deadline);
-    if (!copy && this.hot !== undefined) {
-      this.handOnCountedHits();
-      this.hot.record(key, hash);
-      this.armSampledHits();
-    }
+    if (!copy) this.hot?.record(key, hash);
     if (this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries) {
       this.policy.evict();
       if (this.keys[slot] !== key) {
@@ -777,51 +757,18 @@ export class Store {
       return -1;
     }
     // Start the value's cache miss now, so it overlaps the policy's work below (see ValueArena.touch).
-    // The row read once into locals: less bytecode, and this path competes for TurboFan's
-    // 920-byte inlining budget (docs/STORE.md, tenth pass).
-    const rows = this.rows;
-    const row = slot * this.rowWords;
-    this.arena.touch(rows[row + HANDLE]!, rows[row + LENGTH]!);
+    this.arena.touch(this.rows[slot * this.rowWords + HANDLE]!, this.rows[slot * this.rowWords + LENGTH]!);
     this.counters.hits++;
-    this.partitions.counters[rows[row + PARTITION]! & PARTITION_MASK]!.hits++;
+    this.partitions.counters[this.rows[slot * this.rowWords + PARTITION]! & PARTITION_MASK]!.hits++;
     this.policy.onAccess(slot);
-    if (--this.untilSampledHit === 0) this.sampledHit(key, hash);
-    return slot;
-  }
-
-  /** A hit the hot-key tracker or the analytics may sample (see untilSampledHit). */
-  private sampledHit(key: string, hash: number): void {
-    // The hits before this one were counted down here: hand them on, then this one as any access.
-    this.untilSampledHit = 1;
-    this.handOnCountedHits();
     this.hot?.record(key, hash);
     this.analytics?.read(key, true);
-    this.armSampledHits();
-  }
-
-  /** Tells the trackers of the hits `readSlot` counted down since `armSampledHits` (none sampled), before anything else reaches them. */
-  private handOnCountedHits(): void {
-    const counted = this.sampledHitArmed - this.untilSampledHit;
-    if (counted === 0) return;
-    this.hot?.skip(counted);
-    this.analytics?.skipReads(counted);
-    this.sampledHitArmed = this.untilSampledHit;
-  }
-
-  /** Starts the hit countdown afresh from the trackers' own: it ends at the first hit either samples. */
-  private armSampledHits(): void {
-    const hot = this.hot === undefined ? NO_SAMPLE : this.hot.accessesUntilSample;
-    const analytics = this.analytics === undefined ? NO_SAMPLE : this.analytics.readsUntilSample;
-    this.untilSampledHit = this.sampledHitArmed = Math.min(hot, analytics);
+    return slot;
   }
 
   private recordMiss(key: string, partition: number | undefined): void {
     this.counters.misses++;
-    if (this.analytics !== undefined) {
-      this.handOnCountedHits();
-      this.analytics.read(key, false);
-      this.armSampledHits();
-    }
+    this.analytics?.read(key, false);
     if (partition !== undefined) this.partitions.counters[this.partitions.indexFor(partition)]!.misses++;
     this.policy.onMiss();
   }

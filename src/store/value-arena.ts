@@ -189,44 +189,35 @@ export class ValueArena {
    * never writes to it again). Small copies share a pool buffer; see COPY_POOL_BYTES.
    */
   copy(handle: number, len: number): Uint8Array {
-    const at = this.copyPoolUsed;
-    // The common case (a small value, room in a live pool) alone, the rest a call: a get inlines
-    // this, and the whole method was 422 bytes of bytecode against TurboFan's 920-byte budget for
-    // everything a get inlines (docs/STORE.md, tenth pass). A transferred (detached) pool's view
-    // reads length 0, a field load where ArrayBuffer's byteLength is a builtin call.
-    if (len === 0 || len > WORD_COPY_MAX_BYTES || at + len > COPY_POOL_BYTES || this.copyPoolBytes.length === 0) return this.copyOther(handle, len);
-    // Keep copies 8-byte aligned, as Buffer's pool does, so callers may lay wider views over them.
-    this.copyPoolUsed = (at + len + GRANULE - 1) & ~(GRANULE - 1);
-    // Whole words: the last may read the chunk's padding and write the copy's (both rounded up to 8).
-    const from = this.pageWords[handle >>> OFFSET_BITS]!;
-    const to = this.copyPoolWords;
-    let src = ((handle & OFFSET_MASK) << GRANULE_SHIFT) >>> 3;
-    let dst = at >>> 3;
-    const end = dst + ((len + 7) >>> 3);
-    while (dst < end) to[dst++] = from[src++]!;
-    // The padding got the chunk's: stale bytes of an older value; `copy.buffer` must not show them.
-    for (let pad = at + len; (pad & 7) !== 0; pad++) this.copyPoolBytes[pad] = 0;
-    return new Uint8Array(this.copyPool, at, len);
-  }
-
-  /** `copy` of an empty, large or longer value, or when the pool is full or was transferred. */
-  private copyOther(handle: number, len: number): Uint8Array {
     if (len === 0) return EMPTY;
     if (len > MAX_CHUNK_BYTES) return this.large[handle - LARGE_FLAG]!.slice();
     const offset = (handle & OFFSET_MASK) << GRANULE_SHIFT;
     const page = this.pages[handle >>> OFFSET_BITS]!;
     if (len > MAX_POOLED_COPY_BYTES) return page.slice(offset, offset + len);
-    if (this.copyPoolUsed + len > COPY_POOL_BYTES || this.copyPoolBytes.length === 0) {
+    let at = this.copyPoolUsed;
+    // A new pool when this one is full, or when a caller transferred (detached) its buffer: a
+    // view's length reads 0 then, and is a field load where ArrayBuffer's byteLength is a builtin call.
+    if (at + len > COPY_POOL_BYTES || this.copyPoolBytes.length === 0) {
       this.copyPool = new ArrayBuffer(COPY_POOL_BYTES);
       this.copyPoolBytes = new Uint8Array(this.copyPool);
       this.copyPoolWords = new BigInt64Array(this.copyPool);
-      this.copyPoolUsed = 0;
+      at = 0;
     }
-    // With room in the pool now, `copy` takes the word copy's values itself.
-    if (len <= WORD_COPY_MAX_BYTES) return this.copy(handle, len);
-    const at = this.copyPoolUsed;
+    // Keep copies 8-byte aligned, as Buffer's pool does, so callers may lay wider views over them.
     this.copyPoolUsed = (at + len + GRANULE - 1) & ~(GRANULE - 1);
-    this.copyPoolBytes.set(page.subarray(offset, offset + len), at);
+    if (len <= WORD_COPY_MAX_BYTES) {
+      // Whole words: the last may read the chunk's padding and write the copy's (both rounded up to 8).
+      const from = this.pageWords[handle >>> OFFSET_BITS]!;
+      const to = this.copyPoolWords;
+      let src = offset >>> 3;
+      let dst = at >>> 3;
+      const end = dst + ((len + 7) >>> 3);
+      while (dst < end) to[dst++] = from[src++]!;
+      // The padding got the chunk's: stale bytes of an older value; `copy.buffer` must not show them.
+      for (let pad = at + len; (pad & 7) !== 0; pad++) this.copyPoolBytes[pad] = 0;
+    } else {
+      this.copyPoolBytes.set(page.subarray(offset, offset + len), at);
+    }
     return new Uint8Array(this.copyPool, at, len);
   }
 
