@@ -269,8 +269,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * get of half the keys. What it feeds (the sketch, the doorkeeper, the tuner) reads only the bits.
    */
   private record(hash: number): void {
-    // The sample test inline (it is small), so most requests make no call into the tuner.
-    if (this.tuner && this.tuner.samples(hash) && this.tuner.recordSampled(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
+    if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
     if (!this.feedsSketch) return;
     // With a doorkeeper, a key's first sighting only sets its bits; repeats reach the sketch.
     if (this.doorkeeper && !this.doorkeeper.add(hash)) return;

@@ -193,26 +193,8 @@ export interface WindowTunerOptions {
   random: Random;
 }
 
-/** The inverse of an odd number modulo 2^32 (Newton's iteration: each step doubles the correct low bits, 3 -> 48). */
-function inverseOfOdd(odd: number): number {
-  let inverse = odd;
-  for (let step = 0; step < 4; step++) inverse = Math.imul(inverse, 2 - Math.imul(odd, inverse));
-  return inverse;
-}
-
 export class WindowTuner {
   private readonly rate: number;
-  /**
-   * The spatial sample test `hash % rate === 0` without a division (Hacker's Delight, 10-17): with
-   * rate = odd * 2^shift, multiplying by the odd part's inverse mod 2^32 maps the multiples of the
-   * odd part onto 0..floor((2^32 - 1) / odd), and rotating right by `shift` keeps the multiples of
-   * 2^shift among them below floor((2^32 - 1) / rate). Exact, so the same keys are sampled. The
-   * policy runs it on every read and write; a call of `record` for the 7 in 8 unsampled keys was
-   * about 9% of a get-hit at 100k entries (docs/STORE.md, tenth pass).
-   */
-  private readonly sampleFactor: number;
-  private readonly sampleShift: number;
-  private readonly sampleLimit: number;
   private readonly minis: MiniCache[];
   /** The minis' frequency sketch, one for all (WTinyLfuOptions.sharedSketch), incremented once per sampled request. */
   private readonly sketch: CountMinSketch;
@@ -250,9 +232,6 @@ export class WindowTuner {
 
   constructor(options: WindowTunerOptions) {
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
-    this.sampleShift = 31 - Math.clz32(this.rate & -this.rate);
-    this.sampleFactor = inverseOfOdd(this.rate >>> this.sampleShift);
-    this.sampleLimit = Math.floor(0xffffffff / this.rate);
     const entries = Math.max(MIN_MINI_ENTRIES, Math.round(options.expectedEntries / this.rate));
     this.sketch = new CountMinSketch({ expectedEntries: entries });
     const burstInterval = Math.max(1, Math.floor((TUNER_PERIOD_FACTOR * entries) / BURST_CHECKS));
@@ -285,24 +264,12 @@ export class WindowTuner {
     this.readsSeen = true;
   }
 
-  /**
-   * Whether requests for this hash are simulated (`hash % rate === 0`, see sampleFactor). Spatial
-   * sampling: a key is in or out for good, so the minis see whole key histories. Small so that it
-   * inlines where the policy calls it, and an unsampled request costs no call.
-   */
-  samples(hash: number): boolean {
-    const product = Math.imul(hash, this.sampleFactor);
-    // Rotate right; a shift count is taken mod 32, so at shift 0 the left shift is by 0 as well.
-    return ((product >>> this.sampleShift) | (product << (32 - this.sampleShift))) >>> 0 <= this.sampleLimit;
-  }
-
   /** Feeds one request; returns true when the recommended fraction changed. */
   record(hash: number): boolean {
-    return this.samples(hash) && this.recordSampled(hash);
-  }
-
-  /** Feeds one request whose hash `samples`; returns true when the recommended fraction changed. */
-  recordSampled(hash: number): boolean {
+    // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
+    // Unsigned operands and an int32 result make TurboFan divide in integers: `hash % rate` on a
+    // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/STORE.md, fifth pass).
+    if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return false;
     this.sketch.increment(hash);
     // The minis compare hashes with their unsigned table's; callers may pass the same bits as an int32.
     const unsigned = hash >>> 0;

@@ -209,19 +209,3 @@ test('after a first period the rungs scored alike, near re-reads still move the 
   assert.equal(tuner.decisions, 1, 'the window waited for the second decision');
   assert.ok(tuner.fraction > WINDOW_LADDER[0]!, `moved to ${tuner.fraction}`);
 });
-
-test('the sample test without a division picks exactly the hashes that are multiples of the rate', () => {
-  const random = SeededRandom.mulberry32(11);
-  // Rates 1 (every key), odd, even, powers of two and the largest an entry count can give.
-  for (const rate of [1, 2, 3, 4, 6, 7, 8, 12, 97, 98, 100, 128, 1000, 4096, 12_345, 65_536, 1_000_003, 2_097_151]) {
-    const tuner = new WindowTuner({ expectedEntries: rate * 1024, random });
-    assert.equal(tuner.samplingRate, rate);
-    const top = Math.floor(0xffffffff / rate) * rate;
-    const edges = [0, 1, rate - 1, rate, rate + 1, 2 ** 31 - 1, 2 ** 31, 0xffffffff, top, top - 1, top - rate, top + 1];
-    const hashes = [...edges, ...Array.from({ length: 20_000 }, (_, i) => fmix32(i)), ...Array.from({ length: 2000 }, (_, i) => (i * rate) >>> 0)];
-    for (const unsigned of hashes.map((hash) => hash >>> 0)) {
-      // The policy passes the same bits as an int32.
-      for (const hash of [unsigned, unsigned | 0]) assert.equal(tuner.samples(hash), unsigned % rate === 0, `rate ${rate}, hash ${hash}`);
-    }
-  }
-});
