@@ -768,8 +768,10 @@ export class Coordinator implements KvService {
     if (write.done && busy !== undefined) this.failOverloaded(write, busy);
     if (write.done) {
       this.stats.unavailable++;
-      if (write.acks < write.needed) this.lateAcks.watch(id, write.acks, write.needed, [...write.awaiting, ...write.fallbacks.keys()], now);
-      write.done({ code: 'unavailable', message: this.shortWriteMessage(write, now) });
+      // Owners (and stand-ins) that had not answered: named in the error, watched for late acks.
+      const silent = [...write.awaiting, ...write.fallbacks.keys()];
+      if (write.acks < write.needed) this.lateAcks.watch(id, write.acks, write.needed, silent, now);
+      write.done({ code: 'unavailable', message: this.shortWriteMessage(write, silent, now) });
     }
   }
 
@@ -781,8 +783,7 @@ export class Coordinator implements KvService {
    * not undone: the write may be read back, and a client decides whether writing it again is safe.
    * Before its deadline (too few owners alive to try), the live ones had not answered yet.
    */
-  private shortWriteMessage(write: PendingWrite, nowMs: number): string {
-    const silent = [...write.awaiting, ...write.fallbacks.keys()];
+  private shortWriteMessage(write: PendingWrite, silent: readonly string[], nowMs: number): string {
     const down = write.owners.filter((owner) => !write.acked.has(owner) && !write.awaiting.has(owner) && !this.ctx.isAlive(owner));
     const when = nowMs >= write.deadline ? `within the replica timeout (${this.ctx.config.requestTimeoutMs} ms)` : 'yet';
     const missing = [...(silent.length > 0 ? [`no acknowledgement from ${silent.join(', ')} ${when}`] : []), ...(down.length > 0 ? [`down: ${down.join(', ')}`] : [])];
