@@ -18,8 +18,11 @@ import type { LogLimiter } from '../runtime/log-limiter.ts';
 import type { VersionRefusedPeer } from './membership.ts';
 import type { MemberUpdate } from './wire.ts';
 
-/** The node protocol version this build speaks. Bump it when a change needs both sides to know it. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * The node protocol version this build speaks. Bump it when a change needs both sides to know it.
+ * 3: value hunts are answered with a final `h` batch (src/replication/sync.ts, VALUE_HUNT_PROTOCOL).
+ */
+export const PROTOCOL_VERSION = 3;
 
 /**
  * The first version that decodes flush floor messages (`fl`, src/replication/flush-floors.ts):

@@ -35,8 +35,9 @@ export type ReadModifyWrite = SerialOp<PartitionActor>;
 
 /**
  * Where the partition stands in sync (sync.ts):
- * - `catching-up`: owned, and some source may hold acknowledged writes this replica lacks; its
- *   reads do not count towards a quorum until every source has synced with it.
+ * - `catching-up`: owned, and some source may hold acknowledged writes this replica lacks, or
+ *   another owner holds values a source evicted (a value hunt, sync.ts huntValues); its reads do
+ *   not count towards a quorum until every source has synced with it and every hunt is answered.
  * - `ready`: owned and caught up (or held without owning it, with nothing to hand off yet).
  * - `handing-off`: held but no longer owned: pushing its records to the owners, dropped once enough
  *   of them are known to hold everything.
@@ -82,6 +83,8 @@ export class PartitionActor implements Schedulable {
   private sequence: number;
   /** Catch-up: sources not synced from yet. Empty unless `catching-up`. */
   private readonly sources = new Set<string>();
+  /** Catch-up: owners asked for values a source evicted, not answered yet (sync.ts huntValues). */
+  private readonly hunted = new Set<string>();
   /** Handoff: the owners known to hold everything this replica has. Null unless `handing-off`. */
   private coverage: Set<string> | null = null;
   private stopped = false;
@@ -294,12 +297,12 @@ export class PartitionActor implements Schedulable {
 
   get syncPhase(): SyncPhase {
     if (this.coverage !== null) return 'handing-off';
-    return this.sources.size > 0 ? 'catching-up' : 'ready';
+    return this.ready ? 'ready' : 'catching-up';
   }
 
-  /** Caught up with every source (a replica handing off has none). */
+  /** Caught up with every source, every value hunt answered (a replica handing off has neither). */
   get ready(): boolean {
-    return this.sources.size === 0;
+    return this.sources.size === 0 && this.hunted.size === 0;
   }
 
   /** Sources still to sync from. */
@@ -315,12 +318,28 @@ export class PartitionActor implements Schedulable {
 
   /** `source` gave this replica all it has (or will never answer); true when that made it ready. */
   sourceDone(source: string): boolean {
-    return this.sources.delete(source) && this.sources.size === 0;
+    return this.sources.delete(source) && this.ready;
+  }
+
+  /** Owners asked for values a source evicted: the catch-up also waits for their answers. */
+  get pendingHunts(): ReadonlySet<string> {
+    return this.hunted;
+  }
+
+  /** The catch-up waits for `owner`'s answer to a value hunt too. */
+  awaitHunt(owner: string): void {
+    this.hunted.add(owner);
+  }
+
+  /** `owner` answered its value hunt (or never will); true when that made it ready. */
+  huntDone(owner: string): boolean {
+    return this.hunted.delete(owner) && this.ready;
   }
 
   /** The node no longer owns the partition: stop catching up, start (or keep) handing off. */
   startHandoff(): void {
     this.sources.clear();
+    this.hunted.clear();
     this.coverage ??= new Set();
   }
 

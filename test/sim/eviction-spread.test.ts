@@ -5,6 +5,10 @@
 // copied the value from the owner that still held it: restart node 1, then node 2, and on seeds 6
 // and 7 all 349 values node 0 had evicted were gone from every memory, though two of their three
 // owners had room (seed 5: node 1's second restart got none back, and QUORUM GETs through it missed).
+// The values come back by a value hunt (sync.ts huntValues): with 2% of messages lost during the
+// restarts, a restarted node called itself caught up while a hunt or its answer was lost, and
+// lacked 20 to 30 of them on seeds 1, 3 and 4 (10 of seeds 1..16); now it waits for each hunt's
+// answer, asking again after requestTimeoutMs (0 of seeds 1..40 at 5% loss).
 // Virtual time only: the waits are bounded by counts and the simulator's clock.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -19,7 +23,10 @@ const KEYS = 400;
 const VALUE_BYTES = 1024;
 const PRESSED = 0;
 
-for (const seed of [5, 6, 7]) test(`a value one owner evicted survives the restarts of the owners that had room for it (seed ${seed})`, () => {
+for (const seed of [5, 6, 7]) test(`a value one owner evicted survives the restarts of the owners that had room for it (seed ${seed})`, () => restartOwners(seed, 0));
+for (const seed of [1, 3, 4]) test(`... and with 2% of messages lost during the restarts (seed ${seed})`, () => restartOwners(seed, 0.02));
+
+function restartOwners(seed: number, lossRate: number): void {
   const cluster = new KvCluster({
     seed,
     nodes: NODES,
@@ -47,6 +54,7 @@ for (const seed of [5, 6, 7]) test(`a value one owner evicted survives the resta
 
   // Node 1, node 2, then node 1 again (n2, n3, n2): before, a restart that caught up from node 0
   // learnt its evictions, and none came back.
+  sim.network.config.lossRate = lossRate;
   for (const [step, restarted] of [1, 2, 1].entries()) {
     cluster.crash(restarted);
     sim.runUntil(sim.now + 5_000, () => false);
@@ -60,6 +68,7 @@ for (const seed of [5, 6, 7]) test(`a value one owner evicted survives the resta
 
   const lost = evictedByPressed.filter((key) => !heldBy(1, key) && !heldBy(2, key));
   assert.deepEqual(lost.length, 0, `values gone from every memory though nodes 1 and 2 had room: ${lost.length} of ${evictedByPressed.length}`);
+  sim.network.config.lossRate = 0;
   // And the cluster answers them: a QUORUM GET of each reads the value.
   const misses: string[] = [];
   drive(cluster, evictedByPressed.length, 32, (i, done) =>
@@ -69,4 +78,4 @@ for (const seed of [5, 6, 7]) test(`a value one owner evicted survives the resta
     }),
   );
   assert.deepEqual(misses, [], 'QUORUM GETs of the keys node 0 evicted');
-});
+}
