@@ -162,14 +162,14 @@ export const VALUE_HUNT_PROTOCOL = 3;
 /**
  * How the batches a node sends for some keys end: `none` (a push, or a want of part of a list:
  * nothing waits for the end), `last` (a whole want's answer: its last batch is marked `last`, which
- * can end the asker's catch-up from this node), `hunt` (a value hunt's answer: its last batch is
- * marked `h`, which ends only the asker's wait for that hunt).
+ * can end the asker's catch-up from this node), `{ hunt }` (a value hunt's answer: its last batch
+ * carries the hunt's number in `h`, which ends only the asker's wait for that hunt).
  */
-type AnswerEnd = 'none' | 'last' | 'hunt';
+type AnswerEnd = 'none' | 'last' | { hunt: number };
 
 /** The fields that mark an answer's final batch as `end` says. */
-function finalMark(end: AnswerEnd): { last: boolean; h?: true } {
-  return end === 'hunt' ? { last: false, h: true } : { last: end === 'last' };
+function finalMark(end: AnswerEnd): { last: boolean; h?: number } {
+  return typeof end === 'object' ? { last: false, h: end.hunt } : { last: end === 'last' };
 }
 
 /**
@@ -217,10 +217,13 @@ export class PartitionSync {
   /** Keys whose values to ask the owners for once this node has a ring (huntValues). */
   private readonly huntsBeforeRing = new Map<number, Set<string>>();
   /**
-   * Per partition catching up: the value hunts its catch-up waits for, per owner asked, with the
-   * keys asked and when they went (asked again after requestTimeoutMs: retryHunts).
+   * Per partition catching up: the value hunts its catch-up waits for, per owner asked: the keys
+   * asked, when the last want went (all are asked again after requestTimeoutMs: retryHunts), and
+   * the numbers of the wants still unanswered. Numbered, so that neither the answer to an earlier
+   * want nor a duplicate ends the wait for a later one.
    */
-  private readonly hunts = new Map<number, Map<string, { keys: Set<string>; sentMs: number }>>();
+  private readonly hunts = new Map<number, Map<string, { keys: Set<string>; sentMs: number; unanswered: Set<number> }>>();
+  private nextHunt = 1;
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
@@ -388,7 +391,7 @@ export class PartitionSync {
     this.roundsInFlight.delete(name);
     this.movedWith.delete(name);
     for (const [p, { peer }] of this.pulling) if (peer === name) this.pulling.delete(p);
-    for (const [p, asked] of this.hunts) if (asked.has(name)) this.huntAnswered(p, name);
+    for (const [p, asked] of this.hunts) if (asked.has(name)) this.stopHunt(p, name);
     this.trackCatchUp();
   }
 
@@ -439,7 +442,7 @@ export class PartitionSync {
         this.onBucketLists(from, message, this.sameRing(message.v, from));
         return true;
       case 'sw':
-        this.answerWant(from, message.p, message.k, message.h === true ? 'hunt' : message.n === true ? 'none' : 'last');
+        this.answerWant(from, message.p, message.k, message.h !== undefined ? { hunt: message.h } : message.n === true ? 'none' : 'last');
         return true;
       case 'sd': {
         const { p, k, r, last, ek = [], ev = [], q = [] } = message;
@@ -476,7 +479,7 @@ export class PartitionSync {
             if (catchingUp) this.catchUp.keysEvictedAtSource++;
           }
           if (learnt.length > 0) this.huntValues(p, from, learnt);
-          if (message.h === true) this.huntAnswered(p, from);
+          if (message.h !== undefined) this.huntAnswered(p, from, message.h);
           if (last && sameRing) this.sourceDone(p, from);
           if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
@@ -1076,20 +1079,37 @@ export class PartitionSync {
     const now = this.ctx.env.clock.monoMs();
     for (const owner of owners) {
       if (owner === this.ctx.selfName || owner === source || !this.ctx.isAlive(owner)) continue;
-      this.stats.valuesHunted += k.length;
-      this.ctx.send(owner, { t: 'sw', p, k, n: true, h: true }, 'bulk');
+      const id = this.sendHunt(owner, p, k);
       if (actor === undefined || actor.ready || (this.ctx.protocolOf?.(owner) ?? VALUE_HUNT_PROTOCOL) < VALUE_HUNT_PROTOCOL) continue;
       let asked = this.hunts.get(p);
       if (asked === undefined) this.hunts.set(p, (asked = new Map()));
       const hunt = asked.get(owner);
-      if (hunt === undefined) asked.set(owner, { keys: new Set(k), sentMs: now });
-      else for (const key of k) hunt.keys.add(key);
+      if (hunt === undefined) asked.set(owner, { keys: new Set(k), sentMs: now, unanswered: new Set([id]) });
+      else {
+        for (const key of k) hunt.keys.add(key);
+        hunt.unanswered.add(id);
+        hunt.sentMs = now;
+      }
       actor.awaitHunt(owner);
     }
   }
 
-  /** `owner` answered partition p's value hunt (or never will): its catch-up no longer waits for it. */
-  private huntAnswered(p: number, owner: string): void {
+  /** Asks `owner` for the values of `keys` of partition p: a want numbered for its answer's `h`. */
+  private sendHunt(owner: string, p: number, keys: string[]): number {
+    const id = this.nextHunt++;
+    this.stats.valuesHunted += keys.length;
+    this.ctx.send(owner, { t: 'sw', p, k: keys, n: true, h: id }, 'bulk');
+    return id;
+  }
+
+  /** `owner` answered partition p's value hunt `id`: once it answered every one, the catch-up no longer waits for it. */
+  private huntAnswered(p: number, owner: string, id: number): void {
+    const hunt = this.hunts.get(p)?.get(owner);
+    if (hunt?.unanswered.delete(id) && hunt.unanswered.size === 0) this.stopHunt(p, owner);
+  }
+
+  /** Partition p's catch-up no longer waits for `owner`'s values: it sent them, or never will. */
+  private stopHunt(p: number, owner: string): void {
     const asked = this.hunts.get(p);
     asked?.delete(owner);
     if (asked?.size === 0) this.hunts.delete(p);
@@ -1109,11 +1129,11 @@ export class PartitionSync {
       const actor = this.host.partitions.get(p);
       const owners = placement.owners(p);
       for (const [owner, hunt] of asked) {
-        if (actor === undefined || actor.syncPhase !== 'catching-up' || !owners.includes(owner) || !this.ctx.isAlive(owner)) this.huntAnswered(p, owner);
+        if (actor === undefined || actor.syncPhase !== 'catching-up' || !owners.includes(owner) || !this.ctx.isAlive(owner)) this.stopHunt(p, owner);
         else if (now - hunt.sentMs >= this.ctx.config.requestTimeoutMs) {
+          // One want for every key asked: its answer is the only one still waited for.
+          hunt.unanswered = new Set([this.sendHunt(owner, p, [...hunt.keys])]);
           hunt.sentMs = now;
-          this.stats.valuesHunted += hunt.keys.size;
-          this.ctx.send(owner, { t: 'sw', p, k: [...hunt.keys], n: true, h: true }, 'bulk');
         }
       }
     }

@@ -139,7 +139,7 @@ function learnsEvictedVersions(lost: (m: SyncData) => boolean): void {
 
 // Both ways data reaches a catching-up replica carry evicted versions.
 test('a restarted replica learns the versions its sources evicted from the answers to its wants, and its digests then match theirs', () => {
-  learnsEvictedVersions((m) => !m.last && m.h !== true); // the sources' pushes are lost (not the answers to wants or value hunts)
+  learnsEvictedVersions((m) => !m.last && m.h === undefined); // the sources' pushes are lost (not the answers to wants or value hunts)
 });
 
 test('a restarted replica learns the versions its sources evicted from their pushes, and finishes on equal digests', () => {
