@@ -155,7 +155,7 @@ class MiniCache implements PolicyHost {
     // The count passes the maximum by one while an insert waits for its eviction.
     const buffer = new ArrayBuffer((RESERVED_SLOTS + entries + 1) * ROW_WORDS * 4);
     this.cells = new Uint32Array(buffer);
-    this.policyRows = { words: new Int32Array(buffer), bytes: new Uint8Array(buffer), stride: ROW_WORDS, linkWord: LINKS, policyByte: POLICY_BYTE, reservedSlots: RESERVED_SLOTS };
+    this.policyRows = { words: new Int32Array(buffer), bytes: new Uint8Array(buffer), stride: ROW_WORDS, hashWord: HASH, linkWord: LINKS, policyByte: POLICY_BYTE, reservedSlots: RESERVED_SLOTS };
     const bits = Math.max(4, 32 - Math.clz32(2 * (entries + 1) - 1));
     this.table = new Int32Array(1 << bits);
     this.shift = 32 - bits;
