@@ -14,17 +14,16 @@ export function homeBucket(hash: number, shift: number): number {
 }
 
 /**
- * Empties the bucket holding `entry` in a linearly probed table of non-zero members (0: empty),
- * moving each later member of the probe run whose home does not lie between the hole and it into
- * the hole. Member m's hash is `hashes[(m - bias) * stride]`: by default members are id + 1 with
- * a column of hashes by id; the tuner's minis keep slots (never 0) and hashes in rows.
+ * Empties the bucket holding `entry` in a linearly probed table whose members are id + 1 (0: empty)
+ * and whose member id's hash is `hashes[id]`, moving each later member of the probe run whose home
+ * does not lie between the hole and it into the hole.
  */
-export function removeShifting(table: Int32Array, shift: number, hashes: Uint32Array, entry: number, stride = 1, bias = 1): void {
+export function removeShifting(table: Int32Array, shift: number, hashes: Uint32Array, entry: number): void {
   const mask = table.length - 1;
-  let hole = homeBucket(hashes[(entry - bias) * stride]!, shift);
+  let hole = homeBucket(hashes[entry - 1]!, shift);
   while (table[hole] !== entry) hole = (hole + 1) & mask;
   for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
-    const home = homeBucket(hashes[(table[at]! - bias) * stride]!, shift);
+    const home = homeBucket(hashes[table[at]! - 1]!, shift);
     // The member at `at` may move into the hole unless its home lies in (hole, at].
     if (((at - home) & mask) >= ((at - hole) & mask)) {
       table[hole] = table[at]!;

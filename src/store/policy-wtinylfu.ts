@@ -98,15 +98,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** In the host's rows (PolicyRows) a slot's byte is at slot * queueStride + queueOffset; on its own, at slot. */
   private queueStride = 1;
   private queueOffset = 0;
-  /**
-   * The host's rows as words, when it gives them (PolicyRows.hashWord): a hit reads its key's hash
-   * there instead of calling `host.hashOf`. The store and the window tuner's minis both host this
-   * class, and through the host the call site saw two hosts; the tuner's 1 in 64 sampled requests
-   * made it polymorphic on the store's get-hit path (docs/STORE.md, "Issue 19, twelfth pass").
-   */
-  private rowWords: Int32Array | undefined;
-  private rowStride = 0;
-  private hashWord = 0;
   private readonly sketch: CountMinSketch;
   /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
   private readonly feedsSketch: boolean;
@@ -175,7 +166,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onInsert(slot: number): void {
-    this.record(this.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
@@ -195,7 +186,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onUpdate(slot: number): void {
-    this.record(this.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     const region = this.queue[this.queueAt(slot)]! & REGION;
     switch (region) {
       case WINDOW:
@@ -426,11 +417,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.queue[at] = (this.queue[at]! & ~REGION) | region;
   }
 
-  /** The entry's key hash as an int32 (see `record`): from the host's rows when there are some. */
-  private hashOf(slot: number): number {
-    return this.rowWords !== undefined ? this.rowWords[slot * this.rowStride + this.hashWord]! : this.host.hashOf(slot) | 0;
-  }
-
   /** Where a slot's byte is in `queue`. */
   private queueAt(slot: number): number {
     return slot * this.queueStride + this.queueOffset;
@@ -439,9 +425,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The host's rows as `queue` (at construction and after every change of the host's rows). */
   private takeRows(): Uint8Array {
     const rows = this.host.rows!();
-    this.rowWords = rows.words;
-    this.rowStride = rows.stride;
-    this.hashWord = rows.hashWord;
     this.queueStride = rows.stride * 4;
     this.queueOffset = rows.policyByte;
     return rows.bytes;

@@ -22,8 +22,6 @@ export interface PolicyRows {
   readonly bytes: Uint8Array;
   /** Words per row. */
   readonly stride: number;
-  /** Word offset in a row of the entry's 32-bit key hash (what `PolicyHost.hashOf` returns): a hit reads it from the row, with no call to the host. */
-  readonly hashWord: number;
   /** Word offset in a row of two words for list links (next, then previous). */
   readonly linkWord: number;
   /** Byte offset in a row of one byte the policy owns. */

@@ -284,7 +284,6 @@ export class Store {
         words: new Int32Array(this.rows.buffer),
         bytes: new Uint8Array(this.rows.buffer),
         stride: this.rowWords,
-        hashWord: HASH,
         linkWord: LINKS,
         policyByte: POLICY_BYTE,
         reservedSlots: RESERVED_SLOTS,

@@ -18,7 +18,7 @@
 import type { Random } from '../runtime/env.ts';
 import { CountMinSketch } from './count-min.ts';
 import { homeBucket, removeShifting } from './open-addressing.ts';
-import type { PolicyHost, PolicyRows } from './policy.ts';
+import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
 /**
@@ -103,43 +103,24 @@ export const FIRST_MOVE_SIGNIFICANCE = TUNER_SIGNIFICANCE * Math.sqrt(1 - TUNER_
 /** Smallest miniature cache; below it, window fractions cannot be told apart. */
 const MIN_MINI_ENTRIES = 64;
 
-/*
- * A mini's per-slot rows, four words (16 bytes, four rows to a 64-byte line): the key's hash, the
- * policy's list links (PolicyRows.linkWord) and a word whose low 24 bits hold the tuner's clock at
- * the key's last request and whose top byte is the policy's (PolicyRows.policyByte). A sampled
- * request runs through all seven minis and each touches what a hit reads and relinks; as separate
- * columns (hashes, clocks, links, the policy's bytes) that was four cache lines per mini where
- * one row is one, and a sampled request's ~50 cold lines were most of the tuner's cost on a large
- * store (docs/STORE.md, "Issue 19, twelfth pass").
- */
-const ROW_WORDS = 4;
-const HASH = 0;
-const LINKS = 1;
-const SEEN = 3;
-const CLOCK_MASK = 0xffffff;
-/** Byte offset in a row of the SEEN word's top byte, whichever the platform's byte order. */
-const POLICY_BYTE = SEEN * 4 + (new Uint8Array(new Uint32Array([0xff000000]).buffer)[3] === 0xff ? 3 : 0);
-/** Rows 0-2 hold W-TinyLFU's three list sentinels (PolicyRows.reservedSlots); slots start at 3, so a table bucket holds its slot (0: empty). */
-const RESERVED_SLOTS = 3;
-
 /**
  * A small entry-counted cache keyed by 32-bit hash, run only to count its hits. Its index is an
- * open-addressing table of slots (0: empty) with linear probing, kept at most half full: seven minis
- * look up every sampled request, and a Map's lookups were most of the tuner's time.
+ * open-addressing table of slot + 1 (0: empty) with linear probing, kept at most a quarter full:
+ * seven minis look up every sampled request, and a Map's lookups were most of the tuner's time.
  */
 class MiniCache implements PolicyHost {
   private readonly table: Int32Array;
   private readonly shift: number;
   private readonly mask: number;
   private count = 0;
-  /** The rows (see ROW_WORDS) as unsigned words; the policy reads the same buffer through `rows()`. */
-  private readonly cells: Uint32Array;
-  private readonly policyRows: PolicyRows;
+  private readonly hashes: Uint32Array;
   private readonly free: number[] = [];
-  private next = RESERVED_SLOTS;
+  private next = 0;
   private readonly maximum: number;
   readonly policy: WTinyLfuPolicy;
   hits = 0;
+  /** Per slot: the tuner's clock (sampled requests, mod 2^32) at the key's last request. */
+  private readonly lastSeen: Uint32Array;
   /** Hits since the last check on keys requested at most `nearHorizon` sampled requests before: hits a window grown that long ago would have won. */
   nearHits = 0;
 
@@ -148,24 +129,21 @@ class MiniCache implements PolicyHost {
     entries: number,
     random: Random,
     sharedSketch: CountMinSketch,
-    /** Below 2^24: clocks are compared modulo 2^24 (SEEN). */
     private readonly nearHorizon: number,
   ) {
     this.maximum = entries;
-    // The count passes the maximum by one while an insert waits for its eviction.
-    const buffer = new ArrayBuffer((RESERVED_SLOTS + entries + 1) * ROW_WORDS * 4);
-    this.cells = new Uint32Array(buffer);
-    this.policyRows = { words: new Int32Array(buffer), bytes: new Uint8Array(buffer), stride: ROW_WORDS, hashWord: HASH, linkWord: LINKS, policyByte: POLICY_BYTE, reservedSlots: RESERVED_SLOTS };
-    const bits = Math.max(4, 32 - Math.clz32(2 * (entries + 1) - 1));
+    this.hashes = new Uint32Array(entries + 1);
+    this.lastSeen = new Uint32Array(entries + 1);
+    const bits = Math.max(4, 32 - Math.clz32(4 * (entries + 1)));
     this.table = new Int32Array(1 << bits);
     this.shift = 32 - bits;
     this.mask = (1 << bits) - 1;
-    this.policy = new WTinyLfuPolicy(this, RESERVED_SLOTS + entries + 1, { random, expectedEntries: entries, windowFraction, adaptation: 'static', sharedSketch });
+    this.policy = new WTinyLfuPolicy(this, entries + 1, { random, expectedEntries: entries, windowFraction, adaptation: 'static', sharedSketch });
     this.policy.setMaximum(entries);
   }
 
   hashOf(slot: number): number {
-    return this.cells[slot * ROW_WORDS + HASH]!;
+    return this.hashes[slot]!;
   }
   weightOf(): number {
     return 1;
@@ -175,37 +153,37 @@ class MiniCache implements PolicyHost {
   }
   evictForSize(slot: number): void {
     this.policy.onRemove(slot);
-    removeShifting(this.table, this.shift, this.cells, slot, ROW_WORDS, 0);
-    this.count--;
+    this.unindex(slot);
     this.free.push(slot);
-  }
-  rows(): PolicyRows {
-    return this.policyRows;
   }
 
   /** `now`: the tuner's clock. */
   access(hash: number, now: number): void {
-    const { table, mask, cells } = this;
+    const { table, mask, hashes } = this;
     let at = homeBucket(hash, this.shift);
     for (let held = table[at]!; held !== 0; held = table[at]!) {
-      const row = held * ROW_WORDS;
-      if (cells[row + HASH] === hash) {
+      if (hashes[held - 1] === hash) {
         this.hits++;
-        const seen = cells[row + SEEN]!;
-        if (((now - seen) & CLOCK_MASK) <= this.nearHorizon) this.nearHits++;
-        cells[row + SEEN] = (seen & ~CLOCK_MASK) | (now & CLOCK_MASK);
-        this.policy.onAccess(held);
+        if (((now - this.lastSeen[held - 1]!) >>> 0) <= this.nearHorizon) this.nearHits++;
+        this.lastSeen[held - 1] = now;
+        this.policy.onAccess(held - 1);
         return;
       }
       at = (at + 1) & mask;
     }
     const fresh = this.free.length > 0 ? this.free.pop()! : this.next++;
-    cells[fresh * ROW_WORDS + HASH] = hash;
-    cells[fresh * ROW_WORDS + SEEN] = now & CLOCK_MASK;
-    table[at] = fresh;
+    hashes[fresh] = hash;
+    this.lastSeen[fresh] = now;
+    table[at] = fresh + 1;
     this.count++;
     this.policy.onInsert(fresh);
     this.policy.evict();
+  }
+
+  /** Removes a slot from the index. */
+  private unindex(slot: number): void {
+    removeShifting(this.table, this.shift, this.hashes, slot + 1);
+    this.count--;
   }
 }
 
