@@ -20,7 +20,7 @@ import type { MemberUpdate } from './wire.ts';
 
 /**
  * The node protocol version this build speaks. Bump it when a change needs both sides to know it.
- * 3: value hunts are answered with a final `h` batch (src/replication/sync.ts, VALUE_HUNT_PROTOCOL).
+ * 3: value hunts are numbered and answered with a final `h` batch (src/replication/value-hunts.ts).
  */
 export const PROTOCOL_VERSION = 3;
 

@@ -15,7 +15,7 @@
  * A version a sync source evicted is remembered too (a replica catching up learns it, since the
  * value cannot come from there), but as learnt: this store never held it, so the value, from an
  * owner that still holds it, is taken (PartitionReplica.apply), and sync asks the other owners for
- * it (sync.ts, huntValues). Before, a learnt version counted as held everywhere and digests matched,
+ * it (value-hunts.ts). Before, a learnt version counted as held everywhere and digests matched,
  * so one node's memory pressure plus two restarts of the others lost values they had room for
  * (test/sim/eviction-spread.test.ts).
  *

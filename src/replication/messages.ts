@@ -94,7 +94,7 @@ export type KvMessage =
    * Sync want: send me these keys of partition p. `n`: not the last want of this exchange (it came
    * from an `sl` that covers only some of the differing buckets), so the answer carries no `last`:
    * it must not end the asker's catch-up. Only sent to a node that sent `sl`, or as a value hunt.
-   * `h` (with `n`): a value hunt (sync.ts huntValues), numbered: the answer's last batch carries the
+   * `h` (with `n`): a value hunt (value-hunts.ts), numbered: the answer's last batch carries the
    * number in `h` instead of `last`. Nodes before VALUE_HUNT_PROTOCOL ignore `h` and answer as to
    * `n` alone.
    */
@@ -104,9 +104,10 @@ export type KvMessage =
    * `ek`/`ev`: keys the sender's store evicted (wanted, or newer than the receiver's), with the
    * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too. `q`: the
    * read-modify-write request ids the sender remembers for p (rmw-requests.ts), so they travel
-   * with the records whose results they are. `h`: the final answer to the value hunt of that number (never with `last`).
+   * with the records whose results they are. `h`: the final answer to the value hunt of that number (never with `last`), `hr`
+   * the keys of it that did not fit (value-hunts.ts).
    */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[]; q?: RememberedRequest[]; h?: number }
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[]; q?: RememberedRequest[]; h?: number; hr?: string[] }
   /**
    * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
    * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
@@ -218,7 +219,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   fl: { id: 'number', f: 'numbers' },
   fla: { id: 'number' },
   sw: { p: 'number', k: 'strings', n: 'boolean?', h: 'number?' },
-  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?', h: 'number?' },
+  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?', h: 'number?', hr: 'strings?' },
   sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
   sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
   cn: { id: 'number', p: 'number' },

@@ -36,7 +36,7 @@ export type ReadModifyWrite = SerialOp<PartitionActor>;
 /**
  * Where the partition stands in sync (sync.ts):
  * - `catching-up`: owned, and some source may hold acknowledged writes this replica lacks, or
- *   another owner holds values a source evicted (a value hunt, sync.ts huntValues); its reads do
+ *   another owner holds values a source evicted (a value hunt, value-hunts.ts); its reads do
  *   not count towards a quorum until every source has synced with it and every hunt is answered.
  * - `ready`: owned and caught up (or held without owning it, with nothing to hand off yet).
  * - `handing-off`: held but no longer owned: pushing its records to the owners, dropped once enough
@@ -83,7 +83,7 @@ export class PartitionActor implements Schedulable {
   private sequence: number;
   /** Catch-up: sources not synced from yet. Empty unless `catching-up`. */
   private readonly sources = new Set<string>();
-  /** Catch-up: owners asked for values a source evicted, not answered yet (sync.ts huntValues). */
+  /** Catch-up: owners asked for values a source evicted, not answered yet (value-hunts.ts). */
   private readonly hunted = new Set<string>();
   /** Handoff: the owners known to hold everything this replica has. Null unless `handing-off`. */
   private coverage: Set<string> | null = null;

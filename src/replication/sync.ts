@@ -67,6 +67,7 @@ import type { RememberedRequest } from './rmw-requests.ts';
 import { versionOfEncoded } from './record.ts';
 import { flushedBy, unflattenFloors } from './flush-floors.ts';
 import { buggify, cover } from '../runtime/probes.ts';
+import { HUNT_ANSWER_BYTES, ValueHunts } from './value-hunts.ts';
 
 export interface SyncStats {
   rounds: number;
@@ -85,7 +86,7 @@ export interface SyncStats {
   keysWarmed: number;
   /** Records of sync data (pushes and answers) read from the disk tier, since the store no longer held them. */
   keysSentFromDisk: number;
-  /** Keys asked of other owners because a sync source evicted their newest values (huntValues), counted once per owner asked. */
+  /** Keys asked of other owners because a sync source evicted their newest values (value-hunts.ts), counted once per owner asked. */
   valuesHunted: number;
   /** (key, version) entries this node listed in its answers (`sr` lists and `sl` bucket lists): what anti-entropy costs beyond the digests. */
   entriesListed: number;
@@ -152,24 +153,18 @@ export const CATCH_UP_LOG_INTERVAL_MS = 5_000;
 export const SYNC_BUCKETS_PROTOCOL = 2;
 
 /**
- * The first node protocol version that ends its answer to a value hunt (`sw` with `h`, huntValues)
- * with a batch marked `h`. A replica catching up waits for that answer from owners of this version
- * or newer (and asks again each requestTimeoutMs while they are alive owners); older ones ignore
- * `h`, answer the values unmarked, and nothing waits for them, as before.
- */
-export const VALUE_HUNT_PROTOCOL = 3;
-
-/**
  * How the batches a node sends for some keys end: `none` (a push, or a want of part of a list:
  * nothing waits for the end), `last` (a whole want's answer: its last batch is marked `last`, which
- * can end the asker's catch-up from this node), `{ hunt }` (a value hunt's answer: its last batch
- * carries the hunt's number in `h`, which ends only the asker's wait for that hunt).
+ * can end the asker's catch-up from this node), `{ hunt, rest }` (a value hunt's answer,
+ * value-hunts.ts: its last batch carries the hunt's number in `h` and the keys it had no room for in
+ * `hr`, which ends only that hunt's want).
  */
-type AnswerEnd = 'none' | 'last' | { hunt: number };
+type AnswerEnd = 'none' | 'last' | { hunt: number; rest: string[] };
 
 /** The fields that mark an answer's final batch as `end` says. */
-function finalMark(end: AnswerEnd): { last: boolean; h?: number } {
-  return typeof end === 'object' ? { last: false, h: end.hunt } : { last: end === 'last' };
+function finalMark(end: AnswerEnd): { last: boolean; h?: number; hr?: string[] } {
+  if (typeof end !== 'object') return { last: end === 'last' };
+  return end.rest.length > 0 ? { last: false, h: end.hunt, hr: end.rest } : { last: false, h: end.hunt };
 }
 
 /**
@@ -214,16 +209,8 @@ export class PartitionSync {
   private readonly warmDue = new Map<string, Set<number>>();
   /** Per partition: previous owners that left it and that a catch-up of it may still wait for (forgetDeadDeparted). */
   private readonly departed = new Map<number, Set<string>>();
-  /** Keys whose values to ask the owners for once this node has a ring (huntValues). */
-  private readonly huntsBeforeRing = new Map<number, Set<string>>();
-  /**
-   * Per partition catching up: the value hunts its catch-up waits for, per owner asked: the keys
-   * asked, when the last want went (all are asked again after requestTimeoutMs: retryHunts), and
-   * the numbers of the wants still unanswered. Numbered, so that neither the answer to an earlier
-   * want nor a duplicate ends the wait for a later one.
-   */
-  private readonly hunts = new Map<number, Map<string, { keys: Set<string>; sentMs: number; unanswered: Set<number> }>>();
-  private nextHunt = 1;
+  /** Values a sync source evicted, asked of the partitions' other owners (value-hunts.ts). */
+  private readonly hunts: ValueHunts;
   /** This node's `n` hottest store keys, hottest first (the node's hot-key sketch); for warming. */
   hottestKeys: (n: number) => readonly string[] = () => [];
   private timer: number | null = null;
@@ -255,6 +242,7 @@ export class PartitionSync {
     private readonly ctx: ReplicationContext,
     private readonly host: ReplicaHost,
   ) {
+    this.hunts = new ValueHunts(ctx, host, (keys) => (this.stats.valuesHunted += keys), () => this.trackCatchUp());
     // Records can arrive for a partition this node does not own (a coordinator on an older ring,
     // a late hint, a stale sync answer): hand them to the owners like any partition no longer
     // owned, instead of keeping them unaccounted until the next ring change.
@@ -316,10 +304,7 @@ export class PartitionSync {
       for (const source of [...actor.pendingSources]) if (!stillMembers.has(source) && !this.ctx.isAlive(source)) actor.sourceDone(source);
     }
     this.forgetDeadDeparted();
-    if (next.members.length > 0) {
-      for (const [p, keys] of this.huntsBeforeRing) this.huntValues(p, null, keys);
-      this.huntsBeforeRing.clear();
-    }
+    this.hunts.onRing();
     this.trackCatchUp();
     this.trackHandOff();
     // Work just appeared: start rounds at the catch-up pace instead of waiting out a calm interval.
@@ -391,7 +376,7 @@ export class PartitionSync {
     this.roundsInFlight.delete(name);
     this.movedWith.delete(name);
     for (const [p, { peer }] of this.pulling) if (peer === name) this.pulling.delete(p);
-    for (const [p, asked] of this.hunts) if (asked.has(name)) this.stopHunt(p, name);
+    this.hunts.forget(name);
     this.trackCatchUp();
   }
 
@@ -442,7 +427,7 @@ export class PartitionSync {
         this.onBucketLists(from, message, this.sameRing(message.v, from));
         return true;
       case 'sw':
-        this.answerWant(from, message.p, message.k, message.h !== undefined ? { hunt: message.h } : message.n === true ? 'none' : 'last');
+        this.answerWant(from, message.p, message.k, message.h !== undefined ? { hunt: message.h, rest: [] } : message.n === true ? 'none' : 'last');
         return true;
       case 'sd': {
         const { p, k, r, last, ek = [], ev = [], q = [] } = message;
@@ -478,8 +463,8 @@ export class PartitionSync {
             learnt.push(ek[i]!);
             if (catchingUp) this.catchUp.keysEvictedAtSource++;
           }
-          if (learnt.length > 0) this.huntValues(p, from, learnt);
-          if (message.h !== undefined) this.huntAnswered(p, from, message.h);
+          if (learnt.length > 0) this.hunts.start(p, from, learnt);
+          if (message.h !== undefined) this.hunts.answered(p, from, message.h, message.hr ?? []);
           if (last && sameRing) this.sourceDone(p, from);
           if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
@@ -517,7 +502,7 @@ export class PartitionSync {
     // to the last members, all leaving) have nobody to go to: holding them would hold a leave forever.
     for (const [p, actor] of this.host.partitions) if (actor.syncPhase === 'handing-off' && this.ctx.placement().owners(p).length === 0) this.dropPartition(p);
     this.forgetDeadDeparted();
-    this.retryHunts();
+    this.hunts.tick();
     this.trackCatchUp();
     this.trackHandOff();
     const peers = this.peers();
@@ -1045,100 +1030,6 @@ export class PartitionSync {
     if (sameRing && complete && !owns && peerOwns && push.length === 0 && pushedFromDisk === 0 && allPushed) this.markSynced(p, from, this.ctx.placement());
   }
 
-  /**
-   * `source` evicted `keys` of partition p at versions newer than this replica held: asks the
-   * partition's other owners for their values. Digests count a version learnt so as held, so no
-   * later round would find the difference: before, a replica that caught up from a source under
-   * memory pressure never copied those values from the owners that still held them, and once those
-   * restarted too the values were gone from every memory (test/sim/eviction-spread.test.ts). An
-   * owner holding a value sends it (PartitionReplica.apply takes a learnt version's value); one
-   * that evicted it too answers its version, which changes nothing here, so nothing is asked twice.
-   * Not final (`n`): the answer ends no catch-up from that owner (its list may hold more). A
-   * restarted node hears from its sources before it has a ring to name the owners by: its hunts
-   * wait for the first ring (onPlacement).
-   *
-   * A replica catching up also waits for each hunt's answer (`h`, from owners that send one:
-   * VALUE_HUNT_PROTOCOL) before it calls itself caught up. Before, its catch-up could end while
-   * the hunt was in flight, or after it was lost: a restart of the owner holding the values then
-   * took them from every memory (CI, test/integration/eviction-spread.test.ts: 71 of 2,000 QUORUM
-   * GETs missed; in the simulator with 2% message loss during the restarts, 6 of 8 seeds lost
-   * 15 to 30 values, test/sim/eviction-spread.test.ts).
-   */
-  private huntValues(p: number, source: string | null, keys: Iterable<string>): void {
-    const placement = this.ctx.placement();
-    if (placement.members.length === 0) {
-      let waiting = this.huntsBeforeRing.get(p);
-      if (waiting === undefined) this.huntsBeforeRing.set(p, (waiting = new Set()));
-      for (const key of keys) waiting.add(key);
-      return;
-    }
-    const owners = placement.owners(p);
-    if (!owners.includes(this.ctx.selfName)) return;
-    const k = [...keys];
-    const actor = this.host.partitions.get(p);
-    const now = this.ctx.env.clock.monoMs();
-    for (const owner of owners) {
-      if (owner === this.ctx.selfName || owner === source || !this.ctx.isAlive(owner)) continue;
-      const id = this.sendHunt(owner, p, k);
-      if (actor === undefined || actor.ready || (this.ctx.protocolOf?.(owner) ?? VALUE_HUNT_PROTOCOL) < VALUE_HUNT_PROTOCOL) continue;
-      let asked = this.hunts.get(p);
-      if (asked === undefined) this.hunts.set(p, (asked = new Map()));
-      const hunt = asked.get(owner);
-      if (hunt === undefined) asked.set(owner, { keys: new Set(k), sentMs: now, unanswered: new Set([id]) });
-      else {
-        for (const key of k) hunt.keys.add(key);
-        hunt.unanswered.add(id);
-        hunt.sentMs = now;
-      }
-      actor.awaitHunt(owner);
-    }
-  }
-
-  /** Asks `owner` for the values of `keys` of partition p: a want numbered for its answer's `h`. */
-  private sendHunt(owner: string, p: number, keys: string[]): number {
-    const id = this.nextHunt++;
-    this.stats.valuesHunted += keys.length;
-    this.ctx.send(owner, { t: 'sw', p, k: keys, n: true, h: id }, 'bulk');
-    return id;
-  }
-
-  /** `owner` answered partition p's value hunt `id`: once it answered every one, the catch-up no longer waits for it. */
-  private huntAnswered(p: number, owner: string, id: number): void {
-    const hunt = this.hunts.get(p)?.get(owner);
-    if (hunt?.unanswered.delete(id) && hunt.unanswered.size === 0) this.stopHunt(p, owner);
-  }
-
-  /** Partition p's catch-up no longer waits for `owner`'s values: it sent them, or never will. */
-  private stopHunt(p: number, owner: string): void {
-    const asked = this.hunts.get(p);
-    asked?.delete(owner);
-    if (asked?.size === 0) this.hunts.delete(p);
-    if (this.host.partitions.get(p)?.huntDone(owner)) this.trackCatchUp();
-  }
-
-  /**
-   * Asks again for value hunts unanswered for requestTimeoutMs (the want or its answer lost, or
-   * dropped by a full bulk lane), and stops waiting for the ones that cannot be answered any more:
-   * the owner dead or no longer an owner, or the partition no longer catching up.
-   */
-  private retryHunts(): void {
-    if (this.hunts.size === 0) return;
-    const now = this.ctx.env.clock.monoMs();
-    const placement = this.ctx.placement();
-    for (const [p, asked] of this.hunts) {
-      const actor = this.host.partitions.get(p);
-      const owners = placement.owners(p);
-      for (const [owner, hunt] of asked) {
-        if (actor === undefined || actor.syncPhase !== 'catching-up' || !owners.includes(owner) || !this.ctx.isAlive(owner)) this.stopHunt(p, owner);
-        else if (now - hunt.sentMs >= this.ctx.config.requestTimeoutMs) {
-          // One want for every key asked: its answer is the only one still waited for.
-          hunt.unanswered = new Set([this.sendHunt(owner, p, [...hunt.keys])]);
-          hunt.sentMs = now;
-        }
-      }
-    }
-  }
-
   /** Answers a want: the records asked for, the last batch marked as `end` says (see `sw`). */
   private answerWant(from: string, p: number, keys: string[], end: AnswerEnd): void {
     if (this.host.partitions.has(p) && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, end))) return;
@@ -1161,15 +1052,25 @@ export class PartitionSync {
     const evictedKeys: string[] = [];
     const evictedVersions: number[] = [];
     const onDisk: string[] = [];
+    // A value hunt's answer carries at most HUNT_ANSWER_BYTES of records (and one group of disk
+    // reads), the first always; the keys past that go back in `hr`, for the asker to ask next.
+    const rest: string[] = [];
+    let bytes = 0;
     for (const key of keys) {
       const record = replica.peek(key);
       if (record) {
+        if (typeof end === 'object' && found.length > 0 && bytes + key.length + record.length > HUNT_ANSWER_BYTES) {
+          rest.push(key);
+          continue;
+        }
+        bytes += key.length + record.length;
         found.push(key);
         records.push(record);
         continue;
       }
       if (replica.newestOnDisk(key)) {
-        onDisk.push(key);
+        if (typeof end === 'object' && onDisk.length >= SYNC_DISK_READS) rest.push(key);
+        else onDisk.push(key);
         continue;
       }
       const evicted = replica.knownVersionOf(key);
@@ -1178,9 +1079,10 @@ export class PartitionSync {
         evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
       }
     }
+    const ending: AnswerEnd = typeof end === 'object' ? { hunt: end.hunt, rest } : end;
     // An answer's last batch goes once the disk's values have gone, so the asker's catch-up ends after them.
-    if (!this.sendBatches(actor, to, found, records, evictedKeys, evictedVersions, end, onDisk.length === 0)) return 0;
-    if (onDisk.length > 0) this.sendFromDisk(actor, to, onDisk, 0, end);
+    if (!this.sendBatches(actor, to, found, records, evictedKeys, evictedVersions, ending, onDisk.length === 0)) return 0;
+    if (onDisk.length > 0) this.sendFromDisk(actor, to, onDisk, 0, ending);
     return onDisk.length;
   }
 

@@ -5,10 +5,11 @@
 // copied the value from the owner that still held it: restart node 1, then node 2, and on seeds 6
 // and 7 all 349 values node 0 had evicted were gone from every memory, though two of their three
 // owners had room (seed 5: node 1's second restart got none back, and QUORUM GETs through it missed).
-// The values come back by a value hunt (sync.ts huntValues): with 2% of messages lost during the
+// The values come back by a value hunt (value-hunts.ts): with 2% of messages lost during the
 // restarts, a restarted node called itself caught up while a hunt or its answer was lost, and
-// lacked 20 to 30 of them on seeds 1, 3 and 4 (10 of seeds 1..16); now it waits for each hunt's
-// answer, asking again after requestTimeoutMs (0 of seeds 1..40 at 5% loss).
+// lacked 21 to 30 of them on seeds 1, 3 and 4 (10 of seeds 1..16); now it waits for each hunt's
+// answer, asking again after requestTimeoutMs (0 of seeds 1..40 at 5% loss, 0 of 1..30 at 5% loss
+// and 5% duplication).
 // Virtual time only: the waits are bounded by counts and the simulator's clock.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

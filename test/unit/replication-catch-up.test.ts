@@ -11,6 +11,7 @@ import { decodeKvMessage, encodeKvMessage, type KvMessage } from '../../src/repl
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import { ReplicaHost } from '../../src/replication/replica-host.ts';
 import { CATCH_UP_LOG_INTERVAL_MS, PartitionSync } from '../../src/replication/sync.ts';
+import { HUNT_ANSWER_BYTES } from '../../src/replication/value-hunts.ts';
 import { emptyPlacement } from '../../src/node/ring-placement.ts';
 import type { Env } from '../../src/runtime/env.ts';
 import { Store } from '../../src/store/index.ts';
@@ -42,7 +43,7 @@ interface TestNode {
  * hand-cranked clock. `drop` loses the messages it matches. n2 and n3 start caught up; n1 starts
  * empty and catches up from both, as after a restart.
  */
-function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false, n1HasRing = true) {
+function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (from: string, to: string, m: KvMessage) => boolean = () => false, n1HasRing = true, storeBytes = 1 << 20) {
   const { env: base, flush, now } = fakeEnv();
   let placement = placementOf(partitions);
   // Until `joinN1`, n1 (when `n1HasRing` is false) is a restarted node settling into its first ring.
@@ -69,7 +70,7 @@ function cluster(partitions: number, config: Partial<ReplicationConfig>, drop: (
       },
     };
     // Every access counted by the hot-key tracker (no sampling), so what it saw is exact.
-    const store = new Store({ maxMemory: 1 << 20, clock: env.clock, seed: 1, hotKeys: { sampleInterval: 1 } });
+    const store = new Store({ maxMemory: storeBytes, clock: env.clock, seed: 1, hotKeys: { sampleInterval: 1 } });
     const host = new ReplicaHost(ctx, store, new HintStore(10, 10_000, 60_000), new HybridLogicalClock(env.clock, nodeIdOf(name)), 64);
     const sync = new PartitionSync(ctx, host);
     nodes.set(name, { host, sync, store, logs });
@@ -140,6 +141,36 @@ function learnsEvictedVersions(lost: (m: SyncData) => boolean): void {
 // Both ways data reaches a catching-up replica carry evicted versions.
 test('a restarted replica learns the versions its sources evicted from the answers to its wants, and its digests then match theirs', () => {
   learnsEvictedVersions((m) => !m.last && m.h === undefined); // the sources' pushes are lost (not the answers to wants or value hunts)
+});
+
+test('a value hunt answer carries at most HUNT_ANSWER_BYTES of records, and the hunt asks for the rest until every value is back', () => {
+  // n2 evicted 12 values of 512 KiB (6 MiB) that n3 holds. n1, restarted, learns them from n2 and
+  // hunts them from n3. Its list wants to n3 are lost, so the values come by the hunt alone.
+  const answers: number[] = [];
+  let answering = 0;
+  const c = cluster(1, {}, (from, to, m) => {
+    if (from === 'n1' && to === 'n3' && m.t === 'sw' && m.h === undefined) return true;
+    if (from === 'n3' && to === 'n1' && m.t === 'sd') {
+      for (let i = 0; i < m.k.length; i++) answering += m.k[i]!.length + m.r[i]!.length;
+      if (m.h !== undefined) answers.push(answering);
+      if (m.h !== undefined || m.last) answering = 0;
+    }
+    return false;
+  }, true, 64 << 20);
+  const version: Version = { wallMs: 200, logical: 0, node: 3 };
+  const keys = Array.from({ length: 12 }, (_, i) => `big${i}`);
+  for (const key of keys) {
+    assert.ok(c.nodes.get('n3')!.host.run(0, (actor) => assert.equal(actor.replica.apply(key, makeRecord(version, new Uint8Array(512 * 1024), 0)), 'applied')));
+    c.nodes.get('n2')!.host.shadow.record(0, key, version);
+  }
+  c.flush();
+  c.start();
+  for (let i = 0; i < 200 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
+  assert.equal(n1CatchingUp(c), 0, 'n1 caught up');
+  const n1 = c.nodes.get('n1')!;
+  assert.deepEqual(keys.filter((key) => n1.host.partitions.get(0)!.peek(key) === null), [], 'n1 holds every value again');
+  assert.ok(answers.length >= 3, `the values came in several answers (${answers.length})`);
+  assert.ok(Math.max(...answers) <= HUNT_ANSWER_BYTES, `the largest answer carried ${Math.max(...answers)} bytes`);
 });
 
 test('a restarted replica learns the versions its sources evicted from their pushes, and finishes on equal digests', () => {
