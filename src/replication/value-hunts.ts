@@ -14,9 +14,10 @@
  * Owners running VALUE_HUNT_PROTOCOL or newer number their answer's end: the want carries a number
  * in `h`, and the answer's last batch carries it back, with the keys it had no room for (`hr`: an
  * answer carries at most HUNT_ANSWER_BYTES of records, the first always). Such hunts are followed
- * to their end: at most HUNTS_IN_FLIGHT wants unanswered per owner (their answers fit the bulk lane
- * beside a round's pushes), the keys left over asked next, a want unanswered for requestTimeoutMs asked again, and a
- * partition catching up is not ready until its hunts have ended (PartitionActor.awaitHunt). Before,
+ * to their end: at most HUNTS_IN_FLIGHT wants unanswered per owner (their answers fit the bulk
+ * lane beside a round's pushes), the keys left over asked next, a want unanswered for
+ * requestTimeoutMs asked again, and a partition catching up is not ready until its hunts have
+ * ended (PartitionActor.awaitHunt). Before,
  * a hunt went once and nothing waited for it: a catch-up ended with a hunt or its answer lost, or
  * still on its way, and a restart of the owner holding the values took them from every memory (a CI
  * run of test/integration/eviction-spread.test.ts: 71 of 2,000 QUORUM GETs missed). A hunt ends when
