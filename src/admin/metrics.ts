@@ -50,13 +50,24 @@ export interface MetricsSnapshot {
     missDeleted: number;
     missExpired: number;
     missEvicted: number;
+    missEvictedOverCopy: number;
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
     stalledExpiries: number;
   };
   pendingRequests: number;
-  replica: { writesApplied: number; writesStale: number; writesRefused: number; readRepairsApplied: number; hintsApplied: number; busy: number; routesRefused: number };
+  replica: {
+    writesApplied: number;
+    writesStale: number;
+    writesRefused: number;
+    readRepairsApplied: number;
+    hintsApplied: number;
+    busy: number;
+    routesRefused: number;
+    forgottenAnswers: number;
+    forgottenRefusals: number;
+  };
   hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number; abandoned: number; superseded: number };
   store: {
     hits: number;
@@ -325,6 +336,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     expired: s.coordinator.missExpired,
     evicted: s.coordinator.missEvicted,
   }));
+  counter(
+    'shoal_read_misses_evicted_over_copy_total',
+    'Of the evicted misses: reads answered with a miss although a replica returned a live value, older than a version another replica said it evicted.',
+    () => s.coordinator.missEvictedOverCopy,
+  );
   counter('shoal_read_repairs_total', 'Read repairs this node sent as coordinator.', () => s.coordinator.readRepairs);
   counter('shoal_sloppy_fallbacks_total', 'Writes sent to a stand-in replica (sloppy quorum) because an owner was down.', () => s.coordinator.sloppyFallbacks);
   labelled('shoal_hints_created_total', 'Hints this node created as coordinator, by why the owner missed the write.', 'counter', 'reason', () => ({
@@ -345,6 +361,16 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   }));
   counter('shoal_replica_read_repairs_applied_total', 'Read repairs applied to this node as replica.', () => s.replica.readRepairsApplied);
   counter('shoal_replica_busy_total', 'Jobs this replica refused because a partition mailbox was full.', () => s.replica.busy);
+  counter(
+    'shoal_replica_forgotten_reads_total',
+    'Reads of a key this node no longer holds answered with the watermark of its filter of keys the eviction shadow forgot (an inexact "evicted at or below W").',
+    () => s.replica.forgottenAnswers,
+  );
+  counter(
+    'shoal_replica_forgotten_refusals_total',
+    'Records (write, hint, repair, sync) refused as stale because their key may have been evicted at or above their version and forgotten by the eviction shadow.',
+    () => s.replica.forgottenRefusals,
+  );
   gauge('shoal_mailbox_queued_jobs', 'Jobs queued in partition mailboxes right now.', () => s.mailboxes.queued);
   gauge('shoal_mailbox_capacity_jobs', 'Bound of each partition mailbox.', () => s.mailboxes.capacity);
   counter('shoal_rmw_attempts_total', 'Read-modify-write attempts sent to a primary (retries included).', () => s.rmw.attempts);

@@ -211,6 +211,12 @@ export interface CoordinatorStats {
   missDeleted: number;
   missExpired: number;
   missEvicted: number;
+  /**
+   * Of `missEvicted`: misses although a replica returned a live record, older than a version
+   * another replica said it evicted (supersededByEviction). The price of never answering a value
+   * older than an eviction; an inexact "evicted at W" from the filter of forgotten keys lands here.
+   */
+  missEvictedOverCopy: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
   localWaits: number;
   /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
@@ -254,6 +260,7 @@ export class Coordinator implements KvService {
     missDeleted: 0,
     missExpired: 0,
     missEvicted: 0,
+    missEvictedOverCopy: 0,
     localWaits: 0,
     routesRefused: 0,
     ringsAdopted: 0,
@@ -946,6 +953,7 @@ export class Coordinator implements KvService {
     if (!newest || this.supersededByEviction(read)) {
       const miss = read.evicted ? 'evicted' : 'absent';
       this.countMiss(read, miss);
+      if (newest && !read.peek) this.stats.missEvictedOverCopy++;
       return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
     }
     // A replica's flush floor deleted it: another replica had not heard of that flush yet.

@@ -13,6 +13,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GetResult } from '../../src/replication/api.ts';
 import { decodeRecord } from '../../src/replication/record.ts';
+import { AdmissionGate } from '../../src/replication/admission-gate.ts';
+import { nodeMetrics } from '../../src/daemon/metrics-source.ts';
+import type { HostedNode } from '../../src/daemon/node-host.ts';
+import type { ShoalNode } from '../../src/node/node.ts';
 import { MessageFamily } from '../../src/node/wire.ts';
 import { joinDatagram } from '../../src/protocol/datagram.ts';
 import type { Env } from '../../src/runtime/env.ts';
@@ -26,11 +30,28 @@ const dec = new TextDecoder();
 const [A, B, C] = [0, 1, 2];
 const KEY = enc.encode('k');
 
+/** A node's Prometheus exposition, as its daemon's /metrics would serve it (only what a scrape reads is wired). */
+async function metricsText(shoal: ShoalNode): Promise<string> {
+  const node = { shoal, onTopologyChange: () => () => {} } as unknown as HostedNode;
+  const metrics = nodeMetrics({ node, server: () => null, resp: () => null, admission: new AdmissionGate({ nowMs: () => 0 }), authGuard: { failures: 0, refused: 0 } as never }, { timings: false, process: false });
+  try {
+    return (await metrics.scrape()).text;
+  } finally {
+    metrics.close();
+  }
+}
+
+/** The value of one sample line (`name{labels} value`), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /**
  * The QUORUM read of k through C after `fillerBatches` thousand filler writes through A, and what
  * A holds of k 10 s later (read repair and anti-entropy had their chance to copy v1 into it).
  */
-function readAfterEvictions(fillerBatches: number): { value: string | null; miss: string | undefined; evictions: number; aHoldsAfter: string | null } {
+function readAfterEvictions(fillerBatches: number): { value: string | null; miss: string | undefined; evictions: number; aHoldsAfter: string | null; a: ShoalNode; c: ShoalNode } {
   let cut = false;
   const c = nodeAddress(C);
   const cutting = (env: Env): Env => ({
@@ -73,7 +94,7 @@ function readAfterEvictions(fillerBatches: number): { value: string | null; miss
   const p = sim.process(A)!.placement().partitionOfKey(KEY);
   const held = sim.process(A)!.heldPartitions().get(p)?.peek('k');
   const aHoldsAfter = held ? dec.decode(decodeRecord(held).value) : null;
-  return { value: r?.value ? dec.decode(r.value) : null, miss: r?.miss, evictions, aHoldsAfter };
+  return { value: r?.value ? dec.decode(r.value) : null, miss: r?.miss, evictions, aHoldsAfter, a: sim.process(A)!, c: sim.process(C)! };
 }
 
 test('within the eviction shadow: a QUORUM read of a key one replica evicted is a miss, not the older copy', () => {
@@ -82,11 +103,18 @@ test('within the eviction shadow: a QUORUM read of a key one replica evicted is 
   assert.deepEqual({ value, miss }, { value: null, miss: 'evicted' });
 });
 
-test('past the eviction shadow: a QUORUM read of a key one replica evicted and forgot still does not answer the older copy', () => {
-  const { value, miss, evictions, aHoldsAfter } = readAfterEvictions(16);
+test('past the eviction shadow: a QUORUM read of a key one replica evicted and forgot still does not answer the older copy', async () => {
+  const { value, miss, evictions, aHoldsAfter, a, c } = readAfterEvictions(16);
   assert.ok(evictions > 4_096 + 5_000, `A evicted ${evictions} entries: k is past the shadow's 4,096`);
   assert.notEqual(value, 'v1', 'v2 was acknowledged at QUORUM by A and B');
   // A's filter of forgotten keys answers "evicted at or below its watermark": C's v1 is older.
   assert.deepEqual({ value, miss }, { value: null, miss: 'evicted' });
   assert.notEqual(aHoldsAfter, 'v1', 'neither read repair nor sync may copy v1 into A');
+  // What an operator sees of it (docs/METRICS.md): A answered from its filter, C missed over v1.
+  const [aText, cText] = await Promise.all([metricsText(a), metricsText(c)]);
+  const answers = a.stats().replica.forgottenAnswers;
+  assert.ok(answers >= 1, `A answered ${answers} reads with its filter's watermark`);
+  assert.equal(sample(aText, 'shoal_replica_forgotten_reads_total'), answers);
+  assert.equal(sample(aText, 'shoal_replica_forgotten_refusals_total'), a.stats().replica.forgottenRefusals);
+  assert.equal(sample(cText, 'shoal_read_misses_evicted_over_copy_total'), 1, "C's read missed although it held v1");
 });
