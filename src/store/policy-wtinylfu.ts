@@ -98,10 +98,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** In the host's rows (PolicyRows) a slot's byte is at slot * queueStride + queueOffset; on its own, at slot. */
   private queueStride = 1;
   private queueOffset = 0;
-  /** The host's key hashes when it gives them (PolicyHost.hashColumn): slot s's at s * hashStride + hashOffset. */
-  private hashWords: Uint32Array | undefined;
-  private hashStride = 0;
-  private hashOffset = 0;
   private readonly sketch: CountMinSketch;
   /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
   private readonly feedsSketch: boolean;
@@ -132,7 +128,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const rows = host.rows?.bind(host);
     this.lists = new SlotLists(3, slotCapacity, rows);
     this.queue = rows ? this.takeRows() : new Uint8Array(slotCapacity);
-    this.takeHashColumn();
     this.random = options.random;
     this.windowFraction = options.windowFraction ?? DEFAULT_WINDOW_FRACTION;
     this.sketchEntries = Math.max(1, options.expectedEntries);
@@ -148,7 +143,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   grow(slotCapacity: number): void {
     this.lists.grow(slotCapacity);
-    this.takeHashColumn();
     if (this.host.rows) {
       this.queue = this.takeRows();
     } else if (slotCapacity > this.queue.length) {
@@ -172,7 +166,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onInsert(slot: number): void {
-    this.record(this.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
@@ -192,7 +186,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onUpdate(slot: number): void {
-    this.record(this.hashOf(slot));
+    this.record(this.host.hashOf(slot) | 0);
     const region = this.queue[this.queueAt(slot)]! & REGION;
     switch (region) {
       case WINDOW:
@@ -365,7 +359,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       } else {
         // The candidate lost the admission duel: refused, though it was written (metrics: reason policy).
         this.admissionRejections++;
-        this.turnedAway.turnAway(this.hashOf(candidate), this.stampOf(candidate) >>> AGING_SHIFT);
+        this.turnedAway.turnAway(this.host.hashOf(candidate), this.stampOf(candidate) >>> AGING_SHIFT);
         const evicted = candidate;
         candidate = this.lists.after(candidate);
         this.host.evictForSize(evicted);
@@ -374,8 +368,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private admit(candidate: number, victim: number): boolean {
-    const victimHash = this.hashOf(victim);
-    const candidateHash = this.hashOf(candidate);
+    const victimHash = this.host.hashOf(victim);
+    const candidateHash = this.host.hashOf(candidate);
     this.turnedAway.facing(victim, victimHash);
     const victimFrequency = this.frequency(victimHash);
     const candidateFrequency = this.frequency(candidateHash);
@@ -421,26 +415,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private setRegion(slot: number, region: number): void {
     const at = this.queueAt(slot);
     this.queue[at] = (this.queue[at]! & ~REGION) | region;
-  }
-
-  /**
-   * The entry's key hash as an int32 (see `record`), read from the host's hash column when it gives
-   * one: the store and the window tuner's minis both host this class, and `host.hashOf` on a hit was
-   * then a call site with two targets, which V8 calls through its generic builtin instead of
-   * inlining (docs/STORE.md, "Issue 19, thirteenth pass").
-   */
-  private hashOf(slot: number): number {
-    const words = this.hashWords;
-    return words !== undefined ? words[slot * this.hashStride + this.hashOffset]! | 0 : this.host.hashOf(slot) | 0;
-  }
-
-  /** The host's hash column, if any (at construction and after every change of the host's rows). */
-  private takeHashColumn(): void {
-    const column = this.host.hashColumn?.();
-    if (column === undefined) return;
-    this.hashWords = column.words;
-    this.hashStride = column.stride;
-    this.hashOffset = column.offset;
   }
 
   /** Where a slot's byte is in `queue`. */

@@ -30,17 +30,6 @@ export interface PolicyRows {
   readonly reservedSlots: number;
 }
 
-/**
- * Where a host keeps its entries' key hashes (`PolicyHost.hashOf`'s answers), for a policy that
- * reads them on every hit: slot s's hash is `words[s * stride + offset]`. The array is replaced
- * when the host's rows grow or change layout; the host calls the policy's `grow` after each change.
- */
-export interface HashColumn {
-  readonly words: Uint32Array;
-  readonly stride: number;
-  readonly offset: number;
-}
-
 /** What a policy may ask of the store that hosts it. */
 export interface PolicyHost {
   /** The entry's 32-bit key hash (see hash.ts), as an int32 or a uint32: policies use only its bits. */
@@ -53,13 +42,6 @@ export interface PolicyHost {
   evictForSize(slot: number): void;
   /** Room in the host's rows for links and a byte per slot (the store gives it; W-TinyLFU uses it when there). */
   rows?(): PolicyRows;
-  /**
-   * The hashes `hashOf` answers, as an array W-TinyLFU reads itself (the store and the window
-   * tuner's minis give it). Both host W-TinyLFU in one process, and a call to `hashOf` on a hit was
-   * a call to two different functions from one site, which V8 does not inline (docs/STORE.md,
-   * "Issue 19, thirteenth pass"); an array read is the same code for both.
-   */
-  hashColumn?(): HashColumn;
 }
 
 export interface EvictionPolicy {

@@ -280,7 +280,6 @@ export class Store {
       weightOf: (slot) => (this.countEntries ? 1 : this.costOf(slot)),
       overBudget: () => this.bytes + this.reserved > this.maxMemory || this.count > this.maxEntries,
       evictForSize: (slot) => this.removeSlot(slot, 'size'),
-      hashColumn: () => ({ words: this.rows, stride: this.rowWords, offset: HASH }),
       rows: () => ({
         words: new Int32Array(this.rows.buffer),
         bytes: new Uint8Array(this.rows.buffer),

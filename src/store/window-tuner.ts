@@ -18,7 +18,7 @@
 import type { Random } from '../runtime/env.ts';
 import { CountMinSketch } from './count-min.ts';
 import { homeBucket, removeShifting } from './open-addressing.ts';
-import type { HashColumn, PolicyHost } from './policy.ts';
+import type { PolicyHost } from './policy.ts';
 import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
 
 /**
@@ -144,9 +144,6 @@ class MiniCache implements PolicyHost {
 
   hashOf(slot: number): number {
     return this.hashes[slot]!;
-  }
-  hashColumn(): HashColumn {
-    return { words: this.hashes, stride: 1, offset: 0 };
   }
   weightOf(): number {
     return 1;
