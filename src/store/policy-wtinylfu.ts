@@ -101,13 +101,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private readonly sketch: CountMinSketch;
   /** False when the sketch is shared and fed by its owner (WTinyLfuOptions.sharedSketch). */
   private readonly feedsSketch: boolean;
-  /**
-   * False when `record` has nothing to feed: a shared sketch and no tuner, as in the window tuner's
-   * minis. They run this class's code too, and while they called `host.hashOf` for nothing, the
-   * store's hit path met two `hashOf` functions at one call site, which V8 calls through its generic
-   * builtin instead of inlining (docs/STORE.md, "Issue 19, thirteenth pass").
-   */
-  private readonly records: boolean;
   private readonly doorkeeper: RotatingBloomFilter | undefined;
   private readonly climber: HillClimber | undefined;
   private readonly tuner: WindowTuner | undefined;
@@ -146,7 +139,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const adaptation = options.adaptation ?? 'mini-sim';
     this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
     this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
-    this.records = this.feedsSketch || this.tuner !== undefined;
   }
 
   grow(slotCapacity: number): void {
@@ -174,7 +166,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onInsert(slot: number): void {
-    if (this.records) this.record(this.host.hashOf(slot) | 0);
+    this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
     // the store inserts before evicting, and regrowing clears the sketch's history.
@@ -194,7 +186,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   onUpdate(slot: number): void {
-    if (this.records) this.record(this.host.hashOf(slot) | 0);
+    this.record(this.host.hashOf(slot) | 0);
     const region = this.queue[this.queueAt(slot)]! & REGION;
     switch (region) {
       case WINDOW:

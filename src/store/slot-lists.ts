@@ -136,31 +136,13 @@ export class SlotLists {
     links[at + 1] = -1;
   }
 
-  /**
-   * Moves a slot to the back of `list` (from its current list, another, or none). One function,
-   * not `remove` then `pushBack`: it runs on every cache hit, inlined into W-TinyLFU's `onUpdate`,
-   * and its 164 bytes of bytecode (against 65 + 108 + 96 for the three) leave TurboFan's inlining
-   * budget room for the sketch's `record` on the same path (docs/STORE.md, "Issue 19, thirteenth pass").
-   */
+  /** Moves a linked slot to the back of `list` (its current list or another). */
   moveToBack(list: number, slot: number): void {
-    const links = this.links;
     const node = this.base + slot;
-    const sentinel = this.at(list);
-    const tail = links[sentinel + 1]!;
     // Already last: nothing to do (a hot key read twice in a row is common).
-    if (tail === node) return;
-    const at = this.at(node);
-    const next = links[at]!;
-    if (next !== -1) {
-      const previous = links[at + 1]!;
-      links[this.at(previous)] = next;
-      links[this.at(next) + 1] = previous;
-    }
-    // Unlinking `node` left the tail alone: it was not the tail (above), nor its list's only node.
-    links[this.at(tail)] = node;
-    links[at + 1] = tail;
-    links[at] = list;
-    links[sentinel + 1] = node;
+    if (this.links[this.at(list) + 1] === node) return;
+    this.remove(slot);
+    this.pushBack(list, slot);
   }
 
   /** Moves every slot of `from` to the back of `to`, in order, in O(1). */

@@ -7,11 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SeededRandom } from '../../src/runtime/seeded-random.ts';
-import { CountMinSketch } from '../../src/store/count-min.ts';
-import type { PolicyHost } from '../../src/store/policy.ts';
-import { WTinyLfuPolicy } from '../../src/store/policy-wtinylfu.ts';
-import { SlotLists } from '../../src/store/slot-lists.ts';
 import { Store } from '../../src/store/store.ts';
 import { keyHashes, policyHits } from '../../src/store/trace/policy-sim.ts';
 import { TurnedAway } from '../../src/store/turned-away.ts';
@@ -88,54 +83,4 @@ test('the store hands policies int32 hashes: the turned-away table matches a has
   assert.equal(turnedAway.cameBackFirst(hash | 0, 0, 3), true);
   assert.equal(turnedAway.cameBackFirst(hash, 0, 3), true);
   assert.equal(turnedAway.cameBackFirst((hash + 1) | 0, 0, 3), false);
-});
-
-test('a W-TinyLFU on a sketch its owner feeds, with no tuner (a mini), never asks its host for a hash on insert or hit', () => {
-  // The minis run the store's policy code: calls they make for nothing train V8's feedback for the store's hit path.
-  const host: PolicyHost = {
-    hashOf: () => {
-      throw new Error('hashOf called by a policy with nothing to record');
-    },
-    weightOf: () => 1,
-    overBudget: () => false,
-    evictForSize: () => {},
-  };
-  const sharedSketch = new CountMinSketch({ expectedEntries: 16 });
-  const policy = new WTinyLfuPolicy(host, 16, { random: SeededRandom.mulberry32(1), expectedEntries: 16, adaptation: 'static', sharedSketch });
-  policy.setMaximum(16);
-  policy.onInsert(5);
-  policy.onAccess(5);
-  policy.onUpdate(5);
-  assert.equal(sharedSketch.frequency(0x1234), 0);
-});
-
-/** The slots of `list`, front to back. */
-function slotsOf(lists: SlotLists, list: number): number[] {
-  const out: number[] = [];
-  for (let slot = lists.first(list); slot !== -1; slot = lists.after(slot)) out.push(slot);
-  return out;
-}
-
-test('SlotLists.moveToBack moves within a list, across lists and from no list, in both layouts', () => {
-  const words = new Int32Array(4 * 10);
-  const rows = { words, bytes: new Uint8Array(words.buffer), stride: 4, linkWord: 1, policyByte: 0, reservedSlots: 2 };
-  for (const lists of [new SlotLists(2, 10), new SlotLists(2, 10, () => rows)]) {
-    // Slots from 2: in the rows layout, rows 0 and 1 hold the two lists' sentinels.
-    const [a, b, c, d] = [2, 3, 4, 5];
-    for (const slot of [a, b, c]) lists.pushBack(0, slot);
-    lists.moveToBack(0, a);
-    assert.deepEqual(slotsOf(lists, 0), [b, c, a], 'front to back');
-    lists.moveToBack(0, c);
-    assert.deepEqual(slotsOf(lists, 0), [b, a, c], 'middle to back');
-    lists.moveToBack(0, c);
-    assert.deepEqual(slotsOf(lists, 0), [b, a, c], 'already last');
-    lists.moveToBack(1, a);
-    assert.deepEqual([slotsOf(lists, 0), slotsOf(lists, 1)], [[b, c], [a]], 'to an empty list');
-    lists.moveToBack(1, d);
-    assert.deepEqual(slotsOf(lists, 1), [a, d], 'an unlinked slot is appended');
-    lists.moveToBack(0, a);
-    lists.moveToBack(0, d);
-    assert.deepEqual([slotsOf(lists, 0), slotsOf(lists, 1)], [[b, c, a, d], []], 'a list emptied');
-    assert.equal(lists.last(0), d);
-  }
 });
