@@ -42,6 +42,12 @@ export function evictionShadowCapacity(storeBudgetBytes: number): number {
 export const MIN_EVICTION_SHADOW_ENTRIES = 4_096;
 export const MAX_EVICTION_SHADOW_ENTRIES = 65_536;
 
+/** What `evictionBound` answers: a version at or above every one evicted, and whether one that new was evicted here. */
+export interface EvictionBound {
+  version: Version;
+  exact: boolean;
+}
+
 export interface ForgottenCounts {
   forgottenAnswers: number;
   forgottenRefusals: number;
@@ -115,16 +121,20 @@ export class EvictionShadow {
   /**
    * For a key the node does not hold: a version at or above every version of it this node evicted,
    * if it evicted any it may still be asked about. The shadow's own version when the store evicted
-   * it (exact); otherwise the newer of what the shadow remembers and the forgotten-keys filter's
-   * watermark, since a version learnt or refused may be older than one evicted and forgotten.
+   * it; otherwise the newer of what the shadow remembers and the forgotten-keys filter's watermark,
+   * since a version learnt or refused may be older than one evicted and forgotten. `exact` is false
+   * only for the watermark (counted in `forgottenAnswers`): it says "at or below", not that a
+   * version that new was written, so a coordinator may ask the other owners before it believes it
+   * (docs/REPLICATION.md, "An inexact eviction answer asks the other owners"). A learnt or refused
+   * version is a version some node did hold, so it is passed on as exact.
    */
-  evictionBound(partition: number, key: string): Version | undefined {
+  evictionBound(partition: number, key: string): EvictionBound | undefined {
     const known = this.versionOf(partition, key);
-    if (known !== undefined && !this.learnt.has(key) && !this.refused.has(key)) return known;
+    if (known !== undefined && !this.learnt.has(key) && !this.refused.has(key)) return { version: known, exact: true };
     const forgotten = this.forgotten.bound(partition, key);
-    if (forgotten === undefined || (known !== undefined && compareVersions(known, forgotten) >= 0)) return known;
+    if (forgotten === undefined || (known !== undefined && compareVersions(known, forgotten) >= 0)) return known === undefined ? undefined : { version: known, exact: true };
     this.counts.forgottenAnswers++;
-    return forgotten;
+    return { version: forgotten, exact: false };
   }
 
   /**

@@ -45,9 +45,10 @@ export type KvMessage =
   /**
    * Read answer: the stored record (or null) and whether this replica has finished its catch-up
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
-   * one (eviction-shadow.ts).
+   * one (eviction-shadow.ts); `ei`, with `e`, that `e` is inexact: the watermark of the filter of
+   * forgotten keys, at or above the version evicted, not proof that a version that new was written.
    */
-  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version }
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version; ei?: true }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
   /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
@@ -299,7 +300,8 @@ const decoder = new Decoder();
  *   nb  0x03 id:f64
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
  *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` or `pk` is a msgpack map)
- *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor) record?
+ *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor,
+ *       bit 4 the evicted version is inexact) record?
  *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
  */
 const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
@@ -312,6 +314,12 @@ const RA_EVICTED = 4;
  * floors ignores the bit and reads "no record", as it did before.
  */
 const RA_FLOOR = 8;
+/**
+ * With RA_EVICTED: the version is the filter of forgotten keys' watermark ("evicted at or below"),
+ * `ei`. A reader that predates the bit reads it as an exact eviction (a miss over any older copy,
+ * as before); a replica that predates it never sets it: a mixed cluster answers as before.
+ */
+const RA_INEXACT = 16;
 const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
@@ -357,7 +365,7 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       const version = evicted ?? floor;
       const out = new Uint8Array(10 + (record !== null ? record.length : version !== undefined ? EVICTED_VERSION_BYTES : 0));
       const view = header(out, Tag.ra, message.id);
-      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED) | (floor === undefined ? 0 : RA_FLOOR));
+      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED) | (floor === undefined ? 0 : RA_FLOOR) | (evicted !== undefined && message.ei === true ? RA_INEXACT : 0));
       if (record !== null) out.set(record, 10);
       if (version !== undefined) {
         view.setFloat64(10, version.wallMs);
@@ -465,7 +473,8 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       if ((flags & (RA_EVICTED | RA_FLOOR)) === 0) return { t: 'ra', id, ready, r: null };
       need(10 + EVICTED_VERSION_BYTES);
       const version = { wallMs: view.getFloat64(10), logical: view.getUint32(18), node: view.getUint32(22) };
-      return (flags & RA_EVICTED) !== 0 ? { t: 'ra', id, ready, r: null, e: version } : { t: 'ra', id, ready, r: null, f: version };
+      if ((flags & RA_EVICTED) === 0) return { t: 'ra', id, ready, r: null, f: version };
+      return (flags & RA_INEXACT) !== 0 ? { t: 'ra', id, ready, r: null, e: version, ei: true } : { t: 'ra', id, ready, r: null, e: version };
     }
     default:
       throw new MalformedKvMessageError(`unknown replication message tag ${String(tag)}`);

@@ -453,11 +453,11 @@ export class ReplicaHost {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) && !this.behindLargerRing(message);
           const answer = (record: Uint8Array | null): void => {
             // Nothing held: say which version was evicted (or, forgotten by the shadow, a version at
-            // or above it), or the partition's flush floor, so the coordinator answers nothing
-            // older (and repairs nobody with it).
+            // or above it, marked `ei`), or the partition's flush floor, so the coordinator answers
+            // nothing older (and repairs nobody with it).
             const evicted = record === null ? this.shadow.evictionBound(p, k) : undefined;
             const floor = record === null && evicted === undefined ? this.floors.of(p) : undefined;
-            this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
+            this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted.version, ...(evicted.exact ? {} : { ei: true }) } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
           this.readHeld(actor, k, answer, message.pk === true);

@@ -25,7 +25,7 @@ function shadowThatForgot(capacity: number): EvictionShadow {
 test('a key the shadow forgot is answered with the watermark of its generation, at or above its version', () => {
   const shadow = shadowThatForgot(4);
   // The watermark is the newest version forgotten in that generation and partition: k's and other-0's.
-  assert.deepEqual(shadow.evictionBound(P, 'k'), v(200));
+  assert.deepEqual(shadow.evictionBound(P, 'k'), { version: v(200), exact: false }, 'inexact: at or below the watermark');
   assert.equal(shadow.forgottenBound(P, 'k', v(50)), true, 'a copy older than the watermark may be older than the eviction');
   assert.equal(shadow.forgottenBound(P, 'k', v(200)), true);
   assert.equal(shadow.forgottenBound(P, 'k', v(201)), false, 'a record newer than the watermark is news');
@@ -37,13 +37,27 @@ test('an own eviction after the key was forgotten is exact again; a refused or l
   const shadow = shadowThatForgot(4);
   shadow.recordRefused(P, 'k', v(60));
   assert.deepEqual(shadow.versionOf(P, 'k'), v(60), 'sync lists the refused version, so its sender stops pushing it');
-  assert.ok(compareVersions(shadow.evictionBound(P, 'k')!, v(200)) >= 0, 'a read still answers the watermark');
+  assert.ok(compareVersions(shadow.evictionBound(P, 'k')!.version, v(200)) >= 0, 'a read still answers the watermark');
+  assert.equal(shadow.evictionBound(P, 'k')!.exact, false);
   assert.equal(shadow.forgottenBound(P, 'k', v(70)), true);
   shadow.record(P, 'k', v(80), true);
-  assert.ok(compareVersions(shadow.evictionBound(P, 'k')!, v(200)) >= 0, 'a learnt version says nothing of what this store evicted');
+  assert.ok(compareVersions(shadow.evictionBound(P, 'k')!.version, v(200)) >= 0, 'a learnt version says nothing of what this store evicted');
+  assert.equal(shadow.evictionBound(P, 'k')!.exact, false);
   shadow.record(P, 'k', v(90));
-  assert.deepEqual(shadow.evictionBound(P, 'k'), v(90), 'the store evicted v(90) itself: that is the newest it had');
+  assert.deepEqual(shadow.evictionBound(P, 'k'), { version: v(90), exact: true }, 'the store evicted v(90) itself: that is the newest it had');
   assert.equal(shadow.forgottenBound(P, 'k', v(95)), false);
+});
+
+test('only a watermark answer is inexact, and forgottenAnswers counts exactly those', () => {
+  const shadow = shadowThatForgot(4);
+  assert.equal(shadow.evictionBound(P, 'other-4')!.exact, true, 'a key the shadow remembers is exact');
+  assert.equal(shadow.counts.forgottenAnswers, 0);
+  assert.equal(shadow.evictionBound(P, 'k')!.exact, false);
+  assert.equal(shadow.counts.forgottenAnswers, 1);
+  // A version learnt from a sync source newer than the watermark: some node held it, so it is passed on as exact.
+  shadow.record(P, 'k', v(300), true);
+  assert.deepEqual(shadow.evictionBound(P, 'k'), { version: v(300), exact: true });
+  assert.equal(shadow.counts.forgottenAnswers, 1);
 });
 
 test('dropping the partition or a flush floor over the watermark ends the bound', () => {
@@ -52,7 +66,7 @@ test('dropping the partition or a flush floor over the watermark ends the bound'
   assert.equal(dropped.evictionBound(P, 'k'), undefined, 'a partition gained again starts from what it is sent');
   const flushed = shadowThatForgot(4);
   flushed.forgetUpTo(P, v(199));
-  assert.deepEqual(flushed.evictionBound(P, 'k'), v(200), 'a floor below the watermark covers only some of it');
+  assert.deepEqual(flushed.evictionBound(P, 'k'), { version: v(200), exact: false }, 'a floor below the watermark covers only some of it');
   flushed.forgetUpTo(P, v(200));
   assert.equal(flushed.evictionBound(P, 'k'), undefined, 'the floor answers for every version at or below it');
 });

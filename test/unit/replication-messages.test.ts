@@ -25,6 +25,7 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'ra', id: 9, r: record, ready: true },
     { t: 'ra', id: 10, r: null, ready: false },
     { t: 'ra', id: 11, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 } }, // evicted
+    { t: 'ra', id: 21, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 }, ei: true }, // evicted at or below (inexact)
     { t: 'rp', p: 1, k: 'a', r: record },
     { t: 'hd', id: 12, p: 1, k: 'a', r: record },
     { t: 'ha', id: 13 },
@@ -53,6 +54,21 @@ test('every replication message survives encode and decode (binary layouts and m
       else assert.deepEqual(got, value, `${message.t}.${field}`);
     }
   }
+});
+
+test('the inexact bit (4) of `ra`: set only beside an eviction, and a reader that predates it sees an exact eviction', () => {
+  const e = { wallMs: 1767225601010, logical: 3, node: 7 };
+  const inexact = encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e, ei: true });
+  const exact = encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e });
+  assert.equal(inexact.length, exact.length, 'no byte more on the wire');
+  assert.equal(inexact[9]! ^ exact[9]!, 16, 'only flag bit 4 differs');
+  // An older reader tests only the bits it knows (0-3): it decodes the exact eviction.
+  const older = inexact.slice();
+  older[9] = older[9]! & 0x0f;
+  assert.deepEqual(decodeKvMessage(older), { t: 'ra', id: 1, ready: true, r: null, e });
+  // Without an eviction there is nothing to qualify: the bit is not sent.
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true, ei: true })[9]! & 16, 0, 'not beside a record');
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, f: e, ei: true })[9]! & 16, 0, 'not beside a floor');
 });
 
 test('the hot messages are compact, and truncated or unknown bytes are MalformedKvMessageError', () => {
