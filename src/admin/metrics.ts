@@ -51,6 +51,7 @@ export interface MetricsSnapshot {
     missExpired: number;
     missEvicted: number;
     missEvictedOverCopy: number;
+    answersOverInexactEviction: number;
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
@@ -340,6 +341,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     'shoal_read_misses_evicted_over_copy_total',
     'Of the evicted misses: reads answered with a miss although a replica returned a live value, older than a version another replica said it evicted.',
     () => s.coordinator.missEvictedOverCopy,
+  );
+  counter(
+    'shoal_read_answers_over_inexact_eviction_total',
+    'Reads answered with a value older than an inexact eviction ("evicted at or below W", a filter of forgotten keys), because enough owners answered nothing newer.',
+    () => s.coordinator.answersOverInexactEviction,
   );
   counter('shoal_read_repairs_total', 'Read repairs this node sent as coordinator.', () => s.coordinator.readRepairs);
   counter('shoal_sloppy_fallbacks_total', 'Writes sent to a stand-in replica (sloppy quorum) because an owner was down.', () => s.coordinator.sloppyFallbacks);

@@ -141,6 +141,8 @@ interface PendingRead extends Routing {
   newestBytes: Uint8Array | null;
   /** The newest version a replica reported evicted: nothing older may be answered or repaired. */
   evicted: Version | null;
+  /** The newest of those reported exactly (without `ei`): one older than it is never answered (see answerRead). */
+  exactEvicted: Version | null;
   /** The highest flush floor a replica reported (flush-floors.ts): nothing at or below it may be answered or repaired. */
   floor: Version | null;
   /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
@@ -217,6 +219,11 @@ export interface CoordinatorStats {
    * older than an eviction; an inexact "evicted at W" from the filter of forgotten keys lands here.
    */
   missEvictedOverCopy: number;
+  /**
+   * Reads answered with a record older than an inexact eviction (a replica's "evicted at or below
+   * W", `ei`), because at least `needed` ready owners answered nothing newer than it (answerRead).
+   */
+  answersOverInexactEviction: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
   localWaits: number;
   /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
@@ -261,6 +268,7 @@ export class Coordinator implements KvService {
     missExpired: 0,
     missEvicted: 0,
     missEvictedOverCopy: 0,
+    answersOverInexactEviction: 0,
     localWaits: 0,
     routesRefused: 0,
     ringsAdopted: 0,
@@ -355,6 +363,7 @@ export class Coordinator implements KvService {
       busy: new Set(),
       newest: null,
       evicted: null,
+      exactEvicted: null,
       floor: null,
       newestBytes: null,
       newestRemembered: false,
@@ -400,7 +409,7 @@ export class Coordinator implements KvService {
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
-    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
     else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o, message.r);
@@ -803,7 +812,7 @@ export class Coordinator implements KvService {
 
   // ---- reads ------------------------------------------------------------------------------
 
-  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined): void {
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined, inexact: boolean): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     this.reportAnswer(read, from);
@@ -813,10 +822,11 @@ export class Coordinator implements KvService {
     read.seen.set(from, version);
     this.standInWrites.seen(read.key, from, version);
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
+    if (evicted && !inexact && (!read.exactEvicted || compareVersions(evicted, read.exactEvicted) > 0)) read.exactEvicted = evicted;
     if (floor && (!read.floor || compareVersions(floor, read.floor) > 0)) read.floor = floor;
     if (record && bytes) this.takeRecord(read, record, bytes);
     if (ready) read.readyFrom.add(from);
-    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
+    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(id, read);
     if (read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
   }
 
@@ -944,13 +954,27 @@ export class Coordinator implements KvService {
     done({ code: 'overloaded', message: `replica ${replica} is too busy to take the request (partition ${pending.partition} mailbox full); retry later` });
   }
 
-  private answerRead(read: PendingRead): void {
+  /**
+   * Answers the read (its level is made), unless the answers so far include only an inexact
+   * eviction newer than the newest record: then it asks the owners it deferred and waits for every
+   * owner asked, up to the deadline (`atDeadline`: decide on what arrived).
+   */
+  private answerRead(id: number, read: PendingRead, atDeadline = false): void {
+    const newest = read.newest;
+    // A replica evicted something newer than any record returned: a miss, never the older value.
+    // Unless that eviction is only a filter's watermark ("at or below W") and enough ready owners
+    // answered nothing newer than the record: any write a strict quorum acknowledged would have
+    // reached one of them (docs/REPLICATION.md, "An inexact eviction answer asks the other owners").
+    let overInexact = false;
+    if (newest && this.supersededByEviction(read) && !this.exactlySuperseded(read, newest.version)) {
+      overInexact = this.ownersHoldingNothingNewer(read, newest.version) >= read.needed;
+      if (!overInexact && !atDeadline && !this.everyOwnerAnswered(read)) return this.askDeferred(id);
+    }
     const done = read.done!;
     read.done = null;
-    const newest = read.newest;
     const acks = this.readyCount(read);
-    // A replica evicted something newer than any record returned: a miss, never the older value.
-    if (!newest || this.supersededByEviction(read)) {
+    if (overInexact && !read.peek) this.stats.answersOverInexactEviction++;
+    if (!newest || (this.supersededByEviction(read) && !overInexact)) {
       const miss = read.evicted ? 'evicted' : 'absent';
       this.countMiss(read, miss);
       if (newest && !read.peek) this.stats.missEvictedOverCopy++;
@@ -987,6 +1011,8 @@ export class Coordinator implements KvService {
     if (!read) return;
     this.untrack(id, read);
     for (const replica of read.asked) if (!read.seen.has(replica) && !read.busy.has(replica)) this.reportSilence(read, replica);
+    // A read that made its level and waited on the owners for an inexact eviction decides on what arrived.
+    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(id, read, true);
     const busy = this.busyStill(read);
     if (read.done && busy !== undefined) this.failOverloaded(read, busy);
     if (read.done) {
@@ -1040,7 +1066,7 @@ export class Coordinator implements KvService {
     } else if (read.owners.includes(from) && this.retryRefused(id, read, from)) {
       read.asked.add(from);
     }
-    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(read);
+    if (read.done && this.readyCount(read) >= read.needed) this.answerRead(id, read);
     if (this.pending.has(id) && read.seen.size + read.busy.size === read.asked.size) this.finishOrWiden(id, read);
   }
 
@@ -1115,6 +1141,26 @@ export class Coordinator implements KvService {
 
   private supersededByEviction(read: PendingRead): boolean {
     return read.evicted !== null && read.newest !== null && compareVersions(read.newest.version, read.evicted) < 0;
+  }
+
+  /** Whether a replica reported exactly that it evicted a version newer than `version`. */
+  private exactlySuperseded(read: PendingRead, version: Version): boolean {
+    return read.exactEvicted !== null && compareVersions(version, read.exactEvicted) < 0;
+  }
+
+  /** Ready owners whose answer (a record, an eviction, a floor or nothing) is at or below `version`. */
+  private ownersHoldingNothingNewer(read: PendingRead, version: Version): number {
+    let n = 0;
+    for (const name of read.readyFrom) {
+      const seen = read.seen.get(name);
+      if (read.owners.includes(name) && seen !== undefined && compareVersions(seen, version) <= 0) n++;
+    }
+    return n;
+  }
+
+  /** Every owner asked has answered (or stayed busy), and none is left deferred. */
+  private everyOwnerAnswered(read: PendingRead): boolean {
+    return read.deferred.length === 0 && read.seen.size + read.busy.size === read.asked.size;
   }
 
   private track(id: number, pending: Pending): void {

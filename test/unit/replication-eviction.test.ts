@@ -56,6 +56,34 @@ test('an eviction older than the record returned changes nothing: the record is 
   assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to).sort(), ['n1', 'n3']);
 });
 
+test('an inexact eviction (ei) newer than the copy: answered when two owners hold nothing newer, with no repair', () => {
+  const { result, sent } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }],
+    ['n2', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
+    ['n3', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
+  ]);
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), [], 'nobody is repaired over an eviction');
+});
+
+test('an inexact eviction with one copy and the third owner silent: a miss at the deadline, not unavailable', () => {
+  const { result, error } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }],
+    ['n2', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
+  ]);
+  assert.equal(error, null);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
+test('the same eviction without the bit (a replica that predates it, or an exact one): a miss, as before', () => {
+  const { result } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted }],
+    ['n2', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
+    ['n3', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
+  ]);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
 test('a replica asked for a key its store evicted answers the evicted version', () => {
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];

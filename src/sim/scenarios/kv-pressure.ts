@@ -357,6 +357,8 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
       }),
       ...(disk === null ? {} : { disk: diskFigures(watch.processes.flat(), cluster) }),
       readRepairs: t.coordinator.readRepairs,
+      missesEvictedOverCopy: t.coordinator.missEvictedOverCopy,
+      answersOverInexactEviction: t.coordinator.answersOverInexactEviction,
       hintsStored: t.hints.stored,
       hintsDelivered: t.hints.delivered,
       syncRecordsPulled: t.sync.recordsPulled,
