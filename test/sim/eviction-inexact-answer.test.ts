@@ -177,6 +177,8 @@ test('the third owner silent: a miss at the deadline, not unavailable', () => {
   assert.equal(c.stats(A).coordinator.unavailable, unavailable);
 });
 
+// With three owners B's exact eviction also keeps B out of the owners counted for v1; the exact rule
+// alone is checked with five owners in test/unit/replication-eviction.test.ts.
 test('an exact eviction newer than v beside an inexact one: a miss', () => {
   const c = v2OverC([SMALL, 5 * 2 ** 20, LARGE]);
   c.fill();

@@ -15,10 +15,11 @@ import { context, fakeEnv } from './replication-fakes.ts';
 const older: Version = { wallMs: 500, logical: 0, node: 2 };
 const evicted: Version = { wallMs: 900, logical: 0, node: 3 };
 
-function readWith(answers: (id: number) => [string, KvMessage][]): { result: GetResult | null; error: KvError | null; sent: [string, KvMessage][] } {
+function readWith(answers: (id: number) => [string, KvMessage][], owners?: string[]): { result: GetResult | null; error: KvError | null; sent: [string, KvMessage][] } {
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
-  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+  const placement = owners === undefined ? {} : { placement: () => ({ version: 'v', partitions: 4, width: owners.length, members: owners.map((name) => ({ name, zone: '' })), owners: () => owners, ranking: () => owners, partitionOfKey: () => 1 }) };
+  const coordinator = new Coordinator(context(env, sent, placement), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
   let result: GetResult | null = null;
@@ -81,6 +82,19 @@ test('the same eviction without the bit (a replica that predates it, or an exact
     ['n2', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
     ['n3', { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }],
   ]);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
+test('an exact eviction newer than the copy beside an inexact one: a miss, though enough owners hold only the copy (five owners)', () => {
+  const copy = (id: number, from: string): [string, KvMessage] => [from, { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true }];
+  const { result } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }],
+    copy(id, 'n3'),
+    ['n2', { t: 'ra', id, r: null, ready: true, e: { ...older, wallMs: 700 } }],
+    copy(id, 'n4'),
+    copy(id, 'n5'),
+  ], ['n1', 'n2', 'n3', 'n4', 'n5']);
+  // n3, n4 and n5 make the QUORUM of 3 without an eviction newer than the copy; n2 evicted a newer version itself.
   assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
 });
 
