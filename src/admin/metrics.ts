@@ -82,7 +82,7 @@ export interface MetricsSnapshot {
     arenaReservedBytes: number;
     policyDetails: Record<string, number>;
   };
-  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number; bytesSent: number; bytesReceived: number; handoffBytesSent: number; valuesHunted: number };
+  sync: { rounds: number; partitionsCompared: number; partitionsDiffering: number; recordsPushed: number; recordsPulled: number; bytesSent: number; bytesReceived: number; handoffBytesSent: number; valuesHunted: number; keysLeftForgotten: number };
   handoff: { partitionsCatchingUp: number; partitionsToHandOff: number; keysToHandOff: number; partitionsHandedOff: number; keysHandedOff: number };
   catchUp: { keysReceived: number; bytesReceived: number };
   mailboxes: { queued: number; rejected: number; capacity: number };
@@ -466,6 +466,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_sync_partitions_differing_total', 'Partition digests that differed.', () => s.sync.partitionsDiffering);
   labelled('shoal_sync_records_total', 'Records exchanged by anti-entropy, by direction.', 'counter', 'direction', () => ({ pushed: s.sync.recordsPushed, pulled: s.sync.recordsPulled }));
   counter('shoal_sync_values_hunted_total', "Keys asked of a partition's other owners because a sync source had evicted their newest values (one per owner asked).", () => s.sync.valuesHunted);
+  counter('shoal_sync_keys_left_forgotten_total', 'Keys anti-entropy did not copy to an owner that lacked them at or below its forgetting horizon (the newest version it evicted and forgot there).', () => s.sync.keysLeftForgotten);
   labelled('shoal_sync_bytes_total', 'Bytes of the records (key length plus encoded record) in sync data messages, by direction: anti-entropy, catch-up and handoff alike.', 'counter', 'direction', () => ({
     sent: s.sync.bytesSent,
     received: s.sync.bytesReceived,

@@ -147,6 +147,11 @@ export class EvictionShadow {
     return this.forgotten.bound(partition, key, version) !== undefined;
   }
 
+  /** The newest version of `partition` this node forgot, if any (ForgottenKeys.horizon). */
+  forgettingHorizon(partition: number): Version | undefined {
+    return this.forgotten.horizon(partition);
+  }
+
   /** Whether `version` is the one remembered for `key` and was learnt from a sync source, not evicted here. */
   isLearnt(partition: number, key: string, version: Version): boolean {
     if (!this.learnt.has(key)) return false;

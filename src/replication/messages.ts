@@ -72,8 +72,11 @@ export type KvMessage =
    * `u`: of the differing partitions, those the answerer is catching up from the asker and pulls
    * from it by its own rounds: the asker pushes nothing of them unless it is handing them off (a
    * push would only duplicate the pull). Older nodes send no `u` and ignore it: they push as before.
+   * `fh`: the answerer's forgetting horizons (ForgottenKeys.horizon) of the differing partitions that
+   * have one, flat as `f`: the asker, an owner too, pushes nothing the answerer lacks at or below
+   * them. Older nodes send none and ignore it.
    */
-  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[]; bd?: number[][]; u?: number[] }
+  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[]; bd?: number[][]; u?: number[]; fh?: number[] }
   /**
    * Flush floors (flush-floors.ts): flat [partition, wallMs, logical, node, ...]; the receiver
    * raises its floors to them, deleting what they flush, and answers `fla` (FLUSHALL's coordinator
@@ -88,9 +91,9 @@ export type KvMessage =
    * Sync bucket lists: the (key, version) pairs of partition p's buckets `b` (flat versions `x`, as
    * in SyncDiff), those `sb` asked for that fit the answer's budget, in the order asked; `c`: every
    * bucket asked is there (the answer is complete, like an `sr` list); `v` and `u` (true: p is
-   * one of them) as in `sr`.
+   * one of them) and `fh` (p's) as in `sr`.
    */
-  | { t: 'sl'; p: number; b: number[]; k: string[]; x: number[]; v: string; c: boolean; u?: boolean }
+  | { t: 'sl'; p: number; b: number[]; k: string[]; x: number[]; v: string; c: boolean; u?: boolean; fh?: Version }
   /**
    * Sync want: send me these keys of partition p. `n`: not the last want of this exchange (it came
    * from an `sl` that covers only some of the differing buckets), so the answer carries no `last`:
@@ -214,9 +217,9 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
   sq: { d: 'numbers', f: 'numbers?', b: 'number?' },
-  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?', bd: 'number-lists?', u: 'numbers?' },
+  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?', bd: 'number-lists?', u: 'numbers?', fh: 'numbers?' },
   sb: { p: 'number', b: 'numbers' },
-  sl: { p: 'number', b: 'numbers', k: 'strings', x: 'numbers', v: 'string', c: 'boolean', u: 'boolean?' },
+  sl: { p: 'number', b: 'numbers', k: 'strings', x: 'numbers', v: 'string', c: 'boolean', u: 'boolean?', fh: 'version?' },
   fl: { id: 'number', f: 'numbers' },
   fla: { id: 'number' },
   sw: { p: 'number', k: 'strings', n: 'boolean?', h: 'number?' },

@@ -271,6 +271,14 @@ export class PartitionReplica {
   }
 
   /**
+   * The newest version of this partition the node evicted and forgot (EvictionShadow): a key it
+   * lacks at or below it is not copied here by sync (sync.ts, `reconcile`).
+   */
+  forgettingHorizon(): Version | undefined {
+    return this.shadow.forgettingHorizon(this.partition);
+  }
+
+  /**
    * Whether the disk tier holds `key`'s value at the newest version known and the store does not:
    * sync then reads it from there (readFromDisk) and sends it as a record, not as a version alone.
    */

@@ -65,7 +65,7 @@ import type { PartitionActor } from './partition-actor.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import type { RememberedRequest } from './rmw-requests.ts';
 import { versionOfEncoded } from './record.ts';
-import { flushedBy, unflattenFloors } from './flush-floors.ts';
+import { flattenFloors, flushedBy, unflattenFloors } from './flush-floors.ts';
 import { buggify, cover } from '../runtime/probes.ts';
 import { HUNT_ANSWER_BYTES, ValueHunts } from './value-hunts.ts';
 
@@ -88,6 +88,11 @@ export interface SyncStats {
   keysSentFromDisk: number;
   /** Keys asked of other owners because a sync source evicted their newest values (value-hunts.ts), counted once per owner asked. */
   valuesHunted: number;
+  /**
+   * Keys a replica lacked at or below its forgetting horizon (ForgottenKeys.horizon), so neither
+   * wanted by it nor pushed to it: counted on the node that left them out, once per exchange.
+   */
+  keysLeftForgotten: number;
   /** (key, version) entries this node listed in its answers (`sr` lists and `sl` bucket lists): what anti-entropy costs beyond the digests. */
   entriesListed: number;
   /** Differing partitions answered with bucket digests (`bd`) instead of a whole list, and the differing buckets found by comparing them. */
@@ -184,7 +189,7 @@ type PeerEntries = Map<string, Version>;
 
 
 export class PartitionSync {
-  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0, valuesHunted: 0, entriesListed: 0, partitionsByBucket: 0, bucketsDiffering: 0 };
+  readonly stats: SyncStats = { rounds: 0, partitionsCompared: 0, partitionsDiffering: 0, recordsPushed: 0, recordsPulled: 0, partitionsHandedOff: 0, keysHandedOff: 0, bytesSent: 0, bytesReceived: 0, handoffBytesSent: 0, keysWarmed: 0, keysSentFromDisk: 0, valuesHunted: 0, keysLeftForgotten: 0, entriesListed: 0, partitionsByBucket: 0, bucketsDiffering: 0 };
   private nextPeer = 0;
   /**
    * Per peer: partition -> the number of the sync answer from that peer that last covered it, so
@@ -418,7 +423,7 @@ export class PartitionSync {
         return true;
       case 'sr':
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
-        this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], new Set(message.u), this.sameRing(message.v, from));
+        this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], new Set(message.u), new Map(unflattenFloors(message.fh ?? [])), this.sameRing(message.v, from));
         return true;
       case 'sb':
         this.answerBuckets(from, message.p, message.b);
@@ -766,6 +771,7 @@ export class PartitionSync {
     const df: SyncDiff[] = [];
     const bd: number[][] = [];
     const pulled: number[] = [];
+    const horizons: [number, Version][] = [];
     let budget = this.ctx.config.syncBatch;
     const theirDigest = new Map<number, number>();
     const held: number[] = [];
@@ -794,6 +800,8 @@ export class PartitionSync {
         if (replica.digest === theirs) return void eq.push(p);
         this.stats.partitionsDiffering++;
         const answered = df.length + bd.length > 0;
+        const horizon = replica.forgettingHorizon();
+        if (horizon !== undefined) horizons.push([p, horizon]);
         if (byBucket && theirs !== 0 && replica.size > this.ctx.config.syncBucketsAbove) {
           if (BUCKET_DIGESTS_COST > budget && answered) return; // over this round's budget: a later round
           budget -= BUCKET_DIGESTS_COST;
@@ -815,6 +823,7 @@ export class PartitionSync {
         const answer: KvMessage = { t: 'sr', eq, df, v: this.ctx.placement().version };
         if (bd.length > 0) answer.bd = bd;
         if (pulled.length > 0) answer.u = pulled;
+        if (horizons.length > 0) answer.fh = flattenFloors(horizons);
         this.ctx.send(from, withFloors(answer, this.host.floors.flat(asked)), 'bulk');
       },
     );
@@ -827,11 +836,13 @@ export class PartitionSync {
    * of those listed.
    */
   private answerBuckets(from: string, p: number, asked: number[]): void {
-    const send = (covered: number[], entries: [string, Version][], pulled = false): void => {
+    const send = (covered: number[], entries: [string, Version][], pulled = false, horizon?: Version): void => {
       this.stats.entriesListed += entries.length;
       const { keys, versions } = flatten(entries);
-      const lists: KvMessage = { t: 'sl', p, b: covered, k: keys, x: versions, v: this.ctx.placement().version, c: covered.length === asked.length };
-      this.ctx.send(from, pulled ? { ...lists, u: true } : lists, 'bulk');
+      const lists: Extract<KvMessage, { t: 'sl' }> = { t: 'sl', p, b: covered, k: keys, x: versions, v: this.ctx.placement().version, c: covered.length === asked.length };
+      if (pulled) lists.u = true;
+      if (horizon !== undefined) lists.fh = horizon;
+      this.ctx.send(from, lists, 'bulk');
     };
     const buckets = asked.filter((b) => Number.isInteger(b) && b >= 0 && b < SYNC_BUCKETS);
     // Not held (released since its digests went): nothing in any bucket, as an `sr` says with an empty list.
@@ -854,7 +865,7 @@ export class PartitionSync {
         const version = actor.replica.knownVersionOf(key);
         if (version !== undefined) entries.push([key, version]);
       }
-      send(covered, entries, this.pullsFrom(actor, from));
+      send(covered, entries, this.pullsFrom(actor, from), actor.replica.forgettingHorizon());
     });
   }
 
@@ -893,7 +904,8 @@ export class PartitionSync {
   }
 
   /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
-  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], pulled: ReadonlySet<number>, sameRing: boolean): void {
+  /** `horizons`: the peer's forgetting horizons of differing partitions (`fh`). */
+  private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], pulled: ReadonlySet<number>, horizons: ReadonlyMap<number, Version>, sameRing: boolean): void {
     const placement = this.ctx.placement();
     let answered = this.lastAnswered.get(from);
     if (!answered) this.lastAnswered.set(from, (answered = new Map()));
@@ -913,7 +925,7 @@ export class PartitionSync {
     const pushBudget: PushBudget = { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES };
     for (const [p, keys, versions] of df) {
       if (!this.mayReconcile(p)) continue;
-      this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pulled.has(p), pushBudget));
+      this.host.run(p, (actor) => this.reconcile(actor, from, unflatten(keys, versions), null, true, sameRing, pulled.has(p), horizons.get(p), pushBudget));
     }
     for (const digests of bd) {
       const p = digests[0]!;
@@ -951,7 +963,7 @@ export class PartitionSync {
     const { p, b, k, x, c } = message;
     if (!this.mayReconcile(p)) return this.exchangeDone(from);
     const reconciled = (actor: PartitionActor): void => {
-      this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, message.u === true, { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES });
+      this.reconcile(actor, from, unflatten(k, x), new Set(b), c, sameRing, message.u === true, message.fh, { left: this.ctx.config.syncBatch, bytes: SYNC_PUSH_BYTES });
       this.exchangeDone(from);
     };
     this.host.run(p, reconciled, () => this.exchangeDone(from));
@@ -966,7 +978,7 @@ export class PartitionSync {
    * `peerPulls`: the peer said it pulls p from this node (`u`, pullsFrom): nothing is pushed then,
    * unless this node hands p off, where only pushes let it drop the partition (markSynced).
    */
-  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, peerPulls: boolean, pushBudget: PushBudget): void {
+  private reconcile(actor: PartitionActor, from: string, theirs: PeerEntries, buckets: ReadonlySet<number> | null, complete: boolean, sameRing: boolean, peerPulls: boolean, peerHorizon: Version | undefined, pushBudget: PushBudget): void {
     const p = actor.partition;
     const placement = this.ctx.placement();
     const owns = placement.owners(p).includes(this.ctx.selfName);
@@ -979,27 +991,40 @@ export class PartitionSync {
     // earlier round's list): what it lacks comes with that answer, and is wanted from `from` after
     // it, if still lacking (not done with `from` meanwhile).
     const pulled = owns && !actor.ready && this.pullInFlight(p, now) !== null;
+    // A key lacked at or below a side's forgetting horizon may be one that side evicted and forgot:
+    // a copy would only evict another value there (see ForgottenKeys.horizon). Reads repair it
+    // there if it is read.
+    const ownHorizon = replica.forgettingHorizon();
+    const leftForgotten = (horizon: Version | undefined, v: Version): boolean => horizon !== undefined && compareVersions(v, horizon) <= 0;
+    let left = 0;
     if (owns && !pulled) {
       for (const [key, v] of theirs) {
         const mine = replica.knownVersionOf(key);
         // A version this replica's floor flushed is not wanted: it would be refused on arrival.
-        if ((!mine || compareVersions(mine, v) < 0) && !flushedBy(floor, v)) want.push(key);
+        if (mine && compareVersions(mine, v) >= 0) continue;
+        if (flushedBy(floor, v)) continue;
+        if (!mine && leftForgotten(ownHorizon, v)) left++;
+        else want.push(key);
       }
     }
     const push: string[] = [];
     const pushEvicted: string[] = [];
     if (peerOwns && !(peerPulls && owns)) {
       const { held, evicted } = ownEntries(replica, buckets);
-      for (const [key, mine] of held) {
+      // A node handing p off sends all it has, whatever the peer forgot: p is to be the peer's, not its.
+      const horizon = owns ? peerHorizon : undefined;
+      const newerHere = (key: string, mine: Version): boolean => {
         const v = theirs.get(key);
-        if (!v || compareVersions(v, mine) < 0) push.push(key);
-      }
+        if (v) return compareVersions(v, mine) < 0;
+        if (!leftForgotten(horizon, mine)) return true;
+        left++;
+        return false;
+      };
+      for (const [key, mine] of held) if (newerHere(key, mine)) push.push(key);
       // Newer versions this replica evicted: the peer keeps them as evicted (see the file comment).
-      for (const [key, mine] of evicted) {
-        const v = theirs.get(key);
-        if (!v || compareVersions(v, mine) < 0) pushEvicted.push(key);
-      }
+      for (const [key, mine] of evicted) if (newerHere(key, mine)) pushEvicted.push(key);
     }
+    this.stats.keysLeftForgotten += left;
     const pushing = [...push, ...pushEvicted];
     const pushed: string[] = [];
     for (const key of pushing) {

@@ -109,3 +109,18 @@ test('a replica refuses a copy at or below the watermark of a key it evicted and
   assert.equal(replica.apply('k', makeRecord(v(300), new Uint8Array([2]), 0)), 'applied', 'newer than the watermark');
   assert.equal(replica.apply('fresh', makeRecord(v(50), new Uint8Array([3]), 0)), 'applied', 'a key never forgotten (not a false positive here)');
 });
+
+test('the forgetting horizon is the newest version a partition forgot, kept when the generations rotate', () => {
+  const keys = new ForgottenKeys(4);
+  assert.equal(keys.horizon(P), undefined, 'nothing forgotten: no horizon');
+  keys.add(P, 'a', v(300));
+  keys.add(P, 'b', v(100));
+  assert.deepEqual(keys.horizon(P), v(300), 'the newest, not the last');
+  assert.equal(keys.horizon(P + 1), undefined, 'per partition');
+  // Enough keys of another partition to rotate every generation out: the filter forgets P, the horizon does not.
+  for (let i = 0; i < 64 * FORGOTTEN_KEY_GENERATIONS; i++) keys.add(P + 1, `other-${i}`, v(400 + i));
+  assert.equal(keys.bound(P, 'a'), undefined, 'the generations holding a rotated out');
+  assert.deepEqual(keys.horizon(P), v(300));
+  keys.dropPartition(P);
+  assert.equal(keys.horizon(P), undefined, 'a partition gained again starts from what it is sent');
+});

@@ -43,6 +43,9 @@ test('every replication message survives encode and decode (binary layouts and m
     // A catching-up answerer names the partitions it is pulling (no pushes of them, sync.ts pullsFrom).
     { t: 'sr', eq: [], df: [[3, [], []]], v: 'ring-1', u: [3] },
     { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'ring-1', c: true, u: true },
+    // An answerer that evicted and forgot names its forgetting horizons (ForgottenKeys.horizon).
+    { t: 'sr', eq: [], df: [[3, [], []]], v: 'ring-1', fh: [3, 1767225601010, 2, 7] },
+    { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'ring-1', c: true, fh: { wallMs: 1767225601010, logical: 2, node: 7 } },
   ];
   for (const message of messages) {
     const decoded = decodeKvMessage(encodeKvMessage(message)) as Record<string, unknown>;
@@ -101,6 +104,8 @@ test('a message missing a field, or carrying a record shorter than its header, i
     { t: 'sl', p: 3, b: [0], k: ['a'], x: [1, 0, 7], v: 'x' },
     { t: 'sr', eq: [], df: [], v: 'x', u: 3 },
     { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'x', c: true, u: 1 },
+    { t: 'sr', eq: [], df: [], v: 'x', fh: 3 },
+    { t: 'sl', p: 3, b: [0], k: [], x: [], v: 'x', c: true, fh: [1, 0, 7] },
     { t: 'hd', id: 1, p: 1, k: 'a' },
     { t: 'rp', p: 1, k: 'a', r: short },
     { t: 'w', id: 1, p: 1, k: 'a', r: record, h: 5 },
