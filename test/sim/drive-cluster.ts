@@ -51,3 +51,22 @@ export function loadedCluster(options: { seed: number; nodes: number; partitions
   assert.ok(allSettled(cluster, nodes), 'every replica holds what it owns');
   return cluster;
 }
+
+/**
+ * A formed cluster of three whose node 0 has a 64 KiB store and the others 256 MiB: one owner under
+ * memory pressure beside two with room for everything (eviction-spread, eviction-churn).
+ */
+export function memorySkewedCluster(seed: number, replication: Partial<ReplicationConfig>): KvCluster {
+  const cluster = new KvCluster({
+    seed,
+    nodes: 3,
+    partitions: 16,
+    replication,
+    network: {},
+    trace: new EventTrace(),
+    nodeConfig: ({ index }) => (index === 0 ? { maxMemory: 64 * 2 ** 10 } : { maxMemory: 256 * 2 ** 20 }),
+  });
+  cluster.sim.runUntil(30_000, () => allSettled(cluster, 3));
+  assert.ok(allSettled(cluster, 3), 'the cluster formed');
+  return cluster;
+}
