@@ -903,8 +903,10 @@ export class PartitionSync {
     }
   }
 
-  /** `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a handoff. */
-  /** `horizons`: the peer's forgetting horizons of differing partitions (`fh`). */
+  /**
+   * `sameRing`: the peer answered on our ring version, so its answer may complete a catch-up or a
+   * handoff. `horizons`: the peer's forgetting horizons of the differing partitions (`fh`).
+   */
   private onSyncAnswer(from: string, eq: number[], df: SyncDiff[], bd: number[][], pulled: ReadonlySet<number>, horizons: ReadonlyMap<number, Version>, sameRing: boolean): void {
     const placement = this.ctx.placement();
     let answered = this.lastAnswered.get(from);
@@ -992,8 +994,8 @@ export class PartitionSync {
     // it, if still lacking (not done with `from` meanwhile).
     const pulled = owns && !actor.ready && this.pullInFlight(p, now) !== null;
     // A key lacked at or below a side's forgetting horizon may be one that side evicted and forgot:
-    // a copy would only evict another value there (see ForgottenKeys.horizon). Reads repair it
-    // there if it is read.
+    // a copy would only evict another value there (see ForgottenKeys.horizon). A read that finds it
+    // absent there repairs it, as a cache fills on demand.
     const ownHorizon = horizonOf(actor);
     const leftForgotten = (horizon: Version | undefined, v: Version): boolean => horizon !== undefined && compareVersions(v, horizon) <= 0;
     let left = 0;
