@@ -143,6 +143,8 @@ interface PendingRead extends Routing {
   evicted: Version | null;
   /** The newest of those reported exactly (without `ei`): one older than it is never answered (see answerRead). */
   exactEvicted: Version | null;
+  /** The level was made with no copy beside an inexact eviction: the read waits for every owner asked (see answerRead). */
+  madeWithoutCopy: boolean;
   /** The highest flush floor a replica reported (flush-floors.ts): nothing at or below it may be answered or repaired. */
   floor: Version | null;
   /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
@@ -364,6 +366,7 @@ export class Coordinator implements KvService {
       newest: null,
       evicted: null,
       exactEvicted: null,
+      madeWithoutCopy: false,
       floor: null,
       newestBytes: null,
       newestRemembered: false,
@@ -956,10 +959,15 @@ export class Coordinator implements KvService {
 
   /**
    * Answers the read (its level is made), unless the answers so far include only an inexact
-   * eviction newer than the newest record: then it asks the owners it deferred and waits for every
-   * owner asked, up to the deadline (`atDeadline`: decide on what arrived).
+   * eviction newer than the newest record, or only an inexact eviction and no record at all: then
+   * it asks the owners it deferred and waits for every owner asked, up to the deadline
+   * (`atDeadline`: decide on what arrived).
    */
   private answerRead(id: number, read: PendingRead, atDeadline = false): void {
+    // No copy made the level, and the only evictions are filters' watermarks: the other owners
+    // may hold the value (a ONE read through the node that evicted it, whose own answer comes first).
+    if (!read.newest && read.evicted !== null && read.exactEvicted === null) read.madeWithoutCopy = true;
+    if (read.madeWithoutCopy && !atDeadline && !this.everyOwnerAnswered(read)) return this.askDeferred(id);
     const newest = read.newest;
     // A replica evicted something newer than any record returned: a miss, never the older value.
     // Unless that eviction is only a filter's watermark ("at or below W") and enough ready owners
@@ -967,7 +975,7 @@ export class Coordinator implements KvService {
     // reached one of them (docs/REPLICATION.md, "An inexact eviction answer asks the other owners").
     let overInexact = false;
     if (newest && this.supersededByEviction(read) && !this.exactlySuperseded(read, newest.version)) {
-      overInexact = this.ownersHoldingNothingNewer(read, newest.version) >= read.needed;
+      overInexact = this.ownersHoldingNothingNewer(read, newest.version) >= this.enoughOverInexact(read);
       if (!overInexact && !atDeadline && !this.everyOwnerAnswered(read)) return this.askDeferred(id);
     }
     const done = read.done!;
@@ -1156,6 +1164,17 @@ export class Coordinator implements KvService {
       if (read.owners.includes(name) && seen !== undefined && compareVersions(seen, version) <= 0) n++;
     }
     return n;
+  }
+
+  /**
+   * Owners that must answer nothing newer than a copy for it to be answered over an inexact
+   * eviction: the read's own level, and at least a majority when the level was made with no copy.
+   * Such a read (a ONE read through the owner that evicted the key) used to miss: answering it
+   * the copy only where a QUORUM read would gives it nothing older than a write acknowledged at
+   * QUORUM or ALL, the guarantee a QUORUM read has (docs/REPLICATION.md, "An inexact eviction answer").
+   */
+  private enoughOverInexact(read: PendingRead): number {
+    return read.madeWithoutCopy ? Math.max(read.needed, requiredReplicas('quorum', read.owners.length)) : read.needed;
   }
 
   /** Every owner asked has answered (or stayed busy), and none is left deferred. */

@@ -89,15 +89,15 @@ class Case {
     assert.equal(this.holds(A), false, 'A evicted k');
   }
 
-  /** A QUORUM read of k through `node` after 5 s of the network as `drop` now says; checked by the lost-write checker. */
-  read(node: number): { value: string | null; miss: string | undefined } {
+  /** A read of k (QUORUM unless told) through `node` after 5 s of the network as `drop` now says; checked by the lost-write checker. */
+  read(node: number, consistency: Consistency = 'quorum', peek = false): { value: string | null; miss: string | undefined } {
     const sim = this.cluster.sim;
     sim.runUntil(sim.now + 5_000);
     const startMs = sim.now;
     let result: GetResult | undefined;
-    this.one((done) => sim.process(node)!.kv.get(enc.encode(KEY), { consistency: 'quorum' }, (error, r) => ((result = r), done(error))));
+    this.one((done) => sim.process(node)!.kv.get(enc.encode(KEY), { consistency, peek }, (error, r) => ((result = r), done(error))));
     const value = result!.value ? dec.decode(result!.value) : null;
-    const op = { kind: 'read', client: 1, key: KEY, consistency: 'quorum', sticky: false, coordinator: node, incarnation: 0, startMs, endMs: sim.now, outcome: 'ok', value, version: result!.version ?? null } as const;
+    const op = { kind: 'read', client: 1, key: KEY, consistency, sticky: false, coordinator: node, incarnation: 0, startMs, endMs: sim.now, outcome: 'ok', value, version: result!.version ?? null } as const;
     this.checker.completed(op);
     assert.deepEqual(this.checker.violations, []);
     return { value, miss: result!.miss };
@@ -188,4 +188,92 @@ test('an exact eviction newer than v beside an inexact one: a miss', () => {
   assert.deepEqual(c.read(C), { value: null, miss: 'evicted' });
   assert.equal(c.stats(B).replica.forgottenAnswers, forgotten, "B's shadow still remembers v2: its answer was exact");
   assert.equal(c.stats(C).coordinator.answersOverInexactEviction, 0);
+});
+
+// A ONE read through the owner that evicted and forgot k: its own answer comes first and makes the
+// level with no copy beside it. It now waits for the other owners asked, and answers a copy over
+// the inexact eviction only when at least a majority of the owners answered nothing newer than it
+// (what a QUORUM read would need), so it answers nothing older than a QUORUM-acknowledged write.
+
+/** Counts the read repairs `node` sends from now on (a kv `rp`), without dropping anything else `drop` would not. */
+function countRepairs(c: Case, node: number): { sent: number } {
+  const repairs = { sent: 0 };
+  const before = c.drop;
+  c.drop = (from, to, m) => {
+    if (from === node && m.t === 'rp') repairs.sent++;
+    return before(from, to, m);
+  };
+  return repairs;
+}
+
+test('ONE through the node that forgot k, B and C hold v1: v1 is answered, and nobody is repaired with it', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  c.write(A, 'v1', 'all');
+  c.fill();
+  const repairs = countRepairs(c, A);
+  const forgotten = c.stats(A).replica.forgottenAnswers;
+  assert.deepEqual(c.read(A, 'one'), { value: 'v1', miss: undefined }, 'B and C hold v1: a majority answered nothing newer');
+  assert.equal(c.stats(A).replica.forgottenAnswers, forgotten + 1, "A's own answer was its filter's watermark");
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 1);
+  assert.equal(c.stats(A).coordinator.missEvicted, 0);
+  c.cluster.sim.runUntil(c.cluster.sim.now + 5_000);
+  assert.equal(repairs.sent, 0, 'v1 is older than the eviction A reported: no read repair');
+});
+
+test('a ONE peek through the node that forgot k: v1, counted in no read, miss or answer over an eviction', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  c.write(A, 'v1', 'all');
+  c.fill();
+  const before = c.stats(A).coordinator;
+  assert.deepEqual(c.read(A, 'one', true), { value: 'v1', miss: undefined });
+  const after = c.stats(A).coordinator;
+  assert.deepEqual([after.reads, after.answersOverInexactEviction, after.missEvicted], [before.reads, before.answersOverInexactEviction, before.missEvicted]);
+});
+
+test('F5 at ONE through A, B down: A forgot v2, only C answers (v1): still a miss', () => {
+  const c = v2OverC([SMALL, LARGE, LARGE]);
+  c.cluster.crash(B);
+  c.fill();
+  c.drop = () => false;
+  // ONE and QUORUM do not make R + W > N, so the checker would pass v1: the majority rule keeps the miss.
+  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' }, 'C alone answered nothing newer than v1: 1 of the 2 a QUORUM read needs');
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
+});
+
+test('ONE through A, A and B both evicted and forgot v2, C holds v1: a miss', () => {
+  const c = v2OverC([SMALL, SMALL, LARGE]);
+  c.fill();
+  assert.equal(c.holds(B), false, 'B evicted k');
+  c.drop = noHintsToC;
+  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' });
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
+});
+
+test('QUORUM through A, A and B both forgot v1 (the level made with no copy), C holds v1: a miss', () => {
+  const c = new Case([SMALL, SMALL, LARGE]);
+  c.write(A, 'v1', 'all');
+  c.fill();
+  assert.equal(c.holds(B), false, 'B evicted k');
+  assert.deepEqual(c.read(A), { value: null, miss: 'evicted' }, 'C alone answered nothing newer than v1: 1 of 2');
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
+});
+
+test('ONE through A, the third owner silent: a miss at the deadline, not unavailable', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  c.write(A, 'v1', 'all');
+  c.fill();
+  c.drop = (_from, to) => to === C;
+  const unavailable = c.stats(A).coordinator.unavailable;
+  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' }, 'only B answered nothing newer than v1: 1 of 2');
+  assert.equal(c.stats(A).coordinator.unavailable, unavailable);
+});
+
+test("ONE through B, whose own answer is an exact eviction of v2: a miss at once, as before", () => {
+  const c = v2OverC([SMALL, 5 * 2 ** 20, LARGE]);
+  c.fill();
+  assert.equal(c.holds(B), false, 'B evicted k');
+  c.drop = noHintsToC;
+  const forgotten = c.stats(B).replica.forgottenAnswers;
+  assert.deepEqual(c.read(B, 'one'), { value: null, miss: 'evicted' });
+  assert.equal(c.stats(B).replica.forgottenAnswers, forgotten, "B's shadow still remembers v2: its answer was exact");
 });

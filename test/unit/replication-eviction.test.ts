@@ -2,7 +2,7 @@
 // coordinator never answers (or read-repairs with) anything older (src/replication/eviction-shadow.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GetResult, KvError } from '../../src/replication/api.ts';
+import type { GetOptions, GetResult, KvError } from '../../src/replication/api.ts';
 import { Coordinator } from '../../src/replication/coordinator.ts';
 import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock, type Version } from '../../src/replication/hlc.ts';
@@ -15,7 +15,7 @@ import { context, fakeEnv } from './replication-fakes.ts';
 const older: Version = { wallMs: 500, logical: 0, node: 2 };
 const evicted: Version = { wallMs: 900, logical: 0, node: 3 };
 
-function readWith(answers: (id: number) => [string, KvMessage][], owners?: string[]): { result: GetResult | null; error: KvError | null; sent: [string, KvMessage][] } {
+function readWith(answers: (id: number) => [string, KvMessage][], owners?: string[], options: GetOptions = {}): { result: GetResult | null; error: KvError | null; sent: [string, KvMessage][] } {
   const { env, flush } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const placement = owners === undefined ? {} : { placement: () => ({ version: 'v', partitions: 4, width: owners.length, members: owners.map((name) => ({ name, zone: '' })), owners: () => owners, ranking: () => owners, partitionOfKey: () => 1 }) };
@@ -24,7 +24,7 @@ function readWith(answers: (id: number) => [string, KvMessage][], owners?: strin
   });
   let result: GetResult | null = null;
   let error: KvError | null = null;
-  coordinator.get(new Uint8Array([1]), {}, (e, r) => {
+  coordinator.get(new Uint8Array([1]), options, (e, r) => {
     error = e;
     result = r ?? null;
   });
@@ -96,6 +96,46 @@ test('an exact eviction newer than the copy beside an inexact one: a miss, thoug
   ], ['n1', 'n2', 'n3', 'n4', 'n5']);
   // n3, n4 and n5 make the QUORUM of 3 without an eviction newer than the copy; n2 evicted a newer version itself.
   assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
+// A ONE read's first answer makes its level: when that is an inexact eviction with no copy (the
+// coordinator's own replica forgot the key), the read waits for the owners asked, and answers a copy
+// older than the eviction only when a majority answered nothing newer than it.
+const copyOf = (id: number, from: string, version = older, value = 'copy'): [string, KvMessage] => [from, { t: 'ra', id, r: makeRecord(version, new TextEncoder().encode(value), 0), ready: true }];
+
+test('ONE, an inexact eviction and no copy first, then two owners with the copy: the copy, with no repair', () => {
+  const { result, sent } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }], copyOf(id, 'n2'), copyOf(id, 'n3')], undefined, { consistency: 'one' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), [], 'nobody is repaired over an eviction');
+});
+
+test('ONE, an inexact eviction and no copy first, then a copy newer than it: answered and repaired as usual', () => {
+  const newer: Version = { wallMs: 1_000, logical: 0, node: 2 };
+  const { result, sent } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }], ['n3', { t: 'ra', id, r: null, ready: true }], copyOf(id, 'n2', newer, 'fresh')], undefined, { consistency: 'one' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'fresh');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to).sort(), ['n1', 'n3']);
+});
+
+test('ONE, an inexact eviction and no copy first, one copy and the third owner silent: a miss at the deadline, not unavailable', () => {
+  const { result, error } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }], copyOf(id, 'n2')], undefined, { consistency: 'one' });
+  assert.equal(error, null);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted'], 'one owner of three answered nothing newer than the copy: fewer than a majority');
+});
+
+test('ONE, an exact eviction and no copy first: a miss, whatever the others hold', () => {
+  const { result } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted }], copyOf(id, 'n2'), copyOf(id, 'n3')], undefined, { consistency: 'one' });
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
+test('QUORUM of five made with no copy (an inexact eviction, two absent), then two copies: the copy (four owners hold nothing newer)', () => {
+  const { result } = readWith((id) => [
+    ['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }],
+    ['n2', { t: 'ra', id, r: null, ready: true }],
+    ['n3', { t: 'ra', id, r: null, ready: true }],
+    copyOf(id, 'n4'),
+    copyOf(id, 'n5'),
+  ], ['n1', 'n2', 'n3', 'n4', 'n5']);
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
 });
 
 test('a replica asked for a key its store evicted answers the evicted version', () => {
