@@ -166,16 +166,20 @@ test('A and B both evicted and forgot v2, C holds v1: a miss', () => {
   assert.equal(c.stats(C).coordinator.answersOverInexactEviction, 0);
 });
 
-test('the third owner silent: a miss at the deadline, not unavailable', () => {
-  const c = new Case([SMALL, LARGE, LARGE]);
-  c.write(A, 'v1', 'all');
-  c.fill();
-  // C stays alive to gossip but loses every replication message: asked, it never answers.
-  c.drop = (_from, to) => to === C;
-  const unavailable = c.stats(A).coordinator.unavailable;
-  assert.deepEqual(c.read(A), { value: null, miss: 'evicted' }, 'only B answered without an eviction newer than v1: 1 of the 2 needed');
-  assert.equal(c.stats(A).coordinator.unavailable, unavailable);
-});
+// At ONE, A's own answer makes the level with no copy: the read waits as a QUORUM read does, and
+// answers v1 only when a majority answered nothing newer (below).
+for (const consistency of ['quorum', 'one'] as const) {
+  test(`the third owner silent (${consistency}): a miss at the deadline, not unavailable`, () => {
+    const c = new Case([SMALL, LARGE, LARGE]);
+    c.write(A, 'v1', 'all');
+    c.fill();
+    // C stays alive to gossip but loses every replication message: asked, it never answers.
+    c.drop = (_from, to) => to === C;
+    const unavailable = c.stats(A).coordinator.unavailable;
+    assert.deepEqual(c.read(A, consistency), { value: null, miss: 'evicted' }, 'only B answered without an eviction newer than v1: 1 of the 2 needed');
+    assert.equal(c.stats(A).coordinator.unavailable, unavailable);
+  });
+}
 
 // With three owners B's exact eviction also keeps B out of the owners counted for v1; the exact rule
 // alone is checked with five owners in test/unit/replication-eviction.test.ts.
@@ -256,16 +260,6 @@ test('QUORUM through A, A and B both forgot v1 (the level made with no copy), C 
   assert.equal(c.holds(B), false, 'B evicted k');
   assert.deepEqual(c.read(A), { value: null, miss: 'evicted' }, 'C alone answered nothing newer than v1: 1 of 2');
   assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
-});
-
-test('ONE through A, the third owner silent: a miss at the deadline, not unavailable', () => {
-  const c = new Case([SMALL, LARGE, LARGE]);
-  c.write(A, 'v1', 'all');
-  c.fill();
-  c.drop = (_from, to) => to === C;
-  const unavailable = c.stats(A).coordinator.unavailable;
-  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' }, 'only B answered nothing newer than v1: 1 of 2');
-  assert.equal(c.stats(A).coordinator.unavailable, unavailable);
 });
 
 test("ONE through B, whose own answer is an exact eviction of v2: a miss at once, as before", () => {
