@@ -223,7 +223,8 @@ export interface CoordinatorStats {
   missEvictedOverCopy: number;
   /**
    * Reads answered with a record older than an inexact eviction (a replica's "evicted at or below
-   * W", `ei`), because at least `needed` ready owners answered nothing newer than it (answerRead).
+   * W", `ei`), because enough ready owners answered nothing newer than it (answerRead,
+   * enoughOverInexact).
    */
   answersOverInexactEviction: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
