@@ -34,6 +34,7 @@ export function formatStatus(s: NodeStatus): string {
     // N is the replicas keys have now, so R and W are the quorums in effect with it (a one-member ring read N=1 R=2 W=2).
     `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.requests?.effectiveReadQuorum ?? s.readQuorum} W=${s.requests?.effectiveWriteQuorum ?? s.writeQuorum}\n` +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n` +
+    formatMemory(s.memory) +
     (s.hints ? `hints held here: ${s.hints.held} (${formatBytes(s.hints.heldBytes)}) for owners that missed writes, delivered when they answer again\n` : '') +
     `${formatCatchUp(s.catchUp)}${s.drain ? `${formatDrain(s.node, s.drain)}\n` : ''}\n`;
   const rows = [['NAME', 'STATE', 'ZONE', 'INCARNATION', 'PARTITIONS', 'PRIMARIES', 'CLIENTS', 'PEERS']];
@@ -48,6 +49,14 @@ export function formatStatus(s: NodeStatus): string {
     .filter((m) => (m.health?.failureProbability ?? 0) >= 0.5)
     .map((m) => `${m.name} predicts its own failure: probability ${m.health!.failureProbability!.toFixed(2)}${m.health!.secondsToFailure === undefined ? '' : `, in about ${m.health!.secondsToFailure} s`}\n`);
   return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}${degraded.join('')}${failing.join('')}${formatDisk(s.disk)}`;
+}
+
+/** The answering node's store against its memory budget; nothing from a node that does not report it. */
+function formatMemory(m: NodeStatus['memory']): string {
+  if (!m) return '';
+  const held = m.maxBytes === 0 ? formatBytes(m.bytes) : `${formatBytes(m.bytes)} of ${formatBytes(m.maxBytes)} (${Math.round((100 * m.bytes) / m.maxBytes)}%)`;
+  const evicted = m.evicted === 0 ? 'nothing evicted yet' : `${m.evicted} evicted to stay under the budget`;
+  return `memory: ${held} in ${m.entries} entr${m.entries === 1 ? 'y' : 'ies'}, eviction policy ${m.policy}; ${evicted}\n`;
 }
 
 /** The answering node's disk tier, when it has one (docs/STORE.md, "Disk tier"). */

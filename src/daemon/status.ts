@@ -6,7 +6,8 @@
  */
 import type { NodeStatus as NodeView } from '../node/node.ts';
 import type { DrainProgress } from '../node/drain.ts';
-import type { AccessAnalytics, CatchUpStatus, DiskStatus, DrainStatus, MemberStatus, NodeStatus, RequestStatus, WireNodeHealth } from '../protocol/index.ts';
+import type { StoreStats } from '../store/index.ts';
+import type { AccessAnalytics, CatchUpStatus, DiskStatus, DrainStatus, MemberStatus, MemoryStatus, NodeStatus, RequestStatus, WireNodeHealth } from '../protocol/index.ts';
 
 export interface StatusSources {
   node: string;
@@ -18,7 +19,7 @@ export interface StatusSources {
   /** Milliseconds since the daemon started. */
   uptimeMs: () => number;
   /** The node's own view of itself and the cluster (ShoalNode.status), the parts shown here. */
-  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk' | 'drain' | 'hints'>>;
+  view: () => Pick<NodeView, 'joined' | 'waitingFor' | 'ring' | 'members' | 'partitionsHeld' | 'handoff'> & Partial<Pick<NodeView, 'health' | 'disk' | 'drain' | 'hints' | 'store'>>;
   /** Peers the node keeps out and why: members shown as `refused`, and non-members (another cluster) added so. */
   refused: () => readonly { name: string; address: string; reason: string }[];
   clientConnections: () => number;
@@ -95,7 +96,13 @@ export function nodeStatus(s: StatusSources): NodeStatus {
     ...(view.drain && view.drain.state !== 'serving' ? { drain: drainStatus(view.drain) } : {}),
     ...(view.health ? { health: healthStatus(view.health) } : {}),
     ...(view.hints ? { hints: { held: view.hints.held, heldBytes: view.hints.heldBytes } } : {}),
+    ...(view.store ? { memory: memoryStatus(view.store) } : {}),
   };
+}
+
+/** The store against its budget, in the wire's terms (a budget of Infinity, a store counting entries, goes as 0). */
+function memoryStatus(s: StoreStats): MemoryStatus {
+  return { bytes: s.bytes, maxBytes: Number.isFinite(s.maxMemory) ? s.maxMemory : 0, entries: s.entries, policy: s.policy, evicted: s.evictions.size };
 }
 
 /** The node's health view in the wire's terms (a copy: the answer is encoded later, the view may move on). */

@@ -20,6 +20,7 @@ import type {
   GetRequest,
   Credentials,
   MemberStatus,
+  MemoryStatus,
   DiskStatus,
   DrainStatus,
   MissReason,
@@ -632,7 +633,17 @@ function statusFromWire(v: unknown): NodeStatus {
     const hints = asMap(m['hints'], 'status.hints');
     out['hints'] = { held: asUint(hints['held'], 'status.hints.held'), heldBytes: asUint(hints['heldBytes'], 'status.hints.heldBytes') };
   }
+  if (m['memory'] !== undefined) out['memory'] = memoryStatusFromWire(m['memory']);
   return out as unknown as NodeStatus;
+}
+
+const MEMORY_UINTS = ['bytes', 'maxBytes', 'entries', 'evicted'] as const;
+
+function memoryStatusFromWire(v: unknown): MemoryStatus {
+  const m = asMap(v, 'status.memory');
+  const out: Record<string, unknown> = { policy: asString(m['policy'], 'status.memory.policy') };
+  for (const key of MEMORY_UINTS) out[key] = asUint(m[key], `status.memory.${key}`);
+  return out as unknown as MemoryStatus;
 }
 
 const DRAIN_UINTS = ['partitionsAtStart', 'partitionsLeft', 'keysHandedOff', 'bytesHandedOff', 'elapsedMs'] as const;

@@ -377,6 +377,21 @@ export interface NodeStatus {
   health?: WireNodeHealth;
   /** Hints this node holds for owners that missed writes, to deliver when they answer again; absent from older nodes. */
   hints?: HintsStatus;
+  /** The node's store against its memory budget; absent from older nodes. */
+  memory?: MemoryStatus;
+}
+
+/** What the node's store holds against its budget, and what the budget has cost (docs/STORE.md). */
+export interface MemoryStatus {
+  /** Accounted bytes of the entries held, the figure kept under --max-memory. */
+  bytes: number;
+  /** The memory budget in bytes; 0 for a store that counts entries instead. */
+  maxBytes: number;
+  entries: number;
+  /** The eviction policy (--eviction-policy, or CONFIG SET maxmemory-policy since). */
+  policy: string;
+  /** Entries evicted since start to stay under the budget. */
+  evicted: number;
 }
 
 /** The hints a node holds (its hinted handoff's backlog). */

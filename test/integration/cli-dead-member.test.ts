@@ -1,7 +1,8 @@
 /**
  * `shoal ring` and `shoal status` against a real cluster with a dead member: the ring names the
  * dead member's state (it keeps its place in the ring while it is dead, and was shown as if
- * nothing were wrong), and the status shows the hints the coordinator holds for it.
+ * nothing were wrong), and the status shows the hints the coordinator holds for it and its store
+ * against its memory budget.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -37,6 +38,9 @@ test('shoal ring shows a dead member as dead, and shoal status the hints held fo
   assert.match(status.stdout, /\nhints held here: [1-9]\d* \(\d+(\.\d)? (B|KiB|MiB)\) for owners that missed writes/);
   const json = JSON.parse((await runShoal(['status', ...at, '--json'])).stdout) as NodeStatus;
   assert.ok((json.hints?.held ?? 0) > 0, 'status --json carries the hints too');
+  // n1 holds a replica of every key written: its store's line counts them against its budget.
+  assert.match(status.stdout, /\nmemory: \d+(\.\d)? (B|KiB|MiB) of \d+\.\d MiB \(\d+%\) in [1-9]\d* entr(y|ies), eviction policy wtinylfu; nothing evicted yet\n/);
+  assert.ok((json.memory?.entries ?? 0) > 0 && (json.memory?.maxBytes ?? 0) > 0, 'status --json carries the memory too');
 
   const ring = await runShoal(['ring', ...at]);
   assert.equal(ring.status, 0, ring.stderr);

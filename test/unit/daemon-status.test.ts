@@ -141,3 +141,30 @@ test('a member announcing another ring than the node\'s is marked so, through th
   assert.match(text, /\na +dead, on another ring /);
   assert.doesNotMatch(text, /\nb \* +alive, on another ring/);
 });
+
+test('the store against its memory budget is in the status, survives the wire and shows in shoal status; an older node\'s status has none', () => {
+  const store = { bytes: 15 * 1024 * 1024, maxMemory: 16 * 1024 * 1024, entries: 90_123, policy: 'wtinylfu', evictions: { size: 46_000, expired: 3, explicit: 2, handoff: 1 } };
+  const sources = (s: object | undefined): StatusSources => ({
+    node: 'b', cluster: 'shoal', zone: 'z', version: '1', readQuorum: 2, writeQuorum: 2,
+    uptimeMs: () => 1,
+    view: () => ({ ...view({ members: [member('b', 'alive')], ring: { version: 'v', partitions: 3, replicas: 1, members: 1 } }), ...(s ? { store: s } : {}) } as unknown as View),
+    refused: () => [],
+    clientConnections: () => 0,
+  });
+  const status = nodeStatus(sources(store));
+  assert.deepEqual(status.memory, { bytes: 15 * 1024 * 1024, maxBytes: 16 * 1024 * 1024, entries: 90_123, policy: 'wtinylfu', evicted: 46_000 });
+  const frame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status } }]));
+  assert.deepEqual((frame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status } });
+  assert.match(formatStatus(status), /^memory: 15\.0 MiB of 16\.0 MiB \(94%\) in 90123 entries, eviction policy wtinylfu; 46000 evicted to stay under the budget$/m);
+  // A store that counts entries has no byte budget (Infinity): sent as 0 and said so.
+  const counting = nodeStatus(sources({ ...store, maxMemory: Number.POSITIVE_INFINITY, evictions: { ...store.evictions, size: 0 } }));
+  assert.equal(counting.memory?.maxBytes, 0);
+  assert.match(formatStatus(counting), /^memory: 15\.0 MiB in 90123 entries, eviction policy wtinylfu; nothing evicted yet$/m);
+  const older = nodeStatus(sources(undefined));
+  assert.equal(older.memory, undefined);
+  const olderFrame = decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status: older } }]));
+  assert.deepEqual((olderFrame as { replies: Reply[] }).replies[0], { id: 1, ok: true, result: { kind: 'status', status: older } });
+  assert.doesNotMatch(formatStatus(older), /memory:/);
+  const bad = { ...status, memory: { ...status.memory!, evicted: -1 } };
+  assert.throws(() => decodeServerFrame(encodeReplies([{ id: 1, ok: true, result: { kind: 'status', status: bad } }])), /status\.memory\.evicted/);
+});
