@@ -52,6 +52,7 @@ export interface MetricsSnapshot {
     missEvicted: number;
     missEvictedOverCopy: number;
     answersOverInexactEviction: number;
+    readsWaitedOverInexact: number;
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
@@ -68,6 +69,7 @@ export interface MetricsSnapshot {
     routesRefused: number;
     forgottenAnswers: number;
     forgottenRefusals: number;
+    horizonAnswers: number;
   };
   hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number; abandoned: number; superseded: number };
   store: {
@@ -347,6 +349,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     'Reads answered with a value older than an inexact eviction ("evicted at or below W", a filter of forgotten keys), because enough owners answered nothing newer.',
     () => s.coordinator.answersOverInexactEviction,
   );
+  counter(
+    'shoal_read_waits_over_inexact_total',
+    'Reads that made their level but waited for more owners because an answer was inexact: an eviction "at or below W" newer than the copy, or, with no copy, such an eviction or a forgetting horizon.',
+    () => s.coordinator.readsWaitedOverInexact,
+  );
   counter('shoal_read_repairs_total', 'Read repairs this node sent as coordinator.', () => s.coordinator.readRepairs);
   counter('shoal_sloppy_fallbacks_total', 'Writes sent to a stand-in replica (sloppy quorum) because an owner was down.', () => s.coordinator.sloppyFallbacks);
   labelled('shoal_hints_created_total', 'Hints this node created as coordinator, by why the owner missed the write.', 'counter', 'reason', () => ({
@@ -376,6 +383,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     'shoal_replica_forgotten_refusals_total',
     'Records (write, hint, repair, sync) refused as stale because their key may have been evicted at or above their version and forgotten by the eviction shadow.',
     () => s.replica.forgottenRefusals,
+  );
+  counter(
+    'shoal_replica_horizon_reads_total',
+    'Reads of a key this node neither holds nor knows it evicted answered with the partition\'s forgetting horizon: it evicted and forgot keys there, so it may have held this one.',
+    () => s.replica.horizonAnswers,
   );
   gauge('shoal_mailbox_queued_jobs', 'Jobs queued in partition mailboxes right now.', () => s.mailboxes.queued);
   gauge('shoal_mailbox_capacity_jobs', 'Bound of each partition mailbox.', () => s.mailboxes.capacity);

@@ -143,8 +143,18 @@ interface PendingRead extends Routing {
   evicted: Version | null;
   /** The newest of those reported exactly (without `ei`): one older than it is never answered (see answerRead). */
   exactEvicted: Version | null;
-  /** The level was made with no copy beside an inexact eviction: the read waits for every owner asked (see answerRead). */
+  /** The level was made with no copy beside an inexact eviction or a forgetting horizon: the read waits for every owner asked (see answerRead). */
   madeWithoutCopy: boolean;
+  /**
+   * Replica name -> the forgetting horizon it answered with nothing held (`h`): it may have evicted
+   * and forgotten the key at or below it. Weighed only in a read made with no copy (answerRead);
+   * otherwise the answer is "nothing here", as before. Null until one answers so.
+   */
+  horizons: Map<string, Version> | null;
+  /** The read waited on more owners than its level for an inexact answer (counted once, `readsWaitedOverInexact`). */
+  waited: boolean;
+  /** Answered a miss over a copy: nobody is repaired with that copy. */
+  missedOverCopy: boolean;
   /** The highest flush floor a replica reported (flush-floors.ts): nothing at or below it may be answered or repaired. */
   floor: Version | null;
   /** Whether `newest` is, so far, a sloppy write this coordinator remembered rather than a replica's answer. */
@@ -227,6 +237,12 @@ export interface CoordinatorStats {
    * enoughOverInexact).
    */
   answersOverInexactEviction: number;
+  /**
+   * Reads that made their level but waited for more owners because an answer was inexact (an
+   * eviction marked `ei` newer than the copy, or, with no copy, such an eviction or a forgetting
+   * horizon): what the rule costs in waiting. Peeks are not counted.
+   */
+  readsWaitedOverInexact: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
   localWaits: number;
   /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
@@ -272,6 +288,7 @@ export class Coordinator implements KvService {
     missEvicted: 0,
     missEvictedOverCopy: 0,
     answersOverInexactEviction: 0,
+    readsWaitedOverInexact: 0,
     localWaits: 0,
     routesRefused: 0,
     ringsAdopted: 0,
@@ -368,6 +385,9 @@ export class Coordinator implements KvService {
       evicted: null,
       exactEvicted: null,
       madeWithoutCopy: false,
+      horizons: null,
+      waited: false,
+      missedOverCopy: false,
       floor: null,
       newestBytes: null,
       newestRemembered: false,
@@ -413,7 +433,7 @@ export class Coordinator implements KvService {
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
-    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true, message.h);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
     else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o, message.r);
@@ -816,7 +836,7 @@ export class Coordinator implements KvService {
 
   // ---- reads ------------------------------------------------------------------------------
 
-  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined, inexact: boolean): void {
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined, inexact: boolean, horizon: Version | undefined): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     this.reportAnswer(read, from);
@@ -828,6 +848,7 @@ export class Coordinator implements KvService {
     if (evicted && (!read.evicted || compareVersions(evicted, read.evicted) > 0)) read.evicted = evicted;
     if (evicted && !inexact && (!read.exactEvicted || compareVersions(evicted, read.exactEvicted) > 0)) read.exactEvicted = evicted;
     if (floor && (!read.floor || compareVersions(floor, read.floor) > 0)) read.floor = floor;
+    if (horizon && !record && !evicted) (read.horizons ??= new Map()).set(from, horizon);
     if (record && bytes) this.takeRecord(read, record, bytes);
     if (ready) read.readyFrom.add(from);
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(id, read);
@@ -960,33 +981,40 @@ export class Coordinator implements KvService {
 
   /**
    * Answers the read (its level is made), unless the answers so far include only an inexact
-   * eviction newer than the newest record, or only an inexact eviction and no record at all: then
-   * it asks the owners it deferred and waits for every owner asked, up to the deadline
-   * (`atDeadline`: decide on what arrived).
+   * eviction newer than the newest record, or no record at all beside only inexact evictions and
+   * forgetting horizons: then it asks the owners it deferred and waits for every owner asked, up
+   * to the deadline (`atDeadline`: decide on what arrived).
    */
   private answerRead(id: number, read: PendingRead, atDeadline = false): void {
-    // No copy made the level, and the only evictions are filters' watermarks: the other owners
-    // may hold the value (a ONE read through the node that evicted it, whose own answer comes first).
-    if (!read.newest && read.evicted !== null && read.exactEvicted === null) read.madeWithoutCopy = true;
-    if (read.madeWithoutCopy && !atDeadline && !this.everyOwnerAnswered(read)) return this.askDeferred(id);
+    // No copy made the level, and the only evictions are filters' watermarks or horizons (an owner
+    // that may have evicted the key and forgotten it): the other owners may hold the value (a ONE
+    // read through the node that evicted it, whose own answer comes first). An owner that never
+    // forgot anything there answers plain "nothing", and such a read misses at once, as before.
+    if (!read.newest && (read.evicted !== null || read.horizons !== null) && read.exactEvicted === null) read.madeWithoutCopy = true;
+    if (read.madeWithoutCopy && !atDeadline && !this.everyOwnerAnswered(read)) return this.waitForOwners(id, read);
     const newest = read.newest;
     // A replica evicted something newer than any record returned: a miss, never the older value.
-    // Unless that eviction is only a filter's watermark ("at or below W") and enough ready owners
-    // answered nothing newer than the record: any write a strict quorum acknowledged would have
-    // reached one of them (docs/REPLICATION.md, "An inexact eviction answer asks the other owners").
+    // Unless that eviction is only a filter's watermark ("at or below W") or a horizon, and enough
+    // ready owners answered nothing newer than the record: any write a strict quorum acknowledged
+    // would have reached one of them (docs/REPLICATION.md, "An inexact eviction answer asks the
+    // other owners").
     let overInexact = false;
-    if (newest && this.supersededByEviction(read) && !this.exactlySuperseded(read, newest.version)) {
+    if (newest && this.supersededInexactly(read, newest.version) && !this.exactlySuperseded(read, newest.version)) {
       overInexact = this.ownersHoldingNothingNewer(read, newest.version) >= this.enoughOverInexact(read);
-      if (!overInexact && !atDeadline && !this.everyOwnerAnswered(read)) return this.askDeferred(id);
+      if (!overInexact && !atDeadline && !this.everyOwnerAnswered(read)) return this.waitForOwners(id, read);
     }
     const done = read.done!;
     read.done = null;
     const acks = this.readyCount(read);
     if (overInexact && !read.peek) this.stats.answersOverInexactEviction++;
-    if (!newest || (this.supersededByEviction(read) && !overInexact)) {
-      const miss = read.evicted ? 'evicted' : 'absent';
+    if (!newest || (this.supersededInexactly(read, newest.version) && !overInexact)) {
+      // With a copy, the miss is an eviction's (exact, a watermark, or a horizon's in a read made with no copy).
+      const miss = read.evicted || newest ? 'evicted' : 'absent';
       this.countMiss(read, miss);
-      if (newest && !read.peek) this.stats.missEvictedOverCopy++;
+      if (newest) {
+        read.missedOverCopy = true;
+        if (!read.peek) this.stats.missEvictedOverCopy++;
+      }
       return done(null, { value: null, expiresAtMs: null, acks, version: null, miss });
     }
     // A replica's flush floor deleted it: another replica had not heard of that flush yet.
@@ -1035,7 +1063,7 @@ export class Coordinator implements KvService {
     const floor = this.flushedFloor(read);
     if (floor !== null) return this.repairFloor(read, floor);
     // Read repair, strictly after the answer above; never with a record older than an eviction.
-    if (!read.newest || !read.newestBytes || this.supersededByEviction(read) || this.ctx.config.bugs?.skipReadRepair) return;
+    if (!read.newest || !read.newestBytes || this.supersededByEviction(read) || read.missedOverCopy || this.ctx.config.bugs?.skipReadRepair) return;
     for (const [replica, version] of read.seen) {
       if (compareVersions(version, read.newest.version) >= 0) continue;
       this.stats.readRepairs++;
@@ -1152,17 +1180,41 @@ export class Coordinator implements KvService {
     return read.evicted !== null && read.newest !== null && compareVersions(read.newest.version, read.evicted) < 0;
   }
 
+  /**
+   * Whether an answer says the key may have been evicted at a version newer than `version`: an
+   * eviction (exact or not), or, in a read made with no copy, a forgetting horizon.
+   */
+  private supersededInexactly(read: PendingRead, version: Version): boolean {
+    if (read.evicted !== null && compareVersions(version, read.evicted) < 0) return true;
+    if (!read.madeWithoutCopy || read.horizons === null) return false;
+    for (const horizon of read.horizons.values()) if (compareVersions(version, horizon) < 0) return true;
+    return false;
+  }
+
+  /** Waits for the owners not yet answered (asking those deferred), counting the read once. */
+  private waitForOwners(id: number, read: PendingRead): void {
+    if (!read.waited && !read.peek) this.stats.readsWaitedOverInexact++;
+    read.waited = true;
+    this.askDeferred(id);
+  }
+
   /** Whether a replica reported exactly that it evicted a version newer than `version`. */
   private exactlySuperseded(read: PendingRead, version: Version): boolean {
     return read.exactEvicted !== null && compareVersions(version, read.exactEvicted) < 0;
   }
 
-  /** Ready owners whose answer (a record, an eviction, a floor or nothing) is at or below `version`. */
+  /**
+   * Ready owners whose answer (a record, an eviction, a floor or nothing) is at or below `version`;
+   * in a read made with no copy, an owner that answered a forgetting horizon newer than `version`
+   * is not among them (it may have evicted and forgotten a newer version).
+   */
   private ownersHoldingNothingNewer(read: PendingRead, version: Version): number {
     let n = 0;
     for (const name of read.readyFrom) {
       const seen = read.seen.get(name);
-      if (read.owners.includes(name) && seen !== undefined && compareVersions(seen, version) <= 0) n++;
+      const horizon = read.madeWithoutCopy ? read.horizons?.get(name) : undefined;
+      const bound = horizon !== undefined && seen !== undefined && compareVersions(horizon, seen) > 0 ? horizon : seen;
+      if (read.owners.includes(name) && bound !== undefined && compareVersions(bound, version) <= 0) n++;
     }
     return n;
   }

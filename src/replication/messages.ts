@@ -47,8 +47,12 @@ export type KvMessage =
    * sync; `e`, with no record, the newest version of the key this replica evicted, if it remembers
    * one (eviction-shadow.ts); `ei`, with `e`, that `e` is inexact: the watermark of the filter of
    * forgotten keys, at or above the version evicted, not proof that a version that new was written.
+   * `h`, with neither a record nor `e`: the partition's forgetting horizon (ForgottenKeys.horizon),
+   * newer than its floor: this replica evicted and forgot keys there, so any version of this key it
+   * may have evicted and no longer knows of is at or below `h` (an inexact eviction bound that, unlike
+   * `e`, does not keep the key's copies from being repaired into it).
    */
-  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version; ei?: true }
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version; ei?: true; h?: Version }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
   /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
@@ -304,8 +308,9 @@ const decoder = new Decoder();
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
  *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` or `pk` is a msgpack map)
  *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor,
- *       bit 4 the evicted version is inexact) record?
+ *       bit 4 the evicted version is inexact, bit 5 forgetting horizon) record?
  *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
+ *       horizon: wallMs:f64 logical:u32 node:u32 (after the floor, if any)
  */
 const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
 const RA_READY = 1;
@@ -323,6 +328,12 @@ const RA_FLOOR = 8;
  * as before); a replica that predates it never sets it: a mixed cluster answers as before.
  */
 const RA_INEXACT = 16;
+/**
+ * With no record and no evicted version: the partition's forgetting horizon (`h`), in 16 bytes
+ * after the floor's, if any. A reader that predates the bit reads the answer as before (nothing
+ * held, or the floor) and ignores the bytes after it: a mixed cluster answers as before.
+ */
+const RA_HORIZON = 32;
 const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
@@ -365,16 +376,23 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       const record = message.r;
       const evicted = record === null ? message.e : undefined;
       const floor = record === null && evicted === undefined ? message.f : undefined;
+      const horizon = record === null && evicted === undefined ? message.h : undefined;
       const version = evicted ?? floor;
-      const out = new Uint8Array(10 + (record !== null ? record.length : version !== undefined ? EVICTED_VERSION_BYTES : 0));
+      const versionBytes = (version !== undefined ? EVICTED_VERSION_BYTES : 0) + (horizon !== undefined ? EVICTED_VERSION_BYTES : 0);
+      const out = new Uint8Array(10 + (record !== null ? record.length : versionBytes));
       const view = header(out, Tag.ra, message.id);
-      view.setUint8(9, (message.ready ? RA_READY : 0) | (record === null ? 0 : RA_HAS_RECORD) | (evicted === undefined ? 0 : RA_EVICTED) | (floor === undefined ? 0 : RA_FLOOR) | (evicted !== undefined && message.ei === true ? RA_INEXACT : 0));
+      view.setUint8(
+        9,
+        (message.ready ? RA_READY : 0) |
+          (record === null ? 0 : RA_HAS_RECORD) |
+          (evicted === undefined ? 0 : RA_EVICTED) |
+          (floor === undefined ? 0 : RA_FLOOR) |
+          (evicted !== undefined && message.ei === true ? RA_INEXACT : 0) |
+          (horizon === undefined ? 0 : RA_HORIZON),
+      );
       if (record !== null) out.set(record, 10);
-      if (version !== undefined) {
-        view.setFloat64(10, version.wallMs);
-        view.setUint32(18, version.logical);
-        view.setUint32(22, version.node);
-      }
+      if (version !== undefined) writeVersion(view, 10, version);
+      if (horizon !== undefined) writeVersion(view, version !== undefined ? 10 + EVICTED_VERSION_BYTES : 10, horizon);
       return out;
     }
     default:
@@ -432,6 +450,17 @@ function writeLatin1(out: Uint8Array, offset: number, s: string): void {
   for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
 }
 
+/** A version in the 16 bytes `ra` gives it: wallMs:f64 logical:u32 node:u32. */
+function writeVersion(view: DataView, at: number, version: Version): void {
+  view.setFloat64(at, version.wallMs);
+  view.setUint32(at + 8, version.logical);
+  view.setUint32(at + 12, version.node);
+}
+
+function readVersion(view: DataView, at: number): Version {
+  return { wallMs: view.getFloat64(at), logical: view.getUint32(at + 8), node: view.getUint32(at + 12) };
+}
+
 function readLatin1(bytes: Uint8Array, start: number, end: number): string {
   let s = '';
   // Chunked below any engine's argument limit for fromCharCode.
@@ -473,11 +502,21 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       const flags = view.getUint8(9);
       const ready = (flags & RA_READY) !== 0;
       if ((flags & RA_HAS_RECORD) !== 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
-      if ((flags & (RA_EVICTED | RA_FLOOR)) === 0) return { t: 'ra', id, ready, r: null };
-      need(10 + EVICTED_VERSION_BYTES);
-      const version = { wallMs: view.getFloat64(10), logical: view.getUint32(18), node: view.getUint32(22) };
-      if ((flags & RA_EVICTED) === 0) return { t: 'ra', id, ready, r: null, f: version };
-      return (flags & RA_INEXACT) !== 0 ? { t: 'ra', id, ready, r: null, e: version, ei: true } : { t: 'ra', id, ready, r: null, e: version };
+      if ((flags & RA_EVICTED) !== 0) {
+        need(10 + EVICTED_VERSION_BYTES);
+        return (flags & RA_INEXACT) !== 0 ? { t: 'ra', id, ready, r: null, e: readVersion(view, 10), ei: true } : { t: 'ra', id, ready, r: null, e: readVersion(view, 10) };
+      }
+      const floored = (flags & RA_FLOOR) !== 0;
+      const horizonAt = floored ? 10 + EVICTED_VERSION_BYTES : 10;
+      need((flags & RA_HORIZON) !== 0 ? horizonAt + EVICTED_VERSION_BYTES : horizonAt);
+      return {
+        t: 'ra',
+        id,
+        ready,
+        r: null,
+        ...(floored ? { f: readVersion(view, 10) } : {}),
+        ...((flags & RA_HORIZON) !== 0 ? { h: readVersion(view, horizonAt) } : {}),
+      };
     }
     default:
       throw new MalformedKvMessageError(`unknown replication message tag ${String(tag)}`);

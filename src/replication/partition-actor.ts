@@ -305,6 +305,17 @@ export class PartitionActor implements Schedulable {
     return this.sources.size === 0 && this.hunted.size === 0;
   }
 
+  /**
+   * The partition's forgetting horizon (ForgottenKeys.horizon), once it has caught up: sync leaves
+   * out what this replica lacks at or below it, and a read of a key it lacks answers it (`h`).
+   * Until then what it lacks is what a restart or a ring change took from it, not what it evicted:
+   * its catch-up wants all of it, as before, and the store's policy chooses what stays, rather
+   * than the order in which the keys came.
+   */
+  get forgettingHorizon(): Version | undefined {
+    return this.ready ? this.replica.forgettingHorizon() : undefined;
+  }
+
   /** Sources still to sync from. */
   get pendingSources(): ReadonlySet<string> {
     return this.sources;

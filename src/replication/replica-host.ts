@@ -18,7 +18,7 @@ import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import { FlushFloors, unflattenFloors } from './flush-floors.ts';
 import type { HintStore } from './hints.ts';
-import { versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
+import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
 import { InvalidationHub } from './invalidation.ts';
@@ -44,6 +44,8 @@ export interface ReplicaStats {
   forgottenAnswers: number;
   /** Records refused as stale for that filter: at or below its watermark for a key it may have forgotten. */
   forgottenRefusals: number;
+  /** Reads of keys neither held nor known evicted answered with the partition's forgetting horizon (`h`). */
+  horizonAnswers: number;
 }
 
 export interface MailboxStats {
@@ -72,7 +74,7 @@ const SPILL_RETRY_MS = 5;
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0, horizonAnswers: 0 };
   /**
    * The flush floor of every partition (flush-floors.ts), held or not: kept across handoffs and
    * re-holds like the fencing epochs below, so a partition this node gets back is still flushed.
@@ -452,12 +454,8 @@ export class ReplicaHost {
         const queued = this.run(p, (actor) => {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) && !this.behindLargerRing(message);
           const answer = (record: Uint8Array | null): void => {
-            // Nothing held: say which version was evicted (or, forgotten by the shadow, a version at
-            // or above it, marked `ei`), or the partition's flush floor, so the coordinator answers
-            // nothing older (and repairs nobody with it).
-            const evicted = record === null ? this.shadow.evictionBound(p, k) : undefined;
-            const floor = record === null && evicted === undefined ? this.floors.of(p) : undefined;
-            this.ctx.send(from, evicted !== undefined ? { t: 'ra', id, r: null, ready, e: evicted.version, ...(evicted.exact ? {} : { ei: true }) } : floor !== undefined ? { t: 'ra', id, r: null, ready, f: floor } : { t: 'ra', id, r: record, ready });
+            if (record !== null) this.ctx.send(from, { t: 'ra', id, r: record, ready });
+            else this.ctx.send(from, this.answerNotHeld(actor, id, k, ready));
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
           this.readHeld(actor, k, answer, message.pk === true);
@@ -546,6 +544,26 @@ export class ReplicaHost {
       if (found !== null && !peek) this.partitions.get(p)?.tell((again) => again.replica.promote(k, found));
     }, !peek);
     if (!fromDisk) answer(null);
+  }
+
+  /**
+   * The answer to a read of `k`, which the partition does not hold: which version was evicted (or,
+   * forgotten by the shadow, a version at or above it, marked `ei`), or else the partition's flush
+   * floor, so the coordinator answers nothing older (and repairs nobody with it); and, with no
+   * eviction known, its forgetting horizon where newer than the floor: this replica may have
+   * evicted the key and forgotten it past its filter, at a version at or below the horizon, so the
+   * coordinator does not take "nothing here" for the answer (docs/REPLICATION.md, "A key forgotten
+   * past the filter"). A partition that never forgot anything answers as before.
+   */
+  private answerNotHeld(actor: PartitionActor, id: number, k: string, ready: boolean): Extract<KvMessage, { t: 'ra' }> {
+    const p = actor.partition;
+    const evicted = this.shadow.evictionBound(p, k);
+    if (evicted !== undefined) return { t: 'ra', id, r: null, ready, e: evicted.version, ...(evicted.exact ? {} : { ei: true }) };
+    const floor = this.floors.of(p);
+    const horizon = actor.forgettingHorizon;
+    const forgot = horizon !== undefined && (floor === undefined || compareVersions(horizon, floor) > 0);
+    if (forgot) this.stats.horizonAnswers++;
+    return { t: 'ra', id, r: null, ready, ...(floor !== undefined ? { f: floor } : {}), ...(forgot ? { h: horizon } : {}) };
   }
 
   /** The `ns` refusing a request routed by a ring this node has moved past, or null to serve it. */

@@ -800,7 +800,7 @@ export class PartitionSync {
         if (replica.digest === theirs) return void eq.push(p);
         this.stats.partitionsDiffering++;
         const answered = df.length + bd.length > 0;
-        const horizon = horizonOf(actor);
+        const horizon = actor.forgettingHorizon;
         if (horizon !== undefined) horizons.push([p, horizon]);
         if (byBucket && theirs !== 0 && replica.size > this.ctx.config.syncBucketsAbove) {
           if (BUCKET_DIGESTS_COST > budget && answered) return; // over this round's budget: a later round
@@ -865,7 +865,7 @@ export class PartitionSync {
         const version = actor.replica.knownVersionOf(key);
         if (version !== undefined) entries.push([key, version]);
       }
-      send(covered, entries, this.pullsFrom(actor, from), horizonOf(actor));
+      send(covered, entries, this.pullsFrom(actor, from), actor.forgettingHorizon);
     });
   }
 
@@ -996,7 +996,7 @@ export class PartitionSync {
     // A key lacked at or below a side's forgetting horizon may be one that side evicted and forgot:
     // a copy would only evict another value there (see ForgottenKeys.horizon). A read that finds it
     // absent there repairs it, as a cache fills on demand.
-    const ownHorizon = horizonOf(actor);
+    const ownHorizon = actor.forgettingHorizon;
     const leftForgotten = (horizon: Version | undefined, v: Version): boolean => horizon !== undefined && compareVersions(v, horizon) <= 0;
     let left = 0;
     if (owns && !pulled) {
@@ -1230,16 +1230,6 @@ export class PartitionSync {
   private dropPartition(p: number): void {
     this.host.release(p);
   }
-}
-
-/**
- * The partition's forgetting horizon (ForgottenKeys.horizon), once it has caught up. Until then
- * what it lacks is what a restart or a ring change took from it, not what it evicted: its catch-up
- * wants all of it, as before, and the store's policy chooses what stays, rather than the order in
- * which the keys came.
- */
-function horizonOf(actor: PartitionActor): Version | undefined {
-  return actor.ready ? actor.replica.forgettingHorizon() : undefined;
 }
 
 function describeSources(sources: { source: string; partitions: number; alive: boolean }[]): string {

@@ -38,7 +38,8 @@ class Case {
   drop: Drop = () => false;
   readonly checker = new KvHistoryChecker(3, () => false, (_checker, read) => read.version === null);
 
-  constructor(memory: [number, number, number]) {
+  /** `shadowEntries`: every node's eviction shadow, 4,096 keys at these budgets unless told. */
+  constructor(memory: [number, number, number], shadowEntries?: number) {
     const index = new Map([A, B, C].map((i) => [nodeAddress(i), i]));
     const filtering = (env: Env): Env => ({
       ...env,
@@ -55,7 +56,7 @@ class Case {
       seed: 7,
       nodes: 3,
       partitions: 16,
-      replication: { replicas: 3 },
+      replication: { replicas: 3, ...(shadowEntries === undefined ? {} : { evictionShadowEntries: shadowEntries }) },
       network: {},
       trace: new EventTrace(),
       nodeConfig: ({ index: i }) => ({ maxMemory: memory[i], evictionPolicy: 'lru' }),
@@ -90,14 +91,14 @@ class Case {
   }
 
   /** A read of k (QUORUM unless told) through `node` after 5 s of the network as `drop` now says; checked by the lost-write checker. */
-  read(node: number, consistency: Consistency = 'quorum', peek = false): { value: string | null; miss: string | undefined } {
+  read(node: number, consistency: Consistency = 'quorum', peek = false, key = KEY): { value: string | null; miss: string | undefined } {
     const sim = this.cluster.sim;
     sim.runUntil(sim.now + 5_000);
     const startMs = sim.now;
     let result: GetResult | undefined;
-    this.one((done) => sim.process(node)!.kv.get(enc.encode(KEY), { consistency, peek }, (error, r) => ((result = r), done(error))));
+    this.one((done) => sim.process(node)!.kv.get(enc.encode(key), { consistency, peek }, (error, r) => ((result = r), done(error))));
     const value = result!.value ? dec.decode(result!.value) : null;
-    const op = { kind: 'read', client: 1, key: KEY, consistency, sticky: false, coordinator: node, incarnation: 0, startMs, endMs: sim.now, outcome: 'ok', value, version: result!.version ?? null } as const;
+    const op = { kind: 'read', client: 1, key, consistency, sticky: false, coordinator: node, incarnation: 0, startMs, endMs: sim.now, outcome: 'ok', value, version: result!.version ?? null } as const;
     this.checker.completed(op);
     assert.deepEqual(this.checker.violations, []);
     return { value, miss: result!.miss };
@@ -270,4 +271,88 @@ test("ONE through B, whose own answer is an exact eviction of v2: a miss at once
   const forgotten = c.stats(B).replica.forgottenAnswers;
   assert.deepEqual(c.read(B, 'one'), { value: null, miss: 'evicted' });
   assert.equal(c.stats(B).replica.forgottenAnswers, forgotten, "B's shadow still remembers v2: its answer was exact");
+});
+
+// Past the filter: A's shadow holds 64 keys and its filter 4 generations of 128, so the filler
+// writes make A forget k past both. A then knows nothing of k, but it knows it forgot keys of k's
+// partition up to its forgetting horizon, and answers that (`h`) instead of plain "nothing": on a
+// bulk load at ONE, reads through the small node missed keys the other two owners held
+// (docs/REPLICATION.md, "A key forgotten past the filter"). The horizon weighs only in a read made
+// with no copy, as an inexact eviction does; a node that never forgot anything answers as before.
+
+const TINY_SHADOW = 64;
+const NEVER_WRITTEN = 'never-written';
+
+/** k=v1 at ALL, then A made to forget k past its filter of forgotten keys. */
+function forgottenPastFilter(memory: [number, number, number] = [SMALL, LARGE, LARGE]): Case {
+  const c = new Case(memory, TINY_SHADOW);
+  c.write(A, 'v1', 'all');
+  c.fill();
+  return c;
+}
+
+test('ONE through A, which forgot k past its filter, B and C hold v1: v1 is answered, and A is repaired with it', () => {
+  const c = forgottenPastFilter();
+  const before = c.stats(A);
+  assert.deepEqual(c.read(A, 'one'), { value: 'v1', miss: undefined }, 'B and C hold v1: a majority answered nothing newer');
+  const after = c.stats(A);
+  assert.equal(after.replica.forgottenAnswers, before.replica.forgottenAnswers, "k is past A's filter: no watermark answered");
+  assert.equal(after.replica.horizonAnswers, before.replica.horizonAnswers + 1, "A's own answer was its partition's forgetting horizon");
+  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact + 1);
+  assert.equal(after.coordinator.answersOverInexactEviction, before.coordinator.answersOverInexactEviction + 1);
+  c.cluster.sim.runUntil(c.cluster.sim.now + 5_000);
+  assert.equal(c.stats(A).replica.readRepairsApplied, before.replica.readRepairsApplied + 1, 'A answered nothing held: repaired with v1, as a cache fills on demand');
+  assert.equal(c.holds(A), true);
+});
+
+test('a ONE peek through A, which forgot k past its filter: v1, counted in no read, miss, wait or answer over an eviction', () => {
+  const c = forgottenPastFilter();
+  const before = c.stats(A).coordinator;
+  assert.deepEqual(c.read(A, 'one', true), { value: 'v1', miss: undefined });
+  const after = c.stats(A).coordinator;
+  const counted = (s: typeof before) => [s.reads, s.missAbsent, s.missEvicted, s.readsWaitedOverInexact, s.answersOverInexactEviction];
+  assert.deepEqual(counted(after), counted(before));
+});
+
+test('F5 past the filter at ONE through A, B down: A forgot v2, only C answers (v1): a miss', () => {
+  const c = new Case([SMALL, LARGE, LARGE], TINY_SHADOW);
+  c.write(A, 'v1', 'all');
+  c.drop = cOff;
+  c.write(B, 'v2', 'quorum');
+  c.cluster.crash(B);
+  c.fill();
+  c.drop = () => false;
+  const horizonAnswers = c.stats(A).replica.horizonAnswers;
+  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' }, "A's horizon is at or above v2: C alone answered nothing newer than v1");
+  assert.equal(c.stats(A).replica.horizonAnswers, horizonAnswers + 1);
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
+});
+
+test('a key never written, ONE through A (which forgot keys there): a miss, absent, once the other owners answered', () => {
+  const c = forgottenPastFilter();
+  const before = c.stats(A);
+  assert.deepEqual(c.read(A, 'one', false, NEVER_WRITTEN), { value: null, miss: 'absent' });
+  const after = c.stats(A);
+  assert.equal(after.replica.horizonAnswers, before.replica.horizonAnswers + 1);
+  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact + 1, 'the price: it waited for B and C');
+  assert.equal(after.coordinator.missAbsent, before.coordinator.missAbsent + 1);
+});
+
+test('a key never written, ONE through A, C silent: a miss, absent, at the deadline, not unavailable', () => {
+  const c = forgottenPastFilter();
+  c.drop = (_from, to) => to === C;
+  const before = c.stats(A).coordinator;
+  assert.deepEqual(c.read(A, 'one', false, NEVER_WRITTEN), { value: null, miss: 'absent' });
+  const after = c.stats(A).coordinator;
+  assert.deepEqual([after.unavailable, after.missAbsent], [before.unavailable, before.missAbsent + 1]);
+});
+
+test('a key never written, ONE through B, which never forgot anything: a miss at its own answer, no wait', () => {
+  const c = forgottenPastFilter();
+  const before = c.stats(B);
+  assert.deepEqual(c.read(B, 'one', false, NEVER_WRITTEN), { value: null, miss: 'absent' });
+  const after = c.stats(B);
+  assert.equal(after.replica.horizonAnswers, 0, 'B has no forgetting horizon');
+  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact);
+  assert.equal(after.coordinator.missAbsent, before.coordinator.missAbsent + 1);
 });
