@@ -26,6 +26,9 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'ra', id: 10, r: null, ready: false },
     { t: 'ra', id: 11, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 } }, // evicted
     { t: 'ra', id: 21, r: null, ready: true, e: { wallMs: 1767225601010, logical: 3, node: 0xdea7eb19 }, ei: true }, // evicted at or below (inexact)
+    { t: 'ra', id: 22, r: null, ready: true, f: { wallMs: 1767225601010, logical: 3, node: 7 } }, // a flush floor
+    { t: 'ra', id: 23, r: null, ready: true, h: { wallMs: 1767225601011, logical: 4, node: 0xdea7eb19 } }, // nothing held, the partition's forgetting horizon
+    { t: 'ra', id: 24, r: null, ready: true, f: { wallMs: 1767225601010, logical: 3, node: 7 }, h: { wallMs: 1767225601011, logical: 0, node: 8 } }, // a floor and a newer horizon
     { t: 'rp', p: 1, k: 'a', r: record },
     { t: 'hd', id: 12, p: 1, k: 'a', r: record },
     { t: 'ha', id: 13 },
@@ -72,6 +75,26 @@ test('the inexact bit (4) of `ra`: set only beside an eviction, and a reader tha
   // Without an eviction there is nothing to qualify: the bit is not sent.
   assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true, ei: true })[9]! & 16, 0, 'not beside a record');
   assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, f: e, ei: true })[9]! & 16, 0, 'not beside a floor');
+});
+
+test('the horizon bit (5) of `ra`: its 16 bytes after the floor, only with no record and no eviction; a reader that predates it reads the answer as before', () => {
+  const f = { wallMs: 1767225601010, logical: 3, node: 7 };
+  const h = { wallMs: 1767225601011, logical: 0, node: 8 };
+  for (const [answer, before] of [
+    [{ t: 'ra', id: 1, r: null, ready: true, h }, { t: 'ra', id: 1, r: null, ready: true }],
+    [{ t: 'ra', id: 1, r: null, ready: true, f, h }, { t: 'ra', id: 1, r: null, ready: true, f }],
+  ] as const) {
+    const bytes = encodeKvMessage(answer);
+    assert.equal(bytes.length, encodeKvMessage(before).length + 16);
+    // An older reader knows bits 0-4 and reads no further than they say: the bytes after are ignored.
+    const older = bytes.slice();
+    older[9] = older[9]! & 0x1f;
+    assert.deepEqual(decodeKvMessage(older), before);
+    assert.throws(() => decodeKvMessage(bytes.subarray(0, bytes.length - 1)), MalformedKvMessageError);
+  }
+  const e = { wallMs: 1767225601012, logical: 0, node: 9 };
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true, h })[9]! & 32, 0, 'not beside a record');
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e, ei: true, h })[9]! & 32, 0, 'not beside an eviction');
 });
 
 test('the hot messages are compact, and truncated or unknown bytes are MalformedKvMessageError', () => {
