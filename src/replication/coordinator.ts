@@ -143,7 +143,7 @@ interface PendingRead extends Routing {
   evicted: Version | null;
   /** The newest of those reported exactly (without `ei`): one older than it is never answered (see answerRead). */
   exactEvicted: Version | null;
-  /** The level was made with no copy beside an inexact eviction or a forgetting horizon: the read waits for every owner asked (see answerRead). */
+  /** The level was made with no copy beside an eviction or a forgetting horizon: the read waits for every owner asked (see answerRead). */
   madeWithoutCopy: boolean;
   /**
    * Replica name -> the forgetting horizon it answered with nothing held (`h`): it may have evicted
@@ -981,16 +981,16 @@ export class Coordinator implements KvService {
 
   /**
    * Answers the read (its level is made), unless the answers so far include only an inexact
-   * eviction newer than the newest record, or no record at all beside only inexact evictions and
-   * forgetting horizons: then it asks the owners it deferred and waits for every owner asked, up
-   * to the deadline (`atDeadline`: decide on what arrived).
+   * eviction newer than the newest record, or no record at all beside evictions or forgetting
+   * horizons: then it asks the owners it deferred and waits for every owner asked, up to the
+   * deadline (`atDeadline`: decide on what arrived).
    */
   private answerRead(id: number, read: PendingRead, atDeadline = false): void {
-    // No copy made the level, and the only evictions are filters' watermarks or horizons (an owner
-    // that may have evicted the key and forgotten it): the other owners may hold the value (a ONE
-    // read through the node that evicted it, whose own answer comes first). An owner that never
-    // forgot anything there answers plain "nothing", and such a read misses at once, as before.
-    if (!read.newest && (read.evicted !== null || read.horizons !== null) && read.exactEvicted === null) read.madeWithoutCopy = true;
+    // No copy made the level, but an owner evicted the key (exactly: its shadow's version) or may
+    // have (a filter's watermark, a forgetting horizon): the other owners may hold the value (a ONE
+    // read through the node that evicted it, whose own answer comes first). A read whose answers
+    // say only "nothing here" (owners that never forgot anything there) misses at once, as before.
+    if (!read.newest && (read.evicted !== null || read.horizons !== null)) read.madeWithoutCopy = true;
     if (read.madeWithoutCopy && !atDeadline && !this.everyOwnerAnswered(read)) return this.waitForOwners(id, read);
     const newest = read.newest;
     // A replica evicted something newer than any record returned: a miss, never the older value.

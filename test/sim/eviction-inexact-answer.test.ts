@@ -263,7 +263,7 @@ test('QUORUM through A, A and B both forgot v1 (the level made with no copy), C 
   assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 0);
 });
 
-test("ONE through B, whose own answer is an exact eviction of v2: a miss at once, as before", () => {
+test("ONE through B, whose own answer is an exact eviction of v2, C holding v1: a miss", () => {
   const c = v2OverC([SMALL, 5 * 2 ** 20, LARGE]);
   c.fill();
   assert.equal(c.holds(B), false, 'B evicted k');

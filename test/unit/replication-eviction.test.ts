@@ -122,9 +122,51 @@ test('ONE, an inexact eviction and no copy first, one copy and the third owner s
   assert.deepEqual([result!.value, result!.miss], [null, 'evicted'], 'one owner of three answered nothing newer than the copy: fewer than a majority');
 });
 
-test('ONE, an exact eviction and no copy first: a miss, whatever the others hold', () => {
+test('ONE, an exact eviction and no copy first, then copies older than it: a miss, whatever the others hold', () => {
   const { result } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted }], copyOf(id, 'n2'), copyOf(id, 'n3')], undefined, { consistency: 'one' });
   assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
+
+// An exact eviction with no copy says a version was written, not that the others lack it: the read
+// waits for them too, and answers a copy at that version (it is the one evicted), never an older one.
+test('ONE, an exact eviction and no copy first, then the others hold that very version: answered, nobody repaired', () => {
+  const { result, sent } = readWith((id) => [['n1', { t: 'ra', id, r: null, ready: true, e: evicted }], copyOf(id, 'n2', evicted), copyOf(id, 'n3', evicted)], undefined, { consistency: 'one' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), [], 'n1 holds that version as evicted');
+});
+
+// A forgetting horizon (`h`): "nothing here, and any version of it this replica forgot is at or
+// below h". Weighed as an inexact eviction only in a read made with no copy; otherwise "nothing".
+const horizonOf = (id: number, from: string): [string, KvMessage] => [from, { t: 'ra', id, r: null, ready: true, h: evicted }];
+
+test('ONE, a horizon and no copy first, then two owners with a copy older than it: the copy, and the horizon owner is repaired', () => {
+  const { result, sent } = readWith((id) => [horizonOf(id, 'n1'), copyOf(id, 'n2'), copyOf(id, 'n3')], undefined, { consistency: 'one' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to), ['n1'], 'it answered nothing held, as a cache fills on demand');
+});
+
+test('ONE, a horizon and no copy first, then "nothing" and a copy older than it: the copy (two owners hold nothing newer), both others repaired', () => {
+  const { result, sent } = readWith((id) => [horizonOf(id, 'n1'), ['n3', { t: 'ra', id, r: null, ready: true }], copyOf(id, 'n2')], undefined, { consistency: 'one' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to).sort(), ['n1', 'n3']);
+});
+
+test('ONE, a horizon and no copy first, one copy older than it, the third owner silent: a miss at the deadline, nobody repaired', () => {
+  const { result, error, sent } = readWith((id) => [horizonOf(id, 'n1'), copyOf(id, 'n2')], undefined, { consistency: 'one' });
+  assert.equal(error, null);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted'], 'n1 may have forgotten a newer version: one owner of three is fewer than a majority');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), []);
+});
+
+test('ONE, a horizon and no copy first, every other owner "nothing": a miss, absent', () => {
+  const { result } = readWith((id) => [horizonOf(id, 'n1'), ['n2', { t: 'ra', id, r: null, ready: true }], ['n3', { t: 'ra', id, r: null, ready: true }]], undefined, { consistency: 'one' });
+  assert.deepEqual([result!.value, result!.miss], [null, 'absent']);
+});
+
+test('ALL with a horizon newer than the copies: the copy, as before (a copy made the level: the horizon reads as "nothing")', () => {
+  const { result, sent } = readWith((id) => [copyOf(id, 'n2'), horizonOf(id, 'n1'), copyOf(id, 'n3')], undefined, { consistency: 'all' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp').map(([to]) => to), ['n1']);
 });
 
 test('QUORUM of five made with no copy (an inexact eviction, two absent), then two copies: the copy (four owners hold nothing newer)', () => {
