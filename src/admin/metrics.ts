@@ -52,7 +52,7 @@ export interface MetricsSnapshot {
     missEvicted: number;
     missEvictedOverCopy: number;
     answersOverInexactEviction: number;
-    readsWaitedOverInexact: number;
+    readsWaitedForOwners: number;
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
@@ -350,9 +350,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     () => s.coordinator.answersOverInexactEviction,
   );
   counter(
-    'shoal_read_waits_over_inexact_total',
-    'Reads that made their level but waited for more owners because an answer was inexact: an eviction "at or below W" newer than the copy, or, with no copy, such an eviction or a forgetting horizon.',
-    () => s.coordinator.readsWaitedOverInexact,
+    'shoal_read_waits_for_owners_total',
+    'Reads that made their level but waited for more owners: an eviction "at or below W" newer than the copy, or no copy beside an eviction (exact or not) or a forgetting horizon.',
+    () => s.coordinator.readsWaitedForOwners,
   );
   counter('shoal_read_repairs_total', 'Read repairs this node sent as coordinator.', () => s.coordinator.readRepairs);
   counter('shoal_sloppy_fallbacks_total', 'Writes sent to a stand-in replica (sloppy quorum) because an owner was down.', () => s.coordinator.sloppyFallbacks);

@@ -151,7 +151,7 @@ interface PendingRead extends Routing {
    * otherwise the answer is "nothing here", as before. Null until one answers so.
    */
   horizons: Map<string, Version> | null;
-  /** The read waited on more owners than its level for an inexact answer (counted once, `readsWaitedOverInexact`). */
+  /** The read waited on more owners than its level made (counted once, `readsWaitedForOwners`). */
   waited: boolean;
   /** Answered a miss over a copy: nobody is repaired with that copy. */
   missedOverCopy: boolean;
@@ -238,11 +238,11 @@ export interface CoordinatorStats {
    */
   answersOverInexactEviction: number;
   /**
-   * Reads that made their level but waited for more owners because an answer was inexact (an
-   * eviction marked `ei` newer than the copy, or, with no copy, such an eviction or a forgetting
-   * horizon): what the rule costs in waiting. Peeks are not counted.
+   * Reads that made their level but waited for more owners: an eviction marked `ei` newer than the
+   * copy, or no copy beside an eviction (exact or not) or a forgetting horizon. What those rules
+   * cost in waiting. Peeks are not counted.
    */
-  readsWaitedOverInexact: number;
+  readsWaitedForOwners: number;
   /** Requests whose deadline passed while this node's own replica had not answered: waited for it once more. */
   localWaits: number;
   /** Requests a replica refused as routed by a ring it has moved past; `ringsAdopted`: retried on the replica's ring. */
@@ -288,7 +288,7 @@ export class Coordinator implements KvService {
     missEvicted: 0,
     missEvictedOverCopy: 0,
     answersOverInexactEviction: 0,
-    readsWaitedOverInexact: 0,
+    readsWaitedForOwners: 0,
     localWaits: 0,
     routesRefused: 0,
     ringsAdopted: 0,
@@ -1193,7 +1193,7 @@ export class Coordinator implements KvService {
 
   /** Waits for the owners not yet answered (asking those deferred), counting the read once. */
   private waitForOwners(id: number, read: PendingRead): void {
-    if (!read.waited && !read.peek) this.stats.readsWaitedOverInexact++;
+    if (!read.waited && !read.peek) this.stats.readsWaitedForOwners++;
     read.waited = true;
     this.askDeferred(id);
   }

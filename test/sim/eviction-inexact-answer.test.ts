@@ -298,7 +298,7 @@ test('ONE through A, which forgot k past its filter, B and C hold v1: v1 is answ
   const after = c.stats(A);
   assert.equal(after.replica.forgottenAnswers, before.replica.forgottenAnswers, "k is past A's filter: no watermark answered");
   assert.equal(after.replica.horizonAnswers, before.replica.horizonAnswers + 1, "A's own answer was its partition's forgetting horizon");
-  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact + 1);
+  assert.equal(after.coordinator.readsWaitedForOwners, before.coordinator.readsWaitedForOwners + 1);
   assert.equal(after.coordinator.answersOverInexactEviction, before.coordinator.answersOverInexactEviction + 1);
   c.cluster.sim.runUntil(c.cluster.sim.now + 5_000);
   assert.equal(c.stats(A).replica.readRepairsApplied, before.replica.readRepairsApplied + 1, 'A answered nothing held: repaired with v1, as a cache fills on demand');
@@ -310,7 +310,7 @@ test('a ONE peek through A, which forgot k past its filter: v1, counted in no re
   const before = c.stats(A).coordinator;
   assert.deepEqual(c.read(A, 'one', true), { value: 'v1', miss: undefined });
   const after = c.stats(A).coordinator;
-  const counted = (s: typeof before) => [s.reads, s.missAbsent, s.missEvicted, s.readsWaitedOverInexact, s.answersOverInexactEviction];
+  const counted = (s: typeof before) => [s.reads, s.missAbsent, s.missEvicted, s.readsWaitedForOwners, s.answersOverInexactEviction];
   assert.deepEqual(counted(after), counted(before));
 });
 
@@ -334,7 +334,7 @@ test('a key never written, ONE through A (which forgot keys there): a miss, abse
   assert.deepEqual(c.read(A, 'one', false, NEVER_WRITTEN), { value: null, miss: 'absent' });
   const after = c.stats(A);
   assert.equal(after.replica.horizonAnswers, before.replica.horizonAnswers + 1);
-  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact + 1, 'the price: it waited for B and C');
+  assert.equal(after.coordinator.readsWaitedForOwners, before.coordinator.readsWaitedForOwners + 1, 'the price: it waited for B and C');
   assert.equal(after.coordinator.missAbsent, before.coordinator.missAbsent + 1);
 });
 
@@ -353,6 +353,6 @@ test('a key never written, ONE through B, which never forgot anything: a miss at
   assert.deepEqual(c.read(B, 'one', false, NEVER_WRITTEN), { value: null, miss: 'absent' });
   const after = c.stats(B);
   assert.equal(after.replica.horizonAnswers, 0, 'B has no forgetting horizon');
-  assert.equal(after.coordinator.readsWaitedOverInexact, before.coordinator.readsWaitedOverInexact);
+  assert.equal(after.coordinator.readsWaitedForOwners, before.coordinator.readsWaitedForOwners);
   assert.equal(after.coordinator.missAbsent, before.coordinator.missAbsent + 1);
 });

@@ -360,7 +360,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
       readRepairs: t.coordinator.readRepairs,
       missesEvictedOverCopy: t.coordinator.missEvictedOverCopy,
       answersOverInexactEviction: t.coordinator.answersOverInexactEviction,
-      readsWaitedOverInexact: t.coordinator.readsWaitedOverInexact,
+      readsWaitedForOwners: t.coordinator.readsWaitedForOwners,
       hintsStored: t.hints.stored,
       hintsDelivered: t.hints.delivered,
       syncRecordsPulled: t.sync.recordsPulled,
