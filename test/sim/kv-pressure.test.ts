@@ -61,13 +61,16 @@ function runForgetful(seed: number, faults: FaultMode, durationMs: number, bugs?
   return runScenario(kvPressureForgetfulScenario, { seed, nodes: 5, durationMs, faults, ...(bugs ? { bugs } : {}) }, true);
 }
 
-test('kv-pressure-forgetful: seeds 1..3: keys past the shadow are answered by the filter, and no older copy is stored', () => {
+test('kv-pressure-forgetful: seeds 1..3: keys past the shadow are answered by the filter or the horizon, and no older copy is stored', () => {
   for (const faults of ['none', 'swarm'] as const) {
     for (let seed = 1; seed <= 3; seed++) {
       const report = runForgetful(seed, faults, 30_000);
       assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
-      const perNode = report['perNode'] as { forgottenAnswers: number; forgottenRefusals: number }[];
-      assert.ok(perNode.some((n) => n.forgottenAnswers + n.forgottenRefusals > 0), `the filter never answered (seed ${seed}, ${faults}): the shadow no longer forgets within the run`);
+      // A horizon answer (a key the filter no longer holds) shows the forgetting as well: seed 2's
+      // swarm run forgets some 20 keys a node in 30 s, and since the horizon answers, reads of them
+      // take another course (5 horizon answers, no filter answer).
+      const perNode = report['perNode'] as { forgottenAnswers: number; forgottenRefusals: number; horizonAnswers: number }[];
+      assert.ok(perNode.some((n) => n.forgottenAnswers + n.forgottenRefusals + n.horizonAnswers > 0), `neither the filter nor a horizon answered (seed ${seed}, ${faults}): the shadow no longer forgets within the run`);
       const churn = report['churn'] as { olderThanDropped: Record<string, number> };
       assert.deepEqual(Object.values(churn.olderThanDropped).filter((n) => n > 0), [], `seed ${seed}, ${faults}`);
     }

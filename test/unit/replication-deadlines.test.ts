@@ -159,8 +159,9 @@ test('a miss says why: absent, deleted, expired or evicted, and each is counted'
   const expired = missOf((id) => [{ t: 'ra', id, r: makeRecord(v(10), enc.encode('x'), 500), ready: true }, { t: 'ra', id, r: null, ready: true }]);
   assert.equal(expired.reason, 'expired');
   assert.equal(expired.stats.missExpired, 1);
-  // An acknowledged value one replica evicted, the other never got: not "absent".
-  const evicted = missOf((id) => [{ t: 'ra', id, r: null, ready: true, e: v(10) }, { t: 'ra', id, r: null, ready: true }]);
+  // An acknowledged value one replica evicted, the others never got: not "absent". (Made with no
+  // copy beside the eviction, the read waits for the third owner, which might hold it.)
+  const evicted = missOf((id) => [{ t: 'ra', id, r: null, ready: true, e: v(10) }, { t: 'ra', id, r: null, ready: true }, { t: 'ra', id, r: null, ready: true }]);
   assert.equal(evicted.reason, 'evicted');
   assert.equal(evicted.stats.missEvicted, 1);
   const hit = coordinatorFor(['n1', 'n2', 'n3']);
