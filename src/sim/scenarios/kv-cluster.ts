@@ -69,6 +69,8 @@ export class KvCluster {
   private readonly crashTimes: number[] = [];
   /** Nodes that left the cluster for good. */
   private readonly left = new Set<number>();
+  /** Nodes leaving or stopping for a restart: up, but about to be down (with an empty store after). */
+  private readonly stopping = new Set<number>();
   /** Each node's simulated disk, by index, kept across its restarts. */
   readonly disks = new Map<number, SimDisk>();
 
@@ -126,8 +128,10 @@ export class KvCluster {
   /** Graceful leave (ShoalNode.leave: announce, hand off, leave gossip, stop); calls `done` once it stopped. */
   leave(index: number, done: () => void): void {
     const node = this.sim.process(index)!;
+    this.stopping.add(index);
     node.leave(() => {
       const stop = (): void => {
+        this.stopping.delete(index);
         this.retired.push(node.stats());
         this.left.add(index);
         this.sim.stop(index);
@@ -149,10 +153,12 @@ export class KvCluster {
    */
   stopForRestart(index: number, done: () => void, spillMs = 10_000): void {
     const node = this.sim.process(index)!;
+    this.stopping.add(index);
     node.passStandInHintsOn(() => {
       node.stop({ leave: false });
       node.spillToDisk(spillMs, () => {
         const stop = (): void => {
+          this.stopping.delete(index);
           this.retired.push(node.stats());
           this.sim.stop(index);
           done();
@@ -194,6 +200,11 @@ export class KvCluster {
   /** Whether any live node is still catching up (not joined yet, or a replica not yet ready). */
   anyCatchingUp(except = -1): boolean {
     return this.sim.upNodes().some((n) => n.index !== except && n.process!.catchingUp());
+  }
+
+  /** Whether a node is leaving or stopping for a restart (the fault schedule then counts it as down). */
+  anyStopping(): boolean {
+    return this.stopping.size > 0;
   }
 
   /**

@@ -31,7 +31,7 @@ import { drawSwarmProfile, healEverything } from '../faults.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.ts';
 import type { ProcessInfo } from '../simulation.ts';
 import type { EventTrace } from '../trace.ts';
-import { KvCluster } from './kv-cluster.ts';
+import { KvCluster, type KvClusterOptions } from './kv-cluster.ts';
 import { KvHistoryChecker } from './kv-checkers.ts';
 import { DEFAULT_KV_WORKLOAD, KvWorkload, type KvWorkloadConfig, type Op, type OpListener, type ReadOp, type WriteOp } from './kv-workload.ts';
 import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, checkersFor, scheduleKvFaults, type KvWorld } from './kv.ts';
@@ -210,13 +210,18 @@ class PressureHistory implements OpListener {
   /** Newest acknowledged strict write (non-sloppy, QUORUM or ALL) per key: what should survive. */
   readonly newestStrict = new Map<string, WriteOp>();
 
-  constructor(private readonly inner: KvHistoryChecker) {}
+  constructor(
+    private readonly inner: KvHistoryChecker,
+    /** A scenario's own look at each completed operation (PressureExtras.completed). */
+    private readonly also?: (op: Op) => void,
+  ) {}
 
   issued(op: Op): void {
     this.inner.issued(op);
   }
 
   completed(op: Op): void {
+    this.also?.(op);
     if (op.kind === 'write' && op.outcome === 'acked' && op.version) {
       this.byVersion.set(versionToString(op.version), op);
       const newest = this.newestStrict.get(op.key);
@@ -243,12 +248,32 @@ interface PressureVariant {
   maxMemory: number;
   disk: typeof PRESSURE_DISK | null;
   shadowEntries?: number;
+  extras?: PressureExtras;
+}
+
+/**
+ * What a scenario adds to a run under pressure (kv-pressure-ring: ring changes on purpose, and
+ * what they did to reads).
+ */
+export interface PressureExtras {
+  /** Per-node configuration over the run's (KvClusterOptions.nodeConfig): kv-pressure-ring gives nodes different memory. */
+  nodeConfig?: KvClusterOptions['nodeConfig'];
+  /** Observes each node process as it is built, after the eviction watch (it must only read). */
+  instrument?: NonNullable<KvClusterOptions['instrument']>;
+  /** Scheduled once the cluster exists, before the faults' heal at `faultPhaseEndMs`. */
+  operations?: (cluster: KvCluster, faultPhaseEndMs: number) => void;
+  /** Sees each operation as it completes, before the checkers judge it. */
+  completed?: (op: Op) => void;
+  /** Figures added to the report once the run ended. */
+  figures?: () => Record<string, unknown>;
+  /** An eviction inversion is a violation, not only counted (`kv-pressure-ring`). */
+  inversionsFail?: boolean;
 }
 
 const PRESSURE: PressureVariant = { workload: PRESSURE_WORKLOAD, maxMemory: PRESSURE_MAX_MEMORY, disk: null };
 
 export function runKvPressure(options: ScenarioOptions, trace: EventTrace, variant: PressureVariant = PRESSURE): ScenarioResult {
-  const { workload: workloadConfig, maxMemory, disk, shadowEntries } = variant;
+  const { workload: workloadConfig, maxMemory, disk, shadowEntries, extras = {} } = variant;
   const profile = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs) : null;
   let now = () => 0;
   const watch = new EvictionWatch(() => now());
@@ -260,8 +285,9 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
     network: profile?.network ?? {},
     trace,
     maxMemory,
-    instrument: watch.instrument,
+    instrument: extras.instrument === undefined ? watch.instrument : (env, info, build) => watch.instrument(env, info, (e) => extras.instrument!(e, info, build)),
     ...(disk === null ? {} : { disk }),
+    ...(extras.nodeConfig === undefined ? {} : { nodeConfig: extras.nodeConfig }),
   });
   const sim = cluster.sim;
   now = () => sim.now;
@@ -290,7 +316,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
   // record at least as new as the write the read missed. That is the approximation: the watch
   // knows every drop but not which replicas answered this read, so it does not prove that the
   // drop is why those replicas answered as they did; without any such drop, the read stays a violation.
-  const history = new KvHistoryChecker(REPLICAS, partitionDuring, (_checker, r, missedVersion) => {
+  const history = new KvHistoryChecker(REPLICAS, partitionDuring, (_checker, r, missedVersion): boolean => {
     if (!watch.dropAtLeast(r.key, missedVersion)) return false;
     if (!r.version) {
       anomalies.evictionMisses++;
@@ -305,13 +331,15 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
       examplesOf.set(kind, (examplesOf.get(kind) ?? 0) + 1);
       inv.examples.push(`${kind}: ${describeRead(r, missed, missedVersion)}`);
     }
-    return true;
+    // Counted either way; where inversions fail the run, the checker reports the read as well.
+    return !extras.inversionsFail;
   }, (from, to) => cluster.crashDuring(from, to));
-  const recorder = new PressureHistory(history);
+  const recorder = new PressureHistory(history, extras.completed);
   const workload = new KvWorkload(sim, options.seed, workloadConfig, recorder);
   const keys = Array.from({ length: workloadConfig.keys }, (_, i) => workload.keyName(i));
 
   const faults = scheduleKvFaults(cluster, options, profile, cuts);
+  extras.operations?.(cluster, faultPhaseEndMs);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
     healEverything(sim);
@@ -366,6 +394,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
       syncRecordsPulled: t.sync.recordsPulled,
       syncRecordsPushed: t.sync.recordsPushed,
       restarts: sim.nodes.reduce((s, n) => s + n.stats.crashes, 0),
+      ...extras.figures?.(),
     },
   };
 }

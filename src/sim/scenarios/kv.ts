@@ -190,7 +190,8 @@ export function sampleNodes(cluster: KvCluster): NodeSample {
 
 /**
  * Schedules the swarm faults of a kv run on `cluster` (none without a profile): crashes are skipped
- * while a node catches up or another is down (at most N - W down at once), and every network cut
+ * while a node catches up, another is down, or one is leaving or stopping for a restart (at most
+ * N - W down at once), and every network cut
  * is recorded in `cuts` for read-your-writes. `schedule`: drawn from the seed unless the run was
  * given a plan. Returns the fault counters the run reports.
  */
@@ -209,7 +210,7 @@ export function scheduleKvFaults(
   function applyKvFault(f: TimedFault): void {
     const a = f.action;
     if (a.kind === 'crash') {
-      if (cluster.anyCatchingUp(a.node) || sim.upNodes().length < sim.nodes.length) {
+      if (cluster.anyCatchingUp(a.node) || sim.upNodes().length < sim.nodes.length || cluster.anyStopping()) {
         faults.crashesSkippedWhileCatchingUp++;
         return;
       }
