@@ -7,14 +7,18 @@ import { test } from 'node:test';
 import { runScenario, type RunReport } from '../../src/sim/driver.ts';
 import { kvPressureRingScenario } from '../../src/sim/scenarios/kv-pressure-ring.ts';
 
-const SEEDS = [1, 2];
+// Chosen because, on this code, they reach the rarest count asserted below (a fresh owner behind an
+// acknowledged write beside an inexact eviction: 6 and 4 reads; seeds 1..12 reach it in 4 seeds).
+// A change to replication that shifts the runs can take them past it: pick others with
+// `shoal sim --scenario kv-pressure-ring --seeds 1..20 --json` (its freshOwners.behindBeside).
+const SEEDS = [5, 10];
 
 function run(seed: number): RunReport {
   // Determinism (two runs, one digest) checked on the first seed only: each run is a full minute of five nodes.
   return runScenario(kvPressureRingScenario, { seed, nodes: 5, durationMs: 60_000, faults: 'swarm' }, seed === SEEDS[0]);
 }
 
-test('kv-pressure-ring: seeds 1 and 2: no violation, and restarted or gaining owners answered beside owners that forgot the key', () => {
+test('kv-pressure-ring: seeds 5 and 10: no violation, and restarted or gaining owners answered beside owners that forgot the key', () => {
   const ring: Record<string, number> = {};
   const fresh: Record<string, number> = {};
   let overInexact = 0;
@@ -30,6 +34,6 @@ test('kv-pressure-ring: seeds 1 and 2: no violation, and restarted or gaining ow
   assert.ok(ring['distinctRings']! > 1, 'the ring never changed');
   assert.ok(fresh['beside']! > 0, `no fresh owner answered beside an inexact eviction: ${JSON.stringify(fresh)}`);
   assert.ok(fresh['countedInAnswer']! > 0, `no read was answered over an inexact eviction with a fresh owner answering: ${JSON.stringify(fresh)}`);
-  assert.ok(fresh['behindBeside']! > 0, `no fresh owner answered older than an acknowledged write beside an inexact eviction: ${JSON.stringify(fresh)}`);
+  assert.ok(fresh['behindBeside']! > 0, `no fresh owner answered older than an acknowledged write beside an inexact eviction (see SEEDS): ${JSON.stringify(fresh)}`);
   assert.ok(overInexact > 0);
 });
