@@ -70,6 +70,7 @@ export interface MetricsSnapshot {
     forgottenAnswers: number;
     forgottenRefusals: number;
     horizonAnswers: number;
+    vouchAnswers: number;
   };
   hints: { held: number; heldBytes: number; stored: number; delivered: number; droppedForRoom: number; expired: number; abandoned: number; superseded: number };
   store: {
@@ -388,6 +389,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     'shoal_replica_horizon_reads_total',
     'Reads of a key this node neither holds nor knows it evicted answered with the partition\'s forgetting horizon: it evicted and forgot keys there, so it may have held this one.',
     () => s.replica.horizonAnswers,
+  );
+  counter(
+    'shoal_replica_inherited_horizon_reads_total',
+    'Reads of a held record older than the forgetting horizon this node inherited when it caught the partition up from sources that had forgotten keys: answered with that horizon, so the coordinator does not count it as holding nothing newer.',
+    () => s.replica.vouchAnswers,
   );
   gauge('shoal_mailbox_queued_jobs', 'Jobs queued in partition mailboxes right now.', () => s.mailboxes.queued);
   gauge('shoal_mailbox_capacity_jobs', 'Bound of each partition mailbox.', () => s.mailboxes.capacity);

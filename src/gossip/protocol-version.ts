@@ -21,8 +21,10 @@ import type { MemberUpdate } from './wire.ts';
 /**
  * The node protocol version this build speaks. Bump it when a change needs both sides to know it.
  * 3: value hunts are numbered and answered with a final `h` batch (src/replication/value-hunts.ts).
+ * 4: a read answer's record may come after an inherited forgetting horizon (`vh`, src/replication/messages.ts VOUCH_PROTOCOL).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+
 
 /**
  * The first version that decodes flush floor messages (`fl`, src/replication/flush-floors.ts):

@@ -151,6 +151,13 @@ interface PendingRead extends Routing {
    * otherwise the answer is "nothing here", as before. Null until one answers so.
    */
   horizons: Map<string, Version> | null;
+  /**
+   * Replica name -> the forgetting horizon it inherited from the sources it caught the partition up
+   * from (`vh`), answered with a record older than it or with nothing held: it cannot vouch for
+   * "nothing newer" at or below it, so it is weighed as an inexact eviction at it in every read,
+   * whether or not a copy made the level. Null until one answers so.
+   */
+  vouches: Map<string, Version> | null;
   /** The read waited on more owners than its level made (counted once, `readsWaitedForOwners`). */
   waited: boolean;
   /** Answered a miss over a copy: nobody is repaired with that copy. */
@@ -386,6 +393,7 @@ export class Coordinator implements KvService {
       exactEvicted: null,
       madeWithoutCopy: false,
       horizons: null,
+      vouches: null,
       waited: false,
       missedOverCopy: false,
       floor: null,
@@ -433,7 +441,7 @@ export class Coordinator implements KvService {
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
     if (message.t === 'wa') this.onWriteAck(from, message.id);
-    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true, message.h);
+    else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true, message.h, message.vh);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
     else if (message.t === 'ns') this.onRefused(from, message.id, message.rv, message.v, message.o, message.r);
@@ -836,7 +844,7 @@ export class Coordinator implements KvService {
 
   // ---- reads ------------------------------------------------------------------------------
 
-  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined, inexact: boolean, horizon: Version | undefined): void {
+  private onReadAnswer(from: string, id: number, bytes: Uint8Array | null, ready: boolean, evicted: Version | undefined, floor: Version | undefined, inexact: boolean, horizon: Version | undefined, vouch: Version | undefined): void {
     const read = this.pending.get(id);
     if (!read || read.kind !== 'read' || !read.asked.has(from) || read.seen.has(from)) return;
     this.reportAnswer(read, from);
@@ -849,6 +857,7 @@ export class Coordinator implements KvService {
     if (evicted && !inexact && (!read.exactEvicted || compareVersions(evicted, read.exactEvicted) > 0)) read.exactEvicted = evicted;
     if (floor && (!read.floor || compareVersions(floor, read.floor) > 0)) read.floor = floor;
     if (horizon && !record && !evicted) (read.horizons ??= new Map()).set(from, horizon);
+    if (vouch && !evicted) (read.vouches ??= new Map()).set(from, vouch);
     if (record && bytes) this.takeRecord(read, record, bytes);
     if (ready) read.readyFrom.add(from);
     if (read.done && this.readyCount(read) >= read.needed) this.answerRead(id, read);
@@ -1182,10 +1191,12 @@ export class Coordinator implements KvService {
 
   /**
    * Whether an answer says the key may have been evicted at a version newer than `version`: an
-   * eviction (exact or not), or, in a read made with no copy, a forgetting horizon.
+   * eviction (exact or not), an inherited forgetting horizon, or, in a read made with no copy, a
+   * forgetting horizon.
    */
   private supersededInexactly(read: PendingRead, version: Version): boolean {
     if (read.evicted !== null && compareVersions(version, read.evicted) < 0) return true;
+    if (read.vouches !== null) for (const vouch of read.vouches.values()) if (compareVersions(version, vouch) < 0) return true;
     if (!read.madeWithoutCopy || read.horizons === null) return false;
     for (const horizon of read.horizons.values()) if (compareVersions(version, horizon) < 0) return true;
     return false;
@@ -1206,14 +1217,16 @@ export class Coordinator implements KvService {
   /**
    * Ready owners whose answer (a record, an eviction, a floor or nothing) is at or below `version`;
    * in a read made with no copy, an owner that answered a forgetting horizon newer than `version`
-   * is not among them (it may have evicted and forgotten a newer version).
+   * is not among them (it may have evicted and forgotten a newer version), nor, in any read, one
+   * that answered an inherited horizon newer than it (it may have caught up from an owner that had).
    */
   private ownersHoldingNothingNewer(read: PendingRead, version: Version): number {
     let n = 0;
     for (const name of read.readyFrom) {
-      const seen = read.seen.get(name);
+      let bound = read.seen.get(name);
       const horizon = read.madeWithoutCopy ? read.horizons?.get(name) : undefined;
-      const bound = horizon !== undefined && seen !== undefined && compareVersions(horizon, seen) > 0 ? horizon : seen;
+      const vouch = read.vouches?.get(name);
+      for (const h of [horizon, vouch]) if (h !== undefined && bound !== undefined && compareVersions(h, bound) > 0) bound = h;
       if (read.owners.includes(name) && bound !== undefined && compareVersions(bound, version) <= 0) n++;
     }
     return n;

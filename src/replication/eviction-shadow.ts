@@ -152,6 +152,16 @@ export class EvictionShadow {
     return this.forgotten.horizon(partition);
   }
 
+  /** `partition` caught up from a source whose forgetting horizon is `horizon` (ForgottenKeys.inherit). */
+  inheritHorizon(partition: number, horizon: Version): void {
+    this.forgotten.inherit(partition, horizon);
+  }
+
+  /** The forgetting horizon `partition` inherited from its catch-up sources (ForgottenKeys.inherit). */
+  inheritedHorizon(partition: number): Version | undefined {
+    return this.forgotten.inheritedHorizon(partition);
+  }
+
   /** Whether `version` is the one remembered for `key` and was learnt from a sync source, not evicted here. */
   isLearnt(partition: number, key: string, version: Version): boolean {
     if (!this.learnt.has(key)) return false;

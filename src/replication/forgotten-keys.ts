@@ -39,6 +39,8 @@ export class ForgottenKeys {
   private current = 0;
   /** partition -> the newest version ever forgotten from it: kept when generations rotate (`horizon`). */
   private readonly horizons = new Map<number, Version>();
+  /** partition -> the newest forgetting horizon of the sources its catch-up took records from (`inherit`). */
+  private readonly inherited = new Map<number, Version>();
 
   constructor(keysPerGeneration: number) {
     for (let i = 0; i < FORGOTTEN_KEY_GENERATIONS; i++) {
@@ -76,7 +78,29 @@ export class ForgottenKeys {
    * one node at 16 MiB, for as long as it ran.
    */
   horizon(partition: number): Version | undefined {
-    return this.horizons.get(partition);
+    const own = this.horizons.get(partition);
+    const inherited = this.inherited.get(partition);
+    if (own === undefined || inherited === undefined) return own ?? inherited;
+    return compareVersions(own, inherited) >= 0 ? own : inherited;
+  }
+
+  /**
+   * The partition is catching up (a restart, or a ring change gave it here) from a source whose
+   * forgetting horizon is `horizon`: that source may lack keys it evicted and forgot at or below
+   * it, so what this replica rebuilds from it may lack them too, or hold an older version of
+   * them. It can no more vouch for "nothing newer" there than if it had forgotten them itself:
+   * its horizon rises to it (sync's leave-out, the `h` answer, `fh` to its own peers), and a
+   * record it holds older than it is answered with it (`vh`, docs/REPLICATION.md, "A replica
+   * rebuilt from forgetful sources").
+   */
+  inherit(partition: number, horizon: Version): void {
+    const known = this.inherited.get(partition);
+    if (known === undefined || compareVersions(horizon, known) > 0) this.inherited.set(partition, horizon);
+  }
+
+  /** The horizon inherited from catch-up sources (`inherit`), if any: the one a held record is weighed against. */
+  inheritedHorizon(partition: number): Version | undefined {
+    return this.inherited.get(partition);
   }
 
   /**
@@ -110,5 +134,6 @@ export class ForgottenKeys {
   dropPartition(partition: number): void {
     for (const { watermarks } of this.generations) watermarks.delete(partition);
     this.horizons.delete(partition);
+    this.inherited.delete(partition);
   }
 }

@@ -51,8 +51,12 @@ export type KvMessage =
    * newer than its floor: this replica evicted and forgot keys there, so any version of this key it
    * may have evicted and no longer knows of is at or below `h` (an inexact eviction bound that, unlike
    * `e`, does not keep the key's copies from being repaired into it).
+   * `vh`: the replica caught the partition up from sources that had forgotten keys (their
+   * forgetting horizons, ForgottenKeys.inherit), so it cannot vouch for "nothing newer" at or below
+   * `vh`: with a record older than it (sent only to coordinators at VOUCH_PROTOCOL or later: it
+   * changes the record's offset), or, with `h` and no record, equal to `h` (a flag bit only).
    */
-  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version; ei?: true; h?: Version }
+  | { t: 'ra'; id: number; r: Uint8Array | null; ready: boolean; e?: Version; f?: Version; ei?: true; h?: Version; vh?: Version }
   /** Read repair: newer record for a stale replica; not acknowledged (anti-entropy backs it up). */
   | { t: 'rp'; p: number; k: string; r: Uint8Array }
   /** Hinted handoff delivery, acknowledged with `ha` so the hint can be forgotten. */
@@ -308,9 +312,10 @@ const decoder = new Decoder();
  *   r   0x04 id:f64 p:u32 ringLength:u8 ring(latin1) key(latin1)
  *       (ring: the ring version `v`; length 0 when absent; a read carrying `n` or `pk` is a msgpack map)
  *   ra  0x05 id:f64 flags:u8 (bit 0 ready, bit 1 has a record, bit 2 evicted, bit 3 floor,
- *       bit 4 the evicted version is inexact, bit 5 forgetting horizon) record?
+ *       bit 4 the evicted version is inexact, bit 5 forgetting horizon, bit 6 inherited horizon) record?
  *       evicted or floor: wallMs:f64 logical:u32 node:u32 (instead of a record)
  *       horizon: wallMs:f64 logical:u32 node:u32 (after the floor, if any)
+ *       with a record and bit 6: vh wallMs:f64 logical:u32 node:u32, then the record
  */
 const Tag = { w: 0x01, wa: 0x02, nb: 0x03, r: 0x04, ra: 0x05 } as const;
 const RA_READY = 1;
@@ -334,6 +339,18 @@ const RA_INEXACT = 16;
  * held, or the floor) and ignores the bytes after it: a mixed cluster answers as before.
  */
 const RA_HORIZON = 32;
+/**
+ * The replica's inherited forgetting horizon (`vh`). With a record: 16 bytes before it, so a
+ * reader that predates the bit would take them for the record's start: sent only to coordinators
+ * at VOUCH_PROTOCOL or later (ReplicaHost.vouchFor). With no record: the bit alone, saying `h` is
+ * (at least) inherited; a reader that predates it tests the other bits only and reads `h` as before.
+ */
+const RA_VOUCH = 64;
+/**
+ * The first node protocol version (src/gossip/protocol-version.ts) that decodes a record after an
+ * inherited horizon (RA_VOUCH): a replica sends it only to coordinators at this version or later.
+ */
+export const VOUCH_PROTOCOL = 4;
 const EVICTED_VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
@@ -378,8 +395,10 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       const floor = record === null && evicted === undefined ? message.f : undefined;
       const horizon = record === null && evicted === undefined ? message.h : undefined;
       const version = evicted ?? floor;
+      const vouch = record !== null ? message.vh : horizon !== undefined ? message.vh : undefined;
       const versionBytes = (version !== undefined ? EVICTED_VERSION_BYTES : 0) + (horizon !== undefined ? EVICTED_VERSION_BYTES : 0);
-      const out = new Uint8Array(10 + (record !== null ? record.length : versionBytes));
+      const recordAt = record !== null && vouch !== undefined ? 10 + EVICTED_VERSION_BYTES : 10;
+      const out = new Uint8Array(record !== null ? recordAt + record.length : 10 + versionBytes);
       const view = header(out, Tag.ra, message.id);
       view.setUint8(
         9,
@@ -388,9 +407,11 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
           (evicted === undefined ? 0 : RA_EVICTED) |
           (floor === undefined ? 0 : RA_FLOOR) |
           (evicted !== undefined && message.ei === true ? RA_INEXACT : 0) |
-          (horizon === undefined ? 0 : RA_HORIZON),
+          (horizon === undefined ? 0 : RA_HORIZON) |
+          (vouch === undefined ? 0 : RA_VOUCH),
       );
-      if (record !== null) out.set(record, 10);
+      if (record !== null && vouch !== undefined) writeVersion(view, 10, vouch);
+      if (record !== null) out.set(record, recordAt);
       if (version !== undefined) writeVersion(view, 10, version);
       if (horizon !== undefined) writeVersion(view, version !== undefined ? 10 + EVICTED_VERSION_BYTES : 10, horizon);
       return out;
@@ -501,21 +522,28 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       need(10);
       const flags = view.getUint8(9);
       const ready = (flags & RA_READY) !== 0;
-      if ((flags & RA_HAS_RECORD) !== 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
+      if ((flags & RA_HAS_RECORD) !== 0) {
+        if ((flags & RA_VOUCH) === 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
+        need(10 + EVICTED_VERSION_BYTES);
+        return { t: 'ra', id, ready, r: bytes.subarray(10 + EVICTED_VERSION_BYTES), vh: readVersion(view, 10) };
+      }
       if ((flags & RA_EVICTED) !== 0) {
         need(10 + EVICTED_VERSION_BYTES);
         return (flags & RA_INEXACT) !== 0 ? { t: 'ra', id, ready, r: null, e: readVersion(view, 10), ei: true } : { t: 'ra', id, ready, r: null, e: readVersion(view, 10) };
       }
       const floored = (flags & RA_FLOOR) !== 0;
       const horizonAt = floored ? 10 + EVICTED_VERSION_BYTES : 10;
-      need((flags & RA_HORIZON) !== 0 ? horizonAt + EVICTED_VERSION_BYTES : horizonAt);
+      const hasHorizon = (flags & RA_HORIZON) !== 0;
+      need(hasHorizon ? horizonAt + EVICTED_VERSION_BYTES : horizonAt);
+      const horizon = hasHorizon ? readVersion(view, horizonAt) : undefined;
       return {
         t: 'ra',
         id,
         ready,
         r: null,
         ...(floored ? { f: readVersion(view, 10) } : {}),
-        ...((flags & RA_HORIZON) !== 0 ? { h: readVersion(view, horizonAt) } : {}),
+        ...(horizon !== undefined ? { h: horizon } : {}),
+        ...(horizon !== undefined && (flags & RA_VOUCH) !== 0 ? { vh: horizon } : {}),
       };
     }
     default:

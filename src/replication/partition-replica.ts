@@ -278,6 +278,16 @@ export class PartitionReplica {
     return this.shadow.forgettingHorizon(this.partition);
   }
 
+  /** A catch-up source announced its forgetting horizon (`fh`): this replica inherits it (ForgottenKeys.inherit). */
+  inheritHorizon(horizon: Version): void {
+    this.shadow.inheritHorizon(this.partition, horizon);
+  }
+
+  /** The forgetting horizon inherited from catch-up sources, if any (ForgottenKeys.inheritedHorizon). */
+  inheritedHorizon(): Version | undefined {
+    return this.shadow.inheritedHorizon(this.partition);
+  }
+
   /**
    * Whether the disk tier holds `key`'s value at the newest version known and the store does not:
    * sync then reads it from there (readFromDisk) and sends it as a record, not as a version alone.

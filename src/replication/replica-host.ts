@@ -19,7 +19,7 @@ import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
 import { FlushFloors, unflattenFloors } from './flush-floors.ts';
 import type { HintStore } from './hints.ts';
 import { compareVersions, versionToString, type HybridLogicalClock, type Version } from './hlc.ts';
-import type { KvMessage } from './messages.ts';
+import { VOUCH_PROTOCOL, type KvMessage } from './messages.ts';
 import type { ReplicaObserver } from './observer.ts';
 import { InvalidationHub } from './invalidation.ts';
 import { ExpiryWatch } from './expiry-watch.ts';
@@ -46,6 +46,8 @@ export interface ReplicaStats {
   forgottenRefusals: number;
   /** Reads of keys neither held nor known evicted answered with the partition's forgetting horizon (`h`). */
   horizonAnswers: number;
+  /** Reads of a held record older than the horizon its partition inherited from catch-up sources, answered with it (`vh`). */
+  vouchAnswers: number;
 }
 
 export interface MailboxStats {
@@ -74,7 +76,7 @@ const SPILL_RETRY_MS = 5;
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0, horizonAnswers: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0, horizonAnswers: 0, vouchAnswers: 0 };
   /**
    * The flush floor of every partition (flush-floors.ts), held or not: kept across handoffs and
    * re-holds like the fencing epochs below, so a partition this node gets back is still flushed.
@@ -454,7 +456,7 @@ export class ReplicaHost {
         const queued = this.run(p, (actor) => {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) && !this.behindLargerRing(message);
           const answer = (record: Uint8Array | null): void => {
-            if (record !== null) this.ctx.send(from, { t: 'ra', id, r: record, ready });
+            if (record !== null) this.ctx.send(from, this.answerHeld(actor, from, id, record, ready));
             else this.ctx.send(from, this.answerNotHeld(actor, id, k, ready));
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
@@ -563,7 +565,28 @@ export class ReplicaHost {
     const horizon = actor.forgettingHorizon;
     const forgot = horizon !== undefined && (floor === undefined || compareVersions(horizon, floor) > 0);
     if (forgot) this.stats.horizonAnswers++;
-    return { t: 'ra', id, r: null, ready, ...(floor !== undefined ? { f: floor } : {}), ...(forgot ? { h: horizon } : {}) };
+    // Inherited from catch-up sources rather than (only) forgotten here: the coordinator weighs it even where a copy made the level.
+    const inherited = forgot && actor.replica.inheritedHorizon() !== undefined;
+    return { t: 'ra', id, r: null, ready, ...(floor !== undefined ? { f: floor } : {}), ...(forgot ? { h: horizon } : {}), ...(inherited ? { vh: horizon } : {}) };
+  }
+
+  /**
+   * The answer to a read of a key the partition holds: the record, and where the partition caught
+   * up from sources that had forgotten keys newer than it, their horizon (`vh`): this replica may
+   * have rebuilt it from a source that had forgotten a newer version, so the coordinator does not
+   * count it among the owners holding nothing newer (docs/REPLICATION.md, "A replica rebuilt from
+   * forgetful sources"). Only to coordinators that decode it; older ones get the record, as before.
+   */
+  private answerHeld(actor: PartitionActor, from: string, id: number, record: Uint8Array, ready: boolean): Extract<KvMessage, { t: 'ra' }> {
+    const inherited = actor.ready ? actor.replica.inheritedHorizon() : undefined;
+    if (inherited === undefined || compareVersions(versionOfEncoded(record), inherited) >= 0 || !this.decodesVouch(from)) return { t: 'ra', id, r: record, ready };
+    this.stats.vouchAnswers++;
+    return { t: 'ra', id, r: record, ready, vh: inherited };
+  }
+
+  /** Whether `node` decodes a record after an inherited horizon (VOUCH_PROTOCOL); itself always. */
+  private decodesVouch(node: string): boolean {
+    return node === this.ctx.selfName || (this.ctx.protocolOf?.(node) ?? VOUCH_PROTOCOL) >= VOUCH_PROTOCOL;
   }
 
   /** The `ns` refusing a request routed by a ring this node has moved past, or null to serve it. */

@@ -996,6 +996,9 @@ export class PartitionSync {
     // A key lacked at or below a side's forgetting horizon may be one that side evicted and forgot:
     // a copy would only evict another value there (see ForgottenKeys.horizon). A read that finds it
     // absent there repairs it, as a cache fills on demand.
+    // A catch-up takes what the peer holds: at or below the peer's forgetting horizon that may lack
+    // what it forgot (or be older), so this replica cannot vouch for "nothing newer" there either.
+    if (owns && !actor.ready && peerHorizon !== undefined) replica.inheritHorizon(peerHorizon);
     const ownHorizon = actor.forgettingHorizon;
     const leftForgotten = (horizon: Version | undefined, v: Version): boolean => horizon !== undefined && compareVersions(v, horizon) <= 0;
     let left = 0;

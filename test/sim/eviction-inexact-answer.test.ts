@@ -357,15 +357,15 @@ test('a key never written, ONE through B, which never forgot anything: a miss at
   assert.equal(after.coordinator.missAbsent, before.coordinator.missAbsent + 1);
 });
 
-// Assumption (ii) of the rule (docs/REPLICATION.md, "What it assumes"): an owner that restarted and
-// caught up from sources that had evicted and forgotten a write holds the older copy and counts as
-// holding nothing newer. F5 with B restarted instead of down: A and B acknowledged v2 at QUORUM
-// over C's v1, B crashes (its copy, and its hint for C, gone), A evicts v2 and forgets it, B comes
-// back and catches up v1 from C. H = {B, C}: the read answers v1, older than the acknowledged v2,
-// where a miss is due (the value is gone: one copy to the crash, one to the eviction). The
-// kv-pressure-ring scenario never reached this on its own (docs/REPLICATION.md gives its figures);
-// not fixed yet, so it is a todo: it fails today (v1 at QUORUM through every owner, and at ONE through A).
-test('F5, B restarted and caught up from C (v1) while A forgot v2: a miss', { todo: 'assumption (ii): a restarted owner counts as holding nothing newer' }, () => {
+// Assumption (ii) of the rule (docs/REPLICATION.md, "A replica rebuilt from forgetful sources"): an
+// owner that restarted and caught up from sources that had evicted and forgotten a write holds the
+// older copy. F5 with B restarted instead of down: A and B acknowledged v2 at QUORUM over C's v1, B
+// crashes (its copy, and its hint for C, gone), A evicts v2 and forgets it, B comes back and catches
+// up v1 from C. B inherits A's forgetting horizon (announced in A's sync answers, at or above v2)
+// and answers its v1 with it, so it is not among the owners holding nothing newer: H = {C}, a miss
+// (the value is gone: one copy to the crash, one to the eviction). Before, H = {B, C} and the read
+// answered v1, older than the acknowledged v2, through every owner at QUORUM and through A at ONE.
+test('F5, B restarted and caught up from C (v1) while A forgot v2: a miss', () => {
   const c = v2OverC([SMALL, LARGE, LARGE]);
   c.cluster.crash(B);
   c.fill();
@@ -373,5 +373,23 @@ test('F5, B restarted and caught up from C (v1) while A forgot v2: a miss', { to
   c.cluster.restart(B);
   c.cluster.sim.runUntil(c.cluster.sim.now + 30_000, () => allSettled(c.cluster, 3));
   assert.equal(c.holds(B), true, 'B caught up v1 from C');
-  assert.deepEqual(c.read(C), { value: null, miss: 'evicted' });
+  for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}`);
+  assert.deepEqual(c.read(A, 'one'), { value: null, miss: 'evicted' }, 'ONE through A');
+  assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited');
+});
+
+// The guard: a restarted owner whose sources had forgotten nothing when it caught up inherits no
+// horizon and counts as before. B restarts and catches up v1 while no shadow has forgotten
+// anything; then A forgets k: B and C hold v1, so v1 is answered over A's inexact eviction.
+test('B restarted while no source had forgotten anything, then A forgot v1: v1 is answered, as before', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  c.write(A, 'v1', 'all');
+  c.cluster.crash(B);
+  c.cluster.restart(B);
+  c.cluster.sim.runUntil(c.cluster.sim.now + 30_000, () => allSettled(c.cluster, 3));
+  assert.equal(c.holds(B), true, 'B caught up v1');
+  c.fill();
+  assert.deepEqual(c.read(A), { value: 'v1', miss: undefined });
+  assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 1);
+  assert.equal(c.stats(B).replica.vouchAnswers, 0, 'B inherited no horizon');
 });

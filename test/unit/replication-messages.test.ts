@@ -29,6 +29,8 @@ test('every replication message survives encode and decode (binary layouts and m
     { t: 'ra', id: 22, r: null, ready: true, f: { wallMs: 1767225601010, logical: 3, node: 7 } }, // a flush floor
     { t: 'ra', id: 23, r: null, ready: true, h: { wallMs: 1767225601011, logical: 4, node: 0xdea7eb19 } }, // nothing held, the partition's forgetting horizon
     { t: 'ra', id: 24, r: null, ready: true, f: { wallMs: 1767225601010, logical: 3, node: 7 }, h: { wallMs: 1767225601011, logical: 0, node: 8 } }, // a floor and a newer horizon
+    { t: 'ra', id: 25, r: record, ready: true, vh: { wallMs: 1767225601011, logical: 2, node: 9 } }, // a record older than the horizon its catch-up inherited
+    { t: 'ra', id: 26, r: null, ready: true, h: { wallMs: 1767225601011, logical: 4, node: 3 }, vh: { wallMs: 1767225601011, logical: 4, node: 3 } }, // nothing held, the horizon (at least) inherited
     { t: 'rp', p: 1, k: 'a', r: record },
     { t: 'hd', id: 12, p: 1, k: 'a', r: record },
     { t: 'ha', id: 13 },
@@ -95,6 +97,25 @@ test('the horizon bit (5) of `ra`: its 16 bytes after the floor, only with no re
   const e = { wallMs: 1767225601012, logical: 0, node: 9 };
   assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true, h })[9]! & 32, 0, 'not beside a record');
   assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e, ei: true, h })[9]! & 32, 0, 'not beside an eviction');
+});
+
+test('the inherited-horizon bit (6) of `ra`: 16 bytes before a record, the bit alone beside `h`; a reader that predates it reads `h` as before', () => {
+  const vh = { wallMs: 1767225601011, logical: 2, node: 9 };
+  const withRecord = encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true, vh });
+  assert.equal(withRecord.length, encodeKvMessage({ t: 'ra', id: 1, r: record, ready: true }).length + 16);
+  assert.deepEqual(decodeKvMessage(withRecord), { t: 'ra', id: 1, r: record, ready: true, vh });
+  assert.throws(() => decodeKvMessage(withRecord.subarray(0, 20)), MalformedKvMessageError, 'shorter than the horizon');
+  // Nothing held: no byte more than the horizon answer; an older reader (bits 0-5) decodes `h` alone.
+  const notHeld = encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, h: vh, vh });
+  const horizonOnly = encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, h: vh });
+  assert.equal(notHeld.length, horizonOnly.length, 'no byte more on the wire');
+  assert.equal(notHeld[9]! ^ horizonOnly[9]!, 64, 'only flag bit 6 differs');
+  const older = notHeld.slice();
+  older[9] = older[9]! & 0x3f;
+  assert.deepEqual(decodeKvMessage(older), { t: 'ra', id: 1, r: null, ready: true, h: vh });
+  // Without a horizon or a record there is nothing to qualify: the bit is not sent.
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, vh })[9]! & 64, 0, 'not with nothing held and no horizon');
+  assert.equal(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e: vh, ei: true, vh })[9]! & 64, 0, 'not beside an eviction');
 });
 
 test('the hot messages are compact, and truncated or unknown bytes are MalformedKvMessageError', () => {
