@@ -1223,10 +1223,9 @@ export class Coordinator implements KvService {
   private ownersHoldingNothingNewer(read: PendingRead, version: Version): number {
     let n = 0;
     for (const name of read.readyFrom) {
-      let bound = read.seen.get(name);
+      const seen = read.seen.get(name);
       const horizon = read.madeWithoutCopy ? read.horizons?.get(name) : undefined;
-      const vouch = read.vouches?.get(name);
-      for (const h of [horizon, vouch]) if (h !== undefined && bound !== undefined && compareVersions(h, bound) > 0) bound = h;
+      const bound = seen === undefined ? undefined : newerOf(newerOf(seen, horizon), read.vouches?.get(name));
       if (read.owners.includes(name) && bound !== undefined && compareVersions(bound, version) <= 0) n++;
     }
     return n;
@@ -1411,4 +1410,9 @@ function requestFor(routing: Routing, ring: string, make: () => KvMessage): KvMe
   let request = routing.requests.get(ring);
   if (request === undefined) routing.requests.set(ring, (request = make()));
   return request;
+}
+
+/** The newer of a version and an optional bound on it (a horizon an owner answered beside it). */
+function newerOf(version: Version, bound: Version | undefined): Version {
+  return bound !== undefined && compareVersions(bound, version) > 0 ? bound : version;
 }

@@ -342,7 +342,7 @@ const RA_HORIZON = 32;
 /**
  * The replica's inherited forgetting horizon (`vh`). With a record: 16 bytes before it, so a
  * reader that predates the bit would take them for the record's start: sent only to coordinators
- * at VOUCH_PROTOCOL or later (ReplicaHost.vouchFor). With no record: the bit alone, saying `h` is
+ * at VOUCH_PROTOCOL or later (ReplicaHost.decodesVouch). With no record: the bit alone, saying `h` is
  * (at least) inherited; a reader that predates it tests the other bits only and reads `h` as before.
  */
 const RA_VOUCH = 64;

@@ -382,6 +382,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
           forgottenAnswers: sum((p) => p.stats().replica.forgottenAnswers),
           forgottenRefusals: sum((p) => p.stats().replica.forgottenRefusals),
           horizonAnswers: sum((p) => p.stats().replica.horizonAnswers),
+          vouchAnswers: sum((p) => p.stats().replica.vouchAnswers),
         };
       }),
       ...(disk === null ? {} : { disk: diskFigures(watch.processes.flat(), cluster) }),
