@@ -1237,13 +1237,14 @@ export class Coordinator implements KvService {
    * Ready owners whose answer (a record, an eviction, a floor or nothing) is at or below `version`;
    * in a read made with no copy, an owner that answered a forgetting horizon newer than `version`
    * is not among them (it may have evicted and forgotten a newer version), nor, in any read, one
-   * that answered an inherited horizon newer than it (it may have caught up from an owner that had).
+   * that answered an inherited horizon newer than it (it may have caught up from an owner that had);
+   * beside such an inherited horizon, a forgetting horizon is weighed as in a read made with no copy.
    */
   private ownersHoldingNothingNewer(read: PendingRead, version: Version): number {
     let n = 0;
     for (const name of read.readyFrom) {
       const seen = read.seen.get(name);
-      const horizon = read.madeWithoutCopy ? read.horizons?.get(name) : undefined;
+      const horizon = read.madeWithoutCopy || read.vouches !== null ? read.horizons?.get(name) : undefined;
       const bound = seen === undefined ? undefined : newerOf(newerOf(seen, horizon), read.vouches?.get(name));
       if (read.owners.includes(name) && bound !== undefined && compareVersions(bound, version) <= 0) n++;
     }

@@ -197,3 +197,28 @@ test('a replica asked for a key its store evicted answers the evicted version', 
   assert.deepEqual(sent, [['n2', { t: 'ra', id: 999, r: null, ready: true, e: first }]]);
   host.stop();
 });
+
+// An owner rebuilt from sources that had forgotten keys answers its copy with their horizon (`vh`):
+// it cannot vouch for "nothing newer" (docs/REPLICATION.md, "A replica rebuilt from forgetful sources").
+const vouchedCopyOf = (id: number, from: string): [string, KvMessage] => [from, { t: 'ra', id, r: makeRecord(older, new TextEncoder().encode('copy'), 0), ready: true, vh: evicted }];
+
+test('QUORUM, a rebuilt owner\'s copy (vh newer) and a copy first, then an inexact eviction: a miss (the rebuilt owner is not counted)', () => {
+  const { result, sent } = readWith((id) => [vouchedCopyOf(id, 'n2'), copyOf(id, 'n3'), ['n1', { t: 'ra', id, r: null, ready: true, e: evicted, ei: true }]]);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+  assert.deepEqual(sent.filter(([, m]) => m.t === 'rp'), [], 'nobody is repaired over an eviction');
+});
+
+test('QUORUM, a rebuilt owner\'s copy (vh newer) and a copy first, then "nothing": the copy, once every owner answered', () => {
+  const { result } = readWith((id) => [vouchedCopyOf(id, 'n2'), copyOf(id, 'n3'), ['n1', { t: 'ra', id, r: null, ready: true }]]);
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+});
+
+test('ALL, every owner holds the copy, one rebuilt (vh newer): the copy (an inherited horizon alone says no newer version was written)', () => {
+  const { result } = readWith((id) => [vouchedCopyOf(id, 'n1'), copyOf(id, 'n2'), copyOf(id, 'n3')], undefined, { consistency: 'all' });
+  assert.equal(new TextDecoder().decode(result!.value!), 'copy');
+});
+
+test('QUORUM, a rebuilt owner\'s copy (vh newer) and a copy, then a horizon newer than it from an owner lacking the key: a miss', () => {
+  const { result } = readWith((id) => [vouchedCopyOf(id, 'n2'), copyOf(id, 'n3'), horizonOf(id, 'n1')]);
+  assert.deepEqual([result!.value, result!.miss], [null, 'evicted']);
+});
