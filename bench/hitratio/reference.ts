@@ -41,8 +41,8 @@ export const REFERENCE_ROWS: readonly ReferenceRow[] = [
  * Every trace of ../shared/traces with the sizes `npm run bench:hitratio` runs: at least one small
  * and one large relative to the trace's unique keys (the README's sizes among them).
  *
- * `half` was fixed before any tuning for issue 19 (docs/STORE.md, "Choosing the default
- * policy"): the default policy was tuned looking only at the 'tuning' traces, then reported on the
+ * `half` was fixed before any tuning for issue 19 (docs/STORE.md, "Tuning half and
+ * held-out half"): the default policy was tuned looking only at the 'tuning' traces, then reported on the
  * 'held-out' ones. Each half has one ARC disk trace, one synthetic LIRS pattern, two other LIRS
  * traces, one cache2k trace and one of corda/w106.
  */
@@ -56,7 +56,7 @@ export interface BenchTrace {
   small: boolean;
   /**
    * Sizes fixed on 2026-12-03 before that session's tuning and measured by nobody until its changes
-   * were final (`--fresh`; docs/STORE.md, "Both changes together"): an overfitting check beside the
+   * were final (`--fresh`; docs/research/eviction-policy.md, "Both changes together"): an overfitting check beside the
    * halves. P6 has none and P12 one (their replays are long). Every size of that first set has been
    * looked at since, so a second set (the second size of each list below, the third of multi3's)
    * was fixed on 2026-12-04 at 04:35 UTC, before the ninth session's changes were merged, and run
@@ -73,19 +73,19 @@ export interface BenchTrace {
    * scan 400, orm-busy 7000, w106 70000, P6 60000, P12 80000) was run once on 2026-12-06, on main
    * before the cold-start change; the set fixed on 2026-12-06 at 04:55 UTC (gli 600, multi3 1200,
    * loop 650, sprite 1600, web12 2500, corda 3000, zigzag 800, scan 850, orm-busy 15000, w106
-   * 40000, P6 125000, P12 175000) once on that change and on main (docs/STORE.md, both tables);
+   * 40000, P6 125000, P12 175000) once on that change and on main (docs/research/eviction-policy.md, both tables);
    * the set fixed at 05:05 UTC (gli 300, multi3 2200, loop 550, sprite 800, web12 1200, corda
    * 1500, zigzag 1200, scan 600, orm-busy 2000, w106 15000, P6 175000, P12 60000) once on main
-   * 4f940ea at 07:50 UTC (docs/STORE.md, "A LIRS mini as the workload's shape"); the set fixed
+   * 4f940ea at 07:50 UTC (docs/research/eviction-policy.md, "A LIRS mini as the workload's shape"); the set fixed
    * at 07:55 UTC (gli 450, multi3 2800, loop 900, sprite 3000, web12 5000, corda 9000, zigzag 1300,
    * scan 1100, orm-busy 4000, w106 25000, P6 140000, P12 90000) once on main and on policy23's ghost
-   * rung at 17:10 UTC (docs/STORE.md, "The ghost as a rung of the tuner"); the set fixed at 17:15
+   * rung at 17:10 UTC (docs/research/eviction-policy.md, "The ghost as a rung of the tuner"); the set fixed at 17:15
    * UTC (gli 350, multi3 3200, loop 950, sprite 1800, web12 3500, corda 2500, zigzag 1400, scan
    * 1300, orm-busy 6000, w106 60000, P6 160000, P12 130000) once on main a4b82a0 and on policy24's
-   * ghost rung at 17:30 UTC (docs/STORE.md, "The ghost rung without switches"); the set fixed at
+   * ghost rung at 17:30 UTC (docs/research/eviction-policy.md, "The ghost rung without switches"); the set fixed at
    * 17:39 UTC (gli 550, multi3 2600, loop 700, sprite 2200, web12 5500, corda 6000, zigzag 1150,
    * scan 900, orm-busy 8000, w106 45000, P6 120000, P12 110000) once on main 00765ae and on
-   * policy25's candidate at 20:00 UTC (docs/STORE.md, "The ghost rung's window alone"). This set was
+   * policy25's candidate at 20:00 UTC (docs/research/eviction-policy.md, "The ghost rung's window alone"). This set was
    * fixed on 2026-12-06 at 20:16 UTC, after that run, for the next change.
    */
   blindSizes: number[];

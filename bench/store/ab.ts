@@ -12,7 +12,7 @@
  * repository): tsx compiles it to CommonJS otherwise, and its calls go through getters. It must
  * also import its own src modules, not this checkout's: an A/A against a copy of src/store that
  * imported this tree's src/runtime and src/protocol read 1.103 (0.983 against a worktree;
- * docs/STORE.md, ninth pass).
+ * docs/research/store-speed.md, ninth pass).
  */
 import { LRUCache } from 'lru-cache';
 import { Store } from '../../src/store/store.ts';

@@ -1,7 +1,7 @@
 /**
  * Bytes a get allocates, for keys whose row hash (`unitHashString`) is below 2^31 or at or above
  * it: a hash of the second kind is not a small integer, and V8 boxes it into a heap number
- * wherever it crosses a call that is not inlined (docs/STORE.md, "Issue 19, sixth pass"). Counts
+ * wherever it crosses a call that is not inlined (docs/research/store-speed.md, "Issue 19, sixth pass"). Counts
  * scavenges over 20M gets on a 1,000-entry store; with a fixed new space each scavenge follows
  * 16 MiB of allocation, so scavenges x 16 MiB / gets approximates bytes per get. Run it as:
  *

@@ -15,7 +15,7 @@
  * sketch's last halving) and below the sketch's ceiling: such a victim's count is renewed by its
  * own reads, and a really hot candidate climbs past it. Caffeine draws for every warm loser; on a
  * loop larger than the cache every victim is fresh, and each draw that won evicted a kept key,
- * which then missed once a pass (docs/STORE.md, "Admission on loops").
+ * which then missed once a pass (docs/research/eviction-policy.md, "Admission on loops").
  *
  * The sketch's halving rounds odd counts down, so a key recorded since the halving (the candidate)
  * can lead one last recorded in the period just before it (the victim) by one point of rounding
@@ -394,7 +394,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * it is no more than the read that made the candidate a candidate, while the victim's next read
    * is still to come. On a loop larger than the cache every key has the same count once a pass, and
    * without this tie each candidate led the kept key due next by that one point, and the kept set
-   * churned wherever no key with a collision-inflated count stood at probation's head (docs/STORE.md,
+   * churned wherever no key with a collision-inflated count stood at probation's head (docs/research/eviction-policy.md,
    * "loop @ 850"). A victim never read in main, or one from an older period, is not covered.
    */
   private leadIsThisRead(victim: number): boolean {

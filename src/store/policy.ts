@@ -11,7 +11,7 @@ export const POLICY_NAMES: readonly PolicyName[] = ['wtinylfu', 'lru', 'lfu', 'n
 
 /**
  * Room a host gives a policy in its own per-slot rows, so that what a hit changes (list links and
- * a byte of state) shares the cache line the host reads for the entry anyway (docs/STORE.md,
+ * a byte of state) shares the cache line the host reads for the entry anyway (docs/research/store-speed.md,
  * "Issue 19, sixth pass"). The arrays are replaced when the host's rows grow or change layout; it
  * calls the policy's `grow` after each change, and the policy asks for them again.
  */

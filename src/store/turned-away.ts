@@ -8,7 +8,7 @@
  * requests); at probation's LRU end it turns away every newcomer, including keys that come back
  * again and again while it is never read. On multi3 @ 1000 such victims sat unread for 10,000
  * requests (10x the cache) turning away hundreds of candidates that came back every 4,750
- * (docs/STORE.md, "Reuse distance in admission").
+ * (docs/research/eviction-policy.md, "Reuse distance in admission").
  *
  * What is remembered: the keys turned away lately, each with the duel's victim's tenure and the
  * sketch's aging count at the key's last read before it was turned away. A candidate that comes

@@ -227,7 +227,7 @@ export class ValueArena {
    * bookkeeping: on a large store the value's cache line is a miss, and issued early it overlaps
    * that work's own misses instead of stalling the copy that follows (the copy loop's first load
    * held ~70% of `copy`'s samples under perf; bench/store/ab.ts get-hit 0.86-0.98x at 100k entries,
-   * neutral at 1,000; docs/STORE.md, eighth pass).
+   * neutral at 1,000; docs/research/store-speed.md, eighth pass).
    */
   touch(handle: number, len: number): void {
     if (len !== 0 && len <= MAX_CHUNK_BYTES) this.touched = this.pages[handle >>> OFFSET_BITS]![(handle & OFFSET_MASK) << GRANULE_SHIFT]!;

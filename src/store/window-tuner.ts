@@ -11,7 +11,7 @@
  * rungs see the same requests in the same period, so comparing them measures the window's effect
  * and nothing else. At the end of each period the real cache's window moves to the rung with the
  * best smoothed hit count (moving one rung at a time was measured too: it lags on sprite and
- * corda, see docs/STORE.md), to a smaller window only on a lead outside the noise (counting both
+ * corda, see docs/research/eviction-policy.md), to a smaller window only on a lead outside the noise (counting both
  * Poisson noise and how much the two rungs' difference swings between periods); within a period,
  * a burst of hits that only larger windows catch moves the window up at once (followBurst).
  */
@@ -25,7 +25,7 @@ import { WTinyLfuPolicy } from './policy-wtinylfu.ts';
  * Window fractions simulated; the first is the starting point (Caffeine's 1%). The last is plain
  * LRU: at 99% the main region's 1% holds keys the admission ties froze, and where recency is all
  * there is (zigzag's sweeps) they cost about 1% of every pass's hits against LRU. 99% stays for
- * the block traces, whose 1% main region holds a hot set worth keeping (docs/STORE.md, "The
+ * the block traces, whose 1% main region holds a hot set worth keeping (docs/research/eviction-policy.md, "The
  * ladder's top rung, and near hits in the cold start").
  */
 export const WINDOW_LADDER: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99, 1];
@@ -38,14 +38,14 @@ export const TUNER_SMOOTHING = 0.8;
 /**
  * A recency burst is checked for this many times per period: a phase in which a larger window
  * hits far more often is lost if the window waits for the period's end, because the real cache
- * turns away the keys the phase re-reads before then (docs/STORE.md, P6 @ 200000).
+ * turns away the keys the phase re-reads before then (docs/research/eviction-policy.md, P6 @ 200000).
  */
 export const BURST_CHECKS = 8;
 /**
  * A larger rung's net wins over the current one in a check's interval (requests only it hit, less
  * requests only the current rung hit), as a share of the interval's sampled requests, that move the
  * window up at once. Since the guard counts the period's own hits (followBurst), 20% also followed
- * passing bursts (P12 @ 200000 48.97 -> 48.12); P6's recency phase leads by 28-61% (docs/STORE.md,
+ * passing bursts (P12 @ 200000 48.97 -> 48.12); P6's recency phase leads by 28-61% (docs/research/eviction-policy.md,
  * "Bursts against a stale score").
  */
 export const BURST_MIN_LEAD = 0.3;
@@ -54,7 +54,7 @@ export const BURST_MIN_LEAD = 0.3;
  * checks come this many times as often (followNearHits): a near hit
  * is a re-read within one check interval of the period (1 / BURST_CHECKS of it) of the key's last
  * request, over a sliding horizon, so checking more often does not shorten what counts as near, and
- * a move on corda's second reads comes sooner after the fill (docs/STORE.md, "Near hits on a
+ * a move on corda's second reads comes sooner after the fill (docs/research/eviction-policy.md, "Near hits on a
  * sliding horizon").
  */
 export const COLD_CHECKS_PER_INTERVAL = 4;
@@ -85,7 +85,7 @@ export const TUNER_SIGNIFICANCE = 1;
  * period to period (weights TUNER_SMOOTHING^age, as the scores; 0.8^16 < 3%, so older periods weigh
  * little). On a workload with phases longer than a period (zigzag's sweeps) the lead swings by
  * hundreds of hits between periods, far beyond the Poisson noise of the counts, and a shrink on
- * one favourable phase costs the real cache what it holds (docs/STORE.md, "Period-to-period noise").
+ * one favourable phase costs the real cache what it holds (docs/research/eviction-policy.md, "Period-to-period noise").
  */
 export const TUNER_HISTORY = 16;
 /**
@@ -96,7 +96,7 @@ export const TUNER_HISTORY = 16;
  * sd, then the 1% rung led by hundreds) cost up to 5.4 points. The bar is the one a lead of this
  * period's size would have to clear on the smoothed scores if it held every period: a per-period
  * lead L over H hits a rung puts steady-state scores L / (1 - s) apart with Poisson noise
- * sqrt(2H / (1 - s)), so it clears TUNER_SIGNIFICANCE when L > sqrt(1 - s) sqrt(2H) (docs/STORE.md,
+ * sqrt(2H / (1 - s)), so it clears TUNER_SIGNIFICANCE when L > sqrt(1 - s) sqrt(2H) (docs/research/eviction-policy.md,
  * "A first move on a lead inside the noise").
  */
 export const FIRST_MOVE_SIGNIFICANCE = TUNER_SIGNIFICANCE * Math.sqrt(1 - TUNER_SMOOTHING);
@@ -219,7 +219,7 @@ export class WindowTuner {
    * out from the current one's by more than the counts' Poisson noise: while the periods have been
    * mostly the fill every rung scores alike, and ending it at the first decision regardless left
    * sprite @ 700-1300 at the 1% window for a second period (its re-reads begin just before the first
-   * decision, and are a fifth of the requests, under BURST_MIN_LEAD; docs/STORE.md, "The cold start
+   * decision, and are a fifth of the requests, under BURST_MIN_LEAD; docs/research/eviction-policy.md, "The cold start
    * lasts while the rungs score alike"). After the first decision the burst checks run as well.
    */
   private cold = true;
@@ -268,7 +268,7 @@ export class WindowTuner {
   record(hash: number): boolean {
     // Spatial sampling: a key is in or out for good, so the minis see whole key histories.
     // Unsigned operands and an int32 result make TurboFan divide in integers: `hash % rate` on a
-    // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/STORE.md, fifth pass).
+    // hash above 2^31 compiled to an x87 fprem loop when this was not inlined (docs/research/store-speed.md, fifth pass).
     if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return false;
     this.sketch.increment(hash);
     // The minis compare hashes with their unsigned table's; callers may pass the same bits as an int32.
@@ -366,7 +366,7 @@ export class WindowTuner {
    * current rung vetoes a new phase's burst until the period ends, by when the real cache has turned
    * its keys away), the window moves now to the larger rung with the best score, this period's hits
    * included. Only upward: a recency phase's re-reads are lost within the phase, a frequency-heavy
-   * workload's hot set builds up over periods (docs/STORE.md).
+   * workload's hot set builds up over periods (docs/research/eviction-policy.md).
    */
   private followBurst(): boolean {
     if (!this.readsSeen) return false;
@@ -405,7 +405,7 @@ export class WindowTuner {
    * the key's last request, which the real cache wins back as soon as it moves. corda's second reads
    * (10-40 requests apart) are all near; zigzag's first reversal re-reads keys from the sweep before
    * it, which the real cache turned away then, and a move gains nothing in the reversal and throws out
-   * the first keys its main region froze, which the sweep reaches next (docs/STORE.md, "The ladder's
+   * the first keys its main region froze, which the sweep reaches next (docs/research/eviction-policy.md, "The ladder's
    * top rung, and near hits in the cold start"). The window moves to the larger rung with the most
    * near hits over the run once a larger rung has made more than the current one at COLD_RUN_CHECKS
    * checks running and leads it, summed over the run, by COLD_BURST_SIGNIFICANCE.

@@ -32,7 +32,7 @@ for (const [capacity, floor] of [
 // candidate (read this pass) leads the kept key due next (read last pass, not yet this one) by one
 // point. Only a key whose counters a collision inflates held the set at probation's head; where none
 // stood, that one-point lead won and the kept set churned. Measured per pass before the tie for a
-// fresh victim that came down from protected: 1,637.3 / 1,747.4 / 1,859.2 (docs/STORE.md, "loop @ 850").
+// fresh victim that came down from protected: 1,637.3 / 1,747.4 / 1,859.2 (docs/research/eviction-policy.md, "loop @ 850").
 for (const capacity of [1700, 1800, 1900]) {
   test(`a loop of 2,000 keys keeps its set in a ${capacity}-entry cache: a one-point lead over a proven victim is a tie`, () => {
     const keys = 2000;

@@ -1,6 +1,6 @@
 /**
  * Issue 19's target on the small traces: the default policy within 1 point of the best online
- * policy and no more than 0.5 behind LRU. Rows still open (docs/STORE.md, "What changed") may not
+ * policy and no more than 0.5 behind LRU. Rows still open (docs/STORE.md, "Where the default stands") may not
  * get worse than measured (a loosened cap makes this test fail); the large traces belong to `npm run bench:hitratio`. sprite and loop are
  * left to the benchmark too (a few seconds each on a loaded machine), but for sprite @ 1000 against LRU.
  */
@@ -20,7 +20,7 @@ const TRACES = ['gli', 'multi3', 'zigzag', 'scan', 'web12'];
 // LIRS). zigzag @ 500 went 2.26 -> 1.82 with the tie, to 1.81 with the window tuner's burst checks
 // beside it, to 0.99 when shrinking had to beat the lead's period-to-period swings (window-tuner.ts,
 // TUNER_HISTORY), and to 1.03 with the second opinion beside that (22.96; each alone: 23.00 and
-// 22.96); what is left is its first reversal (docs/STORE.md, "Period-to-period noise"). The
+// 22.96); what is left is its first reversal (docs/research/eviction-policy.md, "Period-to-period noise"). The
 // ladder's 100% rung (window-tuner.ts) took 0.07 more: 23.05, 0.94 behind LRU (within 1 point of
 // the best, still more than 0.5 behind LRU; the first reversal alone is 0.94).
 const OPEN: Record<string, { distance: number; behindLru: number }> = {

@@ -1,5 +1,5 @@
 /**
- * W-TinyLFU keeps its list links and region byte in the store's rows (PolicyRows, docs/STORE.md
+ * W-TinyLFU keeps its list links and region byte in the store's rows (PolicyRows, docs/research/store-speed.md
  * "Issue 19, sixth pass"), and on its own arrays in the trace tool and the window tuner's
  * miniature caches. Both layouts must make the same decisions, through everything that moves or
  * reuses the store's rows: growth, the widening at the first deadline, freed slots, and a policy

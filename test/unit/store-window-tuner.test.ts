@@ -81,7 +81,7 @@ test('a recency burst after a period that favoured a small window is taken withi
   // than the noise, so the smoothed scores alone (as of the last decision) veto any burst.
   for (let i = 0; tuner.decisions === 0; i++) tuner.record(hashOf(i % 400));
   assert.equal(tuner.fraction, WINDOW_LADDER[0]);
-  // Then a recency phase (P6's, docs/STORE.md "Bursts against a stale score"): each new key read
+  // Then a recency phase (P6's, docs/research/eviction-policy.md "Bursts against a stale score"): each new key read
   // again 100 keys later. The large rungs' hits in this period outweigh the loop's old lead, which
   // has decayed by the smoothing, before the period ends.
   let movedAt = -1;
