@@ -19,6 +19,7 @@
  */
 import { SIZE_BUCKETS, TTL_BOUNDS_MS, TTL_LABELS } from '../protocol/analytics.ts';
 import type { AccessAnalytics, PrefixTraffic, RemovalReasons, TimeBucket } from '../protocol/analytics.ts';
+import { siftDown, siftUp } from './count-heap.ts';
 
 export { SIZE_BUCKETS, TTL_BOUNDS_MS, TTL_LABELS };
 export type { AccessAnalytics, PrefixTraffic, RemovalReasons, TimeBucket };
@@ -106,7 +107,7 @@ export class PrefixTable {
     let id = this.index.get(prefix);
     if (id !== undefined) {
       this.counts[id] = this.counts[id]! + weight;
-      this.siftDown(this.heapPos[id]!);
+      siftDown(this.heap, this.heapPos, this.counts, this.size, this.heapPos[id]!);
     } else if (this.size < this.capacity) {
       id = this.size++;
       this.prefixes[id] = prefix;
@@ -115,7 +116,7 @@ export class PrefixTable {
       this.errors[id] = 0;
       this.heap[id] = id;
       this.heapPos[id] = id;
-      this.siftUp(id);
+      siftUp(this.heap, this.heapPos, this.counts, id);
     } else {
       // Replace the smallest counter: the newcomer inherits its count as possible overestimate.
       id = this.heap[0]!;
@@ -125,7 +126,7 @@ export class PrefixTable {
       this.errors[id] = this.counts[id]!;
       this.counts[id] = this.counts[id]! + weight;
       this.kinds.fill(0, id * 4, id * 4 + 4);
-      this.siftDown(0);
+      siftDown(this.heap, this.heapPos, this.counts, this.size, 0);
     }
     this.kinds[id * 4 + kind] = this.kinds[id * 4 + kind]! + weight;
   }
@@ -138,38 +139,6 @@ export class PrefixTable {
       out.push({ prefix: this.prefixes[id]!, count: this.counts[id]!, error: this.errors[id]!, hits: this.kinds[k]!, misses: this.kinds[k + 1]!, writes: this.kinds[k + 2]!, deletes: this.kinds[k + 3]! });
     }
     return sortPrefixes(out);
-  }
-
-  private siftUp(i: number): void {
-    const heap = this.heap;
-    const id = heap[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (this.counts[p]! <= this.counts[id]!) break;
-      heap[i] = p;
-      this.heapPos[p] = i;
-      i = parent;
-    }
-    heap[i] = id;
-    this.heapPos[id] = i;
-  }
-
-  private siftDown(i: number): void {
-    const heap = this.heap;
-    const id = heap[i]!;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= this.size) break;
-      if (child + 1 < this.size && this.counts[heap[child + 1]!]! < this.counts[heap[child]!]!) child++;
-      const c = heap[child]!;
-      if (this.counts[c]! >= this.counts[id]!) break;
-      heap[i] = c;
-      this.heapPos[c] = i;
-      i = child;
-    }
-    heap[i] = id;
-    this.heapPos[id] = i;
   }
 }
 

@@ -33,6 +33,7 @@
  */
 import { SeededRandom } from '../runtime/seeded-random.ts';
 import { keyHash } from './key-index.ts';
+import { siftDown, siftUp } from './count-heap.ts';
 import { homeBucket, removeShifting } from './open-addressing.ts';
 
 export const DEFAULT_HOT_KEY_CAPACITY = 64;
@@ -170,7 +171,7 @@ export class HotKeyTracker {
     if (id !== -1) {
       this.counts[id] = this.counts[id]! + weight;
       this.recent[id] = this.recent[id]! + weight;
-      this.siftDown(this.heapPos[id]!);
+      siftDown(this.heap, this.heapPos, this.counts, this.size, this.heapPos[id]!);
       return;
     }
     if (this.size < this.capacity) {
@@ -183,7 +184,7 @@ export class HotKeyTracker {
       this.rates[fresh] = 0;
       this.heap[fresh] = fresh;
       this.heapPos[fresh] = fresh;
-      this.siftUp(fresh);
+      siftUp(this.heap, this.heapPos, this.counts, fresh);
       return;
     }
     // Replace the smallest counter: the newcomer inherits its count as possible overestimate.
@@ -195,7 +196,7 @@ export class HotKeyTracker {
     this.counts[victim] = this.counts[victim]! + weight;
     this.recent[victim] = weight;
     this.rates[victim] = 0;
-    this.siftDown(0);
+    siftDown(this.heap, this.heapPos, this.counts, this.size, 0);
   }
 
   /** The counter tracking `key` (whose keyHash, as an int32, is `hash`), or -1. */
@@ -262,37 +263,5 @@ export class HotKeyTracker {
     const count = this.counts[id]!;
     const error = this.errors[id]!;
     return { key: this.keys[id]!, count, error, share: this.total > 0 ? (count - error) / this.total : 0, rate: this.rates[id]! };
-  }
-
-  private siftUp(i: number): void {
-    const heap = this.heap;
-    const id = heap[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (this.counts[p]! <= this.counts[id]!) break;
-      heap[i] = p;
-      this.heapPos[p] = i;
-      i = parent;
-    }
-    heap[i] = id;
-    this.heapPos[id] = i;
-  }
-
-  private siftDown(i: number): void {
-    const heap = this.heap;
-    const id = heap[i]!;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= this.size) break;
-      if (child + 1 < this.size && this.counts[heap[child + 1]!]! < this.counts[heap[child]!]!) child++;
-      const c = heap[child]!;
-      if (this.counts[c]! >= this.counts[id]!) break;
-      heap[i] = c;
-      this.heapPos[c] = i;
-      i = child;
-    }
-    heap[i] = id;
-    this.heapPos[id] = i;
   }
 }
