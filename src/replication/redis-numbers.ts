@@ -152,23 +152,29 @@ export function parseRedisLongDouble(bytes: Uint8Array): LongDouble | null {
   return parseDecimal(negative, rest);
 }
 
-/** digits [. digits] [e [sign] digits]; at least one mantissa digit. */
-function parseDecimal(negative: boolean, s: string): LongDouble | null {
+/**
+ * The mantissa's digits (the point dropped), how many of them follow the point, and the exponent
+ * after `expLetter` (decimal digits, with a sign): what strtold reads of a decimal (`e`) or, after
+ * the 0x, a hexadecimal (`p`) number. null unless the whole string is used and the mantissa has a digit.
+ */
+function scanNumber(s: string, digit: RegExp, expLetter: 'e' | 'p'): { digits: string; fractionDigits: number; exponent: number } | null {
   let i = 0;
   let digits = '';
   let fractionDigits = 0;
-  while (i < s.length && DIGIT.test(s[i]!)) digits += s[i++];
+  while (i < s.length && digit.test(s[i]!)) digits += s[i++];
   if (s[i] === '.') {
     i++;
-    while (i < s.length && DIGIT.test(s[i]!)) {
+    while (i < s.length && digit.test(s[i]!)) {
       digits += s[i++];
       fractionDigits++;
     }
   }
+  // No mantissa digit: strtold reads nothing (".") or, after a "0x" with no digit, the "0" alone, so
+  // the string is not all used.
   if (digits.length === 0) return null;
-  let exp10 = 0;
+  let exponent = 0;
   if (i < s.length) {
-    if (s[i] !== 'e') return null;
+    if (s[i] !== expLetter) return null;
     i++;
     let expNegative = false;
     if (s[i] === '+' || s[i] === '-') {
@@ -181,8 +187,16 @@ function parseDecimal(negative: boolean, s: string): LongDouble | null {
     // Past ±100000 the value is 0 or infinite either way; keep the number small.
     const text = s.slice(start, i).replace(/^0+(?=.)/, '');
     const magnitude = text.length > 6 ? 100000 : Math.min(Number(text), 100000);
-    exp10 = expNegative ? -magnitude : magnitude;
+    exponent = expNegative ? -magnitude : magnitude;
   }
+  return { digits, fractionDigits, exponent };
+}
+
+/** digits [. digits] [e [sign] digits]; at least one mantissa digit. */
+function parseDecimal(negative: boolean, s: string): LongDouble | null {
+  const scanned = scanNumber(s, DIGIT, 'e');
+  if (scanned === null) return null;
+  const { digits, fractionDigits, exponent: exp10 } = scanned;
   const mantissa = BigInt(digits);
   if (mantissa === 0n) return { kind: 'finite', negative, mant: 0n, exp: 0 };
   const scale = exp10 - fractionDigits;
@@ -198,35 +212,9 @@ function parseDecimal(negative: boolean, s: string): LongDouble | null {
 
 /** hexdigits [. hexdigits] [p [sign] digits] (after the 0x); at least one mantissa digit. */
 function parseHex(negative: boolean, s: string): LongDouble | null {
-  let i = 0;
-  let digits = '';
-  let fractionDigits = 0;
-  while (i < s.length && HEX_DIGIT.test(s[i]!)) digits += s[i++];
-  if (s[i] === '.') {
-    i++;
-    while (i < s.length && HEX_DIGIT.test(s[i]!)) {
-      digits += s[i++];
-      fractionDigits++;
-    }
-  }
-  // "0x" with no digit: strtold reads the "0" and stops at the "x", so the string is not all used.
-  if (digits.length === 0) return null;
-  let exp2 = 0;
-  if (i < s.length) {
-    if (s[i] !== 'p') return null;
-    i++;
-    let expNegative = false;
-    if (s[i] === '+' || s[i] === '-') {
-      expNegative = s[i] === '-';
-      i++;
-    }
-    const start = i;
-    while (i < s.length && DIGIT.test(s[i]!)) i++;
-    if (i === start || i !== s.length) return null;
-    const text = s.slice(start, i).replace(/^0+(?=.)/, '');
-    const magnitude = text.length > 6 ? 100000 : Math.min(Number(text), 100000);
-    exp2 = expNegative ? -magnitude : magnitude;
-  }
+  const scanned = scanNumber(s, HEX_DIGIT, 'p');
+  if (scanned === null) return null;
+  const { digits, fractionDigits, exponent: exp2 } = scanned;
   const mantissa = BigInt('0x' + digits);
   if (mantissa === 0n) return { kind: 'finite', negative, mant: 0n, exp: 0 };
   const scale = exp2 - 4 * fractionDigits;
