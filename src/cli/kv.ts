@@ -1,7 +1,7 @@
 /**
  * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY`: one call through the SDK,
  * with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has none,
- * so scripts can test for a key. A stored value that is not UTF-8 text (what the SDK writes through
+ * and `del` 0 when it deleted a value and 1 when there was none, so scripts can test for a key. A stored value that is not UTF-8 text (what the SDK writes through
  * its default msgpack codec, or any binary value) is printed with \xNN escapes as redis-cli prints
  * it, never as replacement characters that lose its bytes.
  */
@@ -93,7 +93,8 @@ async function command(
 }
 
 export function runGet(argv: string[]): Promise<number> {
-  return command('get', 'Usage: shoal get KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', GET_FLAGS, 1, argv, async (client, [key], flags) => {
+  const usage = 'Usage: shoal get KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]\nPrints the value, or (nil) and exits 1 when the key has none.';
+  return command('get', usage, GET_FLAGS, 1, argv, async (client, [key], flags) => {
     const { value, miss } = await client.get(key!, { ...consistencyOf(flags), detail: true });
     // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit; --json also says why.
     if (value === null) return { json: { key, value, miss }, text: '(nil)\n', status: 1 };
@@ -128,8 +129,12 @@ function ttlOf(flags: Record<string, unknown>): number {
 }
 
 export function runDel(argv: string[]): Promise<number> {
-  return command('del', 'Usage: shoal del KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', DEL_FLAGS, 1, argv, async (client, [key], flags) => {
-    await client.delete(key!, consistencyOf(flags));
-    return { json: { key, ok: true }, text: 'OK\n', status: 0 };
+  const usage = 'Usage: shoal del KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]\nPrints (integer) 1 when it deleted a value, or (integer) 0 and exits 1 when the key had none (--json: "deleted").';
+  return command('del', usage, DEL_FLAGS, 1, argv, async (client, [key], flags) => {
+    // Through the key's primary (deleteIfExists, Redis's DEL), not the blind delete, so that it
+    // can say whether there was a value: `(integer) 1` or `(integer) 0` as redis-cli prints DEL's
+    // answer, and, as `get` does for a miss, exit 1 when there was none.
+    const deleted = await client.deleteIfExists(key!, consistencyOf(flags));
+    return { json: { key, deleted }, text: `(integer) ${deleted ? 1 : 0}\n`, status: deleted ? 0 : 1 };
   });
 }

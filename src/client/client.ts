@@ -146,7 +146,7 @@ export interface SetOptions extends CallOptions {
   ttlMs?: number;
 }
 
-/** Options of the read-modify-write calls (incr, decr, append, setNx, getSet). */
+/** Options of the read-modify-write calls (incr, decr, append, setNx, getSet, copy, deleteIfExists). */
 export interface RmwCallOptions extends CallOptions {
   /**
    * The idempotency key of this logical operation: the key's primary applies the first copy it
@@ -504,6 +504,17 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * Deletes `key` if it holds a value and resolves with whether it did: true when a live value was
+   * deleted, false when there was none (never written, deleted, expired or evicted), as Redis's
+   * DEL counts. A read-modify-write on the key's primary, where delete() is a blind write that
+   * never learns what was there: use this one when the answer matters.
+   */
+  async deleteIfExists(key: Key, options: RmwCallOptions = {}): Promise<boolean> {
+    const result = this.integerResult('deleteIfExists', await this.rmw('deleteIfExists', [key], { op: 'del' }, options, 'write'));
+    return result === 1n;
+  }
+
   /** Values of several keys, in order (null for each miss). The gets leave in one batch per node. */
   async mget(keys: readonly Key[], options: MgetOptions = {}): Promise<(V | null)[]> {
     checkCallOptions('mget', options);
@@ -638,9 +649,10 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
 
   /**
    * Sends one read-modify-write of `keys` (one, or all of one partition: it is routed by the
-   * first), with its idempotency key, and resolves with its result unless it failed.
+   * first), with its idempotency key, and resolves with its result unless it failed. `access`:
+   * what a refusal for a key says the user needs (the node checks DEL as Redis does: write alone).
    */
-  private async rmw(name: string, keys: readonly Key[], op: WireRmwOp, options: RmwCallOptions): Promise<WireRmwResult> {
+  private async rmw(name: string, keys: readonly Key[], op: WireRmwOp, options: RmwCallOptions, access: 'write' | 'read and write' = 'read and write'): Promise<WireRmwResult> {
     checkCallOptions(name, options);
     const requestId = options.requestId === undefined ? newRequestId(this.options.random) : checkRequestId(name, options.requestId);
     const key = keys[0]!;
@@ -656,7 +668,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       if (error instanceof ShoalError && error.code === 'unknown-op') {
         throw new UnsupportedError(`${name}(): the node does not serve this read-modify-write operation (a node older than it?); nothing was applied`, { cause: error });
       }
-      throw namedRefusal(error, name, key, 'read and write');
+      throw namedRefusal(error, name, key, access);
     }
     if (reply.kind !== 'rmw') throw new ShoalError(`${name} reply of kind ${reply.kind}`, 'internal');
     if (reply.result.kind === 'error') throw rmwError(reply.result, `${name}(${describeKey(key)})`);

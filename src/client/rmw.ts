@@ -1,5 +1,5 @@
 /**
- * What the SDK's read-modify-write calls (incr, append, setNx, getSet...) share: idempotency keys,
+ * What the SDK's read-modify-write calls (incr, append, setNx, getSet, deleteIfExists...) share: idempotency keys,
  * the errors an operation's result maps to, and counters as decimal text.
  */
 import { MAX_RMW_REQUEST_ID_LENGTH, type WireRmwResult } from '../protocol/index.ts';

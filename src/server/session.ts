@@ -443,7 +443,10 @@ export class ClientSession {
     const kv = this.config.kv;
     if (request.op === 'topology') return this.reply({ id, ok: true, result: { kind: 'topology', topology: kv.topology() } });
     if (request.op === 'rmw' || request.op === 'get' || request.op === 'set' || request.op === 'delete') {
-      const refused = this.refusal(request.op, request.op === 'rmw' ? request.keys : [request.key]);
+      // A read-modify-write DEL (the SDK's deleteIfExists) is checked as Redis checks DEL, and as
+      // the SDK's delete is: the `del` command, write access. The other operations read too.
+      const operation = request.op === 'rmw' && request.rmw.op === 'del' ? 'delete' : request.op;
+      const refused = this.refusal(operation, request.op === 'rmw' ? request.keys : [request.key]);
       if (refused !== null) return this.replyError(id, 'forbidden', refused);
     }
     if (request.op === 'rmw') return this.serveRmw(request);

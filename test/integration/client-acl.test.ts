@@ -43,6 +43,17 @@ test('SDK: no credentials while default is nopass; users, wrong passwords, NOPER
     assert.match(await failure(reader.delete('a:1')), /forbidden: delete\("a:1"\): NOPERM this user has no permissions to run the 'del' command/);
     await assert.rejects(reader.get('b:1'), ForbiddenError);
     await assert.rejects(reader.incr('a:n'), { name: 'ForbiddenError', message: /^incr\("a:n"\): NOPERM this user has no permissions to run the 'set' command/ });
+    assert.match(await failure(reader.deleteIfExists('a:1')), /forbidden: deleteIfExists\("a:1"\): NOPERM this user has no permissions to run the 'del' command/);
+
+    // deleteIfExists is checked as Redis checks DEL (and as delete is): the 'del' command, write
+    // access to the key; a user who may delete but not set or read still may.
+    assert.equal(acl.setUser('deleter', ['on', '>dpw', '%W~a:*', '+del']), null);
+    const deleter = await connect({ seeds: [node.address], codec: stringCodec, username: 'deleter', password: 'dpw' });
+    closing.push(deleter);
+    assert.equal(await deleter.deleteIfExists('a:1'), true);
+    assert.equal(await deleter.deleteIfExists('a:1'), false);
+    assert.match(await failure(deleter.deleteIfExists('b:1')), /forbidden: deleteIfExists\("b:1"\): NOPERM this user has no permissions to access one of the keys used as arguments .*; the user needs write access to this key$/);
+    assert.match(await failure(deleter.incr('a:n')), /NOPERM this user has no permissions to run the 'set' command/);
 
     const admin = await connect({ seeds: [node.address], codec: stringCodec, credentials: { username: 'default', password: 'adminpw' } });
     closing.push(admin);

@@ -119,6 +119,7 @@ test('a key must be a string or a Uint8Array: anything else is a TypeError namin
       await assert.rejects(client.get(key), { name: 'TypeError', message: /^get\(\): a key must be a string or a Uint8Array, got / }, String(key));
       await assert.rejects(client.set(key, 1), { name: 'TypeError', message: /^set\(\): a key must/ });
       await assert.rejects(client.delete(key), { name: 'TypeError', message: /^delete\(\): a key must/ });
+      await assert.rejects(client.deleteIfExists(key), { name: 'TypeError', message: /^deleteIfExists\(\): a key must/ });
       await assert.rejects(client.getInt(key), { name: 'TypeError', message: /^getInt\(\): a key must/ });
       await assert.rejects(client.incr(key), { name: 'TypeError', message: /^incr\(\): a key must/ });
       await assert.rejects(client.append(key, 'x'), { name: 'TypeError', message: /^append\(\): a key must/ });

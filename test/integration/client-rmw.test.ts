@@ -1,5 +1,5 @@
 /**
- * The SDK's read-modify-write calls (incr, decr, incrBy, decrBy, append, setNx, getSet, copy, getInt)
+ * The SDK's read-modify-write calls (incr, decr, incrBy, decrBy, append, setNx, getSet, copy, deleteIfExists, getInt)
  * against the MemoryKv server and a real one-node daemon: results as Redis gives them, typed
  * errors, counters as decimal text, and a retried INCR applied once (the SDK's own re-sends reuse
  * the call's request id; a caller's own id makes a retry across calls safe).
@@ -92,6 +92,15 @@ async function exerciseRmw(client: ShoalClient<string>, prefix: string): Promise
   assert.equal(await client.copy(k('{cp}none'), dst, { replace: true }), false, 'no source');
   assert.equal(await client.get(dst), 'newer');
   assert.equal(await client.get(src), 'newer', 'the source is never changed');
+
+  // deleteIfExists: Redis's DEL, saying whether the key held a value.
+  await client.set(k('del'), 'x');
+  assert.equal(await client.deleteIfExists(k('del'), { consistency: 'all' }), true);
+  assert.equal(await client.get(k('del')), null);
+  assert.equal(await client.deleteIfExists(k('del')), false, 'deleted already');
+  assert.equal(await client.deleteIfExists(k('never')), false, 'never written');
+  await client.set(k('del'), 'y');
+  assert.equal(await client.deleteIfExists(k('del'), { consistency: 'one' }), true, 'written again');
 
   // Concurrent increments all count, and each sees a distinct value.
   const seen = await Promise.all(Array.from({ length: 50 }, () => client.incr(k('hits'))));

@@ -167,7 +167,7 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
   assert.equal((await runShoal(['set', 'greeting', 'hello', '--node', node])).stdout, 'OK\n');
   const got = await runShoal(['get', 'greeting', '--json', '--node', `127.0.0.1:${base + 20}`]);
   assert.deepEqual(JSON.parse(got.stdout), { key: 'greeting', value: 'hello' });
-  assert.equal((await runShoal(['del', 'greeting', '--node', node])).stdout, 'OK\n');
+  assert.equal((await runShoal(['del', 'greeting', '--node', node])).stdout, '(integer) 1\n');
   const miss = await runShoal(['get', 'greeting', '--node', node]);
   assert.deepEqual([miss.status, miss.stdout], [1, '(nil)\n'], 'a miss prints (nil) and exits 1');
   const ring = await runShoal(['ring', '--json', '--node', node]);
