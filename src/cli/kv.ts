@@ -1,9 +1,10 @@
 /**
  * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY`: one call through the SDK,
  * with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has none,
- * and `del` 0 when it deleted a value and 1 when there was none, so scripts can test for a key. A stored value that is not UTF-8 text (what the SDK writes through
- * its default msgpack codec, or any binary value) is printed with \xNN escapes as redis-cli prints
- * it, never as replacement characters that lose its bytes.
+ * and `del` 0 when it deleted a value and 1 when there was none, so scripts can test for a key. A
+ * stored value that is not UTF-8 text (what the SDK writes through its default msgpack codec, or
+ * any binary value) is printed with \xNN escapes as redis-cli prints it, never as replacement
+ * characters that lose its bytes.
  */
 import { msgpackCodec, type Consistency, type ShoalClient, type ValueCodec } from '../client/index.ts';
 import { UsageError, type FlagSpecs } from './args.ts';

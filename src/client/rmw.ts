@@ -1,6 +1,6 @@
 /**
- * What the SDK's read-modify-write calls (incr, append, setNx, getSet, deleteIfExists...) share: idempotency keys,
- * the errors an operation's result maps to, and counters as decimal text.
+ * What the SDK's read-modify-write calls (incr, append, setNx, getSet, deleteIfExists...) share:
+ * idempotency keys, the errors an operation's result maps to, and counters as decimal text.
  */
 import { MAX_RMW_REQUEST_ID_LENGTH, type WireRmwResult } from '../protocol/index.ts';
 import { NotIntegerError, OverflowError, ProtocolError, ShoalError, TooLargeError } from './errors.ts';

@@ -26,7 +26,7 @@ test('shoal del reports whether a live value was deleted, in text, JSON and its 
     [['set', 'j', 'v'], 0, 'OK\n'],
     [['del', 'j', '--json'], 0, '{"key":"j","deleted":true}\n'],
     [['del', 'j', '--json'], 1, '{"key":"j","deleted":false}\n'],
-    // Every consistency level the SDK's delete took works here too.
+    // Each consistency level works on this path too.
     [['set', 'c', 'v'], 0, 'OK\n'],
     [['del', 'c', '--consistency', 'all'], 0, '(integer) 1\n'],
     [['del', 'c', '--consistency', 'one'], 1, '(integer) 0\n'],
