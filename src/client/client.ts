@@ -750,9 +750,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       const call = new PendingCall(body, idempotent, background, resolve, reject);
       this.active.add(call);
       if (timeoutMs > 0) {
-        call.timer = this.options.timers.setTimer(timeoutMs, () =>
-          this.fail(call, new TimeoutError(`${body.op} did not complete within ${timeoutMs} ms`, { cause: call.lastError ?? undefined })),
-        );
+        call.timer = this.options.timers.setTimer(timeoutMs, () => this.fail(call, timedOut(body, timeoutMs, call.lastError)));
       }
       if (signal !== undefined) this.watchSignal(signal, call);
       this.dispatch(call);
@@ -1227,6 +1225,17 @@ function namedRefusal(error: unknown, call: string, key: Key, access: 'read' | '
   if (!(error instanceof ForbiddenError)) return error;
   const keyRefused = error.message.includes('no permissions to access one of the keys');
   return new ForbiddenError(`${call}(${describeKey(key)}): ${error.message}${keyRefused ? `; the user needs ${access} access to this key` : ''}`);
+}
+
+/**
+ * The error of a call whose timeout passed. A call re-sent after retryable errors (a read, a
+ * read-modify-write) says what its last attempt met: an rmw at `all` with an owner down is re-sent
+ * until its timeout, and "did not complete" alone hid that the node said why.
+ */
+function timedOut(body: Request | HotKeysRequest | InvalidationsRequest, timeoutMs: number, lastError: Error | null): TimeoutError {
+  const what = body.op === 'rmw' ? `rmw ${body.rmw.op}` : body.op;
+  const last = lastError === null ? '' : `; the last attempt failed: ${lastError.message}`;
+  return new TimeoutError(`${what} did not complete within ${timeoutMs} ms${last}`, { cause: lastError ?? undefined });
 }
 
 /** A key for an error message: strings as they are (cut), bytes by their length. */

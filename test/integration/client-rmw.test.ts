@@ -20,6 +20,8 @@ import {
 } from '../../src/index.ts';
 import type { Callback, GetResult, KvError, KvService, RmwOp, RmwOptions, RmwResult, RmwService, TopologySnapshot, WriteResult } from '../../src/replication/api.ts';
 import { MemoryKv, startClientServer, type ClientServer } from '../../src/server/index.ts';
+import { PlatformTimers, type ClientTimers } from '../../src/client/timers.ts';
+import type { TimerId } from '../../src/runtime/env.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { partitionOf } from '../../src/ring/partition.ts';
 import { startNode } from './client-helpers.ts';
@@ -234,6 +236,48 @@ test('an INCR answered timeout is re-sent with the same request id and applied o
     assert.equal(await client.get('visits'), '1');
     // A later call is a new logical operation with a new id.
     assert.equal(await client.incr('visits'), 2);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+/** The platform's timers, except that a timer of `heldMs` waits for the test to fire it (fire()). */
+class HeldTimeout implements ClientTimers {
+  private readonly inner = new PlatformTimers();
+  private held: (() => void) | null = null;
+  constructor(readonly heldMs: number) {}
+  setTimer(delayMs: number, fn: () => void): TimerId {
+    if (delayMs !== this.heldMs) return this.inner.setTimer(delayMs, fn);
+    this.held = fn;
+    return -1;
+  }
+  cancelTimer(id: TimerId): void {
+    if (id === -1) this.held = null;
+    else this.inner.cancelTimer(id);
+  }
+  fire(): void {
+    const fn = this.held;
+    this.held = null;
+    fn?.();
+  }
+}
+
+test("a read-modify-write re-sent until its timeout fails with a TimeoutError that says what the last attempt's error was", async () => {
+  const kv = new MemoryKv();
+  // Every attempt answered `timeout` (retryable): only the call's own timeout ends it.
+  const losing = new LosingKv(kv, 'timeout', Number.POSITIVE_INFINITY);
+  const server = await startClientServer({ kv: losing, nodeName: 'memory', port: 0 });
+  const timers = new HeldTimeout(987_654);
+  const client = await connect({ seeds: [`127.0.0.1:${server.port}`], codec: stringCodec, routing: false, timers, maxRetries: 1000 });
+  try {
+    const call = client.deleteIfExists('k', { timeoutMs: timers.heldMs });
+    await until('two attempts', () => (losing.calls >= 2 ? true : undefined), 60_000, 5);
+    timers.fire();
+    await assert.rejects(call, {
+      name: 'TimeoutError',
+      message: /^rmw del did not complete within 987654 ms; the last attempt failed: the replicas did not answer in time/,
+    });
   } finally {
     await client.close();
     await server.close();
