@@ -11,6 +11,7 @@
  * capacity (64 keys), and a key that flaps anyway is held to one new alert per REALERT_MS.
  * Time is the caller's (Env clock), so the simulator replays alerts exactly.
  */
+import type { WireHotKeyAlert } from '../protocol/index.ts';
 import type { HotKey } from '../store/index.ts';
 
 /** The alert clears when the key's rate falls below this fraction of the threshold. */
@@ -18,22 +19,8 @@ export const HOT_KEY_CLEAR_FRACTION = 0.75;
 /** A key whose alert cleared may raise a new one only this long after its last one. */
 export const HOT_KEY_REALERT_MS = 10_000;
 
-/** One hot-key alert, as logs, the dashboard and SDK clients see it. */
-export interface HotKeyAlert {
-  /** The key (store keys are bytes; shown as UTF-8). */
-  key: string;
-  /** The node whose replica saw the traffic. */
-  node: string;
-  /** Estimated ops/s on that node when the alert fired, or (cleared) when it cleared. */
-  rate: number;
-  /** The threshold in ops/s (--hot-key-alert-rate). */
-  threshold: number;
-  /** Wall time (ms since the epoch) the alert fired. */
-  sinceMs: number;
-  /** Wall time of this event: the firing, or the clearing. */
-  atMs: number;
-  cleared: boolean;
-}
+/** One hot-key alert, as logs, the dashboard and SDK clients see it: what the wire carries. */
+export type HotKeyAlert = WireHotKeyAlert;
 
 export interface HotKeyAlertLog {
   warn(fields: object, message: string): void;

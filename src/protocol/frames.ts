@@ -200,12 +200,17 @@ export interface HotKeysRequest {
 
 /** One hot-key alert (src/node/hot-key-alerts.ts), as pushed and reported. */
 export interface WireHotKeyAlert {
+  /** The key (store keys are bytes; shown as UTF-8). */
   key: string;
+  /** The node whose replica saw the traffic. */
   node: string;
-  /** ops/s on that node when it fired (or when it cleared). */
+  /** Estimated ops/s on that node when the alert fired, or (cleared) when it cleared. */
   rate: number;
+  /** The threshold in ops/s (--hot-key-alert-rate). */
   threshold: number;
+  /** Wall time (ms since the epoch) the alert fired. */
   sinceMs: number;
+  /** Wall time of this event: the firing, or the clearing. */
   atMs: number;
   cleared: boolean;
 }
