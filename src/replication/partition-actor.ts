@@ -316,6 +316,18 @@ export class PartitionActor implements Schedulable {
     return this.ready ? this.replica.forgettingHorizon() : undefined;
   }
 
+  /**
+   * The forgetting horizon sync announces to peers (`fh`), caught up or not: what this replica
+   * forgot (also while catching up) and inherited so far. A replica that catches up from this one
+   * while it is still catching up itself may lack, or hold older versions of, those keys too, and
+   * must inherit it: announced only once ready, a QUORUM write acknowledged by this replica and
+   * one that then crashed, evicted and forgotten here, was answered with the rebuilt one's older
+   * copy (test/sim/eviction-inexact-answer.test.ts, "A, itself catching up").
+   */
+  get announcedHorizon(): Version | undefined {
+    return this.replica.forgettingHorizon();
+  }
+
   /** Sources still to sync from. */
   get pendingSources(): ReadonlySet<string> {
     return this.sources;

@@ -800,7 +800,7 @@ export class PartitionSync {
         if (replica.digest === theirs) return void eq.push(p);
         this.stats.partitionsDiffering++;
         const answered = df.length + bd.length > 0;
-        const horizon = actor.forgettingHorizon;
+        const horizon = actor.announcedHorizon;
         if (horizon !== undefined) horizons.push([p, horizon]);
         if (byBucket && theirs !== 0 && replica.size > this.ctx.config.syncBucketsAbove) {
           if (BUCKET_DIGESTS_COST > budget && answered) return; // over this round's budget: a later round
@@ -865,7 +865,7 @@ export class PartitionSync {
         const version = actor.replica.knownVersionOf(key);
         if (version !== undefined) entries.push([key, version]);
       }
-      send(covered, entries, this.pullsFrom(actor, from), actor.forgettingHorizon);
+      send(covered, entries, this.pullsFrom(actor, from), actor.announcedHorizon);
     });
   }
 

@@ -115,6 +115,11 @@ class Case {
   }
 }
 
+/** The partition of `key` (on the ring every node shares here). */
+function partitionOf(c: Case, key: string): number {
+  return c.cluster.sim.process(C)!.placement().partitionOfKey(enc.encode(key));
+}
+
 /** C's kv messages, both ways. */
 const cOff: Drop = (from, to) => from === C || to === C;
 /** B's hints to C (so C keeps v1 once it is back). */
@@ -392,4 +397,49 @@ test('B restarted while no source had forgotten anything, then A forgot v1: v1 i
   assert.deepEqual(c.read(A), { value: 'v1', miss: undefined });
   assert.equal(c.stats(A).coordinator.answersOverInexactEviction, 1);
   assert.equal(c.stats(B).replica.vouchAnswers, 0, 'B inherited no horizon');
+});
+
+// A gap the inheritance left (docs/REPLICATION.md, "A replica rebuilt from forgetful sources"):
+// the F5 case above with a source that is itself catching up.
+
+/** Whether `node` joined the ring and its replica of k's partition is caught up (ready). */
+function ready(c: Case, node: number): boolean {
+  const process = c.cluster.sim.process(node)!;
+  const placement = process.placement();
+  return placement.members.length > 0 && process.heldPartitions().get(placement.partitionOfKey(enc.encode(KEY)))?.ready === true;
+}
+
+/** Sync's data for k's partition to A: A's replica of it stays catching up. */
+function aCatchingUp(c: Case): Drop {
+  const p = partitionOf(c, KEY);
+  return (_from, to, m) => to === A && m.t === 'sd' && m.p === p;
+}
+
+// A restarted and is still catching up (the records it wants of k's partition are lost) when it
+// acknowledges v2 with B over C's v1, evicts v2 and forgets it; B crashes and restarts, and catches
+// up from A (not ready, so it announced no horizon before) and C (v1). B must inherit what A forgot
+// all the same. Before, the QUORUM read through C answered v1, older than the acknowledged v2.
+test('F5, B restarted and caught up from A while A, itself catching up, had forgotten v2: a miss', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  c.write(A, 'v1', 'all');
+  const aBehind = aCatchingUp(c);
+  c.cluster.crash(A);
+  c.drop = aBehind;
+  c.cluster.restart(A);
+  c.cluster.sim.runUntil(c.cluster.sim.now + 10_000);
+  assert.equal(ready(c, A), false, 'A is catching up');
+  c.drop = (from, to, m) => cOff(from, to, m) || aBehind(from, to, m);
+  c.write(B, 'v2', 'quorum');
+  c.cluster.crash(B);
+  c.fill();
+  c.drop = aBehind;
+  c.cluster.restart(B);
+  c.cluster.sim.runUntil(c.cluster.sim.now + 30_000, () => ready(c, B));
+  assert.equal(ready(c, A), false, 'A is still catching up');
+  assert.equal(c.holds(B), true, 'B caught up v1 from C');
+  assert.deepEqual(c.read(C), { value: null, miss: 'evicted' }, 'QUORUM through C, A still catching up');
+  c.drop = () => false;
+  c.cluster.sim.runUntil(c.cluster.sim.now + 30_000, () => allSettled(c.cluster, 3));
+  for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}, every owner caught up`);
+  assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited from A');
 });
