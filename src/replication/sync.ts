@@ -797,11 +797,12 @@ export class PartitionSync {
         const p = actor.partition;
         const replica = actor.replica;
         const theirs = theirDigest.get(p);
+        // The horizon goes with equal partitions too: a peer catching p up inherits it all the same.
+        const horizon = actor.announcedHorizon;
+        if (horizon !== undefined) horizons.push([p, horizon]);
         if (replica.digest === theirs) return void eq.push(p);
         this.stats.partitionsDiffering++;
         const answered = df.length + bd.length > 0;
-        const horizon = actor.announcedHorizon;
-        if (horizon !== undefined) horizons.push([p, horizon]);
         if (byBucket && theirs !== 0 && replica.size > this.ctx.config.syncBucketsAbove) {
           if (BUCKET_DIGESTS_COST > budget && answered) return; // over this round's budget: a later round
           budget -= BUCKET_DIGESTS_COST;
@@ -915,6 +916,12 @@ export class PartitionSync {
     for (const p of eq) answered.set(p, answer);
     for (const [p] of df) answered.set(p, answer);
     for (const [p] of bd) answered.set(p!, answer);
+    // Before markSynced, which may make the replica ready: equal digests list nothing, but this
+    // replica holds only what the peer holds, which lacks what the peer forgot.
+    for (const p of eq) {
+      const actor = this.host.partitions.get(p);
+      if (actor) this.inheritFrom(actor, horizons.get(p));
+    }
     if (sameRing) for (const p of eq) this.markSynced(p, from, placement);
     const due = this.warmDue.get(from);
     if (due !== undefined) this.warm(from, [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => due.has(p)));
@@ -953,6 +960,17 @@ export class PartitionSync {
     if (!this.pressedPeers().has(from)) return this.exchangeDone(from);
     const reconciled = [...df.map(([p]) => p), ...bd.map(([p]) => p!)].filter((p) => this.host.partitions.has(p));
     this.host.runEach(reconciled, () => {}, () => this.exchangeDone(from));
+  }
+
+  /**
+   * A catch-up takes what the peer holds: at or below the peer's forgetting horizon (`fh`) that may
+   * lack what it forgot (or be older), so a replica this node owns and is catching up cannot vouch
+   * for "nothing newer" there either: it inherits the horizon (ForgottenKeys.inherit), whether the
+   * peer's list of the partition differed or its digest was equal to this replica's.
+   */
+  private inheritFrom(actor: PartitionActor, peerHorizon: Version | undefined): void {
+    if (peerHorizon === undefined || actor.ready || !this.ctx.placement().owners(actor.partition).includes(this.ctx.selfName)) return;
+    actor.replica.inheritHorizon(peerHorizon);
   }
 
   /** Whether this node has anything to do with a peer's list of partition p: it owns p or holds it. */
@@ -996,9 +1014,7 @@ export class PartitionSync {
     // A key lacked at or below a side's forgetting horizon may be one that side evicted and forgot:
     // a copy would only evict another value there (see ForgottenKeys.horizon). A read that finds it
     // absent there repairs it, as a cache fills on demand.
-    // A catch-up takes what the peer holds: at or below the peer's forgetting horizon that may lack
-    // what it forgot (or be older), so this replica cannot vouch for "nothing newer" there either.
-    if (owns && !actor.ready && peerHorizon !== undefined) replica.inheritHorizon(peerHorizon);
+    this.inheritFrom(actor, peerHorizon);
     const ownHorizon = actor.forgettingHorizon;
     const leftForgotten = (horizon: Version | undefined, v: Version): boolean => horizon !== undefined && compareVersions(v, horizon) <= 0;
     let left = 0;

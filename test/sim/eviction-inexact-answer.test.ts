@@ -38,8 +38,11 @@ class Case {
   drop: Drop = () => false;
   readonly checker = new KvHistoryChecker(3, () => false, (_checker, read) => read.version === null);
 
-  /** `shadowEntries`: every node's eviction shadow, 4,096 keys at these budgets unless told. */
-  constructor(memory: [number, number, number], shadowEntries?: number) {
+  /**
+   * `shadowEntries`: every node's eviction shadow, 4,096 keys at these budgets unless told.
+   * `grace`: a hint window and tombstone grace short enough for a value to expire out of a store.
+   */
+  constructor(memory: [number, number, number], shadowEntries?: number, grace?: { hintWindowMs: number; tombstoneGraceMs: number }) {
     const index = new Map([A, B, C].map((i) => [nodeAddress(i), i]));
     const filtering = (env: Env): Env => ({
       ...env,
@@ -56,7 +59,7 @@ class Case {
       seed: 7,
       nodes: 3,
       partitions: 16,
-      replication: { replicas: 3, ...(shadowEntries === undefined ? {} : { evictionShadowEntries: shadowEntries }) },
+      replication: { replicas: 3, ...(shadowEntries === undefined ? {} : { evictionShadowEntries: shadowEntries }), ...grace },
       network: {},
       trace: new EventTrace(),
       nodeConfig: ({ index: i }) => ({ maxMemory: memory[i], evictionPolicy: 'lru' }),
@@ -79,12 +82,20 @@ class Case {
     this.checker.completed(op);
   }
 
-  /** 16,000 filler writes at ONE through A: A (2 MiB) evicts k and forgets it past its 4,096-key shadow. */
-  fill(): void {
+  /**
+   * 16,000 filler writes at ONE through A: A (2 MiB) evicts k and forgets it past its 4,096-key
+   * shadow. `outsideK`: none in k's partition (A's replica of it is left holding nothing).
+   */
+  fill(outsideK = false): void {
     const sim = this.cluster.sim;
     const filler = new Uint8Array(200);
+    const fillerKey = (batch: number, i: number): string => {
+      let key = `f${batch}-${i}`;
+      while (outsideK && partitionOf(this, key) === partitionOf(this, KEY)) key += '+';
+      return key;
+    };
     for (let batch = 0; batch < 16; batch++) {
-      assert.deepEqual(drive(this.cluster, 1000, 4, (i, done) => sim.process(A)!.kv.set(enc.encode(`f${batch}-${i}`), filler, { consistency: 'one' }, (error) => done(error))), []);
+      assert.deepEqual(drive(this.cluster, 1000, 4, (i, done) => sim.process(A)!.kv.set(enc.encode(fillerKey(batch, i)), filler, { consistency: 'one' }, (error) => done(error))), []);
       sim.runUntil(sim.now + 2_000);
     }
     assert.equal(this.holds(A), false, 'A evicted k');
@@ -399,8 +410,9 @@ test('B restarted while no source had forgotten anything, then A forgot v1: v1 i
   assert.equal(c.stats(B).replica.vouchAnswers, 0, 'B inherited no horizon');
 });
 
-// A gap the inheritance left (docs/REPLICATION.md, "A replica rebuilt from forgetful sources"):
-// the F5 case above with a source that is itself catching up.
+// Two gaps the inheritance left (docs/REPLICATION.md, "A replica rebuilt from forgetful sources"):
+// the F5 case above with a source that is itself catching up, and with a source whose digest of the
+// partition equals the rebuilt replica's.
 
 /** Whether `node` joined the ring and its replica of k's partition is caught up (ready). */
 function ready(c: Case, node: number): boolean {
@@ -441,5 +453,36 @@ test('F5, B restarted and caught up from A while A, itself catching up, had forg
   c.drop = () => false;
   c.cluster.sim.runUntil(c.cluster.sim.now + 30_000, () => allSettled(c.cluster, 3));
   for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}, every owner caught up`);
+  assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited from A');
+});
+
+// A's replica of k's partition holds and remembers nothing once it forgot v2 (no filler there, and
+// j expired past its tombstone grace, so A's digest of it is computed again: 0), and B's restarted
+// one holds nothing either: their digests are equal, sync lists nothing between them (no horizon
+// went with an equal partition), and B caught up v1 from C, which forgot nothing. B must inherit
+// A's horizon all the same. Before, QUORUM reads answered v1, older than the acknowledged v2.
+test("F5, B restarted with a digest equal to A's (both empty) and caught up v1 from C: a miss", () => {
+  const c = new Case([SMALL, LARGE, LARGE], undefined, { hintWindowMs: 1_000, tombstoneGraceMs: 2_000 });
+  c.write(A, 'v1', 'all');
+  c.drop = cOff;
+  c.write(B, 'v2', 'quorum');
+  c.cluster.crash(B);
+  c.fill(true);
+  const sim = c.cluster.sim;
+  let j = 'j';
+  while (partitionOf(c, j) !== partitionOf(c, KEY)) j += '+';
+  assert.deepEqual(drive(c.cluster, 1, 1, (_i, done) => sim.process(A)!.kv.set(enc.encode(j), enc.encode('j'), { consistency: 'one', ttlMs: 1_000 }, (error) => done(error))), []);
+  sim.runUntil(sim.now + 10_000);
+  const replicaOfA = sim.process(A)!.heldPartitions().get(partitionOf(c, KEY))!;
+  assert.equal(replicaOfA.size, 0, "A's replica of k's partition holds nothing");
+  // B's first exchanges with A come before C's lists and records reach it.
+  c.drop = (from, to, m) => from === C && to === B && (m.t === 'sr' || m.t === 'sl' || m.t === 'sd');
+  c.cluster.restart(B);
+  sim.runUntil(sim.now + 10_000);
+  assert.equal(c.holds(B), false);
+  c.drop = () => false;
+  sim.runUntil(sim.now + 30_000, () => allSettled(c.cluster, 3));
+  assert.equal(c.holds(B), true, 'B caught up v1 from C');
+  for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}`);
   assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited from A');
 });
