@@ -246,6 +246,12 @@ export interface ReplicationBugs {
   admissionIgnoresDeadlines?: boolean;
   /** A read's coordinator never repairs the stale replicas it saw. */
   skipReadRepair?: boolean;
+  /**
+   * A replica takes every read repair, also of a key it may have evicted and forgotten into a store
+   * that must evict a value it keeps over it, and counts no use of such a key when a read misses it
+   * (as before PartitionReplica.declinesRepair): churn.
+   */
+  takeEveryRepair?: boolean;
   /** A sloppy-quorum stand-in acknowledges a write but forgets the hint it should keep for the owner. */
   forgetHints?: boolean;
   /** A write after a ring change counts as acknowledged without its joint quorum over the other ring. */

@@ -264,6 +264,24 @@ export class PartitionReplica {
     return true;
   }
 
+  /**
+   * Whether to leave a read repair of `key` out rather than store it: the partition knows nothing
+   * of the key (not held, no eviction remembered, nothing on the disk tier), the record is a value
+   * at or below `horizon` (the partition's forgetting horizon: this node may have evicted and
+   * forgotten it, which is why sync leaves such a key out), and the store would have to evict an
+   * entry its policy keeps over this one to take it (Store.admitsCopy). Taken, such a repair
+   * evicted another value, whose shadow entry pushed one more key past the filter, which a later
+   * read repaired in turn: churn, on a node too small for what it is read for (docs/REPLICATION.md,
+   * "Read repair into a full store"). Left out, the node is as if the repair had been lost: it
+   * still answers its horizon for the key. A delete is always taken: it is small, and it is what
+   * keeps an older copy out.
+   */
+  declinesRepair(key: string, record: StoredRecord, encodedLength: number, horizon: Version | undefined): boolean {
+    if (horizon === undefined || record.tombstone || compareVersions(record.version, horizon) > 0) return false;
+    if (this.knownVersionOf(key) !== undefined) return false;
+    return !this.store.admitsCopy(key, encodedLength);
+  }
+
   /** The newest version of `key` held or, evicted, remembered or on the disk tier (what sync compares). */
   knownVersionOf(key: string): Version | undefined {
     this.settleFloor();

@@ -33,6 +33,8 @@ export interface ReplicaStats {
   writesRefused: number;
   fallbackHintsTaken: number;
   readRepairsApplied: number;
+  /** Read repairs left out: a key the partition may have evicted and forgotten, not kept over what the store holds (PartitionReplica.declinesRepair). */
+  readRepairsDeclined: number;
   hintsApplied: number;
   /** Jobs refused because a partition actor's mailbox was full. */
   busy: number;
@@ -76,7 +78,7 @@ const SPILL_RETRY_MS = 5;
 export class ReplicaHost {
   /** The partitions this node holds, each owned by its actor. */
   readonly partitions = new Map<number, PartitionActor>();
-  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0, horizonAnswers: 0, vouchAnswers: 0 };
+  readonly stats: ReplicaStats = { writesApplied: 0, writesStale: 0, writesRefused: 0, fallbackHintsTaken: 0, readRepairsApplied: 0, readRepairsDeclined: 0, hintsApplied: 0, busy: 0, routesRefused: 0, floorsRaised: 0, forgottenAnswers: 0, forgottenRefusals: 0, horizonAnswers: 0, vouchAnswers: 0 };
   /**
    * The flush floor of every partition (flush-floors.ts), held or not: kept across handoffs and
    * re-holds like the fencing epochs below, so a partition this node gets back is still flushed.
@@ -457,7 +459,7 @@ export class ReplicaHost {
           const ready = actor.ready && this.ctx.ringConfirmed() && this.ownsPartition(p) && !this.behindLargerRing(message);
           const answer = (record: Uint8Array | null): void => {
             if (record !== null) this.ctx.send(from, this.answerHeld(actor, from, id, record, ready));
-            else this.ctx.send(from, this.answerNotHeld(actor, id, k, ready));
+            else this.ctx.send(from, this.answerNotHeld(actor, id, k, ready, message.pk === true));
             if (this.observer !== null) this.observer('read', (this.ctx.env.clock.monoMs() - startMs) / 1000);
           };
           this.readHeld(actor, k, answer, message.pk === true);
@@ -469,6 +471,10 @@ export class ReplicaHost {
         const { k, r } = message;
         // Unacknowledged: if the mailbox is full, anti-entropy repairs the replica later.
         this.run(message.p, (actor) => {
+          if (!this.ctx.config.bugs?.takeEveryRepair && actor.replica.declinesRepair(k, decodeRecord(r), r.length, actor.forgettingHorizon)) {
+            this.stats.readRepairsDeclined++;
+            return;
+          }
           if (this.apply(actor, k, r, true, true) === 'applied') this.stats.readRepairsApplied++;
         });
         return true;
@@ -557,14 +563,18 @@ export class ReplicaHost {
    * coordinator does not take "nothing here" for the answer (docs/REPLICATION.md, "A key forgotten
    * past the filter"). A partition that never forgot anything answers as before.
    */
-  private answerNotHeld(actor: PartitionActor, id: number, k: string, ready: boolean): Extract<KvMessage, { t: 'ra' }> {
+  private answerNotHeld(actor: PartitionActor, id: number, k: string, ready: boolean, peek: boolean): Extract<KvMessage, { t: 'ra' }> {
     const p = actor.partition;
     const evicted = this.shadow.evictionBound(p, k);
     if (evicted !== undefined) return { t: 'ra', id, r: null, ready, e: evicted.version, ...(evicted.exact ? {} : { ei: true }) };
     const floor = this.floors.of(p);
     const horizon = actor.forgettingHorizon;
     const forgot = horizon !== undefined && (floor === undefined || compareVersions(horizon, floor) > 0);
-    if (forgot) this.stats.horizonAnswers++;
+    if (forgot) {
+      this.stats.horizonAnswers++;
+      // The read repair this answer may bring is taken only for a key wanted often enough (declinesRepair).
+      if (!peek && !this.ctx.config.bugs?.takeEveryRepair) this.store.noteWanted(k);
+    }
     // Inherited from catch-up sources rather than (only) forgotten here: the coordinator weighs it even where a copy made the level.
     const inherited = forgot && actor.replica.inheritedHorizon() !== undefined;
     return { t: 'ra', id, r: null, ready, ...(floor !== undefined ? { f: floor } : {}), ...(forgot ? { h: horizon } : {}), ...(inherited ? { vh: horizon } : {}) };

@@ -75,6 +75,7 @@ const BUG_SWITCHES = {
   sessionIgnoresDeadlines: 'flag',
   admissionIgnoresDeadlines: 'flag',
   skipReadRepair: 'flag',
+  takeEveryRepair: 'flag',
   forgetHints: 'flag',
   noJointQuorum: 'flag',
   hlcIgnoresRemote: 'flag',

@@ -257,6 +257,26 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.frequency(hash);
   }
 
+  /**
+   * The duel `evictFromMain` would run, with the newcomer as the candidate: probation's least
+   * recent entry (or protected's, or the window's, as there) is the victim, and only `admit`'s
+   * first rule applies, a lead of more than one point: the newcomer's last point is the read that
+   * asked for it (noteWanted), and a key read once, as in a scan, is no more wanted than one not
+   * read yet. Nothing else of `admit` applies: such a newcomer was never turned away, and a cold
+   * one is not drawn for at random.
+   */
+  keepsOverNextVictim(hash: number): boolean {
+    let victim = this.lists.first(PROBATION);
+    if (victim === -1) victim = this.lists.first(PROTECTED);
+    if (victim === -1) victim = this.lists.first(WINDOW);
+    return victim === -1 || this.frequency(hash) > this.frequency(this.host.hashOf(victim)) + 1;
+  }
+
+  /** In the sketch only: the window's tuner samples the store's own reads and writes. */
+  noteWanted(hash: number): void {
+    this.count(hash);
+  }
+
   /** Estimated frequency of a key hash (sketch plus the doorkeeper's one). */
   frequency(hash: number): number {
     const base = this.sketch.frequency(hash);
@@ -270,6 +290,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   private record(hash: number): void {
     if (this.tuner && this.tuner.record(hash)) this.resizeWindow(Math.round(this.tuner.fraction * this.maximum) - this.windowMax);
+    this.count(hash);
+  }
+
+  /** One more use of `hash` in the frequency sketch. */
+  private count(hash: number): void {
     if (!this.feedsSketch) return;
     // With a doorkeeper, a key's first sighting only sets its bits; repeats reach the sketch.
     if (this.doorkeeper && !this.doorkeeper.add(hash)) return;

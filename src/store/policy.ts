@@ -70,6 +70,15 @@ export interface EvictionPolicy {
    * frequency (lru, noeviction).
    */
   accessFrequency?(slot: number, hash: number): number;
+  /**
+   * Whether a key not held, with hash `hash`, would be kept over the entry the next eviction takes:
+   * it must be clearly more frequent (more than the one use that asked for it ahead). Asked before
+   * a copy the store may decline is stored over the budget (Store.admitsCopy). Absent from a
+   * policy with no admission duel (lru, lfu, noeviction): those take every newcomer.
+   */
+  keepsOverNextVictim?(hash: number): boolean;
+  /** A read wanted the key with hash `hash`, which is not held (Store.noteWanted): count it as a use. */
+  noteWanted?(hash: number): void;
   /** Policy-specific numbers for stats and benchmarks. */
   describe(): Record<string, number>;
 }

@@ -533,6 +533,28 @@ export class Store {
   }
 
   /**
+   * A read wanted `key`, which the store does not hold, and a copy may be offered for it
+   * (admitsCopy): the policy counts the use, so a key read again and again wins its place.
+   * Replication calls it for a key it may have evicted and forgotten (ReplicaHost.answerNotHeld).
+   */
+  noteWanted(key: string): void {
+    this.policy.noteWanted?.(unitHashString(key) | 0);
+  }
+
+  /**
+   * Whether a copy of `key` (not held), `valueLength` bytes of value, would be kept if stored now:
+   * it fits without evicting anything, or the policy would keep it over the entry it would evict
+   * (EvictionPolicy.keepsOverNextVictim; a policy without an admission duel keeps every newcomer).
+   * Counts no use of the key (the read that asked for it did: noteWanted). Replication asks before it takes a read repair of a key it may have
+   * evicted and forgotten (PartitionReplica.declinesRepair).
+   */
+  admitsCopy(key: string, valueLength: number): boolean {
+    if (!this.wouldExceedBudget(-1, this.entryCost(key, valueLength))) return true;
+    // The policies' hash of a key (PolicyHost.hashOf), as in accessFrequency.
+    return this.policy.keepsOverNextVictim?.(unitHashString(key) | 0) ?? true;
+  }
+
+  /**
    * Whether `set` would refuse these writes (distinct keys, values of these lengths) for the
    * budget, changing nothing: one is larger than the whole budget, or, under `noeviction`, all of
    * them together would take the store past it. Read-modify-write asks before writing anything,

@@ -43,6 +43,9 @@ const SERIES = {
   evicted: 'shoal_store_evictions_total{reason="size"}',
   leftForgotten: 'shoal_sync_keys_left_forgotten_total',
   horizonReads: 'shoal_replica_horizon_reads_total',
+  repairsApplied: 'shoal_replica_read_repairs_applied_total',
+  hits: 'shoal_store_hits_total',
+  misses: 'shoal_store_misses_total',
 } as const;
 type Sample = Record<keyof typeof SERIES, number>;
 
@@ -96,6 +99,7 @@ test('one node with little memory: a bulk load reads back at ONE and at QUORUM, 
 
   // (a) Every key once at ONE (first: the QUORUM reads repair n1 with some of the keys it lacks), then at QUORUM.
   const missed = { one: [] as string[], quorum: [] as string[] };
+  let phase = loaded[0]!;
   for (const consistency of ['one', 'quorum'] as const) {
     const reader: ShoalClient<string> = await connect({ seeds: cluster.clientAddresses, codec: stringCodec, consistency, commandTimeoutMs: 20_000 });
     t.after(() => reader.close());
@@ -103,7 +107,10 @@ test('one node with little memory: a bulk load reads back at ONE and at QUORUM, 
       if ((await reader.get(`k${i}`)) !== VALUE) missed[consistency].push(`k${i}`);
     });
     await reader.close();
-    t.diagnostic(`${consistency} reads missed: ${missed[consistency].length} of ${KEYS}; n1 answered ${(await scrape(small)).horizonReads} reads with a forgetting horizon so far`);
+    const phaseStart = phase;
+    phase = await scrape(small);
+    const delta = (name: keyof Sample): number => phase[name] - phaseStart[name];
+    t.diagnostic(`${consistency} reads missed: ${missed[consistency].length} of ${KEYS}; n1 in this phase: ${delta('horizonReads')} reads answered with a forgetting horizon, ${delta('repairsApplied')} read repairs taken, ${delta('evicted')} evictions, store hits ${delta('hits')} / misses ${delta('misses')}`);
   }
 
   // (b) Idle: no traffic at all from here.
