@@ -64,6 +64,7 @@ export interface MetricsSnapshot {
     writesStale: number;
     writesRefused: number;
     readRepairsApplied: number;
+    readRepairsDeclined: number;
     hintsApplied: number;
     busy: number;
     routesRefused: number;
@@ -374,6 +375,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     refused: s.replica.writesRefused,
   }));
   counter('shoal_replica_read_repairs_applied_total', 'Read repairs applied to this node as replica.', () => s.replica.readRepairsApplied);
+  counter(
+    'shoal_replica_read_repairs_declined_total',
+    'Read repairs this node left out: a key it may have evicted and forgotten (at or below its forgetting horizon), which its store would have had to evict a value it keeps more for.',
+    () => s.replica.readRepairsDeclined,
+  );
   counter('shoal_replica_busy_total', 'Jobs this replica refused because a partition mailbox was full.', () => s.replica.busy);
   counter(
     'shoal_replica_forgotten_reads_total',

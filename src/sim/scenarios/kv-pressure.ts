@@ -382,6 +382,7 @@ export function runKvPressure(options: ScenarioOptions, trace: EventTrace, varia
           forgottenAnswers: sum((p) => p.stats().replica.forgottenAnswers),
           forgottenRefusals: sum((p) => p.stats().replica.forgottenRefusals),
           horizonAnswers: sum((p) => p.stats().replica.horizonAnswers),
+          readRepairsDeclined: sum((p) => p.stats().replica.readRepairsDeclined),
           vouchAnswers: sum((p) => p.stats().replica.vouchAnswers),
         };
       }),
