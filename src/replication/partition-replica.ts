@@ -276,10 +276,13 @@ export class PartitionReplica {
    * still answers its horizon for the key. A delete is always taken: it is small, and it is what
    * keeps an older copy out.
    */
-  declinesRepair(key: string, record: StoredRecord, encodedLength: number, horizon: Version | undefined): boolean {
-    if (horizon === undefined || record.tombstone || compareVersions(record.version, horizon) > 0) return false;
+  declinesRepair(key: string, bytes: Uint8Array, horizon: Version | undefined): boolean {
+    // A partition that never forgot anything (most) decodes nothing here.
+    if (horizon === undefined) return false;
+    const record = decodeRecord(bytes);
+    if (record.tombstone || compareVersions(record.version, horizon) > 0) return false;
     if (this.knownVersionOf(key) !== undefined) return false;
-    return !this.store.admitsCopy(key, encodedLength);
+    return !this.store.admitsCopy(key, bytes.length);
   }
 
   /** The newest version of `key` held or, evicted, remembered or on the disk tier (what sync compares). */

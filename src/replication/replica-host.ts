@@ -471,7 +471,7 @@ export class ReplicaHost {
         const { k, r } = message;
         // Unacknowledged: if the mailbox is full, anti-entropy repairs the replica later.
         this.run(message.p, (actor) => {
-          if (!this.ctx.config.bugs?.takeEveryRepair && actor.replica.declinesRepair(k, decodeRecord(r), r.length, actor.forgettingHorizon)) {
+          if (!this.ctx.config.bugs?.takeEveryRepair && actor.replica.declinesRepair(k, r, actor.forgettingHorizon)) {
             this.stats.readRepairsDeclined++;
             return;
           }

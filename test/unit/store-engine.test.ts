@@ -246,9 +246,9 @@ test('accessFrequency: what the policy counts of a key, without counting a use (
 // wanted than the value it would push out.
 test('admitsCopy: a copy that fits is kept; over the budget only a key wanted clearly more often than the next victim', () => {
   const store = make({ maxMemory: undefined, maxEntries: 100 });
-  for (let i = 0; i < 99; i++) store.set(`held${i}`, bytes(i), {});
+  for (let i = 0; i < 99; i++) store.set(`held${i}`, bytes(i), { partition: 0 });
   assert.equal(store.admitsCopy('offered', 1), true, 'room for one more');
-  store.set('held99', bytes(99), {});
+  store.set('held99', bytes(99), { partition: 0 });
   assert.equal(store.admitsCopy('offered', 1), false, 'full, and the key never seen');
   store.noteWanted('offered');
   assert.equal(store.admitsCopy('offered', 1), false, 'one read, as in a scan: no more wanted than a value written once');
@@ -257,7 +257,7 @@ test('admitsCopy: a copy that fits is kept; over the budget only a key wanted cl
   assert.equal(store.admitsCopy('offered', 1), true, 'read three times');
   assert.equal(store.size, 100, 'asking changes nothing');
   const lru = make({ maxMemory: undefined, maxEntries: 2, policy: 'lru' });
-  lru.set('a', bytes(1), {});
-  lru.set('b', bytes(2), {});
+  lru.set('a', bytes(1), { partition: 0 });
+  lru.set('b', bytes(2), { partition: 0 });
   assert.equal(lru.admitsCopy('offered', 1), true, 'a policy without an admission duel takes every newcomer');
 });
