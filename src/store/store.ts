@@ -545,8 +545,8 @@ export class Store {
    * Whether a copy of `key` (not held), `valueLength` bytes of value, would be kept if stored now:
    * it fits without evicting anything, or the policy would keep it over the entry it would evict
    * (EvictionPolicy.keepsOverNextVictim; a policy without an admission duel keeps every newcomer).
-   * Counts no use of the key (the read that asked for it did: noteWanted). Replication asks before it takes a read repair of a key it may have
-   * evicted and forgotten (PartitionReplica.declinesRepair).
+   * Counts no use of the key (the read that asked for it did: noteWanted). Replication asks before
+   * it takes a read repair of a key it may have evicted and forgotten (PartitionReplica.declinesRepair).
    */
   admitsCopy(key: string, valueLength: number): boolean {
     if (!this.wouldExceedBudget(-1, this.entryCost(key, valueLength))) return true;
