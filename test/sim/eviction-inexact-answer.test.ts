@@ -486,3 +486,56 @@ test("F5, B restarted with a digest equal to A's (both empty) and caught up v1 f
   for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}`);
   assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited from A');
 });
+
+// The limit the inheritance keeps (docs/REPLICATION.md, Known limits): a source that inherits a
+// newer horizon after a replica finished catching up from it does not pass it on. In one ring that
+// gives no stale read, and this is the chain built to look for one: C restarted and is still
+// catching up (A's sync answers to it are lost), holding v1 from B; A and B acknowledge v2 over it;
+// B crashes; A evicts v2 and forgets it; B restarts and catches up from C, which has inherited
+// nothing yet, so B takes v1 and no horizon from it; only afterwards does C inherit A's. B cannot
+// have been left without the horizon: A is one of its sources, waited for dead or alive (its
+// catch-up does not end while A's lists are lost), and A announces its horizon itself. What A
+// forgets after B's exchange with it, B took from A then (held, or as an evicted version).
+test('B caught up from C before C inherited what A forgot, and from A itself: a miss, before and after C inherits', () => {
+  const c = new Case([SMALL, LARGE, LARGE]);
+  const sim = c.cluster.sim;
+  c.write(A, 'v1', 'all');
+  const syncData = (m: KvMessage): boolean => m.t === 'sr' || m.t === 'sl' || m.t === 'sd';
+  const aToC: Drop = (from, to, m) => from === A && to === C && syncData(m);
+  c.cluster.crash(C);
+  c.drop = aToC;
+  c.cluster.restart(C);
+  sim.runUntil(sim.now + 10_000);
+  assert.equal(c.holds(C), true, 'C caught v1 up from B');
+  assert.equal(ready(c, C), false, 'C is still catching up (from A)');
+  c.drop = cOff;
+  c.write(B, 'v2', 'quorum');
+  c.cluster.crash(B);
+  c.fill();
+  // B's catch-up: C's answers reach it, A's not yet. It stays catching up, A being its source.
+  c.drop = (from, to, m) => aToC(from, to, m) || (from === A && to === B && syncData(m));
+  c.cluster.restart(B);
+  sim.runUntil(sim.now + 10_000);
+  assert.equal(c.holds(B), true, 'B caught v1 up from C');
+  assert.equal(ready(c, B), false, "B waits for A's own answer");
+  assert.equal(horizonOf(c, B), undefined, 'C passed on no horizon');
+  c.drop = aToC;
+  sim.runUntil(sim.now + 30_000, () => ready(c, B));
+  assert.equal(ready(c, B), true, 'B caught up');
+  assert.notEqual(horizonOf(c, B), undefined, "B inherited A's horizon from A");
+  assert.equal(ready(c, C), false, 'C is still catching up');
+  assert.equal(horizonOf(c, C), undefined, 'C has inherited nothing yet');
+  assert.deepEqual(c.read(B), { value: null, miss: 'evicted' }, 'QUORUM through B, C still catching up');
+  c.drop = () => false;
+  sim.runUntil(sim.now + 30_000, () => allSettled(c.cluster, 3));
+  assert.notEqual(horizonOf(c, C), undefined, "C inherited A's horizon, after B's catch-up");
+  for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}, every owner caught up`);
+  assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited from A');
+});
+
+/** The forgetting horizon `node`'s replica of k's partition announces (its own and what it inherited). */
+function horizonOf(c: Case, node: number): unknown {
+  const process = c.cluster.sim.process(node)!;
+  const actor = process.heldPartitions().get(partitionOf(c, KEY)) as unknown as { announcedHorizon: unknown } | undefined;
+  return actor?.announcedHorizon;
+}
