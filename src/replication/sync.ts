@@ -239,9 +239,10 @@ export class PartitionSync {
    * from meanwhile (pullInFlight): with every source pressed at once, a restarted replica asked
    * each of them for the same keys and got every key once per source; and a second round's list
    * from the same source (the round timer's, beside the pressed one) asked it for them again.
-   * `lost`: a want of it went unanswered past requestTimeoutMs (see pullsFrom).
+   * `lost`: a want of it went unanswered past requestTimeoutMs (see pullsFrom). `unanswered`: the
+   * keys wanted, with the versions the source listed, until its answer brings them (inheritUnanswered).
    */
-  private readonly pulling = new Map<number, { peer: string; sentMs: number; lost: boolean }>();
+  private readonly pulling = new Map<number, { peer: string; sentMs: number; lost: boolean; unanswered: PeerEntries }>();
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -470,6 +471,12 @@ export class PartitionSync {
           }
           if (learnt.length > 0) this.hunts.start(p, from, learnt);
           if (message.h !== undefined) this.hunts.answered(p, from, message.h, message.hr ?? []);
+          const pull = this.pulling.get(p);
+          if (pull?.peer === from) {
+            for (const key of k) pull.unanswered.delete(key);
+            for (const key of ek) pull.unanswered.delete(key);
+            if (last) this.inheritUnanswered(actor, pull.unanswered);
+          }
           if (last && sameRing) this.sourceDone(p, from);
           if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
@@ -973,6 +980,19 @@ export class PartitionSync {
     actor.replica.inheritHorizon(peerHorizon);
   }
 
+  /**
+   * A whole want's last answer came without some keys the source had listed (neither record nor
+   * evicted version): it no longer knows them, having forgotten them past its shadow since its list
+   * (or let them expire, or released the partition). Its horizon is then at least their versions,
+   * but the horizon came with the list, before: inherited as it would have been with a later list,
+   * or this replica could be ready without the version it wanted and vouch for "nothing newer" there.
+   */
+  private inheritUnanswered(actor: PartitionActor, unanswered: PeerEntries): void {
+    let newest: Version | undefined;
+    for (const v of unanswered.values()) if (newest === undefined || compareVersions(v, newest) > 0) newest = v;
+    this.inheritFrom(actor, newest);
+  }
+
   /** Whether this node has anything to do with a peer's list of partition p: it owns p or holds it. */
   private mayReconcile(p: number): boolean {
     return this.ctx.placement().owners(p).includes(this.ctx.selfName) || this.host.partitions.has(p);
@@ -1068,7 +1088,7 @@ export class PartitionSync {
       if (complete && !actor.ready && !this.ctx.config.bugs?.catchUpAtTimerPace) {
         // An entry still here is a want whose last answer never came (with one in flight, nothing is wanted).
         const before = this.pulling.get(p);
-        this.pulling.set(p, { peer: from, sentMs: now, lost: before !== undefined });
+        this.pulling.set(p, { peer: from, sentMs: now, lost: before !== undefined, unanswered: new Map(want.map((key) => [key, theirs.get(key)!])) });
       }
       this.ctx.send(from, complete ? { t: 'sw', p, k: want } : { t: 'sw', p, k: want, n: true }, 'bulk');
     } else if (sameRing && complete && !pulled) this.sourceDone(p, from);

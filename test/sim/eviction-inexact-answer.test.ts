@@ -36,6 +36,9 @@ class Case {
   readonly cluster: KvCluster;
   /** Changed by each step: the kv messages the network loses now. */
   drop: Drop = () => false;
+  /** Changed by each step: the kv messages the network holds until `release`. */
+  hold: Drop = () => false;
+  private readonly held: (() => void)[] = [];
   readonly checker = new KvHistoryChecker(3, () => false, (_checker, read) => read.version === null);
 
   /**
@@ -50,6 +53,10 @@ class Case {
         send: (to, datagram, lane) => {
           const bytes = joinDatagram(datagram);
           if (bytes[0] === MessageFamily.kv && this.drop(index.get(env.address)!, index.get(to)!, decodeKvMessage(bytes.subarray(1)))) return undefined;
+          if (bytes[0] === MessageFamily.kv && this.hold(index.get(env.address)!, index.get(to)!, decodeKvMessage(bytes.subarray(1)))) {
+            this.held.push(() => env.transport.send(to, datagram, lane));
+            return undefined;
+          }
           return env.transport.send(to, datagram, lane);
         },
         onReceive: (handler) => env.transport.onReceive(handler),
@@ -66,6 +73,14 @@ class Case {
       instrument: (env, _info, build) => build(filtering(env)),
     });
     this.cluster.sim.runUntil(30_000, () => allSettled(this.cluster, 3));
+  }
+
+  /** Sends the messages held, in the order they were sent, and holds nothing more. */
+  release(): number {
+    this.hold = () => false;
+    const held = this.held.splice(0);
+    for (const send of held) send();
+    return held.length;
   }
 
   private one(start: (done: (error?: unknown) => void) => void): void {
@@ -539,3 +554,40 @@ function horizonOf(c: Case, node: number): unknown {
   const actor = process.heldPartitions().get(partitionOf(c, KEY)) as unknown as { announcedHorizon: unknown } | undefined;
   return actor?.announcedHorizon;
 }
+
+// The window beside it: A lists k (v2; no horizon yet) to restarted B and forgets v2 before it
+// answers B's want of it (held here while A fills). The answer carries neither the record nor a
+// horizon, and ended B's catch-up from A: B was ready with C's v1 and no horizon, and counted as
+// holding nothing newer beside A's forgetting horizon. Before, the QUORUM read through C answered
+// v1, older than the acknowledged v2. Now B inherits, as A's horizon, the version A listed and no
+// longer knows (SyncManager.inheritUnanswered).
+test("F5, A forgot v2 between listing it to restarted B and answering B's want: a miss", () => {
+  const c = v2OverC([SMALL, LARGE, LARGE]);
+  const sim = c.cluster.sim;
+  const p = partitionOf(c, KEY);
+  const wantOfK = (from: number, to: number, m: KvMessage): boolean => from === B && to === A && m.t === 'sw' && m.p === p && m.k.includes(KEY);
+  let wanted = false;
+  c.cluster.crash(B);
+  c.hold = wantOfK;
+  c.drop = (from, to, m) => {
+    // A and C cut apart: C keeps v1.
+    if ((from === A && to === C) || (from === C && to === A)) return true;
+    if (wantOfK(from, to, m)) wanted = true;
+    // A's pushes of k to B (warming, anti-entropy) lost, so that B wants it.
+    if (from === A && to === B && m.t === 'sd' && m.p === p && !m.last) return true;
+    // A's lists to B after the want, so B learns no newer horizon from them before the want's answer.
+    return wanted && from === A && to === B && (m.t === 'sr' || m.t === 'sl');
+  };
+  c.cluster.restart(B);
+  sim.runUntil(sim.now + 10_000, () => wanted);
+  assert.equal(wanted, true, 'B wanted k from A');
+  c.fill();
+  assert.equal(c.release(), 1, "B's want of k, answered now that A forgot v2");
+  sim.runUntil(sim.now + 30_000, () => ready(c, B));
+  assert.equal(ready(c, B), true, 'B caught up');
+  assert.equal(c.holds(B), true, 'B caught v1 up from C');
+  c.drop = () => false;
+  sim.runUntil(sim.now + 30_000, () => allSettled(c.cluster, 3));
+  for (const node of [C, A, B]) assert.deepEqual(c.read(node), { value: null, miss: 'evicted' }, `QUORUM through ${node}`);
+  assert.ok(c.stats(B).replica.vouchAnswers > 0, 'B answered its v1 with the horizon it inherited');
+});
