@@ -560,7 +560,7 @@ function horizonOf(c: Case, node: number): unknown {
 // horizon, and ended B's catch-up from A: B was ready with C's v1 and no horizon, and counted as
 // holding nothing newer beside A's forgetting horizon. Before, the QUORUM read through C answered
 // v1, older than the acknowledged v2. Now B inherits, as A's horizon, the version A listed and no
-// longer knows (SyncManager.inheritUnanswered).
+// longer knows (PartitionSync.inheritUnanswered).
 test("F5, A forgot v2 between listing it to restarted B and answering B's want: a miss", () => {
   const c = v2OverC([SMALL, LARGE, LARGE]);
   const sim = c.cluster.sim;
