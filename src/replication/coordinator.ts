@@ -693,6 +693,11 @@ export class Coordinator implements KvService {
     const pending = this.pending.get(id);
     // Unknown, or a copy routed by another ring than the last one sent to that node: that one's answer is still to come.
     if (!pending || pending.sent.get(from) !== refusedRing) return;
+    // A read's owner that answered already and refuses now refuses a duplicate of the request it
+    // answered, delivered after it moved to another ring: its answer stands. Taken as a refusal, it
+    // left `seen` holding an owner no longer `asked`, and the read finished as soon as the others
+    // asked answered once fewer than all of them had (rolling-restart seed 1190004).
+    if (pending.kind === 'read' && pending.seen.has(from)) return;
     this.stats.routesRefused++;
     cover(this.ctx.env, 'retry-on-newer-ring');
     pending.sent.delete(from);
