@@ -151,6 +151,8 @@ export interface ReplicationBugs {
   jointIgnoresRefusers?: boolean;
   /** A replica refusing a read routed by a ring it has moved past sends no record even while it still holds the partition: a reader that adopts the newer ring misses what only that replica has not handed off yet (kv-drain seed 400229 with 3 nodes: an ALL read missed a delete acknowledged at ONE by the draining node). */
   readRefusalWithoutRecord?: boolean;
+  /** A read takes the refusal of an owner whose answer it holds (a duplicate of its request, delivered after the owner moved rings) as that owner's: it stops counting the owner as asked while its answer still counts as one, and finishes before the others answer (rolling-restart seed 1190004, a QUORUM read failed). */
+  readsTakeDuplicateRefusals?: boolean;
   /**
    * The owners a partition keeps when a ring change shrinks its owner set count as caught up at
    * once, before the live owners that left it have handed it to them: a read routed by the newer

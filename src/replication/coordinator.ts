@@ -697,7 +697,7 @@ export class Coordinator implements KvService {
     // answered, delivered after it moved to another ring: its answer stands. Taken as a refusal, it
     // left `seen` holding an owner no longer `asked`, and the read finished as soon as the others
     // asked answered once fewer than all of them had (rolling-restart seed 1190004).
-    if (pending.kind === 'read' && pending.seen.has(from)) return;
+    if (pending.kind === 'read' && pending.seen.has(from) && !this.ctx.config.bugs?.readsTakeDuplicateRefusals) return;
     this.stats.routesRefused++;
     cover(this.ctx.env, 'retry-on-newer-ring');
     pending.sent.delete(from);

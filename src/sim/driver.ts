@@ -56,6 +56,7 @@ const BUG_SWITCHES = {
   rmwBatchAnswersEarly: 'flag',
   jointIgnoresRefusers: 'flag',
   readRefusalWithoutRecord: 'flag',
+  readsTakeDuplicateRefusals: 'flag',
   readyBeforeHandoff: 'flag',
   readsWithoutOwnerCount: 'flag',
   jointEndsEarly: 'flag',
