@@ -229,6 +229,15 @@ export class ReplicaHost {
   }
 
   /**
+   * Whether the disk tier is still being read back after a restart: until then digests and key
+   * lists count nothing of it, so sync waits (PartitionSync.roundWith) rather than take every value
+   * the tier holds again from the other owners.
+   */
+  get readingDiskBack(): boolean {
+    return this.disk?.isRecovering === true;
+  }
+
+  /**
    * A restarted node's disk tier is read back in the background. Its index keeps the version of
    * every value found, so digests count what the disk holds and sync brings over only what is
    * newer elsewhere (whose apply deletes the stale disk copy). Until it ends the disk only misses.

@@ -600,7 +600,13 @@ export class PartitionSync {
     // Partitions this node holds that `peer` owns or must sync from, and those both own that this node lacks.
     const held: number[] = [];
     const lacking: number[] = [];
-    for (let p = 0; p < placement.partitions; p++) {
+    // While the disk tier is read back after a restart, this node's digests and lists count
+    // nothing of it: a round now would take every value the tier holds again from the other
+    // owners, and each record taken deletes the tier's copy (a warm restart costing a cold one's
+    // transfer: test/sim/restart-disk-recovery.test.ts). So its partitions wait, not ready, and
+    // its answers say it pulls (pullsFrom), so peers push nothing to it either.
+    const readingDiskBack = this.host.readingDiskBack;
+    for (let p = 0; p < placement.partitions && !readingDiskBack; p++) {
       const peerOwns = placement.owners(p).includes(peer);
       const mine = this.host.partitions.get(p);
       if (mine) {
@@ -661,9 +667,11 @@ export class PartitionSync {
    * lost, or dropped by a full bulk lane: a want is bounded by keys, not bytes), until one is
    * answered: the pushes, bounded by bytes too, then bring what the pulls do not. Not at the old
    * timer pace (bugs.catchUpAtTimerPace), where the pushes were a real part of the catch-up and
-   * the tests replaying it expect them.
+   * the tests replaying it expect them. And while the disk tier is read back after a restart
+   * (roundWith): this node's rounds then wait for it, and they will pull what a push would bring.
    */
   private pullsFrom(actor: PartitionActor, peer: string): boolean {
+    if (this.host.readingDiskBack) return true;
     if (actor.ready || !actor.pendingSources.has(peer) || !this.ctx.isAlive(peer) || this.ctx.config.bugs?.catchUpAtTimerPace) return false;
     return this.pulling.get(actor.partition)?.lost !== true;
   }

@@ -31,6 +31,8 @@ export class SimDisk implements BlockDevice {
   private pending: Pending[] = [];
   /** When set, each completion is also scheduled through it (the simulator's timers); otherwise the caller steps. */
   private autoRun: ((fn: () => void) => void) | null = null;
+  /** While held, completions wait (as on a device stalled or far slower than the network) until `release`. */
+  private held = false;
   readonly counts = { reads: 0, writes: 0, writeErrors: 0, tornWrites: 0, bitsRotted: 0, crashes: 0 };
 
   constructor(readonly size: number, private readonly random: Random, private readonly faults: DiskFaults = NO_DISK_FAULTS) {
@@ -71,8 +73,23 @@ export class SimDisk implements BlockDevice {
     });
   }
 
+  /** Holds every completion not already scheduled, until `release`: a device that stalls. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Schedules what `hold` kept waiting, and answers as before from now on. */
+  release(): void {
+    this.held = false;
+    for (const entry of this.pending) this.schedule(entry);
+  }
+
   private enqueue(entry: Pending): void {
     this.pending.push(entry);
+    if (!this.held) this.schedule(entry);
+  }
+
+  private schedule(entry: Pending): void {
     this.autoRun?.(() => {
       const at = this.pending.indexOf(entry);
       if (at === -1) return;

@@ -191,6 +191,11 @@ export class DiskTier {
     return this.index.slotOf(key) !== -1;
   }
 
+  /** Whether `recover` is still reading the device back (its index lists nothing yet). */
+  get isRecovering(): boolean {
+    return this.recovering;
+  }
+
   /** Whether versions are kept (DiskTierOptions.versionOf). */
   get tracksVersions(): boolean {
     return this.valueVersion !== undefined;
