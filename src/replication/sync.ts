@@ -711,7 +711,9 @@ export class PartitionSync {
     } else if (now - c.loggedMs >= CATCH_UP_LOG_INTERVAL_MS) {
       c.loggedMs = now;
       const waitingOn = this.waitingOn();
-      log.info({ event: 'catch-up-progress', ...figures, waitingOn }, `catching up: ${left} of ${c.partitions} partitions left after ${formatSeconds(p.elapsedMs)}, ${received}; waiting on ${describeSources(waitingOn)}`);
+      const readingDiskBack = this.host.readingDiskBack;
+      const waitingFor = readingDiskBack ? 'the disk tier to be read back first' : describeSources(waitingOn);
+      log.info({ event: 'catch-up-progress', ...figures, waitingOn, readingDiskBack }, `catching up: ${left} of ${c.partitions} partitions left after ${formatSeconds(p.elapsedMs)}, ${received}; waiting on ${waitingFor}`);
     }
   }
 

@@ -28,7 +28,8 @@ const DISK = { bytes: 4 * 1024 * 1024, regionBytes: 64 * 1024, faults: { writeEr
 const valueOf = (i: number, generation: number): string => `${generation}:${i}:`.padEnd(200, 'x');
 
 test('a node restarted warm waits for its disk tier before catching up, and takes only what changed while it was down', () => {
-  const cluster = new KvCluster({ seed: 5, nodes: NODES, partitions: 64, replication: { replicas: 3 }, network: {}, trace: new EventTrace(), disk: DISK });
+  const log: string[] = [];
+  const cluster = new KvCluster({ seed: 5, nodes: NODES, partitions: 64, replication: { replicas: 3 }, network: {}, trace: new EventTrace(), disk: DISK, logSink: (line) => log.push(line) });
   const sim = cluster.sim;
   const settled = (): boolean => allSettled(cluster, NODES);
   sim.runUntil(10_000, settled);
@@ -72,6 +73,10 @@ test('a node restarted warm waits for its disk tier before catching up, and take
   );
   process.stdout.write(`warm restart behind a stalled disk: ${whileStalled} records taken while the tier was read back, ${received} in all; ${onDisk} entries on the tier; ${newest} of ${KEYS} reads newest at ONE through n3, ${stale} stale\n`);
   assert.equal(whileStalled, 0, 'nothing is taken from the other owners before the tier has been read back');
+  assert.ok(
+    log.some((line) => line.includes('"event":"catch-up-progress"') && line.includes('waiting on the disk tier to be read back first')),
+    'the catch-up says what it waits on',
+  );
   assert.ok(received <= 2 * OVERWRITTEN, `the catch-up takes about what changed while n3 was down (${OVERWRITTEN} keys), not the ${KEYS} its tier holds: took ${received}`);
   assert.ok(onDisk >= KEYS - OVERWRITTEN, `the tier keeps the values nobody changed (${onDisk} entries)`);
   assert.equal(stale, 0, 'no read through n3 returns a value older than the newest acknowledged');
