@@ -118,6 +118,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private admissionRejections = 0;
   /** Keys turned away lately, for the reuse-distance second opinion in `admit` (turned-away.ts). */
   private readonly turnedAway: TurnedAway;
+  /** The cold fill: until a key is requested again, every candidate is admitted (see `admit`). */
+  private filling: boolean;
+  /** Candidates the cold fill admitted over a victim: none, and the fill changed nothing. */
+  private fillAdmissions = 0;
+  /** The newest entry of the fill still unread in probation (-1: none); probation's front up to it is the fill's. */
+  private fillEnd = -1;
 
   constructor(
     private readonly host: PolicyHost,
@@ -139,6 +145,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const adaptation = options.adaptation ?? 'mini-sim';
     this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
     this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
+    this.filling = this.tuner !== undefined;
   }
 
   grow(slotCapacity: number): void {
@@ -195,6 +202,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         break;
       case PROBATION:
       case DEMOTED:
+        this.leaveProbation(slot);
         this.turnedAway.read(slot);
         this.lists.moveToBack(PROTECTED, slot);
         this.queue[this.queueAt(slot)] = this.agingStamp() | PROTECTED;
@@ -224,6 +232,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   onRemove(slot: number): void {
     if (!this.lists.isLinked(slot)) return;
+    this.leaveProbation(slot);
     this.lists.remove(slot);
     this.entries--;
     const weight = this.host.weightOf(slot);
@@ -233,6 +242,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   evict(): void {
+    if (this.filling && this.tuner!.reReferenced) this.endFill();
     const candidate = this.moveWindowOverflowToProbation();
     if (this.host.overBudget()) this.evictFromMain(candidate);
   }
@@ -394,13 +404,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private admit(candidate: number, victim: number): boolean {
+    if (this.filling) {
+      this.fillAdmissions++;
+      return true;
+    }
     const victimHash = this.host.hashOf(victim);
     const candidateHash = this.host.hashOf(candidate);
     this.turnedAway.facing(victim, victimHash);
     const victimFrequency = this.frequency(victimHash);
     const candidateFrequency = this.frequency(candidateHash);
     if (candidateFrequency > victimFrequency + 1) return true;
-    if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim) && !this.leadIsThisRead(victim)) return true;
+    if (candidateFrequency === victimFrequency + 1 && !this.leadIsRounding(candidate, victim) && !this.leadIsThisRead(victim) && !this.victimIsUnreadFill(victim)) return true;
     // Frequency says no; reuse distance may say yes (turned-away.ts).
     if (this.turnedAway.cameBackFirst(candidateHash, this.stampOf(victim) >>> AGING_SHIFT, this.agingStamp() >>> AGING_SHIFT)) return true;
     if (candidateFrequency < RANDOM_ADMIT_MIN_FREQUENCY) return false;
@@ -426,6 +440,32 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private leadIsThisRead(victim: number): boolean {
     const byte = this.queue[this.queueAt(victim)]!;
     return (byte & REGION) === DEMOTED && (byte & ~REGION & 0xff) === this.agingStamp();
+  }
+
+  /**
+   * The cold fill ends at the first key requested again (a hit in any of the tuner's minis). Until
+   * then nothing tells a key that will be read again from one that will not, and the fill kept
+   * the newest keys, as LRU. What it kept, still unread, is probation's front up to `fillEnd`.
+   */
+  private endFill(): void {
+    this.filling = false;
+    if (this.fillAdmissions > 0) this.fillEnd = this.lists.last(PROBATION);
+  }
+
+  /**
+   * The victim was kept by the cold fill and not read since. A candidate one point ahead of it
+   * was requested once before, and was then evicted by the fill: its previous request is older
+   * than the victim's only one, so the lead is the re-read that made it a candidate, and the
+   * victim's own next read may be as near. The tie keeps what the fill kept, as the frequency tie
+   * of a 1% window keeps the first keys a sweep wrote (docs/research/eviction-policy.md, "zigzag28").
+   */
+  private victimIsUnreadFill(victim: number): boolean {
+    return this.fillEnd !== -1 && victim === this.lists.first(PROBATION);
+  }
+
+  /** Keeps `fillEnd` on the fill's unread entries when `slot` is about to leave probation. */
+  private leaveProbation(slot: number): void {
+    if (slot === this.fillEnd) this.fillEnd = this.lists.before(slot);
   }
 
   /** The aging stamp of an entry's last record. */
@@ -481,6 +521,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         if (slot === -1) break;
         const weight = this.host.weightOf(slot);
         if (moved + weight > quota) return;
+        if (queue === PROBATION) this.leaveProbation(slot);
         this.lists.moveToBack(WINDOW, slot);
         if (queue === PROTECTED) this.protectedWeight -= weight;
         this.setRegion(slot, WINDOW);

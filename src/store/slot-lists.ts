@@ -110,6 +110,12 @@ export class SlotLists {
     return node < this.lists ? -1 : node - this.base;
   }
 
+  /** The slot before `slot` in its list, or -1 at the front. */
+  before(slot: number): number {
+    const node = this.links[this.at(this.base + slot) + 1]!;
+    return node < this.lists ? -1 : node - this.base;
+  }
+
   /** Appends an unlinked slot at the back of a list. */
   pushBack(list: number, slot: number): void {
     const links = this.links;

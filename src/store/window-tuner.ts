@@ -213,6 +213,8 @@ export class WindowTuner {
   private current = 0;
   private decisionCount = 0;
   private readsSeen = false;
+  /** Some mini has hit: a sampled key was requested again (WTinyLfuPolicy's cold fill ends). */
+  private anyHit = false;
   /**
    * The cold start: near-hit checks (followNearHits), COLD_CHECKS_PER_INTERVAL per burst interval.
    * It lasts until the window first moves, or until a decision at which some rung's score stands
@@ -259,6 +261,11 @@ export class WindowTuner {
     return WINDOW_LADDER[this.current]!;
   }
 
+  /** True once a sampled key has been requested a second time while some mini held it. */
+  get reReferenced(): boolean {
+    return this.anyHit;
+  }
+
   /** The store served a read (hit or miss); until the first, the load is treated as write-only. */
   noteRead(): void {
     this.readsSeen = true;
@@ -275,6 +282,7 @@ export class WindowTuner {
     const unsigned = hash >>> 0;
     const now = (this.clock = (this.clock + 1) >>> 0);
     for (const mini of this.minis) mini.access(unsigned, now);
+    if (!this.anyHit) this.anyHit = this.minis.some((mini) => mini.hits > 0);
     if (++this.sampled < this.period) return this.sampled % this.checkInterval === 0 && this.followBurst();
     this.sampled = 0;
     const row = (this.decisionCount % TUNER_HISTORY) * this.minis.length;
