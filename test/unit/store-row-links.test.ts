@@ -54,6 +54,21 @@ test('W-TinyLFU in the store rows decides as on its own arrays, through growth, 
   }
 });
 
+test('W-TinyLFU in the store rows decides as on its own arrays through the cold fill and its unread keys', () => {
+  // Keys seen once until 2,000 requests in, then a sweep back down (zigzag) or the same keys again
+  // (scan): the fill admits every candidate, and the unread keys it kept leave probation's front
+  // by reads, evictions and (zigzag) the window's growth (policy-wtinylfu.ts, `fillEnd`).
+  const capacity = 500;
+  const keys = 2000;
+  const zigzag = Int32Array.from({ length: 4 * keys }, (_, i) => (Math.floor(i / keys) % 2 === 0 ? i % keys : keys - 1 - (i % keys)));
+  const scan = Int32Array.from({ length: 4 * keys }, (_, i) => i % keys);
+  const hashes = keyHashes(keys);
+  for (const ids of [zigzag, scan]) {
+    const store = new Store({ maxEntries: capacity, clock, hotKeys: false, analytics: false });
+    assert.equal(storeHits(store, ids, ids.length), policyHits(ids, capacity, hashes, 'wtinylfu'));
+  }
+});
+
 test('W-TinyLFU over rows another W-TinyLFU linked (setPolicy there and back) starts clean and evicts in order', () => {
   const capacity = 1500;
   const ids = requests(30_000, 10_000);
