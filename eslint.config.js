@@ -73,7 +73,8 @@ function importRule(folder) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**'] },
+  // scratch/: one-off measurement tools behind docs/research's figures (scratch/README.md), not product code.
+  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
