@@ -32,6 +32,8 @@ const warm = Number(flag('warm') ?? 10);
 const Z = Number(flag('z') ?? 3);
 const undo = flag('undo');
 const decay = Number(flag('decay') ?? 0.8);
+/** The forked followers' decay per check (default: --decay). */
+const forkDecay = Number(flag('fork-decay') ?? decay);
 const undoZ = Number(flag('undo-z') ?? 3);
 const undoVs = flag('undo-vs') ?? 'real';
 const repin = process.argv.includes('--repin');
@@ -41,6 +43,10 @@ const verbose = process.argv.includes('--verbose');
 /** A static configuration for the real cache (no shadows): --static 0.01 [--static-rule]. */
 const staticFraction = flag('static');
 const staticRule = process.argv.includes('--static-rule');
+/** Print hits per 1/N of the trace (a diagnostic). */
+const chunks = Number(flag('chunks') ?? 0);
+/** A diagnostic: the pin applies the chosen shadow's window but never the rule. */
+const pinWindowOnly = process.argv.includes('--pin-window-only');
 const FRACTIONS = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99];
 
 /** An entry-counted cache keyed by hash, for shadows. */
@@ -152,10 +158,18 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
   const shadows: Shadow[] = [];
   if (!off) for (const f of FRACTIONS) for (const rule of [false, true]) shadows.push(new Shadow(f, rule, cap, shadowRandom));
   // The undo's follower: a shadow whose window is the tuner's recommendation, no rule.
-  const follower = undo === 'follow' && !off ? new Shadow(0.01, false, cap, shadowRandom) : undefined;
+  const follower = undo?.split(',').includes('follow') && !off ? new Shadow(0.01, false, cap, shadowRandom) : undefined;
   let fb = 0;
   let fc = 0;
   let streak = 0;
+  // `--undo fork`: two followers of the tuner until the pin; then one takes the pinned configuration,
+  // the other the pinned window without the rule, so both pay the switch as the real cache does.
+  // Their own random stream, so that adding them leaves the twelve shadows' draws (and the pin) as they were.
+  const forkRandom = SeededRandom.mulberry32(seed + 104729);
+  const forked = undo?.split(',').includes('fork') && !off ? [new Shadow(0.01, false, cap, forkRandom), new Shadow(0.01, false, cap, forkRandom)] : undefined;
+  let forkStreak = 0;
+  let kb = 0;
+  let kc = 0;
   let pinnedTo: Shadow | undefined;
   const period = 3 * S;
   let sampled = 0;
@@ -164,6 +178,7 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
   const log: string[] = [];
   let hits = 0;
   let done = false;
+  const perChunk = chunks > 0 ? new Array<number>(chunks).fill(0) : undefined;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     const slot = host.slotOf[id]!;
@@ -171,6 +186,7 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
     if (slot !== -1) {
       hits++;
       hit = true;
+      if (perChunk) perChunk[Math.floor((i * chunks) / ids.length)]!++;
       real.onAccess(slot);
     } else {
       real.onMiss();
@@ -199,6 +215,19 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
         else if (!h && pinnedHit) fc++;
       }
     }
+    if (forked) {
+      const [withRule, without] = forked as [Shadow, Shadow];
+      if (!pinnedTo) {
+        const want = real.tunerFraction;
+        for (const f of forked) if (Math.abs(f.policy.windowShare - want) > 1e-9) f.policy.pin(want, false);
+      }
+      const a = withRule.access(hash);
+      const b = without.access(hash);
+      if (pinnedTo && real.rule) {
+        if (b && !a) kb++;
+        else if (a && !b) kc++;
+      }
+    }
     if (++sampled % period !== 0) continue;
     checks++;
     checksSinceReset++;
@@ -210,11 +239,26 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
       if (!significant(best.b, best.c, Z)) continue;
       pinnedTo = best;
       real.tunerRuns = follower !== undefined;
-      real.pin(best.fraction, best.rule);
+      const from = real.windowShare;
+      real.pin(best.fraction, best.rule && !pinWindowOnly);
+      if (forked) {
+        forked[0]!.policy.pin(best.fraction, best.rule);
+        forked[1]!.policy.pin(best.fraction, false);
+      }
       fb = 0;
       fc = 0;
-      log.push(`pin ${best.name()} at ${(i / 1e6).toFixed(2)}M (check ${checks})`);
+      log.push(`pin ${best.name()} at ${(i / 1e6).toFixed(2)}M (check ${checks}; window was ${from.toFixed(2)})`);
       continue;
+    }
+    if (forked && real.rule) {
+      forkStreak = significant(kb, kc, undoZ) ? forkStreak + 1 : 0;
+      if (verbose) log.push(`check ${checks} at ${(i / 1e6).toFixed(2)}M: no-rule fork b ${kb.toFixed(0)} c ${kc.toFixed(0)} streak ${forkStreak}`);
+      if (forkStreak >= undoRun) {
+        log.push(`rule off at ${(i / 1e6).toFixed(2)}M (check ${checks}; no-rule fork b ${kb.toFixed(0)} c ${kc.toFixed(0)})`);
+        real.rule = false;
+      }
+      kb *= forkDecay;
+      kc *= forkDecay;
     }
     if (follower) {
       streak = significant(fb, fc, undoZ) ? streak + 1 : 0;
@@ -240,6 +284,7 @@ function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; 
       fc *= decay;
     }
   }
+  if (perChunk) log.push(`chunks ${perChunk.join(' ')}`);
   return { ratio: (100 * hits) / ids.length, log };
 }
 
