@@ -805,6 +805,8 @@ export class PartitionSync {
       } else {
         this.stats.partitionsDiffering++;
         df.push([p, [], []]);
+        // Not held yet (no ring yet after a restart): pushed now, it would come over the tier's copies.
+        if (this.host.readingDiskBack) pulled.push(p);
       }
     }
     if (this.ctx.config.warmHotKeys > 0) this.warm(from, held.filter((p) => theirDigest.get(p) === 0 || this.warmDue.get(from)?.has(p)));
