@@ -120,8 +120,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private readonly turnedAway: TurnedAway;
   /** The cold fill: until a key is requested again, every candidate is admitted (see `admit`). */
   private filling: boolean;
-  /** Candidates the cold fill admitted over a victim: none, and the fill changed nothing. */
-  private fillAdmissions = 0;
+  /** Whether the cold fill admitted a candidate over a victim: if not, the fill changed nothing. */
+  private fillAdmitted = false;
   /** The newest entry of the fill still unread in probation (-1: none); probation's front up to it is the fill's. */
   private fillEnd = -1;
 
@@ -405,7 +405,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   private admit(candidate: number, victim: number): boolean {
     if (this.filling) {
-      this.fillAdmissions++;
+      this.fillAdmitted = true;
       return true;
     }
     const victimHash = this.host.hashOf(victim);
@@ -449,7 +449,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   private endFill(): void {
     this.filling = false;
-    if (this.fillAdmissions > 0) this.fillEnd = this.lists.last(PROBATION);
+    if (this.fillAdmitted) this.fillEnd = this.lists.last(PROBATION);
   }
 
   /**
