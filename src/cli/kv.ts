@@ -1,7 +1,7 @@
 /**
- * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY`: one call through the SDK,
- * with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has none,
- * and `del` 0 when it deleted a value and 1 when there was none, so scripts can test for a key. A
+ * `shoal get KEY`, `shoal set KEY VALUE [--ttl 60s]`, `shoal del KEY [KEY ...]`: calls through the
+ * SDK, with UTF-8 string keys and values. `get` exits 0 when the key has a value and 1 when it has
+ * none, and `del` 0 when it deleted a value and 1 when there was none, so scripts can test for a key. A
  * stored value that is not UTF-8 text (what the SDK writes through its default msgpack codec, or
  * any binary value) is printed with \xNN escapes as redis-cli prints it, never as replacement
  * characters that lose its bytes.
@@ -60,13 +60,24 @@ function asMsgpack(bytes: Uint8Array): string | null {
   }
 }
 
+/** The positional arguments a command takes: exactly KEY, exactly KEY VALUE, or one key or more. */
+type Arity = 'key' | 'key value' | 'keys';
+
+function checkArity(arity: Arity, count: number, usage: string): void {
+  const expected = arity === 'key' ? count === 1 : arity === 'key value' ? count === 2 : count >= 1;
+  if (expected) return;
+  const wanted = arity === 'key' ? 'KEY' : arity === 'key value' ? 'KEY VALUE' : 'KEY [KEY ...]';
+  throw new UsageError(`expected ${wanted}, got ${count} argument${count === 1 ? '' : 's'}\n${usage}`);
+}
+
 /** Parses, connects, runs `call`, prints its output, and turns failures into a message and status 1. */
 async function command(
   name: string,
   usage: string,
   specs: FlagSpecs,
-  arity: number,
+  arity: Arity,
   argv: string[],
+  /** `json` is printed as one line, or as one line per element when it is an array (JSON Lines). */
   call: (client: ShoalClient<string | Uint8Array>, args: string[], flags: Record<string, unknown>) => Promise<{ json: unknown; text: string; status: number; note?: string }>,
   /** Checks the command's own flags before connecting (a UsageError for a bad one). */
   check: (flags: Record<string, unknown>) => void = () => {},
@@ -74,14 +85,14 @@ async function command(
   const parsed = startTargetCommand(argv, usage, specs);
   if (parsed === null) return 0;
   const { flags, positionals, node } = parsed;
-  if (positionals.length !== arity) throw new UsageError(`expected ${arity === 1 ? 'KEY' : 'KEY VALUE'}, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n${usage}`);
+  checkArity(arity, positionals.length, usage);
   consistencyOf(flags); // validated before connecting
   check(flags);
   try {
     const client = await connectTo(node, textOrBytes);
     try {
       const out = await call(client, positionals, flags);
-      process.stdout.write(flags.json ? `${JSON.stringify(out.json)}\n` : out.text);
+      process.stdout.write(flags.json ? jsonLines(out.json) : out.text);
       if (out.note !== undefined && !flags.json) process.stderr.write(`shoal ${name}: ${out.note}\n`);
       return out.status;
     } finally {
@@ -95,7 +106,7 @@ async function command(
 
 export function runGet(argv: string[]): Promise<number> {
   const usage = 'Usage: shoal get KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]\nPrints the value, or (nil) and exits 1 when the key has none.';
-  return command('get', usage, GET_FLAGS, 1, argv, async (client, [key], flags) => {
+  return command('get', usage, GET_FLAGS, 'key', argv, async (client, [key], flags) => {
     const { value, miss } = await client.get(key!, { ...consistencyOf(flags), detail: true });
     // A miss prints `(nil)` as redis-cli does, and exits 1 so scripts can tell it from a hit; --json also says why.
     if (value === null) return { json: { key, value, miss }, text: '(nil)\n', status: 1 };
@@ -108,7 +119,7 @@ export function runGet(argv: string[]): Promise<number> {
 }
 
 export function runSet(argv: string[]): Promise<number> {
-  return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', SET_FLAGS, 2, argv, async (client, [key, value], flags) => {
+  return command('set', 'Usage: shoal set KEY VALUE [--ttl 60s] [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]', SET_FLAGS, 'key value', argv, async (client, [key, value], flags) => {
     const ttlMs = ttlOf(flags);
     await client.set(key!, value!, { ...consistencyOf(flags), ttlMs });
     return { json: { key, ok: true, ttlMs }, text: 'OK\n', status: 0 };
@@ -130,12 +141,20 @@ function ttlOf(flags: Record<string, unknown>): number {
 }
 
 export function runDel(argv: string[]): Promise<number> {
-  const usage = 'Usage: shoal del KEY [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]\nPrints (integer) 1 when it deleted a value, or (integer) 0 and exits 1 when the key had none (--json: "deleted").';
-  return command('del', usage, DEL_FLAGS, 1, argv, async (client, [key], flags) => {
-    // Through the key's primary (deleteIfExists, Redis's DEL), not the blind delete, so that it
-    // can say whether there was a value: `(integer) 1` or `(integer) 0` as redis-cli prints DEL's
-    // answer, and, as `get` does for a miss, exit 1 when there was none.
-    const deleted = await client.deleteIfExists(key!, consistencyOf(flags));
-    return { json: { key, deleted }, text: `(integer) ${deleted ? 1 : 0}\n`, status: deleted ? 0 : 1 };
+  const usage = 'Usage: shoal del KEY [KEY ...] [--node HOST:PORT] [--user NAME] [--consistency one|quorum|all] [--json]\nPrints (integer) N, the number of keys that held a value it deleted, and exits 1 when none did (--json: one {"key","deleted"} line per key).';
+  return command('del', usage, DEL_FLAGS, 'keys', argv, async (client, keys, flags) => {
+    // Through each key's primary (deleteIfExists, Redis's DEL), not the blind delete, so that it
+    // can say whether there was a value: `(integer) N` as redis-cli prints DEL's answer, and, as
+    // `get` does for a miss, exit 1 when there was none. One key after another, as DEL counts a
+    // key named twice once.
+    const results: { key: string; deleted: boolean }[] = [];
+    for (const key of keys) results.push({ key, deleted: await client.deleteIfExists(key, consistencyOf(flags)) });
+    const count = results.filter((r) => r.deleted).length;
+    return { json: results, text: `(integer) ${count}\n`, status: count > 0 ? 0 : 1 };
   });
+}
+
+/** A value as one JSON line, or an array as one line per element (what `del` prints per key). */
+function jsonLines(json: unknown): string {
+  return (Array.isArray(json) ? json : [json]).map((item) => `${JSON.stringify(item)}\n`).join('');
 }

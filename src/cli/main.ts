@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   stats: { summary: 'access analytics, cluster-wide: hit ratio over time, key/value sizes, TTLs, top prefixes, evictions', load: () => import('./stats.ts') },
   get: { summary: 'get KEY: print the value of a key', load: () => import('./kv.ts').then((m) => ({ run: m.runGet })) },
   set: { summary: 'set KEY VALUE [--ttl 60s]: store a value', load: () => import('./kv.ts').then((m) => ({ run: m.runSet })) },
-  del: { summary: 'del KEY: delete a key; (integer) 1 if it held a value, else (integer) 0 and exit status 1', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },
+  del: { summary: 'del KEY [KEY ...]: delete keys; (integer) N, how many held a value, and exit status 1 if none did', load: () => import('./kv.ts').then((m) => ({ run: m.runDel })) },
   drain: { summary: 'drain NODE: the node hands its partitions to the others and keeps serving as a coordinator', load: () => import('./drain.ts') },
   undrain: { summary: 'undrain NODE: a drained node takes its share of partitions back', load: () => import('./drain.ts').then((m) => ({ run: m.runUndrain })) },
   keyring: { summary: 'the gossip keyring, on every member: list | install | use KEYID | remove KEYID (docs/SECURITY.md)', load: () => import('./keyring.ts') },
