@@ -117,9 +117,12 @@ export type KvMessage =
    * evicted versions (flat, as in SyncDiff): the receiver keeps them as evicted too. `q`: the
    * read-modify-write request ids the sender remembers for p (rmw-requests.ts), so they travel
    * with the records whose results they are. `h`: the final answer to the value hunt of that number (never with `last`), `hr`
-   * the keys of it that did not fit (value-hunts.ts).
+   * the keys of it that did not fit (value-hunts.ts). With `last`: `nk` the keys wanted that the
+   * sender holds nothing of (no record, no evicted version), and `bz` that it was too busy to read
+   * the partition and answered nothing (sync.ts, onWantAnswered). Nodes before them send neither
+   * and ignore both.
    */
-  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[]; q?: RememberedRequest[]; h?: number; hr?: string[] }
+  | { t: 'sd'; p: number; k: string[]; r: Uint8Array[]; last: boolean; v: string; ek?: string[]; ev?: number[]; q?: RememberedRequest[]; h?: number; hr?: string[]; nk?: string[]; bz?: boolean }
   /**
    * Keyspace scan (scan.ts): a page of partition p's live keys whose scan hash is >= `a`, looking
    * at `c` keys in scan-hash order, those matching the Redis glob `m` (bytes) returned.
@@ -231,7 +234,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   fl: { id: 'number', f: 'numbers' },
   fla: { id: 'number' },
   sw: { p: 'number', k: 'strings', n: 'boolean?', h: 'number?' },
-  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?', h: 'number?', hr: 'strings?' },
+  sd: { p: 'number', k: 'strings', r: 'records', last: 'boolean', v: 'string', ek: 'strings?', ev: 'numbers?', q: 'pairs?', h: 'number?', hr: 'strings?', nk: 'strings?', bz: 'boolean?' },
   sc: { id: 'number', p: 'number', a: 'number', c: 'number', m: 'bytes?' },
   sa: { id: 'number', s: 'scan-status', k: 'strings', n: 'number', x: 'number' },
   cn: { id: 'number', p: 'number' },

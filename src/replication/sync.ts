@@ -166,9 +166,12 @@ export const SYNC_BUCKETS_PROTOCOL = 2;
  */
 type AnswerEnd = 'none' | 'last' | { hunt: number; rest: string[] };
 
-/** The fields that mark an answer's final batch as `end` says. */
-function finalMark(end: AnswerEnd): { last: boolean; h?: number; hr?: string[] } {
-  if (typeof end !== 'object') return { last: end === 'last' };
+/**
+ * The fields that mark an answer's final batch as `end` says; a want's (`last`) also lists
+ * `notKnown`, the keys wanted that the sender holds nothing of (`nk`, see onWantAnswered).
+ */
+function finalMark(end: AnswerEnd, notKnown: readonly string[]): { last: boolean; nk?: string[]; h?: number; hr?: string[] } {
+  if (typeof end !== 'object') return end === 'last' ? { last: true, nk: [...notKnown] } : { last: false };
   return end.rest.length > 0 ? { last: false, h: end.hunt, hr: end.rest } : { last: false, h: end.hunt };
 }
 
@@ -472,12 +475,13 @@ export class PartitionSync {
           if (learnt.length > 0) this.hunts.start(p, from, learnt);
           if (message.h !== undefined) this.hunts.answered(p, from, message.h, message.hr ?? []);
           const pull = this.pulling.get(p);
+          let answeredInFull = true;
           if (pull?.peer === from) {
             for (const key of k) pull.unanswered.delete(key);
             for (const key of ek) pull.unanswered.delete(key);
-            if (last) this.inheritUnanswered(actor, pull.unanswered);
+            if (last) answeredInFull = this.onWantAnswered(actor, pull.unanswered, message);
           }
-          if (last && sameRing) this.sourceDone(p, from);
+          if (last && sameRing && answeredInFull) this.sourceDone(p, from);
           if (last && this.pulling.get(p)?.peer === from) this.pulling.delete(p);
           if (last) this.exchangeDone(from);
         }, () => {
@@ -993,16 +997,35 @@ export class PartitionSync {
   }
 
   /**
-   * A whole want's last answer came without some keys the source had listed (neither record nor
-   * evicted version): it no longer knows them, having forgotten them past its shadow since its list
-   * (or let them expire, or released the partition). Its horizon is then at least their versions,
-   * but the horizon came with the list, before: inherited as it would have been with a later list,
-   * or this replica could be ready without the version it wanted and vouch for "nothing newer" there.
+   * A whole want's last answer came; `unanswered` holds the keys the source had listed that no
+   * answer brought (neither record nor evicted version). Returns whether the source answered the
+   * want in full, so the catch-up from it may end.
+   *
+   * A key the source says it holds nothing of (`nk`) it no longer knows, having forgotten it past
+   * its shadow since its list (or let it expire, or released the partition). Its horizon is then at
+   * least that key's version, but the horizon came with the list, before: inherited as it would
+   * have been with a later list, or this replica could be ready without the version it wanted and
+   * vouch for "nothing newer" there.
+   *
+   * Any other key unanswered was in a batch lost on the way or dropped by this node's full mailbox,
+   * or the source was too busy to read the partition (`bz`): it still holds the key. Inherited as
+   * forgotten, the horizon made sync leave the key out for good, and this replica never had it (sim
+   * kv-overload seed 1220005: a busy source's empty answer). The catch-up goes on instead: the next
+   * round lists the partition again and wants what is still missing.
+   *
+   * A source from before `nk` says nothing of its keys: every key unanswered counts as forgotten.
    */
-  private inheritUnanswered(actor: PartitionActor, unanswered: PeerEntries): void {
+  private onWantAnswered(actor: PartitionActor, unanswered: PeerEntries, answer: { nk?: string[]; bz?: boolean }): boolean {
+    if (answer.bz === true) return false;
+    const forgotten = answer.nk === undefined ? null : new Set(answer.nk);
     let newest: Version | undefined;
-    for (const v of unanswered.values()) if (newest === undefined || compareVersions(v, newest) > 0) newest = v;
+    let inFull = true;
+    for (const [key, v] of unanswered) {
+      if (forgotten !== null && !forgotten.has(key)) inFull = false;
+      else if (newest === undefined || compareVersions(v, newest) > 0) newest = v;
+    }
     this.inheritFrom(actor, newest);
+    return inFull;
   }
 
   /** Whether this node has anything to do with a peer's list of partition p: it owns p or holds it. */
@@ -1110,9 +1133,13 @@ export class PartitionSync {
 
   /** Answers a want: the records asked for, the last batch marked as `end` says (see `sw`). */
   private answerWant(from: string, p: number, keys: string[], end: AnswerEnd): void {
-    if (this.host.partitions.has(p) && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, end))) return;
-    // Nothing held (or too busy to read it): an empty final answer, so the asker stops waiting on us.
-    if (end !== 'none') this.ctx.send(from, { t: 'sd', p, k: [], r: [], ...finalMark(end), v: this.ctx.placement().version }, 'bulk');
+    const held = this.host.partitions.has(p);
+    if (held && this.host.run(p, (actor) => this.sendRecords(actor, from, keys, end))) return;
+    // Nothing held, or too busy to read it (`bz`: the asker asks again): an empty final answer, so
+    // the asker stops waiting on us.
+    if (end === 'none') return;
+    const answer: KvMessage = { t: 'sd', p, k: [], r: [], ...finalMark(end, held ? [] : keys), v: this.ctx.placement().version };
+    this.ctx.send(from, held ? { ...answer, bz: true } : answer, 'bulk');
   }
 
   /**
@@ -1130,6 +1157,7 @@ export class PartitionSync {
     const evictedKeys: string[] = [];
     const evictedVersions: number[] = [];
     const onDisk: string[] = [];
+    const notKnown: string[] = [];
     // A value hunt's answer carries at most HUNT_ANSWER_BYTES of records (and one group of disk
     // reads), the first always; the keys past that go back in `hr`, for the asker to ask next.
     const rest: string[] = [];
@@ -1155,12 +1183,14 @@ export class PartitionSync {
       if (evicted) {
         evictedKeys.push(key);
         evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
+      } else {
+        notKnown.push(key);
       }
     }
     const ending: AnswerEnd = typeof end === 'object' ? { hunt: end.hunt, rest } : end;
     // An answer's last batch goes once the disk's values have gone, so the asker's catch-up ends after them.
-    if (!this.sendBatches(actor, to, found, records, evictedKeys, evictedVersions, ending, onDisk.length === 0)) return 0;
-    if (onDisk.length > 0) this.sendFromDisk(actor, to, onDisk, 0, ending);
+    if (!this.sendBatches(actor, to, found, records, evictedKeys, evictedVersions, ending, onDisk.length === 0, notKnown)) return 0;
+    if (onDisk.length > 0) this.sendFromDisk(actor, to, onDisk, 0, ending, notKnown);
     return onDisk.length;
   }
 
@@ -1172,7 +1202,7 @@ export class PartitionSync {
    * reclaimed, damaged meanwhile) goes as its evicted version if one is known. A partition released
    * meanwhile sends nothing more: a later round starts again from the digests.
    */
-  private sendFromDisk(actor: PartitionActor, to: string, keys: string[], from: number, end: AnswerEnd): void {
+  private sendFromDisk(actor: PartitionActor, to: string, keys: string[], from: number, end: AnswerEnd, notKnown: string[]): void {
     const p = actor.partition;
     const group = keys.slice(from, from + Math.min(SYNC_DISK_READS, this.ctx.config.syncBatch));
     const read: (Uint8Array | null)[] = new Array<Uint8Array | null>(group.length).fill(null);
@@ -1195,11 +1225,13 @@ export class PartitionSync {
           if (evicted) {
             evictedKeys.push(key);
             evictedVersions.push(evicted.wallMs, evicted.logical, evicted.node);
+          } else {
+            notKnown.push(key);
           }
         });
         const more = from + group.length < keys.length;
         this.stats.keysSentFromDisk += found.length;
-        if (this.sendBatches(again, to, found, records, evictedKeys, evictedVersions, end, !more) && more) this.sendFromDisk(again, to, keys, from + group.length, end);
+        if (this.sendBatches(again, to, found, records, evictedKeys, evictedVersions, end, !more, notKnown) && more) this.sendFromDisk(again, to, keys, from + group.length, end, notKnown);
       });
     };
     group.forEach((key, i) => {
@@ -1213,10 +1245,11 @@ export class PartitionSync {
 
   /**
    * Sends records and evicted versions in `sd` batches of at most syncBatch each; with `final`, the
-   * last one is marked as `end` says (and sent even if empty, unless `end` is `none`). False when
-   * BUGGIFY cut it short (`sync-stops-halfway`: the rest, and the last batch, never go).
+   * last one is marked as `end` says (and sent even if empty, unless `end` is `none`), with a
+   * want's `notKnown` keys. False when BUGGIFY cut it short (`sync-stops-halfway`: the rest, and
+   * the last batch, never go).
    */
-  private sendBatches(actor: PartitionActor, to: string, found: string[], records: Uint8Array[], evictedKeys: string[], evictedVersions: number[], end: AnswerEnd, final: boolean): boolean {
+  private sendBatches(actor: PartitionActor, to: string, found: string[], records: Uint8Array[], evictedKeys: string[], evictedVersions: number[], end: AnswerEnd, final: boolean, notKnown: readonly string[]): boolean {
     const p = actor.partition;
     const batch = this.ctx.config.syncBatch;
     let bytes = 0;
@@ -1240,7 +1273,7 @@ export class PartitionSync {
         }
       }
       const last = stop >= count;
-      const message: KvMessage = { t: 'sd', p, k: found.slice(i, stop), r: records.slice(i, stop), ...(mark && last ? finalMark(end) : { last: false }), v: this.ctx.placement().version };
+      const message: KvMessage = { t: 'sd', p, k: found.slice(i, stop), r: records.slice(i, stop), ...(mark && last ? finalMark(end, notKnown) : { last: false }), v: this.ctx.placement().version };
       if (i < evictedKeys.length) Object.assign(message, { ek: evictedKeys.slice(i, stop), ev: evictedVersions.slice(3 * i, 3 * stop) });
       // Read-modify-write request ids travel with the records they may be in (rmw-primary.ts): a
       // result applied by an owner whose ack was lost must not look new to the next primary.
