@@ -187,6 +187,20 @@ test('in the first period, near re-reads move the window within a horizon and tw
   }
 });
 
+/**
+ * New keys, one in `every` read again `distance` requests later, until the window moves or the
+ * second decision comes; true if the window moved.
+ */
+function reReadUntilMoved(tuner: WindowTuner, every: number, distance: number): boolean {
+  const pending: number[] = [];
+  for (let key = 0; tuner.decisions === 1; key++) {
+    if (tuner.record(hashOf(key))) return true;
+    if (key % every === 0) pending.push(key);
+    if (pending.length > 0 && pending[0]! <= key - distance && tuner.record(hashOf(pending.shift()!))) return true;
+  }
+  return false;
+}
+
 test('after a first period the rungs scored alike, near re-reads still move the window before the second decision', () => {
   const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
   tuner.noteRead();
@@ -198,14 +212,22 @@ test('after a first period the rungs scored alike, near re-reads still move the 
   // the large rungs hit those re-reads, the 1% rung turns the newcomers away, but they are a fifth
   // of the requests, below the share a burst check asks for (BURST_MIN_LEAD), so on the smoothed
   // scores alone the window waited for the second decision.
-  const pending: number[] = [];
-  let moved = false;
-  for (let key = 0; !moved && tuner.decisions === 1; key++) {
-    moved = tuner.record(hashOf(key));
-    if (key % 4 === 0) pending.push(key);
-    if (!moved && pending.length > 0 && pending[0]! <= key - 40) moved = tuner.record(hashOf(pending.shift()!));
-  }
-  assert.ok(moved, 'the window did not move');
+  assert.ok(reReadUntilMoved(tuner, 4, 40), 'the window did not move');
   assert.equal(tuner.decisions, 1, 'the window waited for the second decision');
   assert.ok(tuner.fraction > WINDOW_LADDER[0]!, `moved to ${tuner.fraction}`);
+});
+
+test('after a first period the rungs scored alike, re-reads beyond the near horizon move the window before the second decision on a lead outside the noise', () => {
+  const tuner = new WindowTuner({ expectedEntries: ENTRIES, random: SeededRandom.mulberry32(7) });
+  tuner.noteRead();
+  for (let key = 1_000_000; tuner.decisions === 0; key++) assert.equal(tuner.record(hashOf(key)), false);
+  assert.equal(tuner.fraction, WINDOW_LADDER[0]);
+  // Then new keys, one in five read again 120 requests later: beyond one burst interval (not near
+  // hits), and a sixth of the requests, below BURST_MIN_LEAD; only the 50% rungs and up hold them.
+  // Each burst interval's lead is far outside the counts' noise (sprite @ 2200's second period).
+  const interval = (TUNER_PERIOD_FACTOR * ENTRIES) / BURST_CHECKS;
+  assert.ok(120 > interval, 'the re-reads would count as near hits');
+  assert.ok(reReadUntilMoved(tuner, 5, 120), 'the window did not move');
+  assert.equal(tuner.decisions, 1, 'the window waited for the second decision');
+  assert.ok(tuner.fraction >= 0.5, `moved to ${tuner.fraction}`);
 });
