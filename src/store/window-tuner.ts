@@ -67,7 +67,8 @@ export const COLD_CHECKS_PER_INTERVAL = 4;
 export const COLD_RUN_CHECKS = COLD_CHECKS_PER_INTERVAL;
 /**
  * In the cold start, standard deviations (Poisson) by which a larger rung's near hits summed over
- * the run must beat the current rung's to move the window (followNearHits). A share of the requests
+ * the run must beat the current rung's to move the window (followNearHits), and by which its hits
+ * in a burst interval must beat the current rung's for a burst (isBurst). A share of the requests
  * such as BURST_MIN_LEAD is too much to ask there (at corda @ 3000 the 1% window still hits a third
  * of what LRU hits). The test is repeated at every check while the run lasts, so it asks for 3, not
  * 2: at 2 a run of weak leads on P12 @ 50000 (72 near hits against 48) moved the window to 20% and
