@@ -507,8 +507,12 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       const { v, end } = readRing(bytes);
       const keyEnd = end + 2 + view.getUint16(end);
       need(keyEnd);
-      const message: KvMessage = { t: 'w', id, p: view.getUint32(9), k: readLatin1(bytes, end + 2, keyEnd), r: bytes.subarray(keyEnd) };
-      return v === undefined ? message : { ...message, v };
+      const p = view.getUint32(9);
+      const k = readLatin1(bytes, end + 2, keyEnd);
+      const r = bytes.subarray(keyEnd);
+      // Two literals, not `{ ...message, v }`: on Node 20 a spread followed by a field makes a new
+      // hidden class on every call, and every replicated write and read is decoded here.
+      return v === undefined ? { t: 'w', id, p, k, r } : { t: 'w', id, p, k, r, v };
     }
     case Tag.wa:
       return { t: 'wa', id };
@@ -518,8 +522,9 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       need(14);
       need(14 + bytes[13]!);
       const { v, end } = readRing(bytes);
-      const message: KvMessage = { t: 'r', id, p: view.getUint32(9), k: readLatin1(bytes, end, bytes.length) };
-      return v === undefined ? message : { ...message, v };
+      const p = view.getUint32(9);
+      const k = readLatin1(bytes, end, bytes.length);
+      return v === undefined ? { t: 'r', id, p, k } : { t: 'r', id, p, k, v };
     }
     case Tag.ra: {
       need(10);
