@@ -34,36 +34,11 @@ export class MsgpackScanError extends Error {
  */
 export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits): void {
   const length = bytes.byteLength;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
+  const at = new Cursor(bytes);
   // Values still to read in each open container, outermost first; `left` is the innermost's.
   const open: number[] = [];
   let left = 1;
-  let pos = 0;
   let elements = 0;
-
-  const need = (n: number): void => {
-    if (n > length - pos) throw new MsgpackScanError(`msgpack data ends early at byte ${pos} of ${length}`);
-  };
-  const skip = (n: number): void => {
-    need(n);
-    pos += n;
-  };
-  const u8 = (): number => {
-    need(1);
-    return bytes[pos++]!;
-  };
-  const u16 = (): number => {
-    need(2);
-    const v = view.getUint16(pos);
-    pos += 2;
-    return v;
-  };
-  const u32 = (): number => {
-    need(4);
-    const v = view.getUint32(pos);
-    pos += 4;
-    return v;
-  };
 
   for (;;) {
     if (left === 0) {
@@ -76,7 +51,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits): void {
     if (++elements > limits.maxElements) {
       throw new MsgpackScanError(`msgpack data holds more than ${limits.maxElements} values`);
     }
-    const b = u8();
+    const b = at.u8();
     let children = 0;
     if (b <= 0x7f || b >= 0xe0) {
       // positive or negative fixint
@@ -85,7 +60,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits): void {
     } else if (b <= 0x9f) {
       children = b & 0x0f;
     } else if (b <= 0xbf) {
-      skip(b & 0x1f);
+      at.skip(b & 0x1f);
     } else {
       switch (b) {
         case 0xc0: // nil
@@ -94,72 +69,72 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits): void {
           break;
         case 0xc4: // bin 8, 16, 32
         case 0xd9: // str 8, 16, 32
-          skip(u8());
+          at.skip(at.u8());
           break;
         case 0xc5:
         case 0xda:
-          skip(u16());
+          at.skip(at.u16());
           break;
         case 0xc6:
         case 0xdb:
-          skip(u32());
+          at.skip(at.u32());
           break;
         case 0xc7: // ext 8, 16, 32: length, type byte, data
-          skip(u8() + 1);
+          at.skip(at.u8() + 1);
           break;
         case 0xc8:
-          skip(u16() + 1);
+          at.skip(at.u16() + 1);
           break;
         case 0xc9:
-          skip(u32() + 1);
+          at.skip(at.u32() + 1);
           break;
         case 0xcc: // uint 8 and int 8
         case 0xd0:
-          skip(1);
+          at.skip(1);
           break;
         case 0xcd:
         case 0xd1:
-          skip(2);
+          at.skip(2);
           break;
         case 0xca: // float 32, uint 32, int 32
         case 0xce:
         case 0xd2:
-          skip(4);
+          at.skip(4);
           break;
         case 0xcb: // float 64, uint 64, int 64
         case 0xcf:
         case 0xd3:
-          skip(8);
+          at.skip(8);
           break;
         case 0xd4: // fixext 1, 2, 4, 8, 16: type byte and data
-          skip(2);
+          at.skip(2);
           break;
         case 0xd5:
-          skip(3);
+          at.skip(3);
           break;
         case 0xd6:
-          skip(5);
+          at.skip(5);
           break;
         case 0xd7:
-          skip(9);
+          at.skip(9);
           break;
         case 0xd8:
-          skip(17);
+          at.skip(17);
           break;
         case 0xdc: // array 16, 32
-          children = u16();
+          children = at.u16();
           break;
         case 0xdd:
-          children = u32();
+          children = at.u32();
           break;
         case 0xde: // map 16, 32
-          children = u16() * 2;
+          children = at.u16() * 2;
           break;
         case 0xdf:
-          children = u32() * 2;
+          children = at.u32() * 2;
           break;
         default: // 0xc1, never used
-          throw new MsgpackScanError(`byte 0x${b.toString(16)} at ${pos - 1} is not msgpack`);
+          throw new MsgpackScanError(`byte 0x${b.toString(16)} at ${at.pos - 1} is not msgpack`);
       }
     }
     if (children > 0) {
@@ -167,10 +142,54 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits): void {
         throw new MsgpackScanError(`msgpack data nests deeper than ${limits.maxDepth} levels`);
       }
       // Every value takes at least a byte: a count beyond the bytes left is a lie, refused now.
-      need(children);
+      at.need(children);
       open.push(left);
       left = children;
     }
   }
-  if (pos !== length) throw new MsgpackScanError(`${length - pos} bytes after the end of the msgpack data`);
+  if (at.pos !== length) throw new MsgpackScanError(`${length - at.pos} bytes after the end of the msgpack data`);
+}
+
+/**
+ * The scan's read position. A class, not closures inside scanMsgpack: under tsx (which the tests
+ * and the simulator run on) every named closure costs a defineProperty each time it is created,
+ * and every gossip and msgpack-coded replication message is scanned.
+ */
+class Cursor {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Throws unless `n` more bytes are there. */
+  need(n: number): void {
+    const length = this.bytes.byteLength;
+    if (n > length - this.pos) throw new MsgpackScanError(`msgpack data ends early at byte ${this.pos} of ${length}`);
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
 }
