@@ -77,6 +77,7 @@ export function chooseClaimSeed(members: readonly RingMember[], joiner: RingMemb
   let best = 0;
   let bestCost = Infinity;
   const loads = new Float64Array(n);
+  let taken = 0; // holders retake has counted so far for the partition it redoes
   for (let seed = 0; seed < CLAIM_SEEDS; seed++) {
     const own = memberOrder(joiner.name, seed, partitions).score;
     loads.set(baseLoads);
@@ -98,7 +99,7 @@ export function chooseClaimSeed(members: readonly RingMember[], joiner: RingMemb
   function retake(p: number, s: number): void {
     const row = ranked[p]!;
     zoneUse.fill(0);
-    let taken = 0;
+    taken = 0;
     for (const i of row) {
       if (taken === width) break;
       if (zoneUse[zoneOf[i]!]! >= perZone) continue;
@@ -108,12 +109,6 @@ export function chooseClaimSeed(members: readonly RingMember[], joiner: RingMemb
     }
     zoneUse.fill(0);
     taken = 0;
-    const takeIsLast = (i: number, zone: number): boolean => {
-      if (zoneUse[zone]! >= perZone) return false;
-      zoneUse[zone]!++;
-      loads[i]!++;
-      return ++taken === width;
-    };
     let joinerIn = false;
     for (const i of row) {
       const other = scores[i]![p]!;
@@ -124,6 +119,16 @@ export function chooseClaimSeed(members: readonly RingMember[], joiner: RingMemb
       if (takeIsLast(i, zoneOf[i]!)) return;
     }
     if (!joinerIn) takeIsLast(n - 1, joinerZone);
+  }
+
+  // Member i (in `zone`) holds the partition retake redoes if its zone has room; true when that
+  // filled the last place. A function of chooseClaimSeed, not a closure made on each retake call:
+  // under tsx every named closure costs a defineProperty each time it is created.
+  function takeIsLast(i: number, zone: number): boolean {
+    if (zoneUse[zone]! >= perZone) return false;
+    zoneUse[zone]!++;
+    loads[i]!++;
+    return ++taken === width;
   }
 }
 
