@@ -13,7 +13,7 @@ import { SimDisk, type DiskFaults } from '../disk.ts';
 import type { NodeStats, ShoalNode } from '../../node/node.ts';
 import type { ReplicationConfig } from '../../replication/config.ts';
 import { decodeRecord, versionOfEncoded } from '../../replication/record.ts';
-import { versionToString } from '../../replication/hlc.ts';
+import { compareVersions, versionToString, type Version } from '../../replication/hlc.ts';
 import type { Env } from '../../runtime/env.ts';
 import type { NetworkConfig } from '../network.ts';
 import { Simulation, nodeAddress, type ProcessInfo } from '../simulation.ts';
@@ -73,6 +73,8 @@ export class KvCluster {
   private readonly stopping = new Set<number>();
   /** Each node's simulated disk, by index, kept across its restarts. */
   readonly disks = new Map<number, SimDisk>();
+  /** Each key's bytes, encoded once: convergence places every key on every check. */
+  private readonly keyBytes = new Map<string, Uint8Array>();
 
   constructor(readonly options: KvClusterOptions) {
     const initial = options.initialNodes ?? options.nodes;
@@ -234,7 +236,6 @@ export class KvCluster {
         return `${n.address} not settled: ${p.partitionsCatchingUp} catching up, ${p.partitionsToHandOff} to hand off, ${node.stats().hints.held} hints`;
       }
     }
-    const encoder = new TextEncoder();
     const placement = up[0]!.process!.placement();
     // Once settled, a node holds only partitions it owns: anything else was handed off or dropped.
     for (const n of up) {
@@ -243,18 +244,24 @@ export class KvCluster {
       }
     }
     for (const key of keys) {
-      const p = placement.partitionOfKey(encoder.encode(key));
-      let first: string | null = null;
+      const p = placement.partitionOfKey(this.bytesOf(key));
+      let first: Version | null | undefined; // undefined: no owner looked at yet; null: the first holds nothing
       for (const owner of placement.owners(p)) {
         const node = this.sim.process(this.sim.indexOf(owner)!)!;
         const bytes = node.heldPartitions().get(p)?.peek(key) ?? null;
         if (!bytes && missingAllowed) continue;
-        const v = bytes ? versionToString(decodeRecord(bytes).version) : 'none';
-        if (first === null) first = v;
-        else if (v !== first) return `replicas of ${key} disagree (${owner} has ${v}, another owner ${first})`;
+        const v = bytes ? decodeRecord(bytes).version : null;
+        if (first === undefined) first = v;
+        else if (!sameVersion(v, first)) return `replicas of ${key} disagree (${owner} has ${shownVersion(v)}, another owner ${shownVersion(first)})`;
       }
     }
     return null;
+  }
+
+  private bytesOf(key: string): Uint8Array {
+    let bytes = this.keyBytes.get(key);
+    if (bytes === undefined) this.keyBytes.set(key, (bytes = new TextEncoder().encode(key)));
+    return bytes;
   }
 
   /**
@@ -282,6 +289,20 @@ export class KvCluster {
     }
     return null;
   }
+}
+
+/** A version as convergence reports it: versionToString's text, or `none` when nothing is held. */
+function shownVersion(v: Version | null): string {
+  return v === null ? 'none' : versionToString(v);
+}
+
+/**
+ * Whether two owners hold the same version, as their shownVersion texts compare (what convergence
+ * compared before it kept versions): field by field first, the texts only when the fields differ.
+ */
+function sameVersion(a: Version | null, b: Version | null): boolean {
+  if (a === null || b === null) return a === b;
+  return compareVersions(a, b) === 0 || versionToString(a) === versionToString(b);
 }
 
 type Numeric = { [k: string]: number | Numeric };
