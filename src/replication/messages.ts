@@ -288,8 +288,11 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   diffs: (x) => Array.isArray(x) && x.every((d) => Array.isArray(d) && typeof d[0] === 'number' && isStrings(d[1]) && isNumbers(d[2])),
 };
 
+/** SCHEMA's fields of each message type as [field, kind] pairs, listed once: validate checks every message received. */
+const SCHEMA_FIELDS = Object.fromEntries(Object.entries(SCHEMA).map(([t, fields]) => [t, Object.entries(fields)])) as Record<KvMessage['t'], [string, FieldKind][]>;
+
 function validate(message: KvMessage): KvMessage {
-  for (const [field, kind] of Object.entries(SCHEMA[message.t])) {
+  for (const [field, kind] of SCHEMA_FIELDS[message.t]) {
     if (!FIELD_CHECKS[kind]((message as unknown as Record<string, unknown>)[field])) {
       throw new MalformedKvMessageError(`replication message "${message.t}" has a missing or malformed field "${field}" (want ${kind})`);
     }
