@@ -89,24 +89,28 @@ export interface BenchTrace {
    * fixed on 2026-12-06 at 20:16 UTC (gli 900, multi3 2400, loop 400, sprite 2800, web12 4500,
    * corda 8000, zigzag 1050, scan 1400, orm-busy 9000, w106 35000, P6 130000, P12 140000) once on
    * main e498d83 and on the cold fill (zigzag28) on 2026-12-07 at 01:07 UTC (docs/research/eviction-policy.md,
-   * "The cold fill"). This set was fixed on 2026-12-07 at 01:40 UTC, after that run, for the next change.
+   * "The cold fill"); the set fixed on 2026-12-07 at 01:40 UTC (gli 800, multi3 3800, loop 800,
+   * sprite 3500, web12 7000, corda 20000, zigzag 900, scan 800, orm-busy 12000, w106 80000, P6
+   * 110000, P12 160000) once on main d0ec184 (sprite29's cold-start burst) and on f6561e0 before it
+   * at 04:00 UTC: the two identical, P6 @ 110000 missed (75.05, 1.79 behind LIRS). This set was
+   * fixed on 2026-12-07 at 04:12 UTC, after that run, for the next change.
    */
   blindSizes: number[];
 }
 
 export const BENCH_TRACES: readonly BenchTrace[] = [
-  { trace: 'gli', file: 'gli.trace.gz', format: 'lirs', sizes: [250, 1000], half: 'tuning', small: true, freshSizes: [500, 700, 400], blindSizes: [800] },
-  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', sizes: [1000, 2000, 4000], half: 'held-out', small: true, freshSizes: [1500, 3000, 2500, 3500], blindSizes: [3800] },
-  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', sizes: [500, 1000], half: 'held-out', small: true, freshSizes: [750, 600, 850], blindSizes: [800] },
-  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', sizes: [500, 1000, 4000], half: 'tuning', small: true, freshSizes: [2000, 700, 1300], blindSizes: [3500] },
-  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', sizes: [1000, 2000, 8000], half: 'held-out', small: true, freshSizes: [4000, 1500, 3000], blindSizes: [7000] },
-  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', sizes: [1000, 5000, 50000], half: 'tuning', small: true, freshSizes: [2000, 7000, 4000], blindSizes: [20000] },
-  { trace: 'zigzag', file: 'zigzag.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'tuning', small: true, freshSizes: [1000, 700, 600], blindSizes: [900] },
-  { trace: 'scan', file: 'scan.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'held-out', small: true, freshSizes: [1000, 700, 1200], blindSizes: [800] },
-  { trace: 'orm-busy', file: 'orm-busy.trace.gz', format: 'u32be', sizes: [1000, 10000], half: 'tuning', small: false, freshSizes: [3000, 20000, 5000], blindSizes: [12000] },
-  { trace: 'w106', file: 'w106.trace.gz', format: 'u32be', sizes: [10000, 100000], half: 'held-out', small: false, freshSizes: [30000, 50000, 20000], blindSizes: [80000] },
-  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'tuning', small: false, freshSizes: [], blindSizes: [110000] },
-  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'held-out', small: false, freshSizes: [120000], blindSizes: [160000] },
+  { trace: 'gli', file: 'gli.trace.gz', format: 'lirs', sizes: [250, 1000], half: 'tuning', small: true, freshSizes: [500, 700, 400], blindSizes: [650] },
+  { trace: 'multi3', file: 'multi3.trace.gz', format: 'lirs', sizes: [1000, 2000, 4000], half: 'held-out', small: true, freshSizes: [1500, 3000, 2500, 3500], blindSizes: [3400] },
+  { trace: 'loop', file: 'loop.trace.gz', format: 'lirs', sizes: [500, 1000], half: 'held-out', small: true, freshSizes: [750, 600, 850], blindSizes: [1100] },
+  { trace: 'sprite', file: 'sprite.trace.gz', format: 'lirs', sizes: [500, 1000, 4000], half: 'tuning', small: true, freshSizes: [2000, 700, 1300], blindSizes: [2700] },
+  { trace: 'web12', file: 'web12.trace.gz', format: 'u32be', sizes: [1000, 2000, 8000], half: 'held-out', small: true, freshSizes: [4000, 1500, 3000], blindSizes: [1800] },
+  { trace: 'corda', file: 'corda-vaultservice.trace.gz', format: 'u64be', sizes: [1000, 5000, 50000], half: 'tuning', small: true, freshSizes: [2000, 7000, 4000], blindSizes: [30000] },
+  { trace: 'zigzag', file: 'zigzag.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'tuning', small: true, freshSizes: [1000, 700, 600], blindSizes: [1700] },
+  { trace: 'scan', file: 'scan.trace.gz', format: 'lirs', sizes: [500, 1500], half: 'held-out', small: true, freshSizes: [1000, 700, 1200], blindSizes: [1700] },
+  { trace: 'orm-busy', file: 'orm-busy.trace.gz', format: 'u32be', sizes: [1000, 10000], half: 'tuning', small: false, freshSizes: [3000, 20000, 5000], blindSizes: [30000] },
+  { trace: 'w106', file: 'w106.trace.gz', format: 'u32be', sizes: [10000, 100000], half: 'held-out', small: false, freshSizes: [30000, 50000, 20000], blindSizes: [5000] },
+  { trace: 'P6', file: 'P6.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'tuning', small: false, freshSizes: [], blindSizes: [90000] },
+  { trace: 'P12', file: 'P12.trace.gz', format: 'arc', sizes: [50000, 100000, 150000, 200000], half: 'held-out', small: false, freshSizes: [120000], blindSizes: [70000] },
 ];
 
 /** The issue's bar for W-TinyLFU on a row: LRU minus one point, and the explicit target if any. */
