@@ -5,7 +5,7 @@
  * the last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,34 @@ import { claimPorts, freePorts, isPortFree, randomPortOutsideEphemeral } from '.
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { fetchStatus } from '../../src/cli/target.ts';
 
-export const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
+/**
+ * The compiled `shoal` command (packages/server/bin/shoal.js): what `npm start` runs and the
+ * published package installs, plain node over packages/server/dist. Not the repository's
+ * bin/shoal.js, which runs src/ through tsx: a daemon started that way spent about 2.5 s of CPU in
+ * its first 6 s against 0.8 s compiled, nearly all of it loading TypeScript, and the integration
+ * tests start some 200 daemons and 80 commands (one run of test/integration, counted): about six
+ * CPU-minutes of loading TypeScript. `npm test` builds first; a test run on its own after src/ changed without a build stops
+ * at once and says so (assertBuildCurrent), rather than test the code before the change.
+ */
+export const SHOAL_BIN = fileURLToPath(new URL('../../packages/server/bin/shoal.js', import.meta.url));
+assertBuildCurrent();
+
+/** Throws unless packages/server/dist was built after the last change to any file under src/. */
+function assertBuildCurrent(): void {
+  const src = fileURLToPath(new URL('../../src', import.meta.url));
+  const buildInfo = fileURLToPath(new URL('../../packages/server/dist/.tsbuildinfo', import.meta.url));
+  let builtMs: number;
+  try {
+    builtMs = statSync(buildInfo).mtimeMs;
+  } catch {
+    throw new Error('packages/server/dist is not built: run `npm run build` (npm install and npm test do it) before the integration tests');
+  }
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    if (statSync(file).mtimeMs > builtMs) throw new Error(`${file} changed after packages/server/dist was built: run \`npm run build\` (npm test does it) so the daemons the integration tests start run the current code`);
+  }
+}
 
 // The default deadlines below only bound a hang: a loaded 2-core machine can be five times slower
 // than an idle one, and no test here measures how fast anything is.
