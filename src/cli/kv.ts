@@ -61,13 +61,17 @@ function asMsgpack(bytes: Uint8Array): string | null {
 }
 
 /** The positional arguments a command takes: exactly KEY, exactly KEY VALUE, or one key or more. */
-type Arity = 'key' | 'key value' | 'keys';
+const ARITIES = {
+  key: { min: 1, max: 1, shown: 'KEY' },
+  'key value': { min: 2, max: 2, shown: 'KEY VALUE' },
+  keys: { min: 1, max: Infinity, shown: 'KEY [KEY ...]' },
+} as const;
+type Arity = keyof typeof ARITIES;
 
 function checkArity(arity: Arity, count: number, usage: string): void {
-  const expected = arity === 'key' ? count === 1 : arity === 'key value' ? count === 2 : count >= 1;
-  if (expected) return;
-  const wanted = arity === 'key' ? 'KEY' : arity === 'key value' ? 'KEY VALUE' : 'KEY [KEY ...]';
-  throw new UsageError(`expected ${wanted}, got ${count} argument${count === 1 ? '' : 's'}\n${usage}`);
+  const { min, max, shown } = ARITIES[arity];
+  if (count >= min && count <= max) return;
+  throw new UsageError(`expected ${shown}, got ${count} argument${count === 1 ? '' : 's'}\n${usage}`);
 }
 
 /** Parses, connects, runs `call`, prints its output, and turns failures into a message and status 1. */

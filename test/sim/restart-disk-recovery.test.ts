@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Datagram, Env, Lane } from '../../src/runtime/env.ts';
 import { MessageFamily } from '../../src/node/wire.ts';
-import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
+import { KvCluster, type KvClusterOptions } from '../../src/sim/scenarios/kv-cluster.ts';
 import { nodeAddress } from '../../src/sim/simulation.ts';
 import { EventTrace } from '../../src/sim/trace.ts';
 import { allSettled, drive } from './drive-cluster.ts';
@@ -30,9 +30,12 @@ const DISK = { bytes: 4 * 1024 * 1024, regionBytes: 64 * 1024, faults: { writeEr
 
 const valueOf = (i: number, generation: number): string => `${generation}:${i}:`.padEnd(200, 'x');
 
-test('a node restarted warm waits for its disk tier before catching up, and takes only what changed while it was down', () => {
-  const log: string[] = [];
-  const cluster = new KvCluster({ seed: 5, nodes: NODES, partitions: 64, replication: { replicas: 3 }, network: {}, trace: new EventTrace(), disk: DISK, logSink: (line) => log.push(line) });
+/**
+ * Three nodes with disk tiers, KEYS keys written at QUORUM through every node (generation 1), then
+ * n3 stopped for a restart. `write` writes again, through the nodes given.
+ */
+function loadedThenStopped(options: Pick<KvClusterOptions, 'logSink' | 'instrument'>): { cluster: KvCluster; settled: () => boolean; write: (count: number, generation: number, via: number[]) => void } {
+  const cluster = new KvCluster({ seed: 5, nodes: NODES, partitions: 64, replication: { replicas: 3 }, network: {}, trace: new EventTrace(), disk: DISK, ...options });
   const sim = cluster.sim;
   const settled = (): boolean => allSettled(cluster, NODES);
   sim.runUntil(10_000, settled);
@@ -50,6 +53,13 @@ test('a node restarted warm waits for its disk tier before catching up, and take
   cluster.stopForRestart(VICTIM, () => (stopped = true));
   sim.runUntil(sim.now + 60_000, () => stopped);
   assert.ok(stopped, 'n3 stopped for a restart');
+  return { cluster, settled, write };
+}
+
+test('a node restarted warm waits for its disk tier before catching up, and takes only what changed while it was down', () => {
+  const log: string[] = [];
+  const { cluster, settled, write } = loadedThenStopped({ logSink: (line) => log.push(line) });
+  const sim = cluster.sim;
   write(OVERWRITTEN, 2, [0, 1]);
 
   const disk = cluster.disks.get(VICTIM)!;
@@ -106,21 +116,8 @@ test('a node restarted warm with no ring yet takes nothing from its peers while 
       onReceive: (handler) => env.transport.onReceive(handler),
     },
   });
-  const cluster = new KvCluster({ seed: 5, nodes: NODES, partitions: 64, replication: { replicas: 3 }, network: {}, trace: new EventTrace(), disk: DISK, instrument: (env, _info, build) => build(cutting(env)) });
+  const { cluster, settled } = loadedThenStopped({ instrument: (env, _info, build) => build(cutting(env)) });
   const sim = cluster.sim;
-  const settled = (): boolean => allSettled(cluster, NODES);
-  sim.runUntil(10_000, settled);
-  assert.ok(settled(), 'the cluster formed');
-  const errors = drive(cluster, KEYS, 16, (i, done) =>
-    sim.process(i % NODES)!.kv.set(enc.encode(`k${i}`), enc.encode(valueOf(i, 1)), { consistency: 'quorum' }, (error) => done(error)),
-  );
-  assert.deepEqual(errors, [], 'every write was acknowledged');
-  sim.runUntil(sim.now + 60_000, settled);
-
-  let stopped = false;
-  cluster.stopForRestart(VICTIM, () => (stopped = true));
-  sim.runUntil(sim.now + 60_000, () => stopped);
-  assert.ok(stopped, 'n3 stopped for a restart');
 
   const disk = cluster.disks.get(VICTIM)!;
   disk.hold();

@@ -296,13 +296,10 @@ function shownVersion(v: Version | null): string {
   return v === null ? 'none' : versionToString(v);
 }
 
-/**
- * Whether two owners hold the same version, as their shownVersion texts compare (what convergence
- * compared before it kept versions): field by field first, the texts only when the fields differ.
- */
+/** Whether two owners hold the same version (null: nothing held). */
 function sameVersion(a: Version | null, b: Version | null): boolean {
   if (a === null || b === null) return a === b;
-  return compareVersions(a, b) === 0 || versionToString(a) === versionToString(b);
+  return compareVersions(a, b) === 0;
 }
 
 type Numeric = { [k: string]: number | Numeric };
