@@ -24,6 +24,8 @@ import { MembershipJudge, buildCluster, round, viewsAgree, type SwimSim } from '
 /** Mean gap between junk messages at a member, when junk is on for the run. */
 const JUNK_MEAN_GAP_MS = 500;
 const JUNK_SOURCE = 'intruder';
+/** Past the largest gossip message a member accepts by default (`maxMessageBytes`, 8 MiB). */
+const OVERSIZED_JUNK_BYTES = 9 * 1024 * 1024;
 
 interface World {
   sim: SwimSim;
@@ -80,8 +82,12 @@ const checkers: Checker<World>[] = [
   { name: 'views-agree', liveness: ({ sim }) => viewsAgree(sim) },
 ];
 
-/** Feeds a member junk through its own receive path, at seeded times, from a made-up sender. */
-function withJunk(env: Env, seed: number, meanGapMs: number, clusterName: string): Env {
+/**
+ * Feeds a member junk through its own receive path, at seeded times, from a made-up sender.
+ * `oversized` is one datagram past the size limit, shared by every member and every send: a fresh
+ * 9 MiB array per junk message was most of the scenario's CPU (zeroing and collecting it).
+ */
+function withJunk(env: Env, seed: number, meanGapMs: number, clusterName: string, oversized: Uint8Array): Env {
   const r = namedStream(seed, `junk/${env.address}`);
   let deliver: ((from: string, bytes: Uint8Array) => void) | null = null;
   let lastReal: Uint8Array | null = null;
@@ -94,7 +100,7 @@ function withJunk(env: Env, seed: number, meanGapMs: number, clusterName: string
       case 2:
         return encodeGossipMessage({ cluster: `${clusterName}-other`, sender: 'n1', body: { type: 'gossip' }, updates: [fakeUpdate('n999')] });
       case 3:
-        return new Uint8Array(9 * 1024 * 1024);
+        return oversized;
       case 4: {
         const m = encodeGossipMessage({ cluster: clusterName, sender: 'n1', body: { type: 'gossip' }, updates: [] });
         m[1] = 0x7f; // wire version 127
@@ -134,6 +140,7 @@ export function runGossipSwarm(options: ScenarioOptions, trace: EventTrace): Sce
   const profile = swarm ? drawSwarmProfile(options.seed, options.durationMs) : null;
   const junkOn = swarm && namedStream(options.seed, 'junk/profile').chance(0.5);
   const faultPhaseEndMs = profile?.faultPhaseMs ?? 0;
+  const oversized = new Uint8Array(junkOn ? OVERSIZED_JUNK_BYTES : 0);
   const world = {} as World;
   const sim = buildCluster({
     seed: options.seed,
@@ -141,7 +148,7 @@ export function runGossipSwarm(options: ScenarioOptions, trace: EventTrace): Sce
     trace,
     seedCount: Math.min(3, options.nodes),
     network: profile?.network ?? {},
-    wrapEnv: junkOn ? (env) => withJunk(env, options.seed, JUNK_MEAN_GAP_MS, 'shoal') : undefined,
+    wrapEnv: junkOn ? (env) => withJunk(env, options.seed, JUNK_MEAN_GAP_MS, 'shoal', oversized) : undefined,
     onEvent: (o, i, e) => world.judge.observe(o, i, e),
   });
   Object.assign(world, { sim, judge: new MembershipJudge(sim), seen: new Map(), addresses: new Set(sim.nodes.map((n) => n.address)) });
