@@ -74,7 +74,7 @@ function importRule(folder) {
 
 export default tseslint.config(
   // scratch/: one-off measurement tools behind docs/research's figures (scratch/README.md), not product code.
-  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'bench/results/**', 'scratch/**', ...['src', 'test', 'bench', 'fuzz', 'deploy', 'scripts'].map((folder) => `${folder}/**/*.js`)] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -38,7 +38,7 @@ test('an N=3 write copies its value 7 times: record, one encoding for both remot
   const explain = `copies made:\n  ${where.join('\n  ')}`;
   assert.equal(count(/encodeRecord/), 1, `the record is built once\n${explain}`);
   assert.equal(count(/encodeKvMessage/), 1, `the replica write is encoded once for both remote owners\n${explain}`);
-  assert.equal(count(/sim\/network|datagram\.ts/), 2, `the network copies it once per remote owner\n${explain}`);
+  assert.equal(count(/sim\/network|datagram\.[jt]s/), 2, `the network copies it once per remote owner\n${explain}`);
   assert.equal(count(/value-arena/), 3, `each replica's store copies it once\n${explain}`);
   assert.equal(sites.length, 7, explain);
 });
