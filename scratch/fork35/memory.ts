@@ -2,6 +2,8 @@
  * scratch/fork35/memory.ts: bytes of one shadow laid out as the tuner's MiniCache (src/store/window-tuner.ts:
  * hashes, last-seen clocks and a quarter-full open-addressing index, plus a WTinyLfuPolicy's own arrays:
  * lists, region bytes, turned-away table, and its sketch unless shared), at S entries.
+ * Then the forked follower's shadows per store with one shared sketch: 15 through the warm-up (twelve,
+ * the fork pair, the follower), 3 / 2 / 1 after the pin (pair + follower / pair / follower).
  *   node --import tsx scratch/fork35/memory.ts [--shadow 4096]
  */
 import { SeededRandom } from '../../src/runtime/seeded-random.ts';
@@ -32,3 +34,8 @@ process.stdout.write(
   `S ${S}: index + hashes + clocks ${kb(mini)}; policy with its own sketch ${kb(ownSketch)}, with a shared sketch ${kb(sharedSketch)}; ` +
     `a shadow ${kb(mini + ownSketch)} (own sketch) / ${kb(mini + sharedSketch)} (shared)\n`,
 );
+const shadow = mini + sharedSketch;
+const sketchBytes = ownSketch - sharedSketch;
+for (const [label, n] of [['warm-up, 15 shadows', 15], ['pair + follower', 3], ['pair', 2], ['follower', 1]] as const) {
+  process.stdout.write(`per store, ${label}: ${kb(n * shadow + sketchBytes)} (${n} x ${kb(shadow)} + one sketch ${kb(sketchBytes)})\n`);
+}

@@ -12,6 +12,8 @@
  *     [--shadow 4096] [--warm 10] [--z 3]
  *     [--undo follow|fork|fork,follow] [--decay 0.8] [--fork-decay 0.8] [--undo-z 3] [--undo-run 1]
  *     [--undo-vs real|shadow] [--repin] [--free] [--shared-sketch] [--follow-when any|norule|rule-off]
+ * `--expected N`: the real policy's expected entries (its sketch's start and its tuner's sampling), default C;
+ * `--tuner-expected N`: its tuner's alone.
  * Each line ends with [shadow accesses per request, shadows alive at the end].
  * `--fresh`: the trace's freshSizes (bench/hitratio/reference.ts) instead of --sizes.
  */
@@ -54,6 +56,10 @@ const free = process.argv.includes('--free');
 const sharedSketch = process.argv.includes('--shared-sketch');
 const followWhen = flag('follow-when') ?? 'any';
 if (!['any', 'norule', 'rule-off'].includes(followWhen)) throw new Error(`--follow-when any|norule|rule-off, got ${followWhen}`);
+/** A diagnostic: the real policy's expectedEntries (default C), e.g. 65536, what a node's memory-budgeted store gives its tuner. */
+const expected = flag('expected');
+/** A diagnostic: the real policy's tuner's expected entries alone (its sketch keeps C). */
+const tunerExpected = flag('tuner-expected');
 const FRACTIONS = [0.01, 0.05, 0.2, 0.5, 0.8, 0.99];
 
 /** An entry-counted cache keyed by hash, for shadows. */
@@ -159,7 +165,9 @@ const significant = (b: number, c: number, z: number): boolean => b - c > z * Ma
 
 function run(ids: Int32Array, hashes: Uint32Array, C: number): { ratio: number; log: string[] } {
   const host = new RealHost(hashes, C);
-  const real = new P27Policy(host, C + 2, { random: SeededRandom.mulberry32(seed), expectedEntries: C });
+  const real = new P27Policy(host, C + 2, { random: SeededRandom.mulberry32(seed), expectedEntries: expected === undefined ? C : Number(expected),
+    ...(tunerExpected === undefined ? {} : { tunerExpectedEntries: Number(tunerExpected) }),
+  });
   host.policy = real;
   real.setMaximum(C);
   if (staticFraction !== undefined) {

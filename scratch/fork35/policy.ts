@@ -88,6 +88,8 @@ export interface WTinyLfuOptions {
    * one shared sketch gives the same admissions for a seventh of the increments.
    */
   sharedSketch?: CountMinSketch;
+  /** scratch/fork35's diagnostic: the window tuner's expected entries, apart from the sketch's (default: expectedEntries). */
+  tunerExpectedEntries?: number;
 }
 
 /**
@@ -188,7 +190,7 @@ export class P27Policy implements EvictionPolicy {
     this.doorkeeper = options.doorkeeper ? new RotatingBloomFilter({ expectedInsertions: this.sketchEntries }) : undefined;
     const adaptation = options.adaptation ?? 'mini-sim';
     this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
-    this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
+    this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: options.tunerExpectedEntries ?? this.sketchEntries, random: this.random }) : undefined;
     this.filling = this.tuner !== undefined;
   }
 
