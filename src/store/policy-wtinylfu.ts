@@ -50,6 +50,8 @@ export const RANDOM_ADMIT_MIN_VICTIM_FREQUENCY = 14;
 export const RANDOM_ADMIT_ODDS = 128;
 /** Fewest reads per hill-climbing sample, so tiny caches do not adapt on noise. */
 export const MIN_CLIMBER_SAMPLE = 1000;
+/** How far (either way) the entries held at the first eviction may be from the tuner's size before it is built again for them. */
+const TUNER_RESIZE_RATIO = 1.25;
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -103,7 +105,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private readonly feedsSketch: boolean;
   private readonly doorkeeper: RotatingBloomFilter | undefined;
   private readonly climber: HillClimber | undefined;
-  private readonly tuner: WindowTuner | undefined;
+  private tuner: WindowTuner | undefined;
+  /** The cache size the tuner's minis model: the expected entry count, then the count at the first eviction (0: no tuner). */
+  private tunerEntries: number;
+  /** Whether an eviction has run (the store has been full). */
+  private evicted = false;
   private readonly random: Random;
   private readonly sampleFactor: number;
   private sketchEntries: number;
@@ -145,6 +151,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const adaptation = options.adaptation ?? 'mini-sim';
     this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
     this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
+    this.tunerEntries = this.tuner ? this.sketchEntries : 0;
     this.filling = this.tuner !== undefined;
   }
 
@@ -243,6 +250,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   evict(): void {
     if (this.filling && this.tuner!.reReferenced) this.endFill();
+    if (!this.evicted) this.sizeTunerToFullStore();
     const candidate = this.moveWindowOverflowToProbation();
     if (this.host.overBudget()) this.evictFromMain(candidate);
   }
@@ -257,6 +265,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       sketchBytes: this.sketch.byteSize + (this.doorkeeper?.byteSize ?? 0),
       turnedAwayBytes: this.turnedAway.byteSize,
       windowAdaptations: this.climber?.adaptationCount ?? this.tuner?.decisions ?? 0,
+      windowTunerEntries: this.tunerEntries,
       admissionRejections: this.admissionRejections,
       reuseAdmissions: this.turnedAway.admissions,
     };
@@ -440,6 +449,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private leadIsThisRead(victim: number): boolean {
     const byte = this.queue[this.queueAt(victim)]!;
     return (byte & REGION) === DEMOTED && (byte & ~REGION & 0xff) === this.agingStamp();
+  }
+
+  /**
+   * The first eviction: the store is full, so the entries it holds are the cache's size. A store
+   * with a memory budget could only guess it (an entry per 256 bytes, at most 65,536: Store's
+   * expectedEntriesFor), and the tuner's minis model a cache of the guessed size, whose best window
+   * is not the real cache's: P6 @ 200,000 entries read 81.82% through a budget-sized store against
+   * 87.10% sized by entries (docs/research/eviction-policy.md, fork35). More than a quarter off, the
+   * tuner is built again for the count held, from the window it had chosen.
+   */
+  private sizeTunerToFullStore(): void {
+    this.evicted = true;
+    if (!this.tuner) return;
+    const ratio = this.entries / this.tunerEntries;
+    if (ratio >= 1 / TUNER_RESIZE_RATIO && ratio <= TUNER_RESIZE_RATIO) return;
+    this.tuner = this.tuner.resizedFor(this.entries, this.random);
+    this.tunerEntries = this.entries;
   }
 
   /**

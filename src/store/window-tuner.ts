@@ -248,6 +248,17 @@ export class WindowTuner {
     this.checkInterval = Math.max(1, Math.floor(burstInterval / COLD_CHECKS_PER_INTERVAL));
   }
 
+  /**
+   * A tuner for a cache of `expectedEntries`, with empty minis, starting from this one's window and
+   * from what it knows of reads (a write-only load so far keeps the largest window's rule).
+   */
+  resizedFor(expectedEntries: number, random: Random): WindowTuner {
+    const tuner = new WindowTuner({ expectedEntries, random });
+    tuner.current = this.current;
+    tuner.readsSeen = this.readsSeen;
+    return tuner;
+  }
+
   /** 1 in this many keys is simulated. */
   get samplingRate(): number {
     return this.rate;
