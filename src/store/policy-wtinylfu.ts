@@ -183,7 +183,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.record(this.host.hashOf(slot) | 0);
     this.entries++;
     // Grow only well past the estimate: the entry count briefly exceeds the maximum by one while
-    // the store inserts before evicting, and regrowing clears the sketch's history.
+    // the store inserts before evicting, and a larger table counts on from the same history.
     if (this.entries > this.sketchEntries + (this.sketchEntries >>> 2)) this.growSketch();
     this.queue[this.queueAt(slot)] = this.agingStamp() | WINDOW;
     this.lists.pushBack(WINDOW, slot);

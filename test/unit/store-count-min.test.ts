@@ -41,3 +41,26 @@ test('collision-heavy load: heavy hitters stay accurate, absent keys stay low', 
   for (let i = 0; i < 1000; i++) sum += sketch.frequency(hashString(`absent:${i}`));
   assert.ok(sum / 1000 < 0.5, `absent keys estimated at ${sum / 1000} on average`);
 });
+
+test('growing the table keeps every key estimate; the grown table then counts keys apart that collided', () => {
+  const sketch = new CountMinSketch({ expectedEntries: 1000 });
+  const hashes = Array.from({ length: 3000 }, (_, i) => hashString(`k${i}`));
+  hashes.forEach((h, i) => {
+    for (let n = 0; n < i % 7; n++) sketch.increment(h);
+  });
+  const before = hashes.map((h) => sketch.frequency(h));
+  const bytes = sketch.byteSize;
+  sketch.ensureCapacity(20_000);
+  assert.ok(sketch.byteSize >= 16 * bytes, `the table grew: ${bytes} -> ${sketch.byteSize} bytes`);
+  assert.deepEqual(hashes.map((h) => sketch.frequency(h)), before, 'every estimate is what it was');
+  // Counting on, a key's increments land in its new block only: keys that shared an old block no longer share counts.
+  const fresh = hashes.map(() => 0);
+  hashes.forEach((h, i) => {
+    if (i % 2 === 0) {
+      sketch.increment(h);
+      fresh[i] = 1;
+    }
+  });
+  const unchanged = hashes.filter((h, i) => fresh[i] === 0 && sketch.frequency(h) === before[i]).length;
+  assert.ok(unchanged >= 0.95 * (hashes.length / 2), `${unchanged} of ${hashes.length / 2} keys not counted since kept their estimate`);
+});
