@@ -86,7 +86,7 @@ export class CountMinSketch {
    * had, which fade as its new block alone counts on). Caffeine clears instead, as this did: a
    * store sized by bytes grows its sketch on the way up from its guess (an entry per 256 bytes, at
    * most 65,536), twice on the way to 200,000 entries, and forgot every count each time (P6 @
-   * 100000 read 1.5 points less sized by bytes than by entries; docs/research/eviction-policy.md,
+   * 100000 sized by bytes: 70.66% with the counts cleared, 71.81% kept; docs/research/eviction-policy.md,
    * tuner35). Shrinking, which no caller does, still starts afresh.
    */
   ensureCapacity(expectedEntries: number): void {
