@@ -1132,8 +1132,14 @@ export class Coordinator implements KvService {
     if (this.health !== null && sentAt !== undefined && from !== this.ctx.selfName) this.health.answered(from, sentAt);
   }
 
-  /** A remote replica never answered by the request's end. */
+  /**
+   * A remote replica never answered by the request's end. Only at its deadline is that a silence:
+   * a request failed at once for want of live owners (get, set) asked the live ones a moment
+   * before, and counting them silent made the health of the owners still answering, in a partial
+   * outage, take every such request as their timeout.
+   */
   private reportSilence(pending: Pending, replica: string): void {
+    if (this.ctx.env.clock.monoMs() < pending.deadline) return;
     cover(this.ctx.env, 'replica-timeout');
     const sentAt = pending.sentAtMs.get(replica);
     if (this.health !== null && sentAt !== undefined && replica !== this.ctx.selfName) this.health.silent(replica, sentAt);

@@ -12,8 +12,8 @@ import type { ReplicaHealth } from '../../src/replication/observer.ts';
 import { replicationConfig } from '../../src/replication/config.ts';
 import { context, fakeEnv } from './replication-fakes.ts';
 
-/** A coordinator on n1 (owners n1, n2, n3) whose health demotes `demoted`, recording what it hears. */
-function setup(demoted: string[]) {
+/** A coordinator on n1 (owners n1, n2, n3) whose health demotes `demoted`, recording what it hears; `alive` is its view of the members. */
+function setup(demoted: string[], alive: (name: string) => boolean = () => true) {
   const { env, flush, now } = fakeEnv();
   const sent: [string, KvMessage][] = [];
   const heard: string[] = [];
@@ -23,16 +23,19 @@ function setup(demoted: string[]) {
     silent: (name) => void heard.push(`${name} silent`),
     deferRead: (name) => demoted.includes(name),
   };
-  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+  const coordinator = new Coordinator(context(env, sent, { isAlive: alive }), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
     throw new Error('unused');
   });
   coordinator.health = health;
   let result: { error: KvError | null; result?: GetResult } | null = null;
+  const write = (consistency: 'quorum' | 'all' = 'quorum') =>
+    coordinator.set(new Uint8Array([1]), new Uint8Array([2]), { consistency }, (error) => (result = { error }));
   const read = (consistency: 'quorum' | 'all' = 'quorum') => coordinator.get(new Uint8Array([1]), { consistency }, (error, r) => (result = { error, ...(r ? { result: r } : {}) }));
   const reads = () => sent.filter(([, m]) => m.t === 'r').map(([to]) => to);
   const id = () => (sent.find(([, m]) => m.t === 'r')![1] as { id: number }).id;
   const answer = (from: string) => coordinator.onReply(from, { t: 'ra', id: id(), r: null, ready: true });
-  return { coordinator, flush, now, read, reads, answer, id, heard, result: () => result };
+  const writes = () => sent.filter(([, m]) => m.t === 'w').map(([to]) => to);
+  return { coordinator, flush, now, write, writes, read, reads, answer, id, heard, result: () => result };
 }
 
 test('a quorum read leaves the demoted owner out while the others answer', () => {
@@ -80,4 +83,30 @@ test('a read that needs every owner asks the demoted one too', () => {
   s.read('all');
   assert.deepEqual(s.reads().sort(), ['n1', 'n2', 'n3']);
   s.flush(s.now() + 10_000);
+});
+
+test('a read failed at once for want of live owners reports nobody silent: the owners it asked had no time to answer', () => {
+  const s = setup([], (name) => name !== 'n3');
+  s.read('all');
+  assert.deepEqual(s.reads().sort(), ['n1', 'n2']);
+  s.flush(s.now());
+  assert.equal(s.result()?.error?.code, 'unavailable');
+  s.answer('n2');
+  s.flush(s.now() + 10_000);
+  assert.deepEqual(s.heard, [], 'n2 was asked and failed at the same moment: not a silence');
+});
+
+test('so does a write failed at once for want of live owners, and the silence of one asked at its deadline still counts', () => {
+  const early = setup([], (name) => name !== 'n3');
+  early.write('all');
+  early.flush(early.now());
+  assert.equal(early.result()?.error?.code, 'unavailable');
+  assert.deepEqual(early.writes().sort(), ['n1', 'n2']);
+  early.flush(early.now() + 10_000);
+  assert.deepEqual(early.heard, []);
+  const late = setup([]);
+  late.write('all');
+  late.flush(late.now() + 10_000);
+  assert.equal(late.result()?.error?.code, 'unavailable');
+  assert.deepEqual(late.heard.sort(), ['n2 silent', 'n3 silent']);
 });
