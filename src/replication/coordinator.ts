@@ -696,8 +696,11 @@ export class Coordinator implements KvService {
     // A read's owner that answered already and refuses now refuses a duplicate of the request it
     // answered, delivered after it moved to another ring: its answer stands. Taken as a refusal, it
     // left `seen` holding an owner no longer `asked`, and the read finished as soon as the others
-    // asked answered once fewer than all of them had (rolling-restart seed 1190004).
-    if (pending.kind === 'read' && pending.seen.has(from) && !this.ctx.config.bugs?.readsTakeDuplicateRefusals) return;
+    // asked answered once fewer than all of them had (rolling-restart seed 1190004). The same for
+    // an owner whose busy answer was its last (no retry fits before the deadline, so no copy is
+    // sent again): it stayed in `busy` while leaving `asked`, and the read finished as soon as one
+    // fewer owner had answered, failing `overloaded` with another owner's answer still to come.
+    if (pending.kind === 'read' && (pending.seen.has(from) || pending.busy.has(from)) && !this.ctx.config.bugs?.readsTakeDuplicateRefusals) return;
     this.stats.routesRefused++;
     cover(this.ctx.env, 'retry-on-newer-ring');
     pending.sent.delete(from);

@@ -6,6 +6,7 @@ import type { KvError } from '../../src/replication/api.ts';
 import { Coordinator } from '../../src/replication/coordinator.ts';
 import { HintStore } from '../../src/replication/hints.ts';
 import { HybridLogicalClock } from '../../src/replication/hlc.ts';
+import { replicationConfig } from '../../src/replication/config.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import { ReplicaHost } from '../../src/replication/replica-host.ts';
@@ -107,4 +108,30 @@ test('replicas busy until the deadline make a quorum read fail with overloaded',
     flush(now() + 5);
   }
   assert.equal((error as KvError | null)?.code, 'overloaded');
+});
+
+test('a duplicate refusal from an owner that answered busy for good leaves the read waiting for the owner still to answer', () => {
+  const { env, flush, now } = fakeEnv();
+  const sent: [string, KvMessage][] = [];
+  const coordinator = new Coordinator(context(env, sent), new HybridLogicalClock(env.clock, 1), new HintStore(10, 10_000, 60_000), () => {
+    throw new Error('unused');
+  });
+  let result: { error: KvError | null; acks?: number } | null = null;
+  coordinator.get(new Uint8Array([1]), { consistency: 'quorum' }, (error, r) => (result = { error, ...(r ? { acks: r.acks } : {}) }));
+  const id = (sent[0]![1] as { id: number }).id;
+  const busy = busyReplicas(sent, coordinator, ['n2']);
+  // n2 answers busy every time it is asked, up to the deadline: its last busy answer comes when no retry fits.
+  const deadline = now() + replicationConfig().requestTimeoutMs;
+  while (now() < deadline - 1) {
+    busy();
+    flush(now() + 1);
+  }
+  assert.equal(busy(), 0, 'nothing was sent to n2 in its last millisecond');
+  // A copy of a request n2 answered busy, delivered after n2 moved to a ring without it.
+  coordinator.onReply('n2', { t: 'ns', id, rv: 'v', v: 'v2', o: ['n1', 'n3'] });
+  coordinator.onReply('n1', { t: 'ra', id, r: null, ready: true });
+  assert.equal(result, null, 'n3 has not answered yet: the read goes on');
+  coordinator.onReply('n3', { t: 'ra', id, r: null, ready: true });
+  assert.deepEqual(result, { error: null, acks: 2 });
+  flush(now() + 10_000);
 });
