@@ -142,8 +142,11 @@ export async function runShoalMerged(args: string[], timeoutMs = 60_000): Promis
  * loaded machine. A command that exits the process or never returns fails the whole call.
  */
 export async function runShoalEach(runs: string[][], timeoutMs = 120_000): Promise<{ status: number; stdout: string; stderr: string }[]> {
-  const each = fileURLToPath(new URL('./shoal-each.ts', import.meta.url));
-  const r = await runNode(['--import', 'tsx', each, JSON.stringify(runs)], timeoutMs);
+  // Compiled (npm test), this harness is a .js file and shoal-each.js stands beside it: plain Node,
+  // without tsx's loader thread; run from source, through tsx.
+  const compiled = import.meta.url.endsWith('.js');
+  const each = fileURLToPath(new URL(compiled ? './shoal-each.js' : './shoal-each.ts', import.meta.url));
+  const r = await runNode([...(compiled ? [] : ['--import', 'tsx']), each, JSON.stringify(runs)], timeoutMs);
   if (r.status !== 0) throw new Error(`shoal-each exited with ${r.status}; stderr: ${r.stderr}`);
   return JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string }[];
 }
