@@ -1,8 +1,13 @@
-/** A bench:hitratio worker: replays (trace, size, policy) tasks on traces shared by the main thread. */
+/**
+ * A bench:hitratio worker: replays (trace, size, policy) tasks on traces shared by the main thread;
+ * the policy NODE_COLUMN is the default through the real Store sized by bytes, as a node sizes it.
+ */
 import { parentPort } from 'node:worker_threads';
 import { replay } from '../../src/store/trace/replay.ts';
-import type { ReplayPolicy } from '../../src/store/trace/replay.ts';
+import { storeReplay } from '../../src/store/trace/store-replay.ts';
 import type { Trace } from '../../src/store/trace/parse.ts';
+import { NODE_COLUMN } from './summary.ts';
+import type { HitRatioCell } from './summary.ts';
 
 export interface TraceMessage {
   kind: 'trace';
@@ -14,7 +19,7 @@ export interface TaskMessage {
   kind: 'task';
   trace: string;
   size: number;
-  policy: ReplayPolicy;
+  policy: HitRatioCell['policy'];
 }
 
 const traces = new Map<string, Trace>();
@@ -24,6 +29,7 @@ parentPort!.on('message', (message: TraceMessage | TaskMessage) => {
     return;
   }
   const started = performance.now();
-  const result = replay(traces.get(message.trace)!, message.size, message.policy);
+  const trace = traces.get(message.trace)!;
+  const result = message.policy === NODE_COLUMN ? { ...storeReplay(trace, message.size, 'bytes'), policy: NODE_COLUMN } : replay(trace, message.size, message.policy);
   parentPort!.postMessage({ trace: message.trace, ...result, ms: performance.now() - started });
 });

@@ -178,9 +178,14 @@ export interface TickResult {
   backlog: boolean;
 }
 
-/** The sketch's starting size for a budget: an entry per 256 bytes, at most 65,536 (reached at 16 MiB; the sketch grows past it with the entries). */
-function expectedEntriesFor(maxMemory: number): number {
-  return Math.min(1 << 16, Math.ceil(maxMemory / 256));
+/** A store sized by bytes guesses an entry per this many bytes of budget, until it is full and holds its entries... */
+export const GUESSED_ENTRY_BYTES = 256;
+/** ...and at most this many entries (reached at 16 MiB; the sketch grows past it with the entries). */
+export const GUESSED_ENTRIES_CAP = 1 << 16;
+
+/** The sketch's starting size for a budget (GUESSED_ENTRY_BYTES, GUESSED_ENTRIES_CAP). */
+export function expectedEntriesFor(maxMemory: number): number {
+  return Math.min(GUESSED_ENTRIES_CAP, Math.ceil(maxMemory / GUESSED_ENTRY_BYTES));
 }
 
 function isPositiveOrAbsent(n: number | undefined): boolean {
