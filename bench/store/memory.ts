@@ -48,7 +48,8 @@ export function parseSizes(list: string | undefined): number[] {
   return sizes;
 }
 
-function used(): number {
+/** Heap plus array-buffer bytes in use after a full GC (run with --expose-gc). */
+export function used(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc');
   gc();
@@ -58,6 +59,16 @@ function used(): number {
 }
 
 const clock = { wallMs: () => 0, monoMs: () => 0 };
+
+/** The store as measured: a budget no fill reaches, hot-key tracking off. */
+export function benchStore(): Store {
+  return new Store({ maxMemory: 4 * 1024 ** 3, clock, hotKeys: false });
+}
+
+/** The i-th entry as the store is filled with it (a partition per 1024 keys, as on a node of 1024 partitions). */
+export function addTo(store: Store, i: number, value: Uint8Array): void {
+  store.set(benchKey(i), value, { partition: i & 1023 });
+}
 
 /** A structure under test: `add` stores the i-th key; `check` throws unless it holds `entries`. */
 interface Filled {
@@ -70,9 +81,9 @@ function make(impl: string, max: number): Filled {
   const value = new Uint8Array(VALUE_LENGTH).fill(7);
   switch (impl) {
     case 'shoal': {
-      const store = new Store({ maxMemory: 4 * 1024 ** 3, clock, hotKeys: false });
+      const store = benchStore();
       return {
-        add: (i) => void store.set(benchKey(i), value, { partition: i & 1023 }),
+        add: (i) => addTo(store, i, value),
         check: (n) => {
           if (store.size !== n) throw new Error(`store kept ${store.size} of ${n}`);
         },
@@ -93,7 +104,7 @@ function make(impl: string, max: number): Filled {
 }
 
 /** Fills a small structure of the kind and drops it: compiles the code the measured one runs. */
-function warmUp(impl: string): void {
+export function warmUp(impl: string): void {
   const structure = make(impl, WARM_UP_ENTRIES);
   for (let i = 0; i < WARM_UP_ENTRIES; i++) structure.add(WARM_UP_KEYS + i);
 }
