@@ -7,8 +7,8 @@
  * Redis's key table doubles as shoal's does, and moves its entries to the new table a few buckets
  * per command and per server tick, keeping both tables meanwhile; a figure read in the middle of
  * that shows both (300k entries: 213 bytes per entry just after the fill, 206 a second later). Each
- * count is read once the rehash is over (DEBUG HTSTATS shows no rehashing target; the server is
- * started with the DEBUG command allowed from loopback), which is what a server that holds that
+ * count is read once the rehash is over (DEBUG HTSTATS shows no rehashing target; a Redis 7 server
+ * is started with the DEBUG command allowed from loopback), which is what a server that holds that
  * many keys uses.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,7 +61,9 @@ export async function measureRedis(sizes: readonly number[] = MEMORY_SIZES): Pro
   }
   const version = /v=([\d.]+)/.exec(probe.stdout)?.[1] ?? 'unknown';
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // Redis 7 refuses DEBUG unless allowed; older servers allow it and know no such option.
+  if (Number(version.split('.')[0]) >= 7) args.push('--enable-debug-command', 'local');
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   // ioredis retries while the server starts; give up after about five seconds.
   const redis = new Redis({ port, host: '127.0.0.1', retryStrategy: (n) => (n > 50 ? null : 100) });
