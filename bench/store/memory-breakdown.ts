@@ -62,8 +62,8 @@ for (const entries of sizes) {
   for (; i < entries; i++) addTo(store, i, value);
   // Measured before the walk: the walk's own Sets are garbage after it.
   const total = used() - before;
-  const internals = store as unknown as { capacity: number; policy: { sketchEntries: number } };
-  columns.push({ entries, total, slots: internals.capacity, sketchEntries: internals.policy.sketchEntries, parts: parts(store) });
+  const internals = store as unknown as { policy: { sketchEntries: number } };
+  columns.push({ entries, total, slots: store.slotCapacity, sketchEntries: internals.policy.sketchEntries, parts: parts(store) });
 }
 const names = [...new Set(columns.flatMap((c) => [...c.parts.keys()]))];
 const row = (label: string, of: (c: (typeof columns)[number]) => string): string => `${label.padEnd(22)}${columns.map((c) => ` ${of(c).padStart(9)}`).join('')}`;

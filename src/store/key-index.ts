@@ -12,8 +12,8 @@
  * pay because strings cache their own hash); a bucket whose tag differs is passed over without
  * reading its key, a matching one compares the key.
  *
- * The owner says how many slots it has (`setSlotCapacity`, a power of two, as its rows grow): the
- * slot field is just wide enough for them, and each doubling takes a bit from the tags, in place.
+ * The owner says how many slots it has (`setSlotCapacity`, as its rows grow): the slot field is
+ * just wide enough for them, and each bit more it needs is taken from the tags, in place.
  *
  * Deletion shifts the following entries of the probe run back (Knuth's algorithm R), so there are
  * no tombstones and a lookup stops at the first empty bucket.
@@ -88,7 +88,7 @@ export class KeyIndex {
     return this.table.byteLength;
   }
 
-  /** Slots up to `slotCapacity` (a power of two, never less than before) may be indexed from now on. */
+  /** Slots below `slotCapacity` (never less than before) may be indexed from now on. */
   setSlotCapacity(slotCapacity: number): void {
     const bits = KeyIndex.bitsFor(slotCapacity);
     if (bits === this.slotBits) return;

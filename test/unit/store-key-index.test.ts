@@ -10,7 +10,7 @@ import { Store } from '../../src/store/store.ts';
 
 function model() {
   const keys: (string | undefined)[] = [];
-  // Slot capacity starts small and doubles as slots are used, as the store's rows do.
+  // Slot capacity starts small and grows by an eighth as slots are used, as the store's rows do.
   let capacity = 16;
   const index = new KeyIndex(keys, capacity);
   const expected = new Map<string, number>();
@@ -20,7 +20,7 @@ function model() {
     expected,
     add(key: string): void {
       const slot = free.pop() ?? keys.length;
-      if (slot === capacity) index.setSlotCapacity((capacity *= 2));
+      if (slot === capacity) index.setSlotCapacity((capacity = Math.ceil(capacity * 1.125)));
       keys[slot] = key;
       index.insert(slot, key);
       expected.set(key, slot);
