@@ -20,8 +20,9 @@ import { Store } from '../../src/store/store.ts';
 
 /**
  * Entry counts at which bench:store measures memory: 1M is just under 2^20, where the store's
- * tables that double (rows, key index, sketch) are nearly full; the others fall at different
- * points of their doubling (100k at 0.76 of 2^17, 300k at 0.57 of 2^19, 700k at 0.67 of 2^20).
+ * tables that double (key index, sketch; the rows did until they grew by an eighth) are nearly
+ * full; the others fall at different points of their doubling (100k at 0.76 of 2^17, 300k at 0.57
+ * of 2^19, 700k at 0.67 of 2^20).
  */
 export const MEMORY_SIZES = [100_000, 300_000, 700_000, 1_000_000];
 export const KEY_LENGTH = 16;

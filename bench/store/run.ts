@@ -32,9 +32,9 @@
  *
  * Each structure's memory comes from its own child process (bench/store/memory.ts, --expose-gc) so
  * one structure's garbage cannot inflate another's; that process fills one structure through every
- * count, measuring at each. The store's tables grow by doubling, so its bytes per entry depend on
- * where a count falls between two powers of two, and one count alone can flatter it (1M is just
- * under 2^20). Prints a table, then one JSON object with --json.
+ * count, measuring at each. Some of the store's tables grow by doubling (key index, sketch), so its
+ * bytes per entry depend on where a count falls between two powers of two, and one count alone can
+ * flatter it (1M is just under 2^20). Prints a table, then one JSON object with --json.
  */
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
