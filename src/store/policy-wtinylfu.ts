@@ -466,6 +466,22 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (ratio >= 1 / TUNER_RESIZE_RATIO && ratio <= TUNER_RESIZE_RATIO) return;
     this.tuner = this.tuner.resizedFor(this.entries, this.random);
     this.tunerEntries = this.entries;
+    this.warmTuner(this.tuner);
+  }
+
+  /**
+   * At the first eviction nothing has been evicted: the store holds every key it has seen, and a
+   * tuner built for its size from the start would hold the sampled ones in its minis. The rebuilt
+   * tuner gets them, each once, oldest first by list (docs/research/eviction-policy.md, warm36).
+   */
+  private warmTuner(tuner: WindowTuner): void {
+    for (const list of [PROBATION, PROTECTED, WINDOW]) {
+      for (let slot = this.lists.first(list); slot !== -1; slot = this.lists.after(slot)) {
+        const hash = this.host.hashOf(slot) | 0;
+        tuner.warm(hash);
+      }
+    }
+    tuner.endWarmUp();
   }
 
   /**

@@ -181,6 +181,12 @@ class MiniCache implements PolicyHost {
     this.policy.evict();
   }
 
+  /** Forgets the hits counted so far (after a warm-up, which is no period's). */
+  forgetHits(): void {
+    this.hits = 0;
+    this.nearHits = 0;
+  }
+
   /** Removes a slot from the index. */
   private unindex(slot: number): void {
     removeShifting(this.table, this.shift, this.hashes, slot + 1);
@@ -257,6 +263,24 @@ export class WindowTuner {
     tuner.current = this.current;
     tuner.readsSeen = this.readsSeen;
     return tuner;
+  }
+
+  /**
+   * Warm-up: the key with hash `hash` reaches the sketch and the minis as a request would, if it is
+   * sampled, but it is no period's request; call `endWarmUp` after the last key. Its sampling and
+   * feeding are `record`'s first lines, repeated rather than shared: `record` runs on every get, and
+   * a call more in it weighs on TurboFan's inlining of the hit path (docs/research/store-speed.md).
+   */
+  warm(hash: number): void {
+    if (this.rate > 1 && ((hash >>> 0) % (this.rate >>> 0) | 0) !== 0) return;
+    this.sketch.increment(hash);
+    const now = (this.clock = (this.clock + 1) >>> 0);
+    for (const mini of this.minis) mini.access(hash >>> 0, now);
+  }
+
+  /** The warm-up's re-reads were no period's hits. */
+  endWarmUp(): void {
+    for (const mini of this.minis) mini.forgetHits();
   }
 
   /** 1 in this many keys is simulated. */

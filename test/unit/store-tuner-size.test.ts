@@ -45,3 +45,15 @@ test('a store sized by entries, or whose guess was near, keeps the tuner it was 
   assert.equal(tunerEntries(nearGuess), 4 * 1024 * 1024 / 256);
   assert.ok(Math.abs(held - 16_384) < 16_384 / 4, `${held} held: near the guess`);
 });
+
+test('the tuner rebuilt at the first eviction has seen the keys held then: reading them again ends the cold fill', () => {
+  const store = new Store({ maxMemory: 8 * 1024 * 1024, clock, hotKeys: false, analytics: false });
+  const held = fillUntilFull(store);
+  assert.ok(tunerEntries(store)! > 1.25 * 32_768, 'rebuilt at the first eviction');
+  // The fill wrote k0, k1, ...; the store kept the newest `held` of them. Each is read once: a re-read.
+  const written = held + 1;
+  for (let i = written - held; i < written; i++) assert.ok(store.getView(`k${i}`, 0) !== undefined);
+  for (let i = written; i < written + 1_000; i++) store.set(`k${i}`, VALUE, { partition: 0 });
+  // Still in the cold fill, every newcomer would be admitted over the keys just read.
+  assert.ok(store.stats().policyDetails['admissionRejections']! > 0, 'newcomers duel the re-read keys');
+});
