@@ -105,9 +105,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private readonly feedsSketch: boolean;
   private readonly doorkeeper: RotatingBloomFilter | undefined;
   private readonly climber: HillClimber | undefined;
+  /** Built for the expected entries, and again for the count held at the first eviction (sizeTunerToFullStore). */
   private tuner: WindowTuner | undefined;
-  /** The cache size the tuner's minis model: the expected entry count, then the count at the first eviction (0: no tuner). */
-  private tunerEntries: number;
   /** Whether an eviction has run (the store has been full). */
   private evicted = false;
   private readonly random: Random;
@@ -151,7 +150,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const adaptation = options.adaptation ?? 'mini-sim';
     this.climber = adaptation === 'hill-climb' ? new HillClimber({ maximum: 0, sampleSize: this.climberSample() }) : undefined;
     this.tuner = adaptation === 'mini-sim' ? new WindowTuner({ expectedEntries: this.sketchEntries, random: this.random }) : undefined;
-    this.tunerEntries = this.tuner ? this.sketchEntries : 0;
     this.filling = this.tuner !== undefined;
   }
 
@@ -265,7 +263,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       sketchBytes: this.sketch.byteSize + (this.doorkeeper?.byteSize ?? 0),
       turnedAwayBytes: this.turnedAway.byteSize,
       windowAdaptations: this.climber?.adaptationCount ?? this.tuner?.decisions ?? 0,
-      windowTunerEntries: this.tunerEntries,
+      windowTunerEntries: this.tuner?.expectedEntries ?? 0,
       admissionRejections: this.admissionRejections,
       reuseAdmissions: this.turnedAway.admissions,
     };
@@ -462,10 +460,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private sizeTunerToFullStore(): void {
     this.evicted = true;
     if (!this.tuner) return;
-    const ratio = this.entries / this.tunerEntries;
+    const ratio = this.entries / this.tuner.expectedEntries;
     if (ratio >= 1 / TUNER_RESIZE_RATIO && ratio <= TUNER_RESIZE_RATIO) return;
     this.tuner = this.tuner.resizedFor(this.entries, this.random);
-    this.tunerEntries = this.entries;
     this.warmTuner(this.tuner);
   }
 

@@ -239,7 +239,11 @@ export class WindowTuner {
   /** Each rung's near hits summed over that run. */
   private readonly nearSums: Float64Array;
 
+  /** The size of the real cache the minis model (WindowTunerOptions.expectedEntries). */
+  readonly expectedEntries: number;
+
   constructor(options: WindowTunerOptions) {
+    this.expectedEntries = options.expectedEntries;
     this.rate = Math.max(1, Math.floor(options.expectedEntries / MINI_CACHE_ENTRIES));
     const entries = Math.max(MIN_MINI_ENTRIES, Math.round(options.expectedEntries / this.rate));
     this.sketch = new CountMinSketch({ expectedEntries: entries });
