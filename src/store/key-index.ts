@@ -12,8 +12,9 @@
  * pay because strings cache their own hash); a bucket whose tag differs is passed over without
  * reading its key, a matching one compares the key.
  *
- * The owner says how many slots it has (`setSlotCapacity`, as its rows grow): the slot field is
- * just wide enough for them, and each bit more it needs is taken from the tags, in place.
+ * The owner's keys array has one element per slot it has room for; when it grows, the owner hands
+ * the index the new array (`setKeys`): the slot field is just wide enough for its slots, and each
+ * bit more it needs is taken from the tags, in place.
  *
  * Deletion shifts the following entries of the probe run back (Knuth's algorithm R), so there are
  * no tombstones and a lookup stops at the first empty bucket.
@@ -67,14 +68,12 @@ export class KeyIndex {
   private slotMask: number;
 
   /**
-   * `keys`: the owner's key per slot, read (never written) by the index. The owner changes that
-   * array in place and never replaces it (the index would go on reading the old one).
+   * `keys`: the owner's key per slot, one element per slot it has room for, read (never written) by
+   * the index. The owner changes that array in place, and hands over a new one when it has more
+   * slots (`setKeys`).
    */
-  constructor(
-    private readonly keys: readonly (string | undefined)[],
-    slotCapacity: number,
-  ) {
-    this.slotBits = KeyIndex.bitsFor(slotCapacity);
+  constructor(private keys: readonly (string | undefined)[]) {
+    this.slotBits = KeyIndex.bitsFor(keys.length);
     this.slotMask = 2 ** this.slotBits - 1;
   }
 
@@ -88,9 +87,10 @@ export class KeyIndex {
     return this.table.byteLength;
   }
 
-  /** Slots below `slotCapacity` (never less than before) may be indexed from now on. */
-  setSlotCapacity(slotCapacity: number): void {
-    const bits = KeyIndex.bitsFor(slotCapacity);
+  /** The owner's keys array, grown (never shorter than before): its slots may be indexed from now on. */
+  setKeys(keys: readonly (string | undefined)[]): void {
+    this.keys = keys;
+    const bits = KeyIndex.bitsFor(keys.length);
     if (bits === this.slotBits) return;
     const shed = bits - this.slotBits;
     const oldMask = this.slotMask;

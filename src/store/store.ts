@@ -198,6 +198,11 @@ export function expectedEntriesFor(maxMemory: number): number {
   return Math.min(GUESSED_ENTRIES_CAP, Math.ceil(maxMemory / GUESSED_ENTRY_BYTES));
 }
 
+/** A packed array of `n` undefined slots (see Store.keys). */
+function undefinedSlots(n: number): undefined[] {
+  return Array.from({ length: n }, () => undefined);
+}
+
 function isPositiveOrAbsent(n: number | undefined): boolean {
   return n === undefined || (Number.isFinite(n) && n > 0);
 }
@@ -210,8 +215,14 @@ export class Store {
   private readonly clock: Clock;
   private readonly countEntries: boolean;
   private readonly index: KeyIndex;
-  /** One per slot, the reserved ones undefined. Built with Array.from: `new Array(n)` is a holey array, and every load from it checks for holes. */
-  private readonly keys: (string | undefined)[] = Array.from({ length: RESERVED_SLOTS }, () => undefined);
+  /**
+   * One per slot of capacity, undefined in the reserved, free and never-used ones. Built with
+   * Array.from and grown by concat, which give a packed array of exactly that length: `new Array(n)`
+   * is a holey array, and every load from it checks for holes; and `push` gave the array half again
+   * its length each time it filled, up to 4 bytes an entry beyond the slots (docs/STORE.md,
+   * "Memory at several sizes").
+   */
+  private keys: (string | undefined)[] = undefinedSlots(INITIAL_SLOTS);
   /** Words per row: NARROW_ROW_WORDS until the first deadline, then WIDE_ROW_WORDS. */
   private rowWords = NARROW_ROW_WORDS;
   /** Per-slot rows (see NARROW_ROW_WORDS): hash, value handle, value length, partition index as words... */
@@ -270,7 +281,7 @@ export class Store {
     const rowBuffer = new ArrayBuffer(INITIAL_SLOTS * NARROW_ROW_WORDS * 4);
     this.rows = new Uint32Array(rowBuffer);
     this.rowDoubles = new Float64Array(rowBuffer);
-    this.index = new KeyIndex(this.keys, INITIAL_SLOTS);
+    this.index = new KeyIndex(this.keys);
     const deadlines: DeadlineColumn = {
       get: (slot) => (this.rowWords === NARROW_ROW_WORDS ? NO_DEADLINE : this.rowDoubles[slot * (WIDE_ROW_WORDS / 2) + DEADLINE]!),
       set: (slot, deadlineMs) => {
@@ -921,9 +932,7 @@ export class Store {
       return slot;
     }
     if (this.highWater === this.capacity) this.grow(Math.ceil(this.capacity * SLOT_GROWTH));
-    const slot = this.highWater++;
-    this.keys.push(undefined);
-    return slot;
+    return this.highWater++;
   }
 
   private grow(capacity: number): void {
@@ -935,7 +944,8 @@ export class Store {
     this.wheel.grow(capacity);
     this.partitions.grow(capacity);
     this.policy.grow(capacity);
-    this.index.setSlotCapacity(capacity);
+    this.keys = this.keys.concat(undefinedSlots(capacity - this.capacity));
+    this.index.setKeys(this.keys);
     this.capacity = capacity;
   }
 

@@ -9,18 +9,19 @@ import { SeededRandom } from '../../src/runtime/seeded-random.ts';
 import { Store } from '../../src/store/store.ts';
 
 function model() {
-  const keys: (string | undefined)[] = [];
-  // Slot capacity starts small and grows by an eighth as slots are used, as the store's rows do.
-  let capacity = 16;
-  const index = new KeyIndex(keys, capacity);
+  // One element per slot of capacity, which starts small and grows by an eighth as slots are used,
+  // a new array each time, as the store's keys array does.
+  let keys: (string | undefined)[] = Array.from({ length: 16 }, () => undefined);
+  let used = 0;
+  const index = new KeyIndex(keys);
   const expected = new Map<string, number>();
   const free: number[] = [];
   return {
     index,
     expected,
     add(key: string): void {
-      const slot = free.pop() ?? keys.length;
-      if (slot === capacity) index.setSlotCapacity((capacity = Math.ceil(capacity * 1.125)));
+      const slot = free.pop() ?? used++;
+      if (slot === keys.length) index.setKeys((keys = keys.concat(Array.from({ length: Math.ceil(keys.length * 0.125) }, () => undefined))));
       keys[slot] = key;
       index.insert(slot, key);
       expected.set(key, slot);
