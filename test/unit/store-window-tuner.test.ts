@@ -231,3 +231,21 @@ test('after a first period the rungs scored alike, re-reads beyond the near hori
   assert.equal(tuner.decisions, 1, 'the window waited for the second decision');
   assert.ok(tuner.fraction >= 0.5, `moved to ${tuner.fraction}`);
 });
+
+test("each mini's index is the smallest power of two at least four times its entries: a quarter full", () => {
+  // 1024-entry minis (the 65,536 a store of 16 MiB or more guesses) took 8,192 buckets each, 229 KB
+  // of the tuner's 418 (docs/STORE.md, "Memory at several sizes").
+  for (const [expectedEntries, entries] of [
+    [65_536, 1024],
+    [1500, 1500],
+    [3000, 1500],
+    [10, 64],
+  ] as const) {
+    const tuner = new WindowTuner({ expectedEntries, random: SeededRandom.mulberry32(7) });
+    const minis = (tuner as unknown as { minis: { table: Int32Array; maximum: number }[] }).minis;
+    for (const mini of minis) {
+      assert.equal(mini.maximum, entries, `expectedEntries ${expectedEntries}`);
+      assert.equal(mini.table.length, 2 ** Math.ceil(Math.log2(4 * entries)), `expectedEntries ${expectedEntries}`);
+    }
+  }
+});
