@@ -143,6 +143,8 @@ export interface ReplicationBugs {
   rmwClaimedIdsStayLocal?: boolean;
   /** A replica that applies a result after the one built on it keeps the result's id standing for the older record: a later claim distrusts it (kv-rmw seed 230828 keyed, an APPEND twice after two crashes). */
   rmwLateIdsStayBehind?: boolean;
+  /** The read-modify-write primary takes a result refused by a replica that promised nothing (it missed the claim) for a deposition, and keeps no doubt: an owner that applied it and evicted it leaves a newer version evicted everywhere, and the retry counts from nothing (kv-rmw-pressure seed 1290020, an INCR lost). */
+  rmwUnpromisedRefusalFences?: boolean;
   /** The read-modify-write primary sends one fenced result per operation, never a batch (group commit off: the slow path, for comparison). */
   rmwNoGroupCommit?: boolean;
   /** A read-modify-write batch answers every operation but its first before its fenced result reached a quorum: a refused batch leaves acknowledged operations unapplied (kv-rmw, lost updates). */

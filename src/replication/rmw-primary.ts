@@ -77,7 +77,7 @@ export interface RmwPrimaryStats {
   claimIdsReceived: number;
   /** Results refused by a replica fenced by a higher epoch (this node was deposed). */
   fenced: number;
-  /** Results that did not reach the write quorum in time. */
+  /** Results that did not reach the write quorum: owners silent in time, or refusing it for want of any promise (in doubt). */
   writeTimeouts: number;
   /** Claims and results this node refused as a replica for an older epoch. */
   refusedAsReplica: number;
@@ -940,6 +940,7 @@ export class RmwPrimary {
       pending.outOfMemory = true;
       return this.settle(m.id, pending, false, `${from}'s store has no room for it (--eviction-policy noeviction)`);
     }
+    if (!m.ok && m.e === 0 && from !== this.ctx.selfName && !this.ctx.config.bugs?.rmwUnpromisedRefusalFences) return this.onUnpromisedRefusal(from, pending);
     if (!m.ok) {
       this.noteEpoch(pending.partition, m.e);
       pending.fenced = true;
@@ -949,6 +950,23 @@ export class RmwPrimary {
     if (!pending.remotes.delete(from)) return;
     pending.remoteAcks++;
     if (!pending.selfSent && pending.remoteAcks >= pending.remoteNeeded) this.sendToSelf(pending);
+  }
+
+  /**
+   * A replica that has promised nothing (it restarted, or this node's claim never reached it)
+   * refused the result: it did not apply it, as if it had stayed silent, and that says nothing of
+   * the other owners, which may have. So the result is in doubt, not fenced, when too few are left
+   * to reach the quorum. Taken for a deposition, as it was, its id was never kept in doubt: an
+   * owner that applied it and then evicted it left a newer version evicted everywhere, and the
+   * retry counted from nothing over the acknowledged record the refusing owner still held
+   * (kv-rmw-pressure seed 1290020: two INCRs answered 1). The claim is dropped all the same, so
+   * the next operation claims again and that replica promises.
+   */
+  private onUnpromisedRefusal(from: string, pending: PendingResult): void {
+    if (!pending.remotes.delete(from)) return;
+    if (this.claims.get(pending.partition)?.epoch === pending.message.e) this.claims.delete(pending.partition);
+    if (pending.remoteAcks + pending.remotes.size >= pending.remoteNeeded) return;
+    this.settle(pending.message.id, pending, false, `${from} had promised no claim, and too few other owners are left to apply it`);
   }
 
   // ---- replica side -------------------------------------------------------------------------

@@ -52,6 +52,7 @@ const BUG_SWITCHES = {
   rmwTrustIdsByHolder: 'flag',
   rmwClaimedIdsStayLocal: 'flag',
   rmwLateIdsStayBehind: 'flag',
+  rmwUnpromisedRefusalFences: 'flag',
   rmwNoGroupCommit: 'flag',
   rmwBatchAnswersEarly: 'flag',
   jointIgnoresRefusers: 'flag',
