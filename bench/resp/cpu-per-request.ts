@@ -6,7 +6,13 @@
  * in the `{tag}` slot, one node coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
  * inflates wall time and throughput.
  *
- *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16'] [--first-port 42000]
+ *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--warm-up 1] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16'] [--first-port 42000]
+ *
+ * `--warm-up N` (default 1): N unmeasured runs of every measure, a quarter of its requests each,
+ * before the first round. A node's first requests run code V8 has not compiled yet (cold, and
+ * compiled on its helper threads as it goes): a cold first SET P1 run cost the nodes 2-3x what
+ * the runs after it did (perf37), so rounds without a warm-up mostly measured the compiler.
+ * `--warm-up 0` measures from cold, as this benchmark did before.
  *
  * With --baseline, a second cluster runs that build, both clusters up at once and taking turns
  * measure by measure, so the machine's load weighs on both alike; `x base` is this build's CPU
@@ -16,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { compiledShoalMissing, startShoal, type RunningServers } from './processes.ts';
-import { runRedisBenchmark } from './redis-benchmark.ts';
+import { runRedisBenchmark, type BenchmarkSettings } from './redis-benchmark.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -25,6 +31,8 @@ const option = (name: string): string | undefined => {
 };
 const ROUNDS = Number(option('--rounds') ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
+const WARM_UPS = Number(option('--warm-up') ?? 1);
+if (!Number.isInteger(WARM_UPS) || WARM_UPS < 0) throw new Error('--warm-up takes a whole number >= 0');
 const BASELINE = option('--baseline');
 const FIRST_PORT = option('--first-port') === undefined ? undefined : Number(option('--first-port'));
 if (FIRST_PORT !== undefined && !(Number.isInteger(FIRST_PORT) && FIRST_PORT > 1024 && FIRST_PORT < 65_500)) throw new Error('--first-port takes a port number between 1025 and 65499');
@@ -44,6 +52,8 @@ const ALL_MEASURES = [
 const onlyMeasures = option('--measures')?.split(',');
 const MEASURES = onlyMeasures === undefined ? ALL_MEASURES.filter((m) => m.name !== 'SET P16 200k') : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));
 if (MEASURES.length === 0) throw new Error(`--measures: none of ${onlyMeasures!.join(', ')} (known: ${ALL_MEASURES.map((m) => m.name).join(', ')})`);
+
+const settings = (measure: (typeof ALL_MEASURES)[number]): BenchmarkSettings => ({ tests: [measure.test], clients: CONNECTIONS, pipeline: measure.pipeline, requests: measure.requests, valueBytes: 100, keyspace: 100_000, cluster: true });
 
 /** The process's CPU time so far, in ms (utime + stime, fields 14 and 15 of /proc/PID/stat; 100 ticks a second). */
 function cpuMs(pid: number): number {
@@ -67,13 +77,21 @@ async function main(): Promise<void> {
       const firstPort = FIRST_PORT === undefined ? {} : { firstPort: FIRST_PORT + 9 * clusters.size };
       clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }), ...firstPort }));
     }
+    for (let warmUp = 0; warmUp < WARM_UPS; warmUp++) {
+      for (const measure of MEASURES) {
+        for (const [name, servers] of clusters) {
+          await runRedisBenchmark(servers.resp[0]!, { ...settings(measure), requests: Math.ceil(measure.requests / 4) }).catch(() => process.stderr.write(`${name} ${measure.name}: warm-up failed\n`));
+        }
+      }
+      process.stderr.write(`warm-up ${warmUp + 1}/${WARM_UPS}\n`);
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const measure of MEASURES) {
         for (const [name, servers] of clusters) {
           const before = clusterCpuMs(servers);
           const wallBefore = performance.now();
           try {
-            await runRedisBenchmark(servers.resp[0]!, { tests: [measure.test], clients: CONNECTIONS, pipeline: measure.pipeline, requests: measure.requests, valueBytes: 100, keyspace: 100_000, cluster: true });
+            await runRedisBenchmark(servers.resp[0]!, settings(measure));
           } catch (error) {
             // A run that stalls (redis-benchmark --cluster sleeps 1 s per CLUSTERDOWN) is reported, not averaged in.
             failures.push(`${name} ${measure.name} round ${round + 1}: ${(error as Error).message.slice(0, 200)}`);
@@ -107,7 +125,7 @@ async function main(): Promise<void> {
     rps: rate('this', m.name),
     ...(BASELINE === undefined ? {} : { baseRps: rate('base', m.name) }),
   }));
-  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows, failures })}\n\n`);
+  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, warmUps: WARM_UPS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows, failures })}\n\n`);
   const header = ['measure', 'CPU us/request', ...(BASELINE === undefined ? [] : ['base us', 'x base']), 'rps', ...(BASELINE === undefined ? [] : ['base rps'])];
   const lines = [header, ...rows.map((r) => [r.measure, r.clusterCpuUsPerRequest.toFixed(1), ...(BASELINE === undefined ? [] : [r.baseCpuUsPerRequest!.toFixed(1), r.xBase!.toFixed(2)]), String(r.rps), ...(BASELINE === undefined ? [] : [String(r.baseRps)])])];
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
