@@ -6,7 +6,10 @@
  * in the `{tag}` slot, one node coordinating). CPU per request is what a loaded, shared machine does not inflate the way it
  * inflates wall time and throughput.
  *
- *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--warm-up 1] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16'] [--first-port 42000]
+ *   node --import tsx bench/resp/cpu-per-request.ts [--rounds 3] [--warm-up 1] [--node-args '...'] [--baseline /other/checkout/packages/server/bin/shoal.js] [--measures 'SET P16,GET P16'] [--first-port 42000]
+ *
+ * `--node-args '--max-semi-space-size=32 ...'`: node options for this build's nodes only (not the
+ * baseline's): with --baseline set to this same build, what a node flag changes.
  *
  * `--warm-up N` (default 1): N unmeasured runs of every measure, a quarter of its requests each,
  * before the first round. A node's first requests run code V8 has not compiled yet (cold, and
@@ -31,6 +34,7 @@ const option = (name: string): string | undefined => {
 };
 const ROUNDS = Number(option('--rounds') ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
+const NODE_ARGS = option('--node-args')?.split(' ').filter((a) => a !== '');
 const WARM_UPS = Number(option('--warm-up') ?? 1);
 if (!Number.isInteger(WARM_UPS) || WARM_UPS < 0) throw new Error('--warm-up takes a whole number >= 0');
 const BASELINE = option('--baseline');
@@ -75,7 +79,8 @@ async function main(): Promise<void> {
     for (const [name, bin] of builds) {
       process.stderr.write(`${name}: starting 3 nodes N=3 W=2\n`);
       const firstPort = FIRST_PORT === undefined ? {} : { firstPort: FIRST_PORT + 9 * clusters.size };
-      clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }), ...firstPort }));
+      const nodeArgs = name === 'this' && NODE_ARGS !== undefined ? { nodeArgs: NODE_ARGS } : {};
+      clusters.set(name, await startShoal({ nodes: 3, replicas: 3, readQuorum: 2, writeQuorum: 2, ...(bin === undefined ? {} : { bin }), ...firstPort, ...nodeArgs }));
     }
     for (let warmUp = 0; warmUp < WARM_UPS; warmUp++) {
       for (const measure of MEASURES) {
@@ -125,7 +130,7 @@ async function main(): Promise<void> {
     rps: rate('this', m.name),
     ...(BASELINE === undefined ? {} : { baseRps: rate('base', m.name) }),
   }));
-  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, warmUps: WARM_UPS, connections: CONNECTIONS, baseline: BASELINE ?? null, rows, failures })}\n\n`);
+  process.stdout.write(`${JSON.stringify({ benchmark: 'resp-cpu-per-request', rounds: ROUNDS, warmUps: WARM_UPS, nodeArgs: NODE_ARGS ?? null, connections: CONNECTIONS, baseline: BASELINE ?? null, rows, failures })}\n\n`);
   const header = ['measure', 'CPU us/request', ...(BASELINE === undefined ? [] : ['base us', 'x base']), 'rps', ...(BASELINE === undefined ? [] : ['base rps'])];
   const lines = [header, ...rows.map((r) => [r.measure, r.clusterCpuUsPerRequest.toFixed(1), ...(BASELINE === undefined ? [] : [r.baseCpuUsPerRequest!.toFixed(1), r.xBase!.toFixed(2)]), String(r.rps), ...(BASELINE === undefined ? [] : [String(r.baseRps)])])];
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));

@@ -121,6 +121,8 @@ export interface ShoalShape {
   firstPort?: number;
   /** More `shoal start` options for every node (e.g. `--resp-max-arguments`). */
   extraArgs?: string[];
+  /** Options for node itself, before the daemon's script, for every node (e.g. `--max-semi-space-size=32`). */
+  nodeArgs?: string[];
 }
 
 /** Says how to build when the compiled daemon is missing (the benchmark measures what users run). */
@@ -149,6 +151,7 @@ export async function startShoal(shape: ShoalShape): Promise<RunningServers> {
     const child = spawn(
       process.execPath,
       [
+        ...(shape.nodeArgs ?? []),
         ...profile,
         shape.bin ?? COMPILED_SHOAL, 'start',
         '--name', `resp${i + 1}`,
