@@ -59,7 +59,7 @@ test('finds what was inserted and nothing removed, through probe runs, wrap-arou
 });
 
 test('the table grows by half when three quarters full: between a half and three quarters full from its first growth on', () => {
-  // 4 to 5.3 bytes of table per key at the bench's counts instead of the 8 to 16 that doubling at
+  // 5.3 to 8 bytes of table per key (4 per bucket) instead of the 8 to 16 that doubling at
   // half full gave (docs/STORE.md, "Memory at several sizes").
   const m = model();
   let buckets = m.index.byteSize / 4;

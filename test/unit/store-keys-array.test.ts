@@ -26,7 +26,7 @@ async function snapshot(): Promise<Snapshot> {
   return JSON.parse(json) as Snapshot;
 }
 
-/** The self size of the node reached from every node named `owner` by the property edges `path`, or undefined. */
+/** The self sizes of the nodes reached from each node named `owner` by the property edges `path` (none where the path ends early). */
 function sizeAlong(s: Snapshot, owner: string, path: string[]): number[] {
   const nf = s.snapshot.meta.node_fields.length;
   const ef = s.snapshot.meta.edge_fields.length;
