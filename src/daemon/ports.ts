@@ -79,6 +79,8 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
 const CLAIMS_DIR = join(tmpdir(), 'shoal-port-claims');
 /** This process's claims, removed when it exits. */
 const ownClaims = new Set<number>();
+/** Whether the exit hook that releases them is in place: once per process, however often the claims empty and fill again. */
+let releaseOnExit = false;
 
 function releaseOwnClaims(): void {
   for (const port of ownClaims) {
@@ -110,7 +112,10 @@ function claimPort(port: number): boolean {
       const fd = openSync(file, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      if (ownClaims.size === 0) process.once('exit', releaseOwnClaims);
+      if (!releaseOnExit) {
+        process.once('exit', releaseOwnClaims);
+        releaseOnExit = true;
+      }
       ownClaims.add(port);
       return true;
     } catch (error) {

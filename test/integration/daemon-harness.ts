@@ -398,10 +398,14 @@ export class TestCluster {
   }
 }
 
+/** Directories tempDir made, removed by one exit hook (one hook each went past Node's 10-listener warning). */
+const tempDirs: string[] = [];
+
 /** A new temporary directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  tempDirs.push(dir);
   return dir;
 }
 

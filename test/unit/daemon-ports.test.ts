@@ -77,3 +77,19 @@ test('a port another live process claimed is refused; its claims go when it exit
   assert.ok(existsSync(claimFile(probe)), 'a killed process leaves its claim behind');
   assert.equal(claimPorts([probe]), true, 'and the next claimer takes it over');
 });
+
+test('claims that are withdrawn and made again add one exit hook to the process, not one each time', async () => {
+  const [held] = await freePorts(1);
+  const module = new URL('../../src/daemon/ports.ts', import.meta.url).href;
+  // In a child, so the module starts with no claims: each claimPorts takes a port next to ours, is
+  // refused ours (held by this live process) and withdraws its claim, leaving the child none.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    const { claimPorts } = await import(${JSON.stringify(module)});
+    const before = process.listenerCount('exit');
+    for (let i = 1; i <= 12; i++) claimPorts([${held} + i, ${held}]);
+    process.stdout.write(String(process.listenerCount('exit') - before) + '\\n');
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  await once(child, 'exit');
+  assert.equal(Number(line.toString().trim()), 1, 'exit listeners the claims added');
+});
