@@ -145,6 +145,8 @@ export interface ReplicationBugs {
   rmwLateIdsStayBehind?: boolean;
   /** The read-modify-write primary takes a result refused by a replica that promised nothing (it missed the claim) for a deposition, and keeps no doubt: an owner that applied it and evicted it leaves a newer version evicted everywhere, and the retry counts from nothing (kv-rmw-pressure seed 1290020, an INCR lost). */
   rmwUnpromisedRefusalFences?: boolean;
+  /** A claim counts an owner that answered while catching up among "every owner answered", whose records it does not read: a newer version evicted elsewhere reads as gone from every memory while that owner holds it, and an INCR counts from nothing (test/sim/rmw-claim-catching-up.test.ts). */
+  rmwCatchingUpCountsAsAnswered?: boolean;
   /** The read-modify-write primary sends one fenced result per operation, never a batch (group commit off: the slow path, for comparison). */
   rmwNoGroupCommit?: boolean;
   /** A read-modify-write batch answers every operation but its first before its fenced result reached a quorum: a refused batch leaves acknowledged operations unapplied (kv-rmw, lost updates). */

@@ -793,15 +793,18 @@ export class RmwPrimary {
 
   /**
    * The claimed keys whose newest record the claim may have missed: an owner evicted a newer version
-   * than any record read, and not every owner of the partition answered. The newest record is then
-   * on an owner that did not answer (its result reached the evicting owner and that one), and an
-   * operation on the older record would undo an acknowledged update (kv-rmw-pressure seed 31: two
-   * INCRs answered the same value). When every owner answered, the newer version is gone from
-   * every memory, as a cache may lose it, and the operation goes on.
+   * than any record read, and not every owner of the partition answered caught up. The newest
+   * record is then on an owner that did not answer (its result reached the evicting owner and that
+   * one), or on one still catching up, whose records a claim does not read but which applies
+   * results once it promised (test/sim/rmw-claim-catching-up.test.ts); an operation on the older
+   * record would undo an acknowledged update (kv-rmw-pressure seed 31: two INCRs answered the same
+   * value). When every owner answered caught up, the newer version is gone from every memory, as
+   * a cache may lose it, and the operation goes on.
    */
   private missedNewest(pending: PendingClaim): Set<string> {
     const missed = new Set<string>();
-    if (pending.answered.size >= this.ctx.placement().owners(pending.partition).length) return missed;
+    const heard = this.ctx.config.bugs?.rmwCatchingUpCountsAsAnswered ? pending.answered.size : pending.promised;
+    if (heard >= this.ctx.placement().owners(pending.partition).length) return missed;
     for (const [i, key] of pending.keys.entries()) {
       const evicted = pending.evicted[i];
       const newest = pending.newest[i];

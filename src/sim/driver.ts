@@ -53,6 +53,7 @@ const BUG_SWITCHES = {
   rmwClaimedIdsStayLocal: 'flag',
   rmwLateIdsStayBehind: 'flag',
   rmwUnpromisedRefusalFences: 'flag',
+  rmwCatchingUpCountsAsAnswered: 'flag',
   rmwNoGroupCommit: 'flag',
   rmwBatchAnswersEarly: 'flag',
   jointIgnoresRefusers: 'flag',
