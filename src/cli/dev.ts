@@ -39,6 +39,8 @@ const progress = new Progress();
 export const DEV_BASE_PORT = 7400;
 /** Ports per node: client port, then peer port. Nodes are spaced by 10 to leave room. */
 const PORT_STRIDE = 10;
+/** The layout in words, for messages: the nodes are named from node1, which takes the base port itself. */
+const PORT_LAYOUT = `node1 uses base to base + 3, node2 base + ${PORT_STRIDE} to base + ${PORT_STRIDE + 3}, and so on`;
 /** How long one node may take to stop gracefully before it is killed (15 s). */
 export const STOP_GRACE_MS = 15_000;
 /** How long to wait for every node to see the whole cluster alive and answer ready before naming the ones that do not (60 s: 1024 partitions catch up slowly on a loaded machine). */
@@ -59,7 +61,7 @@ const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout'
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'integer', description: 'how many nodes (1-9)', default: 3 },
-  'base-port': { kind: 'integer', description: 'client port of the first node; node i uses base + 10*i (its peer, RESP and admin ports the next three)', default: DEV_BASE_PORT },
+  'base-port': { kind: 'integer', description: `node1's client port: ${PORT_LAYOUT} (client, peer, RESP and admin ports)`, default: DEV_BASE_PORT },
   ...Object.fromEntries(
     Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
   ),
@@ -114,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new UsageError('--nodes must be from 1 to 9');
   const highestBase = 65535 - PORT_STRIDE * (count - 1) - 3;
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort > highestBase) {
-    throw new UsageError(`--base-port must be from 1024 to ${highestBase}, not ${basePort}: it is the first node's client port, and node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3 (${count} node${count === 1 ? '' : 's'})`);
+    throw new UsageError(`--base-port must be from 1024 to ${highestBase}, not ${basePort}: it is node1's client port, and ${PORT_LAYOUT} (${count} node${count === 1 ? '' : 's'})`);
   }
   const passedOn = passedOnArgs(flags);
   // Before any node starts: a node on a port in use would exit, and another cluster there would
@@ -320,7 +322,7 @@ async function checkPortsFree(basePort: number, count: number, dataDir: string |
   }
   const flags = other === null ? '' : `--base-port ${other} --data-dir ${dataDir === undefined ? `.shoal/dev-${other}` : shellWord(dataDir)}`;
   const beside = other === null ? 'give another --base-port' : process.env.npm_lifecycle_event === 'start' ? `run this one beside it: npm start -- ${flags}` : `run this one beside it: shoal dev ${flags}`;
-  throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or ${beside} (node i uses base + ${PORT_STRIDE}*i to base + ${PORT_STRIDE}*i + 3)`);
+  throw new UsageError(`${named} ${busy.length === 1 ? 'is' : 'are'} already in use (another shoal dev cluster or node?): stop it, or ${beside} (${PORT_LAYOUT})`);
 }
 
 /**

@@ -252,7 +252,7 @@ test('shoal dev on ports in use says which and exits 2 before starting a node', 
     const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', dataDir]);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     // It names the port, and a base port whose ports it found free, with the --data-dir given: the command to run as printed.
-    const told = new RegExp(`^shoal dev: 127\\.0\\.0\\.1:${base + 1} \\(node1's peer port\\) is already in use \\(another shoal dev cluster or node\\?\\): stop it, or run this one beside it: shoal dev --base-port (\\d+) --data-dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(node i uses base \\+ 10\\*i to base \\+ 10\\*i \\+ 3\\)\n$`).exec(r.stderr);
+    const told = new RegExp(`^shoal dev: 127\\.0\\.0\\.1:${base + 1} \\(node1's peer port\\) is already in use \\(another shoal dev cluster or node\\?\\): stop it, or run this one beside it: shoal dev --base-port (\\d+) --data-dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(node1 uses base to base \\+ 3, node2 base \\+ 10 to base \\+ 13, and so on\\)\n$`).exec(r.stderr);
     assert.ok(told, r.stderr);
     assert.notEqual(Number(told[1]), base, r.stderr);
     assert.equal(r.stdout, '', 'no banner: no node was started');
