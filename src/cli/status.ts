@@ -31,8 +31,7 @@ export function formatStatus(s: NodeStatus): string {
   const header =
     `node ${s.node} (cluster ${s.cluster}, zone ${s.zone}, shoal ${s.version}), up ${formatDuration(s.uptimeMs)}${s.joined ? '' : ', still joining'}\n` +
     (s.joining ? `waiting for: ${s.joining.waitingFor}\n` : '') +
-    // N is the replicas keys have now, so R and W are the quorums in effect with it (a one-member ring read N=1 R=2 W=2).
-    `ring ${s.ringVersion}: ${s.partitions} partitions, N=${s.replicas} R=${s.requests?.effectiveReadQuorum ?? s.readQuorum} W=${s.requests?.effectiveWriteQuorum ?? s.writeQuorum}\n` +
+    formatRingLine(s) +
     `held here: ${s.held} partition replicas (${s.catchingUp} catching up, ${s.toHandOff} to hand off); ${s.clientConnections} client connection${s.clientConnections === 1 ? '' : 's'}\n` +
     formatMemory(s.memory) +
     (s.hints ? `hints held here: ${s.hints.held} (${formatBytes(s.hints.heldBytes)}) for owners that missed writes, delivered when they answer again\n` : '') +
@@ -49,6 +48,18 @@ export function formatStatus(s: NodeStatus): string {
     .filter((m) => (m.health?.failureProbability ?? 0) >= 0.5)
     .map((m) => `${m.name} predicts its own failure: probability ${m.health!.failureProbability!.toFixed(2)}${m.health!.secondsToFailure === undefined ? '' : `, in about ${m.health!.secondsToFailure} s`}\n`);
   return `${header}${formatRequests(s)}${table(rows)}\n${s.members.length} member${s.members.length === 1 ? '' : 's'}: ${summary}   (* = the node that answered)\n${reasons.join('')}${degraded.join('')}${failing.join('')}${formatDisk(s.disk)}`;
+}
+
+/**
+ * The ring line. N is the replicas keys have now, so R and W are the quorums in effect with it (a
+ * one-member ring read N=1 R=2 W=2). A node still joining has an empty ring: no quorum is in effect
+ * yet (the line read N=0 R=1 W=1), so it gives what is configured.
+ */
+function formatRingLine(s: NodeStatus): string {
+  const ring = `ring ${s.ringVersion}: ${s.partitions} partitions`;
+  const configuredN = s.requests ? `N=${s.requests.configuredReplicas} ` : '';
+  if (s.replicas === 0) return `${ring}, no replicas yet (${configuredN}R=${s.readQuorum} W=${s.writeQuorum} configured)\n`;
+  return `${ring}, N=${s.replicas} R=${s.requests?.effectiveReadQuorum ?? s.readQuorum} W=${s.requests?.effectiveWriteQuorum ?? s.writeQuorum}\n`;
 }
 
 /** The answering node's store against its memory budget; nothing from a node that does not report it. */
@@ -75,7 +86,8 @@ export function formatRequests(s: NodeStatus): string {
   const r = s.requests;
   if (r === undefined) return '';
   let out = '';
-  if (r.effectiveReadQuorum !== s.readQuorum || r.effectiveWriteQuorum !== s.writeQuorum) {
+  // A node still joining (no replicas yet) has no quorum in effect: its ring line says so.
+  if (s.replicas > 0 && (r.effectiveReadQuorum !== s.readQuorum || r.effectiveWriteQuorum !== s.writeQuorum)) {
     out +=
       `effective quorum: R=${r.effectiveReadQuorum} W=${r.effectiveWriteQuorum} (R=${s.readQuorum} W=${s.writeQuorum} of N=${r.configuredReplicas} configured, ` +
       `but keys have ${s.replicas} replica${s.replicas === 1 ? '' : 's'} while the ring has fewer than N members)\n`;

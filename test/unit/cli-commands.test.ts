@@ -102,6 +102,24 @@ test('the status op round-trips through the codec, and a malformed status map is
   assert.throws(() => decodeServerFrame(encodeReplies([{ id: 9, ok: true, result: { kind: 'status', status: broken } }])), /member\.incarnation/);
 });
 
+test('a node still joining shows the configured N, R and W, not "N=0 R=1 W=1" nor an effective quorum over 0 replicas', () => {
+  // What `shoal status` printed for `shoal start --seeds` of an unreachable seed (docs38): its ring is
+  // empty until it joins, so the quorums in effect over "0 replicas" said nothing true.
+  const joining: NodeStatus = {
+    ...status,
+    joined: false,
+    joining: { waitingFor: 'seeds unreachable: 127.0.0.1:26999 (connection refused)' },
+    ringVersion: 'not-joined',
+    replicas: 0,
+    readQuorum: 2,
+    writeQuorum: 2,
+    requests: { configuredReplicas: 3, effectiveReadQuorum: 1, effectiveWriteQuorum: 1, misses: { absent: 0, deleted: 0, expired: 0, evicted: 0 } },
+  };
+  const text = formatStatus(joining);
+  assert.match(text, /\nring not-joined: 8 partitions, no replicas yet \(N=3 R=2 W=2 configured\)\n/);
+  assert.doesNotMatch(text, /N=0|effective quorum|0 replicas while/);
+});
+
 test('a joining node says what it waits for, and a refused member shows as refused with its reason, through the codec too', () => {
   const joining: NodeStatus = {
     ...status,
