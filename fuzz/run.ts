@@ -5,6 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { formatTable, runFuzz } from './engine.ts';
 import { TARGETS } from './targets.ts';
+import { exitOnHelp } from '../bench/help.ts';
+
+exitOnHelp('npm run fuzz -- [--count N] [--seed S] [--only NAME,...] [--json FILE]');
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,6 +17,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../src/daemon/ports.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:cli -- [--runs 10] [--starts 3] [--idle-ms 2000] [--only compiled,source,npx] [--write]');
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHERS = {

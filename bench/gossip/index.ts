@@ -18,6 +18,9 @@ import {
   swimPartitionHealScenario,
   swimSlowMembersScenario,
 } from '../../src/sim/scenarios/swim.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:gossip -- [--quick] [--write] [--seed N]');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

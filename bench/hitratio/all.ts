@@ -23,6 +23,9 @@ import { BENCH_TRACES, TRACES_DIR, tracePath } from './reference.ts';
 import { DEFAULT_POLICY, NODE_COLUMN, formatSummary, missedTargets, summarize } from './summary.ts';
 import type { HitRatioCell } from './summary.ts';
 import type { TaskMessage } from './worker.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:hitratio -- [--json] [--workers N] [--traces gli,P6] [--policies NAME,...] [--half tuning|held-out] [--fresh | --blind]');
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

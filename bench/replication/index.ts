@@ -11,6 +11,9 @@ import { measureBalance, measureMovement } from '../../src/ring/measure.ts';
 import { runScenario } from '../../src/sim/driver.ts';
 import { kvJoinScenario } from '../../src/sim/scenarios/kv-join.ts';
 import { kvScenario } from '../../src/sim/scenarios/kv.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:replication -- [--json]');
 
 const RING_SIZES = [3, 5, 8, 16, 32, 64];
 const KV_SEEDS = 20;

@@ -29,6 +29,9 @@ import { compiledShoalMissing, redisVersion, startRedis, startShoal, type Endpoi
 import { runRedisBenchmark, type BenchmarkSettings, type TestResult } from './redis-benchmark.ts';
 import type { OpenLoopResult } from './open-loop.ts';
 import { formatProfile, readProfile, summariseProfile, type ProfileSummary } from './profile-summary.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:resp -- [--quick] [--only redis,shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl,shoal-3-n1,shoal-3-n3] [--no-open-loop]');
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGETS = {

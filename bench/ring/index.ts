@@ -23,6 +23,9 @@ import {
   partitionOf,
   sampleMembers,
 } from '../../src/ring/index.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:ring -- [--zones Z] [--trials T] [--seed S] [--seeds K] [--min 3] [--max 64] [--write]');
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

@@ -27,6 +27,9 @@ import { buildRing, chooseClaimSeed, murmur3String } from '../../src/ring/index.
 import type { RingMember } from '../../src/ring/index.ts';
 import { hashPair } from '../../src/protocol/hash.ts';
 import { memberOrder } from '../../src/ring/member-order.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:ring-variants -- [--min 44] [--max 64] [--seeds 4] [--only name,name]');
 
 const Q = 1024;
 const N = 3;

@@ -10,6 +10,9 @@ import { runScenario } from '../../src/sim/driver.ts';
 import type { Scenario } from '../../src/sim/scenario.ts';
 import { heartbeatScenario } from '../../src/sim/scenarios/heartbeat.ts';
 import { gossipScenario } from '../../src/sim/scenarios/swim-gossip.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:sim-speed -- [--json]');
 
 // Heartbeat pings every peer, so its traffic grows with the square of the node count: the 100-node
 // case is about events per second, not a protocol anyone would run at that size.

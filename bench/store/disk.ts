@@ -30,6 +30,9 @@ import { Store } from '../../src/store/store.ts';
 import { parseTrace, type TraceFormat } from '../../src/store/trace/parse.ts';
 import { TRACES_DIR } from '../hitratio/reference.ts';
 import { lagRow, rssRows } from './disk-load.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:disk -- [--json] [--reads N] [--no-traces] [--no-load]');
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -44,6 +44,9 @@ import { Store } from '../../src/store/store.ts';
 import type { StoreOptions } from '../../src/store/store.ts';
 import { benchKey, parseSizes, VALUE_LENGTH } from './memory.ts';
 import { measureRedis } from './redis-memory.ts';
+import { exitOnHelp } from '../help.ts';
+
+exitOnHelp('npm run bench:store -- [--json] [--no-memory] [--memory-sizes N,N] [--only get-hit,mixed] [--rounds N] [--analytics] [--adaptation] [--hot-keys] [--fresh-keys] [--entries N]');
 
 /** Entries held (--entries N; default 100k). At 1000 everything a get touches stays in the CPU's caches, so the ratio is the code's own cost without cache misses. */
 const ENTRIES = Number(argValue('--entries') ?? 100_000);
