@@ -10,7 +10,7 @@
  *
  *   npm run bench:cli -- [--runs 10] [--starts 3] [--idle-ms 2000] [--only compiled,source,npx] [--write]
  *
- * `npm run bench:cli` builds first (an up-to-date build takes a second).
+ * `npm run bench:cli` builds first (an up-to-date build takes a few seconds: README.md, "Try it").
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
