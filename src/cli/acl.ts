@@ -1,8 +1,9 @@
 /**
  * `shoal acl setuser NAME RULES... | getuser NAME | deluser NAME... | list | users | whoami |
  * token add NAME | token remove NAME TOKEN-OR-ID`: a node's users, through its Redis port
- * (`--redis HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` for TLS; default the first
- * `shoal dev` node's 127.0.0.1:7402), authenticated as `--user` with the password from
+ * (`--redis HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` for TLS; else the Redis port of
+ * the node `--node` or $SHOAL_NODE names, as the other commands take it; else the first `shoal dev`
+ * node's 127.0.0.1:7402), authenticated as `--user` with the password from
  * $SHOAL_PASSWORD, or by the bearer token in $SHOAL_TOKEN (never a flag: flags show in `ps`).
  * Users reach every node of the cluster from the one that changed them. `token add` makes the
  * token here and sends only its hash (src/security/acl-tokens.ts): the token is printed once.
@@ -13,7 +14,7 @@ import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
 import type { Credentials } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
 import { DEV_BASE_PORT } from './dev.ts';
-import { answeredWithoutTls, LoginRefusedError, resolveCredentials, resolveTargetTls, TARGET_FLAGS } from './target.ts';
+import { answeredWithoutTls, LoginRefusedError, resolveCredentials, resolveNode, resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
 const USAGE = `Usage: shoal acl <setuser NAME RULES...|getuser NAME|deluser NAME...|list|users|whoami> [options]
        shoal acl token add NAME           (prints a new bearer token of NAME, once)
@@ -24,8 +25,14 @@ The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHO
 A password to give a user: 'setuser NAME ... --password-stdin' reads it from stdin, so it is not
 on the command line, where ps shows it (as '>PASSWORD' would be).`;
 
+/** A node's default --resp-port is its client port + 2 (src/daemon/options.ts). */
+const RESP_PORT_OFFSET = 2;
+/** Without --redis, --node or SHOAL_NODE: the first `shoal dev` node's Redis port. */
+const DEFAULT_REDIS = `127.0.0.1:${DEV_BASE_PORT + RESP_PORT_OFFSET}`;
+
 const FLAGS: FlagSpecs = {
-  redis: { kind: 'string', description: "a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS)", default: `127.0.0.1:${DEV_BASE_PORT + 2}` },
+  redis: { kind: 'string', description: `a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS) (default: the Redis port of --node, else ${DEFAULT_REDIS})` },
+  node: { kind: 'string', description: "a node's client port, as the other commands take it (env SHOAL_NODE): its Redis port is taken as that port + 2, the default --resp-port; --redis overrides" },
   user: TARGET_FLAGS.user!,
   'tls-ca': { ...TARGET_FLAGS['tls-ca']!, description: 'talk TLS (rediss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
   'tls-cert': TARGET_FLAGS['tls-cert']!,
@@ -36,6 +43,28 @@ const FLAGS: FlagSpecs = {
 
 /** Flags that take no value (every other flag is `--name value` or `--name=value`). */
 const BOOLEAN_FLAGS = new Set(['--help', '--password-stdin']);
+
+/**
+ * The Redis port to talk to: --redis; else that of the node --node or $SHOAL_NODE names, as every
+ * other command finds its node (its client port + 2, with TLS when the node's address is wss://);
+ * else the first `shoal dev` node's. Before, SHOAL_NODE was not read here, so beside another
+ * cluster the users were changed on the one at 127.0.0.1:7402.
+ */
+export function redisAddress(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+  if (flags.redis !== undefined) return String(flags.redis);
+  if (flags.node === undefined && !env.SHOAL_NODE) return DEFAULT_REDIS;
+  const node = resolveNode(flags, env);
+  const colon = node.lastIndexOf(':');
+  const tls = String(flags.node ?? env.SHOAL_NODE).startsWith('wss://');
+  return `${tls ? 'rediss://' : ''}${node.slice(0, colon)}:${Number(node.slice(colon + 1)) + RESP_PORT_OFFSET}`;
+}
+
+/** Where redisAddress found a port no --redis gave, for the message when nothing answers there. */
+function derivedFrom(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+  if (flags.redis !== undefined) return '';
+  if (flags.node !== undefined) return ", --node's client port + 2";
+  return env.SHOAL_NODE ? ", SHOAL_NODE's client port + 2" : '';
+}
 
 /** `HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` -> host, port and whether TLS was asked for. */
 export function parseRedisAddress(address: string): { host: string; port: number; tls: boolean } {
@@ -83,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub.toLowerCase())) throw new UsageError(`expected one of ${Object.keys(SUBCOMMANDS).join(', ')}`);
   if (!SUBCOMMANDS[sub.toLowerCase()]!(args.length)) throw new UsageError(`wrong number of arguments for acl ${sub}`);
-  const address = String(flags.redis ?? FLAGS.redis!.default);
+  const address = redisAddress(flags, process.env);
   const { host, port, tls: rediss } = parseRedisAddress(address);
   const tls = resolveTargetTls(flags, process.env, rediss);
   let command = ['ACL', sub.toUpperCase(), ...args];
@@ -122,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`shoal acl: ${address} does not speak TLS: the TLS handshake got a plain answer; give --redis redis://HOST:PORT or HOST:PORT (no --tls-ca / SHOAL_TLS_CA) for a Redis port without TLS\n`);
       return 1;
     }
-    process.stderr.write(`shoal acl: cannot reach the Redis port at ${address} (${(error as Error).message}); give --redis HOST:PORT\n`);
+    process.stderr.write(`shoal acl: cannot reach the Redis port at ${address}${derivedFrom(flags, process.env)} (${(error as Error).message}); give --redis HOST:PORT\n`);
     return 1;
   }
   for (const reply of replies) {
