@@ -100,14 +100,14 @@ export function formatRequests(s: NodeStatus): string {
 /** One line about the node's catch-up while it lasts (its reads do not count), or the last one; none if there was none. */
 export function formatCatchUp(c: CatchUpStatus | undefined): string {
   if (!c || c.partitions === 0) return '';
-  const received = `${c.keysReceived} keys (${formatBytes(c.bytesReceived)}) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
+  const received = `${c.keysReceived} key${c.keysReceived === 1 ? '' : 's'} (${formatBytes(c.bytesReceived)}) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
   if (c.partitionsLeft === 0) return `last catch-up: ${c.partitions} partitions in ${formatDuration(c.elapsedMs)}; ${received}\n`;
   return `catching up: ${c.partitionsLeft} of ${c.partitions} partitions left after ${formatDuration(c.elapsedMs)} (their reads do not count yet); ${received}\n`;
 }
 
 /** The answering node's drain (`shoal drain`): partitions moved of those it had, keys and bytes handed off. */
 export function formatDrain(node: string, d: DrainStatus): string {
-  const moved = `${d.partitionsAtStart - Math.min(d.partitionsLeft, d.partitionsAtStart)} of ${d.partitionsAtStart} partitions moved, ${d.keysHandedOff} keys (${formatBytes(d.bytesHandedOff)}) handed off`;
+  const moved = `${d.partitionsAtStart - Math.min(d.partitionsLeft, d.partitionsAtStart)} of ${d.partitionsAtStart} partitions moved, ${d.keysHandedOff} key${d.keysHandedOff === 1 ? '' : 's'} (${formatBytes(d.bytesHandedOff)}) handed off`;
   const seconds = `${(d.elapsedMs / 1000).toFixed(1)} s`;
   if (d.state === 'drained') return `${node} is drained: ${moved} in ${seconds}; it still coordinates requests (\`shoal undrain ${node}\` gives its share back)`;
   return `${node} is ${d.state}: ${moved}, ${d.partitionsLeft} left after ${seconds}`;

@@ -932,7 +932,7 @@ export class ShoalNode {
     const placement = this.ring.placement;
     for (let q = 0; q < placement.partitions; q++) if (placement.owners(q).includes(this.name)) partitionsOwned++;
     const parts = Object.entries(hints).map(([target, n]) => `${n} hint${n === 1 ? '' : 's'} to ${target}`);
-    if (p.partitionsToHandOff > 0) parts.push(`${p.partitionsToHandOff} partition${p.partitionsToHandOff === 1 ? '' : 's'} (${p.keysToHandOff} keys) to hand off`);
+    if (p.partitionsToHandOff > 0) parts.push(`${p.partitionsToHandOff} partition${p.partitionsToHandOff === 1 ? '' : 's'} (${p.keysToHandOff} key${p.keysToHandOff === 1 ? '' : 's'}) to hand off`);
     if (partitionsOwned > 0) parts.push(`the ring to stop placing ${partitionsOwned} partition${partitionsOwned === 1 ? '' : 's'} on this node`);
     return { hints, partitionsToHandOff: p.partitionsToHandOff, keysToHandOff: p.keysToHandOff, partitionsOwned, waitingFor: parts.length === 0 ? 'nothing' : parts.join(', ') };
   }

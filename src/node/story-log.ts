@@ -119,7 +119,7 @@ export class NodeStoryLog {
         partitionsOutList: lost.slice(0, LISTED_PARTITIONS),
         ...suppressedField(suppressed),
       },
-      `ring ${previous ? `changed from ${previous.version} ` : ''}to ${next.version}: ${next.members.length} members, this node owns ${owned} partitions (${gained.length} in, ${lost.length} out)`,
+      `ring ${previous ? `changed from ${previous.version} ` : ''}to ${next.version}: ${next.members.length} member${next.members.length === 1 ? '' : 's'}, this node owns ${owned} partitions (${gained.length} in, ${lost.length} out)`,
     );
   }
 

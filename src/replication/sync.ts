@@ -707,7 +707,7 @@ export class PartitionSync {
     c.partitions = Math.max(c.partitions, left);
     const p = this.catchUpProgress();
     const figures = { partitionsLeft: left, partitions: c.partitions, keysReceived: c.keysReceived, bytesReceived: c.bytesReceived, keysEvictedAtSource: c.keysEvictedAtSource, elapsedMs: p.elapsedMs };
-    const received = `${c.keysReceived} keys (${c.bytesReceived} bytes) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
+    const received = `${c.keysReceived} key${c.keysReceived === 1 ? '' : 's'} (${c.bytesReceived} bytes) received, ${c.keysEvictedAtSource} evicted at their source (versions kept, values gone)`;
     if (left === 0) {
       c.active = false;
       c.endedMs = now;

@@ -214,7 +214,7 @@ test('catch-up logs its start, its progress at most every interval, and its end'
   assert.match(progressLines.at(-1)!, /^catching up: 1 of 4 partitions left after \d+\.\d s, 0 keys \(0 bytes\) received, 0 evicted at their source .*; waiting on n\d \(1\)/);
   lose = false;
   for (let i = 0; i < 50 && n1CatchingUp(c) > 0; i++) c.flush(c.now() + 100);
-  assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: 1 keys \(\d+ bytes\) received/);
+  assert.match(n1.logs.at(-1)!, /^caught up 4 partitions in \d+\.\d s: 1 key \(\d+ bytes\) received/);
   assert.equal(n1.sync.catchUpProgress().partitionsLeft, 0);
 });
 
