@@ -153,7 +153,7 @@ test('shoal dev checks the options it passes on to its nodes against the schema 
   await assert.rejects(runDev(['--log-level', 'loud']), (e: unknown) => e instanceof UsageError && /^--log-level must be one of trace, debug, info, warn, error/.test(e.message));
   await assert.rejects(runDev(['--max-memory', '1kb']), (e: unknown) => e instanceof UsageError && /^--max-memory must be at least 1mib/.test(e.message));
   // The base port's range, said as one (0 is below it, not a lack of room above).
-  await assert.rejects(runDev(['--base-port', '0']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65512, not 0: it is the first node's client port/.test(e.message));
+  await assert.rejects(runDev(['--base-port', '0']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65512, not 0: it is node1's client port/.test(e.message));
   await assert.rejects(runDev(['--base-port', '65533', '--nodes', '1']), (e: unknown) => e instanceof UsageError && /^--base-port must be from 1024 to 65532, not 65533/.test(e.message));
   await assert.rejects(runDev(['--base-port', '1e4']), (e: unknown) => e instanceof UsageError && /^--base-port takes a whole number, not "1e4"$/.test(e.message));
 });
