@@ -10,35 +10,19 @@
 // Virtual time: nothing here is a timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
-import { EventTrace } from '../../src/sim/trace.ts';
-import { decodeRecord } from '../../src/replication/record.ts';
 import type { ReplicationConfig } from '../../src/replication/config.ts';
+import { counterCluster } from './rmw-counter-cluster.ts';
 
-const COUNTER = 'counter';
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 const INCR = { op: 'incrby', by: 1n } as const;
 
 function catchingUpHoldsNewest(bugs: ReplicationConfig['bugs'] = {}) {
-  const cluster = new KvCluster({ seed: 7, nodes: 4, partitions: KV_SIM_PARTITIONS, replication: { ...KV_SIM_REPLICATION, bugs }, network: {}, trace: new EventTrace() });
-  const { sim } = cluster;
-  sim.runUntil(KV_WORKLOAD_START_MS);
-  const key = enc.encode(COUNTER);
-  const placement = sim.process(0)!.placement();
-  const partition = placement.partitionOfKey(key);
+  const { cluster, sim, key, placement, partition, owners, coordinator: D, held } = counterCluster(bugs);
+  const [P, A, C] = owners;
   // Another key of the same partition, for the claim that reaches the restarted C.
   let other = 0;
   while (placement.partitionOfKey(enc.encode(`other${other}`)) !== partition) other++;
   const otherKey = enc.encode(`other${other}`);
-  const [P, A, C] = placement.owners(partition).map((name) => sim.indexOf(name)!) as [number, number, number];
-  const D = [0, 1, 2, 3].find((i) => ![P, A, C].includes(i))!;
-  const held = () =>
-    [P, A, C].map((n) => {
-      const raw = sim.process(n)?.heldPartitions().get(partition)?.peek(COUNTER) ?? null;
-      return raw === null ? null : dec.decode(decodeRecord(raw).value);
-    });
   const cReady = () => sim.process(C)?.heldPartitions().get(partition)?.ready;
   /** Each request's answers, in order: the counter's INCRs r1..r4 (r4 sent twice) and the other key's o1. */
   const answers = new Map<string, unknown[]>();

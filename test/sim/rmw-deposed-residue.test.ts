@@ -10,18 +10,14 @@
 // Virtual time: nothing here is a timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
-import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS } from '../../src/sim/scenarios/kv.ts';
 import { nodeAddress } from '../../src/sim/simulation.ts';
-import { EventTrace } from '../../src/sim/trace.ts';
-import { decodeRecord, keyToStoreKey } from '../../src/replication/record.ts';
+import { keyToStoreKey } from '../../src/replication/record.ts';
 import { encodeRmwOp, type WireRmwOp } from '../../src/replication/rmw-wire.ts';
 import type { KvMessage } from '../../src/replication/messages.ts';
 import type { RmwOp } from '../../src/replication/rmw.ts';
+import { counterCluster } from './rmw-counter-cluster.ts';
 
-const COUNTER = 'counter';
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 interface ResidueRun {
   /** The counter's value on P, Q and A (null: not held) at each step. */
@@ -40,19 +36,8 @@ interface ResidueRun {
  * a few anti-entropy rounds (sync every second) instead of right after the network heals.
  */
 function deposedResidue(next: 'P' | 'A', afterSync: boolean): ResidueRun {
-  const cluster = new KvCluster({ seed: 7, nodes: 4, partitions: KV_SIM_PARTITIONS, replication: KV_SIM_REPLICATION, network: {}, trace: new EventTrace() });
-  const { sim } = cluster;
-  sim.runUntil(KV_WORKLOAD_START_MS);
-  const key = enc.encode(COUNTER);
-  const placement = sim.process(0)!.placement();
-  const partition = placement.partitionOfKey(key);
-  const [P, Q, A] = placement.owners(partition).map((name) => sim.indexOf(name)!) as [number, number, number];
-  const D = [0, 1, 2, 3].find((i) => ![P, Q, A].includes(i))!;
-  const held = () =>
-    [P, Q, A].map((n) => {
-      const raw = sim.process(n)?.heldPartitions().get(partition)?.peek(COUNTER) ?? null;
-      return raw === null ? null : dec.decode(decodeRecord(raw).value);
-    });
+  const { sim, key, partition, owners, coordinator: D, held } = counterCluster();
+  const [P, Q, A] = owners;
   const answers: unknown[] = [];
   const incr = (via: number, requestId: string) => sim.process(via)!.keyspace.rmw([key], { op: 'incrby', by: 1n }, { requestId }, (error, result) => answers.push(error ?? result));
   // The operation a coordinator sends an owner it takes for the primary (one whose membership took
