@@ -145,6 +145,8 @@ export interface ReplicationBugs {
   rmwLateIdsStayBehind?: boolean;
   /** The read-modify-write primary takes a result refused by a replica that promised nothing (it missed the claim) for a deposition, and keeps no doubt: an owner that applied it and evicted it leaves a newer version evicted everywhere, and the retry counts from nothing (kv-rmw-pressure seed 1290020, an INCR lost). */
   rmwUnpromisedRefusalFences?: boolean;
+  /** A new primary's claim trusts a remembered request id only when the record it stands for is the newest read, not when the newest was built on that record: an owner that missed the latest results holds the id at an older record, the owners holding the newest never learnt it, and the retry is applied again (kv-rmw-hot seed 1350627, an APPEND twice). */
+  rmwIgnoreLineage?: boolean;
   /** A claim counts an owner that answered while catching up among "every owner answered", whose records it does not read: a newer version evicted elsewhere reads as gone from every memory while that owner holds it, and an INCR counts from nothing (test/sim/rmw-claim-catching-up.test.ts). */
   rmwCatchingUpCountsAsAnswered?: boolean;
   /** The read-modify-write primary sends one fenced result per operation, never a batch (group commit off: the slow path, for comparison). */

@@ -158,8 +158,12 @@ export type KvMessage =
    * Answer to `xc`: `ok` false with the replica's higher epoch `e`; else its records (null: none),
    * whether it is caught up, and the request ids it remembers for the partition with their results (`d`).
    */
-  /** `xk`/`xv`: the claimed keys (by index) the replica's store evicted, and the versions evicted (none from older builds). */
-  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: RememberedRequest[]; xk?: number[]; xv?: string[] }
+  /**
+   * `xk`/`xv`: the claimed keys (by index) the replica's store evicted, and the versions evicted (none from older builds).
+   * `lk`/`lv`/`lb`: lineage links of the claimed keys (by index): a record version and the version of the record its
+   * fenced result was built on (none from older builds, which a claimer then does without).
+   */
+  | { t: 'xca'; id: number; ok: boolean; e: number; ready: boolean; r: (Uint8Array | null)[]; d: RememberedRequest[]; xk?: number[]; xv?: string[]; lk?: number[]; lv?: string[]; lb?: string[] }
   /**
    * Fenced read-modify-write result: applied only by a replica whose promised epoch is at most `e`.
    * `u`: earlier request ids of the partition whose results may have been applied without reaching
@@ -243,7 +247,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   x: { id: 'number', p: 'number', k: 'strings', o: 'map', c: 'string', q: 'string' },
   xr: { id: 'number', res: 'list?', err: 'string?', msg: 'string?', f: 'boolean?' },
   xc: { id: 'number', p: 'number', e: 'number', k: 'strings' },
-  xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs', xk: 'numbers?', xv: 'strings?' },
+  xca: { id: 'number', ok: 'boolean', e: 'number', ready: 'boolean', r: 'records-or-null', d: 'pairs', xk: 'numbers?', xv: 'strings?', lk: 'numbers?', lv: 'strings?', lb: 'strings?' },
   xw: { id: 'number', p: 'number', e: 'number', k: 'strings', r: 'records', q: 'string', res: 'list', u: 'pairs?', b: 'strings?' },
   xwa: { id: 'number', ok: 'boolean', e: 'number', o: 'boolean?' },
 };

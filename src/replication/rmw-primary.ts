@@ -162,6 +162,8 @@ interface PendingClaim {
   evicted: (Version | null)[];
   /** Each caught-up answer's remembered ids, with the versions it held of the claimed keys. */
   answers: { d: RememberedRequest[]; versions: (Version | null)[] }[];
+  /** Per claimed key, the lineage links the caught-up answers sent: record version -> the version it was built on. */
+  links: Map<string, string>[];
   timer: number;
   then: (ok: boolean, why: string) => void;
 }
@@ -720,6 +722,7 @@ export class RmwPrimary {
       newestBytes: keys.map(() => null),
       evicted: keys.map(() => null),
       answers: [],
+      links: keys.map(() => new Map()),
       timer: 0,
       then: (ok, why) => {
         if (!ok) this.stats.claimsFailed++;
@@ -777,6 +780,9 @@ export class RmwPrimary {
           pending.newestBytes[i] = bytes;
         }
       }
+      if (m.lk !== undefined && m.lv?.length === m.lk.length && m.lb?.length === m.lk.length) {
+        for (const [j, i] of m.lk.entries()) pending.links[i]?.set(m.lv[j]!, m.lb[j]!);
+      }
       for (const [j, i] of (m.xk ?? []).entries()) {
         const text = m.xv?.[j];
         if (text === undefined || !(i >= 0 && i < pending.keys.length)) continue;
@@ -815,10 +821,13 @@ export class RmwPrimary {
 
   /**
    * The ids a claim learns: from each caught-up answer, those whose record of each claimed key
-   * (the one they wrote, or a later one built on it: rmw-requests.ts) is the newest version read.
-   * An id whose record lost to a newer one not built on it (a result superseded before it reached
-   * a quorum) could answer a repeat with an effect that is gone; one whose result was built on
-   * stays known through the replicas that applied the newer record.
+   * (the one they wrote, or a later one built on it: rmw-requests.ts) is the newest version read,
+   * or one the newest was built on, result on result (`builtOn`). An id whose record lost to a
+   * newer one not built on it (a result superseded before it reached a quorum) could answer a
+   * repeat with an effect that is gone; one whose result was built on stays known through the
+   * replicas that applied the newer record, or through those that hold it at an older record
+   * while another holds the newer without the id (it missed the result carrying it: kv-rmw-hot
+   * seed 1350627). An id learnt so stands for the newest records from then on.
    */
   private trustedIds(pending: PendingClaim): RememberedRequest[] {
     const out: RememberedRequest[] = [];
@@ -827,15 +836,24 @@ export class RmwPrimary {
       for (const entry of answer.d) {
         const keys = entry[2] ?? [];
         const versions = byHolder ? undefined : entry[3];
-        const current = keys.every((key, j) => {
+        if (versions !== undefined) {
+          const moved = keys.map((key, j) => {
+            const i = pending.keys.indexOf(key);
+            if (i < 0) return versions[j]!;
+            const newest = pending.newest[i] ? versionToString(pending.newest[i]!.version) : null;
+            // The id's own record, or one built on it, is the newest read: its effect is there. That
+            // the answering replica holds the newest is not enough: it may have kept the id of a
+            // record a later result overwrote without reading it (kv-rmw seed 400293).
+            return newest !== null && this.builtOn(pending.links[i]!, newest, versions[j]!) ? newest : null;
+          });
+          if (moved.every((v) => v !== null)) out.push([entry[0], entry[1], keys, moved as string[]]);
+          continue;
+        }
+        // A peer that does not send versions: the id's replica holds the newest record.
+        const current = keys.every((key) => {
           const i = pending.keys.indexOf(key);
           if (i < 0) return true;
           const newest = pending.newest[i]?.version ?? null;
-          // The id's own record, or one built on it, is the newest read: its effect is there. That
-          // the answering replica holds the newest is not enough: it may have kept the id of a
-          // record a later result overwrote without reading it (kv-rmw seed 400293).
-          if (versions !== undefined) return newest !== null && versions[j] === versionToString(newest);
-          // A peer that does not send versions: the id's replica holds the newest record.
           const held = answer.versions[i] ?? null;
           return held === null ? newest === null : newest !== null && compareVersions(held, newest) === 0;
         });
@@ -843,6 +861,20 @@ export class RmwPrimary {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the record `newest` is `version` or was built on it through fenced results, each on
+   * the one before (`links`: record -> base, as the claim's answers know them).
+   */
+  private builtOn(links: ReadonlyMap<string, string>, newest: string, version: string): boolean {
+    if (this.ctx.config.bugs?.rmwIgnoreLineage) return newest === version;
+    let at: string | undefined = newest;
+    for (let steps = 0; at !== undefined && steps <= links.size; steps++) {
+      if (at === version) return true;
+      at = links.get(at);
+    }
+    return false;
   }
 
   private settle(id: number, pending: PendingClaim | PendingResult, ok: boolean, why: string): void {
@@ -1000,7 +1032,22 @@ export class RmwPrimary {
       // its ids then (run(), `again`). Every id of the partition made each claim's cost grow with
       // the INCRs it had seen (up to 16,384 ids per answer, each re-remembered by the primary).
       const d = actor.requests.listFor(new Set(k), this.ctx.env.clock.monoMs());
-      this.ctx.send(from, xk.length === 0 ? { t: 'xca', id, ok: true, e, ready, r: records, d } : { t: 'xca', id, ok: true, e, ready, r: records, d, xk, xv });
+      // The lineage of the keys' records here: the claimer may learn from it that the newest record
+      // was built on the one an id stands for at another owner (trustedIds).
+      const lk: number[] = [];
+      const lv: string[] = [];
+      const lb: string[] = [];
+      for (const [i, key] of k.entries()) {
+        for (const [version, base] of actor.requests.linksOf(key)) {
+          lk.push(i);
+          lv.push(version);
+          lb.push(base);
+        }
+      }
+      const answer: Extract<KvMessage, { t: 'xca' }> = { t: 'xca', id, ok: true, e, ready, r: records, d };
+      if (xk.length > 0) Object.assign(answer, { xk, xv });
+      if (lk.length > 0) Object.assign(answer, { lk, lv, lb });
+      this.ctx.send(from, answer);
     });
   }
 
@@ -1063,9 +1110,9 @@ export class RmwPrimary {
       const bytes = actor.replica.peek(m.k[i]!);
       const held = bytes === null ? null : versionToString(versionOfEncoded(bytes));
       const base = m.b?.[i];
-      if (held === versions[i]) {
-        if (base) actor.requests.noteBuilt(m.k[i]!, base, versions[i]!);
-      } else if (held !== null && !this.ctx.config.bugs?.rmwLateIdsStayBehind) actor.requests.catchUp(m.k[i]!, versions[i]!, held);
+      // Applied in time or late, the result's record was built on its base: a link of the key's lineage.
+      if (base) actor.requests.noteBuilt(m.k[i]!, base, versions[i]!);
+      if (held !== null && held !== versions[i] && !this.ctx.config.bugs?.rmwLateIdsStayBehind) actor.requests.catchUp(m.k[i]!, versions[i]!, held);
     }
     return 'applied';
   }

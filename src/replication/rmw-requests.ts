@@ -34,6 +34,13 @@ export interface RequestRetention {
   hardMaxEntries: number;
 }
 
+/**
+ * Lineage links kept per key (noteBuilt): enough to tell that the newest record a claim reads was
+ * built, result on result, on the record an id stands for at an owner that missed the latest
+ * results (kv-rmw-hot seed 1350627: two results behind). Past them a retry is applied again.
+ */
+export const RECORD_LINKS_PER_KEY = 16;
+
 /** What a partition actor keeps (the bounds above; docs/REPLICATION.md, "Request ids"). */
 export const RMW_REQUEST_RETENTION: RequestRetention = { minKeepMs: 30_000, hardMaxEntries: 16 * DEFAULT_RMW_REQUESTS_REMEMBERED };
 
@@ -72,8 +79,12 @@ export class RequestMemory {
   /** The ids whose versions or keys are not known (a peer did not send them): not in `byRecord`, so listFor() looks at each. */
   private readonly unindexed = new Set<string>();
   private nextSeq = 0;
-  /** Per key, the last fenced result applied here: its record's version and the one it was built on (bounded like the ids). */
-  private readonly lastBuilt = new Map<string, { version: string; base: string }>();
+  /**
+   * Per key, the lineage of the fenced results applied here: each result's record version and the
+   * version of the record it was built on (its base), the newest RECORD_LINKS_PER_KEY per key, for
+   * as many keys as ids are remembered (by last update).
+   */
+  private readonly links = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -165,11 +176,15 @@ export class RequestMemory {
     }
   }
 
-  /** Notes that `key`'s record at `version` was built on the one at `base` (a fenced result applied here). */
+  /** Notes that `key`'s record at `version` was built on the one at `base` (a fenced result applied here, in time or late). */
   noteBuilt(key: string, base: string, version: string): void {
-    this.lastBuilt.delete(key);
-    this.lastBuilt.set(key, { version, base });
-    if (this.lastBuilt.size > this.maxEntries) this.lastBuilt.delete(this.lastBuilt.keys().next().value!);
+    let links = this.links.get(key);
+    if (links === undefined) links = new Map();
+    else this.links.delete(key);
+    this.links.set(key, links);
+    links.set(version, base);
+    if (links.size > RECORD_LINKS_PER_KEY) links.delete(links.keys().next().value!);
+    if (this.links.size > this.maxEntries) this.links.delete(this.links.keys().next().value!);
   }
 
   /**
@@ -177,8 +192,12 @@ export class RequestMemory {
    * for its record `version` stand for `held`, the record built on it that this replica holds.
    */
   catchUp(key: string, version: string, held: string): void {
-    const last = this.lastBuilt.get(key);
-    if (last !== undefined && last.version === held && last.base === version) this.advance(key, version, held);
+    if (this.links.get(key)?.get(held) === version) this.advance(key, version, held);
+  }
+
+  /** The lineage links this replica knows for `key`, as [version, base] pairs (for a claim's answer). */
+  linksOf(key: string): [string, string][] {
+    return [...(this.links.get(key) ?? [])];
   }
 
   /**

@@ -54,6 +54,7 @@ const BUG_SWITCHES = {
   rmwLateIdsStayBehind: 'flag',
   rmwUnpromisedRefusalFences: 'flag',
   rmwCatchingUpCountsAsAnswered: 'flag',
+  rmwIgnoreLineage: 'flag',
   rmwNoGroupCommit: 'flag',
   rmwBatchAnswersEarly: 'flag',
   jointIgnoresRefusers: 'flag',

@@ -139,7 +139,9 @@ function appendsTwiceWith(seed: number, bug: 'rmwAbandonBuiltOnDoubts' | 'rmwCla
   const options = { seed, ...kvRmwScenario.defaults, nodes: 3, durationMs: 60_000, draws: 'keyed' as const };
   const oldGossip = gossipAsFound ? { silentToAccused: true, ringsUnannounced: true } : {};
   const oldCatchUp = catchUpAsFound ? { catchUpAtTimerPace: true } : {};
-  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, ...oldGossip, ...oldCatchUp, [bug]: true } });
+  // Claims trusting ids only at the newest record, as when the seed was found: the lineage (kv-rmw-hot
+  // seed 1350627) trusts an id left at a record the newest was built on, and covers both later switches.
+  const buggy = runScenario(kvRmwScenario, { ...options, bugs: { ...ONE_AT_A_TIME, ...oldGossip, ...oldCatchUp, rmwIgnoreLineage: true, [bug]: true } });
   const fixed = runScenario(kvRmwScenario, { ...options, bugs: ONE_AT_A_TIME });
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, new RegExp(`duplicated-appends: ${key}: token \\S+ appended 2 times`));
@@ -196,6 +198,19 @@ test('kv-rmw-pressure seed 1290020: with a result refused for want of a promise 
   assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
   assert.match(buggy.violations[0]!.message, /ctr2: 1 acknowledged increments lost .*1 answered a value another had/);
   const fixed = runScenario(kvRmwPressureScenario, options);
+  assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
+});
+
+// Found by `shoal sim --hunt` (regression-seeds.json has its causal story): n5, the primary, had
+// APPEND cl16:509 applied by n2 and itself; n3 missed that result and applied the next ones, built
+// on it; n2 then missed the last two. n5 crashed, and its retry's claim read the newest record at
+// n3, which never learnt the id, while n2 remembered it at an older record the newest was built on.
+test('kv-rmw-hot seed 1350627 (BUGGIFY): with a claim trusting an id only at the newest record, not at one the newest was built on, a retried APPEND is applied twice', () => {
+  const options = { seed: 1350627, ...kvRmwHotScenario.defaults, buggify: true };
+  const buggy = runScenario(kvRmwHotScenario, { ...options, bugs: { rmwIgnoreLineage: true } });
+  assert.equal(buggy.violations.length, 1, JSON.stringify(buggy.violations));
+  assert.match(buggy.violations[0]!.message, /duplicated-appends: str0: token 16\.509 appended 2 times/);
+  const fixed = runScenario(kvRmwHotScenario, options);
   assert.deepEqual(fixed.violations, [], `replay: ${fixed.replay}`);
 });
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { decodeKvMessage, encodeKvMessage, MalformedKvMessageError, type KvMessage } from '../../src/replication/messages.ts';
 import { makeRecord } from '../../src/replication/partition-replica.ts';
 import { distinctKeys } from '../../src/replication/rmw-primary.ts';
-import { RequestMemory } from '../../src/replication/rmw-requests.ts';
+import { RECORD_LINKS_PER_KEY, RequestMemory } from '../../src/replication/rmw-requests.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwOp, encodeRmwResult, MalformedRmwError } from '../../src/replication/rmw-wire.ts';
 import type { RmwOp, RmwResult } from '../../src/replication/rmw.ts';
 
@@ -58,10 +58,31 @@ test('a malformed operation or result is refused with a clear error, not run', (
   assert.throws(() => decodeKvMessage(new Encoder().encode({ t: 'xc', id: 1, p: 0, k: ['k'] })), MalformedKvMessageError);
 });
 
-test('claim answers carry records, holes and remembered request ids', () => {
+test('claim answers carry records, holes, remembered request ids and lineage links', () => {
   const record = makeRecord({ wallMs: 5, logical: 1, node: 7 }, bytes('v'), 0);
   const message: KvMessage = { t: 'xca', id: 4, ok: true, e: 2 ** 22 + 3, ready: true, r: [record, null], d: [['r1', ['i', '42']]] };
   assert.deepEqual(decodeKvMessage(encodeKvMessage(message)), message);
+  const linked: KvMessage = { ...message, lk: [0, 0], lv: ['5.1@7', '4.0@7'], lb: ['4.0@7', '3.0@7'] };
+  assert.deepEqual(decodeKvMessage(encodeKvMessage(linked)), linked);
+  assert.throws(() => decodeKvMessage(new Encoder().encode({ ...message, lv: [5] })), MalformedKvMessageError);
+});
+
+test('the request memory keeps the newest lineage links of each key, every result applied in time or late', () => {
+  const memory = new RequestMemory();
+  for (let n = 1; n <= RECORD_LINKS_PER_KEY + 2; n++) memory.noteBuilt('k', `${n}.0@1`, `${n + 1}.0@1`);
+  memory.noteBuilt('other', '1.0@2', '2.0@2');
+  const links = memory.linksOf('k');
+  assert.equal(links.length, RECORD_LINKS_PER_KEY, 'bounded per key');
+  assert.deepEqual(links.at(-1), [`${RECORD_LINKS_PER_KEY + 3}.0@1`, `${RECORD_LINKS_PER_KEY + 2}.0@1`], 'the newest kept');
+  assert.deepEqual(links[0], ['4.0@1', '3.0@1'], 'the oldest dropped');
+  assert.deepEqual(memory.linksOf('other'), [['2.0@2', '1.0@2']]);
+  assert.deepEqual(memory.linksOf('never'), []);
+  // Keys are bounded like the ids, least recently built dropped first.
+  const small = new RequestMemory(1);
+  small.noteBuilt('a', '1.0@1', '2.0@1');
+  small.noteBuilt('b', '1.0@1', '2.0@1');
+  assert.deepEqual(small.linksOf('a'), []);
+  assert.deepEqual(small.linksOf('b'), [['2.0@1', '1.0@1']]);
 });
 
 test('the request memory answers a repeat with the first result, within its count and age bounds', () => {
