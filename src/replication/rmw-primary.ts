@@ -1032,13 +1032,15 @@ export class RmwPrimary {
       // its ids then (run(), `again`). Every id of the partition made each claim's cost grow with
       // the INCRs it had seen (up to 16,384 ids per answer, each re-remembered by the primary).
       const d = actor.requests.listFor(new Set(k), this.ctx.env.clock.monoMs());
-      // The lineage of the keys' records here: the claimer may learn from it that the newest record
+      // The lineage of the records held here: the claimer may learn from it that the newest record
       // was built on the one an id stands for at another owner (trustedIds).
       const lk: number[] = [];
       const lv: string[] = [];
       const lb: string[] = [];
       for (const [i, key] of k.entries()) {
-        for (const [version, base] of actor.requests.linksOf(key)) {
+        const held = records[i];
+        if (!held) continue;
+        for (const [version, base] of actor.requests.lineageOf(key, versionToString(versionOfEncoded(held)))) {
           lk.push(i);
           lv.push(version);
           lb.push(base);

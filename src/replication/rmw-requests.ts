@@ -35,11 +35,13 @@ export interface RequestRetention {
 }
 
 /**
- * Lineage links kept per key (noteBuilt): enough to tell that the newest record a claim reads was
- * built, result on result, on the record an id stands for at an owner that missed the latest
- * results (kv-rmw-hot seed 1350627: two results behind). Past them a retry is applied again.
+ * Lineage links kept per key (noteBuilt), and the most a claim's answer sends of one key: enough to
+ * tell that the newest record a claim reads was built, result on result, on the record an id
+ * stands for at an owner that missed the latest results (kv-rmw-hot seed 1350627: two results
+ * behind). Past them a retry is applied again. A partition keeps as many links in all as it
+ * remembers ids by count (least recently built keys' oldest links go first).
  */
-export const RECORD_LINKS_PER_KEY = 16;
+export const RECORD_LINKS_PER_KEY = 32;
 
 /** What a partition actor keeps (the bounds above; docs/REPLICATION.md, "Request ids"). */
 export const RMW_REQUEST_RETENTION: RequestRetention = { minKeepMs: 30_000, hardMaxEntries: 16 * DEFAULT_RMW_REQUESTS_REMEMBERED };
@@ -80,11 +82,12 @@ export class RequestMemory {
   private readonly unindexed = new Set<string>();
   private nextSeq = 0;
   /**
-   * Per key, the lineage of the fenced results applied here: each result's record version and the
-   * version of the record it was built on (its base), the newest RECORD_LINKS_PER_KEY per key, for
-   * as many keys as ids are remembered (by last update).
+   * Per key, the lineage of the fenced results applied here: each result's record version -> the
+   * version of the record it was built on (its base); the newest RECORD_LINKS_PER_KEY per key, and
+   * `maxEntries` in all. Keys in order of their last link.
    */
   private readonly links = new Map<string, Map<string, string>>();
+  private linkCount = 0;
 
   constructor(
     private readonly maxEntries = DEFAULT_RMW_REQUESTS_REMEMBERED,
@@ -182,9 +185,14 @@ export class RequestMemory {
     if (links === undefined) links = new Map();
     else this.links.delete(key);
     this.links.set(key, links);
+    if (links.get(version) === base) return;
+    if (!links.has(version)) this.linkCount++;
     links.set(version, base);
-    if (links.size > RECORD_LINKS_PER_KEY) links.delete(links.keys().next().value!);
-    if (this.links.size > this.maxEntries) this.links.delete(this.links.keys().next().value!);
+    if (links.size > RECORD_LINKS_PER_KEY) this.dropOldestLink(key, links);
+    while (this.linkCount > this.maxEntries) {
+      const [oldestKey, oldest] = this.links.entries().next().value!;
+      this.dropOldestLink(oldestKey, oldest);
+    }
   }
 
   /**
@@ -195,9 +203,15 @@ export class RequestMemory {
     if (this.links.get(key)?.get(held) === version) this.advance(key, version, held);
   }
 
-  /** The lineage links this replica knows for `key`, as [version, base] pairs (for a claim's answer). */
-  linksOf(key: string): [string, string][] {
-    return [...(this.links.get(key) ?? [])];
+  /**
+   * The lineage of `key`'s record at `version` as this replica knows it, newest first: [record,
+   * base] pairs, each base the next pair's record, up to RECORD_LINKS_PER_KEY (a claim's answer).
+   */
+  lineageOf(key: string, version: string): [string, string][] {
+    const links = this.links.get(key);
+    const out: [string, string][] = [];
+    for (let at = version, base = links?.get(at); base !== undefined && out.length < RECORD_LINKS_PER_KEY; at = base, base = links!.get(at)) out.push([at, base]);
+    return out;
   }
 
   /**
@@ -231,6 +245,12 @@ export class RequestMemory {
       if (nowMs - r.atMs <= this.maxAgeMs) break;
       this.forget(id);
     }
+  }
+
+  private dropOldestLink(key: string, links: Map<string, string>): void {
+    links.delete(links.keys().next().value!);
+    this.linkCount--;
+    if (links.size === 0) this.links.delete(key);
   }
 
   private forget(id: string): void {

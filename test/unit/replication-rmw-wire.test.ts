@@ -67,22 +67,28 @@ test('claim answers carry records, holes, remembered request ids and lineage lin
   assert.throws(() => decodeKvMessage(new Encoder().encode({ ...message, lv: [5] })), MalformedKvMessageError);
 });
 
-test('the request memory keeps the newest lineage links of each key, every result applied in time or late', () => {
+test("the request memory answers a record's lineage from the results applied, in time or late, within its bounds", () => {
   const memory = new RequestMemory();
-  for (let n = 1; n <= RECORD_LINKS_PER_KEY + 2; n++) memory.noteBuilt('k', `${n}.0@1`, `${n + 1}.0@1`);
-  memory.noteBuilt('other', '1.0@2', '2.0@2');
-  const links = memory.linksOf('k');
-  assert.equal(links.length, RECORD_LINKS_PER_KEY, 'bounded per key');
-  assert.deepEqual(links.at(-1), [`${RECORD_LINKS_PER_KEY + 3}.0@1`, `${RECORD_LINKS_PER_KEY + 2}.0@1`], 'the newest kept');
-  assert.deepEqual(links[0], ['4.0@1', '3.0@1'], 'the oldest dropped');
-  assert.deepEqual(memory.linksOf('other'), [['2.0@2', '1.0@2']]);
-  assert.deepEqual(memory.linksOf('never'), []);
-  // Keys are bounded like the ids, least recently built dropped first.
-  const small = new RequestMemory(1);
+  const v = (n: number): string => `${n}.0@1`;
+  for (let n = 1; n <= RECORD_LINKS_PER_KEY + 2; n++) memory.noteBuilt('k', v(n), v(n + 1));
+  const top = v(RECORD_LINKS_PER_KEY + 3);
+  const lineage = memory.lineageOf('k', top);
+  assert.equal(lineage.length, RECORD_LINKS_PER_KEY, 'bounded per key');
+  assert.deepEqual(lineage[0], [top, v(RECORD_LINKS_PER_KEY + 2)], 'newest first, from the record asked');
+  assert.deepEqual(lineage.at(-1), [v(4), v(3)], 'the oldest links dropped');
+  assert.deepEqual(memory.lineageOf('k', v(5)), [[v(5), v(4)], [v(4), v(3)]], 'from an older record: only what it was built on');
+  assert.deepEqual(memory.lineageOf('k', '9.9@9'), [], 'a record no result here wrote');
+  // A result missed here cuts the chain: its base is not known.
+  memory.noteBuilt('g', '2.0@2', '3.0@2');
+  memory.noteBuilt('g', '1.0@2', '2.5@2');
+  assert.deepEqual(memory.lineageOf('g', '3.0@2'), [['3.0@2', '2.0@2']]);
+  // A partition keeps as many links as ids by count, the least recently built key's oldest first.
+  const small = new RequestMemory(2);
   small.noteBuilt('a', '1.0@1', '2.0@1');
   small.noteBuilt('b', '1.0@1', '2.0@1');
-  assert.deepEqual(small.linksOf('a'), []);
-  assert.deepEqual(small.linksOf('b'), [['2.0@1', '1.0@1']]);
+  small.noteBuilt('a', '2.0@1', '3.0@1');
+  assert.deepEqual(small.lineageOf('b', '2.0@1'), [], "b's link went: a was built on since");
+  assert.deepEqual(small.lineageOf('a', '3.0@1'), [['3.0@1', '2.0@1'], ['2.0@1', '1.0@1']]);
 });
 
 test('the request memory answers a repeat with the first result, within its count and age bounds', () => {
