@@ -5,20 +5,19 @@
 import { writeFileSync } from 'node:fs';
 import { formatTable, runFuzz } from './engine.ts';
 import { TARGETS } from './targets.ts';
-import { exitOnHelp } from '../bench/help.ts';
+import { benchArgs } from '../bench/help.ts';
 
-exitOnHelp('npm run fuzz -- [--count N] [--seed S] [--only NAME,...] [--json FILE]');
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const count = Number(arg('count') ?? 1_000_000);
-const seed = Number(arg('seed') ?? 20261203);
-const only = arg('only')?.split(',');
-const jsonFile = arg('json');
-if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${arg('count')}`);
+const flags = benchArgs('npm run fuzz --', {
+  count: { kind: 'number', value: 'N', description: 'inputs per decoder', default: 1_000_000 },
+  seed: { kind: 'number', value: 'S', description: 'seed of the generated inputs', default: 20261203 },
+  only: { kind: 'string', value: 'NAME,...', description: 'comma-separated decoders to fuzz. Default: all' },
+  json: { kind: 'string', value: 'FILE', description: 'also write the result as JSON to FILE' },
+});
+const count = Number(flags.count);
+const seed = Number(flags.seed);
+const only = (flags.only as string | undefined)?.split(',');
+const jsonFile = flags.json as string | undefined;
+if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${count}`);
 const targets = only === undefined ? TARGETS : TARGETS.filter((t) => only.includes(t.name));
 if (targets.length === 0) throw new Error(`--only matched no decoder; decoders: ${TARGETS.map((t) => t.name).join(', ')}`);
 if ((globalThis as { gc?: unknown }).gc === undefined) console.error('note: run with node --expose-gc for the retained-heap check (npm run fuzz does)');

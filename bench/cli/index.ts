@@ -17,9 +17,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:cli -- [--runs 10] [--starts 3] [--idle-ms 2000] [--only compiled,source,npx] [--write]');
+const flags = benchArgs('npm run bench:cli --', {
+  runs: { kind: 'number', description: 'calls of `shoal status` timed per launcher', default: 10 },
+  starts: { kind: 'number', description: 'node start-ups timed per launcher', default: 3 },
+  'idle-ms': { kind: 'number', description: 'idle time before the RSS of a started node is read', default: 2000 },
+  only: { kind: 'string', description: 'comma-separated launchers to time (compiled, source, npx)', default: 'compiled,source,npx' },
+  write: { kind: 'boolean', description: 'also save bench/results/cli-<date>.json' },
+});
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHERS = {
@@ -33,20 +39,16 @@ type LauncherName = keyof typeof LAUNCHERS;
 const START_HANG_MS = 120_000;
 const COMMAND_HANG_MS = 60_000;
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-function count(name: string, fallback: number): number {
-  const n = Number(flag(name, String(fallback)));
+function count(name: string): number {
+  const n = Number(flags[name]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
   return n;
 }
-const runs = count('runs', 10);
-const starts = count('starts', 3);
-const idleMs = count('idle-ms', 2000);
-const write = process.argv.includes('--write');
-const only = flag('only', 'compiled,source,npx').split(',') as LauncherName[];
+const runs = count('runs');
+const starts = count('starts');
+const idleMs = count('idle-ms');
+const write = flags.write === true;
+const only = String(flags.only).split(',') as LauncherName[];
 for (const name of only) if (!Object.hasOwn(LAUNCHERS, name)) throw new Error(`--only: unknown launcher "${name}" (known: ${Object.keys(LAUNCHERS).join(', ')})`);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

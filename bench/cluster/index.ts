@@ -19,19 +19,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { bytesCodec, connect } from '../../src/client/index.ts';
-import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
+import { benchArgs, type BenchOptions } from '../help.ts';
 import { SCRAPE_INTERVAL_MS, startRedis, startShoal, type Security, type ShoalCluster } from './processes.ts';
 import { measurePaired, type PairedResult } from './paired.ts';
 import { formatNearCacheRow, measureNearCache, type NearCacheRow } from './near-cache.ts';
 import { DEFAULT_WORKLOAD, runOp, type OpResult, type Target, type WorkloadOptions } from './workload.ts';
 
-const FLAGS: FlagSpecs = {
+const FLAGS: BenchOptions = {
   seconds: { kind: 'number', description: 'seconds per phase (two phases per operation and target)', default: DEFAULT_WORKLOAD.seconds },
   concurrency: { kind: 'number', description: 'calls outstanding in the max-throughput phase', default: DEFAULT_WORKLOAD.concurrency },
-  only: { kind: 'string', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3, shoal-3-near), for quick comparisons; writes no JSON. Default: all' },
+  only: { kind: 'string', value: 'redis,shoal-1', description: 'comma-separated targets to run (redis, shoal-1, shoal-1-tls, shoal-1-acl, shoal-1-tls-acl, shoal-1-metrics, shoal-3-n1, shoal-3-n3, shoal-3-near), for quick comparisons; writes no JSON. Default: all' },
   'metrics-rounds': { kind: 'number', description: 'rounds of the paired shoal-1 / shoal-1-metrics measurement (the overhead is the median ratio)', default: 5 },
   json: { kind: 'boolean', description: 'print only the JSON result' },
-  help: { kind: 'boolean', description: 'show this help' },
 };
 
 const TARGET_IDS = ['redis', 'shoal-1', 'shoal-1-tls', 'shoal-1-acl', 'shoal-1-tls-acl', 'shoal-1-metrics', 'shoal-3-n1', 'shoal-3-n3', 'shoal-3-near'];
@@ -64,12 +63,8 @@ async function measure(target: Target, options: WorkloadOptions): Promise<{ set:
 }
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2), FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp('Usage: npm run bench -- [--seconds 3] [--concurrency 256] [--json]', FLAGS));
-    return;
-  }
-  const options: WorkloadOptions = { ...DEFAULT_WORKLOAD, seconds: Number(flags.seconds ?? DEFAULT_WORKLOAD.seconds), concurrency: Number(flags.concurrency ?? DEFAULT_WORKLOAD.concurrency) };
+  const flags = benchArgs('npm run bench --', FLAGS);
+  const options: WorkloadOptions = { ...DEFAULT_WORKLOAD, seconds: Number(flags.seconds), concurrency: Number(flags.concurrency) };
   const say = (line: string): void => {
     if (!flags.json) process.stderr.write(`${line}\n`);
   };
@@ -98,7 +93,7 @@ async function main(): Promise<void> {
   const describeShoal = (nodes: number, replicas: number, on: string): string => `Shoal SDK -> ${nodes} node${nodes === 1 ? '' : 's'}, N=${replicas}, R=W=${Math.floor(replicas / 2) + 1}${on ? `, ${on}` : ''}`;
   let metricsOverhead: PairedResult | null = null;
   if (wanted('shoal-1-metrics')) {
-    const rounds = Math.max(1, Math.round(Number(flags['metrics-rounds'] ?? 5)));
+    const rounds = Math.max(1, Math.round(Number(flags['metrics-rounds'])));
     const on = `metrics scraped every ${SCRAPE_INTERVAL_MS / 1000} s`;
     say(`shoal-1 and shoal-1-metrics (${on}), paired: ${rounds} rounds in alternating order...`);
     const plain = await startShoal(1, 1, {});

@@ -18,15 +18,16 @@ import {
   swimPartitionHealScenario,
   swimSlowMembersScenario,
 } from '../../src/sim/scenarios/swim.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:gossip -- [--quick] [--write] [--seed N]');
-
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const write = args.includes('--write');
-const seedFlag = args.indexOf('--seed');
-const seed = seedFlag >= 0 ? Number(args[seedFlag + 1]) : 1;
+const flags = benchArgs('npm run bench:gossip --', {
+  quick: { kind: 'boolean', description: 'clusters of 10 and 100 members only (no 1000)' },
+  write: { kind: 'boolean', description: 'also save bench/results/gossip-<date>.json' },
+  seed: { kind: 'number', value: 'N', description: 'simulator seed', default: 1 },
+});
+const quick = flags.quick === true;
+const write = flags.write === true;
+const seed = Number(flags.seed);
 const sizes = quick ? [10, 100] : [10, 100, 1000];
 
 function run(scenario: Scenario, nodes: number): RunReport {

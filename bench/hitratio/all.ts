@@ -23,26 +23,29 @@ import { BENCH_TRACES, TRACES_DIR, tracePath } from './reference.ts';
 import { DEFAULT_POLICY, NODE_COLUMN, formatSummary, missedTargets, summarize } from './summary.ts';
 import type { HitRatioCell } from './summary.ts';
 import type { TaskMessage } from './worker.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:hitratio -- [--json] [--workers N] [--traces gli,P6] [--policies NAME,...] [--half tuning|held-out] [--fresh | --blind]');
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
-const json = process.argv.includes('--json');
-const workerCount = Number(flag('workers') ?? availableParallelism());
-const only = flag('traces')?.split(',');
-const half = flag('half');
-const fresh = process.argv.includes('--fresh');
-const blind = process.argv.includes('--blind');
+const flags = benchArgs('npm run bench:hitratio --', {
+  json: { kind: 'boolean', description: 'also print one JSON object per row' },
+  workers: { kind: 'number', value: 'N', description: 'worker threads', default: availableParallelism() },
+  traces: { kind: 'string', value: 'gli,P6', description: 'comma-separated traces to replay. Default: all' },
+  policies: { kind: 'string', value: 'NAME,...', description: 'comma-separated policies to replay. Default: all' },
+  half: { kind: 'string', value: 'tuning|held-out', description: 'only the traces of one half' },
+  fresh: { kind: 'boolean', description: "each trace's freshSizes instead of its sizes" },
+  blind: { kind: 'boolean', description: "each trace's blindSizes, for a change's final check" },
+});
+const json = flags.json === true;
+const workerCount = Number(flags.workers);
+const only = (flags.traces as string | undefined)?.split(',');
+const half = flags.half as string | undefined;
+const fresh = flags.fresh === true;
+const blind = flags.blind === true;
 if (fresh && blind) {
   process.stderr.write('--fresh and --blind are two different sets of sizes: give one\n');
   process.exit(2);
 }
 const sizesOf = (t: (typeof BENCH_TRACES)[number]) => (blind ? t.blindSizes : fresh ? t.freshSizes : t.sizes);
-const policies = (flag('policies')?.split(',') ?? REPLAY_POLICIES) as ReplayPolicy[];
+const policies = ((flags.policies as string | undefined)?.split(',') ?? REPLAY_POLICIES) as ReplayPolicy[];
 if (!existsSync(TRACES_DIR)) {
   process.stderr.write(`no traces at ${TRACES_DIR}; see ../shared/traces/README.md\n`);
   process.exit(2);

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatHelp, parseArgs, type FlagSpecs } from '../../src/cli/args.ts';
+import { benchArgs, type BenchOptions } from '../help.ts';
 import { resolveConfig } from '../../src/daemon/config.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
 import { RequestTimer } from '../../src/admin/metrics.ts';
@@ -25,13 +25,12 @@ import { AdmissionGate } from '../../src/replication/admission-gate.ts';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { createLogger } from '../../src/runtime/real.ts';
 
-const FLAGS: FlagSpecs = {
-  keys: { kind: 'number', description: 'keys in the store for the second scrape measurement', default: '1000000' },
-  ops: { kind: 'number', description: 'requests per throughput round', default: '30000' },
-  rounds: { kind: 'number', description: 'throughput rounds per side (with / without hooks, interleaved)', default: '3' },
-  scrapes: { kind: 'number', description: 'scrapes per measurement (the median and the worst are reported)', default: '30' },
+const FLAGS: BenchOptions = {
+  keys: { kind: 'number', description: 'keys in the store for the second scrape measurement', default: 1_000_000 },
+  ops: { kind: 'number', description: 'requests per throughput round', default: 30_000 },
+  rounds: { kind: 'number', description: 'throughput rounds per side (with / without hooks, interleaved)', default: 3 },
+  scrapes: { kind: 'number', description: 'scrapes per measurement (the median and the worst are reported)', default: 30 },
   json: { kind: 'boolean', description: 'print only the JSON result' },
-  help: { kind: 'boolean', description: 'show this help' },
 };
 
 interface ScrapeResult {
@@ -57,15 +56,11 @@ interface ScrapeResult {
 }
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2), FLAGS);
-  if (flags['help']) {
-    process.stdout.write(formatHelp('node --import tsx bench/metrics/index.ts', FLAGS));
-    return;
-  }
-  const keys = Number(flags['keys'] ?? 1_000_000);
-  const ops = Number(flags['ops'] ?? 30_000);
-  const rounds = Number(flags['rounds'] ?? 3);
-  const scrapes = Number(flags['scrapes'] ?? 30);
+  const flags = benchArgs('npm run bench:metrics --', FLAGS);
+  const keys = Number(flags['keys']);
+  const ops = Number(flags['ops']);
+  const rounds = Number(flags['rounds']);
+  const scrapes = Number(flags['scrapes']);
   const dataDir = mkdtempSync(join(tmpdir(), 'shoal-bench-metrics-'));
   const [port, peerPort] = await freePorts(2);
   const config = resolveConfig({

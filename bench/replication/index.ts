@@ -11,9 +11,9 @@ import { measureBalance, measureMovement } from '../../src/ring/measure.ts';
 import { runScenario } from '../../src/sim/driver.ts';
 import { kvJoinScenario } from '../../src/sim/scenarios/kv-join.ts';
 import { kvScenario } from '../../src/sim/scenarios/kv.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:replication -- [--json]');
+const flags = benchArgs('npm run bench:replication --', { json: { kind: 'boolean', description: 'print only the JSON result' } });
 
 const RING_SIZES = [3, 5, 8, 16, 32, 64];
 const KV_SEEDS = 20;
@@ -55,7 +55,7 @@ for (let seed = 1; seed <= KV_SEEDS; seed++) {
 }
 
 const report = { ring, joins, kv: kvTotals };
-if (!process.argv.includes('--json')) {
+if (!flags.json) {
   console.log('Ring (Q=1024, N=3): balance and worst-case movement');
   console.table(ring);
   console.log('kv-join (4 nodes + 1 joiner, then a graceful leave; Q=1024, 2000 keys; simulated seconds)');

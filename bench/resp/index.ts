@@ -29,9 +29,7 @@ import { compiledShoalMissing, redisVersion, startRedis, startShoal, type Endpoi
 import { runRedisBenchmark, type BenchmarkSettings, type TestResult } from './redis-benchmark.ts';
 import type { OpenLoopResult } from './open-loop.ts';
 import { formatProfile, readProfile, summariseProfile, type ProfileSummary } from './profile-summary.ts';
-import { exitOnHelp } from '../help.ts';
-
-exitOnHelp('npm run bench:resp -- [--quick] [--only redis,shoal-1,shoal-1-tls,shoal-1-acl,shoal-1-tls-acl,shoal-3-n1,shoal-3-n3] [--no-open-loop]');
+import { benchArgs } from '../help.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGETS = {
@@ -60,11 +58,14 @@ function sideBySide(targets: readonly TargetName[]): TargetName[][] {
 }
 const PIPELINES = [1, 16] as const;
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const openLoop = !argv.includes('--no-open-loop');
-const onlyIndex = argv.indexOf('--only');
-const only = (onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '') : Object.keys(TARGETS).join(',')).split(',') as TargetName[];
+const flags = benchArgs('npm run bench:resp --', {
+  quick: { kind: 'boolean', description: 'shorter tests (2 s instead of 5), written to resp-<date>-quick.json' },
+  only: { kind: 'string', value: Object.keys(TARGETS).join(','), description: 'comma-separated targets to run, in this order; writes no JSON. Default: all' },
+  'no-open-loop': { kind: 'boolean', description: 'skip the open-loop latency rows' },
+});
+const quick = flags.quick === true;
+const openLoop = !flags['no-open-loop'];
+const only = String(flags.only ?? Object.keys(TARGETS).join(',')).split(',') as TargetName[];
 for (const name of only) if (!Object.hasOwn(TARGETS, name)) throw new Error(`--only: unknown target "${name}" (known: ${Object.keys(TARGETS).join(', ')})`);
 
 /**
@@ -329,7 +330,7 @@ async function main(): Promise<void> {
     profile,
     failures,
   };
-  if (onlyIndex < 0) {
+  if (flags.only === undefined) {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `resp-${report.date.slice(0, 10)}${quick ? '-quick' : ''}.json`);

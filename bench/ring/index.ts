@@ -23,21 +23,23 @@ import {
   partitionOf,
   sampleMembers,
 } from '../../src/ring/index.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:ring -- [--zones Z] [--trials T] [--seed S] [--seeds K] [--min 3] [--max 64] [--write]');
-
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const zones = flag('zones', 1);
-const trials = flag('trials', 4);
-const seed = flag('seed', 1);
-const seeds = flag('seeds', 1);
-const min = flag('min', 3);
-const max = flag('max', 64);
+const flags = benchArgs('npm run bench:ring --', {
+  zones: { kind: 'number', value: 'Z', description: 'zones the sampled members spread over', default: 1 },
+  trials: { kind: 'number', value: 'T', description: 'joins and leaves per cluster size (movement is the worst of them)', default: 4 },
+  seed: { kind: 'number', value: 'S', description: 'first seed', default: 1 },
+  seeds: { kind: 'number', value: 'K', description: 'seeds per cluster size (the worst is reported)', default: 1 },
+  min: { kind: 'number', description: 'smallest cluster', default: 3 },
+  max: { kind: 'number', description: 'largest cluster', default: 64 },
+  write: { kind: 'boolean', description: 'also save bench/results/ring-<date>.json' },
+});
+const zones = Number(flags.zones);
+const trials = Number(flags.trials);
+const seed = Number(flags.seed);
+const seeds = Number(flags.seeds);
+const min = Number(flags.min);
+const max = Number(flags.max);
 const options = { zones, trials, seed, seeds, partitions: DEFAULT_PARTITION_COUNT, replicas: DEFAULT_REPLICAS };
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -114,7 +116,7 @@ const table = [
 ];
 process.stderr.write(table.join('\n') + '\n');
 process.stdout.write(JSON.stringify(report) + '\n');
-if (args.includes('--write')) {
+if (flags.write) {
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/ring-${report.date.slice(0, 10)}.json`;
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');

@@ -27,25 +27,24 @@ import { buildRing, chooseClaimSeed, murmur3String } from '../../src/ring/index.
 import type { RingMember } from '../../src/ring/index.ts';
 import { hashPair } from '../../src/protocol/hash.ts';
 import { memberOrder } from '../../src/ring/member-order.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:ring-variants -- [--min 44] [--max 64] [--seeds 4] [--only name,name]');
+const flags = benchArgs('npm run bench:ring-variants --', {
+  min: { kind: 'number', description: 'smallest cluster', default: 44 },
+  max: { kind: 'number', description: 'largest cluster', default: 64 },
+  seeds: { kind: 'number', description: 'member sets per cluster size', default: 4 },
+  only: { kind: 'string', value: 'name,name', description: 'comma-separated variants to run (shipped, unchosen, permutation, cap-1.05, cap-ceil+1, maglev). Default: all' },
+});
 
 const Q = 1024;
 const N = 3;
 const TARGET = 1.2;
 const TRIALS = 4;
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const min = flag('min', 44);
-const max = flag('max', 64);
-const seeds = flag('seeds', 4);
-const onlyAt = args.indexOf('--only');
-const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]!.split(',')) : null;
+const min = Number(flags.min);
+const max = Number(flags.max);
+const seeds = Number(flags.seeds);
+const only = flags.only === undefined ? null : new Set((flags.only as string).split(','));
 
 /** Holder names per partition. */
 type Assign = (names: readonly string[]) => string[][];

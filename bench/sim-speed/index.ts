@@ -10,9 +10,9 @@ import { runScenario } from '../../src/sim/driver.ts';
 import type { Scenario } from '../../src/sim/scenario.ts';
 import { heartbeatScenario } from '../../src/sim/scenarios/heartbeat.ts';
 import { gossipScenario } from '../../src/sim/scenarios/swim-gossip.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:sim-speed -- [--json]');
+const flags = benchArgs('npm run bench:sim-speed --', { json: { kind: 'boolean', description: 'print only the JSON result' } });
 
 // Heartbeat pings every peer, so its traffic grows with the square of the node count: the 100-node
 // case is about events per second, not a protocol anyone would run at that size.
@@ -62,7 +62,7 @@ for (const c of CASES) {
 }
 
 const result = { benchmark: 'sim-speed', node: process.version, date: new Date().toISOString(), rows };
-if (process.argv.includes('--json')) {
+if (flags.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
   console.log('protocol   nodes  faults  simulated s  wall s   sim s / wall s   events / wall s');

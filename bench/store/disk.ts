@@ -1,7 +1,7 @@
 /**
  * The disk tier's benchmark (issue 20): what a second tier under memory buys and costs.
  *
- *   npm run bench:disk -- [--json] [--reads N] [--no-traces]
+ *   npm run bench:disk -- [--json] [--reads N] [--no-traces] [--no-load]
  *
  * 1. Disk-hit latency, p50/p99, for 100 B, 4 KiB and 64 KiB values: a tier on a real file in the
  *    temp directory (FileDevice, AES-256-GCM blocks) is filled with about 48 MiB, then random keys
@@ -30,14 +30,16 @@ import { Store } from '../../src/store/store.ts';
 import { parseTrace, type TraceFormat } from '../../src/store/trace/parse.ts';
 import { TRACES_DIR } from '../hitratio/reference.ts';
 import { lagRow, rssRows } from './disk-load.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:disk -- [--json] [--reads N] [--no-traces] [--no-load]');
-
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const readsIndex = args.indexOf('--reads');
-const READS = readsIndex >= 0 ? Number(args[readsIndex + 1]) : 5000;
+const flags = benchArgs('npm run bench:disk --', {
+  json: { kind: 'boolean', description: 'print one JSON object after the tables' },
+  reads: { kind: 'number', value: 'N', description: 'random reads timed per value size', default: 5000 },
+  'no-traces': { kind: 'boolean', description: 'skip the hit ratios on the cache traces' },
+  'no-load': { kind: 'boolean', description: 'skip RSS and event-loop lag under load' },
+});
+const json = flags.json === true;
+const READS = Number(flags.reads);
 const realClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 const sealer = aesBlockSealer(UNKEYED);
 
@@ -145,12 +147,12 @@ console.table(latencyRows.map((r) => ({
   value: r.valueBytes, entries: r.entries, 'p50 us': r.p50Us.toFixed(1), 'p99 us': r.p99Us.toFixed(1), 'max us': r.maxUs.toFixed(0),
   'write amp': r.writeAmplification.toFixed(3),
 })));
-const hitRows = args.includes('--no-traces') ? [] : TRACES.map(hitRatio);
+const hitRows = flags['no-traces'] ? [] : TRACES.map(hitRatio);
 if (hitRows.length > 0) {
   console.log('Hit ratio (%), memory alone and with a disk tier holding k times the memory\'s entries:');
   console.table(hitRows.map((r) => ({ trace: r.trace, memory: r.memoryEntries, ...Object.fromEntries(Object.entries(r.byMultiple).map(([k, v]) => [k, v.toFixed(2)])) })));
 }
-const load = args.includes('--no-load') ? null : { rss: rssRows(), lag: [await lagRow(5, 20_000, false), await lagRow(5, 20_000, true)] };
+const load = flags['no-load'] ? null : { rss: rssRows(), lag: [await lagRow(5, 20_000, false), await lagRow(5, 20_000, true)] };
 if (load !== null) {
   console.log('Growth of RSS and of live memory (heap + external) after a full GC, filling 1 KiB values, over the 16 MiB budget:');
   console.table(load.rss.map((r) => ({

@@ -44,14 +44,24 @@ import { Store } from '../../src/store/store.ts';
 import type { StoreOptions } from '../../src/store/store.ts';
 import { benchKey, parseSizes, VALUE_LENGTH } from './memory.ts';
 import { measureRedis } from './redis-memory.ts';
-import { exitOnHelp } from '../help.ts';
+import { benchArgs } from '../help.ts';
 
-exitOnHelp('npm run bench:store -- [--json] [--no-memory] [--memory-sizes N,N] [--only get-hit,mixed] [--rounds N] [--analytics] [--adaptation] [--hot-keys] [--fresh-keys] [--entries N]');
+const flags = benchArgs('npm run bench:store --', {
+  json: { kind: 'boolean', description: 'print one JSON object after the table' },
+  'no-memory': { kind: 'boolean', description: 'skip the memory per entry measurement' },
+  'memory-sizes': { kind: 'string', value: 'N,N', description: 'ascending entry counts to measure memory at (default: 100k, 300k, 700k, 1M)' },
+  only: { kind: 'string', value: 'get-hit,mixed', description: 'comma-separated workloads to time (get-hit, get-hit-view, get-miss, set, mixed). Default: all' },
+  rounds: { kind: 'number', value: 'N', description: 'timed rounds per side (the median is reported)', default: 7 },
+  analytics: { kind: 'boolean', description: 'add a side without access analytics, and print its cost' },
+  adaptation: { kind: 'boolean', description: "add a side without the window's adaptation, and print its cost" },
+  'hot-keys': { kind: 'boolean', description: 'add a side without the hot-key tracker, and print its cost' },
+  'fresh-keys': { kind: 'boolean', description: 'look keys up with string objects never used before, as a node does' },
+  entries: { kind: 'number', value: 'N', description: 'entries held', default: 100_000 },
+});
 
 /** Entries held (--entries N; default 100k). At 1000 everything a get touches stays in the CPU's caches, so the ratio is the code's own cost without cache misses. */
-const ENTRIES = Number(argValue('--entries') ?? 100_000);
+const ENTRIES = Number(flags.entries);
 const OPS = 500_000;
-const DEFAULT_ROUNDS = 7;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const clock = { wallMs: () => 0, monoMs: () => 0 };
 
@@ -99,7 +109,7 @@ function indices(n: number, range: number, seed: number): Uint32Array {
 
 let hitKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(i));
 let missKeys = Array.from({ length: ENTRIES }, (_, i) => benchKey(ENTRIES * 10 + i));
-const freshKeys = process.argv.includes('--fresh-keys');
+const freshKeys = flags['fresh-keys'] === true;
 const value = new Uint8Array(VALUE_LENGTH).fill(3);
 const order = indices(OPS, ENTRIES, 0x9e3779b9);
 const mixChoice = indices(OPS, 100, 12345);
@@ -188,15 +198,10 @@ function memoryOf(impl: string, sizes: readonly number[]): { entries: number; by
   return (JSON.parse(out) as { sizes: { entries: number; bytesPerEntry: number }[] }).sizes;
 }
 
-function argValue(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-}
-
-const json = process.argv.includes('--json');
-const only = argValue('--only')?.split(',');
-const rounds = Number(argValue('--rounds') ?? DEFAULT_ROUNDS);
-const parts = Object.keys(PARTS).filter((flag) => process.argv.includes(flag));
+const json = flags.json === true;
+const only = (flags.only as string | undefined)?.split(',');
+const rounds = Number(flags.rounds);
+const parts = Object.keys(PARTS).filter((flag) => flags[flag.slice(2)] === true);
 const sides: Record<string, () => Cache> = { shoal, lruCache };
 for (const flag of parts) sides[flag] = () => shoalWith(PARTS[flag]!.without);
 const speed: Record<string, { shoal: number; lruCache: number; ratio: number; costs: Record<string, number> }> = {};
@@ -220,8 +225,8 @@ interface MemoryAt {
   met?: boolean;
 }
 let memory: { sizes: MemoryAt[]; largest: { entries: number; lruCache: number; map: number } } | undefined;
-if (!process.argv.includes('--no-memory')) {
-  const memorySizes = parseSizes(argValue('--memory-sizes'));
+if (!flags['no-memory']) {
+  const memorySizes = parseSizes(flags['memory-sizes'] as string | undefined);
   const redis = await measureRedis(memorySizes);
   const sizes = memoryOf('shoal', memorySizes).map(({ entries, bytesPerEntry: shoal }, i): MemoryAt => {
     if ('skipped' in redis) return { entries, shoal, redis: redis.skipped };

@@ -1,6 +1,7 @@
-// Every benchmark script that package.json runs answers --help with its usage and measures nothing
-// (docs38: `npm run bench:store -- --help` ran the whole benchmark, for minutes; only `npm run
-// bench` and bench:metrics, which parse their flags with src/cli/args.ts, had a --help).
+// Every benchmark script that package.json runs answers --help with its usage and refuses an option
+// it does not know, measuring nothing either way (docs38: `npm run bench:store -- --help` ran the
+// whole benchmark, for minutes; opts39: so did a typo, `npm run bench:store -- --sizez 1000`).
+// They all read their command line through bench/help.ts's benchArgs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { test } from 'node:test';
 
 const ROOT = new URL('../../', import.meta.url);
 const scripts = (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** A bound on a hang only: a script that measures instead of exiting runs for minutes. */
+const HANG_MS = 60_000;
 
 /** The TypeScript file each bench* and fuzz script runs. */
 function benchEntries(): [string, string][] {
@@ -20,18 +23,38 @@ function benchEntries(): [string, string][] {
     });
 }
 
-test('every bench script handles --help: through src/cli/args.ts or bench/help.ts', () => {
+function runScript(file: string, ...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, encoding: 'utf8', timeout: HANG_MS });
+}
+
+test('every bench script reads its options through bench/help.ts benchArgs', () => {
   const entries = benchEntries();
-  assert.ok(entries.length >= 12, `${entries.length} bench scripts found`);
+  assert.ok(entries.length >= 13, `${entries.length} bench scripts found`);
   for (const [name, file] of entries) {
     const source = readFileSync(new URL(file, ROOT), 'utf8');
-    assert.match(source, /exitOnHelp\(|formatHelp\(/, `npm run ${name} (${file}) takes no --help`);
+    assert.match(source, /benchArgs\(/, `npm run ${name} (${file}) does not check its options`);
   }
 });
 
-test('npm run bench:ring -- --help prints its usage and exits 0 without measuring', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ring/index.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+test('npm run bench:ring -- --help prints its usage and options and exits 0 without measuring', () => {
+  const r = runScript('bench/ring/index.ts', '--help');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^Usage: npm run bench:ring -- \[/);
+  assert.match(r.stdout, /^Usage: npm run bench:ring -- \[--zones Z\] /);
+  assert.match(r.stdout, /\n {2}--seeds +seeds per cluster size/);
   assert.doesNotMatch(r.stdout, /balance|max\/mean/i, 'nothing measured');
 });
+
+for (const [file, usage, bogus] of [
+  ['bench/store/run.ts', 'npm run bench:store -- [--json]', ['--sizez', '1000']],
+  ['fuzz/run.ts', 'npm run fuzz -- [--count N]', ['--cont', '5']],
+  ['bench/metrics/index.ts', 'npm run bench:metrics -- [--keys 1000000]', ['--key', '10']],
+] as const) {
+  test(`${file} ${bogus.join(' ')}: names the unknown option, prints the usage and exits 2 without measuring`, () => {
+    const r = runScript(file, ...bogus);
+    assert.equal(r.status, 2, `status ${r.status}, signal ${r.signal}\n${r.stderr}`);
+    assert.equal(r.stdout, '', 'nothing measured');
+    const [message, usageLine] = r.stderr.split('\n');
+    assert.ok(message!.startsWith(`unknown option ${bogus[0]}; known options: --`), r.stderr);
+    assert.ok(usageLine!.startsWith(`Usage: ${usage}`), r.stderr);
+  });
+}
