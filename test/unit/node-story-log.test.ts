@@ -2,6 +2,7 @@
 // thresholds once (with hysteresis), are rate-limited, and say when they are over; ring changes
 // name the partitions moved in and out of this node.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { NodeStoryLog, PRESSURE_LOG_INTERVAL_MS, RING_LOG_INTERVAL_MS } from '../../src/node/story-log.ts';
 import type { Placement } from '../../src/replication/context.ts';
@@ -144,4 +145,24 @@ test('ring changes held back by the limiter end in a trailing line: the log ends
   story.stop();
   timers.advance(10 * RING_LOG_INTERVAL_MS);
   assert.deepEqual(lines.map((l) => l.fields.version), ['v1', 'v3', 'v2']);
+});
+
+test("docs/OPERATIONS.md's ring-changed row gives both forms of the line: a node's first ring and a change", () => {
+  // The row said only `ring changed from V1 to V2: ...`; a node's first ring logs `ring to V: ...` (opts39).
+  const { log, lines } = capture();
+  let now = 0;
+  const story = new NodeStoryLog(log, 'n1', () => now);
+  const first = placement('V', [['n1', 'n2'], ['n2', 'n1']]);
+  story.ringChanged(null, first);
+  now += RING_LOG_INTERVAL_MS;
+  story.ringChanged(placement('V1', [['n1', 'n2'], ['n2', 'n1']]), placement('V2', [['n2', 'n3'], ['n3', 'n1']]));
+  assert.equal(lines.length, 2);
+  // The figures, in order, as the row names them: members, partitions owned, in, out.
+  const asDocumented = (msg: string): string => {
+    const names = ['M', 'P', 'I', 'O'];
+    return msg.replace(/\b\d+\b/g, () => names.shift()!);
+  };
+  const row = readFileSync(new URL('../../docs/OPERATIONS.md', import.meta.url), 'utf8').split('\n').find((line) => line.startsWith('| `ring-changed` |'));
+  assert.ok(row, 'docs/OPERATIONS.md has a ring-changed row');
+  for (const line of lines) assert.ok(row.includes(`\`${asDocumented(line.msg)}\``), `the row gives \`${asDocumented(line.msg)}\` (printed: ${line.msg})`);
 });
