@@ -26,7 +26,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { ConfigError, parseOption } from '../daemon/config.ts';
-import { optionSpec, type OptionName } from '../daemon/options.ts';
+import { optionSpec, RESP_PORT_OFFSET, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
@@ -93,7 +93,7 @@ interface DevNode {
   name: string;
   port: number;
   peerPort: number;
-  /** The Redis protocol port (client port + 2). */
+  /** The Redis protocol port (client port + RESP_PORT_OFFSET, the default --resp-port). */
   respPort: number;
   /** The HTTP admin port (client port + 3). */
   adminPort: number;
@@ -168,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
       '--name', name,
       '--port', String(port),
       '--peer-port', String(port + 1),
-      '--resp-port', String(port + 2),
+      '--resp-port', String(port + RESP_PORT_OFFSET),
       '--admin-port', String(port + 3),
       '--replicas', String(replicas),
       '--read-quorum', String(quorum),
@@ -181,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + 2, adminPort: port + 3, child, restarting: false };
+    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + RESP_PORT_OFFSET, adminPort: port + 3, child, restarting: false };
     prefixLines(child.stdout!, `[${name}] `, process.stdout);
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
@@ -214,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
       `  npx shoal status${nodeFlag}\n` +
       `  npx shoal set greeting hello${nodeFlag}\n` +
       `  npx shoal get greeting${nodeFlag}\n` +
-      `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + 2} GET greeting\n\n` +
+      `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + RESP_PORT_OFFSET} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping, tls === null ? null : tls.ca).then((ready) => (everReady ||= ready));

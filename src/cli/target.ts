@@ -18,6 +18,7 @@ import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from '
 import { DEV_BASE_PORT } from './dev.ts';
 import { askNode, NodeRefusedError, type OneAdminRequest } from '../daemon/ask-node.ts';
 import { parseHostPort } from '../daemon/seeds.ts';
+import { RESP_PORT_OFFSET } from '../daemon/options.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
 // (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
@@ -262,7 +263,7 @@ async function explainNoNode(error: NoNodeError): Promise<Error> {
   // Something answered the WebSocket upgrade, but not as HTTP: a node's Redis port answers in RESP.
   if ((cause as NodeJS.ErrnoException).code === 'HPE_INVALID_CONSTANT' || cause.message.startsWith('Parse Error')) {
     const resp = await askResp(error.node);
-    return resp === null ? error : new WrongPortError(error.node, 'Redis (RESP)', resp.clientPort === null ? { offset: 2 } : { port: resp.clientPort });
+    return resp === null ? error : new WrongPortError(error.node, 'Redis (RESP)', resp.clientPort === null ? { offset: RESP_PORT_OFFSET } : { port: resp.clientPort });
   }
   if (!cause.message.startsWith('Unexpected server response')) return error;
   if (await acceptsNodeUpgrade(error.node)) return new PeerPortError(error.node);
@@ -272,7 +273,7 @@ async function explainNoNode(error: NoNodeError): Promise<Error> {
 /**
  * `--node` names another port of a running node (its Redis or admin port): say which, and where its
  * client port is: as the node told (`port`), or where it is by default (`offset` below: the RESP
- * port is --port + 2, the admin port --port + 3).
+ * port is --port + RESP_PORT_OFFSET, the admin port --port + 3).
  */
 export class WrongPortError extends Error {
   override readonly name = 'WrongPortError';

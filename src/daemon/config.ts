@@ -15,7 +15,7 @@ import { advertisableHostProblem, parseHostPort } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
 import type { ClientAuth, ListenerTls } from '../security/tls.ts';
-import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
+import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, RESP_PORT_OFFSET, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
 export interface DaemonConfig {
@@ -253,7 +253,7 @@ function fileText(at: string, spec: OptionSpec, value: unknown): string {
 /** The ports derived from --port when not given: --port + offset. */
 const DERIVED_PORTS = {
   'peer-port': { offset: 1, label: 'peer', off: '' },
-  'resp-port': { offset: 2, label: 'RESP', off: ' (0 turns it off)' },
+  'resp-port': { offset: RESP_PORT_OFFSET, label: 'RESP', off: ' (0 turns it off)' },
   'admin-port': { offset: 3, label: 'admin', off: ' (0 turns it off)' },
 } as const;
 type PortOption = 'port' | keyof typeof DERIVED_PORTS;
@@ -284,8 +284,8 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   const peerPort = has('peer-port') ? get<number>('peer-port') : port + 1;
   if (peerPort === port) throw portClash('peer-port', 'port', port);
   if (peerPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default peer port (port + 1); give --peer-port`);
-  const respPort = has('resp-port') ? get<number>('resp-port') : port + 2;
-  if (respPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default RESP port (port + 2); give --resp-port (0 turns it off)`);
+  const respPort = has('resp-port') ? get<number>('resp-port') : port + RESP_PORT_OFFSET;
+  if (respPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default RESP port (port + ${RESP_PORT_OFFSET}); give --resp-port (0 turns it off)`);
   if (respPort === port || respPort === peerPort) throw portClash('resp-port', respPort === port ? 'port' : 'peer-port', respPort);
   const adminPort = has('admin-port') ? get<number>('admin-port') : port + 3;
   if (adminPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default admin port (port + 3); give --admin-port (0 turns it off)`);

@@ -38,6 +38,11 @@ export interface OptionSpec {
 }
 
 const BIGGEST_PORT = '65535';
+/**
+ * The default --resp-port is the client port plus this. `shoal dev` gives its nodes their Redis
+ * ports and `shoal acl` finds a node's Redis port from its client port the same way.
+ */
+export const RESP_PORT_OFFSET = 2;
 const DISK_TIER = { option: 'disk-dir', off: 'the disk tier is off' };
 
 export const DAEMON_OPTIONS = {
@@ -61,7 +66,7 @@ export const DAEMON_OPTIONS = {
   'resp-port': {
     kind: 'integer',
     description: 'Redis protocol (RESP2/RESP3) port for any Redis client; 0 turns it off',
-    defaultText: '--port + 2',
+    defaultText: `--port + ${RESP_PORT_OFFSET}`,
     min: '0',
     max: BIGGEST_PORT,
   },
