@@ -13,7 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { newToken, isToken, tokenHash } from '../security/acl-tokens.ts';
 import type { Credentials } from '../protocol/index.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
-import { RESP_PORT_OFFSET } from '../daemon/options.ts';
+import { PORT_OFFSETS } from '../daemon/options.ts';
 import { DEV_BASE_PORT } from './dev.ts';
 import { answeredWithoutTls, LoginRefusedError, resolveCredentials, resolveNode, resolveTargetTls, TARGET_FLAGS } from './target.ts';
 
@@ -27,11 +27,11 @@ A password to give a user: 'setuser NAME ... --password-stdin' reads it from std
 on the command line, where ps shows it (as '>PASSWORD' would be).`;
 
 /** Without --redis, --node or SHOAL_NODE: the first `shoal dev` node's Redis port. */
-const DEFAULT_REDIS = `127.0.0.1:${DEV_BASE_PORT + RESP_PORT_OFFSET}`;
+const DEFAULT_REDIS = `127.0.0.1:${DEV_BASE_PORT + PORT_OFFSETS['resp-port']}`;
 
 const FLAGS: FlagSpecs = {
   redis: { kind: 'string', description: `a node's Redis port: HOST:PORT, redis://HOST:PORT, or rediss://HOST:PORT (TLS) (default: the Redis port of --node, else ${DEFAULT_REDIS})` },
-  node: { kind: 'string', description: `a node's client port, as the other commands take it (env SHOAL_NODE): its Redis port is taken as that port + ${RESP_PORT_OFFSET}, the default --resp-port; --redis overrides` },
+  node: { kind: 'string', description: `a node's client port, as the other commands take it (env SHOAL_NODE): its Redis port is taken as that port + ${PORT_OFFSETS['resp-port']}, the default --resp-port; --redis overrides` },
   user: TARGET_FLAGS.user!,
   'tls-ca': { ...TARGET_FLAGS['tls-ca']!, description: 'talk TLS (rediss), trusting this PEM CA file (env SHOAL_TLS_CA)' },
   'tls-cert': TARGET_FLAGS['tls-cert']!,
@@ -45,7 +45,7 @@ const BOOLEAN_FLAGS = new Set(['--help', '--password-stdin']);
 
 /**
  * The Redis port to talk to: --redis; else that of the node --node or $SHOAL_NODE names, as every
- * other command finds its node (its client port + RESP_PORT_OFFSET, with TLS when the node's address is wss://);
+ * other command finds its node (its client port + PORT_OFFSETS['resp-port'], with TLS when the node's address is wss://);
  * else the first `shoal dev` node's. Before, SHOAL_NODE was not read here, so beside another
  * cluster the users were changed on the one at 127.0.0.1:7402.
  */
@@ -55,14 +55,14 @@ export function redisAddress(flags: Record<string, unknown>, env: NodeJS.Process
   const node = resolveNode(flags, env);
   const colon = node.lastIndexOf(':');
   const tls = String(flags.node ?? env.SHOAL_NODE).startsWith('wss://');
-  return `${tls ? 'rediss://' : ''}${node.slice(0, colon)}:${Number(node.slice(colon + 1)) + RESP_PORT_OFFSET}`;
+  return `${tls ? 'rediss://' : ''}${node.slice(0, colon)}:${Number(node.slice(colon + 1)) + PORT_OFFSETS['resp-port']}`;
 }
 
 /** Where redisAddress found a port no --redis gave, for the message when nothing answers there. */
 function derivedFrom(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
   if (flags.redis !== undefined) return '';
-  if (flags.node !== undefined) return `, --node's client port + ${RESP_PORT_OFFSET}`;
-  return env.SHOAL_NODE ? `, SHOAL_NODE's client port + ${RESP_PORT_OFFSET}` : '';
+  if (flags.node !== undefined) return `, --node's client port + ${PORT_OFFSETS['resp-port']}`;
+  return env.SHOAL_NODE ? `, SHOAL_NODE's client port + ${PORT_OFFSETS['resp-port']}` : '';
 }
 
 /** `HOST:PORT`, `redis://HOST:PORT` or `rediss://HOST:PORT` -> host, port and whether TLS was asked for. */
@@ -143,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     replies = await exchange(host, port, commands, tls);
   } catch (error) {
     if (error instanceof NotRespError) {
-      process.stderr.write(`shoal acl: ${address} is not a Redis (RESP) port: ${error.message}; give --redis a node's Redis port (its --resp-port, by default its client port + ${RESP_PORT_OFFSET})\n`);
+      process.stderr.write(`shoal acl: ${address} is not a Redis (RESP) port: ${error.message}; give --redis a node's Redis port (its --resp-port, by default its client port + ${PORT_OFFSETS['resp-port']})\n`);
       return 1;
     }
     if (answeredWithoutTls(error)) {

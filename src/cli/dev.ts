@@ -26,7 +26,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { ConfigError, parseOption } from '../daemon/config.ts';
-import { optionSpec, RESP_PORT_OFFSET, type OptionName } from '../daemon/options.ts';
+import { optionSpec, PORT_OFFSETS, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
@@ -40,7 +40,7 @@ export const DEV_BASE_PORT = 7400;
 /** Ports per node: client port, then peer port. Nodes are spaced by 10 to leave room. */
 const PORT_STRIDE = 10;
 /** The layout in words, for messages: the nodes are named from node1, which takes the base port itself. */
-const PORT_LAYOUT = `node1 uses base to base + 3, node2 base + ${PORT_STRIDE} to base + ${PORT_STRIDE + 3}, and so on`;
+const PORT_LAYOUT = `node1 uses base to base + ${PORT_OFFSETS['admin-port']}, node2 base + ${PORT_STRIDE} to base + ${PORT_STRIDE + PORT_OFFSETS['admin-port']}, and so on`;
 /** How long one node may take to stop gracefully before it is killed (15 s). */
 export const STOP_GRACE_MS = 15_000;
 /** How long to wait for every node to see the whole cluster alive and answer ready before naming the ones that do not (60 s: 1024 partitions catch up slowly on a loaded machine). */
@@ -93,9 +93,9 @@ interface DevNode {
   name: string;
   port: number;
   peerPort: number;
-  /** The Redis protocol port (client port + RESP_PORT_OFFSET, the default --resp-port). */
+  /** The Redis protocol port (the client port + its offset, PORT_OFFSETS, as the default --resp-port). */
   respPort: number;
-  /** The HTTP admin port (client port + 3). */
+  /** The HTTP admin port (the client port + its offset). */
   adminPort: number;
   child: ChildProcess;
   /** Set while a rolling restart stops this node on purpose, so its exit is not a failure. */
@@ -126,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
   checkDataDirFree(dataRoot, count, basePort);
   const replicas = Math.min(3, count);
   const quorum = Math.floor(replicas / 2) + 1;
-  const seed = `127.0.0.1:${basePort + 1}`;
+  const seed = `127.0.0.1:${basePort + PORT_OFFSETS['peer-port']}`;
   const names = Array.from({ length: count }, (_, i) => `node${i + 1}`);
   let tls: DevCertificatePaths | null = null;
   if (flags.tls === true) {
@@ -167,9 +167,9 @@ export async function run(argv: string[]): Promise<number> {
       SHOAL_BIN, 'start',
       '--name', name,
       '--port', String(port),
-      '--peer-port', String(port + 1),
-      '--resp-port', String(port + RESP_PORT_OFFSET),
-      '--admin-port', String(port + 3),
+      '--peer-port', String(port + PORT_OFFSETS['peer-port']),
+      '--resp-port', String(port + PORT_OFFSETS['resp-port']),
+      '--admin-port', String(port + PORT_OFFSETS['admin-port']),
       '--replicas', String(replicas),
       '--read-quorum', String(quorum),
       '--write-quorum', String(quorum),
@@ -181,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(seeds.length === 0 ? [] : ['--seeds', seeds.join(',')]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const node: DevNode = { name, port, peerPort: port + 1, respPort: port + RESP_PORT_OFFSET, adminPort: port + 3, child, restarting: false };
+    const node: DevNode = { name, port, peerPort: port + PORT_OFFSETS['peer-port'], respPort: port + PORT_OFFSETS['resp-port'], adminPort: port + PORT_OFFSETS['admin-port'], child, restarting: false };
     prefixLines(child.stdout!, `[${name}] `, process.stdout);
     prefixLines(child.stderr!, `[${name}] `, process.stderr);
     child.on('exit', (code, signal) => {
@@ -214,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
       `  npx shoal status${nodeFlag}\n` +
       `  npx shoal set greeting hello${nodeFlag}\n` +
       `  npx shoal get greeting${nodeFlag}\n` +
-      `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + RESP_PORT_OFFSET} GET greeting\n\n` +
+      `  redis-cli${tls === null ? '' : ` --tls --cacert ${tls.ca}`} -c -p ${basePort + PORT_OFFSETS['resp-port']} GET greeting\n\n` +
       `Type restart (Enter) for a rolling restart; Ctrl-C stops every node.\n`,
   );
   void announceReady(nodes, count, () => stopping, tls === null ? null : tls.ca).then((ready) => (everReady ||= ready));

@@ -18,7 +18,7 @@ import { formatHelp, parseArgs, UsageError, type FlagSpecs, type Parsed } from '
 import { DEV_BASE_PORT } from './dev.ts';
 import { askNode, NodeRefusedError, type OneAdminRequest } from '../daemon/ask-node.ts';
 import { parseHostPort } from '../daemon/seeds.ts';
-import { RESP_PORT_OFFSET } from '../daemon/options.ts';
+import { PORT_OFFSETS } from '../daemon/options.ts';
 
 // `ws` through require: its ESM wrapper costs a measurable share of a `shoal status` call's start-up
 // (bench/cli), and the CLI should answer fast (src/client/index.ts does the same).
@@ -263,17 +263,17 @@ async function explainNoNode(error: NoNodeError): Promise<Error> {
   // Something answered the WebSocket upgrade, but not as HTTP: a node's Redis port answers in RESP.
   if ((cause as NodeJS.ErrnoException).code === 'HPE_INVALID_CONSTANT' || cause.message.startsWith('Parse Error')) {
     const resp = await askResp(error.node);
-    return resp === null ? error : new WrongPortError(error.node, 'Redis (RESP)', resp.clientPort === null ? { offset: RESP_PORT_OFFSET } : { port: resp.clientPort });
+    return resp === null ? error : new WrongPortError(error.node, 'Redis (RESP)', resp.clientPort === null ? { offset: PORT_OFFSETS['resp-port'] } : { port: resp.clientPort });
   }
   if (!cause.message.startsWith('Unexpected server response')) return error;
   if (await acceptsNodeUpgrade(error.node)) return new PeerPortError(error.node);
-  return (await isAdminPort(error.node)) ? new WrongPortError(error.node, 'admin (HTTP)', { offset: 3 }) : error;
+  return (await isAdminPort(error.node)) ? new WrongPortError(error.node, 'admin (HTTP)', { offset: PORT_OFFSETS['admin-port'] }) : error;
 }
 
 /**
  * `--node` names another port of a running node (its Redis or admin port): say which, and where its
  * client port is: as the node told (`port`), or where it is by default (`offset` below: the RESP
- * port is --port + RESP_PORT_OFFSET, the admin port --port + 3).
+ * port and the admin port are --port + their PORT_OFFSETS).
  */
 export class WrongPortError extends Error {
   override readonly name = 'WrongPortError';

@@ -15,7 +15,7 @@ import { advertisableHostProblem, parseHostPort } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
 import type { ClientAuth, ListenerTls } from '../security/tls.ts';
-import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, RESP_PORT_OFFSET, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
+import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, PORT_OFFSETS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
 
 export interface DaemonConfig {
@@ -252,9 +252,9 @@ function fileText(at: string, spec: OptionSpec, value: unknown): string {
 
 /** The ports derived from --port when not given: --port + offset. */
 const DERIVED_PORTS = {
-  'peer-port': { offset: 1, label: 'peer', off: '' },
-  'resp-port': { offset: RESP_PORT_OFFSET, label: 'RESP', off: ' (0 turns it off)' },
-  'admin-port': { offset: 3, label: 'admin', off: ' (0 turns it off)' },
+  'peer-port': { offset: PORT_OFFSETS['peer-port'], label: 'peer', off: '' },
+  'resp-port': { offset: PORT_OFFSETS['resp-port'], label: 'RESP', off: ' (0 turns it off)' },
+  'admin-port': { offset: PORT_OFFSETS['admin-port'], label: 'admin', off: ' (0 turns it off)' },
 } as const;
 type PortOption = 'port' | keyof typeof DERIVED_PORTS;
 
@@ -281,14 +281,18 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     const from = has('port') ? origin('port') : 'the default --port';
     return new ConfigError(`${origin(given)} ${value} is also the default ${d.label} port (${from} ${port} + ${d.offset}); give --${derived}${d.off} or another ${origin(given)}`);
   };
-  const peerPort = has('peer-port') ? get<number>('peer-port') : port + 1;
+  // A port not given is --port + its offset, which must still be a port.
+  const derivedPort = (option: keyof typeof DERIVED_PORTS): number => {
+    if (has(option)) return get<number>(option);
+    const d = DERIVED_PORTS[option];
+    if (port + d.offset > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default ${d.label} port (port + ${d.offset}); give --${option}${d.off}`);
+    return port + d.offset;
+  };
+  const peerPort = derivedPort('peer-port');
   if (peerPort === port) throw portClash('peer-port', 'port', port);
-  if (peerPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default peer port (port + 1); give --peer-port`);
-  const respPort = has('resp-port') ? get<number>('resp-port') : port + RESP_PORT_OFFSET;
-  if (respPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default RESP port (port + ${RESP_PORT_OFFSET}); give --resp-port (0 turns it off)`);
+  const respPort = derivedPort('resp-port');
   if (respPort === port || respPort === peerPort) throw portClash('resp-port', respPort === port ? 'port' : 'peer-port', respPort);
-  const adminPort = has('admin-port') ? get<number>('admin-port') : port + 3;
-  if (adminPort > 65535) throw new ConfigError(`${origin('port')} ${port} leaves no room for the default admin port (port + 3); give --admin-port (0 turns it off)`);
+  const adminPort = derivedPort('admin-port');
   const taken: [PortOption, number][] = [['port', port], ['peer-port', peerPort], ['resp-port', respPort]];
   const clash = taken.find(([, used]) => used === adminPort);
   if (adminPort !== 0 && clash !== undefined) throw portClash('admin-port', clash[0], adminPort);

@@ -39,10 +39,11 @@ export interface OptionSpec {
 
 const BIGGEST_PORT = '65535';
 /**
- * The default --resp-port is the client port plus this. `shoal dev` gives its nodes their Redis
- * ports and `shoal acl` finds a node's Redis port from its client port the same way.
+ * The default --peer-port, --resp-port and --admin-port: the client port plus these. `shoal dev`
+ * gives its nodes their ports and `shoal acl` finds a node's Redis port from its client port the
+ * same way.
  */
-export const RESP_PORT_OFFSET = 2;
+export const PORT_OFFSETS = { 'peer-port': 1, 'resp-port': 2, 'admin-port': 3 } as const;
 const DISK_TIER = { option: 'disk-dir', off: 'the disk tier is off' };
 
 export const DAEMON_OPTIONS = {
@@ -62,18 +63,18 @@ export const DAEMON_OPTIONS = {
     defaultText: '--host',
   },
   port: { kind: 'integer', description: 'client (SDK) WebSocket port', default: '7400', min: '1', max: BIGGEST_PORT },
-  'peer-port': { kind: 'integer', description: 'node-to-node port', defaultText: '--port + 1', min: '1', max: BIGGEST_PORT },
+  'peer-port': { kind: 'integer', description: 'node-to-node port', defaultText: `--port + ${PORT_OFFSETS['peer-port']}`, min: '1', max: BIGGEST_PORT },
   'resp-port': {
     kind: 'integer',
     description: 'Redis protocol (RESP2/RESP3) port for any Redis client; 0 turns it off',
-    defaultText: `--port + ${RESP_PORT_OFFSET}`,
+    defaultText: `--port + ${PORT_OFFSETS['resp-port']}`,
     min: '0',
     max: BIGGEST_PORT,
   },
   'admin-port': {
     kind: 'integer',
     description: 'HTTP admin port (health probes, /status, /ring, metrics, dashboard); 0 turns it off',
-    defaultText: '--port + 3',
+    defaultText: `--port + ${PORT_OFFSETS['admin-port']}`,
     min: '0',
     max: BIGGEST_PORT,
   },

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/index.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { freePorts, isPortFree } from '../../src/daemon/ports.ts';
-import { RESP_PORT_OFFSET } from '../../src/daemon/options.ts';
+import { PORT_OFFSETS } from '../../src/daemon/options.ts';
 import { lockDirectory } from '../../src/daemon/dir-lock.ts';
 import { WsTransport } from '../../src/transport/ws-transport.ts';
 import { devPorts, freeDevBase, runShoal, runShoalEach, SHOAL_BIN, tempDir, until } from './daemon-harness.ts';
@@ -162,7 +162,7 @@ test('shoal dev runs a 3-node cluster that shoal status sees, and Ctrl-C leaves 
   await until('shoal dev to say the cluster is ready', () => (/cluster ready/.test(output) ? true : undefined), 120_000, 100).catch((error: Error) => {
     throw new Error(`${error.message}\n${output}`);
   });
-  const first = spawnSync('redis-cli', ['-c', '-p', String(base + RESP_PORT_OFFSET), 'GET', 'never-set'], { encoding: 'utf8', timeout: 10_000 });
+  const first = spawnSync('redis-cli', ['-c', '-p', String(base + PORT_OFFSETS['resp-port']), 'GET', 'never-set'], { encoding: 'utf8', timeout: 10_000 });
   if (first.error === undefined) assert.doesNotMatch(first.stdout + first.stderr, /CLUSTERDOWN/);
 
   assert.equal((await runShoal(['set', 'greeting', 'hello', '--node', node])).stdout, 'OK\n');
