@@ -1,5 +1,5 @@
 // The set-up the hand-built read-modify-write constructions share (rmw-deposed-residue,
-// rmw-claim-catching-up): a quiet 4-node KvCluster (seed 7) run to the workload's start, one
+// rmw-claim-catching-up, rmw-claim-lineage): a quiet 4-node KvCluster (seed 7) run to the workload's start, one
 // counter key, the three owners of its partition in ring order and the one node that owns none of
 // it (a coordinator), and the counter's value on each owner.
 import { KvCluster } from '../../src/sim/scenarios/kv-cluster.ts';
