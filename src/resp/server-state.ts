@@ -8,6 +8,7 @@ import type { Logger } from '../runtime/env.ts';
 import type { ConnectionTracking } from './client-tracking.ts';
 import type { CommandTable } from './commands.ts';
 import { quotingError } from './args.ts';
+import { CrossProtocolLog } from './cross-protocol.ts';
 import type { TransactionState } from './transaction-commands.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
@@ -170,6 +171,8 @@ export class RespServerState {
   /** The port listened on (known once listening). */
   port = 0;
   log: Logger | undefined;
+  /** Connections closed for sending an HTTP request (cross-protocol.ts), logged at most once a minute per address. */
+  readonly crossProtocolLog = new CrossProtocolLog();
 
   constructor(
     readonly table: CommandTable,

@@ -1,0 +1,35 @@
+/**
+ * Cross-protocol scripting: a web page can make a browser send an HTTP request to any address it
+ * names, loopback included, and on the RESP port each line of that request reads as an inline
+ * command: `POST / HTTP/1.1`, `Host: ...`, the headers, then the body, which the page chose (a
+ * `SET`, a `FLUSHALL`). redis-server (since 3.2.7) closes a connection at once, unanswered, when
+ * a command is named `POST` or `Host:`, and so does Shoal (RespConnection.process): the request
+ * line or its Host header always comes before the body. Logged at most once a minute per address,
+ * as the RESP port's other refusals.
+ */
+import type { Logger } from '../runtime/env.ts';
+import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+
+const LOG_INTERVAL_MS = 60_000;
+
+/** Whether a command's name is `POST` or `Host:`, in any case (Redis's processCommand test). */
+export function isHttpRequestLine(args: Uint8Array[]): boolean {
+  const name = args[0];
+  if (name === undefined || name.length > 5) return false;
+  const text = String.fromCharCode(...name).toLowerCase();
+  return text === 'post' || text === 'host:';
+}
+
+/** The warning for connections closed as above, rate-limited per remote address. */
+export class CrossProtocolLog {
+  private readonly limiter = new LogLimiter(LOG_INTERVAL_MS);
+
+  note(log: Logger | undefined, remote: string, nowMs: number): void {
+    const suppressed = this.limiter.pass(remote, nowMs);
+    if (suppressed === null) return;
+    log?.warn(
+      { remote, ...suppressedField(suppressed) },
+      `possible cross-protocol attack on the RESP port from ${remote}: it sent an HTTP request (a command named POST or Host:), as a web page can make a browser do; closed the connection without running it`,
+    );
+  }
+}
