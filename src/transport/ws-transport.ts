@@ -33,6 +33,7 @@
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { ConnectionOptions, TLSSocket, TlsOptions } from 'node:tls';
 import {
@@ -194,6 +195,8 @@ export class WsTransport implements Transport {
   private flushScheduled = false;
   private closed = false;
   private readonly tlsLogLimiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
+  /** The listener's refusals (bad handshake, corrupt batch, a browser), at TLS refusals' rate: anyone may send them. */
+  private readonly refusalLogLimiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
 
   private constructor(
     private readonly wss: WebSocketServer,
@@ -204,7 +207,7 @@ export class WsTransport implements Transport {
     readonly secureServer: HttpsServer | null = null,
   ) {
     // With TLS, a peer without a certificate of the cluster CA never gets here: the handshake refuses it.
-    wss.on('connection', (socket) => this.accept(socket));
+    wss.on('connection', (socket, request) => this.accept(socket, request));
     wss.on('error', (error) => options.log.error({ err: error.message }, 'node endpoint error'));
     // One sweep for all links rather than a timer per link, so a send only sets a flag.
     this.idleSweep = setInterval(() => this.closeIdleLinks(), options.idleTimeoutMs).unref();
@@ -560,8 +563,17 @@ export class WsTransport implements Transport {
     }
   }
 
-  private accept(socket: WebSocket): void {
+  private accept(socket: WebSocket, request: IncomingMessage): void {
     this.inbound.add(socket);
+    const remote = request.socket.remoteAddress ?? 'an unknown address';
+    // A browser always sends Origin with a WebSocket upgrade, a node never does: a web page the
+    // operator visits could otherwise open this port on loopback and, without the keyring, speak
+    // the node protocol (join, replicate). Closed before anything it sends is read.
+    if (request.headers.origin !== undefined) {
+      this.warnRefused(remote, 'browser', `a web page (Origin ${request.headers.origin.slice(0, 200)}) opened a WebSocket to the peer port; only nodes may connect here`);
+      socket.close(1008, 'browsers may not connect to the peer port');
+      return;
+    }
     let from: NodeAddress | null = null;
     const timer = setTimeout(() => socket.close(1008, 'no handshake'), this.options.handshakeTimeoutMs);
     socket.on('message', (data: Buffer) => {
@@ -573,7 +585,7 @@ export class WsTransport implements Transport {
           this.endBackoff(from);
         } catch (error) {
           if (!(error instanceof NodeHandshakeError)) throw error;
-          this.options.log.warn({ err: error.message }, 'refused a node connection');
+          this.warnRefused(remote, 'handshake', `its node handshake is not valid (${error.message})`);
           socket.close(1008, 'bad handshake');
         }
         return;
@@ -586,7 +598,7 @@ export class WsTransport implements Transport {
         });
       } catch (error) {
         if (!(error instanceof DatagramBatchError)) throw error;
-        this.options.log.warn({ peer: from, err: error.message }, 'closing a node connection that sent a corrupt batch');
+        this.warnRefused(remote, 'batch', `node ${from} sent a corrupt batch (${error.message}); closed the connection`);
         socket.close(1007, 'corrupt datagram batch');
       }
     });
@@ -595,6 +607,12 @@ export class WsTransport implements Transport {
       clearTimeout(timer);
       this.inbound.delete(socket);
     });
+  }
+
+  /** `refused a node connection from IP: WHY` at warn, once a minute per address and kind (anyone can provoke it). */
+  private warnRefused(remote: string, kind: string, why: string): void {
+    const suppressed = this.refusalLogLimiter.pass(`${remote} ${kind}`, performance.now());
+    if (suppressed !== null) this.options.log.warn({ remote, ...suppressedField(suppressed) }, `refused a node connection from ${remote}: ${why}`);
   }
 }
 
