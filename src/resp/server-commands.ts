@@ -9,6 +9,7 @@ import { documented, type ArgumentDoc, type CommandContext, type CommandSpec, ty
 import { makeInfoCommand } from './info.ts';
 import { TRACKING_HELP, TRACKING_SUBCOMMANDS } from './client-tracking.ts';
 import { AUTH_RATE_LIMITED, hostOf } from '../security/auth-guard.ts';
+import { suppressedField } from '../runtime/log-limiter.ts';
 import { isToken } from '../security/acl-tokens.ts';
 import type { RespServerState } from './server-state.ts';
 
@@ -115,7 +116,8 @@ function authenticate(ctx: CommandContext, user: string | null, password: Uint8A
   const guard = ctx.server.authGuard;
   const host = hostOf(ctx.connection.address);
   if (guard !== undefined && !guard.mayTry(host)) {
-    ctx.server.state?.log?.warn({ client: ctx.connection.id, address: ctx.connection.address, user }, 'AUTH refused: too many failures from this address');
+    const suppressed = guard.refusalToLog(host);
+    if (suppressed !== null) ctx.server.state?.log?.warn({ client: ctx.connection.id, address: ctx.connection.address, user, ...suppressedField(suppressed) }, 'AUTH refused: too many failures from this address');
     return then(AUTH_RATE_LIMITED);
   }
   // user null: a bearer token alone (`AUTH shoal_...`), which names its user.

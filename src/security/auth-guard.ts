@@ -1,3 +1,5 @@
+import { LogLimiter } from '../runtime/log-limiter.ts';
+
 /**
  * Failed authentications per remote address: a token bucket each (burst `burst`, one token back
  * every `refillMs`); an address with no token left is refused without checking its password until
@@ -12,6 +14,9 @@ export interface AuthGuardOptions {
   maxAddresses: number;
 }
 
+/** A refused address's attempts are logged once a minute: one client can make thousands a second (a pipeline of AUTHs). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export const AUTH_RATE_LIMITED = 'ERR too many failed authentication attempts from this address, try again later';
 
 export class AuthGuard {
@@ -21,6 +26,7 @@ export class AuthGuard {
   refused = 0;
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   private readonly options: AuthGuardOptions;
+  private readonly refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
 
   constructor(
     private readonly nowMs: () => number,
@@ -35,6 +41,14 @@ export class AuthGuard {
     if (bucket === undefined || bucket.tokens >= 1) return true;
     this.refused++;
     return false;
+  }
+
+  /**
+   * After `mayTry(host)` said no: null when this refusal is not to be logged (one of `host`'s was,
+   * less than a minute ago), else how many were held back since the last logged (`suppressed`).
+   */
+  refusalToLog(host: string): number | null {
+    return this.refusalLog.pass(host, this.nowMs());
   }
 
   /** Records a failed attempt from `host`. */

@@ -32,6 +32,7 @@ import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 import type { DrainControl, HotKeysSource, InvalidationSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
+import { LogLimiter } from '../runtime/log-limiter.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
@@ -41,6 +42,9 @@ export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
 
 /** Concurrent client connections per node; further upgrades are refused with HTTP 503. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** A connection closed for an error is logged once a minute per address and error code (with `suppressed`). */
+const CLOSE_LOG_INTERVAL_MS = 60_000;
 
 /** How long `close()` lets in-flight requests finish before closing connections (5 s). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
@@ -188,6 +192,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     log,
     acl: options.acl ?? null,
     authGuard: options.authGuard ?? null,
+    closeLog: new LogLimiter(CLOSE_LOG_INTERVAL_MS),
   };
 
   let draining = false;

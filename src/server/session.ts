@@ -5,6 +5,7 @@
  */
 import { ADMIN_ACCESS, check, keyFilter, SDK_OPERATIONS, type AclCommand, type AclStore } from '../security/acl.ts';
 import { hostOf, type AuthGuard } from '../security/auth-guard.ts';
+import { suppressedField, type LogLimiter } from '../runtime/log-limiter.ts';
 import type { Consistency, GetResult, KvError, KvService, RmwExpiry, RmwOp, RmwOptions, RmwResult, RmwService, WriteResult } from '../replication/api.ts';
 import {
   FrameDecodeError,
@@ -160,6 +161,11 @@ export interface SessionConfig {
   /** The node's users (hello's credentials, each request's permission); null: no checks. */
   acl: AclStore | null;
   authGuard: AuthGuard | null;
+  /**
+   * Rate limit of the `closing client connection` line, per remote address and error code: a
+   * client reconnecting to send a malformed frame made one line per connection. Absent: every one.
+   */
+  closeLog?: LogLimiter;
 }
 
 /** The node's hot keys as the client port serves them (ShoalNode.hotKeys and onHotKeyAlert). */
@@ -364,7 +370,8 @@ export class ClientSession {
         const host = hostOf(this.remote);
         const guard = this.config.authGuard;
         if (guard !== null && !guard.mayTry(host)) {
-          this.config.log.warn({ remote: this.remote, user: username }, 'authentication refused: too many failures from this address');
+          const suppressed = guard.refusalToLog(host);
+          if (suppressed !== null) this.config.log.warn({ remote: this.remote, user: username, ...suppressedField(suppressed) }, 'authentication refused: too many failures from this address');
           this.fail('unauthenticated', 'too many failed authentication attempts from this address, try again later');
           return;
         }
@@ -827,7 +834,8 @@ export class ClientSession {
   /** Sends a connection-level error and closes this connection; nothing else is affected. */
   private fail(code: ErrorCode, message: string): void {
     if (this.state === 'closed') return;
-    this.config.log.info({ remote: this.remote, code, message }, 'closing client connection');
+    const suppressed = this.config.closeLog === undefined ? 0 : this.config.closeLog.pass(`${hostOf(this.remote)} ${code}`, this.config.clock.monoMs());
+    if (suppressed !== null) this.config.log.info({ remote: this.remote, code, message, ...suppressedField(suppressed) }, 'closing client connection');
     this.config.stats.connectionsFailed++;
     this.socket.send(encodeServerFrame({ type: 'error', code, message }));
     this.close(CLOSE_CODE_FOR[code] ?? CloseCode.protocolError, closeReason(`${code}: ${message}`));
