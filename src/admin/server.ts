@@ -84,7 +84,7 @@ export function send(response: ServerResponse, status: number, body: string | Ui
  * on the last served (Node's maxRequestsPerSocket). Node starts every request of a read at once,
  * whether the client reads the answers or not: one connection pipelining 1,000 `GET /metrics`
  * (34 bytes each) had the node render and hold 1,000 pages of some 30 KB
- * (test/integration/admin-pipelining.test.ts). Prometheus, curl and browsers reconnect on close.
+ * (test/integration/admin-abuse.test.ts). Prometheus, curl and browsers reconnect on close.
  */
 export const ADMIN_MAX_REQUESTS_PER_CONNECTION = 32;
 
@@ -118,8 +118,25 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
+/**
+ * The request target as a URL: a path (`/ring?partitions=1`; `//x` is a path, not a host), or the
+ * absolute form HTTP/1.1 servers must take (`http://host/status`); null when it is neither (`*`,
+ * `http://a:99999/`), which `new URL` threw on, a 500 and a logged stack trace.
+ */
+function requestUrl(target: string): URL | null {
+  try {
+    return new URL(target.startsWith('/') ? `http://admin${target}` : target);
+  } catch {
+    return null;
+  }
+}
+
 async function serve(options: AdminServerOptions, routes: readonly AdminRoute[], request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://admin');
+  const url = requestUrl(request.url ?? '/');
+  if (url === null) {
+    sendJson(response, 400, { error: `the request target is not a path or a URL: ${JSON.stringify(request.url?.slice(0, 200))}` });
+    return;
+  }
   const path = url.pathname;
   const route = routes.find((r) => (r.path.endsWith('/') && r.path !== '/' ? path.startsWith(r.path) : path === r.path));
   if (route === undefined) {
