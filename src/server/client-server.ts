@@ -32,7 +32,7 @@ import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 import type { DrainControl, HotKeysSource, InvalidationSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
-import { LogLimiter } from '../runtime/log-limiter.ts';
+import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
@@ -43,7 +43,7 @@ export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
 /** Concurrent client connections per node; further upgrades are refused with HTTP 503. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
-/** A connection closed for an error is logged once a minute per address and error code (with `suppressed`). */
+/** A connection closed for an error, or a refused certificate, is logged once a minute per address and code or reason (with `suppressed`). */
 const CLOSE_LOG_INTERVAL_MS = 60_000;
 
 /** How long `close()` lets in-flight requests finish before closing connections (5 s). */
@@ -205,11 +205,14 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   // admits any certificate and the check is made here, before anything is served: a refusal is
   // an HTTP 403 (which the SDK reads as the node refusing its certificate) and a log line saying why.
   const requireCertificate = requiresClientCertificate(tls);
+  // Once a minute per address and reason, as the RESP port's: a client redialing without a certificate made a line per dial.
+  const refusalLog = new LogLimiter(CLOSE_LOG_INTERVAL_MS);
   const refused = (request: IncomingMessage): string | null => {
     const reason = requireCertificate ? clientCertificateRefusal(request.socket as TLSSocket) : null;
     if (reason === null) return null;
-    const socket = request.socket;
-    log.warn({ remote: socket.remoteAddress, reason }, `refused a client certificate from ${socket.remoteAddress ?? '?'}: ${reason}`);
+    const remote = request.socket.remoteAddress ?? '?';
+    const suppressed = refusalLog.pass(`${remote} ${reason}`, performance.now());
+    if (suppressed !== null) log.warn({ remote, reason, ...suppressedField(suppressed) }, `refused a client certificate from ${remote}: ${reason}`);
     return reason;
   };
   const answer = (request: IncomingMessage, response: Parameters<typeof answerHttpRequest>[1]) => {

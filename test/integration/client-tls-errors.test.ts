@@ -15,7 +15,9 @@ import { connect, ConnectionError, stringCodec } from '../../src/client/index.ts
 import { freePorts } from '../../src/daemon/ports.ts';
 import { createDevCa } from '../../src/security/dev-certs.ts';
 import { writeCertFiles } from './cert-files.ts';
-import { DaemonProcess } from './daemon-harness.ts';
+import { DaemonProcess, until } from './daemon-harness.ts';
+import { WebSocket } from 'ws';
+import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/limits.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -80,6 +82,9 @@ test('SDK: a TLS failure is named in the error, and a certain one does not wait 
   });
 });
 
+/** Dials without a certificate by a client that retries in a loop. */
+const REDIALS = 20;
+
 test('SDK: a node requiring client certificates that refuses the one shown says so, at once, instead of a hang-up after the connect timeout', { timeout: 120_000 }, async (t) => {
   // Node's TLS server cut such a handshake without a TLS alert: the client saw "socket hang up",
   // waited out connectTimeoutMs and could not tell an expired or foreign certificate from a fault.
@@ -128,5 +133,19 @@ test('SDK: a node requiring client certificates that refuses the one shown says 
 
   await t.test('the node logs whom it refused and why', async () => {
     assert.ok(node.logs.some((l) => String(l.msg).includes('refused a client certificate') && String(l.reason).includes('CERT_HAS_EXPIRED')), 'a log line with the verification error');
+  });
+
+  await t.test('a client redialing without a certificate makes one line a minute per reason, not one per dial', async () => {
+    for (let i = 0; i < REDIALS; i++) await connectError({ seeds: [node.clientAddress], codec: stringCodec, tls: { ca: ca.cert }, connectTimeoutMs: DAY_MS });
+    // A line logged after them (the node writes its log in order): once it is in, they all are.
+    await new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(`wss://${node.clientAddress}${CLIENT_ENDPOINT_PATH}`, { ca: ca.cert, ...good });
+      socket.on('open', () => socket.send(new Uint8Array([0xc1])));
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await until('the malformed-frame line', () => node.logs.find((l) => l.msg === 'closing client connection' && l.code === 'malformed-frame'), 10_000);
+    const reasons = node.logs.filter((l) => String(l.msg).startsWith('refused a client certificate')).map((l) => String(l.reason));
+    assert.equal(reasons.length, new Set(reasons).size, `one line per reason: ${JSON.stringify(reasons)}`);
   });
 });
