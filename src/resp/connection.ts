@@ -25,7 +25,7 @@ import { DEFAULT_MAX_ARGUMENTS, RespParser, type ParseFailure } from './parser.t
 import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
 import { ConnectionTracking } from './client-tracking.ts';
-import { isHttpRequestLine } from './cross-protocol.ts';
+import { HTTP_REQUEST_ERROR, isHttpRequestLine } from './cross-protocol.ts';
 import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
 import { keyFilter } from '../security/acl.ts';
 import { rejected, type TransactionState } from './transaction-commands.ts';
@@ -333,10 +333,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
           continue;
         }
         if (isHttpRequestLine(parsed)) {
-          // As redis-server: close at once, dropping the replies not yet sent (cross-protocol.ts).
+          // Nothing after it runs: a protocol error that says why (cross-protocol.ts).
           this.state.crossProtocolLog.note(this.state.log, this.socket.remoteAddress ?? '?', performance.now());
-          this.kill();
-          break;
+          this.refuse({ error: HTTP_REQUEST_ERROR, fatal: true });
+          continue;
         }
         if (this.rateLimiter !== null && !this.rateLimiter.allow(this.server.nowMs(), 1, this.user ?? undefined)) {
           // Over the rate: this command fails, the connection and its other commands go on.

@@ -2,15 +2,19 @@
  * Cross-protocol scripting: a web page can make a browser send an HTTP request to any address it
  * names, loopback included, and on the RESP port each line of that request reads as an inline
  * command: `POST / HTTP/1.1`, `Host: ...`, the headers, then the body, which the page chose (a
- * `SET`, a `FLUSHALL`). redis-server (since 3.2.7) closes a connection at once, unanswered, when
- * a command is named `POST` or `Host:`, and so does Shoal (RespConnection.process): the request
- * line or its Host header always comes before the body. Logged at most once a minute per address,
- * as the RESP port's other refusals.
+ * `SET`, a `FLUSHALL`). redis-server (since 3.2.7) closes a connection at once when a command is
+ * named `POST` or `Host:`; so does Shoal (RespConnection.process), the request line or its Host
+ * header always coming before the body. Redis sends nothing, and drops the replies it had not sent;
+ * Shoal answers what came before and then this error, as for any protocol error, so a person or a
+ * tool that dialed the wrong port (`shoal keyring --peer` at the RESP port) learns what it reached.
+ * Logged at most once a minute per address, as the RESP port's other refusals.
  */
 import type { Logger } from '../runtime/env.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 
 const LOG_INTERVAL_MS = 60_000;
+
+export const HTTP_REQUEST_ERROR = "ERR Protocol error: an HTTP request (a command named POST or Host:) on Shoal's Redis (RESP) port; closing the connection";
 
 /** Whether a command's name is `POST` or `Host:`, in any case (Redis's processCommand test). */
 export function isHttpRequestLine(args: Uint8Array[]): boolean {
@@ -29,7 +33,7 @@ export class CrossProtocolLog {
     if (suppressed === null) return;
     log?.warn(
       { remote, ...suppressedField(suppressed) },
-      `possible cross-protocol attack on the RESP port from ${remote}: it sent an HTTP request (a command named POST or Host:), as a web page can make a browser do; closed the connection without running it`,
+      `possible cross-protocol attack on the RESP port from ${remote}: it sent an HTTP request (a command named POST or Host:), as a web page can make a browser do; closed the connection without running the rest`,
     );
   }
 }
