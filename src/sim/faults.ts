@@ -56,12 +56,17 @@ const MAX_RATE_PER_MINUTE: Record<FaultKind, number> = {
   clock: 8,
 };
 
-/** Draws a swarm profile from the seed. About half of the fault kinds are off in any one run. */
-export function drawSwarmProfile(seed: number, durationMs: number, kinds: readonly FaultKind[] = FAULT_KINDS): SwarmProfile {
+/**
+ * Draws a swarm profile from the seed. About half of the fault kinds are off in any one run; a kind
+ * in `always` runs at least at half its maximum rate (the draws are the same either way, so the
+ * other kinds' rates do not change).
+ */
+export function drawSwarmProfile(seed: number, durationMs: number, kinds: readonly FaultKind[] = FAULT_KINDS, always: readonly FaultKind[] = []): SwarmProfile {
   const r = namedStream(seed, 'faults/profile');
   const maybe = (max: number) => (r.chance(0.5) ? 0 : round3(r.between(0, max)));
   const rates = {} as Record<FaultKind, number>;
   for (const kind of FAULT_KINDS) rates[kind] = kinds.includes(kind) ? maybe(MAX_RATE_PER_MINUTE[kind]) : 0;
+  for (const kind of always) rates[kind] = Math.max(rates[kind], MAX_RATE_PER_MINUTE[kind] / 2);
   return {
     network: {
       lossRate: maybe(0.1),

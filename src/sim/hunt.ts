@@ -17,6 +17,7 @@ const NODE_RANGES: Record<string, [number, number]> = {
   'kv-pressure-ring': [4, 6],
   'kv-overload': [3, 6],
   'kv-rmw': [3, 6],
+  'kv-rmw-crash-pressure': [3, 6],
   'kv-buckets': [3, 6],
 };
 

@@ -48,6 +48,8 @@ export interface KvClusterOptions {
    * kv-pressure scenario watches each store's evictions). It must not change what the node does.
    */
   instrument?: (env: Env, info: ProcessInfo, build: (env: Env) => ShoalNode) => ShoalNode;
+  /** Told of each crash (`crash`), before the node's process and its memory are discarded. */
+  onCrash?: (index: number) => void;
   /** How the network and the nodes draw their randomness (default 'shared'). */
   draws?: Draws;
   /** Receives every node's log lines (Simulation's logSink), for tests that check what a node tells its operator. */
@@ -175,6 +177,7 @@ export class KvCluster {
     const node = this.sim.process(index);
     if (node) this.retired.push(node.stats());
     this.crashTimes.push(this.sim.now);
+    this.options.onCrash?.(index);
     this.sim.crash(index);
     // The process died with its writes in flight: the disk keeps whatever part of them landed.
     this.disks.get(index)?.crash();

@@ -25,8 +25,9 @@ import type { SeededRandom } from '../../runtime/seeded-random.ts';
 import { runStream } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import { KvCluster } from './kv-cluster.ts';
+import { RmwMemoryRecord } from './rmw-memory.ts';
 import { KV_SIM_PARTITIONS, KV_SIM_REPLICATION, KV_WORKLOAD_START_MS, kvSwarmFaults, reportedPlan, sampleNodes, scheduleKvFaults } from './kv.ts';
-import { checkRmwHistory, type AppendRecord, type IncrRecord, type SetNxRecord } from './kv-rmw-checker.ts';
+import { checkRmwHistory, type AppendRecord, type IncrRecord, type OpTimes, type SetNxRecord } from './kv-rmw-checker.ts';
 
 export interface KvRmwWorkloadConfig {
   clients: number;
@@ -107,15 +108,6 @@ class KvRmwWorkload {
     this.scripted = script ? Array.from({ length: config.clients }, (_, c) => script.filter((o) => o.client === c)) : null;
   }
 
-  keys(): string[] {
-    const c = this.config;
-    return [
-      ...Array.from({ length: c.counters }, (_, i) => `ctr${i}`),
-      ...Array.from({ length: c.strings }, (_, i) => `str${i}`),
-      ...Array.from({ length: c.setNxKeys }, (_, i) => `nx${i}`),
-    ];
-  }
-
   start(delayMs: number): void {
     for (let c = 0; c < this.config.clients; c++) {
       if (this.scripted && this.scripted[c]!.length === 0) continue;
@@ -134,9 +126,9 @@ class KvRmwWorkload {
     const requestId = `cl${client}:${++this.seq}`;
     const kind = spec ? spec.kind : drawKind(this.random.next());
     if (kind === 'incr') {
-      const rec: IncrRecord = { key: spec?.key ?? `ctr${this.random.int(c.counters)}`, outcome: 'unknown', result: null };
+      const rec: IncrRecord = { key: spec?.key ?? `ctr${this.random.int(c.counters)}`, outcome: 'unknown', result: null, startMs: this.sim.now, endMs: null };
       this.incrs.push(rec);
-      this.issue(client, 'incr', rec.key, null, { op: 'incrby', by: 1n }, requestId, spec, (outcome, result) => {
+      this.issue(client, 'incr', rec.key, null, { op: 'incrby', by: 1n }, requestId, spec, rec, (outcome, result) => {
         rec.outcome = outcome;
         if (result?.kind === 'integer') rec.result = result.value;
         else if (outcome === 'acked') rec.outcome = 'failed';
@@ -144,17 +136,17 @@ class KvRmwWorkload {
       });
     } else if (kind === 'append') {
       const token = `${client}.${this.seq}`;
-      const rec: AppendRecord = { key: spec?.key ?? `str${this.random.int(c.strings)}`, token, outcome: 'unknown' };
+      const rec: AppendRecord = { key: spec?.key ?? `str${this.random.int(c.strings)}`, token, outcome: 'unknown', startMs: this.sim.now, endMs: null };
       this.appends.push(rec);
-      this.issue(client, 'append', rec.key, token, { op: 'append', value: this.encoder.encode(`|${token}`) }, requestId, spec, (outcome) => (rec.outcome = outcome));
+      this.issue(client, 'append', rec.key, token, { op: 'append', value: this.encoder.encode(`|${token}`) }, requestId, spec, rec, (outcome) => (rec.outcome = outcome));
     } else {
       // Keys are contested in order, a few at a time, so several clients race for each.
       const at = Math.min(c.setNxKeys - 1, Math.floor(this.setNxs.length / c.clients));
       const value = `w${client}.${this.seq}`;
-      const rec: SetNxRecord = { key: spec?.key ?? `nx${at}`, value, outcome: 'unknown', won: null };
+      const rec: SetNxRecord = { key: spec?.key ?? `nx${at}`, value, outcome: 'unknown', won: null, startMs: this.sim.now, endMs: null };
       this.setNxs.push(rec);
       const op: RmwOp = { op: 'set', value: this.encoder.encode(value), expiry: { kind: 'none' }, condition: 'nx', get: false };
-      this.issue(client, 'setnx', rec.key, value, op, requestId, spec, (outcome, result) => {
+      this.issue(client, 'setnx', rec.key, value, op, requestId, spec, rec, (outcome, result) => {
         rec.outcome = outcome;
         if (result) rec.won = result.kind === 'ok';
         return outcome;
@@ -165,7 +157,8 @@ class KvRmwWorkload {
   /**
    * Runs one operation, retrying with the same request id, then records its outcome (`record`
    * returns the outcome the checker counts) and schedules the client's next. `spec`: the planned
-   * operation, whose coordinator its first attempt goes to while that node is up.
+   * operation, whose coordinator its first attempt goes to while that node is up; `times`: the
+   * checker's record of it, given the time it ends.
    */
   private issue(
     client: number,
@@ -175,6 +168,7 @@ class KvRmwWorkload {
     op: RmwOp,
     requestId: string,
     spec: RmwOpSpec | undefined,
+    times: OpTimes,
     record: (outcome: Outcome, result: RmwResult | null) => Outcome,
   ): void {
     this.counts.opsIssued++;
@@ -197,7 +191,7 @@ class KvRmwWorkload {
         this.counts.errors[code] = (this.counts.errors[code] ?? 0) + 1;
       }
       entry.outcome = record(outcome, result);
-      entry.endMs = this.sim.now;
+      entry.endMs = times.endMs = this.sim.now;
       entry.result = describeResult(result);
       this.later(client);
     };
@@ -253,6 +247,15 @@ class KvRmwWorkload {
   }
 }
 
+/** Every key a kv-rmw workload operates on. */
+function rmwKeys(c: KvRmwWorkloadConfig): string[] {
+  return [
+    ...Array.from({ length: c.counters }, (_, i) => `ctr${i}`),
+    ...Array.from({ length: c.strings }, (_, i) => `str${i}`),
+    ...Array.from({ length: c.setNxKeys }, (_, i) => `nx${i}`),
+  ];
+}
+
 /** kv-rmw-pressure's filler writes, until the fault phase ends; their answers do not matter. */
 function writeFillers(sim: Simulation<ShoalNode>, pressure: RmwPressure, untilMs: number): void {
   const value = new Uint8Array(pressure.fillerBytes);
@@ -287,7 +290,8 @@ function describeResult(result: RmwResult | null): string | null {
  * so that node keeps evicting the counters, strings and SETNX keys it owns. The others have room
  * for everything, and no node crashes (PRESSURE_FAULTS): every acknowledged update stays in some
  * owner's memory, so a lost update is still a violation. With crashes it would not be: an update
- * acknowledged by the pressed node and one that then crashed is gone from memory, as in any cache.
+ * acknowledged by the pressed node and one that then crashed is gone from memory, as in any cache;
+ * kv-rmw-crash-pressure has both, and judges losses by where the values were (rmw-memory.ts).
  */
 export interface RmwPressure {
   maxMemory: number;
@@ -298,18 +302,38 @@ export interface RmwPressure {
 export const RMW_PRESSURE: RmwPressure = { maxMemory: 32 * 1024, fillerBytes: 1024, fillerEveryMs: 2 };
 const PRESSED_NODE = 0;
 const PRESSURE_FAULTS = FAULT_KINDS.filter((kind) => kind !== 'crash');
+/**
+ * kv-rmw-crash-pressure's faults: crashes in every run, and no network partition (isolate, split,
+ * asymmetric), so that every loss is judged (with one, a cut-off primary's residue may overwrite
+ * an acknowledged update, which kv-rmw reports as figures only).
+ */
+const CRASH_PRESSURE_FAULTS = FAULT_KINDS.filter((kind) => kind !== 'isolate' && kind !== 'split' && kind !== 'asymmetric');
 
-export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadConfig: KvRmwWorkloadConfig = DEFAULT_KV_RMW_WORKLOAD, pressure: RmwPressure | null = null): ScenarioResult {
-  const { profile, schedule } = kvSwarmFaults(options, pressure === null ? FAULT_KINDS : PRESSURE_FAULTS);
+/** What kv-rmw's variants change: the workload, memory pressure on one node, and crashes with it (kv-rmw-crash-pressure). */
+interface RmwVariant {
+  workload?: KvRmwWorkloadConfig;
+  pressure?: RmwPressure;
+  /** With pressure: crash nodes too, and judge every loss by where the values were (rmw-memory.ts). */
+  crashes?: boolean;
+}
+
+export function runKvRmw(options: ScenarioOptions, trace: EventTrace, variant: RmwVariant = {}): ScenarioResult {
+  const { workload: workloadConfig = DEFAULT_KV_RMW_WORKLOAD, pressure = null, crashes = false } = variant;
+  const kinds = pressure === null ? FAULT_KINDS : crashes ? CRASH_PRESSURE_FAULTS : PRESSURE_FAULTS;
+  const { profile, schedule } = kvSwarmFaults(options, kinds, crashes ? ['crash'] : []);
   const replication = { ...KV_SIM_REPLICATION, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const draws = options.draws === undefined ? {} : { draws: options.draws };
   const nodeConfig = pressure === null ? {} : { nodeConfig: ({ index }: { index: number }) => (index === PRESSED_NODE ? { maxMemory: pressure.maxMemory } : {}) };
-  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace, ...draws, ...nodeConfig });
+  const keys = rmwKeys(workloadConfig);
+  let now = () => 0;
+  const memory = crashes ? new RmwMemoryRecord(keys, () => now()) : null;
+  const watched = memory === null ? {} : { instrument: memory.instrument, onCrash: memory.crashed };
+  const cluster = new KvCluster({ seed: options.seed, nodes: options.nodes, partitions: KV_SIM_PARTITIONS, replication, network: profile?.network ?? {}, trace, ...draws, ...nodeConfig, ...watched });
   const sim = cluster.sim;
+  now = () => sim.now;
   const faultPhaseEndMs = profile?.faultPhaseMs ?? Math.floor(options.durationMs * 0.6);
   const cuts: [number, number][] = [];
   const workload = new KvRmwWorkload(sim, options.seed, workloadConfig, planOps(options.plan, 'kv-rmw', ['incr', 'append', 'setnx']));
-  const keys = workload.keys();
   const faults = scheduleKvFaults(cluster, options, profile, cuts, schedule);
   sim.at(faultPhaseEndMs, () => {
     workload.stop();
@@ -341,7 +365,8 @@ export function runKvRmw(options: ScenarioOptions, trace: EventTrace, workloadCo
     }
     return null;
   };
-  const { figures, problems } = checkRmwHistory(workload.incrs, workload.appends, workload.setNxs, finalValue);
+  const judge = memory === null ? undefined : { judge: (key: string, holds: (value: string) => boolean) => memory.judge(key, holds), endMs: sim.now };
+  const { figures, problems } = checkRmwHistory(workload.incrs, workload.appends, workload.setNxs, finalValue, judge);
   // With a network partition only duplicates count (see the top of this file).
   const judged = cuts.length > 0 ? problems.filter((p) => p.startsWith('duplicated-')) : problems;
   const violations = [...result.violations];
@@ -388,7 +413,7 @@ export const kvRmwHotScenario: Scenario = {
   defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
   minNodes: 3,
   keyedDraws: true,
-  run: (options, trace) => runKvRmw(options, trace, HOT_KV_RMW_WORKLOAD),
+  run: (options, trace) => runKvRmw(options, trace, { workload: HOT_KV_RMW_WORKLOAD }),
 };
 
 export const kvRmwPressureScenario: Scenario = {
@@ -397,5 +422,21 @@ export const kvRmwPressureScenario: Scenario = {
   defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
   minNodes: 3,
   keyedDraws: true,
-  run: (options, trace) => runKvRmw(options, trace, DEFAULT_KV_RMW_WORKLOAD, RMW_PRESSURE),
+  run: (options, trace) => runKvRmw(options, trace, { pressure: RMW_PRESSURE }),
+};
+
+/**
+ * kv-rmw-pressure with crashes and restarts on every seed (the pressed node too) and no network
+ * partition: an acknowledged update may now leave every memory (the pressed owner evicts it, the
+ * others crash), which a cache may do, so the checker asks the run's record of every store
+ * (rmw-memory.ts) whether each update it finds missing left memory so, or was written over while
+ * some node still held it. Duplicates are violations as always.
+ */
+export const kvRmwCrashPressureScenario: Scenario = {
+  name: 'kv-rmw-crash-pressure',
+  summary: 'kv-rmw-pressure with crashes on every seed and no network partition: a loss is a violation unless the update left every memory by an eviction or a crash',
+  defaults: { nodes: 5, durationMs: 20_000, faults: 'swarm' },
+  minNodes: 3,
+  keyedDraws: true,
+  run: (options, trace) => runKvRmw(options, trace, { pressure: RMW_PRESSURE, crashes: true }),
 };

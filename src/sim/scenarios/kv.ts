@@ -80,10 +80,10 @@ export interface KvTuning {
 /**
  * A kv run's swarm faults (none without `--faults swarm`): the profile drawn from the seed, with a
  * given plan's message loss and duplication over its own, and the plan's fault schedule or one
- * drawn from the seed. Each is drawn from a stream of its own, so when does not matter.
+ * drawn from the seed. `always`: kinds on in every run (drawSwarmProfile). Each is drawn from a stream of its own, so when does not matter.
  */
-export function kvSwarmFaults(options: ScenarioOptions, kinds: readonly FaultKind[] = FAULT_KINDS): { profile: SwarmProfile | null; schedule: TimedFault[] } {
-  const drawn = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs, kinds) : null;
+export function kvSwarmFaults(options: ScenarioOptions, kinds: readonly FaultKind[] = FAULT_KINDS, always: readonly FaultKind[] = []): { profile: SwarmProfile | null; schedule: TimedFault[] } {
+  const drawn = options.faults === 'swarm' ? drawSwarmProfile(options.seed, options.durationMs, kinds, always) : null;
   const profile = drawn && options.plan ? { ...drawn, network: { ...drawn.network, ...options.plan.network } } : drawn;
   return { profile, schedule: profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [] };
 }
