@@ -150,7 +150,7 @@ export function checkRmwHistory(
         continue;
       }
       figures.lostAppends++;
-      problems.push(`lost-appends: ${key}: acknowledged token ${a.token} is missing${judge ? ` (acknowledged at ${at(a.endMs)}, and written over while some node held it)` : ''}`);
+      problems.push(`lost-appends: ${key}: acknowledged token ${a.token} is missing${judge ? ` (acknowledged at ${at(a.endMs)}, and no eviction or crash took it from every memory)` : ''}`);
     }
   }
 
@@ -182,7 +182,7 @@ function judgedSetNx(key: string, winners: readonly SetNxRecord[], final: string
   const unexcused: string[] = [];
   const judged = (w: SetNxRecord, toMs: number, what: string) => {
     if (judge.judge(key, (v) => v === w.value)(w.endMs!, toMs)) excuse();
-    else unexcused.push(`winner ${w.value} (acknowledged at ${at(w.endMs)}) ${what} while some node held it`);
+    else unexcused.push(`winner ${w.value} (acknowledged at ${at(w.endMs)}) ${what}, and no eviction or crash had taken it from every memory`);
   };
   for (let i = 1; i < ordered.length; i++) judged(ordered[i - 1]!, ordered[i]!.endMs!, `was followed by winner ${ordered[i]!.value} at ${at(ordered[i]!.endMs)}`);
   const last = ordered[ordered.length - 1];
@@ -215,7 +215,7 @@ function judgedIncrements(key: string, acked: readonly IncrRecord[], final: bigi
       else if (b.startMs > ackMs && b.result! < r) missedBy.push({ toMs: b.endMs!, what: `an INCR issued at ${at(b.startMs)} answered ${b.result} at ${at(b.endMs)}` });
     }
     const unexcused = missedBy.find((m) => !leftMemory(r, ackMs, m.toMs));
-    if (unexcused !== undefined) lost.push(`lost-increments: ${key}: INCR answered ${r} at ${at(ackMs)}, then ${unexcused.what}, while a record of ${r} or more stayed in some node's memory`);
+    if (unexcused !== undefined) lost.push(`lost-increments: ${key}: INCR answered ${r} at ${at(ackMs)}, then ${unexcused.what}, and no eviction or crash had taken every record of ${r} or more from memory`);
     else if (missedBy.length > 0) excuse();
   }
   return lost;
