@@ -12,7 +12,8 @@
  * Violations: any duplicate; any double winner or loss in a run without a network partition
  * (isolate, split, asymmetric). With a partition, losses are reported as figures, not violations:
  * a primary cut off from its clients' coordinators is replaced while it may still finish an
- * operation, which the guarantee does not cover.
+ * operation, which the guarantee does not cover. kv-rmw-crash-pressure (crashes and evictions,
+ * no partition) counts a loss only where the update had not left every memory (rmw-memory.ts).
  */
 import { runChecked, type Checker } from '../checkers.ts';
 import { FAULT_KINDS, healEverything } from '../faults.ts';
