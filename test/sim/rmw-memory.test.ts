@@ -73,6 +73,24 @@ test('an update already gone from every memory by a crash when it was acknowledg
   assert.equal(atLeast3(6.5, 10), false);
 });
 
+test('a newer record dropped from every memory makes the key evicted: a count from nothing over an older record still held is excused (seed 46)', () => {
+  for (const newestStillHeld of [false, true]) {
+    const { stores, put, atLeast3, at } = watched();
+    at(1);
+    put(0, '3');
+    put(1, '3');
+    at(2);
+    // A result built on 3, held by owner 0 alone (and owner 2 in the second run), then evicted there.
+    put(0, '4');
+    if (newestStillHeld) put(2, '4');
+    stores[0]!.delete('ctr0');
+    at(3);
+    // Counted from nothing over owner 1's older 3.
+    put(1, '1');
+    assert.equal(atLeast3(1, 10), !newestStillHeld, newestStillHeld ? 'owner 2 held the newest: reading the key as absent lost it' : 'the newest left every memory first');
+  }
+});
+
 test('the INCR rule: an answer at or below one acknowledged before the INCR began is a loss unless the counter left every memory by a drop', () => {
   const incr = (result: bigint, startMs: number, endMs: number): IncrRecord => ({ key: 'ctr0', outcome: 'acked', result, startMs, endMs });
   const history = [incr(1n, 0, 1), incr(2n, 1, 2), incr(3n, 2, 3), incr(1n, 5, 6)];
