@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { advertisableHostProblem, parseHostPort } from './seeds.ts';
 import { parseAtRestKeys, UNKEYED, type AtRestKeys } from '../security/sealed-file.ts';
 import { parseGossipKeys } from '../security/keyring.ts';
+import { parseAllowedOrigins } from '../security/origins.ts';
 import type { ClientAuth, ListenerTls } from '../security/tls.ts';
 import { CLIENT_ENV_VARIABLES, DAEMON_OPTIONS, PORT_OFFSETS, SECRET_ENV_VARIABLES, envName, isOptionName, OPTION_NAMES, optionSpec, type OptionName, type OptionSpec } from './options.ts';
 import { parseBytes, parseDuration, UnitSyntaxError } from './units.ts';
@@ -75,6 +76,8 @@ export interface DaemonConfig {
   defaultPassword: { password: Uint8Array; path: string } | null;
   /** --insecure: listen on a non-loopback host even while anyone may connect as `default`. */
   insecure: boolean;
+  /** --allowed-origins, normalised (security/origins.ts); null when not given. */
+  allowedOrigins: string[] | null;
   /** --stats-prefix-delimiter: where a key's prefix ends in `shoal stats`; '' for no prefix table. */
   statsPrefixDelimiter: string;
   /** Each listener's TLS files, or null where TLS is off (security/tls.ts loads and reloads them). */
@@ -376,6 +379,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     ...readGossipKeys(has('gossip-key-file') ? { path: get<string>('gossip-key-file'), origin: origin('gossip-key-file') } : null),
     defaultPassword: has('default-password-file') ? readDefaultPassword(resolve(get<string>('default-password-file')), origin('default-password-file')) : null,
     insecure: get<string>('insecure') === 'true',
+    allowedOrigins: has('allowed-origins') ? allowedOrigins(get<string[]>('allowed-origins'), origin('allowed-origins')) : null,
     statsPrefixDelimiter: statsPrefixDelimiter(get<string>('stats-prefix-delimiter'), origin('stats-prefix-delimiter')),
     tls: resolveTls(has, get, origin),
   };
@@ -492,6 +496,15 @@ function readDefaultPassword(path: string, origin: string): { password: Uint8Arr
           : null;
   if (problem !== null) throw new ConfigError(`the default password file ${path} (given by ${origin}) ${problem}`);
   return { password: new Uint8Array(password), path };
+}
+
+/** --allowed-origins, normalised; a malformed entry is refused with the form it must have. */
+function allowedOrigins(entries: string[], origin: string): string[] {
+  try {
+    return parseAllowedOrigins(entries);
+  } catch (e) {
+    throw new ConfigError(`${origin}: ${(e as Error).message}`);
+  }
 }
 
 /** --stats-prefix-delimiter: short, since every access searches keys for it. */

@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { startClientServer, type ClientServer } from '../server/index.ts';
+import { isLoopbackHost } from '../security/origins.ts';
 import { startRespServer, type RespServer } from '../resp/server.ts';
 import { AdmissionGate } from '../replication/admission-gate.ts';
 import { rateLimits } from '../security/limits.ts';
@@ -266,6 +267,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
       acl,
       authGuard,
       tls: tlsFor('client'),
+      origins: { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] },
       status,
       hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
       invalidations: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) },
@@ -536,8 +538,3 @@ async function probePort(host: string, port: number, what: string, flag: string)
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
-/** Whether `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
-}

@@ -165,6 +165,13 @@ export const DAEMON_OPTIONS = {
     default: 'false',
     choices: ['false', 'true'],
   },
+  'allowed-origins': {
+    kind: 'list',
+    description:
+      "web pages (origins) whose browsers may use the client (SDK) port, `*` for any; not given: a page with an Origin is refused while the default user needs no password, unless it is served from a loopback host or the node's own --host/--advertise-host (docs/SECURITY.md); Node and other non-browser clients send no Origin and are never refused for it",
+    defaultText: 'local pages while the default user needs no password, else any',
+    patternText: 'scheme://host[:port] (https://app.example) or *, comma-separated',
+  },
   'shutdown-timeout': {
     kind: 'duration',
     description: 'longest a graceful stop (leave, hand off, drain clients) may take before the node exits with status 1',

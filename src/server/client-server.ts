@@ -10,7 +10,7 @@ import type { AclStore } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import { admittingTlsOptions, clientCertificateRefusal, requiresClientCertificate } from '../security/tls.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +33,7 @@ import type { DrainControl, HotKeysSource, InvalidationSource } from './session.
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { originRefusal, type OriginPolicy } from '../security/origins.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16_384;
@@ -134,6 +135,11 @@ export interface ClientServerOptions {
   authGuard?: AuthGuard;
   /** TLS: the port serves https and wss (health probes too). Default none: plain http and ws. */
   tls?: TlsOptions | null;
+  /**
+   * Which web pages' browsers may upgrade (security/origins.ts); an upgrade without Origin (not a
+   * browser) is never refused for it. Default: no --allowed-origins, no own host beyond loopback.
+   */
+  origins?: OriginPolicy;
 }
 
 export interface ClientServer {
@@ -215,6 +221,21 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     if (suppressed !== null) log.warn({ remote, reason, ...suppressedField(suppressed) }, `refused a client certificate from ${remote}: ${reason}`);
     return reason;
   };
+  // Cross-site WebSocket hijacking (security/origins.ts): refused before the upgrade, with why and
+  // how to allow the page; logged once a minute per origin (a page can redial in a loop).
+  const originPolicy = options.origins ?? { allowed: null, ownHosts: [] };
+  const originLog = new LogLimiter(CLOSE_LOG_INTERVAL_MS);
+  const originRefused = (request: IncomingMessage): string | null => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return null;
+    const open = options.acl === undefined || !options.acl.requiresAuth;
+    const reason = originRefusal(origin, originPolicy, open);
+    if (reason === null) return null;
+    const remote = request.socket.remoteAddress ?? '?';
+    const suppressed = originLog.pass(origin, performance.now());
+    if (suppressed !== null) log.warn({ remote, origin, ...suppressedField(suppressed) }, `refused a browser's WebSocket from ${remote} on the client port: ${reason}`);
+    return reason;
+  };
   const answer = (request: IncomingMessage, response: Parameters<typeof answerHttpRequest>[1]) => {
     const reason = refused(request);
     if (reason !== null) response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(reason);
@@ -240,8 +261,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     },
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const certificateRefused = refused(request);
-    if (certificateRefused !== null) refuseUpgrade(socket, 403, certificateRefused);
+    const forbidden = refused(request) ?? originRefused(request);
+    if (forbidden !== null) refuseUpgrade(socket, 403, forbidden);
     else if (draining) refuseUpgrade(socket, 503, 'server shutting down');
     else wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
@@ -318,10 +339,13 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   };
 }
 
-/** Answers an upgrade the server will not take with a plain HTTP error (what `ws` does for its own refusals). */
+/**
+ * Answers an upgrade the server will not take with a plain HTTP error (what `ws` does for its own
+ * refusals): the standard reason phrase, and why in the body (it may quote a header the client sent).
+ */
 function refuseUpgrade(socket: Duplex, code: number, message: string): void {
   socket.on('error', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${code} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
 /**

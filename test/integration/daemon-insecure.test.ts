@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runShoal } from './daemon-harness.ts';
-import { isLoopbackHost } from '../../src/daemon/daemon.ts';
+import { isLoopbackHost } from '../../src/security/origins.ts';
 
 test('a non-loopback --host without a password for default is refused with exit status 2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-insecure-'));

@@ -180,3 +180,12 @@ test('a SHOAL_* variable set to the empty string counts as not set, as for every
   assert.throws(() => loadConfig(['--max-memory', ''], {}), (e: Error) => e instanceof ConfigError && /^--max-memory: "" is not a size/.test(e.message));
   assert.throws(() => loadConfig(['--config', file('empty-value.json', '{"max-memory": ""}')], {}), (e: Error) => e instanceof ConfigError && /^"max-memory" in .* is not a size/.test(e.message));
 });
+
+test('--allowed-origins: origins normalised as browsers send them, * for any, a malformed entry refused with the form', () => {
+  assert.equal(loadConfig([], {}).allowedOrigins, null, 'not given: the local-pages rule of security/origins.ts');
+  assert.deepEqual(loadConfig(['--allowed-origins', 'HTTPS://App.Example:443, http://localhost:3000'], {}).allowedOrigins, ['https://app.example', 'http://localhost:3000']);
+  assert.deepEqual(loadConfig([], { SHOAL_ALLOWED_ORIGINS: '*' }).allowedOrigins, ['*']);
+  for (const bad of ['app.example', 'https://app.example/path', 'https://user@app.example', 'file:///tmp/x', 'https://']) {
+    assert.throws(() => loadConfig(['--allowed-origins', bad], {}), (e: Error) => e instanceof ConfigError && e.message.startsWith(`--allowed-origins: "${bad}" is not an origin: write it as a browser sends it, scheme://host[:port]`), bad);
+  }
+});

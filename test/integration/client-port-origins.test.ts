@@ -1,0 +1,104 @@
+/**
+ * The client (SDK) port of a real daemon against web pages (cross-site WebSocket hijacking,
+ * src/security/origins.ts): a browser sends its page's Origin with every upgrade and lets any page
+ * dial loopback. On a node open to anyone (no password), only local pages and --allowed-origins
+ * may upgrade; a refusal is an HTTP 403 saying how to allow the page, logged once a minute per
+ * origin. On a node that needs a password, any page may upgrade (it must still log in) unless
+ * --allowed-origins narrows it. Clients without Origin (Node, the CLI) are never refused for it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { freePorts } from '../../src/daemon/ports.ts';
+import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/index.ts';
+import { DaemonProcess, tempDir, until } from './daemon-harness.ts';
+
+interface Upgrade {
+  status: number;
+  body: string;
+}
+
+/** Opens a WebSocket to the client port with `origin` (none: as Node does) and says how the node answered the upgrade. */
+function upgrade(port: number, origin?: string): Promise<Upgrade> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${CLIENT_ENDPOINT_PATH}`, origin === undefined ? {} : { origin });
+    socket.on('open', () => {
+      socket.terminate();
+      resolve({ status: 101, body: '' });
+    });
+    socket.on('unexpected-response', (request, response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function startNode(t: { after: (f: () => unknown) => void }, name: string, extra: string[]): Promise<{ node: DaemonProcess; port: number }> {
+  const [port, peerPort] = await freePorts(2);
+  const node = new DaemonProcess({ name, port: port!, peerPort: peerPort!, seeds: [], extra });
+  t.after(() => node.stop());
+  await node.start();
+  return { node, port: port! };
+}
+
+function passwordFile(): string {
+  const file = join(tempDir('shoal-origins-'), 'password');
+  writeFileSync(file, 'correct horse battery\n', { mode: 0o600 });
+  return file;
+}
+
+const refusalLines = (node: DaemonProcess, origin: string) => node.logs.filter((l) => String(l.msg).startsWith("refused a browser's WebSocket") && l.origin === origin);
+
+const TRIES = 20;
+
+test('an open node upgrades clients without Origin and local pages, and refuses other pages with a 403 logged once', async (t) => {
+  const { node, port } = await startNode(t, 'or1', []);
+  assert.equal((await upgrade(port)).status, 101, 'no Origin: not a browser');
+  assert.equal((await upgrade(port, 'http://localhost:3000')).status, 101);
+  assert.equal((await upgrade(port, 'http://127.0.0.1:8080')).status, 101);
+  assert.equal((await upgrade(port, 'http://[::1]:5173')).status, 101);
+
+  for (let i = 0; i < TRIES; i++) {
+    const refused = await upgrade(port, 'https://evil.example');
+    assert.equal(refused.status, 403);
+    assert.match(refused.body, /origin https:\/\/evil\.example is not local and this node needs no password/);
+    assert.match(refused.body, /--allowed-origins https:\/\/evil\.example/);
+  }
+  // A DNS-rebinding page reaches loopback under its own name, which is its origin.
+  assert.equal((await upgrade(port, 'http://rebind.example:7400')).status, 403);
+  // Lines come out in order: once the last origin's is in, every evil.example line is too.
+  await until('the rebinding page refusal line', () => (refusalLines(node, 'http://rebind.example:7400').length > 0 ? true : undefined), 10_000);
+  const lines = refusalLines(node, 'https://evil.example');
+  assert.equal(lines.length, 1, `${TRIES} refusals of one origin make one line a minute: ${JSON.stringify(lines)}`);
+  assert.equal(lines[0]!.level, 40, 'warn');
+  assert.equal(lines[0]!.remote, '127.0.0.1');
+  assert.equal((await upgrade(port)).status, 101, 'still serving');
+});
+
+test('--allowed-origins on an open node: only the pages listed', async (t) => {
+  const { port } = await startNode(t, 'or2', ['--allowed-origins', 'HTTPS://Evil.Example:443']);
+  assert.equal((await upgrade(port)).status, 101);
+  assert.equal((await upgrade(port, 'https://evil.example')).status, 101, 'listed (case and default port normalised)');
+  const local = await upgrade(port, 'http://localhost:3000');
+  assert.equal(local.status, 403, 'the list replaces the local-pages rule');
+  assert.match(local.body, /not in --allowed-origins/);
+});
+
+test('a node that needs a password: any page without --allowed-origins, only the listed ones with it', async (t) => {
+  const file = passwordFile();
+  const [any, listed] = await Promise.all([
+    startNode(t, 'or3', ['--default-password-file', file]),
+    startNode(t, 'or4', ['--default-password-file', file, '--allowed-origins', 'https://app.example']),
+  ]);
+  assert.equal((await upgrade(any.port, 'https://evil.example')).status, 101, 'the page must still log in');
+  assert.equal((await upgrade(listed.port)).status, 101);
+  assert.equal((await upgrade(listed.port, 'https://app.example')).status, 101);
+  assert.equal((await upgrade(listed.port, 'https://evil.example')).status, 403);
+});
