@@ -87,6 +87,22 @@ const TLS_ADVICE: Record<TlsFailureKind, string> = {
   'certificate-refused': 'the node refused the client certificate: `tls.cert` must be signed by a CA the node trusts, and not expired',
 };
 
+/** What a failed dial says when the platform gives no reason: a browser never tells a page why. */
+const NO_DETAIL = 'WebSocket error';
+
+/** How a node refusing a web page's origin (HTTP 403 to the upgrade; src/security/origins.ts) is allowed. */
+const ORIGIN_ADVICE = "a node whose default user needs no password takes only local pages unless started with --allowed-origins listing this page's origin (docs/CLIENT.md, Browsers)";
+
+/** Likely causes of a dial that failed for no TLS reason, from what the platform said. */
+function failureHint(cause: Error | undefined, why: string, url: string): string {
+  // A TLS port cuts a plain WebSocket handshake off before any answer.
+  if ((cause as { code?: unknown } | undefined)?.code === 'ECONNRESET' && url.startsWith('ws:')) return '; the node may require TLS: give the `tls` option (`tls: { ca }` with its CA, or `tls: true`) or wss:// seeds';
+  // Over ws:// only a page's origin gets a 403 (a certificate needs wss://).
+  if (why === 'Unexpected server response: 403') return `; the node refused this page's origin (the Origin header browsers send; its log says why): ${ORIGIN_ADVICE}`;
+  if (why === NO_DETAIL) return `; the platform does not say why (a browser hides it from the page): the node may be down or unreachable, or refusing this page's origin (its log says): ${ORIGIN_ADVICE}`;
+  return '';
+}
+
 /** Connection errors after which reconnecting cannot help (a refused login only while no node accepted it). */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['unsupported-version', 'unauthenticated']);
 
@@ -297,9 +313,8 @@ export class NodeConnection {
         if (!this.handler.credentialsAccepted()) this.fatal = true;
         return;
       }
-      const why = cause?.message ?? event.message ?? 'WebSocket error';
-      // A TLS port cuts a plain WebSocket handshake off before any answer.
-      const hint = (cause as { code?: unknown } | undefined)?.code === 'ECONNRESET' && this.url.startsWith('ws:') ? '; the node may require TLS: give the `tls` option (`tls: { ca }` with its CA, or `tls: true`) or wss:// seeds' : '';
+      const why = cause?.message ?? event.message ?? NO_DETAIL;
+      const hint = failureHint(cause, why, this.url);
       this.lastError ??= new ConnectionError(`connection to ${this.address} failed: ${why}${hint}`, false, { cause });
     });
     socket.addEventListener('close', (event) => this.onClose(socket, event.code, event.reason));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { freePorts } from '../../src/daemon/ports.ts';
 import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/index.ts';
+import { connect, ConnectionError, type WebSocketLike } from '../../src/index.ts';
 import { DaemonProcess, tempDir, until } from './daemon-harness.ts';
 
 interface Upgrade {
@@ -101,4 +102,52 @@ test('a node that needs a password: any page without --allowed-origins, only the
   assert.equal((await upgrade(listed.port)).status, 101);
   assert.equal((await upgrade(listed.port, 'https://app.example')).status, 101);
   assert.equal((await upgrade(listed.port, 'https://evil.example')).status, 403);
+});
+
+/**
+ * A page's WebSocket as the SDK sees it in a browser: `ws` sending the page's Origin, showing only
+ * the WHATWG API; `hidden`: its error events carry no detail, as a browser's never do (it does not
+ * tell a page why an upgrade failed).
+ */
+function pageWebSocket(origin: string, hidden: boolean): new (url: string) => WebSocketLike {
+  return class PageWebSocket implements WebSocketLike {
+    readonly #socket: WebSocket;
+    constructor(url: string) {
+      this.#socket = new WebSocket(url, { origin });
+    }
+    get binaryType(): string {
+      return this.#socket.binaryType;
+    }
+    set binaryType(type: string) {
+      this.#socket.binaryType = type as WebSocket['binaryType'];
+    }
+    get readyState(): number {
+      return this.#socket.readyState;
+    }
+    send(data: Uint8Array): void {
+      this.#socket.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.#socket.close(code, reason);
+    }
+    addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void): void {
+      if (type === 'error' && hidden) this.#socket.addEventListener('error', () => (listener as (event: object) => void)({ type: 'error' }));
+      else this.#socket.addEventListener(type, listener as never);
+    }
+  };
+}
+
+test("the SDK in a page an open node refuses says the node may refuse the page's origin, not a certificate or a bare error", async (t) => {
+  const { port } = await startNode(t, 'or5', []);
+  for (const hidden of [false, true]) {
+    await assert.rejects(
+      connect({ seeds: `127.0.0.1:${port}`, webSocket: pageWebSocket('https://evil.example', hidden), connectTimeoutMs: 3000 }),
+      (e: Error) => e instanceof ConnectionError && /refused this page's origin|refusing this page's origin/.test(e.message) && /--allowed-origins/.test(e.message),
+      hidden ? 'detail hidden, as in a browser' : 'HTTP 403 shown',
+    );
+  }
+  const local = await connect({ seeds: `127.0.0.1:${port}`, webSocket: pageWebSocket('http://localhost:3000', true), connectTimeoutMs: 10_000 });
+  t.after(() => local.close());
+  await local.set('k', 'v');
+  assert.equal(await local.get('k'), 'v');
 });
