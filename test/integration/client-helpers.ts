@@ -15,6 +15,7 @@ import {
   encodeServerFrame,
   type ServerFrame,
 } from '../../src/protocol/index.ts';
+import type { WebSocketLike } from '../../src/index.ts';
 
 export interface TestNode {
   server: ClientServer;
@@ -250,5 +251,31 @@ export async function until(condition: () => boolean, what = 'the condition'): P
   for (let i = 0; !condition(); i++) {
     if (i > 10_000) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * `ws` showing only the WHATWG WebSocket API (no ping, pong or terminate), as the SDK meets it in
+ * browsers, Deno and Bun.
+ */
+export class StandardWebSocket implements WebSocketLike {
+  constructor(protected readonly socket: WebSocket) {}
+  get binaryType(): string {
+    return this.socket.binaryType;
+  }
+  set binaryType(type: string) {
+    this.socket.binaryType = type as WebSocket['binaryType'];
+  }
+  get readyState(): number {
+    return this.socket.readyState;
+  }
+  send(data: Uint8Array): void {
+    this.socket.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+  addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void): void {
+    this.socket.addEventListener(type, listener as never);
   }
 }

@@ -5,36 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { ConnectionError, connect, type WebSocketLike } from '../../src/index.ts';
-import { FakeNode, startNode, until } from './client-helpers.ts';
+import { ConnectionError, connect } from '../../src/index.ts';
+import { FakeNode, StandardWebSocket, startNode, until } from './client-helpers.ts';
 
 /** `ws` showing only the WHATWG API; starts in 'blob' mode like a browser's WebSocket. */
-class StandardOnly implements WebSocketLike {
+class StandardOnly extends StandardWebSocket {
   static created = 0;
-  readonly #socket: WebSocket;
 
   constructor(url: string) {
+    super(new WebSocket(url));
     StandardOnly.created++;
-    this.#socket = new WebSocket(url);
-    this.#socket.binaryType = 'blob' as WebSocket['binaryType']; // ws supports it; @types/ws does not list it
-  }
-  get binaryType(): string {
-    return this.#socket.binaryType;
-  }
-  set binaryType(type: string) {
-    this.#socket.binaryType = type as WebSocket['binaryType'];
-  }
-  get readyState(): number {
-    return this.#socket.readyState;
-  }
-  send(data: Uint8Array): void {
-    this.#socket.send(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.#socket.close(code, reason);
-  }
-  addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void): void {
-    this.#socket.addEventListener(type, listener as never);
+    this.socket.binaryType = 'blob' as WebSocket['binaryType']; // ws supports it; @types/ws does not list it
   }
 }
 

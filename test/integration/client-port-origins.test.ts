@@ -15,6 +15,7 @@ import { freePorts } from '../../src/daemon/ports.ts';
 import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/index.ts';
 import { connect, ConnectionError, type WebSocketLike } from '../../src/index.ts';
 import { DaemonProcess, tempDir, until } from './daemon-harness.ts';
+import { StandardWebSocket } from './client-helpers.ts';
 
 interface Upgrade {
   status: number;
@@ -110,29 +111,13 @@ test('a node that needs a password: any page without --allowed-origins, only the
  * tell a page why an upgrade failed).
  */
 function pageWebSocket(origin: string, hidden: boolean): new (url: string) => WebSocketLike {
-  return class PageWebSocket implements WebSocketLike {
-    readonly #socket: WebSocket;
+  return class PageWebSocket extends StandardWebSocket {
     constructor(url: string) {
-      this.#socket = new WebSocket(url, { origin });
+      super(new WebSocket(url, { origin }));
     }
-    get binaryType(): string {
-      return this.#socket.binaryType;
-    }
-    set binaryType(type: string) {
-      this.#socket.binaryType = type as WebSocket['binaryType'];
-    }
-    get readyState(): number {
-      return this.#socket.readyState;
-    }
-    send(data: Uint8Array): void {
-      this.#socket.send(data);
-    }
-    close(code?: number, reason?: string): void {
-      this.#socket.close(code, reason);
-    }
-    addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void): void {
-      if (type === 'error' && hidden) this.#socket.addEventListener('error', () => (listener as (event: object) => void)({ type: 'error' }));
-      else this.#socket.addEventListener(type, listener as never);
+    override addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void): void {
+      if (type === 'error' && hidden) this.socket.addEventListener('error', () => (listener as (event: object) => void)({ type: 'error' }));
+      else super.addEventListener(type, listener);
     }
   };
 }
