@@ -10,9 +10,7 @@
  * Logged at most once a minute per address, as the RESP port's other refusals.
  */
 import type { Logger } from '../runtime/env.ts';
-import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
-
-const LOG_INTERVAL_MS = 60_000;
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
 
 export const HTTP_REQUEST_ERROR = "ERR Protocol error: an HTTP request (a command named POST or Host:) on Shoal's Redis (RESP) port; closing the connection";
 
@@ -26,7 +24,7 @@ export function isHttpRequestLine(args: Uint8Array[]): boolean {
 
 /** The warning for connections closed as above, rate-limited per remote address. */
 export class CrossProtocolLog {
-  private readonly limiter = new LogLimiter(LOG_INTERVAL_MS);
+  private readonly limiter = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
 
   note(log: Logger | undefined, remote: string, nowMs: number): void {
     const suppressed = this.limiter.pass(remote, nowMs);

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from '../protocol/limits.ts';
 import type { WireHotKeys } from '../protocol/index.ts';
 import type { KeyspaceService } from '../replication/api.ts';
 import type { Logger } from '../runtime/env.ts';
-import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
 import { admittingTlsOptions, clientCertificateRefusal, requiresClientCertificate } from '../security/tls.ts';
 import type { CommandSpec, ConnectionState, KeyspaceStats, RespServerContext } from './command.ts';
 import { CommandTable } from './commands.ts';
@@ -108,8 +108,6 @@ export interface RespServer {
   close(): Promise<void>;
 }
 
-/** A refused client certificate is logged once a minute per address and reason (the peer port's rate, TLS_FAILURE_LOG_INTERVAL_MS). */
-const REFUSAL_LOG_INTERVAL_MS = 60_000;
 /** How long a connection whose certificate was refused stays open to be told why, at most. */
 const REFUSED_CONNECTION_WAIT_MS = 10_000;
 /** Commands such a connection is answered (with why) before it is closed. */
@@ -160,6 +158,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
   state.maxClients = admission.maxConnections;
   const tls = options.tls ?? null;
   const requireCertificate = requiresClientCertificate(tls);
+  // A refused client certificate: once a minute per address and reason.
   const refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
   /**
    * A connection whose client certificate was refused, or not shown: every command it sends is

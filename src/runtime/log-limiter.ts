@@ -5,6 +5,14 @@
  * without flooding the log. `pass` also counts the lines held back under a key, so the next line
  * that passes can say how many were suppressed (the `suppressed` field of docs/OPERATIONS.md).
  */
+/**
+ * How often a line about a refused or misbehaving client is logged per remote address (and kind,
+ * reason or origin): once a minute, with `suppressed` counting the lines held back. One client can
+ * provoke thousands a second (a pipeline of AUTHs, a page or a peer redialing in a loop); one line
+ * a minute still says who and why. Every listener's refusals use it, so they read alike.
+ */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export class LogLimiter {
   private readonly last = new Map<string, number>();
   private readonly held = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { LogLimiter } from '../runtime/log-limiter.ts';
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS } from '../runtime/log-limiter.ts';
 
 /**
  * Failed authentications per remote address: a token bucket each (burst `burst`, one token back
@@ -14,9 +14,6 @@ export interface AuthGuardOptions {
   maxAddresses: number;
 }
 
-/** A refused address's attempts are logged once a minute: one client can make thousands a second (a pipeline of AUTHs). */
-const REFUSAL_LOG_INTERVAL_MS = 60_000;
-
 export const AUTH_RATE_LIMITED = 'ERR too many failed authentication attempts from this address, try again later';
 
 export class AuthGuard {
@@ -26,6 +23,7 @@ export class AuthGuard {
   refused = 0;
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   private readonly options: AuthGuardOptions;
+  /** A refused address's attempts, logged once a minute: one client can make thousands a second (a pipeline of AUTHs). */
   private readonly refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
 
   constructor(

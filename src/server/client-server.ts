@@ -32,7 +32,7 @@ import { DEFAULT_TOPOLOGY_POLL_MS, watchTopology } from './topology-watch.ts';
 import type { DrainControl, HotKeysSource, InvalidationSource } from './session.ts';
 import { answerHttpRequest, readinessOf, type Readiness } from './health.ts';
 import { ConnectionLimiter, remoteAddressKey, UNLIMITED, type RateLimitPolicy } from '../security/limits.ts';
-import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
 import { originRefusal, type OriginPolicy } from '../security/origins.ts';
 
 /** Requests one connection may have waiting on the service; more are answered `overloaded`. */
@@ -43,9 +43,6 @@ export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
 
 /** Concurrent client connections per node; further upgrades are refused with HTTP 503. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
-
-/** A connection closed for an error, or a refused certificate, is logged once a minute per address and code or reason (with `suppressed`). */
-const CLOSE_LOG_INTERVAL_MS = 60_000;
 
 /** How long `close()` lets in-flight requests finish before closing connections (5 s). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
@@ -198,7 +195,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     log,
     acl: options.acl ?? null,
     authGuard: options.authGuard ?? null,
-    closeLog: new LogLimiter(CLOSE_LOG_INTERVAL_MS),
+    // A connection closed for an error is logged once a minute per address and code (with `suppressed`).
+    closeLog: new LogLimiter(REFUSAL_LOG_INTERVAL_MS),
   };
 
   let draining = false;
@@ -212,7 +210,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   // an HTTP 403 (which the SDK reads as the node refusing its certificate) and a log line saying why.
   const requireCertificate = requiresClientCertificate(tls);
   // Once a minute per address and reason, as the RESP port's: a client redialing without a certificate made a line per dial.
-  const refusalLog = new LogLimiter(CLOSE_LOG_INTERVAL_MS);
+  const refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
   const refused = (request: IncomingMessage): string | null => {
     const reason = requireCertificate ? clientCertificateRefusal(request.socket as TLSSocket) : null;
     if (reason === null) return null;
@@ -224,7 +222,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   // Cross-site WebSocket hijacking (security/origins.ts): refused before the upgrade, with why and
   // how to allow the page; logged once a minute per origin (a page can redial in a loop).
   const originPolicy = options.origins ?? { allowed: null, ownHosts: [] };
-  const originLog = new LogLimiter(CLOSE_LOG_INTERVAL_MS);
+  const originLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
   const originRefused = (request: IncomingMessage): string | null => {
     const origin = request.headers.origin;
     if (origin === undefined) return null;

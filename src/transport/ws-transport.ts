@@ -55,7 +55,7 @@ import {
   type TlsFailure,
 } from '../protocol/index.ts';
 import { backoffDelay, type BackoffPolicy } from '../protocol/backoff.ts';
-import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
 import type { Datagram, Lane, Logger, NodeAddress, ReceiveHandler, Transport } from '../runtime/env.ts';
 
 /** Messages held per peer and lane while its connection is being dialed. */
@@ -89,8 +89,6 @@ export const DEFAULT_REDIAL_BACKOFF = { initialDelayMs: 100, maxDelayMs: 5000, f
  * often (gossip), so this mostly reaps peers that restarted elsewhere or left.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-/** A TLS failure is logged at most once per this interval (1 min) per peer and reason; redials come every few seconds. */
-export const TLS_FAILURE_LOG_INTERVAL_MS = 60_000;
 /** Largest delay Node timers accept; beyond it they fire after 1 ms. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
@@ -194,9 +192,10 @@ export class WsTransport implements Transport {
   private readonly toFlush = new Set<Link>();
   private flushScheduled = false;
   private closed = false;
-  private readonly tlsLogLimiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
-  /** The listener's refusals (bad handshake, corrupt batch, a browser), at TLS refusals' rate: anyone may send them. */
-  private readonly refusalLogLimiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
+  /** A TLS failure, once a minute per peer and reason: redials come every few seconds. */
+  private readonly tlsLogLimiter = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
+  /** The listener's refusals (bad handshake, corrupt batch, a browser): anyone may send them. */
+  private readonly refusalLogLimiter = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
 
   private constructor(
     private readonly wss: WebSocketServer,
@@ -237,7 +236,7 @@ export class WsTransport implements Transport {
       const server = createHttpsServer(tls.server, (_request, response) => response.writeHead(426).end());
       secureServer = server;
       // A peer whose certificate does not chain to the cluster CA is refused in the handshake; say so.
-      const limiter = new LogLimiter(TLS_FAILURE_LOG_INTERVAL_MS);
+      const limiter = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
       // A socket the other side closed mid-handshake has lost its address by the time the error
       // is reported: noted per TCP socket as it connects.
       const remotes = new WeakMap<object, string>();
