@@ -7,10 +7,12 @@
  * 405, an unknown path is 404 with the list of paths, so `curl host:port/` explains the port.
  *
  * Access: while the cluster's default user needs no password and may run INFO (a fresh or
- * loopback node), anyone who reaches the port may read it, as with the other ports. Once the
+ * loopback node), anyone who reaches the port may read it, as with the other ports, provided the
+ * request's Host names the node (DNS rebinding: host-check.ts). Once the
  * default user has a password, is off or may not run INFO, every route except the health probes asks for HTTP Basic credentials (or a bearer token) of an ACL user
  * allowed the `admin` category (or the INFO command): Prometheus's `basic_auth` and any browser
  * speak it. Failed attempts count against the address like AUTH (src/security/auth-guard.ts).
+ * Connections count against --max-clients and --max-clients-per-address (connection-gate.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -18,6 +20,10 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from '../runtime/env.ts';
 import { ADMIN_ACCESS, commandAllowed, type AclStore, type AclUser } from '../security/acl.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
+import type { ConnectionLimitsConfig } from '../security/limits.ts';
+import type { OriginPolicy } from '../security/origins.ts';
+import { gateConnections } from './connection-gate.ts';
+import { hostGuard } from './host-check.ts';
 
 export interface AdminCall {
   readonly path: string;
@@ -48,6 +54,10 @@ export interface AdminServerOptions {
   /** Users; null: the port is open (tests, a MemoryKv server). */
   acl: AclStore | null;
   authGuard: AuthGuard | null;
+  /** Whose Host is served without credentials: the node's own names, and --allowed-origins (host-check.ts). */
+  origins: OriginPolicy;
+  /** --max-clients and --max-clients-per-address, counted for this port alone. */
+  connectionLimits: ConnectionLimitsConfig;
 }
 
 export interface AdminServer {
@@ -88,16 +98,30 @@ export function send(response: ServerResponse, status: number, body: string | Ui
  */
 export const ADMIN_MAX_REQUESTS_PER_CONNECTION = 32;
 
+/** What every request of one port is checked with. */
+interface Port {
+  readonly options: AdminServerOptions;
+  /** Longest path first. */
+  readonly routes: readonly AdminRoute[];
+  /** Why a request's Host may not be served without credentials (host-check.ts), or null. */
+  readonly foreignHost: (request: IncomingMessage) => string | null;
+}
+
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const routes = [...options.routes].sort((a, b) => b.path.length - a.path.length);
+  const port: Port = {
+    options,
+    routes: [...options.routes].sort((a, b) => b.path.length - a.path.length),
+    foreignHost: hostGuard(options.origins, options.tls === null ? 'http' : 'https', options.log),
+  };
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    void serve(options, routes, request, response).catch((error: unknown) => {
+    void serve(port, request, response).catch((error: unknown) => {
       options.log.error({ err: error, path: request.url }, 'admin request failed');
       send(response, 500, `${(error as Error).message}\n`, 'text/plain; charset=utf-8');
     });
   };
   const server: Server = options.tls === null ? createHttpServer(handler) : createHttpsServer(options.tls, handler);
   server.maxRequestsPerSocket = ADMIN_MAX_REQUESTS_PER_CONNECTION;
+  const closeRefused = gateConnections(server, options.connectionLimits, options.tls === null, options.log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {
@@ -106,14 +130,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
-    port,
+    port: typeof address === 'object' && address !== null ? address.port : options.port,
     ...(options.tls === null ? {} : { setSecureContext: (context: TlsOptions) => (server as unknown as { setSecureContext(o: TlsOptions): void }).setSecureContext(context) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        closeRefused();
       }),
   };
 }
@@ -131,7 +155,7 @@ function requestUrl(target: string): URL | null {
   }
 }
 
-async function serve(options: AdminServerOptions, routes: readonly AdminRoute[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve({ options, routes, foreignHost }: Port, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = requestUrl(request.url ?? '/');
   if (url === null) {
     sendJson(response, 400, { error: `the request target is not a path or a URL: ${JSON.stringify(request.url?.slice(0, 200))}` });
@@ -147,8 +171,17 @@ async function serve(options: AdminServerOptions, routes: readonly AdminRoute[],
     sendJson(response, 405, { error: `${path} answers GET and HEAD only` }, { allow: 'GET, HEAD' });
     return;
   }
+  // Health probes answer anyone, by any name (a load balancer's check by a service name); they show no keys.
+  const openPort = options.acl === null || openToAnyone(options.acl);
+  if (!route.open && openPort) {
+    const refusal = foreignHost(request);
+    if (refusal !== null) {
+      sendJson(response, 403, { error: refusal });
+      return;
+    }
+  }
   let user: AclUser | null = null;
-  if (!route.open && options.acl !== null && !openToAnyone(options.acl)) {
+  if (!route.open && !openPort) {
     const outcome = await authenticate(options, request);
     if (typeof outcome === 'string') {
       sendJson(response, outcome === RATE_LIMITED ? 429 : 401, { error: outcome }, { 'www-authenticate': 'Basic realm="shoal", charset="UTF-8"' });

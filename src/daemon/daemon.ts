@@ -343,6 +343,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         log,
         acl,
         authGuard,
+        // The client port's rules: Host names as its page origins (DNS rebinding), and its connection limits.
+        origins: { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] },
+        connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
         routes: [
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
           ...hotKeysRoutes(views.hotKeys),

@@ -149,7 +149,7 @@ export const DAEMON_OPTIONS = {
   'max-unread-replies': { kind: 'bytes', description: 'reply bytes an SDK connection may leave unread before its requests wait (a reader stalled at it for 10s is closed)', default: '64mib', min: '64kib' },
   'resp-max-unread-replies': { kind: 'bytes', description: 'reply bytes a RESP connection may leave unsent before the node stops reading it', default: '1mib', min: '16kib' },
   'resp-max-arguments': { kind: 'integer', description: "arguments one RESP command may have, its name included (DEL with up to N-1 keys); a longer command's arguments are skipped unread and it is refused, the connection stays. Redis has no such limit: it bounds the synchronous work one command makes the node do", default: '20000', min: '16', max: '1048576' },
-  'max-clients': { kind: 'integer', description: 'client connections each listener (SDK, RESP) holds at once; more are refused (RESP: "-ERR max number of clients reached", SDK: HTTP 503)', default: '10000', min: '1', max: '1000000' },
+  'max-clients': { kind: 'integer', description: 'client connections each listener (SDK, RESP, admin) holds at once; more are refused (RESP: "-ERR max number of clients reached", SDK and admin: HTTP 503)', default: '10000', min: '1', max: '1000000' },
   'max-clients-per-address': { kind: 'integer', description: 'client connections one remote address may hold on each listener; 0: no such limit', default: '0', min: '0', max: '1000000' },
   'idle-timeout': { kind: 'duration', description: "close a client connection that sends nothing for this long (Redis's timeout; SDK keepalive pings count as activity); 0: never", default: '0', min: '0', max: '720h' },
   'max-request-rate': { kind: 'integer', description: 'requests (RESP commands) per second per client connection, in bursts of one second\'s worth; over it a request fails (RESP: ERR rate limit exceeded, SDK: overloaded); 0: no limit', default: '0', min: '0', max: '100000000' },
@@ -168,7 +168,7 @@ export const DAEMON_OPTIONS = {
   'allowed-origins': {
     kind: 'list',
     description:
-      "web pages (origins) whose browsers may use the client (SDK) port, `*` for any; not given: a page with an Origin is refused while the default user needs no password, unless it is served from a loopback host or the node's own --host/--advertise-host (docs/SECURITY.md); Node and other non-browser clients send no Origin and are never refused for it",
+      "web pages (origins) whose browsers may use the client (SDK) port, `*` for any; not given: a page with an Origin is refused while the default user needs no password, unless it is served from a loopback host or the node's own --host/--advertise-host (docs/SECURITY.md); Node and other non-browser clients send no Origin and are never refused for it; the admin port also serves a Host that is one of these origins' hosts",
     defaultText: 'local pages while the default user needs no password, else any',
     patternText: 'scheme://host[:port] (https://app.example) or *, comma-separated',
   },

@@ -11,6 +11,8 @@
  *   host) or from the node's own --host / --advertise-host. A DNS-rebinding page still has its own
  *   name as its origin, so it is refused;
  * - else (a password is needed): any origin; the page must still authenticate.
+ *
+ * The admin port applies the same "own host" and list to the Host header (src/admin/host-check.ts).
  */
 
 /** An allowed-origins list that admits every origin. */
@@ -20,6 +22,15 @@ export const ANY_ORIGIN = '*';
 export function isLoopbackHost(host: string): boolean {
   const h = bareHost(host);
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * Whether `host` is this machine or a name the node was told it has (its --host, --advertise-host):
+ * what a DNS-rebinding page, whose host is its own name, can never be.
+ */
+export function isOwnHost(host: string, ownHosts: readonly string[]): boolean {
+  const h = bareHost(host);
+  return isLoopbackHost(h) || ownHosts.some((own) => bareHost(own) === h);
 }
 
 /** A host without IPv6 brackets, lower case: `[::1]` is `::1`. */
@@ -59,6 +70,11 @@ export function parseAllowedOrigins(entries: readonly string[]): string[] {
   });
 }
 
+/** Whether a normalised origin (null: not one) is in an --allowed-origins list, or the list is `*`. */
+export function isListedOrigin(origin: string | null, allowed: readonly string[]): boolean {
+  return allowed.includes(ANY_ORIGIN) || (origin !== null && allowed.includes(origin));
+}
+
 export interface OriginPolicy {
   /** --allowed-origins, normalised (parseAllowedOrigins); null when not given. */
   readonly allowed: readonly string[] | null;
@@ -73,12 +89,11 @@ export interface OriginPolicy {
 export function originRefusal(origin: string, policy: OriginPolicy, open: boolean): string | null {
   const normal = normalOrigin(origin);
   if (policy.allowed !== null) {
-    if (policy.allowed.includes(ANY_ORIGIN) || (normal !== null && policy.allowed.includes(normal))) return null;
+    if (isListedOrigin(normal, policy.allowed)) return null;
     return `the page's origin ${origin} is not in --allowed-origins; add it to let browsers on that page use this node (--allowed-origins ${normal ?? 'https://app.example'})`;
   }
   if (!open) return null;
-  const host = normal === null ? null : bareHost(new URL(normal).hostname);
-  if (host !== null && (isLoopbackHost(host) || policy.ownHosts.some((h) => bareHost(h) === host))) return null;
+  if (normal !== null && isOwnHost(new URL(normal).hostname, policy.ownHosts)) return null;
   return (
     `the page's origin ${origin} is not local and this node needs no password (any web page could use it through the visitor's browser); ` +
     `to let browsers on that page use it, start the node with --allowed-origins ${normal ?? 'https://app.example'}, or give the default user a password (--default-password-file)`

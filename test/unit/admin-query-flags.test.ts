@@ -28,6 +28,8 @@ before(async () => {
     log: silentLogger,
     acl: null,
     authGuard: null,
+    origins: { allowed: null, ownHosts: ['127.0.0.1'] },
+    connectionLimits: { maxConnections: 100, maxPerAddress: 0 },
     routes: [
       ...nodeRoutes({ status: () => ({ members: [] }) as unknown as NodeStatus, topology: () => topology, draining: () => false }),
       ...hotKeysRoutes({ local: () => ({ from: 'local' }), cluster: async () => ({ from: 'cluster' }) }),

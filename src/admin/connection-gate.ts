@@ -1,0 +1,68 @@
+/**
+ * The admin port's connections, counted under --max-clients and --max-clients-per-address as the
+ * SDK and RESP ports count theirs (each listener has its own count; ConnectionLimiter). Before,
+ * any number of idle connections was held (2,000 from one address: 12 MB, none refused).
+ *
+ * The gate sits in front of the HTTP server's own connection handling, so a refused connection
+ * never reaches the HTTP parser: on plain HTTP it is answered a 503 with the limit's text at once,
+ * before it sends anything (curl, Prometheus and browsers read it as the answer to their request),
+ * and closed; on HTTPS it is closed unanswered, since any answer would cost a TLS handshake first.
+ * Either way it is logged once a minute per address.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../runtime/env.ts';
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
+import { ConnectionLimiter, remoteAddressKey, type ConnectionLimitsConfig } from '../security/limits.ts';
+
+/**
+ * How long a refused connection is kept at most after its answer, reading and dropping what it
+ * sends: a socket closed with unread input is reset, and a reset can reach the client before it
+ * has read the answer. Short, so a flood of refused dials cannot hold many.
+ */
+const REFUSED_CONNECTION_LINGER_MS = 1000;
+
+/**
+ * Admits `server`'s connections under `limits` from now on (call before it listens). Returns what
+ * closes the refused connections still lingering (the server's close() waits for every socket).
+ */
+export function gateConnections(server: Server, limits: ConnectionLimitsConfig, answerRefusals: boolean, log: Logger): () => void {
+  const admission = new ConnectionLimiter(limits);
+  const refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
+  const lingering = new Set<Socket>();
+  // The listeners Node installed (HTTP parsing, or the TLS handshake before it) run for admitted connections only.
+  const serve = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const address = remoteAddressKey(socket.remoteAddress);
+    const admitted = admission.admit(address);
+    if (admitted.ok) {
+      socket.once('close', admitted.release);
+      for (const listener of serve) listener.call(server, socket);
+      return;
+    }
+    // ConnectionLimiter's node-wide text is Redis's, which names no option.
+    const message = admitted.reason === 'node' ? `${admitted.message} (${limits.maxConnections}, --max-clients)` : admitted.message;
+    const suppressed = refusalLog.pass(address, performance.now());
+    if (suppressed !== null) log.warn({ remote: address, ...suppressedField(suppressed) }, `refused an admin connection from ${address}: ${message}`);
+    socket.on('error', () => socket.destroy());
+    if (answerRefusals) answerRefusal(socket, message, lingering);
+    else socket.destroy();
+  });
+  return () => {
+    for (const socket of lingering) socket.destroy();
+  };
+}
+
+/** Answers a refused plain-HTTP connection 503 with `message` and closes it; it stays in `lingering` until closed. */
+function answerRefusal(socket: Socket, message: string, lingering: Set<Socket>): void {
+  lingering.add(socket);
+  const linger = setTimeout(() => socket.destroy(), REFUSED_CONNECTION_LINGER_MS);
+  socket.once('close', () => {
+    clearTimeout(linger);
+    lingering.delete(socket);
+  });
+  socket.resume();
+  const body = `${message} on the admin port\n`;
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
