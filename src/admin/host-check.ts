@@ -29,10 +29,10 @@ export function hostRefusal(host: string | undefined, policy: OriginPolicy, sche
     if (isIP(name.replace(/^\[|\]$/g, '')) !== 0 || isOwnHost(name, policy.ownHosts)) return null;
     if (policy.allowed !== null && isListedOrigin(origin, policy.allowed)) return null;
   }
-  const quoted = host.slice(0, QUOTED_HOST_CHARS);
+  const example = origin !== null && origin.length <= QUOTED_HOST_CHARS ? origin : `${scheme}://NAME:PORT`;
   return (
-    `Host ${quoted} is neither an address nor a name of this node, and the node needs no password: a web page under another name (DNS rebinding) could read it through its visitor's browser. ` +
-    `Reach the node by IP address, localhost or its --host / --advertise-host; or allow this name with --allowed-origins ${origin ?? `${scheme}://NAME:PORT`}; or give the default user a password (--default-password-file)`
+    `Host ${host.slice(0, QUOTED_HOST_CHARS)} is neither an address nor a name of this node, and the node needs no password: a web page under another name (DNS rebinding) could read it through its visitor's browser. ` +
+    `Reach the node by IP address, localhost or its --host / --advertise-host; or allow this name with --allowed-origins ${example}; or give the default user a password (--default-password-file)`
   );
 }
 

@@ -245,6 +245,10 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
 
   // One admission gate for the node's client calls, SDK and RESP together (src/replication/admission-gate.ts).
   const admission = new AdmissionGate({ nowMs: () => env.clock.monoMs() });
+  // Connections each listener (SDK, RESP, admin) holds, in all and per address; counted per listener.
+  const connectionLimits = { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress };
+  // Which web pages may use the node: Origin on the client port, Host on the admin port (security/origins.ts).
+  const origins = { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] };
   let server: ClientServer;
   try {
     server = await startClientServer({
@@ -260,14 +264,14 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
       limits: { maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes, maxFrameBytes: config.limits.maxFrameBytes, maxBatchRequests: config.limits.maxBatchRequests },
       maxInFlightPerConnection: config.limits.maxInFlight,
       unreadRepliesLimitBytes: config.limits.maxUnreadReplyBytes,
-      maxConnections: config.limits.maxClients,
-      maxConnectionsPerAddress: config.limits.maxClientsPerAddress,
+      maxConnections: connectionLimits.maxConnections,
+      maxConnectionsPerAddress: connectionLimits.maxPerAddress,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       rateLimit: rateLimits(config.limits.maxRequestRate, config.limits.maxUserRequestRate),
       acl,
       authGuard,
       tls: tlsFor('client'),
-      origins: { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] },
+      origins,
       status,
       hotKeys: { report: (count) => node.hotKeys(count), subscribe: (listener) => node.onHotKeyAlert(listener) },
       invalidations: { subscribe: (deliver) => node.shoal.invalidations.subscribe(deliver) },
@@ -297,7 +301,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         }),
         log,
         limits: { maxArgumentBytes: config.limits.maxValueBytes, maxArguments: config.limits.respMaxArguments, maxCommandsInFlight: config.limits.maxPipeline, maxPendingReplyBytes: config.limits.respMaxUnreadReplyBytes },
-        connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
+        connectionLimits,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         rateLimit: rateLimits(config.limits.maxRequestRate, config.limits.maxUserRequestRate),
         acl,
@@ -343,9 +347,8 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         log,
         acl,
         authGuard,
-        // The client port's rules: Host names as its page origins (DNS rebinding), and its connection limits.
-        origins: { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] },
-        connectionLimits: { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress },
+        origins,
+        connectionLimits,
         routes: [
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
           ...hotKeysRoutes(views.hotKeys),
