@@ -1,7 +1,7 @@
 /**
  * The admin port's connections, counted under --max-clients and --max-clients-per-address as the
  * SDK and RESP ports count theirs (each listener has its own count; ConnectionLimiter). Before,
- * any number of idle connections was held (2,000 from one address: 12 MB, none refused).
+ * any number of idle connections was held, from one address as from many.
  *
  * The gate sits in front of the HTTP server's own connection handling, so a refused connection
  * never reaches the HTTP parser: on plain HTTP it is answered a 503 with the limit's text at once,

@@ -1,7 +1,7 @@
 /**
  * The admin port of a real daemon counts its connections, as the SDK and RESP ports do, under
  * --max-clients and --max-clients-per-address (each listener has its own count). Before, any
- * number of idle connections was held: 2,000 from one address cost 12 MB and nothing refused them.
+ * number of idle connections was held (a probe of 2,000 idle connections from one address: all held).
  * A connection over a limit is answered HTTP 503 with the limit's text at once, before it sends
  * anything, and closed; over HTTPS it is closed unanswered (an answer would need a handshake).
  * It is logged once a minute per address. Loopback has many addresses (127.0.0.2, 127.0.0.3), so
