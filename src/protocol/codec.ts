@@ -917,7 +917,7 @@ function checkRmwKeys(o: WireRmwOp, keys: Uint8Array[]): void {
   if (o.op === 'copy' && sameBytes(keys[0]!, keys[1]!)) throw malformed('rmw copy needs two different keys');
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 

@@ -266,6 +266,8 @@ export interface ReplicationBugs {
   noJointQuorum?: boolean;
   /** Nodes never fold the versions they read or apply into their HLC: a write can be older than what its coordinator already returned. */
   hlcIgnoresRemote?: boolean;
+  /** A coordinator takes an ack reporting that the replica kept a version an earlier incarnation of the coordinator's node gave the key for an ordinary ack: a restarted node's write under an older (or the same) version is acknowledged and lost (test/sim/hlc-restart.test.ts). */
+  hlcForgetsPredecessor?: boolean;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

@@ -119,6 +119,8 @@ interface PendingWrite extends Routing {
   /** Bytes this request counts in flight (see deadlineFor); `extended` as in PendingRead. */
   bytes: number;
   extended: boolean;
+  /** Starts the write again under a fresh version (restamp). */
+  reissue: () => void;
 }
 
 interface PendingRead extends Routing {
@@ -257,6 +259,8 @@ export interface CoordinatorStats {
   ringsAdopted: number;
   /** Writes failed `unavailable` whose silent replicas then acknowledged enough to meet the level (late-acks.ts). */
   writesAcknowledgedLate: number;
+  /** Writes started again under a newer version: a replica held one an earlier incarnation of this node gave the key (restamp). */
+  writesRestamped: number;
   /** Deadline expiries put off one turn because their timer fired DEADLINE_STALL_MS late or more (see expireDue). */
   stalledExpiries: number;
 }
@@ -300,6 +304,7 @@ export class Coordinator implements KvService {
     routesRefused: 0,
     ringsAdopted: 0,
     writesAcknowledgedLate: 0,
+    writesRestamped: 0,
     stalledExpiries: 0,
   };
   /** Sum of `bytes` over the pending requests. */
@@ -440,7 +445,7 @@ export class Coordinator implements KvService {
 
   /** Routes a replica's answer to its pending request; late answers to finished requests are ignored. */
   onReply(from: string, message: KvMessage): void {
-    if (message.t === 'wa') this.onWriteAck(from, message.id);
+    if (message.t === 'wa') this.onWriteAck(from, message.id, message.sv);
     else if (message.t === 'ra') this.onReadAnswer(from, message.id, message.r, message.ready, message.e, message.f, message.ei === true, message.h, message.vh);
     else if (message.t === 'nb') this.onBusy(from, message.id);
     else if (message.t === 'wo') this.onOutOfMemory(from, message.id);
@@ -461,10 +466,11 @@ export class Coordinator implements KvService {
 
   // ---- writes -----------------------------------------------------------------------------
 
-  private write(key: Uint8Array, value: Uint8Array | null, expiresAtMs: number, options: { consistency?: Consistency; sloppy?: boolean }, done: Callback<WriteResult>): void {
+  /** `restamped`: the write again under a newer version (restamp), not counted twice. */
+  private write(key: Uint8Array, value: Uint8Array | null, expiresAtMs: number, options: { consistency?: Consistency; sloppy?: boolean }, done: Callback<WriteResult>, restamped = false): void {
     const problem = this.checkKey(key) ?? this.checkJoined() ?? this.checkCapacity();
     if (problem) return this.fail(done, problem);
-    this.stats.writes++;
+    if (!restamped) this.stats.writes++;
     const placement = this.ctx.placement();
     const partition = placement.partitionOfKey(key);
     const owners = placement.owners(partition);
@@ -495,6 +501,8 @@ export class Coordinator implements KvService {
       deadline: this.deadlineFor(bytes),
       bytes,
       extended: false,
+      // Answers the caller unless this write did already.
+      reissue: () => this.write(key, value, expiresAtMs, options, write.done === null ? () => {} : done, true),
     };
     write.done = this.timed(value === null ? 'delete' : 'set', write, done);
     this.track(id, write);
@@ -629,10 +637,11 @@ export class Coordinator implements KvService {
     return q.owners.filter((name) => write.acked.has(name) || q.movedPast.has(name)).length >= q.needed;
   }
 
-  private onWriteAck(from: string, id: number): void {
+  private onWriteAck(from: string, id: number, superseding: Version | undefined): void {
     const write = this.pending.get(id);
     if (!write) return this.onLateAck(from, id);
     if (write.kind !== 'write') return;
+    if (superseding !== undefined && this.fromPredecessor(write, superseding)) return this.restamp(id, write, superseding);
     const standsInFor = write.fallbacks.get(from);
     if (write.awaiting.delete(from)) {
       write.acks++;
@@ -645,6 +654,31 @@ export class Coordinator implements KvService {
     } else return; // a duplicate
     this.reportAnswer(write, from);
     this.settleWrite(id, write);
+  }
+
+  /**
+   * Whether a version of this node's that a replica kept over `write` was handed out by an earlier
+   * incarnation of it: this one's HLC never hands out a version twice, nor one it has not reached.
+   * One this incarnation stamped later (a newer write of the key) is at or below its clock; so may
+   * be a predecessor's, if the clock passed it since the write was stamped: that write loses (docs/REPLICATION.md, "Versions across restarts").
+   */
+  private fromPredecessor(write: PendingWrite, superseding: Version): boolean {
+    if (this.ctx.config.bugs?.hlcForgetsPredecessor) return false;
+    return compareVersions(superseding, write.version) === 0 || compareVersions(superseding, this.hlc.peek()) > 0;
+  }
+
+  /**
+   * A replica kept a version an earlier incarnation of this node gave the key, newer than (or as
+   * new as) `write`: its clock, pulled ahead by peers or by a wall clock stepped back, died with it.
+   * The clock folds that version in and the write starts again under a newer one, so it replaces
+   * the predecessor's (and two different records never share a version) instead of being
+   * acknowledged and lost.
+   */
+  private restamp(id: number, write: PendingWrite, superseding: Version): void {
+    this.stats.writesRestamped++;
+    this.hlc.observe(superseding);
+    this.untrack(id, write);
+    write.reissue();
   }
 
   /**

@@ -20,7 +20,13 @@ export type KvMessage =
    * answers `ns`, see docs/REPLICATION.md "Ring changes"); absent only in hand-built messages.
    */
   | { t: 'w'; id: number; p: number; k: string; r: Uint8Array; h?: string; v?: string }
-  | { t: 'wa'; id: number }
+  /**
+   * Replica write acknowledged. `sv`: the replica kept a record the write's own node stamped that
+   * is newer than the write, or as new with other bytes: a version an earlier incarnation of that
+   * node handed out (its HLC lives in memory; coordinator.ts, onWriteAck). 16 bytes after the
+   * binary ack; a node before the field reads the ack alone.
+   */
+  | { t: 'wa'; id: number; sv?: Version }
   /** The replica's store refused a write for its memory budget (noeviction, or larger than the budget): it will not be acknowledged. */
   | { t: 'wo'; id: number }
   /** The replica's partition actor refused a write or read: its mailbox is full (backpressure). */
@@ -383,7 +389,12 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
         return out;
       }
       break;
-    case 'wa':
+    case 'wa': {
+      const out = new Uint8Array(message.sv === undefined ? 9 : 9 + EVICTED_VERSION_BYTES);
+      const view = header(out, Tag.wa, message.id);
+      if (message.sv !== undefined) writeVersion(view, 9, message.sv);
+      return out;
+    }
     case 'nb': {
       const out = new Uint8Array(9);
       header(out, Tag[message.t], message.id);
@@ -528,7 +539,7 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       return v === undefined ? { t: 'w', id, p, k, r } : { t: 'w', id, p, k, r, v };
     }
     case Tag.wa:
-      return { t: 'wa', id };
+      return bytes.length >= 9 + EVICTED_VERSION_BYTES ? { t: 'wa', id, sv: readVersion(view, 9) } : { t: 'wa', id };
     case Tag.nb:
       return { t: 'nb', id };
     case Tag.r: {

@@ -13,6 +13,7 @@
  * a retryable `overloaded` error when too few replicas are left to reach the consistency level.
  */
 import { TurnScheduler } from '../actors/index.ts';
+import { sameBytes } from '../protocol/codec.ts';
 import type { DiskTier, RecoverySummary, Store } from '../store/index.ts';
 import type { ReplicationContext } from './context.ts';
 import { EvictionShadow, evictionShadowCapacity } from './eviction-shadow.ts';
@@ -391,6 +392,22 @@ export class ReplicaHost {
   }
 
   /**
+   * The version of the record `key` holds when the write's own node stamped it, newer than the
+   * write or as new with other bytes: a version one of that node's earlier incarnations handed
+   * out (a new incarnation's HLC starts from its wall clock and can fall behind it), which the
+   * write's coordinator learns from the ack (coordinator.ts, onWriteAck). Undefined otherwise.
+   */
+  private predecessorVersion(actor: PartitionActor, key: string, record: Uint8Array): Version | undefined {
+    const held = actor.replica.peek(key);
+    if (held === null) return undefined;
+    const version = versionOfEncoded(held);
+    const incoming = versionOfEncoded(record);
+    if (version.node !== incoming.node) return undefined;
+    const order = compareVersions(version, incoming);
+    return order > 0 || (order === 0 && !sameBytes(held, record)) ? version : undefined;
+  }
+
+  /**
    * Applies a record (inside the partition actor's turn), folding its version into the HLC. The
    * read-modify-write ids standing for the record it replaces move on to it (rmw-requests.ts),
    * taken as built on it, unless `builtOn` is false: a fenced result known not to have read it.
@@ -449,8 +466,10 @@ export class ReplicaHost {
         const startMs = this.observer === null ? 0 : this.ctx.env.clock.monoMs();
         const queued = this.run(message.p, (actor) => {
           const dropped = this.ctx.config.bugs?.dropWritesOn === this.ctx.selfName;
-          if (dropped || this.apply(actor, k, r) !== 'refused') this.ctx.send(from, { t: 'wa', id });
-          else this.ctx.send(from, { t: 'wo', id });
+          const outcome = dropped ? 'applied' : this.apply(actor, k, r);
+          const sv = outcome === 'stale' ? this.predecessorVersion(actor, k, r) : undefined;
+          if (outcome === 'refused') this.ctx.send(from, { t: 'wo', id });
+          else this.ctx.send(from, sv === undefined ? { t: 'wa', id } : { t: 'wa', id, sv });
           if (this.observer !== null) this.observer('write', (this.ctx.env.clock.monoMs() - startMs) / 1000);
         });
         if (!queued) this.ctx.send(from, { t: 'nb', id });

@@ -83,6 +83,7 @@ const BUG_SWITCHES = {
   forgetHints: 'flag',
   noJointQuorum: 'flag',
   hlcIgnoresRemote: 'flag',
+  hlcForgetsPredecessor: 'flag',
 } as const satisfies Record<keyof Required<ReplicationBugs>, 'flag' | 'node'>;
 
 /** Parses `--bugs`: a comma list of switch names, `name=node` for those naming a node. */
