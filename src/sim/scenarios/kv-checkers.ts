@@ -15,7 +15,9 @@
  *   (the same incarnation: its HLC lives in memory) returned to any client before the write began,
  *   as its hybrid logical clock folds in every version it reads or applies;
  * - clock-skew inversions are counted apart: a read returned a write that is newer by HLC version
- *   than a write acknowledged later in real time (last-writer-wins decided by skewed clocks).
+ *   than a write acknowledged later in real time (last-writer-wins decided by skewed clocks);
+ * - versions across restarts: unless both writes went through one node (whatever its incarnation),
+ *   which must version the later one after the earlier (coordinator.ts, restamp).
  *
  * A scenario may pass `explain` to classify a failed lost-write or read-your-writes check itself
  * (kv-pressure counts the ones memory-pressure evictions account for); whatever it does not
@@ -145,15 +147,30 @@ export class KvHistoryChecker implements OpListener {
       }
     }
 
-    if (source && source.endMs !== null) {
-      for (const w of h.acked) {
-        if (w.endMs! >= r.startMs) break;
-        if (w.startMs > source.endMs && w.version && compareVersions(w.version, readVersion) < 0) {
-          this.figures.skewInversions++;
-          break;
-        }
+    if (source && source.endMs !== null) this.checkInversions(h, r, source, readVersion);
+  }
+
+  /**
+   * Writes acknowledged after `source` ended and before the read began, yet versioned older than
+   * it: last-writer-wins decided by skewed clocks (counted), unless both went through one node,
+   * which must version the later one after (a violation: across its restarts too).
+   */
+  private checkInversions(h: KeyHistory, r: ReadOp, source: WriteOp, readVersion: Version): void {
+    let inverted = false;
+    for (const w of h.acked) {
+      if (w.endMs! >= r.startMs) break;
+      if (w.startMs <= source.endMs! || !w.version || compareVersions(w.version, readVersion) >= 0) continue;
+      if (w.coordinator === source.coordinator) {
+        return this.violate(
+          'versions-across-restarts',
+          r,
+          `read of ${r.key} returned ${versionToString(readVersion)}, written through n${w.coordinator + 1} (incarnation ${source.incarnation}) before its write ` +
+            `versioned ${versionToString(w.version)} (incarnation ${w.incarnation}) was acknowledged: one node versioned a later write of the key older`,
+        );
       }
+      inverted = true;
     }
+    if (inverted) this.figures.skewInversions++;
   }
 
   /**
