@@ -9,38 +9,63 @@
 //    crashes and restarts; 1 s later its wall clock reads v1's millisecond again, and v2 gets v1's
 //    very version: P and A keep v1, C takes v2, and anti-entropy, comparing versions, never sees
 //    a difference.
+// Each construction's writes and reads are judged by the kv scenarios' history checker, as in a
+// swarm run (where none of the seeds tried reaches either: docs/SIMULATION.md).
 // Virtual time: nothing here is a timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicationConfig } from '../../src/replication/config.ts';
 import { compareVersions, type Version } from '../../src/replication/hlc.ts';
-import { counterCluster } from './rmw-counter-cluster.ts';
+import { KvHistoryChecker } from '../../src/sim/scenarios/kv-checkers.ts';
+import type { Op, ReadOp, WriteOp } from '../../src/sim/scenarios/kv-workload.ts';
+import { COUNTER, counterCluster } from './rmw-counter-cluster.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 type Outcome = { error: string } | { version: Version };
 
+/** The cluster, with its writes and reads of the key judged by the kv scenarios' history checker. */
 function restartCluster(bugs: ReplicationConfig['bugs']) {
   const built = counterCluster(bugs);
   const { sim, key } = built;
   const step = (ms = 1_000) => sim.runUntil(sim.now + ms);
   const outcomes = new Map<string, Outcome>();
-  const set = (node: number, value: string) =>
-    sim.process(node)!.kv.set(key, enc.encode(value), { consistency: 'quorum' }, (error, result) => outcomes.set(value, error ? { error: error.code } : { version: result!.version! }));
+  const history = new KvHistoryChecker(3, () => false);
+  const op = (kind: 'write' | 'read', node: number, value: string | null) => {
+    const common = { client: node, key: COUNTER, consistency: 'quorum' as const, sticky: true, coordinator: node, incarnation: sim.nodes[node]!.incarnation, startMs: sim.now };
+    const started: Op = kind === 'write' ? { ...common, kind, value, ttlMs: 0, sloppy: false, endMs: null, outcome: 'pending', version: null, acks: 0 } : { ...common, kind, endMs: null, outcome: 'pending', value: null, version: null };
+    history.issued(started);
+    return started;
+  };
+  const set = (node: number, value: string) => {
+    const write = op('write', node, value) as WriteOp;
+    sim.process(node)!.kv.set(key, enc.encode(value), { consistency: 'quorum' }, (error, result) => {
+      outcomes.set(value, error ? { error: error.code } : { version: result!.version! });
+      history.completed({ ...write, endMs: sim.now, outcome: error ? 'failed' : 'acked', version: result?.version ?? null });
+    });
+  };
   /** What a QUORUM read through each node returns. */
   const readThroughEach = () => {
     const values: (string | null)[] = [];
-    sim.nodes.forEach((_, n) => sim.process(n)!.kv.get(key, { consistency: 'quorum' }, (error, result) => (values[n] = error ? error.code : result!.value && dec.decode(result!.value))));
+    sim.nodes.forEach((_, n) => {
+      const read = op('read', n, null) as ReadOp;
+      sim.process(n)!.kv.get(key, { consistency: 'quorum' }, (error, result) => {
+        values[n] = error ? error.code : result!.value && dec.decode(result!.value);
+        history.completed({ ...read, endMs: sim.now, outcome: error ? 'failed' : 'ok', value: result?.value ? dec.decode(result.value) : null, version: result?.version ?? null });
+      });
+    });
     step();
     return values;
   };
-  return { ...built, step, set, outcomes, readThroughEach };
+  /** The history checker's verdicts on it, by checker. */
+  const violations = () => history.violations.map((v) => v.checker);
+  return { ...built, step, set, outcomes, readThroughEach, violations };
 }
 
 /** Pulled ahead: D's v1 is stamped 10 s ahead of its wall clock; after its restart it writes v2 then v3. */
 function pulledAhead(bugs: ReplicationConfig['bugs'] = {}) {
-  const { cluster, sim, key, coordinator: D, owners, held, step, set, outcomes, readThroughEach } = restartCluster(bugs);
+  const { cluster, sim, key, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P] = owners;
   sim.nodes[P]!.clock.setOffset(10_000);
   set(P, 'v0');
@@ -59,12 +84,13 @@ function pulledAhead(bugs: ReplicationConfig['bugs'] = {}) {
   step();
   set(D, 'v3');
   step(30_000);
-  return { outcomes, held: held(), reads: readThroughEach(), restamped: sim.process(D)!.kv.stats.writesRestamped };
+  const reads = readThroughEach();
+  return { outcomes, held: held(), reads, restamped: sim.process(D)!.kv.stats.writesRestamped, violations: violations() };
 }
 
 /** Stepped back: D's v2, after its restart, gets the version of its v1, which C missed. */
 function steppedBack(bugs: ReplicationConfig['bugs'] = {}) {
-  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach } = restartCluster(bugs);
+  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P, A, C] = owners;
   const t1 = Math.floor(sim.now) + 1;
   sim.runUntil(t1);
@@ -84,7 +110,8 @@ function steppedBack(bugs: ReplicationConfig['bugs'] = {}) {
   step(50);
   for (const heal of heals) heal();
   step(30_000);
-  return { outcomes, v1Held, held: held(), reads: readThroughEach(), restamped: sim.process(D)!.kv.stats.writesRestamped };
+  const reads = readThroughEach();
+  return { outcomes, v1Held, held: held(), reads, restamped: sim.process(D)!.kv.stats.writesRestamped, violations: violations() };
 }
 
 const versionOf = (outcome: Outcome | undefined): Version => {
@@ -99,6 +126,7 @@ test('a restarted node whose clock had been pulled ahead by a peer writes over i
   assert.ok(compareVersions(versionOf(run.outcomes.get('v3')), versionOf(run.outcomes.get('v2'))) > 0);
   assert.deepEqual(run.held, ['v3', 'v3', 'v3']);
   assert.deepEqual(run.reads, ['v3', 'v3', 'v3', 'v3']);
+  assert.deepEqual(run.violations, []);
 });
 
 test('with the predecessor\'s version taken for an ordinary ack, the restarted node\'s acknowledged writes are stamped below v1 and lost', () => {
@@ -107,6 +135,7 @@ test('with the predecessor\'s version taken for an ordinary ack, the restarted n
   assert.ok(compareVersions(versionOf(run.outcomes.get('v3')), versionOf(run.outcomes.get('v1'))) < 0, 'v3 acknowledged under an older version than v1');
   assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
   assert.deepEqual(run.reads, ['v1', 'v1', 'v1', 'v1']);
+  assert.deepEqual(run.violations, ['versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts'], 'each read of v1');
 });
 
 test('a restarted node whose wall clock stepped back never gives a second record its earlier incarnation\'s version: the replicas converge on v2', () => {
@@ -116,6 +145,7 @@ test('a restarted node whose wall clock stepped back never gives a second record
   assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) > 0);
   assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
   assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
+  assert.deepEqual(run.violations, []);
 });
 
 test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share a version and the replicas never converge', () => {
@@ -124,4 +154,5 @@ test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share
   assert.deepEqual(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1')), 'two records, one version');
   assert.deepEqual(run.held, ['v1', 'v1', 'v2'], 'still apart 30 s later');
   assert.equal(new Set(run.reads).size, 2, `reads through different nodes answer different values: ${run.reads.join(', ')}`);
+  assert.ok(run.violations.length > 0 && run.violations.every((checker) => checker === 'no-fabricated-value'), `v1 read with the version of v2's write: ${run.violations.join(', ')}`);
 });
