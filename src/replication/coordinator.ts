@@ -660,7 +660,8 @@ export class Coordinator implements KvService {
    * Whether a version of this node's that a replica kept over `write` was handed out by an earlier
    * incarnation of it: this one's HLC never hands out a version twice, nor one it has not reached.
    * One this incarnation stamped later (a newer write of the key) is at or below its clock; so may
-   * be a predecessor's, if the clock passed it since the write was stamped: that write loses (docs/REPLICATION.md, "Versions across restarts").
+   * be a predecessor's, if the clock passed it since the write was stamped: that write loses
+   * (docs/REPLICATION.md, "Versions across restarts").
    */
   private fromPredecessor(write: PendingWrite, superseding: Version): boolean {
     if (this.ctx.config.bugs?.hlcForgetsPredecessor) return false;

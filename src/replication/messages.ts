@@ -367,7 +367,8 @@ const RA_VOUCH = 64;
  * inherited horizon (RA_VOUCH): a replica sends it only to coordinators at this version or later.
  */
 export const VOUCH_PROTOCOL = 4;
-const EVICTED_VERSION_BYTES = 16;
+/** An encoded version (wall ms f64, logical u32, node u32). */
+const VERSION_BYTES = 16;
 /** Store keys are latin1 strings (record.ts) of at most the key limit, far below u16. */
 const MAX_BINARY_KEY = 0xffff;
 /** Ring versions are hex digests (src/ring/ring.ts), far below u8. */
@@ -390,7 +391,7 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       }
       break;
     case 'wa': {
-      const out = new Uint8Array(message.sv === undefined ? 9 : 9 + EVICTED_VERSION_BYTES);
+      const out = new Uint8Array(message.sv === undefined ? 9 : 9 + VERSION_BYTES);
       const view = header(out, Tag.wa, message.id);
       if (message.sv !== undefined) writeVersion(view, 9, message.sv);
       return out;
@@ -417,8 +418,8 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       const horizon = record === null && evicted === undefined ? message.h : undefined;
       const version = evicted ?? floor;
       const vouch = record !== null ? message.vh : horizon !== undefined ? message.vh : undefined;
-      const versionBytes = (version !== undefined ? EVICTED_VERSION_BYTES : 0) + (horizon !== undefined ? EVICTED_VERSION_BYTES : 0);
-      const recordAt = record !== null && vouch !== undefined ? 10 + EVICTED_VERSION_BYTES : 10;
+      const versionBytes = (version !== undefined ? VERSION_BYTES : 0) + (horizon !== undefined ? VERSION_BYTES : 0);
+      const recordAt = record !== null && vouch !== undefined ? 10 + VERSION_BYTES : 10;
       const out = new Uint8Array(record !== null ? recordAt + record.length : 10 + versionBytes);
       const view = header(out, Tag.ra, message.id);
       view.setUint8(
@@ -434,7 +435,7 @@ export function encodeKvMessage(message: KvMessage): Uint8Array {
       if (record !== null && vouch !== undefined) writeVersion(view, 10, vouch);
       if (record !== null) out.set(record, recordAt);
       if (version !== undefined) writeVersion(view, 10, version);
-      if (horizon !== undefined) writeVersion(view, version !== undefined ? 10 + EVICTED_VERSION_BYTES : 10, horizon);
+      if (horizon !== undefined) writeVersion(view, version !== undefined ? 10 + VERSION_BYTES : 10, horizon);
       return out;
     }
     default:
@@ -539,7 +540,7 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       return v === undefined ? { t: 'w', id, p, k, r } : { t: 'w', id, p, k, r, v };
     }
     case Tag.wa:
-      return bytes.length >= 9 + EVICTED_VERSION_BYTES ? { t: 'wa', id, sv: readVersion(view, 9) } : { t: 'wa', id };
+      return bytes.length >= 9 + VERSION_BYTES ? { t: 'wa', id, sv: readVersion(view, 9) } : { t: 'wa', id };
     case Tag.nb:
       return { t: 'nb', id };
     case Tag.r: {
@@ -556,17 +557,17 @@ function decodeBinary(bytes: Uint8Array): KvMessage {
       const ready = (flags & RA_READY) !== 0;
       if ((flags & RA_HAS_RECORD) !== 0) {
         if ((flags & RA_VOUCH) === 0) return { t: 'ra', id, ready, r: bytes.subarray(10) };
-        need(bytes, 10 + EVICTED_VERSION_BYTES);
-        return { t: 'ra', id, ready, r: bytes.subarray(10 + EVICTED_VERSION_BYTES), vh: readVersion(view, 10) };
+        need(bytes, 10 + VERSION_BYTES);
+        return { t: 'ra', id, ready, r: bytes.subarray(10 + VERSION_BYTES), vh: readVersion(view, 10) };
       }
       if ((flags & RA_EVICTED) !== 0) {
-        need(bytes, 10 + EVICTED_VERSION_BYTES);
+        need(bytes, 10 + VERSION_BYTES);
         return (flags & RA_INEXACT) !== 0 ? { t: 'ra', id, ready, r: null, e: readVersion(view, 10), ei: true } : { t: 'ra', id, ready, r: null, e: readVersion(view, 10) };
       }
       const floored = (flags & RA_FLOOR) !== 0;
-      const horizonAt = floored ? 10 + EVICTED_VERSION_BYTES : 10;
+      const horizonAt = floored ? 10 + VERSION_BYTES : 10;
       const hasHorizon = (flags & RA_HORIZON) !== 0;
-      need(bytes, hasHorizon ? horizonAt + EVICTED_VERSION_BYTES : horizonAt);
+      need(bytes, hasHorizon ? horizonAt + VERSION_BYTES : horizonAt);
       const horizon = hasHorizon ? readVersion(view, horizonAt) : undefined;
       return {
         t: 'ra',
