@@ -14,6 +14,7 @@
 // Virtual time: nothing here is a timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Consistency } from '../../src/replication/api.ts';
 import type { ReplicationConfig } from '../../src/replication/config.ts';
 import { compareVersions, type Version } from '../../src/replication/hlc.ts';
 import { KvHistoryChecker } from '../../src/sim/scenarios/kv-checkers.ts';
@@ -38,9 +39,9 @@ function restartCluster(bugs: ReplicationConfig['bugs']) {
     history.issued(started);
     return started;
   };
-  const set = (node: number, value: string) => {
-    const write = op('write', node, value) as WriteOp;
-    sim.process(node)!.kv.set(key, enc.encode(value), { consistency: 'quorum' }, (error, result) => {
+  const set = (node: number, value: string, consistency: Consistency = 'quorum') => {
+    const write = { ...(op('write', node, value) as WriteOp), consistency };
+    sim.process(node)!.kv.set(key, enc.encode(value), { consistency }, (error, result) => {
       outcomes.set(value, error ? { error: error.code } : { version: result!.version! });
       history.completed({ ...write, endMs: sim.now, outcome: error ? 'failed' : 'acked', version: result?.version ?? null });
     });
@@ -88,8 +89,8 @@ function pulledAhead(bugs: ReplicationConfig['bugs'] = {}) {
   return { outcomes, held: held(), reads, restamped: sim.process(D)!.kv.stats.writesRestamped, violations: violations() };
 }
 
-/** Stepped back: D's v2, after its restart, gets the version of its v1, which C missed. */
-function steppedBack(bugs: ReplicationConfig['bugs'] = {}) {
+/** Stepped back: D's v2 (written at `v2Level`), after its restart, gets the version of its v1, which C missed. */
+function steppedBack(bugs: ReplicationConfig['bugs'] = {}, v2Level: Consistency = 'quorum') {
   const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P, A, C] = owners;
   const t1 = Math.floor(sim.now) + 1;
@@ -106,7 +107,9 @@ function steppedBack(bugs: ReplicationConfig['bugs'] = {}) {
   step(100);
   cluster.restart(D);
   sim.runUntil(t1 + 1_000);
-  set(D, 'v2');
+  // P's and A's answers to v2 come 20 ms late: at ONE, C's ack answers the write first.
+  if (v2Level === 'one') for (const owner of [P, A]) sim.network.clog(owner, D, sim.now + 20);
+  set(D, 'v2', v2Level);
   step(50);
   for (const heal of heals) heal();
   step(30_000);
@@ -146,6 +149,15 @@ test('a restarted node whose wall clock stepped back never gives a second record
   assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
   assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
   assert.deepEqual(run.violations, []);
+});
+
+test('a write at ONE answered by C alone before P and A tell of v1 is restamped all the same: the replicas converge on v2', () => {
+  const run = steppedBack({}, 'one');
+  assert.deepEqual(run.v1Held, ['v1', 'v1', null]);
+  assert.equal(run.restamped, 1);
+  assert.deepEqual(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1')), 'answered under the version C took first');
+  assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
+  assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
 });
 
 test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share a version and the replicas never converge', () => {
