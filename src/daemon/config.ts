@@ -96,6 +96,8 @@ export interface ClientLimits {
   maxPipeline: number;
   maxUnreadReplyBytes: number;
   respMaxUnreadReplyBytes: number;
+  /** --resp-output-buffer-limit; 0: none. */
+  respOutputBufferLimitBytes: number;
   /** RESP: arguments of one command (the command name counts). */
   respMaxArguments: number;
   /** Per listener. */
@@ -328,6 +330,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     maxPipeline: get('max-pipeline'),
     maxUnreadReplyBytes: get('max-unread-replies'),
     respMaxUnreadReplyBytes: get('resp-max-unread-replies'),
+    respOutputBufferLimitBytes: get('resp-output-buffer-limit'),
     respMaxArguments: get('resp-max-arguments'),
     maxClients: get('max-clients'),
     maxClientsPerAddress: get('max-clients-per-address'),

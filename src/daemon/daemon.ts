@@ -300,7 +300,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
           gossipRoundMs: PROFILES[config.gossipProfile].probeIntervalMs,
         }),
         log,
-        limits: { maxArgumentBytes: config.limits.maxValueBytes, maxArguments: config.limits.respMaxArguments, maxCommandsInFlight: config.limits.maxPipeline, maxPendingReplyBytes: config.limits.respMaxUnreadReplyBytes },
+        limits: { maxArgumentBytes: config.limits.maxValueBytes, maxArguments: config.limits.respMaxArguments, maxCommandsInFlight: config.limits.maxPipeline, maxPendingReplyBytes: config.limits.respMaxUnreadReplyBytes, outputBufferLimitBytes: config.limits.respOutputBufferLimitBytes, maxValueBytes: config.limits.maxValueBytes },
         connectionLimits,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         rateLimit: rateLimits(config.limits.maxRequestRate, config.limits.maxUserRequestRate),

@@ -11,10 +11,16 @@
  * commands finishing in one turn of the event loop) are collected and written with one
  * `socket.write` (or one corked batch when a large value is a part of its own).
  *
- * Backpressure: before each command we check what this connection holds: bytes the socket has not
- * sent yet plus replies not handed to it, and commands whose replies are not written. Over a limit
- * we stop parsing and pause the socket, so a client that pipelines without reading its replies
- * fills its own buffers, not our memory; we resume on 'drain' or when commands finish.
+ * Backpressure: before each command we check what this connection holds and is about to hold:
+ * bytes the socket has not sent yet, replies not handed to it, and the replies of the commands
+ * still running, each expected to be as large as the replies seen lately (ReplySizeEstimate, as
+ * the SDK port counts its reads in flight); and how many commands have no reply written. Over a
+ * limit we stop parsing and pause the socket, so a client that pipelines without reading its
+ * replies fills its own buffers, not our memory; we resume on 'drain' or when commands finish.
+ *
+ * The estimate can be wrong (small replies, then a pipeline of large ones), so a connection whose
+ * replies not yet taken by the kernel pass `outputBufferLimitBytes` is closed, its replies
+ * dropped, as Redis closes a client past its client-output-buffer-limit (output-limit.ts).
  */
 import type { Socket } from 'node:net';
 import type { KeyspaceService } from '../replication/api.ts';
@@ -26,13 +32,17 @@ import type { ClientHandle, RespServerState } from './server-state.ts';
 import { ReplySink, RespReplyWriter } from './writer.ts';
 import { ConnectionTracking } from './client-tracking.ts';
 import { HTTP_REQUEST_ERROR, isHttpRequestLine } from './cross-protocol.ts';
-import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
+import { rateLimitMessage, ReplySizeEstimate, type RequestLimiter } from '../security/limits.ts';
 import { keyFilter } from '../security/acl.ts';
 import { rejected, type TransactionState } from './transaction-commands.ts';
 
 export interface ConnectionLimits {
-  /** Stop reading while this many reply bytes wait to be sent (socket buffer + ours). */
+  /** Stop reading while this many reply bytes wait to be sent (socket buffer + ours + those expected of running commands). */
   maxPendingReplyBytes: number;
+  /** Close a connection holding more reply bytes than this unsent (socket buffer + ours); 0: never (--resp-output-buffer-limit). */
+  outputBufferLimitBytes: number;
+  /** The largest value a client may store: what a new connection's running command is expected to return. */
+  maxValueBytes: number;
   /** Stop reading while this many commands wait for their reply to be written. */
   maxCommandsInFlight: number;
   /** Arguments longer than this are refused without being buffered (Shoal's largest value). */
@@ -43,6 +53,9 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPendingReplyBytes: 1024 * 1024,
+  // Redis's own hard limit for clients that do not read (its pubsub class).
+  outputBufferLimitBytes: 32 * 1024 * 1024,
+  maxValueBytes: 1024 * 1024,
   // Each one is a quorum request to the replicas: a client pipelining thousands (redis-cli --pipe)
   // gets them answered in waves rather than queued all at once behind each other until they time out.
   maxCommandsInFlight: 128,
@@ -63,6 +76,8 @@ interface Slot {
   /** The command (for the slow log), and when it started (performance.now() ms). */
   args: Uint8Array[] | null;
   startedAt: number;
+  /** Its sink's (or the output's) `written` when it started: its reply's size is what it adds. */
+  writtenAtStart: number;
   /** While it runs (after its synchronous part): the keys it holds, or 'all' (a keyless command). */
   holds: Holds | null;
   /** INFO commandstats: the known command's full name (`client|list`), whether it ran, and whether it wrote an error. */
@@ -163,6 +178,10 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private running = 0;
   /** What mayRunNow found a command holds, so that hold() need not work it out again. */
   private checked: { args: Uint8Array[]; holds: Holds } | null = null;
+  /** Replies of finished commands waiting in their own sinks for an earlier one to finish. */
+  private queuedReplyBytes = 0;
+  /** How large a running command's reply is expected to be (see the header). */
+  private readonly replyEstimate: ReplySizeEstimate;
 
   constructor(
     private readonly socket: Socket,
@@ -181,6 +200,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.lastActiveAtMs = this.createdAtMs;
     this.user = server.acl?.requiresAuth === true ? null : 'default';
     this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes, maxArguments: limits.maxArguments });
+    this.replyEstimate = new ReplySizeEstimate(limits.maxValueBytes);
     this.directWriter = new RespReplyWriter(this.out, this);
     this.ctx = { server: withWriteAcks(server, this), connection: this };
     const streams = server.invalidations;
@@ -230,8 +250,9 @@ export class RespConnection implements ConnectionState, ClientHandle {
     return this.parser.bufferedBytes;
   }
 
+  /** Replies made and not yet taken by the kernel (CLIENT LIST's omem). */
   get outputBufferBytes(): number {
-    return this.socket.writableLength + this.out.length;
+    return this.socket.writableLength + this.out.length + this.queuedReplyBytes;
   }
 
   /** Every error reply this connection writes counts in INFO's total_error_replies and errorstats. */
@@ -353,7 +374,6 @@ export class RespConnection implements ConnectionState, ClientHandle {
     } finally {
       this.processing = false;
     }
-    this.state.observeBuffered(this.parser.bufferedBytes + this.outputBufferBytes);
     this.flush();
     if (this.closed || this.closing) return;
     if (this.endIfAnswered()) return;
@@ -373,7 +393,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     return (
       this.held !== null ||
       this.queue.length >= this.limits.maxCommandsInFlight ||
-      this.socket.writableLength + this.out.length >= this.limits.maxPendingReplyBytes
+      this.outputBufferBytes + this.running * this.replyEstimate.bytes >= this.limits.maxPendingReplyBytes
     );
   }
 
@@ -464,6 +484,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.executing = slot;
     slot.args = args;
     slot.startedAt = performance.now();
+    slot.writtenAtStart = (slot.sink ?? this.out).written;
     const writer = this.writerFor(slot);
     this.state.countCommand();
     this.running++;
@@ -509,6 +530,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
       slot.closeAfter = true;
       this.closing = true; // nothing after QUIT runs
     }
+    this.replyEstimate.note((slot.sink ?? this.out).written - slot.writtenAtStart);
     const micros = (performance.now() - slot.startedAt) * 1000;
     this.state.recordCommand(slot.args!, micros, this);
     if (slot.statName !== null) this.state.countCommandOutcome(slot.statName, !slot.ran ? 'rejected' : slot.failed ? 'failed' : 'ok', micros);
@@ -522,7 +544,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     // A silent reply gets a sink of its own even at the head, so nothing of it reaches the output.
     const slot: Slot = {
       sink: this.queue.length === 0 && !silent ? null : new ReplySink(256),
-      finished: false, closeAfter: false, silent, args: null, startedAt: 0, holds: null, statName: null, ran: false, failed: false,
+      finished: false, closeAfter: false, silent, args: null, startedAt: 0, writtenAtStart: 0, holds: null, statName: null, ran: false, failed: false,
     };
     if (slot.sink === null) this.directSlot = slot;
     this.queue.push(slot);
@@ -549,9 +571,11 @@ export class RespConnection implements ConnectionState, ClientHandle {
   private finish(slot: Slot): void {
     slot.finished = true;
     if (this.directSlot === slot) this.directSlot = null;
+    if (slot.sink !== null) this.queuedReplyBytes += slot.sink.length;
     let closeNow = false;
     while (this.queue.length > 0 && this.queue[0]!.finished) {
       const head = this.queue.shift()!;
+      if (head.sink !== null) this.queuedReplyBytes -= head.sink.length;
       if (head.sink !== null && !head.silent) this.out.append(head.sink);
       if (head.closeAfter) {
         closeNow = true;
@@ -560,6 +584,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     }
     if (closeNow) {
       this.queue.length = 0;
+      this.queuedReplyBytes = 0;
       this.flush();
       this.socket.end();
       return;
@@ -593,12 +618,20 @@ export class RespConnection implements ConnectionState, ClientHandle {
     return true;
   }
 
+  /** Hands the output to the socket; then a connection holding more than its output buffer limit is closed. */
   private flush(): void {
-    if (this.out.length === 0 || this.closed || this.socket.destroyed) {
-      if (this.closed || this.socket.destroyed) this.out.take();
+    if (this.closed || this.socket.destroyed) {
+      this.out.take();
       return;
     }
-    const parts = this.out.take();
+    if (this.out.length > 0) this.write(this.out.take());
+    const held = this.outputBufferBytes;
+    this.state.observeBuffered(this.parser.bufferedBytes + held);
+    const limit = this.limits.outputBufferLimitBytes;
+    if (limit > 0 && held > limit) this.closeOverLimit(held, limit);
+  }
+
+  private write(parts: Uint8Array[]): void {
     let bytes = 0;
     for (const part of parts) bytes += part.length;
     this.state.netOutputBytes += bytes;
@@ -610,5 +643,12 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.socket.cork();
     for (const part of parts) this.socket.write(part);
     this.socket.uncork();
+  }
+
+  /** As Redis past client-output-buffer-limit: closed at once, what it had not read dropped; nothing more runs. */
+  private closeOverLimit(held: number, limit: number): void {
+    this.state.outputLimitClosed++;
+    this.state.outputLimitLog.note(this.state.log, this.socket.remoteAddress ?? '?', performance.now(), held, limit);
+    this.kill();
   }
 }

@@ -200,6 +200,7 @@ function shoalSection(ctx: CommandContext, state: RespServerState): Fields {
     ['resp_port', state.port],
     ['resp_protocol_errors', state.protocolErrors],
     ['resp_peak_connection_buffer_bytes', state.peakConnectionBufferBytes],
+    ['resp_output_limit_disconnections', state.outputLimitClosed],
   ];
 }
 

@@ -9,6 +9,7 @@ import type { ConnectionTracking } from './client-tracking.ts';
 import type { CommandTable } from './commands.ts';
 import { quotingError } from './args.ts';
 import { CrossProtocolLog } from './cross-protocol.ts';
+import { OutputLimitLog } from './output-limit.ts';
 import type { TransactionState } from './transaction-commands.ts';
 
 /** A connected client as CLIENT LIST and CLIENT KILL see it. */
@@ -161,7 +162,7 @@ export class RespServerState {
   protocolErrors = 0;
   /**
    * The most bytes one connection held at once (unparsed input + replies not yet sent), as seen
-   * after each read is processed: what backpressure bounds (INFO shoal; the tests check it).
+   * after each write of replies: what backpressure bounds (INFO shoal; the tests check it).
    */
   peakConnectionBufferBytes = 0;
   /** Socket writes of replies (one per read processed, or per turn of async completions). */
@@ -173,6 +174,9 @@ export class RespServerState {
   log: Logger | undefined;
   /** Connections closed for sending an HTTP request (cross-protocol.ts), logged at most once a minute per address. */
   readonly crossProtocolLog = new CrossProtocolLog();
+  /** Connections closed for leaving more than --resp-output-buffer-limit of replies unread (output-limit.ts; INFO shoal). */
+  outputLimitClosed = 0;
+  readonly outputLimitLog = new OutputLimitLog();
 
   constructor(
     readonly table: CommandTable,

@@ -22,6 +22,8 @@ export class ReplySink {
   /** Finished parts (views of old slabs, large values) in order, before the slab's current part. */
   private parts: Uint8Array[] = [];
   private partBytes = 0;
+  /** Bytes taken so far: with `length`, what was ever written (`written`). */
+  private takenBytes = 0;
 
   /** The size of the next slab: doubling from the first up to DEFAULT_SLAB_BYTES, so a small sink that is given a large reply does not cut it in 256-byte parts. */
   private nextSlabBytes: number;
@@ -34,6 +36,11 @@ export class ReplySink {
   /** Bytes written and not yet taken. */
   get length(): number {
     return this.partBytes + (this.pos - this.start);
+  }
+
+  /** Bytes written since the sink was made, taken or not (what one reply added is the difference). */
+  get written(): number {
+    return this.takenBytes + this.length;
   }
 
   ascii(text: string): void {
@@ -78,6 +85,7 @@ export class ReplySink {
     this.sealCurrent();
     const parts = this.parts;
     this.parts = [];
+    this.takenBytes += this.partBytes;
     this.partBytes = 0;
     return parts;
   }

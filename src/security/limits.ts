@@ -179,3 +179,27 @@ export function remoteAddressKey(address: string | undefined): string {
   if (address === undefined) return '?';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
+
+/** How slowly a ReplySizeEstimate forgets a large reply (1/64 of the gap per smaller reply). */
+const REPLY_ESTIMATE_DECAY = 64;
+
+/**
+ * What a read in flight is expected to add to its connection's unread replies, used by both
+ * client listeners to stop starting reads before their replies could pass the unread limit (a
+ * burst of reads is started before the first of them answers). It jumps to any larger reply at
+ * once and forgets one slowly, so a connection that has seen large values keeps few reads in
+ * flight. Start it at the largest value a client may store: a new connection has seen nothing.
+ */
+export class ReplySizeEstimate {
+  constructor(private estimate: number) {}
+
+  get bytes(): number {
+    return this.estimate;
+  }
+
+  /** A reply of `bytes` was made. */
+  note(bytes: number): void {
+    const estimate = this.estimate;
+    this.estimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / REPLY_ESTIMATE_DECAY;
+  }
+}

@@ -37,7 +37,7 @@ import { partitionOf } from '../ring/partition.ts';
 import type { Clock, Logger, TimerId, Timers } from '../runtime/env.ts';
 import type { InvalidationSubscription } from '../replication/invalidation.ts';
 import type { AdmissionGate } from '../replication/admission-gate.ts';
-import { rateLimitMessage, type RequestLimiter } from '../security/limits.ts';
+import { rateLimitMessage, ReplySizeEstimate, type RequestLimiter } from '../security/limits.ts';
 
 /** WebSocket close codes (RFC 6455 section 7.4.1) used for connection-level errors. */
 export const CloseCode = {
@@ -72,9 +72,6 @@ export const DEFAULT_UNREAD_REPLIES_LIMIT_BYTES = 64 * 1024 * 1024;
  * answered `overloaded` instead, so a connection never holds much more than that.
  */
 export const UNREAD_HARD_LIMIT_FACTOR = 2;
-
-/** How slowly the per-connection read size estimate forgets a large value (1/64 of the gap per reply). */
-const READ_ESTIMATE_DECAY = 64;
 
 /**
  * A connection at the unread limit whose client reads nothing for this long (no reply frame leaves
@@ -209,7 +206,7 @@ export class ClientSession {
   private inFlight = 0;
   /** Gets in flight, and what each is expected to add to the unread replies (see UNREAD_HARD_LIMIT_FACTOR). */
   private readsInFlight = 0;
-  private readEstimate: number;
+  private readonly readEstimate: ReplySizeEstimate;
   /** Ids of requests received and not yet answered: a client must not reuse one (docs/PROTOCOL.md). */
   private readonly unanswered = new Set<number>();
   /** Requests received while the connection was at its unread limit, served once the client reads. */
@@ -232,7 +229,7 @@ export class ClientSession {
     /** Requests per second (security/limits.ts; --max-request-rate); null: unlimited. */
     private readonly rateLimiter: RequestLimiter | null = null,
   ) {
-    this.readEstimate = config.limits.maxValueBytes;
+    this.readEstimate = new ReplySizeEstimate(config.limits.maxValueBytes);
     this.helloTimer = config.timers.setTimer(config.helloTimeoutMs, () => this.fail('hello-timeout', `no hello within ${config.helloTimeoutMs} ms`));
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', () => this.onClosed());
@@ -331,7 +328,7 @@ export class ClientSession {
   private serveHeld(): void {
     const held = this.held;
     for (let i = 0; i < held.length && this.state === 'ready'; i++) {
-      if (this.unreadBytes + this.readsInFlight * this.readEstimate >= this.config.unreadLimitBytes) {
+      if (this.unreadBytes + this.readsInFlight * this.readEstimate.bytes >= this.config.unreadLimitBytes) {
         // Wait for the client to read (or the reads in flight to answer); meanwhile stop reading
         // its socket, so TCP pushes back.
         this.held = held.slice(i);
@@ -738,8 +735,7 @@ export class ClientSession {
       bytes = replyBytesBound(reply);
     }
     if (reply.ok && reply.result.kind === 'value') {
-      const estimate = this.readEstimate;
-      this.readEstimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / READ_ESTIMATE_DECAY;
+      this.readEstimate.note(bytes);
       const hardLimit = UNREAD_HARD_LIMIT_FACTOR * this.config.unreadLimitBytes;
       if (this.unreadBytes + bytes > hardLimit) {
         this.config.stats.repliesRefusedUnread++;

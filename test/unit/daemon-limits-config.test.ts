@@ -16,6 +16,7 @@ test('client limits: the defaults are the wire defaults, Redis-like for connecti
     maxPipeline: 128,
     maxUnreadReplyBytes: 64 * 1024 * 1024,
     respMaxUnreadReplyBytes: 1024 * 1024,
+    respOutputBufferLimitBytes: 32 * 1024 * 1024,
     // The library's default (src/resp/connection.ts) is the daemon's.
     respMaxArguments: DEFAULT_MAX_ARGUMENTS,
     maxClients: 10_000,
