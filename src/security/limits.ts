@@ -180,7 +180,7 @@ export function remoteAddressKey(address: string | undefined): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** How slowly a ReplySizeEstimate forgets a large reply (1/64 of the gap per smaller reply). */
+/** How slowly a ReplySizeEstimate forgets a large reply by default (1/64 of the gap per smaller reply). */
 const REPLY_ESTIMATE_DECAY = 64;
 
 /**
@@ -191,7 +191,11 @@ const REPLY_ESTIMATE_DECAY = 64;
  * flight. Start it at the largest value a client may store: a new connection has seen nothing.
  */
 export class ReplySizeEstimate {
-  constructor(private estimate: number) {}
+  constructor(
+    private estimate: number,
+    /** Each smaller reply takes 1/decay of the gap off the estimate. */
+    private readonly decay = REPLY_ESTIMATE_DECAY,
+  ) {}
 
   get bytes(): number {
     return this.estimate;
@@ -200,6 +204,6 @@ export class ReplySizeEstimate {
   /** A reply of `bytes` was made. */
   note(bytes: number): void {
     const estimate = this.estimate;
-    this.estimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / REPLY_ESTIMATE_DECAY;
+    this.estimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / this.decay;
   }
 }
