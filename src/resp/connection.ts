@@ -41,7 +41,7 @@ export interface ConnectionLimits {
   maxPendingReplyBytes: number;
   /** Close a connection holding more reply bytes than this unsent (socket buffer + ours); 0: never (--resp-output-buffer-limit). */
   outputBufferLimitBytes: number;
-  /** The largest value a client may store: what a new connection's running command is expected to return. */
+  /** The largest value a client may store: how large a reply of a new connection's command may be. */
   maxValueBytes: number;
   /** Stop reading while this many commands wait for their reply to be written. */
   maxCommandsInFlight: number;
@@ -52,12 +52,11 @@ export interface ConnectionLimits {
 }
 
 /**
- * The reply size estimate forgets faster than the SDK's: a new connection starts with one command
- * running, and at 1/8 per small reply it runs 16 at once (redis-benchmark -P 16) after about 20
- * replies instead of 180. Replies larger than it expected meet the hard limit
- * (outputBufferLimitBytes) whatever the decay.
+ * Commands a new connection may run at once before any reply has shown how large its replies are
+ * (a typical pipeline: redis-benchmark -P 16), and never more than the hard limit holds of the
+ * largest values, so a first burst alone does not get a client closed.
  */
-const REPLY_ESTIMATE_DECAY = 8;
+const FIRST_PIPELINE = 16;
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPendingReplyBytes: 1024 * 1024,
@@ -71,6 +70,13 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   // One command's keys are walked synchronously: a million of them held the event loop for seconds.
   maxArguments: DEFAULT_MAX_ARGUMENTS,
 };
+
+/** How many commands a new connection may start at once (FIRST_PIPELINE), at least one. */
+function firstPipeline(limits: ConnectionLimits): number {
+  const hardLimit = limits.outputBufferLimitBytes;
+  if (hardLimit === 0) return FIRST_PIPELINE;
+  return Math.max(1, Math.min(FIRST_PIPELINE, Math.floor(hardLimit / limits.maxValueBytes)));
+}
 
 /** One command between its parse and the moment its reply joins the output. */
 interface Slot {
@@ -208,7 +214,7 @@ export class RespConnection implements ConnectionState, ClientHandle {
     this.lastActiveAtMs = this.createdAtMs;
     this.user = server.acl?.requiresAuth === true ? null : 'default';
     this.parser = new RespParser({ maxArgumentBytes: limits.maxArgumentBytes, maxArguments: limits.maxArguments });
-    this.replyEstimate = new ReplySizeEstimate(limits.maxValueBytes, REPLY_ESTIMATE_DECAY);
+    this.replyEstimate = new ReplySizeEstimate(limits.maxPendingReplyBytes / firstPipeline(limits));
     this.directWriter = new RespReplyWriter(this.out, this);
     this.ctx = { server: withWriteAcks(server, this), connection: this };
     const streams = server.invalidations;

@@ -180,7 +180,7 @@ export function remoteAddressKey(address: string | undefined): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** How slowly a ReplySizeEstimate forgets a large reply by default (1/64 of the gap per smaller reply). */
+/** How slowly a ReplySizeEstimate forgets a large reply (1/64 of the gap per smaller reply). */
 const REPLY_ESTIMATE_DECAY = 64;
 
 /**
@@ -188,14 +188,10 @@ const REPLY_ESTIMATE_DECAY = 64;
  * client listeners to stop starting reads before their replies could pass the unread limit (a
  * burst of reads is started before the first of them answers). It jumps to any larger reply at
  * once and forgets one slowly, so a connection that has seen large values keeps few reads in
- * flight. Start it at the largest value a client may store: a new connection has seen nothing.
+ * flight. A new connection has seen nothing: start it where the listener can afford a burst.
  */
 export class ReplySizeEstimate {
-  constructor(
-    private estimate: number,
-    /** Each smaller reply takes 1/decay of the gap off the estimate. */
-    private readonly decay = REPLY_ESTIMATE_DECAY,
-  ) {}
+  constructor(private estimate: number) {}
 
   get bytes(): number {
     return this.estimate;
@@ -204,6 +200,6 @@ export class ReplySizeEstimate {
   /** A reply of `bytes` was made. */
   note(bytes: number): void {
     const estimate = this.estimate;
-    this.estimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / this.decay;
+    this.estimate = bytes >= estimate ? bytes : estimate - (estimate - bytes) / REPLY_ESTIMATE_DECAY;
   }
 }
