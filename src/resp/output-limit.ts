@@ -7,13 +7,11 @@
  * limit of its client-output-buffer-limit class. Logged at most once a minute per address.
  */
 import type { Logger } from '../runtime/env.ts';
-import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
-
-const LOG_INTERVAL_MS = 60_000;
+import { LogLimiter, REFUSAL_LOG_INTERVAL_MS, suppressedField } from '../runtime/log-limiter.ts';
 
 /** The warning for connections closed as above, rate-limited per remote address. */
 export class OutputLimitLog {
-  private readonly limiter = new LogLimiter(LOG_INTERVAL_MS);
+  private readonly limiter = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
 
   note(log: Logger | undefined, remote: string, nowMs: number, heldBytes: number, limitBytes: number): void {
     const suppressed = this.limiter.pass(remote, nowMs);
