@@ -346,6 +346,13 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
   if (limits.maxValueBytes + limits.maxKeyBytes + 1024 > limits.maxFrameBytes) {
     throw new ConfigError(`${origin('max-frame-size')} (${limits.maxFrameBytes} bytes) must exceed ${origin('max-value-size')} plus ${origin('max-key-size')} by at least 1kib, so the largest value fits in a frame`);
   }
+  // A client that reads its replies must never be closed for one: not for a GET of the largest value, not for a pipeline backpressure lets through.
+  const outputFloor = 2 * Math.max(limits.maxValueBytes, limits.respMaxUnreadReplyBytes);
+  if (limits.respOutputBufferLimitBytes !== 0 && limits.respOutputBufferLimitBytes < outputFloor) {
+    throw new ConfigError(
+      `${origin('resp-output-buffer-limit')} (${limits.respOutputBufferLimitBytes} bytes) must be 0 or at least twice the larger of ${origin('max-value-size')} and ${origin('resp-max-unread-replies')} (${outputFloor} bytes), so a client that reads its replies is not closed for one large value`,
+    );
+  }
   return {
     limits,
     name,

@@ -39,6 +39,11 @@ test('client limits from flags, the environment and their checks', () => {
   assert.throws(() => loadConfig(['--resp-max-arguments', '1048577'], {}), ConfigError);
   assert.throws(() => loadConfig(['--resp-max-arguments', '15'], {}), ConfigError);
   assert.throws(() => loadConfig(['--max-value-size', '8mib'], {}), (e: unknown) => e instanceof ConfigError && /--max-frame-size .* must exceed --max-value-size/.test(e.message));
+  // The RESP hard output limit under what a reading client may be sent at once would close it for one reply.
+  assert.throws(() => loadConfig(['--max-value-size', '4mib', '--resp-output-buffer-limit', '4mib'], {}), (e: unknown) => e instanceof ConfigError && /--resp-output-buffer-limit \(4194304 bytes\) must be 0 or at least twice/.test(e.message));
+  assert.throws(() => loadConfig(['--max-frame-size', '64mib', '--max-value-size', '32mib'], {}), (e: unknown) => e instanceof ConfigError && /--resp-output-buffer-limit .*\(67108864 bytes\)/.test(e.message));
+  assert.equal(loadConfig(['--max-frame-size', '64mib', '--max-value-size', '32mib', '--resp-output-buffer-limit', '0'], {}).limits.respOutputBufferLimitBytes, 0);
+  assert.equal(loadConfig(['--max-frame-size', '64mib', '--max-value-size', '32mib', '--resp-output-buffer-limit', '64mib'], {}).limits.respOutputBufferLimitBytes, 64 * 1024 * 1024);
   assert.throws(() => loadConfig(['--max-clients', '0'], {}), ConfigError);
   assert.throws(() => loadConfig(['--max-key-size', '1mib'], {}), ConfigError);
 });
