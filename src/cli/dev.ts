@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
-import { ConfigError, parseOption } from '../daemon/config.ts';
+import { ConfigError, resolveConfig } from '../daemon/config.ts';
 import { optionSpec, PORT_OFFSETS, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
@@ -56,14 +56,18 @@ export const ROLLING_CONVERGE_TIMEOUT_MS = 120_000;
 /** Where the nodes' data directories go: the daemon's own default for a node named node1 is .shoal/data/node1. */
 const DEV_DATA_DIR = '.shoal/data';
 
-/** Options of `shoal start` that dev takes and passes on to every node, with dev's defaults. */
-const PASSED_ON = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout': '500ms' } as const satisfies Partial<Record<OptionName, string>>;
+/**
+ * Options of `shoal start` that dev takes and passes on to every node, with dev's defaults; null:
+ * none, the node's own applies unless given (--allowed-origins: no default list, since an empty one
+ * would refuse every page, and the node's own rule takes localhost pages).
+ */
+const PASSED_ON: Partial<Record<OptionName, string | null>> = { 'log-level': 'warn', 'max-memory': '64mb', 'replica-timeout': '500ms', 'allowed-origins': null };
 
 const FLAGS: FlagSpecs = {
   nodes: { kind: 'integer', description: 'how many nodes (1-9)', default: 3 },
   'base-port': { kind: 'integer', description: `node1's client port: ${PORT_LAYOUT} (client, peer, RESP and admin ports)`, default: DEV_BASE_PORT },
   ...Object.fromEntries(
-    Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, default: def }]),
+    Object.entries(PASSED_ON).map(([name, def]) => [name, { kind: 'string', description: `${optionSpec(name as OptionName).description}, of every node`, ...(def === null ? {} : { default: def }) }]),
   ),
   'data-dir': { kind: 'string', description: 'where the nodes keep their data directories (node1 in DIR/node1...); each dev cluster needs its own', default: DEV_DATA_DIR },
   tls: { kind: 'boolean', description: 'TLS on every port, with a throwaway CA and node certificates written to .shoal/tls (mutual TLS between nodes)' },
@@ -73,18 +77,22 @@ const FLAGS: FlagSpecs = {
 /** Where `shoal dev --tls` writes its CA and certificates (beside the nodes' data directories, .shoal/data). */
 export const DEV_TLS_DIR = '.shoal/tls';
 
-/** The passed-on options as `shoal start` flags, checked here so a bad one fails once, not in every node. */
+/**
+ * The passed-on options as `shoal start` flags, checked here as a node checks them (resolveConfig,
+ * without the environment the nodes also read) so a bad one fails once, not in every node.
+ */
 function passedOnArgs(flags: Record<string, string | number | boolean>): string[] {
-  return Object.entries(PASSED_ON).flatMap(([name, def]) => {
-    const text = String(flags[name] ?? def);
-    try {
-      parseOption(name as OptionName, text, `--${name}`);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      throw new UsageError(e.message);
-    }
-    return [`--${name}`, text];
+  const given = Object.entries(PASSED_ON).flatMap(([name, def]) => {
+    const text = flags[name] ?? def;
+    return text === null ? [] : [[name, String(text)] as const];
   });
+  try {
+    resolveConfig({ flags: Object.fromEntries(given), env: {} });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new UsageError(e.message);
+  }
+  return given.flatMap(([name, text]) => [`--${name}`, text]);
 }
 
 const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));

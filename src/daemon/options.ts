@@ -169,9 +169,9 @@ export const DAEMON_OPTIONS = {
   'allowed-origins': {
     kind: 'list',
     description:
-      "web pages (origins) whose browsers may use the client (SDK) port, `*` for any; not given: a page with an Origin is refused while the default user needs no password, unless it is served from a loopback host or the node's own --host/--advertise-host (docs/SECURITY.md); Node and other non-browser clients send no Origin and are never refused for it; the admin port also serves a Host that is one of these origins' hosts",
+      "web pages (origins) whose browsers may use the client (SDK) port, `*` for any, `none` alone for none (an empty list is refused); not given: a page with an Origin is refused while the default user needs no password, unless it is served from a loopback host or the node's own --host/--advertise-host (docs/SECURITY.md); Node and other non-browser clients send no Origin and are never refused for it; the admin port also serves a Host that is one of these origins' hosts",
     defaultText: 'local pages while the default user needs no password, else any',
-    patternText: 'scheme://host[:port] (https://app.example) or *, comma-separated',
+    patternText: 'scheme://host[:port] (https://app.example) or *, comma-separated; or none',
   },
   'shutdown-timeout': {
     kind: 'duration',

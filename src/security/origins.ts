@@ -6,7 +6,8 @@
  * site the developer visits read, write and flush the cache. Browsers are a supported SDK
  * platform, so the port cannot refuse every Origin as the peer port does (ws-transport.ts):
  *
- * - `--allowed-origins` given: only the origins listed (or any, for `*`), whatever the node's auth;
+ * - `--allowed-origins` given: only the origins listed (or any, for `*`; none, for `none`), whatever
+ *   the node's auth;
  * - else, while anyone may connect as `default`: only pages served from this machine (a loopback
  *   host) or from the node's own --host / --advertise-host. A DNS-rebinding page still has its own
  *   name as its origin, so it is refused;
@@ -17,6 +18,12 @@
 
 /** An allowed-origins list that admits every origin. */
 export const ANY_ORIGIN = '*';
+/**
+ * An allowed-origins list that admits no page, written alone. An empty list is refused instead: it
+ * is more often a variable left empty (`--allowed-origins "$ORIGINS"`) than a wish to refuse every
+ * browser, and an empty SHOAL_ALLOWED_ORIGINS already means "not given".
+ */
+export const NO_ORIGIN = 'none';
 
 /** Whether `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
@@ -59,13 +66,18 @@ export function normalOrigin(text: string): string | null {
 
 /**
  * The --allowed-origins entries, normalised; throws with what is wrong with the first malformed
- * one. `*` stands for any origin.
+ * one, or with an empty list. `*` stands for any origin, `none` alone for none.
  */
 export function parseAllowedOrigins(entries: readonly string[]): string[] {
+  if (entries.length === 0) throw new Error(`an empty list refuses every browser's page; give the pages to allow (http://localhost:5173), or ${NO_ORIGIN} to refuse every page`);
+  if (entries.includes(NO_ORIGIN)) {
+    if (entries.length > 1) throw new Error(`${NO_ORIGIN} refuses every page, so it stands alone: give it or the pages to allow, not both`);
+    return [];
+  }
   return entries.map((entry) => {
     if (entry === ANY_ORIGIN) return entry;
     const origin = normalOrigin(entry);
-    if (origin === null) throw new Error(`"${entry}" is not an origin: write it as a browser sends it, scheme://host[:port] (https://app.example, http://localhost:3000), no path; or * for any`);
+    if (origin === null) throw new Error(`"${entry}" is not an origin: write it as a browser sends it, scheme://host[:port] (https://app.example, http://localhost:3000), no path; or * for any, ${NO_ORIGIN} for none`);
     return origin;
   });
 }
@@ -76,7 +88,7 @@ export function isListedOrigin(origin: string | null, allowed: readonly string[]
 }
 
 export interface OriginPolicy {
-  /** --allowed-origins, normalised (parseAllowedOrigins); null when not given. */
+  /** --allowed-origins, normalised (parseAllowedOrigins; empty for `none`); null when not given. */
   readonly allowed: readonly string[] | null;
   /** The node's own --host and --advertise-host: pages served from them count as local. */
   readonly ownHosts: readonly string[];
@@ -90,6 +102,7 @@ export function originRefusal(origin: string, policy: OriginPolicy, open: boolea
   const normal = normalOrigin(origin);
   if (policy.allowed !== null) {
     if (isListedOrigin(normal, policy.allowed)) return null;
+    if (policy.allowed.length === 0) return `the page's origin ${origin} is refused: this node takes no page (--allowed-origins ${NO_ORIGIN}); list the pages to allow instead (--allowed-origins ${normal ?? 'https://app.example'})`;
     return `the page's origin ${origin} is not in --allowed-origins; add it to let browsers on that page use this node (--allowed-origins ${normal ?? 'https://app.example'})`;
   }
   if (!open) return null;

@@ -279,3 +279,28 @@ export class StandardWebSocket implements WebSocketLike {
     this.socket.addEventListener(type, listener as never);
   }
 }
+
+export interface Upgrade {
+  status: number;
+  body: string;
+}
+
+/** Opens a WebSocket to the client port with `origin` (none: as Node does) and says how the node answered the upgrade. */
+export function upgrade(port: number, origin?: string): Promise<Upgrade> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${CLIENT_ENDPOINT_PATH}`, origin === undefined ? {} : { origin });
+    socket.on('open', () => {
+      socket.terminate();
+      resolve({ status: 101, body: '' });
+    });
+    socket.on('unexpected-response', (request, response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    socket.on('error', reject);
+  });
+}

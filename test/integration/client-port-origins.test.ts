@@ -10,37 +10,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { CLIENT_ENDPOINT_PATH } from '../../src/protocol/index.ts';
+import { WebSocket } from 'ws';
 import { connect, ConnectionError, type WebSocketLike } from '../../src/index.ts';
 import { DaemonProcess, tempDir, until } from './daemon-harness.ts';
-import { StandardWebSocket } from './client-helpers.ts';
-
-interface Upgrade {
-  status: number;
-  body: string;
-}
-
-/** Opens a WebSocket to the client port with `origin` (none: as Node does) and says how the node answered the upgrade. */
-function upgrade(port: number, origin?: string): Promise<Upgrade> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}${CLIENT_ENDPOINT_PATH}`, origin === undefined ? {} : { origin });
-    socket.on('open', () => {
-      socket.terminate();
-      resolve({ status: 101, body: '' });
-    });
-    socket.on('unexpected-response', (request, response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, body });
-      });
-    });
-    socket.on('error', reject);
-  });
-}
+import { StandardWebSocket, upgrade } from './client-helpers.ts';
 
 async function startNode(t: { after: (f: () => unknown) => void }, name: string, extra: string[]): Promise<{ node: DaemonProcess; port: number }> {
   const [port, peerPort] = await freePorts(2);

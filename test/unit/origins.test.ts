@@ -21,5 +21,5 @@ test('--allowed-origins decides alone, whatever the node needs', () => {
     assert.match(originRefusal('http://localhost:3000', policy, open) ?? '', /not in --allowed-origins; .*--allowed-origins http:\/\/localhost:3000/);
   }
   assert.equal(originRefusal('https://evil.example', { allowed: ['*'], ownHosts: [] }, true), null);
-  assert.match(originRefusal('https://evil.example', { allowed: [], ownHosts: [] }, false) ?? '', /not in --allowed-origins/);
+  assert.match(originRefusal('https://evil.example', { allowed: [], ownHosts: [] }, false) ?? '', /this node takes no page \(--allowed-origins none\)/);
 });
