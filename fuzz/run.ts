@@ -5,19 +5,18 @@
 import { writeFileSync } from 'node:fs';
 import { formatTable, runFuzz } from './engine.ts';
 import { TARGETS } from './targets.ts';
-import { benchArgs } from '../bench/help.ts';
+import { benchArgs, namesFrom, positive } from '../bench/help.ts';
 
 const flags = benchArgs('npm run fuzz --', {
-  count: { kind: 'number', value: 'N', description: 'inputs per decoder', default: 1_000_000 },
+  count: { kind: 'integer', value: 'N', description: 'inputs per decoder', default: 1_000_000, check: positive },
   seed: { kind: 'number', value: 'S', description: 'seed of the generated inputs', default: 20261203 },
-  only: { kind: 'string', value: 'NAME,...', description: 'comma-separated decoders to fuzz. Default: all' },
+  only: { kind: 'string', value: 'NAME,...', description: 'comma-separated decoders to fuzz. Default: all', check: namesFrom(TARGETS.map((t) => t.name)) },
   json: { kind: 'string', value: 'FILE', description: 'also write the result as JSON to FILE' },
 });
 const count = Number(flags.count);
 const seed = Number(flags.seed);
 const only = (flags.only as string | undefined)?.split(',');
 const jsonFile = flags.json as string | undefined;
-if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${count}`);
 const targets = only === undefined ? TARGETS : TARGETS.filter((t) => only.includes(t.name));
 if (targets.length === 0) throw new Error(`--only matched no decoder; decoders: ${TARGETS.map((t) => t.name).join(', ')}`);
 if ((globalThis as { gc?: unknown }).gc === undefined) console.error('note: run with node --expose-gc for the retained-heap check (npm run fuzz does)');

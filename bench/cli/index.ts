@@ -17,15 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../src/daemon/ports.ts';
-import { benchArgs } from '../help.ts';
-
-const flags = benchArgs('npm run bench:cli --', {
-  runs: { kind: 'number', description: 'calls of `shoal status` timed per launcher', default: 10 },
-  starts: { kind: 'number', description: 'node start-ups timed per launcher', default: 3 },
-  'idle-ms': { kind: 'number', description: 'idle time before the RSS of a started node is read', default: 2000 },
-  only: { kind: 'string', description: 'comma-separated launchers to time (compiled, source, npx)', default: 'compiled,source,npx' },
-  write: { kind: 'boolean', description: 'also save bench/results/cli-<date>.json' },
-});
+import { benchArgs, namesFrom, positive } from '../help.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHERS = {
@@ -35,21 +27,23 @@ const LAUNCHERS = {
 } as const;
 type LauncherName = keyof typeof LAUNCHERS;
 
+const flags = benchArgs('npm run bench:cli --', {
+  runs: { kind: 'integer', description: 'calls of `shoal status` timed per launcher', default: 10, check: positive },
+  starts: { kind: 'integer', description: 'node start-ups timed per launcher', default: 3, check: positive },
+  'idle-ms': { kind: 'integer', description: 'idle time before the RSS of a started node is read', default: 2000, check: positive },
+  only: { kind: 'string', description: 'comma-separated launchers to time (compiled, source, npx)', default: 'compiled,source,npx', check: namesFrom(Object.keys(LAUNCHERS)) },
+  write: { kind: 'boolean', description: 'also save bench/results/cli-<date>.json' },
+});
+
 /** A node that never logs "ready" within this is broken, not slow (a bound on a hang only). */
 const START_HANG_MS = 120_000;
 const COMMAND_HANG_MS = 60_000;
 
-function count(name: string): number {
-  const n = Number(flags[name]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-}
-const runs = count('runs');
-const starts = count('starts');
-const idleMs = count('idle-ms');
+const runs = Number(flags.runs);
+const starts = Number(flags.starts);
+const idleMs = Number(flags['idle-ms']);
 const write = flags.write === true;
 const only = String(flags.only).split(',') as LauncherName[];
-for (const name of only) if (!Object.hasOwn(LAUNCHERS, name)) throw new Error(`--only: unknown launcher "${name}" (known: ${Object.keys(LAUNCHERS).join(', ')})`);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -16,6 +16,7 @@
  * Prints a table; writes JSON to bench/results/health-auto-drain-DATE.json (and stdout with --json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchArgs, seedList, seedListCheck } from '../help.ts';
 import { DEFAULT_AUTO_DRAIN } from '../../src/health/auto-drain.ts';
 import { runKindOf, runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
 
@@ -71,14 +72,13 @@ export function drainOutcome(drained: SlowDeathRun, recorded: SlowDeathRun): Dra
   };
 }
 
-function main(argv: string[]): void {
-  let seeds = range('61..100');
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--seeds') seeds = range(argv[++i] ?? '');
-    else if (argv[i] === '--json') json = true;
-    else throw new Error(`unknown option ${argv[i]} (want --seeds 61..100, --json)`);
-  }
+function main(): void {
+  const flags = benchArgs('node --import tsx bench/health/auto-drain.ts', {
+    seeds: { kind: 'string', description: 'seeds of the slow-death runs (the healthy ones are skipped)', default: '61..100', check: seedListCheck },
+    json: { kind: 'boolean', description: 'print the result as JSON too' },
+  });
+  const seeds = seedList(String(flags.seeds))!;
+  const json = flags.json === true;
   const outcomes = seeds.filter((seed) => runKindOf(seed) !== 'healthy').map(measureSeed);
   const completed = outcomes.filter((o) => o.completedBeforeFailure);
   const leads = completed.map((o) => o.leadS!).sort((a, b) => a - b);
@@ -107,12 +107,4 @@ function main(argv: string[]): void {
   if (json) console.log(JSON.stringify(result));
 }
 
-/** "61..100" or "64,68". */
-function range(spec: string): number[] {
-  const m = /^(\d+)\.\.(\d+)$/.exec(spec);
-  const seeds = m ? Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i) : spec.split(',').map(Number);
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`bad seed list "${spec}" (want 61..100 or 64,68)`);
-  return seeds;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -23,10 +23,23 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { FAILURE_FEATURES, predictFailure, type FailureModel } from '../../src/health/failure-predictor.ts';
 import { RUN_KINDS, runSlowDeath, type SlowDeathRun } from '../../src/sim/scenarios/slow-death.ts';
+import { benchArgs, positive, seedList, seedListCheck } from '../help.ts';
 import { alarms, chooseThreshold, eventFigures, examples, outcomes, round, sampleFigures, train, type NodeOutcome } from './logistic.ts';
 
 const MODEL_FILE = new URL('../../src/health/failure-model.ts', import.meta.url);
 const TRAIN_STRIDE = 5;
+
+const flags = benchArgs('node --import tsx bench/health/predictor.ts', {
+  train: { kind: 'string', description: 'seeds of the training runs', default: '1..60', check: seedListCheck },
+  heldout: { kind: 'string', description: 'seeds of the held-out runs the evaluation uses', default: '61..100', check: seedListCheck },
+  horizon: { kind: 'number', value: 'S', description: 'seconds ahead a failure is predicted', default: 60, check: positive },
+  sustain: { kind: 'number', value: 'S', description: 'seconds the alarm must hold before it counts', default: 10, check: positive },
+  lead: { kind: 'number', value: 'S', description: 'seconds before the failure an alarm must come to count for recall', default: 30, check: positive },
+  'min-precision': { kind: 'number', value: 'P', description: 'the precision on the training runs the alarm threshold must reach', default: 0.95, check: positive },
+  corpus: { kind: 'string', value: 'FILE', description: 'read the runs from FILE if it exists, else write them there (one JSON run a line)' },
+  'write-model': { kind: 'boolean', description: 'write src/health/failure-model.ts' },
+  json: { kind: 'boolean', description: 'print the result as JSON too' },
+});
 
 interface Args {
   train: number[];
@@ -40,42 +53,21 @@ interface Args {
   json: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { train: range('1..60'), heldout: range('61..100'), horizon: 60, sustainMs: 10_000, lead: 30, minPrecision: 0.95, corpus: null, writeModel: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const number = () => {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} needs a positive number`);
-      return v;
-    };
-    if (flag === '--train') args.train = range(value());
-    else if (flag === '--heldout') args.heldout = range(value());
-    else if (flag === '--horizon') args.horizon = number();
-    else if (flag === '--sustain') args.sustainMs = number() * 1000;
-    else if (flag === '--lead') args.lead = number();
-    else if (flag === '--min-precision') args.minPrecision = number();
-    else if (flag === '--corpus') args.corpus = value();
-    else if (flag === '--write-model') args.writeModel = true;
-    else if (flag === '--json') args.json = true;
-    else throw new Error(`unknown option ${flag}`);
-  }
+function readArgs(): Args {
+  const args: Args = {
+    train: seedList(String(flags.train))!,
+    heldout: seedList(String(flags.heldout))!,
+    horizon: Number(flags.horizon),
+    sustainMs: Number(flags.sustain) * 1000,
+    lead: Number(flags.lead),
+    minPrecision: Number(flags['min-precision']),
+    corpus: flags.corpus === undefined ? null : String(flags.corpus),
+    writeModel: flags['write-model'] === true,
+    json: flags.json === true,
+  };
   const overlap = args.train.filter((s) => args.heldout.includes(s));
   if (overlap.length > 0) throw new Error(`seeds ${overlap.join(',')} are in both the training and the held-out set`);
   return args;
-}
-
-/** "1..60" or "1,5,9". */
-function range(spec: string): number[] {
-  const m = /^(\d+)\.\.(\d+)$/.exec(spec);
-  const seeds = m ? Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i) : spec.split(',').map(Number);
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`bad seed list "${spec}" (want 1..60 or 1,2,3)`);
-  return seeds;
 }
 
 function corpus(seeds: readonly number[], file: string | null): SlowDeathRun[] {
@@ -106,7 +98,7 @@ function writeModel(model: FailureModel): void {
 }
 
 function main(): void {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs();
   const trainRuns = corpus(args.train, args.corpus);
   const heldRuns = corpus(args.heldout, args.corpus);
 

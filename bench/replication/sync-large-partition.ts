@@ -14,29 +14,21 @@
  * announces protocol 1: whole (key, version) lists, the pre-bucket form) and `buckets`.
  * Deterministic apart from CPU time: a hand-cranked clock, no real timers or sockets.
  */
-import { parseArgs } from 'node:util';
+import { benchArgs, positive } from '../help.ts';
 import type { Version } from '../../src/replication/hlc.ts';
 import { listedEntries, PAIR, syncPair } from '../../test/unit/replication-sync-pair.ts';
 
-const { values } = parseArgs({
-  options: {
-    keys: { type: 'string', default: '100000' },
-    rounds: { type: 'string', default: '20' },
-    'in-flight': { type: 'string', default: '4' },
-    'value-bytes': { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false },
-  },
+const flags = benchArgs('node --import tsx bench/replication/sync-large-partition.ts', {
+  keys: { kind: 'integer', value: 'N', description: 'keys in the one large partition', default: 100_000, check: positive },
+  rounds: { kind: 'integer', value: 'N', description: 'anti-entropy rounds per run, the first 2 dropped (they warm the JIT)', default: 20, check: (n) => (Number(n) > 2 ? undefined : `must be 3 or more (the first 2 rounds warm the JIT and are dropped), not ${String(n)}`) },
+  'in-flight': { kind: 'integer', value: 'N', description: 'writes in flight each round, keeping the digests differing', default: 4, check: positive },
+  'value-bytes': { kind: 'integer', value: 'N', description: 'bytes of each value', default: 3, check: positive },
+  json: { kind: 'boolean', description: 'print the result as JSON' },
 });
-const KEYS = positive('keys');
-const ROUNDS = positive('rounds');
-const IN_FLIGHT = positive('in-flight');
-const VALUE_BYTES = positive('value-bytes');
-
-function positive(name: keyof typeof values): number {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, not ${String(values[name])}`);
-  return n;
-}
+const KEYS = Number(flags.keys);
+const ROUNDS = Number(flags.rounds);
+const IN_FLIGHT = Number(flags['in-flight']);
+const VALUE_BYTES = Number(flags['value-bytes']);
 
 const SYNC_INTERVAL_MS = 1_000;
 
@@ -112,7 +104,7 @@ for (const [form, rs] of results) {
   rows.push({ form, bytes: median(rs.map((r) => r.bytes)), entries: median(rs.map((r) => r.entries)), messages: median(rs.map((r) => r.messages)), cpuMs: median(rs.map((r) => r.cpuMs)) });
 }
 const [full, buckets] = rows as [(typeof rows)[0], (typeof rows)[0]];
-if (values.json) {
+if (flags.json === true) {
   console.log(JSON.stringify({ keys: KEYS, rounds: ROUNDS, inFlight: IN_FLIGHT, rows, ratio: { bytes: full.bytes / buckets.bytes, cpu: full.cpuMs / buckets.cpuMs } }));
 } else {
   console.log(`one partition of ${KEYS} keys, ${IN_FLIGHT} writes in flight per round; medians per sync round over ${2 * (ROUNDS - 2)} rounds each`);

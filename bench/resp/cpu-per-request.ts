@@ -24,22 +24,10 @@
  * (and in the baseline's checkout).
  */
 import { readFileSync } from 'node:fs';
+import { benchArgs, namesFrom, positive } from '../help.ts';
 import { compiledShoalMissing, startShoal, type RunningServers } from './processes.ts';
 import { runRedisBenchmark, type BenchmarkSettings } from './redis-benchmark.ts';
 
-const argv = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? argv[at + 1] : undefined;
-};
-const ROUNDS = Number(option('--rounds') ?? 3);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
-const NODE_ARGS = option('--node-args')?.split(' ').filter((a) => a !== '');
-const WARM_UPS = Number(option('--warm-up') ?? 1);
-if (!Number.isInteger(WARM_UPS) || WARM_UPS < 0) throw new Error('--warm-up takes a whole number >= 0');
-const BASELINE = option('--baseline');
-const FIRST_PORT = option('--first-port') === undefined ? undefined : Number(option('--first-port'));
-if (FIRST_PORT !== undefined && !(Number.isInteger(FIRST_PORT) && FIRST_PORT > 1024 && FIRST_PORT < 65_500)) throw new Error('--first-port takes a port number between 1025 and 65499');
 const CONNECTIONS = 50;
 const ALL_MEASURES = [
   { name: 'SET P1', test: 'set', pipeline: 1, requests: 10_000 },
@@ -53,7 +41,20 @@ const ALL_MEASURES = [
   // keys), which is where anti-entropy of one large partition shows (docs/REPLICATION.md).
   { name: 'SET P16 200k', test: 'set', pipeline: 16, requests: 200_000 },
 ] as const;
-const onlyMeasures = option('--measures')?.split(',');
+const flags = benchArgs('node --import tsx bench/resp/cpu-per-request.ts', {
+  rounds: { kind: 'integer', value: 'N', description: 'measured rounds of every measure', default: 3, check: positive },
+  'warm-up': { kind: 'integer', value: 'N', description: 'unmeasured rounds before them', default: 1, check: (n) => (Number(n) >= 0 ? undefined : `must be 0 or more, not ${String(n)}`) },
+  'node-args': { kind: 'string', value: "'...'", description: "more arguments of every node's shoal start, space-separated" },
+  baseline: { kind: 'string', value: 'OTHER/packages/server/bin/shoal.js', description: "another checkout's compiled shoal, measured beside this one" },
+  measures: { kind: 'string', value: "'SET P16,GET P16'", description: "comma-separated measures (default: all but 'SET P16 200k')", check: namesFrom(ALL_MEASURES.map((m) => m.name)) },
+  'first-port': { kind: 'integer', value: 'PORT', description: 'the lowest port the nodes take (else free ones)', check: (n) => (Number(n) > 1024 && Number(n) < 65_500 ? undefined : `takes a port from 1025 to 65499, not ${String(n)}`) },
+});
+const ROUNDS = Number(flags.rounds);
+const NODE_ARGS = (flags['node-args'] as string | undefined)?.split(' ').filter((a) => a !== '');
+const WARM_UPS = Number(flags['warm-up']);
+const BASELINE = flags.baseline as string | undefined;
+const FIRST_PORT = flags['first-port'] as number | undefined;
+const onlyMeasures = (flags.measures as string | undefined)?.split(',');
 const MEASURES = onlyMeasures === undefined ? ALL_MEASURES.filter((m) => m.name !== 'SET P16 200k') : ALL_MEASURES.filter((m) => onlyMeasures.includes(m.name));
 if (MEASURES.length === 0) throw new Error(`--measures: none of ${onlyMeasures!.join(', ')} (known: ${ALL_MEASURES.map((m) => m.name).join(', ')})`);
 

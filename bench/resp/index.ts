@@ -29,7 +29,7 @@ import { compiledShoalMissing, redisVersion, startRedis, startShoal, type Endpoi
 import { runRedisBenchmark, type BenchmarkSettings, type TestResult } from './redis-benchmark.ts';
 import type { OpenLoopResult } from './open-loop.ts';
 import { formatProfile, readProfile, summariseProfile, type ProfileSummary } from './profile-summary.ts';
-import { benchArgs } from '../help.ts';
+import { benchArgs, namesFrom } from '../help.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGETS = {
@@ -60,13 +60,12 @@ const PIPELINES = [1, 16] as const;
 
 const flags = benchArgs('npm run bench:resp --', {
   quick: { kind: 'boolean', description: 'shorter tests (2 s instead of 5), written to resp-<date>-quick.json' },
-  only: { kind: 'string', value: Object.keys(TARGETS).join(','), description: 'comma-separated targets to run, in this order; writes no JSON. Default: all' },
+  only: { kind: 'string', value: Object.keys(TARGETS).join(','), description: 'comma-separated targets to run, in this order; writes no JSON. Default: all', check: namesFrom(Object.keys(TARGETS)) },
   'no-open-loop': { kind: 'boolean', description: 'skip the open-loop latency rows' },
 });
 const quick = flags.quick === true;
 const openLoop = !flags['no-open-loop'];
 const only = String(flags.only ?? Object.keys(TARGETS).join(',')).split(',') as TargetName[];
-for (const name of only) if (!Object.hasOwn(TARGETS, name)) throw new Error(`--only: unknown target "${name}" (known: ${Object.keys(TARGETS).join(', ')})`);
 
 /**
  * redis-benchmark stops after a count of requests, not a time, and Shoal's rates differ by two

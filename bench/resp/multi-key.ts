@@ -18,30 +18,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { benchArgs, namesFrom, positive } from '../help.ts';
 import { compiledShoalMissing, startRedis, startShoal, type Endpoint, type RunningServers } from './processes.ts';
 
-const argv = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? argv[at + 1] : undefined;
-};
-const wholeNumber = (name: string, fallback: number): number => {
-  const value = Number(option(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} takes a whole number >= 1, not ${option(name)}`);
-  return value;
-};
-const KEYS = wholeNumber('--keys', 100_000);
-const PER_COMMAND = Math.min(KEYS, wholeNumber('--per-command', 10_000));
-const ROUNDS = wholeNumber('--rounds', 2);
-const BASELINE = option('--baseline');
-const FIRST_PORT = option('--first-port') === undefined ? undefined : wholeNumber('--first-port', 0);
 const KNOWN_COMMANDS = ['MGET', 'EXISTS', 'DEL'] as const;
 type Command = (typeof KNOWN_COMMANDS)[number];
-const COMMANDS = (option('--commands')?.split(',') ?? [...KNOWN_COMMANDS]).map((c) => {
-  const name = c.toUpperCase();
-  if (!(KNOWN_COMMANDS as readonly string[]).includes(name)) throw new Error(`--commands: unknown command ${c} (known: ${KNOWN_COMMANDS.join(', ')})`);
-  return name as Command;
+const flags = benchArgs('node --import tsx bench/resp/multi-key.ts', {
+  keys: { kind: 'integer', value: 'N', description: 'keys loaded, and covered by each measure', default: 100_000, check: positive },
+  'per-command': { kind: 'integer', value: 'N', description: 'keys each command carries (at most --keys)', default: 10_000, check: positive },
+  rounds: { kind: 'integer', value: 'N', description: 'rounds of every measure', default: 2, check: positive },
+  commands: { kind: 'string', value: 'MGET,EXISTS,DEL', description: 'comma-separated commands to measure', default: KNOWN_COMMANDS.join(','), check: (v) => namesFrom(KNOWN_COMMANDS)(String(v).toUpperCase()) },
+  baseline: { kind: 'string', value: 'OTHER/packages/server/bin/shoal.js', description: "another checkout's compiled shoal, measured beside this one" },
+  'first-port': { kind: 'integer', value: 'PORT', description: 'the lowest port the servers take (else free ones)', check: positive },
 });
+const KEYS = Number(flags.keys);
+const PER_COMMAND = Math.min(KEYS, Number(flags['per-command']));
+const ROUNDS = Number(flags.rounds);
+const BASELINE = flags.baseline as string | undefined;
+const FIRST_PORT = flags['first-port'] as number | undefined;
+const COMMANDS = String(flags.commands).toUpperCase().split(',') as Command[];
 const VALUE = 'v'.repeat(100);
 /** Pairs per MSET while loading. */
 const LOAD_CHUNK = 500;

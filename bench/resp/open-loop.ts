@@ -6,7 +6,7 @@
  * (no coordinated omission). Raw RESP over a few connections (no client library in the way); the
  * workload alternates SET and GET of `--value-bytes` values over `--keyspace` random keys.
  *
- *   node --import tsx bench/resp/open-loop.ts --port 6379 --rate 20000 [--host 127.0.0.1]
+ *   node --import tsx bench/resp/open-loop.ts [--port 6379] [--rate 10000] [--host 127.0.0.1]
  *     [--seconds 5] [--warmup-seconds 1] [--connections 4] [--keyspace 100000] [--value-bytes 100]
  *
  * Prints one JSON object (OpenLoopResult) on stdout. To see sub-millisecond latencies it cannot
@@ -15,6 +15,7 @@
  * microseconds) and the generator's own parsing.
  */
 import { connect, type Socket } from 'node:net';
+import { benchArgs, positive } from '../help.ts';
 
 export interface OpenLoopResult {
   host: string;
@@ -90,30 +91,30 @@ interface Connection {
   leftover: Buffer;
 }
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-function positive(name: string, fallback: number): number {
-  const n = Number(option(name, String(fallback)));
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
-
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function main(): Promise<void> {
-  const host = option('host', '127.0.0.1');
-  const port = positive('port', 6379);
-  const rate = positive('rate', 10_000);
-  const seconds = positive('seconds', 5);
-  const warmupSeconds = Number(option('warmup-seconds', '1'));
-  const connectionCount = Math.round(positive('connections', 4));
-  const keyspace = Math.round(positive('keyspace', 100_000));
-  const value = Buffer.alloc(Math.round(positive('value-bytes', 100)), 'x');
+  const flags = benchArgs('node --import tsx bench/resp/open-loop.ts', {
+    port: { kind: 'integer', value: 'PORT', description: "the server's RESP port", default: 6379, check: positive },
+    rate: { kind: 'number', value: 'N', description: 'requests due per second', default: 10_000, check: positive },
+    host: { kind: 'string', description: "the server's address", default: '127.0.0.1' },
+    seconds: { kind: 'number', value: 'S', description: 'length of the measured run', default: 5, check: positive },
+    'warmup-seconds': { kind: 'number', value: 'S', description: 'unmeasured run before it', default: 1 },
+    connections: { kind: 'integer', value: 'N', description: 'connections the requests are spread over', default: 4, check: positive },
+    keyspace: { kind: 'integer', value: 'N', description: 'random keys the requests use', default: 100_000, check: positive },
+    'value-bytes': { kind: 'integer', value: 'N', description: 'bytes of each SET value', default: 100, check: positive },
+  });
+  const host = String(flags.host);
+  const port = Number(flags.port);
+  const rate = Number(flags.rate);
+  const seconds = Number(flags.seconds);
+  const warmupSeconds = Number(flags['warmup-seconds']);
+  const connectionCount = Number(flags.connections);
+  const keyspace = Number(flags.keyspace);
+  const value = Buffer.alloc(Number(flags['value-bytes']), 'x');
 
   const connections: Connection[] = await Promise.all(
     Array.from(

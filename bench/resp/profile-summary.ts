@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchCommandLine, positive } from '../help.ts';
 
 interface CpuProfileNode {
   id: number;
@@ -98,12 +99,10 @@ export function formatProfile(summary: ProfileSummary): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write('usage: node --import tsx bench/resp/profile-summary.ts FILE.cpuprofile [--top 20]\n');
-    process.exit(2);
-  }
-  const i = process.argv.indexOf('--top');
-  const top = i >= 0 ? Number(process.argv[i + 1]) : 20;
-  process.stdout.write(`${formatProfile(summariseProfile(readProfile(file), top))}\n`);
+  const { flags, positionals } = benchCommandLine(
+    'node --import tsx bench/resp/profile-summary.ts',
+    { top: { kind: 'integer', value: '20', description: 'rows: the functions with the most self time', default: 20, check: positive } },
+    [{ name: 'FILE.cpuprofile', description: 'a V8 CPU profile, as node --cpu-prof writes' }],
+  );
+  process.stdout.write(`${formatProfile(summariseProfile(readProfile(positionals[0]!), Number(flags.top)))}\n`);
 }

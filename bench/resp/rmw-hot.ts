@@ -19,23 +19,22 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
+import { benchArgs, positive } from '../help.ts';
 import { startRedis, startShoal, type Endpoint, type RunningServers } from './processes.ts';
 import { runRedisBenchmark } from './redis-benchmark.ts';
 import { formatProfile, readProfile, summariseProfile } from './profile-summary.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(argv[i + 1]);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} takes a positive integer, not ${JSON.stringify(argv[i + 1])}`);
-  return value;
-};
-const REQUESTS = flag('--requests', 20_000);
-const COMMANDS = flag('--commands', 20_000);
+const flags = benchArgs('node --import tsx bench/resp/rmw-hot.ts', {
+  requests: { kind: 'integer', value: 'N', description: 'requests of each redis-benchmark INCR run', default: 20_000, check: positive },
+  commands: { kind: 'integer', value: 'N', description: 'commands of the pipelined read-modify-write run', default: 20_000, check: positive },
+  'no-redis': { kind: 'boolean', description: 'skip redis-server, the reference' },
+  profile: { kind: 'boolean', description: "write a CPU profile of each node and print where its time went" },
+});
+const REQUESTS = Number(flags.requests);
+const COMMANDS = Number(flags.commands);
 const CLIENTS = 50;
-const withRedis = !argv.includes('--no-redis');
-const profileDir = argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'shoal-rmw-hot-profile-')) : null;
+const withRedis = flags['no-redis'] !== true;
+const profileDir = flags.profile === true ? mkdtempSync(join(tmpdir(), 'shoal-rmw-hot-profile-')) : null;
 
 /** User plus system CPU milliseconds the processes used so far (Linux /proc; clock ticks are 10 ms). */
 function cpuMs(pids: number[]): number {

@@ -15,6 +15,7 @@
  * Linux only (/proc). Builds nothing: run `npm run build` first.
  */
 import { readFileSync } from 'node:fs';
+import { benchArgs, positive } from '../help.ts';
 import { compiledShoalMissing, startShoal, type RunningServers } from './processes.ts';
 import { runRedisBenchmark } from './redis-benchmark.ts';
 
@@ -26,10 +27,10 @@ const ROWS = {
 } as const;
 type RowName = keyof typeof ROWS;
 
-const argv = process.argv.slice(2);
-const roundsAt = argv.indexOf('--rounds');
-const ROUNDS = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 4;
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
+const flags = benchArgs('node --import tsx bench/resp/security-cost.ts', {
+  rounds: { kind: 'integer', value: 'N', description: 'rounds, the rows taking turns in each', default: 4, check: positive },
+});
+const ROUNDS = Number(flags.rounds);
 const CONNECTIONS = 50;
 const REQUESTS = 20_000;
 const MEASURES = [

@@ -16,6 +16,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { Store } from '../../src/store/store.ts';
+import { benchCommandLine, positive } from '../help.ts';
 import { benchKey, VALUE_LENGTH } from './memory.ts';
 
 interface Cache {
@@ -23,17 +24,20 @@ interface Cache {
   set(key: string, value: Uint8Array): void;
 }
 
-function argValue(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-}
-
-const basePath = process.argv[2];
-if (basePath === undefined || basePath.startsWith('--')) throw new Error('usage: ab.ts OTHER_CHECKOUT/src/store/store.ts [--entries N] [--rounds N] [--only ops]');
+const { flags, positionals } = benchCommandLine(
+  'node --import tsx bench/store/ab.ts',
+  {
+    entries: { kind: 'integer', value: 'N', description: 'entries each store holds', default: 100_000, check: positive },
+    rounds: { kind: 'integer', value: 'N', description: 'timed rounds per side', default: 9, check: positive },
+    only: { kind: 'string', value: 'get-hit,mixed', description: 'comma-separated workloads to time. Default: all' },
+  },
+  [{ name: 'OTHER_CHECKOUT/src/store/store.ts', description: "the store of the checkout to compare with (a git worktree of this repository)" }],
+);
+const basePath = positionals[0]!;
 const { Store: BaseStore } = (await import(basePath)) as { Store: typeof Store };
-const ENTRIES = Number(argValue('--entries') ?? 100_000);
-const ROUNDS = Number(argValue('--rounds') ?? 9);
-const only = argValue('--only')?.split(',');
+const ENTRIES = Number(flags.entries);
+const ROUNDS = Number(flags.rounds);
+const only = (flags.only as string | undefined)?.split(',');
 const OPS = 500_000;
 const clock = { wallMs: () => 0, monoMs: () => 0 };
 

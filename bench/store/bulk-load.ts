@@ -5,9 +5,11 @@
  *
  *   node --import tsx bench/store/bulk-load.ts [--json]
  */
+import { benchArgs } from '../help.ts';
 import { POLICY_NAMES } from '../../src/store/policy.ts';
 import { Store } from '../../src/store/store.ts';
 
+const flags = benchArgs('node --import tsx bench/store/bulk-load.ts', { json: { kind: 'boolean', description: 'print each row as JSON too' } });
 const ENTRIES = 20_000;
 const LOAD = 5 * ENTRIES;
 /** Keys read back: the newest half of what fits (reading exactly as many as fit is a knife edge:
@@ -41,7 +43,7 @@ const rows = POLICY_NAMES.map((policy) => {
   }
   return { policy, entries: store.size, keptOldestPct: (100 * oldest) / fifth, keptNewestPct: (100 * newest) / fifth, refusedWrites: refused, readRecentHitPct: (100 * hits) / reads };
 });
-if (process.argv.includes('--json')) for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+if (flags.json === true) for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
 process.stdout.write(`bulk load: ${LOAD} writes of 100-byte values into a budget for ${ENTRIES}, then 2 passes of reads over the newest ${READ} keys (a miss writes the key back)\n`);
 process.stdout.write(`policy       entries  kept oldest 20%  kept newest 20%  refused writes  read-recent hit %\n`);
 for (const r of rows) {

@@ -15,6 +15,7 @@
  *    bench/store/disk-load.ts lag [OPS_PER_SECOND] [SECONDS]` prints this row alone.
  */
 import { spawnSync } from 'node:child_process';
+import { benchCommandLine } from '../help.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,13 @@ export async function lagRow(seconds = 5, opsPerSecond = 20_000, withDisk = true
   };
 }
 
-if (process.argv[2] === 'rss') await rssProbe(process.argv[3] === 'disk');
-// `lag [OPS_PER_SECOND] [SECONDS]`: the lag row alone, at another rate.
-if (process.argv[2] === 'lag') for (const withDisk of [false, true]) console.log(JSON.stringify(await lagRow(Number(process.argv[4] ?? 5), Number(process.argv[3] ?? 20_000), withDisk)));
+if (process.argv[1]?.endsWith('/store/disk-load.ts')) {
+  const { positionals } = benchCommandLine('node --expose-gc --import tsx bench/store/disk-load.ts', {}, [
+    { name: 'rss|lag', description: "rss: one store's RSS probe, as bench:disk runs it; lag: the event-loop lag rows alone", check: (t) => (t === 'rss' || t === 'lag' ? undefined : `is rss or lag, not "${t}"`) },
+    { name: 'memory|disk|OPS_PER_SECOND', description: 'rss: the store alone or with its disk tier (default memory); lag: ops per second (default 20000)', optional: true, check: (t) => (/^(memory|disk|[1-9]\d*)$/.test(t) ? undefined : `is memory, disk or a number of ops per second, not "${t}"`) },
+    { name: 'SECONDS', description: 'lag: seconds of load (default 5)', optional: true, check: (t) => (/^[1-9]\d*$/.test(t) ? undefined : `is a whole number of seconds, not "${t}"`) },
+  ]);
+  const [mode, second, seconds] = positionals;
+  if (mode === 'rss') await rssProbe(second === 'disk');
+  else for (const withDisk of [false, true]) console.log(JSON.stringify(await lagRow(Number(seconds ?? 5), Number(second ?? 20_000), withDisk)));
+}

@@ -22,6 +22,7 @@
  * the reopen, whose time is its own column).
  */
 import { spawnSync } from 'node:child_process';
+import { benchCommandLine, namesFrom, positive } from '../help.ts';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,11 +194,21 @@ async function measure(store: StoreName, valueBytes: number, reads: number): Pro
   }
 }
 
-const args = process.argv.slice(2);
-const readsIndex = args.indexOf('--reads');
-const reads = readsIndex >= 0 ? Number(args[readsIndex + 1]) : 10_000;
-if (args[0] === '--child') {
-  console.log(JSON.stringify(await measure(args[1] as StoreName, Number(args[2]), reads)));
+const { flags, positionals } = benchCommandLine(
+  'node --expose-gc --import tsx bench/store/disk-vs-lmdb.ts',
+  {
+    json: { kind: 'boolean', description: 'print the rows as JSON too' },
+    reads: { kind: 'integer', value: 'N', description: 'timed reads of hits and of misses', default: 10_000, check: positive },
+    child: { kind: 'boolean', description: 'measure STORE at VALUE_BYTES in this process and print its row (what the run does once per store and size)' },
+  },
+  [
+    { name: 'STORE', description: `with --child: ${STORES.join(' or ')}`, optional: true, check: namesFrom(STORES) },
+    { name: 'VALUE_BYTES', description: `with --child: ${VALUE_SIZES.join(' or ')}`, optional: true, check: namesFrom(VALUE_SIZES.map(String)) },
+  ],
+);
+const reads = Number(flags.reads);
+if (flags.child === true) {
+  console.log(JSON.stringify(await measure(positionals[0] as StoreName, Number(positionals[1]), reads)));
 } else {
   const rows: Row[] = [];
   for (const valueBytes of VALUE_SIZES) {
@@ -220,5 +231,5 @@ if (args[0] === '--child') {
     'put lag p99/max ms': `${r.putLagP99Ms.toFixed(0)}/${r.putLagMaxMs.toFixed(0)}`, 'get lag p99/max ms': `${r.getLagP99Ms.toFixed(0)}/${r.getLagMaxMs.toFixed(0)}`,
     wrong: r.wrongReads,
   })));
-  if (args.includes('--json')) console.log(JSON.stringify({ rows }));
+  if (flags.json === true) console.log(JSON.stringify({ rows }));
 }

@@ -10,18 +10,21 @@
  */
 import type { Store } from '../../src/store/store.ts';
 import { Store as ThisStore } from '../../src/store/store.ts';
+import { benchCommandLine, positive } from '../help.ts';
 import { benchKey, VALUE_LENGTH } from './memory.ts';
 
-function argValue(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-}
-
-const basePath = process.argv[2];
-if (basePath === undefined || basePath.startsWith('--')) throw new Error('usage: fill-ab.ts OTHER_CHECKOUT/src/store/store.ts [--entries N] [--rounds N]');
+const { flags, positionals } = benchCommandLine(
+  'node --import tsx bench/store/fill-ab.ts',
+  {
+    entries: { kind: 'integer', value: 'N', description: 'keys set into each empty store', default: 1_000_000, check: positive },
+    rounds: { kind: 'integer', value: 'N', description: 'fills per side', default: 9, check: positive },
+  },
+  [{ name: 'OTHER_CHECKOUT/src/store/store.ts', description: "the store of the checkout to compare with (a git worktree of this repository)" }],
+);
+const basePath = positionals[0]!;
 const { Store: BaseStore } = (await import(basePath)) as { Store: typeof Store };
-const ENTRIES = Number(argValue('--entries') ?? 1_000_000);
-const ROUNDS = Number(argValue('--rounds') ?? 9);
+const ENTRIES = Number(flags.entries);
+const ROUNDS = Number(flags.rounds);
 const clock = { wallMs: () => 0, monoMs: () => 0 };
 const keys = Array.from({ length: ENTRIES }, (_, i) => benchKey(i));
 const value = new Uint8Array(VALUE_LENGTH).fill(3);

@@ -11,10 +11,16 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { unitHashString } from '../../src/protocol/hash.ts';
 import { Store } from '../../src/store/store.ts';
+import { benchCommandLine } from '../help.ts';
 import { benchKey, VALUE_LENGTH } from './memory.ts';
 
-const high = process.argv[2] === 'high';
-const view = process.argv.includes('--view');
+const { flags, positionals } = benchCommandLine(
+  'node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 --import tsx bench/store/get-alloc.ts',
+  { view: { kind: 'boolean', description: 'get through getView, not get' } },
+  [{ name: 'low|high', description: 'keys whose row hash is below 2^31 (low) or at or above it (high)', check: (t) => (t === 'low' || t === 'high' ? undefined : `is low or high, not "${t}"`) }],
+);
+const high = positionals[0] === 'high';
+const view = flags.view === true;
 const ENTRIES = 1000;
 const GETS = 20_000_000;
 const SEMI_SPACE_BYTES = 16 * 2 ** 20;

@@ -12,7 +12,8 @@
  * and fixed objects such as the partitions' counters. A table of bytes per entry.
  */
 import type { Store } from '../../src/store/store.ts';
-import { addTo, benchStore, parseSizes, used, VALUE_LENGTH, warmUp } from './memory.ts';
+import { benchCommandLine } from '../help.ts';
+import { addTo, benchStore, parseSizes, SIZES_ARGUMENT, used, VALUE_LENGTH, warmUp } from './memory.ts';
 
 /** V8's one-byte string: map, hash and length, then the 16 characters. */
 const KEY_STRING_BYTES = 32;
@@ -51,7 +52,8 @@ function parts(store: Store): Map<string, number> {
   return out;
 }
 
-const sizes = parseSizes(process.argv[2]);
+const { positionals } = benchCommandLine('node --expose-gc --import tsx bench/store/memory-breakdown.ts', {}, [SIZES_ARGUMENT]);
+const sizes = parseSizes(positionals[0]);
 const value = new Uint8Array(VALUE_LENGTH).fill(7);
 warmUp('shoal');
 const before = used();

@@ -16,6 +16,7 @@
  * entries; redis-server's figure (redis-memory.ts) does not include its code either.
  */
 import { LRUCache } from 'lru-cache';
+import { benchCommandLine, namesFrom, type BenchArgument } from '../help.ts';
 import { Store } from '../../src/store/store.ts';
 
 /**
@@ -41,13 +42,19 @@ export function benchKey(i: number): string {
   return Buffer.from(`key:${String(i).padStart(KEY_LENGTH - 4, '0')}`, 'latin1').toString('latin1');
 }
 
-/** Parses a comma-separated list of entry counts, ascending. */
-export function parseSizes(list: string | undefined): number[] {
-  if (list === undefined) return MEMORY_SIZES;
+/** What is wrong with a comma-separated list of entry counts (they must be positive and ascending), or undefined. */
+export function sizesProblem(list: string): string | undefined {
   const sizes = list.split(',').map(Number);
-  if (sizes.some((n, i) => !Number.isInteger(n) || n <= 0 || (i > 0 && n <= sizes[i - 1]!))) throw new Error(`sizes must be ascending positive integers, got ${list}`);
-  return sizes;
+  return sizes.some((n, i) => !Number.isInteger(n) || n <= 0 || (i > 0 && n <= sizes[i - 1]!)) ? `must be ascending positive integers, not ${list}` : undefined;
 }
+
+/** Parses a comma-separated list of entry counts, ascending (checked with sizesProblem first). */
+export function parseSizes(list: string | undefined): number[] {
+  return list === undefined ? MEMORY_SIZES : list.split(',').map(Number);
+}
+
+/** The entry counts a memory script measures at, as its last argument. */
+export const SIZES_ARGUMENT: BenchArgument = { name: 'SIZES', description: 'ascending entry counts, N,N,... (default: 100000,300000,700000,1000000)', optional: true, check: sizesProblem };
 
 /** Heap plus array-buffer bytes in use after a full GC (run with --expose-gc). */
 export function used(): number {
@@ -76,6 +83,9 @@ interface Filled {
   add(i: number): void;
   check(entries: number): void;
 }
+
+/** What memory.ts can fill, for comparison. */
+const IMPLEMENTATIONS = ['shoal', 'map', 'lru-cache'];
 
 /** The implementation's structure, built to hold up to `max` entries. */
 function make(impl: string, max: number): Filled {
@@ -127,6 +137,11 @@ export function measure(impl: string, sizes: readonly number[]): { entries: numb
 }
 
 if (process.argv[1]?.endsWith('/store/memory.ts')) {
-  const impl = process.argv[2] ?? 'shoal';
-  process.stdout.write(JSON.stringify({ impl, sizes: measure(impl, parseSizes(process.argv[3])) }) + '\n');
+  const { positionals } = benchCommandLine(
+    'node --expose-gc --import tsx bench/store/memory.ts',
+    {},
+    [{ name: 'IMPLEMENTATION', description: `what to fill: ${IMPLEMENTATIONS.join(', ')} (default: shoal; one per process)`, optional: true, check: namesFrom(IMPLEMENTATIONS) }, SIZES_ARGUMENT],
+  );
+  const impl = positionals[0] ?? 'shoal';
+  process.stdout.write(JSON.stringify({ impl, sizes: measure(impl, parseSizes(positionals[1])) }) + '\n');
 }

@@ -15,7 +15,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { benchKey, MEMORY_SIZES, parseSizes, VALUE_LENGTH } from './memory.ts';
+import { benchCommandLine } from '../help.ts';
+import { benchKey, MEMORY_SIZES, parseSizes, SIZES_ARGUMENT, VALUE_LENGTH } from './memory.ts';
 
 const PIPELINE_BATCH = 10_000;
 /** How often, and at most how many times, to look whether a rehash is over. */
@@ -96,5 +97,6 @@ export async function measureRedis(sizes: readonly number[] = MEMORY_SIZES): Pro
 }
 
 if (process.argv[1]?.endsWith('/store/redis-memory.ts')) {
-  process.stdout.write(JSON.stringify(await measureRedis(parseSizes(process.argv[2]))) + '\n');
+  const { positionals } = benchCommandLine('node --import tsx bench/store/redis-memory.ts', {}, [SIZES_ARGUMENT]);
+  process.stdout.write(JSON.stringify(await measureRedis(parseSizes(positionals[0]))) + '\n');
 }

@@ -42,14 +42,14 @@ import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { Store } from '../../src/store/store.ts';
 import type { StoreOptions } from '../../src/store/store.ts';
-import { benchKey, parseSizes, VALUE_LENGTH } from './memory.ts';
+import { benchKey, parseSizes, sizesProblem, VALUE_LENGTH } from './memory.ts';
 import { measureRedis } from './redis-memory.ts';
 import { benchArgs } from '../help.ts';
 
 const flags = benchArgs('npm run bench:store --', {
   json: { kind: 'boolean', description: 'print one JSON object after the table' },
   'no-memory': { kind: 'boolean', description: 'skip the memory per entry measurement' },
-  'memory-sizes': { kind: 'string', value: 'N,N', description: 'ascending entry counts to measure memory at (default: 100k, 300k, 700k, 1M)' },
+  'memory-sizes': { kind: 'string', value: 'N,N', description: 'ascending entry counts to measure memory at (default: 100k, 300k, 700k, 1M)', check: (v) => sizesProblem(String(v)) },
   only: { kind: 'string', value: 'get-hit,mixed', description: 'comma-separated workloads to time (get-hit, get-hit-view, get-miss, set, mixed). Default: all' },
   rounds: { kind: 'number', value: 'N', description: 'timed rounds per side (the median is reported)', default: 7 },
   analytics: { kind: 'boolean', description: 'add a side without access analytics, and print its cost' },

@@ -3,14 +3,11 @@
 // whole benchmark, for minutes; opts39: so did a typo, `npm run bench:store -- --sizez 1000`).
 // They all read their command line through bench/help.ts's benchArgs.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { assertRefused, ROOT, runScript } from './bench-scripts.ts';
 
-const ROOT = new URL('../../', import.meta.url);
 const scripts = (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { scripts: Record<string, string> }).scripts;
-/** A bound on a hang only: a script that measures instead of exiting runs for minutes. */
-const HANG_MS = 60_000;
 
 /** The TypeScript file each bench* and fuzz script runs. */
 function benchEntries(): [string, string][] {
@@ -21,10 +18,6 @@ function benchEntries(): [string, string][] {
       assert.ok(file, `npm run ${name}: no bench or fuzz file in "${command}"`);
       return [name, file];
     });
-}
-
-function runScript(file: string, ...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, encoding: 'utf8', timeout: HANG_MS });
 }
 
 test('every bench script reads its options through bench/help.ts benchArgs', () => {
@@ -50,11 +43,6 @@ for (const [file, usage, bogus] of [
   ['bench/metrics/index.ts', 'npm run bench:metrics -- [--keys 1000000]', ['--key', '10']],
 ] as const) {
   test(`${file} ${bogus.join(' ')}: names the unknown option, prints the usage and exits 2 without measuring`, () => {
-    const r = runScript(file, ...bogus);
-    assert.equal(r.status, 2, `status ${r.status}, signal ${r.signal}\n${r.stderr}`);
-    assert.equal(r.stdout, '', 'nothing measured');
-    const [message, usageLine] = r.stderr.split('\n');
-    assert.ok(message!.startsWith(`unknown option ${bogus[0]}; known options: --`), r.stderr);
-    assert.ok(usageLine!.startsWith(`Usage: ${usage}`), r.stderr);
+    assertRefused(file, bogus, new RegExp(`^unknown option ${bogus[0]}; known options: --`), usage);
   });
 }

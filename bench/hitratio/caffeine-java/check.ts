@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { loadTrace } from '../../../src/cli/bench.ts';
 import { CaffeineSim } from '../../../src/store/trace/caffeine.ts';
 import { BENCH_TRACES, tracePath } from '../reference.ts';
+import { benchArgs, namesFrom } from '../../help.ts';
 
 const TAG = 'v3.2.2';
 const SOURCE = 'caffeine/src/main/java/com/github/benmanes/caffeine/cache/BoundedLocalCache.java';
@@ -36,10 +37,10 @@ const MULBERRY = `  public static int mulberryState = 1;
   }
 `;
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
+const flags = benchArgs('CAFFEINE_REPO=/path/to/ben-manes/caffeine node --import tsx bench/hitratio/caffeine-java/check.ts', {
+  traces: { kind: 'string', value: 'gli,P6', description: 'comma-separated traces to check. Default: all of npm run bench:hitratio', check: namesFrom(BENCH_TRACES.map((b) => b.trace)) },
+  seed: { kind: 'integer', value: '1', description: "seed of both sides' admission randomness", default: 1 },
+});
 
 function m2Jar(group: string, artifact: string, version?: string): string {
   const dir = join(homedir(), '.m2/repository', group.replaceAll('.', '/'), artifact);
@@ -55,8 +56,8 @@ if (repo === undefined) {
 const classpath =
   process.env.CAFFEINE_CLASSPATH ??
   [m2Jar('com.github.ben-manes.caffeine', 'caffeine', '3.2.2'), m2Jar('org.jspecify', 'jspecify'), m2Jar('com.google.errorprone', 'error_prone_annotations')].join(':');
-const seed = Number(flag('seed') ?? 1);
-const only = flag('traces')?.split(',');
+const seed = Number(flags.seed);
+const only = (flags.traces as string | undefined)?.split(',');
 
 const work = mkdtempSync(join(tmpdir(), 'caffeine-check-'));
 const source = execFileSync('git', ['-C', repo, 'show', `${TAG}:${SOURCE}`], { encoding: 'utf8', maxBuffer: 1 << 26 });
