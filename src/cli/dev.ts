@@ -26,7 +26,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { ConfigError, resolveConfig } from '../daemon/config.ts';
-import { optionSpec, PORT_OFFSETS, type OptionName } from '../daemon/options.ts';
+import { envName, optionSpec, PORT_OFFSETS, type OptionName } from '../daemon/options.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { DevCertificatePaths } from '../security/dev-certs.ts';
 import { formatHelp, parseArgs, UsageError, type FlagSpecs } from './args.ts';
@@ -78,8 +78,9 @@ const FLAGS: FlagSpecs = {
 export const DEV_TLS_DIR = '.shoal/tls';
 
 /**
- * The passed-on options as `shoal start` flags, checked here as a node checks them (resolveConfig,
- * without the environment the nodes also read) so a bad one fails once, not in every node.
+ * The passed-on options as `shoal start` flags, checked here as a node checks them (resolveConfig),
+ * with their SHOAL_* variables, which the nodes inherit, so a bad one fails once, before any node
+ * starts, not in every node.
  */
 function passedOnArgs(flags: Record<string, string | number | boolean>): string[] {
   const given = Object.entries(PASSED_ON).flatMap(([name, def]) => {
@@ -87,7 +88,8 @@ function passedOnArgs(flags: Record<string, string | number | boolean>): string[
     return text === null ? [] : [[name, String(text)] as const];
   });
   try {
-    resolveConfig({ flags: Object.fromEntries(given), env: {} });
+    const inherited = Object.keys(PASSED_ON).map((name) => envName(name));
+    resolveConfig({ flags: Object.fromEntries(given), env: Object.fromEntries(inherited.map((variable) => [variable, process.env[variable]])) });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw new UsageError(e.message);

@@ -65,13 +65,14 @@ test("SHOAL_ALLOWED_ORIGINS in shoal dev's environment reaches its nodes", HANG_
   assert.equal((await upgrade(port, 'http://localhost:5173')).status, 403, 'the list replaces the local rule');
 });
 
-for (const [given, told] of [
-  ['devbox.lan:5173', /^shoal dev: --allowed-origins: "devbox\.lan:5173" is not an origin: write it as a browser sends it, scheme:\/\/host\[:port\]/],
-  ['', /^shoal dev: --allowed-origins: an empty list refuses every browser's page; give the pages to allow \(http:\/\/localhost:5173\), or none to refuse every page/],
+for (const [flags, env, told] of [
+  [['--allowed-origins', 'devbox.lan:5173'], {}, /^shoal dev: --allowed-origins: "devbox\.lan:5173" is not an origin: write it as a browser sends it, scheme:\/\/host\[:port\]/],
+  [['--allowed-origins', ''], {}, /^shoal dev: --allowed-origins: an empty list refuses every browser's page; give the pages to allow \(http:\/\/localhost:5173\), or none to refuse every page/],
+  [[], { SHOAL_ALLOWED_ORIGINS: 'devbox.lan:5173' }, /^shoal dev: SHOAL_ALLOWED_ORIGINS: "devbox\.lan:5173" is not an origin: /],
 ] as const) {
-  test(`shoal dev --allowed-origins '${given}' says what is wrong and exits 2 before starting a node`, async () => {
+  test(`shoal dev${flags.map((f) => ` '${f}'`).join('')}${Object.entries(env).map(([k, v]) => ` with ${k}=${v}`).join('')} says what is wrong and exits 2 before starting a node`, async () => {
     const base = await freeDevBase(1);
-    const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', tempDir('shoal-dev-origins-'), '--allowed-origins', given]);
+    const r = await runShoal(['dev', '--nodes', '1', '--base-port', String(base), '--data-dir', tempDir('shoal-dev-origins-'), ...flags], env);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, told);
     assert.equal(r.stdout, '', 'no banner: no node was started');
