@@ -26,6 +26,9 @@ The password of --user is read from $SHOAL_PASSWORD, or a bearer token from $SHO
 A password to give a user: 'setuser NAME ... --password-stdin' reads it from stdin, so it is not
 on the command line, where ps shows it (as '>PASSWORD' would be).`;
 
+/** The usage lines alone, shown under a usage error (--help shows the rest). */
+const SYNOPSIS = USAGE.split('\n\n')[0]!;
+
 /** Without --redis, --node or SHOAL_NODE: the first `shoal dev` node's Redis port. */
 const DEFAULT_REDIS = `127.0.0.1:${DEV_BASE_PORT + PORT_OFFSETS['resp-port']}`;
 
@@ -109,8 +112,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...args] = rest;
-  if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub.toLowerCase())) throw new UsageError(`expected one of ${Object.keys(SUBCOMMANDS).join(', ')}`);
-  if (!SUBCOMMANDS[sub.toLowerCase()]!(args.length)) throw new UsageError(`wrong number of arguments for acl ${sub}`);
+  const known = Object.keys(SUBCOMMANDS).join(', ');
+  if (sub === undefined) throw new UsageError(`expected a subcommand: one of ${known}\n${SYNOPSIS}`);
+  if (!Object.hasOwn(SUBCOMMANDS, sub.toLowerCase())) throw new UsageError(`unknown subcommand "${sub}"; expected one of ${known}\n${SYNOPSIS}`);
+  if (!SUBCOMMANDS[sub.toLowerCase()]!(args.length)) throw new UsageError(`wrong number of arguments for acl ${sub}\n${SYNOPSIS}`);
   const address = redisAddress(flags, process.env);
   const { host, port, tls: rediss } = parseRedisAddress(address);
   const tls = resolveTargetTls(flags, process.env, rediss);
