@@ -162,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     if (reply === null && unreachable !== null) {
       // An HTTP refusal of the upgrade (a client or admin port) or an answer that is not HTTP at all
       // (a Redis port): something listens there, just not a node's peer endpoint.
-      const answered = /^(Unexpected server response|Parse Error)/.test(unreachable);
+      const answered = /^(an HTTP server answered|Parse Error)/.test(unreachable);
       process.stderr.write(
         answered
           ? `shoal keyring: ${peer} is not a node's node-to-node port: it answered, but not as one (${unreachable}), as a node's client, Redis or admin port does; point --peer at its --peer-port (\`shoal status\` lists it as PEERS)\n`

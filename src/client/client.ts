@@ -1201,7 +1201,7 @@ export class ShoalClient<V = unknown> extends TypedEmitter<ClientEvents> {
       return this.options.codec.decode(bytes);
     } catch (cause) {
       throw new ValueDecodeError(
-        `${call}(${describeKey(key)}): the client's codec could not decode the stored value (${bytes.byteLength} bytes)${note}. A counter written by incr is decimal text: read it with getInt, or use stringCodec`,
+        `${call}(${describeKey(key)}): the client's codec could not decode the stored value (${bytes.byteLength} bytes)${note}. Text written by other clients (shoal set, redis-cli) needs stringCodec; a counter written by incr is decimal text: read it with getInt`,
         bytes,
         { cause },
       );

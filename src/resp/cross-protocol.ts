@@ -31,7 +31,7 @@ export class CrossProtocolLog {
     if (suppressed === null) return;
     log?.warn(
       { remote, ...suppressedField(suppressed) },
-      `possible cross-protocol attack on the RESP port from ${remote}: it sent an HTTP request (a command named POST or Host:), as a web page can make a browser do; closed the connection without running the rest`,
+      `possible cross-protocol attack on the RESP port from ${remote}: it sent an HTTP request (a command named POST or Host:), as a web page can make a browser do (or an HTTP client, such as a shoal command, was pointed at this Redis port by mistake); closed the connection without running the rest`,
     );
   }
 }

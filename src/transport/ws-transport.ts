@@ -691,6 +691,16 @@ function dialFailure(error: Error, tls: boolean): string {
     case 'EAI_AGAIN':
       return 'unknown host';
     default:
-      return error.message;
+      return httpAnswer(error.message) ?? error.message;
   }
+}
+
+/**
+ * `ws`'s "Unexpected server response: 404" means an HTTP server answered where a peer port should
+ * have upgraded the dial: most often another port of a node (client, RESP, admin) or another service.
+ */
+function httpAnswer(message: string): string | null {
+  const status = /^Unexpected server response: (\d+)$/.exec(message)?.[1];
+  if (status === undefined) return null;
+  return `an HTTP server answered ${status} instead of a Shoal peer port; check the address names a node's peer port (--peer-port), not its client, RESP or admin port`;
 }

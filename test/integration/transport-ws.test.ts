@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { SEND_ALONE_BYTES, WsTransport } from '../../src/transport/ws-transport.ts';
 import type { Lane, NodeAddress } from '../../src/runtime/env.ts';
@@ -96,6 +98,26 @@ test('an address no URL can hold (learned from gossip) is a failed dial: reporte
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('a dial answered by a plain HTTP server (a wrong port) is reported as that, not in ws\'s words', async () => {
+  const server = createServer((_request, response) => response.writeHead(404).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const wrong = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const a = await WsTransport.listen({ redialBackoff: { initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0.5 } });
+  const reasons: string[] = [];
+  a.onUnreachable((address, reason) => {
+    if (address === wrong) reasons.push(reason);
+  });
+  try {
+    a.send(wrong, text('lost'));
+    await until(() => reasons.length > 0, 'the failed dial');
+    assert.equal(reasons[0], "an HTTP server answered 404 instead of a Shoal peer port; check the address names a node's peer port (--peer-port), not its client, RESP or admin port");
+  } finally {
+    await a.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
 
