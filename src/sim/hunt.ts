@@ -19,6 +19,7 @@ const NODE_RANGES: Record<string, [number, number]> = {
   'kv-rmw': [3, 6],
   'kv-rmw-crash-pressure': [3, 6],
   'kv-buckets': [3, 6],
+  'kv-restart-skew': [3, 5],
 };
 
 export interface HuntFailure {

@@ -9,6 +9,7 @@ import { kvDiskScenario, kvPressureDiskScenario, kvPressureForgetfulScenario, kv
 import { kvPressureRingScenario } from './kv-pressure-ring.ts';
 import { kvRmwCrashPressureScenario, kvRmwHotScenario, kvRmwPressureScenario, kvRmwScenario } from './kv-rmw.ts';
 import { kvScenario } from './kv.ts';
+import { kvRestartSkewScenario } from './kv-restart-skew.ts';
 import { kvSdkScenario } from './kv-sdk.ts';
 import { kvWarmScenario } from './kv-warm.ts';
 import { nearCacheScenario } from './near-cache.ts';
@@ -21,7 +22,7 @@ import { gossipScenario } from './swim-gossip.ts';
 import { SWIM_SCENARIOS } from './swim.ts';
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvPressureForgetfulScenario, kvPressureRingScenario, kvDiskScenario, kvOverloadScenario, kvBucketsScenario, kvRmwScenario, kvRmwHotScenario, kvRmwPressureScenario, kvRmwCrashPressureScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario, slowDeathDrainScenario].map((s) => [s.name, s]),
+  [heartbeatScenario, kvScenario, kvJoinScenario, kvDrainScenario, kvPressureScenario, kvPressureDiskScenario, kvPressureForgetfulScenario, kvPressureRingScenario, kvDiskScenario, kvOverloadScenario, kvBucketsScenario, kvRmwScenario, kvRmwHotScenario, kvRmwPressureScenario, kvRmwCrashPressureScenario, kvRestartSkewScenario, kvWarmScenario, nearCacheScenario, nearHotKeyScenario, ringBalanceScenario, ringMoveScenario, rollingRestartScenario, rollingUpgradeScenario, blueGreenScenario, drainScenario, ...SWIM_SCENARIOS, gossipScenario, ...GRAY_SCENARIOS, slowDeathScenario, slowDeathDrainScenario].map((s) => [s.name, s]),
 );
 
 /** Scenarios whose runs are asynchronous (runAnyScenario runs them; shrinking and hunting do not yet). */

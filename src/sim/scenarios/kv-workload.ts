@@ -35,6 +35,13 @@ export interface KvWorkloadConfig {
   consistency: [Consistency, number][];
   /** Bytes appended to every value written (default 0), to size the working set against a store budget. */
   valuePaddingBytes?: number;
+  /** The keys' names by index (default `k<index>`): a scenario may place its keys on chosen partitions. */
+  keyNames?: readonly string[];
+  /**
+   * Each client writes keys of its own, this many (client c: keys c * clientKeys and on; `keys`
+   * must cover every client's), and reads any. Default: every client writes any of the `keys`.
+   */
+  clientKeys?: number;
   /**
    * Whether a client refused with `not-ready` (nothing applied: the node is joining, or leaving and
    * past its grace) sends the operation again to another node that may coordinate, as the SDK does
@@ -185,7 +192,7 @@ export class KvWorkload {
   }
 
   keyName(index: number): string {
-    return `k${index}`;
+    return this.config.keyNames?.[index] ?? `k${index}`;
   }
 
   private next(client: number): void {
@@ -200,11 +207,12 @@ export class KvWorkload {
       coordinator = up[this.random.int(up.length)]!.index;
     }
     const kv = this.clientKv ? this.clientKv(client) : this.sim.process(coordinator)!.kv;
-    const keyIndex = spec ? spec.key : this.pickKey();
-    const key = this.keyName(keyIndex);
-    const keyBytes = this.encoder.encode(key);
+    const drawnKey = spec ? spec.key : this.pickKey();
     const consistency = spec ? spec.consistency : this.pickConsistency();
     const roll = spec ? { get: 0, set: this.config.readFraction, delete: 1 }[spec.kind] : this.random.next();
+    const keyIndex = spec || roll < this.config.readFraction ? drawnKey : this.ownKey(client, drawnKey);
+    const key = this.keyName(keyIndex);
+    const keyBytes = this.encoder.encode(key);
     const startMs = this.sim.now;
     const sticky = coordinator === home;
     const tried = [coordinator];
@@ -309,6 +317,12 @@ export class KvWorkload {
   private think(client: number): number {
     const scripted = this.scripted?.[client]![0];
     return scripted ? Math.max(0, scripted.atMs - this.sim.now) : this.random.exponential(this.config.meanThinkMs);
+  }
+
+  /** The key a client writes for the key index drawn: the same, or with `clientKeys` one of the client's own (no further draw, so seeds run as before). */
+  private ownKey(client: number, drawn: number): number {
+    const own = this.config.clientKeys;
+    return own === undefined ? drawn : client * own + (drawn % own);
   }
 
   private pickKey(): number {

@@ -75,6 +75,13 @@ export interface KvTuning {
   nodeConfig?: KvClusterOptions['nodeConfig'];
   /** Operations scheduled on the cluster beside the faults (kv-drain: drains and undrains), until `faultPhaseEndMs`. */
   operations?: (cluster: KvCluster, faultPhaseEndMs: number) => void;
+  /** The swarm's fault kinds (default all of them). */
+  swarmKinds?: readonly FaultKind[];
+  /**
+   * Faults of the variant's own, drawn from the seed and merged into the swarm schedule (so a run's
+   * plan reports them and a shrink may drop them); not drawn when the run follows a plan.
+   */
+  ownFaults?: (options: ScenarioOptions, faultPhaseEndMs: number) => TimedFault[];
 }
 
 /**
@@ -88,6 +95,13 @@ export function kvSwarmFaults(options: ScenarioOptions, kinds: readonly FaultKin
   return { profile, schedule: profile ? (options.plan?.faults ?? drawSwarmSchedule(options.seed, options.nodes, profile, { maxDown: 1 })) : [] };
 }
 
+/** A swarm run's schedule with the variant's own faults merged in, in time order (as drawn: a plan already holds them). */
+function withOwnFaults(options: ScenarioOptions, swarm: ReturnType<typeof kvSwarmFaults>, own: KvTuning['ownFaults']): ReturnType<typeof kvSwarmFaults> {
+  const { profile, schedule } = swarm;
+  if (!profile || !own || options.plan) return swarm;
+  return { profile, schedule: [...schedule, ...own(options, profile.faultPhaseMs)].sort((a, b) => a.atMs - b.atMs) };
+}
+
 /** The plan a kv run reports: the faults it reached (`simMs`: where it stopped), its network rates and its operations. */
 export function reportedPlan(schedule: readonly TimedFault[], profile: SwarmProfile | null, simMs: number, ops: PlannedOp[]): RunPlan {
   return {
@@ -98,7 +112,7 @@ export function reportedPlan(schedule: readonly TimedFault[], profile: SwarmProf
 }
 
 export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTuning = {}): ScenarioResult {
-  const { profile, schedule } = kvSwarmFaults(options);
+  const { profile, schedule } = withOwnFaults(options, kvSwarmFaults(options, tuning.swarmKinds), tuning.ownFaults);
   const replication = { ...KV_SIM_REPLICATION, ...tuning.replication, ...(options.bugs ? { bugs: options.bugs } : {}) };
   const workloadConfig = tuning.workload ?? DEFAULT_KV_WORKLOAD;
   const cluster = new KvCluster({
@@ -142,6 +156,8 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
       hintsDelivered: t.hints.delivered,
       hintsDroppedForRoom: t.hints.droppedForRoom,
       sloppyFallbacks: t.coordinator.sloppyFallbacks,
+      // Writes a restarted coordinator started again above its earlier incarnation's version (kv-restart-skew's mark).
+      writesRestamped: t.coordinator.writesRestamped,
       standInWritesRecalled: t.coordinator.standInWritesRecalled,
       syncRecordsPulled: t.sync.recordsPulled,
       syncRecordsPushed: t.sync.recordsPushed,
