@@ -56,6 +56,7 @@ export interface MetricsSnapshot {
     routesRefused: number;
     ringsAdopted: number;
     writesAcknowledgedLate: number;
+    writesRestamped: number;
     stalledExpiries: number;
   };
   pendingRequests: number;
@@ -366,6 +367,11 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_routes_refused_total', 'Requests a replica refused as routed by an older ring (coordinator view).', () => s.coordinator.routesRefused);
   counter('shoal_deadline_checks_late_total', 'Replica-timeout checks this node ran 10 ms or more late (a busy event loop) and put off one turn, so that answers already received are read first.', () => s.coordinator.stalledExpiries);
   counter('shoal_writes_acknowledged_late_total', 'Writes this node failed unavailable at the replica timeout that enough replicas then acknowledged: the timeout is too short for the load.', () => s.coordinator.writesAcknowledgedLate);
+  counter(
+    'shoal_writes_restamped_total',
+    "Writes this node started again under a newer version because a replica held the key's record from an earlier incarnation of this node, stamped newer than the write (or as new, with other bytes): the node restarted with its wall clock behind versions it had handed out (docs/REPLICATION.md, \"Versions across restarts\").",
+    () => s.coordinator.writesRestamped,
+  );
   labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
 
   // Replica view.
