@@ -1,0 +1,39 @@
+// kv-restart-skew (src/sim/scenarios/kv-restart-skew.ts): a node whose wall clock lags restarts
+// quickly, again and again, while clients write keys of their own through it. Its new incarnation
+// starts its clock below versions the old one handed out; with the fix (docs/REPLICATION.md,
+// "Versions across restarts") its writes are restamped above them, without it (the switch
+// bugs.hlcForgetsPredecessor) they are acknowledged older and lost, which the history checker's
+// versions-across-restarts rule reports. Seeds 7, 10 and 14 fail that way with the switch (12 of
+// seeds 1..40 do); fixed, they pass, each with a restamp. Virtual time: nothing here is a timing.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runScenario } from '../../src/sim/driver.ts';
+import { kvRestartSkewScenario } from '../../src/sim/scenarios/kv-restart-skew.ts';
+
+const SEEDS = [7, 10, 14];
+const run = (seed: number, bugs?: { hlcForgetsPredecessor: true }) => runScenario(kvRestartSkewScenario, { seed, ...kvRestartSkewScenario.defaults, ...(bugs ? { bugs } : {}) });
+
+test('with the predecessor\'s version taken for an ordinary ack, the restarted laggard\'s writes are versioned below its earlier incarnation\'s: versions-across-restarts', () => {
+  for (const seed of SEEDS) {
+    const report = run(seed, { hlcForgetsPredecessor: true });
+    assert.equal(report.violations[0]?.checker, 'history', `seed ${seed}: ${JSON.stringify(report.violations)}`);
+    assert.match(report.violations[0]!.message, /^versions-across-restarts: read of k\d+ returned .*, written through n\d \(incarnation \d+\) before its write versioned .* \(incarnation \d+\) was acknowledged/, `seed ${seed}`);
+  }
+});
+
+test('fixed, the same seeds pass, each after restamping a write of the restarted laggard', () => {
+  for (const seed of SEEDS) {
+    const report = run(seed);
+    assert.deepEqual(report.violations, [], `seed ${seed}; replay: ${report.replay}`);
+    assert.ok((report['writesRestamped'] as number) >= 1, `seed ${seed}: ${String(report['writesRestamped'])} restamps`);
+  }
+});
+
+// Open (docs/REPLICATION.md, "Versions across restarts", what does not hold): the write is stamped
+// below the predecessor's version, then, before the replica's ack naming that version arrives, the
+// coordinator's clock passes it (seed 78: a read through the node returns a newer record of another
+// key; seed 2: another key's write is restamped above its own predecessor), so the ack is taken for
+// a later write of this incarnation's and counted; the write is acknowledged older and lost.
+test('fixed, a write whose coordinator\'s clock passes the predecessor\'s version before the replica says so is not lost', { todo: 'open: 5 of seeds 1..200 (2, 11, 78, 150, 182) fail this way' }, () => {
+  for (const seed of [2, 78]) assert.deepEqual(run(seed).violations, [], `seed ${seed}`);
+});
