@@ -3,8 +3,9 @@
  * (docs/REPLICATION.md, "Versions across restarts"). One node drawn from the seed, the laggard,
  * has a wall clock behind the others', so the versions it applies and reads pull its hybrid
  * logical clock ahead of its own wall clock; it crashes and restarts quickly, again and again,
- * sometimes after its wall clock stepped back; and a few hot keys are written and read by clients
- * pinned to every node, the laggard's among them, before and after each restart. A new
+ * sometimes after its wall clock stepped back; and clients pinned to every node, the laggard's
+ * among them, each write two keys of their own and read any, before and after each restart, on
+ * partitions the laggard does not own (`keysOffLaggard`). A new
  * incarnation starts its clock from its wall clock, below versions the old one handed out: a write
  * through it must still come out newer than the old incarnation's (bugs.hlcForgetsPredecessor
  * switches off the fix, and the history checker's versions-across-restarts or no-fabricated-value
