@@ -1,7 +1,7 @@
 /**
  * `kv-restart-skew`: the kv scenario lined up for what versions across a restart need
  * (docs/REPLICATION.md, "Versions across restarts"). One node drawn from the seed, the laggard,
- * has a wall clock behind the others', so the versions it applies and reads pull its hybrid
+ * has a wall clock behind the others', so the versions it reads pull its hybrid
  * logical clock ahead of its own wall clock; it crashes and restarts quickly, again and again,
  * sometimes after its wall clock stepped back; and clients pinned to every node, the laggard's
  * among them, each write two keys of their own and read any, before and after each restart, on
