@@ -34,6 +34,7 @@ import type { Placement, ReplicationContext } from '../replication/context.ts';
 import { Coordinator, type CoordinatorStats } from '../replication/coordinator.ts';
 import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
+import { firstRequestId } from '../replication/request-ids.ts';
 import { HybridLogicalClock, nodeIdOf, type Version } from '../replication/hlc.ts';
 import { keyToStoreKey } from '../replication/record.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
@@ -425,7 +426,7 @@ export class ShoalNode {
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
-    this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs);
+    this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs, firstRequestId(env));
     this.disk = parts.disk ?? null;
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
     this.host.epochOf = (p) => this.ring.epoch(p);

@@ -56,6 +56,7 @@ import { LateAcks } from './late-acks.ts';
 import { StandInWrites } from './stand-in-writes.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 import { buggify, cover } from '../runtime/probes.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /**
  * A ring a write must also be acknowledged in because readers may still route by it: its
@@ -268,7 +269,7 @@ export interface CoordinatorStats {
 export class Coordinator implements KvService {
   /** In creation order, which is deadline order (deadlineFor never hands out an earlier one). */
   private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private nextId: number;
   /**
    * One timer for every pending request's deadline, armed for the oldest one (a timer per
    * request costs more than the request itself at high rates). Null when none is armed.
@@ -331,6 +332,7 @@ export class Coordinator implements KvService {
     /** Subscribes to ring changes (the node's); without it, servers poll `topology()`. */
     subscribeTopology?: (listener: (version: string) => void) => () => void,
   ) {
+    this.nextId = firstRequestId(ctx.env);
     if (subscribeTopology) this.onTopologyChange = subscribeTopology;
     // The stand-ins hold these writes as hints, so the coordinator keeps them within the same bounds.
     this.standInWrites = new StandInWrites(ctx.config.maxHints, ctx.config.maxHintBytes, ctx.config.hintWindowMs);

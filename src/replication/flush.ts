@@ -16,6 +16,7 @@ import type { ReplicationContext } from './context.ts';
 import { flattenFloors } from './flush-floors.ts';
 import { compareVersions, MAX_LOGICAL, type HybridLogicalClock, type Version } from './hlc.ts';
 import type { KvMessage } from './messages.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /** The largest node id (u32 on the wire, record.ts): a floor orders after every version of its millisecond. */
 const MAX_NODE_ID = 0xffff_ffff;
@@ -45,7 +46,7 @@ export interface FlushStats {
 
 export class FlushCoordinator {
   readonly stats: FlushStats = { flushes: 0, floorHintsStored: 0, floorHintsDelivered: 0 };
-  private nextId = 1;
+  private nextId: number;
   /** Message id -> the flush it belongs to. */
   private readonly pending = new Map<number, PendingFlush>();
   private readonly hints = new Map<string, FloorHint>();
@@ -56,7 +57,9 @@ export class FlushCoordinator {
   constructor(
     private readonly ctx: ReplicationContext,
     private readonly hlc: HybridLogicalClock,
-  ) {}
+  ) {
+    this.nextId = firstRequestId(ctx.env);
+  }
 
   stop(): void {
     this.stopped = true;

@@ -55,7 +55,7 @@ export class HintStore {
   private readonly byTargetKey = new Map<string, number>();
   /** Each target's hints, oldest first, so a delivery round reads only that target's hints. */
   private readonly byTarget = new Map<string, Map<number, Hint>>();
-  private nextId = 1;
+  private nextId: number;
   private bytesHeld = 0;
   private standIns = 0;
   readonly stats: HintStats = { stored: 0, delivered: 0, droppedForRoom: 0, expired: 0, superseded: 0, abandoned: 0, readdressed: 0 };
@@ -67,7 +67,11 @@ export class HintStore {
     readonly maxHints: number,
     readonly maxBytes: number,
     readonly windowMs: number,
-  ) {}
+    /** The first hint id (request-ids.ts); 1 in tests that build a store alone. */
+    firstId = 1,
+  ) {
+    this.nextId = firstId;
+  }
 
   get count(): number {
     return this.byId.size;

@@ -17,6 +17,7 @@ import type { KvMessage } from './messages.ts';
 import { keyToStoreKey } from './record.ts';
 import type { RmwOp, RmwResult } from './rmw.ts';
 import { decodeRmwResult, encodeRmwOp, MalformedRmwError, type WireRmwOp } from './rmw-wire.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /** One attempt waits this many replica timeouts for the primary (a claim and a write, each a timeout). */
 export const RMW_ATTEMPT_TIMEOUTS = 3;
@@ -47,12 +48,13 @@ interface PendingRmw {
 export class RmwCoordinator implements RmwService {
   readonly stats: RmwCoordinatorStats = { ops: 0, attempts: 0, retries: 0, failed: 0 };
   private readonly pending = new Map<number, PendingRmw>();
-  private nextId = 1;
+  private nextId: number;
   /** Makes request ids unique across this node's restarts (its counter starts again at 1). */
   private readonly idPrefix: string;
   private nextRequest = 1;
 
   constructor(private readonly ctx: ReplicationContext) {
+    this.nextId = firstRequestId(ctx.env);
     const r = () => Math.floor(ctx.env.random.next() * 0x1_0000_0000).toString(16);
     this.idPrefix = `${ctx.selfName}/${r()}${r()}`;
   }

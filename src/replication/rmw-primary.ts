@@ -44,6 +44,7 @@ import type { RememberedRequest } from './rmw-requests.ts';
 import { countsAsLookup, type RmwOp, type RmwResult } from './rmw.ts';
 import { RmwBatch } from './rmw-batch.ts';
 import { decodeRmwOp, decodeRmwResult, encodeRmwResult, MalformedRmwError, type WireRmwResult } from './rmw-wire.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /** Fencing epochs: counter * NODE_SPAN + the low bits of the node's HLC id (ties between nodes are then unlikely). */
 const NODE_SPAN = 2 ** 21;
@@ -207,7 +208,7 @@ export class RmwPrimary {
   private readonly outcomeUnknown = new Map<number, Set<string>>();
   /** Per partition actor, the operations accepted and not yet started, in serial-queue order. */
   private readonly waiting = new WeakMap<PartitionActor, Set<QueuedRmw>>();
-  private nextId = 1;
+  private nextId: number;
   private stopped = false;
 
   constructor(
@@ -215,6 +216,7 @@ export class RmwPrimary {
     private readonly hlc: HybridLogicalClock,
     private readonly host: ReplicaHost,
   ) {
+    this.nextId = firstRequestId(ctx.env);
     host.onKeyEvicted = (partition, key) => this.claims.get(partition)?.fresh.delete(key);
   }
 

@@ -36,6 +36,7 @@ import type { ReplicationContext } from './context.ts';
 import type { KvMessage, ScanStatus } from './messages.ts';
 import type { ReplicaHost } from './replica-host.ts';
 import { storeKeyToKey } from './record.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /** Seed of the scan hash: fixed forever, since cursors handed to clients encode scan-hash positions. */
 export const SCAN_HASH_SEED = DEFAULT_UNIT_HASH_SEED;
@@ -217,10 +218,12 @@ export function mergePages(answers: readonly { k: string[]; n: number; x: number
 export class PartitionScanner implements ScanService {
   readonly stats: ScannerStats = { pages: 0, counts: 0, refusals: 0, failures: 0 };
   private readonly pending = new Map<number, PendingScan>();
-  private nextId = 1;
+  private nextId: number;
   private stopped = false;
 
-  constructor(private readonly ctx: ReplicationContext) {}
+  constructor(private readonly ctx: ReplicationContext) {
+    this.nextId = firstRequestId(ctx.env);
+  }
 
   scanPartition(partition: number, after: number, options: ScanOptions, done: Callback<ScanPage>): void {
     const invalid = invalidScanRequest(this.ctx.placement().partitions, partition, after, options.count);

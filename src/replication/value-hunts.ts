@@ -27,6 +27,7 @@
  */
 import type { ReplicationContext } from './context.ts';
 import type { ReplicaHost } from './replica-host.ts';
+import { firstRequestId } from './request-ids.ts';
 
 /**
  * The first node protocol version (src/gossip/protocol-version.ts) that numbers its answers to value
@@ -61,7 +62,7 @@ export class ValueHunts {
   private readonly hunts = new Map<string, Map<number, Hunt>>();
   /** Keys whose values to ask the owners for once this node has a ring to name them by. */
   private readonly beforeRing = new Map<number, Set<string>>();
-  private nextId = 1;
+  private nextId: number;
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -70,7 +71,9 @@ export class ValueHunts {
     private readonly counted: (keys: number) => void,
     /** Called when the end of a hunt made its partition ready. */
     private readonly madeReady: () => void,
-  ) {}
+  ) {
+    this.nextId = firstRequestId(ctx.env);
+  }
 
   /**
    * `source` evicted `keys` of partition p at versions newer than this replica held: asks the other

@@ -94,6 +94,12 @@ export interface Env {
   readonly random: Random;
   readonly transport: Transport;
   readonly log: Logger;
+  /**
+   * Tells this process apart from the node's earlier ones, which had its address: its request ids
+   * start from it (src/replication/request-ids.ts). The simulator counts a node's processes;
+   * production draws one at random. Absent: 0 (hand-built environments in tests).
+   */
+  readonly incarnation?: number;
   /** The simulator's rare-path counts, BUGGIFY and assertion reports (src/runtime/probes.ts); absent in production. */
   readonly probes?: Probes;
 }

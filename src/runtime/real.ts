@@ -149,6 +149,8 @@ export function createRealEnv(options: RealEnvOptions): RealEnv {
     clock: realClock,
     timers: new RealTimers(),
     random: realRandom,
+    // Not seeded: one process in a million restarts would share its predecessor's request ids (request-ids.ts).
+    incarnation: Math.floor(Math.random() * 2 ** 20),
     transport: options.transport,
     log: options.log ?? createLogger(),
   };

@@ -273,6 +273,7 @@ export class Simulation<P extends SimProcess> {
       address: node.address,
       clock: node.clock,
       random: node.random,
+      incarnation,
       transport,
       timers: {
         setTimer(delayMs, fn) {

@@ -38,12 +38,12 @@ test('fixed, a write whose coordinator\'s clock passes the predecessor\'s versio
   for (const seed of [2, 78]) assert.deepEqual(run(seed).violations, [], `seed ${seed}`);
 });
 
-// Open, not about clocks (found by `shoal sim --hunt --only kv-restart-skew`, seed 100588, 4
-// nodes): a ONE read of k2 through the restarted laggard returned k5's record. Request ids
-// (coordinator.ts nextId) start again at 1 in each incarnation, and a replica's late answer to the
-// old incarnation's read of k5 seems to be taken for the new incarnation's read of k2 with the same
-// id: with ids made distinct per process (an uncommitted experiment) the seed passes.
-test('a restarted node never takes an answer to its earlier incarnation\'s request for one of its own', { todo: 'open: seed 100588 fails with no-fabricated-value' }, () => {
+// Not about clocks (found by `shoal sim --hunt --only kv-restart-skew`, seed 100588, 4 nodes): a ONE
+// read of k2 through the restarted laggard returned k5's record. Request ids started at 1 in each
+// incarnation, and a replica's late answer to the old incarnation's read of k5 was taken for the new
+// incarnation's read of k2 with the same id. Each incarnation now numbers from its own block
+// (src/replication/request-ids.ts).
+test('a restarted node never takes an answer to its earlier incarnation\'s request for one of its own (seed 100588)', () => {
   const report = runScenario(kvRestartSkewScenario, { seed: 100588, ...kvRestartSkewScenario.defaults });
   assert.deepEqual(report.violations, []);
 });
