@@ -308,6 +308,13 @@ export class Coordinator implements KvService {
     writesRestamped: 0,
     stalledExpiries: 0,
   };
+  /**
+   * Per key with a write pending, the versions this incarnation stamped for it since the oldest
+   * such write, in stamping order (the HLC's), each while pending or behind a pending one. An ack's
+   * `sv`, newer than its write, is a later write of the key by this incarnation only if it is one
+   * of them; otherwise a predecessor gave it (fromPredecessor), even once the clock has passed it.
+   */
+  private readonly stampedSince = new Map<string, { version: Version; pending: boolean }[]>();
   /** Sum of `bytes` over the pending requests. */
   private bytesInFlight = 0;
   /** The latest deadline given so far: no request gets an earlier one (pending stays in deadline order). */
@@ -464,6 +471,7 @@ export class Coordinator implements KvService {
       p.done?.({ code: 'unavailable', message: 'the coordinating node is shutting down' });
     }
     this.bytesInFlight = 0;
+    this.stampedSince.clear();
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -507,6 +515,7 @@ export class Coordinator implements KvService {
       reissue: () => this.write(key, value, expiresAtMs, options, write.done === null ? () => {} : done, true),
     };
     write.done = this.timed(value === null ? 'delete' : 'set', write, done);
+    this.noteStamped(write.key, version);
     this.track(id, write);
 
     // A node still on an older ring reads from that ring's owners: until its owners have moved on,
@@ -660,14 +669,32 @@ export class Coordinator implements KvService {
 
   /**
    * Whether a version of this node's that a replica kept over `write` was handed out by an earlier
-   * incarnation of it: this one's HLC never hands out a version twice, nor one it has not reached.
-   * One this incarnation stamped later (a newer write of the key) is at or below its clock; so may
-   * be a predecessor's, if the clock passed it since the write was stamped: that write loses
-   * (docs/REPLICATION.md, "Versions across restarts").
+   * incarnation of it: this one's HLC never hands out a version twice, and every version it stamped
+   * for the key after `write` (the only ones of its own newer than `write`) is in stampedSince, the
+   * write still pending (docs/REPLICATION.md, "Versions across restarts").
    */
   private fromPredecessor(write: PendingWrite, superseding: Version): boolean {
     if (this.ctx.config.bugs?.hlcForgetsPredecessor) return false;
-    return compareVersions(superseding, write.version) === 0 || compareVersions(superseding, this.hlc.peek()) > 0;
+    if (compareVersions(superseding, write.version) === 0) return true;
+    const stamped = this.stampedSince.get(write.key) ?? [];
+    return !stamped.some((s) => compareVersions(s.version, superseding) === 0);
+  }
+
+  /** A write of `key` stamped `version` is pending (stampedSince). */
+  private noteStamped(key: string, version: Version): void {
+    let stamped = this.stampedSince.get(key);
+    if (stamped === undefined) this.stampedSince.set(key, (stamped = []));
+    stamped.push({ version, pending: true });
+  }
+
+  /** The write of `key` stamped `version` is no longer pending: forget what no pending write needs. */
+  private forgetStamped(key: string, version: Version): void {
+    const stamped = this.stampedSince.get(key);
+    if (stamped === undefined) return;
+    const entry = stamped.find((s) => s.version === version);
+    if (entry !== undefined) entry.pending = false;
+    while (stamped.length > 0 && !stamped[0]!.pending) stamped.shift();
+    if (stamped.length === 0) this.stampedSince.delete(key);
   }
 
   /**
@@ -1328,6 +1355,7 @@ export class Coordinator implements KvService {
   private untrack(id: number, pending: Pending): void {
     this.pending.delete(id);
     this.bytesInFlight -= pending.bytes;
+    if (pending.kind === 'write') this.forgetStamped(pending.key, pending.version);
   }
 
   /**
