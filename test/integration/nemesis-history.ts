@@ -14,12 +14,9 @@
  */
 import type { ShoalClient } from '../../src/client/index.ts';
 import type { Consistency } from '../../src/replication/api.ts';
-import { MAX_LOGICAL, type Version } from '../../src/replication/hlc.ts';
-import { KvHistoryChecker } from '../../src/sim/scenarios/kv-checkers.ts';
+import type { Version } from '../../src/replication/hlc.ts';
+import { highestVersionBy as highest, KvHistoryChecker, lowestVersionFrom as lowest } from '../../src/sim/scenarios/kv-checkers.ts';
 import type { ReadOp, WriteOp } from '../../src/sim/scenarios/kv-workload.ts';
-
-/** The largest HLC node id (ids are unsigned 32-bit hashes). */
-const MAX_NODE = 0xffff_ffff;
 
 export class RealHistory {
   readonly checker: KvHistoryChecker;
@@ -113,14 +110,4 @@ export class RealHistory {
     this.figures.failed++;
     if (this.failureSamples.length < 5) this.failureSamples.push(`${(error as Error).name}: ${(error as Error).message}`);
   }
-}
-
-/** The oldest version an HLC can stamp at or after wall time `ms`. */
-function lowest(ms: number): Version {
-  return { wallMs: ms, logical: 0, node: 0 };
-}
-
-/** The newest version an HLC can have stamped by wall time `ms`. */
-function highest(ms: number): Version {
-  return { wallMs: ms, logical: MAX_LOGICAL, node: MAX_NODE };
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consistency } from '../../src/replication/api.ts';
-import { KvHistoryChecker } from '../../src/sim/scenarios/kv-checkers.ts';
+import { highestVersionBy as highest, KvHistoryChecker, lowestVersionFrom as lowest } from '../../src/sim/scenarios/kv-checkers.ts';
 import type { ReadOp, WriteOp } from '../../src/sim/scenarios/kv-workload.ts';
 
 function write(atMs: number, consistency: Consistency, wallMs: number): WriteOp {
@@ -49,3 +49,29 @@ test('a crash does not excuse a missed QUORUM write (W=2 survives the one crash 
   assert.equal(checker.violations.length, 1);
   assert.match(checker.violations[0]!.message, /W=2/);
 });
+
+// Real processes' histories (test/integration/nemesis-history.ts) carry version bounds: a write's
+// lowest possible version (its start, logical 0), a read's highest (its source's end, at the top).
+
+function bounded(sourceEndMs: number, laterStartMs: number): KvHistoryChecker {
+  const checker = new KvHistoryChecker(3, () => false, undefined, undefined, { versions: 'bounds' });
+  const first: WriteOp = { ...write(0, 'quorum', 0), value: 'a', startMs: sourceEndMs - 5, endMs: sourceEndMs, version: lowest(sourceEndMs - 5), coordinator: -1 };
+  const second: WriteOp = { ...write(0, 'quorum', 0), value: 'b', startMs: laterStartMs, endMs: laterStartMs + 5, version: lowest(laterStartMs), coordinator: -1 };
+  const r: ReadOp = { ...readNothing(laterStartMs + 10), consistency: 'quorum', value: 'a', version: highest(sourceEndMs), coordinator: -1 };
+  for (const op of [first, second, r]) {
+    checker.issued(op);
+    checker.completed(op);
+  }
+  return checker;
+}
+
+test('with version bounds, a read returning a write that surely ended before an acknowledged one began is a lost write', () => {
+  const checker = bounded(100, 101);
+  assert.equal(checker.violations.length, 1);
+  assert.match(checker.violations[0]!.message, /returned version <= 100ms \("a"\), older than >= 101ms acknowledged before it \(W=2\)/);
+});
+
+test('with version bounds, writes within one millisecond may be ordered either way: no violation', () => {
+  assert.deepEqual(bounded(100, 100).violations, []);
+});
+

@@ -28,7 +28,7 @@
  */
 import type { Consistency } from '../../replication/api.ts';
 import { requiredReplicas } from '../../replication/config.ts';
-import { compareVersions, versionToString, ZERO_VERSION, type Version } from '../../replication/hlc.ts';
+import { compareVersions, MAX_LOGICAL, versionToString, ZERO_VERSION, type Version } from '../../replication/hlc.ts';
 import type { Op, OpListener, ReadOp, WriteOp } from './kv-workload.ts';
 
 /**
@@ -41,14 +41,24 @@ export interface KvHistoryOptions {
   /**
    * `exact` (default): every op carries the version the cluster gave it (the simulator asks its
    * nodes). `bounds`: real daemons' replies carry no version, so a history recorded from outside
-   * gives a write the lowest version it can have (its start by the wall clock the nodes' HLCs
-   * share, logical 0) and a read the highest the version of what it returned can have (that
-   * write's end, or the read's if sooner, logical and node at their maximum). A read whose upper
+   * gives a write the lowest version it can have (`lowestVersionFrom` its start by the wall clock
+   * the nodes' HLCs share) and a read the highest the version of what it returned can have
+   * (`highestVersionBy` that write's end, or the read's if sooner). A read whose upper
    * bound is below an acknowledged write's lower bound surely returned something older, so the
    * lost-write and read-your-writes rules hold on bounds (overlapping ones pass); the rules that
    * match exact versions (causal versions, a read naming a write's version, inversions) are off.
    */
   versions?: 'exact' | 'bounds';
+}
+
+/** A bound's lower end: the oldest version an HLC stamps at or after wall time `ms` (with `versions: 'bounds'`). */
+export function lowestVersionFrom(ms: number): Version {
+  return { wallMs: ms, logical: 0, node: 0 };
+}
+
+/** A bound's upper end: the newest version an HLC can have stamped by wall time `ms` (node ids are unsigned 32-bit). */
+export function highestVersionBy(ms: number): Version {
+  return { wallMs: ms, logical: MAX_LOGICAL, node: 0xffff_ffff };
 }
 
 interface StrictLevel {
@@ -149,8 +159,8 @@ export class KvHistoryChecker implements OpListener {
         return this.violate(
           'no-lost-acknowledged-write',
           r,
-          `read (${r.consistency}) of ${r.key} started at ${r.startMs.toFixed(1)}ms returned version ${versionToString(readVersion)}, ` +
-            `older than ${versionToString(newest)} acknowledged before it (W=${w})`,
+          `read (${r.consistency}) of ${r.key} started at ${r.startMs.toFixed(1)}ms returned version ${this.shown(readVersion)}${this.exact ? '' : ` ("${r.value}")`}, ` +
+            `older than ${this.shown(newest)} acknowledged before it (W=${w})`,
         );
       }
     }
@@ -165,7 +175,7 @@ export class KvHistoryChecker implements OpListener {
           return this.violate(
             'read-your-writes',
             r,
-            `client ${r.client} wrote ${r.key} (version ${versionToString(own.version)}${own.sloppy ? ', sloppy' : ''}) through n${r.coordinator + 1}, then read ${versionToString(readVersion)} there`,
+            `client ${r.client} wrote ${r.key} (version ${this.shown(own.version)}${own.sloppy ? ', sloppy' : ''}) through n${r.coordinator + 1}, then read ${this.shown(readVersion)} there`,
           );
         }
       }
@@ -232,6 +242,12 @@ export class KvHistoryChecker implements OpListener {
     const previous = level.maxVersion[level.maxVersion.length - 1];
     level.endMs.push(op.endMs!);
     level.maxVersion.push(previous && compareVersions(previous, version) > 0 ? previous : version);
+  }
+
+  /** A version as a message shows it: with bounds, which side of a wall-clock millisecond it lies. */
+  private shown(v: Version): string {
+    if (this.exact || v.wallMs === 0) return versionToString(v);
+    return v.logical === 0 ? `>= ${v.wallMs}ms` : `<= ${v.wallMs}ms`;
   }
 
   private needed(consistency: Consistency): number {
