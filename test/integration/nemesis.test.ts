@@ -60,8 +60,10 @@ test('nemesis: SIGKILL + restart and SIGSTOP past the failure detector under a m
     await Promise.all(clients.map((c) => c.close()));
     await cluster.cleanup();
   });
+  const t0 = Date.now();
   await cluster.startAll();
   await cluster.untilConverged(HANG_MS);
+  const upMs = Date.now() - t0;
 
   for (let i = 0; i < 2; i++) clients.push(await connect({ seeds: cluster.clientAddresses, codec: stringCodec, commandTimeoutMs: 2_000 }));
 
@@ -88,15 +90,17 @@ test('nemesis: SIGKILL + restart and SIGSTOP past the failure detector under a m
   };
 
   await runOps('the workload to start');
+  const startMs = Date.now() - t0;
   const log: string[] = [];
   for (const fault of FAULTS) {
     const victim = cluster.nodes[fault.node]!;
     const before = { ...history.figures };
+    const startedMs = Date.now();
     if (fault.kind === 'kill') await killAndRestart(cluster, victim, history, runOps);
     else await pauseAndContinue(cluster, victim, runOps);
     await cluster.untilConverged(HANG_MS);
     await runOps(`the workload to run after ${fault.kind} of ${victim.spec.name}`);
-    log.push(`${fault.kind} ${victim.spec.name}: ${history.figures.writes - before.writes} writes, ${history.figures.reads - before.reads} reads, ${history.figures.failed - before.failed} failed`);
+    log.push(`${fault.kind} ${victim.spec.name}: ${history.figures.writes - before.writes} writes, ${history.figures.reads - before.reads} reads, ${history.figures.failed - before.failed} failed, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
   }
   stopping = true;
   await Promise.all(running);
@@ -110,6 +114,8 @@ test('nemesis: SIGKILL + restart and SIGSTOP past the failure detector under a m
   }
 
   const { figures } = history.checker;
+  log.unshift(`cluster up in ${(upMs / 1000).toFixed(1)} s, workload started by ${(startMs / 1000).toFixed(1)} s`);
+  log.push(`healed, read back by ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.stdout.write(
     `nemesis (seed ${seed}): ${history.figures.writes} writes (${history.figures.acked} acked), ${history.figures.reads} reads (${history.figures.readsOk} ok), ` +
       `${history.figures.failed} failed; ${figures.readsChecked} reads judged, ${figures.strictReadsChecked} against overlapping writes, ` +
