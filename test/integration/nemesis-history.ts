@@ -21,7 +21,7 @@ import type { ReadOp, WriteOp } from '../../src/sim/scenarios/kv-workload.ts';
 export class RealHistory {
   readonly checker: KvHistoryChecker;
   readonly figures = { writes: 0, acked: 0, reads: 0, readsOk: 0, failed: 0 };
-  /** First few failure messages, for the test's output. */
+  /** A few distinct failure messages, for the test's output. */
   readonly failureSamples: string[] = [];
   private readonly byValue = new Map<string, WriteOp>();
   private readonly deletes = new Map<string, WriteOp[]>();
@@ -108,6 +108,7 @@ export class RealHistory {
 
   private failed(error: unknown): void {
     this.figures.failed++;
-    if (this.failureSamples.length < 5) this.failureSamples.push(`${(error as Error).name}: ${(error as Error).message}`);
+    const text = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 160);
+    if (this.failureSamples.length < 3 && !this.failureSamples.includes(text)) this.failureSamples.push(text);
   }
 }
