@@ -47,7 +47,6 @@ const FAULTS: Fault[] = [
 
 test('nemesis: SIGKILL + restart and SIGSTOP past the failure detector under a mixed-consistency workload, judged by the simulator\'s history checker', { timeout: 10 * HANG_MS }, async (t) => {
   const seed = Number(process.env.NEMESIS_SEED ?? Date.now() % 1_000_000);
-  const random = SeededRandom.mulberry32(seed);
   const cluster = await TestCluster.create(NODES);
   const clients: ShoalClient<string>[] = [];
   let stopping = false;
@@ -72,6 +71,8 @@ test('nemesis: SIGKILL + restart and SIGSTOP past the failure detector under a m
   const keyName = (k: number) => `nk${k}`;
   const worker = async (w: number): Promise<void> => {
     const client = clients[w % clients.length]!;
+    // One stream per worker: a seed replays each worker's operations (their interleaving is the machine's).
+    const random = SeededRandom.mulberry32(seed * 16 + w);
     for (let seq = 1; seq <= MAX_OPS_PER_WORKER && !stopping; seq++) {
       const key = keyName(random.int(KEYS));
       const draw = random.next();
