@@ -1,7 +1,9 @@
 /**
- * The admin port's connections, counted under --max-clients and --max-clients-per-address as the
- * SDK and RESP ports count theirs (each listener has its own count; ConnectionLimiter). Before,
- * any number of idle connections was held, from one address as from many.
+ * The admin port's connections, counted under --admin-max-clients (default 256) and
+ * --max-clients-per-address as the SDK and RESP ports count theirs under --max-clients (each
+ * listener has its own count; ConnectionLimiter). Before, any number of idle connections was held,
+ * from one address as from many; then up to --max-clients (10,000: some 90 MB of idle sockets for
+ * a port that probes, Prometheus and a few browsers use).
  *
  * The gate sits in front of the HTTP server's own connection handling, so a refused connection
  * never reaches the HTTP parser: on plain HTTP it is answered a 503 with the limit's text at once,
@@ -42,7 +44,7 @@ export function gateConnections(server: Server, limits: ConnectionLimitsConfig, 
       return;
     }
     // ConnectionLimiter's node-wide text is Redis's, which names no option.
-    const message = admitted.reason === 'node' ? `${admitted.message} (${limits.maxConnections}, --max-clients)` : admitted.message;
+    const message = admitted.reason === 'node' ? `${admitted.message} (${limits.maxConnections}, --admin-max-clients)` : admitted.message;
     const suppressed = refusalLog.pass(address, performance.now());
     if (suppressed !== null) log.warn({ remote: address, ...suppressedField(suppressed) }, `refused an admin connection from ${address}: ${message}`);
     socket.on('error', () => socket.destroy());

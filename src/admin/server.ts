@@ -12,7 +12,7 @@
  * default user has a password, is off or may not run INFO, every route except the health probes asks for HTTP Basic credentials (or a bearer token) of an ACL user
  * allowed the `admin` category (or the INFO command): Prometheus's `basic_auth` and any browser
  * speak it. Failed attempts count against the address like AUTH (src/security/auth-guard.ts).
- * Connections count against --max-clients and --max-clients-per-address (connection-gate.ts).
+ * Connections count against --admin-max-clients and --max-clients-per-address (connection-gate.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -56,7 +56,7 @@ export interface AdminServerOptions {
   authGuard: AuthGuard | null;
   /** Whose Host is served without credentials: the node's own names, and --allowed-origins (host-check.ts). */
   origins: OriginPolicy;
-  /** --max-clients and --max-clients-per-address, counted for this port alone. */
+  /** --admin-max-clients and --max-clients-per-address, counted for this port alone. */
   connectionLimits: ConnectionLimitsConfig;
 }
 

@@ -100,8 +100,10 @@ export interface ClientLimits {
   respOutputBufferLimitBytes: number;
   /** RESP: arguments of one command (the command name counts). */
   respMaxArguments: number;
-  /** Per listener. */
+  /** Per listener, SDK and RESP. */
   maxClients: number;
+  /** The admin port's. */
+  adminMaxClients: number;
   /** Per listener and remote address; 0: none. */
   maxClientsPerAddress: number;
   /** 0: never. */
@@ -333,6 +335,7 @@ function validate(given: Partial<Record<OptionName, Given>>, isTerminal: boolean
     respOutputBufferLimitBytes: get('resp-output-buffer-limit'),
     respMaxArguments: get('resp-max-arguments'),
     maxClients: get('max-clients'),
+    adminMaxClients: get('admin-max-clients'),
     maxClientsPerAddress: get('max-clients-per-address'),
     idleTimeoutMs: get('idle-timeout'),
     maxRequestRate: get('max-request-rate'),

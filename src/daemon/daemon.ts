@@ -245,7 +245,7 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
 
   // One admission gate for the node's client calls, SDK and RESP together (src/replication/admission-gate.ts).
   const admission = new AdmissionGate({ nowMs: () => env.clock.monoMs() });
-  // Connections each listener (SDK, RESP, admin) holds, in all and per address; counted per listener.
+  // Connections each listener (SDK, RESP, admin) holds, in all and per address; counted per listener (the admin port's total is --admin-max-clients).
   const connectionLimits = { maxConnections: config.limits.maxClients, maxPerAddress: config.limits.maxClientsPerAddress };
   // Which web pages may use the node: Origin on the client port, Host on the admin port (security/origins.ts).
   const origins = { allowed: config.allowedOrigins, ownHosts: [config.host, config.advertiseHost] };
@@ -348,7 +348,8 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
         acl,
         authGuard,
         origins,
-        connectionLimits,
+        // Its own cap: a handful of operators' tools use it, and 10,000 idle connections held some 90 MB.
+        connectionLimits: { ...connectionLimits, maxConnections: config.limits.adminMaxClients },
         routes: [
           ...nodeRoutes({ status, topology: () => node.keyspace.topology(), draining: () => stopping !== null }),
           ...hotKeysRoutes(views.hotKeys),

@@ -1,7 +1,8 @@
 /**
  * The admin port of a real daemon counts its connections, as the SDK and RESP ports do, under
- * --max-clients and --max-clients-per-address (each listener has its own count). Before, any
- * number of idle connections was held (a probe of 2,000 idle connections from one address: all held).
+ * --admin-max-clients (the SDK and RESP ports: --max-clients) and --max-clients-per-address (each
+ * listener has its own count). Before, any number of idle connections was held (a probe of 2,000
+ * idle connections from one address: all held); then up to --max-clients, 10,000 at defaults.
  * A connection over a limit is answered HTTP 503 with the limit's text at once, before it sends
  * anything, and closed; over HTTPS it is closed unanswered (an answer would need a handshake).
  * It is logged once a minute per address. Loopback has many addresses (127.0.0.2, 127.0.0.3), so
@@ -47,8 +48,10 @@ function idleConnection(port: number, from: string, t: { after: (f: () => unknow
 const PER_ADDRESS = 3;
 const TOTAL = 5;
 const TRIES = 20;
+/** --admin-max-clients's default. */
+const ADMIN_DEFAULT_MAX = 256;
 
-test('idle admin connections count against --max-clients-per-address and --max-clients; one over is told so and closed', async (t) => {
+test('idle admin connections count against --max-clients-per-address and --admin-max-clients; one over is told so and closed', async (t) => {
   const [port, peerPort, admin] = await freePorts(3);
   const node = new DaemonProcess({
     name: 'acl1',
@@ -56,7 +59,7 @@ test('idle admin connections count against --max-clients-per-address and --max-c
     peerPort: peerPort!,
     adminPort: admin!,
     seeds: [],
-    extra: ['--max-clients', String(TOTAL), '--max-clients-per-address', String(PER_ADDRESS)],
+    extra: ['--admin-max-clients', String(TOTAL), '--max-clients-per-address', String(PER_ADDRESS)],
   });
   t.after(() => node.stop());
   await node.start();
@@ -72,8 +75,8 @@ test('idle admin connections count against --max-clients-per-address and --max-c
 
   idle.push(await idleConnection(admin!, '127.0.0.2', t), await idleConnection(admin!, '127.0.0.2', t));
   const full = await getStatus(admin!, '127.0.0.3');
-  assert.equal(full.status, 503, 'the port holds --max-clients connections');
-  assert.match(full.body, /max number of clients reached \(5, --max-clients\)/);
+  assert.equal(full.status, 503, 'the port holds --admin-max-clients connections');
+  assert.match(full.body, /max number of clients reached \(5, --admin-max-clients\)/);
 
   // A closed connection frees its place (the node sees the close in its own time).
   idle.shift()!.destroy();
@@ -85,6 +88,18 @@ test('idle admin connections count against --max-clients-per-address and --max-c
   const lines = refusals('127.0.0.1');
   assert.equal(lines.length, 1, `${TRIES} refusals from one address make one line a minute: ${JSON.stringify(lines)}`);
   assert.equal(lines[0]!.level, 40, 'warn');
+});
+
+test('at defaults the admin port holds 256 connections (--admin-max-clients), not --max-clients', async (t) => {
+  const [port, peerPort, admin] = await freePorts(3);
+  const node = new DaemonProcess({ name: 'acl3', port: port!, peerPort: peerPort!, adminPort: admin!, seeds: [], extra: [] });
+  t.after(() => node.stop());
+  await node.start();
+  // Spread over a few loopback addresses, as Prometheus, probes and browsers would be.
+  for (let i = 0; i < ADMIN_DEFAULT_MAX; i++) await idleConnection(admin!, `127.0.0.${1 + (i % 4)}`, t);
+  const refused = await getStatus(admin!, '127.0.0.5');
+  assert.equal(refused.status, 503, `admin connection number ${ADMIN_DEFAULT_MAX + 1} is refused at defaults (--max-clients is 10000)`);
+  assert.match(refused.body, /max number of clients reached \(256, --admin-max-clients\) on the admin port/);
 });
 
 test('over HTTPS a connection over the limit is closed unanswered, and logged', async (t) => {

@@ -20,6 +20,8 @@ test('client limits: the defaults are the wire defaults, Redis-like for connecti
     // The library's default (src/resp/connection.ts) is the daemon's.
     respMaxArguments: DEFAULT_MAX_ARGUMENTS,
     maxClients: 10_000,
+    // The admin port's few users need far fewer than the client ports.
+    adminMaxClients: 256,
     maxClientsPerAddress: 0,
     idleTimeoutMs: 0,
     maxRequestRate: 0,
@@ -45,5 +47,8 @@ test('client limits from flags, the environment and their checks', () => {
   assert.equal(loadConfig(['--max-frame-size', '64mib', '--max-value-size', '32mib', '--resp-output-buffer-limit', '0'], {}).limits.respOutputBufferLimitBytes, 0);
   assert.equal(loadConfig(['--max-frame-size', '64mib', '--max-value-size', '32mib', '--resp-output-buffer-limit', '64mib'], {}).limits.respOutputBufferLimitBytes, 64 * 1024 * 1024);
   assert.throws(() => loadConfig(['--max-clients', '0'], {}), ConfigError);
+  assert.equal(loadConfig(['--admin-max-clients', '8'], {}).limits.adminMaxClients, 8);
+  assert.equal(loadConfig([], { SHOAL_ADMIN_MAX_CLIENTS: '9' }).limits.adminMaxClients, 9);
+  assert.throws(() => loadConfig(['--admin-max-clients', '0'], {}), ConfigError);
   assert.throws(() => loadConfig(['--max-key-size', '1mib'], {}), ConfigError);
 });
