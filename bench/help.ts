@@ -20,6 +20,12 @@ export interface BenchOption extends FlagSpec {
 
 export type BenchOptions = Record<string, BenchOption>;
 
+/**
+ * What is wrong with two or more options taken together (`--fresh` with `--blind`, seeds in both
+ * `--train` and `--heldout`), said as is, or undefined; given the flags over their defaults.
+ */
+export type BenchTogetherCheck = (flags: Parsed['flags']) => string | undefined;
+
 /** An argument given without a flag (a file, a checkout to compare with), in order. */
 export interface BenchArgument {
   /** As the usage line shows it: `FILE.cpuprofile`. */
@@ -36,13 +42,18 @@ const HELP: BenchOption = { kind: 'boolean', description: 'show this help and me
 /** A check for counts and sizes: above zero. */
 export const positive = (value: string | number | boolean): string | undefined => (typeof value === 'number' && value > 0 ? undefined : `must be above 0, not ${String(value)}`);
 
-/** A check for a comma-separated list whose every name must be one of `known`. */
+/**
+ * A check for a comma-separated list whose every name must be one of `known`, and that names at
+ * least one (`--only ,` would otherwise select nothing).
+ */
 export function namesFrom(known: readonly string[]): (value: string | number | boolean) => string | undefined {
   return (value) => {
-    const unknown = String(value)
+    const names = String(value)
       .split(',')
       .map((s) => s.trim())
-      .find((name) => name !== '' && !known.includes(name));
+      .filter((name) => name !== '');
+    if (names.length === 0) return `names none of ${known.join(', ')}`;
+    const unknown = names.find((name) => !known.includes(name));
     return unknown === undefined ? undefined : `names "${unknown}", which is none of ${known.join(', ')}`;
   };
 }
@@ -89,10 +100,16 @@ function helpText(usage: string, specs: BenchOptions, args: readonly BenchArgume
 /**
  * The flags of the command line over the declared defaults (an option with neither is absent), and
  * its arguments; or the process exits: 0 after `--help`, 2 on a usage error (an unknown option, a
- * value of the wrong kind or that its check refuses, an argument too many or missing). `command`
- * is how the script is run, e.g. `npm run bench:ring --`.
+ * value of the wrong kind or that its check refuses, options `together` refuses, an argument too
+ * many or missing). `command` is how the script is run, e.g. `npm run bench:ring --`.
  */
-export function benchCommandLine(command: string, options: BenchOptions, args: readonly BenchArgument[] = [], argv: readonly string[] = process.argv.slice(2)): Parsed {
+export function benchCommandLine(
+  command: string,
+  options: BenchOptions,
+  args: readonly BenchArgument[] = [],
+  argv: readonly string[] = process.argv.slice(2),
+  together?: BenchTogetherCheck,
+): Parsed {
   const usage = usageLine(command, options, args);
   const specs = { ...options, help: HELP };
   try {
@@ -106,6 +123,8 @@ export function benchCommandLine(command: string, options: BenchOptions, args: r
       const problem = options[name]?.check?.(value);
       if (problem !== undefined) throw new UsageError(`--${name} ${problem}`);
     }
+    const problem = together?.(all);
+    if (problem !== undefined) throw new UsageError(problem);
     checkArguments(positionals, args);
     return { flags: all, positionals };
   } catch (e) {
@@ -116,6 +135,6 @@ export function benchCommandLine(command: string, options: BenchOptions, args: r
 }
 
 /** benchCommandLine's flags, for a script that takes no arguments. */
-export function benchArgs(command: string, options: BenchOptions): Parsed['flags'] {
-  return benchCommandLine(command, options).flags;
+export function benchArgs(command: string, options: BenchOptions, together?: BenchTogetherCheck): Parsed['flags'] {
+  return benchCommandLine(command, options, [], process.argv.slice(2), together).flags;
 }

@@ -23,29 +23,27 @@ import { BENCH_TRACES, TRACES_DIR, tracePath } from './reference.ts';
 import { DEFAULT_POLICY, NODE_COLUMN, formatSummary, missedTargets, summarize } from './summary.ts';
 import type { HitRatioCell } from './summary.ts';
 import type { TaskMessage } from './worker.ts';
-import { benchArgs } from '../help.ts';
+import { benchArgs, namesFrom, positive } from '../help.ts';
 
 const flags = benchArgs('npm run bench:hitratio --', {
   json: { kind: 'boolean', description: 'also print one JSON object per row' },
-  workers: { kind: 'number', value: 'N', description: 'worker threads', default: availableParallelism() },
-  traces: { kind: 'string', value: 'gli,P6', description: 'comma-separated traces to replay. Default: all' },
-  policies: { kind: 'string', value: 'NAME,...', description: 'comma-separated policies to replay. Default: all' },
-  half: { kind: 'string', value: 'tuning|held-out', description: 'only the traces of one half' },
+  workers: { kind: 'integer', value: 'N', description: 'worker threads', default: availableParallelism(), check: positive },
+  traces: { kind: 'string', value: 'gli,P6', description: 'comma-separated traces to replay. Default: all', check: namesFrom(BENCH_TRACES.map((t) => t.trace)) },
+  policies: { kind: 'string', value: 'NAME,...', description: 'comma-separated policies to replay. Default: all', check: namesFrom(REPLAY_POLICIES) },
+  half: { kind: 'string', value: 'tuning|held-out', description: 'only the traces of one half', check: (v) => (v === 'tuning' || v === 'held-out' ? undefined : `takes tuning or held-out, not "${String(v)}"`) },
   fresh: { kind: 'boolean', description: "each trace's freshSizes instead of its sizes" },
   blind: { kind: 'boolean', description: "each trace's blindSizes, for a change's final check" },
-});
+}, (given) => (given.fresh === true && given.blind === true ? '--fresh and --blind are two different sets of sizes: give one' : undefined));
 const json = flags.json === true;
 const workerCount = Number(flags.workers);
-const only = (flags.traces as string | undefined)?.split(',');
+// As namesFrom read them: `gli, P6` names P6.
+const names = (list: unknown): string[] | undefined => (list === undefined ? undefined : String(list).split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const only = names(flags.traces);
 const half = flags.half as string | undefined;
 const fresh = flags.fresh === true;
 const blind = flags.blind === true;
-if (fresh && blind) {
-  process.stderr.write('--fresh and --blind are two different sets of sizes: give one\n');
-  process.exit(2);
-}
 const sizesOf = (t: (typeof BENCH_TRACES)[number]) => (blind ? t.blindSizes : fresh ? t.freshSizes : t.sizes);
-const policies = ((flags.policies as string | undefined)?.split(',') ?? REPLAY_POLICIES) as ReplayPolicy[];
+const policies = (names(flags.policies) ?? REPLAY_POLICIES) as ReplayPolicy[];
 if (!existsSync(TRACES_DIR)) {
   process.stderr.write(`no traces at ${TRACES_DIR}; see ../shared/traces/README.md\n`);
   process.exit(2);

@@ -35,6 +35,12 @@ for (const [file, args, message, usage] of [
   ['bench/resp/profile-summary.ts', ['--top', 'ten'], /^--top takes a whole number, not "ten"$/, 'node --import tsx bench/resp/profile-summary.ts FILE.cpuprofile [--top 20]'],
   ['bench/cli/index.ts', ['--runs', '0'], /^--runs must be above 0, not 0$/, 'npm run bench:cli -- '],
   ['fuzz/run.ts', ['--count', '0'], /^--count must be above 0, not 0$/, 'npm run fuzz -- [--count N]'],
+  // Checks of two options together, and lists that name nothing, exited 1 (a thrown Error, or a line without the usage).
+  ['bench/health/predictor.ts', ['--train', '1..10', '--heldout', '8..20'], /^--train and --heldout share seeds 8,9,10: the held-out runs must be runs the model was not trained on$/, 'node --import tsx bench/health/predictor.ts [--train 1..60]'],
+  ['bench/hitratio/all.ts', ['--fresh', '--blind'], /^--fresh and --blind are two different sets of sizes: give one$/, 'npm run bench:hitratio -- [--json]'],
+  ['bench/hitratio/all.ts', ['--policies', 'lru2'], /^--policies names "lru2", which is none of wtinylfu, lru, /, 'npm run bench:hitratio -- [--json]'],
+  ['bench/hitratio/all.ts', ['--half', 'heldout'], /^--half takes tuning or held-out, not "heldout"$/, 'npm run bench:hitratio -- [--json]'],
+  ['fuzz/run.ts', ['--only', ','], /^--only names none of /, 'npm run fuzz -- [--count N]'],
 ] as const) {
   test(`${file} ${args.join(' ')}: says what is wrong, prints the usage and exits 2 without measuring`, () => {
     assertRefused(file, args, message, usage);
