@@ -14,9 +14,12 @@
  * IPC channel to each node stops it if this process dies without cleaning up. And this process
  * stops the nodes when the one that started it goes away without a word: `npm start` execs it (npm
  * passes SIGTERM and SIGINT on only to its script's shell, which would die of them or, for SIGINT,
- * wait for this process), but a SIGKILLed npm passes nothing on.
+ * wait for this process), but a SIGKILLed npm passes nothing on. Its terminal closing (SIGHUP, then
+ * failed writes) stops the nodes the same way, says why on stderr, and dev ends by SIGHUP
+ * (dev-hang-up.ts).
  */
 import { Progress } from './progress.ts';
+import { endByHangUp, guardOutput } from './dev-hang-up.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +258,23 @@ export async function run(argv: string[]): Promise<number> {
 
   let signals = 0;
   let firstSignalAt = 0;
+  /** Whether the terminal hung up (SIGHUP): dev then ends by SIGHUP. */
+  let hungUp = false;
+  /**
+   * The terminal closed, or the output went away: the graceful stop, saying why (on stderr, which
+   * may still be read: a log file, a supervisor). Never the kill a second Ctrl-C asks for: a window
+   * closed during the stop is no one's impatience.
+   */
+  const onGone = (why: string): void => {
+    if (stopping) return;
+    process.stderr.write(`shoal dev: ${why}: stopping every node\n`);
+    void stopAll().then(allExited);
+  };
+  const onHangUp = (): void => {
+    hungUp = true;
+    onGone('SIGHUP (its terminal closed, or whatever started it hung up)');
+  };
+  const output = guardOutput(onGone);
   const onSignal = (): void => {
     // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and from npm passing it on.
     if (signals > 0 && performance.now() - firstSignalAt < SAME_SIGNAL_MS) return;
@@ -270,7 +290,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  process.on('SIGHUP', onHangUp);
   // An orphan is re-parented (to init or a subreaper), so a changed parent pid means it is gone.
   const parent = process.ppid;
   const parentWatch = setInterval(() => {
@@ -283,12 +303,16 @@ export async function run(argv: string[]): Promise<number> {
   clearInterval(parentWatch);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
   process.off('SIGUSR2', onRestart);
   lines.close();
   process.stdin.destroy();
   process.off('exit', killAll);
   process.stdout.write('shoal dev: all nodes stopped\n');
+  // A gone terminal fails Node 20's own exit (dev-hang-up.ts): end as a hung-up process does.
+  if (hungUp || output.terminalGone()) await endByHangUp();
+  process.off('SIGHUP', onHangUp);
+  // Output that went away stays ignored: the last line may fail yet.
+  if (!output.outputGone()) output.release();
   return failed ? failedStatus : 0;
 }
 

@@ -213,6 +213,43 @@ for (const [signal, nodes, to] of [['SIGTERM', 3, 'npm'], ['SIGINT', 1, 'npm'], 
   });
 }
 
+// SIGHUP: the terminal shoal dev runs in closed (or a supervisor hung up on it). It stops the nodes
+// as for Ctrl-C, says why on stderr, and ends by SIGHUP, as a hung-up process does.
+test('SIGHUP to shoal dev stops every node, says why on stderr, and dev ends by SIGHUP', HANG_BOUND, async (t) => {
+  const base = await freeDevBase(1);
+  const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1', '--data-dir', tempDir('shoal-dev-')], 1);
+  let stderr = '';
+  dev.child.stderr!.on('data', (d: string) => (stderr += d));
+  const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => dev.child.once('exit', (code, signal) => resolve([code, signal])));
+  dev.child.kill('SIGHUP');
+  await assertAllGone(dev.tree, devPorts(base, 1), dev.output.text);
+  await dev.closed;
+  assert.deepEqual(await ended, [null, 'SIGHUP'], dev.output.text());
+  assert.match(stderr, /^shoal dev: SIGHUP \(its terminal closed, or whatever started it hung up\): stopping every node$/m, dev.output.text());
+  assert.match(dev.output.text(), /all nodes stopped/, 'a graceful stop');
+  assert.doesNotMatch(dev.output.text(), /killing every node now/);
+});
+
+// The terminal itself closing (util-linux `script` holds it; killing it hangs the terminal up):
+// dev is sent SIGHUP and its terminal output fails (EIO). Before, dev died at once (SIGSEGV or
+// SIGABRT: an output error, then Node 20 asserting when it reset the gone terminal at exit) and its
+// nodes were killed rather than stopped. Its stderr goes to a file, so what it says can be read.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+test('closing the terminal shoal dev runs in stops its nodes gracefully, without a crash', { ...HANG_BOUND, skip: hasScript ? false : 'needs util-linux script for a terminal' }, async (t) => {
+  const base = await freeDevBase(1);
+  const dir = tempDir('shoal-dev-');
+  const errors = join(dir, 'dev-stderr.txt');
+  const command = `exec '${process.execPath}' '${SHOAL_BIN}' dev --base-port ${base} --nodes 1 --data-dir '${join(dir, 'data')}' 2>'${errors}'`;
+  const terminal = await startDev(t, 'script', ['--quiet', '--return', '--command', command, '/dev/null'], 1);
+  const devPid = terminal.tree.find((pid) => /bin\/shoal\.js dev /.test(commandLine(pid)))!;
+  terminal.child.kill('SIGKILL');
+  await assertAllGone(terminal.tree, devPorts(base, 1), terminal.output.text);
+  assert.ok(!isRunning(devPid));
+  const said = readFileSync(errors, 'utf8');
+  assert.match(said, /shoal dev: SIGHUP \(its terminal closed/, said);
+  assert.doesNotMatch(said, /Assertion failed|Native stack trace|Error|killing/, said);
+});
+
 test('a SIGKILLed shoal dev leaves no node running: each node stops when its IPC channel closes', HANG_BOUND, async (t) => {
   const base = await freeDevBase();
   const dev = await startDev(t, process.execPath, [SHOAL_BIN, 'dev', '--base-port', String(base), '--nodes', '1', '--data-dir', tempDir('shoal-dev-')], 1);
