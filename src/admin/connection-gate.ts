@@ -8,8 +8,11 @@
  * The gate sits in front of the HTTP server's own connection handling, so a refused connection
  * never reaches the HTTP parser: on plain HTTP it is answered a 503 with the limit's text at once,
  * before it sends anything (curl, Prometheus and browsers read it as the answer to their request),
- * and closed; on HTTPS it is closed unanswered, since any answer would cost a TLS handshake first.
- * Either way it is logged once a minute per address.
+ * and closed. On HTTPS a 503 would cost a TLS handshake for each refused connection, the work a
+ * flood of them should not get; its ClientHello is answered a TLS alert instead, internal_error,
+ * which says the server refused (curl: `tlsv1 alert internal error`; closed unanswered, it read as
+ * a network failure: `SSL_ERROR_SYSCALL`, ECONNRESET) though not why. Either way it is logged
+ * once a minute per address, with the limit.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,10 +28,17 @@ import { ConnectionLimiter, remoteAddressKey, type ConnectionLimitsConfig } from
 const REFUSED_CONNECTION_LINGER_MS = 1000;
 
 /**
+ * A fatal internal_error alert as a TLS server sends it before any handshake keys, in place of its
+ * ServerHello: a plaintext record of type 21 (alert), version 3.3, length 2; level 2 (fatal),
+ * description 80 (internal_error). No alert says "too many connections"; this one blames the server.
+ */
+const TLS_INTERNAL_ERROR_ALERT = Buffer.from([21, 3, 3, 0, 2, 2, 80]);
+
+/**
  * Admits `server`'s connections under `limits` from now on (call before it listens). Returns what
  * closes the refused connections still lingering (the server's close() waits for every socket).
  */
-export function gateConnections(server: Server, limits: ConnectionLimitsConfig, answerRefusals: boolean, log: Logger): () => void {
+export function gateConnections(server: Server, limits: ConnectionLimitsConfig, tls: boolean, log: Logger): () => void {
   const admission = new ConnectionLimiter(limits);
   const refusalLog = new LogLimiter(REFUSAL_LOG_INTERVAL_MS);
   const lingering = new Set<Socket>();
@@ -48,16 +58,24 @@ export function gateConnections(server: Server, limits: ConnectionLimitsConfig, 
     const suppressed = refusalLog.pass(address, performance.now());
     if (suppressed !== null) log.warn({ remote: address, ...suppressedField(suppressed) }, `refused an admin connection from ${address}: ${message}`);
     socket.on('error', () => socket.destroy());
-    if (answerRefusals) answerRefusal(socket, message, lingering);
-    else socket.destroy();
+    answerRefusal(socket, tls ? TLS_INTERNAL_ERROR_ALERT : http503(message), tls, lingering);
   });
   return () => {
     for (const socket of lingering) socket.destroy();
   };
 }
 
-/** Answers a refused plain-HTTP connection 503 with `message` and closes it; it stays in `lingering` until closed. */
-function answerRefusal(socket: Socket, message: string, lingering: Set<Socket>): void {
+function http503(message: string): string {
+  const body = `${message} on the admin port\n`;
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Sends a refused connection `answer`, at once or (`afterHello`: a TLS alert answers the
+ * ClientHello) once it sends something, and closes it; it stays in `lingering` until closed, for
+ * REFUSED_CONNECTION_LINGER_MS at most.
+ */
+function answerRefusal(socket: Socket, answer: string | Buffer, afterHello: boolean, lingering: Set<Socket>): void {
   lingering.add(socket);
   const linger = setTimeout(() => socket.destroy(), REFUSED_CONNECTION_LINGER_MS);
   socket.once('close', () => {
@@ -65,6 +83,6 @@ function answerRefusal(socket: Socket, message: string, lingering: Set<Socket>):
     lingering.delete(socket);
   });
   socket.resume();
-  const body = `${message} on the admin port\n`;
-  socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  if (afterHello) socket.once('data', () => socket.end(answer));
+  else socket.end(answer);
 }

@@ -121,7 +121,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
   const server: Server = options.tls === null ? createHttpServer(handler) : createHttpsServer(options.tls, handler);
   server.maxRequestsPerSocket = ADMIN_MAX_REQUESTS_PER_CONNECTION;
-  const closeRefused = gateConnections(server, options.connectionLimits, options.tls === null, options.log);
+  const closeRefused = gateConnections(server, options.connectionLimits, options.tls !== null, options.log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {
