@@ -268,6 +268,10 @@ export interface ReplicationBugs {
   hlcIgnoresRemote?: boolean;
   /** A coordinator takes an ack reporting that the replica kept a version an earlier incarnation of the coordinator's node gave the key for an ordinary ack: a restarted node's write under an older (or the same) version is acknowledged and lost (test/sim/hlc-restart.test.ts). */
   hlcForgetsPredecessor?: boolean;
+  /** A coordinator ignores an ack that tells of an earlier incarnation's record when it comes after the write finished (unanswered-writes.ts): the write acknowledged by the other owners is lost to that record (test/sim/hlc-restart.test.ts, "told late"). */
+  lateTellsIgnored?: boolean;
+  /** A node ignores the clocks its peers send in sync answers (`sr` `hc`) and takes no fold of a stand-in's hint: a restarted node's write can version below its predecessor's record of the key held by an owner the write does not reach (test/sim/hlc-restart.test.ts, "folded from a peer"). */
+  peerClocksIgnored?: boolean;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

@@ -53,6 +53,7 @@ import type { KvMessage } from './messages.ts';
 import { makeRecord } from './partition-replica.ts';
 import { decodeRecord, isDeadAt, keyToStoreKey, type StoredRecord } from './record.ts';
 import { LateAcks } from './late-acks.ts';
+import { UnansweredWrites } from './unanswered-writes.ts';
 import { StandInWrites } from './stand-in-writes.ts';
 import { LogLimiter, suppressedField } from '../runtime/log-limiter.ts';
 import { buggify, cover } from '../runtime/probes.ts';
@@ -262,6 +263,8 @@ export interface CoordinatorStats {
   writesAcknowledgedLate: number;
   /** Writes started again under a newer version: a replica held one an earlier incarnation of this node gave the key (restamp). */
   writesRestamped: number;
+  /** Of those, writes that had finished already: the replica's ack telling of it came after the write stopped waiting (unanswered-writes.ts). */
+  writesRestampedLate: number;
   /** Deadline expiries put off one turn because their timer fired DEADLINE_STALL_MS late or more (see expireDue). */
   stalledExpiries: number;
 }
@@ -306,6 +309,7 @@ export class Coordinator implements KvService {
     ringsAdopted: 0,
     writesAcknowledgedLate: 0,
     writesRestamped: 0,
+    writesRestampedLate: 0,
     stalledExpiries: 0,
   };
   /**
@@ -328,6 +332,8 @@ export class Coordinator implements KvService {
   /** Writes failed `unavailable`, watched for acks past their deadline (onLateAck), and the rate of its log line. */
   private readonly lateAcks = new LateAcks();
   private readonly lateLimiter = new LogLimiter(LATE_ACK_LOG_INTERVAL_MS);
+  /** Writes finished with owners still silent, whose late acks may still tell of a predecessor's record (restampLate). */
+  private readonly unanswered = new UnansweredWrites((write) => this.forgetStamped(write.key, write.version));
   /** Requests that crossed the slow-log threshold, logged or not. */
   slowRequests = 0;
 
@@ -472,6 +478,7 @@ export class Coordinator implements KvService {
     }
     this.bytesInFlight = 0;
     this.stampedSince.clear();
+    this.unanswered.clear();
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -650,9 +657,14 @@ export class Coordinator implements KvService {
 
   private onWriteAck(from: string, id: number, superseding: Version | undefined): void {
     const write = this.pending.get(id);
-    if (!write) return this.onLateAck(from, id);
+    if (!write) return this.onLateAck(from, id, superseding);
     if (write.kind !== 'write') return;
-    if (superseding !== undefined && this.fromPredecessor(write, superseding)) return this.restamp(id, write, superseding);
+    if (superseding !== undefined && this.fromPredecessor(write.key, write.version, superseding)) {
+      if (!this.stampedLater(write.key, write.version)) return this.restamp(id, write, superseding);
+      // A later write of the key by this incarnation supersedes this one, and its own acks tell
+      // of the predecessor's record: started again now, this one could land above it.
+      this.hlc.observe(superseding);
+    }
     const standsInFor = write.fallbacks.get(from);
     if (write.awaiting.delete(from)) {
       write.acks++;
@@ -673,12 +685,20 @@ export class Coordinator implements KvService {
    * for the key after `write` (the only ones of its own newer than `write`) is in stampedSince, the
    * write still pending (docs/REPLICATION.md, "Versions across restarts").
    */
-  private fromPredecessor(write: PendingWrite, superseding: Version): boolean {
+  private fromPredecessor(key: string, version: Version, superseding: Version): boolean {
     if (this.ctx.config.bugs?.hlcForgetsPredecessor) return false;
-    if (compareVersions(superseding, write.version) === 0) return true;
-    const stamped = this.stampedSince.get(write.key) ?? [];
+    if (compareVersions(superseding, version) === 0) return true;
+    const stamped = this.stampedSince.get(key) ?? [];
     return !stamped.some((s) => compareVersions(s.version, superseding) === 0);
   }
+
+  /** Whether this incarnation stamped a write of `key` after the one stamped `version` (kept in stampedSince while that one is). */
+  private stampedLater(key: string, version: Version): boolean {
+    const stamped = this.stampedSince.get(key) ?? [];
+    const at = stamped.findIndex((s) => s.version === version);
+    return at >= 0 && at < stamped.length - 1;
+  }
+
 
   /** A write of `key` stamped `version` is pending (stampedSince). */
   private noteStamped(key: string, version: Version): void {
@@ -712,11 +732,36 @@ export class Coordinator implements KvService {
   }
 
   /**
+   * A silent owner's ack for a write that has finished (kept in `unanswered`). When it tells of a
+   * predecessor's record newer than the write, the write starts again under a newer version in the
+   * background (its caller was answered, or failed): otherwise the owners that acknowledged it
+   * hold it below that record, which sync then spreads over it (docs/REPLICATION.md, "Versions
+   * across restarts"). Not when this incarnation wrote the key again since: that write tells of it
+   * itself, and this one started again could land above it.
+   */
+  private restampLate(from: string, id: number, superseding: Version | undefined): void {
+    const write = this.unanswered.answered(id, from, this.ctx.env.clock.monoMs());
+    if (write === undefined) return;
+    if (superseding !== undefined && !this.ctx.config.bugs?.lateTellsIgnored && this.fromPredecessor(write.key, write.version, superseding)) {
+      this.hlc.observe(superseding);
+      const later = this.stampedLater(write.key, write.version);
+      this.unanswered.drop(id);
+      if (later) return;
+      this.stats.writesRestamped++;
+      this.stats.writesRestampedLate++;
+      write.reissue();
+    } else if (write.silent.size === 0) {
+      this.unanswered.drop(id);
+    }
+  }
+
+  /**
    * An ack for a write no longer pending: when it brings a write failed `unavailable` to its level,
    * that failure was a replica timeout too short for this load (late-acks.ts): counted, and
    * logged (rate-limited) with what to change.
    */
-  private onLateAck(from: string, id: number): void {
+  private onLateAck(from: string, id: number, superseding: Version | undefined): void {
+    this.restampLate(from, id, superseding);
     const now = this.ctx.env.clock.monoMs();
     const lateMs = this.lateAcks.ack(id, from, now);
     if (lateMs === null) return;
@@ -872,8 +917,15 @@ export class Coordinator implements KvService {
   private finishWrite(id: number): void {
     const write = this.pending.get(id) as PendingWrite | undefined;
     if (!write) return;
-    this.untrack(id, write);
     const now = this.ctx.env.clock.monoMs();
+    // Its silent owners' late acks may still tell of a predecessor's record: kept with the
+    // versions stamped for the key since (stampedSince) until they answer or it is forgotten.
+    const silent = new Set([...write.awaiting, ...write.fallbacks.keys(), ...write.jointAwaiting]);
+    const kept = this.unanswered.keep(id, { key: write.key, version: write.version, silent, bytes: write.record.length + write.key.length, finishedAtMs: now, reissue: () => {
+      write.done = null; // its caller was answered (failed writes keep it set): the write again answers nobody
+      write.reissue();
+    } });
+    this.untrack(id, write, kept);
     for (const owner of write.awaiting) {
       this.reportSilence(write, owner);
       this.stats.hintsForSilentOwners++;
@@ -1352,10 +1404,11 @@ export class Coordinator implements KvService {
     this.armDeadlineTimer();
   }
 
-  private untrack(id: number, pending: Pending): void {
+  /** `keepStamped`: the write is kept in `unanswered`, which forgets its stamp when it drops it. */
+  private untrack(id: number, pending: Pending, keepStamped = false): void {
     this.pending.delete(id);
     this.bytesInFlight -= pending.bytes;
-    if (pending.kind === 'write') this.forgetStamped(pending.key, pending.version);
+    if (pending.kind === 'write' && !keepStamped) this.forgetStamped(pending.key, pending.version);
   }
 
   /**

@@ -89,8 +89,11 @@ export type KvMessage =
    * `fh`: the answerer's forgetting horizons (ForgottenKeys.horizon) of the differing partitions that
    * have one, flat as `f`: the asker, an owner too, pushes nothing the answerer lacks at or below
    * them. Older nodes send none and ignore it.
+   * `hc`: the answerer's hybrid logical clock (replica-host.ts clockReading), folded in by the
+   * asker: a restarted node's clock passes every version its peers received, its predecessor's
+   * among them. Older nodes send none and ignore it.
    */
-  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[]; bd?: number[][]; u?: number[]; fh?: number[] }
+  | { t: 'sr'; eq: number[]; df: SyncDiff[]; v: string; f?: number[]; bd?: number[][]; u?: number[]; fh?: number[]; hc?: Version }
   /**
    * Flush floors (flush-floors.ts): flat [partition, wallMs, logical, node, ...]; the receiver
    * raises its floors to them, deleting what they flush, and answers `fla` (FLUSHALL's coordinator
@@ -238,7 +241,7 @@ const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
   sq: { d: 'numbers', f: 'numbers?', b: 'number?' },
-  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?', bd: 'number-lists?', u: 'numbers?', fh: 'numbers?' },
+  sr: { eq: 'numbers', df: 'diffs', v: 'string', f: 'numbers?', bd: 'number-lists?', u: 'numbers?', fh: 'numbers?', hc: 'version?' },
   sb: { p: 'number', b: 'numbers' },
   sl: { p: 'number', b: 'numbers', k: 'strings', x: 'numbers', v: 'string', c: 'boolean', u: 'boolean?', fh: 'version?' },
   fl: { id: 'number', f: 'numbers' },

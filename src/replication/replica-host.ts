@@ -27,6 +27,7 @@ import { ExpiryWatch } from './expiry-watch.ts';
 import { PartitionActor, type PartitionJob } from './partition-actor.ts';
 import { PartitionReplica, type ApplyOutcome } from './partition-replica.ts';
 import { decodeRecord, versionOfEncoded } from './record.ts';
+import { MAX_REMOTE_CLOCK_AHEAD_MS } from '../runtime/probes.ts';
 
 export interface ReplicaStats {
   writesApplied: number;
@@ -337,6 +338,27 @@ export class ReplicaHost {
     return raised;
   }
 
+  /**
+   * This node's clock, sent to a peer in sync answers (`sr` `hc`): a node that restarted folds its
+   * peers' clocks in before it coordinates, so its writes version above every record of its
+   * predecessor a live peer has received (docs/REPLICATION.md, "Versions across restarts").
+   */
+  clockReading(): Version {
+    return this.hlc.peek();
+  }
+
+  /**
+   * Folds in a peer's clock from its sync answer. Not one further ahead of this node's wall clock
+   * than MAX_REMOTE_CLOCK_AHEAD_MS (the bound a record's version is held to, hlc-remote-bounded):
+   * a peer whose clock ran away would drag every node's versions with it. Nor a malformed one.
+   */
+  foldPeerClock(clock: Version): void {
+    if (this.ctx.config.bugs?.peerClocksIgnored) return;
+    if (![clock.wallMs, clock.logical, clock.node].every((n) => Number.isSafeInteger(n) && n >= 0)) return;
+    if (clock.wallMs - Math.floor(this.ctx.env.clock.wallMs()) > MAX_REMOTE_CLOCK_AHEAD_MS) return;
+    this.hlc.observe(clock);
+  }
+
   /** The ring changed: every held partition takes its epoch from `epochOf`. */
   applyEpochs(): void {
     for (const [p, actor] of this.partitions) actor.setEpoch(this.epochOf(p));
@@ -457,6 +479,8 @@ export class ReplicaHost {
         if (message.h !== undefined) {
           // A sloppy-quorum fallback keeps the write as a hint for the owner it stands in for.
           this.stats.fallbackHintsTaken++;
+          // Its clock passes the record's version like an owner's: a restarted coordinator folds it in from the sync answers.
+          if (!this.ctx.config.bugs?.hlcIgnoresRemote && !this.ctx.config.bugs?.peerClocksIgnored) this.hlc.observe(versionOfEncoded(message.r));
           if (!this.ctx.config.bugs?.forgetHints) this.hints.add(message.h, message.p, message.k, message.r, this.ctx.env.clock.monoMs(), true);
           this.ctx.send(from, { t: 'wa', id: message.id });
           return true;

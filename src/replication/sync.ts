@@ -426,6 +426,8 @@ export class PartitionSync {
         this.answerDigests(from, message.d, message.b === SYNC_BUCKETS && this.speaksBuckets());
         return true;
       case 'sr':
+        // The peer's clock before its ring version: the first answer on this node's ring lets a restarted node coordinate.
+        if (message.hc !== undefined) this.host.foldPeerClock(message.hc);
         if (message.f !== undefined) this.host.raiseFloors(unflattenFloors(message.f));
         this.onSyncAnswer(from, message.eq, message.df, message.bd ?? [], new Set(message.u), new Map(unflattenFloors(message.fh ?? [])), this.sameRing(message.v, from));
         return true;
@@ -844,7 +846,7 @@ export class PartitionSync {
         if (this.pullsFrom(actor, from)) pulled.push(p);
       },
       () => {
-        const answer: KvMessage = { t: 'sr', eq, df, v: this.ctx.placement().version };
+        const answer: KvMessage = { t: 'sr', eq, df, v: this.ctx.placement().version, hc: this.host.clockReading() };
         if (bd.length > 0) answer.bd = bd;
         if (pulled.length > 0) answer.u = pulled;
         if (horizons.length > 0) answer.fh = flattenFloors(horizons);

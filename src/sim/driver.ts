@@ -84,6 +84,8 @@ const BUG_SWITCHES = {
   noJointQuorum: 'flag',
   hlcIgnoresRemote: 'flag',
   hlcForgetsPredecessor: 'flag',
+  lateTellsIgnored: 'flag',
+  peerClocksIgnored: 'flag',
 } as const satisfies Record<keyof Required<ReplicationBugs>, 'flag' | 'node'>;
 
 /** Parses `--bugs`: a comma list of switch names, `name=node` for those naming a node. */

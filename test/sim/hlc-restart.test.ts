@@ -26,6 +26,13 @@ const dec = new TextDecoder();
 
 type Outcome = { error: string } | { version: Version };
 
+/**
+ * Switches off the fold of peers' clocks (sync answers' `hc`): a restarted D then writes below its
+ * predecessor's versions, so the replicas' tells (`wa` `sv`), the backstop for a holder whose
+ * clock D has not heard yet, are what the first constructions exercise.
+ */
+const TELLS_ONLY: ReplicationConfig['bugs'] = { peerClocksIgnored: true };
+
 /** The cluster, with its writes and reads of the key judged by the kv scenarios' history checker. */
 function restartCluster(bugs: ReplicationConfig['bugs']) {
   const built = counterCluster(bugs);
@@ -65,7 +72,7 @@ function restartCluster(bugs: ReplicationConfig['bugs']) {
 }
 
 /** Pulled ahead: D's v1 is stamped 10 s ahead of its wall clock; after its restart it writes v2 then v3. */
-function pulledAhead(bugs: ReplicationConfig['bugs'] = {}) {
+function pulledAhead(bugs: ReplicationConfig['bugs'] = TELLS_ONLY) {
   const { cluster, sim, key, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P] = owners;
   sim.nodes[P]!.clock.setOffset(10_000);
@@ -90,7 +97,7 @@ function pulledAhead(bugs: ReplicationConfig['bugs'] = {}) {
 }
 
 /** Stepped back: D's v2 (written at `v2Level`), after its restart, gets the version of its v1, which C missed. */
-function steppedBack(bugs: ReplicationConfig['bugs'] = {}, v2Level: Consistency = 'quorum') {
+function steppedBack(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, v2Level: Consistency = 'quorum') {
   const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P, A, C] = owners;
   const t1 = Math.floor(sim.now) + 1;
@@ -132,8 +139,16 @@ test('a restarted node whose clock had been pulled ahead by a peer writes over i
   assert.deepEqual(run.violations, []);
 });
 
+test('with peers\' clocks folded in, the restarted node\'s clock is past v1 before it writes v2: nothing to restamp', () => {
+  const run = pulledAhead({});
+  assert.equal(run.restamped, 0);
+  assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) > 0);
+  assert.deepEqual(run.reads, ['v3', 'v3', 'v3', 'v3']);
+  assert.deepEqual(run.violations, []);
+});
+
 test('with the predecessor\'s version taken for an ordinary ack, the restarted node\'s acknowledged writes are stamped below v1 and lost', () => {
-  const run = pulledAhead({ hlcForgetsPredecessor: true });
+  const run = pulledAhead({ ...TELLS_ONLY, hlcForgetsPredecessor: true });
   assert.equal(run.restamped, 0);
   assert.ok(compareVersions(versionOf(run.outcomes.get('v3')), versionOf(run.outcomes.get('v1'))) < 0, 'v3 acknowledged under an older version than v1');
   assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
@@ -152,7 +167,7 @@ test('a restarted node whose wall clock stepped back never gives a second record
 });
 
 test('a write at ONE answered by C alone before P and A tell of v1 is restamped all the same: the replicas converge on v2', () => {
-  const run = steppedBack({}, 'one');
+  const run = steppedBack(TELLS_ONLY, 'one');
   assert.deepEqual(run.v1Held, ['v1', 'v1', null]);
   assert.equal(run.restamped, 1);
   assert.deepEqual(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1')), 'answered under the version C took first');
@@ -161,10 +176,127 @@ test('a write at ONE answered by C alone before P and A tell of v1 is restamped 
 });
 
 test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share a version and the replicas never converge', () => {
-  const run = steppedBack({ hlcForgetsPredecessor: true });
+  const run = steppedBack({ ...TELLS_ONLY, hlcForgetsPredecessor: true });
   assert.deepEqual(run.v1Held, ['v1', 'v1', null]);
   assert.deepEqual(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1')), 'two records, one version');
   assert.deepEqual(run.held, ['v1', 'v1', 'v2'], 'still apart 30 s later');
   assert.equal(new Set(run.reads).size, 2, `reads through different nodes answer different values: ${run.reads.join(', ')}`);
   assert.ok(run.violations.length > 0 && run.violations.every((checker) => checker === 'no-fabricated-value'), `v1 read with the version of v2's write: ${run.violations.join(', ')}`);
+});
+
+/**
+ * Told late (hole 1 of "Versions across restarts"): D's v1, 10 s ahead of its wall clock, reaches P
+ * alone (D cut off from A and C, written at ONE; P cut off from them too, so no sync spreads it).
+ * D restarts; P's answers to D come late from then on (clogged `clogMs`): D confirms its ring
+ * through A or C, and writes v2, acknowledged by A and C. P's ack naming v1 comes after v2's
+ * deadline. Then everything heals and the replicas sync. Peers' clocks are not folded in (TELLS_ONLY):
+ * with them, A's and C's clocks, past v0 and ticking, happened to be past v1 too, and v2 with them.
+ */
+function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000) {
+  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
+  const [P, A, C] = owners;
+  // D's clock is pulled ahead by another key P writes, so A and C hold nothing of this one.
+  sim.nodes[P]!.clock.setOffset(10_000);
+  const other = enc.encode('other');
+  sim.process(P)!.kv.set(other, enc.encode('v0'), { consistency: 'quorum' }, () => {});
+  step();
+  sim.process(D)!.kv.get(other, { consistency: 'quorum' }, () => {});
+  step();
+  const heals = [sim.network.cut([P], [A, C]), sim.network.cut([A, C], [P])];
+  const healD = [sim.network.cut([D], [A, C]), sim.network.cut([A, C], [D])];
+  set(D, 'v1', 'one');
+  step(50);
+  for (const heal of healD) heal();
+  const v1Held = held();
+  cluster.crash(D);
+  step(100);
+  cluster.restart(D);
+  sim.network.clog(P, D, sim.now + clogMs);
+  sim.runUntil(sim.now + 10_000, () => sim.process(D)!.joined);
+  set(D, 'v2');
+  step();
+  const v2Held = held();
+  step(clogMs);
+  for (const heal of heals) heal();
+  step(30_000);
+  const reads = readThroughEach();
+  const { writesRestamped: restamped, writesRestampedLate: restampedLate } = sim.process(D)!.kv.stats;
+  return { outcomes, v1Held, v2Held, held: held(), reads, restamped, restampedLate, violations: violations() };
+}
+
+test('an ack naming the predecessor\'s version that comes after the write stopped waiting restamps it all the same: the replicas converge on v2', () => {
+  const run = toldLate();
+  assert.deepEqual(run.v1Held, ['v1', null, null]);
+  assert.ok('version' in run.outcomes.get('v2')!, `v2 acknowledged by A and C: ${JSON.stringify(run.outcomes.get('v2'))}`);
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2'], 'P answered after the deadline');
+  assert.equal(run.restamped, 1);
+  assert.equal(run.restampedLate, 1);
+  assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
+  assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
+  assert.deepEqual(run.violations, []);
+});
+
+test('with a late ack\'s tell ignored, v2 is acknowledged below v1 and lost to it once sync spreads it', () => {
+  const run = toldLate({ ...TELLS_ONLY, lateTellsIgnored: true });
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
+  assert.ok('version' in run.outcomes.get('v2')!);
+  assert.equal(run.restamped, 0);
+  assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
+  assert.deepEqual(run.reads, ['v1', 'v1', 'v1', 'v1']);
+  assert.deepEqual(run.violations, ['versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts'], 'each read of v1');
+});
+
+/**
+ * Folded from a peer (hole 2 of "Versions across restarts"): D's v1 reaches P alone, as in
+ * toldLate. D restarts and hears P's sync answer, which carries P's clock, already past v1; then
+ * P is cut off from D, and D writes v2, acknowledged by A and C. P never gets v2 (its hint waits
+ * at D, and a hint's answer tells nothing), so no ack can tell D of v1; once everything heals,
+ * sync compares v1 with v2.
+ */
+function foldedFromPeer(bugs: ReplicationConfig['bugs'] = {}) {
+  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
+  const [P, A, C] = owners;
+  sim.nodes[P]!.clock.setOffset(10_000);
+  const other = enc.encode('other');
+  sim.process(P)!.kv.set(other, enc.encode('v0'), { consistency: 'quorum' }, () => {});
+  step();
+  sim.process(D)!.kv.get(other, { consistency: 'quorum' }, () => {});
+  step();
+  const heals = [sim.network.cut([P], [A, C]), sim.network.cut([A, C], [P])];
+  const healD = [sim.network.cut([D], [A, C]), sim.network.cut([A, C], [D])];
+  set(D, 'v1', 'one');
+  step(50);
+  for (const heal of healD) heal();
+  cluster.crash(D);
+  step(100);
+  cluster.restart(D);
+  sim.runUntil(sim.now + 10_000, () => sim.process(D)!.joined);
+  step(); // a sync round: every peer answers
+  heals.push(sim.network.cut([D], [P]), sim.network.cut([P], [D]));
+  set(D, 'v2');
+  step();
+  const v2Held = held();
+  for (const heal of heals) heal();
+  step(30_000);
+  const reads = readThroughEach();
+  return { outcomes, v2Held, held: held(), reads, restamped: sim.process(D)!.kv.stats.writesRestamped, violations: violations() };
+}
+
+test('a restarted node folds in its peers\' clocks from their sync answers: v2, which the holder of v1 never gets, still versions above v1', () => {
+  const run = foldedFromPeer();
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
+  assert.equal(run.restamped, 0, 'nothing told D of v1');
+  assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) > 0);
+  assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
+  assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
+  assert.deepEqual(run.violations, []);
+});
+
+test('with peers\' clocks ignored, v2 is acknowledged below v1, which P alone holds, and lost to it once sync spreads it', () => {
+  const run = foldedFromPeer({ peerClocksIgnored: true });
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
+  assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) < 0);
+  assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
+  assert.deepEqual(run.reads, ['v1', 'v1', 'v1', 'v1']);
+  assert.deepEqual(run.violations, ['versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts'], 'each read of v1');
 });
