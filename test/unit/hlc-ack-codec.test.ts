@@ -19,3 +19,16 @@ test('a plain ack is 9 bytes and decodes without sv; the first 9 bytes of one wi
   assert.deepEqual(decodeKvMessage(plain), { t: 'wa', id: 42 });
   assert.deepEqual(encodeKvMessage({ t: 'wa', id: 42, sv }).subarray(0, 9), plain);
 });
+
+// The sync answer's `hc`: the answerer's clock, which a restarted node folds in before it coordinates.
+const hc = { wallMs: 1_767_225_611_000, logical: 7, node: 0x1234 };
+
+test('a sync answer carries the answerer\'s clock; one from a node before the field decodes without it', () => {
+  const answer = { t: 'sr' as const, eq: [1], df: [], v: 'r1' };
+  assert.deepEqual(decodeKvMessage(encodeKvMessage({ ...answer, hc })), { ...answer, hc });
+  assert.deepEqual(decodeKvMessage(encodeKvMessage(answer)), answer);
+});
+
+test('a sync answer whose clock is not a version is refused as malformed', () => {
+  assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'sr', eq: [], df: [], v: 'r1', hc: { wallMs: 'soon' } as never })), /"hc"/);
+});

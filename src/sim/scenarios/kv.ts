@@ -158,6 +158,8 @@ export function runKv(options: ScenarioOptions, trace: EventTrace, tuning: KvTun
       sloppyFallbacks: t.coordinator.sloppyFallbacks,
       // Writes a restarted coordinator started again above its earlier incarnation's version (kv-restart-skew's mark).
       writesRestamped: t.coordinator.writesRestamped,
+      // Of those, restamped after the write had finished: a silent owner's late ack told of the predecessor's record.
+      writesRestampedLate: t.coordinator.writesRestampedLate,
       standInWritesRecalled: t.coordinator.standInWritesRecalled,
       syncRecordsPulled: t.sync.recordsPulled,
       syncRecordsPushed: t.sync.recordsPushed,
