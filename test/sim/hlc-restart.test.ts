@@ -192,7 +192,7 @@ test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share
  * deadline. Then everything heals and the replicas sync. Peers' clocks are not folded in (TELLS_ONLY):
  * with them, A's and C's clocks, past v0 and ticking, happened to be past v1 too, and v2 with them.
  */
-function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000) {
+function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000, thenV3 = false) {
   const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
   const [P, A, C] = owners;
   // D's clock is pulled ahead by another key P writes, so A and C hold nothing of this one.
@@ -216,6 +216,8 @@ function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000) 
   set(D, 'v2');
   step();
   const v2Held = held();
+  // D writes the key again while P is still silent: P's late tells name v1 for v2 and for v3.
+  if (thenV3) set(D, 'v3');
   step(clogMs);
   for (const heal of heals) heal();
   step(30_000);
@@ -299,4 +301,13 @@ test('with peers\' clocks ignored, v2 is acknowledged below v1, which P alone ho
   assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
   assert.deepEqual(run.reads, ['v1', 'v1', 'v1', 'v1']);
   assert.deepEqual(run.violations, ['versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts', 'versions-across-restarts'], 'each read of v1');
+});
+
+test('told late of v1 for v2 and then for v3, D restamps v3 alone: v2 started again could land above v3', () => {
+  const run = toldLate(TELLS_ONLY, 3_000, true);
+  assert.ok('version' in run.outcomes.get('v3')!);
+  assert.deepEqual(run.held, ['v3', 'v3', 'v3']);
+  assert.deepEqual(run.reads, ['v3', 'v3', 'v3', 'v3']);
+  assert.deepEqual(run.violations, []);
+  assert.equal(run.restampedLate, 1);
 });
