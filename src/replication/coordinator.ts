@@ -699,9 +699,10 @@ export class Coordinator implements KvService {
     return at >= 0 && at < stamped.length - 1;
   }
 
-
   /** A write of `key` stamped `version` is pending (stampedSince). */
   private noteStamped(key: string, version: Version): void {
+    // Finished writes of the key are restamped no more: this one tells of a predecessor's record itself.
+    this.unanswered.dropKey(key);
     let stamped = this.stampedSince.get(key);
     if (stamped === undefined) this.stampedSince.set(key, (stamped = []));
     stamped.push({ version, pending: true });

@@ -7,8 +7,11 @@
  * "Versions across restarts").
  *
  * Bounded by count, bytes and age: the oldest are forgotten first (each through `forget`, so the
- * coordinator stops keeping the versions it stamped for the key since: stampedSince). A late ack
- * for a write forgotten is ignored, as before.
+ * coordinator stops keeping the versions it stamped for the key since: stampedSince). A key's
+ * writes are forgotten too once the coordinator stamps a newer write of it (`dropKey`): that one
+ * tells of the predecessor's record itself, and an older one started again could land above it;
+ * so the versions stampedSince keeps behind a kept write stay those of writes in flight, not every
+ * write of a hot key for the whole window. A late ack for a write forgotten is ignored, as before.
  */
 import type { Version } from './hlc.ts';
 
@@ -33,6 +36,8 @@ export interface UnansweredWrite {
 
 export class UnansweredWrites {
   private readonly writes = new Map<number, UnansweredWrite>();
+  /** The ids kept per key, for dropKey. */
+  private readonly byKey = new Map<string, Set<number>>();
   private bytes = 0;
 
   constructor(private readonly forget: (write: UnansweredWrite) => void) {}
@@ -43,6 +48,9 @@ export class UnansweredWrites {
     this.expire(write.finishedAtMs);
     while (this.writes.size >= UNANSWERED_KEPT || this.bytes + write.bytes > UNANSWERED_MAX_BYTES) this.drop(this.writes.keys().next().value!);
     this.writes.set(id, write);
+    let ids = this.byKey.get(write.key);
+    if (ids === undefined) this.byKey.set(write.key, (ids = new Set()));
+    ids.add(id);
     this.bytes += write.bytes;
     return true;
   }
@@ -59,13 +67,23 @@ export class UnansweredWrites {
     const write = this.writes.get(id);
     if (write === undefined) return;
     this.writes.delete(id);
+    const ids = this.byKey.get(write.key)!;
+    ids.delete(id);
+    if (ids.size === 0) this.byKey.delete(write.key);
     this.bytes -= write.bytes;
     this.forget(write);
+  }
+
+  /** Stops keeping every write of `key` (a newer write of it was stamped). */
+  dropKey(key: string): void {
+    const ids = this.byKey.get(key);
+    if (ids !== undefined) for (const id of [...ids]) this.drop(id);
   }
 
   /** Forgets every write, without `forget` (the node is stopping). */
   clear(): void {
     this.writes.clear();
+    this.byKey.clear();
     this.bytes = 0;
   }
 

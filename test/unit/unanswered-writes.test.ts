@@ -39,3 +39,16 @@ test('the oldest writes are forgotten past the count bound, the byte bound and t
   writes.drop(-3);
   assert.equal(forgotten.filter((k) => k === 'late').length, 1);
 });
+
+test('a key\'s writes are forgotten at once when a newer write of it is stamped, others kept', () => {
+  const { writes, write, forgotten } = kept();
+  writes.keep(1, write('k', ['a']));
+  writes.keep(2, write('k', ['b']));
+  writes.keep(3, write('j', ['a']));
+  writes.dropKey('k');
+  assert.deepEqual(forgotten, ['k', 'k']);
+  assert.equal(writes.answered(1, 'a', 0), undefined);
+  assert.equal(writes.answered(3, 'a', 0)?.key, 'j');
+  writes.dropKey('k');
+  assert.equal(forgotten.length, 2);
+});
