@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { runScenario } from '../../src/sim/driver.ts';
+import { runScenario, type RunReport } from '../../src/sim/driver.ts';
 import type { ScenarioOptions } from '../../src/sim/scenario.ts';
 import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
@@ -18,6 +18,8 @@ export interface Sweep {
   seeds: [number, number];
   nodes?: number;
   durationMs?: number;
+  /** What every seed's report must also show, besides passing its scenario's checkers (throws if not). */
+  expect?: (report: RunReport) => void;
 }
 
 interface RegressionSeed {
@@ -35,12 +37,13 @@ interface RegressionSeed {
 /** One sweep seed in this many also runs twice to check determinism. */
 const DETERMINISM_EVERY = 5;
 
-function check(scenarioName: string, seed: number, overrides: Partial<ScenarioOptions>, determinism: boolean): void {
+function check(scenarioName: string, seed: number, overrides: Partial<ScenarioOptions>, determinism: boolean): RunReport {
   const scenario = SCENARIOS.get(scenarioName);
   assert.ok(scenario, `no scenario named ${scenarioName}`);
   const options: ScenarioOptions = { seed, ...scenario.defaults, faults: 'swarm', ...overrides };
   const report = runScenario(scenario, options, determinism);
   assert.deepEqual(report.violations, [], `seed ${seed} failed; replay: ${report.replay}`);
+  return report;
 }
 
 /** Seeds between two progress lines of a sweep. */
@@ -64,7 +67,8 @@ export function sweepTests(sweeps: Sweep[]): void {
       const started = performance.now();
       progress(`${label}: starting`);
       for (let seed = first; seed <= last; seed++) {
-        check(sweep.scenario, seed, overrides, (seed - first) % DETERMINISM_EVERY === 0);
+        const report = check(sweep.scenario, seed, overrides, (seed - first) % DETERMINISM_EVERY === 0);
+        sweep.expect?.(report);
         const done = seed - first + 1;
         if (done % PROGRESS_EVERY === 0 || seed === last) {
           // Elapsed time is for the reader only; nothing depends on it.
