@@ -185,17 +185,13 @@ test('with the predecessor\'s version taken for an ordinary ack, v1 and v2 share
 });
 
 /**
- * Told late (hole 1 of "Versions across restarts"): D's v1, 10 s ahead of its wall clock, reaches P
- * alone (D cut off from A and C, written at ONE; P cut off from them too, so no sync spreads it).
- * D restarts; P's answers to D come late from then on (clogged `clogMs`): D confirms its ring
- * through A or C, and writes v2, acknowledged by A and C. P's ack naming v1 comes after v2's
- * deadline. Then everything heals and the replicas sync. Peers' clocks are not folded in (TELLS_ONLY):
- * with them, A's and C's clocks, past v0 and ticking, happened to be past v1 too, and v2 with them.
+ * The start the late-tell and peer-clock cases share: P's wall clock runs 10 s fast and D reads
+ * P's write of another key, so D's clock is pulled ahead (A and C hold nothing of this key); D
+ * writes v1 at ONE while cut off from A and C, and P is cut off from them too, so P alone holds
+ * v1; then D crashes and restarts. P stays cut off from A and C until the caller runs `heals`.
  */
-function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000, thenV3 = false) {
-  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
+function v1AtPAloneThenRestart({ cluster, sim, coordinator: D, owners, held, step, set }: ReturnType<typeof restartCluster>) {
   const [P, A, C] = owners;
-  // D's clock is pulled ahead by another key P writes, so A and C hold nothing of this one.
   sim.nodes[P]!.clock.setOffset(10_000);
   const other = enc.encode('other');
   sim.process(P)!.kv.set(other, enc.encode('v0'), { consistency: 'quorum' }, () => {});
@@ -211,6 +207,22 @@ function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000, 
   cluster.crash(D);
   step(100);
   cluster.restart(D);
+  return { heals, v1Held };
+}
+
+/**
+ * Told late (hole 1 of "Versions across restarts"): D's v1, 10 s ahead of its wall clock, reaches P
+ * alone (D cut off from A and C, written at ONE; P cut off from them too, so no sync spreads it).
+ * D restarts; P's answers to D come late from then on (clogged `clogMs`): D confirms its ring
+ * through A or C, and writes v2, acknowledged by A and C. P's ack naming v1 comes after v2's
+ * deadline. Then everything heals and the replicas sync. Peers' clocks are not folded in (TELLS_ONLY):
+ * with them, A's and C's clocks, past v0 and ticking, happened to be past v1 too, and v2 with them.
+ */
+function toldLate(bugs: ReplicationConfig['bugs'] = TELLS_ONLY, clogMs = 3_000, thenV3 = false) {
+  const run = restartCluster(bugs);
+  const { sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = run;
+  const [P] = owners;
+  const { heals, v1Held } = v1AtPAloneThenRestart(run);
   sim.network.clog(P, D, sim.now + clogMs);
   sim.runUntil(sim.now + 10_000, () => sim.process(D)!.joined);
   set(D, 'v2');
@@ -256,22 +268,10 @@ test('with a late ack\'s tell ignored, v2 is acknowledged below v1 and lost to i
  * sync compares v1 with v2.
  */
 function foldedFromPeer(bugs: ReplicationConfig['bugs'] = {}) {
-  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = restartCluster(bugs);
-  const [P, A, C] = owners;
-  sim.nodes[P]!.clock.setOffset(10_000);
-  const other = enc.encode('other');
-  sim.process(P)!.kv.set(other, enc.encode('v0'), { consistency: 'quorum' }, () => {});
-  step();
-  sim.process(D)!.kv.get(other, { consistency: 'quorum' }, () => {});
-  step();
-  const heals = [sim.network.cut([P], [A, C]), sim.network.cut([A, C], [P])];
-  const healD = [sim.network.cut([D], [A, C]), sim.network.cut([A, C], [D])];
-  set(D, 'v1', 'one');
-  step(50);
-  for (const heal of healD) heal();
-  cluster.crash(D);
-  step(100);
-  cluster.restart(D);
+  const run = restartCluster(bugs);
+  const { sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = run;
+  const [P] = owners;
+  const { heals } = v1AtPAloneThenRestart(run);
   sim.runUntil(sim.now + 10_000, () => sim.process(D)!.joined);
   step(); // a sync round: every peer answers
   heals.push(sim.network.cut([D], [P]), sim.network.cut([P], [D]));
