@@ -369,7 +369,7 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
   counter('shoal_writes_acknowledged_late_total', 'Writes this node failed unavailable at the replica timeout that enough replicas then acknowledged: the timeout is too short for the load.', () => s.coordinator.writesAcknowledgedLate);
   counter(
     'shoal_writes_restamped_total',
-    "Writes this node started again under a newer version because a replica held the key's record from an earlier incarnation of this node, stamped newer than the write (or as new, with other bytes): the node restarted with its wall clock behind versions it had handed out (docs/REPLICATION.md, \"Versions across restarts\").",
+    "Writes this node started again under a newer version because a replica held the key's record from an earlier incarnation of this node, stamped newer than the write (or as new, with other bytes): the node restarted with its wall clock behind versions it had handed out (docs/REPLICATION.md, \"Versions across restarts\"). Includes writes already answered, restamped in the background when that replica's ack came after the write stopped waiting.",
     () => s.coordinator.writesRestamped,
   );
   labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
