@@ -231,12 +231,12 @@ type FieldKind =
  */
 const SCHEMA: Record<KvMessage['t'], Record<string, FieldKind>> = {
   w: { id: 'number', p: 'number', k: 'string', r: 'record', h: 'string?', v: 'string?' },
-  wa: { id: 'number' },
+  wa: { id: 'number', sv: 'version?' },
   wo: { id: 'number' },
   nb: { id: 'number' },
   r: { id: 'number', p: 'number', k: 'string', v: 'string?', n: 'number?', pk: 'boolean?' },
   ns: { id: 'number', rv: 'string', v: 'string', o: 'strings', r: 'record-or-absent' },
-  ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?' },
+  ra: { id: 'number', r: 'record?', ready: 'boolean', e: 'version?', f: 'version?', h: 'version?', vh: 'version?' },
   rp: { p: 'number', k: 'string', r: 'record' },
   hd: { id: 'number', p: 'number', k: 'string', r: 'record' },
   ha: { id: 'number' },
@@ -270,6 +270,16 @@ const isPairs = (x: unknown): boolean =>
   Array.isArray(x) &&
   x.every((d) => Array.isArray(d) && typeof d[0] === 'string' && Array.isArray(d[1]) && (d[2] === undefined || isStrings(d[2])) && (d[3] === undefined || isStrings(d[3])));
 const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every((n) => typeof n === 'string');
+/**
+ * A version as HLC makes them: three safe non-negative integers. Checked here, once for every
+ * message that carries one, so no handler meets a fractional, negative or unsafe clock reading
+ * (folding one into the clock would stamp every later write with it).
+ */
+const isVersion = (x: unknown): boolean =>
+  typeof x === 'object' && x !== null && ['wallMs', 'logical', 'node'].every((f) => {
+    const n = (x as Record<string, unknown>)[f];
+    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  });
 
 const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   number: (x) => typeof x === 'number',
@@ -284,9 +294,7 @@ const FIELD_CHECKS: Record<FieldKind, (x: unknown) => boolean> = {
   'record?': (x) => x === null || isRecord(x),
   'record-or-absent': (x) => x === undefined || isRecord(x),
   'string?': (x) => x === undefined || typeof x === 'string',
-  'version?': (x) =>
-    x === undefined ||
-    (typeof x === 'object' && x !== null && ['wallMs', 'logical', 'node'].every((f) => typeof (x as Record<string, unknown>)[f] === 'number')),
+  'version?': (x) => x === undefined || isVersion(x),
   numbers: isNumbers,
   'numbers?': (x) => x === undefined || isNumbers(x),
   strings: isStrings,

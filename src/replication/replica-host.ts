@@ -350,11 +350,11 @@ export class ReplicaHost {
   /**
    * Folds in a peer's clock from its sync answer. Not one further ahead of this node's wall clock
    * than MAX_REMOTE_CLOCK_AHEAD_MS (the bound a record's version is held to, hlc-remote-bounded):
-   * a peer whose clock ran away would drag every node's versions with it. Nor a malformed one.
+   * a peer whose clock ran away would drag every node's versions with it (a malformed one never
+   * gets here: the codec refuses it).
    */
   foldPeerClock(clock: Version): void {
     if (this.ctx.config.bugs?.peerClocksIgnored) return;
-    if (![clock.wallMs, clock.logical, clock.node].every((n) => Number.isSafeInteger(n) && n >= 0)) return;
     if (clock.wallMs - Math.floor(this.ctx.env.clock.wallMs()) > MAX_REMOTE_CLOCK_AHEAD_MS) return;
     this.hlc.observe(clock);
   }

@@ -32,3 +32,21 @@ test('a sync answer carries the answerer\'s clock; one from a node before the fi
 test('a sync answer whose clock is not a version is refused as malformed', () => {
   assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'sr', eq: [], df: [], v: 'r1', hc: { wallMs: 'soon' } as never })), /"hc"/);
 });
+
+test('a version in any message whose numbers are not safe non-negative integers is refused as malformed', () => {
+  // The fixed binary layouts (wa, ra) carry a version's wall time as a float64: a peer can send NaN,
+  // a negative or a fractional one there; the msgpack ones (sr, sl) any number at all.
+  const wallTimes = [-1, 0.5, 2 ** 53, Number.NaN];
+  for (const wallMs of wallTimes) {
+    const bad = { ...hc, wallMs };
+    const label = `wallMs ${wallMs}`;
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'sr', eq: [], df: [], v: 'r1', hc: bad })), /"hc"/, label);
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'sl', p: 0, b: [], k: [], x: [], v: 'r1', c: true, fh: bad })), /"fh"/, label);
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'wa', id: 1, sv: bad })), /"sv"/, label);
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, e: bad })), /"e"/, label);
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'ra', id: 1, r: null, ready: true, h: bad })), /"h"/, label);
+  }
+  for (const bad of [{ ...hc, logical: 0.5 }, { ...hc, node: -1 }]) {
+    assert.throws(() => decodeKvMessage(encodeKvMessage({ t: 'sr', eq: [], df: [], v: 'r1', hc: bad })), /"hc"/, JSON.stringify(bad));
+  }
+});
