@@ -166,6 +166,13 @@ export interface NodeSpec {
   respPort?: number;
   /** The HTTP admin port; absent: none (`--admin-port 0`). */
   adminPort?: number;
+  /**
+   * Where it runs, when not on loopback in the test's own network namespace: the address it
+   * listens on (`--host`, with `--insecure`: no password is set) in the network namespace `netns`
+   * (started with `ip netns exec`, which execs in place, so signals reach the daemon itself).
+   * test/integration/netns.ts makes both.
+   */
+  placement?: { host: string; netns: string };
 }
 
 /** One `shoal start` process (restartable with the same name and ports). */
@@ -182,21 +189,26 @@ export class DaemonProcess {
 
   constructor(readonly spec: NodeSpec) {}
 
+  /** The address its ports listen on: 127.0.0.1 unless placed elsewhere. */
+  get host(): string {
+    return this.spec.placement?.host ?? '127.0.0.1';
+  }
+
   get clientAddress(): string {
-    return `127.0.0.1:${this.spec.port}`;
+    return `${this.host}:${this.spec.port}`;
   }
 
   get peerAddress(): string {
-    return `127.0.0.1:${this.spec.peerPort}`;
+    return `${this.host}:${this.spec.peerPort}`;
   }
 
   get respAddress(): string | null {
-    return this.spec.respPort === undefined ? null : `127.0.0.1:${this.spec.respPort}`;
+    return this.spec.respPort === undefined ? null : `${this.host}:${this.spec.respPort}`;
   }
 
-  /** `http://127.0.0.1:PORT`, or null without an admin port. */
+  /** `http://HOST:PORT`, or null without an admin port. */
   get adminUrl(): string | null {
-    return this.spec.adminPort === undefined ? null : `http://127.0.0.1:${this.spec.adminPort}`;
+    return this.spec.adminPort === undefined ? null : `http://${this.host}:${this.spec.adminPort}`;
   }
 
   get running(): boolean {
@@ -231,6 +243,7 @@ export class DaemonProcess {
       '--log-level', 'info',
       '--max-memory', '32mb',
       ...(s.seeds.length > 0 ? ['--seeds', s.seeds.join(',')] : []),
+      ...(s.placement === undefined ? [] : ['--host', s.placement.host, '--insecure']),
       // Concurrent test files start nodes with the same names: each gets its own data directory.
       ...(s.extra.includes('--data-dir') ? [] : ['--data-dir', this.ownDataDir()]),
       ...s.extra,
@@ -240,7 +253,8 @@ export class DaemonProcess {
     this.exitCode = null;
     this.exitSignal = null;
     this.closed = false;
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+    const command = s.placement === undefined ? [process.execPath, ...args] : ['ip', 'netns', 'exec', s.placement.netns, process.execPath, ...args];
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
     this.child = child;
     everyChild.add(child);
     let partial = '';
@@ -307,16 +321,19 @@ export class TestCluster {
 
   /**
    * Allocates ports for `count` nodes n1, n2... (started later with `start`); `resp`: each with a
-   * RESP port too; `admin`: each with an HTTP admin port too.
+   * RESP port too; `admin`: each with an HTTP admin port too; `placements`: node i placed at
+   * `placements[i]` (NodeSpec.placement).
    */
-  static async create(count: number, extra: string[] = [], options: { resp?: boolean; admin?: boolean } = {}): Promise<TestCluster> {
+  static async create(count: number, extra: string[] = [], options: { resp?: boolean; admin?: boolean; placements?: NodeSpec['placement'][] } = {}): Promise<TestCluster> {
     const resp = options.resp === true;
     const admin = options.admin === true;
     const perNode = 2 + (resp ? 1 : 0) + (admin ? 1 : 0);
     const ports = await freePorts(perNode * count);
     const cluster = new TestCluster();
+    const seedHost = options.placements?.[0]?.host ?? '127.0.0.1';
     for (let i = 0; i < count; i++) {
       const own = ports.slice(perNode * i, perNode * (i + 1));
+      const placement = options.placements?.[i];
       cluster.nodes.push(
         new DaemonProcess({
           name: `n${i + 1}`,
@@ -324,8 +341,9 @@ export class TestCluster {
           peerPort: own[1]!,
           ...(resp ? { respPort: own[2]! } : {}),
           ...(admin ? { adminPort: own[perNode - 1]! } : {}),
-          seeds: i === 0 ? [] : [`127.0.0.1:${ports[1]!}`],
+          seeds: i === 0 ? [] : [`${seedHost}:${ports[1]!}`],
           extra,
+          ...(placement === undefined ? {} : { placement }),
         }),
       );
     }

@@ -27,10 +27,17 @@ export class RealHistory {
   private readonly deletes = new Map<string, WriteOp[]>();
   /** [from, to] wall times within which a node was killed (SIGKILL sent .. exit seen). */
   private readonly crashes: [number, number][] = [];
+  /** [from, to] wall times of network partitions (cut begun .. heal done). */
+  private readonly partitions: [number, number][] = [];
 
   constructor(replicas: number) {
-    // No partitions here, so read-your-writes is never excused by one.
-    this.checker = new KvHistoryChecker(replicas, () => false, undefined, (from, to) => this.crashes.some(([a, b]) => a < to && b > from), { versions: 'bounds' });
+    const overlaps = (spans: [number, number][], from: number, to: number) => spans.some(([a, b]) => a < to && b > from);
+    this.checker = new KvHistoryChecker(replicas, (from, to) => overlaps(this.partitions, from, to), undefined, (from, to) => overlaps(this.crashes, from, to), { versions: 'bounds' });
+  }
+
+  /** Notes that the network was partitioned somewhere in [fromMs, toMs] (the checker excuses read-your-writes across it). */
+  partitioned(fromMs: number, toMs: number): void {
+    this.partitions.push([fromMs, toMs]);
   }
 
   /** Notes that a node was SIGKILLed somewhere in [fromMs, toMs]: a W=1 write it alone held may be gone. */
