@@ -15,8 +15,8 @@
  * was on each side: new connections fail at once, established ones lose every packet until they
  * time out, and nothing leaks out by the test namespace's default route. A heal sets the links up
  * and puts the routes back. Namespaces and links are named after the pid (`shoal-nemesis-PID-nI`,
- * `shnPIDcI`): `remove` deletes them (the test's `t.after`), and `create` first removes those of
- * runs whose process is gone.
+ * `shnPIDcI`): `remove` deletes them (the test's `t.after`; an exit hook is the last resort), and
+ * `create` first removes those of runs whose process is gone, with the daemons left in them.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -78,11 +78,24 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Deletes the namespaces and test-side links of earlier runs whose process has gone (a crash, a SIGKILL). */
+/**
+ * Deletes the namespaces and test-side links of earlier runs whose process has gone (a crash, a
+ * SIGKILL), after SIGKILLing what still runs in those namespaces: that run's daemons, orphaned
+ * (only processes inside this test's own namespaces, by pid).
+ */
 async function removeStale(): Promise<void> {
   for (const line of (await ip('netns', 'list')).split('\n')) {
     const m = new RegExp(`^(${NS_PREFIX}(\\d+)-\\S+)`).exec(line);
-    if (m && !pidAlive(Number(m[2]))) await ip('netns', 'del', m[1]!).catch(() => undefined);
+    if (!m || pidAlive(Number(m[2]))) continue;
+    const pids = (await ip('netns', 'pids', m[1]!).catch(() => '')).split('\n').filter((p) => /^\d+$/.test(p));
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    await ip('netns', 'del', m[1]!).catch(() => undefined);
   }
   for (const line of (await ip('-o', 'link', 'show')).split('\n')) {
     const m = new RegExp(`^\\d+: (${LINK_PREFIX}(\\d+)c\\d+)[@:]`).exec(line);
