@@ -7,8 +7,11 @@
 // before. These are the cases docs/REPLICATION.md lists for it, each judged by the lost-write
 // checker (a miss is what a cache may do; an older value than an acknowledged write is not).
 //
-// Three nodes, N=3, 16 partitions. A's store is 2 MiB (LRU); 16,000 filler writes through A make it
-// evict k and forget it (its shadow holds 4,096 keys). Everything else is the real stack.
+// Three nodes, N=3, 16 partitions. A's store is 512 KiB (LRU); 4,000 filler writes through A make it
+// evict k and forget it (every shadow holds 1,024 keys here: A evicts about 2,700 keys, so it forgets
+// about 1,700, well inside its filter of 8,192). A quarter of the store, shadow and filler the cases
+// first had (2 MiB, 4,096, 16,000): the same evictions in proportion, at a quarter of the cost.
+// Everything else is the real stack.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consistency, GetResult, WriteResult } from '../../src/replication/api.ts';
@@ -26,7 +29,10 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const [A, B, C] = [0, 1, 2];
 const KEY = 'k';
-const SMALL = 2 * 2 ** 20;
+const SMALL = 512 * 2 ** 10;
+/** Evicts k after the filler (about 850 keys) but remembers it: fewer than SHADOW evictions. */
+const MEDIUM = 1280 * 2 ** 10;
+const SHADOW = 1_024;
 const LARGE = 256 * 2 ** 20;
 
 /** Whether a kv message from one node index to another is dropped. */
@@ -42,7 +48,7 @@ class Case {
   readonly checker = new KvHistoryChecker(3, () => false, (_checker, read) => read.version === null);
 
   /**
-   * `shadowEntries`: every node's eviction shadow, 4,096 keys at these budgets unless told.
+   * `shadowEntries`: every node's eviction shadow, SHADOW keys unless told.
    * `grace`: a hint window and tombstone grace short enough for a value to expire out of a store.
    */
   constructor(memory: [number, number, number], shadowEntries?: number, grace?: { hintWindowMs: number; tombstoneGraceMs: number }) {
@@ -66,7 +72,7 @@ class Case {
       seed: 7,
       nodes: 3,
       partitions: 16,
-      replication: { replicas: 3, ...(shadowEntries === undefined ? {} : { evictionShadowEntries: shadowEntries }), ...grace },
+      replication: { replicas: 3, evictionShadowEntries: shadowEntries ?? SHADOW, ...grace },
       network: {},
       trace: new EventTrace(),
       nodeConfig: ({ index: i }) => ({ maxMemory: memory[i], evictionPolicy: 'lru' }),
@@ -98,7 +104,7 @@ class Case {
   }
 
   /**
-   * 16,000 filler writes at ONE through A: A (2 MiB) evicts k and forgets it past its 4,096-key
+   * 4,000 filler writes at ONE through A: A (SMALL) evicts k and forgets it past its SHADOW-key
    * shadow. `outsideK`: none in k's partition (A's replica of it is left holding nothing).
    */
   fill(outsideK = false): void {
@@ -109,7 +115,7 @@ class Case {
       while (outsideK && partitionOf(this, key) === partitionOf(this, KEY)) key += '+';
       return key;
     };
-    for (let batch = 0; batch < 16; batch++) {
+    for (let batch = 0; batch < 4; batch++) {
       assert.deepEqual(drive(this.cluster, 1000, 4, (i, done) => sim.process(A)!.kv.set(enc.encode(fillerKey(batch, i)), filler, { consistency: 'one' }, (error) => done(error))), []);
       sim.runUntil(sim.now + 2_000);
     }
@@ -216,7 +222,7 @@ for (const consistency of ['quorum', 'one'] as const) {
 // With three owners B's exact eviction also keeps B out of the owners counted for v1; the exact rule
 // alone is checked with five owners in test/unit/replication-eviction.test.ts.
 test('an exact eviction newer than v beside an inexact one: a miss', () => {
-  const c = v2OverC([SMALL, 5 * 2 ** 20, LARGE]);
+  const c = v2OverC([SMALL, MEDIUM, LARGE]);
   c.fill();
   assert.equal(c.holds(B), false, 'B evicted k');
   c.drop = noHintsToC;
@@ -295,7 +301,7 @@ test('QUORUM through A, A and B both forgot v1 (the level made with no copy), C 
 });
 
 test("ONE through B, whose own answer is an exact eviction of v2, C holding v1: a miss", () => {
-  const c = v2OverC([SMALL, 5 * 2 ** 20, LARGE]);
+  const c = v2OverC([SMALL, MEDIUM, LARGE]);
   c.fill();
   assert.equal(c.holds(B), false, 'B evicted k');
   c.drop = noHintsToC;
