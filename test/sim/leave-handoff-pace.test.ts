@@ -17,18 +17,19 @@ const NODES = 5;
 const SHUTDOWN_TIMEOUT_MS = parseDuration(optionSpec('shutdown-timeout').default!);
 /**
  * The pace, slowed down from the defaults (512 entries an answer, a round every 100 ms) so that
- * the test loads tens of thousands of keys rather than a million for the same ratio of keys to
- * pace. Partitions (2,048) hold fewer keys than SYNC_BATCH, so every answer keeps to its budget
- * (the first differing partition of an answer is listed whole, whatever its size).
+ * the test loads about ten thousand keys rather than a million for the same ratio of keys to pace
+ * (it was 64 entries every 400 ms and 42,667 keys: a quarter of the pace, a quarter of the keys,
+ * the same ratio). Partitions (2,048) hold fewer keys than SYNC_BATCH, so every answer keeps to its
+ * budget (the first differing partition of an answer is listed whole, whatever its size).
  */
 const PARTITIONS = 2048;
-const SYNC_BATCH = 64;
-const ROUND_INTERVAL_MS = 400;
+const SYNC_BATCH = 32;
+const ROUND_INTERVAL_MS = 800;
 /**
  * What the old pace could move in the timeout, all nodes together: each node ran at most one round
  * per ROUND_INTERVAL_MS (jittered down to 0.75 of it at the fastest), with one peer, in which it
  * pushed at most SYNC_BATCH records and wanted at most the SYNC_BATCH entries the answer listed:
- * 5 x 2 x 64 x 10,000 / 300 = 21,333 records.
+ * 5 x 2 x 32 x 10,000 / 600 = 5,333 records.
  */
 const OLD_PACE_BOUND = Math.floor((NODES * 2 * SYNC_BATCH * SHUTDOWN_TIMEOUT_MS) / (0.75 * ROUND_INTERVAL_MS));
 /** Keys written: the leaver holds about 3/5 of them (N=3 of 5 nodes), some 1.2 x OLD_PACE_BOUND. */
