@@ -20,6 +20,11 @@ export interface Sweep {
   durationMs?: number;
   /** What every seed's report must also show, besides passing its scenario's checkers (throws if not). */
   expect?: (report: RunReport) => void;
+  /**
+   * Seeds also run twice to check determinism, besides one in DETERMINISM_EVERY: those a test
+   * checked that way before its runs, the same as the sweep's, moved into `expect`.
+   */
+  determinism?: number[];
 }
 
 interface RegressionSeed {
@@ -67,7 +72,7 @@ export function sweepTests(sweeps: Sweep[]): void {
       const started = performance.now();
       progress(`${label}: starting`);
       for (let seed = first; seed <= last; seed++) {
-        const report = check(sweep.scenario, seed, overrides, (seed - first) % DETERMINISM_EVERY === 0);
+        const report = check(sweep.scenario, seed, overrides, (seed - first) % DETERMINISM_EVERY === 0 || sweep.determinism?.includes(seed) === true);
         sweep.expect?.(report);
         const done = seed - first + 1;
         if (done % PROGRESS_EVERY === 0 || seed === last) {

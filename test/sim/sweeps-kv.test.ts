@@ -8,6 +8,16 @@ sweepTests([
   // twice, for that check: 10 runs, 50 s of a loaded CI run, that this sweep already made.)
   { scenario: 'kv', seeds: [1, 100], nodes: 5, expect: (report) => assert.ok((report['opsAcked'] as number) > 0, `seed ${report.seed}: no operation acknowledged`) },
   // Anti-entropy by bucket digests with a small answer budget (docs/REPLICATION.md, "Anti-entropy of large partitions").
-  { scenario: 'kv-buckets', seeds: [1, 30], nodes: 5 },
+  // Seeds 1..3 compare some partition by bucket, each run twice (sync-buckets.test.ts ran those three
+  // runs again, each twice, for that check: the same scenario, seeds, nodes, duration and faults).
+  {
+    scenario: 'kv-buckets',
+    seeds: [1, 30],
+    nodes: 5,
+    determinism: [2, 3],
+    expect: (report) => {
+      if (report.seed <= 3) assert.ok((report['syncPartitionsByBucket'] as number) > 0, `seed ${report.seed} compared some partition by bucket`);
+    },
+  },
   { scenario: 'kv-buckets', seeds: [1, 20], nodes: 3 },
 ]);
