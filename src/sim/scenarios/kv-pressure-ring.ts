@@ -17,7 +17,8 @@
  * inversion (an older value answered over a write some store evicted) fails the run rather than
  * being counted apart as in kv-pressure; misses stay allowed.
  *
- * Figures that show the case was exercised (test/sim/kv-pressure-ring.test.ts asserts them):
+ * Figures that show the case was exercised (the kv-pressure-ring sweep asserts them on seeds 5
+ * and 10, test/sim/sweeps-pressure.test.ts):
  * `ring` (the steps done), `freshOwners` (reads where one owner answered an inexact eviction and
  * another, restarted, joined or newly gaining the partition, answered a copy or nothing: `beside`;
  * of those, the ones the coordinator answered over the inexact eviction: `countedInAnswer`; the
