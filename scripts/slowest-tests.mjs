@@ -1,6 +1,6 @@
 // A node:test reporter that prints, once every test file has run, the slowest top-level tests and
-// the file each is declared in, then the slowest files (their tests summed). CI's wall time is set by what its two lanes
-// run, so these lists are what to read before cutting or splitting tests. `npm run test:all` uses
+// the file each is declared in, then the slowest files (their tests summed) and each folder's sum.
+// CI's wall time is set by what its two lanes run, so these lists are what to read before cutting or splitting tests. `npm run test:all` uses
 // it beside the spec reporter; it prints nothing until the end.
 import { relative } from 'node:path';
 
@@ -34,4 +34,12 @@ export default async function* slowestTests(source) {
   const byFile = [...files].sort((a, b) => b[1] - a[1]);
   yield `\nslowest of ${byFile.length} files (their top-level tests summed):\n`;
   for (const [file, ms] of byFile.slice(0, LISTED)) yield `${seconds(ms)} s  ${file}\n`;
+  // Per folder (test/sim, test/integration...): the CPU-bound simulator against the real processes.
+  const folders = new Map();
+  for (const [file, ms] of files) {
+    const folder = file.split('/').slice(0, 2).join('/');
+    folders.set(folder, (folders.get(folder) ?? 0) + ms);
+  }
+  yield `\nper folder (top-level tests summed):\n`;
+  for (const [folder, ms] of [...folders].sort((a, b) => b[1] - a[1])) yield `${seconds(ms)} s  ${folder}\n`;
 }
