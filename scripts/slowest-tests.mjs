@@ -1,7 +1,8 @@
 // A node:test reporter that prints, once every test file has run, the slowest top-level tests and
 // the file each is declared in, then the slowest files (their tests summed) and each folder's sum.
-// CI's wall time is set by what its two lanes run, so these lists are what to read before cutting or splitting tests. `npm run test:all` uses
-// it beside the spec reporter; it prints nothing until the end.
+// CI's wall time is set by what its two lanes run, so these lists are what to read before cutting
+// or splitting tests. `npm run test:all` uses it beside the spec reporter; it prints nothing until
+// the end.
 import { relative } from 'node:path';
 
 /** How many of the slowest tests, and of the slowest files, the summary lists. */
