@@ -59,6 +59,8 @@ export interface MetricsSnapshot {
     writesRestamped: number;
     stalledExpiries: number;
   };
+  /** The clock ceiling's saves, failed saves and overruns (src/replication/clock-ceiling.ts). */
+  clockCeiling: { saves: number; saveFailures: number; overruns: number };
   pendingRequests: number;
   replica: {
     writesApplied: number;
@@ -372,6 +374,9 @@ export function createNodeMetrics(source: MetricsSource, options: NodeMetricsOpt
     "Writes this node started again under a newer version because a replica held the key's record from an earlier incarnation of this node, stamped newer than the write (or as new, with other bytes): the node restarted with its wall clock behind versions it had handed out (docs/REPLICATION.md, \"Versions across restarts\"). Includes writes already answered, restamped in the background when that replica's ack came after the write stopped waiting.",
     () => s.coordinator.writesRestamped,
   );
+  counter('shoal_clock_ceiling_saves_total', "Saves of this node's clock ceiling (DATA-DIR/clock-ceiling.sealed) that landed: a bound above every version its clock may stamp, so a restart starts the clock above them (docs/REPLICATION.md, \"Versions across restarts\"). About one a second while the node stamps versions.", () => s.clockCeiling.saves);
+  counter('shoal_clock_ceiling_save_failures_total', "Saves of this node's clock ceiling that failed (logged once): a restart may then stamp versions below this process's.", () => s.clockCeiling.saveFailures);
+  counter('shoal_clock_ceiling_overruns_total', "Versions this node stamped at or above its persisted clock ceiling, before the ceiling's extension was saved (a slow or failing data directory): a restart before the next save lands may stamp below them.", () => s.clockCeiling.overruns);
   labelled('shoal_assertion_failures_total', 'Core assertions that failed on this node, by assertion (each also logged as assertion-failed; docs/SIMULATION.md).', 'counter', 'assertion', () => Object.fromEntries(ASSERTIONS.map((a) => [a, assertionFailures.get(a) ?? 0])));
 
   // Replica view.

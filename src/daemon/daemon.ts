@@ -28,6 +28,7 @@ import { nodeStatus } from './status.ts';
 import { openAclStore } from './acl-file.ts';
 import { applyDefaultPasswordAtStart, defaultPasswordAfterPeer } from './default-password.ts';
 import { KnownPeers, KNOWN_PEERS_SAVE_INTERVAL_MS } from './known-peers.ts';
+import { ClockCeilingFile } from './clock-ceiling-file.ts';
 import { AuthGuard } from '../security/auth-guard.ts';
 import { PlainTransport } from '../security/sealing-transport.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
@@ -203,7 +204,9 @@ async function startNodeIn(options: DaemonOptions, release: () => void, undo: St
   // Without one, sealed bytes can only be keyed members' notices: kept to say why none answers.
   const plain = gossip === null ? new PlainTransport(transport, () => realClock.monoMs()) : null;
   const securityHint = (): string | null => gossip?.hint() ?? plain?.hint() ?? null;
-  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log };
+  // Versions never go back across a restart: the clock starts above the ceiling the last run persisted (src/replication/clock-ceiling.ts).
+  const clockCeiling = new ClockCeilingFile(config.dataDir, config.atRestKeys, log);
+  const env: Env & { timers: RealTimers } = { address: transport.address, clock: realClock, timers, random: realRandom, transport: gossip?.transport ?? plain ?? transport, log, clockCeiling };
   let node: HostedNode;
   try {
     node = createHostedNode(env, config, clientAddress, transport, seeds, acl, config.defaultPassword === null ? undefined : defaultPasswordAfterPeer(acl, config.defaultPassword, log, startedAtWallMs));

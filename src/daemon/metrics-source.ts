@@ -54,6 +54,7 @@ export function nodeMetrics(sources: MetricsSources, options: { timings?: boolea
     const g = shoal.membership.stats;
     return {
       coordinator: stats.coordinator,
+      clockCeiling: stats.clockCeiling,
       pendingRequests: stats.pendingRequests,
       replica: stats.replica,
       hints: stats.hints,

@@ -36,6 +36,7 @@ import { HintedHandoff } from '../replication/hinted-handoff.ts';
 import { HintStore, type HintStats } from '../replication/hints.ts';
 import { firstRequestId } from '../replication/request-ids.ts';
 import { HybridLogicalClock, nodeIdOf, type Version } from '../replication/hlc.ts';
+import { ClockCeiling, type ClockCeilingStats } from '../replication/clock-ceiling.ts';
 import { keyToStoreKey } from '../replication/record.ts';
 import { decodeKvMessage, KvMessageEncoder, MalformedKvMessageError, type KvMessage } from '../replication/messages.ts';
 import { ReplicaHost, type MailboxStats, type ReplicaStats, type SpillSummary } from '../replication/replica-host.ts';
@@ -190,6 +191,8 @@ export interface NodeStats {
   /** Hot-key alerts raised since start (--hot-key-alert-rate), and how many are in force. */
   hotKeyAlerts: number;
   hotKeyAlertsActive: number;
+  /** The clock ceiling persisted across restarts (src/replication/clock-ceiling.ts); all 0 when the environment keeps none. */
+  clockCeiling: ClockCeilingStats;
 }
 
 export interface MemberStatus {
@@ -297,6 +300,8 @@ export class ShoalNode {
   /** The node's one storage engine, shared by every partition replica. */
   readonly store: Store;
   readonly disk: DiskTier | null;
+  /** Keeps a ceiling above the clock persisted (env.clockCeiling), or null when the environment has no store for it. */
+  readonly clockCeiling: ClockCeiling | null;
   private readonly env: Env;
   private readonly kvTransport: Transport;
   /** The ring: joining, changes, versions (ring-lifecycle.ts). */
@@ -426,6 +431,8 @@ export class ShoalNode {
       send: (to, message, lane) => this.send(to, message, lane),
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
+    // Before anything can stamp a version: the clock starts above every version an earlier process of this node stamped.
+    this.clockCeiling = env.clockCeiling === undefined ? null : new ClockCeiling(env.clockCeiling, env, hlc, this.config.bugs?.clockCeilingIgnored === true);
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs, firstRequestId(env));
     this.disk = parts.disk ?? null;
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);
@@ -625,6 +632,7 @@ export class ShoalNode {
       rmw: Object.assign({}, this.rmw.stats, this.rmwPrimary.stats),
       hotKeyAlerts: this.hotAlerts.fired,
       hotKeyAlertsActive: this.hotAlerts.active().length,
+      clockCeiling: this.clockCeiling === null ? { saves: 0, saveFailures: 0, overruns: 0 } : { ...this.clockCeiling.stats },
     };
   }
 

@@ -52,9 +52,17 @@ export function versionFromString(text: string): Version | null {
   return match === null ? null : { wallMs: Number(match[1]), logical: Number(match[2]), node: parseInt(match[3]!, 16) };
 }
 
+/** Told of every move of a clock (src/replication/clock-ceiling.ts keeps its ceiling ahead of it). */
+export interface ClockWatcher {
+  /** The clock now reads `wallMs`; `stamped`: a version was handed out at that reading. */
+  advanced(wallMs: number, stamped: boolean): void;
+}
+
 export class HybridLogicalClock {
   private wallMs = 0;
   private logical = 0;
+  /** Told after each move (null: none). */
+  watcher: ClockWatcher | null = null;
 
   /** `env`: where the clock's assertions report (src/runtime/probes.ts); none in unit tests. */
   constructor(
@@ -75,7 +83,19 @@ export class HybridLogicalClock {
       this.tick();
     }
     this.assertForward(wallBefore, logicalBefore, true);
+    this.watcher?.advanced(this.wallMs, true);
     return { wallMs: this.wallMs, logical: this.logical, node: this.nodeId };
+  }
+
+  /**
+   * Before the first version: the clock reads `ceilingMs` (logical 0) when that is ahead of it, so
+   * every version it hands out is above every version stamped below that millisecond, whatever the
+   * wall clock reads. A wall clock behind it leaves the clock on logical ticks until it catches up.
+   */
+  startAbove(ceilingMs: number): void {
+    if (ceilingMs <= this.wallMs) return;
+    this.wallMs = ceilingMs;
+    this.logical = 0;
   }
 
   /** Folds in a version carried by a message, so later local versions order after it. */
@@ -89,6 +109,7 @@ export class HybridLogicalClock {
     }
     this.fold(remote, physical);
     this.assertForward(wallBefore, logicalBefore, false);
+    this.watcher?.advanced(this.wallMs, false);
   }
 
   private fold(remote: Version, physical: number): void {

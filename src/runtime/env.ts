@@ -85,6 +85,26 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * Where a node keeps its clock ceiling across restarts (src/replication/clock-ceiling.ts): a bound
+ * above every version its clock may stamp, so a later process starts its clock above all of them.
+ * The daemon keeps it in a file of the data directory; the simulator keeps it with the node, so it
+ * survives the node's restarts.
+ */
+export interface ClockCeilingStore {
+  /**
+   * The ceiling the node's last process persisted, in wall milliseconds: null when there is none,
+   * or when it cannot be read (the store has then warned why; the node starts as it would without one).
+   */
+  load(): number | null;
+  /**
+   * Persists `ceilingMs` (atomically: a crash leaves the old ceiling or the new one) and calls
+   * `done` once it is durable, with null, or with why it failed. Never blocks the caller; one
+   * save at a time.
+   */
+  save(ceilingMs: number, done: (error: string | null) => void): void;
+}
+
 /** Everything a node's core logic may use of the outside world. */
 export interface Env {
   /** This node's own address. */
@@ -102,6 +122,8 @@ export interface Env {
   readonly incarnation?: number;
   /** The simulator's rare-path counts, BUGGIFY and assertion reports (src/runtime/probes.ts); absent in production. */
   readonly probes?: Probes;
+  /** Where the node's clock ceiling survives its restarts; absent: the clock starts from the wall clock alone. */
+  readonly clockCeiling?: ClockCeilingStore;
 }
 
 /** A logger that drops everything: the default where no logger is given. */

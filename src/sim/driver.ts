@@ -86,6 +86,7 @@ const BUG_SWITCHES = {
   hlcForgetsPredecessor: 'flag',
   lateTellsIgnored: 'flag',
   peerClocksIgnored: 'flag',
+  clockCeilingIgnored: 'flag',
 } as const satisfies Record<keyof Required<ReplicationBugs>, 'flag' | 'node'>;
 
 /** Parses `--bugs`: a comma list of switch names, `name=node` for those naming a node. */

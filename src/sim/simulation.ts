@@ -6,7 +6,8 @@
  * Node faults:
  * - crash: the node's process is discarded with all its memory; its timers never fire and messages
  *   to it are dropped until it restarts.
- * - restart: a fresh process is built by the factory (new incarnation, empty state).
+ * - restart: a fresh process is built by the factory (new incarnation, empty state). What the node
+ *   persisted in its clock-ceiling store (Env.clockCeiling) survives, unless `wipeData` took it.
  * - pause: the node handles nothing until the pause ends; timers and messages due meanwhile are
  *   held and then run in their original order (a GC pause or SIGSTOP).
  * - slow: every event the node handles costs it extra virtual time, during which it handles
@@ -68,8 +69,13 @@ export interface SimNode<P extends SimProcess> {
   receive: ReceiveHandler | null;
   /** Timers of the current incarnation; cleared on crash. */
   timers: Set<TimerId>;
+  /** The clock ceiling the node persisted (Env.clockCeiling), kept across its restarts; null: none. */
+  clockCeilingMs: number | null;
   stats: { eventsHandled: number; eventsDelayed: number; received: number; restarts: number; crashes: number };
 }
+
+/** How long a simulated save of a node's clock ceiling takes (virtual ms): a crash meanwhile loses it. */
+export const CLOCK_CEILING_SAVE_MS = 2;
 
 export function nodeAddress(index: number): NodeAddress {
   return `n${index + 1}`;
@@ -117,6 +123,7 @@ export class Simulation<P extends SimProcess> {
       busyUntil: 0,
       receive: null,
       timers: new Set(),
+      clockCeilingMs: null,
       stats: { eventsHandled: 0, eventsDelayed: 0, received: 0, restarts: 0, crashes: 0 },
     };
     this.nodes.push(node);
@@ -238,6 +245,11 @@ export class Simulation<P extends SimProcess> {
     this.crash(index);
   }
 
+  /** The node's persisted state is gone (a replaced disk): its next process finds no clock ceiling. */
+  wipeData(index: number): void {
+    this.mustNode(index).clockCeilingMs = null;
+  }
+
   pause(index: number, forMs: number): void {
     const node = this.mustNode(index);
     node.pausedUntil = Math.max(node.pausedUntil, this.now + forMs);
@@ -269,22 +281,33 @@ export class Simulation<P extends SimProcess> {
         if (alive()) node.receive = handler;
       },
     };
+    const timers: Env['timers'] = {
+      setTimer(delayMs, fn) {
+        const id = sim.nextTimerId++;
+        if (!alive()) return id;
+        node.timers.add(id);
+        sim.queue.push(sim.now + Math.max(0, delayMs), () => sim.fireTimer(node, incarnation, id, fn));
+        return id;
+      },
+      cancelTimer(id) {
+        node.timers.delete(id);
+      },
+    };
     return {
       address: node.address,
       clock: node.clock,
       random: node.random,
       incarnation,
       transport,
-      timers: {
-        setTimer(delayMs, fn) {
-          const id = sim.nextTimerId++;
-          if (!alive()) return id;
-          node.timers.add(id);
-          sim.queue.push(sim.now + Math.max(0, delayMs), () => sim.fireTimer(node, incarnation, id, fn));
-          return id;
-        },
-        cancelTimer(id) {
-          node.timers.delete(id);
+      timers,
+      // Saved through the node's own timers: a save in flight when the process crashes never lands.
+      clockCeiling: {
+        load: () => node.clockCeilingMs,
+        save: (ceilingMs, done) => {
+          timers.setTimer(CLOCK_CEILING_SAVE_MS, () => {
+            node.clockCeilingMs = ceilingMs;
+            done(null);
+          });
         },
       },
       log: this.loggerFor(node),
