@@ -4,8 +4,11 @@
 // (docs/REPLICATION.md, "Versions across restarts"): the new incarnation folds in its peers' clocks
 // from their sync answers before it coordinates, so its writes version above what they received;
 // and a replica holding the predecessor's record tells the coordinator, which restamps the write.
-// Without both (the switches bugs.peerClocksIgnored and bugs.hlcForgetsPredecessor) the writes are
-// acknowledged older and lost, which the history checker's versions-across-restarts rule reports.
+// Without both (the switches bugs.peerClocksIgnored and bugs.hlcForgetsPredecessor) and without the
+// clock ceiling the node persists (bugs.clockCeilingIgnored), the writes are acknowledged older and
+// lost, which the history checker's versions-across-restarts rule reports. With the ceiling, the
+// new incarnation's clock starts above every version the old one stamped: the other two no
+// longer matter (0 of seeds 1..200 fail with both switched off; 54 with the ceiling ignored too).
 // Seeds 7, 10 and 14 fail that way (12 of seeds 1..40 did before the clocks were folded); with the
 // tells alone they pass, each with a restamp; with both, they pass. Virtual time: nothing here is a timing.
 import assert from 'node:assert/strict';
@@ -15,8 +18,10 @@ import { kvRestartSkewScenario } from '../../src/sim/scenarios/kv-restart-skew.t
 import type { ReplicationBugs } from '../../src/replication/config.ts';
 
 const SEEDS = [7, 10, 14];
-const TELLS_ONLY = { peerClocksIgnored: true };
-const NEITHER = { peerClocksIgnored: true, hlcForgetsPredecessor: true };
+const TELLS_ONLY = { peerClocksIgnored: true, clockCeilingIgnored: true };
+const NEITHER = { peerClocksIgnored: true, hlcForgetsPredecessor: true, clockCeilingIgnored: true };
+/** The clock ceiling alone. */
+const CEILING_ONLY = { peerClocksIgnored: true, hlcForgetsPredecessor: true };
 const run = (seed: number, bugs?: ReplicationBugs) => runScenario(kvRestartSkewScenario, { seed, ...kvRestartSkewScenario.defaults, ...(bugs ? { bugs } : {}) });
 
 test('with peers\' clocks ignored and the predecessor\'s version taken for an ordinary ack, the restarted laggard\'s writes are versioned below its earlier incarnation\'s: versions-across-restarts', () => {
@@ -43,6 +48,10 @@ test('with the tells alone, the same seeds pass, each after restamping a write o
 // 182); it now knows which versions it stamped for the key since the write (stampedSince).
 test('with the tells alone, a write whose coordinator\'s clock passes the predecessor\'s version before the replica says so is not lost', () => {
   for (const seed of [2, 11, 78]) assert.deepEqual(run(seed, TELLS_ONLY).violations, [], `seed ${seed}`);
+});
+
+test('with the clock ceiling alone (tells taken for ordinary acks, peers\' clocks ignored), these seeds pass', () => {
+  for (const seed of [...SEEDS, 2, 11, 78]) assert.deepEqual(run(seed, CEILING_ONLY).violations, [], `seed ${seed}`);
 });
 
 test('fixed (peers\' clocks folded in as well), these seeds pass', () => {
