@@ -2,7 +2,8 @@
 // save's landing or failure is an explicit step. Nothing here is a timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClockCeilingStore, Logger } from '../../src/runtime/env.ts';
+import type { ClockCeilingStore, Env, Logger } from '../../src/runtime/env.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
 import { CLOCK_CEILING_WINDOW_MS, ClockCeiling } from '../../src/replication/clock-ceiling.ts';
 import { compareVersions, HybridLogicalClock } from '../../src/replication/hlc.ts';
 
@@ -119,4 +120,24 @@ test('no ceiling persisted: the clock starts from the wall clock, as without the
   const { hlc, ceiling } = w.process(new HeldStore());
   assert.equal(ceiling.startedAtMs, null);
   assert.equal(hlc.now().wallMs, 1_000_000);
+});
+
+// The simulator's store (src/sim/simulation.ts): kept with the node across its restarts, a save in
+// flight at a crash lost, and gone after wipeData (a replaced disk).
+test('the simulator keeps a node\'s ceiling across its restarts, loses a save a crash cut short, and forgets it on wipeData', () => {
+  const seen: (number | null)[] = [];
+  const sim = new Simulation<{ env: Env }>({ seed: 1, nodes: 1, factory: (env) => ({ env }) });
+  const save = (ceilingMs: number) => sim.process(0)!.env.clockCeiling!.save(ceilingMs, () => {});
+  const restart = () => {
+    sim.restart(0);
+    seen.push(sim.process(0)!.env.clockCeiling!.load());
+  };
+  save(5_000);
+  sim.runUntil(sim.now + 10);
+  restart();
+  save(9_000);
+  restart(); // before the save landed
+  sim.wipeData(0);
+  restart();
+  assert.deepEqual(seen, [5_000, 5_000, null]);
 });
