@@ -27,11 +27,14 @@ const dec = new TextDecoder();
 type Outcome = { error: string } | { version: Version };
 
 /**
- * Switches off the fold of peers' clocks (sync answers' `hc`): a restarted D then writes below its
- * predecessor's versions, so the replicas' tells (`wa` `sv`), the backstop for a holder whose
- * clock D has not heard yet, are what the first constructions exercise.
+ * Switches off the fold of peers' clocks (sync answers' `hc`) and the clock ceiling D persisted
+ * (clock-ceiling.ts): a restarted D then writes below its predecessor's versions, so the
+ * replicas' tells (`wa` `sv`), the backstop for a holder whose clock D has not heard yet, are what
+ * the first constructions exercise.
  */
-const TELLS_ONLY: ReplicationConfig['bugs'] = { peerClocksIgnored: true };
+const TELLS_ONLY: ReplicationConfig['bugs'] = { peerClocksIgnored: true, clockCeilingIgnored: true };
+/** The clock ceiling ignored: what the peers' clocks and the tells do without it. */
+const NO_CEILING: ReplicationConfig['bugs'] = { clockCeilingIgnored: true };
 
 /** The cluster, with its writes and reads of the key judged by the kv scenarios' history checker. */
 function restartCluster(bugs: ReplicationConfig['bugs']) {
@@ -140,7 +143,7 @@ test('a restarted node whose clock had been pulled ahead by a peer writes over i
 });
 
 test('with peers\' clocks folded in, the restarted node\'s clock is past v1 before it writes v2: nothing to restamp', () => {
-  const run = pulledAhead({});
+  const run = pulledAhead(NO_CEILING);
   assert.equal(run.restamped, 0);
   assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) > 0);
   assert.deepEqual(run.reads, ['v3', 'v3', 'v3', 'v3']);
@@ -267,7 +270,7 @@ test('with a late ack\'s tell ignored, v2 is acknowledged below v1 and lost to i
  * at D, and a hint's answer tells nothing), so no ack can tell D of v1; once everything heals,
  * sync compares v1 with v2.
  */
-function foldedFromPeer(bugs: ReplicationConfig['bugs'] = {}) {
+function foldedFromPeer(bugs: ReplicationConfig['bugs'] = NO_CEILING) {
   const run = restartCluster(bugs);
   const { sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = run;
   const [P] = owners;
@@ -295,7 +298,7 @@ test('a restarted node folds in its peers\' clocks from their sync answers: v2, 
 });
 
 test('with peers\' clocks ignored, v2 is acknowledged below v1, which P alone holds, and lost to it once sync spreads it', () => {
-  const run = foldedFromPeer({ peerClocksIgnored: true });
+  const run = foldedFromPeer(TELLS_ONLY);
   assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
   assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) < 0);
   assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
@@ -310,4 +313,66 @@ test('told late of v1 for v2 and then for v3, D restamps v3 alone: v2 started ag
   assert.deepEqual(run.reads, ['v3', 'v3', 'v3', 'v3']);
   assert.deepEqual(run.violations, []);
   assert.equal(run.restampedLate, 1);
+});
+
+/**
+ * Neither tells nor peers' clocks reach it (docs/REPLICATION.md, "Versions across restarts"): D's
+ * wall clock runs 10 s fast while D and P are cut off from A and C; D writes v1 at ONE, which P
+ * alone holds (and whose clock alone passed it). D's wall clock is set right (stepped back 10 s),
+ * D crashes and restarts cut off from P, hears A's and C's clocks (at their wall clocks, 10 s
+ * below v1), and writes v2, acknowledged by A and C. Nothing tells D of v1; once everything heals,
+ * sync compares v1 with v2. The clock ceiling D persisted before the crash puts v2 above v1.
+ */
+function cutOffHolder(bugs: ReplicationConfig['bugs'] = {}) {
+  const run = restartCluster(bugs);
+  const { cluster, sim, coordinator: D, owners, held, step, set, outcomes, readThroughEach, violations } = run;
+  const [P, A, C] = owners;
+  const heals = [sim.network.cut([P, D], [A, C]), sim.network.cut([A, C], [P, D])];
+  sim.nodes[D]!.clock.setOffset(10_000);
+  set(D, 'v1', 'one');
+  step(50);
+  const v1Held = held();
+  sim.nodes[D]!.clock.setOffset(0);
+  cluster.crash(D);
+  for (const heal of heals) heal();
+  // P stays cut off from A and C, so no sync spreads v1 before v2 is written.
+  const healP = [sim.network.cut([P], [A, C]), sim.network.cut([A, C], [P])];
+  step(100);
+  cluster.restart(D);
+  // P's answers to D are held until D has confirmed its ring through A or C, then D and P are cut
+  // off from each other: the held answers, P's clock in them, never arrive.
+  const clogUntil = sim.now + 3_000;
+  sim.network.clog(P, D, clogUntil);
+  sim.runUntil(clogUntil - 1, () => sim.process(D)!.joined);
+  const joined = sim.process(D)!.joined;
+  const healDP = [sim.network.cut([D], [P]), sim.network.cut([P], [D])];
+  step();
+  set(D, 'v2');
+  step();
+  const v2Held = held();
+  for (const heal of [...healDP, ...healP]) heal();
+  step(30_000);
+  const reads = readThroughEach();
+  return { outcomes, joined, v1Held, v2Held, held: held(), reads, restamped: sim.process(D)!.kv.stats.writesRestamped, violations: violations() };
+}
+
+test('a restarted node cut off from the only holder of its predecessor\'s record still writes above it: its persisted clock ceiling starts the clock there', () => {
+  const run = cutOffHolder();
+  assert.ok(run.joined, 'D confirmed its ring through A or C');
+  assert.deepEqual(run.v1Held, ['v1', null, null]);
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
+  assert.equal(run.restamped, 0, 'nothing told D of v1');
+  assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) > 0, 'v2 versioned above v1');
+  assert.deepEqual(run.held, ['v2', 'v2', 'v2']);
+  assert.deepEqual(run.reads, ['v2', 'v2', 'v2', 'v2']);
+  assert.deepEqual(run.violations, []);
+});
+
+test('with the clock ceiling ignored, v2 is acknowledged below v1, which P alone holds, and lost to it once sync spreads it', () => {
+  const run = cutOffHolder(NO_CEILING);
+  assert.deepEqual(run.v2Held, ['v1', 'v2', 'v2']);
+  assert.ok(compareVersions(versionOf(run.outcomes.get('v2')), versionOf(run.outcomes.get('v1'))) < 0, 'v2 versioned below v1');
+  assert.deepEqual(run.held, ['v1', 'v1', 'v1']);
+  assert.deepEqual(run.reads, ['v1', 'v1', 'v1', 'v1']);
+  assert.ok(run.violations.length > 0 && run.violations.every((checker) => checker === 'versions-across-restarts'), run.violations.join(', '));
 });
