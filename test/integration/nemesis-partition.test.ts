@@ -13,7 +13,7 @@
  * peers never got, a replica that answers while it cannot have caught up, a read that takes the
  * first answer when the replicas disagree.
  *
- * Needs root and iproute2. Without them it is skipped, saying why, unless SHOAL_REQUIRE_NETNS=1
+ * Needs root and iproute2. Without them it is skipped, saying why, unless NEMESIS_REQUIRE_NETNS=1
  * (.ci/run sets it): then it fails, so CI never passes by skipping it.
  */
 import assert from 'node:assert/strict';
@@ -68,7 +68,7 @@ const PARTITIONS: Partition[] = [
 test('nemesis: network partitions (an isolated coordinator, a minority, a bridge) under a mixed-consistency workload, judged by the simulator\'s history checker', { timeout: 10 * HANG_MS }, async (t) => {
   const unavailable = await netnsUnavailable();
   if (unavailable !== null) {
-    assert.ok(process.env.SHOAL_REQUIRE_NETNS !== '1', `SHOAL_REQUIRE_NETNS=1 (CI) but network namespaces cannot be made: ${unavailable}`);
+    assert.ok(process.env.NEMESIS_REQUIRE_NETNS !== '1', `NEMESIS_REQUIRE_NETNS=1 (CI) but network namespaces cannot be made: ${unavailable}`);
     t.skip(unavailable);
     return;
   }
