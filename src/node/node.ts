@@ -432,7 +432,8 @@ export class ShoalNode {
     };
     const hlc = new HybridLogicalClock(env.clock, nodeIdOf(this.name), env);
     // Before anything can stamp a version: the clock starts above every version an earlier process of this node stamped.
-    this.clockCeiling = env.clockCeiling === undefined ? null : new ClockCeiling(env.clockCeiling, env, hlc, this.config.bugs?.clockCeilingIgnored === true);
+    // bugs.clockCeilingIgnored: no ceiling at all, loaded or saved, so a simulated run takes the course it took before there was one.
+    this.clockCeiling = env.clockCeiling === undefined || this.config.bugs?.clockCeilingIgnored ? null : new ClockCeiling(env.clockCeiling, env, hlc);
     this.hints = new HintStore(this.config.maxHints, this.config.maxHintBytes, this.config.hintWindowMs, firstRequestId(env));
     this.disk = parts.disk ?? null;
     this.host = new ReplicaHost(ctx, this.store, this.hints, hlc, parts.mailboxCapacity, this.disk);

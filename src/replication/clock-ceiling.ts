@@ -35,7 +35,7 @@ export class ClockCeiling implements ClockWatcher {
   readonly stats: ClockCeilingStats = { saves: 0, saveFailures: 0, overruns: 0 };
   /** The ceiling durable in the store (wall ms; 0 while none was loaded and no save of this process landed). */
   durableMs = 0;
-  /** The ceiling this process started its clock at (wall ms), or null: none was persisted, or it was ignored. */
+  /** The ceiling this process started its clock at (wall ms), or null: none was persisted. */
   startedAtMs: number | null = null;
   /** The highest ceiling asked of the store (durable or in flight). */
   private askedMs = 0;
@@ -45,26 +45,23 @@ export class ClockCeiling implements ClockWatcher {
   private failureLogged = false;
 
   /**
-   * Loads the persisted ceiling and, unless `ignoreLoaded` (bugs.clockCeilingIgnored), starts
-   * `hlc` at it; then watches `hlc` and saves a ceiling ahead of it.
+   * Loads the persisted ceiling and starts `hlc` at it; then watches `hlc` and saves a ceiling
+   * ahead of it.
    */
   constructor(
     private readonly store: ClockCeilingStore,
     private readonly env: Pick<Env, 'clock' | 'log'>,
     private readonly hlc: HybridLogicalClock,
-    ignoreLoaded = false,
   ) {
     const loaded = store.load();
     if (loaded !== null && Number.isSafeInteger(loaded) && loaded > 0) {
       this.durableMs = loaded;
       this.askedMs = loaded;
-      if (!ignoreLoaded) {
-        hlc.startAbove(loaded);
-        this.startedAtMs = loaded;
-        const ahead = loaded - Math.floor(env.clock.wallMs());
-        if (ahead > CLOCK_CEILING_WINDOW_MS) {
-          env.log.warn({ ceilingMs: loaded, aheadMs: ahead }, `the clock starts at its persisted ceiling, ${ahead} ms ahead of the wall clock (stepped back?): versions count logical ticks until the wall clock catches up`);
-        }
+      hlc.startAbove(loaded);
+      this.startedAtMs = loaded;
+      const ahead = loaded - Math.floor(env.clock.wallMs());
+      if (ahead > CLOCK_CEILING_WINDOW_MS) {
+        env.log.warn({ ceilingMs: loaded, aheadMs: ahead }, `the clock starts at its persisted ceiling, ${ahead} ms ahead of the wall clock (stepped back?): versions count logical ticks until the wall clock catches up`);
       }
     }
     hlc.watcher = this;

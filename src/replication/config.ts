@@ -272,7 +272,7 @@ export interface ReplicationBugs {
   lateTellsIgnored?: boolean;
   /** A node ignores the clocks its peers send in sync answers (`sr` `hc`) and takes no fold of a stand-in's hint: a restarted node's write can version below its predecessor's record of the key held by an owner the write does not reach (test/sim/hlc-restart.test.ts, "folded from a peer"). */
   peerClocksIgnored?: boolean;
-  /** A restarting node ignores the clock ceiling its earlier process persisted (clock-ceiling.ts) and starts its clock from its wall clock, as before the ceiling: its writes can version below its predecessor's (kv-restart-skew, test/sim/clock-ceiling.test.ts). */
+  /** A node keeps no clock ceiling (clock-ceiling.ts): it neither saves one nor starts above its earlier process's, and starts its clock from its wall clock, as before the ceiling: its writes can version below its predecessor's (kv-restart-skew, test/sim/hlc-restart.test.ts). Runs take the course they took before the ceiling. */
   clockCeilingIgnored?: boolean;
 }
 

@@ -30,7 +30,8 @@ test('kv seed 12 with reads answered by their oldest replica shrinks to at most 
   // pace, 12 (0 of 5 faults, 12 of 681 ops within 40 runs) and 43 (0 of 3, 108 of 1,187) shrink so.
   // Its requests expire as soon as their deadline timer fires, as when it was found (expireBeforeReading):
   // with a late timer's expiry put off a turn (coordinator.ts expireDue) it shrank to 4 of 6 faults.
-  const options = { seed: 12, ...kvScenario.defaults, bugs: { answerOldest: true, expireBeforeReading: true } };
+  // And without the clock ceiling (clockCeilingIgnored), as found: with it, it shrank to 3 of 3 faults.
+  const options = { seed: 12, ...kvScenario.defaults, bugs: { answerOldest: true, expireBeforeReading: true, clockCeilingIgnored: true } };
   const r = shrinkRun(kvScenario, options, { maxRuns: 40 });
   assert.equal(r.kind, 'history/no-lost-acknowledged-write');
   assert.ok(r.runs <= 40);

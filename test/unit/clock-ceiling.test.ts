@@ -32,9 +32,9 @@ function world(wallMs: number) {
   const warnings: string[] = [];
   const log: Logger = { debug() {}, info() {}, warn: (_o, msg) => void warnings.push(msg ?? ''), error() {} };
   const clock = { wallMs: () => time.wall, monoMs: () => time.mono };
-  const process = (store: ClockCeilingStore, ignoreLoaded = false) => {
+  const process = (store: ClockCeilingStore) => {
     const hlc = new HybridLogicalClock(clock, 7);
-    const ceiling = new ClockCeiling(store, { clock, log }, hlc, ignoreLoaded);
+    const ceiling = new ClockCeiling(store, { clock, log }, hlc);
     return { hlc, ceiling };
   };
   return { time, warnings, process };
@@ -54,17 +54,6 @@ test('a new process starts its clock above the ceiling its predecessor persisted
   for (const v of stamped) assert.ok(compareVersions(next, v) > 0, 'above every version the predecessor stamped');
   assert.equal(next.wallMs, 1_000_000 + CLOCK_CEILING_WINDOW_MS, 'logical ticks at the ceiling until the wall clock catches up');
   assert.ok(w.warnings.some((m) => /ahead of the wall clock/.test(m)), 'the start far ahead of the wall clock is said');
-});
-
-test('with the ceiling ignored (bugs.clockCeilingIgnored), the new process stamps below its predecessor', () => {
-  const store = new HeldStore();
-  const w = world(1_000_000);
-  const first = w.process(store);
-  store.land();
-  const stamped = first.hlc.now();
-  w.time.wall -= 5_000;
-  const second = w.process(store, true);
-  assert.ok(compareVersions(second.hlc.now(), stamped) < 0);
 });
 
 test('the ceiling is extended as the clock comes within half a window of it, one save at a time', () => {
