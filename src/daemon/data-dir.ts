@@ -1,7 +1,8 @@
 /**
  * The node's data directory (--data-dir): created at start, readable by its user only. What lives
  * there is sealed with the at-rest keys (src/security/sealed-file.ts); the parts that keep state
- * (users and ACLs, the gossip keyring) each name their file with `dataFile`.
+ * (users and ACLs, the gossip keyring, the members it last knew, the clock ceiling) each name
+ * their file with `dataFile`.
  */
 import { mkdirSync, accessSync, constants, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -122,7 +122,7 @@ export const DAEMON_OPTIONS = {
   'log-format': { kind: 'choice', description: 'log line format', defaultText: 'pretty on a terminal, else json', choices: ['json', 'pretty'] },
   'data-dir': {
     kind: 'string',
-    description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring), every file sealed (docs/SECURITY.md); one node per directory (a lock file)',
+    description: 'directory for what the node keeps across restarts (users and ACLs, the gossip keyring, the members it last knew, its clock ceiling), every file sealed (docs/SECURITY.md); one node per directory (a lock file)',
     defaultText: '.shoal/data/NAME under the working directory',
   },
   'disk-dir': {
